@@ -1,0 +1,1250 @@
+//! The ledger rules: events, postings, allocation, interest, charge-off, and the replay that
+//! derives every posting from the events.
+//!
+//! An account's history is a log of immutable [`Event`]s (facts: a charge, a payment, a
+//! reversal...), each with an effective (value) date. [`replay`] applies the events in
+//! effective order (effective date, then accruals last within a day, then recording order)
+//! and derives, for each event, the balanced [`Posting`]s it causes: which obligation
+//! components a payment settled, how much interest accrued, what a charge-off wrote off.
+//!
+//! The journal stored beside the events is append-only. When a back-dated event changes what
+//! earlier-recorded events derive (a back-dated payment settles the obligation a later payment
+//! had settled, so that later payment now settles the next one, and less interest accrues),
+//! the store appends *correction* entries with the difference, each effective on the date of
+//! the event it corrects. So, for every event, the sum of its journal entries equals what the
+//! replay derives for it, and the books as of any date are the replay up to that date.
+//!
+//! Architecture invariant: this module is pure. It never reads the clock or any I/O; the same
+//! events always derive the same postings.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AccountId, EntryId, EventSeq, ObligationId};
+use crate::model::{Account, Component, InterestBase, ObligationKind, Waterfall};
+use crate::money::AMOUNT_MINOR_MAX;
+
+/// Most events one account may hold. Bounds replay cost and keeps sums inside `i64`.
+pub const EVENTS_PER_ACCOUNT_MAX: usize = 100_000;
+
+const _: () = assert!(AMOUNT_MINOR_MAX < i64::MAX / EVENTS_PER_ACCOUNT_MAX as i64);
+
+/// A book of the ledger. Every posting belongs to one account's entry, so each book exists
+/// per account, and portfolio totals are sums over accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Book {
+    /// What the debtor owes, by obligation and component (an asset; debit balance).
+    Receivable,
+    /// Money received (an asset; debit balance).
+    Cash,
+    /// The counterpart of principal charges: sales or disbursements.
+    Originations,
+    /// Interest earned.
+    InterestIncome,
+    /// Fees earned.
+    FeeIncome,
+    /// Money received that settles nothing yet (a liability to the debtor; credit balance).
+    UnappliedCash,
+    /// Receivables written off at charge-off (an expense).
+    BadDebt,
+    /// Money received on a charged-off account (income).
+    Recoveries,
+    /// Amounts forgiven by waiver (an expense).
+    Waivers,
+    /// Manual corrections of what is owed.
+    Adjustments,
+}
+
+impl Book {
+    /// Every book, in a fixed order.
+    pub const ALL: [Book; 10] = [
+        Book::Receivable,
+        Book::Cash,
+        Book::Originations,
+        Book::InterestIncome,
+        Book::FeeIncome,
+        Book::UnappliedCash,
+        Book::BadDebt,
+        Book::Recoveries,
+        Book::Waivers,
+        Book::Adjustments,
+    ];
+
+    /// The name as written in files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Book::Receivable => "receivable",
+            Book::Cash => "cash",
+            Book::Originations => "originations",
+            Book::InterestIncome => "interest_income",
+            Book::FeeIncome => "fee_income",
+            Book::UnappliedCash => "unapplied_cash",
+            Book::BadDebt => "bad_debt",
+            Book::Recoveries => "recoveries",
+            Book::Waivers => "waivers",
+            Book::Adjustments => "adjustments",
+        }
+    }
+}
+
+/// One leg of a journal entry: an amount on a book, debit positive and credit negative.
+///
+/// `obligation` and `component` say which part of a receivable the leg touches (always set on
+/// [`Book::Receivable`]; set on other books when the leg traces an allocation). `source` names
+/// the payment whose money the leg moves, which is how every cent of a payment is traced, even
+/// when it was held as unapplied cash and applied later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Posting {
+    /// The book.
+    pub book: Book,
+    /// The obligation concerned, if any.
+    pub obligation: Option<ObligationId>,
+    /// The component concerned, if any.
+    pub component: Option<Component>,
+    /// The payment whose money this leg moves, if any.
+    pub source: Option<EventSeq>,
+    /// Debit positive, credit negative, in minor units of the account's currency.
+    pub amount_minor: i64,
+}
+
+impl Posting {
+    fn key(&self) -> (Book, Option<ObligationId>, Option<Component>, Option<EventSeq>) {
+        (self.book, self.obligation, self.component, self.source)
+    }
+}
+
+/// Returns true if and only if the postings sum to zero (debits equal credits).
+pub fn is_balanced(postings: &[Posting]) -> bool {
+    postings.iter().map(|posting| i128::from(posting.amount_minor)).sum::<i128>() == 0
+}
+
+/// Merges postings with the same book, obligation, component and source, drops zero legs and
+/// sorts them: the canonical form in which derived postings are stored and compared.
+pub fn normalize(postings: impl IntoIterator<Item = Posting>) -> Vec<Posting> {
+    let mut merged: BTreeMap<_, i64> = BTreeMap::new();
+    for posting in postings {
+        *merged.entry(posting.key()).or_insert(0) += posting.amount_minor;
+    }
+    merged
+        .into_iter()
+        .filter(|(_, amount_minor)| *amount_minor != 0)
+        .map(|((book, obligation, component, source), amount_minor)| Posting {
+            book,
+            obligation,
+            component,
+            source,
+            amount_minor,
+        })
+        .collect()
+}
+
+/// `after - before`, normalized: the correction that turns `before` into `after`.
+pub fn difference(before: &[Posting], after: &[Posting]) -> Vec<Posting> {
+    let negated =
+        before.iter().map(|posting| Posting { amount_minor: -posting.amount_minor, ..*posting });
+    normalize(after.iter().copied().chain(negated))
+}
+
+/// An immutable fact in an account's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in the account's log (recording order).
+    pub seq: EventSeq,
+    /// The value date: the day from which the event counts.
+    pub effective_on: NaiveDate,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// An event as recorded: the fact, when it was recorded and under which idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// The fact.
+    pub event: Event,
+    /// When it was recorded (the engine's clock, never the core's).
+    pub recorded_at: DateTime<Utc>,
+    /// The caller's idempotency key of the command that recorded it.
+    pub key: String,
+}
+
+/// A journal entry: balanced postings for one event, immutable once written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Store-assigned id, increasing in recording order.
+    pub id: EntryId,
+    /// The account.
+    pub account: AccountId,
+    /// The event the entry books.
+    pub event: EventSeq,
+    /// The first entry of an event, or a correction appended after a back-dated event.
+    pub kind: EntryKind,
+    /// The event's effective date (corrections too: they restate the event as of its date).
+    pub effective_on: NaiveDate,
+    /// When the entry was written.
+    pub recorded_at: DateTime<Utc>,
+    /// The legs, summing to zero.
+    pub postings: Vec<Posting>,
+}
+
+/// Why a journal entry was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// The event's own entry, written when the event was recorded.
+    Original,
+    /// A restatement of an earlier event after a back-dated event changed what it derives.
+    Correction,
+}
+
+/// What an event records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A new obligation: amounts charged to the debtor, due on a date.
+    Charge {
+        /// The obligation created.
+        obligation: ObligationId,
+        /// Its kind.
+        kind: ObligationKind,
+        /// Its due date.
+        due_on: NaiveDate,
+        /// Amounts by component `[principal, interest, fee]`, each at least zero.
+        amounts_minor: [i64; 3],
+    },
+    /// Money received from the debtor.
+    Payment {
+        /// The amount, positive.
+        amount_minor: i64,
+        /// The obligation the debtor asked to settle first, if any.
+        directed_to: Option<ObligationId>,
+    },
+    /// A payment returned or charged back: everything it settled is owed again.
+    Reversal {
+        /// The payment reversed.
+        payment: EventSeq,
+        /// Why.
+        reason: ReversalReason,
+    },
+    /// Part of an obligation forgiven.
+    Waiver {
+        /// The obligation.
+        obligation: ObligationId,
+        /// The component.
+        component: Component,
+        /// The amount, positive; capped at what is outstanding when replayed.
+        amount_minor: i64,
+    },
+    /// A manual correction of what an obligation's component owes (positive raises it).
+    Adjustment {
+        /// The obligation.
+        obligation: ObligationId,
+        /// The component.
+        component: Component,
+        /// The signed amount; a reduction is capped at what is outstanding when replayed.
+        amount_minor: i64,
+    },
+    /// Interest accrued through the effective date (inclusive) is posted as a new obligation.
+    AccrueInterest {
+        /// The interest obligation created (possibly for zero).
+        obligation: ObligationId,
+        /// When the posted interest falls due.
+        due_on: NaiveDate,
+    },
+    /// Everything outstanding is written off; later payments are recoveries.
+    ChargeOff,
+    /// An obligation becomes disputed (payments skip it) or the dispute ends.
+    Dispute {
+        /// The obligation.
+        obligation: ObligationId,
+        /// True to open a dispute, false to resolve it.
+        disputed: bool,
+    },
+}
+
+impl EventKind {
+    /// A short name (`charge`, `payment`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Charge { .. } => "charge",
+            EventKind::Payment { .. } => "payment",
+            EventKind::Reversal { .. } => "reversal",
+            EventKind::Waiver { .. } => "waiver",
+            EventKind::Adjustment { .. } => "adjustment",
+            EventKind::AccrueInterest { .. } => "accrue_interest",
+            EventKind::ChargeOff => "charge_off",
+            EventKind::Dispute { .. } => "dispute",
+        }
+    }
+}
+
+/// Why a payment was reversed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReversalReason {
+    /// Returned by the bank (insufficient funds, closed account).
+    Returned,
+    /// Charged back by the card network.
+    Chargeback,
+    /// Posted in error.
+    Error,
+}
+
+/// What one obligation owes at a point of the replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObligationState {
+    /// The obligation.
+    pub id: ObligationId,
+    /// The day it was issued.
+    pub issued_on: NaiveDate,
+    /// The day it falls due.
+    pub due_on: NaiveDate,
+    /// Outstanding by component `[principal, interest, fee]`. After charge-off this is what the
+    /// debtor still owes, although the receivable books are zero.
+    pub outstanding_minor: [i64; 3],
+    /// True if and only if the obligation is disputed.
+    pub disputed: bool,
+}
+
+impl ObligationState {
+    /// Total outstanding over all components.
+    pub fn total_minor(&self) -> i64 {
+        self.outstanding_minor.iter().sum()
+    }
+}
+
+/// Where a payment's money went, by book, obligation and component.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PaymentState {
+    /// The amount received.
+    pub amount_minor: i64,
+    /// True if and only if the payment was reversed.
+    pub reversed: bool,
+    /// Allocations: `(book, obligation, component) -> amount`, book being
+    /// [`Book::Receivable`] before charge-off and [`Book::Recoveries`] after.
+    pub allocated: BTreeMap<(Book, ObligationId, Component), i64>,
+    /// The part still held as unapplied cash.
+    pub unapplied_minor: i64,
+}
+
+/// The state of an account at a point of the replay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountState {
+    /// Obligations by id.
+    pub obligations: BTreeMap<ObligationId, ObligationState>,
+    /// Payments by event.
+    pub payments: BTreeMap<EventSeq, PaymentState>,
+    /// Unapplied cash by the payment it came from, oldest first.
+    unapplied: VecDeque<(EventSeq, i64)>,
+    /// The charge-off date, if charged off.
+    pub charged_off_on: Option<NaiveDate>,
+    /// Days before this date have been accumulated for interest.
+    interest_cursor: NaiveDate,
+    /// Interest-bearing balance times days (minor-unit days) since the last posting.
+    balance_days: i128,
+    /// Exact interest not yet posted, as a numerator over the year's days, in minor units.
+    interest_carry: Decimal,
+    /// Book balances (debit positive) by book.
+    pub book_balances_minor: BTreeMap<Book, i64>,
+}
+
+impl AccountState {
+    fn new(opened_on: NaiveDate) -> AccountState {
+        AccountState {
+            obligations: BTreeMap::new(),
+            payments: BTreeMap::new(),
+            unapplied: VecDeque::new(),
+            charged_off_on: None,
+            interest_cursor: opened_on,
+            balance_days: 0,
+            interest_carry: Decimal::ZERO,
+            book_balances_minor: BTreeMap::new(),
+        }
+    }
+
+    /// Outstanding by component over all obligations `[principal, interest, fee]`.
+    pub fn outstanding_minor(&self) -> [i64; 3] {
+        let mut total = [0_i64; 3];
+        for obligation in self.obligations.values() {
+            for component in Component::ALL {
+                total[component.index()] += obligation.outstanding_minor[component.index()];
+            }
+        }
+        total
+    }
+
+    /// Total owed over all obligations and components.
+    pub fn total_outstanding_minor(&self) -> i64 {
+        self.outstanding_minor().iter().sum()
+    }
+
+    /// Unapplied cash held for the debtor.
+    pub fn unapplied_minor(&self) -> i64 {
+        self.unapplied.iter().map(|(_, amount)| amount).sum()
+    }
+
+    /// The balance of one book (debit positive).
+    pub fn book_balance_minor(&self, book: Book) -> i64 {
+        self.book_balances_minor.get(&book).copied().unwrap_or(0)
+    }
+
+    /// Exact interest accrued but not yet posted, in minor units (may have decimals).
+    pub fn interest_carry_minor(&self, year_days: i64) -> Decimal {
+        self.interest_carry / Decimal::from(year_days)
+    }
+
+    /// Days past due on `as_of`: days since the due date of the oldest obligation that is
+    /// due before `as_of`, not disputed, and not fully paid. Zero when nothing is past due.
+    pub fn days_past_due(&self, as_of: NaiveDate) -> i64 {
+        self.obligations
+            .values()
+            .filter(|obligation| {
+                !obligation.disputed && obligation.due_on < as_of && obligation.total_minor() > 0
+            })
+            .map(|obligation| (as_of - obligation.due_on).num_days())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Amount past due on `as_of` (obligations due before it, not disputed).
+    pub fn past_due_minor(&self, as_of: NaiveDate) -> i64 {
+        self.obligations
+            .values()
+            .filter(|obligation| !obligation.disputed && obligation.due_on < as_of)
+            .map(ObligationState::total_minor)
+            .sum()
+    }
+
+    /// Obligations in allocation order: oldest due first, then lowest id.
+    fn allocation_order(&self) -> Vec<ObligationId> {
+        let mut order: Vec<(NaiveDate, ObligationId)> = self
+            .obligations
+            .values()
+            .map(|obligation| (obligation.due_on, obligation.id))
+            .collect();
+        order.sort();
+        order.into_iter().map(|(_, id)| id).collect()
+    }
+}
+
+/// The result of replaying an account's events.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    /// The state after the last event replayed.
+    pub state: AccountState,
+    /// For each event replayed, its derived postings in canonical form (see [`normalize`]).
+    pub derived: BTreeMap<EventSeq, Vec<Posting>>,
+}
+
+/// The order in which events are replayed: effective date, accruals after every other event
+/// of their day (interest for a day is on that day's closing balance), then recording order.
+pub fn replay_order(events: &[Event]) -> Vec<&Event> {
+    let mut ordered: Vec<&Event> = events.iter().collect();
+    ordered.sort_by_key(|event| {
+        (event.effective_on, matches!(event.kind, EventKind::AccrueInterest { .. }), event.seq)
+    });
+    ordered
+}
+
+/// Replays `events` of `account` in effective order, up to and including `until` if given.
+///
+/// Events must have passed [`check`] when recorded; replay never fails. Where a back-dated
+/// event makes a recorded one impossible to apply in full (a waiver larger than what is now
+/// outstanding), the replay applies what it can and the difference shows in the derived
+/// postings.
+pub fn replay(account: &Account, events: &[Event], until: Option<NaiveDate>) -> Replay {
+    let mut replayer = Replayer { account, state: AccountState::new(account.opened_on) };
+    let mut derived = BTreeMap::new();
+    for event in replay_order(events) {
+        if until.is_some_and(|until| event.effective_on > until) {
+            break;
+        }
+        let postings = replayer.apply(event);
+        assert!(is_balanced(&postings), "event {} derived unbalanced postings", event.seq);
+        for posting in &postings {
+            *replayer.state.book_balances_minor.entry(posting.book).or_insert(0) +=
+                posting.amount_minor;
+        }
+        derived.insert(event.seq, normalize(postings));
+    }
+    Replay { state: replayer.state, derived }
+}
+
+struct Replayer<'a> {
+    account: &'a Account,
+    state: AccountState,
+}
+
+impl Replayer<'_> {
+    fn apply(&mut self, event: &Event) -> Vec<Posting> {
+        self.accumulate_interest(event.effective_on);
+        let mut postings = Vec::new();
+        match &event.kind {
+            EventKind::Charge { obligation, due_on, amounts_minor, .. } => {
+                self.charge(event, *obligation, *due_on, *amounts_minor, &mut postings);
+            }
+            EventKind::Payment { amount_minor, directed_to } => {
+                self.payment(event.seq, *amount_minor, *directed_to, &mut postings);
+            }
+            EventKind::Reversal { payment, .. } => self.reversal(*payment, &mut postings),
+            EventKind::Waiver { obligation, component, amount_minor } => {
+                self.reduce(*obligation, *component, *amount_minor, Book::Waivers, &mut postings);
+            }
+            EventKind::Adjustment { obligation, component, amount_minor } => {
+                if *amount_minor >= 0 {
+                    self.raise(*obligation, *component, *amount_minor, &mut postings);
+                } else {
+                    let reduction = -*amount_minor;
+                    self.reduce(
+                        *obligation,
+                        *component,
+                        reduction,
+                        Book::Adjustments,
+                        &mut postings,
+                    );
+                }
+            }
+            EventKind::AccrueInterest { obligation, due_on } => {
+                self.accrue(event, *obligation, *due_on, &mut postings);
+            }
+            EventKind::ChargeOff => self.charge_off(event.effective_on, &mut postings),
+            EventKind::Dispute { obligation, disputed } => {
+                if let Some(state) = self.state.obligations.get_mut(obligation) {
+                    state.disputed = *disputed;
+                    if !*disputed {
+                        self.apply_unapplied(*obligation, &mut postings);
+                    }
+                }
+            }
+        }
+        postings
+    }
+
+    fn charge(
+        &mut self,
+        event: &Event,
+        obligation: ObligationId,
+        due_on: NaiveDate,
+        amounts_minor: [i64; 3],
+        postings: &mut Vec<Posting>,
+    ) {
+        self.state.obligations.insert(
+            obligation,
+            ObligationState {
+                id: obligation,
+                issued_on: event.effective_on,
+                due_on,
+                outstanding_minor: amounts_minor,
+                disputed: false,
+            },
+        );
+        if self.state.charged_off_on.is_some() {
+            // `check` refuses charges on a charged-off account and charge-offs back-dated
+            // before recorded events, so this arm is unreachable from checked events. Should it
+            // run, the debt is owed but off the books: no receivable is invented.
+            return;
+        }
+        for component in Component::ALL {
+            let amount = amounts_minor[component.index()];
+            if amount == 0 {
+                continue;
+            }
+            postings.push(receivable(obligation, component, None, amount));
+            let counter = match component {
+                Component::Principal => Book::Originations,
+                Component::Interest => Book::InterestIncome,
+                Component::Fee => Book::FeeIncome,
+            };
+            postings.push(leg(counter, Some(obligation), Some(component), None, -amount));
+        }
+        self.apply_unapplied(obligation, postings);
+    }
+
+    /// Settles `amount` of payment `source` against obligations; returns what is left.
+    fn allocate(
+        &mut self,
+        source: EventSeq,
+        mut amount: i64,
+        directed_to: Option<ObligationId>,
+        only: Option<ObligationId>,
+        from_book: Book,
+        postings: &mut Vec<Posting>,
+    ) -> i64 {
+        let charged_off = self.state.charged_off_on.is_some();
+        let settle_book = if charged_off { Book::Recoveries } else { Book::Receivable };
+        let order = self.state.allocation_order();
+        // Each step is (obligation, components to take in order).
+        let mut steps: Vec<(ObligationId, Vec<Component>)> = Vec::new();
+        if let Some(only) = only {
+            steps.push((only, waterfall_within(self.account.terms.waterfall)));
+        } else {
+            if let Some(directed) = directed_to {
+                steps.push((directed, waterfall_within(self.account.terms.waterfall)));
+            }
+            let open: Vec<ObligationId> = order
+                .iter()
+                .copied()
+                .filter(|id| self.state.obligations.get(id).is_some_and(|o| !o.disputed))
+                .collect();
+            match self.account.terms.waterfall {
+                Waterfall::FeesInterestPrincipal => {
+                    for id in open {
+                        steps.push((id, waterfall_within(Waterfall::FeesInterestPrincipal)));
+                    }
+                }
+                Waterfall::PrincipalFirst => {
+                    for component in [Component::Principal, Component::Interest, Component::Fee] {
+                        for id in &open {
+                            steps.push((*id, vec![component]));
+                        }
+                    }
+                }
+            }
+        }
+        for (obligation, components) in steps {
+            for component in components {
+                if amount == 0 {
+                    return 0;
+                }
+                let Some(state) = self.state.obligations.get_mut(&obligation) else { continue };
+                let outstanding = &mut state.outstanding_minor[component.index()];
+                let take = amount.min(*outstanding);
+                if take <= 0 {
+                    continue;
+                }
+                *outstanding -= take;
+                amount -= take;
+                postings.push(leg(
+                    settle_book,
+                    Some(obligation),
+                    Some(component),
+                    Some(source),
+                    -take,
+                ));
+                if from_book == Book::UnappliedCash {
+                    postings.push(leg(
+                        Book::UnappliedCash,
+                        Some(obligation),
+                        Some(component),
+                        Some(source),
+                        take,
+                    ));
+                }
+                let payment = self.state.payments.entry(source).or_default();
+                *payment.allocated.entry((settle_book, obligation, component)).or_insert(0) += take;
+            }
+        }
+        amount
+    }
+
+    fn payment(
+        &mut self,
+        seq: EventSeq,
+        amount_minor: i64,
+        directed_to: Option<ObligationId>,
+        postings: &mut Vec<Posting>,
+    ) {
+        self.state.payments.insert(seq, PaymentState { amount_minor, ..PaymentState::default() });
+        postings.push(leg(Book::Cash, None, None, Some(seq), amount_minor));
+        let left = self.allocate(seq, amount_minor, directed_to, None, Book::Cash, postings);
+        if left > 0 {
+            postings.push(leg(Book::UnappliedCash, None, None, Some(seq), -left));
+            self.state.unapplied.push_back((seq, left));
+            if let Some(payment) = self.state.payments.get_mut(&seq) {
+                payment.unapplied_minor = left;
+            }
+        }
+    }
+
+    /// Applies unapplied cash, oldest payment first, to one obligation.
+    fn apply_unapplied(&mut self, obligation: ObligationId, postings: &mut Vec<Posting>) {
+        if self.state.charged_off_on.is_some() {
+            return;
+        }
+        if self.state.obligations.get(&obligation).is_none_or(|o| o.disputed) {
+            return;
+        }
+        while let Some((source, available)) = self.state.unapplied.front().copied() {
+            let left = self.allocate(
+                source,
+                available,
+                None,
+                Some(obligation),
+                Book::UnappliedCash,
+                postings,
+            );
+            let used = available - left;
+            if let Some(payment) = self.state.payments.get_mut(&source) {
+                payment.unapplied_minor -= used;
+            }
+            if left == 0 {
+                self.state.unapplied.pop_front();
+            } else {
+                if let Some(front) = self.state.unapplied.front_mut() {
+                    front.1 = left;
+                }
+                break;
+            }
+        }
+    }
+
+    fn reversal(&mut self, payment: EventSeq, postings: &mut Vec<Posting>) {
+        let Some(state) = self.state.payments.get(&payment) else { return };
+        if state.reversed {
+            return;
+        }
+        let state = state.clone();
+        let charged_off = self.state.charged_off_on.is_some();
+        postings.push(leg(Book::Cash, None, None, Some(payment), -state.amount_minor));
+        for ((book, obligation, component), amount) in &state.allocated {
+            if *amount == 0 {
+                continue;
+            }
+            if let Some(obligation_state) = self.state.obligations.get_mut(obligation) {
+                obligation_state.outstanding_minor[component.index()] += amount;
+            }
+            // Re-open what the payment settled. If the account was charged off since, what
+            // the payment had settled on the books is lost to bad debt, not a receivable.
+            let reopen_book = match book {
+                Book::Receivable if charged_off => Book::BadDebt,
+                other => *other,
+            };
+            postings.push(leg(
+                reopen_book,
+                Some(*obligation),
+                Some(*component),
+                Some(payment),
+                *amount,
+            ));
+        }
+        if state.unapplied_minor > 0 {
+            postings.push(leg(
+                Book::UnappliedCash,
+                None,
+                None,
+                Some(payment),
+                state.unapplied_minor,
+            ));
+            self.state.unapplied.retain(|(source, _)| *source != payment);
+        }
+        if let Some(payment_state) = self.state.payments.get_mut(&payment) {
+            payment_state.reversed = true;
+            payment_state.allocated.clear();
+            payment_state.unapplied_minor = 0;
+        }
+    }
+
+    fn raise(
+        &mut self,
+        obligation: ObligationId,
+        component: Component,
+        amount: i64,
+        postings: &mut Vec<Posting>,
+    ) {
+        let charged_off = self.state.charged_off_on.is_some();
+        let Some(state) = self.state.obligations.get_mut(&obligation) else { return };
+        state.outstanding_minor[component.index()] += amount;
+        if !charged_off {
+            postings.push(receivable(obligation, component, None, amount));
+            postings.push(leg(Book::Adjustments, Some(obligation), Some(component), None, -amount));
+            self.apply_unapplied(obligation, postings);
+        }
+    }
+
+    fn reduce(
+        &mut self,
+        obligation: ObligationId,
+        component: Component,
+        requested: i64,
+        counter: Book,
+        postings: &mut Vec<Posting>,
+    ) {
+        let charged_off = self.state.charged_off_on.is_some();
+        let Some(state) = self.state.obligations.get_mut(&obligation) else { return };
+        let outstanding = &mut state.outstanding_minor[component.index()];
+        let amount = requested.min(*outstanding).max(0);
+        *outstanding -= amount;
+        if !charged_off && amount > 0 {
+            postings.push(leg(counter, Some(obligation), Some(component), None, amount));
+            postings.push(receivable(obligation, component, None, -amount));
+        }
+    }
+
+    fn charge_off(&mut self, on: NaiveDate, postings: &mut Vec<Posting>) {
+        if self.state.charged_off_on.is_some() {
+            return;
+        }
+        for (id, obligation) in &self.state.obligations {
+            for component in Component::ALL {
+                let amount = obligation.outstanding_minor[component.index()];
+                if amount != 0 {
+                    postings.push(leg(Book::BadDebt, Some(*id), Some(component), None, amount));
+                    postings.push(receivable(*id, component, None, -amount));
+                }
+            }
+        }
+        self.state.charged_off_on = Some(on);
+    }
+
+    /// Accumulates interest-bearing balance-days for every day before `day`.
+    fn accumulate_interest(&mut self, day: NaiveDate) {
+        let cursor = self.state.interest_cursor;
+        if day <= cursor {
+            return;
+        }
+        self.state.interest_cursor = day;
+        let Some(interest) = &self.account.terms.interest else { return };
+        if self.state.charged_off_on.is_some() {
+            return;
+        }
+        // Split [cursor, day) where the interest-bearing balance changes: with a past-due
+        // base, an obligation starts bearing interest the day after its due date.
+        let mut points = vec![cursor, day];
+        if interest.base == InterestBase::PastDuePrincipal {
+            for obligation in self.state.obligations.values() {
+                if let Some(first) = obligation.due_on.succ_opt() {
+                    if cursor < first && first < day {
+                        points.push(first);
+                    }
+                }
+            }
+        }
+        points.sort();
+        points.dedup();
+        for window in points.windows(2) {
+            let (start, end) = (window[0], window[1]);
+            let base: i64 = self
+                .state
+                .obligations
+                .values()
+                .filter(|obligation| match interest.base {
+                    InterestBase::OutstandingPrincipal => true,
+                    InterestBase::PastDuePrincipal => obligation.due_on < start,
+                })
+                .map(|obligation| obligation.outstanding_minor[Component::Principal.index()])
+                .sum();
+            let days = interest.day_count.days(start, end);
+            self.state.balance_days += i128::from(base) * i128::from(days);
+        }
+    }
+
+    fn accrue(
+        &mut self,
+        event: &Event,
+        obligation: ObligationId,
+        due_on: NaiveDate,
+        postings: &mut Vec<Posting>,
+    ) {
+        // Interest is on each day's closing balance, through the effective date inclusive.
+        if let Some(next_day) = event.effective_on.succ_opt() {
+            self.accumulate_interest(next_day);
+        }
+        let mut posted_minor = 0;
+        if let (Some(interest), None) = (&self.account.terms.interest, self.state.charged_off_on) {
+            let currency = self.account.currency;
+            let year_days = Decimal::from(interest.day_count.year_days());
+            let numerator = Decimal::try_from_i128_with_scale(self.state.balance_days, 0)
+                .ok()
+                .and_then(|balance_days| balance_days.checked_mul(interest.annual_rate))
+                .and_then(|product| product.checked_add(self.state.interest_carry));
+            if let Some(numerator) = numerator {
+                let exact_major =
+                    numerator / year_days / Decimal::from(10_i64.pow(currency.minor_units()));
+                posted_minor = interest.rounding.round(exact_major, currency).unwrap_or(0);
+                // The carry is exact: what was accrued minus what was posted, kept as a
+                // numerator over the year's days so that no fraction of a cent is ever lost.
+                self.state.interest_carry = numerator - Decimal::from(posted_minor) * year_days;
+                self.state.balance_days = 0;
+            }
+        }
+        self.state.obligations.insert(
+            obligation,
+            ObligationState {
+                id: obligation,
+                issued_on: event.effective_on,
+                due_on,
+                outstanding_minor: [0, posted_minor, 0],
+                disputed: false,
+            },
+        );
+        if posted_minor != 0 {
+            postings.push(receivable(obligation, Component::Interest, None, posted_minor));
+            postings.push(leg(
+                Book::InterestIncome,
+                Some(obligation),
+                Some(Component::Interest),
+                None,
+                -posted_minor,
+            ));
+            self.apply_unapplied(obligation, postings);
+        }
+    }
+}
+
+fn waterfall_within(waterfall: Waterfall) -> Vec<Component> {
+    match waterfall {
+        Waterfall::FeesInterestPrincipal => {
+            vec![Component::Fee, Component::Interest, Component::Principal]
+        }
+        Waterfall::PrincipalFirst => {
+            vec![Component::Principal, Component::Interest, Component::Fee]
+        }
+    }
+}
+
+fn leg(
+    book: Book,
+    obligation: Option<ObligationId>,
+    component: Option<Component>,
+    source: Option<EventSeq>,
+    amount_minor: i64,
+) -> Posting {
+    Posting { book, obligation, component, source, amount_minor }
+}
+
+fn receivable(
+    obligation: ObligationId,
+    component: Component,
+    source: Option<EventSeq>,
+    amount_minor: i64,
+) -> Posting {
+    leg(Book::Receivable, Some(obligation), Some(component), source, amount_minor)
+}
+
+/// Why a command is refused. A rejection is a business outcome, not a failure: nothing is
+/// written, and the caller may fix the command and send it again with the same key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The effective date is before the account was opened.
+    #[error("effective date {effective_on} is before the account opened on {opened_on}")]
+    EffectiveBeforeOpened {
+        /// The effective date given.
+        effective_on: NaiveDate,
+        /// The account's opening date.
+        opened_on: NaiveDate,
+    },
+    /// An amount that must be positive is not.
+    #[error("{field} must be positive, got {amount_minor} minor units")]
+    AmountNotPositive {
+        /// The field.
+        field: String,
+        /// The amount given.
+        amount_minor: i64,
+    },
+    /// An amount is beyond [`AMOUNT_MINOR_MAX`].
+    #[error("{field} of {amount_minor} minor units exceeds the maximum of {AMOUNT_MINOR_MAX}")]
+    AmountTooLarge {
+        /// The field.
+        field: String,
+        /// The amount given.
+        amount_minor: i64,
+    },
+    /// An obligation's due date is before its issue date.
+    #[error("due date {due_on} is before the issue date {issued_on}")]
+    DueBeforeIssue {
+        /// The due date.
+        due_on: NaiveDate,
+        /// The issue (effective) date.
+        issued_on: NaiveDate,
+    },
+    /// The obligation is not one of this account's.
+    #[error("obligation {obligation} is not an obligation of this account")]
+    UnknownObligation {
+        /// The obligation named.
+        obligation: ObligationId,
+    },
+    /// The obligation does not exist yet on the effective date (issued later, or posted
+    /// interest whose accrual closes that very day).
+    #[error("obligation {obligation} is issued on {issued_on} and does not exist yet for an event on {effective_on}")]
+    ObligationNotYetIssued {
+        /// The obligation named.
+        obligation: ObligationId,
+        /// When it is issued.
+        issued_on: NaiveDate,
+        /// The effective date given.
+        effective_on: NaiveDate,
+    },
+    /// The event to reverse is not a payment of this account.
+    #[error("event {payment} is not a payment of this account")]
+    UnknownPayment {
+        /// The event named.
+        payment: EventSeq,
+    },
+    /// The payment was already reversed.
+    #[error("payment {payment} is already reversed")]
+    AlreadyReversed {
+        /// The payment.
+        payment: EventSeq,
+    },
+    /// A reversal would take effect before the payment it reverses.
+    #[error("reversal on {effective_on} is before payment {payment} on {paid_on}")]
+    ReversalBeforePayment {
+        /// The payment.
+        payment: EventSeq,
+        /// The payment's effective date.
+        paid_on: NaiveDate,
+        /// The reversal's effective date.
+        effective_on: NaiveDate,
+    },
+    /// A new charge would take the balance over the credit limit.
+    #[error("credit limit exceeded: {outstanding_minor} outstanding + {requested_minor} requested > limit {limit_minor} (minor units)")]
+    CreditLimitExceeded {
+        /// The limit.
+        limit_minor: i64,
+        /// Outstanding before the charge.
+        outstanding_minor: i64,
+        /// The principal of the charge.
+        requested_minor: i64,
+    },
+    /// The account is charged off; only payments, reversals, waivers and disputes are taken.
+    #[error("the account was charged off on {charged_off_on}; {event} is not accepted")]
+    ChargedOff {
+        /// The charge-off date.
+        charged_off_on: NaiveDate,
+        /// The event refused.
+        event: String,
+    },
+    /// A charge-off must not take effect before events already recorded.
+    #[error(
+        "charge-off on {effective_on} would be before the latest recorded event on {latest_on}"
+    )]
+    ChargeOffBackdated {
+        /// The effective date given.
+        effective_on: NaiveDate,
+        /// The latest effective date of recorded events.
+        latest_on: NaiveDate,
+    },
+    /// A waiver or reduction asks for more than is outstanding.
+    #[error("{requested_minor} requested but only {outstanding_minor} outstanding on {obligation} {component:?} (minor units)")]
+    ExceedsOutstanding {
+        /// The obligation.
+        obligation: ObligationId,
+        /// The component.
+        component: Component,
+        /// What is outstanding.
+        outstanding_minor: i64,
+        /// What was asked.
+        requested_minor: i64,
+    },
+    /// The dispute flag already has that value.
+    #[error("obligation {obligation} is already {}", if *disputed { "disputed" } else { "undisputed" })]
+    DisputeUnchanged {
+        /// The obligation.
+        obligation: ObligationId,
+        /// The current flag.
+        disputed: bool,
+    },
+    /// The account holds the maximum number of events.
+    #[error("the account holds {EVENTS_PER_ACCOUNT_MAX} events, the maximum")]
+    TooManyEvents,
+    /// The account bears no interest.
+    #[error("the account has no interest terms")]
+    NoInterestTerms,
+    /// An accrual must not be back-dated before the last accrual.
+    #[error("interest was already accrued through {accrued_through}; accrue through a later date")]
+    AccrualNotAfterLast {
+        /// The latest accrual date recorded.
+        accrued_through: NaiveDate,
+    },
+}
+
+/// Checks a new event against an account's recorded events, before it is recorded.
+///
+/// `state` must be the replay of all of `events` (no `until`). The check covers what replay
+/// cannot repair: amounts, dates, references to obligations and payments, the credit limit,
+/// and events on a charged-off account.
+///
+/// # Errors
+///
+/// The [`Rejection`] that says why the event is refused.
+pub fn check(
+    account: &Account,
+    events: &[Event],
+    state: &AccountState,
+    effective_on: NaiveDate,
+    kind: &EventKind,
+) -> Result<(), Rejection> {
+    if events.len() >= EVENTS_PER_ACCOUNT_MAX {
+        return Err(Rejection::TooManyEvents);
+    }
+    if effective_on < account.opened_on {
+        return Err(Rejection::EffectiveBeforeOpened {
+            effective_on,
+            opened_on: account.opened_on,
+        });
+    }
+    // Once charged off, an account takes no new debt whatever the event's date: a charge
+    // back-dated before the charge-off would silently raise the amount written off.
+    let charged_off = |event: &str| -> Result<(), Rejection> {
+        match state.charged_off_on {
+            Some(charged_off_on) => {
+                Err(Rejection::ChargedOff { charged_off_on, event: event.to_owned() })
+            }
+            None => Ok(()),
+        }
+    };
+    let known_obligation = |obligation: ObligationId| -> Result<&ObligationState, Rejection> {
+        let state = state
+            .obligations
+            .get(&obligation)
+            .ok_or(Rejection::UnknownObligation { obligation })?;
+        // An accrual is replayed after every other event of its day, so its interest
+        // obligation exists for events of the following days only.
+        let accrued = events.iter().any(|event| {
+            matches!(event.kind, EventKind::AccrueInterest { obligation: accrued, .. } if accrued == obligation)
+        });
+        if state.issued_on > effective_on || (accrued && state.issued_on == effective_on) {
+            return Err(Rejection::ObligationNotYetIssued {
+                obligation,
+                issued_on: state.issued_on,
+                effective_on,
+            });
+        }
+        Ok(state)
+    };
+    match kind {
+        EventKind::Charge { due_on, amounts_minor, .. } => {
+            charged_off("charge")?;
+            for component in Component::ALL {
+                let amount = amounts_minor[component.index()];
+                amount_in_range(component.name(), amount, true)?;
+            }
+            let total: i64 = amounts_minor.iter().sum();
+            if total <= 0 {
+                return Err(Rejection::AmountNotPositive {
+                    field: "amount".to_owned(),
+                    amount_minor: total,
+                });
+            }
+            if *due_on < effective_on {
+                return Err(Rejection::DueBeforeIssue { due_on: *due_on, issued_on: effective_on });
+            }
+            let principal = amounts_minor[Component::Principal.index()];
+            if let (Some(limit_minor), true) = (account.credit_limit_minor, principal > 0) {
+                let outstanding_minor = state.total_outstanding_minor();
+                if outstanding_minor + principal > limit_minor {
+                    return Err(Rejection::CreditLimitExceeded {
+                        limit_minor,
+                        outstanding_minor,
+                        requested_minor: principal,
+                    });
+                }
+            }
+        }
+        EventKind::Payment { amount_minor, directed_to } => {
+            amount_in_range("amount", *amount_minor, false)?;
+            if let Some(obligation) = directed_to {
+                known_obligation(*obligation)?;
+            }
+        }
+        EventKind::Reversal { payment, .. } => {
+            let paid = events
+                .iter()
+                .find(|event| {
+                    event.seq == *payment && matches!(event.kind, EventKind::Payment { .. })
+                })
+                .ok_or(Rejection::UnknownPayment { payment: *payment })?;
+            let already = events.iter().any(|event| {
+                matches!(&event.kind, EventKind::Reversal { payment: reversed, .. } if reversed == payment)
+            });
+            if already {
+                return Err(Rejection::AlreadyReversed { payment: *payment });
+            }
+            if effective_on < paid.effective_on {
+                return Err(Rejection::ReversalBeforePayment {
+                    payment: *payment,
+                    paid_on: paid.effective_on,
+                    effective_on,
+                });
+            }
+        }
+        EventKind::Waiver { obligation, component, amount_minor } => {
+            amount_in_range("amount", *amount_minor, false)?;
+            let obligation_state = known_obligation(*obligation)?;
+            let outstanding_minor = obligation_state.outstanding_minor[component.index()];
+            if *amount_minor > outstanding_minor {
+                return Err(Rejection::ExceedsOutstanding {
+                    obligation: *obligation,
+                    component: *component,
+                    outstanding_minor,
+                    requested_minor: *amount_minor,
+                });
+            }
+        }
+        EventKind::Adjustment { obligation, component, amount_minor } => {
+            charged_off("adjustment")?;
+            if *amount_minor == 0 {
+                return Err(Rejection::AmountNotPositive {
+                    field: "amount".to_owned(),
+                    amount_minor: 0,
+                });
+            }
+            amount_in_range("amount", amount_minor.abs(), false)?;
+            let obligation_state = known_obligation(*obligation)?;
+            let outstanding_minor = obligation_state.outstanding_minor[component.index()];
+            if -*amount_minor > outstanding_minor {
+                return Err(Rejection::ExceedsOutstanding {
+                    obligation: *obligation,
+                    component: *component,
+                    outstanding_minor,
+                    requested_minor: -*amount_minor,
+                });
+            }
+        }
+        EventKind::AccrueInterest { due_on, .. } => {
+            charged_off("interest accrual")?;
+            if account.terms.interest.is_none() {
+                return Err(Rejection::NoInterestTerms);
+            }
+            if *due_on < effective_on {
+                return Err(Rejection::DueBeforeIssue { due_on: *due_on, issued_on: effective_on });
+            }
+            let accrued_through = events
+                .iter()
+                .filter(|event| matches!(event.kind, EventKind::AccrueInterest { .. }))
+                .map(|event| event.effective_on)
+                .max();
+            if let Some(accrued_through) = accrued_through {
+                if effective_on <= accrued_through {
+                    return Err(Rejection::AccrualNotAfterLast { accrued_through });
+                }
+            }
+        }
+        EventKind::ChargeOff => {
+            charged_off("charge-off")?;
+            if let Some(latest_on) = events.iter().map(|event| event.effective_on).max() {
+                if effective_on < latest_on {
+                    return Err(Rejection::ChargeOffBackdated { effective_on, latest_on });
+                }
+            }
+        }
+        EventKind::Dispute { obligation, disputed } => {
+            let obligation_state = known_obligation(*obligation)?;
+            if obligation_state.disputed == *disputed {
+                return Err(Rejection::DisputeUnchanged {
+                    obligation: *obligation,
+                    disputed: *disputed,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn amount_in_range(field: &str, amount_minor: i64, zero_allowed: bool) -> Result<(), Rejection> {
+    if amount_minor < 0 || (amount_minor == 0 && !zero_allowed) {
+        return Err(Rejection::AmountNotPositive { field: field.to_owned(), amount_minor });
+    }
+    if amount_minor > AMOUNT_MINOR_MAX {
+        return Err(Rejection::AmountTooLarge { field: field.to_owned(), amount_minor });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

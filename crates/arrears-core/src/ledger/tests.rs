@@ -1,0 +1,1438 @@
+//! Unit tests of the ledger rules: allocation, back-dating, reversal, charge-off, interest,
+//! `check`, the posting helpers, aging on a replayed state, and a property test of the books.
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::aging::{self, Bucket};
+use crate::ids::{AccountId, DebtorId};
+use crate::model::{DayCount, InterestTerms, ProductKind, Terms};
+use crate::money::{Currency, RoundingRule};
+use Component::{Fee as F, Interest as I, Principal as P};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// A day of 2026.
+fn d(month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, month, day).unwrap()
+}
+
+/// USD, opened 2026-01-01, default terms, no credit limit.
+fn account() -> Account {
+    Account {
+        id: AccountId(1),
+        external_ref: None,
+        debtor: DebtorId(1),
+        product: ProductKind::Installment,
+        currency: Currency::USD,
+        credit_limit_minor: None,
+        opened_on: d(1, 1),
+        terms: Terms::default(),
+    }
+}
+
+fn interest_terms(rate: &str, day_count: DayCount, base: InterestBase) -> Option<InterestTerms> {
+    Some(InterestTerms {
+        annual_rate: rate.parse().unwrap(),
+        day_count,
+        base,
+        rounding: RoundingRule::HalfEven,
+    })
+}
+
+fn event(seq: u32, on: NaiveDate, kind: EventKind) -> Event {
+    Event { seq: EventSeq(seq), effective_on: on, kind }
+}
+
+fn charge(
+    seq: u32,
+    on: NaiveDate,
+    obligation: u64,
+    due_on: NaiveDate,
+    amounts_minor: [i64; 3],
+) -> Event {
+    let kind = EventKind::Charge {
+        obligation: ObligationId(obligation),
+        kind: ObligationKind::Installment,
+        due_on,
+        amounts_minor,
+    };
+    event(seq, on, kind)
+}
+
+fn payment(seq: u32, on: NaiveDate, amount_minor: i64) -> Event {
+    event(seq, on, EventKind::Payment { amount_minor, directed_to: None })
+}
+
+fn directed_payment(seq: u32, on: NaiveDate, amount_minor: i64, obligation: u64) -> Event {
+    event(seq, on, EventKind::Payment { amount_minor, directed_to: Some(ObligationId(obligation)) })
+}
+
+fn reversal(seq: u32, on: NaiveDate, payment: u32) -> Event {
+    event(
+        seq,
+        on,
+        EventKind::Reversal { payment: EventSeq(payment), reason: ReversalReason::Returned },
+    )
+}
+
+fn waiver(
+    seq: u32,
+    on: NaiveDate,
+    obligation: u64,
+    component: Component,
+    amount_minor: i64,
+) -> Event {
+    event(
+        seq,
+        on,
+        EventKind::Waiver { obligation: ObligationId(obligation), component, amount_minor },
+    )
+}
+
+fn dispute(seq: u32, on: NaiveDate, obligation: u64, disputed: bool) -> Event {
+    event(seq, on, EventKind::Dispute { obligation: ObligationId(obligation), disputed })
+}
+
+fn accrue(seq: u32, on: NaiveDate, obligation: u64, due_on: NaiveDate) -> Event {
+    event(seq, on, EventKind::AccrueInterest { obligation: ObligationId(obligation), due_on })
+}
+
+fn charge_off(seq: u32, on: NaiveDate) -> Event {
+    event(seq, on, EventKind::ChargeOff)
+}
+
+/// `check`s `event` against the replay of `events`, then records it.
+fn record(account: &Account, events: &mut Vec<Event>, event: Event) {
+    let state = replay(account, events, None).state;
+    assert_eq!(
+        check(account, events, &state, event.effective_on, &event.kind),
+        Ok(()),
+        "{event:?}"
+    );
+    events.push(event);
+}
+
+/// `check` of a candidate event against the replay of `events`.
+fn check_event(account: &Account, events: &[Event], event: &Event) -> Result<(), Rejection> {
+    let state = replay(account, events, None).state;
+    check(account, events, &state, event.effective_on, &event.kind)
+}
+
+/// A posting leg.
+fn post(
+    book: Book,
+    obligation: Option<u64>,
+    component: Option<Component>,
+    source: Option<u32>,
+    amount_minor: i64,
+) -> Posting {
+    Posting {
+        book,
+        obligation: obligation.map(ObligationId),
+        component,
+        source: source.map(EventSeq),
+        amount_minor,
+    }
+}
+
+/// A receivable leg.
+fn rcv(obligation: u64, component: Component, source: Option<u32>, amount_minor: i64) -> Posting {
+    post(Book::Receivable, Some(obligation), Some(component), source, amount_minor)
+}
+
+fn derived(replay: &Replay, seq: u32) -> Vec<Posting> {
+    replay.derived.get(&EventSeq(seq)).cloned().unwrap()
+}
+
+fn outstanding(state: &AccountState, obligation: u64) -> [i64; 3] {
+    state.obligations[&ObligationId(obligation)].outstanding_minor
+}
+
+fn payment_state(state: &AccountState, seq: u32) -> &PaymentState {
+    &state.payments[&EventSeq(seq)]
+}
+
+fn allocations(
+    entries: &[(Book, u64, Component, i64)],
+) -> BTreeMap<(Book, ObligationId, Component), i64> {
+    entries
+        .iter()
+        .map(|&(book, obligation, component, amount)| {
+            ((book, ObligationId(obligation), component), amount)
+        })
+        .collect()
+}
+
+fn all_balanced(replay: &Replay) -> bool {
+    replay.derived.values().all(|postings| is_balanced(postings))
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Allocation: oldest due first, fees -> interest -> principal, excess to unapplied cash
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn payment_settles_oldest_due_first_fees_interest_principal_and_excess_goes_unapplied() {
+    let account = account();
+    let mut events = Vec::new();
+    // O1 is charged first but falls due later than O2.
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(3, 1), [10_000, 1_000, 500]));
+    record(&account, &mut events, charge(2, d(1, 1), 2, d(2, 1), [20_000, 0, 0]));
+    record(&account, &mut events, payment(3, d(3, 5), 20_600));
+
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 3),
+        normalize([
+            post(Book::Cash, None, None, Some(3), 20_600),
+            rcv(2, P, Some(3), -20_000),
+            rcv(1, F, Some(3), -500),
+            rcv(1, I, Some(3), -100),
+        ])
+    );
+    assert_eq!(outstanding(&r.state, 1), [10_000, 900, 0]);
+    assert_eq!(outstanding(&r.state, 2), [0, 0, 0]);
+
+    record(&account, &mut events, payment(4, d(3, 6), 20_000));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 4),
+        normalize([
+            post(Book::Cash, None, None, Some(4), 20_000),
+            rcv(1, I, Some(4), -900),
+            rcv(1, P, Some(4), -10_000),
+            post(Book::UnappliedCash, None, None, Some(4), -9_100),
+        ])
+    );
+    assert!(all_balanced(&r));
+    assert_eq!(outstanding(&r.state, 1), [0, 0, 0]);
+    assert_eq!(r.state.total_outstanding_minor(), 0);
+    assert_eq!(r.state.unapplied_minor(), 9_100);
+    assert_eq!(r.state.book_balance_minor(Book::UnappliedCash), -9_100);
+    assert_eq!(r.state.book_balance_minor(Book::Cash), 40_600);
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 0);
+    assert_eq!(r.state.book_balance_minor(Book::Originations), -30_000);
+    assert_eq!(r.state.book_balance_minor(Book::InterestIncome), -1_000);
+    assert_eq!(r.state.book_balance_minor(Book::FeeIncome), -500);
+    let p4 = payment_state(&r.state, 4);
+    assert_eq!(
+        p4.allocated,
+        allocations(&[(Book::Receivable, 1, I, 900), (Book::Receivable, 1, P, 10_000)])
+    );
+    assert_eq!(p4.unapplied_minor, 9_100);
+}
+
+#[test]
+fn charge_derives_receivable_against_originations_interest_income_and_fee_income() {
+    let account = account();
+    let events = vec![charge(1, d(1, 1), 1, d(2, 1), [10_000, 1_000, 500])];
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 1),
+        normalize([
+            rcv(1, P, None, 10_000),
+            post(Book::Originations, Some(1), Some(P), None, -10_000),
+            rcv(1, I, None, 1_000),
+            post(Book::InterestIncome, Some(1), Some(I), None, -1_000),
+            rcv(1, F, None, 500),
+            post(Book::FeeIncome, Some(1), Some(F), None, -500),
+        ])
+    );
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 11_500);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Principal first
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn principal_first_takes_all_principal_then_interest_then_fees() {
+    let mut account = account();
+    account.terms.waterfall = Waterfall::PrincipalFirst;
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [5_000, 1_000, 300]));
+    record(&account, &mut events, charge(2, d(1, 1), 2, d(3, 1), [7_000, 800, 200]));
+    record(&account, &mut events, payment(3, d(3, 10), 12_500));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 3),
+        normalize([
+            post(Book::Cash, None, None, Some(3), 12_500),
+            rcv(1, P, Some(3), -5_000),
+            rcv(2, P, Some(3), -7_000),
+            rcv(1, I, Some(3), -500),
+        ])
+    );
+    assert_eq!(outstanding(&r.state, 1), [0, 500, 300]);
+    assert_eq!(outstanding(&r.state, 2), [0, 800, 200]);
+
+    record(&account, &mut events, payment(4, d(3, 11), 1_500));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 4),
+        normalize([
+            post(Book::Cash, None, None, Some(4), 1_500),
+            rcv(1, I, Some(4), -500),
+            rcv(2, I, Some(4), -800),
+            rcv(1, F, Some(4), -200),
+        ])
+    );
+    assert!(all_balanced(&r));
+    assert_eq!(outstanding(&r.state, 1), [0, 0, 100]);
+    assert_eq!(outstanding(&r.state, 2), [0, 0, 200]);
+    assert_eq!(r.state.unapplied_minor(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Customer-directed payment
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn directed_payment_settles_the_named_obligation_first() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, charge(2, d(1, 1), 2, d(3, 1), [5_000, 0, 500]));
+    record(&account, &mut events, directed_payment(3, d(3, 5), 6_000, 2));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 3),
+        normalize([
+            post(Book::Cash, None, None, Some(3), 6_000),
+            rcv(2, F, Some(3), -500),
+            rcv(2, P, Some(3), -5_000),
+            rcv(1, P, Some(3), -500),
+        ])
+    );
+    assert!(all_balanced(&r));
+    assert_eq!(outstanding(&r.state, 1), [9_500, 0, 0]);
+    assert_eq!(outstanding(&r.state, 2), [0, 0, 0]);
+}
+
+#[test]
+fn check_refuses_a_payment_directed_to_an_unknown_or_future_obligation() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(2, 1), 1, d(3, 1), [10_000, 0, 0]));
+    assert_eq!(
+        check_event(&account, &events, &directed_payment(2, d(2, 1), 100, 7)),
+        Err(Rejection::UnknownObligation { obligation: ObligationId(7) })
+    );
+    assert_eq!(
+        check_event(&account, &events, &directed_payment(2, d(1, 20), 100, 1)),
+        Err(Rejection::ObligationNotYetIssued {
+            obligation: ObligationId(1),
+            issued_on: d(2, 1),
+            effective_on: d(1, 20),
+        })
+    );
+    assert_eq!(
+        check_event(&account, &events, &payment(2, d(2, 1), 0)),
+        Err(Rejection::AmountNotPositive { field: "amount".to_owned(), amount_minor: 0 })
+    );
+    assert_eq!(
+        check_event(&account, &events, &payment(2, d(2, 1), AMOUNT_MINOR_MAX + 1)),
+        Err(Rejection::AmountTooLarge {
+            field: "amount".to_owned(),
+            amount_minor: AMOUNT_MINOR_MAX + 1
+        })
+    );
+    assert_eq!(check_event(&account, &events, &payment(2, d(2, 1), 100)), Ok(()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Disputes
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn disputed_obligation_is_skipped_and_gets_unapplied_cash_when_resolved() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, charge(2, d(1, 1), 2, d(3, 1), [5_000, 0, 0]));
+    record(&account, &mut events, dispute(3, d(2, 10), 1, true));
+    assert_eq!(
+        check_event(&account, &events, &dispute(4, d(2, 11), 1, true)),
+        Err(Rejection::DisputeUnchanged { obligation: ObligationId(1), disputed: true })
+    );
+    record(&account, &mut events, payment(4, d(3, 5), 8_000));
+    let r = replay(&account, &events, None);
+    assert!(derived(&r, 3).is_empty());
+    assert_eq!(
+        derived(&r, 4),
+        normalize([
+            post(Book::Cash, None, None, Some(4), 8_000),
+            rcv(2, P, Some(4), -5_000),
+            post(Book::UnappliedCash, None, None, Some(4), -3_000),
+        ])
+    );
+    assert_eq!(outstanding(&r.state, 1), [10_000, 0, 0]);
+    assert!(r.state.obligations[&ObligationId(1)].disputed);
+    // A disputed obligation does not make the account past due.
+    assert_eq!(r.state.days_past_due(d(3, 5)), 0);
+    assert_eq!(r.state.past_due_minor(d(3, 5)), 0);
+
+    record(&account, &mut events, dispute(5, d(3, 10), 1, false));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 5),
+        normalize([
+            rcv(1, P, Some(4), -3_000),
+            post(Book::UnappliedCash, Some(1), Some(P), Some(4), 3_000),
+        ])
+    );
+    assert!(all_balanced(&r));
+    assert!(!r.state.obligations[&ObligationId(1)].disputed);
+    assert_eq!(outstanding(&r.state, 1), [7_000, 0, 0]);
+    assert_eq!(r.state.unapplied_minor(), 0);
+    assert_eq!(r.state.book_balance_minor(Book::UnappliedCash), 0);
+    let p4 = payment_state(&r.state, 4);
+    assert_eq!(
+        p4.allocated,
+        allocations(&[(Book::Receivable, 2, P, 5_000), (Book::Receivable, 1, P, 3_000)])
+    );
+    assert_eq!(p4.unapplied_minor, 0);
+    assert_eq!(r.state.days_past_due(d(3, 10)), 37);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Unapplied cash applied to a later charge
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn unapplied_cash_is_applied_to_a_later_charge_with_the_payment_as_source() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, payment(1, d(1, 5), 10_000));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 1),
+        normalize([
+            post(Book::Cash, None, None, Some(1), 10_000),
+            post(Book::UnappliedCash, None, None, Some(1), -10_000),
+        ])
+    );
+
+    record(&account, &mut events, charge(2, d(1, 10), 1, d(2, 1), [6_000, 0, 1_000]));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 2),
+        normalize([
+            rcv(1, P, None, 6_000),
+            post(Book::Originations, Some(1), Some(P), None, -6_000),
+            rcv(1, F, None, 1_000),
+            post(Book::FeeIncome, Some(1), Some(F), None, -1_000),
+            rcv(1, F, Some(1), -1_000),
+            post(Book::UnappliedCash, Some(1), Some(F), Some(1), 1_000),
+            rcv(1, P, Some(1), -6_000),
+            post(Book::UnappliedCash, Some(1), Some(P), Some(1), 6_000),
+        ])
+    );
+    let p1 = payment_state(&r.state, 1);
+    assert_eq!(
+        p1.allocated,
+        allocations(&[(Book::Receivable, 1, P, 6_000), (Book::Receivable, 1, F, 1_000)])
+    );
+    assert_eq!(p1.unapplied_minor, 3_000);
+    assert_eq!(p1.allocated.values().sum::<i64>() + p1.unapplied_minor, p1.amount_minor);
+    assert_eq!(r.state.unapplied_minor(), 3_000);
+    assert_eq!(r.state.book_balance_minor(Book::UnappliedCash), -3_000);
+
+    record(&account, &mut events, charge(3, d(1, 12), 2, d(2, 12), [5_000, 0, 0]));
+    let r = replay(&account, &events, None);
+    assert!(all_balanced(&r));
+    assert_eq!(outstanding(&r.state, 2), [2_000, 0, 0]);
+    let p1 = payment_state(&r.state, 1);
+    assert_eq!(p1.unapplied_minor, 0);
+    assert_eq!(p1.allocated[&(Book::Receivable, ObligationId(2), P)], 3_000);
+    assert_eq!(p1.allocated.values().sum::<i64>() + p1.unapplied_minor, 10_000);
+    assert_eq!(r.state.unapplied_minor(), 0);
+    assert_eq!(r.state.book_balance_minor(Book::UnappliedCash), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Back-dated payment
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn back_dated_payment_settles_the_oldest_and_moves_the_later_payment_to_the_next() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, charge(2, d(1, 1), 2, d(3, 1), [10_000, 0, 0]));
+    record(&account, &mut events, payment(3, d(3, 10), 10_000));
+    let before = replay(&account, &events, None);
+    assert_eq!(
+        payment_state(&before.state, 3).allocated,
+        allocations(&[(Book::Receivable, 1, P, 10_000)])
+    );
+    assert_eq!(before.state.days_past_due(d(3, 10)), 9);
+
+    record(&account, &mut events, payment(4, d(2, 5), 10_000));
+    let after = replay(&account, &events, None);
+    assert!(all_balanced(&after));
+    assert_eq!(
+        payment_state(&after.state, 4).allocated,
+        allocations(&[(Book::Receivable, 1, P, 10_000)])
+    );
+    assert_eq!(
+        payment_state(&after.state, 3).allocated,
+        allocations(&[(Book::Receivable, 2, P, 10_000)])
+    );
+    assert_eq!(after.state.total_outstanding_minor(), 0);
+    assert_eq!(after.state.days_past_due(d(3, 10)), 0);
+
+    let feb20 = replay(&account, &events, Some(d(2, 20)));
+    assert_eq!(outstanding(&feb20.state, 1), [0, 0, 0]);
+    assert_eq!(outstanding(&feb20.state, 2), [10_000, 0, 0]);
+    assert_eq!(feb20.state.days_past_due(d(2, 20)), 0);
+    assert!(!feb20.derived.contains_key(&EventSeq(3)));
+
+    let feb3 = replay(&account, &events, Some(d(2, 3)));
+    assert_eq!(outstanding(&feb3.state, 1), [10_000, 0, 0]);
+    assert_eq!(feb3.state.days_past_due(d(2, 3)), 2);
+    assert_eq!(feb3.state.past_due_minor(d(2, 3)), 10_000);
+
+    let correction = difference(&derived(&before, 3), &derived(&after, 3));
+    assert_eq!(correction, normalize([rcv(1, P, Some(3), 10_000), rcv(2, P, Some(3), -10_000)]));
+    assert!(is_balanced(&correction));
+}
+
+#[test]
+fn replay_order_is_effective_date_then_accruals_last_then_recording_order() {
+    let events = vec![
+        accrue(1, d(1, 10), 9, d(2, 10)),
+        payment(2, d(1, 10), 100),
+        charge(3, d(1, 5), 1, d(2, 1), [100, 0, 0]),
+        payment(4, d(1, 10), 100),
+    ];
+    let order: Vec<u32> = replay_order(&events).iter().map(|event| event.seq.0).collect();
+    assert_eq!(order, vec![3, 2, 4, 1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Reversal
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn reversal_reopens_exactly_what_the_payment_settled_including_applied_unapplied_cash() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [8_000, 0, 500]));
+    record(&account, &mut events, payment(2, d(2, 10), 10_000));
+    record(&account, &mut events, charge(3, d(2, 15), 2, d(3, 15), [1_000, 0, 0]));
+    let r = replay(&account, &events, None);
+    assert_eq!(outstanding(&r.state, 2), [0, 0, 0]);
+    assert_eq!(payment_state(&r.state, 2).unapplied_minor, 500);
+
+    record(&account, &mut events, reversal(4, d(2, 20), 2));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 4),
+        normalize([
+            post(Book::Cash, None, None, Some(2), -10_000),
+            rcv(1, F, Some(2), 500),
+            rcv(1, P, Some(2), 8_000),
+            rcv(2, P, Some(2), 1_000),
+            post(Book::UnappliedCash, None, None, Some(2), 500),
+        ])
+    );
+    assert!(all_balanced(&r));
+    assert_eq!(outstanding(&r.state, 1), [8_000, 0, 500]);
+    assert_eq!(outstanding(&r.state, 2), [1_000, 0, 0]);
+    assert_eq!(r.state.unapplied_minor(), 0);
+    assert_eq!(r.state.book_balance_minor(Book::UnappliedCash), 0);
+    assert_eq!(r.state.book_balance_minor(Book::Cash), 0);
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 9_500);
+    let p2 = payment_state(&r.state, 2);
+    assert!(p2.reversed);
+    assert!(p2.allocated.is_empty());
+    assert_eq!(p2.unapplied_minor, 0);
+    // Everything payment 2 moved, wherever it was derived, nets to nothing on every book and,
+    // on the receivable, on every obligation component. (Unapplied cash is keyed by obligation
+    // when applied and without one when held, so only its book total is compared.)
+    let traced: Vec<Posting> = r
+        .derived
+        .values()
+        .flatten()
+        .copied()
+        .filter(|posting| posting.source == Some(EventSeq(2)))
+        .map(|posting| match posting.book {
+            Book::Receivable => posting,
+            _ => Posting { obligation: None, component: None, ..posting },
+        })
+        .collect();
+    assert_eq!(traced.len(), 11);
+    assert!(normalize(traced).is_empty());
+}
+
+#[test]
+fn check_refuses_a_second_reversal_an_early_reversal_and_reversing_a_non_payment() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [8_000, 0, 0]));
+    record(&account, &mut events, payment(2, d(2, 10), 3_000));
+    record(&account, &mut events, reversal(3, d(2, 20), 2));
+    assert_eq!(
+        check_event(&account, &events, &reversal(4, d(2, 25), 2)),
+        Err(Rejection::AlreadyReversed { payment: EventSeq(2) })
+    );
+    record(&account, &mut events, payment(4, d(3, 1), 2_000));
+    assert_eq!(
+        check_event(&account, &events, &reversal(5, d(2, 25), 4)),
+        Err(Rejection::ReversalBeforePayment {
+            payment: EventSeq(4),
+            paid_on: d(3, 1),
+            effective_on: d(2, 25)
+        })
+    );
+    assert_eq!(
+        check_event(&account, &events, &reversal(5, d(3, 2), 1)),
+        Err(Rejection::UnknownPayment { payment: EventSeq(1) })
+    );
+    assert_eq!(
+        check_event(&account, &events, &reversal(5, d(3, 2), 3)),
+        Err(Rejection::UnknownPayment { payment: EventSeq(3) })
+    );
+    assert_eq!(
+        check_event(&account, &events, &reversal(5, d(3, 2), 99)),
+        Err(Rejection::UnknownPayment { payment: EventSeq(99) })
+    );
+    // Same-day reversal is fine.
+    assert_eq!(check_event(&account, &events, &reversal(5, d(3, 1), 4)), Ok(()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Charge-off
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn charge_off_writes_off_receivables_and_later_payments_are_recoveries() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, charge(2, d(1, 1), 2, d(3, 1), [5_000, 0, 1_000]));
+    record(&account, &mut events, payment(3, d(2, 10), 4_000));
+    record(&account, &mut events, charge_off(4, d(3, 20)));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 4),
+        normalize([
+            post(Book::BadDebt, Some(1), Some(P), None, 6_000),
+            rcv(1, P, None, -6_000),
+            post(Book::BadDebt, Some(2), Some(P), None, 5_000),
+            rcv(2, P, None, -5_000),
+            post(Book::BadDebt, Some(2), Some(F), None, 1_000),
+            rcv(2, F, None, -1_000),
+        ])
+    );
+    assert_eq!(r.state.charged_off_on, Some(d(3, 20)));
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 0);
+    assert_eq!(r.state.book_balance_minor(Book::BadDebt), 12_000);
+    assert_eq!(outstanding(&r.state, 1), [6_000, 0, 0]);
+    assert_eq!(outstanding(&r.state, 2), [5_000, 0, 1_000]);
+    assert_eq!(r.state.total_outstanding_minor(), 12_000);
+
+    record(&account, &mut events, payment(5, d(4, 1), 7_000));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 5),
+        normalize([
+            post(Book::Cash, None, None, Some(5), 7_000),
+            post(Book::Recoveries, Some(1), Some(P), Some(5), -6_000),
+            post(Book::Recoveries, Some(2), Some(F), Some(5), -1_000),
+        ])
+    );
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 0);
+    assert_eq!(r.state.book_balance_minor(Book::Recoveries), -7_000);
+    assert_eq!(outstanding(&r.state, 1), [0, 0, 0]);
+    assert_eq!(outstanding(&r.state, 2), [5_000, 0, 0]);
+    assert_eq!(
+        payment_state(&r.state, 5).allocated,
+        allocations(&[(Book::Recoveries, 1, P, 6_000), (Book::Recoveries, 2, F, 1_000)])
+    );
+
+    assert_eq!(
+        check_event(&account, &events, &charge(6, d(4, 5), 3, d(5, 1), [1_000, 0, 0])),
+        Err(Rejection::ChargedOff { charged_off_on: d(3, 20), event: "charge".to_owned() })
+    );
+    assert_eq!(
+        check_event(&account, &events, &charge_off(6, d(3, 25))),
+        Err(Rejection::ChargedOff { charged_off_on: d(3, 20), event: "charge-off".to_owned() })
+    );
+    // Once charged off, a second charge-off is refused whatever its date.
+    assert_eq!(
+        check_event(&account, &events, &charge_off(6, d(3, 10))),
+        Err(Rejection::ChargedOff { charged_off_on: d(3, 20), event: "charge-off".to_owned() })
+    );
+
+    // Reversing the pre-charge-off payment: what it settled is lost to bad debt.
+    record(&account, &mut events, reversal(6, d(4, 10), 3));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 6),
+        normalize([
+            post(Book::Cash, None, None, Some(3), -4_000),
+            post(Book::BadDebt, Some(1), Some(P), Some(3), 4_000),
+        ])
+    );
+    assert_eq!(outstanding(&r.state, 1), [4_000, 0, 0]);
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 0);
+    assert_eq!(r.state.book_balance_minor(Book::BadDebt), 16_000);
+
+    // Reversing the recovery re-opens what it settled against recoveries.
+    record(&account, &mut events, reversal(7, d(4, 11), 5));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 7),
+        normalize([
+            post(Book::Cash, None, None, Some(5), -7_000),
+            post(Book::Recoveries, Some(1), Some(P), Some(5), 6_000),
+            post(Book::Recoveries, Some(2), Some(F), Some(5), 1_000),
+        ])
+    );
+    assert!(all_balanced(&r));
+    assert_eq!(outstanding(&r.state, 1), [10_000, 0, 0]);
+    assert_eq!(outstanding(&r.state, 2), [5_000, 0, 1_000]);
+    assert_eq!(r.state.book_balance_minor(Book::Recoveries), 0);
+    assert_eq!(r.state.book_balance_minor(Book::Cash), 0);
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 0);
+}
+
+#[test]
+fn check_refuses_a_back_dated_charge_off() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, payment(2, d(2, 10), 4_000));
+    assert_eq!(
+        check_event(&account, &events, &charge_off(3, d(2, 5))),
+        Err(Rejection::ChargeOffBackdated { effective_on: d(2, 5), latest_on: d(2, 10) })
+    );
+    assert_eq!(check_event(&account, &events, &charge_off(3, d(2, 10))), Ok(()));
+}
+
+#[test]
+fn charge_off_keeps_unapplied_cash_and_post_charge_off_accrual_and_adjustment_are_refused() {
+    let mut account = account();
+    account.terms.interest =
+        interest_terms("0.365", DayCount::Actual365, InterestBase::OutstandingPrincipal);
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, charge_off(2, d(2, 10)));
+    assert_eq!(
+        check_event(&account, &events, &accrue(3, d(2, 20), 9, d(3, 1))),
+        Err(Rejection::ChargedOff {
+            charged_off_on: d(2, 10),
+            event: "interest accrual".to_owned()
+        })
+    );
+    let adjustment = event(
+        3,
+        d(2, 20),
+        EventKind::Adjustment { obligation: ObligationId(1), component: F, amount_minor: 500 },
+    );
+    assert_eq!(
+        check_event(&account, &events, &adjustment),
+        Err(Rejection::ChargedOff { charged_off_on: d(2, 10), event: "adjustment".to_owned() })
+    );
+    // A waiver after charge-off reduces what is owed without touching the books.
+    record(&account, &mut events, waiver(3, d(2, 20), 1, P, 1_000));
+    // Overpayment after charge-off is held as unapplied cash.
+    record(&account, &mut events, payment(4, d(2, 25), 9_500));
+    let r = replay(&account, &events, None);
+    assert!(derived(&r, 3).is_empty());
+    assert_eq!(
+        derived(&r, 4),
+        normalize([
+            post(Book::Cash, None, None, Some(4), 9_500),
+            post(Book::Recoveries, Some(1), Some(P), Some(4), -9_000),
+            post(Book::UnappliedCash, None, None, Some(4), -500),
+        ])
+    );
+    assert_eq!(outstanding(&r.state, 1), [0, 0, 0]);
+    assert_eq!(r.state.unapplied_minor(), 500);
+}
+
+/// FIXME(bug): `check` lets a charge be recorded on a charged-off account when its effective
+/// date is before the charge-off date. The `ChargedOff` rejection says "only payments,
+/// reversals, waivers and disputes are taken", and the comment in `Replayer::charge` relies on
+/// "a charge recorded after charge-off is never accepted by `check`"; the `charged_off` closure
+/// in `check` only compares the effective date (`effective_on >= charged_off_on`). The replay
+/// then books the charge before the charge-off and silently grows the charge-off's bad debt.
+/// Expected: `Err(Rejection::ChargedOff { charged_off_on: 2026-03-20, event: "charge" })`.
+/// The same hole lets back-dated adjustments and interest accruals in.
+#[test]
+fn check_refuses_a_back_dated_charge_or_adjustment_on_a_charged_off_account() {
+    // Found by the first ledger test pass: `check` compared only dates, so a charge recorded
+    // after the charge-off but dated before it raised the amount written off.
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, charge_off(2, d(3, 20)));
+    let late_charge = charge(3, d(3, 1), 2, d(4, 1), [5_000, 0, 0]);
+    assert_eq!(
+        check_event(&account, &events, &late_charge),
+        Err(Rejection::ChargedOff { charged_off_on: d(3, 20), event: "charge".to_owned() })
+    );
+    let adjustment = event(
+        3,
+        d(3, 1),
+        EventKind::Adjustment { obligation: ObligationId(1), component: F, amount_minor: 700 },
+    );
+    assert_eq!(
+        check_event(&account, &events, &adjustment),
+        Err(Rejection::ChargedOff { charged_off_on: d(3, 20), event: "adjustment".to_owned() })
+    );
+    assert_eq!(replay(&account, &events, None).state.book_balance_minor(Book::BadDebt), 10_000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. Interest
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn interest_accrues_through_the_effective_date_inclusive() {
+    let mut account = account();
+    account.terms.interest =
+        interest_terms("0.365", DayCount::Actual365, InterestBase::OutstandingPrincipal);
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [100_000, 0, 0]));
+    record(&account, &mut events, accrue(2, d(1, 10), 9, d(2, 10)));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 2),
+        normalize([
+            rcv(9, I, None, 1_000),
+            post(Book::InterestIncome, Some(9), Some(I), None, -1_000)
+        ])
+    );
+    let accrued = &r.state.obligations[&ObligationId(9)];
+    assert_eq!(accrued.outstanding_minor, [0, 1_000, 0]);
+    assert_eq!(accrued.issued_on, d(1, 10));
+    assert_eq!(accrued.due_on, d(2, 10));
+    assert_eq!(r.state.interest_carry_minor(365), Decimal::ZERO);
+    assert_eq!(
+        check_event(&account, &events, &accrue(3, d(1, 10), 10, d(2, 10))),
+        Err(Rejection::AccrualNotAfterLast { accrued_through: d(1, 10) })
+    );
+    assert_eq!(
+        check_event(&account, &events, &accrue(3, d(1, 20), 10, d(1, 19))),
+        Err(Rejection::DueBeforeIssue { due_on: d(1, 19), issued_on: d(1, 20) })
+    );
+    assert_eq!(
+        check_event(&self::account(), &[], &accrue(1, d(1, 20), 10, d(2, 1))),
+        Err(Rejection::NoInterestTerms)
+    );
+}
+
+#[test]
+fn interest_fractions_are_carried_so_no_cent_is_lost_across_postings() {
+    let mut account = account();
+    account.terms.interest =
+        interest_terms("0.10", DayCount::Actual365, InterestBase::OutstandingPrincipal);
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(12, 31), [10_000, 0, 0]));
+    record(&account, &mut events, accrue(2, d(1, 3), 10, d(2, 3)));
+    // 100.00 * 0.10 * 3 / 365 = 0.0821917...: posts 8 minor, carries 0.219... minor.
+    let r = replay(&account, &events, None);
+    assert_eq!(outstanding(&r.state, 10), [0, 8, 0]);
+    assert_eq!(r.state.interest_carry_minor(365), Decimal::from(80) / Decimal::from(365));
+
+    record(&account, &mut events, accrue(3, d(1, 6), 11, d(2, 6)));
+    record(&account, &mut events, accrue(4, d(1, 9), 12, d(2, 9)));
+    let r = replay(&account, &events, None);
+    // 8.219 -> 8 (carry 80/365); 8.438 -> 8 (carry 160/365); 8.657 -> 9 (carry -125/365).
+    assert_eq!(outstanding(&r.state, 11), [0, 8, 0]);
+    assert_eq!(outstanding(&r.state, 12), [0, 9, 0]);
+    assert_eq!(r.state.interest_carry_minor(365), Decimal::from(-125) / Decimal::from(365));
+    // The total exact interest for 9 days is 24.657... minor; the postings sum to 25.
+    assert_eq!(r.state.book_balance_minor(Book::InterestIncome), -25);
+
+    let single = vec![events[0].clone(), accrue(2, d(1, 9), 10, d(2, 9))];
+    let r = replay(&account, &single, None);
+    assert_eq!(outstanding(&r.state, 10), [0, 25, 0]);
+}
+
+#[test]
+fn back_dated_payment_before_an_accrual_lowers_its_interest() {
+    let mut account = account();
+    account.terms.interest =
+        interest_terms("0.365", DayCount::Actual365, InterestBase::OutstandingPrincipal);
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [100_000, 0, 0]));
+    record(&account, &mut events, accrue(2, d(1, 10), 9, d(2, 10)));
+    let before = replay(&account, &events, None);
+    assert_eq!(outstanding(&before.state, 9), [0, 1_000, 0]);
+
+    record(&account, &mut events, payment(3, d(1, 5), 50_000));
+    let after = replay(&account, &events, None);
+    // 4 days on 1000.00 and 6 days on 500.00: (400_000 + 300_000) * 0.365 / 365 = 700.
+    assert_eq!(outstanding(&after.state, 9), [0, 700, 0]);
+    assert_eq!(
+        difference(&derived(&before, 2), &derived(&after, 2)),
+        normalize([rcv(9, I, None, -300), post(Book::InterestIncome, Some(9), Some(I), None, 300)])
+    );
+    assert_eq!(after.state.book_balance_minor(Book::InterestIncome), -700);
+}
+
+#[test]
+fn past_due_principal_bears_interest_from_the_day_after_the_due_date() {
+    let mut account = account();
+    account.terms.interest =
+        interest_terms("0.365", DayCount::Actual365, InterestBase::PastDuePrincipal);
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(1, 10), [100_000, 0, 0]));
+    record(&account, &mut events, accrue(2, d(1, 10), 9, d(2, 10)));
+    record(&account, &mut events, accrue(3, d(1, 20), 10, d(2, 20)));
+    let r = replay(&account, &events, None);
+    // Nothing through the due date; 10 days (Jan 11..Jan 20) afterwards.
+    assert!(derived(&r, 2).is_empty());
+    assert_eq!(outstanding(&r.state, 9), [0, 0, 0]);
+    assert_eq!(outstanding(&r.state, 10), [0, 1_000, 0]);
+
+    let mut outstanding_base = account.clone();
+    outstanding_base.terms.interest =
+        interest_terms("0.365", DayCount::Actual365, InterestBase::OutstandingPrincipal);
+    let r = replay(&outstanding_base, &events, None);
+    assert_eq!(outstanding(&r.state, 9), [0, 1_000, 0]);
+    assert_eq!(outstanding(&r.state, 10), [0, 1_000, 0]);
+}
+
+#[test]
+fn thirty_360_counts_every_month_as_thirty_days() {
+    let mut account = account();
+    account.terms.interest =
+        interest_terms("0.36", DayCount::Thirty360, InterestBase::OutstandingPrincipal);
+    let events =
+        vec![charge(1, d(1, 1), 1, d(1, 31), [100_000, 0, 0]), accrue(2, d(2, 28), 9, d(3, 28))];
+    // Jan 1 .. Feb 28 inclusive is 60 days under 30/360: 100_000 * 0.36 * 60 / 360 = 6_000.
+    let r = replay(&account, &events, None);
+    assert_eq!(outstanding(&r.state, 9), [0, 6_000, 0]);
+    // Actual/360 counts the 59 real days.
+    account.terms.interest =
+        interest_terms("0.36", DayCount::Actual360, InterestBase::OutstandingPrincipal);
+    let r = replay(&account, &events, None);
+    assert_eq!(outstanding(&r.state, 9), [0, 5_900, 0]);
+}
+
+/// FIXME(bug): `check` accepts a dispute, a waiver or a directed payment effective on the day an
+/// interest obligation is accrued (`known_obligation` only refuses `issued_on > effective_on`),
+/// but `replay_order` replays accruals after every other event of their day, so at replay the
+/// obligation does not exist yet: the dispute and the waiver silently do nothing and the
+/// payment's direction is ignored. The recorded dispute can then never be resolved
+/// (`DisputeUnchanged`). Expected: either `check` refuses these with
+/// `ObligationNotYetIssued` (an obligation created by an accrual is usable from the next day),
+/// or the events take effect: O9 disputed, 4.00 of its interest waived, the 3.00 payment
+/// settling O9's interest.
+#[test]
+fn same_day_events_cannot_name_an_interest_obligation_before_its_accrual_closes() {
+    // Found by the first ledger test pass: these passed `check` but replay applied them before
+    // the accrual created the obligation, so they silently did nothing.
+    let mut account = account();
+    account.terms.interest =
+        interest_terms("0.365", DayCount::Actual365, InterestBase::OutstandingPrincipal);
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [100_000, 0, 0]));
+    record(&account, &mut events, accrue(2, d(1, 10), 9, d(2, 10)));
+    let not_yet = Err(Rejection::ObligationNotYetIssued {
+        obligation: ObligationId(9),
+        issued_on: d(1, 10),
+        effective_on: d(1, 10),
+    });
+    assert_eq!(check_event(&account, &events, &dispute(3, d(1, 10), 9, true)), not_yet);
+    assert_eq!(check_event(&account, &events, &waiver(3, d(1, 10), 9, I, 400)), not_yet);
+    assert_eq!(check_event(&account, &events, &directed_payment(3, d(1, 10), 300, 9)), not_yet);
+    // The next day they take effect.
+    record(&account, &mut events, dispute(3, d(1, 11), 9, true));
+    record(&account, &mut events, waiver(4, d(1, 11), 9, I, 400));
+    let r = replay(&account, &events, None);
+    assert!(r.state.obligations[&ObligationId(9)].disputed);
+    assert_eq!(outstanding(&r.state, 9), [0, 600, 0]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. Credit limit
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn credit_limit_refuses_a_charge_over_it_and_accepts_one_exactly_at_it() {
+    let mut account = account();
+    account.credit_limit_minor = Some(100_000);
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [60_000, 0, 0]));
+    assert_eq!(
+        check_event(&account, &events, &charge(2, d(1, 2), 2, d(2, 2), [50_000, 0, 0])),
+        Err(Rejection::CreditLimitExceeded {
+            limit_minor: 100_000,
+            outstanding_minor: 60_000,
+            requested_minor: 50_000
+        })
+    );
+    record(&account, &mut events, charge(2, d(1, 2), 2, d(2, 2), [40_000, 0, 0]));
+    // A fee-only charge has no principal and is not limited; outstanding then counts it.
+    record(&account, &mut events, charge(3, d(1, 3), 3, d(2, 3), [0, 0, 500]));
+    assert_eq!(
+        check_event(&account, &events, &charge(4, d(1, 4), 4, d(2, 4), [1, 0, 0])),
+        Err(Rejection::CreditLimitExceeded {
+            limit_minor: 100_000,
+            outstanding_minor: 100_500,
+            requested_minor: 1
+        })
+    );
+    // Payments free up the limit.
+    record(&account, &mut events, payment(4, d(1, 5), 10_500));
+    assert_eq!(
+        check_event(&account, &events, &charge(5, d(1, 6), 4, d(2, 6), [10_000, 0, 0])),
+        Ok(())
+    );
+    assert_eq!(
+        check_event(&account, &events, &charge(5, d(1, 6), 4, d(2, 6), [10_001, 0, 0])),
+        Err(Rejection::CreditLimitExceeded {
+            limit_minor: 100_000,
+            outstanding_minor: 90_000,
+            requested_minor: 10_001
+        })
+    );
+}
+
+#[test]
+fn check_refuses_malformed_charges() {
+    let account = account();
+    assert_eq!(
+        check_event(&account, &[], &charge(1, d(1, 1), 1, d(2, 1), [0, 0, 0])),
+        Err(Rejection::AmountNotPositive { field: "amount".to_owned(), amount_minor: 0 })
+    );
+    assert_eq!(
+        check_event(&account, &[], &charge(1, d(1, 1), 1, d(2, 1), [500, -1, 0])),
+        Err(Rejection::AmountNotPositive { field: "interest".to_owned(), amount_minor: -1 })
+    );
+    assert_eq!(
+        check_event(&account, &[], &charge(1, d(1, 5), 1, d(1, 4), [500, 0, 0])),
+        Err(Rejection::DueBeforeIssue { due_on: d(1, 4), issued_on: d(1, 5) })
+    );
+    assert_eq!(
+        check_event(
+            &account,
+            &[],
+            &charge(1, NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(), 1, d(2, 1), [500, 0, 0])
+        ),
+        Err(Rejection::EffectiveBeforeOpened {
+            effective_on: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+            opened_on: d(1, 1),
+        })
+    );
+    assert_eq!(check_event(&account, &[], &charge(1, d(1, 1), 1, d(1, 1), [500, 0, 0])), Ok(()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. Waiver
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn waiver_is_checked_against_outstanding_and_capped_on_replay() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 300]));
+    assert_eq!(
+        check_event(&account, &events, &waiver(2, d(2, 10), 1, P, 10_001)),
+        Err(Rejection::ExceedsOutstanding {
+            obligation: ObligationId(1),
+            component: P,
+            outstanding_minor: 10_000,
+            requested_minor: 10_001,
+        })
+    );
+    assert_eq!(
+        check_event(&account, &events, &waiver(2, d(2, 10), 1, I, 1)),
+        Err(Rejection::ExceedsOutstanding {
+            obligation: ObligationId(1),
+            component: I,
+            outstanding_minor: 0,
+            requested_minor: 1
+        })
+    );
+    record(&account, &mut events, waiver(2, d(2, 10), 1, P, 4_000));
+    let before = replay(&account, &events, None);
+    assert_eq!(
+        derived(&before, 2),
+        normalize([post(Book::Waivers, Some(1), Some(P), None, 4_000), rcv(1, P, None, -4_000)])
+    );
+    assert_eq!(outstanding(&before.state, 1), [6_000, 0, 300]);
+
+    // A back-dated payment settles the fee and 67.00 of principal first; the waiver takes what is left.
+    record(&account, &mut events, payment(3, d(2, 5), 7_000));
+    let after = replay(&account, &events, None);
+    assert_eq!(
+        derived(&after, 2),
+        normalize([post(Book::Waivers, Some(1), Some(P), None, 3_300), rcv(1, P, None, -3_300)])
+    );
+    assert!(all_balanced(&after));
+    assert_eq!(outstanding(&after.state, 1), [0, 0, 0]);
+    assert_eq!(after.state.book_balance_minor(Book::Receivable), 0);
+    assert_eq!(after.state.book_balance_minor(Book::Waivers), 3_300);
+    assert_eq!(after.state.unapplied_minor(), 0);
+    assert_eq!(
+        payment_state(&after.state, 3).allocated,
+        allocations(&[(Book::Receivable, 1, P, 6_700), (Book::Receivable, 1, F, 300)])
+    );
+}
+
+#[test]
+fn waiver_fully_absorbed_by_a_back_dated_payment_derives_nothing() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, waiver(2, d(2, 10), 1, P, 4_000));
+    record(&account, &mut events, payment(3, d(2, 5), 12_000));
+    let r = replay(&account, &events, None);
+    assert!(derived(&r, 2).is_empty());
+    assert_eq!(outstanding(&r.state, 1), [0, 0, 0]);
+    assert_eq!(r.state.unapplied_minor(), 2_000);
+    assert_eq!(r.state.book_balance_minor(Book::Waivers), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. normalize and difference
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn normalize_merges_same_keys_drops_zero_legs_and_sorts() {
+    let postings = [
+        post(Book::Cash, None, None, Some(1), 100),
+        rcv(1, P, None, -60),
+        post(Book::Cash, None, None, Some(1), 50),
+        rcv(1, P, None, -90),
+        post(Book::FeeIncome, Some(1), Some(F), None, 10),
+        post(Book::FeeIncome, Some(1), Some(F), None, -10),
+        rcv(1, P, Some(1), 0),
+        rcv(1, F, None, 7),
+        rcv(1, F, Some(2), -7),
+    ];
+    assert_eq!(
+        normalize(postings),
+        vec![
+            rcv(1, P, None, -150),
+            rcv(1, F, None, 7),
+            rcv(1, F, Some(2), -7),
+            post(Book::Cash, None, None, Some(1), 150),
+        ]
+    );
+    assert!(normalize(Vec::new()).is_empty());
+    assert!(is_balanced(&postings));
+    assert!(!is_balanced(&[rcv(1, P, None, 1)]));
+}
+
+#[test]
+fn difference_of_equal_postings_is_empty_and_otherwise_the_correction() {
+    let a = normalize([post(Book::Cash, None, None, Some(3), 500), rcv(1, P, Some(3), -500)]);
+    assert!(difference(&a, &a).is_empty());
+    let b = normalize([
+        post(Book::Cash, None, None, Some(3), 500),
+        rcv(1, P, Some(3), -200),
+        rcv(2, P, Some(3), -300),
+    ]);
+    assert_eq!(difference(&a, &b), normalize([rcv(1, P, Some(3), 300), rcv(2, P, Some(3), -300)]));
+    assert_eq!(difference(&[], &a), a);
+    assert_eq!(
+        difference(&a, &[]),
+        vec![rcv(1, P, Some(3), 500), post(Book::Cash, None, None, Some(3), -500)]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 13. Aging
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn aging_buckets_amounts_disputed_and_account_bucket_from_oldest_undisputed() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(7, 31), [1_000, 0, 0]));
+    record(&account, &mut events, charge(2, d(1, 1), 2, d(8, 15), [500, 0, 0]));
+    record(&account, &mut events, charge(3, d(1, 1), 3, d(7, 16), [2_000, 0, 0]));
+    record(&account, &mut events, charge(4, d(1, 1), 4, d(6, 1), [3_000, 0, 0]));
+    record(&account, &mut events, charge(5, d(1, 1), 5, d(5, 1), [4_000, 0, 0]));
+    record(&account, &mut events, charge(6, d(1, 1), 6, d(1, 2), [5_000, 0, 0]));
+    record(&account, &mut events, charge(7, d(1, 1), 7, d(2, 1), [6_000, 0, 0]));
+    record(&account, &mut events, charge(8, d(1, 1), 8, d(3, 15), [7_000, 0, 0]));
+    record(&account, &mut events, dispute(9, d(1, 1), 6, true));
+    record(&account, &mut events, directed_payment(10, d(1, 5), 6_000, 7));
+    record(&account, &mut events, directed_payment(11, d(1, 5), 2_500, 8));
+
+    let as_of = d(7, 31);
+    let r = replay(&account, &events, Some(as_of));
+    assert_eq!(outstanding(&r.state, 7), [0, 0, 0]);
+    assert_eq!(outstanding(&r.state, 8), [4_500, 0, 0]);
+    let aging = aging::age(&r.state, as_of);
+    assert_eq!(aging.as_of, as_of);
+    // O8 (due Mar 15, 138 days) is the oldest undisputed unpaid one; O6 is disputed, O7 paid.
+    assert_eq!(aging.days_past_due, 138);
+    assert_eq!(aging.bucket, Bucket::Dpd121To180);
+    assert_eq!(aging.amounts_minor, [1_500, 2_000, 3_000, 0, 4_000, 4_500, 5_000]);
+    assert_eq!(aging.disputed_minor, 5_000);
+    assert_eq!(aging.amounts_minor.iter().sum::<i64>(), r.state.total_outstanding_minor());
+
+    // Once the dispute ends, O6 (210 days) drives the account bucket.
+    record(&account, &mut events, dispute(12, d(7, 31), 6, false));
+    let r = replay(&account, &events, Some(as_of));
+    let aging = aging::age(&r.state, as_of);
+    assert_eq!(aging.days_past_due, 210);
+    assert_eq!(aging.bucket, Bucket::Dpd181Plus);
+    assert_eq!(aging.disputed_minor, 0);
+    assert_eq!(aging.amounts_minor, [1_500, 2_000, 3_000, 0, 4_000, 4_500, 5_000]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 14. Property test of the books
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+enum Op {
+    Charge { day: i64, due_in: i64, amounts_minor: [i64; 3] },
+    Payment { day: i64, amount_minor: i64, directed: Option<usize> },
+    Reversal { pick: usize, delay: i64 },
+    Waiver { pick: usize, component: usize, amount_minor: i64, day: i64 },
+    Adjustment { pick: usize, component: usize, amount_minor: i64, day: i64 },
+    Dispute { pick: usize, day: i64 },
+    Accrue { day: i64 },
+    ChargeOff { delay: i64 },
+}
+
+fn op_strategy() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        5 => (0_i64..150, 0_i64..60, 0_i64..20_000, 0_i64..2_000, 0_i64..1_000)
+            .prop_map(|(day, due_in, p, i, f)| Op::Charge { day, due_in, amounts_minor: [p, i, f] }),
+        5 => (0_i64..150, 1_i64..30_000, prop::option::weighted(0.3, any::<usize>()))
+            .prop_map(|(day, amount_minor, directed)| Op::Payment { day, amount_minor, directed }),
+        2 => (any::<usize>(), 0_i64..30).prop_map(|(pick, delay)| Op::Reversal { pick, delay }),
+        2 => (any::<usize>(), 0_usize..3, 1_i64..15_000, 0_i64..150)
+            .prop_map(|(pick, component, amount_minor, day)| Op::Waiver { pick, component, amount_minor, day }),
+        1 => (any::<usize>(), 0_usize..3, -5_000_i64..5_000, 0_i64..150)
+            .prop_map(|(pick, component, amount_minor, day)| Op::Adjustment { pick, component, amount_minor, day }),
+        2 => (any::<usize>(), 0_i64..150).prop_map(|(pick, day)| Op::Dispute { pick, day }),
+        1 => (0_i64..150).prop_map(|day| Op::Accrue { day }),
+        1 => (0_i64..20).prop_map(|delay| Op::ChargeOff { delay }),
+    ]
+}
+
+fn on_day(account: &Account, day: i64) -> NaiveDate {
+    account.opened_on + chrono::Days::new(u64::try_from(day).unwrap())
+}
+
+/// Turns an abstract operation into a candidate event, or `None` when it has nothing to name.
+fn build_event(
+    account: &Account,
+    events: &[Event],
+    state: &AccountState,
+    next_obligation: &mut u64,
+    op: &Op,
+) -> Option<Event> {
+    let seq = EventSeq(u32::try_from(events.len() + 1).unwrap());
+    let obligations: Vec<&ObligationState> = state.obligations.values().collect();
+    let pick_obligation = |pick: usize| obligations.get(pick % obligations.len().max(1)).copied();
+    let latest = events.iter().map(|event| event.effective_on).max().unwrap_or(account.opened_on);
+    let (effective_on, kind) = match *op {
+        Op::Charge { day, due_in, amounts_minor } => {
+            let on = on_day(account, day);
+            *next_obligation += 1;
+            let due_on = on + chrono::Days::new(u64::try_from(due_in).unwrap());
+            let obligation = ObligationId(*next_obligation);
+            (
+                on,
+                EventKind::Charge {
+                    obligation,
+                    kind: ObligationKind::Invoice,
+                    due_on,
+                    amounts_minor,
+                },
+            )
+        }
+        Op::Payment { day, amount_minor, directed } => {
+            let on = on_day(account, day);
+            let directed_to = directed.and_then(pick_obligation).map(|obligation| obligation.id);
+            let on = match directed_to {
+                Some(id) => on.max(state.obligations[&id].issued_on),
+                None => on,
+            };
+            (on, EventKind::Payment { amount_minor, directed_to })
+        }
+        Op::Reversal { pick, delay } => {
+            let payments: Vec<&Event> =
+                events.iter().filter(|event| event.kind.name() == "payment").collect();
+            let paid = payments.get(pick % payments.len().max(1))?;
+            let on = paid.effective_on + chrono::Days::new(u64::try_from(delay).unwrap());
+            (on, EventKind::Reversal { payment: paid.seq, reason: ReversalReason::Chargeback })
+        }
+        Op::Waiver { pick, component, amount_minor, day } => {
+            let obligation = pick_obligation(pick)?;
+            let component = Component::ALL[component];
+            // Mostly within what is outstanding, so that waivers get recorded.
+            let capped = amount_minor.min(obligation.outstanding_minor[component.index()].max(1));
+            let on = on_day(account, day).max(obligation.issued_on);
+            (on, EventKind::Waiver { obligation: obligation.id, component, amount_minor: capped })
+        }
+        Op::Adjustment { pick, component, amount_minor, day } => {
+            let obligation = pick_obligation(pick)?;
+            let component = Component::ALL[component];
+            let on = on_day(account, day).max(obligation.issued_on);
+            (on, EventKind::Adjustment { obligation: obligation.id, component, amount_minor })
+        }
+        Op::Dispute { pick, day } => {
+            let obligation = pick_obligation(pick)?;
+            let on = on_day(account, day).max(obligation.issued_on);
+            (on, EventKind::Dispute { obligation: obligation.id, disputed: !obligation.disputed })
+        }
+        Op::Accrue { day } => {
+            let on = on_day(account, day);
+            *next_obligation += 1;
+            let due_on = on + chrono::Days::new(30);
+            (on, EventKind::AccrueInterest { obligation: ObligationId(*next_obligation), due_on })
+        }
+        Op::ChargeOff { delay } => {
+            (latest + chrono::Days::new(u64::try_from(delay).unwrap()), EventKind::ChargeOff)
+        }
+    };
+    Some(Event { seq, effective_on, kind })
+}
+
+/// The invariants of the books after a full replay of `events`.
+fn check_books(account: &Account, events: &[Event]) -> Result<(), TestCaseError> {
+    let r = replay(account, events, None);
+    let state = &r.state;
+    prop_assert_eq!(r.derived.len(), events.len());
+    for (seq, postings) in &r.derived {
+        prop_assert!(
+            is_balanced(postings),
+            "event {} derived unbalanced postings {:?}",
+            seq,
+            postings
+        );
+        prop_assert_eq!(postings, &normalize(postings.iter().copied()));
+    }
+    let all: Vec<Posting> = r.derived.values().flatten().copied().collect();
+
+    // Book balances are the sums of the derived postings and sum to zero.
+    for book in Book::ALL {
+        let sum: i64 = all
+            .iter()
+            .filter(|posting| posting.book == book)
+            .map(|posting| posting.amount_minor)
+            .sum();
+        prop_assert_eq!(state.book_balance_minor(book), sum, "book {:?}", book);
+    }
+    prop_assert_eq!(state.book_balances_minor.values().sum::<i64>(), 0);
+
+    // Receivable postings per obligation and component equal what is outstanding.
+    for posting in all.iter().filter(|posting| posting.book == Book::Receivable) {
+        prop_assert!(posting.obligation.is_some() && posting.component.is_some(), "{:?}", posting);
+        prop_assert!(state.obligations.contains_key(&posting.obligation.unwrap()), "{:?}", posting);
+    }
+    for obligation in state.obligations.values() {
+        for component in Component::ALL {
+            let owed = obligation.outstanding_minor[component.index()];
+            prop_assert!(owed >= 0, "{:?} {:?} owes {}", obligation.id, component, owed);
+            let on_books: i64 = all
+                .iter()
+                .filter(|posting| {
+                    posting.book == Book::Receivable
+                        && posting.obligation == Some(obligation.id)
+                        && posting.component == Some(component)
+                })
+                .map(|posting| posting.amount_minor)
+                .sum();
+            let expected = if state.charged_off_on.is_some() { 0 } else { owed };
+            prop_assert_eq!(
+                on_books,
+                expected,
+                "receivable of {:?} {:?}",
+                obligation.id,
+                component
+            );
+        }
+    }
+
+    // Cash is the sum of unreversed payments.
+    let reversed: BTreeSet<EventSeq> = events
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::Reversal { payment, .. } => Some(payment),
+            _ => None,
+        })
+        .collect();
+    let unreversed_paid: i64 = events
+        .iter()
+        .filter(|event| !reversed.contains(&event.seq))
+        .filter_map(|event| match event.kind {
+            EventKind::Payment { amount_minor, .. } => Some(amount_minor),
+            _ => None,
+        })
+        .sum();
+    prop_assert_eq!(state.book_balance_minor(Book::Cash), unreversed_paid);
+
+    // Every cent of every payment is traced.
+    for (seq, paid) in &state.payments {
+        prop_assert_eq!(paid.reversed, reversed.contains(seq));
+        if paid.reversed {
+            prop_assert!(paid.allocated.is_empty());
+            prop_assert_eq!(paid.unapplied_minor, 0);
+        } else {
+            prop_assert!(paid.allocated.values().all(|amount| *amount > 0), "{:?}", paid);
+            prop_assert!(paid.unapplied_minor >= 0);
+            prop_assert_eq!(
+                paid.allocated.values().sum::<i64>() + paid.unapplied_minor,
+                paid.amount_minor,
+                "payment {}",
+                seq
+            );
+        }
+        // Nets of what the payment moved: its cash, less what it settled, less what it holds.
+        let traced: i64 = all
+            .iter()
+            .filter(|posting| posting.source == Some(*seq) && posting.book == Book::Cash)
+            .map(|posting| posting.amount_minor)
+            .sum();
+        prop_assert_eq!(traced, if paid.reversed { 0 } else { paid.amount_minor });
+    }
+    let held: i64 = state.payments.values().map(|paid| paid.unapplied_minor).sum();
+    prop_assert_eq!(state.unapplied_minor(), held);
+    prop_assert_eq!(state.unapplied_minor(), -state.book_balance_minor(Book::UnappliedCash));
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn prop_books_stay_consistent_under_random_histories(
+        ops in prop::collection::vec(op_strategy(), 1..40),
+        principal_first in any::<bool>(),
+        with_interest in any::<bool>(),
+        limit in prop::option::weighted(0.2, 20_000_i64..80_000),
+    ) {
+        let mut account = account();
+        if principal_first {
+            account.terms.waterfall = Waterfall::PrincipalFirst;
+        }
+        if with_interest {
+            account.terms.interest = interest_terms("0.2499", DayCount::Actual365, InterestBase::OutstandingPrincipal);
+        }
+        account.credit_limit_minor = limit;
+        let mut events: Vec<Event> = Vec::new();
+        let mut next_obligation = 0_u64;
+        for op in &ops {
+            let state = replay(&account, &events, None).state;
+            let Some(event) = build_event(&account, &events, &state, &mut next_obligation, op) else { continue };
+            if check(&account, &events, &state, event.effective_on, &event.kind).is_err() {
+                continue;
+            }
+            events.push(event);
+            check_books(&account, &events)?;
+        }
+    }
+}

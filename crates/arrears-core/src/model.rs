@@ -1,0 +1,421 @@
+//! The core nouns: debtors, accounts with their terms, and obligations.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AccountId, DebtorId, ObligationId};
+use crate::money::{Currency, RoundingRule};
+
+/// Longest accepted free-text field (names, references, keys), in bytes.
+pub const TEXT_LEN_MAX: usize = 256;
+/// Most contact points one debtor may have.
+pub const CONTACT_POINTS_MAX: usize = 32;
+/// Most candidate time zones one debtor may have.
+pub const TIME_ZONES_MAX: usize = 8;
+
+/// A person or a business that owes money.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Debtor {
+    /// Store-assigned id.
+    pub id: DebtorId,
+    /// The caller's reference, unique among debtors.
+    pub external_ref: Option<String>,
+    /// Person or business.
+    pub kind: DebtorKind,
+    /// Display name.
+    pub name: String,
+    /// Where the debtor lives (for a person) or is registered (for a business).
+    pub jurisdiction: Jurisdiction,
+    /// Candidate IANA time zones (the debtor may be in any of them); at least one.
+    pub time_zones: Vec<String>,
+    /// Preferred language, as a BCP 47 tag (`en`, `es-CO`).
+    pub language: String,
+    /// How the debtor can be reached.
+    pub contact_points: Vec<ContactPoint>,
+    /// Sticky flags that restrict collection.
+    pub flags: DebtorFlags,
+}
+
+/// Person or business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DebtorKind {
+    /// A natural person (consumer debt rules apply).
+    Person,
+    /// A company or sole trader (commercial debt).
+    Business,
+}
+
+/// Country (ISO 3166-1 alpha-2) and optional region (ISO 3166-2 subdivision code or a city
+/// code that a compliance pack recognises, such as `MA` or `NYC`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Jurisdiction {
+    /// `US`, `CO`, `MX`...
+    pub country: String,
+    /// `MA`, `NYC`, `CDMX`..., or `None`.
+    pub region: Option<String>,
+}
+
+/// One way to reach a debtor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactPoint {
+    /// Channel of this address.
+    pub channel: ContactChannel,
+    /// Phone number, e-mail address, postal address or handle.
+    pub address: String,
+    /// Whose address it is.
+    pub kind: ContactPointKind,
+    /// True if and only if the debtor consented to be contacted there on this channel.
+    pub consent: bool,
+    /// True if and only if the debtor opted out of this address.
+    pub opted_out: bool,
+}
+
+/// A channel of communication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactChannel {
+    /// Voice call to a landline or mobile.
+    Phone,
+    /// SMS text message.
+    Sms,
+    /// E-mail.
+    Email,
+    /// Postal letter.
+    Postal,
+    /// Messaging app (WhatsApp and the like).
+    Messaging,
+}
+
+/// Whose address a contact point is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactPointKind {
+    /// The debtor's own.
+    Personal,
+    /// The debtor's at work.
+    Work,
+    /// Provided by the debtor's employer (an employer e-mail account).
+    EmployerProvided,
+}
+
+/// Sticky flags on a debtor. Once set they stay until explicitly cleared by a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DebtorFlags {
+    /// The debtor asked that communication cease.
+    pub cease_communication: bool,
+    /// The debtor is represented by an attorney.
+    pub attorney_represented: bool,
+    /// A bankruptcy stay is in force.
+    pub bankruptcy: bool,
+    /// The debtor is deceased.
+    pub deceased: bool,
+}
+
+/// A credit relationship: one product, one currency, one set of terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// Store-assigned id.
+    pub id: AccountId,
+    /// The caller's reference, unique among accounts.
+    pub external_ref: Option<String>,
+    /// The primary debtor.
+    pub debtor: DebtorId,
+    /// The product.
+    pub product: ProductKind,
+    /// Every amount of the account is in this currency.
+    pub currency: Currency,
+    /// The credit limit in minor units, or `None` for no limit (closed-end products).
+    pub credit_limit_minor: Option<i64>,
+    /// The day the account was opened; no event may take effect before it.
+    pub opened_on: NaiveDate,
+    /// The contractual terms.
+    pub terms: Terms,
+}
+
+/// The product of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProductKind {
+    /// Revolving line or card.
+    Revolving,
+    /// Closed-end installment loan.
+    Installment,
+    /// Trade credit with invoices.
+    TradeCredit,
+    /// Buy now, pay later.
+    Bnpl,
+    /// Utility service billing.
+    Utility,
+}
+
+impl ProductKind {
+    /// The name as written in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProductKind::Revolving => "revolving",
+            ProductKind::Installment => "installment",
+            ProductKind::TradeCredit => "trade_credit",
+            ProductKind::Bnpl => "bnpl",
+            ProductKind::Utility => "utility",
+        }
+    }
+}
+
+/// Contractual terms of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Terms {
+    /// Days after a due date before a late fee may be assessed.
+    pub grace_days: u16,
+    /// The late fee assessed after the grace days.
+    pub late_fee: LateFeeRule,
+    /// Interest terms, or `None` if the account bears no interest.
+    pub interest: Option<InterestTerms>,
+    /// Order in which payments settle what is owed.
+    pub waterfall: Waterfall,
+}
+
+impl Default for Terms {
+    fn default() -> Terms {
+        Terms {
+            grace_days: 0,
+            late_fee: LateFeeRule::None,
+            interest: None,
+            waterfall: Waterfall::FeesInterestPrincipal,
+        }
+    }
+}
+
+/// How a late fee is computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LateFeeRule {
+    /// No late fee.
+    None,
+    /// A flat amount in minor units.
+    Flat {
+        /// The fee in minor units.
+        amount_minor: i64,
+    },
+    /// A share of the past-due amount, bounded.
+    Percent {
+        /// The share, `0.05` for 5%.
+        rate: Decimal,
+        /// Lower bound in minor units.
+        min_minor: i64,
+        /// Upper bound in minor units.
+        max_minor: i64,
+        /// Rounding of the computed fee.
+        rounding: RoundingRule,
+    },
+}
+
+impl LateFeeRule {
+    /// The late fee for a past-due amount, in minor units of `currency`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use arrears_core::model::LateFeeRule;
+    /// use arrears_core::money::{Currency, RoundingRule};
+    /// let rule = LateFeeRule::Percent {
+    ///     rate: "0.05".parse()?,
+    ///     min_minor: 500,
+    ///     max_minor: 4_000,
+    ///     rounding: RoundingRule::HalfUp,
+    /// };
+    /// assert_eq!(rule.fee_minor(1_000, Currency::USD), 500);
+    /// assert_eq!(rule.fee_minor(20_010, Currency::USD), 1_001);
+    /// assert_eq!(rule.fee_minor(1_000_000, Currency::USD), 4_000);
+    /// assert_eq!(rule.fee_minor(0, Currency::USD), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fee_minor(&self, past_due_minor: i64, currency: Currency) -> i64 {
+        if past_due_minor <= 0 {
+            return 0;
+        }
+        match self {
+            LateFeeRule::None => 0,
+            LateFeeRule::Flat { amount_minor } => *amount_minor,
+            LateFeeRule::Percent { rate, min_minor, max_minor, rounding } => {
+                let base = Decimal::new(past_due_minor, currency.minor_units());
+                let fee = rounding.round(base * *rate, currency).unwrap_or(*max_minor);
+                fee.clamp(*min_minor, (*max_minor).max(*min_minor))
+            }
+        }
+    }
+}
+
+/// Interest terms.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterestTerms {
+    /// Nominal annual rate, `0.2499` for 24.99%.
+    pub annual_rate: Decimal,
+    /// Day-count convention.
+    pub day_count: DayCount,
+    /// Which balance bears interest.
+    pub base: InterestBase,
+    /// Rounding applied when accrued interest is posted.
+    pub rounding: RoundingRule,
+}
+
+/// Day-count convention for interest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayCount {
+    /// Actual days over 365.
+    Actual365,
+    /// Actual days over 360.
+    Actual360,
+    /// 30/360 US (bond basis): every month counts 30 days, the year 360.
+    Thirty360,
+}
+
+impl DayCount {
+    /// The denominator: days in a year under this convention.
+    pub fn year_days(self) -> i64 {
+        match self {
+            DayCount::Actual365 => 365,
+            DayCount::Actual360 | DayCount::Thirty360 => 360,
+        }
+    }
+
+    /// Days from `start` (inclusive) to `end` (exclusive) under this convention.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use arrears_core::model::DayCount;
+    /// use chrono::NaiveDate;
+    /// let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    /// assert_eq!(DayCount::Actual365.days(d(2026, 1, 31), d(2026, 3, 1)), 29);
+    /// assert_eq!(DayCount::Thirty360.days(d(2026, 1, 31), d(2026, 3, 1)), 31);
+    /// assert_eq!(DayCount::Thirty360.days(d(2026, 1, 15), d(2026, 2, 15)), 30);
+    /// ```
+    pub fn days(self, start: NaiveDate, end: NaiveDate) -> i64 {
+        use chrono::Datelike;
+        match self {
+            DayCount::Actual365 | DayCount::Actual360 => (end - start).num_days(),
+            DayCount::Thirty360 => {
+                let mut d1 = i64::from(start.day());
+                let mut d2 = i64::from(end.day());
+                if d1 == 31 {
+                    d1 = 30;
+                }
+                if d2 == 31 && d1 == 30 {
+                    d2 = 30;
+                }
+                360 * i64::from(end.year() - start.year())
+                    + 30 * (i64::from(end.month()) - i64::from(start.month()))
+                    + (d2 - d1)
+            }
+        }
+    }
+}
+
+/// Which balance bears interest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterestBase {
+    /// All outstanding principal (revolving products).
+    OutstandingPrincipal,
+    /// Only principal of obligations past their due date (default interest on invoices and
+    /// installments whose schedule already carries contractual interest).
+    PastDuePrincipal,
+}
+
+/// The order in which a payment settles what is owed.
+///
+/// Obligations are always taken oldest due date first (then lowest obligation id), and
+/// disputed obligations are skipped. A customer-directed payment first settles the obligation
+/// it names. Excess goes to unapplied cash, which is applied to obligations created or
+/// undisputed later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Waterfall {
+    /// Obligation by obligation; within each, fees, then interest, then principal.
+    FeesInterestPrincipal,
+    /// All principal first (oldest due first), then all interest, then all fees.
+    PrincipalFirst,
+}
+
+impl Waterfall {
+    /// The name as written in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Waterfall::FeesInterestPrincipal => "fees_interest_principal",
+            Waterfall::PrincipalFirst => "principal_first",
+        }
+    }
+}
+
+/// A component of a receivable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Component {
+    /// Principal: goods, services or money lent.
+    Principal,
+    /// Interest.
+    Interest,
+    /// Fees.
+    Fee,
+}
+
+impl Component {
+    /// All components, in a fixed order.
+    pub const ALL: [Component; 3] = [Component::Principal, Component::Interest, Component::Fee];
+
+    /// Index into per-component arrays.
+    pub fn index(self) -> usize {
+        match self {
+            Component::Principal => 0,
+            Component::Interest => 1,
+            Component::Fee => 2,
+        }
+    }
+
+    /// The name as written in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Component::Principal => "principal",
+            Component::Interest => "interest",
+            Component::Fee => "fee",
+        }
+    }
+}
+
+/// An amount due on a date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Obligation {
+    /// Store-assigned id.
+    pub id: ObligationId,
+    /// The account it belongs to.
+    pub account: AccountId,
+    /// The caller's reference (invoice number), unique among obligations.
+    pub external_ref: Option<String>,
+    /// What kind of obligation.
+    pub kind: ObligationKind,
+    /// The day it was issued (its charge takes effect then).
+    pub issued_on: NaiveDate,
+    /// The day it falls due; days past due count from here, never from the issue date.
+    pub due_on: NaiveDate,
+    /// Original amounts due by component, in minor units `[principal, interest, fee]`.
+    pub original_minor: [i64; 3],
+}
+
+/// The kind of an obligation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObligationKind {
+    /// A trade-credit or utility invoice.
+    Invoice,
+    /// A loan or plan installment.
+    Installment,
+    /// A revolving statement balance.
+    Statement,
+    /// A fee (late fee, returned-payment fee).
+    Fee,
+    /// Posted interest.
+    Interest,
+}

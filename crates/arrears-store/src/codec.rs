@@ -1,0 +1,219 @@
+//! The one place where records become bytes and bytes become records.
+//!
+//! Every stored record is framed as
+//!
+//! ```text
+//! +---------+----------------------------+------------------+
+//! | version | bincode 2 payload (serde)  | CRC-32 (LE, u32) |
+//! | 1 byte  | standard config, varints   | of version+body  |
+//! +---------+----------------------------+------------------+
+//! ```
+//!
+//! The version byte is per record kind ([`RecordKind::version`]); a decoder accepts exactly
+//! the versions it knows. The checksum catches a flipped bit that redb's own page checksums
+//! would not (a bug writing the wrong bytes, or a file edited by hand), and decoding refuses
+//! trailing bytes, so a record is validated when it is written and again when it is read.
+//! Golden-bytes tests freeze the encoding of every record kind: replacing bincode later must
+//! not change a stored byte.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Largest record the decoder accepts, in bytes. Bounds allocation on corrupt input.
+pub const RECORD_LEN_MAX: usize = 16 * 1024 * 1024;
+
+/// The kinds of stored records, each with its own format version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordKind {
+    /// `arrears_core::model::Debtor`.
+    Debtor,
+    /// `arrears_core::model::Account`.
+    Account,
+    /// `arrears_core::model::Obligation`.
+    Obligation,
+    /// `arrears_core::ledger::EventRecord`.
+    Event,
+    /// Net derived postings of one event (`Vec<Posting>`).
+    Derived,
+    /// `arrears_core::ledger::JournalEntry`.
+    Entry,
+    /// An idempotency record (command bytes and result bytes).
+    Idempotency,
+    /// A command as the engine compares it for idempotency.
+    Command,
+    /// A command's outcome as the engine replays it.
+    Outcome,
+}
+
+impl RecordKind {
+    /// The current format version of this kind of record.
+    pub fn version(self) -> u8 {
+        match self {
+            RecordKind::Debtor
+            | RecordKind::Account
+            | RecordKind::Obligation
+            | RecordKind::Event
+            | RecordKind::Derived
+            | RecordKind::Entry
+            | RecordKind::Idempotency
+            | RecordKind::Command
+            | RecordKind::Outcome => 1,
+        }
+    }
+
+    /// The name used in error messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            RecordKind::Debtor => "debtor",
+            RecordKind::Account => "account",
+            RecordKind::Obligation => "obligation",
+            RecordKind::Event => "event",
+            RecordKind::Derived => "derived postings",
+            RecordKind::Entry => "journal entry",
+            RecordKind::Idempotency => "idempotency record",
+            RecordKind::Command => "command",
+            RecordKind::Outcome => "outcome",
+        }
+    }
+}
+
+/// Why bytes could not be decoded into a record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Fewer bytes than the frame needs.
+    #[error("{kind} record of {len_bytes} bytes is shorter than its 5-byte frame")]
+    TooShort {
+        /// The record kind.
+        kind: &'static str,
+        /// The length found.
+        len_bytes: usize,
+    },
+    /// Longer than [`RECORD_LEN_MAX`].
+    #[error("{kind} record of {len_bytes} bytes exceeds {RECORD_LEN_MAX} bytes")]
+    TooLong {
+        /// The record kind.
+        kind: &'static str,
+        /// The length found.
+        len_bytes: usize,
+    },
+    /// The checksum does not match.
+    #[error("{kind} record checksum mismatch (stored {stored:#010x}, computed {computed:#010x})")]
+    Checksum {
+        /// The record kind.
+        kind: &'static str,
+        /// The stored checksum.
+        stored: u32,
+        /// The checksum of the bytes read.
+        computed: u32,
+    },
+    /// A version this build does not know.
+    #[error("{kind} record has version {found}, this build reads version {expected}")]
+    Version {
+        /// The record kind.
+        kind: &'static str,
+        /// The version found.
+        found: u8,
+        /// The version this build reads.
+        expected: u8,
+    },
+    /// The payload is not a valid record.
+    #[error("{kind} record payload is malformed: {reason}")]
+    Payload {
+        /// The record kind.
+        kind: &'static str,
+        /// What the decoder said.
+        reason: String,
+    },
+}
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard()
+        .with_little_endian()
+        .with_variable_int_encoding()
+        .with_limit::<RECORD_LEN_MAX>()
+}
+
+/// Encodes a record of `kind`.
+///
+/// # Panics
+///
+/// If serde fails on one of our own record types, which would be a programmer error (they
+/// hold no maps with non-string keys and no unbounded recursion), or if the record exceeds
+/// [`RECORD_LEN_MAX`], which the limits on every field make impossible.
+pub fn encode<T: Serialize>(kind: RecordKind, value: &T) -> Vec<u8> {
+    let mut bytes = vec![kind.version()];
+    let payload = bincode::serde::encode_to_vec(value, config())
+        .unwrap_or_else(|error| panic!("encoding a {} record failed: {error}", kind.name()));
+    bytes.extend_from_slice(&payload);
+    assert!(bytes.len() + 4 <= RECORD_LEN_MAX, "{} record too long", kind.name());
+    let checksum = crc32(&bytes);
+    bytes.extend_from_slice(&checksum.to_le_bytes());
+    bytes
+}
+
+/// Decodes a record of `kind`, checking length, checksum, version and that every byte is used.
+///
+/// # Errors
+///
+/// The [`DecodeError`] that says what is wrong.
+pub fn decode<T: DeserializeOwned>(kind: RecordKind, bytes: &[u8]) -> Result<T, DecodeError> {
+    let name = kind.name();
+    if bytes.len() < 5 {
+        return Err(DecodeError::TooShort { kind: name, len_bytes: bytes.len() });
+    }
+    if bytes.len() > RECORD_LEN_MAX {
+        return Err(DecodeError::TooLong { kind: name, len_bytes: bytes.len() });
+    }
+    let (framed, checksum_bytes) = bytes.split_at(bytes.len() - 4);
+    let stored = u32::from_le_bytes([
+        checksum_bytes[0],
+        checksum_bytes[1],
+        checksum_bytes[2],
+        checksum_bytes[3],
+    ]);
+    let computed = crc32(framed);
+    if stored != computed {
+        return Err(DecodeError::Checksum { kind: name, stored, computed });
+    }
+    let (version, payload) = (framed[0], &framed[1..]);
+    if version != kind.version() {
+        return Err(DecodeError::Version { kind: name, found: version, expected: kind.version() });
+    }
+    let (value, used) = bincode::serde::decode_from_slice(payload, config())
+        .map_err(|error| DecodeError::Payload { kind: name, reason: error.to_string() })?;
+    if used != payload.len() {
+        return Err(DecodeError::Payload {
+            kind: name,
+            reason: format!("{} trailing bytes after the record", payload.len() - used),
+        });
+    }
+    Ok(value)
+}
+
+/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as in zlib and PNG.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    const TABLE: [u32; 256] = {
+        let mut table = [0_u32; 256];
+        let mut index = 0;
+        while index < 256 {
+            let mut value = index as u32;
+            let mut bit = 0;
+            while bit < 8 {
+                value = if value & 1 == 1 { 0xEDB8_8320 ^ (value >> 1) } else { value >> 1 };
+                bit += 1;
+            }
+            table[index] = value;
+            index += 1;
+        }
+        table
+    };
+    let mut crc = 0xFFFF_FFFF_u32;
+    for byte in bytes {
+        crc = TABLE[((crc ^ u32::from(*byte)) & 0xFF) as usize] ^ (crc >> 8);
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+//! Storage errors. redb's own errors are never part of this API: they are only the `source()`.
+
+use std::path::PathBuf;
+
+use crate::codec::DecodeError;
+
+/// A failure of the storage layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// The storage engine failed (I/O error, full disk, lock lost). The cause is the source.
+    ///
+    /// After a failed commit or sync, the store refuses further writes: close it and open it
+    /// again, which recovers the last committed state.
+    #[error("storage engine failure")]
+    Engine(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored record could not be decoded: the file is corrupted or was written by a bug.
+    #[error("corrupted {table} record at key {key}")]
+    Corrupted {
+        /// The table.
+        table: &'static str,
+        /// The key, printed.
+        key: String,
+        /// What is wrong with the bytes.
+        #[source]
+        reason: DecodeError,
+    },
+    /// A record the store's own indexes point to is missing.
+    #[error("{table} has no record for key {key}, although an index points to it")]
+    Dangling {
+        /// The table.
+        table: &'static str,
+        /// The key, printed.
+        key: String,
+    },
+}
+
+#[cold]
+pub(crate) fn from_redb(error: impl Into<redb::Error>) -> StorageError {
+    StorageError::Engine(Box::new(error.into()))
+}
+
+/// Why a store could not be opened or created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// No file at the path.
+    #[error("no store at {path:?}; create one with `arrears init` or `Arrears::create`")]
+    NotFound {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A file already exists where a new store was to be created.
+    #[error("a file already exists at {path:?}; open it instead, or choose another path")]
+    AlreadyExists {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Another process or handle has the store open.
+    #[error("the store at {path:?} is already open by another process or handle")]
+    AlreadyOpen {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The file is a database, but not an Arrears store.
+    #[error("{path:?} is not an Arrears store (no format version)")]
+    NotAStore {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The store was written by a newer Arrears with a format this build cannot read.
+    #[error("store format version {found} is newer than this build supports ({supported}); upgrade Arrears")]
+    FormatTooNew {
+        /// The version in the file.
+        found: u64,
+        /// The newest version this build reads.
+        supported: u64,
+    },
+    /// The store has an older format that this build cannot migrate.
+    #[error("store format version {found} is older than {oldest_supported}, the oldest this build migrates; open it with an older Arrears and export it")]
+    FormatTooOld {
+        /// The version in the file.
+        found: u64,
+        /// The oldest version this build migrates.
+        oldest_supported: u64,
+    },
+    /// The file is not a database or is damaged beyond opening.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}

@@ -1,0 +1,860 @@
+//! Arrears persistence on redb: tables, the record codec, the format version, indexes.
+//!
+//! Architecture invariant: this is the only crate that names redb. Nothing redb-typed crosses
+//! its public API; redb errors are only the `source()` of a [`StorageError`].
+//!
+//! A [`Store`] hands out [`ReadTxn`]s (a consistent snapshot) and [`WriteTxn`]s (all or
+//! nothing: dropped without [`WriteTxn::commit`], nothing is written). The tables and their
+//! encodings are described in docs/FORMAT.md.
+
+pub mod codec;
+mod error;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
+use arrears_core::ledger::{EventRecord, JournalEntry, Posting};
+use arrears_core::model::{Account, Debtor, Obligation};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+pub use codec::RecordKind;
+pub use error::{OpenError, StorageError};
+
+use crate::codec::{decode, encode};
+use crate::error::from_redb;
+
+/// The on-disk format version this build writes.
+pub const FORMAT_VERSION: u64 = 1;
+/// The oldest on-disk format version this build can open (migrating it if older).
+pub const FORMAT_VERSION_OLDEST: u64 = 1;
+
+const _: () = assert!(FORMAT_VERSION_OLDEST <= FORMAT_VERSION);
+
+/// Longest idempotency key, in bytes.
+pub const KEY_LEN_MAX: usize = 128;
+
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const DEBTORS: TableDefinition<u64, &[u8]> = TableDefinition::new("debtors");
+const ACCOUNTS: TableDefinition<u64, &[u8]> = TableDefinition::new("accounts");
+const OBLIGATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("obligations");
+const EVENTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("events");
+const DERIVED: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("derived");
+const JOURNAL: TableDefinition<u64, &[u8]> = TableDefinition::new("journal");
+const ACCOUNT_ENTRIES: TableDefinition<(u64, u64), ()> = TableDefinition::new("account_entries");
+const DEBTOR_ACCOUNTS: TableDefinition<(u64, u64), ()> = TableDefinition::new("debtor_accounts");
+const ACCOUNT_OBLIGATIONS: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("account_obligations");
+const EXTERNAL_REFS: TableDefinition<(u8, &str), u64> = TableDefinition::new("external_refs");
+const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
+
+const META_FORMAT_VERSION: &str = "format_version";
+
+/// An id sequence kept in the meta table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sequence {
+    /// Debtor ids.
+    Debtor,
+    /// Account ids.
+    Account,
+    /// Obligation ids.
+    Obligation,
+    /// Journal entry ids.
+    Entry,
+}
+
+impl Sequence {
+    fn meta_key(self) -> &'static str {
+        match self {
+            Sequence::Debtor => "seq.debtor",
+            Sequence::Account => "seq.account",
+            Sequence::Obligation => "seq.obligation",
+            Sequence::Entry => "seq.entry",
+        }
+    }
+}
+
+/// The kind of an external reference; each kind is its own unique namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RefKind {
+    /// Debtor references.
+    Debtor = 1,
+    /// Account references.
+    Account = 2,
+    /// Obligation references.
+    Obligation = 3,
+}
+
+impl RefKind {
+    fn from_u8(value: u8) -> Option<RefKind> {
+        match value {
+            1 => Some(RefKind::Debtor),
+            2 => Some(RefKind::Account),
+            3 => Some(RefKind::Obligation),
+            _ => None,
+        }
+    }
+}
+
+/// What an idempotency key recorded: the command's bytes and its result's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// The command, encoded by the engine.
+    pub command: Vec<u8>,
+    /// The result, encoded by the engine.
+    pub result: Vec<u8>,
+}
+
+/// How commits reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Each commit is on disk when `commit` returns (one fsync per commit).
+    #[default]
+    Immediate,
+    /// Commits are not synced until a later immediate commit. For bulk loads and tests only:
+    /// a crash loses them.
+    Eventual,
+}
+
+/// Options for opening a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Page cache, in bytes.
+    pub cache_size_bytes: usize,
+    /// How commits reach the disk.
+    pub durability: Durability,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions { cache_size_bytes: 64 * 1024 * 1024, durability: Durability::Immediate }
+    }
+}
+
+/// An open Arrears store file.
+pub struct Store {
+    db: redb::Database,
+    options: StoreOptions,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("options", &self.options).finish_non_exhaustive()
+    }
+}
+
+fn open_error(path: &Path, error: redb::DatabaseError) -> OpenError {
+    match error {
+        redb::DatabaseError::DatabaseAlreadyOpen => {
+            OpenError::AlreadyOpen { path: path.to_owned() }
+        }
+        other => OpenError::Storage(from_redb(other)),
+    }
+}
+
+impl Store {
+    /// Creates a new store at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::AlreadyExists`] if a non-empty file is there, or a storage failure.
+    pub fn create(path: &Path, options: StoreOptions) -> Result<Store, OpenError> {
+        if std::fs::metadata(path).is_ok_and(|metadata| metadata.len() > 0) {
+            return Err(OpenError::AlreadyExists { path: path.to_owned() });
+        }
+        let db = redb::Builder::new()
+            .set_cache_size(options.cache_size_bytes)
+            .create(path)
+            .map_err(|error| open_error(path, error))?;
+        let store = Store { db, options };
+        let txn = store.write()?;
+        {
+            let mut meta = txn.txn.open_table(META).map_err(from_redb)?;
+            meta.insert(META_FORMAT_VERSION, FORMAT_VERSION).map_err(from_redb)?;
+        }
+        for_each_table(&txn.txn)?;
+        txn.commit()?;
+        Ok(store)
+    }
+
+    /// Opens an existing store at `path`, migrating an older format.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::NotFound`], [`OpenError::AlreadyOpen`], [`OpenError::NotAStore`],
+    /// [`OpenError::FormatTooNew`], [`OpenError::FormatTooOld`], or a storage failure.
+    pub fn open(path: &Path, options: StoreOptions) -> Result<Store, OpenError> {
+        if std::fs::metadata(path).is_err() {
+            return Err(OpenError::NotFound { path: path.to_owned() });
+        }
+        let db = redb::Builder::new()
+            .set_cache_size(options.cache_size_bytes)
+            .open(path)
+            .map_err(|error| open_error(path, error))?;
+        let store = Store { db, options };
+        let found = {
+            let read = store.db.begin_read().map_err(from_redb)?;
+            match read.open_table(META) {
+                Ok(meta) => {
+                    meta.get(META_FORMAT_VERSION).map_err(from_redb)?.map(|guard| guard.value())
+                }
+                Err(redb::TableError::TableDoesNotExist(_)) => None,
+                Err(other) => return Err(OpenError::Storage(from_redb(other))),
+            }
+        };
+        let Some(found) = found else {
+            return Err(OpenError::NotAStore { path: path.to_owned() });
+        };
+        if found > FORMAT_VERSION {
+            return Err(OpenError::FormatTooNew { found, supported: FORMAT_VERSION });
+        }
+        if found < FORMAT_VERSION_OLDEST {
+            return Err(OpenError::FormatTooOld { found, oldest_supported: FORMAT_VERSION_OLDEST });
+        }
+        // Version 1 is the first format: there is nothing to migrate yet. A later version adds
+        // its migration here, in one write transaction, and bumps the stored version.
+        Ok(store)
+    }
+
+    /// Begins a write transaction. Only one runs at a time; others wait.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn write(&self) -> Result<WriteTxn, StorageError> {
+        let mut txn = self.db.begin_write().map_err(from_redb)?;
+        if self.options.durability == Durability::Eventual {
+            txn.set_durability(redb::Durability::None).map_err(from_redb)?;
+        }
+        Ok(WriteTxn { txn })
+    }
+
+    /// Begins a read transaction: a consistent snapshot of the last commit.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn read(&self) -> Result<ReadTxn, StorageError> {
+        Ok(ReadTxn { txn: self.db.begin_read().map_err(from_redb)? })
+    }
+
+    /// Checks redb's own page checksums and structure over the whole file.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn check_pages(&mut self) -> Result<bool, StorageError> {
+        self.db.check_integrity().map_err(from_redb)
+    }
+}
+
+fn for_each_table(txn: &redb::WriteTransaction) -> Result<(), StorageError> {
+    txn.open_table(DEBTORS).map_err(from_redb)?;
+    txn.open_table(ACCOUNTS).map_err(from_redb)?;
+    txn.open_table(OBLIGATIONS).map_err(from_redb)?;
+    txn.open_table(EVENTS).map_err(from_redb)?;
+    txn.open_table(DERIVED).map_err(from_redb)?;
+    txn.open_table(JOURNAL).map_err(from_redb)?;
+    txn.open_table(ACCOUNT_ENTRIES).map_err(from_redb)?;
+    txn.open_table(DEBTOR_ACCOUNTS).map_err(from_redb)?;
+    txn.open_table(ACCOUNT_OBLIGATIONS).map_err(from_redb)?;
+    txn.open_table(EXTERNAL_REFS).map_err(from_redb)?;
+    txn.open_table(IDEMPOTENCY).map_err(from_redb)?;
+    Ok(())
+}
+
+/// A read-only snapshot.
+pub struct ReadTxn {
+    txn: redb::ReadTransaction,
+}
+
+/// A write transaction: all of it commits, or none of it.
+pub struct WriteTxn {
+    txn: redb::WriteTransaction,
+}
+
+fn get_record<T: serde::de::DeserializeOwned>(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    table_name: &'static str,
+    kind: RecordKind,
+    id: u64,
+) -> Result<Option<T>, StorageError> {
+    let Some(guard) = table.get(id).map_err(from_redb)? else { return Ok(None) };
+    decode(kind, guard.value()).map(Some).map_err(|reason| StorageError::Corrupted {
+        table: table_name,
+        key: id.to_string(),
+        reason,
+    })
+}
+
+fn all_records<T: serde::de::DeserializeOwned>(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    table_name: &'static str,
+    kind: RecordKind,
+) -> Result<Vec<T>, StorageError> {
+    let mut records = Vec::new();
+    for row in table.iter().map_err(from_redb)? {
+        let (key, value) = row.map_err(from_redb)?;
+        let record = decode(kind, value.value()).map_err(|reason| StorageError::Corrupted {
+            table: table_name,
+            key: key.value().to_string(),
+            reason,
+        })?;
+        records.push(record);
+    }
+    Ok(records)
+}
+
+fn index_range(
+    table: &impl ReadableTable<(u64, u64), ()>,
+    left: u64,
+) -> Result<Vec<u64>, StorageError> {
+    let mut ids = Vec::new();
+    for row in table.range((left, 0)..=(left, u64::MAX)).map_err(from_redb)? {
+        let (key, _) = row.map_err(from_redb)?;
+        ids.push(key.value().1);
+    }
+    Ok(ids)
+}
+
+fn index_all(table: &impl ReadableTable<(u64, u64), ()>) -> Result<Vec<(u64, u64)>, StorageError> {
+    let mut pairs = Vec::new();
+    for row in table.iter().map_err(from_redb)? {
+        let (key, _) = row.map_err(from_redb)?;
+        pairs.push(key.value());
+    }
+    Ok(pairs)
+}
+
+// Both transaction kinds read through the same methods; the macro writes them once.
+macro_rules! reads {
+    ($txn:ty) => {
+        impl $txn {
+            /// The stored format version.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn format_version(&self) -> Result<Option<u64>, StorageError> {
+                let meta = self.txn.open_table(META).map_err(from_redb)?;
+                let version =
+                    meta.get(META_FORMAT_VERSION).map_err(from_redb)?.map(|guard| guard.value());
+                Ok(version)
+            }
+
+            /// A debtor by id.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn debtor(&self, id: DebtorId) -> Result<Option<Debtor>, StorageError> {
+                let table = self.txn.open_table(DEBTORS).map_err(from_redb)?;
+                get_record(&table, "debtors", RecordKind::Debtor, id.0)
+            }
+
+            /// An account by id.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn account(&self, id: AccountId) -> Result<Option<Account>, StorageError> {
+                let table = self.txn.open_table(ACCOUNTS).map_err(from_redb)?;
+                get_record(&table, "accounts", RecordKind::Account, id.0)
+            }
+
+            /// An obligation by id.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn obligation(&self, id: ObligationId) -> Result<Option<Obligation>, StorageError> {
+                let table = self.txn.open_table(OBLIGATIONS).map_err(from_redb)?;
+                get_record(&table, "obligations", RecordKind::Obligation, id.0)
+            }
+
+            /// All debtors, by id.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn all_debtors(&self) -> Result<Vec<Debtor>, StorageError> {
+                let table = self.txn.open_table(DEBTORS).map_err(from_redb)?;
+                all_records(&table, "debtors", RecordKind::Debtor)
+            }
+
+            /// All accounts, by id.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn all_accounts(&self) -> Result<Vec<Account>, StorageError> {
+                let table = self.txn.open_table(ACCOUNTS).map_err(from_redb)?;
+                all_records(&table, "accounts", RecordKind::Account)
+            }
+
+            /// All obligations, by id.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn all_obligations(&self) -> Result<Vec<Obligation>, StorageError> {
+                let table = self.txn.open_table(OBLIGATIONS).map_err(from_redb)?;
+                all_records(&table, "obligations", RecordKind::Obligation)
+            }
+
+            /// All journal entries, by id.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn all_entries(&self) -> Result<Vec<JournalEntry>, StorageError> {
+                let table = self.txn.open_table(JOURNAL).map_err(from_redb)?;
+                all_records(&table, "journal", RecordKind::Entry)
+            }
+
+            /// An account's events, in recording order.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn events(&self, account: AccountId) -> Result<Vec<EventRecord>, StorageError> {
+                let table = self.txn.open_table(EVENTS).map_err(from_redb)?;
+                let mut records = Vec::new();
+                for row in table.range((account.0, 0)..=(account.0, u32::MAX)).map_err(from_redb)? {
+                    let (key, value) = row.map_err(from_redb)?;
+                    let record = decode(RecordKind::Event, value.value()).map_err(|reason| {
+                        StorageError::Corrupted {
+                            table: "events",
+                            key: format!("{:?}", key.value()),
+                            reason,
+                        }
+                    })?;
+                    records.push(record);
+                }
+                Ok(records)
+            }
+
+            /// The net derived postings journaled so far for each of an account's events.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn derived(
+                &self,
+                account: AccountId,
+            ) -> Result<BTreeMap<EventSeq, Vec<Posting>>, StorageError> {
+                let table = self.txn.open_table(DERIVED).map_err(from_redb)?;
+                let mut derived = BTreeMap::new();
+                for row in table.range((account.0, 0)..=(account.0, u32::MAX)).map_err(from_redb)? {
+                    let (key, value) = row.map_err(from_redb)?;
+                    let postings =
+                        decode(RecordKind::Derived, value.value()).map_err(|reason| {
+                            StorageError::Corrupted {
+                                table: "derived",
+                                key: format!("{:?}", key.value()),
+                                reason,
+                            }
+                        })?;
+                    derived.insert(EventSeq(key.value().1), postings);
+                }
+                Ok(derived)
+            }
+
+            /// An account's journal entries, in recording order.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure, a corrupted record, or an index pointing nowhere.
+            pub fn entries(&self, account: AccountId) -> Result<Vec<JournalEntry>, StorageError> {
+                let index = self.txn.open_table(ACCOUNT_ENTRIES).map_err(from_redb)?;
+                let journal = self.txn.open_table(JOURNAL).map_err(from_redb)?;
+                let mut entries = Vec::new();
+                for id in index_range(&index, account.0)? {
+                    let entry = get_record(&journal, "journal", RecordKind::Entry, id)?
+                        .ok_or(StorageError::Dangling { table: "journal", key: id.to_string() })?;
+                    entries.push(entry);
+                }
+                Ok(entries)
+            }
+
+            /// The accounts of a debtor.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn accounts_of(&self, debtor: DebtorId) -> Result<Vec<AccountId>, StorageError> {
+                let index = self.txn.open_table(DEBTOR_ACCOUNTS).map_err(from_redb)?;
+                Ok(index_range(&index, debtor.0)?.into_iter().map(AccountId).collect())
+            }
+
+            /// The obligations of an account.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn obligations_of(
+                &self,
+                account: AccountId,
+            ) -> Result<Vec<ObligationId>, StorageError> {
+                let index = self.txn.open_table(ACCOUNT_OBLIGATIONS).map_err(from_redb)?;
+                Ok(index_range(&index, account.0)?.into_iter().map(ObligationId).collect())
+            }
+
+            /// Every `(debtor, account)` pair of the debtor index.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn debtor_account_index(&self) -> Result<Vec<(DebtorId, AccountId)>, StorageError> {
+                let index = self.txn.open_table(DEBTOR_ACCOUNTS).map_err(from_redb)?;
+                Ok(index_all(&index)?
+                    .into_iter()
+                    .map(|(d, a)| (DebtorId(d), AccountId(a)))
+                    .collect())
+            }
+
+            /// Every `(account, obligation)` pair of the obligation index.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn account_obligation_index(
+                &self,
+            ) -> Result<Vec<(AccountId, ObligationId)>, StorageError> {
+                let index = self.txn.open_table(ACCOUNT_OBLIGATIONS).map_err(from_redb)?;
+                Ok(index_all(&index)?
+                    .into_iter()
+                    .map(|(a, o)| (AccountId(a), ObligationId(o)))
+                    .collect())
+            }
+
+            /// Every `(account, entry)` pair of the journal index.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn account_entry_index(&self) -> Result<Vec<(AccountId, EntryId)>, StorageError> {
+                let index = self.txn.open_table(ACCOUNT_ENTRIES).map_err(from_redb)?;
+                Ok(index_all(&index)?
+                    .into_iter()
+                    .map(|(a, e)| (AccountId(a), EntryId(e)))
+                    .collect())
+            }
+
+            /// The id an external reference names, if any.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn external_ref(
+                &self,
+                kind: RefKind,
+                reference: &str,
+            ) -> Result<Option<u64>, StorageError> {
+                let table = self.txn.open_table(EXTERNAL_REFS).map_err(from_redb)?;
+                let id = table
+                    .get((kind as u8, reference))
+                    .map_err(from_redb)?
+                    .map(|guard| guard.value());
+                Ok(id)
+            }
+
+            /// Every external reference: `(kind, reference, id)`.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure, or a kind byte this build does not know.
+            pub fn all_external_refs(&self) -> Result<Vec<(RefKind, String, u64)>, StorageError> {
+                let table = self.txn.open_table(EXTERNAL_REFS).map_err(from_redb)?;
+                let mut refs = Vec::new();
+                for row in table.iter().map_err(from_redb)? {
+                    let (key, value) = row.map_err(from_redb)?;
+                    let (kind, reference) = key.value();
+                    let kind = RefKind::from_u8(kind).ok_or_else(|| StorageError::Corrupted {
+                        table: "external_refs",
+                        key: format!("({kind}, {reference:?})"),
+                        reason: codec::DecodeError::Payload {
+                            kind: "external reference",
+                            reason: format!("unknown kind {kind}"),
+                        },
+                    })?;
+                    refs.push((kind, reference.to_owned(), value.value()));
+                }
+                Ok(refs)
+            }
+
+            /// What an idempotency key recorded, if anything.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn idempotency(
+                &self,
+                key: &str,
+            ) -> Result<Option<IdempotencyRecord>, StorageError> {
+                let table = self.txn.open_table(IDEMPOTENCY).map_err(from_redb)?;
+                let Some(guard) = table.get(key).map_err(from_redb)? else { return Ok(None) };
+                decode(RecordKind::Idempotency, guard.value()).map(Some).map_err(|reason| {
+                    StorageError::Corrupted {
+                        table: "idempotency",
+                        key: format!("{key:?}"),
+                        reason,
+                    }
+                })
+            }
+
+            /// Number of accounts.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn account_count(&self) -> Result<u64, StorageError> {
+                let table = self.txn.open_table(ACCOUNTS).map_err(from_redb)?;
+                table.len().map_err(from_redb)
+            }
+
+            /// The ids of all accounts, ascending.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn account_ids(&self) -> Result<Vec<AccountId>, StorageError> {
+                let table = self.txn.open_table(ACCOUNTS).map_err(from_redb)?;
+                let mut ids = Vec::new();
+                for row in table.iter().map_err(from_redb)? {
+                    let (key, _) = row.map_err(from_redb)?;
+                    ids.push(AccountId(key.value()));
+                }
+                Ok(ids)
+            }
+        }
+    };
+}
+
+reads!(ReadTxn);
+reads!(WriteTxn);
+
+impl WriteTxn {
+    /// Takes the next id of a sequence (ids start at 1 and are never reused).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn next_id(&mut self, sequence: Sequence) -> Result<u64, StorageError> {
+        let mut meta = self.txn.open_table(META).map_err(from_redb)?;
+        let next =
+            meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value()) + 1;
+        meta.insert(sequence.meta_key(), next).map_err(from_redb)?;
+        Ok(next)
+    }
+
+    /// Writes a debtor.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_debtor(&mut self, debtor: &Debtor) -> Result<(), StorageError> {
+        let mut table = self.txn.open_table(DEBTORS).map_err(from_redb)?;
+        table
+            .insert(debtor.id.0, encode(RecordKind::Debtor, debtor).as_slice())
+            .map_err(from_redb)?;
+        Ok(())
+    }
+
+    /// Writes an account and indexes it under its debtor.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_account(&mut self, account: &Account) -> Result<(), StorageError> {
+        {
+            let mut table = self.txn.open_table(ACCOUNTS).map_err(from_redb)?;
+            table
+                .insert(account.id.0, encode(RecordKind::Account, account).as_slice())
+                .map_err(from_redb)?;
+        }
+        let mut index = self.txn.open_table(DEBTOR_ACCOUNTS).map_err(from_redb)?;
+        index.insert((account.debtor.0, account.id.0), ()).map_err(from_redb)?;
+        Ok(())
+    }
+
+    /// Writes an obligation and indexes it under its account.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_obligation(&mut self, obligation: &Obligation) -> Result<(), StorageError> {
+        {
+            let mut table = self.txn.open_table(OBLIGATIONS).map_err(from_redb)?;
+            let bytes = encode(RecordKind::Obligation, obligation);
+            table.insert(obligation.id.0, bytes.as_slice()).map_err(from_redb)?;
+        }
+        let mut index = self.txn.open_table(ACCOUNT_OBLIGATIONS).map_err(from_redb)?;
+        index.insert((obligation.account.0, obligation.id.0), ()).map_err(from_redb)?;
+        Ok(())
+    }
+
+    /// Appends an event to an account's log.
+    ///
+    /// # Panics
+    ///
+    /// If the account already has an event with that sequence number: events are immutable,
+    /// and the engine assigns each sequence once.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn append_event(
+        &mut self,
+        account: AccountId,
+        record: &EventRecord,
+    ) -> Result<(), StorageError> {
+        let mut table = self.txn.open_table(EVENTS).map_err(from_redb)?;
+        let key = (account.0, record.event.seq.0);
+        let previous =
+            table.insert(key, encode(RecordKind::Event, record).as_slice()).map_err(from_redb)?;
+        assert!(previous.is_none(), "event {key:?} written twice");
+        Ok(())
+    }
+
+    /// Replaces the net derived postings journaled for an event.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_derived(
+        &mut self,
+        account: AccountId,
+        seq: EventSeq,
+        postings: &[Posting],
+    ) -> Result<(), StorageError> {
+        let mut table = self.txn.open_table(DERIVED).map_err(from_redb)?;
+        table
+            .insert((account.0, seq.0), encode(RecordKind::Derived, &postings).as_slice())
+            .map_err(from_redb)?;
+        Ok(())
+    }
+
+    /// Appends a journal entry and indexes it under its account.
+    ///
+    /// # Panics
+    ///
+    /// If the entry is unbalanced or its id is taken: the engine builds only balanced entries
+    /// and takes ids from the sequence.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn append_entry(&mut self, entry: &JournalEntry) -> Result<(), StorageError> {
+        assert!(
+            arrears_core::ledger::is_balanced(&entry.postings),
+            "unbalanced entry {}",
+            entry.id
+        );
+        {
+            let mut table = self.txn.open_table(JOURNAL).map_err(from_redb)?;
+            let previous = table
+                .insert(entry.id.0, encode(RecordKind::Entry, entry).as_slice())
+                .map_err(from_redb)?;
+            assert!(previous.is_none(), "journal entry {} written twice", entry.id);
+        }
+        let mut index = self.txn.open_table(ACCOUNT_ENTRIES).map_err(from_redb)?;
+        index.insert((entry.account.0, entry.id.0), ()).map_err(from_redb)?;
+        Ok(())
+    }
+
+    /// Claims an external reference for an id. Returns the id that already holds it, if any,
+    /// and then writes nothing.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn claim_external_ref(
+        &mut self,
+        kind: RefKind,
+        reference: &str,
+        id: u64,
+    ) -> Result<Option<u64>, StorageError> {
+        let mut table = self.txn.open_table(EXTERNAL_REFS).map_err(from_redb)?;
+        if let Some(existing) = table.get((kind as u8, reference)).map_err(from_redb)? {
+            return Ok(Some(existing.value()));
+        }
+        table.insert((kind as u8, reference), id).map_err(from_redb)?;
+        Ok(None)
+    }
+
+    /// Records what an idempotency key did.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_idempotency(
+        &mut self,
+        key: &str,
+        record: &IdempotencyRecord,
+    ) -> Result<(), StorageError> {
+        let mut table = self.txn.open_table(IDEMPOTENCY).map_err(from_redb)?;
+        table.insert(key, encode(RecordKind::Idempotency, record).as_slice()).map_err(from_redb)?;
+        Ok(())
+    }
+
+    /// Commits everything written in this transaction.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure; then nothing of the transaction is visible.
+    pub fn commit(self) -> Result<(), StorageError> {
+        self.txn.commit().map_err(from_redb)
+    }
+
+    /// Test and fault-injection hook: overwrites the raw bytes of a record, bypassing the codec,
+    /// so that tests can check that `verify` and decoding detect damage.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, or an unknown table name.
+    #[doc(hidden)]
+    pub fn raw_overwrite(
+        &mut self,
+        table: &str,
+        key: u64,
+        bytes: &[u8],
+    ) -> Result<(), StorageError> {
+        let definition = match table {
+            "debtors" => DEBTORS,
+            "accounts" => ACCOUNTS,
+            "obligations" => OBLIGATIONS,
+            "journal" => JOURNAL,
+            _ => {
+                return Err(StorageError::Dangling {
+                    table: "raw_overwrite",
+                    key: table.to_owned(),
+                });
+            }
+        };
+        let mut handle = self.txn.open_table(definition).map_err(from_redb)?;
+        handle.insert(key, bytes).map_err(from_redb)?;
+        Ok(())
+    }
+
+    /// Test hook: removes one row of the account-obligation index, so that tests can check
+    /// that `verify` reports an inconsistent index.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    #[doc(hidden)]
+    pub fn raw_remove_obligation_index(
+        &mut self,
+        account: AccountId,
+        obligation: ObligationId,
+    ) -> Result<(), StorageError> {
+        let mut index = self.txn.open_table(ACCOUNT_OBLIGATIONS).map_err(from_redb)?;
+        index.remove((account.0, obligation.0)).map_err(from_redb)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

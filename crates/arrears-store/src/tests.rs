@@ -1,0 +1,111 @@
+//! Opening and creating stores: every refusal is a clear error, never a panic or a silent
+//! reinitialisation.
+
+use super::*;
+
+fn options() -> StoreOptions {
+    StoreOptions { cache_size_bytes: 1024 * 1024, durability: Durability::Immediate }
+}
+
+#[test]
+fn create_then_open_reads_the_format_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    drop(Store::create(&path, options()).unwrap());
+    let store = Store::open(&path, options()).unwrap();
+    assert_eq!(store.read().unwrap().format_version().unwrap(), Some(FORMAT_VERSION));
+}
+
+#[test]
+fn open_missing_file_is_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = Store::open(&dir.path().join("none.redb"), options()).unwrap_err();
+    assert!(matches!(error, OpenError::NotFound { .. }));
+    assert!(error.to_string().contains("arrears init"));
+}
+
+#[test]
+fn create_over_existing_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    std::fs::write(&path, b"precious").unwrap();
+    assert!(matches!(Store::create(&path, options()), Err(OpenError::AlreadyExists { .. })));
+    assert_eq!(std::fs::read(&path).unwrap(), b"precious");
+}
+
+#[test]
+fn open_garbage_is_a_storage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    std::fs::write(&path, vec![0xAB; 8192]).unwrap();
+    assert!(matches!(Store::open(&path, options()), Err(OpenError::Storage(_))));
+}
+
+#[test]
+fn open_twice_is_already_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let _first = Store::create(&path, options()).unwrap();
+    assert!(matches!(Store::open(&path, options()), Err(OpenError::AlreadyOpen { .. })));
+}
+
+#[test]
+fn a_plain_redb_file_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    {
+        let db = redb::Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut table = txn.open_table(TableDefinition::<u64, u64>::new("other")).unwrap();
+            table.insert(1, 2).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    assert!(matches!(Store::open(&path, options()), Err(OpenError::NotAStore { .. })));
+}
+
+#[test]
+fn newer_and_older_formats_are_refused_with_instructions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    drop(Store::create(&path, options()).unwrap());
+    let set_version = |version: u64| {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut meta = txn.open_table(META).unwrap();
+            meta.insert(META_FORMAT_VERSION, version).unwrap();
+        }
+        txn.commit().unwrap();
+    };
+    set_version(FORMAT_VERSION + 1);
+    let error = Store::open(&path, options()).unwrap_err();
+    assert!(
+        matches!(error, OpenError::FormatTooNew { found, supported } if found == FORMAT_VERSION + 1 && supported == FORMAT_VERSION)
+    );
+    assert!(error.to_string().contains("upgrade Arrears"));
+    set_version(0);
+    assert!(matches!(Store::open(&path, options()), Err(OpenError::FormatTooOld { found: 0, .. })));
+}
+
+#[test]
+fn sequences_start_at_one_and_a_dropped_transaction_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+    {
+        let mut txn = store.write().unwrap();
+        assert_eq!(txn.next_id(Sequence::Account).unwrap(), 1);
+        assert_eq!(txn.next_id(Sequence::Account).unwrap(), 2);
+        assert_eq!(txn.claim_external_ref(RefKind::Account, "X", 1).unwrap(), None);
+        // Dropped without commit.
+    }
+    let mut txn = store.write().unwrap();
+    assert_eq!(txn.next_id(Sequence::Account).unwrap(), 1);
+    assert_eq!(txn.external_ref(RefKind::Account, "X").unwrap(), None);
+    assert_eq!(txn.claim_external_ref(RefKind::Account, "X", 1).unwrap(), None);
+    assert_eq!(txn.claim_external_ref(RefKind::Account, "X", 2).unwrap(), Some(1));
+    // Reference kinds are separate namespaces.
+    assert_eq!(txn.claim_external_ref(RefKind::Debtor, "X", 9).unwrap(), None);
+    txn.commit().unwrap();
+}

@@ -1,0 +1,78 @@
+//! Errors, one type per operation. Business refusals are not errors: see
+//! [`crate::Rejection`].
+
+use arrears_core::ids::{AccountId, DebtorId};
+use arrears_core::money::MoneyError;
+
+pub use arrears_store::{OpenError, StorageError};
+
+/// Why a command could not be executed. Nothing of it was written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// No account with that id.
+    #[error("no account {0}")]
+    UnknownAccount(AccountId),
+    /// No debtor with that id.
+    #[error("no debtor {0}")]
+    UnknownDebtor(DebtorId),
+    /// The idempotency key was used before for a different command.
+    #[error("idempotency key {key:?} was already used for a different command")]
+    IdempotencyConflict {
+        /// The key.
+        key: String,
+    },
+    /// A field is not acceptable (empty, too long, malformed).
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An amount is in the wrong currency or finer than its minor unit.
+    #[error("invalid {field}")]
+    Money {
+        /// The field.
+        field: &'static str,
+        /// The cause.
+        #[source]
+        source: MoneyError,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Why a query could not be answered.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// No account with that id.
+    #[error("no account {0}")]
+    UnknownAccount(AccountId),
+    /// No debtor with that id.
+    #[error("no debtor {0}")]
+    UnknownDebtor(DebtorId),
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Why a batch could not be executed or committed. Nothing of the batch was written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// A command of the batch failed.
+    #[error("command {index} of the batch failed")]
+    Command {
+        /// Its position in the batch, from 0.
+        index: usize,
+        /// The cause.
+        #[source]
+        source: CommandError,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}

@@ -1,0 +1,461 @@
+//! Arrears: an embedded credit-and-collections engine.
+//!
+//! An application links this crate, opens one file, and gets debtors, credit accounts and an
+//! exact double-entry ledger, with aging as of any date. No server.
+//!
+//! ```
+//! use arrears::{Arrears, Command, NewCharge, Outcome};
+//! use arrears::money::{Currency, Money};
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("books.redb");
+//! # let (debtor, account) = arrears::doc_fixture(&path)?;
+//! let books = Arrears::open(&path)?;
+//! let usd = |text: &str| Money::parse(text, Currency::USD);
+//! let on = |text: &str| text.parse::<chrono::NaiveDate>();
+//! books.execute("inv-1001", &Command::Charge(NewCharge {
+//!     account, external_ref: Some("INV-1001".into()), kind: arrears::model::ObligationKind::Invoice,
+//!     issued_on: on("2026-01-01")?, due_on: on("2026-01-31")?,
+//!     principal: usd("250.00")?, interest: usd("0")?, fee: usd("0")?,
+//! }))?;
+//! books.execute("pay-77", &Command::Payment {
+//!     account, effective_on: on("2026-02-10")?, amount: usd("100.00")?, directed_to: None,
+//! })?;
+//! let view = books.account_view(account, on("2026-02-15")?)?;
+//! assert_eq!(view.total_outstanding_minor, 150_00);
+//! assert_eq!(view.aging.days_past_due, 15);
+//! assert!(books.verify()?.is_clean());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Every command carries an idempotency key: executing it again with the same key returns the
+//! first outcome and changes nothing; the same key with a different command is an error.
+//! Business refusals (credit limit exceeded, waiver above what is owed) are
+//! [`Outcome::Rejected`], not errors. A [`Batch`] executes many commands in one transaction.
+//!
+//! Next: docs/ARCHITECTURE.md and docs/LEDGER.md in the repository.
+#![deny(missing_docs)]
+
+mod command;
+mod error;
+mod execute;
+mod query;
+mod verify;
+
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub use arrears_core::{aging, ids, ledger, model, money};
+
+pub use command::{Command, NewAccount, NewCharge, NewDebtor, Outcome, Posted, Receipt, Rejection};
+pub use error::{BatchError, CommandError, OpenError, QueryError, StorageError};
+pub use query::{AccountView, AgingRow, ObligationView, PortfolioAging};
+pub use verify::{Problem, VerifyReport};
+
+use arrears_core::ids::{AccountId, DebtorId, ObligationId};
+use arrears_core::ledger::{EventRecord, JournalEntry};
+use arrears_core::model::{Account, Debtor, Obligation};
+use arrears_store::{RefKind, Store, StoreOptions};
+
+pub use arrears_store::Durability;
+
+/// Where the engine gets the instant it records as `recorded_at`. The ledger never reads it:
+/// balances and aging depend only on effective dates.
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that always says the same instant (tests, replays, simulations).
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+/// Options for opening a store.
+pub struct Options {
+    /// Page cache, in bytes.
+    pub cache_size_bytes: usize,
+    /// How commits reach the disk.
+    pub durability: Durability,
+    /// The clock for `recorded_at`.
+    pub clock: Box<dyn Clock>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        let store = StoreOptions::default();
+        Options {
+            cache_size_bytes: store.cache_size_bytes,
+            durability: store.durability,
+            clock: Box::new(SystemClock),
+        }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("cache_size_bytes", &self.cache_size_bytes)
+            .field("durability", &self.durability)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An open Arrears store: the engine.
+pub struct Arrears {
+    store: Store,
+    clock: Box<dyn Clock>,
+}
+
+impl std::fmt::Debug for Arrears {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Arrears").field("store", &self.store).finish_non_exhaustive()
+    }
+}
+
+impl Arrears {
+    /// Creates a new, empty store at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::AlreadyExists`] if a file is there, or a storage failure.
+    pub fn create(path: impl AsRef<Path>) -> Result<Arrears, OpenError> {
+        Arrears::create_with(path, Options::default())
+    }
+
+    /// Opens an existing store at `path`.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::NotFound`], [`OpenError::AlreadyOpen`], [`OpenError::NotAStore`],
+    /// [`OpenError::FormatTooNew`], or a storage failure.
+    pub fn open(path: impl AsRef<Path>) -> Result<Arrears, OpenError> {
+        Arrears::open_with(path, Options::default())
+    }
+
+    /// [`Arrears::create`] with options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Arrears::create`].
+    pub fn create_with(path: impl AsRef<Path>, options: Options) -> Result<Arrears, OpenError> {
+        let store_options = StoreOptions {
+            cache_size_bytes: options.cache_size_bytes,
+            durability: options.durability,
+        };
+        Ok(Arrears { store: Store::create(path.as_ref(), store_options)?, clock: options.clock })
+    }
+
+    /// [`Arrears::open`] with options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Arrears::open`].
+    pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Arrears, OpenError> {
+        let store_options = StoreOptions {
+            cache_size_bytes: options.cache_size_bytes,
+            durability: options.durability,
+        };
+        Ok(Arrears { store: Store::open(path.as_ref(), store_options)?, clock: options.clock })
+    }
+
+    /// Executes one command under an idempotency key, in its own transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError`]; then nothing was written.
+    pub fn execute(&self, key: &str, command: &Command) -> Result<Receipt, CommandError> {
+        let mut batch = self.batch()?;
+        let receipt = batch.execute(key, command)?;
+        if !receipt.replayed && !receipt.outcome.is_rejected() {
+            batch.commit().map_err(|error| match error {
+                BatchError::Storage(storage) => CommandError::Storage(storage),
+                BatchError::Command { source, .. } => source,
+            })?;
+        }
+        Ok(receipt)
+    }
+
+    /// Starts a batch: commands executed in one write transaction, committed together.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn batch(&self) -> Result<Batch<'_>, StorageError> {
+        Ok(Batch {
+            txn: self.store.write()?,
+            now: self.clock.now(),
+            executed: 0,
+            failed: None,
+            _engine: self,
+        })
+    }
+
+    /// A debtor.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn debtor(&self, id: DebtorId) -> Result<Option<Debtor>, QueryError> {
+        Ok(self.store.read()?.debtor(id)?)
+    }
+
+    /// An account.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn account(&self, id: AccountId) -> Result<Option<Account>, QueryError> {
+        Ok(self.store.read()?.account(id)?)
+    }
+
+    /// An obligation.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn obligation(&self, id: ObligationId) -> Result<Option<Obligation>, QueryError> {
+        Ok(self.store.read()?.obligation(id)?)
+    }
+
+    /// The debtor with an external reference.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn find_debtor(&self, reference: &str) -> Result<Option<DebtorId>, QueryError> {
+        Ok(self.store.read()?.external_ref(RefKind::Debtor, reference)?.map(DebtorId))
+    }
+
+    /// The account with an external reference.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn find_account(&self, reference: &str) -> Result<Option<AccountId>, QueryError> {
+        Ok(self.store.read()?.external_ref(RefKind::Account, reference)?.map(AccountId))
+    }
+
+    /// The obligation with an external reference.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn find_obligation(&self, reference: &str) -> Result<Option<ObligationId>, QueryError> {
+        Ok(self.store.read()?.external_ref(RefKind::Obligation, reference)?.map(ObligationId))
+    }
+
+    /// The accounts of a debtor.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn accounts_of(&self, debtor: DebtorId) -> Result<Vec<AccountId>, QueryError> {
+        Ok(self.store.read()?.accounts_of(debtor)?)
+    }
+
+    /// The ids of every account, ascending.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn account_ids(&self) -> Result<Vec<AccountId>, QueryError> {
+        Ok(self.store.read()?.account_ids()?)
+    }
+
+    /// An account as the books stood at the end of `as_of`: balances by component, unapplied
+    /// cash, obligations, aging and book balances. Back-dated events recorded later count on
+    /// the date they are effective.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::UnknownAccount`] or a storage failure.
+    pub fn account_view(&self, id: AccountId, as_of: NaiveDate) -> Result<AccountView, QueryError> {
+        let read = self.store.read()?;
+        let account = query::load_account(&read, id)?;
+        query::account_view(&read, account, as_of)
+    }
+
+    /// An account's journal entries in recording order; each posting carries its allocation
+    /// trace (obligation, component, and the payment whose money it moves).
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::UnknownAccount`] or a storage failure.
+    pub fn ledger(&self, id: AccountId) -> Result<Vec<JournalEntry>, QueryError> {
+        let read = self.store.read()?;
+        query::load_account(&read, id)?;
+        Ok(read.entries(id)?)
+    }
+
+    /// An account's events in recording order.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::UnknownAccount`] or a storage failure.
+    pub fn events(&self, id: AccountId) -> Result<Vec<EventRecord>, QueryError> {
+        let read = self.store.read()?;
+        query::load_account(&read, id)?;
+        Ok(read.events(id)?)
+    }
+
+    /// Aging of the whole portfolio at the end of `as_of`, by currency.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn portfolio_aging(&self, as_of: NaiveDate) -> Result<PortfolioAging, QueryError> {
+        query::portfolio_aging(&self.store.read()?, as_of)
+    }
+
+    /// Checks every entry's balance, the journal against a fresh replay of every account's
+    /// events, receivables against obligations, allocation traces, references and indexes.
+    /// Reports every problem; repairs nothing.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure that prevents reading at all (damaged records are reported as
+    /// problems instead).
+    pub fn verify(&self) -> Result<VerifyReport, StorageError> {
+        verify::verify(&self.store.read()?)
+    }
+
+    #[doc(hidden)]
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// Commands executed in one write transaction. Dropped without [`Batch::commit`], nothing of
+/// it is written. After a command returns an error, the batch refuses to commit.
+pub struct Batch<'engine> {
+    txn: arrears_store::WriteTxn,
+    now: DateTime<Utc>,
+    executed: usize,
+    failed: Option<usize>,
+    _engine: &'engine Arrears,
+}
+
+impl std::fmt::Debug for Batch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("executed", &self.executed)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Batch<'_> {
+    /// Executes a command inside the batch. Later commands see what earlier ones wrote.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError`]; the batch can then only be dropped.
+    pub fn execute(&mut self, key: &str, command: &Command) -> Result<Receipt, CommandError> {
+        let index = self.executed;
+        self.executed += 1;
+        if let Some(failed) = self.failed {
+            return Err(CommandError::Invalid {
+                field: "batch",
+                reason: format!("command {failed} of this batch failed; drop the batch"),
+            });
+        }
+        let result = execute::execute(&mut self.txn, self.now, key, command);
+        if result.is_err() {
+            self.failed = Some(index);
+        }
+        result
+    }
+
+    /// Number of commands executed so far.
+    pub fn len(&self) -> usize {
+        self.executed
+    }
+
+    /// Returns true if and only if no command was executed.
+    pub fn is_empty(&self) -> bool {
+        self.executed == 0
+    }
+
+    /// Commits every command of the batch.
+    ///
+    /// # Errors
+    ///
+    /// [`BatchError::Command`] if a command of the batch failed (nothing is written), or a
+    /// storage failure.
+    pub fn commit(self) -> Result<(), BatchError> {
+        if let Some(index) = self.failed {
+            return Err(BatchError::Command {
+                index,
+                source: CommandError::Invalid {
+                    field: "batch",
+                    reason: "a command of the batch failed".to_owned(),
+                },
+            });
+        }
+        Ok(self.txn.commit()?)
+    }
+}
+
+/// Creates a store at `path` with one debtor and one USD trade-credit account, for the crate
+/// documentation's examples.
+///
+/// # Errors
+///
+/// Any error of creating or writing the store.
+#[doc(hidden)]
+pub fn doc_fixture(path: &Path) -> Result<(DebtorId, AccountId), Box<dyn std::error::Error>> {
+    use arrears_core::model::{DebtorFlags, DebtorKind, Jurisdiction, ProductKind, Terms};
+    let books = Arrears::create(path)?;
+    let Outcome::DebtorCreated(debtor) = books
+        .execute(
+            "debtor-1",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: Some("C-1".into()),
+                kind: DebtorKind::Business,
+                name: "Acme Hardware".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec!["America/Chicago".into()],
+                language: "en".into(),
+                contact_points: Vec::new(),
+                flags: DebtorFlags::default(),
+            }),
+        )?
+        .outcome
+    else {
+        return Err("debtor not created".into());
+    };
+    let Outcome::AccountOpened(account) = books
+        .execute(
+            "account-1",
+            &Command::OpenAccount(NewAccount {
+                external_ref: Some("AC-1".into()),
+                debtor,
+                product: ProductKind::TradeCredit,
+                credit_limit: None,
+                currency: arrears_core::money::Currency::USD,
+                opened_on: NaiveDate::from_ymd_opt(2026, 1, 1).ok_or("date")?,
+                terms: Terms::default(),
+            }),
+        )?
+        .outcome
+    else {
+        return Err("account not opened".into());
+    };
+    Ok((debtor, account))
+}
