@@ -1,0 +1,242 @@
+//! Commands: idempotency, atomic batches, back-dated corrections, rejections, as-of views.
+
+use arrears::ledger::{Book, EntryKind};
+use arrears::model::{Component, Terms};
+use arrears::money::{Currency, Money};
+use arrears::{Command, CommandError, Outcome, Rejection};
+
+use crate::support::*;
+
+#[test]
+fn replaying_a_key_returns_the_first_outcome_and_writes_nothing() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    let command =
+        Command::Payment { account, effective_on: d(2, 1), amount: usd(4_000), directed_to: None };
+    let first = books.execute("p1", &command).unwrap();
+    assert!(!first.replayed);
+    let entries_before = books.ledger(account).unwrap().len();
+    // The same amount spelled differently is the same command.
+    let respelled = Command::Payment {
+        account,
+        effective_on: d(2, 1),
+        amount: Money::parse("40.000", Currency::USD).unwrap(),
+        directed_to: None,
+    };
+    let second = books.execute("p1", &respelled).unwrap();
+    assert!(second.replayed);
+    assert_eq!(second.outcome, first.outcome);
+    assert_eq!(books.ledger(account).unwrap().len(), entries_before);
+    assert_eq!(books.account_view(account, d(2, 1)).unwrap().total_outstanding_minor, 6_000);
+    // The same key with other content is a conflict, and writes nothing.
+    let other =
+        Command::Payment { account, effective_on: d(2, 1), amount: usd(4_001), directed_to: None };
+    assert!(
+        matches!(books.execute("p1", &other), Err(CommandError::IdempotencyConflict { key }) if key == "p1")
+    );
+    assert_eq!(books.account_view(account, d(2, 1)).unwrap().total_outstanding_minor, 6_000);
+}
+
+#[test]
+fn a_rejected_command_writes_nothing_and_leaves_its_key_free() {
+    let (_dir, books) = open_temp();
+    let debtor = debtor(&books, "D");
+    let account = account_with(&books, debtor, "A", Terms::default(), Some(10_000));
+    let too_much = charge_command(account, d(1, 2), d(2, 1), 10_001);
+    let receipt = books.execute("c1", &too_much).unwrap();
+    assert!(matches!(
+        receipt.outcome,
+        Outcome::Rejected(Rejection::Ledger(arrears::ledger::Rejection::CreditLimitExceeded {
+            limit_minor: 10_000,
+            outstanding_minor: 0,
+            requested_minor: 10_001
+        }))
+    ));
+    assert!(books.ledger(account).unwrap().is_empty());
+    assert!(books.events(account).unwrap().is_empty());
+    // The key is still free for a corrected command.
+    let ok = charge_command(account, d(1, 2), d(2, 1), 10_000);
+    assert!(!books.execute("c1", &ok).unwrap().outcome.is_rejected());
+    // The obligation got id 1: the rejected command consumed no id.
+    assert_eq!(
+        books.obligation(arrears::ids::ObligationId(1)).unwrap().unwrap().original_minor,
+        [10_000, 0, 0]
+    );
+}
+
+#[test]
+fn bad_input_is_an_error_naming_the_field() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A");
+    let finer = Command::Payment {
+        account,
+        effective_on: d(2, 1),
+        amount: Money::parse("1.005", Currency::USD).unwrap(),
+        directed_to: None,
+    };
+    let error = books.execute("p", &finer).unwrap_err();
+    assert!(matches!(error, CommandError::Money { field: "amount", .. }));
+    let euros = Command::Payment {
+        account,
+        effective_on: d(2, 1),
+        amount: Money::from_minor(100, Currency::EUR),
+        directed_to: None,
+    };
+    assert!(matches!(books.execute("p", &euros), Err(CommandError::Money { field: "amount", .. })));
+    assert!(matches!(books.execute("", &finer), Err(CommandError::Invalid { field: "key", .. })));
+    let missing = Command::Payment {
+        account: arrears::ids::AccountId(99),
+        effective_on: d(2, 1),
+        amount: usd(1),
+        directed_to: None,
+    };
+    assert!(matches!(books.execute("p", &missing), Err(CommandError::UnknownAccount(_))));
+    assert!(books.events(account).unwrap().is_empty());
+}
+
+#[test]
+fn a_batch_commits_all_or_nothing() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A");
+    {
+        let mut batch = books.batch().unwrap();
+        batch.execute("c1", &charge_command(account, d(1, 1), d(1, 31), 1_000)).unwrap();
+        batch.execute("c2", &charge_command(account, d(1, 2), d(2, 28), 2_000)).unwrap();
+        // Dropped without commit.
+    }
+    assert!(books.events(account).unwrap().is_empty());
+    let mut batch = books.batch().unwrap();
+    batch.execute("c1", &charge_command(account, d(1, 1), d(1, 31), 1_000)).unwrap();
+    let bad =
+        Command::Payment { account, effective_on: d(2, 1), amount: usd(-5), directed_to: None };
+    // A rejection inside a batch is an outcome; the caller decides whether to commit.
+    assert!(batch.execute("p1", &bad).unwrap().outcome.is_rejected());
+    let missing =
+        Command::ChargeOff { account: arrears::ids::AccountId(42), effective_on: d(3, 1) };
+    assert!(batch.execute("x", &missing).is_err());
+    assert!(matches!(batch.commit(), Err(arrears::BatchError::Command { index: 2, .. })));
+    assert!(books.events(account).unwrap().is_empty());
+}
+
+#[test]
+fn a_back_dated_payment_is_journaled_with_corrections_and_changes_past_aging() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A");
+    let first = charge(&books, "c1", account, d(1, 1), d(2, 1), 10_000);
+    let second = charge(&books, "c2", account, d(1, 1), d(3, 1), 10_000);
+    // Recorded first: a payment on March 10 settles the oldest obligation.
+    let late = pay(&books, "p-mar", account, d(3, 10), 10_000);
+    assert!(late
+        .postings
+        .iter()
+        .any(|posting| posting.obligation == Some(first) && posting.amount_minor == -10_000));
+    assert_eq!(books.account_view(account, d(2, 20)).unwrap().aging.days_past_due, 19);
+    // Then a payment dated February 5 arrives.
+    let early = pay(&books, "p-feb", account, d(2, 5), 10_000);
+    assert_eq!(early.corrections.len(), 1);
+    let ledger = books.ledger(account).unwrap();
+    let correction = ledger.iter().find(|entry| entry.kind == EntryKind::Correction).unwrap();
+    assert_eq!(correction.event, late.event);
+    assert_eq!(correction.effective_on, d(3, 10));
+    let moved: Vec<_> =
+        correction.postings.iter().map(|p| (p.obligation, p.component, p.amount_minor)).collect();
+    assert!(moved.contains(&(Some(first), Some(Component::Principal), 10_000)));
+    assert!(moved.contains(&(Some(second), Some(Component::Principal), -10_000)));
+    // As of February 20 the account is now current; on March 5 the second one is late.
+    let february = books.account_view(account, d(2, 20)).unwrap();
+    assert_eq!(february.aging.days_past_due, 0);
+    assert_eq!(february.total_outstanding_minor, 10_000);
+    assert_eq!(books.account_view(account, d(3, 5)).unwrap().aging.days_past_due, 4);
+    assert_eq!(books.account_view(account, d(3, 10)).unwrap().total_outstanding_minor, 0);
+    // Before the first payment the view is unchanged.
+    assert_eq!(books.account_view(account, d(2, 4)).unwrap().aging.days_past_due, 3);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn reversal_reopens_and_charge_off_then_recovery() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    let payment = pay(&books, "p1", account, d(2, 10), 20_000);
+    let reversal = Command::Reversal {
+        account,
+        payment: payment.event,
+        effective_on: d(2, 15),
+        reason: arrears::ledger::ReversalReason::Returned,
+    };
+    books.execute("r1", &reversal).unwrap();
+    assert_eq!(books.account_view(account, d(2, 12)).unwrap().total_outstanding_minor, 30_000);
+    assert_eq!(books.account_view(account, d(2, 15)).unwrap().total_outstanding_minor, 50_000);
+    let again = books.execute("r2", &reversal).unwrap();
+    assert!(matches!(
+        again.outcome,
+        Outcome::Rejected(Rejection::Ledger(arrears::ledger::Rejection::AlreadyReversed { .. }))
+    ));
+    books.execute("co", &Command::ChargeOff { account, effective_on: d(7, 30) }).unwrap();
+    let recovery = pay(&books, "p2", account, d(8, 15), 5_000);
+    assert!(recovery
+        .postings
+        .iter()
+        .any(|p| p.book == Book::Recoveries && p.amount_minor == -5_000));
+    let view = books.account_view(account, d(8, 31)).unwrap();
+    assert_eq!(view.charged_off_on, Some(d(7, 30)));
+    assert_eq!(view.total_outstanding_minor, 45_000);
+    assert_eq!(view.books_minor.get(&Book::Receivable).copied().unwrap_or(0), 0);
+    assert_eq!(view.books_minor[&Book::BadDebt], 50_000);
+    let aging = books.portfolio_aging(d(8, 31)).unwrap();
+    assert_eq!(aging.rows[0].charged_off_accounts, 1);
+    assert_eq!(aging.rows[0].charged_off_owed_minor, 45_000);
+    assert_eq!(aging.rows[0].total_minor, 0);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn duplicate_external_references_are_rejected() {
+    let (_dir, books) = open_temp();
+    let debtor = debtor(&books, "D1");
+    let command = Command::CreateDebtor(arrears::NewDebtor {
+        external_ref: Some("D1".into()),
+        kind: arrears::model::DebtorKind::Person,
+        name: "Someone else".into(),
+        jurisdiction: arrears::model::Jurisdiction { country: "US".into(), region: None },
+        time_zones: vec!["America/New_York".into()],
+        language: "en".into(),
+        contact_points: Vec::new(),
+        flags: arrears::model::DebtorFlags::default(),
+    });
+    let receipt = books.execute("another-key", &command).unwrap();
+    assert!(
+        matches!(receipt.outcome, Outcome::Rejected(Rejection::ExternalRefTaken { existing, .. }) if existing == debtor.get())
+    );
+    assert_eq!(books.find_debtor("D1").unwrap(), Some(debtor));
+    let mut bad_zone = command.clone();
+    if let Command::CreateDebtor(new) = &mut bad_zone {
+        new.external_ref = Some("D2".into());
+        new.time_zones = vec!["Mars/Olympus".into()];
+    }
+    assert!(matches!(
+        books.execute("k2", &bad_zone),
+        Err(CommandError::Invalid { field: "time_zones", .. })
+    ));
+}
+
+#[test]
+fn store_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("books.redb");
+    let account;
+    {
+        let books = arrears::Arrears::create(&path).unwrap();
+        account = crate::support::account(&books, "A");
+        charge(&books, "c1", account, d(1, 1), d(1, 31), 12_345);
+    }
+    let books = arrears::Arrears::open(&path).unwrap();
+    assert_eq!(books.account_view(account, d(3, 1)).unwrap().total_outstanding_minor, 12_345);
+    assert!(matches!(arrears::Arrears::open(&path), Err(arrears::OpenError::AlreadyOpen { .. })));
+    assert!(matches!(
+        arrears::Arrears::create(&path),
+        Err(arrears::OpenError::AlreadyExists { .. })
+    ));
+}

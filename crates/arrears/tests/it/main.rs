@@ -1,0 +1,9 @@
+//! Integration tests of the engine through its public API, on real store files.
+//!
+//! Goal: every command is atomic and idempotent, back-dated events are journaled as
+//! corrections, `verify` finds damage, and the books always agree with an independent model.
+
+mod commands;
+mod model;
+mod support;
+mod verify;
