@@ -459,3 +459,8 @@ pub fn doc_fixture(path: &Path) -> Result<(DebtorId, AccountId), Box<dyn std::er
     };
     Ok((debtor, account))
 }
+
+/// The README's quick start, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

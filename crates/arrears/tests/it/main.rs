@@ -6,4 +6,5 @@
 mod commands;
 mod model;
 mod support;
+mod tidy;
 mod verify;
