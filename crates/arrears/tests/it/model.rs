@@ -307,6 +307,8 @@ fn compare(
             .collect();
         prop_assert_eq!(traced, expected, "allocation of {}", seq);
     }
+    let report = books.verify().unwrap();
+    prop_assert!(report.is_clean(), "{:?}", report.problems);
     Ok(())
 }
 
@@ -439,8 +441,6 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
         }
         compare(&books, account, &model, today)?;
     }
-    let report = books.verify().unwrap();
-    prop_assert!(report.is_clean(), "{:?}", report.problems);
     Ok(())
 }
 
