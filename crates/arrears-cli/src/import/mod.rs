@@ -1,0 +1,751 @@
+//! `arrears import`: a whole file in one batch, all or nothing.
+//!
+//! Two phases. First every row is parsed and checked (formats, references to records already
+//! in the store, references to earlier rows of the file), and every error found is reported.
+//! Only if there is none are the rows executed in order in one [`arrears::Batch`]; the first
+//! command error or rejection drops the batch, so nothing of the file is written.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+
+use anyhow::Result;
+use rust_decimal::Decimal;
+
+use arrears::ids::AccountId;
+use arrears::ledger::EventRecord;
+use arrears::model::{
+    Account, ContactChannel, ContactPoint, ContactPointKind, DayCount, DebtorFlags, DebtorKind,
+    InterestBase, InterestTerms, Jurisdiction, LateFeeRule, ObligationKind, ProductKind, Terms,
+    Waterfall, TEXT_LEN_MAX, TIME_ZONES_MAX,
+};
+use arrears::money::{Currency, RoundingRule, AMOUNT_MINOR_MAX};
+use arrears::{
+    Arrears, Command, CommandError, NewAccount, NewCharge, NewDebtor, Outcome, Posted, Rejection,
+};
+
+use crate::args::{ImportArgs, ImportKind};
+use crate::input::{self, Columns, Fields, FileErrors, Row, RowError, Sign};
+use crate::output;
+use crate::Status;
+
+mod postings;
+
+use postings::{posting_command, PostingKind, PostingType};
+
+/// Longest idempotency key the store accepts, in bytes. `arrears` does not re-export
+/// `arrears_store::KEY_LEN_MAX`, so it is repeated here.
+const KEY_LEN_MAX: usize = 128;
+
+const DEBTORS: Columns = Columns {
+    required: &["external_id", "kind", "name", "country", "time_zones", "language"],
+    optional: &[
+        "region",
+        "email",
+        "phone",
+        "mobile",
+        "email_consent",
+        "phone_consent",
+        "sms_consent",
+    ],
+};
+
+const ACCOUNTS: Columns = Columns {
+    required: &["external_id", "debtor", "product", "currency", "opened_on"],
+    optional: &[
+        "credit_limit",
+        "grace_days",
+        "late_fee",
+        "annual_rate",
+        "day_count",
+        "interest_base",
+        "waterfall",
+    ],
+};
+
+const OBLIGATIONS: Columns = Columns {
+    required: &["external_id", "account", "kind", "issued_on", "due_on", "principal"],
+    optional: &["interest", "fee"],
+};
+
+const POSTINGS: Columns = Columns {
+    required: &["key", "account", "type", "effective_on"],
+    optional: &["amount", "obligation", "component", "reverses", "reason", "due_on", "directed_to"],
+};
+
+/// The optional posting columns, for "not used by this type" checks.
+const POSTING_OPTIONAL: [&str; 7] =
+    ["amount", "obligation", "component", "reverses", "reason", "due_on", "directed_to"];
+
+pub(crate) fn run(
+    books: &Arrears,
+    args: &ImportArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let file = args.file.display().to_string();
+    let columns = match args.kind {
+        ImportKind::Debtors => DEBTORS,
+        ImportKind::Accounts => ACCOUNTS,
+        ImportKind::Obligations => OBLIGATIONS,
+        ImportKind::Postings => POSTINGS,
+    };
+    let (rows, mut errors) = input::read(&args.file, columns)?;
+    let mut planner = Planner {
+        books,
+        errors: Vec::new(),
+        seen: HashMap::new(),
+        accounts: HashMap::new(),
+        events: HashMap::new(),
+    };
+    let plan = match args.kind {
+        ImportKind::Debtors => rows.iter().filter_map(|row| planner.plan_debtor(row)).collect(),
+        ImportKind::Accounts => planner.all(&rows, Planner::plan_account)?,
+        ImportKind::Obligations => planner.all(&rows, Planner::plan_obligation)?,
+        ImportKind::Postings => planner.plan_postings(&rows)?,
+    };
+    errors.append(&mut planner.errors);
+    if !errors.is_empty() {
+        errors.sort_by_key(|error| error.line);
+        let more = errors.len().saturating_sub(input::ERRORS_MAX);
+        errors.truncate(input::ERRORS_MAX);
+        return Err(FileErrors { file, errors, more, executing: false }.into());
+    }
+    let counts = execute(books, args.kind, &file, plan)?;
+    if json {
+        let value = serde_json::json!({
+            "file": file,
+            "kind": args.kind.name(),
+            "rows": counts.created + counts.replayed,
+            "created": counts.created,
+            "replayed": counts.replayed,
+        });
+        output::json(out, &value)?;
+    } else {
+        writeln!(
+            out,
+            "imported {} {} from {file}: {} created, {} replayed",
+            counts.created + counts.replayed,
+            args.kind.name(),
+            counts.created,
+            counts.replayed
+        )?;
+    }
+    Ok(Status::Ok)
+}
+
+/// A row ready to execute.
+struct Planned {
+    line: u64,
+    key: String,
+    /// The currency of the account concerned, for messages.
+    currency: Option<Currency>,
+    action: Action,
+}
+
+enum Action {
+    /// A command fully known before execution.
+    Ready(Command),
+    /// A posting whose references to earlier rows are resolved during execution.
+    Posting { account: AccountId, kind: PostingKind, posting: PostingType },
+}
+
+/// A reference known from the store, or to be taken from the outcome of an earlier row.
+#[derive(Debug, Clone)]
+enum Ref<T> {
+    Known(T),
+    Row(String),
+}
+
+fn names<const N: usize>(names: [&str; N]) -> String {
+    names.join(", ")
+}
+
+struct Planner<'a> {
+    books: &'a Arrears,
+    errors: Vec<RowError>,
+    /// External ids (or keys) seen so far in the file, with their line.
+    seen: HashMap<String, u64>,
+    /// Accounts looked up by external id.
+    accounts: HashMap<String, Option<Account>>,
+    /// Events of accounts, looked up for references by key.
+    events: HashMap<AccountId, Vec<EventRecord>>,
+}
+
+impl Planner<'_> {
+    fn all(
+        &mut self,
+        rows: &[Row],
+        mut plan: impl FnMut(&mut Self, &Row) -> Result<Option<Planned>>,
+    ) -> Result<Vec<Planned>> {
+        let mut planned = Vec::new();
+        for row in rows {
+            if let Some(item) = plan(self, row)? {
+                planned.push(item);
+            }
+        }
+        Ok(planned)
+    }
+
+    fn finish(&mut self, fields: Fields<'_>) -> bool {
+        let ok = !fields.has_errors();
+        self.errors.extend(fields.into_errors());
+        ok
+    }
+
+    /// Checks an external id (or key) and that it is the first of its value in the file; returns
+    /// the idempotency key `prefix` + id.
+    fn unique_id(
+        &mut self,
+        fields: &mut Fields<'_>,
+        column: &'static str,
+        id: &str,
+        prefix: &str,
+    ) -> String {
+        let key = format!("{prefix}{id}");
+        if id.len() > TEXT_LEN_MAX {
+            fields.error(
+                Some(column),
+                format!("is {} bytes long, at most {TEXT_LEN_MAX} allowed", id.len()),
+            );
+        } else if key.len() > KEY_LEN_MAX {
+            fields.error(
+                Some(column),
+                format!(
+                    "is {} bytes long; the key {prefix}... may be at most {KEY_LEN_MAX} bytes",
+                    id.len()
+                ),
+            );
+        }
+        match self.seen.get(id) {
+            Some(first) => fields.error(
+                Some(column),
+                format!("{id:?} appears twice in the file (first on line {first})"),
+            ),
+            None => {
+                self.seen.insert(id.to_owned(), fields.line());
+            }
+        }
+        key
+    }
+
+    /// The account with an external id, from the store.
+    fn account_by_ref(&mut self, reference: &str) -> Result<Option<Account>> {
+        if let Some(account) = self.accounts.get(reference) {
+            return Ok(account.clone());
+        }
+        let account = match self.books.find_account(reference)? {
+            Some(id) => self.books.account(id)?,
+            None => None,
+        };
+        self.accounts.insert(reference.to_owned(), account.clone());
+        Ok(account)
+    }
+
+    /// The account column: an external id of an account in the store.
+    fn account_column(&mut self, fields: &mut Fields<'_>) -> Result<Option<Account>> {
+        let Some(reference) = fields.text("account") else { return Ok(None) };
+        let account = self.account_by_ref(reference)?;
+        if account.is_none() {
+            fields.error(Some("account"), format!("no account with external id {reference:?} in the store (import accounts first)"));
+        }
+        Ok(account)
+    }
+
+    /// The event of an account recorded under a key, from the store.
+    fn stored_event(&mut self, account: AccountId, key: &str) -> Result<Option<EventRecord>> {
+        if !self.events.contains_key(&account) {
+            let events = self.books.events(account)?;
+            self.events.insert(account, events);
+        }
+        Ok(self
+            .events
+            .get(&account)
+            .and_then(|events| events.iter().find(|record| record.key == key))
+            .cloned())
+    }
+
+    fn plan_debtor(&mut self, row: &Row) -> Option<Planned> {
+        let mut fields = Fields::new(row);
+        let external_id = fields.text("external_id");
+        let key = external_id.map(|id| self.unique_id(&mut fields, "external_id", id, "debtor:"));
+        let kind = fields.parse("kind", |text| match text {
+            "person" => Ok(DebtorKind::Person),
+            "business" => Ok(DebtorKind::Business),
+            _ => Err(format!("{text:?} is not person or business")),
+        });
+        let name = fields.parse("name", |text| short_text(text).map(str::to_owned));
+        let country = fields.parse("country", |text| {
+            let code = text.to_ascii_uppercase();
+            if code.len() == 2 && code.bytes().all(|byte| byte.is_ascii_uppercase()) {
+                Ok(code)
+            } else {
+                Err(format!("{text:?} is not an ISO 3166-1 alpha-2 country code such as US"))
+            }
+        });
+        let region = fields.optional("region", |text| short_text(text).map(str::to_owned));
+        let time_zones = fields.parse("time_zones", |text| {
+            let zones: Vec<String> = text.split('|').map(|zone| zone.trim().to_owned()).collect();
+            if zones.iter().any(String::is_empty) {
+                return Err(format!("{text:?} has an empty time zone; separate IANA names with |"));
+            }
+            if zones.len() > TIME_ZONES_MAX {
+                return Err(format!(
+                    "{} time zones, at most {TIME_ZONES_MAX} allowed",
+                    zones.len()
+                ));
+            }
+            Ok(zones)
+        });
+        let language = fields.parse("language", |text| short_text(text).map(str::to_owned));
+        let mut contact_points = Vec::new();
+        for (column, consent_column, channel) in [
+            ("email", "email_consent", ContactChannel::Email),
+            ("phone", "phone_consent", ContactChannel::Phone),
+            ("mobile", "sms_consent", ContactChannel::Sms),
+        ] {
+            let consent = fields.optional(consent_column, input::boolean).unwrap_or(false);
+            let address = fields.optional(column, |text| {
+                if column == "email" && !text.contains('@') {
+                    return Err(format!("{text:?} is not an e-mail address"));
+                }
+                short_text(text).map(str::to_owned)
+            });
+            match address {
+                Some(address) => contact_points.push(ContactPoint {
+                    channel,
+                    address,
+                    kind: ContactPointKind::Personal,
+                    consent,
+                    opted_out: false,
+                }),
+                None if consent && !fields.is_set(column) => {
+                    fields.error(Some(consent_column), format!("is true but {column} is empty"));
+                }
+                None => {}
+            }
+        }
+        let line = row.line;
+        if !self.finish(fields) {
+            return None;
+        }
+        let (
+            Some(external_id),
+            Some(key),
+            Some(kind),
+            Some(name),
+            Some(country),
+            Some(time_zones),
+            Some(language),
+        ) = (external_id, key, kind, name, country, time_zones, language)
+        else {
+            return None;
+        };
+        let command = Command::CreateDebtor(NewDebtor {
+            external_ref: Some(external_id.to_owned()),
+            kind,
+            name,
+            jurisdiction: Jurisdiction { country, region },
+            time_zones,
+            language,
+            contact_points,
+            flags: DebtorFlags::default(),
+        });
+        Some(Planned { line, key, currency: None, action: Action::Ready(command) })
+    }
+
+    fn plan_account(&mut self, row: &Row) -> Result<Option<Planned>> {
+        let mut fields = Fields::new(row);
+        let external_id = fields.text("external_id");
+        let key = external_id.map(|id| self.unique_id(&mut fields, "external_id", id, "account:"));
+        let debtor = match fields.text("debtor") {
+            Some(reference) => {
+                let found = self.books.find_debtor(reference)?;
+                if found.is_none() {
+                    fields.error(Some("debtor"), format!("no debtor with external id {reference:?} in the store (import debtors first)"));
+                }
+                found
+            }
+            None => None,
+        };
+        let product = fields.parse("product", |text| {
+            let all = [
+                ProductKind::Revolving,
+                ProductKind::Installment,
+                ProductKind::TradeCredit,
+                ProductKind::Bnpl,
+                ProductKind::Utility,
+            ];
+            all.into_iter().find(|product| product.name() == text).ok_or_else(|| {
+                format!("{text:?} is not one of {}", names(all.map(ProductKind::name)))
+            })
+        });
+        let currency = fields.parse("currency", input::currency);
+        let opened_on = fields.parse("opened_on", input::date);
+        let mut credit_limit = None;
+        let mut late_fee = Some(LateFeeRule::None);
+        if let Some(currency) = currency {
+            credit_limit = fields
+                .maybe("credit_limit", |text| input::amount(text, currency, Sign::NonNegative))
+                .ok();
+            late_fee = fields
+                .maybe("late_fee", |text| late_fee_rule(text, currency))
+                .ok()
+                .map(|rule| rule.unwrap_or(LateFeeRule::None));
+        }
+        let grace_days = fields
+            .optional("grace_days", |text| {
+                text.parse::<u16>()
+                    .map_err(|_| format!("{text:?} is not a number of days (0 to 65535)"))
+            })
+            .unwrap_or(0);
+        let annual_rate = fields.optional("annual_rate", |text| {
+            let rate = input::decimal(text)?;
+            if rate.is_sign_negative() || rate > Decimal::from(10) {
+                return Err(format!("{text} is outside 0 to 10 (write 24.99% as 0.2499)"));
+            }
+            Ok(rate)
+        });
+        let day_count = fields.optional("day_count", |text| match text {
+            "actual_365" => Ok(DayCount::Actual365),
+            "actual_360" => Ok(DayCount::Actual360),
+            "thirty_360" => Ok(DayCount::Thirty360),
+            _ => Err(format!("{text:?} is not one of actual_365, actual_360, thirty_360")),
+        });
+        let base = fields.optional("interest_base", |text| match text {
+            "outstanding_principal" => Ok(InterestBase::OutstandingPrincipal),
+            "past_due_principal" => Ok(InterestBase::PastDuePrincipal),
+            _ => Err(format!("{text:?} is not one of outstanding_principal, past_due_principal")),
+        });
+        if annual_rate.is_none() && !fields.is_set("annual_rate") {
+            for column in ["day_count", "interest_base"] {
+                if fields.is_set(column) {
+                    fields.error(Some(column), "is set but annual_rate is empty (no interest)");
+                }
+            }
+        }
+        let waterfall = fields
+            .optional("waterfall", |text| {
+                let all = [Waterfall::FeesInterestPrincipal, Waterfall::PrincipalFirst];
+                all.into_iter().find(|waterfall| waterfall.name() == text).ok_or_else(|| {
+                    format!("{text:?} is not one of {}", names(all.map(Waterfall::name)))
+                })
+            })
+            .unwrap_or(Waterfall::FeesInterestPrincipal);
+        let line = row.line;
+        if !self.finish(fields) {
+            return Ok(None);
+        }
+        let (
+            Some(external_id),
+            Some(key),
+            Some(debtor),
+            Some(product),
+            Some(currency),
+            Some(opened_on),
+            Some(credit_limit),
+            Some(late_fee),
+        ) = (external_id, key, debtor, product, currency, opened_on, credit_limit, late_fee)
+        else {
+            return Ok(None);
+        };
+        let interest = annual_rate.map(|annual_rate| InterestTerms {
+            annual_rate,
+            day_count: day_count.unwrap_or(DayCount::Actual365),
+            base: base.unwrap_or(InterestBase::OutstandingPrincipal),
+            rounding: RoundingRule::default(),
+        });
+        let planned_currency = Some(currency);
+        let command = Command::OpenAccount(NewAccount {
+            external_ref: Some(external_id.to_owned()),
+            debtor,
+            product,
+            credit_limit,
+            currency,
+            opened_on,
+            terms: Terms { grace_days, late_fee, interest, waterfall },
+        });
+        Ok(Some(Planned { line, key, currency: planned_currency, action: Action::Ready(command) }))
+    }
+
+    fn plan_obligation(&mut self, row: &Row) -> Result<Option<Planned>> {
+        let mut fields = Fields::new(row);
+        let external_id = fields.text("external_id");
+        let key =
+            external_id.map(|id| self.unique_id(&mut fields, "external_id", id, "obligation:"));
+        let account = self.account_column(&mut fields)?;
+        let kind = fields.parse("kind", |text| match text {
+            "invoice" => Ok(ObligationKind::Invoice),
+            "installment" => Ok(ObligationKind::Installment),
+            "statement" => Ok(ObligationKind::Statement),
+            _ => Err(format!("{text:?} is not one of invoice, installment, statement")),
+        });
+        let issued_on = fields.parse("issued_on", input::date);
+        let due_on = fields.parse("due_on", input::date);
+        if let (Some(issued_on), Some(due_on)) = (issued_on, due_on) {
+            if due_on < issued_on {
+                fields.error(Some("due_on"), format!("{due_on} is before issued_on {issued_on}"));
+            }
+        }
+        let mut amounts = None;
+        if let Some(account) = &account {
+            if let Some(issued_on) = issued_on {
+                if issued_on < account.opened_on {
+                    fields.error(
+                        Some("issued_on"),
+                        format!(
+                            "{issued_on} is before the account opened on {}",
+                            account.opened_on
+                        ),
+                    );
+                }
+            }
+            let currency = account.currency;
+            let principal =
+                fields.parse("principal", |text| input::amount(text, currency, Sign::NonNegative));
+            let interest =
+                fields.maybe("interest", |text| input::amount(text, currency, Sign::NonNegative));
+            let fee = fields.maybe("fee", |text| input::amount(text, currency, Sign::NonNegative));
+            if let (Some(principal), Ok(interest), Ok(fee)) = (principal, interest, fee) {
+                let zero = arrears::money::Money::zero(currency);
+                let (interest, fee) = (interest.unwrap_or(zero), fee.unwrap_or(zero));
+                let total: Decimal = principal.amount() + interest.amount() + fee.amount();
+                if total.is_zero() {
+                    fields.error(Some("principal"), "principal, interest and fee are all zero");
+                }
+                amounts = Some((principal, interest, fee));
+            }
+        }
+        let line = row.line;
+        if !self.finish(fields) {
+            return Ok(None);
+        }
+        let (
+            Some(external_id),
+            Some(key),
+            Some(account),
+            Some(kind),
+            Some(issued_on),
+            Some(due_on),
+            Some((principal, interest, fee)),
+        ) = (external_id, key, account, kind, issued_on, due_on, amounts)
+        else {
+            return Ok(None);
+        };
+        let planned_currency = Some(account.currency);
+        let command = Command::Charge(NewCharge {
+            account: account.id,
+            external_ref: Some(external_id.to_owned()),
+            kind,
+            issued_on,
+            due_on,
+            principal,
+            interest,
+            fee,
+        });
+        Ok(Some(Planned { line, key, currency: planned_currency, action: Action::Ready(command) }))
+    }
+}
+
+/// A late-fee rule: empty or `none`, `flat:25.00`, or
+/// `percent:0.05[:min=5.00][:max=40.00][:rounding=half_even]`.
+fn late_fee_rule(text: &str, currency: Currency) -> Result<LateFeeRule, String> {
+    let usage = "expected none, flat:AMOUNT or percent:RATE[:min=AMOUNT][:max=AMOUNT][:rounding=half_even|half_up|toward_zero]";
+    let mut parts = text.split(':').map(str::trim);
+    let kind = parts.next().unwrap_or_default();
+    match kind {
+        "none" => {
+            if parts.next().is_some() {
+                return Err(format!("{text:?}: {usage}"));
+            }
+            Ok(LateFeeRule::None)
+        }
+        "flat" => {
+            let amount = parts.next().ok_or_else(|| format!("{text:?}: {usage}"))?;
+            if parts.next().is_some() {
+                return Err(format!("{text:?}: {usage}"));
+            }
+            let money = input::amount(amount, currency, Sign::NonNegative)?;
+            let amount_minor = money.to_minor().map_err(|error| error.to_string())?;
+            Ok(LateFeeRule::Flat { amount_minor })
+        }
+        "percent" => {
+            let rate = input::decimal(parts.next().ok_or_else(|| format!("{text:?}: {usage}"))?)?;
+            if rate.is_sign_negative() || rate > Decimal::ONE {
+                return Err(format!("rate {rate} is outside 0 to 1 (write 5% as 0.05)"));
+            }
+            let mut min_minor = 0;
+            let mut max_minor = AMOUNT_MINOR_MAX;
+            let mut rounding = RoundingRule::default();
+            let mut given = BTreeMap::new();
+            for part in parts {
+                let Some((name, value)) = part.split_once('=') else {
+                    return Err(format!("{part:?}: {usage}"));
+                };
+                if given.insert(name, value).is_some() {
+                    return Err(format!("{name} is given twice"));
+                }
+                let bound = || -> Result<i64, String> {
+                    let money = input::amount(value, currency, Sign::NonNegative)
+                        .map_err(|reason| format!("{name}: {reason}"))?;
+                    money.to_minor().map_err(|error| error.to_string())
+                };
+                match name {
+                    "min" => min_minor = bound()?,
+                    "max" => max_minor = bound()?,
+                    "rounding" => rounding = value.parse()?,
+                    _ => return Err(format!("{part:?}: {usage}")),
+                }
+            }
+            if max_minor < min_minor {
+                return Err(format!("max is below min in {text:?}"));
+            }
+            Ok(LateFeeRule::Percent { rate, min_minor, max_minor, rounding })
+        }
+        _ => Err(format!("{text:?}: {usage}")),
+    }
+}
+
+/// Free text no longer than the engine accepts.
+fn short_text(text: &str) -> Result<&str, String> {
+    if text.len() > TEXT_LEN_MAX {
+        Err(format!("is {} bytes long, at most {TEXT_LEN_MAX} allowed", text.len()))
+    } else {
+        Ok(text)
+    }
+}
+
+struct Counts {
+    created: usize,
+    replayed: usize,
+}
+
+/// Executes the plan in one batch; commits only if every row succeeded (and something is new).
+fn execute(books: &Arrears, kind: ImportKind, file: &str, plan: Vec<Planned>) -> Result<Counts> {
+    let mut batch = books.batch()?;
+    let mut counts = Counts { created: 0, replayed: 0 };
+    let mut posted: HashMap<String, Posted> = HashMap::new();
+    let fail = |error: RowError| -> anyhow::Error {
+        FileErrors { file: file.to_owned(), errors: vec![error], more: 0, executing: true }.into()
+    };
+    for item in plan {
+        let (command, posting) = match item.action {
+            Action::Ready(command) => (command, None),
+            Action::Posting { account, kind, posting } => (
+                posting_command(account, kind, &posted)
+                    .map_err(|reason| fail(RowError::new(item.line, None, reason)))?,
+                Some(posting),
+            ),
+        };
+        let receipt = match batch.execute(&item.key, &command) {
+            Ok(receipt) => receipt,
+            Err(error) => {
+                let column = error_column(kind, &error);
+                return Err(fail(RowError::new(
+                    item.line,
+                    column,
+                    format!("{:#}", anyhow::Error::from(error)),
+                )));
+            }
+        };
+        match receipt.outcome {
+            Outcome::Rejected(rejection) => {
+                let column = rejection_column(kind, posting, &rejection);
+                return Err(fail(RowError::new(
+                    item.line,
+                    column,
+                    format!("rejected: {}", output::rejection(&rejection, item.currency)),
+                )));
+            }
+            Outcome::Posted(outcome) => {
+                posted.insert(item.key.clone(), outcome);
+            }
+            _ => {}
+        }
+        if receipt.replayed {
+            counts.replayed += 1;
+        } else {
+            counts.created += 1;
+        }
+    }
+    if counts.created > 0 {
+        batch.commit()?;
+    }
+    Ok(counts)
+}
+
+/// The file column an engine error is about, if known.
+fn error_column(kind: ImportKind, error: &CommandError) -> Option<&'static str> {
+    let id_column = if kind == ImportKind::Postings { "key" } else { "external_id" };
+    match error {
+        CommandError::UnknownAccount(_) => Some("account"),
+        CommandError::UnknownDebtor(_) => Some("debtor"),
+        CommandError::IdempotencyConflict { .. } => Some(id_column),
+        CommandError::Money { field, .. } | CommandError::Invalid { field, .. } => match *field {
+            "key" | "external_ref" => Some(id_column),
+            "terms.late_fee" => Some("late_fee"),
+            "terms.interest.annual_rate" => Some("annual_rate"),
+            field => [
+                "name",
+                "language",
+                "country",
+                "time_zones",
+                "credit_limit",
+                "principal",
+                "interest",
+                "fee",
+                "amount",
+            ]
+            .into_iter()
+            .find(|column| *column == field),
+        },
+        _ => None,
+    }
+}
+
+/// The file column a rejection is about, if known.
+fn rejection_column(
+    kind: ImportKind,
+    posting: Option<PostingType>,
+    rejection: &Rejection,
+) -> Option<&'static str> {
+    use arrears::ledger::Rejection as Ledger;
+    let date = if kind == ImportKind::Obligations { "issued_on" } else { "effective_on" };
+    let amount = if kind == ImportKind::Obligations { "principal" } else { "amount" };
+    let obligation =
+        if posting == Some(PostingType::Payment) { "directed_to" } else { "obligation" };
+    match rejection {
+        Rejection::ExternalRefTaken { .. } => Some("external_id"),
+        Rejection::Ledger(ledger) => match ledger {
+            Ledger::EffectiveBeforeOpened { .. }
+            | Ledger::ChargeOffBackdated { .. }
+            | Ledger::AccrualNotAfterLast { .. }
+            | Ledger::ReversalBeforePayment { .. } => Some(date),
+            Ledger::AmountNotPositive { field, .. } | Ledger::AmountTooLarge { field, .. } => {
+                if kind == ImportKind::Obligations {
+                    ["principal", "interest", "fee"]
+                        .into_iter()
+                        .find(|column| column == field)
+                        .or(Some("principal"))
+                } else {
+                    Some("amount")
+                }
+            }
+            Ledger::CreditLimitExceeded { .. } | Ledger::ExceedsOutstanding { .. } => Some(amount),
+            Ledger::DueBeforeIssue { .. } => Some("due_on"),
+            Ledger::UnknownObligation { .. }
+            | Ledger::ObligationNotYetIssued { .. }
+            | Ledger::DisputeUnchanged { .. } => Some(obligation),
+            Ledger::UnknownPayment { .. } | Ledger::AlreadyReversed { .. } => Some("reverses"),
+            Ledger::ChargedOff { .. } | Ledger::NoInterestTerms => {
+                if kind == ImportKind::Postings {
+                    Some("type")
+                } else {
+                    Some("account")
+                }
+            }
+            Ledger::TooManyEvents => Some("account"),
+            _ => None,
+        },
+        _ => None,
+    }
+}

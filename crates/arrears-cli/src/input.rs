@@ -1,0 +1,426 @@
+//! Reading import files: CSV or JSON Lines into flat rows of named text fields, and parsing
+//! those fields with errors that name the line and the column.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use arrears::money::{Currency, Money};
+
+/// Most row errors reported for one file.
+pub(crate) const ERRORS_MAX: usize = 50;
+
+/// One data row: its line in the file (for CSV the header is line 1) and its non-empty
+/// fields, trimmed.
+#[derive(Debug)]
+pub(crate) struct Row {
+    pub(crate) line: u64,
+    fields: BTreeMap<String, String>,
+}
+
+impl Row {
+    /// The field's text, or `None` if absent or empty.
+    pub(crate) fn get(&self, column: &str) -> Option<&str> {
+        self.fields.get(column).map(String::as_str).filter(|text| !text.is_empty())
+    }
+}
+
+/// An error in a file: `file:line: column: reason`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RowError {
+    pub(crate) line: u64,
+    pub(crate) column: Option<String>,
+    pub(crate) reason: String,
+}
+
+impl RowError {
+    pub(crate) fn new(line: u64, column: Option<&str>, reason: impl Into<String>) -> RowError {
+        RowError { line, column: column.map(str::to_owned), reason: reason.into() }
+    }
+}
+
+/// The errors found in one file; nothing of it was written.
+#[derive(Debug)]
+pub(crate) struct FileErrors {
+    pub(crate) file: String,
+    pub(crate) errors: Vec<RowError>,
+    /// Errors found beyond [`ERRORS_MAX`], not listed.
+    pub(crate) more: usize,
+    /// True if the errors came from executing the rows rather than from reading them (only
+    /// the first such error is reported: the batch stops there).
+    pub(crate) executing: bool,
+}
+
+impl fmt::Display for FileErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.errors.len() + self.more;
+        let rows = if count == 1 { "1 error" } else { &format!("{count} errors") };
+        write!(f, "{}: {rows}; nothing was imported", self.file)?;
+        for error in &self.errors {
+            write!(f, "\n{}:{}: ", self.file, error.line)?;
+            if let Some(column) = &error.column {
+                write!(f, "{column}: ")?;
+            }
+            write!(f, "{}", error.reason)?;
+        }
+        if self.more > 0 {
+            write!(f, "\n{}: ... and {} more errors", self.file, self.more)?;
+        }
+        if self.executing {
+            write!(
+                f,
+                "\n(the rows are executed in order and the import stops at the first failure)"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for FileErrors {}
+
+/// The columns a file kind accepts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Columns {
+    /// Columns every row must have: a CSV header must name them.
+    pub(crate) required: &'static [&'static str],
+    /// Columns a row may have.
+    pub(crate) optional: &'static [&'static str],
+}
+
+impl Columns {
+    fn knows(&self, column: &str) -> bool {
+        self.required.contains(&column) || self.optional.contains(&column)
+    }
+
+    fn list(&self) -> String {
+        self.required.iter().chain(self.optional).copied().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Reads every row of a CSV or JSON Lines file (by extension). Structural problems (unknown
+/// or missing columns, malformed lines) are returned as row errors.
+pub(crate) fn read(path: &Path, columns: Columns) -> Result<(Vec<Row>, Vec<RowError>)> {
+    let extension =
+        path.extension().and_then(|extension| extension.to_str()).map(str::to_ascii_lowercase);
+    let csv = match extension.as_deref() {
+        Some("csv") => true,
+        Some("jsonl" | "ndjson") => false,
+        _ => bail!(
+            "cannot tell the format of {}: name it .csv, or .jsonl / .ndjson for JSON Lines",
+            path.display()
+        ),
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if csv {
+        read_csv(&text, columns)
+    } else {
+        Ok(read_jsonl(&text, columns))
+    }
+}
+
+fn read_csv(text: &str, columns: Columns) -> Result<(Vec<Row>, Vec<RowError>)> {
+    let mut reader =
+        csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
+    let mut errors = Vec::new();
+    let headers = match reader.headers() {
+        Ok(headers) => headers.clone(),
+        Err(error) => return Ok((Vec::new(), vec![RowError::new(1, None, csv_reason(&error))])),
+    };
+    if headers.is_empty() || headers.iter().all(str::is_empty) {
+        return Ok((Vec::new(), vec![RowError::new(1, None, "no header line")]));
+    }
+    let mut seen = Vec::new();
+    for header in &headers {
+        if !columns.knows(header) {
+            errors.push(RowError::new(
+                1,
+                Some(header),
+                format!("unknown column (known: {})", columns.list()),
+            ));
+        } else if seen.contains(&header) {
+            errors.push(RowError::new(1, Some(header), "column named twice in the header"));
+        }
+        seen.push(header);
+    }
+    for required in columns.required {
+        if !seen.contains(required) {
+            errors.push(RowError::new(
+                1,
+                Some(required),
+                "required column missing from the header",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Ok((Vec::new(), errors));
+    }
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(error) => {
+                let line = error.position().map_or(0, csv::Position::line);
+                errors.push(RowError::new(line, None, csv_reason(&error)));
+                if !matches!(error.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    break;
+                }
+                continue;
+            }
+        }
+        let line = record.position().map_or(0, csv::Position::line);
+        if record.len() != headers.len() {
+            errors.push(RowError::new(
+                line,
+                None,
+                format!("{} fields, but the header has {}", record.len(), headers.len()),
+            ));
+            continue;
+        }
+        let fields = headers
+            .iter()
+            .zip(record.iter())
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        rows.push(Row { line, fields });
+    }
+    Ok((rows, errors))
+}
+
+fn csv_reason(error: &csv::Error) -> String {
+    match error.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => format!("not valid UTF-8 ({err})"),
+        csv::ErrorKind::Io(err) => err.to_string(),
+        _ => error.to_string(),
+    }
+}
+
+fn read_jsonl(text: &str, columns: Columns) -> (Vec<Row>, Vec<RowError>) {
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for (index, line_text) in text.lines().enumerate() {
+        let line = u64::try_from(index + 1).unwrap_or(u64::MAX);
+        if line_text.trim().is_empty() {
+            continue;
+        }
+        let object = match serde_json::from_str::<serde_json::Value>(line_text) {
+            Ok(serde_json::Value::Object(object)) => object,
+            Ok(_) => {
+                errors.push(RowError::new(line, None, "not a JSON object"));
+                continue;
+            }
+            Err(error) => {
+                errors.push(RowError::new(line, None, format!("not valid JSON: {error}")));
+                continue;
+            }
+        };
+        let mut fields = BTreeMap::new();
+        let mut ok = true;
+        for (name, value) in object {
+            if !columns.knows(&name) {
+                errors.push(RowError::new(
+                    line,
+                    Some(&name),
+                    format!("unknown field (known: {})", columns.list()),
+                ));
+                ok = false;
+                continue;
+            }
+            match json_text(&value) {
+                Ok(Some(text)) => {
+                    fields.insert(name, text);
+                }
+                Ok(None) => {}
+                Err(reason) => {
+                    errors.push(RowError::new(line, Some(&name), reason));
+                    ok = false;
+                }
+            }
+        }
+        if ok {
+            rows.push(Row { line, fields });
+        }
+    }
+    (rows, errors)
+}
+
+/// A JSON value as the text a CSV field would hold. Arrays of strings (time zones) are joined
+/// with `|`.
+fn json_text(value: &serde_json::Value) -> Result<Option<String>, String> {
+    use serde_json::Value;
+    match value {
+        Value::Null => Ok(None),
+        Value::String(text) => Ok(Some(text.trim().to_owned())),
+        Value::Number(number) => Ok(Some(number.to_string())),
+        Value::Bool(flag) => Ok(Some(flag.to_string())),
+        Value::Array(items) => {
+            let mut parts = Vec::new();
+            for item in items {
+                match item {
+                    Value::String(text) => parts.push(text.trim().to_owned()),
+                    _ => return Err("an array must hold strings only".to_owned()),
+                }
+            }
+            Ok(Some(parts.join("|")))
+        }
+        Value::Object(_) => {
+            Err("must be a string, number, boolean or array of strings, not an object".to_owned())
+        }
+    }
+}
+
+/// Parses the fields of one row, collecting an error per bad field.
+pub(crate) struct Fields<'a> {
+    row: &'a Row,
+    errors: Vec<RowError>,
+}
+
+impl<'a> Fields<'a> {
+    pub(crate) fn new(row: &'a Row) -> Fields<'a> {
+        Fields { row, errors: Vec::new() }
+    }
+
+    pub(crate) fn line(&self) -> u64 {
+        self.row.line
+    }
+
+    /// Records an error on a column (or on the row, with `None`).
+    pub(crate) fn error(&mut self, column: Option<&str>, reason: impl Into<String>) {
+        self.errors.push(RowError::new(self.row.line, column, reason));
+    }
+
+    pub(crate) fn is_set(&self, column: &str) -> bool {
+        self.row.get(column).is_some()
+    }
+
+    /// A required text field.
+    pub(crate) fn text(&mut self, column: &'static str) -> Option<&'a str> {
+        let value = self.row.get(column);
+        if value.is_none() {
+            self.error(Some(column), "required");
+        }
+        value
+    }
+
+    /// An optional text field.
+    pub(crate) fn optional_text(&self, column: &str) -> Option<&'a str> {
+        self.row.get(column)
+    }
+
+    /// A required field parsed by `parse`.
+    pub(crate) fn parse<T>(
+        &mut self,
+        column: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let text = self.text(column)?;
+        self.take(column, parse(text))
+    }
+
+    /// An optional field parsed by `parse`; `None` if absent or bad (the error is recorded).
+    pub(crate) fn optional<T>(
+        &mut self,
+        column: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let text = self.row.get(column)?;
+        self.take(column, parse(text))
+    }
+
+    /// An optional field that is parsed, and `Err(())` if it was present but bad.
+    pub(crate) fn maybe<T>(
+        &mut self,
+        column: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ()> {
+        match self.row.get(column) {
+            None => Ok(None),
+            Some(text) => self.take(column, parse(text)).map(Some).ok_or(()),
+        }
+    }
+
+    fn take<T>(&mut self, column: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(reason) => {
+                self.error(Some(column), reason);
+                None
+            }
+        }
+    }
+
+    /// Records an error for each of `columns` that is set: they mean nothing for `what`.
+    pub(crate) fn unused(&mut self, columns: &[&'static str], what: &str) {
+        for column in columns {
+            if self.is_set(column) {
+                self.error(Some(column), format!("not used by {what}; leave it empty"));
+            }
+        }
+    }
+
+    pub(crate) fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    pub(crate) fn into_errors(self) -> Vec<RowError> {
+        self.errors
+    }
+}
+
+/// A date as `YYYY-MM-DD`.
+pub(crate) fn date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|error| format!("{text:?} is not a date as YYYY-MM-DD ({error})"))
+}
+
+/// `true`/`false` (also `yes`/`no`, `1`/`0`).
+pub(crate) fn boolean(text: &str) -> Result<bool, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Ok(true),
+        "false" | "no" | "0" => Ok(false),
+        _ => Err(format!("{text:?} is not true or false")),
+    }
+}
+
+/// A plain decimal number.
+pub(crate) fn decimal(text: &str) -> Result<Decimal, String> {
+    Decimal::from_str_exact(text).map_err(|_| format!("{text:?} is not a decimal number"))
+}
+
+/// A currency code of the Arrears table.
+pub(crate) fn currency(text: &str) -> Result<Currency, String> {
+    Currency::from_code(&text.to_ascii_uppercase()).map_err(|error| error.to_string())
+}
+
+/// Which amounts a field accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sign {
+    /// Greater than zero.
+    Positive,
+    /// Zero or more.
+    NonNegative,
+    /// Anything but zero.
+    NonZero,
+}
+
+/// An amount of `currency`: a decimal no finer than its minor unit, with the sign `sign` asks
+/// for. Returns the exact `Money` as written.
+pub(crate) fn amount(text: &str, currency: Currency, sign: Sign) -> Result<Money, String> {
+    let money = Money::parse(text, currency).map_err(|error| error.to_string())?;
+    let minor = money.to_minor().map_err(|error| error.to_string())?;
+    let wrong = match sign {
+        Sign::Positive => (minor <= 0).then_some("must be greater than zero"),
+        Sign::NonNegative => (minor < 0).then_some("must not be negative"),
+        Sign::NonZero => (minor == 0).then_some("must not be zero"),
+    };
+    match wrong {
+        Some(reason) => Err(format!("{text} {reason}")),
+        None => Ok(money),
+    }
+}

@@ -1,0 +1,98 @@
+//! `arrears`: the command-line tool of the Arrears engine.
+//!
+//! Every command opens the store named by `--db`, does one thing and exits. Exit codes: 0 on
+//! success, 1 when the command failed (or was rejected, or `verify` found problems), 2 on a
+//! usage error. Errors go to stderr as `error: ...`; results go to stdout (as JSON with
+//! `--json`). See docs/CLI.md.
+
+mod args;
+mod import;
+mod input;
+mod output;
+mod post;
+mod refs;
+mod report;
+mod show;
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use arrears::{Arrears, Clock, FixedClock, Options, SystemClock};
+
+use args::{Cli, Command, ReportCommand, ShowCommand};
+
+/// How a command that ran to its end turned out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// Success: exit 0.
+    Ok,
+    /// The command ran but its answer is a failure (a rejection, problems found): exit 1. The
+    /// output already says why.
+    Failed,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = run(&cli, &mut out).and_then(|status| {
+        out.flush().context("cannot write to stdout")?;
+        Ok(status)
+    });
+    match result {
+        Ok(Status::Ok) => ExitCode::SUCCESS,
+        Ok(Status::Failed) => ExitCode::from(1),
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            // Whatever was already produced goes out before the error.
+            let _ = out.flush();
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A reader of our stdout went away (`arrears show account A1 | head`): not a failure.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
+    match &cli.command {
+        Command::Init => {
+            Arrears::create_with(&cli.db, options(cli))?;
+            if cli.json {
+                output::json(out, &serde_json::json!({ "created": cli.db.display().to_string() }))?;
+            } else {
+                writeln!(out, "created {}", cli.db.display())?;
+            }
+            Ok(Status::Ok)
+        }
+        Command::Import(args) => import::run(&open(cli)?, args, cli.json, out),
+        Command::Post(args) => post::run(&open(cli)?, args, cli.json, out),
+        Command::Show(ShowCommand::Account(args)) => {
+            show::account(&open(cli)?, args, cli.json, out)
+        }
+        Command::Report(ReportCommand::Aging(args)) => {
+            report::aging(&open(cli)?, args, cli.json, out)
+        }
+        Command::Verify => report::verify(&open(cli)?, cli.json, out),
+    }
+}
+
+fn options(cli: &Cli) -> Options {
+    let clock: Box<dyn Clock> = match cli.recorded_at {
+        Some(at) => Box::new(FixedClock(at)),
+        None => Box::new(SystemClock),
+    };
+    Options { clock, ..Options::default() }
+}
+
+fn open(cli: &Cli) -> Result<Arrears> {
+    Ok(Arrears::open_with(&cli.db, options(cli))?)
+}

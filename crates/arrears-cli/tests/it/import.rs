@@ -1,0 +1,166 @@
+//! Imports are all or nothing, and their errors name the file, the line and the column.
+
+use crate::{path, Env};
+
+const POSTINGS_HEADER: &str = "key,account,type,effective_on,amount,obligation,component,reverses,reason,due_on,directed_to\n";
+
+#[test]
+fn bad_rows_are_all_reported_and_nothing_is_written() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let file = env.write(
+        "bad.csv",
+        &format!(
+            "{POSTINGS_HEADER}\
+             OK-1,TC-8001,payment,2026-11-18,100.00,,,,,,\n\
+             BAD-1,TC-8001,payment,2026-11-18,12.345,,,,,,\n\
+             BAD-2,NO-SUCH-ACCOUNT,payment,2026-11-18,10.00,,,,,,\n\
+             BAD-3,TC-8001,payment,2026-02-30,10.00,,,,,,\n\
+             BAD-4,TC-8001,payment,2026-11-18,-5.00,,,,,,\n\
+             OK-1,TC-8001,payment,2026-11-19,1.00,,,,,,\n"
+        ),
+    );
+    let run = env.run(&["import", "postings", path(&file)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stdout, "");
+    let name = path(&file);
+    let expected = [
+        format!("error: {name}: 5 errors; nothing was imported"),
+        format!("{name}:3: amount: amount 12.345 is finer than the minor unit of USD (2 decimals)"),
+        format!("{name}:4: account: no account with external id \"NO-SUCH-ACCOUNT\" in the store (import accounts first)"),
+        format!("{name}:5: effective_on: \"2026-02-30\" is not a date as YYYY-MM-DD (input is out of range)"),
+        format!("{name}:6: amount: -5.00 must be greater than zero"),
+        format!("{name}:7: key: \"OK-1\" appears twice in the file (first on line 2)"),
+    ];
+    assert_eq!(run.stderr.lines().collect::<Vec<_>>(), expected);
+    // The good row was not written either.
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn a_rejection_while_executing_drops_the_whole_batch() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    // The first row is fine and executes; the second asks to waive more than is owed, which
+    // only the engine can tell.
+    let file = env.write(
+        "waive.csv",
+        &format!(
+            "{POSTINGS_HEADER}\
+             W-PAY,CC-7002,payment,2026-11-18,50.00,,,,,,\n\
+             W-WVR,CC-7002,waiver,2026-11-19,1000.00,ST-7002-2610,principal,,,,\n"
+        ),
+    );
+    let run = env.run(&["import", "postings", path(&file)]);
+    assert_eq!(run.code, 1);
+    let name = path(&file);
+    assert!(
+        run.stderr.contains(&format!(
+            "{name}:3: amount: rejected: 1000.00 USD requested but only 148.99 outstanding on O24 principal"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.snapshot(), before);
+    // Not even the payment of the first row exists: posting it now is new, not a replay.
+    let payment = env.run(&[
+        "post",
+        "payment",
+        "--account",
+        "CC-7002",
+        "--amount",
+        "50.00",
+        "--on",
+        "2026-11-18",
+        "--key",
+        "W-PAY",
+    ]);
+    assert!(!payment.ok().contains("replayed"), "{}", payment.stdout);
+}
+
+#[test]
+fn header_and_json_lines_errors() {
+    let env = Env::new();
+    let file = env.write("debtors.csv", "external_id,kind,nmae,country,time_zones,language\n");
+    let run = env.run(&["import", "debtors", path(&file)]);
+    assert_eq!(run.code, 1);
+    let name = path(&file);
+    assert!(run.stderr.contains(&format!("{name}:1: nmae: unknown column")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{name}:1: name: required column missing from the header")),
+        "{}",
+        run.stderr
+    );
+
+    let file = env.write(
+        "debtors.jsonl",
+        "{\"external_id\":\"C-1\",\"kind\":\"person\",\"name\":\"Ana\",\"country\":\"US\",\"time_zones\":[\"America/Chicago\"],\"language\":\"en\"}\n\
+         \n\
+         {\"external_id\":\"C-2\",\"kind\":\"robot\",\"name\":\"Bo\",\"country\":\"USA\",\"time_zones\":\"America/Chicago\",\"language\":\"en\"}\n\
+         not json\n",
+    );
+    let run = env.run(&["import", "debtors", path(&file)]);
+    assert_eq!(run.code, 1);
+    let name = path(&file);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines[0], format!("error: {name}: 3 errors; nothing was imported"));
+    assert_eq!(lines[1], format!("{name}:3: kind: \"robot\" is not person or business"));
+    assert_eq!(
+        lines[2],
+        format!("{name}:3: country: \"USA\" is not an ISO 3166-1 alpha-2 country code such as US")
+    );
+    assert!(lines[3].starts_with(&format!("{name}:4: not valid JSON")), "{}", run.stderr);
+
+    let unknown = env.run(&["import", "debtors", path(&env.write("debtors.txt", ""))]);
+    assert_eq!(unknown.code, 1);
+    assert!(unknown.stderr.contains("cannot tell the format"), "{}", unknown.stderr);
+}
+
+#[test]
+fn references_inside_one_postings_file() {
+    let env = Env::sample();
+    // A payment and its reversal, and a fee and its waiver, each in one file: later rows name
+    // earlier ones by key.
+    let file = env.write(
+        "refs.csv",
+        &format!(
+            "{POSTINGS_HEADER}\
+             R-PAY,UT-9002,payment,2026-11-10,50.00,,,,,,\n\
+             R-REV,UT-9002,reversal,2026-11-12,,,,R-PAY,chargeback,,\n\
+             R-FEE,UT-9002,fee,2026-11-12,10.00,,,,,2026-11-30,\n\
+             R-WVR,UT-9002,waiver,2026-11-13,4.00,R-FEE,fee,,,,\n"
+        ),
+    );
+    let out = env.run(&["import", "postings", path(&file), "--json"]).json();
+    assert_eq!(out["created"], 4);
+    let view = env.run(&["show", "account", "UT-9002", "--json"]).json();
+    let fee = view["view"]["obligations"]
+        .as_array()
+        .expect("obligations")
+        .iter()
+        .find(|item| item["obligation"]["kind"] == "fee")
+        .expect("the fee obligation");
+    assert_eq!(fee["outstanding_minor"], serde_json::json!([0, 0, 600]));
+    env.run(&["verify"]).ok();
+
+    // Referring to a row that creates no obligation, or to an unknown payment, is an error of
+    // the row.
+    let file = env.write(
+        "badrefs.csv",
+        &format!(
+            "{POSTINGS_HEADER}\
+             S-PAY,UT-9002,payment,2026-11-14,5.00,,,,,,\n\
+             S-WVR,UT-9002,waiver,2026-11-14,1.00,S-PAY,fee,,,,\n\
+             S-REV,UT-9002,reversal,2026-11-14,,,,NOPE,,,\n"
+        ),
+    );
+    let run = env.run(&["import", "postings", path(&file)]);
+    assert_eq!(run.code, 1);
+    let name = path(&file);
+    assert!(run.stderr.contains(&format!("{name}:3: obligation: \"S-PAY\" (line 2) is a payment row, which creates no obligation")), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{name}:4: reverses: no payment with key \"NOPE\"")),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,93 @@
+//! `arrears show account`.
+
+use crate::Env;
+
+/// True if a line of `text` has exactly the words of `words`, however aligned.
+fn has_line(text: &str, words: &str) -> bool {
+    let words: Vec<&str> = words.split_whitespace().collect();
+    text.lines().any(|line| line.split_whitespace().collect::<Vec<_>>() == words)
+}
+
+#[test]
+fn show_account_prints_balances_obligations_and_ledger() {
+    let env = Env::sample();
+    // By external reference or by id; the default date is the latest effective date of the
+    // account's events (2026-11-01, the last installment's issue), not the clock.
+    let by_ref = env.run(&["show", "account", "LN-5001"]);
+    let text = by_ref.ok();
+    assert_eq!(env.run(&["show", "account", "A4"]).ok(), text);
+    assert!(
+        text.starts_with(
+            "account A4 (LN-5001)  installment  USD\ndebtor  D1 (C-1001)  Maria Gonzalez\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("as of   2026-11-01\n"), "{text}");
+    assert!(has_line(text, "total outstanding 1570.59"), "{text}");
+    assert!(has_line(text, "days past due 17"), "{text}");
+    assert!(has_line(text, "bucket 1-30"), "{text}");
+    assert!(
+        text.contains("  O15  LN-5001-05  installment  2026-10-01  2026-10-15   1035.29       535.29   17  no\n"),
+        "{text}"
+    );
+    // The ledger: every entry, with its postings. The payment recorded on 2026-09-18 was
+    // restated by a correction when the back-dated payment of 2026-08-14 arrived.
+    assert!(
+        text.contains("  J60 event #9 payment (original)  effective 2026-09-18  recorded 2026-11-20T12:00:00Z  key LN1-PAY-0918\n"),
+        "{text}"
+    );
+    assert!(text.contains("  J61 event #9 payment (correction)  effective 2026-09-18"), "{text}");
+    assert!(
+        text.contains("      receivable  O14         principal  #9              1004.84\n"),
+        "{text}"
+    );
+
+    let as_of = env.run(&["show", "account", "LN-5001", "--as-of", "2026-11-20"]);
+    assert!(has_line(as_of.ok(), "days past due 36"), "{}", as_of.stdout);
+    assert!(has_line(as_of.ok(), "bucket 31-60"), "{}", as_of.stdout);
+
+    let json = env.run(&["show", "account", "LN-5001", "--json", "--as-of", "2026-11-20"]).json();
+    assert_eq!(json["view"]["as_of"], "2026-11-20");
+    assert_eq!(json["view"]["total_outstanding_minor"], 157_059);
+    assert_eq!(json["view"]["aging"]["days_past_due"], 36);
+    let ledger = json["ledger"].as_array().expect("ledger");
+    assert_eq!(ledger.len(), 12, "6 charges, 5 payments and 1 correction");
+    assert!(ledger.iter().any(|entry| entry["kind"] == "correction"));
+
+    let unknown = env.run(&["show", "account", "A99"]);
+    assert_eq!(unknown.code, 1);
+    assert_eq!(unknown.stderr, "error: account: no account A99\n");
+}
+
+#[test]
+fn charged_off_account() {
+    let env = Env::sample();
+    let text = env.run(&["show", "account", "TC-8003"]).ok().to_owned();
+    assert!(text.contains("as of   2026-11-16\n"), "{text}");
+    assert!(has_line(&text, "charged off 2026-10-31"), "{text}");
+    assert!(has_line(&text, "total outstanding 8225.50"), "{text}");
+    assert!(
+        has_line(&text, "O9 INV-30077 invoice 2026-06-02 2026-07-02 8450.00 4950.00 137 no"),
+        "{text}"
+    );
+    assert!(text.contains("recoveries"), "{text}");
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    use std::process::{Command, Stdio};
+    let env = Env::sample();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .arg("--db")
+        .arg(env.dir().join("books.redb"))
+        .args(["show", "account", "CC-7001"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Hang up before the command writes anything (it first opens the store).
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.stderr, b"");
+}
