@@ -57,11 +57,15 @@ pub enum Book {
     Waivers,
     /// Manual corrections of what is owed.
     Adjustments,
+    /// Commission owed to collection agencies on what they recovered (an expense).
+    AgencyCommission,
+    /// Commission not yet paid to agencies (a liability).
+    AgencyPayable,
 }
 
 impl Book {
     /// Every book, in a fixed order.
-    pub const ALL: [Book; 10] = [
+    pub const ALL: [Book; 12] = [
         Book::Receivable,
         Book::Cash,
         Book::Originations,
@@ -72,6 +76,8 @@ impl Book {
         Book::Recoveries,
         Book::Waivers,
         Book::Adjustments,
+        Book::AgencyCommission,
+        Book::AgencyPayable,
     ];
 
     /// The name as written in files and reports.
@@ -87,6 +93,8 @@ impl Book {
             Book::Recoveries => "recoveries",
             Book::Waivers => "waivers",
             Book::Adjustments => "adjustments",
+            Book::AgencyCommission => "agency_commission",
+            Book::AgencyPayable => "agency_payable",
         }
     }
 }
@@ -263,6 +271,48 @@ pub enum EventKind {
         /// True to open a dispute, false to resolve it.
         disputed: bool,
     },
+    /// A payment plan: what the replaced obligations owe moves into new installment
+    /// obligations, and the plan's interest is charged on them.
+    Reschedule {
+        /// The obligations the plan replaces (their outstanding becomes zero).
+        replaces: Vec<ObligationId>,
+        /// The installments, in due order.
+        installments: Vec<PlannedInstallment>,
+    },
+    /// Everything still outstanding is forgiven (a completed settlement).
+    WriteOffRemainder,
+    /// An agency's commission on a payment it recovered.
+    Commission {
+        /// The payment.
+        payment: EventSeq,
+        /// The commission rate (`0.25` for 25%), rounded half up to the minor unit.
+        rate: Decimal,
+    },
+}
+
+/// One installment of a [`EventKind::Reschedule`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedInstallment {
+    /// The obligation it becomes.
+    pub obligation: ObligationId,
+    /// Its due date.
+    pub due_on: NaiveDate,
+    /// Principal as planned. When replay finds less outstanding on the replaced obligations
+    /// (a back-dated payment), earlier installments keep their principal and the last takes
+    /// what remains; when it finds more, the last takes the excess.
+    pub principal_minor: i64,
+    /// The plan's interest in this installment.
+    pub interest_minor: i64,
+}
+
+impl EntryKind {
+    /// The name as written in reports (`original`, `correction`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryKind::Original => "original",
+            EntryKind::Correction => "correction",
+        }
+    }
 }
 
 impl EventKind {
@@ -277,6 +327,9 @@ impl EventKind {
             EventKind::AccrueInterest { .. } => "accrue_interest",
             EventKind::ChargeOff => "charge_off",
             EventKind::Dispute { .. } => "dispute",
+            EventKind::Reschedule { .. } => "reschedule",
+            EventKind::WriteOffRemainder => "write_off_remainder",
+            EventKind::Commission { .. } => "commission",
         }
     }
 }
@@ -519,8 +572,109 @@ impl Replayer<'_> {
                     }
                 }
             }
+            EventKind::Reschedule { replaces, installments } => {
+                self.reschedule(event.effective_on, replaces, installments, &mut postings);
+            }
+            EventKind::WriteOffRemainder => self.write_off_remainder(&mut postings),
+            EventKind::Commission { payment, rate } => {
+                self.commission(*payment, *rate, &mut postings)
+            }
         }
         postings
+    }
+
+    fn reschedule(
+        &mut self,
+        on: NaiveDate,
+        replaces: &[ObligationId],
+        installments: &[PlannedInstallment],
+        postings: &mut Vec<Posting>,
+    ) {
+        let charged_off = self.state.charged_off_on.is_some();
+        let mut moved = 0;
+        for id in replaces {
+            let Some(obligation) = self.state.obligations.get_mut(id) else { continue };
+            for component in Component::ALL {
+                let amount = std::mem::take(&mut obligation.outstanding_minor[component.index()]);
+                moved += amount;
+                if amount != 0 && !charged_off {
+                    postings.push(receivable(*id, component, None, -amount));
+                }
+            }
+        }
+        let mut remaining = moved;
+        for (index, installment) in installments.iter().enumerate() {
+            let last = index + 1 == installments.len();
+            let principal =
+                if last { remaining } else { installment.principal_minor.min(remaining).max(0) };
+            remaining -= principal;
+            let interest = installment.interest_minor;
+            self.state.obligations.insert(
+                installment.obligation,
+                ObligationState {
+                    id: installment.obligation,
+                    issued_on: on,
+                    due_on: installment.due_on,
+                    outstanding_minor: [principal, interest, 0],
+                    disputed: false,
+                },
+            );
+            if !charged_off {
+                if principal != 0 {
+                    postings.push(receivable(
+                        installment.obligation,
+                        Component::Principal,
+                        None,
+                        principal,
+                    ));
+                }
+                if interest != 0 {
+                    postings.push(receivable(
+                        installment.obligation,
+                        Component::Interest,
+                        None,
+                        interest,
+                    ));
+                    postings.push(leg(
+                        Book::InterestIncome,
+                        Some(installment.obligation),
+                        Some(Component::Interest),
+                        None,
+                        -interest,
+                    ));
+                }
+            }
+        }
+        for installment in installments {
+            self.apply_unapplied(installment.obligation, postings);
+        }
+    }
+
+    fn write_off_remainder(&mut self, postings: &mut Vec<Posting>) {
+        let charged_off = self.state.charged_off_on.is_some();
+        for (id, obligation) in &mut self.state.obligations {
+            for component in Component::ALL {
+                let amount = std::mem::take(&mut obligation.outstanding_minor[component.index()]);
+                if amount != 0 && !charged_off {
+                    postings.push(leg(Book::Waivers, Some(*id), Some(component), None, amount));
+                    postings.push(receivable(*id, component, None, -amount));
+                }
+            }
+        }
+    }
+
+    fn commission(&mut self, payment: EventSeq, rate: Decimal, postings: &mut Vec<Posting>) {
+        let Some(state) = self.state.payments.get(&payment) else { return };
+        if state.reversed {
+            return;
+        }
+        let currency = self.account.currency;
+        let paid = Decimal::new(state.amount_minor, currency.minor_units());
+        let amount = crate::money::RoundingRule::HalfUp.round(paid * rate, currency).unwrap_or(0);
+        if amount > 0 {
+            postings.push(leg(Book::AgencyCommission, None, None, Some(payment), amount));
+            postings.push(leg(Book::AgencyPayable, None, None, Some(payment), -amount));
+        }
     }
 
     fn charge(
@@ -1045,6 +1199,29 @@ pub enum Rejection {
     /// The account bears no interest.
     #[error("the account has no interest terms")]
     NoInterestTerms,
+    /// A plan needs obligations to replace and installments.
+    #[error("a payment plan needs open obligations to replace and at least one installment")]
+    NothingToReschedule,
+    /// A disputed obligation cannot go into a plan.
+    #[error("obligation {obligation} is disputed and cannot go into a plan")]
+    ObligationDisputed {
+        /// The obligation.
+        obligation: ObligationId,
+    },
+    /// The plan's principal differs from what the replaced obligations owe.
+    #[error("the plan's principal {planned_minor} differs from the {owed_minor} owed on the obligations it replaces (minor units)")]
+    PlanDoesNotMatch {
+        /// Sum of the installments' principal.
+        planned_minor: i64,
+        /// What the replaced obligations owe.
+        owed_minor: i64,
+    },
+    /// A rate outside 0 to 1.
+    #[error("rate {rate} is outside 0 to 1")]
+    RateOutOfRange {
+        /// The rate given.
+        rate: Decimal,
+    },
     /// An accrual must not be back-dated before the last accrual.
     #[error("interest was already accrued through {accrued_through}; accrue through a later date")]
     AccrualNotAfterLast {
@@ -1108,8 +1285,8 @@ pub fn check(
         Ok(state)
     };
     match kind {
-        EventKind::Charge { due_on, amounts_minor, .. } => {
-            charged_off("charge")?;
+        EventKind::Charge { due_on, amounts_minor, kind: obligation_kind, .. } => {
+            charged_off(if *obligation_kind == ObligationKind::Fee { "fee" } else { "charge" })?;
             for component in Component::ALL {
                 let amount = amounts_minor[component.index()];
                 amount_in_range(component.name(), amount, true)?;
@@ -1230,6 +1407,50 @@ pub fn check(
                     obligation: *obligation,
                     disputed: *disputed,
                 });
+            }
+        }
+        EventKind::Reschedule { replaces, installments } => {
+            charged_off("payment plan")?;
+            if replaces.is_empty() || installments.is_empty() {
+                return Err(Rejection::NothingToReschedule);
+            }
+            let mut owed = 0;
+            for id in replaces {
+                let obligation = known_obligation(*id)?;
+                if obligation.disputed {
+                    return Err(Rejection::ObligationDisputed { obligation: *id });
+                }
+                owed += obligation.total_minor();
+            }
+            let planned: i64 =
+                installments.iter().map(|installment| installment.principal_minor).sum();
+            if planned != owed {
+                return Err(Rejection::PlanDoesNotMatch {
+                    planned_minor: planned,
+                    owed_minor: owed,
+                });
+            }
+            for installment in installments {
+                amount_in_range("installment principal", installment.principal_minor, true)?;
+                amount_in_range("installment interest", installment.interest_minor, true)?;
+                if installment.due_on < effective_on {
+                    return Err(Rejection::DueBeforeIssue {
+                        due_on: installment.due_on,
+                        issued_on: effective_on,
+                    });
+                }
+            }
+        }
+        EventKind::WriteOffRemainder => {}
+        EventKind::Commission { payment, rate } => {
+            events
+                .iter()
+                .find(|event| {
+                    event.seq == *payment && matches!(event.kind, EventKind::Payment { .. })
+                })
+                .ok_or(Rejection::UnknownPayment { payment: *payment })?;
+            if rate.is_sign_negative() || *rate > Decimal::ONE {
+                return Err(Rejection::RateOutOfRange { rate: *rate });
             }
         }
     }

@@ -10,10 +10,21 @@
 //! - [`model`]: `Debtor`, `Account`, `Terms`, `Obligation`.
 //! - [`ledger`]: `Event`, `Posting`, `Book`, `replay`, `check`, `Rejection`.
 //! - [`aging`]: `Bucket`, `age`.
+//! - [`case`]: an account's `CollectionCase`, outbox `Action`s, contact history, the audit record.
+//! - [`collection`]: the collection state machine: `CollectionState`, `StickyFlags`,
+//!   `CollectionEvent`, `transition`.
+//! - [`policy`]: collection policies as data (TOML): stages, actions, rules, arms.
+//! - [`plan`]: payment-plan schedules, affordability, promises and settlements.
+//! - [`strategy`]: the `Scorer` and `ContactStrategy` traits and their built-in defaults.
 #![deny(missing_docs)]
 
 pub mod aging;
+pub mod case;
+pub mod collection;
 pub mod ids;
 pub mod ledger;
 pub mod model;
 pub mod money;
+pub mod plan;
+pub mod policy;
+pub mod strategy;

@@ -419,3 +419,37 @@ pub enum ObligationKind {
     /// Posted interest.
     Interest,
 }
+
+impl ObligationKind {
+    /// The name as written in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            ObligationKind::Invoice => "invoice",
+            ObligationKind::Installment => "installment",
+            ObligationKind::Statement => "statement",
+            ObligationKind::Fee => "fee",
+            ObligationKind::Interest => "interest",
+        }
+    }
+}
+
+impl DayCount {
+    /// The name as written in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            DayCount::Actual365 => "actual_365",
+            DayCount::Actual360 => "actual_360",
+            DayCount::Thirty360 => "thirty_360",
+        }
+    }
+}
+
+impl InterestBase {
+    /// The name as written in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            InterestBase::OutstandingPrincipal => "outstanding_principal",
+            InterestBase::PastDuePrincipal => "past_due_principal",
+        }
+    }
+}

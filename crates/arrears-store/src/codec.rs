@@ -43,6 +43,14 @@ pub enum RecordKind {
     Command,
     /// A command's outcome as the engine replays it.
     Outcome,
+    /// `arrears_core::case::CollectionCase`.
+    Case,
+    /// `arrears_core::case::Action`.
+    Action,
+    /// `arrears_core::case::ContactAttempt`.
+    Contact,
+    /// An audit entry (`AuditRecord` and its hash).
+    Audit,
 }
 
 impl RecordKind {
@@ -57,7 +65,11 @@ impl RecordKind {
             | RecordKind::Entry
             | RecordKind::Idempotency
             | RecordKind::Command
-            | RecordKind::Outcome => 1,
+            | RecordKind::Outcome
+            | RecordKind::Case
+            | RecordKind::Action
+            | RecordKind::Contact
+            | RecordKind::Audit => 1,
         }
     }
 
@@ -73,6 +85,10 @@ impl RecordKind {
             RecordKind::Idempotency => "idempotency record",
             RecordKind::Command => "command",
             RecordKind::Outcome => "outcome",
+            RecordKind::Case => "collection case",
+            RecordKind::Action => "outbox action",
+            RecordKind::Contact => "contact attempt",
+            RecordKind::Audit => "audit entry",
         }
     }
 }

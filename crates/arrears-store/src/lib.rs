@@ -13,9 +13,11 @@ mod error;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use arrears_core::case::{Action, ActionStatus, AuditRecord, CollectionCase, ContactAttempt};
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{EventRecord, JournalEntry, Posting};
 use arrears_core::model::{Account, Debtor, Obligation};
+use chrono::NaiveDate;
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +50,28 @@ const ACCOUNT_OBLIGATIONS: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("account_obligations");
 const EXTERNAL_REFS: TableDefinition<(u8, &str), u64> = TableDefinition::new("external_refs");
 const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
+const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
+const REVIEW_DUE: TableDefinition<(i32, u64), ()> = TableDefinition::new("review_due");
+const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+const OUTBOX_PENDING: TableDefinition<u64, ()> = TableDefinition::new("outbox_pending");
+const CONTACTS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("contacts");
+const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+const CONFIG: TableDefinition<&str, &[u8]> = TableDefinition::new("config");
+
+/// Days since 1970-01-01, the key form of a date in indexes.
+pub fn date_key(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN);
+    i32::try_from((date - epoch).num_days()).unwrap_or(i32::MAX)
+}
+
+/// One audit record with its hash, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// The record.
+    pub record: AuditRecord,
+    /// SHA-256 of the record's encoding, which includes the previous record's hash.
+    pub hash: [u8; 32],
+}
 
 const META_FORMAT_VERSION: &str = "format_version";
 
@@ -261,6 +285,13 @@ fn for_each_table(txn: &redb::WriteTransaction) -> Result<(), StorageError> {
     txn.open_table(ACCOUNT_OBLIGATIONS).map_err(from_redb)?;
     txn.open_table(EXTERNAL_REFS).map_err(from_redb)?;
     txn.open_table(IDEMPOTENCY).map_err(from_redb)?;
+    txn.open_table(CASES).map_err(from_redb)?;
+    txn.open_table(REVIEW_DUE).map_err(from_redb)?;
+    txn.open_table(OUTBOX).map_err(from_redb)?;
+    txn.open_table(OUTBOX_PENDING).map_err(from_redb)?;
+    txn.open_table(CONTACTS).map_err(from_redb)?;
+    txn.open_table(AUDIT).map_err(from_redb)?;
+    txn.open_table(CONFIG).map_err(from_redb)?;
     Ok(())
 }
 
@@ -604,6 +635,180 @@ macro_rules! reads {
                 })
             }
 
+            /// An account's collection case.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn case(&self, account: AccountId) -> Result<Option<CollectionCase>, StorageError> {
+                let table = self.txn.open_table(CASES).map_err(from_redb)?;
+                get_record(&table, "cases", RecordKind::Case, account.0)
+            }
+
+            /// Every collection case, by account id.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn all_cases(&self) -> Result<Vec<CollectionCase>, StorageError> {
+                let table = self.txn.open_table(CASES).map_err(from_redb)?;
+                all_records(&table, "cases", RecordKind::Case)
+            }
+
+            /// Accounts whose next review is on or before `as_of`, earliest first, at most
+            /// `limit`.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn due_for_review(
+                &self,
+                as_of: NaiveDate,
+                limit: usize,
+            ) -> Result<Vec<AccountId>, StorageError> {
+                let table = self.txn.open_table(REVIEW_DUE).map_err(from_redb)?;
+                let mut accounts = Vec::new();
+                for row in
+                    table.range((i32::MIN, 0)..=(date_key(as_of), u64::MAX)).map_err(from_redb)?
+                {
+                    if accounts.len() >= limit {
+                        break;
+                    }
+                    let (key, _) = row.map_err(from_redb)?;
+                    accounts.push(AccountId(key.value().1));
+                }
+                Ok(accounts)
+            }
+
+            /// Every `(next review day, account)` pair of the review index.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn review_index(&self) -> Result<Vec<(i32, AccountId)>, StorageError> {
+                let table = self.txn.open_table(REVIEW_DUE).map_err(from_redb)?;
+                let mut pairs = Vec::new();
+                for row in table.iter().map_err(from_redb)? {
+                    let (key, _) = row.map_err(from_redb)?;
+                    let (day, account) = key.value();
+                    pairs.push((day, AccountId(account)));
+                }
+                Ok(pairs)
+            }
+
+            /// An outbox action by id.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn action(&self, id: u64) -> Result<Option<Action>, StorageError> {
+                let table = self.txn.open_table(OUTBOX).map_err(from_redb)?;
+                get_record(&table, "outbox", RecordKind::Action, id)
+            }
+
+            /// Pending actions in id order, at most `limit`.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure, a corrupted record or a dangling index row.
+            pub fn pending_actions(&self, limit: usize) -> Result<Vec<Action>, StorageError> {
+                let index = self.txn.open_table(OUTBOX_PENDING).map_err(from_redb)?;
+                let table = self.txn.open_table(OUTBOX).map_err(from_redb)?;
+                let mut actions = Vec::new();
+                for row in index.iter().map_err(from_redb)? {
+                    if actions.len() >= limit {
+                        break;
+                    }
+                    let (key, _) = row.map_err(from_redb)?;
+                    let id = key.value();
+                    let action = get_record(&table, "outbox", RecordKind::Action, id)?
+                        .ok_or(StorageError::Dangling { table: "outbox", key: id.to_string() })?;
+                    actions.push(action);
+                }
+                Ok(actions)
+            }
+
+            /// Every outbox action, in id order.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn all_actions(&self) -> Result<Vec<Action>, StorageError> {
+                let table = self.txn.open_table(OUTBOX).map_err(from_redb)?;
+                all_records(&table, "outbox", RecordKind::Action)
+            }
+
+            /// The ids in the pending-actions index.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn pending_index(&self) -> Result<Vec<u64>, StorageError> {
+                let index = self.txn.open_table(OUTBOX_PENDING).map_err(from_redb)?;
+                let mut ids = Vec::new();
+                for row in index.iter().map_err(from_redb)? {
+                    ids.push(row.map_err(from_redb)?.0.value());
+                }
+                Ok(ids)
+            }
+
+            /// A debtor's contact history, oldest first.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn contacts(&self, debtor: DebtorId) -> Result<Vec<ContactAttempt>, StorageError> {
+                let table = self.txn.open_table(CONTACTS).map_err(from_redb)?;
+                let mut attempts = Vec::new();
+                for row in table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)? {
+                    let (key, value) = row.map_err(from_redb)?;
+                    let attempt = decode(RecordKind::Contact, value.value()).map_err(|reason| {
+                        StorageError::Corrupted {
+                            table: "contacts",
+                            key: format!("{:?}", key.value()),
+                            reason,
+                        }
+                    })?;
+                    attempts.push(attempt);
+                }
+                Ok(attempts)
+            }
+
+            /// The whole audit log, in order.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn audit_log(&self) -> Result<Vec<AuditEntry>, StorageError> {
+                let table = self.txn.open_table(AUDIT).map_err(from_redb)?;
+                all_records(&table, "audit", RecordKind::Audit)
+            }
+
+            /// The last audit entry, if any.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn last_audit(&self) -> Result<Option<AuditEntry>, StorageError> {
+                let table = self.txn.open_table(AUDIT).map_err(from_redb)?;
+                let Some((key, value)) = table.last().map_err(from_redb)? else { return Ok(None) };
+                let seq = key.value();
+                decode(RecordKind::Audit, value.value()).map(Some).map_err(|reason| {
+                    StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
+                })
+            }
+
+            /// A configuration value (such as the policy text).
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn config(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+                let table = self.txn.open_table(CONFIG).map_err(from_redb)?;
+                let value = table.get(name).map_err(from_redb)?.map(|guard| guard.value().to_vec());
+                Ok(value)
+            }
+
             /// Number of accounts.
             ///
             /// # Errors
@@ -799,6 +1004,105 @@ impl WriteTxn {
         Ok(())
     }
 
+    /// Writes an account's collection case and keeps the review index in step.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted previous record.
+    pub fn put_case(&mut self, case: &CollectionCase) -> Result<(), StorageError> {
+        let previous = self.case(case.account)?;
+        {
+            let mut index = self.txn.open_table(REVIEW_DUE).map_err(from_redb)?;
+            if let Some(previous) = &previous {
+                index
+                    .remove((date_key(previous.next_review_on), case.account.0))
+                    .map_err(from_redb)?;
+            }
+            index.insert((date_key(case.next_review_on), case.account.0), ()).map_err(from_redb)?;
+        }
+        let mut table = self.txn.open_table(CASES).map_err(from_redb)?;
+        table
+            .insert(case.account.0, encode(RecordKind::Case, case).as_slice())
+            .map_err(from_redb)?;
+        Ok(())
+    }
+
+    /// Writes an outbox action and keeps the pending index in step.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_action(&mut self, action: &Action) -> Result<(), StorageError> {
+        {
+            let mut index = self.txn.open_table(OUTBOX_PENDING).map_err(from_redb)?;
+            match action.status {
+                ActionStatus::Pending => {
+                    index.insert(action.id, ()).map_err(from_redb)?;
+                }
+                ActionStatus::Acknowledged { .. } => {
+                    index.remove(action.id).map_err(from_redb)?;
+                }
+            }
+        }
+        let mut table = self.txn.open_table(OUTBOX).map_err(from_redb)?;
+        table
+            .insert(action.id, encode(RecordKind::Action, action).as_slice())
+            .map_err(from_redb)?;
+        Ok(())
+    }
+
+    /// Appends a contact attempt to a debtor's history.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn append_contact(
+        &mut self,
+        debtor: DebtorId,
+        attempt: &ContactAttempt,
+    ) -> Result<(), StorageError> {
+        let mut table = self.txn.open_table(CONTACTS).map_err(from_redb)?;
+        let next =
+            match table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)?.next_back()
+            {
+                Some(row) => row.map_err(from_redb)?.0.value().1 + 1,
+                None => 1,
+            };
+        table
+            .insert((debtor.0, next), encode(RecordKind::Contact, attempt).as_slice())
+            .map_err(from_redb)?;
+        Ok(())
+    }
+
+    /// Appends an audit entry.
+    ///
+    /// # Panics
+    ///
+    /// If the sequence is taken: the engine appends in order.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StorageError> {
+        let mut table = self.txn.open_table(AUDIT).map_err(from_redb)?;
+        let previous = table
+            .insert(entry.record.seq, encode(RecordKind::Audit, entry).as_slice())
+            .map_err(from_redb)?;
+        assert!(previous.is_none(), "audit record {} written twice", entry.record.seq);
+        Ok(())
+    }
+
+    /// Sets a configuration value.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_config(&mut self, name: &str, value: &[u8]) -> Result<(), StorageError> {
+        let mut table = self.txn.open_table(CONFIG).map_err(from_redb)?;
+        table.insert(name, value).map_err(from_redb)?;
+        Ok(())
+    }
+
     /// Commits everything written in this transaction.
     ///
     /// # Errors
@@ -826,6 +1130,8 @@ impl WriteTxn {
             "accounts" => ACCOUNTS,
             "obligations" => OBLIGATIONS,
             "journal" => JOURNAL,
+            "audit" => AUDIT,
+            "cases" => CASES,
             _ => {
                 return Err(StorageError::Dangling {
                     table: "raw_overwrite",

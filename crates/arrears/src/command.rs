@@ -186,7 +186,8 @@ impl Command {
             Command::Adjustment { .. } => "adjustment",
             Command::AccrueInterest { .. } => "accrue_interest",
             Command::ChargeOff { .. } => "charge_off",
-            Command::Dispute { .. } => "dispute",
+            Command::Dispute { disputed: true, .. } => "dispute",
+            Command::Dispute { disputed: false, .. } => "resolve_dispute",
         }
     }
 
@@ -279,7 +280,7 @@ pub enum Rejection {
 }
 
 /// A command's result, with whether it was a replay of an earlier execution.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Receipt {
     /// What the command did (for a replay: what it did the first time).
     pub outcome: Outcome,

@@ -57,7 +57,20 @@ use arrears_core::ledger::{EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
 use arrears_store::{RefKind, Store, StoreOptions};
 
-pub use arrears_store::Durability;
+pub use arrears_store::{Durability, KEY_LEN_MAX};
+
+/// Returns true if and only if `name` is an IANA time zone this build knows, such as
+/// `America/Chicago` (debtors' candidate time zones must be).
+///
+/// # Example
+///
+/// ```
+/// assert!(arrears::is_time_zone("America/Bogota"));
+/// assert!(!arrears::is_time_zone("Mars/Olympus"));
+/// ```
+pub fn is_time_zone(name: &str) -> bool {
+    name.parse::<chrono_tz::Tz>().is_ok()
+}
 
 /// Where the engine gets the instant it records as `recorded_at`. The ledger never reads it:
 /// balances and aging depend only on effective dates.

@@ -51,7 +51,7 @@ fn the_issue_example_schedule() {
 
 #[test]
 fn zero_rate_splits_evenly() {
-    let schedule = quote(&request(100_00, "0", 3, Frequency::Weekly)).unwrap();
+    let schedule = quote(&request(10_000, "0", 3, Frequency::Weekly)).unwrap();
     let amounts: Vec<i64> = schedule.installments.iter().map(|i| i.amount_minor).collect();
     assert_eq!(amounts, vec![3_334, 3_333, 3_333]);
     assert_eq!(schedule.installments[2].due_on, date("2027-01-15"));

@@ -1,0 +1,289 @@
+//! The collection case of an account: its state, sticky flags, stage, and the agreements in
+//! force (promise, plan, settlement, placement), as the engine keeps them between reviews.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::collection::{CollectionState, StickyFlags};
+use crate::ids::{AccountId, ObligationId};
+use crate::model::ContactChannel;
+use crate::plan::{Frequency, PromisedPayment};
+
+/// An account's collection case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionCase {
+    /// The account.
+    pub account: AccountId,
+    /// The state.
+    pub state: CollectionState,
+    /// Sticky flags.
+    pub flags: StickyFlags,
+    /// The policy stage the account is in, by name, if any.
+    pub stage: Option<String>,
+    /// When it entered that stage.
+    pub stage_entered_on: Option<NaiveDate>,
+    /// The champion/challenger arm, fixed when the case is opened.
+    pub arm: String,
+    /// The next day the cycle reviews the account.
+    pub next_review_on: NaiveDate,
+    /// The last day the cycle reviewed it.
+    pub last_review_on: Option<NaiveDate>,
+    /// The open promise to pay, if any.
+    pub promise: Option<PromiseRecord>,
+    /// The active payment plan, if any.
+    pub plan: Option<PlanRecord>,
+    /// The settlement offered or accepted, if any.
+    pub settlement: Option<SettlementRecord>,
+    /// The agency placement, if placed.
+    pub placement: Option<Placement>,
+    /// True if and only if new charges are refused (a stage's credit hold).
+    pub credit_hold: bool,
+    /// Promises broken, ever.
+    pub broken_promises: u32,
+    /// Promises kept, ever.
+    pub kept_promises: u32,
+    /// Contact steps of the current stage already issued, by step index.
+    pub steps_issued: Vec<u32>,
+}
+
+/// An open promise to pay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromiseRecord {
+    /// When it was made.
+    pub made_on: NaiveDate,
+    /// The promised dated amounts.
+    pub payments: Vec<PromisedPayment>,
+    /// Days after each date before the promise is broken.
+    pub grace_days: u32,
+}
+
+/// An active payment plan. Its installments are obligations of the account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanRecord {
+    /// When it was created.
+    pub created_on: NaiveDate,
+    /// The installment frequency.
+    pub frequency: Frequency,
+    /// The installment obligations, in due order.
+    pub installments: Vec<ObligationId>,
+    /// Sum of the installments.
+    pub total_minor: i64,
+    /// Installments missed so far.
+    pub missed: u32,
+    /// Misses that default the plan.
+    pub default_after_missed: u32,
+    /// Days after a due date before an installment counts as missed.
+    pub grace_days: u32,
+}
+
+/// A settlement offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementRecord {
+    /// When it was offered.
+    pub offered_on: NaiveDate,
+    /// What the debtor pays to settle, minor units.
+    pub amount_minor: i64,
+    /// The last day it can be accepted and paid.
+    pub expires_on: NaiveDate,
+    /// When it was accepted, if it was.
+    pub accepted_on: Option<NaiveDate>,
+}
+
+/// A placement with a collection agency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// The agency.
+    pub agency: String,
+    /// When placed.
+    pub placed_on: NaiveDate,
+    /// The agency's commission on what it recovers (`0.25` for 25%).
+    pub commission_rate: Decimal,
+}
+
+/// An action in the outbox: a contact the integrator executes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Action {
+    /// Deterministic id: the same cycle on the same data gives the same id.
+    pub id: u64,
+    /// The debtor.
+    pub debtor: crate::ids::DebtorId,
+    /// The accounts the contact is about.
+    pub accounts: Vec<AccountId>,
+    /// The channel.
+    pub channel: ContactChannel,
+    /// The address.
+    pub address: String,
+    /// The message template.
+    pub template: String,
+    /// When to make it.
+    pub scheduled_at: DateTime<Utc>,
+    /// The cycle date that created it.
+    pub created_for: NaiveDate,
+    /// Pending, or acknowledged with an outcome.
+    pub status: ActionStatus,
+}
+
+/// Where an action stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// Waiting for the integrator.
+    Pending,
+    /// Done, with what happened.
+    Acknowledged {
+        /// The outcome reported.
+        outcome: ContactOutcome,
+        /// When it happened.
+        at: DateTime<Utc>,
+    },
+}
+
+/// What happened when a contact was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactOutcome {
+    /// The call did not connect.
+    NotConnected,
+    /// Nobody answered.
+    NoAnswer,
+    /// A voicemail was left.
+    Voicemail,
+    /// A conversation with the debtor.
+    RightParty,
+    /// Someone else answered.
+    WrongParty,
+    /// The message was delivered.
+    Delivered,
+    /// The message bounced.
+    Bounced,
+    /// The debtor promised to pay (record the promise with the promise command).
+    PromiseCaptured,
+    /// The debtor disputed the debt.
+    DisputeRaised,
+    /// A payment was taken (record it with the payment command).
+    PaymentTaken,
+}
+
+impl ContactOutcome {
+    /// Every outcome.
+    pub const ALL: [ContactOutcome; 10] = [
+        ContactOutcome::NotConnected,
+        ContactOutcome::NoAnswer,
+        ContactOutcome::Voicemail,
+        ContactOutcome::RightParty,
+        ContactOutcome::WrongParty,
+        ContactOutcome::Delivered,
+        ContactOutcome::Bounced,
+        ContactOutcome::PromiseCaptured,
+        ContactOutcome::DisputeRaised,
+        ContactOutcome::PaymentTaken,
+    ];
+
+    /// The name as written in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ContactOutcome::NotConnected => "not_connected",
+            ContactOutcome::NoAnswer => "no_answer",
+            ContactOutcome::Voicemail => "voicemail",
+            ContactOutcome::RightParty => "right_party",
+            ContactOutcome::WrongParty => "wrong_party",
+            ContactOutcome::Delivered => "delivered",
+            ContactOutcome::Bounced => "bounced",
+            ContactOutcome::PromiseCaptured => "promise_captured",
+            ContactOutcome::DisputeRaised => "dispute_raised",
+            ContactOutcome::PaymentTaken => "payment_taken",
+        }
+    }
+
+    /// Returns true if and only if the outcome is a conversation with the debtor.
+    pub fn is_right_party(self) -> bool {
+        matches!(
+            self,
+            ContactOutcome::RightParty
+                | ContactOutcome::PromiseCaptured
+                | ContactOutcome::DisputeRaised
+                | ContactOutcome::PaymentTaken
+        )
+    }
+}
+
+impl std::str::FromStr for ContactOutcome {
+    type Err = String;
+    fn from_str(text: &str) -> Result<ContactOutcome, String> {
+        ContactOutcome::ALL.into_iter().find(|outcome| outcome.name() == text).ok_or_else(|| {
+            let names: Vec<&str> =
+                ContactOutcome::ALL.iter().map(|outcome| outcome.name()).collect();
+            format!("unknown outcome {text:?} ({})", names.join(", "))
+        })
+    }
+}
+
+/// A contact made (from an acknowledged action or reported directly), kept as history for
+/// scoring features and compliance counters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactAttempt {
+    /// The accounts it was about.
+    pub accounts: Vec<AccountId>,
+    /// The channel.
+    pub channel: ContactChannel,
+    /// The address.
+    pub address: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// True for a contact the debtor made to us.
+    pub inbound: bool,
+    /// What happened.
+    pub outcome: ContactOutcome,
+    /// The outbox action it executed, if any.
+    pub action: Option<u64>,
+}
+
+/// One record of the append-only audit log. The engine chains records by hash: each record's
+/// hash covers its encoding and the previous record's hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// Position in the log, from 1.
+    pub seq: u64,
+    /// When it was written.
+    pub recorded_at: DateTime<Utc>,
+    /// The account concerned, if any.
+    pub account: Option<AccountId>,
+    /// What happened.
+    pub kind: AuditKind,
+    /// The previous record's hash (zeros for the first).
+    pub prev_hash: [u8; 32],
+}
+
+/// What an audit record records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditKind {
+    /// A command was executed.
+    Command {
+        /// Its name.
+        name: String,
+        /// Its idempotency key.
+        key: String,
+    },
+    /// A collection state changed.
+    Transition {
+        /// The event.
+        event: String,
+        /// The state before.
+        from: String,
+        /// The state after.
+        to: String,
+        /// The effective date.
+        on: NaiveDate,
+    },
+    /// A cycle ran.
+    Cycle {
+        /// Its date.
+        as_of: NaiveDate,
+        /// Accounts reviewed in this batch.
+        reviewed: u64,
+        /// Actions written in this batch.
+        actions: u64,
+    },
+}

@@ -1,0 +1,1003 @@
+//! The collection state machine: where an account stands in collection, the sticky flags that
+//! restrict what may be done to it, and the one exhaustive [`transition`] function.
+//!
+//! A [`CollectionState`] says what collection activity is under way (nothing, a promise, a
+//! plan, a dispute, an agency, a lawsuit...). [`StickyFlags`] are orthogonal facts that only
+//! ever get set (cease communication, attorney, bankruptcy stay, deceased, time-barred), except
+//! that a bankruptcy discharge lifts the stay. A [`CollectionEvent`] is something that
+//! happened, and the [`Context`] carries the facts the engine computed from the ledger and the
+//! policy for this decision (days past due, balance, stage, charged off, time-barred).
+//!
+//! [`transition`] decides every (state, event) pair: either a new state and flags, or a typed
+//! [`TransitionRejected`] naming both. Several states hand the decision back to the ledger: the
+//! *derived* state ([`derive()`]) is `Current`, `Delinquent { stage }`, `ChargedOff` or `Paid`,
+//! computed from the context alone. `docs/STATE_MACHINE.md` holds the full table, and a unit
+//! test keeps that table equal to this code.
+//!
+//! Architecture invariant: this module is pure and deterministic. It never reads the clock
+//! (`as_of` is in the context) and never does I/O; the same arguments always give the same
+//! answer.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+/// Where an account stands in collection.
+///
+/// Not `#[non_exhaustive]` on purpose: every `match` on a state, here and in the engine, must
+/// be forced to decide when a state is added.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CollectionState {
+    /// Nothing is past due (the balance may be zero or owed but not yet due).
+    Current,
+    /// Something is past due.
+    Delinquent {
+        /// The policy stage for the days past due, chosen by the engine; 1-based.
+        stage: u8,
+    },
+    /// The debtor promised to pay and the promise is open.
+    Promised,
+    /// A payment plan is active.
+    InPlan,
+    /// The debt as a whole is disputed: collection pauses until the dispute is resolved.
+    Disputed,
+    /// Forbearance for hardship: no fees and no contact, through `until` (inclusive).
+    Hardship {
+        /// The last day of the forbearance.
+        until: NaiveDate,
+    },
+    /// With a collection agency.
+    Placed {
+        /// The agency's name or reference.
+        agency: String,
+    },
+    /// Referred to legal (attorneys, litigation).
+    Legal,
+    /// Charged off: written off the books, still collectable as recoveries.
+    ChargedOff,
+    /// A settlement was completed; the rest of the debt is forgiven. Terminal except `Close`.
+    Settled,
+    /// Nothing is owed (closed-end products, or a charged-off account paid in full).
+    Paid,
+    /// The account is closed. Only a revolving account may be reopened.
+    Closed,
+}
+
+/// How many kinds of [`CollectionState`] there are.
+pub const STATE_KIND_COUNT: usize = 12;
+
+/// How many kinds of [`CollectionEvent`] there are.
+pub const EVENT_KIND_COUNT: usize = 29;
+
+impl CollectionState {
+    /// One representative of every kind of state, in declaration order.
+    ///
+    /// The payloads are placeholders: `Delinquent { stage: 1 }`, `Hardship { until:
+    /// NaiveDate::MAX }` (a hardship that never expires on review) and `Placed { agency: "" }`.
+    pub const ALL_KINDS: [CollectionState; STATE_KIND_COUNT] = [
+        CollectionState::Current,
+        CollectionState::Delinquent { stage: 1 },
+        CollectionState::Promised,
+        CollectionState::InPlan,
+        CollectionState::Disputed,
+        CollectionState::Hardship { until: NaiveDate::MAX },
+        CollectionState::Placed { agency: String::new() },
+        CollectionState::Legal,
+        CollectionState::ChargedOff,
+        CollectionState::Settled,
+        CollectionState::Paid,
+        CollectionState::Closed,
+    ];
+
+    /// The kind's name as written in files, the audit log and `docs/STATE_MACHINE.md`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CollectionState::Current => "current",
+            CollectionState::Delinquent { .. } => "delinquent",
+            CollectionState::Promised => "promised",
+            CollectionState::InPlan => "in_plan",
+            CollectionState::Disputed => "disputed",
+            CollectionState::Hardship { .. } => "hardship",
+            CollectionState::Placed { .. } => "placed",
+            CollectionState::Legal => "legal",
+            CollectionState::ChargedOff => "charged_off",
+            CollectionState::Settled => "settled",
+            CollectionState::Paid => "paid",
+            CollectionState::Closed => "closed",
+        }
+    }
+
+    /// Returns true if and only if the account is still open to collection: every state but
+    /// `Settled`, `Paid` and `Closed`.
+    pub fn is_open(&self) -> bool {
+        match self {
+            CollectionState::Current
+            | CollectionState::Delinquent { .. }
+            | CollectionState::Promised
+            | CollectionState::InPlan
+            | CollectionState::Disputed
+            | CollectionState::Hardship { .. }
+            | CollectionState::Placed { .. }
+            | CollectionState::Legal
+            | CollectionState::ChargedOff => true,
+            CollectionState::Settled | CollectionState::Paid | CollectionState::Closed => false,
+        }
+    }
+}
+
+/// Facts that restrict collection whatever the state. Once set, a flag stays set; the only
+/// flag that ever clears is `bankruptcy_stay`, on a bankruptcy discharge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct StickyFlags {
+    /// The debtor asked that communication cease.
+    pub cease_communication: bool,
+    /// The debtor is represented by an attorney.
+    pub attorney_represented: bool,
+    /// A bankruptcy stay is in force.
+    pub bankruptcy_stay: bool,
+    /// The debtor is deceased.
+    pub deceased: bool,
+    /// The statute of limitations passed: the debt may not be sued on.
+    pub time_barred: bool,
+}
+
+/// Something that happened to an account, as far as collection is concerned.
+///
+/// Not `#[non_exhaustive]` on purpose, like [`CollectionState`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CollectionEvent {
+    /// A charge was posted to the ledger.
+    ChargePosted,
+    /// A payment was posted to the ledger.
+    PaymentPosted,
+    /// A payment was reversed in the ledger.
+    ReversalPosted,
+    /// Time passed: the daily cycle reviews the account; the context carries the facts.
+    Review,
+    /// The debtor promised to pay.
+    PromiseMade,
+    /// The engine found the open promise kept.
+    PromiseKept,
+    /// The engine found the open promise broken.
+    PromiseBroken,
+    /// A payment plan was created.
+    PlanCreated,
+    /// An installment of the plan was missed (the plan goes on).
+    InstallmentMissed,
+    /// The plan defaulted (too many installments missed, by policy).
+    PlanDefaulted,
+    /// Every installment of the plan was paid.
+    PlanCompleted,
+    /// The debtor disputed the debt as a whole.
+    DisputeOpened,
+    /// The dispute was resolved (verified or corrected).
+    DisputeResolved,
+    /// Forbearance for hardship was granted.
+    HardshipGranted {
+        /// The last day of the forbearance.
+        until: NaiveDate,
+    },
+    /// The forbearance ended early.
+    HardshipEnded,
+    /// The account was placed with a collection agency.
+    Placed {
+        /// The agency's name or reference.
+        agency: String,
+    },
+    /// The account was recalled from the agency or from legal.
+    Recalled,
+    /// The account was referred to legal.
+    LegalReferral,
+    /// The account was charged off.
+    ChargeOff,
+    /// A settlement was offered.
+    SettlementOffered,
+    /// The debtor accepted the settlement.
+    SettlementAccepted,
+    /// The settlement was paid; the engine forgives the rest.
+    SettlementCompleted,
+    /// The debtor asked that communication cease.
+    CeaseRequested,
+    /// The debtor is represented by an attorney.
+    AttorneyNotified,
+    /// The debtor filed for bankruptcy: a stay is in force.
+    BankruptcyFiled,
+    /// The bankruptcy was discharged: the stay is lifted.
+    BankruptcyDischarged,
+    /// The debtor died.
+    Deceased,
+    /// Close the account.
+    Close,
+    /// Reopen a closed revolving account.
+    Reopen,
+}
+
+impl CollectionEvent {
+    /// One representative of every kind of event, in declaration order.
+    ///
+    /// The payloads are placeholders: `HardshipGranted { until: NaiveDate::MAX }` and
+    /// `Placed { agency: "" }`.
+    pub const ALL_KINDS: [CollectionEvent; EVENT_KIND_COUNT] = [
+        CollectionEvent::ChargePosted,
+        CollectionEvent::PaymentPosted,
+        CollectionEvent::ReversalPosted,
+        CollectionEvent::Review,
+        CollectionEvent::PromiseMade,
+        CollectionEvent::PromiseKept,
+        CollectionEvent::PromiseBroken,
+        CollectionEvent::PlanCreated,
+        CollectionEvent::InstallmentMissed,
+        CollectionEvent::PlanDefaulted,
+        CollectionEvent::PlanCompleted,
+        CollectionEvent::DisputeOpened,
+        CollectionEvent::DisputeResolved,
+        CollectionEvent::HardshipGranted { until: NaiveDate::MAX },
+        CollectionEvent::HardshipEnded,
+        CollectionEvent::Placed { agency: String::new() },
+        CollectionEvent::Recalled,
+        CollectionEvent::LegalReferral,
+        CollectionEvent::ChargeOff,
+        CollectionEvent::SettlementOffered,
+        CollectionEvent::SettlementAccepted,
+        CollectionEvent::SettlementCompleted,
+        CollectionEvent::CeaseRequested,
+        CollectionEvent::AttorneyNotified,
+        CollectionEvent::BankruptcyFiled,
+        CollectionEvent::BankruptcyDischarged,
+        CollectionEvent::Deceased,
+        CollectionEvent::Close,
+        CollectionEvent::Reopen,
+    ];
+
+    /// The kind's name as written in files, the audit log and `docs/STATE_MACHINE.md`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CollectionEvent::ChargePosted => "charge_posted",
+            CollectionEvent::PaymentPosted => "payment_posted",
+            CollectionEvent::ReversalPosted => "reversal_posted",
+            CollectionEvent::Review => "review",
+            CollectionEvent::PromiseMade => "promise_made",
+            CollectionEvent::PromiseKept => "promise_kept",
+            CollectionEvent::PromiseBroken => "promise_broken",
+            CollectionEvent::PlanCreated => "plan_created",
+            CollectionEvent::InstallmentMissed => "installment_missed",
+            CollectionEvent::PlanDefaulted => "plan_defaulted",
+            CollectionEvent::PlanCompleted => "plan_completed",
+            CollectionEvent::DisputeOpened => "dispute_opened",
+            CollectionEvent::DisputeResolved => "dispute_resolved",
+            CollectionEvent::HardshipGranted { .. } => "hardship_granted",
+            CollectionEvent::HardshipEnded => "hardship_ended",
+            CollectionEvent::Placed { .. } => "placed",
+            CollectionEvent::Recalled => "recalled",
+            CollectionEvent::LegalReferral => "legal_referral",
+            CollectionEvent::ChargeOff => "charge_off",
+            CollectionEvent::SettlementOffered => "settlement_offered",
+            CollectionEvent::SettlementAccepted => "settlement_accepted",
+            CollectionEvent::SettlementCompleted => "settlement_completed",
+            CollectionEvent::CeaseRequested => "cease_requested",
+            CollectionEvent::AttorneyNotified => "attorney_notified",
+            CollectionEvent::BankruptcyFiled => "bankruptcy_filed",
+            CollectionEvent::BankruptcyDischarged => "bankruptcy_discharged",
+            CollectionEvent::Deceased => "deceased",
+            CollectionEvent::Close => "close",
+            CollectionEvent::Reopen => "reopen",
+        }
+    }
+}
+
+/// Facts the engine computed from the ledger and the policy for this decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Context {
+    /// The business date of the decision.
+    pub as_of: NaiveDate,
+    /// Days past due of the oldest undisputed unpaid obligation; zero or less is not past due.
+    pub days_past_due: i64,
+    /// Everything outstanding, in minor units; zero or less means nothing is owed.
+    pub total_outstanding_minor: i64,
+    /// True if and only if the product is revolving: reopening is allowed, and a zero balance
+    /// means `Current`, not `Paid`.
+    pub revolving: bool,
+    /// True if and only if the ledger holds a charge-off of the account. States that leave
+    /// to the derived state return to `ChargedOff` (or `Paid`) through it.
+    pub charged_off: bool,
+    /// The policy stage for `days_past_due`, chosen by the engine; at least 1 when something
+    /// is past due (a 0 is read as 1).
+    pub stage: u8,
+    /// True if and only if the statute of limitations passed (the engine computes it).
+    pub time_barred: bool,
+}
+
+/// The state the ledger alone implies.
+///
+/// In order: nothing owed gives `Paid` for a charged-off or closed-end account and `Current`
+/// for a revolving one; otherwise a charged-off account is `ChargedOff`; otherwise nothing
+/// past due is `Current`; otherwise `Delinquent` at the context's stage (at least 1).
+///
+/// # Example
+///
+/// ```
+/// use arrears_core::collection::{derive, CollectionState, Context};
+/// use chrono::NaiveDate;
+///
+/// let context = Context {
+///     as_of: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+///     days_past_due: 45,
+///     total_outstanding_minor: 50_000,
+///     revolving: false,
+///     charged_off: false,
+///     stage: 2,
+///     time_barred: false,
+/// };
+/// assert_eq!(derive(&context), CollectionState::Delinquent { stage: 2 });
+/// let paid = Context { total_outstanding_minor: 0, ..context };
+/// assert_eq!(derive(&paid), CollectionState::Paid);
+/// ```
+pub fn derive(context: &Context) -> CollectionState {
+    if context.total_outstanding_minor <= 0 {
+        if context.charged_off || !context.revolving {
+            CollectionState::Paid
+        } else {
+            CollectionState::Current
+        }
+    } else if context.charged_off {
+        CollectionState::ChargedOff
+    } else if context.days_past_due <= 0 {
+        CollectionState::Current
+    } else {
+        CollectionState::Delinquent { stage: context.stage.max(1) }
+    }
+}
+
+/// The result of an accepted event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    /// The state after the event.
+    pub state: CollectionState,
+    /// The flags after the event.
+    pub flags: StickyFlags,
+    /// True if and only if the state or the flags differ from before the event.
+    pub changed: bool,
+}
+
+/// An event that the state (or a sticky flag) does not accept. A business outcome, not a
+/// failure: the caller's state and flags stay as they were.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("event {event} is not accepted in state {state}: {reason}")]
+pub struct TransitionRejected {
+    /// The state's name ([`CollectionState::name`]).
+    pub state: String,
+    /// The event's name ([`CollectionEvent::name`]).
+    pub event: String,
+    /// Why, from a fixed vocabulary listed in `docs/STATE_MACHINE.md` (such as
+    /// `"bankruptcy stay"` or `"no open promise"`).
+    pub reason: String,
+}
+
+/// Decides what `event` does to an account in `state` with `flags`, given the `context`.
+///
+/// The decision is made in three steps, and the first refusal wins:
+/// 1. the state's rule for the event (the table in `docs/STATE_MACHINE.md`), including the
+///    rules that depend on the context (nothing owed, hardship end dates, revolving);
+/// 2. the sticky-flag guards (bankruptcy stay, deceased, time-barred);
+/// 3. the flag updates of the event (`Review` also records `context.time_barred`).
+///
+/// # Errors
+///
+/// [`TransitionRejected`], naming the state, the event and the reason, when the state or a
+/// sticky flag does not accept the event.
+///
+/// # Example
+///
+/// ```
+/// use arrears_core::collection::{
+///     transition, CollectionEvent, CollectionState, Context, StickyFlags,
+/// };
+/// use chrono::NaiveDate;
+///
+/// let context = Context {
+///     as_of: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+///     days_past_due: 45,
+///     total_outstanding_minor: 50_000,
+///     revolving: false,
+///     charged_off: false,
+///     stage: 2,
+///     time_barred: false,
+/// };
+/// let flags = StickyFlags::default();
+/// let delinquent = CollectionState::Delinquent { stage: 2 };
+/// let promised = transition(&delinquent, &flags, &CollectionEvent::PromiseMade, &context)?;
+/// assert_eq!(promised.state, CollectionState::Promised);
+///
+/// let stayed = StickyFlags { bankruptcy_stay: true, ..flags };
+/// let rejected = transition(&delinquent, &stayed, &CollectionEvent::PromiseMade, &context);
+/// assert_eq!(rejected.unwrap_err().reason, "bankruptcy stay");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn transition(
+    state: &CollectionState,
+    flags: &StickyFlags,
+    event: &CollectionEvent,
+    context: &Context,
+) -> Result<Transition, TransitionRejected> {
+    let target = match rule(state, event, context) {
+        Rule::Same => state.clone(),
+        Rule::Derived => derive(context),
+        Rule::To(target) => target,
+        Rule::Rejected(reason) => return Err(rejected(state, event, reason)),
+    };
+    if let Some(reason) = flag_guard(flags, event, context) {
+        return Err(rejected(state, event, reason));
+    }
+    let flags_after = flags_after(flags, event, context);
+    let changed = target != *state || flags_after != *flags;
+    Ok(Transition { state: target, flags: flags_after, changed })
+}
+
+#[cold]
+fn rejected(
+    state: &CollectionState,
+    event: &CollectionEvent,
+    reason: &'static str,
+) -> TransitionRejected {
+    TransitionRejected {
+        state: state.name().to_owned(),
+        event: event.name().to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// What a state's rule says about an event, before the sticky-flag guards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Rule {
+    /// Keep the state.
+    Same,
+    /// Go to the state the ledger implies ([`derive()`]).
+    Derived,
+    /// Go to this state.
+    To(CollectionState),
+    /// Refuse, for this reason.
+    Rejected(&'static str),
+}
+
+// The fixed vocabulary of rejection reasons, listed in docs/STATE_MACHINE.md.
+pub(crate) const REASON_NOTHING_OWED: &str = "nothing owed";
+pub(crate) const REASON_BALANCE_OUTSTANDING: &str = "balance outstanding";
+pub(crate) const REASON_NOTHING_PAST_DUE: &str = "nothing past due";
+pub(crate) const REASON_NOT_REVOLVING: &str = "not revolving";
+pub(crate) const REASON_HARDSHIP_IN_PAST: &str = "hardship ends before as_of";
+pub(crate) const REASON_NO_PROMISE: &str = "no open promise";
+pub(crate) const REASON_NO_PLAN: &str = "no active plan";
+pub(crate) const REASON_NO_DISPUTE: &str = "no open dispute";
+pub(crate) const REASON_NO_HARDSHIP: &str = "no hardship in force";
+pub(crate) const REASON_NOT_PLACED: &str = "not placed or referred";
+pub(crate) const REASON_NOT_CLOSED: &str = "not closed";
+pub(crate) const REASON_PROMISE_OPEN: &str = "a promise is open";
+pub(crate) const REASON_PLAN_ACTIVE: &str = "a plan is active";
+pub(crate) const REASON_DISPUTED: &str = "collection paused by the dispute";
+pub(crate) const REASON_HARDSHIP: &str = "collection paused by the hardship";
+pub(crate) const REASON_PLACED: &str = "with an agency";
+pub(crate) const REASON_LEGAL: &str = "referred to legal";
+pub(crate) const REASON_CHARGED_OFF: &str = "charged off";
+pub(crate) const REASON_ALREADY_DISPUTED: &str = "already disputed";
+pub(crate) const REASON_ALREADY_PLACED: &str = "already placed";
+pub(crate) const REASON_ALREADY_LEGAL: &str = "already referred to legal";
+pub(crate) const REASON_ALREADY_CHARGED_OFF: &str = "already charged off";
+pub(crate) const REASON_SETTLED: &str = "settled";
+pub(crate) const REASON_PAID: &str = "paid";
+pub(crate) const REASON_CLOSED: &str = "closed";
+pub(crate) const REASON_BANKRUPTCY_STAY: &str = "bankruptcy stay";
+pub(crate) const REASON_DECEASED: &str = "deceased";
+pub(crate) const REASON_TIME_BARRED: &str = "time-barred debt";
+
+/// The state's rule for the event: the transition table, plus the rules that depend on the
+/// context. Sticky flags are not looked at here ([`flag_guard`]).
+pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &Context) -> Rule {
+    use CollectionEvent as E;
+    use Rule::{Derived, Rejected, Same, To};
+    let rule = match state {
+        CollectionState::Current => match event {
+            E::ChargePosted | E::PaymentPosted | E::ReversalPosted | E::Review => Derived,
+            E::PromiseMade => To(CollectionState::Promised),
+            E::PromiseKept | E::PromiseBroken => Rejected(REASON_NO_PROMISE),
+            E::PlanCreated => To(CollectionState::InPlan),
+            E::InstallmentMissed | E::PlanDefaulted | E::PlanCompleted => Rejected(REASON_NO_PLAN),
+            E::DisputeOpened => To(CollectionState::Disputed),
+            E::DisputeResolved => Rejected(REASON_NO_DISPUTE),
+            E::HardshipGranted { until } => To(CollectionState::Hardship { until: *until }),
+            E::HardshipEnded => Rejected(REASON_NO_HARDSHIP),
+            E::Placed { .. } | E::LegalReferral => Rejected(REASON_NOTHING_PAST_DUE),
+            E::Recalled => Rejected(REASON_NOT_PLACED),
+            E::ChargeOff => To(CollectionState::ChargedOff),
+            E::SettlementOffered | E::SettlementAccepted => Same,
+            E::SettlementCompleted => To(CollectionState::Settled),
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => Same,
+            E::Close => {
+                if context.total_outstanding_minor <= 0 {
+                    To(CollectionState::Closed)
+                } else {
+                    Rejected(REASON_BALANCE_OUTSTANDING)
+                }
+            }
+            E::Reopen => Rejected(REASON_NOT_CLOSED),
+        },
+        CollectionState::Delinquent { .. } => match event {
+            E::ChargePosted | E::PaymentPosted | E::ReversalPosted | E::Review => Derived,
+            E::PromiseMade => To(CollectionState::Promised),
+            E::PromiseKept | E::PromiseBroken => Rejected(REASON_NO_PROMISE),
+            E::PlanCreated => To(CollectionState::InPlan),
+            E::InstallmentMissed | E::PlanDefaulted | E::PlanCompleted => Rejected(REASON_NO_PLAN),
+            E::DisputeOpened => To(CollectionState::Disputed),
+            E::DisputeResolved => Rejected(REASON_NO_DISPUTE),
+            E::HardshipGranted { until } => To(CollectionState::Hardship { until: *until }),
+            E::HardshipEnded => Rejected(REASON_NO_HARDSHIP),
+            E::Placed { agency } => To(CollectionState::Placed { agency: agency.clone() }),
+            E::Recalled => Rejected(REASON_NOT_PLACED),
+            E::LegalReferral => To(CollectionState::Legal),
+            E::ChargeOff => To(CollectionState::ChargedOff),
+            E::SettlementOffered | E::SettlementAccepted => Same,
+            E::SettlementCompleted => To(CollectionState::Settled),
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => Same,
+            E::Close => Rejected(REASON_BALANCE_OUTSTANDING),
+            E::Reopen => Rejected(REASON_NOT_CLOSED),
+        },
+        CollectionState::Promised => match event {
+            // The engine decides whether the promise was kept or broken and says so.
+            E::ChargePosted | E::PaymentPosted | E::ReversalPosted | E::Review => Same,
+            // A new promise replaces the open one.
+            E::PromiseMade => Same,
+            E::PromiseKept | E::PromiseBroken => Derived,
+            // A plan replaces the promise.
+            E::PlanCreated => To(CollectionState::InPlan),
+            E::InstallmentMissed | E::PlanDefaulted | E::PlanCompleted => Rejected(REASON_NO_PLAN),
+            E::DisputeOpened => To(CollectionState::Disputed),
+            E::DisputeResolved => Rejected(REASON_NO_DISPUTE),
+            E::HardshipGranted { until } => To(CollectionState::Hardship { until: *until }),
+            E::HardshipEnded => Rejected(REASON_NO_HARDSHIP),
+            E::Placed { .. } | E::LegalReferral => Rejected(REASON_PROMISE_OPEN),
+            E::Recalled => Rejected(REASON_NOT_PLACED),
+            E::ChargeOff => To(CollectionState::ChargedOff),
+            E::SettlementOffered | E::SettlementAccepted => Same,
+            E::SettlementCompleted => To(CollectionState::Settled),
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => Same,
+            E::Close => Rejected(REASON_PROMISE_OPEN),
+            E::Reopen => Rejected(REASON_NOT_CLOSED),
+        },
+        CollectionState::InPlan => match event {
+            // The engine decides whether the plan defaulted or completed and says so.
+            E::ChargePosted | E::PaymentPosted | E::ReversalPosted | E::Review => Same,
+            E::PromiseMade => Rejected(REASON_PLAN_ACTIVE),
+            E::PromiseKept | E::PromiseBroken => Rejected(REASON_NO_PROMISE),
+            // A new plan (a restructuring) replaces the active one.
+            E::PlanCreated | E::InstallmentMissed => Same,
+            E::PlanDefaulted | E::PlanCompleted => Derived,
+            E::DisputeOpened => To(CollectionState::Disputed),
+            E::DisputeResolved => Rejected(REASON_NO_DISPUTE),
+            E::HardshipGranted { until } => To(CollectionState::Hardship { until: *until }),
+            E::HardshipEnded => Rejected(REASON_NO_HARDSHIP),
+            E::Placed { .. } | E::LegalReferral => Rejected(REASON_PLAN_ACTIVE),
+            E::Recalled => Rejected(REASON_NOT_PLACED),
+            E::ChargeOff => To(CollectionState::ChargedOff),
+            E::SettlementOffered | E::SettlementAccepted => Same,
+            E::SettlementCompleted => To(CollectionState::Settled),
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => Same,
+            E::Close => Rejected(REASON_PLAN_ACTIVE),
+            E::Reopen => Rejected(REASON_NOT_CLOSED),
+        },
+        CollectionState::Disputed => match event {
+            E::ChargePosted | E::PaymentPosted | E::ReversalPosted | E::Review => Same,
+            E::PromiseMade | E::PlanCreated => Rejected(REASON_DISPUTED),
+            E::PromiseKept | E::PromiseBroken => Rejected(REASON_NO_PROMISE),
+            E::InstallmentMissed | E::PlanDefaulted | E::PlanCompleted => Rejected(REASON_NO_PLAN),
+            E::DisputeOpened => Rejected(REASON_ALREADY_DISPUTED),
+            E::DisputeResolved => Derived,
+            E::HardshipGranted { .. } => Rejected(REASON_DISPUTED),
+            E::HardshipEnded => Rejected(REASON_NO_HARDSHIP),
+            E::Placed { .. } | E::LegalReferral => Rejected(REASON_DISPUTED),
+            E::Recalled => Rejected(REASON_NOT_PLACED),
+            // The dispute outlives the charge-off; resolving it derives `ChargedOff`.
+            E::ChargeOff => Same,
+            E::SettlementOffered | E::SettlementAccepted | E::SettlementCompleted => {
+                Rejected(REASON_DISPUTED)
+            }
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => Same,
+            E::Close => Rejected(REASON_DISPUTED),
+            E::Reopen => Rejected(REASON_NOT_CLOSED),
+        },
+        CollectionState::Hardship { until } => match event {
+            E::ChargePosted | E::PaymentPosted | E::ReversalPosted => Same,
+            E::Review => {
+                if context.as_of > *until {
+                    Derived
+                } else {
+                    Same
+                }
+            }
+            E::PromiseMade | E::PlanCreated => Rejected(REASON_HARDSHIP),
+            E::PromiseKept | E::PromiseBroken => Rejected(REASON_NO_PROMISE),
+            E::InstallmentMissed | E::PlanDefaulted | E::PlanCompleted => Rejected(REASON_NO_PLAN),
+            E::DisputeOpened => To(CollectionState::Disputed),
+            E::DisputeResolved => Rejected(REASON_NO_DISPUTE),
+            // A new grant extends or shortens the forbearance.
+            E::HardshipGranted { until } => To(CollectionState::Hardship { until: *until }),
+            E::HardshipEnded => Derived,
+            E::Placed { .. } | E::LegalReferral => Rejected(REASON_HARDSHIP),
+            E::Recalled => Rejected(REASON_NOT_PLACED),
+            // The forbearance outlives the charge-off; its end derives `ChargedOff`.
+            E::ChargeOff => Same,
+            E::SettlementOffered | E::SettlementAccepted | E::SettlementCompleted => {
+                Rejected(REASON_HARDSHIP)
+            }
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => Same,
+            E::Close => Rejected(REASON_HARDSHIP),
+            E::Reopen => Rejected(REASON_NOT_CLOSED),
+        },
+        CollectionState::Placed { .. } => match event {
+            E::ChargePosted | E::PaymentPosted | E::ReversalPosted => {
+                if context.total_outstanding_minor <= 0 {
+                    Derived
+                } else {
+                    Same
+                }
+            }
+            E::Review => Same,
+            E::PromiseMade | E::PlanCreated => Rejected(REASON_PLACED),
+            E::PromiseKept | E::PromiseBroken => Rejected(REASON_NO_PROMISE),
+            E::InstallmentMissed | E::PlanDefaulted | E::PlanCompleted => Rejected(REASON_NO_PLAN),
+            E::DisputeOpened => To(CollectionState::Disputed),
+            E::DisputeResolved => Rejected(REASON_NO_DISPUTE),
+            E::HardshipGranted { .. } => Rejected(REASON_PLACED),
+            E::HardshipEnded => Rejected(REASON_NO_HARDSHIP),
+            E::Placed { .. } => Rejected(REASON_ALREADY_PLACED),
+            E::Recalled => Derived,
+            E::LegalReferral => To(CollectionState::Legal),
+            // Agencies work charged-off debt; a recall derives `ChargedOff`.
+            E::ChargeOff => Same,
+            E::SettlementOffered | E::SettlementAccepted => Same,
+            E::SettlementCompleted => To(CollectionState::Settled),
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => Same,
+            E::Close => Rejected(REASON_PLACED),
+            E::Reopen => Rejected(REASON_NOT_CLOSED),
+        },
+        CollectionState::Legal => match event {
+            E::ChargePosted | E::PaymentPosted | E::ReversalPosted => {
+                if context.total_outstanding_minor <= 0 {
+                    Derived
+                } else {
+                    Same
+                }
+            }
+            E::Review => Same,
+            E::PromiseMade | E::PlanCreated => Rejected(REASON_LEGAL),
+            E::PromiseKept | E::PromiseBroken => Rejected(REASON_NO_PROMISE),
+            E::InstallmentMissed | E::PlanDefaulted | E::PlanCompleted => Rejected(REASON_NO_PLAN),
+            E::DisputeOpened => To(CollectionState::Disputed),
+            E::DisputeResolved => Rejected(REASON_NO_DISPUTE),
+            E::HardshipGranted { .. } => Rejected(REASON_LEGAL),
+            E::HardshipEnded => Rejected(REASON_NO_HARDSHIP),
+            E::Placed { .. } => Rejected(REASON_LEGAL),
+            E::Recalled => Derived,
+            E::LegalReferral => Rejected(REASON_ALREADY_LEGAL),
+            // Litigation goes on after a charge-off; a recall derives `ChargedOff`.
+            E::ChargeOff => Same,
+            E::SettlementOffered | E::SettlementAccepted => Same,
+            E::SettlementCompleted => To(CollectionState::Settled),
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => Same,
+            E::Close => Rejected(REASON_LEGAL),
+            E::Reopen => Rejected(REASON_NOT_CLOSED),
+        },
+        CollectionState::ChargedOff => match event {
+            E::ChargePosted | E::PaymentPosted | E::ReversalPosted => {
+                if context.total_outstanding_minor <= 0 {
+                    To(CollectionState::Paid)
+                } else {
+                    Same
+                }
+            }
+            E::Review => Same,
+            // Promises and plans on a charged-off account are tracked by the plan module;
+            // the account stays charged off.
+            E::PromiseMade
+            | E::PromiseKept
+            | E::PromiseBroken
+            | E::PlanCreated
+            | E::InstallmentMissed
+            | E::PlanDefaulted
+            | E::PlanCompleted => Same,
+            E::DisputeOpened => To(CollectionState::Disputed),
+            E::DisputeResolved => Rejected(REASON_NO_DISPUTE),
+            E::HardshipGranted { .. } => Rejected(REASON_CHARGED_OFF),
+            E::HardshipEnded => Rejected(REASON_NO_HARDSHIP),
+            E::Placed { agency } => To(CollectionState::Placed { agency: agency.clone() }),
+            E::Recalled => Rejected(REASON_NOT_PLACED),
+            E::LegalReferral => To(CollectionState::Legal),
+            E::ChargeOff => Rejected(REASON_ALREADY_CHARGED_OFF),
+            E::SettlementOffered | E::SettlementAccepted => Same,
+            E::SettlementCompleted => To(CollectionState::Settled),
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => Same,
+            E::Close => Rejected(REASON_CHARGED_OFF),
+            E::Reopen => Rejected(REASON_NOT_CLOSED),
+        },
+        CollectionState::Settled => match event {
+            E::ChargePosted => Rejected(REASON_SETTLED),
+            E::PaymentPosted | E::Review => Same,
+            // A returned settlement payment voids the settlement.
+            E::ReversalPosted => Derived,
+            E::PromiseMade
+            | E::PromiseKept
+            | E::PromiseBroken
+            | E::PlanCreated
+            | E::InstallmentMissed
+            | E::PlanDefaulted
+            | E::PlanCompleted
+            | E::DisputeOpened
+            | E::DisputeResolved
+            | E::HardshipGranted { .. }
+            | E::HardshipEnded
+            | E::Placed { .. }
+            | E::Recalled
+            | E::LegalReferral
+            | E::ChargeOff
+            | E::SettlementOffered
+            | E::SettlementAccepted
+            | E::SettlementCompleted => Rejected(REASON_SETTLED),
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => Same,
+            E::Close => To(CollectionState::Closed),
+            E::Reopen => Rejected(REASON_NOT_CLOSED),
+        },
+        CollectionState::Paid => match event {
+            // A new charge or a returned payment makes something owed again.
+            E::ChargePosted | E::PaymentPosted | E::ReversalPosted | E::Review => Derived,
+            E::PromiseMade
+            | E::PromiseKept
+            | E::PromiseBroken
+            | E::PlanCreated
+            | E::InstallmentMissed
+            | E::PlanDefaulted
+            | E::PlanCompleted
+            | E::DisputeOpened
+            | E::DisputeResolved
+            | E::HardshipGranted { .. }
+            | E::HardshipEnded
+            | E::Placed { .. }
+            | E::Recalled
+            | E::LegalReferral
+            | E::ChargeOff
+            | E::SettlementOffered
+            | E::SettlementAccepted
+            | E::SettlementCompleted => Rejected(REASON_PAID),
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => Same,
+            E::Close => To(CollectionState::Closed),
+            E::Reopen => Rejected(REASON_NOT_CLOSED),
+        },
+        CollectionState::Closed => match event {
+            E::ChargePosted
+            | E::PaymentPosted
+            | E::ReversalPosted
+            | E::Review
+            | E::PromiseMade
+            | E::PromiseKept
+            | E::PromiseBroken
+            | E::PlanCreated
+            | E::InstallmentMissed
+            | E::PlanDefaulted
+            | E::PlanCompleted
+            | E::DisputeOpened
+            | E::DisputeResolved
+            | E::HardshipGranted { .. }
+            | E::HardshipEnded
+            | E::Placed { .. }
+            | E::Recalled
+            | E::LegalReferral
+            | E::ChargeOff
+            | E::SettlementOffered
+            | E::SettlementAccepted
+            | E::SettlementCompleted
+            | E::Close => Rejected(REASON_CLOSED),
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => Same,
+            E::Reopen => {
+                if context.revolving {
+                    To(CollectionState::Current)
+                } else {
+                    Rejected(REASON_NOT_REVOLVING)
+                }
+            }
+        },
+    };
+    if let Rejected(_) = rule {
+        return rule;
+    }
+    if needs_balance(event) && context.total_outstanding_minor <= 0 {
+        return Rejected(REASON_NOTHING_OWED);
+    }
+    if let E::HardshipGranted { until } = event {
+        if *until < context.as_of {
+            return Rejected(REASON_HARDSHIP_IN_PAST);
+        }
+    }
+    rule
+}
+
+/// Returns true if and only if the event arranges, pursues or writes off a debt, and so is
+/// refused when nothing is owed.
+fn needs_balance(event: &CollectionEvent) -> bool {
+    use CollectionEvent as E;
+    match event {
+        E::PromiseMade
+        | E::PlanCreated
+        | E::HardshipGranted { .. }
+        | E::Placed { .. }
+        | E::LegalReferral
+        | E::ChargeOff
+        | E::SettlementOffered
+        | E::SettlementAccepted => true,
+        E::ChargePosted
+        | E::PaymentPosted
+        | E::ReversalPosted
+        | E::Review
+        | E::PromiseKept
+        | E::PromiseBroken
+        | E::InstallmentMissed
+        | E::PlanDefaulted
+        | E::PlanCompleted
+        | E::DisputeOpened
+        | E::DisputeResolved
+        | E::HardshipEnded
+        | E::Recalled
+        | E::SettlementCompleted
+        | E::CeaseRequested
+        | E::AttorneyNotified
+        | E::BankruptcyFiled
+        | E::BankruptcyDischarged
+        | E::Deceased
+        | E::Close
+        | E::Reopen => false,
+    }
+}
+
+/// The reason a sticky flag refuses the event, if one does. Applies only to events the
+/// state's rule accepted. `time_barred` is read from the flag or from the context, so a
+/// referral on the day the statute runs out is refused before any review records the flag.
+pub(crate) fn flag_guard(
+    flags: &StickyFlags,
+    event: &CollectionEvent,
+    context: &Context,
+) -> Option<&'static str> {
+    use CollectionEvent as E;
+    match event {
+        E::PromiseMade | E::PlanCreated => {
+            if flags.bankruptcy_stay {
+                Some(REASON_BANKRUPTCY_STAY)
+            } else if flags.deceased {
+                Some(REASON_DECEASED)
+            } else {
+                None
+            }
+        }
+        E::Placed { .. } | E::SettlementOffered => {
+            flags.bankruptcy_stay.then_some(REASON_BANKRUPTCY_STAY)
+        }
+        E::LegalReferral => {
+            if flags.bankruptcy_stay {
+                Some(REASON_BANKRUPTCY_STAY)
+            } else if flags.time_barred || context.time_barred {
+                Some(REASON_TIME_BARRED)
+            } else {
+                None
+            }
+        }
+        E::ChargePosted
+        | E::PaymentPosted
+        | E::ReversalPosted
+        | E::Review
+        | E::PromiseKept
+        | E::PromiseBroken
+        | E::InstallmentMissed
+        | E::PlanDefaulted
+        | E::PlanCompleted
+        | E::DisputeOpened
+        | E::DisputeResolved
+        | E::HardshipGranted { .. }
+        | E::HardshipEnded
+        | E::Recalled
+        | E::ChargeOff
+        | E::SettlementAccepted
+        | E::SettlementCompleted
+        | E::CeaseRequested
+        | E::AttorneyNotified
+        | E::BankruptcyFiled
+        | E::BankruptcyDischarged
+        | E::Deceased
+        | E::Close
+        | E::Reopen => None,
+    }
+}
+
+/// The flags after an accepted event.
+fn flags_after(flags: &StickyFlags, event: &CollectionEvent, context: &Context) -> StickyFlags {
+    use CollectionEvent as E;
+    let mut flags = *flags;
+    match event {
+        E::CeaseRequested => flags.cease_communication = true,
+        E::AttorneyNotified => flags.attorney_represented = true,
+        E::BankruptcyFiled => flags.bankruptcy_stay = true,
+        E::BankruptcyDischarged => flags.bankruptcy_stay = false,
+        E::Deceased => flags.deceased = true,
+        E::Review => flags.time_barred |= context.time_barred,
+        E::ChargePosted
+        | E::PaymentPosted
+        | E::ReversalPosted
+        | E::PromiseMade
+        | E::PromiseKept
+        | E::PromiseBroken
+        | E::PlanCreated
+        | E::InstallmentMissed
+        | E::PlanDefaulted
+        | E::PlanCompleted
+        | E::DisputeOpened
+        | E::DisputeResolved
+        | E::HardshipGranted { .. }
+        | E::HardshipEnded
+        | E::Placed { .. }
+        | E::Recalled
+        | E::LegalReferral
+        | E::ChargeOff
+        | E::SettlementOffered
+        | E::SettlementAccepted
+        | E::SettlementCompleted
+        | E::Close
+        | E::Reopen => {}
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,957 @@
+//! Unit tests of the collection state machine: one test per rule, the check that keeps
+//! `docs/STATE_MACHINE.md` equal to the code, and a property test that drives random event
+//! sequences with random contexts from every starting state.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::*;
+use CollectionEvent as E;
+use CollectionState as S;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// A day of 2026.
+fn d(month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, month, day).unwrap()
+}
+
+/// The representative context of the table in docs/STATE_MACHINE.md: 45 days past due at
+/// stage 2, 500.00 owed, closed-end, not charged off, not time-barred.
+fn context() -> Context {
+    Context {
+        as_of: d(3, 1),
+        days_past_due: 45,
+        total_outstanding_minor: 50_000,
+        revolving: false,
+        charged_off: false,
+        stage: 2,
+        time_barred: false,
+    }
+}
+
+/// A context with nothing owed and nothing past due.
+fn paid_off(context: Context) -> Context {
+    Context { days_past_due: 0, total_outstanding_minor: 0, stage: 0, ..context }
+}
+
+fn no_flags() -> StickyFlags {
+    StickyFlags::default()
+}
+
+/// Applies the event with the flags and returns the transition, failing on a rejection.
+fn accept(
+    state: &CollectionState,
+    flags: &StickyFlags,
+    event: &CollectionEvent,
+    context: &Context,
+) -> Transition {
+    match transition(state, flags, event, context) {
+        Ok(accepted) => accepted,
+        Err(rejected) => panic!("expected acceptance, got: {rejected}"),
+    }
+}
+
+/// Applies the event without flags and returns the new state, failing on a rejection.
+fn step(state: &CollectionState, event: &CollectionEvent, context: &Context) -> CollectionState {
+    accept(state, &no_flags(), event, context).state
+}
+
+/// Applies the event with the flags and returns the rejection's reason, failing on acceptance.
+fn refusal(
+    state: &CollectionState,
+    flags: &StickyFlags,
+    event: &CollectionEvent,
+    context: &Context,
+) -> String {
+    match transition(state, flags, event, context) {
+        Ok(accepted) => panic!("expected a rejection, got {accepted:?}"),
+        Err(rejected) => rejected.reason,
+    }
+}
+
+/// Applies the event without flags and returns the rejection's reason.
+fn reason_of(state: &CollectionState, event: &CollectionEvent, context: &Context) -> String {
+    refusal(state, &no_flags(), event, context)
+}
+
+/// The label of a rule in the table of docs/STATE_MACHINE.md.
+fn label(rule: &Rule) -> &'static str {
+    match rule {
+        Rule::Same => "same",
+        Rule::Derived => "derived",
+        Rule::To(target) => target.name(),
+        Rule::Rejected(_) => "rejected",
+    }
+}
+
+fn placed(agency: &str) -> CollectionState {
+    S::Placed { agency: agency.to_owned() }
+}
+
+fn place(agency: &str) -> CollectionEvent {
+    E::Placed { agency: agency.to_owned() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The derived state
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn derive_reads_the_ledger_facts() {
+    let context = context();
+    assert_eq!(derive(&context), S::Delinquent { stage: 2 });
+    assert_eq!(derive(&Context { days_past_due: 0, ..context }), S::Current);
+    assert_eq!(derive(&paid_off(context)), S::Paid);
+    assert_eq!(derive(&Context { revolving: true, ..paid_off(context) }), S::Current);
+    assert_eq!(derive(&Context { charged_off: true, ..context }), S::ChargedOff);
+    // A charged-off revolving account paid in full has no credit line to return to.
+    assert_eq!(
+        derive(&Context { charged_off: true, revolving: true, ..paid_off(context) }),
+        S::Paid
+    );
+    // A stage of 0 while past due is read as the first stage.
+    assert_eq!(derive(&Context { stage: 0, ..context }), S::Delinquent { stage: 1 });
+    // A credit balance owes nothing.
+    assert_eq!(derive(&Context { total_outstanding_minor: -100, ..context }), S::Paid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// One test per rule
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn review_moves_the_stage_up_and_down() {
+    let at_30 = Context { days_past_due: 30, stage: 1, ..context() };
+    let state = step(&S::Current, &E::Review, &at_30);
+    assert_eq!(state, S::Delinquent { stage: 1 });
+    let at_65 = Context { days_past_due: 65, stage: 3, ..at_30 };
+    let state = step(&state, &E::Review, &at_65);
+    assert_eq!(state, S::Delinquent { stage: 3 });
+    // A partial payment brings the oldest unpaid obligation forward: the stage goes down.
+    let at_20 = Context { days_past_due: 20, stage: 1, ..at_65 };
+    let state = step(&state, &E::PaymentPosted, &at_20);
+    assert_eq!(state, S::Delinquent { stage: 1 });
+    // A reversal takes it back up.
+    let state = step(&state, &E::ReversalPosted, &at_65);
+    assert_eq!(state, S::Delinquent { stage: 3 });
+    let cured = Context { days_past_due: 0, stage: 0, ..at_65 };
+    assert_eq!(step(&state, &E::PaymentPosted, &cured), S::Current);
+    // The same review twice changes nothing the second time.
+    let again = accept(&S::Delinquent { stage: 3 }, &no_flags(), &E::Review, &at_65);
+    assert!(!again.changed);
+}
+
+#[test]
+fn promise_kept_or_broken_returns_to_the_derived_state() {
+    let context = context();
+    let promised = step(&S::Delinquent { stage: 2 }, &E::PromiseMade, &context);
+    assert_eq!(promised, S::Promised);
+    // Ledger events and reviews keep the promise open: the engine decides kept or broken.
+    for event in [E::PaymentPosted, E::ChargePosted, E::ReversalPosted, E::Review] {
+        assert_eq!(step(&promised, &event, &paid_off(context)), S::Promised);
+    }
+    assert_eq!(step(&promised, &E::PromiseKept, &paid_off(context)), S::Paid);
+    let revolving = Context { revolving: true, ..paid_off(context) };
+    assert_eq!(step(&promised, &E::PromiseKept, &revolving), S::Current);
+    assert_eq!(step(&promised, &E::PromiseBroken, &context), S::Delinquent { stage: 2 });
+    // Nothing owed, nothing to promise.
+    let reason = refusal(&S::Current, &no_flags(), &E::PromiseMade, &paid_off(context));
+    assert_eq!(reason, REASON_NOTHING_OWED);
+    // Owed but not yet due: a promise may be made.
+    let not_due = Context { days_past_due: 0, stage: 0, ..context };
+    assert_eq!(step(&S::Current, &E::PromiseMade, &not_due), S::Promised);
+    let reason = refusal(&S::Delinquent { stage: 2 }, &no_flags(), &E::PromiseKept, &context);
+    assert_eq!(reason, REASON_NO_PROMISE);
+}
+
+#[test]
+fn plan_missed_installment_keeps_the_plan_and_default_derives() {
+    let context = context();
+    let in_plan = step(&S::Promised, &E::PlanCreated, &context);
+    assert_eq!(in_plan, S::InPlan);
+    assert_eq!(step(&in_plan, &E::InstallmentMissed, &context), S::InPlan);
+    assert_eq!(step(&in_plan, &E::Review, &context), S::InPlan);
+    assert_eq!(step(&in_plan, &E::PlanDefaulted, &context), S::Delinquent { stage: 2 });
+    assert_eq!(step(&in_plan, &E::PlanCompleted, &paid_off(context)), S::Paid);
+    assert_eq!(refusal(&in_plan, &no_flags(), &E::PromiseMade, &context), REASON_PLAN_ACTIVE);
+    let reason = refusal(&S::Delinquent { stage: 2 }, &no_flags(), &E::PlanDefaulted, &context);
+    assert_eq!(reason, REASON_NO_PLAN);
+}
+
+#[test]
+fn dispute_pauses_collection_and_resolution_derives() {
+    let context = context();
+    let disputed = step(&S::InPlan, &E::DisputeOpened, &context);
+    assert_eq!(disputed, S::Disputed);
+    assert_eq!(step(&disputed, &E::PaymentPosted, &context), S::Disputed);
+    assert_eq!(refusal(&disputed, &no_flags(), &E::PromiseMade, &context), REASON_DISPUTED);
+    assert_eq!(refusal(&disputed, &no_flags(), &place("acme"), &context), REASON_DISPUTED);
+    let reason = refusal(&disputed, &no_flags(), &E::DisputeOpened, &context);
+    assert_eq!(reason, REASON_ALREADY_DISPUTED);
+    assert_eq!(step(&disputed, &E::DisputeResolved, &context), S::Delinquent { stage: 2 });
+    // A charge-off during the dispute keeps the dispute; resolving it derives ChargedOff.
+    assert_eq!(step(&disputed, &E::ChargeOff, &context), S::Disputed);
+    let charged_off = Context { charged_off: true, ..context };
+    assert_eq!(step(&disputed, &E::DisputeResolved, &charged_off), S::ChargedOff);
+    // Not from a state that is no longer open.
+    for state in [S::Settled, S::Paid, S::Closed] {
+        assert!(transition(&state, &no_flags(), &E::DisputeOpened, &context).is_err());
+    }
+}
+
+#[test]
+fn hardship_expires_on_the_first_review_after_until() {
+    let context = context();
+    let until = d(3, 31);
+    let hardship = step(&S::Delinquent { stage: 2 }, &E::HardshipGranted { until }, &context);
+    assert_eq!(hardship, S::Hardship { until });
+    let on_until = Context { as_of: until, ..context };
+    assert_eq!(step(&hardship, &E::Review, &on_until), hardship);
+    let after = Context { as_of: d(4, 1), days_past_due: 76, stage: 3, ..context };
+    assert_eq!(step(&hardship, &E::Review, &after), S::Delinquent { stage: 3 });
+    // Ended early.
+    assert_eq!(step(&hardship, &E::HardshipEnded, &context), S::Delinquent { stage: 2 });
+    // Extended.
+    let longer = E::HardshipGranted { until: d(5, 31) };
+    assert_eq!(step(&hardship, &longer, &context), S::Hardship { until: d(5, 31) });
+    // A forbearance that already ended is refused.
+    let past = E::HardshipGranted { until: d(2, 28) };
+    let reason = refusal(&S::Delinquent { stage: 2 }, &no_flags(), &past, &context);
+    assert_eq!(reason, REASON_HARDSHIP_IN_PAST);
+    // No promises or plans during the hardship.
+    let refused = reason_of(&hardship, &E::PlanCreated, &context);
+    assert_eq!(refused, REASON_HARDSHIP);
+}
+
+#[test]
+fn placement_and_recall() {
+    let context = context();
+    let with_agency = step(&S::Delinquent { stage: 2 }, &place("acme"), &context);
+    assert_eq!(with_agency, placed("acme"));
+    assert_eq!(step(&with_agency, &E::PaymentPosted, &context), with_agency);
+    assert_eq!(reason_of(&with_agency, &place("other"), &context), REASON_ALREADY_PLACED);
+    assert_eq!(step(&with_agency, &E::Recalled, &context), S::Delinquent { stage: 2 });
+    // Not placed while current.
+    assert_eq!(reason_of(&S::Current, &place("acme"), &context), REASON_NOTHING_PAST_DUE);
+    // Charged-off debt: the agency keeps working through a charge-off, and a recall derives
+    // ChargedOff from the ledger.
+    let charged_off = Context { charged_off: true, ..context };
+    assert_eq!(step(&with_agency, &E::ChargeOff, &charged_off), with_agency);
+    assert_eq!(step(&with_agency, &E::Recalled, &charged_off), S::ChargedOff);
+    let again = step(&S::ChargedOff, &place("recoveries"), &charged_off);
+    assert_eq!(again, placed("recoveries"));
+    // The agency collected everything.
+    assert_eq!(step(&again, &E::PaymentPosted, &paid_off(charged_off)), S::Paid);
+    // Legal from the agency, then recalled.
+    let legal = step(&again, &E::LegalReferral, &charged_off);
+    assert_eq!(legal, S::Legal);
+    assert_eq!(step(&legal, &E::Recalled, &charged_off), S::ChargedOff);
+    assert_eq!(reason_of(&S::Delinquent { stage: 2 }, &E::Recalled, &context), REASON_NOT_PLACED);
+}
+
+#[test]
+fn charge_off_then_recovery_to_paid() {
+    let context = context();
+    let charged_off = step(&S::Delinquent { stage: 6 }, &E::ChargeOff, &context);
+    assert_eq!(charged_off, S::ChargedOff);
+    assert_eq!(reason_of(&charged_off, &E::ChargeOff, &context), REASON_ALREADY_CHARGED_OFF);
+    let ledger = Context { charged_off: true, days_past_due: 200, stage: 6, ..context };
+    // Partial recoveries keep it charged off.
+    let partial = Context { total_outstanding_minor: 20_000, ..ledger };
+    assert_eq!(step(&charged_off, &E::PaymentPosted, &partial), S::ChargedOff);
+    // A plan on a charged-off account keeps it charged off.
+    assert_eq!(step(&charged_off, &E::PlanCreated, &partial), S::ChargedOff);
+    assert_eq!(step(&charged_off, &E::PlanDefaulted, &partial), S::ChargedOff);
+    // Recovered in full, even on a revolving product.
+    let recovered = Context { revolving: true, ..paid_off(ledger) };
+    assert_eq!(step(&charged_off, &E::PaymentPosted, &recovered), S::Paid);
+    // The last recovery bounces: back to ChargedOff through the derived state.
+    assert_eq!(step(&S::Paid, &E::ReversalPosted, &ledger), S::ChargedOff);
+    // Promised and InPlan are absorbed by a charge-off.
+    assert_eq!(step(&S::Promised, &E::ChargeOff, &context), S::ChargedOff);
+    assert_eq!(step(&S::InPlan, &E::ChargeOff, &context), S::ChargedOff);
+    // Nothing owed, nothing to charge off.
+    assert_eq!(reason_of(&S::Current, &E::ChargeOff, &paid_off(context)), REASON_NOTHING_OWED);
+}
+
+#[test]
+fn settlement_offered_accepted_completed() {
+    let context = context();
+    let delinquent = S::Delinquent { stage: 2 };
+    assert_eq!(step(&delinquent, &E::SettlementOffered, &context), delinquent);
+    assert_eq!(step(&delinquent, &E::SettlementAccepted, &context), delinquent);
+    let settled = step(&delinquent, &E::SettlementCompleted, &context);
+    assert_eq!(settled, S::Settled);
+    assert_eq!(step(&settled, &E::PaymentPosted, &paid_off(context)), S::Settled);
+    assert_eq!(step(&settled, &E::Review, &paid_off(context)), S::Settled);
+    assert_eq!(reason_of(&settled, &E::ChargePosted, &context), REASON_SETTLED);
+    assert_eq!(reason_of(&settled, &E::SettlementOffered, &context), REASON_SETTLED);
+    // A returned settlement payment voids the settlement.
+    assert_eq!(step(&settled, &E::ReversalPosted, &context), S::Delinquent { stage: 2 });
+    assert_eq!(step(&settled, &E::Close, &paid_off(context)), S::Closed);
+    // Settlements are not offered during a dispute or a hardship.
+    assert_eq!(reason_of(&S::Disputed, &E::SettlementOffered, &context), REASON_DISPUTED);
+    assert_eq!(
+        reason_of(&S::ChargedOff, &E::SettlementOffered, &paid_off(context)),
+        REASON_NOTHING_OWED
+    );
+}
+
+#[test]
+fn close_and_reopen_for_revolving_only() {
+    let revolving = Context { revolving: true, ..paid_off(context()) };
+    let closed = step(&S::Current, &E::Close, &revolving);
+    assert_eq!(closed, S::Closed);
+    assert_eq!(step(&closed, &E::Reopen, &revolving), S::Current);
+    let closed_end = Context { revolving: false, ..revolving };
+    assert_eq!(reason_of(&closed, &E::Reopen, &closed_end), REASON_NOT_REVOLVING);
+    assert_eq!(step(&S::Paid, &E::Close, &closed_end), S::Closed);
+    // Not with a balance.
+    let owed = Context { total_outstanding_minor: 1, ..revolving };
+    assert_eq!(reason_of(&S::Current, &E::Close, &owed), REASON_BALANCE_OUTSTANDING);
+    // Reopen only from Closed.
+    assert_eq!(reason_of(&S::Current, &E::Reopen, &revolving), REASON_NOT_CLOSED);
+}
+
+#[test]
+fn closed_accepts_only_reopen_and_the_flag_events() {
+    let revolving = Context { revolving: true, ..context() };
+    for event in CollectionEvent::ALL_KINDS {
+        let outcome = transition(&S::Closed, &no_flags(), &event, &revolving);
+        match event {
+            E::Reopen => assert_eq!(outcome.unwrap().state, S::Current),
+            E::CeaseRequested
+            | E::AttorneyNotified
+            | E::BankruptcyFiled
+            | E::BankruptcyDischarged
+            | E::Deceased => assert_eq!(outcome.unwrap().state, S::Closed),
+            E::ChargePosted
+            | E::PaymentPosted
+            | E::ReversalPosted
+            | E::Review
+            | E::PromiseMade
+            | E::PromiseKept
+            | E::PromiseBroken
+            | E::PlanCreated
+            | E::InstallmentMissed
+            | E::PlanDefaulted
+            | E::PlanCompleted
+            | E::DisputeOpened
+            | E::DisputeResolved
+            | E::HardshipGranted { .. }
+            | E::HardshipEnded
+            | E::Placed { .. }
+            | E::Recalled
+            | E::LegalReferral
+            | E::ChargeOff
+            | E::SettlementOffered
+            | E::SettlementAccepted
+            | E::SettlementCompleted
+            | E::Close => {
+                let rejected = outcome.unwrap_err();
+                assert_eq!(rejected.state, "closed");
+                assert_eq!(rejected.event, event.name());
+                assert_eq!(rejected.reason, REASON_CLOSED);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_rejection_names_the_state_the_event_and_the_reason() {
+    let rejected = transition(&S::Closed, &no_flags(), &E::PaymentPosted, &context()).unwrap_err();
+    assert_eq!(
+        rejected.to_string(),
+        "event payment_posted is not accepted in state closed: closed"
+    );
+    let stayed = StickyFlags { bankruptcy_stay: true, ..no_flags() };
+    let rejected = transition(&S::Delinquent { stage: 2 }, &stayed, &E::LegalReferral, &context())
+        .unwrap_err();
+    assert_eq!(
+        rejected.to_string(),
+        "event legal_referral is not accepted in state delinquent: bankruptcy stay"
+    );
+}
+
+#[test]
+fn bankruptcy_stay_refuses_collection_and_discharge_lifts_it() {
+    let context = context();
+    let delinquent = S::Delinquent { stage: 2 };
+    let filed = accept(&delinquent, &no_flags(), &E::BankruptcyFiled, &context);
+    assert_eq!(filed.state, delinquent);
+    assert!(filed.flags.bankruptcy_stay);
+    assert!(filed.changed);
+    let stayed = filed.flags;
+    for event in
+        [E::PromiseMade, E::PlanCreated, place("acme"), E::LegalReferral, E::SettlementOffered]
+    {
+        assert_eq!(refusal(&delinquent, &stayed, &event, &context), REASON_BANKRUPTCY_STAY);
+    }
+    // A stay also refuses what ChargedOff would otherwise keep.
+    assert_eq!(refusal(&S::ChargedOff, &stayed, &E::PromiseMade, &context), REASON_BANKRUPTCY_STAY);
+    // Ledger events, disputes and charge-offs are still taken.
+    for event in [E::PaymentPosted, E::Review, E::DisputeOpened, E::ChargeOff] {
+        assert!(transition(&delinquent, &stayed, &event, &context).is_ok());
+    }
+    let discharged = accept(&delinquent, &stayed, &E::BankruptcyDischarged, &context);
+    assert!(!discharged.flags.bankruptcy_stay);
+    assert_eq!(step(&delinquent, &E::PromiseMade, &context), S::Promised);
+    assert!(transition(&delinquent, &discharged.flags, &E::PromiseMade, &context).is_ok());
+    // A state refusal wins over the flag.
+    assert_eq!(refusal(&S::Closed, &stayed, &E::PromiseMade, &context), REASON_CLOSED);
+}
+
+#[test]
+fn deceased_refuses_promises_and_plans() {
+    let context = context();
+    let delinquent = S::Delinquent { stage: 2 };
+    let flags = accept(&delinquent, &no_flags(), &E::Deceased, &context).flags;
+    assert!(flags.deceased);
+    assert_eq!(refusal(&delinquent, &flags, &E::PromiseMade, &context), REASON_DECEASED);
+    assert_eq!(refusal(&delinquent, &flags, &E::PlanCreated, &context), REASON_DECEASED);
+    // The estate may settle.
+    assert!(transition(&delinquent, &flags, &E::SettlementOffered, &context).is_ok());
+}
+
+#[test]
+fn time_barred_is_recorded_by_review_and_refuses_legal_referral() {
+    let context = context();
+    let delinquent = S::Delinquent { stage: 2 };
+    let barred = Context { time_barred: true, ..context };
+    // Only a review records the flag.
+    let paid = accept(&delinquent, &no_flags(), &E::PaymentPosted, &barred);
+    assert!(!paid.flags.time_barred);
+    let reviewed = accept(&delinquent, &no_flags(), &E::Review, &barred);
+    assert!(reviewed.flags.time_barred);
+    assert!(reviewed.changed);
+    // Once recorded, a context that says otherwise does not clear it.
+    let again = accept(&delinquent, &reviewed.flags, &E::Review, &context);
+    assert!(again.flags.time_barred);
+    assert_eq!(
+        refusal(&delinquent, &reviewed.flags, &E::LegalReferral, &context),
+        REASON_TIME_BARRED
+    );
+    // The context alone refuses the referral too.
+    assert_eq!(refusal(&delinquent, &no_flags(), &E::LegalReferral, &barred), REASON_TIME_BARRED);
+}
+
+#[test]
+fn sticky_flags_stay_set_in_every_state() {
+    let context = context();
+    let every_flag = StickyFlags {
+        cease_communication: true,
+        attorney_represented: true,
+        bankruptcy_stay: false,
+        deceased: true,
+        time_barred: true,
+    };
+    for state in CollectionState::ALL_KINDS {
+        for event in CollectionEvent::ALL_KINDS {
+            if let Ok(accepted) = transition(&state, &every_flag, &event, &context) {
+                let flags = accepted.flags;
+                assert!(flags.cease_communication && flags.attorney_represented);
+                assert!(flags.deceased && flags.time_barred);
+                let stay_expected = event == E::BankruptcyFiled;
+                assert_eq!(
+                    flags.bankruptcy_stay,
+                    stay_expected,
+                    "{} {}",
+                    state.name(),
+                    event.name()
+                );
+            }
+        }
+    }
+    // Flag events keep the state, in every state.
+    for state in CollectionState::ALL_KINDS {
+        for event in [E::CeaseRequested, E::AttorneyNotified, E::BankruptcyFiled, E::Deceased] {
+            assert_eq!(step(&state, &event, &context), state);
+        }
+    }
+}
+
+#[test]
+fn flag_events_set_exactly_their_flag() {
+    let context = context();
+    let cases = [
+        (E::CeaseRequested, StickyFlags { cease_communication: true, ..no_flags() }),
+        (E::AttorneyNotified, StickyFlags { attorney_represented: true, ..no_flags() }),
+        (E::BankruptcyFiled, StickyFlags { bankruptcy_stay: true, ..no_flags() }),
+        (E::Deceased, StickyFlags { deceased: true, ..no_flags() }),
+        (E::BankruptcyDischarged, no_flags()),
+    ];
+    for (event, expected) in cases {
+        let accepted = accept(&S::Current, &no_flags(), &event, &context);
+        assert_eq!(accepted.flags, expected, "{}", event.name());
+        assert_eq!(accepted.changed, expected != no_flags());
+    }
+}
+
+#[test]
+fn names_are_the_serde_names_and_states_round_trip() {
+    /// A stored record, as `arrears-store` might keep it.
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Stored {
+        state: CollectionState,
+        flags: StickyFlags,
+        event: CollectionEvent,
+    }
+    for state in CollectionState::ALL_KINDS {
+        let tag = match toml::Value::try_from(&state).unwrap() {
+            toml::Value::String(tag) => tag,
+            toml::Value::Table(table) => table.keys().next().unwrap().clone(),
+            other => panic!("unexpected encoding {other:?}"),
+        };
+        assert_eq!(tag, state.name());
+    }
+    for event in CollectionEvent::ALL_KINDS {
+        let tag = match toml::Value::try_from(&event).unwrap() {
+            toml::Value::String(tag) => tag,
+            toml::Value::Table(table) => table.keys().next().unwrap().clone(),
+            other => panic!("unexpected encoding {other:?}"),
+        };
+        assert_eq!(tag, event.name());
+    }
+    let stored = Stored {
+        state: S::Hardship { until: d(3, 31) },
+        flags: StickyFlags { deceased: true, ..no_flags() },
+        event: E::Placed { agency: "acme".to_owned() },
+    };
+    let text = toml::to_string(&stored).unwrap();
+    assert_eq!(toml::from_str::<Stored>(&text).unwrap(), stored);
+}
+
+#[test]
+fn every_kind_is_enumerated_once() {
+    let states: BTreeMap<_, _> =
+        CollectionState::ALL_KINDS.into_iter().map(|state| (state.name(), state)).collect();
+    assert_eq!(states.len(), STATE_KIND_COUNT);
+    let events: BTreeMap<_, _> =
+        CollectionEvent::ALL_KINDS.into_iter().map(|event| (event.name(), event)).collect();
+    assert_eq!(events.len(), EVENT_KIND_COUNT);
+    let open: Vec<_> =
+        CollectionState::ALL_KINDS.iter().filter(|state| !state.is_open()).map(S::name).collect();
+    assert_eq!(open, ["settled", "paid", "closed"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// docs/STATE_MACHINE.md equals the code
+// ---------------------------------------------------------------------------------------------
+
+const STATE_MACHINE_MD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/STATE_MACHINE.md");
+
+/// The cells of the rows of the first table after the line `heading`, without the header
+/// row and the separator row, with backticks and surrounding spaces removed.
+fn table_rows(text: &str, heading: &str) -> Vec<Vec<String>> {
+    let mut lines = text.lines().skip_while(|line| line.trim() != heading);
+    assert!(lines.next().is_some(), "heading {heading:?} not found in docs/STATE_MACHINE.md");
+    let table: Vec<&str> = lines
+        .skip_while(|line| !line.trim_start().starts_with('|'))
+        .take_while(|line| line.trim_start().starts_with('|'))
+        .collect();
+    assert!(table.len() > 2, "no table under {heading:?}");
+    table
+        .iter()
+        .skip(2)
+        .map(|line| {
+            let line = line.trim().trim_start_matches('|').trim_end_matches('|');
+            line.split('|').map(|cell| cell.trim().replace('`', "")).collect()
+        })
+        .collect()
+}
+
+fn render_row(first: &str, second: &str, third: &str) -> String {
+    format!("| {first} | {second} | {third} |")
+}
+
+#[test]
+fn the_transition_table_equals_the_code() {
+    let text = std::fs::read_to_string(STATE_MACHINE_MD).unwrap();
+    let rows = table_rows(&text, "## Transition table");
+    let mut table = BTreeMap::new();
+    for row in &rows {
+        assert_eq!(row.len(), 3, "a row must have three cells: {row:?}");
+        let previous = table.insert((row[0].clone(), row[1].clone()), row[2].clone());
+        assert!(previous.is_none(), "pair listed twice: {} {}", row[0], row[1]);
+    }
+    let context = context();
+    let mut mismatches = Vec::new();
+    for state in CollectionState::ALL_KINDS {
+        for event in CollectionEvent::ALL_KINDS {
+            let rule = rule(&state, &event, &context);
+            let label = label(&rule);
+            let key = (state.name().to_owned(), event.name().to_owned());
+            match table.remove(&key) {
+                Some(documented) if documented == label => {}
+                Some(documented) => mismatches.push(format!(
+                    "{} (the table says {documented})",
+                    render_row(state.name(), event.name(), label)
+                )),
+                None => mismatches.push(format!(
+                    "{} (missing from the table)",
+                    render_row(state.name(), event.name(), label)
+                )),
+            }
+            // transition() applies the rule: without flags, it accepts exactly what the rule
+            // accepts, and lands where the rule says.
+            let outcome = transition(&state, &no_flags(), &event, &context);
+            match (&rule, outcome) {
+                (Rule::Rejected(reason), Err(rejected)) => assert_eq!(rejected.reason, *reason),
+                (Rule::Same, Ok(accepted)) => assert_eq!(accepted.state, state),
+                (Rule::Derived, Ok(accepted)) => assert_eq!(accepted.state, derive(&context)),
+                (Rule::To(target), Ok(accepted)) => assert_eq!(accepted.state, *target),
+                (rule, outcome) => panic!("{rule:?} but transition gave {outcome:?}"),
+            }
+        }
+    }
+    for ((state, event), result) in &table {
+        mismatches
+            .push(format!("{} (unknown pair in the table)", render_row(state, event, result)));
+    }
+    assert!(
+        mismatches.is_empty(),
+        "docs/STATE_MACHINE.md and the code disagree; the code says:\n{}",
+        mismatches.join("\n")
+    );
+    assert_eq!(rows.len(), STATE_KIND_COUNT * EVENT_KIND_COUNT);
+}
+
+/// A flag's name as written in docs/STATE_MACHINE.md, and the flags with only it set.
+fn single_flags() -> [(&'static str, StickyFlags); 5] {
+    [
+        ("cease_communication", StickyFlags { cease_communication: true, ..no_flags() }),
+        ("attorney_represented", StickyFlags { attorney_represented: true, ..no_flags() }),
+        ("bankruptcy_stay", StickyFlags { bankruptcy_stay: true, ..no_flags() }),
+        ("deceased", StickyFlags { deceased: true, ..no_flags() }),
+        ("time_barred", StickyFlags { time_barred: true, ..no_flags() }),
+    ]
+}
+
+#[test]
+fn the_flag_guard_table_equals_the_code() {
+    let text = std::fs::read_to_string(STATE_MACHINE_MD).unwrap();
+    let rows = table_rows(&text, "## Flag guards");
+    let mut table = BTreeMap::new();
+    for row in &rows {
+        assert_eq!(row.len(), 3, "a row must have three cells: {row:?}");
+        let previous = table.insert((row[0].clone(), row[1].clone()), row[2].clone());
+        assert!(previous.is_none(), "pair listed twice: {} {}", row[0], row[1]);
+    }
+    let context = context();
+    let mut code = BTreeMap::new();
+    for (name, flags) in single_flags() {
+        for event in CollectionEvent::ALL_KINDS {
+            if let Some(reason) = flag_guard(&flags, &event, &context) {
+                code.insert((name.to_owned(), event.name().to_owned()), reason.to_owned());
+                // The guard refuses the event in every state whose rule accepts it.
+                for state in CollectionState::ALL_KINDS {
+                    if label(&rule(&state, &event, &context)) != "rejected" {
+                        let refused = refusal(&state, &flags, &event, &context);
+                        assert_eq!(refused, reason);
+                    }
+                }
+            } else {
+                // Without a guard, the flag changes nothing about acceptance.
+                for state in CollectionState::ALL_KINDS {
+                    let with = transition(&state, &flags, &event, &context).is_ok();
+                    let without = transition(&state, &no_flags(), &event, &context).is_ok();
+                    assert_eq!(with, without, "{name} {} {}", state.name(), event.name());
+                }
+            }
+        }
+    }
+    let rendered: Vec<String> =
+        code.iter().map(|((flag, event), reason)| render_row(flag, event, reason)).collect();
+    assert_eq!(table, code, "the flag guards in the code are:\n{}", rendered.join("\n"));
+}
+
+#[test]
+fn the_reason_vocabulary_is_documented() {
+    let text = std::fs::read_to_string(STATE_MACHINE_MD).unwrap();
+    let rows = table_rows(&text, "## Rejection reasons");
+    let documented: Vec<String> = rows.iter().map(|row| row[0].clone()).collect();
+    let reasons = [
+        REASON_NOTHING_OWED,
+        REASON_BALANCE_OUTSTANDING,
+        REASON_NOTHING_PAST_DUE,
+        REASON_NOT_REVOLVING,
+        REASON_HARDSHIP_IN_PAST,
+        REASON_NO_PROMISE,
+        REASON_NO_PLAN,
+        REASON_NO_DISPUTE,
+        REASON_NO_HARDSHIP,
+        REASON_NOT_PLACED,
+        REASON_NOT_CLOSED,
+        REASON_PROMISE_OPEN,
+        REASON_PLAN_ACTIVE,
+        REASON_DISPUTED,
+        REASON_HARDSHIP,
+        REASON_PLACED,
+        REASON_LEGAL,
+        REASON_CHARGED_OFF,
+        REASON_ALREADY_DISPUTED,
+        REASON_ALREADY_PLACED,
+        REASON_ALREADY_LEGAL,
+        REASON_ALREADY_CHARGED_OFF,
+        REASON_SETTLED,
+        REASON_PAID,
+        REASON_CLOSED,
+        REASON_BANKRUPTCY_STAY,
+        REASON_DECEASED,
+        REASON_TIME_BARRED,
+    ];
+    assert_eq!(documented, reasons);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Property test: random event sequences from every starting state
+// ---------------------------------------------------------------------------------------------
+
+fn arb_date() -> impl Strategy<Value = NaiveDate> {
+    (0_u64..400).prop_map(|days| d(1, 1) + chrono::Days::new(days))
+}
+
+fn arb_agency() -> impl Strategy<Value = String> {
+    prop_oneof![Just("acme".to_owned()), Just("zenith".to_owned())]
+}
+
+fn arb_state() -> impl Strategy<Value = CollectionState> {
+    prop_oneof![
+        Just(S::Current),
+        (1_u8..=8).prop_map(|stage| S::Delinquent { stage }),
+        Just(S::Promised),
+        Just(S::InPlan),
+        Just(S::Disputed),
+        arb_date().prop_map(|until| S::Hardship { until }),
+        arb_agency().prop_map(|agency| S::Placed { agency }),
+        Just(S::Legal),
+        Just(S::ChargedOff),
+        Just(S::Settled),
+        Just(S::Paid),
+        Just(S::Closed),
+    ]
+}
+
+fn arb_event() -> impl Strategy<Value = CollectionEvent> {
+    let plain: Vec<CollectionEvent> = CollectionEvent::ALL_KINDS
+        .into_iter()
+        .filter(|event| event.name() != "hardship_granted" && event.name() != "placed")
+        .collect();
+    prop_oneof![
+        8 => proptest::sample::select(plain),
+        1 => arb_date().prop_map(|until| E::HardshipGranted { until }),
+        1 => arb_agency().prop_map(|agency| E::Placed { agency }),
+    ]
+}
+
+fn arb_context() -> impl Strategy<Value = Context> {
+    (
+        arb_date(),
+        prop_oneof![Just(0_i64), -10_i64..0, 1_i64..400],
+        prop_oneof![Just(0_i64), -1_000_i64..0, 1_i64..1_000_000],
+        any::<bool>(),
+        prop::bool::weighted(0.2),
+        0_u8..=8,
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(
+            |(
+                as_of,
+                days_past_due,
+                total_outstanding_minor,
+                revolving,
+                charged_off,
+                stage,
+                time_barred,
+            )| Context {
+                as_of,
+                days_past_due,
+                total_outstanding_minor,
+                revolving,
+                charged_off,
+                stage,
+                time_barred,
+            },
+        )
+}
+
+fn arb_flags() -> impl Strategy<Value = StickyFlags> {
+    (
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.2),
+        prop::bool::weighted(0.2),
+    )
+        .prop_map(
+            |(
+                cease_communication,
+                attorney_represented,
+                bankruptcy_stay,
+                deceased,
+                time_barred,
+            )| {
+                StickyFlags {
+                    cease_communication,
+                    attorney_represented,
+                    bankruptcy_stay,
+                    deceased,
+                    time_barred,
+                }
+            },
+        )
+}
+
+/// Checks one step of a random walk against the invariants of the machine.
+fn check_step(
+    state: &CollectionState,
+    flags: &StickyFlags,
+    event: &CollectionEvent,
+    context: &Context,
+) -> Result<(CollectionState, StickyFlags), TestCaseError> {
+    let state_before = state.clone();
+    let flags_before = *flags;
+    let rule = rule(state, event, context);
+    let outcome = transition(state, flags, event, context);
+    // The arguments are borrowed: a rejection leaves the caller's state as it was.
+    prop_assert_eq!(state, &state_before);
+    prop_assert_eq!(flags, &flags_before);
+    let accepted = match outcome {
+        Err(rejected) => {
+            prop_assert_eq!(&rejected.state, state.name());
+            prop_assert_eq!(&rejected.event, event.name());
+            let guard = flag_guard(flags, event, context);
+            match &rule {
+                Rule::Rejected(reason) => prop_assert_eq!(&rejected.reason, reason),
+                Rule::Same | Rule::Derived | Rule::To(_) => {
+                    prop_assert_eq!(Some(rejected.reason.as_str()), guard);
+                }
+            }
+            return Ok((state_before, flags_before));
+        }
+        Ok(accepted) => accepted,
+    };
+    let target = &accepted.state;
+    let flags_after = accepted.flags;
+    prop_assert_eq!(accepted.changed, target != state || flags_after != *flags);
+    prop_assert!(flag_guard(flags, event, context).is_none());
+    match &rule {
+        Rule::Same => prop_assert_eq!(target, state),
+        Rule::Derived => prop_assert_eq!(target, &derive(context)),
+        Rule::To(to) => prop_assert_eq!(target, to),
+        Rule::Rejected(reason) => prop_assert!(false, "accepted despite {}", reason),
+    }
+    // Closed is only left by reopening a revolving account.
+    if *state == S::Closed && *target != S::Closed {
+        prop_assert!(matches!(event, E::Reopen) && context.revolving);
+        prop_assert_eq!(target, &S::Current);
+    }
+    // The terminal states are only reached by their documented events.
+    if *target == S::Settled && *state != S::Settled {
+        prop_assert!(matches!(event, E::SettlementCompleted));
+    }
+    if *target == S::Closed && *state != S::Closed {
+        prop_assert!(matches!(event, E::Close));
+        prop_assert!(matches!(state, S::Current | S::Settled | S::Paid));
+    }
+    if *target == S::Paid && *state != S::Paid {
+        prop_assert!(context.total_outstanding_minor <= 0);
+    }
+    // Every Delinquent state, reached or kept, is a consistent one.
+    if let S::Delinquent { stage } = target {
+        prop_assert!(1 <= *stage);
+        if target != state {
+            prop_assert!(0 < context.days_past_due);
+            prop_assert!(0 < context.total_outstanding_minor);
+            prop_assert!(!context.charged_off);
+            prop_assert_eq!(*stage, context.stage.max(1));
+        }
+    }
+    // Flags, once set, stay set; only a discharge lifts the stay.
+    let pairs = [
+        (flags.cease_communication, flags_after.cease_communication, E::CeaseRequested),
+        (flags.attorney_represented, flags_after.attorney_represented, E::AttorneyNotified),
+        (flags.deceased, flags_after.deceased, E::Deceased),
+        (flags.bankruptcy_stay, flags_after.bankruptcy_stay, E::BankruptcyFiled),
+    ];
+    for (before, after, setter) in pairs {
+        if before && !after {
+            prop_assert!(matches!(event, E::BankruptcyDischarged) && setter == E::BankruptcyFiled);
+        }
+        if !before && after {
+            prop_assert_eq!(event, &setter);
+        }
+    }
+    prop_assert!(!flags.time_barred || flags_after.time_barred);
+    if !flags.time_barred && flags_after.time_barred {
+        prop_assert!(matches!(event, E::Review) && context.time_barred);
+    }
+    Ok((accepted.state, flags_after))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn random_walks_keep_the_invariants(
+        start in arb_state(),
+        flags in arb_flags(),
+        steps in prop::collection::vec((arb_event(), arb_context()), 1..60),
+    ) {
+        let mut state = start;
+        let mut flags = flags;
+        for (event, context) in &steps {
+            (state, flags) = check_step(&state, &flags, event, context)?;
+        }
+    }
+
+    #[test]
+    fn every_pair_is_decided_in_any_context(
+        flags in arb_flags(),
+        context in arb_context(),
+        until in arb_date(),
+    ) {
+        for state in CollectionState::ALL_KINDS {
+            for event in CollectionEvent::ALL_KINDS {
+                let event = match event {
+                    E::HardshipGranted { .. } => E::HardshipGranted { until },
+                    other => other,
+                };
+                check_step(&state, &flags, &event, &context)?;
+            }
+        }
+    }
+
+    #[test]
+    fn the_derived_state_is_consistent_with_its_context(context in arb_context()) {
+        match derive(&context) {
+            S::Delinquent { stage } => {
+                prop_assert!(1 <= stage);
+                prop_assert!(0 < context.days_past_due);
+                prop_assert!(0 < context.total_outstanding_minor);
+                prop_assert!(!context.charged_off);
+            }
+            S::Paid => {
+                prop_assert!(context.total_outstanding_minor <= 0);
+                prop_assert!(context.charged_off || !context.revolving);
+            }
+            S::ChargedOff => {
+                prop_assert!(context.charged_off);
+                prop_assert!(0 < context.total_outstanding_minor);
+            }
+            S::Current => {
+                prop_assert!(!context.charged_off);
+                prop_assert!(
+                    context.days_past_due <= 0
+                        || (context.total_outstanding_minor <= 0 && context.revolving)
+                );
+            }
+            other => prop_assert!(false, "derive gave {:?}", other),
+        }
+    }
+}
