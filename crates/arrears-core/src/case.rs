@@ -29,6 +29,10 @@ pub struct CollectionCase {
     pub next_review_on: NaiveDate,
     /// The last day the cycle reviewed it.
     pub last_review_on: Option<NaiveDate>,
+    /// The latest date any decision on the case was taken as of. A command dated earlier (a
+    /// back-dated payment) is decided as of this date, so the state always reflects the
+    /// latest known day.
+    pub decided_on: NaiveDate,
     /// The open promise to pay, if any.
     pub promise: Option<PromiseRecord>,
     /// The active payment plan, if any.
@@ -45,6 +49,8 @@ pub struct CollectionCase {
     pub kept_promises: u32,
     /// Contact steps of the current stage already issued, by step index.
     pub steps_issued: Vec<u32>,
+    /// Obligations a late fee was already assessed for (one fee per obligation).
+    pub late_fees_assessed: Vec<ObligationId>,
 }
 
 /// An open promise to pay.

@@ -16,7 +16,7 @@ use crate::money::{split_even, Currency, RoundingRule, AMOUNT_MINOR_MAX};
 pub const INSTALLMENTS_MAX: u32 = 520;
 
 /// How often installments fall due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Frequency {
     /// Every 7 days.

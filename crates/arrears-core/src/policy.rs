@@ -538,38 +538,8 @@ impl Default for PlanRules {
     }
 }
 
-/// How often plan installments fall due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Frequency {
-    /// Every 7 days.
-    Weekly,
-    /// Every 14 days.
-    Fortnightly,
-    /// Every month, on the same day of the month.
-    Monthly,
-}
-
-impl Frequency {
-    /// Installments per year (52, 26, 12): the monthly equivalent of an installment is the
-    /// installment times this over 12.
-    pub fn periods_per_year(self) -> u32 {
-        match self {
-            Frequency::Weekly => 52,
-            Frequency::Fortnightly => 26,
-            Frequency::Monthly => 12,
-        }
-    }
-
-    /// The name as written in files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Frequency::Weekly => "weekly",
-            Frequency::Fortnightly => "fortnightly",
-            Frequency::Monthly => "monthly",
-        }
-    }
-}
+/// How often plan installments fall due: the same type as plan quotes use.
+pub use crate::plan::Frequency;
 
 /// Rules for settlements (accepting less than the balance in full satisfaction).
 #[derive(Debug, Clone, PartialEq, Eq)]

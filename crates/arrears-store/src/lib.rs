@@ -841,6 +841,18 @@ reads!(ReadTxn);
 reads!(WriteTxn);
 
 impl WriteTxn {
+    /// The id [`WriteTxn::next_id`] would give next, without taking it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn peek_id(&self, sequence: Sequence) -> Result<u64, StorageError> {
+        let meta = self.txn.open_table(META).map_err(from_redb)?;
+        let last =
+            meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value());
+        Ok(last + 1)
+    }
+
     /// Takes the next id of a sequence (ids start at 1 and are never reused).
     ///
     /// # Errors

@@ -170,6 +170,178 @@ pub enum Command {
         /// The value date.
         effective_on: NaiveDate,
     },
+    /// Records a promise to pay, checked against the policy's promise rules.
+    Promise {
+        /// The account.
+        account: AccountId,
+        /// When the promise was made.
+        made_on: NaiveDate,
+        /// The promised dated amounts.
+        payments: Vec<PromiseLine>,
+    },
+    /// Creates a payment plan: its installments replace the account's open, undisputed
+    /// obligations, if the policy's plan rules and the affordability check allow it.
+    CreatePlan(NewPlan),
+    /// Offers a settlement: the debtor pays `amount` by the policy's expiry and the rest is
+    /// forgiven.
+    OfferSettlement {
+        /// The account.
+        account: AccountId,
+        /// When offered.
+        offered_on: NaiveDate,
+        /// The settlement amount.
+        amount: Money,
+    },
+    /// The debtor accepts the settlement offered.
+    AcceptSettlement {
+        /// The account.
+        account: AccountId,
+        /// When accepted.
+        accepted_on: NaiveDate,
+    },
+    /// Disputes the debt: the named obligations (all open ones if empty) are disputed,
+    /// payments skip them and contact stops until resolved.
+    OpenDispute {
+        /// The account.
+        account: AccountId,
+        /// The obligations disputed; empty for every open one.
+        obligations: Vec<ObligationId>,
+        /// When.
+        on: NaiveDate,
+    },
+    /// Resolves the account's dispute: every disputed obligation is undisputed.
+    ResolveDispute {
+        /// The account.
+        account: AccountId,
+        /// When.
+        on: NaiveDate,
+    },
+    /// Grants hardship forbearance until a date: no fees, no contact.
+    GrantHardship {
+        /// The account.
+        account: AccountId,
+        /// When granted.
+        on: NaiveDate,
+        /// The last day of forbearance.
+        until: NaiveDate,
+    },
+    /// Ends hardship forbearance early.
+    EndHardship {
+        /// The account.
+        account: AccountId,
+        /// When.
+        on: NaiveDate,
+    },
+    /// Places the account with a collection agency.
+    Place {
+        /// The account.
+        account: AccountId,
+        /// When.
+        on: NaiveDate,
+        /// The agency.
+        agency: String,
+        /// The agency's commission on recoveries, `0.25` for 25%.
+        commission_rate: rust_decimal::Decimal,
+    },
+    /// Recalls the account from its agency.
+    Recall {
+        /// The account.
+        account: AccountId,
+        /// When.
+        on: NaiveDate,
+    },
+    /// Refers the account to legal.
+    ReferToLegal {
+        /// The account.
+        account: AccountId,
+        /// When.
+        on: NaiveDate,
+    },
+    /// Sets a sticky flag on every account of a debtor (and on the debtor).
+    SetFlag {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The flag.
+        flag: Flag,
+        /// When.
+        on: NaiveDate,
+    },
+    /// Closes an account with nothing owed.
+    Close {
+        /// The account.
+        account: AccountId,
+        /// When.
+        on: NaiveDate,
+    },
+    /// Reopens a closed revolving account.
+    Reopen {
+        /// The account.
+        account: AccountId,
+        /// When.
+        on: NaiveDate,
+    },
+    /// Acknowledges an outbox action with its outcome.
+    Acknowledge {
+        /// The action id.
+        action: u64,
+        /// What happened.
+        outcome: arrears_core::case::ContactOutcome,
+        /// When it happened.
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// Replaces the collection policy (TOML text, validated).
+    SetPolicy {
+        /// The file name used in error messages.
+        file: String,
+        /// The TOML text.
+        text: String,
+    },
+}
+
+/// One dated amount of a promise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromiseLine {
+    /// The promised date.
+    pub on: NaiveDate,
+    /// The amount.
+    pub amount: Money,
+}
+
+/// A payment plan to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPlan {
+    /// The account.
+    pub account: AccountId,
+    /// When created.
+    pub created_on: NaiveDate,
+    /// Number of installments.
+    pub installments: u32,
+    /// Their frequency.
+    pub frequency: arrears_core::plan::Frequency,
+    /// The first due date.
+    pub first_due: NaiveDate,
+    /// Annual interest rate of the plan (zero for none).
+    pub annual_rate: rust_decimal::Decimal,
+    /// The debtor's stated monthly income.
+    pub monthly_income: Money,
+    /// The debtor's stated monthly expenses.
+    pub monthly_expenses: Money,
+}
+
+/// A sticky flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flag {
+    /// The debtor asked that communication cease.
+    CeaseCommunication,
+    /// The debtor is represented by an attorney.
+    AttorneyRepresented,
+    /// A bankruptcy was filed (a stay is in force).
+    BankruptcyFiled,
+    /// The bankruptcy was discharged (the stay ends).
+    BankruptcyDischarged,
+    /// The debtor died.
+    Deceased,
 }
 
 impl Command {
@@ -188,6 +360,22 @@ impl Command {
             Command::ChargeOff { .. } => "charge_off",
             Command::Dispute { disputed: true, .. } => "dispute",
             Command::Dispute { disputed: false, .. } => "resolve_dispute",
+            Command::Promise { .. } => "promise",
+            Command::CreatePlan(_) => "create_plan",
+            Command::OfferSettlement { .. } => "offer_settlement",
+            Command::AcceptSettlement { .. } => "accept_settlement",
+            Command::OpenDispute { .. } => "open_dispute",
+            Command::ResolveDispute { .. } => "resolve_account_dispute",
+            Command::GrantHardship { .. } => "grant_hardship",
+            Command::EndHardship { .. } => "end_hardship",
+            Command::Place { .. } => "place",
+            Command::Recall { .. } => "recall",
+            Command::ReferToLegal { .. } => "refer_to_legal",
+            Command::SetFlag { .. } => "set_flag",
+            Command::Close { .. } => "close",
+            Command::Reopen { .. } => "reopen",
+            Command::Acknowledge { .. } => "acknowledge",
+            Command::SetPolicy { .. } => "set_policy",
         }
     }
 
@@ -210,13 +398,52 @@ impl Command {
             | Command::Payment { amount, .. }
             | Command::Waiver { amount, .. }
             | Command::Adjustment { amount, .. } => *amount = money(amount),
+            Command::Promise { payments, .. } => {
+                for line in payments {
+                    line.amount = money(&line.amount);
+                }
+            }
+            Command::CreatePlan(plan) => {
+                plan.monthly_income = money(&plan.monthly_income);
+                plan.monthly_expenses = money(&plan.monthly_expenses);
+                plan.annual_rate = plan.annual_rate.normalize();
+            }
+            Command::OfferSettlement { amount, .. } => *amount = money(amount),
+            Command::Place { commission_rate, .. } => {
+                *commission_rate = commission_rate.normalize()
+            }
             Command::Reversal { .. }
             | Command::AccrueInterest { .. }
             | Command::ChargeOff { .. }
-            | Command::Dispute { .. } => {}
+            | Command::Dispute { .. }
+            | Command::AcceptSettlement { .. }
+            | Command::OpenDispute { .. }
+            | Command::ResolveDispute { .. }
+            | Command::GrantHardship { .. }
+            | Command::EndHardship { .. }
+            | Command::Recall { .. }
+            | Command::ReferToLegal { .. }
+            | Command::SetFlag { .. }
+            | Command::Close { .. }
+            | Command::Reopen { .. }
+            | Command::Acknowledge { .. }
+            | Command::SetPolicy { .. } => {}
         }
         command
     }
+}
+
+/// What a collection command did to the account's case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseChanged {
+    /// The account.
+    pub account: AccountId,
+    /// The state before.
+    pub from: String,
+    /// The state after.
+    pub to: String,
+    /// Ledger events recorded along (plan installments, undisputed obligations...).
+    pub posted: Vec<Posted>,
 }
 
 /// What a command did.
@@ -230,6 +457,18 @@ pub enum Outcome {
     AccountOpened(AccountId),
     /// An event was recorded on an account's ledger.
     Posted(Posted),
+    /// A collection command changed accounts' cases.
+    Cases(Vec<CaseChanged>),
+    /// An outbox action was acknowledged.
+    Acknowledged {
+        /// The action.
+        action: u64,
+    },
+    /// The policy was replaced.
+    PolicySet {
+        /// Its name.
+        name: String,
+    },
     /// The command was refused; nothing was written.
     Rejected(Rejection),
 }
@@ -267,6 +506,36 @@ pub enum Rejection {
     /// A ledger rule refused the event.
     #[error(transparent)]
     Ledger(#[from] arrears_core::ledger::Rejection),
+    /// The collection state machine refuses the event in the account's state.
+    #[error("{event} is not accepted in state {state}: {reason}")]
+    State {
+        /// The state.
+        state: String,
+        /// The event.
+        event: String,
+        /// Why.
+        reason: String,
+    },
+    /// The policy's rules refuse the command.
+    #[error("policy {rule}: {reason}")]
+    Policy {
+        /// The rule (`promise.max_days_out`, `plan.affordability`...).
+        rule: String,
+        /// Why, with the figures.
+        reason: String,
+    },
+    /// New charges are refused while the account's stage holds credit.
+    #[error("credit hold: new charges are refused while the account is in stage {stage}")]
+    CreditHold {
+        /// The stage holding credit.
+        stage: String,
+    },
+    /// The action was already acknowledged (under another key).
+    #[error("action {action} was already acknowledged")]
+    AlreadyAcknowledged {
+        /// The action.
+        action: u64,
+    },
     /// The external reference is already used by another record of that kind.
     #[error("{kind} reference {reference:?} is already used by {existing}")]
     ExternalRefTaken {

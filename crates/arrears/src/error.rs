@@ -39,6 +39,35 @@ pub enum CommandError {
         #[source]
         source: MoneyError,
     },
+    /// The policy text does not load.
+    #[error("invalid policy")]
+    Policy(#[source] Box<arrears_core::policy::PolicyError>),
+    /// No outbox action with that id.
+    #[error("no outbox action {0}")]
+    UnknownAction(u64),
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Why a cycle stopped. Batches committed before the failure stay committed; running the
+/// cycle again for the same date resumes where it stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CycleError {
+    /// A command the cycle records failed.
+    #[error(transparent)]
+    Command(#[from] CommandError),
+    /// The policy names a scorer or strategy that is not registered.
+    #[error("the policy's arm {arm:?} names {kind} {name:?}, which is not registered")]
+    UnknownComponent {
+        /// The arm.
+        arm: String,
+        /// `scorer` or `strategy`.
+        kind: &'static str,
+        /// The name.
+        name: String,
+    },
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),

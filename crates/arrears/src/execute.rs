@@ -1,26 +1,27 @@
 //! Executing commands inside a write transaction.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
-use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
-use arrears_core::ledger::{
-    check, difference, replay, Book, EntryKind, Event, EventKind, EventRecord, JournalEntry,
-};
-use arrears_core::model::{Account, Component, Debtor, Obligation, ObligationKind, TEXT_LEN_MAX};
+use arrears_core::case::AuditKind;
+use arrears_core::ids::{AccountId, DebtorId, ObligationId};
+use arrears_core::ledger::EventKind;
+use arrears_core::model::{Account, Debtor, ObligationKind, TEXT_LEN_MAX};
 use arrears_core::money::{Currency, Money};
+use arrears_core::policy::Policy;
 use arrears_store::codec::{decode, encode};
 use arrears_store::{IdempotencyRecord, RecordKind, RefKind, Sequence, WriteTxn, KEY_LEN_MAX};
 
-use crate::command::{
-    Command, NewAccount, NewCharge, NewDebtor, Outcome, Posted, Receipt, Rejection,
-};
+use crate::collections::{self, ledger_command, Env};
+use crate::command::{Command, NewAccount, NewDebtor, Outcome, Receipt, Rejection};
 use crate::error::CommandError;
+use crate::ledger_write::NewObligation;
 
 pub(crate) fn execute(
     txn: &mut WriteTxn,
     now: DateTime<Utc>,
     key: &str,
     command: &Command,
+    policies: &PolicyCache,
 ) -> Result<Receipt, CommandError> {
     if key.is_empty() || key.len() > KEY_LEN_MAX {
         return Err(CommandError::Invalid {
@@ -42,12 +43,67 @@ pub(crate) fn execute(
         })?;
         return Ok(Receipt { outcome, replayed: true });
     }
-    let outcome = match command {
-        Command::CreateDebtor(new) => create_debtor(txn, new)?,
-        Command::OpenAccount(new) => open_account(txn, new)?,
-        Command::Charge(new) => charge(txn, now, key, new)?,
+    let policy = policies.get(txn)?;
+    let mut env = Env { txn, now, key, policy: &policy };
+    let outcome = dispatch(&mut env, command)?;
+    if !outcome.is_rejected() {
+        let account = command_account(command, &outcome);
+        let kind = AuditKind::Command { name: command.name().to_owned(), key: key.to_owned() };
+        crate::audit::append(env.txn, now, account, kind)?;
+        let record = IdempotencyRecord {
+            command: command_bytes,
+            result: encode(RecordKind::Outcome, &outcome),
+        };
+        env.txn.put_idempotency(key, &record)?;
+    }
+    Ok(Receipt { outcome, replayed: false })
+}
+
+/// The account a command concerns, for the audit log.
+fn command_account(command: &Command, outcome: &Outcome) -> Option<AccountId> {
+    match (command, outcome) {
+        (_, Outcome::AccountOpened(id)) => Some(*id),
+        (_, Outcome::Posted(posted)) => Some(posted.account),
+        (_, Outcome::Cases(cases)) if cases.len() == 1 => cases.first().map(|case| case.account),
+        _ => None,
+    }
+}
+
+fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandError> {
+    use arrears_core::collection::CollectionEvent as Event;
+    Ok(match command {
+        Command::CreateDebtor(new) => create_debtor(env.txn, new)?,
+        Command::OpenAccount(new) => open_account(env, new)?,
+        Command::Charge(new) => {
+            let account = load_account(env.txn, new.account)?;
+            let amounts_minor = [
+                minor("principal", &new.principal, account.currency)?,
+                minor("interest", &new.interest, account.currency)?,
+                minor("fee", &new.fee, account.currency)?,
+            ];
+            let obligation = NewObligation {
+                external_ref: new.external_ref.clone(),
+                kind: new.kind,
+                due_on: new.due_on,
+                amounts_minor,
+            };
+            let kind = EventKind::Charge {
+                obligation: ObligationId(0),
+                kind: new.kind,
+                due_on: new.due_on,
+                amounts_minor,
+            };
+            ledger_command(
+                env,
+                &account,
+                new.issued_on,
+                kind,
+                vec![obligation],
+                Some(Event::ChargePosted),
+            )?
+        }
         Command::Fee { account, effective_on, due_on, amount } => {
-            let account = load_account(txn, *account)?;
+            let account = load_account(env.txn, *account)?;
             let fee_minor = minor("amount", amount, account.currency)?;
             let new = NewObligation {
                 external_ref: None,
@@ -61,38 +117,59 @@ pub(crate) fn execute(
                 due_on: *due_on,
                 amounts_minor: new.amounts_minor,
             };
-            record_event(txn, now, key, &account, *effective_on, kind, Some(new))?
+            ledger_command(
+                env,
+                &account,
+                *effective_on,
+                kind,
+                vec![new],
+                Some(Event::ChargePosted),
+            )?
         }
         Command::Payment { account, effective_on, amount, directed_to } => {
-            let account = load_account(txn, *account)?;
+            let account = load_account(env.txn, *account)?;
             let amount_minor = minor("amount", amount, account.currency)?;
             let kind = EventKind::Payment { amount_minor, directed_to: *directed_to };
-            record_event(txn, now, key, &account, *effective_on, kind, None)?
+            ledger_command(
+                env,
+                &account,
+                *effective_on,
+                kind,
+                Vec::new(),
+                Some(Event::PaymentPosted),
+            )?
         }
         Command::Reversal { account, payment, effective_on, reason } => {
-            let account = load_account(txn, *account)?;
+            let account = load_account(env.txn, *account)?;
             let kind = EventKind::Reversal { payment: *payment, reason: *reason };
-            record_event(txn, now, key, &account, *effective_on, kind, None)?
+            ledger_command(
+                env,
+                &account,
+                *effective_on,
+                kind,
+                Vec::new(),
+                Some(Event::ReversalPosted),
+            )?
         }
         Command::Waiver { account, obligation, component, amount, effective_on } => {
-            let account = load_account(txn, *account)?;
+            let account = load_account(env.txn, *account)?;
             let amount_minor = minor("amount", amount, account.currency)?;
             let kind =
                 EventKind::Waiver { obligation: *obligation, component: *component, amount_minor };
-            record_event(txn, now, key, &account, *effective_on, kind, None)?
+            ledger_command(env, &account, *effective_on, kind, Vec::new(), None)?
         }
         Command::Adjustment { account, obligation, component, amount, effective_on } => {
-            let account = load_account(txn, *account)?;
+            let account = load_account(env.txn, *account)?;
             let amount_minor = minor("amount", amount, account.currency)?;
             let kind = EventKind::Adjustment {
                 obligation: *obligation,
                 component: *component,
                 amount_minor,
             };
-            record_event(txn, now, key, &account, *effective_on, kind, None)?
+            ledger_command(env, &account, *effective_on, kind, Vec::new(), None)?
         }
         Command::AccrueInterest { account, through_on, due_on } => {
-            let account = load_account(txn, *account)?;
+            let account = load_account(env.txn, *account)?;
             let kind = EventKind::AccrueInterest { obligation: ObligationId(0), due_on: *due_on };
             let new = NewObligation {
                 external_ref: None,
@@ -100,26 +177,92 @@ pub(crate) fn execute(
                 due_on: *due_on,
                 amounts_minor: [0, 0, 0],
             };
-            record_event(txn, now, key, &account, *through_on, kind, Some(new))?
+            ledger_command(env, &account, *through_on, kind, vec![new], Some(Event::ChargePosted))?
         }
         Command::ChargeOff { account, effective_on } => {
-            let account = load_account(txn, *account)?;
-            record_event(txn, now, key, &account, *effective_on, EventKind::ChargeOff, None)?
+            let account = load_account(env.txn, *account)?;
+            ledger_command(
+                env,
+                &account,
+                *effective_on,
+                EventKind::ChargeOff,
+                Vec::new(),
+                Some(Event::ChargeOff),
+            )?
         }
         Command::Dispute { account, obligation, disputed, effective_on } => {
-            let account = load_account(txn, *account)?;
+            let account = load_account(env.txn, *account)?;
             let kind = EventKind::Dispute { obligation: *obligation, disputed: *disputed };
-            record_event(txn, now, key, &account, *effective_on, kind, None)?
+            ledger_command(env, &account, *effective_on, kind, Vec::new(), None)?
         }
-    };
-    if !outcome.is_rejected() {
-        let record = IdempotencyRecord {
-            command: command_bytes,
-            result: encode(RecordKind::Outcome, &outcome),
+        Command::Promise { account, made_on, payments } => {
+            collections::promise(env, *account, *made_on, payments)?
+        }
+        Command::CreatePlan(new) => collections::create_plan(env, new)?,
+        Command::OfferSettlement { account, offered_on, amount } => {
+            collections::offer_settlement(env, *account, *offered_on, amount)?
+        }
+        Command::AcceptSettlement { account, accepted_on } => {
+            collections::accept_settlement(env, *account, *accepted_on)?
+        }
+        Command::OpenDispute { account, obligations, on } => {
+            collections::open_dispute(env, *account, obligations, *on)?
+        }
+        Command::ResolveDispute { account, on } => {
+            collections::resolve_dispute(env, *account, *on)?
+        }
+        Command::GrantHardship { account, on, until } => {
+            collections::grant_hardship(env, *account, *on, *until)?
+        }
+        Command::EndHardship { account, on } => collections::end_hardship(env, *account, *on)?,
+        Command::Place { account, on, agency, commission_rate } => {
+            collections::place(env, *account, *on, agency, *commission_rate)?
+        }
+        Command::Recall { account, on } => collections::recall(env, *account, *on)?,
+        Command::ReferToLegal { account, on } => collections::refer_to_legal(env, *account, *on)?,
+        Command::SetFlag { debtor, flag, on } => collections::set_flag(env, *debtor, *flag, *on)?,
+        Command::Close { account, on } => collections::close(env, *account, *on)?,
+        Command::Reopen { account, on } => collections::reopen(env, *account, *on)?,
+        Command::Acknowledge { action, outcome, at } => {
+            crate::cycle::acknowledge(env, *action, *outcome, *at)?
+        }
+        Command::SetPolicy { file, text } => {
+            let policy = Policy::from_toml(text, file)
+                .map_err(|error| CommandError::Policy(Box::new(error)))?;
+            env.txn.put_config(POLICY_CONFIG, text.as_bytes())?;
+            Outcome::PolicySet { name: policy.name().to_owned() }
+        }
+    })
+}
+
+/// The config key under which the policy's TOML text is stored.
+pub(crate) const POLICY_CONFIG: &str = "policy";
+
+/// The policy in force, parsed once per distinct text.
+#[derive(Debug, Default)]
+pub(crate) struct PolicyCache {
+    parsed: std::sync::Mutex<Option<(Vec<u8>, std::sync::Arc<Policy>)>>,
+}
+
+impl PolicyCache {
+    /// The policy stored in the transaction's view of the store, or the built-in default.
+    pub(crate) fn get(&self, txn: &WriteTxn) -> Result<std::sync::Arc<Policy>, CommandError> {
+        let Some(text) = txn.config(POLICY_CONFIG)? else {
+            return Ok(std::sync::Arc::new(Policy::default_policy()));
         };
-        txn.put_idempotency(key, &record)?;
+        let mut parsed = self.parsed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((cached, policy)) = parsed.as_ref() {
+            if *cached == text {
+                return Ok(policy.clone());
+            }
+        }
+        let source = String::from_utf8_lossy(&text).into_owned();
+        let policy = Policy::from_toml(&source, "stored policy")
+            .map_err(|error| CommandError::Policy(Box::new(error)))?;
+        let policy = std::sync::Arc::new(policy);
+        *parsed = Some((text, policy.clone()));
+        Ok(policy)
     }
-    Ok(Receipt { outcome, replayed: false })
 }
 
 fn load_account(txn: &WriteTxn, id: AccountId) -> Result<Account, CommandError> {
@@ -139,7 +282,7 @@ fn minor(field: &'static str, amount: &Money, currency: Currency) -> Result<i64,
     amount.to_minor().map_err(|source| CommandError::Money { field, source })
 }
 
-fn text(field: &'static str, value: &str, required: bool) -> Result<(), CommandError> {
+pub(crate) fn text(field: &'static str, value: &str, required: bool) -> Result<(), CommandError> {
     if required && value.trim().is_empty() {
         return Err(CommandError::Invalid { field, reason: "must not be empty".to_owned() });
     }
@@ -241,7 +384,8 @@ fn claim(
     Ok(())
 }
 
-fn open_account(txn: &mut WriteTxn, new: &NewAccount) -> Result<Outcome, CommandError> {
+fn open_account(env: &mut Env<'_>, new: &NewAccount) -> Result<Outcome, CommandError> {
+    let txn = &mut *env.txn;
     if txn.debtor(new.debtor)?.is_none() {
         return Err(CommandError::UnknownDebtor(new.debtor));
     }
@@ -294,142 +438,6 @@ fn open_account(txn: &mut WriteTxn, new: &NewAccount) -> Result<Outcome, Command
         terms: new.terms.clone(),
     };
     txn.put_account(&account)?;
+    txn.put_case(&crate::collections::new_case(env.policy, &account))?;
     Ok(Outcome::AccountOpened(id))
-}
-
-fn charge(
-    txn: &mut WriteTxn,
-    now: DateTime<Utc>,
-    key: &str,
-    new: &NewCharge,
-) -> Result<Outcome, CommandError> {
-    let account = load_account(txn, new.account)?;
-    let amounts_minor = [
-        minor("principal", &new.principal, account.currency)?,
-        minor("interest", &new.interest, account.currency)?,
-        minor("fee", &new.fee, account.currency)?,
-    ];
-    let obligation = NewObligation {
-        external_ref: new.external_ref.clone(),
-        kind: new.kind,
-        due_on: new.due_on,
-        amounts_minor,
-    };
-    let kind = EventKind::Charge {
-        obligation: ObligationId(0),
-        kind: new.kind,
-        due_on: new.due_on,
-        amounts_minor,
-    };
-    record_event(txn, now, key, &account, new.issued_on, kind, Some(obligation))
-}
-
-struct NewObligation {
-    external_ref: Option<String>,
-    kind: ObligationKind,
-    due_on: NaiveDate,
-    amounts_minor: [i64; 3],
-}
-
-/// Checks and records one event, then journals what it derives and any corrections that a
-/// back-dated event causes for events recorded before it.
-fn record_event(
-    txn: &mut WriteTxn,
-    now: DateTime<Utc>,
-    key: &str,
-    account: &Account,
-    effective_on: NaiveDate,
-    mut kind: EventKind,
-    new_obligation: Option<NewObligation>,
-) -> Result<Outcome, CommandError> {
-    let mut events: Vec<Event> =
-        txn.events(account.id)?.into_iter().map(|record| record.event).collect();
-    let before = replay(account, &events, None);
-    if let Err(rejection) = check(account, &events, &before.state, effective_on, &kind) {
-        return Ok(Outcome::Rejected(rejection.into()));
-    }
-    if let Some(new) = &new_obligation {
-        if let Some(rejection) = ref_taken(txn, RefKind::Obligation, new.external_ref.as_deref())? {
-            return Ok(Outcome::Rejected(rejection));
-        }
-    }
-    // Every check has passed: from here on the command writes.
-    let mut obligation_id = None;
-    if let Some(new) = &new_obligation {
-        let id = ObligationId(txn.next_id(Sequence::Obligation)?);
-        claim(txn, RefKind::Obligation, new.external_ref.as_deref(), id.0)?;
-        match &mut kind {
-            EventKind::Charge { obligation, .. } | EventKind::AccrueInterest { obligation, .. } => {
-                *obligation = id
-            }
-            _ => unreachable!("only charges and accruals create obligations"),
-        }
-        obligation_id = Some(id);
-    }
-    let seq = EventSeq(events.iter().map(|event| event.seq.0).max().unwrap_or(0) + 1);
-    events.push(Event { seq, effective_on, kind });
-    let after = replay(account, &events, None);
-    let stored = txn.derived(account.id)?;
-    let mut entry = None;
-    let mut corrections = Vec::new();
-    for (event_seq, derived) in &after.derived {
-        let journaled = stored.get(event_seq).map_or(&[][..], Vec::as_slice);
-        let postings = difference(journaled, derived);
-        if postings.is_empty() {
-            continue;
-        }
-        let id = EntryId(txn.next_id(Sequence::Entry)?);
-        let event_effective_on = events
-            .iter()
-            .find(|event| event.seq == *event_seq)
-            .map_or(effective_on, |event| event.effective_on);
-        let entry_kind = if *event_seq == seq {
-            entry = Some(id);
-            EntryKind::Original
-        } else {
-            corrections.push(id);
-            EntryKind::Correction
-        };
-        txn.append_entry(&JournalEntry {
-            id,
-            account: account.id,
-            event: *event_seq,
-            kind: entry_kind,
-            effective_on: event_effective_on,
-            recorded_at: now,
-            postings,
-        })?;
-        txn.put_derived(account.id, *event_seq, derived)?;
-    }
-    let postings = after.derived.get(&seq).cloned().unwrap_or_default();
-    let event = events.pop().unwrap_or_else(|| unreachable!("the new event was just pushed"));
-    txn.append_event(account.id, &EventRecord { event, recorded_at: now, key: key.to_owned() })?;
-    if let (Some(new), Some(id)) = (new_obligation, obligation_id) {
-        let mut original_minor = new.amounts_minor;
-        if new.kind == ObligationKind::Interest {
-            // The amount of posted interest is derived; record it as first posted.
-            original_minor[Component::Interest.index()] = -postings
-                .iter()
-                .filter(|posting| posting.book == Book::InterestIncome)
-                .map(|posting| posting.amount_minor)
-                .sum::<i64>();
-        }
-        txn.put_obligation(&Obligation {
-            id,
-            account: account.id,
-            external_ref: new.external_ref,
-            kind: new.kind,
-            issued_on: effective_on,
-            due_on: new.due_on,
-            original_minor,
-        })?;
-    }
-    Ok(Outcome::Posted(Posted {
-        account: account.id,
-        event: seq,
-        obligation: obligation_id,
-        entry,
-        postings,
-        corrections,
-    }))
 }

@@ -35,9 +35,13 @@
 //! Next: docs/ARCHITECTURE.md and docs/LEDGER.md in the repository.
 #![deny(missing_docs)]
 
+mod audit;
+mod collections;
 mod command;
+mod cycle;
 mod error;
 mod execute;
+mod ledger_write;
 mod query;
 mod verify;
 
@@ -47,8 +51,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use arrears_core::{aging, ids, ledger, model, money};
 
-pub use command::{Command, NewAccount, NewCharge, NewDebtor, Outcome, Posted, Receipt, Rejection};
-pub use error::{BatchError, CommandError, OpenError, QueryError, StorageError};
+pub use arrears_core::{case, collection, plan, policy, strategy};
+pub use command::{
+    CaseChanged, Command, Flag, NewAccount, NewCharge, NewDebtor, NewPlan, Outcome, Posted,
+    PromiseLine, Receipt, Rejection,
+};
+pub use cycle::{CycleOptions, CycleReport};
+pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};
 pub use query::{AccountView, AgingRow, ObligationView, PortfolioAging};
 pub use verify::{Problem, VerifyReport};
 
@@ -133,6 +142,8 @@ impl std::fmt::Debug for Options {
 pub struct Arrears {
     store: Store,
     clock: Box<dyn Clock>,
+    policies: execute::PolicyCache,
+    components: cycle::Components,
 }
 
 impl std::fmt::Debug for Arrears {
@@ -171,7 +182,12 @@ impl Arrears {
             cache_size_bytes: options.cache_size_bytes,
             durability: options.durability,
         };
-        Ok(Arrears { store: Store::create(path.as_ref(), store_options)?, clock: options.clock })
+        Ok(Arrears {
+            store: Store::create(path.as_ref(), store_options)?,
+            clock: options.clock,
+            policies: execute::PolicyCache::default(),
+            components: cycle::Components::default(),
+        })
     }
 
     /// [`Arrears::open`] with options.
@@ -184,7 +200,12 @@ impl Arrears {
             cache_size_bytes: options.cache_size_bytes,
             durability: options.durability,
         };
-        Ok(Arrears { store: Store::open(path.as_ref(), store_options)?, clock: options.clock })
+        Ok(Arrears {
+            store: Store::open(path.as_ref(), store_options)?,
+            clock: options.clock,
+            policies: execute::PolicyCache::default(),
+            components: cycle::Components::default(),
+        })
     }
 
     /// Executes one command under an idempotency key, in its own transaction.
@@ -215,7 +236,7 @@ impl Arrears {
             now: self.clock.now(),
             executed: 0,
             failed: None,
-            _engine: self,
+            engine: self,
         })
     }
 
@@ -348,6 +369,106 @@ impl Arrears {
         verify::verify(&self.store.read()?)
     }
 
+    /// Runs the daily cycle for `as_of`: reviews every account whose next review is due,
+    /// applies time-driven transitions and stage actions, and writes the accepted contacts
+    /// to the outbox. Committed in batches; run again after an interruption, it resumes and
+    /// writes nothing twice.
+    ///
+    /// # Errors
+    ///
+    /// [`CycleError`]; batches committed before it stay committed.
+    pub fn run_cycle(&self, as_of: NaiveDate) -> Result<CycleReport, CycleError> {
+        cycle::run(self, as_of, CycleOptions::default())
+    }
+
+    /// [`Arrears::run_cycle`] with batching options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Arrears::run_cycle`].
+    pub fn run_cycle_with(
+        &self,
+        as_of: NaiveDate,
+        options: CycleOptions,
+    ) -> Result<CycleReport, CycleError> {
+        cycle::run(self, as_of, options)
+    }
+
+    /// Registers a scorer under its name, for policy arms that name it.
+    pub fn register_scorer(&mut self, scorer: std::sync::Arc<dyn strategy::Scorer>) {
+        self.components.scorers.insert(scorer.name().to_owned(), scorer);
+    }
+
+    /// Registers a contact strategy under its name, for policy arms that name it.
+    pub fn register_strategy(&mut self, strategy: std::sync::Arc<dyn strategy::ContactStrategy>) {
+        self.components.strategies.insert(strategy.name().to_owned(), strategy);
+    }
+
+    /// The collection policy in force (the built-in default until one is set).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, or a stored policy that no longer loads.
+    pub fn policy(&self) -> Result<std::sync::Arc<policy::Policy>, CommandError> {
+        let txn = self.store.write()?;
+        self.policies.get(&txn)
+    }
+
+    /// An account's collection case.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::UnknownAccount`] or a storage failure.
+    pub fn case(&self, id: AccountId) -> Result<case::CollectionCase, QueryError> {
+        let read = self.store.read()?;
+        query::load_account(&read, id)?;
+        read.case(id)?.ok_or(QueryError::UnknownAccount(id))
+    }
+
+    /// Pending outbox actions, oldest id first, at most `limit`.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn pending_actions(&self, limit: usize) -> Result<Vec<case::Action>, QueryError> {
+        Ok(self.store.read()?.pending_actions(limit)?)
+    }
+
+    /// Every outbox action, pending or acknowledged, by id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn actions(&self) -> Result<Vec<case::Action>, QueryError> {
+        Ok(self.store.read()?.all_actions()?)
+    }
+
+    /// A debtor's contact history, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn contacts(&self, debtor: DebtorId) -> Result<Vec<case::ContactAttempt>, QueryError> {
+        Ok(self.store.read()?.contacts(debtor)?)
+    }
+
+    /// The audit log's records concerning one account (all of them for `None`), in order.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn audit_log(
+        &self,
+        account: Option<AccountId>,
+    ) -> Result<Vec<case::AuditRecord>, QueryError> {
+        let entries = self.store.read()?.audit_log()?;
+        Ok(entries
+            .into_iter()
+            .map(|entry| entry.record)
+            .filter(|record| account.is_none() || record.account == account)
+            .collect())
+    }
+
     #[doc(hidden)]
     pub fn store(&self) -> &Store {
         &self.store
@@ -361,7 +482,7 @@ pub struct Batch<'engine> {
     now: DateTime<Utc>,
     executed: usize,
     failed: Option<usize>,
-    _engine: &'engine Arrears,
+    engine: &'engine Arrears,
 }
 
 impl std::fmt::Debug for Batch<'_> {
@@ -388,7 +509,7 @@ impl Batch<'_> {
                 reason: format!("command {failed} of this batch failed; drop the batch"),
             });
         }
-        let result = execute::execute(&mut self.txn, self.now, key, command);
+        let result = execute::execute(&mut self.txn, self.now, key, command, &self.engine.policies);
         if result.is_err() {
             self.failed = Some(index);
         }

@@ -318,6 +318,49 @@ pub(crate) fn verify(read: &ReadTxn) -> Result<VerifyReport, StorageError> {
             );
         }
     }
+    // The audit chain, the review index and the outbox index.
+    if let Some(entries) = report.read("audit", read.audit_log()) {
+        for (seq, problem) in crate::audit::check_chain(&entries) {
+            report.problem("audit", format!("audit {seq}"), problem);
+        }
+    }
+    let cases = report.read("cases", read.all_cases());
+    let review_index = report.read("review_due", read.review_index());
+    if let (Some(cases), Some(index)) = (cases, review_index) {
+        let expected: BTreeSet<(i32, AccountId)> = cases
+            .iter()
+            .map(|case| (arrears_store::date_key(case.next_review_on), case.account))
+            .collect();
+        let indexed: BTreeSet<(i32, AccountId)> = index.into_iter().collect();
+        for (_, account) in expected.difference(&indexed) {
+            report.problem("index", account, "case missing from the review index");
+        }
+        for (_, account) in indexed.difference(&expected) {
+            report.problem("index", account, "review index row without a matching case");
+        }
+        for case in &cases {
+            if !account_ids.contains(&case.account) {
+                report.problem("reference", case.account, "case of an account that does not exist");
+            }
+        }
+    }
+    let actions = report.read("outbox", read.all_actions());
+    let pending = report.read("outbox_pending", read.pending_index());
+    if let (Some(actions), Some(pending)) = (actions, pending) {
+        let expected: BTreeSet<u64> = actions
+            .iter()
+            .filter(|action| matches!(action.status, arrears_core::case::ActionStatus::Pending))
+            .map(|action| action.id)
+            .collect();
+        let indexed: BTreeSet<u64> = pending.into_iter().collect();
+        for id in expected.symmetric_difference(&indexed) {
+            report.problem(
+                "index",
+                format!("action {id}"),
+                "pending-actions index disagrees with the action",
+            );
+        }
+    }
     if let Some(refs) = report.read("external_refs", read.all_external_refs()) {
         let mut seen: BTreeSet<(RefKind, u64)> = BTreeSet::new();
         for (kind, reference, id) in refs {

@@ -407,8 +407,11 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             }
             Op::ChargeOff { advance_days } => {
                 today = today + chrono::Days::new(u64::from(advance_days));
-                let accepted =
-                    !state.charged_off && model.latest_on().is_none_or(|latest| today >= latest);
+                // The state machine refuses to charge off an account that owes nothing.
+                let owes = model.state(Some(today)).total() > 0;
+                let accepted = owes
+                    && !state.charged_off
+                    && model.latest_on().is_none_or(|latest| today >= latest);
                 (
                     Command::ChargeOff { account, effective_on: today },
                     Fact::ChargeOff,

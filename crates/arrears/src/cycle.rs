@@ -1,0 +1,872 @@
+//! The daily cycle and the outbox.
+//!
+//! `run_cycle(as_of)` takes the accounts whose next review is due from the review index,
+//! groups them by debtor, and reviews them in batches, each batch one write transaction:
+//! time-driven transitions (promise kept or broken, plan installment missed or plan
+//! defaulted, settlement expired, charge-off at the policy's days past due), scoring, stage
+//! selection, stage actions (late fees, credit hold, placement, legal), the review transition,
+//! contact proposals from the arm's strategy (one request per debtor, covering all the
+//! debtor's accounts), the proposals the engine accepts into the outbox with deterministic
+//! ids, and the next review date.
+//!
+//! A reviewed account's next review is always after `as_of`, and an action's id depends only
+//! on the date, the debtor and the contact, so a cycle killed between batches and run again
+//! for the same date continues where it stopped and writes nothing twice.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Serialize;
+
+use arrears_core::case::{
+    Action, ActionStatus, AuditKind, CollectionCase, ContactAttempt, ContactOutcome,
+};
+use arrears_core::collection::{CollectionEvent, CollectionState};
+use arrears_core::ids::{AccountId, DebtorId, ObligationId};
+use arrears_core::ledger::{replay, AccountState, Event, EventKind};
+use arrears_core::model::{Account, Component, Debtor, LateFeeRule, ObligationKind};
+use arrears_core::plan::promise_status;
+use arrears_core::policy::Policy;
+use arrears_core::strategy::{
+    usable, ContactProposal, ContactRequest, ContactStep, ContactStrategy, Features, Score, Scorer,
+};
+
+use crate::collections::{self, load_case, received, step, Env};
+use crate::command::{Outcome, Rejection};
+use crate::error::{CommandError, CycleError};
+use crate::ledger_write::{load_events, NewObligation};
+use crate::Arrears;
+
+/// How the cycle batches its work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CycleOptions {
+    /// Accounts per write transaction (whole debtors are never split across batches).
+    pub batch_accounts_max: usize,
+    /// Stop after this many batches (to resume later, or to test a cycle killed half-way).
+    pub batches_max: Option<usize>,
+}
+
+impl Default for CycleOptions {
+    fn default() -> CycleOptions {
+        CycleOptions { batch_accounts_max: 1_000, batches_max: None }
+    }
+}
+
+/// What a cycle did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CycleReport {
+    /// Batches committed.
+    pub batches: u64,
+    /// Accounts reviewed.
+    pub reviewed: u64,
+    /// State transitions.
+    pub transitions: u64,
+    /// Late fees assessed.
+    pub fees_assessed: u64,
+    /// Accounts charged off.
+    pub charged_off: u64,
+    /// Actions written to the outbox.
+    pub actions: u64,
+    /// Proposals the engine refused (address not the debtor's, no consent, wrong time...).
+    pub proposals_refused: u64,
+    /// True if and only if every due account was reviewed.
+    pub complete: bool,
+}
+
+/// Scorers and strategies by name.
+pub(crate) struct Components {
+    pub(crate) scorers: BTreeMap<String, Arc<dyn Scorer>>,
+    pub(crate) strategies: BTreeMap<String, Arc<dyn ContactStrategy>>,
+}
+
+impl Default for Components {
+    fn default() -> Components {
+        let mut scorers: BTreeMap<String, Arc<dyn Scorer>> = BTreeMap::new();
+        scorers.insert("rules".to_owned(), Arc::new(arrears_core::strategy::RulesScorer));
+        let mut strategies: BTreeMap<String, Arc<dyn ContactStrategy>> = BTreeMap::new();
+        strategies.insert(
+            "ladder".to_owned(),
+            Arc::new(arrears_core::strategy::ChannelLadder::default()),
+        );
+        Components { scorers, strategies }
+    }
+}
+
+pub(crate) fn run(
+    engine: &Arrears,
+    as_of: NaiveDate,
+    options: CycleOptions,
+) -> Result<CycleReport, CycleError> {
+    assert!(0 < options.batch_accounts_max, "a batch holds at least one account");
+    let groups = {
+        let read = engine.store.read()?;
+        let mut groups: BTreeMap<DebtorId, Vec<AccountId>> = BTreeMap::new();
+        for account in read.due_for_review(as_of, usize::MAX)? {
+            let debtor = read
+                .account(account)?
+                .ok_or(arrears_store::StorageError::Dangling {
+                    table: "accounts",
+                    key: account.0.to_string(),
+                })?
+                .debtor;
+            groups.entry(debtor).or_default().push(account);
+        }
+        groups
+    };
+    let mut report = CycleReport::default();
+    let mut batch: Vec<(DebtorId, Vec<AccountId>)> = Vec::new();
+    let mut batch_accounts = 0;
+    let mut groups = groups.into_iter().peekable();
+    while let Some(group) = groups.next() {
+        batch_accounts += group.1.len();
+        batch.push(group);
+        if batch_accounts >= options.batch_accounts_max || groups.peek().is_none() {
+            if options.batches_max.is_some_and(|max| report.batches as usize >= max) {
+                return Ok(report);
+            }
+            run_batch(engine, as_of, &batch, &mut report)?;
+            report.batches += 1;
+            batch.clear();
+            batch_accounts = 0;
+        }
+    }
+    report.complete = true;
+    Ok(report)
+}
+
+/// One account under review within a batch.
+struct Review {
+    account: Account,
+    debtor: Debtor,
+    case: CollectionCase,
+    features: Features,
+    score: Option<Score>,
+    steps: Vec<(u32, ContactStep)>,
+}
+
+fn run_batch(
+    engine: &Arrears,
+    as_of: NaiveDate,
+    groups: &[(DebtorId, Vec<AccountId>)],
+    report: &mut CycleReport,
+) -> Result<(), CycleError> {
+    let mut txn = engine.store.write()?;
+    let now = engine.clock.now();
+    let policy = engine.policies.get(&txn)?;
+    let key = format!("cycle:{as_of}");
+    let mut env = Env { txn: &mut txn, now, key: &key, policy: &policy };
+    let mut reviewed = 0;
+    let mut actions = 0;
+    let mut by_debtor: Vec<Vec<Review>> = Vec::new();
+    for (_, accounts) in groups {
+        let mut reviews = Vec::new();
+        for account in accounts {
+            reviews.push(review_time(&mut env, *account, as_of, report)?);
+            reviewed += 1;
+        }
+        by_debtor.push(reviews);
+    }
+    score(engine, &policy, by_debtor.iter_mut().flatten())?;
+    for reviews in &mut by_debtor {
+        for review in reviews.iter_mut() {
+            review_stage(&mut env, review, as_of, report)?;
+        }
+    }
+    for reviews in &mut by_debtor {
+        actions += contact(engine, &mut env, reviews, as_of, report)?;
+        for review in reviews.iter_mut() {
+            review.case.last_review_on = Some(as_of);
+            review.case.decided_on = review.case.decided_on.max(as_of);
+            review.case.next_review_on = next_review(&policy, review, as_of, env.txn)?;
+            env.txn.put_case(&review.case)?;
+        }
+    }
+    crate::audit::append(env.txn, now, None, AuditKind::Cycle { as_of, reviewed, actions })?;
+    report.reviewed += reviewed;
+    report.actions += actions;
+    txn.commit()?;
+    Ok(())
+}
+
+fn state_as_of(
+    txn: &arrears_store::WriteTxn,
+    account: &Account,
+    as_of: NaiveDate,
+) -> Result<(Vec<Event>, AccountState), CommandError> {
+    let events = load_events(txn, account)?;
+    let state = replay(account, &events, Some(as_of)).state;
+    Ok((events, state))
+}
+
+/// Records a ledger event from the cycle, with the case written before and read back after
+/// (the ledger command updates the case itself).
+fn cycle_ledger(
+    env: &mut Env<'_>,
+    review: &mut Review,
+    on: NaiveDate,
+    kind: EventKind,
+    new_obligations: Vec<NewObligation>,
+    event: CollectionEvent,
+) -> Result<bool, CommandError> {
+    env.txn.put_case(&review.case)?;
+    let key = format!("{}:{}:{}", env.key, review.account.id, kind.name());
+    let mut inner = Env { txn: &mut *env.txn, now: env.now, key: &key, policy: env.policy };
+    let outcome = collections::ledger_command(
+        &mut inner,
+        &review.account,
+        on,
+        kind,
+        new_obligations,
+        Some(event),
+    )?;
+    review.case = load_case(env.txn, env.policy, &review.account)?;
+    Ok(!outcome.is_rejected())
+}
+
+/// Time-driven transitions and the features for scoring.
+fn review_time(
+    env: &mut Env<'_>,
+    account_id: AccountId,
+    as_of: NaiveDate,
+    report: &mut CycleReport,
+) -> Result<Review, CommandError> {
+    let account = env.txn.account(account_id)?.ok_or(CommandError::UnknownAccount(account_id))?;
+    let debtor =
+        env.txn.debtor(account.debtor)?.ok_or(CommandError::UnknownDebtor(account.debtor))?;
+    let case = load_case(env.txn, env.policy, &account)?;
+    let mut review = Review {
+        features: empty_features(&account),
+        account,
+        debtor,
+        case,
+        score: None,
+        steps: Vec::new(),
+    };
+    let (events, state) = state_as_of(env.txn, &review.account, as_of)?;
+    // Promise kept or broken.
+    if let Some(promise) = review.case.promise.clone() {
+        let paid = received(&events, &state);
+        match promise_status(&promise.payments, &paid, promise.made_on, promise.grace_days, as_of) {
+            Some(true) => {
+                report.transitions += u64::from(transit(
+                    env,
+                    &mut review,
+                    &state,
+                    CollectionEvent::PromiseKept,
+                    as_of,
+                )?);
+                review.case.promise = None;
+                review.case.kept_promises += 1;
+            }
+            Some(false) => {
+                report.transitions += u64::from(transit(
+                    env,
+                    &mut review,
+                    &state,
+                    CollectionEvent::PromiseBroken,
+                    as_of,
+                )?);
+                review.case.promise = None;
+                review.case.broken_promises += 1;
+            }
+            None => {}
+        }
+    }
+    // Plan installments missed, plan defaulted or completed.
+    if let Some(mut plan) = review.case.plan.clone() {
+        let missed = plan
+            .installments
+            .iter()
+            .filter_map(|id| state.obligations.get(id))
+            .filter(|obligation| {
+                obligation.total_minor() > 0
+                    && obligation.due_on + chrono::Days::new(u64::from(plan.grace_days)) < as_of
+            })
+            .count() as u32;
+        let paid_off = plan
+            .installments
+            .iter()
+            .all(|id| state.obligations.get(id).is_none_or(|o| o.total_minor() == 0));
+        if paid_off {
+            report.transitions += u64::from(transit(
+                env,
+                &mut review,
+                &state,
+                CollectionEvent::PlanCompleted,
+                as_of,
+            )?);
+            review.case.plan = None;
+        } else if missed > plan.missed {
+            for _ in plan.missed..missed {
+                report.transitions += u64::from(transit(
+                    env,
+                    &mut review,
+                    &state,
+                    CollectionEvent::InstallmentMissed,
+                    as_of,
+                )?);
+            }
+            plan.missed = missed;
+            if missed >= plan.default_after_missed {
+                report.transitions += u64::from(transit(
+                    env,
+                    &mut review,
+                    &state,
+                    CollectionEvent::PlanDefaulted,
+                    as_of,
+                )?);
+                review.case.plan = None;
+            } else {
+                review.case.plan = Some(plan);
+            }
+        }
+    }
+    // Settlement offers that ran out.
+    if review.case.settlement.as_ref().is_some_and(|settlement| settlement.expires_on < as_of) {
+        review.case.settlement = None;
+    }
+    // Charge-off at the policy's days past due.
+    let threshold = i64::from(env.policy.charge_off().dpd_for(review.account.product));
+    let due_for_charge_off =
+        state.charged_off_on.is_none() && state.days_past_due(as_of) >= threshold;
+    if due_for_charge_off
+        && cycle_ledger(
+            env,
+            &mut review,
+            as_of,
+            EventKind::ChargeOff,
+            Vec::new(),
+            CollectionEvent::ChargeOff,
+        )?
+    {
+        report.charged_off += 1;
+        report.transitions += 1;
+    }
+    let (events, state) = state_as_of(env.txn, &review.account, as_of)?;
+    review.features = features(env.txn, &review.account, &review.case, &events, &state, as_of)?;
+    Ok(review)
+}
+
+fn transit(
+    env: &mut Env<'_>,
+    review: &mut Review,
+    state: &AccountState,
+    event: CollectionEvent,
+    as_of: NaiveDate,
+) -> Result<bool, CommandError> {
+    step(env, &review.account, &review.debtor, &mut review.case, state, event, as_of)
+}
+
+fn empty_features(account: &Account) -> Features {
+    Features {
+        account: account.id,
+        debtor: account.debtor,
+        product: account.product,
+        days_past_due: 0,
+        total_outstanding_minor: 0,
+        past_due_minor: 0,
+        credit_limit_minor: account.credit_limit_minor,
+        months_on_book: 0,
+        payments_90d: 0,
+        paid_90d_minor: 0,
+        reversals_90d: 0,
+        broken_promises: 0,
+        kept_promises: 0,
+        attempts_30d: 0,
+        right_party_contacts_30d: 0,
+    }
+}
+
+/// The features of an account on `as_of`, from its ledger, case and contact history.
+pub(crate) fn features(
+    txn: &arrears_store::WriteTxn,
+    account: &Account,
+    case: &CollectionCase,
+    events: &[Event],
+    state: &AccountState,
+    as_of: NaiveDate,
+) -> Result<Features, CommandError> {
+    let since_90 = as_of - chrono::Days::new(90);
+    let since_30 = as_of - chrono::Days::new(30);
+    let paid: Vec<(NaiveDate, i64)> = received(events, state)
+        .into_iter()
+        .filter(|(on, _)| *on > since_90 && *on <= as_of)
+        .collect();
+    let reversals_90d = events
+        .iter()
+        .filter(|event| matches!(event.kind, EventKind::Reversal { .. }))
+        .filter(|event| event.effective_on > since_90 && event.effective_on <= as_of)
+        .count() as u32;
+    let contacts = txn.contacts(account.debtor)?;
+    let recent: Vec<&ContactAttempt> = contacts
+        .iter()
+        .filter(|attempt| attempt.accounts.contains(&account.id))
+        .filter(|attempt| attempt.at.date_naive() > since_30 && attempt.at.date_naive() <= as_of)
+        .collect();
+    let months_on_book = i64::from(as_of.year() - account.opened_on.year()) * 12
+        + i64::from(as_of.month())
+        - i64::from(account.opened_on.month());
+    Ok(Features {
+        account: account.id,
+        debtor: account.debtor,
+        product: account.product,
+        days_past_due: state.days_past_due(as_of),
+        total_outstanding_minor: state.total_outstanding_minor(),
+        past_due_minor: state.past_due_minor(as_of),
+        credit_limit_minor: account.credit_limit_minor,
+        months_on_book: months_on_book.max(0),
+        payments_90d: paid.len() as u32,
+        paid_90d_minor: paid.iter().map(|(_, amount)| amount).sum(),
+        reversals_90d,
+        broken_promises: case.broken_promises,
+        kept_promises: case.kept_promises,
+        attempts_30d: recent.len() as u32,
+        right_party_contacts_30d: recent
+            .iter()
+            .filter(|attempt| attempt.outcome.is_right_party())
+            .count() as u32,
+    })
+}
+
+/// Scores every review with its arm's scorer, one batch call per arm.
+fn score<'r>(
+    engine: &Arrears,
+    policy: &Policy,
+    reviews: impl Iterator<Item = &'r mut Review>,
+) -> Result<(), CycleError> {
+    let mut by_arm: BTreeMap<String, Vec<&mut Review>> = BTreeMap::new();
+    for review in reviews {
+        by_arm.entry(review.case.arm.clone()).or_default().push(review);
+    }
+    for (arm_name, reviews) in by_arm {
+        let scorer_name = policy
+            .arms()
+            .iter()
+            .find(|arm| arm.name == arm_name)
+            .and_then(|arm| arm.scorer.clone())
+            .unwrap_or_else(|| "rules".to_owned());
+        let scorer = engine.components.scorers.get(&scorer_name).ok_or_else(|| {
+            CycleError::UnknownComponent {
+                arm: arm_name.clone(),
+                kind: "scorer",
+                name: scorer_name.clone(),
+            }
+        })?;
+        let inputs: Vec<Features> = reviews.iter().map(|review| review.features.clone()).collect();
+        // A scorer that fails or answers badly leaves the batch unscored: stages that need a
+        // score band do not match, and nothing is guessed.
+        let Ok(scores) = scorer.score_batch(&inputs) else { continue };
+        if scores.len() != inputs.len() {
+            continue;
+        }
+        for (review, score) in reviews.into_iter().zip(scores) {
+            let valid = score.points.is_finite()
+                && (arrears_core::strategy::SCORE_MIN..=arrears_core::strategy::SCORE_MAX)
+                    .contains(&score.points)
+                && score.reasons.len() <= arrears_core::strategy::REASONS_MAX;
+            review.score = valid.then_some(score);
+        }
+    }
+    Ok(())
+}
+
+/// Stage selection, stage actions, the review transition and the contact steps due.
+fn review_stage(
+    env: &mut Env<'_>,
+    review: &mut Review,
+    as_of: NaiveDate,
+    report: &mut CycleReport,
+) -> Result<(), CommandError> {
+    let (_, state) = state_as_of(env.txn, &review.account, as_of)?;
+    let band = review.score.as_ref().map(|score| score.band.clone());
+    let selected = collections::select_stage(
+        env.policy,
+        &review.account,
+        &review.debtor,
+        &state,
+        as_of,
+        band.as_deref(),
+    )
+    .map(|(_, stage)| stage.clone());
+    let open = review.case.state.is_open() && state.charged_off_on.is_none()
+        || matches!(review.case.state, CollectionState::ChargedOff);
+    match (&selected, open) {
+        (Some(stage), true) => {
+            if review.case.stage.as_deref() != Some(stage.name.as_str()) {
+                review.case.stage = Some(stage.name.clone());
+                review.case.stage_entered_on = Some(as_of);
+                review.case.steps_issued.clear();
+            }
+            review.case.credit_hold = stage.actions.credit_hold;
+        }
+        _ => {
+            review.case.stage = None;
+            review.case.stage_entered_on = None;
+            review.case.steps_issued.clear();
+            review.case.credit_hold = false;
+        }
+    }
+    let days_in_stage =
+        review.case.stage_entered_on.map_or(0, |entered| (as_of - entered).num_days());
+    if let Some(stage) = &selected {
+        let protected = matches!(
+            review.case.state,
+            CollectionState::Hardship { .. } | CollectionState::Disputed
+        );
+        if stage.actions.late_fee && !protected && state.charged_off_on.is_none() {
+            report.fees_assessed += assess_late_fees(env, review, &state, as_of)?;
+        }
+        if stage.actions.charge_off
+            && state.charged_off_on.is_none()
+            && cycle_ledger(
+                env,
+                review,
+                as_of,
+                EventKind::ChargeOff,
+                Vec::new(),
+                CollectionEvent::ChargeOff,
+            )?
+        {
+            report.charged_off += 1;
+            report.transitions += 1;
+        }
+        let (_, state) = state_as_of(env.txn, &review.account, as_of)?;
+        if let Some(placement) = &stage.actions.placement {
+            if days_in_stage >= i64::from(placement.after_days) && review.case.placement.is_none() {
+                let event = CollectionEvent::Placed { agency: placement.agency.clone() };
+                if transit(env, review, &state, event, as_of)? {
+                    report.transitions += 1;
+                    review.case.placement = Some(arrears_core::case::Placement {
+                        agency: placement.agency.clone(),
+                        placed_on: as_of,
+                        commission_rate: rust_decimal::Decimal::ZERO,
+                    });
+                }
+            }
+        }
+        if let Some(after_days) = stage.actions.legal_after_days {
+            if days_in_stage >= i64::from(after_days)
+                && !matches!(review.case.state, CollectionState::Legal)
+            {
+                report.transitions +=
+                    u64::from(transit(env, review, &state, CollectionEvent::LegalReferral, as_of)?);
+            }
+        }
+    }
+    let (_, state) = state_as_of(env.txn, &review.account, as_of)?;
+    let before = review.case.state.clone();
+    transit(env, review, &state, CollectionEvent::Review, as_of)?;
+    if review.case.state != before {
+        report.transitions += 1;
+    }
+    // Contact: only where collection is active and no flag forbids it. The compliance
+    // guardrails check every proposal again before it reaches the outbox.
+    let flags = review.case.flags;
+    let contactable = matches!(
+        review.case.state,
+        CollectionState::Current | CollectionState::Delinquent { .. } | CollectionState::ChargedOff
+    ) && !flags.cease_communication
+        && !flags.attorney_represented
+        && !flags.bankruptcy_stay
+        && !flags.deceased;
+    review.steps.clear();
+    if let (Some(stage), true) = (&selected, contactable) {
+        for (index, contact) in stage.actions.contact.iter().enumerate() {
+            let index = index as u32;
+            if i64::from(contact.after_days) <= days_in_stage
+                && !review.case.steps_issued.contains(&index)
+            {
+                review.steps.push((
+                    index,
+                    ContactStep { channel: contact.channel, template: contact.template.clone() },
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn assess_late_fees(
+    env: &mut Env<'_>,
+    review: &mut Review,
+    state: &AccountState,
+    as_of: NaiveDate,
+) -> Result<u64, CommandError> {
+    if review.account.terms.late_fee == LateFeeRule::None {
+        return Ok(0);
+    }
+    let grace = chrono::Days::new(u64::from(review.account.terms.grace_days));
+    let mut late: Vec<(ObligationId, i64)> = Vec::new();
+    for (id, obligation) in &state.obligations {
+        let Some(record) = env.txn.obligation(*id)? else { continue };
+        let principal_bearing =
+            !matches!(record.kind, ObligationKind::Fee | ObligationKind::Interest);
+        let outstanding = obligation.outstanding_minor[Component::Principal.index()]
+            + obligation.outstanding_minor[Component::Interest.index()];
+        if principal_bearing
+            && !obligation.disputed
+            && outstanding > 0
+            && obligation.due_on + grace < as_of
+            && !review.case.late_fees_assessed.contains(id)
+        {
+            late.push((*id, outstanding));
+        }
+    }
+    let mut assessed = 0;
+    for (obligation, outstanding) in late {
+        let fee_minor =
+            review.account.terms.late_fee.fee_minor(outstanding, review.account.currency);
+        review.case.late_fees_assessed.push(obligation);
+        if fee_minor <= 0 {
+            continue;
+        }
+        let new = NewObligation {
+            external_ref: None,
+            kind: ObligationKind::Fee,
+            due_on: as_of,
+            amounts_minor: [0, 0, fee_minor],
+        };
+        let kind = EventKind::Charge {
+            obligation: ObligationId(0),
+            kind: ObligationKind::Fee,
+            due_on: as_of,
+            amounts_minor: new.amounts_minor,
+        };
+        let assessed_for = review.case.late_fees_assessed.clone();
+        if cycle_ledger(env, review, as_of, kind, vec![new], CollectionEvent::ChargePosted)? {
+            assessed += 1;
+        }
+        review.case.late_fees_assessed = assessed_for;
+    }
+    Ok(assessed)
+}
+
+/// Stable id of an action: FNV-1a 64 over the date, the debtor and the contact.
+pub(crate) fn action_id(as_of: NaiveDate, debtor: DebtorId, proposal: &ContactProposal) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        // A separator, so that ("ab", "c") and ("a", "bc") differ.
+        hash ^= 0xff;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    feed(&arrears_store::date_key(as_of).to_le_bytes());
+    feed(&debtor.0.to_le_bytes());
+    feed(format!("{:?}", proposal.channel).as_bytes());
+    feed(proposal.address.as_bytes());
+    feed(proposal.template.as_bytes());
+    // Zero is kept free as "no action".
+    hash.max(1)
+}
+
+/// Asks the strategy for one debtor's contacts and writes the accepted ones to the outbox.
+fn contact(
+    engine: &Arrears,
+    env: &mut Env<'_>,
+    reviews: &mut [Review],
+    as_of: NaiveDate,
+    report: &mut CycleReport,
+) -> Result<u64, CycleError> {
+    let with_steps: Vec<usize> =
+        (0..reviews.len()).filter(|index| !reviews[*index].steps.is_empty()).collect();
+    let Some(first) = with_steps.first() else { return Ok(0) };
+    let debtor = reviews[*first].debtor.clone();
+    let mut ordered = with_steps.clone();
+    ordered.sort_by_key(|index| std::cmp::Reverse(reviews[*index].features.days_past_due));
+    let mut steps: Vec<ContactStep> = Vec::new();
+    for index in &ordered {
+        for (_, step) in &reviews[*index].steps {
+            if !steps.contains(step) {
+                steps.push(step.clone());
+            }
+        }
+    }
+    let accounts: Vec<AccountId> =
+        with_steps.iter().map(|index| reviews[*index].account.id).collect();
+    let score = with_steps
+        .iter()
+        .filter_map(|index| reviews[*index].score.clone())
+        .min_by(|a, b| a.points.total_cmp(&b.points));
+    let request = ContactRequest {
+        debtor: debtor.id,
+        accounts: accounts.clone(),
+        as_of,
+        steps: steps.clone(),
+        contact_points: debtor.contact_points.clone(),
+        time_zones: debtor.time_zones.clone(),
+        score,
+    };
+    let arm_name = reviews[*first].case.arm.clone();
+    let strategy_name = env
+        .policy
+        .arms()
+        .iter()
+        .find(|arm| arm.name == arm_name)
+        .and_then(|arm| arm.strategy.clone())
+        .unwrap_or_else(|| "ladder".to_owned());
+    let strategy = engine.components.strategies.get(&strategy_name).ok_or_else(|| {
+        CycleError::UnknownComponent {
+            arm: arm_name.clone(),
+            kind: "strategy",
+            name: strategy_name.clone(),
+        }
+    })?;
+    let Ok(proposals) = strategy.propose_batch(std::slice::from_ref(&request)) else {
+        return Ok(0);
+    };
+    let mut written = 0;
+    let mut channels_used: BTreeSet<String> = BTreeSet::new();
+    for proposal in proposals {
+        if !acceptable(&request, &proposal, as_of)
+            || !channels_used.insert(format!("{:?}", proposal.channel))
+        {
+            report.proposals_refused += 1;
+            continue;
+        }
+        let id = action_id(as_of, debtor.id, &proposal);
+        if env.txn.action(id)?.is_none() {
+            env.txn.put_action(&Action {
+                id,
+                debtor: debtor.id,
+                accounts: proposal.accounts.clone(),
+                channel: proposal.channel,
+                address: proposal.address.clone(),
+                template: proposal.template.clone(),
+                scheduled_at: proposal.at,
+                created_for: as_of,
+                status: ActionStatus::Pending,
+            })?;
+            written += 1;
+        }
+        for review in reviews.iter_mut() {
+            if !proposal.accounts.contains(&review.account.id) {
+                continue;
+            }
+            for (index, step) in &review.steps {
+                if step.channel == proposal.channel && step.template == proposal.template {
+                    review.case.steps_issued.push(*index);
+                }
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// The engine disposes: a proposal must name the request's debtor and some of its accounts,
+/// a step the stages asked for, one of the debtor's usable addresses for that channel, and an
+/// instant within a day of the review date.
+fn acceptable(request: &ContactRequest, proposal: &ContactProposal, as_of: NaiveDate) -> bool {
+    let window_start =
+        as_of.and_hms_opt(0, 0, 0).map(|t| t.and_utc() - chrono::Duration::hours(14));
+    let window_end = as_of.and_hms_opt(0, 0, 0).map(|t| t.and_utc() + chrono::Duration::hours(38));
+    proposal.debtor == request.debtor
+        && !proposal.accounts.is_empty()
+        && proposal.accounts.iter().all(|account| request.accounts.contains(account))
+        && request
+            .steps
+            .iter()
+            .any(|step| step.channel == proposal.channel && step.template == proposal.template)
+        && request
+            .contact_points
+            .iter()
+            .any(|point| point.address == proposal.address && usable(point, proposal.channel))
+        && window_start.is_some_and(|start| proposal.at >= start)
+        && window_end.is_some_and(|end| proposal.at < end)
+}
+
+/// The next review: the state's cadence, or sooner when something falls due (a courtesy
+/// reminder before a due date, the first day past due, a promise or installment deadline,
+/// the end of hardship).
+fn next_review(
+    policy: &Policy,
+    review: &Review,
+    as_of: NaiveDate,
+    txn: &arrears_store::WriteTxn,
+) -> Result<NaiveDate, CommandError> {
+    let cadence = &policy.review().cadence_days;
+    let days = match &review.case.state {
+        CollectionState::Current
+        | CollectionState::Paid
+        | CollectionState::Settled
+        | CollectionState::Closed => cadence.current,
+        CollectionState::Delinquent { .. } => cadence.delinquent,
+        CollectionState::Promised => cadence.promised,
+        CollectionState::InPlan => cadence.in_plan,
+        CollectionState::Disputed => cadence.disputed,
+        CollectionState::Hardship { .. } => cadence.hardship,
+        CollectionState::Placed { .. } => cadence.placed,
+        CollectionState::Legal => cadence.legal,
+        CollectionState::ChargedOff => cadence.charged_off,
+    };
+    let mut next = as_of + chrono::Days::new(u64::from(days.max(1)));
+    let tomorrow = as_of + chrono::Days::new(1);
+    let mut consider = |date: NaiveDate| {
+        if date > as_of && date < next {
+            next = date.max(tomorrow);
+        }
+    };
+    let (_, state) = state_as_of(txn, &review.account, as_of)?;
+    let earliest_reminder =
+        policy.stages().iter().map(|stage| stage.conditions.min_dpd).min().unwrap_or(1).min(1);
+    for obligation in state.obligations.values().filter(|obligation| obligation.total_minor() > 0) {
+        consider(obligation.due_on + chrono::Days::new(1));
+        if earliest_reminder < 0 {
+            consider(obligation.due_on - chrono::Days::new(earliest_reminder.unsigned_abs()));
+        }
+    }
+    if let Some(promise) = &review.case.promise {
+        for payment in &promise.payments {
+            consider(payment.on + chrono::Days::new(u64::from(promise.grace_days) + 1));
+        }
+    }
+    if let CollectionState::Hardship { until } = review.case.state {
+        consider(until + chrono::Days::new(1));
+    }
+    if let Some(stage) = review.case.stage.as_deref().and_then(|name| policy.stage(name)) {
+        let entered = review.case.stage_entered_on.unwrap_or(as_of);
+        for step in &stage.actions.contact {
+            consider(entered + chrono::Days::new(u64::from(step.after_days)));
+        }
+    }
+    Ok(next)
+}
+
+/// Acknowledges an outbox action: records the contact in the debtor's history, and a raised
+/// dispute disputes the accounts it was about.
+pub(crate) fn acknowledge(
+    env: &mut Env<'_>,
+    action_id: u64,
+    outcome: ContactOutcome,
+    at: DateTime<Utc>,
+) -> Result<Outcome, CommandError> {
+    let mut action = env.txn.action(action_id)?.ok_or(CommandError::UnknownAction(action_id))?;
+    if matches!(action.status, ActionStatus::Acknowledged { .. }) {
+        return Ok(Outcome::Rejected(Rejection::AlreadyAcknowledged { action: action_id }));
+    }
+    action.status = ActionStatus::Acknowledged { outcome, at };
+    env.txn.put_action(&action)?;
+    env.txn.append_contact(
+        action.debtor,
+        &ContactAttempt {
+            accounts: action.accounts.clone(),
+            channel: action.channel,
+            address: action.address.clone(),
+            at,
+            inbound: false,
+            outcome,
+            action: Some(action_id),
+        },
+    )?;
+    if outcome == ContactOutcome::DisputeRaised {
+        for account in &action.accounts {
+            // A refusal (already disputed, nothing owed) writes nothing and is not an error:
+            // the acknowledgement itself stands.
+            collections::open_dispute(env, *account, &[], at.date_naive())?;
+        }
+    }
+    Ok(Outcome::Acknowledged { action: action_id })
+}
