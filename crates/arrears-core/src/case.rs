@@ -10,6 +10,9 @@ use crate::ids::{AccountId, ObligationId};
 use crate::model::ContactChannel;
 use crate::plan::{Frequency, PromisedPayment};
 
+/// Days a broken promise stays a signal for stage selection.
+pub const BROKEN_PROMISE_SIGNAL_DAYS: i64 = 60;
+
 /// An account's collection case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CollectionCase {
@@ -45,12 +48,29 @@ pub struct CollectionCase {
     pub credit_hold: bool,
     /// Promises broken, ever.
     pub broken_promises: u32,
+    /// When the last promise was broken (the `broken_promise` signal lasts
+    /// [`BROKEN_PROMISE_SIGNAL_DAYS`] days).
+    pub promise_broken_on: Option<NaiveDate>,
     /// Promises kept, ever.
     pub kept_promises: u32,
     /// Contact steps of the current stage already issued, by step index.
     pub steps_issued: Vec<u32>,
     /// Obligations a late fee was already assessed for (one fee per obligation).
     pub late_fees_assessed: Vec<ObligationId>,
+}
+
+impl CollectionCase {
+    /// The signals present on `as_of` that the case knows of.
+    pub fn signals(&self, as_of: NaiveDate) -> Vec<crate::policy::Signal> {
+        let mut signals = Vec::new();
+        if self
+            .promise_broken_on
+            .is_some_and(|broken| (as_of - broken).num_days() < BROKEN_PROMISE_SIGNAL_DAYS)
+        {
+            signals.push(crate::policy::Signal::BrokenPromise);
+        }
+        signals
+    }
 }
 
 /// An open promise to pay.

@@ -64,7 +64,8 @@ pub struct Features {
 pub struct Score {
     /// From [`SCORE_MIN`] to [`SCORE_MAX`]; higher is better (more likely to pay).
     pub points: f64,
-    /// A band name for policy stages (`A` best to `E`).
+    /// A band name for policy stages: the built-in scorer's are `low_risk`, `medium_risk`,
+    /// `elevated_risk`, `high_risk` and `very_high_risk`.
     pub band: String,
     /// Up to [`REASONS_MAX`] reason codes, the strongest first.
     pub reasons: Vec<String>,
@@ -188,11 +189,11 @@ impl RulesScorer {
             factors.iter().copied().filter(|(_, points)| *points < 0.0).collect();
         lowering.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)));
         let band = match points {
-            p if p >= 700.0 => "A",
-            p if p >= 600.0 => "B",
-            p if p >= 500.0 => "C",
-            p if p >= 400.0 => "D",
-            _ => "E",
+            p if p >= 700.0 => "low_risk",
+            p if p >= 600.0 => "medium_risk",
+            p if p >= 500.0 => "elevated_risk",
+            p if p >= 400.0 => "high_risk",
+            _ => "very_high_risk",
         };
         Score {
             points,
@@ -218,16 +219,26 @@ impl Scorer for RulesScorer {
 
 /// The built-in contact strategy: for each request, the first step whose channel has a usable
 /// address (consented where the channel needs consent, not opted out), at a fixed local hour in
-/// the debtor's first time zone.
+/// the debtor's first time zone. Two are registered: `ladder` (10:00) and `ladder_evening`
+/// (18:00), so that champion and challenger arms can differ with no plugin.
 #[derive(Debug, Clone, Copy)]
 pub struct ChannelLadder {
+    /// The name policies use for it.
+    pub name: &'static str,
     /// The local hour of day (0 to 23) at which contacts are proposed.
     pub local_hour: u32,
 }
 
 impl Default for ChannelLadder {
     fn default() -> ChannelLadder {
-        ChannelLadder { local_hour: 10 }
+        ChannelLadder { name: "ladder", local_hour: 10 }
+    }
+}
+
+impl ChannelLadder {
+    /// The evening variant: 18:00 local time.
+    pub fn evening() -> ChannelLadder {
+        ChannelLadder { name: "ladder_evening", local_hour: 18 }
     }
 }
 
@@ -255,7 +266,7 @@ pub fn local_instant(day: NaiveDate, local_hour: u32, zone: &str) -> Option<Date
 
 impl ContactStrategy for ChannelLadder {
     fn name(&self) -> &str {
-        "ladder"
+        self.name
     }
 
     fn propose_batch(

@@ -54,6 +54,7 @@ pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
         placement: None,
         credit_hold: false,
         broken_promises: 0,
+        promise_broken_on: None,
         kept_promises: 0,
         steps_issued: Vec::new(),
         late_fees_assessed: Vec::new(),
@@ -103,6 +104,7 @@ pub(crate) fn select_stage<'p>(
     state: &AccountState,
     as_of: NaiveDate,
     score_band: Option<&str>,
+    signals: &[arrears_core::policy::Signal],
 ) -> Option<(u8, &'p Stage)> {
     let balance = Money::from_minor(state.total_outstanding_minor(), account.currency).amount();
     let facts = StageFacts {
@@ -112,7 +114,7 @@ pub(crate) fn select_stage<'p>(
         country: &debtor.jurisdiction.country,
         region: debtor.jurisdiction.region.as_deref(),
         score_band,
-        signals: &[],
+        signals,
     };
     let stage = policy.select_stage(&facts)?;
     let position = policy.stages().iter().position(|candidate| candidate.name == stage.name)?;
@@ -127,8 +129,8 @@ pub(crate) fn context(
     state: &AccountState,
     as_of: NaiveDate,
 ) -> Context {
-    let stage =
-        select_stage(policy, account, debtor, state, as_of, None).map_or(1, |(index, _)| index);
+    let stage = select_stage(policy, account, debtor, state, as_of, None, &[])
+        .map_or(1, |(index, _)| index);
     Context {
         as_of,
         days_past_due: state.days_past_due(as_of),

@@ -85,10 +85,12 @@ impl Default for Components {
         let mut scorers: BTreeMap<String, Arc<dyn Scorer>> = BTreeMap::new();
         scorers.insert("rules".to_owned(), Arc::new(arrears_core::strategy::RulesScorer));
         let mut strategies: BTreeMap<String, Arc<dyn ContactStrategy>> = BTreeMap::new();
-        strategies.insert(
-            "ladder".to_owned(),
-            Arc::new(arrears_core::strategy::ChannelLadder::default()),
-        );
+        for ladder in [
+            arrears_core::strategy::ChannelLadder::default(),
+            arrears_core::strategy::ChannelLadder::evening(),
+        ] {
+            strategies.insert(ladder.name.to_owned(), Arc::new(ladder));
+        }
         Components { scorers, strategies }
     }
 }
@@ -269,6 +271,7 @@ fn review_time(
                 )?);
                 review.case.promise = None;
                 review.case.broken_promises += 1;
+                review.case.promise_broken_on = Some(as_of);
             }
             None => {}
         }
@@ -480,6 +483,7 @@ fn review_stage(
 ) -> Result<(), CommandError> {
     let (_, state) = state_as_of(env.txn, &review.account, as_of)?;
     let band = review.score.as_ref().map(|score| score.band.clone());
+    let signals = review.case.signals(as_of);
     let selected = collections::select_stage(
         env.policy,
         &review.account,
@@ -487,6 +491,7 @@ fn review_stage(
         &state,
         as_of,
         band.as_deref(),
+        &signals,
     )
     .map(|(_, stage)| stage.clone());
     let open = review.case.state.is_open() && state.charged_off_on.is_none()

@@ -102,7 +102,7 @@ fn the_example_files_load() {
     assert_eq!(policy.review().cadence_days.hardship, 14);
     let arm_names: Vec<&str> = policy.arms().iter().map(|arm| arm.name.as_str()).collect();
     assert_eq!(arm_names, ["champion", "challenger"]);
-    assert_eq!(policy.arms()[1].scorer.as_deref(), Some("gbm_v2"));
+    assert_eq!(policy.arms()[1].scorer.as_deref(), Some("rules"));
 
     let late = policy.stage("late").unwrap();
     let placement = late.actions.placement.as_ref().unwrap();

@@ -35,19 +35,19 @@ fn point(channel: ContactChannel, consent: bool, opted_out: bool) -> ContactPoin
 fn rules_scorer_lowers_for_delinquency_and_names_the_reasons() {
     let current = RulesScorer::score(&features(0));
     assert_eq!(current.points, 600.0);
-    assert_eq!(current.band, "B");
+    assert_eq!(current.band, "medium_risk");
     assert!(current.reasons.is_empty());
     let mut late = features(60);
     late.broken_promises = 2;
     late.reversals_90d = 1;
     let score = RulesScorer::score(&late);
     assert_eq!(score.points, 600.0 - 90.0 - 120.0 - 50.0);
-    assert_eq!(score.band, "E");
+    assert_eq!(score.band, "very_high_risk");
     assert_eq!(score.reasons, vec!["broken_promises", "days_past_due", "reversed_payments"]);
     let mut payer = features(5);
     payer.payments_90d = 4;
     payer.kept_promises = 1;
-    assert_eq!(RulesScorer::score(&payer).band, "A");
+    assert_eq!(RulesScorer::score(&payer).band, "low_risk");
     let mut worst = features(360);
     worst.broken_promises = 5;
     assert_eq!(RulesScorer::score(&worst).points, SCORE_MIN);

@@ -1,0 +1,501 @@
+//! Collections scenarios on the real engine under the built-in standard policy: a debtor's
+//! story day by day (reminder before the due date, missed payment, late fee, promise,
+//! broken promise, plan, completion), settlements, disputes, hardship, placement with
+//! commission, credit hold, charge-off by the cycle, coordinated contact for a debtor with
+//! several accounts, and the audit trail.
+
+use arrears::case::{ActionStatus, ContactOutcome};
+use arrears::collection::CollectionState;
+use arrears::ids::{AccountId, DebtorId};
+use arrears::ledger::Book;
+use arrears::model::{
+    ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction,
+    LateFeeRule, ProductKind, Terms,
+};
+use arrears::money::Currency;
+use arrears::plan::Frequency;
+use arrears::{Arrears, Command, NewAccount, NewDebtor, NewPlan, Outcome, PromiseLine, Rejection};
+use chrono::NaiveDate;
+
+use crate::support::*;
+
+fn point(channel: ContactChannel, address: &str) -> ContactPoint {
+    ContactPoint {
+        channel,
+        address: address.to_owned(),
+        kind: ContactPointKind::Personal,
+        consent: true,
+        opted_out: false,
+    }
+}
+
+fn person(books: &Arrears, reference: &str) -> DebtorId {
+    let command = Command::CreateDebtor(NewDebtor {
+        external_ref: Some(reference.to_owned()),
+        kind: DebtorKind::Person,
+        name: format!("Person {reference}"),
+        jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+        time_zones: vec!["America/Chicago".into()],
+        language: "en".into(),
+        contact_points: vec![
+            point(ContactChannel::Email, &format!("{reference}@example.com")),
+            point(ContactChannel::Sms, "+15125550100"),
+            point(ContactChannel::Phone, "+15125550100"),
+            point(ContactChannel::Postal, "1 Main St, Austin TX"),
+        ],
+        flags: DebtorFlags::default(),
+    });
+    match books.execute(&format!("debtor:{reference}"), &command).unwrap().outcome {
+        Outcome::DebtorCreated(id) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn loan(books: &Arrears, debtor: DebtorId, reference: &str, product: ProductKind) -> AccountId {
+    let terms = Terms {
+        grace_days: 5,
+        late_fee: LateFeeRule::Flat { amount_minor: 2_500 },
+        ..Terms::default()
+    };
+    let command = Command::OpenAccount(NewAccount {
+        external_ref: Some(reference.to_owned()),
+        debtor,
+        product,
+        credit_limit: None,
+        currency: Currency::USD,
+        opened_on: d(1, 1),
+        terms,
+    });
+    match books.execute(&format!("account:{reference}"), &command).unwrap().outcome {
+        Outcome::AccountOpened(id) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn state(books: &Arrears, account: AccountId) -> CollectionState {
+    books.case(account).unwrap().state
+}
+
+/// Runs the cycle on `day` and returns the templates of the actions it created, acknowledging
+/// each as delivered.
+fn cycle(books: &Arrears, day: NaiveDate) -> Vec<String> {
+    let report = books.run_cycle(day).unwrap();
+    assert!(report.complete);
+    let mut templates = Vec::new();
+    for action in books.pending_actions(1_000).unwrap() {
+        assert_eq!(action.created_for, day);
+        templates.push(action.template.clone());
+        let command = Command::Acknowledge {
+            action: action.id,
+            outcome: ContactOutcome::Delivered,
+            at: action.scheduled_at,
+        };
+        books.execute(&format!("ack:{}", action.id), &command).unwrap();
+    }
+    templates
+}
+
+fn total(books: &Arrears, account: AccountId, day: NaiveDate) -> i64 {
+    books.account_view(account, day).unwrap().total_outstanding_minor
+}
+
+#[test]
+fn one_debtor_from_reminder_to_completed_plan() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "ana");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 100_000);
+
+    // Three days before the due date: the courtesy e-mail, nothing past due.
+    assert_eq!(cycle(&books, d(1, 28)), vec!["courtesy.reminder"]);
+    assert_eq!(state(&books, account), CollectionState::Current);
+    assert_eq!(books.case(account).unwrap().stage.as_deref(), Some("courtesy"));
+    // The next review is the second courtesy step, two days later.
+    assert_eq!(books.case(account).unwrap().next_review_on, d(1, 30));
+    assert_eq!(cycle(&books, d(1, 29)), Vec::<String>::new());
+    assert_eq!(cycle(&books, d(1, 30)), vec!["courtesy.reminder.sms"]);
+
+    // The due date passes unpaid: early stage, an SMS nudge.
+    assert_eq!(cycle(&books, d(2, 1)), vec!["early.nudge"]);
+    assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
+    assert_eq!(books.case(account).unwrap().stage.as_deref(), Some("early"));
+    // After the 5 grace days the late fee is assessed, once.
+    assert_eq!(total(&books, account, d(2, 5)), 100_000);
+    cycle(&books, d(2, 5));
+    assert_eq!(total(&books, account, d(2, 5)), 100_000);
+    assert_eq!(cycle(&books, d(2, 6)), Vec::<String>::new());
+    assert_eq!(total(&books, account, d(2, 6)), 102_500);
+    cycle(&books, d(2, 7));
+    assert_eq!(total(&books, account, d(2, 7)), 102_500);
+
+    // A promise: 300.00 on February 12.
+    let promise = Command::Promise {
+        account,
+        made_on: d(2, 8),
+        payments: vec![PromiseLine { on: d(2, 12), amount: usd(30_000) }],
+    };
+    // Below the policy's 25% minimum share first.
+    let too_small = Command::Promise {
+        account,
+        made_on: d(2, 8),
+        payments: vec![PromiseLine { on: d(2, 12), amount: usd(1_000) }],
+    };
+    assert!(matches!(
+        books.execute("promise-small", &too_small).unwrap().outcome,
+        Outcome::Rejected(Rejection::Policy { .. })
+    ));
+    books.execute("promise-1", &promise).unwrap();
+    assert_eq!(state(&books, account), CollectionState::Promised);
+    // No contact while the promise runs, and the next review is no later than the day after
+    // the promise's deadline (February 12 plus 2 grace days).
+    for day in 8..=14 {
+        assert_eq!(cycle(&books, d(2, day)), Vec::<String>::new(), "day {day}");
+        assert_eq!(state(&books, account), CollectionState::Promised);
+        assert!(books.case(account).unwrap().next_review_on <= d(2, 15));
+    }
+
+    // Nothing paid by February 14 (12 + 2 grace days): broken on the 15th.
+    cycle(&books, d(2, 15));
+    let case = books.case(account).unwrap();
+    assert!(matches!(case.state, CollectionState::Delinquent { .. }));
+    assert_eq!(case.broken_promises, 1);
+    assert!(case.promise.is_none());
+    // The broken promise is a signal: the more specific stage takes over.
+    assert_eq!(case.stage.as_deref(), Some("broken_promise"));
+
+    // A plan: four monthly installments from March 1, affordable on 3,000 - 1,800 a month.
+    let plan = Command::CreatePlan(NewPlan {
+        account,
+        created_on: d(2, 16),
+        installments: 4,
+        frequency: Frequency::Monthly,
+        first_due: d(3, 1),
+        annual_rate: "0".parse().unwrap(),
+        monthly_income: usd(300_000),
+        monthly_expenses: usd(180_000),
+    });
+    let unaffordable = Command::CreatePlan(NewPlan {
+        account,
+        created_on: d(2, 16),
+        installments: 4,
+        frequency: Frequency::Monthly,
+        first_due: d(3, 1),
+        annual_rate: "0".parse().unwrap(),
+        monthly_income: usd(200_000),
+        monthly_expenses: usd(180_000),
+    });
+    assert!(matches!(
+        books.execute("plan-0", &unaffordable).unwrap().outcome,
+        Outcome::Rejected(Rejection::Policy { rule, .. }) if rule == "plan.affordable_share"
+    ));
+    books.execute("plan-1", &plan).unwrap();
+    assert_eq!(state(&books, account), CollectionState::InPlan);
+    let view = books.account_view(account, d(2, 16)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 102_500);
+    assert_eq!(view.aging.days_past_due, 0, "the plan replaced the past-due obligations");
+    let installments: Vec<i64> = view
+        .obligations
+        .iter()
+        .filter(|o| o.obligation.kind == arrears::model::ObligationKind::Installment)
+        .map(|o| o.outstanding_minor.iter().sum())
+        .collect();
+    assert_eq!(installments, vec![25_625, 25_625, 25_625, 25_625]);
+
+    // Pay each installment on its due date; the plan completes with the last.
+    for (month, key) in [(3, "i1"), (4, "i2"), (5, "i3")] {
+        pay(&books, key, account, d(month, 1), 25_625);
+        cycle(&books, d(month, 2));
+        assert_eq!(state(&books, account), CollectionState::InPlan, "month {month}");
+    }
+    pay(&books, "i4", account, d(6, 1), 25_625);
+    assert_eq!(state(&books, account), CollectionState::Paid);
+    assert_eq!(total(&books, account, d(6, 1)), 0);
+    assert!(books.case(account).unwrap().plan.is_none());
+    assert!(books.verify().unwrap().is_clean());
+
+    // The audit trail has the story's transitions in order.
+    let transitions: Vec<String> = books
+        .audit_log(Some(account))
+        .unwrap()
+        .into_iter()
+        .filter_map(|record| match record.kind {
+            arrears::case::AuditKind::Transition { to, .. } => Some(to),
+            _ => None,
+        })
+        .collect();
+    let mut unique = transitions.clone();
+    unique.dedup();
+    assert_eq!(unique, vec!["delinquent", "promised", "delinquent", "in_plan", "paid"]);
+}
+
+#[test]
+fn a_debtor_with_two_accounts_gets_one_coordinated_contact() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "bo");
+    let first = loan(&books, debtor, "L-1", ProductKind::Installment);
+    let second = loan(&books, debtor, "L-2", ProductKind::Installment);
+    charge(&books, "c1", first, d(1, 1), d(1, 31), 50_000);
+    charge(&books, "c2", second, d(1, 1), d(1, 31), 70_000);
+    books.run_cycle(d(2, 1)).unwrap();
+    let actions = books.pending_actions(100).unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0].accounts, vec![first, second]);
+    assert_eq!(actions[0].channel, ContactChannel::Sms);
+    // 10:00 in Chicago is 16:00 UTC in February.
+    assert_eq!(
+        actions[0].scheduled_at,
+        "2026-02-01T16:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap()
+    );
+}
+
+#[test]
+fn a_cycle_killed_half_way_resumes_to_the_same_outbox() {
+    fn portfolio(books: &Arrears) {
+        for debtor_index in 0..12 {
+            let debtor = person(books, &format!("p{debtor_index}"));
+            for account_index in 0..(1 + debtor_index % 3) {
+                let reference = format!("L-{debtor_index}-{account_index}");
+                let account = loan(books, debtor, &reference, ProductKind::Installment);
+                let due =
+                    d(1, 1) + chrono::Days::new(10 + 3 * (debtor_index + account_index) as u64);
+                charge(
+                    books,
+                    &format!("c:{reference}"),
+                    account,
+                    d(1, 1),
+                    due,
+                    10_000 * (1 + account_index as i64),
+                );
+            }
+        }
+    }
+    let (_dir_a, interrupted) = open_temp();
+    let (_dir_b, straight) = open_temp();
+    portfolio(&interrupted);
+    portfolio(&straight);
+    let options = arrears::CycleOptions { batch_accounts_max: 4, batches_max: Some(2) };
+    let partial = interrupted.run_cycle_with(d(2, 20), options).unwrap();
+    assert!(!partial.complete);
+    assert_eq!(partial.batches, 2);
+    let rest = interrupted
+        .run_cycle_with(
+            d(2, 20),
+            arrears::CycleOptions { batch_accounts_max: 4, batches_max: None },
+        )
+        .unwrap();
+    assert!(rest.complete);
+    // Running again for the same date finds nothing due and writes nothing.
+    let again = interrupted.run_cycle(d(2, 20)).unwrap();
+    assert_eq!((again.reviewed, again.actions), (0, 0));
+    let full = straight.run_cycle(d(2, 20)).unwrap();
+    assert_eq!(partial.reviewed + rest.reviewed, full.reviewed);
+    assert_eq!(partial.actions + rest.actions, full.actions);
+    assert!(full.actions > 0);
+    assert_eq!(interrupted.actions().unwrap(), straight.actions().unwrap());
+    for account in interrupted.account_ids().unwrap() {
+        assert_eq!(
+            interrupted.case(account).unwrap(),
+            straight.case(account).unwrap(),
+            "{account}"
+        );
+    }
+    assert!(interrupted.verify().unwrap().is_clean());
+}
+
+#[test]
+fn settlement_offer_acceptance_and_completion_write_off_the_rest() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "cy");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 100_000);
+    books.run_cycle(d(4, 15)).unwrap();
+    let stage = books.case(account).unwrap().stage.unwrap();
+    assert_eq!(stage, "late");
+    // The standard policy's late stage accepts 70% at least.
+    let low = Command::OfferSettlement { account, offered_on: d(4, 16), amount: usd(60_000) };
+    assert!(matches!(
+        books.execute("s0", &low).unwrap().outcome,
+        Outcome::Rejected(Rejection::Policy { .. })
+    ));
+    let owed = total(&books, account, d(4, 16));
+    let offer = Command::OfferSettlement { account, offered_on: d(4, 16), amount: usd(75_000) };
+    books.execute("s1", &offer).unwrap();
+    books.execute("s2", &Command::AcceptSettlement { account, accepted_on: d(4, 17) }).unwrap();
+    pay(&books, "p1", account, d(4, 20), 75_000);
+    assert_eq!(state(&books, account), CollectionState::Settled);
+    let view = books.account_view(account, d(4, 30)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 0);
+    assert_eq!(view.books_minor[&Book::Waivers], owed - 75_000);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn disputes_stop_contact_and_skip_allocation() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "di");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    let disputed = charge(&books, "c1", account, d(1, 1), d(1, 31), 40_000);
+    let other = charge(&books, "c2", account, d(1, 1), d(2, 10), 10_000);
+    let open = Command::OpenDispute { account, obligations: vec![disputed], on: d(2, 1) };
+    books.execute("d1", &open).unwrap();
+    assert_eq!(state(&books, account), CollectionState::Disputed);
+    assert!(cycle(&books, d(2, 12)).is_empty());
+    // A payment skips the disputed invoice.
+    let posted = pay(&books, "p1", account, d(2, 13), 10_000);
+    assert!(posted
+        .postings
+        .iter()
+        .any(|p| p.obligation == Some(other) && p.amount_minor == -10_000));
+    books.execute("d2", &Command::ResolveDispute { account, on: d(2, 20) }).unwrap();
+    assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
+    assert!(!cycle(&books, d(2, 21)).is_empty());
+}
+
+#[test]
+fn hardship_suspends_fees_and_contact_until_it_ends() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "ha");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 40_000);
+    let grant = Command::GrantHardship { account, on: d(2, 2), until: d(2, 20) };
+    books.execute("h1", &grant).unwrap();
+    assert!(matches!(state(&books, account), CollectionState::Hardship { .. }));
+    for day in 3..=20 {
+        assert!(cycle(&books, d(2, day)).is_empty(), "contact on day {day}");
+    }
+    assert_eq!(total(&books, account, d(2, 20)), 40_000, "no late fee during hardship");
+    // The day after `until`, the review returns the account to its derived state.
+    cycle(&books, d(2, 21));
+    assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
+}
+
+#[test]
+fn placement_records_the_agency_commission_on_recoveries() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "pl");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(3, 10)).unwrap();
+    let place = Command::Place {
+        account,
+        on: d(3, 11),
+        agency: "Acme Recovery".into(),
+        commission_rate: "0.25".parse().unwrap(),
+    };
+    books.execute("pl1", &place).unwrap();
+    assert!(matches!(state(&books, account), CollectionState::Placed { .. }));
+    pay(&books, "p1", account, d(3, 20), 10_001);
+    let view = books.account_view(account, d(3, 31)).unwrap();
+    // 25% of 100.01 is 25.0025, rounded half up to 25.00.
+    assert_eq!(view.books_minor[&Book::AgencyCommission], 2_500);
+    assert_eq!(view.books_minor[&Book::AgencyPayable], -2_500);
+    books.execute("r1", &Command::Recall { account, on: d(3, 25) }).unwrap();
+    assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
+    pay(&books, "p2", account, d(3, 26), 10_000);
+    assert_eq!(
+        books.account_view(account, d(3, 31)).unwrap().books_minor[&Book::AgencyCommission],
+        2_500
+    );
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn credit_hold_refuses_new_charges_in_a_holding_stage() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "cr");
+    let account = loan(&books, debtor, "R-1", ProductKind::Revolving);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 30_000);
+    books.run_cycle(d(3, 5)).unwrap();
+    assert_eq!(books.case(account).unwrap().stage.as_deref(), Some("mid"));
+    let outcome =
+        books.execute("c2", &charge_command(account, d(3, 6), d(4, 5), 1_000)).unwrap().outcome;
+    assert!(
+        matches!(outcome, Outcome::Rejected(Rejection::CreditHold { stage }) if stage == "mid")
+    );
+}
+
+#[test]
+fn the_cycle_charges_off_at_the_policy_days_past_due() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "co");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    books.run_cycle(d(5, 30)).unwrap();
+    assert!(books.account_view(account, d(5, 30)).unwrap().charged_off_on.is_none());
+    // 120 days past due for closed-end products.
+    let report = books.run_cycle(d(5, 31)).unwrap();
+    assert_eq!(report.charged_off, 1);
+    let view = books.account_view(account, d(5, 31)).unwrap();
+    assert_eq!(view.charged_off_on, Some(d(5, 31)));
+    assert_eq!(view.books_minor[&Book::BadDebt], view.total_outstanding_minor);
+    assert_eq!(state(&books, account), CollectionState::ChargedOff);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn flags_stop_contact_and_the_audit_chain_detects_tampering() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "fl");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    let cease = Command::SetFlag { debtor, flag: arrears::Flag::CeaseCommunication, on: d(2, 1) };
+    books.execute("f1", &cease).unwrap();
+    assert!(books.case(account).unwrap().flags.cease_communication);
+    assert!(books.debtor(debtor).unwrap().unwrap().flags.cease_communication);
+    assert!(cycle(&books, d(2, 2)).is_empty());
+    let bankrupt = Command::SetFlag { debtor, flag: arrears::Flag::BankruptcyFiled, on: d(2, 3) };
+    books.execute("f2", &bankrupt).unwrap();
+    let promise = Command::Promise {
+        account,
+        made_on: d(2, 4),
+        payments: vec![PromiseLine { on: d(2, 10), amount: usd(20_000) }],
+    };
+    assert!(matches!(
+        books.execute("pr", &promise).unwrap().outcome,
+        Outcome::Rejected(Rejection::State { .. })
+    ));
+    assert!(books.verify().unwrap().is_clean());
+    // Rewrite one audit record's account: its hash no longer matches.
+    let entries = books.store().read().unwrap().audit_log().unwrap();
+    let mut tampered = entries[1].clone();
+    tampered.record.account = None;
+    let bytes = arrears_store::codec::encode(arrears_store::codec::RecordKind::Audit, &tampered);
+    let mut txn = books.store().write().unwrap();
+    txn.raw_overwrite("audit", tampered.record.seq, &bytes).unwrap();
+    txn.commit().unwrap();
+    let report = books.verify().unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.check == "audit" && p.subject == "audit 2"),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[test]
+fn acknowledging_twice_is_refused_and_outcomes_feed_history() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "ac");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    books.run_cycle(d(2, 1)).unwrap();
+    let action = books.pending_actions(10).unwrap().remove(0);
+    let ack = Command::Acknowledge {
+        action: action.id,
+        outcome: ContactOutcome::DisputeRaised,
+        at: action.scheduled_at,
+    };
+    assert!(!books.execute("a1", &ack).unwrap().outcome.is_rejected());
+    assert!(books.execute("a1", &ack).unwrap().replayed);
+    assert!(matches!(
+        books.execute("a2", &ack).unwrap().outcome,
+        Outcome::Rejected(Rejection::AlreadyAcknowledged { .. })
+    ));
+    assert!(books.pending_actions(10).unwrap().is_empty());
+    assert!(matches!(books.actions().unwrap()[0].status, ActionStatus::Acknowledged { .. }));
+    let history = books.contacts(debtor).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].outcome, ContactOutcome::DisputeRaised);
+    // A raised dispute disputes the account.
+    assert_eq!(state(&books, account), CollectionState::Disputed);
+    assert!(books.verify().unwrap().is_clean());
+}
