@@ -5,6 +5,7 @@
 
 mod collections;
 mod commands;
+mod lifecycle;
 mod model;
 mod support;
 mod tidy;
