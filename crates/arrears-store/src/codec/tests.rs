@@ -343,3 +343,141 @@ proptest! {
         let _ = decode::<BTreeMap<String, u64>>(RecordKind::Idempotency, &bytes);
     }
 }
+
+fn case() -> arrears_core::case::CollectionCase {
+    use arrears_core::case::{PlanRecord, PromiseRecord, SettlementRecord};
+    use arrears_core::collection::{CollectionState, StickyFlags};
+    use arrears_core::plan::{Frequency, PromisedPayment};
+    arrears_core::case::CollectionCase {
+        account: AccountId(3),
+        state: CollectionState::Delinquent { stage: 2 },
+        flags: StickyFlags {
+            cease_communication: false,
+            attorney_represented: true,
+            bankruptcy_stay: false,
+            deceased: false,
+            time_barred: false,
+        },
+        stage: Some("early".into()),
+        stage_entered_on: Some(date("2026-02-01")),
+        arm: "champion".into(),
+        next_review_on: date("2026-02-02"),
+        last_review_on: Some(date("2026-02-01")),
+        decided_on: date("2026-02-01"),
+        promise: Some(PromiseRecord {
+            made_on: date("2026-02-01"),
+            payments: vec![PromisedPayment { on: date("2026-02-05"), amount_minor: 5_000 }],
+            grace_days: 2,
+        }),
+        plan: Some(PlanRecord {
+            created_on: date("2026-01-20"),
+            frequency: Frequency::Monthly,
+            installments: vec![ObligationId(8), ObligationId(9)],
+            total_minor: 20_000,
+            missed: 1,
+            default_after_missed: 2,
+            grace_days: 5,
+        }),
+        settlement: Some(SettlementRecord {
+            offered_on: date("2026-02-01"),
+            amount_minor: 15_000,
+            expires_on: date("2026-03-03"),
+            accepted_on: None,
+        }),
+        placement: None,
+        credit_hold: true,
+        broken_promises: 1,
+        promise_broken_on: Some(date("2026-01-15")),
+        kept_promises: 0,
+        steps_issued: vec![0, 1],
+        late_fees_assessed: vec![ObligationId(4)],
+    }
+}
+
+#[test]
+fn golden_case_action_contact_audit() {
+    use arrears_core::case::{
+        Action, ActionStatus, AuditKind, AuditRecord, ContactAttempt, ContactOutcome,
+    };
+    check(RecordKind::Case, &case(), expect!["01030102000100000001056561726c79010a323032362d30322d3031086368616d70696f6e0a323032362d30322d3032010a323032362d30322d30310a323032362d30322d3031010a323032362d30322d3031010a323032362d30322d3035fb102702010a323032362d30312d323002020809fb409c010205010a323032362d30322d3031fb30750a323032362d30332d303300000101010a323032362d30312d31350002000101046a7b567d"]);
+    let action = Action {
+        id: 0x0123_4567_89ab_cdef,
+        debtor: DebtorId(7),
+        accounts: vec![AccountId(3)],
+        channel: ContactChannel::Email,
+        address: "ana@example.com".into(),
+        template: "early.notice".into(),
+        scheduled_at: instant("2026-02-01T16:00:00Z"),
+        created_for: date("2026-02-01"),
+        status: ActionStatus::Acknowledged {
+            outcome: ContactOutcome::Delivered,
+            at: instant("2026-02-01T16:01:00Z"),
+        },
+    };
+    check(RecordKind::Action, &action, expect!["01fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f7469636514323032362d30322d30315431363a30303a30305a0a323032362d30322d3031010514323032362d30322d30315431363a30313a30305aca9b06a3"]);
+    let contact = ContactAttempt {
+        accounts: vec![AccountId(3)],
+        channel: ContactChannel::Phone,
+        address: "+15550100".into(),
+        at: instant("2026-02-02T15:00:00Z"),
+        inbound: false,
+        outcome: ContactOutcome::RightParty,
+        action: None,
+    };
+    check(
+        RecordKind::Contact,
+        &contact,
+        expect![
+            "01010300092b313535353031303014323032362d30322d30325431353a30303a30305a000300b537964e"
+        ],
+    );
+    let entry = crate::AuditEntry {
+        record: AuditRecord {
+            seq: 2,
+            recorded_at: instant("2026-02-01T00:00:00Z"),
+            account: Some(AccountId(3)),
+            kind: AuditKind::Transition {
+                event: "review".into(),
+                from: "current".into(),
+                to: "delinquent".into(),
+                on: date("2026-02-01"),
+            },
+            prev_hash: [7; 32],
+        },
+        hash: [9; 32],
+    };
+    check(RecordKind::Audit, &entry, expect!["010214323032362d30322d30315430303a30303a30305a010301067265766965770763757272656e740a64656c696e7175656e740a323032362d30322d3031070707070707070707070707070707070707070707070707070707070707070709090909090909090909090909090909090909090909090909090909090909094c24c64d"]);
+}
+
+#[test]
+fn golden_new_ledger_events() {
+    use arrears_core::ledger::PlannedInstallment;
+    let reschedule = EventRecord {
+        event: Event {
+            seq: EventSeq(6),
+            effective_on: date("2026-02-16"),
+            kind: EventKind::Reschedule {
+                replaces: vec![ObligationId(1)],
+                installments: vec![PlannedInstallment {
+                    obligation: ObligationId(8),
+                    due_on: date("2026-03-01"),
+                    principal_minor: 10_000,
+                    interest_minor: 50,
+                }],
+            },
+        },
+        recorded_at: instant("2026-02-16T09:00:00Z"),
+        key: "plan-1".into(),
+    };
+    check(RecordKind::Event, &reschedule, expect!["01060a323032362d30322d313608010101080a323032362d30332d3031fb204e6414323032362d30322d31365430393a30303a30305a06706c616e2d31fc3af8cc"]);
+    let commission = EventRecord {
+        event: Event {
+            seq: EventSeq(7),
+            effective_on: date("2026-03-20"),
+            kind: EventKind::Commission { payment: EventSeq(6), rate: "0.25".parse().unwrap() },
+        },
+        recorded_at: instant("2026-03-20T09:00:00Z"),
+        key: "p1".into(),
+    };
+    check(RecordKind::Event, &commission, expect!["01070a323032362d30332d32300a0604302e323514323032362d30332d32305430393a30303a30305a0270316f31955f"]);
+}
