@@ -15,12 +15,16 @@
 //!   `CollectionEvent`, `transition`.
 //! - [`policy`]: collection policies as data (TOML): stages, actions, rules, arms.
 //! - [`plan`]: payment-plan schedules, affordability, promises and settlements.
+//! - [`holidays`]: public holidays by rule, per jurisdiction.
+//! - [`compliance`]: the contact guardrails and the jurisdiction packs.
 //! - [`strategy`]: the `Scorer` and `ContactStrategy` traits and their built-in defaults.
 #![deny(missing_docs)]
 
 pub mod aging;
 pub mod case;
 pub mod collection;
+pub mod compliance;
+pub mod holidays;
 pub mod ids;
 pub mod ledger;
 pub mod model;

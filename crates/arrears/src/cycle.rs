@@ -483,7 +483,11 @@ fn review_stage(
 ) -> Result<(), CommandError> {
     let (_, state) = state_as_of(env.txn, &review.account, as_of)?;
     let band = review.score.as_ref().map(|score| score.band.clone());
-    let signals = review.case.signals(as_of);
+    let mut signals = review.case.signals(as_of);
+    // Outcomes feed signals: three or more attempts in 30 days without reaching the debtor.
+    if review.features.attempts_30d >= 3 && review.features.right_party_contacts_30d == 0 {
+        signals.push(arrears_core::policy::Signal::UnreturnedCalls);
+    }
     let selected = collections::select_stage(
         env.policy,
         &review.account,
