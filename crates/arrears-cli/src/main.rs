@@ -1,14 +1,19 @@
 //! `arrears`: the command-line tool of the Arrears engine.
 //!
-//! Every command opens the store named by `--db`, does one thing and exits. Exit codes: 0 on
+//! Every command opens the store named by `--db` (but `plan quote --balance`, which needs
+//! none), does one thing and exits. Exit codes: 0 on
 //! success, 1 when the command failed (or was rejected, or `verify` found problems), 2 on a
 //! usage error. Errors go to stderr as `error: ...`; results go to stdout (as JSON with
 //! `--json`). See docs/CLI.md.
 
 mod args;
+mod collect;
 mod import;
 mod input;
+mod outbox;
 mod output;
+mod plan;
+mod policy;
 mod post;
 mod refs;
 mod report;
@@ -22,7 +27,7 @@ use clap::Parser;
 
 use arrears::{Arrears, Clock, FixedClock, Options, SystemClock};
 
-use args::{Cli, Command, ReportCommand, ShowCommand};
+use args::{ActionsCommand, Cli, Command, PlanCommand, PolicyCommand, ReportCommand, ShowCommand};
 
 /// How a command that ran to its end turned out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +87,34 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             report::aging(&open(cli)?, args, cli.json, out)
         }
         Command::Verify => report::verify(&open(cli)?, cli.json, out),
+        Command::Policy(PolicyCommand::Set(args)) => policy::set(&open(cli)?, args, cli.json, out),
+        Command::Policy(PolicyCommand::Show) => policy::show(&open(cli)?, cli.json, out),
+        Command::Cycle(args) => outbox::cycle(&open(cli)?, args, cli.json, out),
+        Command::Actions(ActionsCommand::List(args)) => {
+            outbox::list(&open(cli)?, args, cli.json, out)
+        }
+        Command::Actions(ActionsCommand::Ack(args)) => {
+            outbox::ack(&open(cli)?, args, cli.json, out)
+        }
+        Command::Plan(PlanCommand::Quote(args)) => {
+            // A quote from --balance never opens (let alone creates) a store.
+            let balance = match plan::given_balance(args)? {
+                Some(balance) => balance,
+                None => plan::account_balance(&open(cli)?, args)?,
+            };
+            plan::quote_command(&balance, args, cli.json, out)
+        }
+        Command::Promise(_)
+        | Command::Plan(PlanCommand::Create(_))
+        | Command::Settle(_)
+        | Command::Dispute(_)
+        | Command::Hardship(_)
+        | Command::Place(_)
+        | Command::Recall(_)
+        | Command::Legal(_)
+        | Command::Flag(_)
+        | Command::Close(_)
+        | Command::Reopen(_) => collect::run(&open(cli)?, &cli.command, cli.json, out),
     }
 }
 

@@ -3,9 +3,9 @@
 
 use anyhow::{anyhow, bail, Result};
 
-use arrears::ids::{AccountId, EventSeq, ObligationId};
+use arrears::ids::{AccountId, DebtorId, EventSeq, ObligationId};
 use arrears::ledger::EventKind;
-use arrears::model::{Account, Obligation};
+use arrears::model::{Account, Debtor, Obligation};
 use arrears::Arrears;
 
 /// `A12` -> 12 for prefix `A`.
@@ -29,6 +29,24 @@ pub(crate) fn account(books: &Arrears, text: &str, flag: &str) -> Result<Account
         Some(id) => books.account(id)?.ok_or_else(|| anyhow!("{flag}: no account {id}")),
         None => bail!("{flag}: no account with external reference or id {text:?}"),
     }
+}
+
+/// The debtor named by `text`: its external reference first, then an id such as `D3`.
+pub(crate) fn debtor(books: &Arrears, text: &str, flag: &str) -> Result<Debtor> {
+    let text = text.trim();
+    let id = match books.find_debtor(text)? {
+        Some(id) => Some(id),
+        None => prefixed_id(text, 'D').map(DebtorId),
+    };
+    match id {
+        Some(id) => books.debtor(id)?.ok_or_else(|| anyhow!("{flag}: no debtor {id}")),
+        None => bail!("{flag}: no debtor with external reference or id {text:?}"),
+    }
+}
+
+/// `D3 (C-1001)`, or `D3` without an external reference.
+pub(crate) fn describe_debtor(debtor: &Debtor) -> String {
+    format!("{}{}", debtor.id, describe_ref(debtor.external_ref.as_deref()))
 }
 
 /// The obligation of `account` named by `text`: its external reference first, then an id such

@@ -1,13 +1,17 @@
-//! `arrears show account`: balances, aging, obligations and the journal of one account.
+//! `arrears show account`: balances, aging, obligations, the collection case, the journal and
+//! the audit trail of one account.
 
 use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
 
+use arrears::case::{AuditKind, AuditRecord, CollectionCase};
+use arrears::collection::CollectionState;
 use arrears::ledger::EntryKind;
 use arrears::model::{Account, Component, DayCount, InterestBase, LateFeeRule, ObligationKind};
-use arrears::Arrears;
+use arrears::money::Currency;
+use arrears::{Arrears, QueryError};
 
 use crate::args::ShowAccountArgs;
 use crate::output::{self, money, opt, postings_table, Table};
@@ -29,8 +33,21 @@ pub(crate) fn account(
         args.as_of.unwrap_or_else(|| latest.unwrap_or(account.opened_on).max(account.opened_on));
     let view = books.account_view(account.id, as_of)?;
     let ledger = books.ledger(account.id)?;
+    let case = match books.case(account.id) {
+        Ok(case) => Some(case),
+        // `case` reports an account without a case as unknown; the account exists.
+        Err(QueryError::UnknownAccount(_)) => None,
+        Err(error) => return Err(error.into()),
+    };
+    let audit = books.audit_log(Some(account.id))?;
     if json {
-        output::json(out, &serde_json::json!({ "view": view, "ledger": ledger }))?;
+        let value = serde_json::json!({
+            "view": view,
+            "ledger": ledger,
+            "case": case,
+            "audit": audit,
+        });
+        output::json(out, &value)?;
         return Ok(Status::Ok);
     }
     let currency = account.currency;
@@ -109,6 +126,12 @@ pub(crate) fn account(
         obligations.write(out, "  ")?;
     }
 
+    writeln!(out, "\ncollection (as the case stands now, whatever --as-of)")?;
+    match &case {
+        Some(case) => write_case(out, case, currency)?,
+        None => writeln!(out, "  no collection case")?,
+    }
+
     writeln!(out, "\nledger (every entry, in recording order)")?;
     if ledger.is_empty() {
         writeln!(out, "  no entries")?;
@@ -132,7 +155,147 @@ pub(crate) fn account(
         )?;
         postings_table(&entry.postings, currency).write(out, "      ")?;
     }
+
+    writeln!(out, "\naudit trail")?;
+    if audit.is_empty() {
+        writeln!(out, "  no records")?;
+    } else {
+        let mut table = Table::new(&["seq", "recorded_at", "kind", "details"]).numeric(&["seq"]);
+        for record in &audit {
+            let (kind, details) = audit_details(record);
+            table.row(vec![
+                record.seq.to_string(),
+                record.recorded_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                kind.to_owned(),
+                details,
+            ]);
+        }
+        table.write(out, "  ")?;
+    }
     Ok(Status::Ok)
+}
+
+/// The state with its payload: `delinquent (stage 2)`, `hardship until 2026-12-31`.
+fn state_text(state: &CollectionState) -> String {
+    match state {
+        CollectionState::Delinquent { stage } => format!("delinquent (stage {stage})"),
+        CollectionState::Hardship { until } => format!("hardship until {until}"),
+        CollectionState::Placed { agency } => format!("placed with {agency}"),
+        other => other.name().to_owned(),
+    }
+}
+
+fn write_case(out: &mut dyn Write, case: &CollectionCase, currency: Currency) -> Result<()> {
+    let m = |amount_minor: i64| money(amount_minor, currency);
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    lines.push(("state", state_text(&case.state)));
+    let stage = match (&case.stage, case.stage_entered_on) {
+        (Some(stage), Some(on)) => format!("{stage} (since {on})"),
+        (Some(stage), None) => stage.clone(),
+        (None, _) => "none".to_owned(),
+    };
+    lines.push(("stage", stage));
+    lines.push(("arm", case.arm.clone()));
+    let flags = &case.flags;
+    let set: Vec<&str> = [
+        (flags.cease_communication, "cease_communication"),
+        (flags.attorney_represented, "attorney_represented"),
+        (flags.bankruptcy_stay, "bankruptcy_stay"),
+        (flags.deceased, "deceased"),
+        (flags.time_barred, "time_barred"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    lines.push(("flags", if set.is_empty() { "none".to_owned() } else { set.join(", ") }));
+    let last = case.last_review_on.map(|on| format!(" (last {on})")).unwrap_or_default();
+    lines.push(("next review", format!("{}{last}", case.next_review_on)));
+    let promise = match &case.promise {
+        None => "none".to_owned(),
+        Some(promise) => {
+            let payments: Vec<String> = promise
+                .payments
+                .iter()
+                .map(|payment| format!("{} on {}", m(payment.amount_minor), payment.on))
+                .collect();
+            format!(
+                "made {}: {}; {} grace days",
+                promise.made_on,
+                payments.join(", "),
+                promise.grace_days
+            )
+        }
+    };
+    lines.push(("promise", promise));
+    lines.push((
+        "promises kept",
+        format!("{} (broken {})", case.kept_promises, case.broken_promises),
+    ));
+    let plan = match &case.plan {
+        None => "none".to_owned(),
+        Some(plan) => {
+            let installments = match (plan.installments.first(), plan.installments.last()) {
+                (Some(first), Some(last)) if plan.installments.len() > 1 => {
+                    format!("{first}..{last}")
+                }
+                (Some(first), _) => first.to_string(),
+                _ => "none".to_owned(),
+            };
+            format!(
+                "created {}, {} {} installments ({installments}), total {}, missed {} \
+                 (defaults at {}), {} grace days",
+                plan.created_on,
+                plan.installments.len(),
+                plan.frequency.name(),
+                m(plan.total_minor),
+                plan.missed,
+                plan.default_after_missed,
+                plan.grace_days
+            )
+        }
+    };
+    lines.push(("plan", plan));
+    let settlement = match &case.settlement {
+        None => "none".to_owned(),
+        Some(settlement) => {
+            let accepted = settlement
+                .accepted_on
+                .map_or_else(|| "not accepted".to_owned(), |on| format!("accepted {on}"));
+            format!(
+                "{} offered {}, expires {}, {accepted}",
+                m(settlement.amount_minor),
+                settlement.offered_on,
+                settlement.expires_on
+            )
+        }
+    };
+    lines.push(("settlement", settlement));
+    let placement = match &case.placement {
+        None => "none".to_owned(),
+        Some(placement) => format!(
+            "{} since {}, commission {}",
+            placement.agency, placement.placed_on, placement.commission_rate
+        ),
+    };
+    lines.push(("placement", placement));
+    lines.push(("credit hold", if case.credit_hold { "yes" } else { "no" }.to_owned()));
+    for (label, value) in lines {
+        writeln!(out, "  {label:<14} {value}")?;
+    }
+    Ok(())
+}
+
+/// An audit record's kind and its details as text.
+fn audit_details(record: &AuditRecord) -> (&'static str, String) {
+    match &record.kind {
+        AuditKind::Command { name, key } => ("command", format!("{name}  key {key}")),
+        AuditKind::Transition { event, from, to, on } => {
+            ("transition", format!("{event}: {from} -> {to} on {on}"))
+        }
+        AuditKind::Cycle { as_of, reviewed, actions } => {
+            ("cycle", format!("as of {as_of}: {reviewed} reviewed, {actions} actions"))
+        }
+    }
 }
 
 fn terms(account: &Account) -> String {

@@ -88,6 +88,19 @@ pub enum ContactChannel {
     Messaging,
 }
 
+impl ContactChannel {
+    /// The name as written in files (`phone`, `sms`, `email`, `postal`, `messaging`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ContactChannel::Phone => "phone",
+            ContactChannel::Sms => "sms",
+            ContactChannel::Email => "email",
+            ContactChannel::Postal => "postal",
+            ContactChannel::Messaging => "messaging",
+        }
+    }
+}
+
 /// Whose address a contact point is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -190,12 +190,21 @@ pub(crate) fn apply(
             },
         )?;
     }
-    let left_stage = !matches!(transition.state, CollectionState::Delinquent { .. })
-        && matches!(case.state, CollectionState::Delinquent { .. });
+    let entered = transition.state != case.state;
     case.state = transition.state;
     case.flags = transition.flags;
     case.decided_on = case.decided_on.max(on);
-    if left_stage && matches!(case.state, CollectionState::Current | CollectionState::Paid) {
+    // On entering a state with nothing to collect: no stage, no credit hold. (A current
+    // account gets its courtesy stage back from the next review.)
+    if entered
+        && matches!(
+            case.state,
+            CollectionState::Current
+                | CollectionState::Paid
+                | CollectionState::Settled
+                | CollectionState::Closed
+        )
+    {
         case.stage = None;
         case.stage_entered_on = None;
         case.steps_issued.clear();
@@ -428,8 +437,25 @@ pub(crate) fn promise(
         return Ok(policy_refusal("promise", refused));
     }
     let grace_days = rules.grace_days;
+    // One open promise at a time when the policy says so; with a higher `max_open`, the new
+    // dated amounts join the open promise, which is kept only when all are.
+    let open = load_case(env.txn, env.policy, &account)?.promise;
+    if let Some(open) = &open {
+        if rules.max_open <= 1 {
+            return Ok(policy_refusal(
+                "promise.max_open",
+                format!("a promise made on {} is still open", open.made_on),
+            ));
+        }
+        if open.payments.len() + payments.len() > rules.max_open as usize * 8 {
+            return Ok(policy_refusal("promise.max_open", "too many promised amounts are open"));
+        }
+    }
     case_event(env, account_id, made_on, CollectionEvent::PromiseMade, |case| {
-        case.promise = Some(PromiseRecord { made_on, payments, grace_days });
+        let mut all = open.map(|open| open.payments).unwrap_or_default();
+        let first_made_on = case.promise.as_ref().map_or(made_on, |open| open.made_on.min(made_on));
+        all.extend(payments);
+        case.promise = Some(PromiseRecord { made_on: first_made_on, payments: all, grace_days });
     })
 }
 

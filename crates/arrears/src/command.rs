@@ -463,6 +463,9 @@ pub enum Outcome {
     Acknowledged {
         /// The action.
         action: u64,
+        /// Accounts a `dispute_raised` outcome disputed (empty otherwise, or if the state
+        /// machine refused the dispute).
+        disputed: Vec<AccountId>,
     },
     /// The policy was replaced.
     PolicySet {
@@ -519,7 +522,7 @@ pub enum Rejection {
     /// The policy's rules refuse the command.
     #[error("policy {rule}: {reason}")]
     Policy {
-        /// The rule (`promise.max_days_out`, `plan.affordability`...).
+        /// The rule (`promise`, `promise.max_open`, `plan.affordable_share`, `settlement.min_share`...).
         rule: String,
         /// Why, with the figures.
         reason: String,

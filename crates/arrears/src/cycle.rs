@@ -100,7 +100,11 @@ pub(crate) fn run(
     as_of: NaiveDate,
     options: CycleOptions,
 ) -> Result<CycleReport, CycleError> {
-    assert!(0 < options.batch_accounts_max, "a batch holds at least one account");
+    if options.batch_accounts_max == 0 {
+        return Err(CycleError::Options {
+            reason: "batch_accounts_max must be at least 1".to_owned(),
+        });
+    }
     let groups = {
         let read = engine.store.read()?;
         let mut groups: BTreeMap<DebtorId, Vec<AccountId>> = BTreeMap::new();
@@ -236,7 +240,12 @@ fn review_time(
     let account = env.txn.account(account_id)?.ok_or(CommandError::UnknownAccount(account_id))?;
     let debtor =
         env.txn.debtor(account.debtor)?.ok_or(CommandError::UnknownDebtor(account.debtor))?;
-    let case = load_case(env.txn, env.policy, &account)?;
+    let mut case = load_case(env.txn, env.policy, &account)?;
+    // A case whose arm the policy no longer has (the policy was replaced) joins the arm the
+    // new policy's hash gives it, rather than running on defaults.
+    if !env.policy.arms().iter().any(|arm| arm.name == case.arm) {
+        case.arm = env.policy.arm_for(account.id.0).name.clone();
+    }
     let mut review = Review {
         features: empty_features(&account),
         account,
@@ -651,7 +660,7 @@ fn assess_late_fees(
     Ok(assessed)
 }
 
-/// Stable id of an action: FNV-1a 64 over the date, the debtor and the contact.
+/// Stable id of an action: FNV-1a 64 over the date, the debtor and the contact, cut to 53 bits.
 pub(crate) fn action_id(as_of: NaiveDate, debtor: DebtorId, proposal: &ContactProposal) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     let mut feed = |bytes: &[u8]| {
@@ -668,8 +677,9 @@ pub(crate) fn action_id(as_of: NaiveDate, debtor: DebtorId, proposal: &ContactPr
     feed(format!("{:?}", proposal.channel).as_bytes());
     feed(proposal.address.as_bytes());
     feed(proposal.template.as_bytes());
-    // Zero is kept free as "no action".
-    hash.max(1)
+    // Ids stay below 2^53 so that JSON consumers that read numbers as doubles (JavaScript)
+    // keep them exact; zero is kept free as "no action".
+    (hash & ((1 << 53) - 1)).max(1)
 }
 
 /// Asks the strategy for one debtor's contacts and writes the accepted ones to the outbox.
@@ -870,12 +880,15 @@ pub(crate) fn acknowledge(
             action: Some(action_id),
         },
     )?;
+    let mut disputed = Vec::new();
     if outcome == ContactOutcome::DisputeRaised {
         for account in &action.accounts {
             // A refusal (already disputed, nothing owed) writes nothing and is not an error:
-            // the acknowledgement itself stands.
-            collections::open_dispute(env, *account, &[], at.date_naive())?;
+            // the acknowledgement itself stands, and the outcome lists what was disputed.
+            if !collections::open_dispute(env, *account, &[], at.date_naive())?.is_rejected() {
+                disputed.push(*account);
+            }
         }
     }
-    Ok(Outcome::Acknowledged { action: action_id })
+    Ok(Outcome::Acknowledged { action: action_id, disputed })
 }

@@ -58,6 +58,12 @@ pub enum CycleError {
     /// A command the cycle records failed.
     #[error(transparent)]
     Command(#[from] CommandError),
+    /// The options are invalid.
+    #[error("invalid cycle options: {reason}")]
+    Options {
+        /// What is wrong.
+        reason: String,
+    },
     /// The policy names a scorer or strategy that is not registered.
     #[error("the policy's arm {arm:?} names {kind} {name:?}, which is not registered")]
     UnknownComponent {

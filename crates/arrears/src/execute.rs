@@ -247,7 +247,15 @@ pub(crate) struct PolicyCache {
 impl PolicyCache {
     /// The policy stored in the transaction's view of the store, or the built-in default.
     pub(crate) fn get(&self, txn: &WriteTxn) -> Result<std::sync::Arc<Policy>, CommandError> {
-        let Some(text) = txn.config(POLICY_CONFIG)? else {
+        self.for_text(txn.config(POLICY_CONFIG)?)
+    }
+
+    /// The policy for a stored text (`None`: the built-in default).
+    pub(crate) fn for_text(
+        &self,
+        text: Option<Vec<u8>>,
+    ) -> Result<std::sync::Arc<Policy>, CommandError> {
+        let Some(text) = text else {
             return Ok(std::sync::Arc::new(Policy::default_policy()));
         };
         let mut parsed = self.parsed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

@@ -410,8 +410,8 @@ impl Arrears {
     ///
     /// A storage failure, or a stored policy that no longer loads.
     pub fn policy(&self) -> Result<std::sync::Arc<policy::Policy>, CommandError> {
-        let txn = self.store.write()?;
-        self.policies.get(&txn)
+        let text = self.store.read()?.config(execute::POLICY_CONFIG)?;
+        self.policies.for_text(text)
     }
 
     /// An account's collection case.

@@ -1,6 +1,10 @@
 //! Integration tests: real runs of the `arrears` binary on a store in a temporary directory.
 
+mod collections;
+mod cycle;
 mod import;
+mod plan;
+mod policy;
 mod post;
 mod sample;
 mod show;
@@ -82,6 +86,11 @@ impl Env {
         self.dir.path()
     }
 
+    /// The store's path (it need not exist).
+    pub(crate) fn db(&self) -> &Path {
+        &self.db
+    }
+
     /// Runs `arrears --db <store> --recorded-at <fixed> ARGS`.
     pub(crate) fn run(&self, args: &[&str]) -> Run {
         let output = Command::new(env!("CARGO_BIN_EXE_arrears"))
@@ -113,6 +122,17 @@ impl Env {
         all.push_str(self.run(&["verify"]).ok());
         all
     }
+}
+
+/// A file of examples/ (`policies/challenger.toml`).
+pub(crate) fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name)
+}
+
+/// True if a line of `text` has exactly the words of `words`, however aligned.
+pub(crate) fn has_line(text: &str, words: &str) -> bool {
+    let words: Vec<&str> = words.split_whitespace().collect();
+    text.lines().any(|line| line.split_whitespace().collect::<Vec<_>>() == words)
 }
 
 /// A file of the sample portfolio in examples/data.

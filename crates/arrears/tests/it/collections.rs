@@ -146,6 +146,18 @@ fn one_debtor_from_reminder_to_completed_plan() {
     ));
     books.execute("promise-1", &promise).unwrap();
     assert_eq!(state(&books, account), CollectionState::Promised);
+    // The standard policy allows one open promise: a second is refused, the first stands.
+    // (Found by the CLI review: a second promise used to replace the open one silently.)
+    let second = Command::Promise {
+        account,
+        made_on: d(2, 8),
+        payments: vec![PromiseLine { on: d(2, 10), amount: usd(40_000) }],
+    };
+    assert!(matches!(
+        books.execute("promise-2", &second).unwrap().outcome,
+        Outcome::Rejected(Rejection::Policy { rule, .. }) if rule == "promise.max_open"
+    ));
+    assert_eq!(books.case(account).unwrap().promise.unwrap().payments[0].amount_minor, 30_000);
     // No contact while the promise runs, and the next review is no later than the day after
     // the promise's deadline (February 12 plus 2 grace days).
     for day in 8..=14 {
@@ -323,6 +335,9 @@ fn settlement_offer_acceptance_and_completion_write_off_the_rest() {
     books.execute("s2", &Command::AcceptSettlement { account, accepted_on: d(4, 17) }).unwrap();
     pay(&books, "p1", account, d(4, 20), 75_000);
     assert_eq!(state(&books, account), CollectionState::Settled);
+    // Settled leaves nothing to collect: no stage and no credit hold (found by the CLI review).
+    let case = books.case(account).unwrap();
+    assert_eq!((case.stage, case.credit_hold), (None, false));
     let view = books.account_view(account, d(4, 30)).unwrap();
     assert_eq!(view.total_outstanding_minor, 0);
     assert_eq!(view.books_minor[&Book::Waivers], owed - 75_000);

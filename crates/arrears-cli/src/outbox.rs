@@ -1,0 +1,187 @@
+//! `arrears cycle`, `arrears actions list` and `arrears actions ack`: the daily cycle and the
+//! outbox of contacts it writes.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use anyhow::Result;
+
+use arrears::case::{Action, ActionStatus};
+use arrears::ids::AccountId;
+use arrears::model::ContactChannel;
+use arrears::{Arrears, Command, CycleOptions, Outcome};
+
+use crate::args::{AckArgs, ActionsListArgs, CycleArgs};
+use crate::collect;
+use crate::output::{self, Table};
+use crate::Status;
+
+pub(crate) fn cycle(
+    books: &Arrears,
+    args: &CycleArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let mut options = CycleOptions::default();
+    if let Some(batch) = args.batch {
+        options.batch_accounts_max = usize::try_from(batch).unwrap_or(usize::MAX);
+    }
+    let report = books.run_cycle_with(args.as_of, options)?;
+    if json {
+        let mut value = serde_json::to_value(&report)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("as_of".to_owned(), serde_json::to_value(args.as_of)?);
+        }
+        output::json(out, &value)?;
+        return Ok(Status::Ok);
+    }
+    let done = if report.complete { "complete" } else { "incomplete (run it again to resume)" };
+    writeln!(out, "cycle {}: {done}", args.as_of)?;
+    let rows = [
+        ("batches", report.batches),
+        ("reviewed", report.reviewed),
+        ("transitions", report.transitions),
+        ("fees_assessed", report.fees_assessed),
+        ("charged_off", report.charged_off),
+        ("actions", report.actions),
+        ("proposals_refused", report.proposals_refused),
+    ];
+    let width = rows.iter().map(|(_, value)| value.to_string().len()).max().unwrap_or(0);
+    for (label, value) in rows {
+        writeln!(out, "  {label:<18} {value:>width$}")?;
+    }
+    Ok(Status::Ok)
+}
+
+/// The channel's name as serialized.
+pub(crate) fn channel_name(channel: ContactChannel) -> &'static str {
+    match channel {
+        ContactChannel::Phone => "phone",
+        ContactChannel::Sms => "sms",
+        ContactChannel::Email => "email",
+        ContactChannel::Postal => "postal",
+        ContactChannel::Messaging => "messaging",
+    }
+}
+
+pub(crate) fn list(
+    books: &Arrears,
+    args: &ActionsListArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let limit = args.limit.unwrap_or(usize::MAX);
+    let actions = if args.all {
+        let mut actions = books.actions()?;
+        actions.truncate(limit);
+        actions
+    } else {
+        books.pending_actions(limit)?
+    };
+    // The accounts' external references, looked up once each.
+    let mut names: HashMap<AccountId, Option<String>> = HashMap::new();
+    for action in &actions {
+        for account in &action.accounts {
+            if !names.contains_key(account) {
+                let reference = books.account(*account)?.and_then(|account| account.external_ref);
+                names.insert(*account, reference);
+            }
+        }
+    }
+    let name = |account: &AccountId| {
+        names.get(account).cloned().flatten().unwrap_or_else(|| account.to_string())
+    };
+    if json {
+        let mut values = Vec::with_capacity(actions.len());
+        for action in &actions {
+            let mut value = serde_json::to_value(action)?;
+            if let Some(object) = value.as_object_mut() {
+                let references: Vec<Option<String>> = action
+                    .accounts
+                    .iter()
+                    .map(|account| names.get(account).cloned().flatten())
+                    .collect();
+                object.insert("account_refs".to_owned(), serde_json::to_value(references)?);
+            }
+            values.push(value);
+        }
+        output::json(out, &values)?;
+        return Ok(Status::Ok);
+    }
+    if actions.is_empty() {
+        let what = if args.all { "no actions" } else { "no pending actions" };
+        writeln!(out, "{what}")?;
+        return Ok(Status::Ok);
+    }
+    let mut table = Table::new(&[
+        "id",
+        "debtor",
+        "accounts",
+        "channel",
+        "address",
+        "template",
+        "scheduled_at",
+        "created_for",
+        "status",
+    ])
+    .numeric(&["id"]);
+    for action in &actions {
+        let accounts: Vec<String> = action.accounts.iter().map(name).collect();
+        table.row(vec![
+            action.id.to_string(),
+            action.debtor.to_string(),
+            accounts.join(","),
+            channel_name(action.channel).to_owned(),
+            action.address.clone(),
+            action.template.clone(),
+            instant(action.scheduled_at),
+            action.created_for.to_string(),
+            status(action),
+        ]);
+    }
+    table.write(out, "")?;
+    Ok(Status::Ok)
+}
+
+fn instant(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+fn status(action: &Action) -> String {
+    match &action.status {
+        ActionStatus::Pending => "pending".to_owned(),
+        ActionStatus::Acknowledged { outcome, at } => {
+            format!("{} {}", outcome.name(), instant(*at))
+        }
+    }
+}
+
+pub(crate) fn ack(
+    books: &Arrears,
+    args: &AckArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let command = Command::Acknowledge { action: args.id, outcome: args.outcome, at: args.at };
+    let receipt = collect::execute(books, &args.key, &command)?;
+    if json {
+        return collect::print_json(&args.key, &receipt, out);
+    }
+    if let Outcome::Acknowledged { action, .. } = &receipt.outcome {
+        writeln!(
+            out,
+            "acknowledged action {action}: {} at {}",
+            args.outcome.name(),
+            instant(args.at)
+        )?;
+        if receipt.replayed {
+            writeln!(
+                out,
+                "replayed: key {:?} was already executed; nothing was written",
+                args.key
+            )?;
+        }
+        return Ok(Status::Ok);
+    }
+    collect::print_receipt(books, &args.key, &receipt, None, out)
+}
