@@ -295,6 +295,17 @@ fn audit_details(record: &AuditRecord) -> (&'static str, String) {
         AuditKind::Cycle { as_of, reviewed, actions } => {
             ("cycle", format!("as of {as_of}: {reviewed} reviewed, {actions} actions"))
         }
+        AuditKind::ContactBlocked { debtor, channel, template, rule, next_allowed_at } => {
+            let next =
+                next_allowed_at.map_or("none within the horizon".to_owned(), |at| at.to_rfc3339());
+            (
+                "contact_blocked",
+                format!(
+                    "{debtor} {} {template}: blocked by {rule}; next allowed {next}",
+                    channel.name()
+                ),
+            )
+        }
     }
 }
 

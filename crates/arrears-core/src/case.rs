@@ -312,4 +312,17 @@ pub enum AuditKind {
         /// Actions written in this batch.
         actions: u64,
     },
+    /// The compliance guardrails blocked a proposed contact.
+    ContactBlocked {
+        /// The debtor.
+        debtor: crate::ids::DebtorId,
+        /// The channel proposed.
+        channel: ContactChannel,
+        /// The template proposed.
+        template: String,
+        /// The id of the blocking rule.
+        rule: String,
+        /// When the same contact would next be allowed, if within the horizon.
+        next_allowed_at: Option<DateTime<Utc>>,
+    },
 }

@@ -54,6 +54,7 @@ const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
 const REVIEW_DUE: TableDefinition<(i32, u64), ()> = TableDefinition::new("review_due");
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 const OUTBOX_PENDING: TableDefinition<u64, ()> = TableDefinition::new("outbox_pending");
+const OUTBOX_BY_DEBTOR: TableDefinition<(u64, u64), ()> = TableDefinition::new("outbox_by_debtor");
 const CONTACTS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("contacts");
 const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 const CONFIG: TableDefinition<&str, &[u8]> = TableDefinition::new("config");
@@ -289,6 +290,7 @@ fn for_each_table(txn: &redb::WriteTransaction) -> Result<(), StorageError> {
     txn.open_table(REVIEW_DUE).map_err(from_redb)?;
     txn.open_table(OUTBOX).map_err(from_redb)?;
     txn.open_table(OUTBOX_PENDING).map_err(from_redb)?;
+    txn.open_table(OUTBOX_BY_DEBTOR).map_err(from_redb)?;
     txn.open_table(CONTACTS).map_err(from_redb)?;
     txn.open_table(AUDIT).map_err(from_redb)?;
     txn.open_table(CONFIG).map_err(from_redb)?;
@@ -738,6 +740,36 @@ macro_rules! reads {
                 all_records(&table, "outbox", RecordKind::Action)
             }
 
+            /// A debtor's actions (pending and acknowledged), by id.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure, a corrupted record or a dangling index row.
+            pub fn actions_of(&self, debtor: DebtorId) -> Result<Vec<Action>, StorageError> {
+                let index = self.txn.open_table(OUTBOX_BY_DEBTOR).map_err(from_redb)?;
+                let table = self.txn.open_table(OUTBOX).map_err(from_redb)?;
+                let mut actions = Vec::new();
+                for id in index_range(&index, debtor.0)? {
+                    let action = get_record(&table, "outbox", RecordKind::Action, id)?
+                        .ok_or(StorageError::Dangling { table: "outbox", key: id.to_string() })?;
+                    actions.push(action);
+                }
+                Ok(actions)
+            }
+
+            /// Every `(debtor, action)` pair of the outbox's debtor index.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure.
+            pub fn debtor_action_index(&self) -> Result<Vec<(DebtorId, u64)>, StorageError> {
+                let index = self.txn.open_table(OUTBOX_BY_DEBTOR).map_err(from_redb)?;
+                Ok(index_all(&index)?
+                    .into_iter()
+                    .map(|(debtor, id)| (DebtorId(debtor), id))
+                    .collect())
+            }
+
             /// The ids in the pending-actions index.
             ///
             /// # Errors
@@ -1045,6 +1077,10 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_action(&mut self, action: &Action) -> Result<(), StorageError> {
+        {
+            let mut by_debtor = self.txn.open_table(OUTBOX_BY_DEBTOR).map_err(from_redb)?;
+            by_debtor.insert((action.debtor.0, action.id), ()).map_err(from_redb)?;
+        }
         {
             let mut index = self.txn.open_table(OUTBOX_PENDING).map_err(from_redb)?;
             match action.status {

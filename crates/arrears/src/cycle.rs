@@ -23,6 +23,7 @@ use arrears_core::case::{
     Action, ActionStatus, AuditKind, CollectionCase, ContactAttempt, ContactOutcome,
 };
 use arrears_core::collection::{CollectionEvent, CollectionState};
+use arrears_core::compliance;
 use arrears_core::ids::{AccountId, DebtorId, ObligationId};
 use arrears_core::ledger::{replay, AccountState, Event, EventKind};
 use arrears_core::model::{Account, Component, Debtor, LateFeeRule, ObligationKind};
@@ -68,8 +69,14 @@ pub struct CycleReport {
     pub charged_off: u64,
     /// Actions written to the outbox.
     pub actions: u64,
-    /// Proposals the engine refused (address not the debtor's, no consent, wrong time...).
+    /// Proposals the engine refused as malformed (not the request's debtor or accounts, a step
+    /// nobody asked for, an address that is not the debtor's or not usable, a time outside the
+    /// review's day).
     pub proposals_refused: u64,
+    /// Proposals the compliance guardrails blocked, by rule id (recorded in the audit log).
+    pub blocked: BTreeMap<String, u64>,
+    /// Proposals the guardrails moved to the next instant they allow.
+    pub rescheduled: u64,
     /// True if and only if every due account was reviewed.
     pub complete: bool,
 }
@@ -737,15 +744,47 @@ fn contact(
     let Ok(proposals) = strategy.propose_batch(std::slice::from_ref(&request)) else {
         return Ok(0);
     };
+    let packs = compliance::packs_for(&debtor.jurisdiction, env.policy.creditor());
+    let mut history = guardrail_history(env.txn, &debtor)?;
+    let flags = guardrail_flags(&debtor, reviews);
     let mut written = 0;
     let mut channels_used: BTreeSet<String> = BTreeSet::new();
-    for proposal in proposals {
+    for mut proposal in proposals {
         if !acceptable(&request, &proposal, as_of)
             || !channels_used.insert(format!("{:?}", proposal.channel))
         {
             report.proposals_refused += 1;
             continue;
         }
+        // The guardrails: every proposal, from any strategy, built in or plugged in.
+        let decision = guardrail_decision(&packs, &debtor, &proposal, &history, &flags);
+        if !decision.allowed {
+            let horizon = as_of + chrono::Days::new(RESCHEDULE_DAYS_MAX);
+            let rule = decision.rule.clone().unwrap_or_else(|| "unknown".to_owned());
+            match decision.next_allowed_at {
+                Some(next) if next.date_naive() <= horizon => {
+                    proposal.at = next;
+                    report.rescheduled += 1;
+                }
+                _ => {
+                    *report.blocked.entry(rule.clone()).or_insert(0) += 1;
+                    crate::audit::append(
+                        env.txn,
+                        env.now,
+                        proposal.accounts.first().copied(),
+                        AuditKind::ContactBlocked {
+                            debtor: debtor.id,
+                            channel: proposal.channel,
+                            template: proposal.template.clone(),
+                            rule,
+                            next_allowed_at: decision.next_allowed_at,
+                        },
+                    )?;
+                    continue;
+                }
+            }
+        }
+        history.push(planned(&debtor, &proposal));
         let id = action_id(as_of, debtor.id, &proposal);
         if env.txn.action(id)?.is_none() {
             env.txn.put_action(&Action {
@@ -773,6 +812,138 @@ fn contact(
         }
     }
     Ok(written)
+}
+
+/// How far the guardrails may move a proposal before it counts as blocked.
+pub(crate) const RESCHEDULE_DAYS_MAX: u64 = 14;
+
+fn channel_group(channel: arrears_core::model::ContactChannel) -> compliance::ChannelGroup {
+    use arrears_core::model::ContactChannel;
+    match channel {
+        ContactChannel::Phone => compliance::ChannelGroup::Call,
+        ContactChannel::Sms | ContactChannel::Messaging => compliance::ChannelGroup::Text,
+        ContactChannel::Email => compliance::ChannelGroup::Email,
+        ContactChannel::Postal => compliance::ChannelGroup::Letter,
+    }
+}
+
+fn address_kind(debtor: &Debtor, address: &str) -> arrears_core::model::ContactPointKind {
+    debtor
+        .contact_points
+        .iter()
+        .find(|point| point.address == address)
+        .map_or(arrears_core::model::ContactPointKind::Personal, |point| point.kind)
+}
+
+fn debt_ids(accounts: &[AccountId]) -> Vec<String> {
+    accounts.iter().map(ToString::to_string).collect()
+}
+
+/// The debtor's contact history for the guardrails: contacts made (acknowledged or reported)
+/// and contacts planned (pending in the outbox), which count as connected outbound contacts
+/// until their outcome is known.
+fn guardrail_history(
+    txn: &arrears_store::WriteTxn,
+    debtor: &Debtor,
+) -> Result<Vec<compliance::HistoryEntry>, CommandError> {
+    let mut history: Vec<compliance::HistoryEntry> = txn
+        .contacts(debtor.id)?
+        .into_iter()
+        .map(|attempt| compliance::HistoryEntry {
+            at: attempt.at,
+            person: debtor.id.0,
+            debts: debt_ids(&attempt.accounts),
+            channel: channel_group(attempt.channel),
+            recipient: compliance::Recipient::Consumer,
+            address_kind: address_kind(debtor, &attempt.address),
+            direction: if attempt.inbound {
+                compliance::Direction::Inbound
+            } else {
+                compliance::Direction::Outbound
+            },
+            consented: false,
+            outcome: attempt.outcome.into(),
+        })
+        .collect();
+    for action in txn.actions_of(debtor.id)? {
+        if matches!(action.status, ActionStatus::Pending) {
+            history.push(compliance::HistoryEntry {
+                at: action.scheduled_at,
+                person: debtor.id.0,
+                debts: debt_ids(&action.accounts),
+                channel: channel_group(action.channel),
+                recipient: compliance::Recipient::Consumer,
+                address_kind: address_kind(debtor, &action.address),
+                direction: compliance::Direction::Outbound,
+                consented: false,
+                outcome: compliance::Outcome::NoAnswer,
+            });
+        }
+    }
+    Ok(history)
+}
+
+/// A contact about to be written to the outbox, as history for the next proposals.
+fn planned(debtor: &Debtor, proposal: &ContactProposal) -> compliance::HistoryEntry {
+    compliance::HistoryEntry {
+        at: proposal.at,
+        person: debtor.id.0,
+        debts: debt_ids(&proposal.accounts),
+        channel: channel_group(proposal.channel),
+        recipient: compliance::Recipient::Consumer,
+        address_kind: address_kind(debtor, &proposal.address),
+        direction: compliance::Direction::Outbound,
+        consented: false,
+        outcome: compliance::Outcome::NoAnswer,
+    }
+}
+
+/// The flags the guardrails read: the debtor's and every case's sticky flags, disputes, and the
+/// opted-out addresses.
+fn guardrail_flags(debtor: &Debtor, reviews: &[Review]) -> compliance::Flags {
+    let any = |test: &dyn Fn(&Review) -> bool| reviews.iter().any(test);
+    compliance::Flags {
+        cease: debtor.flags.cease_communication
+            || any(&|review| review.case.flags.cease_communication),
+        dispute: any(&|review| matches!(review.case.state, CollectionState::Disputed)),
+        attorney: debtor.flags.attorney_represented
+            || any(&|review| review.case.flags.attorney_represented),
+        bankruptcy: debtor.flags.bankruptcy || any(&|review| review.case.flags.bankruptcy_stay),
+        deceased: debtor.flags.deceased || any(&|review| review.case.flags.deceased),
+        time_barred: any(&|review| review.case.flags.time_barred),
+        opted_out_addresses: debtor
+            .contact_points
+            .iter()
+            .filter(|point| point.opted_out)
+            .map(|point| point.address.clone())
+            .collect(),
+        ..compliance::Flags::default()
+    }
+}
+
+fn guardrail_decision(
+    packs: &[compliance::Pack],
+    debtor: &Debtor,
+    proposal: &ContactProposal,
+    history: &[compliance::HistoryEntry],
+    flags: &compliance::Flags,
+) -> compliance::Decision {
+    let debts = debt_ids(&proposal.accounts);
+    let point = debtor.contact_points.iter().find(|point| point.address == proposal.address);
+    let request = compliance::Proposal {
+        person: debtor.id.0,
+        debts: &debts,
+        action: compliance::ActionKind::Contact,
+        channel: channel_group(proposal.channel),
+        recipient: compliance::Recipient::Consumer,
+        address: Some(&proposal.address),
+        address_kind: point
+            .map_or(arrears_core::model::ContactPointKind::Personal, |point| point.kind),
+        address_consent: point.is_some_and(|point| point.consent),
+        at: proposal.at,
+        time_zones: &debtor.time_zones,
+    };
+    compliance::evaluate(packs, &request, history, flags)
 }
 
 /// The engine disposes: a proposal must name the request's debtor and some of its accounts,

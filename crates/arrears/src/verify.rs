@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use arrears_core::ids::{AccountId, EventSeq, ObligationId};
+use arrears_core::ids::{AccountId, DebtorId, EventSeq, ObligationId};
 use arrears_core::ledger::{
     is_balanced, normalize, replay, Book, Event, EventKind, JournalEntry, Posting,
 };
@@ -352,6 +352,18 @@ pub(crate) fn verify(read: &ReadTxn) -> Result<VerifyReport, StorageError> {
             .filter(|action| matches!(action.status, arrears_core::case::ActionStatus::Pending))
             .map(|action| action.id)
             .collect();
+        if let Some(by_debtor) = report.read("outbox_by_debtor", read.debtor_action_index()) {
+            let expected: BTreeSet<(DebtorId, u64)> =
+                actions.iter().map(|action| (action.debtor, action.id)).collect();
+            let indexed: BTreeSet<(DebtorId, u64)> = by_debtor.into_iter().collect();
+            for (debtor, id) in expected.symmetric_difference(&indexed) {
+                report.problem(
+                    "index",
+                    format!("{debtor} action {id}"),
+                    "outbox debtor index disagrees with the action",
+                );
+            }
+        }
         let indexed: BTreeSet<u64> = pending.into_iter().collect();
         for id in expected.symmetric_difference(&indexed) {
             report.problem(
