@@ -26,7 +26,9 @@ use arrears_core::collection::{CollectionEvent, CollectionState};
 use arrears_core::compliance;
 use arrears_core::ids::{AccountId, DebtorId, ObligationId};
 use arrears_core::ledger::{replay, AccountState, Event, EventKind};
-use arrears_core::model::{Account, Component, Debtor, LateFeeRule, ObligationKind};
+use arrears_core::model::{
+    Account, Component, ContactChannel, Debtor, LateFeeRule, ObligationKind,
+};
 use arrears_core::plan::promise_status;
 use arrears_core::policy::Policy;
 use arrears_core::strategy::{
@@ -77,6 +79,10 @@ pub struct CycleReport {
     pub blocked: BTreeMap<String, u64>,
     /// Proposals the guardrails moved to the next instant they allow.
     pub rescheduled: u64,
+    /// Proposals deferred because an earlier action on the same channel for the same
+    /// accounts is still pending (its outcome, perhaps a conversation that starts a cool-down,
+    /// is not known yet).
+    pub deferred: u64,
     /// True if and only if every due account was reviewed.
     pub complete: bool,
 }
@@ -746,6 +752,13 @@ fn contact(
     };
     let packs = compliance::packs_for(&debtor.jurisdiction, env.policy.creditor());
     let mut history = guardrail_history(env.txn, &debtor)?;
+    let mut outstanding: Vec<(ContactChannel, Vec<AccountId>)> = env
+        .txn
+        .actions_of(debtor.id)?
+        .into_iter()
+        .filter(|action| matches!(action.status, ActionStatus::Pending))
+        .map(|action| (action.channel, action.accounts))
+        .collect();
     let flags = guardrail_flags(&debtor, reviews);
     let mut written = 0;
     let mut channels_used: BTreeSet<String> = BTreeSet::new();
@@ -754,6 +767,16 @@ fn contact(
             || !channels_used.insert(format!("{:?}", proposal.channel))
         {
             report.proposals_refused += 1;
+            continue;
+        }
+        // One outstanding action per channel and account: a pending call may turn out to be a
+        // conversation, after which another call would break a cool-down.
+        let pending_same = outstanding.iter().any(|(channel, accounts)| {
+            *channel == proposal.channel
+                && accounts.iter().any(|account| proposal.accounts.contains(account))
+        });
+        if pending_same {
+            report.deferred += 1;
             continue;
         }
         // The guardrails: every proposal, from any strategy, built in or plugged in.
@@ -785,6 +808,7 @@ fn contact(
             }
         }
         history.push(planned(&debtor, &proposal));
+        outstanding.push((proposal.channel, proposal.accounts.clone()));
         let id = action_id(as_of, debtor.id, &proposal);
         if env.txn.action(id)?.is_none() {
             env.txn.put_action(&Action {

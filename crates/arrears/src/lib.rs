@@ -51,7 +51,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use arrears_core::{aging, ids, ledger, model, money};
 
-pub use arrears_core::{case, collection, plan, policy, strategy};
+pub use arrears_core::{case, collection, compliance, holidays, plan, policy, strategy};
 pub use command::{
     CaseChanged, Command, Flag, NewAccount, NewCharge, NewDebtor, NewPlan, Outcome, Posted,
     PromiseLine, Receipt, Rejection,

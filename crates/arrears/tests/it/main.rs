@@ -5,6 +5,7 @@
 
 mod collections;
 mod commands;
+mod guardrails;
 mod lifecycle;
 mod model;
 mod support;

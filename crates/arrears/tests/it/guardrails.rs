@@ -1,0 +1,238 @@
+//! The guardrails in the cycle: a strategy that proposes violations (calls at 03:00, e-mail to
+//! an employer-provided address, SMS to an opted-out number, calls during the cool-down after a
+//! conversation) gets none of them through. What reaches the outbox is re-evaluated here,
+//! independently, against the packs with the history before it.
+
+use std::sync::Arc;
+
+use arrears::case::{ActionStatus, ContactOutcome};
+use arrears::compliance::{self, ChannelGroup, Direction, Recipient};
+use arrears::model::{
+    ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction,
+    ProductKind, Terms,
+};
+use arrears::money::Currency;
+use arrears::strategy::{ContactProposal, ContactRequest, ContactStrategy, StrategyError};
+use arrears::{Command, NewAccount, NewDebtor, Outcome};
+use chrono::Timelike;
+
+use crate::support::*;
+
+/// Proposes every step on every address of its channel, at 03:00 local time.
+struct Rogue;
+
+impl ContactStrategy for Rogue {
+    fn name(&self) -> &str {
+        "rogue"
+    }
+
+    fn propose_batch(
+        &self,
+        requests: &[ContactRequest],
+    ) -> Result<Vec<ContactProposal>, StrategyError> {
+        let mut proposals = Vec::new();
+        for request in requests {
+            let at =
+                arrears::strategy::local_instant(request.as_of, 3, &request.time_zones[0]).unwrap();
+            for step in &request.steps {
+                for point in
+                    request.contact_points.iter().filter(|point| point.channel == step.channel)
+                {
+                    proposals.push(ContactProposal {
+                        debtor: request.debtor,
+                        accounts: request.accounts.clone(),
+                        channel: step.channel,
+                        address: point.address.clone(),
+                        template: step.template.clone(),
+                        at,
+                    });
+                }
+            }
+        }
+        Ok(proposals)
+    }
+}
+
+fn aggressive_policy() -> String {
+    let mut steps = Vec::new();
+    for day in 0..10 {
+        steps.push(format!(
+            "{{ channel = \"phone\", template = \"call.{day}\", after_days = {day} }}"
+        ));
+        steps.push(format!(
+            "{{ channel = \"email\", template = \"email.{day}\", after_days = {day} }}"
+        ));
+        steps
+            .push(format!("{{ channel = \"sms\", template = \"sms.{day}\", after_days = {day} }}"));
+    }
+    format!(
+        "name = \"aggressive\"\nversion = 1\ncreditor = \"third_party\"\n\n[[stage]]\nname = \"all\"\nmin_dpd = 1\n[stage.actions]\ncontact = [\n  {}\n]\n\n[[arm]]\nname = \"only\"\nweight = 1\nscorer = \"rules\"\nstrategy = \"rogue\"\n",
+        steps.join(",\n  ")
+    )
+}
+
+fn point(
+    channel: ContactChannel,
+    address: &str,
+    kind: ContactPointKind,
+    opted_out: bool,
+) -> ContactPoint {
+    ContactPoint { channel, address: address.to_owned(), kind, consent: true, opted_out }
+}
+
+#[test]
+fn a_strategy_proposing_violations_gets_none_through() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let debtor = match books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec!["America/Chicago".into()],
+                language: "en".into(),
+                contact_points: vec![
+                    point(ContactChannel::Phone, "+15125550100", ContactPointKind::Personal, false),
+                    point(
+                        ContactChannel::Email,
+                        "rae@employer.example",
+                        ContactPointKind::EmployerProvided,
+                        false,
+                    ),
+                    point(ContactChannel::Sms, "+15125550199", ContactPointKind::Personal, true),
+                ],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome
+    {
+        Outcome::DebtorCreated(id) => id,
+        other => panic!("{other:?}"),
+    };
+    let account = match books
+        .execute(
+            "account",
+            &Command::OpenAccount(NewAccount {
+                external_ref: None,
+                debtor,
+                product: ProductKind::Installment,
+                credit_limit: None,
+                currency: Currency::USD,
+                opened_on: d(1, 1),
+                terms: Terms::default(),
+            }),
+        )
+        .unwrap()
+        .outcome
+    {
+        Outcome::AccountOpened(id) => id,
+        other => panic!("{other:?}"),
+    };
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);
+
+    let mut blocked: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    let mut rescheduled = 0;
+    let mut refused = 0;
+    let mut calls = 0;
+    for day in 1..=25 {
+        let today = d(2, 1) + chrono::Days::new(day - 1);
+        let report = books.run_cycle(today).unwrap();
+        for (rule, count) in report.blocked {
+            *blocked.entry(rule).or_insert(0) += count;
+        }
+        rescheduled += report.rescheduled;
+        refused += report.proposals_refused;
+        // Executed when due: actions rescheduled to a later day wait for it.
+        let due: Vec<_> = books
+            .pending_actions(100)
+            .unwrap()
+            .into_iter()
+            .filter(|action| action.scheduled_at.date_naive() <= today)
+            .collect();
+        for action in due {
+            // Every third call is a conversation, which starts the 7-day cool-down.
+            let outcome = if action.channel == ContactChannel::Phone {
+                calls += 1;
+                if calls % 3 == 1 {
+                    ContactOutcome::RightParty
+                } else {
+                    ContactOutcome::NoAnswer
+                }
+            } else {
+                ContactOutcome::Delivered
+            };
+            let ack = Command::Acknowledge { action: action.id, outcome, at: action.scheduled_at };
+            books.execute(&format!("ack:{}", action.id), &ack).unwrap();
+        }
+    }
+    // The violations were stopped: the employer e-mails blocked for good (reported under the
+    // first rule that blocks them, the 03:00 hour; the employer rule is among the others), the
+    // opted-out SMS refused before the guardrails (not a usable address), 03:00 calls moved
+    // to 08:00.
+    assert!(blocked.values().sum::<u64>() >= 10, "{blocked:?}");
+    assert!(refused > 0);
+    assert!(rescheduled > 0);
+
+    let actions = books.actions().unwrap();
+    assert!(!actions.is_empty());
+    let chicago: chrono_tz::Tz = "America/Chicago".parse().unwrap();
+    for action in &actions {
+        assert_eq!(action.channel, ContactChannel::Phone, "only calls may go out: {action:?}");
+        let local = action.scheduled_at.with_timezone(&chicago);
+        assert!((8..21).contains(&local.hour()), "call at {local}");
+    }
+    // Independently: each action is allowed given everything scheduled before it.
+    let mut ordered = actions.clone();
+    ordered.sort_by_key(|action| action.scheduled_at);
+    let packs = compliance::packs_for(
+        &Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+        arrears::policy::Creditor::ThirdParty,
+    );
+    let debts = vec![account.to_string()];
+    let zones = vec!["America/Chicago".to_owned()];
+    for (index, action) in ordered.iter().enumerate() {
+        let history: Vec<compliance::HistoryEntry> = ordered[..index]
+            .iter()
+            .map(|earlier| compliance::HistoryEntry {
+                at: earlier.scheduled_at,
+                person: debtor.get(),
+                debts: debts.clone(),
+                channel: ChannelGroup::Call,
+                recipient: Recipient::Consumer,
+                address_kind: ContactPointKind::Personal,
+                direction: Direction::Outbound,
+                consented: false,
+                outcome: match &earlier.status {
+                    ActionStatus::Acknowledged { outcome, .. } => (*outcome).into(),
+                    ActionStatus::Pending => compliance::Outcome::NoAnswer,
+                },
+            })
+            .collect();
+        let proposal = compliance::Proposal {
+            person: debtor.get(),
+            debts: &debts,
+            action: compliance::ActionKind::Contact,
+            channel: ChannelGroup::Call,
+            recipient: Recipient::Consumer,
+            address: Some(&action.address),
+            address_kind: ContactPointKind::Personal,
+            address_consent: true,
+            at: action.scheduled_at,
+            time_zones: &zones,
+        };
+        let decision =
+            compliance::evaluate(&packs, &proposal, &history, &compliance::Flags::default());
+        assert!(
+            decision.allowed,
+            "action {} at {} got through: {decision:?}",
+            action.id, action.scheduled_at
+        );
+    }
+    assert!(books.verify().unwrap().is_clean());
+}
