@@ -32,3 +32,4 @@ pub mod money;
 pub mod plan;
 pub mod policy;
 pub mod strategy;
+mod toml_location;

@@ -355,22 +355,28 @@ fn review_time(
     let threshold = i64::from(env.policy.charge_off().dpd_for(review.account.product));
     let due_for_charge_off =
         state.charged_off_on.is_none() && state.days_past_due(as_of) >= threshold;
-    if due_for_charge_off
-        && cycle_ledger(
-            env,
-            &mut review,
-            as_of,
-            EventKind::ChargeOff,
-            Vec::new(),
-            CollectionEvent::ChargeOff,
-        )?
-    {
-        report.charged_off += 1;
-        report.transitions += 1;
+    if due_for_charge_off {
+        charge_off(env, &mut review, as_of, report)?;
     }
     let (events, state) = state_as_of(env.txn, &review.account, as_of)?;
     review.features = features(env.txn, &review.account, &review.case, &events, &state, as_of)?;
     Ok(review)
+}
+
+/// Charges the account off on `as_of` (a ledger event and the transition), if the state
+/// machine accepts it.
+fn charge_off(
+    env: &mut Env<'_>,
+    review: &mut Review,
+    as_of: NaiveDate,
+    report: &mut CycleReport,
+) -> Result<(), CommandError> {
+    let kind = EventKind::ChargeOff;
+    if cycle_ledger(env, review, as_of, kind, Vec::new(), CollectionEvent::ChargeOff)? {
+        report.charged_off += 1;
+        report.transitions += 1;
+    }
+    Ok(())
 }
 
 fn transit(
@@ -548,19 +554,8 @@ fn review_stage(
         if stage.actions.late_fee && !protected && state.charged_off_on.is_none() {
             report.fees_assessed += assess_late_fees(env, review, &state, as_of)?;
         }
-        if stage.actions.charge_off
-            && state.charged_off_on.is_none()
-            && cycle_ledger(
-                env,
-                review,
-                as_of,
-                EventKind::ChargeOff,
-                Vec::new(),
-                CollectionEvent::ChargeOff,
-            )?
-        {
-            report.charged_off += 1;
-            report.transitions += 1;
+        if stage.actions.charge_off && state.charged_off_on.is_none() {
+            charge_off(env, review, as_of, report)?;
         }
         let (_, state) = state_as_of(env.txn, &review.account, as_of)?;
         if let Some(placement) = &stage.actions.placement {

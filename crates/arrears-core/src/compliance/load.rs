@@ -1,11 +1,12 @@
 //! Loading packs from TOML: the raw (spanned) shape of a file, its validation into a [`Pack`],
 //! and errors located by file, line and field, in the manner of the policy loader.
 
+use crate::toml_location::{field_at_span, field_containing};
 use std::ops::Range;
 
 use chrono::NaiveTime;
 use serde::Deserialize;
-use toml::de::{DeTable, DeValue};
+use toml::de::DeTable;
 use toml::Spanned;
 
 use super::{
@@ -380,11 +381,7 @@ impl Loader<'_> {
     }
 
     fn line(&self, offset: usize) -> usize {
-        let end = offset.min(self.text.len());
-        self.text
-            .as_bytes()
-            .get(..end)
-            .map_or(1, |before| before.iter().filter(|byte| **byte == b'\n').count() + 1)
+        crate::toml_location::line_of(self.text, offset)
     }
 
     #[cold]
@@ -730,67 +727,4 @@ fn address_kind_name(kind: ContactPointKind) -> &'static str {
         ContactPointKind::Work => "work",
         ContactPointKind::EmployerProvided => "employer_provided",
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Field paths from spans
-// ---------------------------------------------------------------------------------------------
-
-fn walk_table(
-    table: &DeTable<'_>,
-    prefix: &str,
-    depth: usize,
-    visit: &mut dyn FnMut(&str, usize, Range<usize>),
-) {
-    for (key, value) in table.iter() {
-        let path = if prefix.is_empty() {
-            key.get_ref().to_string()
-        } else {
-            format!("{prefix}.{}", key.get_ref())
-        };
-        visit(&path, depth, key.span());
-        walk_value(value, &path, depth, visit);
-    }
-}
-
-fn walk_value(
-    value: &Spanned<DeValue<'_>>,
-    path: &str,
-    depth: usize,
-    visit: &mut dyn FnMut(&str, usize, Range<usize>),
-) {
-    visit(path, depth, value.span());
-    match value.get_ref() {
-        DeValue::Table(table) => walk_table(table, path, depth + 1, visit),
-        DeValue::Array(array) => {
-            for (index, item) in array.iter().enumerate() {
-                walk_value(item, &format!("{path}[{index}]"), depth + 1, visit);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The deepest path whose key or value span is exactly `span` (where serde errors point).
-fn field_at_span(table: &DeTable<'_>, span: &Range<usize>) -> Option<String> {
-    let mut best: Option<(usize, String)> = None;
-    walk_table(table, "", 0, &mut |path, depth, candidate| {
-        if candidate == *span && best.as_ref().is_none_or(|(best_depth, _)| *best_depth < depth) {
-            best = Some((depth, path.to_owned()));
-        }
-    });
-    best.map(|(_, path)| path)
-}
-
-/// The deepest path whose key or value span contains `offset`.
-fn field_containing(table: &DeTable<'_>, offset: usize) -> Option<String> {
-    let mut best: Option<(usize, String)> = None;
-    walk_table(table, "", 0, &mut |path, depth, candidate| {
-        // Parsers report an unterminated value at its end, so the end is inclusive.
-        let contains = candidate.start <= offset && offset <= candidate.end;
-        if contains && best.as_ref().is_none_or(|(best_depth, _)| *best_depth < depth) {
-            best = Some((depth, path.to_owned()));
-        }
-    });
-    best.map(|(_, path)| path)
 }
