@@ -1,1 +1,472 @@
-//! (being written)
+//! Shared code of the Arrears benchmarks: portfolio builders, the SQLite peer that does the
+//! same logical work as a payment through the engine, checksums, the disk's fsync rate, peak
+//! memory, and the JSON summary lines.
+//!
+//! The benchmarks themselves are in `benches/benches/*.rs`; docs/BENCHMARKS.md has the figures.
+
+// Amounts are written in cents: `1_000_00` is 1,000.00.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use arrears::ids::AccountId;
+use arrears::model::{DebtorFlags, DebtorKind, Jurisdiction, ObligationKind, ProductKind, Terms};
+use arrears::money::{Currency, Money};
+use arrears::{
+    Arrears, Command, Durability, NewAccount, NewCharge, NewDebtor, Options, Outcome, SystemClock,
+};
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Page cache given to both engines, in bytes.
+pub const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// A date of 2026.
+pub fn day(month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, month, day).expect("valid date")
+}
+
+/// US dollars from minor units.
+pub fn usd(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::USD)
+}
+
+/// Engine options: immediate durability, the shared cache size.
+pub fn options() -> Options {
+    Options {
+        cache_size_bytes: CACHE_BYTES,
+        durability: Durability::Immediate,
+        clock: Box::new(SystemClock),
+    }
+}
+
+/// The obligations every benchmark account starts with: `(due_on, principal, interest, fee)`.
+pub const OBLIGATIONS: [(u32, i64, i64, i64); 3] =
+    [(1, 80_00, 15_00, 5_00), (2, 80_00, 15_00, 5_00), (3, 80_00, 15_00, 5_00)];
+
+fn due_on(month: u32) -> NaiveDate {
+    day(month, 28)
+}
+
+/// Creates a store at `path` with `accounts` accounts (one debtor each), each charged
+/// `charges(index)` as `(issued_on, due_on, principal, interest, fee)`, in batches of 1,000
+/// accounts. Returns the account ids in creation order.
+pub fn build_portfolio(
+    path: &Path,
+    accounts: usize,
+    charges: &dyn Fn(usize) -> Vec<(NaiveDate, NaiveDate, i64, i64, i64)>,
+) -> (Arrears, Vec<AccountId>) {
+    let books = Arrears::create_with(path, options()).expect("create store");
+    let mut ids = Vec::with_capacity(accounts);
+    let mut index = 0;
+    while index < accounts {
+        let end = (index + 1_000).min(accounts);
+        let mut batch = books.batch().expect("batch");
+        for n in index..end {
+            let debtor =
+                match batch.execute(&format!("d{n}"), &new_debtor(n)).expect("debtor").outcome {
+                    Outcome::DebtorCreated(id) => id,
+                    other => panic!("debtor not created: {other:?}"),
+                };
+            let open = Command::OpenAccount(NewAccount {
+                external_ref: Some(format!("A{n}")),
+                debtor,
+                product: ProductKind::TradeCredit,
+                credit_limit: None,
+                currency: Currency::USD,
+                opened_on: day(1, 1),
+                terms: Terms::default(),
+            });
+            let account = match batch.execute(&format!("a{n}"), &open).expect("account").outcome {
+                Outcome::AccountOpened(id) => id,
+                other => panic!("account not opened: {other:?}"),
+            };
+            for (k, (issued_on, due_on, principal, interest, fee)) in
+                charges(n).into_iter().enumerate()
+            {
+                let charge = Command::Charge(NewCharge {
+                    account,
+                    external_ref: None,
+                    kind: ObligationKind::Invoice,
+                    issued_on,
+                    due_on,
+                    principal: usd(principal),
+                    interest: usd(interest),
+                    fee: usd(fee),
+                });
+                let receipt = batch.execute(&format!("c{n}.{k}"), &charge).expect("charge");
+                assert!(!receipt.outcome.is_rejected(), "charge refused: {:?}", receipt.outcome);
+            }
+            ids.push(account);
+        }
+        batch.commit().expect("commit");
+        index = end;
+    }
+    (books, ids)
+}
+
+fn new_debtor(n: usize) -> Command {
+    Command::CreateDebtor(NewDebtor {
+        external_ref: Some(format!("D{n}")),
+        kind: DebtorKind::Person,
+        name: format!("Debtor {n}"),
+        jurisdiction: Jurisdiction { country: "US".into(), region: None },
+        time_zones: vec!["America/Chicago".into()],
+        language: "en".into(),
+        contact_points: Vec::new(),
+        flags: DebtorFlags::default(),
+    })
+}
+
+/// The standard charges of the payment benchmark: [`OBLIGATIONS`].
+pub fn payment_charges(_: usize) -> Vec<(NaiveDate, NaiveDate, i64, i64, i64)> {
+    OBLIGATIONS
+        .iter()
+        .map(|&(month, principal, interest, fee)| {
+            (day(1, 1), due_on(month), principal, interest, fee)
+        })
+        .collect()
+}
+
+/// The `n`-th payment of the stream: `(account index, amount in minor units)`. Payments go
+/// round-robin over the accounts, 7.00 to 13.00, so that they split across components and
+/// obligations and never overpay within the benchmark's length.
+pub fn payment(n: usize, accounts: usize) -> (usize, i64) {
+    (n % accounts, 700 + (n as i64 * 37) % 600)
+}
+
+/// Effective date of every benchmark payment.
+pub fn payment_day() -> NaiveDate {
+    day(4, 1)
+}
+
+/// Posts payments `from..from + count` of the stream through the engine in one commit
+/// (`Arrears::execute` for one, `Arrears::batch` otherwise).
+pub fn arrears_post(books: &Arrears, ids: &[AccountId], from: usize, count: usize) {
+    let command = |n: usize| {
+        let (index, amount) = payment(n, ids.len());
+        Command::Payment {
+            account: ids[index],
+            effective_on: payment_day(),
+            amount: usd(amount),
+            directed_to: None,
+        }
+    };
+    if count == 1 {
+        let receipt = books.execute(&format!("p{from}"), &command(from)).expect("payment");
+        assert!(!receipt.replayed && !receipt.outcome.is_rejected());
+        return;
+    }
+    let mut batch = books.batch().expect("batch");
+    for n in from..from + count {
+        let receipt = batch.execute(&format!("p{n}"), &command(n)).expect("payment");
+        assert!(!receipt.replayed && !receipt.outcome.is_rejected());
+    }
+    batch.commit().expect("commit");
+}
+
+/// What both engines must agree on at the end: outstanding per account (minor units, as of
+/// the end of the year) and the number of journal entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checksum {
+    /// Outstanding per account, in creation order.
+    pub outstanding: Vec<i64>,
+    /// Journal entries of all accounts.
+    pub entries: u64,
+}
+
+impl Checksum {
+    /// A short digest for the JSON line.
+    pub fn digest(&self) -> String {
+        let sum: i64 = self.outstanding.iter().sum();
+        let weighted = self
+            .outstanding
+            .iter()
+            .enumerate()
+            .fold(0_i64, |acc, (i, v)| acc.wrapping_add((i as i64 + 1).wrapping_mul(*v)));
+        format!("{sum}:{weighted}:{}", self.entries)
+    }
+}
+
+/// The engine's checksum.
+pub fn arrears_checksum(books: &Arrears, ids: &[AccountId]) -> Checksum {
+    let mut outstanding = Vec::with_capacity(ids.len());
+    let mut entries = 0;
+    for &id in ids {
+        outstanding
+            .push(books.account_view(id, day(12, 31)).expect("view").total_outstanding_minor);
+        entries += books.ledger(id).expect("ledger").len() as u64;
+    }
+    Checksum { outstanding, entries }
+}
+
+/// The SQLite peer: the same records, written with prepared statements in one transaction per
+/// commit, WAL with `synchronous=FULL`, `WITHOUT ROWID` tables, the same cache size.
+pub struct Sqlite {
+    connection: Connection,
+    accounts: usize,
+    next_entry: i64,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE accounts (id INTEGER PRIMARY KEY, outstanding INTEGER NOT NULL,
+    unapplied INTEGER NOT NULL, events INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE obligations (account INTEGER NOT NULL, due_on TEXT NOT NULL, id INTEGER NOT NULL,
+    principal INTEGER NOT NULL, interest INTEGER NOT NULL, fee INTEGER NOT NULL,
+    PRIMARY KEY (account, due_on, id)) WITHOUT ROWID;
+CREATE TABLE events (account INTEGER NOT NULL, seq INTEGER NOT NULL, effective_on TEXT NOT NULL,
+    kind TEXT NOT NULL, amount INTEGER NOT NULL, key TEXT NOT NULL,
+    PRIMARY KEY (account, seq)) WITHOUT ROWID;
+CREATE TABLE journal (id INTEGER PRIMARY KEY, account INTEGER NOT NULL, seq INTEGER NOT NULL,
+    effective_on TEXT NOT NULL, recorded_at TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE account_entries (account INTEGER NOT NULL, entry INTEGER NOT NULL,
+    PRIMARY KEY (account, entry)) WITHOUT ROWID;
+CREATE TABLE postings (entry INTEGER NOT NULL, n INTEGER NOT NULL, book TEXT NOT NULL,
+    obligation INTEGER, component TEXT, source INTEGER, amount INTEGER NOT NULL,
+    PRIMARY KEY (entry, n)) WITHOUT ROWID;
+CREATE TABLE idempotency (key TEXT PRIMARY KEY, command BLOB NOT NULL, result BLOB NOT NULL)
+    WITHOUT ROWID;
+";
+
+impl Sqlite {
+    /// Creates the peer database at `path` with the same accounts and obligations (and one
+    /// journal entry per charge) as [`build_portfolio`] with [`payment_charges`].
+    pub fn create(path: &Path, accounts: usize) -> Sqlite {
+        let connection = Connection::open(path).expect("sqlite open");
+        connection.pragma_update(None, "journal_mode", "WAL").expect("wal");
+        connection.pragma_update(None, "synchronous", "FULL").expect("synchronous");
+        // Negative: KiB.
+        connection
+            .pragma_update(None, "cache_size", -((CACHE_BYTES / 1024) as i64))
+            .expect("cache_size");
+        connection.execute_batch(SCHEMA).expect("schema");
+        let mut sqlite = Sqlite { connection, accounts, next_entry: 1 };
+        let txn = sqlite.connection.transaction().expect("txn");
+        let mut obligation = 1_i64;
+        for account in 0..accounts as i64 {
+            let mut total = 0;
+            for (seq, &(month, principal, interest, fee)) in OBLIGATIONS.iter().enumerate() {
+                txn.execute(
+                    "INSERT INTO obligations VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        account,
+                        due_on(month).to_string(),
+                        obligation,
+                        principal,
+                        interest,
+                        fee
+                    ],
+                )
+                .expect("obligation");
+                txn.execute(
+                    "INSERT INTO events VALUES (?1, ?2, '2026-01-01', 'charge', ?3, ?4)",
+                    params![
+                        account,
+                        seq as i64 + 1,
+                        principal + interest + fee,
+                        format!("c{account}.{seq}")
+                    ],
+                )
+                .expect("event");
+                let entry = sqlite.next_entry;
+                sqlite.next_entry += 1;
+                txn.execute(
+                    "INSERT INTO journal VALUES (?1, ?2, ?3, '2026-01-01', '2026-01-01T00:00:00Z')",
+                    params![entry, account, seq as i64 + 1],
+                )
+                .expect("journal");
+                txn.execute("INSERT INTO account_entries VALUES (?1, ?2)", params![account, entry])
+                    .expect("index");
+                obligation += 1;
+                total += principal + interest + fee;
+            }
+            txn.execute(
+                "INSERT INTO accounts VALUES (?1, ?2, 0, ?3)",
+                params![account, total, OBLIGATIONS.len() as i64],
+            )
+            .expect("account");
+        }
+        txn.commit().expect("commit");
+        sqlite
+    }
+
+    /// Posts payments `from..from + count` of the stream in one transaction: idempotency
+    /// lookup, oldest-due-first allocation (fees, interest, principal), the event, a journal
+    /// entry with its postings, the idempotency row and the account balance.
+    pub fn post(&mut self, from: usize, count: usize) {
+        let recorded_at = chrono::Utc::now().to_rfc3339();
+        let txn = self.connection.transaction().expect("txn");
+        {
+            let mut find_key =
+                txn.prepare_cached("SELECT 1 FROM idempotency WHERE key = ?1").expect("prepare");
+            let mut open = txn
+                .prepare_cached(
+                    "SELECT id, due_on, principal, interest, fee FROM obligations \
+                     WHERE account = ?1 AND principal + interest + fee > 0 ORDER BY due_on, id",
+                )
+                .expect("prepare");
+            let mut settle = txn
+                .prepare_cached(
+                    "UPDATE obligations SET principal = ?4, interest = ?5, fee = ?6 \
+                     WHERE account = ?1 AND due_on = ?2 AND id = ?3",
+                )
+                .expect("prepare");
+            let mut account_row = txn
+                .prepare_cached("SELECT outstanding, unapplied, events FROM accounts WHERE id = ?1")
+                .expect("prepare");
+            let mut event = txn
+                .prepare_cached("INSERT INTO events VALUES (?1, ?2, ?3, 'payment', ?4, ?5)")
+                .expect("prepare");
+            let mut journal = txn
+                .prepare_cached("INSERT INTO journal VALUES (?1, ?2, ?3, ?4, ?5)")
+                .expect("prepare");
+            let mut index =
+                txn.prepare_cached("INSERT INTO account_entries VALUES (?1, ?2)").expect("prepare");
+            let mut posting = txn
+                .prepare_cached("INSERT INTO postings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .expect("prepare");
+            let mut key_row =
+                txn.prepare_cached("INSERT INTO idempotency VALUES (?1, ?2, ?3)").expect("prepare");
+            let mut balance = txn
+                .prepare_cached(
+                    "UPDATE accounts SET outstanding = ?2, unapplied = ?3, events = ?4 WHERE id = ?1",
+                )
+                .expect("prepare");
+            for n in from..from + count {
+                let key = format!("p{n}");
+                let (account, amount) = payment(n, self.accounts);
+                let account = account as i64;
+                assert!(find_key
+                    .query_row(params![key], |_| Ok(()))
+                    .optional()
+                    .expect("key")
+                    .is_none());
+                let (outstanding, unapplied, events): (i64, i64, i64) = account_row
+                    .query_row(params![account], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                    .expect("account");
+                let seq = events + 1;
+                let entry = self.next_entry;
+                self.next_entry += 1;
+                let mut left = amount;
+                let mut legs = vec![("cash", None, None, amount)];
+                let rows: Vec<(i64, String, [i64; 3])> = open
+                    .query_map(params![account], |row| {
+                        Ok((row.get(0)?, row.get(1)?, [row.get(2)?, row.get(3)?, row.get(4)?]))
+                    })
+                    .expect("open")
+                    .collect::<Result<_, _>>()
+                    .expect("rows");
+                for (id, due, mut owed) in rows {
+                    if left == 0 {
+                        break;
+                    }
+                    // Fees, then interest, then principal.
+                    for (component, name) in [(2, "fee"), (1, "interest"), (0, "principal")] {
+                        let take = owed[component].min(left);
+                        if take > 0 {
+                            owed[component] -= take;
+                            left -= take;
+                            legs.push(("receivable", Some(id), Some(name), -take));
+                        }
+                    }
+                    settle
+                        .execute(params![account, due, id, owed[0], owed[1], owed[2]])
+                        .expect("settle");
+                }
+                if left > 0 {
+                    legs.push(("unapplied_cash", None, None, -left));
+                }
+                event
+                    .execute(params![account, seq, payment_day().to_string(), amount, key])
+                    .expect("event");
+                journal
+                    .execute(params![entry, account, seq, payment_day().to_string(), recorded_at])
+                    .expect("journal");
+                index.execute(params![account, entry]).expect("index");
+                for (leg, (book, obligation, component, value)) in legs.iter().enumerate() {
+                    posting
+                        .execute(params![
+                            entry, leg as i64, book, obligation, component, seq, value
+                        ])
+                        .expect("posting");
+                }
+                let command =
+                    format!("{{\"payment\":{{\"account\":{account},\"amount\":{amount}}}}}");
+                let result = format!("{{\"posted\":{{\"entry\":{entry},\"event\":{seq}}}}}");
+                key_row.execute(params![key, command.as_bytes(), result.as_bytes()]).expect("key");
+                balance
+                    .execute(params![account, outstanding - (amount - left), unapplied + left, seq])
+                    .expect("balance");
+            }
+        }
+        txn.commit().expect("commit");
+    }
+
+    /// The peer's checksum.
+    pub fn checksum(&self) -> Checksum {
+        let mut statement = self
+            .connection
+            .prepare("SELECT outstanding FROM accounts ORDER BY id")
+            .expect("prepare");
+        let outstanding = statement
+            .query_map([], |row| row.get(0))
+            .expect("query")
+            .collect::<Result<Vec<i64>, _>>()
+            .expect("rows");
+        let entries: i64 = self
+            .connection
+            .query_row("SELECT count(*) FROM journal", [], |row| row.get(0))
+            .expect("count");
+        Checksum { outstanding, entries: entries as u64 }
+    }
+}
+
+/// Writes and fsyncs 4 KiB to a file in `dir` for `budget`; returns fsyncs per second.
+pub fn fsync_rate(dir: &Path, budget: Duration) -> f64 {
+    let mut file = std::fs::File::create(dir.join("fsync.probe")).expect("probe");
+    let block = [7_u8; 4096];
+    let start = Instant::now();
+    let mut count = 0_u64;
+    while start.elapsed() < budget {
+        file.write_all(&block).expect("write");
+        file.sync_data().expect("fsync");
+        count += 1;
+    }
+    count as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Peak resident set of this process (`VmHWM`), in KiB, where `/proc` has it.
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The median of some durations.
+pub fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples.get(samples.len() / 2).copied().unwrap_or_default()
+}
+
+/// Prints one machine-readable summary line (and flushes it).
+pub fn summary(value: serde_json::Value) {
+    println!("{value}");
+    std::io::stdout().flush().ok();
+}
+
+/// `ARREARS_BENCH_ACCOUNTS`, or `default`.
+pub fn accounts_from_env(default: usize) -> Vec<usize> {
+    match std::env::var("ARREARS_BENCH_ACCOUNTS") {
+        Ok(text) => {
+            text.split(',').filter_map(|part| part.trim().replace('_', "").parse().ok()).collect()
+        }
+        Err(_) => vec![default],
+    }
+}
+
+/// True when run by `cargo test`/`--test` (criterion's quick mode): keep everything tiny.
+pub fn quick() -> bool {
+    std::env::args().any(|arg| arg == "--test" || arg == "--quick")
+}

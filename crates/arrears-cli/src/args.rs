@@ -7,8 +7,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
 
 use arrears::case::ContactOutcome;
+use arrears::compliance::{ActionKind, ChannelGroup, Pack, Recipient};
 use arrears::ledger::ReversalReason;
-use arrears::model::{Component, ObligationKind};
+use arrears::model::{Component, ContactPointKind, ObligationKind};
 use arrears::money::Currency;
 use arrears::plan::Frequency;
 use arrears::Flag;
@@ -83,6 +84,215 @@ pub(crate) enum Command {
     Close(AccountDateArgs),
     /// Reopen a closed revolving account.
     Reopen(AccountDateArgs),
+    /// Ask the compliance guardrails about an action, without doing it.
+    #[command(subcommand)]
+    Check(CheckCommand),
+    /// Generate a seeded synthetic portfolio (10,000 accounts), simulate 180 days of billing,
+    /// payments, the daily cycle and contacts on it, print the KPIs and write an HTML report.
+    Demo(crate::demo::SimulateArgs),
+    /// `demo` with a custom size, policy or seed.
+    Simulate(crate::demo::SimulateArgs),
+    /// Score every row of a CSV with a scoring plugin: `row,score,reason_1..reason_4`.
+    Score(crate::plugins::ScoreArgs),
+    /// Plugins: inspect a built-in plugin or a plugin library.
+    #[command(subcommand)]
+    Plugin(crate::plugins::PluginCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CheckCommand {
+    /// Would the guardrails allow this contact at --at, and if not, when next? Without
+    /// --debtor no store is opened: the packs, zones, debts, history and flags are all given.
+    Contact(CheckContactArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckContactArgs {
+    /// A stored debtor (external reference or `D3`): its zones, contact points, flags, history
+    /// and packs are read from the store. Without it no store is opened.
+    #[arg(long, value_name = "REF_OR_ID")]
+    pub(crate) debtor: Option<String>,
+    /// A built-in pack (core, baseline, us-federal, us-ma, us-nyc, co, mx, cl, pe, es); repeat
+    /// for several (the strictest wins). With --debtor, replaces the debtor's packs.
+    #[arg(
+        long = "pack",
+        value_name = "ID",
+        value_parser = parse_pack,
+        required_unless_present_any = ["pack_files", "debtor"]
+    )]
+    pub(crate) packs: Vec<Pack>,
+    /// A pack file (TOML, see docs/COMPLIANCE.md); repeat for several. It replaces the pack of
+    /// the same id and is checked first.
+    #[arg(long = "pack-file", value_name = "PATH")]
+    pub(crate) pack_files: Vec<PathBuf>,
+    /// A candidate IANA time zone of the person; repeat for several (the contact must be
+    /// allowed in every one). With --debtor, replaces the debtor's zones.
+    #[arg(
+        long = "tz",
+        value_name = "ZONE",
+        value_parser = parse_time_zone,
+        required_unless_present = "debtor"
+    )]
+    pub(crate) time_zones: Vec<String>,
+    /// The channel: call, sms (or text), email, letter or visit.
+    #[arg(long, value_enum)]
+    pub(crate) channel: ChannelArg,
+    /// A debt the contact is about; repeat for several. With --debtor, an account of the
+    /// debtor (external reference or `A12`), and every account of it by default.
+    #[arg(long = "debt", value_name = "DEBT", required_unless_present = "debtor")]
+    pub(crate) debts: Vec<String>,
+    /// When the contact would happen.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub(crate) at: DateTime<Utc>,
+    /// Past (and planned) communications with the person, as JSON Lines (see docs/CLI.md).
+    /// With --debtor, added to the stored history.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) history: Option<PathBuf>,
+    /// A fact about the person or the debts; repeat for several. `consent`: the person gave
+    /// prior consent to calls at --at.
+    #[arg(long = "flag", value_enum, value_name = "FLAG")]
+    pub(crate) flags: Vec<CheckFlag>,
+    /// The phone number, e-mail or postal address used (checked against opt-outs). With
+    /// --debtor, default: the debtor's first usable contact point on the channel.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) address: Option<String>,
+    /// Whose address it is (default: the contact point's kind with --debtor, else personal).
+    #[arg(long, value_enum)]
+    pub(crate) address_kind: Option<AddressKindArg>,
+    /// The person consented to this address on this channel (with --debtor, the contact
+    /// point's consent also counts).
+    #[arg(long)]
+    pub(crate) address_consent: bool,
+    /// An address the person opted out of; repeat for several.
+    #[arg(long = "opted-out", value_name = "ADDR")]
+    pub(crate) opted_out: Vec<String>,
+    /// A channel the person asked not to be used; repeat for several.
+    #[arg(long = "opted-out-channel", value_enum, value_name = "CHANNEL")]
+    pub(crate) opted_out_channels: Vec<ChannelArg>,
+    /// What the action does.
+    #[arg(long, value_enum, default_value = "contact")]
+    pub(crate) action: ActionArg,
+    /// Who the communication is with.
+    #[arg(long, value_enum, default_value = "consumer")]
+    pub(crate) recipient: RecipientArg,
+}
+
+/// A channel as `check contact` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ChannelArg {
+    /// A voice call (also `phone`).
+    #[value(alias = "phone")]
+    Call,
+    /// A text message, SMS or messaging app (also `text`, `messaging`).
+    #[value(aliases = ["text", "messaging"])]
+    Sms,
+    /// An e-mail.
+    Email,
+    /// A postal letter (also `postal`).
+    #[value(alias = "postal")]
+    Letter,
+    /// A visit in person.
+    Visit,
+}
+
+impl From<ChannelArg> for ChannelGroup {
+    fn from(channel: ChannelArg) -> ChannelGroup {
+        match channel {
+            ChannelArg::Call => ChannelGroup::Call,
+            ChannelArg::Sms => ChannelGroup::Text,
+            ChannelArg::Email => ChannelGroup::Email,
+            ChannelArg::Letter => ChannelGroup::Letter,
+            ChannelArg::Visit => ChannelGroup::Visit,
+        }
+    }
+}
+
+/// A fact `check contact --flag` sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CheckFlag {
+    /// The person asked in writing that communication cease.
+    Cease,
+    /// A dispute is open and not yet answered with verification.
+    Dispute,
+    /// The person is represented by an attorney for the debt.
+    Attorney,
+    /// A bankruptcy stay or an insolvency proceeding is in force.
+    Bankruptcy,
+    /// The person gave prior consent to calls, directly to the collector, at --at.
+    Consent,
+    /// The person is deceased.
+    Deceased,
+    /// The statute of limitations has run.
+    TimeBarred,
+    /// The person was served in a collection suit.
+    LitigationServed,
+    /// No communication at work.
+    WorkContactProhibited,
+    /// Forbearance was assessed before enforcement.
+    ForbearanceAssessed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum AddressKindArg {
+    Personal,
+    Work,
+    EmployerProvided,
+}
+
+impl From<AddressKindArg> for ContactPointKind {
+    fn from(kind: AddressKindArg) -> ContactPointKind {
+        match kind {
+            AddressKindArg::Personal => ContactPointKind::Personal,
+            AddressKindArg::Work => ContactPointKind::Work,
+            AddressKindArg::EmployerProvided => ContactPointKind::EmployerProvided,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ActionArg {
+    /// An ordinary collection communication.
+    Contact,
+    /// Furnishing the debt to a credit bureau.
+    CreditReport,
+    /// A lawsuit or a referral to litigation.
+    Suit,
+    /// A communication that threatens suit.
+    SuitThreat,
+    /// A communication that only says efforts are ending or a remedy may be invoked.
+    TerminationNotice,
+}
+
+impl From<ActionArg> for ActionKind {
+    fn from(action: ActionArg) -> ActionKind {
+        match action {
+            ActionArg::Contact => ActionKind::Contact,
+            ActionArg::CreditReport => ActionKind::CreditReport,
+            ActionArg::Suit => ActionKind::Suit,
+            ActionArg::SuitThreat => ActionKind::SuitThreat,
+            ActionArg::TerminationNotice => ActionKind::TerminationOrRemedyNotice,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RecipientArg {
+    /// The person who owes.
+    Consumer,
+    /// The consumer's attorney, a credit bureau, the creditor or its attorney.
+    ExemptParty,
+    /// Anyone else, contacted to locate the consumer.
+    ThirdParty,
+}
+
+impl From<RecipientArg> for Recipient {
+    fn from(recipient: RecipientArg) -> Recipient {
+        match recipient {
+            RecipientArg::Consumer => Recipient::Consumer,
+            RecipientArg::ExemptParty => Recipient::ExemptParty,
+            RecipientArg::ThirdParty => Recipient::ThirdParty,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -607,6 +817,15 @@ pub(crate) struct ShowAccountArgs {
 pub(crate) enum ReportCommand {
     /// Portfolio aging by currency and bucket.
     Aging(AgingArgs),
+    /// Roll rates between month ends: bucket-to-bucket transitions.
+    Rollrates(crate::demo::PeriodArgs),
+    /// Recovery: cash received on accounts that became delinquent, and the recovery curve.
+    Recovery(crate::demo::PeriodArgs),
+    /// Collection KPIs: cure, recovery, promise-kept and right-party-contact rates, blocked
+    /// contacts, champion against challenger.
+    Kpis(crate::demo::PeriodArgs),
+    /// All the reports with charts, in one self-contained HTML file.
+    Html(crate::demo::HtmlArgs),
 }
 
 #[derive(Debug, Args)]
@@ -643,6 +862,26 @@ fn parse_pay(text: &str) -> Result<(NaiveDate, String), String> {
         return Err(format!("{text:?} has no amount after the date (DATE:AMOUNT)"));
     }
     Ok((parse_date(date)?, amount.to_owned()))
+}
+
+/// A built-in compliance pack, by id.
+fn parse_pack(text: &str) -> Result<Pack, String> {
+    Pack::builtin(text.trim()).ok_or_else(|| {
+        format!(
+            "no built-in pack {text:?} (built-in: {}; load a file with --pack-file)",
+            Pack::builtin_ids().join(", ")
+        )
+    })
+}
+
+/// An IANA time zone this build knows.
+fn parse_time_zone(text: &str) -> Result<String, String> {
+    let zone = text.trim();
+    if arrears::is_time_zone(zone) {
+        Ok(zone.to_owned())
+    } else {
+        Err(format!("{text:?} is not a known IANA time zone such as America/Chicago"))
+    }
 }
 
 fn parse_outcome(text: &str) -> Result<ContactOutcome, String> {

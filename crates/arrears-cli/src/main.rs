@@ -1,18 +1,21 @@
 //! `arrears`: the command-line tool of the Arrears engine.
 //!
-//! Every command opens the store named by `--db` (but `plan quote --balance`, which needs
-//! none), does one thing and exits. Exit codes: 0 on
+//! Every command opens the store named by `--db` (but `plan quote --balance` and `check
+//! contact` without `--debtor`, which need none), does one thing and exits. Exit codes: 0 on
 //! success, 1 when the command failed (or was rejected, or `verify` found problems), 2 on a
 //! usage error. Errors go to stderr as `error: ...`; results go to stdout (as JSON with
 //! `--json`). See docs/CLI.md.
 
 mod args;
+mod check;
 mod collect;
+mod demo;
 mod import;
 mod input;
 mod outbox;
 mod output;
 mod plan;
+mod plugins;
 mod policy;
 mod post;
 mod refs;
@@ -27,7 +30,10 @@ use clap::Parser;
 
 use arrears::{Arrears, Clock, FixedClock, Options, SystemClock};
 
-use args::{ActionsCommand, Cli, Command, PlanCommand, PolicyCommand, ReportCommand, ShowCommand};
+use args::{
+    ActionsCommand, CheckCommand, Cli, Command, PlanCommand, PolicyCommand, ReportCommand,
+    ShowCommand,
+};
 
 /// How a command that ran to its end turned out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +89,21 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Show(ShowCommand::Account(args)) => {
             show::account(&open(cli)?, args, cli.json, out)
         }
+        Command::Demo(args) | Command::Simulate(args) => demo::run(&cli.db, args, cli.json, out),
+        Command::Score(args) => plugins::score(args, cli.json, out),
+        Command::Plugin(plugins::PluginCommand::Inspect(args)) => {
+            plugins::inspect(args, cli.json, out)
+        }
+        Command::Report(ReportCommand::Rollrates(args)) => {
+            demo::rollrates(&open(cli)?, args, cli.json, out)
+        }
+        Command::Report(ReportCommand::Recovery(args)) => {
+            demo::recovery(&open(cli)?, args, cli.json, out)
+        }
+        Command::Report(ReportCommand::Kpis(args)) => demo::kpis(&open(cli)?, args, cli.json, out),
+        Command::Report(ReportCommand::Html(args)) => {
+            demo::report_html(&open(cli)?, args, cli.json, out)
+        }
         Command::Report(ReportCommand::Aging(args)) => {
             report::aging(&open(cli)?, args, cli.json, out)
         }
@@ -103,6 +124,14 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
                 None => plan::account_balance(&open(cli)?, args)?,
             };
             plan::quote_command(&balance, args, cli.json, out)
+        }
+        Command::Check(CheckCommand::Contact(args)) => {
+            // Without --debtor the check never opens (let alone creates) a store.
+            let books = match args.debtor {
+                Some(_) => Some(open(cli)?),
+                None => None,
+            };
+            check::contact(books.as_ref(), args, cli.json, out)
         }
         Command::Promise(_)
         | Command::Plan(PlanCommand::Create(_))

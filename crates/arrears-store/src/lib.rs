@@ -9,6 +9,8 @@
 
 pub mod codec;
 mod error;
+#[cfg(any(test, feature = "fault-injection"))]
+pub mod fault;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -192,6 +194,10 @@ impl Store {
             .set_cache_size(options.cache_size_bytes)
             .create(path)
             .map_err(|error| open_error(path, error))?;
+        Store::initialize(db, options)
+    }
+
+    fn initialize(db: redb::Database, options: StoreOptions) -> Result<Store, OpenError> {
         let store = Store { db, options };
         let txn = store.write()?;
         {
@@ -217,6 +223,14 @@ impl Store {
             .set_cache_size(options.cache_size_bytes)
             .open(path)
             .map_err(|error| open_error(path, error))?;
+        Store::check_format(db, options, path)
+    }
+
+    fn check_format(
+        db: redb::Database,
+        options: StoreOptions,
+        path: &Path,
+    ) -> Result<Store, OpenError> {
         let store = Store { db, options };
         let found = {
             let read = store.db.begin_read().map_err(from_redb)?;
@@ -240,6 +254,50 @@ impl Store {
         // Version 1 is the first format: there is nothing to migrate yet. A later version adds
         // its migration here, in one write transaction, and bumps the stored version.
         Ok(store)
+    }
+
+    /// Creates a new store on a fault-injecting in-memory disk (tests only).
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::AlreadyExists`] if the disk is not empty, or a storage failure (such as an
+    /// injected fault).
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub fn create_with_backend(
+        disk: &fault::FaultyDisk,
+        options: StoreOptions,
+    ) -> Result<Store, OpenError> {
+        let path = Path::new("(fault-injection disk)");
+        if disk.stats().len > 0 {
+            return Err(OpenError::AlreadyExists { path: path.to_owned() });
+        }
+        let db = redb::Builder::new()
+            .set_cache_size(options.cache_size_bytes)
+            .create_with_backend(disk.backend())
+            .map_err(|error| open_error(path, error))?;
+        Store::initialize(db, options)
+    }
+
+    /// Opens an existing store on a fault-injecting in-memory disk (tests only), recovering
+    /// from an interrupted commit as opening a file does.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::open`].
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub fn open_with_backend(
+        disk: &fault::FaultyDisk,
+        options: StoreOptions,
+    ) -> Result<Store, OpenError> {
+        let path = Path::new("(fault-injection disk)");
+        if disk.stats().len == 0 {
+            return Err(OpenError::NotFound { path: path.to_owned() });
+        }
+        let db = redb::Builder::new()
+            .set_cache_size(options.cache_size_bytes)
+            .create_with_backend(disk.backend())
+            .map_err(|error| open_error(path, error))?;
+        Store::check_format(db, options, path)
     }
 
     /// Begins a write transaction. Only one runs at a time; others wait.

@@ -746,7 +746,11 @@ fn contact(
         return Ok(0);
     };
     let packs = compliance::packs_for(&debtor.jurisdiction, env.policy.creditor());
-    let mut history = guardrail_history(env.txn, &debtor)?;
+    let mut history = crate::guardrails::history(
+        &debtor,
+        env.txn.contacts(debtor.id)?,
+        env.txn.actions_of(debtor.id)?,
+    );
     let mut outstanding: Vec<(ContactChannel, Vec<AccountId>)> = env
         .txn
         .actions_of(debtor.id)?
@@ -754,7 +758,7 @@ fn contact(
         .filter(|action| matches!(action.status, ActionStatus::Pending))
         .map(|action| (action.channel, action.accounts))
         .collect();
-    let flags = guardrail_flags(&debtor, reviews);
+    let flags = crate::guardrails::flags(&debtor, reviews.iter().map(|review| &review.case));
     let mut written = 0;
     let mut channels_used: BTreeSet<String> = BTreeSet::new();
     for mut proposal in proposals {
@@ -802,7 +806,13 @@ fn contact(
                 }
             }
         }
-        history.push(planned(&debtor, &proposal));
+        history.push(crate::guardrails::planned(
+            &debtor,
+            proposal.at,
+            &proposal.accounts,
+            proposal.channel,
+            &proposal.address,
+        ));
         outstanding.push((proposal.channel, proposal.accounts.clone()));
         let id = action_id(as_of, debtor.id, &proposal);
         if env.txn.action(id)?.is_none() {
@@ -836,110 +846,6 @@ fn contact(
 /// How far the guardrails may move a proposal before it counts as blocked.
 pub(crate) const RESCHEDULE_DAYS_MAX: u64 = 14;
 
-fn channel_group(channel: arrears_core::model::ContactChannel) -> compliance::ChannelGroup {
-    use arrears_core::model::ContactChannel;
-    match channel {
-        ContactChannel::Phone => compliance::ChannelGroup::Call,
-        ContactChannel::Sms | ContactChannel::Messaging => compliance::ChannelGroup::Text,
-        ContactChannel::Email => compliance::ChannelGroup::Email,
-        ContactChannel::Postal => compliance::ChannelGroup::Letter,
-    }
-}
-
-fn address_kind(debtor: &Debtor, address: &str) -> arrears_core::model::ContactPointKind {
-    debtor
-        .contact_points
-        .iter()
-        .find(|point| point.address == address)
-        .map_or(arrears_core::model::ContactPointKind::Personal, |point| point.kind)
-}
-
-fn debt_ids(accounts: &[AccountId]) -> Vec<String> {
-    accounts.iter().map(ToString::to_string).collect()
-}
-
-/// The debtor's contact history for the guardrails: contacts made (acknowledged or reported)
-/// and contacts planned (pending in the outbox), which count as connected outbound contacts
-/// until their outcome is known.
-fn guardrail_history(
-    txn: &arrears_store::WriteTxn,
-    debtor: &Debtor,
-) -> Result<Vec<compliance::HistoryEntry>, CommandError> {
-    let mut history: Vec<compliance::HistoryEntry> = txn
-        .contacts(debtor.id)?
-        .into_iter()
-        .map(|attempt| compliance::HistoryEntry {
-            at: attempt.at,
-            person: debtor.id.0,
-            debts: debt_ids(&attempt.accounts),
-            channel: channel_group(attempt.channel),
-            recipient: compliance::Recipient::Consumer,
-            address_kind: address_kind(debtor, &attempt.address),
-            direction: if attempt.inbound {
-                compliance::Direction::Inbound
-            } else {
-                compliance::Direction::Outbound
-            },
-            consented: false,
-            outcome: attempt.outcome.into(),
-        })
-        .collect();
-    for action in txn.actions_of(debtor.id)? {
-        if matches!(action.status, ActionStatus::Pending) {
-            history.push(compliance::HistoryEntry {
-                at: action.scheduled_at,
-                person: debtor.id.0,
-                debts: debt_ids(&action.accounts),
-                channel: channel_group(action.channel),
-                recipient: compliance::Recipient::Consumer,
-                address_kind: address_kind(debtor, &action.address),
-                direction: compliance::Direction::Outbound,
-                consented: false,
-                outcome: compliance::Outcome::NoAnswer,
-            });
-        }
-    }
-    Ok(history)
-}
-
-/// A contact about to be written to the outbox, as history for the next proposals.
-fn planned(debtor: &Debtor, proposal: &ContactProposal) -> compliance::HistoryEntry {
-    compliance::HistoryEntry {
-        at: proposal.at,
-        person: debtor.id.0,
-        debts: debt_ids(&proposal.accounts),
-        channel: channel_group(proposal.channel),
-        recipient: compliance::Recipient::Consumer,
-        address_kind: address_kind(debtor, &proposal.address),
-        direction: compliance::Direction::Outbound,
-        consented: false,
-        outcome: compliance::Outcome::NoAnswer,
-    }
-}
-
-/// The flags the guardrails read: the debtor's and every case's sticky flags, disputes, and the
-/// opted-out addresses.
-fn guardrail_flags(debtor: &Debtor, reviews: &[Review]) -> compliance::Flags {
-    let any = |test: &dyn Fn(&Review) -> bool| reviews.iter().any(test);
-    compliance::Flags {
-        cease: debtor.flags.cease_communication
-            || any(&|review| review.case.flags.cease_communication),
-        dispute: any(&|review| matches!(review.case.state, CollectionState::Disputed)),
-        attorney: debtor.flags.attorney_represented
-            || any(&|review| review.case.flags.attorney_represented),
-        bankruptcy: debtor.flags.bankruptcy || any(&|review| review.case.flags.bankruptcy_stay),
-        deceased: debtor.flags.deceased || any(&|review| review.case.flags.deceased),
-        time_barred: any(&|review| review.case.flags.time_barred),
-        opted_out_addresses: debtor
-            .contact_points
-            .iter()
-            .filter(|point| point.opted_out)
-            .map(|point| point.address.clone())
-            .collect(),
-        ..compliance::Flags::default()
-    }
-}
-
 fn guardrail_decision(
     packs: &[compliance::Pack],
     debtor: &Debtor,
@@ -947,13 +853,13 @@ fn guardrail_decision(
     history: &[compliance::HistoryEntry],
     flags: &compliance::Flags,
 ) -> compliance::Decision {
-    let debts = debt_ids(&proposal.accounts);
+    let debts = crate::guardrails::debt_ids(&proposal.accounts);
     let point = debtor.contact_points.iter().find(|point| point.address == proposal.address);
     let request = compliance::Proposal {
         person: debtor.id.0,
         debts: &debts,
         action: compliance::ActionKind::Contact,
-        channel: channel_group(proposal.channel),
+        channel: compliance::ChannelGroup::from(proposal.channel),
         recipient: compliance::Recipient::Consumer,
         address: Some(&proposal.address),
         address_kind: point

@@ -83,6 +83,9 @@ pub enum CycleError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum QueryError {
+    /// The stored policy does not load.
+    #[error("the stored policy does not load: {0}")]
+    Policy(String),
     /// No account with that id.
     #[error("no account {0}")]
     UnknownAccount(AccountId),

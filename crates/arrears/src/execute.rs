@@ -256,7 +256,12 @@ impl PolicyCache {
         text: Option<Vec<u8>>,
     ) -> Result<std::sync::Arc<Policy>, CommandError> {
         let Some(text) = text else {
-            return Ok(std::sync::Arc::new(Policy::default_policy()));
+            // Parsed once per process: parsing it for every command dominated batch costs.
+            static DEFAULT: std::sync::OnceLock<std::sync::Arc<Policy>> =
+                std::sync::OnceLock::new();
+            return Ok(DEFAULT
+                .get_or_init(|| std::sync::Arc::new(Policy::default_policy()))
+                .clone());
         };
         let mut parsed = self.parsed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some((cached, policy)) = parsed.as_ref() {

@@ -41,8 +41,11 @@ mod command;
 mod cycle;
 mod error;
 mod execute;
+mod guardrails;
 mod ledger_write;
+pub mod plugin_host;
 mod query;
+pub mod reports;
 mod verify;
 
 use std::path::Path;
@@ -58,6 +61,8 @@ pub use command::{
 };
 pub use cycle::{CycleOptions, CycleReport};
 pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};
+pub use guardrails::GuardrailInputs;
+pub use plugin_host::{PluginCallError, PluginLoadError};
 pub use query::{AccountView, AgingRow, ObligationView, PortfolioAging};
 pub use verify::{Problem, VerifyReport};
 
@@ -67,6 +72,10 @@ use arrears_core::model::{Account, Debtor, Obligation};
 use arrears_store::{RefKind, Store, StoreOptions};
 
 pub use arrears_store::{Durability, KEY_LEN_MAX};
+
+/// The fault-injecting in-memory disk of durability tests (feature `fault-injection`).
+#[cfg(feature = "fault-injection")]
+pub use arrears_store::fault;
 
 /// Returns true if and only if `name` is an IANA time zone this build knows, such as
 /// `America/Chicago` (debtors' candidate time zones must be).
@@ -206,6 +215,52 @@ impl Arrears {
             policies: execute::PolicyCache::default(),
             components: cycle::Components::default(),
         })
+    }
+
+    /// Wraps a store opened by the caller (tests on a fault-injecting disk, tools).
+    #[doc(hidden)]
+    pub fn from_store(store: Store, clock: Box<dyn Clock>) -> Arrears {
+        Arrears {
+            store,
+            clock,
+            policies: execute::PolicyCache::default(),
+            components: cycle::Components::default(),
+        }
+    }
+
+    /// [`Arrears::create_with`] on a fault-injecting in-memory disk (feature
+    /// `fault-injection`, for durability tests).
+    ///
+    /// # Errors
+    ///
+    /// As [`Arrears::create`].
+    #[cfg(feature = "fault-injection")]
+    pub fn create_with_backend(
+        disk: &fault::FaultyDisk,
+        options: Options,
+    ) -> Result<Arrears, OpenError> {
+        let store_options = StoreOptions {
+            cache_size_bytes: options.cache_size_bytes,
+            durability: options.durability,
+        };
+        Ok(Arrears::from_store(Store::create_with_backend(disk, store_options)?, options.clock))
+    }
+
+    /// [`Arrears::open_with`] on a fault-injecting in-memory disk (feature `fault-injection`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Arrears::open`].
+    #[cfg(feature = "fault-injection")]
+    pub fn open_with_backend(
+        disk: &fault::FaultyDisk,
+        options: Options,
+    ) -> Result<Arrears, OpenError> {
+        let store_options = StoreOptions {
+            cache_size_bytes: options.cache_size_bytes,
+            durability: options.durability,
+        };
+        Ok(Arrears::from_store(Store::open_with_backend(disk, store_options)?, options.clock))
     }
 
     /// Executes one command under an idempotency key, in its own transaction.
@@ -443,6 +498,56 @@ impl Arrears {
         Ok(self.store.read()?.all_actions()?)
     }
 
+    /// What the compliance guardrails evaluate a contact with the debtor against, about
+    /// `accounts` (all the debtor's accounts if empty): the packs for the debtor's
+    /// jurisdiction and the policy's creditor kind, the contact history (made and pending), and
+    /// the flags. The cycle assembles exactly the same; pass them to
+    /// `compliance::evaluate` to check a contact before making it.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::UnknownDebtor`], or a storage failure, or a stored policy that no longer
+    /// loads (as a storage-level [`QueryError`]).
+    pub fn guardrail_inputs(
+        &self,
+        debtor: DebtorId,
+        accounts: &[AccountId],
+    ) -> Result<GuardrailInputs, QueryError> {
+        let read = self.store.read()?;
+        let debtor = read.debtor(debtor)?.ok_or(QueryError::UnknownDebtor(debtor))?;
+        let accounts =
+            if accounts.is_empty() { read.accounts_of(debtor.id)? } else { accounts.to_vec() };
+        let mut cases = Vec::new();
+        for account in &accounts {
+            if let Some(case) = read.case(*account)? {
+                cases.push(case);
+            }
+        }
+        let creditor = self
+            .policies
+            .for_text(read.config(execute::POLICY_CONFIG)?)
+            .map_err(|error| QueryError::Policy(error.to_string()))?
+            .creditor();
+        Ok(GuardrailInputs {
+            packs: compliance::packs_for(&debtor.jurisdiction, creditor),
+            history: guardrails::history(
+                &debtor,
+                read.contacts(debtor.id)?,
+                read.actions_of(debtor.id)?,
+            ),
+            flags: guardrails::flags(&debtor, &cases),
+        })
+    }
+
+    /// A debtor's outbox actions, pending and acknowledged, by id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn actions_of(&self, debtor: DebtorId) -> Result<Vec<case::Action>, QueryError> {
+        Ok(self.store.read()?.actions_of(debtor)?)
+    }
+
     /// A debtor's contact history, oldest first.
     ///
     /// # Errors
@@ -467,6 +572,41 @@ impl Arrears {
             .map(|entry| entry.record)
             .filter(|record| account.is_none() || record.account == account)
             .collect())
+    }
+
+    /// Collection KPIs over the period `from..=to`, computed from the ledger and the audit
+    /// log: cure rate, recovery rate (by currency) and recovery curve, promise-kept rate,
+    /// right-party-contact rate, contacts blocked by compliance rule, and the same per
+    /// champion/challenger arm. The definitions are in [`reports`].
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn report_kpis(&self, from: NaiveDate, to: NaiveDate) -> Result<reports::Kpis, QueryError> {
+        reports::kpis(&self.store.read()?, from, to)
+    }
+
+    /// The roll-rate matrix between consecutive dates of `month_ends` (see
+    /// [`reports::month_ends`]): each account's aging bucket (or charged off) at one date
+    /// against the next, from the ledger replayed as of each date.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn roll_rates(&self, month_ends: &[NaiveDate]) -> Result<reports::RollRates, QueryError> {
+        reports::roll_rates(&self.store.read()?, month_ends)
+    }
+
+    /// Accounts by aging bucket (or charged off) on each of `dates`, from the ledger.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn aging_series(
+        &self,
+        dates: &[NaiveDate],
+    ) -> Result<Vec<reports::AgingPoint>, QueryError> {
+        reports::aging_series(&self.store.read()?, dates)
     }
 
     #[doc(hidden)]

@@ -1,12 +1,15 @@
 //! Integration tests: real runs of the `arrears` binary on a store in a temporary directory.
 
+mod check;
 mod collections;
 mod cycle;
+mod demo;
 mod import;
 mod plan;
 mod policy;
 mod post;
 mod sample;
+mod score;
 mod show;
 
 use std::path::{Path, PathBuf};
@@ -29,7 +32,7 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    fn from(output: Output) -> Run {
+    pub(crate) fn from(output: Output) -> Run {
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

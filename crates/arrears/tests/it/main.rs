@@ -5,9 +5,14 @@
 
 mod collections;
 mod commands;
+mod crash;
+mod faults;
+mod fixture;
 mod guardrails;
 mod lifecycle;
 mod model;
+mod plugins;
+mod reports;
 mod support;
 mod tidy;
 mod verify;

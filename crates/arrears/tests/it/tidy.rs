@@ -2,6 +2,7 @@
 //!
 //! - Dependency direction: arrears-core <- arrears-store <- arrears <- arrears-cli, never reversed.
 //! - Only arrears-store names redb (in its manifest or its code).
+//! - `unsafe` appears only in arrears-plugin-sdk, plugins/*, and the engine's plugin host module.
 //! - No should-panic and no ignored tests anywhere: check for `Err` instead.
 //! - Sources are ASCII, and every library module starts with a `//!` doc comment.
 
@@ -50,8 +51,11 @@ fn dependency_direction_and_the_redb_boundary() {
     let allowed: &[(&str, &[&str])] = &[
         ("arrears-core", &[]),
         ("arrears-store", &["arrears-core", "redb"]),
-        ("arrears", &["arrears-core", "arrears-store"]),
-        ("arrears-cli", &["arrears"]),
+        ("arrears-plugin-sdk", &[]),
+        ("arrears", &["arrears-core", "arrears-store", "arrears-plugin-sdk"]),
+        ("arrears-cli", &["arrears", "arrears-plugin-scorecard", "arrears-plugin-contact-ladder"]),
+        ("../plugins/scorecard", &["arrears-plugin-sdk"]),
+        ("../plugins/contact-ladder", &["arrears-plugin-sdk"]),
     ];
     for (krate, allowed) in allowed {
         let manifest =
@@ -104,5 +108,34 @@ fn sources_follow_the_house_rules() {
         if in_src && !is_test_module {
             assert!(text.starts_with("//!"), "{shown} must start with a //! module doc comment");
         }
+    }
+}
+
+#[test]
+fn unsafe_code_only_at_the_plugin_boundary() {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    rust_files(&root.join("crates"), &mut files);
+    rust_files(&root.join("plugins"), &mut files);
+    let allowed = [
+        root.join("crates/arrears-plugin-sdk"),
+        root.join("plugins"),
+        root.join("crates/arrears/src/plugin_host.rs"),
+        root.join("crates/arrears/src/plugin_host"),
+    ];
+    let word = ["uns", "afe"].concat();
+    for file in files {
+        if allowed.iter().any(|prefix| file.starts_with(prefix))
+            || file.ends_with("tests/it/tidy.rs")
+        {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let uses_unsafe = text.lines().any(|line| {
+            let code = line.split("//").next().unwrap_or("");
+            code.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|token| token == word)
+        });
+        let shown = file.strip_prefix(&root).unwrap().display();
+        assert!(!uses_unsafe, "{shown} uses unsafe; only the plugin boundary may");
     }
 }

@@ -1,0 +1,107 @@
+//! Posting payments through the engine in commits of 1, 100 and 1,000, against a SQLite peer
+//! doing the same logical work in the same run, plus the disk's fsync rate.
+//!
+//! Prints one JSON line per commit size:
+//! `{"bench":"post_payments","commit":1000,"arrears_per_sec":..,"sqlite_per_sec":..,"ratio":..}`.
+
+// Amounts are written in cents: `1_000_00` is 1,000.00.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use arrears_benches::{
+    arrears_checksum, arrears_post, build_portfolio, fsync_rate, median, payment_charges, quick,
+    summary, Sqlite,
+};
+use criterion::Criterion;
+
+fn main() {
+    let quick = quick();
+    let accounts = if quick { 50 } else { 2_000 };
+    // (commit size, commits timed)
+    let plan: &[(usize, usize)] =
+        if quick { &[(1, 3), (100, 2), (1_000, 1)] } else { &[(1, 300), (100, 30), (1_000, 8)] };
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fsyncs = fsync_rate(dir.path(), Duration::from_millis(if quick { 100 } else { 3_000 }));
+    summary(serde_json::json!({"bench": "fsync", "fsync_per_sec": fsyncs}));
+
+    let started = Instant::now();
+    let (books, ids) = build_portfolio(&dir.path().join("books.redb"), accounts, &payment_charges);
+    let mut sqlite = Sqlite::create(&dir.path().join("peer.sqlite"), accounts);
+    eprintln!("setup of {accounts} accounts: {:?}", started.elapsed());
+
+    let mut next = 0;
+    for &(commit, commits) in plan {
+        let mut ours = Vec::with_capacity(commits);
+        let mut theirs = Vec::with_capacity(commits);
+        for _ in 0..commits {
+            let start = Instant::now();
+            arrears_post(&books, &ids, next, commit);
+            ours.push(start.elapsed());
+            let start = Instant::now();
+            sqlite.post(next, commit);
+            theirs.push(start.elapsed());
+            next += commit;
+        }
+        let ours = median(ours);
+        let theirs = median(theirs);
+        let arrears_per_sec = commit as f64 / ours.as_secs_f64();
+        let sqlite_per_sec = commit as f64 / theirs.as_secs_f64();
+        summary(serde_json::json!({
+            "bench": "post_payments",
+            "commit": commit,
+            "commits_timed": commits,
+            "accounts": accounts,
+            "arrears_median_commit_us": ours.as_micros() as u64,
+            "sqlite_median_commit_us": theirs.as_micros() as u64,
+            "arrears_per_sec": arrears_per_sec.round(),
+            "sqlite_per_sec": sqlite_per_sec.round(),
+            "ratio": (arrears_per_sec / sqlite_per_sec * 1000.0).round() / 1000.0,
+            "fsync_per_sec": fsyncs.round(),
+        }));
+    }
+    let ours = arrears_checksum(&books, &ids);
+    let theirs = sqlite.checksum();
+    assert_eq!(ours, theirs, "the engine and the SQLite peer disagree");
+    summary(serde_json::json!({
+        "bench": "post_payments_checksum",
+        "payments": next,
+        "equal": true,
+        "digest": ours.digest(),
+    }));
+
+    // Criterion's own statistics for the same work, bounded; the payments continue the stream.
+    let next = Cell::new(next + 1_000_000);
+    let mut criterion = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_secs(if quick { 1 } else { 2 }))
+        .configure_from_args();
+    let mut group = criterion.benchmark_group("post_payments");
+    for &(commit, _) in plan {
+        group.bench_function(format!("arrears/commit={commit}"), |bencher| {
+            bencher.iter_custom(|iterations| {
+                let start = Instant::now();
+                for _ in 0..iterations {
+                    arrears_post(&books, &ids, next.get(), commit);
+                    next.set(next.get() + commit);
+                }
+                start.elapsed()
+            });
+        });
+        group.bench_function(format!("sqlite/commit={commit}"), |bencher| {
+            bencher.iter_custom(|iterations| {
+                let start = Instant::now();
+                for _ in 0..iterations {
+                    sqlite.post(next.get(), commit);
+                    next.set(next.get() + commit);
+                }
+                start.elapsed()
+            });
+        });
+    }
+    group.finish();
+    criterion.final_summary();
+}

@@ -1,0 +1,495 @@
+//! `arrears demo`, `arrears simulate` and the portfolio reports (`report kpis`, `rollrates`,
+//! `recovery`, `html`).
+//!
+//! The demo generates a seeded synthetic portfolio ([`generator`]), runs it day by day on the
+//! real engine and store ([`simulator`]), then reads the store back through the library's
+//! reports (`Arrears::report_kpis`, `roll_rates`, `aging_series`) and writes a summary and a
+//! self-contained HTML report ([`html`]). See docs/DEMO.md.
+
+mod generator;
+mod html;
+mod simulator;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use chrono::{Days, NaiveDate};
+use clap::Args;
+use serde::Serialize;
+
+use arrears::reports::{month_ends, Kpis, RateDifference, RollRates};
+use arrears::{Arrears, Command, Durability, Options};
+
+use crate::Status;
+
+/// The store `--db` names when it is not given.
+const DEFAULT_DB: &str = "./arrears.redb";
+
+/// Options of `arrears demo` and `arrears simulate`.
+#[derive(Debug, Args)]
+pub(crate) struct SimulateArgs {
+    /// Accounts in the portfolio (one debtor each).
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) accounts: usize,
+    /// Days to simulate.
+    #[arg(long, default_value_t = 180)]
+    pub(crate) days: u32,
+    /// Seed of the generator: the same seed gives the same portfolio and the same numbers.
+    #[arg(long, default_value_t = 42)]
+    pub(crate) seed: u64,
+    /// First simulated day.
+    #[arg(long, value_name = "DATE", default_value = "2026-01-01")]
+    pub(crate) start: NaiveDate,
+    /// A collection policy (TOML) instead of the built-in standard policy (whose arms are
+    /// champion `ladder` and challenger `ladder_evening`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: Option<PathBuf>,
+    /// Directory for the store (unless --db is given) and the HTML report.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(crate) out: PathBuf,
+}
+
+/// Options of the period reports.
+#[derive(Debug, Args)]
+pub(crate) struct PeriodArgs {
+    /// First day (default: the first day a cycle ran).
+    #[arg(long, value_name = "DATE")]
+    pub(crate) from: Option<NaiveDate>,
+    /// Last day, inclusive (default: the last day a cycle ran).
+    #[arg(long, value_name = "DATE")]
+    pub(crate) to: Option<NaiveDate>,
+}
+
+/// Options of `arrears report html`.
+#[derive(Debug, Args)]
+pub(crate) struct HtmlArgs {
+    #[command(flatten)]
+    pub(crate) period: PeriodArgs,
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE", default_value = "arrears-report.html")]
+    pub(crate) out: PathBuf,
+}
+
+/// What `demo` and `simulate` print.
+#[derive(Debug, Serialize)]
+struct Summary {
+    store: String,
+    html: String,
+    accounts: usize,
+    days: u32,
+    seed: u64,
+    from: NaiveDate,
+    to: NaiveDate,
+    /// Wall-clock seconds of the simulation (not deterministic; every other field is).
+    elapsed_seconds: f64,
+    simulation: simulator::Activity,
+    kpis: Kpis,
+    cure_rate_champion_minus_challenger: Option<RateDifference>,
+    roll_rates: RollRates,
+}
+
+/// The store path: `--db` if given, else `<out>/arrears-demo.redb`.
+fn store_path(db: &Path, args: &SimulateArgs) -> PathBuf {
+    if db != Path::new(DEFAULT_DB) {
+        db.to_path_buf()
+    } else {
+        args.out.join("arrears-demo.redb")
+    }
+}
+
+/// Removes a previous demo store at `path`; refuses to touch any other store.
+fn clear(path: &Path) -> Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let is_demo = {
+        let books = Arrears::open(path)
+            .with_context(|| format!("{} exists and is not a demo store", path.display()))?;
+        books.find_account("SIM-A000001")?.is_some()
+    };
+    if !is_demo {
+        bail!("{} exists and is not a demo store; not overwriting it", path.display());
+    }
+    std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))
+}
+
+fn progress(days: u32, visible: bool) -> indicatif::ProgressBar {
+    if !visible {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(u64::from(days));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] day {pos}/{len} ({elapsed})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("simulating");
+    bar
+}
+
+/// `arrears demo` and `arrears simulate`.
+pub(crate) fn run(
+    db: &Path,
+    args: &SimulateArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    if args.accounts == 0 || args.days == 0 {
+        bail!("--accounts and --days must be at least 1");
+    }
+    let path = store_path(db, args);
+    if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    clear(&path)?;
+    let clock = simulator::SimClock::default();
+    let books = Arrears::create_with(
+        &path,
+        Options {
+            durability: Durability::Eventual,
+            clock: Box::new(clock.clone()),
+            ..Options::default()
+        },
+    )
+    .with_context(|| format!("cannot create {}", path.display()))?;
+    clock.set(args.start);
+    if let Some(file) = &args.policy {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let receipt = books.execute(
+            "sim:policy",
+            &Command::SetPolicy { file: file.display().to_string(), text },
+        )?;
+        if receipt.outcome.is_rejected() {
+            bail!("policy refused: {:?}", receipt.outcome);
+        }
+    }
+    let started = Instant::now();
+    let debtors = generator::portfolio(args.seed, args.accounts);
+    let bar = progress(args.days, !json && std::io::stdout().is_terminal());
+    let activity =
+        simulator::run(&books, &clock, &debtors, args.seed, args.start, args.days, &mut |day| {
+            bar.set_position(u64::from(day))
+        })?;
+    bar.set_message("reporting");
+    let from = args.start;
+    let to = args.start + Days::new(u64::from(args.days - 1));
+    let kpis = books.report_kpis(from, to)?;
+    let rolls = books.roll_rates(&month_ends(from, to))?;
+    let aging = books.aging_series(&weekly(from, to))?;
+    let html_path = args.out.join("arrears-demo.html");
+    let summary = Summary {
+        store: path.display().to_string(),
+        html: html_path.display().to_string(),
+        accounts: args.accounts,
+        days: args.days,
+        seed: args.seed,
+        from,
+        to,
+        elapsed_seconds: 0.0,
+        cure_rate_champion_minus_challenger: kpis.cure_rate_difference("champion", "challenger"),
+        simulation: activity,
+        kpis,
+        roll_rates: rolls,
+    };
+    let title = format!(
+        "Arrears demo: {} accounts, {} days from {} (seed {})",
+        args.accounts, args.days, args.start, args.seed
+    );
+    let page =
+        html::page(&title, &summary_rows(&summary), &summary.kpis, &aging, &summary.roll_rates)?;
+    std::fs::write(&html_path, page)
+        .with_context(|| format!("cannot write {}", html_path.display()))?;
+    bar.finish_and_clear();
+    let summary = Summary { elapsed_seconds: started.elapsed().as_secs_f64(), ..summary };
+    if json {
+        crate::output::json(out, &summary)?;
+    } else {
+        writeln!(out, "{title}")?;
+        writeln!(out, "store {}, report {}", summary.store, summary.html)?;
+        writeln!(out, "simulated and reported in {:.1} s", summary.elapsed_seconds)?;
+        writeln!(out)?;
+        for (name, value) in summary_rows(&summary) {
+            writeln!(out, "{name:<44} {value}")?;
+        }
+        writeln!(out)?;
+        write_rolls(out, &summary.roll_rates)?;
+    }
+    Ok(Status::Ok)
+}
+
+/// Every 7 days from `from`, and `to`.
+fn weekly(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    let mut dates: Vec<NaiveDate> =
+        from.iter_days().step_by(7).take_while(|day| *day <= to).collect();
+    if dates.last() != Some(&to) {
+        dates.push(to);
+    }
+    dates
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "n/a".to_owned(), |rate| format!("{:.1}%", rate * 100.0))
+}
+
+fn summary_rows(summary: &Summary) -> Vec<(String, String)> {
+    let kpis = &summary.kpis;
+    let activity = &summary.simulation;
+    let mut rows = vec![
+        ("accounts".to_owned(), kpis.accounts.to_string()),
+        ("period".to_owned(), format!("{} to {}", kpis.from, kpis.to)),
+        ("bills issued".to_owned(), activity.bills.to_string()),
+        (
+            "payments (partial)".to_owned(),
+            format!("{} ({})", activity.payments, activity.partial_payments),
+        ),
+        ("accounts that became delinquent".to_owned(), kpis.became_delinquent.to_string()),
+        ("cure rate".to_owned(), format!("{} ({} cured)", percent(kpis.cure_rate), kpis.cured)),
+        ("recovery rate".to_owned(), percent(kpis.recovery_rate)),
+        (
+            "promise-kept rate".to_owned(),
+            format!(
+                "{} ({} kept, {} broken, {} made)",
+                percent(kpis.promise_kept_rate),
+                kpis.promises_kept,
+                kpis.promises_broken,
+                activity.promises
+            ),
+        ),
+        (
+            "right-party-contact rate".to_owned(),
+            format!(
+                "{} ({} of {} contacts)",
+                percent(kpis.right_party_contact_rate),
+                kpis.right_party_contacts,
+                kpis.contacts
+            ),
+        ),
+        ("plans created".to_owned(), activity.plans.to_string()),
+        ("disputes raised".to_owned(), activity.disputes.to_string()),
+        ("late fees assessed".to_owned(), activity.fees_assessed.to_string()),
+        ("accounts charged off".to_owned(), activity.charged_off.to_string()),
+        ("reviews".to_owned(), activity.reviewed.to_string()),
+        ("contacts allowed (outbox actions)".to_owned(), activity.actions.to_string()),
+        ("contacts rescheduled by the guardrails".to_owned(), activity.rescheduled.to_string()),
+        ("contacts deferred behind a pending one".to_owned(), activity.deferred.to_string()),
+    ];
+    let blocked: u64 = activity.blocked.values().sum();
+    rows.push(("contacts blocked by the guardrails".to_owned(), blocked.to_string()));
+    for (rule, count) in &activity.blocked {
+        rows.push((format!("  blocked by {rule}"), count.to_string()));
+    }
+    for arm in &kpis.by_arm {
+        rows.push((
+            format!("arm {} ({} accounts)", arm.arm, arm.accounts),
+            format!(
+                "cure {} ({}/{}), recovery {}",
+                percent(arm.cure_rate),
+                arm.cured,
+                arm.became_delinquent,
+                percent(arm.recovery_rate)
+            ),
+        ));
+    }
+    rows.push((
+        "cure rate, champion minus challenger".to_owned(),
+        match &summary.cure_rate_champion_minus_challenger {
+            Some(d) => format!(
+                "{:+.1} points, 95% CI [{:+.1}, {:+.1}]",
+                d.difference * 100.0,
+                d.low * 100.0,
+                d.high * 100.0
+            ),
+            None => "n/a".to_owned(),
+        },
+    ));
+    rows
+}
+
+fn write_rolls(out: &mut dyn Write, rolls: &RollRates) -> Result<()> {
+    writeln!(out, "roll rates, month end to month end (row: from, column: to)")?;
+    write!(out, "{:<12}", "")?;
+    for label in &rolls.states {
+        write!(out, "{label:>12}")?;
+    }
+    writeln!(out)?;
+    for (from, row) in rolls.rates.iter().enumerate() {
+        if rolls.counts[from].iter().sum::<u64>() == 0 {
+            continue;
+        }
+        write!(out, "{:<12}", rolls.states[from])?;
+        for rate in row {
+            write!(out, "{:>11.1}%", rate * 100.0)?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// The period of a report: given, or the first and last cycle dates in the audit log.
+fn period(books: &Arrears, args: &PeriodArgs) -> Result<(NaiveDate, NaiveDate)> {
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        return Ok((from, to));
+    }
+    let mut first = None;
+    let mut last = None;
+    for record in books.audit_log(None)? {
+        if let arrears::case::AuditKind::Cycle { as_of, .. } = record.kind {
+            first = Some(first.map_or(as_of, |first: NaiveDate| first.min(as_of)));
+            last = Some(last.map_or(as_of, |last: NaiveDate| last.max(as_of)));
+        }
+    }
+    match (args.from.or(first), args.to.or(last)) {
+        (Some(from), Some(to)) => Ok((from, to)),
+        _ => bail!("no cycle has run on this store: give --from and --to"),
+    }
+}
+
+/// `arrears report kpis`.
+pub(crate) fn kpis(
+    books: &Arrears,
+    args: &PeriodArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let (from, to) = period(books, args)?;
+    let mut kpis = books.report_kpis(from, to)?;
+    if json {
+        crate::output::json(out, &kpis)?;
+        return Ok(Status::Ok);
+    }
+    let difference = kpis.cure_rate_difference("champion", "challenger");
+    kpis.recovery_curve.clear();
+    writeln!(out, "kpis from {from} to {to}")?;
+    let rows = [
+        ("accounts", kpis.accounts.to_string()),
+        ("became delinquent", kpis.became_delinquent.to_string()),
+        ("cured", kpis.cured.to_string()),
+        ("cure rate", percent(kpis.cure_rate)),
+        ("recovery rate", percent(kpis.recovery_rate)),
+        ("promises kept", kpis.promises_kept.to_string()),
+        ("promises broken", kpis.promises_broken.to_string()),
+        ("promise-kept rate", percent(kpis.promise_kept_rate)),
+        ("contacts", kpis.contacts.to_string()),
+        ("right-party contacts", kpis.right_party_contacts.to_string()),
+        ("right-party-contact rate", percent(kpis.right_party_contact_rate)),
+    ];
+    for (name, value) in rows {
+        writeln!(out, "{name:<28} {value}")?;
+    }
+    for (rule, count) in &kpis.contacts_blocked {
+        writeln!(out, "{:<28} {count}", format!("blocked by {rule}"))?;
+    }
+    for arm in &kpis.by_arm {
+        writeln!(
+            out,
+            "{:<28} cure {} ({}/{}), recovery {}",
+            format!("arm {}", arm.arm),
+            percent(arm.cure_rate),
+            arm.cured,
+            arm.became_delinquent,
+            percent(arm.recovery_rate)
+        )?;
+    }
+    if let Some(d) = difference {
+        writeln!(
+            out,
+            "{:<28} {:+.1} points, 95% CI [{:+.1}, {:+.1}]",
+            "champion - challenger cure",
+            d.difference * 100.0,
+            d.low * 100.0,
+            d.high * 100.0
+        )?;
+    }
+    Ok(Status::Ok)
+}
+
+/// `arrears report rollrates`.
+pub(crate) fn rollrates(
+    books: &Arrears,
+    args: &PeriodArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let (from, to) = period(books, args)?;
+    let rolls = books.roll_rates(&month_ends(from, to))?;
+    if json {
+        crate::output::json(out, &rolls)?;
+    } else {
+        write_rolls(out, &rolls)?;
+    }
+    Ok(Status::Ok)
+}
+
+/// `arrears report recovery`.
+pub(crate) fn recovery(
+    books: &Arrears,
+    args: &PeriodArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let (from, to) = period(books, args)?;
+    let kpis = books.report_kpis(from, to)?;
+    if json {
+        crate::output::json(
+            out,
+            &serde_json::json!({
+                "from": from, "to": to, "recovery": kpis.recovery,
+                "recovery_rate": kpis.recovery_rate, "curve": kpis.recovery_curve,
+            }),
+        )?;
+        return Ok(Status::Ok);
+    }
+    writeln!(out, "recovery from {from} to {to}: {}", percent(kpis.recovery_rate))?;
+    for row in &kpis.recovery {
+        writeln!(
+            out,
+            "{}: {} entries, delinquent {}, recovered {} ({})",
+            row.currency,
+            row.entries,
+            crate::output::money(row.delinquent_minor, row.currency),
+            crate::output::money(row.recovered_minor, row.currency),
+            percent(row.rate)
+        )?;
+    }
+    writeln!(out, "days since delinquency    recovered")?;
+    for (day, rate) in kpis.recovery_curve.iter().enumerate().step_by(15) {
+        writeln!(out, "{day:>22}    {:>8.1}%", rate * 100.0)?;
+    }
+    Ok(Status::Ok)
+}
+
+/// `arrears report html`.
+pub(crate) fn report_html(
+    books: &Arrears,
+    args: &HtmlArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let (from, to) = period(books, &args.period)?;
+    let kpis = books.report_kpis(from, to)?;
+    let rolls = books.roll_rates(&month_ends(from, to))?;
+    let aging = books.aging_series(&weekly(from, to))?;
+    let rows = vec![
+        ("accounts".to_owned(), kpis.accounts.to_string()),
+        ("cure rate".to_owned(), percent(kpis.cure_rate)),
+        ("recovery rate".to_owned(), percent(kpis.recovery_rate)),
+        ("promise-kept rate".to_owned(), percent(kpis.promise_kept_rate)),
+        ("right-party-contact rate".to_owned(), percent(kpis.right_party_contact_rate)),
+    ];
+    let page =
+        html::page(&format!("Arrears report, {from} to {to}"), &rows, &kpis, &aging, &rolls)?;
+    std::fs::write(&args.out, page)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    if json {
+        crate::output::json(out, &serde_json::json!({ "html": args.out.display().to_string() }))?;
+    } else {
+        writeln!(out, "wrote {}", args.out.display())?;
+    }
+    Ok(Status::Ok)
+}

@@ -1,0 +1,484 @@
+//! The day-by-day simulator: the generated portfolio runs on the real engine and store.
+//!
+//! Each simulated day, in this order:
+//!
+//! 1. one batch with the day's bills (`Charge`: card statements, loan installments, invoices)
+//!    and the payments debtors decided to make today (on-time payments, self-cures, kept
+//!    promises, plan installments, answers to messages);
+//! 2. the daily cycle (`Arrears::run_cycle`), whose report is summed;
+//! 3. one batch acknowledging the outbox actions due today, with an outcome drawn from the
+//!    debtor's behaviour (reachable hours, channel sensitivity), followed by what a
+//!    conversation leads to: a payment taken, a promise, sometimes a plan, rarely a dispute
+//!    (`dispute_raised`, which the engine turns into a dispute of the account).
+//!
+//! The engine's clock is set to noon UTC of the simulated day, so every record is
+//! reproducible: the same seed gives the same store contents and the same report.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Timelike, Utc};
+use serde::Serialize;
+
+use arrears::case::{ActionStatus, ContactOutcome};
+use arrears::ids::{AccountId, DebtorId};
+use arrears::model::{ContactChannel, ObligationKind, ProductKind};
+use arrears::money::{Currency, Money};
+use arrears::plan::Frequency;
+use arrears::{Arrears, Batch, Clock, Command, NewAccount, NewCharge, NewDebtor, NewPlan};
+use arrears::{Outcome, PromiseLine};
+
+use super::generator::{channel_index, SimDebtor, SplitMix64};
+
+/// A clock the simulator moves from day to day (the engine's `FixedClock`, one per day).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SimClock(Arc<AtomicI64>);
+
+impl SimClock {
+    pub(crate) fn set(&self, day: NaiveDate) {
+        let noon = day.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
+        self.0.store(noon.timestamp(), Ordering::Relaxed);
+    }
+}
+
+impl Clock for SimClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp(self.0.load(Ordering::Relaxed), 0).unwrap_or_default()
+    }
+}
+
+/// What the simulation did, beyond what the store records.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct Activity {
+    /// Bills issued.
+    pub(crate) bills: u64,
+    /// Payments made.
+    pub(crate) payments: u64,
+    /// Of those, partial payments.
+    pub(crate) partial_payments: u64,
+    /// Promises recorded.
+    pub(crate) promises: u64,
+    /// Plans created.
+    pub(crate) plans: u64,
+    /// Disputes raised.
+    pub(crate) disputes: u64,
+    /// Actions acknowledged.
+    pub(crate) acknowledged: u64,
+    /// Commands the engine refused, by command name.
+    pub(crate) rejected: BTreeMap<String, u64>,
+    /// Cycle totals over every day.
+    pub(crate) reviewed: u64,
+    /// Actions the cycles wrote to the outbox (contacts allowed).
+    pub(crate) actions: u64,
+    /// Proposals refused as malformed.
+    pub(crate) proposals_refused: u64,
+    /// Proposals blocked by compliance rule.
+    pub(crate) blocked: BTreeMap<String, u64>,
+    /// Proposals moved to a later allowed instant.
+    pub(crate) rescheduled: u64,
+    /// Proposals deferred behind a pending action.
+    pub(crate) deferred: u64,
+    /// Late fees assessed.
+    pub(crate) fees_assessed: u64,
+    /// Accounts charged off.
+    pub(crate) charged_off: u64,
+}
+
+/// Per-account simulation state.
+struct Live {
+    account: AccountId,
+    bills: u32,
+    last_bill_minor: i64,
+    /// True when a bill went unpaid and nothing has caught it up since.
+    behind: bool,
+    /// Payments the debtor will make: (date, amount; `None` for what is past due then).
+    scheduled: Vec<(NaiveDate, Option<i64>)>,
+}
+
+/// Runs `days` days from `start` on `books`, whose clock is `clock`. `tick` is called after
+/// each day.
+pub(crate) fn run(
+    books: &Arrears,
+    clock: &SimClock,
+    debtors: &[SimDebtor],
+    seed: u64,
+    start: NaiveDate,
+    days: u32,
+    tick: &mut dyn FnMut(u32),
+) -> Result<Activity> {
+    let mut activity = Activity::default();
+    clock.set(start);
+    let (mut live, by_debtor) = open_accounts(books, debtors, seed, start)?;
+    for day in 0..days {
+        let on = start + Days::new(u64::from(day));
+        clock.set(on);
+        let mut rng = SplitMix64::derive(seed ^ 0x5EED, u64::from(day));
+        let mut batch = books.batch()?;
+        for (index, debtor) in debtors.iter().enumerate() {
+            bill(&mut batch, debtor, &mut live[index], (start, on), &mut rng, &mut activity)?;
+            pay(books, &mut batch, debtor, &mut live[index], on, &mut rng, &mut activity)?;
+        }
+        batch.commit()?;
+        let report = books.run_cycle(on)?;
+        activity.reviewed += report.reviewed;
+        activity.actions += report.actions;
+        activity.proposals_refused += report.proposals_refused;
+        activity.rescheduled += report.rescheduled;
+        activity.deferred += report.deferred;
+        activity.fees_assessed += report.fees_assessed;
+        activity.charged_off += report.charged_off;
+        for (rule, count) in report.blocked {
+            *activity.blocked.entry(rule).or_insert(0) += count;
+        }
+        acknowledge(books, debtors, &mut live, &by_debtor, on, &mut rng, &mut activity)?;
+        tick(day + 1);
+    }
+    Ok(activity)
+}
+
+fn usd(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::USD)
+}
+
+fn open_accounts(
+    books: &Arrears,
+    debtors: &[SimDebtor],
+    seed: u64,
+    start: NaiveDate,
+) -> Result<(Vec<Live>, BTreeMap<DebtorId, usize>)> {
+    let mut live = Vec::with_capacity(debtors.len());
+    let mut by_debtor = BTreeMap::new();
+    for (chunk_index, chunk) in debtors.chunks(1000).enumerate() {
+        let mut batch = books.batch()?;
+        for (offset, debtor) in chunk.iter().enumerate() {
+            let index = chunk_index * 1000 + offset;
+            let mut rng = SplitMix64::derive(seed ^ 0x0FE4, index as u64);
+            let receipt = batch.execute(
+                &format!("sim:debtor:{}", debtor.reference),
+                &Command::CreateDebtor(NewDebtor {
+                    external_ref: Some(debtor.reference.clone()),
+                    kind: debtor.kind,
+                    name: debtor.name.clone(),
+                    jurisdiction: debtor.jurisdiction.clone(),
+                    time_zones: vec![debtor.time_zone.clone()],
+                    language: debtor.language.clone(),
+                    contact_points: debtor.contact_points.clone(),
+                    flags: super::generator::flags(),
+                }),
+            )?;
+            let Outcome::DebtorCreated(debtor_id) = receipt.outcome else {
+                bail!("debtor {} not created: {:?}", debtor.reference, receipt.outcome);
+            };
+            let account = &debtor.account;
+            let receipt = batch.execute(
+                &format!("sim:account:{}", account.reference),
+                &Command::OpenAccount(NewAccount {
+                    external_ref: Some(account.reference.clone()),
+                    debtor: debtor_id,
+                    product: account.product,
+                    credit_limit: account.credit_limit_minor.map(usd),
+                    currency: Currency::USD,
+                    opened_on: start - Days::new(rng.range(30, 900) as u64),
+                    terms: account.terms.clone(),
+                }),
+            )?;
+            let Outcome::AccountOpened(account_id) = receipt.outcome else {
+                bail!("account {} not opened: {:?}", account.reference, receipt.outcome);
+            };
+            by_debtor.insert(debtor_id, index);
+            live.push(Live {
+                account: account_id,
+                bills: 0,
+                last_bill_minor: 0,
+                behind: false,
+                scheduled: Vec::new(),
+            });
+        }
+        batch.commit()?;
+    }
+    Ok((live, by_debtor))
+}
+
+/// Whether a hardship shock weighs on the debtor on `on` (for about two months).
+fn shocked(debtor: &SimDebtor, start: NaiveDate, on: NaiveDate) -> bool {
+    debtor.behaviour.shock_day.is_some_and(|shock| {
+        let day = (on - start).num_days();
+        (shock..shock + 60).contains(&day)
+    })
+}
+
+fn bill(
+    batch: &mut Batch<'_>,
+    debtor: &SimDebtor,
+    state: &mut Live,
+    (start, on): (NaiveDate, NaiveDate),
+    rng: &mut SplitMix64,
+    activity: &mut Activity,
+) -> Result<()> {
+    let account = &debtor.account;
+    if on.day() != account.cycle_day {
+        return Ok(());
+    }
+    if account.product == ProductKind::Installment && state.bills >= account.installments {
+        return Ok(());
+    }
+    let amount = match account.product {
+        ProductKind::Installment => account.bill_minor,
+        _ => ((account.bill_minor as f64) * rng.between(0.5, 1.5)) as i64 + 1,
+    };
+    let kind = match account.product {
+        ProductKind::Revolving => ObligationKind::Statement,
+        ProductKind::Installment => ObligationKind::Installment,
+        _ => ObligationKind::Invoice,
+    };
+    let due_on = on + Days::new(account.due_days as u64);
+    state.bills += 1;
+    let receipt = batch.execute(
+        &format!("sim:bill:{}:{}", account.reference, state.bills),
+        &Command::Charge(NewCharge {
+            account: state.account,
+            external_ref: None,
+            kind,
+            issued_on: on,
+            due_on,
+            principal: usd(amount),
+            interest: usd(0),
+            fee: usd(0),
+        }),
+    )?;
+    if let Outcome::Rejected(_) = receipt.outcome {
+        *activity.rejected.entry("charge".to_owned()).or_insert(0) += 1;
+        return Ok(());
+    }
+    activity.bills += 1;
+    state.last_bill_minor = amount;
+    let on_time = if shocked(debtor, start, on) {
+        debtor.behaviour.on_time * 0.3
+    } else {
+        debtor.behaviour.on_time
+    };
+    if rng.chance(on_time) {
+        let pay_on = due_on - Days::new(rng.range(0, 5) as u64);
+        let catch_up = if state.behind { None } else { Some(amount) };
+        state.scheduled.push((pay_on.max(on), catch_up));
+    } else {
+        state.behind = true;
+    }
+    Ok(())
+}
+
+fn pay(
+    books: &Arrears,
+    batch: &mut Batch<'_>,
+    debtor: &SimDebtor,
+    state: &mut Live,
+    on: NaiveDate,
+    rng: &mut SplitMix64,
+    activity: &mut Activity,
+) -> Result<()> {
+    let mut due: Vec<Option<i64>> = Vec::new();
+    state.scheduled.retain(|(date, amount)| {
+        if *date <= on {
+            due.push(*amount);
+            false
+        } else {
+            true
+        }
+    });
+    if state.behind && due.is_empty() && rng.chance(debtor.behaviour.self_cure) {
+        due.push(None);
+    }
+    for amount in due {
+        let (amount, partial) = match amount {
+            Some(amount) => (amount, false),
+            None => {
+                let view = books.account_view(state.account, on)?;
+                let owed = view
+                    .past_due_minor
+                    .max(state.last_bill_minor.min(view.total_outstanding_minor));
+                if owed <= 0 {
+                    state.behind = false;
+                    continue;
+                }
+                if rng.chance(0.3) {
+                    ((owed as f64 * rng.between(0.3, 0.7)) as i64 + 1, true)
+                } else {
+                    state.behind = false;
+                    (owed, false)
+                }
+            }
+        };
+        let key = format!("sim:pay:{}:{}:{}", debtor.account.reference, on, activity.payments);
+        let receipt = batch.execute(
+            &key,
+            &Command::Payment {
+                account: state.account,
+                effective_on: on,
+                amount: usd(amount),
+                directed_to: None,
+            },
+        )?;
+        if let Outcome::Rejected(_) = receipt.outcome {
+            *activity.rejected.entry("payment".to_owned()).or_insert(0) += 1;
+        } else {
+            activity.payments += 1;
+            activity.partial_payments += u64::from(partial);
+        }
+    }
+    Ok(())
+}
+
+/// The outcome of one contact, from the debtor's behaviour.
+fn outcome(
+    debtor: &SimDebtor,
+    channel: ContactChannel,
+    at: DateTime<Utc>,
+    rng: &mut SplitMix64,
+) -> ContactOutcome {
+    let behaviour = &debtor.behaviour;
+    let sensitivity = behaviour.sensitivity[channel_index(channel)];
+    match channel {
+        ContactChannel::Phone => {
+            let zone: chrono_tz::Tz = debtor.time_zone.parse().unwrap_or(chrono_tz::UTC);
+            let hour = at.with_timezone(&zone).hour();
+            let (from, to) = behaviour.reachable;
+            if rng.chance(0.03) {
+                ContactOutcome::WrongParty
+            } else if (from..to).contains(&hour) && rng.chance(sensitivity) {
+                ContactOutcome::RightParty
+            } else if rng.chance(0.5) {
+                ContactOutcome::NoAnswer
+            } else {
+                ContactOutcome::Voicemail
+            }
+        }
+        ContactChannel::Messaging if rng.chance(sensitivity * 0.5) => ContactOutcome::RightParty,
+        ContactChannel::Email if rng.chance(0.02) => ContactOutcome::Bounced,
+        _ => ContactOutcome::Delivered,
+    }
+}
+
+fn acknowledge(
+    books: &Arrears,
+    debtors: &[SimDebtor],
+    live: &mut [Live],
+    by_debtor: &BTreeMap<DebtorId, usize>,
+    on: NaiveDate,
+    rng: &mut SplitMix64,
+    activity: &mut Activity,
+) -> Result<()> {
+    let pending = books.pending_actions(usize::MAX)?;
+    let mut batch = books.batch()?;
+    for action in pending {
+        if action.scheduled_at.date_naive() > on || action.status != ActionStatus::Pending {
+            continue;
+        }
+        let Some(&index) = by_debtor.get(&action.debtor) else { continue };
+        let debtor = &debtors[index];
+        let state = &mut live[index];
+        let mut result = outcome(debtor, action.channel, action.scheduled_at, rng);
+        let past_due = if result == ContactOutcome::RightParty {
+            books.account_view(state.account, on)?.past_due_minor
+        } else {
+            0
+        };
+        let mut follow_up = None;
+        if result == ContactOutcome::RightParty && past_due > 0 {
+            if rng.chance(0.01) {
+                result = ContactOutcome::DisputeRaised;
+                activity.disputes += 1;
+            } else if rng.chance(debtor.behaviour.willingness) {
+                let roll = rng.unit();
+                if roll < 0.35 {
+                    result = ContactOutcome::PaymentTaken;
+                    follow_up = Some(Command::Payment {
+                        account: state.account,
+                        effective_on: on,
+                        amount: usd(past_due),
+                        directed_to: None,
+                    });
+                } else if roll < 0.9 || past_due < 30_000 {
+                    result = ContactOutcome::PromiseCaptured;
+                    let promised_on = on + Days::new(rng.range(2, 10) as u64);
+                    follow_up = Some(Command::Promise {
+                        account: state.account,
+                        made_on: on,
+                        payments: vec![PromiseLine { on: promised_on, amount: usd(past_due) }],
+                    });
+                    if rng.chance(debtor.behaviour.promise_reliability) {
+                        state
+                            .scheduled
+                            .push((promised_on - Days::new(rng.range(0, 1) as u64), None));
+                    } else if rng.chance(0.3) {
+                        state.scheduled.push((promised_on, Some(past_due / 3 + 1)));
+                    }
+                } else {
+                    let installments = rng.range(3, 6) as u32;
+                    let first_due = on + Days::new(14);
+                    follow_up = Some(Command::CreatePlan(NewPlan {
+                        account: state.account,
+                        created_on: on,
+                        installments,
+                        frequency: Frequency::Monthly,
+                        first_due,
+                        annual_rate: rust_decimal::Decimal::ZERO,
+                        monthly_income: usd(past_due.max(100_000) * 2),
+                        monthly_expenses: usd(past_due.max(100_000)),
+                    }));
+                    let outstanding =
+                        books.account_view(state.account, on)?.total_outstanding_minor;
+                    let installment = outstanding / i64::from(installments) + 1;
+                    for number in 0..installments {
+                        if rng.chance(debtor.behaviour.promise_reliability) {
+                            let date = first_due
+                                .checked_add_months(chrono::Months::new(number))
+                                .unwrap_or(first_due);
+                            state.scheduled.push((date, Some(installment)));
+                        }
+                    }
+                }
+            }
+        } else if matches!(result, ContactOutcome::Delivered)
+            && rng.chance(debtor.behaviour.sensitivity[channel_index(action.channel)] * 0.5)
+            && state.behind
+        {
+            // A message read: the debtor pays what is past due within days.
+            state.scheduled.push((on + Days::new(rng.range(1, 5) as u64), None));
+        }
+        let receipt = batch
+            .execute(
+                &format!("sim:ack:{}", action.id),
+                &Command::Acknowledge {
+                    action: action.id,
+                    outcome: result,
+                    at: action.scheduled_at,
+                },
+            )
+            .with_context(|| format!("acknowledging action {}", action.id))?;
+        if let Outcome::Rejected(_) = receipt.outcome {
+            *activity.rejected.entry("acknowledge".to_owned()).or_insert(0) += 1;
+            continue;
+        }
+        activity.acknowledged += 1;
+        if let Some(command) = follow_up {
+            let name = command.name();
+            let receipt = batch.execute(&format!("sim:{name}:{}", action.id), &command)?;
+            if let Outcome::Rejected(_) = receipt.outcome {
+                *activity.rejected.entry(name.to_owned()).or_insert(0) += 1;
+            } else {
+                match name {
+                    "payment" => {
+                        activity.payments += 1;
+                        state.behind = false;
+                    }
+                    "promise" => activity.promises += 1,
+                    _ => activity.plans += 1,
+                }
+            }
+        }
+    }
+    batch.commit()?;
+    Ok(())
+}

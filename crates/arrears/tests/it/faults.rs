@@ -1,0 +1,232 @@
+//! The real engine on arrears-store's fault-injecting disk: I/O errors on the k-th write,
+//! sync or `set_len` surface as errors (never a panic), the store reopens consistent from what
+//! was synced, a power loss (clean or torn) loses only unacknowledged commits, and a flipped
+//! bit is detected, never answered with wrong balances.
+
+// Amounts are written in cents: `1_000_00` is 1,000.00.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use arrears::ids::AccountId;
+use arrears::{Arrears, Command, FixedClock};
+use arrears_store::fault::{FaultPlan, FaultyDisk};
+use arrears_store::{Durability, Store, StoreOptions};
+
+use crate::support::{account, charge, d, usd};
+
+fn store_options() -> StoreOptions {
+    StoreOptions { cache_size_bytes: 4 * 1024 * 1024, durability: Durability::Immediate }
+}
+
+fn clock() -> Box<FixedClock> {
+    Box::new(FixedClock("2026-12-01T00:00:00Z".parse().unwrap()))
+}
+
+fn create(disk: &FaultyDisk) -> Arrears {
+    Arrears::from_store(Store::create_with_backend(disk, store_options()).unwrap(), clock())
+}
+
+fn open(disk: &FaultyDisk) -> Arrears {
+    Arrears::from_store(Store::open_with_backend(disk, store_options()).unwrap(), clock())
+}
+
+fn payment(account: AccountId, n: i64) -> Command {
+    Command::Payment { account, effective_on: d(2, 1), amount: usd(1_00 + n), directed_to: None }
+}
+
+/// A disk with two accounts charged 1,000.00 each, all synced.
+fn prepared() -> (FaultyDisk, Vec<AccountId>) {
+    let disk = FaultyDisk::new();
+    let books = create(&disk);
+    let mut ids = Vec::new();
+    for i in 0..2 {
+        let id = account(&books, &format!("F{i}"));
+        charge(&books, &format!("charge{i}"), id, d(1, 1), d(1, 31), 1_000_00);
+        ids.push(id);
+    }
+    drop(books);
+    (disk, ids)
+}
+
+/// Outstanding of each account as of year end.
+fn balances(books: &Arrears, ids: &[AccountId]) -> Vec<i64> {
+    ids.iter()
+        .map(|&id| books.account_view(id, d(12, 31)).unwrap().total_outstanding_minor)
+        .collect()
+}
+
+/// Runs payments until one fails; returns the balances the acknowledged ones imply.
+fn pay_until_error(books: &Arrears, ids: &[AccountId], count: i64) -> (Vec<i64>, bool) {
+    let mut expected = vec![1_000_00; ids.len()];
+    for n in 0..count {
+        let index = (n % ids.len() as i64) as usize;
+        match books.execute(&format!("pay{n}"), &payment(ids[index], n)) {
+            Ok(receipt) => {
+                assert!(!receipt.replayed);
+                expected[index] -= 1_00 + n;
+            }
+            Err(_) => return (expected, true),
+        }
+    }
+    (expected, false)
+}
+
+#[test]
+fn io_errors_surface_as_errors_and_the_synced_image_reopens_clean() {
+    let (disk, ids) = prepared();
+    // Count what 20 payments cost, on a copy.
+    let probe = disk.power_loss();
+    {
+        probe.set_plan(FaultPlan::default());
+        let books = open(&probe);
+        pay_until_error(&books, &ids, 20);
+    }
+    let cost = probe.stats();
+    assert!(cost.writes > 0 && cost.syncs > 0, "{cost:?}");
+    let mut faults = 0;
+    for kind in 0..3 {
+        let total = [cost.writes, cost.syncs, cost.set_lens.max(1)][kind];
+        // About a dozen positions of each kind, spread over the run.
+        for k in (1..=total).step_by((total / 12).max(1) as usize) {
+            let copy = disk.power_loss();
+            let plan = FaultPlan {
+                fail_write: (kind == 0).then_some(k),
+                fail_sync: (kind == 1).then_some(k),
+                fail_set_len: (kind == 2).then_some(k),
+                sticky: k % 2 == 0,
+            };
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                copy.set_plan(plan);
+                // Opening writes too: a fault there is an error of opening.
+                let Ok(store) = Store::open_with_backend(&copy, store_options()) else {
+                    return (vec![1_000_00; ids.len()], true);
+                };
+                let books = Arrears::from_store(store, clock());
+                let (expected, failed) = pay_until_error(&books, &ids, 20);
+                // A fault while closing (redb syncs on drop) cannot be returned by a drop.
+                assert_eq!(failed, copy.fired(), "{plan:?}: a fault fired but no error came back");
+                drop(books);
+                (expected, failed)
+            }));
+            let (expected, failed) = outcome.unwrap_or_else(|_| panic!("panic with {plan:?}"));
+            faults += usize::from(failed);
+            // Power loss after the fault: what was synced must reopen clean, with every
+            // acknowledged payment (the failed one may or may not be there).
+            let after = copy.power_loss();
+            let books = open(&after);
+            let report = books.verify().unwrap();
+            assert!(report.is_clean(), "{plan:?}: {:?}", report.problems);
+            let found = balances(&books, &ids);
+            for (index, (&found, &expected)) in found.iter().zip(&expected).enumerate() {
+                let failed_amount = 1_00 + 20;
+                assert!(
+                    found == expected
+                        || (failed && found < expected && expected - found <= failed_amount),
+                    "{plan:?}: account {index} owes {found}, acknowledged payments say {expected}"
+                );
+            }
+        }
+    }
+    assert!(faults >= 10, "only {faults} faults were injected");
+}
+
+#[test]
+fn power_loss_keeps_every_acknowledged_commit_clean_or_torn() {
+    let (disk, ids) = prepared();
+    for seed in 1..=12_u64 {
+        let copy = disk.power_loss();
+        let books = open(&copy);
+        let (expected, failed) = pay_until_error(&books, &ids, 6 + seed as i64);
+        assert!(!failed);
+        // Crash now, with no clean shutdown: forget the engine instead of dropping it.
+        std::mem::forget(books);
+        for image in [copy.power_loss(), copy.power_loss_torn(seed)] {
+            let books = open(&image);
+            let report = books.verify().unwrap();
+            assert!(report.is_clean(), "seed {seed}: {:?}", report.problems);
+            assert_eq!(balances(&books, &ids), expected, "seed {seed}");
+            for n in 0..6 + seed as i64 {
+                let index = (n % ids.len() as i64) as usize;
+                let receipt = books.execute(&format!("pay{n}"), &payment(ids[index], n)).unwrap();
+                assert!(receipt.replayed, "seed {seed}: pay{n} lost");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_flipped_bit_in_a_record_is_detected_never_answered_with_wrong_balances() {
+    let disk = FaultyDisk::new();
+    let books = create(&disk);
+    let marker = "Flipmarker-QQQQQQQQ";
+    let id = account(&books, marker);
+    charge(&books, "charge", id, d(1, 1), d(1, 31), 777_00);
+    drop(books);
+    let offsets = disk.find(marker.as_bytes());
+    assert!(!offsets.is_empty(), "the account record is not in the image");
+    for (bit, &offset) in offsets.iter().enumerate() {
+        disk.flip_bit(offset + 3, bit as u8);
+    }
+    let books = open(&disk);
+    // The account record is damaged: reading it is an error, verify reports it.
+    assert!(books.account(id).is_err());
+    assert!(books.account_view(id, d(12, 31)).is_err());
+    if let Ok(report) = books.verify() {
+        assert!(!report.is_clean(), "verify found nothing");
+    }
+}
+
+#[test]
+fn random_bit_flips_never_give_wrong_balances() {
+    let (disk, ids) = prepared();
+    {
+        let books = open(&disk);
+        let (expected, failed) = pay_until_error(&books, &ids, 6);
+        assert!(!failed);
+        drop(books);
+        assert_eq!(expected, vec![1_000_00 - 1_00 - 1_02 - 1_04, 1_000_00 - 1_01 - 1_03 - 1_05]);
+    }
+    let truth = vec![1_000_00 - 1_00 - 1_02 - 1_04, 1_000_00 - 1_01 - 1_03 - 1_05];
+    let image = disk.image();
+    let mut rng = 0x0b17_f11b_u64;
+    let (mut detected, mut harmless, mut panicked) = (0, 0, 0);
+    for _ in 0..60 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let copy = FaultyDisk::from_image(image.clone());
+        copy.flip_bit(rng % image.len() as u64, (rng >> 40) as u8);
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let Ok(store) = Store::open_with_backend(&copy, store_options()) else { return None };
+            let books = Arrears::from_store(store, clock());
+            let clean = books.verify().is_ok_and(|report| report.is_clean());
+            let found: Vec<Option<i64>> = ids
+                .iter()
+                .map(|&id| {
+                    books.account_view(id, d(12, 31)).ok().map(|v| v.total_outstanding_minor)
+                })
+                .collect();
+            Some((clean, found))
+        }));
+        match outcome {
+            Err(_) => panicked += 1,
+            Ok(None) => detected += 1,
+            Ok(Some((clean, found))) => {
+                // Whatever is answered is right; a wrong number is never answered.
+                for (found, truth) in found.iter().zip(&truth) {
+                    if let Some(found) = found {
+                        assert_eq!(found, truth, "a flipped bit changed a balance");
+                    }
+                }
+                if clean {
+                    harmless += 1;
+                } else {
+                    detected += 1;
+                }
+            }
+        }
+    }
+    eprintln!("random bit flips: {detected} detected, {harmless} harmless, {panicked} panicked");
+    assert_eq!(detected + harmless + panicked, 60);
+}

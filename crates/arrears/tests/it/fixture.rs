@@ -1,0 +1,61 @@
+//! A store file written by format version 1, kept in tests/fixtures/v1/sample.redb: this
+//! build must open it and read the same balances. `ARREARS_WRITE_FIXTURES=1 cargo test -p
+//! arrears --test it fixture` rewrites it (only when the format changes on purpose).
+
+// Amounts are written in cents: `1_000_00` is 1,000.00.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+use std::path::PathBuf;
+
+use arrears::{Arrears, Durability, FixedClock, Options};
+
+use crate::support::{account, charge, d, pay};
+
+fn fixture() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1/sample.redb")
+}
+
+fn options() -> Options {
+    Options {
+        durability: Durability::Immediate,
+        clock: Box::new(FixedClock("2026-03-01T00:00:00Z".parse().unwrap())),
+        ..Options::default()
+    }
+}
+
+#[test]
+fn write_fixture() {
+    if std::env::var("ARREARS_WRITE_FIXTURES").as_deref() != Ok("1") {
+        return;
+    }
+    let path = fixture();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(&path);
+    let books = Arrears::create_with(&path, options()).unwrap();
+    let first = account(&books, "FX-1");
+    let second = account(&books, "FX-2");
+    charge(&books, "fx-c1", first, d(1, 1), d(1, 31), 250_00);
+    charge(&books, "fx-c2", first, d(2, 1), d(2, 28), 100_00);
+    charge(&books, "fx-c3", second, d(1, 15), d(2, 15), 80_00);
+    pay(&books, "fx-p1", first, d(2, 10), 300_00);
+    pay(&books, "fx-p2", second, d(2, 20), 30_00);
+    books.run_cycle(d(3, 1)).unwrap();
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn version_1_fixture_opens_with_known_balances() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("sample.redb");
+    std::fs::copy(fixture(), &copy).expect("the v1 fixture is missing");
+    let books = Arrears::open_with(&copy, options()).unwrap();
+    let first = books.find_account("FX-1").unwrap().unwrap();
+    let second = books.find_account("FX-2").unwrap().unwrap();
+    let view = books.account_view(first, d(3, 1)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 50_00);
+    let view = books.account_view(second, d(3, 1)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 50_00);
+    assert_eq!(view.aging.days_past_due, 14);
+    assert_eq!(books.events(first).unwrap().len(), 3);
+    assert!(books.verify().unwrap().is_clean());
+}

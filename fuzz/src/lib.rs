@@ -1,0 +1,278 @@
+//! The logic of the fuzz targets, compiled on stable: each `fuzz_targets/*.rs` is a thin
+//! wrapper over one function here, and `tests` replays the saved corpus in `corpus/<target>/`.
+//!
+//! Run long with nightly: `cargo +nightly fuzz run <target>` (see docs/DURABILITY.md).
+
+// Amounts are written in cents: `1_000_00` is 1,000.00.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+use std::collections::BTreeMap;
+
+use arbitrary::{Arbitrary, Unstructured};
+use arrears::ids::AccountId;
+use arrears::model::{DebtorFlags, DebtorKind, Jurisdiction, ObligationKind, ProductKind, Terms};
+use arrears::money::{Currency, Money};
+use arrears::{Arrears, Command, FixedClock, NewAccount, NewCharge, NewDebtor, Outcome};
+use arrears_store::codec::{decode, RecordKind};
+use arrears_store::fault::FaultyDisk;
+use arrears_store::{Durability, Store, StoreOptions};
+use chrono::NaiveDate;
+
+const KINDS: [RecordKind; 13] = [
+    RecordKind::Debtor,
+    RecordKind::Account,
+    RecordKind::Obligation,
+    RecordKind::Event,
+    RecordKind::Derived,
+    RecordKind::Entry,
+    RecordKind::Idempotency,
+    RecordKind::Command,
+    RecordKind::Outcome,
+    RecordKind::Case,
+    RecordKind::Action,
+    RecordKind::Contact,
+    RecordKind::Audit,
+];
+
+/// CRC-32 (IEEE), as the record frame uses.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0_u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
+    use arrears_core::case::{Action, CollectionCase, ContactAttempt};
+    use arrears_core::ledger::{EventRecord, JournalEntry, Posting};
+    use arrears_core::model::{Account, Debtor, Obligation};
+    match kind {
+        RecordKind::Debtor => decode::<Debtor>(kind, bytes).is_ok(),
+        RecordKind::Account => decode::<Account>(kind, bytes).is_ok(),
+        RecordKind::Obligation => decode::<Obligation>(kind, bytes).is_ok(),
+        RecordKind::Event => decode::<EventRecord>(kind, bytes).is_ok(),
+        RecordKind::Derived => decode::<Vec<Posting>>(kind, bytes).is_ok(),
+        RecordKind::Entry => decode::<JournalEntry>(kind, bytes).is_ok(),
+        RecordKind::Idempotency => decode::<arrears_store::IdempotencyRecord>(kind, bytes).is_ok(),
+        RecordKind::Command => decode::<Command>(kind, bytes).is_ok(),
+        RecordKind::Outcome => decode::<Outcome>(kind, bytes).is_ok(),
+        RecordKind::Case => decode::<CollectionCase>(kind, bytes).is_ok(),
+        RecordKind::Action => decode::<Action>(kind, bytes).is_ok(),
+        RecordKind::Contact => decode::<ContactAttempt>(kind, bytes).is_ok(),
+        RecordKind::Audit => decode::<arrears_store::AuditEntry>(kind, bytes).is_ok(),
+    }
+}
+
+/// Record decoding: the raw bytes as every record kind (almost always a checksum error), then
+/// the bytes framed with a valid version and CRC so that the payload decoder itself is
+/// exercised. Decoding must return a value or an error, never panic.
+pub fn decode_record(data: &[u8]) {
+    for kind in KINDS {
+        decode_as(kind, data);
+        let mut framed = vec![kind.version()];
+        framed.extend_from_slice(data);
+        let crc = crc32(&framed);
+        framed.extend_from_slice(&crc.to_le_bytes());
+        decode_as(kind, &framed);
+    }
+}
+
+/// Policy and compliance pack files: parsing arbitrary text returns a value or a located
+/// error, never a panic.
+pub fn policy_toml(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let _ = arrears::policy::Policy::from_toml(text, "fuzz.toml");
+    let _ = arrears::compliance::Pack::from_toml(text, "fuzz.toml");
+}
+
+/// One bounded operation of the command-sequence target.
+#[derive(Debug, Arbitrary)]
+pub enum Op {
+    /// A charge to account `account % 3`, due `due % 90` days after Jan 1, of `amount` cents.
+    Charge { account: u8, due: u8, amount: u16 },
+    /// A payment to account `account % 3`, `day % 120` days after Jan 1.
+    Pay { account: u8, day: u8, amount: u16 },
+    /// The same key as operation `back % len` again (idempotent replay).
+    Replay { back: u8 },
+}
+
+fn day(offset: u8, modulo: u8) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(u64::from(offset % modulo))
+}
+
+fn usd(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::USD)
+}
+
+/// Command sequences against a model: the engine (on an in-memory disk) and a map of what each
+/// account owes must agree after every operation, replays change nothing, and `verify` is
+/// clean at the end.
+pub fn commands_model(data: &[u8]) {
+    let mut input = Unstructured::new(data);
+    let Ok(ops) = Vec::<Op>::arbitrary(&mut input) else { return };
+    let ops = &ops[..ops.len().min(64)];
+    let disk = FaultyDisk::new();
+    let options = StoreOptions { cache_size_bytes: 1 << 20, durability: Durability::Eventual };
+    let store = Store::create_with_backend(&disk, options).expect("create");
+    let clock = Box::new(FixedClock("2026-12-01T00:00:00Z".parse().expect("instant")));
+    let books = Arrears::from_store(store, clock);
+    let ids: Vec<AccountId> = (0..3).map(|i| open_account(&books, i)).collect();
+    // Model: charged and paid per account (payments beyond what is owed are unapplied cash).
+    let mut charged: BTreeMap<usize, i64> = BTreeMap::new();
+    let mut paid: BTreeMap<usize, i64> = BTreeMap::new();
+    let mut issued: Vec<(String, Command)> = Vec::new();
+    for (n, op) in ops.iter().enumerate() {
+        let (key, command, index, amount, is_charge) = match *op {
+            Op::Charge { account, due, amount } => {
+                let index = usize::from(account % 3);
+                let amount = i64::from(amount) + 1;
+                let command = Command::Charge(NewCharge {
+                    account: ids[index],
+                    external_ref: None,
+                    kind: ObligationKind::Invoice,
+                    issued_on: day(0, 1),
+                    due_on: day(due, 90),
+                    principal: usd(amount),
+                    interest: usd(0),
+                    fee: usd(0),
+                });
+                (format!("op{n}"), command, index, amount, true)
+            }
+            Op::Pay { account, day: on, amount } => {
+                let index = usize::from(account % 3);
+                let amount = i64::from(amount) + 1;
+                let command = Command::Payment {
+                    account: ids[index],
+                    effective_on: day(on, 120),
+                    amount: usd(amount),
+                    directed_to: None,
+                };
+                (format!("op{n}"), command, index, amount, false)
+            }
+            Op::Replay { back } => {
+                if issued.is_empty() {
+                    continue;
+                }
+                let (key, command) = &issued[usize::from(back) % issued.len()];
+                let receipt = books.execute(key, command).expect("replay");
+                assert!(receipt.replayed, "{key} was not replayed");
+                continue;
+            }
+        };
+        let receipt = books.execute(&key, &command).expect("execute");
+        assert!(!receipt.replayed);
+        assert!(!receipt.outcome.is_rejected(), "{:?}", receipt.outcome);
+        if is_charge {
+            *charged.entry(index).or_default() += amount;
+        } else {
+            *paid.entry(index).or_default() += amount;
+        }
+        issued.push((key, command));
+        let view = books.account_view(ids[index], day(200, 201)).expect("view");
+        let owed = charged.get(&index).copied().unwrap_or(0);
+        let cash = paid.get(&index).copied().unwrap_or(0);
+        assert_eq!(
+            view.total_outstanding_minor - view.unapplied_minor.abs(),
+            owed - cash,
+            "account {index} after {op:?}"
+        );
+    }
+    let report = books.verify().expect("verify");
+    assert!(report.is_clean(), "{:?}", report.problems);
+}
+
+fn open_account(books: &Arrears, i: usize) -> AccountId {
+    let debtor = match books
+        .execute(
+            &format!("debtor{i}"),
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: format!("Debtor {i}"),
+                jurisdiction: Jurisdiction { country: "US".into(), region: None },
+                time_zones: vec!["America/Chicago".into()],
+                language: "en".into(),
+                contact_points: Vec::new(),
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .expect("debtor")
+        .outcome
+    {
+        Outcome::DebtorCreated(id) => id,
+        other => panic!("{other:?}"),
+    };
+    let command = Command::OpenAccount(NewAccount {
+        external_ref: None,
+        debtor,
+        product: ProductKind::TradeCredit,
+        credit_limit: None,
+        currency: Currency::USD,
+        opened_on: day(0, 1),
+        terms: Terms::default(),
+    });
+    match books.execute(&format!("account{i}"), &command).expect("account").outcome {
+        Outcome::AccountOpened(id) => id,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Replays every saved input of a target's corpus.
+    fn replay(target: &str, run: fn(&[u8])) -> usize {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(target);
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir).expect("corpus directory") {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                run(&std::fs::read(&path).expect("input"));
+                count += 1;
+            }
+        }
+        assert!(count > 0, "{} is empty", dir.display());
+        count
+    }
+
+    #[test]
+    fn decode_record_corpus() {
+        replay("decode_record", super::decode_record);
+    }
+
+    #[test]
+    fn policy_toml_corpus() {
+        replay("policy_toml", super::policy_toml);
+    }
+
+    #[test]
+    fn commands_model_corpus() {
+        replay("commands_model", super::commands_model);
+    }
+
+    /// Pseudo-random inputs on stable, a poor man's smoke run of each target.
+    #[test]
+    fn smoke_random_inputs() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for len in 0..200_usize {
+            let bytes: Vec<u8> = (0..len * 3)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    state as u8
+                })
+                .collect();
+            super::decode_record(&bytes);
+            super::policy_toml(&bytes);
+            if len % 10 == 0 {
+                super::commands_model(&bytes);
+            }
+        }
+    }
+}
