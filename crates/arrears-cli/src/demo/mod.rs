@@ -42,8 +42,10 @@ pub(crate) struct SimulateArgs {
     /// First simulated day.
     #[arg(long, value_name = "DATE", default_value = "2026-01-01")]
     pub(crate) start: NaiveDate,
-    /// A collection policy (TOML) instead of the built-in standard policy (whose arms are
-    /// champion `ladder` and challenger `ladder_evening`).
+    /// A collection policy (TOML) instead of examples/policies/demo.toml (the standard stages;
+    /// champion on the built-in `scorecard` and `contact_ladder` plugins, challenger on the
+    /// engine's `rules` scorer and `ladder_evening`). Arms may name `scorecard`,
+    /// `contact_ladder`, `rules`, `ladder` and `ladder_evening`.
     #[arg(long, value_name = "FILE")]
     pub(crate) policy: Option<PathBuf>,
     /// Directory for the store (unless --db is given) and the HTML report.
@@ -130,6 +132,27 @@ fn progress(days: u32, visible: bool) -> indicatif::ProgressBar {
 }
 
 /// `arrears demo` and `arrears simulate`.
+/// The demo's policy: the standard stages, champion on the first-party plugins, challenger on
+/// the built-ins.
+const DEMO_POLICY: &str = include_str!("../../../../examples/policies/demo.toml");
+/// The behavioural scorecard the built-in `scorecard` plugin runs in the demo.
+const DEMO_CARD: &str = include_str!("../../../../examples/plugins/behaviour-card.csv");
+/// The built-in `contact_ladder` plugin's configuration in the demo.
+const DEMO_LADDER: &str = include_str!("../../../../examples/plugins/contact-ladder.toml");
+
+/// Registers the first-party plugins, linked into the CLI, under the names policies use:
+/// `scorecard` (with the demo's behavioural card) and `contact_ladder`.
+fn register_builtin_plugins(books: &mut Arrears) -> Result<()> {
+    use arrears::plugin_host::LoadedPlugin;
+    let scorecard = LoadedPlugin::from_static(arrears_plugin_scorecard::arrears_plugin_static())?
+        .instantiate(DEMO_CARD)?;
+    books.register_plugin("scorecard", std::sync::Arc::new(scorecard))?;
+    let ladder = LoadedPlugin::from_static(arrears_plugin_contact_ladder::arrears_plugin_static())?
+        .instantiate(DEMO_LADDER)?;
+    books.register_plugin("contact_ladder", std::sync::Arc::new(ladder))?;
+    Ok(())
+}
+
 pub(crate) fn run(
     db: &Path,
     args: &SimulateArgs,
@@ -148,7 +171,7 @@ pub(crate) fn run(
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     clear(&path)?;
     let clock = simulator::SimClock::default();
-    let books = Arrears::create_with(
+    let mut books = Arrears::create_with(
         &path,
         Options {
             durability: Durability::Eventual,
@@ -158,16 +181,18 @@ pub(crate) fn run(
     )
     .with_context(|| format!("cannot create {}", path.display()))?;
     clock.set(args.start);
-    if let Some(file) = &args.policy {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        let receipt = books.execute(
-            "sim:policy",
-            &Command::SetPolicy { file: file.display().to_string(), text },
-        )?;
-        if receipt.outcome.is_rejected() {
-            bail!("policy refused: {:?}", receipt.outcome);
-        }
+    register_builtin_plugins(&mut books)?;
+    let (file, text) = match &args.policy {
+        Some(file) => (
+            file.display().to_string(),
+            std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?,
+        ),
+        None => ("examples/policies/demo.toml".to_owned(), DEMO_POLICY.to_owned()),
+    };
+    let receipt = books.execute("sim:policy", &Command::SetPolicy { file, text })?;
+    if receipt.outcome.is_rejected() {
+        bail!("policy refused: {:?}", receipt.outcome);
     }
     let started = Instant::now();
     let debtors = generator::portfolio(args.seed, args.accounts);
@@ -276,6 +301,7 @@ fn summary_rows(summary: &Summary) -> Vec<(String, String)> {
         ("accounts charged off".to_owned(), activity.charged_off.to_string()),
         ("reviews".to_owned(), activity.reviewed.to_string()),
         ("contacts allowed (outbox actions)".to_owned(), activity.actions.to_string()),
+        ("proposals refused as malformed".to_owned(), activity.proposals_refused.to_string()),
         ("contacts rescheduled by the guardrails".to_owned(), activity.rescheduled.to_string()),
         ("contacts deferred behind a pending one".to_owned(), activity.deferred.to_string()),
     ];
