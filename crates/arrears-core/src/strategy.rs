@@ -122,6 +122,9 @@ pub struct ContactRequest {
     pub time_zones: Vec<String>,
     /// The lowest score among the accounts, if scored.
     pub score: Option<Score>,
+    /// The debtor's contact history, oldest first (for send times by right-party-contact
+    /// rate, escalation after unanswered attempts).
+    pub history: Vec<crate::case::ContactAttempt>,
 }
 
 /// A proposed contact. Nothing is sent until the engine accepts it into the outbox.

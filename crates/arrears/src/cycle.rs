@@ -726,6 +726,7 @@ fn contact(
         contact_points: debtor.contact_points.clone(),
         time_zones: debtor.time_zones.clone(),
         score,
+        history: env.txn.contacts(debtor.id)?,
     };
     let arm_name = reviews[*first].case.arm.clone();
     let strategy_name = env
@@ -748,7 +749,7 @@ fn contact(
     let packs = compliance::packs_for(&debtor.jurisdiction, env.policy.creditor());
     let mut history = crate::guardrails::history(
         &debtor,
-        env.txn.contacts(debtor.id)?,
+        request.history.clone(),
         env.txn.actions_of(debtor.id)?,
     );
     let mut outstanding: Vec<(ContactChannel, Vec<AccountId>)> = env

@@ -1283,7 +1283,9 @@ impl ContactStrategy for PluginStrategy {
         &self,
         requests: &[ContactRequest],
     ) -> Result<Vec<ContactProposal>, StrategyError> {
-        self.instance.propose_batch(requests, &[]).map_err(|error| StrategyError {
+        let histories: Vec<Vec<ContactAttempt>> =
+            requests.iter().map(|request| request.history.clone()).collect();
+        self.instance.propose_batch(requests, &histories).map_err(|error| StrategyError {
             component: self.name.clone(),
             reason: error.to_string(),
         })

@@ -69,6 +69,7 @@ fn ladder_takes_the_first_usable_step_at_ten_local() {
         ],
         time_zones: vec!["America/Chicago".into()],
         score: None,
+        history: Vec::new(),
     };
     let proposals = ChannelLadder::default().propose_batch(std::slice::from_ref(&request)).unwrap();
     assert_eq!(proposals.len(), 1);

@@ -122,6 +122,7 @@ fn request(points: Vec<ContactPoint>) -> ContactRequest {
         contact_points: points,
         time_zones: vec!["America/Chicago".into()],
         score: Some(Score { points: 300.0, band: "very_high_risk".into(), reasons: Vec::new() }),
+        history: Vec::new(),
     }
 }
 
@@ -243,7 +244,12 @@ fn contact_ladder_library_proposes_by_score_consent_and_history() {
             action: None,
         })
         .collect();
-    let proposals = ladder.propose_batch(&[request(points)], &[history]).unwrap();
+    let proposals = ladder.propose_batch(&[request(points.clone())], &[history.clone()]).unwrap();
+    assert_eq!(proposals[0].at.to_rfc3339(), "2026-03-03T00:00:00+00:00");
+    // The same through the engine's trait: the cycle puts the debtor's history in the request.
+    let mut with_history = request(points);
+    with_history.history = history;
+    let proposals = strategy.propose_batch(&[with_history]).unwrap();
     assert_eq!(proposals[0].at.to_rfc3339(), "2026-03-03T00:00:00+00:00");
 }
 
