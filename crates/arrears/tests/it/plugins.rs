@@ -244,7 +244,8 @@ fn contact_ladder_library_proposes_by_score_consent_and_history() {
             action: None,
         })
         .collect();
-    let proposals = ladder.propose_batch(&[request(points.clone())], &[history.clone()]).unwrap();
+    let proposals =
+        ladder.propose_batch(&[request(points.clone())], std::slice::from_ref(&history)).unwrap();
     assert_eq!(proposals[0].at.to_rfc3339(), "2026-03-03T00:00:00+00:00");
     // The same through the engine's trait: the cycle puts the debtor's history in the request.
     let mut with_history = request(points);
