@@ -45,10 +45,16 @@ pub(crate) fn cycle(
         ("charged_off", report.charged_off),
         ("actions", report.actions),
         ("proposals_refused", report.proposals_refused),
+        ("rescheduled", report.rescheduled),
+        ("deferred", report.deferred),
+        ("blocked", report.blocked.values().sum()),
     ];
     let width = rows.iter().map(|(_, value)| value.to_string().len()).max().unwrap_or(0);
     for (label, value) in rows {
         writeln!(out, "  {label:<18} {value:>width$}")?;
+    }
+    for (rule, count) in &report.blocked {
+        writeln!(out, "    blocked by {rule}: {count}")?;
     }
     Ok(Status::Ok)
 }
