@@ -16,7 +16,7 @@
 //! Architecture invariant: this module is pure. It parses a string (the caller reads the file)
 //! and never touches the clock, the file system or a random source.
 
-use crate::toml_location::{field_at_span, field_containing};
+use crate::toml_location::field_containing;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -1222,20 +1222,8 @@ impl Loader<'_> {
 
     #[cold]
     fn schema_error(&self, table: &DeTable<'_>, error: &toml::de::Error) -> PolicyError {
-        let span = error.span().unwrap_or(0..0);
-        let message = error.message();
-        let mut field = field_at_span(table, &span).unwrap_or_default();
-        // A missing field is reported at its table; name the field itself.
-        if let Some(missing) =
-            message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next())
-        {
-            field =
-                if field.is_empty() { missing.to_owned() } else { format!("{field}.{missing}") };
-        }
-        if field.is_empty() {
-            "(document)".clone_into(&mut field);
-        }
-        self.error(span, &field, PolicyErrorReason::Schema { message: message.to_owned() })
+        let (span, field) = crate::toml_location::schema_field(table, error);
+        self.error(span, &field, PolicyErrorReason::Schema { message: error.message().to_owned() })
     }
 
     // -- Scalars ------------------------------------------------------------------------------

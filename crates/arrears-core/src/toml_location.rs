@@ -74,3 +74,21 @@ pub(crate) fn field_containing(table: &DeTable<'_>, offset: usize) -> Option<Str
     });
     best.map(|(_, path)| path)
 }
+
+/// Where a serde (schema) error points: its span, and the field path it concerns. A missing
+/// field is reported at its table, so the path then names the missing field itself;
+/// `(document)` when nothing narrower applies.
+pub(crate) fn schema_field(table: &DeTable<'_>, error: &toml::de::Error) -> (Range<usize>, String) {
+    let span = error.span().unwrap_or(0..0);
+    let message = error.message();
+    let mut field = field_at_span(table, &span).unwrap_or_default();
+    if let Some(missing) =
+        message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next())
+    {
+        field = if field.is_empty() { missing.to_owned() } else { format!("{field}.{missing}") };
+    }
+    if field.is_empty() {
+        "(document)".clone_into(&mut field);
+    }
+    (span, field)
+}

@@ -1,7 +1,7 @@
 //! Loading packs from TOML: the raw (spanned) shape of a file, its validation into a [`Pack`],
 //! and errors located by file, line and field, in the manner of the policy loader.
 
-use crate::toml_location::{field_at_span, field_containing};
+use crate::toml_location::field_containing;
 use std::ops::Range;
 
 use chrono::NaiveTime;
@@ -396,20 +396,8 @@ impl Loader<'_> {
 
     #[cold]
     fn schema_error(&self, table: &DeTable<'_>, error: &toml::de::Error) -> PackError {
-        let span = error.span().unwrap_or(0..0);
-        let message = error.message();
-        let mut field = field_at_span(table, &span).unwrap_or_default();
-        // A missing field is reported at its table; name the field itself.
-        if let Some(missing) =
-            message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next())
-        {
-            field =
-                if field.is_empty() { missing.to_owned() } else { format!("{field}.{missing}") };
-        }
-        if field.is_empty() {
-            "(document)".clone_into(&mut field);
-        }
-        self.error(span, &field, PackErrorReason::Schema { message: message.to_owned() })
+        let (span, field) = crate::toml_location::schema_field(table, error);
+        self.error(span, &field, PackErrorReason::Schema { message: error.message().to_owned() })
     }
 
     // -- Scalars ------------------------------------------------------------------------------
