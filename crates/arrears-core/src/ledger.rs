@@ -347,7 +347,7 @@ pub enum ReversalReason {
 }
 
 /// What one obligation owes at a point of the replay.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObligationState {
     /// The obligation.
     pub id: ObligationId,
@@ -360,6 +360,9 @@ pub struct ObligationState {
     pub outstanding_minor: [i64; 3],
     /// True if and only if the obligation is disputed.
     pub disputed: bool,
+    /// True if and only if an interest accrual created it (it exists for events of the days
+    /// after its issue only: accruals are replayed last within their day).
+    pub accrued: bool,
 }
 
 impl ObligationState {
@@ -370,12 +373,16 @@ impl ObligationState {
 }
 
 /// Where a payment's money went, by book, obligation and component.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PaymentState {
+    /// The payment's effective date.
+    pub paid_on: NaiveDate,
     /// The amount received.
     pub amount_minor: i64,
     /// True if and only if the payment was reversed.
     pub reversed: bool,
+    /// The reversal's effective date, if reversed.
+    pub reversed_on: Option<NaiveDate>,
     /// Allocations: `(book, obligation, component) -> amount`, book being
     /// [`Book::Receivable`] before charge-off and [`Book::Recoveries`] after.
     pub allocated: BTreeMap<(Book, ObligationId, Component), i64>,
@@ -383,8 +390,33 @@ pub struct PaymentState {
     pub unapplied_minor: i64,
 }
 
-/// The state of an account at a point of the replay.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where an event falls in replay order (see [`replay_order`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ReplayKey {
+    /// The effective date.
+    pub effective_on: NaiveDate,
+    /// True for interest accruals, which close their day.
+    pub accrual: bool,
+    /// The recording order.
+    pub seq: EventSeq,
+}
+
+impl ReplayKey {
+    /// The key of `event`.
+    pub fn of(event: &Event) -> ReplayKey {
+        ReplayKey {
+            effective_on: event.effective_on,
+            accrual: matches!(event.kind, EventKind::AccrueInterest { .. }),
+            seq: event.seq,
+        }
+    }
+}
+
+/// The state of an account at a point of the replay: what it owes, what it paid, its books,
+/// and a summary of the events replayed so far (enough for [`check`] and for continuing the
+/// replay with a later event, see [`replay_next`]). The store keeps the state after every
+/// event as the account's snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountState {
     /// Obligations by id.
     pub obligations: BTreeMap<ObligationId, ObligationState>,
@@ -402,9 +434,24 @@ pub struct AccountState {
     interest_carry: Decimal,
     /// Book balances (debit positive) by book.
     pub book_balances_minor: BTreeMap<Book, i64>,
+    /// How many events were replayed.
+    pub events_replayed: u32,
+    /// The highest event sequence replayed (zero if none).
+    pub max_seq: EventSeq,
+    /// The latest effective date replayed.
+    pub latest_on: Option<NaiveDate>,
+    /// The date of the latest interest accrual replayed.
+    pub accrued_through: Option<NaiveDate>,
+    /// The replay key of the last event replayed.
+    pub last: Option<ReplayKey>,
 }
 
 impl AccountState {
+    /// The state of `account` before any event.
+    pub fn opening(account: &Account) -> AccountState {
+        AccountState::new(account.opened_on)
+    }
+
     fn new(opened_on: NaiveDate) -> AccountState {
         AccountState {
             obligations: BTreeMap::new(),
@@ -415,7 +462,24 @@ impl AccountState {
             balance_days: 0,
             interest_carry: Decimal::ZERO,
             book_balances_minor: BTreeMap::new(),
+            events_replayed: 0,
+            max_seq: EventSeq(0),
+            latest_on: None,
+            accrued_through: None,
+            last: None,
         }
+    }
+
+    /// True if and only if `event` is replayed after every event this state has seen, so
+    /// that [`replay_next`] may apply it without replaying the history: nothing an earlier
+    /// event derived can change.
+    pub fn precedes(&self, event: &Event) -> bool {
+        self.last.is_none_or(|last| last < ReplayKey::of(event))
+    }
+
+    /// The sequence the next recorded event takes.
+    pub fn next_seq(&self) -> EventSeq {
+        EventSeq(self.max_seq.0 + 1)
     }
 
     /// Outstanding by component over all obligations `[principal, interest, fee]`.
@@ -515,15 +579,24 @@ pub fn replay(account: &Account, events: &[Event], until: Option<NaiveDate>) -> 
         if until.is_some_and(|until| event.effective_on > until) {
             break;
         }
-        let postings = replayer.apply(event);
-        assert!(is_balanced(&postings), "event {} derived unbalanced postings", event.seq);
-        for posting in &postings {
-            *replayer.state.book_balances_minor.entry(posting.book).or_insert(0) +=
-                posting.amount_minor;
-        }
-        derived.insert(event.seq, normalize(postings));
+        derived.insert(event.seq, replayer.step(event));
     }
     Replay { state: replayer.state, derived }
+}
+
+/// Continues a replay: applies `event` to `state`, the state after every earlier event, and
+/// returns the postings it derives in canonical form. The result is what [`replay`] of all
+/// the events would give, at a cost independent of the history's length.
+///
+/// # Panics
+///
+/// If `event` does not follow every event already replayed (see [`AccountState::precedes`]):
+/// a back-dated event needs the whole replay.
+pub fn replay_next(account: &Account, state: AccountState, event: &Event) -> (AccountState, Vec<Posting>) {
+    assert!(state.precedes(event), "event {} is back-dated: replay the history", event.seq);
+    let mut replayer = Replayer { account, state };
+    let postings = replayer.step(event);
+    (replayer.state, postings)
 }
 
 struct Replayer<'a> {
@@ -532,6 +605,24 @@ struct Replayer<'a> {
 }
 
 impl Replayer<'_> {
+    /// Applies one event, in replay order, and books its postings.
+    fn step(&mut self, event: &Event) -> Vec<Posting> {
+        let postings = self.apply(event);
+        assert!(is_balanced(&postings), "event {} derived unbalanced postings", event.seq);
+        let state = &mut self.state;
+        for posting in &postings {
+            *state.book_balances_minor.entry(posting.book).or_insert(0) += posting.amount_minor;
+        }
+        state.events_replayed += 1;
+        state.max_seq = state.max_seq.max(event.seq);
+        state.latest_on = state.latest_on.max(Some(event.effective_on));
+        if matches!(event.kind, EventKind::AccrueInterest { .. }) {
+            state.accrued_through = state.accrued_through.max(Some(event.effective_on));
+        }
+        state.last = Some(ReplayKey::of(event));
+        normalize(postings)
+    }
+
     fn apply(&mut self, event: &Event) -> Vec<Posting> {
         self.accumulate_interest(event.effective_on);
         let mut postings = Vec::new();
@@ -540,9 +631,11 @@ impl Replayer<'_> {
                 self.charge(event, *obligation, *due_on, *amounts_minor, &mut postings);
             }
             EventKind::Payment { amount_minor, directed_to } => {
-                self.payment(event.seq, *amount_minor, *directed_to, &mut postings);
+                self.payment(event, *amount_minor, *directed_to, &mut postings);
             }
-            EventKind::Reversal { payment, .. } => self.reversal(*payment, &mut postings),
+            EventKind::Reversal { payment, .. } => {
+                self.reversal(*payment, event.effective_on, &mut postings);
+            }
             EventKind::Waiver { obligation, component, amount_minor } => {
                 self.reduce(*obligation, *component, *amount_minor, Book::Waivers, &mut postings);
             }
@@ -617,6 +710,7 @@ impl Replayer<'_> {
                     due_on: installment.due_on,
                     outstanding_minor: [principal, interest, 0],
                     disputed: false,
+                    accrued: false,
                 },
             );
             if !charged_off {
@@ -693,6 +787,7 @@ impl Replayer<'_> {
                 due_on,
                 outstanding_minor: amounts_minor,
                 disputed: false,
+                accrued: false,
             },
         );
         if self.state.charged_off_on.is_some() {
@@ -796,12 +891,16 @@ impl Replayer<'_> {
 
     fn payment(
         &mut self,
-        seq: EventSeq,
+        event: &Event,
         amount_minor: i64,
         directed_to: Option<ObligationId>,
         postings: &mut Vec<Posting>,
     ) {
-        self.state.payments.insert(seq, PaymentState { amount_minor, ..PaymentState::default() });
+        let seq = event.seq;
+        let paid_on = event.effective_on;
+        self.state
+            .payments
+            .insert(seq, PaymentState { paid_on, amount_minor, ..PaymentState::default() });
         postings.push(leg(Book::Cash, None, None, Some(seq), amount_minor));
         let left = self.allocate(seq, amount_minor, directed_to, None, Book::Cash, postings);
         if left > 0 {
@@ -845,7 +944,7 @@ impl Replayer<'_> {
         }
     }
 
-    fn reversal(&mut self, payment: EventSeq, postings: &mut Vec<Posting>) {
+    fn reversal(&mut self, payment: EventSeq, on: NaiveDate, postings: &mut Vec<Posting>) {
         let Some(state) = self.state.payments.get(&payment) else { return };
         if state.reversed {
             return;
@@ -886,6 +985,7 @@ impl Replayer<'_> {
         }
         if let Some(payment_state) = self.state.payments.get_mut(&payment) {
             payment_state.reversed = true;
+            payment_state.reversed_on = Some(on);
             payment_state.allocated.clear();
             payment_state.unapplied_minor = 0;
         }
@@ -1022,6 +1122,7 @@ impl Replayer<'_> {
                 due_on,
                 outstanding_minor: [0, posted_minor, 0],
                 disputed: false,
+                accrued: true,
             },
         );
         if posted_minor != 0 {
@@ -1241,12 +1342,11 @@ pub enum Rejection {
 /// The [`Rejection`] that says why the event is refused.
 pub fn check(
     account: &Account,
-    events: &[Event],
     state: &AccountState,
     effective_on: NaiveDate,
     kind: &EventKind,
 ) -> Result<(), Rejection> {
-    if events.len() >= EVENTS_PER_ACCOUNT_MAX {
+    if state.events_replayed as usize >= EVENTS_PER_ACCOUNT_MAX {
         return Err(Rejection::TooManyEvents);
     }
     if effective_on < account.opened_on {
@@ -1272,10 +1372,7 @@ pub fn check(
             .ok_or(Rejection::UnknownObligation { obligation })?;
         // An accrual is replayed after every other event of its day, so its interest
         // obligation exists for events of the following days only.
-        let accrued = events.iter().any(|event| {
-            matches!(event.kind, EventKind::AccrueInterest { obligation: accrued, .. } if accrued == obligation)
-        });
-        if state.issued_on > effective_on || (accrued && state.issued_on == effective_on) {
+        if state.issued_on > effective_on || (state.accrued && state.issued_on == effective_on) {
             return Err(Rejection::ObligationNotYetIssued {
                 obligation,
                 issued_on: state.issued_on,
@@ -1320,22 +1417,17 @@ pub fn check(
             }
         }
         EventKind::Reversal { payment, .. } => {
-            let paid = events
-                .iter()
-                .find(|event| {
-                    event.seq == *payment && matches!(event.kind, EventKind::Payment { .. })
-                })
+            let paid = state
+                .payments
+                .get(payment)
                 .ok_or(Rejection::UnknownPayment { payment: *payment })?;
-            let already = events.iter().any(|event| {
-                matches!(&event.kind, EventKind::Reversal { payment: reversed, .. } if reversed == payment)
-            });
-            if already {
+            if paid.reversed {
                 return Err(Rejection::AlreadyReversed { payment: *payment });
             }
-            if effective_on < paid.effective_on {
+            if effective_on < paid.paid_on {
                 return Err(Rejection::ReversalBeforePayment {
                     payment: *payment,
-                    paid_on: paid.effective_on,
+                    paid_on: paid.paid_on,
                     effective_on,
                 });
             }
@@ -1381,12 +1473,7 @@ pub fn check(
             if *due_on < effective_on {
                 return Err(Rejection::DueBeforeIssue { due_on: *due_on, issued_on: effective_on });
             }
-            let accrued_through = events
-                .iter()
-                .filter(|event| matches!(event.kind, EventKind::AccrueInterest { .. }))
-                .map(|event| event.effective_on)
-                .max();
-            if let Some(accrued_through) = accrued_through {
+            if let Some(accrued_through) = state.accrued_through {
                 if effective_on <= accrued_through {
                     return Err(Rejection::AccrualNotAfterLast { accrued_through });
                 }
@@ -1394,7 +1481,7 @@ pub fn check(
         }
         EventKind::ChargeOff => {
             charged_off("charge-off")?;
-            if let Some(latest_on) = events.iter().map(|event| event.effective_on).max() {
+            if let Some(latest_on) = state.latest_on {
                 if effective_on < latest_on {
                     return Err(Rejection::ChargeOffBackdated { effective_on, latest_on });
                 }
@@ -1443,12 +1530,9 @@ pub fn check(
         }
         EventKind::WriteOffRemainder => {}
         EventKind::Commission { payment, rate } => {
-            events
-                .iter()
-                .find(|event| {
-                    event.seq == *payment && matches!(event.kind, EventKind::Payment { .. })
-                })
-                .ok_or(Rejection::UnknownPayment { payment: *payment })?;
+            if !state.payments.contains_key(payment) {
+                return Err(Rejection::UnknownPayment { payment: *payment });
+            }
             if rate.is_sign_negative() || *rate > Decimal::ONE {
                 return Err(Rejection::RateOutOfRange { rate: *rate });
             }

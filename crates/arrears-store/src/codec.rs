@@ -51,6 +51,8 @@ pub enum RecordKind {
     Contact,
     /// An audit entry (`AuditRecord` and its hash).
     Audit,
+    /// An account's snapshot (`arrears_core::ledger::AccountState` after its last event).
+    Snapshot,
 }
 
 impl RecordKind {
@@ -69,7 +71,8 @@ impl RecordKind {
             | RecordKind::Case
             | RecordKind::Action
             | RecordKind::Contact
-            | RecordKind::Audit => 1,
+            | RecordKind::Audit
+            | RecordKind::Snapshot => 1,
         }
     }
 
@@ -89,6 +92,7 @@ impl RecordKind {
             RecordKind::Action => "outbox action",
             RecordKind::Contact => "contact attempt",
             RecordKind::Audit => "audit entry",
+            RecordKind::Snapshot => "account snapshot",
         }
     }
 }

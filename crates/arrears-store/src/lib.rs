@@ -17,7 +17,7 @@ use std::path::Path;
 
 use arrears_core::case::{Action, ActionStatus, AuditRecord, CollectionCase, ContactAttempt};
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
-use arrears_core::ledger::{EventRecord, JournalEntry, Posting};
+use arrears_core::ledger::{replay, AccountState, Event, EventRecord, JournalEntry, Posting};
 use arrears_core::model::{Account, Debtor, Obligation};
 use chrono::NaiveDate;
 use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
@@ -30,7 +30,7 @@ use crate::codec::{decode, encode};
 use crate::error::from_redb;
 
 /// The on-disk format version this build writes.
-pub const FORMAT_VERSION: u64 = 1;
+pub const FORMAT_VERSION: u64 = 2;
 /// The oldest on-disk format version this build can open (migrating it if older).
 pub const FORMAT_VERSION_OLDEST: u64 = 1;
 
@@ -60,6 +60,7 @@ const OUTBOX_BY_DEBTOR: TableDefinition<(u64, u64), ()> = TableDefinition::new("
 const CONTACTS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("contacts");
 const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 const CONFIG: TableDefinition<&str, &[u8]> = TableDefinition::new("config");
+const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots");
 
 /// Days since 1970-01-01, the key form of a date in indexes.
 pub fn date_key(date: NaiveDate) -> i32 {
@@ -251,9 +252,30 @@ impl Store {
         if found < FORMAT_VERSION_OLDEST {
             return Err(OpenError::FormatTooOld { found, oldest_supported: FORMAT_VERSION_OLDEST });
         }
-        // Version 1 is the first format: there is nothing to migrate yet. A later version adds
-        // its migration here, in one write transaction, and bumps the stored version.
+        if found < 2 {
+            store.migrate_to_2()?;
+        }
         Ok(store)
+    }
+
+    /// Version 2 adds the `snapshots` table: every account's state after its last event.
+    /// Built here by replaying each account's events, in one write transaction with the new
+    /// version number, so an interrupted migration leaves a version 1 store behind.
+    fn migrate_to_2(&self) -> Result<(), StorageError> {
+        let mut txn = self.write()?;
+        txn.txn.open_table(SNAPSHOTS).map_err(from_redb)?;
+        for account in txn.all_accounts()? {
+            let events: Vec<Event> =
+                txn.events(account.id)?.into_iter().map(|record| record.event).collect();
+            if !events.is_empty() {
+                txn.put_snapshot(account.id, &replay(&account, &events, None).state)?;
+            }
+        }
+        {
+            let mut meta = txn.txn.open_table(META).map_err(from_redb)?;
+            meta.insert(META_FORMAT_VERSION, 2).map_err(from_redb)?;
+        }
+        txn.commit()
     }
 
     /// Creates a new store on a fault-injecting in-memory disk (tests only).
@@ -352,6 +374,7 @@ fn for_each_table(txn: &redb::WriteTransaction) -> Result<(), StorageError> {
     txn.open_table(CONTACTS).map_err(from_redb)?;
     txn.open_table(AUDIT).map_err(from_redb)?;
     txn.open_table(CONFIG).map_err(from_redb)?;
+    txn.open_table(SNAPSHOTS).map_err(from_redb)?;
     Ok(())
 }
 
@@ -524,6 +547,37 @@ macro_rules! reads {
                     records.push(record);
                 }
                 Ok(records)
+            }
+
+            /// An account's snapshot: its state after its last event (none before its first).
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn snapshot(&self, account: AccountId) -> Result<Option<AccountState>, StorageError> {
+                let table = self.txn.open_table(SNAPSHOTS).map_err(from_redb)?;
+                get_record(&table, "snapshots", RecordKind::Snapshot, account.0)
+            }
+
+            /// An account's state as of `as_of` (after every event if `None`): its snapshot
+            /// when no event is later than `as_of`, else the replay of its events up to it.
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn account_state(
+                &self,
+                account: &Account,
+                as_of: Option<NaiveDate>,
+            ) -> Result<AccountState, StorageError> {
+                if let Some(snapshot) = self.snapshot(account.id)? {
+                    if as_of.is_none() || snapshot.latest_on <= as_of {
+                        return Ok(snapshot);
+                    }
+                }
+                let events: Vec<Event> =
+                    self.events(account.id)?.into_iter().map(|record| record.event).collect();
+                Ok(replay(account, &events, as_of).state)
             }
 
             /// The net derived postings journaled so far for each of an account's events.
@@ -1025,6 +1079,23 @@ impl WriteTxn {
         Ok(())
     }
 
+    /// Replaces an account's snapshot (its state after its last event).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_snapshot(
+        &mut self,
+        account: AccountId,
+        state: &AccountState,
+    ) -> Result<(), StorageError> {
+        let mut table = self.txn.open_table(SNAPSHOTS).map_err(from_redb)?;
+        table
+            .insert(account.0, encode(RecordKind::Snapshot, state).as_slice())
+            .map_err(from_redb)?;
+        Ok(())
+    }
+
     /// Replaces the net derived postings journaled for an event.
     ///
     /// # Errors
@@ -1238,6 +1309,7 @@ impl WriteTxn {
             "journal" => JOURNAL,
             "audit" => AUDIT,
             "cases" => CASES,
+            "snapshots" => SNAPSHOTS,
             _ => {
                 return Err(StorageError::Dangling {
                     table: "raw_overwrite",

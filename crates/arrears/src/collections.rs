@@ -213,18 +213,13 @@ pub(crate) fn apply(
     Ok((from, to))
 }
 
-/// Payments received (effective date, amount), not reversed.
-pub(crate) fn received(events: &[Event], state: &AccountState) -> Vec<(NaiveDate, i64)> {
-    events
-        .iter()
-        .filter_map(|event| match &event.kind {
-            EventKind::Payment { amount_minor, .. } => {
-                let reversed =
-                    state.payments.get(&event.seq).is_some_and(|payment| payment.reversed);
-                (!reversed).then_some((event.effective_on, *amount_minor))
-            }
-            _ => None,
-        })
+/// Payments received (effective date, amount) and not reversed, as `state` knows them.
+pub(crate) fn received(state: &AccountState) -> Vec<(NaiveDate, i64)> {
+    state
+        .payments
+        .values()
+        .filter(|payment| !payment.reversed)
+        .map(|payment| (payment.paid_on, payment.amount_minor))
         .collect()
 }
 
@@ -254,7 +249,7 @@ pub(crate) fn ledger_command(
     let as_of = decision_date(&case, effective_on);
     let transition = match &event {
         Some(event) => {
-            let state = prepared.state_as_of(as_of);
+            let state = prepared.state_as_of(env.txn, as_of)?;
             match gate(env.policy, account, &debtor, &case, &state, event, as_of) {
                 Ok(transition) => Some((event.clone(), transition)),
                 Err(rejection) => return Ok(Outcome::Rejected(rejection)),
@@ -304,10 +299,9 @@ pub(crate) fn settle_agreements(
     case: &mut CollectionCase,
     as_of: NaiveDate,
 ) -> Result<(), CommandError> {
-    let events = crate::ledger_write::load_events(env.txn, account)?;
-    let state = replay(account, &events, Some(as_of)).state;
+    let state = env.txn.account_state(account, Some(as_of))?;
     if let Some(promise) = case.promise.clone() {
-        let paid = received(&events, &state);
+        let paid = received(&state);
         if promise_status(&promise.payments, &paid, promise.made_on, promise.grace_days, as_of)
             == Some(true)
         {
@@ -327,15 +321,14 @@ pub(crate) fn settle_agreements(
     }
     if let Some(settlement) = case.settlement.clone() {
         if let Some(accepted_on) = settlement.accepted_on {
-            let paid: i64 = received(&events, &state)
+            let paid: i64 = received(&state)
                 .iter()
                 .filter(|(on, _)| *on >= settlement.offered_on && *on <= settlement.expires_on)
                 .map(|(_, amount)| amount)
                 .sum();
             if paid >= settlement.amount_minor && accepted_on <= as_of {
                 follow_up(env, account, as_of.max(accepted_on), EventKind::WriteOffRemainder)?;
-                let events = crate::ledger_write::load_events(env.txn, account)?;
-                let state = replay(account, &events, Some(as_of)).state;
+                let state = env.txn.account_state(account, Some(as_of))?;
                 step(
                     env,
                     account,
@@ -401,8 +394,7 @@ fn case_event(
     let debtor = load_debtor(env.txn, &account)?;
     let mut case = load_case(env.txn, env.policy, &account)?;
     let as_of = decision_date(&case, on);
-    let events = crate::ledger_write::load_events(env.txn, &account)?;
-    let state = replay(&account, &events, Some(as_of)).state;
+    let state = env.txn.account_state(&account, Some(as_of))?;
     let transition = match gate(env.policy, &account, &debtor, &case, &state, &event, as_of) {
         Ok(transition) => transition,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),
@@ -428,8 +420,7 @@ pub(crate) fn promise(
         });
     }
     let rules = *env.policy.promise();
-    let events = crate::ledger_write::load_events(env.txn, &account)?;
-    let state = replay(&account, &events, Some(made_on)).state;
+    let state = env.txn.account_state(&account, Some(made_on))?;
     let past_due = state.past_due_minor(made_on);
     if let Err(refused) =
         check_promise(&payments, made_on, past_due, rules.max_days_out, rules.min_share)
@@ -486,8 +477,7 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
             format!("rate {} above the maximum {}", new.annual_rate, rules.max_annual_rate),
         ));
     }
-    let events = crate::ledger_write::load_events(env.txn, &account)?;
-    let state = replay(&account, &events, Some(new.created_on)).state;
+    let state = env.txn.account_state(&account, Some(new.created_on))?;
     let replaces: Vec<ObligationId> = state
         .obligations
         .values()
@@ -598,8 +588,7 @@ pub(crate) fn offer_settlement(
     let account = load_account(env.txn, account_id)?;
     let amount_minor = minor("amount", amount, &account)?;
     let case = load_case(env.txn, env.policy, &account)?;
-    let events = crate::ledger_write::load_events(env.txn, &account)?;
-    let state = replay(&account, &events, Some(offered_on)).state;
+    let state = env.txn.account_state(&account, Some(offered_on))?;
     let owed = state.total_outstanding_minor();
     let rules = env.policy.settlement().clone();
     let share = if state.charged_off_on.is_some() {
@@ -682,8 +671,7 @@ pub(crate) fn open_dispute(
     on: NaiveDate,
 ) -> Result<Outcome, CommandError> {
     let account = load_account(env.txn, account_id)?;
-    let events = crate::ledger_write::load_events(env.txn, &account)?;
-    let state = replay(&account, &events, None).state;
+    let state = env.txn.account_state(&account, None)?;
     let targets: Vec<ObligationId> = if obligations.is_empty() {
         state
             .obligations
@@ -705,8 +693,7 @@ pub(crate) fn resolve_dispute(
     on: NaiveDate,
 ) -> Result<Outcome, CommandError> {
     let account = load_account(env.txn, account_id)?;
-    let events = crate::ledger_write::load_events(env.txn, &account)?;
-    let state = replay(&account, &events, None).state;
+    let state = env.txn.account_state(&account, None)?;
     let targets: Vec<ObligationId> = state
         .obligations
         .values()
@@ -734,7 +721,7 @@ fn dispute_all(
     for obligation in targets {
         let state = replay(account, &events, None).state;
         let kind = EventKind::Dispute { obligation: *obligation, disputed };
-        if let Err(rejection) = arrears_core::ledger::check(account, &events, &state, on, &kind) {
+        if let Err(rejection) = arrears_core::ledger::check(account, &state, on, &kind) {
             return Ok(Outcome::Rejected(rejection.into()));
         }
         let seq = arrears_core::ids::EventSeq(
@@ -851,8 +838,7 @@ pub(crate) fn set_flag(
         let account = load_account(env.txn, account_id)?;
         let case = load_case(env.txn, env.policy, &account)?;
         let as_of = decision_date(&case, on);
-        let events = crate::ledger_write::load_events(env.txn, &account)?;
-        let state = replay(&account, &events, Some(as_of)).state;
+        let state = env.txn.account_state(&account, Some(as_of))?;
         match gate(env.policy, &account, &debtor, &case, &state, &event, as_of) {
             Ok(transition) => changes.push((case, transition, as_of)),
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),

@@ -25,7 +25,7 @@ use arrears_core::case::{
 use arrears_core::collection::{CollectionEvent, CollectionState};
 use arrears_core::compliance;
 use arrears_core::ids::{AccountId, DebtorId, ObligationId};
-use arrears_core::ledger::{replay, AccountState, Event, EventKind};
+use arrears_core::ledger::{AccountState, EventKind};
 use arrears_core::model::{
     Account, Component, ContactChannel, Debtor, LateFeeRule, ObligationKind,
 };
@@ -38,7 +38,7 @@ use arrears_core::strategy::{
 use crate::collections::{self, load_case, received, step, Env};
 use crate::command::{Outcome, Rejection};
 use crate::error::{CommandError, CycleError};
-use crate::ledger_write::{load_events, NewObligation};
+use crate::ledger_write::NewObligation;
 use crate::Arrears;
 
 /// How the cycle batches its work.
@@ -212,10 +212,8 @@ fn state_as_of(
     txn: &arrears_store::WriteTxn,
     account: &Account,
     as_of: NaiveDate,
-) -> Result<(Vec<Event>, AccountState), CommandError> {
-    let events = load_events(txn, account)?;
-    let state = replay(account, &events, Some(as_of)).state;
-    Ok((events, state))
+) -> Result<AccountState, CommandError> {
+    Ok(txn.account_state(account, Some(as_of))?)
 }
 
 /// Records a ledger event from the cycle, with the case written before and read back after
@@ -267,10 +265,10 @@ fn review_time(
         score: None,
         steps: Vec::new(),
     };
-    let (events, state) = state_as_of(env.txn, &review.account, as_of)?;
+    let state = state_as_of(env.txn, &review.account, as_of)?;
     // Promise kept or broken.
     if let Some(promise) = review.case.promise.clone() {
-        let paid = received(&events, &state);
+        let paid = received(&state);
         match promise_status(&promise.payments, &paid, promise.made_on, promise.grace_days, as_of) {
             Some(true) => {
                 report.transitions += u64::from(transit(
@@ -358,8 +356,8 @@ fn review_time(
     if due_for_charge_off {
         charge_off(env, &mut review, as_of, report)?;
     }
-    let (events, state) = state_as_of(env.txn, &review.account, as_of)?;
-    review.features = features(env.txn, &review.account, &review.case, &events, &state, as_of)?;
+    let state = state_as_of(env.txn, &review.account, as_of)?;
+    review.features = features(env.txn, &review.account, &review.case, &state, as_of)?;
     Ok(review)
 }
 
@@ -414,20 +412,20 @@ pub(crate) fn features(
     txn: &arrears_store::WriteTxn,
     account: &Account,
     case: &CollectionCase,
-    events: &[Event],
     state: &AccountState,
     as_of: NaiveDate,
 ) -> Result<Features, CommandError> {
     let since_90 = as_of - chrono::Days::new(90);
     let since_30 = as_of - chrono::Days::new(30);
-    let paid: Vec<(NaiveDate, i64)> = received(events, state)
+    let paid: Vec<(NaiveDate, i64)> = received(state)
         .into_iter()
         .filter(|(on, _)| *on > since_90 && *on <= as_of)
         .collect();
-    let reversals_90d = events
-        .iter()
-        .filter(|event| matches!(event.kind, EventKind::Reversal { .. }))
-        .filter(|event| event.effective_on > since_90 && event.effective_on <= as_of)
+    let reversals_90d = state
+        .payments
+        .values()
+        .filter_map(|payment| payment.reversed_on)
+        .filter(|on| *on > since_90 && *on <= as_of)
         .count() as u32;
     let contacts = txn.contacts(account.debtor)?;
     let recent: Vec<&ContactAttempt> = contacts
@@ -509,7 +507,7 @@ fn review_stage(
     as_of: NaiveDate,
     report: &mut CycleReport,
 ) -> Result<(), CommandError> {
-    let (_, state) = state_as_of(env.txn, &review.account, as_of)?;
+    let state = state_as_of(env.txn, &review.account, as_of)?;
     let band = review.score.as_ref().map(|score| score.band.clone());
     let mut signals = review.case.signals(as_of);
     // Outcomes feed signals: three or more attempts in 30 days without reaching the debtor.
@@ -557,7 +555,7 @@ fn review_stage(
         if stage.actions.charge_off && state.charged_off_on.is_none() {
             charge_off(env, review, as_of, report)?;
         }
-        let (_, state) = state_as_of(env.txn, &review.account, as_of)?;
+        let state = state_as_of(env.txn, &review.account, as_of)?;
         if let Some(placement) = &stage.actions.placement {
             if days_in_stage >= i64::from(placement.after_days) && review.case.placement.is_none() {
                 let event = CollectionEvent::Placed { agency: placement.agency.clone() };
@@ -580,7 +578,7 @@ fn review_stage(
             }
         }
     }
-    let (_, state) = state_as_of(env.txn, &review.account, as_of)?;
+    let state = state_as_of(env.txn, &review.account, as_of)?;
     let before = review.case.state.clone();
     transit(env, review, &state, CollectionEvent::Review, as_of)?;
     if review.case.state != before {
@@ -925,7 +923,7 @@ fn next_review(
             next = date.max(tomorrow);
         }
     };
-    let (_, state) = state_as_of(txn, &review.account, as_of)?;
+    let state = state_as_of(txn, &review.account, as_of)?;
     let earliest_reminder =
         policy.stages().iter().map(|stage| stage.conditions.min_dpd).min().unwrap_or(1).min(1);
     for obligation in state.obligations.values().filter(|obligation| obligation.total_minor() > 0) {

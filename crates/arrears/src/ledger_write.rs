@@ -2,14 +2,12 @@
 //! with it, writing nothing; `write` journals it. Between the two, the collection state machine
 //! may still refuse the command, and a refused command has written nothing, not even an id.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 
 use arrears_core::ids::{EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{
-    check, difference, replay, Book, EntryKind, Event, EventKind, EventRecord, JournalEntry,
-    Posting, Replay,
+    check, difference, replay, replay_next, AccountState, Book, EntryKind, Event, EventKind,
+    EventRecord, JournalEntry, Posting, Replay,
 };
 use arrears_core::model::{Account, Component, Obligation, ObligationKind};
 use arrears_store::{RefKind, Sequence, WriteTxn};
@@ -28,25 +26,43 @@ pub(crate) struct NewObligation {
 
 /// A checked event and the account replayed with it; nothing written yet.
 pub(crate) struct Prepared {
-    pub(crate) account: Account,
-    pub(crate) events: Vec<Event>,
-    pub(crate) seq: EventSeq,
-    pub(crate) after: Replay,
-    stored: BTreeMap<EventSeq, Vec<Posting>>,
+    account: Account,
+    event: Event,
+    /// The account's state after every event, the new one included: its next snapshot.
+    after: AccountState,
+    /// The events, the new one included, when the event is back-dated (the whole history was
+    /// replayed); `None` when it follows the history and only the snapshot was read.
+    events: Option<Vec<Event>>,
+    /// What each event whose derived postings changed now derives, in sequence order: the new
+    /// event, and for a back-dated one, the earlier events it corrects.
+    changed: Vec<(EventSeq, NaiveDate, Vec<Posting>, Vec<Posting>)>,
     obligations: Vec<(ObligationId, NewObligation)>,
 }
 
 impl Prepared {
     /// The new event.
     pub(crate) fn event(&self) -> &Event {
-        self.events
-            .last()
-            .unwrap_or_else(|| unreachable!("a prepared event list holds the new event"))
+        &self.event
     }
 
     /// The account's state as of `as_of`, with the new event.
-    pub(crate) fn state_as_of(&self, as_of: NaiveDate) -> arrears_core::ledger::AccountState {
-        replay(&self.account, &self.events, Some(as_of)).state
+    pub(crate) fn state_as_of(
+        &self,
+        txn: &WriteTxn,
+        as_of: NaiveDate,
+    ) -> Result<AccountState, CommandError> {
+        if self.after.latest_on <= Some(as_of) {
+            return Ok(self.after.clone());
+        }
+        let events = match &self.events {
+            Some(events) => events.clone(),
+            None => {
+                let mut events = load_events(txn, &self.account)?;
+                events.push(self.event.clone());
+                events
+            }
+        };
+        Ok(replay(&self.account, &events, Some(as_of)).state)
     }
 }
 
@@ -55,8 +71,13 @@ pub(crate) fn load_events(txn: &WriteTxn, account: &Account) -> Result<Vec<Event
     Ok(txn.events(account.id)?.into_iter().map(|record| record.event).collect())
 }
 
-/// Checks `kind` against the account's events and replays the account with it. Obligations
+/// Checks `kind` against the account's state and replays the account with it. Obligations
 /// the event creates get the ids the sequence will give them, in order.
+///
+/// An event that follows the account's history (its effective date is the latest, and it is
+/// not an event of the same day as an accrual) continues the replay from the account's
+/// snapshot: it cannot change what an earlier event derived. A back-dated event replays the
+/// whole history and compares every event's postings with what the journal holds.
 pub(crate) fn prepare(
     txn: &WriteTxn,
     account: &Account,
@@ -64,9 +85,8 @@ pub(crate) fn prepare(
     mut kind: EventKind,
     new_obligations: Vec<NewObligation>,
 ) -> Result<Result<Prepared, Rejection>, CommandError> {
-    let mut events = load_events(txn, account)?;
-    let before = replay(account, &events, None);
-    if let Err(rejection) = check(account, &events, &before.state, effective_on, &kind) {
+    let before = txn.account_state(account, None)?;
+    if let Err(rejection) = check(account, &before, effective_on, &kind) {
         return Ok(Err(rejection.into()));
     }
     for new in &new_obligations {
@@ -81,7 +101,7 @@ pub(crate) fn prepare(
             }
         }
     }
-    let first_id = txn.peek_id(Sequence::Obligation)?;
+    let first_id = if new_obligations.is_empty() { 0 } else { txn.peek_id(Sequence::Obligation)? };
     let ids: Vec<ObligationId> =
         (0..new_obligations.len() as u64).map(|offset| ObligationId(first_id + offset)).collect();
     match &mut kind {
@@ -95,17 +115,50 @@ pub(crate) fn prepare(
         }
         _ => assert!(ids.is_empty(), "only charges, accruals and plans create obligations"),
     }
-    let seq = EventSeq(events.iter().map(|event| event.seq.0).max().unwrap_or(0) + 1);
-    events.push(Event { seq, effective_on, kind });
-    let after = replay(account, &events, None);
+    let seq = before.next_seq();
+    let event = Event { seq, effective_on, kind };
+    let obligations = ids.into_iter().zip(new_obligations).collect();
+    if before.precedes(&event) {
+        let (after, postings) = replay_next(account, before, &event);
+        let changed = if postings.is_empty() {
+            Vec::new()
+        } else {
+            vec![(seq, effective_on, postings.clone(), postings)]
+        };
+        return Ok(Ok(Prepared {
+            account: account.clone(),
+            event,
+            after,
+            events: None,
+            changed,
+            obligations,
+        }));
+    }
+    let mut events = load_events(txn, account)?;
+    events.push(event.clone());
+    let Replay { state: after, derived } = replay(account, &events, None);
     let stored = txn.derived(account.id)?;
+    let mut changed = Vec::new();
+    for (event_seq, derived) in derived {
+        let journaled = stored.get(&event_seq).map_or(&[][..], Vec::as_slice);
+        let postings = difference(journaled, &derived);
+        if postings.is_empty() {
+            continue;
+        }
+        let effective_on = events
+            .iter()
+            .find(|event| event.seq == event_seq)
+            .map(|event| event.effective_on)
+            .unwrap_or_else(|| unreachable!("every derived event is in the list"));
+        changed.push((event_seq, effective_on, postings, derived));
+    }
     Ok(Ok(Prepared {
         account: account.clone(),
-        events,
-        seq,
+        event,
         after,
-        stored,
-        obligations: ids.into_iter().zip(new_obligations).collect(),
+        events: Some(events),
+        changed,
+        obligations,
     }))
 }
 
@@ -117,7 +170,8 @@ pub(crate) fn write(
     key: &str,
     prepared: Prepared,
 ) -> Result<Posted, CommandError> {
-    let Prepared { account, mut events, seq, after, stored, obligations } = prepared;
+    let Prepared { account, event, after, events: _, changed, obligations } = prepared;
+    let seq = event.seq;
     for (id, new) in &obligations {
         let taken = txn.next_id(Sequence::Obligation)?;
         assert_eq!(taken, id.0, "obligation ids were peeked in this transaction");
@@ -128,19 +182,10 @@ pub(crate) fn write(
     }
     let mut entry = None;
     let mut corrections = Vec::new();
-    for (event_seq, derived) in &after.derived {
-        let journaled = stored.get(event_seq).map_or(&[][..], Vec::as_slice);
-        let postings = difference(journaled, derived);
-        if postings.is_empty() {
-            continue;
-        }
+    let mut postings = Vec::new();
+    for (event_seq, effective_on, difference, derived) in changed {
         let id = EntryId(txn.next_id(Sequence::Entry)?);
-        let effective_on = events
-            .iter()
-            .find(|event| event.seq == *event_seq)
-            .map(|event| event.effective_on)
-            .unwrap_or_else(|| unreachable!("every derived event is in the list"));
-        let kind = if *event_seq == seq {
+        let kind = if event_seq == seq {
             entry = Some(id);
             EntryKind::Original
         } else {
@@ -150,18 +195,20 @@ pub(crate) fn write(
         txn.append_entry(&JournalEntry {
             id,
             account: account.id,
-            event: *event_seq,
+            event: event_seq,
             kind,
             effective_on,
             recorded_at: now,
-            postings,
+            postings: difference,
         })?;
-        txn.put_derived(account.id, *event_seq, derived)?;
+        txn.put_derived(account.id, event_seq, &derived)?;
+        if event_seq == seq {
+            postings = derived;
+        }
     }
-    let postings = after.derived.get(&seq).cloned().unwrap_or_default();
-    let event = events.pop().unwrap_or_else(|| unreachable!("the new event is last"));
     let effective_on = event.effective_on;
     txn.append_event(account.id, &EventRecord { event, recorded_at: now, key: key.to_owned() })?;
+    txn.put_snapshot(account.id, &after)?;
     let mut created = None;
     for (id, new) in obligations {
         let mut original_minor = new.amounts_minor;

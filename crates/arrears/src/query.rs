@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use arrears_core::aging::{age, AccountAging, Bucket};
-use arrears_core::ledger::{replay, AccountState, Book, Event};
+use arrears_core::ledger::{AccountState, Book};
 use arrears_core::model::{Account, Obligation};
 use arrears_core::money::Currency;
 use arrears_store::ReadTxn;
@@ -64,9 +64,7 @@ pub(crate) fn state_as_of(
     account: &Account,
     as_of: NaiveDate,
 ) -> Result<AccountState, QueryError> {
-    let events: Vec<Event> =
-        read.events(account.id)?.into_iter().map(|record| record.event).collect();
-    Ok(replay(account, &events, Some(as_of)).state)
+    Ok(read.account_state(account, Some(as_of))?)
 }
 
 pub(crate) fn account_view(

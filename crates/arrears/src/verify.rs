@@ -152,6 +152,23 @@ pub(crate) fn verify(read: &ReadTxn) -> Result<VerifyReport, StorageError> {
             continue;
         };
         let replayed = replay(account, &events, None);
+        if let Some(snapshot) =
+            report.read(&format!("snapshot of {}", account.id), read.snapshot(account.id))
+        {
+            match snapshot {
+                Some(snapshot) if snapshot != replayed.state => report.problem(
+                    "snapshot",
+                    account.id,
+                    "the stored snapshot differs from a fresh replay of the events",
+                ),
+                None if !events.is_empty() => report.problem(
+                    "snapshot",
+                    account.id,
+                    format!("no snapshot, but {} events", events.len()),
+                ),
+                _ => {}
+            }
+        }
         let empty = Vec::new();
         for event in &events {
             let subject = format!("{} {}", account.id, event.seq);

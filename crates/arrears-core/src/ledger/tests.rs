@@ -110,7 +110,7 @@ fn charge_off(seq: u32, on: NaiveDate) -> Event {
 fn record(account: &Account, events: &mut Vec<Event>, event: Event) {
     let state = replay(account, events, None).state;
     assert_eq!(
-        check(account, events, &state, event.effective_on, &event.kind),
+        check(account, &state, event.effective_on, &event.kind),
         Ok(()),
         "{event:?}"
     );
@@ -120,7 +120,7 @@ fn record(account: &Account, events: &mut Vec<Event>, event: Event) {
 /// `check` of a candidate event against the replay of `events`.
 fn check_event(account: &Account, events: &[Event], event: &Event) -> Result<(), Rejection> {
     let state = replay(account, events, None).state;
-    check(account, events, &state, event.effective_on, &event.kind)
+    check(account, &state, event.effective_on, &event.kind)
 }
 
 /// A posting leg.
@@ -1425,13 +1425,28 @@ proptest! {
         account.credit_limit_minor = limit;
         let mut events: Vec<Event> = Vec::new();
         let mut next_obligation = 0_u64;
+        // The snapshot a store would keep, continued with `replay_next` whenever the new event
+        // follows the history and rebuilt by the full replay when it is back-dated.
+        let mut snapshot = AccountState::opening(&account);
         for op in &ops {
             let state = replay(&account, &events, None).state;
+            prop_assert_eq!(&snapshot, &state);
             let Some(event) = build_event(&account, &events, &state, &mut next_obligation, op) else { continue };
-            if check(&account, &events, &state, event.effective_on, &event.kind).is_err() {
+            if check(&account, &state, event.effective_on, &event.kind).is_err() {
                 continue;
             }
-            events.push(event);
+            prop_assert_eq!(event.seq, state.next_seq());
+            let follows = snapshot.precedes(&event);
+            events.push(event.clone());
+            let full = replay(&account, &events, None);
+            if follows {
+                let (next, postings) = replay_next(&account, snapshot, &event);
+                prop_assert_eq!(Some(&postings), full.derived.get(&event.seq));
+                snapshot = next;
+            } else {
+                snapshot = full.state.clone();
+            }
+            prop_assert_eq!(&snapshot, &full.state);
             check_books(&account, &events)?;
         }
     }

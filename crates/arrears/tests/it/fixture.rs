@@ -1,6 +1,7 @@
-//! A store file written by format version 1, kept in tests/fixtures/v1/sample.redb: this
-//! build must open it and read the same balances. `ARREARS_WRITE_FIXTURES=1 cargo test -p
-//! arrears --test it fixture` rewrites it (only when the format changes on purpose).
+//! Store files written by every format version, kept in tests/fixtures/v{N}/sample.redb: this
+//! build must open each (migrating the older ones) and read the same balances.
+//! `ARREARS_WRITE_FIXTURES=1 cargo test -p arrears --test it fixture` writes the current
+//! version's file (only when the format changes on purpose; older files are never rewritten).
 
 // Amounts are written in cents: `1_000_00` is 1,000.00.
 #![allow(clippy::inconsistent_digit_grouping)]
@@ -11,8 +12,8 @@ use arrears::{Arrears, Durability, FixedClock, Options};
 
 use crate::support::{account, charge, d, pay};
 
-fn fixture() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1/sample.redb")
+fn fixture(version: u64) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/v{version}/sample.redb"))
 }
 
 fn options() -> Options {
@@ -28,7 +29,7 @@ fn write_fixture() {
     if std::env::var("ARREARS_WRITE_FIXTURES").as_deref() != Ok("1") {
         return;
     }
-    let path = fixture();
+    let path = fixture(arrears_store::FORMAT_VERSION);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let _ = std::fs::remove_file(&path);
     let books = Arrears::create_with(&path, options()).unwrap();
@@ -43,11 +44,12 @@ fn write_fixture() {
     assert!(books.verify().unwrap().is_clean());
 }
 
-#[test]
-fn version_1_fixture_opens_with_known_balances() {
+/// Opens a copy of the fixture of `version` and checks what it holds, that it is now at the
+/// current version, and that a new payment continues from the migrated snapshot.
+fn open_fixture(version: u64) {
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("sample.redb");
-    std::fs::copy(fixture(), &copy).expect("the v1 fixture is missing");
+    std::fs::copy(fixture(version), &copy).expect("the fixture is missing");
     let books = Arrears::open_with(&copy, options()).unwrap();
     let first = books.find_account("FX-1").unwrap().unwrap();
     let second = books.find_account("FX-2").unwrap().unwrap();
@@ -56,6 +58,28 @@ fn version_1_fixture_opens_with_known_balances() {
     let view = books.account_view(second, d(3, 1)).unwrap();
     assert_eq!(view.total_outstanding_minor, 50_00);
     assert_eq!(view.aging.days_past_due, 14);
+    // Before the last event: the replay, not the snapshot, answers.
+    let view = books.account_view(first, d(2, 5)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 350_00);
     assert_eq!(books.events(first).unwrap().len(), 3);
     assert!(books.verify().unwrap().is_clean());
+    pay(&books, "fx-p3", first, d(3, 2), 20_00);
+    pay(&books, "fx-p4", second, d(2, 25), 10_00);
+    assert_eq!(books.account_view(first, d(3, 2)).unwrap().total_outstanding_minor, 30_00);
+    assert_eq!(books.account_view(second, d(3, 2)).unwrap().total_outstanding_minor, 40_00);
+    assert!(books.verify().unwrap().is_clean());
+    drop(books);
+    let store = arrears_store::Store::open(&copy, arrears_store::StoreOptions::default()).unwrap();
+    let found = store.read().unwrap().format_version().unwrap();
+    assert_eq!(found, Some(arrears_store::FORMAT_VERSION));
+}
+
+#[test]
+fn version_1_fixture_migrates_with_known_balances() {
+    open_fixture(1);
+}
+
+#[test]
+fn version_2_fixture_opens_with_known_balances() {
+    open_fixture(2);
 }

@@ -87,3 +87,38 @@ fn a_missing_index_row_is_reported() {
     // verify repairs nothing: a second run finds the same.
     assert_eq!(books.verify().unwrap().problems, report.problems);
 }
+
+#[test]
+fn a_wrong_or_damaged_snapshot_is_reported() {
+    let (_dir, books, account, _) = sample();
+    let mut snapshot = books.store().read().unwrap().snapshot(account).unwrap().unwrap();
+    // A well-formed snapshot that owes one cent less than the events say.
+    let obligation = snapshot.obligations.values_mut().next().unwrap();
+    obligation.outstanding_minor[0] -= 1;
+    let mut txn = books.store().write().unwrap();
+    txn.raw_overwrite("snapshots", account.get(), &encode(RecordKind::Snapshot, &snapshot))
+        .unwrap();
+    txn.commit().unwrap();
+    let report = books.verify().unwrap();
+    assert!(
+        report.problems.iter().any(|problem| problem.check == "snapshot"
+            && problem.subject == account.to_string()
+            && problem.detail.contains("differs")),
+        "{:?}",
+        report.problems
+    );
+    // A flipped bit in the snapshot is a read error, never an answer.
+    let mut bytes = encode(RecordKind::Snapshot, &snapshot);
+    bytes[7] ^= 0x10;
+    let mut txn = books.store().write().unwrap();
+    txn.raw_overwrite("snapshots", account.get(), &bytes).unwrap();
+    txn.commit().unwrap();
+    assert!(books.account_view(account, d(3, 1)).is_err());
+    let report = books.verify().unwrap();
+    assert!(
+        report.problems.iter().any(|problem| problem.check == "read"
+            && problem.detail.contains("snapshot")),
+        "{:?}",
+        report.problems
+    );
+}
