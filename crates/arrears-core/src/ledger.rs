@@ -352,8 +352,10 @@ pub struct ObligationState {
     /// The obligation.
     pub id: ObligationId,
     /// The day it was issued.
+    #[serde(with = "days")]
     pub issued_on: NaiveDate,
     /// The day it falls due.
+    #[serde(with = "days")]
     pub due_on: NaiveDate,
     /// Outstanding by component `[principal, interest, fee]`. After charge-off this is what the
     /// debtor still owes, although the receivable books are zero.
@@ -376,12 +378,14 @@ impl ObligationState {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PaymentState {
     /// The payment's effective date.
+    #[serde(with = "days")]
     pub paid_on: NaiveDate,
     /// The amount received.
     pub amount_minor: i64,
     /// True if and only if the payment was reversed.
     pub reversed: bool,
     /// The reversal's effective date, if reversed.
+    #[serde(with = "days::option")]
     pub reversed_on: Option<NaiveDate>,
     /// Allocations: `(book, obligation, component) -> amount`, book being
     /// [`Book::Receivable`] before charge-off and [`Book::Recoveries`] after.
@@ -394,6 +398,7 @@ pub struct PaymentState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ReplayKey {
     /// The effective date.
+    #[serde(with = "days")]
     pub effective_on: NaiveDate,
     /// True for interest accruals, which close their day.
     pub accrual: bool,
@@ -425,8 +430,10 @@ pub struct AccountState {
     /// Unapplied cash by the payment it came from, oldest first.
     unapplied: VecDeque<(EventSeq, i64)>,
     /// The charge-off date, if charged off.
+    #[serde(with = "days::option")]
     pub charged_off_on: Option<NaiveDate>,
     /// Days before this date have been accumulated for interest.
+    #[serde(with = "days")]
     interest_cursor: NaiveDate,
     /// Interest-bearing balance times days (minor-unit days) since the last posting.
     balance_days: i128,
@@ -439,8 +446,10 @@ pub struct AccountState {
     /// The highest event sequence replayed (zero if none).
     pub max_seq: EventSeq,
     /// The latest effective date replayed.
+    #[serde(with = "days::option")]
     pub latest_on: Option<NaiveDate>,
     /// The date of the latest interest accrual replayed.
+    #[serde(with = "days::option")]
     pub accrued_through: Option<NaiveDate>,
     /// The replay key of the last event replayed.
     pub last: Option<ReplayKey>,
@@ -544,6 +553,47 @@ impl AccountState {
             .collect();
         order.sort();
         order.into_iter().map(|(_, id)| id).collect()
+    }
+}
+
+/// Dates of the account state as `i32` days from 0001-01-01 (the proleptic Gregorian day
+/// number): the snapshot is read and written on every command, and an integer costs a
+/// fraction of an ISO string to encode and parse.
+mod days {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    fn decode<E: serde::de::Error>(days: i32) -> Result<NaiveDate, E> {
+        NaiveDate::from_num_days_from_ce_opt(days)
+            .ok_or_else(|| E::custom(format!("day number {days} is not a date")))
+    }
+
+    pub(super) fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i32(date.num_days_from_ce())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+        decode(i32::deserialize(deserializer)?)
+    }
+
+    pub(super) mod option {
+        use super::*;
+
+        pub(in super::super) fn serialize<S: Serializer>(
+            date: &Option<NaiveDate>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match date {
+                Some(date) => serializer.serialize_some(&date.num_days_from_ce()),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        pub(in super::super) fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<NaiveDate>, D::Error> {
+            Option::<i32>::deserialize(deserializer)?.map(decode).transpose()
+        }
     }
 }
 

@@ -337,11 +337,60 @@ proptest! {
     }
 
     #[test]
+    fn snapshots_round_trip(payments in proptest::collection::vec((1u64..60, 1i64..20_000, any::<bool>()), 0..20)) {
+        let mut events = snapshot_events();
+        for (day, amount_minor, reverse) in payments {
+            let seq = EventSeq(u32::try_from(events.len() + 1).unwrap());
+            let on = date("2026-02-01") + chrono::Days::new(day);
+            events.push(Event { seq, effective_on: on, kind: EventKind::Payment { amount_minor, directed_to: None } });
+            if reverse {
+                let reversal = EventSeq(seq.0 + 1);
+                events.push(Event { seq: reversal, effective_on: on, kind: EventKind::Reversal { payment: seq, reason: ReversalReason::Returned } });
+            }
+        }
+        let state = arrears_core::ledger::replay(&account(), &events, None).state;
+        let bytes = encode(RecordKind::Snapshot, &state);
+        prop_assert_eq!(decode::<arrears_core::ledger::AccountState>(RecordKind::Snapshot, &bytes).unwrap(), state);
+    }
+
+    #[test]
     fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
         let _ = decode::<EventRecord>(RecordKind::Event, &bytes);
         let _ = decode::<Vec<Posting>>(RecordKind::Derived, &bytes);
         let _ = decode::<BTreeMap<String, u64>>(RecordKind::Idempotency, &bytes);
     }
+}
+
+/// A charge, an accrual and a payment: a state with every kind of field filled.
+fn snapshot_events() -> Vec<Event> {
+    vec![
+        Event {
+            seq: EventSeq(1),
+            effective_on: date("2026-01-05"),
+            kind: EventKind::Charge {
+                obligation: ObligationId(11),
+                kind: ObligationKind::Invoice,
+                due_on: date("2026-02-05"),
+                amounts_minor: [10_000, 0, 500],
+            },
+        },
+        Event {
+            seq: EventSeq(2),
+            effective_on: date("2026-01-31"),
+            kind: EventKind::AccrueInterest { obligation: ObligationId(12), due_on: date("2026-02-25") },
+        },
+        Event {
+            seq: EventSeq(3),
+            effective_on: date("2026-02-01"),
+            kind: EventKind::Payment { amount_minor: 2_000, directed_to: None },
+        },
+    ]
+}
+
+#[test]
+fn golden_snapshot() {
+    let state = arrears_core::ledger::replay(&account(), &snapshot_events(), None).state;
+    check(RecordKind::Snapshot, &state, expect!["01020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc8092160000037e8a36be"]);
 }
 
 fn case() -> arrears_core::case::CollectionCase {
