@@ -12,7 +12,8 @@ mod error;
 #[cfg(any(test, feature = "fault-injection"))]
 pub mod fault;
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use arrears_core::case::{Action, ActionStatus, AuditRecord, CollectionCase, ContactAttempt};
@@ -268,7 +269,7 @@ impl Store {
             let events: Vec<Event> =
                 txn.events(account.id)?.into_iter().map(|record| record.event).collect();
             if !events.is_empty() {
-                txn.put_snapshot(account.id, &replay(&account, &events, None).state)?;
+                txn.put_snapshot(account.id, replay(&account, &events, None).state)?;
             }
         }
         {
@@ -332,7 +333,7 @@ impl Store {
         if self.options.durability == Durability::Eventual {
             txn.set_durability(redb::Durability::None).map_err(from_redb)?;
         }
-        Ok(WriteTxn { txn })
+        Ok(WriteTxn { txn, cache: RefCell::default() })
     }
 
     /// Begins a read transaction: a consistent snapshot of the last commit.
@@ -386,6 +387,80 @@ pub struct ReadTxn {
 /// A write transaction: all of it commits, or none of it.
 pub struct WriteTxn {
     txn: redb::WriteTransaction,
+    cache: RefCell<TxnCache>,
+}
+
+/// Decoded records a write transaction has read or written, so that a command reading an
+/// account's snapshot and case, then writing them, decodes each once. Only this transaction's
+/// own view is cached (the cache dies with it), so it can never be stale.
+#[derive(Default)]
+struct TxnCache {
+    snapshots: HashMap<u64, Option<AccountState>>,
+    cases: HashMap<u64, Option<CollectionCase>>,
+    audit_head: Option<Option<AuditEntry>>,
+}
+
+impl TxnCache {
+    /// Most accounts cached; past it the cache starts over (a bulk import in one transaction
+    /// must not hold every record in memory).
+    const ACCOUNTS_MAX: usize = 4_096;
+
+    fn bound(&mut self) {
+        if self.snapshots.len() > Self::ACCOUNTS_MAX || self.cases.len() > Self::ACCOUNTS_MAX {
+            self.snapshots.clear();
+            self.cases.clear();
+        }
+    }
+}
+
+impl ReadTxn {
+    fn cached_snapshot(&self, _account: u64) -> Option<Option<AccountState>> {
+        None
+    }
+
+    fn remember_snapshot(&self, _account: u64, _state: &Option<AccountState>) {}
+
+    fn cached_case(&self, _account: u64) -> Option<Option<CollectionCase>> {
+        None
+    }
+
+    fn remember_case(&self, _account: u64, _case: &Option<CollectionCase>) {}
+
+    fn cached_audit_head(&self) -> Option<Option<AuditEntry>> {
+        None
+    }
+
+    fn remember_audit_head(&self, _head: &Option<AuditEntry>) {}
+}
+
+impl WriteTxn {
+    fn cached_snapshot(&self, account: u64) -> Option<Option<AccountState>> {
+        self.cache.borrow().snapshots.get(&account).cloned()
+    }
+
+    fn remember_snapshot(&self, account: u64, state: &Option<AccountState>) {
+        let mut cache = self.cache.borrow_mut();
+        cache.bound();
+        cache.snapshots.insert(account, state.clone());
+    }
+
+    fn cached_case(&self, account: u64) -> Option<Option<CollectionCase>> {
+        self.cache.borrow().cases.get(&account).cloned()
+    }
+
+    fn remember_case(&self, account: u64, case: &Option<CollectionCase>) {
+        let mut cache = self.cache.borrow_mut();
+        cache.bound();
+        cache.cases.insert(account, case.clone());
+    }
+
+    fn cached_audit_head(&self) -> Option<Option<AuditEntry>> {
+        self.cache.borrow().audit_head.clone()
+    }
+
+    fn remember_audit_head(&self, head: &Option<AuditEntry>) {
+        self.cache.borrow_mut().audit_head = Some(head.clone());
+    }
 }
 
 fn get_record<T: serde::de::DeserializeOwned>(
@@ -555,8 +630,13 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn snapshot(&self, account: AccountId) -> Result<Option<AccountState>, StorageError> {
+                if let Some(cached) = self.cached_snapshot(account.0) {
+                    return Ok(cached);
+                }
                 let table = self.txn.open_table(SNAPSHOTS).map_err(from_redb)?;
-                get_record(&table, "snapshots", RecordKind::Snapshot, account.0)
+                let found = get_record(&table, "snapshots", RecordKind::Snapshot, account.0)?;
+                self.remember_snapshot(account.0, &found);
+                Ok(found)
             }
 
             /// An account's state as of `as_of` (after every event if `None`): its snapshot
@@ -755,8 +835,13 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn case(&self, account: AccountId) -> Result<Option<CollectionCase>, StorageError> {
+                if let Some(cached) = self.cached_case(account.0) {
+                    return Ok(cached);
+                }
                 let table = self.txn.open_table(CASES).map_err(from_redb)?;
-                get_record(&table, "cases", RecordKind::Case, account.0)
+                let found = get_record(&table, "cases", RecordKind::Case, account.0)?;
+                self.remember_case(account.0, &found);
+                Ok(found)
             }
 
             /// Every collection case, by account id.
@@ -934,12 +1019,21 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn last_audit(&self) -> Result<Option<AuditEntry>, StorageError> {
+                if let Some(cached) = self.cached_audit_head() {
+                    return Ok(cached);
+                }
                 let table = self.txn.open_table(AUDIT).map_err(from_redb)?;
-                let Some((key, value)) = table.last().map_err(from_redb)? else { return Ok(None) };
+                let Some((key, value)) = table.last().map_err(from_redb)? else {
+                    self.remember_audit_head(&None);
+                    return Ok(None);
+                };
                 let seq = key.value();
-                decode(RecordKind::Audit, value.value()).map(Some).map_err(|reason| {
+                let head = decode(RecordKind::Audit, value.value()).map_err(|reason| {
                     StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
-                })
+                })?;
+                let head = Some(head);
+                self.remember_audit_head(&head);
+                Ok(head)
             }
 
             /// A configuration value (such as the policy text).
@@ -1087,12 +1181,15 @@ impl WriteTxn {
     pub fn put_snapshot(
         &mut self,
         account: AccountId,
-        state: &AccountState,
+        state: AccountState,
     ) -> Result<(), StorageError> {
         let mut table = self.txn.open_table(SNAPSHOTS).map_err(from_redb)?;
         table
-            .insert(account.0, encode(RecordKind::Snapshot, state).as_slice())
+            .insert(account.0, encode(RecordKind::Snapshot, &state).as_slice())
             .map_err(from_redb)?;
+        let mut cache = self.cache.borrow_mut();
+        cache.bound();
+        cache.snapshots.insert(account.0, Some(state));
         Ok(())
     }
 
@@ -1197,6 +1294,7 @@ impl WriteTxn {
         table
             .insert(case.account.0, encode(RecordKind::Case, case).as_slice())
             .map_err(from_redb)?;
+        self.remember_case(case.account.0, &Some(case.clone()));
         Ok(())
     }
 
@@ -1266,6 +1364,7 @@ impl WriteTxn {
             .insert(entry.record.seq, encode(RecordKind::Audit, entry).as_slice())
             .map_err(from_redb)?;
         assert!(previous.is_none(), "audit record {} written twice", entry.record.seq);
+        self.remember_audit_head(&Some(entry.clone()));
         Ok(())
     }
 
@@ -1317,6 +1416,7 @@ impl WriteTxn {
                 });
             }
         };
+        *self.cache.borrow_mut() = TxnCache::default();
         let mut handle = self.txn.open_table(definition).map_err(from_redb)?;
         handle.insert(key, bytes).map_err(from_redb)?;
         Ok(())

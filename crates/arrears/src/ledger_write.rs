@@ -2,6 +2,8 @@
 //! with it, writing nothing; `write` journals it. Between the two, the collection state machine
 //! may still refuse the command, and a refused command has written nothing, not even an id.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use arrears_core::ids::{EntryId, EventSeq, ObligationId};
@@ -50,9 +52,9 @@ impl Prepared {
         &self,
         txn: &WriteTxn,
         as_of: NaiveDate,
-    ) -> Result<AccountState, CommandError> {
+    ) -> Result<Cow<'_, AccountState>, CommandError> {
         if self.after.latest_on <= Some(as_of) {
-            return Ok(self.after.clone());
+            return Ok(Cow::Borrowed(&self.after));
         }
         let events = match &self.events {
             Some(events) => events.clone(),
@@ -62,7 +64,7 @@ impl Prepared {
                 events
             }
         };
-        Ok(replay(&self.account, &events, Some(as_of)).state)
+        Ok(Cow::Owned(replay(&self.account, &events, Some(as_of)).state))
     }
 }
 
@@ -208,7 +210,7 @@ pub(crate) fn write(
     }
     let effective_on = event.effective_on;
     txn.append_event(account.id, &EventRecord { event, recorded_at: now, key: key.to_owned() })?;
-    txn.put_snapshot(account.id, &after)?;
+    txn.put_snapshot(account.id, after)?;
     let mut created = None;
     for (id, new) in obligations {
         let mut original_minor = new.amounts_minor;
