@@ -22,9 +22,80 @@ fn charges(n: usize) -> Vec<(chrono::NaiveDate, chrono::NaiveDate, i64, i64, i64
 
 fn main() {
     let sizes = if quick() { vec![100] } else { accounts_from_env(10_000) };
+    let history_accounts = if quick() {
+        50
+    } else {
+        std::env::var("ARREARS_BENCH_HISTORY_ACCOUNTS")
+            .ok()
+            .and_then(|text| text.replace('_', "").parse().ok())
+            .unwrap_or(2_000)
+    };
+    if history_accounts > 0 {
+        year_of_history(history_accounts);
+    }
     for accounts in sizes {
         run(accounts);
     }
+}
+
+/// Twelve monthly invoices of 100.00 (issued on the 1st, due on the 28th).
+fn monthly(_: usize) -> Vec<(chrono::NaiveDate, chrono::NaiveDate, i64, i64, i64)> {
+    (1..=12).map(|month| (day(month, 1), day(month, 28), 100_00, 0, 0)).collect()
+}
+
+/// Bytes on disk per account, and point reads, after a year of history: twelve invoices,
+/// twelve payments (the one of June late), and the cycle run twice a month.
+fn year_of_history(accounts: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("year.redb");
+    let start = Instant::now();
+    let (books, ids) = build_portfolio(&path, accounts, &monthly);
+    for month in 1..=12 {
+        books.run_cycle(day(month, 1)).expect("cycle");
+        let paid_on = if month == 6 { day(7, 10) } else { day(month, 20) };
+        for (chunk_index, chunk) in ids.chunks(1_000).enumerate() {
+            let mut batch = books.batch().expect("batch");
+            for (offset, id) in chunk.iter().enumerate() {
+                let key = format!("y{month}:{chunk_index}:{offset}");
+                let command = arrears::Command::Payment {
+                    account: *id,
+                    effective_on: paid_on,
+                    amount: arrears_benches::usd(100_00),
+                    directed_to: None,
+                };
+                let receipt = batch.execute(&key, &command).expect("payment");
+                assert!(!receipt.outcome.is_rejected(), "{:?}", receipt.outcome);
+            }
+            batch.commit().expect("commit");
+        }
+        books.run_cycle(day(month, 25)).expect("cycle");
+    }
+    let build = start.elapsed();
+    let reads = ids.len().min(2_000);
+    let mut samples = Vec::with_capacity(reads);
+    for k in 0..reads {
+        let id = ids[(k * 7_919) % ids.len()];
+        let start = Instant::now();
+        let view = books.account_view(id, day(12, 31)).expect("view");
+        samples.push(start.elapsed());
+        assert_eq!(view.total_outstanding_minor, 0);
+    }
+    let read_median = median(samples);
+    let events = books.events(ids[0]).expect("events").len();
+    let space = books.store().space().expect("space");
+    drop(books);
+    let bytes = std::fs::metadata(&path).expect("size").len();
+    summary(serde_json::json!({
+        "bench": "year_of_history",
+        "accounts": accounts,
+        "events_per_account": events,
+        "build_s": build.as_secs_f64(),
+        "account_view_median_us": read_median.as_secs_f64() * 1e6,
+        "file_bytes": bytes,
+        "bytes_per_account": bytes / accounts as u64,
+        "allocated_bytes_per_account": space.allocated_bytes / accounts as u64,
+        "stored_bytes_per_account": space.stored_bytes / accounts as u64,
+    }));
 }
 
 fn run(accounts: usize) {
@@ -58,6 +129,7 @@ fn run(accounts: usize) {
         assert!(view.total_outstanding_minor > 0);
     }
     let read_median = median(samples);
+    let space = books.store().space().expect("space");
     drop(books);
 
     let bytes = std::fs::metadata(&path).expect("size").len();
@@ -93,5 +165,7 @@ fn run(accounts: usize) {
         "first_read_after_open_us": first_read.as_secs_f64() * 1e6,
         "file_bytes": bytes,
         "bytes_per_account": bytes / accounts as u64,
+        "allocated_bytes_per_account": space.allocated_bytes / accounts as u64,
+        "stored_bytes_per_account": space.stored_bytes / accounts as u64,
     }));
 }

@@ -568,11 +568,16 @@ mod days {
             .ok_or_else(|| E::custom(format!("day number {days} is not a date")))
     }
 
-    pub(super) fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(
+        date: &NaiveDate,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_i32(date.num_days_from_ce())
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<NaiveDate, D::Error> {
         decode(i32::deserialize(deserializer)?)
     }
 
@@ -642,7 +647,11 @@ pub fn replay(account: &Account, events: &[Event], until: Option<NaiveDate>) -> 
 ///
 /// If `event` does not follow every event already replayed (see [`AccountState::precedes`]):
 /// a back-dated event needs the whole replay.
-pub fn replay_next(account: &Account, state: AccountState, event: &Event) -> (AccountState, Vec<Posting>) {
+pub fn replay_next(
+    account: &Account,
+    state: AccountState,
+    event: &Event,
+) -> (AccountState, Vec<Posting>) {
     assert!(state.precedes(event), "event {} is back-dated: replay the history", event.seq);
     let mut replayer = Replayer { account, state };
     let postings = replayer.step(event);

@@ -146,6 +146,19 @@ pub enum Durability {
     Eventual,
 }
 
+/// How a store's file space is used (see [`Store::space`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Space {
+    /// Bytes in allocated pages (the file may be larger: it grows in regions).
+    pub allocated_bytes: u64,
+    /// Bytes of keys and values.
+    pub stored_bytes: u64,
+    /// Bytes of B-tree branch pages and other metadata.
+    pub metadata_bytes: u64,
+    /// Bytes lost to fragmentation inside allocated pages.
+    pub fragmented_bytes: u64,
+}
+
 /// Options for opening a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreOptions {
@@ -343,6 +356,24 @@ impl Store {
     /// A storage failure.
     pub fn read(&self) -> Result<ReadTxn, StorageError> {
         Ok(ReadTxn { txn: self.db.begin_read().map_err(from_redb)? })
+    }
+
+    /// How the file's space is used, from redb's statistics.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn space(&self) -> Result<Space, StorageError> {
+        let txn = self.db.begin_write().map_err(from_redb)?;
+        let stats = txn.stats().map_err(from_redb)?;
+        let space = Space {
+            allocated_bytes: stats.allocated_pages() * stats.page_size() as u64,
+            stored_bytes: stats.stored_bytes(),
+            metadata_bytes: stats.metadata_bytes(),
+            fragmented_bytes: stats.fragmented_bytes(),
+        };
+        txn.abort().map_err(from_redb)?;
+        Ok(space)
     }
 
     /// Checks redb's own page checksums and structure over the whole file.
@@ -629,7 +660,10 @@ macro_rules! reads {
             /// # Errors
             ///
             /// A storage failure or a corrupted record.
-            pub fn snapshot(&self, account: AccountId) -> Result<Option<AccountState>, StorageError> {
+            pub fn snapshot(
+                &self,
+                account: AccountId,
+            ) -> Result<Option<AccountState>, StorageError> {
                 if let Some(cached) = self.cached_snapshot(account.0) {
                     return Ok(cached);
                 }

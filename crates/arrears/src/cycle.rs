@@ -417,10 +417,8 @@ pub(crate) fn features(
 ) -> Result<Features, CommandError> {
     let since_90 = as_of - chrono::Days::new(90);
     let since_30 = as_of - chrono::Days::new(30);
-    let paid: Vec<(NaiveDate, i64)> = received(state)
-        .into_iter()
-        .filter(|(on, _)| *on > since_90 && *on <= as_of)
-        .collect();
+    let paid: Vec<(NaiveDate, i64)> =
+        received(state).into_iter().filter(|(on, _)| *on > since_90 && *on <= as_of).collect();
     let reversals_90d = state
         .payments
         .values()

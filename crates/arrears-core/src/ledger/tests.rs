@@ -109,11 +109,7 @@ fn charge_off(seq: u32, on: NaiveDate) -> Event {
 /// `check`s `event` against the replay of `events`, then records it.
 fn record(account: &Account, events: &mut Vec<Event>, event: Event) {
     let state = replay(account, events, None).state;
-    assert_eq!(
-        check(account, &state, event.effective_on, &event.kind),
-        Ok(()),
-        "{event:?}"
-    );
+    assert_eq!(check(account, &state, event.effective_on, &event.kind), Ok(()), "{event:?}");
     events.push(event);
 }
 

@@ -377,7 +377,10 @@ fn snapshot_events() -> Vec<Event> {
         Event {
             seq: EventSeq(2),
             effective_on: date("2026-01-31"),
-            kind: EventKind::AccrueInterest { obligation: ObligationId(12), due_on: date("2026-02-25") },
+            kind: EventKind::AccrueInterest {
+                obligation: ObligationId(12),
+                due_on: date("2026-02-25"),
+            },
         },
         Event {
             seq: EventSeq(3),

@@ -116,8 +116,10 @@ fn a_wrong_or_damaged_snapshot_is_reported() {
     assert!(books.account_view(account, d(3, 1)).is_err());
     let report = books.verify().unwrap();
     assert!(
-        report.problems.iter().any(|problem| problem.check == "read"
-            && problem.detail.contains("snapshot")),
+        report
+            .problems
+            .iter()
+            .any(|problem| problem.check == "read" && problem.detail.contains("snapshot")),
         "{:?}",
         report.problems
     );
