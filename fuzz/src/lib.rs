@@ -18,7 +18,7 @@ use arrears_store::fault::FaultyDisk;
 use arrears_store::{Durability, Store, StoreOptions};
 use chrono::NaiveDate;
 
-const KINDS: [RecordKind; 13] = [
+const KINDS: [RecordKind; 14] = [
     RecordKind::Debtor,
     RecordKind::Account,
     RecordKind::Obligation,
@@ -32,6 +32,7 @@ const KINDS: [RecordKind; 13] = [
     RecordKind::Action,
     RecordKind::Contact,
     RecordKind::Audit,
+    RecordKind::Snapshot,
 ];
 
 /// CRC-32 (IEEE), as the record frame uses.
@@ -64,6 +65,9 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::Action => decode::<Action>(kind, bytes).is_ok(),
         RecordKind::Contact => decode::<ContactAttempt>(kind, bytes).is_ok(),
         RecordKind::Audit => decode::<arrears_store::AuditEntry>(kind, bytes).is_ok(),
+        RecordKind::Snapshot => {
+            decode::<arrears_core::ledger::AccountState>(kind, bytes).is_ok()
+        }
     }
 }
 
