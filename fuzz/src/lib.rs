@@ -65,9 +65,7 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::Action => decode::<Action>(kind, bytes).is_ok(),
         RecordKind::Contact => decode::<ContactAttempt>(kind, bytes).is_ok(),
         RecordKind::Audit => decode::<arrears_store::AuditEntry>(kind, bytes).is_ok(),
-        RecordKind::Snapshot => {
-            decode::<arrears_core::ledger::AccountState>(kind, bytes).is_ok()
-        }
+        RecordKind::Snapshot => decode::<arrears_core::ledger::AccountState>(kind, bytes).is_ok(),
     }
 }
 
