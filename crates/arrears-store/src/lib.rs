@@ -12,7 +12,7 @@ mod error;
 #[cfg(any(test, feature = "fault-injection"))]
 pub mod fault;
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -214,12 +214,12 @@ impl Store {
 
     fn initialize(db: redb::Database, options: StoreOptions) -> Result<Store, OpenError> {
         let store = Store { db, options };
-        let txn = store.write()?;
-        {
-            let mut meta = txn.txn.open_table(META).map_err(from_redb)?;
+        let mut txn = store.write()?;
+        txn.t_meta_mut(|meta| {
             meta.insert(META_FORMAT_VERSION, FORMAT_VERSION).map_err(from_redb)?;
-        }
-        for_each_table(&txn.txn)?;
+            Ok(())
+        })?;
+        txn.create_every_table()?;
         txn.commit()?;
         Ok(store)
     }
@@ -277,7 +277,7 @@ impl Store {
     /// version number, so an interrupted migration leaves a version 1 store behind.
     fn migrate_to_2(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
-        txn.txn.open_table(SNAPSHOTS).map_err(from_redb)?;
+        txn.t_snapshots(|_| Ok(()))?;
         for account in txn.all_accounts()? {
             let events: Vec<Event> =
                 txn.events(account.id)?.into_iter().map(|record| record.event).collect();
@@ -285,10 +285,10 @@ impl Store {
                 txn.put_snapshot(account.id, replay(&account, &events, None).state)?;
             }
         }
-        {
-            let mut meta = txn.txn.open_table(META).map_err(from_redb)?;
+        txn.t_meta_mut(|meta| {
             meta.insert(META_FORMAT_VERSION, 2).map_err(from_redb)?;
-        }
+            Ok(())
+        })?;
         txn.commit()
     }
 
@@ -346,7 +346,7 @@ impl Store {
         if self.options.durability == Durability::Eventual {
             txn.set_durability(redb::Durability::None).map_err(from_redb)?;
         }
-        Ok(WriteTxn { txn, cache: RefCell::default() })
+        Ok(WriteTxn { cell: TxnCell::new(txn, |_| Tables::new()), cache: RefCell::default() })
     }
 
     /// Begins a read transaction: a consistent snapshot of the last commit.
@@ -386,29 +386,105 @@ impl Store {
     }
 }
 
-fn for_each_table(txn: &redb::WriteTransaction) -> Result<(), StorageError> {
-    txn.open_table(DEBTORS).map_err(from_redb)?;
-    txn.open_table(ACCOUNTS).map_err(from_redb)?;
-    txn.open_table(OBLIGATIONS).map_err(from_redb)?;
-    txn.open_table(EVENTS).map_err(from_redb)?;
-    txn.open_table(DERIVED).map_err(from_redb)?;
-    txn.open_table(JOURNAL).map_err(from_redb)?;
-    txn.open_table(ACCOUNT_ENTRIES).map_err(from_redb)?;
-    txn.open_table(DEBTOR_ACCOUNTS).map_err(from_redb)?;
-    txn.open_table(ACCOUNT_OBLIGATIONS).map_err(from_redb)?;
-    txn.open_table(EXTERNAL_REFS).map_err(from_redb)?;
-    txn.open_table(IDEMPOTENCY).map_err(from_redb)?;
-    txn.open_table(CASES).map_err(from_redb)?;
-    txn.open_table(REVIEW_DUE).map_err(from_redb)?;
-    txn.open_table(OUTBOX).map_err(from_redb)?;
-    txn.open_table(OUTBOX_PENDING).map_err(from_redb)?;
-    txn.open_table(OUTBOX_BY_DEBTOR).map_err(from_redb)?;
-    txn.open_table(CONTACTS).map_err(from_redb)?;
-    txn.open_table(AUDIT).map_err(from_redb)?;
-    txn.open_table(CONFIG).map_err(from_redb)?;
-    txn.open_table(SNAPSHOTS).map_err(from_redb)?;
-    Ok(())
+/// Every table: its field in [`Tables`], its accessors, its definition, key and value types.
+macro_rules! tables {
+    ($($field:ident, $field_mut:ident: $definition:ident, $key:ty, $value:ty;)*) => {
+        /// The tables a write transaction has opened, each opened once and kept open until the
+        /// transaction commits or is dropped: opening a redb table costs a lookup in its table
+        /// tree and a root update at close, which was a sixth of a payment's cost when every
+        /// store call opened its tables anew.
+        struct Tables<'txn> {
+            $($field: OnceCell<redb::Table<'txn, $key, $value>>,)*
+        }
+
+        impl Tables<'_> {
+            fn new() -> Self {
+                Tables { $($field: OnceCell::new(),)* }
+            }
+        }
+
+        impl ReadTxn {
+            $(
+                fn $field<R>(
+                    &self,
+                    read: impl FnOnce(&redb::ReadOnlyTable<$key, $value>) -> Result<R, StorageError>,
+                ) -> Result<R, StorageError> {
+                    read(&self.txn.open_table($definition).map_err(from_redb)?)
+                }
+            )*
+        }
+
+        impl WriteTxn {
+            $(
+                fn $field<R>(
+                    &self,
+                    read: impl FnOnce(&redb::Table<'_, $key, $value>) -> Result<R, StorageError>,
+                ) -> Result<R, StorageError> {
+                    self.cell.with_dependent(|txn, tables| {
+                        if tables.$field.get().is_none() {
+                            let table = txn.open_table($definition).map_err(from_redb)?;
+                            let _ = tables.$field.set(table);
+                        }
+                        read(tables.$field.get().unwrap_or_else(|| unreachable!("opened above")))
+                    })
+                }
+
+                #[allow(dead_code)]
+                fn $field_mut<R>(
+                    &mut self,
+                    write: impl FnOnce(&mut redb::Table<'_, $key, $value>) -> Result<R, StorageError>,
+                ) -> Result<R, StorageError> {
+                    self.cell.with_dependent_mut(|txn, tables| {
+                        if tables.$field.get().is_none() {
+                            let table = txn.open_table($definition).map_err(from_redb)?;
+                            let _ = tables.$field.set(table);
+                        }
+                        write(tables.$field.get_mut().unwrap_or_else(|| unreachable!("opened above")))
+                    })
+                }
+            )*
+
+            /// Opens (so creates) every table.
+            fn create_every_table(&self) -> Result<(), StorageError> {
+                $(self.$field(|_| Ok(()))?;)*
+                Ok(())
+            }
+        }
+    };
 }
+
+tables! {
+    t_meta, t_meta_mut: META, &'static str, u64;
+    t_debtors, t_debtors_mut: DEBTORS, u64, &'static [u8];
+    t_accounts, t_accounts_mut: ACCOUNTS, u64, &'static [u8];
+    t_obligations, t_obligations_mut: OBLIGATIONS, u64, &'static [u8];
+    t_events, t_events_mut: EVENTS, (u64, u32), &'static [u8];
+    t_derived, t_derived_mut: DERIVED, (u64, u32), &'static [u8];
+    t_journal, t_journal_mut: JOURNAL, u64, &'static [u8];
+    t_account_entries, t_account_entries_mut: ACCOUNT_ENTRIES, (u64, u64), ();
+    t_debtor_accounts, t_debtor_accounts_mut: DEBTOR_ACCOUNTS, (u64, u64), ();
+    t_account_obligations, t_account_obligations_mut: ACCOUNT_OBLIGATIONS, (u64, u64), ();
+    t_external_refs, t_external_refs_mut: EXTERNAL_REFS, (u8, &'static str), u64;
+    t_idempotency, t_idempotency_mut: IDEMPOTENCY, &'static str, &'static [u8];
+    t_cases, t_cases_mut: CASES, u64, &'static [u8];
+    t_review_due, t_review_due_mut: REVIEW_DUE, (i32, u64), ();
+    t_outbox, t_outbox_mut: OUTBOX, u64, &'static [u8];
+    t_outbox_pending, t_outbox_pending_mut: OUTBOX_PENDING, u64, ();
+    t_outbox_by_debtor, t_outbox_by_debtor_mut: OUTBOX_BY_DEBTOR, (u64, u64), ();
+    t_contacts, t_contacts_mut: CONTACTS, (u64, u64), &'static [u8];
+    t_audit, t_audit_mut: AUDIT, u64, &'static [u8];
+    t_config, t_config_mut: CONFIG, &'static str, &'static [u8];
+    t_snapshots, t_snapshots_mut: SNAPSHOTS, u64, &'static [u8];
+}
+
+self_cell::self_cell!(
+    /// A redb write transaction with the tables it has opened.
+    struct TxnCell {
+        owner: redb::WriteTransaction,
+        #[not_covariant]
+        dependent: Tables,
+    }
+);
 
 /// A read-only snapshot.
 pub struct ReadTxn {
@@ -417,7 +493,7 @@ pub struct ReadTxn {
 
 /// A write transaction: all of it commits, or none of it.
 pub struct WriteTxn {
-    txn: redb::WriteTransaction,
+    cell: TxnCell,
     cache: RefCell<TxnCache>,
 }
 
@@ -557,10 +633,13 @@ macro_rules! reads {
             ///
             /// A storage failure.
             pub fn format_version(&self) -> Result<Option<u64>, StorageError> {
-                let meta = self.txn.open_table(META).map_err(from_redb)?;
-                let version =
-                    meta.get(META_FORMAT_VERSION).map_err(from_redb)?.map(|guard| guard.value());
-                Ok(version)
+                self.t_meta(|meta| {
+                    let version = meta
+                        .get(META_FORMAT_VERSION)
+                        .map_err(from_redb)?
+                        .map(|guard| guard.value());
+                    Ok(version)
+                })
             }
 
             /// A debtor by id.
@@ -569,8 +648,7 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn debtor(&self, id: DebtorId) -> Result<Option<Debtor>, StorageError> {
-                let table = self.txn.open_table(DEBTORS).map_err(from_redb)?;
-                get_record(&table, "debtors", RecordKind::Debtor, id.0)
+                self.t_debtors(|table| get_record(table, "debtors", RecordKind::Debtor, id.0))
             }
 
             /// An account by id.
@@ -579,8 +657,7 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn account(&self, id: AccountId) -> Result<Option<Account>, StorageError> {
-                let table = self.txn.open_table(ACCOUNTS).map_err(from_redb)?;
-                get_record(&table, "accounts", RecordKind::Account, id.0)
+                self.t_accounts(|table| get_record(table, "accounts", RecordKind::Account, id.0))
             }
 
             /// An obligation by id.
@@ -589,8 +666,9 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn obligation(&self, id: ObligationId) -> Result<Option<Obligation>, StorageError> {
-                let table = self.txn.open_table(OBLIGATIONS).map_err(from_redb)?;
-                get_record(&table, "obligations", RecordKind::Obligation, id.0)
+                self.t_obligations(|table| {
+                    get_record(table, "obligations", RecordKind::Obligation, id.0)
+                })
             }
 
             /// All debtors, by id.
@@ -599,8 +677,7 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn all_debtors(&self) -> Result<Vec<Debtor>, StorageError> {
-                let table = self.txn.open_table(DEBTORS).map_err(from_redb)?;
-                all_records(&table, "debtors", RecordKind::Debtor)
+                self.t_debtors(|table| all_records(table, "debtors", RecordKind::Debtor))
             }
 
             /// All accounts, by id.
@@ -609,8 +686,7 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn all_accounts(&self) -> Result<Vec<Account>, StorageError> {
-                let table = self.txn.open_table(ACCOUNTS).map_err(from_redb)?;
-                all_records(&table, "accounts", RecordKind::Account)
+                self.t_accounts(|table| all_records(table, "accounts", RecordKind::Account))
             }
 
             /// All obligations, by id.
@@ -619,8 +695,9 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn all_obligations(&self) -> Result<Vec<Obligation>, StorageError> {
-                let table = self.txn.open_table(OBLIGATIONS).map_err(from_redb)?;
-                all_records(&table, "obligations", RecordKind::Obligation)
+                self.t_obligations(|table| {
+                    all_records(table, "obligations", RecordKind::Obligation)
+                })
             }
 
             /// All journal entries, by id.
@@ -629,8 +706,7 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn all_entries(&self) -> Result<Vec<JournalEntry>, StorageError> {
-                let table = self.txn.open_table(JOURNAL).map_err(from_redb)?;
-                all_records(&table, "journal", RecordKind::Entry)
+                self.t_journal(|table| all_records(table, "journal", RecordKind::Entry))
             }
 
             /// An account's events, in recording order.
@@ -639,20 +715,24 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn events(&self, account: AccountId) -> Result<Vec<EventRecord>, StorageError> {
-                let table = self.txn.open_table(EVENTS).map_err(from_redb)?;
-                let mut records = Vec::new();
-                for row in table.range((account.0, 0)..=(account.0, u32::MAX)).map_err(from_redb)? {
-                    let (key, value) = row.map_err(from_redb)?;
-                    let record = decode(RecordKind::Event, value.value()).map_err(|reason| {
-                        StorageError::Corrupted {
-                            table: "events",
-                            key: format!("{:?}", key.value()),
-                            reason,
-                        }
-                    })?;
-                    records.push(record);
-                }
-                Ok(records)
+                self.t_events(|table| {
+                    let mut records = Vec::new();
+                    for row in
+                        table.range((account.0, 0)..=(account.0, u32::MAX)).map_err(from_redb)?
+                    {
+                        let (key, value) = row.map_err(from_redb)?;
+                        let record =
+                            decode(RecordKind::Event, value.value()).map_err(|reason| {
+                                StorageError::Corrupted {
+                                    table: "events",
+                                    key: format!("{:?}", key.value()),
+                                    reason,
+                                }
+                            })?;
+                        records.push(record);
+                    }
+                    Ok(records)
+                })
             }
 
             /// An account's snapshot: its state after its last event (none before its first).
@@ -667,10 +747,11 @@ macro_rules! reads {
                 if let Some(cached) = self.cached_snapshot(account.0) {
                     return Ok(cached);
                 }
-                let table = self.txn.open_table(SNAPSHOTS).map_err(from_redb)?;
-                let found = get_record(&table, "snapshots", RecordKind::Snapshot, account.0)?;
-                self.remember_snapshot(account.0, &found);
-                Ok(found)
+                self.t_snapshots(|table| {
+                    let found = get_record(table, "snapshots", RecordKind::Snapshot, account.0)?;
+                    self.remember_snapshot(account.0, &found);
+                    Ok(found)
+                })
             }
 
             /// An account's state as of `as_of` (after every event if `None`): its snapshot
@@ -703,21 +784,24 @@ macro_rules! reads {
                 &self,
                 account: AccountId,
             ) -> Result<BTreeMap<EventSeq, Vec<Posting>>, StorageError> {
-                let table = self.txn.open_table(DERIVED).map_err(from_redb)?;
-                let mut derived = BTreeMap::new();
-                for row in table.range((account.0, 0)..=(account.0, u32::MAX)).map_err(from_redb)? {
-                    let (key, value) = row.map_err(from_redb)?;
-                    let postings =
-                        decode(RecordKind::Derived, value.value()).map_err(|reason| {
-                            StorageError::Corrupted {
-                                table: "derived",
-                                key: format!("{:?}", key.value()),
-                                reason,
-                            }
-                        })?;
-                    derived.insert(EventSeq(key.value().1), postings);
-                }
-                Ok(derived)
+                self.t_derived(|table| {
+                    let mut derived = BTreeMap::new();
+                    for row in
+                        table.range((account.0, 0)..=(account.0, u32::MAX)).map_err(from_redb)?
+                    {
+                        let (key, value) = row.map_err(from_redb)?;
+                        let postings =
+                            decode(RecordKind::Derived, value.value()).map_err(|reason| {
+                                StorageError::Corrupted {
+                                    table: "derived",
+                                    key: format!("{:?}", key.value()),
+                                    reason,
+                                }
+                            })?;
+                        derived.insert(EventSeq(key.value().1), postings);
+                    }
+                    Ok(derived)
+                })
             }
 
             /// An account's journal entries, in recording order.
@@ -726,15 +810,20 @@ macro_rules! reads {
             ///
             /// A storage failure, a corrupted record, or an index pointing nowhere.
             pub fn entries(&self, account: AccountId) -> Result<Vec<JournalEntry>, StorageError> {
-                let index = self.txn.open_table(ACCOUNT_ENTRIES).map_err(from_redb)?;
-                let journal = self.txn.open_table(JOURNAL).map_err(from_redb)?;
-                let mut entries = Vec::new();
-                for id in index_range(&index, account.0)? {
-                    let entry = get_record(&journal, "journal", RecordKind::Entry, id)?
-                        .ok_or(StorageError::Dangling { table: "journal", key: id.to_string() })?;
-                    entries.push(entry);
-                }
-                Ok(entries)
+                self.t_account_entries(|index| {
+                    self.t_journal(|journal| {
+                        let mut entries = Vec::new();
+                        for id in index_range(index, account.0)? {
+                            let entry = get_record(journal, "journal", RecordKind::Entry, id)?
+                                .ok_or(StorageError::Dangling {
+                                    table: "journal",
+                                    key: id.to_string(),
+                                })?;
+                            entries.push(entry);
+                        }
+                        Ok(entries)
+                    })
+                })
             }
 
             /// The accounts of a debtor.
@@ -743,8 +832,9 @@ macro_rules! reads {
             ///
             /// A storage failure.
             pub fn accounts_of(&self, debtor: DebtorId) -> Result<Vec<AccountId>, StorageError> {
-                let index = self.txn.open_table(DEBTOR_ACCOUNTS).map_err(from_redb)?;
-                Ok(index_range(&index, debtor.0)?.into_iter().map(AccountId).collect())
+                self.t_debtor_accounts(|index| {
+                    Ok(index_range(index, debtor.0)?.into_iter().map(AccountId).collect())
+                })
             }
 
             /// The obligations of an account.
@@ -756,8 +846,9 @@ macro_rules! reads {
                 &self,
                 account: AccountId,
             ) -> Result<Vec<ObligationId>, StorageError> {
-                let index = self.txn.open_table(ACCOUNT_OBLIGATIONS).map_err(from_redb)?;
-                Ok(index_range(&index, account.0)?.into_iter().map(ObligationId).collect())
+                self.t_account_obligations(|index| {
+                    Ok(index_range(index, account.0)?.into_iter().map(ObligationId).collect())
+                })
             }
 
             /// Every `(debtor, account)` pair of the debtor index.
@@ -766,11 +857,12 @@ macro_rules! reads {
             ///
             /// A storage failure.
             pub fn debtor_account_index(&self) -> Result<Vec<(DebtorId, AccountId)>, StorageError> {
-                let index = self.txn.open_table(DEBTOR_ACCOUNTS).map_err(from_redb)?;
-                Ok(index_all(&index)?
-                    .into_iter()
-                    .map(|(d, a)| (DebtorId(d), AccountId(a)))
-                    .collect())
+                self.t_debtor_accounts(|index| {
+                    Ok(index_all(index)?
+                        .into_iter()
+                        .map(|(d, a)| (DebtorId(d), AccountId(a)))
+                        .collect())
+                })
             }
 
             /// Every `(account, obligation)` pair of the obligation index.
@@ -781,11 +873,12 @@ macro_rules! reads {
             pub fn account_obligation_index(
                 &self,
             ) -> Result<Vec<(AccountId, ObligationId)>, StorageError> {
-                let index = self.txn.open_table(ACCOUNT_OBLIGATIONS).map_err(from_redb)?;
-                Ok(index_all(&index)?
-                    .into_iter()
-                    .map(|(a, o)| (AccountId(a), ObligationId(o)))
-                    .collect())
+                self.t_account_obligations(|index| {
+                    Ok(index_all(index)?
+                        .into_iter()
+                        .map(|(a, o)| (AccountId(a), ObligationId(o)))
+                        .collect())
+                })
             }
 
             /// Every `(account, entry)` pair of the journal index.
@@ -794,11 +887,12 @@ macro_rules! reads {
             ///
             /// A storage failure.
             pub fn account_entry_index(&self) -> Result<Vec<(AccountId, EntryId)>, StorageError> {
-                let index = self.txn.open_table(ACCOUNT_ENTRIES).map_err(from_redb)?;
-                Ok(index_all(&index)?
-                    .into_iter()
-                    .map(|(a, e)| (AccountId(a), EntryId(e)))
-                    .collect())
+                self.t_account_entries(|index| {
+                    Ok(index_all(index)?
+                        .into_iter()
+                        .map(|(a, e)| (AccountId(a), EntryId(e)))
+                        .collect())
+                })
             }
 
             /// The id an external reference names, if any.
@@ -811,12 +905,13 @@ macro_rules! reads {
                 kind: RefKind,
                 reference: &str,
             ) -> Result<Option<u64>, StorageError> {
-                let table = self.txn.open_table(EXTERNAL_REFS).map_err(from_redb)?;
-                let id = table
-                    .get((kind as u8, reference))
-                    .map_err(from_redb)?
-                    .map(|guard| guard.value());
-                Ok(id)
+                self.t_external_refs(|table| {
+                    let id = table
+                        .get((kind as u8, reference))
+                        .map_err(from_redb)?
+                        .map(|guard| guard.value());
+                    Ok(id)
+                })
             }
 
             /// Every external reference: `(kind, reference, id)`.
@@ -825,22 +920,24 @@ macro_rules! reads {
             ///
             /// A storage failure, or a kind byte this build does not know.
             pub fn all_external_refs(&self) -> Result<Vec<(RefKind, String, u64)>, StorageError> {
-                let table = self.txn.open_table(EXTERNAL_REFS).map_err(from_redb)?;
-                let mut refs = Vec::new();
-                for row in table.iter().map_err(from_redb)? {
-                    let (key, value) = row.map_err(from_redb)?;
-                    let (kind, reference) = key.value();
-                    let kind = RefKind::from_u8(kind).ok_or_else(|| StorageError::Corrupted {
-                        table: "external_refs",
-                        key: format!("({kind}, {reference:?})"),
-                        reason: codec::DecodeError::Payload {
-                            kind: "external reference",
-                            reason: format!("unknown kind {kind}"),
-                        },
-                    })?;
-                    refs.push((kind, reference.to_owned(), value.value()));
-                }
-                Ok(refs)
+                self.t_external_refs(|table| {
+                    let mut refs = Vec::new();
+                    for row in table.iter().map_err(from_redb)? {
+                        let (key, value) = row.map_err(from_redb)?;
+                        let (kind, reference) = key.value();
+                        let kind =
+                            RefKind::from_u8(kind).ok_or_else(|| StorageError::Corrupted {
+                                table: "external_refs",
+                                key: format!("({kind}, {reference:?})"),
+                                reason: codec::DecodeError::Payload {
+                                    kind: "external reference",
+                                    reason: format!("unknown kind {kind}"),
+                                },
+                            })?;
+                        refs.push((kind, reference.to_owned(), value.value()));
+                    }
+                    Ok(refs)
+                })
             }
 
             /// What an idempotency key recorded, if anything.
@@ -852,14 +949,15 @@ macro_rules! reads {
                 &self,
                 key: &str,
             ) -> Result<Option<IdempotencyRecord>, StorageError> {
-                let table = self.txn.open_table(IDEMPOTENCY).map_err(from_redb)?;
-                let Some(guard) = table.get(key).map_err(from_redb)? else { return Ok(None) };
-                decode(RecordKind::Idempotency, guard.value()).map(Some).map_err(|reason| {
-                    StorageError::Corrupted {
-                        table: "idempotency",
-                        key: format!("{key:?}"),
-                        reason,
-                    }
+                self.t_idempotency(|table| {
+                    let Some(guard) = table.get(key).map_err(from_redb)? else { return Ok(None) };
+                    decode(RecordKind::Idempotency, guard.value()).map(Some).map_err(|reason| {
+                        StorageError::Corrupted {
+                            table: "idempotency",
+                            key: format!("{key:?}"),
+                            reason,
+                        }
+                    })
                 })
             }
 
@@ -872,10 +970,11 @@ macro_rules! reads {
                 if let Some(cached) = self.cached_case(account.0) {
                     return Ok(cached);
                 }
-                let table = self.txn.open_table(CASES).map_err(from_redb)?;
-                let found = get_record(&table, "cases", RecordKind::Case, account.0)?;
-                self.remember_case(account.0, &found);
-                Ok(found)
+                self.t_cases(|table| {
+                    let found = get_record(table, "cases", RecordKind::Case, account.0)?;
+                    self.remember_case(account.0, &found);
+                    Ok(found)
+                })
             }
 
             /// Every collection case, by account id.
@@ -884,8 +983,7 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn all_cases(&self) -> Result<Vec<CollectionCase>, StorageError> {
-                let table = self.txn.open_table(CASES).map_err(from_redb)?;
-                all_records(&table, "cases", RecordKind::Case)
+                self.t_cases(|table| all_records(table, "cases", RecordKind::Case))
             }
 
             /// Accounts whose next review is on or before `as_of`, earliest first, at most
@@ -899,18 +997,20 @@ macro_rules! reads {
                 as_of: NaiveDate,
                 limit: usize,
             ) -> Result<Vec<AccountId>, StorageError> {
-                let table = self.txn.open_table(REVIEW_DUE).map_err(from_redb)?;
-                let mut accounts = Vec::new();
-                for row in
-                    table.range((i32::MIN, 0)..=(date_key(as_of), u64::MAX)).map_err(from_redb)?
-                {
-                    if accounts.len() >= limit {
-                        break;
+                self.t_review_due(|table| {
+                    let mut accounts = Vec::new();
+                    for row in table
+                        .range((i32::MIN, 0)..=(date_key(as_of), u64::MAX))
+                        .map_err(from_redb)?
+                    {
+                        if accounts.len() >= limit {
+                            break;
+                        }
+                        let (key, _) = row.map_err(from_redb)?;
+                        accounts.push(AccountId(key.value().1));
                     }
-                    let (key, _) = row.map_err(from_redb)?;
-                    accounts.push(AccountId(key.value().1));
-                }
-                Ok(accounts)
+                    Ok(accounts)
+                })
             }
 
             /// Every `(next review day, account)` pair of the review index.
@@ -919,14 +1019,15 @@ macro_rules! reads {
             ///
             /// A storage failure.
             pub fn review_index(&self) -> Result<Vec<(i32, AccountId)>, StorageError> {
-                let table = self.txn.open_table(REVIEW_DUE).map_err(from_redb)?;
-                let mut pairs = Vec::new();
-                for row in table.iter().map_err(from_redb)? {
-                    let (key, _) = row.map_err(from_redb)?;
-                    let (day, account) = key.value();
-                    pairs.push((day, AccountId(account)));
-                }
-                Ok(pairs)
+                self.t_review_due(|table| {
+                    let mut pairs = Vec::new();
+                    for row in table.iter().map_err(from_redb)? {
+                        let (key, _) = row.map_err(from_redb)?;
+                        let (day, account) = key.value();
+                        pairs.push((day, AccountId(account)));
+                    }
+                    Ok(pairs)
+                })
             }
 
             /// An outbox action by id.
@@ -935,8 +1036,7 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn action(&self, id: u64) -> Result<Option<Action>, StorageError> {
-                let table = self.txn.open_table(OUTBOX).map_err(from_redb)?;
-                get_record(&table, "outbox", RecordKind::Action, id)
+                self.t_outbox(|table| get_record(table, "outbox", RecordKind::Action, id))
             }
 
             /// Pending actions in id order, at most `limit`.
@@ -945,20 +1045,24 @@ macro_rules! reads {
             ///
             /// A storage failure, a corrupted record or a dangling index row.
             pub fn pending_actions(&self, limit: usize) -> Result<Vec<Action>, StorageError> {
-                let index = self.txn.open_table(OUTBOX_PENDING).map_err(from_redb)?;
-                let table = self.txn.open_table(OUTBOX).map_err(from_redb)?;
-                let mut actions = Vec::new();
-                for row in index.iter().map_err(from_redb)? {
-                    if actions.len() >= limit {
-                        break;
-                    }
-                    let (key, _) = row.map_err(from_redb)?;
-                    let id = key.value();
-                    let action = get_record(&table, "outbox", RecordKind::Action, id)?
-                        .ok_or(StorageError::Dangling { table: "outbox", key: id.to_string() })?;
-                    actions.push(action);
-                }
-                Ok(actions)
+                self.t_outbox_pending(|index| {
+                    self.t_outbox(|table| {
+                        let mut actions = Vec::new();
+                        for row in index.iter().map_err(from_redb)? {
+                            if actions.len() >= limit {
+                                break;
+                            }
+                            let (key, _) = row.map_err(from_redb)?;
+                            let id = key.value();
+                            let action =
+                                get_record(table, "outbox", RecordKind::Action, id)?.ok_or(
+                                    StorageError::Dangling { table: "outbox", key: id.to_string() },
+                                )?;
+                            actions.push(action);
+                        }
+                        Ok(actions)
+                    })
+                })
             }
 
             /// Every outbox action, in id order.
@@ -967,8 +1071,7 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn all_actions(&self) -> Result<Vec<Action>, StorageError> {
-                let table = self.txn.open_table(OUTBOX).map_err(from_redb)?;
-                all_records(&table, "outbox", RecordKind::Action)
+                self.t_outbox(|table| all_records(table, "outbox", RecordKind::Action))
             }
 
             /// A debtor's actions (pending and acknowledged), by id.
@@ -977,15 +1080,19 @@ macro_rules! reads {
             ///
             /// A storage failure, a corrupted record or a dangling index row.
             pub fn actions_of(&self, debtor: DebtorId) -> Result<Vec<Action>, StorageError> {
-                let index = self.txn.open_table(OUTBOX_BY_DEBTOR).map_err(from_redb)?;
-                let table = self.txn.open_table(OUTBOX).map_err(from_redb)?;
-                let mut actions = Vec::new();
-                for id in index_range(&index, debtor.0)? {
-                    let action = get_record(&table, "outbox", RecordKind::Action, id)?
-                        .ok_or(StorageError::Dangling { table: "outbox", key: id.to_string() })?;
-                    actions.push(action);
-                }
-                Ok(actions)
+                self.t_outbox_by_debtor(|index| {
+                    self.t_outbox(|table| {
+                        let mut actions = Vec::new();
+                        for id in index_range(index, debtor.0)? {
+                            let action =
+                                get_record(table, "outbox", RecordKind::Action, id)?.ok_or(
+                                    StorageError::Dangling { table: "outbox", key: id.to_string() },
+                                )?;
+                            actions.push(action);
+                        }
+                        Ok(actions)
+                    })
+                })
             }
 
             /// Every `(debtor, action)` pair of the outbox's debtor index.
@@ -994,11 +1101,12 @@ macro_rules! reads {
             ///
             /// A storage failure.
             pub fn debtor_action_index(&self) -> Result<Vec<(DebtorId, u64)>, StorageError> {
-                let index = self.txn.open_table(OUTBOX_BY_DEBTOR).map_err(from_redb)?;
-                Ok(index_all(&index)?
-                    .into_iter()
-                    .map(|(debtor, id)| (DebtorId(debtor), id))
-                    .collect())
+                self.t_outbox_by_debtor(|index| {
+                    Ok(index_all(index)?
+                        .into_iter()
+                        .map(|(debtor, id)| (DebtorId(debtor), id))
+                        .collect())
+                })
             }
 
             /// The ids in the pending-actions index.
@@ -1007,12 +1115,13 @@ macro_rules! reads {
             ///
             /// A storage failure.
             pub fn pending_index(&self) -> Result<Vec<u64>, StorageError> {
-                let index = self.txn.open_table(OUTBOX_PENDING).map_err(from_redb)?;
-                let mut ids = Vec::new();
-                for row in index.iter().map_err(from_redb)? {
-                    ids.push(row.map_err(from_redb)?.0.value());
-                }
-                Ok(ids)
+                self.t_outbox_pending(|index| {
+                    let mut ids = Vec::new();
+                    for row in index.iter().map_err(from_redb)? {
+                        ids.push(row.map_err(from_redb)?.0.value());
+                    }
+                    Ok(ids)
+                })
             }
 
             /// A debtor's contact history, oldest first.
@@ -1021,20 +1130,24 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn contacts(&self, debtor: DebtorId) -> Result<Vec<ContactAttempt>, StorageError> {
-                let table = self.txn.open_table(CONTACTS).map_err(from_redb)?;
-                let mut attempts = Vec::new();
-                for row in table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)? {
-                    let (key, value) = row.map_err(from_redb)?;
-                    let attempt = decode(RecordKind::Contact, value.value()).map_err(|reason| {
-                        StorageError::Corrupted {
-                            table: "contacts",
-                            key: format!("{:?}", key.value()),
-                            reason,
-                        }
-                    })?;
-                    attempts.push(attempt);
-                }
-                Ok(attempts)
+                self.t_contacts(|table| {
+                    let mut attempts = Vec::new();
+                    for row in
+                        table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)?
+                    {
+                        let (key, value) = row.map_err(from_redb)?;
+                        let attempt =
+                            decode(RecordKind::Contact, value.value()).map_err(|reason| {
+                                StorageError::Corrupted {
+                                    table: "contacts",
+                                    key: format!("{:?}", key.value()),
+                                    reason,
+                                }
+                            })?;
+                        attempts.push(attempt);
+                    }
+                    Ok(attempts)
+                })
             }
 
             /// The whole audit log, in order.
@@ -1043,8 +1156,7 @@ macro_rules! reads {
             ///
             /// A storage failure or a corrupted record.
             pub fn audit_log(&self) -> Result<Vec<AuditEntry>, StorageError> {
-                let table = self.txn.open_table(AUDIT).map_err(from_redb)?;
-                all_records(&table, "audit", RecordKind::Audit)
+                self.t_audit(|table| all_records(table, "audit", RecordKind::Audit))
             }
 
             /// The last audit entry, if any.
@@ -1056,18 +1168,19 @@ macro_rules! reads {
                 if let Some(cached) = self.cached_audit_head() {
                     return Ok(cached);
                 }
-                let table = self.txn.open_table(AUDIT).map_err(from_redb)?;
-                let Some((key, value)) = table.last().map_err(from_redb)? else {
-                    self.remember_audit_head(&None);
-                    return Ok(None);
-                };
-                let seq = key.value();
-                let head = decode(RecordKind::Audit, value.value()).map_err(|reason| {
-                    StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
-                })?;
-                let head = Some(head);
-                self.remember_audit_head(&head);
-                Ok(head)
+                self.t_audit(|table| {
+                    let Some((key, value)) = table.last().map_err(from_redb)? else {
+                        self.remember_audit_head(&None);
+                        return Ok(None);
+                    };
+                    let seq = key.value();
+                    let head = decode(RecordKind::Audit, value.value()).map_err(|reason| {
+                        StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
+                    })?;
+                    let head = Some(head);
+                    self.remember_audit_head(&head);
+                    Ok(head)
+                })
             }
 
             /// A configuration value (such as the policy text).
@@ -1076,9 +1189,11 @@ macro_rules! reads {
             ///
             /// A storage failure.
             pub fn config(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
-                let table = self.txn.open_table(CONFIG).map_err(from_redb)?;
-                let value = table.get(name).map_err(from_redb)?.map(|guard| guard.value().to_vec());
-                Ok(value)
+                self.t_config(|table| {
+                    let value =
+                        table.get(name).map_err(from_redb)?.map(|guard| guard.value().to_vec());
+                    Ok(value)
+                })
             }
 
             /// Number of accounts.
@@ -1087,8 +1202,7 @@ macro_rules! reads {
             ///
             /// A storage failure.
             pub fn account_count(&self) -> Result<u64, StorageError> {
-                let table = self.txn.open_table(ACCOUNTS).map_err(from_redb)?;
-                table.len().map_err(from_redb)
+                self.t_accounts(|table| table.len().map_err(from_redb))
             }
 
             /// The ids of all accounts, ascending.
@@ -1097,13 +1211,14 @@ macro_rules! reads {
             ///
             /// A storage failure.
             pub fn account_ids(&self) -> Result<Vec<AccountId>, StorageError> {
-                let table = self.txn.open_table(ACCOUNTS).map_err(from_redb)?;
-                let mut ids = Vec::new();
-                for row in table.iter().map_err(from_redb)? {
-                    let (key, _) = row.map_err(from_redb)?;
-                    ids.push(AccountId(key.value()));
-                }
-                Ok(ids)
+                self.t_accounts(|table| {
+                    let mut ids = Vec::new();
+                    for row in table.iter().map_err(from_redb)? {
+                        let (key, _) = row.map_err(from_redb)?;
+                        ids.push(AccountId(key.value()));
+                    }
+                    Ok(ids)
+                })
             }
         }
     };
@@ -1119,10 +1234,11 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn peek_id(&self, sequence: Sequence) -> Result<u64, StorageError> {
-        let meta = self.txn.open_table(META).map_err(from_redb)?;
-        let last =
-            meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value());
-        Ok(last + 1)
+        self.t_meta(|meta| {
+            let last =
+                meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value());
+            Ok(last + 1)
+        })
     }
 
     /// Takes the next id of a sequence (ids start at 1 and are never reused).
@@ -1131,11 +1247,13 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn next_id(&mut self, sequence: Sequence) -> Result<u64, StorageError> {
-        let mut meta = self.txn.open_table(META).map_err(from_redb)?;
-        let next =
-            meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value()) + 1;
-        meta.insert(sequence.meta_key(), next).map_err(from_redb)?;
-        Ok(next)
+        self.t_meta_mut(|meta| {
+            let next =
+                meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value())
+                    + 1;
+            meta.insert(sequence.meta_key(), next).map_err(from_redb)?;
+            Ok(next)
+        })
     }
 
     /// Writes a debtor.
@@ -1144,11 +1262,12 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_debtor(&mut self, debtor: &Debtor) -> Result<(), StorageError> {
-        let mut table = self.txn.open_table(DEBTORS).map_err(from_redb)?;
-        table
-            .insert(debtor.id.0, encode(RecordKind::Debtor, debtor).as_slice())
-            .map_err(from_redb)?;
-        Ok(())
+        self.t_debtors_mut(|table| {
+            table
+                .insert(debtor.id.0, encode(RecordKind::Debtor, debtor).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })
     }
 
     /// Writes an account and indexes it under its debtor.
@@ -1158,14 +1277,17 @@ impl WriteTxn {
     /// A storage failure.
     pub fn put_account(&mut self, account: &Account) -> Result<(), StorageError> {
         {
-            let mut table = self.txn.open_table(ACCOUNTS).map_err(from_redb)?;
-            table
-                .insert(account.id.0, encode(RecordKind::Account, account).as_slice())
-                .map_err(from_redb)?;
+            self.t_accounts_mut(|table| {
+                table
+                    .insert(account.id.0, encode(RecordKind::Account, account).as_slice())
+                    .map_err(from_redb)?;
+                Ok(())
+            })?;
         }
-        let mut index = self.txn.open_table(DEBTOR_ACCOUNTS).map_err(from_redb)?;
-        index.insert((account.debtor.0, account.id.0), ()).map_err(from_redb)?;
-        Ok(())
+        self.t_debtor_accounts_mut(|index| {
+            index.insert((account.debtor.0, account.id.0), ()).map_err(from_redb)?;
+            Ok(())
+        })
     }
 
     /// Writes an obligation and indexes it under its account.
@@ -1175,13 +1297,16 @@ impl WriteTxn {
     /// A storage failure.
     pub fn put_obligation(&mut self, obligation: &Obligation) -> Result<(), StorageError> {
         {
-            let mut table = self.txn.open_table(OBLIGATIONS).map_err(from_redb)?;
-            let bytes = encode(RecordKind::Obligation, obligation);
-            table.insert(obligation.id.0, bytes.as_slice()).map_err(from_redb)?;
+            self.t_obligations_mut(|table| {
+                let bytes = encode(RecordKind::Obligation, obligation);
+                table.insert(obligation.id.0, bytes.as_slice()).map_err(from_redb)?;
+                Ok(())
+            })?;
         }
-        let mut index = self.txn.open_table(ACCOUNT_OBLIGATIONS).map_err(from_redb)?;
-        index.insert((obligation.account.0, obligation.id.0), ()).map_err(from_redb)?;
-        Ok(())
+        self.t_account_obligations_mut(|index| {
+            index.insert((obligation.account.0, obligation.id.0), ()).map_err(from_redb)?;
+            Ok(())
+        })
     }
 
     /// Appends an event to an account's log.
@@ -1199,12 +1324,14 @@ impl WriteTxn {
         account: AccountId,
         record: &EventRecord,
     ) -> Result<(), StorageError> {
-        let mut table = self.txn.open_table(EVENTS).map_err(from_redb)?;
-        let key = (account.0, record.event.seq.0);
-        let previous =
-            table.insert(key, encode(RecordKind::Event, record).as_slice()).map_err(from_redb)?;
-        assert!(previous.is_none(), "event {key:?} written twice");
-        Ok(())
+        self.t_events_mut(|table| {
+            let key = (account.0, record.event.seq.0);
+            let previous = table
+                .insert(key, encode(RecordKind::Event, record).as_slice())
+                .map_err(from_redb)?;
+            assert!(previous.is_none(), "event {key:?} written twice");
+            Ok(())
+        })
     }
 
     /// Replaces an account's snapshot (its state after its last event).
@@ -1217,10 +1344,12 @@ impl WriteTxn {
         account: AccountId,
         state: AccountState,
     ) -> Result<(), StorageError> {
-        let mut table = self.txn.open_table(SNAPSHOTS).map_err(from_redb)?;
-        table
-            .insert(account.0, encode(RecordKind::Snapshot, &state).as_slice())
-            .map_err(from_redb)?;
+        self.t_snapshots_mut(|table| {
+            table
+                .insert(account.0, encode(RecordKind::Snapshot, &state).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })?;
         let mut cache = self.cache.borrow_mut();
         cache.bound();
         cache.snapshots.insert(account.0, Some(state));
@@ -1238,11 +1367,12 @@ impl WriteTxn {
         seq: EventSeq,
         postings: &[Posting],
     ) -> Result<(), StorageError> {
-        let mut table = self.txn.open_table(DERIVED).map_err(from_redb)?;
-        table
-            .insert((account.0, seq.0), encode(RecordKind::Derived, &postings).as_slice())
-            .map_err(from_redb)?;
-        Ok(())
+        self.t_derived_mut(|table| {
+            table
+                .insert((account.0, seq.0), encode(RecordKind::Derived, &postings).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })
     }
 
     /// Appends a journal entry and indexes it under its account.
@@ -1262,15 +1392,18 @@ impl WriteTxn {
             entry.id
         );
         {
-            let mut table = self.txn.open_table(JOURNAL).map_err(from_redb)?;
-            let previous = table
-                .insert(entry.id.0, encode(RecordKind::Entry, entry).as_slice())
-                .map_err(from_redb)?;
-            assert!(previous.is_none(), "journal entry {} written twice", entry.id);
+            self.t_journal_mut(|table| {
+                let previous = table
+                    .insert(entry.id.0, encode(RecordKind::Entry, entry).as_slice())
+                    .map_err(from_redb)?;
+                assert!(previous.is_none(), "journal entry {} written twice", entry.id);
+                Ok(())
+            })?;
         }
-        let mut index = self.txn.open_table(ACCOUNT_ENTRIES).map_err(from_redb)?;
-        index.insert((entry.account.0, entry.id.0), ()).map_err(from_redb)?;
-        Ok(())
+        self.t_account_entries_mut(|index| {
+            index.insert((entry.account.0, entry.id.0), ()).map_err(from_redb)?;
+            Ok(())
+        })
     }
 
     /// Claims an external reference for an id. Returns the id that already holds it, if any,
@@ -1285,12 +1418,13 @@ impl WriteTxn {
         reference: &str,
         id: u64,
     ) -> Result<Option<u64>, StorageError> {
-        let mut table = self.txn.open_table(EXTERNAL_REFS).map_err(from_redb)?;
-        if let Some(existing) = table.get((kind as u8, reference)).map_err(from_redb)? {
-            return Ok(Some(existing.value()));
-        }
-        table.insert((kind as u8, reference), id).map_err(from_redb)?;
-        Ok(None)
+        self.t_external_refs_mut(|table| {
+            if let Some(existing) = table.get((kind as u8, reference)).map_err(from_redb)? {
+                return Ok(Some(existing.value()));
+            }
+            table.insert((kind as u8, reference), id).map_err(from_redb)?;
+            Ok(None)
+        })
     }
 
     /// Records what an idempotency key did.
@@ -1303,9 +1437,12 @@ impl WriteTxn {
         key: &str,
         record: &IdempotencyRecord,
     ) -> Result<(), StorageError> {
-        let mut table = self.txn.open_table(IDEMPOTENCY).map_err(from_redb)?;
-        table.insert(key, encode(RecordKind::Idempotency, record).as_slice()).map_err(from_redb)?;
-        Ok(())
+        self.t_idempotency_mut(|table| {
+            table
+                .insert(key, encode(RecordKind::Idempotency, record).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })
     }
 
     /// Writes an account's collection case and keeps the review index in step.
@@ -1316,18 +1453,24 @@ impl WriteTxn {
     pub fn put_case(&mut self, case: &CollectionCase) -> Result<(), StorageError> {
         let previous = self.case(case.account)?;
         {
-            let mut index = self.txn.open_table(REVIEW_DUE).map_err(from_redb)?;
-            if let Some(previous) = &previous {
+            self.t_review_due_mut(|index| {
+                if let Some(previous) = &previous {
+                    index
+                        .remove((date_key(previous.next_review_on), case.account.0))
+                        .map_err(from_redb)?;
+                }
                 index
-                    .remove((date_key(previous.next_review_on), case.account.0))
+                    .insert((date_key(case.next_review_on), case.account.0), ())
                     .map_err(from_redb)?;
-            }
-            index.insert((date_key(case.next_review_on), case.account.0), ()).map_err(from_redb)?;
+                Ok(())
+            })?;
         }
-        let mut table = self.txn.open_table(CASES).map_err(from_redb)?;
-        table
-            .insert(case.account.0, encode(RecordKind::Case, case).as_slice())
-            .map_err(from_redb)?;
+        self.t_cases_mut(|table| {
+            table
+                .insert(case.account.0, encode(RecordKind::Case, case).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })?;
         self.remember_case(case.account.0, &Some(case.clone()));
         Ok(())
     }
@@ -1339,25 +1482,30 @@ impl WriteTxn {
     /// A storage failure.
     pub fn put_action(&mut self, action: &Action) -> Result<(), StorageError> {
         {
-            let mut by_debtor = self.txn.open_table(OUTBOX_BY_DEBTOR).map_err(from_redb)?;
-            by_debtor.insert((action.debtor.0, action.id), ()).map_err(from_redb)?;
+            self.t_outbox_by_debtor_mut(|by_debtor| {
+                by_debtor.insert((action.debtor.0, action.id), ()).map_err(from_redb)?;
+                Ok(())
+            })?;
         }
         {
-            let mut index = self.txn.open_table(OUTBOX_PENDING).map_err(from_redb)?;
-            match action.status {
-                ActionStatus::Pending => {
-                    index.insert(action.id, ()).map_err(from_redb)?;
+            self.t_outbox_pending_mut(|index| {
+                match action.status {
+                    ActionStatus::Pending => {
+                        index.insert(action.id, ()).map_err(from_redb)?;
+                    }
+                    ActionStatus::Acknowledged { .. } => {
+                        index.remove(action.id).map_err(from_redb)?;
+                    }
                 }
-                ActionStatus::Acknowledged { .. } => {
-                    index.remove(action.id).map_err(from_redb)?;
-                }
-            }
+                Ok(())
+            })?;
         }
-        let mut table = self.txn.open_table(OUTBOX).map_err(from_redb)?;
-        table
-            .insert(action.id, encode(RecordKind::Action, action).as_slice())
-            .map_err(from_redb)?;
-        Ok(())
+        self.t_outbox_mut(|table| {
+            table
+                .insert(action.id, encode(RecordKind::Action, action).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })
     }
 
     /// Appends a contact attempt to a debtor's history.
@@ -1370,17 +1518,20 @@ impl WriteTxn {
         debtor: DebtorId,
         attempt: &ContactAttempt,
     ) -> Result<(), StorageError> {
-        let mut table = self.txn.open_table(CONTACTS).map_err(from_redb)?;
-        let next =
-            match table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)?.next_back()
+        self.t_contacts_mut(|table| {
+            let next = match table
+                .range((debtor.0, 0)..=(debtor.0, u64::MAX))
+                .map_err(from_redb)?
+                .next_back()
             {
                 Some(row) => row.map_err(from_redb)?.0.value().1 + 1,
                 None => 1,
             };
-        table
-            .insert((debtor.0, next), encode(RecordKind::Contact, attempt).as_slice())
-            .map_err(from_redb)?;
-        Ok(())
+            table
+                .insert((debtor.0, next), encode(RecordKind::Contact, attempt).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })
     }
 
     /// Appends an audit entry.
@@ -1393,11 +1544,13 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StorageError> {
-        let mut table = self.txn.open_table(AUDIT).map_err(from_redb)?;
-        let previous = table
-            .insert(entry.record.seq, encode(RecordKind::Audit, entry).as_slice())
-            .map_err(from_redb)?;
-        assert!(previous.is_none(), "audit record {} written twice", entry.record.seq);
+        self.t_audit_mut(|table| {
+            let previous = table
+                .insert(entry.record.seq, encode(RecordKind::Audit, entry).as_slice())
+                .map_err(from_redb)?;
+            assert!(previous.is_none(), "audit record {} written twice", entry.record.seq);
+            Ok(())
+        })?;
         self.remember_audit_head(&Some(entry.clone()));
         Ok(())
     }
@@ -1408,9 +1561,10 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_config(&mut self, name: &str, value: &[u8]) -> Result<(), StorageError> {
-        let mut table = self.txn.open_table(CONFIG).map_err(from_redb)?;
-        table.insert(name, value).map_err(from_redb)?;
-        Ok(())
+        self.t_config_mut(|table| {
+            table.insert(name, value).map_err(from_redb)?;
+            Ok(())
+        })
     }
 
     /// Commits everything written in this transaction.
@@ -1419,7 +1573,7 @@ impl WriteTxn {
     ///
     /// A storage failure; then nothing of the transaction is visible.
     pub fn commit(self) -> Result<(), StorageError> {
-        self.txn.commit().map_err(from_redb)
+        self.cell.into_owner().commit().map_err(from_redb)
     }
 
     /// Test and fault-injection hook: overwrites the raw bytes of a record, bypassing the codec,
@@ -1435,25 +1589,21 @@ impl WriteTxn {
         key: u64,
         bytes: &[u8],
     ) -> Result<(), StorageError> {
-        let definition = match table {
-            "debtors" => DEBTORS,
-            "accounts" => ACCOUNTS,
-            "obligations" => OBLIGATIONS,
-            "journal" => JOURNAL,
-            "audit" => AUDIT,
-            "cases" => CASES,
-            "snapshots" => SNAPSHOTS,
-            _ => {
-                return Err(StorageError::Dangling {
-                    table: "raw_overwrite",
-                    key: table.to_owned(),
-                });
-            }
-        };
         *self.cache.borrow_mut() = TxnCache::default();
-        let mut handle = self.txn.open_table(definition).map_err(from_redb)?;
-        handle.insert(key, bytes).map_err(from_redb)?;
-        Ok(())
+        let insert = |handle: &mut redb::Table<'_, u64, &'static [u8]>| {
+            handle.insert(key, bytes).map_err(from_redb)?;
+            Ok(())
+        };
+        match table {
+            "debtors" => self.t_debtors_mut(insert),
+            "accounts" => self.t_accounts_mut(insert),
+            "obligations" => self.t_obligations_mut(insert),
+            "journal" => self.t_journal_mut(insert),
+            "audit" => self.t_audit_mut(insert),
+            "cases" => self.t_cases_mut(insert),
+            "snapshots" => self.t_snapshots_mut(insert),
+            _ => Err(StorageError::Dangling { table: "raw_overwrite", key: table.to_owned() }),
+        }
     }
 
     /// Test hook: removes one row of the account-obligation index, so that tests can check
@@ -1468,9 +1618,10 @@ impl WriteTxn {
         account: AccountId,
         obligation: ObligationId,
     ) -> Result<(), StorageError> {
-        let mut index = self.txn.open_table(ACCOUNT_OBLIGATIONS).map_err(from_redb)?;
-        index.remove((account.0, obligation.0)).map_err(from_redb)?;
-        Ok(())
+        self.t_account_obligations_mut(|index| {
+            index.remove((account.0, obligation.0)).map_err(from_redb)?;
+            Ok(())
+        })
     }
 }
 
