@@ -162,10 +162,11 @@ fn config() -> impl bincode::config::Config {
 /// hold no maps with non-string keys and no unbounded recursion), or if the record exceeds
 /// [`RECORD_LEN_MAX`], which the limits on every field make impossible.
 pub fn encode<T: Serialize>(kind: RecordKind, value: &T) -> Vec<u8> {
-    let mut bytes = vec![kind.version()];
-    let payload = bincode::serde::encode_to_vec(value, config())
+    // Most records are under 256 bytes: one allocation, written in place.
+    let mut bytes = Vec::with_capacity(256);
+    bytes.push(kind.version());
+    bincode::serde::encode_into_std_write(value, &mut bytes, config())
         .unwrap_or_else(|error| panic!("encoding a {} record failed: {error}", kind.name()));
-    bytes.extend_from_slice(&payload);
     assert!(bytes.len() + 4 <= RECORD_LEN_MAX, "{} record too long", kind.name());
     let checksum = crc32(&bytes);
     bytes.extend_from_slice(&checksum.to_le_bytes());

@@ -15,6 +15,7 @@ pub mod fault;
 use std::cell::{OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use arrears_core::case::{Action, ActionStatus, AuditRecord, CollectionCase, ContactAttempt};
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
@@ -502,7 +503,7 @@ pub struct WriteTxn {
 /// own view is cached (the cache dies with it), so it can never be stale.
 #[derive(Default)]
 struct TxnCache {
-    snapshots: HashMap<u64, Option<AccountState>>,
+    snapshots: HashMap<u64, Option<Arc<AccountState>>>,
     cases: HashMap<u64, Option<CollectionCase>>,
     audit_head: Option<Option<AuditEntry>>,
 }
@@ -521,11 +522,11 @@ impl TxnCache {
 }
 
 impl ReadTxn {
-    fn cached_snapshot(&self, _account: u64) -> Option<Option<AccountState>> {
+    fn cached_snapshot(&self, _account: u64) -> Option<Option<Arc<AccountState>>> {
         None
     }
 
-    fn remember_snapshot(&self, _account: u64, _state: &Option<AccountState>) {}
+    fn remember_snapshot(&self, _account: u64, _state: &Option<Arc<AccountState>>) {}
 
     fn cached_case(&self, _account: u64) -> Option<Option<CollectionCase>> {
         None
@@ -541,11 +542,27 @@ impl ReadTxn {
 }
 
 impl WriteTxn {
-    fn cached_snapshot(&self, account: u64) -> Option<Option<AccountState>> {
+    /// An account's state after all its events, owned: the transaction's decoded copy is
+    /// handed over rather than cloned (the caller writes the next one with `put_snapshot`).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    pub fn take_account_state(&self, account: &Account) -> Result<AccountState, StorageError> {
+        let cached = self.cache.borrow_mut().snapshots.remove(&account.id.0);
+        let state = match cached {
+            Some(Some(state)) => state,
+            _ => self.account_state(account, None)?,
+        };
+        self.cache.borrow_mut().snapshots.remove(&account.id.0);
+        Ok(Arc::unwrap_or_clone(state))
+    }
+
+    fn cached_snapshot(&self, account: u64) -> Option<Option<Arc<AccountState>>> {
         self.cache.borrow().snapshots.get(&account).cloned()
     }
 
-    fn remember_snapshot(&self, account: u64, state: &Option<AccountState>) {
+    fn remember_snapshot(&self, account: u64, state: &Option<Arc<AccountState>>) {
         let mut cache = self.cache.borrow_mut();
         cache.bound();
         cache.snapshots.insert(account, state.clone());
@@ -744,11 +761,20 @@ macro_rules! reads {
                 &self,
                 account: AccountId,
             ) -> Result<Option<AccountState>, StorageError> {
+                Ok(self.shared_snapshot(account)?.map(Arc::unwrap_or_clone))
+            }
+
+            fn shared_snapshot(
+                &self,
+                account: AccountId,
+            ) -> Result<Option<Arc<AccountState>>, StorageError> {
                 if let Some(cached) = self.cached_snapshot(account.0) {
                     return Ok(cached);
                 }
                 self.t_snapshots(|table| {
-                    let found = get_record(table, "snapshots", RecordKind::Snapshot, account.0)?;
+                    let found: Option<AccountState> =
+                        get_record(table, "snapshots", RecordKind::Snapshot, account.0)?;
+                    let found = found.map(Arc::new);
                     self.remember_snapshot(account.0, &found);
                     Ok(found)
                 })
@@ -756,6 +782,7 @@ macro_rules! reads {
 
             /// An account's state as of `as_of` (after every event if `None`): its snapshot
             /// when no event is later than `as_of`, else the replay of its events up to it.
+            /// Shared: a write transaction hands out the snapshot it keeps decoded.
             ///
             /// # Errors
             ///
@@ -764,15 +791,15 @@ macro_rules! reads {
                 &self,
                 account: &Account,
                 as_of: Option<NaiveDate>,
-            ) -> Result<AccountState, StorageError> {
-                if let Some(snapshot) = self.snapshot(account.id)? {
+            ) -> Result<Arc<AccountState>, StorageError> {
+                if let Some(snapshot) = self.shared_snapshot(account.id)? {
                     if as_of.is_none() || snapshot.latest_on <= as_of {
                         return Ok(snapshot);
                     }
                 }
                 let events: Vec<Event> =
                     self.events(account.id)?.into_iter().map(|record| record.event).collect();
-                Ok(replay(account, &events, as_of).state)
+                Ok(Arc::new(replay(account, &events, as_of).state))
             }
 
             /// The net derived postings journaled so far for each of an account's events.
@@ -1352,7 +1379,7 @@ impl WriteTxn {
         })?;
         let mut cache = self.cache.borrow_mut();
         cache.bound();
-        cache.snapshots.insert(account.0, Some(state));
+        cache.snapshots.insert(account.0, Some(Arc::new(state)));
         Ok(())
     }
 
@@ -1452,12 +1479,11 @@ impl WriteTxn {
     /// A storage failure or a corrupted previous record.
     pub fn put_case(&mut self, case: &CollectionCase) -> Result<(), StorageError> {
         let previous = self.case(case.account)?;
-        {
+        let previous_review = previous.map(|previous| previous.next_review_on);
+        if previous_review != Some(case.next_review_on) {
             self.t_review_due_mut(|index| {
-                if let Some(previous) = &previous {
-                    index
-                        .remove((date_key(previous.next_review_on), case.account.0))
-                        .map_err(from_redb)?;
+                if let Some(previous_review) = previous_review {
+                    index.remove((date_key(previous_review), case.account.0)).map_err(from_redb)?;
                 }
                 index
                     .insert((date_key(case.next_review_on), case.account.0), ())

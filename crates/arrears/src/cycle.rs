@@ -212,7 +212,7 @@ fn state_as_of(
     txn: &arrears_store::WriteTxn,
     account: &Account,
     as_of: NaiveDate,
-) -> Result<AccountState, CommandError> {
+) -> Result<std::sync::Arc<AccountState>, CommandError> {
     Ok(txn.account_state(account, Some(as_of))?)
 }
 

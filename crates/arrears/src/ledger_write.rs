@@ -87,7 +87,7 @@ pub(crate) fn prepare(
     mut kind: EventKind,
     new_obligations: Vec<NewObligation>,
 ) -> Result<Result<Prepared, Rejection>, CommandError> {
-    let before = txn.account_state(account, None)?;
+    let before = txn.take_account_state(account)?;
     if let Err(rejection) = check(account, &before, effective_on, &kind) {
         return Ok(Err(rejection.into()));
     }

@@ -1,5 +1,7 @@
 //! Read-only views: an account as of a date, its ledger, portfolio aging.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -63,7 +65,7 @@ pub(crate) fn state_as_of(
     read: &ReadTxn,
     account: &Account,
     as_of: NaiveDate,
-) -> Result<AccountState, QueryError> {
+) -> Result<Arc<AccountState>, QueryError> {
     Ok(read.account_state(account, Some(as_of))?)
 }
 
