@@ -25,16 +25,20 @@ pub struct CollectionCase {
     /// The policy stage the account is in, by name, if any.
     pub stage: Option<String>,
     /// When it entered that stage.
+    #[serde(with = "crate::dates::option_date")]
     pub stage_entered_on: Option<NaiveDate>,
     /// The champion/challenger arm, fixed when the case is opened.
     pub arm: String,
     /// The next day the cycle reviews the account.
+    #[serde(with = "crate::dates::date")]
     pub next_review_on: NaiveDate,
     /// The last day the cycle reviewed it.
+    #[serde(with = "crate::dates::option_date")]
     pub last_review_on: Option<NaiveDate>,
     /// The latest date any decision on the case was taken as of. A command dated earlier (a
     /// back-dated payment) is decided as of this date, so the state always reflects the
     /// latest known day.
+    #[serde(with = "crate::dates::date")]
     pub decided_on: NaiveDate,
     /// The open promise to pay, if any.
     pub promise: Option<PromiseRecord>,
@@ -50,6 +54,7 @@ pub struct CollectionCase {
     pub broken_promises: u32,
     /// When the last promise was broken (the `broken_promise` signal lasts
     /// [`BROKEN_PROMISE_SIGNAL_DAYS`] days).
+    #[serde(with = "crate::dates::option_date")]
     pub promise_broken_on: Option<NaiveDate>,
     /// Promises kept, ever.
     pub kept_promises: u32,
@@ -77,6 +82,7 @@ impl CollectionCase {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PromiseRecord {
     /// When it was made.
+    #[serde(with = "crate::dates::date")]
     pub made_on: NaiveDate,
     /// The promised dated amounts.
     pub payments: Vec<PromisedPayment>,
@@ -88,6 +94,7 @@ pub struct PromiseRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanRecord {
     /// When it was created.
+    #[serde(with = "crate::dates::date")]
     pub created_on: NaiveDate,
     /// The installment frequency.
     pub frequency: Frequency,
@@ -107,12 +114,15 @@ pub struct PlanRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettlementRecord {
     /// When it was offered.
+    #[serde(with = "crate::dates::date")]
     pub offered_on: NaiveDate,
     /// What the debtor pays to settle, minor units.
     pub amount_minor: i64,
     /// The last day it can be accepted and paid.
+    #[serde(with = "crate::dates::date")]
     pub expires_on: NaiveDate,
     /// When it was accepted, if it was.
+    #[serde(with = "crate::dates::option_date")]
     pub accepted_on: Option<NaiveDate>,
 }
 
@@ -122,6 +132,7 @@ pub struct Placement {
     /// The agency.
     pub agency: String,
     /// When placed.
+    #[serde(with = "crate::dates::date")]
     pub placed_on: NaiveDate,
     /// The agency's commission on what it recovers (`0.25` for 25%).
     pub commission_rate: Decimal,
@@ -143,8 +154,10 @@ pub struct Action {
     /// The message template.
     pub template: String,
     /// When to make it.
+    #[serde(with = "crate::dates::instant")]
     pub scheduled_at: DateTime<Utc>,
     /// The cycle date that created it.
+    #[serde(with = "crate::dates::date")]
     pub created_for: NaiveDate,
     /// Pending, or acknowledged with an outcome.
     pub status: ActionStatus,
@@ -161,6 +174,7 @@ pub enum ActionStatus {
         /// The outcome reported.
         outcome: ContactOutcome,
         /// When it happened.
+        #[serde(with = "crate::dates::instant")]
         at: DateTime<Utc>,
     },
 }
@@ -256,6 +270,7 @@ pub struct ContactAttempt {
     /// The address.
     pub address: String,
     /// When.
+    #[serde(with = "crate::dates::instant")]
     pub at: DateTime<Utc>,
     /// True for a contact the debtor made to us.
     pub inbound: bool,
@@ -272,6 +287,7 @@ pub struct AuditRecord {
     /// Position in the log, from 1.
     pub seq: u64,
     /// When it was written.
+    #[serde(with = "crate::dates::instant")]
     pub recorded_at: DateTime<Utc>,
     /// The account concerned, if any.
     pub account: Option<AccountId>,
@@ -301,11 +317,13 @@ pub enum AuditKind {
         /// The state after.
         to: String,
         /// The effective date.
+        #[serde(with = "crate::dates::date")]
         on: NaiveDate,
     },
     /// A cycle ran.
     Cycle {
         /// Its date.
+        #[serde(with = "crate::dates::date")]
         as_of: NaiveDate,
         /// Accounts reviewed in this batch.
         reviewed: u64,
@@ -323,6 +341,7 @@ pub enum AuditKind {
         /// The id of the blocking rule.
         rule: String,
         /// When the same contact would next be allowed, if within the horizon.
+        #[serde(with = "crate::dates::option_instant")]
         next_allowed_at: Option<DateTime<Utc>>,
     },
 }

@@ -44,6 +44,7 @@ pub enum CollectionState {
     /// Forbearance for hardship: no fees and no contact, through `until` (inclusive).
     Hardship {
         /// The last day of the forbearance.
+        #[serde(with = "crate::dates::date")]
         until: NaiveDate,
     },
     /// With a collection agency.
@@ -176,6 +177,7 @@ pub enum CollectionEvent {
     /// Forbearance for hardship was granted.
     HardshipGranted {
         /// The last day of the forbearance.
+        #[serde(with = "crate::dates::date")]
         until: NaiveDate,
     },
     /// The forbearance ended early.
@@ -290,6 +292,7 @@ impl CollectionEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Context {
     /// The business date of the decision.
+    #[serde(with = "crate::dates::date")]
     pub as_of: NaiveDate,
     /// Days past due of the oldest undisputed unpaid obligation; zero or less is not past due.
     pub days_past_due: i64,

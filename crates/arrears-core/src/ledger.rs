@@ -163,6 +163,7 @@ pub struct Event {
     /// Position in the account's log (recording order).
     pub seq: EventSeq,
     /// The value date: the day from which the event counts.
+    #[serde(with = "crate::dates::date")]
     pub effective_on: NaiveDate,
     /// What happened.
     pub kind: EventKind,
@@ -174,6 +175,7 @@ pub struct EventRecord {
     /// The fact.
     pub event: Event,
     /// When it was recorded (the engine's clock, never the core's).
+    #[serde(with = "crate::dates::instant")]
     pub recorded_at: DateTime<Utc>,
     /// The caller's idempotency key of the command that recorded it.
     pub key: String,
@@ -191,8 +193,10 @@ pub struct JournalEntry {
     /// The first entry of an event, or a correction appended after a back-dated event.
     pub kind: EntryKind,
     /// The event's effective date (corrections too: they restate the event as of its date).
+    #[serde(with = "crate::dates::date")]
     pub effective_on: NaiveDate,
     /// When the entry was written.
+    #[serde(with = "crate::dates::instant")]
     pub recorded_at: DateTime<Utc>,
     /// The legs, summing to zero.
     pub postings: Vec<Posting>,
@@ -219,6 +223,7 @@ pub enum EventKind {
         /// Its kind.
         kind: ObligationKind,
         /// Its due date.
+        #[serde(with = "crate::dates::date")]
         due_on: NaiveDate,
         /// Amounts by component `[principal, interest, fee]`, each at least zero.
         amounts_minor: [i64; 3],
@@ -260,6 +265,7 @@ pub enum EventKind {
         /// The interest obligation created (possibly for zero).
         obligation: ObligationId,
         /// When the posted interest falls due.
+        #[serde(with = "crate::dates::date")]
         due_on: NaiveDate,
     },
     /// Everything outstanding is written off; later payments are recoveries.
@@ -296,6 +302,7 @@ pub struct PlannedInstallment {
     /// The obligation it becomes.
     pub obligation: ObligationId,
     /// Its due date.
+    #[serde(with = "crate::dates::date")]
     pub due_on: NaiveDate,
     /// Principal as planned. When replay finds less outstanding on the replaced obligations
     /// (a back-dated payment), earlier installments keep their principal and the last takes
@@ -352,10 +359,10 @@ pub struct ObligationState {
     /// The obligation.
     pub id: ObligationId,
     /// The day it was issued.
-    #[serde(with = "days")]
+    #[serde(with = "crate::dates::date")]
     pub issued_on: NaiveDate,
     /// The day it falls due.
-    #[serde(with = "days")]
+    #[serde(with = "crate::dates::date")]
     pub due_on: NaiveDate,
     /// Outstanding by component `[principal, interest, fee]`. After charge-off this is what the
     /// debtor still owes, although the receivable books are zero.
@@ -378,14 +385,14 @@ impl ObligationState {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PaymentState {
     /// The payment's effective date.
-    #[serde(with = "days")]
+    #[serde(with = "crate::dates::date")]
     pub paid_on: NaiveDate,
     /// The amount received.
     pub amount_minor: i64,
     /// True if and only if the payment was reversed.
     pub reversed: bool,
     /// The reversal's effective date, if reversed.
-    #[serde(with = "days::option")]
+    #[serde(with = "crate::dates::option_date")]
     pub reversed_on: Option<NaiveDate>,
     /// Allocations: `(book, obligation, component) -> amount`, book being
     /// [`Book::Receivable`] before charge-off and [`Book::Recoveries`] after.
@@ -398,7 +405,7 @@ pub struct PaymentState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ReplayKey {
     /// The effective date.
-    #[serde(with = "days")]
+    #[serde(with = "crate::dates::date")]
     pub effective_on: NaiveDate,
     /// True for interest accruals, which close their day.
     pub accrual: bool,
@@ -430,10 +437,10 @@ pub struct AccountState {
     /// Unapplied cash by the payment it came from, oldest first.
     unapplied: VecDeque<(EventSeq, i64)>,
     /// The charge-off date, if charged off.
-    #[serde(with = "days::option")]
+    #[serde(with = "crate::dates::option_date")]
     pub charged_off_on: Option<NaiveDate>,
     /// Days before this date have been accumulated for interest.
-    #[serde(with = "days")]
+    #[serde(with = "crate::dates::date")]
     interest_cursor: NaiveDate,
     /// Interest-bearing balance times days (minor-unit days) since the last posting.
     balance_days: i128,
@@ -446,10 +453,10 @@ pub struct AccountState {
     /// The highest event sequence replayed (zero if none).
     pub max_seq: EventSeq,
     /// The latest effective date replayed.
-    #[serde(with = "days::option")]
+    #[serde(with = "crate::dates::option_date")]
     pub latest_on: Option<NaiveDate>,
     /// The date of the latest interest accrual replayed.
-    #[serde(with = "days::option")]
+    #[serde(with = "crate::dates::option_date")]
     pub accrued_through: Option<NaiveDate>,
     /// The replay key of the last event replayed.
     pub last: Option<ReplayKey>,
@@ -553,52 +560,6 @@ impl AccountState {
             .collect();
         order.sort();
         order.into_iter().map(|(_, id)| id).collect()
-    }
-}
-
-/// Dates of the account state as `i32` days from 0001-01-01 (the proleptic Gregorian day
-/// number): the snapshot is read and written on every command, and an integer costs a
-/// fraction of an ISO string to encode and parse.
-mod days {
-    use chrono::{Datelike, NaiveDate};
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    fn decode<E: serde::de::Error>(days: i32) -> Result<NaiveDate, E> {
-        NaiveDate::from_num_days_from_ce_opt(days)
-            .ok_or_else(|| E::custom(format!("day number {days} is not a date")))
-    }
-
-    pub(super) fn serialize<S: Serializer>(
-        date: &NaiveDate,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.serialize_i32(date.num_days_from_ce())
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<NaiveDate, D::Error> {
-        decode(i32::deserialize(deserializer)?)
-    }
-
-    pub(super) mod option {
-        use super::*;
-
-        pub(in super::super) fn serialize<S: Serializer>(
-            date: &Option<NaiveDate>,
-            serializer: S,
-        ) -> Result<S::Ok, S::Error> {
-            match date {
-                Some(date) => serializer.serialize_some(&date.num_days_from_ce()),
-                None => serializer.serialize_none(),
-            }
-        }
-
-        pub(in super::super) fn deserialize<'de, D: Deserializer<'de>>(
-            deserializer: D,
-        ) -> Result<Option<NaiveDate>, D::Error> {
-            Option::<i32>::deserialize(deserializer)?.map(decode).transpose()
-        }
     }
 }
 
@@ -1238,8 +1199,10 @@ pub enum Rejection {
     #[error("effective date {effective_on} is before the account opened on {opened_on}")]
     EffectiveBeforeOpened {
         /// The effective date given.
+        #[serde(with = "crate::dates::date")]
         effective_on: NaiveDate,
         /// The account's opening date.
+        #[serde(with = "crate::dates::date")]
         opened_on: NaiveDate,
     },
     /// An amount that must be positive is not.
@@ -1262,8 +1225,10 @@ pub enum Rejection {
     #[error("due date {due_on} is before the issue date {issued_on}")]
     DueBeforeIssue {
         /// The due date.
+        #[serde(with = "crate::dates::date")]
         due_on: NaiveDate,
         /// The issue (effective) date.
+        #[serde(with = "crate::dates::date")]
         issued_on: NaiveDate,
     },
     /// The obligation is not one of this account's.
@@ -1279,8 +1244,10 @@ pub enum Rejection {
         /// The obligation named.
         obligation: ObligationId,
         /// When it is issued.
+        #[serde(with = "crate::dates::date")]
         issued_on: NaiveDate,
         /// The effective date given.
+        #[serde(with = "crate::dates::date")]
         effective_on: NaiveDate,
     },
     /// The event to reverse is not a payment of this account.
@@ -1301,8 +1268,10 @@ pub enum Rejection {
         /// The payment.
         payment: EventSeq,
         /// The payment's effective date.
+        #[serde(with = "crate::dates::date")]
         paid_on: NaiveDate,
         /// The reversal's effective date.
+        #[serde(with = "crate::dates::date")]
         effective_on: NaiveDate,
     },
     /// A new charge would take the balance over the credit limit.
@@ -1319,6 +1288,7 @@ pub enum Rejection {
     #[error("the account was charged off on {charged_off_on}; {event} is not accepted")]
     ChargedOff {
         /// The charge-off date.
+        #[serde(with = "crate::dates::date")]
         charged_off_on: NaiveDate,
         /// The event refused.
         event: String,
@@ -1329,8 +1299,10 @@ pub enum Rejection {
     )]
     ChargeOffBackdated {
         /// The effective date given.
+        #[serde(with = "crate::dates::date")]
         effective_on: NaiveDate,
         /// The latest effective date of recorded events.
+        #[serde(with = "crate::dates::date")]
         latest_on: NaiveDate,
     },
     /// A waiver or reduction asks for more than is outstanding.
@@ -1386,6 +1358,7 @@ pub enum Rejection {
     #[error("interest was already accrued through {accrued_through}; accrue through a later date")]
     AccrualNotAfterLast {
         /// The latest accrual date recorded.
+        #[serde(with = "crate::dates::date")]
         accrued_through: NaiveDate,
     },
 }

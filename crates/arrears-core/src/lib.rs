@@ -6,6 +6,7 @@
 //!
 //! The vocabulary, in reading order:
 //! - [`money`]: `Currency`, `Money`, minor units, `RoundingRule`, exact splits.
+//! - [`dates`]: the serde forms of dates and instants (strings for people, integers on disk).
 //! - [`ids`]: `DebtorId`, `AccountId`, `ObligationId`, `EntryId`, `EventSeq`.
 //! - [`model`]: `Debtor`, `Account`, `Terms`, `Obligation`.
 //! - [`ledger`]: `Event`, `Posting`, `Book`, `replay`, `check`, `Rejection`.
@@ -24,6 +25,7 @@ pub mod aging;
 pub mod case;
 pub mod collection;
 pub mod compliance;
+pub mod dates;
 pub mod holidays;
 pub mod ids;
 pub mod ledger;

@@ -142,6 +142,7 @@ pub struct Account {
     /// The credit limit in minor units, or `None` for no limit (closed-end products).
     pub credit_limit_minor: Option<i64>,
     /// The day the account was opened; no event may take effect before it.
+    #[serde(with = "crate::dates::date")]
     pub opened_on: NaiveDate,
     /// The contractual terms.
     pub terms: Terms,
@@ -410,8 +411,10 @@ pub struct Obligation {
     /// What kind of obligation.
     pub kind: ObligationKind,
     /// The day it was issued (its charge takes effect then).
+    #[serde(with = "crate::dates::date")]
     pub issued_on: NaiveDate,
     /// The day it falls due; days past due count from here, never from the issue date.
+    #[serde(with = "crate::dates::date")]
     pub due_on: NaiveDate,
     /// Original amounts due by component, in minor units `[principal, interest, fee]`.
     pub original_minor: [i64; 3],

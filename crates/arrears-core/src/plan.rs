@@ -98,6 +98,7 @@ pub struct QuoteRequest {
     /// How often they fall due.
     pub frequency: Frequency,
     /// The first due date.
+    #[serde(with = "crate::dates::date")]
     pub first_due: NaiveDate,
     /// Rounding of the level installment and of each period's interest.
     pub rounding: RoundingRule,
@@ -109,6 +110,7 @@ pub struct Installment {
     /// 1 for the first.
     pub n: u32,
     /// When it falls due.
+    #[serde(with = "crate::dates::date")]
     pub due_on: NaiveDate,
     /// What is due, `principal_minor + interest_minor`.
     pub amount_minor: i64,
@@ -349,6 +351,7 @@ pub fn check_affordable(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PromisedPayment {
     /// The promised date.
+    #[serde(with = "crate::dates::date")]
     pub on: NaiveDate,
     /// The promised amount, minor units.
     pub amount_minor: i64,
@@ -365,6 +368,7 @@ pub enum PromiseRefused {
     #[error("promised amount {amount_minor} on {on} is not positive")]
     AmountNotPositive {
         /// The date.
+        #[serde(with = "crate::dates::date")]
         on: NaiveDate,
         /// The amount.
         amount_minor: i64,
@@ -373,16 +377,20 @@ pub enum PromiseRefused {
     #[error("promised date {on} is before {made_on}")]
     InThePast {
         /// The date.
+        #[serde(with = "crate::dates::date")]
         on: NaiveDate,
         /// When the promise is made.
+        #[serde(with = "crate::dates::date")]
         made_on: NaiveDate,
     },
     /// A date is further out than the policy allows.
     #[error("promised date {on} is more than {max_days_out} days after {made_on}")]
     TooFarOut {
         /// The date.
+        #[serde(with = "crate::dates::date")]
         on: NaiveDate,
         /// When the promise is made.
+        #[serde(with = "crate::dates::date")]
         made_on: NaiveDate,
         /// The policy's limit.
         max_days_out: u32,

@@ -113,6 +113,7 @@ pub struct ContactRequest {
     /// The accounts concerned, in id order.
     pub accounts: Vec<AccountId>,
     /// The review date.
+    #[serde(with = "crate::dates::date")]
     pub as_of: NaiveDate,
     /// The steps the stages ask for today, most urgent first.
     pub steps: Vec<ContactStep>,
@@ -141,6 +142,7 @@ pub struct ContactProposal {
     /// The message template id.
     pub template: String,
     /// When to make the contact.
+    #[serde(with = "crate::dates::instant")]
     pub at: DateTime<Utc>,
 }
 

@@ -59,6 +59,7 @@ impl RecordKind {
     /// The current format version of this kind of record.
     pub fn version(self) -> u8 {
         match self {
+            // Version 2: dates and instants as integers (see `arrears_core::dates`).
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -71,8 +72,9 @@ impl RecordKind {
             | RecordKind::Case
             | RecordKind::Action
             | RecordKind::Contact
-            | RecordKind::Audit
-            | RecordKind::Snapshot => 1,
+            | RecordKind::Audit => 2,
+            // New in format 2, with integer dates from the start.
+            RecordKind::Snapshot => 1,
         }
     }
 
@@ -173,6 +175,18 @@ pub fn encode<T: Serialize>(kind: RecordKind, value: &T) -> Vec<u8> {
     bytes
 }
 
+/// Encodes a record of `kind` as format 1 wrote it: version byte 1 and dates and instants as
+/// strings. The audit hash is taken over this form, so that it stays the same whichever
+/// record version stores the entry.
+pub fn encode_format_1<T: Serialize>(kind: RecordKind, value: &T) -> Vec<u8> {
+    let mut bytes = arrears_core::dates::with_strings(|| encode(kind, value));
+    bytes[0] = 1;
+    let end = bytes.len() - 4;
+    let checksum = crc32(&bytes[..end]);
+    bytes[end..].copy_from_slice(&checksum.to_le_bytes());
+    bytes
+}
+
 /// Decodes a record of `kind`, checking length, checksum, version and that every byte is used.
 ///
 /// # Errors
@@ -198,11 +212,17 @@ pub fn decode<T: DeserializeOwned>(kind: RecordKind, bytes: &[u8]) -> Result<T, 
         return Err(DecodeError::Checksum { kind: name, stored, computed });
     }
     let (version, payload) = (framed[0], &framed[1..]);
-    if version != kind.version() {
+    let decode = || bincode::serde::decode_from_slice(payload, config());
+    let decoded = if version == kind.version() {
+        decode()
+    } else if version == 1 && kind != RecordKind::Snapshot {
+        // Written by format 1: the same fields, dates and instants as strings.
+        arrears_core::dates::with_strings(decode)
+    } else {
         return Err(DecodeError::Version { kind: name, found: version, expected: kind.version() });
-    }
-    let (value, used) = bincode::serde::decode_from_slice(payload, config())
-        .map_err(|error| DecodeError::Payload { kind: name, reason: error.to_string() })?;
+    };
+    let (value, used) =
+        decoded.map_err(|error| DecodeError::Payload { kind: name, reason: error.to_string() })?;
     if used != payload.len() {
         return Err(DecodeError::Payload {
             kind: name,

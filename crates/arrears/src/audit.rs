@@ -9,14 +9,15 @@ use sha2::{Digest, Sha256};
 
 use arrears_core::case::{AuditKind, AuditRecord};
 use arrears_core::ids::AccountId;
-use arrears_store::codec::{encode, RecordKind};
+use arrears_store::codec::{encode_format_1, RecordKind};
 use arrears_store::{AuditEntry, StorageError, WriteTxn};
 
 /// The hash of a record: SHA-256 of its previous hash then its encoding.
 pub(crate) fn hash(record: &AuditRecord) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(record.prev_hash);
-    hasher.update(encode(RecordKind::Audit, record));
+    // Over the format-1 form: the chain verifies across record versions.
+    hasher.update(encode_format_1(RecordKind::Audit, record));
     hasher.finalize().into()
 }
 

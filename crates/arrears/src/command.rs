@@ -47,6 +47,7 @@ pub struct NewAccount {
     /// account must be in it.
     pub currency: arrears_core::money::Currency,
     /// Opening date.
+    #[serde(with = "arrears_core::dates::date")]
     pub opened_on: NaiveDate,
     /// Terms.
     pub terms: Terms,
@@ -62,8 +63,10 @@ pub struct NewCharge {
     /// The kind of obligation.
     pub kind: ObligationKind,
     /// Issue date: the charge takes effect on it.
+    #[serde(with = "arrears_core::dates::date")]
     pub issued_on: NaiveDate,
     /// Due date: days past due count from it.
+    #[serde(with = "arrears_core::dates::date")]
     pub due_on: NaiveDate,
     /// Principal charged.
     pub principal: Money,
@@ -89,8 +92,10 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When the fee is assessed.
+        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
         /// When it falls due (often the assessment date).
+        #[serde(with = "arrears_core::dates::date")]
         due_on: NaiveDate,
         /// The fee.
         amount: Money,
@@ -100,6 +105,7 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// The value date.
+        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
         /// The amount, positive.
         amount: Money,
@@ -113,6 +119,7 @@ pub enum Command {
         /// The payment's event.
         payment: EventSeq,
         /// The value date of the reversal (not before the payment's).
+        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
         /// Why.
         reason: ReversalReason,
@@ -128,6 +135,7 @@ pub enum Command {
         /// The amount forgiven, positive.
         amount: Money,
         /// The value date.
+        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
     /// Corrects what an obligation's component owes (a negative amount lowers it).
@@ -141,6 +149,7 @@ pub enum Command {
         /// The signed amount.
         amount: Money,
         /// The value date.
+        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
     /// Posts interest accrued through a date (inclusive) as a new interest obligation.
@@ -148,8 +157,10 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// The last day accrued.
+        #[serde(with = "arrears_core::dates::date")]
         through_on: NaiveDate,
         /// When the posted interest falls due.
+        #[serde(with = "arrears_core::dates::date")]
         due_on: NaiveDate,
     },
     /// Charges the account off.
@@ -157,6 +168,7 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// The charge-off date.
+        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
     /// Opens or resolves a dispute on an obligation.
@@ -168,6 +180,7 @@ pub enum Command {
         /// True to open, false to resolve.
         disputed: bool,
         /// The value date.
+        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
     /// Records a promise to pay, checked against the policy's promise rules.
@@ -175,6 +188,7 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When the promise was made.
+        #[serde(with = "arrears_core::dates::date")]
         made_on: NaiveDate,
         /// The promised dated amounts.
         payments: Vec<PromiseLine>,
@@ -188,6 +202,7 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When offered.
+        #[serde(with = "arrears_core::dates::date")]
         offered_on: NaiveDate,
         /// The settlement amount.
         amount: Money,
@@ -197,6 +212,7 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When accepted.
+        #[serde(with = "arrears_core::dates::date")]
         accepted_on: NaiveDate,
     },
     /// Disputes the debt: the named obligations (all open ones if empty) are disputed,
@@ -207,6 +223,7 @@ pub enum Command {
         /// The obligations disputed; empty for every open one.
         obligations: Vec<ObligationId>,
         /// When.
+        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Resolves the account's dispute: every disputed obligation is undisputed.
@@ -214,6 +231,7 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
+        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Grants hardship forbearance until a date: no fees, no contact.
@@ -221,8 +239,10 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When granted.
+        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
         /// The last day of forbearance.
+        #[serde(with = "arrears_core::dates::date")]
         until: NaiveDate,
     },
     /// Ends hardship forbearance early.
@@ -230,6 +250,7 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
+        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Places the account with a collection agency.
@@ -237,6 +258,7 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
+        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
         /// The agency.
         agency: String,
@@ -248,6 +270,7 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
+        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Refers the account to legal.
@@ -255,6 +278,7 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
+        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Sets a sticky flag on every account of a debtor (and on the debtor).
@@ -264,6 +288,7 @@ pub enum Command {
         /// The flag.
         flag: Flag,
         /// When.
+        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Closes an account with nothing owed.
@@ -271,6 +296,7 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
+        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Reopens a closed revolving account.
@@ -278,6 +304,7 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
+        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Acknowledges an outbox action with its outcome.
@@ -302,6 +329,7 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PromiseLine {
     /// The promised date.
+    #[serde(with = "arrears_core::dates::date")]
     pub on: NaiveDate,
     /// The amount.
     pub amount: Money,
@@ -313,12 +341,14 @@ pub struct NewPlan {
     /// The account.
     pub account: AccountId,
     /// When created.
+    #[serde(with = "arrears_core::dates::date")]
     pub created_on: NaiveDate,
     /// Number of installments.
     pub installments: u32,
     /// Their frequency.
     pub frequency: arrears_core::plan::Frequency,
     /// The first due date.
+    #[serde(with = "arrears_core::dates::date")]
     pub first_due: NaiveDate,
     /// Annual interest rate of the plan (zero for none).
     pub annual_rate: rust_decimal::Decimal,

@@ -31,7 +31,7 @@ pub(crate) fn execute(
     }
     let command_bytes = encode(RecordKind::Command, &command.canonical());
     if let Some(record) = txn.idempotency(key)? {
-        if record.command != command_bytes {
+        if !same_command(key, &record.command, &command_bytes)? {
             return Err(CommandError::IdempotencyConflict { key: key.to_owned() });
         }
         let outcome: Outcome = decode(RecordKind::Outcome, &record.result).map_err(|reason| {
@@ -237,6 +237,27 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
 
 /// The config key under which the policy's TOML text is stored.
 pub(crate) const POLICY_CONFIG: &str = "policy";
+
+/// True if the command recorded under `key` (`stored`, as written then) is the one encoded as
+/// `current` now. The bytes are compared; a command recorded in an older record version
+/// (format 1 wrote dates as strings) is decoded and re-encoded first, so a retry after an
+/// upgrade still replays instead of conflicting.
+fn same_command(key: &str, stored: &[u8], current: &[u8]) -> Result<bool, CommandError> {
+    if stored == current {
+        return Ok(true);
+    }
+    if stored.first() == current.first() {
+        return Ok(false);
+    }
+    let command: Command = decode(RecordKind::Command, stored).map_err(|reason| {
+        arrears_store::StorageError::Corrupted {
+            table: "idempotency",
+            key: format!("{key:?}"),
+            reason,
+        }
+    })?;
+    Ok(encode(RecordKind::Command, &command) == current)
+}
 
 /// The policy in force, parsed once per distinct text.
 #[derive(Debug, Default)]

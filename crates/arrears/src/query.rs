@@ -21,6 +21,7 @@ pub struct AccountView {
     /// The account.
     pub account: Account,
     /// The date.
+    #[serde(with = "arrears_core::dates::date")]
     pub as_of: NaiveDate,
     /// Outstanding by component `[principal, interest, fee]`, minor units. After charge-off,
     /// what the debtor still owes although the receivable books are zero.
@@ -34,6 +35,7 @@ pub struct AccountView {
     /// Aging on `as_of`.
     pub aging: AccountAging,
     /// The charge-off date, if charged off on or before `as_of`.
+    #[serde(with = "arrears_core::dates::option_date")]
     pub charged_off_on: Option<NaiveDate>,
     /// Obligations issued on or before `as_of`.
     pub obligations: Vec<ObligationView>,
@@ -113,6 +115,7 @@ pub(crate) fn account_view(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PortfolioAging {
     /// The date.
+    #[serde(with = "arrears_core::dates::date")]
     pub as_of: NaiveDate,
     /// One row per currency, in currency-code order.
     pub rows: Vec<AgingRow>,

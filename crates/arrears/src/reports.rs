@@ -50,8 +50,10 @@ pub const CHARGED_OFF: usize = 7;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Kpis {
     /// First day of the period.
+    #[serde(with = "arrears_core::dates::date")]
     pub from: NaiveDate,
     /// Last day of the period (inclusive).
+    #[serde(with = "arrears_core::dates::date")]
     pub to: NaiveDate,
     /// Accounts opened on or before `to`.
     pub accounts: u64,
@@ -183,6 +185,7 @@ pub struct RollRates {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgingPoint {
     /// The date.
+    #[serde(with = "arrears_core::dates::date")]
     pub as_of: NaiveDate,
     /// Accounts opened by then, by state ([`STATE_LABELS`]).
     pub accounts: [u64; 8],

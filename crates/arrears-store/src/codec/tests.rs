@@ -44,6 +44,22 @@ fn check<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fm
     assert_eq!(&decoded, value);
 }
 
+/// The same value as format 1 encoded it (dates as strings, version byte 1): still decoded,
+/// and still the form the audit hash is taken over.
+fn format_1<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(
+    kind: RecordKind,
+    value: &T,
+    hex_bytes: &str,
+) {
+    let bytes: Vec<u8> = (0..hex_bytes.len())
+        .step_by(2)
+        .map(|at| u8::from_str_radix(&hex_bytes[at..at + 2], 16).unwrap())
+        .collect();
+    let decoded: T = decode(kind, &bytes).unwrap();
+    assert_eq!(&decoded, value);
+    assert_eq!(hex(&encode_format_1(kind, value)), hex_bytes);
+}
+
 fn debtor() -> Debtor {
     Debtor {
         id: DebtorId(7),
@@ -99,12 +115,14 @@ fn account() -> Account {
 
 #[test]
 fn golden_debtor() {
-    check(RecordKind::Debtor, &debtor(), expect!["01070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b31353535303130300001000001000027845e84"]);
+    check(RecordKind::Debtor, &debtor(), expect!["02070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000348a8a3f"]);
+    format_1(RecordKind::Debtor, &debtor(), "01070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b31353535303130300001000001000027845e84");
 }
 
 #[test]
 fn golden_account() {
-    check(RecordKind::Account, &account(), expect!["0103010441432d3307000355534401fc40420f000a323032362d30312d30320f0204302e3035fbe803fb401f010106302e3234393900000000cc3249bc"]);
+    check(RecordKind::Account, &account(), expect!["0203010441432d3307000355534401fc40420f00fc449216000f0204302e3035fbe803fb401f010106302e32343939000000002809c580"]);
+    format_1(RecordKind::Account, &account(), "0103010441432d3307000355534401fc40420f000a323032362d30312d30320f0204302e3035fbe803fb401f010106302e3234393900000000cc3249bc");
 }
 
 #[test]
@@ -118,7 +136,12 @@ fn golden_obligation() {
         due_on: date("2026-03-01"),
         original_minor: [10_000, 250, 0],
     };
-    check(RecordKind::Obligation, &obligation, expect!["010b030106494e562d3131010a323032362d30322d30310a323032362d30332d3031fb204efbf401008995d9b5"]);
+    check(
+        RecordKind::Obligation,
+        &obligation,
+        expect!["020b030106494e562d313101fc80921600fcb8921600fb204efbf401007a576d35"],
+    );
+    format_1(RecordKind::Obligation, &obligation, "010b030106494e562d3131010a323032362d30322d30310a323032362d30332d3031fb204efbf401008995d9b5");
 }
 
 #[test]
@@ -132,7 +155,12 @@ fn golden_event() {
         recorded_at: instant("2026-03-06T10:00:00Z"),
         key: "pay-4".into(),
     };
-    check(RecordKind::Event, &record, expect!["01040a323032362d30332d303501fb7260010b14323032362d30332d30365431303a30303a30305a057061792d3402a42d38"]);
+    check(
+        RecordKind::Event,
+        &record,
+        expect!["0204fcc092160001fb7260010bfc404b55d300057061792d342e2a71b4"],
+    );
+    format_1(RecordKind::Event, &record, "01040a323032362d30332d303501fb7260010b14323032362d30332d30365431303a30303a30305a057061792d3402a42d38");
     let reversal = EventRecord {
         event: Event {
             seq: EventSeq(5),
@@ -142,7 +170,12 @@ fn golden_event() {
         recorded_at: instant("2026-03-09T00:00:00Z"),
         key: "rev-5".into(),
     };
-    check(RecordKind::Event, &reversal, expect!["01050a323032362d30332d303902040114323032362d30332d30395430303a30303a30305a057265762d3572efc33e"]);
+    check(
+        RecordKind::Event,
+        &reversal,
+        expect!["0205fcc8921600020401fc001b5cd300057265762d35335ddd80"],
+    );
+    format_1(RecordKind::Event, &reversal, "01050a323032362d30332d303902040114323032362d30332d30395430303a30303a30305a057265762d3572efc33e");
 }
 
 fn postings() -> Vec<Posting> {
@@ -184,8 +217,13 @@ fn golden_derived_and_entry() {
         RecordKind::Derived,
         &postings(),
         expect![
-            "01040100000104fb726000010b01010104fbf30100010b01000104fb1f4e0500000104fb5d10db563657"
+            "02040100000104fb726000010b01010104fbf30100010b01000104fb1f4e0500000104fb5d10bc56de1a"
         ],
+    );
+    format_1(
+        RecordKind::Derived,
+        &postings(),
+        "01040100000104fb726000010b01010104fbf30100010b01000104fb1f4e0500000104fb5d10db563657",
     );
     let entry = JournalEntry {
         id: EntryId(20),
@@ -196,13 +234,15 @@ fn golden_derived_and_entry() {
         recorded_at: instant("2026-03-06T10:00:00Z"),
         postings: postings(),
     };
-    check(RecordKind::Entry, &entry, expect!["01140304000a323032362d30332d303514323032362d30332d30365431303a30303a30305a040100000104fb726000010b01010104fbf30100010b01000104fb1f4e0500000104fb5d10e1680bad"]);
+    check(RecordKind::Entry, &entry, expect!["0214030400fcc0921600fc404b55d300040100000104fb726000010b01010104fbf30100010b01000104fb1f4e0500000104fb5d109ad31b72"]);
+    format_1(RecordKind::Entry, &entry, "01140304000a323032362d30332d303514323032362d30332d30365431303a30303a30305a040100000104fb726000010b01010104fbf30100010b01000104fb1f4e0500000104fb5d10e1680bad");
 }
 
 #[test]
 fn golden_idempotency() {
     let record = IdempotencyRecord { command: vec![1, 2, 3], result: vec![4, 5] };
-    check(RecordKind::Idempotency, &record, expect!["0103010203020405a40fcb2c"]);
+    check(RecordKind::Idempotency, &record, expect!["0203010203020405470844a2"]);
+    format_1(RecordKind::Idempotency, &record, "0103010203020405a40fcb2c");
 }
 
 #[test]
@@ -228,13 +268,26 @@ fn damage_is_detected() {
         );
     }
     // A record of another kind with a valid frame is refused by its payload or version.
-    let mut wrong_version = bytes.clone();
-    wrong_version[0] = 2;
-    let body_len = wrong_version.len() - 4;
-    let checksum = crc32(&wrong_version[..body_len]);
-    wrong_version[body_len..].copy_from_slice(&checksum.to_le_bytes());
+    for version in [0, 3] {
+        let mut wrong_version = bytes.clone();
+        wrong_version[0] = version;
+        let body_len = wrong_version.len() - 4;
+        let checksum = crc32(&wrong_version[..body_len]);
+        wrong_version[body_len..].copy_from_slice(&checksum.to_le_bytes());
+        assert!(matches!(
+            decode::<Account>(RecordKind::Account, &wrong_version),
+            Err(DecodeError::Version { found, expected: 2, .. }) if found == version
+        ));
+    }
+    // A snapshot has no format-1 form.
+    let mut snapshot =
+        encode(RecordKind::Snapshot, &arrears_core::ledger::AccountState::opening(&account()));
+    snapshot[0] = 2;
+    let body_len = snapshot.len() - 4;
+    let checksum = crc32(&snapshot[..body_len]);
+    snapshot[body_len..].copy_from_slice(&checksum.to_le_bytes());
     assert!(matches!(
-        decode::<Account>(RecordKind::Account, &wrong_version),
+        decode::<arrears_core::ledger::AccountState>(RecordKind::Snapshot, &snapshot),
         Err(DecodeError::Version { found: 2, expected: 1, .. })
     ));
     // Trailing bytes inside a valid frame are refused.
@@ -451,7 +504,8 @@ fn golden_case_action_contact_audit() {
     use arrears_core::case::{
         Action, ActionStatus, AuditKind, AuditRecord, ContactAttempt, ContactOutcome,
     };
-    check(RecordKind::Case, &case(), expect!["01030102000100000001056561726c79010a323032362d30322d3031086368616d70696f6e0a323032362d30322d3032010a323032362d30322d30310a323032362d30322d3031010a323032362d30322d3031010a323032362d30322d3035fb102702010a323032362d30312d323002020809fb409c010205010a323032362d30322d3031fb30750a323032362d30332d303300000101010a323032362d30312d31350002000101046a7b567d"]);
+    check(RecordKind::Case, &case(), expect!["02030102000100000001056561726c7901fc80921600086368616d70696f6efc8292160001fc80921600fc8092160001fc8092160001fc88921600fb10270201fc6892160002020809fb409c01020501fc80921600fb3075fcbc9216000000010101fc5e9216000002000101045419116b"]);
+    format_1(RecordKind::Case, &case(), "01030102000100000001056561726c79010a323032362d30322d3031086368616d70696f6e0a323032362d30322d3032010a323032362d30322d30310a323032362d30322d3031010a323032362d30322d3031010a323032362d30322d3035fb102702010a323032362d30312d323002020809fb409c010205010a323032362d30322d3031fb30750a323032362d30332d303300000101010a323032362d30312d31350002000101046a7b567d");
     let action = Action {
         id: 0x0123_4567_89ab_cdef,
         debtor: DebtorId(7),
@@ -466,7 +520,8 @@ fn golden_case_action_contact_audit() {
             at: instant("2026-02-01T16:01:00Z"),
         },
     };
-    check(RecordKind::Action, &action, expect!["01fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f7469636514323032362d30322d30315431363a30303a30305a0a323032362d30322d3031010514323032362d30322d30315431363a30313a30305aca9b06a3"]);
+    check(RecordKind::Action, &action, expect!["02fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000105fc78f1fed2002773ce43"]);
+    format_1(RecordKind::Action, &action, "01fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f7469636514323032362d30322d30315431363a30303a30305a0a323032362d30322d3031010514323032362d30322d30315431363a30313a30305aca9b06a3");
     let contact = ContactAttempt {
         accounts: vec![AccountId(3)],
         channel: ContactChannel::Phone,
@@ -479,9 +534,12 @@ fn golden_case_action_contact_audit() {
     check(
         RecordKind::Contact,
         &contact,
-        expect![
-            "01010300092b313535353031303014323032362d30322d30325431353a30303a30305a000300b537964e"
-        ],
+        expect!["02010300092b3135353530313030fce07701d3000003007aaa0754"],
+    );
+    format_1(
+        RecordKind::Contact,
+        &contact,
+        "01010300092b313535353031303014323032362d30322d30325431353a30303a30305a000300b537964e",
     );
     let entry = crate::AuditEntry {
         record: AuditRecord {
@@ -498,7 +556,8 @@ fn golden_case_action_contact_audit() {
         },
         hash: [9; 32],
     };
-    check(RecordKind::Audit, &entry, expect!["010214323032362d30322d30315430303a30303a30305a010301067265766965770763757272656e740a64656c696e7175656e740a323032362d30322d3031070707070707070707070707070707070707070707070707070707070707070709090909090909090909090909090909090909090909090909090909090909094c24c64d"]);
+    check(RecordKind::Audit, &entry, expect!["0202fc002ffdd200010301067265766965770763757272656e740a64656c696e7175656e74fc80921600070707070707070707070707070707070707070707070707070707070707070709090909090909090909090909090909090909090909090909090909090909091a88d115"]);
+    format_1(RecordKind::Audit, &entry, "010214323032362d30322d30315430303a30303a30305a010301067265766965770763757272656e740a64656c696e7175656e740a323032362d30322d3031070707070707070707070707070707070707070707070707070707070707070709090909090909090909090909090909090909090909090909090909090909094c24c64d");
 }
 
 #[test]
@@ -521,7 +580,12 @@ fn golden_new_ledger_events() {
         recorded_at: instant("2026-02-16T09:00:00Z"),
         key: "plan-1".into(),
     };
-    check(RecordKind::Event, &reschedule, expect!["01060a323032362d30322d313608010101080a323032362d30332d3031fb204e6414323032362d30322d31365430393a30303a30305a06706c616e2d31fc3af8cc"]);
+    check(
+        RecordKind::Event,
+        &reschedule,
+        expect!["0206fc9e9216000801010108fcb8921600fb204e64fc20b925d30006706c616e2d31d0f0422d"],
+    );
+    format_1(RecordKind::Event, &reschedule, "01060a323032362d30322d313608010101080a323032362d30332d3031fb204e6414323032362d30322d31365430393a30303a30305a06706c616e2d31fc3af8cc");
     let commission = EventRecord {
         event: Event {
             seq: EventSeq(7),
@@ -531,5 +595,10 @@ fn golden_new_ledger_events() {
         recorded_at: instant("2026-03-20T09:00:00Z"),
         key: "p1".into(),
     };
-    check(RecordKind::Event, &commission, expect!["01070a323032362d30332d32300a0604302e323514323032362d30332d32305430393a30303a30305a0270316f31955f"]);
+    check(
+        RecordKind::Event,
+        &commission,
+        expect!["0207fcde9216000a0604302e3235fc20197ad300027031ec94ae08"],
+    );
+    format_1(RecordKind::Event, &commission, "01070a323032362d30332d32300a0604302e323514323032362d30332d32305430393a30303a30305a0270316f31955f");
 }
