@@ -193,6 +193,25 @@ pub fn encode_format_1<T: Serialize>(kind: RecordKind, value: &T) -> Vec<u8> {
 ///
 /// The [`DecodeError`] that says what is wrong.
 pub fn decode<T: DeserializeOwned>(kind: RecordKind, bytes: &[u8]) -> Result<T, DecodeError> {
+    decode_checked(kind, bytes, false)
+}
+
+/// Decodes the leading fields of a record of `kind` as `T` (a struct with the record's first
+/// fields, in order), checking length, checksum and version like [`decode`] but not reading
+/// the rest of the payload. For indexes that need one field of many records.
+///
+/// # Errors
+///
+/// The [`DecodeError`] that says what is wrong.
+pub fn decode_head<T: DeserializeOwned>(kind: RecordKind, bytes: &[u8]) -> Result<T, DecodeError> {
+    decode_checked(kind, bytes, true)
+}
+
+fn decode_checked<T: DeserializeOwned>(
+    kind: RecordKind,
+    bytes: &[u8],
+    head_only: bool,
+) -> Result<T, DecodeError> {
     let name = kind.name();
     if bytes.len() < 5 {
         return Err(DecodeError::TooShort { kind: name, len_bytes: bytes.len() });
@@ -223,7 +242,7 @@ pub fn decode<T: DeserializeOwned>(kind: RecordKind, bytes: &[u8]) -> Result<T, 
     };
     let (value, used) =
         decoded.map_err(|error| DecodeError::Payload { kind: name, reason: error.to_string() })?;
-    if used != payload.len() {
+    if used != payload.len() && !head_only {
         return Err(DecodeError::Payload {
             kind: name,
             reason: format!("{} trailing bytes after the record", payload.len() - used),

@@ -70,6 +70,16 @@ pub fn date_key(date: NaiveDate) -> i32 {
     i32::try_from((date - epoch).num_days()).unwrap_or(i32::MAX)
 }
 
+/// The first fields of an account record, in record order (see [`codec::decode_head`]).
+#[derive(Deserialize)]
+struct AccountHead {
+    #[allow(dead_code)]
+    id: AccountId,
+    #[allow(dead_code)]
+    external_ref: Option<String>,
+    debtor: DebtorId,
+}
+
 /// One audit record with its hash, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -1037,6 +1047,41 @@ macro_rules! reads {
                         accounts.push(AccountId(key.value().1));
                     }
                     Ok(accounts)
+                })
+            }
+
+            /// Accounts whose next review is on or before `as_of`, earliest first, each with
+            /// its debtor (read from the head of the account record, not the whole record).
+            ///
+            /// # Errors
+            ///
+            /// A storage failure, a corrupted record or a dangling index row.
+            pub fn due_for_review_with_debtors(
+                &self,
+                as_of: NaiveDate,
+            ) -> Result<Vec<(AccountId, DebtorId)>, StorageError> {
+                self.t_review_due(|index| {
+                    self.t_accounts(|accounts| {
+                        let mut due = Vec::new();
+                        let range = (i32::MIN, 0)..=(date_key(as_of), u64::MAX);
+                        for row in index.range(range).map_err(from_redb)? {
+                            let (key, _) = row.map_err(from_redb)?;
+                            let id = key.value().1;
+                            let guard = accounts.get(id).map_err(from_redb)?.ok_or_else(|| {
+                                StorageError::Dangling { table: "accounts", key: id.to_string() }
+                            })?;
+                            let head: AccountHead =
+                                codec::decode_head(RecordKind::Account, guard.value()).map_err(
+                                    |reason| StorageError::Corrupted {
+                                        table: "accounts",
+                                        key: id.to_string(),
+                                        reason,
+                                    },
+                                )?;
+                            due.push((AccountId(id), head.debtor));
+                        }
+                        Ok(due)
+                    })
                 })
             }
 

@@ -121,14 +121,7 @@ pub(crate) fn run(
     let groups = {
         let read = engine.store.read()?;
         let mut groups: BTreeMap<DebtorId, Vec<AccountId>> = BTreeMap::new();
-        for account in read.due_for_review(as_of, usize::MAX)? {
-            let debtor = read
-                .account(account)?
-                .ok_or(arrears_store::StorageError::Dangling {
-                    table: "accounts",
-                    key: account.0.to_string(),
-                })?
-                .debtor;
+        for (account, debtor) in read.due_for_review_with_debtors(as_of)? {
             groups.entry(debtor).or_default().push(account);
         }
         groups
@@ -742,15 +735,13 @@ fn contact(
     let Ok(proposals) = strategy.propose_batch(std::slice::from_ref(&request)) else {
         return Ok(0);
     };
+    if proposals.is_empty() {
+        return Ok(0);
+    }
     let packs = compliance::packs_for(&debtor.jurisdiction, env.policy.creditor());
-    let mut history = crate::guardrails::history(
-        &debtor,
-        request.history.clone(),
-        env.txn.actions_of(debtor.id)?,
-    );
-    let mut outstanding: Vec<(ContactChannel, Vec<AccountId>)> = env
-        .txn
-        .actions_of(debtor.id)?
+    let actions = env.txn.actions_of(debtor.id)?;
+    let mut history = crate::guardrails::history(&debtor, request.history.clone(), actions.clone());
+    let mut outstanding: Vec<(ContactChannel, Vec<AccountId>)> = actions
         .into_iter()
         .filter(|action| matches!(action.status, ActionStatus::Pending))
         .map(|action| (action.channel, action.accounts))

@@ -602,3 +602,17 @@ fn golden_new_ledger_events() {
     );
     format_1(RecordKind::Event, &commission, "01070a323032362d30332d32300a0604302e323514323032362d30332d32305430393a30303a30305a0270316f31955f");
 }
+
+#[test]
+fn the_head_of_an_account_record_is_its_debtor_too() {
+    let bytes = encode(RecordKind::Account, &account());
+    let head: crate::AccountHead = decode_head(RecordKind::Account, &bytes).unwrap();
+    assert_eq!(head.debtor, DebtorId(7));
+    // The head of a format-1 record, and of a damaged one.
+    let format_1 = encode_format_1(RecordKind::Account, &account());
+    let head: crate::AccountHead = decode_head(RecordKind::Account, &format_1).unwrap();
+    assert_eq!(head.debtor, DebtorId(7));
+    let mut damaged = bytes.clone();
+    damaged[3] ^= 0x01;
+    assert!(decode_head::<crate::AccountHead>(RecordKind::Account, &damaged).is_err());
+}
