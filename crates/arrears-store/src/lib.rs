@@ -46,7 +46,8 @@ const DEBTORS: TableDefinition<u64, &[u8]> = TableDefinition::new("debtors");
 const ACCOUNTS: TableDefinition<u64, &[u8]> = TableDefinition::new("accounts");
 const OBLIGATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("obligations");
 const EVENTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("events");
-const DERIVED: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("derived");
+/// Format 1 only: net derived postings per event (the journal's sums; dropped by format 2).
+const DERIVED_FORMAT_1: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("derived");
 const JOURNAL: TableDefinition<u64, &[u8]> = TableDefinition::new("journal");
 const ACCOUNT_ENTRIES: TableDefinition<(u64, u64), ()> = TableDefinition::new("account_entries");
 const DEBTOR_ACCOUNTS: TableDefinition<(u64, u64), ()> = TableDefinition::new("debtor_accounts");
@@ -289,6 +290,8 @@ impl Store {
     fn migrate_to_2(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
         txn.t_snapshots(|_| Ok(()))?;
+        // The `derived` table of format 1 is gone: the journal holds the same sums.
+        txn.cell.borrow_owner().delete_table(DERIVED_FORMAT_1).map_err(from_redb)?;
         for account in txn.all_accounts()? {
             let events: Vec<Event> =
                 txn.events(account.id)?.into_iter().map(|record| record.event).collect();
@@ -470,7 +473,6 @@ tables! {
     t_accounts, t_accounts_mut: ACCOUNTS, u64, &'static [u8];
     t_obligations, t_obligations_mut: OBLIGATIONS, u64, &'static [u8];
     t_events, t_events_mut: EVENTS, (u64, u32), &'static [u8];
-    t_derived, t_derived_mut: DERIVED, (u64, u32), &'static [u8];
     t_journal, t_journal_mut: JOURNAL, u64, &'static [u8];
     t_account_entries, t_account_entries_mut: ACCOUNT_ENTRIES, (u64, u64), ();
     t_debtor_accounts, t_debtor_accounts_mut: DEBTOR_ACCOUNTS, (u64, u64), ();
@@ -812,33 +814,25 @@ macro_rules! reads {
                 Ok(Arc::new(replay(account, &events, as_of).state))
             }
 
-            /// The net derived postings journaled so far for each of an account's events.
+            /// What the journal holds for each of an account's events: the sum of the event's
+            /// entries (its original entry and its corrections), in canonical form. Only a
+            /// back-dated event needs it, to journal the differences.
             ///
             /// # Errors
             ///
-            /// A storage failure or a corrupted record.
-            pub fn derived(
+            /// A storage failure, a corrupted record, or an index pointing nowhere.
+            pub fn journaled_by_event(
                 &self,
                 account: AccountId,
             ) -> Result<BTreeMap<EventSeq, Vec<Posting>>, StorageError> {
-                self.t_derived(|table| {
-                    let mut derived = BTreeMap::new();
-                    for row in
-                        table.range((account.0, 0)..=(account.0, u32::MAX)).map_err(from_redb)?
-                    {
-                        let (key, value) = row.map_err(from_redb)?;
-                        let postings =
-                            decode(RecordKind::Derived, value.value()).map_err(|reason| {
-                                StorageError::Corrupted {
-                                    table: "derived",
-                                    key: format!("{:?}", key.value()),
-                                    reason,
-                                }
-                            })?;
-                        derived.insert(EventSeq(key.value().1), postings);
-                    }
-                    Ok(derived)
-                })
+                let mut by_event: BTreeMap<EventSeq, Vec<Posting>> = BTreeMap::new();
+                for entry in self.entries(account)? {
+                    by_event.entry(entry.event).or_default().extend(entry.postings);
+                }
+                Ok(by_event
+                    .into_iter()
+                    .map(|(seq, postings)| (seq, arrears_core::ledger::normalize(postings)))
+                    .collect())
             }
 
             /// An account's journal entries, in recording order.
@@ -1426,25 +1420,6 @@ impl WriteTxn {
         cache.bound();
         cache.snapshots.insert(account.0, Some(Arc::new(state)));
         Ok(())
-    }
-
-    /// Replaces the net derived postings journaled for an event.
-    ///
-    /// # Errors
-    ///
-    /// A storage failure.
-    pub fn put_derived(
-        &mut self,
-        account: AccountId,
-        seq: EventSeq,
-        postings: &[Posting],
-    ) -> Result<(), StorageError> {
-        self.t_derived_mut(|table| {
-            table
-                .insert((account.0, seq.0), encode(RecordKind::Derived, &postings).as_slice())
-                .map_err(from_redb)?;
-            Ok(())
-        })
     }
 
     /// Appends a journal entry and indexes it under its account.

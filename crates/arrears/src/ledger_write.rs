@@ -139,7 +139,7 @@ pub(crate) fn prepare(
     let mut events = load_events(txn, account)?;
     events.push(event.clone());
     let Replay { state: after, derived } = replay(account, &events, None);
-    let stored = txn.derived(account.id)?;
+    let stored = txn.journaled_by_event(account.id)?;
     let mut changed = Vec::new();
     for (event_seq, derived) in derived {
         let journaled = stored.get(&event_seq).map_or(&[][..], Vec::as_slice);
@@ -203,7 +203,6 @@ pub(crate) fn write(
             recorded_at: now,
             postings: difference,
         })?;
-        txn.put_derived(account.id, event_seq, &derived)?;
         if event_seq == seq {
             postings = derived;
         }
