@@ -188,8 +188,28 @@ impl Default for StoreOptions {
 
 /// An open Arrears store file.
 pub struct Store {
-    db: redb::Database,
+    /// Always `Some` until dropped (see the `Drop` impl).
+    db: Option<redb::Database>,
     options: StoreOptions,
+}
+
+impl Store {
+    fn db(&self) -> &redb::Database {
+        self.db.as_ref().unwrap_or_else(|| unreachable!("the database is only taken when dropped"))
+    }
+}
+
+/// Closing a redb database writes its allocator state. On a damaged file, redb 4.5 can panic
+/// there (an `assert!` in its page bitmap) rather than fail: there is nobody to report an
+/// error to in `drop`, and a panic there would take down a process that had handled every
+/// error the damage caused before. So the close is contained: a damaged file stays damaged
+/// and `verify` reports it; the process goes on. (Found by the random bit-flip test.)
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(db) = self.db.take() {
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(db)));
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -225,7 +245,7 @@ impl Store {
     }
 
     fn initialize(db: redb::Database, options: StoreOptions) -> Result<Store, OpenError> {
-        let store = Store { db, options };
+        let store = Store { db: Some(db), options };
         let mut txn = store.write()?;
         txn.t_meta_mut(|meta| {
             meta.insert(META_FORMAT_VERSION, FORMAT_VERSION).map_err(from_redb)?;
@@ -258,9 +278,9 @@ impl Store {
         options: StoreOptions,
         path: &Path,
     ) -> Result<Store, OpenError> {
-        let store = Store { db, options };
+        let store = Store { db: Some(db), options };
         let found = {
-            let read = store.db.begin_read().map_err(from_redb)?;
+            let read = store.db().begin_read().map_err(from_redb)?;
             match read.open_table(META) {
                 Ok(meta) => {
                     meta.get(META_FORMAT_VERSION).map_err(from_redb)?.map(|guard| guard.value())
@@ -356,7 +376,7 @@ impl Store {
     ///
     /// A storage failure.
     pub fn write(&self) -> Result<WriteTxn, StorageError> {
-        let mut txn = self.db.begin_write().map_err(from_redb)?;
+        let mut txn = self.db().begin_write().map_err(from_redb)?;
         if self.options.durability == Durability::Eventual {
             txn.set_durability(redb::Durability::None).map_err(from_redb)?;
         }
@@ -369,7 +389,7 @@ impl Store {
     ///
     /// A storage failure.
     pub fn read(&self) -> Result<ReadTxn, StorageError> {
-        Ok(ReadTxn { txn: self.db.begin_read().map_err(from_redb)? })
+        Ok(ReadTxn { txn: self.db().begin_read().map_err(from_redb)? })
     }
 
     /// How the file's space is used, from redb's statistics.
@@ -378,7 +398,7 @@ impl Store {
     ///
     /// A storage failure.
     pub fn space(&self) -> Result<Space, StorageError> {
-        let txn = self.db.begin_write().map_err(from_redb)?;
+        let txn = self.db().begin_write().map_err(from_redb)?;
         let stats = txn.stats().map_err(from_redb)?;
         let space = Space {
             allocated_bytes: stats.allocated_pages() * stats.page_size() as u64,
@@ -396,7 +416,11 @@ impl Store {
     ///
     /// A storage failure.
     pub fn check_pages(&mut self) -> Result<bool, StorageError> {
-        self.db.check_integrity().map_err(from_redb)
+        self.db
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("the database is only taken when dropped"))
+            .check_integrity()
+            .map_err(from_redb)
     }
 }
 
