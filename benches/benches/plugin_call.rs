@@ -50,7 +50,7 @@ fn main() {
     let rounds = if quick() { 3 } else { 200 };
     let inputs: Vec<Features> = (0..BATCH).map(features).collect();
 
-    let plugin = LoadedPlugin::from_static(arrears_plugin_scorecard::arrears_plugin_static())
+    let plugin = LoadedPlugin::from_static(arrears_scorecard::arrears_plugin_static())
         .expect("the built-in scorecard loads");
     let instance = std::sync::Arc::new(plugin.instantiate(CARD).expect("the card loads"));
     let through_abi = PluginScorer::new("scorecard", instance).expect("a scorer");
@@ -58,7 +58,7 @@ fn main() {
         black_box(through_abi.score_batch(black_box(&inputs)).expect("scores"));
     });
 
-    let card = arrears_plugin_scorecard::Scorecard::parse(CARD).expect("the card parses");
+    let card = arrears_scorecard::Scorecard::parse(CARD).expect("the card parses");
     let direct_ns = per_account_ns(rounds, || {
         for input in &inputs {
             let value = |name: &str| -> Option<AttributeValue<'static>> {

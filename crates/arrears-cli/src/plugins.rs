@@ -60,8 +60,8 @@ pub(crate) struct ScoreArgs {
 /// Resolves `--plugin`: a built-in name or a library path.
 fn resolve(plugin: &str, sha256: Option<&str>) -> Result<LoadedPlugin> {
     let builtin = match plugin {
-        "scorecard" => Some(arrears_plugin_scorecard::arrears_plugin_static()),
-        "contact-ladder" => Some(arrears_plugin_contact_ladder::arrears_plugin_static()),
+        "scorecard" => Some(arrears_scorecard::arrears_plugin_static()),
+        "contact-ladder" => Some(arrears_contact_ladder::arrears_plugin_static()),
         _ => None,
     };
     if let Some(builtin) = builtin {

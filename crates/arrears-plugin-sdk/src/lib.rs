@@ -68,9 +68,8 @@ pub fn score_input(attributes: &[abi::Attribute]) -> abi::ScoreInput {
     }
 }
 
-/// Exports a [`Plugin`] type: defines the descriptor static, the C entry point
-/// `arrears_plugin_entry_v1` (for `dlopen`) and `arrears_plugin_static()` (for linking the same
-/// vtable into a host binary).
+/// Exports a [`Plugin`] type from a shared library: [`declare_plugin!`] and
+/// [`export_plugin_entry!`] in one crate. Use it in a plugin crate built as a `cdylib`.
 ///
 /// ```text
 /// export_plugin!(MyPlugin, name: "my-plugin", version: "1.0.0",
@@ -78,6 +77,25 @@ pub fn score_input(attributes: &[abi::Attribute]) -> abi::ScoreInput {
 /// ```
 #[macro_export]
 macro_rules! export_plugin {
+    ($plugin:ty, name: $name:expr, version: $version:expr, capabilities: $capabilities:expr $(,)?) => {
+        $crate::declare_plugin!($plugin, name: $name, version: $version, capabilities: $capabilities);
+        $crate::export_plugin_entry!(ARREARS_PLUGIN_DESCRIPTOR);
+    };
+}
+
+/// Declares a [`Plugin`] type without the C entry point: defines the descriptor static
+/// `ARREARS_PLUGIN_DESCRIPTOR` and `arrears_plugin_static()` (for linking the plugin into a
+/// host binary). A library that several plugins are linked into must not define the entry
+/// point more than once, so a plugin meant for both uses is two crates: an `rlib` that
+/// declares it, and a `cdylib` that adds [`export_plugin_entry!`] (as the first-party plugins
+/// in `plugins/` do).
+///
+/// ```text
+/// declare_plugin!(MyPlugin, name: "my-plugin", version: "1.0.0",
+///     capabilities: abi::CAPABILITY_SCORER | abi::CAPABILITY_DETERMINISTIC);
+/// ```
+#[macro_export]
+macro_rules! declare_plugin {
     ($plugin:ty, name: $name:expr, version: $version:expr, capabilities: $capabilities:expr $(,)?) => {
         /// The plugin's ABI descriptor.
         pub static ARREARS_PLUGIN_DESCRIPTOR: $crate::runtime::StaticDescriptor =
@@ -100,12 +118,23 @@ macro_rules! export_plugin {
                 $crate::StaticPlugin::new_unchecked(__arrears_plugin_static_entry)
             }
         }
+    };
+}
 
+/// Defines the exported C entry point `arrears_plugin_entry_v1` of a shared library, returning
+/// the descriptor a [`declare_plugin!`] defined (`$descriptor` is its path).
+///
+/// ```text
+/// arrears_plugin_sdk::export_plugin_entry!(my_plugin::ARREARS_PLUGIN_DESCRIPTOR);
+/// ```
+#[macro_export]
+macro_rules! export_plugin_entry {
+    ($descriptor:path) => {
         /// The exported C entry point: returns the descriptor.
         #[allow(unsafe_code)]
         #[unsafe(no_mangle)]
         pub extern "C" fn arrears_plugin_entry_v1() -> *const $crate::abi::PluginDescriptor {
-            ARREARS_PLUGIN_DESCRIPTOR.as_ptr()
+            $descriptor.as_ptr()
         }
     };
 }

@@ -26,7 +26,7 @@
 use arrears_plugin_sdk::abi::{
     self, CHANNEL_EMAIL, CHANNEL_MESSAGING, CHANNEL_PHONE, CHANNEL_SMS, TEMPLATE_BYTES_MAX,
 };
-use arrears_plugin_sdk::{export_plugin, ContactRequestView, Host, Plugin, PluginError, Proposal};
+use arrears_plugin_sdk::{declare_plugin, ContactRequestView, Host, Plugin, PluginError, Proposal};
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 const SECONDS_PER_DAY: i64 = 86_400;
@@ -212,7 +212,7 @@ impl Plugin for ContactLadder {
     }
 }
 
-export_plugin!(
+declare_plugin!(
     ContactLadder,
     name: "contact-ladder",
     version: env!("CARGO_PKG_VERSION"),

@@ -21,7 +21,7 @@
 
 use arrears_plugin_sdk::abi::{self, REASONS_MAX, REASON_CODE_BYTES_MAX};
 use arrears_plugin_sdk::{
-    export_plugin, AttributeValue, Host, Plugin, PluginError, ScoreRecord, Scored,
+    declare_plugin, AttributeValue, Host, Plugin, PluginError, ScoreRecord, Scored,
 };
 
 /// Most variables on a card.
@@ -336,7 +336,7 @@ impl Plugin for ScorecardPlugin {
     }
 }
 
-export_plugin!(
+declare_plugin!(
     ScorecardPlugin,
     name: "scorecard",
     version: env!("CARGO_PKG_VERSION"),

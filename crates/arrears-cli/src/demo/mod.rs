@@ -144,10 +144,10 @@ const DEMO_LADDER: &str = include_str!("../../../../examples/plugins/contact-lad
 /// `scorecard` (with the demo's behavioural card) and `contact_ladder`.
 fn register_builtin_plugins(books: &mut Arrears) -> Result<()> {
     use arrears::plugin_host::LoadedPlugin;
-    let scorecard = LoadedPlugin::from_static(arrears_plugin_scorecard::arrears_plugin_static())?
+    let scorecard = LoadedPlugin::from_static(arrears_scorecard::arrears_plugin_static())?
         .instantiate(DEMO_CARD)?;
     books.register_plugin("scorecard", std::sync::Arc::new(scorecard))?;
-    let ladder = LoadedPlugin::from_static(arrears_plugin_contact_ladder::arrears_plugin_static())?
+    let ladder = LoadedPlugin::from_static(arrears_contact_ladder::arrears_plugin_static())?
         .instantiate(DEMO_LADDER)?;
     books.register_plugin("contact_ladder", std::sync::Arc::new(ladder))?;
     Ok(())

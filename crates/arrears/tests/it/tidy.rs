@@ -53,9 +53,11 @@ fn dependency_direction_and_the_redb_boundary() {
         ("arrears-store", &["arrears-core", "redb"]),
         ("arrears-plugin-sdk", &[]),
         ("arrears", &["arrears-core", "arrears-store", "arrears-plugin-sdk"]),
-        ("arrears-cli", &["arrears", "arrears-plugin-scorecard", "arrears-plugin-contact-ladder"]),
+        ("arrears-cli", &["arrears", "arrears-scorecard", "arrears-contact-ladder"]),
         ("../plugins/scorecard", &["arrears-plugin-sdk"]),
+        ("../plugins/scorecard/cdylib", &["arrears-plugin-sdk", "arrears-scorecard"]),
         ("../plugins/contact-ladder", &["arrears-plugin-sdk"]),
+        ("../plugins/contact-ladder/cdylib", &["arrears-plugin-sdk", "arrears-contact-ladder"]),
     ];
     for (krate, allowed) in allowed {
         let manifest =
