@@ -25,6 +25,16 @@ pub enum StorageError {
         #[source]
         reason: DecodeError,
     },
+    /// The storage engine panicked while reading or writing a table. redb 4.5 asserts on some
+    /// damaged pages instead of returning an error; the store contains the panic, abandons
+    /// the transaction (it refuses to commit) and reports the damage here. Run `verify`.
+    #[error("the storage engine failed on a damaged page of the {table} table: {message}")]
+    EnginePanicked {
+        /// The table being accessed.
+        table: String,
+        /// The engine's panic message.
+        message: String,
+    },
     /// A record the store's own indexes point to is missing.
     #[error("{table} has no record for key {key}, although an index points to it")]
     Dangling {
@@ -87,4 +97,19 @@ pub enum OpenError {
     /// The file is not a database or is damaged beyond opening.
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// Runs `f`, turning a panic of the storage engine into [`StorageError::EnginePanicked`].
+pub(crate) fn contain<R>(
+    table: impl FnOnce() -> String,
+    f: impl FnOnce() -> Result<R, StorageError>,
+) -> Result<R, StorageError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        Err(StorageError::EnginePanicked { table: table(), message })
+    })
 }

@@ -12,7 +12,7 @@ mod error;
 #[cfg(any(test, feature = "fault-injection"))]
 pub mod fault;
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
@@ -29,7 +29,7 @@ pub use codec::RecordKind;
 pub use error::{OpenError, StorageError};
 
 use crate::codec::{decode, encode};
-use crate::error::from_redb;
+use crate::error::{contain, from_redb};
 
 /// The on-disk format version this build writes.
 pub const FORMAT_VERSION: u64 = 2;
@@ -106,6 +106,14 @@ pub enum Sequence {
 }
 
 impl Sequence {
+    const COUNT: usize = 4;
+    const ALL: [Sequence; Sequence::COUNT] =
+        [Sequence::Debtor, Sequence::Account, Sequence::Obligation, Sequence::Entry];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
     fn meta_key(self) -> &'static str {
         match self {
             Sequence::Debtor => "seq.debtor",
@@ -380,7 +388,11 @@ impl Store {
         if self.options.durability == Durability::Eventual {
             txn.set_durability(redb::Durability::None).map_err(from_redb)?;
         }
-        Ok(WriteTxn { cell: TxnCell::new(txn, |_| Tables::new()), cache: RefCell::default() })
+        Ok(WriteTxn {
+            cell: TxnCell::new(txn, |_| Tables::new()),
+            cache: RefCell::default(),
+            poisoned: Cell::new(false),
+        })
     }
 
     /// Begins a read transaction: a consistent snapshot of the last commit.
@@ -389,7 +401,10 @@ impl Store {
     ///
     /// A storage failure.
     pub fn read(&self) -> Result<ReadTxn, StorageError> {
-        Ok(ReadTxn { txn: self.db().begin_read().map_err(from_redb)? })
+        Ok(ReadTxn {
+            txn: self.db().begin_read().map_err(from_redb)?,
+            tables: ReadTables::default(),
+        })
     }
 
     /// How the file's space is used, from redb's statistics.
@@ -435,6 +450,13 @@ macro_rules! tables {
             $($field: OnceCell<redb::Table<'txn, $key, $value>>,)*
         }
 
+        /// The tables a read transaction has opened, each opened once (opening one is a
+        /// lookup in the table tree).
+        #[derive(Default)]
+        struct ReadTables {
+            $($field: OnceCell<redb::ReadOnlyTable<$key, $value>>,)*
+        }
+
         impl Tables<'_> {
             fn new() -> Self {
                 Tables { $($field: OnceCell::new(),)* }
@@ -447,7 +469,13 @@ macro_rules! tables {
                     &self,
                     read: impl FnOnce(&redb::ReadOnlyTable<$key, $value>) -> Result<R, StorageError>,
                 ) -> Result<R, StorageError> {
-                    read(&self.txn.open_table($definition).map_err(from_redb)?)
+                    contain(|| redb::TableHandle::name(&$definition).to_owned(), || {
+                        if self.tables.$field.get().is_none() {
+                            let table = self.txn.open_table($definition).map_err(from_redb)?;
+                            let _ = self.tables.$field.set(table);
+                        }
+                        read(self.tables.$field.get().unwrap_or_else(|| unreachable!("opened above")))
+                    })
                 }
             )*
         }
@@ -458,12 +486,14 @@ macro_rules! tables {
                     &self,
                     read: impl FnOnce(&redb::Table<'_, $key, $value>) -> Result<R, StorageError>,
                 ) -> Result<R, StorageError> {
-                    self.cell.with_dependent(|txn, tables| {
-                        if tables.$field.get().is_none() {
-                            let table = txn.open_table($definition).map_err(from_redb)?;
-                            let _ = tables.$field.set(table);
-                        }
-                        read(tables.$field.get().unwrap_or_else(|| unreachable!("opened above")))
+                    self.contained(|| redb::TableHandle::name(&$definition).to_owned(), || {
+                        self.cell.with_dependent(|txn, tables| {
+                            if tables.$field.get().is_none() {
+                                let table = txn.open_table($definition).map_err(from_redb)?;
+                                let _ = tables.$field.set(table);
+                            }
+                            read(tables.$field.get().unwrap_or_else(|| unreachable!("opened above")))
+                        })
                     })
                 }
 
@@ -472,12 +502,18 @@ macro_rules! tables {
                     &mut self,
                     write: impl FnOnce(&mut redb::Table<'_, $key, $value>) -> Result<R, StorageError>,
                 ) -> Result<R, StorageError> {
-                    self.cell.with_dependent_mut(|txn, tables| {
-                        if tables.$field.get().is_none() {
-                            let table = txn.open_table($definition).map_err(from_redb)?;
-                            let _ = tables.$field.set(table);
-                        }
-                        write(tables.$field.get_mut().unwrap_or_else(|| unreachable!("opened above")))
+                    let poisoned = &self.poisoned;
+                    let cell = &mut self.cell;
+                    contain_poisoning(poisoned, || redb::TableHandle::name(&$definition).to_owned(), || {
+                        cell.with_dependent_mut(|txn, tables| {
+                            if tables.$field.get().is_none() {
+                                let table = txn.open_table($definition).map_err(from_redb)?;
+                                let _ = tables.$field.set(table);
+                            }
+                            write(
+                                tables.$field.get_mut().unwrap_or_else(|| unreachable!("opened above")),
+                            )
+                        })
                     })
                 }
             )*
@@ -526,12 +562,40 @@ self_cell::self_cell!(
 /// A read-only snapshot.
 pub struct ReadTxn {
     txn: redb::ReadTransaction,
+    tables: ReadTables,
 }
 
 /// A write transaction: all of it commits, or none of it.
 pub struct WriteTxn {
     cell: TxnCell,
     cache: RefCell<TxnCache>,
+    /// Set when the storage engine panicked inside this transaction (a damaged page): its
+    /// state is unknown, so it refuses to commit.
+    poisoned: Cell<bool>,
+}
+
+/// Runs `f` on a write transaction's tables, containing an engine panic and poisoning the
+/// transaction.
+fn contain_poisoning<R>(
+    poisoned: &Cell<bool>,
+    table: impl FnOnce() -> String,
+    f: impl FnOnce() -> Result<R, StorageError>,
+) -> Result<R, StorageError> {
+    let result = contain(table, f);
+    if matches!(result, Err(StorageError::EnginePanicked { .. })) {
+        poisoned.set(true);
+    }
+    result
+}
+
+impl WriteTxn {
+    fn contained<R>(
+        &self,
+        table: impl FnOnce() -> String,
+        f: impl FnOnce() -> Result<R, StorageError>,
+    ) -> Result<R, StorageError> {
+        contain_poisoning(&self.poisoned, table, f)
+    }
 }
 
 /// Decoded records a write transaction has read or written, so that a command reading an
@@ -542,6 +606,9 @@ struct TxnCache {
     snapshots: HashMap<u64, Option<Arc<AccountState>>>,
     cases: HashMap<u64, Option<CollectionCase>>,
     audit_head: Option<Option<AuditEntry>>,
+    /// The last id taken from each sequence in this transaction (by [`Sequence::index`]),
+    /// written to `meta` once, at commit, instead of on every id.
+    sequences: [Option<u64>; Sequence::COUNT],
 }
 
 impl TxnCache {
@@ -578,6 +645,23 @@ impl ReadTxn {
 }
 
 impl WriteTxn {
+    /// Hands the transaction an account's case and snapshot as decoded elsewhere, so that it
+    /// does not decode them again: the cycle decodes a batch's records on a second thread,
+    /// from a read transaction begun after this one (which therefore sees the same commit).
+    /// The caller must pass the records as this transaction sees them: read before this
+    /// transaction wrote the account. Records this transaction already holds are kept.
+    pub fn prime(
+        &self,
+        account: AccountId,
+        case: Option<CollectionCase>,
+        snapshot: Option<Arc<AccountState>>,
+    ) {
+        let mut cache = self.cache.borrow_mut();
+        cache.bound();
+        cache.cases.entry(account.0).or_insert(case);
+        cache.snapshots.entry(account.0).or_insert(snapshot);
+    }
+
     /// An account's state after all its events, owned: the transaction's decoded copy is
     /// handed over rather than cloned (the caller writes the next one with `put_snapshot`).
     ///
@@ -800,7 +884,12 @@ macro_rules! reads {
                 Ok(self.shared_snapshot(account)?.map(Arc::unwrap_or_clone))
             }
 
-            fn shared_snapshot(
+            /// An account's snapshot, shared (see [`Self::snapshot`]).
+            ///
+            /// # Errors
+            ///
+            /// A storage failure or a corrupted record.
+            pub fn shared_snapshot(
                 &self,
                 account: AccountId,
             ) -> Result<Option<Arc<AccountState>>, StorageError> {
@@ -1324,25 +1413,28 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn peek_id(&self, sequence: Sequence) -> Result<u64, StorageError> {
-        self.t_meta(|meta| {
-            let last =
-                meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value());
-            Ok(last + 1)
-        })
+        Ok(self.last_id(sequence)? + 1)
     }
 
-    /// Takes the next id of a sequence (ids start at 1 and are never reused).
+    /// Takes the next id of a sequence (ids start at 1 and are never reused). The sequence is
+    /// written to `meta` at commit; a transaction dropped uncommitted took nothing.
     ///
     /// # Errors
     ///
     /// A storage failure.
     pub fn next_id(&mut self, sequence: Sequence) -> Result<u64, StorageError> {
-        self.t_meta_mut(|meta| {
-            let next =
-                meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value())
-                    + 1;
-            meta.insert(sequence.meta_key(), next).map_err(from_redb)?;
-            Ok(next)
+        let next = self.last_id(sequence)? + 1;
+        self.cache.borrow_mut().sequences[sequence.index()] = Some(next);
+        Ok(next)
+    }
+
+    /// The last id taken from a sequence (zero if none), as this transaction sees it.
+    fn last_id(&self, sequence: Sequence) -> Result<u64, StorageError> {
+        if let Some(last) = self.cache.borrow().sequences[sequence.index()] {
+            return Ok(last);
+        }
+        self.t_meta(|meta| {
+            Ok(meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value()))
         })
     }
 
@@ -1522,8 +1614,16 @@ impl WriteTxn {
     ///
     /// A storage failure or a corrupted previous record.
     pub fn put_case(&mut self, case: &CollectionCase) -> Result<(), StorageError> {
-        let previous = self.case(case.account)?;
-        let previous_review = previous.map(|previous| previous.next_review_on);
+        let account = case.account.0;
+        if !self.cache.borrow().cases.contains_key(&account) {
+            // Decodes and caches it.
+            self.case(case.account)?;
+        }
+        let previous_review = match self.cache.borrow().cases.get(&account) {
+            Some(Some(previous)) if previous == case => return Ok(()),
+            Some(previous) => previous.as_ref().map(|previous| previous.next_review_on),
+            None => unreachable!("cached above"),
+        };
         if previous_review != Some(case.next_review_on) {
             self.t_review_due_mut(|index| {
                 if let Some(previous_review) = previous_review {
@@ -1541,7 +1641,9 @@ impl WriteTxn {
                 .map_err(from_redb)?;
             Ok(())
         })?;
-        self.remember_case(case.account.0, &Some(case.clone()));
+        let mut cache = self.cache.borrow_mut();
+        cache.bound();
+        cache.cases.insert(account, Some(case.clone()));
         Ok(())
     }
 
@@ -1642,7 +1744,22 @@ impl WriteTxn {
     /// # Errors
     ///
     /// A storage failure; then nothing of the transaction is visible.
-    pub fn commit(self) -> Result<(), StorageError> {
+    pub fn commit(mut self) -> Result<(), StorageError> {
+        if self.poisoned.get() {
+            return Err(StorageError::EnginePanicked {
+                table: "(commit)".to_owned(),
+                message: "an earlier panic of the engine abandoned this transaction".to_owned(),
+            });
+        }
+        let sequences = self.cache.borrow().sequences;
+        for sequence in Sequence::ALL {
+            if let Some(last) = sequences[sequence.index()] {
+                self.t_meta_mut(|meta| {
+                    meta.insert(sequence.meta_key(), last).map_err(from_redb)?;
+                    Ok(())
+                })?;
+            }
+        }
         self.cell.into_owner().commit().map_err(from_redb)
     }
 

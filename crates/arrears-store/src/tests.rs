@@ -89,6 +89,34 @@ fn newer_and_older_formats_are_refused_with_instructions() {
     assert!(matches!(Store::open(&path, options()), Err(OpenError::FormatTooOld { found: 0, .. })));
 }
 
+/// Ids are kept in the transaction and written to `meta` at commit: the next transaction
+/// continues where the committed one stopped, `peek_id` agrees with `next_id`, and each
+/// sequence counts on its own.
+#[test]
+fn sequences_continue_after_commit_and_peek_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+    let mut txn = store.write().unwrap();
+    assert_eq!(txn.peek_id(Sequence::Entry).unwrap(), 1);
+    for expected in 1..=5 {
+        assert_eq!(txn.next_id(Sequence::Entry).unwrap(), expected);
+        assert_eq!(txn.peek_id(Sequence::Entry).unwrap(), expected + 1);
+    }
+    assert_eq!(txn.next_id(Sequence::Obligation).unwrap(), 1);
+    txn.commit().unwrap();
+    let mut txn = store.write().unwrap();
+    assert_eq!(txn.peek_id(Sequence::Entry).unwrap(), 6);
+    assert_eq!(txn.next_id(Sequence::Entry).unwrap(), 6);
+    assert_eq!(txn.next_id(Sequence::Obligation).unwrap(), 2);
+    assert_eq!(txn.next_id(Sequence::Debtor).unwrap(), 1);
+    drop(txn);
+    drop(store);
+    let store = Store::open(&dir.path().join("s.redb"), options()).unwrap();
+    let mut txn = store.write().unwrap();
+    assert_eq!(txn.next_id(Sequence::Entry).unwrap(), 6, "the dropped transaction took nothing");
+    assert_eq!(txn.next_id(Sequence::Obligation).unwrap(), 2);
+}
+
 #[test]
 fn sequences_start_at_one_and_a_dropped_transaction_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();

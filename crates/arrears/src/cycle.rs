@@ -157,6 +157,76 @@ struct Review {
     steps: Vec<(u32, ContactStep)>,
 }
 
+/// An account's records as the batch's transaction first sees them, decoded on the
+/// prefetching thread.
+struct Fetched {
+    account: Account,
+    debtor: Debtor,
+    case: Option<CollectionCase>,
+    snapshot: Option<Arc<AccountState>>,
+    /// The debtor's contact attempts (shared by the debtor's accounts).
+    contacts: Arc<Vec<ContactAttempt>>,
+}
+
+/// Accounts the prefetching thread decodes before handing them over (one hand-over wakes the
+/// reviewing thread at most once), and hand-overs it may be ahead.
+const PREFETCH_CHUNK: usize = 32;
+const PREFETCH_AHEAD: usize = 8;
+
+/// Decodes the batch's accounts, in review order, from a read transaction begun now, and
+/// sends them to the reviewing thread in chunks; stops at the first error (sent last) or
+/// when the receiver is gone.
+fn prefetch(
+    store: &arrears_store::Store,
+    groups: &[(DebtorId, Vec<AccountId>)],
+    send: &std::sync::mpsc::SyncSender<Vec<Result<Fetched, CommandError>>>,
+) {
+    let read = match store.read() {
+        Ok(read) => read,
+        Err(error) => {
+            let _ = send.send(vec![Err(error.into())]);
+            return;
+        }
+    };
+    let mut contacts: Option<(DebtorId, Arc<Vec<ContactAttempt>>)> = None;
+    let mut fetch = |id: AccountId| -> Result<Fetched, CommandError> {
+        let account = read.account(id)?.ok_or(CommandError::UnknownAccount(id))?;
+        let debtor =
+            read.debtor(account.debtor)?.ok_or(CommandError::UnknownDebtor(account.debtor))?;
+        let case = read.case(id)?;
+        let snapshot = read.shared_snapshot(id)?;
+        let contacts = match &contacts {
+            Some((of, attempts)) if *of == debtor.id => Arc::clone(attempts),
+            _ => {
+                let attempts = Arc::new(read.contacts(debtor.id)?);
+                contacts = Some((debtor.id, Arc::clone(&attempts)));
+                attempts
+            }
+        };
+        Ok(Fetched { account, debtor, case, snapshot, contacts })
+    };
+    let mut chunk = Vec::with_capacity(PREFETCH_CHUNK);
+    for &id in groups.iter().flat_map(|(_, accounts)| accounts) {
+        let fetched = fetch(id);
+        let failed = fetched.is_err();
+        chunk.push(fetched);
+        if chunk.len() == PREFETCH_CHUNK || failed {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(PREFETCH_CHUNK));
+            if send.send(full).is_err() || failed {
+                return;
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = send.send(chunk);
+    }
+}
+
+/// One batch, one write transaction. A second thread decodes the accounts' records (account,
+/// debtor, case, snapshot) from a read transaction begun after the write transaction, so it
+/// sees the same commit, while this thread reviews and writes: each account's records are
+/// read before the batch writes them (accounts are reviewed once, and debtors are not
+/// written by the cycle), so what the reader decoded is what the writer would have read.
 fn run_batch(
     engine: &Arrears,
     as_of: NaiveDate,
@@ -171,14 +241,35 @@ fn run_batch(
     let mut reviewed = 0;
     let mut actions = 0;
     let mut by_debtor: Vec<Vec<Review>> = Vec::new();
-    for (_, accounts) in groups {
-        let mut reviews = Vec::new();
-        for account in accounts {
-            reviews.push(review_time(&mut env, *account, as_of, report)?);
-            reviewed += 1;
+    std::thread::scope(|scope| -> Result<(), CycleError> {
+        let (send, receive) = std::sync::mpsc::sync_channel(PREFETCH_AHEAD);
+        let store = &engine.store;
+        // Begun after `txn`, the prefetcher's read transaction sees the commit `txn` started
+        // from (only one write transaction runs at a time).
+        scope.spawn(move || prefetch(store, groups, &send));
+        let mut chunk = Vec::new().into_iter();
+        for (_, accounts) in groups {
+            let mut reviews = Vec::with_capacity(accounts.len());
+            for _ in accounts {
+                let fetched = match chunk.next() {
+                    Some(fetched) => fetched,
+                    None => {
+                        chunk = receive
+                            .recv()
+                            .unwrap_or_else(|_| {
+                                unreachable!("the prefetcher sends every account or an error")
+                            })
+                            .into_iter();
+                        chunk.next().unwrap_or_else(|| unreachable!("chunks are never empty"))
+                    }
+                }?;
+                reviews.push(review_time(&mut env, fetched, as_of, report)?);
+                reviewed += 1;
+            }
+            by_debtor.push(reviews);
         }
-        by_debtor.push(reviews);
-    }
+        Ok(())
+    })?;
     score(engine, &policy, by_debtor.iter_mut().flatten())?;
     for reviews in &mut by_debtor {
         for review in reviews.iter_mut() {
@@ -237,14 +328,13 @@ fn cycle_ledger(
 /// Time-driven transitions and the features for scoring.
 fn review_time(
     env: &mut Env<'_>,
-    account_id: AccountId,
+    fetched: Fetched,
     as_of: NaiveDate,
     report: &mut CycleReport,
 ) -> Result<Review, CommandError> {
-    let account = env.txn.account(account_id)?.ok_or(CommandError::UnknownAccount(account_id))?;
-    let debtor =
-        env.txn.debtor(account.debtor)?.ok_or(CommandError::UnknownDebtor(account.debtor))?;
-    let mut case = load_case(env.txn, env.policy, &account)?;
+    let Fetched { account, debtor, case, snapshot, contacts } = fetched;
+    env.txn.prime(account.id, case.clone(), snapshot);
+    let mut case = case.unwrap_or_else(|| collections::new_case(env.policy, &account));
     // A case whose arm the policy no longer has (the policy was replaced) joins the arm the
     // new policy's hash gives it, rather than running on defaults.
     if !env.policy.arms().iter().any(|arm| arm.name == case.arm) {
@@ -350,7 +440,7 @@ fn review_time(
         charge_off(env, &mut review, as_of, report)?;
     }
     let state = state_as_of(env.txn, &review.account, as_of)?;
-    review.features = features(env.txn, &review.account, &review.case, &state, as_of)?;
+    review.features = features(&contacts, &review.account, &review.case, &state, as_of);
     Ok(review)
 }
 
@@ -402,12 +492,12 @@ fn empty_features(account: &Account) -> Features {
 
 /// The features of an account on `as_of`, from its ledger, case and contact history.
 pub(crate) fn features(
-    txn: &arrears_store::WriteTxn,
+    contacts: &[ContactAttempt],
     account: &Account,
     case: &CollectionCase,
     state: &AccountState,
     as_of: NaiveDate,
-) -> Result<Features, CommandError> {
+) -> Features {
     let since_90 = as_of - chrono::Days::new(90);
     let since_30 = as_of - chrono::Days::new(30);
     let paid: Vec<(NaiveDate, i64)> =
@@ -418,7 +508,6 @@ pub(crate) fn features(
         .filter_map(|payment| payment.reversed_on)
         .filter(|on| *on > since_90 && *on <= as_of)
         .count() as u32;
-    let contacts = txn.contacts(account.debtor)?;
     let recent: Vec<&ContactAttempt> = contacts
         .iter()
         .filter(|attempt| attempt.accounts.contains(&account.id))
@@ -427,7 +516,7 @@ pub(crate) fn features(
     let months_on_book = i64::from(as_of.year() - account.opened_on.year()) * 12
         + i64::from(as_of.month())
         - i64::from(account.opened_on.month());
-    Ok(Features {
+    Features {
         account: account.id,
         debtor: account.debtor,
         product: account.product,
@@ -446,7 +535,7 @@ pub(crate) fn features(
             .iter()
             .filter(|attempt| attempt.outcome.is_right_party())
             .count() as u32,
-    })
+    }
 }
 
 /// Scores every review with its arm's scorer, one batch call per arm.
