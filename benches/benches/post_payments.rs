@@ -10,9 +10,10 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
+use arrears_benches::floor::{self, RedbFloor};
 use arrears_benches::{
     arrears_checksum, arrears_post, build_portfolio, fsync_rate, median, payment_charges, quick,
-    summary, Sqlite,
+    summary, Sqlite, CACHE_BYTES,
 };
 use criterion::Criterion;
 
@@ -27,15 +28,29 @@ fn main() {
     let fsyncs = fsync_rate(dir.path(), Duration::from_millis(if quick { 100 } else { 3_000 }));
     summary(serde_json::json!({"bench": "fsync", "fsync_per_sec": fsyncs}));
 
+    // The floor's record sizes, from a small engine store three payments into each account
+    // (the middle of this benchmark's stream).
+    let sizes = {
+        let path = dir.path().join("sizes.redb");
+        let (books, ids) = build_portfolio(&path, 50, &payment_charges);
+        arrears_post(&books, &ids, 0, 150);
+        drop(books);
+        floor::measure(&path)
+    };
+    summary(serde_json::json!({"bench": "record_sizes", "bytes": format!("{sizes:?}")}));
+
     let started = Instant::now();
     let (books, ids) = build_portfolio(&dir.path().join("books.redb"), accounts, &payment_charges);
     let mut sqlite = Sqlite::create(&dir.path().join("peer.sqlite"), accounts);
+    let mut redb_floor =
+        RedbFloor::create(&dir.path().join("floor.redb"), accounts, sizes, CACHE_BYTES);
     eprintln!("setup of {accounts} accounts: {:?}", started.elapsed());
 
     let mut next = 0;
     for &(commit, commits) in plan {
         let mut ours = Vec::with_capacity(commits);
         let mut theirs = Vec::with_capacity(commits);
+        let mut floors = Vec::with_capacity(commits);
         for _ in 0..commits {
             let start = Instant::now();
             arrears_post(&books, &ids, next, commit);
@@ -43,12 +58,17 @@ fn main() {
             let start = Instant::now();
             sqlite.post(next, commit);
             theirs.push(start.elapsed());
+            let start = Instant::now();
+            redb_floor.post(next, commit);
+            floors.push(start.elapsed());
             next += commit;
         }
         let ours = median(ours);
         let theirs = median(theirs);
+        let floor = median(floors);
         let arrears_per_sec = commit as f64 / ours.as_secs_f64();
         let sqlite_per_sec = commit as f64 / theirs.as_secs_f64();
+        let floor_per_sec = commit as f64 / floor.as_secs_f64();
         summary(serde_json::json!({
             "bench": "post_payments",
             "commit": commit,
@@ -59,6 +79,9 @@ fn main() {
             "arrears_per_sec": arrears_per_sec.round(),
             "sqlite_per_sec": sqlite_per_sec.round(),
             "ratio": (arrears_per_sec / sqlite_per_sec * 1000.0).round() / 1000.0,
+            "redb_floor_per_sec": floor_per_sec.round(),
+            "redb_floor_ratio": (floor_per_sec / sqlite_per_sec * 1000.0).round() / 1000.0,
+            "arrears_share_of_floor": (arrears_per_sec / floor_per_sec * 1000.0).round() / 1000.0,
             "fsync_per_sec": fsyncs.round(),
         }));
     }

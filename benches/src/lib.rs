@@ -7,6 +7,8 @@
 // Amounts are written in cents: `1_000_00` is 1,000.00.
 #![allow(clippy::inconsistent_digit_grouping)]
 
+pub mod floor;
+
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};

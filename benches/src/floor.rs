@@ -1,0 +1,163 @@
+//! The storage floor of posting a payment: the B-tree work the engine's design needs per
+//! payment, done directly on redb with no engine logic at all (no decoding, allocation,
+//! ledger, state machine or hashing). Value sizes are measured from a real engine store, so
+//! the floor writes what the engine writes. Its ratio to SQLite bounds what any engine on
+//! redb with this record layout can reach.
+
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+
+const ACCOUNTS: TableDefinition<u64, &[u8]> = TableDefinition::new("accounts");
+const DEBTORS: TableDefinition<u64, &[u8]> = TableDefinition::new("debtors");
+const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
+const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots");
+const EVENTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("events");
+const JOURNAL: TableDefinition<u64, &[u8]> = TableDefinition::new("journal");
+const ACCOUNT_ENTRIES: TableDefinition<(u64, u64), ()> = TableDefinition::new("account_entries");
+const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
+const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+
+/// Average value sizes, in bytes, of the records a payment reads or writes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sizes {
+    /// Account record.
+    pub account: usize,
+    /// Debtor record.
+    pub debtor: usize,
+    /// Collection case.
+    pub case: usize,
+    /// Account snapshot.
+    pub snapshot: usize,
+    /// Event record.
+    pub event: usize,
+    /// Journal entry.
+    pub entry: usize,
+    /// Idempotency record.
+    pub idempotency: usize,
+    /// Audit record.
+    pub audit: usize,
+}
+
+fn average<K: redb::Key + 'static>(db: &Database, table: TableDefinition<K, &[u8]>) -> usize {
+    let txn = db.begin_read().expect("read");
+    let table = txn.open_table(table).expect("table");
+    let (mut count, mut bytes) = (0, 0);
+    for row in table.iter().expect("iter") {
+        let (_, value) = row.expect("row");
+        count += 1;
+        bytes += value.value().len();
+    }
+    bytes / count.max(1)
+}
+
+/// Average value sizes of an engine store at `path` (closed).
+pub fn measure(path: &Path) -> Sizes {
+    let db = Database::open(path).expect("open the engine's file with redb");
+    Sizes {
+        account: average(&db, ACCOUNTS),
+        debtor: average(&db, DEBTORS),
+        case: average(&db, CASES),
+        snapshot: average(&db, SNAPSHOTS),
+        event: average(&db, EVENTS),
+        entry: average(&db, JOURNAL),
+        idempotency: average(&db, IDEMPOTENCY),
+        audit: average(&db, AUDIT),
+    }
+}
+
+/// The floor: a redb file with the engine's tables and record sizes.
+pub struct RedbFloor {
+    db: Database,
+    sizes: Sizes,
+    accounts: usize,
+    events: Vec<u32>,
+    next_entry: u64,
+    next_audit: u64,
+}
+
+/// `len` bytes that differ from payment to payment.
+fn bytes(len: usize, n: usize) -> Vec<u8> {
+    (0..len).map(|at| (n.wrapping_mul(31).wrapping_add(at)) as u8).collect()
+}
+
+impl RedbFloor {
+    /// Creates the floor's file with `accounts` accounts (account, debtor, case and snapshot
+    /// records of the measured sizes) and the same page cache as the engine.
+    pub fn create(path: &Path, accounts: usize, sizes: Sizes, cache_bytes: usize) -> RedbFloor {
+        let db = redb::Builder::new().set_cache_size(cache_bytes).create(path).expect("create");
+        let txn = db.begin_write().expect("write");
+        {
+            let mut account_table = txn.open_table(ACCOUNTS).expect("table");
+            let mut debtor_table = txn.open_table(DEBTORS).expect("table");
+            let mut case_table = txn.open_table(CASES).expect("table");
+            let mut snapshot_table = txn.open_table(SNAPSHOTS).expect("table");
+            for account in 0..accounts {
+                let id = account as u64;
+                account_table.insert(id, bytes(sizes.account, account).as_slice()).expect("put");
+                debtor_table.insert(id, bytes(sizes.debtor, account).as_slice()).expect("put");
+                case_table.insert(id, bytes(sizes.case, account).as_slice()).expect("put");
+                snapshot_table.insert(id, bytes(sizes.snapshot, account).as_slice()).expect("put");
+            }
+            // The other tables exist from the start, as in the engine.
+            txn.open_table(EVENTS).expect("table");
+            txn.open_table(JOURNAL).expect("table");
+            txn.open_table(ACCOUNT_ENTRIES).expect("table");
+            txn.open_table(IDEMPOTENCY).expect("table");
+            txn.open_table(AUDIT).expect("table");
+        }
+        txn.commit().expect("commit");
+        RedbFloor { db, sizes, accounts, events: vec![0; accounts], next_entry: 1, next_audit: 1 }
+    }
+
+    /// Posts payments `from..from + count` of the stream in one commit: per payment, an
+    /// idempotency lookup, the account, debtor, case and snapshot read (copied out), then the
+    /// journal entry and its account index row, the event, the snapshot, the idempotency
+    /// record and the audit record written.
+    pub fn post(&mut self, from: usize, count: usize) {
+        let txn = self.db.begin_write().expect("write");
+        {
+            let account_table = txn.open_table(ACCOUNTS).expect("table");
+            let debtor_table = txn.open_table(DEBTORS).expect("table");
+            let case_table = txn.open_table(CASES).expect("table");
+            let mut snapshot_table = txn.open_table(SNAPSHOTS).expect("table");
+            let mut event_table = txn.open_table(EVENTS).expect("table");
+            let mut journal_table = txn.open_table(JOURNAL).expect("table");
+            let mut entry_index = txn.open_table(ACCOUNT_ENTRIES).expect("table");
+            let mut key_table = txn.open_table(IDEMPOTENCY).expect("table");
+            let mut audit_table = txn.open_table(AUDIT).expect("table");
+            let mut read = Vec::new();
+            for n in from..from + count {
+                let (account, _) = crate::payment(n, self.accounts);
+                let id = account as u64;
+                let key = format!("p{n}");
+                assert!(key_table.get(key.as_str()).expect("get").is_none());
+                for table in [&account_table, &debtor_table, &case_table] {
+                    read.clear();
+                    read.extend_from_slice(table.get(id).expect("get").expect("record").value());
+                }
+                read.clear();
+                read.extend_from_slice(
+                    snapshot_table.get(id).expect("get").expect("record").value(),
+                );
+                let entry = self.next_entry;
+                self.next_entry += 1;
+                self.events[account] += 1;
+                journal_table.insert(entry, bytes(self.sizes.entry, n).as_slice()).expect("put");
+                entry_index.insert((id, entry), ()).expect("put");
+                event_table
+                    .insert((id, self.events[account]), bytes(self.sizes.event, n).as_slice())
+                    .expect("put");
+                snapshot_table.insert(id, bytes(self.sizes.snapshot, n).as_slice()).expect("put");
+                key_table
+                    .insert(key.as_str(), bytes(self.sizes.idempotency, n).as_slice())
+                    .expect("put");
+                audit_table
+                    .insert(self.next_audit, bytes(self.sizes.audit, n).as_slice())
+                    .expect("put");
+                self.next_audit += 1;
+            }
+        }
+        txn.commit().expect("commit");
+    }
+}
