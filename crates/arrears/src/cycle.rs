@@ -173,6 +173,10 @@ struct Fetched {
 const PREFETCH_CHUNK: usize = 32;
 const PREFETCH_AHEAD: usize = 8;
 
+/// Accounts (whole debtors) taken through scoring, stages and contact together, so that the
+/// prefetcher decodes the next ones meanwhile. One strategy or scorer call covers them.
+const STEP_ACCOUNTS: usize = 128;
+
 /// Decodes the batch's accounts, in review order, from a read transaction begun now, and
 /// sends them to the reviewing thread in chunks; stops at the first error (sent last) or
 /// when the receiver is gone.
@@ -240,7 +244,6 @@ fn run_batch(
     let mut env = Env { txn: &mut txn, now, key: &key, policy: &policy };
     let mut reviewed = 0;
     let mut actions = 0;
-    let mut by_debtor: Vec<Vec<Review>> = Vec::new();
     std::thread::scope(|scope| -> Result<(), CycleError> {
         let (send, receive) = std::sync::mpsc::sync_channel(PREFETCH_AHEAD);
         let store = &engine.store;
@@ -248,43 +251,57 @@ fn run_batch(
         // from (only one write transaction runs at a time).
         scope.spawn(move || prefetch(store, groups, &send));
         let mut chunk = Vec::new().into_iter();
-        for (_, accounts) in groups {
-            let mut reviews = Vec::with_capacity(accounts.len());
-            for _ in accounts {
-                let fetched = match chunk.next() {
-                    Some(fetched) => fetched,
-                    None => {
-                        chunk = receive
-                            .recv()
-                            .unwrap_or_else(|_| {
-                                unreachable!("the prefetcher sends every account or an error")
-                            })
-                            .into_iter();
-                        chunk.next().unwrap_or_else(|| unreachable!("chunks are never empty"))
-                    }
-                }?;
-                reviews.push(review_time(&mut env, fetched, as_of, report)?);
-                reviewed += 1;
+        // Whole debtors, about `STEP_ACCOUNTS` accounts at a time, go through every step
+        // while the prefetcher decodes the next ones.
+        let mut rest = groups;
+        while !rest.is_empty() {
+            let mut take = 0;
+            let mut accounts = 0;
+            while take < rest.len() && accounts < STEP_ACCOUNTS {
+                accounts += rest[take].1.len();
+                take += 1;
             }
-            by_debtor.push(reviews);
+            let (step_groups, later) = rest.split_at(take);
+            rest = later;
+            let mut by_debtor: Vec<Vec<Review>> = Vec::with_capacity(step_groups.len());
+            for (_, accounts) in step_groups {
+                let mut reviews = Vec::with_capacity(accounts.len());
+                for _ in accounts {
+                    let fetched = match chunk.next() {
+                        Some(fetched) => fetched,
+                        None => {
+                            chunk = receive
+                                .recv()
+                                .unwrap_or_else(|_| {
+                                    unreachable!("the prefetcher sends every account or an error")
+                                })
+                                .into_iter();
+                            chunk.next().unwrap_or_else(|| unreachable!("chunks are never empty"))
+                        }
+                    }?;
+                    reviews.push(review_time(&mut env, fetched, as_of, report)?);
+                    reviewed += 1;
+                }
+                by_debtor.push(reviews);
+            }
+            score(engine, &policy, by_debtor.iter_mut().flatten())?;
+            for reviews in &mut by_debtor {
+                for review in reviews.iter_mut() {
+                    review_stage(&mut env, review, as_of, report)?;
+                }
+            }
+            for reviews in &mut by_debtor {
+                actions += contact(engine, &mut env, reviews, as_of, report)?;
+                for review in reviews.iter_mut() {
+                    review.case.last_review_on = Some(as_of);
+                    review.case.decided_on = review.case.decided_on.max(as_of);
+                    review.case.next_review_on = next_review(&policy, review, as_of, env.txn)?;
+                    env.txn.put_case(&review.case)?;
+                }
+            }
         }
         Ok(())
     })?;
-    score(engine, &policy, by_debtor.iter_mut().flatten())?;
-    for reviews in &mut by_debtor {
-        for review in reviews.iter_mut() {
-            review_stage(&mut env, review, as_of, report)?;
-        }
-    }
-    for reviews in &mut by_debtor {
-        actions += contact(engine, &mut env, reviews, as_of, report)?;
-        for review in reviews.iter_mut() {
-            review.case.last_review_on = Some(as_of);
-            review.case.decided_on = review.case.decided_on.max(as_of);
-            review.case.next_review_on = next_review(&policy, review, as_of, env.txn)?;
-            env.txn.put_case(&review.case)?;
-        }
-    }
     crate::audit::append(env.txn, now, None, AuditKind::Cycle { as_of, reviewed, actions })?;
     report.reviewed += reviewed;
     report.actions += actions;

@@ -314,6 +314,65 @@ fn a_cycle_killed_half_way_resumes_to_the_same_outbox() {
     assert!(interrupted.verify().unwrap().is_clean());
 }
 
+/// The cycle decodes a batch's records on a second thread and takes its debtors through the
+/// steps 128 accounts at a time: over months of cycles on a few hundred accounts, that ends in
+/// the same cases, outbox and balances as one debtor per batch (no prefetch ahead, one step).
+#[test]
+fn a_cycle_in_large_batches_equals_one_debtor_per_batch() {
+    fn portfolio(books: &Arrears) -> Vec<arrears::ids::AccountId> {
+        let mut accounts = Vec::new();
+        for debtor_index in 0..160 {
+            let debtor = person(books, &format!("q{debtor_index}"));
+            for account_index in 0..(1 + debtor_index % 3) {
+                let reference = format!("Q-{debtor_index}-{account_index}");
+                let account = loan(books, debtor, &reference, ProductKind::Installment);
+                let due =
+                    d(1, 1) + chrono::Days::new((7 * debtor_index + account_index) as u64 % 90);
+                charge(
+                    books,
+                    &format!("c:{reference}"),
+                    account,
+                    d(1, 1),
+                    due,
+                    5_000 + 100 * debtor_index as i64,
+                );
+                accounts.push(account);
+            }
+        }
+        accounts
+    }
+    let (_dir_a, large) = open_temp();
+    let (_dir_b, single) = open_temp();
+    let accounts = portfolio(&large);
+    assert_eq!(portfolio(&single), accounts);
+    assert!(accounts.len() > 2 * 128, "more accounts than two steps");
+    let one_debtor = arrears::CycleOptions { batch_accounts_max: 1, batches_max: None };
+    let (mut total_actions, mut total_transitions, mut total_fees) = (0, 0, 0);
+    for (month, day) in [(1, 20), (2, 10), (2, 25), (3, 15), (4, 10), (5, 20), (7, 1)] {
+        let as_of = d(month, day);
+        let a = large.run_cycle(as_of).unwrap();
+        let b = single.run_cycle_with(as_of, one_debtor).unwrap();
+        assert_eq!((a.reviewed, a.transitions, a.actions), (b.reviewed, b.transitions, b.actions));
+        assert_eq!((a.fees_assessed, a.charged_off), (b.fees_assessed, b.charged_off));
+        total_actions += a.actions;
+        total_transitions += a.transitions;
+        total_fees += a.fees_assessed;
+    }
+    eprintln!("{total_actions} actions, {total_transitions} transitions, {total_fees} fees");
+    assert!(total_actions > 0, "the strategy proposed nothing");
+    assert!(total_transitions > 0 && total_fees > 0, "nothing moved");
+    assert_eq!(large.actions().unwrap(), single.actions().unwrap());
+    for &account in &accounts {
+        assert_eq!(large.case(account).unwrap(), single.case(account).unwrap(), "{account}");
+        let (a, b) = (
+            large.account_view(account, d(7, 1)).unwrap(),
+            single.account_view(account, d(7, 1)).unwrap(),
+        );
+        assert_eq!(a.total_outstanding_minor, b.total_outstanding_minor, "{account}");
+    }
+    assert!(large.verify().unwrap().is_clean());
+}
+
 #[test]
 fn settlement_offer_acceptance_and_completion_write_off_the_rest() {
     let (_dir, books) = open_temp();
