@@ -118,29 +118,29 @@ pub(crate) fn run(
             reason: "batch_accounts_max must be at least 1".to_owned(),
         });
     }
-    let groups = {
+    // The due accounts by debtor (in review-index order within a debtor), flat: 16 bytes an
+    // account, which a million accounts due at once can afford.
+    let due = {
         let read = engine.store.read()?;
-        let mut groups: BTreeMap<DebtorId, Vec<AccountId>> = BTreeMap::new();
-        for (account, debtor) in read.due_for_review_with_debtors(as_of)? {
-            groups.entry(debtor).or_default().push(account);
-        }
-        groups
+        let mut due: Vec<(DebtorId, AccountId)> = read
+            .due_for_review_with_debtors(as_of)?
+            .into_iter()
+            .map(|(account, debtor)| (debtor, account))
+            .collect();
+        due.sort_by_key(|&(debtor, _)| debtor);
+        due
     };
     let mut report = CycleReport::default();
-    let mut batch: Vec<(DebtorId, Vec<AccountId>)> = Vec::new();
-    let mut batch_accounts = 0;
-    let mut groups = groups.into_iter().peekable();
-    while let Some(group) = groups.next() {
-        batch_accounts += group.1.len();
-        batch.push(group);
-        if batch_accounts >= options.batch_accounts_max || groups.peek().is_none() {
+    let (mut start, mut end) = (0, 0);
+    for debtor in due.chunk_by(|a, b| a.0 == b.0) {
+        end += debtor.len();
+        if end - start >= options.batch_accounts_max || end == due.len() {
             if options.batches_max.is_some_and(|max| report.batches as usize >= max) {
                 return Ok(report);
             }
-            run_batch(engine, as_of, &batch, &mut report)?;
+            run_batch(engine, as_of, &due[start..end], &mut report)?;
             report.batches += 1;
-            batch.clear();
-            batch_accounts = 0;
+            start = end;
         }
     }
     report.complete = true;
@@ -182,7 +182,7 @@ const STEP_ACCOUNTS: usize = 128;
 /// when the receiver is gone.
 fn prefetch(
     store: &arrears_store::Store,
-    groups: &[(DebtorId, Vec<AccountId>)],
+    due: &[(DebtorId, AccountId)],
     send: &std::sync::mpsc::SyncSender<Vec<Result<Fetched, CommandError>>>,
 ) {
     let read = match store.read() {
@@ -210,7 +210,7 @@ fn prefetch(
         Ok(Fetched { account, debtor, case, snapshot, contacts })
     };
     let mut chunk = Vec::with_capacity(PREFETCH_CHUNK);
-    for &id in groups.iter().flat_map(|(_, accounts)| accounts) {
+    for &(_, id) in due {
         let fetched = fetch(id);
         let failed = fetched.is_err();
         chunk.push(fetched);
@@ -234,7 +234,7 @@ fn prefetch(
 fn run_batch(
     engine: &Arrears,
     as_of: NaiveDate,
-    groups: &[(DebtorId, Vec<AccountId>)],
+    due: &[(DebtorId, AccountId)],
     report: &mut CycleReport,
 ) -> Result<(), CycleError> {
     let mut txn = engine.store.write()?;
@@ -249,22 +249,17 @@ fn run_batch(
         let store = &engine.store;
         // Begun after `txn`, the prefetcher's read transaction sees the commit `txn` started
         // from (only one write transaction runs at a time).
-        scope.spawn(move || prefetch(store, groups, &send));
+        scope.spawn(move || prefetch(store, due, &send));
         let mut chunk = Vec::new().into_iter();
         // Whole debtors, about `STEP_ACCOUNTS` accounts at a time, go through every step
         // while the prefetcher decodes the next ones.
-        let mut rest = groups;
-        while !rest.is_empty() {
-            let mut take = 0;
-            let mut accounts = 0;
-            while take < rest.len() && accounts < STEP_ACCOUNTS {
-                accounts += rest[take].1.len();
-                take += 1;
-            }
-            let (step_groups, later) = rest.split_at(take);
-            rest = later;
-            let mut by_debtor: Vec<Vec<Review>> = Vec::with_capacity(step_groups.len());
-            for (_, accounts) in step_groups {
+        let mut debtors = due.chunk_by(|a, b| a.0 == b.0).peekable();
+        while debtors.peek().is_some() {
+            let mut by_debtor: Vec<Vec<Review>> = Vec::new();
+            let mut accounts_in_step = 0;
+            while accounts_in_step < STEP_ACCOUNTS {
+                let Some(accounts) = debtors.next() else { break };
+                accounts_in_step += accounts.len();
                 let mut reviews = Vec::with_capacity(accounts.len());
                 for _ in accounts {
                     let fetched = match chunk.next() {
