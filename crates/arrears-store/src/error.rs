@@ -104,12 +104,22 @@ pub(crate) fn contain<R>(
     table: impl FnOnce() -> String,
     f: impl FnOnce() -> Result<R, StorageError>,
 ) -> Result<R, StorageError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|payload| {
-        let message = payload
-            .downcast_ref::<&str>()
-            .map(|text| (*text).to_owned())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".to_owned());
-        Err(StorageError::EnginePanicked { table: table(), message })
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(panicked(table(), payload.as_ref())))
+}
+
+/// [`contain`] for opening a store: a panic of the engine while opening (its repair, the
+/// format check, a migration) is [`OpenError::Storage`].
+pub(crate) fn contain_open<R>(f: impl FnOnce() -> Result<R, OpenError>) -> Result<R, OpenError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|payload| Err(panicked("(open)".to_owned(), payload.as_ref()).into()))
+}
+
+fn panicked(table: String, payload: &(dyn std::any::Any + Send)) -> StorageError {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned());
+    StorageError::EnginePanicked { table, message }
 }

@@ -29,7 +29,7 @@ pub use codec::RecordKind;
 pub use error::{OpenError, StorageError};
 
 use crate::codec::{decode, encode};
-use crate::error::{contain, from_redb};
+use crate::error::{contain, contain_open, from_redb};
 
 /// The on-disk format version this build writes.
 pub const FORMAT_VERSION: u64 = 2;
@@ -242,14 +242,16 @@ impl Store {
     ///
     /// [`OpenError::AlreadyExists`] if a non-empty file is there, or a storage failure.
     pub fn create(path: &Path, options: StoreOptions) -> Result<Store, OpenError> {
-        if std::fs::metadata(path).is_ok_and(|metadata| metadata.len() > 0) {
-            return Err(OpenError::AlreadyExists { path: path.to_owned() });
-        }
-        let db = redb::Builder::new()
-            .set_cache_size(options.cache_size_bytes)
-            .create(path)
-            .map_err(|error| open_error(path, error))?;
-        Store::initialize(db, options)
+        contain_open(|| {
+            if std::fs::metadata(path).is_ok_and(|metadata| metadata.len() > 0) {
+                return Err(OpenError::AlreadyExists { path: path.to_owned() });
+            }
+            let db = redb::Builder::new()
+                .set_cache_size(options.cache_size_bytes)
+                .create(path)
+                .map_err(|error| open_error(path, error))?;
+            Store::initialize(db, options)
+        })
     }
 
     fn initialize(db: redb::Database, options: StoreOptions) -> Result<Store, OpenError> {
@@ -271,14 +273,16 @@ impl Store {
     /// [`OpenError::NotFound`], [`OpenError::AlreadyOpen`], [`OpenError::NotAStore`],
     /// [`OpenError::FormatTooNew`], [`OpenError::FormatTooOld`], or a storage failure.
     pub fn open(path: &Path, options: StoreOptions) -> Result<Store, OpenError> {
-        if std::fs::metadata(path).is_err() {
-            return Err(OpenError::NotFound { path: path.to_owned() });
-        }
-        let db = redb::Builder::new()
-            .set_cache_size(options.cache_size_bytes)
-            .open(path)
-            .map_err(|error| open_error(path, error))?;
-        Store::check_format(db, options, path)
+        contain_open(|| {
+            if std::fs::metadata(path).is_err() {
+                return Err(OpenError::NotFound { path: path.to_owned() });
+            }
+            let db = redb::Builder::new()
+                .set_cache_size(options.cache_size_bytes)
+                .open(path)
+                .map_err(|error| open_error(path, error))?;
+            Store::check_format(db, options, path)
+        })
     }
 
     fn check_format(
@@ -345,15 +349,17 @@ impl Store {
         disk: &fault::FaultyDisk,
         options: StoreOptions,
     ) -> Result<Store, OpenError> {
-        let path = Path::new("(fault-injection disk)");
-        if disk.stats().len > 0 {
-            return Err(OpenError::AlreadyExists { path: path.to_owned() });
-        }
-        let db = redb::Builder::new()
-            .set_cache_size(options.cache_size_bytes)
-            .create_with_backend(disk.backend())
-            .map_err(|error| open_error(path, error))?;
-        Store::initialize(db, options)
+        contain_open(|| {
+            let path = Path::new("(fault-injection disk)");
+            if disk.stats().len > 0 {
+                return Err(OpenError::AlreadyExists { path: path.to_owned() });
+            }
+            let db = redb::Builder::new()
+                .set_cache_size(options.cache_size_bytes)
+                .create_with_backend(disk.backend())
+                .map_err(|error| open_error(path, error))?;
+            Store::initialize(db, options)
+        })
     }
 
     /// Opens an existing store on a fault-injecting in-memory disk (tests only), recovering
@@ -367,15 +373,17 @@ impl Store {
         disk: &fault::FaultyDisk,
         options: StoreOptions,
     ) -> Result<Store, OpenError> {
-        let path = Path::new("(fault-injection disk)");
-        if disk.stats().len == 0 {
-            return Err(OpenError::NotFound { path: path.to_owned() });
-        }
-        let db = redb::Builder::new()
-            .set_cache_size(options.cache_size_bytes)
-            .create_with_backend(disk.backend())
-            .map_err(|error| open_error(path, error))?;
-        Store::check_format(db, options, path)
+        contain_open(|| {
+            let path = Path::new("(fault-injection disk)");
+            if disk.stats().len == 0 {
+                return Err(OpenError::NotFound { path: path.to_owned() });
+            }
+            let db = redb::Builder::new()
+                .set_cache_size(options.cache_size_bytes)
+                .create_with_backend(disk.backend())
+                .map_err(|error| open_error(path, error))?;
+            Store::check_format(db, options, path)
+        })
     }
 
     /// Begins a write transaction. Only one runs at a time; others wait.
