@@ -1165,38 +1165,33 @@ macro_rules! reads {
                 })
             }
 
-            /// Accounts whose next review is on or before `as_of`, earliest first, each with
-            /// its debtor (read from the head of the account record, not the whole record).
+            /// The debtor of each account, in order, read from the head of each account
+            /// record (not the whole record). The cycle groups the due accounts with it.
             ///
             /// # Errors
             ///
-            /// A storage failure, a corrupted record or a dangling index row.
-            pub fn due_for_review_with_debtors(
+            /// A storage failure, a corrupted record or an account that does not exist.
+            pub fn debtors_of(
                 &self,
-                as_of: NaiveDate,
-            ) -> Result<Vec<(AccountId, DebtorId)>, StorageError> {
-                self.t_review_due(|index| {
-                    self.t_accounts(|accounts| {
-                        let mut due = Vec::new();
-                        let range = (i32::MIN, 0)..=(date_key(as_of), u64::MAX);
-                        for row in index.range(range).map_err(from_redb)? {
-                            let (key, _) = row.map_err(from_redb)?;
-                            let id = key.value().1;
-                            let guard = accounts.get(id).map_err(from_redb)?.ok_or_else(|| {
-                                StorageError::Dangling { table: "accounts", key: id.to_string() }
-                            })?;
-                            let head: AccountHead =
-                                codec::decode_head(RecordKind::Account, guard.value()).map_err(
-                                    |reason| StorageError::Corrupted {
-                                        table: "accounts",
-                                        key: id.to_string(),
-                                        reason,
-                                    },
-                                )?;
-                            due.push((AccountId(id), head.debtor));
-                        }
-                        Ok(due)
-                    })
+                accounts: &[AccountId],
+            ) -> Result<Vec<DebtorId>, StorageError> {
+                self.t_accounts(|table| {
+                    let mut debtors = Vec::with_capacity(accounts.len());
+                    for &AccountId(id) in accounts {
+                        let guard = table.get(id).map_err(from_redb)?.ok_or_else(|| {
+                            StorageError::Dangling { table: "accounts", key: id.to_string() }
+                        })?;
+                        let head: AccountHead =
+                            codec::decode_head(RecordKind::Account, guard.value()).map_err(
+                                |reason| StorageError::Corrupted {
+                                    table: "accounts",
+                                    key: id.to_string(),
+                                    reason,
+                                },
+                            )?;
+                        debtors.push(head.debtor);
+                    }
+                    Ok(debtors)
                 })
             }
 

@@ -37,7 +37,7 @@ use arrears_core::strategy::{
 
 use crate::collections::{self, load_case, received, step, Env};
 use crate::command::{Outcome, Rejection};
-use crate::error::{CommandError, CycleError};
+use crate::error::{CommandError, CycleError, StorageError};
 use crate::ledger_write::NewObligation;
 use crate::Arrears;
 
@@ -122,11 +122,9 @@ pub(crate) fn run(
     // account, which a million accounts due at once can afford.
     let due = {
         let read = engine.store.read()?;
-        let mut due: Vec<(DebtorId, AccountId)> = read
-            .due_for_review_with_debtors(as_of)?
-            .into_iter()
-            .map(|(account, debtor)| (debtor, account))
-            .collect();
+        let accounts = read.due_for_review(as_of, usize::MAX)?;
+        let debtors = debtors_of(engine, &read, &accounts)?;
+        let mut due: Vec<(DebtorId, AccountId)> = debtors.into_iter().zip(accounts).collect();
         due.sort_by_key(|&(debtor, _)| debtor);
         due
     };
@@ -145,6 +143,31 @@ pub(crate) fn run(
     }
     report.complete = true;
     Ok(report)
+}
+
+/// Due accounts from which looking their debtors up takes two threads.
+const PARALLEL_LOOKUP_MIN: usize = 4_096;
+
+/// The debtor of each account. A long list is halved, the second half looked up on a second
+/// thread with its own read transaction (an account's debtor never changes, so any commit
+/// gives the same answer).
+fn debtors_of(
+    engine: &Arrears,
+    read: &arrears_store::ReadTxn,
+    accounts: &[AccountId],
+) -> Result<Vec<DebtorId>, StorageError> {
+    if accounts.len() < PARALLEL_LOOKUP_MIN {
+        return read.debtors_of(accounts);
+    }
+    let (first, second) = accounts.split_at(accounts.len() / 2);
+    let (mine, theirs) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| engine.store.read()?.debtors_of(second));
+        let mine = read.debtors_of(first);
+        (mine, other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    let mut debtors = mine?;
+    debtors.extend(theirs?);
+    Ok(debtors)
 }
 
 /// One account under review within a batch.

@@ -29,8 +29,8 @@ fn point(channel: ContactChannel, address: &str) -> ContactPoint {
     }
 }
 
-fn person(books: &Arrears, reference: &str) -> DebtorId {
-    let command = Command::CreateDebtor(NewDebtor {
+fn new_person(reference: &str) -> Command {
+    Command::CreateDebtor(NewDebtor {
         external_ref: Some(reference.to_owned()),
         kind: DebtorKind::Person,
         name: format!("Person {reference}"),
@@ -44,28 +44,38 @@ fn person(books: &Arrears, reference: &str) -> DebtorId {
             point(ContactChannel::Postal, "1 Main St, Austin TX"),
         ],
         flags: DebtorFlags::default(),
-    });
-    match books.execute(&format!("debtor:{reference}"), &command).unwrap().outcome {
+    })
+}
+
+fn person(books: &Arrears, reference: &str) -> DebtorId {
+    match books.execute(&format!("debtor:{reference}"), &new_person(reference)).unwrap().outcome {
         Outcome::DebtorCreated(id) => id,
         other => panic!("{other:?}"),
     }
 }
 
-fn loan(books: &Arrears, debtor: DebtorId, reference: &str, product: ProductKind) -> AccountId {
+fn open_loan(debtor: DebtorId, reference: &str) -> Command {
     let terms = Terms {
         grace_days: 5,
         late_fee: LateFeeRule::Flat { amount_minor: 2_500 },
         ..Terms::default()
     };
-    let command = Command::OpenAccount(NewAccount {
+    Command::OpenAccount(NewAccount {
         external_ref: Some(reference.to_owned()),
         debtor,
-        product,
+        product: ProductKind::Installment,
         credit_limit: None,
         currency: Currency::USD,
         opened_on: d(1, 1),
         terms,
-    });
+    })
+}
+
+fn loan(books: &Arrears, debtor: DebtorId, reference: &str, product: ProductKind) -> AccountId {
+    let mut command = open_loan(debtor, reference);
+    if let Command::OpenAccount(new) = &mut command {
+        new.product = product;
+    }
     match books.execute(&format!("account:{reference}"), &command).unwrap().outcome {
         Outcome::AccountOpened(id) => id,
         other => panic!("{other:?}"),
@@ -371,6 +381,56 @@ fn a_cycle_in_large_batches_equals_one_debtor_per_batch() {
         assert_eq!(a.total_outstanding_minor, b.total_outstanding_minor, "{account}");
     }
     assert!(large.verify().unwrap().is_clean());
+}
+
+/// Past 4,096 due accounts the cycle looks their debtors up on two threads: every account is
+/// reviewed once, grouped with its own debtor (a debtor's two accounts share one contact
+/// request, so each debtor gets one courtesy action covering both), and a second run for the
+/// same date finds nothing due.
+#[test]
+fn a_cycle_over_many_due_accounts_groups_each_with_its_debtor() {
+    let (_dir, books) = open_temp();
+    let mut batch = books.batch().unwrap();
+    let debtors = 2_100;
+    for n in 0..debtors {
+        let debtor =
+            match batch.execute(&format!("d{n}"), &new_person(&format!("M{n}"))).unwrap().outcome {
+                Outcome::DebtorCreated(id) => id,
+                other => panic!("{other:?}"),
+            };
+        for k in 0..2 {
+            let open = open_loan(debtor, &format!("M{n}-{k}"));
+            let account = match batch.execute(&format!("a{n}.{k}"), &open).unwrap().outcome {
+                Outcome::AccountOpened(id) => id,
+                other => panic!("{other:?}"),
+            };
+            let charge = charge_command(account, d(1, 1), d(1, 20), 10_000);
+            assert!(!batch.execute(&format!("c{n}.{k}"), &charge).unwrap().outcome.is_rejected());
+        }
+    }
+    batch.commit().unwrap();
+    let report = books.run_cycle(d(1, 1)).unwrap();
+    assert_eq!(report.reviewed, 2 * debtors as u64);
+    assert!(report.complete);
+    assert_eq!(books.run_cycle(d(1, 1)).unwrap().reviewed, 0);
+    for account in books.account_ids().unwrap() {
+        let case = books.case(account).unwrap();
+        assert_eq!(case.last_review_on, Some(d(1, 1)), "{account}");
+    }
+    // The courtesy reminders before the due date: one action per debtor, for both accounts.
+    let mut as_of = d(1, 2);
+    while books.actions().unwrap().is_empty() && as_of < d(1, 20) {
+        books.run_cycle(as_of).unwrap();
+        as_of = as_of.succ_opt().unwrap();
+    }
+    let actions = books.actions().unwrap();
+    assert_eq!(actions.len(), debtors, "one courtesy action per debtor");
+    for action in &actions {
+        assert_eq!(action.accounts.len(), 2, "{action:?}");
+        for account in &action.accounts {
+            assert_eq!(books.account(*account).unwrap().unwrap().debtor, action.debtor);
+        }
+    }
 }
 
 #[test]
