@@ -270,26 +270,36 @@ fn a_debtor_with_two_accounts_gets_one_coordinated_contact() {
     );
 }
 
+/// `debtors` people with one to three installment loans each (debtor `n` has `1 + n % 3`),
+/// each loan charged once, issued on Jan 1, with the due date and amount `charge(debtor,
+/// account)` gives. Returns the accounts in creation order.
+fn debtors_with_loans(
+    books: &Arrears,
+    prefix: &str,
+    debtors: usize,
+    charge_of: impl Fn(usize, usize) -> (NaiveDate, i64),
+) -> Vec<AccountId> {
+    let mut accounts = Vec::new();
+    for debtor_index in 0..debtors {
+        let debtor = person(books, &format!("{prefix}{debtor_index}"));
+        for account_index in 0..(1 + debtor_index % 3) {
+            let reference = format!("{prefix}-{debtor_index}-{account_index}");
+            let account = loan(books, debtor, &reference, ProductKind::Installment);
+            let (due, amount) = charge_of(debtor_index, account_index);
+            charge(books, &format!("c:{reference}"), account, d(1, 1), due, amount);
+            accounts.push(account);
+        }
+    }
+    accounts
+}
+
 #[test]
 fn a_cycle_killed_half_way_resumes_to_the_same_outbox() {
     fn portfolio(books: &Arrears) {
-        for debtor_index in 0..12 {
-            let debtor = person(books, &format!("p{debtor_index}"));
-            for account_index in 0..(1 + debtor_index % 3) {
-                let reference = format!("L-{debtor_index}-{account_index}");
-                let account = loan(books, debtor, &reference, ProductKind::Installment);
-                let due =
-                    d(1, 1) + chrono::Days::new(10 + 3 * (debtor_index + account_index) as u64);
-                charge(
-                    books,
-                    &format!("c:{reference}"),
-                    account,
-                    d(1, 1),
-                    due,
-                    10_000 * (1 + account_index as i64),
-                );
-            }
-        }
+        debtors_with_loans(books, "L", 12, |debtor, account| {
+            let due = d(1, 1) + chrono::Days::new(10 + 3 * (debtor + account) as u64);
+            (due, 10_000 * (1 + account as i64))
+        });
     }
     let (_dir_a, interrupted) = open_temp();
     let (_dir_b, straight) = open_temp();
@@ -329,27 +339,11 @@ fn a_cycle_killed_half_way_resumes_to_the_same_outbox() {
 /// the same cases, outbox and balances as one debtor per batch (no prefetch ahead, one step).
 #[test]
 fn a_cycle_in_large_batches_equals_one_debtor_per_batch() {
-    fn portfolio(books: &Arrears) -> Vec<arrears::ids::AccountId> {
-        let mut accounts = Vec::new();
-        for debtor_index in 0..160 {
-            let debtor = person(books, &format!("q{debtor_index}"));
-            for account_index in 0..(1 + debtor_index % 3) {
-                let reference = format!("Q-{debtor_index}-{account_index}");
-                let account = loan(books, debtor, &reference, ProductKind::Installment);
-                let due =
-                    d(1, 1) + chrono::Days::new((7 * debtor_index + account_index) as u64 % 90);
-                charge(
-                    books,
-                    &format!("c:{reference}"),
-                    account,
-                    d(1, 1),
-                    due,
-                    5_000 + 100 * debtor_index as i64,
-                );
-                accounts.push(account);
-            }
-        }
-        accounts
+    fn portfolio(books: &Arrears) -> Vec<AccountId> {
+        debtors_with_loans(books, "Q", 160, |debtor, account| {
+            let due = d(1, 1) + chrono::Days::new((7 * debtor + account) as u64 % 90);
+            (due, 5_000 + 100 * debtor as i64)
+        })
     }
     let (_dir_a, large) = open_temp();
     let (_dir_b, single) = open_temp();
