@@ -60,6 +60,16 @@ pub fn build_portfolio(
     accounts: usize,
     charges: &dyn Fn(usize) -> Vec<(NaiveDate, NaiveDate, i64, i64, i64)>,
 ) -> (Arrears, Vec<AccountId>) {
+    build_portfolio_opened(path, accounts, day(1, 1), charges)
+}
+
+/// [`build_portfolio`] with the accounts opened on `opened_on`.
+pub fn build_portfolio_opened(
+    path: &Path,
+    accounts: usize,
+    opened_on: NaiveDate,
+    charges: &dyn Fn(usize) -> Vec<(NaiveDate, NaiveDate, i64, i64, i64)>,
+) -> (Arrears, Vec<AccountId>) {
     let books = Arrears::create_with(path, options()).expect("create store");
     let mut ids = Vec::with_capacity(accounts);
     let mut index = 0;
@@ -78,7 +88,7 @@ pub fn build_portfolio(
                 product: ProductKind::TradeCredit,
                 credit_limit: None,
                 currency: Currency::USD,
-                opened_on: day(1, 1),
+                opened_on,
                 terms: Terms::default(),
             });
             let account = match batch.execute(&format!("a{n}"), &open).expect("account").outcome {
