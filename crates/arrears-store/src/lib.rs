@@ -323,7 +323,7 @@ impl Store {
         let mut txn = self.write()?;
         txn.t_snapshots(|_| Ok(()))?;
         // The `derived` table of format 1 is gone: the journal holds the same sums.
-        txn.cell.borrow_owner().delete_table(DERIVED_FORMAT_1).map_err(from_redb)?;
+        txn.cell().borrow_owner().delete_table(DERIVED_FORMAT_1).map_err(from_redb)?;
         for account in txn.all_accounts()? {
             let events: Vec<Event> =
                 txn.events(account.id)?.into_iter().map(|record| record.event).collect();
@@ -397,7 +397,7 @@ impl Store {
             txn.set_durability(redb::Durability::None).map_err(from_redb)?;
         }
         Ok(WriteTxn {
-            cell: TxnCell::new(txn, |_| Tables::new()),
+            cell: Some(TxnCell::new(txn, |_| Tables::new())),
             cache: RefCell::default(),
             poisoned: Cell::new(false),
         })
@@ -495,7 +495,7 @@ macro_rules! tables {
                     read: impl FnOnce(&redb::Table<'_, $key, $value>) -> Result<R, StorageError>,
                 ) -> Result<R, StorageError> {
                     self.contained(|| redb::TableHandle::name(&$definition).to_owned(), || {
-                        self.cell.with_dependent(|txn, tables| {
+                        self.cell().with_dependent(|txn, tables| {
                             if tables.$field.get().is_none() {
                                 let table = txn.open_table($definition).map_err(from_redb)?;
                                 let _ = tables.$field.set(table);
@@ -511,7 +511,10 @@ macro_rules! tables {
                     write: impl FnOnce(&mut redb::Table<'_, $key, $value>) -> Result<R, StorageError>,
                 ) -> Result<R, StorageError> {
                     let poisoned = &self.poisoned;
-                    let cell = &mut self.cell;
+                    let cell = self
+                        .cell
+                        .as_mut()
+                        .unwrap_or_else(|| unreachable!("taken only by commit and drop"));
                     contain_poisoning(poisoned, || redb::TableHandle::name(&$definition).to_owned(), || {
                         cell.with_dependent_mut(|txn, tables| {
                             if tables.$field.get().is_none() {
@@ -575,7 +578,8 @@ pub struct ReadTxn {
 
 /// A write transaction: all of it commits, or none of it.
 pub struct WriteTxn {
-    cell: TxnCell,
+    /// `Some` until the transaction commits or is dropped (see the `Drop` impl).
+    cell: Option<TxnCell>,
     cache: RefCell<TxnCache>,
     /// Set when the storage engine panicked inside this transaction (a damaged page): its
     /// state is unknown, so it refuses to commit.
@@ -596,7 +600,23 @@ fn contain_poisoning<R>(
     result
 }
 
+/// Dropping a transaction the engine panicked in may panic again (redb frees its pages on
+/// abort); that panic is contained too, as for `Store`.
+impl Drop for WriteTxn {
+    fn drop(&mut self) {
+        if let Some(cell) = self.cell.take() {
+            if self.poisoned.get() {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(cell)));
+            }
+        }
+    }
+}
+
 impl WriteTxn {
+    fn cell(&self) -> &TxnCell {
+        self.cell.as_ref().unwrap_or_else(|| unreachable!("taken only by commit and drop"))
+    }
+
     fn contained<R>(
         &self,
         table: impl FnOnce() -> String,
@@ -1763,7 +1783,8 @@ impl WriteTxn {
                 })?;
             }
         }
-        self.cell.into_owner().commit().map_err(from_redb)
+        let cell = self.cell.take().unwrap_or_else(|| unreachable!("taken only here and by drop"));
+        cell.into_owner().commit().map_err(from_redb)
     }
 
     /// Test and fault-injection hook: overwrites the raw bytes of a record, bypassing the codec,
