@@ -552,13 +552,19 @@ impl AccountState {
     }
 
     /// Obligations in allocation order: oldest due first, then lowest id.
+    /// The obligations a payment can settle (not disputed, some component owed), in the
+    /// order it settles them: due date, then id. Settled obligations are left out: a payment
+    /// takes nothing from them, and an old account has many.
     fn allocation_order(&self) -> Vec<ObligationId> {
         let mut order: Vec<(NaiveDate, ObligationId)> = self
             .obligations
             .values()
+            .filter(|obligation| {
+                !obligation.disputed && obligation.outstanding_minor.iter().any(|&owed| owed > 0)
+            })
             .map(|obligation| (obligation.due_on, obligation.id))
             .collect();
-        order.sort();
+        order.sort_unstable();
         order.into_iter().map(|(_, id)| id).collect()
     }
 }
@@ -844,67 +850,61 @@ impl Replayer<'_> {
     ) -> i64 {
         let charged_off = self.state.charged_off_on.is_some();
         let settle_book = if charged_off { Book::Recoveries } else { Book::Receivable };
-        let order = self.state.allocation_order();
-        // Each step is (obligation, components to take in order).
-        let mut steps: Vec<(ObligationId, Vec<Component>)> = Vec::new();
+        // Each step is (obligation, component), in the order they are settled.
+        let mut steps: Vec<(ObligationId, Component)> = Vec::new();
+        let within = |obligation: ObligationId, steps: &mut Vec<(ObligationId, Component)>| {
+            for component in waterfall_within(self.account.terms.waterfall) {
+                steps.push((obligation, component));
+            }
+        };
         if let Some(only) = only {
-            steps.push((only, waterfall_within(self.account.terms.waterfall)));
+            within(only, &mut steps);
         } else {
             if let Some(directed) = directed_to {
-                steps.push((directed, waterfall_within(self.account.terms.waterfall)));
+                within(directed, &mut steps);
             }
-            let open: Vec<ObligationId> = order
-                .iter()
-                .copied()
-                .filter(|id| self.state.obligations.get(id).is_some_and(|o| !o.disputed))
-                .collect();
+            let open = self.state.allocation_order();
             match self.account.terms.waterfall {
                 Waterfall::FeesInterestPrincipal => {
                     for id in open {
-                        steps.push((id, waterfall_within(Waterfall::FeesInterestPrincipal)));
+                        for component in waterfall_within(Waterfall::FeesInterestPrincipal) {
+                            steps.push((id, component));
+                        }
                     }
                 }
                 Waterfall::PrincipalFirst => {
                     for component in [Component::Principal, Component::Interest, Component::Fee] {
                         for id in &open {
-                            steps.push((*id, vec![component]));
+                            steps.push((*id, component));
                         }
                     }
                 }
             }
         }
-        for (obligation, components) in steps {
-            for component in components {
-                if amount == 0 {
-                    return 0;
-                }
-                let Some(state) = self.state.obligations.get_mut(&obligation) else { continue };
-                let outstanding = &mut state.outstanding_minor[component.index()];
-                let take = amount.min(*outstanding);
-                if take <= 0 {
-                    continue;
-                }
-                *outstanding -= take;
-                amount -= take;
+        for (obligation, component) in steps {
+            if amount == 0 {
+                return 0;
+            }
+            let Some(state) = self.state.obligations.get_mut(&obligation) else { continue };
+            let outstanding = &mut state.outstanding_minor[component.index()];
+            let take = amount.min(*outstanding);
+            if take <= 0 {
+                continue;
+            }
+            *outstanding -= take;
+            amount -= take;
+            postings.push(leg(settle_book, Some(obligation), Some(component), Some(source), -take));
+            if from_book == Book::UnappliedCash {
                 postings.push(leg(
-                    settle_book,
+                    Book::UnappliedCash,
                     Some(obligation),
                     Some(component),
                     Some(source),
-                    -take,
+                    take,
                 ));
-                if from_book == Book::UnappliedCash {
-                    postings.push(leg(
-                        Book::UnappliedCash,
-                        Some(obligation),
-                        Some(component),
-                        Some(source),
-                        take,
-                    ));
-                }
-                let payment = self.state.payments.entry(source).or_default();
-                *payment.allocated.entry((settle_book, obligation, component)).or_insert(0) += take;
             }
+            let payment = self.state.payments.entry(source).or_default();
+            *payment.allocated.entry((settle_book, obligation, component)).or_insert(0) += take;
         }
         amount
     }
@@ -1159,14 +1159,12 @@ impl Replayer<'_> {
     }
 }
 
-fn waterfall_within(waterfall: Waterfall) -> Vec<Component> {
+fn waterfall_within(waterfall: Waterfall) -> [Component; 3] {
     match waterfall {
         Waterfall::FeesInterestPrincipal => {
-            vec![Component::Fee, Component::Interest, Component::Principal]
+            [Component::Fee, Component::Interest, Component::Principal]
         }
-        Waterfall::PrincipalFirst => {
-            vec![Component::Principal, Component::Interest, Component::Fee]
-        }
+        Waterfall::PrincipalFirst => [Component::Principal, Component::Interest, Component::Fee],
     }
 }
 
