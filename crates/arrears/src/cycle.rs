@@ -207,7 +207,15 @@ fn prefetch(
     store: &arrears_store::Store,
     due: &[(DebtorId, AccountId)],
     send: &std::sync::mpsc::SyncSender<Vec<Result<Fetched, CommandError>>>,
+    done: &std::sync::mpsc::Receiver<Vec<Vec<Review>>>,
 ) {
+    // The reviews the writer has finished come back to be freed here, on the thread that
+    // allocated most of what they hold, and off the writer's path.
+    let free_done = || {
+        while let Ok(reviews) = done.try_recv() {
+            drop(reviews);
+        }
+    };
     let read = match store.read() {
         Ok(read) => read,
         Err(error) => {
@@ -242,10 +250,15 @@ fn prefetch(
             if send.send(full).is_err() || failed {
                 return;
             }
+            free_done();
         }
     }
     if !chunk.is_empty() {
         let _ = send.send(chunk);
+    }
+    // Until the writer is done with the batch (it drops its end of the channel).
+    for reviews in done {
+        drop(reviews);
     }
 }
 
@@ -272,7 +285,8 @@ fn run_batch(
         let store = &engine.store;
         // Begun after `txn`, the prefetcher's read transaction sees the commit `txn` started
         // from (only one write transaction runs at a time).
-        scope.spawn(move || prefetch(store, due, &send));
+        let (finished, done) = std::sync::mpsc::channel();
+        scope.spawn(move || prefetch(store, due, &send, &done));
         let mut chunk = Vec::new().into_iter();
         // Whole debtors, about `STEP_ACCOUNTS` accounts at a time, go through every step
         // while the prefetcher decodes the next ones.
@@ -317,6 +331,8 @@ fn run_batch(
                     env.txn.put_case(&review.case)?;
                 }
             }
+            // Freed on the prefetching thread (if it is gone, here).
+            let _ = finished.send(by_debtor);
         }
         Ok(())
     })?;
