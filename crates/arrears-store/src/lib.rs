@@ -754,12 +754,27 @@ fn all_records<T: serde::de::DeserializeOwned>(
     table_name: &'static str,
     kind: RecordKind,
 ) -> Result<Vec<T>, StorageError> {
+    decode_rows(table.iter().map_err(from_redb)?, table_name, kind)
+}
+
+/// Decodes every record of a range of a table, in key order; a record that does not decode is
+/// `Corrupted` with its key.
+fn decode_rows<K, T>(
+    rows: redb::Range<'_, K, &'static [u8]>,
+    table_name: &'static str,
+    kind: RecordKind,
+) -> Result<Vec<T>, StorageError>
+where
+    K: redb::Key + 'static,
+    for<'k> K::SelfType<'k>: std::fmt::Debug,
+    T: serde::de::DeserializeOwned,
+{
     let mut records = Vec::new();
-    for row in table.iter().map_err(from_redb)? {
+    for row in rows {
         let (key, value) = row.map_err(from_redb)?;
         let record = decode(kind, value.value()).map_err(|reason| StorageError::Corrupted {
             table: table_name,
-            key: key.value().to_string(),
+            key: format!("{:?}", key.value()),
             reason,
         })?;
         records.push(record);
@@ -881,22 +896,9 @@ macro_rules! reads {
             /// A storage failure or a corrupted record.
             pub fn events(&self, account: AccountId) -> Result<Vec<EventRecord>, StorageError> {
                 self.t_events(|table| {
-                    let mut records = Vec::new();
-                    for row in
-                        table.range((account.0, 0)..=(account.0, u32::MAX)).map_err(from_redb)?
-                    {
-                        let (key, value) = row.map_err(from_redb)?;
-                        let record =
-                            decode(RecordKind::Event, value.value()).map_err(|reason| {
-                                StorageError::Corrupted {
-                                    table: "events",
-                                    key: format!("{:?}", key.value()),
-                                    reason,
-                                }
-                            })?;
-                        records.push(record);
-                    }
-                    Ok(records)
+                    let rows =
+                        table.range((account.0, 0)..=(account.0, u32::MAX)).map_err(from_redb)?;
+                    decode_rows(rows, "events", RecordKind::Event)
                 })
             }
 
@@ -1333,22 +1335,9 @@ macro_rules! reads {
             /// A storage failure or a corrupted record.
             pub fn contacts(&self, debtor: DebtorId) -> Result<Vec<ContactAttempt>, StorageError> {
                 self.t_contacts(|table| {
-                    let mut attempts = Vec::new();
-                    for row in
-                        table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)?
-                    {
-                        let (key, value) = row.map_err(from_redb)?;
-                        let attempt =
-                            decode(RecordKind::Contact, value.value()).map_err(|reason| {
-                                StorageError::Corrupted {
-                                    table: "contacts",
-                                    key: format!("{:?}", key.value()),
-                                    reason,
-                                }
-                            })?;
-                        attempts.push(attempt);
-                    }
-                    Ok(attempts)
+                    let rows =
+                        table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)?;
+                    decode_rows(rows, "contacts", RecordKind::Contact)
                 })
             }
 
