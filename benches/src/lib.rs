@@ -240,7 +240,20 @@ CREATE TABLE postings (entry INTEGER NOT NULL, n INTEGER NOT NULL, book TEXT NOT
     PRIMARY KEY (entry, n)) WITHOUT ROWID;
 CREATE TABLE idempotency (key TEXT PRIMARY KEY, command BLOB NOT NULL, result BLOB NOT NULL)
     WITHOUT ROWID;
+CREATE TABLE audit (seq INTEGER PRIMARY KEY, recorded_at TEXT NOT NULL, account INTEGER,
+    name TEXT NOT NULL, key TEXT NOT NULL, prev_hash BLOB NOT NULL, hash BLOB NOT NULL)
+    WITHOUT ROWID;
 ";
+
+/// The peer's audit hash: SHA-256 of the previous hash and the record's fields, as the
+/// engine chains its audit log (over its own encoding of the record).
+fn audit_hash(prev_hash: &[u8], seq: i64, recorded_at: &str, account: i64, key: &str) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(prev_hash);
+    hasher.update(format!("{seq}|{recorded_at}|{account}|payment|{key}"));
+    hasher.finalize().to_vec()
+}
 
 impl Sqlite {
     /// Creates the peer database at `path` with the same accounts and obligations (and one
@@ -306,7 +319,9 @@ impl Sqlite {
 
     /// Posts payments `from..from + count` of the stream in one transaction: idempotency
     /// lookup, oldest-due-first allocation (fees, interest, principal), the event, a journal
-    /// entry with its postings, the idempotency row and the account balance.
+    /// entry with its postings, the idempotency row, the account balance and an audit row
+    /// chained to the previous one by SHA-256 (the head read once per transaction, as the
+    /// engine does).
     pub fn post(&mut self, from: usize, count: usize) {
         let recorded_at = chrono::Utc::now().to_rfc3339();
         let txn = self.connection.transaction().expect("txn");
@@ -346,6 +361,16 @@ impl Sqlite {
                     "UPDATE accounts SET outstanding = ?2, unapplied = ?3, events = ?4 WHERE id = ?1",
                 )
                 .expect("prepare");
+            let mut audit = txn
+                .prepare_cached("INSERT INTO audit VALUES (?1, ?2, ?3, 'payment', ?4, ?5, ?6)")
+                .expect("prepare");
+            let (mut audit_seq, mut prev_hash): (i64, Vec<u8>) = txn
+                .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()
+                .expect("audit head")
+                .unwrap_or((0, vec![0; 32]));
             for n in from..from + count {
                 let key = format!("p{n}");
                 let (account, amount) = payment(n, self.accounts);
@@ -411,6 +436,12 @@ impl Sqlite {
                 balance
                     .execute(params![account, outstanding - (amount - left), unapplied + left, seq])
                     .expect("balance");
+                audit_seq += 1;
+                let hash = audit_hash(&prev_hash, audit_seq, &recorded_at, account, &key);
+                audit
+                    .execute(params![audit_seq, recorded_at, account, key, prev_hash, hash])
+                    .expect("audit");
+                prev_hash = hash;
             }
         }
         txn.commit().expect("commit");
