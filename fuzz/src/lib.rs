@@ -18,6 +18,9 @@ use arrears_store::fault::FaultyDisk;
 use arrears_store::{Durability, Store, StoreOptions};
 use chrono::NaiveDate;
 
+mod import_rows;
+pub use import_rows::import_rows;
+
 const KINDS: [RecordKind; 14] = [
     RecordKind::Debtor,
     RecordKind::Account,
@@ -257,6 +260,11 @@ mod tests {
         replay("commands_model", super::commands_model);
     }
 
+    #[test]
+    fn import_rows_corpus() {
+        replay("import_rows", super::import_rows);
+    }
+
     /// Pseudo-random inputs on stable, a poor man's smoke run of each target.
     #[test]
     fn smoke_random_inputs() {
@@ -274,6 +282,7 @@ mod tests {
             super::policy_toml(&bytes);
             if len % 10 == 0 {
                 super::commands_model(&bytes);
+                super::import_rows(&bytes);
             }
         }
     }

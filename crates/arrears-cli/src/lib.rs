@@ -1,0 +1,189 @@
+//! `arrears`: the command-line tool of the Arrears engine.
+//!
+//! Every command opens the store named by `--db` (but `plan quote --balance` and `check
+//! contact` without `--debtor`, which need none), does one thing and exits. Exit codes: 0 on
+//! success, 1 when the command failed (or was rejected, or `verify` found problems), 2 on a
+//! usage error. Errors go to stderr as `error: ...`; results go to stdout (as JSON with
+//! `--json`). See docs/CLI.md.
+//!
+//! The binary is `src/main.rs`, which calls [`main`]. The library exists so that tests and
+//! the fuzz targets (fuzz/) can run commands in-process with [`run_args`]; its modules are
+//! private, and it is not a stable API.
+
+mod args;
+mod check;
+mod collect;
+mod demo;
+mod import;
+mod input;
+mod outbox;
+mod output;
+mod plan;
+mod plugins;
+mod policy;
+mod post;
+mod refs;
+mod report;
+mod show;
+
+use std::ffi::OsString;
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use arrears::{Arrears, Clock, FixedClock, Options, SystemClock};
+
+use args::{
+    ActionsCommand, CheckCommand, Cli, Command, PlanCommand, PolicyCommand, ReportCommand,
+    ShowCommand,
+};
+
+/// How a command that ran to its end turned out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Success: exit 0.
+    Ok,
+    /// The command ran but its answer is a failure (a rejection, problems found): exit 1. The
+    /// output already says why.
+    Failed,
+}
+
+/// The tool: parses the process's arguments (a usage error exits with 2, as clap does), runs
+/// the command, prints its result to stdout and an error to stderr.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let result = run(&cli, &mut out).and_then(|status| {
+        out.flush().context("cannot write to stdout")?;
+        Ok(status)
+    });
+    match result {
+        Ok(Status::Ok) => ExitCode::SUCCESS,
+        Ok(Status::Failed) => ExitCode::from(1),
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        Err(error) => {
+            // Whatever was already produced goes out before the error.
+            let _ = out.flush();
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Runs the command that `args` name (the program's name first, as in `std::env::args_os`),
+/// writing its result to `out`: what [`main`] does, in-process, for tests and fuzzing.
+///
+/// # Errors
+///
+/// A usage error (clap's, as an error rather than an exit), or the command's error.
+///
+/// ```no_run
+/// let mut out = Vec::new();
+/// let status = arrears_cli::run_args(["arrears", "--db", "books.redb", "verify"], &mut out)?;
+/// assert_eq!(status, arrears_cli::Status::Ok);
+/// # Ok::<(), anyhow::Error>(())
+/// ```
+pub fn run_args<I, T>(args: I, out: &mut dyn Write) -> Result<Status>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args)?;
+    run(&cli, out)
+}
+
+/// A reader of our stdout went away (`arrears show account A1 | head`): not a failure.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
+    match &cli.command {
+        Command::Init => {
+            Arrears::create_with(&cli.db, options(cli))?;
+            if cli.json {
+                output::json(out, &serde_json::json!({ "created": cli.db.display().to_string() }))?;
+            } else {
+                writeln!(out, "created {}", cli.db.display())?;
+            }
+            Ok(Status::Ok)
+        }
+        Command::Import(args) => import::run(&open(cli)?, args, cli.json, out),
+        Command::Post(args) => post::run(&open(cli)?, args, cli.json, out),
+        Command::Show(ShowCommand::Account(args)) => {
+            show::account(&open(cli)?, args, cli.json, out)
+        }
+        Command::Demo(args) | Command::Simulate(args) => demo::run(&cli.db, args, cli.json, out),
+        Command::Score(args) => plugins::score(args, cli.json, out),
+        Command::Plugin(plugins::PluginCommand::Inspect(args)) => {
+            plugins::inspect(args, cli.json, out)
+        }
+        Command::Report(ReportCommand::Rollrates(args)) => {
+            demo::rollrates(&open(cli)?, args, cli.json, out)
+        }
+        Command::Report(ReportCommand::Recovery(args)) => {
+            demo::recovery(&open(cli)?, args, cli.json, out)
+        }
+        Command::Report(ReportCommand::Kpis(args)) => demo::kpis(&open(cli)?, args, cli.json, out),
+        Command::Report(ReportCommand::Html(args)) => {
+            demo::report_html(&open(cli)?, args, cli.json, out)
+        }
+        Command::Report(ReportCommand::Aging(args)) => {
+            report::aging(&open(cli)?, args, cli.json, out)
+        }
+        Command::Verify => report::verify(&open(cli)?, cli.json, out),
+        Command::Policy(PolicyCommand::Set(args)) => policy::set(&open(cli)?, args, cli.json, out),
+        Command::Policy(PolicyCommand::Show) => policy::show(&open(cli)?, cli.json, out),
+        Command::Cycle(args) => outbox::cycle(&open(cli)?, args, cli.json, out),
+        Command::Actions(ActionsCommand::List(args)) => {
+            outbox::list(&open(cli)?, args, cli.json, out)
+        }
+        Command::Actions(ActionsCommand::Ack(args)) => {
+            outbox::ack(&open(cli)?, args, cli.json, out)
+        }
+        Command::Plan(PlanCommand::Quote(args)) => {
+            // A quote from --balance never opens (let alone creates) a store.
+            let balance = match plan::given_balance(args)? {
+                Some(balance) => balance,
+                None => plan::account_balance(&open(cli)?, args)?,
+            };
+            plan::quote_command(&balance, args, cli.json, out)
+        }
+        Command::Check(CheckCommand::Contact(args)) => {
+            // Without --debtor the check never opens (let alone creates) a store.
+            let books = match args.debtor {
+                Some(_) => Some(open(cli)?),
+                None => None,
+            };
+            check::contact(books.as_ref(), args, cli.json, out)
+        }
+        Command::Promise(_)
+        | Command::Plan(PlanCommand::Create(_))
+        | Command::Settle(_)
+        | Command::Dispute(_)
+        | Command::Hardship(_)
+        | Command::Place(_)
+        | Command::Recall(_)
+        | Command::Legal(_)
+        | Command::Flag(_)
+        | Command::Close(_)
+        | Command::Reopen(_) => collect::run(&open(cli)?, &cli.command, cli.json, out),
+    }
+}
+
+fn options(cli: &Cli) -> Options {
+    let clock: Box<dyn Clock> = match cli.recorded_at {
+        Some(at) => Box::new(FixedClock(at)),
+        None => Box::new(SystemClock),
+    };
+    Options { clock, ..Options::default() }
+}
+
+fn open(cli: &Cli) -> Result<Arrears> {
+    Ok(Arrears::open_with(&cli.db, options(cli))?)
+}
