@@ -19,7 +19,9 @@ use arrears_store::{Durability, Store, StoreOptions};
 use chrono::NaiveDate;
 
 mod import_rows;
+mod plugin_output;
 pub use import_rows::import_rows;
+pub use plugin_output::plugin_output;
 
 const KINDS: [RecordKind; 14] = [
     RecordKind::Debtor,
@@ -265,6 +267,11 @@ mod tests {
         replay("import_rows", super::import_rows);
     }
 
+    #[test]
+    fn plugin_output_corpus() {
+        replay("plugin_output", super::plugin_output);
+    }
+
     /// Pseudo-random inputs on stable, a poor man's smoke run of each target.
     #[test]
     fn smoke_random_inputs() {
@@ -280,6 +287,7 @@ mod tests {
                 .collect();
             super::decode_record(&bytes);
             super::policy_toml(&bytes);
+            super::plugin_output(&bytes);
             if len % 10 == 0 {
                 super::commands_model(&bytes);
                 super::import_rows(&bytes);
