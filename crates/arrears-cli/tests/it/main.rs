@@ -5,6 +5,7 @@ mod collections;
 mod cycle;
 mod demo;
 mod import;
+mod in_process;
 mod plan;
 mod policy;
 mod post;
