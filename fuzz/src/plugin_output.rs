@@ -45,7 +45,7 @@ use std::sync::OnceLock;
 use arrears::ids::{AccountId, DebtorId};
 use arrears::model::{ContactChannel, ContactPoint, ContactPointKind, ProductKind};
 use arrears::plugin_host::{
-    LoadedPlugin, PluginInstance, ScoreRequest, PROPOSALS_PER_REQUEST_MAX,
+    channel_code, LoadedPlugin, PluginInstance, ScoreRequest, PROPOSALS_PER_REQUEST_MAX,
     PROPOSAL_HORIZON_DAYS_MAX,
 };
 use arrears::strategy::{ContactRequest, ContactStep, Features, Score};
@@ -634,16 +634,6 @@ fn contact_requests() -> Vec<ContactRequest> {
             history: Vec::new(),
         },
     ]
-}
-
-fn channel_code(channel: ContactChannel) -> u32 {
-    match channel {
-        ContactChannel::Phone => abi::CHANNEL_PHONE,
-        ContactChannel::Sms => abi::CHANNEL_SMS,
-        ContactChannel::Email => abi::CHANNEL_EMAIL,
-        ContactChannel::Postal => abi::CHANNEL_POSTAL,
-        ContactChannel::Messaging => abi::CHANNEL_MESSAGING,
-    }
 }
 
 /// A status other than OK is never data: it is `Failed` with that status, or `Panicked` /

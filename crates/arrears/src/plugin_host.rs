@@ -1161,7 +1161,14 @@ fn utc_offset_minutes(request: &ContactRequest) -> i32 {
     }
 }
 
-fn channel_code(channel: ContactChannel) -> u32 {
+/// The ABI's code of a channel (`abi::CHANNEL_*`), as the host passes it to plugins.
+///
+/// ```
+/// use arrears::model::ContactChannel;
+/// use arrears::plugin_host::channel_code;
+/// assert_ne!(channel_code(ContactChannel::Email), channel_code(ContactChannel::Sms));
+/// ```
+pub fn channel_code(channel: ContactChannel) -> u32 {
     match channel {
         ContactChannel::Phone => abi::CHANNEL_PHONE,
         ContactChannel::Sms => abi::CHANNEL_SMS,
