@@ -56,6 +56,18 @@ pub(crate) fn cycle(
     for (rule, count) in &report.blocked {
         writeln!(out, "    blocked by {rule}: {count}")?;
     }
+    for failures in &report.component_failures {
+        writeln!(
+            out,
+            "  arm {}: {} {} failed {} calls ({} accounts); last: {}",
+            failures.arm,
+            failures.component,
+            failures.name,
+            failures.calls,
+            failures.accounts,
+            failures.last_error
+        )?;
+    }
     Ok(Status::Ok)
 }
 

@@ -306,6 +306,10 @@ fn audit_details(record: &AuditRecord) -> (&'static str, String) {
                 ),
             )
         }
+        AuditKind::ComponentFailed { arm, component, name, accounts, error } => (
+            "component_failed",
+            format!("arm {arm}: {component} {name} failed for {accounts} accounts: {error}"),
+        ),
     }
 }
 

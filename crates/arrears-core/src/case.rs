@@ -344,4 +344,18 @@ pub enum AuditKind {
         #[serde(with = "crate::dates::option_instant")]
         next_allowed_at: Option<DateTime<Utc>>,
     },
+    /// A scorer or contact strategy failed in a cycle (an error, or outputs the engine
+    /// refused); its accounts went on without it.
+    ComponentFailed {
+        /// The policy arm.
+        arm: String,
+        /// `scorer` or `strategy`.
+        component: String,
+        /// The component's registered name.
+        name: String,
+        /// Accounts the failed call covered.
+        accounts: u64,
+        /// What the failure said.
+        error: String,
+    },
 }

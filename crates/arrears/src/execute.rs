@@ -5,16 +5,17 @@ use chrono::{DateTime, Utc};
 use arrears_core::case::AuditKind;
 use arrears_core::ids::{AccountId, DebtorId, ObligationId};
 use arrears_core::ledger::EventKind;
-use arrears_core::model::{Account, Debtor, ObligationKind, TEXT_LEN_MAX};
-use arrears_core::money::{Currency, Money};
+use arrears_core::model::{Account, Debtor, ObligationKind};
 use arrears_core::policy::Policy;
 use arrears_store::codec::{decode, encode};
 use arrears_store::{IdempotencyRecord, RecordKind, RefKind, Sequence, WriteTxn, KEY_LEN_MAX};
 
-use crate::collections::{self, ledger_command, Env};
+use crate::collections;
 use crate::command::{Command, NewAccount, NewDebtor, Outcome, Receipt, Rejection};
+use crate::context::{load_account, minor, text, Env, PolicyCache, POLICY_CONFIG};
 use crate::error::CommandError;
 use crate::ledger_write::NewObligation;
+use crate::lifecycle::{self, ledger_command};
 
 pub(crate) fn execute(
     txn: &mut WriteTxn,
@@ -224,7 +225,7 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::Close { account, on } => collections::close(env, *account, *on)?,
         Command::Reopen { account, on } => collections::reopen(env, *account, *on)?,
         Command::Acknowledge { action, outcome, at } => {
-            crate::cycle::acknowledge(env, *action, *outcome, *at)?
+            crate::outbox::acknowledge(env, *action, *outcome, *at)?
         }
         Command::SetPolicy { file, text } => {
             let policy = Policy::from_toml(text, file)
@@ -234,9 +235,6 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         }
     })
 }
-
-/// The config key under which the policy's TOML text is stored.
-pub(crate) const POLICY_CONFIG: &str = "policy";
 
 /// True if the command recorded under `key` (`stored`, as written then) is the one encoded as
 /// `current` now. The bytes are compared; a command recorded in an older record version
@@ -257,76 +255,6 @@ fn same_command(key: &str, stored: &[u8], current: &[u8]) -> Result<bool, Comman
         }
     })?;
     Ok(encode(RecordKind::Command, &command) == current)
-}
-
-/// The policy in force, parsed once per distinct text.
-#[derive(Debug, Default)]
-pub(crate) struct PolicyCache {
-    parsed: std::sync::Mutex<Option<(Vec<u8>, std::sync::Arc<Policy>)>>,
-}
-
-impl PolicyCache {
-    /// The policy stored in the transaction's view of the store, or the built-in default.
-    pub(crate) fn get(&self, txn: &WriteTxn) -> Result<std::sync::Arc<Policy>, CommandError> {
-        self.for_text(txn.config(POLICY_CONFIG)?)
-    }
-
-    /// The policy for a stored text (`None`: the built-in default).
-    pub(crate) fn for_text(
-        &self,
-        text: Option<Vec<u8>>,
-    ) -> Result<std::sync::Arc<Policy>, CommandError> {
-        let Some(text) = text else {
-            // Parsed once per process: parsing it for every command dominated batch costs.
-            static DEFAULT: std::sync::OnceLock<std::sync::Arc<Policy>> =
-                std::sync::OnceLock::new();
-            return Ok(DEFAULT
-                .get_or_init(|| std::sync::Arc::new(Policy::default_policy()))
-                .clone());
-        };
-        let mut parsed = self.parsed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some((cached, policy)) = parsed.as_ref() {
-            if *cached == text {
-                return Ok(policy.clone());
-            }
-        }
-        let source = String::from_utf8_lossy(&text).into_owned();
-        let policy = Policy::from_toml(&source, "stored policy")
-            .map_err(|error| CommandError::Policy(Box::new(error)))?;
-        let policy = std::sync::Arc::new(policy);
-        *parsed = Some((text, policy.clone()));
-        Ok(policy)
-    }
-}
-
-fn load_account(txn: &WriteTxn, id: AccountId) -> Result<Account, CommandError> {
-    txn.account(id)?.ok_or(CommandError::UnknownAccount(id))
-}
-
-fn minor(field: &'static str, amount: &Money, currency: Currency) -> Result<i64, CommandError> {
-    if amount.currency() != currency {
-        return Err(CommandError::Money {
-            field,
-            source: arrears_core::money::MoneyError::CurrencyMismatch {
-                left: amount.currency(),
-                right: currency,
-            },
-        });
-    }
-    amount.to_minor().map_err(|source| CommandError::Money { field, source })
-}
-
-pub(crate) fn text(field: &'static str, value: &str, required: bool) -> Result<(), CommandError> {
-    if required && value.trim().is_empty() {
-        return Err(CommandError::Invalid { field, reason: "must not be empty".to_owned() });
-    }
-    if value.len() > TEXT_LEN_MAX {
-        return Err(CommandError::Invalid {
-            field,
-            reason: format!("is {} bytes, at most {TEXT_LEN_MAX} allowed", value.len()),
-        });
-    }
-    Ok(())
 }
 
 fn create_debtor(txn: &mut WriteTxn, new: &NewDebtor) -> Result<Outcome, CommandError> {
@@ -472,6 +400,6 @@ fn open_account(env: &mut Env<'_>, new: &NewAccount) -> Result<Outcome, CommandE
         terms: new.terms.clone(),
     };
     txn.put_account(&account)?;
-    txn.put_case(&crate::collections::new_case(env.policy, &account))?;
+    txn.put_case(&lifecycle::new_case(env.policy, &account))?;
     Ok(Outcome::AccountOpened(id))
 }

@@ -93,7 +93,7 @@ pub(crate) fn prepare(
     }
     for new in &new_obligations {
         if let Some(reference) = &new.external_ref {
-            crate::execute::text("external_ref", reference, true)?;
+            crate::context::text("external_ref", reference, true)?;
             if let Some(existing) = txn.external_ref(RefKind::Obligation, reference)? {
                 return Ok(Err(Rejection::ExternalRefTaken {
                     kind: "obligation".to_owned(),

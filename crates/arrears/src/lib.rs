@@ -35,15 +35,25 @@
 //! Next: docs/ARCHITECTURE.md and docs/LEDGER.md in the repository.
 #![deny(missing_docs)]
 
+// The engine's modules, in their one-way order (each imports only modules above it in this
+// list; tidy checks it, docs/ARCHITECTURE.md says why): the leaves, the command context, the
+// ledger's two steps, the state machine's door, the commands and the outbox, the dispatcher and
+// the cycle, then the read side.
 mod audit;
-mod collections;
+mod clock;
 mod command;
-mod cycle;
 mod error;
-mod execute;
 mod guardrails;
-mod ledger_write;
 pub mod plugin_host;
+
+mod collections;
+mod context;
+mod cycle;
+mod execute;
+mod ledger_write;
+mod lifecycle;
+mod outbox;
+
 mod query;
 pub mod reports;
 mod verify;
@@ -55,11 +65,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use arrears_core::{aging, ids, ledger, model, money};
 
 pub use arrears_core::{case, collection, compliance, holidays, plan, policy, strategy};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
     CaseChanged, Command, Flag, NewAccount, NewCharge, NewDebtor, NewPlan, Outcome, Posted,
     PromiseLine, Receipt, Rejection,
 };
-pub use cycle::{CycleOptions, CycleReport};
+pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};
 pub use guardrails::GuardrailInputs;
 pub use plugin_host::{PluginCallError, PluginLoadError};
@@ -88,33 +99,6 @@ pub use arrears_store::fault;
 /// ```
 pub fn is_time_zone(name: &str) -> bool {
     name.parse::<chrono_tz::Tz>().is_ok()
-}
-
-/// Where the engine gets the instant it records as `recorded_at`. The ledger never reads it:
-/// balances and aging depend only on effective dates.
-pub trait Clock: Send + Sync {
-    /// The current instant.
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that always says the same instant (tests, replays, simulations).
-#[derive(Debug, Clone, Copy)]
-pub struct FixedClock(pub DateTime<Utc>);
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0
-    }
 }
 
 /// Options for opening a store.
@@ -151,8 +135,8 @@ impl std::fmt::Debug for Options {
 pub struct Arrears {
     store: Store,
     clock: Box<dyn Clock>,
-    policies: execute::PolicyCache,
-    components: cycle::Components,
+    policies: context::PolicyCache,
+    components: context::Components,
 }
 
 impl std::fmt::Debug for Arrears {
@@ -194,8 +178,8 @@ impl Arrears {
         Ok(Arrears {
             store: Store::create(path.as_ref(), store_options)?,
             clock: options.clock,
-            policies: execute::PolicyCache::default(),
-            components: cycle::Components::default(),
+            policies: context::PolicyCache::default(),
+            components: context::Components::default(),
         })
     }
 
@@ -212,8 +196,8 @@ impl Arrears {
         Ok(Arrears {
             store: Store::open(path.as_ref(), store_options)?,
             clock: options.clock,
-            policies: execute::PolicyCache::default(),
-            components: cycle::Components::default(),
+            policies: context::PolicyCache::default(),
+            components: context::Components::default(),
         })
     }
 
@@ -223,8 +207,8 @@ impl Arrears {
         Arrears {
             store,
             clock,
-            policies: execute::PolicyCache::default(),
-            components: cycle::Components::default(),
+            policies: context::PolicyCache::default(),
+            components: context::Components::default(),
         }
     }
 
@@ -433,7 +417,7 @@ impl Arrears {
     ///
     /// [`CycleError`]; batches committed before it stay committed.
     pub fn run_cycle(&self, as_of: NaiveDate) -> Result<CycleReport, CycleError> {
-        cycle::run(self, as_of, CycleOptions::default())
+        cycle::run(&self.cycle_parts(), as_of, CycleOptions::default())
     }
 
     /// [`Arrears::run_cycle`] with batching options.
@@ -446,7 +430,17 @@ impl Arrears {
         as_of: NaiveDate,
         options: CycleOptions,
     ) -> Result<CycleReport, CycleError> {
-        cycle::run(self, as_of, options)
+        cycle::run(&self.cycle_parts(), as_of, options)
+    }
+
+    /// What the cycle takes from the engine.
+    fn cycle_parts(&self) -> cycle::Parts<'_> {
+        cycle::Parts {
+            store: &self.store,
+            clock: self.clock.as_ref(),
+            policies: &self.policies,
+            components: &self.components,
+        }
     }
 
     /// Registers a scorer under its name, for policy arms that name it.
@@ -459,13 +453,48 @@ impl Arrears {
         self.components.strategies.insert(strategy.name().to_owned(), strategy);
     }
 
+    /// Registers a plugin instance under `name` as a scorer and/or a contact strategy,
+    /// according to its capabilities, so that policy arms naming `name` in `scorer` or
+    /// `strategy` use it.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginLoadError::MissingCapability`] if the plugin is neither.
+    pub fn register_plugin(
+        &mut self,
+        name: &str,
+        instance: std::sync::Arc<plugin_host::PluginInstance>,
+    ) -> Result<(), PluginLoadError> {
+        let capabilities = instance.plugin().capabilities();
+        let scorer = capabilities & arrears_plugin_sdk::abi::CAPABILITY_SCORER != 0;
+        let strategy = capabilities & arrears_plugin_sdk::abi::CAPABILITY_CONTACT_STRATEGY != 0;
+        if !scorer && !strategy {
+            return Err(PluginLoadError::MissingCapability {
+                plugin: instance.plugin().name().to_owned(),
+                capability: "scorer or contact strategy",
+            });
+        }
+        if scorer {
+            self.register_scorer(std::sync::Arc::new(plugin_host::PluginScorer::new(
+                name,
+                instance.clone(),
+            )?));
+        }
+        if strategy {
+            self.register_strategy(std::sync::Arc::new(plugin_host::PluginStrategy::new(
+                name, instance,
+            )?));
+        }
+        Ok(())
+    }
+
     /// The collection policy in force (the built-in default until one is set).
     ///
     /// # Errors
     ///
     /// A storage failure, or a stored policy that no longer loads.
     pub fn policy(&self) -> Result<std::sync::Arc<policy::Policy>, CommandError> {
-        let text = self.store.read()?.config(execute::POLICY_CONFIG)?;
+        let text = self.store.read()?.config(context::POLICY_CONFIG)?;
         self.policies.for_text(text)
     }
 
@@ -525,7 +554,7 @@ impl Arrears {
         }
         let creditor = self
             .policies
-            .for_text(read.config(execute::POLICY_CONFIG)?)
+            .for_text(read.config(context::POLICY_CONFIG)?)
             .map_err(|error| QueryError::Policy(error.to_string()))?
             .creditor();
         Ok(GuardrailInputs {

@@ -1298,35 +1298,3 @@ impl ContactStrategy for PluginStrategy {
         })
     }
 }
-
-impl crate::Arrears {
-    /// Registers a plugin instance under `name` as a scorer and/or a contact strategy,
-    /// according to its capabilities, so that policy arms naming `name` in `scorer` or
-    /// `strategy` use it.
-    ///
-    /// # Errors
-    ///
-    /// [`PluginLoadError::MissingCapability`] if the plugin is neither.
-    pub fn register_plugin(
-        &mut self,
-        name: &str,
-        instance: Arc<PluginInstance>,
-    ) -> Result<(), PluginLoadError> {
-        let capabilities = instance.plugin().capabilities();
-        let scorer = capabilities & abi::CAPABILITY_SCORER != 0;
-        let strategy = capabilities & abi::CAPABILITY_CONTACT_STRATEGY != 0;
-        if !scorer && !strategy {
-            return Err(PluginLoadError::MissingCapability {
-                plugin: instance.plugin().name().to_owned(),
-                capability: "scorer or contact strategy",
-            });
-        }
-        if scorer {
-            self.register_scorer(Arc::new(PluginScorer::new(name, instance.clone())?));
-        }
-        if strategy {
-            self.register_strategy(Arc::new(PluginStrategy::new(name, instance)?));
-        }
-        Ok(())
-    }
-}

@@ -310,6 +310,9 @@ fn summary_rows(summary: &Summary) -> Vec<(String, String)> {
     for (rule, count) in &activity.blocked {
         rows.push((format!("  blocked by {rule}"), count.to_string()));
     }
+    for (component, calls) in &activity.component_failures {
+        rows.push((format!("failed calls of arm {component}"), calls.to_string()));
+    }
     for arm in &kpis.by_arm {
         rows.push((
             format!("arm {} ({} accounts)", arm.arm, arm.accounts),

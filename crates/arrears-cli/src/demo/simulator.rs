@@ -80,6 +80,8 @@ pub(crate) struct Activity {
     pub(crate) rescheduled: u64,
     /// Proposals deferred behind a pending action.
     pub(crate) deferred: u64,
+    /// Failed scorer and strategy calls, by arm and component (`arm component name`).
+    pub(crate) component_failures: BTreeMap<String, u64>,
     /// Late fees assessed.
     pub(crate) fees_assessed: u64,
     /// Accounts charged off.
@@ -131,6 +133,10 @@ pub(crate) fn run(
         activity.charged_off += report.charged_off;
         for (rule, count) in report.blocked {
             *activity.blocked.entry(rule).or_insert(0) += count;
+        }
+        for failures in report.component_failures {
+            let key = format!("{} {} {}", failures.arm, failures.component, failures.name);
+            *activity.component_failures.entry(key).or_insert(0) += failures.calls;
         }
         acknowledge(books, debtors, &mut live, &by_debtor, on, &mut rng, &mut activity)?;
         tick(day + 1);

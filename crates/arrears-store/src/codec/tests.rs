@@ -561,6 +561,28 @@ fn golden_case_action_contact_audit() {
 }
 
 #[test]
+fn golden_audit_component_failed() {
+    use arrears_core::case::{AuditKind, AuditRecord};
+    let entry = crate::AuditEntry {
+        record: AuditRecord {
+            seq: 4,
+            recorded_at: instant("2026-02-01T00:00:00Z"),
+            account: None,
+            kind: AuditKind::ComponentFailed {
+                arm: "champion".into(),
+                component: "scorer".into(),
+                name: "scorecard".into(),
+                accounts: 12,
+                error: "timed out".into(),
+            },
+            prev_hash: [7; 32],
+        },
+        hash: [9; 32],
+    };
+    check(RecordKind::Audit, &entry, expect!["0204fc002ffdd2000004086368616d70696f6e0673636f7265720973636f7265636172640c0974696d6564206f757407070707070707070707070707070707070707070707070707070707070707070909090909090909090909090909090909090909090909090909090909090909ef675927"]);
+}
+
+#[test]
 fn golden_new_ledger_events() {
     use arrears_core::ledger::PlannedInstallment;
     let reschedule = EventRecord {

@@ -236,3 +236,78 @@ fn a_strategy_proposing_violations_gets_none_through() {
     }
     assert!(books.verify().unwrap().is_clean());
 }
+
+/// A scorer and a strategy that always fail, under the names a policy arm gives them.
+struct Broken;
+
+impl arrears::strategy::Scorer for Broken {
+    fn name(&self) -> &str {
+        "broken"
+    }
+
+    fn score_batch(
+        &self,
+        _features: &[arrears::strategy::Features],
+    ) -> Result<Vec<arrears::strategy::Score>, StrategyError> {
+        Err(StrategyError { component: "broken".into(), reason: "model file missing".into() })
+    }
+}
+
+impl ContactStrategy for Broken {
+    fn name(&self) -> &str {
+        "broken"
+    }
+
+    fn propose_batch(
+        &self,
+        _requests: &[ContactRequest],
+    ) -> Result<Vec<ContactProposal>, StrategyError> {
+        Err(StrategyError { component: "broken".into(), reason: "vendor timed out".into() })
+    }
+}
+
+/// Issue 13 (a failing scorer or strategy inside the cycle was dropped silently): each failed
+/// call is counted in the cycle report by arm and component and written to the audit log, and
+/// the cycle goes on (the account is still reviewed and rescheduled).
+#[test]
+fn issue_13_failing_components_are_counted_and_audited() {
+    let (_dir, mut books) = open_temp();
+    books.register_scorer(Arc::new(Broken));
+    books.register_strategy(Arc::new(Broken));
+    let text = aggressive_policy()
+        .replace("scorer = \"rules\"", "scorer = \"broken\"")
+        .replace("strategy = \"rogue\"", "strategy = \"broken\"");
+    let policy = Command::SetPolicy { file: "broken.toml".into(), text };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let account = account(&books, "A-1");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);
+
+    let report = books.run_cycle(d(2, 10)).unwrap();
+    assert_eq!(report.reviewed, 1);
+    assert_eq!(report.actions, 0);
+    let failures: Vec<_> = report
+        .component_failures
+        .iter()
+        .map(|f| (f.arm.as_str(), f.component, f.name.as_str(), f.calls, f.accounts))
+        .collect();
+    assert_eq!(
+        failures,
+        [("only", "scorer", "broken", 1, 1), ("only", "strategy", "broken", 1, 1)]
+    );
+    assert_eq!(report.component_failures[0].last_error, "broken failed: model file missing");
+    let audited: Vec<_> = books
+        .audit_log(None)
+        .unwrap()
+        .into_iter()
+        .filter_map(|record| match record.kind {
+            arrears::case::AuditKind::ComponentFailed { component, accounts, error, .. } => {
+                Some((component, accounts, error))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(audited.len(), 2, "{audited:?}");
+    assert_eq!(audited[1].0, "strategy");
+    assert!(audited[1].2.contains("vendor timed out"), "{audited:?}");
+    assert!(books.verify().unwrap().is_clean());
+}

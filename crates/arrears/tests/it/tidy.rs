@@ -141,3 +141,103 @@ fn unsafe_code_only_at_the_plugin_boundary() {
         assert!(!uses_unsafe, "{shown} uses unsafe; only the plugin boundary may");
     }
 }
+
+/// The engine's modules (crates/arrears/src) in their one-way order: each may name
+/// (`crate::module`) only the modules before it. The leaves first (errors, commands, the clock,
+/// the audit chain, the guardrails' inputs, the plugin host), then the command context, the
+/// ledger's two steps, the state machine's door, the collection commands, the outbox, the
+/// dispatcher and the cycle, and the read side. Nothing below `lib.rs` names an item of
+/// `lib.rs` (such as `crate::Arrears`). docs/ARCHITECTURE.md says why this order.
+const ENGINE_MODULE_ORDER: &[&str] = &[
+    "error",
+    "command",
+    "clock",
+    "audit",
+    "guardrails",
+    "plugin_host",
+    "context",
+    "ledger_write",
+    "lifecycle",
+    "collections",
+    "outbox",
+    "execute",
+    "cycle",
+    "query",
+    "verify",
+    "reports",
+];
+
+/// The names a source text gives after `crate::`, outside comments, including each first
+/// name of a `crate::{a, b::c}` group.
+fn crate_paths(text: &str) -> Vec<String> {
+    let ident = |rest: &str| -> String {
+        rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect()
+    };
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let code = line.split("//").next().unwrap_or("");
+        let mut rest = code;
+        while let Some(at) = rest.find("crate::") {
+            rest = &rest[at + "crate::".len()..];
+            if let Some(group) = rest.strip_prefix('{') {
+                let end = group.find('}').unwrap_or(group.len());
+                for part in group[..end].split(',') {
+                    let name = ident(part.trim());
+                    if !name.is_empty() {
+                        names.push(name);
+                    }
+                }
+            } else {
+                names.push(ident(rest));
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn engine_modules_import_one_way() {
+    let src = workspace_root().join("crates/arrears/src");
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    let declared: Vec<String> = lib
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim().strip_prefix("pub ").unwrap_or(line.trim());
+            line.strip_prefix("mod ")?.strip_suffix(';').map(str::to_owned)
+        })
+        .collect();
+    let mut listed: Vec<String> = ENGINE_MODULE_ORDER.iter().map(|name| name.to_string()).collect();
+    listed.sort();
+    let mut declared_sorted = declared.clone();
+    declared_sorted.sort();
+    assert_eq!(declared_sorted, listed, "lib.rs's modules and ENGINE_MODULE_ORDER differ");
+    for (rank, module) in ENGINE_MODULE_ORDER.iter().enumerate() {
+        let mut files = Vec::new();
+        if src.join(format!("{module}.rs")).exists() {
+            files.push(src.join(format!("{module}.rs")));
+        }
+        if src.join(module).is_dir() {
+            rust_files(&src.join(module), &mut files);
+        }
+        assert!(!files.is_empty(), "module {module} has no file");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for name in crate_paths(&text) {
+                let shown = file.strip_prefix(&src).unwrap().display();
+                let Some(target) = ENGINE_MODULE_ORDER.iter().position(|m| *m == name) else {
+                    panic!("{shown} names crate::{name}, an item of lib.rs; modules never do");
+                };
+                assert!(
+                    target < rank,
+                    "{shown} names crate::{name}, which comes after {module} in the module order"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn crate_paths_finds_plain_and_grouped_names() {
+    let text = "use crate::a::B;\nuse crate::{c, d::E};\n// crate::comment\nlet x = crate::f(1);";
+    assert_eq!(crate_paths(text), ["a", "c", "d", "f"]);
+}

@@ -1,346 +1,40 @@
-//! The daily cycle and the outbox.
-//!
-//! `run_cycle(as_of)` takes the accounts whose next review is due from the review index,
-//! groups them by debtor, and reviews them in batches, each batch one write transaction:
-//! time-driven transitions (promise kept or broken, plan installment missed or plan
-//! defaulted, settlement expired, charge-off at the policy's days past due), scoring, stage
-//! selection, stage actions (late fees, credit hold, placement, legal), the review transition,
-//! contact proposals from the arm's strategy (one request per debtor, covering all the
-//! debtor's accounts), the proposals the engine accepts into the outbox with deterministic
-//! ids, and the next review date.
-//!
-//! A reviewed account's next review is always after `as_of`, and an action's id depends only
-//! on the date, the debtor and the contact, so a cycle killed between batches and run again
-//! for the same date continues where it stopped and writes nothing twice.
+//! The review of one account on the cycle's date: time-driven transitions (promises, plans,
+//! settlements, charge-off), features and scores, the stage and its actions, the review
+//! transition, the contact steps, the strategy's proposals through the outbox's checks, and
+//! the next review date.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use serde::Serialize;
+use chrono::{Datelike, NaiveDate};
 
-use arrears_core::case::{
-    Action, ActionStatus, AuditKind, CollectionCase, ContactAttempt, ContactOutcome,
-};
+use arrears_core::case::{Action, ActionStatus, AuditKind, CollectionCase, ContactAttempt};
 use arrears_core::collection::{CollectionEvent, CollectionState};
 use arrears_core::compliance;
-use arrears_core::ids::{AccountId, DebtorId, ObligationId};
+use arrears_core::ids::{AccountId, ObligationId};
 use arrears_core::ledger::{AccountState, EventKind};
 use arrears_core::model::{
     Account, Component, ContactChannel, Debtor, LateFeeRule, ObligationKind,
 };
 use arrears_core::plan::promise_status;
 use arrears_core::policy::Policy;
-use arrears_core::strategy::{
-    usable, ContactProposal, ContactRequest, ContactStep, ContactStrategy, Features, Score, Scorer,
-};
+use arrears_core::strategy::{ContactRequest, ContactStep, Features, Score};
 
-use crate::collections::{self, load_case, received, step, Env};
-use crate::command::{Outcome, Rejection};
-use crate::error::{CommandError, CycleError, StorageError};
+use super::pipeline::Fetched;
+use super::{CycleReport, Parts};
+use crate::context::Env;
+use crate::error::{CommandError, CycleError};
 use crate::ledger_write::NewObligation;
-use crate::Arrears;
-
-/// How the cycle batches its work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CycleOptions {
-    /// Accounts per write transaction (whole debtors are never split across batches).
-    pub batch_accounts_max: usize,
-    /// Stop after this many batches (to resume later, or to test a cycle killed half-way).
-    pub batches_max: Option<usize>,
-}
-
-impl Default for CycleOptions {
-    fn default() -> CycleOptions {
-        CycleOptions { batch_accounts_max: 1_000, batches_max: None }
-    }
-}
-
-/// What a cycle did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct CycleReport {
-    /// Batches committed.
-    pub batches: u64,
-    /// Accounts reviewed.
-    pub reviewed: u64,
-    /// State transitions.
-    pub transitions: u64,
-    /// Late fees assessed.
-    pub fees_assessed: u64,
-    /// Accounts charged off.
-    pub charged_off: u64,
-    /// Actions written to the outbox.
-    pub actions: u64,
-    /// Proposals the engine refused as malformed (not the request's debtor or accounts, a step
-    /// nobody asked for, an address that is not the debtor's or not usable, a time outside the
-    /// review's day).
-    pub proposals_refused: u64,
-    /// Proposals the compliance guardrails blocked, by rule id (recorded in the audit log).
-    pub blocked: BTreeMap<String, u64>,
-    /// Proposals the guardrails moved to the next instant they allow.
-    pub rescheduled: u64,
-    /// Proposals deferred because an earlier action on the same channel for the same
-    /// accounts is still pending (its outcome, perhaps a conversation that starts a cool-down,
-    /// is not known yet).
-    pub deferred: u64,
-    /// True if and only if every due account was reviewed.
-    pub complete: bool,
-}
-
-/// Scorers and strategies by name.
-pub(crate) struct Components {
-    pub(crate) scorers: BTreeMap<String, Arc<dyn Scorer>>,
-    pub(crate) strategies: BTreeMap<String, Arc<dyn ContactStrategy>>,
-}
-
-impl Default for Components {
-    fn default() -> Components {
-        let mut scorers: BTreeMap<String, Arc<dyn Scorer>> = BTreeMap::new();
-        scorers.insert("rules".to_owned(), Arc::new(arrears_core::strategy::RulesScorer));
-        let mut strategies: BTreeMap<String, Arc<dyn ContactStrategy>> = BTreeMap::new();
-        for ladder in [
-            arrears_core::strategy::ChannelLadder::default(),
-            arrears_core::strategy::ChannelLadder::evening(),
-        ] {
-            strategies.insert(ladder.name.to_owned(), Arc::new(ladder));
-        }
-        Components { scorers, strategies }
-    }
-}
-
-pub(crate) fn run(
-    engine: &Arrears,
-    as_of: NaiveDate,
-    options: CycleOptions,
-) -> Result<CycleReport, CycleError> {
-    if options.batch_accounts_max == 0 {
-        return Err(CycleError::Options {
-            reason: "batch_accounts_max must be at least 1".to_owned(),
-        });
-    }
-    // The due accounts by debtor (in review-index order within a debtor), flat: 16 bytes an
-    // account, which a million accounts due at once can afford.
-    let due = {
-        let read = engine.store.read()?;
-        let accounts = read.due_for_review(as_of, usize::MAX)?;
-        let debtors = debtors_of(engine, &read, &accounts)?;
-        let mut due: Vec<(DebtorId, AccountId)> = debtors.into_iter().zip(accounts).collect();
-        due.sort_by_key(|&(debtor, _)| debtor);
-        due
-    };
-    let mut report = CycleReport::default();
-    let (mut start, mut end) = (0, 0);
-    for debtor in due.chunk_by(|a, b| a.0 == b.0) {
-        end += debtor.len();
-        if end - start >= options.batch_accounts_max || end == due.len() {
-            if options.batches_max.is_some_and(|max| report.batches as usize >= max) {
-                return Ok(report);
-            }
-            run_batch(engine, as_of, &due[start..end], &mut report)?;
-            report.batches += 1;
-            start = end;
-        }
-    }
-    report.complete = true;
-    Ok(report)
-}
-
-/// Due accounts from which looking their debtors up takes two threads.
-const PARALLEL_LOOKUP_MIN: usize = 4_096;
-
-/// The debtor of each account. A long list is halved, the second half looked up on a second
-/// thread with its own read transaction (an account's debtor never changes, so any commit
-/// gives the same answer).
-fn debtors_of(
-    engine: &Arrears,
-    read: &arrears_store::ReadTxn,
-    accounts: &[AccountId],
-) -> Result<Vec<DebtorId>, StorageError> {
-    if accounts.len() < PARALLEL_LOOKUP_MIN {
-        return read.debtors_of(accounts);
-    }
-    let (first, second) = accounts.split_at(accounts.len() / 2);
-    let (mine, theirs) = std::thread::scope(|scope| {
-        let other = scope.spawn(|| engine.store.read()?.debtors_of(second));
-        let mine = read.debtors_of(first);
-        (mine, other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    });
-    let mut debtors = mine?;
-    debtors.extend(theirs?);
-    Ok(debtors)
-}
+use crate::lifecycle::{self, load_case, received, step};
+use crate::outbox::{acceptable, action_id, guardrail_decision, RESCHEDULE_DAYS_MAX};
 
 /// One account under review within a batch.
-struct Review {
+pub(super) struct Review {
     account: Account,
     debtor: Debtor,
     case: CollectionCase,
     features: Features,
     score: Option<Score>,
     steps: Vec<(u32, ContactStep)>,
-}
-
-/// An account's records as the batch's transaction first sees them, decoded on the
-/// prefetching thread.
-struct Fetched {
-    account: Account,
-    debtor: Debtor,
-    case: Option<CollectionCase>,
-    snapshot: Option<Arc<AccountState>>,
-    /// The debtor's contact attempts (shared by the debtor's accounts).
-    contacts: Arc<Vec<ContactAttempt>>,
-}
-
-/// Accounts the prefetching thread decodes before handing them over (one hand-over wakes the
-/// reviewing thread at most once), and hand-overs it may be ahead.
-const PREFETCH_CHUNK: usize = 32;
-const PREFETCH_AHEAD: usize = 8;
-
-/// Accounts (whole debtors) taken through scoring, stages and contact together, so that the
-/// prefetcher decodes the next ones meanwhile. One strategy or scorer call covers them.
-const STEP_ACCOUNTS: usize = 128;
-
-/// Decodes the batch's accounts, in review order, from a read transaction begun now, and
-/// sends them to the reviewing thread in chunks; stops at the first error (sent last) or
-/// when the receiver is gone.
-fn prefetch(
-    store: &arrears_store::Store,
-    due: &[(DebtorId, AccountId)],
-    send: &std::sync::mpsc::SyncSender<Vec<Result<Fetched, CommandError>>>,
-    done: &std::sync::mpsc::Receiver<Vec<Vec<Review>>>,
-) {
-    // The reviews the writer has finished come back to be freed here, on the thread that
-    // allocated most of what they hold, and off the writer's path.
-    let free_done = || {
-        while let Ok(reviews) = done.try_recv() {
-            drop(reviews);
-        }
-    };
-    let read = match store.read() {
-        Ok(read) => read,
-        Err(error) => {
-            let _ = send.send(vec![Err(error.into())]);
-            return;
-        }
-    };
-    let mut contacts: Option<(DebtorId, Arc<Vec<ContactAttempt>>)> = None;
-    let mut fetch = |id: AccountId| -> Result<Fetched, CommandError> {
-        let account = read.account(id)?.ok_or(CommandError::UnknownAccount(id))?;
-        let debtor =
-            read.debtor(account.debtor)?.ok_or(CommandError::UnknownDebtor(account.debtor))?;
-        let case = read.case(id)?;
-        let snapshot = read.shared_snapshot(id)?;
-        let contacts = match &contacts {
-            Some((of, attempts)) if *of == debtor.id => Arc::clone(attempts),
-            _ => {
-                let attempts = Arc::new(read.contacts(debtor.id)?);
-                contacts = Some((debtor.id, Arc::clone(&attempts)));
-                attempts
-            }
-        };
-        Ok(Fetched { account, debtor, case, snapshot, contacts })
-    };
-    let mut chunk = Vec::with_capacity(PREFETCH_CHUNK);
-    for &(_, id) in due {
-        let fetched = fetch(id);
-        let failed = fetched.is_err();
-        chunk.push(fetched);
-        if chunk.len() == PREFETCH_CHUNK || failed {
-            let full = std::mem::replace(&mut chunk, Vec::with_capacity(PREFETCH_CHUNK));
-            if send.send(full).is_err() || failed {
-                return;
-            }
-            free_done();
-        }
-    }
-    if !chunk.is_empty() {
-        let _ = send.send(chunk);
-    }
-    // Until the writer is done with the batch (it drops its end of the channel).
-    for reviews in done {
-        drop(reviews);
-    }
-}
-
-/// One batch, one write transaction. A second thread decodes the accounts' records (account,
-/// debtor, case, snapshot) from a read transaction begun after the write transaction, so it
-/// sees the same commit, while this thread reviews and writes: each account's records are
-/// read before the batch writes them (accounts are reviewed once, and debtors are not
-/// written by the cycle), so what the reader decoded is what the writer would have read.
-fn run_batch(
-    engine: &Arrears,
-    as_of: NaiveDate,
-    due: &[(DebtorId, AccountId)],
-    report: &mut CycleReport,
-) -> Result<(), CycleError> {
-    let mut txn = engine.store.write()?;
-    let now = engine.clock.now();
-    let policy = engine.policies.get(&txn)?;
-    let key = format!("cycle:{as_of}");
-    let mut env = Env { txn: &mut txn, now, key: &key, policy: &policy };
-    let mut reviewed = 0;
-    let mut actions = 0;
-    std::thread::scope(|scope| -> Result<(), CycleError> {
-        let (send, receive) = std::sync::mpsc::sync_channel(PREFETCH_AHEAD);
-        let store = &engine.store;
-        // Begun after `txn`, the prefetcher's read transaction sees the commit `txn` started
-        // from (only one write transaction runs at a time).
-        let (finished, done) = std::sync::mpsc::channel();
-        scope.spawn(move || prefetch(store, due, &send, &done));
-        let mut chunk = Vec::new().into_iter();
-        // Whole debtors, about `STEP_ACCOUNTS` accounts at a time, go through every step
-        // while the prefetcher decodes the next ones.
-        let mut debtors = due.chunk_by(|a, b| a.0 == b.0).peekable();
-        while debtors.peek().is_some() {
-            let mut by_debtor: Vec<Vec<Review>> = Vec::new();
-            let mut accounts_in_step = 0;
-            while accounts_in_step < STEP_ACCOUNTS {
-                let Some(accounts) = debtors.next() else { break };
-                accounts_in_step += accounts.len();
-                let mut reviews = Vec::with_capacity(accounts.len());
-                for _ in accounts {
-                    let fetched = match chunk.next() {
-                        Some(fetched) => fetched,
-                        None => {
-                            chunk = receive
-                                .recv()
-                                .unwrap_or_else(|_| {
-                                    unreachable!("the prefetcher sends every account or an error")
-                                })
-                                .into_iter();
-                            chunk.next().unwrap_or_else(|| unreachable!("chunks are never empty"))
-                        }
-                    }?;
-                    reviews.push(review_time(&mut env, fetched, as_of, report)?);
-                    reviewed += 1;
-                }
-                by_debtor.push(reviews);
-            }
-            score(engine, &policy, by_debtor.iter_mut().flatten())?;
-            for reviews in &mut by_debtor {
-                for review in reviews.iter_mut() {
-                    review_stage(&mut env, review, as_of, report)?;
-                }
-            }
-            for reviews in &mut by_debtor {
-                actions += contact(engine, &mut env, reviews, as_of, report)?;
-                for review in reviews.iter_mut() {
-                    review.case.last_review_on = Some(as_of);
-                    review.case.decided_on = review.case.decided_on.max(as_of);
-                    review.case.next_review_on = next_review(&policy, review, as_of, env.txn)?;
-                    env.txn.put_case(&review.case)?;
-                }
-            }
-            // Freed on the prefetching thread (if it is gone, here).
-            let _ = finished.send(by_debtor);
-        }
-        Ok(())
-    })?;
-    crate::audit::append(env.txn, now, None, AuditKind::Cycle { as_of, reviewed, actions })?;
-    report.reviewed += reviewed;
-    report.actions += actions;
-    txn.commit()?;
-    Ok(())
 }
 
 fn state_as_of(
@@ -364,7 +58,7 @@ fn cycle_ledger(
     env.txn.put_case(&review.case)?;
     let key = format!("{}:{}:{}", env.key, review.account.id, kind.name());
     let mut inner = Env { txn: &mut *env.txn, now: env.now, key: &key, policy: env.policy };
-    let outcome = collections::ledger_command(
+    let outcome = lifecycle::ledger_command(
         &mut inner,
         &review.account,
         on,
@@ -377,7 +71,7 @@ fn cycle_ledger(
 }
 
 /// Time-driven transitions and the features for scoring.
-fn review_time(
+pub(super) fn review_time(
     env: &mut Env<'_>,
     fetched: Fetched,
     as_of: NaiveDate,
@@ -385,7 +79,7 @@ fn review_time(
 ) -> Result<Review, CommandError> {
     let Fetched { account, debtor, case, snapshot, contacts } = fetched;
     env.txn.prime(account.id, case.clone(), snapshot);
-    let mut case = case.unwrap_or_else(|| collections::new_case(env.policy, &account));
+    let mut case = case.unwrap_or_else(|| lifecycle::new_case(env.policy, &account));
     // A case whose arm the policy no longer has (the policy was replaced) joins the arm the
     // new policy's hash gives it, rather than running on defaults.
     if !env.policy.arms().iter().any(|arm| arm.name == case.arm) {
@@ -589,18 +283,51 @@ pub(crate) fn features(
     }
 }
 
-/// Scores every review with its arm's scorer, one batch call per arm.
+/// The rest of the review, for whole debtors whose time-driven transitions are done: scores
+/// (one call per arm), stages and their actions, contacts (one strategy call per debtor), and
+/// each case written with its next review. Returns the actions written.
+pub(super) fn decide(
+    engine: &Parts<'_>,
+    env: &mut Env<'_>,
+    by_debtor: &mut [Vec<Review>],
+    as_of: NaiveDate,
+    report: &mut CycleReport,
+) -> Result<u64, CycleError> {
+    score(engine, env, by_debtor.iter_mut().flatten(), report)?;
+    for reviews in by_debtor.iter_mut() {
+        for review in reviews.iter_mut() {
+            review_stage(env, review, as_of, report)?;
+        }
+    }
+    let mut actions = 0;
+    for reviews in by_debtor.iter_mut() {
+        actions += contact(engine, env, reviews, as_of, report)?;
+        for review in reviews.iter_mut() {
+            review.case.last_review_on = Some(as_of);
+            review.case.decided_on = review.case.decided_on.max(as_of);
+            review.case.next_review_on = next_review(env.policy, review, as_of, env.txn)?;
+            env.txn.put_case(&review.case)?;
+        }
+    }
+    Ok(actions)
+}
+
+/// Scores every review with its arm's scorer, one batch call per arm. A scorer that fails or
+/// answers badly leaves its reviews unscored (stages that need a score band do not match, and
+/// nothing is guessed); the failure is counted in the report and audited.
 fn score<'r>(
-    engine: &Arrears,
-    policy: &Policy,
+    engine: &Parts<'_>,
+    env: &mut Env<'_>,
     reviews: impl Iterator<Item = &'r mut Review>,
+    report: &mut CycleReport,
 ) -> Result<(), CycleError> {
     let mut by_arm: BTreeMap<String, Vec<&mut Review>> = BTreeMap::new();
     for review in reviews {
         by_arm.entry(review.case.arm.clone()).or_default().push(review);
     }
-    for (arm_name, reviews) in by_arm {
-        let scorer_name = policy
+    for (arm_name, mut reviews) in by_arm {
+        let scorer_name = env
+            .policy
             .arms()
             .iter()
             .find(|arm| arm.name == arm_name)
@@ -614,21 +341,72 @@ fn score<'r>(
             }
         })?;
         let inputs: Vec<Features> = reviews.iter().map(|review| review.features.clone()).collect();
-        // A scorer that fails or answers badly leaves the batch unscored: stages that need a
-        // score band do not match, and nothing is guessed.
-        let Ok(scores) = scorer.score_batch(&inputs) else { continue };
-        if scores.len() != inputs.len() {
-            continue;
-        }
-        for (review, score) in reviews.into_iter().zip(scores) {
-            let valid = score.points.is_finite()
-                && (arrears_core::strategy::SCORE_MIN..=arrears_core::strategy::SCORE_MAX)
-                    .contains(&score.points)
-                && score.reasons.len() <= arrears_core::strategy::REASONS_MAX;
-            review.score = valid.then_some(score);
+        let failure = match scorer.score_batch(&inputs) {
+            Err(error) => Some(error.to_string()),
+            Ok(scores) if scores.len() != inputs.len() => {
+                Some(format!("returned {} scores for {} accounts", scores.len(), inputs.len()))
+            }
+            Ok(scores) => {
+                let invalid = scores.iter().filter(|score| !valid_score(score)).count();
+                for (review, score) in reviews.iter_mut().zip(scores) {
+                    review.score = valid_score(&score).then_some(score);
+                }
+                (invalid > 0).then(|| {
+                    format!(
+                        "{invalid} of {} scores out of range or with too many reasons",
+                        inputs.len()
+                    )
+                })
+            }
+        };
+        if let Some(error) = failure {
+            let failed = Failed { arm: &arm_name, component: "scorer", name: &scorer_name };
+            failed.record(env, inputs.len() as u64, error, report)?;
         }
     }
     Ok(())
+}
+
+/// True if and only if a score is finite, within the score range, and has at most the
+/// allowed reason codes.
+fn valid_score(score: &Score) -> bool {
+    score.points.is_finite()
+        && (arrears_core::strategy::SCORE_MIN..=arrears_core::strategy::SCORE_MAX)
+            .contains(&score.points)
+        && score.reasons.len() <= arrears_core::strategy::REASONS_MAX
+}
+
+/// A component of an arm that failed a call.
+struct Failed<'a> {
+    arm: &'a str,
+    component: &'static str,
+    name: &'a str,
+}
+
+impl Failed<'_> {
+    /// Counts the failure in the report and writes its audit record.
+    fn record(
+        &self,
+        env: &mut Env<'_>,
+        accounts: u64,
+        error: String,
+        report: &mut CycleReport,
+    ) -> Result<(), CommandError> {
+        report.component_failed(self.arm, self.component, self.name, accounts, error.clone());
+        crate::audit::append(
+            env.txn,
+            env.now,
+            None,
+            AuditKind::ComponentFailed {
+                arm: self.arm.to_owned(),
+                component: self.component.to_owned(),
+                name: self.name.to_owned(),
+                accounts,
+                error,
+            },
+        )?;
+        Ok(())
+    }
 }
 
 /// Stage selection, stage actions, the review transition and the contact steps due.
@@ -645,7 +423,7 @@ fn review_stage(
     if review.features.attempts_30d >= 3 && review.features.right_party_contacts_30d == 0 {
         signals.push(arrears_core::policy::Signal::UnreturnedCalls);
     }
-    let selected = collections::select_stage(
+    let selected = lifecycle::select_stage(
         env.policy,
         &review.account,
         &review.debtor,
@@ -797,31 +575,9 @@ fn assess_late_fees(
     Ok(assessed)
 }
 
-/// Stable id of an action: FNV-1a 64 over the date, the debtor and the contact, cut to 53 bits.
-pub(crate) fn action_id(as_of: NaiveDate, debtor: DebtorId, proposal: &ContactProposal) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for byte in bytes {
-            hash ^= u64::from(*byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        // A separator, so that ("ab", "c") and ("a", "bc") differ.
-        hash ^= 0xff;
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    };
-    feed(&arrears_store::date_key(as_of).to_le_bytes());
-    feed(&debtor.0.to_le_bytes());
-    feed(format!("{:?}", proposal.channel).as_bytes());
-    feed(proposal.address.as_bytes());
-    feed(proposal.template.as_bytes());
-    // Ids stay below 2^53 so that JSON consumers that read numbers as doubles (JavaScript)
-    // keep them exact; zero is kept free as "no action".
-    (hash & ((1 << 53) - 1)).max(1)
-}
-
 /// Asks the strategy for one debtor's contacts and writes the accepted ones to the outbox.
 fn contact(
-    engine: &Arrears,
+    engine: &Parts<'_>,
     env: &mut Env<'_>,
     reviews: &mut [Review],
     as_of: NaiveDate,
@@ -872,8 +628,13 @@ fn contact(
             name: strategy_name.clone(),
         }
     })?;
-    let Ok(proposals) = strategy.propose_batch(std::slice::from_ref(&request)) else {
-        return Ok(0);
+    let proposals = match strategy.propose_batch(std::slice::from_ref(&request)) {
+        Ok(proposals) => proposals,
+        Err(error) => {
+            let failed = Failed { arm: &arm_name, component: "strategy", name: &strategy_name };
+            failed.record(env, accounts.len() as u64, error.to_string(), report)?;
+            return Ok(0);
+        }
     };
     if proposals.is_empty() {
         return Ok(0);
@@ -971,56 +732,6 @@ fn contact(
     Ok(written)
 }
 
-/// How far the guardrails may move a proposal before it counts as blocked.
-pub(crate) const RESCHEDULE_DAYS_MAX: u64 = 14;
-
-fn guardrail_decision(
-    packs: &[compliance::Pack],
-    debtor: &Debtor,
-    proposal: &ContactProposal,
-    history: &[compliance::HistoryEntry],
-    flags: &compliance::Flags,
-) -> compliance::Decision {
-    let debts = crate::guardrails::debt_ids(&proposal.accounts);
-    let point = debtor.contact_points.iter().find(|point| point.address == proposal.address);
-    let request = compliance::Proposal {
-        person: debtor.id.0,
-        debts: &debts,
-        action: compliance::ActionKind::Contact,
-        channel: compliance::ChannelGroup::from(proposal.channel),
-        recipient: compliance::Recipient::Consumer,
-        address: Some(&proposal.address),
-        address_kind: point
-            .map_or(arrears_core::model::ContactPointKind::Personal, |point| point.kind),
-        address_consent: point.is_some_and(|point| point.consent),
-        at: proposal.at,
-        time_zones: &debtor.time_zones,
-    };
-    compliance::evaluate(packs, &request, history, flags)
-}
-
-/// The engine disposes: a proposal must name the request's debtor and some of its accounts,
-/// a step the stages asked for, one of the debtor's usable addresses for that channel, and an
-/// instant within a day of the review date.
-fn acceptable(request: &ContactRequest, proposal: &ContactProposal, as_of: NaiveDate) -> bool {
-    let window_start =
-        as_of.and_hms_opt(0, 0, 0).map(|t| t.and_utc() - chrono::Duration::hours(14));
-    let window_end = as_of.and_hms_opt(0, 0, 0).map(|t| t.and_utc() + chrono::Duration::hours(38));
-    proposal.debtor == request.debtor
-        && !proposal.accounts.is_empty()
-        && proposal.accounts.iter().all(|account| request.accounts.contains(account))
-        && request
-            .steps
-            .iter()
-            .any(|step| step.channel == proposal.channel && step.template == proposal.template)
-        && request
-            .contact_points
-            .iter()
-            .any(|point| point.address == proposal.address && usable(point, proposal.channel))
-        && window_start.is_some_and(|start| proposal.at >= start)
-        && window_end.is_some_and(|end| proposal.at < end)
-}
-
 /// The next review: the state's cadence, or sooner when something falls due (a courtesy
 /// reminder before a due date, the first day past due, a promise or installment deadline,
 /// the end of hardship).
@@ -1076,43 +787,4 @@ fn next_review(
         }
     }
     Ok(next)
-}
-
-/// Acknowledges an outbox action: records the contact in the debtor's history, and a raised
-/// dispute disputes the accounts it was about.
-pub(crate) fn acknowledge(
-    env: &mut Env<'_>,
-    action_id: u64,
-    outcome: ContactOutcome,
-    at: DateTime<Utc>,
-) -> Result<Outcome, CommandError> {
-    let mut action = env.txn.action(action_id)?.ok_or(CommandError::UnknownAction(action_id))?;
-    if matches!(action.status, ActionStatus::Acknowledged { .. }) {
-        return Ok(Outcome::Rejected(Rejection::AlreadyAcknowledged { action: action_id }));
-    }
-    action.status = ActionStatus::Acknowledged { outcome, at };
-    env.txn.put_action(&action)?;
-    env.txn.append_contact(
-        action.debtor,
-        &ContactAttempt {
-            accounts: action.accounts.clone(),
-            channel: action.channel,
-            address: action.address.clone(),
-            at,
-            inbound: false,
-            outcome,
-            action: Some(action_id),
-        },
-    )?;
-    let mut disputed = Vec::new();
-    if outcome == ContactOutcome::DisputeRaised {
-        for account in &action.accounts {
-            // A refusal (already disputed, nothing owed) writes nothing and is not an error:
-            // the acknowledgement itself stands, and the outcome lists what was disputed.
-            if !collections::open_dispute(env, *account, &[], at.date_naive())?.is_rejected() {
-                disputed.push(*account);
-            }
-        }
-    }
-    Ok(Outcome::Acknowledged { action: action_id, disputed })
 }

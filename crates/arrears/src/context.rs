@@ -1,0 +1,135 @@
+//! What every command and the cycle work with: the command context (`Env`), the policy cache,
+//! the registered components, and the validators shared by commands.
+//!
+//! This is the bottom of the engine's module order (docs/ARCHITECTURE.md): it imports no other
+//! engine module but `error`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use arrears_core::ids::AccountId;
+use arrears_core::model::{Account, Debtor, TEXT_LEN_MAX};
+use arrears_core::money::{Currency, Money};
+use arrears_core::policy::Policy;
+use arrears_core::strategy::{ContactStrategy, Scorer};
+use arrears_store::WriteTxn;
+
+use crate::error::CommandError;
+
+/// What a command needs from its surroundings.
+pub(crate) struct Env<'a> {
+    pub(crate) txn: &'a mut WriteTxn,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) key: &'a str,
+    pub(crate) policy: &'a Policy,
+}
+
+/// The config key under which the policy's TOML text is stored.
+pub(crate) const POLICY_CONFIG: &str = "policy";
+
+/// The policy in force, parsed once per distinct text.
+#[derive(Debug, Default)]
+pub(crate) struct PolicyCache {
+    parsed: std::sync::Mutex<Option<(Vec<u8>, std::sync::Arc<Policy>)>>,
+}
+
+impl PolicyCache {
+    /// The policy stored in the transaction's view of the store, or the built-in default.
+    pub(crate) fn get(&self, txn: &WriteTxn) -> Result<std::sync::Arc<Policy>, CommandError> {
+        self.for_text(txn.config(POLICY_CONFIG)?)
+    }
+
+    /// The policy for a stored text (`None`: the built-in default).
+    pub(crate) fn for_text(
+        &self,
+        text: Option<Vec<u8>>,
+    ) -> Result<std::sync::Arc<Policy>, CommandError> {
+        let Some(text) = text else {
+            // Parsed once per process: parsing it for every command dominated batch costs.
+            static DEFAULT: std::sync::OnceLock<std::sync::Arc<Policy>> =
+                std::sync::OnceLock::new();
+            return Ok(DEFAULT
+                .get_or_init(|| std::sync::Arc::new(Policy::default_policy()))
+                .clone());
+        };
+        let mut parsed = self.parsed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((cached, policy)) = parsed.as_ref() {
+            if *cached == text {
+                return Ok(policy.clone());
+            }
+        }
+        let source = String::from_utf8_lossy(&text).into_owned();
+        let policy = Policy::from_toml(&source, "stored policy")
+            .map_err(|error| CommandError::Policy(Box::new(error)))?;
+        let policy = std::sync::Arc::new(policy);
+        *parsed = Some((text, policy.clone()));
+        Ok(policy)
+    }
+}
+
+/// Scorers and strategies by name, as policy arms name them.
+pub(crate) struct Components {
+    pub(crate) scorers: BTreeMap<String, Arc<dyn Scorer>>,
+    pub(crate) strategies: BTreeMap<String, Arc<dyn ContactStrategy>>,
+}
+
+impl Default for Components {
+    /// The built-in components: the `rules` scorer and the `ladder` and `evening` ladders.
+    fn default() -> Components {
+        let mut scorers: BTreeMap<String, Arc<dyn Scorer>> = BTreeMap::new();
+        scorers.insert("rules".to_owned(), Arc::new(arrears_core::strategy::RulesScorer));
+        let mut strategies: BTreeMap<String, Arc<dyn ContactStrategy>> = BTreeMap::new();
+        for ladder in [
+            arrears_core::strategy::ChannelLadder::default(),
+            arrears_core::strategy::ChannelLadder::evening(),
+        ] {
+            strategies.insert(ladder.name.to_owned(), Arc::new(ladder));
+        }
+        Components { scorers, strategies }
+    }
+}
+
+/// The account `id`, or [`CommandError::UnknownAccount`].
+pub(crate) fn load_account(txn: &WriteTxn, id: AccountId) -> Result<Account, CommandError> {
+    txn.account(id)?.ok_or(CommandError::UnknownAccount(id))
+}
+
+/// The debtor of `account`, or [`CommandError::UnknownDebtor`].
+pub(crate) fn load_debtor(txn: &WriteTxn, account: &Account) -> Result<Debtor, CommandError> {
+    txn.debtor(account.debtor)?.ok_or(CommandError::UnknownDebtor(account.debtor))
+}
+
+/// `amount` in minor units of `currency`: an amount in another currency, or finer than the
+/// currency's minor unit, is an error naming `field`.
+pub(crate) fn minor(
+    field: &'static str,
+    amount: &Money,
+    currency: Currency,
+) -> Result<i64, CommandError> {
+    if amount.currency() != currency {
+        return Err(CommandError::Money {
+            field,
+            source: arrears_core::money::MoneyError::CurrencyMismatch {
+                left: amount.currency(),
+                right: currency,
+            },
+        });
+    }
+    amount.to_minor().map_err(|source| CommandError::Money { field, source })
+}
+
+/// Checks a text field: not empty if `required`, at most [`TEXT_LEN_MAX`] bytes.
+pub(crate) fn text(field: &'static str, value: &str, required: bool) -> Result<(), CommandError> {
+    if required && value.trim().is_empty() {
+        return Err(CommandError::Invalid { field, reason: "must not be empty".to_owned() });
+    }
+    if value.len() > TEXT_LEN_MAX {
+        return Err(CommandError::Invalid {
+            field,
+            reason: format!("is {} bytes, at most {TEXT_LEN_MAX} allowed", value.len()),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! The outbox: action ids, the engine's acceptance of a strategy's proposal, the guardrail
+//! decision every proposal passes, and the acknowledgement of an action's outcome.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use arrears_core::case::{ActionStatus, ContactAttempt, ContactOutcome};
+use arrears_core::compliance;
+use arrears_core::ids::DebtorId;
+use arrears_core::model::Debtor;
+use arrears_core::strategy::{usable, ContactProposal, ContactRequest};
+
+use crate::command::{Outcome, Rejection};
+use crate::context::Env;
+use crate::error::CommandError;
+
+/// Stable id of an action: FNV-1a 64 over the date, the debtor and the contact, cut to 53 bits.
+pub(crate) fn action_id(as_of: NaiveDate, debtor: DebtorId, proposal: &ContactProposal) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        // A separator, so that ("ab", "c") and ("a", "bc") differ.
+        hash ^= 0xff;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    feed(&arrears_store::date_key(as_of).to_le_bytes());
+    feed(&debtor.0.to_le_bytes());
+    feed(format!("{:?}", proposal.channel).as_bytes());
+    feed(proposal.address.as_bytes());
+    feed(proposal.template.as_bytes());
+    // Ids stay below 2^53 so that JSON consumers that read numbers as doubles (JavaScript)
+    // keep them exact; zero is kept free as "no action".
+    (hash & ((1 << 53) - 1)).max(1)
+}
+
+/// How far the guardrails may move a proposal before it counts as blocked.
+pub(crate) const RESCHEDULE_DAYS_MAX: u64 = 14;
+
+pub(crate) fn guardrail_decision(
+    packs: &[compliance::Pack],
+    debtor: &Debtor,
+    proposal: &ContactProposal,
+    history: &[compliance::HistoryEntry],
+    flags: &compliance::Flags,
+) -> compliance::Decision {
+    let debts = crate::guardrails::debt_ids(&proposal.accounts);
+    let point = debtor.contact_points.iter().find(|point| point.address == proposal.address);
+    let request = compliance::Proposal {
+        person: debtor.id.0,
+        debts: &debts,
+        action: compliance::ActionKind::Contact,
+        channel: compliance::ChannelGroup::from(proposal.channel),
+        recipient: compliance::Recipient::Consumer,
+        address: Some(&proposal.address),
+        address_kind: point
+            .map_or(arrears_core::model::ContactPointKind::Personal, |point| point.kind),
+        address_consent: point.is_some_and(|point| point.consent),
+        at: proposal.at,
+        time_zones: &debtor.time_zones,
+    };
+    compliance::evaluate(packs, &request, history, flags)
+}
+
+/// The engine disposes: a proposal must name the request's debtor and some of its accounts,
+/// a step the stages asked for, one of the debtor's usable addresses for that channel, and an
+/// instant within a day of the review date.
+pub(crate) fn acceptable(
+    request: &ContactRequest,
+    proposal: &ContactProposal,
+    as_of: NaiveDate,
+) -> bool {
+    let window_start =
+        as_of.and_hms_opt(0, 0, 0).map(|t| t.and_utc() - chrono::Duration::hours(14));
+    let window_end = as_of.and_hms_opt(0, 0, 0).map(|t| t.and_utc() + chrono::Duration::hours(38));
+    proposal.debtor == request.debtor
+        && !proposal.accounts.is_empty()
+        && proposal.accounts.iter().all(|account| request.accounts.contains(account))
+        && request
+            .steps
+            .iter()
+            .any(|step| step.channel == proposal.channel && step.template == proposal.template)
+        && request
+            .contact_points
+            .iter()
+            .any(|point| point.address == proposal.address && usable(point, proposal.channel))
+        && window_start.is_some_and(|start| proposal.at >= start)
+        && window_end.is_some_and(|end| proposal.at < end)
+}
+
+/// Acknowledges an outbox action: records the contact in the debtor's history, and a raised
+/// dispute disputes the accounts it was about.
+pub(crate) fn acknowledge(
+    env: &mut Env<'_>,
+    action_id: u64,
+    outcome: ContactOutcome,
+    at: DateTime<Utc>,
+) -> Result<Outcome, CommandError> {
+    let mut action = env.txn.action(action_id)?.ok_or(CommandError::UnknownAction(action_id))?;
+    if matches!(action.status, ActionStatus::Acknowledged { .. }) {
+        return Ok(Outcome::Rejected(Rejection::AlreadyAcknowledged { action: action_id }));
+    }
+    action.status = ActionStatus::Acknowledged { outcome, at };
+    env.txn.put_action(&action)?;
+    env.txn.append_contact(
+        action.debtor,
+        &ContactAttempt {
+            accounts: action.accounts.clone(),
+            channel: action.channel,
+            address: action.address.clone(),
+            at,
+            inbound: false,
+            outcome,
+            action: Some(action_id),
+        },
+    )?;
+    let mut disputed = Vec::new();
+    if outcome == ContactOutcome::DisputeRaised {
+        for account in &action.accounts {
+            // A refusal (already disputed, nothing owed) writes nothing and is not an error:
+            // the acknowledgement itself stands, and the outcome lists what was disputed.
+            if !crate::collections::open_dispute(env, *account, &[], at.date_naive())?.is_rejected()
+            {
+                disputed.push(*account);
+            }
+        }
+    }
+    Ok(Outcome::Acknowledged { action: action_id, disputed })
+}
