@@ -1,7 +1,10 @@
 //! Tidy: architecture invariants of the workspace, checked by reading its files.
 //!
 //! - Dependency direction: arrears-core <- arrears-store <- arrears <- arrears-cli, never reversed.
-//! - Only arrears-store names redb (in its manifest or its code).
+//! - Only arrears-store names redb (in its manifest or its code), in crates/, plugins/,
+//!   benches/, examples/ and fuzz/; one benchmark file (the redb floor) is allowed to.
+//! - arrears-core cannot read the clock: no `clock` feature of chrono in its manifest, and no
+//!   clock call in its code (a workspace build unifies chrono's features, so it would compile).
 //! - `unsafe` appears only in arrears-plugin-sdk, plugins/*, and the engine's plugin host module.
 //! - No should-panic and no ignored tests anywhere: check for `Err` instead.
 //! - Sources are ASCII, and every library module starts with a `//!` doc comment.
@@ -69,10 +72,22 @@ fn dependency_direction_and_the_redb_boundary() {
             );
         }
     }
+    // The benches may depend on redb for the floor (the same B-tree writes without the engine),
+    // and only the floor's file names it.
+    let benches = std::fs::read_to_string(root.join("benches/Cargo.toml")).unwrap();
+    assert!(internal_dependencies(&benches).iter().all(|name| name != "arrears-store"));
+    let fuzz = std::fs::read_to_string(root.join("fuzz/Cargo.toml")).unwrap();
+    assert!(!internal_dependencies(&fuzz).iter().any(|name| name == "redb"), "fuzz names redb");
+    let allowed_redb = [root.join("crates/arrears-store"), root.join("benches/src/floor.rs")];
     let mut files = Vec::new();
-    rust_files(&root.join("crates"), &mut files);
+    for dir in ["crates", "plugins", "benches", "examples", "fuzz"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    assert!(files.iter().any(|file| file.starts_with(root.join("fuzz"))));
+    assert!(files.iter().any(|file| file.starts_with(root.join("benches"))));
     for file in files {
-        if file.starts_with(root.join("crates/arrears-store")) || file.ends_with("tests/it/tidy.rs")
+        if allowed_redb.iter().any(|allowed| file.starts_with(allowed))
+            || file.ends_with("tests/it/tidy.rs")
         {
             continue;
         }
@@ -82,6 +97,45 @@ fn dependency_direction_and_the_redb_boundary() {
             code.contains("redb::") || code.contains("use redb")
         });
         assert!(!names_redb, "{} names redb; only arrears-store may", file.display());
+    }
+}
+
+#[test]
+fn the_core_cannot_read_the_clock() {
+    let root = workspace_root();
+    let manifest = std::fs::read_to_string(root.join("crates/arrears-core/Cargo.toml")).unwrap();
+    let chrono = manifest.lines().find(|line| line.trim_start().starts_with("chrono")).unwrap();
+    assert!(!chrono.contains("clock"), "arrears-core enables chrono's clock: {chrono}");
+    let workspace = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let chrono = workspace.lines().find(|line| line.starts_with("chrono =")).unwrap();
+    assert!(
+        chrono.contains("default-features = false") && !chrono.contains("clock"),
+        "the workspace's chrono must not enable the clock for every crate: {chrono}"
+    );
+    let clippy = std::fs::read_to_string(root.join("crates/arrears-core/clippy.toml")).unwrap();
+    for method in ["chrono::Utc::now", "chrono::Local::now", "std::time::SystemTime::now"] {
+        assert!(clippy.contains(method), "arrears-core's clippy.toml must disallow {method}");
+    }
+    let mut files = Vec::new();
+    rust_files(&root.join("crates/arrears-core"), &mut files);
+    let calls = [
+        ["Utc::", "now"].concat(),
+        ["Local::", "now"].concat(),
+        ["SystemTime::", "now"].concat(),
+        ["Instant::", "now"].concat(),
+    ];
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in text.lines() {
+            let code = line.split("//").next().unwrap_or("");
+            for call in &calls {
+                assert!(
+                    !code.contains(call.as_str()),
+                    "{} reads the clock ({call}); the core takes instants as arguments",
+                    file.display()
+                );
+            }
+        }
     }
 }
 
