@@ -589,3 +589,6 @@ pub struct Receipt {
     /// True if and only if the key had already been executed with the same command.
     pub replayed: bool,
 }
+
+#[cfg(test)]
+mod tests;

@@ -561,6 +561,13 @@ fn golden_case_action_contact_audit() {
 }
 
 #[test]
+fn golden_idempotency_record() {
+    // The wrapper; the engine's command/tests.rs freezes the command and outcome bytes inside.
+    let record = crate::IdempotencyRecord { command: vec![2, 7, 1], result: vec![2, 8, 0, 9] };
+    check(RecordKind::Idempotency, &record, expect!["020302070104020800098fe96aba"]);
+}
+
+#[test]
 fn golden_audit_component_failed() {
     use arrears_core::case::{AuditKind, AuditRecord};
     let entry = crate::AuditEntry {
@@ -623,6 +630,20 @@ fn golden_new_ledger_events() {
         expect!["0207fcde9216000a0604302e3235fc20197ad300027031ec94ae08"],
     );
     format_1(RecordKind::Event, &commission, "01070a323032362d30332d32300a0604302e323514323032362d30332d32305430393a30303a30305a0270316f31955f");
+    let write_off = EventRecord {
+        event: Event {
+            seq: EventSeq(8),
+            effective_on: date("2026-03-21"),
+            kind: EventKind::WriteOffRemainder,
+        },
+        recorded_at: instant("2026-03-21T09:00:00Z"),
+        key: "settle-1".into(),
+    };
+    check(
+        RecordKind::Event,
+        &write_off,
+        expect!["0208fce092160009fc20bc7cd30008736574746c652d31ac0dd897"],
+    );
 }
 
 #[test]

@@ -295,3 +295,43 @@ fn crate_paths_finds_plain_and_grouped_names() {
     let text = "use crate::a::B;\nuse crate::{c, d::E};\n// crate::comment\nlet x = crate::f(1);";
     assert_eq!(crate_paths(text), ["a", "c", "d", "f"]);
 }
+
+/// Every stored record kind, and every ledger event kind, has a golden-bytes test: in the
+/// store's codec tests, or (commands and outcomes, the idempotency records' content) in the
+/// engine's `command/tests.rs`.
+#[test]
+fn every_stored_record_kind_has_golden_bytes() {
+    let root = workspace_root();
+    let variants = |path: &str, enum_name: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(root.join(path)).unwrap();
+        let start = text.find(&format!("pub enum {enum_name} {{")).unwrap();
+        let body = &text[start..start + text[start..].find("\n}").unwrap()];
+        body.lines()
+            .filter(|line| line.starts_with("    ") && !line.starts_with("     "))
+            .map(|line| line.trim())
+            .filter(|line| line.starts_with(|c: char| c.is_ascii_uppercase()))
+            .map(|line| line.split(|c: char| !c.is_alphanumeric()).next().unwrap().to_owned())
+            .collect()
+    };
+    let golden = [
+        std::fs::read_to_string(root.join("crates/arrears-store/src/codec/tests.rs")).unwrap(),
+        std::fs::read_to_string(root.join("crates/arrears/src/command/tests.rs")).unwrap(),
+    ]
+    .concat();
+    let kinds = variants("crates/arrears-store/src/codec.rs", "RecordKind");
+    assert!(kinds.len() >= 14, "{kinds:?}");
+    for kind in kinds {
+        assert!(
+            golden.contains(&format!("RecordKind::{kind}")),
+            "record kind {kind} has no golden test"
+        );
+    }
+    let events = variants("crates/arrears-core/src/ledger.rs", "EventKind");
+    assert!(events.len() >= 11, "{events:?}");
+    for event in events {
+        assert!(
+            golden.contains(&format!("EventKind::{event}")),
+            "event kind {event} has no golden test"
+        );
+    }
+}

@@ -1,0 +1,327 @@
+//! Golden bytes of the idempotency records: every command as it is stored (its canonical form,
+//! `RecordKind::Command`) and every outcome that is stored (`RecordKind::Outcome`).
+//!
+//! A retry after an upgrade compares the stored command's bytes with the new encoding of the
+//! same command, and replays the stored outcome: a field change without a record-version bump
+//! and a migration would make every such retry an `IdempotencyConflict`, or fail to decode.
+//! These tests fail on any such change. Never edit an expected string: bump the record kind's
+//! version and migrate (AGENTS.md).
+
+use arrears_core::case::ContactOutcome;
+use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
+use arrears_core::ledger::{Book, Posting, ReversalReason};
+use arrears_core::model::{
+    Component, ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind,
+    Jurisdiction, ObligationKind, ProductKind, Terms,
+};
+use arrears_core::money::{Currency, Money};
+use arrears_store::codec::{decode, encode};
+use arrears_store::RecordKind;
+use chrono::NaiveDate;
+use expect_test::{expect, Expect};
+
+use super::*;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+fn usd(text: &str) -> Money {
+    Money::parse(text, Currency::USD).unwrap()
+}
+
+/// The command's stored bytes (canonical form) are `expect`, and decode to the canonical form.
+fn check_command(command: &Command, expect: Expect) {
+    let canonical = command.canonical();
+    let bytes = encode(RecordKind::Command, &canonical);
+    expect.assert_eq(&hex(&bytes));
+    let decoded: Command = decode(RecordKind::Command, &bytes).unwrap();
+    assert_eq!(decoded, canonical);
+}
+
+fn check_outcome(outcome: &Outcome, expect: Expect) {
+    let bytes = encode(RecordKind::Outcome, outcome);
+    expect.assert_eq(&hex(&bytes));
+    let decoded: Outcome = decode(RecordKind::Outcome, &bytes).unwrap();
+    assert_eq!(&decoded, outcome);
+}
+
+/// The position of a command's variant. Exhaustive on purpose: a new variant fails to compile
+/// here until it has a golden sample below.
+fn command_variant(command: &Command) -> usize {
+    match command {
+        Command::CreateDebtor(_) => 0,
+        Command::OpenAccount(_) => 1,
+        Command::Charge(_) => 2,
+        Command::Fee { .. } => 3,
+        Command::Payment { .. } => 4,
+        Command::Reversal { .. } => 5,
+        Command::Waiver { .. } => 6,
+        Command::Adjustment { .. } => 7,
+        Command::AccrueInterest { .. } => 8,
+        Command::ChargeOff { .. } => 9,
+        Command::Dispute { .. } => 10,
+        Command::Promise { .. } => 11,
+        Command::CreatePlan(_) => 12,
+        Command::OfferSettlement { .. } => 13,
+        Command::AcceptSettlement { .. } => 14,
+        Command::OpenDispute { .. } => 15,
+        Command::ResolveDispute { .. } => 16,
+        Command::GrantHardship { .. } => 17,
+        Command::EndHardship { .. } => 18,
+        Command::Place { .. } => 19,
+        Command::Recall { .. } => 20,
+        Command::ReferToLegal { .. } => 21,
+        Command::SetFlag { .. } => 22,
+        Command::Close { .. } => 23,
+        Command::Reopen { .. } => 24,
+        Command::Acknowledge { .. } => 25,
+        Command::SetPolicy { .. } => 26,
+    }
+}
+
+const COMMAND_VARIANTS: usize = 27;
+
+/// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
+/// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
+/// change shape freely.
+fn outcome_variant(outcome: &Outcome) -> Option<usize> {
+    match outcome {
+        Outcome::DebtorCreated(_) => Some(0),
+        Outcome::AccountOpened(_) => Some(1),
+        Outcome::Posted(_) => Some(2),
+        Outcome::Cases(_) => Some(3),
+        Outcome::Acknowledged { .. } => Some(4),
+        Outcome::PolicySet { .. } => Some(5),
+        Outcome::Rejected(_) => None,
+    }
+}
+
+const STORED_OUTCOME_VARIANTS: usize = 6;
+
+fn commands() -> Vec<(Command, Expect)> {
+    let account = AccountId(3);
+    let on = date("2026-02-01");
+    vec![
+        (
+            Command::CreateDebtor(NewDebtor {
+                external_ref: Some("D-1".into()),
+                kind: DebtorKind::Person,
+                name: "Ana Diaz".into(),
+                jurisdiction: Jurisdiction { country: "CO".into(), region: Some("DC".into()) },
+                time_zones: vec!["America/Bogota".into()],
+                language: "es-CO".into(),
+                contact_points: vec![ContactPoint {
+                    channel: ContactChannel::Sms,
+                    address: "+5730000".into(),
+                    kind: ContactPointKind::Personal,
+                    consent: true,
+                    opted_out: false,
+                }],
+                flags: DebtorFlags::default(),
+            }),
+            expect!["02000103442d310008416e61204469617a02434f01024443010e416d65726963612f426f676f74610565732d434f0101082b353733303030300001000000000035814015"],
+        ),
+        (
+            Command::OpenAccount(NewAccount {
+                external_ref: Some("A-1".into()),
+                debtor: DebtorId(7),
+                product: ProductKind::Installment,
+                credit_limit: Some(usd("1000.50")),
+                currency: Currency::USD,
+                opened_on: on,
+                terms: Terms::default(),
+            }),
+            expect!["02010103412d3107010106313030302e350355534403555344fc80921600000000007bff83c5"],
+        ),
+        (
+            Command::Charge(NewCharge {
+                account,
+                external_ref: Some("INV-1".into()),
+                kind: ObligationKind::Invoice,
+                issued_on: on,
+                due_on: date("2026-03-01"),
+                principal: usd("250.00"),
+                interest: usd("0"),
+                fee: usd("1.5"),
+            }),
+            expect!["0202030105494e562d3100fc80921600fcb8921600033235300355534401300355534403312e35035553443b4d6873"],
+        ),
+        (
+            Command::Fee { account, effective_on: on, due_on: on, amount: usd("25.00") },
+            expect!["020303fc80921600fc8092160002323503555344bc22eea4"],
+        ),
+        (
+            Command::Payment {
+                account,
+                effective_on: on,
+                amount: usd("100.10"),
+                directed_to: Some(ObligationId(4)),
+            },
+            expect!["020403fc80921600053130302e31035553440104b9296cfe"],
+        ),
+        (
+            Command::Reversal {
+                account,
+                payment: EventSeq(2),
+                effective_on: on,
+                reason: ReversalReason::Returned,
+            },
+            expect!["02050302fc8092160000d374ac68"],
+        ),
+        (
+            Command::Waiver {
+                account,
+                obligation: ObligationId(4),
+                component: Component::Fee,
+                amount: usd("5"),
+                effective_on: on,
+            },
+            expect!["0206030402013503555344fc80921600b3557b76"],
+        ),
+        (
+            Command::Adjustment {
+                account,
+                obligation: ObligationId(4),
+                component: Component::Principal,
+                amount: usd("-2.00"),
+                effective_on: on,
+            },
+            expect!["0207030400022d3203555344fc809216003edae305"],
+        ),
+        (Command::AccrueInterest { account, through_on: on, due_on: on }, expect!["020803fc80921600fc809216003847da77"]),
+        (Command::ChargeOff { account, effective_on: on }, expect!["020903fc80921600473d99b6"]),
+        (
+            Command::Dispute {
+                account,
+                obligation: ObligationId(4),
+                disputed: true,
+                effective_on: on,
+            },
+            expect!["020a030401fc80921600ae105f41"],
+        ),
+        (
+            Command::Promise {
+                account,
+                made_on: on,
+                payments: vec![PromiseLine { on: date("2026-02-15"), amount: usd("50.0") }],
+            },
+            expect!["020b03fc8092160001fc9c921600023530035553440e290401"],
+        ),
+        (
+            Command::CreatePlan(NewPlan {
+                account,
+                created_on: on,
+                installments: 6,
+                frequency: arrears_core::plan::Frequency::Monthly,
+                first_due: date("2026-03-01"),
+                annual_rate: rust_decimal::Decimal::new(1250, 4),
+                monthly_income: usd("3000"),
+                monthly_expenses: usd("2100.00"),
+            }),
+            expect!["020c03fc809216000602fcb892160005302e31323504333030300355534404323130300355534408db9c57"],
+        ),
+        (Command::OfferSettlement { account, offered_on: on, amount: usd("400") }, expect!["020d03fc80921600033430300355534471fe414f"]),
+        (Command::AcceptSettlement { account, accepted_on: on }, expect!["020e03fc80921600c9033e73"]),
+        (Command::OpenDispute { account, obligations: vec![ObligationId(4)], on }, expect!["020f030104fc80921600f5eb3d09"]),
+        (Command::ResolveDispute { account, on }, expect!["021003fc809216005ae4df44"]),
+        (Command::GrantHardship { account, on, until: date("2026-05-01") }, expect!["021103fc80921600fc32931600737cd250"]),
+        (Command::EndHardship { account, on }, expect!["021203fc8092160073f540d3"]),
+        (
+            Command::Place {
+                account,
+                on,
+                agency: "Acme Recoveries".into(),
+                commission_rate: rust_decimal::Decimal::new(2500, 4),
+            },
+            expect!["021303fc809216000f41636d65205265636f76657269657304302e32351a70e17e"],
+        ),
+        (Command::Recall { account, on }, expect!["021403fc8092160049c090b0"]),
+        (Command::ReferToLegal { account, on }, expect!["021503fc80921600fdcbe716"]),
+        (
+            Command::SetFlag { debtor: DebtorId(7), flag: Flag::CeaseCommunication, on },
+            expect!["02160700fc8092160024e81e35"],
+        ),
+        (Command::Close { account, on }, expect!["021703fc80921600d4da7881"]),
+        (Command::Reopen { account, on }, expect!["021803fc809216003daa3077"]),
+        (
+            Command::Acknowledge {
+                action: 0x0012_3456_789a,
+                outcome: ContactOutcome::RightParty,
+                at: "2026-02-01T15:30:00Z".parse().unwrap(),
+            },
+            expect!["0219fd9a785634120000000314323032362d30322d30315431353a33303a30305ac07f42fc"],
+        ),
+        (
+            Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
+            expect!["021a0b706f6c6963792e746f6d6c0b6e616d65203d202270220aeb13fd3c"],
+        ),
+    ]
+}
+
+#[test]
+fn golden_commands() {
+    let samples = commands();
+    let mut covered = vec![false; COMMAND_VARIANTS];
+    for (command, expect) in samples {
+        covered[command_variant(&command)] = true;
+        check_command(&command, expect);
+    }
+    assert!(covered.iter().all(|covered| *covered), "a command variant has no golden sample");
+}
+
+#[test]
+fn golden_outcomes() {
+    let posted = Posted {
+        account: AccountId(3),
+        event: EventSeq(5),
+        obligation: Some(ObligationId(4)),
+        entry: Some(EntryId(9)),
+        postings: vec![
+            Posting {
+                book: Book::Cash,
+                obligation: None,
+                component: None,
+                source: Some(EventSeq(5)),
+                amount_minor: 10_010,
+            },
+            Posting {
+                book: Book::Receivable,
+                obligation: Some(ObligationId(4)),
+                component: Some(Component::Principal),
+                source: Some(EventSeq(5)),
+                amount_minor: -10_010,
+            },
+        ],
+        corrections: vec![EntryId(8)],
+    };
+    let samples = vec![
+        (Outcome::DebtorCreated(DebtorId(7)), expect!["020007df98a162"]),
+        (Outcome::AccountOpened(AccountId(3)), expect!["020103876dd77c"]),
+        (Outcome::Posted(posted.clone()), expect!["0202030501040109020100000105fb344e00010401000105fb334e0108ec1ec0cf"]),
+        (
+            Outcome::Cases(vec![CaseChanged {
+                account: AccountId(3),
+                from: "delinquent".into(),
+                to: "promised".into(),
+                posted: vec![posted],
+            }]),
+            expect!["020301030a64656c696e7175656e740870726f6d6973656401030501040109020100000105fb344e00010401000105fb334e0108db758be8"],
+        ),
+        (
+            Outcome::Acknowledged { action: 0x0012_3456_789a, disputed: vec![AccountId(3)] },
+            expect!["0204fd9a7856341200000001035b23e2b2"],
+        ),
+        (Outcome::PolicySet { name: "standard".into() }, expect!["0205087374616e646172649f69cf1b"]),
+    ];
+    let mut covered = vec![false; STORED_OUTCOME_VARIANTS];
+    for (outcome, expect) in samples {
+        covered[outcome_variant(&outcome).unwrap()] = true;
+        check_outcome(&outcome, expect);
+    }
+    assert!(covered.iter().all(|covered| *covered), "a stored outcome has no golden sample");
+}
