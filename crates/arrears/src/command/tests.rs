@@ -266,7 +266,7 @@ fn commands() -> Vec<(Command, Expect)> {
 #[test]
 fn golden_commands() {
     let samples = commands();
-    let mut covered = vec![false; COMMAND_VARIANTS];
+    let mut covered = [false; COMMAND_VARIANTS];
     for (command, expect) in samples {
         covered[command_variant(&command)] = true;
         check_command(&command, expect);
@@ -318,7 +318,7 @@ fn golden_outcomes() {
         ),
         (Outcome::PolicySet { name: "standard".into() }, expect!["0205087374616e646172649f69cf1b"]),
     ];
-    let mut covered = vec![false; STORED_OUTCOME_VARIANTS];
+    let mut covered = [false; STORED_OUTCOME_VARIANTS];
     for (outcome, expect) in samples {
         covered[outcome_variant(&outcome).unwrap()] = true;
         check_outcome(&outcome, expect);
