@@ -38,14 +38,14 @@ pub(crate) struct PolicyCache {
 impl PolicyCache {
     /// The policy stored in the transaction's view of the store, or the built-in default.
     pub(crate) fn get(&self, txn: &WriteTxn) -> Result<std::sync::Arc<Policy>, CommandError> {
-        self.for_text(txn.config(POLICY_CONFIG)?)
+        self.for_text(txn.config(POLICY_CONFIG)?).map_err(CommandError::Policy)
     }
 
     /// The policy for a stored text (`None`: the built-in default).
     pub(crate) fn for_text(
         &self,
         text: Option<Vec<u8>>,
-    ) -> Result<std::sync::Arc<Policy>, CommandError> {
+    ) -> Result<std::sync::Arc<Policy>, Box<arrears_core::policy::PolicyError>> {
         let Some(text) = text else {
             // Parsed once per process: parsing it for every command dominated batch costs.
             static DEFAULT: std::sync::OnceLock<std::sync::Arc<Policy>> =
@@ -61,8 +61,7 @@ impl PolicyCache {
             }
         }
         let source = String::from_utf8_lossy(&text).into_owned();
-        let policy = Policy::from_toml(&source, "stored policy")
-            .map_err(|error| CommandError::Policy(Box::new(error)))?;
+        let policy = Policy::from_toml(&source, "stored policy").map_err(Box::new)?;
         let policy = std::sync::Arc::new(policy);
         *parsed = Some((text, policy.clone()));
         Ok(policy)

@@ -45,6 +45,26 @@ pub enum CommandError {
     /// No outbox action with that id.
     #[error("no outbox action {0}")]
     UnknownAction(u64),
+    /// An earlier command of the same [`crate::Batch`] failed, so the batch accepts no more
+    /// commands; drop it (nothing of it was written) and start another.
+    #[error("command {index} of this batch (key {key:?}) failed; drop the batch")]
+    BatchAborted {
+        /// The failed command's position in the batch, from 0.
+        index: usize,
+        /// The failed command's idempotency key.
+        key: String,
+    },
+    /// The engine broke one of its own invariants: an event it derived itself (an agency's
+    /// commission, a settlement's write-off) was refused by its own ledger rules. This is a
+    /// defect of the engine, not of the input; nothing was written. Please report it with the
+    /// command and `arrears verify`'s output.
+    #[error("engine invariant broken: its own {event} event was refused ({rejection})")]
+    Invariant {
+        /// The derived event's name.
+        event: &'static str,
+        /// What the ledger said.
+        rejection: Box<crate::Rejection>,
+    },
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -83,9 +103,9 @@ pub enum CycleError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum QueryError {
-    /// The stored policy does not load.
-    #[error("the stored policy does not load: {0}")]
-    Policy(String),
+    /// The stored policy does not load (its file, line and field are in the source).
+    #[error("the stored policy does not load")]
+    Policy(#[source] Box<arrears_core::policy::PolicyError>),
     /// No account with that id.
     #[error("no account {0}")]
     UnknownAccount(AccountId),
@@ -101,14 +121,14 @@ pub enum QueryError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BatchError {
-    /// A command of the batch failed.
-    #[error("command {index} of the batch failed")]
-    Command {
-        /// Its position in the batch, from 0.
+    /// A command of the batch failed (its error was returned by [`crate::Batch::execute`]),
+    /// so the batch was not committed.
+    #[error("command {index} of the batch (key {key:?}) failed; the batch was not committed")]
+    Aborted {
+        /// The failed command's position in the batch, from 0.
         index: usize,
-        /// The cause.
-        #[source]
-        source: CommandError,
+        /// The failed command's idempotency key.
+        key: String,
     },
     /// The store failed.
     #[error(transparent)]

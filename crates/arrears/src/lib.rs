@@ -256,10 +256,8 @@ impl Arrears {
         let mut batch = self.batch()?;
         let receipt = batch.execute(key, command)?;
         if !receipt.replayed && !receipt.outcome.is_rejected() {
-            batch.commit().map_err(|error| match error {
-                BatchError::Storage(storage) => CommandError::Storage(storage),
-                BatchError::Command { source, .. } => source,
-            })?;
+            // The command succeeded, so the batch is not aborted: only the store can fail.
+            batch.txn.commit()?;
         }
         Ok(receipt)
     }
@@ -493,9 +491,9 @@ impl Arrears {
     /// # Errors
     ///
     /// A storage failure, or a stored policy that no longer loads.
-    pub fn policy(&self) -> Result<std::sync::Arc<policy::Policy>, CommandError> {
+    pub fn policy(&self) -> Result<std::sync::Arc<policy::Policy>, QueryError> {
         let text = self.store.read()?.config(context::POLICY_CONFIG)?;
-        self.policies.for_text(text)
+        self.policies.for_text(text).map_err(QueryError::Policy)
     }
 
     /// An account's collection case.
@@ -555,7 +553,7 @@ impl Arrears {
         let creditor = self
             .policies
             .for_text(read.config(context::POLICY_CONFIG)?)
-            .map_err(|error| QueryError::Policy(error.to_string()))?
+            .map_err(QueryError::Policy)?
             .creditor();
         Ok(GuardrailInputs {
             packs: compliance::packs_for(&debtor.jurisdiction, creditor),
@@ -650,7 +648,7 @@ pub struct Batch<'engine> {
     txn: arrears_store::WriteTxn,
     now: DateTime<Utc>,
     executed: usize,
-    failed: Option<usize>,
+    failed: Option<(usize, String)>,
     engine: &'engine Arrears,
 }
 
@@ -672,15 +670,12 @@ impl Batch<'_> {
     pub fn execute(&mut self, key: &str, command: &Command) -> Result<Receipt, CommandError> {
         let index = self.executed;
         self.executed += 1;
-        if let Some(failed) = self.failed {
-            return Err(CommandError::Invalid {
-                field: "batch",
-                reason: format!("command {failed} of this batch failed; drop the batch"),
-            });
+        if let Some((index, key)) = &self.failed {
+            return Err(CommandError::BatchAborted { index: *index, key: key.clone() });
         }
         let result = execute::execute(&mut self.txn, self.now, key, command, &self.engine.policies);
         if result.is_err() {
-            self.failed = Some(index);
+            self.failed = Some((index, key.to_owned()));
         }
         result
     }
@@ -702,14 +697,8 @@ impl Batch<'_> {
     /// [`BatchError::Command`] if a command of the batch failed (nothing is written), or a
     /// storage failure.
     pub fn commit(self) -> Result<(), BatchError> {
-        if let Some(index) = self.failed {
-            return Err(BatchError::Command {
-                index,
-                source: CommandError::Invalid {
-                    field: "batch",
-                    reason: "a command of the batch failed".to_owned(),
-                },
-            });
+        if let Some((index, key)) = self.failed {
+            return Err(BatchError::Aborted { index, key });
         }
         Ok(self.txn.commit()?)
     }

@@ -266,10 +266,9 @@ pub(crate) fn follow_up(
     let name = kind.name();
     match prepare(env.txn, account, on, kind, Vec::new())? {
         Ok(prepared) => write(env.txn, env.now, env.key, prepared),
-        Err(rejection) => Err(CommandError::Invalid {
-            field: "follow-up",
-            reason: format!("the engine's own {name} event was refused: {rejection}"),
-        }),
+        Err(rejection) => {
+            Err(CommandError::Invariant { event: name, rejection: Box::new(rejection) })
+        }
     }
 }
 

@@ -114,8 +114,14 @@ fn a_batch_commits_all_or_nothing() {
     assert!(batch.execute("p1", &bad).unwrap().outcome.is_rejected());
     let missing =
         Command::ChargeOff { account: arrears::ids::AccountId(42), effective_on: d(3, 1) };
-    assert!(batch.execute("x", &missing).is_err());
-    assert!(matches!(batch.commit(), Err(arrears::BatchError::Command { index: 2, .. })));
+    assert!(matches!(batch.execute("x", &missing), Err(CommandError::UnknownAccount(_))));
+    // Issue 13: after a failure the batch says which command failed, and does not invent an
+    // inner error.
+    let after = batch.execute("c3", &charge_command(account, d(1, 3), d(2, 28), 3_000));
+    assert!(matches!(&after, Err(CommandError::BatchAborted { index: 2, key }) if key == "x"));
+    let commit = batch.commit();
+    assert!(matches!(&commit, Err(arrears::BatchError::Aborted { index: 2, key }) if key == "x"));
+    assert!(std::error::Error::source(&commit.unwrap_err()).is_none());
     assert!(books.events(account).unwrap().is_empty());
 }
 
@@ -239,4 +245,30 @@ fn store_survives_reopen() {
         arrears::Arrears::create(&path),
         Err(arrears::OpenError::AlreadyExists { .. })
     ));
+}
+
+/// Issue 13: a stored policy that no longer loads is a `QueryError::Policy` (and a
+/// `CommandError::Policy` for commands) whose source is the located `PolicyError`, with its
+/// file, line and field, not a string.
+#[test]
+fn issue_13_a_stored_policy_that_does_not_load_keeps_its_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("books.redb");
+    drop(arrears::Arrears::create(&path).unwrap());
+    {
+        let store =
+            arrears_store::Store::open(&path, arrears_store::StoreOptions::default()).unwrap();
+        let mut txn = store.write().unwrap();
+        txn.put_config("policy", b"name = \"p\"\nversion = 1\n\n[[stage]]\nname = 3\n").unwrap();
+        txn.commit().unwrap();
+    }
+    let books = arrears::Arrears::open(&path).unwrap();
+    let error = books.policy().unwrap_err();
+    let arrears::QueryError::Policy(policy) = &error else { panic!("{error:?}") };
+    assert_eq!(policy.file, "stored policy");
+    assert_eq!((policy.line, policy.field.as_str()), (5, "stage[0].name"));
+    let source = std::error::Error::source(&error).unwrap();
+    assert!(source.to_string().contains("stored policy"), "{source}");
+    let command = charge_command(arrears::ids::AccountId(1), d(1, 1), d(1, 31), 100);
+    assert!(matches!(books.execute("k", &command), Err(CommandError::Policy(_))));
 }
