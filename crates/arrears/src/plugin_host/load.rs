@@ -3,9 +3,10 @@
 //! reading and checking the descriptor it returns. One of the two files of the engine with
 //! `unsafe` (the other is `ffi.rs`, which calls the plugin's functions).
 //!
-//! The descriptor is read in two steps: its header first (magic, size, ABI major), then only
-//! the entries both sides know. A library is never unloaded once its descriptor is read, so
-//! the strings and functions it points to stay valid for the life of the process.
+//! The descriptor is read in two steps: its header first (magic, size, ABI major), then the
+//! entries of the largest known ABI size that fits in the size it declares. A library is never
+//! unloaded once its descriptor is read, so the strings and functions it points to stay valid
+//! for the life of the process.
 #![allow(unsafe_code)]
 
 use std::mem::{size_of, MaybeUninit};
@@ -250,8 +251,30 @@ fn negotiated_capabilities(descriptor: &PluginDescriptor) -> u32 {
     capabilities
 }
 
-/// Reads a descriptor: the header first (magic, size, major), then only the bytes both
-/// sides know; entries the plugin did not write stay absent (zero).
+/// The descriptor size of each ABI minor this host knows, smallest first: 1.0's, then 1.1's
+/// (the host's own). A new minor appends its size.
+const DESCRIPTOR_SIZES_KNOWN: [usize; 2] =
+    [abi::DESCRIPTOR_SIZE_V1_0, size_of::<PluginDescriptor>()];
+
+const _: () = assert!(abi::DESCRIPTOR_SIZE_MIN == DESCRIPTOR_SIZES_KNOWN[0]);
+const _: () = assert!(DESCRIPTOR_SIZES_KNOWN[0] < DESCRIPTOR_SIZES_KNOWN[1]);
+const _: () = assert!(DESCRIPTOR_SIZES_KNOWN[1] == size_of::<PluginDescriptor>());
+
+/// How many bytes of a descriptor that declares `struct_size` the host reads: the largest
+/// known ABI descriptor size that is at most `struct_size`, or `None` if it is below them all.
+///
+/// Rounding down to a whole ABI size means an entry is read entirely or not at all: a size
+/// that ends inside an entry (a function pointer, say) leaves that entry and everything after
+/// it absent, rather than copying part of a pointer that would later be called.
+pub(super) fn descriptor_size_read(struct_size: u32) -> Option<usize> {
+    let struct_size = usize::try_from(struct_size).unwrap_or(usize::MAX);
+    DESCRIPTOR_SIZES_KNOWN.iter().rev().copied().find(|&size| size <= struct_size)
+}
+
+/// Reads a descriptor: the header first (magic, size, major), then the entries of the largest
+/// known ABI size that fits in the declared size ([`descriptor_size_read`]); entries past it
+/// stay absent (zero), whether the plugin is older than the host or declares a size between
+/// two known ones.
 ///
 /// # Safety
 ///
@@ -282,13 +305,12 @@ unsafe fn read_descriptor(
             host: abi::ABI_VERSION_MAJOR,
         });
     }
-    if (struct_size as usize) < abi::DESCRIPTOR_SIZE_MIN {
+    let Some(known) = descriptor_size_read(struct_size) else {
         return Err(PluginLoadError::DescriptorTooSmall {
             struct_size,
             struct_size_min: abi::DESCRIPTOR_SIZE_MIN,
         });
-    }
-    let known = (struct_size as usize).min(size_of::<PluginDescriptor>());
+    };
     let mut descriptor = MaybeUninit::<PluginDescriptor>::zeroed();
     // SAFETY: the plugin declared `struct_size` readable bytes and `known <= struct_size`;
     // the target holds `size_of::<PluginDescriptor>() >= known` bytes.

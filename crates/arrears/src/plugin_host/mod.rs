@@ -2,11 +2,12 @@
 //! `arrears-plugin-sdk`, checks them, calls them in batches and validates every output.
 //!
 //! A plugin is untrusted input: the host checks the descriptor's magic, ABI major and size
-//! before reading it (and reads only the bytes both sides know), can require a SHA-256 pin
-//! before the library is even opened, and turns every bad output (a non-finite or
-//! out-of-range score, an unknown reason code, a bad channel, time or index, more outputs than
-//! asked) into a [`PluginCallError`], never into data. Libraries are never unloaded: a
-//! descriptor's pointers stay valid for the life of the process.
+//! before reading it (and reads only the entries of the largest known ABI size that fits in
+//! the size it declares), can require a SHA-256 pin before the library is even opened, and
+//! turns every bad output (a non-finite or out-of-range score, an unknown reason code, a bad
+//! channel, time or index, more outputs than asked) into a [`PluginCallError`], never into
+//! data. Libraries are never unloaded: a descriptor's pointers stay valid for the life of the
+//! process.
 //!
 //! Threading: an instance of a plugin that does not declare
 //! [`arrears_plugin_sdk::abi::CAPABILITY_THREAD_SAFE`] is called under a lock.
@@ -32,6 +33,8 @@ mod ffi;
 mod instance;
 mod load;
 mod marshal;
+#[cfg(test)]
+mod tests;
 
 pub use adapter::{band, PluginScorer, PluginStrategy};
 pub use arrears_plugin_sdk::StaticPlugin;
