@@ -314,6 +314,23 @@ fn a_plugin_built_for_an_older_minor_works() {
 }
 
 #[test]
+fn issue_13_descriptor_size_between_known_sizes_drops_the_partial_entry() {
+    // Issue 13 (`issues show 13`): a descriptor whose struct_size ends inside a function
+    // pointer had that pointer half copied and then called. The host rounds the size down to
+    // the largest known ABI size, so the partial entry is absent and never called.
+    let (_dir, path) = misbehaving("SIZE_BETWEEN");
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    assert_eq!(plugin.abi_version(), (1, 1));
+    assert_eq!(plugin.descriptor_size_bytes(), 108);
+    // `reason_codes` lies past the last whole entry: a call would crash (half a pointer) or
+    // fail `init` (the whole one returns INTERNAL).
+    let instance = plugin.instantiate("").unwrap();
+    assert!(instance.declared_reasons().is_none());
+    let scores = instance.score_batch(&[ScoreRequest::default()]).unwrap();
+    assert_eq!((scores[0].points, scores[0].reasons.clone()), (500.0, vec!["late".to_owned()]));
+}
+
+#[test]
 fn sha256_pins() {
     let (_dir, path) = misbehaving("none");
     let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();

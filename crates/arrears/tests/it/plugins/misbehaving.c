@@ -104,6 +104,17 @@ __attribute__((unused)) static arrears_status_t m_reason_codes(void *instance, a
   return ARREARS_STATUS_OK;
 }
 
+/* Lies past struct_size in MODE_SIZE_BETWEEN: a host that reads the whole entry fails here. */
+__attribute__((unused)) static arrears_status_t m_never_called(void *instance,
+                                                               arrears_str_t *codes_out,
+                                                               size_t capacity, size_t *count_out) {
+  (void)instance;
+  (void)codes_out;
+  (void)capacity;
+  *count_out = 0;
+  return ARREARS_STATUS_INTERNAL;
+}
+
 static const arrears_plugin_descriptor_t DESCRIPTOR = {
 #if defined(MODE_BAD_MAGIC)
     .magic = 0x1234,
@@ -116,6 +127,10 @@ static const arrears_plugin_descriptor_t DESCRIPTOR = {
 #elif defined(MODE_TOO_SMALL)
     .struct_size = 64,
     .abi_minor = 0,
+#elif defined(MODE_SIZE_BETWEEN)
+    /* Between ABI 1.0's size (104) and 1.1's (112): it ends inside reason_codes. */
+    .struct_size = ARREARS_DESCRIPTOR_SIZE_V1_0 + 4,
+    .abi_minor = ARREARS_ABI_VERSION_MINOR,
 #else
     .struct_size = sizeof(arrears_plugin_descriptor_t),
     .abi_minor = ARREARS_ABI_VERSION_MINOR,
@@ -136,6 +151,10 @@ static const arrears_plugin_descriptor_t DESCRIPTOR = {
 #if defined(MODE_OLD_MINOR)
     /* Past struct_size: a host that read it would call address 1 and crash. */
     .reason_codes = (arrears_reason_codes_fn)1,
+#elif defined(MODE_SIZE_BETWEEN)
+    /* Half of this pointer is inside struct_size: a host that copied those four bytes would
+       call half a pointer and crash; one that read all eight would fail to initialize. */
+    .reason_codes = m_never_called,
 #elif defined(MODE_UNDECLARED)
     .reason_codes = m_reason_codes,
 #else

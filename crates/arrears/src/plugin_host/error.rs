@@ -1,0 +1,214 @@
+//! The plugin host's errors: [`PluginLoadError`] for loading and instantiating a plugin,
+//! [`PluginCallError`] for a call into an instance (a failure or any invalid output).
+
+use std::path::PathBuf;
+
+/// Why a plugin could not be loaded or instantiated.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PluginLoadError {
+    /// The dynamic loader refused the library.
+    #[error("cannot load plugin library {path:?}")]
+    Dl {
+        /// The library.
+        path: PathBuf,
+        /// The loader's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The library file cannot be read (for its SHA-256).
+    #[error("cannot read plugin library {path:?}")]
+    Io {
+        /// The library.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The library does not export the entry symbol.
+    #[error("plugin library {path:?} does not export {symbol}")]
+    MissingSymbol {
+        /// The library.
+        path: PathBuf,
+        /// The symbol looked for.
+        symbol: &'static str,
+    },
+    /// The library's SHA-256 is not the pinned one. The library was not opened.
+    #[error("plugin library {path:?} has SHA-256 {found}, expected {expected}")]
+    PinMismatch {
+        /// The library.
+        path: PathBuf,
+        /// The pinned digest (hex).
+        expected: String,
+        /// The file's digest (hex).
+        found: String,
+    },
+    /// The entry point returned null.
+    #[error("plugin entry point returned no descriptor")]
+    NullDescriptor,
+    /// The descriptor does not start with the ABI magic.
+    #[error("plugin descriptor has bad magic {found:#018x}")]
+    BadMagic {
+        /// The first eight bytes.
+        found: u64,
+    },
+    /// The plugin was built for another ABI major version.
+    #[error("plugin is built for ABI major {plugin}, the host speaks {host}")]
+    AbiVersionMismatch {
+        /// The plugin's major.
+        plugin: u32,
+        /// The host's major.
+        host: u32,
+    },
+    /// The descriptor is smaller than ABI 1.0's.
+    #[error("plugin descriptor is {struct_size} bytes, at least {struct_size_min} are needed")]
+    DescriptorTooSmall {
+        /// The size the plugin declared.
+        struct_size: u32,
+        /// The smallest accepted.
+        struct_size_min: usize,
+    },
+    /// A descriptor field is not acceptable.
+    #[error("plugin descriptor field {field} is invalid: {reason}")]
+    BadDescriptor {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The plugin lacks a capability the caller asked for.
+    #[error("plugin {plugin:?} is not a {capability}")]
+    MissingCapability {
+        /// The plugin.
+        plugin: String,
+        /// The capability.
+        capability: &'static str,
+    },
+    /// The plugin refused its configuration (or failed to start).
+    #[error("plugin {plugin:?} failed to initialize (status {status}): {message}")]
+    Init {
+        /// The plugin.
+        plugin: String,
+        /// The status code.
+        status: u32,
+        /// The plugin's message.
+        message: String,
+    },
+}
+
+/// Why a call into a plugin failed. The plugin's outputs of that call are discarded.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PluginCallError {
+    /// The instance panicked earlier; create a new instance (or fix the plugin).
+    #[error("plugin {plugin:?} is poisoned by an earlier panic")]
+    Poisoned {
+        /// The plugin.
+        plugin: String,
+    },
+    /// The plugin panicked in this call; the instance is now poisoned.
+    #[error("plugin {plugin:?} panicked: {message}")]
+    Panicked {
+        /// The plugin.
+        plugin: String,
+        /// The panic message.
+        message: String,
+    },
+    /// The plugin returned an error status.
+    #[error("plugin {plugin:?} failed (status {status}): {message}")]
+    Failed {
+        /// The plugin.
+        plugin: String,
+        /// The status code.
+        status: u32,
+        /// The plugin's message.
+        message: String,
+    },
+    /// The plugin does not implement the call.
+    #[error("plugin {plugin:?} does not implement {call}")]
+    Unsupported {
+        /// The plugin.
+        plugin: String,
+        /// The call.
+        call: &'static str,
+    },
+    /// An input cannot be passed through the ABI (a string or list over its limit).
+    #[error("input {index} cannot be passed to plugin {plugin:?}: {reason}")]
+    Input {
+        /// The plugin.
+        plugin: String,
+        /// The input.
+        index: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The plugin reported more outputs than the host asked for.
+    #[error("plugin {plugin:?} returned {count} outputs, at most {count_max} were asked for")]
+    TooManyOutputs {
+        /// The plugin.
+        plugin: String,
+        /// Outputs reported.
+        count: usize,
+        /// Outputs asked for.
+        count_max: usize,
+    },
+    /// The plugin reported fewer scores than inputs.
+    #[error("plugin {plugin:?} returned {count} scores for {expected} inputs")]
+    MissingOutputs {
+        /// The plugin.
+        plugin: String,
+        /// Outputs reported.
+        count: usize,
+        /// Inputs given.
+        expected: usize,
+    },
+    /// A score is NaN or infinite.
+    #[error("plugin {plugin:?} returned a non-finite score for input {index}")]
+    NonFiniteScore {
+        /// The plugin.
+        plugin: String,
+        /// The input.
+        index: usize,
+    },
+    /// A score is outside 0 to 1000.
+    #[error("plugin {plugin:?} returned score {points} for input {index}, outside 0 to 1000")]
+    ScoreOutOfRange {
+        /// The plugin.
+        plugin: String,
+        /// The input.
+        index: usize,
+        /// The score.
+        points: f64,
+    },
+    /// A reason code is malformed (too many, empty, too long, not ASCII) or not declared.
+    #[error("plugin {plugin:?} returned a bad reason code for input {index}: {reason}")]
+    BadReason {
+        /// The plugin.
+        plugin: String,
+        /// The input.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A proposal is malformed: unknown channel, request or contact point, a channel that is
+    /// not the contact point's, or a bad template id.
+    #[error("plugin {plugin:?} returned a bad proposal {index}: {reason}")]
+    BadProposal {
+        /// The plugin.
+        plugin: String,
+        /// The output index.
+        index: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A proposal's time is before the review date or too far after it.
+    #[error("plugin {plugin:?} proposed a contact at {at_unix_us} us (output {index}), outside the allowed window")]
+    BadTime {
+        /// The plugin.
+        plugin: String,
+        /// The output index.
+        index: usize,
+        /// The time.
+        at_unix_us: i64,
+    },
+}

@@ -1,0 +1,226 @@
+//! An initialised plugin instance: [`LoadedPlugin::instantiate`] creates one from
+//! configuration text, [`PluginInstance`] calls it in batches, and dropping it destroys it.
+//!
+//! Poisoning: a call that panics (status `PANICKED`) or reports the plugin's own poisoning
+//! (`POISONED`) marks the instance poisoned, and the host then refuses every call itself
+//! ([`PluginCallError::Poisoned`]) without entering the plugin. Create a new instance to
+//! recover.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use arrears_core::case::ContactAttempt;
+use arrears_core::strategy::{ContactProposal, ContactRequest};
+use arrears_plugin_sdk::abi::{self, Status};
+
+use super::error::{PluginCallError, PluginLoadError};
+use super::ffi::{DeclaredCodes, ErrorText, RawInstance, Reply};
+use super::load::LoadedPlugin;
+use super::marshal::{self, BadInput, ContactInputs, PluginScore, ScoreInputs, ScoreRequest};
+
+/// Most reason codes kept from a plugin's declared list.
+pub const DECLARED_REASON_CODES_MAX: usize = abi::DECLARED_REASON_CODES_MAX;
+/// Most inputs per ABI call; larger batches are split.
+pub const BATCH_LEN_MAX: usize = abi::BATCH_LEN_MAX;
+
+impl LoadedPlugin {
+    /// Creates an instance from configuration text.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginLoadError::Init`] if the plugin refuses the configuration or panics.
+    pub fn instantiate(&self, config: &str) -> Result<PluginInstance, PluginLoadError> {
+        let plugin = self.name().to_owned();
+        if abi::CONFIG_BYTES_MAX < config.len() {
+            return Err(PluginLoadError::Init {
+                plugin,
+                status: Status::InvalidConfig.code(),
+                message: "configuration larger than CONFIG_BYTES_MAX".to_owned(),
+            });
+        }
+        let thread_safe = self.capabilities() & abi::CAPABILITY_THREAD_SAFE != 0;
+        let mut message = ErrorText::new();
+        let raw = RawInstance::init(*self.functions(), config, thread_safe, &mut message)
+            .map_err(|status| PluginLoadError::Init { plugin, status, message: message.text() })?;
+        let mut instance = PluginInstance {
+            raw,
+            plugin: self.clone(),
+            poisoned: AtomicBool::new(false),
+            declared_reasons: None,
+        };
+        instance.declared_reasons = instance.fetch_reason_codes()?;
+        Ok(instance)
+    }
+}
+
+/// An instance of a plugin, created from its configuration. Destroyed when dropped; the
+/// library stays loaded.
+#[derive(Debug)]
+pub struct PluginInstance {
+    raw: RawInstance,
+    plugin: LoadedPlugin,
+    poisoned: AtomicBool,
+    declared_reasons: Option<HashSet<String>>,
+}
+
+impl PluginInstance {
+    /// The plugin.
+    pub fn plugin(&self) -> &LoadedPlugin {
+        &self.plugin
+    }
+
+    /// Returns true if and only if the instance panicked and refuses calls.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.load(Ordering::Acquire)
+    }
+
+    /// The reason codes the instance declared (`None` for plugins built before ABI 1.1).
+    pub fn declared_reasons(&self) -> Option<&HashSet<String>> {
+        self.declared_reasons.as_ref()
+    }
+
+    fn name(&self) -> String {
+        self.plugin.name().to_owned()
+    }
+
+    fn fetch_reason_codes(&self) -> Result<Option<HashSet<String>>, PluginLoadError> {
+        let Some(reply) = self.raw.reason_codes(DECLARED_REASON_CODES_MAX) else {
+            return Ok(None);
+        };
+        let refuse = |status: u32, message: &str| PluginLoadError::Init {
+            plugin: self.name(),
+            status,
+            message: message.to_owned(),
+        };
+        let ok = Status::Ok.code();
+        let codes = match reply {
+            DeclaredCodes::Failed { status } => return Err(refuse(status, "reason_codes failed")),
+            DeclaredCodes::TooMany => {
+                return Err(refuse(ok, "more reason codes than DECLARED_REASON_CODES_MAX"));
+            }
+            DeclaredCodes::Codes(codes) => codes,
+        };
+        let mut declared = HashSet::new();
+        for code in codes {
+            let Some(code) = code else {
+                return Err(refuse(ok, "a declared reason code is not UTF-8 or too long"));
+            };
+            declared.insert(code);
+        }
+        // An empty list declares nothing: reason codes are then checked for shape only.
+        Ok((!declared.is_empty()).then_some(declared))
+    }
+
+    /// Runs `call` unless the instance is poisoned, and maps its status: `PANICKED` and
+    /// `POISONED` poison the instance.
+    fn call<T>(
+        &self,
+        call: impl FnOnce(&RawInstance, &mut ErrorText) -> Reply<T>,
+    ) -> Result<Reply<T>, PluginCallError> {
+        if self.is_poisoned() {
+            return Err(PluginCallError::Poisoned { plugin: self.name() });
+        }
+        let mut message = ErrorText::new();
+        let reply = call(&self.raw, &mut message);
+        match Status::from_code(reply.status) {
+            Some(Status::Ok) => Ok(reply),
+            Some(Status::Panicked) => {
+                self.poisoned.store(true, Ordering::Release);
+                Err(PluginCallError::Panicked { plugin: self.name(), message: message.text() })
+            }
+            Some(Status::Poisoned) => {
+                self.poisoned.store(true, Ordering::Release);
+                Err(PluginCallError::Poisoned { plugin: self.name() })
+            }
+            _ => Err(PluginCallError::Failed {
+                plugin: self.name(),
+                status: reply.status,
+                message: message.text(),
+            }),
+        }
+    }
+
+    /// Scores the requests, one validated score per request, in order (split into calls of
+    /// at most [`BATCH_LEN_MAX`]).
+    ///
+    /// # Errors
+    ///
+    /// [`PluginCallError`] for a plugin failure or any invalid output.
+    pub fn score_batch(
+        &self,
+        requests: &[ScoreRequest],
+    ) -> Result<Vec<PluginScore>, PluginCallError> {
+        let mut scores = Vec::with_capacity(requests.len());
+        for (chunk_index, chunk) in requests.chunks(BATCH_LEN_MAX).enumerate() {
+            let first = chunk_index * BATCH_LEN_MAX;
+            scores.extend(self.score_chunk(chunk, first)?);
+        }
+        Ok(scores)
+    }
+
+    fn score_chunk(
+        &self,
+        requests: &[ScoreRequest],
+        first: usize,
+    ) -> Result<Vec<PluginScore>, PluginCallError> {
+        if !self.raw.functions().has_score_batch() {
+            return Err(PluginCallError::Unsupported { plugin: self.name(), call: "score_batch" });
+        }
+        let inputs = ScoreInputs::new(requests).map_err(|bad| self.input_error(first, bad))?;
+        let reply = self.call(|raw, error| raw.score_batch(&inputs, error))?;
+        marshal::check_scores(
+            self.plugin.name(),
+            first,
+            &reply.outputs,
+            reply.count,
+            self.declared_reasons.as_ref(),
+        )
+    }
+
+    #[cold]
+    fn input_error(&self, first: usize, bad: BadInput) -> PluginCallError {
+        PluginCallError::Input {
+            plugin: self.name(),
+            index: first + bad.offset,
+            reason: bad.reason,
+        }
+    }
+
+    /// Proposes contacts for the requests. `histories` is empty or holds each request's
+    /// contact history (oldest first), which strategies use to pick times.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginCallError`] for a plugin failure or any invalid output.
+    pub fn propose_batch(
+        &self,
+        requests: &[ContactRequest],
+        histories: &[Vec<ContactAttempt>],
+    ) -> Result<Vec<ContactProposal>, PluginCallError> {
+        let mut proposals = Vec::new();
+        for (chunk_index, chunk) in requests.chunks(BATCH_LEN_MAX).enumerate() {
+            let first = chunk_index * BATCH_LEN_MAX;
+            let chunk_histories = histories.get(first..first + chunk.len()).unwrap_or(&[]);
+            proposals.extend(self.propose_chunk(chunk, chunk_histories, first)?);
+        }
+        Ok(proposals)
+    }
+
+    fn propose_chunk(
+        &self,
+        requests: &[ContactRequest],
+        histories: &[Vec<ContactAttempt>],
+        first: usize,
+    ) -> Result<Vec<ContactProposal>, PluginCallError> {
+        if !self.raw.functions().has_propose_contacts_batch() {
+            return Err(PluginCallError::Unsupported {
+                plugin: self.name(),
+                call: "propose_contacts_batch",
+            });
+        }
+        let inputs =
+            ContactInputs::new(requests, histories).map_err(|bad| self.input_error(first, bad))?;
+        let reply = self.call(|raw, error| raw.propose_contacts_batch(&inputs, error))?;
+        marshal::check_proposals(self.plugin.name(), requests, &reply.outputs, reply.count)
+    }
+}
