@@ -63,7 +63,7 @@ pub enum CommandError {
         /// The derived event's name.
         event: &'static str,
         /// What the ledger said.
-        rejection: Box<crate::Rejection>,
+        rejection: Box<crate::command::Rejection>,
     },
     /// The store failed.
     #[error(transparent)]
