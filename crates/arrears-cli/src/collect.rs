@@ -235,13 +235,22 @@ fn command_error(error: CommandError) -> anyhow::Error {
     }
 }
 
-/// The receipt as JSON, `{"key", "replayed", "outcome"}`; exit 1 on a rejection.
+/// The receipt as JSON, `{"key", "replayed", "outcome"}`, and for a rejection also `reason`
+/// (the rejection's text) and `rule` (the policy rule, for a policy refusal); exit 1 on a
+/// rejection.
 pub(crate) fn print_json(key: &str, receipt: &Receipt, out: &mut dyn Write) -> Result<Status> {
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "key": key,
         "replayed": receipt.replayed,
         "outcome": serde_json::to_value(&receipt.outcome)?,
     });
+    if let (Outcome::Rejected(rejection), Some(object)) = (&receipt.outcome, value.as_object_mut())
+    {
+        object.insert("reason".to_owned(), rejection.to_string().into());
+        if let arrears::Rejection::Policy(refusal) = rejection {
+            object.insert("rule".to_owned(), refusal.rule().into());
+        }
+    }
     output::json(out, &value)?;
     Ok(status(receipt))
 }

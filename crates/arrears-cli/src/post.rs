@@ -137,13 +137,7 @@ fn print(
 ) -> Result<Status> {
     let status = if receipt.outcome.is_rejected() { Status::Failed } else { Status::Ok };
     if json {
-        let value = serde_json::json!({
-            "key": key,
-            "replayed": receipt.replayed,
-            "outcome": serde_json::to_value(&receipt.outcome)?,
-        });
-        output::json(out, &value)?;
-        return Ok(status);
+        return crate::collect::print_json(key, receipt, out);
     }
     match &receipt.outcome {
         Outcome::Rejected(rejection) => {

@@ -366,15 +366,14 @@ pub struct Transition {
 /// An event that the state (or a sticky flag) does not accept. A business outcome, not a
 /// failure: the caller's state and flags stay as they were.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("event {event} is not accepted in state {state}: {reason}")]
+#[error("event {} is not accepted in state {}: {reason}", event.name(), state.name())]
 pub struct TransitionRejected {
-    /// The state's name ([`CollectionState::name`]).
-    pub state: String,
-    /// The event's name ([`CollectionEvent::name`]).
-    pub event: String,
-    /// Why, from a fixed vocabulary listed in `docs/STATE_MACHINE.md` (such as
-    /// `"bankruptcy stay"` or `"no open promise"`).
-    pub reason: String,
+    /// The state.
+    pub state: CollectionState,
+    /// The event.
+    pub event: CollectionEvent,
+    /// Why.
+    pub reason: RefusalReason,
 }
 
 /// Decides what `event` does to an account in `state` with `flags`, given the `context`.
@@ -394,7 +393,7 @@ pub struct TransitionRejected {
 ///
 /// ```
 /// use arrears_core::collection::{
-///     transition, CollectionEvent, CollectionState, Context, StickyFlags,
+///     transition, CollectionEvent, CollectionState, Context, RefusalReason, StickyFlags,
 /// };
 /// use chrono::NaiveDate;
 ///
@@ -414,7 +413,7 @@ pub struct TransitionRejected {
 ///
 /// let stayed = StickyFlags { bankruptcy_stay: true, ..flags };
 /// let rejected = transition(&delinquent, &stayed, &CollectionEvent::PromiseMade, &context);
-/// assert_eq!(rejected.unwrap_err().reason, "bankruptcy stay");
+/// assert_eq!(rejected.unwrap_err().reason, RefusalReason::BankruptcyStay);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn transition(
@@ -441,13 +440,9 @@ pub fn transition(
 fn rejected(
     state: &CollectionState,
     event: &CollectionEvent,
-    reason: &'static str,
+    reason: RefusalReason,
 ) -> TransitionRejected {
-    TransitionRejected {
-        state: state.name().to_owned(),
-        event: event.name().to_owned(),
-        reason: reason.to_owned(),
-    }
+    TransitionRejected { state: state.clone(), event: event.clone(), reason }
 }
 
 /// What a state's rule says about an event, before the sticky-flag guards.
@@ -460,38 +455,144 @@ pub(crate) enum Rule {
     /// Go to this state.
     To(CollectionState),
     /// Refuse, for this reason.
-    Rejected(&'static str),
+    Rejected(RefusalReason),
 }
 
-// The fixed vocabulary of rejection reasons, listed in docs/STATE_MACHINE.md.
-pub(crate) const REASON_NOTHING_OWED: &str = "nothing owed";
-pub(crate) const REASON_BALANCE_OUTSTANDING: &str = "balance outstanding";
-pub(crate) const REASON_NOTHING_PAST_DUE: &str = "nothing past due";
-pub(crate) const REASON_NOT_REVOLVING: &str = "not revolving";
-pub(crate) const REASON_HARDSHIP_IN_PAST: &str = "hardship ends before as_of";
-pub(crate) const REASON_NO_PROMISE: &str = "no open promise";
-pub(crate) const REASON_NO_PLAN: &str = "no active plan";
-pub(crate) const REASON_NO_DISPUTE: &str = "no open dispute";
-pub(crate) const REASON_NO_HARDSHIP: &str = "no hardship in force";
-pub(crate) const REASON_NOT_PLACED: &str = "not placed or referred";
-pub(crate) const REASON_NOT_CLOSED: &str = "not closed";
-pub(crate) const REASON_PROMISE_OPEN: &str = "a promise is open";
-pub(crate) const REASON_PLAN_ACTIVE: &str = "a plan is active";
-pub(crate) const REASON_DISPUTED: &str = "collection paused by the dispute";
-pub(crate) const REASON_HARDSHIP: &str = "collection paused by the hardship";
-pub(crate) const REASON_PLACED: &str = "with an agency";
-pub(crate) const REASON_LEGAL: &str = "referred to legal";
-pub(crate) const REASON_CHARGED_OFF: &str = "charged off";
-pub(crate) const REASON_ALREADY_DISPUTED: &str = "already disputed";
-pub(crate) const REASON_ALREADY_PLACED: &str = "already placed";
-pub(crate) const REASON_ALREADY_LEGAL: &str = "already referred to legal";
-pub(crate) const REASON_ALREADY_CHARGED_OFF: &str = "already charged off";
-pub(crate) const REASON_SETTLED: &str = "settled";
-pub(crate) const REASON_PAID: &str = "paid";
-pub(crate) const REASON_CLOSED: &str = "closed";
-pub(crate) const REASON_BANKRUPTCY_STAY: &str = "bankruptcy stay";
-pub(crate) const REASON_DECEASED: &str = "deceased";
-pub(crate) const REASON_TIME_BARRED: &str = "time-barred debt";
+/// Why the state machine refuses an event: a fixed vocabulary, listed in
+/// docs/STATE_MACHINE.md (whose table a test keeps equal to the code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RefusalReason {
+    /// "nothing owed"
+    NothingOwed,
+    /// "balance outstanding"
+    BalanceOutstanding,
+    /// "nothing past due"
+    NothingPastDue,
+    /// "not revolving"
+    NotRevolving,
+    /// "hardship ends before as_of"
+    HardshipInPast,
+    /// "no open promise"
+    NoPromise,
+    /// "no active plan"
+    NoPlan,
+    /// "no open dispute"
+    NoDispute,
+    /// "no hardship in force"
+    NoHardship,
+    /// "not placed or referred"
+    NotPlaced,
+    /// "not closed"
+    NotClosed,
+    /// "a promise is open"
+    PromiseOpen,
+    /// "a plan is active"
+    PlanActive,
+    /// "collection paused by the dispute"
+    Disputed,
+    /// "collection paused by the hardship"
+    Hardship,
+    /// "with an agency"
+    Placed,
+    /// "referred to legal"
+    Legal,
+    /// "charged off"
+    ChargedOff,
+    /// "already disputed"
+    AlreadyDisputed,
+    /// "already placed"
+    AlreadyPlaced,
+    /// "already referred to legal"
+    AlreadyLegal,
+    /// "already charged off"
+    AlreadyChargedOff,
+    /// "settled"
+    Settled,
+    /// "paid"
+    Paid,
+    /// "closed"
+    Closed,
+    /// "bankruptcy stay"
+    BankruptcyStay,
+    /// "deceased"
+    Deceased,
+    /// "time-barred debt"
+    TimeBarred,
+}
+
+impl RefusalReason {
+    /// The reason as docs/STATE_MACHINE.md words it, such as `"bankruptcy stay"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RefusalReason::NothingOwed => "nothing owed",
+            RefusalReason::BalanceOutstanding => "balance outstanding",
+            RefusalReason::NothingPastDue => "nothing past due",
+            RefusalReason::NotRevolving => "not revolving",
+            RefusalReason::HardshipInPast => "hardship ends before as_of",
+            RefusalReason::NoPromise => "no open promise",
+            RefusalReason::NoPlan => "no active plan",
+            RefusalReason::NoDispute => "no open dispute",
+            RefusalReason::NoHardship => "no hardship in force",
+            RefusalReason::NotPlaced => "not placed or referred",
+            RefusalReason::NotClosed => "not closed",
+            RefusalReason::PromiseOpen => "a promise is open",
+            RefusalReason::PlanActive => "a plan is active",
+            RefusalReason::Disputed => "collection paused by the dispute",
+            RefusalReason::Hardship => "collection paused by the hardship",
+            RefusalReason::Placed => "with an agency",
+            RefusalReason::Legal => "referred to legal",
+            RefusalReason::ChargedOff => "charged off",
+            RefusalReason::AlreadyDisputed => "already disputed",
+            RefusalReason::AlreadyPlaced => "already placed",
+            RefusalReason::AlreadyLegal => "already referred to legal",
+            RefusalReason::AlreadyChargedOff => "already charged off",
+            RefusalReason::Settled => "settled",
+            RefusalReason::Paid => "paid",
+            RefusalReason::Closed => "closed",
+            RefusalReason::BankruptcyStay => "bankruptcy stay",
+            RefusalReason::Deceased => "deceased",
+            RefusalReason::TimeBarred => "time-barred debt",
+        }
+    }
+}
+
+impl std::fmt::Display for RefusalReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// Short names for the rules below.
+pub(crate) const REASON_NOTHING_OWED: RefusalReason = RefusalReason::NothingOwed;
+pub(crate) const REASON_BALANCE_OUTSTANDING: RefusalReason = RefusalReason::BalanceOutstanding;
+pub(crate) const REASON_NOTHING_PAST_DUE: RefusalReason = RefusalReason::NothingPastDue;
+pub(crate) const REASON_NOT_REVOLVING: RefusalReason = RefusalReason::NotRevolving;
+pub(crate) const REASON_HARDSHIP_IN_PAST: RefusalReason = RefusalReason::HardshipInPast;
+pub(crate) const REASON_NO_PROMISE: RefusalReason = RefusalReason::NoPromise;
+pub(crate) const REASON_NO_PLAN: RefusalReason = RefusalReason::NoPlan;
+pub(crate) const REASON_NO_DISPUTE: RefusalReason = RefusalReason::NoDispute;
+pub(crate) const REASON_NO_HARDSHIP: RefusalReason = RefusalReason::NoHardship;
+pub(crate) const REASON_NOT_PLACED: RefusalReason = RefusalReason::NotPlaced;
+pub(crate) const REASON_NOT_CLOSED: RefusalReason = RefusalReason::NotClosed;
+pub(crate) const REASON_PROMISE_OPEN: RefusalReason = RefusalReason::PromiseOpen;
+pub(crate) const REASON_PLAN_ACTIVE: RefusalReason = RefusalReason::PlanActive;
+pub(crate) const REASON_DISPUTED: RefusalReason = RefusalReason::Disputed;
+pub(crate) const REASON_HARDSHIP: RefusalReason = RefusalReason::Hardship;
+pub(crate) const REASON_PLACED: RefusalReason = RefusalReason::Placed;
+pub(crate) const REASON_LEGAL: RefusalReason = RefusalReason::Legal;
+pub(crate) const REASON_CHARGED_OFF: RefusalReason = RefusalReason::ChargedOff;
+pub(crate) const REASON_ALREADY_DISPUTED: RefusalReason = RefusalReason::AlreadyDisputed;
+pub(crate) const REASON_ALREADY_PLACED: RefusalReason = RefusalReason::AlreadyPlaced;
+pub(crate) const REASON_ALREADY_LEGAL: RefusalReason = RefusalReason::AlreadyLegal;
+pub(crate) const REASON_ALREADY_CHARGED_OFF: RefusalReason = RefusalReason::AlreadyChargedOff;
+pub(crate) const REASON_SETTLED: RefusalReason = RefusalReason::Settled;
+pub(crate) const REASON_PAID: RefusalReason = RefusalReason::Paid;
+pub(crate) const REASON_CLOSED: RefusalReason = RefusalReason::Closed;
+pub(crate) const REASON_BANKRUPTCY_STAY: RefusalReason = RefusalReason::BankruptcyStay;
+pub(crate) const REASON_DECEASED: RefusalReason = RefusalReason::Deceased;
+pub(crate) const REASON_TIME_BARRED: RefusalReason = RefusalReason::TimeBarred;
 
 /// The state's rule for the event: the transition table, plus the rules that depend on the
 /// context. Sticky flags are not looked at here ([`flag_guard`]).
@@ -913,7 +1014,7 @@ pub(crate) fn flag_guard(
     flags: &StickyFlags,
     event: &CollectionEvent,
     context: &Context,
-) -> Option<&'static str> {
+) -> Option<RefusalReason> {
     use CollectionEvent as E;
     match event {
         E::PromiseMade | E::PlanCreated => {

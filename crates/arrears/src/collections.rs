@@ -15,7 +15,7 @@ use arrears_core::plan::{
     check_affordable, check_promise, min_share_minor, quote, PromisedPayment, QuoteRequest,
 };
 
-use crate::command::{CaseChanged, Flag, NewPlan, Outcome, PromiseLine, Rejection};
+use crate::command::{CaseChanged, Flag, NewPlan, Outcome, PolicyRefusal, PromiseLine, Rejection};
 use crate::context::{load_account, load_debtor, minor, text, Env};
 use crate::error::CommandError;
 use crate::ledger_write::{prepare, write, NewObligation, Prepared};
@@ -23,8 +23,8 @@ use crate::lifecycle::{
     apply, case_event, decision_date, follow_up, gate, load_case, settle_agreements,
 };
 
-fn policy_refusal(rule: &str, reason: impl std::fmt::Display) -> Outcome {
-    Outcome::Rejected(Rejection::Policy { rule: rule.to_owned(), reason: reason.to_string() })
+fn refused_by(refusal: PolicyRefusal) -> Outcome {
+    Outcome::Rejected(Rejection::Policy(refusal))
 }
 
 pub(crate) fn promise(
@@ -47,7 +47,7 @@ pub(crate) fn promise(
     if let Err(refused) =
         check_promise(&payments, made_on, past_due, rules.max_days_out, rules.min_share)
     {
-        return Ok(policy_refusal("promise", refused));
+        return Ok(refused_by(PolicyRefusal::Promise(refused)));
     }
     let grace_days = rules.grace_days;
     // One open promise at a time when the policy says so; with a higher `max_open`, the new
@@ -55,13 +55,11 @@ pub(crate) fn promise(
     let open = load_case(env.txn, env.policy, &account)?.promise;
     if let Some(open) = &open {
         if rules.max_open <= 1 {
-            return Ok(policy_refusal(
-                "promise.max_open",
-                format!("a promise made on {} is still open", open.made_on),
-            ));
+            return Ok(refused_by(PolicyRefusal::PromiseOpen { made_on: open.made_on }));
         }
-        if open.payments.len() + payments.len() > rules.max_open as usize * 8 {
-            return Ok(policy_refusal("promise.max_open", "too many promised amounts are open"));
+        let (asked, allowed) = (open.payments.len() + payments.len(), rules.max_open as usize * 8);
+        if asked > allowed {
+            return Ok(refused_by(PolicyRefusal::PromiseAmounts { asked, allowed }));
         }
     }
     case_event(env, account_id, made_on, CollectionEvent::PromiseMade, |case| {
@@ -79,25 +77,19 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
     let expenses = minor("monthly_expenses", &new.monthly_expenses, account.currency)?;
     let rules = env.policy.plan().clone();
     if new.installments > rules.max_installments {
-        return Ok(policy_refusal(
-            "plan.max_installments",
-            format!(
-                "{} installments asked, at most {} allowed",
-                new.installments, rules.max_installments
-            ),
-        ));
+        return Ok(refused_by(PolicyRefusal::PlanInstallments {
+            asked: new.installments,
+            allowed: rules.max_installments,
+        }));
     }
     if !rules.frequencies.contains(&new.frequency) {
-        return Ok(policy_refusal(
-            "plan.frequencies",
-            format!("{} plans are not offered", new.frequency.name()),
-        ));
+        return Ok(refused_by(PolicyRefusal::PlanFrequency { frequency: new.frequency }));
     }
     if new.annual_rate > rules.max_annual_rate {
-        return Ok(policy_refusal(
-            "plan.max_annual_rate",
-            format!("rate {} above the maximum {}", new.annual_rate, rules.max_annual_rate),
-        ));
+        return Ok(refused_by(PolicyRefusal::PlanRate {
+            asked: new.annual_rate,
+            allowed: rules.max_annual_rate,
+        }));
     }
     let state = env.txn.account_state(&account, Some(new.created_on))?;
     let replaces: Vec<ObligationId> = state
@@ -119,15 +111,15 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
     };
     let schedule = match quote(&request) {
         Ok(schedule) => schedule,
-        Err(error) => return Ok(policy_refusal("plan.quote", error)),
+        Err(error) => return Ok(refused_by(PolicyRefusal::PlanQuote(error))),
     };
     let min_installment =
         Money::new(rules.min_installment, account.currency).to_minor().unwrap_or(i64::MAX);
     if schedule.level_minor < min_installment {
-        return Ok(policy_refusal(
-            "plan.min_installment",
-            format!("installment {} below the minimum {}", schedule.level_minor, min_installment),
-        ));
+        return Ok(refused_by(PolicyRefusal::PlanMinInstallment {
+            installment_minor: schedule.level_minor,
+            min_minor: min_installment,
+        }));
     }
     if let Err(unaffordable) = check_affordable(
         income,
@@ -136,7 +128,7 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
         new.frequency,
         rules.affordable_share,
     ) {
-        return Ok(policy_refusal("plan.affordable_share", unaffordable));
+        return Ok(refused_by(PolicyRefusal::PlanUnaffordable(unaffordable)));
     }
     let mut case = load_case(env.txn, env.policy, &account)?;
     let as_of = decision_date(&case, new.created_on);
@@ -224,25 +216,22 @@ pub(crate) fn offer_settlement(
         } else {
             case.stage.as_deref().unwrap_or("none")
         };
-        return Ok(policy_refusal(
-            "settlement.min_share",
-            format!("no settlement is offered in stage {stage}"),
-        ));
+        return Ok(refused_by(PolicyRefusal::SettlementNotOffered { stage: stage.to_owned() }));
     };
     let min_minor = min_share_minor(owed, share);
     if amount_minor < min_minor || amount_minor <= 0 {
-        return Ok(policy_refusal(
-            "settlement.min_share",
-            format!(
-                "{amount_minor} offered, at least {min_minor} ({share} of {owed} owed) required"
-            ),
-        ));
+        return Ok(refused_by(PolicyRefusal::SettlementShare {
+            offered_minor: amount_minor,
+            min_minor,
+            share,
+            owed_minor: owed,
+        }));
     }
     if amount_minor >= owed {
-        return Ok(policy_refusal(
-            "settlement",
-            format!("{amount_minor} is not less than the {owed} owed"),
-        ));
+        return Ok(refused_by(PolicyRefusal::SettlementNotLess {
+            offered_minor: amount_minor,
+            owed_minor: owed,
+        }));
     }
     let expires_on = offered_on + chrono::Days::new(u64::from(rules.offer_expiry_days));
     case_event(env, account_id, offered_on, CollectionEvent::SettlementOffered, |case| {
@@ -259,16 +248,17 @@ pub(crate) fn accept_settlement(
     let account = load_account(env.txn, account_id)?;
     let case = load_case(env.txn, env.policy, &account)?;
     let Some(settlement) = case.settlement.clone() else {
-        return Ok(policy_refusal("settlement", "no settlement was offered"));
+        return Ok(refused_by(PolicyRefusal::NoSettlementOffer));
     };
     if settlement.accepted_on.is_some() {
-        return Ok(policy_refusal("settlement", "the settlement was already accepted"));
+        return Ok(refused_by(PolicyRefusal::SettlementAccepted));
     }
     if accepted_on > settlement.expires_on || accepted_on < settlement.offered_on {
-        return Ok(policy_refusal(
-            "settlement.offer_expiry_days",
-            format!("the offer of {} ran until {}", settlement.offered_on, settlement.expires_on),
-        ));
+        return Ok(refused_by(PolicyRefusal::SettlementExpired {
+            offered_on: settlement.offered_on,
+            expires_on: settlement.expires_on,
+            asked_on: accepted_on,
+        }));
     }
     let outcome =
         case_event(env, account_id, accepted_on, CollectionEvent::SettlementAccepted, |case| {

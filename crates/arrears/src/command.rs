@@ -540,23 +540,18 @@ pub enum Rejection {
     #[error(transparent)]
     Ledger(#[from] arrears_core::ledger::Rejection),
     /// The collection state machine refuses the event in the account's state.
-    #[error("{event} is not accepted in state {state}: {reason}")]
+    #[error("{} is not accepted in state {}: {reason}", event.name(), state.name())]
     State {
-        /// The state.
-        state: String,
-        /// The event.
-        event: String,
-        /// Why.
-        reason: String,
+        /// The account's state.
+        state: arrears_core::collection::CollectionState,
+        /// The event refused.
+        event: arrears_core::collection::CollectionEvent,
+        /// Why (docs/STATE_MACHINE.md lists every reason).
+        reason: arrears_core::collection::RefusalReason,
     },
-    /// The policy's rules refuse the command.
-    #[error("policy {rule}: {reason}")]
-    Policy {
-        /// The rule (`promise`, `promise.max_open`, `plan.affordable_share`, `settlement.min_share`...).
-        rule: String,
-        /// Why, with the figures.
-        reason: String,
-    },
+    /// A rule of the policy refuses the command, with its figures.
+    #[error("policy {rule}: {0}", rule = .0.rule())]
+    Policy(PolicyRefusal),
     /// New charges are refused while the account's stage holds credit.
     #[error("credit hold: new charges are refused while the account is in stage {stage}")]
     CreditHold {
@@ -579,6 +574,139 @@ pub enum Rejection {
         /// The id holding it.
         existing: u64,
     },
+}
+
+/// A policy rule that refuses a command: one variant per rule, with the figures it compared.
+/// [`PolicyRefusal::rule`] names the policy file's key the refusal comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PolicyRefusal {
+    /// The promise's dated amounts break `[promise]` (`max_days_out`, `min_share`...).
+    #[error(transparent)]
+    Promise(arrears_core::plan::PromiseRefused),
+    /// A promise is open and `promise.max_open` is 1.
+    #[error("a promise made on {made_on} is still open")]
+    PromiseOpen {
+        /// When the open promise was made.
+        made_on: NaiveDate,
+    },
+    /// The open promise and the new one would hold more dated amounts than `promise.max_open`
+    /// allows (eight per open promise).
+    #[error("{asked} promised amounts would be open, at most {allowed} allowed")]
+    PromiseAmounts {
+        /// Dated amounts that would be open.
+        asked: usize,
+        /// The most allowed.
+        allowed: usize,
+    },
+    /// More installments than `plan.max_installments`.
+    #[error("{asked} installments asked, at most {allowed} allowed")]
+    PlanInstallments {
+        /// Installments asked.
+        asked: u32,
+        /// The most allowed.
+        allowed: u32,
+    },
+    /// A frequency `plan.frequencies` does not offer.
+    #[error("{} plans are not offered", frequency.name())]
+    PlanFrequency {
+        /// The frequency asked.
+        frequency: arrears_core::plan::Frequency,
+    },
+    /// A rate above `plan.max_annual_rate`.
+    #[error("rate {asked} above the maximum {allowed}")]
+    PlanRate {
+        /// The annual rate asked.
+        asked: rust_decimal::Decimal,
+        /// The maximum.
+        allowed: rust_decimal::Decimal,
+    },
+    /// The plan cannot be quoted (balance, installments, rate).
+    #[error(transparent)]
+    PlanQuote(arrears_core::plan::QuoteError),
+    /// The level installment is below `plan.min_installment`.
+    #[error("installment {installment_minor} below the minimum {min_minor}")]
+    PlanMinInstallment {
+        /// The quoted installment, in minor units.
+        installment_minor: i64,
+        /// The minimum, in minor units.
+        min_minor: i64,
+    },
+    /// The installment takes more of the debtor's disposable income than
+    /// `plan.affordable_share`.
+    #[error(transparent)]
+    PlanUnaffordable(arrears_core::plan::Unaffordable),
+    /// `settlement.min_share` offers no settlement in the account's stage.
+    #[error("no settlement is offered in stage {stage}")]
+    SettlementNotOffered {
+        /// The stage (`charged_off` after a charge-off, `none` without a stage).
+        stage: String,
+    },
+    /// The amount is below the stage's `settlement.min_share` of what is owed.
+    #[error(
+        "{offered_minor} offered, at least {min_minor} ({share} of {owed_minor} owed) required"
+    )]
+    SettlementShare {
+        /// The amount offered, in minor units.
+        offered_minor: i64,
+        /// The least acceptable, in minor units.
+        min_minor: i64,
+        /// The stage's minimum share.
+        share: rust_decimal::Decimal,
+        /// What is owed, in minor units.
+        owed_minor: i64,
+    },
+    /// A settlement must be less than what is owed.
+    #[error("{offered_minor} is not less than the {owed_minor} owed")]
+    SettlementNotLess {
+        /// The amount offered, in minor units.
+        offered_minor: i64,
+        /// What is owed, in minor units.
+        owed_minor: i64,
+    },
+    /// No settlement was offered, so none can be accepted.
+    #[error("no settlement was offered")]
+    NoSettlementOffer,
+    /// The settlement was already accepted.
+    #[error("the settlement was already accepted")]
+    SettlementAccepted,
+    /// Accepted outside the offer's days (`settlement.offer_expiry_days`).
+    #[error("the offer of {offered_on} ran until {expires_on}, not {asked_on}")]
+    SettlementExpired {
+        /// When it was offered.
+        offered_on: NaiveDate,
+        /// Its last day.
+        expires_on: NaiveDate,
+        /// The acceptance date asked.
+        asked_on: NaiveDate,
+    },
+}
+
+impl PolicyRefusal {
+    /// The policy rule that refuses, as the policy file names it (`promise.max_open`,
+    /// `plan.affordable_share`, `settlement.min_share`...).
+    pub fn rule(&self) -> &'static str {
+        match self {
+            PolicyRefusal::Promise(_) => "promise",
+            PolicyRefusal::PromiseOpen { .. } | PolicyRefusal::PromiseAmounts { .. } => {
+                "promise.max_open"
+            }
+            PolicyRefusal::PlanInstallments { .. } => "plan.max_installments",
+            PolicyRefusal::PlanFrequency { .. } => "plan.frequencies",
+            PolicyRefusal::PlanRate { .. } => "plan.max_annual_rate",
+            PolicyRefusal::PlanQuote(_) => "plan.quote",
+            PolicyRefusal::PlanMinInstallment { .. } => "plan.min_installment",
+            PolicyRefusal::PlanUnaffordable(_) => "plan.affordable_share",
+            PolicyRefusal::SettlementNotOffered { .. } | PolicyRefusal::SettlementShare { .. } => {
+                "settlement.min_share"
+            }
+            PolicyRefusal::SettlementNotLess { .. }
+            | PolicyRefusal::NoSettlementOffer
+            | PolicyRefusal::SettlementAccepted => "settlement",
+            PolicyRefusal::SettlementExpired { .. } => "settlement.offer_expiry_days",
+        }
+    }
 }
 
 /// A command's result, with whether it was a replay of an earlier execution.

@@ -67,8 +67,8 @@ pub use arrears_core::{aging, ids, ledger, model, money};
 pub use arrears_core::{case, collection, compliance, holidays, plan, policy, strategy};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
-    CaseChanged, Command, Flag, NewAccount, NewCharge, NewDebtor, NewPlan, Outcome, Posted,
-    PromiseLine, Receipt, Rejection,
+    CaseChanged, Command, Flag, NewAccount, NewCharge, NewDebtor, NewPlan, Outcome, PolicyRefusal,
+    Posted, PromiseLine, Receipt, Rejection,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};
@@ -694,7 +694,7 @@ impl Batch<'_> {
     ///
     /// # Errors
     ///
-    /// [`BatchError::Command`] if a command of the batch failed (nothing is written), or a
+    /// [`BatchError::Aborted`] if a command of the batch failed (nothing is written), or a
     /// storage failure.
     pub fn commit(self) -> Result<(), BatchError> {
         if let Some((index, key)) = self.failed {

@@ -279,7 +279,10 @@ fn collection_commands() {
     assert_eq!(low.code, 1);
     let value: Value = serde_json::from_str(&low.stdout).expect("JSON");
     assert_eq!(value["key"], "NW-SET-1");
-    assert_eq!(value["outcome"]["rejected"]["policy"]["rule"], "settlement.min_share");
+    assert_eq!(value["rule"], "settlement.min_share");
+    let share = &value["outcome"]["rejected"]["policy"]["settlement_share"];
+    assert_eq!(share["offered_minor"], 100_000, "{value}");
+    assert!(value["reason"].as_str().unwrap().starts_with("policy settlement.min_share: 100000"));
     let accept = run(&[
         "settle",
         "accept",

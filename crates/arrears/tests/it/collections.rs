@@ -14,7 +14,10 @@ use arrears::model::{
 };
 use arrears::money::Currency;
 use arrears::plan::Frequency;
-use arrears::{Arrears, Command, NewAccount, NewDebtor, NewPlan, Outcome, PromiseLine, Rejection};
+use arrears::{
+    Arrears, Command, NewAccount, NewDebtor, NewPlan, Outcome, PolicyRefusal, PromiseLine,
+    Rejection,
+};
 use chrono::NaiveDate;
 
 use crate::support::*;
@@ -152,7 +155,7 @@ fn one_debtor_from_reminder_to_completed_plan() {
     };
     assert!(matches!(
         books.execute("promise-small", &too_small).unwrap().outcome,
-        Outcome::Rejected(Rejection::Policy { .. })
+        Outcome::Rejected(Rejection::Policy(PolicyRefusal::Promise(_)))
     ));
     books.execute("promise-1", &promise).unwrap();
     assert_eq!(state(&books, account), CollectionState::Promised);
@@ -165,7 +168,8 @@ fn one_debtor_from_reminder_to_completed_plan() {
     };
     assert!(matches!(
         books.execute("promise-2", &second).unwrap().outcome,
-        Outcome::Rejected(Rejection::Policy { rule, .. }) if rule == "promise.max_open"
+        Outcome::Rejected(Rejection::Policy(PolicyRefusal::PromiseOpen { made_on }))
+            if made_on == d(2, 8)
     ));
     assert_eq!(books.case(account).unwrap().promise.unwrap().payments[0].amount_minor, 30_000);
     // No contact while the promise runs, and the next review is no later than the day after
@@ -208,7 +212,8 @@ fn one_debtor_from_reminder_to_completed_plan() {
     });
     assert!(matches!(
         books.execute("plan-0", &unaffordable).unwrap().outcome,
-        Outcome::Rejected(Rejection::Policy { rule, .. }) if rule == "plan.affordable_share"
+        Outcome::Rejected(Rejection::Policy(refusal @ PolicyRefusal::PlanUnaffordable(_)))
+            if refusal.rule() == "plan.affordable_share"
     ));
     books.execute("plan-1", &plan).unwrap();
     assert_eq!(state(&books, account), CollectionState::InPlan);
