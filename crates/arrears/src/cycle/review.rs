@@ -649,11 +649,9 @@ fn contact(
         .collect();
     let flags = crate::guardrails::flags(&debtor, reviews.iter().map(|review| &review.case));
     let mut written = 0;
-    let mut channels_used: BTreeSet<String> = BTreeSet::new();
+    let mut channels_used: BTreeSet<ContactChannel> = BTreeSet::new();
     for mut proposal in proposals {
-        if !acceptable(&request, &proposal, as_of)
-            || !channels_used.insert(format!("{:?}", proposal.channel))
-        {
+        if !acceptable(&request, &proposal, as_of) || !channels_used.insert(proposal.channel) {
             report.proposals_refused += 1;
             continue;
         }
