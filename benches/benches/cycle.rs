@@ -82,7 +82,7 @@ fn year_of_history(accounts: usize) {
     }
     let read_median = median(samples);
     let events = books.events(ids[0]).expect("events").len();
-    let space = books.store().space().expect("space");
+    let space = books.space().expect("space");
     drop(books);
     let bytes = std::fs::metadata(&path).expect("size").len();
     summary(serde_json::json!({
@@ -129,7 +129,7 @@ fn run(accounts: usize) {
         assert!(view.total_outstanding_minor > 0);
     }
     let read_median = median(samples);
-    let space = books.store().space().expect("space");
+    let space = books.space().expect("space");
     drop(books);
 
     let bytes = std::fs::metadata(&path).expect("size").len();

@@ -82,7 +82,52 @@ use arrears_core::ledger::{EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
 use arrears_store::{RefKind, Store, StoreOptions};
 
-pub use arrears_store::{Durability, KEY_LEN_MAX};
+/// The longest idempotency key, in bytes.
+pub const KEY_LEN_MAX: usize = arrears_store::KEY_LEN_MAX;
+
+/// How commits reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Durability {
+    /// Each commit is on disk when it returns (one fsync per commit).
+    #[default]
+    Immediate,
+    /// Commits are not synced until a later immediate commit. For bulk loads and tests only:
+    /// a crash loses them.
+    Eventual,
+}
+
+impl Durability {
+    fn to_store(self) -> arrears_store::Durability {
+        match self {
+            Durability::Immediate => arrears_store::Durability::Immediate,
+            Durability::Eventual => arrears_store::Durability::Eventual,
+        }
+    }
+}
+
+/// How a store's file space is used (see [`Arrears::space`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Space {
+    /// Bytes in allocated pages (the file may be larger: it grows in regions).
+    pub allocated_bytes: u64,
+    /// Bytes of keys and values.
+    pub stored_bytes: u64,
+    /// Bytes of B-tree branch pages and other metadata.
+    pub metadata_bytes: u64,
+    /// Bytes lost to fragmentation inside allocated pages.
+    pub fragmented_bytes: u64,
+}
+
+impl Options {
+    fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            cache_size_bytes: self.cache_size_bytes,
+            durability: self.durability.to_store(),
+        }
+    }
+}
 
 /// The fault-injecting in-memory disk of durability tests (feature `fault-injection`).
 #[cfg(feature = "fault-injection")]
@@ -113,10 +158,9 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        let store = StoreOptions::default();
         Options {
-            cache_size_bytes: store.cache_size_bytes,
-            durability: store.durability,
+            cache_size_bytes: StoreOptions::default().cache_size_bytes,
+            durability: Durability::default(),
             clock: Box::new(SystemClock),
         }
     }
@@ -171,10 +215,7 @@ impl Arrears {
     ///
     /// As [`Arrears::create`].
     pub fn create_with(path: impl AsRef<Path>, options: Options) -> Result<Arrears, OpenError> {
-        let store_options = StoreOptions {
-            cache_size_bytes: options.cache_size_bytes,
-            durability: options.durability,
-        };
+        let store_options = options.store_options();
         Ok(Arrears {
             store: Store::create(path.as_ref(), store_options)?,
             clock: options.clock,
@@ -189,10 +230,7 @@ impl Arrears {
     ///
     /// As [`Arrears::open`].
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Arrears, OpenError> {
-        let store_options = StoreOptions {
-            cache_size_bytes: options.cache_size_bytes,
-            durability: options.durability,
-        };
+        let store_options = options.store_options();
         Ok(Arrears {
             store: Store::open(path.as_ref(), store_options)?,
             clock: options.clock,
@@ -201,8 +239,9 @@ impl Arrears {
         })
     }
 
-    /// Wraps a store opened by the caller (tests on a fault-injecting disk, tools).
-    #[doc(hidden)]
+    /// Wraps a store opened by the caller (feature `fault-injection`: tests on a fault-injecting
+    /// disk, tools). Not part of the stable API.
+    #[cfg(feature = "fault-injection")]
     pub fn from_store(store: Store, clock: Box<dyn Clock>) -> Arrears {
         Arrears {
             store,
@@ -223,10 +262,7 @@ impl Arrears {
         disk: &fault::FaultyDisk,
         options: Options,
     ) -> Result<Arrears, OpenError> {
-        let store_options = StoreOptions {
-            cache_size_bytes: options.cache_size_bytes,
-            durability: options.durability,
-        };
+        let store_options = options.store_options();
         Ok(Arrears::from_store(Store::create_with_backend(disk, store_options)?, options.clock))
     }
 
@@ -240,10 +276,7 @@ impl Arrears {
         disk: &fault::FaultyDisk,
         options: Options,
     ) -> Result<Arrears, OpenError> {
-        let store_options = StoreOptions {
-            cache_size_bytes: options.cache_size_bytes,
-            durability: options.durability,
-        };
+        let store_options = options.store_options();
         Ok(Arrears::from_store(Store::open_with_backend(disk, store_options)?, options.clock))
     }
 
@@ -636,7 +669,24 @@ impl Arrears {
         reports::aging_series(&self.store.read()?, dates)
     }
 
-    #[doc(hidden)]
+    /// How the file's space is used.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn space(&self) -> Result<Space, QueryError> {
+        let space = self.store.space()?;
+        Ok(Space {
+            allocated_bytes: space.allocated_bytes,
+            stored_bytes: space.stored_bytes,
+            metadata_bytes: space.metadata_bytes,
+            fragmented_bytes: space.fragmented_bytes,
+        })
+    }
+
+    /// The store underneath (feature `fault-injection`: tests that damage records on purpose,
+    /// tools). Not part of the stable API.
+    #[cfg(feature = "fault-injection")]
     pub fn store(&self) -> &Store {
         &self.store
     }

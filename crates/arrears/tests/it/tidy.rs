@@ -335,3 +335,30 @@ fn every_stored_record_kind_has_golden_bytes() {
         );
     }
 }
+
+/// The public API of `arrears` exposes no store type: its only re-exports from arrears-store are
+/// the two error types every operation nests (`OpenError`, `StorageError`, which hold no redb
+/// type) and, behind the `fault-injection` testing feature, the faulty disk. The raw store
+/// (`Arrears::store`, `Arrears::from_store`) is behind that feature too.
+#[test]
+fn the_engine_api_exposes_no_store_type() {
+    let src = workspace_root().join("crates/arrears/src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (index, line) in lines.iter().enumerate() {
+            let code = line.split("//").next().unwrap_or("").trim();
+            let gated = index > 0 && lines[index - 1].contains("feature = \"fault-injection\"");
+            if code.starts_with("pub use arrears_store::") {
+                let allowed = code == "pub use arrears_store::{OpenError, StorageError};"
+                    || (gated && code == "pub use arrears_store::fault;");
+                assert!(allowed, "{}: {code}", file.display());
+            }
+            if code.starts_with("pub fn") && (code.contains("Store") || code.contains("Txn")) {
+                assert!(gated, "{}: {code} is public without the testing feature", file.display());
+            }
+        }
+    }
+}
