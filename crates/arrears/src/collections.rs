@@ -21,6 +21,7 @@ use arrears_core::plan::{
     QuoteRequest,
 };
 use arrears_core::policy::{Policy, Stage, StageFacts};
+use arrears_store::Reads;
 use arrears_store::WriteTxn;
 
 use crate::audit;

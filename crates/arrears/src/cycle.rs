@@ -34,6 +34,7 @@ use arrears_core::policy::Policy;
 use arrears_core::strategy::{
     usable, ContactProposal, ContactRequest, ContactStep, ContactStrategy, Features, Score, Scorer,
 };
+use arrears_store::Reads;
 
 use crate::collections::{self, load_case, received, step, Env};
 use crate::command::{Outcome, Rejection};

@@ -9,6 +9,7 @@ use arrears_core::model::{Account, Debtor, ObligationKind, TEXT_LEN_MAX};
 use arrears_core::money::{Currency, Money};
 use arrears_core::policy::Policy;
 use arrears_store::codec::{decode, encode};
+use arrears_store::Reads;
 use arrears_store::{IdempotencyRecord, RecordKind, RefKind, Sequence, WriteTxn, KEY_LEN_MAX};
 
 use crate::collections::{self, ledger_command, Env};

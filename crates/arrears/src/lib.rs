@@ -69,6 +69,7 @@ pub use verify::{Problem, VerifyReport};
 use arrears_core::ids::{AccountId, DebtorId, ObligationId};
 use arrears_core::ledger::{EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
+use arrears_store::Reads;
 use arrears_store::{RefKind, Store, StoreOptions};
 
 pub use arrears_store::{Durability, KEY_LEN_MAX};

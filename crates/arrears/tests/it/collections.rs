@@ -15,6 +15,7 @@ use arrears::model::{
 use arrears::money::Currency;
 use arrears::plan::Frequency;
 use arrears::{Arrears, Command, NewAccount, NewDebtor, NewPlan, Outcome, PromiseLine, Rejection};
+use arrears_store::Reads;
 use chrono::NaiveDate;
 
 use crate::support::*;
