@@ -72,14 +72,12 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_account(&mut self, account: &Account) -> Result<(), StorageError> {
-        {
-            self.write_table(Accounts, |table| {
-                table
-                    .insert(account.id.0, encode(RecordKind::Account, account).as_slice())
-                    .map_err(from_redb)?;
-                Ok(())
-            })?;
-        }
+        self.write_table(Accounts, |table| {
+            table
+                .insert(account.id.0, encode(RecordKind::Account, account).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })?;
         self.write_table(DebtorAccounts, |index| {
             index.insert((account.debtor.0, account.id.0), ()).map_err(from_redb)?;
             Ok(())
@@ -92,13 +90,11 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_obligation(&mut self, obligation: &Obligation) -> Result<(), StorageError> {
-        {
-            self.write_table(Obligations, |table| {
-                let bytes = encode(RecordKind::Obligation, obligation);
-                table.insert(obligation.id.0, bytes.as_slice()).map_err(from_redb)?;
-                Ok(())
-            })?;
-        }
+        self.write_table(Obligations, |table| {
+            let bytes = encode(RecordKind::Obligation, obligation);
+            table.insert(obligation.id.0, bytes.as_slice()).map_err(from_redb)?;
+            Ok(())
+        })?;
         self.write_table(AccountObligations, |index| {
             index.insert((obligation.account.0, obligation.id.0), ()).map_err(from_redb)?;
             Ok(())
@@ -168,15 +164,13 @@ impl WriteTxn {
             "unbalanced entry {}",
             entry.id
         );
-        {
-            self.write_table(Journal, |table| {
-                let previous = table
-                    .insert(entry.id.0, encode(RecordKind::Entry, entry).as_slice())
-                    .map_err(from_redb)?;
-                assert!(previous.is_none(), "journal entry {} written twice", entry.id);
-                Ok(())
-            })?;
-        }
+        self.write_table(Journal, |table| {
+            let previous = table
+                .insert(entry.id.0, encode(RecordKind::Entry, entry).as_slice())
+                .map_err(from_redb)?;
+            assert!(previous.is_none(), "journal entry {} written twice", entry.id);
+            Ok(())
+        })?;
         self.write_table(AccountEntries, |index| {
             index.insert((entry.account.0, entry.id.0), ()).map_err(from_redb)?;
             Ok(())
@@ -267,25 +261,21 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_action(&mut self, action: &Action) -> Result<(), StorageError> {
-        {
-            self.write_table(OutboxByDebtor, |by_debtor| {
-                by_debtor.insert((action.debtor.0, action.id), ()).map_err(from_redb)?;
-                Ok(())
-            })?;
-        }
-        {
-            self.write_table(OutboxPending, |index| {
-                match action.status {
-                    ActionStatus::Pending => {
-                        index.insert(action.id, ()).map_err(from_redb)?;
-                    }
-                    ActionStatus::Acknowledged { .. } => {
-                        index.remove(action.id).map_err(from_redb)?;
-                    }
+        self.write_table(OutboxByDebtor, |by_debtor| {
+            by_debtor.insert((action.debtor.0, action.id), ()).map_err(from_redb)?;
+            Ok(())
+        })?;
+        self.write_table(OutboxPending, |index| {
+            match action.status {
+                ActionStatus::Pending => {
+                    index.insert(action.id, ()).map_err(from_redb)?;
                 }
-                Ok(())
-            })?;
-        }
+                ActionStatus::Acknowledged { .. } => {
+                    index.remove(action.id).map_err(from_redb)?;
+                }
+            }
+            Ok(())
+        })?;
         self.write_table(Outbox, |table| {
             table
                 .insert(action.id, encode(RecordKind::Action, action).as_slice())
