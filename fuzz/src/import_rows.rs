@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use arrears::{Arrears, FixedClock, Options};
+use arrears_store::Reads;
 
 const KINDS: [&str; 4] = ["debtors", "accounts", "obligations", "postings"];
 

@@ -1,7 +1,10 @@
 //! Opening and creating stores: every refusal is a clear error, never a panic or a silent
 //! reinitialisation.
 
+use redb::TableDefinition;
+
 use super::*;
+use crate::schema::{Meta, TableId, META_FORMAT_VERSION};
 
 fn options() -> StoreOptions {
     StoreOptions { cache_size_bytes: 1024 * 1024, durability: Durability::Immediate }
@@ -74,7 +77,7 @@ fn newer_and_older_formats_are_refused_with_instructions() {
         let db = redb::Database::open(&path).unwrap();
         let txn = db.begin_write().unwrap();
         {
-            let mut meta = txn.open_table(META).unwrap();
+            let mut meta = txn.open_table(Meta::DEFINITION).unwrap();
             meta.insert(META_FORMAT_VERSION, version).unwrap();
         }
         txn.commit().unwrap();

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use arrears_core::case::{AuditKind, AuditRecord};
 use arrears_core::ids::AccountId;
 use arrears_store::codec::{encode_format_1, RecordKind};
+use arrears_store::Reads;
 use arrears_store::{AuditEntry, StorageError, WriteTxn};
 
 /// The hash of a record: SHA-256 of its previous hash then its encoding.

@@ -14,6 +14,7 @@ use arrears_core::money::{Money, RoundingRule};
 use arrears_core::plan::{
     check_affordable, check_promise, min_share_minor, quote, PromisedPayment, QuoteRequest,
 };
+use arrears_store::Reads;
 
 use crate::command::{CaseChanged, Flag, NewPlan, Outcome, PolicyRefusal, PromiseLine, Rejection};
 use crate::context::{load_account, load_debtor, minor, text, Env};

@@ -14,6 +14,7 @@ use arrears_core::model::{Account, Debtor, TEXT_LEN_MAX};
 use arrears_core::money::{Currency, Money};
 use arrears_core::policy::Policy;
 use arrears_core::strategy::{ContactStrategy, Scorer};
+use arrears_store::Reads;
 use arrears_store::WriteTxn;
 
 use crate::error::CommandError;

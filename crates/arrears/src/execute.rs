@@ -8,6 +8,7 @@ use arrears_core::ledger::EventKind;
 use arrears_core::model::{Account, Debtor, ObligationKind};
 use arrears_core::policy::Policy;
 use arrears_store::codec::{decode, encode};
+use arrears_store::Reads;
 use arrears_store::{IdempotencyRecord, RecordKind, RefKind, Sequence, WriteTxn, KEY_LEN_MAX};
 
 use crate::collections;

@@ -12,6 +12,7 @@ use arrears_core::ledger::{
     EventRecord, JournalEntry, Posting, Replay,
 };
 use arrears_core::model::{Account, Component, Obligation, ObligationKind};
+use arrears_store::Reads;
 use arrears_store::{RefKind, Sequence, WriteTxn};
 
 use crate::command::{Posted, Rejection};

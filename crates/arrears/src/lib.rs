@@ -80,6 +80,7 @@ pub use verify::{Problem, VerifyReport};
 use arrears_core::ids::{AccountId, DebtorId, ObligationId};
 use arrears_core::ledger::{EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
+use arrears_store::Reads;
 use arrears_store::{RefKind, Store, StoreOptions};
 
 /// The longest idempotency key, in bytes.

@@ -18,6 +18,7 @@ use arrears_core::model::{Account, Debtor, ProductKind};
 use arrears_core::money::Money;
 use arrears_core::plan::promise_status;
 use arrears_core::policy::{Policy, Stage, StageFacts};
+use arrears_store::Reads;
 use arrears_store::WriteTxn;
 
 use crate::audit;

@@ -8,6 +8,7 @@ use arrears_core::compliance;
 use arrears_core::ids::DebtorId;
 use arrears_core::model::{ContactChannel, Debtor};
 use arrears_core::strategy::{usable, ContactProposal, ContactRequest};
+use arrears_store::Reads;
 
 use crate::command::{Outcome, Rejection};
 use crate::context::Env;

@@ -12,6 +12,7 @@ use arrears_core::ledger::{AccountState, Book};
 use arrears_core::model::{Account, Obligation};
 use arrears_core::money::Currency;
 use arrears_store::ReadTxn;
+use arrears_store::Reads;
 
 use crate::error::QueryError;
 

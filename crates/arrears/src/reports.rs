@@ -35,6 +35,7 @@ use arrears_core::ids::AccountId;
 use arrears_core::ledger::{replay, Event, EventKind};
 use arrears_core::money::Currency;
 use arrears_store::ReadTxn;
+use arrears_store::Reads;
 
 use crate::error::QueryError;
 

@@ -11,6 +11,7 @@ use arrears_core::ledger::{
     is_balanced, normalize, replay, Book, Event, EventKind, JournalEntry, Posting,
 };
 use arrears_core::model::Component;
+use arrears_store::Reads;
 use arrears_store::{ReadTxn, RefKind, StorageError};
 
 /// What `verify` found.

@@ -22,7 +22,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use arrears_core::ids::{AccountId, DebtorId};
-use arrears_store::Store;
+use arrears_store::{Reads, Store};
 
 use crate::clock::Clock;
 use crate::context::{Components, PolicyCache};

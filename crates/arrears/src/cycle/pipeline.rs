@@ -10,6 +10,7 @@ use arrears_core::case::{AuditKind, CollectionCase, ContactAttempt};
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::AccountState;
 use arrears_core::model::{Account, Debtor};
+use arrears_store::Reads;
 
 use super::review::{self, Review};
 use super::{CycleReport, Parts};

@@ -18,6 +18,7 @@ use arrears_core::model::{
 use arrears_core::plan::promise_status;
 use arrears_core::policy::Policy;
 use arrears_core::strategy::{ContactRequest, ContactStep, Features, Score};
+use arrears_store::Reads;
 
 use super::pipeline::Fetched;
 use super::{CycleReport, Parts};

@@ -18,6 +18,7 @@ use arrears::{
     Arrears, Command, NewAccount, NewDebtor, NewPlan, Outcome, PolicyRefusal, PromiseLine,
     Rejection,
 };
+use arrears_store::Reads;
 use chrono::NaiveDate;
 
 use crate::support::*;

@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 use arrears::{Arrears, Durability, FixedClock, Options};
+use arrears_store::Reads;
 
 use crate::support::{account, charge, d, pay};
 

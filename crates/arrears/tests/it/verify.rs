@@ -3,6 +3,7 @@
 use arrears::ids::EntryId;
 use arrears::ledger::Posting;
 use arrears_store::codec::{encode, RecordKind};
+use arrears_store::Reads;
 
 use crate::support::*;
 

@@ -1,0 +1,117 @@
+//! Hooks for tests and the durability tests of other crates, compiled only for this crate's
+//! tests and with the feature `fault-injection`: a store on the fault-injecting in-memory disk
+//! ([`crate::fault::FaultyDisk`]), and raw writes that bypass the codec and the indexes to
+//! damage a store on purpose, so that tests can check that decoding and `verify` notice.
+
+use std::path::Path;
+
+use arrears_core::ids::{AccountId, ObligationId};
+
+use crate::error::{contain_open, from_redb, OpenError, StorageError};
+use crate::fault::FaultyDisk;
+use crate::open::{open_error, Store, StoreOptions};
+use crate::schema::{AccountObligations, Accounts, Audit, Cases, Debtors, Journal, Obligations};
+use crate::schema::{Snapshots, TableId};
+use crate::txn::{TxnCache, WriteTxn};
+
+/// The path that errors name for a store on a [`FaultyDisk`].
+const DISK_PATH: &str = "(fault-injection disk)";
+
+impl Store {
+    /// Creates a new store on a fault-injecting in-memory disk (tests only).
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::AlreadyExists`] if the disk is not empty, or a storage failure (such as an
+    /// injected fault).
+    pub fn create_with_backend(
+        disk: &FaultyDisk,
+        options: StoreOptions,
+    ) -> Result<Store, OpenError> {
+        contain_open(|| {
+            let path = Path::new(DISK_PATH);
+            if disk.stats().len > 0 {
+                return Err(OpenError::AlreadyExists { path: path.to_owned() });
+            }
+            let db = redb::Builder::new()
+                .set_cache_size(options.cache_size_bytes)
+                .create_with_backend(disk.backend())
+                .map_err(|error| open_error(path, error))?;
+            Store::initialize(db, options)
+        })
+    }
+
+    /// Opens an existing store on a fault-injecting in-memory disk (tests only), recovering
+    /// from an interrupted commit as opening a file does.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::open`].
+    pub fn open_with_backend(disk: &FaultyDisk, options: StoreOptions) -> Result<Store, OpenError> {
+        contain_open(|| {
+            let path = Path::new(DISK_PATH);
+            if disk.stats().len == 0 {
+                return Err(OpenError::NotFound { path: path.to_owned() });
+            }
+            let db = redb::Builder::new()
+                .set_cache_size(options.cache_size_bytes)
+                .create_with_backend(disk.backend())
+                .map_err(|error| open_error(path, error))?;
+            Store::check_format(db, options, path)
+        })
+    }
+}
+
+impl WriteTxn {
+    /// Overwrites the raw bytes of a record, bypassing the codec, so that tests can check that
+    /// `verify` and decoding detect damage. Forgets the records the transaction keeps decoded.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, or an unknown table name.
+    pub fn raw_overwrite(
+        &mut self,
+        table: &str,
+        key: u64,
+        bytes: &[u8],
+    ) -> Result<(), StorageError> {
+        *self.cache.borrow_mut() = TxnCache::default();
+        match table {
+            "debtors" => self.raw_insert(Debtors, key, bytes),
+            "accounts" => self.raw_insert(Accounts, key, bytes),
+            "obligations" => self.raw_insert(Obligations, key, bytes),
+            "journal" => self.raw_insert(Journal, key, bytes),
+            "audit" => self.raw_insert(Audit, key, bytes),
+            "cases" => self.raw_insert(Cases, key, bytes),
+            "snapshots" => self.raw_insert(Snapshots, key, bytes),
+            _ => Err(StorageError::Dangling { table: "raw_overwrite", key: table.to_owned() }),
+        }
+    }
+
+    fn raw_insert<T>(&mut self, table: T, key: u64, bytes: &[u8]) -> Result<(), StorageError>
+    where
+        T: TableId<Key = u64, Value = &'static [u8]>,
+    {
+        self.write_table(table, |handle| {
+            handle.insert(key, bytes).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Removes one row of the account-obligation index, so that tests can check that `verify`
+    /// reports an inconsistent index.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn raw_remove_obligation_index(
+        &mut self,
+        account: AccountId,
+        obligation: ObligationId,
+    ) -> Result<(), StorageError> {
+        self.write_table(AccountObligations, |index| {
+            index.remove((account.0, obligation.0)).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,676 @@
+//! The reads, one implementation for both transactions: [`Reads`], implemented by [`ReadTxn`]
+//! and [`WriteTxn`] through [`TableAccess`], so a read in a write transaction sees its own
+//! writes and consults its cache of decoded records.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrears_core::case::{Action, CollectionCase, ContactAttempt};
+use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
+use arrears_core::ledger::{replay, AccountState, Event, EventRecord, JournalEntry, Posting};
+use arrears_core::model::{Account, Debtor, Obligation};
+use chrono::NaiveDate;
+use redb::{ReadableTable, ReadableTableMetadata};
+
+use crate::codec::{self, decode, RecordKind};
+use crate::error::{from_redb, StorageError};
+use crate::schema::{
+    date_key, AccountEntries, AccountHead, AccountObligations, Accounts, Audit, AuditEntry, Cases,
+    Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, IdempotencyRecord, Journal,
+    Meta, Obligations, Outbox, OutboxByDebtor, OutboxPending, RefKind, ReviewDue, Snapshots,
+    META_FORMAT_VERSION,
+};
+use crate::txn::{ReadTxn, TableAccess, WriteTxn};
+
+/// Every read of a store, the same in a [`ReadTxn`] and in a [`WriteTxn`] (which sees its own
+/// writes). Bring it into scope to read: `use arrears_store::Reads;`.
+///
+/// Sealed: its supertrait is private to this crate, so the two transactions are its only
+/// implementations. Each read opens its tables once per transaction; a write transaction
+/// answers [`Reads::shared_snapshot`], [`Reads::case`] and [`Reads::last_audit`] from the
+/// records it has already decoded when it can.
+pub trait Reads: TableAccess {
+    /// The stored format version.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn format_version(&self) -> Result<Option<u64>, StorageError> {
+        self.read_table(Meta, |meta| {
+            let version =
+                meta.get(META_FORMAT_VERSION).map_err(from_redb)?.map(|guard| guard.value());
+            Ok(version)
+        })
+    }
+
+    /// A debtor by id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn debtor(&self, id: DebtorId) -> Result<Option<Debtor>, StorageError> {
+        self.read_table(Debtors, |table| get_record(table, "debtors", RecordKind::Debtor, id.0))
+    }
+
+    /// An account by id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn account(&self, id: AccountId) -> Result<Option<Account>, StorageError> {
+        self.read_table(Accounts, |table| get_record(table, "accounts", RecordKind::Account, id.0))
+    }
+
+    /// An obligation by id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn obligation(&self, id: ObligationId) -> Result<Option<Obligation>, StorageError> {
+        self.read_table(Obligations, |table| {
+            get_record(table, "obligations", RecordKind::Obligation, id.0)
+        })
+    }
+
+    /// All debtors, by id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn all_debtors(&self) -> Result<Vec<Debtor>, StorageError> {
+        self.read_table(Debtors, |table| all_records(table, "debtors", RecordKind::Debtor))
+    }
+
+    /// All accounts, by id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn all_accounts(&self) -> Result<Vec<Account>, StorageError> {
+        self.read_table(Accounts, |table| all_records(table, "accounts", RecordKind::Account))
+    }
+
+    /// All obligations, by id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn all_obligations(&self) -> Result<Vec<Obligation>, StorageError> {
+        self.read_table(Obligations, |table| {
+            all_records(table, "obligations", RecordKind::Obligation)
+        })
+    }
+
+    /// All journal entries, by id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn all_entries(&self) -> Result<Vec<JournalEntry>, StorageError> {
+        self.read_table(Journal, |table| all_records(table, "journal", RecordKind::Entry))
+    }
+
+    /// An account's events, in recording order.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn events(&self, account: AccountId) -> Result<Vec<EventRecord>, StorageError> {
+        self.read_table(Events, |table| {
+            let rows = table.range((account.0, 0)..=(account.0, u32::MAX)).map_err(from_redb)?;
+            decode_rows(rows, "events", RecordKind::Event)
+        })
+    }
+
+    /// An account's snapshot: its state after its last event (none before its first).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn snapshot(&self, account: AccountId) -> Result<Option<AccountState>, StorageError> {
+        Ok(self.shared_snapshot(account)?.map(Arc::unwrap_or_clone))
+    }
+
+    /// An account's snapshot, shared (see [`Self::snapshot`]).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn shared_snapshot(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<Arc<AccountState>>, StorageError> {
+        if let Some(cached) = self.cached_snapshot(account.0) {
+            return Ok(cached);
+        }
+        self.read_table(Snapshots, |table| {
+            let found: Option<AccountState> =
+                get_record(table, "snapshots", RecordKind::Snapshot, account.0)?;
+            let found = found.map(Arc::new);
+            self.remember_snapshot(account.0, &found);
+            Ok(found)
+        })
+    }
+
+    /// An account's state as of `as_of` (after every event if `None`): its snapshot
+    /// when no event is later than `as_of`, else the replay of its events up to it.
+    /// Shared: a write transaction hands out the snapshot it keeps decoded.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn account_state(
+        &self,
+        account: &Account,
+        as_of: Option<NaiveDate>,
+    ) -> Result<Arc<AccountState>, StorageError> {
+        if let Some(snapshot) = self.shared_snapshot(account.id)? {
+            if as_of.is_none() || snapshot.latest_on <= as_of {
+                return Ok(snapshot);
+            }
+        }
+        let events: Vec<Event> =
+            self.events(account.id)?.into_iter().map(|record| record.event).collect();
+        Ok(Arc::new(replay(account, &events, as_of).state))
+    }
+
+    /// What the journal holds for each of an account's events: the sum of the event's
+    /// entries (its original entry and its corrections), in canonical form. Only a
+    /// back-dated event needs it, to journal the differences.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, a corrupted record, or an index pointing nowhere.
+    fn journaled_by_event(
+        &self,
+        account: AccountId,
+    ) -> Result<BTreeMap<EventSeq, Vec<Posting>>, StorageError> {
+        let mut by_event: BTreeMap<EventSeq, Vec<Posting>> = BTreeMap::new();
+        for entry in self.entries(account)? {
+            by_event.entry(entry.event).or_default().extend(entry.postings);
+        }
+        Ok(by_event
+            .into_iter()
+            .map(|(seq, postings)| (seq, arrears_core::ledger::normalize(postings)))
+            .collect())
+    }
+
+    /// An account's journal entries, in recording order.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, a corrupted record, or an index pointing nowhere.
+    fn entries(&self, account: AccountId) -> Result<Vec<JournalEntry>, StorageError> {
+        self.read_table(AccountEntries, |index| {
+            self.read_table(Journal, |journal| {
+                let mut entries = Vec::new();
+                for id in index_range(index, account.0)? {
+                    let entry = get_record(journal, "journal", RecordKind::Entry, id)?
+                        .ok_or(StorageError::Dangling { table: "journal", key: id.to_string() })?;
+                    entries.push(entry);
+                }
+                Ok(entries)
+            })
+        })
+    }
+
+    /// The accounts of a debtor.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn accounts_of(&self, debtor: DebtorId) -> Result<Vec<AccountId>, StorageError> {
+        self.read_table(DebtorAccounts, |index| {
+            Ok(index_range(index, debtor.0)?.into_iter().map(AccountId).collect())
+        })
+    }
+
+    /// The obligations of an account.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn obligations_of(&self, account: AccountId) -> Result<Vec<ObligationId>, StorageError> {
+        self.read_table(AccountObligations, |index| {
+            Ok(index_range(index, account.0)?.into_iter().map(ObligationId).collect())
+        })
+    }
+
+    /// Every `(debtor, account)` pair of the debtor index.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn debtor_account_index(&self) -> Result<Vec<(DebtorId, AccountId)>, StorageError> {
+        self.read_table(DebtorAccounts, |index| {
+            Ok(index_all(index)?.into_iter().map(|(d, a)| (DebtorId(d), AccountId(a))).collect())
+        })
+    }
+
+    /// Every `(account, obligation)` pair of the obligation index.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn account_obligation_index(&self) -> Result<Vec<(AccountId, ObligationId)>, StorageError> {
+        self.read_table(AccountObligations, |index| {
+            Ok(index_all(index)?
+                .into_iter()
+                .map(|(a, o)| (AccountId(a), ObligationId(o)))
+                .collect())
+        })
+    }
+
+    /// Every `(account, entry)` pair of the journal index.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn account_entry_index(&self) -> Result<Vec<(AccountId, EntryId)>, StorageError> {
+        self.read_table(AccountEntries, |index| {
+            Ok(index_all(index)?.into_iter().map(|(a, e)| (AccountId(a), EntryId(e))).collect())
+        })
+    }
+
+    /// The id an external reference names, if any.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn external_ref(&self, kind: RefKind, reference: &str) -> Result<Option<u64>, StorageError> {
+        self.read_table(ExternalRefs, |table| {
+            let id =
+                table.get((kind as u8, reference)).map_err(from_redb)?.map(|guard| guard.value());
+            Ok(id)
+        })
+    }
+
+    /// Every external reference: `(kind, reference, id)`.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, or a kind byte this build does not know.
+    fn all_external_refs(&self) -> Result<Vec<(RefKind, String, u64)>, StorageError> {
+        self.read_table(ExternalRefs, |table| {
+            let mut refs = Vec::new();
+            for row in table.iter().map_err(from_redb)? {
+                let (key, value) = row.map_err(from_redb)?;
+                let (kind, reference) = key.value();
+                let kind = RefKind::from_u8(kind).ok_or_else(|| StorageError::Corrupted {
+                    table: "external_refs",
+                    key: format!("({kind}, {reference:?})"),
+                    reason: codec::DecodeError::Payload {
+                        kind: "external reference",
+                        reason: format!("unknown kind {kind}"),
+                    },
+                })?;
+                refs.push((kind, reference.to_owned(), value.value()));
+            }
+            Ok(refs)
+        })
+    }
+
+    /// What an idempotency key recorded, if anything.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StorageError> {
+        self.read_table(crate::schema::Idempotency, |table| {
+            let Some(guard) = table.get(key).map_err(from_redb)? else { return Ok(None) };
+            decode(RecordKind::Idempotency, guard.value()).map(Some).map_err(|reason| {
+                StorageError::Corrupted { table: "idempotency", key: format!("{key:?}"), reason }
+            })
+        })
+    }
+
+    /// An account's collection case.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn case(&self, account: AccountId) -> Result<Option<CollectionCase>, StorageError> {
+        if let Some(cached) = self.cached_case(account.0) {
+            return Ok(cached);
+        }
+        self.read_table(Cases, |table| {
+            let found = get_record(table, "cases", RecordKind::Case, account.0)?;
+            self.remember_case(account.0, &found);
+            Ok(found)
+        })
+    }
+
+    /// Every collection case, by account id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn all_cases(&self) -> Result<Vec<CollectionCase>, StorageError> {
+        self.read_table(Cases, |table| all_records(table, "cases", RecordKind::Case))
+    }
+
+    /// Accounts whose next review is on or before `as_of`, earliest first, at most
+    /// `limit`.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn due_for_review(
+        &self,
+        as_of: NaiveDate,
+        limit: usize,
+    ) -> Result<Vec<AccountId>, StorageError> {
+        self.read_table(ReviewDue, |table| {
+            let mut accounts = Vec::new();
+            for row in
+                table.range((i32::MIN, 0)..=(date_key(as_of), u64::MAX)).map_err(from_redb)?
+            {
+                if accounts.len() >= limit {
+                    break;
+                }
+                let (key, _) = row.map_err(from_redb)?;
+                accounts.push(AccountId(key.value().1));
+            }
+            Ok(accounts)
+        })
+    }
+
+    /// The debtor of each account, in order, read from the head of each account
+    /// record (not the whole record). The cycle groups the due accounts with it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, a corrupted record or an account that does not exist.
+    fn debtors_of(&self, accounts: &[AccountId]) -> Result<Vec<DebtorId>, StorageError> {
+        self.read_table(Accounts, |table| {
+            let mut debtors = Vec::with_capacity(accounts.len());
+            for &AccountId(id) in accounts {
+                let guard = table.get(id).map_err(from_redb)?.ok_or_else(|| {
+                    StorageError::Dangling { table: "accounts", key: id.to_string() }
+                })?;
+                let head: AccountHead =
+                    codec::decode_head(RecordKind::Account, guard.value()).map_err(|reason| {
+                        StorageError::Corrupted { table: "accounts", key: id.to_string(), reason }
+                    })?;
+                debtors.push(head.debtor);
+            }
+            Ok(debtors)
+        })
+    }
+
+    /// Every `(next review day, account)` pair of the review index.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn review_index(&self) -> Result<Vec<(i32, AccountId)>, StorageError> {
+        self.read_table(ReviewDue, |table| {
+            let mut pairs = Vec::new();
+            for row in table.iter().map_err(from_redb)? {
+                let (key, _) = row.map_err(from_redb)?;
+                let (day, account) = key.value();
+                pairs.push((day, AccountId(account)));
+            }
+            Ok(pairs)
+        })
+    }
+
+    /// An outbox action by id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn action(&self, id: u64) -> Result<Option<Action>, StorageError> {
+        self.read_table(Outbox, |table| get_record(table, "outbox", RecordKind::Action, id))
+    }
+
+    /// Pending actions in id order, at most `limit`.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, a corrupted record or a dangling index row.
+    fn pending_actions(&self, limit: usize) -> Result<Vec<Action>, StorageError> {
+        self.read_table(OutboxPending, |index| {
+            self.read_table(Outbox, |table| {
+                let mut actions = Vec::new();
+                for row in index.iter().map_err(from_redb)? {
+                    if actions.len() >= limit {
+                        break;
+                    }
+                    let (key, _) = row.map_err(from_redb)?;
+                    let id = key.value();
+                    let action = get_record(table, "outbox", RecordKind::Action, id)?
+                        .ok_or(StorageError::Dangling { table: "outbox", key: id.to_string() })?;
+                    actions.push(action);
+                }
+                Ok(actions)
+            })
+        })
+    }
+
+    /// Every outbox action, in id order.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn all_actions(&self) -> Result<Vec<Action>, StorageError> {
+        self.read_table(Outbox, |table| all_records(table, "outbox", RecordKind::Action))
+    }
+
+    /// A debtor's actions (pending and acknowledged), by id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, a corrupted record or a dangling index row.
+    fn actions_of(&self, debtor: DebtorId) -> Result<Vec<Action>, StorageError> {
+        self.read_table(OutboxByDebtor, |index| {
+            self.read_table(Outbox, |table| {
+                let mut actions = Vec::new();
+                for id in index_range(index, debtor.0)? {
+                    let action = get_record(table, "outbox", RecordKind::Action, id)?
+                        .ok_or(StorageError::Dangling { table: "outbox", key: id.to_string() })?;
+                    actions.push(action);
+                }
+                Ok(actions)
+            })
+        })
+    }
+
+    /// Every `(debtor, action)` pair of the outbox's debtor index.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn debtor_action_index(&self) -> Result<Vec<(DebtorId, u64)>, StorageError> {
+        self.read_table(OutboxByDebtor, |index| {
+            Ok(index_all(index)?.into_iter().map(|(debtor, id)| (DebtorId(debtor), id)).collect())
+        })
+    }
+
+    /// The ids in the pending-actions index.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn pending_index(&self) -> Result<Vec<u64>, StorageError> {
+        self.read_table(OutboxPending, |index| {
+            let mut ids = Vec::new();
+            for row in index.iter().map_err(from_redb)? {
+                ids.push(row.map_err(from_redb)?.0.value());
+            }
+            Ok(ids)
+        })
+    }
+
+    /// A debtor's contact history, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn contacts(&self, debtor: DebtorId) -> Result<Vec<ContactAttempt>, StorageError> {
+        self.read_table(Contacts, |table| {
+            let rows = table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)?;
+            decode_rows(rows, "contacts", RecordKind::Contact)
+        })
+    }
+
+    /// The whole audit log, in order.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn audit_log(&self) -> Result<Vec<AuditEntry>, StorageError> {
+        self.read_table(Audit, |table| all_records(table, "audit", RecordKind::Audit))
+    }
+
+    /// The last audit entry, if any.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn last_audit(&self) -> Result<Option<AuditEntry>, StorageError> {
+        if let Some(cached) = self.cached_audit_head() {
+            return Ok(cached);
+        }
+        self.read_table(Audit, |table| {
+            let Some((key, value)) = table.last().map_err(from_redb)? else {
+                self.remember_audit_head(&None);
+                return Ok(None);
+            };
+            let seq = key.value();
+            let head = decode(RecordKind::Audit, value.value()).map_err(|reason| {
+                StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
+            })?;
+            let head = Some(head);
+            self.remember_audit_head(&head);
+            Ok(head)
+        })
+    }
+
+    /// A configuration value (such as the policy text).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn config(&self, name: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.read_table(Config, |table| {
+            let value = table.get(name).map_err(from_redb)?.map(|guard| guard.value().to_vec());
+            Ok(value)
+        })
+    }
+
+    /// Number of accounts.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn account_count(&self) -> Result<u64, StorageError> {
+        self.read_table(Accounts, |table| table.len().map_err(from_redb))
+    }
+
+    /// The ids of all accounts, ascending.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn account_ids(&self) -> Result<Vec<AccountId>, StorageError> {
+        self.read_table(Accounts, |table| {
+            let mut ids = Vec::new();
+            for row in table.iter().map_err(from_redb)? {
+                let (key, _) = row.map_err(from_redb)?;
+                ids.push(AccountId(key.value()));
+            }
+            Ok(ids)
+        })
+    }
+}
+
+impl Reads for ReadTxn {}
+
+impl Reads for WriteTxn {}
+
+impl WriteTxn {
+    /// An account's state after all its events, owned: the transaction's decoded copy is
+    /// handed over rather than cloned (the caller writes the next one with `put_snapshot`).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    pub fn take_account_state(&self, account: &Account) -> Result<AccountState, StorageError> {
+        let cached = self.cache.borrow_mut().snapshots.remove(&account.id.0);
+        let state = match cached {
+            Some(Some(state)) => state,
+            _ => self.account_state(account, None)?,
+        };
+        self.cache.borrow_mut().snapshots.remove(&account.id.0);
+        Ok(Arc::unwrap_or_clone(state))
+    }
+}
+
+fn get_record<T: serde::de::DeserializeOwned>(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    table_name: &'static str,
+    kind: RecordKind,
+    id: u64,
+) -> Result<Option<T>, StorageError> {
+    let Some(guard) = table.get(id).map_err(from_redb)? else { return Ok(None) };
+    decode(kind, guard.value()).map(Some).map_err(|reason| StorageError::Corrupted {
+        table: table_name,
+        key: id.to_string(),
+        reason,
+    })
+}
+
+fn all_records<T: serde::de::DeserializeOwned>(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    table_name: &'static str,
+    kind: RecordKind,
+) -> Result<Vec<T>, StorageError> {
+    decode_rows(table.iter().map_err(from_redb)?, table_name, kind)
+}
+
+/// Decodes every record of a range of a table, in key order; a record that does not decode is
+/// `Corrupted` with its key.
+fn decode_rows<K, T>(
+    rows: redb::Range<'_, K, &'static [u8]>,
+    table_name: &'static str,
+    kind: RecordKind,
+) -> Result<Vec<T>, StorageError>
+where
+    K: redb::Key + 'static,
+    for<'k> K::SelfType<'k>: std::fmt::Debug,
+    T: serde::de::DeserializeOwned,
+{
+    let mut records = Vec::new();
+    for row in rows {
+        let (key, value) = row.map_err(from_redb)?;
+        let record = decode(kind, value.value()).map_err(|reason| StorageError::Corrupted {
+            table: table_name,
+            key: format!("{:?}", key.value()),
+            reason,
+        })?;
+        records.push(record);
+    }
+    Ok(records)
+}
+
+fn index_range(
+    table: &impl ReadableTable<(u64, u64), ()>,
+    left: u64,
+) -> Result<Vec<u64>, StorageError> {
+    let mut ids = Vec::new();
+    for row in table.range((left, 0)..=(left, u64::MAX)).map_err(from_redb)? {
+        let (key, _) = row.map_err(from_redb)?;
+        ids.push(key.value().1);
+    }
+    Ok(ids)
+}
+
+fn index_all(table: &impl ReadableTable<(u64, u64), ()>) -> Result<Vec<(u64, u64)>, StorageError> {
+    let mut pairs = Vec::new();
+    for row in table.iter().map_err(from_redb)? {
+        let (key, _) = row.map_err(from_redb)?;
+        pairs.push(key.value());
+    }
+    Ok(pairs)
+}

@@ -1,0 +1,240 @@
+//! The schema: the format version, every table with its key and value types, and the small
+//! types the tables hold besides records (sequences, reference kinds, audit and idempotency
+//! records). docs/FORMAT.md describes the same in prose; the two must agree.
+
+use std::cell::OnceCell;
+
+use arrears_core::case::AuditRecord;
+use arrears_core::ids::{AccountId, DebtorId};
+use chrono::NaiveDate;
+use redb::TableDefinition;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StorageError;
+use crate::txn::{TableAccess, WriteTxn};
+
+/// The on-disk format version this build writes.
+pub const FORMAT_VERSION: u64 = 2;
+/// The oldest on-disk format version this build can open (migrating it if older).
+pub const FORMAT_VERSION_OLDEST: u64 = 1;
+
+const _: () = assert!(FORMAT_VERSION_OLDEST <= FORMAT_VERSION);
+
+/// Longest idempotency key, in bytes.
+pub const KEY_LEN_MAX: usize = 128;
+
+/// The key of the format version in the `meta` table.
+pub(crate) const META_FORMAT_VERSION: &str = "format_version";
+
+/// Format 1 only: net derived postings per event (the journal's sums; dropped by format 2).
+pub(crate) const DERIVED_FORMAT_1: TableDefinition<(u64, u32), &[u8]> =
+    TableDefinition::new("derived");
+
+/// A table of the current format: its definition, and where each kind of transaction keeps it
+/// once opened (see [`Tables`] and [`ReadTables`]).
+///
+/// Implemented only by the unit structs that `tables!` declares, one per table, which the reads
+/// and writes pass to name the table they use. (`pub` in a private module: it appears in the
+/// bounds of the sealed [`TableAccess`], so it must be as visible as that trait, but no other
+/// crate can name it.)
+pub trait TableId: Copy {
+    /// The key type.
+    type Key: redb::Key + 'static;
+    /// The value type.
+    type Value: redb::Value + 'static;
+    /// The table's name in the file.
+    const NAME: &'static str;
+    /// The redb definition.
+    const DEFINITION: TableDefinition<'static, Self::Key, Self::Value>;
+
+    /// Where a read transaction keeps this table once opened.
+    fn read_slot(tables: &ReadTables) -> &OnceCell<redb::ReadOnlyTable<Self::Key, Self::Value>>;
+
+    /// Where a write transaction keeps this table once opened.
+    fn write_slot<'tables, 'txn>(
+        tables: &'tables Tables<'txn>,
+    ) -> &'tables OnceCell<redb::Table<'txn, Self::Key, Self::Value>>;
+
+    /// Where a write transaction keeps this table once opened, to write it.
+    fn write_slot_mut<'tables, 'txn>(
+        tables: &'tables mut Tables<'txn>,
+    ) -> &'tables mut OnceCell<redb::Table<'txn, Self::Key, Self::Value>>;
+}
+
+/// Every table of the current format: the unit struct that names it, its field in [`Tables`]
+/// and [`ReadTables`], its name in the file, its key and value types.
+macro_rules! tables {
+    ($($marker:ident, $field:ident: $name:literal, $key:ty, $value:ty;)*) => {
+        $(
+            #[doc = concat!("The `", $name, "` table.")]
+            #[derive(Debug, Clone, Copy)]
+            pub(crate) struct $marker;
+
+            impl TableId for $marker {
+                type Key = $key;
+                type Value = $value;
+                const NAME: &'static str = $name;
+                const DEFINITION: TableDefinition<'static, $key, $value> =
+                    TableDefinition::new($name);
+
+                fn read_slot(tables: &ReadTables) -> &OnceCell<redb::ReadOnlyTable<$key, $value>> {
+                    &tables.$field
+                }
+
+                fn write_slot<'tables, 'txn>(
+                    tables: &'tables Tables<'txn>,
+                ) -> &'tables OnceCell<redb::Table<'txn, $key, $value>> {
+                    &tables.$field
+                }
+
+                fn write_slot_mut<'tables, 'txn>(
+                    tables: &'tables mut Tables<'txn>,
+                ) -> &'tables mut OnceCell<redb::Table<'txn, $key, $value>> {
+                    &mut tables.$field
+                }
+            }
+        )*
+
+        /// The tables a write transaction has opened, each opened once and kept open until the
+        /// transaction commits or is dropped: opening a redb table costs a lookup in its table
+        /// tree and a root update at close, which was a sixth of a payment's cost when every
+        /// store call opened its tables anew.
+        pub struct Tables<'txn> {
+            $($field: OnceCell<redb::Table<'txn, $key, $value>>,)*
+        }
+
+        /// The tables a read transaction has opened, each opened once (opening one is a
+        /// lookup in the table tree).
+        #[derive(Default)]
+        pub struct ReadTables {
+            $($field: OnceCell<redb::ReadOnlyTable<$key, $value>>,)*
+        }
+
+        impl Tables<'_> {
+            /// No table opened yet.
+            pub(crate) fn new() -> Self {
+                Tables { $($field: OnceCell::new(),)* }
+            }
+        }
+
+        impl WriteTxn {
+            /// Opens (so creates) every table.
+            pub(crate) fn create_every_table(&self) -> Result<(), StorageError> {
+                $(self.read_table($marker, |_| Ok(()))?;)*
+                Ok(())
+            }
+        }
+    };
+}
+
+tables! {
+    Meta, meta: "meta", &'static str, u64;
+    Debtors, debtors: "debtors", u64, &'static [u8];
+    Accounts, accounts: "accounts", u64, &'static [u8];
+    Obligations, obligations: "obligations", u64, &'static [u8];
+    Events, events: "events", (u64, u32), &'static [u8];
+    Journal, journal: "journal", u64, &'static [u8];
+    AccountEntries, account_entries: "account_entries", (u64, u64), ();
+    DebtorAccounts, debtor_accounts: "debtor_accounts", (u64, u64), ();
+    AccountObligations, account_obligations: "account_obligations", (u64, u64), ();
+    ExternalRefs, external_refs: "external_refs", (u8, &'static str), u64;
+    Idempotency, idempotency: "idempotency", &'static str, &'static [u8];
+    Cases, cases: "cases", u64, &'static [u8];
+    ReviewDue, review_due: "review_due", (i32, u64), ();
+    Outbox, outbox: "outbox", u64, &'static [u8];
+    OutboxPending, outbox_pending: "outbox_pending", u64, ();
+    OutboxByDebtor, outbox_by_debtor: "outbox_by_debtor", (u64, u64), ();
+    Contacts, contacts: "contacts", (u64, u64), &'static [u8];
+    Audit, audit: "audit", u64, &'static [u8];
+    Config, config: "config", &'static str, &'static [u8];
+    Snapshots, snapshots: "snapshots", u64, &'static [u8];
+}
+
+/// Days since 1970-01-01, the key form of a date in indexes.
+pub fn date_key(date: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN);
+    i32::try_from((date - epoch).num_days()).unwrap_or(i32::MAX)
+}
+
+/// One audit record with its hash, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// The record.
+    pub record: AuditRecord,
+    /// SHA-256 of the record's encoding, which includes the previous record's hash.
+    pub hash: [u8; 32],
+}
+
+/// The first fields of an account record, in record order: what the cycle needs to group
+/// accounts by debtor (see [`crate::codec::decode_head`]).
+#[derive(Deserialize)]
+pub(crate) struct AccountHead {
+    #[allow(dead_code)]
+    pub(crate) id: AccountId,
+    #[allow(dead_code)]
+    pub(crate) external_ref: Option<String>,
+    pub(crate) debtor: DebtorId,
+}
+
+/// An id sequence kept in the meta table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sequence {
+    /// Debtor ids.
+    Debtor,
+    /// Account ids.
+    Account,
+    /// Obligation ids.
+    Obligation,
+    /// Journal entry ids.
+    Entry,
+}
+
+impl Sequence {
+    pub(crate) const COUNT: usize = 4;
+    pub(crate) const ALL: [Sequence; Sequence::COUNT] =
+        [Sequence::Debtor, Sequence::Account, Sequence::Obligation, Sequence::Entry];
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    pub(crate) fn meta_key(self) -> &'static str {
+        match self {
+            Sequence::Debtor => "seq.debtor",
+            Sequence::Account => "seq.account",
+            Sequence::Obligation => "seq.obligation",
+            Sequence::Entry => "seq.entry",
+        }
+    }
+}
+
+/// The kind of an external reference; each kind is its own unique namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum RefKind {
+    /// Debtor references.
+    Debtor = 1,
+    /// Account references.
+    Account = 2,
+    /// Obligation references.
+    Obligation = 3,
+}
+
+impl RefKind {
+    pub(crate) fn from_u8(value: u8) -> Option<RefKind> {
+        match value {
+            1 => Some(RefKind::Debtor),
+            2 => Some(RefKind::Account),
+            3 => Some(RefKind::Obligation),
+            _ => None,
+        }
+    }
+}
+
+/// What an idempotency key recorded: the command's bytes and its result's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// The command, encoded by the engine.
+    pub command: Vec<u8>,
+    /// The result, encoded by the engine.
+    pub result: Vec<u8>,
+}

@@ -1,0 +1,323 @@
+//! Transactions: [`ReadTxn`] and [`WriteTxn`], how they hold their open tables, the write
+//! transaction's cache of decoded records, the containment of engine panics (which poisons a
+//! write transaction), and the commit.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrears_core::case::CollectionCase;
+use arrears_core::ids::AccountId;
+use arrears_core::ledger::AccountState;
+use redb::{ReadableDatabase, ReadableTable};
+
+use crate::error::{contain, from_redb, StorageError};
+use crate::open::{Durability, Store};
+use crate::schema::{AuditEntry, Meta, ReadTables, Sequence, TableId, Tables};
+
+/// What a transaction gives the reads of [`crate::Reads`]: its tables, opened once each, and
+/// its cache of decoded records if it keeps one.
+///
+/// Sealed: `pub` in a private module, so no other crate can name or implement it, and
+/// [`crate::Reads`], whose supertrait it is, is implemented by the two transactions only.
+pub trait TableAccess {
+    /// A table as this kind of transaction holds it open.
+    type Table<'txn, K: redb::Key + 'static, V: redb::Value + 'static>: ReadableTable<K, V>;
+
+    /// Runs `read` on `table`, opening it the first time, inside the containment of engine
+    /// panics ([`StorageError::EnginePanicked`]; a write transaction is then poisoned).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure opening the table, an engine panic, or what `read` returns.
+    fn read_table<T: TableId, R>(
+        &self,
+        table: T,
+        read: impl for<'txn> FnOnce(&Self::Table<'txn, T::Key, T::Value>) -> Result<R, StorageError>,
+    ) -> Result<R, StorageError>;
+
+    /// The decoded records this transaction keeps, if it keeps any (a write transaction does;
+    /// a read transaction does not).
+    fn cache(&self) -> Option<&RefCell<TxnCache>>;
+
+    /// An account's snapshot as the cache holds it (the outer `None`: not cached).
+    fn cached_snapshot(&self, account: u64) -> Option<Option<Arc<AccountState>>> {
+        self.cache()?.borrow().snapshots.get(&account).cloned()
+    }
+
+    /// Keeps an account's snapshot as read, if this transaction keeps a cache.
+    fn remember_snapshot(&self, account: u64, state: &Option<Arc<AccountState>>) {
+        if let Some(cache) = self.cache() {
+            let mut cache = cache.borrow_mut();
+            cache.bound();
+            cache.snapshots.insert(account, state.clone());
+        }
+    }
+
+    /// An account's case as the cache holds it (the outer `None`: not cached).
+    fn cached_case(&self, account: u64) -> Option<Option<CollectionCase>> {
+        self.cache()?.borrow().cases.get(&account).cloned()
+    }
+
+    /// Keeps an account's case as read, if this transaction keeps a cache.
+    fn remember_case(&self, account: u64, case: &Option<CollectionCase>) {
+        if let Some(cache) = self.cache() {
+            let mut cache = cache.borrow_mut();
+            cache.bound();
+            cache.cases.insert(account, case.clone());
+        }
+    }
+
+    /// The last audit entry as the cache holds it (the outer `None`: not cached).
+    fn cached_audit_head(&self) -> Option<Option<AuditEntry>> {
+        self.cache()?.borrow().audit_head.clone()
+    }
+
+    /// Keeps the last audit entry, if this transaction keeps a cache.
+    fn remember_audit_head(&self, head: &Option<AuditEntry>) {
+        if let Some(cache) = self.cache() {
+            cache.borrow_mut().audit_head = Some(head.clone());
+        }
+    }
+}
+
+/// A read-only snapshot.
+pub struct ReadTxn {
+    txn: redb::ReadTransaction,
+    tables: ReadTables,
+}
+
+impl TableAccess for ReadTxn {
+    type Table<'txn, K: redb::Key + 'static, V: redb::Value + 'static> = redb::ReadOnlyTable<K, V>;
+
+    fn read_table<T: TableId, R>(
+        &self,
+        _table: T,
+        read: impl for<'txn> FnOnce(&Self::Table<'txn, T::Key, T::Value>) -> Result<R, StorageError>,
+    ) -> Result<R, StorageError> {
+        contain(
+            || T::NAME.to_owned(),
+            || {
+                let slot = T::read_slot(&self.tables);
+                if slot.get().is_none() {
+                    let table = self.txn.open_table(T::DEFINITION).map_err(from_redb)?;
+                    let _ = slot.set(table);
+                }
+                read(slot.get().unwrap_or_else(|| unreachable!("opened above")))
+            },
+        )
+    }
+
+    fn cache(&self) -> Option<&RefCell<TxnCache>> {
+        None
+    }
+}
+
+self_cell::self_cell!(
+    /// A redb write transaction with the tables it has opened (redb's `Table` borrows its
+    /// transaction, so the two are held together).
+    pub(crate) struct TxnCell {
+        owner: redb::WriteTransaction,
+        #[not_covariant]
+        dependent: Tables,
+    }
+);
+
+/// A write transaction: all of it commits, or none of it.
+pub struct WriteTxn {
+    /// `Some` until the transaction commits or is dropped (see the `Drop` impl).
+    cell: Option<TxnCell>,
+    pub(crate) cache: RefCell<TxnCache>,
+    /// Set when the storage engine panicked inside this transaction (a damaged page): its
+    /// state is unknown, so it refuses to commit.
+    poisoned: Cell<bool>,
+}
+
+impl TableAccess for WriteTxn {
+    type Table<'txn, K: redb::Key + 'static, V: redb::Value + 'static> = redb::Table<'txn, K, V>;
+
+    fn read_table<T: TableId, R>(
+        &self,
+        _table: T,
+        read: impl for<'txn> FnOnce(&Self::Table<'txn, T::Key, T::Value>) -> Result<R, StorageError>,
+    ) -> Result<R, StorageError> {
+        contain_poisoning(
+            &self.poisoned,
+            || T::NAME.to_owned(),
+            || {
+                self.cell().with_dependent(|txn, tables| {
+                    let slot = T::write_slot(tables);
+                    if slot.get().is_none() {
+                        let table = txn.open_table(T::DEFINITION).map_err(from_redb)?;
+                        let _ = slot.set(table);
+                    }
+                    read(slot.get().unwrap_or_else(|| unreachable!("opened above")))
+                })
+            },
+        )
+    }
+
+    fn cache(&self) -> Option<&RefCell<TxnCache>> {
+        Some(&self.cache)
+    }
+}
+
+/// Runs `f` on a write transaction's tables, containing an engine panic and poisoning the
+/// transaction.
+fn contain_poisoning<R>(
+    poisoned: &Cell<bool>,
+    table: impl FnOnce() -> String,
+    f: impl FnOnce() -> Result<R, StorageError>,
+) -> Result<R, StorageError> {
+    let result = contain(table, f);
+    if matches!(result, Err(StorageError::EnginePanicked { .. })) {
+        poisoned.set(true);
+    }
+    result
+}
+
+/// Dropping a transaction the engine panicked in may panic again (redb frees its pages on
+/// abort); that panic is contained too, as for `Store`.
+impl Drop for WriteTxn {
+    fn drop(&mut self) {
+        if let Some(cell) = self.cell.take() {
+            if self.poisoned.get() {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(cell)));
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Begins a write transaction. Only one runs at a time; others wait.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn write(&self) -> Result<WriteTxn, StorageError> {
+        let mut txn = self.db().begin_write().map_err(from_redb)?;
+        if self.options.durability == Durability::Eventual {
+            txn.set_durability(redb::Durability::None).map_err(from_redb)?;
+        }
+        Ok(WriteTxn {
+            cell: Some(TxnCell::new(txn, |_| Tables::new())),
+            cache: RefCell::default(),
+            poisoned: Cell::new(false),
+        })
+    }
+
+    /// Begins a read transaction: a consistent snapshot of the last commit.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn read(&self) -> Result<ReadTxn, StorageError> {
+        Ok(ReadTxn {
+            txn: self.db().begin_read().map_err(from_redb)?,
+            tables: ReadTables::default(),
+        })
+    }
+}
+
+impl WriteTxn {
+    pub(crate) fn cell(&self) -> &TxnCell {
+        self.cell.as_ref().unwrap_or_else(|| unreachable!("taken only by commit and drop"))
+    }
+
+    /// Runs `write` on `table`, opening it the first time, inside the containment of engine
+    /// panics (which poisons the transaction).
+    pub(crate) fn write_table<T: TableId, R>(
+        &mut self,
+        _table: T,
+        write: impl for<'txn> FnOnce(
+            &mut redb::Table<'txn, T::Key, T::Value>,
+        ) -> Result<R, StorageError>,
+    ) -> Result<R, StorageError> {
+        let poisoned = &self.poisoned;
+        let cell =
+            self.cell.as_mut().unwrap_or_else(|| unreachable!("taken only by commit and drop"));
+        contain_poisoning(
+            poisoned,
+            || T::NAME.to_owned(),
+            || {
+                cell.with_dependent_mut(|txn, tables| {
+                    let slot = T::write_slot_mut(tables);
+                    if slot.get().is_none() {
+                        let table = txn.open_table(T::DEFINITION).map_err(from_redb)?;
+                        let _ = slot.set(table);
+                    }
+                    write(slot.get_mut().unwrap_or_else(|| unreachable!("opened above")))
+                })
+            },
+        )
+    }
+
+    /// Hands the transaction an account's case and snapshot as decoded elsewhere, so that it
+    /// does not decode them again: the cycle decodes a batch's records on a second thread,
+    /// from a read transaction begun after this one (which therefore sees the same commit).
+    /// The caller must pass the records as this transaction sees them: read before this
+    /// transaction wrote the account. Records this transaction already holds are kept.
+    pub fn prime(
+        &self,
+        account: AccountId,
+        case: Option<CollectionCase>,
+        snapshot: Option<Arc<AccountState>>,
+    ) {
+        let mut cache = self.cache.borrow_mut();
+        cache.bound();
+        cache.cases.entry(account.0).or_insert(case);
+        cache.snapshots.entry(account.0).or_insert(snapshot);
+    }
+
+    /// Commits everything written in this transaction.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure; then nothing of the transaction is visible.
+    pub fn commit(mut self) -> Result<(), StorageError> {
+        if self.poisoned.get() {
+            return Err(StorageError::EnginePanicked {
+                table: "(commit)".to_owned(),
+                message: "an earlier panic of the engine abandoned this transaction".to_owned(),
+            });
+        }
+        let sequences = self.cache.borrow().sequences;
+        for sequence in Sequence::ALL {
+            if let Some(last) = sequences[sequence.index()] {
+                self.write_table(Meta, |meta| {
+                    meta.insert(sequence.meta_key(), last).map_err(from_redb)?;
+                    Ok(())
+                })?;
+            }
+        }
+        let cell = self.cell.take().unwrap_or_else(|| unreachable!("taken only here and by drop"));
+        cell.into_owner().commit().map_err(from_redb)
+    }
+}
+
+/// Decoded records a write transaction has read or written, so that a command reading an
+/// account's snapshot and case, then writing them, decodes each once. Only this transaction's
+/// own view is cached (the cache dies with it), so it can never be stale.
+#[derive(Default)]
+pub struct TxnCache {
+    pub(crate) snapshots: HashMap<u64, Option<Arc<AccountState>>>,
+    pub(crate) cases: HashMap<u64, Option<CollectionCase>>,
+    pub(crate) audit_head: Option<Option<AuditEntry>>,
+    /// The last id taken from each sequence in this transaction (by [`Sequence::index`]),
+    /// written to `meta` once, at commit, instead of on every id.
+    pub(crate) sequences: [Option<u64>; Sequence::COUNT],
+}
+
+impl TxnCache {
+    /// Most accounts cached; past it the cache starts over (a bulk import in one transaction
+    /// must not hold every record in memory).
+    const ACCOUNTS_MAX: usize = 4_096;
+
+    /// Starts over when more than [`TxnCache::ACCOUNTS_MAX`] accounts are held.
+    pub(crate) fn bound(&mut self) {
+        if self.snapshots.len() > Self::ACCOUNTS_MAX || self.cases.len() > Self::ACCOUNTS_MAX {
+            self.snapshots.clear();
+            self.cases.clear();
+        }
+    }
+}

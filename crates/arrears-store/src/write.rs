@@ -1,0 +1,345 @@
+//! The writes of a [`WriteTxn`]: records with the indexes kept in step, and ids from the
+//! sequences.
+
+use std::sync::Arc;
+
+use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt};
+use arrears_core::ids::{AccountId, DebtorId};
+use arrears_core::ledger::{AccountState, EventRecord, JournalEntry};
+use arrears_core::model::{Account, Debtor, Obligation};
+use redb::ReadableTable;
+
+use crate::codec::{encode, RecordKind};
+use crate::error::{from_redb, StorageError};
+use crate::read::Reads;
+use crate::schema::{
+    date_key, AccountEntries, AccountObligations, Accounts, Audit, AuditEntry, Cases, Config,
+    Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency, IdempotencyRecord,
+    Journal, Meta, Obligations, Outbox, OutboxByDebtor, OutboxPending, RefKind, ReviewDue,
+    Sequence, Snapshots,
+};
+use crate::txn::{TableAccess, WriteTxn};
+
+impl WriteTxn {
+    /// The id [`WriteTxn::next_id`] would give next, without taking it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn peek_id(&self, sequence: Sequence) -> Result<u64, StorageError> {
+        Ok(self.last_id(sequence)? + 1)
+    }
+
+    /// Takes the next id of a sequence (ids start at 1 and are never reused). The sequence is
+    /// written to `meta` at commit; a transaction dropped uncommitted took nothing.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn next_id(&mut self, sequence: Sequence) -> Result<u64, StorageError> {
+        let next = self.last_id(sequence)? + 1;
+        self.cache.borrow_mut().sequences[sequence.index()] = Some(next);
+        Ok(next)
+    }
+
+    /// The last id taken from a sequence (zero if none), as this transaction sees it.
+    fn last_id(&self, sequence: Sequence) -> Result<u64, StorageError> {
+        if let Some(last) = self.cache.borrow().sequences[sequence.index()] {
+            return Ok(last);
+        }
+        self.read_table(Meta, |meta| {
+            Ok(meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value()))
+        })
+    }
+
+    /// Writes a debtor.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_debtor(&mut self, debtor: &Debtor) -> Result<(), StorageError> {
+        self.write_table(Debtors, |table| {
+            table
+                .insert(debtor.id.0, encode(RecordKind::Debtor, debtor).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Writes an account and indexes it under its debtor.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_account(&mut self, account: &Account) -> Result<(), StorageError> {
+        self.write_table(Accounts, |table| {
+            table
+                .insert(account.id.0, encode(RecordKind::Account, account).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })?;
+        self.write_table(DebtorAccounts, |index| {
+            index.insert((account.debtor.0, account.id.0), ()).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Writes an obligation and indexes it under its account.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_obligation(&mut self, obligation: &Obligation) -> Result<(), StorageError> {
+        self.write_table(Obligations, |table| {
+            let bytes = encode(RecordKind::Obligation, obligation);
+            table.insert(obligation.id.0, bytes.as_slice()).map_err(from_redb)?;
+            Ok(())
+        })?;
+        self.write_table(AccountObligations, |index| {
+            index.insert((obligation.account.0, obligation.id.0), ()).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Appends an event to an account's log.
+    ///
+    /// # Panics
+    ///
+    /// If the account already has an event with that sequence number: events are immutable,
+    /// and the engine assigns each sequence once.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn append_event(
+        &mut self,
+        account: AccountId,
+        record: &EventRecord,
+    ) -> Result<(), StorageError> {
+        self.write_table(Events, |table| {
+            let key = (account.0, record.event.seq.0);
+            let previous = table
+                .insert(key, encode(RecordKind::Event, record).as_slice())
+                .map_err(from_redb)?;
+            assert!(previous.is_none(), "event {key:?} written twice");
+            Ok(())
+        })
+    }
+
+    /// Replaces an account's snapshot (its state after its last event).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_snapshot(
+        &mut self,
+        account: AccountId,
+        state: AccountState,
+    ) -> Result<(), StorageError> {
+        self.write_table(Snapshots, |table| {
+            table
+                .insert(account.0, encode(RecordKind::Snapshot, &state).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })?;
+        let mut cache = self.cache.borrow_mut();
+        cache.bound();
+        cache.snapshots.insert(account.0, Some(Arc::new(state)));
+        Ok(())
+    }
+
+    /// Appends a journal entry and indexes it under its account.
+    ///
+    /// # Panics
+    ///
+    /// If the entry is unbalanced or its id is taken: the engine builds only balanced entries
+    /// and takes ids from the sequence.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn append_entry(&mut self, entry: &JournalEntry) -> Result<(), StorageError> {
+        assert!(
+            arrears_core::ledger::is_balanced(&entry.postings),
+            "unbalanced entry {}",
+            entry.id
+        );
+        self.write_table(Journal, |table| {
+            let previous = table
+                .insert(entry.id.0, encode(RecordKind::Entry, entry).as_slice())
+                .map_err(from_redb)?;
+            assert!(previous.is_none(), "journal entry {} written twice", entry.id);
+            Ok(())
+        })?;
+        self.write_table(AccountEntries, |index| {
+            index.insert((entry.account.0, entry.id.0), ()).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Claims an external reference for an id. Returns the id that already holds it, if any,
+    /// and then writes nothing.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn claim_external_ref(
+        &mut self,
+        kind: RefKind,
+        reference: &str,
+        id: u64,
+    ) -> Result<Option<u64>, StorageError> {
+        self.write_table(ExternalRefs, |table| {
+            if let Some(existing) = table.get((kind as u8, reference)).map_err(from_redb)? {
+                return Ok(Some(existing.value()));
+            }
+            table.insert((kind as u8, reference), id).map_err(from_redb)?;
+            Ok(None)
+        })
+    }
+
+    /// Records what an idempotency key did.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_idempotency(
+        &mut self,
+        key: &str,
+        record: &IdempotencyRecord,
+    ) -> Result<(), StorageError> {
+        self.write_table(Idempotency, |table| {
+            table
+                .insert(key, encode(RecordKind::Idempotency, record).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Writes an account's collection case and keeps the review index in step.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted previous record.
+    pub fn put_case(&mut self, case: &CollectionCase) -> Result<(), StorageError> {
+        let account = case.account.0;
+        if !self.cache.borrow().cases.contains_key(&account) {
+            // Decodes and caches it.
+            self.case(case.account)?;
+        }
+        let previous_review = match self.cache.borrow().cases.get(&account) {
+            Some(Some(previous)) if previous == case => return Ok(()),
+            Some(previous) => previous.as_ref().map(|previous| previous.next_review_on),
+            None => unreachable!("cached above"),
+        };
+        if previous_review != Some(case.next_review_on) {
+            self.write_table(ReviewDue, |index| {
+                if let Some(previous_review) = previous_review {
+                    index.remove((date_key(previous_review), case.account.0)).map_err(from_redb)?;
+                }
+                index
+                    .insert((date_key(case.next_review_on), case.account.0), ())
+                    .map_err(from_redb)?;
+                Ok(())
+            })?;
+        }
+        self.write_table(Cases, |table| {
+            table
+                .insert(case.account.0, encode(RecordKind::Case, case).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })?;
+        let mut cache = self.cache.borrow_mut();
+        cache.bound();
+        cache.cases.insert(account, Some(case.clone()));
+        Ok(())
+    }
+
+    /// Writes an outbox action and keeps the pending index in step.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_action(&mut self, action: &Action) -> Result<(), StorageError> {
+        self.write_table(OutboxByDebtor, |by_debtor| {
+            by_debtor.insert((action.debtor.0, action.id), ()).map_err(from_redb)?;
+            Ok(())
+        })?;
+        self.write_table(OutboxPending, |index| {
+            match action.status {
+                ActionStatus::Pending => {
+                    index.insert(action.id, ()).map_err(from_redb)?;
+                }
+                ActionStatus::Acknowledged { .. } => {
+                    index.remove(action.id).map_err(from_redb)?;
+                }
+            }
+            Ok(())
+        })?;
+        self.write_table(Outbox, |table| {
+            table
+                .insert(action.id, encode(RecordKind::Action, action).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Appends a contact attempt to a debtor's history.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn append_contact(
+        &mut self,
+        debtor: DebtorId,
+        attempt: &ContactAttempt,
+    ) -> Result<(), StorageError> {
+        self.write_table(Contacts, |table| {
+            let next = match table
+                .range((debtor.0, 0)..=(debtor.0, u64::MAX))
+                .map_err(from_redb)?
+                .next_back()
+            {
+                Some(row) => row.map_err(from_redb)?.0.value().1 + 1,
+                None => 1,
+            };
+            table
+                .insert((debtor.0, next), encode(RecordKind::Contact, attempt).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Appends an audit entry.
+    ///
+    /// # Panics
+    ///
+    /// If the sequence is taken: the engine appends in order.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StorageError> {
+        self.write_table(Audit, |table| {
+            let previous = table
+                .insert(entry.record.seq, encode(RecordKind::Audit, entry).as_slice())
+                .map_err(from_redb)?;
+            assert!(previous.is_none(), "audit record {} written twice", entry.record.seq);
+            Ok(())
+        })?;
+        self.remember_audit_head(&Some(entry.clone()));
+        Ok(())
+    }
+
+    /// Sets a configuration value.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_config(&mut self, name: &str, value: &[u8]) -> Result<(), StorageError> {
+        self.write_table(Config, |table| {
+            table.insert(name, value).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+}
