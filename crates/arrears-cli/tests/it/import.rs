@@ -164,3 +164,44 @@ fn references_inside_one_postings_file() {
         run.stderr
     );
 }
+
+/// Issue 21: a JSON Lines row naming `amount` twice posted the second value (9,000.00 for
+/// 1.00), where CSV refuses a column named twice.
+#[test]
+fn issue_21_a_json_lines_row_naming_a_field_twice_is_refused() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let file = env.write(
+        "twice.jsonl",
+        "{\"key\":\"DUP-1\",\"account\":\"TC-8001\",\"type\":\"payment\",\"effective_on\":\"2026-11-18\",\"amount\":\"1.00\",\"amount\":\"9000.00\"}\n\
+         {\"key\":\"DUP-2\",\"account\":\"TC-8001\",\"type\":\"payment\",\"effective_on\":\"2026-11-18\",\"amount\":\"1.00\"}\n\
+         {\"key\":\"DUP-3\",\"account\":\"TC-8001\",\"type\":\"payment\",\"type\":\"payment\",\"type\":\"fee\",\"effective_on\":\"2026-11-18\",\"amount\":\"1.00\",\"k\\u0065y\":\"DUP-4\"}\n\
+         {\"key\":\"DUP-5\",\"account\":\"TC-8001\",\"type\":\"payment\",\"effective_on\":\"2026-11-18\",\"amount\":[{\"a\":1,\"a\":2}]}\n",
+    );
+    let run = env.run(&["import", "postings", path(&file)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let name = path(&file);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", run.stderr);
+    assert_eq!(lines[0], format!("error: {name}: 4 errors; nothing was imported"));
+    assert_eq!(lines[1], format!("{name}:1: amount: field named twice in the object"));
+    // Once per field however often it repeats, in the order of the repetitions; an escaped
+    // name is the same name.
+    assert_eq!(lines[2], format!("{name}:3: type: field named twice in the object"));
+    assert_eq!(lines[3], format!("{name}:3: key: field named twice in the object"));
+    assert!(
+        lines[4].starts_with(&format!(
+            "{name}:4: not valid JSON: field \"a\" named twice in a nested object"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.snapshot(), before);
+
+    // The same rows without the repetition import.
+    let once = env.write(
+        "once.jsonl",
+        "{\"key\":\"DUP-1\",\"account\":\"TC-8001\",\"type\":\"payment\",\"effective_on\":\"2026-11-18\",\"amount\":\"1.00\"}\n",
+    );
+    env.run(&["import", "postings", path(&once)]).ok();
+}
