@@ -25,7 +25,7 @@ use arrears::model::{Account, ContactPointKind, Debtor};
 use arrears::Arrears;
 
 use crate::args::{parse_instant, CheckContactArgs, CheckFlag};
-use crate::input::{RowError, ERRORS_MAX};
+use crate::input::{LineErrors, RowError, ERRORS_MAX};
 use crate::output;
 use crate::refs;
 use crate::Status;
@@ -367,20 +367,13 @@ fn read_history(
     Err(HistoryErrors { file: path.display().to_string(), errors, more }.into())
 }
 
-/// Field errors of one line: the field (`None` for the whole line) and why.
-type LineErrors = Vec<(Option<String>, String)>;
-
 /// One history line.
 fn history_entry(
     text: &str,
     person: u64,
     resolve: &dyn Fn(&str) -> Result<String, String>,
 ) -> Result<HistoryEntry, LineErrors> {
-    let object = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(object)) => object,
-        Ok(_) => return Err(vec![(None, "not a JSON object".to_owned())]),
-        Err(error) => return Err(vec![(None, format!("not valid JSON: {error}"))]),
-    };
+    let object = crate::input::json_object(text)?;
     let mut errors: LineErrors = Vec::new();
     for key in object.keys() {
         if !HISTORY_FIELDS.contains(&key.as_str()) {

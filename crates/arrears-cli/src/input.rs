@@ -209,14 +209,14 @@ fn read_jsonl(text: &str, columns: Columns) -> (Vec<Row>, Vec<RowError>) {
         if line_text.trim().is_empty() {
             continue;
         }
-        let object = match serde_json::from_str::<serde_json::Value>(line_text) {
-            Ok(serde_json::Value::Object(object)) => object,
-            Ok(_) => {
-                errors.push(RowError::new(line, None, "not a JSON object"));
-                continue;
-            }
-            Err(error) => {
-                errors.push(RowError::new(line, None, format!("not valid JSON: {error}")));
+        let object = match json_object(line_text) {
+            Ok(object) => object,
+            Err(found) => {
+                errors.extend(found.into_iter().map(|(column, reason)| RowError {
+                    line,
+                    column,
+                    reason,
+                }));
                 continue;
             }
         };
@@ -248,6 +248,179 @@ fn read_jsonl(text: &str, columns: Columns) -> (Vec<Row>, Vec<RowError>) {
         }
     }
     (rows, errors)
+}
+
+/// Why a JSON Lines line is not a row: the field at fault (`None` for the whole line) and the
+/// reason, for each problem found.
+pub(crate) type LineErrors = Vec<(Option<String>, String)>;
+
+/// One line of a JSON Lines file as an object, refusing what `serde_json::Value` would let
+/// through silently: an object that names a field twice (`Value` keeps the last value, so
+/// `{"amount":"1.00","amount":"9000.00"}` would read as 9000.00). A field named twice at the
+/// top is reported by name, once however often it repeats; one named twice in a nested object
+/// makes the line invalid JSON.
+pub(crate) fn json_object(
+    text: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, LineErrors> {
+    let entries = match serde_json::from_str::<strict_json::Line>(text) {
+        Ok(strict_json::Line::Object(entries)) => entries,
+        Ok(strict_json::Line::Other) => return Err(vec![(None, "not a JSON object".to_owned())]),
+        Err(error) => return Err(vec![(None, format!("not valid JSON: {error}"))]),
+    };
+    let mut object = serde_json::Map::new();
+    let mut errors: LineErrors = Vec::new();
+    for (name, value) in entries {
+        if object.contains_key(&name) {
+            if !errors.iter().any(|(field, _)| field.as_deref() == Some(name.as_str())) {
+                errors.push((Some(name), "field named twice in the object".to_owned()));
+            }
+            continue;
+        }
+        object.insert(name, value);
+    }
+    if errors.is_empty() {
+        Ok(object)
+    } else {
+        Err(errors)
+    }
+}
+
+/// JSON parsing that keeps every field of an object, so that duplicates can be refused.
+mod strict_json {
+    use std::fmt;
+
+    use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Number, Value};
+
+    /// A line: an object with every field in order, repeated ones included, or anything else.
+    pub(super) enum Line {
+        Object(Vec<(String, Value)>),
+        Other,
+    }
+
+    impl<'de> Deserialize<'de> for Line {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Line, D::Error> {
+            deserializer.deserialize_any(LineVisitor)
+        }
+    }
+
+    struct LineVisitor;
+
+    impl<'de> Visitor<'de> for LineVisitor {
+        type Value = Line;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("a JSON value")
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<Line, E> {
+            Ok(Line::Other)
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<Line, E> {
+            Ok(Line::Other)
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<Line, E> {
+            Ok(Line::Other)
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<Line, E> {
+            Ok(Line::Other)
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<Line, E> {
+            Ok(Line::Other)
+        }
+
+        fn visit_unit<E>(self) -> Result<Line, E> {
+            Ok(Line::Other)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Line, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(Line::Other)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Line, A::Error> {
+            let mut entries = Vec::new();
+            while let Some(name) = map.next_key::<String>()? {
+                let Strict(value) = map.next_value()?;
+                entries.push((name, value));
+            }
+            Ok(Line::Object(entries))
+        }
+    }
+
+    /// A JSON value in which no object names a field twice (else a parse error).
+    struct Strict(Value);
+
+    impl<'de> Deserialize<'de> for Strict {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Strict, D::Error> {
+            deserializer.deserialize_any(StrictVisitor)
+        }
+    }
+
+    struct StrictVisitor;
+
+    impl<'de> Visitor<'de> for StrictVisitor {
+        type Value = Strict;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("a JSON value")
+        }
+
+        fn visit_bool<E>(self, value: bool) -> Result<Strict, E> {
+            Ok(Strict(Value::Bool(value)))
+        }
+
+        fn visit_i64<E>(self, value: i64) -> Result<Strict, E> {
+            Ok(Strict(Value::Number(value.into())))
+        }
+
+        fn visit_u64<E>(self, value: u64) -> Result<Strict, E> {
+            Ok(Strict(Value::Number(value.into())))
+        }
+
+        fn visit_f64<E>(self, value: f64) -> Result<Strict, E> {
+            // JSON text has no infinities or NaN, so this is always a number.
+            Ok(Strict(Number::from_f64(value).map_or(Value::Null, Value::Number)))
+        }
+
+        fn visit_str<E>(self, value: &str) -> Result<Strict, E> {
+            Ok(Strict(Value::String(value.to_owned())))
+        }
+
+        fn visit_string<E>(self, value: String) -> Result<Strict, E> {
+            Ok(Strict(Value::String(value)))
+        }
+
+        fn visit_unit<E>(self) -> Result<Strict, E> {
+            Ok(Strict(Value::Null))
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
+            let mut items = Vec::new();
+            while let Some(Strict(item)) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(Strict(Value::Array(items)))
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
+            let mut object = Map::new();
+            while let Some(name) = map.next_key::<String>()? {
+                if object.contains_key(&name) {
+                    return Err(de::Error::custom(format_args!(
+                        "field {name:?} named twice in a nested object"
+                    )));
+                }
+                let Strict(value) = map.next_value()?;
+                object.insert(name, value);
+            }
+            Ok(Strict(Value::Object(object)))
+        }
+    }
 }
 
 /// A JSON value as the text a CSV field would hold. Arrays of strings (time zones) are joined

@@ -18,6 +18,7 @@ mod import;
 mod input;
 mod outbox;
 mod output;
+mod output_file;
 mod plan;
 mod plugins;
 mod policy;
@@ -119,7 +120,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             show::account(&open(cli)?, args, cli.json, out)
         }
         Command::Demo(args) | Command::Simulate(args) => demo::run(&cli.db, args, cli.json, out),
-        Command::Score(args) => plugins::score(args, cli.json, out),
+        Command::Score(args) => plugins::score(&cli.db, args, cli.json, out),
         Command::Plugin(plugins::PluginCommand::Inspect(args)) => {
             plugins::inspect(args, cli.json, out)
         }
@@ -131,7 +132,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         }
         Command::Report(ReportCommand::Kpis(args)) => demo::kpis(&open(cli)?, args, cli.json, out),
         Command::Report(ReportCommand::Html(args)) => {
-            demo::report_html(&open(cli)?, args, cli.json, out)
+            demo::report_html(&open(cli)?, &cli.db, args, cli.json, out)
         }
         Command::Report(ReportCommand::Aging(args)) => {
             report::aging(&open(cli)?, args, cli.json, out)

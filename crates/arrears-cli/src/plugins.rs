@@ -15,6 +15,7 @@ use arrears::plugin_host::{
     BATCH_LEN_MAX,
 };
 
+use crate::output_file::{self, OutputFile};
 use crate::Status;
 
 /// Most reason columns in the scores file.
@@ -124,7 +125,17 @@ fn attribute(cell: &str) -> AttributeValue {
 }
 
 /// `arrears score`: one output row per input row, in order.
-pub(crate) fn score(args: &ScoreArgs, json: bool, out: &mut dyn Write) -> Result<Status> {
+/// `db` is the store `--db` names: `--output` must not be it (nor any other store).
+pub(crate) fn score(
+    db: &Path,
+    args: &ScoreArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    if let Some(path) = &args.output {
+        // Refused before any work; checked again when the output is created and renamed.
+        output_file::check(path, db, "the scores")?;
+    }
     let plugin = resolve(&args.plugin, args.sha256.as_deref())?;
     let config = match &args.config {
         Some(path) => std::fs::read_to_string(path)
@@ -142,12 +153,16 @@ pub(crate) fn score(args: &ScoreArgs, json: bool, out: &mut dyn Write) -> Result
         .iter()
         .map(|header| header.trim().to_owned())
         .collect();
-    let sink: Box<dyn Write + '_> = match &args.output {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        ),
-        None => Box::new(&mut *out),
+    // Scores go to a temporary file, renamed over --output only once every row is written:
+    // a failure on any row leaves no partial file.
+    let mut file = args
+        .output
+        .as_deref()
+        .map(|path| OutputFile::create(path, db, "the scores"))
+        .transpose()?;
+    let sink: &mut dyn Write = match &mut file {
+        Some(file) => file,
+        None => &mut *out,
     };
     let mut writer = csv::Writer::from_writer(sink);
     writer.write_record(["row", "score", "reason_1", "reason_2", "reason_3", "reason_4"])?;
@@ -188,6 +203,9 @@ pub(crate) fn score(args: &ScoreArgs, json: bool, out: &mut dyn Write) -> Result
     }
     writer.flush()?;
     drop(writer);
+    if let Some(file) = file {
+        file.commit()?;
+    }
     if let Some(path) = &args.output {
         if json {
             crate::output::json(

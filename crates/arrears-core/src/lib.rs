@@ -8,7 +8,8 @@
 //! - [`money`]: `Currency`, `Money`, minor units, `RoundingRule`, exact splits.
 //! - [`dates`]: the serde forms of dates and instants (strings for people, integers on disk).
 //! - [`ids`]: `DebtorId`, `AccountId`, `ObligationId`, `EntryId`, `EventSeq`.
-//! - [`model`]: `Debtor`, `Account`, `Terms`, `Obligation`.
+//! - [`model`]: `Debtor`, `Account`, `Terms`, `Obligation`; `model::locale` checks a debtor's
+//!   country (ISO 3166-1 alpha-2) and language (BCP 47).
 //! - [`ledger`]: `Event`, `Posting`, `Book`, `replay`, `check`, `Rejection`.
 //! - [`aging`]: `Bucket`, `age`.
 //! - [`case`]: an account's `CollectionCase`, outbox `Action`s, contact history, the audit record.

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{AccountId, DebtorId, ObligationId};
 use crate::money::{Currency, RoundingRule};
 
+pub mod locale;
+
 /// Longest accepted free-text field (names, references, keys), in bytes.
 pub const TEXT_LEN_MAX: usize = 256;
 /// Most contact points one debtor may have.
@@ -29,7 +31,8 @@ pub struct Debtor {
     pub jurisdiction: Jurisdiction,
     /// Candidate IANA time zones (the debtor may be in any of them); at least one.
     pub time_zones: Vec<String>,
-    /// Preferred language, as a BCP 47 tag (`en`, `es-CO`).
+    /// Preferred language, as a BCP 47 tag (`en`, `es-CO`); new debtors are checked by
+    /// [`locale::check_language`].
     pub language: String,
     /// How the debtor can be reached.
     pub contact_points: Vec<ContactPoint>,
@@ -51,7 +54,7 @@ pub enum DebtorKind {
 /// code that a compliance pack recognises, such as `MA` or `NYC`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Jurisdiction {
-    /// `US`, `CO`, `MX`...
+    /// `US`, `CO`, `MX`...; new debtors are checked by [`locale::check_country`].
     pub country: String,
     /// `MA`, `NYC`, `CDMX`..., or `None`.
     pub region: Option<String>,

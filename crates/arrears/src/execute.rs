@@ -262,13 +262,9 @@ fn create_debtor(txn: &mut WriteTxn, new: &NewDebtor) -> Result<Outcome, Command
     use arrears_core::model::{CONTACT_POINTS_MAX, TIME_ZONES_MAX};
     text("name", &new.name, true)?;
     text("language", &new.language, false)?;
-    let country = &new.jurisdiction.country;
-    if country.len() != 2 || !country.bytes().all(|byte| byte.is_ascii_uppercase()) {
-        return Err(CommandError::Invalid {
-            field: "country",
-            reason: format!("{country:?} is not an ISO 3166-1 alpha-2 code such as \"US\""),
-        });
-    }
+    arrears_core::model::locale::check_locale(&new.jurisdiction.country, &new.language).map_err(
+        |error| CommandError::Invalid { field: error.field(), reason: error.to_string() },
+    )?;
     if new.time_zones.is_empty() || new.time_zones.len() > TIME_ZONES_MAX {
         return Err(CommandError::Invalid {
             field: "time_zones",

@@ -22,6 +22,7 @@ use serde::Serialize;
 use arrears::reports::{month_ends, Kpis, RateDifference, RollRates};
 use arrears::{Arrears, Command, Durability, Options};
 
+use crate::output_file;
 use crate::Status;
 
 /// The store `--db` names when it is not given.
@@ -169,6 +170,9 @@ pub(crate) fn run(
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
+    // Refused before the simulation rather than after it; written through `output_file`.
+    let html_path = args.out.join("arrears-demo.html");
+    output_file::check(&html_path, &path, "the demo report")?;
     clear(&path)?;
     let clock = simulator::SimClock::default();
     let mut books = Arrears::create_with(
@@ -207,7 +211,6 @@ pub(crate) fn run(
     let kpis = books.report_kpis(from, to)?;
     let rolls = books.roll_rates(&month_ends(from, to))?;
     let aging = books.aging_series(&weekly(from, to))?;
-    let html_path = args.out.join("arrears-demo.html");
     let summary = Summary {
         store: path.display().to_string(),
         html: html_path.display().to_string(),
@@ -228,8 +231,7 @@ pub(crate) fn run(
     );
     let page =
         html::page(&title, &summary_rows(&summary), &summary.kpis, &aging, &summary.roll_rates)?;
-    std::fs::write(&html_path, page)
-        .with_context(|| format!("cannot write {}", html_path.display()))?;
+    output_file::write(&html_path, &path, "the demo report", page.as_bytes())?;
     bar.finish_and_clear();
     let summary = Summary { elapsed_seconds: started.elapsed().as_secs_f64(), ..summary };
     if json {
@@ -496,10 +498,12 @@ pub(crate) fn recovery(
 /// `arrears report html`.
 pub(crate) fn report_html(
     books: &Arrears,
+    db: &Path,
     args: &HtmlArgs,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
+    output_file::check(&args.out, db, "the report")?;
     let (from, to) = period(books, &args.period)?;
     let kpis = books.report_kpis(from, to)?;
     let rolls = books.roll_rates(&month_ends(from, to))?;
@@ -513,8 +517,7 @@ pub(crate) fn report_html(
     ];
     let page =
         html::page(&format!("Arrears report, {from} to {to}"), &rows, &kpis, &aging, &rolls)?;
-    std::fs::write(&args.out, page)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    output_file::write(&args.out, db, "the report", page.as_bytes())?;
     if json {
         crate::output::json(out, &serde_json::json!({ "html": args.out.display().to_string() }))?;
     } else {

@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 
 use arrears::ids::AccountId;
 use arrears::ledger::EventRecord;
+use arrears::model::locale;
 use arrears::model::{
     Account, ContactChannel, ContactPoint, ContactPointKind, DayCount, DebtorFlags, DebtorKind,
     InterestBase, InterestTerms, Jurisdiction, LateFeeRule, ObligationKind, ProductKind, Terms,
@@ -274,12 +275,14 @@ impl Planner<'_> {
             _ => Err(format!("{text:?} is not person or business")),
         });
         let name = fields.parse("name", |text| short_text(text).map(str::to_owned));
+        // The engine checks both again; checked here too, so that every bad row is reported.
         let country = fields.parse("country", |text| {
             let code = text.to_ascii_uppercase();
-            if code.len() == 2 && code.bytes().all(|byte| byte.is_ascii_uppercase()) {
-                Ok(code)
-            } else {
-                Err(format!("{text:?} is not an ISO 3166-1 alpha-2 country code such as US"))
+            match locale::check_country(&code) {
+                Ok(()) => Ok(code),
+                Err(_) => {
+                    Err(format!("{text:?} is not an ISO 3166-1 alpha-2 country code such as US"))
+                }
             }
         });
         let region = fields.optional("region", |text| short_text(text).map(str::to_owned));
@@ -296,7 +299,11 @@ impl Planner<'_> {
             }
             Ok(zones)
         });
-        let language = fields.parse("language", |text| short_text(text).map(str::to_owned));
+        let language = fields.parse("language", |text| {
+            let tag = short_text(text)?;
+            locale::check_language(tag).map_err(|error| error.to_string())?;
+            Ok(tag.to_owned())
+        });
         let mut contact_points = Vec::new();
         for (column, consent_column, channel) in [
             ("email", "email_consent", ContactChannel::Email),

@@ -277,6 +277,14 @@ fn bad_input_files_exit_1_and_name_the_line() {
          history.jsonl:3: debt: required (or debts, an array)\n\
          history.jsonl:4: not a JSON object\n"
     );
+    // Issue 21: a field named twice is refused, not read as its last value.
+    let twice = check(
+        &[r#"{"at":"2026-11-17T16:00:00Z","channel":"call","direction":"outbound","outcome":"conversation","outcome":"no_answer","debt":"D1"}"#
+            .to_owned()],
+        &[],
+    );
+    assert_eq!(twice.code, 1);
+    assert_eq!(twice.stderr, "error: history.jsonl:1: outcome: field named twice in the object\n");
 
     // A pack file that does not load: the engine's located error.
     let env = Env::empty();

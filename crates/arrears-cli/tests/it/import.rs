@@ -164,3 +164,87 @@ fn references_inside_one_postings_file() {
         run.stderr
     );
 }
+
+/// Issue 21: a JSON Lines row naming `amount` twice posted the second value (9,000.00 for
+/// 1.00), where CSV refuses a column named twice.
+#[test]
+fn issue_21_a_json_lines_row_naming_a_field_twice_is_refused() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let file = env.write(
+        "twice.jsonl",
+        "{\"key\":\"DUP-1\",\"account\":\"TC-8001\",\"type\":\"payment\",\"effective_on\":\"2026-11-18\",\"amount\":\"1.00\",\"amount\":\"9000.00\"}\n\
+         {\"key\":\"DUP-2\",\"account\":\"TC-8001\",\"type\":\"payment\",\"effective_on\":\"2026-11-18\",\"amount\":\"1.00\"}\n\
+         {\"key\":\"DUP-3\",\"account\":\"TC-8001\",\"type\":\"payment\",\"type\":\"payment\",\"type\":\"fee\",\"effective_on\":\"2026-11-18\",\"amount\":\"1.00\",\"k\\u0065y\":\"DUP-4\"}\n\
+         {\"key\":\"DUP-5\",\"account\":\"TC-8001\",\"type\":\"payment\",\"effective_on\":\"2026-11-18\",\"amount\":[{\"a\":1,\"a\":2}]}\n",
+    );
+    let run = env.run(&["import", "postings", path(&file)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let name = path(&file);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", run.stderr);
+    assert_eq!(lines[0], format!("error: {name}: 4 errors; nothing was imported"));
+    assert_eq!(lines[1], format!("{name}:1: amount: field named twice in the object"));
+    // Once per field however often it repeats, in the order of the repetitions; an escaped
+    // name is the same name.
+    assert_eq!(lines[2], format!("{name}:3: type: field named twice in the object"));
+    assert_eq!(lines[3], format!("{name}:3: key: field named twice in the object"));
+    assert!(
+        lines[4].starts_with(&format!(
+            "{name}:4: not valid JSON: field \"a\" named twice in a nested object"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.snapshot(), before);
+
+    // The same rows without the repetition import.
+    let once = env.write(
+        "once.jsonl",
+        "{\"key\":\"DUP-1\",\"account\":\"TC-8001\",\"type\":\"payment\",\"effective_on\":\"2026-11-18\",\"amount\":\"1.00\"}\n",
+    );
+    env.run(&["import", "postings", path(&once)]).ok();
+}
+
+/// Issue 21: country `ZZ` and language `xx-!!` were imported.
+#[test]
+fn issue_21_debtors_need_an_assigned_country_and_a_well_formed_language() {
+    let env = Env::new();
+    let header = "external_id,kind,name,country,time_zones,language\n";
+    let file = env.write(
+        "debtors.csv",
+        &format!(
+            "{header}\
+             Z-1,person,Zed,ZZ,America/Bogota,es-CO\n\
+             Z-2,person,Xena,CO,America/Bogota,xx-!!\n\
+             Z-3,person,Kos,XK,Europe/Belgrade,sq\n\
+             Z-4,person,Eng,CO,America/Bogota,engl\n"
+        ),
+    );
+    let run = env.run(&["import", "debtors", path(&file)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let name = path(&file);
+    let expected = [
+        format!("error: {name}: 4 errors; nothing was imported"),
+        format!("{name}:2: country: \"ZZ\" is not an ISO 3166-1 alpha-2 country code such as US"),
+        format!(
+            "{name}:3: language: \"xx-!!\" is not a well-formed BCP 47 language tag such as \
+             \"es-CO\" (subtag 2 \"!!\" does not fit there)"
+        ),
+        format!("{name}:4: country: \"XK\" is not an ISO 3166-1 alpha-2 country code such as US"),
+        format!(
+            "{name}:5: language: \"engl\" is not a well-formed BCP 47 language tag such as \
+             \"es-CO\" (subtag 1 \"engl\" does not fit there)"
+        ),
+    ];
+    assert_eq!(run.stderr.lines().collect::<Vec<_>>(), expected);
+
+    let good = env.write(
+        "good.jsonl",
+        "{\"external_id\":\"G-1\",\"kind\":\"person\",\"name\":\"Ana\",\"country\":\"co\",\"time_zones\":\"America/Bogota\",\"language\":\"es-CO\"}\n\
+         {\"external_id\":\"G-2\",\"kind\":\"person\",\"name\":\"Bo\",\"country\":\"US\",\"time_zones\":\"America/Chicago\",\"language\":\"en\"}\n\
+         {\"external_id\":\"G-3\",\"kind\":\"person\",\"name\":\"Wei\",\"country\":\"TW\",\"time_zones\":\"Asia/Taipei\",\"language\":\"zh-Hant-TW\"}\n",
+    );
+    let imported = env.run(&["import", "debtors", path(&good), "--json"]).json();
+    assert_eq!(imported["created"], 3);
+}

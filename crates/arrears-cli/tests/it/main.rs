@@ -6,6 +6,7 @@ mod cycle;
 mod demo;
 mod import;
 mod in_process;
+mod outputs;
 mod plan;
 mod policy;
 mod post;

@@ -228,6 +228,66 @@ fn duplicate_external_references_are_rejected() {
     ));
 }
 
+/// Issue 21: country `ZZ` and language `xx-!!` were accepted. The engine checks every new
+/// debtor, whoever calls it; a debtor stored before the check still reads and still works.
+#[test]
+fn issue_21_a_debtor_needs_an_assigned_country_and_a_well_formed_language() {
+    let (_dir, books) = open_temp();
+    let new = |reference: &str, country: &str, language: &str| {
+        Command::CreateDebtor(arrears::NewDebtor {
+            external_ref: Some(reference.into()),
+            kind: arrears::model::DebtorKind::Person,
+            name: "Someone".into(),
+            jurisdiction: arrears::model::Jurisdiction { country: country.into(), region: None },
+            time_zones: vec!["America/Bogota".into()],
+            language: language.into(),
+            contact_points: Vec::new(),
+            flags: arrears::model::DebtorFlags::default(),
+        })
+    };
+    for (country, language, field, reason) in [
+        ("ZZ", "en", "country", "\"ZZ\" is not an ISO 3166-1 alpha-2 country code such as \"US\""),
+        ("co", "es", "country", "\"co\" is not an ISO 3166-1 alpha-2 country code such as \"US\""),
+        (
+            "CO",
+            "xx-!!",
+            "language",
+            "\"xx-!!\" is not a well-formed BCP 47 language tag such as \"es-CO\" \
+             (subtag 2 \"!!\" does not fit there)",
+        ),
+        (
+            "CO",
+            "",
+            "language",
+            "\"\" is not a well-formed BCP 47 language tag such as \"es-CO\" (subtag 1 is empty)",
+        ),
+    ] {
+        let error = books.execute("bad", &new("BAD", country, language)).unwrap_err();
+        assert!(
+            matches!(&error, CommandError::Invalid { field: found, reason: why } if *found == field && why == reason),
+            "{country} {language}: {error:?}"
+        );
+    }
+    assert_eq!(books.find_debtor("BAD").unwrap(), None);
+    for (reference, language) in [("ES", "es-CO"), ("EN", "en"), ("ZH", "zh-Hant-TW")] {
+        let receipt = books.execute(reference, &new(reference, "CO", language)).unwrap();
+        assert!(matches!(receipt.outcome, Outcome::DebtorCreated(_)), "{language}");
+    }
+
+    // A debtor stored with values the check now refuses (written under the engine) still
+    // reads, and can still be given an account.
+    let old = debtor(&books, "OLD");
+    let mut stored = books.debtor(old).unwrap().unwrap();
+    stored.jurisdiction.country = "ZZ".into();
+    stored.language = "xx-!!".into();
+    let mut txn = books.store().write().unwrap();
+    txn.put_debtor(&stored).unwrap();
+    txn.commit().unwrap();
+    assert_eq!(books.debtor(old).unwrap(), Some(stored));
+    account_with(&books, old, "OLD-A", Terms::default(), None);
+    assert!(books.verify().unwrap().is_clean());
+}
+
 #[test]
 fn store_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
