@@ -16,8 +16,8 @@ use arrears_core::model::{
     Account, Component, ContactChannel, Debtor, LateFeeRule, ObligationKind,
 };
 use arrears_core::plan::promise_status;
-use arrears_core::policy::Policy;
-use arrears_core::strategy::{ContactRequest, ContactStep, Features, Score};
+use arrears_core::policy::{Policy, Stage};
+use arrears_core::strategy::{ContactProposal, ContactRequest, ContactStep, Features, Score};
 use arrears_store::Reads;
 
 use super::pipeline::Fetched;
@@ -95,29 +95,44 @@ pub(super) fn review_time(
         steps: Vec::new(),
     };
     let state = state_as_of(env.txn, &review.account, as_of)?;
+    agreements_due(env, &mut review, &state, as_of, report)?;
+    // Settlement offers that ran out.
+    if review.case.settlement.as_ref().is_some_and(|settlement| settlement.expires_on < as_of) {
+        review.case.settlement = None;
+    }
+    // Charge-off at the policy's days past due.
+    let threshold = i64::from(env.policy.charge_off().dpd_for(review.account.product));
+    let due_for_charge_off =
+        state.charged_off_on.is_none() && state.days_past_due(as_of) >= threshold;
+    if due_for_charge_off {
+        charge_off(env, &mut review, as_of, report)?;
+    }
+    let state = state_as_of(env.txn, &review.account, as_of)?;
+    review.features = features(&contacts, &review.account, &review.case, &state, as_of);
+    Ok(review)
+}
+
+/// Promise kept or broken; plan installments missed, plan defaulted or completed.
+fn agreements_due(
+    env: &mut Env<'_>,
+    review: &mut Review,
+    state: &AccountState,
+    as_of: NaiveDate,
+    report: &mut CycleReport,
+) -> Result<(), CommandError> {
     // Promise kept or broken.
     if let Some(promise) = review.case.promise.clone() {
-        let paid = received(&state);
+        let paid = received(state);
         match promise_status(&promise.payments, &paid, promise.made_on, promise.grace_days, as_of) {
             Some(true) => {
-                report.transitions += u64::from(transit(
-                    env,
-                    &mut review,
-                    &state,
-                    CollectionEvent::PromiseKept,
-                    as_of,
-                )?);
+                report.transitions +=
+                    u64::from(transit(env, review, state, CollectionEvent::PromiseKept, as_of)?);
                 review.case.promise = None;
                 review.case.kept_promises += 1;
             }
             Some(false) => {
-                report.transitions += u64::from(transit(
-                    env,
-                    &mut review,
-                    &state,
-                    CollectionEvent::PromiseBroken,
-                    as_of,
-                )?);
+                report.transitions +=
+                    u64::from(transit(env, review, state, CollectionEvent::PromiseBroken, as_of)?);
                 review.case.promise = None;
                 review.case.broken_promises += 1;
                 review.case.promise_broken_on = Some(as_of);
@@ -141,53 +156,30 @@ pub(super) fn review_time(
             .iter()
             .all(|id| state.obligations.get(id).is_none_or(|o| o.total_minor() == 0));
         if paid_off {
-            report.transitions += u64::from(transit(
-                env,
-                &mut review,
-                &state,
-                CollectionEvent::PlanCompleted,
-                as_of,
-            )?);
+            report.transitions +=
+                u64::from(transit(env, review, state, CollectionEvent::PlanCompleted, as_of)?);
             review.case.plan = None;
         } else if missed > plan.missed {
             for _ in plan.missed..missed {
                 report.transitions += u64::from(transit(
                     env,
-                    &mut review,
-                    &state,
+                    review,
+                    state,
                     CollectionEvent::InstallmentMissed,
                     as_of,
                 )?);
             }
             plan.missed = missed;
             if missed >= plan.default_after_missed {
-                report.transitions += u64::from(transit(
-                    env,
-                    &mut review,
-                    &state,
-                    CollectionEvent::PlanDefaulted,
-                    as_of,
-                )?);
+                report.transitions +=
+                    u64::from(transit(env, review, state, CollectionEvent::PlanDefaulted, as_of)?);
                 review.case.plan = None;
             } else {
                 review.case.plan = Some(plan);
             }
         }
     }
-    // Settlement offers that ran out.
-    if review.case.settlement.as_ref().is_some_and(|settlement| settlement.expires_on < as_of) {
-        review.case.settlement = None;
-    }
-    // Charge-off at the policy's days past due.
-    let threshold = i64::from(env.policy.charge_off().dpd_for(review.account.product));
-    let due_for_charge_off =
-        state.charged_off_on.is_none() && state.days_past_due(as_of) >= threshold;
-    if due_for_charge_off {
-        charge_off(env, &mut review, as_of, report)?;
-    }
-    let state = state_as_of(env.txn, &review.account, as_of)?;
-    review.features = features(&contacts, &review.account, &review.case, &state, as_of);
-    Ok(review)
+    Ok(())
 }
 
 /// Charges the account off on `as_of` (a ledger event and the transition), if the state
@@ -418,25 +410,60 @@ fn review_stage(
     report: &mut CycleReport,
 ) -> Result<(), CommandError> {
     let state = state_as_of(env.txn, &review.account, as_of)?;
+    let selected = select_stage(env, review, &state, as_of);
+    enter_stage(review, selected.as_ref(), &state, as_of);
+    let days_in_stage =
+        review.case.stage_entered_on.map_or(0, |entered| (as_of - entered).num_days());
+    if let Some(stage) = &selected {
+        stage_actions(env, review, stage, &state, days_in_stage, as_of, report)?;
+    }
+    let state = state_as_of(env.txn, &review.account, as_of)?;
+    let before = review.case.state.clone();
+    transit(env, review, &state, CollectionEvent::Review, as_of)?;
+    if review.case.state != before {
+        report.transitions += 1;
+    }
+    review.steps = contact_steps(review, selected.as_ref(), days_in_stage);
+    Ok(())
+}
+
+/// The policy stage for the review: by specificity, from the ledger, the score band and the
+/// signals (the case's, and unreturned calls: three or more attempts in 30 days without
+/// reaching the debtor).
+fn select_stage(
+    env: &Env<'_>,
+    review: &Review,
+    state: &AccountState,
+    as_of: NaiveDate,
+) -> Option<Stage> {
     let band = review.score.as_ref().map(|score| score.band.clone());
     let mut signals = review.case.signals(as_of);
-    // Outcomes feed signals: three or more attempts in 30 days without reaching the debtor.
     if review.features.attempts_30d >= 3 && review.features.right_party_contacts_30d == 0 {
         signals.push(arrears_core::policy::Signal::UnreturnedCalls);
     }
-    let selected = lifecycle::select_stage(
+    lifecycle::select_stage(
         env.policy,
         &review.account,
         &review.debtor,
-        &state,
+        state,
         as_of,
         band.as_deref(),
         &signals,
     )
-    .map(|(_, stage)| stage.clone());
+    .map(|(_, stage)| stage.clone())
+}
+
+/// The case enters the selected stage (its steps start again) or leaves every stage when
+/// nothing is to be collected; the stage's credit hold follows.
+fn enter_stage(
+    review: &mut Review,
+    selected: Option<&Stage>,
+    state: &AccountState,
+    as_of: NaiveDate,
+) {
     let open = review.case.state.is_open() && state.charged_off_on.is_none()
         || matches!(review.case.state, CollectionState::ChargedOff);
-    match (&selected, open) {
+    match (selected, open) {
         (Some(stage), true) => {
             if review.case.stage.as_deref() != Some(stage.name.as_str()) {
                 review.case.stage = Some(stage.name.clone());
@@ -452,50 +479,60 @@ fn review_stage(
             review.case.credit_hold = false;
         }
     }
-    let days_in_stage =
-        review.case.stage_entered_on.map_or(0, |entered| (as_of - entered).num_days());
-    if let Some(stage) = &selected {
-        let protected = matches!(
-            review.case.state,
-            CollectionState::Hardship { .. } | CollectionState::Disputed
-        );
-        if stage.actions.late_fee && !protected && state.charged_off_on.is_none() {
-            report.fees_assessed += assess_late_fees(env, review, &state, as_of)?;
-        }
-        if stage.actions.charge_off && state.charged_off_on.is_none() {
-            charge_off(env, review, as_of, report)?;
-        }
-        let state = state_as_of(env.txn, &review.account, as_of)?;
-        if let Some(placement) = &stage.actions.placement {
-            if days_in_stage >= i64::from(placement.after_days) && review.case.placement.is_none() {
-                let event = CollectionEvent::Placed { agency: placement.agency.clone() };
-                if transit(env, review, &state, event, as_of)? {
-                    report.transitions += 1;
-                    review.case.placement = Some(arrears_core::case::Placement {
-                        agency: placement.agency.clone(),
-                        placed_on: as_of,
-                        commission_rate: rust_decimal::Decimal::ZERO,
-                    });
-                }
-            }
-        }
-        if let Some(after_days) = stage.actions.legal_after_days {
-            if days_in_stage >= i64::from(after_days)
-                && !matches!(review.case.state, CollectionState::Legal)
-            {
-                report.transitions +=
-                    u64::from(transit(env, review, &state, CollectionEvent::LegalReferral, as_of)?);
-            }
-        }
+}
+
+/// The stage's actions: late fees (not in hardship or dispute), charge-off, placement and legal
+/// referral after their days in the stage.
+fn stage_actions(
+    env: &mut Env<'_>,
+    review: &mut Review,
+    stage: &Stage,
+    state: &AccountState,
+    days_in_stage: i64,
+    as_of: NaiveDate,
+    report: &mut CycleReport,
+) -> Result<(), CommandError> {
+    let protected =
+        matches!(review.case.state, CollectionState::Hardship { .. } | CollectionState::Disputed);
+    if stage.actions.late_fee && !protected && state.charged_off_on.is_none() {
+        report.fees_assessed += assess_late_fees(env, review, state, as_of)?;
+    }
+    if stage.actions.charge_off && state.charged_off_on.is_none() {
+        charge_off(env, review, as_of, report)?;
     }
     let state = state_as_of(env.txn, &review.account, as_of)?;
-    let before = review.case.state.clone();
-    transit(env, review, &state, CollectionEvent::Review, as_of)?;
-    if review.case.state != before {
-        report.transitions += 1;
+    if let Some(placement) = &stage.actions.placement {
+        if days_in_stage >= i64::from(placement.after_days) && review.case.placement.is_none() {
+            let event = CollectionEvent::Placed { agency: placement.agency.clone() };
+            if transit(env, review, &state, event, as_of)? {
+                report.transitions += 1;
+                review.case.placement = Some(arrears_core::case::Placement {
+                    agency: placement.agency.clone(),
+                    placed_on: as_of,
+                    commission_rate: rust_decimal::Decimal::ZERO,
+                });
+            }
+        }
     }
-    // Contact: only where collection is active and no flag forbids it. The compliance
-    // guardrails check every proposal again before it reaches the outbox.
+    if let Some(after_days) = stage.actions.legal_after_days {
+        if days_in_stage >= i64::from(after_days)
+            && !matches!(review.case.state, CollectionState::Legal)
+        {
+            report.transitions +=
+                u64::from(transit(env, review, &state, CollectionEvent::LegalReferral, as_of)?);
+        }
+    }
+    Ok(())
+}
+
+/// The stage's contact steps due and not issued yet: only where collection is active and no
+/// flag forbids contact (the compliance guardrails check every proposal again before it
+/// reaches the outbox).
+fn contact_steps(
+    review: &Review,
+    selected: Option<&Stage>,
+    days_in_stage: i64,
+) -> Vec<(u32, ContactStep)> {
     let flags = review.case.flags;
     let contactable = matches!(
         review.case.state,
@@ -504,21 +541,21 @@ fn review_stage(
         && !flags.attorney_represented
         && !flags.bankruptcy_stay
         && !flags.deceased;
-    review.steps.clear();
-    if let (Some(stage), true) = (&selected, contactable) {
+    let mut steps = Vec::new();
+    if let (Some(stage), true) = (selected, contactable) {
         for (index, contact) in stage.actions.contact.iter().enumerate() {
             let index = index as u32;
             if i64::from(contact.after_days) <= days_in_stage
                 && !review.case.steps_issued.contains(&index)
             {
-                review.steps.push((
+                steps.push((
                     index,
                     ContactStep { channel: contact.channel, template: contact.template.clone() },
                 ));
             }
         }
     }
-    Ok(())
+    steps
 }
 
 fn assess_late_fees(
@@ -584,37 +621,74 @@ fn contact(
     as_of: NaiveDate,
     report: &mut CycleReport,
 ) -> Result<u64, CycleError> {
-    let with_steps: Vec<usize> =
-        (0..reviews.len()).filter(|index| !reviews[*index].steps.is_empty()).collect();
-    let Some(first) = with_steps.first() else { return Ok(0) };
-    let debtor = reviews[*first].debtor.clone();
+    let Some((request, arm)) = contact_request(env, reviews, as_of)? else { return Ok(0) };
+    let Some(proposals) = propose(engine, env, &request, &arm, report)? else { return Ok(0) };
+    if proposals.is_empty() {
+        return Ok(0);
+    }
+    let debtor = &reviews
+        .iter()
+        .find(|review| !review.steps.is_empty())
+        .unwrap_or_else(|| unreachable!("a request is made only for a debtor with steps due"));
+    let debtor = debtor.debtor.clone();
+    let mut disposer = Disposer::new(env, &debtor, &request, reviews)?;
+    let mut written = 0;
+    for proposal in proposals {
+        let Some(proposal) = disposer.dispose(env, proposal, as_of, report)? else { continue };
+        written += u64::from(write_action(env, debtor.id, &proposal, as_of)?);
+        mark_steps_issued(reviews, &proposal);
+    }
+    Ok(written)
+}
+
+/// One request for a debtor: all the debtor's accounts with steps due (most past due first
+/// for the steps' order), the lowest score among them, the debtor's contact points, time zones
+/// and history; `None` if no account has a step due. Also the arm of the first such account.
+fn contact_request(
+    env: &Env<'_>,
+    reviews: &[Review],
+    as_of: NaiveDate,
+) -> Result<Option<(ContactRequest, String)>, CommandError> {
+    let with_steps: Vec<&Review> =
+        reviews.iter().filter(|review| !review.steps.is_empty()).collect();
+    let Some(first) = with_steps.first() else { return Ok(None) };
+    let debtor = &first.debtor;
     let mut ordered = with_steps.clone();
-    ordered.sort_by_key(|index| std::cmp::Reverse(reviews[*index].features.days_past_due));
+    ordered.sort_by_key(|review| std::cmp::Reverse(review.features.days_past_due));
     let mut steps: Vec<ContactStep> = Vec::new();
-    for index in &ordered {
-        for (_, step) in &reviews[*index].steps {
+    for review in &ordered {
+        for (_, step) in &review.steps {
             if !steps.contains(step) {
                 steps.push(step.clone());
             }
         }
     }
-    let accounts: Vec<AccountId> =
-        with_steps.iter().map(|index| reviews[*index].account.id).collect();
     let score = with_steps
         .iter()
-        .filter_map(|index| reviews[*index].score.clone())
+        .filter_map(|review| review.score.clone())
         .min_by(|a, b| a.points.total_cmp(&b.points));
     let request = ContactRequest {
         debtor: debtor.id,
-        accounts: accounts.clone(),
+        accounts: with_steps.iter().map(|review| review.account.id).collect(),
         as_of,
-        steps: steps.clone(),
+        steps,
         contact_points: debtor.contact_points.clone(),
         time_zones: debtor.time_zones.clone(),
         score,
         history: env.txn.contacts(debtor.id)?,
     };
-    let arm_name = reviews[*first].case.arm.clone();
+    Ok(Some((request, first.case.arm.clone())))
+}
+
+/// The arm's strategy's proposals for the request; `None` if the strategy failed (counted and
+/// audited as a component failure).
+fn propose(
+    engine: &Parts<'_>,
+    env: &mut Env<'_>,
+    request: &ContactRequest,
+    arm_name: &str,
+    report: &mut CycleReport,
+) -> Result<Option<Vec<ContactProposal>>, CycleError> {
     let strategy_name = env
         .policy
         .arms()
@@ -624,111 +698,175 @@ fn contact(
         .unwrap_or_else(|| "ladder".to_owned());
     let strategy = engine.components.strategies.get(&strategy_name).ok_or_else(|| {
         CycleError::UnknownComponent {
-            arm: arm_name.clone(),
+            arm: arm_name.to_owned(),
             kind: "strategy",
             name: strategy_name.clone(),
         }
     })?;
-    let proposals = match strategy.propose_batch(std::slice::from_ref(&request)) {
-        Ok(proposals) => proposals,
+    match strategy.propose_batch(std::slice::from_ref(request)) {
+        Ok(proposals) => Ok(Some(proposals)),
         Err(error) => {
-            let failed = Failed { arm: &arm_name, component: "strategy", name: &strategy_name };
-            failed.record(env, accounts.len() as u64, error.to_string(), report)?;
-            return Ok(0);
+            let failed = Failed { arm: arm_name, component: "strategy", name: &strategy_name };
+            failed.record(env, request.accounts.len() as u64, error.to_string(), report)?;
+            Ok(None)
         }
-    };
-    if proposals.is_empty() {
-        return Ok(0);
     }
-    let packs = compliance::packs_for(&debtor.jurisdiction, env.policy.creditor());
-    let actions = env.txn.actions_of(debtor.id)?;
-    let mut history = crate::guardrails::history(&debtor, request.history.clone(), actions.clone());
-    let mut outstanding: Vec<(ContactChannel, Vec<AccountId>)> = actions
-        .into_iter()
-        .filter(|action| matches!(action.status, ActionStatus::Pending))
-        .map(|action| (action.channel, action.accounts))
-        .collect();
-    let flags = crate::guardrails::flags(&debtor, reviews.iter().map(|review| &review.case));
-    let mut written = 0;
-    let mut channels_used: BTreeSet<ContactChannel> = BTreeSet::new();
-    for mut proposal in proposals {
-        if !acceptable(&request, &proposal, as_of) || !channels_used.insert(proposal.channel) {
+}
+
+/// The engine disposing of one debtor's proposals, in order: what it has admitted so far
+/// counts in the guardrails' history and in the outstanding actions of the next ones.
+struct Disposer<'r> {
+    request: &'r ContactRequest,
+    debtor: &'r Debtor,
+    packs: Vec<compliance::Pack>,
+    history: Vec<compliance::HistoryEntry>,
+    outstanding: Vec<(ContactChannel, Vec<AccountId>)>,
+    flags: compliance::Flags,
+    channels_used: BTreeSet<ContactChannel>,
+}
+
+impl<'r> Disposer<'r> {
+    fn new(
+        env: &Env<'_>,
+        debtor: &'r Debtor,
+        request: &'r ContactRequest,
+        reviews: &[Review],
+    ) -> Result<Disposer<'r>, CommandError> {
+        let actions = env.txn.actions_of(debtor.id)?;
+        let history = crate::guardrails::history(debtor, request.history.clone(), actions.clone());
+        let outstanding = actions
+            .into_iter()
+            .filter(|action| matches!(action.status, ActionStatus::Pending))
+            .map(|action| (action.channel, action.accounts))
+            .collect();
+        Ok(Disposer {
+            request,
+            debtor,
+            packs: compliance::packs_for(&debtor.jurisdiction, env.policy.creditor()),
+            history,
+            outstanding,
+            flags: crate::guardrails::flags(debtor, reviews.iter().map(|review| &review.case)),
+            channels_used: BTreeSet::new(),
+        })
+    }
+
+    /// The proposal as the engine admits it (perhaps moved to the next instant the guardrails
+    /// allow), or `None`: refused as malformed, deferred behind a pending action on the same
+    /// channel, or blocked (audited).
+    fn dispose(
+        &mut self,
+        env: &mut Env<'_>,
+        mut proposal: ContactProposal,
+        as_of: NaiveDate,
+        report: &mut CycleReport,
+    ) -> Result<Option<ContactProposal>, CommandError> {
+        if !acceptable(self.request, &proposal, as_of)
+            || !self.channels_used.insert(proposal.channel)
+        {
             report.proposals_refused += 1;
-            continue;
+            return Ok(None);
         }
         // One outstanding action per channel and account: a pending call may turn out to be a
         // conversation, after which another call would break a cool-down.
-        let pending_same = outstanding.iter().any(|(channel, accounts)| {
+        let pending_same = self.outstanding.iter().any(|(channel, accounts)| {
             *channel == proposal.channel
                 && accounts.iter().any(|account| proposal.accounts.contains(account))
         });
         if pending_same {
             report.deferred += 1;
-            continue;
+            return Ok(None);
         }
         // The guardrails: every proposal, from any strategy, built in or plugged in.
-        let decision = guardrail_decision(&packs, &debtor, &proposal, &history, &flags);
+        let decision =
+            guardrail_decision(&self.packs, self.debtor, &proposal, &self.history, &self.flags);
         if !decision.allowed {
             let horizon = as_of + chrono::Days::new(RESCHEDULE_DAYS_MAX);
-            let rule = decision.rule.clone().unwrap_or_else(|| "unknown".to_owned());
             match decision.next_allowed_at {
                 Some(next) if next.date_naive() <= horizon => {
                     proposal.at = next;
                     report.rescheduled += 1;
                 }
                 _ => {
-                    *report.blocked.entry(rule.clone()).or_insert(0) += 1;
-                    crate::audit::append(
-                        env.txn,
-                        env.now,
-                        proposal.accounts.first().copied(),
-                        AuditKind::ContactBlocked {
-                            debtor: debtor.id,
-                            channel: proposal.channel,
-                            template: proposal.template.clone(),
-                            rule,
-                            next_allowed_at: decision.next_allowed_at,
-                        },
-                    )?;
-                    continue;
+                    self.block(env, &proposal, decision, report)?;
+                    return Ok(None);
                 }
             }
         }
-        history.push(crate::guardrails::planned(
-            &debtor,
+        self.history.push(crate::guardrails::planned(
+            self.debtor,
             proposal.at,
             &proposal.accounts,
             proposal.channel,
             &proposal.address,
         ));
-        outstanding.push((proposal.channel, proposal.accounts.clone()));
-        let id = action_id(as_of, debtor.id, &proposal);
-        if env.txn.action(id)?.is_none() {
-            env.txn.put_action(&Action {
-                id,
-                debtor: debtor.id,
-                accounts: proposal.accounts.clone(),
+        self.outstanding.push((proposal.channel, proposal.accounts.clone()));
+        Ok(Some(proposal))
+    }
+
+    /// Counts a blocked proposal under its rule and audits it.
+    fn block(
+        &self,
+        env: &mut Env<'_>,
+        proposal: &ContactProposal,
+        decision: compliance::Decision,
+        report: &mut CycleReport,
+    ) -> Result<(), CommandError> {
+        let rule = decision.rule.unwrap_or_else(|| "unknown".to_owned());
+        *report.blocked.entry(rule.clone()).or_insert(0) += 1;
+        crate::audit::append(
+            env.txn,
+            env.now,
+            proposal.accounts.first().copied(),
+            AuditKind::ContactBlocked {
+                debtor: self.debtor.id,
                 channel: proposal.channel,
-                address: proposal.address.clone(),
                 template: proposal.template.clone(),
-                scheduled_at: proposal.at,
-                created_for: as_of,
-                status: ActionStatus::Pending,
-            })?;
-            written += 1;
+                rule,
+                next_allowed_at: decision.next_allowed_at,
+            },
+        )?;
+        Ok(())
+    }
+}
+
+/// Writes an admitted proposal to the outbox under its deterministic id; true if and only if
+/// it was not there yet (a resumed cycle finds the actions it already wrote).
+fn write_action(
+    env: &mut Env<'_>,
+    debtor: arrears_core::ids::DebtorId,
+    proposal: &ContactProposal,
+    as_of: NaiveDate,
+) -> Result<bool, CommandError> {
+    let id = action_id(as_of, debtor, proposal);
+    if env.txn.action(id)?.is_some() {
+        return Ok(false);
+    }
+    env.txn.put_action(&Action {
+        id,
+        debtor,
+        accounts: proposal.accounts.clone(),
+        channel: proposal.channel,
+        address: proposal.address.clone(),
+        template: proposal.template.clone(),
+        scheduled_at: proposal.at,
+        created_for: as_of,
+        status: ActionStatus::Pending,
+    })?;
+    Ok(true)
+}
+
+/// Marks the steps an admitted proposal covers as issued on its accounts' cases.
+fn mark_steps_issued(reviews: &mut [Review], proposal: &ContactProposal) {
+    for review in reviews.iter_mut() {
+        if !proposal.accounts.contains(&review.account.id) {
+            continue;
         }
-        for review in reviews.iter_mut() {
-            if !proposal.accounts.contains(&review.account.id) {
-                continue;
-            }
-            for (index, step) in &review.steps {
-                if step.channel == proposal.channel && step.template == proposal.template {
-                    review.case.steps_issued.push(*index);
-                }
+        for (index, step) in &review.steps {
+            if step.channel == proposal.channel && step.template == proposal.template {
+                review.case.steps_issued.push(*index);
             }
         }
     }
-    Ok(written)
 }
 
 /// The next review: the state's cadence, or sooner when something falls due (a courtesy
