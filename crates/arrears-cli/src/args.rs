@@ -48,7 +48,10 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Report(ReportCommand),
     /// Check every entry, balance, trace and index of the store; exit 1 on any problem.
-    Verify,
+    Verify(VerifyArgs),
+    /// The audit log: print its head, to anchor it outside the store.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Replace or show the collection policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -97,6 +100,21 @@ pub(crate) enum Command {
     /// Plugins: inspect a built-in plugin or a plugin library.
     #[command(subcommand)]
     Plugin(crate::plugins::PluginCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// Also check that the store extends an audit chain anchored earlier: `HASH@SEQ`, as
+    /// `arrears audit head` printed it (exit 1 if the record SEQ is gone or has another hash).
+    #[arg(long, value_name = "HASH@SEQ")]
+    pub(crate) anchor: Option<arrears::AuditAnchor>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Print the audit chain's head, `HASH@SEQ`, to anchor outside the store (a log, a notary,
+    /// a ticket); `arrears verify --anchor HASH@SEQ` checks the store still extends it.
+    Head,
 }
 
 #[derive(Debug, Subcommand)]

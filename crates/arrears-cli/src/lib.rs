@@ -37,8 +37,8 @@ use clap::Parser;
 use arrears::{Arrears, Clock, FixedClock, Options, SystemClock};
 
 use args::{
-    ActionsCommand, CheckCommand, Cli, Command, PlanCommand, PolicyCommand, ReportCommand,
-    ShowCommand,
+    ActionsCommand, AuditCommand, CheckCommand, Cli, Command, PlanCommand, PolicyCommand,
+    ReportCommand, ShowCommand,
 };
 
 /// How a command that ran to its end turned out.
@@ -137,7 +137,8 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Report(ReportCommand::Aging(args)) => {
             report::aging(&open(cli)?, args, cli.json, out)
         }
-        Command::Verify => report::verify(&open(cli)?, cli.json, out),
+        Command::Verify(args) => report::verify(&open(cli)?, args, cli.json, out),
+        Command::Audit(AuditCommand::Head) => report::audit_head(&open(cli)?, cli.json, out),
         Command::Policy(PolicyCommand::Set(args)) => policy::set(&open(cli)?, args, cli.json, out),
         Command::Policy(PolicyCommand::Show) => policy::show(&open(cli)?, cli.json, out),
         Command::Cycle(args) => outbox::cycle(&open(cli)?, args, cli.json, out),

@@ -7,7 +7,7 @@ use anyhow::Result;
 use arrears::aging::Bucket;
 use arrears::Arrears;
 
-use crate::args::AgingArgs;
+use crate::args::{AgingArgs, VerifyArgs};
 use crate::output::{self, money, Table};
 use crate::Status;
 
@@ -78,27 +78,73 @@ pub(crate) fn aging(
     Ok(Status::Ok)
 }
 
-pub(crate) fn verify(books: &Arrears, json: bool, out: &mut dyn Write) -> Result<Status> {
+pub(crate) fn verify(
+    books: &Arrears,
+    args: &VerifyArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
     let report = books.verify()?;
+    let anchored = match &args.anchor {
+        Some(anchor) => Some(books.check_anchor(anchor)?),
+        None => None,
+    };
+    let clean = report.is_clean() && anchored != Some(false);
     if json {
-        output::json(out, &report)?;
-    } else if report.is_clean() {
+        let mut value = serde_json::to_value(&report)?;
+        if let (Some(object), Some(anchor)) = (value.as_object_mut(), &args.anchor) {
+            object.insert("anchor".to_owned(), anchor.to_string().into());
+            object.insert("anchor_held".to_owned(), anchored.unwrap_or(false).into());
+        }
+        output::json(out, &value)?;
+        return Ok(if clean { Status::Ok } else { Status::Failed });
+    }
+    for problem in &report.problems {
+        writeln!(out, "{problem}")?;
+    }
+    if let (Some(anchor), Some(held)) = (&args.anchor, anchored) {
+        if held {
+            writeln!(out, "anchor {anchor}: held (the store extends the anchored chain)")?;
+        } else {
+            writeln!(
+                out,
+                "anchor {anchor}: NOT held (record {} is gone or has another hash: the log was \
+                 rewritten or cut)",
+                anchor.seq
+            )?;
+        }
+    }
+    let problems = report.problems.len() + usize::from(anchored == Some(false));
+    if clean {
         writeln!(
             out,
             "ok: {} accounts, {} entries checked",
             report.accounts_checked, report.entries_checked
         )?;
     } else {
-        for problem in &report.problems {
-            writeln!(out, "{problem}")?;
-        }
         writeln!(
             out,
-            "{} problems: {} accounts, {} entries checked",
-            report.problems.len(),
-            report.accounts_checked,
-            report.entries_checked
+            "{problems} problems: {} accounts, {} entries checked",
+            report.accounts_checked, report.entries_checked
         )?;
     }
-    Ok(if report.is_clean() { Status::Ok } else { Status::Failed })
+    Ok(if clean { Status::Ok } else { Status::Failed })
+}
+
+/// `arrears audit head`: the chain's head as `HASH@SEQ`.
+pub(crate) fn audit_head(books: &Arrears, json: bool, out: &mut dyn Write) -> Result<Status> {
+    let head = books.audit_head()?;
+    if json {
+        let value = serde_json::json!({
+            "anchor": head.map(|anchor| anchor.to_string()),
+            "seq": head.map(|anchor| anchor.seq),
+        });
+        output::json(out, &value)?;
+    } else {
+        match head {
+            Some(anchor) => writeln!(out, "{anchor}")?,
+            None => writeln!(out, "the audit log is empty")?,
+        }
+    }
+    Ok(Status::Ok)
 }

@@ -289,6 +289,10 @@ fn write_case(out: &mut dyn Write, case: &CollectionCase, currency: Currency) ->
 fn audit_details(record: &AuditRecord) -> (&'static str, String) {
     match &record.kind {
         AuditKind::Command { name, key } => ("command", format!("{name}  key {key}")),
+        AuditKind::CommandExecuted { name, key, content } => {
+            let content: String = content.iter().map(|byte| format!("{byte:02x}")).collect();
+            ("command", format!("{name}  key {key}  content {content}"))
+        }
         AuditKind::Transition { event, from, to, on } => {
             ("transition", format!("{event}: {from} -> {to} on {on}"))
         }

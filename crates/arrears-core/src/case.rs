@@ -358,4 +358,17 @@ pub enum AuditKind {
         /// What the failure said.
         error: String,
     },
+    /// A command was executed (since the audit chain covers content; earlier records are
+    /// `Command`). `content` is SHA-256 over the command's idempotency record: the length of
+    /// the canonical command's bytes (8 bytes, little-endian), those bytes, then the outcome's
+    /// bytes. So the chain covers what the command said and what it did, and `verify` checks
+    /// the idempotency record against it.
+    CommandExecuted {
+        /// Its name.
+        name: String,
+        /// Its idempotency key.
+        key: String,
+        /// SHA-256 of its idempotency record's content.
+        content: [u8; 32],
+    },
 }

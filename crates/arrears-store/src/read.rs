@@ -523,6 +523,15 @@ pub trait Reads: TableAccess {
         self.read_table(Audit, |table| all_records(table, "audit", RecordKind::Audit))
     }
 
+    /// The audit entry `seq`, if any.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn audit_entry(&self, seq: u64) -> Result<Option<AuditEntry>, StorageError> {
+        self.read_table(Audit, |table| get_record(table, "audit", RecordKind::Audit, seq))
+    }
+
     /// The last audit entry, if any.
     ///
     /// # Errors

@@ -38,6 +38,16 @@ pub(crate) fn append(
     txn.append_audit(&AuditEntry { record, hash })
 }
 
+/// SHA-256 over an idempotency record's content: the command's length (8 bytes, little-endian),
+/// the command's bytes, the outcome's bytes (what `AuditKind::CommandExecuted` holds).
+pub(crate) fn content_digest(command: &[u8], result: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update((command.len() as u64).to_le_bytes());
+    hasher.update(command);
+    hasher.update(result);
+    hasher.finalize().into()
+}
+
 /// Problems with the chain: `(seq, what is wrong)`.
 pub(crate) fn check_chain(entries: &[AuditEntry]) -> Vec<(u64, String)> {
     let mut problems = Vec::new();
@@ -59,4 +69,61 @@ pub(crate) fn check_chain(entries: &[AuditEntry]) -> Vec<(u64, String)> {
         prev_hash = entry.hash;
     }
     problems
+}
+
+/// A point of the audit chain to anchor outside the store (a log, a notary, a ticket): the
+/// sequence of a record and its hash. Written `HASH@SEQ`, the hash in 64 lowercase hex digits.
+/// A store that still holds the record `seq` with that hash extends the anchored chain: nothing
+/// before it was changed, removed or reordered (`Arrears::check_anchor`).
+///
+/// # Example
+///
+/// ```
+/// let anchor: arrears::AuditAnchor = format!("{}@42", "ab".repeat(32)).parse()?;
+/// assert_eq!(anchor.seq, 42);
+/// assert_eq!(anchor.to_string(), format!("{}@42", "ab".repeat(32)));
+/// assert!("abc@1".parse::<arrears::AuditAnchor>().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditAnchor {
+    /// The record's sequence number, from 1.
+    pub seq: u64,
+    /// The record's hash.
+    pub hash: [u8; 32],
+}
+
+impl std::fmt::Display for AuditAnchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for byte in self.hash {
+            write!(f, "{byte:02x}")?;
+        }
+        write!(f, "@{}", self.seq)
+    }
+}
+
+/// Why a text is not an anchor.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an audit anchor is HASH@SEQ (64 hex digits, then a sequence number from 1): {text:?}")]
+pub struct AnchorParseError {
+    /// The text given.
+    pub text: String,
+}
+
+impl std::str::FromStr for AuditAnchor {
+    type Err = AnchorParseError;
+
+    fn from_str(text: &str) -> Result<AuditAnchor, AnchorParseError> {
+        let error = || AnchorParseError { text: text.to_owned() };
+        let (hex, seq) = text.split_once('@').ok_or_else(error)?;
+        let seq: u64 = seq.parse().map_err(|_| error())?;
+        if hex.len() != 64 || seq == 0 || !hex.is_ascii() {
+            return Err(error());
+        }
+        let mut hash = [0_u8; 32];
+        for (index, byte) in hash.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[index * 2..index * 2 + 2], 16).map_err(|_| error())?;
+        }
+        Ok(AuditAnchor { seq, hash })
+    }
 }

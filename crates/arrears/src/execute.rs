@@ -50,12 +50,16 @@ pub(crate) fn execute(
     let outcome = dispatch(&mut env, command)?;
     if !outcome.is_rejected() {
         let account = command_account(command, &outcome);
-        let kind = AuditKind::Command { name: command.name().to_owned(), key: key.to_owned() };
-        crate::audit::append(env.txn, now, account, kind)?;
         let record = IdempotencyRecord {
             command: command_bytes,
             result: encode(RecordKind::Outcome, &outcome),
         };
+        let kind = AuditKind::CommandExecuted {
+            name: command.name().to_owned(),
+            key: key.to_owned(),
+            content: crate::audit::content_digest(&record.command, &record.result),
+        };
+        crate::audit::append(env.txn, now, account, kind)?;
         env.txn.put_idempotency(key, &record)?;
     }
     Ok(Receipt { outcome, replayed: false })

@@ -65,6 +65,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use arrears_core::{aging, ids, ledger, model, money};
 
 pub use arrears_core::{case, collection, compliance, holidays, plan, policy, strategy};
+pub use audit::{AnchorParseError, AuditAnchor};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
     CaseChanged, Command, Flag, NewAccount, NewCharge, NewDebtor, NewPlan, Outcome, PolicyRefusal,
@@ -633,6 +634,30 @@ impl Arrears {
             .map(|entry| entry.record)
             .filter(|record| account.is_none() || record.account == account)
             .collect())
+    }
+
+    /// The head of the audit chain: its last record's sequence and hash, to anchor outside the
+    /// store (`None` for an empty log).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn audit_head(&self) -> Result<Option<AuditAnchor>, QueryError> {
+        let last = self.store.read()?.last_audit()?;
+        Ok(last.map(|entry| AuditAnchor { seq: entry.record.seq, hash: entry.hash }))
+    }
+
+    /// True if and only if the audit log still holds the anchored record (the same sequence
+    /// and hash). With `verify`'s check of the whole chain, this says that the store extends
+    /// the anchored chain: nothing up to the anchor was changed, removed or reordered, even
+    /// consistently.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn check_anchor(&self, anchor: &AuditAnchor) -> Result<bool, QueryError> {
+        let entry = self.store.read()?.audit_entry(anchor.seq)?;
+        Ok(entry.is_some_and(|entry| entry.hash == anchor.hash))
     }
 
     /// Collection KPIs over the period `from..=to`, computed from the ledger and the audit

@@ -1,5 +1,6 @@
 //! Integration tests: real runs of the `arrears` binary on a store in a temporary directory.
 
+mod audit;
 mod check;
 mod collections;
 mod cycle;

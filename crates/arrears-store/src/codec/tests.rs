@@ -568,6 +568,26 @@ fn golden_idempotency_record() {
 }
 
 #[test]
+fn golden_audit_command_executed() {
+    use arrears_core::case::{AuditKind, AuditRecord};
+    let entry = crate::AuditEntry {
+        record: AuditRecord {
+            seq: 5,
+            recorded_at: instant("2026-02-01T00:00:00Z"),
+            account: Some(AccountId(3)),
+            kind: AuditKind::CommandExecuted {
+                name: "payment".into(),
+                key: "pay-1".into(),
+                content: [5; 32],
+            },
+            prev_hash: [7; 32],
+        },
+        hash: [9; 32],
+    };
+    check(RecordKind::Audit, &entry, expect!["0205fc002ffdd200010305077061796d656e74057061792d31050505050505050505050505050505050505050505050505050505050505050507070707070707070707070707070707070707070707070707070707070707070909090909090909090909090909090909090909090909090909090909090909ed53c24b"]);
+}
+
+#[test]
 fn golden_audit_component_failed() {
     use arrears_core::case::{AuditKind, AuditRecord};
     let entry = crate::AuditEntry {

@@ -125,3 +125,38 @@ fn a_wrong_or_damaged_snapshot_is_reported() {
         report.problems
     );
 }
+
+/// Issue 21: the audit chain covers each command's content, and its head can be anchored
+/// outside the store. A consistent rewrite of the last record (its hash recomputed, so the chain
+/// still verifies) is caught by the anchor taken before it.
+#[test]
+fn issue_21_an_anchored_chain_catches_a_consistent_rewrite() {
+    use sha2::{Digest, Sha256};
+    let (_dir, books, _, _) = sample();
+    let head = books.audit_head().unwrap().unwrap();
+    assert!(books.check_anchor(&head).unwrap());
+    // Each command's record holds the digest of its idempotency record.
+    let log = books.audit_log(None).unwrap();
+    let executed = log
+        .iter()
+        .filter(|record| matches!(record.kind, arrears::case::AuditKind::CommandExecuted { .. }))
+        .count();
+    assert_eq!(executed, 4, "{log:?}");
+    // Rewrite the last record consistently: another instant, its hash recomputed.
+    let read = books.store().read().unwrap();
+    let mut entry = read.audit_entry(head.seq).unwrap().unwrap();
+    drop(read);
+    entry.record.recorded_at += chrono::Duration::hours(1);
+    let mut hasher = Sha256::new();
+    hasher.update(entry.record.prev_hash);
+    hasher.update(arrears_store::codec::encode_format_1(RecordKind::Audit, &entry.record));
+    entry.hash = hasher.finalize().into();
+    let mut txn = books.store().write().unwrap();
+    txn.raw_overwrite("audit", head.seq, &encode(RecordKind::Audit, &entry)).unwrap();
+    txn.commit().unwrap();
+    assert!(books.verify().unwrap().is_clean(), "the chain alone cannot see it");
+    assert!(!books.check_anchor(&head).unwrap(), "the anchor does");
+    let moved = books.audit_head().unwrap().unwrap();
+    assert_eq!(moved.seq, head.seq);
+    assert!(books.check_anchor(&moved).unwrap());
+}
