@@ -27,6 +27,11 @@ pub(crate) struct Cli {
     /// Record every write at this fixed instant instead of the system clock (reproducible runs).
     #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_instant)]
     pub(crate) recorded_at: Option<DateTime<Utc>>,
+    /// Accept a cycle date or a value date more than the policy's horizon
+    /// (`[dates] future_days_max`) after today (today: the date of --recorded-at, else of the
+    /// system clock, in UTC).
+    #[arg(long, global = true)]
+    pub(crate) allow_future: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }

@@ -13,15 +13,18 @@ use arrears::{Arrears, Command, CycleOptions, Outcome};
 
 use crate::args::{AckArgs, ActionsListArgs, CycleArgs};
 use crate::collect;
+use crate::horizon::{self, Horizon};
 use crate::output::{self, Table};
 use crate::Status;
 
 pub(crate) fn cycle(
     books: &Arrears,
+    horizon: &Horizon,
     args: &CycleArgs,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
+    horizon.check("--as-of", args.as_of)?;
     let mut options = CycleOptions::default();
     if let Some(batch) = args.batch {
         options.batch_accounts_max = usize::try_from(batch).unwrap_or(usize::MAX);
@@ -176,11 +179,15 @@ fn status(action: &Action) -> String {
 
 pub(crate) fn ack(
     books: &Arrears,
+    horizon: &Horizon,
     args: &AckArgs,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
     let command = Command::Acknowledge { action: args.id, outcome: args.outcome, at: args.at };
+    if let Some((_, reason)) = horizon.command_refusal(&command, horizon::flag) {
+        anyhow::bail!("{reason}");
+    }
     let receipt = collect::execute(books, &args.key, &command)?;
     if json {
         return collect::print_json(&args.key, &receipt, out);

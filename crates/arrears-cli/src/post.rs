@@ -9,6 +9,7 @@ use arrears::money::Money;
 use arrears::{Arrears, Command, CommandError, NewCharge, Outcome, Receipt};
 
 use crate::args::{Common, PostCommand};
+use crate::horizon::{self, Horizon};
 use crate::input::{self, Sign};
 use crate::output::{self, postings_table};
 use crate::refs;
@@ -16,11 +17,15 @@ use crate::Status;
 
 pub(crate) fn run(
     books: &Arrears,
+    horizon: &Horizon,
     command: &PostCommand,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
     let (common, account, command) = build(books, command)?;
+    if let Some((_, reason)) = horizon.command_refusal(&command, horizon::flag) {
+        anyhow::bail!("{reason}");
+    }
     let receipt = books.execute(&common.key, &command).map_err(flag_error)?;
     print(&common.key, &account, &command, &receipt, json, out)
 }

@@ -142,3 +142,152 @@ fn cycle_batches() {
     assert!(report["batches"].as_u64().expect("batches") >= 6, "{report}");
     assert_eq!(env.run(&["cycle", "--as-of", "2026-11-20", "--batch", "0"]).code, 2);
 }
+
+#[test]
+fn issue_21_a_cycle_date_beyond_the_horizon_is_refused_unless_allowed() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): `cycle --as-of 2027-11-20`, a
+    // one-year typo, charged off 12 of 15 accounts.
+    let env = Env::sample();
+    let before = env.snapshot();
+    let typo = env.run(&["cycle", "--as-of", "2027-11-20"]);
+    assert_eq!(typo.code, 1, "{}", typo.stdout);
+    assert_eq!(typo.stdout, "");
+    assert_eq!(
+        typo.stderr,
+        "error: --as-of 2027-11-20 is 365 days after today (2026-11-20); the policy's horizon \
+         is 31 days ([dates] future_days_max); pass --allow-future if the date is right\n"
+    );
+    assert_eq!(env.snapshot(), before, "a refused cycle writes nothing");
+
+    // The last day of the horizon is accepted (and today comes from --recorded-at).
+    let last = env.run(&["cycle", "--as-of", "2026-12-21", "--json"]).json();
+    assert_eq!(last["complete"], true, "{last}");
+
+    // A policy may widen the horizon; --allow-future accepts any date.
+    let wide = std::fs::read_to_string(crate::example("policies/standard.toml"))
+        .expect("standard policy")
+        + "\n[dates]\nfuture_days_max = 400\n";
+    let file = env.write("wide.toml", &wide);
+    env.run(&["policy", "set", crate::path(&file), "--key", "POL-WIDE"]).ok();
+    env.run(&["cycle", "--as-of", "2027-11-20", "--json"]).json();
+    let far = env.run(&["cycle", "--as-of", "2028-11-20"]);
+    assert!(far.stderr.contains("the policy's horizon is 400 days"), "{}", far.stderr);
+    let allowed = env.run(&["cycle", "--as-of", "2028-11-20", "--allow-future", "--json"]).json();
+    assert_eq!(allowed["complete"], true, "{allowed}");
+}
+
+#[test]
+fn issue_21_value_dates_beyond_the_horizon_are_refused_unless_allowed() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): a value date years ahead is
+    // refused by every command that takes one, naming the flag or the file's row and column.
+    let env = Env::sample();
+    let before = env.snapshot();
+    let payment = env.run(&[
+        "post",
+        "payment",
+        "--account",
+        "TC-8001",
+        "--amount",
+        "1.00",
+        "--on",
+        "2027-11-19",
+        "--key",
+        "FUTURE-PAY",
+    ]);
+    assert_eq!(payment.code, 1);
+    assert!(
+        payment.stderr.starts_with("error: --on 2027-11-19 is 364 days after today (2026-11-20)"),
+        "{}",
+        payment.stderr
+    );
+    assert!(payment.stderr.contains("--allow-future"), "{}", payment.stderr);
+    let charge = env.run(&[
+        "post",
+        "charge",
+        "--account",
+        "TC-8001",
+        "--amount",
+        "1.00",
+        "--issued-on",
+        "2027-01-02",
+        "--due-on",
+        "2027-02-01",
+        "--key",
+        "FUTURE-CHARGE",
+    ]);
+    assert!(
+        charge.stderr.starts_with("error: --issued-on 2027-01-02 is 43 days"),
+        "{}",
+        charge.stderr
+    );
+    let promise = env.run(&[
+        "promise",
+        "--account",
+        "TC-8001",
+        "--on",
+        "2027-11-20",
+        "--pay",
+        "2027-11-25:10.00",
+        "--key",
+        "FUTURE-PROMISE",
+    ]);
+    assert!(promise.stderr.starts_with("error: --on 2027-11-20 is 365 days"), "{}", promise.stderr);
+    let recall = env.run(&["legal", "--account", "TC-8001", "--on", "2030-01-01", "--key", "L"]);
+    assert!(recall.stderr.starts_with("error: --on 2030-01-01"), "{}", recall.stderr);
+    let file = env.write(
+        "future.csv",
+        "key,account,type,effective_on,amount,obligation,component,reverses,reason,due_on,directed_to\n\
+         OK-1,TC-8001,payment,2026-11-18,1.00,,,,,,\n\
+         FAR-1,TC-8001,payment,2027-11-18,1.00,,,,,,\n",
+    );
+    let import = env.run(&["import", "postings", crate::path(&file)]);
+    assert_eq!(import.code, 1);
+    assert!(
+        import.stderr.contains(":3: effective_on: effective_on 2027-11-18 is 363 days after today"),
+        "{}",
+        import.stderr
+    );
+    assert_eq!(env.snapshot(), before, "refused commands write nothing");
+
+    // With --allow-future the same payment is posted.
+    let allowed = env.run(&[
+        "--allow-future",
+        "post",
+        "payment",
+        "--account",
+        "TC-8001",
+        "--amount",
+        "1.00",
+        "--on",
+        "2027-11-19",
+        "--key",
+        "FUTURE-PAY",
+    ]);
+    assert!(allowed.ok().contains("payment on account A1 (TC-8001)"), "{}", allowed.stdout);
+}
+
+#[test]
+fn issue_21_a_simulation_starting_beyond_the_horizon_is_refused() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): `simulate --start` is a date the
+    // user chooses, like a cycle date.
+    let env = Env::empty();
+    let out = env.dir().join("sim");
+    let run = env.run(&[
+        "simulate",
+        "--accounts",
+        "1",
+        "--days",
+        "1",
+        "--start",
+        "2030-01-01",
+        "--out",
+        crate::path(&out),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.starts_with("error: --start 2030-01-01 is 1138 days after today"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.db().exists() && !out.join("arrears-demo.redb").exists());
+}
