@@ -20,7 +20,7 @@ use crate::context::{load_account, load_debtor, minor, text, Env};
 use crate::error::CommandError;
 use crate::ledger_write::{prepare, write, NewObligation, Prepared};
 use crate::lifecycle::{
-    apply, case_event, decision_date, follow_up, gate, load_case, settle_agreements,
+    apply, before_opened, case_event, decision_date, follow_up, gate, load_case, settle_agreements,
 };
 
 fn policy_refusal(rule: &str, reason: impl std::fmt::Display) -> Outcome {
@@ -34,6 +34,9 @@ pub(crate) fn promise(
     lines: &[PromiseLine],
 ) -> Result<Outcome, CommandError> {
     let account = load_account(env.txn, account_id)?;
+    if let Some(rejection) = before_opened(&account, made_on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
     let mut payments = Vec::with_capacity(lines.len());
     for line in lines {
         payments.push(PromisedPayment {
@@ -74,6 +77,9 @@ pub(crate) fn promise(
 
 pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, CommandError> {
     let account = load_account(env.txn, new.account)?;
+    if let Some(rejection) = before_opened(&account, new.created_on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
     let debtor = load_debtor(env.txn, &account)?;
     let income = minor("monthly_income", &new.monthly_income, account.currency)?;
     let expenses = minor("monthly_expenses", &new.monthly_expenses, account.currency)?;
@@ -208,6 +214,9 @@ pub(crate) fn offer_settlement(
     amount: &Money,
 ) -> Result<Outcome, CommandError> {
     let account = load_account(env.txn, account_id)?;
+    if let Some(rejection) = before_opened(&account, offered_on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
     let amount_minor = minor("amount", amount, account.currency)?;
     let case = load_case(env.txn, env.policy, &account)?;
     let state = env.txn.account_state(&account, Some(offered_on))?;
@@ -257,6 +266,9 @@ pub(crate) fn accept_settlement(
     accepted_on: NaiveDate,
 ) -> Result<Outcome, CommandError> {
     let account = load_account(env.txn, account_id)?;
+    if let Some(rejection) = before_opened(&account, accepted_on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
     let case = load_case(env.txn, env.policy, &account)?;
     let Some(settlement) = case.settlement.clone() else {
         return Ok(policy_refusal("settlement", "no settlement was offered"));
@@ -335,6 +347,9 @@ fn dispute_all(
     on: NaiveDate,
     event: CollectionEvent,
 ) -> Result<Outcome, CommandError> {
+    if let Some(rejection) = before_opened(account, on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
     let debtor = load_debtor(env.txn, account)?;
     let mut case = load_case(env.txn, env.policy, account)?;
     let as_of = decision_date(&case, on);

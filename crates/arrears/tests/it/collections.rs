@@ -627,3 +627,75 @@ fn acknowledging_twice_is_refused_and_outcomes_feed_history() {
     assert_eq!(state(&books, account), CollectionState::Disputed);
     assert!(books.verify().unwrap().is_clean());
 }
+
+#[test]
+fn issue_21_collection_commands_dated_before_the_account_opened_are_refused() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): collection commands dated years
+    // before the account opened were accepted; money commands were already refused.
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "early");
+    let account = loan(&books, debtor, "E-1", ProductKind::Revolving);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    let early = NaiveDate::from_ymd_opt(2023, 6, 1).unwrap();
+    let plan = Command::CreatePlan(NewPlan {
+        account,
+        created_on: early,
+        installments: 4,
+        frequency: Frequency::Monthly,
+        first_due: d(3, 1),
+        annual_rate: "0".parse().unwrap(),
+        monthly_income: usd(300_000),
+        monthly_expenses: usd(180_000),
+    });
+    let promise = Command::Promise {
+        account,
+        made_on: early,
+        payments: vec![PromiseLine { on: early, amount: usd(50_000) }],
+    };
+    let commands = [
+        promise,
+        plan,
+        Command::OfferSettlement { account, offered_on: early, amount: usd(40_000) },
+        Command::AcceptSettlement { account, accepted_on: early },
+        Command::OpenDispute { account, obligations: Vec::new(), on: early },
+        Command::ResolveDispute { account, on: early },
+        Command::GrantHardship { account, on: early, until: d(2, 1) },
+        Command::EndHardship { account, on: early },
+        Command::Place {
+            account,
+            on: early,
+            agency: "Northwind Recovery".into(),
+            commission_rate: "0.25".parse().unwrap(),
+        },
+        Command::Recall { account, on: early },
+        Command::ReferToLegal { account, on: early },
+        Command::Close { account, on: early },
+        Command::Reopen { account, on: early },
+    ];
+    let audit_len = books.audit_log(None).unwrap().len();
+    for command in &commands {
+        let outcome = books.execute(&format!("early:{}", command.name()), command).unwrap().outcome;
+        assert!(
+            matches!(
+                &outcome,
+                Outcome::Rejected(Rejection::Ledger(
+                    arrears::ledger::Rejection::EffectiveBeforeOpened { effective_on, opened_on }
+                )) if *effective_on == early && *opened_on == d(1, 1)
+            ),
+            "{}: {outcome:?}",
+            command.name()
+        );
+    }
+    assert_eq!(books.audit_log(None).unwrap().len(), audit_len, "a refusal writes nothing");
+    assert_eq!(state(&books, account), CollectionState::Current);
+    assert!(books.verify().unwrap().is_clean());
+    // On the opening day itself, the same commands are taken.
+    let outcome = books
+        .execute(
+            "dispute:opened",
+            &Command::OpenDispute { account, obligations: Vec::new(), on: d(1, 1) },
+        )
+        .unwrap()
+        .outcome;
+    assert!(!outcome.is_rejected(), "{outcome:?}");
+}
