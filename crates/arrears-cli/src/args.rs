@@ -325,6 +325,10 @@ pub(crate) struct CycleArgs {
     /// Accounts per write transaction (a debtor's accounts are never split).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) batch: Option<u64>,
+    /// Show what the cycle would do (the same report) without writing anything. A dry run
+    /// may take any date: the horizon of dates does not apply to it.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,8 +24,10 @@ pub(crate) fn cycle(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
-    horizon.check("--as-of", args.as_of)?;
-    let mut options = CycleOptions::default();
+    if !args.dry_run {
+        horizon.check("--as-of", args.as_of)?;
+    }
+    let mut options = CycleOptions { dry_run: args.dry_run, ..CycleOptions::default() };
     if let Some(batch) = args.batch {
         options.batch_accounts_max = usize::try_from(batch).unwrap_or(usize::MAX);
     }
@@ -34,12 +36,14 @@ pub(crate) fn cycle(
         let mut value = serde_json::to_value(&report)?;
         if let Some(object) = value.as_object_mut() {
             object.insert("as_of".to_owned(), serde_json::to_value(args.as_of)?);
+            object.insert("dry_run".to_owned(), serde_json::Value::Bool(args.dry_run));
         }
         output::json(out, &value)?;
         return Ok(Status::Ok);
     }
     let done = if report.complete { "complete" } else { "incomplete (run it again to resume)" };
-    writeln!(out, "cycle {}: {done}", args.as_of)?;
+    let dry_run = if args.dry_run { " (dry run: nothing was written)" } else { "" };
+    writeln!(out, "cycle {}{dry_run}: {done}", args.as_of)?;
     let rows = [
         ("batches", report.batches),
         ("reviewed", report.reviewed),

@@ -291,3 +291,35 @@ fn issue_21_a_simulation_starting_beyond_the_horizon_is_refused() {
     );
     assert!(!env.db().exists() && !out.join("arrears-demo.redb").exists());
 }
+
+#[test]
+fn issue_21_cycle_dry_run_shows_the_day_and_writes_nothing() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): `arrears cycle --dry-run` shows
+    // what a day would do without writing; the real run then does just that.
+    let env = Env::sample();
+    let before = env.snapshot();
+    let outbox = env.run(&["actions", "list", "--all", "--json"]).ok().to_owned();
+    let mut dry = env.run(&["cycle", "--as-of", "2026-11-20", "--dry-run", "--json"]).json();
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["reviewed"], 15, "{dry}");
+    assert!(dry["actions"].as_u64().is_some_and(|actions| actions > 0), "{dry}");
+    assert_eq!(env.snapshot(), before, "a dry run writes nothing");
+    assert_eq!(env.run(&["actions", "list", "--all", "--json"]).ok(), outbox);
+    let text = env.run(&["cycle", "--as-of", "2026-11-20", "--dry-run"]);
+    assert!(
+        text.ok().starts_with("cycle 2026-11-20 (dry run: nothing was written): complete\n"),
+        "{}",
+        text.stdout
+    );
+    // A dry run may look beyond the horizon: it cannot write anything.
+    let far = env.run(&["cycle", "--as-of", "2027-11-20", "--dry-run", "--json"]).json();
+    assert!(far["charged_off"].as_u64().is_some_and(|count| count > 0), "{far}");
+    assert_eq!(env.snapshot(), before);
+
+    let mut real = env.run(&["cycle", "--as-of", "2026-11-20", "--json"]).json();
+    assert_eq!(real["dry_run"], false);
+    dry.as_object_mut().expect("object").remove("dry_run");
+    real.as_object_mut().expect("object").remove("dry_run");
+    assert_eq!(real, dry, "the dry run reported what the real run did");
+    assert_ne!(env.snapshot(), before);
+}

@@ -305,14 +305,19 @@ fn a_cycle_killed_half_way_resumes_to_the_same_outbox() {
     let (_dir_b, straight) = open_temp();
     portfolio(&interrupted);
     portfolio(&straight);
-    let options = arrears::CycleOptions { batch_accounts_max: 4, batches_max: Some(2) };
+    let options =
+        arrears::CycleOptions { batch_accounts_max: 4, batches_max: Some(2), ..Default::default() };
     let partial = interrupted.run_cycle_with(d(2, 20), options).unwrap();
     assert!(!partial.complete);
     assert_eq!(partial.batches, 2);
     let rest = interrupted
         .run_cycle_with(
             d(2, 20),
-            arrears::CycleOptions { batch_accounts_max: 4, batches_max: None },
+            arrears::CycleOptions {
+                batch_accounts_max: 4,
+                batches_max: None,
+                ..Default::default()
+            },
         )
         .unwrap();
     assert!(rest.complete);
@@ -350,7 +355,8 @@ fn a_cycle_in_large_batches_equals_one_debtor_per_batch() {
     let accounts = portfolio(&large);
     assert_eq!(portfolio(&single), accounts);
     assert!(accounts.len() > 2 * 128, "more accounts than two steps");
-    let one_debtor = arrears::CycleOptions { batch_accounts_max: 1, batches_max: None };
+    let one_debtor =
+        arrears::CycleOptions { batch_accounts_max: 1, batches_max: None, ..Default::default() };
     let (mut total_actions, mut total_transitions, mut total_fees) = (0, 0, 0);
     for (month, day) in [(1, 20), (2, 10), (2, 25), (3, 15), (4, 10), (5, 20), (7, 1)] {
         let as_of = d(month, day);
@@ -698,4 +704,49 @@ fn issue_21_collection_commands_dated_before_the_account_opened_are_refused() {
         .unwrap()
         .outcome;
     assert!(!outcome.is_rejected(), "{outcome:?}");
+}
+
+/// Everything a cycle may write, as text: the outbox, the audit log's length, and each
+/// account's case, events and view on `day`.
+fn everything(books: &Arrears, day: NaiveDate) -> String {
+    let mut all =
+        format!("{:?}\n{}\n", books.actions().unwrap(), books.audit_log(None).unwrap().len());
+    for account in books.account_ids().unwrap() {
+        all.push_str(&format!(
+            "{:?}\n{:?}\n{:?}\n",
+            books.case(account).unwrap(),
+            books.events(account).unwrap(),
+            books.account_view(account, day).unwrap()
+        ));
+    }
+    all
+}
+
+#[test]
+fn issue_21_a_dry_run_reports_what_the_cycle_then_does_and_writes_nothing() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): `arrears cycle --dry-run` shows
+    // what a day would do (transitions, charge-offs, contacts, fees) without writing.
+    let (_dir, books) = open_temp();
+    debtors_with_loans(&books, "Y", 12, |debtor, account| {
+        let due = d(1, 1) + chrono::Days::new(10 + 9 * (debtor + account) as u64);
+        (due, 10_000 * (1 + account as i64))
+    });
+    cycle(&books, d(2, 20));
+    let day = d(5, 31);
+    let before = everything(&books, day);
+    let options = arrears::CycleOptions { batch_accounts_max: 4, ..Default::default() };
+    let dry =
+        books.run_cycle_with(day, arrears::CycleOptions { dry_run: true, ..options }).unwrap();
+    assert!(dry.complete && dry.batches > 1, "{dry:?}");
+    assert!(dry.charged_off > 0 && dry.transitions > 0 && dry.actions > 0, "{dry:?}");
+    assert_eq!(everything(&books, day), before, "a dry run writes nothing");
+    assert!(books.verify().unwrap().is_clean());
+    // Twice the same: the first dry run left nothing behind that the second would see.
+    let again =
+        books.run_cycle_with(day, arrears::CycleOptions { dry_run: true, ..options }).unwrap();
+    assert_eq!(again, dry);
+    let real = books.run_cycle_with(day, options).unwrap();
+    assert_eq!(real, dry, "the dry run reported what the real run did");
+    assert_ne!(everything(&books, day), before);
+    assert!(books.verify().unwrap().is_clean());
 }
