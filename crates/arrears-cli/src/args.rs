@@ -611,6 +611,9 @@ pub(crate) enum PostCommand {
     Waiver(ObligationAmountArgs),
     /// Charge the account off.
     ChargeOff(AccountDateArgs),
+    /// Reverse the account's charge-off (a mistake): the receivable is re-opened as it was,
+    /// and the case is decided as of --on and due for review on it.
+    ChargeOffReversal(ChargeOffReversalArgs),
     /// Post interest accrued through --on as a new interest obligation.
     Accrue(AccrueArgs),
     /// Open a dispute on an obligation (payments skip it).
@@ -728,6 +731,19 @@ pub(crate) struct AccountDateArgs {
     /// The value date.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) on: NaiveDate,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChargeOffReversalArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// When the reversal is decided (it may be before the charge-off's date, as when a cycle
+    /// ran for a wrong date); the ledger event takes effect on the charge-off's date.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub(crate) on: NaiveDate,
+    /// Why (recorded in the ledger event).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) reason: String,
 }
 
 #[derive(Debug, Args)]

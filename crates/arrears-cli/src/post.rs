@@ -42,6 +42,7 @@ fn build<'a>(books: &Arrears, command: &'a PostCommand) -> Result<(&'a Common, A
         PostCommand::Adjustment(args) | PostCommand::Waiver(args) => &args.common,
         PostCommand::Reversal(args) => &args.common,
         PostCommand::ChargeOff(args) => &args.common,
+        PostCommand::ChargeOffReversal(args) => &args.common,
         PostCommand::Accrue(args) => &args.common,
         PostCommand::Dispute(args) | PostCommand::Undispute(args) => &args.common,
     };
@@ -95,6 +96,9 @@ fn build<'a>(books: &Arrears, command: &'a PostCommand) -> Result<(&'a Common, A
             reason: args.reason.into(),
         },
         PostCommand::ChargeOff(args) => Command::ChargeOff { account: id, effective_on: args.on },
+        PostCommand::ChargeOffReversal(args) => {
+            Command::ReverseChargeOff { account: id, on: args.on, reason: args.reason.clone() }
+        }
         PostCommand::Accrue(args) => Command::AccrueInterest {
             account: id,
             through_on: args.on,
@@ -121,6 +125,7 @@ fn flag_error(error: CommandError) -> anyhow::Error {
             "principal" | "amount" => Some("--amount"),
             "interest" => Some("--interest"),
             "fee" => Some("--fee"),
+            "reason" => Some("--reason"),
             _ => None,
         },
         _ => None,

@@ -68,7 +68,7 @@ pub enum CollectionState {
 pub const STATE_KIND_COUNT: usize = 12;
 
 /// How many kinds of [`CollectionEvent`] there are.
-pub const EVENT_KIND_COUNT: usize = 29;
+pub const EVENT_KIND_COUNT: usize = 30;
 
 impl CollectionState {
     /// One representative of every kind of state, in declaration order.
@@ -213,6 +213,9 @@ pub enum CollectionEvent {
     Close,
     /// Reopen a closed revolving account.
     Reopen,
+    /// The charge-off was reversed in the ledger (a mistaken charge-off): the receivable is
+    /// re-opened, and the state is the one the ledger now implies.
+    ChargeOffReversed,
 }
 
 impl CollectionEvent {
@@ -250,6 +253,7 @@ impl CollectionEvent {
         CollectionEvent::Deceased,
         CollectionEvent::Close,
         CollectionEvent::Reopen,
+        CollectionEvent::ChargeOffReversed,
     ];
 
     /// The kind's name as written in files, the audit log and `docs/STATE_MACHINE.md`.
@@ -284,6 +288,7 @@ impl CollectionEvent {
             CollectionEvent::Deceased => "deceased",
             CollectionEvent::Close => "close",
             CollectionEvent::Reopen => "reopen",
+            CollectionEvent::ChargeOffReversed => "charge_off_reversed",
         }
     }
 }
@@ -486,6 +491,7 @@ pub(crate) const REASON_ALREADY_DISPUTED: &str = "already disputed";
 pub(crate) const REASON_ALREADY_PLACED: &str = "already placed";
 pub(crate) const REASON_ALREADY_LEGAL: &str = "already referred to legal";
 pub(crate) const REASON_ALREADY_CHARGED_OFF: &str = "already charged off";
+pub(crate) const REASON_NOT_CHARGED_OFF: &str = "not charged off";
 pub(crate) const REASON_SETTLED: &str = "settled";
 pub(crate) const REASON_PAID: &str = "paid";
 pub(crate) const REASON_CLOSED: &str = "closed";
@@ -526,6 +532,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
                     Rejected(REASON_BALANCE_OUTSTANDING)
                 }
             }
+            E::ChargeOffReversed => Rejected(REASON_NOT_CHARGED_OFF),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Delinquent { .. } => match event {
@@ -550,6 +557,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_BALANCE_OUTSTANDING),
+            E::ChargeOffReversed => Rejected(REASON_NOT_CHARGED_OFF),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Promised => match event {
@@ -576,6 +584,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_PROMISE_OPEN),
+            E::ChargeOffReversed => Rejected(REASON_NOT_CHARGED_OFF),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::InPlan => match event {
@@ -601,6 +610,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_PLAN_ACTIVE),
+            E::ChargeOffReversed => Rejected(REASON_NOT_CHARGED_OFF),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Disputed => match event {
@@ -625,6 +635,8 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_DISPUTED),
+            // The dispute outlives the charge-off and its reversal; resolving it derives.
+            E::ChargeOffReversed => Same,
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Hardship { until } => match event {
@@ -657,6 +669,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_HARDSHIP),
+            E::ChargeOffReversed => Same,
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Placed { .. } => match event {
@@ -688,6 +701,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_PLACED),
+            E::ChargeOffReversed => Same,
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Legal => match event {
@@ -719,6 +733,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_LEGAL),
+            E::ChargeOffReversed => Same,
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::ChargedOff => match event {
@@ -755,6 +770,8 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_CHARGED_OFF),
+            // The ledger no longer holds a charge-off: the state it implies.
+            E::ChargeOffReversed => Derived,
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Settled => match event {
@@ -786,6 +803,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => To(CollectionState::Closed),
+            E::ChargeOffReversed => Rejected(REASON_SETTLED),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Paid => match event {
@@ -815,6 +833,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => To(CollectionState::Closed),
+            E::ChargeOffReversed => Rejected(REASON_PAID),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Closed => match event {
@@ -840,7 +859,8 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::SettlementOffered
             | E::SettlementAccepted
             | E::SettlementCompleted
-            | E::Close => Rejected(REASON_CLOSED),
+            | E::Close
+            | E::ChargeOffReversed => Rejected(REASON_CLOSED),
             E::CeaseRequested
             | E::AttorneyNotified
             | E::BankruptcyFiled
@@ -902,7 +922,8 @@ fn needs_balance(event: &CollectionEvent) -> bool {
         | E::BankruptcyDischarged
         | E::Deceased
         | E::Close
-        | E::Reopen => false,
+        | E::Reopen
+        | E::ChargeOffReversed => false,
     }
 }
 
@@ -960,7 +981,8 @@ pub(crate) fn flag_guard(
         | E::BankruptcyDischarged
         | E::Deceased
         | E::Close
-        | E::Reopen => None,
+        | E::Reopen
+        | E::ChargeOffReversed => None,
     }
 }
 
@@ -997,7 +1019,8 @@ fn flags_after(flags: &StickyFlags, event: &CollectionEvent, context: &Context) 
         | E::SettlementAccepted
         | E::SettlementCompleted
         | E::Close
-        | E::Reopen => {}
+        | E::Reopen
+        | E::ChargeOffReversed => {}
     }
     flags
 }

@@ -323,3 +323,98 @@ fn issue_21_cycle_dry_run_shows_the_day_and_writes_nothing() {
     assert_eq!(real, dry, "the dry run reported what the real run did");
     assert_ne!(env.snapshot(), before);
 }
+
+#[test]
+fn issue_21_a_charge_off_by_a_wrong_cycle_date_is_reversed() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): after `cycle --as-of 2027-11-20`,
+    // nothing undid the charge-offs, later charges were refused, and the right day's cycle
+    // reviewed nothing.
+    let env = Env::sample();
+    let accounts = ["TC-8001", "CC-7001", "LN-5001", "MX-1201"];
+    let view = |account: &str| {
+        let shown =
+            env.run(&["show", "account", account, "--as-of", "2026-11-20", "--json"]).json();
+        let mut view = shown["view"].clone();
+        if let Some(books) = view["books_minor"].as_object_mut() {
+            books.retain(|_, balance| balance != 0);
+        }
+        view
+    };
+    let before: Vec<serde_json::Value> = accounts.iter().map(|account| view(account)).collect();
+    let typo = env.run(&["cycle", "--as-of", "2027-11-20", "--allow-future", "--json"]).json();
+    assert!(typo["charged_off"].as_u64().is_some_and(|count| count > 0), "{typo}");
+    let charged_off: Vec<&str> = accounts
+        .iter()
+        .copied()
+        .filter(|account| {
+            let shown =
+                env.run(&["show", "account", account, "--as-of", "2027-11-20", "--json"]).json();
+            !shown["view"]["charged_off_on"].is_null()
+        })
+        .collect();
+    assert!(!charged_off.is_empty());
+    let account = charged_off[0];
+    let charge = [
+        "post",
+        "charge",
+        "--account",
+        account,
+        "--amount",
+        "10.00",
+        "--issued-on",
+        "2026-11-21",
+        "--due-on",
+        "2026-12-21",
+        "--key",
+        "LATER-CHARGE",
+    ];
+    assert_eq!(env.run(&charge).code, 1, "a charged-off account takes no charge");
+    for (index, account) in charged_off.iter().enumerate() {
+        let key = format!("UNDO-{index}");
+        let undo = env.run(&[
+            "post",
+            "charge-off-reversal",
+            "--account",
+            account,
+            "--on",
+            "2026-11-21",
+            "--reason",
+            "cycle run for 2027-11-20 by mistake",
+            "--key",
+            &key,
+        ]);
+        assert!(undo.ok().starts_with("reverse_charge_off on account "), "{}", undo.stdout);
+        assert!(undo.stdout.contains("bad_debt"), "{}", undo.stdout);
+    }
+    let after: Vec<serde_json::Value> = accounts.iter().map(|account| view(account)).collect();
+    for (account, (before, after)) in accounts.iter().zip(before.iter().zip(&after)) {
+        if charged_off.contains(account) {
+            assert_eq!(before, after, "{account}: as of 2026-11-20 the books are as they were");
+        }
+    }
+    // Not charged off any more, charges are taken, and the right day reviews the account.
+    let shown = env.run(&["show", "account", account, "--as-of", "2027-11-20", "--json"]).json();
+    assert!(shown["view"]["charged_off_on"].is_null(), "{shown}");
+    env.run(&charge).ok();
+    let right_day = env.run(&["cycle", "--as-of", "2026-11-21", "--json"]).json();
+    assert!(
+        right_day["reviewed"].as_u64().is_some_and(|reviewed| reviewed >= charged_off.len() as u64),
+        "{right_day}"
+    );
+    assert!(env.run(&["verify"]).ok().contains("ok"));
+    // Nothing left to reverse.
+    let again = env.run(&[
+        "post",
+        "charge-off-reversal",
+        "--account",
+        account,
+        "--on",
+        "2026-11-21",
+        "--reason",
+        "x",
+        "--key",
+        "UNDO-AGAIN",
+    ]);
+    assert_eq!(again.code, 1);
+    assert!(again.stdout.contains("not charged off"), "{}", again.stdout);
+}

@@ -351,6 +351,7 @@ fn arb_event_kind() -> impl Strategy<Value = EventKind> {
             }
         }),
         Just(EventKind::ChargeOff),
+        "[ -~]{0,40}".prop_map(|reason| EventKind::ChargeOffReversed { reason }),
         (1u64..100, any::<bool>()).prop_map(|(obligation, disputed)| EventKind::Dispute {
             obligation: ObligationId(obligation),
             disputed
@@ -623,6 +624,25 @@ fn golden_new_ledger_events() {
         expect!["0207fcde9216000a0604302e3235fc20197ad300027031ec94ae08"],
     );
     format_1(RecordKind::Event, &commission, "01070a323032362d30332d32300a0604302e323514323032362d30332d32305430393a30303a30305a0270316f31955f");
+}
+
+#[test]
+fn golden_charge_off_reversed() {
+    // Issue 21: the last kind of event, appended so that the other kinds keep their bytes.
+    let reversed = EventRecord {
+        event: Event {
+            seq: EventSeq(9),
+            effective_on: date("2027-02-20"),
+            kind: EventKind::ChargeOffReversed { reason: "wrong cycle date".into() },
+        },
+        recorded_at: instant("2026-02-21T09:00:00Z"),
+        key: "undo".into(),
+    };
+    check(
+        RecordKind::Event,
+        &reversed,
+        expect!["0209fc809516000b1077726f6e67206379636c652064617465fc20e832d30004756e646fdc53ad5e"],
+    );
 }
 
 #[test]

@@ -750,3 +750,96 @@ fn issue_21_a_dry_run_reports_what_the_cycle_then_does_and_writes_nothing() {
     assert_ne!(everything(&books, day), before);
     assert!(books.verify().unwrap().is_clean());
 }
+
+/// An account's view on `day` without the books that hold zero (a book that held something
+/// and was brought back to zero is listed with 0).
+fn view_on(books: &Arrears, account: AccountId, day: NaiveDate) -> arrears::AccountView {
+    let mut view = books.account_view(account, day).unwrap();
+    view.books_minor.retain(|_, balance| *balance != 0);
+    view
+}
+
+#[test]
+fn issue_21_a_charge_off_is_reversed_exactly_and_the_account_is_reviewed_again() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): a cycle run for a date a year
+    // off charged accounts off; nothing undid a charge-off, later charges were refused, and
+    // the right day's cycle then reviewed nothing.
+    fn portfolio(books: &Arrears) -> AccountId {
+        let debtor = person(books, "typo");
+        let account = loan(books, debtor, "T-1", ProductKind::Installment);
+        charge(books, "c1", account, d(1, 1), d(1, 31), 50_000);
+        let payment = Command::Payment {
+            account,
+            effective_on: d(2, 5),
+            amount: usd(10_000),
+            directed_to: None,
+        };
+        books.execute("p1", &payment).unwrap();
+        cycle(books, d(2, 20));
+        account
+    }
+    let (_dir, books) = open_temp();
+    let (_twin_dir, twin) = open_temp();
+    let account = portfolio(&books);
+    assert_eq!(portfolio(&twin), account);
+    let typo_day = NaiveDate::from_ymd_opt(2027, 2, 20).unwrap();
+    let report = books.run_cycle(typo_day).unwrap();
+    assert_eq!(report.charged_off, 1);
+    assert_eq!(state(&books, account), CollectionState::ChargedOff);
+    let refused = books.execute("c2", &charge_command(account, d(2, 22), d(3, 22), 1_000)).unwrap();
+    assert!(matches!(
+        refused.outcome,
+        Outcome::Rejected(Rejection::Ledger(arrears::ledger::Rejection::ChargedOff { .. }))
+    ));
+    // A recovery recorded while charged off, on the charge-off's day and after it.
+    let recovery =
+        Command::Payment { account, effective_on: typo_day, amount: usd(2_000), directed_to: None };
+    books.execute("p2", &recovery).unwrap();
+    twin.execute("p2", &recovery).unwrap();
+    assert_eq!(books.run_cycle(d(2, 21)).unwrap().reviewed, 0, "the right day reviews nothing");
+
+    let reverse = Command::ReverseChargeOff {
+        account,
+        on: d(2, 21),
+        reason: "cycle run for 2027-02-20 by mistake".into(),
+    };
+    let receipt = books.execute("undo", &reverse).unwrap();
+    let Outcome::Posted(posted) = &receipt.outcome else { panic!("{receipt:?}") };
+    assert!(posted.postings.iter().any(|posting| posting.book == Book::BadDebt));
+    let events = books.events(account).unwrap();
+    assert!(events.iter().any(|record| record.event.kind
+        == arrears::ledger::EventKind::ChargeOffReversed {
+            reason: "cycle run for 2027-02-20 by mistake".into()
+        }
+        && record.event.effective_on == typo_day));
+    assert!(books.audit_log(Some(account)).unwrap().iter().any(|record| matches!(
+        &record.kind,
+        arrears::case::AuditKind::Command { name, key } if name == "reverse_charge_off" && key == "undo"
+    )));
+    // The same key again is a replay; another reversal finds nothing charged off.
+    assert!(books.execute("undo", &reverse).unwrap().replayed);
+    let again = books.execute("undo-2", &reverse).unwrap().outcome;
+    assert!(matches!(
+        again,
+        Outcome::Rejected(Rejection::Ledger(arrears::ledger::Rejection::NotChargedOff))
+    ));
+
+    // Balances, obligations and aging are those of the twin that was never charged off, on
+    // every date, and the books hold no bad debt and no recovery.
+    for day in [d(2, 21), d(3, 1), typo_day, NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()] {
+        assert_eq!(view_on(&books, account, day), view_on(&twin, account, day), "{day}");
+    }
+    assert!(!view_on(&books, account, typo_day).books_minor.contains_key(&Book::BadDebt));
+    // The case is decided as of the reversal and due for review on it.
+    assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
+    let case = books.case(account).unwrap();
+    assert_eq!((case.next_review_on, case.decided_on), (d(2, 21), d(2, 21)));
+    let review = books.run_cycle(d(2, 21)).unwrap();
+    assert_eq!(review.reviewed, 1, "{review:?}");
+    assert_eq!(books.case(account).unwrap().last_review_on, Some(d(2, 21)));
+    assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
+    // Charges are taken again.
+    let charge = books.execute("c3", &charge_command(account, d(2, 22), d(3, 22), 1_000)).unwrap();
+    assert!(!charge.outcome.is_rejected(), "{:?}", charge.outcome);
+    assert!(books.verify().unwrap().is_clean());
+}
