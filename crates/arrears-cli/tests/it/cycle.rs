@@ -169,6 +169,9 @@ fn issue_21_a_cycle_date_beyond_the_horizon_is_refused_unless_allowed() {
         + "\n[dates]\nfuture_days_max = 400\n";
     let file = env.write("wide.toml", &wide);
     env.run(&["policy", "set", crate::path(&file), "--key", "POL-WIDE"]).ok();
+    let shown = env.run(&["policy", "show", "--json"]).json();
+    assert_eq!(shown["dates"]["future_days_max"], 400);
+    assert!(env.run(&["policy", "show"]).ok().contains("dates       at most 400 days after today"));
     env.run(&["cycle", "--as-of", "2027-11-20", "--json"]).json();
     let far = env.run(&["cycle", "--as-of", "2028-11-20"]);
     assert!(far.stderr.contains("the policy's horizon is 400 days"), "{}", far.stderr);
