@@ -714,6 +714,48 @@ fn check_refuses_a_back_dated_charge_off() {
 }
 
 #[test]
+fn a_charge_off_reversal_reverses_its_postings_and_moves_recoveries_to_the_receivable() {
+    // Issue 21: 10,000 owed, charged off, 3,000 recovered the same day, then reversed.
+    let account = account();
+    let mut events = Vec::new();
+    let reversed = |seq: u32, on: NaiveDate| {
+        event(seq, on, EventKind::ChargeOffReversed { reason: "mistake".to_owned() })
+    };
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    assert_eq!(
+        check_event(&account, &events, &reversed(2, d(3, 1))),
+        Err(Rejection::NotChargedOff)
+    );
+    record(&account, &mut events, charge_off(2, d(3, 1)));
+    record(&account, &mut events, payment(3, d(3, 1), 3_000));
+    assert_eq!(
+        check_event(&account, &events, &reversed(4, d(3, 2))),
+        Err(Rejection::ChargeOffReversalDate { effective_on: d(3, 2), charged_off_on: d(3, 1) })
+    );
+    record(&account, &mut events, reversed(4, d(3, 1)));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        r.derived[&EventSeq(4)],
+        normalize([
+            post(Book::Recoveries, Some(1), Some(P), Some(3), 3_000),
+            post(Book::BadDebt, Some(1), Some(P), Some(3), -3_000),
+            post(Book::Receivable, Some(1), Some(P), None, 7_000),
+            post(Book::BadDebt, Some(1), Some(P), None, -7_000),
+        ])
+    );
+    assert!(all_balanced(&r));
+    assert_eq!(r.state.charged_off_on, None);
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 7_000);
+    assert_eq!(r.state.book_balance_minor(Book::BadDebt), 0);
+    assert_eq!(r.state.book_balance_minor(Book::Recoveries), 0);
+    // Charges are taken again.
+    assert_eq!(
+        check_event(&account, &events, &charge(5, d(3, 2), 2, d(4, 1), [500, 0, 0])),
+        Ok(())
+    );
+}
+
+#[test]
 fn charge_off_keeps_unapplied_cash_and_post_charge_off_accrual_and_adjustment_are_refused() {
     let mut account = account();
     account.terms.interest =
