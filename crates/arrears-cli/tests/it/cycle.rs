@@ -235,6 +235,18 @@ fn issue_21_value_dates_beyond_the_horizon_are_refused_unless_allowed() {
         "FUTURE-PROMISE",
     ]);
     assert!(promise.stderr.starts_with("error: --on 2027-11-20 is 365 days"), "{}", promise.stderr);
+    let ack = env.run(&[
+        "actions",
+        "ack",
+        "1",
+        "--outcome",
+        "no_answer",
+        "--at",
+        "2027-11-20T16:05:00Z",
+        "--key",
+        "FUTURE-ACK",
+    ]);
+    assert!(ack.stderr.starts_with("error: --at 2027-11-20 is 365 days"), "{}", ack.stderr);
     let recall = env.run(&["legal", "--account", "TC-8001", "--on", "2030-01-01", "--key", "L"]);
     assert!(recall.stderr.starts_with("error: --on 2030-01-01"), "{}", recall.stderr);
     let file = env.write(
