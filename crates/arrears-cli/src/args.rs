@@ -27,6 +27,11 @@ pub(crate) struct Cli {
     /// Record every write at this fixed instant instead of the system clock (reproducible runs).
     #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_instant)]
     pub(crate) recorded_at: Option<DateTime<Utc>>,
+    /// Accept a cycle date or a value date more than the policy's horizon
+    /// (`[dates] future_days_max`) after today (today: the date of --recorded-at, else of the
+    /// system clock, in UTC).
+    #[arg(long, global = true)]
+    pub(crate) allow_future: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -338,6 +343,10 @@ pub(crate) struct CycleArgs {
     /// Accounts per write transaction (a debtor's accounts are never split).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) batch: Option<u64>,
+    /// Show what the cycle would do (the same report) without writing anything. A dry run
+    /// may take any date: the horizon of dates does not apply to it.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -620,6 +629,9 @@ pub(crate) enum PostCommand {
     Waiver(ObligationAmountArgs),
     /// Charge the account off.
     ChargeOff(AccountDateArgs),
+    /// Reverse the account's charge-off (a mistake): the receivable is re-opened as it was,
+    /// and the case is decided as of --on and due for review on it.
+    ChargeOffReversal(ChargeOffReversalArgs),
     /// Post interest accrued through --on as a new interest obligation.
     Accrue(AccrueArgs),
     /// Open a dispute on an obligation (payments skip it).
@@ -737,6 +749,19 @@ pub(crate) struct AccountDateArgs {
     /// The value date.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) on: NaiveDate,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChargeOffReversalArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// When the reversal is decided (it may be before the charge-off's date, as when a cycle
+    /// ran for a wrong date); the ledger event takes effect on the charge-off's date.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub(crate) on: NaiveDate,
+    /// Why (recorded in the ledger event).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) reason: String,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ use arrears::{Arrears, Command, CommandError, NewPlan, Outcome, PromiseLine, Rec
 use crate::args::{
     AccountDateArgs, Command as Cli, DisputeCommand, HardshipCommand, PlanCommand, SettleCommand,
 };
+use crate::horizon::{self, Horizon};
 use crate::input::{self, Sign};
 use crate::output::{self, postings_table};
 use crate::refs;
@@ -23,11 +24,15 @@ use crate::Status;
 /// Runs one of the collection commands of [`Cli`].
 pub(crate) fn run(
     books: &Arrears,
+    horizon: &Horizon,
     command: &Cli,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
     let built = build(books, command)?;
+    if let Some((_, reason)) = horizon.command_refusal(&built.command, horizon::flag) {
+        anyhow::bail!("{reason}");
+    }
     let receipt = execute(books, &built.key, &built.command)?;
     if json {
         return print_json(&built.key, &receipt, out);

@@ -14,6 +14,7 @@ mod args;
 mod check;
 mod collect;
 mod demo;
+mod horizon;
 mod import;
 mod input;
 mod outbox;
@@ -114,12 +115,20 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             }
             Ok(Status::Ok)
         }
-        Command::Import(args) => import::run(&open(cli)?, args, cli.json, out),
-        Command::Post(args) => post::run(&open(cli)?, args, cli.json, out),
+        Command::Import(args) => {
+            let books = open(cli)?;
+            import::run(&books, &horizon(cli, &books)?, args, cli.json, out)
+        }
+        Command::Post(args) => {
+            let books = open(cli)?;
+            post::run(&books, &horizon(cli, &books)?, args, cli.json, out)
+        }
         Command::Show(ShowCommand::Account(args)) => {
             show::account(&open(cli)?, args, cli.json, out)
         }
-        Command::Demo(args) | Command::Simulate(args) => demo::run(&cli.db, args, cli.json, out),
+        Command::Demo(args) | Command::Simulate(args) => {
+            demo::run(&cli.db, args, (today(cli), cli.allow_future), cli.json, out)
+        }
         Command::Score(args) => plugins::score(&cli.db, args, cli.json, out),
         Command::Plugin(plugins::PluginCommand::Inspect(args)) => {
             plugins::inspect(args, cli.json, out)
@@ -141,12 +150,16 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Audit(AuditCommand::Head) => report::audit_head(&open(cli)?, cli.json, out),
         Command::Policy(PolicyCommand::Set(args)) => policy::set(&open(cli)?, args, cli.json, out),
         Command::Policy(PolicyCommand::Show) => policy::show(&open(cli)?, cli.json, out),
-        Command::Cycle(args) => outbox::cycle(&open(cli)?, args, cli.json, out),
+        Command::Cycle(args) => {
+            let books = open(cli)?;
+            outbox::cycle(&books, &horizon(cli, &books)?, args, cli.json, out)
+        }
         Command::Actions(ActionsCommand::List(args)) => {
             outbox::list(&open(cli)?, args, cli.json, out)
         }
         Command::Actions(ActionsCommand::Ack(args)) => {
-            outbox::ack(&open(cli)?, args, cli.json, out)
+            let books = open(cli)?;
+            outbox::ack(&books, &horizon(cli, &books)?, args, cli.json, out)
         }
         Command::Plan(PlanCommand::Quote(args)) => {
             // A quote from --balance never opens (let alone creates) a store.
@@ -174,7 +187,10 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         | Command::Legal(_)
         | Command::Flag(_)
         | Command::Close(_)
-        | Command::Reopen(_) => collect::run(&open(cli)?, &cli.command, cli.json, out),
+        | Command::Reopen(_) => {
+            let books = open(cli)?;
+            collect::run(&books, &horizon(cli, &books)?, &cli.command, cli.json, out)
+        }
     }
 }
 
@@ -184,6 +200,17 @@ fn options(cli: &Cli) -> Options {
         None => Box::new(SystemClock),
     };
     Options { clock, ..Options::default() }
+}
+
+/// Now: the instant of `--recorded-at` if given, else the system clock's.
+fn today(cli: &Cli) -> chrono::DateTime<chrono::Utc> {
+    cli.recorded_at.unwrap_or_else(|| SystemClock.now())
+}
+
+/// The horizon of dates under the store's policy.
+fn horizon(cli: &Cli, books: &Arrears) -> Result<horizon::Horizon> {
+    let policy = books.policy()?;
+    Ok(horizon::Horizon::new(today(cli), &policy, cli.allow_future))
 }
 
 fn open(cli: &Cli) -> Result<Arrears> {

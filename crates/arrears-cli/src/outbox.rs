@@ -13,16 +13,21 @@ use arrears::{Arrears, Command, CycleOptions, Outcome};
 
 use crate::args::{AckArgs, ActionsListArgs, CycleArgs};
 use crate::collect;
+use crate::horizon::{self, Horizon};
 use crate::output::{self, Table};
 use crate::Status;
 
 pub(crate) fn cycle(
     books: &Arrears,
+    horizon: &Horizon,
     args: &CycleArgs,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
-    let mut options = CycleOptions::default();
+    if !args.dry_run {
+        horizon.check("--as-of", args.as_of)?;
+    }
+    let mut options = CycleOptions { dry_run: args.dry_run, ..CycleOptions::default() };
     if let Some(batch) = args.batch {
         options.batch_accounts_max = usize::try_from(batch).unwrap_or(usize::MAX);
     }
@@ -31,12 +36,14 @@ pub(crate) fn cycle(
         let mut value = serde_json::to_value(&report)?;
         if let Some(object) = value.as_object_mut() {
             object.insert("as_of".to_owned(), serde_json::to_value(args.as_of)?);
+            object.insert("dry_run".to_owned(), serde_json::Value::Bool(args.dry_run));
         }
         output::json(out, &value)?;
         return Ok(Status::Ok);
     }
     let done = if report.complete { "complete" } else { "incomplete (run it again to resume)" };
-    writeln!(out, "cycle {}: {done}", args.as_of)?;
+    let dry_run = if args.dry_run { " (dry run: nothing was written)" } else { "" };
+    writeln!(out, "cycle {}{dry_run}: {done}", args.as_of)?;
     let rows = [
         ("batches", report.batches),
         ("reviewed", report.reviewed),
@@ -176,11 +183,15 @@ fn status(action: &Action) -> String {
 
 pub(crate) fn ack(
     books: &Arrears,
+    horizon: &Horizon,
     args: &AckArgs,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
     let command = Command::Acknowledge { action: args.id, outcome: args.outcome, at: args.at };
+    if let Some((_, reason)) = horizon.command_refusal(&command, horizon::flag) {
+        anyhow::bail!("{reason}");
+    }
     let receipt = collect::execute(books, &args.key, &command)?;
     if json {
         return collect::print_json(&args.key, &receipt, out);

@@ -125,6 +125,11 @@ pub(crate) fn show(books: &Arrears, json: bool, out: &mut dyn Write) -> Result<S
         cadence.legal,
         cadence.charged_off
     )?;
+    writeln!(
+        out,
+        "dates       at most {} days after today without --allow-future",
+        policy.dates().future_days_max
+    )?;
     writeln!(out, "\narms (champion/challenger split)")?;
     let mut arms = Table::new(&["name", "weight", "scorer", "strategy"]).numeric(&["weight"]);
     for arm in policy.arms() {
@@ -312,6 +317,7 @@ fn policy_json(policy: &Policy) -> Value {
                 "charged_off": cadence.charged_off,
             },
         },
+        "dates": { "future_days_max": policy.dates().future_days_max },
         "arms": arms,
     })
 }

@@ -9,6 +9,7 @@ use arrears::money::Money;
 use arrears::{Arrears, Command, CommandError, NewCharge, Outcome, Receipt};
 
 use crate::args::{Common, PostCommand};
+use crate::horizon::{self, Horizon};
 use crate::input::{self, Sign};
 use crate::output::{self, postings_table};
 use crate::refs;
@@ -16,11 +17,15 @@ use crate::Status;
 
 pub(crate) fn run(
     books: &Arrears,
+    horizon: &Horizon,
     command: &PostCommand,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
     let (common, account, command) = build(books, command)?;
+    if let Some((_, reason)) = horizon.command_refusal(&command, horizon::flag) {
+        anyhow::bail!("{reason}");
+    }
     let receipt = books.execute(&common.key, &command).map_err(flag_error)?;
     print(&common.key, &account, &command, &receipt, json, out)
 }
@@ -37,6 +42,7 @@ fn build<'a>(books: &Arrears, command: &'a PostCommand) -> Result<(&'a Common, A
         PostCommand::Adjustment(args) | PostCommand::Waiver(args) => &args.common,
         PostCommand::Reversal(args) => &args.common,
         PostCommand::ChargeOff(args) => &args.common,
+        PostCommand::ChargeOffReversal(args) => &args.common,
         PostCommand::Accrue(args) => &args.common,
         PostCommand::Dispute(args) | PostCommand::Undispute(args) => &args.common,
     };
@@ -90,6 +96,9 @@ fn build<'a>(books: &Arrears, command: &'a PostCommand) -> Result<(&'a Common, A
             reason: args.reason.into(),
         },
         PostCommand::ChargeOff(args) => Command::ChargeOff { account: id, effective_on: args.on },
+        PostCommand::ChargeOffReversal(args) => {
+            Command::ReverseChargeOff { account: id, on: args.on, reason: args.reason.clone() }
+        }
         PostCommand::Accrue(args) => Command::AccrueInterest {
             account: id,
             through_on: args.on,
@@ -116,6 +125,7 @@ fn flag_error(error: CommandError) -> anyhow::Error {
             "principal" | "amount" => Some("--amount"),
             "interest" => Some("--interest"),
             "fee" => Some("--fee"),
+            "reason" => Some("--reason"),
             _ => None,
         },
         _ => None,

@@ -68,7 +68,7 @@ pub enum CollectionState {
 pub const STATE_KIND_COUNT: usize = 12;
 
 /// How many kinds of [`CollectionEvent`] there are.
-pub const EVENT_KIND_COUNT: usize = 29;
+pub const EVENT_KIND_COUNT: usize = 30;
 
 impl CollectionState {
     /// One representative of every kind of state, in declaration order.
@@ -213,6 +213,9 @@ pub enum CollectionEvent {
     Close,
     /// Reopen a closed revolving account.
     Reopen,
+    /// The charge-off was reversed in the ledger (a mistaken charge-off): the receivable is
+    /// re-opened, and the state is the one the ledger now implies.
+    ChargeOffReversed,
 }
 
 impl CollectionEvent {
@@ -250,6 +253,7 @@ impl CollectionEvent {
         CollectionEvent::Deceased,
         CollectionEvent::Close,
         CollectionEvent::Reopen,
+        CollectionEvent::ChargeOffReversed,
     ];
 
     /// The kind's name as written in files, the audit log and `docs/STATE_MACHINE.md`.
@@ -284,6 +288,7 @@ impl CollectionEvent {
             CollectionEvent::Deceased => "deceased",
             CollectionEvent::Close => "close",
             CollectionEvent::Reopen => "reopen",
+            CollectionEvent::ChargeOffReversed => "charge_off_reversed",
         }
     }
 }
@@ -508,6 +513,8 @@ pub enum RefusalReason {
     AlreadyLegal,
     /// "already charged off"
     AlreadyChargedOff,
+    /// "not charged off"
+    NotChargedOff,
     /// "settled"
     Settled,
     /// "paid"
@@ -548,6 +555,7 @@ impl RefusalReason {
             RefusalReason::AlreadyPlaced => "already placed",
             RefusalReason::AlreadyLegal => "already referred to legal",
             RefusalReason::AlreadyChargedOff => "already charged off",
+            RefusalReason::NotChargedOff => "not charged off",
             RefusalReason::Settled => "settled",
             RefusalReason::Paid => "paid",
             RefusalReason::Closed => "closed",
@@ -587,6 +595,7 @@ pub(crate) const REASON_ALREADY_DISPUTED: RefusalReason = RefusalReason::Already
 pub(crate) const REASON_ALREADY_PLACED: RefusalReason = RefusalReason::AlreadyPlaced;
 pub(crate) const REASON_ALREADY_LEGAL: RefusalReason = RefusalReason::AlreadyLegal;
 pub(crate) const REASON_ALREADY_CHARGED_OFF: RefusalReason = RefusalReason::AlreadyChargedOff;
+pub(crate) const REASON_NOT_CHARGED_OFF: RefusalReason = RefusalReason::NotChargedOff;
 pub(crate) const REASON_SETTLED: RefusalReason = RefusalReason::Settled;
 pub(crate) const REASON_PAID: RefusalReason = RefusalReason::Paid;
 pub(crate) const REASON_CLOSED: RefusalReason = RefusalReason::Closed;
@@ -627,6 +636,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
                     Rejected(REASON_BALANCE_OUTSTANDING)
                 }
             }
+            E::ChargeOffReversed => Rejected(REASON_NOT_CHARGED_OFF),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Delinquent { .. } => match event {
@@ -651,6 +661,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_BALANCE_OUTSTANDING),
+            E::ChargeOffReversed => Rejected(REASON_NOT_CHARGED_OFF),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Promised => match event {
@@ -677,6 +688,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_PROMISE_OPEN),
+            E::ChargeOffReversed => Rejected(REASON_NOT_CHARGED_OFF),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::InPlan => match event {
@@ -702,6 +714,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_PLAN_ACTIVE),
+            E::ChargeOffReversed => Rejected(REASON_NOT_CHARGED_OFF),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Disputed => match event {
@@ -726,6 +739,8 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_DISPUTED),
+            // The dispute outlives the charge-off and its reversal; resolving it derives.
+            E::ChargeOffReversed => Same,
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Hardship { until } => match event {
@@ -758,6 +773,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_HARDSHIP),
+            E::ChargeOffReversed => Same,
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Placed { .. } => match event {
@@ -789,6 +805,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_PLACED),
+            E::ChargeOffReversed => Same,
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Legal => match event {
@@ -820,6 +837,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_LEGAL),
+            E::ChargeOffReversed => Same,
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::ChargedOff => match event {
@@ -856,6 +874,8 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => Rejected(REASON_CHARGED_OFF),
+            // The ledger no longer holds a charge-off: the state it implies.
+            E::ChargeOffReversed => Derived,
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Settled => match event {
@@ -887,6 +907,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => To(CollectionState::Closed),
+            E::ChargeOffReversed => Rejected(REASON_SETTLED),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Paid => match event {
@@ -916,6 +937,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::BankruptcyDischarged
             | E::Deceased => Same,
             E::Close => To(CollectionState::Closed),
+            E::ChargeOffReversed => Rejected(REASON_PAID),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Closed => match event {
@@ -941,7 +963,8 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::SettlementOffered
             | E::SettlementAccepted
             | E::SettlementCompleted
-            | E::Close => Rejected(REASON_CLOSED),
+            | E::Close
+            | E::ChargeOffReversed => Rejected(REASON_CLOSED),
             E::CeaseRequested
             | E::AttorneyNotified
             | E::BankruptcyFiled
@@ -1003,7 +1026,8 @@ fn needs_balance(event: &CollectionEvent) -> bool {
         | E::BankruptcyDischarged
         | E::Deceased
         | E::Close
-        | E::Reopen => false,
+        | E::Reopen
+        | E::ChargeOffReversed => false,
     }
 }
 
@@ -1061,7 +1085,8 @@ pub(crate) fn flag_guard(
         | E::BankruptcyDischarged
         | E::Deceased
         | E::Close
-        | E::Reopen => None,
+        | E::Reopen
+        | E::ChargeOffReversed => None,
     }
 }
 
@@ -1098,7 +1123,8 @@ fn flags_after(flags: &StickyFlags, event: &CollectionEvent, context: &Context) 
         | E::SettlementAccepted
         | E::SettlementCompleted
         | E::Close
-        | E::Reopen => {}
+        | E::Reopen
+        | E::ChargeOffReversed => {}
     }
     flags
 }

@@ -294,6 +294,14 @@ pub enum EventKind {
         /// The commission rate (`0.25` for 25%), rounded half up to the minor unit.
         rate: Decimal,
     },
+    /// The charge-off is reversed (it was a mistake): what is outstanding is a receivable
+    /// again, out of bad debt, and what was recovered since the charge-off counts as settled
+    /// on the receivable, as it would have without the charge-off. Appended last, so that the
+    /// stored encodings of the other kinds do not change.
+    ChargeOffReversed {
+        /// Why the charge-off is reversed.
+        reason: String,
+    },
 }
 
 /// One installment of a [`EventKind::Reschedule`].
@@ -337,6 +345,7 @@ impl EventKind {
             EventKind::Reschedule { .. } => "reschedule",
             EventKind::WriteOffRemainder => "write_off_remainder",
             EventKind::Commission { .. } => "commission",
+            EventKind::ChargeOffReversed { .. } => "charge_off_reversed",
         }
     }
 }
@@ -698,6 +707,7 @@ impl Replayer<'_> {
             EventKind::Commission { payment, rate } => {
                 self.commission(*payment, *rate, &mut postings)
             }
+            EventKind::ChargeOffReversed { .. } => self.reverse_charge_off(&mut postings),
         }
         postings
     }
@@ -1063,6 +1073,45 @@ impl Replayer<'_> {
         self.state.charged_off_on = Some(on);
     }
 
+    /// The exact reverse of the charge-off's postings when nothing happened since: each
+    /// component outstanding goes from bad debt back to the receivable. A payment recovered
+    /// since the charge-off is moved from recoveries to the receivable it would have settled
+    /// (its allocation says so from now on, so that reversing that payment later re-opens the
+    /// receivable), which leaves bad debt and recoveries as they were before the charge-off.
+    fn reverse_charge_off(&mut self, postings: &mut Vec<Posting>) {
+        if self.state.charged_off_on.is_none() {
+            return;
+        }
+        for (seq, payment) in &mut self.state.payments {
+            let recovered: Vec<((Book, ObligationId, Component), i64)> = payment
+                .allocated
+                .iter()
+                .filter(|((book, _, _), _)| *book == Book::Recoveries)
+                .map(|(key, amount)| (*key, *amount))
+                .collect();
+            for ((_, obligation, component), amount) in recovered {
+                payment.allocated.remove(&(Book::Recoveries, obligation, component));
+                *payment.allocated.entry((Book::Receivable, obligation, component)).or_insert(0) +=
+                    amount;
+                if amount != 0 {
+                    let (id, part) = (Some(obligation), Some(component));
+                    postings.push(leg(Book::Recoveries, id, part, Some(*seq), amount));
+                    postings.push(leg(Book::BadDebt, id, part, Some(*seq), -amount));
+                }
+            }
+        }
+        for (id, obligation) in &self.state.obligations {
+            for component in Component::ALL {
+                let amount = obligation.outstanding_minor[component.index()];
+                if amount != 0 {
+                    postings.push(receivable(*id, component, None, amount));
+                    postings.push(leg(Book::BadDebt, Some(*id), Some(component), None, -amount));
+                }
+            }
+        }
+        self.state.charged_off_on = None;
+    }
+
     /// Accumulates interest-bearing balance-days for every day before `day`.
     fn accumulate_interest(&mut self, day: NaiveDate) {
         let cursor = self.state.interest_cursor;
@@ -1359,6 +1408,19 @@ pub enum Rejection {
         #[serde(with = "crate::dates::date")]
         accrued_through: NaiveDate,
     },
+    /// A charge-off reversal on an account that is not charged off.
+    #[error("the account is not charged off")]
+    NotChargedOff,
+    /// A charge-off reversal takes effect on the charge-off's date.
+    #[error("a charge-off reversal takes effect on the charge-off date {charged_off_on}, not on {effective_on}")]
+    ChargeOffReversalDate {
+        /// The effective date given.
+        #[serde(with = "crate::dates::date")]
+        effective_on: NaiveDate,
+        /// The charge-off date.
+        #[serde(with = "crate::dates::date")]
+        charged_off_on: NaiveDate,
+    },
 }
 
 /// Checks a new event against an account's recorded events, before it is recorded.
@@ -1565,6 +1627,17 @@ pub fn check(
             }
             if rate.is_sign_negative() || *rate > Decimal::ONE {
                 return Err(Rejection::RateOutOfRange { rate: *rate });
+            }
+        }
+        EventKind::ChargeOffReversed { .. } => {
+            let Some(charged_off_on) = state.charged_off_on else {
+                return Err(Rejection::NotChargedOff);
+            };
+            // On the charge-off's own date, replayed right after it: what was recorded since
+            // is replayed as if the account had never been charged off, and no event can fall
+            // between the two.
+            if effective_on != charged_off_on {
+                return Err(Rejection::ChargeOffReversalDate { effective_on, charged_off_on });
             }
         }
     }

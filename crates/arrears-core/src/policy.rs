@@ -52,6 +52,9 @@ pub const PRE_DUE_DAYS_MAX: u32 = 60;
 pub const DELAY_DAYS_MAX: u32 = 3_650;
 /// Longest review cadence, in days.
 pub const REVIEW_CADENCE_DAYS_MAX: u32 = 365;
+/// Default of `[dates] future_days_max`: how many days after today a date given to the tool
+/// may be without `--allow-future`.
+pub const FUTURE_DAYS_DEFAULT: u32 = 31;
 /// Most installments of a payment plan.
 pub const INSTALLMENTS_MAX: u32 = 360;
 /// Most promises to pay that may be open at once.
@@ -63,6 +66,7 @@ const _: () = assert!(0 < PRE_DUE_DAYS_MAX);
 const _: () = assert!(PRE_DUE_DAYS_MAX < DPD_MAX);
 const _: () = assert!(0 < REVIEW_CADENCE_DAYS_MAX);
 const _: () = assert!(REVIEW_CADENCE_DAYS_MAX <= DELAY_DAYS_MAX);
+const _: () = assert!(FUTURE_DAYS_DEFAULT <= DELAY_DAYS_MAX);
 const _: () = assert!(0 < ARMS_MAX);
 const _: () = assert!(0 < ARM_WEIGHT_MAX);
 // The total weight of all arms must fit in u64 for the multiply-shift of `Policy::arm_for`.
@@ -119,6 +123,7 @@ pub struct Policy {
     plan: PlanRules,
     settlement: SettlementRules,
     review: ReviewRules,
+    dates: DateRules,
     /// File order, which the traffic split depends on.
     arms: Vec<Arm>,
 }
@@ -580,6 +585,26 @@ pub struct ReviewRules {
     pub cadence_days: CadenceDays,
 }
 
+/// How far dates given by a user may run ahead of today.
+///
+/// The engine itself never reads the clock, so it does not apply this rule: the command-line
+/// tool does, with today from the system clock (or `--recorded-at`), and refuses a cycle date
+/// or a value date more than `future_days_max` days after today unless `--allow-future` is
+/// given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DateRules {
+    /// Most days after today a cycle date or a value date may be. Default
+    /// [`FUTURE_DAYS_DEFAULT`], at most [`DELAY_DAYS_MAX`].
+    pub future_days_max: u32,
+}
+
+impl Default for DateRules {
+    fn default() -> DateRules {
+        DateRules { future_days_max: FUTURE_DAYS_DEFAULT }
+    }
+}
+
 /// Days until the next review, by collection state; each in `1..=REVIEW_CADENCE_DAYS_MAX`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -887,6 +912,11 @@ impl Policy {
         &self.review
     }
 
+    /// The horizon of dates given by a user.
+    pub fn dates(&self) -> &DateRules {
+        &self.dates
+    }
+
     /// The arms, in file order (at least one).
     pub fn arms(&self) -> &[Arm] {
         &self.arms
@@ -990,6 +1020,8 @@ struct RawPolicy {
     settlement: Option<RawSettlement>,
     #[serde(default)]
     review: Option<RawReview>,
+    #[serde(default)]
+    dates: Option<RawDates>,
     #[serde(default)]
     arm: Option<Spanned<Vec<Spanned<RawArm>>>>,
 }
@@ -1100,6 +1132,13 @@ struct RawSettlement {
 struct RawReview {
     #[serde(default)]
     cadence_days: Option<RawCadenceDays>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDates {
+    #[serde(default)]
+    future_days_max: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -1381,6 +1420,7 @@ impl Loader<'_> {
         let plan = self.plan(raw.plan.as_ref())?;
         let settlement = self.settlement(raw.settlement.as_ref(), &stages)?;
         let review = self.review(raw.review.as_ref())?;
+        let dates = self.dates(raw.dates.as_ref())?;
         let arms = self.arms(raw.arm.as_ref())?;
         self.check_ambiguity(&stages)?;
         stages.sort_by(|left, right| {
@@ -1402,6 +1442,7 @@ impl Loader<'_> {
             plan,
             settlement,
             review,
+            dates,
             arms,
         })
     }
@@ -1887,6 +1928,18 @@ impl Loader<'_> {
             charged_off: cadence(raw.charged_off.as_ref(), "charged_off", defaults.charged_off)?,
         };
         Ok(ReviewRules { cadence_days })
+    }
+
+    fn dates(&self, raw: Option<&RawDates>) -> Result<DateRules, PolicyError> {
+        let defaults = DateRules::default();
+        let Some(raw) = raw else { return Ok(defaults) };
+        let future_days_max = self.count(
+            raw.future_days_max.as_ref(),
+            "dates.future_days_max",
+            (0, DELAY_DAYS_MAX),
+            defaults.future_days_max,
+        )?;
+        Ok(DateRules { future_days_max })
     }
 
     fn arms(&self, raw: Option<&SpannedList<RawArm>>) -> Result<Vec<Arm>, PolicyError> {

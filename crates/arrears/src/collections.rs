@@ -21,7 +21,7 @@ use crate::context::{load_account, load_debtor, minor, text, Env};
 use crate::error::CommandError;
 use crate::ledger_write::{prepare, write, NewObligation, Prepared};
 use crate::lifecycle::{
-    apply, case_event, decision_date, follow_up, gate, load_case, settle_agreements,
+    apply, before_opened, case_event, decision_date, follow_up, gate, load_case, settle_agreements,
 };
 
 fn refused_by(refusal: PolicyRefusal) -> Outcome {
@@ -35,6 +35,9 @@ pub(crate) fn promise(
     lines: &[PromiseLine],
 ) -> Result<Outcome, CommandError> {
     let account = load_account(env.txn, account_id)?;
+    if let Some(rejection) = before_opened(&account, made_on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
     let mut payments = Vec::with_capacity(lines.len());
     for line in lines {
         payments.push(PromisedPayment {
@@ -73,6 +76,9 @@ pub(crate) fn promise(
 
 pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, CommandError> {
     let account = load_account(env.txn, new.account)?;
+    if let Some(rejection) = before_opened(&account, new.created_on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
     let debtor = load_debtor(env.txn, &account)?;
     let income = minor("monthly_income", &new.monthly_income, account.currency)?;
     let expenses = minor("monthly_expenses", &new.monthly_expenses, account.currency)?;
@@ -201,6 +207,9 @@ pub(crate) fn offer_settlement(
     amount: &Money,
 ) -> Result<Outcome, CommandError> {
     let account = load_account(env.txn, account_id)?;
+    if let Some(rejection) = before_opened(&account, offered_on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
     let amount_minor = minor("amount", amount, account.currency)?;
     let case = load_case(env.txn, env.policy, &account)?;
     let state = env.txn.account_state(&account, Some(offered_on))?;
@@ -247,6 +256,9 @@ pub(crate) fn accept_settlement(
     accepted_on: NaiveDate,
 ) -> Result<Outcome, CommandError> {
     let account = load_account(env.txn, account_id)?;
+    if let Some(rejection) = before_opened(&account, accepted_on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
     let case = load_case(env.txn, env.policy, &account)?;
     let Some(settlement) = case.settlement.clone() else {
         return Ok(refused_by(PolicyRefusal::NoSettlementOffer));
@@ -326,6 +338,9 @@ fn dispute_all(
     on: NaiveDate,
     event: CollectionEvent,
 ) -> Result<Outcome, CommandError> {
+    if let Some(rejection) = before_opened(account, on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
     let debtor = load_debtor(env.txn, account)?;
     let mut case = load_case(env.txn, env.policy, account)?;
     let as_of = decision_date(&case, on);
@@ -359,6 +374,53 @@ fn dispute_all(
     let (from, to) = apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
     env.txn.put_case(&case)?;
     Ok(Outcome::Cases(vec![CaseChanged { account: account.id, from, to, posted }]))
+}
+
+/// Reverses the account's charge-off: a `charge_off_reversed` ledger event on the charge-off's
+/// date (the receivable re-opened as it was), then the state the ledger implies as of `on`.
+/// The case is decided as of `on` from then on, leaves its stage (and credit hold) and is due
+/// for review on `on`: a charge-off by a cycle run for a wrong date is undone with the
+/// decisions that date brought.
+pub(crate) fn reverse_charge_off(
+    env: &mut Env<'_>,
+    account_id: AccountId,
+    on: NaiveDate,
+    reason: &str,
+) -> Result<Outcome, CommandError> {
+    text("reason", reason, true)?;
+    let account = load_account(env.txn, account_id)?;
+    if let Some(rejection) = before_opened(&account, on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
+    let Some(charged_off_on) = env.txn.account_state(&account, None)?.charged_off_on else {
+        return Ok(Outcome::Rejected(arrears_core::ledger::Rejection::NotChargedOff.into()));
+    };
+    let kind = EventKind::ChargeOffReversed { reason: reason.to_owned() };
+    let prepared = match prepare(env.txn, &account, charged_off_on, kind, Vec::new())? {
+        Ok(prepared) => prepared,
+        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+    };
+    let debtor = load_debtor(env.txn, &account)?;
+    let mut case = load_case(env.txn, env.policy, &account)?;
+    let event = CollectionEvent::ChargeOffReversed;
+    let state = prepared.state_as_of(env.txn, on)?;
+    let transition = match gate(env.policy, &account, &debtor, &case, &state, &event, on) {
+        Ok(transition) => transition,
+        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+    };
+    drop(state);
+    let posted = write(env.txn, env.now, env.key, prepared)?;
+    apply(env.txn, env.now, &mut case, transition, &event, on)?;
+    // The stage, its credit hold and its steps came from reviews of the charged-off account
+    // (perhaps for a wrong date): the review due on `on` selects them again from the facts.
+    case.stage = None;
+    case.stage_entered_on = None;
+    case.steps_issued.clear();
+    case.credit_hold = false;
+    case.decided_on = on;
+    case.next_review_on = on;
+    env.txn.put_case(&case)?;
+    Ok(Outcome::Posted(posted))
 }
 
 pub(crate) fn grant_hardship(

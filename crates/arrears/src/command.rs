@@ -323,6 +323,21 @@ pub enum Command {
         /// The TOML text.
         text: String,
     },
+    /// Reverses a mistaken charge-off: the receivable is re-opened exactly as it was, by a
+    /// `charge_off_reversed` ledger event on the charge-off's own date (holding the reason),
+    /// and the case goes to the state the ledger then implies as of `on`, due for review on
+    /// `on`. Appended last, so that stored commands keep their encoding.
+    ReverseChargeOff {
+        /// The account.
+        account: AccountId,
+        /// When the reversal is decided: the case's decisions are taken as of this date
+        /// (which may be before the charge-off's date, as when a cycle was run for a wrong
+        /// date), and its next review is due on it.
+        #[serde(with = "arrears_core::dates::date")]
+        on: NaiveDate,
+        /// Why (recorded in the ledger event).
+        reason: String,
+    },
 }
 
 /// One dated amount of a promise.
@@ -406,6 +421,7 @@ impl Command {
             Command::Reopen { .. } => "reopen",
             Command::Acknowledge { .. } => "acknowledge",
             Command::SetPolicy { .. } => "set_policy",
+            Command::ReverseChargeOff { .. } => "reverse_charge_off",
         }
     }
 
@@ -457,7 +473,8 @@ impl Command {
             | Command::Close { .. }
             | Command::Reopen { .. }
             | Command::Acknowledge { .. }
-            | Command::SetPolicy { .. } => {}
+            | Command::SetPolicy { .. }
+            | Command::ReverseChargeOff { .. } => {}
         }
         command
     }

@@ -232,6 +232,9 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::Acknowledge { action, outcome, at } => {
             crate::outbox::acknowledge(env, *action, *outcome, *at)?
         }
+        Command::ReverseChargeOff { account, on, reason } => {
+            collections::reverse_charge_off(env, *account, *on, reason)?
+        }
         Command::SetPolicy { file, text } => {
             let policy = Policy::from_toml(text, file)
                 .map_err(|error| CommandError::Policy(Box::new(error)))?;

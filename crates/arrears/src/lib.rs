@@ -453,7 +453,8 @@ impl Arrears {
         cycle::run(&self.cycle_parts(), as_of, CycleOptions::default())
     }
 
-    /// [`Arrears::run_cycle`] with batching options.
+    /// [`Arrears::run_cycle`] with batching options, or as a dry run
+    /// ([`CycleOptions::dry_run`]) that reports what the cycle would do and writes nothing.
     ///
     /// # Errors
     ///

@@ -131,6 +131,17 @@ pub(crate) fn decision_date(case: &CollectionCase, on: NaiveDate) -> NaiveDate {
     case.decided_on.max(on)
 }
 
+/// The refusal of a collection command dated before the account opened, worded as the ledger
+/// refuses a money command dated so: nothing can happen to an account before it exists.
+pub(crate) fn before_opened(account: &Account, on: NaiveDate) -> Option<Rejection> {
+    (on < account.opened_on).then_some(Rejection::Ledger(
+        arrears_core::ledger::Rejection::EffectiveBeforeOpened {
+            effective_on: on,
+            opened_on: account.opened_on,
+        },
+    ))
+}
+
 /// Asks the state machine; a refusal becomes a [`Rejection`].
 pub(crate) fn gate(
     policy: &Policy,
@@ -356,6 +367,9 @@ pub(crate) fn case_event(
     update: impl FnOnce(&mut CollectionCase),
 ) -> Result<Outcome, CommandError> {
     let account = load_account(env.txn, account_id)?;
+    if let Some(rejection) = before_opened(&account, on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
     let debtor = load_debtor(env.txn, &account)?;
     let mut case = load_case(env.txn, env.policy, &account)?;
     let as_of = decision_date(&case, on);

@@ -154,15 +154,28 @@ fn register_builtin_plugins(books: &mut Arrears) -> Result<()> {
     Ok(())
 }
 
+/// Runs `demo` or `simulate`. `now` and `allow_future` set the horizon of `--start` (the
+/// simulated days then run on the simulation's own clock).
 pub(crate) fn run(
     db: &Path,
     args: &SimulateArgs,
+    (now, allow_future): (chrono::DateTime<chrono::Utc>, bool),
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
     if args.accounts == 0 || args.days == 0 {
         bail!("--accounts and --days must be at least 1");
     }
+    let (file, text) = match &args.policy {
+        Some(file) => (
+            file.display().to_string(),
+            std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?,
+        ),
+        None => ("examples/policies/demo.toml".to_owned(), DEMO_POLICY.to_owned()),
+    };
+    let policy = arrears::policy::Policy::from_toml(&text, &file)?;
+    crate::horizon::Horizon::new(now, &policy, allow_future).check("--start", args.start)?;
     let path = store_path(db, args);
     if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)
@@ -186,14 +199,6 @@ pub(crate) fn run(
     .with_context(|| format!("cannot create {}", path.display()))?;
     clock.set(args.start);
     register_builtin_plugins(&mut books)?;
-    let (file, text) = match &args.policy {
-        Some(file) => (
-            file.display().to_string(),
-            std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read {}", file.display()))?,
-        ),
-        None => ("examples/policies/demo.toml".to_owned(), DEMO_POLICY.to_owned()),
-    };
     let receipt = books.execute("sim:policy", &Command::SetPolicy { file, text })?;
     if receipt.outcome.is_rejected() {
         bail!("policy refused: {:?}", receipt.outcome);

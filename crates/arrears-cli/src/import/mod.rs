@@ -25,6 +25,7 @@ use arrears::{
 };
 
 use crate::args::{ImportArgs, ImportKind};
+use crate::horizon::Horizon;
 use crate::input::{self, Columns, Fields, FileErrors, Row, RowError, Sign};
 use crate::output;
 use crate::Status;
@@ -79,6 +80,7 @@ const POSTING_OPTIONAL: [&str; 7] =
 
 pub(crate) fn run(
     books: &Arrears,
+    horizon: &Horizon,
     args: &ImportArgs,
     json: bool,
     out: &mut dyn Write,
@@ -111,7 +113,7 @@ pub(crate) fn run(
         errors.truncate(input::ERRORS_MAX);
         return Err(FileErrors { file, errors, more, executing: false }.into());
     }
-    let counts = execute(books, args.kind, &file, plan)?;
+    let counts = execute(books, horizon, args.kind, &file, plan)?;
     if json {
         let value = serde_json::json!({
             "file": file,
@@ -627,7 +629,13 @@ struct Counts {
 }
 
 /// Executes the plan in one batch; commits only if every row succeeded (and something is new).
-fn execute(books: &Arrears, kind: ImportKind, file: &str, plan: Vec<Planned>) -> Result<Counts> {
+fn execute(
+    books: &Arrears,
+    horizon: &Horizon,
+    kind: ImportKind,
+    file: &str,
+    plan: Vec<Planned>,
+) -> Result<Counts> {
     let mut batch = books.batch()?;
     let mut counts = Counts { created: 0, replayed: 0 };
     let mut posted: HashMap<String, Posted> = HashMap::new();
@@ -643,6 +651,15 @@ fn execute(books: &Arrears, kind: ImportKind, file: &str, plan: Vec<Planned>) ->
                 Some(posting),
             ),
         };
+        // A value date beyond the horizon: the row's date column names it.
+        let date_column = match kind {
+            ImportKind::Accounts => "opened_on",
+            ImportKind::Obligations => "issued_on",
+            ImportKind::Debtors | ImportKind::Postings => "effective_on",
+        };
+        if let Some((_, reason)) = horizon.command_refusal(&command, |_| date_column.to_owned()) {
+            return Err(fail(RowError::new(item.line, Some(date_column), reason)));
+        }
         let receipt = match batch.execute(&item.key, &command) {
             Ok(receipt) => receipt,
             Err(error) => {

@@ -142,3 +142,294 @@ fn cycle_batches() {
     assert!(report["batches"].as_u64().expect("batches") >= 6, "{report}");
     assert_eq!(env.run(&["cycle", "--as-of", "2026-11-20", "--batch", "0"]).code, 2);
 }
+
+#[test]
+fn issue_21_a_cycle_date_beyond_the_horizon_is_refused_unless_allowed() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): `cycle --as-of 2027-11-20`, a
+    // one-year typo, charged off 12 of 15 accounts.
+    let env = Env::sample();
+    let before = env.snapshot();
+    let typo = env.run(&["cycle", "--as-of", "2027-11-20"]);
+    assert_eq!(typo.code, 1, "{}", typo.stdout);
+    assert_eq!(typo.stdout, "");
+    assert_eq!(
+        typo.stderr,
+        "error: --as-of 2027-11-20 is 365 days after today (2026-11-20); the policy's horizon \
+         is 31 days ([dates] future_days_max); pass --allow-future if the date is right\n"
+    );
+    assert_eq!(env.snapshot(), before, "a refused cycle writes nothing");
+
+    // The last day of the horizon is accepted (and today comes from --recorded-at).
+    let last = env.run(&["cycle", "--as-of", "2026-12-21", "--json"]).json();
+    assert_eq!(last["complete"], true, "{last}");
+
+    // A policy may widen the horizon; --allow-future accepts any date.
+    let wide = std::fs::read_to_string(crate::example("policies/standard.toml"))
+        .expect("standard policy")
+        + "\n[dates]\nfuture_days_max = 400\n";
+    let file = env.write("wide.toml", &wide);
+    env.run(&["policy", "set", crate::path(&file), "--key", "POL-WIDE"]).ok();
+    let shown = env.run(&["policy", "show", "--json"]).json();
+    assert_eq!(shown["dates"]["future_days_max"], 400);
+    assert!(env.run(&["policy", "show"]).ok().contains("dates       at most 400 days after today"));
+    env.run(&["cycle", "--as-of", "2027-11-20", "--json"]).json();
+    let far = env.run(&["cycle", "--as-of", "2028-11-20"]);
+    assert!(far.stderr.contains("the policy's horizon is 400 days"), "{}", far.stderr);
+    let allowed = env.run(&["cycle", "--as-of", "2028-11-20", "--allow-future", "--json"]).json();
+    assert_eq!(allowed["complete"], true, "{allowed}");
+}
+
+#[test]
+fn issue_21_value_dates_beyond_the_horizon_are_refused_unless_allowed() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): a value date years ahead is
+    // refused by every command that takes one, naming the flag or the file's row and column.
+    let env = Env::sample();
+    let before = env.snapshot();
+    let payment = env.run(&[
+        "post",
+        "payment",
+        "--account",
+        "TC-8001",
+        "--amount",
+        "1.00",
+        "--on",
+        "2027-11-19",
+        "--key",
+        "FUTURE-PAY",
+    ]);
+    assert_eq!(payment.code, 1);
+    assert!(
+        payment.stderr.starts_with("error: --on 2027-11-19 is 364 days after today (2026-11-20)"),
+        "{}",
+        payment.stderr
+    );
+    assert!(payment.stderr.contains("--allow-future"), "{}", payment.stderr);
+    let charge = env.run(&[
+        "post",
+        "charge",
+        "--account",
+        "TC-8001",
+        "--amount",
+        "1.00",
+        "--issued-on",
+        "2027-01-02",
+        "--due-on",
+        "2027-02-01",
+        "--key",
+        "FUTURE-CHARGE",
+    ]);
+    assert!(
+        charge.stderr.starts_with("error: --issued-on 2027-01-02 is 43 days"),
+        "{}",
+        charge.stderr
+    );
+    let promise = env.run(&[
+        "promise",
+        "--account",
+        "TC-8001",
+        "--on",
+        "2027-11-20",
+        "--pay",
+        "2027-11-25:10.00",
+        "--key",
+        "FUTURE-PROMISE",
+    ]);
+    assert!(promise.stderr.starts_with("error: --on 2027-11-20 is 365 days"), "{}", promise.stderr);
+    let ack = env.run(&[
+        "actions",
+        "ack",
+        "1",
+        "--outcome",
+        "no_answer",
+        "--at",
+        "2027-11-20T16:05:00Z",
+        "--key",
+        "FUTURE-ACK",
+    ]);
+    assert!(ack.stderr.starts_with("error: --at 2027-11-20 is 365 days"), "{}", ack.stderr);
+    let recall = env.run(&["legal", "--account", "TC-8001", "--on", "2030-01-01", "--key", "L"]);
+    assert!(recall.stderr.starts_with("error: --on 2030-01-01"), "{}", recall.stderr);
+    let file = env.write(
+        "future.csv",
+        "key,account,type,effective_on,amount,obligation,component,reverses,reason,due_on,directed_to\n\
+         OK-1,TC-8001,payment,2026-11-18,1.00,,,,,,\n\
+         FAR-1,TC-8001,payment,2027-11-18,1.00,,,,,,\n",
+    );
+    let import = env.run(&["import", "postings", crate::path(&file)]);
+    assert_eq!(import.code, 1);
+    assert!(
+        import.stderr.contains(":3: effective_on: effective_on 2027-11-18 is 363 days after today"),
+        "{}",
+        import.stderr
+    );
+    assert_eq!(env.snapshot(), before, "refused commands write nothing");
+
+    // With --allow-future the same payment is posted.
+    let allowed = env.run(&[
+        "--allow-future",
+        "post",
+        "payment",
+        "--account",
+        "TC-8001",
+        "--amount",
+        "1.00",
+        "--on",
+        "2027-11-19",
+        "--key",
+        "FUTURE-PAY",
+    ]);
+    assert!(allowed.ok().contains("payment on account A1 (TC-8001)"), "{}", allowed.stdout);
+}
+
+#[test]
+fn issue_21_a_simulation_starting_beyond_the_horizon_is_refused() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): `simulate --start` is a date the
+    // user chooses, like a cycle date.
+    let env = Env::empty();
+    let out = env.dir().join("sim");
+    let run = env.run(&[
+        "simulate",
+        "--accounts",
+        "1",
+        "--days",
+        "1",
+        "--start",
+        "2030-01-01",
+        "--out",
+        crate::path(&out),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.starts_with("error: --start 2030-01-01 is 1138 days after today"),
+        "{}",
+        run.stderr
+    );
+    assert!(!env.db().exists() && !out.join("arrears-demo.redb").exists());
+}
+
+#[test]
+fn issue_21_cycle_dry_run_shows_the_day_and_writes_nothing() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): `arrears cycle --dry-run` shows
+    // what a day would do without writing; the real run then does just that.
+    let env = Env::sample();
+    let before = env.snapshot();
+    let outbox = env.run(&["actions", "list", "--all", "--json"]).ok().to_owned();
+    let mut dry = env.run(&["cycle", "--as-of", "2026-11-20", "--dry-run", "--json"]).json();
+    assert_eq!(dry["dry_run"], true);
+    assert_eq!(dry["reviewed"], 15, "{dry}");
+    assert!(dry["actions"].as_u64().is_some_and(|actions| actions > 0), "{dry}");
+    assert_eq!(env.snapshot(), before, "a dry run writes nothing");
+    assert_eq!(env.run(&["actions", "list", "--all", "--json"]).ok(), outbox);
+    let text = env.run(&["cycle", "--as-of", "2026-11-20", "--dry-run"]);
+    assert!(
+        text.ok().starts_with("cycle 2026-11-20 (dry run: nothing was written): complete\n"),
+        "{}",
+        text.stdout
+    );
+    // A dry run may look beyond the horizon: it cannot write anything.
+    let far = env.run(&["cycle", "--as-of", "2027-11-20", "--dry-run", "--json"]).json();
+    assert!(far["charged_off"].as_u64().is_some_and(|count| count > 0), "{far}");
+    assert_eq!(env.snapshot(), before);
+
+    let mut real = env.run(&["cycle", "--as-of", "2026-11-20", "--json"]).json();
+    assert_eq!(real["dry_run"], false);
+    dry.as_object_mut().expect("object").remove("dry_run");
+    real.as_object_mut().expect("object").remove("dry_run");
+    assert_eq!(real, dry, "the dry run reported what the real run did");
+    assert_ne!(env.snapshot(), before);
+}
+
+#[test]
+fn issue_21_a_charge_off_by_a_wrong_cycle_date_is_reversed() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): after `cycle --as-of 2027-11-20`,
+    // nothing undid the charge-offs, later charges were refused, and the right day's cycle
+    // reviewed nothing.
+    let env = Env::sample();
+    let accounts = ["TC-8001", "CC-7001", "LN-5001", "MX-1201"];
+    let view = |account: &str| {
+        let shown =
+            env.run(&["show", "account", account, "--as-of", "2026-11-20", "--json"]).json();
+        let mut view = shown["view"].clone();
+        if let Some(books) = view["books_minor"].as_object_mut() {
+            books.retain(|_, balance| balance != 0);
+        }
+        view
+    };
+    let before: Vec<serde_json::Value> = accounts.iter().map(|account| view(account)).collect();
+    let typo = env.run(&["cycle", "--as-of", "2027-11-20", "--allow-future", "--json"]).json();
+    assert!(typo["charged_off"].as_u64().is_some_and(|count| count > 0), "{typo}");
+    let charged_off: Vec<&str> = accounts
+        .iter()
+        .copied()
+        .filter(|account| {
+            let shown =
+                env.run(&["show", "account", account, "--as-of", "2027-11-20", "--json"]).json();
+            !shown["view"]["charged_off_on"].is_null()
+        })
+        .collect();
+    assert!(!charged_off.is_empty());
+    let account = charged_off[0];
+    let charge = [
+        "post",
+        "charge",
+        "--account",
+        account,
+        "--amount",
+        "10.00",
+        "--issued-on",
+        "2026-11-21",
+        "--due-on",
+        "2026-12-21",
+        "--key",
+        "LATER-CHARGE",
+    ];
+    assert_eq!(env.run(&charge).code, 1, "a charged-off account takes no charge");
+    for (index, account) in charged_off.iter().enumerate() {
+        let key = format!("UNDO-{index}");
+        let undo = env.run(&[
+            "post",
+            "charge-off-reversal",
+            "--account",
+            account,
+            "--on",
+            "2026-11-21",
+            "--reason",
+            "cycle run for 2027-11-20 by mistake",
+            "--key",
+            &key,
+        ]);
+        assert!(undo.ok().starts_with("reverse_charge_off on account "), "{}", undo.stdout);
+        assert!(undo.stdout.contains("bad_debt"), "{}", undo.stdout);
+    }
+    let after: Vec<serde_json::Value> = accounts.iter().map(|account| view(account)).collect();
+    for (account, (before, after)) in accounts.iter().zip(before.iter().zip(&after)) {
+        if charged_off.contains(account) {
+            assert_eq!(before, after, "{account}: as of 2026-11-20 the books are as they were");
+        }
+    }
+    // Not charged off any more, charges are taken, and the right day reviews the account.
+    let shown = env.run(&["show", "account", account, "--as-of", "2027-11-20", "--json"]).json();
+    assert!(shown["view"]["charged_off_on"].is_null(), "{shown}");
+    env.run(&charge).ok();
+    let right_day = env.run(&["cycle", "--as-of", "2026-11-21", "--json"]).json();
+    assert!(
+        right_day["reviewed"].as_u64().is_some_and(|reviewed| reviewed >= charged_off.len() as u64),
+        "{right_day}"
+    );
+    assert!(env.run(&["verify"]).ok().contains("ok"));
+    // Nothing left to reverse.
+    let again = env.run(&[
+        "post",
+        "charge-off-reversal",
+        "--account",
+        account,
+        "--on",
+        "2026-11-21",
+        "--reason",
+        "x",
+        "--key",
+        "UNDO-AGAIN",
+    ]);
+    assert_eq!(again.code, 1);
+    assert!(again.stdout.contains("not charged off"), "{}", again.stdout);
+}

@@ -352,7 +352,8 @@ fn closed_accepts_only_reopen_and_the_flag_events() {
             | E::SettlementOffered
             | E::SettlementAccepted
             | E::SettlementCompleted
-            | E::Close => {
+            | E::Close
+            | E::ChargeOffReversed => {
                 let rejected = outcome.unwrap_err();
                 assert_eq!(rejected.state.name(), "closed");
                 assert_eq!(rejected.event.name(), event.name());
@@ -360,6 +361,19 @@ fn closed_accepts_only_reopen_and_the_flag_events() {
             }
         }
     }
+}
+
+#[test]
+fn a_reversed_charge_off_goes_to_the_state_the_ledger_implies() {
+    // After the reversal the ledger holds no charge-off: the context says so.
+    let reopened = Context { charged_off: false, ..context() };
+    assert_eq!(step(&S::ChargedOff, &E::ChargeOffReversed, &reopened), S::Delinquent { stage: 2 });
+    let not_due = Context { days_past_due: 0, ..reopened };
+    assert_eq!(step(&S::ChargedOff, &E::ChargeOffReversed, &not_due), S::Current);
+    // An overlay state that outlived the charge-off stays.
+    assert_eq!(step(&S::Legal, &E::ChargeOffReversed, &reopened), S::Legal);
+    // Nothing to reverse.
+    assert_eq!(reason_of(&S::Current, &E::ChargeOffReversed, &reopened), REASON_NOT_CHARGED_OFF);
 }
 
 #[test]
@@ -698,6 +712,7 @@ fn the_reason_vocabulary_is_documented() {
         REASON_ALREADY_PLACED,
         REASON_ALREADY_LEGAL,
         REASON_ALREADY_CHARGED_OFF,
+        REASON_NOT_CHARGED_OFF,
         REASON_SETTLED,
         REASON_PAID,
         REASON_CLOSED,

@@ -714,6 +714,48 @@ fn check_refuses_a_back_dated_charge_off() {
 }
 
 #[test]
+fn a_charge_off_reversal_reverses_its_postings_and_moves_recoveries_to_the_receivable() {
+    // Issue 21: 10,000 owed, charged off, 3,000 recovered the same day, then reversed.
+    let account = account();
+    let mut events = Vec::new();
+    let reversed = |seq: u32, on: NaiveDate| {
+        event(seq, on, EventKind::ChargeOffReversed { reason: "mistake".to_owned() })
+    };
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    assert_eq!(
+        check_event(&account, &events, &reversed(2, d(3, 1))),
+        Err(Rejection::NotChargedOff)
+    );
+    record(&account, &mut events, charge_off(2, d(3, 1)));
+    record(&account, &mut events, payment(3, d(3, 1), 3_000));
+    assert_eq!(
+        check_event(&account, &events, &reversed(4, d(3, 2))),
+        Err(Rejection::ChargeOffReversalDate { effective_on: d(3, 2), charged_off_on: d(3, 1) })
+    );
+    record(&account, &mut events, reversed(4, d(3, 1)));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        r.derived[&EventSeq(4)],
+        normalize([
+            post(Book::Recoveries, Some(1), Some(P), Some(3), 3_000),
+            post(Book::BadDebt, Some(1), Some(P), Some(3), -3_000),
+            post(Book::Receivable, Some(1), Some(P), None, 7_000),
+            post(Book::BadDebt, Some(1), Some(P), None, -7_000),
+        ])
+    );
+    assert!(all_balanced(&r));
+    assert_eq!(r.state.charged_off_on, None);
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 7_000);
+    assert_eq!(r.state.book_balance_minor(Book::BadDebt), 0);
+    assert_eq!(r.state.book_balance_minor(Book::Recoveries), 0);
+    // Charges are taken again.
+    assert_eq!(
+        check_event(&account, &events, &charge(5, d(3, 2), 2, d(4, 1), [500, 0, 0])),
+        Ok(())
+    );
+}
+
+#[test]
 fn charge_off_keeps_unapplied_cash_and_post_charge_off_accrual_and_adjustment_are_refused() {
     let mut account = account();
     account.terms.interest =
@@ -1198,6 +1240,7 @@ enum Op {
     Dispute { pick: usize, day: i64 },
     Accrue { day: i64 },
     ChargeOff { delay: i64 },
+    ReverseChargeOff,
 }
 
 fn op_strategy() -> impl Strategy<Value = Op> {
@@ -1214,6 +1257,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         2 => (any::<usize>(), 0_i64..150).prop_map(|(pick, day)| Op::Dispute { pick, day }),
         1 => (0_i64..150).prop_map(|day| Op::Accrue { day }),
         1 => (0_i64..20).prop_map(|delay| Op::ChargeOff { delay }),
+        1 => Just(Op::ReverseChargeOff),
     ]
 }
 
@@ -1293,6 +1337,10 @@ fn build_event(
         Op::ChargeOff { delay } => {
             (latest + chrono::Days::new(u64::try_from(delay).unwrap()), EventKind::ChargeOff)
         }
+        Op::ReverseChargeOff => (
+            state.charged_off_on.unwrap_or(latest),
+            EventKind::ChargeOffReversed { reason: "mistaken".to_owned() },
+        ),
     };
     Some(Event { seq, effective_on, kind })
 }
@@ -1445,5 +1493,75 @@ proptest! {
             prop_assert_eq!(&snapshot, &full.state);
             check_books(&account, &events)?;
         }
+    }
+}
+
+/// What a charge-off and its reversal must leave as it was: obligations, payments and their
+/// allocations, unapplied cash, the books that hold something, and the aging on a few dates.
+fn reopened_view(state: &AccountState, account: &Account) -> impl PartialEq + std::fmt::Debug {
+    let books: BTreeMap<Book, i64> = state
+        .book_balances_minor
+        .iter()
+        .filter(|(_, balance)| **balance != 0)
+        .map(|(book, balance)| (*book, *balance))
+        .collect();
+    let aging: Vec<aging::AccountAging> = [0_i64, 30, 200, 400]
+        .into_iter()
+        .map(|day| aging::age(state, on_day(account, day)))
+        .collect();
+    (
+        state.obligations.clone(),
+        state.payments.clone(),
+        state.unapplied_minor(),
+        state.charged_off_on,
+        books,
+        aging,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Issue 21: a charge-off then its reversal, after any history, leaves balances,
+    /// obligations, payments and aging as they were before the charge-off, and the books
+    /// consistent.
+    #[test]
+    fn prop_a_reversed_charge_off_leaves_the_account_as_it_was(
+        ops in prop::collection::vec(op_strategy(), 1..30),
+        with_interest in any::<bool>(),
+        delay in 0_u64..20,
+    ) {
+        let mut account = account();
+        if with_interest {
+            account.terms.interest = interest_terms("0.2499", DayCount::Actual365, InterestBase::OutstandingPrincipal);
+        }
+        let mut events: Vec<Event> = Vec::new();
+        let mut next_obligation = 0_u64;
+        for op in &ops {
+            if matches!(op, Op::ChargeOff { .. } | Op::ReverseChargeOff) {
+                continue;
+            }
+            let state = replay(&account, &events, None).state;
+            let Some(event) = build_event(&account, &events, &state, &mut next_obligation, op) else { continue };
+            if check(&account, &state, event.effective_on, &event.kind).is_ok() {
+                events.push(event);
+            }
+        }
+        let before = replay(&account, &events, None).state;
+        let latest = events.iter().map(|event| event.effective_on).max().unwrap_or(account.opened_on);
+        let on = latest + chrono::Days::new(delay);
+        let mut charged_off = events.clone();
+        for kind in [EventKind::ChargeOff, EventKind::ChargeOffReversed { reason: "typo".to_owned() }] {
+            let state = replay(&account, &charged_off, None).state;
+            prop_assert!(check(&account, &state, on, &kind).is_ok());
+            let seq = state.next_seq();
+            charged_off.push(Event { seq, effective_on: on, kind });
+        }
+        let after = replay(&account, &charged_off, None).state;
+        prop_assert_eq!(reopened_view(&after, &account), reopened_view(&before, &account));
+        check_books(&account, &charged_off)?;
+        // A second reversal finds nothing to reverse.
+        let kind = EventKind::ChargeOffReversed { reason: "again".to_owned() };
+        prop_assert_eq!(check(&account, &after, on, &kind), Err(Rejection::NotChargedOff));
     }
 }

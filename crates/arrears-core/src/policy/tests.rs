@@ -138,6 +138,7 @@ fn a_minimal_policy_takes_every_default() {
     assert_eq!(*policy.plan(), PlanRules::default());
     assert_eq!(*policy.settlement(), SettlementRules::default());
     assert_eq!(*policy.review(), ReviewRules::default());
+    assert_eq!(*policy.dates(), DateRules::default());
     assert_eq!(policy.arms().len(), 1);
     assert_eq!((policy.arms()[0].name.as_str(), policy.arms()[0].weight), ("champion", 1));
     assert_eq!(policy.stages()[0].actions, StageActions::default());
@@ -633,6 +634,20 @@ fn rule_section_errors_are_located() {
     let text = with_stage(&["[review.cadence_days]", "current = 30", "legal = 0"]);
     let reason = check_error(&text, 9, "review.cadence_days.legal");
     assert!(matches!(reason, PolicyErrorReason::OutOfRange { .. }));
+
+    let text = with_stage(&["[dates]", "future_days_max = 3651"]);
+    let reason = check_error(&text, 8, "dates.future_days_max");
+    assert!(matches!(reason, PolicyErrorReason::OutOfRange { .. }));
+}
+
+#[test]
+fn the_date_horizon_is_read_or_defaults_to_31_days() {
+    let policy =
+        Policy::from_toml(&with_head(&["[[stage]]", "name = \"a\"", "min_dpd = 1"]), "t").unwrap();
+    assert_eq!(policy.dates().future_days_max, FUTURE_DAYS_DEFAULT);
+    assert_eq!(FUTURE_DAYS_DEFAULT, 31);
+    let text = with_stage(&["[dates]", "future_days_max = 0"]);
+    assert_eq!(Policy::from_toml(&text, "t").unwrap().dates().future_days_max, 0);
 }
 
 #[test]

@@ -351,6 +351,7 @@ fn arb_event_kind() -> impl Strategy<Value = EventKind> {
             }
         }),
         Just(EventKind::ChargeOff),
+        "[ -~]{0,40}".prop_map(|reason| EventKind::ChargeOffReversed { reason }),
         (1u64..100, any::<bool>()).prop_map(|(obligation, disputed)| EventKind::Dispute {
             obligation: ObligationId(obligation),
             disputed
@@ -663,6 +664,25 @@ fn golden_new_ledger_events() {
         RecordKind::Event,
         &write_off,
         expect!["0208fce092160009fc20bc7cd30008736574746c652d31ac0dd897"],
+    );
+}
+
+#[test]
+fn golden_charge_off_reversed() {
+    // Issue 21: the last kind of event, appended so that the other kinds keep their bytes.
+    let reversed = EventRecord {
+        event: Event {
+            seq: EventSeq(9),
+            effective_on: date("2027-02-20"),
+            kind: EventKind::ChargeOffReversed { reason: "wrong cycle date".into() },
+        },
+        recorded_at: instant("2026-02-21T09:00:00Z"),
+        key: "undo".into(),
+    };
+    check(
+        RecordKind::Event,
+        &reversed,
+        expect!["0209fc809516000b1077726f6e67206379636c652064617465fc20e832d30004756e646fdc53ad5e"],
     );
 }
 

@@ -81,10 +81,11 @@ fn command_variant(command: &Command) -> usize {
         Command::Reopen { .. } => 24,
         Command::Acknowledge { .. } => 25,
         Command::SetPolicy { .. } => 26,
+        Command::ReverseChargeOff { .. } => 27,
     }
 }
 
-const COMMAND_VARIANTS: usize = 27;
+const COMMAND_VARIANTS: usize = 28;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -255,6 +256,14 @@ fn commands() -> Vec<(Command, Expect)> {
                 at: "2026-02-01T15:30:00Z".parse().unwrap(),
             },
             expect!["0219fd9a785634120000000314323032362d30322d30315431353a33303a30305ac07f42fc"],
+        ),
+        (
+            Command::ReverseChargeOff {
+                account,
+                on,
+                reason: "cycle run for 2027 by mistake".into(),
+            },
+            expect!["021b03fc809216001d6379636c652072756e20666f722032303237206279206d697374616b65834e73de"],
         ),
         (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },

@@ -35,18 +35,23 @@ pub struct CycleOptions {
     pub batch_accounts_max: usize,
     /// Stop after this many batches (to resume later, or to test a cycle killed half-way).
     pub batches_max: Option<usize>,
+    /// Report what the cycle would do without writing anything: each batch runs in its write
+    /// transaction, which is then dropped uncommitted. Batches cover disjoint accounts and
+    /// whole debtors, so each reviews what it would after the batches before it committed,
+    /// and the report is the one a real run for the same date would give next.
+    pub dry_run: bool,
 }
 
 impl Default for CycleOptions {
     fn default() -> CycleOptions {
-        CycleOptions { batch_accounts_max: 1_000, batches_max: None }
+        CycleOptions { batch_accounts_max: 1_000, batches_max: None, dry_run: false }
     }
 }
 
-/// What a cycle did.
+/// What a cycle did (or, in a dry run, would do).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CycleReport {
-    /// Batches committed.
+    /// Batches committed (in a dry run: run and dropped).
     pub batches: u64,
     /// Accounts reviewed.
     pub reviewed: u64,
@@ -179,7 +184,7 @@ pub(crate) fn run(
             if options.batches_max.is_some_and(|max| report.batches as usize >= max) {
                 return Ok(report);
             }
-            pipeline::run_batch(engine, as_of, &due[start..end], &mut report)?;
+            pipeline::run_batch(engine, as_of, &due[start..end], options.dry_run, &mut report)?;
             report.batches += 1;
             start = end;
         }

@@ -129,10 +129,12 @@ fn prefetch(
 /// sees the same commit, while this thread reviews and writes: each account's records are
 /// read before the batch writes them (accounts are reviewed once, and debtors are not
 /// written by the cycle), so what the reader decoded is what the writer would have read.
+/// With `dry_run`, the transaction is dropped uncommitted: nothing is written, not even an id.
 pub(super) fn run_batch(
     engine: &Parts<'_>,
     as_of: NaiveDate,
     due: &[(DebtorId, AccountId)],
+    dry_run: bool,
     report: &mut CycleReport,
 ) -> Result<(), CycleError> {
     let mut txn = engine.store.write()?;
@@ -187,6 +189,10 @@ pub(super) fn run_batch(
     crate::audit::append(env.txn, now, None, AuditKind::Cycle { as_of, reviewed, actions })?;
     report.reviewed += reviewed;
     report.actions += actions;
-    txn.commit()?;
+    if dry_run {
+        drop(txn);
+    } else {
+        txn.commit()?;
+    }
     Ok(())
 }

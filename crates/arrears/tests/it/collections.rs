@@ -311,14 +311,19 @@ fn a_cycle_killed_half_way_resumes_to_the_same_outbox() {
     let (_dir_b, straight) = open_temp();
     portfolio(&interrupted);
     portfolio(&straight);
-    let options = arrears::CycleOptions { batch_accounts_max: 4, batches_max: Some(2) };
+    let options =
+        arrears::CycleOptions { batch_accounts_max: 4, batches_max: Some(2), ..Default::default() };
     let partial = interrupted.run_cycle_with(d(2, 20), options).unwrap();
     assert!(!partial.complete);
     assert_eq!(partial.batches, 2);
     let rest = interrupted
         .run_cycle_with(
             d(2, 20),
-            arrears::CycleOptions { batch_accounts_max: 4, batches_max: None },
+            arrears::CycleOptions {
+                batch_accounts_max: 4,
+                batches_max: None,
+                ..Default::default()
+            },
         )
         .unwrap();
     assert!(rest.complete);
@@ -356,7 +361,8 @@ fn a_cycle_in_large_batches_equals_one_debtor_per_batch() {
     let accounts = portfolio(&large);
     assert_eq!(portfolio(&single), accounts);
     assert!(accounts.len() > 2 * 128, "more accounts than two steps");
-    let one_debtor = arrears::CycleOptions { batch_accounts_max: 1, batches_max: None };
+    let one_debtor =
+        arrears::CycleOptions { batch_accounts_max: 1, batches_max: None, ..Default::default() };
     let (mut total_actions, mut total_transitions, mut total_fees) = (0, 0, 0);
     for (month, day) in [(1, 20), (2, 10), (2, 25), (3, 15), (4, 10), (5, 20), (7, 1)] {
         let as_of = d(month, day);
@@ -631,5 +637,216 @@ fn acknowledging_twice_is_refused_and_outcomes_feed_history() {
     assert_eq!(history[0].outcome, ContactOutcome::DisputeRaised);
     // A raised dispute disputes the account.
     assert_eq!(state(&books, account), CollectionState::Disputed);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn issue_21_collection_commands_dated_before_the_account_opened_are_refused() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): collection commands dated years
+    // before the account opened were accepted; money commands were already refused.
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "early");
+    let account = loan(&books, debtor, "E-1", ProductKind::Revolving);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    let early = NaiveDate::from_ymd_opt(2023, 6, 1).unwrap();
+    let plan = Command::CreatePlan(NewPlan {
+        account,
+        created_on: early,
+        installments: 4,
+        frequency: Frequency::Monthly,
+        first_due: d(3, 1),
+        annual_rate: "0".parse().unwrap(),
+        monthly_income: usd(300_000),
+        monthly_expenses: usd(180_000),
+    });
+    let promise = Command::Promise {
+        account,
+        made_on: early,
+        payments: vec![PromiseLine { on: early, amount: usd(50_000) }],
+    };
+    let commands = [
+        promise,
+        plan,
+        Command::OfferSettlement { account, offered_on: early, amount: usd(40_000) },
+        Command::AcceptSettlement { account, accepted_on: early },
+        Command::OpenDispute { account, obligations: Vec::new(), on: early },
+        Command::ResolveDispute { account, on: early },
+        Command::GrantHardship { account, on: early, until: d(2, 1) },
+        Command::EndHardship { account, on: early },
+        Command::Place {
+            account,
+            on: early,
+            agency: "Northwind Recovery".into(),
+            commission_rate: "0.25".parse().unwrap(),
+        },
+        Command::Recall { account, on: early },
+        Command::ReferToLegal { account, on: early },
+        Command::Close { account, on: early },
+        Command::Reopen { account, on: early },
+    ];
+    let audit_len = books.audit_log(None).unwrap().len();
+    for command in &commands {
+        let outcome = books.execute(&format!("early:{}", command.name()), command).unwrap().outcome;
+        assert!(
+            matches!(
+                &outcome,
+                Outcome::Rejected(Rejection::Ledger(
+                    arrears::ledger::Rejection::EffectiveBeforeOpened { effective_on, opened_on }
+                )) if *effective_on == early && *opened_on == d(1, 1)
+            ),
+            "{}: {outcome:?}",
+            command.name()
+        );
+    }
+    assert_eq!(books.audit_log(None).unwrap().len(), audit_len, "a refusal writes nothing");
+    assert_eq!(state(&books, account), CollectionState::Current);
+    assert!(books.verify().unwrap().is_clean());
+    // On the opening day itself, the same commands are taken.
+    let outcome = books
+        .execute(
+            "dispute:opened",
+            &Command::OpenDispute { account, obligations: Vec::new(), on: d(1, 1) },
+        )
+        .unwrap()
+        .outcome;
+    assert!(!outcome.is_rejected(), "{outcome:?}");
+}
+
+/// Everything a cycle may write, as text: the outbox, the audit log's length, and each
+/// account's case, events and view on `day`.
+fn everything(books: &Arrears, day: NaiveDate) -> String {
+    let mut all =
+        format!("{:?}\n{}\n", books.actions().unwrap(), books.audit_log(None).unwrap().len());
+    for account in books.account_ids().unwrap() {
+        all.push_str(&format!(
+            "{:?}\n{:?}\n{:?}\n",
+            books.case(account).unwrap(),
+            books.events(account).unwrap(),
+            books.account_view(account, day).unwrap()
+        ));
+    }
+    all
+}
+
+#[test]
+fn issue_21_a_dry_run_reports_what_the_cycle_then_does_and_writes_nothing() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): `arrears cycle --dry-run` shows
+    // what a day would do (transitions, charge-offs, contacts, fees) without writing.
+    let (_dir, books) = open_temp();
+    debtors_with_loans(&books, "Y", 12, |debtor, account| {
+        let due = d(1, 1) + chrono::Days::new(10 + 9 * (debtor + account) as u64);
+        (due, 10_000 * (1 + account as i64))
+    });
+    cycle(&books, d(2, 20));
+    let day = d(5, 31);
+    let before = everything(&books, day);
+    let options = arrears::CycleOptions { batch_accounts_max: 4, ..Default::default() };
+    let dry =
+        books.run_cycle_with(day, arrears::CycleOptions { dry_run: true, ..options }).unwrap();
+    assert!(dry.complete && dry.batches > 1, "{dry:?}");
+    assert!(dry.charged_off > 0 && dry.transitions > 0 && dry.actions > 0, "{dry:?}");
+    assert_eq!(everything(&books, day), before, "a dry run writes nothing");
+    assert!(books.verify().unwrap().is_clean());
+    // Twice the same: the first dry run left nothing behind that the second would see.
+    let again =
+        books.run_cycle_with(day, arrears::CycleOptions { dry_run: true, ..options }).unwrap();
+    assert_eq!(again, dry);
+    let real = books.run_cycle_with(day, options).unwrap();
+    assert_eq!(real, dry, "the dry run reported what the real run did");
+    assert_ne!(everything(&books, day), before);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+/// An account's view on `day` without the books that hold zero (a book that held something
+/// and was brought back to zero is listed with 0).
+fn view_on(books: &Arrears, account: AccountId, day: NaiveDate) -> arrears::AccountView {
+    let mut view = books.account_view(account, day).unwrap();
+    view.books_minor.retain(|_, balance| *balance != 0);
+    view
+}
+
+#[test]
+fn issue_21_a_charge_off_is_reversed_exactly_and_the_account_is_reviewed_again() {
+    // https://github.com/arrears/arrears/issues/21 (point 2): a cycle run for a date a year
+    // off charged accounts off; nothing undid a charge-off, later charges were refused, and
+    // the right day's cycle then reviewed nothing.
+    fn portfolio(books: &Arrears) -> AccountId {
+        let debtor = person(books, "typo");
+        let account = loan(books, debtor, "T-1", ProductKind::Installment);
+        charge(books, "c1", account, d(1, 1), d(1, 31), 50_000);
+        let payment = Command::Payment {
+            account,
+            effective_on: d(2, 5),
+            amount: usd(10_000),
+            directed_to: None,
+        };
+        books.execute("p1", &payment).unwrap();
+        cycle(books, d(2, 20));
+        account
+    }
+    let (_dir, books) = open_temp();
+    let (_twin_dir, twin) = open_temp();
+    let account = portfolio(&books);
+    assert_eq!(portfolio(&twin), account);
+    let typo_day = NaiveDate::from_ymd_opt(2027, 2, 20).unwrap();
+    let report = books.run_cycle(typo_day).unwrap();
+    assert_eq!(report.charged_off, 1);
+    assert_eq!(state(&books, account), CollectionState::ChargedOff);
+    let refused = books.execute("c2", &charge_command(account, d(2, 22), d(3, 22), 1_000)).unwrap();
+    assert!(matches!(
+        refused.outcome,
+        Outcome::Rejected(Rejection::Ledger(arrears::ledger::Rejection::ChargedOff { .. }))
+    ));
+    // A recovery recorded while charged off, on the charge-off's day and after it.
+    let recovery =
+        Command::Payment { account, effective_on: typo_day, amount: usd(2_000), directed_to: None };
+    books.execute("p2", &recovery).unwrap();
+    twin.execute("p2", &recovery).unwrap();
+    assert_eq!(books.run_cycle(d(2, 21)).unwrap().reviewed, 0, "the right day reviews nothing");
+
+    let reverse = Command::ReverseChargeOff {
+        account,
+        on: d(2, 21),
+        reason: "cycle run for 2027-02-20 by mistake".into(),
+    };
+    let receipt = books.execute("undo", &reverse).unwrap();
+    let Outcome::Posted(posted) = &receipt.outcome else { panic!("{receipt:?}") };
+    assert!(posted.postings.iter().any(|posting| posting.book == Book::BadDebt));
+    let events = books.events(account).unwrap();
+    assert!(events.iter().any(|record| record.event.kind
+        == arrears::ledger::EventKind::ChargeOffReversed {
+            reason: "cycle run for 2027-02-20 by mistake".into()
+        }
+        && record.event.effective_on == typo_day));
+    assert!(books.audit_log(Some(account)).unwrap().iter().any(|record| matches!(
+        &record.kind,
+        arrears::case::AuditKind::CommandExecuted { name, key, .. }
+            if name == "reverse_charge_off" && key == "undo"
+    )));
+    // The same key again is a replay; another reversal finds nothing charged off.
+    assert!(books.execute("undo", &reverse).unwrap().replayed);
+    let again = books.execute("undo-2", &reverse).unwrap().outcome;
+    assert!(matches!(
+        again,
+        Outcome::Rejected(Rejection::Ledger(arrears::ledger::Rejection::NotChargedOff))
+    ));
+
+    // Balances, obligations and aging are those of the twin that was never charged off, on
+    // every date, and the books hold no bad debt and no recovery.
+    for day in [d(2, 21), d(3, 1), typo_day, NaiveDate::from_ymd_opt(2027, 3, 1).unwrap()] {
+        assert_eq!(view_on(&books, account, day), view_on(&twin, account, day), "{day}");
+    }
+    assert!(!view_on(&books, account, typo_day).books_minor.contains_key(&Book::BadDebt));
+    // The case is decided as of the reversal and due for review on it.
+    assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
+    let case = books.case(account).unwrap();
+    assert_eq!((case.next_review_on, case.decided_on), (d(2, 21), d(2, 21)));
+    let review = books.run_cycle(d(2, 21)).unwrap();
+    assert_eq!(review.reviewed, 1, "{review:?}");
+    assert_eq!(books.case(account).unwrap().last_review_on, Some(d(2, 21)));
+    assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
+    // Charges are taken again.
+    let charge = books.execute("c3", &charge_command(account, d(2, 22), d(3, 22), 1_000)).unwrap();
+    assert!(!charge.outcome.is_rejected(), "{:?}", charge.outcome);
     assert!(books.verify().unwrap().is_clean());
 }
