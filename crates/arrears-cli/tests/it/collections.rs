@@ -32,8 +32,10 @@ fn promise_moves_the_case_and_show_account_tells() {
     assert_eq!(payments[0]["amount_minor"], 300_000);
     let audit = shown["audit"].as_array().expect("audit");
     let last_two: Vec<&Value> = audit.iter().rev().take(2).collect();
-    assert_eq!(last_two[0]["kind"]["command"]["name"], "promise");
-    assert_eq!(last_two[0]["kind"]["command"]["key"], "NW-PTP-1120");
+    // Since issue 21, a command's record also holds the digest of its idempotency record.
+    assert_eq!(last_two[0]["kind"]["command_executed"]["name"], "promise");
+    assert_eq!(last_two[0]["kind"]["command_executed"]["key"], "NW-PTP-1120");
+    assert_eq!(last_two[0]["kind"]["command_executed"]["content"].as_array().unwrap().len(), 32);
     assert_eq!(last_two[1]["kind"]["transition"]["event"], "promise_made");
     assert_eq!(last_two[1]["kind"]["transition"]["to"], "promised");
     assert!(audit.iter().all(|record| record["account"] == 1));
