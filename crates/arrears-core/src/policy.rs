@@ -16,7 +16,6 @@
 //! Architecture invariant: this module is pure. It parses a string (the caller reads the file)
 //! and never touches the clock, the file system or a random source.
 
-use crate::toml_location::field_containing;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,9 +23,9 @@ use std::ops::Range;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
-use toml::de::DeTable;
 use toml::Spanned;
 
+use crate::located_toml::{LocatedError, TomlSource};
 use crate::model::{ContactChannel, ProductKind, TEXT_LEN_MAX};
 use crate::money::AMOUNT_MINOR_MAX;
 
@@ -820,7 +819,7 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_toml(text: &str, file: &str) -> Result<Policy, PolicyError> {
-        Loader { file, text }.load()
+        Loader { source: TomlSource::new(file, text) }.load()
     }
 
     /// The built-in policy: `examples/policies/standard.toml`, compiled in.
@@ -1176,54 +1175,46 @@ const JURISDICTION_RULE: &str =
 const CHANNEL_NAMES: &str = "sms, email, phone, letter, messaging";
 
 struct Loader<'a> {
-    file: &'a str,
-    text: &'a str,
+    source: TomlSource<'a>,
 }
 
 /// A stage being loaded, with what the ambiguity check reports.
 struct LoadedStage {
     stage: Stage,
     index: usize,
-    header_line: usize,
+    /// The span of its `[[stage]]` table, whose line the ambiguity check reports.
+    header_span: Range<usize>,
+}
+
+impl LocatedError for PolicyError {
+    type Reason = PolicyErrorReason;
+
+    fn located(file: String, line: usize, field: String, reason: PolicyErrorReason) -> PolicyError {
+        PolicyError { file, line, field, reason }
+    }
+
+    fn syntax(message: String) -> PolicyErrorReason {
+        PolicyErrorReason::Syntax { message }
+    }
+
+    fn schema(message: String) -> PolicyErrorReason {
+        PolicyErrorReason::Schema { message }
+    }
 }
 
 impl Loader<'_> {
     fn load(&self) -> Result<Policy, PolicyError> {
-        let (table, syntax_errors) = DeTable::parse_recoverable(self.text);
-        if let Some(error) =
-            syntax_errors.iter().min_by_key(|error| error.span().map_or(0, |span| span.start))
-        {
-            let span = error.span().unwrap_or(0..0);
-            let field = field_containing(table.get_ref(), span.start)
-                .unwrap_or_else(|| "(document)".to_owned());
-            let reason = PolicyErrorReason::Syntax { message: error.message().to_owned() };
-            return Err(self.error(span, &field, reason));
-        }
-        let raw: RawPolicy = match toml::from_str(self.text) {
-            Ok(raw) => raw,
-            Err(error) => return Err(self.schema_error(table.get_ref(), &error)),
-        };
+        let raw: RawPolicy = self.source.deserialize()?;
         self.policy(&raw)
     }
 
     fn line(&self, offset: usize) -> usize {
-        crate::toml_location::line_of(self.text, offset)
+        self.source.line(offset)
     }
 
     #[cold]
     fn error(&self, span: Range<usize>, field: &str, reason: PolicyErrorReason) -> PolicyError {
-        PolicyError {
-            file: self.file.to_owned(),
-            line: self.line(span.start),
-            field: field.to_owned(),
-            reason,
-        }
-    }
-
-    #[cold]
-    fn schema_error(&self, table: &DeTable<'_>, error: &toml::de::Error) -> PolicyError {
-        let (span, field) = crate::toml_location::schema_field(table, error);
-        self.error(span, &field, PolicyErrorReason::Schema { message: error.message().to_owned() })
+        self.source.error(span, field, reason)
     }
 
     // -- Scalars ------------------------------------------------------------------------------
@@ -1427,11 +1418,7 @@ impl Loader<'_> {
                 return Err(self.error(name_span, &format!("stage[{index}].name"), reason));
             }
             name_lines.insert(stage.name.clone(), self.line(name_span.start));
-            loaded.push(LoadedStage {
-                stage,
-                index,
-                header_line: self.line(raw_stage.span().start),
-            });
+            loaded.push(LoadedStage { stage, index, header_span: raw_stage.span() });
         }
         Ok(loaded)
     }
@@ -1708,15 +1695,11 @@ impl Loader<'_> {
                 {
                     let reason = PolicyErrorReason::Ambiguous {
                         first: first_stage.name.clone(),
-                        first_line: first.header_line,
+                        first_line: self.line(first.header_span.start),
                         second: second_stage.name.clone(),
                     };
-                    return Err(PolicyError {
-                        file: self.file.to_owned(),
-                        line: second.header_line,
-                        field: format!("stage[{}]", second.index),
-                        reason,
-                    });
+                    let field = format!("stage[{}]", second.index);
+                    return Err(self.error(second.header_span.clone(), &field, reason));
                 }
             }
         }

@@ -1,12 +1,11 @@
 //! Loading packs from TOML: the raw (spanned) shape of a file, its validation into a [`Pack`],
-//! and errors located by file, line and field, in the manner of the policy loader.
+//! and errors located by file, line and field through the loader shared with policies
+//! (`crate::located_toml`).
 
-use crate::toml_location::field_containing;
 use std::ops::Range;
 
 use chrono::NaiveTime;
 use serde::Deserialize;
-use toml::de::DeTable;
 use toml::Spanned;
 
 use super::{
@@ -14,6 +13,7 @@ use super::{
     Status, RULES_MAX, WINDOW_DAYS_MAX,
 };
 use crate::holidays::Calendar;
+use crate::located_toml::{LocatedError, TomlSource};
 use crate::model::ContactPointKind;
 
 /// Longest free text of a pack or rule (name, citation, scope, summary, note), in bytes.
@@ -353,51 +353,42 @@ impl RawRule {
 
 /// Loads a pack; `builtins` resolves `extends` (`None` while the built-ins themselves load).
 pub(super) fn load(text: &str, file: &str, builtins: Option<&[Pack]>) -> Result<Pack, PackError> {
-    Loader { file, text }.load(builtins)
+    Loader { source: TomlSource::new(file, text) }.load(builtins)
 }
 
 struct Loader<'a> {
-    file: &'a str,
-    text: &'a str,
+    source: TomlSource<'a>,
+}
+
+impl LocatedError for PackError {
+    type Reason = PackErrorReason;
+
+    fn located(file: String, line: usize, field: String, reason: PackErrorReason) -> PackError {
+        PackError { file, line, field, reason }
+    }
+
+    fn syntax(message: String) -> PackErrorReason {
+        PackErrorReason::Syntax { message }
+    }
+
+    fn schema(message: String) -> PackErrorReason {
+        PackErrorReason::Schema { message }
+    }
 }
 
 impl Loader<'_> {
     fn load(&self, builtins: Option<&[Pack]>) -> Result<Pack, PackError> {
-        let (table, syntax_errors) = DeTable::parse_recoverable(self.text);
-        if let Some(error) =
-            syntax_errors.iter().min_by_key(|error| error.span().map_or(0, |span| span.start))
-        {
-            let span = error.span().unwrap_or(0..0);
-            let field = field_containing(table.get_ref(), span.start)
-                .unwrap_or_else(|| "(document)".to_owned());
-            let reason = PackErrorReason::Syntax { message: error.message().to_owned() };
-            return Err(self.error(span, &field, reason));
-        }
-        let raw: RawPack = match toml::from_str(self.text) {
-            Ok(raw) => raw,
-            Err(error) => return Err(self.schema_error(table.get_ref(), &error)),
-        };
+        let raw: RawPack = self.source.deserialize()?;
         self.pack(&raw, builtins)
     }
 
     fn line(&self, offset: usize) -> usize {
-        crate::toml_location::line_of(self.text, offset)
+        self.source.line(offset)
     }
 
     #[cold]
     fn error(&self, span: Range<usize>, field: &str, reason: PackErrorReason) -> PackError {
-        PackError {
-            file: self.file.to_owned(),
-            line: self.line(span.start),
-            field: field.to_owned(),
-            reason,
-        }
-    }
-
-    #[cold]
-    fn schema_error(&self, table: &DeTable<'_>, error: &toml::de::Error) -> PackError {
-        let (span, field) = crate::toml_location::schema_field(table, error);
-        self.error(span, &field, PackErrorReason::Schema { message: error.message().to_owned() })
+        self.source.error(span, field, reason)
     }
 
     // -- Scalars ------------------------------------------------------------------------------
