@@ -10,8 +10,8 @@ use rust_decimal::Decimal;
 use toml::Spanned;
 
 use super::raw::{
-    RawActions, RawArm, RawChargeOff, RawDecimal, RawPlan, RawPolicy, RawPromise, RawReview,
-    RawSettlement, RawStage, SpannedList,
+    RawActions, RawArm, RawChargeOff, RawContact, RawDecimal, RawPlan, RawPolicy, RawPromise,
+    RawReview, RawSettlement, RawStage, SpannedList,
 };
 use super::{
     Arm, CadenceDays, ChargeOffRules, ContactStep, Frequency, JurisdictionPattern, Placement,
@@ -86,6 +86,31 @@ struct LoadedStage {
     index: usize,
     /// The span of its `[[stage]]` table, whose line the ambiguity check reports.
     header_span: Range<usize>,
+}
+
+/// The stage whose actions are being loaded, for the actions that presume the account is late.
+struct PastDueStage<'a> {
+    /// The actions' field path, `stage[i].actions`.
+    path: &'a str,
+    min_dpd: i64,
+}
+
+impl PastDueStage<'_> {
+    /// Actions that presume the account is late make no sense in a stage that can match
+    /// before the due date (`min_dpd < 1`).
+    fn require(
+        &self,
+        loader: &Loader<'_>,
+        span: Range<usize>,
+        key: &str,
+        rule: &'static str,
+    ) -> Result<(), PolicyError> {
+        if self.min_dpd < 1 {
+            Err(loader.constraint(span, &format!("{}.{key}", self.path), rule))
+        } else {
+            Ok(())
+        }
+    }
 }
 
 impl LocatedError for PolicyError {
@@ -327,50 +352,29 @@ impl Loader<'_> {
 
     fn stage(&self, index: usize, raw: &RawStage) -> Result<Stage, PolicyError> {
         let path = format!("stage[{index}]");
-        let name = self.name(&raw.name, &format!("{path}.name"), "stage name")?;
+        let name = self.stage_name(&path, raw)?;
+        let conditions = self.conditions(&path, raw)?;
+        let actions = match &raw.actions {
+            Some(actions) => self.actions(&path, conditions.min_dpd, actions)?,
+            None => StageActions::default(),
+        };
+        Ok(Stage { name, conditions, actions })
+    }
+
+    fn stage_name(&self, path: &str, raw: &RawStage) -> Result<String, PolicyError> {
+        let field = format!("{path}.name");
+        let name = self.name(&raw.name, &field, "stage name")?;
         if name == CHARGED_OFF {
             let rule = "\"charged_off\" is reserved (settlement.min_share uses it)";
-            return Err(self.constraint(raw.name.span(), &format!("{path}.name"), rule));
+            return Err(self.constraint(raw.name.span(), &field, rule));
         }
-        let dpd_min = -i64::from(PRE_DUE_DAYS_MAX);
-        let dpd_max = i64::from(DPD_MAX);
-        let min_dpd = self.integer(&raw.min_dpd, &format!("{path}.min_dpd"), dpd_min, dpd_max)?;
-        let max_dpd = match &raw.max_dpd {
-            Some(value) => {
-                let field = format!("{path}.max_dpd");
-                let max_dpd = self.integer(value, &field, dpd_min, dpd_max)?;
-                if max_dpd < min_dpd {
-                    let reason = PolicyErrorReason::BelowMin {
-                        value: max_dpd.into(),
-                        min_field: "min_dpd",
-                        min: min_dpd.into(),
-                    };
-                    return Err(self.error(value.span(), &field, reason));
-                }
-                Some(max_dpd)
-            }
-            None => None,
-        };
-        let min_balance = match &raw.min_balance {
-            Some(value) => Some(self.amount(value, &format!("{path}.min_balance"))?),
-            None => None,
-        };
-        let max_balance = match &raw.max_balance {
-            Some(value) => {
-                let field = format!("{path}.max_balance");
-                let max_balance = self.amount(value, &field)?;
-                if let Some(min_balance) = min_balance.filter(|min| max_balance < *min) {
-                    let reason = PolicyErrorReason::BelowMin {
-                        value: max_balance,
-                        min_field: "min_balance",
-                        min: min_balance,
-                    };
-                    return Err(self.error(value.span(), &field, reason));
-                }
-                Some(max_balance)
-            }
-            None => None,
-        };
+        Ok(name)
+    }
+
+    /// A stage's entry conditions, checked in the order of the keys in `docs/POLICY.md`.
+    fn conditions(&self, path: &str, raw: &RawStage) -> Result<StageConditions, PolicyError> {
+        let (min_dpd, max_dpd) = self.dpd_range(path, raw)?;
+        let (min_balance, max_balance) = self.balance_range(path, raw)?;
         let products = match &raw.products {
             Some(list) => {
                 Some(self.named_list(list, &format!("{path}.products"), ProductKind::name)?)
@@ -394,7 +398,7 @@ impl Loader<'_> {
             Some(list) => self.named_list(list, &format!("{path}.signals"), Signal::name)?,
             None => Vec::new(),
         };
-        let conditions = StageConditions {
+        Ok(StageConditions {
             min_dpd,
             max_dpd,
             min_balance,
@@ -403,12 +407,50 @@ impl Loader<'_> {
             jurisdictions,
             score_bands,
             signals,
+        })
+    }
+
+    /// `min_dpd` and `max_dpd`, each in range, the upper bound not below the lower.
+    fn dpd_range(&self, path: &str, raw: &RawStage) -> Result<(i64, Option<i64>), PolicyError> {
+        let dpd_min = -i64::from(PRE_DUE_DAYS_MAX);
+        let dpd_max = i64::from(DPD_MAX);
+        let min_dpd = self.integer(&raw.min_dpd, &format!("{path}.min_dpd"), dpd_min, dpd_max)?;
+        let Some(value) = &raw.max_dpd else { return Ok((min_dpd, None)) };
+        let field = format!("{path}.max_dpd");
+        let max_dpd = self.integer(value, &field, dpd_min, dpd_max)?;
+        if max_dpd < min_dpd {
+            let reason = PolicyErrorReason::BelowMin {
+                value: max_dpd.into(),
+                min_field: "min_dpd",
+                min: min_dpd.into(),
+            };
+            return Err(self.error(value.span(), &field, reason));
+        }
+        Ok((min_dpd, Some(max_dpd)))
+    }
+
+    /// `min_balance` and `max_balance`, each an amount, the upper bound not below the lower.
+    fn balance_range(
+        &self,
+        path: &str,
+        raw: &RawStage,
+    ) -> Result<(Option<Decimal>, Option<Decimal>), PolicyError> {
+        let min_balance = match &raw.min_balance {
+            Some(value) => Some(self.amount(value, &format!("{path}.min_balance"))?),
+            None => None,
         };
-        let actions = match &raw.actions {
-            Some(actions) => self.actions(&path, min_dpd, actions)?,
-            None => StageActions::default(),
-        };
-        Ok(Stage { name, conditions, actions })
+        let Some(value) = &raw.max_balance else { return Ok((min_balance, None)) };
+        let field = format!("{path}.max_balance");
+        let max_balance = self.amount(value, &field)?;
+        if let Some(min_balance) = min_balance.filter(|min| max_balance < *min) {
+            let reason = PolicyErrorReason::BelowMin {
+                value: max_balance,
+                min_field: "min_balance",
+                min: min_balance,
+            };
+            return Err(self.error(value.span(), &field, reason));
+        }
+        Ok((min_balance, Some(max_balance)))
     }
 
     fn jurisdictions(
@@ -451,107 +493,143 @@ impl Loader<'_> {
         raw: &RawActions,
     ) -> Result<StageActions, PolicyError> {
         let path = format!("{stage_path}.actions");
-        let delay_range = (0, DELAY_DAYS_MAX);
-        // Actions that presume the account is late make no sense in a stage that can match
-        // before the due date.
-        let require_past_due = |span: Range<usize>, key: &str, rule: &'static str| {
-            if min_dpd < 1 {
-                Err(self.constraint(span, &format!("{path}.{key}"), rule))
-            } else {
-                Ok(())
-            }
+        let past_due = PastDueStage { path: &path, min_dpd };
+        let contact = match &raw.contact {
+            Some(list) => self.contact_steps(list, &format!("{path}.contact"))?,
+            None => Vec::new(),
         };
-        let mut contact = Vec::new();
-        if let Some(list) = &raw.contact {
-            let field = format!("{path}.contact");
-            if CONTACT_STEPS_PER_STAGE_MAX < list.get_ref().len() {
-                let reason = PolicyErrorReason::TooMany {
-                    count: list.get_ref().len(),
-                    count_max: CONTACT_STEPS_PER_STAGE_MAX,
-                };
-                return Err(self.error(list.span(), &field, reason));
-            }
-            for (index, step) in list.get_ref().iter().enumerate() {
-                let step_path = format!("{field}[{index}]");
-                let step = step.get_ref();
-                let channel = self.channel(&step.channel, &format!("{step_path}.channel"))?;
-                let template =
-                    self.name(&step.template, &format!("{step_path}.template"), "template id")?;
-                let after_field = format!("{step_path}.after_days");
-                let after_days =
-                    self.count(step.after_days.as_ref(), &after_field, delay_range, 0)?;
-                if let Some(previous) = contact.last().map(|step: &ContactStep| step.after_days) {
-                    if after_days < previous {
-                        let span =
-                            step.after_days.as_ref().map_or(step.channel.span(), Spanned::span);
-                        let reason = PolicyErrorReason::BelowMin {
-                            value: after_days.into(),
-                            min_field: "the previous step's after_days",
-                            min: previous.into(),
-                        };
-                        return Err(self.error(span, &after_field, reason));
-                    }
-                }
-                contact.push(ContactStep { channel, template, after_days });
-            }
-        }
-        let late_fee = raw.late_fee.as_ref().is_some_and(|value| *value.get_ref());
-        if let Some(value) = raw.late_fee.as_ref().filter(|value| *value.get_ref()) {
-            require_past_due(
-                value.span(),
-                "late_fee",
-                "late_fee requires the stage's min_dpd >= 1",
-            )?;
-        }
+        let late_fee = self.past_due_flag(
+            &past_due,
+            raw.late_fee.as_ref(),
+            "late_fee",
+            "late_fee requires the stage's min_dpd >= 1",
+        )?;
         let credit_hold = raw.credit_hold.as_ref().is_some_and(|value| *value.get_ref());
-        let placement = match (&raw.place_after_days, &raw.agency) {
+        let placement = self.placement(&past_due, raw)?;
+        let legal_after_days = match &raw.legal_after_days {
+            Some(days) => Some(self.past_due_delay(
+                &past_due,
+                days,
+                "legal_after_days",
+                "legal referral requires the stage's min_dpd >= 1",
+            )?),
+            None => None,
+        };
+        let charge_off = self.past_due_flag(
+            &past_due,
+            raw.charge_off.as_ref(),
+            "charge_off",
+            "charge_off requires the stage's min_dpd >= 1",
+        )?;
+        Ok(StageActions { contact, late_fee, credit_hold, placement, legal_after_days, charge_off })
+    }
+
+    /// Contact steps: at most `CONTACT_STEPS_PER_STAGE_MAX`, in non-decreasing `after_days`.
+    fn contact_steps(
+        &self,
+        list: &SpannedList<RawContact>,
+        field: &str,
+    ) -> Result<Vec<ContactStep>, PolicyError> {
+        if CONTACT_STEPS_PER_STAGE_MAX < list.get_ref().len() {
+            let reason = PolicyErrorReason::TooMany {
+                count: list.get_ref().len(),
+                count_max: CONTACT_STEPS_PER_STAGE_MAX,
+            };
+            return Err(self.error(list.span(), field, reason));
+        }
+        let mut contact: Vec<ContactStep> = Vec::with_capacity(list.get_ref().len());
+        for (index, step) in list.get_ref().iter().enumerate() {
+            let previous_after_days = contact.last().map(|step| step.after_days);
+            let step_path = format!("{field}[{index}]");
+            contact.push(self.contact_step(step.get_ref(), &step_path, previous_after_days)?);
+        }
+        Ok(contact)
+    }
+
+    fn contact_step(
+        &self,
+        step: &RawContact,
+        step_path: &str,
+        previous_after_days: Option<u32>,
+    ) -> Result<ContactStep, PolicyError> {
+        let channel = self.channel(&step.channel, &format!("{step_path}.channel"))?;
+        let template =
+            self.name(&step.template, &format!("{step_path}.template"), "template id")?;
+        let after_field = format!("{step_path}.after_days");
+        let after_days =
+            self.count(step.after_days.as_ref(), &after_field, (0, DELAY_DAYS_MAX), 0)?;
+        if let Some(previous) = previous_after_days.filter(|previous| after_days < *previous) {
+            let span = step.after_days.as_ref().map_or(step.channel.span(), Spanned::span);
+            let reason = PolicyErrorReason::BelowMin {
+                value: after_days.into(),
+                min_field: "the previous step's after_days",
+                min: previous.into(),
+            };
+            return Err(self.error(span, &after_field, reason));
+        }
+        Ok(ContactStep { channel, template, after_days })
+    }
+
+    /// `place_after_days` and `agency`, which come together or not at all.
+    fn placement(
+        &self,
+        past_due: &PastDueStage<'_>,
+        raw: &RawActions,
+    ) -> Result<Option<Placement>, PolicyError> {
+        let path = past_due.path;
+        match (&raw.place_after_days, &raw.agency) {
             (Some(days), Some(agency)) => {
-                let field = format!("{path}.place_after_days");
-                let after_days = self.count(Some(days), &field, delay_range, 0)?;
-                require_past_due(
-                    days.span(),
+                let after_days = self.past_due_delay(
+                    past_due,
+                    days,
                     "place_after_days",
                     "placement requires the stage's min_dpd >= 1",
                 )?;
                 let agency = self.agency(agency, &format!("{path}.agency"))?;
-                Some(Placement { after_days, agency })
+                Ok(Some(Placement { after_days, agency }))
             }
             (Some(days), None) => {
                 let rule = "place_after_days requires agency = \"name\"";
-                return Err(self.constraint(
-                    days.span(),
-                    &format!("{path}.place_after_days"),
-                    rule,
-                ));
+                Err(self.constraint(days.span(), &format!("{path}.place_after_days"), rule))
             }
             (None, Some(agency)) => {
                 let rule = "agency requires place_after_days";
-                return Err(self.constraint(agency.span(), &format!("{path}.agency"), rule));
+                Err(self.constraint(agency.span(), &format!("{path}.agency"), rule))
             }
-            (None, None) => None,
-        };
-        let legal_after_days = match &raw.legal_after_days {
-            Some(days) => {
-                let field = format!("{path}.legal_after_days");
-                let after_days = self.count(Some(days), &field, delay_range, 0)?;
-                require_past_due(
-                    days.span(),
-                    "legal_after_days",
-                    "legal referral requires the stage's min_dpd >= 1",
-                )?;
-                Some(after_days)
-            }
-            None => None,
-        };
-        let charge_off = raw.charge_off.as_ref().is_some_and(|value| *value.get_ref());
-        if let Some(value) = raw.charge_off.as_ref().filter(|value| *value.get_ref()) {
-            require_past_due(
-                value.span(),
-                "charge_off",
-                "charge_off requires the stage's min_dpd >= 1",
-            )?;
+            (None, None) => Ok(None),
         }
-        Ok(StageActions { contact, late_fee, credit_hold, placement, legal_after_days, charge_off })
+    }
+
+    /// A flag that presumes the account is late: `true` needs a stage with `min_dpd >= 1`.
+    fn past_due_flag(
+        &self,
+        past_due: &PastDueStage<'_>,
+        value: Option<&Spanned<bool>>,
+        key: &str,
+        rule: &'static str,
+    ) -> Result<bool, PolicyError> {
+        match value.filter(|value| *value.get_ref()) {
+            Some(value) => {
+                past_due.require(self, value.span(), key, rule)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// A delay after stage entry for an action that presumes the account is late: in
+    /// `0..=DELAY_DAYS_MAX`, then only in a stage with `min_dpd >= 1`.
+    fn past_due_delay(
+        &self,
+        past_due: &PastDueStage<'_>,
+        days: &Spanned<i64>,
+        key: &str,
+        rule: &'static str,
+    ) -> Result<u32, PolicyError> {
+        let field = format!("{}.{key}", past_due.path);
+        let after_days = self.count(Some(days), &field, (0, DELAY_DAYS_MAX), 0)?;
+        past_due.require(self, days.span(), key, rule)?;
+        Ok(after_days)
     }
 
     fn channel(&self, value: &Spanned<String>, field: &str) -> Result<ContactChannel, PolicyError> {
