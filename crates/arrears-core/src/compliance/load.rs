@@ -356,6 +356,14 @@ pub(super) fn load(text: &str, file: &str, builtins: Option<&[Pack]>) -> Result<
     Loader { source: TomlSource::new(file, text) }.load(builtins)
 }
 
+/// What a rule applies to: its actions, channels, recipients and kinds of address.
+struct RuleFilters {
+    actions: Vec<ActionKind>,
+    channels: Vec<ChannelGroup>,
+    recipients: Vec<Recipient>,
+    address_kinds: Vec<ContactPointKind>,
+}
+
 struct Loader<'a> {
     source: TomlSource<'a>,
 }
@@ -484,74 +492,94 @@ impl Loader<'_> {
         let name = self.text(&raw.name, "name")?;
         let citation = self.text(&raw.citation, "citation")?;
         let scope = raw.scope.as_ref().map(|scope| self.text(scope, "scope")).transpose()?;
-        let mut rules: Vec<Rule> = Vec::new();
-        if let Some(extends) = &raw.extends {
-            let base = builtins
-                .unwrap_or(&[])
-                .iter()
-                .find(|pack| pack.id() == extends.get_ref())
-                .ok_or_else(|| {
-                let reason = PackErrorReason::Unknown {
-                    what: "built-in pack",
-                    name: extends.get_ref().clone(),
-                };
-                self.error(extends.span(), "extends", reason)
-            })?;
-            rules = base.rules().to_vec();
-        }
+        let rules = self.extended_rules(raw, builtins)?;
         let inherited: Vec<String> = rules.iter().map(|rule| rule.id.clone()).collect();
-        if let Some(remove) = &raw.remove {
-            if raw.extends.is_none() {
-                let rule = "remove needs extends: it drops rules of the extended pack";
-                return Err(self.error(
-                    remove.span(),
-                    "remove",
-                    PackErrorReason::Constraint { rule },
-                ));
-            }
-            for (index, entry) in remove.get_ref().iter().enumerate() {
-                let field = format!("remove[{index}]");
-                let before = rules.len();
-                rules.retain(|rule| rule.id != *entry.get_ref());
-                if rules.len() == before {
-                    let reason = PackErrorReason::Unknown {
-                        what: "inherited rule",
-                        name: entry.get_ref().clone(),
-                    };
-                    return Err(self.error(entry.span(), &field, reason));
-                }
-            }
-        }
-        let mut seen: Vec<(String, usize)> = Vec::new();
+        let mut rules = self.remove_rules(raw, rules)?;
         if let Some(list) = &raw.rule {
-            for (index, raw_rule) in list.get_ref().iter().enumerate() {
-                let field = format!("rule[{index}]");
-                let rule = self.rule(raw_rule.get_ref(), &field, &id, &inherited)?;
-                let id_start = raw_rule.get_ref().id.span().start;
-                if let Some((_, first_start)) = seen.iter().find(|(known, _)| *known == rule.id) {
-                    let reason = PackErrorReason::Duplicate {
-                        name: rule.id.clone(),
-                        first_line: self.line(*first_start),
-                    };
-                    let span = raw_rule.get_ref().id.span();
-                    return Err(self.error(span, &format!("{field}.id"), reason));
-                }
-                seen.push((rule.id.clone(), id_start));
-                match rules.iter_mut().find(|known| known.id == rule.id) {
-                    Some(known) => *known = rule,
-                    None => rules.push(rule),
-                }
-            }
-            if RULES_MAX < rules.len() {
-                let reason = PackErrorReason::TooMany { count: rules.len(), count_max: RULES_MAX };
-                return Err(self.error(list.span(), "rule", reason));
-            }
+            self.own_rules(list, &id, &inherited, &mut rules)?;
         }
         if rules.is_empty() {
             let span = raw.rule.as_ref().map_or(0..0, Spanned::span);
             return Err(self.error(span, "rule", PackErrorReason::Empty));
         }
         Ok(Pack { id, name, citation, scope, rules })
+    }
+
+    /// The rules of the built-in pack that `extends` names; none without `extends`.
+    fn extended_rules(
+        &self,
+        raw: &RawPack,
+        builtins: Option<&[Pack]>,
+    ) -> Result<Vec<Rule>, PackError> {
+        let Some(extends) = &raw.extends else { return Ok(Vec::new()) };
+        let base =
+            builtins.unwrap_or(&[]).iter().find(|pack| pack.id() == extends.get_ref()).ok_or_else(
+                || {
+                    let reason = PackErrorReason::Unknown {
+                        what: "built-in pack",
+                        name: extends.get_ref().clone(),
+                    };
+                    self.error(extends.span(), "extends", reason)
+                },
+            )?;
+        Ok(base.rules().to_vec())
+    }
+
+    /// `rules` without those `remove` lists, each of which must be inherited.
+    fn remove_rules(&self, raw: &RawPack, mut rules: Vec<Rule>) -> Result<Vec<Rule>, PackError> {
+        let Some(remove) = &raw.remove else { return Ok(rules) };
+        if raw.extends.is_none() {
+            let rule = "remove needs extends: it drops rules of the extended pack";
+            return Err(self.error(remove.span(), "remove", PackErrorReason::Constraint { rule }));
+        }
+        for (index, entry) in remove.get_ref().iter().enumerate() {
+            let field = format!("remove[{index}]");
+            let before = rules.len();
+            rules.retain(|rule| rule.id != *entry.get_ref());
+            if rules.len() == before {
+                let reason = PackErrorReason::Unknown {
+                    what: "inherited rule",
+                    name: entry.get_ref().clone(),
+                };
+                return Err(self.error(entry.span(), &field, reason));
+            }
+        }
+        Ok(rules)
+    }
+
+    /// Adds the pack's own `[[rule]]`s to `rules`: a rule with an inherited id replaces that
+    /// rule, an id may appear once, and the total stays within `RULES_MAX`.
+    fn own_rules(
+        &self,
+        list: &SpannedList<RawRule>,
+        pack_id: &str,
+        inherited: &[String],
+        rules: &mut Vec<Rule>,
+    ) -> Result<(), PackError> {
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        for (index, raw_rule) in list.get_ref().iter().enumerate() {
+            let field = format!("rule[{index}]");
+            let rule = self.rule(raw_rule.get_ref(), &field, pack_id, inherited)?;
+            let id_start = raw_rule.get_ref().id.span().start;
+            if let Some((_, first_start)) = seen.iter().find(|(known, _)| *known == rule.id) {
+                let reason = PackErrorReason::Duplicate {
+                    name: rule.id.clone(),
+                    first_line: self.line(*first_start),
+                };
+                let span = raw_rule.get_ref().id.span();
+                return Err(self.error(span, &format!("{field}.id"), reason));
+            }
+            seen.push((rule.id.clone(), id_start));
+            match rules.iter_mut().find(|known| known.id == rule.id) {
+                Some(known) => *known = rule,
+                None => rules.push(rule),
+            }
+        }
+        if RULES_MAX < rules.len() {
+            let reason = PackErrorReason::TooMany { count: rules.len(), count_max: RULES_MAX };
+            return Err(self.error(list.span(), "rule", reason));
+        }
+        Ok(())
     }
 
     fn rule(
@@ -561,6 +589,47 @@ impl Loader<'_> {
         pack_id: &str,
         inherited: &[String],
     ) -> Result<Rule, PackError> {
+        let id = self.rule_id(raw, field, pack_id, inherited)?;
+        let kind_name = *raw.kind.get_ref();
+        for (name, span) in raw.present() {
+            if !kind_name.fields().contains(&name) {
+                let reason = PackErrorReason::NotApplicable { kind: kind_name.name() };
+                return Err(self.error(span, &format!("{field}.{name}"), reason));
+            }
+        }
+        let filters = self.filters(raw, field)?;
+        let consent_days = raw
+            .consent_days
+            .as_ref()
+            .map(|days| self.integer(days, &format!("{field}.consent_days"), 1, PERIOD_DAYS_MAX))
+            .transpose()?;
+        let kind = self.rule_kind(raw, field, consent_days)?;
+        Ok(Rule {
+            id,
+            status: *raw.status.get_ref(),
+            citation: self.text(&raw.citation, &format!("{field}.citation"))?,
+            summary: self.text(&raw.summary, &format!("{field}.summary"))?,
+            note: raw
+                .note
+                .as_ref()
+                .map(|note| self.text(note, &format!("{field}.note")))
+                .transpose()?,
+            actions: filters.actions,
+            channels: filters.channels,
+            recipients: filters.recipients,
+            address_kinds: filters.address_kinds,
+            kind,
+        })
+    }
+
+    /// A rule id: the pack's own prefix, or an inherited rule's id (to replace that rule).
+    fn rule_id(
+        &self,
+        raw: &RawRule,
+        field: &str,
+        pack_id: &str,
+        inherited: &[String],
+    ) -> Result<String, PackError> {
         let id = raw.id.get_ref();
         let prefix = format!("{pack_id}.");
         let well_formed = id.len() <= RULE_ID_LEN_MAX
@@ -575,20 +644,25 @@ impl Loader<'_> {
             let reason = PackErrorReason::InvalidId { id: id.clone(), rule: RULE_ID_RULE };
             return Err(self.error(raw.id.span(), &format!("{field}.id"), reason));
         }
+        Ok(id.clone())
+    }
+
+    /// The error for a key that the rule's kind needs and the rule leaves out; it points at
+    /// the rule's `kind`.
+    #[cold]
+    fn missing(&self, raw: &RawRule, field: &str, name: &str) -> PackError {
+        let reason = PackErrorReason::Missing { kind: raw.kind.get_ref().name() };
+        self.error(raw.kind.span(), &format!("{field}.{name}"), reason)
+    }
+
+    /// What a rule applies to, each list defaulting to everything the kind can apply to.
+    fn filters(&self, raw: &RawRule, field: &str) -> Result<RuleFilters, PackError> {
         let kind_name = *raw.kind.get_ref();
-        for (name, span) in raw.present() {
-            if !kind_name.fields().contains(&name) {
-                let reason = PackErrorReason::NotApplicable { kind: kind_name.name() };
-                return Err(self.error(span, &format!("{field}.{name}"), reason));
-            }
-        }
-        let missing = |name: &str| {
-            let reason = PackErrorReason::Missing { kind: kind_name.name() };
-            self.error(raw.kind.span(), &format!("{field}.{name}"), reason)
-        };
         let actions = match &raw.actions {
             Some(list) => self.list(list, &format!("{field}.actions"), ActionKind::name)?,
-            None if kind_name == KindName::FlagBlock => return Err(missing("actions")),
+            None if kind_name == KindName::FlagBlock => {
+                return Err(self.missing(raw, field, "actions"))
+            }
             None if kind_name == KindName::CreditReportNotice => vec![ActionKind::CreditReport],
             None => ActionKind::COMMUNICATIONS.to_vec(),
         };
@@ -608,12 +682,18 @@ impl Loader<'_> {
                 ContactPointKind::EmployerProvided,
             ],
         };
-        let consent_days = raw
-            .consent_days
-            .as_ref()
-            .map(|days| self.integer(days, &format!("{field}.consent_days"), 1, PERIOD_DAYS_MAX))
-            .transpose()?;
-        let kind = match kind_name {
+        Ok(RuleFilters { actions, channels, recipients, address_kinds })
+    }
+
+    /// The kind-specific part of a rule, with the keys its kind needs.
+    fn rule_kind(
+        &self,
+        raw: &RawRule,
+        field: &str,
+        consent_days: Option<u32>,
+    ) -> Result<RuleKind, PackError> {
+        let missing = |name: &str| self.missing(raw, field, name);
+        let kind = match *raw.kind.get_ref() {
             KindName::FrequencyCap => {
                 let scope = *raw.scope.as_ref().ok_or_else(|| missing("scope"))?.get_ref();
                 let window = raw.window_days.as_ref().ok_or_else(|| missing("window_days"))?;
@@ -634,25 +714,7 @@ impl Loader<'_> {
                 let days = self.integer(days, &format!("{field}.days"), 1, PERIOD_DAYS_MAX)?;
                 RuleKind::Cooldown { trigger_channels, days, consent_days }
             }
-            KindName::Hours => {
-                let mut open: [Option<DayWindow>; 7] = [None; 7];
-                for ((slot, name), value) in open.iter_mut().zip(DAYS).zip(raw.day_windows()) {
-                    if let Some(value) = value {
-                        *slot = Some(self.window(value, &format!("{field}.{name}"))?);
-                    }
-                }
-                if open.iter().all(Option::is_none) {
-                    let rule = "an hours rule opens at least one day (mon to sun); use a \
-                                contact_block rule to block everything";
-                    return Err(self.error(
-                        raw.kind.span(),
-                        &format!("{field}.kind"),
-                        PackErrorReason::Constraint { rule },
-                    ));
-                }
-                let holidays = raw.holidays.as_ref().map(|calendar| *calendar.get_ref());
-                RuleKind::Hours { open, holidays }
-            }
+            KindName::Hours => self.hours(raw, field)?,
             KindName::FlagBlock => {
                 let flag = *raw.flag.as_ref().ok_or_else(|| missing("flag"))?.get_ref();
                 RuleKind::FlagBlock { flag }
@@ -681,22 +743,28 @@ impl Loader<'_> {
                 RuleKind::CreditReportNotice { wait_days, conversation_suffices }
             }
         };
-        Ok(Rule {
-            id: id.clone(),
-            status: *raw.status.get_ref(),
-            citation: self.text(&raw.citation, &format!("{field}.citation"))?,
-            summary: self.text(&raw.summary, &format!("{field}.summary"))?,
-            note: raw
-                .note
-                .as_ref()
-                .map(|note| self.text(note, &format!("{field}.note")))
-                .transpose()?,
-            actions,
-            channels,
-            recipients,
-            address_kinds,
-            kind,
-        })
+        Ok(kind)
+    }
+
+    /// An hours rule: the window of each day it opens (at least one), and its holidays.
+    fn hours(&self, raw: &RawRule, field: &str) -> Result<RuleKind, PackError> {
+        let mut open: [Option<DayWindow>; 7] = [None; 7];
+        for ((slot, name), value) in open.iter_mut().zip(DAYS).zip(raw.day_windows()) {
+            if let Some(value) = value {
+                *slot = Some(self.window(value, &format!("{field}.{name}"))?);
+            }
+        }
+        if open.iter().all(Option::is_none) {
+            let rule = "an hours rule opens at least one day (mon to sun); use a contact_block \
+                        rule to block everything";
+            return Err(self.error(
+                raw.kind.span(),
+                &format!("{field}.kind"),
+                PackErrorReason::Constraint { rule },
+            ));
+        }
+        let holidays = raw.holidays.as_ref().map(|calendar| *calendar.get_ref());
+        Ok(RuleKind::Hours { open, holidays })
     }
 }
 
