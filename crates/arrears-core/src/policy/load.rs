@@ -38,8 +38,10 @@ impl Policy {
     /// # Errors
     ///
     /// The first [`PolicyError`] found, in this order: TOML syntax, shape (unknown or missing
-    /// fields, wrong types, unknown names), then the rules of each section in file order, then
-    /// stage ambiguity.
+    /// fields, wrong types, unknown names), then the rules in a fixed order whatever the layout
+    /// of the file (`name`, `version`, each stage in file order with its actions, then
+    /// `charge_off`, `promise`, `plan`, `settlement`, `review` and the arms), then stage
+    /// ambiguity.
     ///
     /// # Example
     ///
