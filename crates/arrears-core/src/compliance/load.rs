@@ -1,12 +1,11 @@
 //! Loading packs from TOML: the raw (spanned) shape of a file, its validation into a [`Pack`],
-//! and errors located by file, line and field, in the manner of the policy loader.
+//! and errors located by file, line and field through the loader shared with policies
+//! (`crate::located_toml`).
 
-use crate::toml_location::field_containing;
 use std::ops::Range;
 
 use chrono::NaiveTime;
 use serde::Deserialize;
-use toml::de::DeTable;
 use toml::Spanned;
 
 use super::{
@@ -14,6 +13,7 @@ use super::{
     Status, RULES_MAX, WINDOW_DAYS_MAX,
 };
 use crate::holidays::Calendar;
+use crate::located_toml::{LocatedError, TomlSource};
 use crate::model::ContactPointKind;
 
 /// Longest free text of a pack or rule (name, citation, scope, summary, note), in bytes.
@@ -353,51 +353,50 @@ impl RawRule {
 
 /// Loads a pack; `builtins` resolves `extends` (`None` while the built-ins themselves load).
 pub(super) fn load(text: &str, file: &str, builtins: Option<&[Pack]>) -> Result<Pack, PackError> {
-    Loader { file, text }.load(builtins)
+    Loader { source: TomlSource::new(file, text) }.load(builtins)
+}
+
+/// What a rule applies to: its actions, channels, recipients and kinds of address.
+struct RuleFilters {
+    actions: Vec<ActionKind>,
+    channels: Vec<ChannelGroup>,
+    recipients: Vec<Recipient>,
+    address_kinds: Vec<ContactPointKind>,
 }
 
 struct Loader<'a> {
-    file: &'a str,
-    text: &'a str,
+    source: TomlSource<'a>,
+}
+
+impl LocatedError for PackError {
+    type Reason = PackErrorReason;
+
+    fn located(file: String, line: usize, field: String, reason: PackErrorReason) -> PackError {
+        PackError { file, line, field, reason }
+    }
+
+    fn syntax(message: String) -> PackErrorReason {
+        PackErrorReason::Syntax { message }
+    }
+
+    fn schema(message: String) -> PackErrorReason {
+        PackErrorReason::Schema { message }
+    }
 }
 
 impl Loader<'_> {
     fn load(&self, builtins: Option<&[Pack]>) -> Result<Pack, PackError> {
-        let (table, syntax_errors) = DeTable::parse_recoverable(self.text);
-        if let Some(error) =
-            syntax_errors.iter().min_by_key(|error| error.span().map_or(0, |span| span.start))
-        {
-            let span = error.span().unwrap_or(0..0);
-            let field = field_containing(table.get_ref(), span.start)
-                .unwrap_or_else(|| "(document)".to_owned());
-            let reason = PackErrorReason::Syntax { message: error.message().to_owned() };
-            return Err(self.error(span, &field, reason));
-        }
-        let raw: RawPack = match toml::from_str(self.text) {
-            Ok(raw) => raw,
-            Err(error) => return Err(self.schema_error(table.get_ref(), &error)),
-        };
+        let raw: RawPack = self.source.deserialize()?;
         self.pack(&raw, builtins)
     }
 
     fn line(&self, offset: usize) -> usize {
-        crate::toml_location::line_of(self.text, offset)
+        self.source.line(offset)
     }
 
     #[cold]
     fn error(&self, span: Range<usize>, field: &str, reason: PackErrorReason) -> PackError {
-        PackError {
-            file: self.file.to_owned(),
-            line: self.line(span.start),
-            field: field.to_owned(),
-            reason,
-        }
-    }
-
-    #[cold]
-    fn schema_error(&self, table: &DeTable<'_>, error: &toml::de::Error) -> PackError {
-        let (span, field) = crate::toml_location::schema_field(table, error);
-        self.error(span, &field, PackErrorReason::Schema { message: error.message().to_owned() })
+        self.source.error(span, field, reason)
     }
 
     // -- Scalars ------------------------------------------------------------------------------
@@ -493,74 +492,94 @@ impl Loader<'_> {
         let name = self.text(&raw.name, "name")?;
         let citation = self.text(&raw.citation, "citation")?;
         let scope = raw.scope.as_ref().map(|scope| self.text(scope, "scope")).transpose()?;
-        let mut rules: Vec<Rule> = Vec::new();
-        if let Some(extends) = &raw.extends {
-            let base = builtins
-                .unwrap_or(&[])
-                .iter()
-                .find(|pack| pack.id() == extends.get_ref())
-                .ok_or_else(|| {
-                let reason = PackErrorReason::Unknown {
-                    what: "built-in pack",
-                    name: extends.get_ref().clone(),
-                };
-                self.error(extends.span(), "extends", reason)
-            })?;
-            rules = base.rules().to_vec();
-        }
+        let rules = self.extended_rules(raw, builtins)?;
         let inherited: Vec<String> = rules.iter().map(|rule| rule.id.clone()).collect();
-        if let Some(remove) = &raw.remove {
-            if raw.extends.is_none() {
-                let rule = "remove needs extends: it drops rules of the extended pack";
-                return Err(self.error(
-                    remove.span(),
-                    "remove",
-                    PackErrorReason::Constraint { rule },
-                ));
-            }
-            for (index, entry) in remove.get_ref().iter().enumerate() {
-                let field = format!("remove[{index}]");
-                let before = rules.len();
-                rules.retain(|rule| rule.id != *entry.get_ref());
-                if rules.len() == before {
-                    let reason = PackErrorReason::Unknown {
-                        what: "inherited rule",
-                        name: entry.get_ref().clone(),
-                    };
-                    return Err(self.error(entry.span(), &field, reason));
-                }
-            }
-        }
-        let mut seen: Vec<(String, usize)> = Vec::new();
+        let mut rules = self.remove_rules(raw, rules)?;
         if let Some(list) = &raw.rule {
-            for (index, raw_rule) in list.get_ref().iter().enumerate() {
-                let field = format!("rule[{index}]");
-                let rule = self.rule(raw_rule.get_ref(), &field, &id, &inherited)?;
-                let id_start = raw_rule.get_ref().id.span().start;
-                if let Some((_, first_start)) = seen.iter().find(|(known, _)| *known == rule.id) {
-                    let reason = PackErrorReason::Duplicate {
-                        name: rule.id.clone(),
-                        first_line: self.line(*first_start),
-                    };
-                    let span = raw_rule.get_ref().id.span();
-                    return Err(self.error(span, &format!("{field}.id"), reason));
-                }
-                seen.push((rule.id.clone(), id_start));
-                match rules.iter_mut().find(|known| known.id == rule.id) {
-                    Some(known) => *known = rule,
-                    None => rules.push(rule),
-                }
-            }
-            if RULES_MAX < rules.len() {
-                let reason = PackErrorReason::TooMany { count: rules.len(), count_max: RULES_MAX };
-                return Err(self.error(list.span(), "rule", reason));
-            }
+            self.own_rules(list, &id, &inherited, &mut rules)?;
         }
         if rules.is_empty() {
             let span = raw.rule.as_ref().map_or(0..0, Spanned::span);
             return Err(self.error(span, "rule", PackErrorReason::Empty));
         }
         Ok(Pack { id, name, citation, scope, rules })
+    }
+
+    /// The rules of the built-in pack that `extends` names; none without `extends`.
+    fn extended_rules(
+        &self,
+        raw: &RawPack,
+        builtins: Option<&[Pack]>,
+    ) -> Result<Vec<Rule>, PackError> {
+        let Some(extends) = &raw.extends else { return Ok(Vec::new()) };
+        let base =
+            builtins.unwrap_or(&[]).iter().find(|pack| pack.id() == extends.get_ref()).ok_or_else(
+                || {
+                    let reason = PackErrorReason::Unknown {
+                        what: "built-in pack",
+                        name: extends.get_ref().clone(),
+                    };
+                    self.error(extends.span(), "extends", reason)
+                },
+            )?;
+        Ok(base.rules().to_vec())
+    }
+
+    /// `rules` without those `remove` lists, each of which must be inherited.
+    fn remove_rules(&self, raw: &RawPack, mut rules: Vec<Rule>) -> Result<Vec<Rule>, PackError> {
+        let Some(remove) = &raw.remove else { return Ok(rules) };
+        if raw.extends.is_none() {
+            let rule = "remove needs extends: it drops rules of the extended pack";
+            return Err(self.error(remove.span(), "remove", PackErrorReason::Constraint { rule }));
+        }
+        for (index, entry) in remove.get_ref().iter().enumerate() {
+            let field = format!("remove[{index}]");
+            let before = rules.len();
+            rules.retain(|rule| rule.id != *entry.get_ref());
+            if rules.len() == before {
+                let reason = PackErrorReason::Unknown {
+                    what: "inherited rule",
+                    name: entry.get_ref().clone(),
+                };
+                return Err(self.error(entry.span(), &field, reason));
+            }
+        }
+        Ok(rules)
+    }
+
+    /// Adds the pack's own `[[rule]]`s to `rules`: a rule with an inherited id replaces that
+    /// rule, an id may appear once, and the total stays within `RULES_MAX`.
+    fn own_rules(
+        &self,
+        list: &SpannedList<RawRule>,
+        pack_id: &str,
+        inherited: &[String],
+        rules: &mut Vec<Rule>,
+    ) -> Result<(), PackError> {
+        let mut seen: Vec<(String, usize)> = Vec::new();
+        for (index, raw_rule) in list.get_ref().iter().enumerate() {
+            let field = format!("rule[{index}]");
+            let rule = self.rule(raw_rule.get_ref(), &field, pack_id, inherited)?;
+            let id_start = raw_rule.get_ref().id.span().start;
+            if let Some((_, first_start)) = seen.iter().find(|(known, _)| *known == rule.id) {
+                let reason = PackErrorReason::Duplicate {
+                    name: rule.id.clone(),
+                    first_line: self.line(*first_start),
+                };
+                let span = raw_rule.get_ref().id.span();
+                return Err(self.error(span, &format!("{field}.id"), reason));
+            }
+            seen.push((rule.id.clone(), id_start));
+            match rules.iter_mut().find(|known| known.id == rule.id) {
+                Some(known) => *known = rule,
+                None => rules.push(rule),
+            }
+        }
+        if RULES_MAX < rules.len() {
+            let reason = PackErrorReason::TooMany { count: rules.len(), count_max: RULES_MAX };
+            return Err(self.error(list.span(), "rule", reason));
+        }
+        Ok(())
     }
 
     fn rule(
@@ -570,6 +589,47 @@ impl Loader<'_> {
         pack_id: &str,
         inherited: &[String],
     ) -> Result<Rule, PackError> {
+        let id = self.rule_id(raw, field, pack_id, inherited)?;
+        let kind_name = *raw.kind.get_ref();
+        for (name, span) in raw.present() {
+            if !kind_name.fields().contains(&name) {
+                let reason = PackErrorReason::NotApplicable { kind: kind_name.name() };
+                return Err(self.error(span, &format!("{field}.{name}"), reason));
+            }
+        }
+        let filters = self.filters(raw, field)?;
+        let consent_days = raw
+            .consent_days
+            .as_ref()
+            .map(|days| self.integer(days, &format!("{field}.consent_days"), 1, PERIOD_DAYS_MAX))
+            .transpose()?;
+        let kind = self.rule_kind(raw, field, consent_days)?;
+        Ok(Rule {
+            id,
+            status: *raw.status.get_ref(),
+            citation: self.text(&raw.citation, &format!("{field}.citation"))?,
+            summary: self.text(&raw.summary, &format!("{field}.summary"))?,
+            note: raw
+                .note
+                .as_ref()
+                .map(|note| self.text(note, &format!("{field}.note")))
+                .transpose()?,
+            actions: filters.actions,
+            channels: filters.channels,
+            recipients: filters.recipients,
+            address_kinds: filters.address_kinds,
+            kind,
+        })
+    }
+
+    /// A rule id: the pack's own prefix, or an inherited rule's id (to replace that rule).
+    fn rule_id(
+        &self,
+        raw: &RawRule,
+        field: &str,
+        pack_id: &str,
+        inherited: &[String],
+    ) -> Result<String, PackError> {
         let id = raw.id.get_ref();
         let prefix = format!("{pack_id}.");
         let well_formed = id.len() <= RULE_ID_LEN_MAX
@@ -584,20 +644,25 @@ impl Loader<'_> {
             let reason = PackErrorReason::InvalidId { id: id.clone(), rule: RULE_ID_RULE };
             return Err(self.error(raw.id.span(), &format!("{field}.id"), reason));
         }
+        Ok(id.clone())
+    }
+
+    /// The error for a key that the rule's kind needs and the rule leaves out; it points at
+    /// the rule's `kind`.
+    #[cold]
+    fn missing(&self, raw: &RawRule, field: &str, name: &str) -> PackError {
+        let reason = PackErrorReason::Missing { kind: raw.kind.get_ref().name() };
+        self.error(raw.kind.span(), &format!("{field}.{name}"), reason)
+    }
+
+    /// What a rule applies to, each list defaulting to everything the kind can apply to.
+    fn filters(&self, raw: &RawRule, field: &str) -> Result<RuleFilters, PackError> {
         let kind_name = *raw.kind.get_ref();
-        for (name, span) in raw.present() {
-            if !kind_name.fields().contains(&name) {
-                let reason = PackErrorReason::NotApplicable { kind: kind_name.name() };
-                return Err(self.error(span, &format!("{field}.{name}"), reason));
-            }
-        }
-        let missing = |name: &str| {
-            let reason = PackErrorReason::Missing { kind: kind_name.name() };
-            self.error(raw.kind.span(), &format!("{field}.{name}"), reason)
-        };
         let actions = match &raw.actions {
             Some(list) => self.list(list, &format!("{field}.actions"), ActionKind::name)?,
-            None if kind_name == KindName::FlagBlock => return Err(missing("actions")),
+            None if kind_name == KindName::FlagBlock => {
+                return Err(self.missing(raw, field, "actions"))
+            }
             None if kind_name == KindName::CreditReportNotice => vec![ActionKind::CreditReport],
             None => ActionKind::COMMUNICATIONS.to_vec(),
         };
@@ -617,12 +682,18 @@ impl Loader<'_> {
                 ContactPointKind::EmployerProvided,
             ],
         };
-        let consent_days = raw
-            .consent_days
-            .as_ref()
-            .map(|days| self.integer(days, &format!("{field}.consent_days"), 1, PERIOD_DAYS_MAX))
-            .transpose()?;
-        let kind = match kind_name {
+        Ok(RuleFilters { actions, channels, recipients, address_kinds })
+    }
+
+    /// The kind-specific part of a rule, with the keys its kind needs.
+    fn rule_kind(
+        &self,
+        raw: &RawRule,
+        field: &str,
+        consent_days: Option<u32>,
+    ) -> Result<RuleKind, PackError> {
+        let missing = |name: &str| self.missing(raw, field, name);
+        let kind = match *raw.kind.get_ref() {
             KindName::FrequencyCap => {
                 let scope = *raw.scope.as_ref().ok_or_else(|| missing("scope"))?.get_ref();
                 let window = raw.window_days.as_ref().ok_or_else(|| missing("window_days"))?;
@@ -643,25 +714,7 @@ impl Loader<'_> {
                 let days = self.integer(days, &format!("{field}.days"), 1, PERIOD_DAYS_MAX)?;
                 RuleKind::Cooldown { trigger_channels, days, consent_days }
             }
-            KindName::Hours => {
-                let mut open: [Option<DayWindow>; 7] = [None; 7];
-                for ((slot, name), value) in open.iter_mut().zip(DAYS).zip(raw.day_windows()) {
-                    if let Some(value) = value {
-                        *slot = Some(self.window(value, &format!("{field}.{name}"))?);
-                    }
-                }
-                if open.iter().all(Option::is_none) {
-                    let rule = "an hours rule opens at least one day (mon to sun); use a \
-                                contact_block rule to block everything";
-                    return Err(self.error(
-                        raw.kind.span(),
-                        &format!("{field}.kind"),
-                        PackErrorReason::Constraint { rule },
-                    ));
-                }
-                let holidays = raw.holidays.as_ref().map(|calendar| *calendar.get_ref());
-                RuleKind::Hours { open, holidays }
-            }
+            KindName::Hours => self.hours(raw, field)?,
             KindName::FlagBlock => {
                 let flag = *raw.flag.as_ref().ok_or_else(|| missing("flag"))?.get_ref();
                 RuleKind::FlagBlock { flag }
@@ -690,22 +743,28 @@ impl Loader<'_> {
                 RuleKind::CreditReportNotice { wait_days, conversation_suffices }
             }
         };
-        Ok(Rule {
-            id: id.clone(),
-            status: *raw.status.get_ref(),
-            citation: self.text(&raw.citation, &format!("{field}.citation"))?,
-            summary: self.text(&raw.summary, &format!("{field}.summary"))?,
-            note: raw
-                .note
-                .as_ref()
-                .map(|note| self.text(note, &format!("{field}.note")))
-                .transpose()?,
-            actions,
-            channels,
-            recipients,
-            address_kinds,
-            kind,
-        })
+        Ok(kind)
+    }
+
+    /// An hours rule: the window of each day it opens (at least one), and its holidays.
+    fn hours(&self, raw: &RawRule, field: &str) -> Result<RuleKind, PackError> {
+        let mut open: [Option<DayWindow>; 7] = [None; 7];
+        for ((slot, name), value) in open.iter_mut().zip(DAYS).zip(raw.day_windows()) {
+            if let Some(value) = value {
+                *slot = Some(self.window(value, &format!("{field}.{name}"))?);
+            }
+        }
+        if open.iter().all(Option::is_none) {
+            let rule = "an hours rule opens at least one day (mon to sun); use a contact_block \
+                        rule to block everything";
+            return Err(self.error(
+                raw.kind.span(),
+                &format!("{field}.kind"),
+                PackErrorReason::Constraint { rule },
+            ));
+        }
+        let holidays = raw.holidays.as_ref().map(|calendar| *calendar.get_ref());
+        Ok(RuleKind::Hours { open, holidays })
     }
 }
 

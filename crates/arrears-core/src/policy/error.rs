@@ -1,0 +1,140 @@
+//! The load error of a policy file, [`PolicyError`] (file, line, field), and why it failed,
+//! [`PolicyErrorReason`].
+
+use rust_decimal::Decimal;
+
+/// A policy file failed to load: where, and why.
+///
+/// Displayed as `file:line: field: reason`, for example
+/// `standard.toml:31: stage[2].max_dpd: 10 is below min_dpd = 30`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {field}: {reason}")]
+#[non_exhaustive]
+pub struct PolicyError {
+    /// The file name given to [`Policy::from_toml`](super::Policy::from_toml).
+    pub file: String,
+    /// 1-based line of the offending key or value (of the table header for a missing key).
+    pub line: usize,
+    /// Path of the field, such as `stage[2].min_dpd` (indexes are 0-based, in file order);
+    /// `(document)` when no field applies.
+    pub field: String,
+    /// Why.
+    pub reason: PolicyErrorReason,
+}
+
+/// Why a policy failed to load.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyErrorReason {
+    /// The text is not valid TOML.
+    #[error("invalid toml: {message}")]
+    Syntax {
+        /// The parser's message.
+        message: String,
+    },
+    /// The TOML does not have the policy's shape: an unknown field, a missing required field,
+    /// a value of the wrong type, or an unknown name (product, signal, frequency, creditor).
+    #[error("{message}")]
+    Schema {
+        /// The deserializer's message.
+        message: String,
+    },
+    /// A decimal string that does not parse.
+    #[error("{text:?} is not a decimal number")]
+    NotADecimal {
+        /// The text as written.
+        text: String,
+    },
+    /// A TOML float where a decimal is expected.
+    #[error("a float is inexact: write the decimal as a string, such as \"0.25\"")]
+    Float,
+    /// A number outside its allowed range.
+    #[error("{value} is out of range {min}..={max}")]
+    OutOfRange {
+        /// The value as given.
+        value: Decimal,
+        /// The smallest allowed value.
+        min: Decimal,
+        /// The largest allowed value.
+        max: Decimal,
+    },
+    /// An upper bound below its lower bound.
+    #[error("{value} is below {min_field} = {min}")]
+    BelowMin {
+        /// The upper bound as given.
+        value: Decimal,
+        /// The key of the lower bound.
+        min_field: &'static str,
+        /// The lower bound.
+        min: Decimal,
+    },
+    /// An empty list where at least one value is needed.
+    #[error("must not be empty (omit the key to use the default)")]
+    Empty,
+    /// A list longer than its `*_MAX`.
+    #[error("{count} entries, at most {count_max}")]
+    TooMany {
+        /// Entries given.
+        count: usize,
+        /// The limit.
+        count_max: usize,
+    },
+    /// A name or value given twice where they must be unique.
+    #[error("{name:?} appears twice (first at line {first_line})")]
+    Duplicate {
+        /// The repeated name.
+        name: String,
+        /// Line of the first occurrence.
+        first_line: usize,
+    },
+    /// A reference to something that does not exist.
+    #[error("unknown {what} {name:?} (known: {known})")]
+    Unknown {
+        /// What kind of name (`channel`, `stage`).
+        what: &'static str,
+        /// The name as written.
+        name: String,
+        /// The known names, comma separated.
+        known: String,
+    },
+    /// A name that breaks its format.
+    #[error("{name:?} is not a valid {what}: {rule}")]
+    InvalidName {
+        /// What kind of name.
+        what: &'static str,
+        /// The name as written.
+        name: String,
+        /// The format rule.
+        rule: &'static str,
+    },
+    /// A list entry already covered by another entry of the same list.
+    #[error("{name:?} is already covered by {covered_by:?}")]
+    Redundant {
+        /// The redundant entry.
+        name: String,
+        /// The entry that covers it.
+        covered_by: String,
+    },
+    /// A rule between keys is broken.
+    #[error("{rule}")]
+    Constraint {
+        /// The rule, as a message.
+        rule: &'static str,
+    },
+    /// Two stages are equally specific and could match the same account.
+    #[error(
+        "stages {first:?} (line {first_line}) and {second:?} are equally specific and can match \
+         the same account: add a condition or make their ranges disjoint"
+    )]
+    Ambiguous {
+        /// The stage that comes first in the file.
+        first: String,
+        /// Its line.
+        first_line: usize,
+        /// The stage that comes second (the error's line is this one's).
+        second: String,
+    },
+}
+
+// Results stay small (clippy's `result_large_err` limit): box a payload before growing past it.
+const _: () = assert!(size_of::<PolicyError>() <= 128);

@@ -1,0 +1,218 @@
+//! The shape of a policy file as written, before validation: serde structs that keep every
+//! key's and value's span, so that `load.rs` can locate each error by line and field.
+//!
+//! Every table denies unknown keys. Names the deserializer can check itself (products,
+//! signals, frequencies, the creditor) are typed here; everything else is checked in
+//! `load.rs`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
+use super::{Creditor, Frequency, Signal};
+use crate::model::ProductKind;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPolicy {
+    pub(super) name: Spanned<String>,
+    pub(super) version: Spanned<i64>,
+    pub(super) creditor: Spanned<Creditor>,
+    #[serde(default)]
+    pub(super) stage: Option<Spanned<Vec<Spanned<RawStage>>>>,
+    #[serde(default)]
+    pub(super) charge_off: Option<RawChargeOff>,
+    #[serde(default)]
+    pub(super) promise: Option<RawPromise>,
+    #[serde(default)]
+    pub(super) plan: Option<RawPlan>,
+    #[serde(default)]
+    pub(super) settlement: Option<RawSettlement>,
+    #[serde(default)]
+    pub(super) review: Option<RawReview>,
+    #[serde(default)]
+    pub(super) dates: Option<RawDates>,
+    #[serde(default)]
+    pub(super) arm: Option<Spanned<Vec<Spanned<RawArm>>>>,
+}
+
+pub(super) type SpannedList<T> = Spanned<Vec<Spanned<T>>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStage {
+    pub(super) name: Spanned<String>,
+    pub(super) min_dpd: Spanned<i64>,
+    #[serde(default)]
+    pub(super) max_dpd: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) min_balance: Option<Spanned<RawDecimal>>,
+    #[serde(default)]
+    pub(super) max_balance: Option<Spanned<RawDecimal>>,
+    #[serde(default)]
+    pub(super) products: Option<SpannedList<ProductKind>>,
+    #[serde(default)]
+    pub(super) jurisdictions: Option<SpannedList<String>>,
+    #[serde(default)]
+    pub(super) score_bands: Option<SpannedList<String>>,
+    #[serde(default)]
+    pub(super) signals: Option<SpannedList<Signal>>,
+    #[serde(default)]
+    pub(super) actions: Option<RawActions>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawActions {
+    #[serde(default)]
+    pub(super) contact: Option<SpannedList<RawContact>>,
+    #[serde(default)]
+    pub(super) late_fee: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub(super) credit_hold: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub(super) place_after_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) agency: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) legal_after_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) charge_off: Option<Spanned<bool>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawContact {
+    pub(super) channel: Spanned<String>,
+    pub(super) template: Spanned<String>,
+    #[serde(default)]
+    pub(super) after_days: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawChargeOff {
+    #[serde(default)]
+    pub(super) revolving_dpd: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) closed_end_dpd: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPromise {
+    #[serde(default)]
+    pub(super) max_days_out: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) min_share: Option<Spanned<RawDecimal>>,
+    #[serde(default)]
+    pub(super) grace_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) max_open: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPlan {
+    #[serde(default)]
+    pub(super) affordable_share: Option<Spanned<RawDecimal>>,
+    #[serde(default)]
+    pub(super) max_installments: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) min_installment: Option<Spanned<RawDecimal>>,
+    #[serde(default)]
+    pub(super) frequencies: Option<SpannedList<Frequency>>,
+    #[serde(default)]
+    pub(super) default_after_missed: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) max_annual_rate: Option<Spanned<RawDecimal>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSettlement {
+    #[serde(default)]
+    pub(super) min_share: Option<Spanned<BTreeMap<Spanned<String>, Spanned<RawDecimal>>>>,
+    #[serde(default)]
+    pub(super) offer_expiry_days: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawReview {
+    #[serde(default)]
+    pub(super) cadence_days: Option<RawCadenceDays>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDates {
+    #[serde(default)]
+    pub(super) future_days_max: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCadenceDays {
+    #[serde(default)]
+    pub(super) current: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) delinquent: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) promised: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) in_plan: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) disputed: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) hardship: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) placed: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) legal: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) charged_off: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawArm {
+    pub(super) name: Spanned<String>,
+    pub(super) weight: Spanned<i64>,
+    #[serde(default)]
+    pub(super) scorer: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) strategy: Option<Spanned<String>>,
+}
+
+/// A decimal as written: a string (exact), an integer (exact) or a float (rejected when
+/// converted, so the error is located and typed).
+pub(super) enum RawDecimal {
+    Text(String),
+    Integer(i64),
+    Float,
+}
+
+impl<'de> Deserialize<'de> for RawDecimal {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RawDecimal, D::Error> {
+        struct RawDecimalVisitor;
+        impl serde::de::Visitor<'_> for RawDecimalVisitor {
+            type Value = RawDecimal;
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("a decimal string such as \"0.25\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawDecimal, E> {
+                Ok(RawDecimal::Text(text.to_owned()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<RawDecimal, E> {
+                Ok(RawDecimal::Integer(value))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _value: f64) -> Result<RawDecimal, E> {
+                Ok(RawDecimal::Float)
+            }
+        }
+        deserializer.deserialize_any(RawDecimalVisitor)
+    }
+}
