@@ -113,6 +113,10 @@ pub(crate) struct VerifyArgs {
     /// `arrears audit head` printed it (exit 1 if the record SEQ is gone or has another hash).
     #[arg(long, value_name = "HASH@SEQ")]
     pub(crate) anchor: Option<arrears::AuditAnchor>,
+    /// Also run redb's check of every page of the file (checksums, tree structure) first; it
+    /// reads the whole file, and repairs what redb can repair (then says so).
+    #[arg(long)]
+    pub(crate) pages: bool,
 }
 
 #[derive(Debug, Subcommand)]

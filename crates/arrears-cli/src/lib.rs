@@ -146,7 +146,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Report(ReportCommand::Aging(args)) => {
             report::aging(&open(cli)?, args, cli.json, out)
         }
-        Command::Verify(args) => report::verify(&open(cli)?, args, cli.json, out),
+        Command::Verify(args) => report::verify(&mut open(cli)?, args, cli.json, out),
         Command::Audit(AuditCommand::Head) => report::audit_head(&open(cli)?, cli.json, out),
         Command::Policy(PolicyCommand::Set(args)) => policy::set(&open(cli)?, args, cli.json, out),
         Command::Policy(PolicyCommand::Show) => policy::show(&open(cli)?, cli.json, out),

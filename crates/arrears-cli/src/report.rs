@@ -79,25 +79,46 @@ pub(crate) fn aging(
 }
 
 pub(crate) fn verify(
-    books: &Arrears,
+    books: &mut Arrears,
     args: &VerifyArgs,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
+    let pages = if args.pages {
+        let started = std::time::Instant::now();
+        let checked = books.check_pages()?;
+        Some((checked, started.elapsed()))
+    } else {
+        None
+    };
     let report = books.verify()?;
     let anchored = match &args.anchor {
         Some(anchor) => Some(books.check_anchor(anchor)?),
         None => None,
     };
-    let clean = report.is_clean() && anchored != Some(false);
+    let repaired = matches!(pages, Some((arrears::PagesChecked::Repaired, _)));
+    let clean = report.is_clean() && anchored != Some(false) && !repaired;
     if json {
         let mut value = serde_json::to_value(&report)?;
+        if let (Some(object), Some((_, elapsed))) = (value.as_object_mut(), pages) {
+            let checked = if repaired { "repaired" } else { "intact" };
+            object.insert("pages".to_owned(), checked.into());
+            object.insert("pages_ms".to_owned(), (elapsed.as_millis() as u64).into());
+        }
         if let (Some(object), Some(anchor)) = (value.as_object_mut(), &args.anchor) {
             object.insert("anchor".to_owned(), anchor.to_string().into());
             object.insert("anchor_held".to_owned(), anchored.unwrap_or(false).into());
         }
         output::json(out, &value)?;
         return Ok(if clean { Status::Ok } else { Status::Failed });
+    }
+    if let Some((_, elapsed)) = pages {
+        let ms = elapsed.as_millis();
+        if repaired {
+            writeln!(out, "pages: damaged, and repaired by redb ({ms} ms); verify again")?;
+        } else {
+            writeln!(out, "pages: intact ({ms} ms)")?;
+        }
     }
     for problem in &report.problems {
         writeln!(out, "{problem}")?;
@@ -114,7 +135,8 @@ pub(crate) fn verify(
             )?;
         }
     }
-    let problems = report.problems.len() + usize::from(anchored == Some(false));
+    let problems =
+        report.problems.len() + usize::from(anchored == Some(false)) + usize::from(repaired);
     if clean {
         writeln!(
             out,

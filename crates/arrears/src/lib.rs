@@ -108,6 +108,16 @@ impl Durability {
     }
 }
 
+/// What redb's page check found ([`Arrears::check_pages`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PagesChecked {
+    /// Every page's checksum and the structure of every tree are sound.
+    Intact,
+    /// Damage was found and repaired by redb (the file may have gone back to an earlier commit).
+    Repaired,
+}
+
 /// How a store's file space is used (see [`Arrears::space`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -635,6 +645,21 @@ impl Arrears {
             .map(|entry| entry.record)
             .filter(|record| account.is_none() || record.account == account)
             .collect())
+    }
+
+    /// Runs redb's own check of every page of the file (checksums and B-tree structure), which
+    /// `verify` does not read page by page. It needs the store to itself: no batch may be open.
+    /// The check is redb's `check_integrity`: when it finds damage it can repair (the
+    /// allocator's state, or a commit whose pages are damaged, rolled back to the previous
+    /// one), it repairs it and says so (`PagesChecked::Repaired`); run `verify` after it.
+    /// docs/DURABILITY.md gives its cost.
+    ///
+    /// # Errors
+    ///
+    /// `StorageError::Corrupted` (nested) if the file is damaged beyond repair, or a storage
+    /// failure.
+    pub fn check_pages(&mut self) -> Result<PagesChecked, QueryError> {
+        Ok(if self.store.check_pages()? { PagesChecked::Intact } else { PagesChecked::Repaired })
     }
 
     /// The head of the audit chain: its last record's sequence and hash, to anchor outside the

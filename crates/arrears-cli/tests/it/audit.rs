@@ -30,3 +30,17 @@ fn issue_21_audit_head_is_anchored_and_checked() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("HASH@SEQ"), "{}", bad.stderr);
 }
+
+/// Issue 21: `verify --pages` runs redb's own page check (checksums, tree structure) and says
+/// what it found and how long it took.
+#[test]
+fn issue_21_verify_pages_runs_the_page_check() {
+    let env = Env::sample();
+    let run = env.run(&["verify", "--pages"]);
+    let text = run.ok();
+    assert!(text.starts_with("pages: intact ("), "{text}");
+    assert!(text.contains("\nok: "), "{text}");
+    let value = env.run(&["--json", "verify", "--pages"]).json();
+    assert_eq!(value["pages"], "intact");
+    assert!(value["pages_ms"].as_u64().is_some(), "{value}");
+}
