@@ -3,9 +3,12 @@
 //! checks that every acknowledged command is there exactly once, that the command in flight
 //! is all there or not at all, and that `verify` is clean.
 //!
-//! The child is this test binary itself, re-executed as `--exact crash::child` with
-//! `ARREARS_CRASH_CHILD` set. `ARREARS_CRASH_KILLS` sets the number of kills (default 50;
-//! the longer mode in docs/DURABILITY.md uses thousands).
+//! The child is `arrears-crash-child` (tests/crash_child/main.rs), a binary of this package that
+//! `cargo test` builds (it requires the feature `crash-child`, which the package's
+//! dev-dependency on itself enables) and names in `CARGO_BIN_EXE_arrears-crash-child`; the
+//! command stream is shared with it (tests/crash_child/stream.rs). `ARREARS_CRASH_KILLS` sets
+//! the number of kills (default 50; the longer mode in docs/DURABILITY.md uses thousands) and
+//! `ARREARS_CRASH_SEED` the seed of the kill moments.
 
 // Amounts are written in cents: `1_000_00` is 1,000.00.
 #![allow(clippy::inconsistent_digit_grouping)]
@@ -16,58 +19,14 @@ use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
 
 use arrears::ids::AccountId;
-use arrears::{Arrears, Command, Durability, Options};
+use arrears::{Arrears, Command};
 
-use crate::support::{account, charge, d, usd};
+use crate::support::{account, charge, d};
 
-const ACCOUNTS: usize = 20;
+#[path = "../crash_child/stream.rs"]
+mod stream;
 
-fn options() -> Options {
-    Options { durability: Durability::Immediate, ..Options::default() }
-}
-
-/// The `n`-th command of the stream: `None` for a cycle (every tenth), else a payment.
-fn command(n: u64, ids: &[AccountId]) -> Option<Command> {
-    if n % 10 == 9 {
-        return None;
-    }
-    Some(Command::Payment {
-        account: ids[(n % ids.len() as u64) as usize],
-        effective_on: d(2, 1),
-        amount: usd(100 + (n % 50) as i64),
-        directed_to: None,
-    })
-}
-
-fn cycle_day(n: u64) -> chrono::NaiveDate {
-    d(2, 2) + chrono::Days::new(n / 10)
-}
-
-fn ids(books: &Arrears) -> Vec<AccountId> {
-    (0..ACCOUNTS).map(|i| books.find_account(&format!("K{i}")).unwrap().unwrap()).collect()
-}
-
-/// The child: runs commands from `ARREARS_CRASH_FROM` on until killed.
-#[test]
-fn child() {
-    let Ok(path) = std::env::var("ARREARS_CRASH_CHILD") else { return };
-    let from: u64 = std::env::var("ARREARS_CRASH_FROM").unwrap().parse().unwrap();
-    let books = Arrears::open_with(&path, options()).unwrap();
-    let ids = ids(&books);
-    for n in from.. {
-        println!("START {n}");
-        match command(n, &ids) {
-            Some(command) => {
-                let receipt = books.execute(&format!("k{n}"), &command).unwrap();
-                assert!(!receipt.outcome.is_rejected());
-            }
-            None => {
-                books.run_cycle(cycle_day(n)).unwrap();
-            }
-        }
-        println!("ACK {n}");
-    }
-}
+use stream::{account_ids, command, options, ACCOUNTS};
 
 /// Xorshift, seeded: the kill moments.
 struct Rng(u64);
@@ -121,10 +80,9 @@ fn killed_child_loses_nothing_acknowledged() {
     let started = Instant::now();
     for kill in 0..kills {
         let delay = Duration::from_millis(10 + rng.below(140));
-        let mut child = Process::new(std::env::current_exe().unwrap())
-            .args(["--exact", "crash::child", "--nocapture", "--test-threads=1"])
-            .env("ARREARS_CRASH_CHILD", &path)
-            .env("ARREARS_CRASH_FROM", next.to_string())
+        let mut child = Process::new(env!("CARGO_BIN_EXE_arrears-crash-child"))
+            .arg(&path)
+            .arg(next.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -154,7 +112,7 @@ fn killed_child_loses_nothing_acknowledged() {
         let books = Arrears::open_with(&path, options()).unwrap();
         let report = books.verify().unwrap();
         assert!(report.is_clean(), "kill {kill} (seed {seed}): {:?}", report.problems);
-        let ids = ids(&books);
+        let ids = account_ids(&books);
         for &n in &started_commands {
             let Some(command) = command(n, &ids) else { continue };
             let Command::Payment { account, .. } = &command else { unreachable!() };

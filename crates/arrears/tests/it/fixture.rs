@@ -1,7 +1,7 @@
 //! Store files written by every format version, kept in tests/fixtures/v{N}/sample.redb: this
 //! build must open each (migrating the older ones) and read the same balances.
-//! `ARREARS_WRITE_FIXTURES=1 cargo test -p arrears --test it fixture` writes the current
-//! version's file (only when the format changes on purpose; older files are never rewritten).
+//! `cargo run -p arrears --example write_fixture` writes the current version's file (only when
+//! the format changes on purpose; older files are never rewritten).
 
 // Amounts are written in cents: `1_000_00` is 1,000.00.
 #![allow(clippy::inconsistent_digit_grouping)]
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use arrears::{Arrears, Durability, FixedClock, Options};
 use arrears_store::Reads;
 
-use crate::support::{account, charge, d, pay};
+use crate::support::{d, pay};
 
 fn fixture(version: u64) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/v{version}/sample.redb"))
@@ -23,26 +23,6 @@ fn options() -> Options {
         clock: Box::new(FixedClock("2026-03-01T00:00:00Z".parse().unwrap())),
         ..Options::default()
     }
-}
-
-#[test]
-fn write_fixture() {
-    if std::env::var("ARREARS_WRITE_FIXTURES").as_deref() != Ok("1") {
-        return;
-    }
-    let path = fixture(arrears_store::FORMAT_VERSION);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let _ = std::fs::remove_file(&path);
-    let books = Arrears::create_with(&path, options()).unwrap();
-    let first = account(&books, "FX-1");
-    let second = account(&books, "FX-2");
-    charge(&books, "fx-c1", first, d(1, 1), d(1, 31), 250_00);
-    charge(&books, "fx-c2", first, d(2, 1), d(2, 28), 100_00);
-    charge(&books, "fx-c3", second, d(1, 15), d(2, 15), 80_00);
-    pay(&books, "fx-p1", first, d(2, 10), 300_00);
-    pay(&books, "fx-p2", second, d(2, 20), 30_00);
-    books.run_cycle(d(3, 1)).unwrap();
-    assert!(books.verify().unwrap().is_clean());
 }
 
 /// Opens a copy of the fixture of `version` and checks what it holds, that it is now at the

@@ -1,0 +1,42 @@
+//! `arrears-crash-child STORE FROM`: the helper process of the crash test
+//! (`tests/it/crash.rs`). It opens the store and executes the command stream from command
+//! number `FROM` on, printing `START n` before and `ACK n` after each command returns `Ok`,
+//! until the test kills it.
+//!
+//! It is a binary of this package, built only with the feature `crash-child`, which the
+//! package's dev-dependency on itself turns on: `cargo test` builds it and hands its path to
+//! the test as `CARGO_BIN_EXE_arrears-crash-child`.
+
+mod stream;
+
+use arrears::Arrears;
+
+use stream::{account_ids, command, date, options};
+
+fn cycle_day(n: u64) -> chrono::NaiveDate {
+    date(2, 2) + chrono::Days::new(n / 10)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (Some(path), Some(from)) = (args.next(), args.next()) else {
+        eprintln!("usage: arrears-crash-child STORE FROM");
+        std::process::exit(2);
+    };
+    let from: u64 = from.parse().expect("FROM is a command number");
+    let books = Arrears::open_with(&path, options()).unwrap();
+    let ids = account_ids(&books);
+    for n in from.. {
+        println!("START {n}");
+        match command(n, &ids) {
+            Some(command) => {
+                let receipt = books.execute(&format!("k{n}"), &command).unwrap();
+                assert!(!receipt.outcome.is_rejected());
+            }
+            None => {
+                books.run_cycle(cycle_day(n)).unwrap();
+            }
+        }
+        println!("ACK {n}");
+    }
+}
