@@ -98,6 +98,27 @@ impl WriteTxn {
         })
     }
 
+    /// Moves an idempotency record to another key (a flipped bit in a key on disk), or removes
+    /// it (`to` is `None`: a lost row), so that tests can check that `verify` sees it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn raw_move_idempotency(
+        &mut self,
+        from: &str,
+        to: Option<&str>,
+    ) -> Result<(), StorageError> {
+        *self.cache.borrow_mut() = TxnCache::default();
+        self.write_table(crate::schema::Idempotency, |handle| {
+            let bytes = handle.remove(from).map_err(from_redb)?.map(|guard| guard.value().to_vec());
+            if let (Some(bytes), Some(to)) = (bytes, to) {
+                handle.insert(to, bytes.as_slice()).map_err(from_redb)?;
+            }
+            Ok(())
+        })
+    }
+
     /// Removes one row of the account-obligation index, so that tests can check that `verify`
     /// reports an inconsistent index.
     ///

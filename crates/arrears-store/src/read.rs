@@ -324,6 +324,30 @@ pub trait Reads: TableAccess {
         })
     }
 
+    /// Every idempotency record, by key (for `verify`).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn all_idempotency(&self) -> Result<Vec<(String, IdempotencyRecord)>, StorageError> {
+        self.read_table(crate::schema::Idempotency, |table| {
+            let mut records = Vec::new();
+            for row in table.iter().map_err(from_redb)? {
+                let (key, value) = row.map_err(from_redb)?;
+                let key = key.value().to_owned();
+                let record = decode(RecordKind::Idempotency, value.value()).map_err(|reason| {
+                    StorageError::Corrupted {
+                        table: "idempotency",
+                        key: format!("{key:?}"),
+                        reason,
+                    }
+                })?;
+                records.push((key, record));
+            }
+            Ok(records)
+        })
+    }
+
     /// An account's collection case.
     ///
     /// # Errors

@@ -6,6 +6,7 @@
 //! the indexes, the references between records and the audit chain (`indexes.rs`). A table
 //! that cannot be read is a problem of its own, and the steps that need it are skipped.
 
+mod idempotency;
 mod indexes;
 mod ledger;
 
@@ -123,5 +124,6 @@ pub(crate) fn verify(read: &ReadTxn) -> Result<VerifyReport, StorageError> {
     indexes::cases_and_review_index(&mut report, read, &records);
     indexes::outbox_indexes(&mut report, read);
     indexes::external_refs(&mut report, read, &records);
+    idempotency::idempotency_records(&mut report, read, &records);
     Ok(report.report)
 }

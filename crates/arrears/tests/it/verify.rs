@@ -160,3 +160,57 @@ fn issue_21_an_anchored_chain_catches_a_consistent_rewrite() {
     assert_eq!(moved.seq, head.seq);
     assert!(books.check_anchor(&moved).unwrap());
 }
+
+/// Issue 21: one lost idempotency row, or one flipped bit in its key, used to leave `verify`
+/// clean, and a retry of the acknowledged payment then posted it a second time. Now `verify`
+/// reports the event without its record and the command's audit record without it.
+#[test]
+fn issue_21_a_lost_or_moved_idempotency_record_is_reported() {
+    let (_dir, books, _, _) = sample();
+    let mut txn = books.store().write().unwrap();
+    txn.raw_move_idempotency("p1", None).unwrap();
+    txn.commit().unwrap();
+    let problems = books.verify().unwrap().problems;
+    let details: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        details.iter().any(|text| text.contains("key \"p1\" has no idempotency record")),
+        "{details:?}"
+    );
+    assert!(
+        details.iter().any(|text| text.contains("under key \"p1\" has no idempotency record")),
+        "{details:?}"
+    );
+
+    let (_dir, books, _, _) = sample();
+    let mut txn = books.store().write().unwrap();
+    // "p1" with one bit flipped: "p0".
+    txn.raw_move_idempotency("p1", Some("p0")).unwrap();
+    txn.commit().unwrap();
+    let details: Vec<String> =
+        books.verify().unwrap().problems.iter().map(ToString::to_string).collect();
+    assert!(details.iter().any(|text| text.starts_with("idempotency: p0: its outcome posted")));
+    assert!(details.iter().any(|text| text.starts_with("idempotency: p0: no audit record")));
+}
+
+/// Issue 21: an idempotency record whose content was changed (consistently re-encoded) no
+/// longer matches the digest the audit chain holds.
+#[test]
+fn issue_21_a_changed_idempotency_record_breaks_the_audit_digest() {
+    let (_dir, books, _, _) = sample();
+    let read = books.store().read().unwrap();
+    let mut record = read.idempotency("p1").unwrap().unwrap();
+    drop(read);
+    // The command's bytes (which verify does not decode): only the digest can tell.
+    let last = record.command.len() - 5;
+    record.command[last] ^= 0x01;
+    let mut txn = books.store().write().unwrap();
+    txn.raw_move_idempotency("p1", None).unwrap();
+    txn.put_idempotency("p1", &record).unwrap();
+    txn.commit().unwrap();
+    let details: Vec<String> =
+        books.verify().unwrap().problems.iter().map(ToString::to_string).collect();
+    assert!(
+        details.iter().any(|text| text.contains("is not the one the audit chain holds")),
+        "{details:?}"
+    );
+}
