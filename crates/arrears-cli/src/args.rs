@@ -596,6 +596,13 @@ pub(crate) struct ImportArgs {
     pub(crate) kind: ImportKind,
     /// The file: .csv, or .jsonl / .ndjson for JSON Lines.
     pub(crate) file: PathBuf,
+    /// Rows per transaction: a longer file commits every N rows, so that other processes are
+    /// not held off for the whole import (docs/CLI.md, "All or nothing").
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub(crate) batch_rows: u64,
+    /// The whole file in one transaction, however long: all or nothing.
+    #[arg(long)]
+    pub(crate) atomic: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

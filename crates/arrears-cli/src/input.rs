@@ -43,7 +43,8 @@ impl RowError {
     }
 }
 
-/// The errors found in one file; nothing of it was written.
+/// The errors found in one file; nothing of it was written, except the rows of the batches
+/// committed before a failure (`committed`).
 #[derive(Debug)]
 pub(crate) struct FileErrors {
     pub(crate) file: String,
@@ -53,13 +54,23 @@ pub(crate) struct FileErrors {
     /// True if the errors came from executing the rows rather than from reading them (only
     /// the first such error is reported: the batch stops there).
     pub(crate) executing: bool,
+    /// Rows committed in earlier batches before the failing one (zero: nothing was written).
+    pub(crate) committed: u64,
 }
 
 impl fmt::Display for FileErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.errors.len() + self.more;
         let rows = if count == 1 { "1 error" } else { &format!("{count} errors") };
-        write!(f, "{}: {rows}; nothing was imported", self.file)?;
+        if self.committed == 0 {
+            write!(f, "{}: {rows}; nothing was imported", self.file)?;
+        } else {
+            write!(
+                f,
+                "{}: {rows}; the {} rows before it were imported in earlier batches, none after",
+                self.file, self.committed
+            )?;
+        }
         for error in &self.errors {
             write!(f, "\n{}:{}: ", self.file, error.line)?;
             if let Some(column) = &error.column {
@@ -74,6 +85,13 @@ impl fmt::Display for FileErrors {
             write!(
                 f,
                 "\n(the rows are executed in order and the import stops at the first failure)"
+            )?;
+        }
+        if self.committed > 0 {
+            write!(
+                f,
+                "\n(fix the row and import the same file again: the imported rows replay under \
+                 their keys and the import resumes there)"
             )?;
         }
         Ok(())

@@ -60,11 +60,19 @@ impl Store {
             Store::check_format(db, options, path)
         })
     }
+
+    /// How many snapshots this store's write transactions have encoded and written (committed
+    /// or not): a transaction writes each account's snapshot once, at commit, however many of
+    /// its events it recorded.
+    pub fn snapshots_written(&self) -> u64 {
+        self.snapshots_written.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl WriteTxn {
     /// Overwrites the raw bytes of a record, bypassing the codec, so that tests can check that
-    /// `verify` and decoding detect damage. Forgets the records the transaction keeps decoded.
+    /// `verify` and decoding detect damage. Writes the snapshots it has not written yet, then
+    /// forgets the records the transaction keeps decoded.
     ///
     /// # Errors
     ///
@@ -75,6 +83,7 @@ impl WriteTxn {
         key: u64,
         bytes: &[u8],
     ) -> Result<(), StorageError> {
+        self.write_snapshots()?;
         *self.cache.borrow_mut() = TxnCache::default();
         match table {
             "debtors" => self.raw_insert(Debtors, key, bytes),

@@ -57,6 +57,10 @@ pub struct Store {
     /// Always `Some` until dropped (see the `Drop` impl).
     db: Option<redb::Database>,
     pub(crate) options: StoreOptions,
+    /// Snapshots encoded and written by this store's transactions (tests only: the test of
+    /// the write-back counts one per account per transaction).
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub(crate) snapshots_written: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Closing a redb database writes its allocator state. On a damaged file, redb 4.5 can panic
@@ -116,7 +120,12 @@ impl Store {
         db: redb::Database,
         options: StoreOptions,
     ) -> Result<Store, OpenError> {
-        let store = Store { db: Some(db), options };
+        let store = Store {
+            db: Some(db),
+            options,
+            #[cfg(any(test, feature = "fault-injection"))]
+            snapshots_written: std::sync::Arc::default(),
+        };
         let mut txn = store.write()?;
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, FORMAT_VERSION).map_err(from_redb)?;
@@ -153,7 +162,12 @@ impl Store {
         options: StoreOptions,
         path: &Path,
     ) -> Result<Store, OpenError> {
-        let store = Store { db: Some(db), options };
+        let store = Store {
+            db: Some(db),
+            options,
+            #[cfg(any(test, feature = "fault-injection"))]
+            snapshots_written: std::sync::Arc::default(),
+        };
         let Some(found) = store.stored_format_version()? else {
             return Err(OpenError::NotAStore { path: path.to_owned() });
         };

@@ -143,6 +143,19 @@ pub trait Reads: TableAccess {
         if let Some(cached) = self.cached_snapshot(account.0) {
             return Ok(cached);
         }
+        if self.snapshot_lost(account.0) {
+            let Some(record) = self.account(account)? else {
+                return Err(StorageError::Dangling {
+                    table: "accounts",
+                    key: account.0.to_string(),
+                });
+            };
+            let events: Vec<Event> =
+                self.events(account)?.into_iter().map(|record| record.event).collect();
+            let found = Some(Arc::new(replay(&record, &events, None).state));
+            self.remember_snapshot(account.0, &found);
+            return Ok(found);
+        }
         self.read_table(Snapshots, |table| {
             let found: Option<AccountState> =
                 get_record(table, "snapshots", RecordKind::Snapshot, account.0)?;
@@ -637,6 +650,15 @@ impl WriteTxn {
         };
         self.cache.borrow_mut().snapshots.remove(&account.id.0);
         Ok(Arc::unwrap_or_clone(state))
+    }
+
+    /// Gives back an account's state taken with [`WriteTxn::take_account_state`] and left
+    /// unchanged (its command was refused), so that the next command need not read it again.
+    /// Whether the transaction still has to write it is as before it was taken.
+    pub fn give_back_account_state(&self, account: AccountId, state: AccountState) {
+        let mut cache = self.cache.borrow_mut();
+        cache.bound();
+        cache.snapshots.insert(account.0, Some(Arc::new(state)));
     }
 }
 

@@ -3,7 +3,7 @@
 //! write transaction), and the commit.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use arrears_core::case::CollectionCase;
@@ -43,6 +43,17 @@ pub trait TableAccess {
     /// An account's snapshot as the cache holds it (the outer `None`: not cached).
     fn cached_snapshot(&self, account: u64) -> Option<Option<Arc<AccountState>>> {
         self.cache()?.borrow().snapshots.get(&account).cloned()
+    }
+
+    /// Returns true if and only if this transaction changed the account's snapshot, has not
+    /// written it yet, and no longer holds it: a command took it
+    /// ([`WriteTxn::take_account_state`]) and was refused before writing the next one. The
+    /// table then holds an older snapshot, so the reads rebuild it from the account's events.
+    fn snapshot_lost(&self, account: u64) -> bool {
+        self.cache().is_some_and(|cache| {
+            let cache = cache.borrow();
+            cache.dirty_snapshots.contains(&account) && !cache.snapshots.contains_key(&account)
+        })
     }
 
     /// Keeps an account's snapshot as read, if this transaction keeps a cache.
@@ -131,6 +142,9 @@ pub struct WriteTxn {
     /// Set when the storage engine panicked inside this transaction (a damaged page): its
     /// state is unknown, so it refuses to commit.
     poisoned: Cell<bool>,
+    /// The store's count of snapshots encoded and written (tests only).
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub(crate) snapshots_written: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl TableAccess for WriteTxn {
@@ -203,6 +217,8 @@ impl Store {
             cell: Some(TxnCell::new(txn, |_| Tables::new())),
             cache: RefCell::default(),
             poisoned: Cell::new(false),
+            #[cfg(any(test, feature = "fault-injection"))]
+            snapshots_written: Arc::clone(&self.snapshots_written),
         })
     }
 
@@ -256,7 +272,8 @@ impl WriteTxn {
     /// does not decode them again: the cycle decodes a batch's records on a second thread,
     /// from a read transaction begun after this one (which therefore sees the same commit).
     /// The caller must pass the records as this transaction sees them: read before this
-    /// transaction wrote the account. Records this transaction already holds are kept.
+    /// transaction wrote the account. Records this transaction already holds are kept, and so
+    /// is a snapshot it changed and has not written yet.
     pub fn prime(
         &self,
         account: AccountId,
@@ -266,14 +283,18 @@ impl WriteTxn {
         let mut cache = self.cache.borrow_mut();
         cache.bound();
         cache.cases.entry(account.0).or_insert(case);
-        cache.snapshots.entry(account.0).or_insert(snapshot);
+        if !cache.dirty_snapshots.contains(&account.0) {
+            cache.snapshots.entry(account.0).or_insert(snapshot);
+        }
     }
 
-    /// Commits everything written in this transaction.
+    /// Commits everything written in this transaction: first the snapshots it changed and
+    /// has not written yet ([`WriteTxn::put_snapshot`] defers them), then the sequences.
     ///
     /// # Errors
     ///
-    /// A storage failure; then nothing of the transaction is visible.
+    /// A storage failure (writing a deferred snapshot included); then nothing of the
+    /// transaction is visible.
     pub fn commit(mut self) -> Result<(), StorageError> {
         if self.poisoned.get() {
             return Err(StorageError::EnginePanicked {
@@ -281,6 +302,7 @@ impl WriteTxn {
                 message: "an earlier panic of the engine abandoned this transaction".to_owned(),
             });
         }
+        self.write_snapshots()?;
         let sequences = self.cache.borrow().sequences;
         for sequence in Sequence::ALL {
             if let Some(last) = sequences[sequence.index()] {
@@ -298,9 +320,20 @@ impl WriteTxn {
 /// Decoded records a write transaction has read or written, so that a command reading an
 /// account's snapshot and case, then writing them, decodes each once. Only this transaction's
 /// own view is cached (the cache dies with it), so it can never be stale.
+///
+/// Snapshots are written back, not through: [`WriteTxn::put_snapshot`] only replaces the
+/// decoded snapshot and marks the account dirty, and each dirty snapshot is encoded and
+/// written once, at commit (or when [`TxnCache::DIRTY_MAX`] accounts are dirty). So N events
+/// of one account in one transaction cost one encode of its snapshot, not N encodes of a
+/// snapshot that grows with each of them.
 #[derive(Default)]
 pub struct TxnCache {
     pub(crate) snapshots: HashMap<u64, Option<Arc<AccountState>>>,
+    /// Accounts whose snapshot this transaction changed and has not written yet. Never
+    /// evicted from `snapshots` by [`TxnCache::bound`]; one is missing from `snapshots` only
+    /// while a command holds it (see [`TableAccess::snapshot_lost`]).
+    pub(crate) dirty_snapshots: BTreeSet<u64>,
+
     pub(crate) cases: HashMap<u64, Option<CollectionCase>>,
     pub(crate) audit_head: Option<Option<AuditEntry>>,
     /// The last id taken from each sequence in this transaction (by [`Sequence::index`]),
@@ -308,15 +341,24 @@ pub struct TxnCache {
     pub(crate) sequences: [Option<u64>; Sequence::COUNT],
 }
 
+const _: () = assert!(0 < TxnCache::DIRTY_MAX);
+const _: () = assert!(TxnCache::DIRTY_MAX < TxnCache::ACCOUNTS_MAX);
+
 impl TxnCache {
     /// Most accounts cached; past it the cache starts over (a bulk import in one transaction
     /// must not hold every record in memory).
     const ACCOUNTS_MAX: usize = 4_096;
 
-    /// Starts over when more than [`TxnCache::ACCOUNTS_MAX`] accounts are held.
+    /// Most dirty snapshots held; past it [`WriteTxn::put_snapshot`] writes them all, so that
+    /// [`TxnCache::bound`], which keeps the dirty ones, can always shrink the cache.
+    pub(crate) const DIRTY_MAX: usize = Self::ACCOUNTS_MAX / 2;
+
+    /// Starts over when more than [`TxnCache::ACCOUNTS_MAX`] accounts are held, keeping the
+    /// dirty snapshots (they are not written yet).
     pub(crate) fn bound(&mut self) {
         if self.snapshots.len() > Self::ACCOUNTS_MAX || self.cases.len() > Self::ACCOUNTS_MAX {
-            self.snapshots.clear();
+            let dirty = &self.dirty_snapshots;
+            self.snapshots.retain(|account, _| dirty.contains(account));
             self.cases.clear();
         }
     }

@@ -18,7 +18,7 @@ use crate::schema::{
     Journal, Meta, Obligations, Outbox, OutboxByDebtor, OutboxPending, RefKind, ReviewDue,
     Sequence, Snapshots,
 };
-use crate::txn::{TableAccess, WriteTxn};
+use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
 impl WriteTxn {
     /// The id [`WriteTxn::next_id`] would give next, without taking it.
@@ -126,25 +126,54 @@ impl WriteTxn {
         })
     }
 
-    /// Replaces an account's snapshot (its state after its last event).
+    /// Replaces an account's snapshot (its state after its last event). The snapshot is kept
+    /// decoded and written at commit (`TxnCache` says why); every read of this transaction
+    /// sees it at once.
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// A storage failure writing the dirty snapshots, when `TxnCache::DIRTY_MAX` are held.
     pub fn put_snapshot(
         &mut self,
         account: AccountId,
         state: AccountState,
     ) -> Result<(), StorageError> {
-        self.write_table(Snapshots, |table| {
-            table
-                .insert(account.0, encode(RecordKind::Snapshot, &state).as_slice())
-                .map_err(from_redb)?;
-            Ok(())
-        })?;
-        let mut cache = self.cache.borrow_mut();
-        cache.bound();
-        cache.snapshots.insert(account.0, Some(Arc::new(state)));
+        let dirty_len = {
+            let mut cache = self.cache.borrow_mut();
+            cache.bound();
+            cache.snapshots.insert(account.0, Some(Arc::new(state)));
+            cache.dirty_snapshots.insert(account.0);
+            cache.dirty_snapshots.len()
+        };
+        if dirty_len > TxnCache::DIRTY_MAX {
+            self.write_snapshots()?;
+        }
+        Ok(())
+    }
+
+    /// Encodes and writes every dirty snapshot once, in account order, and marks them clean.
+    /// A snapshot a refused command took and did not give back is rebuilt from the events.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record; then the transaction must not commit (the
+    /// accounts stay dirty, so a later commit writes them again or fails the same way).
+    pub(crate) fn write_snapshots(&mut self) -> Result<(), StorageError> {
+        let dirty: Vec<u64> = self.cache.borrow().dirty_snapshots.iter().copied().collect();
+        for account in dirty {
+            let state = match self.shared_snapshot(AccountId(account))? {
+                Some(state) => state,
+                None => unreachable!("a dirty snapshot was put, so the account has one"),
+            };
+            let bytes = encode(RecordKind::Snapshot, &*state);
+            self.write_table(Snapshots, |table| {
+                table.insert(account, bytes.as_slice()).map_err(from_redb)?;
+                Ok(())
+            })?;
+            self.cache.borrow_mut().dirty_snapshots.remove(&account);
+            #[cfg(any(test, feature = "fault-injection"))]
+            self.snapshots_written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         Ok(())
     }
 

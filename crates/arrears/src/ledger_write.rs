@@ -90,12 +90,14 @@ pub(crate) fn prepare(
 ) -> Result<Result<Prepared, Rejection>, CommandError> {
     let before = txn.take_account_state(account)?;
     if let Err(rejection) = check(account, &before, effective_on, &kind) {
+        txn.give_back_account_state(account.id, before);
         return Ok(Err(rejection.into()));
     }
     for new in &new_obligations {
         if let Some(reference) = &new.external_ref {
             crate::context::text("external_ref", reference, true)?;
             if let Some(existing) = txn.external_ref(RefKind::Obligation, reference)? {
+                txn.give_back_account_state(account.id, before);
                 return Ok(Err(Rejection::ExternalRefTaken {
                     kind: "obligation".to_owned(),
                     reference: reference.clone(),

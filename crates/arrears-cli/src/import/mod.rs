@@ -1,14 +1,16 @@
-//! `arrears import`: a whole file in one batch, all or nothing.
+//! `arrears import`: a file in batches of `--batch-rows` rows, each all or nothing.
 //!
 //! Two phases. First every row is parsed and checked (formats, references to records already
 //! in the store, references to earlier rows of the file), and every error found is reported.
-//! Only if there is none are the rows executed in order in one [`arrears::Batch`]; the first
-//! command error or rejection drops the batch, so nothing of the file is written.
+//! Only if there is none are the rows executed in order, in [`arrears::Batch`]es of
+//! `--batch-rows` rows (one for the whole file with `--atomic`); the first command error or
+//! rejection drops its batch and stops the import, the batches before it staying committed.
+//! Every row has a deterministic idempotency key, so importing the file again resumes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rust_decimal::Decimal;
 
 use arrears::ids::AccountId;
@@ -111,9 +113,10 @@ pub(crate) fn run(
         errors.sort_by_key(|error| error.line);
         let more = errors.len().saturating_sub(input::ERRORS_MAX);
         errors.truncate(input::ERRORS_MAX);
-        return Err(FileErrors { file, errors, more, executing: false }.into());
+        return Err(FileErrors { file, errors, more, executing: false, committed: 0 }.into());
     }
-    let counts = execute(books, horizon, args.kind, &file, plan)?;
+    let batch_rows = if args.atomic { u64::MAX } else { args.batch_rows };
+    let counts = execute(books, horizon, args.kind, &file, plan, batch_rows)?;
     if json {
         let value = serde_json::json!({
             "file": file,
@@ -628,26 +631,48 @@ struct Counts {
     replayed: usize,
 }
 
-/// Executes the plan in one batch; commits only if every row succeeded (and something is new).
+/// Executes the plan in batches of `batch_rows` rows, in order. A batch commits only if every
+/// row of it succeeded (and something is new); the first failure drops its batch and stops the
+/// import, the batches before it staying committed. A plan of at most `batch_rows` rows is one
+/// batch: all or nothing.
 fn execute(
     books: &Arrears,
     horizon: &Horizon,
     kind: ImportKind,
     file: &str,
     plan: Vec<Planned>,
+    batch_rows: u64,
 ) -> Result<Counts> {
     let mut batch = books.batch()?;
     let mut counts = Counts { created: 0, replayed: 0 };
     let mut posted: HashMap<String, Posted> = HashMap::new();
-    let fail = |error: RowError| -> anyhow::Error {
-        FileErrors { file: file.to_owned(), errors: vec![error], more: 0, executing: true }.into()
+    // Rows committed in earlier batches, rows of the open batch, and whether it holds a new one.
+    let mut committed: u64 = 0;
+    let mut batch_len: u64 = 0;
+    let mut batch_created = false;
+    let fail = |committed: u64, error: RowError| -> anyhow::Error {
+        let file = file.to_owned();
+        FileErrors { file, errors: vec![error], more: 0, executing: true, committed }.into()
     };
     for item in plan {
+        if batch_len == batch_rows {
+            // The batch ends before the next begins: a store has one write transaction at a time.
+            if batch_created {
+                batch.commit().with_context(|| commit_context(file, committed))?;
+            } else {
+                drop(batch);
+            }
+            committed += batch_len;
+            batch = books.batch()?;
+            batch_len = 0;
+            batch_created = false;
+        }
+        batch_len += 1;
         let (command, posting) = match item.action {
             Action::Ready(command) => (command, None),
             Action::Posting { account, kind, posting } => (
                 posting_command(account, kind, &posted)
-                    .map_err(|reason| fail(RowError::new(item.line, None, reason)))?,
+                    .map_err(|reason| fail(committed, RowError::new(item.line, None, reason)))?,
                 Some(posting),
             ),
         };
@@ -658,27 +683,23 @@ fn execute(
             ImportKind::Debtors | ImportKind::Postings => "effective_on",
         };
         if let Some((_, reason)) = horizon.command_refusal(&command, |_| date_column.to_owned()) {
-            return Err(fail(RowError::new(item.line, Some(date_column), reason)));
+            return Err(fail(committed, RowError::new(item.line, Some(date_column), reason)));
         }
         let receipt = match batch.execute(&item.key, &command) {
             Ok(receipt) => receipt,
             Err(error) => {
                 let column = error_column(kind, &error);
-                return Err(fail(RowError::new(
-                    item.line,
-                    column,
-                    format!("{:#}", anyhow::Error::from(error)),
-                )));
+                return Err(fail(
+                    committed,
+                    RowError::new(item.line, column, format!("{:#}", anyhow::Error::from(error))),
+                ));
             }
         };
         match receipt.outcome {
             Outcome::Rejected(rejection) => {
                 let column = rejection_column(kind, posting, &rejection);
-                return Err(fail(RowError::new(
-                    item.line,
-                    column,
-                    format!("rejected: {}", output::rejection(&rejection, item.currency)),
-                )));
+                let reason = format!("rejected: {}", output::rejection(&rejection, item.currency));
+                return Err(fail(committed, RowError::new(item.line, column, reason)));
             }
             Outcome::Posted(outcome) => {
                 posted.insert(item.key.clone(), outcome);
@@ -689,12 +710,25 @@ fn execute(
             counts.replayed += 1;
         } else {
             counts.created += 1;
+            batch_created = true;
         }
     }
-    if counts.created > 0 {
-        batch.commit()?;
+    if batch_created {
+        batch.commit().with_context(|| commit_context(file, committed))?;
     }
     Ok(counts)
+}
+
+/// What a failed commit of a batch left behind.
+fn commit_context(file: &str, committed: u64) -> String {
+    if committed == 0 {
+        format!("{file}: nothing was imported")
+    } else {
+        format!(
+            "{file}: the {committed} rows before this batch were imported; import the same file \
+             again to resume"
+        )
+    }
 }
 
 /// The file column an engine error is about, if known.

@@ -1,4 +1,5 @@
-//! Imports are all or nothing, and their errors name the file, the line and the column.
+//! Imports are all or nothing per batch (a file of at most `--batch-rows` rows, or any file
+//! with `--atomic`, is one), and their errors name the file, the line and the column.
 
 use crate::{path, Env};
 
@@ -247,4 +248,49 @@ fn issue_21_debtors_need_an_assigned_country_and_a_well_formed_language() {
     );
     let imported = env.run(&["import", "debtors", path(&good), "--json"]).json();
     assert_eq!(imported["created"], 3);
+}
+
+/// Issue 21 (import at scale): a file longer than `--batch-rows` commits every N rows. A
+/// rejection in a later batch keeps the earlier batches, says so, and the same file imported
+/// again after the fix replays them and resumes; `--atomic` keeps the whole file one
+/// transaction.
+#[test]
+fn issue_21_batches_commit_and_a_rerun_resumes() {
+    let env = Env::sample();
+    let rows = |waiver: &str| {
+        format!(
+            "{POSTINGS_HEADER}\
+             B-PAY-1,CC-7002,payment,2026-11-18,1.00,,,,,,\n\
+             B-PAY-2,CC-7002,payment,2026-11-18,1.00,,,,,,\n\
+             B-PAY-3,CC-7002,payment,2026-11-18,1.00,,,,,,\n\
+             B-WVR,CC-7002,waiver,2026-11-19,{waiver},ST-7002-2610,principal,,,,\n\
+             B-PAY-4,CC-7002,payment,2026-11-19,1.00,,,,,,\n"
+        )
+    };
+    let file = env.write("batches.csv", &rows("1000.00"));
+    let name = path(&file);
+    // All or nothing in one transaction.
+    let before = env.snapshot();
+    let run = env.run(&["import", "postings", name, "--batch-rows", "2", "--atomic"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("1 error; nothing was imported"), "{}", run.stderr);
+    assert_eq!(env.snapshot(), before);
+    // In batches of two rows: the first batch commits, the second stops at line 5.
+    let run = env.run(&["import", "postings", name, "--batch-rows", "2"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!(
+            "error: {name}: 1 error; the 2 rows before it were imported in earlier batches, none after"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(&format!("{name}:5: amount: rejected:")), "{}", run.stderr);
+    assert!(run.stderr.contains("import the same file again"), "{}", run.stderr);
+    env.run(&["verify"]).ok();
+    // Fixed, the same file resumes: the two imported rows replay.
+    std::fs::write(&file, rows("1.00")).unwrap();
+    let run = env.run(&["import", "postings", name, "--batch-rows", "2"]);
+    assert_eq!(run.ok(), format!("imported 5 postings from {name}: 3 created, 2 replayed\n"));
+    env.run(&["verify"]).ok();
 }

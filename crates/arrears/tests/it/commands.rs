@@ -332,3 +332,55 @@ fn issue_13_a_stored_policy_that_does_not_load_keeps_its_location() {
     let command = charge_command(arrears::ids::AccountId(1), d(1, 1), d(1, 31), 100);
     assert!(matches!(books.execute("k", &command), Err(CommandError::Policy(_))));
 }
+
+/// Issue 21 (import at scale): a batch writes each account's snapshot once, at commit,
+/// however many of the account's events it records, so a payment's cost does not grow with
+/// the payments before it in the batch. Refused commands in between leave the batch's
+/// snapshot as it was, and a dropped batch writes none.
+#[test]
+fn issue_21_a_batch_writes_each_snapshot_once() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A");
+    let obligation = charge(&books, "c1", account, d(1, 1), d(1, 31), 1_000_000);
+    let payment = |amount: i64| Command::Payment {
+        account,
+        effective_on: d(2, 1),
+        amount: usd(amount),
+        directed_to: None,
+    };
+    let waiver = Command::Waiver {
+        account,
+        obligation,
+        component: Component::Principal,
+        effective_on: d(2, 1),
+        amount: usd(2_000_000),
+    };
+    let written_before = books.store().snapshots_written();
+    let mut batch = books.batch().unwrap();
+    for index in 0..500 {
+        let receipt = batch.execute(&format!("p{index}"), &payment(100)).unwrap();
+        assert!(!receipt.outcome.is_rejected());
+        if index % 100 == 50 {
+            // Refused by the ledger's check, after the batch changed the snapshot.
+            let receipt = batch.execute(&format!("w{index}"), &waiver).unwrap();
+            assert!(receipt.outcome.is_rejected());
+        }
+    }
+    batch.commit().unwrap();
+    assert_eq!(books.store().snapshots_written() - written_before, 1);
+    let view = books.account_view(account, d(2, 1)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 1_000_000 - 500 * 100);
+    assert!(books.verify().unwrap().is_clean());
+
+    // A dropped batch writes no snapshot and changes nothing.
+    let written_before = books.store().snapshots_written();
+    let mut batch = books.batch().unwrap();
+    for index in 0..10 {
+        batch.execute(&format!("q{index}"), &payment(100)).unwrap();
+    }
+    drop(batch);
+    assert_eq!(books.store().snapshots_written(), written_before);
+    let view = books.account_view(account, d(2, 1)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 1_000_000 - 500 * 100);
+    assert!(books.verify().unwrap().is_clean());
+}
