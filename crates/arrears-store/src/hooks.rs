@@ -118,7 +118,7 @@ impl WriteTxn {
         from: &str,
         to: Option<&str>,
     ) -> Result<(), StorageError> {
-        *self.cache.borrow_mut() = TxnCache::default();
+        // Idempotency records are never cached, so the transaction's cache stays as it is.
         self.write_table(crate::schema::Idempotency, |handle| {
             let bytes = handle.remove(from).map_err(from_redb)?.map(|guard| guard.value().to_vec());
             if let (Some(bytes), Some(to)) = (bytes, to) {
