@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
@@ -119,9 +121,14 @@ impl Columns {
     }
 }
 
-/// Reads every row of a CSV or JSON Lines file (by extension). Structural problems (unknown
-/// or missing columns, malformed lines) are returned as row errors.
-pub(crate) fn read(path: &Path, columns: Columns) -> Result<(Vec<Row>, Vec<RowError>)> {
+/// Streams every row of a CSV or JSON Lines file (by extension) to `each`, in file order,
+/// without keeping them. Structural problems (unknown or missing columns, malformed lines) are
+/// passed as row errors. A file that is not UTF-8 is refused whole before any row is passed.
+pub(crate) fn read(
+    path: &Path,
+    columns: Columns,
+    each: &mut dyn FnMut(Result<Row, RowError>) -> Result<()>,
+) -> Result<()> {
     let extension =
         path.extension().and_then(|extension| extension.to_str()).map(str::to_ascii_lowercase);
     let csv = match extension.as_deref() {
@@ -132,25 +139,61 @@ pub(crate) fn read(path: &Path, columns: Columns) -> Result<(Vec<Row>, Vec<RowEr
             path.display()
         ),
     };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    check_utf8(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     if csv {
-        read_csv(&text, columns)
+        read_csv(file, columns, each)
     } else {
-        Ok(read_jsonl(&text, columns))
+        read_jsonl(BufReader::new(file), columns, each)
+            .with_context(|| format!("cannot read {}", path.display()))?
     }
 }
 
-fn read_csv(text: &str, columns: Columns) -> Result<(Vec<Row>, Vec<RowError>)> {
+/// Fails as [`std::fs::read_to_string`] does if the file is not UTF-8, reading it in chunks.
+fn check_utf8(path: &Path) -> std::io::Result<()> {
+    let mut file = File::open(path)?;
+    let mut buffer = vec![0; 64 * 1024];
+    // Bytes of a character cut at the end of the previous chunk, moved to the front.
+    let mut carried = 0;
+    loop {
+        let read = file.read(&mut buffer[carried..])?;
+        let filled = carried + read;
+        match std::str::from_utf8(&buffer[..filled]) {
+            Ok(_) => carried = 0,
+            // A cut character at the very end: keep its bytes for the next chunk (at EOF it
+            // is invalid).
+            Err(error) if error.error_len().is_none() && read > 0 => {
+                let valid = error.valid_up_to();
+                buffer.copy_within(valid..filled, 0);
+                carried = filled - valid;
+            }
+            Err(_) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                ))
+            }
+        }
+        if read == 0 {
+            return Ok(());
+        }
+    }
+}
+
+fn read_csv(
+    file: File,
+    columns: Columns,
+    each: &mut dyn FnMut(Result<Row, RowError>) -> Result<()>,
+) -> Result<()> {
     let mut reader =
-        csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text.as_bytes());
+        csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
     let mut errors = Vec::new();
     let headers = match reader.headers() {
         Ok(headers) => headers.clone(),
-        Err(error) => return Ok((Vec::new(), vec![RowError::new(1, None, csv_reason(&error))])),
+        Err(error) => return each(Err(RowError::new(1, None, csv_reason(&error)))),
     };
     if headers.is_empty() || headers.iter().all(str::is_empty) {
-        return Ok((Vec::new(), vec![RowError::new(1, None, "no header line")]));
+        return each(Err(RowError::new(1, None, "no header line")));
     }
     let mut seen = Vec::new();
     for header in &headers {
@@ -175,9 +218,11 @@ fn read_csv(text: &str, columns: Columns) -> Result<(Vec<Row>, Vec<RowError>)> {
         }
     }
     if !errors.is_empty() {
-        return Ok((Vec::new(), errors));
+        for error in errors {
+            each(Err(error))?;
+        }
+        return Ok(());
     }
-    let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -185,7 +230,7 @@ fn read_csv(text: &str, columns: Columns) -> Result<(Vec<Row>, Vec<RowError>)> {
             Ok(true) => {}
             Err(error) => {
                 let line = error.position().map_or(0, csv::Position::line);
-                errors.push(RowError::new(line, None, csv_reason(&error)));
+                each(Err(RowError::new(line, None, csv_reason(&error))))?;
                 if !matches!(error.kind(), csv::ErrorKind::Utf8 { .. }) {
                     break;
                 }
@@ -194,11 +239,11 @@ fn read_csv(text: &str, columns: Columns) -> Result<(Vec<Row>, Vec<RowError>)> {
         }
         let line = record.position().map_or(0, csv::Position::line);
         if record.len() != headers.len() {
-            errors.push(RowError::new(
+            each(Err(RowError::new(
                 line,
                 None,
                 format!("{} fields, but the header has {}", record.len(), headers.len()),
-            ));
+            )))?;
             continue;
         }
         let fields = headers
@@ -206,9 +251,9 @@ fn read_csv(text: &str, columns: Columns) -> Result<(Vec<Row>, Vec<RowError>)> {
             .zip(record.iter())
             .map(|(name, value)| (name.to_owned(), value.to_owned()))
             .collect();
-        rows.push(Row { line, fields });
+        each(Ok(Row { line, fields }))?;
     }
-    Ok((rows, errors))
+    Ok(())
 }
 
 fn csv_reason(error: &csv::Error) -> String {
@@ -219,53 +264,76 @@ fn csv_reason(error: &csv::Error) -> String {
     }
 }
 
-fn read_jsonl(text: &str, columns: Columns) -> (Vec<Row>, Vec<RowError>) {
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    for (index, line_text) in text.lines().enumerate() {
-        let line = u64::try_from(index + 1).unwrap_or(u64::MAX);
-        if line_text.trim().is_empty() {
-            continue;
+/// The lines of a JSON Lines file as [`str::lines`] splits them. The outer error is a read
+/// error, the inner one what `each` returned.
+fn read_jsonl(
+    mut reader: impl BufRead,
+    columns: Columns,
+    each: &mut dyn FnMut(Result<Row, RowError>) -> Result<()>,
+) -> std::io::Result<Result<()>> {
+    let mut buffer = String::new();
+    let mut line: u64 = 0;
+    loop {
+        buffer.clear();
+        if reader.read_line(&mut buffer)? == 0 {
+            return Ok(Ok(()));
         }
-        let object = match json_object(line_text) {
-            Ok(object) => object,
-            Err(found) => {
-                errors.extend(found.into_iter().map(|(column, reason)| RowError {
-                    line,
-                    column,
-                    reason,
-                }));
-                continue;
-            }
-        };
-        let mut fields = BTreeMap::new();
-        let mut ok = true;
-        for (name, value) in object {
-            if !columns.knows(&name) {
-                errors.push(RowError::new(
-                    line,
-                    Some(&name),
-                    format!("unknown field (known: {})", columns.list()),
-                ));
-                ok = false;
-                continue;
-            }
-            match json_text(&value) {
-                Ok(Some(text)) => {
-                    fields.insert(name, text);
-                }
-                Ok(None) => {}
-                Err(reason) => {
-                    errors.push(RowError::new(line, Some(&name), reason));
-                    ok = false;
-                }
-            }
+        line = line.saturating_add(1);
+        let mut line_text = buffer.as_str();
+        if let Some(text) = line_text.strip_suffix('\n') {
+            line_text = text.strip_suffix('\r').unwrap_or(text);
         }
-        if ok {
-            rows.push(Row { line, fields });
+        if let Err(error) = jsonl_line(line, line_text, columns, each) {
+            return Ok(Err(error));
         }
     }
-    (rows, errors)
+}
+
+fn jsonl_line(
+    line: u64,
+    line_text: &str,
+    columns: Columns,
+    each: &mut dyn FnMut(Result<Row, RowError>) -> Result<()>,
+) -> Result<()> {
+    if line_text.trim().is_empty() {
+        return Ok(());
+    }
+    let object = match json_object(line_text) {
+        Ok(object) => object,
+        Err(found) => {
+            for (column, reason) in found {
+                each(Err(RowError { line, column, reason }))?;
+            }
+            return Ok(());
+        }
+    };
+    let mut fields = BTreeMap::new();
+    let mut ok = true;
+    for (name, value) in object {
+        if !columns.knows(&name) {
+            each(Err(RowError::new(
+                line,
+                Some(&name),
+                format!("unknown field (known: {})", columns.list()),
+            )))?;
+            ok = false;
+            continue;
+        }
+        match json_text(&value) {
+            Ok(Some(text)) => {
+                fields.insert(name, text);
+            }
+            Ok(None) => {}
+            Err(reason) => {
+                each(Err(RowError::new(line, Some(&name), reason)))?;
+                ok = false;
+            }
+        }
+    }
+    if ok {
+        each(Ok(Row { line, fields }))?;
+    }
+    Ok(())
 }
 
 /// Why a JSON Lines line is not a row: the field at fault (`None` for the whole line) and the

@@ -1,13 +1,15 @@
 //! `arrears import`: a file in batches of `--batch-rows` rows, each all or nothing.
 //!
-//! Two phases. First every row is parsed and checked (formats, references to records already
-//! in the store, references to earlier rows of the file), and every error found is reported.
-//! Only if there is none are the rows executed in order, in [`arrears::Batch`]es of
+//! Two passes over the file, neither keeping its rows. First every row is parsed and checked
+//! (formats, references to records already in the store, references to earlier rows of the
+//! file), and every error found is reported; what is kept is per key (duplicates, references
+//! to earlier rows) and the first [`input::ERRORS_MAX`] errors. Only if there is none is the
+//! file read again and each row executed as soon as it is planned, in [`arrears::Batch`]es of
 //! `--batch-rows` rows (one for the whole file with `--atomic`); the first command error or
 //! rejection drops its batch and stops the import, the batches before it staying committed.
 //! Every row has a deterministic idempotency key, so importing the file again resumes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::io::Write;
 
 use anyhow::{Context, Result};
@@ -34,7 +36,7 @@ use crate::Status;
 
 mod postings;
 
-use postings::{posting_command, PostingKind, PostingType};
+use postings::{posting_command, EarlierRow, PostingKind, PostingType};
 
 /// Longest idempotency key the store accepts, in bytes. `arrears` does not re-export
 /// `arrears_store::KEY_LEN_MAX`, so it is repeated here.
@@ -94,29 +96,62 @@ pub(crate) fn run(
         ImportKind::Obligations => OBLIGATIONS,
         ImportKind::Postings => POSTINGS,
     };
-    let (rows, mut errors) = input::read(&args.file, columns)?;
     let mut planner = Planner {
         books,
         errors: Vec::new(),
         seen: HashMap::new(),
         accounts: HashMap::new(),
         events: HashMap::new(),
+        earlier: HashMap::new(),
+        reversed: HashSet::new(),
     };
-    let plan = match args.kind {
-        ImportKind::Debtors => rows.iter().filter_map(|row| planner.plan_debtor(row)).collect(),
-        ImportKind::Accounts => planner.all(&rows, Planner::plan_account)?,
-        ImportKind::Obligations => planner.all(&rows, Planner::plan_obligation)?,
-        ImportKind::Postings => planner.plan_postings(&rows)?,
-    };
-    errors.append(&mut planner.errors);
-    if !errors.is_empty() {
-        errors.sort_by_key(|error| error.line);
-        let more = errors.len().saturating_sub(input::ERRORS_MAX);
-        errors.truncate(input::ERRORS_MAX);
+    // Pass 1: every row is read and checked, and dropped; only the keys that later rows refer
+    // to are kept, for the execution to remember what their rows recorded.
+    let mut errors = Errors::default();
+    let mut referenced: HashSet<String> = HashSet::new();
+    input::read(&args.file, columns, &mut |row| {
+        match row {
+            Ok(row) => {
+                if let Some(planned) = planner.plan(args.kind, &row)? {
+                    if let Action::Posting { kind, .. } = &planned.action {
+                        for key in kind.row_refs() {
+                            if !referenced.contains(key) {
+                                referenced.insert(key.to_owned());
+                            }
+                        }
+                    }
+                }
+                for error in planner.errors.drain(..) {
+                    errors.push(error);
+                }
+            }
+            Err(error) => errors.push(error),
+        }
+        Ok(())
+    })?;
+    if errors.count > 0 {
+        let (errors, more) = errors.into_first();
         return Err(FileErrors { file, errors, more, executing: false, committed: 0 }.into());
     }
+    // Pass 2: the rows are read and planned again (the checks of pass 1 found nothing, and the
+    // store is read through the same caches), each executed as soon as it is planned.
+    planner.restart();
     let batch_rows = if args.atomic { u64::MAX } else { args.batch_rows };
-    let counts = execute(books, horizon, args.kind, &file, plan, batch_rows)?;
+    let mut executor = Executor::new(books, horizon, args.kind, &file, batch_rows, referenced);
+    input::read(&args.file, columns, &mut |row| {
+        let planned = match row {
+            Ok(row) => planner.plan(args.kind, &row)?,
+            Err(error) => return Err(executor.changed(&error)),
+        };
+        if let Some(error) = planner.errors.first() {
+            return Err(executor.changed(error));
+        }
+        match planned {
+            Some(planned) => executor.row(planned),
+            None => Ok(()),
+        }
+    })?;
+    let counts = executor.finish()?;
     if json {
         let value = serde_json::json!({
             "file": file,
@@ -146,6 +181,91 @@ struct Planned {
     /// The currency of the account concerned, for messages.
     currency: Option<Currency>,
     action: Action,
+    /// Counts the planned rows alive, in tests.
+    _live: Live,
+}
+
+/// A token counted while it lives, in tests: no more than one batch of planned rows may be
+/// alive at a time (the import streams the file).
+struct Live;
+
+impl Live {
+    fn new() -> Live {
+        #[cfg(test)]
+        LIVE.with(|live| {
+            let (now, max) = live.get();
+            live.set((now + 1, max.max(now + 1)));
+        });
+        Live
+    }
+}
+
+#[cfg(test)]
+impl Drop for Live {
+    fn drop(&mut self) {
+        LIVE.with(|live| {
+            let (now, max) = live.get();
+            live.set((now - 1, max));
+        });
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Planned rows alive now, and the most alive at once.
+    static LIVE: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// The first [`input::ERRORS_MAX`] errors of a file by line (in the order found within a
+/// line), and how many there are: a file with a million bad rows keeps fifty.
+#[derive(Default)]
+struct Errors {
+    first: BinaryHeap<ErrorAt>,
+    count: usize,
+}
+
+struct ErrorAt {
+    line: u64,
+    seq: usize,
+    error: RowError,
+}
+
+impl PartialEq for ErrorAt {
+    fn eq(&self, other: &Self) -> bool {
+        (self.line, self.seq) == (other.line, other.seq)
+    }
+}
+
+impl Eq for ErrorAt {}
+
+impl PartialOrd for ErrorAt {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ErrorAt {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.line, self.seq).cmp(&(other.line, other.seq))
+    }
+}
+
+impl Errors {
+    fn push(&mut self, error: RowError) {
+        let at = ErrorAt { line: error.line, seq: self.count, error };
+        self.count += 1;
+        self.first.push(at);
+        if self.first.len() > input::ERRORS_MAX {
+            self.first.pop();
+        }
+    }
+
+    /// The first errors in order, and how many more there are.
+    fn into_first(self) -> (Vec<RowError>, usize) {
+        let more = self.count - self.first.len();
+        let errors = self.first.into_sorted_vec().into_iter().map(|at| at.error).collect();
+        (errors, more)
+    }
 }
 
 enum Action {
@@ -175,21 +295,30 @@ struct Planner<'a> {
     accounts: HashMap<String, Option<Account>>,
     /// Events of accounts, looked up for references by key.
     events: HashMap<AccountId, Vec<EventRecord>>,
+    /// Postings: the rows read so far by key, for references to them and duplicate keys.
+    earlier: HashMap<String, EarlierRow>,
+    /// Postings: the payments reversed so far.
+    reversed: HashSet<String>,
 }
 
 impl Planner<'_> {
-    fn all(
-        &mut self,
-        rows: &[Row],
-        mut plan: impl FnMut(&mut Self, &Row) -> Result<Option<Planned>>,
-    ) -> Result<Vec<Planned>> {
-        let mut planned = Vec::new();
-        for row in rows {
-            if let Some(item) = plan(self, row)? {
-                planned.push(item);
-            }
+    /// Checks and plans one row; its errors are added to `errors`.
+    fn plan(&mut self, kind: ImportKind, row: &Row) -> Result<Option<Planned>> {
+        match kind {
+            ImportKind::Debtors => Ok(self.plan_debtor(row)),
+            ImportKind::Accounts => self.plan_account(row),
+            ImportKind::Obligations => self.plan_obligation(row),
+            ImportKind::Postings => self.plan_posting(row),
         }
-        Ok(planned)
+    }
+
+    /// Forgets the rows read, for a second pass over the same file; what was read from the
+    /// store stays cached, so the second pass sees the store as the first did.
+    fn restart(&mut self) {
+        self.errors.clear();
+        self.seen.clear();
+        self.earlier.clear();
+        self.reversed.clear();
     }
 
     fn finish(&mut self, fields: Fields<'_>) -> bool {
@@ -362,7 +491,13 @@ impl Planner<'_> {
             contact_points,
             flags: DebtorFlags::default(),
         });
-        Some(Planned { line, key, currency: None, action: Action::Ready(command) })
+        Some(Planned {
+            line,
+            key,
+            currency: None,
+            action: Action::Ready(command),
+            _live: Live::new(),
+        })
     }
 
     fn plan_account(&mut self, row: &Row) -> Result<Option<Planned>> {
@@ -476,7 +611,13 @@ impl Planner<'_> {
             opened_on,
             terms: Terms { grace_days, late_fee, interest, waterfall },
         });
-        Ok(Some(Planned { line, key, currency: planned_currency, action: Action::Ready(command) }))
+        Ok(Some(Planned {
+            line,
+            key,
+            currency: planned_currency,
+            action: Action::Ready(command),
+            _live: Live::new(),
+        }))
     }
 
     fn plan_obligation(&mut self, row: &Row) -> Result<Option<Planned>> {
@@ -554,7 +695,13 @@ impl Planner<'_> {
             interest,
             fee,
         });
-        Ok(Some(Planned { line, key, currency: planned_currency, action: Action::Ready(command) }))
+        Ok(Some(Planned {
+            line,
+            key,
+            currency: planned_currency,
+            action: Action::Ready(command),
+            _live: Live::new(),
+        }))
     }
 }
 
@@ -631,92 +778,154 @@ struct Counts {
     replayed: usize,
 }
 
-/// Executes the plan in batches of `batch_rows` rows, in order. A batch commits only if every
-/// row of it succeeded (and something is new); the first failure drops its batch and stops the
-/// import, the batches before it staying committed. A plan of at most `batch_rows` rows is one
-/// batch: all or nothing.
-fn execute(
-    books: &Arrears,
-    horizon: &Horizon,
+/// Executes planned rows in batches of `batch_rows` rows, in order, as they come. A batch
+/// commits only if every row of it succeeded (and something is new); the first failure drops
+/// its batch and stops the import, the batches before it staying committed. A file of at most
+/// `batch_rows` rows is one batch: all or nothing.
+struct Executor<'a> {
+    books: &'a Arrears,
+    horizon: &'a Horizon,
     kind: ImportKind,
-    file: &str,
-    plan: Vec<Planned>,
+    file: &'a str,
     batch_rows: u64,
-) -> Result<Counts> {
-    let mut batch = books.batch()?;
-    let mut counts = Counts { created: 0, replayed: 0 };
-    let mut posted: HashMap<String, Posted> = HashMap::new();
-    // Rows committed in earlier batches, rows of the open batch, and whether it holds a new one.
-    let mut committed: u64 = 0;
-    let mut batch_len: u64 = 0;
-    let mut batch_created = false;
-    let fail = |committed: u64, error: RowError| -> anyhow::Error {
-        let file = file.to_owned();
-        FileErrors { file, errors: vec![error], more: 0, executing: true, committed }.into()
-    };
-    for item in plan {
-        if batch_len == batch_rows {
-            // The batch ends before the next begins: a store has one write transaction at a time.
-            if batch_created {
-                batch.commit().with_context(|| commit_context(file, committed))?;
-            } else {
-                drop(batch);
-            }
-            committed += batch_len;
-            batch = books.batch()?;
-            batch_len = 0;
-            batch_created = false;
+    /// The open batch, if any.
+    batch: Option<arrears::Batch<'a>>,
+    counts: Counts,
+    /// What the rows that later rows refer to recorded, by key.
+    posted: HashMap<String, Posted>,
+    /// The keys later rows refer to.
+    referenced: HashSet<String>,
+    /// Rows committed in earlier batches, rows of the open batch, and whether it holds a new one.
+    committed: u64,
+    batch_len: u64,
+    batch_created: bool,
+}
+
+impl<'a> Executor<'a> {
+    fn new(
+        books: &'a Arrears,
+        horizon: &'a Horizon,
+        kind: ImportKind,
+        file: &'a str,
+        batch_rows: u64,
+        referenced: HashSet<String>,
+    ) -> Executor<'a> {
+        Executor {
+            books,
+            horizon,
+            kind,
+            file,
+            batch_rows,
+            batch: None,
+            counts: Counts { created: 0, replayed: 0 },
+            posted: HashMap::new(),
+            referenced,
+            committed: 0,
+            batch_len: 0,
+            batch_created: false,
         }
-        batch_len += 1;
+    }
+
+    fn fail(&self, error: RowError) -> anyhow::Error {
+        let file = self.file.to_owned();
+        FileErrors {
+            file,
+            errors: vec![error],
+            more: 0,
+            executing: true,
+            committed: self.committed,
+        }
+        .into()
+    }
+
+    /// The file read differently the second time: it changed during the import.
+    fn changed(&self, error: &RowError) -> anyhow::Error {
+        anyhow::anyhow!(
+            "{}:{}: the file changed during the import ({}); {}",
+            self.file,
+            error.line,
+            error.reason,
+            commit_context(self.file, self.committed)
+        )
+    }
+
+    fn row(&mut self, item: Planned) -> Result<()> {
+        if self.batch_len == self.batch_rows {
+            // The batch ends before the next begins: a store has one write transaction at a time.
+            if let Some(batch) = self.batch.take() {
+                if self.batch_created {
+                    batch.commit().with_context(|| commit_context(self.file, self.committed))?;
+                }
+            }
+            self.committed += self.batch_len;
+            self.batch_len = 0;
+            self.batch_created = false;
+        }
+        self.batch_len += 1;
         let (command, posting) = match item.action {
             Action::Ready(command) => (command, None),
             Action::Posting { account, kind, posting } => (
-                posting_command(account, kind, &posted)
-                    .map_err(|reason| fail(committed, RowError::new(item.line, None, reason)))?,
+                posting_command(account, kind, &self.posted)
+                    .map_err(|reason| self.fail(RowError::new(item.line, None, reason)))?,
                 Some(posting),
             ),
         };
         // A value date beyond the horizon: the row's date column names it.
-        let date_column = match kind {
+        let date_column = match self.kind {
             ImportKind::Accounts => "opened_on",
             ImportKind::Obligations => "issued_on",
             ImportKind::Debtors | ImportKind::Postings => "effective_on",
         };
-        if let Some((_, reason)) = horizon.command_refusal(&command, |_| date_column.to_owned()) {
-            return Err(fail(committed, RowError::new(item.line, Some(date_column), reason)));
+        if let Some((_, reason)) =
+            self.horizon.command_refusal(&command, |_| date_column.to_owned())
+        {
+            return Err(self.fail(RowError::new(item.line, Some(date_column), reason)));
         }
-        let receipt = match batch.execute(&item.key, &command) {
+        let mut batch = match self.batch.take() {
+            Some(batch) => batch,
+            None => self.books.batch()?,
+        };
+        let executed = batch.execute(&item.key, &command);
+        self.batch = Some(batch);
+        let receipt = match executed {
             Ok(receipt) => receipt,
             Err(error) => {
-                let column = error_column(kind, &error);
-                return Err(fail(
-                    committed,
-                    RowError::new(item.line, column, format!("{:#}", anyhow::Error::from(error))),
-                ));
+                let column = error_column(self.kind, &error);
+                return Err(self.fail(RowError::new(
+                    item.line,
+                    column,
+                    format!("{:#}", anyhow::Error::from(error)),
+                )));
             }
         };
         match receipt.outcome {
             Outcome::Rejected(rejection) => {
-                let column = rejection_column(kind, posting, &rejection);
+                let column = rejection_column(self.kind, posting, &rejection);
                 let reason = format!("rejected: {}", output::rejection(&rejection, item.currency));
-                return Err(fail(committed, RowError::new(item.line, column, reason)));
+                return Err(self.fail(RowError::new(item.line, column, reason)));
             }
-            Outcome::Posted(outcome) => {
-                posted.insert(item.key.clone(), outcome);
+            Outcome::Posted(outcome) if self.referenced.contains(&item.key) => {
+                self.posted.insert(item.key.clone(), outcome);
             }
             _ => {}
         }
         if receipt.replayed {
-            counts.replayed += 1;
+            self.counts.replayed += 1;
         } else {
-            counts.created += 1;
-            batch_created = true;
+            self.counts.created += 1;
+            self.batch_created = true;
         }
+        Ok(())
     }
-    if batch_created {
-        batch.commit().with_context(|| commit_context(file, committed))?;
+
+    fn finish(self) -> Result<Counts> {
+        if let Some(batch) = self.batch {
+            if self.batch_created {
+                batch.commit().with_context(|| commit_context(self.file, self.committed))?;
+            }
+        }
+        Ok(self.counts)
     }
-    Ok(counts)
 }
 
 /// What a failed commit of a batch left behind.
@@ -807,3 +1016,6 @@ fn rejection_column(
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;

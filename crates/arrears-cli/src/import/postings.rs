@@ -11,7 +11,7 @@ use arrears::model::{Account, Component};
 use arrears::money::Money;
 use arrears::{Command, Posted};
 
-use super::{names, Action, Planned, Planner, Ref, KEY_LEN_MAX, POSTING_OPTIONAL};
+use super::{names, Action, Live, Planned, Planner, Ref, KEY_LEN_MAX, POSTING_OPTIONAL};
 use crate::input::{self, Fields, Row, Sign};
 
 pub(super) enum PostingKind {
@@ -121,8 +121,33 @@ impl PostingType {
     }
 }
 
+impl PostingKind {
+    /// The keys of earlier rows of the file this row refers to.
+    pub(super) fn row_refs(&self) -> impl Iterator<Item = &str> {
+        let (obligation, payment) = match self {
+            PostingKind::Payment { directed_to, .. } => (directed_to.as_ref(), None),
+            PostingKind::Waiver { obligation, .. }
+            | PostingKind::Adjustment { obligation, .. }
+            | PostingKind::Dispute { obligation, .. } => (Some(obligation), None),
+            PostingKind::Reversal { payment, .. } => (None, Some(payment)),
+            PostingKind::Fee { .. }
+            | PostingKind::AccrueInterest { .. }
+            | PostingKind::ChargeOff { .. } => (None, None),
+        };
+        let obligation = obligation.and_then(|reference| match reference {
+            Ref::Row(key) => Some(key.as_str()),
+            Ref::Known(_) => None,
+        });
+        let payment = payment.and_then(|reference| match reference {
+            Ref::Row(key) => Some(key.as_str()),
+            Ref::Known(_) => None,
+        });
+        obligation.into_iter().chain(payment)
+    }
+}
+
 /// What an earlier row of a postings file is, for references to it.
-struct EarlierRow {
+pub(super) struct EarlierRow {
     line: u64,
     account: Option<AccountId>,
     posting: Option<PostingType>,
@@ -130,88 +155,88 @@ struct EarlierRow {
 }
 
 impl Planner<'_> {
-    pub(super) fn plan_postings(&mut self, rows: &[Row]) -> Result<Vec<Planned>> {
-        let mut earlier: HashMap<String, EarlierRow> = HashMap::new();
-        let mut reversed: HashSet<String> = HashSet::new();
-        let mut planned = Vec::new();
-        for row in rows {
-            let mut fields = Fields::new(row);
-            let key = fields.text("key");
-            if let Some(key) = key {
-                if key.len() > KEY_LEN_MAX {
-                    fields.error(
-                        Some("key"),
-                        format!("is {} bytes long, at most {KEY_LEN_MAX} allowed", key.len()),
-                    );
-                }
-                if let Some(first) = earlier.get(key) {
-                    fields.error(
-                        Some("key"),
-                        format!("{key:?} appears twice in the file (first on line {})", first.line),
-                    );
-                }
+    /// Checks and plans one row of a postings file, after the rows before it.
+    pub(super) fn plan_posting(&mut self, row: &Row) -> Result<Option<Planned>> {
+        let mut earlier = std::mem::take(&mut self.earlier);
+        let mut reversed = std::mem::take(&mut self.reversed);
+        let planned = self.plan_posting_with(row, &mut earlier, &mut reversed);
+        self.earlier = earlier;
+        self.reversed = reversed;
+        planned
+    }
+
+    fn plan_posting_with(
+        &mut self,
+        row: &Row,
+        earlier: &mut HashMap<String, EarlierRow>,
+        reversed: &mut HashSet<String>,
+    ) -> Result<Option<Planned>> {
+        let mut fields = Fields::new(row);
+        let key = fields.text("key");
+        if let Some(key) = key {
+            if key.len() > KEY_LEN_MAX {
+                fields.error(
+                    Some("key"),
+                    format!("is {} bytes long, at most {KEY_LEN_MAX} allowed", key.len()),
+                );
             }
-            let account = self.account_column(&mut fields)?;
-            let posting = fields.parse("type", PostingType::parse);
-            let effective_on = fields.parse("effective_on", input::date);
-            if let (Some(account), Some(effective_on)) = (&account, effective_on) {
-                if effective_on < account.opened_on {
-                    fields.error(
-                        Some("effective_on"),
-                        format!(
-                            "{effective_on} is before the account opened on {}",
-                            account.opened_on
-                        ),
-                    );
-                }
-            }
-            let kind = match (posting, &account, effective_on) {
-                (Some(posting), Some(account), Some(effective_on)) => {
-                    let unused: Vec<&'static str> = POSTING_OPTIONAL
-                        .into_iter()
-                        .filter(|column| !posting.columns().contains(column))
-                        .collect();
-                    fields.unused(&unused, posting.name());
-                    self.posting_kind(
-                        &mut fields,
-                        posting,
-                        account,
-                        effective_on,
-                        &earlier,
-                        &mut reversed,
-                    )?
-                }
-                _ => None,
-            };
-            if let Some(key) = key {
-                if !earlier.contains_key(key) {
-                    earlier.insert(
-                        key.to_owned(),
-                        EarlierRow {
-                            line: row.line,
-                            account: account.as_ref().map(|account| account.id),
-                            posting,
-                            effective_on,
-                        },
-                    );
-                }
-            }
-            let line = row.line;
-            if !self.finish(fields) {
-                continue;
-            }
-            if let (Some(key), Some(account), Some(posting), Some(kind)) =
-                (key, account, posting, kind)
-            {
-                planned.push(Planned {
-                    line,
-                    key: key.to_owned(),
-                    currency: Some(account.currency),
-                    action: Action::Posting { account: account.id, kind, posting },
-                });
+            if let Some(first) = earlier.get(key) {
+                fields.error(
+                    Some("key"),
+                    format!("{key:?} appears twice in the file (first on line {})", first.line),
+                );
             }
         }
-        Ok(planned)
+        let account = self.account_column(&mut fields)?;
+        let posting = fields.parse("type", PostingType::parse);
+        let effective_on = fields.parse("effective_on", input::date);
+        if let (Some(account), Some(effective_on)) = (&account, effective_on) {
+            if effective_on < account.opened_on {
+                fields.error(
+                    Some("effective_on"),
+                    format!("{effective_on} is before the account opened on {}", account.opened_on),
+                );
+            }
+        }
+        let kind = match (posting, &account, effective_on) {
+            (Some(posting), Some(account), Some(effective_on)) => {
+                let unused: Vec<&'static str> = POSTING_OPTIONAL
+                    .into_iter()
+                    .filter(|column| !posting.columns().contains(column))
+                    .collect();
+                fields.unused(&unused, posting.name());
+                self.posting_kind(&mut fields, posting, account, effective_on, earlier, reversed)?
+            }
+            _ => None,
+        };
+        if let Some(key) = key {
+            if !earlier.contains_key(key) {
+                earlier.insert(
+                    key.to_owned(),
+                    EarlierRow {
+                        line: row.line,
+                        account: account.as_ref().map(|account| account.id),
+                        posting,
+                        effective_on,
+                    },
+                );
+            }
+        }
+        let line = row.line;
+        if !self.finish(fields) {
+            return Ok(None);
+        }
+        if let (Some(key), Some(account), Some(posting), Some(kind)) = (key, account, posting, kind)
+        {
+            return Ok(Some(Planned {
+                line,
+                key: key.to_owned(),
+                currency: Some(account.currency),
+                action: Action::Posting { account: account.id, kind, posting },
+                _live: Live::new(),
+            }));
+        }
+        Ok(None)
     }
 
     fn posting_kind(
