@@ -115,17 +115,21 @@ impl Store {
         })
     }
 
+    fn new(db: redb::Database, options: StoreOptions) -> Store {
+        Store {
+            db: Some(db),
+            options,
+            #[cfg(any(test, feature = "fault-injection"))]
+            snapshots_written: std::sync::Arc::default(),
+        }
+    }
+
     /// Writes the format version into a new database and creates every table.
     pub(crate) fn initialize(
         db: redb::Database,
         options: StoreOptions,
     ) -> Result<Store, OpenError> {
-        let store = Store {
-            db: Some(db),
-            options,
-            #[cfg(any(test, feature = "fault-injection"))]
-            snapshots_written: std::sync::Arc::default(),
-        };
+        let store = Store::new(db, options);
         let mut txn = store.write()?;
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, FORMAT_VERSION).map_err(from_redb)?;
@@ -162,12 +166,7 @@ impl Store {
         options: StoreOptions,
         path: &Path,
     ) -> Result<Store, OpenError> {
-        let store = Store {
-            db: Some(db),
-            options,
-            #[cfg(any(test, feature = "fault-injection"))]
-            snapshots_written: std::sync::Arc::default(),
-        };
+        let store = Store::new(db, options);
         let Some(found) = store.stored_format_version()? else {
             return Err(OpenError::NotAStore { path: path.to_owned() });
         };

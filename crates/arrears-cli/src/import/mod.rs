@@ -185,6 +185,12 @@ struct Planned {
     _live: Live,
 }
 
+impl Planned {
+    fn new(line: u64, key: String, currency: Option<Currency>, action: Action) -> Planned {
+        Planned { line, key, currency, action, _live: Live::new() }
+    }
+}
+
 /// A token counted while it lives, in tests: no more than one batch of planned rows may be
 /// alive at a time (the import streams the file).
 struct Live;
@@ -491,13 +497,7 @@ impl Planner<'_> {
             contact_points,
             flags: DebtorFlags::default(),
         });
-        Some(Planned {
-            line,
-            key,
-            currency: None,
-            action: Action::Ready(command),
-            _live: Live::new(),
-        })
+        Some(Planned::new(line, key, None, Action::Ready(command)))
     }
 
     fn plan_account(&mut self, row: &Row) -> Result<Option<Planned>> {
@@ -611,13 +611,7 @@ impl Planner<'_> {
             opened_on,
             terms: Terms { grace_days, late_fee, interest, waterfall },
         });
-        Ok(Some(Planned {
-            line,
-            key,
-            currency: planned_currency,
-            action: Action::Ready(command),
-            _live: Live::new(),
-        }))
+        Ok(Some(Planned::new(line, key, planned_currency, Action::Ready(command))))
     }
 
     fn plan_obligation(&mut self, row: &Row) -> Result<Option<Planned>> {
@@ -695,13 +689,7 @@ impl Planner<'_> {
             interest,
             fee,
         });
-        Ok(Some(Planned {
-            line,
-            key,
-            currency: planned_currency,
-            action: Action::Ready(command),
-            _live: Live::new(),
-        }))
+        Ok(Some(Planned::new(line, key, planned_currency, Action::Ready(command))))
     }
 }
 

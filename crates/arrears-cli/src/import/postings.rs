@@ -11,7 +11,7 @@ use arrears::model::{Account, Component};
 use arrears::money::Money;
 use arrears::{Command, Posted};
 
-use super::{names, Action, Live, Planned, Planner, Ref, KEY_LEN_MAX, POSTING_OPTIONAL};
+use super::{names, Action, Planned, Planner, Ref, KEY_LEN_MAX, POSTING_OPTIONAL};
 use crate::input::{self, Fields, Row, Sign};
 
 pub(super) enum PostingKind {
@@ -228,13 +228,8 @@ impl Planner<'_> {
         }
         if let (Some(key), Some(account), Some(posting), Some(kind)) = (key, account, posting, kind)
         {
-            return Ok(Some(Planned {
-                line,
-                key: key.to_owned(),
-                currency: Some(account.currency),
-                action: Action::Posting { account: account.id, kind, posting },
-                _live: Live::new(),
-            }));
+            let action = Action::Posting { account: account.id, kind, posting };
+            return Ok(Some(Planned::new(line, key.to_owned(), Some(account.currency), action)));
         }
         Ok(None)
     }

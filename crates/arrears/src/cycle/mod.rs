@@ -111,35 +111,24 @@ impl CycleReport {
         accounts: u64,
         error: String,
     ) {
-        let position = self.component_failures.iter().position(|failures| {
-            failures.arm == arm && failures.component == component && failures.name == name
+        // Kept sorted by (arm, component, name).
+        let found = self.component_failures.binary_search_by(|failures| {
+            (failures.arm.as_str(), failures.component, failures.name.as_str())
+                .cmp(&(arm, component, name))
         });
-        let failures = match position {
-            Some(index) => &mut self.component_failures[index],
-            None => {
-                self.component_failures.push(ComponentFailures {
-                    arm: arm.to_owned(),
-                    component,
-                    name: name.to_owned(),
-                    calls: 0,
-                    accounts: 0,
-                    last_error: String::new(),
-                });
-                self.component_failures.sort_by(|a, b| {
-                    (&a.arm, a.component, &a.name).cmp(&(&b.arm, b.component, &b.name))
-                });
-                let index = self
-                    .component_failures
-                    .iter()
-                    .position(|failures| {
-                        failures.arm == arm
-                            && failures.component == component
-                            && failures.name == name
-                    })
-                    .unwrap_or_else(|| unreachable!("just pushed"));
-                &mut self.component_failures[index]
-            }
-        };
+        let index = found.unwrap_or_else(|index| {
+            let failures = ComponentFailures {
+                arm: arm.to_owned(),
+                component,
+                name: name.to_owned(),
+                calls: 0,
+                accounts: 0,
+                last_error: String::new(),
+            };
+            self.component_failures.insert(index, failures);
+            index
+        });
+        let failures = &mut self.component_failures[index];
         failures.calls += 1;
         failures.accounts += accounts;
         failures.last_error = error;

@@ -621,16 +621,13 @@ fn contact(
     as_of: NaiveDate,
     report: &mut CycleReport,
 ) -> Result<u64, CycleError> {
-    let Some((request, arm)) = contact_request(env, reviews, as_of)? else { return Ok(0) };
+    let Some((request, arm, debtor)) = contact_request(env, reviews, as_of)? else {
+        return Ok(0);
+    };
     let Some(proposals) = propose(engine, env, &request, &arm, report)? else { return Ok(0) };
     if proposals.is_empty() {
         return Ok(0);
     }
-    let debtor = &reviews
-        .iter()
-        .find(|review| !review.steps.is_empty())
-        .unwrap_or_else(|| unreachable!("a request is made only for a debtor with steps due"));
-    let debtor = debtor.debtor.clone();
     let mut disposer = Disposer::new(env, &debtor, &request, reviews)?;
     let mut written = 0;
     for proposal in proposals {
@@ -643,12 +640,13 @@ fn contact(
 
 /// One request for a debtor: all the debtor's accounts with steps due (most past due first
 /// for the steps' order), the lowest score among them, the debtor's contact points, time zones
-/// and history; `None` if no account has a step due. Also the arm of the first such account.
+/// and history; `None` if no account has a step due. Also the arm of the first such account,
+/// and the debtor.
 fn contact_request(
     env: &Env<'_>,
     reviews: &[Review],
     as_of: NaiveDate,
-) -> Result<Option<(ContactRequest, String)>, CommandError> {
+) -> Result<Option<(ContactRequest, String, Debtor)>, CommandError> {
     let with_steps: Vec<&Review> =
         reviews.iter().filter(|review| !review.steps.is_empty()).collect();
     let Some(first) = with_steps.first() else { return Ok(None) };
@@ -677,7 +675,7 @@ fn contact_request(
         score,
         history: env.txn.contacts(debtor.id)?,
     };
-    Ok(Some((request, first.case.arm.clone())))
+    Ok(Some((request, first.case.arm.clone(), debtor.clone())))
 }
 
 /// The arm's strategy's proposals for the request; `None` if the strategy failed (counted and

@@ -15,7 +15,8 @@ use arrears_core::ids::{AccountId, EventSeq};
 use arrears_store::codec::{decode, RecordKind};
 use arrears_store::{IdempotencyRecord, ReadTxn, Reads};
 
-use super::{Records, Report};
+use super::ledger::EventKey;
+use super::Report;
 use crate::command::Outcome;
 
 /// The events an outcome says were posted, `(account, event)`, and the accounts it concerns.
@@ -48,7 +49,7 @@ fn cycle_key(key: &str, account: AccountId) -> bool {
     key.starts_with("cycle:") && key.split(':').any(|part| part == account.to_string())
 }
 
-pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, records: &Records) {
+pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_keys: &[EventKey]) {
     let Some(stored) = report.read("idempotency", read.all_idempotency()) else { return };
     let stored: BTreeMap<String, IdempotencyRecord> = stored.into_iter().collect();
     let mut outcomes: BTreeMap<&str, Outcome> = BTreeMap::new();
@@ -60,39 +61,31 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, records: 
             Err(reason) => report.problem("idempotency", key, format!("outcome: {reason}")),
         }
     }
-    let mut events: BTreeMap<(AccountId, EventSeq), String> = BTreeMap::new();
-    for account in &records.accounts {
-        let Some(recorded) = report.read("events", read.events(account.id)) else { continue };
-        for record in recorded {
-            let subject = format!("{} #{}", account.id, record.event.seq.0);
-            match outcomes.get(record.key.as_str()) {
-                Some(outcome) if !posted_by(outcome).1.contains(&account.id) => {
-                    report.problem(
-                        "idempotency",
-                        &subject,
-                        format!("key {:?} holds the outcome of another account", record.key),
-                    );
-                }
-                None if !stored.contains_key(&record.key)
-                    && !cycle_key(&record.key, account.id) =>
-                {
-                    report.problem(
-                        "idempotency",
-                        &subject,
-                        format!(
-                            "key {:?} has no idempotency record (a retry would post again)",
-                            record.key
-                        ),
-                    );
-                }
-                _ => {}
+    let mut events: BTreeMap<(AccountId, EventSeq), &str> = BTreeMap::new();
+    for (account, seq, key) in event_keys {
+        let subject = format!("{account} #{}", seq.0);
+        match outcomes.get(key.as_str()) {
+            Some(outcome) if !posted_by(outcome).1.contains(account) => {
+                report.problem(
+                    "idempotency",
+                    &subject,
+                    format!("key {key:?} holds the outcome of another account"),
+                );
             }
-            events.insert((account.id, record.event.seq), record.key);
+            None if !stored.contains_key(key) && !cycle_key(key, *account) => {
+                report.problem(
+                    "idempotency",
+                    &subject,
+                    format!("key {key:?} has no idempotency record (a retry would post again)"),
+                );
+            }
+            _ => {}
         }
+        events.insert((*account, *seq), key);
     }
     for (key, outcome) in &outcomes {
         for (account, event) in posted_by(outcome).0 {
-            if events.get(&(account, event)).map(String::as_str) != Some(*key) {
+            if events.get(&(account, event)) != Some(key) {
                 report.problem(
                     "idempotency",
                     key,

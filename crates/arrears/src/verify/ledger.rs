@@ -54,13 +54,14 @@ struct Lookups {
     obligation_owner: BTreeMap<ObligationId, AccountId>,
 }
 
-/// Each account, in the order the store lists them.
+/// Each account, in the order the store lists them. Returns every event's account, number and
+/// key, for the idempotency step (so the events are read once).
 pub(super) fn accounts(
     report: &mut Report,
     read: &ReadTxn,
     records: &Records,
     journaled: &mut Journaled,
-) {
+) -> Vec<EventKey> {
     let lookups = Lookups {
         debtor_ids: records.debtors.iter().map(|debtor| debtor.id).collect(),
         obligation_owner: records
@@ -69,10 +70,15 @@ pub(super) fn accounts(
             .map(|obligation| (obligation.id, obligation.account))
             .collect(),
     };
+    let mut keys = Vec::new();
     for account in &records.accounts {
-        one_account(report, read, &lookups, account, journaled);
+        one_account(report, read, &lookups, account, journaled, &mut keys);
     }
+    keys
 }
+
+/// An event's account, number and idempotency key.
+pub(super) type EventKey = (AccountId, EventSeq, String);
 
 /// One account: its debtor exists, its events are numbered from 1, and the replay of its
 /// events agrees with the snapshot, the journal, the receivable books and the payments.
@@ -82,6 +88,7 @@ fn one_account(
     lookups: &Lookups,
     account: &Account,
     journaled: &mut Journaled,
+    keys: &mut Vec<EventKey>,
 ) {
     report.report.accounts_checked += 1;
     if !lookups.debtor_ids.contains(&account.debtor) {
@@ -95,7 +102,8 @@ fn one_account(
     else {
         return;
     };
-    let events: Vec<Event> = records.iter().map(|record| record.event.clone()).collect();
+    keys.extend(records.iter().map(|record| (account.id, record.event.seq, record.key.clone())));
+    let events: Vec<Event> = records.into_iter().map(|record| record.event).collect();
     event_sequence(report, account.id, &events);
     let replayed = replay(account, &events, None);
     snapshot(report, read, account.id, &replayed.state, events.len());

@@ -116,7 +116,7 @@ pub(crate) fn verify(read: &ReadTxn) -> Result<VerifyReport, StorageError> {
     let mut report = Report { report: VerifyReport::default() };
     let records = Records::read(&mut report, read);
     let mut journaled = ledger::entries_and_journal_balance(&mut report, &records.entries);
-    ledger::accounts(&mut report, read, &records, &mut journaled);
+    let event_keys = ledger::accounts(&mut report, read, &records, &mut journaled);
     ledger::entries_without_event(&mut report, &journaled);
     indexes::owner_indexes(&mut report, read, &records);
     indexes::obligation_accounts(&mut report, &records);
@@ -124,6 +124,6 @@ pub(crate) fn verify(read: &ReadTxn) -> Result<VerifyReport, StorageError> {
     indexes::cases_and_review_index(&mut report, read, &records);
     indexes::outbox_indexes(&mut report, read);
     indexes::external_refs(&mut report, read, &records);
-    idempotency::idempotency_records(&mut report, read, &records);
+    idempotency::idempotency_records(&mut report, read, &event_keys);
     Ok(report.report)
 }
