@@ -117,7 +117,12 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         }
         Command::Import(args) => {
             let books = open(cli)?;
-            import::run(&books, &horizon(cli, &books)?, args, cli.json, out)
+            // The import's scratch files go next to the store, on the same disk.
+            let dir = match cli.db.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => std::path::Path::new("."),
+            };
+            import::run(&books, dir, &horizon(cli, &books)?, args, cli.json, out)
         }
         Command::Post(args) => {
             let books = open(cli)?;

@@ -17,6 +17,7 @@
 //!   decoded records, the containment of engine panics, the commit;
 //! - `read`: every read, once, for both transactions ([`Reads`]);
 //! - `write`: the writes of a write transaction;
+//! - `scratch`: a temporary on-disk map for work too big for memory (the import's keys);
 //! - `hooks` and `fault` (tests and the feature `fault-injection` only): a store on a
 //!   fault-injecting disk and raw writes that damage a store on purpose.
 
@@ -29,6 +30,7 @@ mod hooks;
 mod open;
 mod read;
 mod schema;
+mod scratch;
 mod txn;
 mod write;
 
@@ -40,6 +42,7 @@ pub use schema::{
     date_key, AuditEntry, IdempotencyRecord, RefKind, Sequence, FORMAT_VERSION,
     FORMAT_VERSION_OLDEST, KEY_LEN_MAX,
 };
+pub use scratch::Scratch;
 pub use txn::{ReadTxn, WriteTxn};
 
 // The codec's golden tests decode an account record's head as `crate::AccountHead`.

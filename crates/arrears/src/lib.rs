@@ -56,6 +56,7 @@ mod outbox;
 
 mod query;
 pub mod reports;
+pub mod scratch;
 mod verify;
 
 use std::path::Path;
@@ -75,7 +76,7 @@ pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};
 pub use guardrails::GuardrailInputs;
 pub use plugin_host::{PluginCallError, PluginLoadError};
-pub use query::{AccountView, AgingRow, ObligationView, PortfolioAging};
+pub use query::{AccountView, AgingRow, ObligationView, PortfolioAging, Recorded};
 pub use verify::{Problem, VerifyReport};
 
 use arrears_core::ids::{AccountId, DebtorId, ObligationId};
@@ -540,6 +541,26 @@ impl Arrears {
     pub fn policy(&self) -> Result<std::sync::Arc<policy::Policy>, QueryError> {
         let text = self.store.read()?.config(context::POLICY_CONFIG)?;
         self.policies.for_text(text).map_err(QueryError::Policy)
+    }
+
+    /// The command executed under an idempotency key and its outcome, if one was (a refused
+    /// command records nothing). An importer uses it to resolve a reference to an earlier
+    /// command by its key without reading the account's history.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let books = arrears::Arrears::create(dir.path().join("books.redb"))?;
+    /// assert!(books.recorded("payment-1")?.is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, or a record that does not decode.
+    pub fn recorded(&self, key: &str) -> Result<Option<Recorded>, QueryError> {
+        query::recorded(&self.store.read()?, key)
     }
 
     /// An account's collection case.

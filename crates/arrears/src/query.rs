@@ -177,3 +177,29 @@ pub(crate) fn portfolio_aging(
     }
     Ok(PortfolioAging { as_of, rows: rows.into_values().collect() })
 }
+
+/// What a command executed under an idempotency key recorded: the command, as stored, and
+/// its outcome. Only commands that were not refused are recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Recorded {
+    /// The command (in its canonical form).
+    pub command: crate::command::Command,
+    /// Its outcome.
+    pub outcome: crate::command::Outcome,
+}
+
+/// The command recorded under `key`, if any.
+pub(crate) fn recorded(read: &ReadTxn, key: &str) -> Result<Option<Recorded>, QueryError> {
+    use arrears_store::codec::decode;
+    use arrears_store::RecordKind;
+    let Some(record) = read.idempotency(key)? else { return Ok(None) };
+    let corrupted = |reason| arrears_store::StorageError::Corrupted {
+        table: "idempotency",
+        key: format!("{key:?}"),
+        reason,
+    };
+    let command = decode(RecordKind::Command, &record.command).map_err(corrupted)?;
+    let outcome = decode(RecordKind::Outcome, &record.result).map_err(corrupted)?;
+    Ok(Some(Recorded { command, outcome }))
+}

@@ -2,21 +2,22 @@
 //!
 //! Two passes over the file, neither keeping its rows. First every row is parsed and checked
 //! (formats, references to records already in the store, references to earlier rows of the
-//! file), and every error found is reported; what is kept is per key (duplicates, references
-//! to earlier rows) and the first [`input::ERRORS_MAX`] errors. Only if there is none is the
+//! file), and every error found is reported; what is kept per key (duplicates, references to
+//! earlier rows) is kept on disk, in scratch files next to the store (`keys`), and in memory
+//! only the first [`input::ERRORS_MAX`] errors: memory does not grow with the file. Only if there is none is the
 //! file read again and each row executed as soon as it is planned, in [`arrears::Batch`]es of
 //! `--batch-rows` rows (one for the whole file with `--atomic`); the first command error or
 //! rejection drops its batch and stops the import, the batches before it staying committed.
 //! Every row has a deterministic idempotency key, so importing the file again resumes.
 
-use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 use rust_decimal::Decimal;
 
-use arrears::ids::AccountId;
-use arrears::ledger::EventRecord;
+use arrears::ids::{AccountId, EventSeq, ObligationId};
 use arrears::model::locale;
 use arrears::model::{
     Account, ContactChannel, ContactPoint, ContactPointKind, DayCount, DebtorFlags, DebtorKind,
@@ -25,7 +26,7 @@ use arrears::model::{
 };
 use arrears::money::{Currency, RoundingRule, AMOUNT_MINOR_MAX};
 use arrears::{
-    Arrears, Command, CommandError, NewAccount, NewCharge, NewDebtor, Outcome, Posted, Rejection,
+    Arrears, Command, CommandError, NewAccount, NewCharge, NewDebtor, Outcome, Rejection,
 };
 
 use crate::args::{ImportArgs, ImportKind};
@@ -34,9 +35,11 @@ use crate::input::{self, Columns, Fields, FileErrors, Row, RowError, Sign};
 use crate::output;
 use crate::Status;
 
+mod keys;
 mod postings;
 
-use postings::{posting_command, EarlierRow, PostingKind, PostingType};
+use keys::{Keys, Links, PostedRef};
+use postings::{posting_command, PostingKind, PostingType};
 
 /// Longest idempotency key the store accepts, in bytes. `arrears` does not re-export
 /// `arrears_store::KEY_LEN_MAX`, so it is repeated here.
@@ -82,8 +85,14 @@ const POSTINGS: Columns = Columns {
 const POSTING_OPTIONAL: [&str; 7] =
     ["amount", "obligation", "component", "reverses", "reason", "due_on", "directed_to"];
 
+/// Most accounts the planner keeps decoded; past it, it forgets them all and reads again.
+const ACCOUNTS_CACHED_MAX: usize = 4_096;
+
+/// Imports `args.file`; what it remembers per key is kept in scratch files in `scratch_dir`
+/// (the store's directory).
 pub(crate) fn run(
     books: &Arrears,
+    scratch_dir: &Path,
     horizon: &Horizon,
     args: &ImportArgs,
     json: bool,
@@ -99,25 +108,20 @@ pub(crate) fn run(
     let mut planner = Planner {
         books,
         errors: Vec::new(),
-        seen: HashMap::new(),
+        keys: Keys::create(scratch_dir)?,
         accounts: HashMap::new(),
-        events: HashMap::new(),
-        earlier: HashMap::new(),
-        reversed: HashSet::new(),
     };
     // Pass 1: every row is read and checked, and dropped; only the keys that later rows refer
     // to are kept, for the execution to remember what their rows recorded.
     let mut errors = Errors::default();
-    let mut referenced: HashSet<String> = HashSet::new();
+    let mut links = Links::create(scratch_dir)?;
     input::read(&args.file, columns, &mut |row| {
         match row {
             Ok(row) => {
                 if let Some(planned) = planner.plan(args.kind, &row)? {
                     if let Action::Posting { kind, .. } = &planned.action {
                         for key in kind.row_refs() {
-                            if !referenced.contains(key) {
-                                referenced.insert(key.to_owned());
-                            }
+                            links.refer(key)?;
                         }
                     }
                 }
@@ -135,9 +139,9 @@ pub(crate) fn run(
     }
     // Pass 2: the rows are read and planned again (the checks of pass 1 found nothing, and the
     // store is read through the same caches), each executed as soon as it is planned.
-    planner.restart();
+    planner.restart(scratch_dir)?;
     let batch_rows = if args.atomic { u64::MAX } else { args.batch_rows };
-    let mut executor = Executor::new(books, horizon, args.kind, &file, batch_rows, referenced);
+    let mut executor = Executor::new(books, horizon, args.kind, &file, batch_rows, links);
     input::read(&args.file, columns, &mut |row| {
         let planned = match row {
             Ok(row) => planner.plan(args.kind, &row)?,
@@ -295,36 +299,31 @@ fn names<const N: usize>(names: [&str; N]) -> String {
 struct Planner<'a> {
     books: &'a Arrears,
     errors: Vec<RowError>,
-    /// External ids (or keys) seen so far in the file, with their line.
-    seen: HashMap<String, u64>,
-    /// Accounts looked up by external id.
+    /// The external ids (or keys) seen so far with their line; postings: the rows read so far
+    /// by key, for references to them, and the payments reversed.
+    keys: Keys,
+    /// Accounts looked up by external id, at most [`ACCOUNTS_CACHED_MAX`].
     accounts: HashMap<String, Option<Account>>,
-    /// Events of accounts, looked up for references by key.
-    events: HashMap<AccountId, Vec<EventRecord>>,
-    /// Postings: the rows read so far by key, for references to them and duplicate keys.
-    earlier: HashMap<String, EarlierRow>,
-    /// Postings: the payments reversed so far.
-    reversed: HashSet<String>,
 }
 
 impl Planner<'_> {
     /// Checks and plans one row; its errors are added to `errors`.
     fn plan(&mut self, kind: ImportKind, row: &Row) -> Result<Option<Planned>> {
         match kind {
-            ImportKind::Debtors => Ok(self.plan_debtor(row)),
+            ImportKind::Debtors => self.plan_debtor(row),
             ImportKind::Accounts => self.plan_account(row),
             ImportKind::Obligations => self.plan_obligation(row),
             ImportKind::Postings => self.plan_posting(row),
         }
     }
 
-    /// Forgets the rows read, for a second pass over the same file; what was read from the
-    /// store stays cached, so the second pass sees the store as the first did.
-    fn restart(&mut self) {
+    /// Forgets the rows read, for a second pass over the same file. The second pass reads
+    /// the store again: if it changed in a way the file's rows depend on, the row that reads
+    /// differently stops the import (see [`Executor::changed`]).
+    fn restart(&mut self, scratch_dir: &Path) -> Result<()> {
         self.errors.clear();
-        self.seen.clear();
-        self.earlier.clear();
-        self.reversed.clear();
+        self.keys = Keys::create(scratch_dir)?;
+        Ok(())
     }
 
     fn finish(&mut self, fields: Fields<'_>) -> bool {
@@ -341,7 +340,7 @@ impl Planner<'_> {
         column: &'static str,
         id: &str,
         prefix: &str,
-    ) -> String {
+    ) -> Result<String> {
         let key = format!("{prefix}{id}");
         if id.len() > TEXT_LEN_MAX {
             fields.error(
@@ -357,16 +356,13 @@ impl Planner<'_> {
                 ),
             );
         }
-        match self.seen.get(id) {
-            Some(first) => fields.error(
+        if let Some(first) = self.keys.first_line(id, fields.line())? {
+            fields.error(
                 Some(column),
                 format!("{id:?} appears twice in the file (first on line {first})"),
-            ),
-            None => {
-                self.seen.insert(id.to_owned(), fields.line());
-            }
+            );
         }
-        key
+        Ok(key)
     }
 
     /// The account with an external id, from the store.
@@ -378,6 +374,9 @@ impl Planner<'_> {
             Some(id) => self.books.account(id)?,
             None => None,
         };
+        if self.accounts.len() == ACCOUNTS_CACHED_MAX {
+            self.accounts.clear();
+        }
         self.accounts.insert(reference.to_owned(), account.clone());
         Ok(account)
     }
@@ -392,23 +391,41 @@ impl Planner<'_> {
         Ok(account)
     }
 
-    /// The event of an account recorded under a key, from the store.
-    fn stored_event(&mut self, account: AccountId, key: &str) -> Result<Option<EventRecord>> {
-        if !self.events.contains_key(&account) {
-            let events = self.books.events(account)?;
-            self.events.insert(account, events);
-        }
-        Ok(self
-            .events
-            .get(&account)
-            .and_then(|events| events.iter().find(|record| record.key == key))
-            .cloned())
+    /// The posting command recorded in the store under `key` on `account`: its name and the
+    /// obligation it created, if any.
+    fn stored_posting(
+        &self,
+        account: AccountId,
+        key: &str,
+    ) -> Result<Option<(&'static str, Option<ObligationId>)>> {
+        Ok(match self.books.recorded(key)? {
+            Some(recorded) => match &recorded.outcome {
+                Outcome::Posted(posted) if posted.account == account => {
+                    Some((recorded.command.name(), posted.obligation))
+                }
+                _ => None,
+            },
+            None => None,
+        })
     }
 
-    fn plan_debtor(&mut self, row: &Row) -> Option<Planned> {
+    /// The event of the payment recorded in the store under `key`, if that is a payment.
+    fn stored_payment(&self, key: &str) -> Result<Option<EventSeq>> {
+        Ok(match self.books.recorded(key)? {
+            Some(recorded) => match (&recorded.command, &recorded.outcome) {
+                (Command::Payment { .. }, Outcome::Posted(posted)) => Some(posted.event),
+                _ => None,
+            },
+            None => None,
+        })
+    }
+
+    fn plan_debtor(&mut self, row: &Row) -> Result<Option<Planned>> {
         let mut fields = Fields::new(row);
         let external_id = fields.text("external_id");
-        let key = external_id.map(|id| self.unique_id(&mut fields, "external_id", id, "debtor:"));
+        let key = external_id
+            .map(|id| self.unique_id(&mut fields, "external_id", id, "debtor:"))
+            .transpose()?;
         let kind = fields.parse("kind", |text| match text {
             "person" => Ok(DebtorKind::Person),
             "business" => Ok(DebtorKind::Business),
@@ -473,7 +490,7 @@ impl Planner<'_> {
         }
         let line = row.line;
         if !self.finish(fields) {
-            return None;
+            return Ok(None);
         }
         let (
             Some(external_id),
@@ -485,7 +502,7 @@ impl Planner<'_> {
             Some(language),
         ) = (external_id, key, kind, name, country, time_zones, language)
         else {
-            return None;
+            return Ok(None);
         };
         let command = Command::CreateDebtor(NewDebtor {
             external_ref: Some(external_id.to_owned()),
@@ -497,13 +514,15 @@ impl Planner<'_> {
             contact_points,
             flags: DebtorFlags::default(),
         });
-        Some(Planned::new(line, key, None, Action::Ready(command)))
+        Ok(Some(Planned::new(line, key, None, Action::Ready(command))))
     }
 
     fn plan_account(&mut self, row: &Row) -> Result<Option<Planned>> {
         let mut fields = Fields::new(row);
         let external_id = fields.text("external_id");
-        let key = external_id.map(|id| self.unique_id(&mut fields, "external_id", id, "account:"));
+        let key = external_id
+            .map(|id| self.unique_id(&mut fields, "external_id", id, "account:"))
+            .transpose()?;
         let debtor = match fields.text("debtor") {
             Some(reference) => {
                 let found = self.books.find_debtor(reference)?;
@@ -617,8 +636,9 @@ impl Planner<'_> {
     fn plan_obligation(&mut self, row: &Row) -> Result<Option<Planned>> {
         let mut fields = Fields::new(row);
         let external_id = fields.text("external_id");
-        let key =
-            external_id.map(|id| self.unique_id(&mut fields, "external_id", id, "obligation:"));
+        let key = external_id
+            .map(|id| self.unique_id(&mut fields, "external_id", id, "obligation:"))
+            .transpose()?;
         let account = self.account_column(&mut fields)?;
         let kind = fields.parse("kind", |text| match text {
             "invoice" => Ok(ObligationKind::Invoice),
@@ -779,10 +799,8 @@ struct Executor<'a> {
     /// The open batch, if any.
     batch: Option<arrears::Batch<'a>>,
     counts: Counts,
-    /// What the rows that later rows refer to recorded, by key.
-    posted: HashMap<String, Posted>,
-    /// The keys later rows refer to.
-    referenced: HashSet<String>,
+    /// The keys later rows refer to, and what their rows recorded.
+    links: Links,
     /// Rows committed in earlier batches, rows of the open batch, and whether it holds a new one.
     committed: u64,
     batch_len: u64,
@@ -796,7 +814,7 @@ impl<'a> Executor<'a> {
         kind: ImportKind,
         file: &'a str,
         batch_rows: u64,
-        referenced: HashSet<String>,
+        links: Links,
     ) -> Executor<'a> {
         Executor {
             books,
@@ -806,8 +824,7 @@ impl<'a> Executor<'a> {
             batch_rows,
             batch: None,
             counts: Counts { created: 0, replayed: 0 },
-            posted: HashMap::new(),
-            referenced,
+            links,
             committed: 0,
             batch_len: 0,
             batch_created: false,
@@ -853,7 +870,7 @@ impl<'a> Executor<'a> {
         let (command, posting) = match item.action {
             Action::Ready(command) => (command, None),
             Action::Posting { account, kind, posting } => (
-                posting_command(account, kind, &self.posted)
+                posting_command(account, kind, &self.links)?
                     .map_err(|reason| self.fail(RowError::new(item.line, None, reason)))?,
                 Some(posting),
             ),
@@ -892,8 +909,9 @@ impl<'a> Executor<'a> {
                 let reason = format!("rejected: {}", output::rejection(&rejection, item.currency));
                 return Err(self.fail(RowError::new(item.line, column, reason)));
             }
-            Outcome::Posted(outcome) if self.referenced.contains(&item.key) => {
-                self.posted.insert(item.key.clone(), outcome);
+            Outcome::Posted(posted) if self.links.is_referred(&item.key)? => {
+                let posted = PostedRef { event: posted.event, obligation: posted.obligation };
+                self.links.keep_posted(&item.key, posted)?;
             }
             _ => {}
         }

@@ -1,16 +1,15 @@
 //! Postings files: rows of many kinds, which may name earlier rows of the same file.
 
-use std::collections::{HashMap, HashSet};
-
 use anyhow::Result;
 use chrono::NaiveDate;
 
 use arrears::ids::{AccountId, EventSeq, ObligationId};
-use arrears::ledger::{EventKind, ReversalReason};
+use arrears::ledger::ReversalReason;
 use arrears::model::{Account, Component};
 use arrears::money::Money;
-use arrears::{Command, Posted};
+use arrears::Command;
 
+use super::keys::{Links, PostedRef};
 use super::{names, Action, Planned, Planner, Ref, KEY_LEN_MAX, POSTING_OPTIONAL};
 use crate::input::{self, Fields, Row, Sign};
 
@@ -70,6 +69,15 @@ pub(super) enum PostingType {
 }
 
 impl PostingType {
+    /// The type's position in [`PostingType::ALL`], as the import's scratch file stores it.
+    pub(super) fn code(self) -> u8 {
+        PostingType::ALL.iter().position(|posting| *posting == self).unwrap_or(0) as u8
+    }
+
+    pub(super) fn from_code(code: u8) -> Option<PostingType> {
+        PostingType::ALL.get(usize::from(code)).copied()
+    }
+
     const ALL: [PostingType; 9] = [
         PostingType::Payment,
         PostingType::Fee,
@@ -147,30 +155,17 @@ impl PostingKind {
 }
 
 /// What an earlier row of a postings file is, for references to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct EarlierRow {
-    line: u64,
-    account: Option<AccountId>,
-    posting: Option<PostingType>,
-    effective_on: Option<NaiveDate>,
+    pub(super) line: u64,
+    pub(super) account: Option<AccountId>,
+    pub(super) posting: Option<PostingType>,
+    pub(super) effective_on: Option<NaiveDate>,
 }
 
 impl Planner<'_> {
     /// Checks and plans one row of a postings file, after the rows before it.
     pub(super) fn plan_posting(&mut self, row: &Row) -> Result<Option<Planned>> {
-        let mut earlier = std::mem::take(&mut self.earlier);
-        let mut reversed = std::mem::take(&mut self.reversed);
-        let planned = self.plan_posting_with(row, &mut earlier, &mut reversed);
-        self.earlier = earlier;
-        self.reversed = reversed;
-        planned
-    }
-
-    fn plan_posting_with(
-        &mut self,
-        row: &Row,
-        earlier: &mut HashMap<String, EarlierRow>,
-        reversed: &mut HashSet<String>,
-    ) -> Result<Option<Planned>> {
         let mut fields = Fields::new(row);
         let key = fields.text("key");
         if let Some(key) = key {
@@ -180,7 +175,7 @@ impl Planner<'_> {
                     format!("is {} bytes long, at most {KEY_LEN_MAX} allowed", key.len()),
                 );
             }
-            if let Some(first) = earlier.get(key) {
+            if let Some(first) = self.keys.earlier(key)? {
                 fields.error(
                     Some("key"),
                     format!("{key:?} appears twice in the file (first on line {})", first.line),
@@ -205,22 +200,18 @@ impl Planner<'_> {
                     .filter(|column| !posting.columns().contains(column))
                     .collect();
                 fields.unused(&unused, posting.name());
-                self.posting_kind(&mut fields, posting, account, effective_on, earlier, reversed)?
+                self.posting_kind(&mut fields, posting, account, effective_on)?
             }
             _ => None,
         };
         if let Some(key) = key {
-            if !earlier.contains_key(key) {
-                earlier.insert(
-                    key.to_owned(),
-                    EarlierRow {
-                        line: row.line,
-                        account: account.as_ref().map(|account| account.id),
-                        posting,
-                        effective_on,
-                    },
-                );
-            }
+            let earlier = EarlierRow {
+                line: row.line,
+                account: account.as_ref().map(|account| account.id),
+                posting,
+                effective_on,
+            };
+            self.keys.keep_earlier(key, &earlier)?;
         }
         let line = row.line;
         if !self.finish(fields) {
@@ -240,8 +231,6 @@ impl Planner<'_> {
         posting: PostingType,
         account: &Account,
         effective_on: NaiveDate,
-        earlier: &HashMap<String, EarlierRow>,
-        reversed: &mut HashSet<String>,
     ) -> Result<Option<PostingKind>> {
         let currency = account.currency;
         let amount = |fields: &mut Fields<'_>, sign: Sign| {
@@ -273,14 +262,7 @@ impl Planner<'_> {
                 let amount = amount(fields, Sign::Positive);
                 let directed_to = match fields.optional_text("directed_to") {
                     Some(text) => self
-                        .obligation_ref(
-                            fields,
-                            "directed_to",
-                            text,
-                            account,
-                            effective_on,
-                            earlier,
-                        )?
+                        .obligation_ref(fields, "directed_to", text, account, effective_on)?
                         .map(Some),
                     None => Some(None),
                 };
@@ -312,9 +294,7 @@ impl Planner<'_> {
                     .ok()
                     .map(|reason| reason.unwrap_or(ReversalReason::Returned));
                 let payment = match fields.text("reverses") {
-                    Some(text) => {
-                        self.payment_ref(fields, text, account, effective_on, earlier, reversed)?
-                    }
+                    Some(text) => self.payment_ref(fields, text, account, effective_on)?,
                     None => None,
                 };
                 match (payment, reason) {
@@ -326,14 +306,9 @@ impl Planner<'_> {
             }
             PostingType::Waiver | PostingType::Adjustment => {
                 let obligation = match fields.text("obligation") {
-                    Some(text) => self.obligation_ref(
-                        fields,
-                        "obligation",
-                        text,
-                        account,
-                        effective_on,
-                        earlier,
-                    )?,
+                    Some(text) => {
+                        self.obligation_ref(fields, "obligation", text, account, effective_on)?
+                    }
                     None => None,
                 };
                 let component = component(fields);
@@ -373,14 +348,9 @@ impl Planner<'_> {
             PostingType::ChargeOff => Some(PostingKind::ChargeOff { effective_on }),
             PostingType::Dispute | PostingType::Undispute => {
                 let obligation = match fields.text("obligation") {
-                    Some(text) => self.obligation_ref(
-                        fields,
-                        "obligation",
-                        text,
-                        account,
-                        effective_on,
-                        earlier,
-                    )?,
+                    Some(text) => {
+                        self.obligation_ref(fields, "obligation", text, account, effective_on)?
+                    }
                     None => None,
                 };
                 obligation.map(|obligation| PostingKind::Dispute {
@@ -402,7 +372,6 @@ impl Planner<'_> {
         text: &str,
         account: &Account,
         effective_on: NaiveDate,
-        earlier: &HashMap<String, EarlierRow>,
     ) -> Result<Option<Ref<ObligationId>>> {
         if let Some(id) = self.books.find_obligation(text)? {
             let Some(obligation) = self.books.obligation(id)? else {
@@ -428,7 +397,7 @@ impl Planner<'_> {
             }
             return Ok(Some(Ref::Known(id)));
         }
-        if let Some(row) = earlier.get(text) {
+        if let Some(row) = self.keys.earlier(text)? {
             return Ok(match (row.posting, row.account) {
                 (Some(posting), _) if !posting.creates_obligation() => {
                     fields.error(
@@ -460,15 +429,12 @@ impl Planner<'_> {
                 }
             });
         }
-        match self.stored_event(account.id, text)? {
-            Some(record) => match record.event.kind {
-                EventKind::Charge { obligation, .. }
-                | EventKind::AccrueInterest { obligation, .. } => Ok(Some(Ref::Known(obligation))),
-                other => {
-                    fields.error(Some(column), format!("the event recorded under key {text:?} is a {}, which creates no obligation", other.name()));
-                    Ok(None)
-                }
-            },
+        match self.stored_posting(account.id, text)? {
+            Some((_, Some(obligation))) => Ok(Some(Ref::Known(obligation))),
+            Some((command, None)) => {
+                fields.error(Some(column), format!("the command recorded under key {text:?} is a {command}, which creates no obligation"));
+                Ok(None)
+            }
             None => {
                 fields.error(
                     Some(column),
@@ -487,10 +453,8 @@ impl Planner<'_> {
         text: &str,
         account: &Account,
         effective_on: NaiveDate,
-        earlier: &HashMap<String, EarlierRow>,
-        reversed: &mut HashSet<String>,
     ) -> Result<Option<Ref<EventSeq>>> {
-        let reference = if let Some(row) = earlier.get(text) {
+        let reference = if let Some(row) = self.keys.earlier(text)? {
             if row.posting.is_some_and(|posting| posting != PostingType::Payment) {
                 fields.error(
                     Some("reverses"),
@@ -513,18 +477,17 @@ impl Planner<'_> {
                 return Ok(None);
             }
             Ref::Row(text.to_owned())
-        } else if let Some(record) = self.stored_event(account.id, text)? {
-            if !matches!(record.event.kind, EventKind::Payment { .. }) {
+        } else if let Some((command, _)) = self.stored_posting(account.id, text)? {
+            let Some(event) = self.stored_payment(text)? else {
                 fields.error(
                     Some("reverses"),
                     format!(
-                        "the event recorded under key {text:?} is a {}, not a payment",
-                        record.event.kind.name()
+                        "the command recorded under key {text:?} is a {command}, not a payment"
                     ),
                 );
                 return Ok(None);
-            }
-            Ref::Known(record.event.seq)
+            };
+            Ref::Known(event)
         } else if let Some(seq) =
             text.strip_prefix('#').and_then(|digits| digits.parse::<u32>().ok())
         {
@@ -540,7 +503,7 @@ impl Planner<'_> {
             Ref::Row(key) => format!("row:{key}"),
             Ref::Known(seq) => format!("{}:{}", account.id, seq.0),
         };
-        if !reversed.insert(identity) {
+        if !self.keys.reverse(&identity)? {
             fields.error(Some("reverses"), format!("{text:?} is reversed twice in this file"));
             return Ok(None);
         }
@@ -550,24 +513,52 @@ impl Planner<'_> {
 
 fn resolve<T: Copy>(
     reference: &Ref<T>,
-    posted: &HashMap<String, Posted>,
-    pick: impl Fn(&Posted) -> Option<T>,
-) -> Result<T, String> {
-    match reference {
+    links: &Links,
+    pick: impl Fn(&PostedRef) -> Option<T>,
+) -> Result<Result<T, String>> {
+    Ok(match reference {
         Ref::Known(value) => Ok(*value),
-        Ref::Row(key) => posted.get(key).and_then(pick).ok_or_else(|| {
+        Ref::Row(key) => links.posted(key)?.as_ref().and_then(pick).ok_or_else(|| {
             format!("the row with key {key:?} did not record what this row refers to")
         }),
-    }
+    })
 }
 
+/// The command of a planned posting, its references to earlier rows resolved: `Ok(Err(why))`
+/// if an earlier row did not record what this one refers to.
 pub(super) fn posting_command(
     account: AccountId,
     kind: PostingKind,
-    posted: &HashMap<String, Posted>,
-) -> Result<Command, String> {
-    let obligation =
-        |reference: &Ref<ObligationId>| resolve(reference, posted, |posted| posted.obligation);
+    links: &Links,
+) -> Result<Result<Command, String>> {
+    match posting_command_with(account, kind, links) {
+        Ok(command) => Ok(Ok(command)),
+        Err(Unresolved::Row(reason)) => Ok(Err(reason)),
+        Err(Unresolved::Scratch(error)) => Err(error),
+    }
+}
+
+enum Unresolved {
+    Row(String),
+    Scratch(anyhow::Error),
+}
+
+fn resolved<T>(result: Result<Result<T, String>>) -> Result<T, Unresolved> {
+    match result {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(reason)) => Err(Unresolved::Row(reason)),
+        Err(error) => Err(Unresolved::Scratch(error)),
+    }
+}
+
+fn posting_command_with(
+    account: AccountId,
+    kind: PostingKind,
+    links: &Links,
+) -> Result<Command, Unresolved> {
+    let obligation = |reference: &Ref<ObligationId>| {
+        resolved(resolve(reference, links, |posted| posted.obligation))
+    };
     Ok(match kind {
         PostingKind::Payment { effective_on, amount, directed_to } => Command::Payment {
             account,
@@ -580,7 +571,7 @@ pub(super) fn posting_command(
         }
         PostingKind::Reversal { effective_on, payment, reason } => Command::Reversal {
             account,
-            payment: resolve(&payment, posted, |posted| Some(posted.event))?,
+            payment: resolved(resolve(&payment, links, |posted| Some(posted.event)))?,
             effective_on,
             reason,
         },

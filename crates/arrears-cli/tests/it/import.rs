@@ -294,3 +294,74 @@ fn issue_21_batches_commit_and_a_rerun_resumes() {
     assert_eq!(run.ok(), format!("imported 5 postings from {name}: 3 created, 2 replayed\n"));
     env.run(&["verify"]).ok();
 }
+
+/// Issue 21: a later file names what an earlier import recorded, by key (the importer asks
+/// the store what was recorded under the key instead of reading the account's history), and
+/// the import's scratch files (its keys, kept on disk so memory does not grow with the file)
+/// leave nothing in the store's directory.
+#[test]
+fn issue_21_later_files_name_earlier_imports_by_key() {
+    let env = Env::sample();
+    let listing = || {
+        let mut names: Vec<String> = std::fs::read_dir(env.dir())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let first = env.write(
+        "first.csv",
+        &format!(
+            "{POSTINGS_HEADER}\
+             K-PAY,UT-9002,payment,2026-11-10,50.00,,,,,,\n\
+             K-FEE,UT-9002,fee,2026-11-12,10.00,,,,,2026-11-30,\n\
+             K-OTHER,CC-7002,payment,2026-11-12,1.00,,,,,,\n"
+        ),
+    );
+    env.run(&["import", "postings", path(&first)]).ok();
+    let second = env.write(
+        "second.csv",
+        &format!(
+            "{POSTINGS_HEADER}\
+             K-REV,UT-9002,reversal,2026-11-13,,,,K-PAY,returned,,\n\
+             K-WVR,UT-9002,waiver,2026-11-13,4.00,K-FEE,fee,,,,\n"
+        ),
+    );
+    let out = env.run(&["import", "postings", path(&second), "--json"]).json();
+    assert_eq!(out["created"], 2);
+    let events = env.run(&["show", "account", "UT-9002", "--json"]).json();
+    let fee = events["view"]["obligations"]
+        .as_array()
+        .expect("obligations")
+        .iter()
+        .find(|item| item["obligation"]["kind"] == "fee")
+        .expect("the fee obligation");
+    assert_eq!(fee["outstanding_minor"], serde_json::json!([0, 0, 600]));
+    env.run(&["verify"]).ok();
+    // The wrong kind of command, or a key recorded on another account, is an error of the row.
+    let bad = env.write(
+        "bad.csv",
+        &format!(
+            "{POSTINGS_HEADER}\
+             K-BAD-1,UT-9002,reversal,2026-11-14,,,,K-FEE,,,\n\
+             K-BAD-2,UT-9002,waiver,2026-11-14,1.00,K-PAY,fee,,,,\n\
+             K-BAD-3,UT-9002,reversal,2026-11-14,,,,K-OTHER,,,\n"
+        ),
+    );
+    let run = env.run(&["import", "postings", path(&bad)]);
+    assert_eq!(run.code, 1);
+    let name = path(&bad);
+    for (line, text) in [
+        (2, "reverses: the command recorded under key \"K-FEE\" is a fee, not a payment"),
+        (3, "obligation: the command recorded under key \"K-PAY\" is a payment, which creates no obligation"),
+        (4, "reverses: no payment with key \"K-OTHER\" earlier in this file or on this account"),
+    ] {
+        assert!(run.stderr.contains(&format!("{name}:{line}: {text}")), "{}", run.stderr);
+    }
+    assert_eq!(
+        listing(),
+        ["bad.csv", "books.redb", "first.csv", "second.csv"],
+        "no scratch file is left in the store's directory"
+    );
+}

@@ -7,6 +7,40 @@ use arrears::{Command, CommandError, Outcome, Rejection};
 
 use crate::support::*;
 
+/// `recorded` answers what a key recorded, in canonical form, without reading the account's
+/// history; a refused command records nothing.
+#[test]
+fn recorded_returns_the_command_and_outcome_under_a_key() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    let command = Command::Payment {
+        account,
+        effective_on: d(2, 1),
+        amount: Money::parse("40.000", Currency::USD).unwrap(),
+        directed_to: None,
+    };
+    let receipt = books.execute("p1", &command).unwrap();
+    let recorded = books.recorded("p1").unwrap().expect("recorded");
+    assert_eq!(recorded.outcome, receipt.outcome);
+    assert_eq!(
+        recorded.command,
+        Command::Payment { account, effective_on: d(2, 1), amount: usd(4_000), directed_to: None },
+        "the canonical amount"
+    );
+    assert!(books.recorded("p2").unwrap().is_none());
+    // Refused: more than outstanding is waived; nothing is recorded under the key.
+    let refused = Command::Waiver {
+        account,
+        obligation: posted(books.recorded("c1").unwrap().unwrap().outcome).obligation.unwrap(),
+        component: Component::Principal,
+        amount: usd(1_000_000),
+        effective_on: d(2, 2),
+    };
+    assert!(books.execute("w1", &refused).unwrap().outcome.is_rejected());
+    assert!(books.recorded("w1").unwrap().is_none());
+}
+
 #[test]
 fn replaying_a_key_returns_the_first_outcome_and_writes_nothing() {
     let (_dir, books) = open_temp();

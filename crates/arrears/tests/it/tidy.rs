@@ -205,6 +205,7 @@ fn unsafe_code_only_at_the_plugin_boundary() {
 const ENGINE_MODULE_ORDER: &[&str] = &[
     "command",
     "error",
+    "scratch",
     "clock",
     "audit",
     "guardrails",
