@@ -49,6 +49,9 @@ pub(crate) enum Command {
     /// Show a record.
     #[command(subcommand)]
     Show(ShowCommand),
+    /// List accounts by their collection facts, or find debtors.
+    #[command(subcommand)]
+    List(crate::list::ListCommand),
     /// Reports over the whole portfolio.
     #[command(subcommand)]
     Report(ReportCommand),
@@ -854,6 +857,9 @@ impl From<ReasonArg> for ReversalReason {
 pub(crate) enum ShowCommand {
     /// An account: balances, aging, obligations and its whole journal.
     Account(ShowAccountArgs),
+    /// A debtor: contact points, accounts with balances and days past due, promises, plans,
+    /// settlements, pending actions and contact history.
+    Debtor(crate::list::ShowDebtorArgs),
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ mod demo;
 mod horizon;
 mod import;
 mod input;
+mod list;
 mod outbox;
 mod output;
 mod output_file;
@@ -130,6 +131,15 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         }
         Command::Show(ShowCommand::Account(args)) => {
             show::account(&open(cli)?, args, cli.json, out)
+        }
+        Command::Show(ShowCommand::Debtor(args)) => {
+            list::show_debtor(&open(cli)?, args, today(cli).date_naive(), cli.json, out)
+        }
+        Command::List(list::ListCommand::Accounts(args)) => {
+            list::accounts(&open(cli)?, args, today(cli).date_naive(), cli.json, out)
+        }
+        Command::List(list::ListCommand::Debtors(args)) => {
+            list::debtors(&open(cli)?, args, cli.json, out)
         }
         Command::Demo(args) | Command::Simulate(args) => {
             demo::run(&cli.db, args, (today(cli), cli.allow_future), cli.json, out)

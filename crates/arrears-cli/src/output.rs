@@ -42,6 +42,14 @@ impl Table {
         self.rows.push(cells);
     }
 
+    pub(crate) fn headers(&self) -> &[&'static str] {
+        &self.headers
+    }
+
+    pub(crate) fn rows(&self) -> &[Vec<String>] {
+        &self.rows
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

@@ -90,6 +90,38 @@ pub trait Reads: TableAccess {
         self.read_table(Accounts, |table| all_records(table, "accounts", RecordKind::Account))
     }
 
+    /// Up to `limit` debtors with ids above `after` (from the first if `None`), by id: a page
+    /// of a scan that holds one page in memory.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn debtors_after(
+        &self,
+        after: Option<DebtorId>,
+        limit: usize,
+    ) -> Result<Vec<Debtor>, StorageError> {
+        self.read_table(Debtors, |table| {
+            page_of_records(table, "debtors", RecordKind::Debtor, after.map(|id| id.0), limit)
+        })
+    }
+
+    /// Up to `limit` accounts with ids above `after` (from the first if `None`), by id: a
+    /// page of a scan that holds one page in memory.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn accounts_after(
+        &self,
+        after: Option<AccountId>,
+        limit: usize,
+    ) -> Result<Vec<Account>, StorageError> {
+        self.read_table(Accounts, |table| {
+            page_of_records(table, "accounts", RecordKind::Account, after.map(|id| id.0), limit)
+        })
+    }
+
     /// All obligations, by id.
     ///
     /// # Errors
@@ -682,6 +714,32 @@ fn all_records<T: serde::de::DeserializeOwned>(
     kind: RecordKind,
 ) -> Result<Vec<T>, StorageError> {
     decode_rows(table.iter().map_err(from_redb)?, table_name, kind)
+}
+
+/// Up to `limit` records with keys above `after`, in key order.
+fn page_of_records<T: serde::de::DeserializeOwned>(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    table_name: &'static str,
+    kind: RecordKind,
+    after: Option<u64>,
+    limit: usize,
+) -> Result<Vec<T>, StorageError> {
+    let start = match after {
+        Some(u64::MAX) => return Ok(Vec::new()),
+        Some(after) => after + 1,
+        None => 0,
+    };
+    let mut records = Vec::new();
+    for row in table.range(start..).map_err(from_redb)?.take(limit) {
+        let (key, value) = row.map_err(from_redb)?;
+        let record = decode(kind, value.value()).map_err(|reason| StorageError::Corrupted {
+            table: table_name,
+            key: key.value().to_string(),
+            reason,
+        })?;
+        records.push(record);
+    }
+    Ok(records)
 }
 
 /// Decodes every record of a range of a table, in key order; a record that does not decode is

@@ -54,6 +54,7 @@ mod ledger_write;
 mod lifecycle;
 mod outbox;
 
+pub mod lists;
 mod query;
 pub mod reports;
 pub mod scratch;
@@ -541,6 +542,64 @@ impl Arrears {
     pub fn policy(&self) -> Result<std::sync::Arc<policy::Policy>, QueryError> {
         let text = self.store.read()?.config(context::POLICY_CONFIG)?;
         self.policies.for_text(text).map_err(QueryError::Policy)
+    }
+
+    /// The accounts `filter` selects, as of `as_of`, in ascending id order: an iterator over
+    /// one consistent snapshot of the store that reads a page of accounts at a time (see
+    /// [`lists`]). Take a page with `.take(n)` and resume after its last account with
+    /// [`lists::AccountFilter::after`].
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let books = arrears::Arrears::create(dir.path().join("books.redb"))?;
+    /// let mut filter = arrears::lists::AccountFilter::default();
+    /// filter.days_past_due_min = Some(31);
+    /// let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    /// for row in books.list_accounts(filter, as_of)?.take(50) {
+    ///     let row = row?;
+    ///     println!("{} {} days {}", row.account, row.days_past_due, row.outstanding());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, here or from the iterator (which then ends).
+    pub fn list_accounts(
+        &self,
+        filter: lists::AccountFilter,
+        as_of: NaiveDate,
+    ) -> Result<lists::AccountList, QueryError> {
+        Ok(lists::AccountList::new(self.store.read()?, filter, as_of))
+    }
+
+    /// The debtors `filter` selects, in ascending id order, as an iterator that reads a page
+    /// at a time (see [`lists`]).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, here or from the iterator (which then ends).
+    pub fn list_debtors(
+        &self,
+        filter: lists::DebtorFilter,
+    ) -> Result<lists::DebtorList, QueryError> {
+        Ok(lists::DebtorList::new(self.store.read()?, filter))
+    }
+
+    /// Everything about one debtor on `as_of`: contact points, accounts with their balances and
+    /// days past due (those opened by then), cases, contact history, pending actions.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::UnknownDebtor`] or a storage failure.
+    pub fn debtor_view(
+        &self,
+        id: DebtorId,
+        as_of: NaiveDate,
+    ) -> Result<lists::DebtorView, QueryError> {
+        lists::debtor_view(self.store.read()?, id, as_of)
     }
 
     /// The command executed under an idempotency key and its outcome, if one was (a refused

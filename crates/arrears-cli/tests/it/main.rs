@@ -7,6 +7,7 @@ mod cycle;
 mod demo;
 mod import;
 mod in_process;
+mod list;
 mod outputs;
 mod plan;
 mod policy;

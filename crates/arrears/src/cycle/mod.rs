@@ -16,6 +16,8 @@
 mod pipeline;
 mod review;
 
+pub(crate) use review::{features, signals};
+
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;

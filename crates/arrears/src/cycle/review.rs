@@ -228,6 +228,20 @@ fn empty_features(account: &Account) -> Features {
     }
 }
 
+/// The signals present on `as_of`: the case's, and unreturned calls (three or more attempts
+/// in 30 days without reaching the debtor).
+pub(crate) fn signals(
+    case: &CollectionCase,
+    features: &Features,
+    as_of: NaiveDate,
+) -> Vec<arrears_core::policy::Signal> {
+    let mut signals = case.signals(as_of);
+    if features.attempts_30d >= 3 && features.right_party_contacts_30d == 0 {
+        signals.push(arrears_core::policy::Signal::UnreturnedCalls);
+    }
+    signals
+}
+
 /// The features of an account on `as_of`, from its ledger, case and contact history.
 pub(crate) fn features(
     contacts: &[ContactAttempt],
@@ -437,10 +451,7 @@ fn select_stage(
     as_of: NaiveDate,
 ) -> Option<Stage> {
     let band = review.score.as_ref().map(|score| score.band.clone());
-    let mut signals = review.case.signals(as_of);
-    if review.features.attempts_30d >= 3 && review.features.right_party_contacts_30d == 0 {
-        signals.push(arrears_core::policy::Signal::UnreturnedCalls);
-    }
+    let signals = signals(&review.case, &review.features, as_of);
     lifecycle::select_stage(
         env.policy,
         &review.account,

@@ -10,6 +10,7 @@ mod faults;
 mod fixture;
 mod guardrails;
 mod lifecycle;
+mod lists;
 mod model;
 mod plugins;
 mod reports;

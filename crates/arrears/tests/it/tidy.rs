@@ -218,6 +218,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "execute",
     "cycle",
     "query",
+    "lists",
     "verify",
     "reports",
 ];
