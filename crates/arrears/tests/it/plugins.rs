@@ -444,3 +444,34 @@ fn a_panicking_plugin_is_poisoned_and_the_host_survives() {
     assert!(matches!(error, PluginCallError::Poisoned { .. }), "{error}");
     assert_eq!(error.to_string(), "plugin \"panicking\" is poisoned by an earlier panic");
 }
+
+/// Issue 14 point 1: the pin is checked on the very bytes that are loaded. The file is
+/// swapped for another library after the host read and hashed it (the hook runs between the
+/// hash and the load); the plugin loaded must still be the one hashed. Before the fix the
+/// host hashed the file, then let the loader open the path again, and loaded the swapped one.
+#[test]
+fn issue_14_a_library_swapped_after_hashing_is_not_what_gets_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let hashed = compile_c(
+        &workspace_root().join("plugins/c-scorer/c_scorer.c"),
+        &dir.path().join("libsame.so"),
+        &[],
+    );
+    let (_other_dir, other) = misbehaving("none");
+    // The digest, from a copy: the loader must not have seen `hashed` before (glibc would
+    // hand back a library it already loaded from the same path).
+    let copy = dir.path().join("libcopy.so");
+    std::fs::copy(&hashed, &copy).unwrap();
+    let pin = LoadedPlugin::load(&copy, &PluginOptions::default()).unwrap().sha256().unwrap();
+    let options = PluginOptions { sha256_pin: Some(pin) };
+    let plugin = LoadedPlugin::load_with_hook(&hashed, &options, || {
+        std::fs::copy(&other, dir.path().join("swap.so")).unwrap();
+        std::fs::rename(dir.path().join("swap.so"), &hashed).unwrap();
+    })
+    .unwrap();
+    assert_eq!(plugin.name(), "c-scorer");
+    assert_eq!(plugin.sha256(), Some(pin));
+    // The file now holds the other library: loading it again refuses the pin.
+    let refused = LoadedPlugin::load(&hashed, &options).unwrap_err();
+    assert!(matches!(refused, PluginLoadError::PinMismatch { .. }), "{refused:?}");
+}
