@@ -12,6 +12,7 @@ mod guardrails;
 mod lifecycle;
 mod model;
 mod plugins;
+mod registry;
 mod reports;
 mod support;
 mod tidy;

@@ -22,7 +22,7 @@ use arrears::strategy::{ContactRequest, ContactStep, ContactStrategy, Features, 
 use arrears::{PluginCallError, PluginLoadError};
 use chrono::NaiveDate;
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().parent().unwrap().to_owned()
 }
 
@@ -32,7 +32,7 @@ fn profile_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().to_owned()
 }
 
-fn first_party(library: &str) -> PathBuf {
+pub(crate) fn first_party(library: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let profile = profile_dir();
@@ -58,7 +58,7 @@ fn first_party(library: &str) -> PathBuf {
 }
 
 /// Compiles a C plugin into the given directory with `-D<defines>`.
-fn compile_c(source: &Path, out: &Path, defines: &[&str]) -> PathBuf {
+pub(crate) fn compile_c(source: &Path, out: &Path, defines: &[&str]) -> PathBuf {
     let include = workspace_root().join("crates/arrears-plugin-sdk/include");
     let mut command = Command::new("cc");
     command.args(["-shared", "-fPIC", "-std=c11", "-Wall", "-Werror", "-I"]).arg(include);
