@@ -9,6 +9,7 @@ mod import;
 mod in_process;
 mod outputs;
 mod plan;
+mod plugin_registry;
 mod policy;
 mod post;
 mod sample;
