@@ -565,6 +565,30 @@ impl Arrears {
     /// # Errors
     ///
     /// [`PluginLoadError`] if the plugin's descriptor is refused.
+    ///
+    /// # Example
+    ///
+    /// A built-in added to the registry, named by a policy, and the entry's removal refused
+    /// while the policy names it:
+    ///
+    /// ```
+    /// use arrears::{Arrears, Command, PluginEntry, PluginRegistryError};
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut books = Arrears::create(dir.path().join("books.redb"))?;
+    /// books.provide_builtin("scorecard", arrears_scorecard::arrears_plugin_static())?;
+    /// let card = "base_points = 600\n[[variable]]\nname = \"days_past_due\"\n\
+    ///     bins = [ { bin = \"[-inf,30)\", points = 50 }, { bin = \"[30,inf)\", points = -80 } ]\n";
+    /// books.add_plugin(&PluginEntry::builtin("card", "scorecard").with_config(card.into()))?;
+    /// assert_eq!(books.plugins()?[0].name, "card");
+    ///
+    /// let text = "name = \"p\"\nversion = 1\ncreditor = \"first_party\"\n\
+    ///     [[stage]]\nname = \"all\"\nmin_dpd = 1\n\
+    ///     [[arm]]\nname = \"champion\"\nweight = 1\nscorer = \"card\"\n";
+    /// books.execute("policy-1", &Command::SetPolicy { file: "p.toml".into(), text: text.into() })?;
+    /// let refused = books.remove_plugin("card");
+    /// assert!(matches!(refused, Err(PluginRegistryError::NamedByPolicy { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn provide_builtin(
         &mut self,
         name: &str,

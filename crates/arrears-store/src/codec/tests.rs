@@ -408,7 +408,23 @@ proptest! {
     }
 
     #[test]
+    fn plugin_entries_round_trip(
+        name in "[a-z_-]{1,64}",
+        library in proptest::option::of(("/[a-z/.]{0,40}", any::<[u8; 32]>())),
+        config in proptest::collection::vec(any::<u8>(), 0..600),
+    ) {
+        let source = match library {
+            Some((path, sha256)) => crate::PluginSourceRow::Library { path, sha256 },
+            None => crate::PluginSourceRow::Builtin { name: name.clone() },
+        };
+        let entry = crate::PluginEntryRow { name, source, config };
+        let bytes = encode(RecordKind::PluginEntry, &entry);
+        prop_assert_eq!(decode::<crate::PluginEntryRow>(RecordKind::PluginEntry, &bytes).unwrap(), entry);
+    }
+
+    #[test]
     fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let _ = decode::<crate::PluginEntryRow>(RecordKind::PluginEntry, &bytes);
         let _ = decode::<EventRecord>(RecordKind::Event, &bytes);
         let _ = decode::<Vec<Posting>>(RecordKind::Derived, &bytes);
         let _ = decode::<BTreeMap<String, u64>>(RecordKind::Idempotency, &bytes);

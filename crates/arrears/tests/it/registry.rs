@@ -257,3 +257,23 @@ fn a_library_changed_after_it_was_added_stops_the_cycle_with_the_entry_named() {
         .iter()
         .all(|r| !matches!(r.kind, AuditKind::Cycle { .. })));
 }
+
+/// The stores of format 1 and 2 kept as fixtures were written before the `plugins` table:
+/// they open with an empty registry, take an entry, and still verify clean.
+#[test]
+fn stores_written_before_the_registry_open_with_an_empty_one() {
+    for version in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sample.redb");
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("tests/fixtures/v{version}/sample.redb"));
+        std::fs::copy(fixture, &path).unwrap();
+        let mut books = Arrears::open_with(&path, options()).unwrap();
+        assert!(books.plugins().unwrap().is_empty());
+        books.provide_builtin("scorecard", arrears_scorecard::arrears_plugin_static()).unwrap();
+        let entry = PluginEntry::builtin("card", "scorecard").with_config(CARD.into());
+        books.add_plugin(&entry).unwrap();
+        assert_eq!(books.plugins().unwrap(), vec![entry]);
+        assert!(books.verify().unwrap().is_clean(), "format {version}");
+    }
+}
