@@ -18,7 +18,7 @@ use arrears::plugin_host::{
     parse_sha256, sha256_hex, AttributeValue, LoadedPlugin, PluginOptions, ScoreRequest,
     StaticPlugin, BATCH_LEN_MAX,
 };
-use arrears::{Arrears, PluginEntry, PluginSource};
+use arrears::{Arrears, PluginEntry, PluginLoadError, PluginRegistryError, PluginSource};
 
 /// A plugin linked into this binary.
 pub(crate) struct Builtin {
@@ -221,11 +221,20 @@ pub(crate) fn add(
         _ => bail!("give exactly one of --builtin and --library"),
     };
     let entry = entry.with_config(config);
-    books.add_plugin(&entry).map_err(|error| match &args.config {
-        Some(path) => {
-            anyhow::Error::new(error).context(format!("with --config {}", path.display()))
+    books.add_plugin(&entry).map_err(|error| {
+        // Name the file when the configuration is what the plugin or the registry refused.
+        let about_config = matches!(
+            &error,
+            PluginRegistryError::ConfigNotUtf8 { .. }
+                | PluginRegistryError::ConfigTooLarge { .. }
+                | PluginRegistryError::Load { source: PluginLoadError::Init { .. }, .. }
+        );
+        match &args.config {
+            Some(path) if about_config => {
+                anyhow::Error::new(error).context(format!("--config {}", path.display()))
+            }
+            _ => anyhow::Error::new(error),
         }
-        None => anyhow::Error::new(error),
     })?;
     if json {
         crate::output::json(out, &entry_json(&entry))?;

@@ -104,6 +104,24 @@ fn add_list_remove_through_the_cli() {
         "{}",
         refused.stderr
     );
+    let bad_card = env.write("bad.toml", "[[variable");
+    let refused = env.run(&[
+        "plugin",
+        "add",
+        "x",
+        "--builtin",
+        "scorecard",
+        "--config",
+        bad_card.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused
+            .stderr
+            .contains(&format!("--config {}: plugin \"x\" does not load", bad_card.display())),
+        "{}",
+        refused.stderr
+    );
     let refused = env.run(&["plugin", "add", "x", "--library", library_text]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert_eq!(
