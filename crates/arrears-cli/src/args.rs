@@ -105,7 +105,8 @@ pub(crate) enum Command {
     Simulate(crate::demo::SimulateArgs),
     /// Score every row of a CSV with a scoring plugin: `row,score,reason_1..reason_4`.
     Score(crate::plugins::ScoreArgs),
-    /// Plugins: inspect a built-in plugin or a plugin library.
+    /// Plugins: inspect a built-in plugin or a plugin library; add, remove and list the
+    /// store's plugin registry.
     #[command(subcommand)]
     Plugin(crate::plugins::PluginCommand),
 }

@@ -148,6 +148,13 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Plugin(plugins::PluginCommand::Inspect(args)) => {
             plugins::inspect(args, cli.json, out)
         }
+        Command::Plugin(plugins::PluginCommand::Add(args)) => {
+            plugins::add(&open(cli)?, args, cli.json, out)
+        }
+        Command::Plugin(plugins::PluginCommand::Remove(args)) => {
+            plugins::remove(&open(cli)?, args, cli.json, out)
+        }
+        Command::Plugin(plugins::PluginCommand::List) => plugins::list(&open(cli)?, cli.json, out),
         Command::Report(ReportCommand::Rollrates(args)) => {
             demo::rollrates(&open(cli)?, args, cli.json, out)
         }
@@ -228,6 +235,10 @@ fn horizon(cli: &Cli, books: &Arrears) -> Result<horizon::Horizon> {
     Ok(horizon::Horizon::new(today(cli), &policy, cli.allow_future))
 }
 
+/// Opens the store, with this binary's built-in plugins provided to it so that its plugin
+/// registry's entries resolve.
 fn open(cli: &Cli) -> Result<Arrears> {
-    Ok(Arrears::open_with(&cli.db, options(cli))?)
+    let mut books = Arrears::open_with(&cli.db, options(cli))?;
+    plugins::provide_builtins(&mut books)?;
+    Ok(books)
 }

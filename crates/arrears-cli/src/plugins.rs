@@ -1,8 +1,12 @@
-//! `arrears score` (batch scoring of a CSV with a plugin) and `arrears plugin inspect`.
+//! `arrears score` (batch scoring of a CSV with a plugin), `arrears plugin inspect`, and the
+//! store's plugin registry: `arrears plugin add | remove | list`.
 //!
-//! `--plugin` takes a built-in name (`scorecard`, `contact-ladder`: the first-party plugins
-//! linked into this binary, through the same ABI vtable as a library) or the path of a plugin
-//! library, optionally pinned with `--sha256`.
+//! The built-in plugins (the first-party plugins linked into this binary, through the same
+//! ABI vtable as a library) are the one table [`BUILTINS`]: each has one canonical name
+//! (`scorecard`, `contact_ladder`); the old spelling `contact-ladder` is accepted as an alias
+//! of `contact_ladder` wherever the CLI takes a built-in name, and stored canonical.
+//! `--plugin` takes a built-in name or the path of a plugin library, optionally pinned with
+//! `--sha256`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,8 +16,47 @@ use clap::{Args, Subcommand};
 
 use arrears::plugin_host::{
     parse_sha256, sha256_hex, AttributeValue, LoadedPlugin, PluginOptions, ScoreRequest,
-    BATCH_LEN_MAX,
+    StaticPlugin, BATCH_LEN_MAX,
 };
+use arrears::{Arrears, PluginEntry, PluginLoadError, PluginRegistryError, PluginSource};
+
+/// A plugin linked into this binary.
+pub(crate) struct Builtin {
+    /// Its canonical name, the one registry entries store.
+    pub(crate) name: &'static str,
+    /// Other spellings the CLI accepts for it.
+    pub(crate) aliases: &'static [&'static str],
+    /// Its entry point.
+    pub(crate) plugin: fn() -> StaticPlugin,
+}
+
+/// The built-in plugins: the one table of them, for `--builtin`, `--plugin` and the engine.
+pub(crate) const BUILTINS: &[Builtin] = &[
+    Builtin { name: "scorecard", aliases: &[], plugin: arrears_scorecard::arrears_plugin_static },
+    Builtin {
+        name: "contact_ladder",
+        aliases: &["contact-ladder"],
+        plugin: arrears_contact_ladder::arrears_plugin_static,
+    },
+];
+
+/// The built-in called `name` (canonical or alias).
+pub(crate) fn builtin(name: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|builtin| builtin.name == name || builtin.aliases.contains(&name))
+}
+
+/// The canonical names of the built-ins, for messages.
+fn builtin_names() -> String {
+    BUILTINS.iter().map(|builtin| builtin.name).collect::<Vec<_>>().join(", ")
+}
+
+/// Provides every built-in to the engine, so that registry entries naming them resolve.
+pub(crate) fn provide_builtins(books: &mut Arrears) -> Result<()> {
+    for builtin in BUILTINS {
+        books.provide_builtin(builtin.name, (builtin.plugin)())?;
+    }
+    Ok(())
+}
 
 use crate::output_file::{self, OutputFile};
 use crate::Status;
@@ -26,6 +69,40 @@ const REASON_COLUMNS: usize = 4;
 pub(crate) enum PluginCommand {
     /// Show a plugin's name, version, ABI version, capabilities and SHA-256.
     Inspect(InspectArgs),
+    /// Add a plugin to the store's registry, for policy arms to name.
+    Add(AddArgs),
+    /// Remove a plugin from the store's registry (refused while the policy names it).
+    Remove(RemoveArgs),
+    /// List the store's plugin registry.
+    List,
+}
+
+/// `arrears plugin add`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["builtin", "library"])))]
+pub(crate) struct AddArgs {
+    /// The name policy arms use (`scorer = "NAME"`, `strategy = "NAME"`).
+    pub(crate) name: String,
+    /// A built-in plugin: `scorecard` or `contact_ladder`.
+    #[arg(long, value_name = "BUILTIN")]
+    pub(crate) builtin: Option<String>,
+    /// A plugin library, used as given (a relative path is taken from the current directory,
+    /// never searched for).
+    #[arg(long, value_name = "PATH", requires = "sha256")]
+    pub(crate) library: Option<PathBuf>,
+    /// The library's SHA-256 (hex, as `plugin inspect` prints it); required with --library.
+    #[arg(long, value_name = "HEX")]
+    pub(crate) sha256: Option<String>,
+    /// The plugin's configuration file; its bytes are stored in the registry.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+/// `arrears plugin remove`.
+#[derive(Debug, Args)]
+pub(crate) struct RemoveArgs {
+    /// The entry's name.
+    pub(crate) name: String,
 }
 
 /// `arrears plugin inspect`.
@@ -60,20 +137,15 @@ pub(crate) struct ScoreArgs {
 
 /// Resolves `--plugin`: a built-in name or a library path.
 fn resolve(plugin: &str, sha256: Option<&str>) -> Result<LoadedPlugin> {
-    let builtin = match plugin {
-        "scorecard" => Some(arrears_scorecard::arrears_plugin_static()),
-        "contact-ladder" => Some(arrears_contact_ladder::arrears_plugin_static()),
-        _ => None,
-    };
-    if let Some(builtin) = builtin {
+    if let Some(builtin) = builtin(plugin) {
         if sha256.is_some() {
             bail!("--sha256 applies to plugin libraries, not to the built-in {plugin:?}");
         }
-        return Ok(LoadedPlugin::from_static(builtin)?);
+        return Ok(LoadedPlugin::from_static((builtin.plugin)())?);
     }
     let path = Path::new(plugin);
     if !path.exists() {
-        bail!("{plugin:?} is neither a built-in plugin (scorecard, contact-ladder) nor a file");
+        bail!("{plugin:?} is neither a built-in plugin ({}) nor a file", builtin_names());
     }
     let sha256_pin = match sha256 {
         Some(text) => Some(parse_sha256(text).context("--sha256 must be 64 hex digits")?),
@@ -110,6 +182,120 @@ pub(crate) fn inspect(args: &InspectArgs, json: bool, out: &mut dyn Write) -> Re
         writeln!(out, "fingerprint:  {}", plugin.build_fingerprint())?;
     }
     Ok(Status::Ok)
+}
+
+/// `arrears plugin add`: checks the entry (the plugin loads, a library against its pin, and
+/// accepts its configuration) and writes it, or writes nothing.
+pub(crate) fn add(
+    books: &Arrears,
+    args: &AddArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let config = match &args.config {
+        Some(path) => std::fs::read(path)
+            .with_context(|| format!("--config: cannot read {}", path.display()))?,
+        None => Vec::new(),
+    };
+    let entry = match (&args.builtin, &args.library) {
+        (Some(name), None) => {
+            let Some(builtin) = builtin(name) else {
+                bail!(
+                    "--builtin {name:?} is not a built-in plugin (built-ins: {})",
+                    builtin_names()
+                );
+            };
+            if args.sha256.is_some() {
+                bail!("--sha256 applies to --library, not to --builtin");
+            }
+            PluginEntry::builtin(&args.name, builtin.name)
+        }
+        (None, Some(path)) => {
+            let text = args.sha256.as_deref().context("--library needs --sha256")?;
+            let sha256 = parse_sha256(text).context("--sha256 must be 64 hex digits")?;
+            // Used as given: made absolute against the current directory, never searched for.
+            let path = std::path::absolute(path)
+                .with_context(|| format!("--library: cannot resolve {}", path.display()))?;
+            PluginEntry::library(&args.name, &path, sha256)
+        }
+        _ => bail!("give exactly one of --builtin and --library"),
+    };
+    let entry = entry.with_config(config);
+    books.add_plugin(&entry).map_err(|error| {
+        // Name the file when the configuration is what the plugin or the registry refused.
+        let about_config = matches!(
+            &error,
+            PluginRegistryError::ConfigNotUtf8 { .. }
+                | PluginRegistryError::ConfigTooLarge { .. }
+                | PluginRegistryError::Load { source: PluginLoadError::Init { .. }, .. }
+        );
+        match &args.config {
+            Some(path) if about_config => {
+                anyhow::Error::new(error).context(format!("--config {}", path.display()))
+            }
+            _ => anyhow::Error::new(error),
+        }
+    })?;
+    if json {
+        crate::output::json(out, &entry_json(&entry))?;
+    } else {
+        writeln!(out, "added plugin {}: {}", entry.name, describe(&entry))?;
+    }
+    Ok(Status::Ok)
+}
+
+/// `arrears plugin remove`.
+pub(crate) fn remove(
+    books: &Arrears,
+    args: &RemoveArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let entry = books.remove_plugin(&args.name)?;
+    if json {
+        crate::output::json(out, &serde_json::json!({ "removed": entry_json(&entry) }))?;
+    } else {
+        writeln!(out, "removed plugin {}: {}", entry.name, describe(&entry))?;
+    }
+    Ok(Status::Ok)
+}
+
+/// `arrears plugin list`.
+pub(crate) fn list(books: &Arrears, json: bool, out: &mut dyn Write) -> Result<Status> {
+    let entries = books.plugins()?;
+    if json {
+        let entries: Vec<serde_json::Value> = entries.iter().map(entry_json).collect();
+        crate::output::json(out, &serde_json::json!({ "plugins": entries }))?;
+        return Ok(Status::Ok);
+    }
+    if entries.is_empty() {
+        writeln!(out, "no plugins registered")?;
+    }
+    for entry in &entries {
+        writeln!(out, "{}  {}", entry.name, describe(entry))?;
+    }
+    Ok(Status::Ok)
+}
+
+/// An entry's source and configuration size, as text.
+fn describe(entry: &PluginEntry) -> String {
+    format!("{}, config {} bytes", entry.source, entry.config.len())
+}
+
+/// An entry as JSON.
+fn entry_json(entry: &PluginEntry) -> serde_json::Value {
+    let mut value = serde_json::json!({ "name": entry.name, "config_bytes": entry.config.len() });
+    match &entry.source {
+        PluginSource::Builtin { name } => {
+            value["builtin"] = serde_json::json!(name);
+        }
+        PluginSource::Library { path, sha256 } => {
+            value["library"] = serde_json::json!(path.display().to_string());
+            value["sha256"] = serde_json::json!(sha256_hex(sha256));
+        }
+        _ => {}
+    }
+    value
 }
 
 /// A CSV cell as an attribute: empty is missing, a number is a number, else text.

@@ -314,6 +314,14 @@ fn audit_details(record: &AuditRecord) -> (&'static str, String) {
             "component_failed",
             format!("arm {arm}: {component} {name} failed for {accounts} accounts: {error}"),
         ),
+        AuditKind::PluginAdded { name, entry } => {
+            let entry: String = entry.iter().map(|byte| format!("{byte:02x}")).collect();
+            ("plugin_added", format!("{name}  entry {entry}"))
+        }
+        AuditKind::PluginRemoved { name, entry } => {
+            let entry: String = entry.iter().map(|byte| format!("{byte:02x}")).collect();
+            ("plugin_removed", format!("{name}  entry {entry}"))
+        }
     }
 }
 

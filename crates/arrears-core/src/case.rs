@@ -371,4 +371,18 @@ pub enum AuditKind {
         /// SHA-256 of its idempotency record's content.
         content: [u8; 32],
     },
+    /// An entry was added to the store's plugin registry.
+    PluginAdded {
+        /// The entry's name.
+        name: String,
+        /// SHA-256 of the stored entry's bytes (source, pin and configuration).
+        entry: [u8; 32],
+    },
+    /// An entry was removed from the store's plugin registry.
+    PluginRemoved {
+        /// The entry's name.
+        name: String,
+        /// SHA-256 of the stored bytes of the entry removed.
+        entry: [u8; 32],
+    },
 }

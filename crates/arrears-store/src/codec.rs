@@ -53,6 +53,8 @@ pub enum RecordKind {
     Audit,
     /// An account's snapshot (`arrears_core::ledger::AccountState` after its last event).
     Snapshot,
+    /// An entry of the plugin registry (`crate::PluginEntryRow`).
+    PluginEntry,
 }
 
 impl RecordKind {
@@ -75,6 +77,8 @@ impl RecordKind {
             | RecordKind::Audit => 2,
             // New in format 2, with integer dates from the start.
             RecordKind::Snapshot => 1,
+            // New within format 2 (the `plugins` table), with integer dates from the start.
+            RecordKind::PluginEntry => 1,
         }
     }
 
@@ -95,6 +99,7 @@ impl RecordKind {
             RecordKind::Contact => "contact attempt",
             RecordKind::Audit => "audit entry",
             RecordKind::Snapshot => "account snapshot",
+            RecordKind::PluginEntry => "plugin registry entry",
         }
     }
 }
@@ -234,7 +239,7 @@ fn decode_checked<T: DeserializeOwned>(
     let decode = || bincode::serde::decode_from_slice(payload, config());
     let decoded = if version == kind.version() {
         decode()
-    } else if version == 1 && kind != RecordKind::Snapshot {
+    } else if version == 1 && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry) {
         // Written by format 1: the same fields, dates and instants as strings.
         arrears_core::dates::with_strings(decode)
     } else {

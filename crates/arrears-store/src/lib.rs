@@ -39,8 +39,8 @@ pub use error::{OpenError, StorageError};
 pub use open::{Durability, Space, Store, StoreOptions};
 pub use read::Reads;
 pub use schema::{
-    date_key, AuditEntry, IdempotencyRecord, RefKind, Sequence, FORMAT_VERSION,
-    FORMAT_VERSION_OLDEST, KEY_LEN_MAX,
+    date_key, AuditEntry, IdempotencyRecord, PluginEntryRow, PluginSourceRow, RefKind, Sequence,
+    FORMAT_VERSION, FORMAT_VERSION_OLDEST, KEY_LEN_MAX,
 };
 pub use scratch::Scratch;
 pub use txn::{ReadTxn, WriteTxn};

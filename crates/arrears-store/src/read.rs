@@ -17,8 +17,8 @@ use crate::error::{from_redb, StorageError};
 use crate::schema::{
     date_key, AccountEntries, AccountHead, AccountObligations, Accounts, Audit, AuditEntry, Cases,
     Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, IdempotencyRecord, Journal,
-    Meta, Obligations, Outbox, OutboxByDebtor, OutboxPending, RefKind, ReviewDue, Snapshots,
-    META_FORMAT_VERSION,
+    Meta, Obligations, Outbox, OutboxByDebtor, OutboxPending, PluginEntryRow, Plugins, RefKind,
+    ReviewDue, Snapshots, META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -634,6 +634,50 @@ pub trait Reads: TableAccess {
         self.read_table(Config, |table| {
             let value = table.get(name).map_err(from_redb)?.map(|guard| guard.value().to_vec());
             Ok(value)
+        })
+    }
+
+    /// The plugin registry's entry named `name`.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn plugin_entry(&self, name: &str) -> Result<Option<PluginEntryRow>, StorageError> {
+        if !self.table_exists(Plugins)? {
+            return Ok(None);
+        }
+        self.read_table(Plugins, |table| {
+            let Some(guard) = table.get(name).map_err(from_redb)? else { return Ok(None) };
+            decode(RecordKind::PluginEntry, guard.value()).map(Some).map_err(|reason| {
+                StorageError::Corrupted { table: "plugins", key: name.to_owned(), reason }
+            })
+        })
+    }
+
+    /// Every entry of the plugin registry, by name (none in a store written before the
+    /// `plugins` table existed).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn plugin_entries(&self) -> Result<Vec<PluginEntryRow>, StorageError> {
+        if !self.table_exists(Plugins)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(Plugins, |table| {
+            let mut rows = Vec::new();
+            for row in table.iter().map_err(from_redb)? {
+                let (key, value) = row.map_err(from_redb)?;
+                let entry = decode(RecordKind::PluginEntry, value.value()).map_err(|reason| {
+                    StorageError::Corrupted {
+                        table: "plugins",
+                        key: key.value().to_owned(),
+                        reason,
+                    }
+                })?;
+                rows.push(entry);
+            }
+            Ok(rows)
         })
     }
 

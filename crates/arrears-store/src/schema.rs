@@ -148,6 +148,7 @@ tables! {
     Audit, audit: "audit", u64, &'static [u8];
     Config, config: "config", &'static str, &'static [u8];
     Snapshots, snapshots: "snapshots", u64, &'static [u8];
+    Plugins, plugins: "plugins", &'static str, &'static [u8];
 }
 
 /// Days since 1970-01-01, the key form of a date in indexes.
@@ -228,6 +229,39 @@ impl RefKind {
             _ => None,
         }
     }
+}
+
+/// One entry of the plugin registry as the `plugins` table stores it (record kind
+/// [`crate::RecordKind::PluginEntry`], keyed by `name`). Storage's own row type: the engine
+/// converts it to and from its public entry type, so the engine's API can change without
+/// changing a stored byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginEntryRow {
+    /// The name policy arms use.
+    pub name: String,
+    /// Where the plugin comes from.
+    pub source: PluginSourceRow,
+    /// The configuration passed to the plugin's `init`: the bytes of the configuration file,
+    /// kept here so that the cycle does not depend on a file that may move.
+    pub config: Vec<u8>,
+}
+
+/// Where a registry entry's plugin comes from, as stored. Variants are appended, never
+/// reordered (their index is the stored tag).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PluginSourceRow {
+    /// A plugin linked into the application, by its canonical name.
+    Builtin {
+        /// The canonical built-in name.
+        name: String,
+    },
+    /// A plugin library: its absolute path and the SHA-256 its bytes must have.
+    Library {
+        /// The absolute path, as given (UTF-8).
+        path: String,
+        /// The SHA-256 pin.
+        sha256: [u8; 32],
+    },
 }
 
 /// What an idempotency key recorded: the command's bytes and its result's bytes.

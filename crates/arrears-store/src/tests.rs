@@ -140,3 +140,41 @@ fn sequences_start_at_one_and_a_dropped_transaction_writes_nothing() {
     assert_eq!(txn.claim_external_ref(RefKind::Debtor, "X", 9).unwrap(), None);
     txn.commit().unwrap();
 }
+
+/// A format 2 store written before the `plugins` table existed has no such table: a read
+/// transaction finds an empty registry instead of failing, and the first write creates it.
+#[test]
+fn a_store_without_the_plugins_table_reads_an_empty_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    drop(Store::create(&path, options()).unwrap());
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        let plugins = TableDefinition::<&str, &[u8]>::new("plugins");
+        assert!(txn.delete_table(plugins).unwrap());
+        txn.commit().unwrap();
+    }
+    let store = Store::open(&path, options()).unwrap();
+    let read = store.read().unwrap();
+    assert_eq!(read.plugin_entries().unwrap(), Vec::new());
+    assert_eq!(read.plugin_entry("scorecard").unwrap(), None);
+    drop(read);
+    let entry = PluginEntryRow {
+        name: "scorecard".into(),
+        source: PluginSourceRow::Builtin { name: "scorecard".into() },
+        config: b"card".to_vec(),
+    };
+    let mut write = store.write().unwrap();
+    write.put_plugin_entry(&entry).unwrap();
+    write.commit().unwrap();
+    let read = store.read().unwrap();
+    assert_eq!(read.plugin_entries().unwrap(), vec![entry.clone()]);
+    assert_eq!(read.plugin_entry("scorecard").unwrap(), Some(entry));
+    drop(read);
+    let mut write = store.write().unwrap();
+    assert!(write.remove_plugin_entry("scorecard").unwrap());
+    assert!(!write.remove_plugin_entry("scorecard").unwrap());
+    write.commit().unwrap();
+    assert_eq!(store.read().unwrap().plugin_entries().unwrap(), Vec::new());
+}

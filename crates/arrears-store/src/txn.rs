@@ -40,6 +40,15 @@ pub trait TableAccess {
     /// a read transaction does not).
     fn cache(&self) -> Option<&RefCell<TxnCache>>;
 
+    /// Returns true if and only if `table` exists in this transaction's view of the file. A
+    /// table added within a format version (such as `plugins`) is missing from stores written
+    /// before it; a write transaction creates it when it opens it, so there it always exists.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn table_exists<T: TableId>(&self, table: T) -> Result<bool, StorageError>;
+
     /// An account's snapshot as the cache holds it (the outer `None`: not cached).
     fn cached_snapshot(&self, account: u64) -> Option<Option<Arc<AccountState>>> {
         self.cache()?.borrow().snapshots.get(&account).cloned()
@@ -122,6 +131,23 @@ impl TableAccess for ReadTxn {
     fn cache(&self) -> Option<&RefCell<TxnCache>> {
         None
     }
+
+    fn table_exists<T: TableId>(&self, _table: T) -> Result<bool, StorageError> {
+        if T::read_slot(&self.tables).get().is_some() {
+            return Ok(true);
+        }
+        contain(
+            || T::NAME.to_owned(),
+            || match self.txn.open_table(T::DEFINITION) {
+                Ok(table) => {
+                    let _ = T::read_slot(&self.tables).set(table);
+                    Ok(true)
+                }
+                Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
+                Err(other) => Err(from_redb(other)),
+            },
+        )
+    }
 }
 
 self_cell::self_cell!(
@@ -173,6 +199,10 @@ impl TableAccess for WriteTxn {
 
     fn cache(&self) -> Option<&RefCell<TxnCache>> {
         Some(&self.cache)
+    }
+
+    fn table_exists<T: TableId>(&self, _table: T) -> Result<bool, StorageError> {
+        Ok(true)
     }
 }
 

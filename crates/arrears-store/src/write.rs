@@ -15,8 +15,8 @@ use crate::read::Reads;
 use crate::schema::{
     date_key, AccountEntries, AccountObligations, Accounts, Audit, AuditEntry, Cases, Config,
     Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency, IdempotencyRecord,
-    Journal, Meta, Obligations, Outbox, OutboxByDebtor, OutboxPending, RefKind, ReviewDue,
-    Sequence, Snapshots,
+    Journal, Meta, Obligations, Outbox, OutboxByDebtor, OutboxPending, PluginEntryRow, Plugins,
+    RefKind, ReviewDue, Sequence, Snapshots,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -369,6 +369,32 @@ impl WriteTxn {
         self.write_table(Config, |table| {
             table.insert(name, value).map_err(from_redb)?;
             Ok(())
+        })
+    }
+
+    /// Writes a plugin registry entry under its name, replacing one of the same name.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_plugin_entry(&mut self, entry: &PluginEntryRow) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::PluginEntry, entry);
+        self.write_table(Plugins, |table| {
+            table.insert(entry.name.as_str(), bytes.as_slice()).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Removes the plugin registry entry named `name`; returns true if and only if there was
+    /// one.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn remove_plugin_entry(&mut self, name: &str) -> Result<bool, StorageError> {
+        self.write_table(Plugins, |table| {
+            let removed = table.remove(name).map_err(from_redb)?.is_some();
+            Ok(removed)
         })
     }
 }

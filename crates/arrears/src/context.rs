@@ -1,8 +1,8 @@
 //! What every command and the cycle work with: the command context (`Env`), the policy cache,
 //! the registered components, and the validators shared by commands.
 //!
-//! This is the bottom of the engine's module order (docs/ARCHITECTURE.md): it imports no other
-//! engine module but `error`.
+//! In the engine's module order (docs/ARCHITECTURE.md) it comes after the leaves: it imports
+//! `error` and `registry`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -17,7 +17,8 @@ use arrears_core::strategy::{ContactStrategy, Scorer};
 use arrears_store::Reads;
 use arrears_store::WriteTxn;
 
-use crate::error::CommandError;
+use crate::error::{CommandError, CycleError};
+use crate::registry::{PluginRegistryError, Registry};
 
 /// What a command needs from its surroundings.
 pub(crate) struct Env<'a> {
@@ -70,6 +71,7 @@ impl PolicyCache {
 }
 
 /// Scorers and strategies by name, as policy arms name them.
+#[derive(Clone)]
 pub(crate) struct Components {
     pub(crate) scorers: BTreeMap<String, Arc<dyn Scorer>>,
     pub(crate) strategies: BTreeMap<String, Arc<dyn ContactStrategy>>,
@@ -89,6 +91,97 @@ impl Default for Components {
         }
         Components { scorers, strategies }
     }
+}
+
+/// The scorer an arm uses when it names none.
+pub(crate) const DEFAULT_SCORER: &str = "rules";
+/// The contact strategy an arm uses when it names none.
+pub(crate) const DEFAULT_STRATEGY: &str = "ladder";
+
+/// A name a policy arm uses that resolves to nothing usable.
+#[derive(Debug)]
+pub(crate) struct Unresolved {
+    pub(crate) arm: String,
+    pub(crate) kind: &'static str,
+    pub(crate) name: String,
+    /// `None`: the name is neither registered in this process nor in the store's registry.
+    pub(crate) source: Option<Box<PluginRegistryError>>,
+}
+
+impl From<Unresolved> for CommandError {
+    fn from(unresolved: Unresolved) -> CommandError {
+        let Unresolved { arm, kind, name, source } = unresolved;
+        match source {
+            None => CommandError::UnknownComponent { arm, kind, name },
+            Some(source) => CommandError::Component { arm, kind, name, source },
+        }
+    }
+}
+
+impl From<Unresolved> for CycleError {
+    fn from(unresolved: Unresolved) -> CycleError {
+        let Unresolved { arm, kind, name, source } = unresolved;
+        match source {
+            None => CycleError::UnknownComponent { arm, kind, name },
+            Some(source) => CycleError::Component { arm, kind, name, source },
+        }
+    }
+}
+
+/// The components `policy`'s arms name, resolved in precedence order: the components of this
+/// process (the engine's own `rules`, `ladder`, `ladder_evening`, and what the application
+/// registered with `register_scorer`, `register_strategy` or `register_plugin`), then the
+/// store's plugin registry. Returns the in-process components with the registry's entries
+/// the policy names added; an arm naming something neither has, or a registry entry that does
+/// not load or lacks the capability the arm uses it for, is [`Unresolved`].
+pub(crate) fn components_for(
+    components: &Components,
+    registry: &Registry,
+    policy: &Policy,
+    reads: &impl Reads,
+) -> Result<Components, Unresolved> {
+    let mut resolved = components.clone();
+    for arm in policy.arms() {
+        let scorer = arm.scorer.as_deref().unwrap_or(DEFAULT_SCORER);
+        let strategy = arm.strategy.as_deref().unwrap_or(DEFAULT_STRATEGY);
+        for (kind, name) in [("scorer", scorer), ("strategy", strategy)] {
+            let present = match kind {
+                "scorer" => resolved.scorers.contains_key(name),
+                _ => resolved.strategies.contains_key(name),
+            };
+            if present {
+                continue;
+            }
+            let unresolved =
+                |source| Unresolved { arm: arm.name.clone(), kind, name: name.to_owned(), source };
+            let row = reads
+                .plugin_entry(name)
+                .map_err(|error| unresolved(Some(Box::new(PluginRegistryError::Storage(error)))))?
+                .ok_or_else(|| unresolved(None))?;
+            let plugin =
+                registry.resolve(&row).map_err(|error| unresolved(Some(Box::new(error))))?;
+            let missing = |capability| {
+                unresolved(Some(Box::new(PluginRegistryError::Load {
+                    name: name.to_owned(),
+                    source: crate::plugin_host::PluginLoadError::MissingCapability {
+                        plugin: name.to_owned(),
+                        capability,
+                    },
+                })))
+            };
+            match kind {
+                "scorer" => {
+                    let scorer = plugin.scorer.ok_or_else(|| missing("scorer"))?;
+                    resolved.scorers.insert(name.to_owned(), scorer);
+                }
+                _ => {
+                    let strategy = plugin.strategy.ok_or_else(|| missing("contact strategy"))?;
+                    resolved.strategies.insert(name.to_owned(), strategy);
+                }
+            }
+        }
+    }
+    Ok(resolved)
 }
 
 /// The account `id`, or [`CommandError::UnknownAccount`].

@@ -42,6 +42,34 @@ pub enum CommandError {
     /// The policy text does not load.
     #[error("invalid policy")]
     Policy(#[source] Box<arrears_core::policy::PolicyError>),
+    /// A policy being set names a scorer or strategy that neither this process registered nor
+    /// the store's plugin registry has.
+    #[error(
+        "the policy's arm {arm:?} names {kind} {name:?}, which is neither registered in this \
+         process nor in the store's plugin registry"
+    )]
+    UnknownComponent {
+        /// The arm.
+        arm: String,
+        /// `scorer` or `strategy`.
+        kind: &'static str,
+        /// The name.
+        name: String,
+    },
+    /// A policy being set names a plugin registry entry that does not resolve (it does not
+    /// load, or it is not a plugin of the kind the arm uses it as).
+    #[error("the policy's arm {arm:?} names {kind} {name:?}, which does not resolve")]
+    Component {
+        /// The arm.
+        arm: String,
+        /// `scorer` or `strategy`.
+        kind: &'static str,
+        /// The name.
+        name: String,
+        /// Why.
+        #[source]
+        source: Box<crate::registry::PluginRegistryError>,
+    },
     /// No outbox action with that id.
     #[error("no outbox action {0}")]
     UnknownAction(u64),
@@ -84,7 +112,8 @@ pub enum CycleError {
         /// What is wrong.
         reason: String,
     },
-    /// The policy names a scorer or strategy that is not registered.
+    /// The policy names a scorer or strategy that is not registered, in this process or in
+    /// the store's plugin registry.
     #[error("the policy's arm {arm:?} names {kind} {name:?}, which is not registered")]
     UnknownComponent {
         /// The arm.
@@ -93,6 +122,20 @@ pub enum CycleError {
         kind: &'static str,
         /// The name.
         name: String,
+    },
+    /// The policy names a plugin registry entry that does not resolve (it does not load, or it
+    /// is not a plugin of the kind the arm uses it as).
+    #[error("the policy's arm {arm:?} names {kind} {name:?}, which does not resolve")]
+    Component {
+        /// The arm.
+        arm: String,
+        /// `scorer` or `strategy`.
+        kind: &'static str,
+        /// The name.
+        name: String,
+        /// Why.
+        #[source]
+        source: Box<crate::registry::PluginRegistryError>,
     },
     /// The store failed.
     #[error(transparent)]

@@ -13,10 +13,20 @@ use arrears_store::{IdempotencyRecord, RecordKind, RefKind, Sequence, WriteTxn, 
 
 use crate::collections;
 use crate::command::{Command, NewAccount, NewDebtor, Outcome, Receipt, Rejection};
-use crate::context::{load_account, minor, text, Env, PolicyCache, POLICY_CONFIG};
+use crate::context::{
+    components_for, load_account, minor, text, Components, Env, PolicyCache, POLICY_CONFIG,
+};
 use crate::error::CommandError;
 use crate::ledger_write::NewObligation;
 use crate::lifecycle::{self, ledger_command};
+use crate::registry::Registry;
+
+/// The plugins a policy being set may name: this process's components and the store's
+/// registry (whose entries are read in the command's transaction).
+pub(crate) struct Plugins<'a> {
+    pub(crate) components: &'a Components,
+    pub(crate) registry: &'a Registry,
+}
 
 pub(crate) fn execute(
     txn: &mut WriteTxn,
@@ -24,6 +34,7 @@ pub(crate) fn execute(
     key: &str,
     command: &Command,
     policies: &PolicyCache,
+    plugins: &Plugins<'_>,
 ) -> Result<Receipt, CommandError> {
     if key.is_empty() || key.len() > KEY_LEN_MAX {
         return Err(CommandError::Invalid {
@@ -44,6 +55,13 @@ pub(crate) fn execute(
             }
         })?;
         return Ok(Receipt { outcome, replayed: true });
+    }
+    if let Command::SetPolicy { file, text } = command {
+        // A policy naming a plugin that does not resolve is refused now, not at cycle time.
+        // (A text that does not load is refused by the command itself, with its location.)
+        if let Ok(policy) = Policy::from_toml(text, file) {
+            components_for(plugins.components, plugins.registry, &policy, &*txn)?;
+        }
     }
     let policy = policies.get(txn)?;
     let mut env = Env { txn, now, key, policy: &policy };

@@ -36,15 +36,18 @@
 #![deny(missing_docs)]
 
 // The engine's modules, in their one-way order (each imports only modules above it in this
-// list; tidy checks it, docs/ARCHITECTURE.md says why): the leaves, the command context, the
+// list; tidy checks it, docs/ARCHITECTURE.md says why): the plugin host and the store's plugin
+// registry, the other leaves, the command context, the
 // ledger's two steps, the state machine's door, the commands and the outbox, the dispatcher and
 // the cycle, then the read side.
+pub mod plugin_host;
+mod registry;
+
 mod audit;
 mod clock;
 mod command;
 mod error;
 mod guardrails;
-pub mod plugin_host;
 
 mod collections;
 mod context;
@@ -78,6 +81,9 @@ pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, Sto
 pub use guardrails::GuardrailInputs;
 pub use plugin_host::{PluginCallError, PluginLoadError};
 pub use query::{AccountView, AgingRow, ObligationView, PortfolioAging, Recorded};
+pub use registry::{
+    PluginEntry, PluginRegistryError, PluginSource, PLUGIN_CONFIG_BYTES_MAX, PLUGIN_NAME_LEN_MAX,
+};
 pub use verify::{Problem, VerifyReport};
 
 use arrears_core::ids::{AccountId, DebtorId, ObligationId};
@@ -195,6 +201,7 @@ pub struct Arrears {
     clock: Box<dyn Clock>,
     policies: context::PolicyCache,
     components: context::Components,
+    registry: registry::Registry,
 }
 
 impl std::fmt::Debug for Arrears {
@@ -235,6 +242,7 @@ impl Arrears {
             clock: options.clock,
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
+            registry: registry::Registry::default(),
         })
     }
 
@@ -250,6 +258,7 @@ impl Arrears {
             clock: options.clock,
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
+            registry: registry::Registry::default(),
         })
     }
 
@@ -262,6 +271,7 @@ impl Arrears {
             clock,
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
+            registry: registry::Registry::default(),
         }
     }
 
@@ -462,7 +472,7 @@ impl Arrears {
     ///
     /// [`CycleError`]; batches committed before it stay committed.
     pub fn run_cycle(&self, as_of: NaiveDate) -> Result<CycleReport, CycleError> {
-        cycle::run(&self.cycle_parts(), as_of, CycleOptions::default())
+        self.run_cycle_with(as_of, CycleOptions::default())
     }
 
     /// [`Arrears::run_cycle`] with batching options, or as a dry run
@@ -476,32 +486,47 @@ impl Arrears {
         as_of: NaiveDate,
         options: CycleOptions,
     ) -> Result<CycleReport, CycleError> {
-        cycle::run(&self.cycle_parts(), as_of, options)
-    }
-
-    /// What the cycle takes from the engine.
-    fn cycle_parts(&self) -> cycle::Parts<'_> {
-        cycle::Parts {
+        let components = self.cycle_components()?;
+        let parts = cycle::Parts {
             store: &self.store,
             clock: self.clock.as_ref(),
             policies: &self.policies,
-            components: &self.components,
-        }
+            components: &components,
+        };
+        cycle::run(&parts, as_of, options)
     }
 
-    /// Registers a scorer under its name, for policy arms that name it.
+    /// The components the stored policy's arms name: this process's, then the store's plugin
+    /// registry's (loaded on first use, cached per process).
+    fn cycle_components(&self) -> Result<context::Components, CycleError> {
+        let read = self.store.read()?;
+        let policy = self
+            .policies
+            .for_text(read.config(context::POLICY_CONFIG)?)
+            .map_err(CommandError::Policy)?;
+        Ok(context::components_for(&self.components, &self.registry, &policy, &read)?)
+    }
+
+    /// Registers a scorer under its name, for policy arms that name it, in this process only
+    /// (an application injecting its own). In-process registrations take precedence over the
+    /// store's plugin registry: a policy arm's name is looked up here first (the engine's own
+    /// `rules`, `ladder` and `ladder_evening` are here too), then in the registry.
     pub fn register_scorer(&mut self, scorer: std::sync::Arc<dyn strategy::Scorer>) {
         self.components.scorers.insert(scorer.name().to_owned(), scorer);
     }
 
-    /// Registers a contact strategy under its name, for policy arms that name it.
+    /// Registers a contact strategy under its name, for policy arms that name it, in this
+    /// process only; it takes precedence over the store's plugin registry (as for
+    /// [`Arrears::register_scorer`]).
     pub fn register_strategy(&mut self, strategy: std::sync::Arc<dyn strategy::ContactStrategy>) {
         self.components.strategies.insert(strategy.name().to_owned(), strategy);
     }
 
     /// Registers a plugin instance under `name` as a scorer and/or a contact strategy,
     /// according to its capabilities, so that policy arms naming `name` in `scorer` or
-    /// `strategy` use it.
+    /// `strategy` use it. In this process only, taking precedence over the store's plugin
+    /// registry (as for [`Arrears::register_scorer`]); to name a plugin in every process that
+    /// opens the store, add it to the registry with [`Arrears::add_plugin`].
     ///
     /// # Errors
     ///
@@ -532,6 +557,145 @@ impl Arrears {
             )?));
         }
         Ok(())
+    }
+
+    /// Provides a plugin linked into the application (see `export_plugin!` in the SDK) as the
+    /// built-in `name`, which registry entries may name ([`PluginEntry::builtin`]). Built-ins
+    /// are per process: every process that runs the cycle on a store whose registry names one
+    /// must provide it (the `arrears` CLI provides `scorecard` and `contact_ladder`).
+    ///
+    /// # Errors
+    ///
+    /// [`PluginLoadError`] if the plugin's descriptor is refused.
+    ///
+    /// # Example
+    ///
+    /// A built-in added to the registry, named by a policy, and the entry's removal refused
+    /// while the policy names it:
+    ///
+    /// ```
+    /// use arrears::{Arrears, Command, PluginEntry, PluginRegistryError};
+    /// # let dir = tempfile::tempdir()?;
+    /// let mut books = Arrears::create(dir.path().join("books.redb"))?;
+    /// books.provide_builtin("scorecard", arrears_scorecard::arrears_plugin_static())?;
+    /// let card = "base_points = 600\n[[variable]]\nname = \"days_past_due\"\n\
+    ///     bins = [ { bin = \"[-inf,30)\", points = 50 }, { bin = \"[30,inf)\", points = -80 } ]\n";
+    /// books.add_plugin(&PluginEntry::builtin("card", "scorecard").with_config(card.into()))?;
+    /// assert_eq!(books.plugins()?[0].name, "card");
+    ///
+    /// let text = "name = \"p\"\nversion = 1\ncreditor = \"first_party\"\n\
+    ///     [[stage]]\nname = \"all\"\nmin_dpd = 1\n\
+    ///     [[arm]]\nname = \"champion\"\nweight = 1\nscorer = \"card\"\n";
+    /// books.execute("policy-1", &Command::SetPolicy { file: "p.toml".into(), text: text.into() })?;
+    /// let refused = books.remove_plugin("card");
+    /// assert!(matches!(refused, Err(PluginRegistryError::NamedByPolicy { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn provide_builtin(
+        &mut self,
+        name: &str,
+        plugin: plugin_host::StaticPlugin,
+    ) -> Result<(), PluginLoadError> {
+        self.registry.provide_builtin(name, plugin)
+    }
+
+    /// Adds an entry to the store's plugin registry, so that policy arms naming `entry.name`
+    /// resolve to it in every process that opens the store. The entry is checked before it is
+    /// written: its plugin is loaded (a library's bytes against its pin) and instantiated with
+    /// its configuration. Audited (`AuditKind::PluginAdded`).
+    ///
+    /// # Errors
+    ///
+    /// [`PluginRegistryError`]: an invalid or reserved name, a name already registered, an
+    /// unknown built-in, a relative path, a configuration that is not UTF-8 or too large, a
+    /// plugin that does not load (pin mismatch included), or a storage failure. Nothing is
+    /// written then.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use arrears::{Arrears, PluginEntry, PluginRegistryError};
+    /// # let dir = tempfile::tempdir()?;
+    /// let books = Arrears::create(dir.path().join("books.redb"))?;
+    /// // No built-in was provided in this process: the entry is refused, nothing is written.
+    /// let refused = books.add_plugin(&PluginEntry::builtin("scorecard", "scorecard"));
+    /// assert!(matches!(refused, Err(PluginRegistryError::UnknownBuiltin { .. })));
+    /// assert!(books.plugins()?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn add_plugin(&self, entry: &PluginEntry) -> Result<(), PluginRegistryError> {
+        let row = entry.to_row()?;
+        let engine_components = context::Components::default();
+        if engine_components.scorers.contains_key(&row.name) {
+            return Err(PluginRegistryError::Reserved { name: row.name, kind: "scorer" });
+        }
+        if engine_components.strategies.contains_key(&row.name) {
+            return Err(PluginRegistryError::Reserved { name: row.name, kind: "strategy" });
+        }
+        let mut txn = self.store.write()?;
+        if txn.plugin_entry(&row.name)?.is_some() {
+            return Err(PluginRegistryError::AlreadyRegistered { name: row.name });
+        }
+        self.registry.resolve(&row)?;
+        txn.put_plugin_entry(&row)?;
+        let kind = case::AuditKind::PluginAdded {
+            name: row.name.clone(),
+            entry: registry::row_digest(&row),
+        };
+        audit::append(&mut txn, self.clock.now(), None, kind)?;
+        Ok(txn.commit()?)
+    }
+
+    /// Removes the entry `name` from the store's plugin registry and returns it. Audited
+    /// (`AuditKind::PluginRemoved`).
+    ///
+    /// # Errors
+    ///
+    /// [`PluginRegistryError::NotRegistered`], [`PluginRegistryError::NamedByPolicy`] if the
+    /// policy in force names it (set a policy without it first), or a storage failure.
+    /// Nothing is written then.
+    pub fn remove_plugin(&self, name: &str) -> Result<PluginEntry, PluginRegistryError> {
+        let mut txn = self.store.write()?;
+        let Some(row) = txn.plugin_entry(name)? else {
+            return Err(PluginRegistryError::NotRegistered { name: name.to_owned() });
+        };
+        let policy = self
+            .policies
+            .for_text(txn.config(context::POLICY_CONFIG)?)
+            .map_err(PluginRegistryError::Policy)?;
+        let named = |value: &Option<String>| value.as_deref() == Some(name);
+        if let Some(arm) =
+            policy.arms().iter().find(|arm| named(&arm.scorer) || named(&arm.strategy))
+        {
+            return Err(PluginRegistryError::NamedByPolicy {
+                name: name.to_owned(),
+                arm: arm.name.clone(),
+            });
+        }
+        txn.remove_plugin_entry(name)?;
+        let kind = case::AuditKind::PluginRemoved {
+            name: name.to_owned(),
+            entry: registry::row_digest(&row),
+        };
+        audit::append(&mut txn, self.clock.now(), None, kind)?;
+        txn.commit()?;
+        Ok(PluginEntry::from_row(row))
+    }
+
+    /// The store's plugin registry, by name.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a damaged entry.
+    pub fn plugins(&self) -> Result<Vec<PluginEntry>, QueryError> {
+        let rows = self.store.read()?.plugin_entries()?;
+        Ok(rows.into_iter().map(PluginEntry::from_row).collect())
+    }
+
+    /// The canonical names of the built-in plugins provided to this process
+    /// ([`Arrears::provide_builtin`]), in order.
+    pub fn builtin_plugins(&self) -> Vec<String> {
+        self.registry.builtin_names()
     }
 
     /// The collection policy in force (the built-in default until one is set).
@@ -855,7 +1019,18 @@ impl Batch<'_> {
         if let Some((index, key)) = &self.failed {
             return Err(CommandError::BatchAborted { index: *index, key: key.clone() });
         }
-        let result = execute::execute(&mut self.txn, self.now, key, command, &self.engine.policies);
+        let plugins = execute::Plugins {
+            components: &self.engine.components,
+            registry: &self.engine.registry,
+        };
+        let result = execute::execute(
+            &mut self.txn,
+            self.now,
+            key,
+            command,
+            &self.engine.policies,
+            &plugins,
+        );
         if result.is_err() {
             self.failed = Some((index, key.to_owned()));
         }

@@ -20,7 +20,7 @@ use clap::Args;
 use serde::Serialize;
 
 use arrears::reports::{month_ends, Kpis, RateDifference, RollRates};
-use arrears::{Arrears, Command, Durability, Options};
+use arrears::{Arrears, Command, Durability, Options, PluginEntry};
 
 use crate::output_file;
 use crate::Status;
@@ -141,16 +141,16 @@ const DEMO_CARD: &str = include_str!("../../../../examples/plugins/behaviour-car
 /// The built-in `contact_ladder` plugin's configuration in the demo.
 const DEMO_LADDER: &str = include_str!("../../../../examples/plugins/contact-ladder.toml");
 
-/// Registers the first-party plugins, linked into the CLI, under the names policies use:
-/// `scorecard` (with the demo's behavioural card) and `contact_ladder`.
+/// Adds the first-party plugins, linked into the CLI, to the store's plugin registry under the
+/// names policies use: `scorecard` (with the demo's behavioural card) and `contact_ladder`
+/// (with the demo's ladder). In the registry, not only in this process, so that `arrears
+/// cycle` on the demo's store resolves them too.
 fn register_builtin_plugins(books: &mut Arrears) -> Result<()> {
-    use arrears::plugin_host::LoadedPlugin;
-    let scorecard = LoadedPlugin::from_static(arrears_scorecard::arrears_plugin_static())?
-        .instantiate(DEMO_CARD)?;
-    books.register_plugin("scorecard", std::sync::Arc::new(scorecard))?;
-    let ladder = LoadedPlugin::from_static(arrears_contact_ladder::arrears_plugin_static())?
-        .instantiate(DEMO_LADDER)?;
-    books.register_plugin("contact_ladder", std::sync::Arc::new(ladder))?;
+    crate::plugins::provide_builtins(books)?;
+    for (name, config) in [("scorecard", DEMO_CARD), ("contact_ladder", DEMO_LADDER)] {
+        let entry = PluginEntry::builtin(name, name).with_config(config.as_bytes().to_vec());
+        books.add_plugin(&entry)?;
+    }
     Ok(())
 }
 

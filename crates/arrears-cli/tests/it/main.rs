@@ -10,6 +10,7 @@ mod in_process;
 mod list;
 mod outputs;
 mod plan;
+mod plugin_registry;
 mod policy;
 mod post;
 mod sample;

@@ -408,7 +408,23 @@ proptest! {
     }
 
     #[test]
+    fn plugin_entries_round_trip(
+        name in "[a-z_-]{1,64}",
+        library in proptest::option::of(("/[a-z/.]{0,40}", any::<[u8; 32]>())),
+        config in proptest::collection::vec(any::<u8>(), 0..600),
+    ) {
+        let source = match library {
+            Some((path, sha256)) => crate::PluginSourceRow::Library { path, sha256 },
+            None => crate::PluginSourceRow::Builtin { name: name.clone() },
+        };
+        let entry = crate::PluginEntryRow { name, source, config };
+        let bytes = encode(RecordKind::PluginEntry, &entry);
+        prop_assert_eq!(decode::<crate::PluginEntryRow>(RecordKind::PluginEntry, &bytes).unwrap(), entry);
+    }
+
+    #[test]
     fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let _ = decode::<crate::PluginEntryRow>(RecordKind::PluginEntry, &bytes);
         let _ = decode::<EventRecord>(RecordKind::Event, &bytes);
         let _ = decode::<Vec<Posting>>(RecordKind::Derived, &bytes);
         let _ = decode::<BTreeMap<String, u64>>(RecordKind::Idempotency, &bytes);
@@ -698,4 +714,51 @@ fn the_head_of_an_account_record_is_its_debtor_too() {
     let mut damaged = bytes.clone();
     damaged[3] ^= 0x01;
     assert!(decode_head::<crate::AccountHead>(RecordKind::Account, &damaged).is_err());
+}
+
+#[test]
+fn golden_plugin_entry() {
+    let builtin = crate::PluginEntryRow {
+        name: "scorecard".into(),
+        source: crate::PluginSourceRow::Builtin { name: "scorecard".into() },
+        config: b"a,b\n".to_vec(),
+    };
+    check(
+        RecordKind::PluginEntry,
+        &builtin,
+        expect!["010973636f726563617264000973636f72656361726404612c620a7b088373"],
+    );
+    let library = crate::PluginEntryRow {
+        name: "vendor".into(),
+        source: crate::PluginSourceRow::Library { path: "/opt/v.so".into(), sha256: [0xab; 32] },
+        config: Vec::new(),
+    };
+    check(RecordKind::PluginEntry, &library, expect!["010676656e646f7201092f6f70742f762e736fabababababababababababababababababababababababababababababababab0020389865"]);
+}
+
+#[test]
+fn golden_audit_plugin_registry() {
+    use arrears_core::case::{AuditKind, AuditRecord};
+    let added = crate::AuditEntry {
+        record: AuditRecord {
+            seq: 6,
+            recorded_at: instant("2026-02-01T00:00:00Z"),
+            account: None,
+            kind: AuditKind::PluginAdded { name: "scorecard".into(), entry: [3; 32] },
+            prev_hash: [7; 32],
+        },
+        hash: [9; 32],
+    };
+    check(RecordKind::Audit, &added, expect!["0206fc002ffdd20000060973636f7265636172640303030303030303030303030303030303030303030303030303030303030303070707070707070707070707070707070707070707070707070707070707070709090909090909090909090909090909090909090909090909090909090909097ef10a01"]);
+    let removed = crate::AuditEntry {
+        record: AuditRecord {
+            seq: 7,
+            recorded_at: instant("2026-02-01T00:00:00Z"),
+            account: None,
+            kind: AuditKind::PluginRemoved { name: "scorecard".into(), entry: [3; 32] },
+            prev_hash: [7; 32],
+        },
+        hash: [9; 32],
+    };
+    check(RecordKind::Audit, &removed, expect!["0207fc002ffdd20000070973636f72656361726403030303030303030303030303030303030303030303030303030303030303030707070707070707070707070707070707070707070707070707070707070707090909090909090909090909090909090909090909090909090909090909090905150404"]);
 }

@@ -25,6 +25,16 @@ pub enum PluginLoadError {
         #[source]
         source: std::io::Error,
     },
+    /// The library's bytes could not be put where the loader can open exactly them (a sealed
+    /// memory file on Linux, a private copy elsewhere).
+    #[error("cannot prepare plugin library {path:?} for loading")]
+    Private {
+        /// The library.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// The library does not export the entry symbol.
     #[error("plugin library {path:?} does not export {symbol}")]
     MissingSymbol {

@@ -1,7 +1,13 @@
-//! Loading a plugin: the SHA-256 pin (checked before the library is opened), opening the
-//! library and finding its entry symbol (or taking a statically linked entry point), and
-//! reading and checking the descriptor it returns. One of the two files of the engine with
-//! `unsafe` (the other is `ffi.rs`, which calls the plugin's functions).
+//! Loading a plugin: the SHA-256 pin, opening the library and finding its entry symbol (or
+//! taking a statically linked entry point), and reading and checking the descriptor it
+//! returns. One of the two files of the engine with `unsafe` (the other is `ffi.rs`, which
+//! calls the plugin's functions).
+//!
+//! A library path is used as given, never searched for: a relative path (a bare file name
+//! included) is made absolute against the current directory, the file is read once, its
+//! bytes are hashed and checked against the pin, and the loader is handed exactly those bytes
+//! (see [`open_bytes`]), never the path again. So a file swapped after it was hashed, or a
+//! library of the same name on the loader's search path, cannot be what gets loaded.
 //!
 //! The descriptor is read in two steps: its header first (magic, size, ABI major), then the
 //! entries of the largest known ABI size that fits in the size it declares. A library is never
@@ -23,7 +29,8 @@ use super::ffi::{borrowed_text, Functions};
 /// How to load a plugin.
 #[derive(Debug, Clone, Default)]
 pub struct PluginOptions {
-    /// If set, the library file must have this SHA-256 (checked before it is opened).
+    /// If set, the library's bytes must have this SHA-256: the host reads the file once,
+    /// checks these bytes and loads exactly them.
     pub sha256_pin: Option<[u8; 32]>,
 }
 
@@ -67,19 +74,53 @@ struct Loaded {
 }
 
 impl LoadedPlugin {
-    /// Loads the plugin library at `path`. The library stays loaded for the life of the
-    /// process.
+    /// Loads the plugin library at `path`, used as given: a relative path is taken against the
+    /// current directory, never searched for on the loader's library path. The file is read
+    /// once; its SHA-256 is computed (and checked against `options.sha256_pin`) on those
+    /// bytes, and the loader opens exactly those bytes. The library stays loaded for the life
+    /// of the process.
     ///
     /// # Errors
     ///
-    /// [`PluginLoadError`]: pin mismatch (checked before opening), loader failure, missing
-    /// entry symbol, bad magic, another ABI major, a descriptor too small or malformed.
+    /// [`PluginLoadError`]: the file cannot be read, pin mismatch (checked before anything is
+    /// loaded), loader failure, missing entry symbol, bad magic, another ABI major, a
+    /// descriptor too small or malformed.
     pub fn load(path: &Path, options: &PluginOptions) -> Result<LoadedPlugin, PluginLoadError> {
-        let digest = check_pin(path, options)?;
-        let entry = open_entry(path)?;
+        LoadedPlugin::load_checked(path, options, || {})
+    }
+
+    /// [`LoadedPlugin::load`], calling `after_hash` once the bytes are read and their pin
+    /// checked and before they are loaded: the regression test of issue 14 swaps the file
+    /// there (feature `fault-injection`, not part of the stable API).
+    ///
+    /// # Errors
+    ///
+    /// As [`LoadedPlugin::load`].
+    #[cfg(feature = "fault-injection")]
+    #[doc(hidden)]
+    pub fn load_with_hook(
+        path: &Path,
+        options: &PluginOptions,
+        after_hash: impl FnOnce(),
+    ) -> Result<LoadedPlugin, PluginLoadError> {
+        LoadedPlugin::load_checked(path, options, after_hash)
+    }
+
+    fn load_checked(
+        path: &Path,
+        options: &PluginOptions,
+        after_hash: impl FnOnce(),
+    ) -> Result<LoadedPlugin, PluginLoadError> {
+        let path = std::path::absolute(path)
+            .map_err(|source| PluginLoadError::Io { path: path.to_owned(), source })?;
+        let bytes = std::fs::read(&path)
+            .map_err(|source| PluginLoadError::Io { path: path.clone(), source })?;
+        let digest = check_pin(&path, &bytes, options)?;
+        after_hash();
+        let entry = open_bytes(&path, &bytes)?;
         // SAFETY: `entry` comes from a library that stays loaded.
         let loaded = unsafe { from_entry(entry) }?;
-        let loaded = Loaded { sha256: Some(digest), path: Some(path.to_owned()), ..loaded };
+        let loaded = Loaded { sha256: Some(digest), path: Some(path), ..loaded };
         Ok(LoadedPlugin { inner: Arc::new(loaded) })
     }
 
@@ -152,11 +193,13 @@ impl LoadedPlugin {
     }
 }
 
-/// The library's SHA-256, after checking it against the pin if there is one.
-fn check_pin(path: &Path, options: &PluginOptions) -> Result<[u8; 32], PluginLoadError> {
-    let bytes = std::fs::read(path)
-        .map_err(|source| PluginLoadError::Io { path: path.to_owned(), source })?;
-    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+/// The SHA-256 of the library's bytes, after checking it against the pin if there is one.
+fn check_pin(
+    path: &Path,
+    bytes: &[u8],
+    options: &PluginOptions,
+) -> Result<[u8; 32], PluginLoadError> {
+    let digest: [u8; 32] = Sha256::digest(bytes).into();
     if let Some(expected) = options.sha256_pin {
         if expected != digest {
             return Err(PluginLoadError::PinMismatch {
@@ -169,12 +212,85 @@ fn check_pin(path: &Path, options: &PluginOptions) -> Result<[u8; 32], PluginLoa
     Ok(digest)
 }
 
-/// Opens the library and returns its entry point. The library is never unloaded once its
-/// entry point is found.
-fn open_entry(path: &Path) -> Result<abi::EntryFn, PluginLoadError> {
+/// Loads exactly `bytes` (read from `path`, which names the library in errors) and returns
+/// its entry point.
+///
+/// Why a sealed memory file: the loader opens a path, and a path can change between our
+/// read and its open (a file swapped after it was hashed), or be searched for (a name without
+/// a slash is looked up on the library search path). So the bytes we hashed go into an
+/// anonymous `memfd_create` file, sealed against any write, growth or shrink
+/// (`F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL`), and the loader opens it as
+/// `/proc/self/fd/N`: nobody, not even this process, can change those bytes any more, no
+/// directory is involved that another user could write, and nothing is left on disk. A
+/// private copy in a temporary directory would work too, but `/tmp` is often mounted
+/// `noexec`, where the loader cannot map it. The descriptor is never closed: the library is
+/// never unloaded, and glibc recognises an already loaded library by its path, so a reused
+/// `/proc/self/fd/N` would be taken for the library first opened there.
+#[cfg(target_os = "linux")]
+fn open_bytes(path: &Path, bytes: &[u8]) -> Result<abi::EntryFn, PluginLoadError> {
+    use std::io::Write;
+    use std::os::fd::{AsRawFd, FromRawFd};
+
+    let private = |source| PluginLoadError::Private { path: path.to_owned(), source };
+    // SAFETY: the name is a NUL-terminated string; the flags are valid for memfd_create.
+    let fd = unsafe {
+        libc::memfd_create(c"arrears-plugin".as_ptr(), libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING)
+    };
+    if fd < 0 {
+        return Err(private(std::io::Error::last_os_error()));
+    }
+    // SAFETY: `fd` was just created and is owned by nobody else.
+    let mut file = unsafe { std::fs::File::from_raw_fd(fd) };
+    file.write_all(bytes).map_err(private)?;
+    let seals = libc::F_SEAL_WRITE | libc::F_SEAL_GROW | libc::F_SEAL_SHRINK | libc::F_SEAL_SEAL;
+    // SAFETY: `fd` is an open memfd created with MFD_ALLOW_SEALING.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_ADD_SEALS, seals) } != 0 {
+        return Err(private(std::io::Error::last_os_error()));
+    }
+    let entry = open_entry(path, Path::new(&format!("/proc/self/fd/{}", file.as_raw_fd())))?;
+    // Kept open for the life of the process (see above).
+    std::mem::forget(file);
+    Ok(entry)
+}
+
+/// Loads exactly `bytes` (read from `path`) and returns its entry point: elsewhere than on
+/// Linux, from a private copy, created exclusively (`O_EXCL`) in a new directory only this
+/// user can write, then removed (the loaded library stays mapped). The tests run on Linux, so
+/// they exercise the memfd path; this one passed the plugin and registry tests when compiled in
+/// its place on Linux (by swapping the two `cfg`s by hand), but is not built there otherwise.
+#[cfg(not(target_os = "linux"))]
+fn open_bytes(path: &Path, bytes: &[u8]) -> Result<abi::EntryFn, PluginLoadError> {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    static COPIES: AtomicU64 = AtomicU64::new(0);
+    let private = |source| PluginLoadError::Private { path: path.to_owned(), source };
+    let copy = COPIES.fetch_add(1, Ordering::Relaxed);
+    let directory =
+        std::env::temp_dir().join(format!("arrears-plugin-{}-{copy}", std::process::id()));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(&directory).map_err(private)?;
+    let file_name = path.file_name().unwrap_or(std::ffi::OsStr::new("plugin"));
+    let copy_path = directory.join(file_name);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&copy_path)
+        .and_then(|mut file| file.write_all(bytes));
+    let entry = written.map_err(private).and_then(|()| open_entry(path, &copy_path));
+    let _ = std::fs::remove_file(&copy_path);
+    let _ = std::fs::remove_dir(&directory);
+    entry
+}
+
+/// Opens the library at `load_path` (the prepared bytes of `path`, which names it in errors)
+/// and returns its entry point. The library is never unloaded once its entry point is found.
+fn open_entry(path: &Path, load_path: &Path) -> Result<abi::EntryFn, PluginLoadError> {
     // SAFETY: loading a library runs its initializers; the caller chose to trust this library
     // (optionally pinned by SHA-256 first).
-    let library = unsafe { libloading::Library::new(path) }.map_err(|source| {
+    let library = unsafe { libloading::Library::new(load_path) }.map_err(|source| {
         PluginLoadError::Dl { path: path.to_owned(), source: Box::new(source) }
     })?;
     let symbol = format!("{}\0", abi::ENTRY_SYMBOL_NAME);

@@ -13,6 +13,7 @@ mod lifecycle;
 mod lists;
 mod model;
 mod plugins;
+mod registry;
 mod reports;
 mod support;
 mod tidy;

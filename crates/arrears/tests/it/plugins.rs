@@ -22,7 +22,7 @@ use arrears::strategy::{ContactRequest, ContactStep, ContactStrategy, Features, 
 use arrears::{PluginCallError, PluginLoadError};
 use chrono::NaiveDate;
 
-fn workspace_root() -> PathBuf {
+pub(crate) fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().parent().unwrap().to_owned()
 }
 
@@ -32,7 +32,7 @@ fn profile_dir() -> PathBuf {
     exe.parent().unwrap().parent().unwrap().to_owned()
 }
 
-fn first_party(library: &str) -> PathBuf {
+pub(crate) fn first_party(library: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         let profile = profile_dir();
@@ -58,7 +58,7 @@ fn first_party(library: &str) -> PathBuf {
 }
 
 /// Compiles a C plugin into the given directory with `-D<defines>`.
-fn compile_c(source: &Path, out: &Path, defines: &[&str]) -> PathBuf {
+pub(crate) fn compile_c(source: &Path, out: &Path, defines: &[&str]) -> PathBuf {
     let include = workspace_root().join("crates/arrears-plugin-sdk/include");
     let mut command = Command::new("cc");
     command.args(["-shared", "-fPIC", "-std=c11", "-Wall", "-Werror", "-I"]).arg(include);
@@ -443,4 +443,35 @@ fn a_panicking_plugin_is_poisoned_and_the_host_survives() {
     let error = instance.score_batch(&[fine]).unwrap_err();
     assert!(matches!(error, PluginCallError::Poisoned { .. }), "{error}");
     assert_eq!(error.to_string(), "plugin \"panicking\" is poisoned by an earlier panic");
+}
+
+/// Issue 14 point 1: the pin is checked on the very bytes that are loaded. The file is
+/// swapped for another library after the host read and hashed it (the hook runs between the
+/// hash and the load); the plugin loaded must still be the one hashed. Before the fix the
+/// host hashed the file, then let the loader open the path again, and loaded the swapped one.
+#[test]
+fn issue_14_a_library_swapped_after_hashing_is_not_what_gets_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let hashed = compile_c(
+        &workspace_root().join("plugins/c-scorer/c_scorer.c"),
+        &dir.path().join("libsame.so"),
+        &[],
+    );
+    let (_other_dir, other) = misbehaving("none");
+    // The digest, from a copy: the loader must not have seen `hashed` before (glibc would
+    // hand back a library it already loaded from the same path).
+    let copy = dir.path().join("libcopy.so");
+    std::fs::copy(&hashed, &copy).unwrap();
+    let pin = LoadedPlugin::load(&copy, &PluginOptions::default()).unwrap().sha256().unwrap();
+    let options = PluginOptions { sha256_pin: Some(pin) };
+    let plugin = LoadedPlugin::load_with_hook(&hashed, &options, || {
+        std::fs::copy(&other, dir.path().join("swap.so")).unwrap();
+        std::fs::rename(dir.path().join("swap.so"), &hashed).unwrap();
+    })
+    .unwrap();
+    assert_eq!(plugin.name(), "c-scorer");
+    assert_eq!(plugin.sha256(), Some(pin));
+    // The file now holds the other library: loading it again refuses the pin.
+    let refused = LoadedPlugin::load(&hashed, &options).unwrap_err();
+    assert!(matches!(refused, PluginLoadError::PinMismatch { .. }), "{refused:?}");
 }

@@ -197,19 +197,21 @@ fn unsafe_code_only_at_the_plugin_boundary() {
 }
 
 /// The engine's modules (crates/arrears/src) in their one-way order: each may name
-/// (`crate::module`) only the modules before it. The leaves first (commands, errors, the clock,
-/// the audit chain, the guardrails' inputs, the plugin host), then the command context, the
+/// (`crate::module`) only the modules before it. The leaves first (the plugin host and the
+/// store's plugin registry, which the errors name, then commands, errors, the clock, the audit
+/// chain, the guardrails' inputs), then the command context, the
 /// ledger's two steps, the state machine's door, the collection commands, the outbox, the
 /// dispatcher and the cycle, and the read side. Nothing below `lib.rs` names an item of
 /// `lib.rs` (such as `crate::Arrears`). docs/ARCHITECTURE.md says why this order.
 const ENGINE_MODULE_ORDER: &[&str] = &[
+    "plugin_host",
+    "registry",
     "command",
     "error",
     "scratch",
     "clock",
     "audit",
     "guardrails",
-    "plugin_host",
     "context",
     "ledger_write",
     "lifecycle",

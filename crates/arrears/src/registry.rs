@@ -1,0 +1,364 @@
+//! The store's plugin registry: the plugins a policy may name, kept in the store so that every
+//! process that runs the cycle (the CLI, an application, a simulation) resolves the same names
+//! to the same plugins.
+//!
+//! An entry maps a name to a built-in plugin (linked into the application, by its canonical
+//! name; the application provides its built-ins with `Arrears::provide_builtin`) or to a
+//! library (an absolute path and a required SHA-256 pin), with a configuration (the bytes of
+//! the configuration file, stored so that the cycle does not depend on a file that moves).
+//!
+//! Resolution is lazy and cached per process: an entry is loaded and instantiated the first
+//! time a cycle, a simulation or a policy check needs it, and again only if the stored entry
+//! changes. The rows are storage's own type (`arrears_store::PluginEntryRow`); this module
+//! converts them to and from the public [`PluginEntry`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use arrears_core::strategy::{ContactStrategy, Scorer};
+use arrears_plugin_sdk::abi;
+use arrears_store::{PluginEntryRow, PluginSourceRow, StorageError};
+
+use crate::plugin_host::{
+    sha256_hex, LoadedPlugin, PluginInstance, PluginLoadError, PluginOptions, PluginScorer,
+    PluginStrategy, StaticPlugin,
+};
+
+/// The longest registry entry name, in bytes.
+pub const PLUGIN_NAME_LEN_MAX: usize = 64;
+
+/// The largest configuration a registry entry stores, in bytes (the whole entry is one stored
+/// record, at most 16 MiB).
+pub const PLUGIN_CONFIG_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+/// One entry of the store's plugin registry: the name policy arms use, where the plugin comes
+/// from, and its configuration.
+///
+/// # Example
+///
+/// ```
+/// use arrears::PluginEntry;
+///
+/// let entry = PluginEntry::builtin("scorecard", "scorecard").with_config(b"score,1\n".to_vec());
+/// assert_eq!(entry.name, "scorecard");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PluginEntry {
+    /// The name policy arms use (`scorer = "..."`, `strategy = "..."`).
+    pub name: String,
+    /// Where the plugin comes from.
+    pub source: PluginSource,
+    /// The configuration passed to the plugin's `init` (UTF-8 text; empty for none).
+    pub config: Vec<u8>,
+}
+
+/// Where a registry entry's plugin comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PluginSource {
+    /// A plugin linked into the application, by its canonical name (see
+    /// `Arrears::provide_builtin`).
+    Builtin {
+        /// The canonical built-in name.
+        name: String,
+    },
+    /// A plugin library.
+    Library {
+        /// The library's absolute path, used as given (never searched for).
+        path: PathBuf,
+        /// The SHA-256 the library's bytes must have (checked on the bytes loaded).
+        sha256: [u8; 32],
+    },
+}
+
+impl PluginEntry {
+    /// An entry `name` for the built-in plugin `builtin`, without configuration.
+    pub fn builtin(name: &str, builtin: &str) -> PluginEntry {
+        PluginEntry {
+            name: name.to_owned(),
+            source: PluginSource::Builtin { name: builtin.to_owned() },
+            config: Vec::new(),
+        }
+    }
+
+    /// An entry `name` for the library at `path` (absolute) pinned to `sha256`, without
+    /// configuration.
+    pub fn library(name: &str, path: &Path, sha256: [u8; 32]) -> PluginEntry {
+        PluginEntry {
+            name: name.to_owned(),
+            source: PluginSource::Library { path: path.to_owned(), sha256 },
+            config: Vec::new(),
+        }
+    }
+
+    /// The same entry with `config` as its configuration.
+    #[must_use]
+    pub fn with_config(self, config: Vec<u8>) -> PluginEntry {
+        PluginEntry { config, ..self }
+    }
+
+    /// The stored row, after checking the entry's shape.
+    pub(crate) fn to_row(&self) -> Result<PluginEntryRow, PluginRegistryError> {
+        check_name(&self.name)?;
+        let name = || self.name.clone();
+        let source = match &self.source {
+            PluginSource::Builtin { name } => PluginSourceRow::Builtin { name: name.clone() },
+            PluginSource::Library { path, sha256 } => {
+                if !path.is_absolute() {
+                    return Err(PluginRegistryError::PathNotAbsolute {
+                        name: name(),
+                        path: path.clone(),
+                    });
+                }
+                let Some(text) = path.to_str() else {
+                    return Err(PluginRegistryError::PathNotUtf8 {
+                        name: name(),
+                        path: path.clone(),
+                    });
+                };
+                PluginSourceRow::Library { path: text.to_owned(), sha256: *sha256 }
+            }
+        };
+        if PLUGIN_CONFIG_BYTES_MAX < self.config.len() {
+            return Err(PluginRegistryError::ConfigTooLarge {
+                name: name(),
+                len_bytes: self.config.len(),
+                len_bytes_max: PLUGIN_CONFIG_BYTES_MAX,
+            });
+        }
+        if std::str::from_utf8(&self.config).is_err() {
+            return Err(PluginRegistryError::ConfigNotUtf8 { name: name() });
+        }
+        Ok(PluginEntryRow { name: self.name.clone(), source, config: self.config.clone() })
+    }
+
+    /// The public form of a stored row.
+    pub(crate) fn from_row(row: PluginEntryRow) -> PluginEntry {
+        let source = match row.source {
+            PluginSourceRow::Builtin { name } => PluginSource::Builtin { name },
+            PluginSourceRow::Library { path, sha256 } => {
+                PluginSource::Library { path: PathBuf::from(path), sha256 }
+            }
+        };
+        PluginEntry { name: row.name, source, config: row.config }
+    }
+}
+
+impl std::fmt::Display for PluginSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PluginSource::Builtin { name } => write!(f, "built-in {name}"),
+            PluginSource::Library { path, sha256 } => {
+                write!(f, "library {} sha256 {}", path.display(), sha256_hex(sha256))
+            }
+        }
+    }
+}
+
+/// Why a registry entry could not be added, removed, listed or resolved. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PluginRegistryError {
+    /// The entry's name is empty, too long or has characters other than ASCII letters,
+    /// digits, `_` and `-`.
+    #[error("invalid plugin name {name:?}: {reason}")]
+    InvalidName {
+        /// The name.
+        name: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The name is one of the engine's own components (`rules`, `ladder`, `ladder_evening`),
+    /// which policy arms always resolve to.
+    #[error("plugin name {name:?} is the engine's built-in {kind}; choose another name")]
+    Reserved {
+        /// The name.
+        name: String,
+        /// `scorer` or `strategy`.
+        kind: &'static str,
+    },
+    /// An entry of that name exists.
+    #[error("a plugin named {name:?} is already registered; remove it first")]
+    AlreadyRegistered {
+        /// The name.
+        name: String,
+    },
+    /// No entry of that name.
+    #[error("no plugin named {name:?} is registered")]
+    NotRegistered {
+        /// The name.
+        name: String,
+    },
+    /// The stored policy names the entry, so it cannot be removed.
+    #[error("plugin {name:?} is named by the policy's arm {arm:?}; set a policy without it first")]
+    NamedByPolicy {
+        /// The name.
+        name: String,
+        /// The first arm that names it.
+        arm: String,
+    },
+    /// The entry names a built-in plugin the application did not provide.
+    #[error("plugin {name:?}: {builtin:?} is not a built-in plugin here (built-ins: {known})")]
+    UnknownBuiltin {
+        /// The entry's name.
+        name: String,
+        /// The built-in it names.
+        builtin: String,
+        /// The built-ins provided, comma-separated.
+        known: String,
+    },
+    /// A library path that is not absolute.
+    #[error("plugin {name:?}: library path {path:?} is not absolute")]
+    PathNotAbsolute {
+        /// The entry's name.
+        name: String,
+        /// The path.
+        path: PathBuf,
+    },
+    /// A library path that is not UTF-8 (the registry stores paths as UTF-8).
+    #[error("plugin {name:?}: library path {path:?} is not UTF-8")]
+    PathNotUtf8 {
+        /// The entry's name.
+        name: String,
+        /// The path.
+        path: PathBuf,
+    },
+    /// The configuration is not UTF-8 text.
+    #[error("plugin {name:?}: the configuration is not UTF-8 text")]
+    ConfigNotUtf8 {
+        /// The entry's name.
+        name: String,
+    },
+    /// The configuration is larger than [`PLUGIN_CONFIG_BYTES_MAX`].
+    #[error("plugin {name:?}: the configuration is {len_bytes} bytes, at most {len_bytes_max}")]
+    ConfigTooLarge {
+        /// The entry's name.
+        name: String,
+        /// Its size.
+        len_bytes: usize,
+        /// The limit.
+        len_bytes_max: usize,
+    },
+    /// The entry's plugin does not load or refuses its configuration (a pin mismatch, a file
+    /// that is not a plugin, an `init` failure, neither a scorer nor a strategy).
+    #[error("plugin {name:?} does not load")]
+    Load {
+        /// The entry's name.
+        name: String,
+        /// The cause.
+        #[source]
+        source: PluginLoadError,
+    },
+    /// The stored policy does not load (needed to know which entries it names).
+    #[error("the stored policy does not load")]
+    Policy(#[source] Box<arrears_core::policy::PolicyError>),
+    /// The store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Checks an entry name: 1 to [`PLUGIN_NAME_LEN_MAX`] bytes of ASCII letters, digits, `_`
+/// and `-`.
+fn check_name(name: &str) -> Result<(), PluginRegistryError> {
+    let invalid = |reason| Err(PluginRegistryError::InvalidName { name: name.to_owned(), reason });
+    if name.is_empty() {
+        return invalid("must not be empty");
+    }
+    if PLUGIN_NAME_LEN_MAX < name.len() {
+        return invalid("longer than 64 bytes");
+    }
+    if !name.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'-') {
+        return invalid("only ASCII letters, digits, '_' and '-' are allowed");
+    }
+    Ok(())
+}
+
+/// SHA-256 of a row's stored bytes, as the audit records of registry changes hold it.
+pub(crate) fn row_digest(row: &PluginEntryRow) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(arrears_store::codec::encode(arrears_store::RecordKind::PluginEntry, row))
+        .into()
+}
+
+/// A resolved entry: the plugin's adapters as the engine's components.
+#[derive(Clone)]
+pub(crate) struct Resolved {
+    pub(crate) scorer: Option<Arc<dyn Scorer>>,
+    pub(crate) strategy: Option<Arc<dyn ContactStrategy>>,
+}
+
+/// The built-ins the application provided, and the entries resolved so far in this process.
+#[derive(Default)]
+pub(crate) struct Registry {
+    builtins: BTreeMap<String, LoadedPlugin>,
+    /// Each resolved entry with the row it was resolved from: a changed row resolves again.
+    resolved: Mutex<BTreeMap<String, (PluginEntryRow, Resolved)>>,
+}
+
+impl Registry {
+    /// Provides a built-in plugin under its canonical name.
+    pub(crate) fn provide_builtin(
+        &mut self,
+        name: &str,
+        plugin: StaticPlugin,
+    ) -> Result<(), PluginLoadError> {
+        self.builtins.insert(name.to_owned(), LoadedPlugin::from_static(plugin)?);
+        Ok(())
+    }
+
+    /// The canonical names of the built-ins provided, in order.
+    pub(crate) fn builtin_names(&self) -> Vec<String> {
+        self.builtins.keys().cloned().collect()
+    }
+
+    /// The entry's plugin, loaded and instantiated (cached per process and row).
+    pub(crate) fn resolve(&self, row: &PluginEntryRow) -> Result<Resolved, PluginRegistryError> {
+        let mut resolved = self.resolved.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((cached, components)) = resolved.get(&row.name) {
+            if cached == row {
+                return Ok(components.clone());
+            }
+        }
+        let load = |source| PluginRegistryError::Load { name: row.name.clone(), source };
+        let plugin = match &row.source {
+            PluginSourceRow::Builtin { name } => match self.builtins.get(name) {
+                Some(plugin) => plugin.clone(),
+                None => {
+                    return Err(PluginRegistryError::UnknownBuiltin {
+                        name: row.name.clone(),
+                        builtin: name.clone(),
+                        known: self.builtin_names().join(", "),
+                    })
+                }
+            },
+            PluginSourceRow::Library { path, sha256 } => {
+                let options = PluginOptions { sha256_pin: Some(*sha256) };
+                LoadedPlugin::load(Path::new(path), &options).map_err(load)?
+            }
+        };
+        let Ok(config) = std::str::from_utf8(&row.config) else {
+            return Err(PluginRegistryError::ConfigNotUtf8 { name: row.name.clone() });
+        };
+        let instance: Arc<PluginInstance> = Arc::new(plugin.instantiate(config).map_err(load)?);
+        let capabilities = plugin.capabilities();
+        let mut components = Resolved { scorer: None, strategy: None };
+        if capabilities & abi::CAPABILITY_SCORER != 0 {
+            let scorer = PluginScorer::new(&row.name, instance.clone()).map_err(load)?;
+            components.scorer = Some(Arc::new(scorer));
+        }
+        if capabilities & abi::CAPABILITY_CONTACT_STRATEGY != 0 {
+            let strategy = PluginStrategy::new(&row.name, instance).map_err(load)?;
+            components.strategy = Some(Arc::new(strategy));
+        }
+        if components.scorer.is_none() && components.strategy.is_none() {
+            return Err(load(PluginLoadError::MissingCapability {
+                plugin: plugin.name().to_owned(),
+                capability: "scorer or contact strategy",
+            }));
+        }
+        resolved.insert(row.name.clone(), (row.clone(), components.clone()));
+        Ok(components)
+    }
+}
