@@ -41,6 +41,7 @@ pub fn options() -> Options {
         cache_size_bytes: CACHE_BYTES,
         durability: Durability::Immediate,
         clock: Box::new(SystemClock),
+        ..Options::default()
     }
 }
 

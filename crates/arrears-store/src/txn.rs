@@ -12,7 +12,7 @@ use arrears_core::ledger::AccountState;
 use redb::{ReadableDatabase, ReadableTable};
 
 use crate::error::{contain, from_redb, StorageError};
-use crate::open::{Durability, Store};
+use crate::open::{Db, Durability, Store};
 use crate::schema::{AuditEntry, Meta, ReadTables, Sequence, TableId, Tables};
 
 /// What a transaction gives the reads of [`crate::Reads`]: its tables, opened once each, and
@@ -202,14 +202,66 @@ impl Drop for WriteTxn {
     }
 }
 
+/// The first pause of a writer waiting for the writer lock; each next one doubles, up to
+/// [`WRITE_POLL_US_MAX`].
+const WRITE_POLL_US_MIN: u64 = 50;
+/// The longest pause between two attempts to take the writer lock.
+const WRITE_POLL_US_MAX: u64 = 2_000;
+const _: () = assert!(WRITE_POLL_US_MIN <= WRITE_POLL_US_MAX);
+
 impl Store {
-    /// Begins a write transaction. Only one runs at a time; others wait.
+    /// Begins redb's write transaction, waiting at most [`StoreOptions::write_wait_ms_max`]
+    /// for the one in progress (of this handle, another handle or another process) to end.
+    ///
+    /// redb's own `begin_write` waits without a bound on the file lock of another process, so
+    /// this polls `try_begin_write` instead, with pauses from [`WRITE_POLL_US_MIN`] doubling
+    /// to [`WRITE_POLL_US_MAX`]. The wait is measured by adding up the pauses, not by reading
+    /// a clock: it is at least the bound, and longer by the time the attempts themselves took.
+    ///
+    /// [`StoreOptions::write_wait_ms_max`]: crate::StoreOptions::write_wait_ms_max
+    pub(crate) fn begin_write(&self) -> Result<redb::WriteTransaction, StorageError> {
+        let db = self.writable()?;
+        let wait_us_max = self.options.write_wait_ms_max.saturating_mul(1_000);
+        let mut waited_us: u64 = 0;
+        let mut pause_us = WRITE_POLL_US_MIN;
+        loop {
+            match db.try_begin_write() {
+                Ok(txn) => return Ok(txn),
+                Err(redb::TransactionError::WouldBlock) => {}
+                Err(other) => return Err(from_redb(other)),
+            }
+            if wait_us_max <= waited_us {
+                return Err(StorageError::WriterBusy { waited_ms: waited_us / 1_000 });
+            }
+            let pause = pause_us.min(wait_us_max - waited_us);
+            std::thread::sleep(std::time::Duration::from_micros(pause));
+            waited_us += pause;
+            pause_us = (pause_us * 2).min(WRITE_POLL_US_MAX);
+        }
+    }
+
+    /// Begins redb's read transaction, on either kind of handle.
+    pub(crate) fn begin_read(&self) -> Result<redb::ReadTransaction, StorageError> {
+        match self.db() {
+            Db::Writable(db) => db.begin_read(),
+            Db::ReadOnly(db) => db.begin_read(),
+        }
+        .map_err(from_redb)
+    }
+
+    /// Begins a write transaction. Only one runs at a time, across every handle and process
+    /// sharing the file; the others wait (see [`StoreOptions::write_wait_ms_max`]). It begins
+    /// from the latest commit, whoever made it.
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`StorageError::ReadOnly`] on a store opened read-only, [`StorageError::WriterBusy`]
+    /// when another write transaction held the lock for longer than the wait, or a storage
+    /// failure.
+    ///
+    /// [`StoreOptions::write_wait_ms_max`]: crate::StoreOptions::write_wait_ms_max
     pub fn write(&self) -> Result<WriteTxn, StorageError> {
-        let mut txn = self.db().begin_write().map_err(from_redb)?;
+        let mut txn = self.begin_write()?;
         if self.options.durability == Durability::Eventual {
             txn.set_durability(redb::Durability::None).map_err(from_redb)?;
         }
@@ -228,10 +280,7 @@ impl Store {
     ///
     /// A storage failure.
     pub fn read(&self) -> Result<ReadTxn, StorageError> {
-        Ok(ReadTxn {
-            txn: self.db().begin_read().map_err(from_redb)?,
-            tables: ReadTables::default(),
-        })
+        Ok(ReadTxn { txn: self.begin_read()?, tables: ReadTables::default() })
     }
 }
 

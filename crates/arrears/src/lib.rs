@@ -108,6 +108,41 @@ impl Durability {
     }
 }
 
+/// How processes share a store's file (docs/DURABILITY.md, "Several processes").
+///
+/// Every process that opens one file writable at the same time must use the same mode; a
+/// read-only open ([`Arrears::open_read_only`]) shares the file with writers of either shared
+/// mode and with other readers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Sharing {
+    /// This handle has the file to itself: any other open, writable or read-only, in this
+    /// process or another, is [`OpenError::AlreadyOpen`].
+    Exclusive,
+    /// This handle is the only writer; other processes may open the file read-only (`arrears
+    /// report`, `show`, `verify`, `actions list`) and see each commit.
+    SingleWriter,
+    /// Any number of handles and processes may write, one write transaction at a time across
+    /// all of them (`arrears cycle` from a scheduler while the application posts payments);
+    /// each begins from the latest commit, whoever made it. A writer waits for the others up
+    /// to [`Options::write_wait_ms_max`]. The default.
+    #[default]
+    MultiWriter,
+}
+
+impl Sharing {
+    fn to_store(self) -> arrears_store::Sharing {
+        match self {
+            Sharing::Exclusive => arrears_store::Sharing::Exclusive,
+            Sharing::SingleWriter => arrears_store::Sharing::SingleWriter,
+            Sharing::MultiWriter => arrears_store::Sharing::MultiWriter,
+        }
+    }
+}
+
+/// The default of [`Options::write_wait_ms_max`], in milliseconds.
+pub const WRITE_WAIT_MS_MAX_DEFAULT: u64 = arrears_store::WRITE_WAIT_MS_MAX_DEFAULT;
+
 /// What redb's page check found ([`Arrears::check_pages`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -137,6 +172,8 @@ impl Options {
         StoreOptions {
             cache_size_bytes: self.cache_size_bytes,
             durability: self.durability.to_store(),
+            sharing: self.sharing.to_store(),
+            write_wait_ms_max: self.write_wait_ms_max,
         }
     }
 }
@@ -162,8 +199,15 @@ pub fn is_time_zone(name: &str) -> bool {
 pub struct Options {
     /// Page cache, in bytes.
     pub cache_size_bytes: usize,
-    /// How commits reach the disk.
+    /// How commits reach the disk. [`Durability::Eventual`] needs [`Sharing::Exclusive`]
+    /// (otherwise opening is [`OpenError::EventualNeedsExclusive`]).
     pub durability: Durability,
+    /// How processes share the file (not used by [`Arrears::open_read_only_with`]).
+    pub sharing: Sharing,
+    /// How long a write (a command, a batch, a cycle's batch) waits for another write
+    /// transaction, of this process or another, to end before it fails with
+    /// [`StorageError::WriterBusy`], in milliseconds.
+    pub write_wait_ms_max: u64,
     /// The clock for `recorded_at`.
     pub clock: Box<dyn Clock>,
 }
@@ -173,6 +217,8 @@ impl Default for Options {
         Options {
             cache_size_bytes: StoreOptions::default().cache_size_bytes,
             durability: Durability::default(),
+            sharing: Sharing::default(),
+            write_wait_ms_max: WRITE_WAIT_MS_MAX_DEFAULT,
             clock: Box::new(SystemClock),
         }
     }
@@ -183,6 +229,8 @@ impl std::fmt::Debug for Options {
         f.debug_struct("Options")
             .field("cache_size_bytes", &self.cache_size_bytes)
             .field("durability", &self.durability)
+            .field("sharing", &self.sharing)
+            .field("write_wait_ms_max", &self.write_wait_ms_max)
             .finish_non_exhaustive()
     }
 }
@@ -211,7 +259,8 @@ impl Arrears {
         Arrears::create_with(path, Options::default())
     }
 
-    /// Opens an existing store at `path`.
+    /// Opens an existing store at `path`, writable, in the default [`Sharing::MultiWriter`]
+    /// mode: other processes may read it and write it too.
     ///
     /// # Errors
     ///
@@ -219,6 +268,61 @@ impl Arrears {
     /// [`OpenError::FormatTooNew`], or a storage failure.
     pub fn open(path: impl AsRef<Path>) -> Result<Arrears, OpenError> {
         Arrears::open_with(path, Options::default())
+    }
+
+    /// Opens an existing store at `path` read-only: the file is opened for reading only (it
+    /// may lack write permission) and is never written. Every query and [`Arrears::verify`]
+    /// work, each reading the latest commit of whichever process writes the file; commands,
+    /// batches and the cycle fail with [`StorageError::ReadOnly`] (nested in their errors).
+    ///
+    /// # Errors
+    ///
+    /// As [`Arrears::open`] ([`OpenError::AlreadyOpen`] if a [`Sharing::Exclusive`] handle
+    /// has the file), and [`OpenError::NeedsRecovery`] or [`OpenError::NeedsMigration`] when
+    /// only a writable open can bring the file to a state this build reads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use arrears::{Arrears, CommandError, StorageError};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("books.redb");
+    /// # let (_debtor, account) = arrears::doc_fixture(&path)?;
+    /// let books = Arrears::open(&path)?;
+    /// let reader = Arrears::open_read_only(&path)?;
+    /// assert!(reader.verify()?.is_clean());
+    /// let on = "2026-02-01".parse()?;
+    /// let refused = reader.execute("close-1", &arrears::Command::Close { account, on });
+    /// assert!(matches!(refused, Err(CommandError::Storage(StorageError::ReadOnly))));
+    /// # drop(books);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Arrears, OpenError> {
+        Arrears::open_read_only_with(path, Options::default())
+    }
+
+    /// [`Arrears::open_read_only`] with options (its cache size and clock; `sharing`,
+    /// `durability` and `write_wait_ms_max` do not apply to a read-only handle).
+    ///
+    /// # Errors
+    ///
+    /// As [`Arrears::open_read_only`].
+    pub fn open_read_only_with(
+        path: impl AsRef<Path>,
+        options: Options,
+    ) -> Result<Arrears, OpenError> {
+        let store_options = options.store_options();
+        Ok(Arrears {
+            store: Store::open_read_only(path.as_ref(), store_options)?,
+            clock: options.clock,
+            policies: context::PolicyCache::default(),
+            components: context::Components::default(),
+        })
+    }
+
+    /// Returns true if and only if this handle was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.store.is_read_only()
     }
 
     /// [`Arrears::create`] with options.

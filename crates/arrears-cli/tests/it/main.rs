@@ -13,6 +13,7 @@ mod policy;
 mod post;
 mod sample;
 mod score;
+mod shared;
 mod show;
 
 use std::path::{Path, PathBuf};
