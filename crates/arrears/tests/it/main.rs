@@ -13,6 +13,7 @@ mod lifecycle;
 mod model;
 mod plugins;
 mod reports;
+mod shared;
 mod support;
 mod tidy;
 mod verify;
