@@ -4,7 +4,9 @@
 //! payments in each mode in turn (the order rotates every round), and the open time of each
 //! mode. Prints one JSON line per mode with the medians; docs/BENCHMARKS.md, section 7.
 //!
-//! `cargo run --release -p arrears-benches --example sharing_modes`
+//! `cargo run --release -p arrears-benches --example sharing_modes`; with `STORE MODE`
+//! arguments, only the 200 single commits in one mode on a copy of a store built by the first
+//! such run (for `strace -f -c`).
 
 use std::time::{Duration, Instant};
 
@@ -18,6 +20,24 @@ const MODES: [(&str, Sharing); 3] = [
 ];
 
 fn main() {
+    // `sharing_modes STORE MODE`: only 200 commits of one payment in MODE on STORE (or, if
+    // it is missing, only the portfolio built there), to count system calls with `strace -f -c` (deterministic where the
+    // wall times are not).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [path, mode] = args.as_slice() {
+        let path = std::path::Path::new(path);
+        if !path.exists() {
+            drop(build_portfolio(path, 500, &payment_charges));
+            return;
+        }
+        let sharing = MODES.iter().find(|(name, _)| name == mode).expect("a mode name").1;
+        let books = Arrears::open_with(path, Options { sharing, ..options() }).expect("open");
+        let ids = books.account_ids().expect("ids");
+        for next in 0..200 {
+            arrears_post(&books, &ids, next, 1);
+        }
+        return;
+    }
     let rounds = 5;
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("books.redb");
