@@ -545,7 +545,8 @@ impl Arrears {
 
     /// Checks every entry's balance, the journal against a fresh replay of every account's
     /// events, receivables against obligations, allocation traces, references and indexes.
-    /// Reports every problem; repairs nothing.
+    /// Reports every problem; repairs nothing. It reads one commit in one read transaction and
+    /// never writes, so it runs on a read-only handle and beside writers in other processes.
     ///
     /// # Errors
     ///
@@ -760,8 +761,10 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// `StorageError::Corrupted` (nested) if the file is damaged beyond repair, or a storage
-    /// failure.
+    /// `StorageError::Corrupted` (nested) if the file is damaged beyond repair,
+    /// `StorageError::ReadOnly` on a read-only handle, or a storage failure. In a shared mode
+    /// it waits for other processes' write transactions without a bound (redb's check takes
+    /// the writer lock itself).
     pub fn check_pages(&mut self) -> Result<PagesChecked, QueryError> {
         Ok(if self.store.check_pages()? { PagesChecked::Intact } else { PagesChecked::Repaired })
     }
@@ -825,11 +828,13 @@ impl Arrears {
         reports::aging_series(&self.store.read()?, dates)
     }
 
-    /// How the file's space is used.
+    /// How the file's space is used. redb gives its statistics to a write transaction only, so
+    /// this waits for the writer lock as a command does (and writes nothing).
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// `StorageError::ReadOnly` on a read-only handle, `StorageError::WriterBusy`, or a
+    /// storage failure.
     pub fn space(&self) -> Result<Space, QueryError> {
         let space = self.store.space()?;
         Ok(Space {
