@@ -74,8 +74,10 @@ pub struct StoreOptions {
     pub durability: Durability,
     /// How processes share the file (ignored by [`Store::open_read_only`]).
     pub sharing: Sharing,
-    /// How long [`Store::write`] waits for another write transaction (of this handle, another
-    /// handle or another process) to end before it fails with [`StorageError::WriterBusy`].
+    /// How long [`Store::write`] waits for another write transaction to end before it fails
+    /// with [`StorageError::WriterBusy`]: at most this long for those of this handle's other
+    /// threads (which queue), then at most this long again for those of other handles and
+    /// processes (polled).
     pub write_wait_ms_max: u64,
 }
 
@@ -117,6 +119,8 @@ pub struct Store {
     /// Always `Some` until dropped (see the `Drop` impl).
     db: Option<Db>,
     pub(crate) options: StoreOptions,
+    /// Whose turn it is to write, among this handle's threads.
+    pub(crate) gate: std::sync::Arc<crate::txn::WriteGate>,
     /// Snapshots encoded and written by this store's transactions (tests only: the test of
     /// the write-back counts one per account per transaction).
     #[cfg(any(test, feature = "fault-injection"))]
@@ -191,6 +195,7 @@ impl Store {
         Store {
             db: Some(db),
             options,
+            gate: std::sync::Arc::default(),
             #[cfg(any(test, feature = "fault-injection"))]
             snapshots_written: std::sync::Arc::default(),
         }
@@ -370,7 +375,7 @@ impl Store {
     ///
     /// [`StorageError::ReadOnly`], [`StorageError::WriterBusy`], or a storage failure.
     pub fn space(&self) -> Result<Space, StorageError> {
-        let txn = self.begin_write()?;
+        let (txn, _turn) = self.begin_write()?;
         let stats = txn.stats().map_err(from_redb)?;
         let space = Space {
             allocated_bytes: stats.allocated_pages() * stats.page_size() as u64,

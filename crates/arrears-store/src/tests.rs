@@ -111,6 +111,41 @@ fn a_writer_waits_at_most_its_bound() {
     assert_eq!(txn.next_id(Sequence::Account).unwrap(), 2);
 }
 
+/// Threads sharing one handle take turns: one waits while another holds a write transaction,
+/// is refused past its bound, and otherwise gets its turn when the other's ends; and many
+/// threads writing at once each get every transaction they ask for, ids never repeated.
+#[test]
+fn threads_of_one_handle_take_turns_within_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let impatient = StoreOptions { write_wait_ms_max: 20, ..options() };
+    let store = Store::create(&dir.path().join("s.redb"), impatient).unwrap();
+    let held = store.write().unwrap();
+    std::thread::scope(|scope| {
+        let waiter = scope.spawn(|| store.write().err());
+        assert!(matches!(waiter.join().unwrap(), Some(StorageError::WriterBusy { waited_ms: 20 })));
+    });
+    drop(held);
+
+    let patient = Store::open(&dir.path().join("s.redb"), options()).unwrap();
+    drop(store);
+    let taken = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..10 {
+                    let mut txn = patient.write().unwrap();
+                    let id = txn.next_id(Sequence::Entry).unwrap();
+                    txn.commit().unwrap();
+                    taken.lock().unwrap().push(id);
+                }
+            });
+        }
+    });
+    let mut taken = taken.into_inner().unwrap();
+    taken.sort_unstable();
+    assert_eq!(taken, (1..=40).collect::<Vec<u64>>());
+}
+
 /// redb refuses non-durable commits where processes share the file; the store says so at open.
 #[test]
 fn eventual_durability_needs_exclusive_sharing() {

@@ -4,7 +4,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 use arrears_core::case::CollectionCase;
 use arrears_core::ids::AccountId;
@@ -145,6 +146,50 @@ pub struct WriteTxn {
     /// The store's count of snapshots encoded and written (tests only).
     #[cfg(any(test, feature = "fault-injection"))]
     pub(crate) snapshots_written: Arc<std::sync::atomic::AtomicU64>,
+    /// This thread's turn to write on the handle: the last field, so that it passes to the next
+    /// waiting thread only once redb's transaction (`cell`) has committed or been dropped.
+    _turn: WriteTurn,
+}
+
+/// Whose turn it is to write on one handle: the threads of this process that share a handle
+/// wait here, each woken when the transaction before its own ends, rather than poll redb (a
+/// poll can only find the lock free between its pauses, which would leave it idle meanwhile and
+/// let a thread that writes in a loop keep it). Other handles and processes are polled
+/// ([`Store::begin_write`]).
+#[derive(Debug, Default)]
+pub(crate) struct WriteGate {
+    /// True while a thread holds its turn.
+    busy: Mutex<bool>,
+    released: Condvar,
+}
+
+/// A thread's turn to write on a handle; dropping it wakes the next waiting thread.
+pub(crate) struct WriteTurn(Arc<WriteGate>);
+
+impl WriteGate {
+    /// Waits at most `wait_ms_max` for this handle's other threads to end their write
+    /// transactions, and takes the turn.
+    fn take(gate: &Arc<WriteGate>, wait_ms_max: u64) -> Result<WriteTurn, StorageError> {
+        // The mutex guards one flag that no panic can leave half-written.
+        let busy = gate.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        let wait = Duration::from_millis(wait_ms_max);
+        let (mut busy, _) = gate
+            .released
+            .wait_timeout_while(busy, wait, |busy| *busy)
+            .unwrap_or_else(PoisonError::into_inner);
+        if *busy {
+            return Err(StorageError::WriterBusy { waited_ms: wait_ms_max });
+        }
+        *busy = true;
+        Ok(WriteTurn(Arc::clone(gate)))
+    }
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        *self.0.busy.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        self.0.released.notify_one();
+    }
 }
 
 impl TableAccess for WriteTxn {
@@ -211,22 +256,24 @@ const _: () = assert!(WRITE_POLL_US_MIN <= WRITE_POLL_US_MAX);
 
 impl Store {
     /// Begins redb's write transaction, waiting at most [`StoreOptions::write_wait_ms_max`]
-    /// for the one in progress (of this handle, another handle or another process) to end.
+    /// for this handle's other threads to end theirs (queued on the [`WriteGate`]), then at
+    /// most as long again for other handles and processes.
     ///
     /// redb's own `begin_write` waits without a bound on the file lock of another process, so
     /// this polls `try_begin_write` instead, with pauses from [`WRITE_POLL_US_MIN`] doubling
-    /// to [`WRITE_POLL_US_MAX`]. The wait is measured by adding up the pauses, not by reading
+    /// to [`WRITE_POLL_US_MAX`]. That wait is measured by adding up the pauses, not by reading
     /// a clock: it is at least the bound, and longer by the time the attempts themselves took.
     ///
     /// [`StoreOptions::write_wait_ms_max`]: crate::StoreOptions::write_wait_ms_max
-    pub(crate) fn begin_write(&self) -> Result<redb::WriteTransaction, StorageError> {
+    pub(crate) fn begin_write(&self) -> Result<(redb::WriteTransaction, WriteTurn), StorageError> {
         let db = self.writable()?;
+        let turn = WriteGate::take(&self.gate, self.options.write_wait_ms_max)?;
         let wait_us_max = self.options.write_wait_ms_max.saturating_mul(1_000);
         let mut waited_us: u64 = 0;
         let mut pause_us = WRITE_POLL_US_MIN;
         loop {
             match db.try_begin_write() {
-                Ok(txn) => return Ok(txn),
+                Ok(txn) => return Ok((txn, turn)),
                 Err(redb::TransactionError::WouldBlock) => {}
                 Err(other) => return Err(from_redb(other)),
             }
@@ -261,7 +308,7 @@ impl Store {
     ///
     /// [`StoreOptions::write_wait_ms_max`]: crate::StoreOptions::write_wait_ms_max
     pub fn write(&self) -> Result<WriteTxn, StorageError> {
-        let mut txn = self.begin_write()?;
+        let (mut txn, turn) = self.begin_write()?;
         if self.options.durability == Durability::Eventual {
             txn.set_durability(redb::Durability::None).map_err(from_redb)?;
         }
@@ -271,6 +318,7 @@ impl Store {
             poisoned: Cell::new(false),
             #[cfg(any(test, feature = "fault-injection"))]
             snapshots_written: Arc::clone(&self.snapshots_written),
+            _turn: turn,
         })
     }
 

@@ -205,8 +205,10 @@ pub struct Options {
     /// How processes share the file (not used by [`Arrears::open_read_only_with`]).
     pub sharing: Sharing,
     /// How long a write (a command, a batch, a cycle's batch) waits for another write
-    /// transaction, of this process or another, to end before it fails with
-    /// [`StorageError::WriterBusy`], in milliseconds.
+    /// transaction to end before it fails with [`StorageError::WriterBusy`], in milliseconds:
+    /// at most this long for those of this handle's other threads (which queue), then at most
+    /// this long again for those of other handles and processes. Opening a
+    /// [`Sharing::MultiWriter`] handle waits at most this long too.
     pub write_wait_ms_max: u64,
     /// The clock for `recorded_at`.
     pub clock: Box<dyn Clock>,
