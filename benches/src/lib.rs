@@ -17,7 +17,8 @@ use arrears::ids::AccountId;
 use arrears::model::{DebtorFlags, DebtorKind, Jurisdiction, ObligationKind, ProductKind, Terms};
 use arrears::money::{Currency, Money};
 use arrears::{
-    Arrears, Command, Durability, NewAccount, NewCharge, NewDebtor, Options, Outcome, SystemClock,
+    Arrears, Command, Durability, NewAccount, NewCharge, NewDebtor, Options, Outcome, Sharing,
+    SystemClock,
 };
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -35,12 +36,16 @@ pub fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)
 }
 
-/// Engine options: immediate durability, the shared cache size.
+/// Engine options: immediate durability, the shared cache size, and exclusive sharing, the
+/// mode every figure of docs/BENCHMARKS.md before issue 14 was measured in (the default,
+/// `Sharing::MultiWriter`, costs more per commit: section 8, `examples/sharing_modes.rs`).
 pub fn options() -> Options {
     Options {
         cache_size_bytes: CACHE_BYTES,
         durability: Durability::Immediate,
+        sharing: Sharing::Exclusive,
         clock: Box::new(SystemClock),
+        ..Options::default()
     }
 }
 

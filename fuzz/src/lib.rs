@@ -123,7 +123,11 @@ pub fn commands_model(data: &[u8]) {
     let Ok(ops) = Vec::<Op>::arbitrary(&mut input) else { return };
     let ops = &ops[..ops.len().min(64)];
     let disk = FaultyDisk::new();
-    let options = StoreOptions { cache_size_bytes: 1 << 20, durability: Durability::Eventual };
+    let options = StoreOptions {
+        cache_size_bytes: 1 << 20,
+        durability: Durability::Eventual,
+        ..StoreOptions::default()
+    };
     let store = Store::create_with_backend(&disk, options).expect("create");
     let clock = Box::new(FixedClock("2026-12-01T00:00:00Z".parse().expect("instant")));
     let books = Arrears::from_store(store, clock);

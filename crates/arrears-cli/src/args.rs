@@ -32,6 +32,10 @@ pub(crate) struct Cli {
     /// system clock, in UTC).
     #[arg(long, global = true)]
     pub(crate) allow_future: bool,
+    /// How long a write waits for another process's write transaction (an application's, a
+    /// scheduled cycle's) to end before it fails, in milliseconds.
+    #[arg(long, global = true, value_name = "MS", default_value_t = arrears::WRITE_WAIT_MS_MAX_DEFAULT)]
+    pub(crate) write_wait_ms: u64,
     #[command(subcommand)]
     pub(crate) command: Command,
 }

@@ -130,16 +130,16 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             post::run(&books, &horizon(cli, &books)?, args, cli.json, out)
         }
         Command::Show(ShowCommand::Account(args)) => {
-            show::account(&open(cli)?, args, cli.json, out)
+            show::account(&open_read_only(cli)?, args, cli.json, out)
         }
         Command::Show(ShowCommand::Debtor(args)) => {
-            list::show_debtor(&open(cli)?, args, today(cli).date_naive(), cli.json, out)
+            list::show_debtor(&open_read_only(cli)?, args, today(cli).date_naive(), cli.json, out)
         }
         Command::List(list::ListCommand::Accounts(args)) => {
-            list::accounts(&open(cli)?, args, today(cli).date_naive(), cli.json, out)
+            list::accounts(&open_read_only(cli)?, args, today(cli).date_naive(), cli.json, out)
         }
         Command::List(list::ListCommand::Debtors(args)) => {
-            list::debtors(&open(cli)?, args, cli.json, out)
+            list::debtors(&open_read_only(cli)?, args, cli.json, out)
         }
         Command::Demo(args) | Command::Simulate(args) => {
             demo::run(&cli.db, args, (today(cli), cli.allow_future), cli.json, out)
@@ -156,28 +156,37 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         }
         Command::Plugin(plugins::PluginCommand::List) => plugins::list(&open(cli)?, cli.json, out),
         Command::Report(ReportCommand::Rollrates(args)) => {
-            demo::rollrates(&open(cli)?, args, cli.json, out)
+            demo::rollrates(&open_read_only(cli)?, args, cli.json, out)
         }
         Command::Report(ReportCommand::Recovery(args)) => {
-            demo::recovery(&open(cli)?, args, cli.json, out)
+            demo::recovery(&open_read_only(cli)?, args, cli.json, out)
         }
-        Command::Report(ReportCommand::Kpis(args)) => demo::kpis(&open(cli)?, args, cli.json, out),
+        Command::Report(ReportCommand::Kpis(args)) => {
+            demo::kpis(&open_read_only(cli)?, args, cli.json, out)
+        }
         Command::Report(ReportCommand::Html(args)) => {
-            demo::report_html(&open(cli)?, &cli.db, args, cli.json, out)
+            demo::report_html(&open_read_only(cli)?, &cli.db, args, cli.json, out)
         }
         Command::Report(ReportCommand::Aging(args)) => {
-            report::aging(&open(cli)?, args, cli.json, out)
+            report::aging(&open_read_only(cli)?, args, cli.json, out)
         }
-        Command::Verify(args) => report::verify(&mut open(cli)?, args, cli.json, out),
-        Command::Audit(AuditCommand::Head) => report::audit_head(&open(cli)?, cli.json, out),
+        // `verify` never writes; `--pages` runs redb's page check, which may repair the file,
+        // so only it opens writable.
+        Command::Verify(args) => {
+            let mut books = if args.pages { open(cli)? } else { open_read_only(cli)? };
+            report::verify(&mut books, args, cli.json, out)
+        }
+        Command::Audit(AuditCommand::Head) => {
+            report::audit_head(&open_read_only(cli)?, cli.json, out)
+        }
         Command::Policy(PolicyCommand::Set(args)) => policy::set(&open(cli)?, args, cli.json, out),
-        Command::Policy(PolicyCommand::Show) => policy::show(&open(cli)?, cli.json, out),
+        Command::Policy(PolicyCommand::Show) => policy::show(&open_read_only(cli)?, cli.json, out),
         Command::Cycle(args) => {
             let books = open(cli)?;
             outbox::cycle(&books, &horizon(cli, &books)?, args, cli.json, out)
         }
         Command::Actions(ActionsCommand::List(args)) => {
-            outbox::list(&open(cli)?, args, cli.json, out)
+            outbox::list(&open_read_only(cli)?, args, cli.json, out)
         }
         Command::Actions(ActionsCommand::Ack(args)) => {
             let books = open(cli)?;
@@ -187,14 +196,14 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             // A quote from --balance never opens (let alone creates) a store.
             let balance = match plan::given_balance(args)? {
                 Some(balance) => balance,
-                None => plan::account_balance(&open(cli)?, args)?,
+                None => plan::account_balance(&open_read_only(cli)?, args)?,
             };
             plan::quote_command(&balance, args, cli.json, out)
         }
         Command::Check(CheckCommand::Contact(args)) => {
             // Without --debtor the check never opens (let alone creates) a store.
             let books = match args.debtor {
-                Some(_) => Some(open(cli)?),
+                Some(_) => Some(open_read_only(cli)?),
                 None => None,
             };
             check::contact(books.as_ref(), args, cli.json, out)
@@ -221,7 +230,7 @@ fn options(cli: &Cli) -> Options {
         Some(at) => Box::new(FixedClock(at)),
         None => Box::new(SystemClock),
     };
-    Options { clock, ..Options::default() }
+    Options { clock, write_wait_ms_max: cli.write_wait_ms, ..Options::default() }
 }
 
 /// Now: the instant of `--recorded-at` if given, else the system clock's.
@@ -235,10 +244,17 @@ fn horizon(cli: &Cli, books: &Arrears) -> Result<horizon::Horizon> {
     Ok(horizon::Horizon::new(today(cli), &policy, cli.allow_future))
 }
 
-/// Opens the store, with this binary's built-in plugins provided to it so that its plugin
-/// registry's entries resolve.
+/// Opens the store for a command that writes, shared with other processes (an application
+/// that holds it, a reader, a scheduled cycle): docs/CLI.md, "Several processes"; with this
+/// binary's built-in plugins provided to it so that its plugin registry's entries resolve.
 fn open(cli: &Cli) -> Result<Arrears> {
     let mut books = Arrears::open_with(&cli.db, options(cli))?;
     plugins::provide_builtins(&mut books)?;
     Ok(books)
+}
+
+/// Opens the store read-only for a command that only reads: it works on a file without write
+/// permission and beside any writer that shares the file, and never writes.
+fn open_read_only(cli: &Cli) -> Result<Arrears> {
+    Ok(Arrears::open_read_only_with(&cli.db, options(cli))?)
 }

@@ -35,6 +35,18 @@ pub enum StorageError {
         /// The engine's panic message.
         message: String,
     },
+    /// The store was opened read-only, and this needs a write transaction: a command, the
+    /// cycle, or redb's statistics and page check.
+    #[error("the store was opened read-only; open it writable to change it")]
+    ReadOnly,
+    /// Another write transaction (of this handle, another handle or another process sharing the
+    /// file) held the writer lock for longer than the store waits for it
+    /// (`write_wait_ms_max`). Nothing was written; try again later.
+    #[error("another writer held the store's write lock for {waited_ms} ms; nothing was written")]
+    WriterBusy {
+        /// How long this writer waited, in milliseconds.
+        waited_ms: u64,
+    },
     /// A record the store's own indexes point to is missing.
     #[error("{table} has no record for key {key}, although an index points to it")]
     Dangling {
@@ -69,6 +81,31 @@ pub enum OpenError {
     /// Another process or handle has the store open.
     #[error("the store at {path:?} is already open by another process or handle")]
     AlreadyOpen {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The last process that wrote the file stopped without closing it, and no writer has
+    /// opened it since; a read-only open cannot recover it.
+    #[error("the store at {path:?} needs recovery after a crash; open it writable once (any write command does)")]
+    NeedsRecovery {
+        /// The path.
+        path: PathBuf,
+    },
+    /// The store has an older format, which a read-only open cannot migrate.
+    #[error("the store at {path:?} has format version {found} and must be migrated to {current}; open it writable once (any write command does)")]
+    NeedsMigration {
+        /// The path.
+        path: PathBuf,
+        /// The version in the file.
+        found: u64,
+        /// The version this build writes.
+        current: u64,
+    },
+    /// `Durability::Eventual` keeps commits in this process's memory until a later immediate
+    /// commit, which other processes sharing the file cannot see; redb refuses it in the
+    /// shared modes.
+    #[error("eventual durability needs exclusive sharing (opening {path:?}); choose immediate durability or exclusive sharing")]
+    EventualNeedsExclusive {
         /// The path.
         path: PathBuf,
     },

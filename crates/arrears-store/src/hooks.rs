@@ -9,10 +9,18 @@ use arrears_core::ids::{AccountId, ObligationId};
 
 use crate::error::{contain_open, from_redb, OpenError, StorageError};
 use crate::fault::FaultyDisk;
-use crate::open::{open_error, Store, StoreOptions};
+use crate::open::{open_error, Db, Store, StoreOptions};
 use crate::schema::{AccountObligations, Accounts, Audit, Cases, Debtors, Journal, Obligations};
 use crate::schema::{Snapshots, TableId};
 use crate::txn::{TxnCache, WriteTxn};
+
+/// redb's builder for a store on a [`FaultyDisk`]: the disk has no file locks, so redb can only
+/// use it exclusively, whatever `options.sharing` says (one in-memory disk is one process's).
+fn backend_builder(options: StoreOptions) -> redb::Builder {
+    let mut builder = redb::Builder::new();
+    builder.set_cache_size(options.cache_size_bytes);
+    builder
+}
 
 /// The path that errors name for a store on a [`FaultyDisk`].
 const DISK_PATH: &str = "(fault-injection disk)";
@@ -33,8 +41,7 @@ impl Store {
             if disk.stats().len > 0 {
                 return Err(OpenError::AlreadyExists { path: path.to_owned() });
             }
-            let db = redb::Builder::new()
-                .set_cache_size(options.cache_size_bytes)
+            let db = backend_builder(options)
                 .create_with_backend(disk.backend())
                 .map_err(|error| open_error(path, error))?;
             Store::initialize(db, options)
@@ -53,11 +60,10 @@ impl Store {
             if disk.stats().len == 0 {
                 return Err(OpenError::NotFound { path: path.to_owned() });
             }
-            let db = redb::Builder::new()
-                .set_cache_size(options.cache_size_bytes)
+            let db = backend_builder(options)
                 .create_with_backend(disk.backend())
                 .map_err(|error| open_error(path, error))?;
-            Store::check_format(db, options, path)
+            Store::check_format(Db::Writable(db), options, path)
         })
     }
 

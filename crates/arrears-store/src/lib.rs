@@ -36,7 +36,7 @@ mod write;
 
 pub use codec::RecordKind;
 pub use error::{OpenError, StorageError};
-pub use open::{Durability, Space, Store, StoreOptions};
+pub use open::{Durability, Sharing, Space, Store, StoreOptions, WRITE_WAIT_MS_MAX_DEFAULT};
 pub use read::Reads;
 pub use schema::{
     date_key, AuditEntry, IdempotencyRecord, PluginEntryRow, PluginSourceRow, RefKind, Sequence,

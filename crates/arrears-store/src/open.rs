@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use arrears_core::ledger::{replay, Event};
-use redb::ReadableDatabase;
 
 use crate::error::{contain_open, from_redb, OpenError, StorageError};
 use crate::read::Reads;
@@ -37,6 +36,35 @@ pub struct Space {
     pub fragmented_bytes: u64,
 }
 
+/// How processes share a store's file: redb's concurrency modes (docs/DURABILITY.md, "Several
+/// processes"). Every process that opens one file at the same time must open it writable in the
+/// same mode, or read-only ([`Store::open_read_only`], which shares with either shared mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sharing {
+    /// One handle has the file to itself: a second open, writable or read-only, in this process
+    /// or another, is [`OpenError::AlreadyOpen`].
+    Exclusive,
+    /// One writing handle, and any number of read-only handles in other processes that see each
+    /// of its commits. A second writable open is [`OpenError::AlreadyOpen`].
+    SingleWriter,
+    /// Any number of writing handles and read-only handles; one write transaction at a time
+    /// across all of them (a writer waits for the others, up to
+    /// [`StoreOptions::write_wait_ms_max`]), and each begins from the latest commit, whoever
+    /// made it.
+    #[default]
+    MultiWriter,
+}
+
+impl Sharing {
+    fn mode(self) -> redb::ConcurrencyMode {
+        match self {
+            Sharing::Exclusive => redb::ConcurrencyMode::ExclusiveWriter,
+            Sharing::SingleWriter => redb::ConcurrencyMode::SingleWriter,
+            Sharing::MultiWriter => redb::ConcurrencyMode::MultiWriter,
+        }
+    }
+}
+
 /// Options for opening a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreOptions {
@@ -44,19 +72,55 @@ pub struct StoreOptions {
     pub cache_size_bytes: usize,
     /// How commits reach the disk.
     pub durability: Durability,
+    /// How processes share the file (ignored by [`Store::open_read_only`]).
+    pub sharing: Sharing,
+    /// How long [`Store::write`] waits for another write transaction to end before it fails
+    /// with [`StorageError::WriterBusy`]: at most this long for those of this handle's other
+    /// threads (which queue), then at most this long again for those of other handles and
+    /// processes (polled).
+    pub write_wait_ms_max: u64,
 }
+
+/// The default of [`StoreOptions::write_wait_ms_max`]: long enough for a batch of the daily
+/// cycle (about a second for 1,000 accounts) many times over.
+pub const WRITE_WAIT_MS_MAX_DEFAULT: u64 = 10_000;
 
 impl Default for StoreOptions {
     fn default() -> StoreOptions {
-        StoreOptions { cache_size_bytes: 64 * 1024 * 1024, durability: Durability::Immediate }
+        StoreOptions {
+            cache_size_bytes: 64 * 1024 * 1024,
+            durability: Durability::Immediate,
+            sharing: Sharing::default(),
+            write_wait_ms_max: WRITE_WAIT_MS_MAX_DEFAULT,
+        }
     }
+}
+
+impl StoreOptions {
+    /// redb's builder for these options.
+    fn builder(&self, path: &Path) -> Result<redb::Builder, OpenError> {
+        if self.durability == Durability::Eventual && self.sharing != Sharing::Exclusive {
+            return Err(OpenError::EventualNeedsExclusive { path: path.to_owned() });
+        }
+        let mut builder = redb::Builder::new();
+        builder.set_cache_size(self.cache_size_bytes).set_concurrency_mode(self.sharing.mode());
+        Ok(builder)
+    }
+}
+
+/// The redb handle a store holds: writable, or read-only.
+pub(crate) enum Db {
+    Writable(redb::Database),
+    ReadOnly(redb::ReadOnlyDatabase),
 }
 
 /// An open Arrears store file.
 pub struct Store {
     /// Always `Some` until dropped (see the `Drop` impl).
-    db: Option<redb::Database>,
+    db: Option<Db>,
     pub(crate) options: StoreOptions,
+    /// Whose turn it is to write, among this handle's threads.
+    pub(crate) gate: std::sync::Arc<crate::txn::WriteGate>,
     /// Snapshots encoded and written by this store's transactions (tests only: the test of
     /// the write-back counts one per account per transaction).
     #[cfg(any(test, feature = "fault-injection"))]
@@ -88,13 +152,27 @@ pub(crate) fn open_error(path: &Path, error: redb::DatabaseError) -> OpenError {
         redb::DatabaseError::DatabaseAlreadyOpen => {
             OpenError::AlreadyOpen { path: path.to_owned() }
         }
+        redb::DatabaseError::RepairAborted => OpenError::NeedsRecovery { path: path.to_owned() },
         other => OpenError::Storage(from_redb(other)),
     }
 }
 
 impl Store {
-    pub(crate) fn db(&self) -> &redb::Database {
+    pub(crate) fn db(&self) -> &Db {
         self.db.as_ref().unwrap_or_else(|| unreachable!("the database is only taken when dropped"))
+    }
+
+    /// The writable database, or [`StorageError::ReadOnly`].
+    pub(crate) fn writable(&self) -> Result<&redb::Database, StorageError> {
+        match self.db() {
+            Db::Writable(db) => Ok(db),
+            Db::ReadOnly(_) => Err(StorageError::ReadOnly),
+        }
+    }
+
+    /// Returns true if and only if this store was opened read-only ([`Store::open_read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        matches!(self.db(), Db::ReadOnly(_))
     }
 
     /// Creates a new store at `path`.
@@ -107,18 +185,17 @@ impl Store {
             if std::fs::metadata(path).is_ok_and(|metadata| metadata.len() > 0) {
                 return Err(OpenError::AlreadyExists { path: path.to_owned() });
             }
-            let db = redb::Builder::new()
-                .set_cache_size(options.cache_size_bytes)
-                .create(path)
-                .map_err(|error| open_error(path, error))?;
+            let db =
+                options.builder(path)?.create(path).map_err(|error| open_error(path, error))?;
             Store::initialize(db, options)
         })
     }
 
-    fn new(db: redb::Database, options: StoreOptions) -> Store {
+    fn new(db: Db, options: StoreOptions) -> Store {
         Store {
             db: Some(db),
             options,
+            gate: std::sync::Arc::default(),
             #[cfg(any(test, feature = "fault-injection"))]
             snapshots_written: std::sync::Arc::default(),
         }
@@ -129,7 +206,7 @@ impl Store {
         db: redb::Database,
         options: StoreOptions,
     ) -> Result<Store, OpenError> {
-        let store = Store::new(db, options);
+        let store = Store::new(Db::Writable(db), options);
         let mut txn = store.write()?;
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, FORMAT_VERSION).map_err(from_redb)?;
@@ -151,18 +228,81 @@ impl Store {
             if std::fs::metadata(path).is_err() {
                 return Err(OpenError::NotFound { path: path.to_owned() });
             }
+            let db = if options.sharing == Sharing::MultiWriter {
+                Store::open_multi_writer(path, options)?
+            } else {
+                options.builder(path)?.open(path).map_err(|error| open_error(path, error))?
+            };
+            Store::check_format(Db::Writable(db), options, path)
+        })
+    }
+
+    /// redb's open in [`Sharing::MultiWriter`] mode takes the writer lock (to load the
+    /// allocator state of the latest commit) and waits for it without a bound while another
+    /// process is in a write transaction. So the open runs on a thread of its own, and this
+    /// waits for it at most [`StoreOptions::write_wait_ms_max`]; past that it is
+    /// [`StorageError::WriterBusy`], and the thread, whenever the other writer lets it open
+    /// the file, closes it again.
+    fn open_multi_writer(path: &Path, options: StoreOptions) -> Result<redb::Database, OpenError> {
+        options.builder(path)?;
+        let (send, receive) = std::sync::mpsc::sync_channel(1);
+        let owned_path = path.to_owned();
+        std::thread::Builder::new()
+            .name("arrears-open".to_owned())
+            .spawn(move || {
+                let opened = options.builder(&owned_path).and_then(|builder| {
+                    builder.open(&owned_path).map_err(|error| open_error(&owned_path, error))
+                });
+                // The receiver is gone if the open took too long: the database closes here.
+                let _ = send.send(opened);
+            })
+            .map_err(|error| OpenError::Storage(StorageError::Engine(Box::new(error))))?;
+        let wait = std::time::Duration::from_millis(options.write_wait_ms_max);
+        match receive.recv_timeout(wait) {
+            Ok(opened) => opened,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                Err(StorageError::WriterBusy { waited_ms: options.write_wait_ms_max }.into())
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                Err(StorageError::EnginePanicked {
+                    table: "(open)".to_owned(),
+                    message: "the storage engine panicked while opening the file".to_owned(),
+                }
+                .into())
+            }
+        }
+    }
+
+    /// Opens an existing store at `path` read-only: the file is opened for reading only (it may
+    /// lack write permission), nothing is ever written to it, and [`Store::write`] fails with
+    /// [`StorageError::ReadOnly`]. It shares the file with writers in
+    /// [`Sharing::SingleWriter`] or [`Sharing::MultiWriter`] mode (each read transaction sees
+    /// the latest commit), and with other read-only handles; `options.sharing` is not used.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::open`], and [`OpenError::NeedsRecovery`] (the last writer crashed and no
+    /// writer has opened the file since), [`OpenError::NeedsMigration`] (an older format).
+    pub fn open_read_only(path: &Path, options: StoreOptions) -> Result<Store, OpenError> {
+        contain_open(|| {
+            if std::fs::metadata(path).is_err() {
+                return Err(OpenError::NotFound { path: path.to_owned() });
+            }
+            // The mode of a read-only handle only decides which writers it can share with: in
+            // either shared mode, it shares with writers of both (redb takes the same locks).
             let db = redb::Builder::new()
                 .set_cache_size(options.cache_size_bytes)
-                .open(path)
+                .set_concurrency_mode(redb::ConcurrencyMode::MultiWriter)
+                .open_read_only(path)
                 .map_err(|error| open_error(path, error))?;
-            Store::check_format(db, options, path)
+            Store::check_format(Db::ReadOnly(db), options, path)
         })
     }
 
     /// Refuses a database that is not a store or has a format this build cannot read, and
     /// migrates an older format.
     pub(crate) fn check_format(
-        db: redb::Database,
+        db: Db,
         options: StoreOptions,
         path: &Path,
     ) -> Result<Store, OpenError> {
@@ -176,6 +316,13 @@ impl Store {
         if found < FORMAT_VERSION_OLDEST {
             return Err(OpenError::FormatTooOld { found, oldest_supported: FORMAT_VERSION_OLDEST });
         }
+        if found < FORMAT_VERSION && store.is_read_only() {
+            return Err(OpenError::NeedsMigration {
+                path: path.to_owned(),
+                found,
+                current: FORMAT_VERSION,
+            });
+        }
         if found < 2 {
             store.migrate_to_2()?;
         }
@@ -185,7 +332,7 @@ impl Store {
     /// The format version in the `meta` table; none if there is no `meta` table (a redb file
     /// that is not a store) or no version in it.
     fn stored_format_version(&self) -> Result<Option<u64>, OpenError> {
-        let read = self.db().begin_read().map_err(from_redb)?;
+        let read = self.begin_read()?;
         match read.open_table(Meta::DEFINITION) {
             Ok(meta) => {
                 Ok(meta.get(META_FORMAT_VERSION).map_err(from_redb)?.map(|guard| guard.value()))
@@ -200,6 +347,10 @@ impl Store {
     /// version number, so an interrupted migration leaves a version 1 store behind.
     fn migrate_to_2(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
+        // Another process sharing the file may have migrated it since this one read the version.
+        if txn.format_version()?.is_some_and(|version| 2 <= version) {
+            return Ok(());
+        }
         txn.read_table(Snapshots, |_| Ok(()))?;
         // The `derived` table of format 1 is gone: the journal holds the same sums.
         txn.cell().borrow_owner().delete_table(DERIVED_FORMAT_1).map_err(from_redb)?;
@@ -217,13 +368,14 @@ impl Store {
         txn.commit()
     }
 
-    /// How the file's space is used, from redb's statistics.
+    /// How the file's space is used, from redb's statistics (which only a write transaction
+    /// gives: it waits for the writer lock as [`Store::write`] does, and writes nothing).
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`StorageError::ReadOnly`], [`StorageError::WriterBusy`], or a storage failure.
     pub fn space(&self) -> Result<Space, StorageError> {
-        let txn = self.db().begin_write().map_err(from_redb)?;
+        let (txn, _turn) = self.begin_write()?;
         let stats = txn.stats().map_err(from_redb)?;
         let space = Space {
             allocated_bytes: stats.allocated_pages() * stats.page_size() as u64,
@@ -235,16 +387,18 @@ impl Store {
         Ok(space)
     }
 
-    /// Checks redb's own page checksums and structure over the whole file.
+    /// Checks redb's own page checksums and structure over the whole file. In a shared mode
+    /// it holds the writer lock throughout, and waits for it without a bound (redb's
+    /// `check_integrity` takes it itself).
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`StorageError::ReadOnly`], or a storage failure.
     pub fn check_pages(&mut self) -> Result<bool, StorageError> {
-        self.db
-            .as_mut()
-            .unwrap_or_else(|| unreachable!("the database is only taken when dropped"))
-            .check_integrity()
-            .map_err(from_redb)
+        match self.db.as_mut() {
+            Some(Db::Writable(db)) => db.check_integrity().map_err(from_redb),
+            Some(Db::ReadOnly(_)) => Err(StorageError::ReadOnly),
+            None => unreachable!("the database is only taken when dropped"),
+        }
     }
 }

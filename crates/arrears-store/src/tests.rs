@@ -7,7 +7,7 @@ use super::*;
 use crate::schema::{Meta, TableId, META_FORMAT_VERSION};
 
 fn options() -> StoreOptions {
-    StoreOptions { cache_size_bytes: 1024 * 1024, durability: Durability::Immediate }
+    StoreOptions { cache_size_bytes: 1024 * 1024, ..StoreOptions::default() }
 }
 
 #[test]
@@ -44,12 +44,145 @@ fn open_garbage_is_a_storage_error() {
     assert!(matches!(Store::open(&path, options()), Err(OpenError::Storage(_))));
 }
 
+fn sharing(sharing: Sharing) -> StoreOptions {
+    StoreOptions { sharing, ..options() }
+}
+
+/// An exclusive handle keeps every other open out, writable or read-only; a single writer
+/// keeps other writers out but lets readers in.
 #[test]
-fn open_twice_is_already_open() {
+fn open_twice_is_already_open_unless_shared() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.redb");
-    let _first = Store::create(&path, options()).unwrap();
-    assert!(matches!(Store::open(&path, options()), Err(OpenError::AlreadyOpen { .. })));
+    let first = Store::create(&path, sharing(Sharing::Exclusive)).unwrap();
+    for mode in [Sharing::Exclusive, Sharing::SingleWriter, Sharing::MultiWriter] {
+        assert!(matches!(Store::open(&path, sharing(mode)), Err(OpenError::AlreadyOpen { .. })));
+    }
+    assert!(matches!(Store::open_read_only(&path, options()), Err(OpenError::AlreadyOpen { .. })));
+    drop(first);
+    let _single = Store::open(&path, sharing(Sharing::SingleWriter)).unwrap();
+    for mode in [Sharing::Exclusive, Sharing::SingleWriter, Sharing::MultiWriter] {
+        assert!(matches!(Store::open(&path, sharing(mode)), Err(OpenError::AlreadyOpen { .. })));
+    }
+    assert!(Store::open_read_only(&path, options()).is_ok());
+}
+
+/// Two writable handles on one file (redb's locks are per open file, so two handles of one
+/// process share it as two processes do): each write transaction begins from the latest commit,
+/// whoever made it, so ids continue across handles instead of colliding, and a read-only
+/// handle sees every commit.
+#[test]
+fn multi_writer_handles_continue_each_others_sequences() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let first = Store::create(&path, options()).unwrap();
+    let second = Store::open(&path, options()).unwrap();
+    let reader = Store::open_read_only(&path, options()).unwrap();
+    let mut taken = Vec::new();
+    for round in 0..6 {
+        let store = if round % 2 == 0 { &first } else { &second };
+        let mut txn = store.write().unwrap();
+        taken.push(txn.next_id(Sequence::Entry).unwrap());
+        taken.push(txn.next_id(Sequence::Entry).unwrap());
+        txn.commit().unwrap();
+        let seen = reader.read().unwrap().format_version().unwrap();
+        assert_eq!(seen, Some(FORMAT_VERSION));
+        let mut peek = reader.write().err();
+        assert!(matches!(peek.take(), Some(StorageError::ReadOnly)));
+    }
+    assert_eq!(taken, (1..=12).collect::<Vec<u64>>());
+}
+
+/// A writer that cannot get the lock within its wait fails with a typed error naming the wait,
+/// and writes nothing; once the lock is free it writes.
+#[test]
+fn a_writer_waits_at_most_its_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let holder = Store::create(&path, options()).unwrap();
+    let waiter = Store::open(&path, StoreOptions { write_wait_ms_max: 30, ..options() }).unwrap();
+    let mut held = holder.write().unwrap();
+    held.next_id(Sequence::Account).unwrap();
+    let error = waiter.write().err().unwrap();
+    assert!(matches!(error, StorageError::WriterBusy { waited_ms: 30 }));
+    assert!(error.to_string().contains("30 ms"));
+    held.commit().unwrap();
+    let mut txn = waiter.write().unwrap();
+    assert_eq!(txn.next_id(Sequence::Account).unwrap(), 2);
+}
+
+/// Threads sharing one handle take turns: one waits while another holds a write transaction,
+/// is refused past its bound, and otherwise gets its turn when the other's ends; and many
+/// threads writing at once each get every transaction they ask for, ids never repeated.
+#[test]
+fn threads_of_one_handle_take_turns_within_the_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let impatient = StoreOptions { write_wait_ms_max: 20, ..options() };
+    let store = Store::create(&dir.path().join("s.redb"), impatient).unwrap();
+    let held = store.write().unwrap();
+    std::thread::scope(|scope| {
+        let waiter = scope.spawn(|| store.write().err());
+        assert!(matches!(waiter.join().unwrap(), Some(StorageError::WriterBusy { waited_ms: 20 })));
+    });
+    drop(held);
+
+    let patient = Store::open(&dir.path().join("s.redb"), options()).unwrap();
+    drop(store);
+    let taken = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                for _ in 0..10 {
+                    let mut txn = patient.write().unwrap();
+                    let id = txn.next_id(Sequence::Entry).unwrap();
+                    txn.commit().unwrap();
+                    taken.lock().unwrap().push(id);
+                }
+            });
+        }
+    });
+    let mut taken = taken.into_inner().unwrap();
+    taken.sort_unstable();
+    assert_eq!(taken, (1..=40).collect::<Vec<u64>>());
+}
+
+/// redb refuses non-durable commits where processes share the file; the store says so at open.
+#[test]
+fn eventual_durability_needs_exclusive_sharing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let eventual = StoreOptions { durability: Durability::Eventual, ..options() };
+    let error = Store::create(&path, eventual).unwrap_err();
+    assert!(matches!(error, OpenError::EventualNeedsExclusive { .. }));
+    assert!(!path.exists() || std::fs::metadata(&path).unwrap().len() == 0);
+    let store = Store::create(&path, StoreOptions { sharing: Sharing::Exclusive, ..eventual });
+    assert!(store.is_ok());
+}
+
+/// A read-only open works on a file without write permission, never changes a byte of it, and
+/// refuses writes with a typed error.
+#[test]
+fn read_only_open_never_writes() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    {
+        let store = Store::create(&path, options()).unwrap();
+        let mut txn = store.write().unwrap();
+        txn.next_id(Sequence::Debtor).unwrap();
+        txn.commit().unwrap();
+    }
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    {
+        let mut store = Store::open_read_only(&path, options()).unwrap();
+        assert!(store.is_read_only());
+        assert_eq!(store.read().unwrap().format_version().unwrap(), Some(FORMAT_VERSION));
+        assert!(matches!(store.write().err(), Some(StorageError::ReadOnly)));
+        assert!(matches!(store.space(), Err(StorageError::ReadOnly)));
+        assert!(matches!(store.check_pages(), Err(StorageError::ReadOnly)));
+    }
+    assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
 #[test]

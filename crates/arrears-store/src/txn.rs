@@ -4,7 +4,8 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 use arrears_core::case::CollectionCase;
 use arrears_core::ids::AccountId;
@@ -12,7 +13,7 @@ use arrears_core::ledger::AccountState;
 use redb::{ReadableDatabase, ReadableTable};
 
 use crate::error::{contain, from_redb, StorageError};
-use crate::open::{Durability, Store};
+use crate::open::{Db, Durability, Store};
 use crate::schema::{AuditEntry, Meta, ReadTables, Sequence, TableId, Tables};
 
 /// What a transaction gives the reads of [`crate::Reads`]: its tables, opened once each, and
@@ -171,6 +172,50 @@ pub struct WriteTxn {
     /// The store's count of snapshots encoded and written (tests only).
     #[cfg(any(test, feature = "fault-injection"))]
     pub(crate) snapshots_written: Arc<std::sync::atomic::AtomicU64>,
+    /// This thread's turn to write on the handle: the last field, so that it passes to the next
+    /// waiting thread only once redb's transaction (`cell`) has committed or been dropped.
+    _turn: WriteTurn,
+}
+
+/// Whose turn it is to write on one handle: the threads of this process that share a handle
+/// wait here, each woken when the transaction before its own ends, rather than poll redb (a
+/// poll can only find the lock free between its pauses, which would leave it idle meanwhile and
+/// let a thread that writes in a loop keep it). Other handles and processes are polled
+/// ([`Store::begin_write`]).
+#[derive(Debug, Default)]
+pub(crate) struct WriteGate {
+    /// True while a thread holds its turn.
+    busy: Mutex<bool>,
+    released: Condvar,
+}
+
+/// A thread's turn to write on a handle; dropping it wakes the next waiting thread.
+pub(crate) struct WriteTurn(Arc<WriteGate>);
+
+impl WriteGate {
+    /// Waits at most `wait_ms_max` for this handle's other threads to end their write
+    /// transactions, and takes the turn.
+    fn take(gate: &Arc<WriteGate>, wait_ms_max: u64) -> Result<WriteTurn, StorageError> {
+        // The mutex guards one flag that no panic can leave half-written.
+        let busy = gate.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        let wait = Duration::from_millis(wait_ms_max);
+        let (mut busy, _) = gate
+            .released
+            .wait_timeout_while(busy, wait, |busy| *busy)
+            .unwrap_or_else(PoisonError::into_inner);
+        if *busy {
+            return Err(StorageError::WriterBusy { waited_ms: wait_ms_max });
+        }
+        *busy = true;
+        Ok(WriteTurn(Arc::clone(gate)))
+    }
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        *self.0.busy.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        self.0.released.notify_one();
+    }
 }
 
 impl TableAccess for WriteTxn {
@@ -232,14 +277,68 @@ impl Drop for WriteTxn {
     }
 }
 
+/// The first pause of a writer waiting for the writer lock; each next one doubles, up to
+/// [`WRITE_POLL_US_MAX`].
+const WRITE_POLL_US_MIN: u64 = 50;
+/// The longest pause between two attempts to take the writer lock.
+const WRITE_POLL_US_MAX: u64 = 2_000;
+const _: () = assert!(WRITE_POLL_US_MIN <= WRITE_POLL_US_MAX);
+
 impl Store {
-    /// Begins a write transaction. Only one runs at a time; others wait.
+    /// Begins redb's write transaction, waiting at most [`StoreOptions::write_wait_ms_max`]
+    /// for this handle's other threads to end theirs (queued on the [`WriteGate`]), then at
+    /// most as long again for other handles and processes.
+    ///
+    /// redb's own `begin_write` waits without a bound on the file lock of another process, so
+    /// this polls `try_begin_write` instead, with pauses from [`WRITE_POLL_US_MIN`] doubling
+    /// to [`WRITE_POLL_US_MAX`]. That wait is measured by adding up the pauses, not by reading
+    /// a clock: it is at least the bound, and longer by the time the attempts themselves took.
+    ///
+    /// [`StoreOptions::write_wait_ms_max`]: crate::StoreOptions::write_wait_ms_max
+    pub(crate) fn begin_write(&self) -> Result<(redb::WriteTransaction, WriteTurn), StorageError> {
+        let db = self.writable()?;
+        let turn = WriteGate::take(&self.gate, self.options.write_wait_ms_max)?;
+        let wait_us_max = self.options.write_wait_ms_max.saturating_mul(1_000);
+        let mut waited_us: u64 = 0;
+        let mut pause_us = WRITE_POLL_US_MIN;
+        loop {
+            match db.try_begin_write() {
+                Ok(txn) => return Ok((txn, turn)),
+                Err(redb::TransactionError::WouldBlock) => {}
+                Err(other) => return Err(from_redb(other)),
+            }
+            if wait_us_max <= waited_us {
+                return Err(StorageError::WriterBusy { waited_ms: waited_us / 1_000 });
+            }
+            let pause = pause_us.min(wait_us_max - waited_us);
+            std::thread::sleep(std::time::Duration::from_micros(pause));
+            waited_us += pause;
+            pause_us = (pause_us * 2).min(WRITE_POLL_US_MAX);
+        }
+    }
+
+    /// Begins redb's read transaction, on either kind of handle.
+    pub(crate) fn begin_read(&self) -> Result<redb::ReadTransaction, StorageError> {
+        match self.db() {
+            Db::Writable(db) => db.begin_read(),
+            Db::ReadOnly(db) => db.begin_read(),
+        }
+        .map_err(from_redb)
+    }
+
+    /// Begins a write transaction. Only one runs at a time, across every handle and process
+    /// sharing the file; the others wait (see [`StoreOptions::write_wait_ms_max`]). It begins
+    /// from the latest commit, whoever made it.
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`StorageError::ReadOnly`] on a store opened read-only, [`StorageError::WriterBusy`]
+    /// when another write transaction held the lock for longer than the wait, or a storage
+    /// failure.
+    ///
+    /// [`StoreOptions::write_wait_ms_max`]: crate::StoreOptions::write_wait_ms_max
     pub fn write(&self) -> Result<WriteTxn, StorageError> {
-        let mut txn = self.db().begin_write().map_err(from_redb)?;
+        let (mut txn, turn) = self.begin_write()?;
         if self.options.durability == Durability::Eventual {
             txn.set_durability(redb::Durability::None).map_err(from_redb)?;
         }
@@ -249,6 +348,7 @@ impl Store {
             poisoned: Cell::new(false),
             #[cfg(any(test, feature = "fault-injection"))]
             snapshots_written: Arc::clone(&self.snapshots_written),
+            _turn: turn,
         })
     }
 
@@ -258,10 +358,7 @@ impl Store {
     ///
     /// A storage failure.
     pub fn read(&self) -> Result<ReadTxn, StorageError> {
-        Ok(ReadTxn {
-            txn: self.db().begin_read().map_err(from_redb)?,
-            tables: ReadTables::default(),
-        })
+        Ok(ReadTxn { txn: self.begin_read()?, tables: ReadTables::default() })
     }
 }
 

@@ -116,6 +116,41 @@ impl Durability {
     }
 }
 
+/// How processes share a store's file (docs/DURABILITY.md, "Several processes").
+///
+/// Every process that opens one file writable at the same time must use the same mode; a
+/// read-only open ([`Arrears::open_read_only`]) shares the file with writers of either shared
+/// mode and with other readers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Sharing {
+    /// This handle has the file to itself: any other open, writable or read-only, in this
+    /// process or another, is [`OpenError::AlreadyOpen`].
+    Exclusive,
+    /// This handle is the only writer; other processes may open the file read-only (`arrears
+    /// report`, `show`, `verify`, `actions list`) and see each commit.
+    SingleWriter,
+    /// Any number of handles and processes may write, one write transaction at a time across
+    /// all of them (`arrears cycle` from a scheduler while the application posts payments);
+    /// each begins from the latest commit, whoever made it. A writer waits for the others up
+    /// to [`Options::write_wait_ms_max`]. The default.
+    #[default]
+    MultiWriter,
+}
+
+impl Sharing {
+    fn to_store(self) -> arrears_store::Sharing {
+        match self {
+            Sharing::Exclusive => arrears_store::Sharing::Exclusive,
+            Sharing::SingleWriter => arrears_store::Sharing::SingleWriter,
+            Sharing::MultiWriter => arrears_store::Sharing::MultiWriter,
+        }
+    }
+}
+
+/// The default of [`Options::write_wait_ms_max`], in milliseconds.
+pub const WRITE_WAIT_MS_MAX_DEFAULT: u64 = arrears_store::WRITE_WAIT_MS_MAX_DEFAULT;
+
 /// What redb's page check found ([`Arrears::check_pages`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -145,6 +180,8 @@ impl Options {
         StoreOptions {
             cache_size_bytes: self.cache_size_bytes,
             durability: self.durability.to_store(),
+            sharing: self.sharing.to_store(),
+            write_wait_ms_max: self.write_wait_ms_max,
         }
     }
 }
@@ -170,8 +207,17 @@ pub fn is_time_zone(name: &str) -> bool {
 pub struct Options {
     /// Page cache, in bytes.
     pub cache_size_bytes: usize,
-    /// How commits reach the disk.
+    /// How commits reach the disk. [`Durability::Eventual`] needs [`Sharing::Exclusive`]
+    /// (otherwise opening is [`OpenError::EventualNeedsExclusive`]).
     pub durability: Durability,
+    /// How processes share the file (not used by [`Arrears::open_read_only_with`]).
+    pub sharing: Sharing,
+    /// How long a write (a command, a batch, a cycle's batch) waits for another write
+    /// transaction to end before it fails with [`StorageError::WriterBusy`], in milliseconds:
+    /// at most this long for those of this handle's other threads (which queue), then at most
+    /// this long again for those of other handles and processes. Opening a
+    /// [`Sharing::MultiWriter`] handle waits at most this long too.
+    pub write_wait_ms_max: u64,
     /// The clock for `recorded_at`.
     pub clock: Box<dyn Clock>,
 }
@@ -181,6 +227,8 @@ impl Default for Options {
         Options {
             cache_size_bytes: StoreOptions::default().cache_size_bytes,
             durability: Durability::default(),
+            sharing: Sharing::default(),
+            write_wait_ms_max: WRITE_WAIT_MS_MAX_DEFAULT,
             clock: Box::new(SystemClock),
         }
     }
@@ -191,6 +239,8 @@ impl std::fmt::Debug for Options {
         f.debug_struct("Options")
             .field("cache_size_bytes", &self.cache_size_bytes)
             .field("durability", &self.durability)
+            .field("sharing", &self.sharing)
+            .field("write_wait_ms_max", &self.write_wait_ms_max)
             .finish_non_exhaustive()
     }
 }
@@ -220,7 +270,8 @@ impl Arrears {
         Arrears::create_with(path, Options::default())
     }
 
-    /// Opens an existing store at `path`.
+    /// Opens an existing store at `path`, writable, in the default [`Sharing::MultiWriter`]
+    /// mode: other processes may read it and write it too.
     ///
     /// # Errors
     ///
@@ -228,6 +279,62 @@ impl Arrears {
     /// [`OpenError::FormatTooNew`], or a storage failure.
     pub fn open(path: impl AsRef<Path>) -> Result<Arrears, OpenError> {
         Arrears::open_with(path, Options::default())
+    }
+
+    /// Opens an existing store at `path` read-only: the file is opened for reading only (it
+    /// may lack write permission) and is never written. Every query and [`Arrears::verify`]
+    /// work, each reading the latest commit of whichever process writes the file; commands,
+    /// batches and the cycle fail with [`StorageError::ReadOnly`] (nested in their errors).
+    ///
+    /// # Errors
+    ///
+    /// As [`Arrears::open`] ([`OpenError::AlreadyOpen`] if a [`Sharing::Exclusive`] handle
+    /// has the file), and [`OpenError::NeedsRecovery`] or [`OpenError::NeedsMigration`] when
+    /// only a writable open can bring the file to a state this build reads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use arrears::{Arrears, CommandError, StorageError};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("books.redb");
+    /// # let (_debtor, account) = arrears::doc_fixture(&path)?;
+    /// let books = Arrears::open(&path)?;
+    /// let reader = Arrears::open_read_only(&path)?;
+    /// assert!(reader.verify()?.is_clean());
+    /// let on = "2026-02-01".parse()?;
+    /// let refused = reader.execute("close-1", &arrears::Command::Close { account, on });
+    /// assert!(matches!(refused, Err(CommandError::Storage(StorageError::ReadOnly))));
+    /// # drop(books);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Arrears, OpenError> {
+        Arrears::open_read_only_with(path, Options::default())
+    }
+
+    /// [`Arrears::open_read_only`] with options (its cache size and clock; `sharing`,
+    /// `durability` and `write_wait_ms_max` do not apply to a read-only handle).
+    ///
+    /// # Errors
+    ///
+    /// As [`Arrears::open_read_only`].
+    pub fn open_read_only_with(
+        path: impl AsRef<Path>,
+        options: Options,
+    ) -> Result<Arrears, OpenError> {
+        let store_options = options.store_options();
+        Ok(Arrears {
+            store: Store::open_read_only(path.as_ref(), store_options)?,
+            clock: options.clock,
+            policies: context::PolicyCache::default(),
+            components: context::Components::default(),
+            registry: registry::Registry::default(),
+        })
+    }
+
+    /// Returns true if and only if this handle was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.store.is_read_only()
     }
 
     /// [`Arrears::create`] with options.
@@ -453,7 +560,8 @@ impl Arrears {
 
     /// Checks every entry's balance, the journal against a fresh replay of every account's
     /// events, receivables against obligations, allocation traces, references and indexes.
-    /// Reports every problem; repairs nothing.
+    /// Reports every problem; repairs nothing. It reads one commit in one read transaction and
+    /// never writes, so it runs on a read-only handle and beside writers in other processes.
     ///
     /// # Errors
     ///
@@ -900,8 +1008,10 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// `StorageError::Corrupted` (nested) if the file is damaged beyond repair, or a storage
-    /// failure.
+    /// `StorageError::Corrupted` (nested) if the file is damaged beyond repair,
+    /// `StorageError::ReadOnly` on a read-only handle, or a storage failure. In a shared mode
+    /// it waits for other processes' write transactions without a bound (redb's check takes
+    /// the writer lock itself).
     pub fn check_pages(&mut self) -> Result<PagesChecked, QueryError> {
         Ok(if self.store.check_pages()? { PagesChecked::Intact } else { PagesChecked::Repaired })
     }
@@ -965,11 +1075,13 @@ impl Arrears {
         reports::aging_series(&self.store.read()?, dates)
     }
 
-    /// How the file's space is used.
+    /// How the file's space is used. redb gives its statistics to a write transaction only, so
+    /// this waits for the writer lock as a command does (and writes nothing).
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// `StorageError::ReadOnly` on a read-only handle, `StorageError::WriterBusy`, or a
+    /// storage failure.
     pub fn space(&self) -> Result<Space, QueryError> {
         let space = self.store.space()?;
         Ok(Space {

@@ -192,6 +192,7 @@ pub(crate) fn run(
         &path,
         Options {
             durability: Durability::Eventual,
+            sharing: arrears::Sharing::Exclusive,
             clock: Box::new(clock.clone()),
             ..Options::default()
         },

@@ -15,6 +15,7 @@ mod policy;
 mod post;
 mod sample;
 mod score;
+mod shared;
 mod show;
 
 use std::path::{Path, PathBuf};

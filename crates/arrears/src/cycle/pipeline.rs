@@ -175,10 +175,19 @@ pub(super) fn run_batch(
                             chunk.next().unwrap_or_else(|| unreachable!("chunks are never empty"))
                         }
                     }?;
+                    // The due list was read before this batch's transaction began: another
+                    // writer (a second cycle for the same date, in this process or another)
+                    // may have reviewed the account since. Its case, as this transaction
+                    // sees it, says whether it is still due.
+                    if fetched.case.as_ref().is_some_and(|case| as_of < case.next_review_on) {
+                        continue;
+                    }
                     reviews.push(review::review_time(&mut env, fetched, as_of, report)?);
                     reviewed += 1;
                 }
-                by_debtor.push(reviews);
+                if !reviews.is_empty() {
+                    by_debtor.push(reviews);
+                }
             }
             actions += review::decide(engine, &mut env, &mut by_debtor, as_of, report)?;
             // Freed on the prefetching thread (if it is gone, here).

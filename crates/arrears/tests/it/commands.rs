@@ -334,7 +334,15 @@ fn store_survives_reopen() {
     }
     let books = arrears::Arrears::open(&path).unwrap();
     assert_eq!(books.account_view(account, d(3, 1)).unwrap().total_outstanding_minor, 12_345);
-    assert!(matches!(arrears::Arrears::open(&path), Err(arrears::OpenError::AlreadyOpen { .. })));
+    // The default sharing lets a second handle (or process) in; an exclusive one is refused.
+    let second = arrears::Arrears::open(&path).unwrap();
+    assert_eq!(second.account_view(account, d(3, 1)).unwrap().total_outstanding_minor, 12_345);
+    let exclusive =
+        arrears::Options { sharing: arrears::Sharing::Exclusive, ..arrears::Options::default() };
+    assert!(matches!(
+        arrears::Arrears::open_with(&path, exclusive),
+        Err(arrears::OpenError::AlreadyOpen { .. })
+    ));
     assert!(matches!(
         arrears::Arrears::create(&path),
         Err(arrears::OpenError::AlreadyExists { .. })

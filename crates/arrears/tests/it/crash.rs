@@ -77,6 +77,7 @@ fn killed_child_loses_nothing_acknowledged() {
     let mut rng = Rng(seed);
     let mut next = 0_u64;
     let mut acknowledged_total = 0;
+    let mut needed_recovery = 0;
     let started = Instant::now();
     for kill in 0..kills {
         let delay = Duration::from_millis(10 + rng.below(140));
@@ -109,6 +110,13 @@ fn killed_child_loses_nothing_acknowledged() {
         let (acked, started_commands) = reader.join().unwrap();
         acknowledged_total += acked.len();
 
+        // A killed writer leaves the file for the next writable open to recover; a read-only
+        // open cannot, and says so (unless the kill came before the child opened the store).
+        match Arrears::open_read_only(&path) {
+            Err(arrears::OpenError::NeedsRecovery { .. }) => needed_recovery += 1,
+            Err(other) => panic!("kill {kill}: read-only open: {other}"),
+            Ok(books) => assert!(books.verify().unwrap().is_clean(), "kill {kill}"),
+        }
         let books = Arrears::open_with(&path, options()).unwrap();
         let report = books.verify().unwrap();
         assert!(report.is_clean(), "kill {kill} (seed {seed}): {:?}", report.problems);
@@ -131,8 +139,10 @@ fn killed_child_loses_nothing_acknowledged() {
         next = started_commands.iter().max().map_or(next, |max| max + 1);
     }
     assert!(acknowledged_total > 0, "no child acknowledged anything");
+    assert!(needed_recovery > 0, "no kill left the file to recover");
     eprintln!(
-        "crash test: {kills} kills, {acknowledged_total} acknowledged commands, {:?}",
+        "crash test: {kills} kills, {acknowledged_total} acknowledged commands, \
+         {needed_recovery} read-only opens refused for recovery, {:?}",
         started.elapsed()
     );
 }

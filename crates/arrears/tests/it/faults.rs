@@ -11,12 +11,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use arrears::ids::AccountId;
 use arrears::{Arrears, Command, FixedClock};
 use arrears_store::fault::{FaultPlan, FaultyDisk};
-use arrears_store::{Durability, Store, StoreOptions};
+use arrears_store::{Store, StoreOptions};
 
 use crate::support::{account, charge, d, usd};
 
 fn store_options() -> StoreOptions {
-    StoreOptions { cache_size_bytes: 4 * 1024 * 1024, durability: Durability::Immediate }
+    StoreOptions { cache_size_bytes: 4 * 1024 * 1024, ..StoreOptions::default() }
 }
 
 fn clock() -> Box<FixedClock> {

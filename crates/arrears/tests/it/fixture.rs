@@ -74,3 +74,27 @@ fn version_1_fixture_migrates_with_known_balances() {
 fn version_2_fixture_opens_with_known_balances() {
     open_fixture(2);
 }
+
+/// A read-only open never migrates: the version 1 file is refused with instructions and left
+/// byte for byte as it was; the current version's file opens read-only and verifies clean.
+#[test]
+fn a_read_only_open_reads_the_current_format_and_never_migrates_an_older_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("v1.redb");
+    std::fs::copy(fixture(1), &copy).expect("the fixture is missing");
+    let before = std::fs::read(&copy).unwrap();
+    let error = Arrears::open_read_only(&copy).unwrap_err();
+    assert!(
+        matches!(error, arrears::OpenError::NeedsMigration { found: 1, current: 2, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("open it writable once"), "{error}");
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+    let current = dir.path().join("v2.redb");
+    std::fs::copy(fixture(arrears_store::FORMAT_VERSION), &current).unwrap();
+    let books = Arrears::open_read_only(&current).unwrap();
+    assert!(books.is_read_only());
+    let first = books.find_account("FX-1").unwrap().unwrap();
+    assert_eq!(books.account_view(first, d(3, 1)).unwrap().total_outstanding_minor, 50_00);
+    assert!(books.verify().unwrap().is_clean());
+}

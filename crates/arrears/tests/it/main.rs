@@ -15,6 +15,7 @@ mod model;
 mod plugins;
 mod registry;
 mod reports;
+mod shared;
 mod support;
 mod tidy;
 mod verify;

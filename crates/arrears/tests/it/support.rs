@@ -5,7 +5,7 @@ use arrears::model::{DebtorFlags, DebtorKind, Jurisdiction, ObligationKind, Prod
 use arrears::money::{Currency, Money};
 use arrears::{
     Arrears, Command, Durability, FixedClock, NewAccount, NewCharge, NewDebtor, Options, Outcome,
-    Posted,
+    Posted, Sharing,
 };
 use chrono::NaiveDate;
 
@@ -21,6 +21,7 @@ pub(crate) fn open_temp() -> (tempfile::TempDir, Arrears) {
     let dir = tempfile::tempdir().unwrap();
     let options = Options {
         durability: Durability::Eventual,
+        sharing: Sharing::Exclusive,
         clock: Box::new(FixedClock("2026-12-01T00:00:00Z".parse().unwrap())),
         ..Options::default()
     };
