@@ -27,7 +27,8 @@ use crate::context::{load_account, load_debtor, Env};
 use crate::error::CommandError;
 use crate::ledger_write::{prepare, write, NewObligation};
 
-/// A new case for an account: current, in the arm the policy's hash gives it.
+/// A new case for an account: current, in the arm the policy's hash gives its debtor (every
+/// account of a debtor runs under one arm, since contacts are made per debtor).
 pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
     CollectionCase {
         account: account.id,
@@ -35,7 +36,7 @@ pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
         flags: StickyFlags::default(),
         stage: None,
         stage_entered_on: None,
-        arm: policy.arm_for(account.id.0).name.clone(),
+        arm: policy.arm_for(account.debtor.0).name.clone(),
         next_review_on: account.opened_on,
         last_review_on: None,
         decided_on: account.opened_on,

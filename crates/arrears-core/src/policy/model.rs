@@ -740,16 +740,18 @@ impl Policy {
         selected
     }
 
-    /// The arm an account belongs to, by a stable hash of its id and the policy name.
+    /// The arm a debtor belongs to, by a stable hash of the debtor's id and the policy name.
     ///
-    /// With `hash = arm_hash(account_id, name)` and `total` the sum of the weights, the bucket
+    /// The unit is the debtor, not the account: contacts are coordinated per debtor, so every
+    /// account of a debtor must run under one arm's strategy, or the experiment is
+    /// contaminated (issue 14 point 8). With `hash = arm_hash(debtor_id, name)` and `total` the sum of the weights, the bucket
     /// is `(hash * total) >> 64` (a 128-bit product, so the well-mixed high bits decide), and
     /// the arm is the first, in file order, whose running weight total exceeds the bucket. The
     /// same id, policy name and arms always give the same arm, on every platform and version.
-    pub fn arm_for(&self, account_id: u64) -> &Arm {
+    pub fn arm_for(&self, debtor_id: u64) -> &Arm {
         let total_weight: u64 = self.arms.iter().map(|arm| u64::from(arm.weight)).sum();
         assert!(0 < total_weight, "a policy has at least one arm of positive weight");
-        let hash = arm_hash(account_id, &self.name);
+        let hash = arm_hash(debtor_id, &self.name);
         let product = u128::from(hash) * u128::from(total_weight);
         let bucket = u64::try_from(product >> 64).unwrap_or(u64::MAX);
         debug_assert!(bucket < total_weight);
@@ -764,12 +766,12 @@ impl Policy {
     }
 }
 
-/// The stable hash that assigns accounts to arms: FNV-1a 64 over the 8 little-endian bytes of
-/// `account_id`, then the UTF-8 bytes of `policy_name`.
+/// The stable hash that assigns debtors to arms: FNV-1a 64 over the 8 little-endian bytes of
+/// `debtor_id`, then the UTF-8 bytes of `policy_name`.
 ///
 /// FNV-1a 64 starts from `0xcbf29ce484222325` and, for each byte, XORs it in and multiplies by
-/// `0x100000001b3` (wrapping). It is fixed forever: changing it would move accounts between
-/// arms mid-experiment.
+/// `0x100000001b3` (wrapping). It is fixed forever: changing it would move debtors between
+/// arms mid-experiment. (Before issue 14 point 8 the same function was fed account ids.)
 ///
 /// # Example
 ///
@@ -778,8 +780,8 @@ impl Policy {
 /// assert_eq!(arm_hash(1, "standard"), arm_hash(1, "standard"));
 /// assert_ne!(arm_hash(1, "standard"), arm_hash(1, "challenger"));
 /// ```
-pub fn arm_hash(account_id: u64, policy_name: &str) -> u64 {
-    fnv1a_64(account_id.to_le_bytes().iter().chain(policy_name.as_bytes()).copied())
+pub fn arm_hash(debtor_id: u64, policy_name: &str) -> u64 {
+    fnv1a_64(debtor_id.to_le_bytes().iter().chain(policy_name.as_bytes()).copied())
 }
 
 pub(super) fn fnv1a_64(bytes: impl IntoIterator<Item = u8>) -> u64 {
