@@ -62,6 +62,11 @@ pub struct CollectionCase {
     pub steps_issued: Vec<u32>,
     /// Obligations a late fee was already assessed for (one fee per obligation).
     pub late_fees_assessed: Vec<ObligationId>,
+    /// The states the holds in force interrupted, the oldest first: what the case returns to
+    /// when its dispute or hardship ends (`collection::transition_with_holds`). Empty unless
+    /// the state is a hold. Appended in case record version 3; a record of an older version
+    /// reads as empty, so its hold ends in the derived state as it did when it was written.
+    pub interrupted: Vec<CollectionState>,
 }
 
 impl CollectionCase {
