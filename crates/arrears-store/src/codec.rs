@@ -72,7 +72,8 @@ impl RecordKind {
             | RecordKind::Action
             | RecordKind::Contact
             | RecordKind::Audit => 2,
-            // Version 3: `interrupted` appended (the states the holds in force interrupted).
+            // Version 3: `interrupted` (the states the holds in force interrupted) and `capacity`
+            // (the capacity to pay the debtor stated with a plan) appended.
             RecordKind::Case => 3,
             // New in format 2, with integer dates from the start.
             RecordKind::Snapshot => 1,
@@ -85,8 +86,9 @@ impl RecordKind {
     /// whose fields never changed.
     fn appended_since(self, version: u8) -> &'static [u8] {
         match self {
-            // `CollectionCase::interrupted`, an empty `Vec`: its length, a varint 0.
-            RecordKind::Case if version < 3 => &[0],
+            // `CollectionCase::interrupted`, an empty `Vec` (its length, a varint 0), and
+            // `CollectionCase::capacity`, `None` (tag 0).
+            RecordKind::Case if version < 3 => &[0, 0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation

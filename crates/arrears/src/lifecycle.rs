@@ -51,6 +51,7 @@ pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
         steps_issued: Vec::new(),
         late_fees_assessed: Vec::new(),
         interrupted: Vec::new(),
+        capacity: None,
     }
 }
 

@@ -8,10 +8,13 @@
 use std::collections::BTreeMap;
 
 use arrears::collection::CollectionState;
-use arrears::ids::DebtorId;
+use arrears::ids::{AccountId, DebtorId};
 use arrears::ledger::Book;
 use arrears::model::Terms;
-use arrears::{Arrears, Command, PromiseLine};
+use arrears::plan::{Frequency, Unaffordable};
+use arrears::{Arrears, Command, NewPlan, Outcome, PolicyRefusal, PromiseLine, Rejection};
+use chrono::NaiveDate;
+use proptest::prelude::*;
 
 use crate::support::*;
 
@@ -133,4 +136,179 @@ fn issue_14_holds_return_to_legal_and_to_an_open_promise() {
     assert_eq!(back.state, CollectionState::Promised);
     assert!(back.promise.is_some());
     assert!(books.verify().unwrap().is_clean());
+}
+
+fn plan(
+    account: AccountId,
+    on: NaiveDate,
+    installments: u32,
+    income: i64,
+    expenses: i64,
+) -> Command {
+    Command::CreatePlan(NewPlan {
+        account,
+        created_on: on,
+        installments,
+        frequency: Frequency::Monthly,
+        first_due: on + chrono::Days::new(10),
+        annual_rate: "0".parse().unwrap(),
+        monthly_income: usd(income),
+        monthly_expenses: usd(expenses),
+    })
+}
+
+fn unaffordable(outcome: &Outcome) -> bool {
+    matches!(
+        outcome,
+        Outcome::Rejected(Rejection::Policy(PolicyRefusal::PlanUnaffordable(
+            Unaffordable::AboveDebtorCapacity { .. }
+        )))
+    )
+}
+
+#[test]
+fn issue_14_two_plans_of_one_debtor_share_the_debtors_capacity() {
+    // https://github.com/arrears/arrears/issues/14 point 8: affordability was checked per
+    // account, so one debtor got two plans that together took 72% of the disposable income
+    // the policy caps at 40%. Capacity to pay is the debtor's.
+    let (_dir, books) = open_temp();
+    let debtor = debtor(&books, "D");
+    let first = account_with(&books, debtor, "A1", Terms::default(), None);
+    let second = account_with(&books, debtor, "A2", Terms::default(), None);
+    charge(&books, "c1", first, d(1, 1), d(1, 31), 36_000);
+    charge(&books, "c2", second, d(1, 1), d(1, 31), 36_000);
+    // 1,000.00 disposable a month, 400.00 affordable: one plan of 360.00 fits, two do not.
+    run(&books, "plan-1", &plan(first, d(2, 10), 1, 200_000, 100_000));
+    let outcome = books.execute("plan-2", &plan(second, d(2, 10), 1, 200_000, 100_000)).unwrap();
+    assert!(unaffordable(&outcome.outcome), "{:?}", outcome.outcome);
+    if let Outcome::Rejected(Rejection::Policy(refusal)) = &outcome.outcome {
+        assert_eq!(refusal.rule(), "plan.affordable_share");
+        assert_eq!(
+            refusal.to_string(),
+            "the debtor's commitments would cost 72000 a month with this one (36000), above \
+             the affordable 40000 (0.40 of disposable 100000)"
+        );
+    }
+    // A promise on the second account is counted against the same capacity: 360.00 + 100.00
+    // is above 400.00.
+    let promise = |key: &str| {
+        let command = Command::Promise {
+            account: second,
+            made_on: d(2, 11),
+            payments: vec![PromiseLine { on: d(2, 20), amount: usd(10_000) }],
+        };
+        books.execute(key, &command).unwrap().outcome
+    };
+    assert!(unaffordable(&promise("promise-1")));
+    // Restructuring the first plan over two months replaces it rather than adding to it:
+    // 180.00 + 100.00 fits.
+    run(&books, "plan-3", &plan(first, d(2, 11), 2, 200_000, 100_000));
+    let outcome = promise("promise-2");
+    assert!(!outcome.is_rejected(), "{outcome:?}");
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[derive(Debug, Clone)]
+enum Commit {
+    Plan { account: usize, installments: u32, income: i64 },
+    Promise { account: usize, amount: i64 },
+    Settle { account: usize, share_percent: i64 },
+    Pass { days: u64 },
+}
+
+fn commit() -> impl Strategy<Value = Commit> {
+    prop_oneof![
+        (0usize..3, 1u32..6, 150_000i64..400_000).prop_map(|(account, installments, income)| {
+            Commit::Plan { account, installments, income }
+        }),
+        (0usize..3, 1_000i64..40_000)
+            .prop_map(|(account, amount)| Commit::Promise { account, amount }),
+        (0usize..3, 40i64..95)
+            .prop_map(|(account, share_percent)| Commit::Settle { account, share_percent }),
+        (1u64..40).prop_map(|days| Commit::Pass { days }),
+    ]
+}
+
+/// The sum of the debtor's open commitments a month, counted from the cases as
+/// docs/COLLECTIONS.md describes it, and the cap of the capacity the debtor last stated.
+fn commitments_and_cap(books: &Arrears, accounts: &[AccountId]) -> (i64, Option<i64>) {
+    let mut committed = 0;
+    let mut capacity: Option<arrears::case::StatedCapacity> = None;
+    for account in accounts {
+        let case = books.case(*account).unwrap();
+        if let Some(plan) = &case.plan {
+            let count = plan.installments.len() as i64;
+            let level = (plan.total_minor + count - 1) / count;
+            committed += level; // monthly plans: the level installment is the monthly cost
+        }
+        if let Some(promise) = &case.promise {
+            committed += promise.payments.iter().map(|line| line.amount_minor).sum::<i64>();
+        }
+        if let Some(settlement) = &case.settlement {
+            committed += settlement.amount_minor;
+        }
+        if let Some(stated) = case.capacity {
+            if capacity.is_none_or(|known| known.stated_on <= stated.stated_on) {
+                capacity = Some(stated);
+            }
+        }
+    }
+    let cap = capacity
+        .map(|stated| (stated.monthly_income_minor - stated.monthly_expenses_minor) * 40 / 100);
+    (committed, cap)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// For any sequence of plan, promise and settlement commands over a debtor's accounts,
+    /// the debtor's open commitments never exceed the cap of the capacity the debtor stated.
+    #[test]
+    fn issue_14_a_debtors_commitments_never_exceed_the_cap(
+        commits in proptest::collection::vec(commit(), 1..25),
+    ) {
+        let (_dir, books) = open_temp();
+        let debtor = debtor(&books, "D");
+        let accounts: Vec<AccountId> = (0..3)
+            .map(|index| {
+                let account = account_with(&books, debtor, &format!("A{index}"), Terms::default(), None);
+                charge(&books, &format!("c{index}"), account, d(1, 1), d(1, 31), 60_000 + 10_000 * index as i64);
+                account
+            })
+            .collect();
+        let mut today = d(2, 10);
+        for (index, commit) in commits.into_iter().enumerate() {
+            let key = format!("op-{index}");
+            let command = match commit {
+                Commit::Plan { account, installments, income } => {
+                    Some(plan(accounts[account], today, installments, income, 100_000))
+                }
+                Commit::Promise { account, amount } => Some(Command::Promise {
+                    account: accounts[account],
+                    made_on: today,
+                    payments: vec![PromiseLine { on: today + chrono::Days::new(5), amount: usd(amount) }],
+                }),
+                Commit::Settle { account, share_percent } => {
+                    let owed = books.account_view(accounts[account], today).unwrap().total_outstanding_minor;
+                    Some(Command::OfferSettlement {
+                        account: accounts[account],
+                        offered_on: today,
+                        amount: usd(owed * share_percent / 100),
+                    })
+                }
+                Commit::Pass { days } => {
+                    today = today + chrono::Days::new(days);
+                    books.run_cycle(today).unwrap();
+                    None
+                }
+            };
+            if let Some(command) = command {
+                books.execute(&key, &command).unwrap();
+            }
+            let (committed, cap) = commitments_and_cap(&books, &accounts);
+            if let Some(cap) = cap {
+                prop_assert!(committed <= cap, "after op {}: {} committed, cap {}", index, committed, cap);
+            }
+        }
+    }
 }
