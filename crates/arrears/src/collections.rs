@@ -220,8 +220,11 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
         Ok(schedule) => schedule,
         Err(error) => return Ok(refused_by(PolicyRefusal::PlanQuote(error))),
     };
-    let min_installment =
-        Money::new(rules.min_installment, account.currency).to_minor().unwrap_or(i64::MAX);
+    // A minimum only in the currencies the policy states one for.
+    let min_installment = match rules.min_installment.in_currency(account.currency) {
+        Some(figure) => Money::new(figure, account.currency).to_minor().unwrap_or(i64::MAX),
+        None => 0,
+    };
     if schedule.level_minor < min_installment {
         return Ok(refused_by(PolicyRefusal::PlanMinInstallment {
             installment_minor: schedule.level_minor,

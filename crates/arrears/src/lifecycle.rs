@@ -96,6 +96,7 @@ pub(crate) fn select_stage<'p>(
     let facts = StageFacts {
         days_past_due: signed_days_past_due(state, as_of),
         balance,
+        currency: account.currency,
         product: account.product,
         country: &debtor.jurisdiction.country,
         region: debtor.jurisdiction.region.as_deref(),

@@ -27,7 +27,7 @@ mod raw;
 
 pub use error::{PolicyError, PolicyErrorReason};
 pub use model::{
-    arm_hash, Arm, CadenceDays, ChargeOffRules, ContactStep, Creditor, DateRules,
+    arm_hash, Amount, Arm, CadenceDays, ChargeOffRules, ContactStep, Creditor, DateRules,
     JurisdictionPattern, Placement, PlanRules, Policy, PromiseRules, ReviewRules, SettlementRules,
     Signal, Specificity, Stage, StageActions, StageConditions, StageFacts, ARMS_MAX,
     ARM_WEIGHT_MAX, CONTACT_STEPS_PER_STAGE_MAX, DELAY_DAYS_MAX, DPD_MAX, FUTURE_DAYS_DEFAULT,

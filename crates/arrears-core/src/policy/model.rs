@@ -13,7 +13,56 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{ContactChannel, ProductKind, TEXT_LEN_MAX};
+use crate::money::Currency;
 use crate::plan::Frequency;
+
+/// A policy amount: a figure per currency, in major units of each (issue 14 point 8: an
+/// amount without its currency meant 50 dollars, 50 euros and 50 yen at once).
+///
+/// Written `{ amount = "50.00", currency = "USD" }`, `{ USD = "50.00", EUR = "45.00" }`, or
+/// `"50.00"` in a policy that states its `currency`. An amount applies only to accounts in a
+/// currency it names: a balance condition without a figure for the account's currency does
+/// not hold, and a `plan.min_installment` without one sets no minimum. `policy set` refuses a
+/// policy whose amounts name no figure for a currency of the portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(transparent)]
+pub struct Amount {
+    by_currency: BTreeMap<Currency, Decimal>,
+}
+
+impl Amount {
+    /// An amount with these figures; empty when none is given (it then applies nowhere).
+    pub fn new(by_currency: BTreeMap<Currency, Decimal>) -> Amount {
+        Amount { by_currency }
+    }
+
+    /// The figure for `currency`, if the amount names one.
+    pub fn in_currency(&self, currency: Currency) -> Option<Decimal> {
+        self.by_currency.get(&currency).copied()
+    }
+
+    /// The currencies the amount names, in code order.
+    pub fn currencies(&self) -> impl Iterator<Item = Currency> + '_ {
+        self.by_currency.keys().copied()
+    }
+
+    /// Returns true if and only if the amount names no currency.
+    pub fn is_empty(&self) -> bool {
+        self.by_currency.is_empty()
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (index, (currency, figure)) in self.by_currency.iter().enumerate() {
+            if index > 0 {
+                f.write_str(" / ")?;
+            }
+            write!(f, "{figure} {}", currency.code())?;
+        }
+        Ok(())
+    }
+}
 
 /// Most stages one policy may define.
 pub const STAGES_MAX: usize = 64;
@@ -68,6 +117,7 @@ const _: () = assert!(NAME_LEN_MAX <= TEXT_LEN_MAX);
 ///
 /// ```
 /// use arrears_core::model::ProductKind;
+/// use arrears_core::money::Currency;
 /// use arrears_core::policy::{Policy, StageFacts};
 /// use rust_decimal::Decimal;
 ///
@@ -75,6 +125,7 @@ const _: () = assert!(NAME_LEN_MAX <= TEXT_LEN_MAX);
 /// let facts = StageFacts {
 ///     days_past_due: 45,
 ///     balance: Decimal::new(120_000, 2),
+///     currency: Currency::USD,
 ///     product: ProductKind::Revolving,
 ///     country: "US",
 ///     region: None,
@@ -155,10 +206,10 @@ pub struct StageConditions {
     pub min_dpd: i64,
     /// Highest days past due, inclusive, or `None` for no upper bound.
     pub max_dpd: Option<i64>,
-    /// Lowest balance, inclusive, in major units of the account's currency.
-    pub min_balance: Option<Decimal>,
-    /// Highest balance, inclusive, in major units of the account's currency.
-    pub max_balance: Option<Decimal>,
+    /// Lowest balance, inclusive, per currency ([`Amount`]).
+    pub min_balance: Option<Amount>,
+    /// Highest balance, inclusive, per currency ([`Amount`]).
+    pub max_balance: Option<Amount>,
     /// The products the stage applies to, or `None` for all.
     pub products: Option<Vec<ProductKind>>,
     /// The jurisdictions the stage applies to, or `None` for all.
@@ -175,8 +226,12 @@ impl StageConditions {
         let dpd = facts.days_past_due;
         self.min_dpd <= dpd
             && self.max_dpd.is_none_or(|max_dpd| dpd <= max_dpd)
-            && self.min_balance.is_none_or(|min_balance| min_balance <= facts.balance)
-            && self.max_balance.is_none_or(|max_balance| facts.balance <= max_balance)
+            && self.min_balance.as_ref().is_none_or(|min_balance| {
+                min_balance.in_currency(facts.currency).is_some_and(|min| min <= facts.balance)
+            })
+            && self.max_balance.as_ref().is_none_or(|max_balance| {
+                max_balance.in_currency(facts.currency).is_some_and(|max| facts.balance <= max)
+            })
             && self.products.as_ref().is_none_or(|products| products.contains(&facts.product))
             && self.jurisdictions.as_ref().is_none_or(|jurisdictions| {
                 jurisdictions.iter().any(|pattern| pattern.matches(facts.country, facts.region))
@@ -228,12 +283,42 @@ impl StageConditions {
             (Some(bound), None) | (None, Some(bound)) => dpd_low <= bound,
             (None, None) => true,
         };
-        let balance_low = self.min_balance.max(other.min_balance);
-        let balance_overlap = match (balance_low, self.max_balance, other.max_balance) {
-            (Some(low), Some(left), Some(right)) => low <= left.min(right),
-            (Some(low), Some(bound), None) | (Some(low), None, Some(bound)) => low <= bound,
-            _ => true,
-        };
+        // The balances overlap in some currency both stages can apply to (a stage with a
+        // balance condition applies only to the currencies it names a figure for).
+        let bounds = [&self.min_balance, &self.max_balance, &other.min_balance, &other.max_balance];
+        let mut currencies: Vec<Option<Currency>> = bounds
+            .iter()
+            .filter_map(|bound| bound.as_ref())
+            .flat_map(Amount::currencies)
+            .map(Some)
+            .collect();
+        if currencies.is_empty() {
+            currencies.push(None);
+        }
+        let balance_overlap = currencies.into_iter().any(|currency| {
+            let figure = |bound: &Option<Amount>| -> Result<Option<Decimal>, ()> {
+                match (bound, currency) {
+                    (None, _) => Ok(None),
+                    (Some(amount), Some(currency)) => {
+                        amount.in_currency(currency).map(Some).ok_or(())
+                    }
+                    (Some(_), None) => Err(()),
+                }
+            };
+            let (Ok(self_min), Ok(self_max), Ok(other_min), Ok(other_max)) = (
+                figure(&self.min_balance),
+                figure(&self.max_balance),
+                figure(&other.min_balance),
+                figure(&other.max_balance),
+            ) else {
+                return false;
+            };
+            match (self_min.max(other_min), self_max, other_max) {
+                (Some(low), Some(left), Some(right)) => low <= left.min(right),
+                (Some(low), Some(bound), None) | (Some(low), None, Some(bound)) => low <= bound,
+                _ => true,
+            }
+        });
         dpd_overlap
             && balance_overlap
             && lists_intersect(self.products.as_ref(), other.products.as_ref(), |a, b| a == b)
@@ -496,8 +581,9 @@ pub struct PlanRules {
     pub affordable_share: Decimal,
     /// Most installments. Default 12.
     pub max_installments: u32,
-    /// Smallest installment, in major units of the account's currency. Default 25.00.
-    pub min_installment: Decimal,
+    /// Smallest installment, per currency ([`Amount`]); a currency it names no figure for
+    /// has no minimum. Default 25.00 in the policy's `currency`, none without one.
+    pub min_installment: Amount,
     /// Allowed frequencies, without duplicates, in file order. Default all three.
     pub frequencies: Vec<Frequency>,
     /// Missed installments after which the plan defaults. Default 2.
@@ -511,7 +597,7 @@ impl Default for PlanRules {
         PlanRules {
             affordable_share: Decimal::new(40, 2),
             max_installments: 12,
-            min_installment: Decimal::new(2_500, 2),
+            min_installment: Amount::default(),
             frequencies: vec![Frequency::Weekly, Frequency::Fortnightly, Frequency::Monthly],
             default_after_missed: 2,
             max_annual_rate: Decimal::ZERO,
@@ -638,6 +724,8 @@ pub struct StageFacts<'a> {
     pub days_past_due: i64,
     /// Balance, in major units of the account's currency.
     pub balance: Decimal,
+    /// The account's currency: the balance conditions compare with their figure in it.
+    pub currency: Currency,
     /// The account's product.
     pub product: ProductKind,
     /// The debtor's country code (`US`).
@@ -651,6 +739,34 @@ pub struct StageFacts<'a> {
 }
 
 impl Policy {
+    /// Every amount the policy states, with the rule that states it (`stage "late"
+    /// min_balance`, `plan.min_installment`), in canonical stage order. An unstated
+    /// `plan.min_installment` (no minimum) is not listed.
+    pub fn amounts(&self) -> Vec<(String, &Amount)> {
+        let mut amounts = Vec::new();
+        for stage in &self.stages {
+            if let Some(amount) = &stage.conditions.min_balance {
+                amounts.push((format!("stage {:?} min_balance", stage.name), amount));
+            }
+            if let Some(amount) = &stage.conditions.max_balance {
+                amounts.push((format!("stage {:?} max_balance", stage.name), amount));
+            }
+        }
+        if !self.plan.min_installment.is_empty() {
+            amounts.push(("plan.min_installment".to_owned(), &self.plan.min_installment));
+        }
+        amounts
+    }
+
+    /// The first amount of the policy that names no figure for `currency`: its rule, if any.
+    /// A policy whose amounts cannot apply to a currency of the portfolio is refused.
+    pub fn rule_without(&self, currency: Currency) -> Option<String> {
+        self.amounts()
+            .into_iter()
+            .find(|(_, amount)| amount.in_currency(currency).is_none())
+            .map(|(rule, _)| rule)
+    }
+
     /// The policy name (part of the arm hash).
     pub fn name(&self) -> &str {
         &self.name

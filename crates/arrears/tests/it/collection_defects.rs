@@ -312,3 +312,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn issue_14_policy_set_refuses_amounts_that_cannot_apply_to_the_portfolio() {
+    // https://github.com/arrears/arrears/issues/14 point 8: policy amount thresholds ignored
+    // the currency. A policy whose amounts name no figure for a currency the portfolio holds
+    // is refused at `policy set`, with the currency and the rule, and nothing is written.
+    let (_dir, books) = open_temp();
+    let debtor = debtor(&books, "D");
+    let euros = Command::OpenAccount(arrears::NewAccount {
+        external_ref: Some("E1".into()),
+        debtor,
+        product: arrears::model::ProductKind::TradeCredit,
+        credit_limit: None,
+        currency: arrears::money::Currency::EUR,
+        opened_on: d(1, 1),
+        terms: Terms::default(),
+    });
+    run(&books, "eur", &euros);
+    let head = "name = \"amounts\"\nversion = 1\ncreditor = \"first_party\"\n\n\
+                [[stage]]\nname = \"small\"\nmin_dpd = 1\n";
+    let dollars = format!("{head}max_balance = {{ amount = \"50.00\", currency = \"USD\" }}\n");
+    let command = Command::SetPolicy { file: "amounts.toml".into(), text: dollars };
+    match books.execute("policy-usd", &command) {
+        Err(arrears::CommandError::PolicyCurrency { file, rule, currency }) => {
+            assert_eq!(file, "amounts.toml");
+            assert_eq!(rule, "stage \"small\" max_balance");
+            assert_eq!(currency, arrears::money::Currency::EUR);
+        }
+        other => panic!("expected a currency refusal, got {other:?}"),
+    }
+    assert_eq!(books.policy().unwrap().name(), "standard", "nothing was written");
+    let both = format!("{head}max_balance = {{ USD = \"50.00\", EUR = \"45.00\" }}\n");
+    let command = Command::SetPolicy { file: "amounts.toml".into(), text: both };
+    run(&books, "policy-both", &command);
+    assert_eq!(books.policy().unwrap().name(), "amounts");
+}
