@@ -10,7 +10,7 @@
 //! conditions an account meets, the one with the most conditions wins, then the one with the
 //! narrower days-past-due range. Two stages that tie on both and could match the same account
 //! are rejected at load time, so [`Policy::select_stage`] always has a single answer. The
-//! traffic split between arms is a stable FNV-1a hash of the account id and the policy name
+//! traffic split between arms is a stable FNV-1a hash of the debtor id and the policy name
 //! ([`arm_hash`]). `docs/POLICY.md` documents every key.
 //!
 //! Architecture invariant: this module is pure. It parses a string (the caller reads the file)
