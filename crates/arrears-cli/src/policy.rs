@@ -89,7 +89,11 @@ pub(crate) fn show(books: &Arrears, json: bool, out: &mut dyn Write) -> Result<S
         "plan        at most {} installments of at least {}, {}, affordable share {}, \
          defaults after {} missed, annual rate at most {}",
         plan.max_installments,
-        plan.min_installment,
+        if plan.min_installment.is_empty() {
+            "any amount".to_owned()
+        } else {
+            plan.min_installment.to_string()
+        },
         frequencies.join("/"),
         plan.affordable_share,
         plan.default_after_missed,
@@ -160,7 +164,7 @@ fn conditions(stage: &Stage) -> Vec<String> {
         Some(max) => format!("dpd {} to {max}", conditions.min_dpd),
         None => format!("dpd {} and over", conditions.min_dpd),
     }];
-    match (conditions.min_balance, conditions.max_balance) {
+    match (&conditions.min_balance, &conditions.max_balance) {
         (Some(min), Some(max)) => parts.push(format!("balance {min} to {max}")),
         (Some(min), None) => parts.push(format!("balance {min} and over")),
         (None, Some(max)) => parts.push(format!("balance up to {max}")),

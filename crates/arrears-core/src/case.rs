@@ -62,6 +62,36 @@ pub struct CollectionCase {
     pub steps_issued: Vec<u32>,
     /// Obligations a late fee was already assessed for (one fee per obligation).
     pub late_fees_assessed: Vec<ObligationId>,
+    /// The states the holds in force interrupted, the oldest first: what the case returns to
+    /// when its dispute or hardship ends (`collection::transition_with_holds`). Empty unless
+    /// the state is a hold. Appended in case record version 3; a record of an older version
+    /// reads as empty, so its hold ends in the derived state as it did when it was written.
+    pub interrupted: Vec<CollectionState>,
+    /// The monthly income and expenses the debtor stated when the last plan on this account
+    /// was created, in the account's currency. The debtor's capacity to pay is the most recent
+    /// statement among the debtor's accounts in a currency. Appended in case record version 3;
+    /// older records read as none.
+    pub capacity: Option<StatedCapacity>,
+}
+
+/// A debtor's capacity to pay as stated with a plan: monthly income and expenses, in minor
+/// units of the account's currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatedCapacity {
+    /// When it was stated (the plan's creation date).
+    #[serde(with = "crate::dates::date")]
+    pub stated_on: NaiveDate,
+    /// Monthly income.
+    pub monthly_income_minor: i64,
+    /// Monthly expenses.
+    pub monthly_expenses_minor: i64,
+}
+
+impl StatedCapacity {
+    /// Income minus expenses.
+    pub fn disposable_minor(&self) -> i64 {
+        self.monthly_income_minor.saturating_sub(self.monthly_expenses_minor)
+    }
 }
 
 impl CollectionCase {

@@ -108,6 +108,25 @@ impl CollectionState {
         }
     }
 
+    /// Returns true if and only if the state is a hold: collection paused for the debtor's
+    /// protection (`Disputed`, `Hardship`), after which the case returns to the state the hold
+    /// interrupted ([`transition_with_holds`]).
+    pub fn is_hold(&self) -> bool {
+        match self {
+            CollectionState::Disputed | CollectionState::Hardship { .. } => true,
+            CollectionState::Current
+            | CollectionState::Delinquent { .. }
+            | CollectionState::Promised
+            | CollectionState::InPlan
+            | CollectionState::Placed { .. }
+            | CollectionState::Legal
+            | CollectionState::ChargedOff
+            | CollectionState::Settled
+            | CollectionState::Paid
+            | CollectionState::Closed => false,
+        }
+    }
+
     /// Returns true if and only if the account is still open to collection: every state but
     /// `Settled`, `Paid` and `Closed`.
     pub fn is_open(&self) -> bool {
@@ -366,6 +385,9 @@ pub struct Transition {
     pub flags: StickyFlags,
     /// True if and only if the state or the flags differ from before the event.
     pub changed: bool,
+    /// The states the holds in force interrupted, the oldest first: what the case returns to
+    /// when they end. Empty unless `state` is a hold ([`CollectionState::is_hold`]).
+    pub interrupted: Vec<CollectionState>,
 }
 
 /// An event that the state (or a sticky flag) does not accept. A business outcome, not a
@@ -427,18 +449,140 @@ pub fn transition(
     event: &CollectionEvent,
     context: &Context,
 ) -> Result<Transition, TransitionRejected> {
-    let target = match rule(state, event, context) {
-        Rule::Same => state.clone(),
-        Rule::Derived => derive(context),
-        Rule::To(target) => target,
+    transition_with_holds(state, &[], flags, event, context)
+}
+
+/// [`transition`] for a case that remembers what its holds interrupted: `interrupted` is the
+/// [`Transition::interrupted`] of the transition that brought the case to `state` (empty when
+/// nothing is remembered, as for a case stored before holds remembered anything).
+///
+/// Entering a hold (`Disputed`, `Hardship`) remembers the state it interrupts; a hold entered
+/// from another hold (a dispute during a hardship) remembers that hold on top; a hardship
+/// granted again keeps what it remembers. When a hold ends (`dispute_resolved`,
+/// `hardship_ended`, the first review after a hardship's `until`: the rules the table marks
+/// `derived` in a hold), the case resumes the state the hold interrupted ([`resume`]): a
+/// placement, a legal referral, a promise or a plan carries on as it was, a state the ledger
+/// decides is derived again. With nothing remembered, resuming is deriving, as before.
+///
+/// # Errors
+///
+/// As [`transition`]; the same pairs are refused for the same reasons.
+///
+/// # Example
+///
+/// ```
+/// use arrears_core::collection::{
+///     transition_with_holds, CollectionEvent, CollectionState, Context, StickyFlags,
+/// };
+/// use chrono::NaiveDate;
+///
+/// let context = Context {
+///     as_of: NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+///     days_past_due: 95,
+///     total_outstanding_minor: 50_000,
+///     revolving: false,
+///     charged_off: false,
+///     stage: 4,
+///     time_barred: false,
+/// };
+/// let flags = StickyFlags::default();
+/// let placed = CollectionState::Placed { agency: "Northwind".into() };
+/// let opened = CollectionEvent::DisputeOpened;
+/// let disputed = transition_with_holds(&placed, &[], &flags, &opened, &context)?;
+/// assert_eq!(disputed.state, CollectionState::Disputed);
+/// assert_eq!(disputed.interrupted, vec![placed.clone()]);
+/// let resolved = CollectionEvent::DisputeResolved;
+/// let back = transition_with_holds(
+///     &disputed.state,
+///     &disputed.interrupted,
+///     &flags,
+///     &resolved,
+///     &context,
+/// )?;
+/// assert_eq!(back.state, placed);
+/// assert!(back.interrupted.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn transition_with_holds(
+    state: &CollectionState,
+    interrupted: &[CollectionState],
+    flags: &StickyFlags,
+    event: &CollectionEvent,
+    context: &Context,
+) -> Result<Transition, TransitionRejected> {
+    let (target, interrupted_after) = match rule(state, event, context) {
+        Rule::Same => (state.clone(), interrupted.to_vec()),
+        // In a hold, the rules marked `derived` are the ends of the hold.
+        Rule::Derived if state.is_hold() => resume(interrupted, context),
+        Rule::Derived => (derive(context), Vec::new()),
+        Rule::To(target) => {
+            let remembered = if !target.is_hold() {
+                Vec::new()
+            } else if !state.is_hold() {
+                vec![state.clone()]
+            } else if std::mem::discriminant(state) == std::mem::discriminant(&target) {
+                // A hardship granted again: the same hold, extended or shortened.
+                interrupted.to_vec()
+            } else {
+                let mut stack = interrupted.to_vec();
+                stack.push(state.clone());
+                stack
+            };
+            (target, remembered)
+        }
         Rule::Rejected(reason) => return Err(rejected(state, event, reason)),
     };
     if let Some(reason) = flag_guard(flags, event, context) {
         return Err(rejected(state, event, reason));
     }
+    let interrupted_after = if target.is_hold() { interrupted_after } else { Vec::new() };
     let flags_after = flags_after(flags, event, context);
     let changed = target != *state || flags_after != *flags;
-    Ok(Transition { state: target, flags: flags_after, changed })
+    Ok(Transition { state: target, flags: flags_after, changed, interrupted: interrupted_after })
+}
+
+/// The state a case returns to when its hold ends, given what the holds interrupted (the
+/// oldest first), and what is still remembered after it.
+///
+/// The most recent interrupted state decides:
+/// - a hardship still in force on `as_of` (a dispute opened during it) is resumed, with what
+///   it interrupted; one that ran out meanwhile is skipped, and the state before it decides;
+/// - `placed` and `legal` are resumed as they were (the agency and the attorneys never stopped
+///   holding the file), unless nothing is owed any more: then the derived state;
+/// - `promised` and `in_plan` are resumed while something is owed and the account was not
+///   charged off meanwhile (a charge-off ends them, as it does outside a hold); otherwise the
+///   derived state;
+/// - every other state follows the ledger anyway: the derived state ([`derive()`]), whose
+///   stage, charge-off and balance are today's.
+///
+/// With nothing remembered, the derived state.
+pub fn resume(
+    interrupted: &[CollectionState],
+    context: &Context,
+) -> (CollectionState, Vec<CollectionState>) {
+    let owed = context.total_outstanding_minor > 0;
+    let mut stack = interrupted.to_vec();
+    while let Some(top) = stack.pop() {
+        let resumed = match &top {
+            CollectionState::Hardship { until } => {
+                if context.as_of <= *until {
+                    return (top, stack);
+                }
+                continue;
+            }
+            CollectionState::Disputed => return (top, stack),
+            CollectionState::Placed { .. } | CollectionState::Legal => owed,
+            CollectionState::Promised | CollectionState::InPlan => owed && !context.charged_off,
+            CollectionState::Current
+            | CollectionState::Delinquent { .. }
+            | CollectionState::ChargedOff
+            | CollectionState::Settled
+            | CollectionState::Paid
+            | CollectionState::Closed => false,
+        };
+        return if resumed { (top, Vec::new()) } else { (derive(context), Vec::new()) };
+    }
+    (derive(context), Vec::new())
 }
 
 #[cold]

@@ -297,6 +297,79 @@ pub enum Unaffordable {
         /// Income minus expenses.
         disposable_minor: i64,
     },
+    /// With this commitment, the debtor's open commitments (plans, promises and settlements
+    /// on every account of the debtor in the currency) take more than the affordable share of
+    /// the disposable income the debtor last stated: capacity to pay is the debtor's, not the
+    /// account's (issue 14 point 8).
+    #[error("the debtor's commitments would cost {committed_minor} a month with this one ({asked_minor}), above the affordable {affordable_minor} ({share} of disposable {disposable_minor})")]
+    AboveDebtorCapacity {
+        /// This commitment's monthly cost.
+        asked_minor: i64,
+        /// Every open commitment of the debtor's, this one included, a month.
+        committed_minor: i64,
+        /// What the policy allows.
+        affordable_minor: i64,
+        /// The policy's share.
+        share: Decimal,
+        /// Income minus expenses, as the debtor last stated them.
+        disposable_minor: i64,
+    },
+}
+
+/// An installment's monthly equivalent: the installment times installments per year over 12,
+/// rounded up.
+pub fn monthly_equivalent_minor(installment_minor: i64, frequency: Frequency) -> i64 {
+    let monthly = Decimal::from(installment_minor) * Decimal::from(frequency.periods_per_year())
+        / Decimal::from(12);
+    i64::try_from(monthly.ceil()).unwrap_or(i64::MAX)
+}
+
+/// The affordable share of a disposable income, rounded down (nothing if there is none).
+pub fn affordable_minor(disposable_minor: i64, affordable_share: Decimal) -> i64 {
+    if disposable_minor <= 0 {
+        return 0;
+    }
+    let affordable = Decimal::from(disposable_minor) * affordable_share;
+    i64::try_from(affordable.floor()).unwrap_or(0)
+}
+
+/// Checks that a new commitment fits the debtor's capacity to pay: `committed_minor` (every
+/// other open commitment of the debtor's in the currency, a month) plus `asked_minor` must not
+/// exceed `affordable_share` of `disposable_minor` (rounded down).
+///
+/// # Errors
+///
+/// [`Unaffordable::AboveDebtorCapacity`] with the figures that decided it.
+///
+/// # Example
+///
+/// ```
+/// use arrears_core::plan::check_debtor_capacity;
+/// use rust_decimal::Decimal;
+///
+/// let share = Decimal::new(40, 2);
+/// // 1,000.00 disposable: 400.00 a month in all. A plan of 360.00 leaves 40.00.
+/// assert!(check_debtor_capacity(100_000, share, 0, 36_000).is_ok());
+/// assert!(check_debtor_capacity(100_000, share, 36_000, 36_000).is_err());
+/// ```
+pub fn check_debtor_capacity(
+    disposable_minor: i64,
+    affordable_share: Decimal,
+    committed_minor: i64,
+    asked_minor: i64,
+) -> Result<(), Unaffordable> {
+    let affordable_minor = affordable_minor(disposable_minor, affordable_share);
+    let total_minor = committed_minor.saturating_add(asked_minor);
+    if total_minor > affordable_minor {
+        return Err(Unaffordable::AboveDebtorCapacity {
+            asked_minor,
+            committed_minor: total_minor,
+            affordable_minor,
+            share: affordable_share,
+            disposable_minor,
+        });
+    }
+    Ok(())
 }
 
 /// Checks that an installment is affordable: its monthly equivalent (installment times
@@ -331,11 +404,8 @@ pub fn check_affordable(
             expenses_minor: monthly_expenses_minor,
         });
     }
-    let monthly = Decimal::from(installment_minor) * Decimal::from(frequency.periods_per_year())
-        / Decimal::from(12);
-    let monthly_minor = i64::try_from(monthly.ceil()).unwrap_or(i64::MAX);
-    let affordable = Decimal::from(disposable_minor) * affordable_share;
-    let affordable_minor = i64::try_from(affordable.floor()).unwrap_or(0);
+    let monthly_minor = monthly_equivalent_minor(installment_minor, frequency);
+    let affordable_minor = affordable_minor(disposable_minor, affordable_share);
     if monthly_minor > affordable_minor {
         return Err(Unaffordable::AboveAffordableShare {
             monthly_minor,

@@ -71,14 +71,43 @@ impl RecordKind {
             | RecordKind::Idempotency
             | RecordKind::Command
             | RecordKind::Outcome
-            | RecordKind::Case
             | RecordKind::Action
             | RecordKind::Contact
             | RecordKind::Audit => 2,
+            // Version 3: `interrupted` (the states the holds in force interrupted) and `capacity`
+            // (the capacity to pay the debtor stated with a plan) appended.
+            RecordKind::Case => 3,
             // New in format 2, with integer dates from the start.
             RecordKind::Snapshot => 1,
             // New within format 2 (the `plugins` table), with integer dates from the start.
             RecordKind::PluginEntry => 1,
+        }
+    }
+
+    /// The payload bytes that complete a record written at an older `version` of this kind:
+    /// the encoding of the defaults of the fields appended since (bincode reads a struct's
+    /// fields in order, so an appended field is read from these bytes). Empty for a kind
+    /// whose fields never changed.
+    fn appended_since(self, version: u8) -> &'static [u8] {
+        match self {
+            // `CollectionCase::interrupted`, an empty `Vec` (its length, a varint 0), and
+            // `CollectionCase::capacity`, `None` (tag 0).
+            RecordKind::Case if version < 3 => &[0, 0],
+            RecordKind::Debtor
+            | RecordKind::Account
+            | RecordKind::Obligation
+            | RecordKind::Event
+            | RecordKind::Derived
+            | RecordKind::Entry
+            | RecordKind::Idempotency
+            | RecordKind::Command
+            | RecordKind::Outcome
+            | RecordKind::Case
+            | RecordKind::Action
+            | RecordKind::Contact
+            | RecordKind::Audit
+            | RecordKind::Snapshot
+            | RecordKind::PluginEntry => &[],
         }
     }
 
@@ -236,12 +265,23 @@ fn decode_checked<T: DeserializeOwned>(
         return Err(DecodeError::Checksum { kind: name, stored, computed });
     }
     let (version, payload) = (framed[0], &framed[1..]);
+    // A record of an older version is read with the defaults of the fields appended since.
+    let appended = kind.appended_since(version);
+    let completed: std::borrow::Cow<'_, [u8]> = if appended.is_empty() {
+        std::borrow::Cow::Borrowed(payload)
+    } else {
+        std::borrow::Cow::Owned([payload, appended].concat())
+    };
+    let payload: &[u8] = &completed;
     let decode = || bincode::serde::decode_from_slice(payload, config());
     let decoded = if version == kind.version() {
         decode()
     } else if version == 1 && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry) {
         // Written by format 1: the same fields, dates and instants as strings.
         arrears_core::dates::with_strings(decode)
+    } else if version == 2 && kind == RecordKind::Case {
+        // Written by format 2 before `interrupted` was appended.
+        decode()
     } else {
         return Err(DecodeError::Version { kind: name, found: version, expected: kind.version() });
     };

@@ -5,14 +5,15 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use arrears_core::case::{PlanRecord, PromiseRecord, SettlementRecord};
+use arrears_core::case::{PlanRecord, PromiseRecord, SettlementRecord, StatedCapacity};
 use arrears_core::collection::CollectionEvent;
 use arrears_core::ids::{AccountId, ObligationId};
 use arrears_core::ledger::{replay, Event, EventKind, PlannedInstallment};
 use arrears_core::model::{Account, ObligationKind};
 use arrears_core::money::{Money, RoundingRule};
 use arrears_core::plan::{
-    check_affordable, check_promise, min_share_minor, quote, PromisedPayment, QuoteRequest,
+    check_affordable, check_debtor_capacity, check_promise, min_share_minor,
+    monthly_equivalent_minor, quote, PromisedPayment, QuoteRequest,
 };
 use arrears_store::Reads;
 
@@ -26,6 +27,101 @@ use crate::lifecycle::{
 
 fn refused_by(refusal: PolicyRefusal) -> Outcome {
     Outcome::Rejected(Rejection::Policy(refusal))
+}
+
+/// What a new commitment replaces on its own account, and so leaves out of the count.
+#[derive(Clone, Copy)]
+enum Replaces {
+    /// A plan replaces the account's plan (a restructuring) and its open promise.
+    PlanAndPromise,
+    /// A promise joins the account's open promise, which still counts.
+    Nothing,
+    /// A settlement offer replaces the account's settlement.
+    Settlement,
+}
+
+/// The debtor's capacity to pay and open commitments in one currency (issue 14 point 8:
+/// capacity to pay is the debtor's, not the account's).
+struct DebtorCommitments {
+    /// The capacity the debtor last stated with a plan on an account in the currency.
+    capacity: Option<StatedCapacity>,
+    /// Every open commitment a month: each plan's level installment as a monthly
+    /// equivalent, each open promise's unpaid dated amounts and each open settlement's amount
+    /// in full (due within the month, as the policy's limits on their dates make them).
+    committed_minor: i64,
+}
+
+/// The debtor's commitments on every account in `account`'s currency, leaving out what the new
+/// commitment on `account` replaces.
+fn debtor_commitments(
+    env: &Env<'_>,
+    account: &Account,
+    replaces: Replaces,
+) -> Result<DebtorCommitments, CommandError> {
+    let mut capacity: Option<StatedCapacity> = None;
+    let mut committed_minor = 0_i64;
+    for account_id in env.txn.accounts_of(account.debtor)? {
+        let other = load_account(env.txn, account_id)?;
+        if other.currency != account.currency {
+            continue;
+        }
+        let Some(case) = env.txn.case(account_id)? else { continue };
+        if let Some(stated) = case.capacity {
+            // Every case of the debtor carries the latest statement, except those opened or
+            // written before it: the most recent wins.
+            if capacity.is_none_or(|known| known.stated_on < stated.stated_on) {
+                capacity = Some(stated);
+            }
+        }
+        let own = account_id == account.id;
+        if let Some(plan) = &case.plan {
+            if !(own && matches!(replaces, Replaces::PlanAndPromise)) {
+                committed_minor = committed_minor.saturating_add(plan_monthly_minor(plan));
+            }
+        }
+        if let Some(promise) = &case.promise {
+            if !(own && matches!(replaces, Replaces::PlanAndPromise)) {
+                let promised: i64 = promise.payments.iter().map(|line| line.amount_minor).sum();
+                committed_minor = committed_minor.saturating_add(promised);
+            }
+        }
+        if let Some(settlement) = &case.settlement {
+            if !(own && matches!(replaces, Replaces::Settlement)) {
+                committed_minor = committed_minor.saturating_add(settlement.amount_minor);
+            }
+        }
+    }
+    Ok(DebtorCommitments { capacity, committed_minor })
+}
+
+/// A plan's monthly cost: its level installment (the total over the installments, rounded up)
+/// as a monthly equivalent.
+fn plan_monthly_minor(plan: &PlanRecord) -> i64 {
+    let count = i64::try_from(plan.installments.len().max(1)).unwrap_or(i64::MAX);
+    let level_minor = plan.total_minor.saturating_add(count - 1) / count;
+    monthly_equivalent_minor(level_minor, plan.frequency)
+}
+
+/// Refuses a promise or settlement of `asked_minor` that the debtor's last stated capacity
+/// cannot carry with the debtor's other commitments; a debtor who never stated a capacity
+/// (no plan was ever created for the debtor in the currency) is not capped.
+fn over_capacity(
+    env: &Env<'_>,
+    account: &Account,
+    replaces: Replaces,
+    asked_minor: i64,
+) -> Result<Option<Outcome>, CommandError> {
+    let commitments = debtor_commitments(env, account, replaces)?;
+    let Some(capacity) = commitments.capacity else { return Ok(None) };
+    let share = env.policy.plan().affordable_share;
+    Ok(check_debtor_capacity(
+        capacity.disposable_minor(),
+        share,
+        commitments.committed_minor,
+        asked_minor,
+    )
+    .err()
+    .map(|unaffordable| refused_by(PolicyRefusal::PlanUnaffordable(unaffordable))))
 }
 
 pub(crate) fn promise(
@@ -65,6 +161,10 @@ pub(crate) fn promise(
         if asked > allowed {
             return Ok(refused_by(PolicyRefusal::PromiseAmounts { asked, allowed }));
         }
+    }
+    let asked_minor: i64 = payments.iter().map(|line| line.amount_minor).sum();
+    if let Some(refused) = over_capacity(env, &account, Replaces::Nothing, asked_minor)? {
+        return Ok(refused);
     }
     case_event(env, account_id, made_on, CollectionEvent::PromiseMade, |case| {
         let mut all = open.map(|open| open.payments).unwrap_or_default();
@@ -120,8 +220,11 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
         Ok(schedule) => schedule,
         Err(error) => return Ok(refused_by(PolicyRefusal::PlanQuote(error))),
     };
-    let min_installment =
-        Money::new(rules.min_installment, account.currency).to_minor().unwrap_or(i64::MAX);
+    // A minimum only in the currencies the policy states one for.
+    let min_installment = match rules.min_installment.in_currency(account.currency) {
+        Some(figure) => Money::new(figure, account.currency).to_minor().unwrap_or(i64::MAX),
+        None => 0,
+    };
     if schedule.level_minor < min_installment {
         return Ok(refused_by(PolicyRefusal::PlanMinInstallment {
             installment_minor: schedule.level_minor,
@@ -134,6 +237,16 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
         schedule.level_minor,
         new.frequency,
         rules.affordable_share,
+    ) {
+        return Ok(refused_by(PolicyRefusal::PlanUnaffordable(unaffordable)));
+    }
+    // The stated income and expenses are the debtor's capacity now, for every commitment.
+    let commitments = debtor_commitments(env, &account, Replaces::PlanAndPromise)?;
+    if let Err(unaffordable) = check_debtor_capacity(
+        income.saturating_sub(expenses),
+        rules.affordable_share,
+        commitments.committed_minor,
+        monthly_equivalent_minor(schedule.level_minor, new.frequency),
     ) {
         return Ok(refused_by(PolicyRefusal::PlanUnaffordable(unaffordable)));
     }
@@ -196,7 +309,26 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
         grace_days: account.terms.grace_days.into(),
     });
     case.promise = None;
+    let capacity = StatedCapacity {
+        stated_on: new.created_on,
+        monthly_income_minor: income,
+        monthly_expenses_minor: expenses,
+    };
+    case.capacity = Some(capacity);
     env.txn.put_case(&case)?;
+    // The statement is the debtor's: every case of the debtor in the currency carries it, so
+    // that the latest statement is the one every later commitment is checked against.
+    for account_id in env.txn.accounts_of(account.debtor)? {
+        if account_id == account.id
+            || load_account(env.txn, account_id)?.currency != account.currency
+        {
+            continue;
+        }
+        if let Some(mut other) = env.txn.case(account_id)? {
+            other.capacity = Some(capacity);
+            env.txn.put_case(&other)?;
+        }
+    }
     Ok(Outcome::Cases(vec![CaseChanged { account: account.id, from, to, posted: vec![posted] }]))
 }
 
@@ -242,6 +374,9 @@ pub(crate) fn offer_settlement(
             offered_minor: amount_minor,
             owed_minor: owed,
         }));
+    }
+    if let Some(refused) = over_capacity(env, &account, Replaces::Settlement, amount_minor)? {
+        return Ok(refused);
     }
     let expires_on = offered_on + chrono::Days::new(u64::from(rules.offer_expiry_days));
     case_event(env, account_id, offered_on, CollectionEvent::SettlementOffered, |case| {

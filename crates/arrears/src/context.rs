@@ -63,7 +63,7 @@ impl PolicyCache {
             }
         }
         let source = String::from_utf8_lossy(&text).into_owned();
-        let policy = Policy::from_toml(&source, "stored policy").map_err(Box::new)?;
+        let policy = Policy::from_stored_toml(&source, "stored policy").map_err(Box::new)?;
         let policy = std::sync::Arc::new(policy);
         *parsed = Some((text, policy.clone()));
         Ok(policy)

@@ -70,6 +70,18 @@ pub enum CommandError {
         #[source]
         source: Box<crate::registry::PluginRegistryError>,
     },
+    /// An amount of the policy names no figure for a currency the portfolio holds accounts in,
+    /// so the rule could not apply to them (`{ amount = "50.00", currency = "USD" }` applies
+    /// to USD accounts only; add a figure per currency, `{ USD = "50.00", EUR = "45.00" }`).
+    #[error("policy {file}: {rule} states no amount in {currency}, a currency of the portfolio")]
+    PolicyCurrency {
+        /// The policy file, as named to `SetPolicy`.
+        file: String,
+        /// The rule whose amount misses the currency (`stage "late" min_balance`).
+        rule: String,
+        /// The portfolio's currency.
+        currency: arrears_core::money::Currency,
+    },
     /// No outbox action with that id.
     #[error("no outbox action {0}")]
     UnknownAction(u64),

@@ -256,6 +256,22 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::SetPolicy { file, text } => {
             let policy = Policy::from_toml(text, file)
                 .map_err(|error| CommandError::Policy(Box::new(error)))?;
+            // Every amount must apply to every currency the portfolio holds accounts in.
+            let mut currencies = std::collections::BTreeSet::new();
+            for account_id in env.txn.account_ids()? {
+                if let Some(account) = env.txn.account(account_id)? {
+                    currencies.insert(account.currency);
+                }
+            }
+            for currency in currencies {
+                if let Some(rule) = policy.rule_without(currency) {
+                    return Err(CommandError::PolicyCurrency {
+                        file: file.clone(),
+                        rule,
+                        currency,
+                    });
+                }
+            }
             env.txn.put_config(POLICY_CONFIG, text.as_bytes())?;
             Outcome::PolicySet { name: policy.name().to_owned() }
         }

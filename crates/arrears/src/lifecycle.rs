@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use arrears_core::case::{AuditKind, CollectionCase};
 use arrears_core::collection::{
-    transition, CollectionEvent, CollectionState, Context, StickyFlags, Transition,
+    transition_with_holds, CollectionEvent, CollectionState, Context, StickyFlags, Transition,
 };
 use arrears_core::ids::AccountId;
 use arrears_core::ledger::{AccountState, EventKind};
@@ -27,7 +27,8 @@ use crate::context::{load_account, load_debtor, Env};
 use crate::error::CommandError;
 use crate::ledger_write::{prepare, write, NewObligation};
 
-/// A new case for an account: current, in the arm the policy's hash gives it.
+/// A new case for an account: current, in the arm the policy's hash gives its debtor (every
+/// account of a debtor runs under one arm, since contacts are made per debtor).
 pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
     CollectionCase {
         account: account.id,
@@ -35,7 +36,7 @@ pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
         flags: StickyFlags::default(),
         stage: None,
         stage_entered_on: None,
-        arm: policy.arm_for(account.id.0).name.clone(),
+        arm: policy.arm_for(account.debtor.0).name.clone(),
         next_review_on: account.opened_on,
         last_review_on: None,
         decided_on: account.opened_on,
@@ -49,6 +50,8 @@ pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
         kept_promises: 0,
         steps_issued: Vec::new(),
         late_fees_assessed: Vec::new(),
+        interrupted: Vec::new(),
+        capacity: None,
     }
 }
 
@@ -93,6 +96,7 @@ pub(crate) fn select_stage<'p>(
     let facts = StageFacts {
         days_past_due: signed_days_past_due(state, as_of),
         balance,
+        currency: account.currency,
         product: account.product,
         country: &debtor.jurisdiction.country,
         region: debtor.jurisdiction.region.as_deref(),
@@ -153,11 +157,45 @@ pub(crate) fn gate(
     as_of: NaiveDate,
 ) -> Result<Transition, Rejection> {
     let context = context(policy, account, debtor, state, as_of);
-    transition(&case.state, &case.flags, event, &context).map_err(|rejected| Rejection::State {
-        state: rejected.state,
-        event: rejected.event,
-        reason: rejected.reason,
-    })
+    let interrupted = interrupted_still_standing(case);
+    transition_with_holds(&case.state, &interrupted, &case.flags, event, &context).map_err(
+        |rejected| Rejection::State {
+            state: rejected.state,
+            event: rejected.event,
+            reason: rejected.reason,
+        },
+    )
+}
+
+/// What the case's holds interrupted, as far as the agreements behind it still stand: a
+/// promise, plan or placement whose record the case no longer holds (kept, completed,
+/// defaulted or recalled during the hold) is not resumed, and the state the ledger implies
+/// is taken instead (`current` stands for it: resuming it derives).
+fn interrupted_still_standing(case: &CollectionCase) -> Vec<CollectionState> {
+    case.interrupted
+        .iter()
+        .map(|state| {
+            let stands = match state {
+                CollectionState::Promised => case.promise.is_some(),
+                CollectionState::InPlan => case.plan.is_some(),
+                CollectionState::Placed { .. } => case.placement.is_some(),
+                CollectionState::Current
+                | CollectionState::Delinquent { .. }
+                | CollectionState::Disputed
+                | CollectionState::Hardship { .. }
+                | CollectionState::Legal
+                | CollectionState::ChargedOff
+                | CollectionState::Settled
+                | CollectionState::Paid
+                | CollectionState::Closed => true,
+            };
+            if stands {
+                state.clone()
+            } else {
+                CollectionState::Current
+            }
+        })
+        .collect()
 }
 
 /// Applies an accepted transition to the case and audits it if anything changed.
@@ -187,6 +225,7 @@ pub(crate) fn apply(
     let entered = transition.state != case.state;
     case.state = transition.state;
     case.flags = transition.flags;
+    case.interrupted = transition.interrupted;
     case.decided_on = case.decided_on.max(on);
     // On entering a state with nothing to collect: no stage, no credit hold. (A current
     // account gets its courtesy stage back from the next review.)

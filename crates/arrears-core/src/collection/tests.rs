@@ -971,3 +971,133 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Holds remember what they interrupted (issue 14 point 8)
+// ---------------------------------------------------------------------------------------------
+
+/// The state a round trip through holds must come back to, by the documented rule: the most
+/// recent interrupted state that still stands, else the state the ledger implies.
+fn expected_return(interrupted: &[CollectionState], context: &Context) -> CollectionState {
+    let owed = context.total_outstanding_minor > 0;
+    for state in interrupted.iter().rev() {
+        match state {
+            S::Hardship { until } if context.as_of <= *until => return state.clone(),
+            S::Hardship { .. } => continue,
+            S::Placed { .. } | S::Legal if owed => return state.clone(),
+            S::Promised | S::InPlan if owed && !context.charged_off => return state.clone(),
+            _ => return derive(context),
+        }
+    }
+    derive(context)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Random walks through `transition_with_holds`, carrying what the holds remember: the
+    /// machine remembers exactly the states its holds interrupted (a model stack), forgets
+    /// them when no hold is in force, and every round trip through a hold returns to the state
+    /// it left (or, for a state the ledger decides, to the state the ledger now implies).
+    #[test]
+    fn every_round_trip_through_a_hold_returns_to_the_state_it_left(
+        start in arb_state(),
+        flags in arb_flags(),
+        steps in prop::collection::vec((arb_event(), arb_context()), 1..80),
+    ) {
+        let mut state = start;
+        let mut flags = flags;
+        let mut interrupted: Vec<CollectionState> = Vec::new();
+        for (event, context) in &steps {
+            let Ok(accepted) =
+                transition_with_holds(&state, &interrupted, &flags, event, context)
+            else {
+                continue;
+            };
+            // Without holds remembered, the decision is the plain `transition`'s.
+            let plain = transition(&state, &flags, event, context);
+            prop_assert!(plain.is_ok());
+            let target = &accepted.state;
+            let mut model = interrupted.clone();
+            if target.is_hold() {
+                if !state.is_hold() {
+                    model = vec![state.clone()];
+                } else if std::mem::discriminant(&state) != std::mem::discriminant(target) {
+                    model.push(state.clone());
+                }
+            } else {
+                model.clear();
+            }
+            if state.is_hold() && !target.is_hold() && !matches!(target, S::Settled) {
+                // A hold ended: back where the case was before it.
+                prop_assert_eq!(target, &expected_return(&interrupted, context));
+            }
+            if state.is_hold() && target.is_hold() && rule(&state, event, context) == Rule::Derived
+            {
+                // A dispute ended back in the hardship it interrupted.
+                prop_assert_eq!(target, &expected_return(&interrupted, context));
+                let position = interrupted.iter().rposition(|held| held == target);
+                prop_assert!(position.is_some());
+                model = interrupted[..position.unwrap_or(0)].to_vec();
+            }
+            prop_assert_eq!(&accepted.interrupted, &model);
+            prop_assert!(accepted.interrupted.iter().all(|held| held.is_open()));
+            prop_assert_eq!(accepted.flags, plain.map(|plain| plain.flags).unwrap_or(flags));
+            state = accepted.state;
+            flags = accepted.flags;
+            interrupted = accepted.interrupted;
+        }
+    }
+}
+
+#[test]
+fn holds_return_to_the_placement_the_referral_and_the_arrangement_they_interrupted() {
+    let context = context();
+    let flags = no_flags();
+    for interrupted in [placed("acme"), S::Legal, S::Promised, S::InPlan] {
+        let disputed =
+            transition_with_holds(&interrupted, &[], &flags, &E::DisputeOpened, &context).unwrap();
+        assert_eq!(disputed.interrupted, vec![interrupted.clone()]);
+        let payment = E::PaymentPosted;
+        let kept =
+            transition_with_holds(&S::Disputed, &disputed.interrupted, &flags, &payment, &context)
+                .unwrap();
+        assert_eq!(kept.interrupted, disputed.interrupted);
+        let resolved = E::DisputeResolved;
+        let back =
+            transition_with_holds(&S::Disputed, &kept.interrupted, &flags, &resolved, &context)
+                .unwrap();
+        assert_eq!(back.state, interrupted);
+        assert!(back.interrupted.is_empty());
+        // Paid off during the hold: the state the ledger implies.
+        let paid = transition_with_holds(
+            &S::Disputed,
+            &kept.interrupted,
+            &flags,
+            &resolved,
+            &paid_off(context),
+        )
+        .unwrap();
+        assert_eq!(paid.state, S::Paid);
+    }
+    // A charge-off during the hold ends a promise or a plan, not a placement.
+    let charged_off = Context { charged_off: true, ..context };
+    let resolved = E::DisputeResolved;
+    let back = transition_with_holds(&S::Disputed, &[S::InPlan], &flags, &resolved, &charged_off);
+    assert_eq!(back.unwrap().state, S::ChargedOff);
+    let back =
+        transition_with_holds(&S::Disputed, &[placed("acme")], &flags, &resolved, &charged_off);
+    assert_eq!(back.unwrap().state, placed("acme"));
+    // A hardship that ran out during the dispute is skipped.
+    let until = d(2, 15);
+    let stack = [S::Promised, S::Hardship { until }];
+    let back = transition_with_holds(&S::Disputed, &stack, &flags, &resolved, &context).unwrap();
+    assert_eq!(back.state, S::Promised);
+    let early = Context { as_of: d(2, 10), ..context };
+    let back = transition_with_holds(&S::Disputed, &stack, &flags, &resolved, &early).unwrap();
+    assert_eq!(back.state, S::Hardship { until });
+    assert_eq!(back.interrupted, vec![S::Promised]);
+    // Nothing remembered (a case stored before holds remembered anything): derived.
+    let back = transition_with_holds(&S::Disputed, &[], &flags, &resolved, &context).unwrap();
+    assert_eq!(back.state, derive(&context));
+}

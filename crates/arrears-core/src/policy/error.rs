@@ -115,6 +115,22 @@ pub enum PolicyErrorReason {
         /// The entry that covers it.
         covered_by: String,
     },
+    /// An amount without its currency, in a policy that states no `currency`.
+    #[error(
+        "amount {text} has no currency: write {{ amount = \"{text}\", currency = \"USD\" }}, \
+         a figure per currency {{ USD = \"{text}\" }}, or state currency = \"USD\" at the top of \
+         the policy"
+    )]
+    AmountWithoutCurrency {
+        /// The amount as written.
+        text: String,
+    },
+    /// A currency code the currency table does not know.
+    #[error("unknown currency {code:?}")]
+    UnknownCurrency {
+        /// The code as written.
+        code: String,
+    },
     /// A rule between keys is broken.
     #[error("{rule}")]
     Constraint {

@@ -10,20 +10,20 @@ use rust_decimal::Decimal;
 use toml::Spanned;
 
 use super::raw::{
-    RawActions, RawArm, RawChargeOff, RawContact, RawDates, RawDecimal, RawPlan, RawPolicy,
-    RawPromise, RawReview, RawSettlement, RawStage, SpannedList,
+    RawActions, RawAmount, RawArm, RawChargeOff, RawContact, RawDates, RawDecimal, RawPlan,
+    RawPolicy, RawPromise, RawReview, RawSettlement, RawStage, SpannedList,
 };
 use super::{
-    Arm, CadenceDays, ChargeOffRules, ContactStep, DateRules, Frequency, JurisdictionPattern,
-    Placement, PlanRules, Policy, PolicyError, PolicyErrorReason, PromiseRules, ReviewRules,
-    SettlementRules, Signal, Stage, StageActions, StageConditions, ARMS_MAX, ARM_WEIGHT_MAX,
-    CONTACT_STEPS_PER_STAGE_MAX, DELAY_DAYS_MAX, DPD_MAX, INSTALLMENTS_MAX, LIST_LEN_MAX,
-    MISSED_INSTALLMENTS_MAX, NAME_LEN_MAX, OPEN_PROMISES_MAX, PRE_DUE_DAYS_MAX,
-    REVIEW_CADENCE_DAYS_MAX, STAGES_MAX,
+    Amount, Arm, CadenceDays, ChargeOffRules, ContactStep, DateRules, Frequency,
+    JurisdictionPattern, Placement, PlanRules, Policy, PolicyError, PolicyErrorReason,
+    PromiseRules, ReviewRules, SettlementRules, Signal, Stage, StageActions, StageConditions,
+    ARMS_MAX, ARM_WEIGHT_MAX, CONTACT_STEPS_PER_STAGE_MAX, DELAY_DAYS_MAX, DPD_MAX,
+    INSTALLMENTS_MAX, LIST_LEN_MAX, MISSED_INSTALLMENTS_MAX, NAME_LEN_MAX, OPEN_PROMISES_MAX,
+    PRE_DUE_DAYS_MAX, REVIEW_CADENCE_DAYS_MAX, STAGES_MAX,
 };
 use crate::located_toml::{LocatedError, TomlSource};
 use crate::model::{ContactChannel, ProductKind, TEXT_LEN_MAX};
-use crate::money::AMOUNT_MINOR_MAX;
+use crate::money::{Currency, AMOUNT_MINOR_MAX};
 
 /// The stage name reserved for the settlement share of charged-off accounts.
 const CHARGED_OFF: &str = "charged_off";
@@ -56,7 +56,25 @@ impl Policy {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_toml(text: &str, file: &str) -> Result<Policy, PolicyError> {
-        Loader { source: TomlSource::new(file, text) }.load()
+        let currency = std::cell::Cell::new(None);
+        Loader { source: TomlSource::new(file, text), currency, stored_before_currencies: false }
+            .load()
+    }
+
+    /// A policy as a store holds it: [`Policy::from_toml`], except that a policy set before
+    /// amounts stated their currency keeps the meaning it had when it was set. In such a
+    /// policy (no top-level `currency`) a bare amount (`max_balance = "50.00"`) applies in
+    /// every currency, as it did then, instead of being a load error. Setting a policy
+    /// (`Command::SetPolicy`) always uses the strict [`Policy::from_toml`], so only policies
+    /// stored by earlier versions are read this way.
+    ///
+    /// # Errors
+    ///
+    /// As [`Policy::from_toml`], but for bare amounts.
+    pub fn from_stored_toml(text: &str, file: &str) -> Result<Policy, PolicyError> {
+        let currency = std::cell::Cell::new(None);
+        Loader { source: TomlSource::new(file, text), currency, stored_before_currencies: true }
+            .load()
     }
 
     /// The built-in policy: `examples/policies/standard.toml`, compiled in.
@@ -80,6 +98,11 @@ const CHANNEL_NAMES: &str = "sms, email, phone, letter, messaging";
 
 struct Loader<'a> {
     source: TomlSource<'a>,
+    /// The policy's `currency`, once read: the currency of amounts written without one.
+    currency: std::cell::Cell<Option<Currency>>,
+    /// A stored policy: a bare amount in a policy without `currency` applies in every
+    /// currency ([`Policy::from_stored_toml`]).
+    stored_before_currencies: bool,
 }
 
 /// A stage being loaded, with what the ambiguity check reports.
@@ -134,7 +157,76 @@ impl LocatedError for PolicyError {
 impl Loader<'_> {
     fn load(&self) -> Result<Policy, PolicyError> {
         let raw: RawPolicy = self.source.deserialize()?;
+        if let Some(code) = &raw.currency {
+            self.currency.set(Some(self.currency_code(code.get_ref(), code.span(), "currency")?));
+        }
         self.policy(&raw)
+    }
+
+    fn currency_code(
+        &self,
+        code: &str,
+        span: Range<usize>,
+        field: &str,
+    ) -> Result<Currency, PolicyError> {
+        Currency::from_code(code.trim()).map_err(|_| {
+            self.error(span, field, PolicyErrorReason::UnknownCurrency { code: code.to_owned() })
+        })
+    }
+
+    /// An amount with its currency ([`Amount`]): `{ amount = "50.00", currency = "USD" }`, a
+    /// figure per currency `{ USD = "50.00", EUR = "45.00" }`, or a bare `"50.00"` in the
+    /// policy's `currency` (an error in a policy that states none).
+    fn money(&self, value: &Spanned<RawAmount>, field: &str) -> Result<Amount, PolicyError> {
+        let span = value.span();
+        let mut by_currency = BTreeMap::new();
+        match value.get_ref() {
+            RawAmount::Bare(raw) => {
+                let figure = self.amount_at(raw, span.clone(), field)?;
+                let Some(currency) = self.currency.get() else {
+                    if self.stored_before_currencies {
+                        return Ok(Amount::in_every_currency(figure));
+                    }
+                    let text = match raw {
+                        RawDecimal::Text(text) => text.clone(),
+                        RawDecimal::Integer(number) => number.to_string(),
+                        RawDecimal::Float => String::new(),
+                    };
+                    let reason = PolicyErrorReason::AmountWithoutCurrency { text };
+                    return Err(self.error(span, field, reason));
+                };
+                by_currency.insert(currency, figure);
+            }
+            RawAmount::Table(entries) => {
+                let keys: Vec<&str> = entries.iter().map(|(key, _)| key.as_str()).collect();
+                let tagged = keys.contains(&"amount") || keys.contains(&"currency");
+                if tagged {
+                    let amount = entries.iter().find(|(key, _)| key == "amount");
+                    let currency = entries.iter().find(|(key, _)| key == "currency");
+                    let (Some((_, amount)), Some((_, RawDecimal::Text(code))), 2) =
+                        (amount, currency, entries.len())
+                    else {
+                        let rule = "an amount is { amount = \"50.00\", currency = \"USD\" } or \
+                                    a figure per currency { USD = \"50.00\" }";
+                        return Err(self.constraint(span, field, rule));
+                    };
+                    let currency = self.currency_code(code, span.clone(), field)?;
+                    by_currency.insert(currency, self.amount_at(amount, span, field)?);
+                } else {
+                    if entries.is_empty() {
+                        let rule = "an amount names at least one currency";
+                        return Err(self.constraint(span, field, rule));
+                    }
+                    for (code, figure) in entries {
+                        let entry_field = format!("{field}.{code}");
+                        let currency = self.currency_code(code, span.clone(), &entry_field)?;
+                        let figure = self.amount_at(figure, span.clone(), &entry_field)?;
+                        by_currency.insert(currency, figure);
+                    }
+                }
+            }
+        }
+        Ok(Amount::new(by_currency))
     }
 
     fn line(&self, offset: usize) -> usize {
@@ -187,24 +279,35 @@ impl Loader<'_> {
         min: Decimal,
         max: Decimal,
     ) -> Result<Decimal, PolicyError> {
-        let number = match value.get_ref() {
+        self.decimal_at(value.get_ref(), value.span(), field, min, max)
+    }
+
+    fn decimal_at(
+        &self,
+        value: &RawDecimal,
+        span: Range<usize>,
+        field: &str,
+        min: Decimal,
+        max: Decimal,
+    ) -> Result<Decimal, PolicyError> {
+        let number = match value {
             RawDecimal::Text(text) => match Decimal::from_str_exact(text.trim()) {
                 Ok(number) => number,
                 Err(_) => {
                     let reason = PolicyErrorReason::NotADecimal { text: text.clone() };
-                    return Err(self.error(value.span(), field, reason));
+                    return Err(self.error(span, field, reason));
                 }
             },
             RawDecimal::Integer(number) => Decimal::from(*number),
             RawDecimal::Float => {
-                return Err(self.error(value.span(), field, PolicyErrorReason::Float));
+                return Err(self.error(span, field, PolicyErrorReason::Float));
             }
         };
         if min <= number && number <= max {
             Ok(number)
         } else {
             let reason = PolicyErrorReason::OutOfRange { value: number, min, max };
-            Err(self.error(value.span(), field, reason))
+            Err(self.error(span, field, reason))
         }
     }
 
@@ -220,8 +323,13 @@ impl Loader<'_> {
         }
     }
 
-    fn amount(&self, value: &Spanned<RawDecimal>, field: &str) -> Result<Decimal, PolicyError> {
-        self.decimal(value, field, Decimal::ZERO, Decimal::from(AMOUNT_MINOR_MAX))
+    fn amount_at(
+        &self,
+        value: &RawDecimal,
+        span: Range<usize>,
+        field: &str,
+    ) -> Result<Decimal, PolicyError> {
+        self.decimal_at(value, span, field, Decimal::ZERO, Decimal::from(AMOUNT_MINOR_MAX))
     }
 
     fn name(
@@ -438,21 +546,27 @@ impl Loader<'_> {
         &self,
         path: &str,
         raw: &RawStage,
-    ) -> Result<(Option<Decimal>, Option<Decimal>), PolicyError> {
+    ) -> Result<(Option<Amount>, Option<Amount>), PolicyError> {
         let min_balance = match &raw.min_balance {
-            Some(value) => Some(self.amount(value, &format!("{path}.min_balance"))?),
+            Some(value) => Some(self.money(value, &format!("{path}.min_balance"))?),
             None => None,
         };
         let Some(value) = &raw.max_balance else { return Ok((min_balance, None)) };
         let field = format!("{path}.max_balance");
-        let max_balance = self.amount(value, &field)?;
-        if let Some(min_balance) = min_balance.filter(|min| max_balance < *min) {
-            let reason = PolicyErrorReason::BelowMin {
-                value: max_balance,
-                min_field: "min_balance",
-                min: min_balance,
-            };
-            return Err(self.error(value.span(), &field, reason));
+        let max_balance = self.money(value, &field)?;
+        if let Some(min_balance) = &min_balance {
+            for currency in max_balance.currencies() {
+                let (Some(max), Some(min)) =
+                    (max_balance.in_currency(currency), min_balance.in_currency(currency))
+                else {
+                    continue;
+                };
+                if max < min {
+                    let reason =
+                        PolicyErrorReason::BelowMin { value: max, min_field: "min_balance", min };
+                    return Err(self.error(value.span(), &field, reason));
+                }
+            }
         }
         Ok((min_balance, Some(max_balance)))
     }
@@ -741,11 +855,16 @@ impl Loader<'_> {
     }
 
     fn plan(&self, raw: Option<&RawPlan>) -> Result<PlanRules, PolicyError> {
-        let defaults = PlanRules::default();
+        let mut defaults = PlanRules::default();
+        // 25.00 in the policy's currency; without one, no minimum is known in any currency.
+        if let Some(currency) = self.currency.get() {
+            defaults.min_installment =
+                Amount::new(BTreeMap::from([(currency, Decimal::new(2_500, 2))]));
+        }
         let Some(raw) = raw else { return Ok(defaults) };
         let min_installment = match &raw.min_installment {
-            Some(value) => self.amount(value, "plan.min_installment")?,
-            None => defaults.min_installment,
+            Some(value) => self.money(value, "plan.min_installment")?,
+            None => defaults.min_installment.clone(),
         };
         let frequencies = match &raw.frequencies {
             Some(list) => self.named_list(list, "plan.frequencies", Frequency::name)?,

@@ -10,7 +10,7 @@
 //! conditions an account meets, the one with the most conditions wins, then the one with the
 //! narrower days-past-due range. Two stages that tie on both and could match the same account
 //! are rejected at load time, so [`Policy::select_stage`] always has a single answer. The
-//! traffic split between arms is a stable FNV-1a hash of the account id and the policy name
+//! traffic split between arms is a stable FNV-1a hash of the debtor id and the policy name
 //! ([`arm_hash`]). `docs/POLICY.md` documents every key.
 //!
 //! Architecture invariant: this module is pure. It parses a string (the caller reads the file)
@@ -27,7 +27,7 @@ mod raw;
 
 pub use error::{PolicyError, PolicyErrorReason};
 pub use model::{
-    arm_hash, Arm, CadenceDays, ChargeOffRules, ContactStep, Creditor, DateRules,
+    arm_hash, Amount, Arm, CadenceDays, ChargeOffRules, ContactStep, Creditor, DateRules,
     JurisdictionPattern, Placement, PlanRules, Policy, PromiseRules, ReviewRules, SettlementRules,
     Signal, Specificity, Stage, StageActions, StageConditions, StageFacts, ARMS_MAX,
     ARM_WEIGHT_MAX, CONTACT_STEPS_PER_STAGE_MAX, DELAY_DAYS_MAX, DPD_MAX, FUTURE_DAYS_DEFAULT,

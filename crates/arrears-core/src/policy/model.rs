@@ -13,7 +13,68 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{ContactChannel, ProductKind, TEXT_LEN_MAX};
+use crate::money::Currency;
 use crate::plan::Frequency;
+
+/// A policy amount: a figure per currency, in major units of each (issue 14 point 8: an
+/// amount without its currency meant 50 dollars, 50 euros and 50 yen at once).
+///
+/// Written `{ amount = "50.00", currency = "USD" }`, `{ USD = "50.00", EUR = "45.00" }`, or
+/// `"50.00"` in a policy that states its `currency`. An amount applies only to accounts in a
+/// currency it names: a balance condition without a figure for the account's currency does
+/// not hold, and a `plan.min_installment` without one sets no minimum. `policy set` refuses a
+/// policy whose amounts name no figure for a currency of the portfolio.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(transparent)]
+pub struct Amount {
+    by_currency: BTreeMap<Currency, Decimal>,
+}
+
+impl Amount {
+    /// An amount with these figures; empty when none is given (it then applies nowhere).
+    pub fn new(by_currency: BTreeMap<Currency, Decimal>) -> Amount {
+        Amount { by_currency }
+    }
+
+    /// The same figure in every currency: what a bare amount meant in a policy stored before
+    /// amounts stated their currency ([`Policy::from_stored_toml`]).
+    pub fn in_every_currency(figure: Decimal) -> Amount {
+        Amount { by_currency: Currency::all().map(|currency| (currency, figure)).collect() }
+    }
+
+    /// The figure for `currency`, if the amount names one.
+    pub fn in_currency(&self, currency: Currency) -> Option<Decimal> {
+        self.by_currency.get(&currency).copied()
+    }
+
+    /// The currencies the amount names, in code order.
+    pub fn currencies(&self) -> impl Iterator<Item = Currency> + '_ {
+        self.by_currency.keys().copied()
+    }
+
+    /// Returns true if and only if the amount names no currency.
+    pub fn is_empty(&self) -> bool {
+        self.by_currency.is_empty()
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut figures = self.by_currency.values();
+        if let Some(first) = figures.next() {
+            if self.by_currency.len() == Currency::all().count() && figures.all(|f| f == first) {
+                return write!(f, "{first} in any currency");
+            }
+        }
+        for (index, (currency, figure)) in self.by_currency.iter().enumerate() {
+            if index > 0 {
+                f.write_str(" / ")?;
+            }
+            write!(f, "{figure} {}", currency.code())?;
+        }
+        Ok(())
+    }
+}
 
 /// Most stages one policy may define.
 pub const STAGES_MAX: usize = 64;
@@ -68,6 +129,7 @@ const _: () = assert!(NAME_LEN_MAX <= TEXT_LEN_MAX);
 ///
 /// ```
 /// use arrears_core::model::ProductKind;
+/// use arrears_core::money::Currency;
 /// use arrears_core::policy::{Policy, StageFacts};
 /// use rust_decimal::Decimal;
 ///
@@ -75,6 +137,7 @@ const _: () = assert!(NAME_LEN_MAX <= TEXT_LEN_MAX);
 /// let facts = StageFacts {
 ///     days_past_due: 45,
 ///     balance: Decimal::new(120_000, 2),
+///     currency: Currency::USD,
 ///     product: ProductKind::Revolving,
 ///     country: "US",
 ///     region: None,
@@ -155,10 +218,10 @@ pub struct StageConditions {
     pub min_dpd: i64,
     /// Highest days past due, inclusive, or `None` for no upper bound.
     pub max_dpd: Option<i64>,
-    /// Lowest balance, inclusive, in major units of the account's currency.
-    pub min_balance: Option<Decimal>,
-    /// Highest balance, inclusive, in major units of the account's currency.
-    pub max_balance: Option<Decimal>,
+    /// Lowest balance, inclusive, per currency ([`Amount`]).
+    pub min_balance: Option<Amount>,
+    /// Highest balance, inclusive, per currency ([`Amount`]).
+    pub max_balance: Option<Amount>,
     /// The products the stage applies to, or `None` for all.
     pub products: Option<Vec<ProductKind>>,
     /// The jurisdictions the stage applies to, or `None` for all.
@@ -175,8 +238,12 @@ impl StageConditions {
         let dpd = facts.days_past_due;
         self.min_dpd <= dpd
             && self.max_dpd.is_none_or(|max_dpd| dpd <= max_dpd)
-            && self.min_balance.is_none_or(|min_balance| min_balance <= facts.balance)
-            && self.max_balance.is_none_or(|max_balance| facts.balance <= max_balance)
+            && self.min_balance.as_ref().is_none_or(|min_balance| {
+                min_balance.in_currency(facts.currency).is_some_and(|min| min <= facts.balance)
+            })
+            && self.max_balance.as_ref().is_none_or(|max_balance| {
+                max_balance.in_currency(facts.currency).is_some_and(|max| facts.balance <= max)
+            })
             && self.products.as_ref().is_none_or(|products| products.contains(&facts.product))
             && self.jurisdictions.as_ref().is_none_or(|jurisdictions| {
                 jurisdictions.iter().any(|pattern| pattern.matches(facts.country, facts.region))
@@ -228,12 +295,42 @@ impl StageConditions {
             (Some(bound), None) | (None, Some(bound)) => dpd_low <= bound,
             (None, None) => true,
         };
-        let balance_low = self.min_balance.max(other.min_balance);
-        let balance_overlap = match (balance_low, self.max_balance, other.max_balance) {
-            (Some(low), Some(left), Some(right)) => low <= left.min(right),
-            (Some(low), Some(bound), None) | (Some(low), None, Some(bound)) => low <= bound,
-            _ => true,
-        };
+        // The balances overlap in some currency both stages can apply to (a stage with a
+        // balance condition applies only to the currencies it names a figure for).
+        let bounds = [&self.min_balance, &self.max_balance, &other.min_balance, &other.max_balance];
+        let mut currencies: Vec<Option<Currency>> = bounds
+            .iter()
+            .filter_map(|bound| bound.as_ref())
+            .flat_map(Amount::currencies)
+            .map(Some)
+            .collect();
+        if currencies.is_empty() {
+            currencies.push(None);
+        }
+        let balance_overlap = currencies.into_iter().any(|currency| {
+            let figure = |bound: &Option<Amount>| -> Result<Option<Decimal>, ()> {
+                match (bound, currency) {
+                    (None, _) => Ok(None),
+                    (Some(amount), Some(currency)) => {
+                        amount.in_currency(currency).map(Some).ok_or(())
+                    }
+                    (Some(_), None) => Err(()),
+                }
+            };
+            let (Ok(self_min), Ok(self_max), Ok(other_min), Ok(other_max)) = (
+                figure(&self.min_balance),
+                figure(&self.max_balance),
+                figure(&other.min_balance),
+                figure(&other.max_balance),
+            ) else {
+                return false;
+            };
+            match (self_min.max(other_min), self_max, other_max) {
+                (Some(low), Some(left), Some(right)) => low <= left.min(right),
+                (Some(low), Some(bound), None) | (Some(low), None, Some(bound)) => low <= bound,
+                _ => true,
+            }
+        });
         dpd_overlap
             && balance_overlap
             && lists_intersect(self.products.as_ref(), other.products.as_ref(), |a, b| a == b)
@@ -496,8 +593,9 @@ pub struct PlanRules {
     pub affordable_share: Decimal,
     /// Most installments. Default 12.
     pub max_installments: u32,
-    /// Smallest installment, in major units of the account's currency. Default 25.00.
-    pub min_installment: Decimal,
+    /// Smallest installment, per currency ([`Amount`]); a currency it names no figure for
+    /// has no minimum. Default 25.00 in the policy's `currency`, none without one.
+    pub min_installment: Amount,
     /// Allowed frequencies, without duplicates, in file order. Default all three.
     pub frequencies: Vec<Frequency>,
     /// Missed installments after which the plan defaults. Default 2.
@@ -511,7 +609,7 @@ impl Default for PlanRules {
         PlanRules {
             affordable_share: Decimal::new(40, 2),
             max_installments: 12,
-            min_installment: Decimal::new(2_500, 2),
+            min_installment: Amount::default(),
             frequencies: vec![Frequency::Weekly, Frequency::Fortnightly, Frequency::Monthly],
             default_after_missed: 2,
             max_annual_rate: Decimal::ZERO,
@@ -638,6 +736,8 @@ pub struct StageFacts<'a> {
     pub days_past_due: i64,
     /// Balance, in major units of the account's currency.
     pub balance: Decimal,
+    /// The account's currency: the balance conditions compare with their figure in it.
+    pub currency: Currency,
     /// The account's product.
     pub product: ProductKind,
     /// The debtor's country code (`US`).
@@ -651,6 +751,34 @@ pub struct StageFacts<'a> {
 }
 
 impl Policy {
+    /// Every amount the policy states, with the rule that states it (`stage "late"
+    /// min_balance`, `plan.min_installment`), in canonical stage order. An unstated
+    /// `plan.min_installment` (no minimum) is not listed.
+    pub fn amounts(&self) -> Vec<(String, &Amount)> {
+        let mut amounts = Vec::new();
+        for stage in &self.stages {
+            if let Some(amount) = &stage.conditions.min_balance {
+                amounts.push((format!("stage {:?} min_balance", stage.name), amount));
+            }
+            if let Some(amount) = &stage.conditions.max_balance {
+                amounts.push((format!("stage {:?} max_balance", stage.name), amount));
+            }
+        }
+        if !self.plan.min_installment.is_empty() {
+            amounts.push(("plan.min_installment".to_owned(), &self.plan.min_installment));
+        }
+        amounts
+    }
+
+    /// The first amount of the policy that names no figure for `currency`: its rule, if any.
+    /// A policy whose amounts cannot apply to a currency of the portfolio is refused.
+    pub fn rule_without(&self, currency: Currency) -> Option<String> {
+        self.amounts()
+            .into_iter()
+            .find(|(_, amount)| amount.in_currency(currency).is_none())
+            .map(|(rule, _)| rule)
+    }
+
     /// The policy name (part of the arm hash).
     pub fn name(&self) -> &str {
         &self.name
@@ -740,16 +868,18 @@ impl Policy {
         selected
     }
 
-    /// The arm an account belongs to, by a stable hash of its id and the policy name.
+    /// The arm a debtor belongs to, by a stable hash of the debtor's id and the policy name.
     ///
-    /// With `hash = arm_hash(account_id, name)` and `total` the sum of the weights, the bucket
+    /// The unit is the debtor, not the account: contacts are coordinated per debtor, so every
+    /// account of a debtor must run under one arm's strategy, or the experiment is
+    /// contaminated (issue 14 point 8). With `hash = arm_hash(debtor_id, name)` and `total` the sum of the weights, the bucket
     /// is `(hash * total) >> 64` (a 128-bit product, so the well-mixed high bits decide), and
     /// the arm is the first, in file order, whose running weight total exceeds the bucket. The
     /// same id, policy name and arms always give the same arm, on every platform and version.
-    pub fn arm_for(&self, account_id: u64) -> &Arm {
+    pub fn arm_for(&self, debtor_id: u64) -> &Arm {
         let total_weight: u64 = self.arms.iter().map(|arm| u64::from(arm.weight)).sum();
         assert!(0 < total_weight, "a policy has at least one arm of positive weight");
-        let hash = arm_hash(account_id, &self.name);
+        let hash = arm_hash(debtor_id, &self.name);
         let product = u128::from(hash) * u128::from(total_weight);
         let bucket = u64::try_from(product >> 64).unwrap_or(u64::MAX);
         debug_assert!(bucket < total_weight);
@@ -764,12 +894,12 @@ impl Policy {
     }
 }
 
-/// The stable hash that assigns accounts to arms: FNV-1a 64 over the 8 little-endian bytes of
-/// `account_id`, then the UTF-8 bytes of `policy_name`.
+/// The stable hash that assigns debtors to arms: FNV-1a 64 over the 8 little-endian bytes of
+/// `debtor_id`, then the UTF-8 bytes of `policy_name`.
 ///
 /// FNV-1a 64 starts from `0xcbf29ce484222325` and, for each byte, XORs it in and multiplies by
-/// `0x100000001b3` (wrapping). It is fixed forever: changing it would move accounts between
-/// arms mid-experiment.
+/// `0x100000001b3` (wrapping). It is fixed forever: changing it would move debtors between
+/// arms mid-experiment. (Before issue 14 point 8 the same function was fed account ids.)
 ///
 /// # Example
 ///
@@ -778,8 +908,8 @@ impl Policy {
 /// assert_eq!(arm_hash(1, "standard"), arm_hash(1, "standard"));
 /// assert_ne!(arm_hash(1, "standard"), arm_hash(1, "challenger"));
 /// ```
-pub fn arm_hash(account_id: u64, policy_name: &str) -> u64 {
-    fnv1a_64(account_id.to_le_bytes().iter().chain(policy_name.as_bytes()).copied())
+pub fn arm_hash(debtor_id: u64, policy_name: &str) -> u64 {
+    fnv1a_64(debtor_id.to_le_bytes().iter().chain(policy_name.as_bytes()).copied())
 }
 
 pub(super) fn fnv1a_64(bytes: impl IntoIterator<Item = u8>) -> u64 {

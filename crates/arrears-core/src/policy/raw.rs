@@ -20,6 +20,9 @@ pub(super) struct RawPolicy {
     pub(super) name: Spanned<String>,
     pub(super) version: Spanned<i64>,
     pub(super) creditor: Spanned<Creditor>,
+    /// The currency of amounts written without one (`"50.00"`).
+    #[serde(default)]
+    pub(super) currency: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) stage: Option<Spanned<Vec<Spanned<RawStage>>>>,
     #[serde(default)]
@@ -48,9 +51,9 @@ pub(super) struct RawStage {
     #[serde(default)]
     pub(super) max_dpd: Option<Spanned<i64>>,
     #[serde(default)]
-    pub(super) min_balance: Option<Spanned<RawDecimal>>,
+    pub(super) min_balance: Option<Spanned<RawAmount>>,
     #[serde(default)]
-    pub(super) max_balance: Option<Spanned<RawDecimal>>,
+    pub(super) max_balance: Option<Spanned<RawAmount>>,
     #[serde(default)]
     pub(super) products: Option<SpannedList<ProductKind>>,
     #[serde(default)]
@@ -121,7 +124,7 @@ pub(super) struct RawPlan {
     #[serde(default)]
     pub(super) max_installments: Option<Spanned<i64>>,
     #[serde(default)]
-    pub(super) min_installment: Option<Spanned<RawDecimal>>,
+    pub(super) min_installment: Option<Spanned<RawAmount>>,
     #[serde(default)]
     pub(super) frequencies: Option<SpannedList<Frequency>>,
     #[serde(default)]
@@ -214,5 +217,48 @@ impl<'de> Deserialize<'de> for RawDecimal {
             }
         }
         deserializer.deserialize_any(RawDecimalVisitor)
+    }
+}
+
+/// An amount as written: a bare decimal (in the policy's `currency`), or an inline table,
+/// either `{ amount = "50.00", currency = "USD" }` or a figure per currency
+/// `{ USD = "50.00", EUR = "45.00" }` (the loader tells them apart by their keys).
+pub(super) enum RawAmount {
+    Bare(RawDecimal),
+    Table(Vec<(String, RawDecimal)>),
+}
+
+impl<'de> Deserialize<'de> for RawAmount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RawAmount, D::Error> {
+        struct RawAmountVisitor;
+        impl<'de> serde::de::Visitor<'de> for RawAmountVisitor {
+            type Value = RawAmount;
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str(
+                    "an amount such as { amount = \"50.00\", currency = \"USD\" } or \
+                     { USD = \"50.00\" }",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawAmount, E> {
+                Ok(RawAmount::Bare(RawDecimal::Text(text.to_owned())))
+            }
+            fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<RawAmount, E> {
+                Ok(RawAmount::Bare(RawDecimal::Integer(value)))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _value: f64) -> Result<RawAmount, E> {
+                Ok(RawAmount::Bare(RawDecimal::Float))
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<RawAmount, M::Error> {
+                let mut entries = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, RawDecimal>()? {
+                    entries.push((key, value));
+                }
+                Ok(RawAmount::Table(entries))
+            }
+        }
+        deserializer.deserialize_any(RawAmountVisitor)
     }
 }

@@ -71,6 +71,7 @@ fn selected(policy: &Policy, account: &Account<'_>) -> String {
     let facts = StageFacts {
         days_past_due: account.dpd,
         balance: decimal(account.balance),
+        currency: crate::money::Currency::USD,
         product: account.product,
         country: account.country,
         region: account.region,
@@ -95,7 +96,9 @@ fn the_example_files_load() {
     assert_eq!(policy.charge_off().dpd_for(ProductKind::Bnpl), 120);
     assert_eq!(policy.promise().min_share, decimal("0.25"));
     assert_eq!(policy.plan().frequencies.len(), 3);
-    assert_eq!(policy.plan().min_installment, decimal("25.00"));
+    let usd = crate::money::Currency::USD;
+    assert_eq!(policy.plan().min_installment.in_currency(usd), Some(decimal("25.00")));
+    assert_eq!(policy.plan().min_installment.in_currency(crate::money::Currency::EUR), None);
     assert_eq!(policy.settlement().min_share_for_stage("late"), Some(decimal("0.70")));
     assert_eq!(policy.settlement().min_share_for_stage("courtesy"), None);
     assert_eq!(policy.settlement().charged_off_min_share, Some(decimal("0.40")));
@@ -483,15 +486,18 @@ fn stage_condition_errors_are_located() {
     let reason = check_error(&text, 6, "stage[0].min_dpd");
     assert!(matches!(reason, PolicyErrorReason::OutOfRange { .. }));
 
-    let text = with_stage(&["min_balance = \"100\"", "max_balance = \"99.99\""]);
+    let text = with_stage(&[
+        "min_balance = { amount = \"100\", currency = \"USD\" }",
+        "max_balance = { USD = \"99.99\" }",
+    ]);
     let reason = check_error(&text, 8, "stage[0].max_balance");
     assert!(matches!(reason, PolicyErrorReason::BelowMin { min_field: "min_balance", .. }));
 
-    let text = with_stage(&["min_balance = \"-1\""]);
-    let reason = check_error(&text, 7, "stage[0].min_balance");
+    let text = with_stage(&["min_balance = { USD = \"-1\" }"]);
+    let reason = check_error(&text, 7, "stage[0].min_balance.USD");
     assert!(matches!(reason, PolicyErrorReason::OutOfRange { .. }));
 
-    let text = with_stage(&["min_balance = \"12,50\""]);
+    let text = with_stage(&["min_balance = { amount = \"12,50\", currency = \"USD\" }"]);
     let reason = check_error(&text, 7, "stage[0].min_balance");
     assert_eq!(reason, PolicyErrorReason::NotADecimal { text: "12,50".into() });
 
@@ -761,4 +767,94 @@ fn the_bad_example_files_fail_where_expected() {
         let error = Policy::from_toml(text, file).unwrap_err();
         assert_eq!((error.file.as_str(), error.line, error.field.as_str()), (file, line, field));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Amounts state their currency (issue 14 point 8)
+// ---------------------------------------------------------------------------------------------
+
+/// A policy stored before amounts stated their currency still loads from the store, with the
+/// meaning it had when it was set: a bare amount applies in every currency. Setting the same
+/// text again is refused (it goes through the strict loader).
+#[test]
+fn issue_14_a_stored_policy_from_before_currencies_keeps_its_meaning() {
+    let text = with_stage(&["max_balance = \"50.00\""]);
+    assert!(Policy::from_toml(&text, "t.toml").is_err());
+    let policy = Policy::from_stored_toml(&text, "stored policy").unwrap();
+    let amount = policy.stages()[0].conditions.max_balance.clone().expect("max_balance");
+    use crate::money::Currency;
+    for currency in [Currency::USD, Currency::EUR, Currency::JPY] {
+        assert_eq!(amount.in_currency(currency), Some(Decimal::new(5000, 2)), "{currency}");
+    }
+    assert_eq!(amount.to_string(), "50.00 in any currency");
+    // A stored policy that states its currency, or writes amounts with one, reads as set.
+    let strict = with_stage(&["max_balance = { amount = \"50.00\", currency = \"USD\" }"]);
+    assert_eq!(
+        Policy::from_stored_toml(&strict, "stored policy").unwrap(),
+        Policy::from_toml(&strict, "stored policy").unwrap()
+    );
+}
+
+#[test]
+fn issue_14_a_bare_amount_without_a_policy_currency_is_a_located_error() {
+    // https://github.com/arrears/arrears/issues/14 point 8: policy amount thresholds ignored
+    // the currency. A bare amount is refused, with the location and how to write it.
+    let text = with_stage(&["max_balance = \"50.00\""]);
+    let reason = check_error(&text, 7, "stage[0].max_balance");
+    assert_eq!(reason, PolicyErrorReason::AmountWithoutCurrency { text: "50.00".into() });
+    let error = Policy::from_toml(&text, "t.toml").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "t.toml:7: stage[0].max_balance: amount 50.00 has no currency: write { amount = \"50.00\", \
+         currency = \"USD\" }, a figure per currency { USD = \"50.00\" }, or state currency = \"USD\" \
+         at the top of the policy"
+    );
+    let text = with_stage(&["[plan]", "min_installment = \"25.00\""]);
+    check_error(&text, 8, "plan.min_installment");
+    let text = with_stage(&["max_balance = { amount = \"50.00\", currency = \"XYZ\" }"]);
+    let reason = check_error(&text, 7, "stage[0].max_balance");
+    assert_eq!(reason, PolicyErrorReason::UnknownCurrency { code: "XYZ".into() });
+    let text = with_stage(&["max_balance = { amount = \"50.00\" }"]);
+    check_error(&text, 7, "stage[0].max_balance");
+    let text = with_stage(&["max_balance = {}"]);
+    check_error(&text, 7, "stage[0].max_balance");
+}
+
+#[test]
+fn issue_14_amounts_apply_only_in_the_currencies_they_name() {
+    use crate::money::Currency;
+    let text = "name = \"t\"\nversion = 1\ncreditor = \"first_party\"\ncurrency = \"EUR\"\n\
+                [[stage]]\nname = \"any\"\nmin_dpd = 1\n\
+                [[stage]]\nname = \"small\"\nmin_dpd = 1\nmax_balance = \"50.00\"\n\
+                [[stage]]\nname = \"big\"\nmin_dpd = 1\nmin_balance = { USD = \"5000\", MXN = \"4000\" }\n";
+    let policy = Policy::from_toml(text, "t.toml").unwrap();
+    // The bare amount is in the policy's currency, and so is the default minimum installment.
+    assert_eq!(policy.plan().min_installment.in_currency(Currency::EUR), Some(decimal("25.00")));
+    assert_eq!(policy.plan().min_installment.in_currency(Currency::USD), None);
+    let stage_for = |balance: &str, currency: Currency| {
+        let facts = StageFacts {
+            days_past_due: 10,
+            balance: decimal(balance),
+            currency,
+            product: ProductKind::Revolving,
+            country: "US",
+            region: None,
+            score_band: None,
+            signals: &[],
+        };
+        policy.select_stage(&facts).map(|stage| stage.name.clone())
+    };
+    // 40 euros is a small balance; 40 dollars is not a balance in euros: the stage that names
+    // no figure in dollars does not apply.
+    assert_eq!(stage_for("40", Currency::EUR).as_deref(), Some("small"));
+    assert_eq!(stage_for("40", Currency::USD).as_deref(), Some("any"));
+    assert_eq!(stage_for("6000", Currency::USD).as_deref(), Some("big"));
+    assert_eq!(stage_for("6000", Currency::EUR).as_deref(), Some("any"));
+    assert_eq!(stage_for("4500", Currency::MXN).as_deref(), Some("big"));
+    // The portfolio check: which rule misses a currency.
+    assert_eq!(policy.rule_without(Currency::USD).as_deref(), Some("stage \"small\" max_balance"));
+    assert_eq!(policy.rule_without(Currency::EUR).as_deref(), Some("stage \"big\" min_balance"));
+    let usd_only = standard();
+    assert_eq!(usd_only.rule_without(Currency::USD), None);
+    assert!(usd_only.rule_without(Currency::EUR).is_some());
 }

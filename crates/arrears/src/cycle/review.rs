@@ -82,9 +82,9 @@ pub(super) fn review_time(
     env.txn.prime(account.id, case.clone(), snapshot);
     let mut case = case.unwrap_or_else(|| lifecycle::new_case(env.policy, &account));
     // A case whose arm the policy no longer has (the policy was replaced) joins the arm the
-    // new policy's hash gives it, rather than running on defaults.
+    // new policy's hash gives its debtor, rather than running on defaults.
     if !env.policy.arms().iter().any(|arm| arm.name == case.arm) {
-        case.arm = env.policy.arm_for(account.id.0).name.clone();
+        case.arm = env.policy.arm_for(account.debtor.0).name.clone();
     }
     let mut review = Review {
         features: empty_features(&account),

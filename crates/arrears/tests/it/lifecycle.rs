@@ -2,7 +2,8 @@
 //! back-dated), reversals, promises, plans, disputes, hardship, settlements, placements and
 //! time passing (the daily cycle) on the real engine. After every step: no command fails with
 //! an error (refusals are outcomes), `verify` is clean (ledger, indexes, audit chain), and
-//! after every review the account's state agrees with its ledger.
+//! after every review the account's state agrees with its ledger, and every round trip
+//! through a hold (a dispute, a hardship) returns to the state it left (issue 14 point 8).
 
 use arrears::case::ContactOutcome;
 use arrears::collection::CollectionState;
@@ -33,6 +34,7 @@ enum Op {
     Settle { share_percent: i64 },
     Place,
     Recall,
+    Legal,
     Pass { days: u16 },
     Acknowledge { outcome: usize },
 }
@@ -50,6 +52,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (30i64..100).prop_map(|share_percent| Op::Settle { share_percent }),
         2 => Just(Op::Place),
         1 => Just(Op::Recall),
+        1 => Just(Op::Legal),
         6 => prop_oneof![3 => 1u16..20, 1 => 20u16..90].prop_map(|days| Op::Pass { days }),
         1 => (0usize..10).prop_map(|outcome| Op::Acknowledge { outcome }),
     ]
@@ -129,8 +132,11 @@ fn run(ops: Vec<Op>, product: ProductKind) -> Result<(), TestCaseError> {
     };
     let mut today = d(1, 1);
     let mut payments: Vec<EventSeq> = Vec::new();
+    // The case as it was when the holds in force began.
+    let mut before_hold: Option<arrears::case::CollectionCase> = None;
     for (index, op) in ops.into_iter().enumerate() {
         let key = format!("op-{index}");
+        let case_before = books.case(account).unwrap();
         let mut reviewed = false;
         let command = match op {
             Op::Charge { amount, due_in_days } => {
@@ -195,6 +201,7 @@ fn run(ops: Vec<Op>, product: ProductKind) -> Result<(), TestCaseError> {
                 commission_rate: "0.2".parse().unwrap(),
             }),
             Op::Recall => Some(Command::Recall { account, on: today }),
+            Op::Legal => Some(Command::ReferToLegal { account, on: today }),
             Op::Pass { days: length } => {
                 today = today + days(length);
                 let report = books.run_cycle(today).unwrap();
@@ -227,6 +234,46 @@ fn run(ops: Vec<Op>, product: ProductKind) -> Result<(), TestCaseError> {
         );
         if case.state == CollectionState::Promised {
             prop_assert!(case.promise.is_some());
+        }
+        // What the holds interrupted is remembered exactly while a hold is in force.
+        prop_assert_eq!(case.state.is_hold(), !case.interrupted.is_empty());
+        if !case_before.state.is_hold() && case.state.is_hold() {
+            before_hold = Some(case_before.clone());
+        }
+        if case_before.state.is_hold() && !case.state.is_hold() {
+            // Every round trip through a hold returns to the state it left: a placement or a
+            // referral with something owed carries on, the placement unchanged; a promise or a
+            // plan still on record, owed and not charged off, too.
+            let left = before_hold.take().expect("a hold was entered");
+            let owed = view.total_outstanding_minor > 0;
+            let resumes = match &left.state {
+                CollectionState::Placed { .. } | CollectionState::Legal => owed,
+                CollectionState::Promised => {
+                    owed && view.charged_off_on.is_none() && case.promise.is_some()
+                }
+                CollectionState::InPlan => {
+                    owed && view.charged_off_on.is_none() && case.plan.is_some()
+                }
+                _ => false,
+            };
+            if resumes {
+                prop_assert_eq!(&case.state, &left.state, "after op {}", index);
+                prop_assert_eq!(&case.placement, &left.placement);
+            } else {
+                prop_assert!(
+                    matches!(
+                        case.state,
+                        CollectionState::Current
+                            | CollectionState::Delinquent { .. }
+                            | CollectionState::ChargedOff
+                            | CollectionState::Paid
+                    ),
+                    "after op {}: a hold over {:?} ended in {:?}",
+                    index,
+                    left.state,
+                    case.state
+                );
+            }
         }
         if matches!(case.state, CollectionState::Paid | CollectionState::Settled) {
             prop_assert_eq!(view.total_outstanding_minor, 0, "{:?} with money owed", case.state);
