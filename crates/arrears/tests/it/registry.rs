@@ -35,6 +35,7 @@ fn policy(scorer: &str) -> Command {
 fn options() -> Options {
     Options {
         durability: Durability::Eventual,
+        sharing: arrears::Sharing::Exclusive,
         clock: Box::new(FixedClock("2026-12-01T00:00:00Z".parse().unwrap())),
         ..Options::default()
     }
