@@ -48,7 +48,8 @@ pub struct CollectionCase {
     pub settlement: Option<SettlementRecord>,
     /// The agency placement, if placed.
     pub placement: Option<Placement>,
-    /// True if and only if new charges are refused (a stage's credit hold).
+    /// True if and only if new credit (an invoice's principal) is refused (a stage's credit
+    /// hold); installments and statements of credit already extended are billed as before.
     pub credit_hold: bool,
     /// Promises broken, ever.
     pub broken_promises: u32,

@@ -569,8 +569,10 @@ pub enum Rejection {
     /// A rule of the policy refuses the command, with its figures.
     #[error("policy {rule}: {0}", rule = .0.rule())]
     Policy(PolicyRefusal),
-    /// New charges are refused while the account's stage holds credit.
-    #[error("credit hold: new charges are refused while the account is in stage {stage}")]
+    /// New credit (a principal charge of a kind that extends credit, an invoice) is refused
+    /// while the account's stage holds credit; installments, statements, fees and interest are
+    /// billed as before.
+    #[error("credit hold: new credit is refused while the account is in stage {stage}")]
     CreditHold {
         /// The stage holding credit.
         stage: String,

@@ -10,7 +10,7 @@ use arrears::ids::{AccountId, DebtorId};
 use arrears::ledger::Book;
 use arrears::model::{
     ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction,
-    LateFeeRule, ProductKind, Terms,
+    LateFeeRule, ObligationKind, ProductKind, Terms,
 };
 use arrears::money::Currency;
 use arrears::plan::Frequency;
@@ -552,6 +552,38 @@ fn credit_hold_refuses_new_charges_in_a_holding_stage() {
     assert!(
         matches!(outcome, Outcome::Rejected(Rejection::CreditHold { stage }) if stage == "mid")
     );
+}
+
+#[test]
+fn issue_14_a_credit_hold_bills_what_is_owed_and_refuses_new_credit() {
+    // https://github.com/arrears/arrears/issues/14 (point 7): the hold refused every principal
+    // charge, so the installments of a loan and the statements of a card on hold were refused.
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "hold");
+    for (reference, product, kind) in [
+        ("L-1", ProductKind::Installment, ObligationKind::Installment),
+        ("R-1", ProductKind::Revolving, ObligationKind::Statement),
+    ] {
+        let account = loan(&books, debtor, reference, product);
+        charge(&books, &format!("{reference}:c1"), account, d(1, 1), d(1, 31), 30_000);
+        books.run_cycle(d(3, 5)).unwrap();
+        let case = books.case(account).unwrap();
+        assert_eq!((case.stage.as_deref(), case.credit_hold), (Some("mid"), true), "{reference}");
+        let mut bill = charge_command(account, d(3, 6), d(4, 5), 1_000);
+        if let Command::Charge(new) = &mut bill {
+            new.kind = kind;
+        }
+        let outcome = books.execute(&format!("{reference}:bill"), &bill).unwrap().outcome;
+        assert!(matches!(outcome, Outcome::Posted(_)), "{reference}: {outcome:?}");
+        // A new purchase on the same account is still refused.
+        let purchase = charge_command(account, d(3, 6), d(4, 5), 1_000);
+        let outcome = books.execute(&format!("{reference}:buy"), &purchase).unwrap().outcome;
+        assert!(
+            matches!(&outcome, Outcome::Rejected(Rejection::CreditHold { stage }) if stage == "mid"),
+            "{reference}: {outcome:?}"
+        );
+    }
+    assert!(books.verify().unwrap().is_clean());
 }
 
 #[test]
