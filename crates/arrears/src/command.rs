@@ -729,12 +729,65 @@ impl PolicyRefusal {
 }
 
 /// A command's result, with whether it was a replay of an earlier execution.
+///
+/// A refusal is a receipt too (its outcome is [`Outcome::Rejected`]), so a receipt must be
+/// looked at: [`Receipt::accepted`] turns a refusal into an `Err`, for callers that treat
+/// every refusal as a failure.
+///
+/// ```
+/// use arrears::{Command, Rejection};
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("books.redb");
+/// # let (_debtor, account) = arrears::doc_fixture(&path)?;
+/// let books = arrears::Arrears::open(&path)?;
+/// // Reopening an account that is not closed is refused, and `accepted` says so.
+/// let reopen = Command::Reopen { account, on: "2026-02-10".parse()? };
+/// let refused = books.execute("reopen-1", &reopen)?.accepted();
+/// assert!(matches!(refused, Err(Rejection::State { .. })));
+/// // With `?`, the refusal is the caller's error.
+/// let failed = || -> Result<(), Box<dyn std::error::Error>> {
+///     books.execute("reopen-1", &reopen)?.accepted()?;
+///     Ok(())
+/// };
+/// assert!(failed().unwrap_err().to_string().starts_with("reopen is not accepted"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Dropping a receipt is a warning (`unused_must_use`), here denied, so this does not
+/// compile:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("books.redb");
+/// # let (_debtor, account) = arrears::doc_fixture(&path)?;
+/// let books = arrears::Arrears::open(&path)?;
+/// books.execute("close", &arrears::Command::Close { account, on: "2026-02-01".parse()? })?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[must_use = "a refused command returns a receipt too: look at its outcome, or call `accepted()?`"]
 pub struct Receipt {
     /// What the command did (for a replay: what it did the first time).
     pub outcome: Outcome,
     /// True if and only if the key had already been executed with the same command.
     pub replayed: bool,
+}
+
+impl Receipt {
+    /// The outcome of an accepted command, or the refusal as an `Err`.
+    ///
+    /// # Errors
+    ///
+    /// The [`Rejection`] if the command was refused (for a replay: refused the first time).
+    pub fn accepted(self) -> Result<Outcome, Rejection> {
+        match self.outcome {
+            Outcome::Rejected(rejection) => Err(rejection),
+            outcome => Ok(outcome),
+        }
+    }
 }
 
 #[cfg(test)]

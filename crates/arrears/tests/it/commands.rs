@@ -101,13 +101,25 @@ fn a_batch_commits_all_or_nothing() {
     let account = account(&books, "A");
     {
         let mut batch = books.batch().unwrap();
-        batch.execute("c1", &charge_command(account, d(1, 1), d(1, 31), 1_000)).unwrap();
-        batch.execute("c2", &charge_command(account, d(1, 2), d(2, 28), 2_000)).unwrap();
+        batch
+            .execute("c1", &charge_command(account, d(1, 1), d(1, 31), 1_000))
+            .unwrap()
+            .accepted()
+            .unwrap();
+        batch
+            .execute("c2", &charge_command(account, d(1, 2), d(2, 28), 2_000))
+            .unwrap()
+            .accepted()
+            .unwrap();
         // Dropped without commit.
     }
     assert!(books.events(account).unwrap().is_empty());
     let mut batch = books.batch().unwrap();
-    batch.execute("c1", &charge_command(account, d(1, 1), d(1, 31), 1_000)).unwrap();
+    batch
+        .execute("c1", &charge_command(account, d(1, 1), d(1, 31), 1_000))
+        .unwrap()
+        .accepted()
+        .unwrap();
     let bad =
         Command::Payment { account, effective_on: d(2, 1), amount: usd(-5), directed_to: None };
     // A rejection inside a batch is an outcome; the caller decides whether to commit.
@@ -172,7 +184,7 @@ fn reversal_reopens_and_charge_off_then_recovery() {
         effective_on: d(2, 15),
         reason: arrears::ledger::ReversalReason::Returned,
     };
-    books.execute("r1", &reversal).unwrap();
+    books.execute("r1", &reversal).unwrap().accepted().unwrap();
     assert_eq!(books.account_view(account, d(2, 12)).unwrap().total_outstanding_minor, 30_000);
     assert_eq!(books.account_view(account, d(2, 15)).unwrap().total_outstanding_minor, 50_000);
     let again = books.execute("r2", &reversal).unwrap();
@@ -180,7 +192,11 @@ fn reversal_reopens_and_charge_off_then_recovery() {
         again.outcome,
         Outcome::Rejected(Rejection::Ledger(arrears::ledger::Rejection::AlreadyReversed { .. }))
     ));
-    books.execute("co", &Command::ChargeOff { account, effective_on: d(7, 30) }).unwrap();
+    books
+        .execute("co", &Command::ChargeOff { account, effective_on: d(7, 30) })
+        .unwrap()
+        .accepted()
+        .unwrap();
     let recovery = pay(&books, "p2", account, d(8, 15), 5_000);
     assert!(recovery
         .postings
@@ -376,11 +392,76 @@ fn issue_21_a_batch_writes_each_snapshot_once() {
     let written_before = books.store().snapshots_written();
     let mut batch = books.batch().unwrap();
     for index in 0..10 {
-        batch.execute(&format!("q{index}"), &payment(100)).unwrap();
+        batch.execute(&format!("q{index}"), &payment(100)).unwrap().accepted().unwrap();
     }
     drop(batch);
     assert_eq!(books.store().snapshots_written(), written_before);
     let view = books.account_view(account, d(2, 1)).unwrap();
     assert_eq!(view.total_outstanding_minor, 1_000_000 - 500 * 100);
     assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn issue_14_a_thread_holding_a_batch_gets_an_error_instead_of_waiting_for_itself() {
+    // https://github.com/arrears/arrears/issues/14 (point 7): holding a `Batch` and calling
+    // `execute` on the same thread blocked forever. The calls run on a helper thread, so that
+    // a wait fails the test after a timeout instead of hanging it.
+    let (_dir, books) = open_temp();
+    let books = std::sync::Arc::new(books);
+    let account = account(&books, "A");
+    let worker = {
+        let books = std::sync::Arc::clone(&books);
+        move || {
+            let mut batch = books.batch().unwrap();
+            let charge = charge_command(account, d(1, 1), d(1, 31), 10_000);
+            assert!(matches!(batch.execute("c1", &charge).unwrap().outcome, Outcome::Posted(_)));
+            let payment = Command::Payment {
+                account,
+                effective_on: d(2, 1),
+                amount: usd(1_000),
+                directed_to: None,
+            };
+            let execute = books.execute("p1", &payment);
+            let second = books.batch().map(|_| ());
+            let cycle = books.run_cycle(d(2, 2)).map(|_| ());
+            let message = match &execute {
+                Err(error) => error.to_string(),
+                Ok(_) => String::new(),
+            };
+            // The batch itself is unharmed, and once it ends the thread writes again.
+            batch.commit().unwrap();
+            let after = books.execute("p1", &payment).map(|receipt| receipt.outcome);
+            (execute.map(|_| ()), second, cycle, message, after)
+        }
+    };
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // The receiver is gone only after a timeout, which fails the test anyway.
+        let _ = send.send(worker());
+    });
+    let (execute, second, cycle, message, after) = receive
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("a thread holding a batch waited for itself");
+    assert!(matches!(execute, Err(CommandError::ThreadHoldsBatch)), "{execute:?}");
+    assert!(matches!(second, Err(arrears::BatchError::ThreadHoldsBatch)), "{second:?}");
+    assert!(matches!(cycle, Err(arrears::CycleError::ThreadHoldsBatch)), "{cycle:?}");
+    assert!(message.starts_with("this thread holds an open batch of this store"), "{message}");
+    assert!(matches!(after, Ok(Outcome::Posted(_))), "{after:?}");
+    assert_eq!(books.account_view(account, d(2, 2)).unwrap().total_outstanding_minor, 9_000);
+
+    // Another thread waits for the batch to end, then writes: no error there.
+    let batch = books.batch().unwrap();
+    let other = {
+        let books = std::sync::Arc::clone(&books);
+        let payment = Command::Payment {
+            account,
+            effective_on: d(2, 3),
+            amount: usd(500),
+            directed_to: None,
+        };
+        std::thread::spawn(move || books.execute("p2", &payment).map(|receipt| receipt.outcome))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(batch);
+    assert!(matches!(other.join().unwrap(), Ok(Outcome::Posted(_))));
 }
