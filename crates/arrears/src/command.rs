@@ -390,6 +390,48 @@ pub enum Flag {
 }
 
 impl Command {
+    /// Every date the command carries, by field name (the dates of an acknowledgement's
+    /// instant included), for the check of the supported range.
+    pub(crate) fn dates(&self) -> Vec<(&'static str, NaiveDate)> {
+        match self {
+            Command::CreateDebtor(_) | Command::SetPolicy { .. } => Vec::new(),
+            Command::OpenAccount(new) => vec![("opened_on", new.opened_on)],
+            Command::Charge(new) => vec![("issued_on", new.issued_on), ("due_on", new.due_on)],
+            Command::Fee { effective_on, due_on, .. } => {
+                vec![("effective_on", *effective_on), ("due_on", *due_on)]
+            }
+            Command::Payment { effective_on, .. }
+            | Command::Reversal { effective_on, .. }
+            | Command::Waiver { effective_on, .. }
+            | Command::Adjustment { effective_on, .. }
+            | Command::ChargeOff { effective_on, .. }
+            | Command::Dispute { effective_on, .. } => vec![("effective_on", *effective_on)],
+            Command::AccrueInterest { through_on, due_on, .. } => {
+                vec![("through_on", *through_on), ("due_on", *due_on)]
+            }
+            Command::Promise { made_on, payments, .. } => std::iter::once(("made_on", *made_on))
+                .chain(payments.iter().map(|line| ("payments.on", line.on)))
+                .collect(),
+            Command::CreatePlan(plan) => {
+                vec![("created_on", plan.created_on), ("first_due", plan.first_due)]
+            }
+            Command::OfferSettlement { offered_on, .. } => vec![("offered_on", *offered_on)],
+            Command::AcceptSettlement { accepted_on, .. } => vec![("accepted_on", *accepted_on)],
+            Command::GrantHardship { on, until, .. } => vec![("on", *on), ("until", *until)],
+            Command::OpenDispute { on, .. }
+            | Command::ResolveDispute { on, .. }
+            | Command::EndHardship { on, .. }
+            | Command::Place { on, .. }
+            | Command::Recall { on, .. }
+            | Command::ReferToLegal { on, .. }
+            | Command::SetFlag { on, .. }
+            | Command::Close { on, .. }
+            | Command::Reopen { on, .. }
+            | Command::ReverseChargeOff { on, .. } => vec![("on", *on)],
+            Command::Acknowledge { at, .. } => vec![("at", at.date_naive())],
+        }
+    }
+
     /// The command's name (`payment`, `charge`, ...).
     pub fn name(&self) -> &'static str {
         match self {
@@ -592,6 +634,24 @@ pub enum Rejection {
         reference: String,
         /// The id holding it.
         existing: u64,
+    },
+    /// A payment dated after the day it is recorded, beyond the policy's horizon
+    /// (`[dates] future_days_max`): a payment scheduled in the future is a promise, not a
+    /// payment (record it with [`Command::Promise`], and the payment on the day it arrives).
+    #[error(
+        "payment dated {effective_on} is {days_ahead} days after the day it is recorded \
+         ({recorded_on}), beyond the policy's horizon of {future_days_max} days ([dates] \
+         future_days_max): a payment scheduled in the future is a promise, not a payment"
+    )]
+    PaymentAhead {
+        /// The payment's value date.
+        effective_on: NaiveDate,
+        /// The day the engine records it (the UTC date of its clock's instant).
+        recorded_on: NaiveDate,
+        /// Days from `recorded_on` to `effective_on`.
+        days_ahead: i64,
+        /// The policy's horizon.
+        future_days_max: u32,
     },
 }
 

@@ -104,6 +104,17 @@ pub enum CycleError {
         /// The name.
         name: String,
     },
+    /// The cycle date is outside the supported dates, years 1 to 9999 (a typo, or a
+    /// sentinel such as `NaiveDate::MAX`).
+    #[error("cycle date {as_of} is outside the supported dates {min} to {max}")]
+    DateOutOfRange {
+        /// The cycle date given.
+        as_of: chrono::NaiveDate,
+        /// The first supported date.
+        min: chrono::NaiveDate,
+        /// The last supported date.
+        max: chrono::NaiveDate,
+    },
     /// This thread holds an open [`crate::Batch`] of the same engine: the cycle's write
     /// transactions would wait for it forever. Commit or drop the batch first.
     #[error("{}", THREAD_HOLDS_BATCH)]

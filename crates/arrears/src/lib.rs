@@ -547,6 +547,13 @@ impl Arrears {
         as_of: NaiveDate,
         options: CycleOptions,
     ) -> Result<CycleReport, CycleError> {
+        if !arrears_core::dates::is_supported(as_of) {
+            return Err(CycleError::DateOutOfRange {
+                as_of,
+                min: arrears_core::dates::DATE_MIN,
+                max: arrears_core::dates::DATE_MAX,
+            });
+        }
         if self.batch_thread.is_current() {
             return Err(CycleError::ThreadHoldsBatch);
         }

@@ -264,8 +264,26 @@ fn issue_21_value_dates_beyond_the_horizon_are_refused_unless_allowed() {
     );
     assert_eq!(env.snapshot(), before, "refused commands write nothing");
 
-    // With --allow-future the same payment is posted.
+    // With --allow-future the same charge is posted; the payment is refused by the engine
+    // (issue 14): beyond the policy's horizon after its recording day, a payment scheduled in
+    // the future is a promise, not a payment.
     let allowed = env.run(&[
+        "--allow-future",
+        "post",
+        "charge",
+        "--account",
+        "TC-8001",
+        "--amount",
+        "1.00",
+        "--issued-on",
+        "2027-01-02",
+        "--due-on",
+        "2027-02-01",
+        "--key",
+        "FUTURE-CHARGE",
+    ]);
+    assert!(allowed.ok().contains("charge on account A1 (TC-8001)"), "{}", allowed.stdout);
+    let promise = env.run(&[
         "--allow-future",
         "post",
         "payment",
@@ -278,7 +296,14 @@ fn issue_21_value_dates_beyond_the_horizon_are_refused_unless_allowed() {
         "--key",
         "FUTURE-PAY",
     ]);
-    assert!(allowed.ok().contains("payment on account A1 (TC-8001)"), "{}", allowed.stdout);
+    assert_eq!(promise.code, 1, "{}", promise.stdout);
+    let output = format!("{}{}", promise.stdout, promise.stderr);
+    assert!(
+        output.contains(
+            "payment dated 2027-11-19 is 364 days after the day it is recorded (2026-11-20)"
+        ) && output.contains("a payment scheduled in the future is a promise, not a payment"),
+        "{output}"
+    );
 }
 
 #[test]

@@ -826,6 +826,14 @@ fn issue_21_a_charge_off_is_reversed_exactly_and_the_account_is_reviewed_again()
     }
     let (_dir, books) = open_temp();
     let (_twin_dir, twin) = open_temp();
+    // The recovery below is dated on the typo's day, a year after the clock's day: a policy
+    // with a horizon that wide accepts it (issue 14: beyond the horizon, a payment is refused).
+    let wide = include_str!("../../../../examples/policies/standard.toml").to_owned()
+        + "\n[dates]\nfuture_days_max = 400\n";
+    for store in [&books, &twin] {
+        let policy = Command::SetPolicy { file: "wide.toml".into(), text: wide.clone() };
+        store.execute("policy:wide", &policy).unwrap().accepted().unwrap();
+    }
     let account = portfolio(&books);
     assert_eq!(portfolio(&twin), account);
     let typo_day = NaiveDate::from_ymd_opt(2027, 2, 20).unwrap();

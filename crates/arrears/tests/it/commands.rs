@@ -4,6 +4,7 @@ use arrears::ledger::{Book, EntryKind};
 use arrears::model::{Component, Terms};
 use arrears::money::{Currency, Money};
 use arrears::{Command, CommandError, Outcome, Rejection};
+use chrono::NaiveDate;
 
 use crate::support::*;
 
@@ -464,4 +465,93 @@ fn issue_14_a_thread_holding_a_batch_gets_an_error_instead_of_waiting_for_itself
     std::thread::sleep(std::time::Duration::from_millis(100));
     drop(batch);
     assert!(matches!(other.join().unwrap(), Ok(Outcome::Posted(_))));
+}
+
+#[test]
+fn issue_14_a_payment_dated_after_its_recording_day_beyond_the_horizon_is_refused() {
+    // https://github.com/arrears/arrears/issues/14 (point 7): a payment dated 2099 was
+    // accepted. The clock of `open_temp` says 2026-12-01; the default horizon is 31 days.
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    let payment = |on: NaiveDate| Command::Payment {
+        account,
+        effective_on: on,
+        amount: usd(1_000),
+        directed_to: None,
+    };
+    let far = NaiveDate::from_ymd_opt(2099, 1, 1).unwrap();
+    let outcome = books.execute("p-2099", &payment(far)).unwrap().outcome;
+    let Outcome::Rejected(rejection) = outcome else { panic!("{outcome:?}") };
+    assert!(
+        matches!(
+            rejection,
+            Rejection::PaymentAhead { days_ahead: 26_329, future_days_max: 31, .. }
+        ),
+        "{rejection:?}"
+    );
+    assert_eq!(
+        rejection.to_string(),
+        "payment dated 2099-01-01 is 26329 days after the day it is recorded (2026-12-01), \
+         beyond the policy's horizon of 31 days ([dates] future_days_max): a payment scheduled \
+         in the future is a promise, not a payment"
+    );
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+    assert!(matches!(
+        books.execute("p-max", &payment(last)).unwrap().outcome,
+        Outcome::Rejected(Rejection::PaymentAhead { .. })
+    ));
+    // Nothing was written, and the keys stay free.
+    assert_eq!(books.account_view(account, d(12, 1)).unwrap().total_outstanding_minor, 10_000);
+    // Within the horizon (the last day of it), and in the past, payments are posted.
+    let edge = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+    assert!(matches!(books.execute("p-edge", &payment(edge)).unwrap().outcome, Outcome::Posted(_)));
+    let late = NaiveDate::from_ymd_opt(2027, 1, 2).unwrap();
+    assert!(books.execute("p-late", &payment(late)).unwrap().outcome.is_rejected());
+    assert!(matches!(
+        books.execute("p-past", &payment(d(2, 1))).unwrap().outcome,
+        Outcome::Posted(_)
+    ));
+}
+
+#[test]
+fn issue_14_absurd_dates_are_errors_never_panics() {
+    // https://github.com/arrears/arrears/issues/14 (point 7): `run_cycle(NaiveDate::MAX)`
+    // panicked in date arithmetic. Dates are years 1 to 9999; outside, a clear error; at the
+    // edges, the arithmetic saturates.
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    let error = books.run_cycle(NaiveDate::MAX).unwrap_err();
+    assert!(matches!(error, arrears::CycleError::DateOutOfRange { .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "cycle date +262142-12-31 is outside the supported dates 0001-01-01 to 9999-12-31"
+    );
+    assert!(matches!(
+        books.run_cycle(NaiveDate::MIN),
+        Err(arrears::CycleError::DateOutOfRange { .. })
+    ));
+    for (key, issued_on, due_on, field) in [
+        ("c-max", NaiveDate::MAX, NaiveDate::MAX, "issued_on"),
+        ("c-min", NaiveDate::MIN, d(1, 31), "issued_on"),
+        ("c-due-max", d(2, 1), NaiveDate::MAX, "due_on"),
+    ] {
+        let error =
+            books.execute(key, &charge_command(account, issued_on, due_on, 1_000)).unwrap_err();
+        assert!(
+            matches!(&error, CommandError::Invalid { field: named, .. } if *named == field),
+            "{key}: {error:?}"
+        );
+        assert!(error.to_string().contains("is outside the supported dates 0001-01-01 to"));
+    }
+    // The last supported day: an obligation due then, and a cycle on it, run without a panic.
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+    let late = books.execute("c-last", &charge_command(account, d(2, 1), last, 1_000)).unwrap();
+    assert!(matches!(late.outcome, Outcome::Posted(_)));
+    books.run_cycle(last).unwrap();
+    books.run_cycle(NaiveDate::from_ymd_opt(1, 1, 1).unwrap()).unwrap();
+    books.account_view(account, NaiveDate::MAX).unwrap();
+    books.portfolio_aging(NaiveDate::MAX).unwrap();
+    assert!(books.verify().unwrap().is_clean());
 }
