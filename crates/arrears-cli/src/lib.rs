@@ -124,7 +124,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             post::run(&books, &horizon(cli, &books)?, args, cli.json, out)
         }
         Command::Show(ShowCommand::Account(args)) => {
-            show::account(&open(cli)?, args, cli.json, out)
+            show::account(&open(cli)?, args, today(cli).date_naive(), cli.json, out)
         }
         Command::Demo(args) | Command::Simulate(args) => {
             demo::run(&cli.db, args, (today(cli), cli.allow_future), cli.json, out)
@@ -144,7 +144,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             demo::report_html(&open(cli)?, &cli.db, args, cli.json, out)
         }
         Command::Report(ReportCommand::Aging(args)) => {
-            report::aging(&open(cli)?, args, cli.json, out)
+            report::aging(&open(cli)?, args, today(cli).date_naive(), cli.json, out)
         }
         Command::Verify(args) => report::verify(&mut open(cli)?, args, cli.json, out),
         Command::Audit(AuditCommand::Head) => report::audit_head(&open(cli)?, cli.json, out),

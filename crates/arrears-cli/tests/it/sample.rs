@@ -115,8 +115,9 @@ fn aging_table_and_csv() {
     let both = env.run(&["report", "aging", "--as-of", "2026-11-20", "--csv", "--json"]);
     assert_eq!(both.code, 2, "--csv and --json conflict: {}", both.stderr);
 
-    let missing = env.run(&["report", "aging"]);
-    assert_eq!(missing.code, 2, "--as-of is required");
+    // Without --as-of: today, the date of --recorded-at (issue 14).
+    let today = env.run(&["report", "aging", "--csv"]);
+    assert_eq!(today.ok(), csv.ok());
 }
 
 #[test]

@@ -11,11 +11,10 @@ fn has_line(text: &str, words: &str) -> bool {
 #[test]
 fn show_account_prints_balances_obligations_and_ledger() {
     let env = Env::sample();
-    // By external reference or by id; the default date is the latest effective date of the
-    // account's events (2026-11-01, the last installment's issue), not the clock.
-    let by_ref = env.run(&["show", "account", "LN-5001"]);
+    // By external reference or by id, as of 2026-11-01 (the last installment's issue).
+    let by_ref = env.run(&["show", "account", "LN-5001", "--as-of", "2026-11-01"]);
     let text = by_ref.ok();
-    assert_eq!(env.run(&["show", "account", "A4"]).ok(), text);
+    assert_eq!(env.run(&["show", "account", "A4", "--as-of", "2026-11-01"]).ok(), text);
     assert!(
         text.starts_with(
             "account A4 (LN-5001)  installment  USD\ndebtor  D1 (C-1001)  Maria Gonzalez\n"
@@ -60,9 +59,49 @@ fn show_account_prints_balances_obligations_and_ledger() {
 }
 
 #[test]
+fn issue_14_show_account_and_aging_default_to_today() {
+    // https://github.com/arrears/arrears/issues/14 (point 7): without --as-of, `show account`
+    // used the account's last event date, so LN-5001, 36 days past due today, showed 17 (and
+    // an account that stopped paying long ago showed "current"). Today is the date of
+    // --recorded-at (the test harness passes 2026-11-20), or of $ARREARS_RECORDED_AT.
+    let env = Env::sample();
+    let text = env.run(&["show", "account", "LN-5001"]).ok().to_owned();
+    assert!(text.contains("as of   2026-11-20\n"), "{text}");
+    assert!(has_line(&text, "days past due 36"), "{text}");
+    assert!(has_line(&text, "bucket 31-60"), "{text}");
+    let aging = env.run(&["report", "aging", "--json"]).json();
+    assert_eq!(aging["as_of"], "2026-11-20");
+    assert_eq!(aging, env.run(&["report", "aging", "--as-of", "2026-11-20", "--json"]).json());
+
+    // The environment variable, for reproducible runs without the flag; the flag wins.
+    let run = |args: &[&str], recorded_at: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+            .arg("--db")
+            .arg(env.db())
+            .args(args)
+            .env("ARREARS_RECORDED_AT", recorded_at)
+            .output()
+            .expect("run arrears");
+        crate::Run::from(output)
+    };
+    let later = run(&["show", "account", "LN-5001", "--json"], "2026-12-20T09:00:00Z").json();
+    assert_eq!(later["view"]["as_of"], "2026-12-20");
+    assert_eq!(later["view"]["aging"]["days_past_due"], 66);
+    let flag = run(
+        &["--recorded-at", "2026-11-20T12:00:00Z", "show", "account", "LN-5001", "--json"],
+        "2026-12-20T09:00:00Z",
+    )
+    .json();
+    assert_eq!(flag["view"]["as_of"], "2026-11-20");
+    let bad = run(&["show", "account", "LN-5001"], "yesterday");
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("\"yesterday\" is not an RFC 3339 instant"), "{}", bad.stderr);
+}
+
+#[test]
 fn charged_off_account() {
     let env = Env::sample();
-    let text = env.run(&["show", "account", "TC-8003"]).ok().to_owned();
+    let text = env.run(&["show", "account", "TC-8003", "--as-of", "2026-11-16"]).ok().to_owned();
     assert!(text.contains("as of   2026-11-16\n"), "{text}");
     assert!(has_line(&text, "charged off 2026-10-31"), "{text}");
     assert!(has_line(&text, "total outstanding 8225.50"), "{text}");
