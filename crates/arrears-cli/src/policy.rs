@@ -26,7 +26,7 @@ pub(crate) fn set(
     let command = Command::SetPolicy { file: file.clone(), text: text.clone() };
     let receipt = collect::execute(books, &args.key, &command)?;
     if json {
-        return collect::print_json(&args.key, &receipt, out);
+        return collect::print_json(&args.key, &receipt, None, out);
     }
     let Outcome::PolicySet { name } = &receipt.outcome else {
         return collect::print_receipt(books, &args.key, &receipt, None, out);

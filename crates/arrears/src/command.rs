@@ -9,7 +9,7 @@ use arrears_core::model::{
     Component, ContactPoint, DebtorFlags, DebtorKind, Jurisdiction, ObligationKind, ProductKind,
     Terms,
 };
-use arrears_core::money::Money;
+use arrears_core::money::{Currency, Money};
 
 /// A new debtor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -653,6 +653,132 @@ pub enum Rejection {
         /// The policy's horizon.
         future_days_max: u32,
     },
+}
+
+impl Rejection {
+    /// The refusal as a person reads it, with amounts in `currency` (the account's) where the
+    /// refusal's fields and its `Display` hold minor units: `installment costs 71.64 USD a
+    /// month` rather than `7164`. Refusals without amounts read as their `Display`.
+    ///
+    /// ```
+    /// use arrears::money::Currency;
+    /// use arrears::plan::Unaffordable;
+    /// use arrears::{PolicyRefusal, Rejection};
+    /// let refusal = Rejection::Policy(PolicyRefusal::PlanUnaffordable(
+    ///     Unaffordable::AboveAffordableShare {
+    ///         monthly_minor: 7164,
+    ///         affordable_minor: 400,
+    ///         share: "0.40".parse()?,
+    ///         disposable_minor: 1000,
+    ///     },
+    /// ));
+    /// assert_eq!(
+    ///     refusal.describe(Currency::USD),
+    ///     "policy plan.affordable_share: installment costs 71.64 USD a month, above the \
+    ///      affordable 4.00 USD (0.40 of disposable 10.00 USD)"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn describe(&self, currency: Currency) -> String {
+        use arrears_core::ledger::Rejection as Ledger;
+        use arrears_core::plan::{PromiseRefused, QuoteError, Unaffordable};
+        let m = |amount_minor: i64| arrears_core::money::format_minor(amount_minor, currency);
+        let c = |amount_minor: i64| format!("{} {currency}", m(amount_minor));
+        let policy = match self {
+            Rejection::Ledger(ledger) => {
+                return match ledger {
+                    Ledger::AmountNotPositive { field, amount_minor } => {
+                        format!("{field} must be positive, got {}", m(*amount_minor))
+                    }
+                    Ledger::AmountTooLarge { field, amount_minor } => format!(
+                        "{field} of {} exceeds the maximum of {}",
+                        m(*amount_minor),
+                        m(arrears_core::money::AMOUNT_MINOR_MAX)
+                    ),
+                    Ledger::CreditLimitExceeded {
+                        limit_minor,
+                        outstanding_minor,
+                        requested_minor,
+                    } => format!(
+                        "credit limit exceeded: {} outstanding + {} requested > limit {}",
+                        m(*outstanding_minor),
+                        m(*requested_minor),
+                        c(*limit_minor)
+                    ),
+                    Ledger::ExceedsOutstanding {
+                        obligation,
+                        component,
+                        outstanding_minor,
+                        requested_minor,
+                    } => format!(
+                        "{} requested but only {} outstanding on {obligation} {}",
+                        c(*requested_minor),
+                        m(*outstanding_minor),
+                        component.name()
+                    ),
+                    other => other.to_string(),
+                };
+            }
+            Rejection::Policy(refusal) => refusal,
+            other => return other.to_string(),
+        };
+        let reason = match policy {
+            PolicyRefusal::Promise(PromiseRefused::AmountNotPositive { on, amount_minor }) => {
+                format!("promised amount {} on {on} is not positive", c(*amount_minor))
+            }
+            PolicyRefusal::Promise(PromiseRefused::BelowMinimumShare {
+                total_minor,
+                min_minor,
+                share,
+                past_due_minor,
+            }) => format!(
+                "promised total {} is below {} ({share} of past due {})",
+                c(*total_minor),
+                c(*min_minor),
+                c(*past_due_minor)
+            ),
+            PolicyRefusal::PlanQuote(QuoteError::Balance { balance_minor }) => format!(
+                "balance must be positive and at most {}, got {}",
+                c(arrears_core::money::AMOUNT_MINOR_MAX),
+                c(*balance_minor)
+            ),
+            PolicyRefusal::PlanMinInstallment { installment_minor, min_minor } => {
+                format!("installment {} below the minimum {}", c(*installment_minor), c(*min_minor))
+            }
+            PolicyRefusal::PlanUnaffordable(Unaffordable::NoDisposableIncome {
+                income_minor,
+                expenses_minor,
+            }) => format!(
+                "no disposable income: income {}, expenses {} a month",
+                c(*income_minor),
+                c(*expenses_minor)
+            ),
+            PolicyRefusal::PlanUnaffordable(Unaffordable::AboveAffordableShare {
+                monthly_minor,
+                affordable_minor,
+                share,
+                disposable_minor,
+            }) => format!(
+                "installment costs {} a month, above the affordable {} ({share} of disposable {})",
+                c(*monthly_minor),
+                c(*affordable_minor),
+                c(*disposable_minor)
+            ),
+            PolicyRefusal::SettlementShare { offered_minor, min_minor, share, owed_minor } => {
+                format!(
+                    "{} offered, at least {} ({share} of {} owed) required",
+                    c(*offered_minor),
+                    c(*min_minor),
+                    c(*owed_minor)
+                )
+            }
+            PolicyRefusal::SettlementNotLess { offered_minor, owed_minor } => {
+                format!("{} is not less than the {} owed", c(*offered_minor), c(*owed_minor))
+            }
+            other => other.to_string(),
+        };
+        format!("policy {}: {reason}", policy.rule())
+    }
 }
 
 /// A policy rule that refuses a command: one variant per rule, with the figures it compared.

@@ -284,7 +284,9 @@ fn collection_commands() {
     assert_eq!(value["rule"], "settlement.min_share");
     let share = &value["outcome"]["rejected"]["policy"]["settlement_share"];
     assert_eq!(share["offered_minor"], 100_000, "{value}");
-    assert!(value["reason"].as_str().unwrap().starts_with("policy settlement.min_share: 100000"));
+    // The reason a person reads has the account's currency (issue 14), the outcome minor units.
+    let reason = value["reason"].as_str().unwrap();
+    assert!(reason.starts_with("policy settlement.min_share: 1000.00 USD offered"), "{reason}");
     let accept = run(&[
         "settle",
         "accept",
