@@ -130,3 +130,60 @@ fn broken_pipe_is_not_an_error() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(output.stderr, b"");
 }
+
+#[test]
+fn issue_14_a_reader_that_hangs_up_early_is_not_an_error_for_any_output() {
+    // https://github.com/arrears/arrears/issues/14 (point 7): `--json` output piped into
+    // `head` exited 1 (serde_json wraps the broken pipe in its own error). Output larger than
+    // the stdout buffer meets the closed pipe inside serde_json or the CSV writer.
+    use std::process::{Command, Stdio};
+    let env = Env::sample();
+    for args in [
+        &["show", "account", "CC-7001", "--json"][..],
+        &["show", "account", "CC-7001"],
+        &["report", "aging", "--csv"],
+        &["report", "aging", "--json"],
+        &["policy", "show", "--json"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_arrears"))
+            .arg("--db")
+            .arg(env.db())
+            .args(["--recorded-at", crate::RECORDED_AT])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        drop(child.stdout.take());
+        let output = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}
+
+#[test]
+fn issue_14_hashes_in_json_are_hex_strings() {
+    // https://github.com/arrears/arrears/issues/14 (point 7): the audit records' hashes were
+    // arrays of 32 numbers in JSON. They are 64 hex digits, as `audit head` prints them.
+    let env = Env::sample();
+    let json = env.run(&["show", "account", "CC-7001", "--json"]).json();
+    let audit = json["audit"].as_array().expect("audit");
+    assert!(!audit.is_empty());
+    let is_hex = |value: &serde_json::Value| {
+        value.as_str().is_some_and(|text| {
+            text.len() == 64 && text.bytes().all(|byte| byte.is_ascii_hexdigit())
+        })
+    };
+    for record in audit {
+        assert!(is_hex(&record["prev_hash"]), "{record}");
+        if let Some(content) = record["kind"]["command_executed"].get("content") {
+            assert!(is_hex(content), "{record}");
+        }
+    }
+    assert!(audit.iter().any(|record| record["kind"]["command_executed"].is_object()), "{audit:?}");
+    // The head's hash is the next record's prev_hash: the same spelling in both places.
+    let head = env.run(&["audit", "head", "--json"]).json();
+    let anchor = head["anchor"].as_str().expect("anchor");
+    assert!(is_hex(&serde_json::Value::from(&anchor[..64])), "{anchor}");
+}
