@@ -24,8 +24,15 @@ pub(crate) struct Cli {
     /// Print machine-readable JSON on stdout instead of text.
     #[arg(long, global = true)]
     pub(crate) json: bool,
-    /// Record every write at this fixed instant instead of the system clock (reproducible runs).
-    #[arg(long, global = true, value_name = "RFC3339", value_parser = parse_instant)]
+    /// Record every write at this fixed instant instead of the system clock (reproducible
+    /// runs); its date is also today, the default of --as-of and the base of the horizon.
+    #[arg(
+        long,
+        global = true,
+        value_name = "RFC3339",
+        value_parser = parse_instant,
+        env = "ARREARS_RECORDED_AT"
+    )]
     pub(crate) recorded_at: Option<DateTime<Utc>>,
     /// Accept a cycle date or a value date more than the policy's horizon
     /// (`[dates] future_days_max`) after today (today: the date of --recorded-at, else of the
@@ -872,8 +879,8 @@ pub(crate) struct ShowAccountArgs {
     /// The account: its external reference, or its id (`A12`).
     #[arg(value_name = "REF_OR_ID")]
     pub(crate) account: String,
-    /// Balances and aging at the end of this date (default: the account's latest effective
-    /// date, or its opening date).
+    /// Balances and aging at the end of this date (default: today, the date of
+    /// --recorded-at or $ARREARS_RECORDED_AT if given, else of the system clock, in UTC).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) as_of: Option<NaiveDate>,
 }
@@ -895,9 +902,9 @@ pub(crate) enum ReportCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct AgingArgs {
-    /// The date: aging at the end of it.
+    /// The date: aging at the end of it (default: today, as for `show account`).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub(crate) as_of: NaiveDate,
+    pub(crate) as_of: Option<NaiveDate>,
     /// Print CSV (`currency,bucket,amount,accounts`) instead of a table.
     #[arg(long, conflicts_with = "json")]
     pub(crate) csv: bool,

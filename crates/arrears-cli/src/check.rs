@@ -130,8 +130,7 @@ pub(crate) fn contact(
 
 /// A pack file, loaded and validated by the engine (errors are `file:line: field: reason`).
 fn load_pack(path: &Path) -> Result<Pack> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("--pack-file: cannot read {}", path.display()))?;
+    let text = crate::input::read_text(path).context("--pack-file")?;
     Ok(Pack::from_toml(&text, &path.display().to_string())?)
 }
 
@@ -341,8 +340,7 @@ fn read_history(
     person: u64,
     resolve: &dyn Fn(&str) -> Result<String, String>,
 ) -> Result<Vec<HistoryEntry>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("--history: cannot read {}", path.display()))?;
+    let text = crate::input::read_text(path).context("--history")?;
     let mut entries = Vec::new();
     let mut errors: Vec<RowError> = Vec::new();
     for (index, line_text) in text.lines().enumerate() {

@@ -35,7 +35,7 @@ pub(crate) fn run(
     }
     let receipt = execute(books, &built.key, &built.command)?;
     if json {
-        return print_json(&built.key, &receipt, out);
+        return print_json(&built.key, &receipt, built.currency, out);
     }
     if let (Some(header), false) = (&built.header, receipt.outcome.is_rejected()) {
         writeln!(out, "{header}")?;
@@ -243,7 +243,12 @@ fn command_error(error: CommandError) -> anyhow::Error {
 /// The receipt as JSON, `{"key", "replayed", "outcome"}`, and for a rejection also `reason`
 /// (the rejection's text) and `rule` (the policy rule, for a policy refusal); exit 1 on a
 /// rejection.
-pub(crate) fn print_json(key: &str, receipt: &Receipt, out: &mut dyn Write) -> Result<Status> {
+pub(crate) fn print_json(
+    key: &str,
+    receipt: &Receipt,
+    currency: Option<Currency>,
+    out: &mut dyn Write,
+) -> Result<Status> {
     let mut value = serde_json::json!({
         "key": key,
         "replayed": receipt.replayed,
@@ -251,7 +256,7 @@ pub(crate) fn print_json(key: &str, receipt: &Receipt, out: &mut dyn Write) -> R
     });
     if let (Outcome::Rejected(rejection), Some(object)) = (&receipt.outcome, value.as_object_mut())
     {
-        object.insert("reason".to_owned(), rejection.to_string().into());
+        object.insert("reason".to_owned(), output::rejection(rejection, currency).into());
         if let arrears::Rejection::Policy(refusal) = rejection {
             object.insert("rule".to_owned(), refusal.rule().into());
         }

@@ -40,13 +40,17 @@ impl Horizon {
     /// Why `date`, given as `what` (a flag such as `--as-of`, or a file's row and column), is
     /// refused, or `None` when it is within the horizon or `--allow-future` was given.
     pub(crate) fn refusal(&self, what: &str, date: NaiveDate) -> Option<String> {
+        self.refusal_with(what, date, "pass --allow-future if the date is right")
+    }
+
+    fn refusal_with(&self, what: &str, date: NaiveDate, hint: &str) -> Option<String> {
         if self.allow_future || date <= self.last_on() {
             return None;
         }
         let days_ahead = (date - self.today).num_days();
         Some(format!(
             "{what} {date} is {days_ahead} days after today ({today}); the policy's horizon is \
-             {horizon} days ([dates] future_days_max); pass --allow-future if the date is right",
+             {horizon} days ([dates] future_days_max); {hint}",
             today = self.today,
             horizon = self.future_days_max,
         ))
@@ -71,8 +75,17 @@ impl Horizon {
         command: &Command,
         name: impl Fn(&'static str) -> String,
     ) -> Option<(&'static str, String)> {
+        // The engine refuses a payment beyond the horizon whatever the flag: --allow-future
+        // would not help, and the date is most likely a promise.
+        let hint = match command {
+            Command::Payment { .. } => {
+                "a payment scheduled in the future is a promise, not a payment (record it with \
+                 `arrears promise`)"
+            }
+            _ => "pass --allow-future if the date is right",
+        };
         value_dates(command).into_iter().find_map(|(field, date)| {
-            self.refusal(&name(field), date).map(|reason| (field, reason))
+            self.refusal_with(&name(field), date, hint).map(|reason| (field, reason))
         })
     }
 }

@@ -139,7 +139,7 @@ pub(crate) fn read(
             path.display()
         ),
     };
-    check_utf8(path).with_context(|| format!("cannot read {}", path.display()))?;
+    check_utf8(path)?;
     let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     if csv {
         read_csv(file, columns, each)
@@ -149,29 +149,77 @@ pub(crate) fn read(
     }
 }
 
-/// Fails as [`std::fs::read_to_string`] does if the file is not UTF-8, reading it in chunks.
-fn check_utf8(path: &Path) -> std::io::Result<()> {
-    let mut file = File::open(path)?;
+/// The byte-order mark some editors put at the start of a UTF-8 file.
+const BOM: char = '\u{feff}';
+
+/// The text of a whole file (a policy, a pack, a contact history, a plugin's configuration),
+/// without a leading byte-order mark.
+///
+/// # Errors
+///
+/// The file cannot be read, or is not UTF-8: then the error names the file, the line and the
+/// byte offset of the first byte that is not (a Latin-1 file, most often).
+pub(crate) fn read_text(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(match text.strip_prefix(BOM) {
+            Some(rest) => rest.to_owned(),
+            None => text,
+        }),
+        Err(error) => {
+            let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+            Err(not_utf8(path, line_count(valid) + 1, valid.len() as u64))
+        }
+    }
+}
+
+/// Newlines in `bytes`.
+fn line_count(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|byte| **byte == b'\n').count() as u64
+}
+
+/// `FILE:LINE: not valid UTF-8 at byte OFFSET`, as row errors name a place.
+#[cold]
+fn not_utf8(path: &Path, line: u64, byte_offset: u64) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}:{line}: not valid UTF-8 at byte {byte_offset} (from the start of the file); save \
+         the file as UTF-8 (it may be Latin-1 or Windows-1252)",
+        path.display()
+    )
+}
+
+/// Fails if the file is not UTF-8, naming the line and byte offset of the first bad byte,
+/// reading it in chunks.
+fn check_utf8(path: &Path) -> Result<()> {
+    let cannot_read = || format!("cannot read {}", path.display());
+    let mut file = File::open(path).with_context(cannot_read)?;
     let mut buffer = vec![0; 64 * 1024];
     // Bytes of a character cut at the end of the previous chunk, moved to the front.
     let mut carried = 0;
+    // Bytes checked before the buffer's first one, and the newlines among them.
+    let (mut checked, mut newlines) = (0_u64, 0_u64);
     loop {
-        let read = file.read(&mut buffer[carried..])?;
+        let read = file.read(&mut buffer[carried..]).with_context(cannot_read)?;
         let filled = carried + read;
         match std::str::from_utf8(&buffer[..filled]) {
-            Ok(_) => carried = 0,
+            Ok(_) => {
+                newlines += line_count(&buffer[..filled]);
+                checked += filled as u64;
+                carried = 0;
+            }
             // A cut character at the very end: keep its bytes for the next chunk (at EOF it
             // is invalid).
             Err(error) if error.error_len().is_none() && read > 0 => {
                 let valid = error.valid_up_to();
+                newlines += line_count(&buffer[..valid]);
+                checked += valid as u64;
                 buffer.copy_within(valid..filled, 0);
                 carried = filled - valid;
             }
-            Err(_) => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    "stream did not contain valid UTF-8",
-                ))
+            Err(error) => {
+                let valid = &buffer[..error.valid_up_to()];
+                let line = newlines + line_count(valid) + 1;
+                return Err(not_utf8(path, line, checked + valid.len() as u64));
             }
         }
         if read == 0 {
@@ -280,6 +328,10 @@ fn read_jsonl(
         }
         line = line.saturating_add(1);
         let mut line_text = buffer.as_str();
+        if line == 1 {
+            // A byte-order mark, as the CSV reader skips it.
+            line_text = line_text.strip_prefix(BOM).unwrap_or(line_text);
+        }
         if let Some(text) = line_text.strip_suffix('\n') {
             line_text = text.strip_suffix('\r').unwrap_or(text);
         }

@@ -57,6 +57,9 @@ pub enum Status {
 /// the command, prints its result to stdout and an error to stderr.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(error) = check_usage(&cli) {
+        error.exit();
+    }
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let result = run(&cli, &mut out).and_then(|status| {
@@ -95,13 +98,44 @@ where
     T: Into<OsString> + Clone,
 {
     let cli = Cli::try_parse_from(args)?;
+    check_usage(&cli)?;
     run(&cli, out)
 }
 
-/// A reader of our stdout went away (`arrears show account A1 | head`): not a failure.
+/// The usage rules clap cannot check on a global flag given before the subcommand:
+/// `arrears --json report aging --csv` is the same conflict as `report aging --csv --json`
+/// (clap sees the latter only), a usage error (exit 2) as docs/CLI.md says.
+fn check_usage(cli: &Cli) -> Result<(), clap::Error> {
+    if let Command::Report(ReportCommand::Aging(args)) = &cli.command {
+        if args.csv && cli.json {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            return Err(command.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "the argument '--csv' cannot be used with '--json'",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A reader of our stdout went away (`arrears show account A1 --json | head`): not a failure,
+/// whichever writer met it (ours, serde_json's or the CSV writer's, which wrap the I/O error
+/// in their own).
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
-        cause.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        let kind = if let Some(io) = cause.downcast_ref::<io::Error>() {
+            Some(io.kind())
+        } else if let Some(json) = cause.downcast_ref::<serde_json::Error>() {
+            json.io_error_kind()
+        } else if let Some(csv) = cause.downcast_ref::<csv::Error>() {
+            match csv.kind() {
+                csv::ErrorKind::Io(io) => Some(io.kind()),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        kind == Some(io::ErrorKind::BrokenPipe)
     })
 }
 
@@ -130,7 +164,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             post::run(&books, &horizon(cli, &books)?, args, cli.json, out)
         }
         Command::Show(ShowCommand::Account(args)) => {
-            show::account(&open_read_only(cli)?, args, cli.json, out)
+            show::account(&open_read_only(cli)?, args, today(cli).date_naive(), cli.json, out)
         }
         Command::Show(ShowCommand::Debtor(args)) => {
             list::show_debtor(&open_read_only(cli)?, args, today(cli).date_naive(), cli.json, out)
@@ -168,7 +202,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             demo::report_html(&open_read_only(cli)?, &cli.db, args, cli.json, out)
         }
         Command::Report(ReportCommand::Aging(args)) => {
-            report::aging(&open_read_only(cli)?, args, cli.json, out)
+            report::aging(&open_read_only(cli)?, args, today(cli).date_naive(), cli.json, out)
         }
         // `verify` never writes; `--pages` runs redb's page check, which may repair the file,
         // so only it opens writable.

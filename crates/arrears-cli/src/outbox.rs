@@ -194,7 +194,7 @@ pub(crate) fn ack(
     }
     let receipt = collect::execute(books, &args.key, &command)?;
     if json {
-        return collect::print_json(&args.key, &receipt, out);
+        return collect::print_json(&args.key, &receipt, None, out);
     }
     if let Outcome::Acknowledged { action, .. } = &receipt.outcome {
         writeln!(

@@ -4,8 +4,8 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use arrears::ledger::{Posting, Rejection as LedgerRejection};
-use arrears::money::{format_minor, Currency, AMOUNT_MINOR_MAX};
+use arrears::ledger::Posting;
+use arrears::money::{format_minor, Currency};
 use arrears::Rejection;
 
 /// Writes `value` as pretty JSON and a newline.
@@ -119,46 +119,10 @@ pub(crate) fn postings_table(postings: &[Posting], currency: Currency) -> Table 
 }
 
 /// Why a command was refused, with amounts in the account's currency where the engine gives
-/// minor units.
+/// minor units ([`Rejection::describe`]).
 pub(crate) fn rejection(rejection: &Rejection, currency: Option<Currency>) -> String {
-    let (Rejection::Ledger(ledger), Some(currency)) = (rejection, currency) else {
-        return rejection.to_string();
-    };
-    let m = |amount_minor: i64| money(amount_minor, currency);
-    match ledger {
-        LedgerRejection::AmountNotPositive { field, amount_minor } => {
-            format!("{field} must be positive, got {}", m(*amount_minor))
-        }
-        LedgerRejection::AmountTooLarge { field, amount_minor } => {
-            format!(
-                "{field} of {} exceeds the maximum of {}",
-                m(*amount_minor),
-                m(AMOUNT_MINOR_MAX)
-            )
-        }
-        LedgerRejection::CreditLimitExceeded {
-            limit_minor,
-            outstanding_minor,
-            requested_minor,
-        } => {
-            format!(
-                "credit limit exceeded: {} outstanding + {} requested > limit {} {currency}",
-                m(*outstanding_minor),
-                m(*requested_minor),
-                m(*limit_minor)
-            )
-        }
-        LedgerRejection::ExceedsOutstanding {
-            obligation,
-            component,
-            outstanding_minor,
-            requested_minor,
-        } => format!(
-            "{} {currency} requested but only {} outstanding on {obligation} {}",
-            m(*requested_minor),
-            m(*outstanding_minor),
-            component.name()
-        ),
-        other => other.to_string(),
+    match currency {
+        Some(currency) => rejection.describe(currency),
+        None => rejection.to_string(),
     }
 }

@@ -324,8 +324,7 @@ pub(crate) fn score(
     }
     let plugin = resolve(&args.plugin, args.sha256.as_deref())?;
     let config = match &args.config {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?,
+        Some(path) => crate::input::read_text(path)?,
         None => String::new(),
     };
     let instance = plugin.instantiate(&config)?;

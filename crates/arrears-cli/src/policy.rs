@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{json, Value};
 
 use arrears::policy::{Policy, Stage};
@@ -21,12 +21,11 @@ pub(crate) fn set(
     out: &mut dyn Write,
 ) -> Result<Status> {
     let file = args.file.display().to_string();
-    let text = std::fs::read_to_string(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let text = crate::input::read_text(&args.file)?;
     let command = Command::SetPolicy { file: file.clone(), text: text.clone() };
     let receipt = collect::execute(books, &args.key, &command)?;
     if json {
-        return collect::print_json(&args.key, &receipt, out);
+        return collect::print_json(&args.key, &receipt, None, out);
     }
     let Outcome::PolicySet { name } = &receipt.outcome else {
         return collect::print_receipt(books, &args.key, &receipt, None, out);

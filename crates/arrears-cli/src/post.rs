@@ -147,7 +147,7 @@ fn print(
 ) -> Result<Status> {
     let status = if receipt.outcome.is_rejected() { Status::Failed } else { Status::Ok };
     if json {
-        return crate::collect::print_json(key, receipt, out);
+        return crate::collect::print_json(key, receipt, Some(account.currency), out);
     }
     match &receipt.outcome {
         Outcome::Rejected(rejection) => {

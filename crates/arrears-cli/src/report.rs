@@ -11,13 +11,15 @@ use crate::args::{AgingArgs, VerifyArgs};
 use crate::output::{self, money, Table};
 use crate::Status;
 
+/// `today` is the default date (the CLI's today; the library takes every date as an argument).
 pub(crate) fn aging(
     books: &Arrears,
     args: &AgingArgs,
+    today: chrono::NaiveDate,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
-    let aging = books.portfolio_aging(args.as_of)?;
+    let aging = books.portfolio_aging(args.as_of.unwrap_or(today))?;
     if json {
         output::json(out, &aging)?;
         return Ok(Status::Ok);

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
+use chrono::NaiveDate;
 
 use arrears::case::{AuditKind, AuditRecord, CollectionCase};
 use arrears::collection::CollectionState;
@@ -18,19 +19,17 @@ use crate::output::{self, money, opt, postings_table, Table};
 use crate::refs;
 use crate::Status;
 
+/// `today` is the default date: the account as it stands now, not as of its last event (an
+/// account that stopped paying would look current forever).
 pub(crate) fn account(
     books: &Arrears,
     args: &ShowAccountArgs,
+    today: NaiveDate,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
     let account = refs::account(books, &args.account, "account")?;
-    let events = books.events(account.id)?;
-    // The default date comes from the account's own history, never from the clock, so that
-    // the output is reproducible.
-    let latest = events.iter().map(|record| record.event.effective_on).max();
-    let as_of =
-        args.as_of.unwrap_or_else(|| latest.unwrap_or(account.opened_on).max(account.opened_on));
+    let as_of = args.as_of.unwrap_or(today);
     let view = books.account_view(account.id, as_of)?;
     let ledger = books.ledger(account.id)?;
     let case = match books.case(account.id) {
@@ -136,6 +135,7 @@ pub(crate) fn account(
     if ledger.is_empty() {
         writeln!(out, "  no entries")?;
     }
+    let events = books.events(account.id)?;
     let events: HashMap<_, _> = events.iter().map(|record| (record.event.seq, record)).collect();
     for entry in &ledger {
         let event = events.get(&entry.event);

@@ -48,7 +48,8 @@ pub struct CollectionCase {
     pub settlement: Option<SettlementRecord>,
     /// The agency placement, if placed.
     pub placement: Option<Placement>,
-    /// True if and only if new charges are refused (a stage's credit hold).
+    /// True if and only if new credit (an invoice's principal) is refused (a stage's credit
+    /// hold); installments and statements of credit already extended are billed as before.
     pub credit_hold: bool,
     /// Promises broken, ever.
     pub broken_promises: u32,
@@ -323,7 +324,8 @@ pub struct AuditRecord {
     pub account: Option<AccountId>,
     /// What happened.
     pub kind: AuditKind,
-    /// The previous record's hash (zeros for the first).
+    /// The previous record's hash (zeros for the first). Hex in JSON.
+    #[serde(with = "hash_hex")]
     pub prev_hash: [u8; 32],
 }
 
@@ -398,7 +400,8 @@ pub enum AuditKind {
         name: String,
         /// Its idempotency key.
         key: String,
-        /// SHA-256 of its idempotency record's content.
+        /// SHA-256 of its idempotency record's content. Hex in JSON.
+        #[serde(with = "hash_hex")]
         content: [u8; 32],
     },
     /// An entry was added to the store's plugin registry.
@@ -415,4 +418,42 @@ pub enum AuditKind {
         /// SHA-256 of the stored bytes of the entry removed.
         entry: [u8; 32],
     },
+}
+
+/// The serde form of a SHA-256 hash: 64 lowercase hex digits in human-readable formats (JSON),
+/// where a person reads it and compares it with `arrears audit head`; the 32 bytes as before in
+/// the store's binary records, so that stored bytes and audit hashes do not change.
+mod hash_hex {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        hash: &[u8; 32],
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            let text: String = hash.iter().map(|byte| format!("{byte:02x}")).collect();
+            serializer.serialize_str(&text)
+        } else {
+            hash.serialize(serializer)
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<[u8; 32], D::Error> {
+        if !deserializer.is_human_readable() {
+            return <[u8; 32]>::deserialize(deserializer);
+        }
+        let text = String::deserialize(deserializer)?;
+        let invalid = || serde::de::Error::custom(format!("{text:?} is not 64 hex digits"));
+        if text.len() != 64 || !text.is_ascii() {
+            return Err(invalid());
+        }
+        let mut hash = [0; 32];
+        for (byte, pair) in hash.iter_mut().zip(text.as_bytes().chunks(2)) {
+            let pair = std::str::from_utf8(pair).map_err(|_| invalid())?;
+            *byte = u8::from_str_radix(pair, 16).map_err(|_| invalid())?;
+        }
+        Ok(hash)
+    }
 }

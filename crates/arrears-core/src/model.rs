@@ -450,6 +450,21 @@ impl ObligationKind {
             ObligationKind::Interest => "interest",
         }
     }
+
+    /// Returns true if and only if a principal charge of this kind extends new credit (an
+    /// invoice: a new purchase or drawdown on the account), which a credit hold refuses.
+    /// Installments and statements bill credit already extended, and fees and interest are no
+    /// credit at all: a hold lets them through, since it stops new credit, not the billing of
+    /// what is owed.
+    pub fn extends_credit(self) -> bool {
+        match self {
+            ObligationKind::Invoice => true,
+            ObligationKind::Installment
+            | ObligationKind::Statement
+            | ObligationKind::Fee
+            | ObligationKind::Interest => false,
+        }
+    }
 }
 
 impl DayCount {

@@ -560,7 +560,7 @@ pub fn promise_status(
     let mut promised_cumulative = 0;
     for payment in &promised_sorted {
         promised_cumulative += payment.amount_minor;
-        let deadline = payment.on + chrono::Days::new(u64::from(grace_days));
+        let deadline = crate::dates::days_after(payment.on, u64::from(grace_days));
         let paid_by_deadline: i64 = received
             .iter()
             .filter(|(on, _)| *on >= made_on && *on <= deadline)

@@ -264,7 +264,7 @@ pub fn local_instant(day: NaiveDate, local_hour: u32, zone: &str) -> Option<Date
         if let Some(instant) = tz.from_local_datetime(&local).earliest() {
             return Some(instant.with_timezone(&Utc));
         }
-        local += chrono::Duration::minutes(30);
+        local = local.checked_add_signed(chrono::Duration::minutes(30))?;
     }
     None
 }

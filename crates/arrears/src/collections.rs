@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use arrears_core::case::{PlanRecord, PromiseRecord, SettlementRecord, StatedCapacity};
 use arrears_core::collection::CollectionEvent;
+use arrears_core::dates::days_after;
 use arrears_core::ids::{AccountId, ObligationId};
 use arrears_core::ledger::{replay, Event, EventKind, PlannedInstallment};
 use arrears_core::model::{Account, ObligationKind};
@@ -378,7 +379,7 @@ pub(crate) fn offer_settlement(
     if let Some(refused) = over_capacity(env, &account, Replaces::Settlement, amount_minor)? {
         return Ok(refused);
     }
-    let expires_on = offered_on + chrono::Days::new(u64::from(rules.offer_expiry_days));
+    let expires_on = days_after(offered_on, u64::from(rules.offer_expiry_days));
     case_event(env, account_id, offered_on, CollectionEvent::SettlementOffered, |case| {
         case.settlement =
             Some(SettlementRecord { offered_on, amount_minor, expires_on, accepted_on: None });

@@ -9,7 +9,7 @@ use arrears_core::model::{
     Component, ContactPoint, DebtorFlags, DebtorKind, Jurisdiction, ObligationKind, ProductKind,
     Terms,
 };
-use arrears_core::money::Money;
+use arrears_core::money::{Currency, Money};
 
 /// A new debtor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -390,6 +390,48 @@ pub enum Flag {
 }
 
 impl Command {
+    /// Every date the command carries, by field name (the dates of an acknowledgement's
+    /// instant included), for the check of the supported range.
+    pub(crate) fn dates(&self) -> Vec<(&'static str, NaiveDate)> {
+        match self {
+            Command::CreateDebtor(_) | Command::SetPolicy { .. } => Vec::new(),
+            Command::OpenAccount(new) => vec![("opened_on", new.opened_on)],
+            Command::Charge(new) => vec![("issued_on", new.issued_on), ("due_on", new.due_on)],
+            Command::Fee { effective_on, due_on, .. } => {
+                vec![("effective_on", *effective_on), ("due_on", *due_on)]
+            }
+            Command::Payment { effective_on, .. }
+            | Command::Reversal { effective_on, .. }
+            | Command::Waiver { effective_on, .. }
+            | Command::Adjustment { effective_on, .. }
+            | Command::ChargeOff { effective_on, .. }
+            | Command::Dispute { effective_on, .. } => vec![("effective_on", *effective_on)],
+            Command::AccrueInterest { through_on, due_on, .. } => {
+                vec![("through_on", *through_on), ("due_on", *due_on)]
+            }
+            Command::Promise { made_on, payments, .. } => std::iter::once(("made_on", *made_on))
+                .chain(payments.iter().map(|line| ("payments.on", line.on)))
+                .collect(),
+            Command::CreatePlan(plan) => {
+                vec![("created_on", plan.created_on), ("first_due", plan.first_due)]
+            }
+            Command::OfferSettlement { offered_on, .. } => vec![("offered_on", *offered_on)],
+            Command::AcceptSettlement { accepted_on, .. } => vec![("accepted_on", *accepted_on)],
+            Command::GrantHardship { on, until, .. } => vec![("on", *on), ("until", *until)],
+            Command::OpenDispute { on, .. }
+            | Command::ResolveDispute { on, .. }
+            | Command::EndHardship { on, .. }
+            | Command::Place { on, .. }
+            | Command::Recall { on, .. }
+            | Command::ReferToLegal { on, .. }
+            | Command::SetFlag { on, .. }
+            | Command::Close { on, .. }
+            | Command::Reopen { on, .. }
+            | Command::ReverseChargeOff { on, .. } => vec![("on", *on)],
+            Command::Acknowledge { at, .. } => vec![("at", at.date_naive())],
+        }
+    }
+
     /// The command's name (`payment`, `charge`, ...).
     pub fn name(&self) -> &'static str {
         match self {
@@ -569,8 +611,10 @@ pub enum Rejection {
     /// A rule of the policy refuses the command, with its figures.
     #[error("policy {rule}: {0}", rule = .0.rule())]
     Policy(PolicyRefusal),
-    /// New charges are refused while the account's stage holds credit.
-    #[error("credit hold: new charges are refused while the account is in stage {stage}")]
+    /// New credit (a principal charge of a kind that extends credit, an invoice) is refused
+    /// while the account's stage holds credit; installments, statements, fees and interest are
+    /// billed as before.
+    #[error("credit hold: new credit is refused while the account is in stage {stage}")]
     CreditHold {
         /// The stage holding credit.
         stage: String,
@@ -591,6 +635,150 @@ pub enum Rejection {
         /// The id holding it.
         existing: u64,
     },
+    /// A payment dated after the day it is recorded, beyond the policy's horizon
+    /// (`[dates] future_days_max`): a payment scheduled in the future is a promise, not a
+    /// payment (record it with [`Command::Promise`], and the payment on the day it arrives).
+    #[error(
+        "payment dated {effective_on} is {days_ahead} days after the day it is recorded \
+         ({recorded_on}), beyond the policy's horizon of {future_days_max} days ([dates] \
+         future_days_max): a payment scheduled in the future is a promise, not a payment"
+    )]
+    PaymentAhead {
+        /// The payment's value date.
+        effective_on: NaiveDate,
+        /// The day the engine records it (the UTC date of its clock's instant).
+        recorded_on: NaiveDate,
+        /// Days from `recorded_on` to `effective_on`.
+        days_ahead: i64,
+        /// The policy's horizon.
+        future_days_max: u32,
+    },
+}
+
+impl Rejection {
+    /// The refusal as a person reads it, with amounts in `currency` (the account's) where the
+    /// refusal's fields and its `Display` hold minor units: `installment costs 71.64 USD a
+    /// month` rather than `7164`. Refusals without amounts read as their `Display`.
+    ///
+    /// ```
+    /// use arrears::money::Currency;
+    /// use arrears::plan::Unaffordable;
+    /// use arrears::{PolicyRefusal, Rejection};
+    /// let refusal = Rejection::Policy(PolicyRefusal::PlanUnaffordable(
+    ///     Unaffordable::AboveAffordableShare {
+    ///         monthly_minor: 7164,
+    ///         affordable_minor: 400,
+    ///         share: "0.40".parse()?,
+    ///         disposable_minor: 1000,
+    ///     },
+    /// ));
+    /// assert_eq!(
+    ///     refusal.describe(Currency::USD),
+    ///     "policy plan.affordable_share: installment costs 71.64 USD a month, above the \
+    ///      affordable 4.00 USD (0.40 of disposable 10.00 USD)"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn describe(&self, currency: Currency) -> String {
+        use arrears_core::ledger::Rejection as Ledger;
+        use arrears_core::plan::{PromiseRefused, QuoteError, Unaffordable};
+        let m = |amount_minor: i64| arrears_core::money::format_minor(amount_minor, currency);
+        let c = |amount_minor: i64| format!("{} {currency}", m(amount_minor));
+        let policy = match self {
+            Rejection::Ledger(ledger) => {
+                return match ledger {
+                    Ledger::AmountNotPositive { field, amount_minor } => {
+                        format!("{field} must be positive, got {}", m(*amount_minor))
+                    }
+                    Ledger::AmountTooLarge { field, amount_minor } => format!(
+                        "{field} of {} exceeds the maximum of {}",
+                        m(*amount_minor),
+                        m(arrears_core::money::AMOUNT_MINOR_MAX)
+                    ),
+                    Ledger::CreditLimitExceeded {
+                        limit_minor,
+                        outstanding_minor,
+                        requested_minor,
+                    } => format!(
+                        "credit limit exceeded: {} outstanding + {} requested > limit {}",
+                        m(*outstanding_minor),
+                        m(*requested_minor),
+                        c(*limit_minor)
+                    ),
+                    Ledger::ExceedsOutstanding {
+                        obligation,
+                        component,
+                        outstanding_minor,
+                        requested_minor,
+                    } => format!(
+                        "{} requested but only {} outstanding on {obligation} {}",
+                        c(*requested_minor),
+                        m(*outstanding_minor),
+                        component.name()
+                    ),
+                    other => other.to_string(),
+                };
+            }
+            Rejection::Policy(refusal) => refusal,
+            other => return other.to_string(),
+        };
+        let reason = match policy {
+            PolicyRefusal::Promise(PromiseRefused::AmountNotPositive { on, amount_minor }) => {
+                format!("promised amount {} on {on} is not positive", c(*amount_minor))
+            }
+            PolicyRefusal::Promise(PromiseRefused::BelowMinimumShare {
+                total_minor,
+                min_minor,
+                share,
+                past_due_minor,
+            }) => format!(
+                "promised total {} is below {} ({share} of past due {})",
+                c(*total_minor),
+                c(*min_minor),
+                c(*past_due_minor)
+            ),
+            PolicyRefusal::PlanQuote(QuoteError::Balance { balance_minor }) => format!(
+                "balance must be positive and at most {}, got {}",
+                c(arrears_core::money::AMOUNT_MINOR_MAX),
+                c(*balance_minor)
+            ),
+            PolicyRefusal::PlanMinInstallment { installment_minor, min_minor } => {
+                format!("installment {} below the minimum {}", c(*installment_minor), c(*min_minor))
+            }
+            PolicyRefusal::PlanUnaffordable(Unaffordable::NoDisposableIncome {
+                income_minor,
+                expenses_minor,
+            }) => format!(
+                "no disposable income: income {}, expenses {} a month",
+                c(*income_minor),
+                c(*expenses_minor)
+            ),
+            PolicyRefusal::PlanUnaffordable(Unaffordable::AboveAffordableShare {
+                monthly_minor,
+                affordable_minor,
+                share,
+                disposable_minor,
+            }) => format!(
+                "installment costs {} a month, above the affordable {} ({share} of disposable {})",
+                c(*monthly_minor),
+                c(*affordable_minor),
+                c(*disposable_minor)
+            ),
+            PolicyRefusal::SettlementShare { offered_minor, min_minor, share, owed_minor } => {
+                format!(
+                    "{} offered, at least {} ({share} of {} owed) required",
+                    c(*offered_minor),
+                    c(*min_minor),
+                    c(*owed_minor)
+                )
+            }
+            PolicyRefusal::SettlementNotLess { offered_minor, owed_minor } => {
+                format!("{} is not less than the {} owed", c(*offered_minor), c(*owed_minor))
+            }
+            other => other.to_string(),
+        };
+        format!("policy {}: {reason}", policy.rule())
+    }
 }
 
 /// A policy rule that refuses a command: one variant per rule, with the figures it compared.
@@ -727,12 +915,65 @@ impl PolicyRefusal {
 }
 
 /// A command's result, with whether it was a replay of an earlier execution.
+///
+/// A refusal is a receipt too (its outcome is [`Outcome::Rejected`]), so a receipt must be
+/// looked at: [`Receipt::accepted`] turns a refusal into an `Err`, for callers that treat
+/// every refusal as a failure.
+///
+/// ```
+/// use arrears::{Command, Rejection};
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("books.redb");
+/// # let (_debtor, account) = arrears::doc_fixture(&path)?;
+/// let books = arrears::Arrears::open(&path)?;
+/// // Reopening an account that is not closed is refused, and `accepted` says so.
+/// let reopen = Command::Reopen { account, on: "2026-02-10".parse()? };
+/// let refused = books.execute("reopen-1", &reopen)?.accepted();
+/// assert!(matches!(refused, Err(Rejection::State { .. })));
+/// // With `?`, the refusal is the caller's error.
+/// let failed = || -> Result<(), Box<dyn std::error::Error>> {
+///     books.execute("reopen-1", &reopen)?.accepted()?;
+///     Ok(())
+/// };
+/// assert!(failed().unwrap_err().to_string().starts_with("reopen is not accepted"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Dropping a receipt is a warning (`unused_must_use`), here denied, so this does not
+/// compile:
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("books.redb");
+/// # let (_debtor, account) = arrears::doc_fixture(&path)?;
+/// let books = arrears::Arrears::open(&path)?;
+/// books.execute("close", &arrears::Command::Close { account, on: "2026-02-01".parse()? })?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[must_use = "a refused command returns a receipt too: look at its outcome, or call `accepted()?`"]
 pub struct Receipt {
     /// What the command did (for a replay: what it did the first time).
     pub outcome: Outcome,
     /// True if and only if the key had already been executed with the same command.
     pub replayed: bool,
+}
+
+impl Receipt {
+    /// The outcome of an accepted command, or the refusal as an `Err`.
+    ///
+    /// # Errors
+    ///
+    /// The [`Rejection`] if the command was refused (for a replay: refused the first time).
+    pub fn accepted(self) -> Result<Outcome, Rejection> {
+        match self.outcome {
+            Outcome::Rejected(rejection) => Err(rejection),
+            outcome => Ok(outcome),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -105,10 +105,20 @@ pub enum CommandError {
         /// What the ledger said.
         rejection: Box<crate::command::Rejection>,
     },
+    /// This thread holds an open [`crate::Batch`] of the same engine: a second write
+    /// transaction on the thread would wait for the first forever. Execute the command in
+    /// that batch, or commit or drop it first.
+    #[error("{}", THREAD_HOLDS_BATCH)]
+    ThreadHoldsBatch,
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
+
+/// What every `ThreadHoldsBatch` error says.
+const THREAD_HOLDS_BATCH: &str = "this thread holds an open batch of this store; execute in \
+    that batch, or commit or drop it first (a second write on the same thread would wait for \
+    itself forever)";
 
 /// Why a cycle stopped. Batches committed before the failure stay committed; running the
 /// cycle again for the same date resumes where it stopped.
@@ -149,6 +159,21 @@ pub enum CycleError {
         #[source]
         source: Box<crate::registry::PluginRegistryError>,
     },
+    /// The cycle date is outside the supported dates, years 1 to 9999 (a typo, or a
+    /// sentinel such as `NaiveDate::MAX`).
+    #[error("cycle date {as_of} is outside the supported dates {min} to {max}")]
+    DateOutOfRange {
+        /// The cycle date given.
+        as_of: chrono::NaiveDate,
+        /// The first supported date.
+        min: chrono::NaiveDate,
+        /// The last supported date.
+        max: chrono::NaiveDate,
+    },
+    /// This thread holds an open [`crate::Batch`] of the same engine: the cycle's write
+    /// transactions would wait for it forever. Commit or drop the batch first.
+    #[error("{}", THREAD_HOLDS_BATCH)]
+    ThreadHoldsBatch,
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -185,6 +210,10 @@ pub enum BatchError {
         /// The failed command's idempotency key.
         key: String,
     },
+    /// This thread already holds an open [`crate::Batch`] of the same engine: a second one
+    /// would wait for the first forever. Use that batch, or commit or drop it first.
+    #[error("{}", THREAD_HOLDS_BATCH)]
+    ThreadHoldsBatch,
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),

@@ -42,6 +42,11 @@ pub(crate) fn execute(
             reason: format!("must be 1 to {KEY_LEN_MAX} bytes, got {}", key.len()),
         });
     }
+    if let Some((field, date)) =
+        command.dates().into_iter().find(|(_, date)| !arrears_core::dates::is_supported(*date))
+    {
+        return Err(CommandError::Invalid { field, reason: unsupported_date(date) });
+    }
     let command_bytes = encode(RecordKind::Command, &command.canonical());
     if let Some(record) = txn.idempotency(key)? {
         if !same_command(key, &record.command, &command_bytes)? {
@@ -153,6 +158,9 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::Payment { account, effective_on, amount, directed_to } => {
             let account = load_account(env.txn, *account)?;
             let amount_minor = minor("amount", amount, account.currency)?;
+            if let Some(rejection) = payment_ahead(env, *effective_on) {
+                return Ok(Outcome::Rejected(rejection));
+            }
             let kind = EventKind::Payment { amount_minor, directed_to: *directed_to };
             ledger_command(
                 env,
@@ -440,4 +448,28 @@ fn open_account(env: &mut Env<'_>, new: &NewAccount) -> Result<Outcome, CommandE
     txn.put_account(&account)?;
     txn.put_case(&lifecycle::new_case(env.policy, &account))?;
     Ok(Outcome::AccountOpened(id))
+}
+
+/// The refusal of a payment dated after the day it is recorded by more than the policy's
+/// horizon, if it is.
+fn payment_ahead(env: &Env<'_>, effective_on: chrono::NaiveDate) -> Option<Rejection> {
+    let recorded_on = env.now.date_naive();
+    let future_days_max = env.policy.dates().future_days_max;
+    let days_ahead = (effective_on - recorded_on).num_days();
+    (days_ahead > i64::from(future_days_max)).then_some(Rejection::PaymentAhead {
+        effective_on,
+        recorded_on,
+        days_ahead,
+        future_days_max,
+    })
+}
+
+/// Why a date outside the supported range is refused.
+#[cold]
+pub(crate) fn unsupported_date(date: chrono::NaiveDate) -> String {
+    format!(
+        "{date} is outside the supported dates {} to {}",
+        arrears_core::dates::DATE_MIN,
+        arrears_core::dates::DATE_MAX
+    )
 }

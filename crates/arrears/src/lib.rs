@@ -16,10 +16,10 @@
 //!     account, external_ref: Some("INV-1001".into()), kind: arrears::model::ObligationKind::Invoice,
 //!     issued_on: on("2026-01-01")?, due_on: on("2026-01-31")?,
 //!     principal: usd("250.00")?, interest: usd("0")?, fee: usd("0")?,
-//! }))?;
+//! }))?.accepted()?;
 //! books.execute("pay-77", &Command::Payment {
 //!     account, effective_on: on("2026-02-10")?, amount: usd("100.00")?, directed_to: None,
-//! })?;
+//! })?.accepted()?;
 //! let view = books.account_view(account, on("2026-02-15")?)?;
 //! assert_eq!(view.total_outstanding_minor, 150_00);
 //! assert_eq!(view.aging.days_past_due, 15);
@@ -30,7 +30,9 @@
 //! Every command carries an idempotency key: executing it again with the same key returns the
 //! first outcome and changes nothing; the same key with a different command is an error.
 //! Business refusals (credit limit exceeded, waiver above what is owed) are
-//! [`Outcome::Rejected`], not errors. A [`Batch`] executes many commands in one transaction.
+//! [`Outcome::Rejected`], not errors: a [`Receipt`] must be used, and [`Receipt::accepted`]
+//! turns a refusal into an `Err` (the `.accepted()?` above). A [`Batch`] executes many commands
+//! in one transaction.
 //!
 //! Next: docs/ARCHITECTURE.md and docs/LEDGER.md in the repository.
 #![deny(missing_docs)]
@@ -252,6 +254,45 @@ pub struct Arrears {
     policies: context::PolicyCache,
     components: context::Components,
     registry: registry::Registry,
+    /// The thread holding this engine's open [`Batch`], if any: a second write transaction
+    /// begun on that thread would wait for the first forever, so it is refused instead.
+    batch_thread: BatchThread,
+}
+
+/// The thread that holds an engine's open batch (one write transaction at a time).
+#[derive(Debug, Default)]
+struct BatchThread(std::sync::Mutex<Option<std::thread::ThreadId>>);
+
+impl BatchThread {
+    fn get(&self) -> std::sync::MutexGuard<'_, Option<std::thread::ThreadId>> {
+        // The lock guards a plain value that no panic can leave half-written.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Returns true if and only if the calling thread holds the open batch.
+    fn is_current(&self) -> bool {
+        *self.get() == Some(std::thread::current().id())
+    }
+}
+
+/// The mark of a batch's thread, cleared when the batch ends (before its transaction ends, so
+/// that the next writer's mark is never cleared by the previous one).
+struct BatchMark<'engine>(&'engine BatchThread);
+
+impl<'engine> BatchMark<'engine> {
+    fn new(thread: &'engine BatchThread) -> BatchMark<'engine> {
+        *thread.get() = Some(std::thread::current().id());
+        BatchMark(thread)
+    }
+}
+
+impl Drop for BatchMark<'_> {
+    fn drop(&mut self) {
+        let mut holder = self.0.get();
+        if *holder == Some(std::thread::current().id()) {
+            *holder = None;
+        }
+    }
 }
 
 impl std::fmt::Debug for Arrears {
@@ -329,6 +370,7 @@ impl Arrears {
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
             registry: registry::Registry::default(),
+            batch_thread: BatchThread::default(),
         })
     }
 
@@ -350,6 +392,7 @@ impl Arrears {
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
             registry: registry::Registry::default(),
+            batch_thread: BatchThread::default(),
         })
     }
 
@@ -366,6 +409,7 @@ impl Arrears {
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
             registry: registry::Registry::default(),
+            batch_thread: BatchThread::default(),
         })
     }
 
@@ -379,6 +423,7 @@ impl Arrears {
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
             registry: registry::Registry::default(),
+            batch_thread: BatchThread::default(),
         }
     }
 
@@ -415,25 +460,54 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// [`CommandError`]; then nothing was written.
+    /// [`CommandError`]; then nothing was written. [`CommandError::ThreadHoldsBatch`] if
+    /// this thread holds an open [`Batch`] of this engine (execute in the batch instead).
     pub fn execute(&self, key: &str, command: &Command) -> Result<Receipt, CommandError> {
-        let mut batch = self.batch()?;
+        let mut batch = self.batch().map_err(|error| match error {
+            BatchError::Storage(error) => CommandError::Storage(error),
+            _ => CommandError::ThreadHoldsBatch,
+        })?;
         let receipt = batch.execute(key, command)?;
         if !receipt.replayed && !receipt.outcome.is_rejected() {
             // The command succeeded, so the batch is not aborted: only the store can fail.
-            batch.txn.commit()?;
+            let Batch { mark, txn, .. } = batch;
+            drop(mark);
+            txn.commit()?;
         }
         Ok(receipt)
     }
 
     /// Starts a batch: commands executed in one write transaction, committed together.
     ///
+    /// One write transaction runs at a time: on another thread, this waits until the open
+    /// batch (or cycle batch) ends; on the thread that holds the open batch, it is an error
+    /// rather than a wait that would never end.
+    ///
     /// # Errors
     ///
-    /// A storage failure.
-    pub fn batch(&self) -> Result<Batch<'_>, StorageError> {
+    /// [`BatchError::ThreadHoldsBatch`] if this thread holds an open batch of this engine, or
+    /// a storage failure.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("books.redb");
+    /// let books = arrears::Arrears::create(&path)?;
+    /// let batch = books.batch()?;
+    /// assert!(matches!(books.batch(), Err(arrears::BatchError::ThreadHoldsBatch)));
+    /// drop(batch);
+    /// assert!(books.batch().is_ok());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn batch(&self) -> Result<Batch<'_>, BatchError> {
+        if self.batch_thread.is_current() {
+            return Err(BatchError::ThreadHoldsBatch);
+        }
+        let txn = self.store.write()?;
         Ok(Batch {
-            txn: self.store.write()?,
+            mark: BatchMark::new(&self.batch_thread),
+            txn,
             now: self.clock.now(),
             executed: 0,
             failed: None,
@@ -594,6 +668,16 @@ impl Arrears {
         as_of: NaiveDate,
         options: CycleOptions,
     ) -> Result<CycleReport, CycleError> {
+        if !arrears_core::dates::is_supported(as_of) {
+            return Err(CycleError::DateOutOfRange {
+                as_of,
+                min: arrears_core::dates::DATE_MIN,
+                max: arrears_core::dates::DATE_MAX,
+            });
+        }
+        if self.batch_thread.is_current() {
+            return Err(CycleError::ThreadHoldsBatch);
+        }
         let components = self.cycle_components()?;
         let parts = cycle::Parts {
             store: &self.store,
@@ -1102,7 +1186,14 @@ impl Arrears {
 
 /// Commands executed in one write transaction. Dropped without [`Batch::commit`], nothing of
 /// it is written. After a command returns an error, the batch refuses to commit.
+///
+/// One write transaction runs at a time. While a thread holds a batch, its other writes
+/// through the engine ([`Arrears::execute`], [`Arrears::batch`], [`Arrears::run_cycle`])
+/// are refused with a `ThreadHoldsBatch` error rather than waiting for a batch that only that
+/// thread could end; other threads wait for it to end.
 pub struct Batch<'engine> {
+    /// Declared before `txn`, so dropped before it.
+    mark: BatchMark<'engine>,
     txn: arrears_store::WriteTxn,
     now: DateTime<Utc>,
     executed: usize,
@@ -1166,10 +1257,12 @@ impl Batch<'_> {
     /// [`BatchError::Aborted`] if a command of the batch failed (nothing is written), or a
     /// storage failure.
     pub fn commit(self) -> Result<(), BatchError> {
-        if let Some((index, key)) = self.failed {
+        let Batch { mark, txn, failed, .. } = self;
+        drop(mark);
+        if let Some((index, key)) = failed {
             return Err(BatchError::Aborted { index, key });
         }
-        Ok(self.txn.commit()?)
+        Ok(txn.commit()?)
     }
 }
 

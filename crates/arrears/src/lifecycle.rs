@@ -272,8 +272,9 @@ pub(crate) fn ledger_command(
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),
     };
     let mut case = load_case(env.txn, env.policy, account)?;
-    if let EventKind::Charge { amounts_minor, .. } = &prepared.event().kind {
-        if case.credit_hold && amounts_minor[0] > 0 {
+    if let EventKind::Charge { kind, amounts_minor, .. } = &prepared.event().kind {
+        // A hold stops new credit, not the billing of what is owed (issue 14).
+        if case.credit_hold && kind.extends_credit() && amounts_minor[0] > 0 {
             let stage = case.stage.clone().unwrap_or_default();
             return Ok(Outcome::Rejected(Rejection::CreditHold { stage }));
         }

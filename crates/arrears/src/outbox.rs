@@ -86,9 +86,9 @@ pub(crate) fn acceptable(
     proposal: &ContactProposal,
     as_of: NaiveDate,
 ) -> bool {
-    let window_start =
-        as_of.and_hms_opt(0, 0, 0).map(|t| t.and_utc() - chrono::Duration::hours(14));
-    let window_end = as_of.and_hms_opt(0, 0, 0).map(|t| t.and_utc() + chrono::Duration::hours(38));
+    let midnight = as_of.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    let window_start = midnight.and_then(|t| t.checked_sub_signed(chrono::Duration::hours(14)));
+    let window_end = midnight.and_then(|t| t.checked_add_signed(chrono::Duration::hours(38)));
     proposal.debtor == request.debtor
         && !proposal.accounts.is_empty()
         && proposal.accounts.iter().all(|account| request.accounts.contains(account))

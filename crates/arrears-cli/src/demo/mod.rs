@@ -167,11 +167,7 @@ pub(crate) fn run(
         bail!("--accounts and --days must be at least 1");
     }
     let (file, text) = match &args.policy {
-        Some(file) => (
-            file.display().to_string(),
-            std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read {}", file.display()))?,
-        ),
+        Some(file) => (file.display().to_string(), crate::input::read_text(file)?),
         None => ("examples/policies/demo.toml".to_owned(), DEMO_POLICY.to_owned()),
     };
     let policy = arrears::policy::Policy::from_toml(&text, &file)?;

@@ -35,7 +35,8 @@ fn promise_moves_the_case_and_show_account_tells() {
     // Since issue 21, a command's record also holds the digest of its idempotency record.
     assert_eq!(last_two[0]["kind"]["command_executed"]["name"], "promise");
     assert_eq!(last_two[0]["kind"]["command_executed"]["key"], "NW-PTP-1120");
-    assert_eq!(last_two[0]["kind"]["command_executed"]["content"].as_array().unwrap().len(), 32);
+    // Hex in JSON since issue 14.
+    assert_eq!(last_two[0]["kind"]["command_executed"]["content"].as_str().unwrap().len(), 64);
     assert_eq!(last_two[1]["kind"]["transition"]["event"], "promise_made");
     assert_eq!(last_two[1]["kind"]["transition"]["to"], "promised");
     assert!(audit.iter().all(|record| record["account"] == 1));
@@ -284,7 +285,9 @@ fn collection_commands() {
     assert_eq!(value["rule"], "settlement.min_share");
     let share = &value["outcome"]["rejected"]["policy"]["settlement_share"];
     assert_eq!(share["offered_minor"], 100_000, "{value}");
-    assert!(value["reason"].as_str().unwrap().starts_with("policy settlement.min_share: 100000"));
+    // The reason a person reads has the account's currency (issue 14), the outcome minor units.
+    let reason = value["reason"].as_str().unwrap();
+    assert!(reason.starts_with("policy settlement.min_share: 1000.00 USD offered"), "{reason}");
     let accept = run(&[
         "settle",
         "accept",

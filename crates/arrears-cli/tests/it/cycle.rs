@@ -203,7 +203,15 @@ fn issue_21_value_dates_beyond_the_horizon_are_refused_unless_allowed() {
         "{}",
         payment.stderr
     );
-    assert!(payment.stderr.contains("--allow-future"), "{}", payment.stderr);
+    // Issue 14: the engine refuses it whatever the flag, so the error does not suggest one.
+    assert!(
+        payment.stderr.contains(
+            "a payment scheduled in the future is a promise, not a payment (record it with \
+             `arrears promise`)"
+        ),
+        "{}",
+        payment.stderr
+    );
     let charge = env.run(&[
         "post",
         "charge",
@@ -264,8 +272,26 @@ fn issue_21_value_dates_beyond_the_horizon_are_refused_unless_allowed() {
     );
     assert_eq!(env.snapshot(), before, "refused commands write nothing");
 
-    // With --allow-future the same payment is posted.
+    // With --allow-future the same charge is posted; the payment is refused by the engine
+    // (issue 14): beyond the policy's horizon after its recording day, a payment scheduled in
+    // the future is a promise, not a payment.
     let allowed = env.run(&[
+        "--allow-future",
+        "post",
+        "charge",
+        "--account",
+        "TC-8001",
+        "--amount",
+        "1.00",
+        "--issued-on",
+        "2027-01-02",
+        "--due-on",
+        "2027-02-01",
+        "--key",
+        "FUTURE-CHARGE",
+    ]);
+    assert!(allowed.ok().contains("charge on account A1 (TC-8001)"), "{}", allowed.stdout);
+    let promise = env.run(&[
         "--allow-future",
         "post",
         "payment",
@@ -278,7 +304,14 @@ fn issue_21_value_dates_beyond_the_horizon_are_refused_unless_allowed() {
         "--key",
         "FUTURE-PAY",
     ]);
-    assert!(allowed.ok().contains("payment on account A1 (TC-8001)"), "{}", allowed.stdout);
+    assert_eq!(promise.code, 1, "{}", promise.stdout);
+    let output = format!("{}{}", promise.stdout, promise.stderr);
+    assert!(
+        output.contains(
+            "payment dated 2027-11-19 is 364 days after the day it is recorded (2026-11-20)"
+        ) && output.contains("a payment scheduled in the future is a promise, not a payment"),
+        "{output}"
+    );
 }
 
 #[test]

@@ -365,3 +365,51 @@ fn issue_21_later_files_name_earlier_imports_by_key() {
         "no scratch file is left in the store's directory"
     );
 }
+
+#[test]
+fn issue_14_a_byte_order_mark_is_skipped_and_latin_1_is_located() {
+    // https://github.com/arrears/arrears/issues/14 (point 7): a JSON Lines file with a
+    // byte-order mark failed where the CSV worked, and a Latin-1 file got no line number.
+    let env = Env::sample();
+    let row = "{\"key\":\"BOM-1\",\"account\":\"TC-8001\",\"type\":\"payment\",\"effective_on\":\"2026-11-18\",\"amount\":\"1.00\"}\n";
+    let file = env.write("bom.jsonl", &format!("\u{feff}{row}"));
+    let run = env.run(&["import", "postings", path(&file), "--json"]).json();
+    assert_eq!(run["created"], 1, "{run}");
+    let csv = env.write(
+        "bom.csv",
+        "\u{feff}key,account,type,effective_on,amount\nBOM-2,TC-8001,payment,2026-11-18,1.00\n",
+    );
+    assert_eq!(env.run(&["import", "postings", path(&csv), "--json"]).json()["created"], 1);
+
+    // Latin-1: "Pena" with an n tilde is 0x50 0x65 0xF1 0x61, the 0xF1 on line 3, 79 bytes into the file.
+    let before = env.snapshot();
+    let header = "external_id,kind,name,country,language\n";
+    let good = "L-1,person,Ana Lopez,US,en\n";
+    let mut bytes = format!("{header}{good}L-2,person,Pe").into_bytes();
+    bytes.extend([0xF1, b'a']);
+    bytes.extend(b",US,es\n");
+    for name in ["latin1.csv", "latin1.jsonl"] {
+        let file = env.dir().join(name);
+        std::fs::write(&file, &bytes).unwrap();
+        let run = env.run(&["import", "debtors", path(&file)]);
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        let offset = header.len() + good.len() + "L-2,person,Pe".len();
+        assert_eq!(offset, 79);
+        assert!(
+            run.stderr.starts_with(&format!(
+                "error: {}:3: not valid UTF-8 at byte 79 (from the start of the file); save the \
+                 file as UTF-8 (it may be Latin-1 or Windows-1252)",
+                path(&file)
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+    // A policy file too.
+    let policy = env.dir().join("latin1.toml");
+    std::fs::write(&policy, b"# Pol\xEDtica\n[[stage]]\n").unwrap();
+    let run = env.run(&["policy", "set", path(&policy), "--key", "P-LATIN"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("latin1.toml:1: not valid UTF-8 at byte 5"), "{}", run.stderr);
+    assert_eq!(env.snapshot(), before, "nothing was written");
+}

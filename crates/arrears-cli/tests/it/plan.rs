@@ -227,7 +227,12 @@ fn plan_quote_for_an_account_and_plan_create() {
         "{}",
         refused.stdout
     );
-    assert!(refused.stdout.contains("above the affordable"), "{}", refused.stdout);
+    // Issue 14 (point 7): amounts in the account's currency, not in minor units.
+    assert_eq!(
+        refused.stdout,
+        "rejected: policy plan.affordable_share: installment costs 71.64 USD a month, above the \
+         affordable 4.00 USD (0.40 of disposable 10.00 USD)\n"
+    );
     let json = env.run(&[
         "plan",
         "create",
@@ -252,6 +257,11 @@ fn plan_quote_for_an_account_and_plan_create() {
     assert_eq!(json.code, 1);
     let value: Value = serde_json::from_str(&json.stdout).expect("JSON");
     assert_eq!(value["rule"], "plan.affordable_share");
+    assert_eq!(
+        value["reason"],
+        "policy plan.affordable_share: installment costs 71.64 USD a month, above the \
+         affordable 4.00 USD (0.40 of disposable 10.00 USD)"
+    );
     assert!(value["outcome"]["rejected"]["policy"]["plan_unaffordable"].is_object(), "{value}");
 
     let created = create("3000.00", "UT1-PLAN-2");

@@ -114,9 +114,19 @@ fn aging_table_and_csv() {
 
     let both = env.run(&["report", "aging", "--as-of", "2026-11-20", "--csv", "--json"]);
     assert_eq!(both.code, 2, "--csv and --json conflict: {}", both.stderr);
+    // Issue 14 (point 7): `--json` before the subcommand is the same conflict, not JSON.
+    let before = env.run(&["--json", "report", "aging", "--as-of", "2026-11-20", "--csv"]);
+    assert_eq!(before.code, 2, "--json before the subcommand: {}", before.stdout);
+    assert_eq!(before.stdout, "");
+    assert!(
+        before.stderr.starts_with("error: the argument '--csv' cannot be used with '--json'"),
+        "{}",
+        before.stderr
+    );
 
-    let missing = env.run(&["report", "aging"]);
-    assert_eq!(missing.code, 2, "--as-of is required");
+    // Without --as-of: today, the date of --recorded-at (issue 14).
+    let today = env.run(&["report", "aging", "--csv"]);
+    assert_eq!(today.ok(), csv.ok());
 }
 
 #[test]

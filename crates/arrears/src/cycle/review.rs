@@ -10,6 +10,7 @@ use chrono::{Datelike, NaiveDate};
 use arrears_core::case::{Action, ActionStatus, AuditKind, CollectionCase, ContactAttempt};
 use arrears_core::collection::{CollectionEvent, CollectionState};
 use arrears_core::compliance;
+use arrears_core::dates::{days_after, days_before};
 use arrears_core::ids::{AccountId, ObligationId};
 use arrears_core::ledger::{AccountState, EventKind};
 use arrears_core::model::{
@@ -148,7 +149,7 @@ fn agreements_due(
             .filter_map(|id| state.obligations.get(id))
             .filter(|obligation| {
                 obligation.total_minor() > 0
-                    && obligation.due_on + chrono::Days::new(u64::from(plan.grace_days)) < as_of
+                    && days_after(obligation.due_on, u64::from(plan.grace_days)) < as_of
             })
             .count() as u32;
         let paid_off = plan
@@ -250,8 +251,8 @@ pub(crate) fn features(
     state: &AccountState,
     as_of: NaiveDate,
 ) -> Features {
-    let since_90 = as_of - chrono::Days::new(90);
-    let since_30 = as_of - chrono::Days::new(30);
+    let since_90 = days_before(as_of, 90);
+    let since_30 = days_before(as_of, 30);
     let paid: Vec<(NaiveDate, i64)> =
         received(state).into_iter().filter(|(on, _)| *on > since_90 && *on <= as_of).collect();
     let reversals_90d = state
@@ -578,7 +579,7 @@ fn assess_late_fees(
     if review.account.terms.late_fee == LateFeeRule::None {
         return Ok(0);
     }
-    let grace = chrono::Days::new(u64::from(review.account.terms.grace_days));
+    let grace_days = u64::from(review.account.terms.grace_days);
     let mut late: Vec<(ObligationId, i64)> = Vec::new();
     for (id, obligation) in &state.obligations {
         let Some(record) = env.txn.obligation(*id)? else { continue };
@@ -589,7 +590,7 @@ fn assess_late_fees(
         if principal_bearing
             && !obligation.disputed
             && outstanding > 0
-            && obligation.due_on + grace < as_of
+            && days_after(obligation.due_on, grace_days) < as_of
             && !review.case.late_fees_assessed.contains(id)
         {
             late.push((*id, outstanding));
@@ -789,7 +790,7 @@ impl<'r> Disposer<'r> {
         let decision =
             guardrail_decision(&self.packs, self.debtor, &proposal, &self.history, &self.flags);
         if !decision.allowed {
-            let horizon = as_of + chrono::Days::new(RESCHEDULE_DAYS_MAX);
+            let horizon = days_after(as_of, RESCHEDULE_DAYS_MAX);
             match decision.next_allowed_at {
                 Some(next) if next.date_naive() <= horizon => {
                     proposal.at = next;
@@ -902,8 +903,8 @@ fn next_review(
         CollectionState::Legal => cadence.legal,
         CollectionState::ChargedOff => cadence.charged_off,
     };
-    let mut next = as_of + chrono::Days::new(u64::from(days.max(1)));
-    let tomorrow = as_of + chrono::Days::new(1);
+    let mut next = days_after(as_of, u64::from(days.max(1)));
+    let tomorrow = days_after(as_of, 1);
     let mut consider = |date: NaiveDate| {
         if date > as_of && date < next {
             next = date.max(tomorrow);
@@ -913,23 +914,23 @@ fn next_review(
     let earliest_reminder =
         policy.stages().iter().map(|stage| stage.conditions.min_dpd).min().unwrap_or(1).min(1);
     for obligation in state.obligations.values().filter(|obligation| obligation.total_minor() > 0) {
-        consider(obligation.due_on + chrono::Days::new(1));
+        consider(days_after(obligation.due_on, 1));
         if earliest_reminder < 0 {
-            consider(obligation.due_on - chrono::Days::new(earliest_reminder.unsigned_abs()));
+            consider(days_before(obligation.due_on, earliest_reminder.unsigned_abs()));
         }
     }
     if let Some(promise) = &review.case.promise {
         for payment in &promise.payments {
-            consider(payment.on + chrono::Days::new(u64::from(promise.grace_days) + 1));
+            consider(days_after(payment.on, u64::from(promise.grace_days) + 1));
         }
     }
     if let CollectionState::Hardship { until } = review.case.state {
-        consider(until + chrono::Days::new(1));
+        consider(days_after(until, 1));
     }
     if let Some(stage) = review.case.stage.as_deref().and_then(|name| policy.stage(name)) {
         let entered = review.case.stage_entered_on.unwrap_or(as_of);
         for step in &stage.actions.contact {
-            consider(entered + chrono::Days::new(u64::from(step.after_days)));
+            consider(days_after(entered, u64::from(step.after_days)));
         }
     }
     Ok(next)

@@ -10,7 +10,7 @@ use arrears::ids::{AccountId, DebtorId};
 use arrears::ledger::Book;
 use arrears::model::{
     ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction,
-    LateFeeRule, ProductKind, Terms,
+    LateFeeRule, ObligationKind, ProductKind, Terms,
 };
 use arrears::money::Currency;
 use arrears::plan::Frequency;
@@ -104,7 +104,7 @@ fn cycle(books: &Arrears, day: NaiveDate) -> Vec<String> {
             outcome: ContactOutcome::Delivered,
             at: action.scheduled_at,
         };
-        books.execute(&format!("ack:{}", action.id), &command).unwrap();
+        books.execute(&format!("ack:{}", action.id), &command).unwrap().accepted().unwrap();
     }
     templates
 }
@@ -158,7 +158,7 @@ fn one_debtor_from_reminder_to_completed_plan() {
         books.execute("promise-small", &too_small).unwrap().outcome,
         Outcome::Rejected(Rejection::Policy(PolicyRefusal::Promise(_)))
     ));
-    books.execute("promise-1", &promise).unwrap();
+    books.execute("promise-1", &promise).unwrap().accepted().unwrap();
     assert_eq!(state(&books, account), CollectionState::Promised);
     // The standard policy allows one open promise: a second is refused, the first stands.
     // (Found by the CLI review: a second promise used to replace the open one silently.)
@@ -216,7 +216,7 @@ fn one_debtor_from_reminder_to_completed_plan() {
         Outcome::Rejected(Rejection::Policy(refusal @ PolicyRefusal::PlanUnaffordable(_)))
             if refusal.rule() == "plan.affordable_share"
     ));
-    books.execute("plan-1", &plan).unwrap();
+    books.execute("plan-1", &plan).unwrap().accepted().unwrap();
     assert_eq!(state(&books, account), CollectionState::InPlan);
     let view = books.account_view(account, d(2, 16)).unwrap();
     assert_eq!(view.total_outstanding_minor, 102_500);
@@ -456,8 +456,12 @@ fn settlement_offer_acceptance_and_completion_write_off_the_rest() {
     ));
     let owed = total(&books, account, d(4, 16));
     let offer = Command::OfferSettlement { account, offered_on: d(4, 16), amount: usd(75_000) };
-    books.execute("s1", &offer).unwrap();
-    books.execute("s2", &Command::AcceptSettlement { account, accepted_on: d(4, 17) }).unwrap();
+    books.execute("s1", &offer).unwrap().accepted().unwrap();
+    books
+        .execute("s2", &Command::AcceptSettlement { account, accepted_on: d(4, 17) })
+        .unwrap()
+        .accepted()
+        .unwrap();
     pay(&books, "p1", account, d(4, 20), 75_000);
     assert_eq!(state(&books, account), CollectionState::Settled);
     // Settled leaves nothing to collect: no stage and no credit hold (found by the CLI review).
@@ -477,7 +481,7 @@ fn disputes_stop_contact_and_skip_allocation() {
     let disputed = charge(&books, "c1", account, d(1, 1), d(1, 31), 40_000);
     let other = charge(&books, "c2", account, d(1, 1), d(2, 10), 10_000);
     let open = Command::OpenDispute { account, obligations: vec![disputed], on: d(2, 1) };
-    books.execute("d1", &open).unwrap();
+    books.execute("d1", &open).unwrap().accepted().unwrap();
     assert_eq!(state(&books, account), CollectionState::Disputed);
     assert!(cycle(&books, d(2, 12)).is_empty());
     // A payment skips the disputed invoice.
@@ -486,7 +490,11 @@ fn disputes_stop_contact_and_skip_allocation() {
         .postings
         .iter()
         .any(|p| p.obligation == Some(other) && p.amount_minor == -10_000));
-    books.execute("d2", &Command::ResolveDispute { account, on: d(2, 20) }).unwrap();
+    books
+        .execute("d2", &Command::ResolveDispute { account, on: d(2, 20) })
+        .unwrap()
+        .accepted()
+        .unwrap();
     assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
     assert!(!cycle(&books, d(2, 21)).is_empty());
 }
@@ -498,7 +506,7 @@ fn hardship_suspends_fees_and_contact_until_it_ends() {
     let account = loan(&books, debtor, "L-1", ProductKind::Installment);
     charge(&books, "c1", account, d(1, 1), d(1, 31), 40_000);
     let grant = Command::GrantHardship { account, on: d(2, 2), until: d(2, 20) };
-    books.execute("h1", &grant).unwrap();
+    books.execute("h1", &grant).unwrap().accepted().unwrap();
     assert!(matches!(state(&books, account), CollectionState::Hardship { .. }));
     for day in 3..=20 {
         assert!(cycle(&books, d(2, day)).is_empty(), "contact on day {day}");
@@ -522,14 +530,14 @@ fn placement_records_the_agency_commission_on_recoveries() {
         agency: "Acme Recovery".into(),
         commission_rate: "0.25".parse().unwrap(),
     };
-    books.execute("pl1", &place).unwrap();
+    books.execute("pl1", &place).unwrap().accepted().unwrap();
     assert!(matches!(state(&books, account), CollectionState::Placed { .. }));
     pay(&books, "p1", account, d(3, 20), 10_001);
     let view = books.account_view(account, d(3, 31)).unwrap();
     // 25% of 100.01 is 25.0025, rounded half up to 25.00.
     assert_eq!(view.books_minor[&Book::AgencyCommission], 2_500);
     assert_eq!(view.books_minor[&Book::AgencyPayable], -2_500);
-    books.execute("r1", &Command::Recall { account, on: d(3, 25) }).unwrap();
+    books.execute("r1", &Command::Recall { account, on: d(3, 25) }).unwrap().accepted().unwrap();
     assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
     pay(&books, "p2", account, d(3, 26), 10_000);
     assert_eq!(
@@ -552,6 +560,38 @@ fn credit_hold_refuses_new_charges_in_a_holding_stage() {
     assert!(
         matches!(outcome, Outcome::Rejected(Rejection::CreditHold { stage }) if stage == "mid")
     );
+}
+
+#[test]
+fn issue_14_a_credit_hold_bills_what_is_owed_and_refuses_new_credit() {
+    // https://github.com/arrears/arrears/issues/14 (point 7): the hold refused every principal
+    // charge, so the installments of a loan and the statements of a card on hold were refused.
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "hold");
+    for (reference, product, kind) in [
+        ("L-1", ProductKind::Installment, ObligationKind::Installment),
+        ("R-1", ProductKind::Revolving, ObligationKind::Statement),
+    ] {
+        let account = loan(&books, debtor, reference, product);
+        charge(&books, &format!("{reference}:c1"), account, d(1, 1), d(1, 31), 30_000);
+        books.run_cycle(d(3, 5)).unwrap();
+        let case = books.case(account).unwrap();
+        assert_eq!((case.stage.as_deref(), case.credit_hold), (Some("mid"), true), "{reference}");
+        let mut bill = charge_command(account, d(3, 6), d(4, 5), 1_000);
+        if let Command::Charge(new) = &mut bill {
+            new.kind = kind;
+        }
+        let outcome = books.execute(&format!("{reference}:bill"), &bill).unwrap().outcome;
+        assert!(matches!(outcome, Outcome::Posted(_)), "{reference}: {outcome:?}");
+        // A new purchase on the same account is still refused.
+        let purchase = charge_command(account, d(3, 6), d(4, 5), 1_000);
+        let outcome = books.execute(&format!("{reference}:buy"), &purchase).unwrap().outcome;
+        assert!(
+            matches!(&outcome, Outcome::Rejected(Rejection::CreditHold { stage }) if stage == "mid"),
+            "{reference}: {outcome:?}"
+        );
+    }
+    assert!(books.verify().unwrap().is_clean());
 }
 
 #[test]
@@ -579,12 +619,12 @@ fn flags_stop_contact_and_the_audit_chain_detects_tampering() {
     let account = loan(&books, debtor, "L-1", ProductKind::Installment);
     charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
     let cease = Command::SetFlag { debtor, flag: arrears::Flag::CeaseCommunication, on: d(2, 1) };
-    books.execute("f1", &cease).unwrap();
+    books.execute("f1", &cease).unwrap().accepted().unwrap();
     assert!(books.case(account).unwrap().flags.cease_communication);
     assert!(books.debtor(debtor).unwrap().unwrap().flags.cease_communication);
     assert!(cycle(&books, d(2, 2)).is_empty());
     let bankrupt = Command::SetFlag { debtor, flag: arrears::Flag::BankruptcyFiled, on: d(2, 3) };
-    books.execute("f2", &bankrupt).unwrap();
+    books.execute("f2", &bankrupt).unwrap().accepted().unwrap();
     let promise = Command::Promise {
         account,
         made_on: d(2, 4),
@@ -780,12 +820,20 @@ fn issue_21_a_charge_off_is_reversed_exactly_and_the_account_is_reviewed_again()
             amount: usd(10_000),
             directed_to: None,
         };
-        books.execute("p1", &payment).unwrap();
+        books.execute("p1", &payment).unwrap().accepted().unwrap();
         cycle(books, d(2, 20));
         account
     }
     let (_dir, books) = open_temp();
     let (_twin_dir, twin) = open_temp();
+    // The recovery below is dated on the typo's day, a year after the clock's day: a policy
+    // with a horizon that wide accepts it (issue 14: beyond the horizon, a payment is refused).
+    let wide = include_str!("../../../../examples/policies/standard.toml").to_owned()
+        + "\n[dates]\nfuture_days_max = 400\n";
+    for store in [&books, &twin] {
+        let policy = Command::SetPolicy { file: "wide.toml".into(), text: wide.clone() };
+        store.execute("policy:wide", &policy).unwrap().accepted().unwrap();
+    }
     let account = portfolio(&books);
     assert_eq!(portfolio(&twin), account);
     let typo_day = NaiveDate::from_ymd_opt(2027, 2, 20).unwrap();
@@ -800,8 +848,8 @@ fn issue_21_a_charge_off_is_reversed_exactly_and_the_account_is_reviewed_again()
     // A recovery recorded while charged off, on the charge-off's day and after it.
     let recovery =
         Command::Payment { account, effective_on: typo_day, amount: usd(2_000), directed_to: None };
-    books.execute("p2", &recovery).unwrap();
-    twin.execute("p2", &recovery).unwrap();
+    books.execute("p2", &recovery).unwrap().accepted().unwrap();
+    twin.execute("p2", &recovery).unwrap().accepted().unwrap();
     assert_eq!(books.run_cycle(d(2, 21)).unwrap().reviewed, 0, "the right day reviews nothing");
 
     let reverse = Command::ReverseChargeOff {

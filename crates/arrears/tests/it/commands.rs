@@ -4,6 +4,7 @@ use arrears::ledger::{Book, EntryKind};
 use arrears::model::{Component, Terms};
 use arrears::money::{Currency, Money};
 use arrears::{Command, CommandError, Outcome, Rejection};
+use chrono::NaiveDate;
 
 use crate::support::*;
 
@@ -135,13 +136,25 @@ fn a_batch_commits_all_or_nothing() {
     let account = account(&books, "A");
     {
         let mut batch = books.batch().unwrap();
-        batch.execute("c1", &charge_command(account, d(1, 1), d(1, 31), 1_000)).unwrap();
-        batch.execute("c2", &charge_command(account, d(1, 2), d(2, 28), 2_000)).unwrap();
+        batch
+            .execute("c1", &charge_command(account, d(1, 1), d(1, 31), 1_000))
+            .unwrap()
+            .accepted()
+            .unwrap();
+        batch
+            .execute("c2", &charge_command(account, d(1, 2), d(2, 28), 2_000))
+            .unwrap()
+            .accepted()
+            .unwrap();
         // Dropped without commit.
     }
     assert!(books.events(account).unwrap().is_empty());
     let mut batch = books.batch().unwrap();
-    batch.execute("c1", &charge_command(account, d(1, 1), d(1, 31), 1_000)).unwrap();
+    batch
+        .execute("c1", &charge_command(account, d(1, 1), d(1, 31), 1_000))
+        .unwrap()
+        .accepted()
+        .unwrap();
     let bad =
         Command::Payment { account, effective_on: d(2, 1), amount: usd(-5), directed_to: None };
     // A rejection inside a batch is an outcome; the caller decides whether to commit.
@@ -206,7 +219,7 @@ fn reversal_reopens_and_charge_off_then_recovery() {
         effective_on: d(2, 15),
         reason: arrears::ledger::ReversalReason::Returned,
     };
-    books.execute("r1", &reversal).unwrap();
+    books.execute("r1", &reversal).unwrap().accepted().unwrap();
     assert_eq!(books.account_view(account, d(2, 12)).unwrap().total_outstanding_minor, 30_000);
     assert_eq!(books.account_view(account, d(2, 15)).unwrap().total_outstanding_minor, 50_000);
     let again = books.execute("r2", &reversal).unwrap();
@@ -214,7 +227,11 @@ fn reversal_reopens_and_charge_off_then_recovery() {
         again.outcome,
         Outcome::Rejected(Rejection::Ledger(arrears::ledger::Rejection::AlreadyReversed { .. }))
     ));
-    books.execute("co", &Command::ChargeOff { account, effective_on: d(7, 30) }).unwrap();
+    books
+        .execute("co", &Command::ChargeOff { account, effective_on: d(7, 30) })
+        .unwrap()
+        .accepted()
+        .unwrap();
     let recovery = pay(&books, "p2", account, d(8, 15), 5_000);
     assert!(recovery
         .postings
@@ -418,11 +435,165 @@ fn issue_21_a_batch_writes_each_snapshot_once() {
     let written_before = books.store().snapshots_written();
     let mut batch = books.batch().unwrap();
     for index in 0..10 {
-        batch.execute(&format!("q{index}"), &payment(100)).unwrap();
+        batch.execute(&format!("q{index}"), &payment(100)).unwrap().accepted().unwrap();
     }
     drop(batch);
     assert_eq!(books.store().snapshots_written(), written_before);
     let view = books.account_view(account, d(2, 1)).unwrap();
     assert_eq!(view.total_outstanding_minor, 1_000_000 - 500 * 100);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn issue_14_a_thread_holding_a_batch_gets_an_error_instead_of_waiting_for_itself() {
+    // https://github.com/arrears/arrears/issues/14 (point 7): holding a `Batch` and calling
+    // `execute` on the same thread blocked forever. The calls run on a helper thread, so that
+    // a wait fails the test after a timeout instead of hanging it.
+    let (_dir, books) = open_temp();
+    let books = std::sync::Arc::new(books);
+    let account = account(&books, "A");
+    let worker = {
+        let books = std::sync::Arc::clone(&books);
+        move || {
+            let mut batch = books.batch().unwrap();
+            let charge = charge_command(account, d(1, 1), d(1, 31), 10_000);
+            assert!(matches!(batch.execute("c1", &charge).unwrap().outcome, Outcome::Posted(_)));
+            let payment = Command::Payment {
+                account,
+                effective_on: d(2, 1),
+                amount: usd(1_000),
+                directed_to: None,
+            };
+            let execute = books.execute("p1", &payment);
+            let second = books.batch().map(|_| ());
+            let cycle = books.run_cycle(d(2, 2)).map(|_| ());
+            let message = match &execute {
+                Err(error) => error.to_string(),
+                Ok(_) => String::new(),
+            };
+            // The batch itself is unharmed, and once it ends the thread writes again.
+            batch.commit().unwrap();
+            let after = books.execute("p1", &payment).map(|receipt| receipt.outcome);
+            (execute.map(|_| ()), second, cycle, message, after)
+        }
+    };
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // The receiver is gone only after a timeout, which fails the test anyway.
+        let _ = send.send(worker());
+    });
+    let (execute, second, cycle, message, after) = receive
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("a thread holding a batch waited for itself");
+    assert!(matches!(execute, Err(CommandError::ThreadHoldsBatch)), "{execute:?}");
+    assert!(matches!(second, Err(arrears::BatchError::ThreadHoldsBatch)), "{second:?}");
+    assert!(matches!(cycle, Err(arrears::CycleError::ThreadHoldsBatch)), "{cycle:?}");
+    assert!(message.starts_with("this thread holds an open batch of this store"), "{message}");
+    assert!(matches!(after, Ok(Outcome::Posted(_))), "{after:?}");
+    assert_eq!(books.account_view(account, d(2, 2)).unwrap().total_outstanding_minor, 9_000);
+
+    // Another thread waits for the batch to end, then writes: no error there.
+    let batch = books.batch().unwrap();
+    let other = {
+        let books = std::sync::Arc::clone(&books);
+        let payment = Command::Payment {
+            account,
+            effective_on: d(2, 3),
+            amount: usd(500),
+            directed_to: None,
+        };
+        std::thread::spawn(move || books.execute("p2", &payment).map(|receipt| receipt.outcome))
+    };
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(batch);
+    assert!(matches!(other.join().unwrap(), Ok(Outcome::Posted(_))));
+}
+
+#[test]
+fn issue_14_a_payment_dated_after_its_recording_day_beyond_the_horizon_is_refused() {
+    // https://github.com/arrears/arrears/issues/14 (point 7): a payment dated 2099 was
+    // accepted. The clock of `open_temp` says 2026-12-01; the default horizon is 31 days.
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    let payment = |on: NaiveDate| Command::Payment {
+        account,
+        effective_on: on,
+        amount: usd(1_000),
+        directed_to: None,
+    };
+    let far = NaiveDate::from_ymd_opt(2099, 1, 1).unwrap();
+    let outcome = books.execute("p-2099", &payment(far)).unwrap().outcome;
+    let Outcome::Rejected(rejection) = outcome else { panic!("{outcome:?}") };
+    assert!(
+        matches!(
+            rejection,
+            Rejection::PaymentAhead { days_ahead: 26_329, future_days_max: 31, .. }
+        ),
+        "{rejection:?}"
+    );
+    assert_eq!(
+        rejection.to_string(),
+        "payment dated 2099-01-01 is 26329 days after the day it is recorded (2026-12-01), \
+         beyond the policy's horizon of 31 days ([dates] future_days_max): a payment scheduled \
+         in the future is a promise, not a payment"
+    );
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+    assert!(matches!(
+        books.execute("p-max", &payment(last)).unwrap().outcome,
+        Outcome::Rejected(Rejection::PaymentAhead { .. })
+    ));
+    // Nothing was written, and the keys stay free.
+    assert_eq!(books.account_view(account, d(12, 1)).unwrap().total_outstanding_minor, 10_000);
+    // Within the horizon (the last day of it), and in the past, payments are posted.
+    let edge = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+    assert!(matches!(books.execute("p-edge", &payment(edge)).unwrap().outcome, Outcome::Posted(_)));
+    let late = NaiveDate::from_ymd_opt(2027, 1, 2).unwrap();
+    assert!(books.execute("p-late", &payment(late)).unwrap().outcome.is_rejected());
+    assert!(matches!(
+        books.execute("p-past", &payment(d(2, 1))).unwrap().outcome,
+        Outcome::Posted(_)
+    ));
+}
+
+#[test]
+fn issue_14_absurd_dates_are_errors_never_panics() {
+    // https://github.com/arrears/arrears/issues/14 (point 7): `run_cycle(NaiveDate::MAX)`
+    // panicked in date arithmetic. Dates are years 1 to 9999; outside, a clear error; at the
+    // edges, the arithmetic saturates.
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    let error = books.run_cycle(NaiveDate::MAX).unwrap_err();
+    assert!(matches!(error, arrears::CycleError::DateOutOfRange { .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "cycle date +262142-12-31 is outside the supported dates 0001-01-01 to 9999-12-31"
+    );
+    assert!(matches!(
+        books.run_cycle(NaiveDate::MIN),
+        Err(arrears::CycleError::DateOutOfRange { .. })
+    ));
+    for (key, issued_on, due_on, field) in [
+        ("c-max", NaiveDate::MAX, NaiveDate::MAX, "issued_on"),
+        ("c-min", NaiveDate::MIN, d(1, 31), "issued_on"),
+        ("c-due-max", d(2, 1), NaiveDate::MAX, "due_on"),
+    ] {
+        let error =
+            books.execute(key, &charge_command(account, issued_on, due_on, 1_000)).unwrap_err();
+        assert!(
+            matches!(&error, CommandError::Invalid { field: named, .. } if *named == field),
+            "{key}: {error:?}"
+        );
+        assert!(error.to_string().contains("is outside the supported dates 0001-01-01 to"));
+    }
+    // The last supported day: an obligation due then, and a cycle on it, run without a panic.
+    let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+    let late = books.execute("c-last", &charge_command(account, d(2, 1), last, 1_000)).unwrap();
+    assert!(matches!(late.outcome, Outcome::Posted(_)));
+    books.run_cycle(last).unwrap();
+    books.run_cycle(NaiveDate::from_ymd_opt(1, 1, 1).unwrap()).unwrap();
+    books.account_view(account, NaiveDate::MAX).unwrap();
+    books.portfolio_aging(NaiveDate::MAX).unwrap();
     assert!(books.verify().unwrap().is_clean());
 }

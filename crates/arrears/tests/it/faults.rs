@@ -278,7 +278,11 @@ fn a_commit_is_one_sync() {
     let mut batch = books.batch().unwrap();
     let synced = syncs(&mut || {
         for n in 0..100 {
-            batch.execute(&format!("many{n}"), &payment(ids[n % 2], n as i64)).unwrap();
+            batch
+                .execute(&format!("many{n}"), &payment(ids[n % 2], n as i64))
+                .unwrap()
+                .accepted()
+                .unwrap();
         }
     });
     assert_eq!(synced, 0, "nothing is synced before the commit");

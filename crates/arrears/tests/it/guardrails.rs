@@ -168,7 +168,7 @@ fn a_strategy_proposing_violations_gets_none_through() {
                 ContactOutcome::Delivered
             };
             let ack = Command::Acknowledge { action: action.id, outcome, at: action.scheduled_at };
-            books.execute(&format!("ack:{}", action.id), &ack).unwrap();
+            books.execute(&format!("ack:{}", action.id), &ack).unwrap().accepted().unwrap();
         }
     }
     // The violations were stopped: the employer e-mails blocked for good (reported under the

@@ -49,7 +49,7 @@ fn books() -> &'static (tempfile::TempDir, Arrears) {
             let n = n as u32;
             let due = d(1 + n % 11, 1 + n % 28);
             let charge = charge_command(*account, d(1, 1), due, 1_000 + i64::from(n) * 7);
-            batch.execute(&format!("charge:{n}"), &charge).unwrap();
+            batch.execute(&format!("charge:{n}"), &charge).unwrap().accepted().unwrap();
             if n % 3 == 0 {
                 let payment = Command::Payment {
                     account: *account,
@@ -57,7 +57,7 @@ fn books() -> &'static (tempfile::TempDir, Arrears) {
                     amount: usd(1_000 + i64::from(n) * 7),
                     directed_to: None,
                 };
-                batch.execute(&format!("pay:{n}"), &payment).unwrap();
+                batch.execute(&format!("pay:{n}"), &payment).unwrap().accepted().unwrap();
             }
         }
         batch.commit().unwrap();
@@ -176,7 +176,7 @@ fn debtors_are_found_by_name_reference_phone_and_email() {
             contact_points: points,
             flags: arrears::model::DebtorFlags::default(),
         });
-        books.execute(&format!("debtor:{reference}"), &command).unwrap();
+        books.execute(&format!("debtor:{reference}"), &command).unwrap().accepted().unwrap();
     };
     let point = |channel, address: &str| ContactPoint {
         channel,

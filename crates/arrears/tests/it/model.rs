@@ -363,7 +363,10 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     amount: usd(amount),
                     directed_to: None,
                 };
-                (command, Fact::Pay { amount }, on, true)
+                // The store's clock says 2026-12-01 and the policy's horizon is 31 days: a
+                // payment dated later is a promise, refused (issue 14).
+                let within_horizon = on <= NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+                (command, Fact::Pay { amount }, on, within_horizon)
             }
             Op::Reverse { pick, delay_days } => {
                 if payments.is_empty() {

@@ -158,7 +158,7 @@ fn policy_set_refuses_a_plugin_that_does_not_resolve_and_remove_refuses_a_named_
         "{error:?}"
     );
     assert_eq!(books.plugins().unwrap().len(), 1);
-    books.execute("policy-2", &policy("rules")).unwrap();
+    books.execute("policy-2", &policy("rules")).unwrap().accepted().unwrap();
     books.remove_plugin("card").unwrap();
 }
 
@@ -194,7 +194,7 @@ fn the_cycle_resolves_from_the_registry() {
         let failing =
             PluginEntry::library("card", &library, sha256).with_config(CARD_FAILING.into());
         books.add_plugin(&failing).unwrap();
-        books.execute("policy", &policy("card")).unwrap();
+        books.execute("policy", &policy("card")).unwrap().accepted().unwrap();
         let account = account(&books, "A-1");
         charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);
     }
@@ -237,7 +237,7 @@ fn a_library_changed_after_it_was_added_stops_the_cycle_with_the_entry_named() {
         books
             .add_plugin(&PluginEntry::library("card", &library, sha256).with_config(CARD.into()))
             .unwrap();
-        books.execute("policy", &policy("card")).unwrap();
+        books.execute("policy", &policy("card")).unwrap().accepted().unwrap();
         let account = account(&books, "A-1");
         charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);
     }

@@ -71,7 +71,9 @@ fn account(books: &Arrears, name: &str) -> arrears::ids::AccountId {
                 fee: usd(0),
             }),
         )
-        .expect("charge");
+        .expect("charge")
+        .accepted()
+        .expect("charge accepted");
     account
 }
 
@@ -106,7 +108,11 @@ fn kpis_and_roll_rates_match_a_scenario_computed_by_hand() {
                 amount: usd(100_00),
                 directed_to: None,
             };
-            books.execute("pay:A", &payment).expect("payment");
+            books
+                .execute("pay:A", &payment)
+                .expect("payment")
+                .accepted()
+                .expect("payment accepted");
         }
         if day == on("2026-02-15") {
             promise(&books, b, "2026-02-15", "2026-02-20", 50_00);
