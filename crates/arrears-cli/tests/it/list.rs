@@ -97,7 +97,7 @@ fn list_debtors_and_show_debtor() {
     for line in [
         "debtor D1 (C-1001) Maria Gonzalez",
         "sms +1-512-555-0143 personal yes no",
-        "A4 LN-5001 D1 USD delinquent challenger 36 31-60 1570.59 1570.59 no no 0",
+        "A4 LN-5001 D1 USD delinquent champion 36 31-60 1570.59 1570.59 no no 0",
         "A13 UT-9004 D1 USD current champion 29 1-30 64.35 64.35 no no 0",
     ] {
         assert!(has_line(text, line), "{line:?} in\n{text}");
