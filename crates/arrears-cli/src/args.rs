@@ -102,6 +102,9 @@ pub(crate) enum Command {
     Legal(AccountDateArgs),
     /// Set a sticky flag on a debtor and every account of it.
     Flag(FlagArgs),
+    /// A debtor's contact points: add, change (consent, opt-out) or remove one.
+    #[command(subcommand)]
+    Contact(crate::upkeep::ContactCommand),
     /// Close an account that owes nothing.
     Close(AccountDateArgs),
     /// Reopen a closed revolving account.

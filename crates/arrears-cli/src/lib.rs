@@ -28,6 +28,7 @@ mod post;
 mod refs;
 mod report;
 mod show;
+mod upkeep;
 
 use std::ffi::OsString;
 use std::io::{self, BufWriter, Write};
@@ -242,6 +243,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             };
             check::contact(books.as_ref(), args, cli.json, out)
         }
+        Command::Contact(command) => upkeep::run(&open(cli)?, command, cli.json, out),
         Command::Promise(_)
         | Command::Plan(PlanCommand::Create(_))
         | Command::Settle(_)

@@ -178,6 +178,9 @@ fn status(action: &Action) -> String {
         ActionStatus::Acknowledged { outcome, at } => {
             format!("{} {}", outcome.name(), instant(*at))
         }
+        ActionStatus::Cancelled { reason, at } => {
+            format!("cancelled ({}) {}", reason.name(), instant(*at))
+        }
     }
 }
 

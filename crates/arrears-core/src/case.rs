@@ -208,6 +208,50 @@ pub enum ActionStatus {
         #[serde(with = "crate::dates::instant")]
         at: DateTime<Utc>,
     },
+    /// Cancelled before it was acknowledged, because the debtor's address or flags changed:
+    /// it must not be sent (appended in action record version 3).
+    Cancelled {
+        /// Why.
+        reason: CancelReason,
+        /// When the change that cancelled it was recorded.
+        #[serde(with = "crate::dates::instant")]
+        at: DateTime<Utc>,
+    },
+}
+
+/// Why a pending outbox action was cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelReason {
+    /// The debtor opted out of the address.
+    OptedOut,
+    /// The debtor withdrew the consent the channel needs.
+    ConsentWithdrawn,
+    /// The address was removed from the debtor.
+    AddressRemoved,
+    /// The debtor asked that communication cease.
+    CeaseCommunication,
+    /// The debtor is represented by an attorney.
+    AttorneyRepresented,
+    /// A bankruptcy was filed.
+    Bankruptcy,
+    /// The debtor died.
+    Deceased,
+}
+
+impl CancelReason {
+    /// The name as written in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            CancelReason::OptedOut => "opted_out",
+            CancelReason::ConsentWithdrawn => "consent_withdrawn",
+            CancelReason::AddressRemoved => "address_removed",
+            CancelReason::CeaseCommunication => "cease_communication",
+            CancelReason::AttorneyRepresented => "attorney_represented",
+            CancelReason::Bankruptcy => "bankruptcy",
+            CancelReason::Deceased => "deceased",
+        }
+    }
 }
 
 /// What happened when a contact was made.

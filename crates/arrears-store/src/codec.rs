@@ -71,9 +71,11 @@ impl RecordKind {
             | RecordKind::Idempotency
             | RecordKind::Command
             | RecordKind::Outcome
-            | RecordKind::Action
             | RecordKind::Contact
             | RecordKind::Audit => 2,
+            // Version 3: the action status `Cancelled` appended (a version-2 record reads as it
+            // was; the version tells an older build that it cannot read a cancelled action).
+            RecordKind::Action => 3,
             // Version 3: `interrupted` (the states the holds in force interrupted) and `capacity`
             // (the capacity to pay the debtor stated with a plan) appended.
             RecordKind::Case => 3,
@@ -279,8 +281,9 @@ fn decode_checked<T: DeserializeOwned>(
     } else if version == 1 && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry) {
         // Written by format 1: the same fields, dates and instants as strings.
         arrears_core::dates::with_strings(decode)
-    } else if version == 2 && kind == RecordKind::Case {
-        // Written by format 2 before `interrupted` was appended.
+    } else if version == 2 && matches!(kind, RecordKind::Case | RecordKind::Action) {
+        // Written before the case's `interrupted` and `capacity` were appended (completed
+        // above), or before the action status `Cancelled` was (the same layout).
         decode()
     } else {
         return Err(DecodeError::Version { kind: name, found: version, expected: kind.version() });

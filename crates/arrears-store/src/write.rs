@@ -299,7 +299,7 @@ impl WriteTxn {
                 ActionStatus::Pending => {
                     index.insert(action.id, ()).map_err(from_redb)?;
                 }
-                ActionStatus::Acknowledged { .. } => {
+                ActionStatus::Acknowledged { .. } | ActionStatus::Cancelled { .. } => {
                     index.remove(action.id).map_err(from_redb)?;
                 }
             }

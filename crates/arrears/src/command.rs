@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{Posting, ReversalReason};
 use arrears_core::model::{
-    Component, ContactPoint, DebtorFlags, DebtorKind, Jurisdiction, ObligationKind, ProductKind,
-    Terms,
+    Component, ContactChannel, ContactPoint, DebtorFlags, DebtorKind, Jurisdiction, ObligationKind,
+    ProductKind, Terms,
 };
 use arrears_core::money::{Currency, Money};
 
@@ -338,6 +338,25 @@ pub enum Command {
         /// Why (recorded in the ledger event).
         reason: String,
     },
+    /// Adds a contact point to a debtor, or replaces the debtor's point with the same channel
+    /// and address (its kind, consent and opt-out): an opt-out or a consent withdrawn takes
+    /// effect at once, cancelling the pending outbox actions to that address
+    /// ([`Outcome::DebtorUpdated`] lists them).
+    SetContactPoint {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The contact point as it now stands.
+        point: ContactPoint,
+    },
+    /// Removes a debtor's contact point, cancelling the pending outbox actions to it.
+    RemoveContactPoint {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The channel.
+        channel: ContactChannel,
+        /// The address.
+        address: String,
+    },
 }
 
 /// One dated amount of a promise.
@@ -429,6 +448,7 @@ impl Command {
             | Command::Reopen { on, .. }
             | Command::ReverseChargeOff { on, .. } => vec![("on", *on)],
             Command::Acknowledge { at, .. } => vec![("at", at.date_naive())],
+            Command::SetContactPoint { .. } | Command::RemoveContactPoint { .. } => Vec::new(),
         }
     }
 
@@ -464,6 +484,8 @@ impl Command {
             Command::Acknowledge { .. } => "acknowledge",
             Command::SetPolicy { .. } => "set_policy",
             Command::ReverseChargeOff { .. } => "reverse_charge_off",
+            Command::SetContactPoint { .. } => "set_contact_point",
+            Command::RemoveContactPoint { .. } => "remove_contact_point",
         }
     }
 
@@ -516,7 +538,9 @@ impl Command {
             | Command::Reopen { .. }
             | Command::Acknowledge { .. }
             | Command::SetPolicy { .. }
-            | Command::ReverseChargeOff { .. } => {}
+            | Command::ReverseChargeOff { .. }
+            | Command::SetContactPoint { .. }
+            | Command::RemoveContactPoint { .. } => {}
         }
         command
     }
@@ -563,6 +587,13 @@ pub enum Outcome {
     },
     /// The command was refused; nothing was written.
     Rejected(Rejection),
+    /// A debtor's contact points changed.
+    DebtorUpdated {
+        /// The debtor.
+        debtor: DebtorId,
+        /// Pending outbox actions cancelled because their address can no longer be used.
+        cancelled: Vec<u64>,
+    },
 }
 
 impl Outcome {

@@ -252,7 +252,20 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         }
         Command::Recall { account, on } => collections::recall(env, *account, *on)?,
         Command::ReferToLegal { account, on } => collections::refer_to_legal(env, *account, *on)?,
-        Command::SetFlag { debtor, flag, on } => collections::set_flag(env, *debtor, *flag, *on)?,
+        Command::SetFlag { debtor, flag, on } => {
+            let outcome = collections::set_flag(env, *debtor, *flag, *on)?;
+            if !outcome.is_rejected() {
+                // A flag that stops contact cancels the debtor's pending actions at once.
+                crate::upkeep::after_flag(env, *debtor, *flag)?;
+            }
+            outcome
+        }
+        Command::SetContactPoint { debtor, point } => {
+            crate::upkeep::set_contact_point(env, *debtor, point)?
+        }
+        Command::RemoveContactPoint { debtor, channel, address } => {
+            crate::upkeep::remove_contact_point(env, *debtor, *channel, address)?
+        }
         Command::Close { account, on } => collections::close(env, *account, *on)?,
         Command::Reopen { account, on } => collections::reopen(env, *account, *on)?,
         Command::Acknowledge { action, outcome, at } => {

@@ -58,6 +58,7 @@ mod execute;
 mod ledger_write;
 mod lifecycle;
 mod outbox;
+mod upkeep;
 
 pub mod lists;
 mod query;

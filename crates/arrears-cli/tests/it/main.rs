@@ -17,6 +17,7 @@ mod sample;
 mod score;
 mod shared;
 mod show;
+mod upkeep;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -571,7 +571,18 @@ fn golden_case_action_contact_audit() {
             at: instant("2026-02-01T16:01:00Z"),
         },
     };
-    check(RecordKind::Action, &action, expect!["02fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000105fc78f1fed2002773ce43"]);
+    // Action record version 2 (before `Cancelled`) reads as it was.
+    older_version(RecordKind::Action, &action, "02fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000105fc78f1fed2002773ce43");
+    check(RecordKind::Action, &action, expect!["03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000105fc78f1fed2005793d5f5"]);
+    // Version 3: a pending action cancelled by an opt-out (issue 14 point 3).
+    let cancelled = Action {
+        status: ActionStatus::Cancelled {
+            reason: arrears_core::case::CancelReason::OptedOut,
+            at: instant("2026-02-01T12:00:00Z"),
+        },
+        ..action.clone()
+    };
+    check(RecordKind::Action, &cancelled, expect!["03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000200fc8080fed2007667a582"]);
     format_1(RecordKind::Action, &action, "01fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f7469636514323032362d30322d30315431363a30303a30305a0a323032362d30322d3031010514323032362d30322d30315431363a30313a30305aca9b06a3");
     let contact = ContactAttempt {
         accounts: vec![AccountId(3)],

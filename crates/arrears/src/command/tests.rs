@@ -82,10 +82,12 @@ fn command_variant(command: &Command) -> usize {
         Command::Acknowledge { .. } => 25,
         Command::SetPolicy { .. } => 26,
         Command::ReverseChargeOff { .. } => 27,
+        Command::SetContactPoint { .. } => 28,
+        Command::RemoveContactPoint { .. } => 29,
     }
 }
 
-const COMMAND_VARIANTS: usize = 28;
+const COMMAND_VARIANTS: usize = 30;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -99,10 +101,11 @@ fn outcome_variant(outcome: &Outcome) -> Option<usize> {
         Outcome::Acknowledged { .. } => Some(4),
         Outcome::PolicySet { .. } => Some(5),
         Outcome::Rejected(_) => None,
+        Outcome::DebtorUpdated { .. } => Some(6),
     }
 }
 
-const STORED_OUTCOME_VARIANTS: usize = 6;
+const STORED_OUTCOME_VARIANTS: usize = 7;
 
 fn commands() -> Vec<(Command, Expect)> {
     let account = AccountId(3);
@@ -266,6 +269,27 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["021b03fc809216001d6379636c652072756e20666f722032303237206279206d697374616b65834e73de"],
         ),
         (
+            Command::SetContactPoint {
+                debtor: DebtorId(7),
+                point: ContactPoint {
+                    channel: ContactChannel::Sms,
+                    address: "+15550100".into(),
+                    kind: ContactPointKind::Personal,
+                    consent: false,
+                    opted_out: true,
+                },
+            },
+            expect!["021c0701092b31353535303130300000019113133b"],
+        ),
+        (
+            Command::RemoveContactPoint {
+                debtor: DebtorId(7),
+                channel: ContactChannel::Email,
+                address: "ana@example.com".into(),
+            },
+            expect!["021d07020f616e61406578616d706c652e636f6d71b472d8"],
+        ),
+        (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
             expect!["021a0b706f6c6963792e746f6d6c0b6e616d65203d202270220aeb13fd3c"],
         ),
@@ -326,6 +350,10 @@ fn golden_outcomes() {
             expect!["0204fd9a7856341200000001035b23e2b2"],
         ),
         (Outcome::PolicySet { name: "standard".into() }, expect!["0205087374616e646172649f69cf1b"]),
+        (
+            Outcome::DebtorUpdated { debtor: DebtorId(7), cancelled: vec![0x0012_3456_789a] },
+            expect!["02070701fd9a78563412000000fb1c51af"],
+        ),
     ];
     let mut covered = [false; STORED_OUTCOME_VARIANTS];
     for (outcome, expect) in samples {

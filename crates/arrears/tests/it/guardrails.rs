@@ -210,7 +210,9 @@ fn a_strategy_proposing_violations_gets_none_through() {
                 consented: false,
                 outcome: match &earlier.status {
                     ActionStatus::Acknowledged { outcome, .. } => (*outcome).into(),
-                    ActionStatus::Pending => compliance::Outcome::NoAnswer,
+                    ActionStatus::Pending | ActionStatus::Cancelled { .. } => {
+                        compliance::Outcome::NoAnswer
+                    }
                 },
             })
             .collect();

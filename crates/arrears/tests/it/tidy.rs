@@ -217,6 +217,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "lifecycle",
     "collections",
     "outbox",
+    "upkeep",
     "execute",
     "cycle",
     "query",

@@ -1,0 +1,140 @@
+//! `arrears contact set | remove` and flags: a change to a debtor's addresses takes effect at
+//! once, cancelling the pending outbox actions it makes unusable (issue 14 point 3).
+
+use crate::{has_line, Env};
+
+fn pending(env: &Env) -> Vec<(String, String, String)> {
+    let list = env.run(&["actions", "list", "--json"]).json();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|action| {
+            (
+                action["id"].to_string(),
+                action["debtor"].to_string(),
+                action["address"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn an_opt_out_recorded_today_cancels_the_pending_actions_to_that_address() {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let before = pending(&env);
+    let sms = before
+        .iter()
+        .find(|(_, _, address)| address == "+1-512-555-0143")
+        .expect("a pending SMS to C-1001")
+        .clone();
+    // Opting out of the SMS number cancels the action to it, and only it.
+    let set = [
+        "contact",
+        "set",
+        "--debtor",
+        "C-1001",
+        "--channel",
+        "sms",
+        "--address",
+        "+1-512-555-0143",
+        "--consent",
+        "true",
+        "--opted-out",
+        "true",
+        "--key",
+        "optout-1",
+    ];
+    let run = env.run(&set);
+    let text = run.ok();
+    assert!(has_line(text, "debtor D1: sms +1-512-555-0143 set"), "{text}");
+    assert!(has_line(text, &format!("cancelled pending actions: {}", sms.0)), "{text}");
+    let after = pending(&env);
+    assert_eq!(after.len(), before.len() - 1);
+    assert!(!after.contains(&sms));
+    let all = env.run(&["actions", "list", "--all"]);
+    assert!(all.ok().contains("cancelled (opted_out)"), "{}", all.stdout);
+    // The same key replays; the debtor's point shows the opt-out.
+    let again = env.run(&set);
+    assert!(again.ok().contains("(replayed: already recorded)"), "{}", again.stdout);
+    let shown = env.run(&["show", "debtor", "C-1001"]);
+    assert!(has_line(shown.ok(), "sms +1-512-555-0143 personal yes yes"), "{}", shown.stdout);
+    // A cease request cancels every pending action of its debtor.
+    let phone = after.iter().find(|(_, _, address)| address == "+1-808-555-0131").unwrap().clone();
+    env.run(&[
+        "flag",
+        "--debtor",
+        "D5",
+        "--flag",
+        "cease",
+        "--on",
+        "2026-11-20",
+        "--key",
+        "cease-1",
+    ])
+    .ok();
+    assert!(!pending(&env).contains(&phone));
+    // Removing an address cancels what was pending to it; an unknown address is an error.
+    let email = after.iter().find(|(_, _, a)| a == "sarah.l@example.com").unwrap().clone();
+    let removed = env.run(&[
+        "contact",
+        "remove",
+        "--debtor",
+        "D7",
+        "--channel",
+        "email",
+        "--address",
+        "sarah.l@example.com",
+        "--key",
+        "remove-1",
+        "--json",
+    ]);
+    let json = removed.json();
+    assert_eq!(json["outcome"]["debtor_updated"]["cancelled"][0].to_string(), email.0);
+    assert!(!pending(&env).contains(&email));
+    let unknown = env.run(&[
+        "contact",
+        "remove",
+        "--debtor",
+        "D7",
+        "--channel",
+        "email",
+        "--address",
+        "nobody@example.com",
+        "--key",
+        "remove-2",
+    ]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown.stderr.contains("has no email contact point \"nobody@example.com\""),
+        "{}",
+        unknown.stderr
+    );
+    // Each cancelled action says why.
+    let all = env.run(&["actions", "list", "--all", "--json"]).json();
+    let reason = |id: &str| {
+        let action =
+            all.as_array().unwrap().iter().find(|a| a["id"].to_string().as_str() == id).unwrap();
+        action["status"]["cancelled"]["reason"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(reason(&sms.0), "opted_out");
+    assert_eq!(reason(&phone.0), "cease_communication");
+    assert_eq!(reason(&email.0), "address_removed");
+    env.run(&["verify"]).ok();
+    // A new point with consent is usable by the next cycle.
+    let added = env.run(&[
+        "contact",
+        "set",
+        "--debtor",
+        "D7",
+        "--channel",
+        "email",
+        "--address",
+        "sarah.new@example.com",
+        "--consent",
+        "true",
+        "--key",
+        "add-1",
+    ]);
+    assert!(has_line(added.ok(), "no pending action cancelled"), "{}", added.stdout);
+}
