@@ -102,9 +102,13 @@ pub(crate) enum Command {
     Legal(AccountDateArgs),
     /// Set a sticky flag on a debtor and every account of it.
     Flag(FlagArgs),
-    /// A debtor's contact points: add, change (consent, opt-out) or remove one.
+    /// A debtor's contact points: add, change (consent, opt-out) or remove one; record an
+    /// inbound contact.
     #[command(subcommand)]
     Contact(crate::upkeep::ContactCommand),
+    /// A debtor's name, jurisdiction, language and time zones.
+    #[command(subcommand)]
+    Debtor(crate::upkeep::DebtorCommand),
     /// Close an account that owes nothing.
     Close(AccountDateArgs),
     /// Reopen a closed revolving account.
@@ -950,7 +954,7 @@ fn parse_pack(text: &str) -> Result<Pack, String> {
 }
 
 /// An IANA time zone this build knows.
-fn parse_time_zone(text: &str) -> Result<String, String> {
+pub(crate) fn parse_time_zone(text: &str) -> Result<String, String> {
     let zone = text.trim();
     if arrears::is_time_zone(zone) {
         Ok(zone.to_owned())
@@ -959,7 +963,7 @@ fn parse_time_zone(text: &str) -> Result<String, String> {
     }
 }
 
-fn parse_outcome(text: &str) -> Result<ContactOutcome, String> {
+pub(crate) fn parse_outcome(text: &str) -> Result<ContactOutcome, String> {
     text.trim().parse()
 }
 

@@ -129,7 +129,9 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
         | Command::SetFlag { on, .. }
         | Command::Close { on, .. }
         | Command::Reopen { on, .. } => vec![("on", *on)],
-        Command::Acknowledge { at, .. } => vec![("at", at.date_naive())],
+        Command::Acknowledge { at, .. } | Command::RecordInbound { at, .. } => {
+            vec![("at", at.date_naive())]
+        }
         Command::ReverseChargeOff { on, .. } => vec![("on", *on)],
         // Commands without a value date (and any the engine adds later, until listed here).
         _ => Vec::new(),

@@ -243,7 +243,11 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             };
             check::contact(books.as_ref(), args, cli.json, out)
         }
-        Command::Contact(command) => upkeep::run(&open(cli)?, command, cli.json, out),
+        Command::Contact(command) => {
+            let books = open(cli)?;
+            upkeep::run(&books, &horizon(cli, &books)?, command, cli.json, out)
+        }
+        Command::Debtor(command) => upkeep::update(&open(cli)?, command, cli.json, out),
         Command::Promise(_)
         | Command::Plan(PlanCommand::Create(_))
         | Command::Settle(_)

@@ -1,14 +1,15 @@
-//! `arrears contact set | remove`: a debtor's contact points after import. An opt-out, a
-//! consent withdrawn or a removed address takes effect at once: the pending outbox actions to
-//! that address are cancelled, and the command lists them.
+//! `arrears contact set | remove | inbound` and `arrears debtor update`: a debtor's contact
+//! points, inbound contacts and profile after import. An opt-out, a consent withdrawn or a
+//! removed address takes effect at once: the pending outbox actions to that address are
+//! cancelled, and the command lists them.
 
 use std::io::Write;
 
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 
-use arrears::model::{ContactChannel, ContactPoint, ContactPointKind};
-use arrears::{Arrears, Command, Outcome};
+use arrears::model::{ContactChannel, ContactPoint, ContactPointKind, Jurisdiction};
+use arrears::{Arrears, Command, DebtorChanges, Outcome};
 
 use crate::collect;
 use crate::refs;
@@ -23,6 +24,58 @@ pub(crate) enum ContactCommand {
     Set(SetArgs),
     /// Remove a debtor's contact point; pending actions to it are cancelled.
     Remove(RemoveArgs),
+    /// Record a contact the debtor made (a call or a message received).
+    Inbound(InboundArgs),
+}
+
+/// `arrears contact inbound`.
+#[derive(Debug, Args)]
+pub(crate) struct InboundArgs {
+    #[command(flatten)]
+    pub(crate) address: Address,
+    /// The accounts it was about (external references or ids, comma-separated).
+    #[arg(long = "account", value_name = "REF_OR_ID", value_delimiter = ',', required = true)]
+    pub(crate) accounts: Vec<String>,
+    /// When.
+    #[arg(long, value_name = "RFC3339", value_parser = crate::args::parse_instant)]
+    pub(crate) at: chrono::DateTime<chrono::Utc>,
+    /// What happened: right_party, promise_captured, dispute_raised, payment_taken, ...
+    #[arg(long, value_parser = crate::args::parse_outcome)]
+    pub(crate) outcome: arrears::case::ContactOutcome,
+}
+
+/// `arrears debtor ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DebtorCommand {
+    /// Change a debtor's name, jurisdiction, language or time zones (the flags given).
+    Update(UpdateArgs),
+}
+
+/// `arrears debtor update`.
+#[derive(Debug, Args)]
+pub(crate) struct UpdateArgs {
+    /// The debtor: its external reference, or its id (`D3`).
+    #[arg(long, value_name = "REF_OR_ID")]
+    pub(crate) debtor: String,
+    /// The display name.
+    #[arg(long)]
+    pub(crate) name: Option<String>,
+    /// The country (ISO 3166-1 alpha-2); with `--region` or without one.
+    #[arg(long, value_name = "CODE")]
+    pub(crate) country: Option<String>,
+    /// The region (ISO 3166-2 subdivision or a city code a compliance pack knows); needs
+    /// `--country`.
+    #[arg(long, value_name = "CODE", requires = "country")]
+    pub(crate) region: Option<String>,
+    /// The language (BCP 47).
+    #[arg(long, value_name = "TAG")]
+    pub(crate) language: Option<String>,
+    /// The candidate IANA time zones, comma-separated.
+    #[arg(long, value_name = "ZONES", value_delimiter = ',', value_parser = crate::args::parse_time_zone)]
+    pub(crate) time_zones: Option<Vec<String>>,
+    /// The idempotency key.
+    #[arg(long)]
+    pub(crate) key: String,
 }
 
 /// The channel and address of a contact point.
@@ -110,6 +163,7 @@ impl From<KindArg> for ContactPointKind {
 /// `arrears contact set | remove`.
 pub(crate) fn run(
     books: &Arrears,
+    horizon: &crate::horizon::Horizon,
     command: &ContactCommand,
     json: bool,
     out: &mut dyn Write,
@@ -135,7 +189,27 @@ pub(crate) fn run(
             };
             (&args.address, command, "removed")
         }
+        ContactCommand::Inbound(args) => {
+            let debtor = refs::debtor(books, &args.address.debtor, "--debtor")?;
+            let mut accounts = Vec::new();
+            for text in &args.accounts {
+                accounts.push(refs::account(books, text, "--account")?.id);
+            }
+            let command = Command::RecordInbound {
+                debtor: debtor.id,
+                accounts,
+                channel: args.address.channel.into(),
+                address: args.address.address.clone(),
+                at: args.at,
+                outcome: args.outcome,
+            };
+            (&args.address, command, "recorded as an inbound contact")
+        }
     };
+    // An inbound contact dated past the horizon is a typo, not a contact.
+    if let Some((_, reason)) = horizon.command_refusal(&engine_command, crate::horizon::flag) {
+        anyhow::bail!("{reason}");
+    }
     let receipt = collect::execute(books, &address.key, &engine_command)?;
     if json {
         return collect::print_json(&address.key, &receipt, None, out);
@@ -144,12 +218,44 @@ pub(crate) fn run(
     if let Outcome::DebtorUpdated { debtor, cancelled } = &receipt.outcome {
         let channel = ContactChannel::from(address.channel).name();
         writeln!(out, "debtor {debtor}: {channel} {} {verb}{replayed}", address.address)?;
-        if cancelled.is_empty() {
+        let inbound = matches!(command, ContactCommand::Inbound(_));
+        if !inbound && cancelled.is_empty() {
             writeln!(out, "  no pending action cancelled")?;
-        } else {
+        } else if !inbound {
             let ids: Vec<String> = cancelled.iter().map(u64::to_string).collect();
             writeln!(out, "  cancelled pending actions: {}", ids.join(", "))?;
         }
     }
+    Ok(Status::Ok)
+}
+
+/// `arrears debtor update`.
+pub(crate) fn update(
+    books: &Arrears,
+    command: &DebtorCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let DebtorCommand::Update(args) = command;
+    let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
+    let changes = DebtorChanges {
+        name: args.name.clone(),
+        jurisdiction: args.country.as_ref().map(|country| Jurisdiction {
+            country: country.trim().to_ascii_uppercase(),
+            region: args.region.clone(),
+        }),
+        language: args.language.clone(),
+        time_zones: args.time_zones.clone(),
+    };
+    if changes == DebtorChanges::default() {
+        anyhow::bail!("nothing to change: give --name, --country, --language or --time-zones");
+    }
+    let receipt =
+        collect::execute(books, &args.key, &Command::UpdateDebtor { debtor: debtor.id, changes })?;
+    if json {
+        return collect::print_json(&args.key, &receipt, None, out);
+    }
+    let replayed = if receipt.replayed { " (replayed: already recorded)" } else { "" };
+    writeln!(out, "debtor {} updated{replayed}", refs::describe_debtor(&debtor))?;
     Ok(Status::Ok)
 }

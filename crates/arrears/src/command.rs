@@ -1,8 +1,9 @@
 //! Commands: everything that changes money or state, each under a caller's idempotency key.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use arrears_core::case::ContactOutcome;
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{Posting, ReversalReason};
 use arrears_core::model::{
@@ -357,6 +358,46 @@ pub enum Command {
         /// The address.
         address: String,
     },
+    /// Changes a debtor's name, jurisdiction, language or time zones (the fields given);
+    /// checked as `CreateDebtor` checks them. The next cycle contacts in the new time zones
+    /// and under the new jurisdiction's rules.
+    UpdateDebtor {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The changes.
+        changes: DebtorChanges,
+    },
+    /// Records a contact the debtor made (a call or a message received): it enters the
+    /// contact history the guardrails and the strategies read.
+    RecordInbound {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The accounts it was about (the debtor's).
+        accounts: Vec<AccountId>,
+        /// The channel.
+        channel: ContactChannel,
+        /// The address it came from.
+        address: String,
+        /// When.
+        #[serde(with = "arrears_core::dates::instant")]
+        at: DateTime<Utc>,
+        /// What happened (`right_party` for a call the debtor made, `promise_captured`...).
+        outcome: ContactOutcome,
+    },
+}
+
+/// The fields of a debtor that [`Command::UpdateDebtor`] changes: each one given replaces the
+/// stored value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DebtorChanges {
+    /// The display name.
+    pub name: Option<String>,
+    /// The jurisdiction (country and region).
+    pub jurisdiction: Option<Jurisdiction>,
+    /// The language (BCP 47).
+    pub language: Option<String>,
+    /// The candidate IANA time zones.
+    pub time_zones: Option<Vec<String>>,
 }
 
 /// One dated amount of a promise.
@@ -448,7 +489,10 @@ impl Command {
             | Command::Reopen { on, .. }
             | Command::ReverseChargeOff { on, .. } => vec![("on", *on)],
             Command::Acknowledge { at, .. } => vec![("at", at.date_naive())],
-            Command::SetContactPoint { .. } | Command::RemoveContactPoint { .. } => Vec::new(),
+            Command::SetContactPoint { .. }
+            | Command::RemoveContactPoint { .. }
+            | Command::UpdateDebtor { .. } => Vec::new(),
+            Command::RecordInbound { at, .. } => vec![("at", at.date_naive())],
         }
     }
 
@@ -486,6 +530,8 @@ impl Command {
             Command::ReverseChargeOff { .. } => "reverse_charge_off",
             Command::SetContactPoint { .. } => "set_contact_point",
             Command::RemoveContactPoint { .. } => "remove_contact_point",
+            Command::UpdateDebtor { .. } => "update_debtor",
+            Command::RecordInbound { .. } => "record_inbound",
         }
     }
 
@@ -540,7 +586,9 @@ impl Command {
             | Command::SetPolicy { .. }
             | Command::ReverseChargeOff { .. }
             | Command::SetContactPoint { .. }
-            | Command::RemoveContactPoint { .. } => {}
+            | Command::RemoveContactPoint { .. }
+            | Command::UpdateDebtor { .. }
+            | Command::RecordInbound { .. } => {}
         }
         command
     }

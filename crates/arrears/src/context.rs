@@ -226,3 +226,37 @@ pub(crate) fn text(field: &'static str, value: &str, required: bool) -> Result<(
     }
     Ok(())
 }
+
+/// Checks a debtor's name, jurisdiction, language and time zones, as `CreateDebtor` and
+/// `UpdateDebtor` require them.
+pub(crate) fn check_debtor_profile(
+    name: &str,
+    jurisdiction: &arrears_core::model::Jurisdiction,
+    language: &str,
+    time_zones: &[String],
+) -> Result<(), CommandError> {
+    use arrears_core::model::TIME_ZONES_MAX;
+    text("name", name, true)?;
+    text("language", language, false)?;
+    arrears_core::model::locale::check_locale(&jurisdiction.country, language).map_err(
+        |error| CommandError::Invalid { field: error.field(), reason: error.to_string() },
+    )?;
+    if time_zones.is_empty() || time_zones.len() > TIME_ZONES_MAX {
+        return Err(CommandError::Invalid {
+            field: "time_zones",
+            reason: format!(
+                "1 to {TIME_ZONES_MAX} IANA time zones required, got {}",
+                time_zones.len()
+            ),
+        });
+    }
+    for zone in time_zones {
+        if zone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(CommandError::Invalid {
+                field: "time_zones",
+                reason: format!("{zone:?} is not an IANA time zone such as \"America/Chicago\""),
+            });
+        }
+    }
+    Ok(())
+}

@@ -266,6 +266,19 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::RemoveContactPoint { debtor, channel, address } => {
             crate::upkeep::remove_contact_point(env, *debtor, *channel, address)?
         }
+        Command::UpdateDebtor { debtor, changes } => {
+            crate::upkeep::update_debtor(env, *debtor, changes)?
+        }
+        Command::RecordInbound { debtor, accounts, channel, address, at, outcome } => {
+            let inbound = crate::upkeep::Inbound {
+                accounts,
+                channel: *channel,
+                address,
+                at: *at,
+                outcome: *outcome,
+            };
+            crate::upkeep::record_inbound(env, *debtor, &inbound)?
+        }
         Command::Close { account, on } => collections::close(env, *account, *on)?,
         Command::Reopen { account, on } => collections::reopen(env, *account, *on)?,
         Command::Acknowledge { action, outcome, at } => {
@@ -321,29 +334,13 @@ fn same_command(key: &str, stored: &[u8], current: &[u8]) -> Result<bool, Comman
 }
 
 fn create_debtor(txn: &mut WriteTxn, new: &NewDebtor) -> Result<Outcome, CommandError> {
-    use arrears_core::model::{CONTACT_POINTS_MAX, TIME_ZONES_MAX};
-    text("name", &new.name, true)?;
-    text("language", &new.language, false)?;
-    arrears_core::model::locale::check_locale(&new.jurisdiction.country, &new.language).map_err(
-        |error| CommandError::Invalid { field: error.field(), reason: error.to_string() },
+    use arrears_core::model::CONTACT_POINTS_MAX;
+    crate::context::check_debtor_profile(
+        &new.name,
+        &new.jurisdiction,
+        &new.language,
+        &new.time_zones,
     )?;
-    if new.time_zones.is_empty() || new.time_zones.len() > TIME_ZONES_MAX {
-        return Err(CommandError::Invalid {
-            field: "time_zones",
-            reason: format!(
-                "1 to {TIME_ZONES_MAX} IANA time zones required, got {}",
-                new.time_zones.len()
-            ),
-        });
-    }
-    for zone in &new.time_zones {
-        if zone.parse::<chrono_tz::Tz>().is_err() {
-            return Err(CommandError::Invalid {
-                field: "time_zones",
-                reason: format!("{zone:?} is not an IANA time zone such as \"America/Chicago\""),
-            });
-        }
-    }
     if new.contact_points.len() > CONTACT_POINTS_MAX {
         return Err(CommandError::Invalid {
             field: "contact_points",

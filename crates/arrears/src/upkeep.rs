@@ -1,5 +1,6 @@
-//! Debtor upkeep: contact points changed after import, and the pending outbox actions a change
-//! makes unusable, cancelled at once with the reason.
+//! Debtor upkeep: contact points, name, jurisdiction, language and time zones changed after
+//! import, inbound contacts recorded, and the pending outbox actions a change makes unusable,
+//! cancelled at once with the reason.
 //!
 //! An opt-out received today must be honoured today: the outbox may hold actions the cycle
 //! wrote before it (to be sent later in the day), and the integrator sends what is pending.
@@ -9,14 +10,16 @@
 //! debtor. A cancelled action leaves the pending list; an integrator that sent it before the
 //! change may still acknowledge it, which records the contact.
 
-use arrears_core::case::{ActionStatus, CancelReason};
-use arrears_core::ids::DebtorId;
+use chrono::{DateTime, Utc};
+
+use arrears_core::case::{ActionStatus, CancelReason, ContactAttempt, ContactOutcome};
+use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::model::{ContactChannel, ContactPoint, Debtor, CONTACT_POINTS_MAX};
 use arrears_core::strategy::usable;
 use arrears_store::Reads;
 
-use crate::command::{Flag, Outcome};
-use crate::context::{text, Env};
+use crate::command::{DebtorChanges, Flag, Outcome};
+use crate::context::{check_debtor_profile, text, Env};
 use crate::error::CommandError;
 
 /// `Command::SetContactPoint`.
@@ -71,6 +74,85 @@ pub(crate) fn remove_contact_point(
     env.txn.put_debtor(&debtor)?;
     let cancelled = cancel_unusable(env, &debtor, CancelReason::AddressRemoved)?;
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
+}
+
+/// `Command::UpdateDebtor`: the fields given replace the stored ones, and the debtor as
+/// changed must pass the checks of `CreateDebtor`.
+pub(crate) fn update_debtor(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    changes: &DebtorChanges,
+) -> Result<Outcome, CommandError> {
+    let mut debtor = load(env, debtor_id)?;
+    if let Some(name) = &changes.name {
+        debtor.name.clone_from(name);
+    }
+    if let Some(jurisdiction) = &changes.jurisdiction {
+        debtor.jurisdiction = jurisdiction.clone();
+    }
+    if let Some(language) = &changes.language {
+        debtor.language.clone_from(language);
+    }
+    if let Some(time_zones) = &changes.time_zones {
+        debtor.time_zones.clone_from(time_zones);
+    }
+    check_debtor_profile(&debtor.name, &debtor.jurisdiction, &debtor.language, &debtor.time_zones)?;
+    env.txn.put_debtor(&debtor)?;
+    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled: Vec::new() })
+}
+
+/// A contact the debtor made, as `Command::RecordInbound` gives it.
+pub(crate) struct Inbound<'a> {
+    pub(crate) accounts: &'a [AccountId],
+    pub(crate) channel: ContactChannel,
+    pub(crate) address: &'a str,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) outcome: ContactOutcome,
+}
+
+/// `Command::RecordInbound`: appends the contact to the debtor's history.
+pub(crate) fn record_inbound(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    inbound: &Inbound<'_>,
+) -> Result<Outcome, CommandError> {
+    load(env, debtor_id)?;
+    text("address", inbound.address, true)?;
+    if !arrears_core::dates::is_supported(inbound.at.date_naive()) {
+        return Err(CommandError::Invalid {
+            field: "at",
+            reason: format!("{} is outside the supported dates", inbound.at),
+        });
+    }
+    if inbound.accounts.is_empty() {
+        return Err(CommandError::Invalid {
+            field: "accounts",
+            reason: "name at least one account of the debtor".to_owned(),
+        });
+    }
+    let owned = env.txn.accounts_of(debtor_id)?;
+    if let Some(other) = inbound.accounts.iter().find(|account| !owned.contains(account)) {
+        return Err(CommandError::Invalid {
+            field: "accounts",
+            reason: format!("account {other} is not an account of debtor {debtor_id}"),
+        });
+    }
+    let mut accounts = inbound.accounts.to_vec();
+    accounts.sort_unstable();
+    accounts.dedup();
+    env.txn.append_contact(
+        debtor_id,
+        &ContactAttempt {
+            accounts,
+            channel: inbound.channel,
+            address: inbound.address.to_owned(),
+            at: inbound.at,
+            inbound: true,
+            outcome: inbound.outcome,
+            action: None,
+        },
+    )?;
+    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled: Vec::new() })
 }
 
 /// After a flag was set: a flag that stops contact cancels every pending action of the debtor.

@@ -138,3 +138,123 @@ fn an_opt_out_recorded_today_cancels_the_pending_actions_to_that_address() {
     ]);
     assert!(has_line(added.ok(), "no pending action cancelled"), "{}", added.stdout);
 }
+
+#[test]
+fn debtor_update_and_inbound_contacts() {
+    let env = Env::sample();
+    let run = env.run(&[
+        "debtor",
+        "update",
+        "--debtor",
+        "C-1001",
+        "--name",
+        "Maria Gonzalez Ruiz",
+        "--time-zones",
+        "America/Chicago,America/Denver",
+        "--language",
+        "es-US",
+        "--key",
+        "upd-1",
+    ]);
+    assert!(has_line(run.ok(), "debtor D1 (C-1001) updated"), "{}", run.stdout);
+    let shown = env.run(&["show", "debtor", "C-1001", "--json"]).json();
+    assert_eq!(shown["debtor"]["name"], "Maria Gonzalez Ruiz");
+    assert_eq!(shown["debtor"]["language"], "es-US");
+    assert_eq!(
+        shown["debtor"]["time_zones"],
+        serde_json::json!(["America/Chicago", "America/Denver"])
+    );
+    // Checked as at creation; nothing is written on a refusal.
+    let bad =
+        env.run(&["debtor", "update", "--debtor", "C-1001", "--country", "ZZ", "--key", "upd-2"]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("ZZ"), "{}", bad.stderr);
+    let bad = env.run(&[
+        "debtor",
+        "update",
+        "--debtor",
+        "C-1001",
+        "--time-zones",
+        "Mars/Base",
+        "--key",
+        "upd-3",
+    ]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("not a known IANA time zone"), "{}", bad.stderr);
+    let nothing = env.run(&["debtor", "update", "--debtor", "C-1001", "--key", "upd-4"]);
+    assert!(nothing.stderr.contains("nothing to change"), "{}", nothing.stderr);
+    assert_eq!(
+        env.run(&["show", "debtor", "C-1001", "--json"]).json()["debtor"]["name"],
+        "Maria Gonzalez Ruiz"
+    );
+    // An inbound call enters the contact history.
+    let inbound = [
+        "contact",
+        "inbound",
+        "--debtor",
+        "C-1001",
+        "--account",
+        "LN-5001",
+        "--channel",
+        "phone",
+        "--address",
+        "+1-512-555-0143",
+        "--at",
+        "2026-11-19T15:00:00Z",
+        "--outcome",
+        "promise_captured",
+        "--key",
+        "in-1",
+    ];
+    env.run(&inbound).ok();
+    let shown = env.run(&["show", "debtor", "C-1001"]);
+    assert!(
+        has_line(
+            shown.ok(),
+            "2026-11-19T15:00:00+00:00 inbound phone +1-512-555-0143 promise_captured"
+        ),
+        "{}",
+        shown.stdout
+    );
+    // An account of another debtor, or a date past the horizon, is refused.
+    let other = env.run(&[
+        "contact",
+        "inbound",
+        "--debtor",
+        "C-1001",
+        "--account",
+        "TC-8001",
+        "--channel",
+        "phone",
+        "--address",
+        "+1-512-555-0143",
+        "--at",
+        "2026-11-19T15:00:00Z",
+        "--outcome",
+        "right_party",
+        "--key",
+        "in-2",
+    ]);
+    assert_eq!(other.code, 1);
+    assert!(other.stderr.contains("is not an account of debtor D1"), "{}", other.stderr);
+    let future = env.run(&[
+        "contact",
+        "inbound",
+        "--debtor",
+        "C-1001",
+        "--account",
+        "LN-5001",
+        "--channel",
+        "phone",
+        "--address",
+        "+1-512-555-0143",
+        "--at",
+        "2027-11-19T15:00:00Z",
+        "--outcome",
+        "right_party",
+        "--key",
+        "in-3",
+    ]);
+    assert_eq!(future.code, 1, "{}", future.stdout);
+    env.run(&["verify"]).ok();
+}

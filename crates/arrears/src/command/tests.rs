@@ -84,10 +84,12 @@ fn command_variant(command: &Command) -> usize {
         Command::ReverseChargeOff { .. } => 27,
         Command::SetContactPoint { .. } => 28,
         Command::RemoveContactPoint { .. } => 29,
+        Command::UpdateDebtor { .. } => 30,
+        Command::RecordInbound { .. } => 31,
     }
 }
 
-const COMMAND_VARIANTS: usize = 30;
+const COMMAND_VARIANTS: usize = 32;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -288,6 +290,29 @@ fn commands() -> Vec<(Command, Expect)> {
                 address: "ana@example.com".into(),
             },
             expect!["021d07020f616e61406578616d706c652e636f6d71b472d8"],
+        ),
+        (
+            Command::UpdateDebtor {
+                debtor: DebtorId(7),
+                changes: DebtorChanges {
+                    name: Some("Ana Ruiz".into()),
+                    jurisdiction: Some(Jurisdiction { country: "MX".into(), region: None }),
+                    language: None,
+                    time_zones: Some(vec!["America/Mexico_City".into()]),
+                },
+            },
+            expect!["021e070108416e61205275697a01024d580000010113416d65726963612f4d657869636f5f43697479fd475bf8"],
+        ),
+        (
+            Command::RecordInbound {
+                debtor: DebtorId(7),
+                accounts: vec![account],
+                channel: ContactChannel::Phone,
+                address: "+15550100".into(),
+                at: "2026-02-01T15:30:00Z".parse().unwrap(),
+                outcome: ContactOutcome::PromiseCaptured,
+            },
+            expect!["021f07010300092b3135353530313030fcf0e2fed2000719fc0533"],
         ),
         (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
