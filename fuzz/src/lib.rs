@@ -23,7 +23,7 @@ mod plugin_output;
 pub use import_rows::import_rows;
 pub use plugin_output::plugin_output;
 
-const KINDS: [RecordKind; 14] = [
+const KINDS: [RecordKind; 15] = [
     RecordKind::Debtor,
     RecordKind::Account,
     RecordKind::Obligation,
@@ -38,6 +38,7 @@ const KINDS: [RecordKind; 14] = [
     RecordKind::Contact,
     RecordKind::Audit,
     RecordKind::Snapshot,
+    RecordKind::PluginEntry,
 ];
 
 /// CRC-32 (IEEE), as the record frame uses.
@@ -71,6 +72,7 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::Contact => decode::<ContactAttempt>(kind, bytes).is_ok(),
         RecordKind::Audit => decode::<arrears_store::AuditEntry>(kind, bytes).is_ok(),
         RecordKind::Snapshot => decode::<arrears_core::ledger::AccountState>(kind, bytes).is_ok(),
+        RecordKind::PluginEntry => decode::<arrears_store::PluginEntryRow>(kind, bytes).is_ok(),
     }
 }
 
