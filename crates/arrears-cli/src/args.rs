@@ -389,8 +389,15 @@ pub(crate) struct ActionsListArgs {
     #[arg(long, value_name = "N")]
     pub(crate) limit: Option<usize>,
     /// Every action, pending or acknowledged, by id.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "due")]
     pub(crate) all: bool,
+    /// The pending actions in due order (oldest scheduled instant first), with the debtor's
+    /// name, the past due amount and the days past due of their accounts.
+    #[arg(long)]
+    pub(crate) due: bool,
+    /// With `--due`: only the actions due by this instant.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant, requires = "due")]
+    pub(crate) until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Args)]

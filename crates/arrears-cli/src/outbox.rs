@@ -96,6 +96,9 @@ pub(crate) fn list(
     out: &mut dyn Write,
 ) -> Result<Status> {
     let limit = args.limit.unwrap_or(usize::MAX);
+    if args.due {
+        return due(books, args.until, limit, json, out);
+    }
     let actions = if args.all {
         let mut actions = books.actions()?;
         actions.truncate(limit);
@@ -162,6 +165,58 @@ pub(crate) fn list(
             instant(action.scheduled_at),
             action.created_for.to_string(),
             status(action),
+        ]);
+    }
+    table.write(out, "")?;
+    Ok(Status::Ok)
+}
+
+/// `actions list --due`: the pending actions in due order, with what a sender needs at hand.
+fn due(
+    books: &Arrears,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    limit: usize,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let due = books.due_actions(until, limit)?;
+    if json {
+        output::json(out, &due)?;
+        return Ok(Status::Ok);
+    }
+    if due.is_empty() {
+        writeln!(out, "no pending actions due")?;
+        return Ok(Status::Ok);
+    }
+    let mut table = Table::new(&[
+        "due_at", "id", "debtor", "name", "accounts", "channel", "address", "template", "past_due",
+        "dpd",
+    ])
+    .numeric(&["id", "past_due", "dpd"]);
+    for item in &due {
+        let action = &item.action;
+        let mut accounts = Vec::new();
+        for account in &action.accounts {
+            let reference = books.account(*account)?.and_then(|account| account.external_ref);
+            accounts.push(reference.unwrap_or_else(|| account.to_string()));
+        }
+        let debtor = match &item.debtor_ref {
+            Some(reference) => format!("{} ({reference})", action.debtor),
+            None => action.debtor.to_string(),
+        };
+        table.row(vec![
+            instant(action.scheduled_at),
+            action.id.to_string(),
+            debtor,
+            item.debtor_name.clone(),
+            accounts.join(","),
+            channel_name(action.channel).to_owned(),
+            action.address.clone(),
+            action.template.clone(),
+            item.currency.map_or_else(String::new, |currency| {
+                format!("{} {currency}", output::money(item.past_due_minor, currency))
+            }),
+            item.days_past_due.to_string(),
         ]);
     }
     table.write(out, "")?;

@@ -990,13 +990,31 @@ impl Arrears {
         read.case(id)?.ok_or(QueryError::UnknownAccount(id))
     }
 
-    /// Pending outbox actions, oldest id first, at most `limit`.
+    /// Pending outbox actions in id order, at most `limit`. Ids are hashes, not a time order:
+    /// for the order in which to send them, use [`Arrears::due_actions`].
     ///
     /// # Errors
     ///
     /// A storage failure.
     pub fn pending_actions(&self, limit: usize) -> Result<Vec<case::Action>, QueryError> {
         Ok(self.store.read()?.pending_actions(limit)?)
+    }
+
+    /// The pending outbox actions due by `due_by` (every pending one with `None`), in due order:
+    /// scheduled instant, oldest first, then id; at most `limit`. Each comes with the debtor's
+    /// name and reference, and the past due amount and days past due of its accounts on the
+    /// day it is due, what a sender or an agent needs at hand. The pending actions are read
+    /// and sorted in memory (they are a day's contacts, not the portfolio).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn due_actions(
+        &self,
+        due_by: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<lists::DueAction>, QueryError> {
+        lists::due_actions(&self.store.read()?, due_by, limit)
     }
 
     /// Every outbox action, pending or acknowledged, by id.

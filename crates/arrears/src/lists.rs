@@ -462,3 +462,63 @@ pub(crate) fn debtor_view(
 pub fn state_names() -> Vec<&'static str> {
     CollectionState::ALL_KINDS.iter().map(CollectionState::name).collect()
 }
+
+/// A pending outbox action with what a sender or an agent needs at hand (see
+/// [`crate::Arrears::due_actions`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct DueAction {
+    /// The action.
+    pub action: Action,
+    /// The debtor's name.
+    pub debtor_name: String,
+    /// The debtor's external reference.
+    pub debtor_ref: Option<String>,
+    /// Past due on the action's accounts on the day it is due, minor units of `currency`
+    /// (accounts in other currencies than the first are left out of the sum).
+    pub past_due_minor: i64,
+    /// The currency of `past_due_minor` (the first account's).
+    pub currency: Option<Currency>,
+    /// The most days past due among the action's accounts on the day it is due.
+    pub days_past_due: i64,
+}
+
+/// The pending actions due by `due_by` (all with `None`), in due order: scheduled instant,
+/// then id; at most `limit`.
+pub(crate) fn due_actions(
+    read: &ReadTxn,
+    due_by: Option<chrono::DateTime<chrono::Utc>>,
+    limit: usize,
+) -> Result<Vec<DueAction>, QueryError> {
+    let mut actions: Vec<Action> = read
+        .pending_actions(usize::MAX)?
+        .into_iter()
+        .filter(|action| due_by.is_none_or(|due_by| action.scheduled_at <= due_by))
+        .collect();
+    actions.sort_by_key(|action| (action.scheduled_at, action.id));
+    actions.truncate(limit);
+    let mut due = Vec::with_capacity(actions.len());
+    for action in actions {
+        let debtor = read.debtor(action.debtor)?.ok_or(QueryError::UnknownDebtor(action.debtor))?;
+        let on = action.scheduled_at.date_naive();
+        let (mut past_due_minor, mut currency, mut days_past_due) = (0, None, 0);
+        for id in &action.accounts {
+            let account = crate::query::load_account(read, *id)?;
+            let state = crate::query::state_as_of(read, &account, on)?;
+            days_past_due = days_past_due.max(state.days_past_due(on));
+            if currency.is_none_or(|currency| currency == account.currency) {
+                currency = Some(account.currency);
+                past_due_minor += state.past_due_minor(on);
+            }
+        }
+        due.push(DueAction {
+            action,
+            debtor_name: debtor.name,
+            debtor_ref: debtor.external_ref,
+            past_due_minor,
+            currency,
+            days_past_due,
+        });
+    }
+    Ok(due)
+}

@@ -151,3 +151,39 @@ fn the_cli_docs_list_examples_replay() {
     }
     assert_eq!(replayed, 4);
 }
+
+/// Issue 14 point 5 (in part): `actions list --due` lists the pending actions in due order
+/// (the default listing is by id, and ids are hashes), with the debtor and the past due
+/// amount and days of their accounts, and `--until` keeps those due by an instant.
+#[test]
+fn actions_list_due_is_in_due_order_with_what_a_sender_needs() {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let due = env.run(&["actions", "list", "--due", "--json"]).json();
+    let due = due.as_array().unwrap();
+    let pending = env.run(&["actions", "list", "--json"]).json();
+    assert_eq!(due.len(), pending.as_array().unwrap().len());
+    let keys: Vec<(String, u64)> = due
+        .iter()
+        .map(|item| {
+            let action = &item["action"];
+            (action["scheduled_at"].as_str().unwrap().to_owned(), action["id"].as_u64().unwrap())
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "scheduled instant, then id");
+    let maria = due.iter().find(|item| item["debtor_ref"] == "C-1001").expect("C-1001's action");
+    assert_eq!(maria["debtor_name"], "Maria Gonzalez");
+    assert_eq!(maria["past_due_minor"], 163_494);
+    assert_eq!(maria["days_past_due"], 36);
+    let until =
+        env.run(&["actions", "list", "--due", "--until", "2026-11-20T17:00:00Z", "--json"]).json();
+    let until = until.as_array().unwrap();
+    assert!(!until.is_empty() && until.len() < due.len());
+    assert!(until
+        .iter()
+        .all(|item| item["action"]["scheduled_at"].as_str().unwrap() <= "2026-11-20T17:00:00Z"));
+    let bad = env.run(&["actions", "list", "--until", "2026-11-20T17:00:00Z"]);
+    assert_eq!(bad.code, 2, "--until needs --due");
+}
