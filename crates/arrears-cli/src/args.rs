@@ -377,10 +377,57 @@ pub(crate) struct CycleArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ActionsCommand {
-    /// List outbox actions: the pending ones, oldest id first (every one with --all).
+    /// List outbox actions: the pending ones by id (every one with --all, in due order with
+    /// --due).
     List(ActionsListArgs),
     /// Acknowledge an action with what happened.
     Ack(AckArgs),
+    /// Claim pending actions for a sender, with a lease: no other sender gets them until it
+    /// ends.
+    Claim(ClaimArgs),
+    /// Report an action sent: it leaves the pending list; its outcome comes with `ack`.
+    Sent(SentArgs),
+    /// The outbox in the order it received its actions, after a consumer's cursor.
+    Feed(FeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ClaimArgs {
+    /// The sender's name (its lease is in that name).
+    #[arg(long = "as", value_name = "SENDER")]
+    pub(crate) sender: String,
+    /// How long the lease lasts, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub(crate) lease_secs: u32,
+    /// Only the actions due by this instant.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub(crate) until: Option<DateTime<Utc>>,
+    /// At most this many actions.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub(crate) limit: usize,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SentArgs {
+    /// The action id.
+    #[arg(value_name = "ID")]
+    pub(crate) id: u64,
+    /// When it was sent.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
+    pub(crate) at: DateTime<Utc>,
+    /// The idempotency key.
+    #[arg(long)]
+    pub(crate) key: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FeedArgs {
+    /// The cursor: the `seq` of the last action handled (0 for the beginning).
+    #[arg(long, value_name = "SEQ", default_value_t = 0)]
+    pub(crate) after: u64,
+    /// At most this many actions.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub(crate) limit: usize,
 }
 
 #[derive(Debug, Args)]

@@ -227,6 +227,16 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             let books = open(cli)?;
             outbox::ack(&books, &horizon(cli, &books)?, args, cli.json, out)
         }
+        Command::Actions(ActionsCommand::Claim(args)) => {
+            outbox::claim(&open(cli)?, args, cli.json, out)
+        }
+        Command::Actions(ActionsCommand::Sent(args)) => {
+            let books = open(cli)?;
+            outbox::sent(&books, &horizon(cli, &books)?, args, cli.json, out)
+        }
+        Command::Actions(ActionsCommand::Feed(args)) => {
+            outbox::feed(&open_read_only(cli)?, args, cli.json, out)
+        }
         Command::Plan(PlanCommand::Quote(args)) => {
             // A quote from --balance never opens (let alone creates) a store.
             let balance = match plan::given_balance(args)? {

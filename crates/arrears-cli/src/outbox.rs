@@ -11,7 +11,7 @@ use arrears::ids::AccountId;
 use arrears::model::ContactChannel;
 use arrears::{Arrears, Command, CycleOptions, Outcome};
 
-use crate::args::{AckArgs, ActionsListArgs, CycleArgs};
+use crate::args::{AckArgs, ActionsListArgs, ClaimArgs, CycleArgs, FeedArgs, SentArgs};
 use crate::collect;
 use crate::horizon::{self, Horizon};
 use crate::output::{self, Table};
@@ -229,7 +229,15 @@ fn instant(at: chrono::DateTime<chrono::Utc>) -> String {
 
 fn status(action: &Action) -> String {
     match &action.status {
-        ActionStatus::Pending => "pending".to_owned(),
+        ActionStatus::Pending if action.sent_at.is_some() => {
+            format!("sent {}", action.sent_at.map(instant).unwrap_or_default())
+        }
+        ActionStatus::Pending => match &action.claim {
+            Some(claim) => {
+                format!("pending (claimed by {} until {})", claim.by, instant(claim.until))
+            }
+            None => "pending".to_owned(),
+        },
         ActionStatus::Acknowledged { outcome, at } => {
             format!("{} {}", outcome.name(), instant(*at))
         }
@@ -271,4 +279,97 @@ pub(crate) fn ack(
         return Ok(Status::Ok);
     }
     collect::print_receipt(books, &args.key, &receipt, None, out)
+}
+
+/// `actions claim`.
+pub(crate) fn claim(
+    books: &Arrears,
+    args: &ClaimArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let claimed = books.claim_actions(&args.sender, args.lease_secs, args.until, args.limit)?;
+    if json {
+        output::json(out, &claimed)?;
+        return Ok(Status::Ok);
+    }
+    writeln!(out, "{} claimed by {}", claimed.len(), args.sender)?;
+    let mut table = Table::new(&["id", "due_at", "channel", "address", "template", "lease_until"])
+        .numeric(&["id"]);
+    for action in &claimed {
+        let until = action.claim.as_ref().map(|claim| instant(claim.until)).unwrap_or_default();
+        table.row(vec![
+            action.id.to_string(),
+            instant(action.scheduled_at),
+            channel_name(action.channel).to_owned(),
+            action.address.clone(),
+            action.template.clone(),
+            until,
+        ]);
+    }
+    if !table.is_empty() {
+        table.write(out, "  ")?;
+    }
+    Ok(Status::Ok)
+}
+
+/// `actions sent`.
+pub(crate) fn sent(
+    books: &Arrears,
+    horizon: &Horizon,
+    args: &SentArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let command = Command::MarkSent { action: args.id, at: args.at };
+    if let Some((_, reason)) = horizon.command_refusal(&command, horizon::flag) {
+        anyhow::bail!("{reason}");
+    }
+    let receipt = collect::execute(books, &args.key, &command)?;
+    if json {
+        return collect::print_json(&args.key, &receipt, None, out);
+    }
+    match &receipt.outcome {
+        Outcome::Sent { action, at } => writeln!(out, "action {action} sent at {}", instant(*at))?,
+        Outcome::Rejected(rejection) => {
+            writeln!(out, "rejected: {}", output::rejection(rejection, None))?;
+            return Ok(Status::Failed);
+        }
+        _ => {}
+    }
+    Ok(Status::Ok)
+}
+
+/// `actions feed`.
+pub(crate) fn feed(
+    books: &Arrears,
+    args: &FeedArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let actions = books.actions_after(args.after, args.limit)?;
+    let next = actions.last().map_or(args.after, |action| action.seq);
+    if json {
+        output::json(out, &serde_json::json!({ "actions": actions, "next_after": next }))?;
+        return Ok(Status::Ok);
+    }
+    let mut table =
+        Table::new(&["seq", "id", "debtor", "channel", "address", "template", "status"])
+            .numeric(&["seq", "id"]);
+    for action in &actions {
+        table.row(vec![
+            action.seq.to_string(),
+            action.id.to_string(),
+            action.debtor.to_string(),
+            channel_name(action.channel).to_owned(),
+            action.address.clone(),
+            action.template.clone(),
+            status(action),
+        ]);
+    }
+    if !table.is_empty() {
+        table.write(out, "")?;
+    }
+    writeln!(out, "next: --after {next}")?;
+    Ok(Status::Ok)
 }

@@ -192,6 +192,26 @@ pub struct Action {
     pub created_for: NaiveDate,
     /// Pending, or acknowledged with an outcome.
     pub status: ActionStatus,
+    /// The sender holding the action and until when (a lease), if one claimed it
+    /// (appended in action record version 3, like the two fields after it).
+    pub claim: Option<Claim>,
+    /// When a sender reported it sent (`Command::MarkSent`); a sent action is no longer
+    /// pending, and its outcome comes with the acknowledgement.
+    #[serde(with = "crate::dates::option_instant")]
+    pub sent_at: Option<DateTime<Utc>>,
+    /// Its position in the order the outbox received its actions, from 1: the cursor of a
+    /// consumer of the outbox (0 for an action written before the outbox counted them).
+    pub seq: u64,
+}
+
+/// A sender's lease on an outbox action: no other sender may claim it until `until`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    /// The sender.
+    pub by: String,
+    /// The end of the lease.
+    #[serde(with = "crate::dates::instant")]
+    pub until: DateTime<Utc>,
 }
 
 /// Where an action stands.

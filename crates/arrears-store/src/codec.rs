@@ -73,8 +73,8 @@ impl RecordKind {
             | RecordKind::Outcome
             | RecordKind::Contact
             | RecordKind::Audit => 2,
-            // Version 3: the action status `Cancelled` appended (a version-2 record reads as it
-            // was; the version tells an older build that it cannot read a cancelled action).
+            // Version 3: the action status `Cancelled`, and the fields `claim`, `sent_at` and
+            // `seq` appended (an older record reads with no claim, not sent, sequence 0).
             RecordKind::Action => 3,
             // Version 3: `interrupted` (the states the holds in force interrupted) and `capacity`
             // (the capacity to pay the debtor stated with a plan) appended.
@@ -95,6 +95,8 @@ impl RecordKind {
             // `CollectionCase::interrupted`, an empty `Vec` (its length, a varint 0), and
             // `CollectionCase::capacity`, `None` (tag 0).
             RecordKind::Case if version < 3 => &[0, 0],
+            // `Action::claim` and `Action::sent_at`, `None` (tag 0 each), and `Action::seq`, 0.
+            RecordKind::Action if version < 3 => &[0, 0, 0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -282,8 +284,8 @@ fn decode_checked<T: DeserializeOwned>(
         // Written by format 1: the same fields, dates and instants as strings.
         arrears_core::dates::with_strings(decode)
     } else if version == 2 && matches!(kind, RecordKind::Case | RecordKind::Action) {
-        // Written before the case's `interrupted` and `capacity` were appended (completed
-        // above), or before the action status `Cancelled` was (the same layout).
+        // Written before the case's `interrupted` and `capacity`, or the action's `claim`,
+        // `sent_at` and `seq`, were appended (completed above).
         decode()
     } else {
         return Err(DecodeError::Version { kind: name, found: version, expected: kind.version() });

@@ -17,8 +17,8 @@ use crate::error::{from_redb, StorageError};
 use crate::schema::{
     date_key, AccountEntries, AccountHead, AccountObligations, Accounts, Audit, AuditEntry, Cases,
     Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, IdempotencyRecord, Journal,
-    Meta, Obligations, Outbox, OutboxByDebtor, OutboxPending, PluginEntryRow, Plugins, RefKind,
-    ReviewDue, Snapshots, META_FORMAT_VERSION,
+    Meta, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PluginEntryRow, Plugins,
+    RefKind, ReviewDue, Snapshots, META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -508,6 +508,32 @@ pub trait Reads: TableAccess {
                     }
                     let (key, _) = row.map_err(from_redb)?;
                     let id = key.value();
+                    let action = get_record(table, "outbox", RecordKind::Action, id)?
+                        .ok_or(StorageError::Dangling { table: "outbox", key: id.to_string() })?;
+                    actions.push(action);
+                }
+                Ok(actions)
+            })
+        })
+    }
+
+    /// Up to `limit` outbox actions with sequence numbers above `after`, in sequence order
+    /// (the order the outbox received them): the feed a consumer follows with its cursor.
+    /// Actions written before the outbox numbered them (sequence 0) are not in it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn actions_after(&self, after: u64, limit: usize) -> Result<Vec<Action>, StorageError> {
+        if !self.table_exists(OutboxBySeq)? || after == u64::MAX {
+            return Ok(Vec::new());
+        }
+        self.read_table(OutboxBySeq, |by_seq| {
+            self.read_table(Outbox, |table| {
+                let mut actions = Vec::new();
+                for row in by_seq.range(after + 1..).map_err(from_redb)?.take(limit) {
+                    let (_, id) = row.map_err(from_redb)?;
+                    let id = id.value();
                     let action = get_record(table, "outbox", RecordKind::Action, id)?
                         .ok_or(StorageError::Dangling { table: "outbox", key: id.to_string() })?;
                     actions.push(action);

@@ -149,6 +149,7 @@ tables! {
     Config, config: "config", &'static str, &'static [u8];
     Snapshots, snapshots: "snapshots", u64, &'static [u8];
     Plugins, plugins: "plugins", &'static str, &'static [u8];
+    OutboxBySeq, outbox_by_seq: "outbox_by_seq", u64, u64;
 }
 
 /// Days since 1970-01-01, the key form of a date in indexes.
@@ -188,12 +189,19 @@ pub enum Sequence {
     Obligation,
     /// Journal entry ids.
     Entry,
+    /// The outbox's order of receipt (`Action::seq`).
+    Action,
 }
 
 impl Sequence {
-    pub(crate) const COUNT: usize = 4;
-    pub(crate) const ALL: [Sequence; Sequence::COUNT] =
-        [Sequence::Debtor, Sequence::Account, Sequence::Obligation, Sequence::Entry];
+    pub(crate) const COUNT: usize = 5;
+    pub(crate) const ALL: [Sequence; Sequence::COUNT] = [
+        Sequence::Debtor,
+        Sequence::Account,
+        Sequence::Obligation,
+        Sequence::Entry,
+        Sequence::Action,
+    ];
 
     pub(crate) fn index(self) -> usize {
         self as usize
@@ -205,6 +213,7 @@ impl Sequence {
             Sequence::Account => "seq.account",
             Sequence::Obligation => "seq.obligation",
             Sequence::Entry => "seq.entry",
+            Sequence::Action => "seq.action",
         }
     }
 }

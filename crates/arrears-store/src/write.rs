@@ -15,8 +15,8 @@ use crate::read::Reads;
 use crate::schema::{
     date_key, AccountEntries, AccountObligations, Accounts, Audit, AuditEntry, Cases, Config,
     Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency, IdempotencyRecord,
-    Journal, Meta, Obligations, Outbox, OutboxByDebtor, OutboxPending, PluginEntryRow, Plugins,
-    RefKind, ReviewDue, Sequence, Snapshots,
+    Journal, Meta, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PluginEntryRow,
+    Plugins, RefKind, ReviewDue, Sequence, Snapshots,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -294,17 +294,22 @@ impl WriteTxn {
             by_debtor.insert((action.debtor.0, action.id), ()).map_err(from_redb)?;
             Ok(())
         })?;
+        // Pending means still to be sent: not acknowledged, not cancelled, not reported sent.
+        let pending = action.status == ActionStatus::Pending && action.sent_at.is_none();
         self.write_table(OutboxPending, |index| {
-            match action.status {
-                ActionStatus::Pending => {
-                    index.insert(action.id, ()).map_err(from_redb)?;
-                }
-                ActionStatus::Acknowledged { .. } | ActionStatus::Cancelled { .. } => {
-                    index.remove(action.id).map_err(from_redb)?;
-                }
+            if pending {
+                index.insert(action.id, ()).map_err(from_redb)?;
+            } else {
+                index.remove(action.id).map_err(from_redb)?;
             }
             Ok(())
         })?;
+        if action.seq > 0 {
+            self.write_table(OutboxBySeq, |by_seq| {
+                by_seq.insert(action.seq, action.id).map_err(from_redb)?;
+                Ok(())
+            })?;
+        }
         self.write_table(Outbox, |table| {
             table
                 .insert(action.id, encode(RecordKind::Action, action).as_slice())

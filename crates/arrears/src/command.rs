@@ -384,6 +384,16 @@ pub enum Command {
         /// What happened (`right_party` for a call the debtor made, `promise_captured`...).
         outcome: ContactOutcome,
     },
+    /// A sender reports an outbox action sent: it is no longer pending (no other sender will
+    /// claim it), and its outcome comes later with [`Command::Acknowledge`]. Reporting it
+    /// again keeps the first instant.
+    MarkSent {
+        /// The action id.
+        action: u64,
+        /// When it was sent.
+        #[serde(with = "arrears_core::dates::instant")]
+        at: DateTime<Utc>,
+    },
 }
 
 /// The fields of a debtor that [`Command::UpdateDebtor`] changes: each one given replaces the
@@ -492,7 +502,9 @@ impl Command {
             Command::SetContactPoint { .. }
             | Command::RemoveContactPoint { .. }
             | Command::UpdateDebtor { .. } => Vec::new(),
-            Command::RecordInbound { at, .. } => vec![("at", at.date_naive())],
+            Command::RecordInbound { at, .. } | Command::MarkSent { at, .. } => {
+                vec![("at", at.date_naive())]
+            }
         }
     }
 
@@ -532,6 +544,7 @@ impl Command {
             Command::RemoveContactPoint { .. } => "remove_contact_point",
             Command::UpdateDebtor { .. } => "update_debtor",
             Command::RecordInbound { .. } => "record_inbound",
+            Command::MarkSent { .. } => "mark_sent",
         }
     }
 
@@ -588,7 +601,8 @@ impl Command {
             | Command::SetContactPoint { .. }
             | Command::RemoveContactPoint { .. }
             | Command::UpdateDebtor { .. }
-            | Command::RecordInbound { .. } => {}
+            | Command::RecordInbound { .. }
+            | Command::MarkSent { .. } => {}
         }
         command
     }
@@ -641,6 +655,14 @@ pub enum Outcome {
         debtor: DebtorId,
         /// Pending outbox actions cancelled because their address can no longer be used.
         cancelled: Vec<u64>,
+    },
+    /// An outbox action was reported sent.
+    Sent {
+        /// The action.
+        action: u64,
+        /// When it was sent (the first report's instant).
+        #[serde(with = "arrears_core::dates::instant")]
+        at: DateTime<Utc>,
     },
 }
 

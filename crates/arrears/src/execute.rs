@@ -266,6 +266,7 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::RemoveContactPoint { debtor, channel, address } => {
             crate::upkeep::remove_contact_point(env, *debtor, *channel, address)?
         }
+        Command::MarkSent { action, at } => crate::outbox::mark_sent(env, *action, *at)?,
         Command::UpdateDebtor { debtor, changes } => {
             crate::upkeep::update_debtor(env, *debtor, changes)?
         }

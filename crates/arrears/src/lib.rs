@@ -478,6 +478,59 @@ impl Arrears {
         Ok(receipt)
     }
 
+    /// Claims up to `limit` pending outbox actions due by `due_by` (every pending one with
+    /// `None`), in due order, for the sender `claimant`, with a lease of `lease_seconds` from
+    /// the engine clock's now: until the lease ends no other sender can claim them, so two
+    /// senders never send the same action; when it ends without the action reported sent
+    /// ([`Command::MarkSent`]) or acknowledged, the action can be claimed again (the sender
+    /// crashed). A sender claiming an action it already holds renews its lease. Claims are
+    /// leases, not facts of the books: they are not audited and carry no idempotency key.
+    /// The recipe for sending each action exactly once is in docs/COLLECTIONS.md.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Invalid`] for an empty claimant or a lease that does not fit the
+    /// calendar, [`CommandError::ThreadHoldsBatch`], or a storage failure.
+    pub fn claim_actions(
+        &self,
+        claimant: &str,
+        lease_seconds: u32,
+        due_by: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<case::Action>, CommandError> {
+        let now = self.clock.now();
+        let until = now
+            .checked_add_signed(chrono::Duration::seconds(i64::from(lease_seconds)))
+            .ok_or_else(|| CommandError::Invalid {
+                field: "lease_seconds",
+                reason: format!("{now} plus {lease_seconds} s is past the supported instants"),
+            })?;
+        let batch = self.batch().map_err(|error| match error {
+            BatchError::Storage(error) => CommandError::Storage(error),
+            _ => CommandError::ThreadHoldsBatch,
+        })?;
+        let Batch { mark, mut txn, .. } = batch;
+        let claimed = outbox::claim(&mut txn, claimant, now, until, due_by, limit)?;
+        drop(mark);
+        if !claimed.is_empty() {
+            txn.commit()?;
+        }
+        Ok(claimed)
+    }
+
+    /// Up to `limit` outbox actions received after the cursor `after`, in the order the outbox
+    /// received them (their `seq`, from 1): a consumer keeps the `seq` of the last action it
+    /// handled and asks again from there, after a restart too. Each action is given as it
+    /// stands now (pending, claimed, sent, acknowledged or cancelled). Actions written before
+    /// the outbox numbered them (`seq` 0) are not in the feed.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn actions_after(&self, after: u64, limit: usize) -> Result<Vec<case::Action>, QueryError> {
+        Ok(self.store.read()?.actions_after(after, limit)?)
+    }
+
     /// Starts a batch: commands executed in one write transaction, committed together.
     ///
     /// One write transaction runs at a time: on another thread, this waits until the open

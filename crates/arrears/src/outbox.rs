@@ -146,3 +146,67 @@ pub(crate) fn acknowledge(
 
 #[cfg(test)]
 mod tests;
+
+/// `Command::MarkSent`: the action leaves the pending list; a second report keeps the first
+/// instant. An acknowledged action was sent already (refused as acknowledged); a cancelled one
+/// must not have been sent, which the error says.
+pub(crate) fn mark_sent(
+    env: &mut Env<'_>,
+    action_id: u64,
+    at: DateTime<Utc>,
+) -> Result<Outcome, CommandError> {
+    let mut action = env.txn.action(action_id)?.ok_or(CommandError::UnknownAction(action_id))?;
+    match &action.status {
+        ActionStatus::Acknowledged { .. } => {
+            return Ok(Outcome::Rejected(Rejection::AlreadyAcknowledged { action: action_id }));
+        }
+        ActionStatus::Cancelled { reason, .. } => {
+            return Err(CommandError::Invalid {
+                field: "action",
+                reason: format!(
+                    "action {action_id} was cancelled ({}) and must not be sent",
+                    reason.name()
+                ),
+            });
+        }
+        ActionStatus::Pending => {}
+    }
+    let at = *action.sent_at.get_or_insert(at);
+    env.txn.put_action(&action)?;
+    Ok(Outcome::Sent { action: action_id, at })
+}
+
+/// Claims up to `limit` pending actions due by `due_by`, in due order, for `claimant` until
+/// `until`: an action another sender holds a lease on that has not ended is skipped; one the
+/// same claimant holds is claimed again (its lease renewed). Returns the actions claimed.
+pub(crate) fn claim(
+    txn: &mut arrears_store::WriteTxn,
+    claimant: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+    due_by: Option<DateTime<Utc>>,
+    limit: usize,
+) -> Result<Vec<arrears_core::case::Action>, CommandError> {
+    crate::context::text("claimant", claimant, true)?;
+    let mut pending: Vec<arrears_core::case::Action> = txn
+        .pending_actions(usize::MAX)?
+        .into_iter()
+        .filter(|action| due_by.is_none_or(|due_by| action.scheduled_at <= due_by))
+        .collect();
+    pending.sort_by_key(|action| (action.scheduled_at, action.id));
+    let mut claimed = Vec::new();
+    for mut action in pending {
+        if claimed.len() == limit {
+            break;
+        }
+        let held =
+            action.claim.as_ref().is_some_and(|claim| claim.by != claimant && claim.until > now);
+        if held {
+            continue;
+        }
+        action.claim = Some(arrears_core::case::Claim { by: claimant.to_owned(), until });
+        txn.put_action(&action)?;
+        claimed.push(action);
+    }
+    Ok(claimed)
+}

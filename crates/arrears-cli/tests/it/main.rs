@@ -13,6 +13,7 @@ mod plan;
 mod plugin_registry;
 mod policy;
 mod post;
+mod queue;
 mod sample;
 mod score;
 mod shared;

@@ -570,10 +570,13 @@ fn golden_case_action_contact_audit() {
             outcome: ContactOutcome::Delivered,
             at: instant("2026-02-01T16:01:00Z"),
         },
+        claim: None,
+        sent_at: None,
+        seq: 0,
     };
     // Action record version 2 (before `Cancelled`) reads as it was.
     older_version(RecordKind::Action, &action, "02fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000105fc78f1fed2002773ce43");
-    check(RecordKind::Action, &action, expect!["03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000105fc78f1fed2005793d5f5"]);
+    check(RecordKind::Action, &action, expect!["03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000105fc78f1fed200000000501e673a"]);
     // Version 3: a pending action cancelled by an opt-out (issue 14 point 3).
     let cancelled = Action {
         status: ActionStatus::Cancelled {
@@ -582,8 +585,20 @@ fn golden_case_action_contact_audit() {
         },
         ..action.clone()
     };
-    check(RecordKind::Action, &cancelled, expect!["03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000200fc8080fed2007667a582"]);
-    format_1(RecordKind::Action, &action, "01fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f7469636514323032362d30322d30315431363a30303a30305a0a323032362d30322d3031010514323032362d30322d30315431363a30313a30305aca9b06a3");
+    // Version 3: claimed by a sender, sent, and numbered (issue 14 point 5).
+    let sent = Action {
+        status: ActionStatus::Pending,
+        claim: Some(arrears_core::case::Claim {
+            by: "sms-gateway-1".into(),
+            until: instant("2026-02-01T16:05:00Z"),
+        }),
+        sent_at: Some(instant("2026-02-01T16:00:30Z")),
+        seq: 42,
+        ..action.clone()
+    };
+    check(RecordKind::Action, &sent, expect!["03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc8092160000010d736d732d676174657761792d31fc58f3fed20001fc3cf1fed2002a6f970e82"]);
+    check(RecordKind::Action, &cancelled, expect!["03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000200fc8080fed20000000075673d23"]);
+    older_version(RecordKind::Action, &action, "01fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f7469636514323032362d30322d30315431363a30303a30305a0a323032362d30322d3031010514323032362d30322d30315431363a30313a30305aca9b06a3");
     let contact = ContactAttempt {
         accounts: vec![AccountId(3)],
         channel: ContactChannel::Phone,

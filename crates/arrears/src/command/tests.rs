@@ -86,10 +86,11 @@ fn command_variant(command: &Command) -> usize {
         Command::RemoveContactPoint { .. } => 29,
         Command::UpdateDebtor { .. } => 30,
         Command::RecordInbound { .. } => 31,
+        Command::MarkSent { .. } => 32,
     }
 }
 
-const COMMAND_VARIANTS: usize = 32;
+const COMMAND_VARIANTS: usize = 33;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -104,10 +105,11 @@ fn outcome_variant(outcome: &Outcome) -> Option<usize> {
         Outcome::PolicySet { .. } => Some(5),
         Outcome::Rejected(_) => None,
         Outcome::DebtorUpdated { .. } => Some(6),
+        Outcome::Sent { .. } => Some(7),
     }
 }
 
-const STORED_OUTCOME_VARIANTS: usize = 7;
+const STORED_OUTCOME_VARIANTS: usize = 8;
 
 fn commands() -> Vec<(Command, Expect)> {
     let account = AccountId(3);
@@ -315,6 +317,10 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["021f07010300092b3135353530313030fcf0e2fed2000719fc0533"],
         ),
         (
+            Command::MarkSent { action: 0x0012_3456_789a, at: "2026-02-01T15:30:00Z".parse().unwrap() },
+            expect!["0220fd9a78563412000000fcf0e2fed2008c8bd05b"],
+        ),
+        (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
             expect!["021a0b706f6c6963792e746f6d6c0b6e616d65203d202270220aeb13fd3c"],
         ),
@@ -375,6 +381,10 @@ fn golden_outcomes() {
             expect!["0204fd9a7856341200000001035b23e2b2"],
         ),
         (Outcome::PolicySet { name: "standard".into() }, expect!["0205087374616e646172649f69cf1b"]),
+        (
+            Outcome::Sent { action: 0x0012_3456_789a, at: "2026-02-01T15:30:00Z".parse().unwrap() },
+            expect!["0208fd9a78563412000000fcf0e2fed200be6ffc3f"],
+        ),
         (
             Outcome::DebtorUpdated { debtor: DebtorId(7), cancelled: vec![0x0012_3456_789a] },
             expect!["02070701fd9a78563412000000fb1c51af"],

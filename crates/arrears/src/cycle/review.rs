@@ -851,6 +851,7 @@ fn write_action(
     if env.txn.action(id)?.is_some() {
         return Ok(false);
     }
+    let seq = env.txn.next_id(arrears_store::Sequence::Action)?;
     env.txn.put_action(&Action {
         id,
         debtor,
@@ -861,6 +862,9 @@ fn write_action(
         scheduled_at: proposal.at,
         created_for: as_of,
         status: ActionStatus::Pending,
+        claim: None,
+        sent_at: None,
+        seq,
     })?;
     Ok(true)
 }
