@@ -130,6 +130,8 @@ fn a_consumer_killed_between_any_two_steps_sends_each_action_once() {
         )
         .ok();
     }
+    // A claimed action and a sent one are consistent books.
+    env.run(&["verify"]).ok();
     // While the leases hold nobody else gets anything.
     assert!(claim("2026-11-20T12:04:00Z", "C", "100").is_empty());
     // After the leases end, C gets what was claimed and never reported sent: A's two and B's

@@ -115,8 +115,9 @@ pub(super) fn cases_and_review_index(report: &mut Report, read: &ReadTxn, record
     }
 }
 
-/// The outbox's debtor index names each action under its debtor, and the pending index holds
-/// exactly the pending actions.
+/// The outbox's debtor index names each action under its debtor, the pending index holds
+/// exactly the actions still to be sent (pending and not reported sent), and the feed index
+/// each numbered action under its number.
 pub(super) fn outbox_indexes(report: &mut Report, read: &ReadTxn) {
     let actions = report.read("outbox", read.all_actions());
     let pending = report.read("outbox_pending", read.pending_index());
@@ -136,6 +137,7 @@ pub(super) fn outbox_indexes(report: &mut Report, read: &ReadTxn) {
     let expected: BTreeSet<u64> = actions
         .iter()
         .filter(|action| matches!(action.status, ActionStatus::Pending))
+        .filter(|action| action.sent_at.is_none())
         .map(|action| action.id)
         .collect();
     let indexed: BTreeSet<u64> = pending.into_iter().collect();
@@ -144,6 +146,23 @@ pub(super) fn outbox_indexes(report: &mut Report, read: &ReadTxn) {
             "index",
             format!("action {id}"),
             "pending-actions index disagrees with the action",
+        );
+    }
+    // The feed: every numbered action under its number, and nothing else.
+    let Some(fed) = report.read("outbox_by_seq", read.actions_after(0, usize::MAX)) else {
+        return;
+    };
+    let expected: BTreeSet<(u64, u64)> = actions
+        .iter()
+        .filter(|action| action.seq > 0)
+        .map(|action| (action.seq, action.id))
+        .collect();
+    let indexed: BTreeSet<(u64, u64)> = fed.iter().map(|action| (action.seq, action.id)).collect();
+    for (seq, id) in expected.symmetric_difference(&indexed) {
+        report.problem(
+            "index",
+            format!("action {id} seq {seq}"),
+            "outbox feed index disagrees with the action",
         );
     }
 }
