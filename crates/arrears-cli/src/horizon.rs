@@ -129,7 +129,10 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
         | Command::SetFlag { on, .. }
         | Command::Close { on, .. }
         | Command::Reopen { on, .. } => vec![("on", *on)],
-        Command::Acknowledge { at, .. } | Command::RecordInbound { at, .. } => {
+        Command::Acknowledge { at, .. }
+        | Command::RecordInbound { at, .. }
+        | Command::MarkSent { at, .. }
+        | Command::RequestCallback { at, .. } => {
             vec![("at", at.date_naive())]
         }
         Command::ReverseChargeOff { on, .. } => vec![("on", *on)],

@@ -26,6 +26,21 @@ pub(crate) enum ContactCommand {
     Remove(RemoveArgs),
     /// Record a contact the debtor made (a call or a message received).
     Inbound(InboundArgs),
+    /// Schedule a callback the debtor asked for: an outbox action at that instant.
+    Callback(CallbackArgs),
+}
+
+/// `arrears contact callback`.
+#[derive(Debug, Args)]
+pub(crate) struct CallbackArgs {
+    #[command(flatten)]
+    pub(crate) address: Address,
+    /// The accounts it is about (external references or ids, comma-separated).
+    #[arg(long = "account", value_name = "REF_OR_ID", value_delimiter = ',', required = true)]
+    pub(crate) accounts: Vec<String>,
+    /// When the debtor asked to be contacted.
+    #[arg(long, value_name = "RFC3339", value_parser = crate::args::parse_instant)]
+    pub(crate) at: chrono::DateTime<chrono::Utc>,
 }
 
 /// `arrears contact inbound`.
@@ -205,6 +220,21 @@ pub(crate) fn run(
             };
             (&args.address, command, "recorded as an inbound contact")
         }
+        ContactCommand::Callback(args) => {
+            let debtor = refs::debtor(books, &args.address.debtor, "--debtor")?;
+            let mut accounts = Vec::new();
+            for text in &args.accounts {
+                accounts.push(refs::account(books, text, "--account")?.id);
+            }
+            let command = Command::RequestCallback {
+                debtor: debtor.id,
+                accounts,
+                channel: args.address.channel.into(),
+                address: args.address.address.clone(),
+                at: args.at,
+            };
+            (&args.address, command, "callback scheduled")
+        }
     };
     // An inbound contact dated past the horizon is a typo, not a contact.
     if let Some((_, reason)) = horizon.command_refusal(&engine_command, crate::horizon::flag) {
@@ -215,6 +245,14 @@ pub(crate) fn run(
         return collect::print_json(&address.key, &receipt, None, out);
     }
     let replayed = if receipt.replayed { " (replayed: already recorded)" } else { "" };
+    if let Outcome::Scheduled { action } = &receipt.outcome {
+        let channel = ContactChannel::from(address.channel).name();
+        writeln!(
+            out,
+            "callback scheduled{replayed}: action {action}, {channel} {}",
+            address.address
+        )?;
+    }
     if let Outcome::DebtorUpdated { debtor, cancelled } = &receipt.outcome {
         let channel = ContactChannel::from(address.channel).name();
         writeln!(out, "debtor {debtor}: {channel} {} {verb}{replayed}", address.address)?;

@@ -384,6 +384,23 @@ pub enum Command {
         /// What happened (`right_party` for a call the debtor made, `promise_captured`...).
         outcome: ContactOutcome,
     },
+    /// The debtor asked to be called back (or written to) at a time: an outbox action for that
+    /// instant, to one of the debtor's usable addresses, with the template `callback`. It goes
+    /// through the queue like the cycle's actions. A debtor who asked that communication cease,
+    /// is represented by an attorney, is in bankruptcy or died cannot be given one.
+    RequestCallback {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The accounts it is about (the debtor's).
+        accounts: Vec<AccountId>,
+        /// The channel.
+        channel: ContactChannel,
+        /// The address, one of the debtor's contact points usable for the channel.
+        address: String,
+        /// When the debtor asked to be contacted.
+        #[serde(with = "arrears_core::dates::instant")]
+        at: DateTime<Utc>,
+    },
     /// A sender reports an outbox action sent: it is no longer pending (no other sender will
     /// claim it), and its outcome comes later with [`Command::Acknowledge`]. Reporting it
     /// again keeps the first instant.
@@ -502,7 +519,9 @@ impl Command {
             Command::SetContactPoint { .. }
             | Command::RemoveContactPoint { .. }
             | Command::UpdateDebtor { .. } => Vec::new(),
-            Command::RecordInbound { at, .. } | Command::MarkSent { at, .. } => {
+            Command::RecordInbound { at, .. }
+            | Command::MarkSent { at, .. }
+            | Command::RequestCallback { at, .. } => {
                 vec![("at", at.date_naive())]
             }
         }
@@ -545,6 +564,7 @@ impl Command {
             Command::UpdateDebtor { .. } => "update_debtor",
             Command::RecordInbound { .. } => "record_inbound",
             Command::MarkSent { .. } => "mark_sent",
+            Command::RequestCallback { .. } => "request_callback",
         }
     }
 
@@ -602,7 +622,8 @@ impl Command {
             | Command::RemoveContactPoint { .. }
             | Command::UpdateDebtor { .. }
             | Command::RecordInbound { .. }
-            | Command::MarkSent { .. } => {}
+            | Command::MarkSent { .. }
+            | Command::RequestCallback { .. } => {}
         }
         command
     }
@@ -663,6 +684,11 @@ pub enum Outcome {
         /// When it was sent (the first report's instant).
         #[serde(with = "arrears_core::dates::instant")]
         at: DateTime<Utc>,
+    },
+    /// An outbox action was scheduled at the debtor's request.
+    Scheduled {
+        /// The action.
+        action: u64,
     },
 }
 

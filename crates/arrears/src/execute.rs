@@ -267,6 +267,11 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
             crate::upkeep::remove_contact_point(env, *debtor, *channel, address)?
         }
         Command::MarkSent { action, at } => crate::outbox::mark_sent(env, *action, *at)?,
+        Command::RequestCallback { debtor, accounts, channel, address, at } => {
+            let callback =
+                crate::upkeep::Callback { accounts, channel: *channel, address, at: *at };
+            crate::upkeep::request_callback(env, *debtor, &callback)?
+        }
         Command::UpdateDebtor { debtor, changes } => {
             crate::upkeep::update_debtor(env, *debtor, changes)?
         }

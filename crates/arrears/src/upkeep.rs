@@ -155,6 +155,107 @@ pub(crate) fn record_inbound(
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled: Vec::new() })
 }
 
+/// A callback the debtor asked for, as `Command::RequestCallback` gives it.
+pub(crate) struct Callback<'a> {
+    pub(crate) accounts: &'a [AccountId],
+    pub(crate) channel: ContactChannel,
+    pub(crate) address: &'a str,
+    pub(crate) at: DateTime<Utc>,
+}
+
+/// `Command::RequestCallback`: a pending outbox action at the requested instant.
+pub(crate) fn request_callback(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    callback: &Callback<'_>,
+) -> Result<Outcome, CommandError> {
+    let debtor = load(env, debtor_id)?;
+    if !arrears_core::dates::is_supported(callback.at.date_naive()) {
+        return Err(CommandError::Invalid {
+            field: "at",
+            reason: format!("{} is outside the supported dates", callback.at),
+        });
+    }
+    let flags = debtor.flags;
+    let stopped = [
+        (flags.cease_communication, "asked that communication cease"),
+        (flags.attorney_represented, "is represented by an attorney"),
+        (flags.bankruptcy, "is in bankruptcy"),
+        (flags.deceased, "is deceased"),
+    ];
+    if let Some((_, why)) = stopped.iter().find(|(set, _)| *set) {
+        return Err(CommandError::Invalid {
+            field: "debtor",
+            reason: format!("debtor {debtor_id} {why}: no callback can be scheduled"),
+        });
+    }
+    let owned = env.txn.accounts_of(debtor_id)?;
+    if callback.accounts.is_empty()
+        || callback.accounts.iter().any(|account| !owned.contains(account))
+    {
+        return Err(CommandError::Invalid {
+            field: "accounts",
+            reason: format!("name one or more accounts of debtor {debtor_id}"),
+        });
+    }
+    let usable_point = debtor
+        .contact_points
+        .iter()
+        .any(|point| point.address == callback.address && usable(point, callback.channel));
+    if !usable_point {
+        return Err(CommandError::Invalid {
+            field: "address",
+            reason: format!(
+                "{:?} is not a {} address of debtor {debtor_id} that may be used (opted out, or \
+                 no consent where the channel needs it)",
+                callback.address,
+                callback.channel.name()
+            ),
+        });
+    }
+    let mut accounts = callback.accounts.to_vec();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let proposal = arrears_core::strategy::ContactProposal {
+        debtor: debtor_id,
+        accounts: accounts.clone(),
+        channel: callback.channel,
+        address: callback.address.to_owned(),
+        template: CALLBACK_TEMPLATE.to_owned(),
+        at: callback.at,
+    };
+    let as_of = callback.at.date_naive();
+    let id = crate::outbox::action_id(as_of, debtor_id, &proposal);
+    if env.txn.action(id)?.is_some() {
+        return Err(CommandError::Invalid {
+            field: "at",
+            reason: format!(
+                "a callback to {:?} is already scheduled on {as_of} (action {id})",
+                callback.address
+            ),
+        });
+    }
+    let seq = env.txn.next_id(arrears_store::Sequence::Action)?;
+    env.txn.put_action(&arrears_core::case::Action {
+        id,
+        debtor: debtor_id,
+        accounts,
+        channel: callback.channel,
+        address: callback.address.to_owned(),
+        template: CALLBACK_TEMPLATE.to_owned(),
+        scheduled_at: callback.at,
+        created_for: as_of,
+        status: ActionStatus::Pending,
+        claim: None,
+        sent_at: None,
+        seq,
+    })?;
+    Ok(Outcome::Scheduled { action: id })
+}
+
+/// The template of a callback the debtor asked for.
+pub(crate) const CALLBACK_TEMPLATE: &str = "callback";
+
 /// After a flag was set: a flag that stops contact cancels every pending action of the debtor.
 pub(crate) fn after_flag(
     env: &mut Env<'_>,

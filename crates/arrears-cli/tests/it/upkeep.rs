@@ -258,3 +258,62 @@ fn debtor_update_and_inbound_contacts() {
     assert_eq!(future.code, 1, "{}", future.stdout);
     env.run(&["verify"]).ok();
 }
+
+#[test]
+fn a_callback_the_debtor_asked_for_is_queued_like_the_cycles_actions() {
+    let env = Env::sample();
+    let callback = |key: &str, address: &str, at: &str| {
+        env.run(&[
+            "contact",
+            "callback",
+            "--debtor",
+            "C-1001",
+            "--account",
+            "LN-5001",
+            "--channel",
+            "sms",
+            "--address",
+            address,
+            "--at",
+            at,
+            "--key",
+            key,
+        ])
+    };
+    let run = callback("cb-1", "+1-512-555-0143", "2026-11-21T15:00:00Z");
+    assert!(run.ok().starts_with("callback scheduled: action "), "{}", run.stdout);
+    let due = env.run(&["actions", "list", "--due", "--json"]).json();
+    let item = due
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["action"]["template"] == "callback")
+        .expect("the callback in the queue");
+    assert_eq!(item["action"]["scheduled_at"], "2026-11-21T15:00:00Z");
+    assert!(item["action"]["seq"].as_u64().unwrap() >= 1);
+    // A second one to the same address that day, an address the debtor may not be reached
+    // at, or a debtor who asked that communication cease: refused, nothing written.
+    let again = callback("cb-2", "+1-512-555-0143", "2026-11-21T18:00:00Z");
+    assert!(again.stderr.contains("already scheduled on 2026-11-21"), "{}", again.stderr);
+    let unknown = callback("cb-3", "+1-000-000-0000", "2026-11-21T15:00:00Z");
+    assert!(unknown.stderr.contains("is not a sms address of debtor D1"), "{}", unknown.stderr);
+    env.run(&[
+        "flag",
+        "--debtor",
+        "C-1001",
+        "--flag",
+        "cease",
+        "--on",
+        "2026-11-20",
+        "--key",
+        "cease-cb",
+    ])
+    .ok();
+    let ceased = callback("cb-4", "+1-512-555-0143", "2026-11-22T15:00:00Z");
+    assert!(ceased.stderr.contains("asked that communication cease"), "{}", ceased.stderr);
+    // The cease cancelled the callback scheduled before it.
+    let all = env.run(&["actions", "list", "--all", "--json"]).json();
+    let callback = all.as_array().unwrap().iter().find(|a| a["template"] == "callback").unwrap();
+    assert_eq!(callback["status"]["cancelled"]["reason"], "cease_communication");
+    env.run(&["verify"]).ok();
+}

@@ -87,10 +87,11 @@ fn command_variant(command: &Command) -> usize {
         Command::UpdateDebtor { .. } => 30,
         Command::RecordInbound { .. } => 31,
         Command::MarkSent { .. } => 32,
+        Command::RequestCallback { .. } => 33,
     }
 }
 
-const COMMAND_VARIANTS: usize = 33;
+const COMMAND_VARIANTS: usize = 34;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -106,10 +107,11 @@ fn outcome_variant(outcome: &Outcome) -> Option<usize> {
         Outcome::Rejected(_) => None,
         Outcome::DebtorUpdated { .. } => Some(6),
         Outcome::Sent { .. } => Some(7),
+        Outcome::Scheduled { .. } => Some(8),
     }
 }
 
-const STORED_OUTCOME_VARIANTS: usize = 8;
+const STORED_OUTCOME_VARIANTS: usize = 9;
 
 fn commands() -> Vec<(Command, Expect)> {
     let account = AccountId(3);
@@ -317,8 +319,18 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["021f07010300092b3135353530313030fcf0e2fed2000719fc0533"],
         ),
         (
+            Command::RequestCallback {
+                debtor: DebtorId(7),
+                accounts: vec![account],
+                channel: ContactChannel::Phone,
+                address: "+15550100".into(),
+                at: "2026-02-02T17:00:00Z".parse().unwrap(),
+            },
+            expect!["022007010300092b3135353530313030fc20b001d3008a89c0d6"],
+        ),
+        (
             Command::MarkSent { action: 0x0012_3456_789a, at: "2026-02-01T15:30:00Z".parse().unwrap() },
-            expect!["0220fd9a78563412000000fcf0e2fed2008c8bd05b"],
+            expect!["0221fd9a78563412000000fcf0e2fed2001d1ab8f5"],
         ),
         (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
@@ -381,6 +393,7 @@ fn golden_outcomes() {
             expect!["0204fd9a7856341200000001035b23e2b2"],
         ),
         (Outcome::PolicySet { name: "standard".into() }, expect!["0205087374616e646172649f69cf1b"]),
+        (Outcome::Scheduled { action: 0x0012_3456_789a }, expect!["0209fd9a78563412000000e75be6bd"]),
         (
             Outcome::Sent { action: 0x0012_3456_789a, at: "2026-02-01T15:30:00Z".parse().unwrap() },
             expect!["0208fd9a78563412000000fcf0e2fed200be6ffc3f"],
