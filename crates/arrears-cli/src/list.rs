@@ -400,6 +400,20 @@ pub(crate) fn show_debtor(
         })
         .unwrap_or_default();
     writeln!(out, "  flags: {}", if set.is_empty() { "none".to_owned() } else { set.join(", ") })?;
+    let restrictions = &debtor.restrictions;
+    let mut restricted = Vec::new();
+    if restrictions.work_contact_prohibited {
+        restricted.push("work contact prohibited".to_owned());
+    }
+    if restrictions.litigation_served {
+        restricted.push("litigation served".to_owned());
+    }
+    if let Some(at) = restrictions.call_consent_given_at {
+        restricted.push(format!("call consent given {}", at.to_rfc3339()));
+    }
+    if !restricted.is_empty() {
+        writeln!(out, "  restrictions: {}", restricted.join(", "))?;
+    }
 
     writeln!(out, "\ncontact points")?;
     let mut points = Table::new(&["channel", "address", "kind", "consent", "opted_out"]);

@@ -64,6 +64,39 @@ pub(crate) struct InboundArgs {
 pub(crate) enum DebtorCommand {
     /// Change a debtor's name, jurisdiction, language or time zones (the flags given).
     Update(UpdateArgs),
+    /// Change what restricts contacting a debtor (the flags given; the others stay).
+    Restrict(RestrictArgs),
+}
+
+/// `arrears debtor restrict`.
+#[derive(Debug, Args)]
+pub(crate) struct RestrictArgs {
+    /// The debtor: its external reference, or its id (`D3`).
+    #[arg(long, value_name = "REF_OR_ID")]
+    pub(crate) debtor: String,
+    /// Contact at work is prohibited (the employer forbids it, or the debtor asked).
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub(crate) work_contact_prohibited: Option<bool>,
+    /// The debtor was served in a collection suit.
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub(crate) litigation_served: Option<bool>,
+    /// When the debtor gave prior consent, directly, to be called (`none` to clear it).
+    #[arg(long, value_name = "RFC3339|none", value_parser = parse_consent_at)]
+    pub(crate) call_consent_at: Option<ConsentAt>,
+    /// The idempotency key.
+    #[arg(long)]
+    pub(crate) key: String,
+}
+
+/// `--call-consent-at`: an instant, or `none`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConsentAt(Option<chrono::DateTime<chrono::Utc>>);
+
+fn parse_consent_at(text: &str) -> Result<ConsentAt, String> {
+    if text.trim() == "none" {
+        return Ok(ConsentAt(None));
+    }
+    crate::args::parse_instant(text).map(|at| ConsentAt(Some(at)))
 }
 
 /// `arrears debtor update`.
@@ -274,7 +307,10 @@ pub(crate) fn update(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
-    let DebtorCommand::Update(args) = command;
+    let args = match command {
+        DebtorCommand::Update(args) => args,
+        DebtorCommand::Restrict(args) => return restrict(books, args, json, out),
+    };
     let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
     let changes = DebtorChanges {
         name: args.name.clone(),
@@ -295,5 +331,48 @@ pub(crate) fn update(
     }
     let replayed = if receipt.replayed { " (replayed: already recorded)" } else { "" };
     writeln!(out, "debtor {} updated{replayed}", refs::describe_debtor(&debtor))?;
+    Ok(Status::Ok)
+}
+
+/// `arrears debtor restrict`: the restrictions given replace those stored; the others stay.
+fn restrict(
+    books: &Arrears,
+    args: &RestrictArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
+    let mut restrictions = debtor.restrictions;
+    if args.work_contact_prohibited.is_none()
+        && args.litigation_served.is_none()
+        && args.call_consent_at.is_none()
+    {
+        anyhow::bail!(
+            "nothing to change: give --work-contact-prohibited, --litigation-served or \
+             --call-consent-at"
+        );
+    }
+    if let Some(value) = args.work_contact_prohibited {
+        restrictions.work_contact_prohibited = value;
+    }
+    if let Some(value) = args.litigation_served {
+        restrictions.litigation_served = value;
+    }
+    if let Some(ConsentAt(at)) = args.call_consent_at {
+        restrictions.call_consent_given_at = at;
+    }
+    let command = Command::SetContactRestrictions { debtor: debtor.id, restrictions };
+    let receipt = collect::execute(books, &args.key, &command)?;
+    if json {
+        return collect::print_json(&args.key, &receipt, None, out);
+    }
+    let replayed = if receipt.replayed { " (replayed: already recorded)" } else { "" };
+    writeln!(out, "debtor {} restrictions set{replayed}", refs::describe_debtor(&debtor))?;
+    if let Outcome::DebtorUpdated { cancelled, .. } = &receipt.outcome {
+        if !cancelled.is_empty() {
+            let ids: Vec<String> = cancelled.iter().map(u64::to_string).collect();
+            writeln!(out, "  cancelled pending actions: {}", ids.join(", "))?;
+        }
+    }
     Ok(Status::Ok)
 }

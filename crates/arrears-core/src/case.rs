@@ -257,6 +257,8 @@ pub enum CancelReason {
     Bankruptcy,
     /// The debtor died.
     Deceased,
+    /// Contact at work was prohibited: the action was to a work address.
+    WorkContactProhibited,
 }
 
 impl CancelReason {
@@ -270,6 +272,7 @@ impl CancelReason {
             CancelReason::AttorneyRepresented => "attorney_represented",
             CancelReason::Bankruptcy => "bankruptcy",
             CancelReason::Deceased => "deceased",
+            CancelReason::WorkContactProhibited => "work_contact_prohibited",
         }
     }
 }

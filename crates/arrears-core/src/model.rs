@@ -1,6 +1,6 @@
 //! The core nouns: debtors, accounts with their terms, and obligations.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +38,25 @@ pub struct Debtor {
     pub contact_points: Vec<ContactPoint>,
     /// Sticky flags that restrict collection.
     pub flags: DebtorFlags,
+    /// What else restricts contacting the debtor (appended in debtor record version 3;
+    /// `Command::SetContactRestrictions` sets it).
+    pub restrictions: ContactRestrictions,
+}
+
+/// Restrictions on contacting a debtor that the compliance guardrails apply, set after the
+/// debtor was created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContactRestrictions {
+    /// The employer prohibits communication at work, or the debtor asked for none there:
+    /// work addresses may not be used.
+    pub work_contact_prohibited: bool,
+    /// The debtor was served in a collection suit (rules that depend on it apply).
+    pub litigation_served: bool,
+    /// When the debtor last gave prior consent, directly to the collector, to be called
+    /// (Regulation F's call-frequency presumption does not count such calls within the
+    /// consent's days).
+    #[serde(with = "crate::dates::option_instant")]
+    pub call_consent_given_at: Option<DateTime<Utc>>,
 }
 
 /// Person or business.

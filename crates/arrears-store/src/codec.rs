@@ -62,8 +62,7 @@ impl RecordKind {
     pub fn version(self) -> u8 {
         match self {
             // Version 2: dates and instants as integers (see `arrears_core::dates`).
-            RecordKind::Debtor
-            | RecordKind::Account
+            RecordKind::Account
             | RecordKind::Obligation
             | RecordKind::Event
             | RecordKind::Derived
@@ -76,6 +75,8 @@ impl RecordKind {
             // Version 3: the action status `Cancelled`, and the fields `claim`, `sent_at` and
             // `seq` appended (an older record reads with no claim, not sent, sequence 0).
             RecordKind::Action => 3,
+            // Version 3: `restrictions` appended (an older debtor reads with none).
+            RecordKind::Debtor => 3,
             // Version 3: `interrupted` (the states the holds in force interrupted) and `capacity`
             // (the capacity to pay the debtor stated with a plan) appended.
             RecordKind::Case => 3,
@@ -97,6 +98,8 @@ impl RecordKind {
             RecordKind::Case if version < 3 => &[0, 0],
             // `Action::claim` and `Action::sent_at`, `None` (tag 0 each), and `Action::seq`, 0.
             RecordKind::Action if version < 3 => &[0, 0, 0],
+            // `Debtor::restrictions`: two `false` and a `None`.
+            RecordKind::Debtor if version < 3 => &[0, 0, 0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -283,7 +286,9 @@ fn decode_checked<T: DeserializeOwned>(
     } else if version == 1 && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry) {
         // Written by format 1: the same fields, dates and instants as strings.
         arrears_core::dates::with_strings(decode)
-    } else if version == 2 && matches!(kind, RecordKind::Case | RecordKind::Action) {
+    } else if version == 2
+        && matches!(kind, RecordKind::Case | RecordKind::Action | RecordKind::Debtor)
+    {
         // Written before the case's `interrupted` and `capacity`, or the action's `claim`,
         // `sent_at` and `seq`, were appended (completed above).
         decode()

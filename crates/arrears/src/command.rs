@@ -7,8 +7,8 @@ use arrears_core::case::ContactOutcome;
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{Posting, ReversalReason};
 use arrears_core::model::{
-    Component, ContactChannel, ContactPoint, DebtorFlags, DebtorKind, Jurisdiction, ObligationKind,
-    ProductKind, Terms,
+    Component, ContactChannel, ContactPoint, ContactRestrictions, DebtorFlags, DebtorKind,
+    Jurisdiction, ObligationKind, ProductKind, Terms,
 };
 use arrears_core::money::{Currency, Money};
 
@@ -401,6 +401,16 @@ pub enum Command {
         #[serde(with = "arrears_core::dates::instant")]
         at: DateTime<Utc>,
     },
+    /// Replaces what restricts contacting a debtor (contact at work prohibited, litigation
+    /// served, prior consent to calls), which the compliance guardrails apply from then on;
+    /// prohibiting contact at work cancels the pending actions to the debtor's work
+    /// addresses at once.
+    SetContactRestrictions {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The restrictions as they now stand.
+        restrictions: ContactRestrictions,
+    },
     /// A sender reports an outbox action sent: it is no longer pending (no other sender will
     /// claim it), and its outcome comes later with [`Command::Acknowledge`]. Reporting it
     /// again keeps the first instant.
@@ -518,7 +528,8 @@ impl Command {
             Command::Acknowledge { at, .. } => vec![("at", at.date_naive())],
             Command::SetContactPoint { .. }
             | Command::RemoveContactPoint { .. }
-            | Command::UpdateDebtor { .. } => Vec::new(),
+            | Command::UpdateDebtor { .. }
+            | Command::SetContactRestrictions { .. } => Vec::new(),
             Command::RecordInbound { at, .. }
             | Command::MarkSent { at, .. }
             | Command::RequestCallback { at, .. } => {
@@ -565,6 +576,7 @@ impl Command {
             Command::RecordInbound { .. } => "record_inbound",
             Command::MarkSent { .. } => "mark_sent",
             Command::RequestCallback { .. } => "request_callback",
+            Command::SetContactRestrictions { .. } => "set_contact_restrictions",
         }
     }
 
@@ -623,7 +635,8 @@ impl Command {
             | Command::UpdateDebtor { .. }
             | Command::RecordInbound { .. }
             | Command::MarkSent { .. }
-            | Command::RequestCallback { .. } => {}
+            | Command::RequestCallback { .. }
+            | Command::SetContactRestrictions { .. } => {}
         }
         command
     }

@@ -267,6 +267,9 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
             crate::upkeep::remove_contact_point(env, *debtor, *channel, address)?
         }
         Command::MarkSent { action, at } => crate::outbox::mark_sent(env, *action, *at)?,
+        Command::SetContactRestrictions { debtor, restrictions } => {
+            crate::upkeep::set_contact_restrictions(env, *debtor, restrictions)?
+        }
         Command::RequestCallback { debtor, accounts, channel, address, at } => {
             let callback =
                 crate::upkeep::Callback { accounts, channel: *channel, address, at: *at };
@@ -371,6 +374,7 @@ fn create_debtor(txn: &mut WriteTxn, new: &NewDebtor) -> Result<Outcome, Command
         language: new.language.clone(),
         contact_points: new.contact_points.clone(),
         flags: new.flags,
+        restrictions: arrears_core::model::ContactRestrictions::default(),
     };
     txn.put_debtor(&debtor)?;
     Ok(Outcome::DebtorCreated(id))

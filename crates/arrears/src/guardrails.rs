@@ -105,6 +105,9 @@ pub(crate) fn flags<'c>(
             .filter(|point| point.opted_out)
             .map(|point| point.address.clone())
             .collect(),
+        work_contact_prohibited: debtor.restrictions.work_contact_prohibited,
+        litigation_served: debtor.restrictions.litigation_served,
+        call_consent_given_at: debtor.restrictions.call_consent_given_at,
         ..Flags::default()
     };
     for case in cases {

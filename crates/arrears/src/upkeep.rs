@@ -14,7 +14,9 @@ use chrono::{DateTime, Utc};
 
 use arrears_core::case::{ActionStatus, CancelReason, ContactAttempt, ContactOutcome};
 use arrears_core::ids::{AccountId, DebtorId};
-use arrears_core::model::{ContactChannel, ContactPoint, Debtor, CONTACT_POINTS_MAX};
+use arrears_core::model::{
+    ContactChannel, ContactPoint, ContactRestrictions, Debtor, CONTACT_POINTS_MAX,
+};
 use arrears_core::strategy::usable;
 use arrears_store::Reads;
 
@@ -99,6 +101,40 @@ pub(crate) fn update_debtor(
     check_debtor_profile(&debtor.name, &debtor.jurisdiction, &debtor.language, &debtor.time_zones)?;
     env.txn.put_debtor(&debtor)?;
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled: Vec::new() })
+}
+
+/// `Command::SetContactRestrictions`: the restrictions replace the stored ones; prohibiting
+/// contact at work cancels the pending actions to the debtor's work addresses.
+pub(crate) fn set_contact_restrictions(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    restrictions: &ContactRestrictions,
+) -> Result<Outcome, CommandError> {
+    let mut debtor = load(env, debtor_id)?;
+    if let Some(at) = restrictions.call_consent_given_at {
+        if !arrears_core::dates::is_supported(at.date_naive()) {
+            return Err(CommandError::Invalid {
+                field: "restrictions.call_consent_given_at",
+                reason: format!("{at} is outside the supported dates"),
+            });
+        }
+    }
+    debtor.restrictions = *restrictions;
+    env.txn.put_debtor(&debtor)?;
+    let cancelled = if restrictions.work_contact_prohibited {
+        let work = |address: &str| {
+            debtor.contact_points.iter().any(|point| {
+                point.address == address
+                    && point.kind != arrears_core::model::ContactPointKind::Personal
+            })
+        };
+        cancel_pending(env, debtor_id, |action| {
+            work(&action.address).then_some(CancelReason::WorkContactProhibited)
+        })?
+    } else {
+        Vec::new()
+    };
+    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
 
 /// A contact the debtor made, as `Command::RecordInbound` gives it.

@@ -317,3 +317,93 @@ fn a_callback_the_debtor_asked_for_is_queued_like_the_cycles_actions() {
     assert_eq!(callback["status"]["cancelled"]["reason"], "cease_communication");
     env.run(&["verify"]).ok();
 }
+
+/// Contact restrictions reach the guardrails: with contact at work prohibited, the
+/// workplace rule blocks a work address, and pending actions to it are cancelled.
+#[test]
+fn contact_restrictions_reach_the_guardrails() {
+    let env = Env::sample();
+    env.run(&[
+        "contact",
+        "set",
+        "--debtor",
+        "C-1001",
+        "--channel",
+        "email",
+        "--address",
+        "maria@work.example",
+        "--kind",
+        "work",
+        "--key",
+        "work-1",
+    ])
+    .ok();
+    let check = [
+        "check",
+        "contact",
+        "--debtor",
+        "C-1001",
+        "--pack",
+        "us-federal",
+        "--channel",
+        "email",
+        "--address",
+        "maria@work.example",
+        "--at",
+        "2026-11-20T16:00:00Z",
+    ];
+    assert!(env.run(&check).ok().starts_with("allowed"));
+    let callback = env.run(&[
+        "contact",
+        "callback",
+        "--debtor",
+        "C-1001",
+        "--account",
+        "LN-5001",
+        "--channel",
+        "email",
+        "--address",
+        "maria@work.example",
+        "--at",
+        "2026-11-21T15:00:00Z",
+        "--key",
+        "cb-work",
+    ]);
+    callback.ok();
+    let run = env.run(&[
+        "debtor",
+        "restrict",
+        "--debtor",
+        "C-1001",
+        "--work-contact-prohibited",
+        "true",
+        "--call-consent-at",
+        "2026-11-20T10:00:00Z",
+        "--key",
+        "restrict-1",
+    ]);
+    let text = run.ok();
+    assert!(text.contains("restrictions set"), "{text}");
+    assert!(text.contains("cancelled pending actions: "), "the callback to work: {text}");
+    let blocked = env.run(&check);
+    assert!(blocked.ok().starts_with("blocked by us-federal.workplace"), "{}", blocked.stdout);
+    let shown = env.run(&["show", "debtor", "C-1001", "--json"]).json();
+    assert_eq!(shown["debtor"]["restrictions"]["work_contact_prohibited"], true);
+    assert_eq!(shown["debtor"]["restrictions"]["call_consent_given_at"], "2026-11-20T10:00:00Z");
+    // The flags not given stay; `none` clears the consent.
+    env.run(&[
+        "debtor",
+        "restrict",
+        "--debtor",
+        "C-1001",
+        "--call-consent-at",
+        "none",
+        "--key",
+        "restrict-2",
+    ])
+    .ok();
+    let shown = env.run(&["show", "debtor", "C-1001", "--json"]).json();
+    assert_eq!(shown["debtor"]["restrictions"]["work_contact_prohibited"], true);
+    assert_eq!(shown["debtor"]["restrictions"]["call_consent_given_at"], serde_json::Value::Null);
+    env.run(&["verify"]).ok();
+}

@@ -82,6 +82,7 @@ fn debtor() -> Debtor {
             bankruptcy: false,
             deceased: false,
         },
+        restrictions: arrears_core::model::ContactRestrictions::default(),
     }
 }
 
@@ -115,8 +116,19 @@ fn account() -> Account {
 
 #[test]
 fn golden_debtor() {
-    check(RecordKind::Debtor, &debtor(), expect!["02070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000348a8a3f"]);
-    format_1(RecordKind::Debtor, &debtor(), "01070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b31353535303130300001000001000027845e84");
+    // Versions 1 and 2 (before `restrictions`) read with none.
+    older_version(RecordKind::Debtor, &debtor(), "02070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000348a8a3f");
+    check(RecordKind::Debtor, &debtor(), expect!["03070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000000000ee6e39a6"]);
+    let restricted = Debtor {
+        restrictions: arrears_core::model::ContactRestrictions {
+            work_contact_prohibited: true,
+            litigation_served: false,
+            call_consent_given_at: Some(instant("2026-02-01T16:00:00Z")),
+        },
+        ..debtor()
+    };
+    check(RecordKind::Debtor, &restricted, expect!["03070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000010001fc00f1fed20094ca8a0a"]);
+    older_version(RecordKind::Debtor, &debtor(), "01070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b31353535303130300001000001000027845e84");
 }
 
 #[test]

@@ -11,8 +11,8 @@ use arrears_core::case::ContactOutcome;
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{Book, Posting, ReversalReason};
 use arrears_core::model::{
-    Component, ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind,
-    Jurisdiction, ObligationKind, ProductKind, Terms,
+    Component, ContactChannel, ContactPoint, ContactPointKind, ContactRestrictions, DebtorFlags,
+    DebtorKind, Jurisdiction, ObligationKind, ProductKind, Terms,
 };
 use arrears_core::money::{Currency, Money};
 use arrears_store::codec::{decode, encode};
@@ -88,10 +88,11 @@ fn command_variant(command: &Command) -> usize {
         Command::RecordInbound { .. } => 31,
         Command::MarkSent { .. } => 32,
         Command::RequestCallback { .. } => 33,
+        Command::SetContactRestrictions { .. } => 34,
     }
 }
 
-const COMMAND_VARIANTS: usize = 34;
+const COMMAND_VARIANTS: usize = 35;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -329,8 +330,19 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["022007010300092b3135353530313030fc20b001d3008a89c0d6"],
         ),
         (
+            Command::SetContactRestrictions {
+                debtor: DebtorId(7),
+                restrictions: ContactRestrictions {
+                    work_contact_prohibited: true,
+                    litigation_served: true,
+                    call_consent_given_at: Some("2026-02-01T15:30:00Z".parse().unwrap()),
+                },
+            },
+            expect!["022107010101fcf0e2fed2003cf5c015"],
+        ),
+        (
             Command::MarkSent { action: 0x0012_3456_789a, at: "2026-02-01T15:30:00Z".parse().unwrap() },
-            expect!["0221fd9a78563412000000fcf0e2fed2001d1ab8f5"],
+            expect!["0222fd9a78563412000000fcf0e2fed200efae70dc"],
         ),
         (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
