@@ -23,7 +23,7 @@ mod plugin_output;
 pub use import_rows::import_rows;
 pub use plugin_output::plugin_output;
 
-const KINDS: [RecordKind; 15] = [
+const KINDS: [RecordKind; 16] = [
     RecordKind::Debtor,
     RecordKind::Account,
     RecordKind::Obligation,
@@ -39,6 +39,7 @@ const KINDS: [RecordKind; 15] = [
     RecordKind::Audit,
     RecordKind::Snapshot,
     RecordKind::PluginEntry,
+    RecordKind::Note,
 ];
 
 /// CRC-32 (IEEE), as the record frame uses.
@@ -73,6 +74,7 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::Audit => decode::<arrears_store::AuditEntry>(kind, bytes).is_ok(),
         RecordKind::Snapshot => decode::<arrears_core::ledger::AccountState>(kind, bytes).is_ok(),
         RecordKind::PluginEntry => decode::<arrears_store::PluginEntryRow>(kind, bytes).is_ok(),
+        RecordKind::Note => decode::<arrears_core::case::Note>(kind, bytes).is_ok(),
     }
 }
 

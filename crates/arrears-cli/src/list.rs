@@ -507,6 +507,18 @@ pub(crate) fn show_debtor(
     }
     write_or_none(out, &actions)?;
 
+    writeln!(out, "\nnotes")?;
+    let mut notes = Table::new(&["at", "author", "account", "note"]);
+    for note in &view.notes {
+        notes.row(vec![
+            note.at.to_rfc3339(),
+            note.author.clone(),
+            opt(note.account),
+            note.text.clone(),
+        ]);
+    }
+    write_or_none(out, &notes)?;
+
     writeln!(out, "\ncontact history")?;
     let mut contacts = Table::new(&["at", "direction", "channel", "address", "outcome", "action"]);
     for contact in &view.contacts {

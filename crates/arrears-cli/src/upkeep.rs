@@ -66,6 +66,31 @@ pub(crate) enum DebtorCommand {
     Update(UpdateArgs),
     /// Change what restricts contacting a debtor (the flags given; the others stay).
     Restrict(RestrictArgs),
+    /// Add a note to a debtor (and one of its accounts).
+    Note(NoteArgs),
+}
+
+/// `arrears debtor note`.
+#[derive(Debug, Args)]
+pub(crate) struct NoteArgs {
+    /// The debtor: its external reference, or its id (`D3`).
+    #[arg(long, value_name = "REF_OR_ID")]
+    pub(crate) debtor: String,
+    /// The account it is about (external reference or id), if one.
+    #[arg(long, value_name = "REF_OR_ID")]
+    pub(crate) account: Option<String>,
+    /// Who writes it.
+    #[arg(long)]
+    pub(crate) author: String,
+    /// The note.
+    #[arg(long)]
+    pub(crate) text: String,
+    /// When it was written (default: now, the --recorded-at instant if given).
+    #[arg(long, value_name = "RFC3339", value_parser = crate::args::parse_instant)]
+    pub(crate) at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The idempotency key.
+    #[arg(long)]
+    pub(crate) key: String,
 }
 
 /// `arrears debtor restrict`.
@@ -303,6 +328,7 @@ pub(crate) fn run(
 /// `arrears debtor update`.
 pub(crate) fn update(
     books: &Arrears,
+    now: chrono::DateTime<chrono::Utc>,
     command: &DebtorCommand,
     json: bool,
     out: &mut dyn Write,
@@ -310,6 +336,7 @@ pub(crate) fn update(
     let args = match command {
         DebtorCommand::Update(args) => args,
         DebtorCommand::Restrict(args) => return restrict(books, args, json, out),
+        DebtorCommand::Note(args) => return note(books, now, args, json, out),
     };
     let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
     let changes = DebtorChanges {
@@ -374,5 +401,34 @@ fn restrict(
             writeln!(out, "  cancelled pending actions: {}", ids.join(", "))?;
         }
     }
+    Ok(Status::Ok)
+}
+
+/// `arrears debtor note`.
+fn note(
+    books: &Arrears,
+    now: chrono::DateTime<chrono::Utc>,
+    args: &NoteArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
+    let account = match &args.account {
+        Some(text) => Some(refs::account(books, text, "--account")?.id),
+        None => None,
+    };
+    let note = arrears::case::Note {
+        account,
+        at: args.at.unwrap_or(now),
+        author: args.author.clone(),
+        text: args.text.clone(),
+    };
+    let receipt =
+        collect::execute(books, &args.key, &Command::AddNote { debtor: debtor.id, note })?;
+    if json {
+        return collect::print_json(&args.key, &receipt, None, out);
+    }
+    let replayed = if receipt.replayed { " (replayed: already recorded)" } else { "" };
+    writeln!(out, "note added to debtor {}{replayed}", refs::describe_debtor(&debtor))?;
     Ok(Status::Ok)
 }

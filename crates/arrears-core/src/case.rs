@@ -204,6 +204,21 @@ pub struct Action {
     pub seq: u64,
 }
 
+/// A note on a debtor (and one of its accounts), as a collector writes it: appended, never
+/// changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// The account it is about, if one.
+    pub account: Option<AccountId>,
+    /// When it was written.
+    #[serde(with = "crate::dates::instant")]
+    pub at: DateTime<Utc>,
+    /// Who wrote it (an agent's name or id).
+    pub author: String,
+    /// The note.
+    pub text: String,
+}
+
 /// A sender's lease on an outbox action: no other sender may claim it until `until`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {

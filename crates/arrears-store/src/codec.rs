@@ -55,6 +55,8 @@ pub enum RecordKind {
     Snapshot,
     /// An entry of the plugin registry (`crate::PluginEntryRow`).
     PluginEntry,
+    /// `arrears_core::case::Note` (the `notes` table, added within format 2).
+    Note,
 }
 
 impl RecordKind {
@@ -84,6 +86,7 @@ impl RecordKind {
             RecordKind::Snapshot => 1,
             // New within format 2 (the `plugins` table), with integer dates from the start.
             RecordKind::PluginEntry => 1,
+            RecordKind::Note => 1,
         }
     }
 
@@ -114,7 +117,8 @@ impl RecordKind {
             | RecordKind::Contact
             | RecordKind::Audit
             | RecordKind::Snapshot
-            | RecordKind::PluginEntry => &[],
+            | RecordKind::PluginEntry
+            | RecordKind::Note => &[],
         }
     }
 
@@ -136,6 +140,7 @@ impl RecordKind {
             RecordKind::Audit => "audit entry",
             RecordKind::Snapshot => "account snapshot",
             RecordKind::PluginEntry => "plugin registry entry",
+            RecordKind::Note => "note",
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrears_core::case::{Action, CollectionCase, ContactAttempt};
+use arrears_core::case::{Action, CollectionCase, ContactAttempt, Note};
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{replay, AccountState, Event, EventRecord, JournalEntry, Posting};
 use arrears_core::model::{Account, Debtor, Obligation};
@@ -17,8 +17,8 @@ use crate::error::{from_redb, StorageError};
 use crate::schema::{
     date_key, AccountEntries, AccountHead, AccountObligations, Accounts, Audit, AuditEntry, Cases,
     Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, IdempotencyRecord, Journal,
-    Meta, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PluginEntryRow, Plugins,
-    RefKind, ReviewDue, Snapshots, META_FORMAT_VERSION,
+    Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PluginEntryRow,
+    Plugins, RefKind, ReviewDue, Snapshots, META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -606,6 +606,21 @@ pub trait Reads: TableAccess {
         self.read_table(Contacts, |table| {
             let rows = table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)?;
             decode_rows(rows, "contacts", RecordKind::Contact)
+        })
+    }
+
+    /// A debtor's notes, oldest first (none in a store written before the `notes` table).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn notes(&self, debtor: DebtorId) -> Result<Vec<Note>, StorageError> {
+        if !self.table_exists(Notes)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(Notes, |table| {
+            let rows = table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)?;
+            decode_rows(rows, "notes", RecordKind::Note)
         })
     }
 

@@ -150,6 +150,7 @@ tables! {
     Snapshots, snapshots: "snapshots", u64, &'static [u8];
     Plugins, plugins: "plugins", &'static str, &'static [u8];
     OutboxBySeq, outbox_by_seq: "outbox_by_seq", u64, u64;
+    Notes, notes: "notes", (u64, u64), &'static [u8];
 }
 
 /// Days since 1970-01-01, the key form of a date in indexes.

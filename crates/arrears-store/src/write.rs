@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt};
+use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt, Note};
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::{AccountState, EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
@@ -15,8 +15,8 @@ use crate::read::Reads;
 use crate::schema::{
     date_key, AccountEntries, AccountObligations, Accounts, Audit, AuditEntry, Cases, Config,
     Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency, IdempotencyRecord,
-    Journal, Meta, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PluginEntryRow,
-    Plugins, RefKind, ReviewDue, Sequence, Snapshots,
+    Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending,
+    PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, Snapshots,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -339,6 +339,28 @@ impl WriteTxn {
             };
             table
                 .insert((debtor.0, next), encode(RecordKind::Contact, attempt).as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Appends a note to a debtor's notes.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn append_note(&mut self, debtor: DebtorId, note: &Note) -> Result<(), StorageError> {
+        self.write_table(Notes, |table| {
+            let next = match table
+                .range((debtor.0, 0)..=(debtor.0, u64::MAX))
+                .map_err(from_redb)?
+                .next_back()
+            {
+                Some(row) => row.map_err(from_redb)?.0.value().1 + 1,
+                None => 1,
+            };
+            table
+                .insert((debtor.0, next), encode(RecordKind::Note, note).as_slice())
                 .map_err(from_redb)?;
             Ok(())
         })

@@ -411,6 +411,13 @@ pub enum Command {
         /// The restrictions as they now stand.
         restrictions: ContactRestrictions,
     },
+    /// Appends a note to a debtor's notes (never changed afterwards).
+    AddNote {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The note.
+        note: arrears_core::case::Note,
+    },
     /// A sender reports an outbox action sent: it is no longer pending (no other sender will
     /// claim it), and its outcome comes later with [`Command::Acknowledge`]. Reporting it
     /// again keeps the first instant.
@@ -530,6 +537,7 @@ impl Command {
             | Command::RemoveContactPoint { .. }
             | Command::UpdateDebtor { .. }
             | Command::SetContactRestrictions { .. } => Vec::new(),
+            Command::AddNote { note, .. } => vec![("note.at", note.at.date_naive())],
             Command::RecordInbound { at, .. }
             | Command::MarkSent { at, .. }
             | Command::RequestCallback { at, .. } => {
@@ -577,6 +585,7 @@ impl Command {
             Command::MarkSent { .. } => "mark_sent",
             Command::RequestCallback { .. } => "request_callback",
             Command::SetContactRestrictions { .. } => "set_contact_restrictions",
+            Command::AddNote { .. } => "add_note",
         }
     }
 
@@ -636,7 +645,8 @@ impl Command {
             | Command::RecordInbound { .. }
             | Command::MarkSent { .. }
             | Command::RequestCallback { .. }
-            | Command::SetContactRestrictions { .. } => {}
+            | Command::SetContactRestrictions { .. }
+            | Command::AddNote { .. } => {}
         }
         command
     }

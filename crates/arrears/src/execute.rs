@@ -267,6 +267,7 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
             crate::upkeep::remove_contact_point(env, *debtor, *channel, address)?
         }
         Command::MarkSent { action, at } => crate::outbox::mark_sent(env, *action, *at)?,
+        Command::AddNote { debtor, note } => crate::upkeep::add_note(env, *debtor, note)?,
         Command::SetContactRestrictions { debtor, restrictions } => {
             crate::upkeep::set_contact_restrictions(env, *debtor, restrictions)?
         }

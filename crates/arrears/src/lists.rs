@@ -423,6 +423,8 @@ pub struct DebtorView {
     pub contacts: Vec<ContactAttempt>,
     /// Outbox actions not yet acknowledged, by id.
     pub pending_actions: Vec<Action>,
+    /// Notes, oldest first.
+    pub notes: Vec<arrears_core::case::Note>,
 }
 
 impl DebtorView {
@@ -439,6 +441,7 @@ pub(crate) fn debtor_view(
 ) -> Result<DebtorView, QueryError> {
     let debtor = read.debtor(id)?.ok_or(QueryError::UnknownDebtor(id))?;
     let contacts = read.contacts(id)?;
+    let notes = read.notes(id)?;
     let pending_actions = read
         .actions_of(id)?
         .into_iter()
@@ -455,7 +458,7 @@ pub(crate) fn debtor_view(
             cases.push(case);
         }
     }
-    Ok(DebtorView { debtor, as_of, accounts, cases, contacts, pending_actions })
+    Ok(DebtorView { debtor, as_of, accounts, cases, contacts, pending_actions, notes })
 }
 
 /// The names [`AccountFilter::states`] accepts, in the state machine's order.

@@ -137,6 +137,41 @@ pub(crate) fn set_contact_restrictions(
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
 
+/// Most bytes of a note's text.
+pub(crate) const NOTE_LEN_MAX: usize = 4_096;
+
+/// `Command::AddNote`.
+pub(crate) fn add_note(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    note: &arrears_core::case::Note,
+) -> Result<Outcome, CommandError> {
+    load(env, debtor_id)?;
+    text("note.author", &note.author, true)?;
+    if note.text.trim().is_empty() || note.text.len() > NOTE_LEN_MAX {
+        return Err(CommandError::Invalid {
+            field: "note.text",
+            reason: format!("must be 1 to {NOTE_LEN_MAX} bytes, got {}", note.text.len()),
+        });
+    }
+    if !arrears_core::dates::is_supported(note.at.date_naive()) {
+        return Err(CommandError::Invalid {
+            field: "note.at",
+            reason: format!("{} is outside the supported dates", note.at),
+        });
+    }
+    if let Some(account) = note.account {
+        if !env.txn.accounts_of(debtor_id)?.contains(&account) {
+            return Err(CommandError::Invalid {
+                field: "note.account",
+                reason: format!("account {account} is not an account of debtor {debtor_id}"),
+            });
+        }
+    }
+    env.txn.append_note(debtor_id, note)?;
+    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled: Vec::new() })
+}
+
 /// A contact the debtor made, as `Command::RecordInbound` gives it.
 pub(crate) struct Inbound<'a> {
     pub(crate) accounts: &'a [AccountId],

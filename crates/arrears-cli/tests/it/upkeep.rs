@@ -407,3 +407,68 @@ fn contact_restrictions_reach_the_guardrails() {
     assert_eq!(shown["debtor"]["restrictions"]["call_consent_given_at"], serde_json::Value::Null);
     env.run(&["verify"]).ok();
 }
+
+#[test]
+fn notes_are_appended_and_shown() {
+    let env = Env::sample();
+    env.run(&[
+        "debtor",
+        "note",
+        "--debtor",
+        "C-1001",
+        "--account",
+        "LN-5001",
+        "--author",
+        "agent-7",
+        "--text",
+        "Asked to be called after payday",
+        "--key",
+        "note-1",
+    ])
+    .ok();
+    env.run(&[
+        "debtor",
+        "note",
+        "--debtor",
+        "C-1001",
+        "--author",
+        "agent-9",
+        "--text",
+        "Prefers e-mail",
+        "--at",
+        "2026-11-20T13:00:00Z",
+        "--key",
+        "note-2",
+    ])
+    .ok();
+    let shown = env.run(&["show", "debtor", "C-1001"]);
+    let text = shown.ok();
+    assert!(
+        has_line(text, "2026-11-20T12:00:00+00:00 agent-7 A4 Asked to be called after payday"),
+        "{text}"
+    );
+    assert!(has_line(text, "2026-11-20T13:00:00+00:00 agent-9 Prefers e-mail"), "{text}");
+    let json = env.run(&["show", "debtor", "C-1001", "--json"]).json();
+    assert_eq!(json["notes"].as_array().unwrap().len(), 2);
+    let empty = env.run(&[
+        "debtor", "note", "--debtor", "C-1001", "--author", "a", "--text", " ", "--key", "note-3",
+    ]);
+    assert_eq!(empty.code, 1);
+    assert!(empty.stderr.contains("must be 1 to 4096 bytes"), "{}", empty.stderr);
+    let other = env.run(&[
+        "debtor",
+        "note",
+        "--debtor",
+        "C-1001",
+        "--account",
+        "TC-8001",
+        "--author",
+        "a",
+        "--text",
+        "x",
+        "--key",
+        "note-4",
+    ]);
+    assert!(other.stderr.contains("is not an account of debtor D1"), "{}", other.stderr);
+    env.run(&["verify"]).ok();
+}

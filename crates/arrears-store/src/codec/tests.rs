@@ -611,6 +611,14 @@ fn golden_case_action_contact_audit() {
     check(RecordKind::Action, &sent, expect!["03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc8092160000010d736d732d676174657761792d31fc58f3fed20001fc3cf1fed2002a6f970e82"]);
     check(RecordKind::Action, &cancelled, expect!["03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000200fc8080fed20000000075673d23"]);
     older_version(RecordKind::Action, &action, "01fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f7469636514323032362d30322d30315431363a30303a30305a0a323032362d30322d3031010514323032362d30322d30315431363a30313a30305aca9b06a3");
+    // Notes (added within format 2, issue 14 point 3).
+    let note = arrears_core::case::Note {
+        account: Some(AccountId(3)),
+        at: instant("2026-02-02T15:10:00Z"),
+        author: "agent-7".into(),
+        text: "Asked to be called after payday".into(),
+    };
+    check(RecordKind::Note, &note, expect!["010103fc907c01d300076167656e742d371f41736b656420746f2062652063616c6c656420616674657220706179646179b7b641ff"]);
     let contact = ContactAttempt {
         accounts: vec![AccountId(3)],
         channel: ContactChannel::Phone,

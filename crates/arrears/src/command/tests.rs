@@ -89,10 +89,11 @@ fn command_variant(command: &Command) -> usize {
         Command::MarkSent { .. } => 32,
         Command::RequestCallback { .. } => 33,
         Command::SetContactRestrictions { .. } => 34,
+        Command::AddNote { .. } => 35,
     }
 }
 
-const COMMAND_VARIANTS: usize = 35;
+const COMMAND_VARIANTS: usize = 36;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -341,8 +342,20 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["022107010101fcf0e2fed2003cf5c015"],
         ),
         (
+            Command::AddNote {
+                debtor: DebtorId(7),
+                note: arrears_core::case::Note {
+                    account: Some(account),
+                    at: "2026-02-02T15:10:00Z".parse().unwrap(),
+                    author: "agent-7".into(),
+                    text: "Asked to be called after payday".into(),
+                },
+            },
+            expect!["0222070103fc907c01d300076167656e742d371f41736b656420746f2062652063616c6c65642061667465722070617964617946bdb2d0"],
+        ),
+        (
             Command::MarkSent { action: 0x0012_3456_789a, at: "2026-02-01T15:30:00Z".parse().unwrap() },
-            expect!["0222fd9a78563412000000fcf0e2fed200efae70dc"],
+            expect!["0223fd9a78563412000000fcf0e2fed2007e3f1872"],
         ),
         (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
