@@ -106,9 +106,11 @@ pub(crate) enum Command {
     /// inbound contact.
     #[command(subcommand)]
     Contact(crate::upkeep::ContactCommand),
-    /// A debtor's name, jurisdiction, language and time zones.
+    /// A debtor's name, jurisdiction, language and time zones; restrictions; notes.
     #[command(subcommand)]
     Debtor(crate::upkeep::DebtorCommand),
+    /// Set the day the statute of limitations runs on an account's debt.
+    Limitation(crate::upkeep::LimitationArgs),
     /// Close an account that owes nothing.
     Close(AccountDateArgs),
     /// Reopen a closed revolving account.

@@ -257,6 +257,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             let books = open(cli)?;
             upkeep::run(&books, &horizon(cli, &books)?, command, cli.json, out)
         }
+        Command::Limitation(args) => upkeep::limitation(&open(cli)?, args, cli.json, out),
         Command::Debtor(command) => upkeep::update(&open(cli)?, today(cli), command, cli.json, out),
         Command::Promise(_)
         | Command::Plan(PlanCommand::Create(_))

@@ -432,3 +432,55 @@ fn note(
     writeln!(out, "note added to debtor {}{replayed}", refs::describe_debtor(&debtor))?;
     Ok(Status::Ok)
 }
+
+/// `arrears limitation`.
+#[derive(Debug, Args)]
+pub(crate) struct LimitationArgs {
+    /// The account: its external reference, or its id (`A12`).
+    #[arg(long, value_name = "REF_OR_ID")]
+    pub(crate) account: String,
+    /// The day the statute of limitations runs on the debt (`none` clears it).
+    #[arg(long, value_name = "DATE|none")]
+    pub(crate) on: String,
+    /// The idempotency key.
+    #[arg(long)]
+    pub(crate) key: String,
+}
+
+/// `arrears limitation`: the account's statute-of-limitations date.
+pub(crate) fn limitation(
+    books: &Arrears,
+    args: &LimitationArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let account = refs::account(books, &args.account, "--account")?;
+    let on = match args.on.trim() {
+        "none" => None,
+        text => Some(
+            crate::args::parse_date(text).map_err(|reason| anyhow::anyhow!("--on: {reason}"))?,
+        ),
+    };
+    let receipt = collect::execute(
+        books,
+        &args.key,
+        &Command::SetLimitationDate { account: account.id, on },
+    )?;
+    if json {
+        return collect::print_json(&args.key, &receipt, None, out);
+    }
+    let replayed = if receipt.replayed { " (replayed: already recorded)" } else { "" };
+    match on {
+        Some(on) => writeln!(
+            out,
+            "account {}: time-barred from {on} (the cycle's review marks it){replayed}",
+            refs::describe_account(&account)
+        )?,
+        None => writeln!(
+            out,
+            "account {}: no limitation date{replayed}",
+            refs::describe_account(&account)
+        )?,
+    }
+    Ok(Status::Ok)
+}

@@ -73,6 +73,12 @@ pub struct CollectionCase {
     /// statement among the debtor's accounts in a currency. Appended in case record version 3;
     /// older records read as none.
     pub capacity: Option<StatedCapacity>,
+    /// The day the statute of limitations runs on the debt (`Command::SetLimitationDate`):
+    /// from that day the cycle's review marks the case time-barred (its sticky flag, which
+    /// the compliance guardrails read). Appended in case record version 3; older records read
+    /// as none.
+    #[serde(with = "crate::dates::option_date")]
+    pub time_barred_on: Option<NaiveDate>,
 }
 
 /// A debtor's capacity to pay as stated with a plan: monthly income and expenses, in minor

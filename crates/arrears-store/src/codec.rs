@@ -98,7 +98,8 @@ impl RecordKind {
         match self {
             // `CollectionCase::interrupted`, an empty `Vec` (its length, a varint 0), and
             // `CollectionCase::capacity`, `None` (tag 0).
-            RecordKind::Case if version < 3 => &[0, 0],
+            // And `CollectionCase::time_barred_on`, `None`.
+            RecordKind::Case if version < 3 => &[0, 0, 0],
             // `Action::claim` and `Action::sent_at`, `None` (tag 0 each), and `Action::seq`, 0.
             RecordKind::Action if version < 3 => &[0, 0, 0],
             // `Debtor::restrictions`: two `false` and a `None`.

@@ -411,6 +411,16 @@ pub enum Command {
         /// The restrictions as they now stand.
         restrictions: ContactRestrictions,
     },
+    /// Sets (or clears, with `None`) the day the statute of limitations runs on an account's
+    /// debt: from that day the cycle's review marks the case time-barred, a sticky flag the
+    /// compliance guardrails apply (clearing the date later does not clear the flag).
+    SetLimitationDate {
+        /// The account.
+        account: AccountId,
+        /// The day, or `None`.
+        #[serde(with = "arrears_core::dates::option_date")]
+        on: Option<NaiveDate>,
+    },
     /// Appends a note to a debtor's notes (never changed afterwards).
     AddNote {
         /// The debtor.
@@ -538,6 +548,7 @@ impl Command {
             | Command::UpdateDebtor { .. }
             | Command::SetContactRestrictions { .. } => Vec::new(),
             Command::AddNote { note, .. } => vec![("note.at", note.at.date_naive())],
+            Command::SetLimitationDate { on, .. } => on.iter().map(|on| ("on", *on)).collect(),
             Command::RecordInbound { at, .. }
             | Command::MarkSent { at, .. }
             | Command::RequestCallback { at, .. } => {
@@ -586,6 +597,7 @@ impl Command {
             Command::RequestCallback { .. } => "request_callback",
             Command::SetContactRestrictions { .. } => "set_contact_restrictions",
             Command::AddNote { .. } => "add_note",
+            Command::SetLimitationDate { .. } => "set_limitation_date",
         }
     }
 
@@ -646,7 +658,8 @@ impl Command {
             | Command::MarkSent { .. }
             | Command::RequestCallback { .. }
             | Command::SetContactRestrictions { .. }
-            | Command::AddNote { .. } => {}
+            | Command::AddNote { .. }
+            | Command::SetLimitationDate { .. } => {}
         }
         command
     }

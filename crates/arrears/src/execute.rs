@@ -268,6 +268,9 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         }
         Command::MarkSent { action, at } => crate::outbox::mark_sent(env, *action, *at)?,
         Command::AddNote { debtor, note } => crate::upkeep::add_note(env, *debtor, note)?,
+        Command::SetLimitationDate { account, on } => {
+            crate::upkeep::set_limitation_date(env, *account, *on)?
+        }
         Command::SetContactRestrictions { debtor, restrictions } => {
             crate::upkeep::set_contact_restrictions(env, *debtor, restrictions)?
         }

@@ -52,6 +52,7 @@ pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
         late_fees_assessed: Vec::new(),
         interrupted: Vec::new(),
         capacity: None,
+        time_barred_on: None,
     }
 }
 
@@ -156,7 +157,9 @@ pub(crate) fn gate(
     event: &CollectionEvent,
     as_of: NaiveDate,
 ) -> Result<Transition, Rejection> {
-    let context = context(policy, account, debtor, state, as_of);
+    let mut context = context(policy, account, debtor, state, as_of);
+    // The statute of limitations has run on the case's limitation date and after.
+    context.time_barred = case.time_barred_on.is_some_and(|on| as_of >= on);
     let interrupted = interrupted_still_standing(case);
     transition_with_holds(&case.state, &interrupted, &case.flags, event, &context).map_err(
         |rejected| Rejection::State {

@@ -137,6 +137,37 @@ pub(crate) fn set_contact_restrictions(
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
 
+/// `Command::SetLimitationDate`.
+pub(crate) fn set_limitation_date(
+    env: &mut Env<'_>,
+    account_id: AccountId,
+    on: Option<chrono::NaiveDate>,
+) -> Result<Outcome, CommandError> {
+    let account = crate::context::load_account(env.txn, account_id)?;
+    if let Some(on) = on {
+        if !arrears_core::dates::is_supported(on) || on < account.opened_on {
+            return Err(CommandError::Invalid {
+                field: "on",
+                reason: format!(
+                    "{on} is before the account opened on {} or outside the supported dates",
+                    account.opened_on
+                ),
+            });
+        }
+    }
+    let mut case = crate::lifecycle::load_case(env.txn, env.policy, &account)?;
+    let from = case.state.name().to_owned();
+    case.time_barred_on = on;
+    env.txn.put_case(&case)?;
+    let changed = crate::command::CaseChanged {
+        account: account_id,
+        to: from.clone(),
+        from,
+        posted: Vec::new(),
+    };
+    Ok(Outcome::Cases(vec![changed]))
+}
+
 /// Most bytes of a note's text.
 pub(crate) const NOTE_LEN_MAX: usize = 4_096;
 

@@ -472,3 +472,26 @@ fn notes_are_appended_and_shown() {
     assert!(other.stderr.contains("is not an account of debtor D1"), "{}", other.stderr);
     env.run(&["verify"]).ok();
 }
+
+/// A statute-of-limitations date per account: the cycle's review from that day marks the case
+/// time-barred (a sticky flag the guardrails read); before it, nothing.
+#[test]
+fn the_cycle_marks_an_account_time_barred_from_its_limitation_date() {
+    let env = Env::sample();
+    let run =
+        env.run(&["limitation", "--account", "LN-5001", "--on", "2026-11-15", "--key", "sol-1"]);
+    assert!(run.ok().contains("time-barred from 2026-11-15"), "{}", run.stdout);
+    env.run(&["limitation", "--account", "UT-9004", "--on", "2027-06-01", "--key", "sol-2"]).ok();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let barred = |account: &str| {
+        let shown = env.run(&["show", "account", account, "--json"]).json();
+        shown["case"]["flags"]["time_barred"].as_bool().unwrap()
+    };
+    assert!(barred("LN-5001"));
+    assert!(!barred("UT-9004"), "its date has not come");
+    let bad =
+        env.run(&["limitation", "--account", "LN-5001", "--on", "1999-01-01", "--key", "sol-3"]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("before the account opened"), "{}", bad.stderr);
+    env.run(&["verify"]).ok();
+}

@@ -90,10 +90,11 @@ fn command_variant(command: &Command) -> usize {
         Command::RequestCallback { .. } => 33,
         Command::SetContactRestrictions { .. } => 34,
         Command::AddNote { .. } => 35,
+        Command::SetLimitationDate { .. } => 36,
     }
 }
 
-const COMMAND_VARIANTS: usize = 36;
+const COMMAND_VARIANTS: usize = 37;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -341,6 +342,7 @@ fn commands() -> Vec<(Command, Expect)> {
             },
             expect!["022107010101fcf0e2fed2003cf5c015"],
         ),
+        (Command::SetLimitationDate { account, on: Some(on) }, expect!["02220301fc8092160015428a0b"]),
         (
             Command::AddNote {
                 debtor: DebtorId(7),
@@ -351,11 +353,11 @@ fn commands() -> Vec<(Command, Expect)> {
                     text: "Asked to be called after payday".into(),
                 },
             },
-            expect!["0222070103fc907c01d300076167656e742d371f41736b656420746f2062652063616c6c65642061667465722070617964617946bdb2d0"],
+            expect!["0223070103fc907c01d300076167656e742d371f41736b656420746f2062652063616c6c656420616674657220706179646179b7a48354"],
         ),
         (
             Command::MarkSent { action: 0x0012_3456_789a, at: "2026-02-01T15:30:00Z".parse().unwrap() },
-            expect!["0223fd9a78563412000000fcf0e2fed2007e3f1872"],
+            expect!["0224fd9a78563412000000fcf0e2fed2000bc7e18f"],
         ),
         (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
