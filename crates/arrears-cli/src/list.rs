@@ -411,6 +411,11 @@ pub(crate) fn show_debtor(
     if let Some(at) = restrictions.call_consent_given_at {
         restricted.push(format!("call consent given {}", at.to_rfc3339()));
     }
+    if !restrictions.opted_out_channels.is_empty() {
+        let channels: Vec<&str> =
+            restrictions.opted_out_channels.iter().map(|channel| channel.name()).collect();
+        restricted.push(format!("channels opted out: {}", channels.join(" ")));
+    }
     if !restricted.is_empty() {
         writeln!(out, "  restrictions: {}", restricted.join(", "))?;
     }

@@ -108,6 +108,10 @@ pub(crate) struct RestrictArgs {
     /// When the debtor gave prior consent, directly, to be called (`none` to clear it).
     #[arg(long, value_name = "RFC3339|none", value_parser = parse_consent_at)]
     pub(crate) call_consent_at: Option<ConsentAt>,
+    /// The channels the debtor asked not to be used at all, comma-separated (`none` for no
+    /// channel); replaces the list.
+    #[arg(long, value_name = "CHANNELS|none")]
+    pub(crate) opted_out_channels: Option<String>,
     /// The idempotency key.
     #[arg(long)]
     pub(crate) key: String,
@@ -369,15 +373,34 @@ fn restrict(
     out: &mut dyn Write,
 ) -> Result<Status> {
     let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
-    let mut restrictions = debtor.restrictions;
+    let mut restrictions = debtor.restrictions.clone();
     if args.work_contact_prohibited.is_none()
         && args.litigation_served.is_none()
         && args.call_consent_at.is_none()
+        && args.opted_out_channels.is_none()
     {
         anyhow::bail!(
-            "nothing to change: give --work-contact-prohibited, --litigation-served or \
-             --call-consent-at"
+            "nothing to change: give --work-contact-prohibited, --litigation-served, \
+             --call-consent-at or --opted-out-channels"
         );
+    }
+    if let Some(list) = &args.opted_out_channels {
+        let mut channels = Vec::new();
+        if list.trim() != "none" {
+            for name in list.split(',') {
+                let channel = ChannelArg::from_str(name.trim(), true).map_err(|_| {
+                    anyhow::anyhow!(
+                        "--opted-out-channels: {name:?} is not one of phone, sms, email, postal, \
+                         messaging (or none)"
+                    )
+                })?;
+                let channel = ContactChannel::from(channel);
+                if !channels.contains(&channel) {
+                    channels.push(channel);
+                }
+            }
+        }
+        restrictions.opted_out_channels = channels;
     }
     if let Some(value) = args.work_contact_prohibited {
         restrictions.work_contact_prohibited = value;

@@ -45,7 +45,7 @@ pub struct Debtor {
 
 /// Restrictions on contacting a debtor that the compliance guardrails apply, set after the
 /// debtor was created.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ContactRestrictions {
     /// The employer prohibits communication at work, or the debtor asked for none there:
     /// work addresses may not be used.
@@ -57,6 +57,8 @@ pub struct ContactRestrictions {
     /// consent's days).
     #[serde(with = "crate::dates::option_instant")]
     pub call_consent_given_at: Option<DateTime<Utc>>,
+    /// Channels the debtor asked not to be used at all (every address on them).
+    pub opted_out_channels: Vec<ContactChannel>,
 }
 
 /// Person or business.

@@ -108,6 +108,12 @@ pub(crate) fn flags<'c>(
         work_contact_prohibited: debtor.restrictions.work_contact_prohibited,
         litigation_served: debtor.restrictions.litigation_served,
         call_consent_given_at: debtor.restrictions.call_consent_given_at,
+        opted_out_channels: debtor
+            .restrictions
+            .opted_out_channels
+            .iter()
+            .map(|channel| compliance::ChannelGroup::from(*channel))
+            .collect(),
         ..Flags::default()
     };
     for case in cases {

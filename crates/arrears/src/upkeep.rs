@@ -119,21 +119,24 @@ pub(crate) fn set_contact_restrictions(
             });
         }
     }
-    debtor.restrictions = *restrictions;
+    debtor.restrictions = restrictions.clone();
     env.txn.put_debtor(&debtor)?;
-    let cancelled = if restrictions.work_contact_prohibited {
-        let work = |address: &str| {
-            debtor.contact_points.iter().any(|point| {
+    // A channel opted out of cancels every pending action on it; contact at work prohibited,
+    // those to the debtor's work and employer-provided addresses.
+    let work = |address: &str| {
+        restrictions.work_contact_prohibited
+            && debtor.contact_points.iter().any(|point| {
                 point.address == address
                     && point.kind != arrears_core::model::ContactPointKind::Personal
             })
-        };
-        cancel_pending(env, debtor_id, |action| {
-            work(&action.address).then_some(CancelReason::WorkContactProhibited)
-        })?
-    } else {
-        Vec::new()
     };
+    let cancelled = cancel_pending(env, debtor_id, |action| {
+        if restrictions.opted_out_channels.contains(&action.channel) {
+            Some(CancelReason::OptedOut)
+        } else {
+            work(&action.address).then_some(CancelReason::WorkContactProhibited)
+        }
+    })?;
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
 

@@ -495,3 +495,64 @@ fn the_cycle_marks_an_account_time_barred_from_its_limitation_date() {
     assert!(bad.stderr.contains("before the account opened"), "{}", bad.stderr);
     env.run(&["verify"]).ok();
 }
+
+/// A channel opted out of: its pending actions are cancelled and the guardrails block it.
+#[test]
+fn a_channel_opted_out_of_is_never_used() {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let sms: Vec<String> = pending(&env)
+        .into_iter()
+        .filter(|(_, debtor, _)| debtor == "1")
+        .map(|(id, _, _)| id)
+        .collect();
+    assert!(!sms.is_empty(), "C-1001 has a pending SMS");
+    let run = env.run(&[
+        "debtor",
+        "restrict",
+        "--debtor",
+        "C-1001",
+        "--opted-out-channels",
+        "sms",
+        "--key",
+        "ch-1",
+    ]);
+    assert!(run.ok().contains(&format!("cancelled pending actions: {}", sms[0])), "{}", run.stdout);
+    let check = env.run(&[
+        "check",
+        "contact",
+        "--debtor",
+        "C-1001",
+        "--channel",
+        "sms",
+        "--address",
+        "+1-512-555-0143",
+        "--at",
+        "2026-11-20T16:00:00Z",
+    ]);
+    assert!(check.ok().starts_with("blocked"), "{}", check.stdout);
+    let bad = env.run(&[
+        "debtor",
+        "restrict",
+        "--debtor",
+        "C-1001",
+        "--opted-out-channels",
+        "fax",
+        "--key",
+        "ch-2",
+    ]);
+    assert!(bad.stderr.contains("\"fax\" is not one of phone, sms"), "{}", bad.stderr);
+    env.run(&[
+        "debtor",
+        "restrict",
+        "--debtor",
+        "C-1001",
+        "--opted-out-channels",
+        "none",
+        "--key",
+        "ch-3",
+    ])
+    .ok();
+    let shown = env.run(&["show", "debtor", "C-1001", "--json"]).json();
+    assert_eq!(shown["debtor"]["restrictions"]["opted_out_channels"], serde_json::json!([]));
+}

@@ -338,9 +338,10 @@ fn commands() -> Vec<(Command, Expect)> {
                     work_contact_prohibited: true,
                     litigation_served: true,
                     call_consent_given_at: Some("2026-02-01T15:30:00Z".parse().unwrap()),
+                    opted_out_channels: vec![ContactChannel::Sms, ContactChannel::Phone],
                 },
             },
-            expect!["022107010101fcf0e2fed2003cf5c015"],
+            expect!["022107010101fcf0e2fed20002010094f7003a"],
         ),
         (Command::SetLimitationDate { account, on: Some(on) }, expect!["02220301fc8092160015428a0b"]),
         (
