@@ -432,6 +432,20 @@ pub(crate) fn show_debtor(
         ]);
     }
     write_or_none(out, &points)?;
+    if !debtor.restrictions.consents.is_empty() {
+        writeln!(out, "\nconsent records")?;
+        let mut consents = Table::new(&["channel", "address", "consent", "at", "source"]);
+        for record in &debtor.restrictions.consents {
+            consents.row(vec![
+                record.channel.name().to_owned(),
+                record.address.clone(),
+                if record.consent { "given" } else { "withdrawn" }.to_owned(),
+                record.at.to_rfc3339(),
+                record.source.clone(),
+            ]);
+        }
+        consents.write(out, "  ")?;
+    }
 
     writeln!(out, "\naccounts as of {as_of}")?;
     let mut accounts = account_table();

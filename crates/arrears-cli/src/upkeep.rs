@@ -187,6 +187,13 @@ pub(crate) struct SetArgs {
     /// Whether the debtor opted out of this address.
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, default_value_t = false)]
     pub(crate) opted_out: bool,
+    /// When the debtor gave (or withdrew) the consent: kept with `--consent-source` in the
+    /// debtor's consent records.
+    #[arg(long, value_name = "RFC3339", value_parser = crate::args::parse_instant, requires = "consent_source")]
+    pub(crate) consent_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// How the consent was given (`web form`, `recorded call`...).
+    #[arg(long, value_name = "TEXT", requires = "consent_at")]
+    pub(crate) consent_source: Option<String>,
 }
 
 /// `arrears contact remove`.
@@ -255,7 +262,13 @@ pub(crate) fn run(
                 consent: args.consent,
                 opted_out: args.opted_out,
             };
-            (&args.address, Command::SetContactPoint { debtor: debtor.id, point }, "set")
+            let evidence = match (args.consent_at, &args.consent_source) {
+                (Some(at), Some(source)) => {
+                    Some(arrears::ConsentEvidence { at, source: source.clone() })
+                }
+                _ => None,
+            };
+            (&args.address, Command::SetContactPoint { debtor: debtor.id, point, evidence }, "set")
         }
         ContactCommand::Remove(args) => {
             let debtor = refs::debtor(books, &args.address.debtor, "--debtor")?;

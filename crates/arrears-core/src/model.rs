@@ -59,6 +59,28 @@ pub struct ContactRestrictions {
     pub call_consent_given_at: Option<DateTime<Utc>>,
     /// Channels the debtor asked not to be used at all (every address on them).
     pub opted_out_channels: Vec<ContactChannel>,
+    /// Evidence of consent given or withdrawn per address, oldest first (at most
+    /// [`CONSENTS_MAX`]; the oldest are dropped past it).
+    pub consents: Vec<ConsentRecord>,
+}
+
+/// Most consent records kept per debtor.
+pub const CONSENTS_MAX: usize = 64;
+
+/// When and how a debtor gave or withdrew consent to be contacted at an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentRecord {
+    /// The channel.
+    pub channel: ContactChannel,
+    /// The address.
+    pub address: String,
+    /// Given (`true`) or withdrawn.
+    pub consent: bool,
+    /// When.
+    #[serde(with = "crate::dates::instant")]
+    pub at: DateTime<Utc>,
+    /// How (`web form`, `recorded call 2026-11-20`, `signed application`...).
+    pub source: String,
 }
 
 /// Person or business.

@@ -102,8 +102,8 @@ impl RecordKind {
             RecordKind::Case if version < 3 => &[0, 0, 0],
             // `Action::claim` and `Action::sent_at`, `None` (tag 0 each), and `Action::seq`, 0.
             RecordKind::Action if version < 3 => &[0, 0, 0],
-            // `Debtor::restrictions`: two `false`, a `None` and an empty `Vec`.
-            RecordKind::Debtor if version < 3 => &[0, 0, 0, 0],
+            // `Debtor::restrictions`: two `false`, a `None` and two empty `Vec`s.
+            RecordKind::Debtor if version < 3 => &[0, 0, 0, 0, 0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation

@@ -348,6 +348,9 @@ pub enum Command {
         debtor: DebtorId,
         /// The contact point as it now stands.
         point: ContactPoint,
+        /// When and how the consent (or its withdrawal) was given, kept in the debtor's
+        /// consent records.
+        evidence: Option<ConsentEvidence>,
     },
     /// Removes a debtor's contact point, cancelling the pending outbox actions to it.
     RemoveContactPoint {
@@ -438,6 +441,16 @@ pub enum Command {
         #[serde(with = "arrears_core::dates::instant")]
         at: DateTime<Utc>,
     },
+}
+
+/// When and how a debtor gave or withdrew consent ([`Command::SetContactPoint`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentEvidence {
+    /// When.
+    #[serde(with = "arrears_core::dates::instant")]
+    pub at: DateTime<Utc>,
+    /// How (`web form`, `recorded call`...).
+    pub source: String,
 }
 
 /// The fields of a debtor that [`Command::UpdateDebtor`] changes: each one given replaces the

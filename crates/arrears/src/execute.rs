@@ -260,8 +260,8 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
             }
             outcome
         }
-        Command::SetContactPoint { debtor, point } => {
-            crate::upkeep::set_contact_point(env, *debtor, point)?
+        Command::SetContactPoint { debtor, point, evidence } => {
+            crate::upkeep::set_contact_point(env, *debtor, point, evidence.as_ref())?
         }
         Command::RemoveContactPoint { debtor, channel, address } => {
             crate::upkeep::remove_contact_point(env, *debtor, *channel, address)?

@@ -76,8 +76,8 @@ pub use arrears_core::{case, collection, compliance, holidays, plan, policy, str
 pub use audit::{AnchorParseError, AuditAnchor};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
-    CaseChanged, Command, DebtorChanges, Flag, NewAccount, NewCharge, NewDebtor, NewPlan, Outcome,
-    PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
+    CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge, NewDebtor,
+    NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};

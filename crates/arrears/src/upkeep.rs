@@ -29,9 +29,29 @@ pub(crate) fn set_contact_point(
     env: &mut Env<'_>,
     debtor_id: DebtorId,
     point: &ContactPoint,
+    evidence: Option<&crate::command::ConsentEvidence>,
 ) -> Result<Outcome, CommandError> {
     text("point.address", &point.address, true)?;
     let mut debtor = load(env, debtor_id)?;
+    if let Some(evidence) = evidence {
+        text("evidence.source", &evidence.source, true)?;
+        if !arrears_core::dates::is_supported(evidence.at.date_naive()) {
+            return Err(CommandError::Invalid {
+                field: "evidence.at",
+                reason: format!("{} is outside the supported dates", evidence.at),
+            });
+        }
+        let consents = &mut debtor.restrictions.consents;
+        consents.push(arrears_core::model::ConsentRecord {
+            channel: point.channel,
+            address: point.address.clone(),
+            consent: point.consent,
+            at: evidence.at,
+            source: evidence.source.clone(),
+        });
+        let excess = consents.len().saturating_sub(arrears_core::model::CONSENTS_MAX);
+        consents.drain(..excess);
+    }
     let same =
         |other: &ContactPoint| other.channel == point.channel && other.address == point.address;
     let count = debtor.contact_points.len();

@@ -556,3 +556,57 @@ fn a_channel_opted_out_of_is_never_used() {
     let shown = env.run(&["show", "debtor", "C-1001", "--json"]).json();
     assert_eq!(shown["debtor"]["restrictions"]["opted_out_channels"], serde_json::json!([]));
 }
+
+/// Consent evidence: when and how a consent was given or withdrawn is kept per address.
+#[test]
+fn consent_evidence_is_kept_per_address() {
+    let env = Env::sample();
+    env.run(&[
+        "contact",
+        "set",
+        "--debtor",
+        "C-1001",
+        "--channel",
+        "sms",
+        "--address",
+        "+1-512-555-0143",
+        "--consent",
+        "false",
+        "--consent-at",
+        "2026-11-19T10:00:00Z",
+        "--consent-source",
+        "recorded call",
+        "--key",
+        "consent-1",
+    ])
+    .ok();
+    let shown = env.run(&["show", "debtor", "C-1001", "--json"]).json();
+    let consents = &shown["debtor"]["restrictions"]["consents"];
+    assert_eq!(consents.as_array().unwrap().len(), 1);
+    assert_eq!(consents[0]["consent"], false);
+    assert_eq!(consents[0]["source"], "recorded call");
+    let text = env.run(&["show", "debtor", "C-1001"]);
+    assert!(
+        has_line(
+            text.ok(),
+            "sms +1-512-555-0143 withdrawn 2026-11-19T10:00:00+00:00 recorded call"
+        ),
+        "{}",
+        text.stdout
+    );
+    let half = env.run(&[
+        "contact",
+        "set",
+        "--debtor",
+        "C-1001",
+        "--channel",
+        "sms",
+        "--address",
+        "+1-512-555-0143",
+        "--consent-at",
+        "2026-11-19T10:00:00Z",
+        "--key",
+        "consent-2",
+    ]);
+    assert_eq!(half.code, 2, "--consent-at needs --consent-source");
+}

@@ -118,17 +118,24 @@ fn account() -> Account {
 fn golden_debtor() {
     // Versions 1 and 2 (before `restrictions`) read with none.
     older_version(RecordKind::Debtor, &debtor(), "02070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000348a8a3f");
-    check(RecordKind::Debtor, &debtor(), expect!["03070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000000000009c191695"]);
+    check(RecordKind::Debtor, &debtor(), expect!["03070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b3135353530313030000100000100000000000000fb262e2b"]);
     let restricted = Debtor {
         restrictions: arrears_core::model::ContactRestrictions {
             work_contact_prohibited: true,
             litigation_served: false,
             call_consent_given_at: Some(instant("2026-02-01T16:00:00Z")),
             opted_out_channels: vec![ContactChannel::Sms],
+            consents: vec![arrears_core::model::ConsentRecord {
+                channel: ContactChannel::Sms,
+                address: "+15550100".into(),
+                consent: true,
+                at: "2026-02-01T15:00:00Z".parse().unwrap(),
+                source: "web form".into(),
+            }],
         },
         ..debtor()
     };
-    check(RecordKind::Debtor, &restricted, expect!["03070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000010001fc00f1fed2000101127d5941"]);
+    check(RecordKind::Debtor, &restricted, expect!["03070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000010001fc00f1fed20001010101092b313535353031303001fce0d4fed2000877656220666f726d3449e15e"]);
     older_version(RecordKind::Debtor, &debtor(), "01070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b31353535303130300001000001000027845e84");
 }
 

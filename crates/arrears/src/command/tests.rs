@@ -287,8 +287,12 @@ fn commands() -> Vec<(Command, Expect)> {
                     consent: false,
                     opted_out: true,
                 },
+                evidence: Some(ConsentEvidence {
+                    at: "2026-02-01T15:30:00Z".parse().unwrap(),
+                    source: "recorded call".into(),
+                }),
             },
-            expect!["021c0701092b31353535303130300000019113133b"],
+            expect!["021c0701092b313535353031303000000101fcf0e2fed2000d7265636f726465642063616c6c89d8c1c4"],
         ),
         (
             Command::RemoveContactPoint {
@@ -339,9 +343,16 @@ fn commands() -> Vec<(Command, Expect)> {
                     litigation_served: true,
                     call_consent_given_at: Some("2026-02-01T15:30:00Z".parse().unwrap()),
                     opted_out_channels: vec![ContactChannel::Sms, ContactChannel::Phone],
+            consents: vec![arrears_core::model::ConsentRecord {
+                channel: ContactChannel::Sms,
+                address: "+15550100".into(),
+                consent: true,
+                at: "2026-02-01T15:00:00Z".parse().unwrap(),
+                source: "web form".into(),
+            }],
                 },
             },
-            expect!["022107010101fcf0e2fed20002010094f7003a"],
+            expect!["022107010101fcf0e2fed2000201000101092b313535353031303001fce0d4fed2000877656220666f726d46194196"],
         ),
         (Command::SetLimitationDate { account, on: Some(on) }, expect!["02220301fc8092160015428a0b"]),
         (
