@@ -244,6 +244,11 @@ impl From<KindArg> for ContactPointKind {
     }
 }
 
+/// The accounts `--account` names.
+fn accounts(books: &Arrears, texts: &[String]) -> Result<Vec<arrears::ids::AccountId>> {
+    texts.iter().map(|text| Ok(refs::account(books, text, "--account")?.id)).collect()
+}
+
 /// `arrears contact set | remove`.
 pub(crate) fn run(
     books: &Arrears,
@@ -281,10 +286,7 @@ pub(crate) fn run(
         }
         ContactCommand::Inbound(args) => {
             let debtor = refs::debtor(books, &args.address.debtor, "--debtor")?;
-            let mut accounts = Vec::new();
-            for text in &args.accounts {
-                accounts.push(refs::account(books, text, "--account")?.id);
-            }
+            let accounts = accounts(books, &args.accounts)?;
             let command = Command::RecordInbound {
                 debtor: debtor.id,
                 accounts,
@@ -297,10 +299,7 @@ pub(crate) fn run(
         }
         ContactCommand::Callback(args) => {
             let debtor = refs::debtor(books, &args.address.debtor, "--debtor")?;
-            let mut accounts = Vec::new();
-            for text in &args.accounts {
-                accounts.push(refs::account(books, text, "--account")?.id);
-            }
+            let accounts = accounts(books, &args.accounts)?;
             let command = Command::RequestCallback {
                 debtor: debtor.id,
                 accounts,

@@ -29,6 +29,52 @@ use crate::error::QueryError;
 /// Records read from the store at a time by a list.
 pub const PAGE_LEN: usize = 512;
 
+/// A scan of a table by ascending id, a page of [`PAGE_LEN`] records at a time.
+struct Pages<T, Id> {
+    cursor: Option<Id>,
+    page: VecDeque<T>,
+    done: bool,
+}
+
+impl<T, Id: Copy> Pages<T, Id> {
+    fn after(cursor: Option<Id>) -> Pages<T, Id> {
+        Pages { cursor, page: VecDeque::new(), done: false }
+    }
+
+    /// The next record, reading the next page with `fetch` when the current one is used up;
+    /// after an error, nothing more.
+    fn next(
+        &mut self,
+        fetch: impl FnOnce(Option<Id>) -> Result<Vec<T>, arrears_store::StorageError>,
+        id: impl Fn(&T) -> Id,
+    ) -> Option<Result<T, QueryError>> {
+        if self.page.is_empty() {
+            if self.done {
+                return None;
+            }
+            match fetch(self.cursor) {
+                Ok(page) => {
+                    self.done = page.len() < PAGE_LEN;
+                    self.page = page.into();
+                }
+                Err(error) => {
+                    self.stop();
+                    return Some(Err(error.into()));
+                }
+            }
+        }
+        let record = self.page.pop_front()?;
+        self.cursor = Some(id(&record));
+        Some(Ok(record))
+    }
+
+    /// Ends the scan (after an error).
+    fn stop(&mut self) {
+        self.done = true;
+        self.page.clear();
+    }
+}
+
 /// Which accounts [`crate::Arrears::list_accounts`] yields. Every field set must hold (an
 /// empty list or `None` holds for every account); the accounts are in ascending id order.
 ///
@@ -128,9 +174,7 @@ pub struct AccountList {
     read: ReadTxn,
     filter: AccountFilter,
     as_of: NaiveDate,
-    cursor: Option<AccountId>,
-    page: VecDeque<Account>,
-    done: bool,
+    pages: Pages<Account, AccountId>,
 }
 
 impl std::fmt::Debug for AccountList {
@@ -138,19 +182,19 @@ impl std::fmt::Debug for AccountList {
         f.debug_struct("AccountList")
             .field("filter", &self.filter)
             .field("as_of", &self.as_of)
-            .field("cursor", &self.cursor)
+            .field("cursor", &self.pages.cursor)
             .finish_non_exhaustive()
     }
 }
 
 impl AccountList {
     pub(crate) fn new(read: ReadTxn, filter: AccountFilter, as_of: NaiveDate) -> AccountList {
-        let cursor = filter.after;
-        AccountList { read, filter, as_of, cursor, page: VecDeque::new(), done: false }
+        let pages = Pages::after(filter.after);
+        AccountList { read, filter, as_of, pages }
     }
 
-    /// The row of `account` if it passes the filter.
-    fn row(&self, account: Account) -> Result<Option<AccountRow>, QueryError> {
+    /// The row of `account` and its case, if it passes the filter.
+    fn row(&self, account: Account) -> Result<Option<(AccountRow, CollectionCase)>, QueryError> {
         let filter = &self.filter;
         if account.opened_on > self.as_of
             || filter.currency.is_some_and(|currency| currency != account.currency)
@@ -179,7 +223,7 @@ impl AccountList {
         if filter.signal.is_some_and(|signal| !signals.contains(&signal)) {
             return Ok(None);
         }
-        Ok(Some(AccountRow {
+        let row = AccountRow {
             account: account.id,
             external_ref: account.external_ref.clone(),
             debtor: account.debtor,
@@ -196,7 +240,8 @@ impl AccountList {
             plan: case.plan.is_some(),
             broken_promises: case.broken_promises,
             signals,
-        }))
+        };
+        Ok(Some((row, case)))
     }
 }
 
@@ -220,29 +265,19 @@ impl Iterator for AccountList {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if self.page.is_empty() {
-                if self.done {
-                    return None;
-                }
-                match self.read.accounts_after(self.cursor, PAGE_LEN) {
-                    Ok(page) => {
-                        self.done = page.len() < PAGE_LEN;
-                        self.page = page.into();
-                    }
-                    Err(error) => {
-                        self.done = true;
-                        return Some(Err(error.into()));
-                    }
-                }
-            }
-            let account = self.page.pop_front()?;
-            self.cursor = Some(account.id);
+            let read = &self.read;
+            let account = match self
+                .pages
+                .next(|after| read.accounts_after(after, PAGE_LEN), |account| account.id)?
+            {
+                Ok(account) => account,
+                Err(error) => return Some(Err(error)),
+            };
             match self.row(account) {
-                Ok(Some(row)) => return Some(Ok(row)),
+                Ok(Some((row, _))) => return Some(Ok(row)),
                 Ok(None) => continue,
                 Err(error) => {
-                    self.done = true;
-                    self.page.clear();
+                    self.pages.stop();
                     return Some(Err(error));
                 }
             }
@@ -299,16 +334,14 @@ pub struct DebtorList {
     filter: DebtorFilter,
     name: Option<String>,
     phone: Option<String>,
-    cursor: Option<DebtorId>,
-    page: VecDeque<Debtor>,
-    done: bool,
+    pages: Pages<Debtor, DebtorId>,
 }
 
 impl std::fmt::Debug for DebtorList {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DebtorList")
             .field("filter", &self.filter)
-            .field("cursor", &self.cursor)
+            .field("cursor", &self.pages.cursor)
             .finish_non_exhaustive()
     }
 }
@@ -335,8 +368,8 @@ impl DebtorList {
     pub(crate) fn new(read: ReadTxn, filter: DebtorFilter) -> DebtorList {
         let name = filter.name.as_ref().map(|name| name.to_lowercase());
         let phone = filter.phone.as_deref().map(digits);
-        let cursor = filter.after;
-        DebtorList { read, filter, name, phone, cursor, page: VecDeque::new(), done: false }
+        let pages = Pages::after(filter.after);
+        DebtorList { read, filter, name, phone, pages }
     }
 
     fn passes(&self, debtor: &Debtor) -> bool {
@@ -366,31 +399,21 @@ impl Iterator for DebtorList {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if self.page.is_empty() {
-                if self.done {
-                    return None;
-                }
-                match self.read.debtors_after(self.cursor, PAGE_LEN) {
-                    Ok(page) => {
-                        self.done = page.len() < PAGE_LEN;
-                        self.page = page.into();
-                    }
-                    Err(error) => {
-                        self.done = true;
-                        return Some(Err(error.into()));
-                    }
-                }
-            }
-            let debtor = self.page.pop_front()?;
-            self.cursor = Some(debtor.id);
+            let read = &self.read;
+            let debtor = match self
+                .pages
+                .next(|after| read.debtors_after(after, PAGE_LEN), |debtor| debtor.id)?
+            {
+                Ok(debtor) => debtor,
+                Err(error) => return Some(Err(error)),
+            };
             if !self.passes(&debtor) {
                 continue;
             }
             let accounts = match self.read.accounts_of(debtor.id) {
                 Ok(accounts) => accounts,
                 Err(error) => {
-                    self.done = true;
-                    self.page.clear();
+                    self.pages.stop();
                     return Some(Err(error.into()));
                 }
             };
@@ -452,8 +475,7 @@ pub(crate) fn debtor_view(
     let list = AccountList::new(read, AccountFilter::default(), as_of);
     for account_id in list.read.accounts_of(id)? {
         let account = crate::query::load_account(&list.read, account_id)?;
-        let case = list.read.case(account_id)?;
-        if let (Some(row), Some(case)) = (list.row(account)?, case) {
+        if let Some((row, case)) = list.row(account)? {
             accounts.push(row);
             cases.push(case);
         }
@@ -493,12 +515,7 @@ pub(crate) fn due_actions(
     due_by: Option<chrono::DateTime<chrono::Utc>>,
     limit: usize,
 ) -> Result<Vec<DueAction>, QueryError> {
-    let mut actions: Vec<Action> = read
-        .pending_actions(usize::MAX)?
-        .into_iter()
-        .filter(|action| due_by.is_none_or(|due_by| action.scheduled_at <= due_by))
-        .collect();
-    actions.sort_by_key(|action| (action.scheduled_at, action.id));
+    let mut actions = crate::outbox::pending_in_due_order(read, due_by)?;
     actions.truncate(limit);
     let mut due = Vec::with_capacity(actions.len());
     for action in actions {

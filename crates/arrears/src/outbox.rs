@@ -188,12 +188,7 @@ pub(crate) fn claim(
     limit: usize,
 ) -> Result<Vec<arrears_core::case::Action>, CommandError> {
     crate::context::text("claimant", claimant, true)?;
-    let mut pending: Vec<arrears_core::case::Action> = txn
-        .pending_actions(usize::MAX)?
-        .into_iter()
-        .filter(|action| due_by.is_none_or(|due_by| action.scheduled_at <= due_by))
-        .collect();
-    pending.sort_by_key(|action| (action.scheduled_at, action.id));
+    let pending = pending_in_due_order(txn, due_by)?;
     let mut claimed = Vec::new();
     for mut action in pending {
         if claimed.len() == limit {
@@ -209,4 +204,19 @@ pub(crate) fn claim(
         claimed.push(action);
     }
     Ok(claimed)
+}
+
+/// The pending actions due by `due_by` (all with `None`), in due order: scheduled instant, then
+/// id. They are read and sorted in memory: a day's contacts, not the portfolio.
+pub(crate) fn pending_in_due_order(
+    txn: &impl Reads,
+    due_by: Option<DateTime<Utc>>,
+) -> Result<Vec<arrears_core::case::Action>, arrears_store::StorageError> {
+    let mut pending: Vec<arrears_core::case::Action> = txn
+        .pending_actions(usize::MAX)?
+        .into_iter()
+        .filter(|action| due_by.is_none_or(|due_by| action.scheduled_at <= due_by))
+        .collect();
+    pending.sort_by_key(|action| (action.scheduled_at, action.id));
+    Ok(pending)
 }

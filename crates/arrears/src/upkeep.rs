@@ -35,12 +35,7 @@ pub(crate) fn set_contact_point(
     let mut debtor = load(env, debtor_id)?;
     if let Some(evidence) = evidence {
         text("evidence.source", &evidence.source, true)?;
-        if !arrears_core::dates::is_supported(evidence.at.date_naive()) {
-            return Err(CommandError::Invalid {
-                field: "evidence.at",
-                reason: format!("{} is outside the supported dates", evidence.at),
-            });
-        }
+        supported("evidence.at", evidence.at)?;
         let consents = &mut debtor.restrictions.consents;
         consents.push(arrears_core::model::ConsentRecord {
             channel: point.channel,
@@ -132,12 +127,7 @@ pub(crate) fn set_contact_restrictions(
 ) -> Result<Outcome, CommandError> {
     let mut debtor = load(env, debtor_id)?;
     if let Some(at) = restrictions.call_consent_given_at {
-        if !arrears_core::dates::is_supported(at.date_naive()) {
-            return Err(CommandError::Invalid {
-                field: "restrictions.call_consent_given_at",
-                reason: format!("{at} is outside the supported dates"),
-            });
-        }
+        supported("restrictions.call_consent_given_at", at)?;
     }
     debtor.restrictions = restrictions.clone();
     env.txn.put_debtor(&debtor)?;
@@ -208,19 +198,9 @@ pub(crate) fn add_note(
             reason: format!("must be 1 to {NOTE_LEN_MAX} bytes, got {}", note.text.len()),
         });
     }
-    if !arrears_core::dates::is_supported(note.at.date_naive()) {
-        return Err(CommandError::Invalid {
-            field: "note.at",
-            reason: format!("{} is outside the supported dates", note.at),
-        });
-    }
+    supported("note.at", note.at)?;
     if let Some(account) = note.account {
-        if !env.txn.accounts_of(debtor_id)?.contains(&account) {
-            return Err(CommandError::Invalid {
-                field: "note.account",
-                reason: format!("account {account} is not an account of debtor {debtor_id}"),
-            });
-        }
+        accounts_of_debtor(env, debtor_id, &[account])?;
     }
     env.txn.append_note(debtor_id, note)?;
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled: Vec::new() })
@@ -243,28 +223,8 @@ pub(crate) fn record_inbound(
 ) -> Result<Outcome, CommandError> {
     load(env, debtor_id)?;
     text("address", inbound.address, true)?;
-    if !arrears_core::dates::is_supported(inbound.at.date_naive()) {
-        return Err(CommandError::Invalid {
-            field: "at",
-            reason: format!("{} is outside the supported dates", inbound.at),
-        });
-    }
-    if inbound.accounts.is_empty() {
-        return Err(CommandError::Invalid {
-            field: "accounts",
-            reason: "name at least one account of the debtor".to_owned(),
-        });
-    }
-    let owned = env.txn.accounts_of(debtor_id)?;
-    if let Some(other) = inbound.accounts.iter().find(|account| !owned.contains(account)) {
-        return Err(CommandError::Invalid {
-            field: "accounts",
-            reason: format!("account {other} is not an account of debtor {debtor_id}"),
-        });
-    }
-    let mut accounts = inbound.accounts.to_vec();
-    accounts.sort_unstable();
-    accounts.dedup();
+    supported("at", inbound.at)?;
+    let accounts = accounts_of_debtor(env, debtor_id, inbound.accounts)?;
     env.txn.append_contact(
         debtor_id,
         &ContactAttempt {
@@ -295,12 +255,7 @@ pub(crate) fn request_callback(
     callback: &Callback<'_>,
 ) -> Result<Outcome, CommandError> {
     let debtor = load(env, debtor_id)?;
-    if !arrears_core::dates::is_supported(callback.at.date_naive()) {
-        return Err(CommandError::Invalid {
-            field: "at",
-            reason: format!("{} is outside the supported dates", callback.at),
-        });
-    }
+    supported("at", callback.at)?;
     let flags = debtor.flags;
     let stopped = [
         (flags.cease_communication, "asked that communication cease"),
@@ -314,15 +269,7 @@ pub(crate) fn request_callback(
             reason: format!("debtor {debtor_id} {why}: no callback can be scheduled"),
         });
     }
-    let owned = env.txn.accounts_of(debtor_id)?;
-    if callback.accounts.is_empty()
-        || callback.accounts.iter().any(|account| !owned.contains(account))
-    {
-        return Err(CommandError::Invalid {
-            field: "accounts",
-            reason: format!("name one or more accounts of debtor {debtor_id}"),
-        });
-    }
+    let accounts = accounts_of_debtor(env, debtor_id, callback.accounts)?;
     let usable_point = debtor
         .contact_points
         .iter()
@@ -338,9 +285,6 @@ pub(crate) fn request_callback(
             ),
         });
     }
-    let mut accounts = callback.accounts.to_vec();
-    accounts.sort_unstable();
-    accounts.dedup();
     let proposal = arrears_core::strategy::ContactProposal {
         debtor: debtor_id,
         accounts: accounts.clone(),
@@ -395,6 +339,40 @@ pub(crate) fn after_flag(
         Flag::BankruptcyDischarged => return Ok(Vec::new()),
     };
     cancel_pending(env, debtor_id, |_| Some(reason))
+}
+
+/// An instant a command carries, within the supported dates.
+fn supported(field: &'static str, at: DateTime<Utc>) -> Result<(), CommandError> {
+    if arrears_core::dates::is_supported(at.date_naive()) {
+        Ok(())
+    } else {
+        Err(CommandError::Invalid { field, reason: format!("{at} is outside the supported dates") })
+    }
+}
+
+/// The accounts a command names, one or more of the debtor's: sorted, without repeats.
+fn accounts_of_debtor(
+    env: &Env<'_>,
+    debtor_id: DebtorId,
+    accounts: &[AccountId],
+) -> Result<Vec<AccountId>, CommandError> {
+    if accounts.is_empty() {
+        return Err(CommandError::Invalid {
+            field: "accounts",
+            reason: "name at least one account of the debtor".to_owned(),
+        });
+    }
+    let owned = env.txn.accounts_of(debtor_id)?;
+    if let Some(other) = accounts.iter().find(|account| !owned.contains(account)) {
+        return Err(CommandError::Invalid {
+            field: "accounts",
+            reason: format!("account {other} is not an account of debtor {debtor_id}"),
+        });
+    }
+    let mut accounts = accounts.to_vec();
+    accounts.sort_unstable();
+    accounts.dedup();
+    Ok(accounts)
 }
 
 fn load(env: &Env<'_>, debtor_id: DebtorId) -> Result<Debtor, CommandError> {
