@@ -76,8 +76,9 @@ pub use arrears_core::{case, collection, compliance, holidays, plan, policy, str
 pub use audit::{AnchorParseError, AuditAnchor};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
-    CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge, NewDebtor,
-    NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
+    CallConsent, CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge,
+    NewDebtor, NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
+    RestrictionChanges,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};

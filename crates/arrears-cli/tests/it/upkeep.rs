@@ -610,3 +610,69 @@ fn consent_evidence_is_kept_per_address() {
     ]);
     assert_eq!(half.code, 2, "--consent-at needs --consent-source");
 }
+
+/// An attorney with contact details: the flag is set on every account, the debtor's pending
+/// actions are cancelled, the details are kept and shown, new details replace them, and bad
+/// details are refused naming the field, writing nothing.
+#[test]
+fn an_attorney_is_recorded_with_contact_details() {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let ours =
+        |env: &Env| pending(env).into_iter().filter(|(_, debtor, _)| debtor == "1").count();
+    assert!(ours(&env) > 0, "the cycle queued actions for C-1001");
+    let attorney = |key: &str, extra: &[&str]| {
+        let mut args = vec![
+            "debtor",
+            "attorney",
+            "--debtor",
+            "C-1001",
+            "--name",
+            "Jane Roe",
+            "--since",
+            "2026-11-20",
+            "--key",
+            key,
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    // Bad details: refused, naming the field; nothing written.
+    let before = env.snapshot();
+    let no_way = attorney("atty-0", &[]);
+    assert_eq!(no_way.code, 1, "{}", no_way.stdout);
+    assert!(no_way.stderr.contains("attorney: give at least one way"), "{}", no_way.stderr);
+    let bad_email = attorney("atty-0", &["--email", "roe.example.com"]);
+    assert!(bad_email.stderr.contains("--email"), "{}", bad_email.stderr);
+    assert!(bad_email.stderr.contains("contains @"), "{}", bad_email.stderr);
+    assert_eq!(env.snapshot(), before);
+    assert!(ours(&env) > 0);
+    // Recorded: the flag on the debtor and its cases, the pending actions cancelled.
+    let run = attorney("atty-1", &["--firm", "Roe LLP", "--phone", "+1-512-555-0100"]);
+    let text = run.ok();
+    assert!(
+        has_line(text, "debtor D1 (C-1001): represented by Jane Roe since 2026-11-20"),
+        "{text}"
+    );
+    assert_eq!(ours(&env), 0, "every pending action of the debtor is cancelled");
+    assert!(env
+        .run(&["actions", "list", "--all"])
+        .ok()
+        .contains("cancelled (attorney_represented)"));
+    let shown = env.run(&["show", "debtor", "C-1001"]);
+    assert!(
+        has_line(shown.ok(), "attorney: Jane Roe since 2026-11-20 (Roe LLP; +1-512-555-0100)"),
+        "{}",
+        shown.stdout
+    );
+    assert!(shown.stdout.contains("attorney_represented"), "{}", shown.stdout);
+    // The same key replays; new details under a new key replace the old ones.
+    attorney("atty-1", &["--firm", "Roe LLP", "--phone", "+1-512-555-0100"]).ok();
+    let again = attorney("atty-2", &["--email", "jroe@roe.example"]);
+    assert!(again.ok().contains("already set: details replaced"), "{}", again.stdout);
+    let json = env.run(&["show", "debtor", "C-1001", "--json"]).json();
+    assert_eq!(json["debtor"]["attorney"]["email"], "jroe@roe.example");
+    assert_eq!(json["debtor"]["attorney"]["phone"], serde_json::Value::Null);
+    assert_eq!(json["debtor"]["flags"]["attorney_represented"], true);
+    env.run(&["verify"]).ok();
+}
