@@ -258,7 +258,11 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             upkeep::run(&books, &horizon(cli, &books)?, command, cli.json, out)
         }
         Command::Limitation(args) => upkeep::limitation(&open(cli)?, args, cli.json, out),
-        Command::Debtor(command) => upkeep::update(&open(cli)?, today(cli), command, cli.json, out),
+        Command::Debtor(command) => {
+            let books = open(cli)?;
+            let horizon = horizon(cli, &books)?;
+            upkeep::update(&books, &horizon, today(cli), command, cli.json, out)
+        }
         Command::Promise(_)
         | Command::Plan(PlanCommand::Create(_))
         | Command::Settle(_)

@@ -376,6 +376,7 @@ pub(crate) fn run(
 /// `arrears debtor update`.
 pub(crate) fn update(
     books: &Arrears,
+    horizon: &crate::horizon::Horizon,
     now: chrono::DateTime<chrono::Utc>,
     command: &DebtorCommand,
     json: bool,
@@ -385,7 +386,7 @@ pub(crate) fn update(
         DebtorCommand::Update(args) => args,
         DebtorCommand::Restrict(args) => return restrict(books, args, json, out),
         DebtorCommand::Note(args) => return note(books, now, args, json, out),
-        DebtorCommand::Attorney(args) => return attorney(books, args, json, out),
+        DebtorCommand::Attorney(args) => return attorney(books, horizon, args, json, out),
     };
     let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
     let changes = DebtorChanges {
@@ -477,6 +478,7 @@ pub(crate) fn channel_list(list: &str) -> Result<Vec<ContactChannel>, String> {
 /// `arrears debtor attorney`.
 fn attorney(
     books: &Arrears,
+    horizon: &crate::horizon::Horizon,
     args: &AttorneyArgs,
     json: bool,
     out: &mut dyn Write,
@@ -491,6 +493,9 @@ fn attorney(
         since: args.since,
     };
     let command = Command::SetAttorney { debtor: debtor.id, attorney };
+    if let Some((_, reason)) = horizon.command_refusal(&command, |_| "--since".to_owned()) {
+        anyhow::bail!("{reason}");
+    }
     let receipt = collect::execute(books, &args.key, &command)?;
     if json {
         return collect::print_json(&args.key, &receipt, None, out);

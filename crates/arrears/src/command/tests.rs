@@ -390,10 +390,10 @@ fn commands() -> Vec<(Command, Expect)> {
         (
             Command::ChangeRestrictions {
                 debtor: DebtorId(7),
-                changes: crate::RestrictionChanges {
+                changes: RestrictionChanges {
                     work_contact_prohibited: None,
                     litigation_served: Some(true),
-                    call_consent: Some(crate::CallConsent::GivenAt(
+                    call_consent: Some(CallConsent::GivenAt(
                         "2026-02-01T15:30:00Z".parse().unwrap(),
                     )),
                     opted_out_channels: Some(vec![ContactChannel::Sms]),
@@ -404,9 +404,9 @@ fn commands() -> Vec<(Command, Expect)> {
         (
             Command::ChangeRestrictions {
                 debtor: DebtorId(7),
-                changes: crate::RestrictionChanges {
-                    call_consent: Some(crate::CallConsent::Cleared),
-                    ..crate::RestrictionChanges::default()
+                changes: RestrictionChanges {
+                    call_consent: Some(CallConsent::Cleared),
+                    ..RestrictionChanges::default()
                 },
             },
             expect!["02260700000101007cbfb68e"],
