@@ -910,9 +910,10 @@ impl Arrears {
             .policies
             .for_text(txn.config(context::POLICY_CONFIG)?)
             .map_err(PluginRegistryError::Policy)?;
-        let named = |value: &Option<String>| value.as_deref() == Some(name);
-        if let Some(arm) =
-            policy.arms().iter().find(|arm| named(&arm.scorer) || named(&arm.strategy))
+        if let Some(arm) = policy
+            .arms()
+            .iter()
+            .find(|arm| arm.components().iter().any(|(_, named)| *named == Some(name)))
         {
             return Err(PluginRegistryError::NamedByPolicy {
                 name: name.to_owned(),
