@@ -5,6 +5,7 @@ mod check;
 mod collections;
 mod cycle;
 mod demo;
+mod docs;
 mod import;
 mod in_process;
 mod list;
