@@ -9,6 +9,7 @@ mod commands;
 mod crash;
 mod faults;
 mod fixture;
+mod group_commit;
 mod guardrails;
 mod lifecycle;
 mod lists;
