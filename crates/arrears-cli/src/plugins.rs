@@ -133,6 +133,10 @@ pub(crate) struct ScoreArgs {
     /// Refuse the library unless its SHA-256 (hex) is this.
     #[arg(long)]
     pub(crate) sha256: Option<String>,
+    /// The scoring date passed to the plugin (`as_of_days`) for every row (default: today,
+    /// as for `show account`).
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
+    pub(crate) as_of: Option<chrono::NaiveDate>,
 }
 
 /// Resolves `--plugin`: a built-in name or a library path.
@@ -298,7 +302,9 @@ fn entry_json(entry: &PluginEntry) -> serde_json::Value {
     value
 }
 
-/// A CSV cell as an attribute: empty is missing, a number is a number, else text.
+/// A CSV cell as an attribute: empty (or only spaces) is missing; a cell that parses as a
+/// finite decimal number (`42`, `-3.5`, `1e3`; spaces around it ignored) is that number; any
+/// other cell is its text, as written.
 fn attribute(cell: &str) -> AttributeValue {
     let trimmed = cell.trim();
     if trimmed.is_empty() {
@@ -310,11 +316,13 @@ fn attribute(cell: &str) -> AttributeValue {
     }
 }
 
-/// `arrears score`: one output row per input row, in order.
+/// `arrears score`: one output row per input row, in order, each row's cells passed as
+/// attributes named by the header, and `--as-of` (else `today`) as the scoring date.
 /// `db` is the store `--db` names: `--output` must not be it (nor any other store).
 pub(crate) fn score(
     db: &Path,
     args: &ScoreArgs,
+    today: chrono::NaiveDate,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
@@ -328,6 +336,7 @@ pub(crate) fn score(
         None => String::new(),
     };
     let instance = plugin.instantiate(&config)?;
+    let as_of = args.as_of.unwrap_or(today);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_path(&args.input)
@@ -365,7 +374,7 @@ pub(crate) fn score(
                 .zip(record.iter())
                 .map(|(name, cell)| (name.clone(), attribute(cell)))
                 .collect();
-            batch.push(ScoreRequest { features: None, attributes });
+            batch.push(ScoreRequest { features: None, as_of: Some(as_of), attributes });
         }
         if batch.len() == BATCH_LEN_MAX || (record.is_none() && !batch.is_empty()) {
             let scores = instance
