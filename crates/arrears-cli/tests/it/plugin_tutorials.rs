@@ -111,7 +111,9 @@ fn the_rust_tutorial_builds_and_scores_each_row_by_its_columns() {
     sh(dir.path(), &build[0].replacen("cargo", env!("CARGO"), 1));
     let [inspect] = &commands(&text, "arrears plugin inspect")[..] else { panic!("inspect") };
     assert!(sh(dir.path(), inspect).contains("my-scorer"));
-    let [score] = &commands(&text, "arrears score --plugin")[..] else { panic!("one score command") };
+    let [score] = &commands(&text, "arrears score --plugin")[..] else {
+        panic!("one score command")
+    };
     sh(dir.path(), score);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("scores.csv")).unwrap(),

@@ -2,7 +2,8 @@
  * A scorer and contact strategy that show what the host passed them (issue 15 point 5).
  *
  * score_batch: 500 points with two reason codes, "d<as_of_days>" and "c<currency>", so a test
- * reads the scoring date and the currency each input carried.
+ * reads the scoring date and the currency each input carried, and with attributes a third,
+ * "k" and each attribute's kind (0 missing, 1 number, 2 text), in order.
  * propose_contacts_batch: per request, the first step on the first contact point of the step's
  * channel, at the start of the review date (00:00 UTC) plus the configuration's offset in
  * microseconds (a signed decimal; empty means 15 hours), for the proposal-window boundary.
@@ -56,6 +57,14 @@ static arrears_status_t i_score(void *instance, const arrears_score_input_t *inp
     put_reason(output, code);
     snprintf(code, sizeof code, "c%.3s", (const char *)input->currency);
     put_reason(output, code);
+    if (input->attribute_count > 0) {
+      size_t len = 0;
+      code[len++] = 'k';
+      for (size_t a = 0; a < input->attribute_count && len + 1 < sizeof code; a++)
+        code[len++] = (char)('0' + input->attributes[a].kind % 10);
+      code[len] = 0;
+      put_reason(output, code);
+    }
   }
   *output_count_out = input_count;
   return ARREARS_STATUS_OK;
