@@ -15,8 +15,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 
 use arrears::plugin_host::{
-    parse_sha256, sha256_hex, AttributeValue, LoadedPlugin, PluginOptions, ScoreRequest,
-    StaticPlugin, BATCH_LEN_MAX,
+    parse_sha256, sha256_hex, AttributeValue, LoadedPlugin, PluginInstance, PluginOptions,
+    ScoreRequest, StaticPlugin, BATCH_LEN_MAX,
 };
 use arrears::{Arrears, PluginEntry, PluginLoadError, PluginRegistryError, PluginSource};
 
@@ -336,17 +336,6 @@ pub(crate) fn score(
         None => String::new(),
     };
     let instance = plugin.instantiate(&config)?;
-    let as_of = args.as_of.unwrap_or(today);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(&args.input)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
-    let headers: Vec<String> = reader
-        .headers()
-        .with_context(|| format!("cannot read the header of {}", args.input.display()))?
-        .iter()
-        .map(|header| header.trim().to_owned())
-        .collect();
     // Scores go to a temporary file, renamed over --output only once every row is written:
     // a failure on any row leaves no partial file.
     let mut file = args
@@ -359,6 +348,43 @@ pub(crate) fn score(
         None => &mut *out,
     };
     let mut writer = csv::Writer::from_writer(sink);
+    let rows = score_rows(&instance, args, args.as_of.unwrap_or(today), &mut writer)?;
+    writer.flush()?;
+    drop(writer);
+    if let Some(file) = file {
+        file.commit()?;
+    }
+    if let Some(path) = &args.output {
+        if json {
+            crate::output::json(
+                out,
+                &serde_json::json!({ "rows": rows, "output": path.display().to_string() }),
+            )?;
+        } else {
+            writeln!(out, "scored {rows} rows into {}", path.display())?;
+        }
+    }
+    Ok(Status::Ok)
+}
+
+/// Scores the rows of `--input` in batches of [`BATCH_LEN_MAX`], writing the header and one
+/// row per input row to `writer`; returns the number of rows.
+fn score_rows(
+    instance: &PluginInstance,
+    args: &ScoreArgs,
+    as_of: chrono::NaiveDate,
+    writer: &mut csv::Writer<&mut dyn Write>,
+) -> Result<usize> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_path(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .with_context(|| format!("cannot read the header of {}", args.input.display()))?
+        .iter()
+        .map(|header| header.trim().to_owned())
+        .collect();
     writer.write_record(["row", "score", "reason_1", "reason_2", "reason_3", "reason_4"])?;
     let mut rows = 0usize;
     let mut batch: Vec<ScoreRequest> = Vec::with_capacity(BATCH_LEN_MAX);
@@ -392,23 +418,7 @@ pub(crate) fn score(
             batch.clear();
         }
         if record.is_none() {
-            break;
+            return Ok(rows);
         }
     }
-    writer.flush()?;
-    drop(writer);
-    if let Some(file) = file {
-        file.commit()?;
-    }
-    if let Some(path) = &args.output {
-        if json {
-            crate::output::json(
-                out,
-                &serde_json::json!({ "rows": rows, "output": path.display().to_string() }),
-            )?;
-        } else {
-            writeln!(out, "scored {rows} rows into {}", path.display())?;
-        }
-    }
-    Ok(Status::Ok)
 }
