@@ -179,7 +179,9 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Demo(args) | Command::Simulate(args) => {
             demo::run(&cli.db, args, (today(cli), cli.allow_future), cli.json, out)
         }
-        Command::Score(args) => plugins::score(&cli.db, args, cli.json, out),
+        Command::Score(args) => {
+            plugins::score(&cli.db, args, today(cli).date_naive(), cli.json, out)
+        }
         Command::Plugin(plugins::PluginCommand::Inspect(args)) => {
             plugins::inspect(args, cli.json, out)
         }

@@ -12,6 +12,7 @@ mod list;
 mod outputs;
 mod plan;
 mod plugin_registry;
+mod plugin_tutorials;
 mod policy;
 mod post;
 mod queue;

@@ -11,7 +11,7 @@ use std::process::Command;
 use crate::{Env, Run};
 
 /// Compiles a C plugin of the repository (path from the workspace root) to `out`.
-fn compile_c(source: &str, out: &Path) -> PathBuf {
+pub(crate) fn compile_c(source: &str, out: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let output = Command::new("cc")
         .args(["-shared", "-fPIC", "-std=c11", "-Wall", "-Werror", "-I"])

@@ -90,7 +90,7 @@ pub(super) fn review_time(
         case.arm = env.policy.arm_for(account.debtor.0).name.clone();
     }
     let mut review = Review {
-        features: empty_features(&account),
+        features: empty_features(&account, as_of),
         account,
         debtor,
         case,
@@ -211,11 +211,13 @@ fn transit(
     step(env, &review.account, &review.debtor, &mut review.case, state, event, as_of)
 }
 
-fn empty_features(account: &Account) -> Features {
+fn empty_features(account: &Account, as_of: NaiveDate) -> Features {
     Features {
         account: account.id,
         debtor: account.debtor,
         product: account.product,
+        as_of,
+        currency: account.currency,
         days_past_due: 0,
         total_outstanding_minor: 0,
         past_due_minor: 0,
@@ -275,6 +277,8 @@ pub(crate) fn features(
         account: account.id,
         debtor: account.debtor,
         product: account.product,
+        as_of,
+        currency: account.currency,
         days_past_due: state.days_past_due(as_of),
         total_outstanding_minor: state.total_outstanding_minor(),
         past_due_minor: state.past_due_minor(as_of),

@@ -11,6 +11,7 @@ mod faults;
 mod fixture;
 mod group_commit;
 mod guardrails;
+mod inputs;
 mod lifecycle;
 mod lists;
 mod model;
