@@ -1,0 +1,203 @@
+use arrears_bank::{detect, Direction, Format, FormatChoice};
+use arrears_core::money::Currency;
+use chrono::NaiveDate;
+
+use super::*;
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+#[test]
+fn camt053_v02_batch_gives_one_line_per_transaction_and_skips_pending_entries() {
+    let statements = read("camt053_v02_batch.xml");
+    assert_eq!(statements.len(), 1);
+    let statement = &statements[0];
+    assert_eq!(statement.format, Format::Camt053);
+    assert_eq!(statement.message_id.as_deref(), Some("CAIXA-20261201-0001"));
+    assert_eq!(statement.statement_id.as_deref(), Some("STMT-2026-335"));
+    assert_eq!(statement.account, "ES9121000418450200051332");
+    assert_eq!(statement.currency, Currency::EUR);
+    assert_eq!(
+        (statement.opening_balance_minor, statement.closing_balance_minor),
+        (Some(100_000), Some(179_010))
+    );
+    let references: Vec<&str> = statement.lines.iter().map(|l| l.bank_reference.as_str()).collect();
+    assert_eq!(
+        references,
+        ["2026120100017/1", "2026120100017/2", "2026120100018", "2026120100019"]
+    );
+    let first = &statement.lines[0];
+    assert_eq!(first.amount_minor, 30_000);
+    assert_eq!(first.payer_name.as_deref(), Some("Juan Pérez & Hijos"));
+    assert_eq!(first.payer_account.as_deref(), Some("ES7620770024003102575766"));
+    assert_eq!(first.creditor_reference.as_deref(), Some("RF18539007547034"));
+    assert_eq!(first.location.line, 43);
+    assert_eq!(
+        first.location.element.as_deref(),
+        Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[1]")
+    );
+    let second = &statement.lines[1];
+    assert_eq!(second.amount_minor, 20_000);
+    assert_eq!(second.remittance_unstructured.as_deref(), Some("FACTURA 2026/118 Y 2026/119"));
+    assert_eq!(statement.lines[2].value_on, day("2026-12-02"));
+    assert_eq!(statement.lines[3].direction, Direction::Debit);
+    assert_eq!(statement.net_minor(), 79_010);
+}
+
+#[test]
+fn camt053_v08_prefixed_namespace_kwd_previous_closing_and_a_returned_item() {
+    let statement = &read("camt053_v08_return_kwd.xml")[0];
+    assert_eq!(statement.currency, Currency::KWD);
+    assert_eq!(statement.account, "2001234567");
+    assert_eq!(
+        (statement.opening_balance_minor, statement.closing_balance_minor),
+        (Some(-10_500), Some(114_125))
+    );
+    let (paid, returned) = (&statement.lines[0], &statement.lines[1]);
+    assert_eq!((paid.amount_minor, paid.bank_reference.as_str()), (250_125, "NBK-TX-77001"));
+    assert_eq!(paid.booking_on, day("2026-12-02"));
+    assert_eq!(paid.payer_name.as_deref(), Some("Al Salem Trading"));
+    assert!(!paid.is_reversal);
+    assert_eq!((returned.direction, returned.is_reversal), (Direction::Debit, true));
+    assert_eq!(returned.return_reason.as_deref(), Some("AC04"));
+    assert_eq!(returned.payer_name.as_deref(), Some("Gulf Parts Co"));
+    assert_eq!(returned.value_on, returned.booking_on);
+}
+
+#[test]
+fn camt054_notification_in_clp_has_no_balances() {
+    let statement = &read("camt054_v04_clp.xml")[0];
+    assert_eq!(statement.format, Format::Camt054);
+    assert_eq!(statement.currency, Currency::CLP);
+    assert_eq!(statement.opening_balance_minor, None);
+    let line = &statement.lines[0];
+    assert_eq!((line.amount_minor, line.bank_reference.as_str()), (150_000, "TEF-998877"));
+    assert_eq!(line.payer_account.as_deref(), Some("12.345.678-5"));
+    assert_eq!(line.payer_name.as_deref(), Some("María González"));
+}
+
+#[test]
+fn mt940_with_sepa_codes_reads_names_accounts_returns_and_rf_references() {
+    let statement = &read("mt940_sepa_codes.sta")[0];
+    assert_eq!(statement.format, Format::Mt940);
+    assert_eq!(statement.message_id.as_deref(), Some("STMT-2026-12-01"));
+    assert_eq!(statement.statement_id.as_deref(), Some("00237/1"));
+    assert_eq!(statement.account, "NL91ABNA0417164300");
+    assert_eq!(
+        (statement.opening_balance_minor, statement.closing_balance_minor),
+        (Some(1_250_000), Some(1_383_475))
+    );
+    let lines = &statement.lines;
+    assert_eq!(lines.len(), 4);
+    assert_eq!(
+        (lines[0].amount_minor, lines[0].bank_reference.as_str()),
+        (150_025, "B6L01ABCD000001")
+    );
+    assert_eq!(lines[0].payer_name.as_deref(), Some("JANSEN BV"));
+    assert_eq!(lines[0].payer_account.as_deref(), Some("NL69INGB0123456789"));
+    assert_eq!(lines[0].remittance_unstructured.as_deref(), Some("FACTUUR 2026-114"));
+    assert_eq!(
+        lines[1].remittance_unstructured.as_deref(),
+        Some("Kosten betalingsverkeer november")
+    );
+    assert_eq!((lines[2].direction, lines[2].is_reversal), (Direction::Debit, true));
+    assert_eq!(lines[2].return_reason.as_deref(), Some("AC04"));
+    assert_eq!(lines[3].creditor_reference.as_deref(), Some("RF18539007547034"));
+    assert_eq!(lines[3].location.line, 13);
+}
+
+#[test]
+fn mt940_in_swift_blocks_with_german_structured_86_and_two_messages() {
+    let statements = read("mt940_german_blocks.sta");
+    assert_eq!(statements.len(), 2);
+    let first = &statements[0];
+    assert_eq!(first.opening_balance_minor, Some(-25_000));
+    let credit = &first.lines[0];
+    assert_eq!((credit.amount_minor, credit.bank_reference.as_str()), (100_000, "3100017"));
+    assert_eq!(
+        credit.remittance_unstructured.as_deref(),
+        Some("EREF+E2E-77SVWZ+Rechnung 2026-77 Mustermann")
+    );
+    assert_eq!(credit.payer_name.as_deref(), Some("MUSTERMANN GMBH"));
+    assert_eq!(credit.payer_account.as_deref(), Some("DE44500105175407324931"));
+    assert_eq!(first.lines[1].bank_reference, "0112261201/5/1/2");
+    let second = &statements[1];
+    assert_eq!(second.lines[0].bank_reference, "0112261204/5/2/1");
+    assert_eq!(second.closing_balance_minor, Some(73_800));
+}
+
+#[test]
+fn mt940_entry_date_across_the_year_end() {
+    let text = ":20:Y\n:25:X\n:28C:1\n:60F:C261231EUR0,00\n:61:2612310102C1,00NTRFNONREF//R\n:62F:C270102EUR1,00\n";
+    let line = &parse("y.sta", text.as_bytes(), FormatChoice::Auto, None).unwrap()[0].lines[0];
+    assert_eq!((line.value_on, line.booking_on), (day("2026-12-31"), day("2027-01-02")));
+}
+
+#[test]
+fn norma43_two_accounts_with_concepts_and_an_equivalence() {
+    let statements = read("n43_two_accounts.n43");
+    assert_eq!(statements.len(), 2);
+    let first = &statements[0];
+    assert_eq!(first.format, Format::Norma43);
+    assert_eq!(first.account, "210004184502000513");
+    assert_eq!(first.statement_id.as_deref(), Some("210004184502000513/2026-12-01"));
+    assert_eq!(
+        (first.opening_balance_minor, first.closing_balance_minor),
+        (Some(100_000), Some(133_750))
+    );
+    let line = &first.lines[0];
+    assert_eq!((line.amount_minor, line.direction), (25_000, Direction::Credit));
+    assert_eq!(
+        line.bank_reference,
+        "210004184502000513/261202/02015/0000000042/000000000042/FACTURA 42"
+    );
+    assert_eq!(
+        line.remittance_unstructured.as_deref(),
+        Some("TRANSFERENCIA DE JUAN PEREZ FRA 42 RF18539007547034")
+    );
+    assert_eq!(first.lines[1].direction, Direction::Debit);
+    assert_eq!(first.lines[2].value_on, day("2026-12-06"));
+    assert_eq!(first.lines[2].location.line, 6);
+    let second = &statements[1];
+    assert_eq!(
+        (second.opening_balance_minor, second.closing_balance_minor),
+        (Some(-5_000), Some(3_000))
+    );
+}
+
+#[test]
+fn csv_through_a_mapping_with_title_row_header_and_debit_credit_columns() {
+    let statements = read_with("csv_es.csv", Some(&es_mapping())).unwrap();
+    let statement = &statements[0];
+    assert_eq!(statement.format, Format::Csv);
+    let lines = &statement.lines;
+    assert_eq!(lines.len(), 3);
+    assert_eq!((lines[0].amount_minor, lines[0].direction), (125_000, Direction::Credit));
+    assert_eq!(lines[0].payer_account.as_deref(), Some("ES7620770024003102575766"));
+    assert_eq!(lines[0].payer_name.as_deref(), Some("Juan Perez"));
+    assert_eq!((lines[1].amount_minor, lines[1].direction), (990, Direction::Debit));
+    assert_eq!(lines[1].value_on, day("2026-12-03"));
+    assert_eq!(lines[2].remittance_unstructured.as_deref(), Some("PAGO; CUENTA 7788"));
+    assert_eq!(lines[2].bank_reference, "ES9121000418450200051332/2026-12-03/30000");
+    assert_eq!(lines[2].location.line, 6);
+}
+
+#[test]
+fn detection_by_content() {
+    let cases = [
+        ("camt053_v02_batch.xml", Some(Format::Camt053)),
+        ("camt053_v08_return_kwd.xml", Some(Format::Camt053)),
+        ("camt054_v04_clp.xml", Some(Format::Camt054)),
+        ("mt940_sepa_codes.sta", Some(Format::Mt940)),
+        ("mt940_german_blocks.sta", Some(Format::Mt940)),
+        ("n43_two_accounts.n43", Some(Format::Norma43)),
+        ("csv_es.csv", None),
+    ];
+    for (name, expected) in cases {
+        assert_eq!(detect(&data(name), false), expected, "{name}");
+    }
+    assert_eq!(detect(&data("csv_es.csv"), true), Some(Format::Csv));
+    assert_eq!("n43".parse::<FormatChoice>(), Ok(FormatChoice::Given(Format::Norma43)));
+    assert!("ofx".parse::<FormatChoice>().is_err());
+}
