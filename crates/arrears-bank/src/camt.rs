@@ -105,7 +105,7 @@ fn tree(text: &str) -> Result<Node, Failure> {
         let position = reader.buffer_position() as usize;
         let line = lines.line_at(text, position);
         let event = reader.read_event().map_err(|error| {
-            xml_error(lines.line_at(text, reader.buffer_position() as usize), error)
+            xml_error(lines.line_at(text, reader.error_position() as usize), error)
         })?;
         match event {
             Event::Start(start) => {
