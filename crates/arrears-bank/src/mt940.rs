@@ -325,7 +325,8 @@ fn information(value: &str, line: &mut StatementLine) {
 
 fn german(joined: &str, line: &mut StatementLine) {
     for part in joined[3..].split('?').skip(1) {
-        let (code, text) = part.split_at(part.len().min(2));
+        let split = part.char_indices().nth(2).map_or(part.len(), |(index, _)| index);
+        let (code, text) = part.split_at(split);
         match code {
             "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61"
             | "62" | "63" => {
