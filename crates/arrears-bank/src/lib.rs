@@ -91,11 +91,19 @@ pub enum FormatChoice {
     Given(Format),
 }
 
+/// A `--format` value that names no format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format {name:?} (auto, camt053, camt054, mt940, n43, csv)")]
+pub struct UnknownFormat {
+    /// The value as given.
+    pub name: String,
+}
+
 impl std::str::FromStr for FormatChoice {
-    type Err = String;
+    type Err = UnknownFormat;
 
     /// Parses the CLI's `--format` value: `auto`, `camt053`, `camt054`, `mt940`, `n43`, `csv`.
-    fn from_str(text: &str) -> Result<FormatChoice, String> {
+    fn from_str(text: &str) -> Result<FormatChoice, UnknownFormat> {
         let formats =
             [Format::Camt053, Format::Camt054, Format::Mt940, Format::Norma43, Format::Csv];
         if text == "auto" {
@@ -105,9 +113,7 @@ impl std::str::FromStr for FormatChoice {
             .into_iter()
             .find(|format| format.name() == text)
             .map(FormatChoice::Given)
-            .ok_or_else(|| {
-                format!("unknown format {text:?} (auto, camt053, camt054, mt940, n43, csv)")
-            })
+            .ok_or_else(|| UnknownFormat { name: text.to_owned() })
     }
 }
 

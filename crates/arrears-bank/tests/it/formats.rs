@@ -29,7 +29,7 @@ fn camt053_v02_batch_gives_one_line_per_transaction_and_skips_pending_entries() 
     );
     let first = &statement.lines[0];
     assert_eq!(first.amount_minor, 30_000);
-    assert_eq!(first.payer_name.as_deref(), Some("Juan Pérez & Hijos"));
+    assert_eq!(first.payer_name.as_deref(), Some("Juan P\u{e9}rez & Hijos"));
     assert_eq!(first.payer_account.as_deref(), Some("ES7620770024003102575766"));
     assert_eq!(first.creditor_reference.as_deref(), Some("RF18539007547034"));
     assert_eq!(first.location.line, 43);
@@ -74,7 +74,7 @@ fn camt054_notification_in_clp_has_no_balances() {
     let line = &statement.lines[0];
     assert_eq!((line.amount_minor, line.bank_reference.as_str()), (150_000, "TEF-998877"));
     assert_eq!(line.payer_account.as_deref(), Some("12.345.678-5"));
-    assert_eq!(line.payer_name.as_deref(), Some("María González"));
+    assert_eq!(line.payer_name.as_deref(), Some("Mar\u{ed}a Gonz\u{e1}lez"));
 }
 
 #[test]
@@ -200,4 +200,17 @@ fn detection_by_content() {
     assert_eq!(detect(&data("csv_es.csv"), true), Some(Format::Csv));
     assert_eq!("n43".parse::<FormatChoice>(), Ok(FormatChoice::Given(Format::Norma43)));
     assert!("ofx".parse::<FormatChoice>().is_err());
+}
+
+#[test]
+fn norma43_in_latin1_keeps_its_positions() {
+    let text = String::from_utf8(data("n43_two_accounts.n43")).unwrap();
+    // "PEREZ" becomes "PE\u{d1}EZ" written as one ISO-8859-1 byte, as Spanish banks send it.
+    let mut bytes = Vec::new();
+    for c in text.replacen("JUAN PEREZ", "JUAN PE\u{d1}EZ", 1).chars() {
+        bytes.push(u8::try_from(u32::from(c)).unwrap());
+    }
+    let statements = arrears_bank::parse("latin1.n43", &bytes, FormatChoice::Auto, None).unwrap();
+    let remittance = statements[0].lines[0].remittance_unstructured.as_deref();
+    assert_eq!(remittance, Some("TRANSFERENCIA DE JUAN PE\u{d1}EZ FRA 42 RF18539007547034"));
 }
