@@ -366,6 +366,8 @@ fn entry_lines(
         payer_account: None,
         return_reason: None,
         is_reversal: entry.text_at("RvslInd").as_deref() == Some("true"),
+        end_to_end_id: None,
+        transaction_code: entry.find("BkTxCd").and_then(transaction_code),
     };
     let transactions: Vec<&Node> =
         entry.all("NtryDtls").flat_map(|details| details.all("TxDtls")).collect();
@@ -455,8 +457,25 @@ fn transaction_fields(transaction: &Node, line: &mut StatementLine) {
     line.payer_account = transaction
         .find(account)
         .and_then(|id| id.text_at("IBAN").or_else(|| id.text_at("Othr/Id")));
+    line.end_to_end_id = transaction.text_at("Refs/EndToEndId").filter(|id| id != "NOTPROVIDED");
+    if let Some(code) = transaction.find("BkTxCd").and_then(transaction_code) {
+        line.transaction_code = Some(code);
+    }
     line.return_reason =
         transaction.text_at("RtrInf/Rsn/Cd").or_else(|| transaction.text_at("RtrInf/Rsn/Prtry"));
+}
+
+/// `BkTxCd` as `Domain/Family/SubFamily`, else its proprietary code.
+fn transaction_code(code: &Node) -> Option<String> {
+    let domain = code.text_at("Domn/Cd");
+    let family = code.text_at("Domn/Fmly/Cd");
+    let sub_family = code.text_at("Domn/Fmly/SubFmlyCd");
+    match (domain, family, sub_family) {
+        (Some(domain), Some(family), Some(sub_family)) => {
+            Some(format!("{domain}/{family}/{sub_family}"))
+        }
+        _ => code.text_at("Prtry/Cd"),
+    }
 }
 
 /// `TxsSummry`: entry count, credit and debit counts and sums, when given.

@@ -385,6 +385,8 @@ impl Rows<'_> {
             payer_account: text("payer_account"),
             return_reason: None,
             is_reversal: false,
+            end_to_end_id: None,
+            transaction_code: None,
         });
         Ok(())
     }

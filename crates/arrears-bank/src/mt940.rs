@@ -293,6 +293,8 @@ fn statement_line(field: &Field, currency: Currency) -> Result<StatementLine, Fa
         payer_account: None,
         return_reason: None,
         is_reversal,
+        end_to_end_id: None,
+        transaction_code: Some(kind.to_owned()),
     })
 }
 
@@ -329,10 +331,7 @@ fn german(joined: &str, line: &mut StatementLine) {
         let (code, text) = part.split_at(split);
         match code {
             "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61"
-            | "62" | "63" => {
-                let before = line.remittance_unstructured.take().unwrap_or_default();
-                line.remittance_unstructured = Some(format!("{before}{text}"));
-            }
+            | "62" | "63" => append_remittance_raw(line, text),
             "31" => line.payer_account = Some(text.trim().to_owned()),
             "32" | "33" => {
                 let before = line.payer_name.take().unwrap_or_default();
@@ -341,6 +340,22 @@ fn german(joined: &str, line: &mut StatementLine) {
             _ => {}
         }
     }
+    line.end_to_end_id = line.remittance_unstructured.as_deref().and_then(sepa_eref);
+}
+
+/// The value of `EREF+` in German SEPA remittance text, up to the next `XXXX+` keyword
+/// (`SVWZ+`, `KREF+`, `MREF+`...).
+fn sepa_eref(text: &str) -> Option<String> {
+    let start = text.find("EREF+")? + "EREF+".len();
+    let rest = &text[start..];
+    let bytes = rest.as_bytes();
+    let end = (0..bytes.len())
+        .find(|&i| {
+            bytes.get(i + 4) == Some(&b'+') && bytes[i..i + 4].iter().all(u8::is_ascii_uppercase)
+        })
+        .unwrap_or(rest.len());
+    let value = rest[..end].trim();
+    (!value.is_empty()).then(|| value.to_owned())
 }
 
 /// The SEPA codes read from `:86:`; others (`/BIC/`, `/TRTP/`...) are skipped.
@@ -400,7 +415,14 @@ fn slash_codes(joined: &str, line: &mut StatementLine) -> bool {
     line.payer_account = value("IBAN");
     line.creditor_reference = value("CDTRREF");
     line.return_reason = value("RTRN");
+    line.end_to_end_id = value("EREF");
     true
+}
+
+/// Appends a `?2x` piece as is: German banks cut the text at fixed widths, mid-word.
+fn append_remittance_raw(line: &mut StatementLine, text: &str) {
+    let before = line.remittance_unstructured.take().unwrap_or_default();
+    line.remittance_unstructured = Some(format!("{before}{text}"));
 }
 
 fn append_remittance(line: &mut StatementLine, text: &str) {

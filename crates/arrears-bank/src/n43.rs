@@ -290,6 +290,8 @@ impl Reader {
             payer_account: None,
             return_reason: None,
             is_reversal: false,
+            end_to_end_id: None,
+            transaction_code: Some(format!("{}/{}", record.field(23, 24), record.field(25, 27))),
         });
         open.concepts = 0;
         Ok(())

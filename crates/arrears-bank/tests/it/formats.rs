@@ -42,6 +42,8 @@ fn camt053_v02_batch_gives_one_line_per_transaction_and_skips_pending_entries() 
     assert_eq!(second.remittance_unstructured.as_deref(), Some("FACTURA 2026/118 Y 2026/119"));
     assert_eq!(statement.lines[2].value_on, day("2026-12-02"));
     assert_eq!(statement.lines[3].direction, Direction::Debit);
+    assert_eq!(first.end_to_end_id.as_deref(), Some("E2E-A-1"));
+    assert_eq!(first.transaction_code.as_deref(), Some("PMNT/RCDT/ESCT"));
     assert_eq!(statement.net_minor(), 79_010);
 }
 
@@ -58,11 +60,29 @@ fn camt053_v08_prefixed_namespace_kwd_previous_closing_and_a_returned_item() {
     assert_eq!((paid.amount_minor, paid.bank_reference.as_str()), (250_125, "NBK-TX-77001"));
     assert_eq!(paid.booking_on, day("2026-12-02"));
     assert_eq!(paid.payer_name.as_deref(), Some("Al Salem Trading"));
+    assert_eq!(paid.end_to_end_id, None, "NOTPROVIDED is no reference");
     assert!(!paid.is_reversal);
     assert_eq!((returned.direction, returned.is_reversal), (Direction::Debit, true));
     assert_eq!(returned.return_reason.as_deref(), Some("AC04"));
     assert_eq!(returned.payer_name.as_deref(), Some("Gulf Parts Co"));
     assert_eq!(returned.value_on, returned.booking_on);
+}
+
+#[test]
+fn camt053_v04_two_accounts_other_ids_instructed_amount_in_another_currency() {
+    let statements = read("camt053_v04_two_accounts.xml");
+    assert_eq!(statements.len(), 2);
+    let (mxn, usd) = (&statements[0], &statements[1]);
+    assert_eq!((mxn.account.as_str(), mxn.currency), ("012180001234567897", Currency::MXN));
+    assert_eq!(mxn.closing_balance_minor, Some(1_734_560));
+    let line = &mxn.lines[0];
+    assert_eq!(line.amount_minor, 1_234_560);
+    assert_eq!(line.booking_on, day("2026-12-01"));
+    assert_eq!(line.payer_account.as_deref(), Some("002180700012345670"));
+    assert_eq!(line.transaction_code.as_deref(), Some("SPEI-ABONO"));
+    assert_eq!(line.bank_reference, "SPEI-7781200");
+    assert_eq!((usd.currency, usd.lines.len()), (Currency::USD, 0));
+    assert_eq!(usd.message_id.as_deref(), Some("BBVAMX-053-20261202"));
 }
 
 #[test]
@@ -97,6 +117,8 @@ fn mt940_with_sepa_codes_reads_names_accounts_returns_and_rf_references() {
     assert_eq!(lines[0].payer_name.as_deref(), Some("JANSEN BV"));
     assert_eq!(lines[0].payer_account.as_deref(), Some("NL69INGB0123456789"));
     assert_eq!(lines[0].remittance_unstructured.as_deref(), Some("FACTUUR 2026-114"));
+    assert_eq!(lines[0].end_to_end_id.as_deref(), Some("E2E-114"));
+    assert_eq!(lines[1].transaction_code.as_deref(), Some("NCHG"));
     assert_eq!(
         lines[1].remittance_unstructured.as_deref(),
         Some("Kosten betalingsverkeer november")
@@ -120,6 +142,7 @@ fn mt940_in_swift_blocks_with_german_structured_86_and_two_messages() {
         Some("EREF+E2E-77SVWZ+Rechnung 2026-77 Mustermann")
     );
     assert_eq!(credit.payer_name.as_deref(), Some("MUSTERMANN GMBH"));
+    assert_eq!(credit.end_to_end_id.as_deref(), Some("E2E-77"));
     assert_eq!(credit.payer_account.as_deref(), Some("DE44500105175407324931"));
     assert_eq!(first.lines[1].bank_reference, "0112261201/5/1/2");
     let second = &statements[1];
@@ -158,6 +181,7 @@ fn norma43_two_accounts_with_concepts_and_an_equivalence() {
     );
     assert_eq!(first.lines[1].direction, Direction::Debit);
     assert_eq!(first.lines[2].value_on, day("2026-12-06"));
+    assert_eq!(first.lines[1].transaction_code.as_deref(), Some("17/001"));
     assert_eq!(first.lines[2].location.line, 6);
     let second = &statements[1];
     assert_eq!(
@@ -188,6 +212,7 @@ fn detection_by_content() {
     let cases = [
         ("camt053_v02_batch.xml", Some(Format::Camt053)),
         ("camt053_v08_return_kwd.xml", Some(Format::Camt053)),
+        ("camt053_v04_two_accounts.xml", Some(Format::Camt053)),
         ("camt054_v04_clp.xml", Some(Format::Camt054)),
         ("mt940_sepa_codes.sta", Some(Format::Mt940)),
         ("mt940_german_blocks.sta", Some(Format::Mt940)),
