@@ -239,3 +239,15 @@ fn norma43_in_latin1_keeps_its_positions() {
     let remittance = statements[0].lines[0].remittance_unstructured.as_deref();
     assert_eq!(remittance, Some("TRANSFERENCIA DE JUAN PE\u{d1}EZ FRA 42 RF18539007547034"));
 }
+
+#[test]
+fn the_csv_mapping_of_docs_cash_md_loads_and_reads_the_sample_export() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CASH.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    let start = doc.find("```toml\n").expect("a toml block in docs/CASH.md") + "```toml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let mapping = CsvMapping::from_toml(&doc[start..end]).unwrap();
+    assert_eq!(mapping, es_mapping());
+    let statements = read_with("csv_es.csv", Some(&mapping)).unwrap();
+    assert_eq!(statements[0].lines.len(), 3);
+}
