@@ -19,7 +19,7 @@
 //! `TxsSummry` entry counts and credit and debit sums when present.
 
 use arrears_core::money::Currency;
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
 use crate::amount::to_minor;
@@ -30,6 +30,10 @@ use crate::{Direction, Format, Statement, StatementLine};
 
 /// Elements that repeat, shown with their 1-based index in element paths.
 const INDEXED: &[&str] = &["Stmt", "Ntfctn", "Bal", "Ntry", "NtryDtls", "TxDtls", "Ustrd", "Strd"];
+
+/// The deepest element nesting accepted. camt documents nest about 12 deep; the bound keeps a
+/// hostile file from building a tree whose recursive drop would overflow the stack.
+const XML_DEPTH_MAX: usize = 64;
 
 /// The camt versions read (the `NN` of `camt.053.001.NN`).
 const VERSIONS: std::ops::RangeInclusive<u32> = 2..=13;
@@ -109,27 +113,14 @@ fn tree(text: &str) -> Result<Node, Failure> {
         })?;
         match event {
             Event::Start(start) => {
-                let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
-                let mut attributes = Vec::new();
-                for attribute in start.attributes() {
-                    let attribute = attribute.map_err(|error| xml_error(line, error))?;
-                    let value = attribute
-                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|error| xml_error(line, error))?;
-                    attributes.push((
-                        String::from_utf8_lossy(attribute.key.as_ref()).into_owned(),
-                        value.into_owned(),
-                    ));
+                if stack.len() >= XML_DEPTH_MAX {
+                    let problem = Problem::Xml {
+                        message: format!("elements nested deeper than {XML_DEPTH_MAX}"),
+                    };
+                    return Err((Location::line(line), problem));
                 }
-                let path = path_of(stack.last(), &name);
-                stack.push(Node {
-                    name,
-                    attributes,
-                    text: String::new(),
-                    children: Vec::new(),
-                    line,
-                    path,
-                });
+                let node = element(&start, line, stack.last())?;
+                stack.push(node);
             }
             Event::End(_) => {
                 let node = stack.pop().ok_or_else(|| {
@@ -166,6 +157,24 @@ fn tree(text: &str) -> Result<Node, Failure> {
             _ => {}
         }
     }
+}
+
+/// A new element with its attributes (values normalized as XML 1.0 says), line and path.
+fn element(start: &BytesStart<'_>, line: u32, parent: Option<&Node>) -> Result<Node, Failure> {
+    let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+    let mut attributes = Vec::new();
+    for attribute in start.attributes() {
+        let attribute = attribute.map_err(|error| xml_error(line, error))?;
+        let value = attribute
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|error| xml_error(line, error))?;
+        attributes.push((
+            String::from_utf8_lossy(attribute.key.as_ref()).into_owned(),
+            value.into_owned(),
+        ));
+    }
+    let path = path_of(parent, &name);
+    Ok(Node { name, attributes, text: String::new(), children: Vec::new(), line, path })
 }
 
 fn push_text(stack: &mut [Node], text: &str) {

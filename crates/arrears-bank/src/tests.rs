@@ -399,6 +399,18 @@ fn choices() -> [FormatChoice; 6] {
 }
 
 #[test]
+fn deeply_nested_xml_is_refused_not_overflowed() {
+    let depth = 100_000;
+    let xml = format!("<Document>{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
+    let error =
+        parse("deep.xml", xml.as_bytes(), FormatChoice::Given(Format::Camt053), None).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "deep.xml: line 1: malformed XML: elements nested deeper than 64"
+    );
+}
+
+#[test]
 fn locations_display_line_and_element() {
     assert_eq!(Location::line(7).to_string(), "line 7");
     let at = Location { line: 3, element: Some("Stmt[1]/Ntry[2]".to_owned()) };
