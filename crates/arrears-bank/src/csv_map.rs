@@ -20,12 +20,17 @@
 //! remittance = "Concepto"
 //! payer_name = "Ordenante"
 //! payer_account = 7
+//! balance = "Saldo"                       # optional: the balance after each row
 //! ```
+//!
+//! An optional `balance` column (the balance after each row, as many banks export) is checked:
+//! each row's balance must follow from its neighbour's and its amount, rows oldest first or
+//! newest first; the statement then has opening and closing balances.
 //!
 //! Without a `reference` column (or where it is empty), [`crate::StatementLine::bank_reference`]
 //! is composed as `account/booking date/signed amount`, `#2`, `#3` added to repeats in the
-//! file. CSV exports carry no balances, so the balance check does not apply; currency,
-//! amount and date checks do.
+//! file. Without a `balance` column there is no balance check; currency, amount and date
+//! checks always apply.
 
 use std::collections::HashMap;
 
@@ -34,6 +39,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::amount::to_minor;
+use crate::check;
 use crate::error::{Failure, Location, Problem};
 use crate::text::{decode, Occurrences};
 use crate::{Direction, Format, Statement, StatementLine};
@@ -74,6 +80,10 @@ pub struct Columns {
     pub payer_account: Option<Column>,
     /// The row's currency code.
     pub currency: Option<Column>,
+    /// The account's balance after each row (signed), when the bank exports it: then every
+    /// row's balance must follow from the previous one and its amount, rows oldest first or
+    /// newest first, and the statement gets opening and closing balances.
+    pub balance: Option<Column>,
 }
 
 /// How to read one bank's CSV export; load it with [`CsvMapping::from_toml`].
@@ -216,6 +226,7 @@ impl CsvMapping {
             &columns.payer_name,
             &columns.payer_account,
             &columns.currency,
+            &columns.balance,
         ];
         if all.iter().any(|column| matches!(column, Some(Column::Number(0)))) {
             return invalid("columns", "column numbers start at 1");
@@ -246,6 +257,7 @@ impl Resolved {
             ("payer_name", &columns.payer_name),
             ("payer_account", &columns.payer_account),
             ("currency", &columns.currency),
+            ("balance", &columns.balance),
         ];
         let mut positions = HashMap::new();
         for (key, column) in named {
@@ -293,6 +305,7 @@ pub(crate) fn parse(bytes: &[u8], mapping: &CsvMapping) -> Result<Vec<Statement>
         resolved,
         currency: fixed,
         lines: Vec::new(),
+        balances: Vec::new(),
         references: Occurrences::default(),
     };
     for row in rows {
@@ -307,16 +320,53 @@ pub(crate) fn parse(bytes: &[u8], mapping: &CsvMapping) -> Result<Vec<Statement>
         Some(currency) => currency,
         None => return Ok(Vec::new()),
     };
+    let (opening_balance_minor, closing_balance_minor) = match mapping.columns.balance {
+        Some(_) => running_balances(currency, &reader.lines, &reader.balances)?,
+        None => (None, None),
+    };
     Ok(vec![Statement {
         format: Format::Csv,
         message_id: None,
         statement_id: None,
         account: mapping.account.clone(),
         currency,
-        opening_balance_minor: None,
-        closing_balance_minor: None,
+        opening_balance_minor,
+        closing_balance_minor,
         lines: reader.lines,
     }])
+}
+
+/// Checks a running-balance column, rows oldest first or else newest first; gives the opening
+/// and closing balances. A row whose balance follows from neither neighbour fails the balance
+/// check at that row (read oldest first).
+fn running_balances(
+    currency: Currency,
+    lines: &[StatementLine],
+    balances: &[i64],
+) -> Result<(Option<i64>, Option<i64>), Failure> {
+    let (Some(first), Some(last)) = (lines.first(), lines.last()) else {
+        return Ok((None, None));
+    };
+    let follows = |earlier: usize, later: usize| {
+        balances[earlier].checked_add(lines[later].signed_minor()) == Some(balances[later])
+    };
+    let count = lines.len();
+    let oldest_first = (1..count).find(|&i| !follows(i - 1, i));
+    let Some(broken) = oldest_first else {
+        return Ok((Some(balances[0] - first.signed_minor()), Some(balances[count - 1])));
+    };
+    if (1..count).all(|i| follows(i, i - 1)) {
+        return Ok((Some(balances[count - 1] - last.signed_minor()), Some(balances[0])));
+    }
+    let line = &lines[broken];
+    check::balance(
+        currency,
+        balances[broken - 1],
+        check::Totals::of(std::slice::from_ref(line)),
+        balances[broken],
+        &line.location,
+    )?;
+    Ok((None, None))
 }
 
 /// The 1-based line of a record, from its byte offset: the csv crate's position of a record
@@ -341,6 +391,8 @@ struct Rows<'m> {
     resolved: Resolved,
     currency: Option<Currency>,
     lines: Vec<StatementLine>,
+    /// The running balance of each line, when mapped.
+    balances: Vec<i64>,
     references: Occurrences,
 }
 
@@ -371,6 +423,12 @@ impl Rows<'_> {
                 self.references.unique(format!("{}/{booking_on}/{signed}", self.mapping.account))
             }
         };
+        if resolved.positions.contains_key("balance") {
+            let balance =
+                resolved.get(row, "balance").ok_or(Problem::Missing { what: "balance" })?;
+            self.balances.push(self.signed(balance, currency, "balance")?);
+        }
+        let resolved = &self.resolved;
         let text = |key: &str| resolved.get(row, key).map(str::to_owned);
         self.lines.push(StatementLine {
             location: at.clone(),
@@ -405,6 +463,21 @@ impl Rows<'_> {
             _ => {
                 self.currency = Some(found);
                 Ok(found)
+            }
+        }
+    }
+
+    /// A signed amount (`-12,50`, `+3`, `7`) in minor units.
+    fn signed(&self, text: &str, currency: Currency, what: &'static str) -> Result<i64, Problem> {
+        let cleaned: String = match self.mapping.thousands_separator {
+            Some(separator) => text.chars().filter(|&c| c != separator).collect(),
+            None => text.to_owned(),
+        };
+        let separator = self.mapping.decimal_separator;
+        match cleaned.strip_prefix('-') {
+            Some(rest) => to_minor(rest, separator, currency, what).map(|minor| -minor),
+            None => {
+                to_minor(cleaned.strip_prefix('+').unwrap_or(&cleaned), separator, currency, what)
             }
         }
     }

@@ -240,14 +240,15 @@ fn csv_mapping() -> CsvMapping {
     CsvMapping::from_toml(
         "account = \"A-1\"\ndelimiter = \";\"\ndecimal_separator = \",\"\n\
          [columns]\nbooking_date = \"booked\"\nvalue_date = \"value\"\namount = \"amount\"\n\
-         currency = \"ccy\"\nreference = \"ref\"\nremittance = \"text\"\n",
+         currency = \"ccy\"\nreference = \"ref\"\nremittance = \"text\"\nbalance = \"balance\"\n",
     )
     .unwrap()
 }
 
-fn write_csv(currency: Currency, lines: &[Gen]) -> String {
+fn write_csv(currency: Currency, opening: i64, lines: &[Gen]) -> String {
     let mut writer = csv::WriterBuilder::new().delimiter(b';').from_writer(Vec::new());
-    writer.write_record(["booked", "value", "amount", "ccy", "ref", "text"]).unwrap();
+    writer.write_record(["booked", "value", "amount", "ccy", "ref", "text", "balance"]).unwrap();
+    let mut balance = opening;
     for line in lines {
         let signed = if line.direction == Direction::Credit {
             line.amount_minor
@@ -262,6 +263,10 @@ fn write_csv(currency: Currency, lines: &[Gen]) -> String {
                 currency.code().to_owned(),
                 line.reference.clone(),
                 line.remittance.clone().unwrap_or_default(),
+                {
+                    balance += signed;
+                    minor_to_text(balance, currency, ',')
+                },
             ])
             .unwrap();
     }
@@ -330,15 +335,18 @@ proptest! {
     }
 
     #[test]
-    fn csv_round_trip((currency, _opening, lines) in gen_statement(ANY)) {
+    fn csv_round_trip((currency, opening, lines) in gen_statement(ANY)) {
         let mapping = csv_mapping();
-        let statements = read(Format::Csv, &write_csv(currency, &lines), Some(&mapping));
+        let statements = read(Format::Csv, &write_csv(currency, opening, &lines), Some(&mapping));
         if lines.is_empty() {
             // No row, so no currency and no statement: the file is refused as empty.
             prop_assert!(statements.is_err());
             return Ok(());
         }
         let statements = statements?;
+        prop_assert!(balance_holds(&statements[0]));
+        // The writer puts rows oldest first, which the reader tries first.
+        prop_assert_eq!(statements[0].opening_balance_minor, Some(opening));
         for (line, generated) in statements[0].lines.iter().zip(&lines) {
             prop_assert_eq!(got(line), expected(generated));
             prop_assert_eq!(&line.bank_reference, &generated.reference);
@@ -362,7 +370,7 @@ proptest! {
             write_camt053(currency, opening, &lines),
             write_mt940(currency, opening, &lines),
             write_n43(currency, opening, &lines),
-            write_csv(currency, &lines),
+            write_csv(currency, opening, &lines),
         ];
         for file in files {
             let mut bytes = file.into_bytes();

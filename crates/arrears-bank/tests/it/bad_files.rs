@@ -328,3 +328,38 @@ fn unknown_and_empty_files() {
         parse("e.sta", b"", FormatChoice::Given(arrears_bank::Format::Mt940), None).unwrap_err();
     assert_eq!(error.problem, Problem::Empty);
 }
+
+#[test]
+fn csv_running_balance_oldest_or_newest_first_and_a_row_that_breaks_it() {
+    let mapping = CsvMapping::from_toml(
+        "account = \"UY-1\"\ncurrency = \"UYU\"\n[columns]\nbooking_date = \"date\"\n\
+         amount = \"amount\"\nbalance = \"balance\"\n",
+    )
+    .unwrap();
+    let oldest_first =
+        "date,amount,balance\n2026-12-01,100.00,1100.00\n2026-12-02,-30.50,1069.50\n";
+    let statement =
+        &parse("u.csv", oldest_first.as_bytes(), FormatChoice::Auto, Some(&mapping)).unwrap()[0];
+    assert_eq!(
+        (statement.opening_balance_minor, statement.closing_balance_minor),
+        (Some(100_000), Some(106_950))
+    );
+    let newest_first =
+        "date,amount,balance\n2026-12-02,-30.50,1069.50\n2026-12-01,100.00,1100.00\n";
+    let statement =
+        &parse("u.csv", newest_first.as_bytes(), FormatChoice::Auto, Some(&mapping)).unwrap()[0];
+    assert_eq!(
+        (statement.opening_balance_minor, statement.closing_balance_minor),
+        (Some(100_000), Some(106_950))
+    );
+    let broken = "date,amount,balance\n2026-12-01,100.00,1100.00\n2026-12-02,-30.50,1069.00\n";
+    let error = parse("u.csv", broken.as_bytes(), FormatChoice::Auto, Some(&mapping)).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "u.csv: line 3: balance check failed: opening 110000 + credits 0 - debits 3050 = 106950, \
+         but the closing balance is 106900 (minor units of UYU)"
+    );
+    let missing = "date,amount,balance\n2026-12-01,100.00,\n";
+    let error = parse("u.csv", missing.as_bytes(), FormatChoice::Auto, Some(&mapping)).unwrap_err();
+    assert_eq!((error.at.line, error.problem), (2, Problem::Missing { what: "balance" }));
+}
