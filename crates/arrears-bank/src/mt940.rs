@@ -17,7 +17,7 @@
 //! reference unless it is `NONREF`; without either, `:20:/:28C:/n` (the line's ordinal in the
 //! message). `:86:` is read as German structured fields (`?20`-`?29` remittance, `?31`
 //! account, `?32`-`?33` name), as SEPA slash codes (`/EREF/`, `/REMI/`, `/NAME/`, `/IBAN/`,
-//! `/CDTRREF/`, `/RTRN/`) or else as free text.
+//! `/CDTRREF/`, `/RTRN/`, ING's positional `/CNTP/`) or else as free text.
 
 use arrears_core::money::Currency;
 use chrono::{Datelike, NaiveDate};
@@ -360,6 +360,7 @@ fn sepa_eref(text: &str) -> Option<String> {
 
 /// The SEPA codes read from `:86:`; others (`/BIC/`, `/TRTP/`...) are skipped.
 const SLASH_CODES: &[&str] = &[
+    "CNTP",
     "EREF",
     "REMI",
     "USTD",
@@ -411,8 +412,9 @@ fn slash_codes(joined: &str, line: &mut StatementLine) -> bool {
     if let Some(text) = value("USTD").or_else(|| value("REMI")) {
         append_remittance(line, &text);
     }
-    line.payer_name = value("NAME");
-    line.payer_account = value("IBAN");
+    let (counterparty_account, counterparty_name) = counterparty(joined);
+    line.payer_name = value("NAME").or(counterparty_name);
+    line.payer_account = value("IBAN").or(counterparty_account);
     line.creditor_reference = value("CDTRREF");
     line.return_reason = value("RTRN");
     line.end_to_end_id = value("EREF");
@@ -423,6 +425,16 @@ fn slash_codes(joined: &str, line: &mut StatementLine) -> bool {
 fn append_remittance_raw(line: &mut StatementLine, text: &str) {
     let before = line.remittance_unstructured.take().unwrap_or_default();
     line.remittance_unstructured = Some(format!("{before}{text}"));
+}
+
+/// ING's `/CNTP/account/BIC/name/city/`: positional, any part may be empty.
+fn counterparty(joined: &str) -> (Option<String>, Option<String>) {
+    let Some(start) = joined.find("/CNTP/") else { return (None, None) };
+    let mut parts = joined[start + "/CNTP/".len()..].split('/').map(str::trim);
+    let mut next = || parts.next().filter(|part| !part.is_empty()).map(str::to_owned);
+    let account = next();
+    let _bic = next();
+    (account, next())
 }
 
 fn append_remittance(line: &mut StatementLine, text: &str) {

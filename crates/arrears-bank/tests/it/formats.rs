@@ -251,3 +251,16 @@ fn the_csv_mapping_of_docs_cash_md_loads_and_reads_the_sample_export() {
     let statements = read_with("csv_es.csv", Some(&mapping)).unwrap();
     assert_eq!(statements[0].lines.len(), 3);
 }
+
+#[test]
+fn mt940_ing_counterparty_field() {
+    let text = ":20:ING\n:25:NL20INGB0001234567\n:28C:1\n:60F:C261201EUR0,00\n\
+                :61:2612011201C10,00NTRFEREF//2612010001\n\
+                :86:/EREF/INV-9//CNTP/NL12RABO0300065264/RABONL2U/J. JANSEN/UTRECHT/\n\
+                /REMI/USTD//Factuur 9/\n:62F:C261201EUR10,00\n";
+    let line = &parse("ing.sta", text.as_bytes(), FormatChoice::Auto, None).unwrap()[0].lines[0];
+    assert_eq!(line.payer_account.as_deref(), Some("NL12RABO0300065264"));
+    assert_eq!(line.payer_name.as_deref(), Some("J. JANSEN"));
+    assert_eq!(line.end_to_end_id.as_deref(), Some("INV-9"));
+    assert_eq!(line.remittance_unstructured.as_deref(), Some("Factuur 9"));
+}
