@@ -263,7 +263,7 @@ pub fn parse(
 ///
 /// XML whose root holds `BkToCstmrStmt` is camt.053, `BkToCstmrDbtCdtNtfctn` camt.054; a line
 /// starting `:20:` (or a SWIFT block `{1:`) is MT940; a first line starting `11` followed by
-/// digits is Norma 43; anything else is CSV when `has_mapping`.
+/// digits (or a Norma 43 file header `00`) is Norma 43; anything else is CSV when `has_mapping`.
 pub fn detect(bytes: &[u8], has_mapping: bool) -> Option<Format> {
     let head = &bytes[..bytes.len().min(4096)];
     let head = String::from_utf8_lossy(head);
@@ -280,10 +280,12 @@ pub fn detect(bytes: &[u8], has_mapping: bool) -> Option<Format> {
     if trimmed.starts_with("{1:") || trimmed.lines().any(|line| line.starts_with(":20:")) {
         return Some(Format::Mt940);
     }
-    let first = trimmed.lines().next().unwrap_or("");
-    let is_n43 = first.len() >= 50
-        && first.starts_with("11")
-        && first.as_bytes()[2..20].iter().all(u8::is_ascii_digit);
+    let first = trimmed.lines().next().unwrap_or("").as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        first.get(range).is_some_and(|bytes| bytes.iter().all(u8::is_ascii_digit))
+    };
+    let is_n43 = (first.starts_with(b"11") && digits(2..20) && first.len() >= 50)
+        || (first.starts_with(b"00") && digits(2..12));
     if is_n43 {
         return Some(Format::Norma43);
     }

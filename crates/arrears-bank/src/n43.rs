@@ -15,7 +15,9 @@
 //! - `33` end of account: entity, office, account 3-20, debit count 21-25, debit total 26-39,
 //!   credit count 40-44, credit total 45-58, closing key 59, closing balance 60-73, currency
 //!   74-76.
-//! - `88` end of file: nines 3-20, record count 21-26 (every record before the 88).
+//! - `88` end of file: nines 3-20, record count 21-26 (every record from 11 to 33; not the
+//!   88 itself nor the optional file header `00`: entity 3-6, date 7-12, that some banks send
+//!   first).
 //!
 //! Norma 43 has no unique movement reference: [`crate::StatementLine::bank_reference`] is
 //! composed as `account/operation date/concepts/document/reference 1/reference 2`, with `#2`,
@@ -159,6 +161,8 @@ struct Reader {
     open: Option<Open>,
     records_before_end: u64,
     ended: bool,
+    /// A record has been read (the file header `00` may only come first).
+    started: bool,
     references: Occurrences,
 }
 
@@ -193,7 +197,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
 
 impl Reader {
     fn record(&mut self, record: &Record) -> Result<(), Failure> {
+        let first = !std::mem::replace(&mut self.started, true);
         match record.code().as_str() {
+            "00" => return self.file_header(record, first),
             "11" => self.header(record)?,
             "22" => self.movement(record)?,
             "23" => self.concept(record)?,
@@ -207,6 +213,21 @@ impl Reader {
             }
         }
         self.records_before_end += 1;
+        Ok(())
+    }
+
+    /// The optional file header `00` (entity 3-6, date 7-12), which some banks send before
+    /// the first account: only the first record may be one, and the record 88 count leaves it
+    /// out.
+    fn file_header(&mut self, record: &Record, first: bool) -> Result<(), Failure> {
+        if !first {
+            let found = "record 00".to_owned();
+            return Err(
+                record.fail(Problem::Unexpected { found, expected: "record 00 only first" })
+            );
+        }
+        record.require_len(12)?;
+        record.date(7, "file date")?;
         Ok(())
     }
 

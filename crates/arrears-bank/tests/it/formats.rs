@@ -264,3 +264,16 @@ fn mt940_ing_counterparty_field() {
     assert_eq!(line.end_to_end_id.as_deref(), Some("INV-9"));
     assert_eq!(line.remittance_unstructured.as_deref(), Some("Factuur 9"));
 }
+
+#[test]
+fn norma43_with_a_file_header_record_00() {
+    let text = String::from_utf8(data("n43_two_accounts.n43")).unwrap();
+    let with_header = format!("{:<80}\r\n{text}", "002100261231");
+    let statements =
+        arrears_bank::parse("h.n43", with_header.as_bytes(), FormatChoice::Auto, None).unwrap();
+    assert_eq!(statements.len(), 2);
+    let twice = format!("{:<80}\r\n{with_header}", "002100261231");
+    let error =
+        arrears_bank::parse("h.n43", twice.as_bytes(), FormatChoice::Auto, None).unwrap_err();
+    assert_eq!(error.to_string(), "h.n43: line 2: unexpected record 00 (record 00 only first)");
+}
