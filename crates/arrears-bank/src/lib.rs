@@ -137,9 +137,9 @@ pub struct Statement {
     /// The statement's own id: camt `Stmt/Id` (`Ntfctn/Id`), MT940 `:28C:`, Norma 43 the
     /// account and the period's first date; none in CSV.
     pub statement_id: Option<String>,
-    /// The account as the bank names it: an IBAN (camt `Acct/Id/IBAN`, MT940 `:25:`) or
-    /// another id (camt `Acct/Id/Othr/Id`; Norma 43 entity, office and account number, 18
-    /// digits; CSV the mapping's `account`).
+    /// The account as the bank names it: an IBAN (camt `Acct/Id/IBAN`, MT940 `:25:`, Norma 43
+    /// computed from entity, office and number) or another id (camt `Acct/Id/Othr/Id`, MT940
+    /// `:25:` as given; CSV the mapping's `account`).
     pub account: String,
     /// The statement's currency; every amount in it is in this currency.
     pub currency: Currency,

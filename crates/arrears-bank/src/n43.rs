@@ -19,6 +19,9 @@
 //!   88 itself nor the optional file header `00`: entity 3-6, date 7-12, that some banks send
 //!   first).
 //!
+//! The statement's account is the IBAN computed from entity, office and number (with the CCC
+//! control digits); the statement id keeps the 18 digits as given.
+//!
 //! Norma 43 has no unique movement reference: [`crate::StatementLine::bank_reference`] is
 //! composed as `account/operation date/concepts/document/reference 1/reference 2`, with `#2`,
 //! `#3` added to repeats in the file.
@@ -258,7 +261,7 @@ impl Reader {
             format: Format::Norma43,
             message_id: None,
             statement_id: Some(format!("{key}/{}", first_on.format("%Y-%m-%d"))),
-            account: key.clone(),
+            account: spanish_iban(&key),
             currency,
             opening_balance_minor: Some(signed(sign, opening)),
             closing_balance_minor: None,
@@ -435,6 +438,25 @@ impl Reader {
         self.ended = true;
         Ok(())
     }
+}
+
+/// The IBAN of a Spanish account from its entity, office and number (18 digits): the two
+/// CCC control digits (weights 1, 2, 4, 8, 5, 10, 9, 7, 3, 6 modulo 11, over `00` + entity +
+/// office and over the number), then `ES` and the IBAN check digits (mod 97).
+fn spanish_iban(key: &str) -> String {
+    let control = |digits: &str| {
+        let weights = [1, 2, 4, 8, 5, 10, 9, 7, 3, 6];
+        let sum: u32 = digits.bytes().zip(weights).map(|(d, w)| u32::from(d - b'0') * w).sum();
+        match 11 - sum % 11 {
+            11 => 0,
+            10 => 1,
+            digit => digit,
+        }
+    };
+    let (bank, number) = key.split_at(8);
+    let ccc = format!("{bank}{}{}{number}", control(&format!("00{bank}")), control(number));
+    let check = 98 - crate::rf::remainder_97(&format!("{ccc}ES00"));
+    format!("ES{check:02}{ccc}")
 }
 
 /// A balance signed by its key: a debit balance (overdrawn) is negative.

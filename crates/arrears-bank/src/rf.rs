@@ -79,7 +79,7 @@ pub fn normalize(reference: &str) -> String {
 
 /// The remainder modulo 97 of the number a string of A-Z and 0-9 spells (letters as two
 /// digits, `A` = 10), computed digit by digit so that no length overflows.
-fn remainder_97(text: &str) -> u32 {
+pub(crate) fn remainder_97(text: &str) -> u32 {
     let mut remainder = 0u32;
     for byte in text.bytes() {
         let value = match byte {

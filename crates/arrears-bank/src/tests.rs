@@ -194,7 +194,7 @@ fn write_n43(currency: Currency, opening: i64, lines: &[Gen]) -> String {
     let numeric = crate::n43::numeric_code(currency);
     let pad = |record: String| format!("{record:<80}\r\n");
     let mut text = pad(format!(
-        "11210004184502000513261201261231{}{}{numeric}3ROUND TRIP",
+        "11210004180200051332261201261231{}{}{numeric}3ROUND TRIP",
         key(opening),
         digits(opening)
     ));
@@ -225,7 +225,7 @@ fn write_n43(currency: Currency, opening: i64, lines: &[Gen]) -> String {
     }
     let closing = closing(opening, lines);
     text += &pad(format!(
-        "33210004184502000513{:05}{}{:05}{}{}{}{numeric}",
+        "33210004180200051332{:05}{}{:05}{}{}{}{numeric}",
         debits.0,
         digits(debits.1),
         credits.0,
@@ -326,7 +326,7 @@ proptest! {
         for (line, generated) in statement.lines.iter().zip(&lines) {
             prop_assert_eq!(got(line), expected(generated));
             let reference = format!(
-                "210004184502000513/{}/02015///{}",
+                "210004180200051332/{}/02015///{}",
                 day(generated.booking_days).format("%y%m%d"),
                 generated.reference
             );

@@ -161,7 +161,7 @@ fn mt940_balance_currency_amount_and_date_checks() {
 #[test]
 fn norma43_totals_counts_balance_and_currency_checks() {
     // Record 33 of the first account: debit count, debit total, credit count, closing.
-    let record_33 = "33210004184502000513000010000000000125000002000000000350002000000001337509";
+    let record_33 = "33210004180200051332000010000000000125000002000000000350002000000001337509";
     let error = broken("n43_two_accounts.n43", record_33, &record_33.replacen("00001", "00002", 1));
     assert_eq!(error.to_string(), "n43_two_accounts.n43: line 8: count check failed: record 33 debit count declares 2, counted 1");
     let error = broken(

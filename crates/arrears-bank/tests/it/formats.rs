@@ -163,8 +163,9 @@ fn norma43_two_accounts_with_concepts_and_an_equivalence() {
     assert_eq!(statements.len(), 2);
     let first = &statements[0];
     assert_eq!(first.format, Format::Norma43);
-    assert_eq!(first.account, "210004184502000513");
-    assert_eq!(first.statement_id.as_deref(), Some("210004184502000513/2026-12-01"));
+    // The IBAN from entity 2100, office 0418, number 0200051332 and CCC control digits 45.
+    assert_eq!(first.account, "ES9121000418450200051332");
+    assert_eq!(first.statement_id.as_deref(), Some("210004180200051332/2026-12-01"));
     assert_eq!(
         (first.opening_balance_minor, first.closing_balance_minor),
         (Some(100_000), Some(133_750))
@@ -173,7 +174,7 @@ fn norma43_two_accounts_with_concepts_and_an_equivalence() {
     assert_eq!((line.amount_minor, line.direction), (25_000, Direction::Credit));
     assert_eq!(
         line.bank_reference,
-        "210004184502000513/261202/02015/0000000042/000000000042/FACTURA 42"
+        "210004180200051332/261202/02015/0000000042/000000000042/FACTURA 42"
     );
     assert_eq!(
         line.remittance_unstructured.as_deref(),
