@@ -48,7 +48,7 @@ use arrears_core::money::Currency;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-pub use csv_map::{Column, CsvMapping, MappingError};
+pub use csv_map::{Column, Columns, CsvMapping, MappingError};
 pub use error::{Location, Problem, StatementError};
 
 /// A statement format this crate reads.
