@@ -1,0 +1,550 @@
+//! ISO 20022 camt.053 (bank-to-customer statement) and camt.054 (debit/credit notification),
+//! versions 001.02 to 001.13.
+//!
+//! Read with `quick-xml` into a small element tree (names without namespace prefix, each with
+//! its line and element path), then walked by element name. The versions differ in their
+//! namespace (`urn:iso:std:iso:20022:tech:xsd:camt.053.001.08`) and in a few places this
+//! reader handles: `Sts` is text up to 001.05 and `Sts/Cd` after; a party's name is
+//! `Dbtr/Nm` up to 001.07 and `Dbtr/Pty/Nm` after; a transaction's amount is
+//! `TxDtls/AmtDtls/TxAmt/Amt` in 001.02 and also `TxDtls/Amt` after.
+//!
+//! Only booked entries (`Sts` `BOOK`) become lines; pending and information entries are
+//! skipped. An entry with several `TxDtls` (a batch) gives one line per transaction, whose
+//! amounts must add up to the entry's. [`crate::StatementLine::bank_reference`] is the
+//! transaction's `Refs/AcctSvcrRef`; else the entry's `AcctSvcrRef`, else its `NtryRef` (with
+//! `/k` for the k-th transaction of a batch); else the `EndToEndId` unless `NOTPROVIDED`.
+//!
+//! Checks: every `Amt` in the statement's currency (`Acct/Ccy`, else the first balance's);
+//! camt.053's opening (`OPBD`, else `PRCD`) plus entries equals its closing (`CLBD`);
+//! `TxsSummry` entry counts and credit and debit sums when present.
+
+use arrears_core::money::Currency;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::Reader;
+
+use crate::amount::to_minor;
+use crate::check::{self, Totals};
+use crate::error::{Failure, Location, Problem};
+use crate::text::iso_date;
+use crate::{Direction, Format, Statement, StatementLine};
+
+/// Elements that repeat, shown with their 1-based index in element paths.
+const INDEXED: &[&str] = &["Stmt", "Ntfctn", "Bal", "Ntry", "NtryDtls", "TxDtls", "Ustrd", "Strd"];
+
+/// The deepest element nesting accepted. camt documents nest about 12 deep; the bound keeps a
+/// hostile file from building a tree whose recursive drop would overflow the stack.
+const XML_DEPTH_MAX: usize = 64;
+
+/// The camt versions read (the `NN` of `camt.053.001.NN`).
+const VERSIONS: std::ops::RangeInclusive<u32> = 2..=13;
+
+/// One XML element, its namespace prefix dropped.
+#[derive(Debug)]
+struct Node {
+    name: String,
+    attributes: Vec<(String, String)>,
+    text: String,
+    children: Vec<Node>,
+    line: u32,
+    path: String,
+}
+
+impl Node {
+    fn at(&self) -> Location {
+        Location { line: self.line, element: Some(self.path.clone()) }
+    }
+
+    fn fail(&self, problem: Problem) -> Failure {
+        (self.at(), problem)
+    }
+
+    fn child(&self, name: &str) -> Option<&Node> {
+        self.children.iter().find(|child| child.name == name)
+    }
+
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
+        self.children.iter().filter(move |child| child.name == name)
+    }
+
+    /// The node at a `/`-separated path below this one.
+    fn find(&self, path: &str) -> Option<&Node> {
+        path.split('/').try_fold(self, |node, name| node.child(name))
+    }
+
+    /// The trimmed text at a path, when present and not empty.
+    fn text_at(&self, path: &str) -> Option<String> {
+        self.find(path).map(|node| node.text.trim().to_owned()).filter(|text| !text.is_empty())
+    }
+
+    fn require(&self, path: &str, what: &'static str) -> Result<&Node, Failure> {
+        self.find(path).ok_or_else(|| self.fail(Problem::Missing { what }))
+    }
+
+    fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+}
+
+pub(crate) fn parse(bytes: &[u8], format: Format) -> Result<Vec<Statement>, Failure> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| (Location::line(1), Problem::Encoding { encoding: "UTF-8" }))?;
+    let root = tree(text.trim_start_matches('\u{feff}'))?;
+    let (message, found) = message(&root)?;
+    if found != format {
+        let found = format!("a {} message", found.name());
+        return Err(root.fail(Problem::Unexpected { found, expected: "the format asked for" }));
+    }
+    let message_id = message.text_at("GrpHdr/MsgId");
+    let part = if format == Format::Camt053 { "Stmt" } else { "Ntfctn" };
+    message.all(part).map(|node| statement(node, format, message_id.clone())).collect()
+}
+
+/// Builds the element tree with each element's line and path.
+fn tree(text: &str) -> Result<Node, Failure> {
+    let mut reader = Reader::from_str(text);
+    reader.config_mut().expand_empty_elements = true;
+    let mut stack: Vec<Node> = Vec::new();
+    let mut lines = LineCounter::default();
+    loop {
+        let position = reader.buffer_position() as usize;
+        let line = lines.line_at(text, position);
+        let event = reader.read_event().map_err(|error| {
+            xml_error(lines.line_at(text, reader.error_position() as usize), error)
+        })?;
+        match event {
+            Event::Start(start) => {
+                if stack.len() >= XML_DEPTH_MAX {
+                    let problem = Problem::Xml {
+                        message: format!("elements nested deeper than {XML_DEPTH_MAX}"),
+                    };
+                    return Err((Location::line(line), problem));
+                }
+                let node = element(&start, line, stack.last())?;
+                stack.push(node);
+            }
+            Event::End(_) => {
+                let node = stack.pop().ok_or_else(|| {
+                    (
+                        Location::line(line),
+                        Problem::Xml { message: "unbalanced end tag".to_owned() },
+                    )
+                })?;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(node),
+                    None => return Ok(node),
+                }
+            }
+            Event::Text(content) => {
+                let decoded = content.xml10_content().map_err(|error| xml_error(line, error))?;
+                push_text(&mut stack, &decoded);
+            }
+            Event::CData(content) => {
+                let decoded = content.decode().map_err(|error| xml_error(line, error))?;
+                push_text(&mut stack, &decoded);
+            }
+            Event::GeneralRef(reference) => {
+                let resolved = resolve(&reference).ok_or_else(|| {
+                    (Location::line(line), Problem::Xml { message: "unknown entity".to_owned() })
+                })?;
+                push_text(&mut stack, &resolved);
+            }
+            Event::Eof => {
+                return Err((
+                    Location::line(line),
+                    Problem::UnexpectedEnd { what: "the end of the XML document" },
+                ));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A new element with its attributes (values normalized as XML 1.0 says), line and path.
+fn element(start: &BytesStart<'_>, line: u32, parent: Option<&Node>) -> Result<Node, Failure> {
+    let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+    let mut attributes = Vec::new();
+    for attribute in start.attributes() {
+        let attribute = attribute.map_err(|error| xml_error(line, error))?;
+        let value = attribute
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|error| xml_error(line, error))?;
+        attributes.push((
+            String::from_utf8_lossy(attribute.key.as_ref()).into_owned(),
+            value.into_owned(),
+        ));
+    }
+    let path = path_of(parent, &name);
+    Ok(Node { name, attributes, text: String::new(), children: Vec::new(), line, path })
+}
+
+fn push_text(stack: &mut [Node], text: &str) {
+    if let Some(node) = stack.last_mut() {
+        node.text.push_str(text);
+    }
+}
+
+/// A character reference or one of XML's five predefined entities.
+fn resolve(reference: &quick_xml::events::BytesRef<'_>) -> Option<String> {
+    if let Ok(Some(c)) = reference.resolve_char_ref() {
+        return Some(c.to_string());
+    }
+    let name = reference.decode().ok()?;
+    quick_xml::escape::resolve_predefined_entity(&name).map(str::to_owned)
+}
+
+#[cold]
+fn xml_error(line: u32, error: impl std::fmt::Display) -> Failure {
+    (Location::line(line), Problem::Xml { message: error.to_string() })
+}
+
+fn path_of(parent: Option<&Node>, name: &str) -> String {
+    let Some(parent) = parent else { return name.to_owned() };
+    if INDEXED.contains(&name) {
+        let index = parent.all(name).count() + 1;
+        format!("{}/{name}[{index}]", parent.path)
+    } else {
+        format!("{}/{name}", parent.path)
+    }
+}
+
+/// Line numbers from byte offsets, counting newlines incrementally.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    line: u32,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, text: &str, offset: usize) -> u32 {
+        let offset = offset.min(text.len());
+        if offset >= self.offset {
+            self.line +=
+                text.as_bytes()[self.offset..offset].iter().filter(|&&b| b == b'\n').count() as u32;
+            self.offset = offset;
+        }
+        self.line + 1
+    }
+}
+
+/// The message element and which format it is, its namespace version checked.
+fn message(root: &Node) -> Result<(&Node, Format), Failure> {
+    let namespace = root
+        .attributes
+        .iter()
+        .map(|(_, value)| value.as_str())
+        .find(|value| value.starts_with("urn:iso:std:iso:20022:tech:xsd:"));
+    let unsupported = |namespace: &str| {
+        root.fail(Problem::UnsupportedVersion { namespace: namespace.to_owned() })
+    };
+    let (node, format, message) = if let Some(node) = root.child("BkToCstmrStmt") {
+        (node, Format::Camt053, "camt.053.001.")
+    } else if let Some(node) = root.child("BkToCstmrDbtCdtNtfctn") {
+        (node, Format::Camt054, "camt.054.001.")
+    } else {
+        return Err(unsupported(&format!(
+            "root {} without BkToCstmrStmt or BkToCstmrDbtCdtNtfctn",
+            root.name
+        )));
+    };
+    if let Some(namespace) = namespace {
+        let version = namespace
+            .strip_prefix("urn:iso:std:iso:20022:tech:xsd:")
+            .and_then(|rest| rest.strip_prefix(message))
+            .and_then(|version| version.parse::<u32>().ok());
+        if !version.is_some_and(|version| VERSIONS.contains(&version)) {
+            return Err(unsupported(namespace));
+        }
+    }
+    Ok((node, format))
+}
+
+fn statement(
+    node: &Node,
+    format: Format,
+    message_id: Option<String>,
+) -> Result<Statement, Failure> {
+    let account = node
+        .text_at("Acct/Id/IBAN")
+        .or_else(|| node.text_at("Acct/Id/Othr/Id"))
+        .ok_or_else(|| node.fail(Problem::Missing { what: "Acct/Id/IBAN or Acct/Id/Othr/Id" }))?;
+    let currency = currency_of(node)?;
+    let mut lines = Vec::new();
+    let mut entries = Totals::default();
+    let mut entry_count = 0u64;
+    for entry in node.all("Ntry").filter(|entry| is_booked(entry)) {
+        let (direction, amount_minor) = entry_lines(entry, currency, &mut lines)?;
+        entries.add(direction, amount_minor);
+        entry_count += 1;
+    }
+    if let Some(summary) = node.child("TxsSummry") {
+        summary_checks(summary, currency, entry_count, entries)?;
+    }
+    let mut statement = Statement {
+        format,
+        message_id,
+        statement_id: node.text_at("Id"),
+        account,
+        currency,
+        opening_balance_minor: None,
+        closing_balance_minor: None,
+        lines,
+    };
+    if format == Format::Camt053 {
+        balances(node, &mut statement, entries)?;
+    }
+    Ok(statement)
+}
+
+fn currency_of(node: &Node) -> Result<Currency, Failure> {
+    let (code, at) = match node.find("Acct/Ccy") {
+        Some(ccy) => (ccy.text.trim().to_owned(), ccy),
+        None => {
+            let amount = node
+                .all("Bal")
+                .chain(node.all("Ntry"))
+                .find_map(|parent| parent.child("Amt"))
+                .ok_or_else(|| {
+                    node.fail(Problem::Missing { what: "Acct/Ccy (the statement's currency)" })
+                })?;
+            (amount.attribute("Ccy").unwrap_or("").to_owned(), amount)
+        }
+    };
+    Currency::from_code(&code).map_err(|_| at.fail(Problem::UnknownCurrency { code }))
+}
+
+fn is_booked(entry: &Node) -> bool {
+    let status = entry.text_at("Sts/Cd").or_else(|| entry.text_at("Sts"));
+    status.as_deref() == Some("BOOK")
+}
+
+/// An `Amt` element in minor units, its `Ccy` checked against the statement's currency.
+fn amount(node: &Node, currency: Currency) -> Result<i64, Failure> {
+    let code = node
+        .attribute("Ccy")
+        .ok_or_else(|| node.fail(Problem::Missing { what: "Ccy attribute" }))?;
+    if code != currency.code() {
+        return Err(
+            node.fail(Problem::CurrencyMismatch { expected: currency, found: code.to_owned() })
+        );
+    }
+    to_minor(node.text.trim(), '.', currency, "Amt").map_err(|problem| node.fail(problem))
+}
+
+fn direction(node: &Node) -> Result<Direction, Failure> {
+    let indicator = node.require("CdtDbtInd", "CdtDbtInd")?;
+    match indicator.text.trim() {
+        "CRDT" => Ok(Direction::Credit),
+        "DBIT" => Ok(Direction::Debit),
+        found => Err(indicator.fail(Problem::Malformed {
+            what: "CdtDbtInd",
+            found: found.to_owned(),
+            expected: "CRDT or DBIT",
+        })),
+    }
+}
+
+fn date_at(node: &Node, path: &str) -> Result<Option<chrono::NaiveDate>, Failure> {
+    let Some(date) = node.find(path) else { return Ok(None) };
+    let text = date.text_at("Dt").or_else(|| date.text_at("DtTm")).unwrap_or_default();
+    iso_date(&text, "date").map(Some).map_err(|problem| date.fail(problem))
+}
+
+/// Adds an entry's lines (one per transaction); returns its direction and amount.
+fn entry_lines(
+    entry: &Node,
+    currency: Currency,
+    lines: &mut Vec<StatementLine>,
+) -> Result<(Direction, i64), Failure> {
+    let amount_minor = amount(entry.require("Amt", "Ntry/Amt")?, currency)?;
+    let direction = direction(entry)?;
+    let booking_on = date_at(entry, "BookgDt")?;
+    let value_on = date_at(entry, "ValDt")?;
+    let booking_on = booking_on
+        .or(value_on)
+        .ok_or_else(|| entry.fail(Problem::Missing { what: "BookgDt or ValDt" }))?;
+    let template = StatementLine {
+        location: entry.at(),
+        booking_on,
+        value_on: value_on.unwrap_or(booking_on),
+        amount_minor,
+        direction,
+        bank_reference: String::new(),
+        remittance_unstructured: None,
+        creditor_reference: None,
+        payer_name: None,
+        payer_account: None,
+        return_reason: None,
+        is_reversal: entry.text_at("RvslInd").as_deref() == Some("true"),
+        end_to_end_id: None,
+        transaction_code: entry.find("BkTxCd").and_then(transaction_code),
+    };
+    let transactions: Vec<&Node> =
+        entry.all("NtryDtls").flat_map(|details| details.all("TxDtls")).collect();
+    let entry_reference = entry.text_at("AcctSvcrRef").or_else(|| entry.text_at("NtryRef"));
+    if transactions.len() <= 1 {
+        let mut line = template;
+        if let Some(transaction) = transactions.first() {
+            transaction_fields(transaction, &mut line);
+        }
+        line.bank_reference = reference(transactions.first().copied(), entry_reference, None)
+            .ok_or_else(|| entry.fail(missing_reference()))?;
+        lines.push(line);
+        return Ok((direction, amount_minor));
+    }
+    let mut summed_minor = 0i64;
+    for (index, transaction) in transactions.iter().enumerate() {
+        let mut line = template.clone();
+        line.location = transaction.at();
+        line.amount_minor = transaction_amount(transaction, currency)?;
+        summed_minor = summed_minor.saturating_add(line.amount_minor);
+        transaction_fields(transaction, &mut line);
+        line.bank_reference =
+            reference(Some(transaction), entry_reference.clone(), Some(index + 1))
+                .ok_or_else(|| transaction.fail(missing_reference()))?;
+        lines.push(line);
+    }
+    check::total(
+        "Ntry/Amt of a batch against its TxDtls amounts",
+        amount_minor,
+        summed_minor,
+        &entry.at(),
+    )?;
+    Ok((direction, amount_minor))
+}
+
+#[cold]
+fn missing_reference() -> Problem {
+    Problem::Missing { what: "a bank reference (AcctSvcrRef, NtryRef or EndToEndId)" }
+}
+
+/// A batched transaction's amount: `TxDtls/Amt`, else `AmtDtls/TxAmt/Amt` (001.02).
+fn transaction_amount(transaction: &Node, currency: Currency) -> Result<i64, Failure> {
+    let node =
+        transaction.child("Amt").or_else(|| transaction.find("AmtDtls/TxAmt/Amt")).ok_or_else(
+            || transaction.fail(Problem::Missing { what: "TxDtls/Amt in a batched entry" }),
+        )?;
+    amount(node, currency)
+}
+
+fn reference(
+    transaction: Option<&Node>,
+    entry: Option<String>,
+    batch_index: Option<usize>,
+) -> Option<String> {
+    if let Some(own) = transaction.and_then(|t| t.text_at("Refs/AcctSvcrRef")) {
+        return Some(own);
+    }
+    if let Some(entry) = entry {
+        return Some(match batch_index {
+            Some(index) => format!("{entry}/{index}"),
+            None => entry,
+        });
+    }
+    transaction.and_then(|t| t.text_at("Refs/EndToEndId")).filter(|id| id != "NOTPROVIDED")
+}
+
+/// Remittance, counterparty and return fields of one `TxDtls`.
+fn transaction_fields(transaction: &Node, line: &mut StatementLine) {
+    let remittance = transaction.child("RmtInf");
+    let unstructured: Vec<String> = remittance
+        .into_iter()
+        .flat_map(|rmt| rmt.all("Ustrd"))
+        .map(|node| node.text.trim().to_owned())
+        .filter(|text| !text.is_empty())
+        .collect();
+    line.remittance_unstructured = (!unstructured.is_empty()).then(|| unstructured.join(" "));
+    line.creditor_reference = remittance
+        .into_iter()
+        .flat_map(|rmt| rmt.all("Strd"))
+        .find_map(|strd| strd.text_at("CdtrRefInf/Ref"));
+    let (party, account) = match line.direction {
+        Direction::Credit => ("RltdPties/Dbtr", "RltdPties/DbtrAcct/Id"),
+        Direction::Debit => ("RltdPties/Cdtr", "RltdPties/CdtrAcct/Id"),
+    };
+    line.payer_name =
+        transaction.find(party).and_then(|p| p.text_at("Nm").or_else(|| p.text_at("Pty/Nm")));
+    line.payer_account = transaction
+        .find(account)
+        .and_then(|id| id.text_at("IBAN").or_else(|| id.text_at("Othr/Id")));
+    line.end_to_end_id = transaction.text_at("Refs/EndToEndId").filter(|id| id != "NOTPROVIDED");
+    if let Some(code) = transaction.find("BkTxCd").and_then(transaction_code) {
+        line.transaction_code = Some(code);
+    }
+    line.return_reason =
+        transaction.text_at("RtrInf/Rsn/Cd").or_else(|| transaction.text_at("RtrInf/Rsn/Prtry"));
+}
+
+/// `BkTxCd` as `Domain/Family/SubFamily`, else its proprietary code.
+fn transaction_code(code: &Node) -> Option<String> {
+    let domain = code.text_at("Domn/Cd");
+    let family = code.text_at("Domn/Fmly/Cd");
+    let sub_family = code.text_at("Domn/Fmly/SubFmlyCd");
+    match (domain, family, sub_family) {
+        (Some(domain), Some(family), Some(sub_family)) => {
+            Some(format!("{domain}/{family}/{sub_family}"))
+        }
+        _ => code.text_at("Prtry/Cd"),
+    }
+}
+
+/// `TxsSummry`: entry count, credit and debit counts and sums, when given.
+fn summary_checks(
+    summary: &Node,
+    currency: Currency,
+    entry_count: u64,
+    entries: Totals,
+) -> Result<(), Failure> {
+    let count_at = |path: &str, what: &'static str, counted: u64| -> Result<(), Failure> {
+        let Some(node) = summary.find(path) else { return Ok(()) };
+        let declared = node.text.trim().parse::<u64>().map_err(|_| {
+            node.fail(Problem::Malformed { what, found: node.text.clone(), expected: "a count" })
+        })?;
+        check::count(what, declared, counted, &node.at())
+    };
+    let sum_at = |path: &str, what: &'static str, summed: i64| -> Result<(), Failure> {
+        let Some(node) = summary.find(path) else { return Ok(()) };
+        let declared = to_minor(node.text.trim(), '.', currency, what).map_err(|p| node.fail(p))?;
+        check::total(what, declared, summed, &node.at())
+    };
+    count_at("TtlNtries/NbOfNtries", "TxsSummry/TtlNtries/NbOfNtries", entry_count)?;
+    count_at("TtlCdtNtries/NbOfNtries", "TxsSummry/TtlCdtNtries/NbOfNtries", entries.credit_count)?;
+    sum_at("TtlCdtNtries/Sum", "TxsSummry/TtlCdtNtries/Sum", entries.credits_minor)?;
+    count_at("TtlDbtNtries/NbOfNtries", "TxsSummry/TtlDbtNtries/NbOfNtries", entries.debit_count)?;
+    sum_at("TtlDbtNtries/Sum", "TxsSummry/TtlDbtNtries/Sum", entries.debits_minor)
+}
+
+/// camt.053's opening and closing balances and the balance check.
+fn balances(node: &Node, statement: &mut Statement, entries: Totals) -> Result<(), Failure> {
+    let currency = statement.currency;
+    let mut opening = None;
+    let mut closing = None;
+    for balance in node.all("Bal") {
+        let code = balance
+            .text_at("Tp/CdOrPrtry/Cd")
+            .or_else(|| balance.text_at("Tp/CdOrPrtry/Prtry"))
+            .unwrap_or_default();
+        let signed = || -> Result<i64, Failure> {
+            let minor = amount(balance.require("Amt", "Bal/Amt")?, currency)?;
+            date_at(balance, "Dt")?;
+            Ok(match direction(balance)? {
+                Direction::Credit => minor,
+                Direction::Debit => -minor,
+            })
+        };
+        match code.as_str() {
+            "OPBD" => opening = Some(signed()?),
+            "PRCD" if opening.is_none() => opening = Some(signed()?),
+            "CLBD" => closing = Some((signed()?, balance.at())),
+            _ => {}
+        }
+    }
+    let opening = opening.ok_or_else(|| {
+        node.fail(Problem::Missing { what: "Bal OPBD or PRCD (opening balance)" })
+    })?;
+    let (closing, at) = closing
+        .ok_or_else(|| node.fail(Problem::Missing { what: "Bal CLBD (closing balance)" }))?;
+    check::balance(currency, opening, entries, closing, &at)?;
+    statement.opening_balance_minor = Some(opening);
+    statement.closing_balance_minor = Some(closing);
+    Ok(())
+}

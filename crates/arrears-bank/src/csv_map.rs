@@ -1,0 +1,517 @@
+//! CSV statements read through a mapping file (TOML) that says which column holds what.
+//!
+//! ```toml
+//! account = "ES9121000418450200051332"   # the statement's account (fixed)
+//! currency = "EUR"                        # fixed; or name a `currency` column below
+//! delimiter = ";"
+//! skip_rows = 2                           # rows before the header (titles, blank rows)
+//! header = true                           # the next row names the columns
+//! decimal_separator = ","
+//! thousands_separator = "."
+//! date_format = "%d/%m/%Y"                # chrono strftime
+//!
+//! [columns]                               # by header name, or by 1-based number
+//! booking_date = "Fecha"
+//! value_date = "Fecha valor"
+//! amount = "Importe"                      # signed: negative is a debit
+//! # debit = "Cargo"                       # or two unsigned columns instead of `amount`
+//! # credit = "Abono"
+//! reference = "Referencia"
+//! remittance = "Concepto"
+//! payer_name = "Ordenante"
+//! payer_account = 7
+//! balance = "Saldo"                       # optional: the balance after each row
+//! ```
+//!
+//! An optional `balance` column (the balance after each row, as many banks export) is checked:
+//! each row's balance must follow from its neighbour's and its amount, rows oldest first or
+//! newest first; the statement then has opening and closing balances.
+//!
+//! Without a `reference` column (or where it is empty), [`crate::StatementLine::bank_reference`]
+//! is composed as `account/booking date/signed amount`, `#2`, `#3` added to repeats in the
+//! file. Without a `balance` column there is no balance check; currency, amount and date
+//! checks always apply.
+
+use std::collections::HashMap;
+
+use arrears_core::money::Currency;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::amount::to_minor;
+use crate::check;
+use crate::error::{Failure, Location, Problem};
+use crate::text::{decode, Occurrences};
+use crate::{Direction, Format, Statement, StatementLine};
+
+/// A column of a CSV file: by its header name or its 1-based number.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Column {
+    /// The 1-based column number.
+    Number(usize),
+    /// The name in the header row.
+    Name(String),
+}
+
+/// Which column holds what; see the module example for the TOML.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Columns {
+    /// The booking date (required).
+    pub booking_date: Option<Column>,
+    /// The value date (else the booking date).
+    pub value_date: Option<Column>,
+    /// A signed amount, negative for debits.
+    pub amount: Option<Column>,
+    /// An unsigned debit amount (with `credit`, instead of `amount`).
+    pub debit: Option<Column>,
+    /// An unsigned credit amount (with `debit`, instead of `amount`).
+    pub credit: Option<Column>,
+    /// The bank's reference of the movement.
+    pub reference: Option<Column>,
+    /// Free-text remittance information.
+    pub remittance: Option<Column>,
+    /// A structured creditor reference (RF).
+    pub creditor_reference: Option<Column>,
+    /// The payer's name.
+    pub payer_name: Option<Column>,
+    /// The payer's account.
+    pub payer_account: Option<Column>,
+    /// The row's currency code.
+    pub currency: Option<Column>,
+    /// The account's balance after each row (signed), when the bank exports it: then every
+    /// row's balance must follow from the previous one and its amount, rows oldest first or
+    /// newest first, and the statement gets opening and closing balances.
+    pub balance: Option<Column>,
+}
+
+/// How to read one bank's CSV export; load it with [`CsvMapping::from_toml`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvMapping {
+    /// The statement's account.
+    pub account: String,
+    /// The currency of every row, when fixed.
+    pub currency: Option<String>,
+    /// The field delimiter, one ASCII character (default `,`).
+    #[serde(default = "comma")]
+    pub delimiter: String,
+    /// Rows to skip before the header (or before the data without a header).
+    #[serde(default)]
+    pub skip_rows: usize,
+    /// Whether a header row names the columns (default true).
+    #[serde(default = "yes")]
+    pub header: bool,
+    /// The decimal separator (default `.`).
+    #[serde(default = "dot")]
+    pub decimal_separator: char,
+    /// A thousands separator to drop, if the bank writes one.
+    pub thousands_separator: Option<char>,
+    /// The date format, chrono strftime (default `%Y-%m-%d`).
+    #[serde(default = "iso")]
+    pub date_format: String,
+    /// The columns.
+    pub columns: Columns,
+}
+
+fn comma() -> String {
+    ",".to_owned()
+}
+fn yes() -> bool {
+    true
+}
+fn dot() -> char {
+    '.'
+}
+fn iso() -> String {
+    "%Y-%m-%d".to_owned()
+}
+
+/// A mapping file that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MappingError {
+    /// Not valid TOML for a mapping.
+    #[error("mapping file: {message}")]
+    Toml {
+        /// The TOML reader's message, with line and column.
+        message: String,
+    },
+    /// A setting is missing, contradictory or out of range.
+    #[error("mapping file: {setting}: {problem}")]
+    Invalid {
+        /// The setting.
+        setting: &'static str,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// The fixed currency is not in the Arrears currency table.
+    #[error("mapping file: currency: unknown currency {code:?}")]
+    UnknownCurrency {
+        /// The code as given.
+        code: String,
+    },
+}
+
+impl CsvMapping {
+    /// Reads and checks a mapping file.
+    ///
+    /// # Errors
+    ///
+    /// [`MappingError`] for invalid TOML, an unknown setting, no amount column (or both a
+    /// signed and debit/credit columns), no currency, a delimiter that is not one ASCII
+    /// character, a column number 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use arrears_bank::{parse, CsvMapping, FormatChoice};
+    ///
+    /// let mapping = CsvMapping::from_toml(r#"
+    ///     account = "CL-001"
+    ///     currency = "CLP"
+    ///     delimiter = ";"
+    ///     date_format = "%d-%m-%Y"
+    ///     [columns]
+    ///     booking_date = "Fecha"
+    ///     amount = "Monto"
+    ///     reference = "Folio"
+    ///     payer_account = "RUT"
+    /// "#)?;
+    /// let csv = "Fecha;Monto;Folio;RUT\n01-12-2026;150000;F-1;12.345.678-5\n";
+    /// let statements = parse("cartola.csv", csv.as_bytes(), FormatChoice::Auto, Some(&mapping))?;
+    /// assert_eq!(statements[0].lines[0].amount_minor, 150_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_toml(text: &str) -> Result<CsvMapping, MappingError> {
+        let mapping: CsvMapping = toml::from_str(text)
+            .map_err(|error| MappingError::Toml { message: error.to_string() })?;
+        mapping.validate()?;
+        Ok(mapping)
+    }
+
+    fn validate(&self) -> Result<(), MappingError> {
+        let invalid = |setting, problem| Err(MappingError::Invalid { setting, problem });
+        if self.delimiter.len() != 1 || !self.delimiter.is_ascii() {
+            return invalid("delimiter", "must be one ASCII character");
+        }
+        let columns = &self.columns;
+        if columns.booking_date.is_none() {
+            return invalid("columns.booking_date", "is required");
+        }
+        match (&columns.amount, &columns.debit, &columns.credit) {
+            (Some(_), None, None) | (None, Some(_), Some(_)) => {}
+            _ => return invalid("columns.amount", "give either amount, or both debit and credit"),
+        }
+        match &self.currency {
+            Some(code) => {
+                Currency::from_code(code)
+                    .map_err(|_| MappingError::UnknownCurrency { code: code.clone() })?;
+            }
+            None if columns.currency.is_none() => {
+                return invalid("currency", "give a fixed currency or a currency column")
+            }
+            None => {}
+        }
+        let all = [
+            &columns.booking_date,
+            &columns.value_date,
+            &columns.amount,
+            &columns.debit,
+            &columns.credit,
+            &columns.reference,
+            &columns.remittance,
+            &columns.creditor_reference,
+            &columns.payer_name,
+            &columns.payer_account,
+            &columns.currency,
+            &columns.balance,
+        ];
+        if all.iter().any(|column| matches!(column, Some(Column::Number(0)))) {
+            return invalid("columns", "column numbers start at 1");
+        }
+        if !self.header && all.iter().any(|column| matches!(column, Some(Column::Name(_)))) {
+            return invalid("columns", "names columns but header = false");
+        }
+        Ok(())
+    }
+}
+
+/// Column positions (0-based) resolved against the header.
+struct Resolved {
+    positions: HashMap<&'static str, usize>,
+}
+
+impl Resolved {
+    fn new(columns: &Columns, header: Option<&csv::StringRecord>) -> Result<Resolved, Problem> {
+        let named = [
+            ("booking_date", &columns.booking_date),
+            ("value_date", &columns.value_date),
+            ("amount", &columns.amount),
+            ("debit", &columns.debit),
+            ("credit", &columns.credit),
+            ("reference", &columns.reference),
+            ("remittance", &columns.remittance),
+            ("creditor_reference", &columns.creditor_reference),
+            ("payer_name", &columns.payer_name),
+            ("payer_account", &columns.payer_account),
+            ("currency", &columns.currency),
+            ("balance", &columns.balance),
+        ];
+        let mut positions = HashMap::new();
+        for (key, column) in named {
+            let position = match column {
+                None => continue,
+                Some(Column::Number(number)) => number - 1,
+                Some(Column::Name(name)) => header
+                    .and_then(|header| header.iter().position(|cell| cell.trim() == name))
+                    .ok_or_else(|| Problem::Csv {
+                        message: format!("no column named {name:?} in the header"),
+                    })?,
+            };
+            positions.insert(key, position);
+        }
+        Ok(Resolved { positions })
+    }
+
+    fn get<'r>(&self, record: &'r csv::StringRecord, key: &str) -> Option<&'r str> {
+        self.positions
+            .get(key)
+            .and_then(|&position| record.get(position))
+            .map(str::trim)
+            .filter(|cell| !cell.is_empty())
+    }
+}
+
+pub(crate) fn parse(bytes: &[u8], mapping: &CsvMapping) -> Result<Vec<Statement>, Failure> {
+    let text = decode(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(mapping.delimiter.as_bytes()[0])
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut rows = reader.records();
+    let mut header = None;
+    for _ in 0..mapping.skip_rows + usize::from(mapping.header) {
+        header = rows.next().transpose().map_err(csv_error)?;
+    }
+    let header_line = header.as_ref().and_then(|h| h.position()).map_or(1, |p| p.line() as u32);
+    let resolved = Resolved::new(&mapping.columns, header.as_ref().filter(|_| mapping.header))
+        .map_err(|problem| (Location::line(header_line), problem))?;
+    let fixed = mapping.currency.as_deref().and_then(|code| Currency::from_code(code).ok());
+    let mut reader = Rows {
+        mapping,
+        resolved,
+        currency: fixed,
+        lines: Vec::new(),
+        balances: Vec::new(),
+        references: Occurrences::default(),
+    };
+    for row in rows {
+        let row = row.map_err(csv_error)?;
+        let at = Location::line(line_of(&text, row.position()));
+        if row.iter().all(|cell| cell.trim().is_empty()) {
+            continue;
+        }
+        reader.row(&row, &at).map_err(|problem| (at, problem))?;
+    }
+    let currency = match reader.currency {
+        Some(currency) => currency,
+        None => return Ok(Vec::new()),
+    };
+    let (opening_balance_minor, closing_balance_minor) = match mapping.columns.balance {
+        Some(_) => running_balances(currency, &reader.lines, &reader.balances)?,
+        None => (None, None),
+    };
+    Ok(vec![Statement {
+        format: Format::Csv,
+        message_id: None,
+        statement_id: None,
+        account: mapping.account.clone(),
+        currency,
+        opening_balance_minor,
+        closing_balance_minor,
+        lines: reader.lines,
+    }])
+}
+
+/// Checks a running-balance column, rows oldest first or else newest first; gives the opening
+/// and closing balances. A row whose balance follows from neither neighbour fails the balance
+/// check at that row (read oldest first).
+fn running_balances(
+    currency: Currency,
+    lines: &[StatementLine],
+    balances: &[i64],
+) -> Result<(Option<i64>, Option<i64>), Failure> {
+    let (Some(first), Some(last)) = (lines.first(), lines.last()) else {
+        return Ok((None, None));
+    };
+    let follows = |earlier: usize, later: usize| {
+        balances[earlier].checked_add(lines[later].signed_minor()) == Some(balances[later])
+    };
+    let count = lines.len();
+    let oldest_first = (1..count).find(|&i| !follows(i - 1, i));
+    let Some(broken) = oldest_first else {
+        return Ok((Some(balances[0] - first.signed_minor()), Some(balances[count - 1])));
+    };
+    if (1..count).all(|i| follows(i, i - 1)) {
+        return Ok((Some(balances[count - 1] - last.signed_minor()), Some(balances[0])));
+    }
+    let line = &lines[broken];
+    check::balance(
+        currency,
+        balances[broken - 1],
+        check::Totals::of(std::slice::from_ref(line)),
+        balances[broken],
+        &line.location,
+    )?;
+    Ok((None, None))
+}
+
+/// The 1-based line of a record, from its byte offset: the csv crate's position of a record
+/// after blank lines is that of the blank lines it skipped.
+fn line_of(text: &str, position: Option<&csv::Position>) -> u32 {
+    let mut offset = position.map_or(0, |p| p.byte() as usize).min(text.len());
+    while matches!(text.as_bytes().get(offset), Some(b'\r' | b'\n')) {
+        offset += 1;
+    }
+    text.as_bytes()[..offset].iter().filter(|&&byte| byte == b'\n').count() as u32 + 1
+}
+
+#[cold]
+fn csv_error(error: csv::Error) -> Failure {
+    let line = error.position().map_or(0, |p| p.line() as u32);
+    (Location::line(line), Problem::Csv { message: error.to_string() })
+}
+
+/// The rows read so far.
+struct Rows<'m> {
+    mapping: &'m CsvMapping,
+    resolved: Resolved,
+    currency: Option<Currency>,
+    lines: Vec<StatementLine>,
+    /// The running balance of each line, when mapped.
+    balances: Vec<i64>,
+    references: Occurrences,
+}
+
+impl Rows<'_> {
+    fn row(&mut self, row: &csv::StringRecord, at: &Location) -> Result<(), Problem> {
+        let currency = self.row_currency(self.resolved.get(row, "currency"))?;
+        let resolved = &self.resolved;
+        let date = |key, what| -> Result<Option<NaiveDate>, Problem> {
+            resolved
+                .get(row, key)
+                .map(|text| {
+                    NaiveDate::parse_from_str(text, &self.mapping.date_format)
+                        .map_err(|_| Problem::BadDate { what, found: text.to_owned() })
+                })
+                .transpose()
+        };
+        let booking_on = date("booking_date", "booking date")?
+            .ok_or(Problem::Missing { what: "booking date" })?;
+        let value_on = date("value_date", "value date")?.unwrap_or(booking_on);
+        let (direction, amount_minor) = self.amount(row, currency)?;
+        let signed = match direction {
+            Direction::Credit => amount_minor,
+            Direction::Debit => -amount_minor,
+        };
+        let bank_reference = match resolved.get(row, "reference") {
+            Some(reference) => reference.to_owned(),
+            None => {
+                self.references.unique(format!("{}/{booking_on}/{signed}", self.mapping.account))
+            }
+        };
+        if resolved.positions.contains_key("balance") {
+            let balance =
+                resolved.get(row, "balance").ok_or(Problem::Missing { what: "balance" })?;
+            self.balances.push(self.signed(balance, currency, "balance")?);
+        }
+        let resolved = &self.resolved;
+        let text = |key: &str| resolved.get(row, key).map(str::to_owned);
+        self.lines.push(StatementLine {
+            location: at.clone(),
+            booking_on,
+            value_on,
+            amount_minor,
+            direction,
+            bank_reference,
+            remittance_unstructured: text("remittance"),
+            creditor_reference: text("creditor_reference"),
+            payer_name: text("payer_name"),
+            payer_account: text("payer_account"),
+            return_reason: None,
+            is_reversal: false,
+            end_to_end_id: None,
+            transaction_code: None,
+        });
+        Ok(())
+    }
+
+    /// The row's currency: the fixed one or the first row's; every row must agree.
+    fn row_currency(&mut self, code: Option<&str>) -> Result<Currency, Problem> {
+        let Some(code) = code else {
+            return self.currency.ok_or(Problem::Missing { what: "currency" });
+        };
+        let found = Currency::from_code(code)
+            .map_err(|_| Problem::UnknownCurrency { code: code.to_owned() })?;
+        match self.currency {
+            Some(expected) if expected != found => {
+                Err(Problem::CurrencyMismatch { expected, found: code.to_owned() })
+            }
+            _ => {
+                self.currency = Some(found);
+                Ok(found)
+            }
+        }
+    }
+
+    /// A signed amount (`-12,50`, `+3`, `7`) in minor units.
+    fn signed(&self, text: &str, currency: Currency, what: &'static str) -> Result<i64, Problem> {
+        let cleaned: String = match self.mapping.thousands_separator {
+            Some(separator) => text.chars().filter(|&c| c != separator).collect(),
+            None => text.to_owned(),
+        };
+        let separator = self.mapping.decimal_separator;
+        match cleaned.strip_prefix('-') {
+            Some(rest) => to_minor(rest, separator, currency, what).map(|minor| -minor),
+            None => {
+                to_minor(cleaned.strip_prefix('+').unwrap_or(&cleaned), separator, currency, what)
+            }
+        }
+    }
+
+    fn amount(
+        &self,
+        row: &csv::StringRecord,
+        currency: Currency,
+    ) -> Result<(Direction, i64), Problem> {
+        let read = |text: &str, what| {
+            let cleaned: String = match self.mapping.thousands_separator {
+                Some(separator) => text.chars().filter(|&c| c != separator).collect(),
+                None => text.to_owned(),
+            };
+            to_minor(&cleaned, self.mapping.decimal_separator, currency, what)
+        };
+        if let Some(text) = self.resolved.get(row, "amount") {
+            return match text.strip_prefix('-') {
+                Some(rest) => Ok((Direction::Debit, read(rest, "amount")?)),
+                None => {
+                    Ok((Direction::Credit, read(text.strip_prefix('+').unwrap_or(text), "amount")?))
+                }
+            };
+        }
+        match (self.resolved.get(row, "debit"), self.resolved.get(row, "credit")) {
+            (Some(debit), None) => {
+                Ok((Direction::Debit, read(debit.trim_start_matches('-'), "debit")?))
+            }
+            (None, Some(credit)) => Ok((Direction::Credit, read(credit, "credit")?)),
+            (None, None) => Err(Problem::Missing { what: "a debit or a credit amount" }),
+            (Some(debit), Some(_)) => Err(Problem::Unexpected {
+                found: format!("both a debit ({debit}) and a credit"),
+                expected: "one of debit and credit",
+            }),
+        }
+    }
+}

@@ -1,0 +1,448 @@
+//! SWIFT MT940 customer statements, written here rather than taken from a crate: the MT940
+//! crates on the registry read amounts into `f64`, and money never touches a float.
+//!
+//! A message runs from `:20:` (transaction reference) through `:25:` (account), `:28C:`
+//! (statement number), `:60F:`/`:60M:` (opening balance), repeated `:61:` (statement line)
+//! each optionally followed by `:86:` (information to the account owner, several lines), to
+//! `:62F:`/`:62M:` (closing balance). SWIFT blocks (`{1:...}{4:` ... `-}`) are accepted
+//! around the text block. A file may hold several messages; each is one [`Statement`].
+//!
+//! `:61:` is `6!n[4!n]2a[1!a]15d1!a3!c16x[//16x]` and a second line `[34x]`: value date
+//! `YYMMDD`, optional entry date `MMDD`, mark `C`, `D`, `RC` (reversal of a credit, booked as
+//! a debit) or `RD` (reversal of a debit, a credit), the funds code (third letter of the
+//! currency), the amount with a decimal comma, the transaction type (`NTRF`, `S202`...), the
+//! account owner's reference, `//` and the bank's reference, and supplementary details.
+//!
+//! [`StatementLine::bank_reference`] is the `//` bank reference; without one, the owner's
+//! reference unless it is `NONREF`; without either, `:20:/:28C:/n` (the line's ordinal in the
+//! message). `:86:` is read as German structured fields (`?20`-`?29` remittance, `?31`
+//! account, `?32`-`?33` name), as SEPA slash codes (`/EREF/`, `/REMI/`, `/NAME/`, `/IBAN/`,
+//! `/CDTRREF/`, `/RTRN/`, ING's positional `/CNTP/`) or else as free text.
+
+use arrears_core::money::Currency;
+use chrono::{Datelike, NaiveDate};
+
+use crate::amount::to_minor;
+use crate::check::{self, Totals};
+use crate::error::{Failure, Location, Problem};
+use crate::text::{decode, yymmdd};
+use crate::{Direction, Format, Statement, StatementLine};
+
+/// One tagged field: `:61:` and its continuation lines.
+struct Field {
+    tag: String,
+    line: u32,
+    value: String,
+}
+
+impl Field {
+    fn at(&self) -> Location {
+        Location::line(self.line)
+    }
+
+    fn fail(&self, problem: Problem) -> Failure {
+        (self.at(), problem)
+    }
+}
+
+pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
+    let text = decode(bytes);
+    let fields = fields(&text)?;
+    let mut statements = Vec::new();
+    let mut message: Vec<Field> = Vec::new();
+    for field in fields {
+        if field.tag == "20" && !message.is_empty() {
+            statements.push(statement(std::mem::take(&mut message))?);
+        }
+        message.push(field);
+    }
+    if !message.is_empty() {
+        statements.push(statement(message)?);
+    }
+    Ok(statements)
+}
+
+/// Splits the text into tagged fields, dropping SWIFT block headers and the `-}` trailer.
+fn fields(text: &str) -> Result<Vec<Field>, Failure> {
+    let mut fields: Vec<Field> = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let number = index as u32 + 1;
+        let mut line = raw.trim_end_matches('\r');
+        if let Some(start) = line.find("{4:") {
+            line = &line[start + 3..];
+        }
+        if line.is_empty() || line.starts_with('{') || line == "-}" || line == "-" {
+            continue;
+        }
+        if let Some((tag, rest)) = tag_of(line) {
+            fields.push(Field { tag: tag.to_owned(), line: number, value: rest.to_owned() });
+        } else if let Some(field) = fields.last_mut() {
+            field.value.push('\n');
+            field.value.push_str(line);
+        } else {
+            let found = format!("text {line:?} before the first field");
+            return Err((
+                Location::line(number),
+                Problem::Unexpected { found, expected: ":20: first" },
+            ));
+        }
+    }
+    Ok(fields)
+}
+
+/// `:61:rest` gives `("61", "rest")`: a tag is two digits and an optional letter.
+fn tag_of(line: &str) -> Option<(&str, &str)> {
+    let rest = line.strip_prefix(':')?;
+    let end = rest.find(':')?;
+    let tag = &rest[..end];
+    let bytes = tag.as_bytes();
+    let well_formed = (2..=3).contains(&bytes.len())
+        && bytes[..2].iter().all(u8::is_ascii_digit)
+        && bytes.get(2).is_none_or(u8::is_ascii_alphabetic);
+    well_formed.then(|| (tag, &rest[end + 1..]))
+}
+
+/// What a message has given so far.
+struct Message {
+    message_id: String,
+    account: Option<String>,
+    number: Option<String>,
+    opening: Option<(Currency, i64)>,
+    lines: Vec<StatementLine>,
+    last_was_line: bool,
+}
+
+fn statement(fields: Vec<Field>) -> Result<Statement, Failure> {
+    let first = &fields[0];
+    if first.tag != "20" {
+        let found = format!("field :{}:", first.tag);
+        return Err(first.fail(Problem::Unexpected { found, expected: ":20: starts a message" }));
+    }
+    let mut message = Message {
+        message_id: first.value.trim().to_owned(),
+        account: None,
+        number: None,
+        opening: None,
+        lines: Vec::new(),
+        last_was_line: false,
+    };
+    for field in &fields[1..] {
+        let was_line = std::mem::replace(&mut message.last_was_line, false);
+        match field.tag.as_str() {
+            "25" => message.account = Some(field.value.trim().to_owned()),
+            "28" | "28C" => message.number = Some(field.value.trim().to_owned()),
+            "60F" | "60M" => message.opening = Some(balance(field)?),
+            "61" => {
+                let currency = message.opening.ok_or_else(|| {
+                    field.fail(Problem::Unexpected {
+                        found: ":61: before :60F:".to_owned(),
+                        expected: ":60F: or :60M: first",
+                    })
+                })?;
+                let ordinal = message.lines.len() + 1;
+                let mut line = statement_line(field, currency.0)?;
+                if line.bank_reference.is_empty() {
+                    let number = message.number.as_deref().unwrap_or("");
+                    line.bank_reference = format!("{}/{number}/{ordinal}", message.message_id);
+                }
+                message.lines.push(line);
+                message.last_was_line = true;
+            }
+            "86" if was_line => {
+                if let Some(line) = message.lines.last_mut() {
+                    // `:86:` supersedes the supplementary details as remittance information.
+                    line.remittance_unstructured = None;
+                    information(&field.value, line);
+                }
+            }
+            "62F" | "62M" => return close(message, field),
+            _ => {}
+        }
+    }
+    let end = fields.last().map_or(first.at(), Field::at);
+    Err((end, Problem::UnexpectedEnd { what: ":62F: or :62M: (closing balance)" }))
+}
+
+/// Ends a message at its closing balance: the currency and balance checks.
+fn close(message: Message, field: &Field) -> Result<Statement, Failure> {
+    let account =
+        message.account.ok_or_else(|| field.fail(Problem::Missing { what: ":25: account" }))?;
+    let (currency, opening) = message
+        .opening
+        .ok_or_else(|| field.fail(Problem::Missing { what: ":60F: opening balance" }))?;
+    let (closing_currency, closing) = balance(field)?;
+    if closing_currency != currency {
+        let problem = Problem::CurrencyMismatch {
+            expected: currency,
+            found: closing_currency.code().to_owned(),
+        };
+        return Err(field.fail(problem));
+    }
+    check::balance(currency, opening, Totals::of(&message.lines), closing, &field.at())?;
+    Ok(Statement {
+        format: Format::Mt940,
+        message_id: Some(message.message_id),
+        statement_id: message.number,
+        account,
+        currency,
+        opening_balance_minor: Some(opening),
+        closing_balance_minor: Some(closing),
+        lines: message.lines,
+    })
+}
+
+/// A balance field (`60F`, `62F`...): `1!a6!n3!a15d`, mark, date, currency, amount.
+fn balance(field: &Field) -> Result<(Currency, i64), Failure> {
+    let value = field.value.trim();
+    let malformed = || {
+        field.fail(Problem::Malformed {
+            what: "balance",
+            found: value.to_owned(),
+            expected: "C|D YYMMDD CCY amount",
+        })
+    };
+    let sign = match value.get(..1) {
+        Some("C") => 1,
+        Some("D") => -1,
+        _ => return Err(malformed()),
+    };
+    let date = value.get(1..7).ok_or_else(malformed)?;
+    yymmdd(date, "balance date").map_err(|p| field.fail(p))?;
+    let code = value.get(7..10).ok_or_else(malformed)?;
+    let currency = Currency::from_code(code)
+        .map_err(|_| field.fail(Problem::UnknownCurrency { code: code.to_owned() }))?;
+    let amount =
+        to_minor(&value[10..], ',', currency, "balance amount").map_err(|p| field.fail(p))?;
+    Ok((currency, sign * amount))
+}
+
+/// A cursor over the first line of a `:61:` field.
+struct Cursor<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Cursor<'a> {
+    fn take_while(&mut self, max: usize, keep: impl Fn(char) -> bool) -> &'a str {
+        let end = self.rest.char_indices().take(max).find(|(_, c)| !keep(*c)).map_or_else(
+            || self.rest.char_indices().nth(max).map_or(self.rest.len(), |(i, _)| i),
+            |(i, _)| i,
+        );
+        let (taken, rest) = self.rest.split_at(end);
+        self.rest = rest;
+        taken
+    }
+}
+
+fn statement_line(field: &Field, currency: Currency) -> Result<StatementLine, Failure> {
+    let (first, supplementary) = field.value.split_once('\n').unwrap_or((&field.value, ""));
+    let malformed = |expected| {
+        field.fail(Problem::Malformed {
+            what: ":61: statement line",
+            found: first.to_owned(),
+            expected,
+        })
+    };
+    let mut cursor = Cursor { rest: first.trim_end() };
+    let value_text = cursor.take_while(6, |c| c.is_ascii_digit());
+    let value_on = yymmdd(value_text, "value date").map_err(|p| field.fail(p))?;
+    let entry = cursor.take_while(4, |c| c.is_ascii_digit());
+    let booking_on = match entry.len() {
+        0 => value_on,
+        4 => entry_date(value_on, entry).ok_or_else(|| {
+            field.fail(Problem::BadDate { what: "entry date", found: entry.to_owned() })
+        })?,
+        _ => return Err(malformed("an entry date of 4 digits (MMDD)")),
+    };
+    // `R` starts a two-letter reversal mark; `C` or `D` alone may be followed by a funds code
+    // letter (`CR1000,` is a credit with funds code R).
+    let mark_len = if cursor.rest.starts_with('R') { 2 } else { 1 };
+    let (direction, is_reversal) = match cursor.take_while(mark_len, |c| c.is_ascii_alphabetic()) {
+        "C" => (Direction::Credit, false),
+        "D" => (Direction::Debit, false),
+        "RC" => (Direction::Debit, true),
+        "RD" => (Direction::Credit, true),
+        _ => return Err(malformed("a mark C, D, RC or RD")),
+    };
+    cursor.take_while(1, |c| c.is_ascii_alphabetic());
+    let amount_text = cursor.take_while(15, |c| c.is_ascii_digit() || c == ',');
+    if !amount_text.contains(',') {
+        return Err(malformed("an amount with a decimal comma"));
+    }
+    let amount_minor = to_minor(amount_text, ',', currency, "amount").map_err(|p| field.fail(p))?;
+    let kind = cursor.take_while(4, |c| c.is_ascii_alphanumeric());
+    if kind.len() != 4 {
+        return Err(malformed("a transaction type of 4 characters (NTRF, S202...)"));
+    }
+    let (owner, bank) = cursor.rest.split_once("//").unwrap_or((cursor.rest, ""));
+    let bank_reference = match (bank.trim(), owner.trim()) {
+        ("", "NONREF") | ("", "") => String::new(),
+        ("", owner) => owner.to_owned(),
+        (bank, _) => bank.to_owned(),
+    };
+    let supplementary = supplementary.trim();
+    Ok(StatementLine {
+        location: field.at(),
+        booking_on,
+        value_on,
+        amount_minor,
+        direction,
+        bank_reference,
+        remittance_unstructured: (!supplementary.is_empty()).then(|| supplementary.to_owned()),
+        creditor_reference: None,
+        payer_name: None,
+        payer_account: None,
+        return_reason: None,
+        is_reversal,
+        end_to_end_id: None,
+        transaction_code: Some(kind.to_owned()),
+    })
+}
+
+/// The entry date `MMDD` in the year that puts it nearest the value date (a line valued on
+/// 31 December may be booked on 2 January).
+fn entry_date(value_on: NaiveDate, mmdd: &str) -> Option<NaiveDate> {
+    let month = mmdd.get(..2)?.parse().ok()?;
+    let day = mmdd.get(2..)?.parse().ok()?;
+    [value_on.year(), value_on.year() + 1, value_on.year() - 1]
+        .into_iter()
+        .filter_map(|year| NaiveDate::from_ymd_opt(year, month, day))
+        .min_by_key(|date| (*date - value_on).num_days().abs())
+}
+
+/// Reads `:86:` into the line: German `?NN` subfields, SEPA slash codes or free text.
+fn information(value: &str, line: &mut StatementLine) {
+    let joined: String = value.lines().map(str::trim_end).collect();
+    let is_german = joined.len() > 3
+        && joined.as_bytes()[..3].iter().all(u8::is_ascii_digit)
+        && joined[3..].starts_with('?');
+    if is_german {
+        german(&joined, line);
+    } else if joined.starts_with('/') && slash_codes(&joined, line) {
+        // read as codes
+    } else {
+        let text = value.lines().map(str::trim).collect::<Vec<_>>().join(" ");
+        append_remittance(line, text.trim());
+    }
+}
+
+fn german(joined: &str, line: &mut StatementLine) {
+    for part in joined[3..].split('?').skip(1) {
+        let split = part.char_indices().nth(2).map_or(part.len(), |(index, _)| index);
+        let (code, text) = part.split_at(split);
+        match code {
+            "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61"
+            | "62" | "63" => append_remittance_raw(line, text),
+            "31" => line.payer_account = Some(text.trim().to_owned()),
+            "32" | "33" => {
+                let before = line.payer_name.take().unwrap_or_default();
+                line.payer_name = Some(format!("{before}{text}").trim().to_owned());
+            }
+            _ => {}
+        }
+    }
+    line.end_to_end_id = line.remittance_unstructured.as_deref().and_then(sepa_eref);
+}
+
+/// The value of `EREF+` in German SEPA remittance text, up to the next `XXXX+` keyword
+/// (`SVWZ+`, `KREF+`, `MREF+`...).
+fn sepa_eref(text: &str) -> Option<String> {
+    let start = text.find("EREF+")? + "EREF+".len();
+    let rest = &text[start..];
+    let bytes = rest.as_bytes();
+    let end = (0..bytes.len())
+        .find(|&i| {
+            bytes.get(i + 4) == Some(&b'+') && bytes[i..i + 4].iter().all(u8::is_ascii_uppercase)
+        })
+        .unwrap_or(rest.len());
+    let value = rest[..end].trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// The SEPA codes read from `:86:`; others (`/BIC/`, `/TRTP/`...) are skipped.
+const SLASH_CODES: &[&str] = &[
+    "CNTP",
+    "EREF",
+    "REMI",
+    "USTD",
+    "STRD",
+    "NAME",
+    "IBAN",
+    "CDTRREF",
+    "CDTRREFTP",
+    "CD",
+    "ISSR",
+    "RTRN",
+    "BIC",
+    "TRTP",
+    "ORDP",
+    "BENM",
+    "MARF",
+    "CSID",
+    "ADDR",
+    "ISDT",
+    "SVCL",
+    "PURP",
+    "CUR",
+];
+
+/// Reads `/CODE/value/CODE/value/`; false when the text holds no known code.
+fn slash_codes(joined: &str, line: &mut StatementLine) -> bool {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    for token in joined.split('/') {
+        if SLASH_CODES.contains(&token) {
+            pairs.push((token, String::new()));
+        } else if let Some((_, value)) = pairs.last_mut() {
+            if !value.is_empty() || !token.is_empty() {
+                if !value.is_empty() {
+                    value.push('/');
+                }
+                value.push_str(token);
+            }
+        }
+    }
+    let value = |code: &str| {
+        pairs
+            .iter()
+            .find(|(c, v)| *c == code && !v.trim_matches('/').is_empty())
+            .map(|(_, v)| v.trim_matches('/').trim().to_owned())
+    };
+    if pairs.is_empty() {
+        return false;
+    }
+    if let Some(text) = value("USTD").or_else(|| value("REMI")) {
+        append_remittance(line, &text);
+    }
+    let (counterparty_account, counterparty_name) = counterparty(joined);
+    line.payer_name = value("NAME").or(counterparty_name);
+    line.payer_account = value("IBAN").or(counterparty_account);
+    line.creditor_reference = value("CDTRREF");
+    line.return_reason = value("RTRN");
+    line.end_to_end_id = value("EREF");
+    true
+}
+
+/// Appends a `?2x` piece as is: German banks cut the text at fixed widths, mid-word.
+fn append_remittance_raw(line: &mut StatementLine, text: &str) {
+    let before = line.remittance_unstructured.take().unwrap_or_default();
+    line.remittance_unstructured = Some(format!("{before}{text}"));
+}
+
+/// ING's `/CNTP/account/BIC/name/city/`: positional, any part may be empty.
+fn counterparty(joined: &str) -> (Option<String>, Option<String>) {
+    let Some(start) = joined.find("/CNTP/") else { return (None, None) };
+    let mut parts = joined[start + "/CNTP/".len()..].split('/').map(str::trim);
+    let mut next = || parts.next().filter(|part| !part.is_empty()).map(str::to_owned);
+    let account = next();
+    let _bic = next();
+    (account, next())
+}
+
+fn append_remittance(line: &mut StatementLine, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    line.remittance_unstructured = Some(match line.remittance_unstructured.take() {
+        Some(before) => format!("{before} {text}"),
+        None => text.to_owned(),
+    });
+}

@@ -1,0 +1,468 @@
+//! AEB Norma 43 (Cuaderno 43): the Spanish banks' statement of 80-character records.
+//!
+//! Records, by their first two characters (positions 1-based, inclusive, as the AEB layout
+//! gives them):
+//! - `11` account header: entity 3-6, office 7-10, account 11-20, first date 21-26 and last
+//!   date 27-32 (`YYMMDD`), balance key 33 (`1` debit, `2` credit), opening balance 34-47
+//!   (14 digits, 2 implied decimals), currency 48-50 (ISO 4217 numeric), information mode 51,
+//!   short name 52-77.
+//! - `22` movement: origin office 7-10, operation date 11-16, value date 17-22, common concept
+//!   23-24, own concept 25-27, key 28 (`1` debit, `2` credit), amount 29-42, document number
+//!   43-52, reference 1 53-64, reference 2 65-80.
+//! - `23` complementary concept (up to five per movement, data codes `01`-`05`): code 3-4, two
+//!   concept texts 5-42 and 43-80.
+//! - `24` amount equivalence: code 3-4, original currency 5-7, amount 8-21.
+//! - `33` end of account: entity, office, account 3-20, debit count 21-25, debit total 26-39,
+//!   credit count 40-44, credit total 45-58, closing key 59, closing balance 60-73, currency
+//!   74-76.
+//! - `88` end of file: nines 3-20, record count 21-26 (every record from 11 to 33; not the
+//!   88 itself nor the optional file header `00`: entity 3-6, date 7-12, that some banks send
+//!   first).
+//!
+//! The statement's account is the IBAN computed from entity, office and number (with the CCC
+//! control digits); the statement id keeps the 18 digits as given.
+//!
+//! Norma 43 has no unique movement reference: [`crate::StatementLine::bank_reference`] is
+//! composed as `account/operation date/concepts/document/reference 1/reference 2`, with `#2`,
+//! `#3` added to repeats in the file.
+
+use arrears_core::money::Currency;
+
+use crate::amount::implied_to_minor;
+use crate::check::{self, Totals};
+use crate::error::{Failure, Location, Problem};
+use crate::text::{decode, yymmdd, Occurrences};
+use crate::{Direction, Format, Statement, StatementLine};
+
+/// The length of every Norma 43 record.
+const RECORD_LEN: usize = 80;
+
+/// The most complementary-concept records (23) one movement may have.
+const CONCEPTS_PER_MOVEMENT_MAX: usize = 5;
+
+/// ISO 4217 numeric codes of the Arrears currency table, as record 11 and 33 give them.
+const NUMERIC_CURRENCIES: &[(&str, &str)] = &[
+    ("032", "ARS"),
+    ("036", "AUD"),
+    ("124", "CAD"),
+    ("152", "CLP"),
+    ("156", "CNY"),
+    ("170", "COP"),
+    ("356", "INR"),
+    ("392", "JPY"),
+    ("414", "KWD"),
+    ("484", "MXN"),
+    ("604", "PEN"),
+    ("756", "CHF"),
+    ("826", "GBP"),
+    ("840", "USD"),
+    ("858", "UYU"),
+    ("978", "EUR"),
+    ("986", "BRL"),
+];
+
+/// The ISO 4217 numeric code of a currency (for writers).
+#[cfg(test)]
+pub(crate) fn numeric_code(currency: Currency) -> &'static str {
+    NUMERIC_CURRENCIES.iter().find(|(_, code)| *code == currency.code()).map_or("000", |(n, _)| n)
+}
+
+/// One record: its line number and characters.
+struct Record {
+    line: u32,
+    chars: Vec<char>,
+}
+
+impl Record {
+    fn at(&self) -> Location {
+        Location::line(self.line)
+    }
+
+    /// Positions `first..=last`, 1-based as in the layout.
+    fn field(&self, first: usize, last: usize) -> String {
+        self.chars.get(first - 1..last).map_or_else(String::new, |chars| chars.iter().collect())
+    }
+
+    fn code(&self) -> String {
+        self.field(1, 2)
+    }
+
+    fn fail(&self, problem: Problem) -> Failure {
+        (self.at(), problem)
+    }
+
+    /// Refuses a record shorter than its mandatory fields or longer than 80.
+    fn require_len(&self, needed: usize) -> Result<(), Failure> {
+        let length = self.chars.len();
+        if length > RECORD_LEN {
+            return Err(self.fail(Problem::RecordTooLong { length, length_max: RECORD_LEN }));
+        }
+        if length < needed {
+            return Err(self.fail(Problem::TruncatedRecord {
+                record: self.code(),
+                length,
+                needed,
+            }));
+        }
+        Ok(())
+    }
+
+    fn number(&self, first: usize, last: usize, what: &'static str) -> Result<u64, Failure> {
+        let text = self.field(first, last);
+        text.parse::<u64>().map_err(|_| {
+            self.fail(Problem::Malformed { what, found: text.clone(), expected: "digits" })
+        })
+    }
+
+    fn amount(
+        &self,
+        first: usize,
+        last: usize,
+        currency: Currency,
+        what: &'static str,
+    ) -> Result<i64, Failure> {
+        implied_to_minor(&self.field(first, last), 2, currency, what).map_err(|p| self.fail(p))
+    }
+
+    fn direction(&self, position: usize, what: &'static str) -> Result<Direction, Failure> {
+        match self.field(position, position).as_str() {
+            "1" => Ok(Direction::Debit),
+            "2" => Ok(Direction::Credit),
+            found => Err(self.fail(Problem::Malformed {
+                what,
+                found: found.to_owned(),
+                expected: "1 (debit) or 2 (credit)",
+            })),
+        }
+    }
+
+    fn date(&self, first: usize, what: &'static str) -> Result<chrono::NaiveDate, Failure> {
+        yymmdd(&self.field(first, first + 5), what).map_err(|p| self.fail(p))
+    }
+
+    fn currency(&self, first: usize) -> Result<Currency, Failure> {
+        let code = self.field(first, first + 2);
+        NUMERIC_CURRENCIES
+            .iter()
+            .find(|(numeric, _)| *numeric == code)
+            .and_then(|(_, alpha)| Currency::from_code(alpha).ok())
+            .ok_or_else(|| self.fail(Problem::UnknownCurrency { code }))
+    }
+}
+
+/// An account being read: its header and the movements so far.
+struct Open {
+    statement: Statement,
+    key: String,
+    concepts: usize,
+}
+
+/// The reader's state across records.
+#[derive(Default)]
+struct Reader {
+    statements: Vec<Statement>,
+    open: Option<Open>,
+    records_before_end: u64,
+    ended: bool,
+    /// A record has been read (the file header `00` may only come first).
+    started: bool,
+    references: Occurrences,
+}
+
+pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
+    let text = decode(bytes);
+    let mut reader = Reader::default();
+    let mut last_line = 0;
+    for (index, line) in text.lines().enumerate() {
+        last_line = index as u32 + 1;
+        let record =
+            Record { line: last_line, chars: line.trim_end_matches('\r').chars().collect() };
+        if record.chars.iter().all(|c| c.is_whitespace()) {
+            continue;
+        }
+        if reader.ended {
+            let found = format!("record {} after the end of file", record.code());
+            return Err(
+                record.fail(Problem::Unexpected { found, expected: "nothing after record 88" })
+            );
+        }
+        reader.record(&record)?;
+    }
+    let end = Location::line(last_line.max(1));
+    if reader.open.is_some() {
+        return Err((end, Problem::UnexpectedEnd { what: "record 33 (end of account)" }));
+    }
+    if !reader.ended {
+        return Err((end, Problem::UnexpectedEnd { what: "record 88 (end of file)" }));
+    }
+    Ok(reader.statements)
+}
+
+impl Reader {
+    fn record(&mut self, record: &Record) -> Result<(), Failure> {
+        let first = !std::mem::replace(&mut self.started, true);
+        match record.code().as_str() {
+            "00" => return self.file_header(record, first),
+            "11" => self.header(record)?,
+            "22" => self.movement(record)?,
+            "23" => self.concept(record)?,
+            "24" => self.equivalence(record)?,
+            "33" => self.end_of_account(record)?,
+            "88" => return self.end_of_file(record),
+            code => {
+                let found = format!("record code {code:?}");
+                return Err(record
+                    .fail(Problem::Unexpected { found, expected: "11, 22, 23, 24, 33 or 88" }));
+            }
+        }
+        self.records_before_end += 1;
+        Ok(())
+    }
+
+    /// The optional file header `00` (entity 3-6, date 7-12), which some banks send before
+    /// the first account: only the first record may be one, and the record 88 count leaves it
+    /// out.
+    fn file_header(&mut self, record: &Record, first: bool) -> Result<(), Failure> {
+        if !first {
+            let found = "record 00".to_owned();
+            return Err(
+                record.fail(Problem::Unexpected { found, expected: "record 00 only first" })
+            );
+        }
+        record.require_len(12)?;
+        record.date(7, "file date")?;
+        Ok(())
+    }
+
+    fn header(&mut self, record: &Record) -> Result<(), Failure> {
+        if self.open.is_some() {
+            let found = "record 11".to_owned();
+            return Err(record.fail(Problem::Unexpected {
+                found,
+                expected: "record 33 before the next account",
+            }));
+        }
+        record.require_len(50)?;
+        let key = record.field(3, 20);
+        if !key.chars().all(|c| c.is_ascii_digit()) {
+            let problem = Problem::Malformed {
+                what: "entity, office and account",
+                found: key,
+                expected: "18 digits",
+            };
+            return Err(record.fail(problem));
+        }
+        let first_on = record.date(21, "first date")?;
+        record.date(27, "last date")?;
+        let currency = record.currency(48)?;
+        let sign = record.direction(33, "opening balance key")?;
+        let opening = record.amount(34, 47, currency, "opening balance")?;
+        let statement = Statement {
+            format: Format::Norma43,
+            message_id: None,
+            statement_id: Some(format!("{key}/{}", first_on.format("%Y-%m-%d"))),
+            account: spanish_iban(&key),
+            currency,
+            opening_balance_minor: Some(signed(sign, opening)),
+            closing_balance_minor: None,
+            lines: Vec::new(),
+        };
+        self.open = Some(Open { statement, key, concepts: 0 });
+        Ok(())
+    }
+
+    fn open_account(&mut self, record: &Record) -> Result<&mut Open, Failure> {
+        let found = format!("record {}", record.code());
+        self.open.as_mut().ok_or_else(|| {
+            record.fail(Problem::Unexpected { found, expected: "a record 11 first" })
+        })
+    }
+
+    fn movement(&mut self, record: &Record) -> Result<(), Failure> {
+        let references = &mut self.references;
+        let open = self.open.as_mut().ok_or_else(|| {
+            let found = "record 22".to_owned();
+            record.fail(Problem::Unexpected { found, expected: "a record 11 first" })
+        })?;
+        record.require_len(42)?;
+        let currency = open.statement.currency;
+        let booking_on = record.date(11, "operation date")?;
+        let value_on = record.date(17, "value date")?;
+        let direction = record.direction(28, "movement key")?;
+        let amount_minor = record.amount(29, 42, currency, "movement amount")?;
+        let trimmed = |first, last| record.field(first, last).trim().to_owned();
+        let composed = format!(
+            "{}/{}/{}{}/{}/{}/{}",
+            open.key,
+            record.field(11, 16),
+            record.field(23, 24),
+            record.field(25, 27),
+            trimmed(43, 52),
+            trimmed(53, 64),
+            trimmed(65, 80)
+        );
+        open.statement.lines.push(StatementLine {
+            location: record.at(),
+            booking_on,
+            value_on,
+            amount_minor,
+            direction,
+            bank_reference: references.unique(composed),
+            remittance_unstructured: None,
+            creditor_reference: None,
+            payer_name: None,
+            payer_account: None,
+            return_reason: None,
+            is_reversal: false,
+            end_to_end_id: None,
+            transaction_code: Some(format!("{}/{}", record.field(23, 24), record.field(25, 27))),
+        });
+        open.concepts = 0;
+        Ok(())
+    }
+
+    fn concept(&mut self, record: &Record) -> Result<(), Failure> {
+        let open = self.open_account(record)?;
+        record.require_len(4)?;
+        let Some(line) = open.statement.lines.last_mut() else {
+            let found = "record 23".to_owned();
+            return Err(record.fail(Problem::Unexpected { found, expected: "a record 22 first" }));
+        };
+        open.concepts += 1;
+        if open.concepts > CONCEPTS_PER_MOVEMENT_MAX {
+            let declared = CONCEPTS_PER_MOVEMENT_MAX as u64;
+            let problem = Problem::CountMismatch {
+                what: "records 23 per movement (at most)",
+                declared,
+                counted: open.concepts as u64,
+            };
+            return Err(record.fail(problem));
+        }
+        let text = format!("{} {}", record.field(5, 42).trim(), record.field(43, 80).trim());
+        let text = text.trim();
+        if !text.is_empty() {
+            let joined = match line.remittance_unstructured.take() {
+                Some(before) => format!("{before} {text}"),
+                None => text.to_owned(),
+            };
+            line.remittance_unstructured = Some(joined);
+        }
+        Ok(())
+    }
+
+    fn equivalence(&mut self, record: &Record) -> Result<(), Failure> {
+        let open = self.open_account(record)?;
+        record.require_len(21)?;
+        if open.statement.lines.is_empty() {
+            let found = "record 24".to_owned();
+            return Err(record.fail(Problem::Unexpected { found, expected: "a record 22 first" }));
+        }
+        // The equivalent is in the original currency and is not a movement of the account:
+        // only its form is checked.
+        let original = record.currency(5)?;
+        record.amount(8, 21, original, "equivalent amount")?;
+        Ok(())
+    }
+
+    fn end_of_account(&mut self, record: &Record) -> Result<(), Failure> {
+        let Open { mut statement, key, .. } = self.open.take().ok_or_else(|| {
+            let found = "record 33".to_owned();
+            record.fail(Problem::Unexpected { found, expected: "a record 11 first" })
+        })?;
+        record.require_len(76)?;
+        if record.field(3, 20) != key {
+            let found = format!("account {} in record 33", record.field(3, 20));
+            return Err(
+                record.fail(Problem::Unexpected { found, expected: "the account of record 11" })
+            );
+        }
+        let currency = statement.currency;
+        let found = record.currency(74)?;
+        if found != currency {
+            let problem =
+                Problem::CurrencyMismatch { expected: currency, found: found.code().to_owned() };
+            return Err(record.fail(problem));
+        }
+        let totals = Totals::of(&statement.lines);
+        let at = record.at();
+        check::count(
+            "record 33 debit count",
+            record.number(21, 25, "debit count")?,
+            totals.debit_count,
+            &at,
+        )?;
+        check::total(
+            "record 33 debit total",
+            record.amount(26, 39, currency, "debit total")?,
+            totals.debits_minor,
+            &at,
+        )?;
+        check::count(
+            "record 33 credit count",
+            record.number(40, 44, "credit count")?,
+            totals.credit_count,
+            &at,
+        )?;
+        check::total(
+            "record 33 credit total",
+            record.amount(45, 58, currency, "credit total")?,
+            totals.credits_minor,
+            &at,
+        )?;
+        let sign = record.direction(59, "closing balance key")?;
+        let closing = signed(sign, record.amount(60, 73, currency, "closing balance")?);
+        let opening = statement.opening_balance_minor.unwrap_or(0);
+        check::balance(currency, opening, totals, closing, &at)?;
+        statement.closing_balance_minor = Some(closing);
+        self.statements.push(statement);
+        Ok(())
+    }
+
+    fn end_of_file(&mut self, record: &Record) -> Result<(), Failure> {
+        if self.open.is_some() {
+            let found = "record 88".to_owned();
+            return Err(record.fail(Problem::Unexpected {
+                found,
+                expected: "record 33 before the end of file",
+            }));
+        }
+        record.require_len(26)?;
+        let nines = record.field(3, 20);
+        if nines != "9".repeat(18) {
+            let problem =
+                Problem::Malformed { what: "record 88 filler", found: nines, expected: "18 nines" };
+            return Err(record.fail(problem));
+        }
+        let declared = record.number(21, 26, "record count")?;
+        check::count("record 88 record count", declared, self.records_before_end, &record.at())?;
+        self.ended = true;
+        Ok(())
+    }
+}
+
+/// The IBAN of a Spanish account from its entity, office and number (18 digits): the two
+/// CCC control digits (weights 1, 2, 4, 8, 5, 10, 9, 7, 3, 6 modulo 11, over `00` + entity +
+/// office and over the number), then `ES` and the IBAN check digits (mod 97).
+fn spanish_iban(key: &str) -> String {
+    let control = |digits: &str| {
+        let weights = [1, 2, 4, 8, 5, 10, 9, 7, 3, 6];
+        let sum: u32 = digits.bytes().zip(weights).map(|(d, w)| u32::from(d - b'0') * w).sum();
+        match 11 - sum % 11 {
+            11 => 0,
+            10 => 1,
+            digit => digit,
+        }
+    };
+    let (bank, number) = key.split_at(8);
+    let ccc = format!("{bank}{}{}{number}", control(&format!("00{bank}")), control(number));
+    let check = 98 - crate::rf::remainder_97(&format!("{ccc}ES00"));
+    format!("ES{check:02}{ccc}")
+}
+
+/// A balance signed by its key: a debit balance (overdrawn) is negative.
+fn signed(direction: Direction, amount_minor: i64) -> i64 {
+    match direction {
+        Direction::Credit => amount_minor,
+        Direction::Debit => -amount_minor,
+    }
+}
