@@ -85,7 +85,8 @@ impl RecordKind {
             // New in format 2, with integer dates from the start.
             RecordKind::Snapshot => 1,
             // New within format 2 (the `plugins` table), with integer dates from the start.
-            RecordKind::PluginEntry => 1,
+            // Version 2: `in_process` appended (an older entry reads as isolated).
+            RecordKind::PluginEntry => 2,
             RecordKind::Note => 1,
         }
     }
@@ -104,6 +105,8 @@ impl RecordKind {
             RecordKind::Action if version < 3 => &[0, 0, 0],
             // `Debtor::restrictions`: two `false`, a `None` and two empty `Vec`s.
             RecordKind::Debtor if version < 3 => &[0, 0, 0, 0, 0],
+            // `PluginEntryRow::in_process`, `false`.
+            RecordKind::PluginEntry if version < 2 => &[0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -292,8 +295,9 @@ fn decode_checked<T: DeserializeOwned>(
     } else if version == 1 && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry) {
         // Written by format 1: the same fields, dates and instants as strings.
         arrears_core::dates::with_strings(decode)
-    } else if version == 2
-        && matches!(kind, RecordKind::Case | RecordKind::Action | RecordKind::Debtor)
+    } else if (version == 2
+        && matches!(kind, RecordKind::Case | RecordKind::Action | RecordKind::Debtor))
+        || (version == 1 && kind == RecordKind::PluginEntry)
     {
         // Written before the case's `interrupted` and `capacity`, or the action's `claim`,
         // `sent_at` and `seq`, were appended (completed above).

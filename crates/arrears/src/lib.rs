@@ -85,7 +85,8 @@ pub use guardrails::GuardrailInputs;
 pub use plugin_host::{PluginCallError, PluginLoadError};
 pub use query::{AccountView, AgingRow, ObligationView, PortfolioAging, Recorded};
 pub use registry::{
-    PluginEntry, PluginRegistryError, PluginSource, PLUGIN_CONFIG_BYTES_MAX, PLUGIN_NAME_LEN_MAX,
+    Isolation, PluginEntry, PluginRegistryError, PluginSource, PLUGIN_CONFIG_BYTES_MAX,
+    PLUGIN_NAME_LEN_MAX,
 };
 pub use verify::{Problem, VerifyReport};
 
@@ -223,6 +224,9 @@ pub struct Options {
     pub write_wait_ms_max: u64,
     /// The clock for `recorded_at`.
     pub clock: Box<dyn Clock>,
+    /// How the store's registry runs plugins: the runner of isolated libraries, the deadline
+    /// of every call, the runner's memory limit and the restart budget.
+    pub plugins: plugin_host::IsolationOptions,
 }
 
 impl Default for Options {
@@ -233,6 +237,7 @@ impl Default for Options {
             sharing: Sharing::default(),
             write_wait_ms_max: WRITE_WAIT_MS_MAX_DEFAULT,
             clock: Box::new(SystemClock),
+            plugins: plugin_host::IsolationOptions::default(),
         }
     }
 }
@@ -244,6 +249,7 @@ impl std::fmt::Debug for Options {
             .field("durability", &self.durability)
             .field("sharing", &self.sharing)
             .field("write_wait_ms_max", &self.write_wait_ms_max)
+            .field("plugins", &self.plugins)
             .finish_non_exhaustive()
     }
 }
@@ -370,7 +376,7 @@ impl Arrears {
             clock: options.clock,
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
-            registry: registry::Registry::default(),
+            registry: registry::Registry::new(options.plugins),
             batch_thread: BatchThread::default(),
         })
     }
@@ -392,7 +398,7 @@ impl Arrears {
             clock: options.clock,
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
-            registry: registry::Registry::default(),
+            registry: registry::Registry::new(options.plugins),
             batch_thread: BatchThread::default(),
         })
     }
@@ -409,7 +415,7 @@ impl Arrears {
             clock: options.clock,
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
-            registry: registry::Registry::default(),
+            registry: registry::Registry::new(options.plugins),
             batch_thread: BatchThread::default(),
         })
     }

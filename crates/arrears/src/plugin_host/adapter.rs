@@ -2,8 +2,14 @@
 //! a [`ContactStrategy`], and `Arrears::register_plugin` registers an instance as either or
 //! both according to its capabilities. A plugin's error reaches the engine as a
 //! [`StrategyError`] naming the registered component.
+//!
+//! An adapter calls an in-process [`PluginInstance`] (directly, or under a watchdog that
+//! stops waiting at a deadline: see [`PluginScorer::with_deadline`]) or an
+//! [`IsolatedInstance`] in its runner process.
 
+use std::sync::mpsc;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrears_core::case::ContactAttempt;
 use arrears_core::strategy::{
@@ -11,9 +17,112 @@ use arrears_core::strategy::{
 };
 use arrears_plugin_sdk::abi;
 
-use super::error::PluginLoadError;
+use super::error::{PluginCallError, PluginLoadError};
 use super::instance::PluginInstance;
-use super::marshal::ScoreRequest;
+use super::isolated::IsolatedInstance;
+use super::marshal::{PluginScore, ScoreRequest};
+
+/// Where an adapter's calls go.
+#[derive(Debug, Clone)]
+enum Calls {
+    /// An in-process instance; with a deadline, each call runs on a worker thread the caller
+    /// waits for at most that long.
+    InProcess { instance: Arc<PluginInstance>, deadline: Option<Duration> },
+    /// An instance in a runner process.
+    Isolated(Arc<IsolatedInstance>),
+}
+
+impl Calls {
+    fn capabilities(&self) -> (u32, &str) {
+        match self {
+            Calls::InProcess { instance, .. } => {
+                (instance.plugin().capabilities(), instance.plugin().name())
+            }
+            Calls::Isolated(instance) => (instance.capabilities(), instance.name()),
+        }
+    }
+
+    fn score_batch(&self, requests: Vec<ScoreRequest>) -> Result<Vec<PluginScore>, PluginCallError> {
+        match self {
+            Calls::InProcess { instance, deadline } => {
+                watched(instance, *deadline, move |instance| instance.score_batch(&requests))
+            }
+            Calls::Isolated(instance) => instance.score_batch(&requests),
+        }
+    }
+
+    fn propose_batch(
+        &self,
+        requests: &[ContactRequest],
+        histories: Vec<Vec<ContactAttempt>>,
+    ) -> Result<Vec<ContactProposal>, PluginCallError> {
+        match self {
+            Calls::InProcess { instance, deadline: None } => {
+                instance.propose_batch(requests, &histories)
+            }
+            Calls::InProcess { instance, deadline } => {
+                let requests = requests.to_vec();
+                watched(instance, *deadline, move |instance| {
+                    instance.propose_batch(&requests, &histories)
+                })
+            }
+            Calls::Isolated(instance) => instance.propose_batch(requests, &histories),
+        }
+    }
+}
+
+/// Runs `call` on `instance`; with a deadline, on a worker thread that the caller waits for
+/// at most `deadline`. Past it the instance is poisoned and the call returns
+/// [`PluginCallError::DeadlineExceeded`]; the worker is abandoned (it still runs the plugin's
+/// code, and ends with it, if ever: in-process code cannot be stopped).
+fn watched<T: Send + 'static>(
+    instance: &Arc<PluginInstance>,
+    deadline: Option<Duration>,
+    call: impl FnOnce(&PluginInstance) -> Result<T, PluginCallError> + Send + 'static,
+) -> Result<T, PluginCallError> {
+    let Some(deadline) = deadline else { return call(instance) };
+    let plugin = || instance.plugin().name().to_owned();
+    if instance.is_poisoned() {
+        return Err(PluginCallError::Poisoned { plugin: plugin() });
+    }
+    let (sender, answer) = mpsc::sync_channel(1);
+    let worker = Arc::clone(instance);
+    let spawned = std::thread::Builder::new()
+        .name("arrears-plugin-call".into())
+        .spawn(move || {
+            // The caller may have stopped waiting: then nobody reads the answer.
+            let _ = sender.send(call(&worker));
+        });
+    if spawned.is_err() {
+        return Err(PluginCallError::Failed {
+            plugin: plugin(),
+            status: arrears_plugin_sdk::abi::Status::Internal.code(),
+            message: "cannot start the call's watchdog thread".to_owned(),
+        });
+    }
+    match answer.recv_timeout(deadline) {
+        Ok(result) => result,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            instance.poison();
+            Err(PluginCallError::DeadlineExceeded {
+                plugin: plugin(),
+                deadline_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+            })
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(PluginCallError::Panicked {
+            plugin: plugin(),
+            message: "the call's thread ended without an answer".to_owned(),
+        }),
+    }
+}
+
+fn check_capability(calls: &Calls, bit: u32, capability: &'static str) -> Result<(), PluginLoadError> {
+    let (capabilities, plugin) = calls.capabilities();
+    if capabilities & bit == 0 {
+        return Err(PluginLoadError::MissingCapability { plugin: plugin.to_owned(), capability });
+    }
+    Ok(())
+}
 
 /// The band of a score, with the built-in scorer's names and thresholds.
 pub fn band(points: f64) -> &'static str {
@@ -31,7 +140,7 @@ pub fn band(points: f64) -> &'static str {
 #[derive(Debug, Clone)]
 pub struct PluginScorer {
     name: String,
-    instance: Arc<PluginInstance>,
+    calls: Calls,
 }
 
 impl PluginScorer {
@@ -41,13 +150,36 @@ impl PluginScorer {
     ///
     /// [`PluginLoadError::MissingCapability`] if it is not.
     pub fn new(name: &str, instance: Arc<PluginInstance>) -> Result<PluginScorer, PluginLoadError> {
-        if instance.plugin().capabilities() & abi::CAPABILITY_SCORER == 0 {
-            return Err(PluginLoadError::MissingCapability {
-                plugin: instance.plugin().name().to_owned(),
-                capability: "scorer",
-            });
-        }
-        Ok(PluginScorer { name: name.to_owned(), instance })
+        let calls = Calls::InProcess { instance, deadline: None };
+        check_capability(&calls, abi::CAPABILITY_SCORER, "scorer")?;
+        Ok(PluginScorer { name: name.to_owned(), calls })
+    }
+
+    /// The adapter of an isolated instance; its plugin must be a scorer.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginLoadError::MissingCapability`] if it is not.
+    pub fn isolated(
+        name: &str,
+        instance: Arc<IsolatedInstance>,
+    ) -> Result<PluginScorer, PluginLoadError> {
+        let calls = Calls::Isolated(instance);
+        check_capability(&calls, abi::CAPABILITY_SCORER, "scorer")?;
+        Ok(PluginScorer { name: name.to_owned(), calls })
+    }
+
+    /// The same adapter with a deadline on each call of an in-process instance (a watchdog:
+    /// past it the instance is poisoned and the call fails with
+    /// [`PluginCallError::DeadlineExceeded`]). No effect on an isolated instance, whose
+    /// deadline is its options'.
+    #[must_use]
+    pub fn with_deadline(self, deadline: Option<Duration>) -> PluginScorer {
+        let calls = match self.calls {
+            Calls::InProcess { instance, .. } => Calls::InProcess { instance, deadline },
+            isolated => isolated,
+        };
+        PluginScorer { calls, ..self }
     }
 }
 
@@ -64,7 +196,7 @@ impl Scorer for PluginScorer {
                 attributes: Vec::new(),
             })
             .collect();
-        let scores = self.instance.score_batch(&requests).map_err(|error| StrategyError {
+        let scores = self.calls.score_batch(requests).map_err(|error| StrategyError {
             component: self.name.clone(),
             reason: error.to_string(),
         })?;
@@ -84,7 +216,7 @@ impl Scorer for PluginScorer {
 #[derive(Debug, Clone)]
 pub struct PluginStrategy {
     name: String,
-    instance: Arc<PluginInstance>,
+    calls: Calls,
 }
 
 impl PluginStrategy {
@@ -97,13 +229,33 @@ impl PluginStrategy {
         name: &str,
         instance: Arc<PluginInstance>,
     ) -> Result<PluginStrategy, PluginLoadError> {
-        if instance.plugin().capabilities() & abi::CAPABILITY_CONTACT_STRATEGY == 0 {
-            return Err(PluginLoadError::MissingCapability {
-                plugin: instance.plugin().name().to_owned(),
-                capability: "contact strategy",
-            });
-        }
-        Ok(PluginStrategy { name: name.to_owned(), instance })
+        let calls = Calls::InProcess { instance, deadline: None };
+        check_capability(&calls, abi::CAPABILITY_CONTACT_STRATEGY, "contact strategy")?;
+        Ok(PluginStrategy { name: name.to_owned(), calls })
+    }
+
+    /// The adapter of an isolated instance; its plugin must be a contact strategy.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginLoadError::MissingCapability`] if it is not.
+    pub fn isolated(
+        name: &str,
+        instance: Arc<IsolatedInstance>,
+    ) -> Result<PluginStrategy, PluginLoadError> {
+        let calls = Calls::Isolated(instance);
+        check_capability(&calls, abi::CAPABILITY_CONTACT_STRATEGY, "contact strategy")?;
+        Ok(PluginStrategy { name: name.to_owned(), calls })
+    }
+
+    /// As [`PluginScorer::with_deadline`].
+    #[must_use]
+    pub fn with_deadline(self, deadline: Option<Duration>) -> PluginStrategy {
+        let calls = match self.calls {
+            Calls::InProcess { instance, .. } => Calls::InProcess { instance, deadline },
+            isolated => isolated,
+        };
+        PluginStrategy { calls, ..self }
     }
 }
 
@@ -118,7 +270,7 @@ impl ContactStrategy for PluginStrategy {
     ) -> Result<Vec<ContactProposal>, StrategyError> {
         let histories: Vec<Vec<ContactAttempt>> =
             requests.iter().map(|request| request.history.clone()).collect();
-        self.instance.propose_batch(requests, &histories).map_err(|error| StrategyError {
+        self.calls.propose_batch(requests, histories).map_err(|error| StrategyError {
             component: self.name.clone(),
             reason: error.to_string(),
         })
