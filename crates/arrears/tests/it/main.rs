@@ -10,6 +10,7 @@ mod crash;
 mod faults;
 mod fixture;
 mod guardrails;
+mod isolation;
 mod lifecycle;
 mod lists;
 mod model;
