@@ -27,7 +27,7 @@ use arrears_plugin_sdk::abi;
 use super::error::{PluginCallError, PluginLoadError};
 use super::instance::{status_error, BATCH_LEN_MAX};
 use super::marshal::{self, PluginScore, ScoreRequest};
-use super::runner::{self, Answer, FromRunner, Started, ToRunner};
+use super::runner::{self, Answer, FromRunner, StartFailure, Started, ToRunner};
 
 /// The file name the host looks for next to its executable.
 pub const RUNNER_FILE_NAME: &str = "arrears-plugin-runner";
@@ -39,6 +39,10 @@ pub const CALL_DEADLINE_MS_DEFAULT: u64 = 10_000;
 pub const MEMORY_LIMIT_BYTES_DEFAULT: u64 = 1 << 30;
 /// The default number of times an isolated instance is restarted after a failure.
 pub const RESTART_BUDGET_DEFAULT: u32 = 3;
+
+/// The shortest deadline of starting a runner (spawning it, loading the library, `init`):
+/// a busy machine must not fail a start that a call's short deadline would.
+const START_DEADLINE_MIN: Duration = Duration::from_secs(5);
 
 /// How plugins are run: the runner of isolated plugins, the deadline of every call (isolated
 /// and in-process), the memory limit of runners, and the restart budget.
@@ -257,22 +261,25 @@ fn failure_error(plugin: &str, failure: &Failure, status: ExitStatus) -> PluginC
     }
 }
 
-/// Starts a runner and has it load the plugin: the runner, or why not (as text).
-fn start_runner(launch: &Launch) -> Result<(Runner, Started), String> {
-    let mut runner = Runner::spawn(launch)
-        .map_err(|error| format!("cannot start {}: {error}", launch.runner.display()))?;
+/// Starts a runner and has it load the plugin: the runner, or why not.
+fn start_runner(launch: &Launch) -> Result<(Runner, Started), StartFailure> {
+    let mut runner = Runner::spawn(launch).map_err(|error| {
+        StartFailure::Other(format!("cannot start {}: {error}", launch.runner.display()))
+    })?;
     let start = ToRunner::Start {
         library: launch.library.clone(),
         sha256: launch.sha256,
         config: launch.config.clone(),
     };
-    match runner.exchange(&start, launch.options.deadline()) {
+    let deadline = launch.options.deadline().map(|deadline| deadline.max(START_DEADLINE_MIN));
+    match runner.exchange(&start, deadline) {
         Ok(FromRunner::Started(started)) => Ok((runner, started)),
-        Ok(FromRunner::StartFailed(reason)) => Err(reason),
-        Ok(other) => Err(format!("unexpected answer {other:?}")),
+        Ok(FromRunner::StartFailed(failure)) => Err(failure),
+        Ok(other) => Err(StartFailure::Other(format!("unexpected answer {other:?}"))),
         Err(failure) => {
             let status = runner.end(&failure);
-            Err(failure_error("", &failure, status).to_string())
+            let library = launch.library.display().to_string();
+            Err(StartFailure::Other(failure_error(&library, &failure, status).to_string()))
         }
     }
 }
@@ -300,8 +307,12 @@ impl IsolatedInstance {
             config: config.to_owned(),
             options: options.clone(),
         };
-        let (runner, started) =
-            start_runner(&launch).map_err(|reason| PluginLoadError::Runner { path: library, reason })?;
+        let (runner, started) = start_runner(&launch).map_err(|failure| match failure {
+            StartFailure::PinMismatch { expected, found } => {
+                PluginLoadError::PinMismatch { path: library.clone(), expected, found }
+            }
+            StartFailure::Other(reason) => PluginLoadError::Runner { path: library.clone(), reason },
+        })?;
         Ok(IsolatedInstance {
             name: started.name,
             version: started.version,
@@ -362,8 +373,9 @@ impl IsolatedInstance {
         if state.runner.is_none() {
             match start_runner(&self.launch) {
                 Ok((runner, _)) => state.runner = Some(runner),
-                Err(reason) => {
+                Err(failure) => {
                     state.failures += 1;
+                    let reason = failure.to_string();
                     return Err(PluginCallError::RestartFailed { plugin: self.name.clone(), reason });
                 }
             }

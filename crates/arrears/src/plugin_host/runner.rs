@@ -59,8 +59,8 @@ pub(super) enum ToRunner {
 pub(super) enum FromRunner {
     /// The plugin is loaded and instantiated.
     Started(Started),
-    /// The plugin did not load or refused its configuration (the error, as text).
-    StartFailed(String),
+    /// The plugin did not load or refused its configuration.
+    StartFailed(StartFailure),
     /// The answer of a `Score` frame.
     Scores(Answer<WireScore>),
     /// The answer of a `Propose` frame.
@@ -68,6 +68,32 @@ pub(super) enum FromRunner {
     /// A frame the runner could not serve (a call before `Start`, an input over the ABI's
     /// limits that the host should have refused).
     Refused(String),
+}
+
+/// Why the plugin did not start in the runner: a pin mismatch keeps its type (the host
+/// reports it as the in-process loader does), anything else is the error's text.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) enum StartFailure {
+    /// The library's bytes do not have the pinned SHA-256 (hex digests).
+    PinMismatch {
+        /// The pin.
+        expected: String,
+        /// The file's.
+        found: String,
+    },
+    /// Any other error, with its causes.
+    Other(String),
+}
+
+impl std::fmt::Display for StartFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartFailure::PinMismatch { expected, found } => {
+                write!(f, "the library has SHA-256 {found}, expected {expected}")
+            }
+            StartFailure::Other(text) => f.write_str(text),
+        }
+    }
 }
 
 /// The instantiated plugin's descriptor, as the host needs it.
@@ -273,19 +299,22 @@ pub fn serve_on(mut input: impl Read, mut output: impl Write) -> io::Result<()> 
     Ok(())
 }
 
-/// Loads and instantiates the plugin, or the error and its causes as text.
-fn start(library: &Path, sha256: [u8; 32], config: &str) -> Result<PluginInstance, String> {
+/// Loads and instantiates the plugin, or why not.
+fn start(library: &Path, sha256: [u8; 32], config: &str) -> Result<PluginInstance, StartFailure> {
     let options = PluginOptions { sha256_pin: Some(sha256) };
     let instance =
         LoadedPlugin::load(library, &options).and_then(|plugin| plugin.instantiate(config));
     instance.map_err(|error| {
+        if let super::PluginLoadError::PinMismatch { expected, found, .. } = error {
+            return StartFailure::PinMismatch { expected, found };
+        }
         let mut text = error.to_string();
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {
             text.push_str(&format!(": {cause}"));
             source = cause.source();
         }
-        text
+        StartFailure::Other(text)
     })
 }
 
