@@ -6,6 +6,7 @@ mod collections;
 mod cycle;
 mod demo;
 mod import;
+mod isolation;
 mod in_process;
 mod list;
 mod outputs;

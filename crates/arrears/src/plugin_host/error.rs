@@ -130,8 +130,9 @@ pub enum PluginLoadError {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PluginCallError {
-    /// The instance panicked earlier; create a new instance (or fix the plugin).
-    #[error("plugin {plugin:?} is poisoned by an earlier panic")]
+    /// The instance panicked or missed a deadline earlier; create a new instance (or fix the
+    /// plugin).
+    #[error("plugin {plugin:?} is poisoned by an earlier panic or missed deadline")]
     Poisoned {
         /// The plugin.
         plugin: String,
