@@ -27,7 +27,7 @@ use arrears_plugin_sdk::abi;
 use super::error::{PluginCallError, PluginLoadError};
 use super::instance::{status_error, BATCH_LEN_MAX};
 use super::marshal::{self, PluginScore, ScoreRequest};
-use super::runner::{self, Answer, FromRunner, StartFailure, Started, ToRunner};
+use super::runner::{self, Answer, FromRunner, StartFailure, Started, ToRunnerRef};
 
 /// The file name the host looks for next to its executable.
 pub const RUNNER_FILE_NAME: &str = "arrears-plugin-runner";
@@ -195,7 +195,7 @@ impl Runner {
     }
 
     /// Sends `request` and waits for the answer until `deadline`.
-    fn exchange(&mut self, request: &ToRunner, deadline: Option<Duration>) -> Result<FromRunner, Failure> {
+    fn exchange(&mut self, request: &ToRunnerRef<'_>, deadline: Option<Duration>) -> Result<FromRunner, Failure> {
         let started = Instant::now();
         if runner::write_frame(&mut self.input, request).is_err() {
             return Err(Failure::Ended);
@@ -266,10 +266,10 @@ fn start_runner(launch: &Launch) -> Result<(Runner, Started), StartFailure> {
     let mut runner = Runner::spawn(launch).map_err(|error| {
         StartFailure::Other(format!("cannot start {}: {error}", launch.runner.display()))
     })?;
-    let start = ToRunner::Start {
-        library: launch.library.clone(),
+    let start = ToRunnerRef::Start {
+        library: &launch.library,
         sha256: launch.sha256,
-        config: launch.config.clone(),
+        config: &launch.config,
     };
     let deadline = launch.options.deadline().map(|deadline| deadline.max(START_DEADLINE_MIN));
     match runner.exchange(&start, deadline) {
@@ -364,7 +364,7 @@ impl IsolatedInstance {
 
     /// One exchange with the runner, starting one first if the last failed (within the
     /// budget). A failure ends the runner and counts against the budget.
-    fn exchange(&self, request: &ToRunner) -> Result<FromRunner, PluginCallError> {
+    fn exchange(&self, request: &ToRunnerRef<'_>) -> Result<FromRunner, PluginCallError> {
         let mut state = self.lock();
         let budget = self.launch.options.restart_budget;
         if budget < state.failures {
@@ -437,7 +437,7 @@ impl IsolatedInstance {
         })?;
         let mut scores = Vec::with_capacity(requests.len());
         for (chunk_index, chunk) in requests.chunks(BATCH_LEN_MAX).enumerate() {
-            let answer = match self.exchange(&ToRunner::Score(chunk.to_vec()))? {
+            let answer = match self.exchange(&ToRunnerRef::Score(chunk))? {
                 FromRunner::Scores(answer) => answer,
                 other => return Err(self.protocol(&other)),
             };
@@ -482,21 +482,26 @@ impl IsolatedInstance {
         for (chunk_index, chunk) in requests.chunks(BATCH_LEN_MAX).enumerate() {
             let first = chunk_index * BATCH_LEN_MAX;
             let chunk_histories = histories.get(first..first + chunk.len()).unwrap_or(&[]);
-            let request =
-                ToRunner::Propose { requests: chunk.to_vec(), histories: chunk_histories.to_vec() };
+            let own = chunk_histories.len() == chunk.len()
+                && chunk.iter().zip(chunk_histories).all(|(request, past)| request.history == *past);
+            let histories = (!own).then_some(chunk_histories);
+            let request = ToRunnerRef::Propose { requests: chunk, histories };
             let answer = match self.exchange(&request)? {
                 FromRunner::Proposals(answer) => answer,
                 other => return Err(self.protocol(&other)),
             };
             self.check_status(&answer)?;
-            let outputs: Vec<abi::ContactProposalOutput> =
-                answer.outputs.iter().map(|o| o.to_output()).collect();
-            if outputs.len() != chunk.len() * marshal::PROPOSALS_PER_REQUEST_MAX {
+            let capacity = chunk.len() * marshal::PROPOSALS_PER_REQUEST_MAX;
+            if capacity < answer.outputs.len() {
                 return Err(PluginCallError::Protocol {
                     plugin: self.name.clone(),
-                    reason: format!("{} proposal outputs for {} requests", outputs.len(), chunk.len()),
+                    reason: format!("{} proposal outputs for {} requests", answer.outputs.len(), chunk.len()),
                 });
             }
+            // The runner sends the outputs the plugin counted; the rest are zero, as written.
+            let mut outputs: Vec<abi::ContactProposalOutput> =
+                answer.outputs.iter().map(|o| o.to_output()).collect();
+            outputs.resize(capacity, super::ffi::PROPOSAL_OUTPUT_ZERO);
             let count = usize::try_from(answer.count).unwrap_or(usize::MAX);
             proposals.extend(marshal::check_proposals(&self.name, chunk, &outputs, count)?);
         }

@@ -49,8 +49,33 @@ pub(super) enum ToRunner {
     Propose {
         /// The requests.
         requests: Vec<ContactRequest>,
-        /// Their histories (or none).
-        histories: Vec<Vec<ContactAttempt>>,
+        /// Their histories (empty for none); `None`: each request's own `history` (what the
+        /// engine passes, sent once rather than twice).
+        histories: Option<Vec<Vec<ContactAttempt>>>,
+    },
+}
+
+/// [`ToRunner`] as the host writes it, borrowing what it sends (the same encoding: bincode
+/// writes a slice as it writes a `Vec`, and a variant by its index).
+#[derive(Debug, Serialize)]
+pub(super) enum ToRunnerRef<'a> {
+    /// [`ToRunner::Start`].
+    Start {
+        /// The library's absolute path.
+        library: &'a Path,
+        /// The SHA-256 its bytes must have.
+        sha256: [u8; 32],
+        /// The configuration for `init`.
+        config: &'a str,
+    },
+    /// [`ToRunner::Score`].
+    Score(&'a [ScoreRequest]),
+    /// [`ToRunner::Propose`].
+    Propose {
+        /// The requests.
+        requests: &'a [ContactRequest],
+        /// Their histories, or `None` for each request's own.
+        histories: Option<&'a [Vec<ContactAttempt>]>,
     },
 }
 
@@ -291,6 +316,9 @@ pub fn serve_on(mut input: impl Read, mut output: impl Write) -> io::Result<()> 
             (_, None) => FromRunner::Refused("a call before Start".to_owned()),
             (ToRunner::Score(requests), Some(instance)) => score(instance, &requests),
             (ToRunner::Propose { requests, histories }, Some(instance)) => {
+                let histories = histories.unwrap_or_else(|| {
+                    requests.iter().map(|request| request.history.clone()).collect()
+                });
                 propose(instance, &requests, &histories)
             }
         };
@@ -333,18 +361,28 @@ fn describe(instance: &PluginInstance) -> Started {
     }
 }
 
-fn answer<T, W>(reply: Reply<T>, message: String, wire: impl Fn(&T) -> W) -> Answer<W> {
+/// The answer of a call: the first `sent` outputs (the host pads the rest with zeroed ones).
+fn answer<T, W>(
+    reply: Reply<T>,
+    message: String,
+    sent: usize,
+    wire: impl Fn(&T) -> W,
+) -> Answer<W> {
     Answer {
         status: reply.status,
         message,
-        outputs: reply.outputs.iter().map(wire).collect(),
+        outputs: reply.outputs.iter().take(sent).map(wire).collect(),
         count: reply.count as u64,
     }
 }
 
 fn score(instance: &PluginInstance, requests: &[ScoreRequest]) -> FromRunner {
     match instance.score_raw(requests) {
-        Ok((reply, message)) => FromRunner::Scores(answer(reply, message, WireScore::from_output)),
+        Ok((reply, message)) => {
+            // Every score is checked, whatever the count says: all are sent.
+            let sent = reply.outputs.len();
+            FromRunner::Scores(answer(reply, message, sent, WireScore::from_output))
+        }
         Err(error) => FromRunner::Refused(error.to_string()),
     }
 }
@@ -356,7 +394,10 @@ fn propose(
 ) -> FromRunner {
     match instance.propose_raw(requests, histories) {
         Ok((reply, message)) => {
-            FromRunner::Proposals(answer(reply, message, WireProposal::from_output))
+            // Only the proposals the plugin counted are read; the rest of the capacity is
+            // zero on the host's side as it would be here.
+            let sent = reply.count.min(reply.outputs.len());
+            FromRunner::Proposals(answer(reply, message, sent, WireProposal::from_output))
         }
         Err(error) => FromRunner::Refused(error.to_string()),
     }
