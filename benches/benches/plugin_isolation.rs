@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 use arrears::ids::{AccountId, DebtorId};
 use arrears::model::{ContactChannel, ContactPoint, ContactPointKind, ProductKind};
 use arrears::plugin_host::{
-    IsolatedInstance, IsolationOptions, LoadedPlugin, PluginOptions, PluginScorer,
-    PluginStrategy,
+    IsolatedInstance, IsolationOptions, LoadedPlugin, PluginOptions, PluginScorer, PluginStrategy,
 };
 use arrears::strategy::{ContactRequest, ContactStep, ContactStrategy, Features, Scorer};
 use arrears_benches::{median, quick, summary};
@@ -60,15 +59,21 @@ fn request(n: usize) -> ContactRequest {
     }
 }
 
-fn per_account_ns(rounds: usize, batch: usize, mut call: impl FnMut()) -> f64 {
-    call();
-    let mut samples: Vec<Duration> = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let start = Instant::now();
+/// The median per-account time of each call, the calls interleaved round by round so that
+/// a busy machine slows them alike.
+fn per_account_ns(rounds: usize, batch: usize, calls: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(rounds); calls.len()];
+    for call in calls.iter_mut() {
         call();
-        samples.push(start.elapsed());
     }
-    median(samples).as_nanos() as f64 / batch as f64
+    for _ in 0..rounds {
+        for (call, samples) in calls.iter_mut().zip(&mut samples) {
+            let start = Instant::now();
+            call();
+            samples.push(start.elapsed());
+        }
+    }
+    samples.into_iter().map(|samples| median(samples).as_nanos() as f64 / batch as f64).collect()
 }
 
 fn compile_plugin(out: &Path) {
@@ -116,18 +121,36 @@ fn main() {
     for batch in [128, 1_000] {
         let inputs: Vec<Features> = (0..batch).map(features).collect();
         let mut line = serde_json::json!({ "bench": "plugin_isolation", "batch": batch });
-        for (name, scorer) in &scorers {
-            let ns = per_account_ns(rounds, batch, || {
-                black_box(scorer.score_batch(black_box(&inputs)).expect("scores"));
-            });
+        let mut score_calls: Vec<Box<dyn FnMut()>> = scorers
+            .iter()
+            .map(|(_, scorer)| -> Box<dyn FnMut()> {
+                let inputs = &inputs;
+                Box::new(move || {
+                    black_box(scorer.score_batch(black_box(inputs)).expect("scores"));
+                })
+            })
+            .collect();
+        let mut calls: Vec<&mut dyn FnMut()> =
+            score_calls.iter_mut().map(|call| &mut **call as &mut dyn FnMut()).collect();
+        let times = per_account_ns(rounds, batch, &mut calls);
+        for ((name, _), ns) in scorers.iter().zip(times) {
             line[format!("score_{name}_ns_per_account")] = serde_json::json!(ns);
         }
         let requests: Vec<ContactRequest> = (0..batch).map(request).collect();
-        for (name, strategy) in &strategies {
-            let ns = per_account_ns(rounds, batch, || {
-                let proposals = strategy.propose_batch(black_box(&requests)).expect("proposals");
-                assert_eq!(proposals.len(), batch);
-            });
+        let mut propose_calls: Vec<Box<dyn FnMut()>> = strategies
+            .iter()
+            .map(|(_, strategy)| -> Box<dyn FnMut()> {
+                let requests = &requests;
+                Box::new(move || {
+                    let proposals = strategy.propose_batch(black_box(requests)).expect("proposals");
+                    assert_eq!(proposals.len(), batch);
+                })
+            })
+            .collect();
+        let mut calls: Vec<&mut dyn FnMut()> =
+            propose_calls.iter_mut().map(|call| &mut **call as &mut dyn FnMut()).collect();
+        let times = per_account_ns(rounds, batch, &mut calls);
+        for ((name, _), ns) in strategies.iter().zip(times) {
             line[format!("propose_{name}_ns_per_account")] = serde_json::json!(ns);
         }
         let score = |name: &str| line[format!("score_{name}_ns_per_account")].as_f64();

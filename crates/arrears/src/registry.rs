@@ -26,8 +26,8 @@ use arrears_plugin_sdk::abi;
 use arrears_store::{PluginEntryRow, PluginSourceRow, StorageError};
 
 use crate::plugin_host::{
-    sha256_hex, IsolatedInstance, IsolationOptions, LoadedPlugin, PluginInstance,
-    PluginLoadError, PluginOptions, PluginScorer, PluginStrategy, StaticPlugin,
+    sha256_hex, IsolatedInstance, IsolationOptions, LoadedPlugin, PluginInstance, PluginLoadError,
+    PluginOptions, PluginScorer, PluginStrategy, StaticPlugin,
 };
 
 /// The longest registry entry name, in bytes.

@@ -90,7 +90,11 @@ fn cycle(env: &Env, expected_error: Option<&str>) -> Value {
             let by_arm: Vec<(&str, &str, &str)> = failures
                 .iter()
                 .map(|f| {
-                    (f["arm"].as_str().unwrap(), f["component"].as_str().unwrap(), f["name"].as_str().unwrap())
+                    (
+                        f["arm"].as_str().unwrap(),
+                        f["component"].as_str().unwrap(),
+                        f["name"].as_str().unwrap(),
+                    )
                 })
                 .collect();
             assert_eq!(

@@ -815,7 +815,11 @@ fn golden_plugin_entry() {
         config: b"a,b\n".to_vec(),
         in_process: false,
     };
-    check(RecordKind::PluginEntry, &builtin, expect!["020973636f726563617264000973636f72656361726404612c620a0016c37817"]);
+    check(
+        RecordKind::PluginEntry,
+        &builtin,
+        expect!["020973636f726563617264000973636f72656361726404612c620a0016c37817"],
+    );
     // Version 1, before `in_process`: reads as isolated.
     older_version(
         RecordKind::PluginEntry,

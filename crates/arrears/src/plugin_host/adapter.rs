@@ -42,7 +42,10 @@ impl Calls {
         }
     }
 
-    fn score_batch(&self, requests: Vec<ScoreRequest>) -> Result<Vec<PluginScore>, PluginCallError> {
+    fn score_batch(
+        &self,
+        requests: Vec<ScoreRequest>,
+    ) -> Result<Vec<PluginScore>, PluginCallError> {
         match self {
             Calls::InProcess { instance, deadline } => {
                 watched(instance, *deadline, move |instance| instance.score_batch(&requests))
@@ -87,12 +90,10 @@ fn watched<T: Send + 'static>(
     }
     let (sender, answer) = mpsc::sync_channel(1);
     let worker = Arc::clone(instance);
-    let spawned = std::thread::Builder::new()
-        .name("arrears-plugin-call".into())
-        .spawn(move || {
-            // The caller may have stopped waiting: then nobody reads the answer.
-            let _ = sender.send(call(&worker));
-        });
+    let spawned = std::thread::Builder::new().name("arrears-plugin-call".into()).spawn(move || {
+        // The caller may have stopped waiting: then nobody reads the answer.
+        let _ = sender.send(call(&worker));
+    });
     if spawned.is_err() {
         return Err(PluginCallError::Failed {
             plugin: plugin(),
@@ -116,7 +117,11 @@ fn watched<T: Send + 'static>(
     }
 }
 
-fn check_capability(calls: &Calls, bit: u32, capability: &'static str) -> Result<(), PluginLoadError> {
+fn check_capability(
+    calls: &Calls,
+    bit: u32,
+    capability: &'static str,
+) -> Result<(), PluginLoadError> {
     let (capabilities, plugin) = calls.capabilities();
     if capabilities & bit == 0 {
         return Err(PluginLoadError::MissingCapability { plugin: plugin.to_owned(), capability });

@@ -131,7 +131,10 @@ impl PluginInstance {
         match status_error(self.plugin.name(), reply.status, || message.text()) {
             None => Ok(reply),
             Some(error) => {
-                if matches!(error, PluginCallError::Panicked { .. } | PluginCallError::Poisoned { .. }) {
+                if matches!(
+                    error,
+                    PluginCallError::Panicked { .. } | PluginCallError::Poisoned { .. }
+                ) {
                     self.poison();
                 }
                 Err(error)

@@ -195,7 +195,11 @@ impl Runner {
     }
 
     /// Sends `request` and waits for the answer until `deadline`.
-    fn exchange(&mut self, request: &ToRunnerRef<'_>, deadline: Option<Duration>) -> Result<FromRunner, Failure> {
+    fn exchange(
+        &mut self,
+        request: &ToRunnerRef<'_>,
+        deadline: Option<Duration>,
+    ) -> Result<FromRunner, Failure> {
         let started = Instant::now();
         if runner::write_frame(&mut self.input, request).is_err() {
             return Err(Failure::Ended);
@@ -311,7 +315,9 @@ impl IsolatedInstance {
             StartFailure::PinMismatch { expected, found } => {
                 PluginLoadError::PinMismatch { path: library.clone(), expected, found }
             }
-            StartFailure::Other(reason) => PluginLoadError::Runner { path: library.clone(), reason },
+            StartFailure::Other(reason) => {
+                PluginLoadError::Runner { path: library.clone(), reason }
+            }
         })?;
         Ok(IsolatedInstance {
             name: started.name,
@@ -368,7 +374,10 @@ impl IsolatedInstance {
         let mut state = self.lock();
         let budget = self.launch.options.restart_budget;
         if budget < state.failures {
-            return Err(PluginCallError::RestartsExhausted { plugin: self.name.clone(), restarts: budget });
+            return Err(PluginCallError::RestartsExhausted {
+                plugin: self.name.clone(),
+                restarts: budget,
+            });
         }
         if state.runner.is_none() {
             match start_runner(&self.launch) {
@@ -376,7 +385,10 @@ impl IsolatedInstance {
                 Err(failure) => {
                     state.failures += 1;
                     let reason = failure.to_string();
-                    return Err(PluginCallError::RestartFailed { plugin: self.name.clone(), reason });
+                    return Err(PluginCallError::RestartFailed {
+                        plugin: self.name.clone(),
+                        reason,
+                    });
                 }
             }
         }
@@ -404,7 +416,10 @@ impl IsolatedInstance {
         match status_error(&self.name, answer.status, || answer.message.clone()) {
             None => Ok(()),
             Some(error) => {
-                if matches!(error, PluginCallError::Panicked { .. } | PluginCallError::Poisoned { .. }) {
+                if matches!(
+                    error,
+                    PluginCallError::Panicked { .. } | PluginCallError::Poisoned { .. }
+                ) {
                     self.retire();
                 }
                 Err(error)
@@ -426,9 +441,15 @@ impl IsolatedInstance {
     /// # Errors
     ///
     /// [`PluginCallError`]: a failure of the runner or the plugin, or any invalid output.
-    pub fn score_batch(&self, requests: &[ScoreRequest]) -> Result<Vec<PluginScore>, PluginCallError> {
+    pub fn score_batch(
+        &self,
+        requests: &[ScoreRequest],
+    ) -> Result<Vec<PluginScore>, PluginCallError> {
         if self.capabilities & abi::CAPABILITY_SCORER == 0 {
-            return Err(PluginCallError::Unsupported { plugin: self.name.clone(), call: "score_batch" });
+            return Err(PluginCallError::Unsupported {
+                plugin: self.name.clone(),
+                call: "score_batch",
+            });
         }
         marshal::check_score_requests(requests).map_err(|bad| PluginCallError::Input {
             plugin: self.name.clone(),
@@ -442,7 +463,8 @@ impl IsolatedInstance {
                 other => return Err(self.protocol(&other)),
             };
             self.check_status(&answer)?;
-            let outputs: Vec<abi::ScoreOutput> = answer.outputs.iter().map(|o| o.to_output()).collect();
+            let outputs: Vec<abi::ScoreOutput> =
+                answer.outputs.iter().map(|o| o.to_output()).collect();
             if outputs.len() != chunk.len() {
                 return Err(PluginCallError::Protocol {
                     plugin: self.name.clone(),
@@ -451,7 +473,13 @@ impl IsolatedInstance {
             }
             let count = usize::try_from(answer.count).unwrap_or(usize::MAX);
             let first = chunk_index * BATCH_LEN_MAX;
-            scores.extend(marshal::check_scores(&self.name, first, &outputs, count, self.declared_reasons.as_ref())?);
+            scores.extend(marshal::check_scores(
+                &self.name,
+                first,
+                &outputs,
+                count,
+                self.declared_reasons.as_ref(),
+            )?);
         }
         Ok(scores)
     }
@@ -483,7 +511,10 @@ impl IsolatedInstance {
             let first = chunk_index * BATCH_LEN_MAX;
             let chunk_histories = histories.get(first..first + chunk.len()).unwrap_or(&[]);
             let own = chunk_histories.len() == chunk.len()
-                && chunk.iter().zip(chunk_histories).all(|(request, past)| request.history == *past);
+                && chunk
+                    .iter()
+                    .zip(chunk_histories)
+                    .all(|(request, past)| request.history == *past);
             let histories = (!own).then_some(chunk_histories);
             let request = ToRunnerRef::Propose { requests: chunk, histories };
             let answer = match self.exchange(&request)? {
@@ -495,7 +526,11 @@ impl IsolatedInstance {
             if capacity < answer.outputs.len() {
                 return Err(PluginCallError::Protocol {
                     plugin: self.name.clone(),
-                    reason: format!("{} proposal outputs for {} requests", answer.outputs.len(), chunk.len()),
+                    reason: format!(
+                        "{} proposal outputs for {} requests",
+                        answer.outputs.len(),
+                        chunk.len()
+                    ),
                 });
             }
             // The runner sends the outputs the plugin counted; the rest are zero, as written.

@@ -99,7 +99,10 @@ fn an_isolated_plugin_answers_as_in_process() {
     assert!(scores.iter().all(|score| score.points == 500.0));
     let proposals = instance.propose_batch(&[contact_request()], &[]).unwrap();
     assert_eq!(proposals.len(), 1);
-    assert_eq!((proposals[0].channel, proposals[0].template.as_str()), (ContactChannel::Email, "email_1"));
+    assert_eq!(
+        (proposals[0].channel, proposals[0].template.as_str()),
+        (ContactChannel::Email, "email_1")
+    );
     assert_eq!(instance.failures(), 0);
 }
 
@@ -112,11 +115,16 @@ fn every_misbehaviour_is_a_typed_error_and_the_runner_is_reaped() {
         ("segv", |e| matches!(e, PluginCallError::Crashed { signal: 11, .. })),
         ("abort", |e| matches!(e, PluginCallError::Crashed { signal: 6, .. })),
         ("exit", |e| matches!(e, PluginCallError::Exited { code: 0, .. })),
-        ("loop", |e| matches!(e, PluginCallError::DeadlineExceeded { deadline_ms: DEADLINE_MS, .. })),
+        ("loop", |e| {
+            matches!(e, PluginCallError::DeadlineExceeded { deadline_ms: DEADLINE_MS, .. })
+        }),
         ("alloc", |e| matches!(e, PluginCallError::Crashed { signal: 11 | 6, .. })),
         ("overrun", |e| matches!(e, PluginCallError::Crashed { signal: 11 | 7 | 6, .. })),
         ("garbage", |e| {
-            matches!(e, PluginCallError::NonFiniteScore { .. } | PluginCallError::BadProposal { .. })
+            matches!(
+                e,
+                PluginCallError::NonFiniteScore { .. } | PluginCallError::BadProposal { .. }
+            )
         }),
         ("slow", |_| false),
     ];
@@ -134,12 +142,15 @@ fn every_misbehaviour_is_a_typed_error_and_the_runner_is_reaped() {
                 _ => instance.propose_batch(&[contact_request()], &[]).map(|found| found.len()),
             };
             match answer {
-                Ok(count) => assert_eq!((mode, count), ("slow", if call == "score" { 3 } else { 1 })),
+                Ok(count) => {
+                    assert_eq!((mode, count), ("slow", if call == "score" { 3 } else { 1 }))
+                }
                 Err(error) => {
                     assert!(expected(&error), "{config}: {error:?}");
                     let crashed = !matches!(
                         error,
-                        PluginCallError::NonFiniteScore { .. } | PluginCallError::BadProposal { .. }
+                        PluginCallError::NonFiniteScore { .. }
+                            | PluginCallError::BadProposal { .. }
                     );
                     assert_eq!(instance.failures(), u32::from(crashed), "{config}");
                     assert_eq!(instance.runner_id().is_none(), crashed, "{config}");
@@ -192,7 +203,10 @@ fn a_library_that_fails_to_load_in_the_runner() {
     std::fs::write(&text, "not a library").unwrap();
     let sha_text: [u8; 32] = sha2::Sha256::digest(b"not a library").into();
     let error = IsolatedInstance::start(&text, sha_text, "", &options()).unwrap_err();
-    assert!(matches!(&error, PluginLoadError::Runner { reason, .. } if reason.contains("cannot load")), "{error}");
+    assert!(
+        matches!(&error, PluginLoadError::Runner { reason, .. } if reason.contains("cannot load")),
+        "{error}"
+    );
 
     let instance = IsolatedInstance::start(&path, sha256, "score:segv", &options()).unwrap();
     assert!(matches!(instance.score_batch(&requests(1)), Err(PluginCallError::Crashed { .. })));
@@ -233,7 +247,8 @@ fn a_rust_plugin_built_to_abort_on_panic_crashes_only_its_runner() {
     )
     .unwrap();
     let exe = std::env::current_exe().unwrap();
-    let target = exe.parent().unwrap().parent().unwrap().parent().unwrap().join("plugin-tests-abort");
+    let target =
+        exe.parent().unwrap().parent().unwrap().parent().unwrap().join("plugin-tests-abort");
     let status = Command::new(env!("CARGO"))
         .current_dir(dir.path())
         .args(["build", "--offline", "--quiet"])
