@@ -83,6 +83,9 @@ fn contact_request() -> ContactRequest {
     }
 }
 
+/// What a case's error must be.
+type Expected = fn(&PluginCallError) -> bool;
+
 /// True if and only if the process `pid` is gone (reaped, not a zombie).
 fn reaped(pid: u32) -> bool {
     !Path::new(&format!("/proc/{pid}")).exists()
@@ -111,7 +114,7 @@ fn an_isolated_plugin_answers_as_in_process() {
 #[test]
 fn every_misbehaviour_is_a_typed_error_and_the_runner_is_reaped() {
     let (_dir, path, sha256) = hostile();
-    let cases: [(&str, fn(&PluginCallError) -> bool); 8] = [
+    let cases: [(&str, Expected); 8] = [
         ("segv", |e| matches!(e, PluginCallError::Crashed { signal: 11, .. })),
         ("abort", |e| matches!(e, PluginCallError::Crashed { signal: 6, .. })),
         ("exit", |e| matches!(e, PluginCallError::Exited { code: 0, .. })),
