@@ -7,7 +7,6 @@
 //! stops waiting at a deadline: see [`PluginScorer::with_deadline`]) or an
 //! [`IsolatedInstance`] in its runner process.
 
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,13 +20,14 @@ use super::error::{PluginCallError, PluginLoadError};
 use super::instance::PluginInstance;
 use super::isolated::IsolatedInstance;
 use super::marshal::{PluginScore, ScoreRequest};
+use super::watchdog::{watched, Watch};
 
 /// Where an adapter's calls go.
 #[derive(Debug, Clone)]
 enum Calls {
     /// An in-process instance; with a deadline, each call runs on a worker thread the caller
     /// waits for at most that long.
-    InProcess { instance: Arc<PluginInstance>, deadline: Option<Duration> },
+    InProcess { instance: Arc<PluginInstance>, watch: Option<Watch> },
     /// An instance in a runner process.
     Isolated(Arc<IsolatedInstance>),
 }
@@ -47,8 +47,8 @@ impl Calls {
         requests: Vec<ScoreRequest>,
     ) -> Result<Vec<PluginScore>, PluginCallError> {
         match self {
-            Calls::InProcess { instance, deadline } => {
-                watched(instance, *deadline, move |instance| instance.score_batch(&requests))
+            Calls::InProcess { instance, watch } => {
+                watched(instance, watch.as_ref(), move |instance| instance.score_batch(&requests))
             }
             Calls::Isolated(instance) => instance.score_batch(&requests),
         }
@@ -60,60 +60,17 @@ impl Calls {
         histories: Vec<Vec<ContactAttempt>>,
     ) -> Result<Vec<ContactProposal>, PluginCallError> {
         match self {
-            Calls::InProcess { instance, deadline: None } => {
+            Calls::InProcess { instance, watch: None } => {
                 instance.propose_batch(requests, &histories)
             }
-            Calls::InProcess { instance, deadline } => {
+            Calls::InProcess { instance, watch } => {
                 let requests = requests.to_vec();
-                watched(instance, *deadline, move |instance| {
+                watched(instance, watch.as_ref(), move |instance| {
                     instance.propose_batch(&requests, &histories)
                 })
             }
             Calls::Isolated(instance) => instance.propose_batch(requests, &histories),
         }
-    }
-}
-
-/// Runs `call` on `instance`; with a deadline, on a worker thread that the caller waits for
-/// at most `deadline`. Past it the instance is poisoned and the call returns
-/// [`PluginCallError::DeadlineExceeded`]; the worker is abandoned (it still runs the plugin's
-/// code, and ends with it, if ever: in-process code cannot be stopped).
-fn watched<T: Send + 'static>(
-    instance: &Arc<PluginInstance>,
-    deadline: Option<Duration>,
-    call: impl FnOnce(&PluginInstance) -> Result<T, PluginCallError> + Send + 'static,
-) -> Result<T, PluginCallError> {
-    let Some(deadline) = deadline else { return call(instance) };
-    let plugin = || instance.plugin().name().to_owned();
-    if instance.is_poisoned() {
-        return Err(PluginCallError::Poisoned { plugin: plugin() });
-    }
-    let (sender, answer) = mpsc::sync_channel(1);
-    let worker = Arc::clone(instance);
-    let spawned = std::thread::Builder::new().name("arrears-plugin-call".into()).spawn(move || {
-        // The caller may have stopped waiting: then nobody reads the answer.
-        let _ = sender.send(call(&worker));
-    });
-    if spawned.is_err() {
-        return Err(PluginCallError::Failed {
-            plugin: plugin(),
-            status: arrears_plugin_sdk::abi::Status::Internal.code(),
-            message: "cannot start the call's watchdog thread".to_owned(),
-        });
-    }
-    match answer.recv_timeout(deadline) {
-        Ok(result) => result,
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            instance.poison();
-            Err(PluginCallError::DeadlineExceeded {
-                plugin: plugin(),
-                deadline_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
-            })
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err(PluginCallError::Panicked {
-            plugin: plugin(),
-            message: "the call's thread ended without an answer".to_owned(),
-        }),
     }
 }
 
@@ -155,7 +112,7 @@ impl PluginScorer {
     ///
     /// [`PluginLoadError::MissingCapability`] if it is not.
     pub fn new(name: &str, instance: Arc<PluginInstance>) -> Result<PluginScorer, PluginLoadError> {
-        let calls = Calls::InProcess { instance, deadline: None };
+        let calls = Calls::InProcess { instance, watch: None };
         check_capability(&calls, abi::CAPABILITY_SCORER, "scorer")?;
         Ok(PluginScorer { name: name.to_owned(), calls })
     }
@@ -181,7 +138,9 @@ impl PluginScorer {
     #[must_use]
     pub fn with_deadline(self, deadline: Option<Duration>) -> PluginScorer {
         let calls = match self.calls {
-            Calls::InProcess { instance, .. } => Calls::InProcess { instance, deadline },
+            Calls::InProcess { instance, .. } => {
+                Calls::InProcess { instance, watch: deadline.map(Watch::new) }
+            }
             isolated => isolated,
         };
         PluginScorer { calls, ..self }
@@ -234,7 +193,7 @@ impl PluginStrategy {
         name: &str,
         instance: Arc<PluginInstance>,
     ) -> Result<PluginStrategy, PluginLoadError> {
-        let calls = Calls::InProcess { instance, deadline: None };
+        let calls = Calls::InProcess { instance, watch: None };
         check_capability(&calls, abi::CAPABILITY_CONTACT_STRATEGY, "contact strategy")?;
         Ok(PluginStrategy { name: name.to_owned(), calls })
     }
@@ -257,7 +216,9 @@ impl PluginStrategy {
     #[must_use]
     pub fn with_deadline(self, deadline: Option<Duration>) -> PluginStrategy {
         let calls = match self.calls {
-            Calls::InProcess { instance, .. } => Calls::InProcess { instance, deadline },
+            Calls::InProcess { instance, .. } => {
+                Calls::InProcess { instance, watch: deadline.map(Watch::new) }
+            }
             isolated => isolated,
         };
         PluginStrategy { calls, ..self }

@@ -28,6 +28,8 @@
 //! - `isolated.rs`: [`IsolatedInstance`], the host's side of an isolated plugin: deadlines,
 //!   killing and reaping a failed runner, restarts within a budget ([`IsolationOptions`]).
 //! - `os.rs`: the runner's memory limit and its private standard output.
+//! - `watchdog.rs`: the deadline of in-process calls (a kept worker thread the caller waits
+//!   for at most the deadline).
 //!
 //! Only `load.rs`, `ffi.rs` and `os.rs` contain `unsafe` (the tidy test checks it); every
 //! other file goes through their safe wrappers.
@@ -43,6 +45,7 @@ mod os;
 pub mod runner;
 #[cfg(test)]
 mod tests;
+mod watchdog;
 
 pub use adapter::{band, PluginScorer, PluginStrategy};
 pub use arrears_plugin_sdk::StaticPlugin;
