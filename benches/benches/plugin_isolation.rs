@@ -1,6 +1,6 @@
 //! The per-account cost of isolation (issue 15 point 4): the same plugin library called
 //! in-process (directly, and under the watchdog's deadline) and isolated in a runner process,
-//! as a scorer and as a contact strategy, at batches of 128 and 1,000 accounts.
+//! as a scorer and as a contact strategy, at batches of 1, 128 and 1,000 accounts.
 //!
 //! The library is the engine tests' hostile C plugin with an empty configuration (a constant
 //! score, one email per request), compiled here with the system compiler: its own work is
@@ -118,7 +118,8 @@ fn main() {
         ("in_process", PluginStrategy::new("p", in_process).expect("a strategy")),
         ("isolated", PluginStrategy::isolated("p", isolated).expect("a strategy")),
     ];
-    for batch in [128, 1_000] {
+    // One request: what the cycle passes a strategy (a call per debtor).
+    for batch in [1, 128, 1_000] {
         let inputs: Vec<Features> = (0..batch).map(features).collect();
         let mut line = serde_json::json!({ "bench": "plugin_isolation", "batch": batch });
         let mut score_calls: Vec<Box<dyn FnMut()>> = scorers
