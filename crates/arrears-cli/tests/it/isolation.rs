@@ -198,3 +198,43 @@ fn a_library_planted_on_the_search_path_is_not_loaded() {
         assert_eq!(listed["plugins"][0]["runs"], runs);
     }
 }
+
+/// How `arrears` finds its runner: next to itself, else as `ARREARS_PLUGIN_RUNNER` names it;
+/// never on PATH, and a clear error when there is none.
+#[test]
+fn the_runner_is_found_next_to_the_binary_or_named_never_searched() {
+    let env = sample();
+    let alone = env.dir().join("alone");
+    std::fs::create_dir_all(&alone).unwrap();
+    let arrears = alone.join("arrears");
+    std::fs::copy(env!("CARGO_BIN_EXE_arrears"), &arrears).unwrap();
+    let library = compile_c(
+        "crates/arrears/tests/it/plugins/hostile.c",
+        &env.dir().join("libhostile.so"),
+        &[],
+    );
+    let shown = env.run(&["--json", "plugin", "inspect", crate::path(&library)]).json();
+    let sha256 = shown["sha256"].as_str().unwrap();
+    let runner = Path::new(env!("CARGO_BIN_EXE_arrears")).with_file_name("arrears-plugin-runner");
+    let add = |name: &str, runner_env: Option<&Path>| {
+        let mut command = Command::new(&arrears);
+        command.env_remove("ARREARS_PLUGIN_RUNNER");
+        // The real runner's directory on PATH: never searched.
+        command.env("PATH", runner.parent().unwrap());
+        if let Some(runner) = runner_env {
+            command.env("ARREARS_PLUGIN_RUNNER", runner);
+        }
+        let args = ["plugin", "add", name, "--library", crate::path(&library), "--sha256", sha256];
+        Run::from(command.arg("--db").arg(env.db()).args(args).output().unwrap())
+    };
+    let refused = add("h1", None);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    let expected = format!(
+        "no plugin runner: {:?} (next to the current executable) is not a file",
+        alone.join("arrears-plugin-runner")
+    );
+    assert!(refused.stderr.contains(&expected), "{}", refused.stderr);
+    add("h2", Some(&runner)).ok();
+    std::fs::copy(&runner, alone.join("arrears-plugin-runner")).unwrap();
+    add("h3", None).ok();
+}
