@@ -24,6 +24,8 @@ fn features(n: usize) -> Features {
     Features {
         account: AccountId(n as u64 + 1),
         debtor: DebtorId(n as u64 + 1),
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+        currency: arrears::money::Currency::USD,
         product: ProductKind::Revolving,
         days_past_due: (n % 120) as i64,
         total_outstanding_minor: 10_000 + (n as i64 % 7) * 1_000,

@@ -188,6 +188,10 @@ pub(super) struct RawArm {
     pub(super) scorer: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) strategy: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) scorer_fallback: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) strategy_fallback: Option<Spanned<String>>,
 }
 
 /// A decimal as written: a string (exact), an integer (exact) or a float (rejected when

@@ -91,10 +91,12 @@ fn command_variant(command: &Command) -> usize {
         Command::SetContactRestrictions { .. } => 34,
         Command::AddNote { .. } => 35,
         Command::SetLimitationDate { .. } => 36,
+        Command::SetAttorney { .. } => 37,
+        Command::ChangeRestrictions { .. } => 38,
     }
 }
 
-const COMMAND_VARIANTS: usize = 37;
+const COMMAND_VARIANTS: usize = 39;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -370,6 +372,44 @@ fn commands() -> Vec<(Command, Expect)> {
         (
             Command::MarkSent { action: 0x0012_3456_789a, at: "2026-02-01T15:30:00Z".parse().unwrap() },
             expect!["0224fd9a78563412000000fcf0e2fed2000bc7e18f"],
+        ),
+        (
+            Command::SetAttorney {
+                debtor: DebtorId(7),
+                attorney: arrears_core::model::Attorney {
+                    name: "J. Doe".into(),
+                    firm: Some("Doe & Roe".into()),
+                    phone: Some("+15550199".into()),
+                    email: None,
+                    postal_address: None,
+                    since: on,
+                },
+            },
+            expect!["022507064a2e20446f650109446f65202620526f6501092b31353535303139390000fc809216000cdb7b4d"],
+        ),
+        (
+            Command::ChangeRestrictions {
+                debtor: DebtorId(7),
+                changes: RestrictionChanges {
+                    work_contact_prohibited: None,
+                    litigation_served: Some(true),
+                    call_consent: Some(CallConsent::GivenAt(
+                        "2026-02-01T15:30:00Z".parse().unwrap(),
+                    )),
+                    opted_out_channels: Some(vec![ContactChannel::Sms]),
+                },
+            },
+            expect!["0226070001010100fcf0e2fed200010101999a24ed"],
+        ),
+        (
+            Command::ChangeRestrictions {
+                debtor: DebtorId(7),
+                changes: RestrictionChanges {
+                    call_consent: Some(CallConsent::Cleared),
+                    ..RestrictionChanges::default()
+                },
+            },
+            expect!["02260700000101007cbfb68e"],
         ),
         (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },

@@ -42,6 +42,7 @@ fn borrowed_and_owned_runner_requests_encode_alike() {
     }
     let requests = vec![ScoreRequest {
         features: None,
+        as_of: "2026-11-20".parse().ok(),
         attributes: vec![("x".into(), AttributeValue::Text("y".into()))],
     }];
     match decode::<ToRunner>(&frame(&ToRunnerRef::Score(&requests))).unwrap() {

@@ -47,6 +47,8 @@ fn requests(count: usize) -> Vec<ScoreRequest> {
     let features = Features {
         account: AccountId(7),
         debtor: DebtorId(3),
+        as_of: "2026-11-20".parse().unwrap(),
+        currency: arrears::money::Currency::USD,
         product: ProductKind::TradeCredit,
         days_past_due: 30,
         total_outstanding_minor: 15_000,
@@ -61,7 +63,7 @@ fn requests(count: usize) -> Vec<ScoreRequest> {
         attempts_30d: 2,
         right_party_contacts_30d: 0,
     };
-    vec![ScoreRequest { features: Some(features), attributes: Vec::new() }; count]
+    vec![ScoreRequest { features: Some(features), as_of: None, attributes: Vec::new() }; count]
 }
 
 fn contact_request() -> ContactRequest {
