@@ -43,6 +43,13 @@ pub(crate) struct Cli {
     /// scheduled cycle's) to end before it fails, in milliseconds.
     #[arg(long, global = true, value_name = "MS", default_value_t = arrears::WRITE_WAIT_MS_MAX_DEFAULT)]
     pub(crate) write_wait_ms: u64,
+    /// The deadline of one plugin call (a batch of at most 4096 inputs), in milliseconds:
+    /// an isolated plugin's runner is killed past it, an in-process plugin is poisoned. 0: none.
+    #[arg(long, global = true, value_name = "MS", default_value_t = arrears::plugin_host::CALL_DEADLINE_MS_DEFAULT)]
+    pub(crate) plugin_deadline_ms: u64,
+    /// The memory (address space) an isolated plugin's runner may map, in MiB. 0: no limit.
+    #[arg(long, global = true, value_name = "MIB", default_value_t = arrears::plugin_host::MEMORY_LIMIT_BYTES_DEFAULT >> 20)]
+    pub(crate) plugin_memory_mib: u64,
     #[command(subcommand)]
     pub(crate) command: Command,
 }

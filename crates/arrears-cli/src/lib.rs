@@ -287,7 +287,12 @@ fn options(cli: &Cli) -> Options {
         Some(at) => Box::new(FixedClock(at)),
         None => Box::new(SystemClock),
     };
-    Options { clock, write_wait_ms_max: cli.write_wait_ms, ..Options::default() }
+    let plugins = arrears::plugin_host::IsolationOptions {
+        call_deadline_ms: cli.plugin_deadline_ms,
+        memory_limit_bytes: cli.plugin_memory_mib.saturating_mul(1 << 20),
+        ..arrears::plugin_host::IsolationOptions::default()
+    };
+    Options { clock, write_wait_ms_max: cli.write_wait_ms, plugins, ..Options::default() }
 }
 
 /// Now: the instant of `--recorded-at` if given, else the system clock's.

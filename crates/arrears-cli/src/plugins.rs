@@ -96,6 +96,11 @@ pub(crate) struct AddArgs {
     /// The plugin's configuration file; its bytes are stored in the registry.
     #[arg(long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// Run the library in this process rather than isolated in a runner process: faster, but
+    /// a crash, exit or runaway allocation of the plugin is the cycle's (built-ins always run
+    /// in-process).
+    #[arg(long, requires = "library")]
+    pub(crate) trusted: bool,
 }
 
 /// `arrears plugin remove`.
@@ -225,6 +230,7 @@ pub(crate) fn add(
         _ => bail!("give exactly one of --builtin and --library"),
     };
     let entry = entry.with_config(config);
+    let entry = if args.trusted { entry.trusted() } else { entry };
     books.add_plugin(&entry).map_err(|error| {
         // Name the file when the configuration is what the plugin or the registry refused.
         let about_config = matches!(
@@ -283,12 +289,16 @@ pub(crate) fn list(books: &Arrears, json: bool, out: &mut dyn Write) -> Result<S
 
 /// An entry's source and configuration size, as text.
 fn describe(entry: &PluginEntry) -> String {
-    format!("{}, config {} bytes", entry.source, entry.config.len())
+    format!("{}, config {} bytes, {}", entry.source, entry.config.len(), entry.runs().as_str())
 }
 
 /// An entry as JSON.
 fn entry_json(entry: &PluginEntry) -> serde_json::Value {
-    let mut value = serde_json::json!({ "name": entry.name, "config_bytes": entry.config.len() });
+    let mut value = serde_json::json!({
+        "name": entry.name,
+        "config_bytes": entry.config.len(),
+        "runs": entry.runs().as_str(),
+    });
     match &entry.source {
         PluginSource::Builtin { name } => {
             value["builtin"] = serde_json::json!(name);

@@ -86,7 +86,8 @@ impl RecordKind {
             // New in format 2, with integer dates from the start.
             RecordKind::Snapshot => 1,
             // New within format 2 (the `plugins` table), with integer dates from the start.
-            RecordKind::PluginEntry => 1,
+            // Version 2: `in_process` appended (an older entry reads as isolated).
+            RecordKind::PluginEntry => 2,
             RecordKind::Note => 1,
         }
     }
@@ -108,6 +109,8 @@ impl RecordKind {
             RecordKind::Debtor if version < 3 => &[0, 0, 0, 0, 0, 0],
             // `Debtor::attorney`, `None`.
             RecordKind::Debtor if version < 4 => &[0],
+            // `PluginEntryRow::in_process`, `false`.
+            RecordKind::PluginEntry if version < 2 => &[0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -296,12 +299,13 @@ fn decode_checked<T: DeserializeOwned>(
     } else if version == 1 && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry) {
         // Written by format 1: the same fields, dates and instants as strings.
         arrears_core::dates::with_strings(decode)
-    } else if (2..kind.version()).contains(&version)
-        && matches!(kind, RecordKind::Case | RecordKind::Action | RecordKind::Debtor)
+    } else if ((2..kind.version()).contains(&version)
+        && matches!(kind, RecordKind::Case | RecordKind::Action | RecordKind::Debtor))
+        || (version == 1 && kind == RecordKind::PluginEntry)
     {
         // Written before the case's `interrupted` and `capacity`, the action's `claim`,
-        // `sent_at` and `seq`, or the debtor's `restrictions` and `attorney` were appended
-        // (completed above).
+        // `sent_at` and `seq`, the debtor's `restrictions` and `attorney`, or the plugin
+        // entry's `in_process` were appended (completed above).
         decode()
     } else {
         return Err(DecodeError::Version { kind: name, found: version, expected: kind.version() });

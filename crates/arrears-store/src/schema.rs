@@ -254,6 +254,10 @@ pub struct PluginEntryRow {
     /// The configuration passed to the plugin's `init`: the bytes of the configuration file,
     /// kept here so that the cycle does not depend on a file that may move.
     pub config: Vec<u8>,
+    /// The plugin runs in the host's process (a trusted library, or a built-in) rather than
+    /// in a runner process. Appended in record version 2: an older row reads as `false`
+    /// (a library runs isolated; built-ins are in-process whatever this says).
+    pub in_process: bool,
 }
 
 /// Where a registry entry's plugin comes from, as stored. Variants are appended, never

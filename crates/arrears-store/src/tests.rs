@@ -297,6 +297,7 @@ fn a_store_without_the_plugins_table_reads_an_empty_registry() {
         name: "scorecard".into(),
         source: PluginSourceRow::Builtin { name: "scorecard".into() },
         config: b"card".to_vec(),
+        in_process: true,
     };
     let mut write = store.write().unwrap();
     write.put_plugin_entry(&entry).unwrap();

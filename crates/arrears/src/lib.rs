@@ -87,7 +87,8 @@ pub use guardrails::GuardrailInputs;
 pub use plugin_host::{PluginCallError, PluginLoadError};
 pub use query::{AccountView, AgingRow, ObligationView, PortfolioAging, Recorded};
 pub use registry::{
-    PluginEntry, PluginRegistryError, PluginSource, PLUGIN_CONFIG_BYTES_MAX, PLUGIN_NAME_LEN_MAX,
+    Isolation, PluginEntry, PluginRegistryError, PluginSource, PLUGIN_CONFIG_BYTES_MAX,
+    PLUGIN_NAME_LEN_MAX,
 };
 pub use verify::{Problem, VerifyReport};
 
@@ -225,6 +226,9 @@ pub struct Options {
     pub write_wait_ms_max: u64,
     /// The clock for `recorded_at`.
     pub clock: Box<dyn Clock>,
+    /// How the store's registry runs plugins: the runner of isolated libraries, the deadline
+    /// of every call, the runner's memory limit and the restart budget.
+    pub plugins: plugin_host::IsolationOptions,
 }
 
 impl Default for Options {
@@ -235,6 +239,7 @@ impl Default for Options {
             sharing: Sharing::default(),
             write_wait_ms_max: WRITE_WAIT_MS_MAX_DEFAULT,
             clock: Box::new(SystemClock),
+            plugins: plugin_host::IsolationOptions::default(),
         }
     }
 }
@@ -246,6 +251,7 @@ impl std::fmt::Debug for Options {
             .field("durability", &self.durability)
             .field("sharing", &self.sharing)
             .field("write_wait_ms_max", &self.write_wait_ms_max)
+            .field("plugins", &self.plugins)
             .finish_non_exhaustive()
     }
 }
@@ -378,7 +384,7 @@ impl Arrears {
             clock: options.clock,
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
-            registry: registry::Registry::default(),
+            registry: registry::Registry::new(options.plugins),
             batch_thread: BatchThread::default(),
             group: group::Group::default(),
         })
@@ -401,7 +407,7 @@ impl Arrears {
             clock: options.clock,
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
-            registry: registry::Registry::default(),
+            registry: registry::Registry::new(options.plugins),
             batch_thread: BatchThread::default(),
             group: group::Group::default(),
         })
@@ -419,7 +425,7 @@ impl Arrears {
             clock: options.clock,
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
-            registry: registry::Registry::default(),
+            registry: registry::Registry::new(options.plugins),
             batch_thread: BatchThread::default(),
             group: group::Group::default(),
         })

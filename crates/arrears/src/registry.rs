@@ -7,6 +7,11 @@
 //! library (an absolute path and a required SHA-256 pin), with a configuration (the bytes of
 //! the configuration file, stored so that the cycle does not depend on a file that moves).
 //!
+//! A library runs isolated, in a runner process (see `plugin_host::IsolatedInstance`), unless
+//! its entry says [`Isolation::InProcess`] (a trusted library); built-ins always run in the
+//! host's process. Every call has the deadline of the engine's `IsolationOptions` (in-process
+//! under a watchdog).
+//!
 //! Resolution is lazy and cached per process: an entry is loaded and instantiated the first
 //! time a cycle, a simulation or a policy check needs it, and again only if the stored entry
 //! changes. The rows are storage's own type (`arrears_store::PluginEntryRow`); this module
@@ -21,8 +26,8 @@ use arrears_plugin_sdk::abi;
 use arrears_store::{PluginEntryRow, PluginSourceRow, StorageError};
 
 use crate::plugin_host::{
-    sha256_hex, LoadedPlugin, PluginInstance, PluginLoadError, PluginOptions, PluginScorer,
-    PluginStrategy, StaticPlugin,
+    sha256_hex, IsolatedInstance, IsolationOptions, LoadedPlugin, PluginInstance, PluginLoadError,
+    PluginOptions, PluginScorer, PluginStrategy, StaticPlugin,
 };
 
 /// The longest registry entry name, in bytes.
@@ -52,6 +57,30 @@ pub struct PluginEntry {
     pub source: PluginSource,
     /// The configuration passed to the plugin's `init` (UTF-8 text; empty for none).
     pub config: Vec<u8>,
+    /// Where a library runs: [`Isolation::Isolated`] (the default) or in the host's process
+    /// (trusted). Built-ins always run in-process, whatever this says.
+    pub isolation: Isolation,
+}
+
+/// Where a registry entry's library runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Isolation {
+    /// In a runner process: a crash, an exit, a hang or a runaway allocation ends the runner,
+    /// not the host (the default for libraries).
+    #[default]
+    Isolated,
+    /// In the host's process: the fastest, for a trusted library; a crash there is the host's.
+    InProcess,
+}
+
+impl Isolation {
+    /// `isolated` or `in_process`, as `plugin list` shows it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Isolation::Isolated => "isolated",
+            Isolation::InProcess => "in_process",
+        }
+    }
 }
 
 /// Where a registry entry's plugin comes from.
@@ -80,6 +109,7 @@ impl PluginEntry {
             name: name.to_owned(),
             source: PluginSource::Builtin { name: builtin.to_owned() },
             config: Vec::new(),
+            isolation: Isolation::InProcess,
         }
     }
 
@@ -90,6 +120,22 @@ impl PluginEntry {
             name: name.to_owned(),
             source: PluginSource::Library { path: path.to_owned(), sha256 },
             config: Vec::new(),
+            isolation: Isolation::Isolated,
+        }
+    }
+
+    /// The same entry running in the host's process: a library the operator trusts (no
+    /// effect on a built-in, which always does).
+    #[must_use]
+    pub fn trusted(self) -> PluginEntry {
+        PluginEntry { isolation: Isolation::InProcess, ..self }
+    }
+
+    /// Where the entry's plugin runs: built-ins always in-process.
+    pub fn runs(&self) -> Isolation {
+        match self.source {
+            PluginSource::Builtin { .. } => Isolation::InProcess,
+            PluginSource::Library { .. } => self.isolation,
         }
     }
 
@@ -131,7 +177,12 @@ impl PluginEntry {
         if std::str::from_utf8(&self.config).is_err() {
             return Err(PluginRegistryError::ConfigNotUtf8 { name: name() });
         }
-        Ok(PluginEntryRow { name: self.name.clone(), source, config: self.config.clone() })
+        Ok(PluginEntryRow {
+            name: self.name.clone(),
+            source,
+            config: self.config.clone(),
+            in_process: self.runs() == Isolation::InProcess,
+        })
     }
 
     /// The public form of a stored row.
@@ -142,7 +193,9 @@ impl PluginEntry {
                 PluginSource::Library { path: PathBuf::from(path), sha256 }
             }
         };
-        PluginEntry { name: row.name, source, config: row.config }
+        let isolation = if row.in_process { Isolation::InProcess } else { Isolation::Isolated };
+        let entry = PluginEntry { name: row.name, source, config: row.config, isolation };
+        PluginEntry { isolation: entry.runs(), ..entry }
     }
 }
 
@@ -297,10 +350,12 @@ pub(crate) struct Resolved {
     pub(crate) strategy: Option<Arc<dyn ContactStrategy>>,
 }
 
-/// The built-ins the application provided, and the entries resolved so far in this process.
+/// The built-ins the application provided, the entries resolved so far in this process, and
+/// how plugins run.
 #[derive(Default)]
 pub(crate) struct Registry {
     builtins: BTreeMap<String, LoadedPlugin>,
+    isolation: IsolationOptions,
     /// Each resolved entry with the row it was resolved from: a changed row resolves again.
     resolved: Mutex<BTreeMap<String, (PluginEntryRow, Resolved)>>,
 }
@@ -321,6 +376,11 @@ impl Registry {
         self.builtins.keys().cloned().collect()
     }
 
+    /// A registry running plugins with `isolation`.
+    pub(crate) fn new(isolation: IsolationOptions) -> Registry {
+        Registry { isolation, ..Registry::default() }
+    }
+
     /// The entry's plugin, loaded and instantiated (cached per process and row).
     pub(crate) fn resolve(&self, row: &PluginEntryRow) -> Result<Resolved, PluginRegistryError> {
         let mut resolved = self.resolved.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -329,6 +389,25 @@ impl Registry {
                 return Ok(components.clone());
             }
         }
+        let Ok(config) = std::str::from_utf8(&row.config) else {
+            return Err(PluginRegistryError::ConfigNotUtf8 { name: row.name.clone() });
+        };
+        let components = match &row.source {
+            PluginSourceRow::Library { path, sha256 } if !row.in_process => {
+                self.resolve_isolated(&row.name, Path::new(path), *sha256, config)?
+            }
+            _ => self.resolve_in_process(row, config)?,
+        };
+        resolved.insert(row.name.clone(), (row.clone(), components.clone()));
+        Ok(components)
+    }
+
+    /// A built-in or a trusted library, in the host's process (calls under the watchdog).
+    fn resolve_in_process(
+        &self,
+        row: &PluginEntryRow,
+        config: &str,
+    ) -> Result<Resolved, PluginRegistryError> {
         let load = |source| PluginRegistryError::Load { name: row.name.clone(), source };
         let plugin = match &row.source {
             PluginSourceRow::Builtin { name } => match self.builtins.get(name) {
@@ -346,27 +425,53 @@ impl Registry {
                 LoadedPlugin::load(Path::new(path), &options).map_err(load)?
             }
         };
-        let Ok(config) = std::str::from_utf8(&row.config) else {
-            return Err(PluginRegistryError::ConfigNotUtf8 { name: row.name.clone() });
-        };
         let instance: Arc<PluginInstance> = Arc::new(plugin.instantiate(config).map_err(load)?);
         let capabilities = plugin.capabilities();
+        let deadline = self.isolation.deadline();
         let mut components = Resolved { scorer: None, strategy: None };
         if capabilities & abi::CAPABILITY_SCORER != 0 {
             let scorer = PluginScorer::new(&row.name, instance.clone()).map_err(load)?;
-            components.scorer = Some(Arc::new(scorer));
+            components.scorer = Some(Arc::new(scorer.with_deadline(deadline)));
         }
         if capabilities & abi::CAPABILITY_CONTACT_STRATEGY != 0 {
             let strategy = PluginStrategy::new(&row.name, instance).map_err(load)?;
+            components.strategy = Some(Arc::new(strategy.with_deadline(deadline)));
+        }
+        neither(components, plugin.name()).map_err(load)
+    }
+
+    /// A library in a runner process.
+    fn resolve_isolated(
+        &self,
+        name: &str,
+        path: &Path,
+        sha256: [u8; 32],
+        config: &str,
+    ) -> Result<Resolved, PluginRegistryError> {
+        let load = |source| PluginRegistryError::Load { name: name.to_owned(), source };
+        let instance =
+            Arc::new(IsolatedInstance::start(path, sha256, config, &self.isolation).map_err(load)?);
+        let capabilities = instance.capabilities();
+        let mut components = Resolved { scorer: None, strategy: None };
+        if capabilities & abi::CAPABILITY_SCORER != 0 {
+            let scorer = PluginScorer::isolated(name, instance.clone()).map_err(load)?;
+            components.scorer = Some(Arc::new(scorer));
+        }
+        if capabilities & abi::CAPABILITY_CONTACT_STRATEGY != 0 {
+            let strategy = PluginStrategy::isolated(name, instance.clone()).map_err(load)?;
             components.strategy = Some(Arc::new(strategy));
         }
-        if components.scorer.is_none() && components.strategy.is_none() {
-            return Err(load(PluginLoadError::MissingCapability {
-                plugin: plugin.name().to_owned(),
-                capability: "scorer or contact strategy",
-            }));
-        }
-        resolved.insert(row.name.clone(), (row.clone(), components.clone()));
-        Ok(components)
+        neither(components, instance.name()).map_err(load)
     }
+}
+
+/// The components, or an error if the plugin is neither a scorer nor a strategy.
+fn neither(components: Resolved, plugin: &str) -> Result<Resolved, PluginLoadError> {
+    if components.scorer.is_none() && components.strategy.is_none() {
+        return Err(PluginLoadError::MissingCapability {
+            plugin: plugin.to_owned(),
+            capability: "scorer or contact strategy",
+        });
+    }
+    Ok(components)
 }

@@ -8,6 +8,7 @@ mod demo;
 mod docs;
 mod import;
 mod in_process;
+mod isolation;
 mod list;
 mod outputs;
 mod plan;

@@ -449,12 +449,13 @@ proptest! {
         name in "[a-z_-]{1,64}",
         library in proptest::option::of(("/[a-z/.]{0,40}", any::<[u8; 32]>())),
         config in proptest::collection::vec(any::<u8>(), 0..600),
+        in_process in any::<bool>(),
     ) {
         let source = match library {
             Some((path, sha256)) => crate::PluginSourceRow::Library { path, sha256 },
             None => crate::PluginSourceRow::Builtin { name: name.clone() },
         };
-        let entry = crate::PluginEntryRow { name, source, config };
+        let entry = crate::PluginEntryRow { name, source, config, in_process };
         let bytes = encode(RecordKind::PluginEntry, &entry);
         prop_assert_eq!(decode::<crate::PluginEntryRow>(RecordKind::PluginEntry, &bytes).unwrap(), entry);
     }
@@ -829,18 +830,29 @@ fn golden_plugin_entry() {
         name: "scorecard".into(),
         source: crate::PluginSourceRow::Builtin { name: "scorecard".into() },
         config: b"a,b\n".to_vec(),
+        in_process: false,
     };
     check(
         RecordKind::PluginEntry,
         &builtin,
-        expect!["010973636f726563617264000973636f72656361726404612c620a7b088373"],
+        expect!["020973636f726563617264000973636f72656361726404612c620a0016c37817"],
+    );
+    // Version 1, before `in_process`: reads as isolated.
+    older_version(
+        RecordKind::PluginEntry,
+        &builtin,
+        "010973636f726563617264000973636f72656361726404612c620a7b088373",
     );
     let library = crate::PluginEntryRow {
         name: "vendor".into(),
         source: crate::PluginSourceRow::Library { path: "/opt/v.so".into(), sha256: [0xab; 32] },
         config: Vec::new(),
+        in_process: false,
     };
-    check(RecordKind::PluginEntry, &library, expect!["010676656e646f7201092f6f70742f762e736fabababababababababababababababababababababababababababababababab0020389865"]);
+    older_version(RecordKind::PluginEntry, &library, "010676656e646f7201092f6f70742f762e736fabababababababababababababababababababababababababababababababab0020389865");
+    check(RecordKind::PluginEntry, &library, expect!["020676656e646f7201092f6f70742f762e736fabababababababababababababababababababababababababababababababab0000be87606a"]);
+    let trusted = crate::PluginEntryRow { in_process: true, ..library };
+    check(RecordKind::PluginEntry, &trusted, expect!["020676656e646f7201092f6f70742f762e736fabababababababababababababababababababababababababababababababab000128b7671d"]);
 }
 
 #[test]

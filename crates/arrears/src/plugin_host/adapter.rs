@@ -2,8 +2,13 @@
 //! a [`ContactStrategy`], and `Arrears::register_plugin` registers an instance as either or
 //! both according to its capabilities. A plugin's error reaches the engine as a
 //! [`StrategyError`] naming the registered component.
+//!
+//! An adapter calls an in-process [`PluginInstance`] (directly, or under a watchdog that
+//! stops waiting at a deadline: see [`PluginScorer::with_deadline`]) or an
+//! [`IsolatedInstance`] in its runner process.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use arrears_core::case::ContactAttempt;
 use arrears_core::strategy::{
@@ -11,9 +16,75 @@ use arrears_core::strategy::{
 };
 use arrears_plugin_sdk::abi;
 
-use super::error::PluginLoadError;
+use super::error::{PluginCallError, PluginLoadError};
 use super::instance::PluginInstance;
-use super::marshal::ScoreRequest;
+use super::isolated::IsolatedInstance;
+use super::marshal::{PluginScore, ScoreRequest};
+use super::watchdog::{watched, Watch};
+
+/// Where an adapter's calls go.
+#[derive(Debug, Clone)]
+enum Calls {
+    /// An in-process instance; with a deadline, each call runs on a worker thread the caller
+    /// waits for at most that long.
+    InProcess { instance: Arc<PluginInstance>, watch: Option<Watch> },
+    /// An instance in a runner process.
+    Isolated(Arc<IsolatedInstance>),
+}
+
+impl Calls {
+    fn capabilities(&self) -> (u32, &str) {
+        match self {
+            Calls::InProcess { instance, .. } => {
+                (instance.plugin().capabilities(), instance.plugin().name())
+            }
+            Calls::Isolated(instance) => (instance.capabilities(), instance.name()),
+        }
+    }
+
+    fn score_batch(
+        &self,
+        requests: Vec<ScoreRequest>,
+    ) -> Result<Vec<PluginScore>, PluginCallError> {
+        match self {
+            Calls::InProcess { instance, watch } => {
+                watched(instance, watch.as_ref(), move |instance| instance.score_batch(&requests))
+            }
+            Calls::Isolated(instance) => instance.score_batch(&requests),
+        }
+    }
+
+    fn propose_batch(
+        &self,
+        requests: &[ContactRequest],
+        histories: Vec<Vec<ContactAttempt>>,
+    ) -> Result<Vec<ContactProposal>, PluginCallError> {
+        match self {
+            Calls::InProcess { instance, watch: None } => {
+                instance.propose_batch(requests, &histories)
+            }
+            Calls::InProcess { instance, watch } => {
+                let requests = requests.to_vec();
+                watched(instance, watch.as_ref(), move |instance| {
+                    instance.propose_batch(&requests, &histories)
+                })
+            }
+            Calls::Isolated(instance) => instance.propose_batch(requests, &histories),
+        }
+    }
+}
+
+fn check_capability(
+    calls: &Calls,
+    bit: u32,
+    capability: &'static str,
+) -> Result<(), PluginLoadError> {
+    let (capabilities, plugin) = calls.capabilities();
+    if capabilities & bit == 0 {
+        return Err(PluginLoadError::MissingCapability { plugin: plugin.to_owned(), capability });
+    }
+    Ok(())
+}
 
 /// The band of a score, with the built-in scorer's names and thresholds.
 pub fn band(points: f64) -> &'static str {
@@ -31,7 +102,7 @@ pub fn band(points: f64) -> &'static str {
 #[derive(Debug, Clone)]
 pub struct PluginScorer {
     name: String,
-    instance: Arc<PluginInstance>,
+    calls: Calls,
 }
 
 impl PluginScorer {
@@ -41,13 +112,38 @@ impl PluginScorer {
     ///
     /// [`PluginLoadError::MissingCapability`] if it is not.
     pub fn new(name: &str, instance: Arc<PluginInstance>) -> Result<PluginScorer, PluginLoadError> {
-        if instance.plugin().capabilities() & abi::CAPABILITY_SCORER == 0 {
-            return Err(PluginLoadError::MissingCapability {
-                plugin: instance.plugin().name().to_owned(),
-                capability: "scorer",
-            });
-        }
-        Ok(PluginScorer { name: name.to_owned(), instance })
+        let calls = Calls::InProcess { instance, watch: None };
+        check_capability(&calls, abi::CAPABILITY_SCORER, "scorer")?;
+        Ok(PluginScorer { name: name.to_owned(), calls })
+    }
+
+    /// The adapter of an isolated instance; its plugin must be a scorer.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginLoadError::MissingCapability`] if it is not.
+    pub fn isolated(
+        name: &str,
+        instance: Arc<IsolatedInstance>,
+    ) -> Result<PluginScorer, PluginLoadError> {
+        let calls = Calls::Isolated(instance);
+        check_capability(&calls, abi::CAPABILITY_SCORER, "scorer")?;
+        Ok(PluginScorer { name: name.to_owned(), calls })
+    }
+
+    /// The same adapter with a deadline on each call of an in-process instance (a watchdog:
+    /// past it the instance is poisoned and the call fails with
+    /// [`PluginCallError::DeadlineExceeded`]). No effect on an isolated instance, whose
+    /// deadline is its options'.
+    #[must_use]
+    pub fn with_deadline(self, deadline: Option<Duration>) -> PluginScorer {
+        let calls = match self.calls {
+            Calls::InProcess { instance, .. } => {
+                Calls::InProcess { instance, watch: deadline.map(Watch::new) }
+            }
+            isolated => isolated,
+        };
+        PluginScorer { calls, ..self }
     }
 }
 
@@ -65,7 +161,7 @@ impl Scorer for PluginScorer {
                 attributes: Vec::new(),
             })
             .collect();
-        let scores = self.instance.score_batch(&requests).map_err(|error| StrategyError {
+        let scores = self.calls.score_batch(requests).map_err(|error| StrategyError {
             component: self.name.clone(),
             reason: error.to_string(),
         })?;
@@ -85,7 +181,7 @@ impl Scorer for PluginScorer {
 #[derive(Debug, Clone)]
 pub struct PluginStrategy {
     name: String,
-    instance: Arc<PluginInstance>,
+    calls: Calls,
 }
 
 impl PluginStrategy {
@@ -98,13 +194,35 @@ impl PluginStrategy {
         name: &str,
         instance: Arc<PluginInstance>,
     ) -> Result<PluginStrategy, PluginLoadError> {
-        if instance.plugin().capabilities() & abi::CAPABILITY_CONTACT_STRATEGY == 0 {
-            return Err(PluginLoadError::MissingCapability {
-                plugin: instance.plugin().name().to_owned(),
-                capability: "contact strategy",
-            });
-        }
-        Ok(PluginStrategy { name: name.to_owned(), instance })
+        let calls = Calls::InProcess { instance, watch: None };
+        check_capability(&calls, abi::CAPABILITY_CONTACT_STRATEGY, "contact strategy")?;
+        Ok(PluginStrategy { name: name.to_owned(), calls })
+    }
+
+    /// The adapter of an isolated instance; its plugin must be a contact strategy.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginLoadError::MissingCapability`] if it is not.
+    pub fn isolated(
+        name: &str,
+        instance: Arc<IsolatedInstance>,
+    ) -> Result<PluginStrategy, PluginLoadError> {
+        let calls = Calls::Isolated(instance);
+        check_capability(&calls, abi::CAPABILITY_CONTACT_STRATEGY, "contact strategy")?;
+        Ok(PluginStrategy { name: name.to_owned(), calls })
+    }
+
+    /// As [`PluginScorer::with_deadline`].
+    #[must_use]
+    pub fn with_deadline(self, deadline: Option<Duration>) -> PluginStrategy {
+        let calls = match self.calls {
+            Calls::InProcess { instance, .. } => {
+                Calls::InProcess { instance, watch: deadline.map(Watch::new) }
+            }
+            isolated => isolated,
+        };
+        PluginStrategy { calls, ..self }
     }
 }
 
@@ -119,7 +237,7 @@ impl ContactStrategy for PluginStrategy {
     ) -> Result<Vec<ContactProposal>, StrategyError> {
         let histories: Vec<Vec<ContactAttempt>> =
             requests.iter().map(|request| request.history.clone()).collect();
-        self.instance.propose_batch(requests, &histories).map_err(|error| StrategyError {
+        self.calls.propose_batch(requests, histories).map_err(|error| StrategyError {
             component: self.name.clone(),
             reason: error.to_string(),
         })

@@ -104,14 +104,35 @@ pub enum PluginLoadError {
         /// The plugin's message.
         message: String,
     },
+    /// No runner executable for an isolated plugin: none was configured
+    /// (`IsolationOptions::runner`), `ARREARS_PLUGIN_RUNNER` is unset, and there is no
+    /// `arrears-plugin-runner` next to this executable. PATH is never searched.
+    #[error("no plugin runner: {path:?} ({how}) is not a file")]
+    RunnerNotFound {
+        /// The last place looked at.
+        path: PathBuf,
+        /// How that place was chosen.
+        how: &'static str,
+    },
+    /// The runner process of an isolated plugin failed to start, or the plugin failed to load
+    /// or instantiate in it (a pin mismatch, a file that is not a plugin, an `init` failure, a
+    /// crash or hang while loading).
+    #[error("plugin library {path:?} failed to start in its runner: {reason}")]
+    Runner {
+        /// The library.
+        path: PathBuf,
+        /// What happened (the runner's error text, or how it ended).
+        reason: String,
+    },
 }
 
 /// Why a call into a plugin failed. The plugin's outputs of that call are discarded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PluginCallError {
-    /// The instance panicked earlier; create a new instance (or fix the plugin).
-    #[error("plugin {plugin:?} is poisoned by an earlier panic")]
+    /// The instance panicked or missed a deadline earlier; create a new instance (or fix the
+    /// plugin).
+    #[error("plugin {plugin:?} is poisoned by an earlier panic or missed deadline")]
     Poisoned {
         /// The plugin.
         plugin: String,
@@ -220,5 +241,59 @@ pub enum PluginCallError {
         index: usize,
         /// The time.
         at_unix_us: i64,
+    },
+    /// The runner process of an isolated plugin was killed by a signal (a segmentation fault,
+    /// an abort, a kill) during the call; the host reaped it.
+    #[error("plugin {plugin:?} crashed its runner (signal {signal})")]
+    Crashed {
+        /// The plugin.
+        plugin: String,
+        /// The signal number.
+        signal: i32,
+    },
+    /// The runner process of an isolated plugin exited during the call (the plugin called
+    /// `exit`).
+    #[error("plugin {plugin:?} exited its runner (exit code {code})")]
+    Exited {
+        /// The plugin.
+        plugin: String,
+        /// The exit code.
+        code: i32,
+    },
+    /// The call did not answer within its deadline: an isolated plugin's runner was killed,
+    /// an in-process instance was poisoned and its call abandoned.
+    #[error("plugin {plugin:?} did not answer within {deadline_ms} ms")]
+    DeadlineExceeded {
+        /// The plugin.
+        plugin: String,
+        /// The deadline.
+        deadline_ms: u64,
+    },
+    /// The runner of an isolated plugin sent something that is not a frame of the protocol
+    /// (or the pipe to it failed); it was killed.
+    #[error("plugin {plugin:?}: protocol error with its runner: {reason}")]
+    Protocol {
+        /// The plugin.
+        plugin: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// A new runner for an isolated plugin failed to start after an earlier failure (the
+    /// library no longer loads, say). Counts against the restart budget.
+    #[error("plugin {plugin:?} failed to restart: {reason}")]
+    RestartFailed {
+        /// The plugin.
+        plugin: String,
+        /// Why.
+        reason: String,
+    },
+    /// An isolated plugin failed more often than its restart budget allows; no runner is
+    /// started for it any more in this process.
+    #[error("plugin {plugin:?} is poisoned: it failed after {restarts} restarts")]
+    RestartsExhausted {
+        /// The plugin.
+        plugin: String,
+        /// The restart budget it used up.
+        restarts: u32,
     },
 }

@@ -161,7 +161,7 @@ pub(super) enum DeclaredCodes {
 }
 
 /// A zeroed score output, as the ABI hands them to plugins.
-const SCORE_OUTPUT_ZERO: abi::ScoreOutput = abi::ScoreOutput {
+pub(super) const SCORE_OUTPUT_ZERO: abi::ScoreOutput = abi::ScoreOutput {
     points: 0.0,
     reason_count: 0,
     reserved: 0,
@@ -170,7 +170,7 @@ const SCORE_OUTPUT_ZERO: abi::ScoreOutput = abi::ScoreOutput {
 };
 
 /// A zeroed proposal output, as the ABI hands them to plugins.
-const PROPOSAL_OUTPUT_ZERO: abi::ContactProposalOutput = abi::ContactProposalOutput {
+pub(super) const PROPOSAL_OUTPUT_ZERO: abi::ContactProposalOutput = abi::ContactProposalOutput {
     at_unix_us: 0,
     request_index: 0,
     channel: 0,

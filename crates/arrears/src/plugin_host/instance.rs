@@ -111,6 +111,12 @@ impl PluginInstance {
         Ok((!declared.is_empty()).then_some(declared))
     }
 
+    /// Marks the instance poisoned: the host refuses every later call (the watchdog does this
+    /// when a call overruns its deadline).
+    pub(super) fn poison(&self) {
+        self.poisoned.store(true, Ordering::Release);
+    }
+
     /// Runs `call` unless the instance is poisoned, and maps its status: `PANICKED` and
     /// `POISONED` poison the instance.
     fn call<T>(
@@ -122,22 +128,65 @@ impl PluginInstance {
         }
         let mut message = ErrorText::new();
         let reply = call(&self.raw, &mut message);
-        match Status::from_code(reply.status) {
-            Some(Status::Ok) => Ok(reply),
-            Some(Status::Panicked) => {
-                self.poisoned.store(true, Ordering::Release);
-                Err(PluginCallError::Panicked { plugin: self.name(), message: message.text() })
+        match status_error(self.plugin.name(), reply.status, || message.text()) {
+            None => Ok(reply),
+            Some(error) => {
+                if matches!(
+                    error,
+                    PluginCallError::Panicked { .. } | PluginCallError::Poisoned { .. }
+                ) {
+                    self.poison();
+                }
+                Err(error)
             }
-            Some(Status::Poisoned) => {
-                self.poisoned.store(true, Ordering::Release);
-                Err(PluginCallError::Poisoned { plugin: self.name() })
-            }
-            _ => Err(PluginCallError::Failed {
-                plugin: self.name(),
-                status: reply.status,
-                message: message.text(),
-            }),
         }
+    }
+
+    /// One `score_batch` call on at most [`BATCH_LEN_MAX`] requests, its status, outputs and
+    /// message unvalidated (the runner sends them to the host, which validates them).
+    ///
+    /// # Errors
+    ///
+    /// [`PluginCallError::Input`] for a request the ABI cannot carry, or more requests than
+    /// [`BATCH_LEN_MAX`].
+    pub(super) fn score_raw(
+        &self,
+        requests: &[ScoreRequest],
+    ) -> Result<(Reply<abi::ScoreOutput>, String), PluginCallError> {
+        self.check_chunk(requests.len())?;
+        let inputs = ScoreInputs::new(requests).map_err(|bad| self.input_error(0, bad))?;
+        let mut message = ErrorText::new();
+        let reply = self.raw.score_batch(&inputs, &mut message);
+        Ok((reply, message.text()))
+    }
+
+    /// One `propose_contacts_batch` call, unvalidated, as [`PluginInstance::score_raw`].
+    ///
+    /// # Errors
+    ///
+    /// As [`PluginInstance::score_raw`].
+    pub(super) fn propose_raw(
+        &self,
+        requests: &[ContactRequest],
+        histories: &[Vec<ContactAttempt>],
+    ) -> Result<(Reply<abi::ContactProposalOutput>, String), PluginCallError> {
+        self.check_chunk(requests.len())?;
+        let inputs =
+            ContactInputs::new(requests, histories).map_err(|bad| self.input_error(0, bad))?;
+        let mut message = ErrorText::new();
+        let reply = self.raw.propose_contacts_batch(&inputs, &mut message);
+        Ok((reply, message.text()))
+    }
+
+    fn check_chunk(&self, len: usize) -> Result<(), PluginCallError> {
+        if BATCH_LEN_MAX < len {
+            return Err(PluginCallError::Input {
+                plugin: self.name(),
+                index: BATCH_LEN_MAX,
+                reason: "more than BATCH_LEN_MAX inputs in one call",
+            });
+        }
+        Ok(())
     }
 
     /// Scores the requests, one validated score per request, in order (split into calls of
@@ -222,5 +271,20 @@ impl PluginInstance {
             ContactInputs::new(requests, histories).map_err(|bad| self.input_error(first, bad))?;
         let reply = self.call(|raw, error| raw.propose_contacts_batch(&inputs, error))?;
         marshal::check_proposals(self.plugin.name(), requests, &reply.outputs, reply.count)
+    }
+}
+
+/// The error a call's status means (`None` for OK), with the plugin's message.
+pub(super) fn status_error(
+    plugin: &str,
+    status: u32,
+    message: impl FnOnce() -> String,
+) -> Option<PluginCallError> {
+    let plugin = plugin.to_owned();
+    match Status::from_code(status) {
+        Some(Status::Ok) => None,
+        Some(Status::Panicked) => Some(PluginCallError::Panicked { plugin, message: message() }),
+        Some(Status::Poisoned) => Some(PluginCallError::Poisoned { plugin }),
+        _ => Some(PluginCallError::Failed { plugin, status, message: message() }),
     }
 }

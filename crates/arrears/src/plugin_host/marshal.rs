@@ -26,7 +26,7 @@ pub const PROPOSALS_PER_REQUEST_MAX: usize = abi::PROPOSALS_PER_REQUEST_MAX;
 pub const PROPOSAL_HORIZON_DAYS_MAX: i64 = arrears_core::strategy::PROPOSAL_HORIZON_DAYS_MAX;
 
 /// A named attribute value for [`ScoreRequest`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum AttributeValue {
     /// No value.
     Missing,
@@ -40,7 +40,7 @@ pub enum AttributeValue {
 ///
 /// A plugin sees an account's date and currency from its [`Features`]; a row that is not an
 /// account has no currency (`XXX`) and the date in [`ScoreRequest::as_of`].
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScoreRequest {
     /// The account's features (with its scoring date and currency), or `None` for rows that
     /// are not accounts (applications).
@@ -106,6 +106,41 @@ impl<'a> ScoreInputs<'a> {
         debug_assert_eq!(self.attribute_arrays.len(), self.inputs.len());
         &self.inputs
     }
+}
+
+/// Checks that every request can be passed through the ABI, as [`ScoreInputs::new`] does,
+/// without building the inputs (the host of an isolated plugin refuses before sending).
+///
+/// # Errors
+///
+/// The first request that cannot.
+pub(super) fn check_score_requests(requests: &[ScoreRequest]) -> Result<(), BadInput> {
+    for (offset, request) in requests.iter().enumerate() {
+        if abi::ATTRIBUTES_MAX < request.attributes.len() {
+            return Err(BadInput { offset, reason: "more than ATTRIBUTES_MAX attributes" });
+        }
+        let too_long = request.attributes.iter().any(|(name, value)| {
+            let text_len = if let AttributeValue::Text(text) = value { text.len() } else { 0 };
+            abi::STRING_BYTES_MAX < name.len().max(text_len)
+        });
+        if too_long {
+            return Err(BadInput { offset, reason: "attribute longer than STRING_BYTES_MAX" });
+        }
+    }
+    Ok(())
+}
+
+/// Checks that every contact request can be passed through the ABI, as
+/// [`ContactInputs::new`] does, without building the inputs.
+///
+/// # Errors
+///
+/// The first request that cannot.
+pub(super) fn check_contact_requests(requests: &[ContactRequest]) -> Result<(), BadInput> {
+    for (offset, request) in requests.iter().enumerate() {
+        check_contact_request(request).map_err(|reason| BadInput { offset, reason })?;
+    }
+    Ok(())
 }
 
 /// A request's attributes in the ABI's layout, borrowing its names and texts.

@@ -23,23 +23,38 @@
 //! - `adapter.rs`: [`PluginScorer`] and [`PluginStrategy`], instances as the engine's
 //!   `Scorer` and `ContactStrategy`.
 //! - `error.rs`: [`PluginLoadError`] and [`PluginCallError`].
+//! - `runner.rs`: the runner process of an isolated plugin ([`runner::serve`]) and the frames
+//!   it exchanges with the host.
+//! - `isolated.rs`: [`IsolatedInstance`], the host's side of an isolated plugin: deadlines,
+//!   killing and reaping a failed runner, restarts within a budget ([`IsolationOptions`]).
+//! - `os.rs`: the runner's memory limit and its private standard output.
+//! - `watchdog.rs`: the deadline of in-process calls (a kept worker thread the caller waits
+//!   for at most the deadline).
 //!
-//! Only `load.rs` and `ffi.rs` contain `unsafe` (the tidy test checks it); every other file
-//! goes through their safe wrappers.
+//! Only `load.rs`, `ffi.rs` and `os.rs` contain `unsafe` (the tidy test checks it); every
+//! other file goes through their safe wrappers.
 
 mod adapter;
 mod error;
 mod ffi;
 mod instance;
+mod isolated;
 mod load;
 mod marshal;
+mod os;
+pub mod runner;
 #[cfg(test)]
 mod tests;
+mod watchdog;
 
 pub use adapter::{band, PluginScorer, PluginStrategy};
 pub use arrears_plugin_sdk::StaticPlugin;
 pub use error::{PluginCallError, PluginLoadError};
 pub use instance::{PluginInstance, BATCH_LEN_MAX, DECLARED_REASON_CODES_MAX};
+pub use isolated::{
+    IsolatedInstance, IsolationOptions, CALL_DEADLINE_MS_DEFAULT, MEMORY_LIMIT_BYTES_DEFAULT,
+    RESTART_BUDGET_DEFAULT, RUNNER_ENV, RUNNER_FILE_NAME,
+};
 pub use load::{parse_sha256, sha256_hex, LoadedPlugin, PluginOptions};
 pub use marshal::{
     channel_code, AttributeValue, PluginScore, ScoreRequest, PROPOSALS_PER_REQUEST_MAX,

@@ -19,3 +19,55 @@ fn descriptor_sizes_round_down_to_a_known_abi_size() {
     check(116, Some(112));
     check(u32::MAX, Some(112));
 }
+
+/// The host writes borrowed requests (`ToRunnerRef`); the runner reads owned ones
+/// (`ToRunner`): the two must encode alike, variant by variant.
+#[test]
+fn borrowed_and_owned_runner_requests_encode_alike() {
+    use super::marshal::{AttributeValue, ScoreRequest};
+    use super::runner::{decode, write_frame, ToRunner, ToRunnerRef};
+
+    let frame = |request: &ToRunnerRef<'_>| {
+        let mut bytes = Vec::new();
+        write_frame(&mut bytes, request).unwrap();
+        bytes.split_off(4)
+    };
+    let path = std::path::Path::new("/opt/plugin.so");
+    let start = frame(&ToRunnerRef::Start { library: path, sha256: [7; 32], config: "a=1" });
+    match decode::<ToRunner>(&start).unwrap() {
+        ToRunner::Start { library, sha256, config } => {
+            assert_eq!((library.as_path(), sha256, config.as_str()), (path, [7; 32], "a=1"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let requests = vec![ScoreRequest {
+        features: None,
+        as_of: "2026-11-20".parse().ok(),
+        attributes: vec![("x".into(), AttributeValue::Text("y".into()))],
+    }];
+    match decode::<ToRunner>(&frame(&ToRunnerRef::Score(&requests))).unwrap() {
+        ToRunner::Score(decoded) => assert_eq!(decoded, requests),
+        other => panic!("{other:?}"),
+    }
+    let propose = frame(&ToRunnerRef::Propose { requests: &[], histories: Some(&[]) });
+    match decode::<ToRunner>(&propose).unwrap() {
+        ToRunner::Propose { requests, histories } => {
+            assert_eq!((requests.len(), histories), (0, Some(Vec::new())));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A frame that announces more than the limit is refused before anything is allocated, and
+/// one cut short is an error, not a hang.
+#[test]
+fn bad_frames_are_errors() {
+    use super::runner::{read_frame, FRAME_BYTES_MAX};
+
+    let too_long = ((FRAME_BYTES_MAX + 1) as u32).to_le_bytes();
+    let error = read_frame(&mut &too_long[..]).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+    let cut = [5u8, 0, 0, 0, 1, 2];
+    assert_eq!(read_frame(&mut &cut[..]).unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof);
+    assert_eq!(read_frame(&mut &[][..]).unwrap(), None);
+}

@@ -12,6 +12,7 @@ mod fixture;
 mod group_commit;
 mod guardrails;
 mod inputs;
+mod isolation;
 mod lifecycle;
 mod lists;
 mod model;

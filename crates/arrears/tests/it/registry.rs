@@ -37,6 +37,10 @@ fn options() -> Options {
         durability: Durability::Eventual,
         sharing: arrears::Sharing::Exclusive,
         clock: Box::new(FixedClock("2026-12-01T00:00:00Z".parse().unwrap())),
+        plugins: arrears::plugin_host::IsolationOptions {
+            runner: Some(env!("CARGO_BIN_EXE_arrears-runner-child").into()),
+            ..Default::default()
+        },
         ..Options::default()
     }
 }
@@ -224,9 +228,15 @@ fn the_cycle_resolves_from_the_registry() {
 }
 
 /// A registry entry whose library no longer matches its pin stops the cycle with an error
-/// naming the arm and the entry, before anything is written.
+/// naming the arm and the entry, before anything is written: in-process (a trusted entry),
+/// the loader's pin mismatch; isolated, the runner's.
 #[test]
 fn a_library_changed_after_it_was_added_stops_the_cycle_with_the_entry_named() {
+    library_changed_after_it_was_added(true);
+    library_changed_after_it_was_added(false);
+}
+
+fn library_changed_after_it_was_added(trusted: bool) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("books.redb");
     let library = dir.path().join("libcard.so");
@@ -234,9 +244,8 @@ fn a_library_changed_after_it_was_added_stops_the_cycle_with_the_entry_named() {
     let sha256 = scorecard_library().1;
     {
         let books = Arrears::create_with(&path, options()).unwrap();
-        books
-            .add_plugin(&PluginEntry::library("card", &library, sha256).with_config(CARD.into()))
-            .unwrap();
+        let entry = PluginEntry::library("card", &library, sha256).with_config(CARD.into());
+        books.add_plugin(&if trusted { entry.trusted() } else { entry }).unwrap();
         books.execute("policy", &policy("card")).unwrap().accepted().unwrap();
         let account = account(&books, "A-1");
         charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);

@@ -1,0 +1,545 @@
+//! The host side of isolation: [`IsolatedInstance`], a plugin instance that lives in a runner
+//! process (see `runner.rs`), with a deadline per call, a memory limit on the runner, and a
+//! restart budget.
+//!
+//! Every way a runner can fail ends the same way: the host kills it (`SIGKILL`), reaps it, and
+//! the call returns a typed [`PluginCallError`] (`Crashed`, `Exited`, `DeadlineExceeded`,
+//! `Protocol`; a panic in the plugin is `Panicked`); the next call starts a new runner, until
+//! the instance has failed more than [`IsolationOptions::restart_budget`] times, after which
+//! every call is [`PluginCallError::RestartsExhausted`] and no runner is started again.
+//!
+//! The runner's answers are read by a thread per runner, which hands each frame to the calling
+//! thread through a channel: the caller waits on the channel with the deadline, so a runner
+//! that never answers costs the deadline, never a hung host.
+
+use std::collections::HashSet;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use arrears_core::case::ContactAttempt;
+use arrears_core::strategy::{ContactProposal, ContactRequest};
+use arrears_plugin_sdk::abi;
+
+use super::error::{PluginCallError, PluginLoadError};
+use super::instance::{status_error, BATCH_LEN_MAX};
+use super::marshal::{self, PluginScore, ScoreRequest};
+use super::runner::{self, Answer, FromRunner, StartFailure, Started, ToRunnerRef};
+
+/// The file name the host looks for next to its executable.
+pub const RUNNER_FILE_NAME: &str = "arrears-plugin-runner";
+/// The environment variable naming the runner, if no option does.
+pub const RUNNER_ENV: &str = "ARREARS_PLUGIN_RUNNER";
+/// The default deadline of one call (a batch of at most [`BATCH_LEN_MAX`] inputs), in ms.
+pub const CALL_DEADLINE_MS_DEFAULT: u64 = 10_000;
+/// The default limit of a runner's address space, in bytes (1 GiB).
+pub const MEMORY_LIMIT_BYTES_DEFAULT: u64 = 1 << 30;
+/// The default number of times an isolated instance is restarted after a failure.
+pub const RESTART_BUDGET_DEFAULT: u32 = 3;
+
+/// The shortest deadline of starting a runner (spawning it, loading the library, `init`):
+/// a busy machine must not fail a start that a call's short deadline would.
+const START_DEADLINE_MIN: Duration = Duration::from_secs(5);
+
+/// How plugins are run: the runner of isolated plugins, the deadline of every call (isolated
+/// and in-process), the memory limit of runners, and the restart budget.
+///
+/// # Example
+///
+/// ```
+/// use arrears::plugin_host::IsolationOptions;
+///
+/// let options = IsolationOptions { call_deadline_ms: 300, ..IsolationOptions::default() };
+/// assert_eq!(options.restart_budget, 3);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IsolationOptions {
+    /// The runner executable; if `None`, the file named by `ARREARS_PLUGIN_RUNNER`, else
+    /// `arrears-plugin-runner` next to the current executable. PATH is never searched.
+    pub runner: Option<PathBuf>,
+    /// The deadline of one call, in milliseconds (an isolated call's runner is killed past
+    /// it; an in-process instance is poisoned and its call abandoned). 0: no deadline.
+    pub call_deadline_ms: u64,
+    /// The address space a runner may map, in bytes (`RLIMIT_AS`, Linux). 0: no limit.
+    pub memory_limit_bytes: u64,
+    /// How many times an isolated instance is restarted after a failure before it is
+    /// poisoned.
+    pub restart_budget: u32,
+}
+
+impl Default for IsolationOptions {
+    fn default() -> IsolationOptions {
+        IsolationOptions {
+            runner: None,
+            call_deadline_ms: CALL_DEADLINE_MS_DEFAULT,
+            memory_limit_bytes: MEMORY_LIMIT_BYTES_DEFAULT,
+            restart_budget: RESTART_BUDGET_DEFAULT,
+        }
+    }
+}
+
+impl IsolationOptions {
+    /// The call deadline, `None` for none.
+    pub fn deadline(&self) -> Option<Duration> {
+        (self.call_deadline_ms != 0).then(|| Duration::from_millis(self.call_deadline_ms))
+    }
+
+    /// The runner executable: [`IsolationOptions::runner`], else `ARREARS_PLUGIN_RUNNER`, else
+    /// `arrears-plugin-runner` next to the current executable.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginLoadError::RunnerNotFound`] if the place chosen holds no file.
+    pub fn find_runner(&self) -> Result<PathBuf, PluginLoadError> {
+        let (path, how) = if let Some(runner) = &self.runner {
+            (runner.clone(), "the runner option")
+        } else if let Some(runner) = std::env::var_os(RUNNER_ENV).filter(|v| !v.is_empty()) {
+            (PathBuf::from(runner), "ARREARS_PLUGIN_RUNNER")
+        } else {
+            let exe = std::env::current_exe().unwrap_or_default();
+            (exe.with_file_name(RUNNER_FILE_NAME), "next to the current executable")
+        };
+        if path.is_file() {
+            Ok(path)
+        } else {
+            Err(PluginLoadError::RunnerNotFound { path, how })
+        }
+    }
+}
+
+/// What starts a runner: the executable, the library and its pin, the configuration.
+#[derive(Debug)]
+struct Launch {
+    runner: PathBuf,
+    library: PathBuf,
+    sha256: [u8; 32],
+    config: String,
+    options: IsolationOptions,
+}
+
+/// A plugin instance in a runner process. Dropping it kills the runner.
+#[derive(Debug)]
+pub struct IsolatedInstance {
+    name: String,
+    version: String,
+    capabilities: u32,
+    declared_reasons: Option<HashSet<String>>,
+    launch: Launch,
+    state: Mutex<State>,
+}
+
+/// The current runner (none after a failure, until the next call) and the failures so far.
+#[derive(Debug)]
+struct State {
+    runner: Option<Runner>,
+    failures: u32,
+}
+
+/// A running runner: the child, its input, and the frames its reader thread hands over.
+#[derive(Debug)]
+struct Runner {
+    child: Child,
+    input: BufWriter<ChildStdin>,
+    frames: Receiver<std::io::Result<Option<Vec<u8>>>>,
+}
+
+/// How an exchange with a runner failed, before the runner is reaped.
+enum Failure {
+    Deadline(u64),
+    Ended,
+    Garbage(String),
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Runner {
+    /// Starts a runner and its reader thread.
+    fn spawn(launch: &Launch) -> std::io::Result<Runner> {
+        let mut command = Command::new(&launch.runner);
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        if launch.options.memory_limit_bytes != 0 {
+            super::os::limit_address_space(&mut command, launch.options.memory_limit_bytes);
+        }
+        let mut child = command.spawn()?;
+        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::other("the runner's pipes are missing"));
+        };
+        let (sender, frames) = mpsc::sync_channel(1);
+        let reader = std::thread::Builder::new().name("arrears-plugin-runner-reader".into());
+        let spawned = reader.spawn(move || {
+            let mut output = BufReader::new(output);
+            loop {
+                let frame = runner::read_frame(&mut output);
+                let last = !matches!(frame, Ok(Some(_)));
+                if sender.send(frame).is_err() || last {
+                    return;
+                }
+            }
+        });
+        if let Err(error) = spawned {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(error);
+        }
+        Ok(Runner { child, input: BufWriter::new(input), frames })
+    }
+
+    /// Sends `request` and waits for the answer until `deadline`.
+    fn exchange(
+        &mut self,
+        request: &ToRunnerRef<'_>,
+        deadline: Option<Duration>,
+    ) -> Result<FromRunner, Failure> {
+        let started = Instant::now();
+        if runner::write_frame(&mut self.input, request).is_err() {
+            return Err(Failure::Ended);
+        }
+        let frame = match deadline {
+            None => self.frames.recv().map_err(|_| Failure::Ended)?,
+            Some(deadline) => {
+                let left = deadline.saturating_sub(started.elapsed());
+                match self.frames.recv_timeout(left) {
+                    Ok(frame) => frame,
+                    Err(RecvTimeoutError::Timeout) => {
+                        return Err(Failure::Deadline(deadline.as_millis() as u64));
+                    }
+                    Err(RecvTimeoutError::Disconnected) => return Err(Failure::Ended),
+                }
+            }
+        };
+        match frame {
+            Ok(Some(bytes)) => runner::decode(&bytes).map_err(Failure::Garbage),
+            Ok(None) => Err(Failure::Ended),
+            Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+                Err(Failure::Garbage(error.to_string()))
+            }
+            Err(_) => Err(Failure::Ended),
+        }
+    }
+
+    /// Ends the runner: kills it if it still runs, reaps it, and says how it ended. A runner
+    /// whose output ended is given a moment to exit by itself, so that its own exit code or
+    /// signal is what gets reported.
+    fn end(mut self, failure: &Failure) -> ExitStatus {
+        if matches!(failure, Failure::Ended) {
+            let until = Instant::now() + Duration::from_millis(500);
+            while Instant::now() < until {
+                if let Ok(Some(status)) = self.child.try_wait() {
+                    return status;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        let _ = self.child.kill();
+        let status = self.child.wait();
+        // `Drop` kills and waits again, harmlessly.
+        status.unwrap_or_else(|_| std::os::unix::process::ExitStatusExt::from_raw(9))
+    }
+}
+
+/// The error of a failed exchange, from how it failed and how the runner ended.
+fn failure_error(plugin: &str, failure: &Failure, status: ExitStatus) -> PluginCallError {
+    use std::os::unix::process::ExitStatusExt;
+
+    let plugin = plugin.to_owned();
+    match failure {
+        Failure::Deadline(deadline_ms) => {
+            PluginCallError::DeadlineExceeded { plugin, deadline_ms: *deadline_ms }
+        }
+        Failure::Garbage(reason) => PluginCallError::Protocol { plugin, reason: reason.clone() },
+        Failure::Ended => match (status.signal(), status.code()) {
+            (Some(signal), _) => PluginCallError::Crashed { plugin, signal },
+            (None, Some(code)) => PluginCallError::Exited { plugin, code },
+            (None, None) => PluginCallError::Protocol { plugin, reason: "the runner ended".into() },
+        },
+    }
+}
+
+/// Starts a runner and has it load the plugin: the runner, or why not.
+fn start_runner(launch: &Launch) -> Result<(Runner, Started), StartFailure> {
+    let mut runner = Runner::spawn(launch).map_err(|error| {
+        StartFailure::Other(format!("cannot start {}: {error}", launch.runner.display()))
+    })?;
+    let start = ToRunnerRef::Start {
+        library: &launch.library,
+        sha256: launch.sha256,
+        config: &launch.config,
+    };
+    let deadline = launch.options.deadline().map(|deadline| deadline.max(START_DEADLINE_MIN));
+    match runner.exchange(&start, deadline) {
+        Ok(FromRunner::Started(started)) => Ok((runner, started)),
+        Ok(FromRunner::StartFailed(failure)) => Err(failure),
+        Ok(other) => Err(StartFailure::Other(format!("unexpected answer {other:?}"))),
+        Err(failure) => {
+            let status = runner.end(&failure);
+            let library = launch.library.display().to_string();
+            Err(StartFailure::Other(failure_error(&library, &failure, status).to_string()))
+        }
+    }
+}
+
+impl IsolatedInstance {
+    /// Starts a runner with `options`, which loads the library at `library` (absolute, used as
+    /// given), checks its bytes against `sha256` and instantiates it with `config`.
+    ///
+    /// # Errors
+    ///
+    /// [`PluginLoadError::RunnerNotFound`], or [`PluginLoadError::Runner`] if the runner does
+    /// not start or the plugin does not load or instantiate in it.
+    pub fn start(
+        library: &Path,
+        sha256: [u8; 32],
+        config: &str,
+        options: &IsolationOptions,
+    ) -> Result<IsolatedInstance, PluginLoadError> {
+        let library = std::path::absolute(library)
+            .map_err(|source| PluginLoadError::Io { path: library.to_owned(), source })?;
+        let launch = Launch {
+            runner: options.find_runner()?,
+            library: library.clone(),
+            sha256,
+            config: config.to_owned(),
+            options: options.clone(),
+        };
+        let (runner, started) = start_runner(&launch).map_err(|failure| match failure {
+            StartFailure::PinMismatch { expected, found } => {
+                PluginLoadError::PinMismatch { path: library.clone(), expected, found }
+            }
+            StartFailure::Other(reason) => {
+                PluginLoadError::Runner { path: library.clone(), reason }
+            }
+        })?;
+        Ok(IsolatedInstance {
+            name: started.name,
+            version: started.version,
+            capabilities: started.capabilities,
+            declared_reasons: started.declared_reasons.map(|codes| codes.into_iter().collect()),
+            launch,
+            state: Mutex::new(State { runner: Some(runner), failures: 0 }),
+        })
+    }
+
+    /// The plugin's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The plugin's version.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// The negotiated `CAPABILITY_*` bits.
+    pub fn capabilities(&self) -> u32 {
+        self.capabilities
+    }
+
+    /// The reason codes the instance declared (`None` for none).
+    pub fn declared_reasons(&self) -> Option<&HashSet<String>> {
+        self.declared_reasons.as_ref()
+    }
+
+    /// How many times a call failed so that its runner was ended.
+    pub fn failures(&self) -> u32 {
+        self.lock().failures
+    }
+
+    /// Returns true if and only if the instance used up its restart budget.
+    pub fn is_poisoned(&self) -> bool {
+        self.lock().failures > self.launch.options.restart_budget
+    }
+
+    /// The process id of the current runner, if one runs.
+    pub fn runner_id(&self) -> Option<u32> {
+        self.lock().runner.as_ref().map(|runner| runner.child.id())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// One exchange with the runner, starting one first if the last failed (within the
+    /// budget). A failure ends the runner and counts against the budget.
+    fn exchange(&self, request: &ToRunnerRef<'_>) -> Result<FromRunner, PluginCallError> {
+        let mut state = self.lock();
+        let budget = self.launch.options.restart_budget;
+        if budget < state.failures {
+            return Err(PluginCallError::RestartsExhausted {
+                plugin: self.name.clone(),
+                restarts: budget,
+            });
+        }
+        if state.runner.is_none() {
+            match start_runner(&self.launch) {
+                Ok((runner, _)) => state.runner = Some(runner),
+                Err(failure) => {
+                    state.failures += 1;
+                    let reason = failure.to_string();
+                    return Err(PluginCallError::RestartFailed {
+                        plugin: self.name.clone(),
+                        reason,
+                    });
+                }
+            }
+        }
+        let runner = state.runner.as_mut().expect("a runner was just ensured");
+        match runner.exchange(request, self.launch.options.deadline()) {
+            Ok(answer) => Ok(answer),
+            Err(failure) => {
+                state.failures += 1;
+                let runner = state.runner.take().expect("the runner that failed");
+                let status = runner.end(&failure);
+                Err(failure_error(&self.name, &failure, status))
+            }
+        }
+    }
+
+    /// Ends the runner after an answer that poisons it (a panic): the next call starts anew.
+    fn retire(&self) {
+        let mut state = self.lock();
+        state.failures += 1;
+        state.runner = None;
+    }
+
+    /// The error of an answer's status (`None` for OK); a panic retires the runner.
+    fn check_status<T>(&self, answer: &Answer<T>) -> Result<(), PluginCallError> {
+        match status_error(&self.name, answer.status, || answer.message.clone()) {
+            None => Ok(()),
+            Some(error) => {
+                if matches!(
+                    error,
+                    PluginCallError::Panicked { .. } | PluginCallError::Poisoned { .. }
+                ) {
+                    self.retire();
+                }
+                Err(error)
+            }
+        }
+    }
+
+    fn protocol(&self, answer: &FromRunner) -> PluginCallError {
+        let reason = match answer {
+            FromRunner::Refused(reason) => reason.clone(),
+            _ => "an answer of the wrong kind".to_owned(),
+        };
+        PluginCallError::Protocol { plugin: self.name.clone(), reason }
+    }
+
+    /// Scores the requests, one validated score per request, in order (one call per
+    /// [`BATCH_LEN_MAX`] requests).
+    ///
+    /// # Errors
+    ///
+    /// [`PluginCallError`]: a failure of the runner or the plugin, or any invalid output.
+    pub fn score_batch(
+        &self,
+        requests: &[ScoreRequest],
+    ) -> Result<Vec<PluginScore>, PluginCallError> {
+        if self.capabilities & abi::CAPABILITY_SCORER == 0 {
+            return Err(PluginCallError::Unsupported {
+                plugin: self.name.clone(),
+                call: "score_batch",
+            });
+        }
+        marshal::check_score_requests(requests).map_err(|bad| PluginCallError::Input {
+            plugin: self.name.clone(),
+            index: bad.offset,
+            reason: bad.reason,
+        })?;
+        let mut scores = Vec::with_capacity(requests.len());
+        for (chunk_index, chunk) in requests.chunks(BATCH_LEN_MAX).enumerate() {
+            let answer = match self.exchange(&ToRunnerRef::Score(chunk))? {
+                FromRunner::Scores(answer) => answer,
+                other => return Err(self.protocol(&other)),
+            };
+            self.check_status(&answer)?;
+            let outputs: Vec<abi::ScoreOutput> =
+                answer.outputs.iter().map(|o| o.to_output()).collect();
+            if outputs.len() != chunk.len() {
+                return Err(PluginCallError::Protocol {
+                    plugin: self.name.clone(),
+                    reason: format!("{} outputs for {} inputs", outputs.len(), chunk.len()),
+                });
+            }
+            let count = usize::try_from(answer.count).unwrap_or(usize::MAX);
+            let first = chunk_index * BATCH_LEN_MAX;
+            scores.extend(marshal::check_scores(
+                &self.name,
+                first,
+                &outputs,
+                count,
+                self.declared_reasons.as_ref(),
+            )?);
+        }
+        Ok(scores)
+    }
+
+    /// Proposes contacts for the requests (`histories`: empty, or each request's contact
+    /// history, oldest first), validated as in-process proposals are.
+    ///
+    /// # Errors
+    ///
+    /// As [`IsolatedInstance::score_batch`].
+    pub fn propose_batch(
+        &self,
+        requests: &[ContactRequest],
+        histories: &[Vec<ContactAttempt>],
+    ) -> Result<Vec<ContactProposal>, PluginCallError> {
+        if self.capabilities & abi::CAPABILITY_CONTACT_STRATEGY == 0 {
+            return Err(PluginCallError::Unsupported {
+                plugin: self.name.clone(),
+                call: "propose_contacts_batch",
+            });
+        }
+        marshal::check_contact_requests(requests).map_err(|bad| PluginCallError::Input {
+            plugin: self.name.clone(),
+            index: bad.offset,
+            reason: bad.reason,
+        })?;
+        let mut proposals = Vec::new();
+        for (chunk_index, chunk) in requests.chunks(BATCH_LEN_MAX).enumerate() {
+            let first = chunk_index * BATCH_LEN_MAX;
+            let chunk_histories = histories.get(first..first + chunk.len()).unwrap_or(&[]);
+            let own = chunk_histories.len() == chunk.len()
+                && chunk
+                    .iter()
+                    .zip(chunk_histories)
+                    .all(|(request, past)| request.history == *past);
+            let histories = (!own).then_some(chunk_histories);
+            let request = ToRunnerRef::Propose { requests: chunk, histories };
+            let answer = match self.exchange(&request)? {
+                FromRunner::Proposals(answer) => answer,
+                other => return Err(self.protocol(&other)),
+            };
+            self.check_status(&answer)?;
+            let capacity = chunk.len() * marshal::PROPOSALS_PER_REQUEST_MAX;
+            if capacity < answer.outputs.len() {
+                return Err(PluginCallError::Protocol {
+                    plugin: self.name.clone(),
+                    reason: format!(
+                        "{} proposal outputs for {} requests",
+                        answer.outputs.len(),
+                        chunk.len()
+                    ),
+                });
+            }
+            // The runner sends the outputs the plugin counted; the rest are zero, as written.
+            let mut outputs: Vec<abi::ContactProposalOutput> =
+                answer.outputs.iter().map(|o| o.to_output()).collect();
+            outputs.resize(capacity, super::ffi::PROPOSAL_OUTPUT_ZERO);
+            let count = usize::try_from(answer.count).unwrap_or(usize::MAX);
+            proposals.extend(marshal::check_proposals(&self.name, chunk, &outputs, count)?);
+        }
+        Ok(proposals)
+    }
+}

@@ -1,0 +1,305 @@
+//! Isolated plugins (issue 15): the misbehaviour matrix against a plugin in a runner process,
+//! the restart budget, libraries that fail to load in the runner, and the in-process
+//! watchdog.
+//!
+//! Method: `tests/it/plugins/hostile.c`, compiled by the system compiler, misbehaves as its
+//! configuration says; the runner is this package's `arrears-runner-child` (any binary that
+//! calls `runner::serve`). Each misbehaviour must come back as its typed error, with the
+//! runner killed and reaped, and the host alive.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrears::ids::{AccountId, DebtorId};
+use arrears::model::{ContactChannel, ContactPoint, ContactPointKind, ProductKind};
+use arrears::plugin_host::{
+    IsolatedInstance, IsolationOptions, LoadedPlugin, PluginOptions, PluginScorer, ScoreRequest,
+};
+use arrears::strategy::{ContactRequest, ContactStep, Features, Scorer};
+use arrears::{PluginCallError, PluginLoadError};
+use sha2::Digest;
+
+use crate::plugins::{compile_c, workspace_root};
+
+const DEADLINE_MS: u64 = 300;
+
+fn options() -> IsolationOptions {
+    IsolationOptions {
+        runner: Some(PathBuf::from(env!("CARGO_BIN_EXE_arrears-runner-child"))),
+        call_deadline_ms: DEADLINE_MS,
+        memory_limit_bytes: 128 << 20,
+        restart_budget: 3,
+    }
+}
+
+/// The hostile plugin, compiled into a new directory, and its SHA-256.
+fn hostile() -> (tempfile::TempDir, PathBuf, [u8; 32]) {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/plugins/hostile.c");
+    let path = compile_c(&source, &dir.path().join("libhostile.so"), &[]);
+    let sha256 = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap().sha256().unwrap();
+    (dir, path, sha256)
+}
+
+fn requests(count: usize) -> Vec<ScoreRequest> {
+    let features = Features {
+        account: AccountId(7),
+        debtor: DebtorId(3),
+        as_of: "2026-11-20".parse().unwrap(),
+        currency: arrears::money::Currency::USD,
+        product: ProductKind::TradeCredit,
+        days_past_due: 30,
+        total_outstanding_minor: 15_000,
+        past_due_minor: 5_000,
+        credit_limit_minor: None,
+        months_on_book: 14,
+        payments_90d: 1,
+        paid_90d_minor: 2_000,
+        reversals_90d: 0,
+        broken_promises: 0,
+        kept_promises: 0,
+        attempts_30d: 2,
+        right_party_contacts_30d: 0,
+    };
+    vec![ScoreRequest { features: Some(features), as_of: None, attributes: Vec::new() }; count]
+}
+
+fn contact_request() -> ContactRequest {
+    ContactRequest {
+        debtor: DebtorId(3),
+        accounts: vec![AccountId(7)],
+        as_of: "2026-03-02".parse().unwrap(),
+        steps: vec![ContactStep { channel: ContactChannel::Email, template: "email_1".into() }],
+        contact_points: vec![ContactPoint {
+            channel: ContactChannel::Email,
+            address: "a@example.com".into(),
+            kind: ContactPointKind::Personal,
+            consent: true,
+            opted_out: false,
+        }],
+        time_zones: vec!["UTC".into()],
+        score: None,
+        history: Vec::new(),
+    }
+}
+
+/// What a case's error must be.
+type Expected = fn(&PluginCallError) -> bool;
+
+/// True if and only if the process `pid` is gone (reaped, not a zombie).
+fn reaped(pid: u32) -> bool {
+    !Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[test]
+fn an_isolated_plugin_answers_as_in_process() {
+    let (_dir, path, sha256) = hostile();
+    let instance = IsolatedInstance::start(&path, sha256, "print", &options()).unwrap();
+    assert_eq!((instance.name(), instance.version()), ("hostile", "0.0.1"));
+    // "print" writes to standard output: the frames are not corrupted by it.
+    let scores = instance.score_batch(&requests(5_000)).unwrap();
+    assert_eq!(scores.len(), 5_000);
+    assert!(scores.iter().all(|score| score.points == 500.0));
+    let proposals = instance.propose_batch(&[contact_request()], &[]).unwrap();
+    assert_eq!(proposals.len(), 1);
+    assert_eq!(
+        (proposals[0].channel, proposals[0].template.as_str()),
+        (ContactChannel::Email, "email_1")
+    );
+    assert_eq!(instance.failures(), 0);
+}
+
+/// Issue 15 point 3: each misbehaviour, in a scorer call and in a strategy call, is a typed
+/// error; the runner is killed and reaped; the next call gets a new runner.
+#[test]
+fn every_misbehaviour_is_a_typed_error_and_the_runner_is_reaped() {
+    let (_dir, path, sha256) = hostile();
+    let cases: [(&str, Expected); 8] = [
+        ("segv", |e| matches!(e, PluginCallError::Crashed { signal: 11, .. })),
+        ("abort", |e| matches!(e, PluginCallError::Crashed { signal: 6, .. })),
+        ("exit", |e| matches!(e, PluginCallError::Exited { code: 0, .. })),
+        ("loop", |e| {
+            matches!(e, PluginCallError::DeadlineExceeded { deadline_ms: DEADLINE_MS, .. })
+        }),
+        ("alloc", |e| matches!(e, PluginCallError::Crashed { signal: 11 | 6, .. })),
+        ("overrun", |e| matches!(e, PluginCallError::Crashed { signal: 11 | 7 | 6, .. })),
+        ("garbage", |e| {
+            matches!(
+                e,
+                PluginCallError::NonFiniteScore { .. } | PluginCallError::BadProposal { .. }
+            )
+        }),
+        ("slow", |_| false),
+    ];
+    for (mode, expected) in cases {
+        for call in ["score", "propose"] {
+            let config = format!("{call}:{mode}");
+            // Short for the loop; the others end by themselves, however busy the machine.
+            let deadline_ms = if mode == "loop" { DEADLINE_MS } else { 5_000 };
+            let options = IsolationOptions { call_deadline_ms: deadline_ms, ..options() };
+            let instance = IsolatedInstance::start(&path, sha256, &config, &options).unwrap();
+            let pid = instance.runner_id().unwrap();
+            let started = Instant::now();
+            let answer = match call {
+                "score" => instance.score_batch(&requests(3)).map(|scores| scores.len()),
+                _ => instance.propose_batch(&[contact_request()], &[]).map(|found| found.len()),
+            };
+            match answer {
+                Ok(count) => {
+                    assert_eq!((mode, count), ("slow", if call == "score" { 3 } else { 1 }))
+                }
+                Err(error) => {
+                    assert!(expected(&error), "{config}: {error:?}");
+                    let crashed = !matches!(
+                        error,
+                        PluginCallError::NonFiniteScore { .. }
+                            | PluginCallError::BadProposal { .. }
+                    );
+                    assert_eq!(instance.failures(), u32::from(crashed), "{config}");
+                    assert_eq!(instance.runner_id().is_none(), crashed, "{config}");
+                    assert_eq!(reaped(pid), crashed, "{config}: runner {pid}");
+                }
+            }
+            assert!(started.elapsed() < Duration::from_secs(6), "{config}");
+        }
+    }
+}
+
+/// A failing plugin is restarted within its budget, then poisoned: no runner is started
+/// again.
+#[test]
+fn a_failing_plugin_is_restarted_within_its_budget_then_poisoned() {
+    let (_dir, path, sha256) = hostile();
+    let options = IsolationOptions { restart_budget: 2, ..options() };
+    let instance = IsolatedInstance::start(&path, sha256, "score:abort", &options).unwrap();
+    let mut runners = Vec::new();
+    for _ in 0..3 {
+        runners.push(instance.runner_id());
+        let error = instance.score_batch(&requests(1)).unwrap_err();
+        assert!(matches!(error, PluginCallError::Crashed { signal: 6, .. }), "{error}");
+    }
+    // A new runner each time (the first from `start`, two restarts).
+    assert!(runners[0].is_some() && runners[1].is_none() && runners[2].is_none());
+    assert_eq!(instance.failures(), 3);
+    assert!(instance.is_poisoned());
+    let error = instance.score_batch(&requests(1)).unwrap_err();
+    assert_eq!(error, PluginCallError::RestartsExhausted { plugin: "hostile".into(), restarts: 2 });
+    assert_eq!(instance.runner_id(), None);
+    // The strategy side of the same instance still answers nothing: it is poisoned too.
+    assert!(matches!(
+        instance.propose_batch(&[contact_request()], &[]),
+        Err(PluginCallError::RestartsExhausted { .. })
+    ));
+}
+
+/// Issue 15 point 3: a library that fails to load in the runner (a pin mismatch, a file
+/// that is not a library) is a typed load error; one that stops loading after a crash (the
+/// file replaced) fails the restart, counted against the budget.
+#[test]
+fn a_library_that_fails_to_load_in_the_runner() {
+    let (dir, path, sha256) = hostile();
+    let mut wrong = sha256;
+    wrong[0] ^= 1;
+    let error = IsolatedInstance::start(&path, wrong, "", &options()).unwrap_err();
+    assert!(matches!(error, PluginLoadError::PinMismatch { .. }), "{error}");
+    let text = dir.path().join("libtext.so");
+    std::fs::write(&text, "not a library").unwrap();
+    let sha_text: [u8; 32] = sha2::Sha256::digest(b"not a library").into();
+    let error = IsolatedInstance::start(&text, sha_text, "", &options()).unwrap_err();
+    assert!(
+        matches!(&error, PluginLoadError::Runner { reason, .. } if reason.contains("cannot load")),
+        "{error}"
+    );
+
+    let instance = IsolatedInstance::start(&path, sha256, "score:segv", &options()).unwrap();
+    assert!(matches!(instance.score_batch(&requests(1)), Err(PluginCallError::Crashed { .. })));
+    std::fs::write(&path, "replaced").unwrap();
+    let error = instance.score_batch(&requests(1)).unwrap_err();
+    assert!(
+        matches!(&error, PluginCallError::RestartFailed { reason, .. } if reason.contains("has SHA-256")),
+        "{error}"
+    );
+    assert_eq!(instance.failures(), 2);
+
+    let missing = IsolationOptions { runner: Some(dir.path().join("no-runner")), ..options() };
+    let error = IsolatedInstance::start(&path, sha256, "", &missing).unwrap_err();
+    assert!(matches!(error, PluginLoadError::RunnerNotFound { how: "the runner option", .. }));
+}
+
+/// Issue 15 point 3: a Rust plugin built with `panic = "abort"` that panics takes only its
+/// runner down.
+#[test]
+fn a_rust_plugin_built_to_abort_on_panic_crashes_only_its_runner() {
+    let dir = tempfile::tempdir().unwrap();
+    let sdk = workspace_root().join("crates/arrears-plugin-sdk");
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"aborting\"\nversion = \"0.0.1\"\nedition = \"2021\"\n\
+             [lib]\ncrate-type = [\"cdylib\"]\npath = \"src/lib.rs\"\n\
+             [dependencies]\narrears-plugin-sdk = {{ path = {:?} }}\n[workspace]\n\
+             [profile.dev]\npanic = \"abort\"\n",
+            sdk.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/plugins/panicking.rs"),
+        dir.path().join("src/lib.rs"),
+    )
+    .unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let target =
+        exe.parent().unwrap().parent().unwrap().parent().unwrap().join("plugin-tests-abort");
+    let status = Command::new(env!("CARGO"))
+        .current_dir(dir.path())
+        .args(["build", "--offline", "--quiet"])
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .status()
+        .unwrap();
+    assert!(status.success(), "building the aborting plugin failed");
+    let path = target.join("debug/libaborting.so");
+    let sha256 = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap().sha256().unwrap();
+    // The panic message and backtrace are printed before the abort: a generous deadline, and
+    // room for the symbols (under the tests' 128 MiB the allocator fails while printing, and
+    // the plugin then hangs in its own panic handler: caught by the deadline, but not this
+    // test's point).
+    let options = IsolationOptions {
+        call_deadline_ms: 5_000,
+        memory_limit_bytes: arrears::plugin_host::MEMORY_LIMIT_BYTES_DEFAULT,
+        ..options()
+    };
+    let instance = IsolatedInstance::start(&path, sha256, "", &options).unwrap();
+    let mut unlucky = requests(2);
+    unlucky[1].features.as_mut().unwrap().days_past_due = 13;
+    let error = instance.score_batch(&unlucky).unwrap_err();
+    assert!(matches!(error, PluginCallError::Crashed { signal: 6, .. }), "{error}");
+    // Restarted: the next call is answered.
+    assert_eq!(instance.score_batch(&requests(1)).unwrap()[0].points, 700.0);
+}
+
+/// Issue 15 point 2: in-process, a call past its deadline returns `DeadlineExceeded` and
+/// poisons the instance (the call itself is abandoned: here it ends 50 ms later).
+#[test]
+fn the_in_process_watchdog_stops_waiting_at_the_deadline() {
+    let (_dir, path, _) = hostile();
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let instance = Arc::new(plugin.instantiate("score:slow").unwrap());
+    let features = requests(1)[0].features.clone().unwrap();
+    let patient = PluginScorer::new("hostile", instance.clone())
+        .unwrap()
+        .with_deadline(Some(Duration::from_millis(2_000)));
+    assert_eq!(patient.score_batch(std::slice::from_ref(&features)).unwrap()[0].points, 500.0);
+    let hasty = patient.with_deadline(Some(Duration::from_millis(10)));
+    let started = Instant::now();
+    let error = hasty.score_batch(std::slice::from_ref(&features)).unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(45), "{:?}", started.elapsed());
+    assert_eq!(error.reason, "plugin \"hostile\" did not answer within 10 ms");
+    assert!(instance.is_poisoned());
+    let error = hasty.score_batch(&[features]).unwrap_err();
+    assert!(error.reason.contains("poisoned"), "{}", error.reason);
+}
