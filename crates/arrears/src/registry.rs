@@ -402,7 +402,8 @@ impl Registry {
         Ok(components)
     }
 
-    /// A built-in or a trusted library, in the host's process (calls under the watchdog).
+    /// A built-in or a trusted library, in the host's process (a trusted library's calls
+    /// under the watchdog).
     fn resolve_in_process(
         &self,
         row: &PluginEntryRow,
@@ -427,7 +428,12 @@ impl Registry {
         };
         let instance: Arc<PluginInstance> = Arc::new(plugin.instantiate(config).map_err(load)?);
         let capabilities = plugin.capabilities();
-        let deadline = self.isolation.deadline();
+        // A built-in is the application's own code, trusted like the engine: no watchdog
+        // thread (it costs a hand-off per call, and the cycle calls a strategy per debtor).
+        let deadline = match &row.source {
+            PluginSourceRow::Builtin { .. } => None,
+            PluginSourceRow::Library { .. } => self.isolation.deadline(),
+        };
         let mut components = Resolved { scorer: None, strategy: None };
         if capabilities & abi::CAPABILITY_SCORER != 0 {
             let scorer = PluginScorer::new(&row.name, instance.clone()).map_err(load)?;
