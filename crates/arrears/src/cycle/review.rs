@@ -298,8 +298,9 @@ pub(crate) fn features(
 }
 
 /// The rest of the review, for whole debtors whose time-driven transitions are done: scores
-/// (one call per arm), stages and their actions, contacts (one strategy call per debtor), and
-/// each case written with its next review. Returns the actions written.
+/// (one call per arm), stages and their actions, contacts (one strategy call per arm for all
+/// the debtors of the batch), and each case written with its next review. Returns the actions
+/// written.
 pub(super) fn decide(
     engine: &Parts<'_>,
     env: &mut Env<'_>,
@@ -313,9 +314,12 @@ pub(super) fn decide(
             review_stage(env, review, as_of, report)?;
         }
     }
+    let mut proposals = propose_all(engine, env, by_debtor, as_of, report)?;
     let mut actions = 0;
-    for reviews in by_debtor.iter_mut() {
-        actions += contact(engine, env, reviews, as_of, report)?;
+    for (reviews, proposed) in by_debtor.iter_mut().zip(proposals.iter_mut()) {
+        if let Some((request, debtor, proposed)) = proposed.take() {
+            actions += contact(env, reviews, &request, &debtor, proposed, as_of, report)?;
+        }
         for review in reviews.iter_mut() {
             review.case.last_review_on = Some(as_of);
             review.case.decided_on = review.case.decided_on.max(as_of);
@@ -662,22 +666,60 @@ fn assess_late_fees(
     Ok(assessed)
 }
 
-/// Asks the strategy for one debtor's contacts and writes the accepted ones to the outbox.
-fn contact(
+/// A debtor's contact request, the debtor, and what the arm's strategy proposed for it.
+type Proposed = (ContactRequest, Debtor, Vec<ContactProposal>);
+
+/// Asks each arm's strategy, in one call for all the batch's debtors of the arm that have
+/// steps due, for their contacts: per debtor (in `by_debtor`'s order) its request and the
+/// proposals for it, or `None` (no step due, or the strategy and its fallback failed).
+/// A proposal for a debtor the call did not ask about is refused here.
+fn propose_all(
     engine: &Parts<'_>,
     env: &mut Env<'_>,
+    by_debtor: &[Vec<Review>],
+    as_of: NaiveDate,
+    report: &mut CycleReport,
+) -> Result<Vec<Option<Proposed>>, CycleError> {
+    let mut by_arm: BTreeMap<String, Vec<(usize, ContactRequest, Debtor)>> = BTreeMap::new();
+    for (index, reviews) in by_debtor.iter().enumerate() {
+        if let Some((request, arm, debtor)) = contact_request(env, reviews, as_of)? {
+            by_arm.entry(arm).or_default().push((index, request, debtor));
+        }
+    }
+    let mut proposed: Vec<Option<Proposed>> = by_debtor.iter().map(|_| None).collect();
+    for (arm, asked) in by_arm {
+        let requests: Vec<ContactRequest> =
+            asked.iter().map(|(_, request, _)| request.clone()).collect();
+        let Some(proposals) = propose(engine, env, &requests, &arm, report)? else { continue };
+        let mut slots: BTreeMap<arrears_core::ids::DebtorId, usize> = BTreeMap::new();
+        for (index, request, debtor) in asked {
+            slots.insert(debtor.id, index);
+            proposed[index] = Some((request, debtor, Vec::new()));
+        }
+        for proposal in proposals {
+            match slots.get(&proposal.debtor).and_then(|index| proposed[*index].as_mut()) {
+                Some((_, _, proposals)) => proposals.push(proposal),
+                None => report.proposals_refused += 1,
+            }
+        }
+    }
+    Ok(proposed)
+}
+
+/// Writes the accepted ones of a debtor's proposed contacts to the outbox.
+fn contact(
+    env: &mut Env<'_>,
     reviews: &mut [Review],
+    request: &ContactRequest,
+    debtor: &Debtor,
+    proposals: Vec<ContactProposal>,
     as_of: NaiveDate,
     report: &mut CycleReport,
 ) -> Result<u64, CycleError> {
-    let Some((request, arm, debtor)) = contact_request(env, reviews, as_of)? else {
-        return Ok(0);
-    };
-    let Some(proposals) = propose(engine, env, &request, &arm, report)? else { return Ok(0) };
     if proposals.is_empty() {
         return Ok(0);
     }
-    let mut disposer = Disposer::new(env, &debtor, &request, reviews)?;
+    let mut disposer = Disposer::new(env, debtor, request, reviews)?;
     let mut written = 0;
     for proposal in proposals {
         let Some(proposal) = disposer.dispose(env, proposal, as_of, report)? else { continue };
@@ -727,12 +769,12 @@ fn contact_request(
     Ok(Some((request, first.case.arm.clone(), debtor.clone())))
 }
 
-/// The arm's strategy's proposals for the request; `None` if the strategy failed (counted and
-/// audited as a component failure).
+/// The arm's strategy's proposals for the requests, in one call; `None` if the strategy (and
+/// its fallback, if the arm names one) failed (counted and audited as a component failure).
 fn propose(
     engine: &Parts<'_>,
     env: &mut Env<'_>,
-    request: &ContactRequest,
+    requests: &[ContactRequest],
     arm_name: &str,
     report: &mut CycleReport,
 ) -> Result<Option<Vec<ContactProposal>>, CycleError> {
@@ -741,19 +783,16 @@ fn propose(
         .and_then(|arm| arm.strategy.clone())
         .unwrap_or_else(|| crate::context::DEFAULT_STRATEGY.to_owned());
     let fallback = arm.and_then(|arm| arm.strategy_fallback.clone());
-    let accounts = request.accounts.len() as u64;
-    let error = match strategy(engine, arm_name, "strategy", &strategy_name)?
-        .propose_batch(std::slice::from_ref(request))
-    {
-        Ok(proposals) => return Ok(Some(proposals)),
-        Err(error) => error.to_string(),
-    };
+    let accounts = requests.iter().map(|request| request.accounts.len() as u64).sum();
+    let error =
+        match strategy(engine, arm_name, "strategy", &strategy_name)?.propose_batch(requests) {
+            Ok(proposals) => return Ok(Some(proposals)),
+            Err(error) => error.to_string(),
+        };
     let failed = Failed { arm: arm_name, component: "strategy", name: &strategy_name };
     failed.record(env, accounts, error, fallback.as_deref(), report)?;
     let Some(fallback) = fallback else { return Ok(None) };
-    match strategy(engine, arm_name, "strategy_fallback", &fallback)?
-        .propose_batch(std::slice::from_ref(request))
-    {
+    match strategy(engine, arm_name, "strategy_fallback", &fallback)?.propose_batch(requests) {
         Ok(proposals) => Ok(Some(proposals)),
         Err(error) => {
             let failed = Failed { arm: arm_name, component: "strategy_fallback", name: &fallback };
