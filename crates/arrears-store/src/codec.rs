@@ -57,6 +57,14 @@ pub enum RecordKind {
     PluginEntry,
     /// `arrears_core::case::Note` (the `notes` table, added within format 2).
     Note,
+    /// `arrears_core::work::Team` (the `teams` table, added within format 2).
+    Team,
+    /// `arrears_core::work::Agent` (the `agents` table, added within format 2).
+    Agent,
+    /// `arrears_core::work::WorkItem` (the `work_items` table, added within format 2).
+    WorkItem,
+    /// `arrears_core::work::WorkLogEntry` (the `work_log` table, added within format 2).
+    WorkLog,
 }
 
 impl RecordKind {
@@ -86,7 +94,11 @@ impl RecordKind {
             RecordKind::Snapshot => 1,
             // New within format 2 (the `plugins` table), with integer dates from the start.
             RecordKind::PluginEntry => 1,
-            RecordKind::Note => 1,
+            RecordKind::Note
+            | RecordKind::Team
+            | RecordKind::Agent
+            | RecordKind::WorkItem
+            | RecordKind::WorkLog => 1,
         }
     }
 
@@ -119,7 +131,11 @@ impl RecordKind {
             | RecordKind::Audit
             | RecordKind::Snapshot
             | RecordKind::PluginEntry
-            | RecordKind::Note => &[],
+            | RecordKind::Note
+            | RecordKind::Team
+            | RecordKind::Agent
+            | RecordKind::WorkItem
+            | RecordKind::WorkLog => &[],
         }
     }
 
@@ -142,6 +158,10 @@ impl RecordKind {
             RecordKind::Snapshot => "account snapshot",
             RecordKind::PluginEntry => "plugin registry entry",
             RecordKind::Note => "note",
+            RecordKind::Team => "team",
+            RecordKind::Agent => "agent",
+            RecordKind::WorkItem => "work item",
+            RecordKind::WorkLog => "work log entry",
         }
     }
 }
