@@ -215,14 +215,14 @@ impl Priority {
     }
 
     /// An account's priority under this rule: higher is worked first. Exact: integers only.
-    pub fn of(self, recovery_rate: Decimal, outstanding_minor: i64, days_past_due: u32) -> i64 {
+    pub fn of(self, recovery_rate: Decimal, outstanding_minor: i64, days_past_due: i64) -> i64 {
         match self {
             Priority::ExpectedRecovery => (Decimal::from(outstanding_minor) * recovery_rate)
                 .floor()
                 .try_into()
                 .unwrap_or(outstanding_minor),
             Priority::Balance => outstanding_minor,
-            Priority::DaysPastDue => i64::from(days_past_due),
+            Priority::DaysPastDue => days_past_due,
         }
     }
 }
