@@ -179,6 +179,9 @@ impl WorkOutcomeCode {
 pub struct WorkLogEntry {
     /// The agent.
     pub agent: String,
+    /// The team the item belonged to when it was worked (none if no assignment rule gave it
+    /// to a team any more).
+    pub team: Option<String>,
     /// The account worked.
     pub account: AccountId,
     /// The outcome.

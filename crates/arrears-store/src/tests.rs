@@ -350,6 +350,7 @@ fn a_store_without_the_work_tables_reads_no_work() {
     let item = WorkItem::new(AccountId(1));
     let entry = WorkLogEntry {
         agent: "a".into(),
+        team: None,
         account: AccountId(1),
         code: WorkOutcomeCode::Refusal,
         at: "2026-02-02T15:10:00Z".parse().unwrap(),

@@ -1279,6 +1279,20 @@ impl Arrears {
         reports::kpis(&self.store.read()?, from, to)
     }
 
+    /// Agent and team productivity over `from..=to`, from the work log
+    /// ([`reports::Productivity`] defines each figure).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn report_productivity(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<reports::ProductivityReport, QueryError> {
+        reports::productivity(&self.store.read()?, from, to)
+    }
+
     /// The roll-rate matrix between consecutive dates of `month_ends` (see
     /// [`reports::month_ends`]): each account's aging bucket (or charged off) at one date
     /// against the next, from the ledger replayed as of each date.

@@ -328,6 +328,11 @@ pub(crate) fn record_work(env: &mut Env<'_>, done: &WorkDone) -> Result<Outcome,
         Some(address) => Some(contact_point(&debtor, address)?.channel),
         None => None,
     };
+    // The team is read before the outcome changes the case (a dispute leaves the queue).
+    let stage = env.txn.case(done.account)?.and_then(|case| case.stage);
+    let team = stage
+        .and_then(|stage| env.policy.assignment_for(&stage, &debtor, account.product))
+        .map(|rule| rule.team.clone());
     let mut cases = Vec::new();
     match effect(env, done, account.debtor, channel)? {
         Outcome::Rejected(rejection) => return Ok(Outcome::Rejected(rejection)),
@@ -354,6 +359,7 @@ pub(crate) fn record_work(env: &mut Env<'_>, done: &WorkDone) -> Result<Outcome,
     env.txn.put_work_item(&item)?;
     let entry = WorkLogEntry {
         agent: done.agent.clone(),
+        team,
         account: done.account,
         code: done.code,
         at: done.at,

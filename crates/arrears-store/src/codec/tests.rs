@@ -887,10 +887,15 @@ fn golden_work_records() {
     );
     let entry = WorkLogEntry {
         agent: "agent-7".into(),
+        team: Some("spanish".into()),
         account: AccountId(3),
         code: WorkOutcomeCode::Promise,
         at: instant("2026-02-02T15:10:00Z"),
         promised_minor: 12_500,
     };
-    check(RecordKind::WorkLog, &entry, expect!["01076167656e742d370300fc907c01d300fba8613ece8cfd"]);
+    check(
+        RecordKind::WorkLog,
+        &entry,
+        expect!["01076167656e742d3701077370616e6973680300fc907c01d300fba861e079d7ff"],
+    );
 }
