@@ -265,10 +265,14 @@ fn skill_cells(first: String, skills: &Skills) -> Vec<String> {
 }
 
 fn write_table(out: &mut dyn Write, table: &Table, none: &str) -> Result<Status> {
+    write_indented(out, table, "", none)
+}
+
+fn write_indented(out: &mut dyn Write, table: &Table, indent: &str, none: &str) -> Result<Status> {
     if table.is_empty() {
-        writeln!(out, "{none}")?;
+        writeln!(out, "{indent}{none}")?;
     } else {
-        table.write(out, "")?;
+        table.write(out, indent)?;
     }
     Ok(Status::Ok)
 }
@@ -451,7 +455,7 @@ fn card(
             if item.disputed { "yes" } else { "no" }.to_owned(),
         ]);
     }
-    write_table(out, &obligations, "  none")?;
+    write_indented(out, &obligations, "  ", "none")?;
     writeln!(out, "\npayments of {account}")?;
     let mut table = Table::new(&["on", "amount", "reversed"]).numeric(&["amount"]);
     for payment in &payments {
@@ -461,7 +465,7 @@ fn card(
             if payment.reversed { "yes" } else { "no" }.to_owned(),
         ]);
     }
-    write_table(out, &table, "  none")
+    write_indented(out, &table, "  ", "none")
 }
 
 /// A payment on the item's account, for the work card.

@@ -95,6 +95,7 @@ fn command_account(command: &Command, outcome: &Outcome) -> Option<AccountId> {
     match (command, outcome) {
         (_, Outcome::AccountOpened(id)) => Some(*id),
         (_, Outcome::Posted(posted)) => Some(posted.account),
+        (_, Outcome::Worked { account, .. }) => Some(*account),
         (_, Outcome::Cases(cases)) if cases.len() == 1 => cases.first().map(|case| case.account),
         _ => None,
     }

@@ -19,6 +19,7 @@ mod score;
 mod shared;
 mod show;
 mod upkeep;
+mod work;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
