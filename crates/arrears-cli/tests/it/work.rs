@@ -264,6 +264,7 @@ fn wrong_party_removes_the_address_and_records_the_contact() {
         "{}",
         refused.stderr
     );
+    env.run(&["verify"]).ok();
 }
 
 #[test]
@@ -305,6 +306,7 @@ fn productivity_counts_outcomes_promises_and_what_was_collected() {
         "{}",
         text.stdout
     );
+    env.run(&["verify"]).ok();
 }
 
 #[test]
