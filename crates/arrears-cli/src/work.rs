@@ -498,7 +498,7 @@ fn payments(books: &Arrears, entry: &QueueEntry) -> Result<Vec<PaymentLine>> {
             _ => None,
         })
         .collect();
-    lines.sort_by(|left, right| right.on.cmp(&left.on));
+    lines.sort_by_key(|line| std::cmp::Reverse(line.on));
     Ok(lines)
 }
 

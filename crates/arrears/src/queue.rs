@@ -79,11 +79,13 @@ pub(crate) fn queue(
     for case in read.all_cases()? {
         let Some(stage) = workable_stage(&case) else { continue };
         let Some(account) = read.account(case.account)? else { continue };
-        if !debtors.contains_key(&account.debtor) {
-            let Some(debtor) = read.debtor(account.debtor)? else { continue };
-            debtors.insert(account.debtor, debtor);
-        }
-        let Some(debtor) = debtors.get(&account.debtor) else { continue };
+        let debtor = match debtors.entry(account.debtor) {
+            std::collections::btree_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                let Some(debtor) = read.debtor(account.debtor)? else { continue };
+                slot.insert(debtor)
+            }
+        };
         let Some(rule) = policy.assignment_for(stage, debtor, account.product) else { continue };
         if !scope.teams.is_empty() && !scope.teams.contains(&rule.team) {
             continue;
@@ -312,7 +314,7 @@ pub(crate) fn record_work(env: &mut Env<'_>, done: &WorkDone) -> Result<Outcome,
     active_agent(&*env.txn, &done.agent)?;
     let account = crate::context::load_account(env.txn, done.account)?;
     let mut item = env.txn.work_item(done.account)?.unwrap_or_else(|| WorkItem::new(done.account));
-    if !item.claim.as_ref().is_some_and(|claim| claim.agent == done.agent) {
+    if item.claim.as_ref().is_none_or(|claim| claim.agent != done.agent) {
         return Err(CommandError::Invalid {
             field: "account",
             reason: format!(
