@@ -63,7 +63,7 @@ fn the_next_action_is_the_day_given_else_after_the_promise_else_tomorrow() {
     let mut promise = done(WorkOutcomeCode::Promise);
     let amount = Money::parse("1.00", Currency::USD).unwrap();
     promise.promise = vec![
-        PromiseLine { on: date("2026-12-04"), amount: amount.clone() },
+        PromiseLine { on: date("2026-12-04"), amount },
         PromiseLine { on: date("2026-11-27"), amount },
     ];
     assert_eq!(next_action_on(&promise, on), date("2026-12-05"));
