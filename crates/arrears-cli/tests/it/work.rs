@@ -385,3 +385,41 @@ fn the_cli_docs_queue_example_replays() {
         assert_eq!(env.run(&args).ok(), expected, "$ arrears {command}");
     }
 }
+
+#[test]
+fn agents_are_updated_and_deactivated() {
+    let env = floor();
+    let again = env
+        .run(&["agent", "add", "--id", "sam", "--name", "S", "--teams", "spanish", "--key", "a9"]);
+    assert_eq!(again.code, 1);
+    assert!(again.stderr.contains("agent \"sam\" exists"), "{}", again.stderr);
+    // The same add under its own key replays.
+    let replay = env.run(&[
+        "agent",
+        "add",
+        "--id",
+        "sam",
+        "--name",
+        "Sam Lee",
+        "--teams",
+        "collections",
+        "--key",
+        "agent-1",
+    ]);
+    assert!(replay.ok().contains("(replayed: already recorded)"), "{}", replay.stdout);
+    // Sam moves to the Spanish team (Spanish-speaking debtors, by days past due).
+    let update = ["agent", "update", "--id", "sam", "--teams", "spanish", "--key", "u1"];
+    env.run(&update).ok();
+    assert_eq!(next(&env, "sam").as_deref(), Some("A14"));
+    env.run(&["agent", "update", "--id", "sam", "--deactivate", "--key", "u2"]).ok();
+    let list = env.run(&["agent", "list"]);
+    assert!(has_line(list.ok(), "sam any any any Sam Lee spanish no"), "{}", list.stdout);
+    let refused = env.run(&["queue", "next", "--agent", "sam"]);
+    assert!(refused.stderr.contains("agent \"sam\" is deactivated"), "{}", refused.stderr);
+    let refused = done(&env, "sam", "A14", "refusal", &[], "w-1");
+    assert!(refused.stderr.contains("agent \"sam\" is deactivated"), "{}", refused.stderr);
+    env.run(&["agent", "update", "--id", "sam", "--activate", "--key", "u3"]).ok();
+    done(&env, "sam", "A14", "refusal", &[], "w-1").ok();
+    let missing = env.run(&["agent", "update", "--id", "ann", "--name", "Ann", "--key", "u4"]);
+    assert!(missing.stderr.contains("no agent \"ann\""), "{}", missing.stderr);
+}
