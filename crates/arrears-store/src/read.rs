@@ -420,6 +420,22 @@ pub trait Reads: TableAccess {
         self.read_table(Cases, |table| all_records(table, "cases", RecordKind::Case))
     }
 
+    /// Up to `limit` cases of accounts with ids above `after` (from the first if `None`), by
+    /// account id: a page of a scan that holds one page in memory.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn cases_after(
+        &self,
+        after: Option<AccountId>,
+        limit: usize,
+    ) -> Result<Vec<CollectionCase>, StorageError> {
+        self.read_table(Cases, |table| {
+            page_of_records(table, "cases", RecordKind::Case, after.map(|id| id.0), limit)
+        })
+    }
+
     /// Accounts whose next review is on or before `as_of`, earliest first, at most
     /// `limit`.
     ///

@@ -76,44 +76,17 @@ pub(crate) fn queue(
         return Ok(entries);
     }
     let mut debtors = std::collections::BTreeMap::new();
-    for case in read.all_cases()? {
-        let Some(stage) = workable_stage(&case) else { continue };
-        let Some(account) = read.account(case.account)? else { continue };
-        let debtor = match debtors.entry(account.debtor) {
-            std::collections::btree_map::Entry::Occupied(known) => known.into_mut(),
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                let Some(debtor) = read.debtor(account.debtor)? else { continue };
-                slot.insert(debtor)
-            }
-        };
-        let Some(rule) = policy.assignment_for(stage, debtor, account.product) else { continue };
-        if !scope.teams.is_empty() && !scope.teams.contains(&rule.team) {
-            continue;
-        }
-        if let Some((agent, teams)) = scope.agent {
-            let team = teams.iter().find(|team| team.name == rule.team);
-            let allowed = team.is_some_and(|team| team.skills.allow(debtor, account.product))
-                && agent.skills.allow(debtor, account.product);
-            if !allowed {
-                continue;
+    let mut after = None;
+    loop {
+        // A page at a time: memory holds one page of cases and the items, not the portfolio.
+        let page = read.cases_after(after, CASE_PAGE_LEN)?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.account);
+        for case in &page {
+            if let Some(entry) = entry_of(read, policy, scope, (case, as_of), &mut debtors)? {
+                entries.push(entry);
             }
         }
-        let state = read.account_state(&account, Some(as_of))?;
-        let outstanding_minor = state.total_outstanding_minor();
-        let days_past_due = state.days_past_due(as_of);
-        let item = read.work_item(account.id)?.unwrap_or_else(|| WorkItem::new(account.id));
-        entries.push(QueueEntry {
-            account: account.id,
-            debtor: account.debtor,
-            team: rule.team.clone(),
-            stage: stage.to_owned(),
-            priority: rule.priority.of(rule.recovery_rate, outstanding_minor, days_past_due),
-            outstanding_minor,
-            currency: account.currency,
-            days_past_due,
-            next_action_on: item.next_action_on,
-            claim: item.claim,
-        });
     }
     entries.sort_by(|left, right| {
         right
@@ -123,6 +96,56 @@ pub(crate) fn queue(
             .then_with(|| left.account.cmp(&right.account))
     });
     Ok(entries)
+}
+
+/// Cases read per page by [`queue`].
+const CASE_PAGE_LEN: usize = 1_024;
+
+/// The queue entry of a case, if it is an item in scope; `debtors` caches the debtors read.
+fn entry_of(
+    read: &impl Reads,
+    policy: &Policy,
+    scope: &QueueScope<'_>,
+    (case, as_of): (&CollectionCase, NaiveDate),
+    debtors: &mut std::collections::BTreeMap<DebtorId, arrears_core::model::Debtor>,
+) -> Result<Option<QueueEntry>, StorageError> {
+    let Some(stage) = workable_stage(case) else { return Ok(None) };
+    let Some(account) = read.account(case.account)? else { return Ok(None) };
+    let debtor = match debtors.entry(account.debtor) {
+        std::collections::btree_map::Entry::Occupied(known) => known.into_mut(),
+        std::collections::btree_map::Entry::Vacant(slot) => {
+            let Some(debtor) = read.debtor(account.debtor)? else { return Ok(None) };
+            slot.insert(debtor)
+        }
+    };
+    let Some(rule) = policy.assignment_for(stage, debtor, account.product) else { return Ok(None) };
+    if !scope.teams.is_empty() && !scope.teams.contains(&rule.team) {
+        return Ok(None);
+    }
+    if let Some((agent, teams)) = scope.agent {
+        let team = teams.iter().find(|team| team.name == rule.team);
+        let allowed = team.is_some_and(|team| team.skills.allow(debtor, account.product))
+            && agent.skills.allow(debtor, account.product);
+        if !allowed {
+            return Ok(None);
+        }
+    }
+    let state = read.account_state(&account, Some(as_of))?;
+    let outstanding_minor = state.total_outstanding_minor();
+    let days_past_due = state.days_past_due(as_of);
+    let item = read.work_item(account.id)?.unwrap_or_else(|| WorkItem::new(account.id));
+    Ok(Some(QueueEntry {
+        account: account.id,
+        debtor: account.debtor,
+        team: rule.team.clone(),
+        stage: stage.to_owned(),
+        priority: rule.priority.of(rule.recovery_rate, outstanding_minor, days_past_due),
+        outstanding_minor,
+        currency: account.currency,
+        days_past_due,
+        next_action_on: item.next_action_on,
+        claim: item.claim,
+    }))
 }
 
 /// The stage of a case people may work: delinquent, promised (a promise can break) or charged
