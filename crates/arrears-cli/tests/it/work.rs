@@ -423,3 +423,31 @@ fn agents_are_updated_and_deactivated() {
     let missing = env.run(&["agent", "update", "--id", "ann", "--name", "Ann", "--key", "u4"]);
     assert!(missing.stderr.contains("no agent \"ann\""), "{}", missing.stderr);
 }
+
+/// The `extension_request` signal an agent raises reaches the cycle's stage selection: a stage
+/// that requires it takes the account at the next review.
+#[test]
+fn an_extension_request_moves_the_account_to_a_stage_that_requires_it() {
+    let env = floor();
+    let standard = std::fs::read_to_string(example("policies/standard.toml")).unwrap();
+    let stage = "\n[[stage]]\nname = \"extension\"\nmin_dpd = 1\nsignals = [\"extension_request\"]\nproducts = [\"utility\"]\n";
+    let policy = env.write("extension.toml", &(standard + RULES + stage));
+    env.run(&["policy", "set", path(&policy), "--key", "p2"]).ok();
+    for (index, item) in ["A1", "A5", "A4", "A8"].into_iter().enumerate() {
+        assert_eq!(next(&env, "sam").as_deref(), Some(item));
+        done(&env, "sam", item, "refusal", &[], &format!("r-{index}")).ok();
+    }
+    assert_eq!(next(&env, "sam").as_deref(), Some("A10"));
+    done(&env, "sam", "A10", "extension_requested", &[], "e-1").ok();
+    env.run(&["cycle", "--as-of", "2026-11-21"]).ok();
+    let listed = env.run(&["list", "accounts", "--as-of", "2026-11-21", "--json"]).json();
+    let row = listed["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["account"] == 10)
+        .expect("A10 in the list")
+        .clone();
+    assert_eq!(row["stage"], "extension");
+    assert_eq!(row["signals"], serde_json::json!(["extension_request"]));
+}
