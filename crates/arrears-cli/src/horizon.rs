@@ -136,6 +136,7 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
             vec![("at", at.date_naive())]
         }
         Command::ReverseChargeOff { on, .. } => vec![("on", *on)],
+        Command::RecordWork(done) => vec![("at", done.at.date_naive())],
         // Commands without a value date (and any the engine adds later, until listed here).
         _ => Vec::new(),
     }

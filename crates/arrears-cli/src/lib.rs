@@ -266,9 +266,13 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Agent(command) => work::agent(&open(cli)?, command, cli.json, out),
         // Listing only reads; next and done write.
         Command::Queue(command @ work::QueueCommand::List(_)) => {
-            work::queue(&open_read_only(cli)?, today(cli), command, cli.json, out)
+            let books = open_read_only(cli)?;
+            work::queue(&books, &horizon(cli, &books)?, today(cli), command, cli.json, out)
         }
-        Command::Queue(command) => work::queue(&open(cli)?, today(cli), command, cli.json, out),
+        Command::Queue(command) => {
+            let books = open(cli)?;
+            work::queue(&books, &horizon(cli, &books)?, today(cli), command, cli.json, out)
+        }
         Command::Debtor(command) => upkeep::update(&open(cli)?, today(cli), command, cli.json, out),
         Command::Promise(_)
         | Command::Plan(PlanCommand::Create(_))

@@ -15,6 +15,7 @@ use arrears::work::{Agent, Skills, Team, WorkOutcomeCode};
 use arrears::{Arrears, Command, Outcome, PromiseLine, WorkDone};
 
 use crate::args::{parse_date, parse_instant};
+use crate::horizon::{self, Horizon};
 use crate::input::{self, Sign};
 use crate::output::{self, money, opt, Table};
 use crate::{collect, refs, Status};
@@ -348,6 +349,7 @@ fn list_agents(books: &Arrears, json: bool, out: &mut dyn Write) -> Result<Statu
 /// `arrears queue next | done | list`.
 pub(crate) fn queue(
     books: &Arrears,
+    horizon: &Horizon,
     now: DateTime<Utc>,
     command: &QueueCommand,
     json: bool,
@@ -368,7 +370,7 @@ pub(crate) fn queue(
                 }
             }
         }
-        QueueCommand::Done(args) => done(books, now, args, json, out),
+        QueueCommand::Done(args) => done(books, horizon, now, args, json, out),
         QueueCommand::List(args) => {
             let as_of = args.as_of.unwrap_or(now.date_naive());
             let entries = books.work_queue(&args.team, as_of)?;
@@ -505,6 +507,7 @@ fn payments(books: &Arrears, entry: &QueueEntry) -> Result<Vec<PaymentLine>> {
 /// `arrears queue done`.
 fn done(
     books: &Arrears,
+    horizon: &Horizon,
     now: DateTime<Utc>,
     args: &DoneArgs,
     json: bool,
@@ -527,7 +530,11 @@ fn done(
         address: args.address.clone(),
         note: args.note.clone(),
     };
-    let receipt = collect::execute(books, &args.key, &Command::RecordWork(done))?;
+    let command = Command::RecordWork(done);
+    if let Some((_, reason)) = horizon.command_refusal(&command, horizon::flag) {
+        bail!("{reason}");
+    }
+    let receipt = collect::execute(books, &args.key, &command)?;
     if json {
         return collect::print_json(&args.key, &receipt, Some(account.currency), out);
     }

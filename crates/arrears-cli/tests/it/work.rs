@@ -319,6 +319,9 @@ fn bad_input_is_an_error_that_writes_nothing() {
     let code = done(&env, "sam", "A1", "paid", &[], "w-1");
     assert_eq!(code.code, 2);
     assert!(code.stderr.contains("unknown outcome code \"paid\""), "{}", code.stderr);
+    let future = done(&env, "sam", "A1", "refusal", &["--at", "2099-01-01T00:00:00Z"], "w-1");
+    assert_eq!(future.code, 1);
+    assert!(future.stderr.contains("--at"), "{}", future.stderr);
     let unclaimed = done(&env, "sam", "A1", "refusal", &[], "w-1");
     assert_eq!(unclaimed.code, 1);
     assert!(
