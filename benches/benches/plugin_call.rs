@@ -21,6 +21,8 @@ fn features(n: usize) -> Features {
         account: AccountId(n as u64 + 1),
         debtor: DebtorId(n as u64 + 1),
         product: ProductKind::Revolving,
+        as_of: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default(),
+        currency: arrears::money::Currency::USD,
         days_past_due: (n % 120) as i64,
         total_outstanding_minor: 10_000 + (n as i64 % 7) * 1_000,
         past_due_minor: (n as i64 % 5) * 1_000,

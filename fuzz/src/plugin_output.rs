@@ -566,6 +566,8 @@ fn features() -> Vec<Features> {
         account: AccountId(id),
         debtor: DebtorId(id / 2),
         product: ProductKind::TradeCredit,
+        as_of: day("2026-11-20"),
+        currency: arrears::money::Currency::EUR,
         days_past_due,
         total_outstanding_minor: 15_000,
         past_due_minor: 5_000,
@@ -660,7 +662,7 @@ fn check_scores(instance: &PluginInstance, batch: usize) {
     let requests: Vec<ScoreRequest> = features()
         .into_iter()
         .take(batch)
-        .map(|features| ScoreRequest { features: Some(features), attributes: Vec::new() })
+        .map(|features| ScoreRequest { features: Some(features), as_of: None, attributes: Vec::new() })
         .collect();
     script(|script| script.status = Status::Ok.code());
     let result = instance.score_batch(&requests);
@@ -742,7 +744,7 @@ fn check_proposals(instance: &PluginInstance, batch: usize) {
         assert_eq!(at_unix_us, output.at_unix_us, "proposal {index}");
         let day_start_us = (request.as_of - epoch).num_days() * MICROS_PER_DAY;
         let window = day_start_us - MICROS_PER_DAY
-            ..day_start_us + PROPOSAL_HORIZON_DAYS_MAX * MICROS_PER_DAY;
+            ..=day_start_us + PROPOSAL_HORIZON_DAYS_MAX * MICROS_PER_DAY;
         assert!(window.contains(&at_unix_us), "proposal {index} at {at_unix_us}");
     }
 }

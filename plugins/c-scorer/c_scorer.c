@@ -2,7 +2,9 @@
  * c_scorer: an Arrears scoring plugin written in C against include/arrears_plugin.h.
  *
  * Score = base - 2 * days_past_due - 50 * broken_promises + 10 * payments_90d, clamped to
- * 0..1000. The configuration text is the base points as a decimal integer (default 600).
+ * 0..1000. Each of the three is the number in the attribute of that name if the input has one
+ * (a CSV column of `arrears score`), else the engine's feature (an account in a cycle).
+ * The configuration text is the base points as a decimal integer (default 600).
  * Reason codes (declared through reason_codes, ABI 1.1): days_past_due, broken_promises.
  *
  * Build: cc -shared -fPIC -I crates/arrears-plugin-sdk/include -o libc_scorer.so c_scorer.c
@@ -68,6 +70,18 @@ static void set_reason(arrears_score_output_t *output, const char *code) {
   output->reason_count += 1;
 }
 
+/* The number in the attribute `name` if the input has one, else `feature`. */
+static double value(const arrears_score_input_t *input, const char *name, double feature) {
+  size_t len = strlen(name);
+  for (size_t a = 0; a < input->attribute_count; a++) {
+    const arrears_attribute_t *attribute = &input->attributes[a];
+    if (attribute->kind == ARREARS_ATTRIBUTE_NUMBER && attribute->name.len_bytes == len &&
+        memcmp(attribute->name.ptr, name, len) == 0)
+      return attribute->number;
+  }
+  return feature;
+}
+
 static arrears_status_t scorer_score_batch(void *instance, const arrears_score_input_t *inputs,
                                            size_t input_stride_bytes, size_t input_count,
                                            arrears_score_output_t *outputs,
@@ -84,14 +98,16 @@ static arrears_status_t scorer_score_batch(void *instance, const arrears_score_i
         (const arrears_score_input_t *)((const char *)inputs + i * input_stride_bytes);
     arrears_score_output_t *output =
         (arrears_score_output_t *)((char *)outputs + i * output_stride_bytes);
-    double points = scorer->base_points - 2.0 * (double)input->days_past_due -
-                    50.0 * (double)input->broken_promises + 10.0 * (double)input->payments_90d;
+    double days = value(input, "days_past_due", (double)input->days_past_due);
+    double broken = value(input, "broken_promises", (double)input->broken_promises);
+    double payments = value(input, "payments_90d", (double)input->payments_90d);
+    double points = scorer->base_points - 2.0 * days - 50.0 * broken + 10.0 * payments;
     if (points < ARREARS_SCORE_POINTS_MIN) points = ARREARS_SCORE_POINTS_MIN;
     if (points > ARREARS_SCORE_POINTS_MAX) points = ARREARS_SCORE_POINTS_MAX;
     output->points = points;
     output->reason_count = 0;
-    if (input->broken_promises > 0) set_reason(output, REASON_BROKEN);
-    if (input->days_past_due > 0) set_reason(output, REASON_DPD);
+    if (broken > 0) set_reason(output, REASON_BROKEN);
+    if (days > 0) set_reason(output, REASON_DPD);
     *output_count_out = i + 1;
   }
   return ARREARS_STATUS_OK;

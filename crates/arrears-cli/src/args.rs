@@ -698,6 +698,9 @@ pub(crate) enum ImportKind {
     Accounts,
     Obligations,
     Postings,
+    /// Debtor upkeep: contact points, profile, restrictions, flags, attorneys, notes,
+    /// limitation dates, inbound contacts and callbacks, one change per row.
+    Changes,
 }
 
 impl ImportKind {
@@ -707,6 +710,7 @@ impl ImportKind {
             ImportKind::Accounts => "accounts",
             ImportKind::Obligations => "obligations",
             ImportKind::Postings => "postings",
+            ImportKind::Changes => "changes",
         }
     }
 }

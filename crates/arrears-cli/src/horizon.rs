@@ -136,6 +136,12 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
             vec![("at", at.date_naive())]
         }
         Command::ReverseChargeOff { on, .. } => vec![("on", *on)],
+        Command::SetAttorney { attorney, .. } => vec![("attorney.since", attorney.since)],
+        Command::AddNote { note, .. } => vec![("note.at", note.at.date_naive())],
+        Command::ChangeRestrictions { changes, .. } => match changes.call_consent {
+            Some(arrears::CallConsent::GivenAt(at)) => vec![("call_consent", at.date_naive())],
+            _ => Vec::new(),
+        },
         Command::RecordWork(done) => vec![("at", done.at.date_naive())],
         // Commands without a value date (and any the engine adds later, until listed here).
         _ => Vec::new(),

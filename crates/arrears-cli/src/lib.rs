@@ -180,7 +180,9 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Demo(args) | Command::Simulate(args) => {
             demo::run(&cli.db, args, (today(cli), cli.allow_future), cli.json, out)
         }
-        Command::Score(args) => plugins::score(&cli.db, args, cli.json, out),
+        Command::Score(args) => {
+            plugins::score(&cli.db, args, today(cli).date_naive(), cli.json, out)
+        }
         Command::Plugin(plugins::PluginCommand::Inspect(args)) => {
             plugins::inspect(args, cli.json, out)
         }
@@ -273,7 +275,11 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             let books = open(cli)?;
             work::queue(&books, &horizon(cli, &books)?, today(cli), command, cli.json, out)
         }
-        Command::Debtor(command) => upkeep::update(&open(cli)?, today(cli), command, cli.json, out),
+        Command::Debtor(command) => {
+            let books = open(cli)?;
+            let horizon = horizon(cli, &books)?;
+            upkeep::update(&books, &horizon, today(cli), command, cli.json, out)
+        }
         Command::Promise(_)
         | Command::Plan(PlanCommand::Create(_))
         | Command::Settle(_)

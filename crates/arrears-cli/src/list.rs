@@ -419,6 +419,21 @@ pub(crate) fn show_debtor(
     if !restricted.is_empty() {
         writeln!(out, "  restrictions: {}", restricted.join(", "))?;
     }
+    if let Some(attorney) = &debtor.attorney {
+        let reach: Vec<String> = [&attorney.firm, &attorney.phone, &attorney.email]
+            .into_iter()
+            .chain([&attorney.postal_address])
+            .flatten()
+            .cloned()
+            .collect();
+        writeln!(
+            out,
+            "  attorney: {} since {}{}",
+            attorney.name,
+            attorney.since,
+            if reach.is_empty() { String::new() } else { format!(" ({})", reach.join("; ")) }
+        )?;
+    }
 
     writeln!(out, "\ncontact points")?;
     let mut points = Table::new(&["channel", "address", "kind", "consent", "opted_out"]);

@@ -64,9 +64,13 @@ pub(crate) fn cycle(
         writeln!(out, "    blocked by {rule}: {count}")?;
     }
     for failures in &report.component_failures {
+        let fallback = match &failures.fallback {
+            Some(fallback) => format!("; {fallback} took over"),
+            None => String::new(),
+        };
         writeln!(
             out,
-            "  arm {}: {} {} failed {} calls ({} accounts); last: {}",
+            "  arm {}: {} {} failed {} calls ({} accounts){fallback}; last: {}",
             failures.arm,
             failures.component,
             failures.name,

@@ -15,8 +15,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 
 use arrears::plugin_host::{
-    parse_sha256, sha256_hex, AttributeValue, LoadedPlugin, PluginOptions, ScoreRequest,
-    StaticPlugin, BATCH_LEN_MAX,
+    parse_sha256, sha256_hex, AttributeValue, LoadedPlugin, PluginInstance, PluginOptions,
+    ScoreRequest, StaticPlugin, BATCH_LEN_MAX,
 };
 use arrears::{Arrears, PluginEntry, PluginLoadError, PluginRegistryError, PluginSource};
 
@@ -133,6 +133,10 @@ pub(crate) struct ScoreArgs {
     /// Refuse the library unless its SHA-256 (hex) is this.
     #[arg(long)]
     pub(crate) sha256: Option<String>,
+    /// The scoring date passed to the plugin (`as_of_days`) for every row (default: today,
+    /// as for `show account`).
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
+    pub(crate) as_of: Option<chrono::NaiveDate>,
 }
 
 /// Resolves `--plugin`: a built-in name or a library path.
@@ -298,7 +302,9 @@ fn entry_json(entry: &PluginEntry) -> serde_json::Value {
     value
 }
 
-/// A CSV cell as an attribute: empty is missing, a number is a number, else text.
+/// A CSV cell as an attribute: empty (or only spaces) is missing; a cell that parses as a
+/// finite decimal number (`42`, `-3.5`, `1e3`; spaces around it ignored) is that number; any
+/// other cell is its text, as written.
 fn attribute(cell: &str) -> AttributeValue {
     let trimmed = cell.trim();
     if trimmed.is_empty() {
@@ -310,11 +316,13 @@ fn attribute(cell: &str) -> AttributeValue {
     }
 }
 
-/// `arrears score`: one output row per input row, in order.
+/// `arrears score`: one output row per input row, in order, each row's cells passed as
+/// attributes named by the header, and `--as-of` (else `today`) as the scoring date.
 /// `db` is the store `--db` names: `--output` must not be it (nor any other store).
 pub(crate) fn score(
     db: &Path,
     args: &ScoreArgs,
+    today: chrono::NaiveDate,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
@@ -328,16 +336,6 @@ pub(crate) fn score(
         None => String::new(),
     };
     let instance = plugin.instantiate(&config)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(&args.input)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
-    let headers: Vec<String> = reader
-        .headers()
-        .with_context(|| format!("cannot read the header of {}", args.input.display()))?
-        .iter()
-        .map(|header| header.trim().to_owned())
-        .collect();
     // Scores go to a temporary file, renamed over --output only once every row is written:
     // a failure on any row leaves no partial file.
     let mut file = args
@@ -350,6 +348,43 @@ pub(crate) fn score(
         None => &mut *out,
     };
     let mut writer = csv::Writer::from_writer(sink);
+    let rows = score_rows(&instance, args, args.as_of.unwrap_or(today), &mut writer)?;
+    writer.flush()?;
+    drop(writer);
+    if let Some(file) = file {
+        file.commit()?;
+    }
+    if let Some(path) = &args.output {
+        if json {
+            crate::output::json(
+                out,
+                &serde_json::json!({ "rows": rows, "output": path.display().to_string() }),
+            )?;
+        } else {
+            writeln!(out, "scored {rows} rows into {}", path.display())?;
+        }
+    }
+    Ok(Status::Ok)
+}
+
+/// Scores the rows of `--input` in batches of [`BATCH_LEN_MAX`], writing the header and one
+/// row per input row to `writer`; returns the number of rows.
+fn score_rows(
+    instance: &PluginInstance,
+    args: &ScoreArgs,
+    as_of: chrono::NaiveDate,
+    writer: &mut csv::Writer<&mut dyn Write>,
+) -> Result<usize> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_path(&args.input)
+        .with_context(|| format!("cannot read {}", args.input.display()))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .with_context(|| format!("cannot read the header of {}", args.input.display()))?
+        .iter()
+        .map(|header| header.trim().to_owned())
+        .collect();
     writer.write_record(["row", "score", "reason_1", "reason_2", "reason_3", "reason_4"])?;
     let mut rows = 0usize;
     let mut batch: Vec<ScoreRequest> = Vec::with_capacity(BATCH_LEN_MAX);
@@ -365,7 +400,7 @@ pub(crate) fn score(
                 .zip(record.iter())
                 .map(|(name, cell)| (name.clone(), attribute(cell)))
                 .collect();
-            batch.push(ScoreRequest { features: None, attributes });
+            batch.push(ScoreRequest { features: None, as_of: Some(as_of), attributes });
         }
         if batch.len() == BATCH_LEN_MAX || (record.is_none() && !batch.is_empty()) {
             let scores = instance
@@ -383,23 +418,7 @@ pub(crate) fn score(
             batch.clear();
         }
         if record.is_none() {
-            break;
+            return Ok(rows);
         }
     }
-    writer.flush()?;
-    drop(writer);
-    if let Some(file) = file {
-        file.commit()?;
-    }
-    if let Some(path) = &args.output {
-        if json {
-            crate::output::json(
-                out,
-                &serde_json::json!({ "rows": rows, "output": path.display().to_string() }),
-            )?;
-        } else {
-            writeln!(out, "scored {rows} rows into {}", path.display())?;
-        }
-    }
-    Ok(Status::Ok)
 }

@@ -8,8 +8,8 @@ use std::io::Write;
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 
-use arrears::model::{ContactChannel, ContactPoint, ContactPointKind, Jurisdiction};
-use arrears::{Arrears, Command, DebtorChanges, Outcome};
+use arrears::model::{Attorney, ContactChannel, ContactPoint, ContactPointKind, Jurisdiction};
+use arrears::{Arrears, CallConsent, Command, DebtorChanges, Outcome, RestrictionChanges};
 
 use crate::collect;
 use crate::refs;
@@ -68,6 +68,38 @@ pub(crate) enum DebtorCommand {
     Restrict(RestrictArgs),
     /// Add a note to a debtor (and one of its accounts).
     Note(NoteArgs),
+    /// Record the attorney who represents a debtor, with contact details (sets the attorney
+    /// flag; the debtor's pending actions are cancelled).
+    Attorney(AttorneyArgs),
+}
+
+/// `arrears debtor attorney`.
+#[derive(Debug, Args)]
+pub(crate) struct AttorneyArgs {
+    /// The debtor: its external reference, or its id (`D3`).
+    #[arg(long, value_name = "REF_OR_ID")]
+    pub(crate) debtor: String,
+    /// The attorney's name.
+    #[arg(long)]
+    pub(crate) name: String,
+    /// The law firm.
+    #[arg(long)]
+    pub(crate) firm: Option<String>,
+    /// A telephone number.
+    #[arg(long)]
+    pub(crate) phone: Option<String>,
+    /// An e-mail address.
+    #[arg(long)]
+    pub(crate) email: Option<String>,
+    /// A postal address.
+    #[arg(long = "address", value_name = "ADDRESS")]
+    pub(crate) postal_address: Option<String>,
+    /// The day the representation became known.
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
+    pub(crate) since: chrono::NaiveDate,
+    /// The idempotency key.
+    #[arg(long)]
+    pub(crate) key: String,
 }
 
 /// `arrears debtor note`.
@@ -344,6 +376,7 @@ pub(crate) fn run(
 /// `arrears debtor update`.
 pub(crate) fn update(
     books: &Arrears,
+    horizon: &crate::horizon::Horizon,
     now: chrono::DateTime<chrono::Utc>,
     command: &DebtorCommand,
     json: bool,
@@ -353,6 +386,7 @@ pub(crate) fn update(
         DebtorCommand::Update(args) => args,
         DebtorCommand::Restrict(args) => return restrict(books, args, json, out),
         DebtorCommand::Note(args) => return note(books, now, args, json, out),
+        DebtorCommand::Attorney(args) => return attorney(books, horizon, args, json, out),
     };
     let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
     let changes = DebtorChanges {
@@ -385,45 +419,29 @@ fn restrict(
     out: &mut dyn Write,
 ) -> Result<Status> {
     let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
-    let mut restrictions = debtor.restrictions.clone();
-    if args.work_contact_prohibited.is_none()
-        && args.litigation_served.is_none()
-        && args.call_consent_at.is_none()
-        && args.opted_out_channels.is_none()
-    {
+    let opted_out_channels = match &args.opted_out_channels {
+        Some(list) => Some(
+            channel_list(list)
+                .map_err(|reason| anyhow::anyhow!("--opted-out-channels: {reason}"))?,
+        ),
+        None => None,
+    };
+    let changes = RestrictionChanges {
+        work_contact_prohibited: args.work_contact_prohibited,
+        litigation_served: args.litigation_served,
+        call_consent: args.call_consent_at.map(|ConsentAt(at)| match at {
+            Some(at) => CallConsent::GivenAt(at),
+            None => CallConsent::Cleared,
+        }),
+        opted_out_channels,
+    };
+    if changes == RestrictionChanges::default() {
         anyhow::bail!(
             "nothing to change: give --work-contact-prohibited, --litigation-served, \
              --call-consent-at or --opted-out-channels"
         );
     }
-    if let Some(list) = &args.opted_out_channels {
-        let mut channels = Vec::new();
-        if list.trim() != "none" {
-            for name in list.split(',') {
-                let channel = ChannelArg::from_str(name.trim(), true).map_err(|_| {
-                    anyhow::anyhow!(
-                        "--opted-out-channels: {name:?} is not one of phone, sms, email, postal, \
-                         messaging (or none)"
-                    )
-                })?;
-                let channel = ContactChannel::from(channel);
-                if !channels.contains(&channel) {
-                    channels.push(channel);
-                }
-            }
-        }
-        restrictions.opted_out_channels = channels;
-    }
-    if let Some(value) = args.work_contact_prohibited {
-        restrictions.work_contact_prohibited = value;
-    }
-    if let Some(value) = args.litigation_served {
-        restrictions.litigation_served = value;
-    }
-    if let Some(ConsentAt(at)) = args.call_consent_at {
-        restrictions.call_consent_given_at = at;
-    }
-    let command = Command::SetContactRestrictions { debtor: debtor.id, restrictions };
+    let command = Command::ChangeRestrictions { debtor: debtor.id, changes };
     let receipt = collect::execute(books, &args.key, &command)?;
     if json {
         return collect::print_json(&args.key, &receipt, None, out);
@@ -437,6 +455,65 @@ fn restrict(
         }
     }
     Ok(Status::Ok)
+}
+
+/// A list of channels, comma-separated, or `none` for no channel; without repeats.
+pub(crate) fn channel_list(list: &str) -> Result<Vec<ContactChannel>, String> {
+    let mut channels = Vec::new();
+    if list.trim() == "none" {
+        return Ok(channels);
+    }
+    for name in list.split(',') {
+        let channel = ChannelArg::from_str(name.trim(), true).map_err(|_| {
+            format!("{name:?} is not one of phone, sms, email, postal, messaging (or none)")
+        })?;
+        let channel = ContactChannel::from(channel);
+        if !channels.contains(&channel) {
+            channels.push(channel);
+        }
+    }
+    Ok(channels)
+}
+
+/// `arrears debtor attorney`.
+fn attorney(
+    books: &Arrears,
+    horizon: &crate::horizon::Horizon,
+    args: &AttorneyArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
+    let attorney = Attorney {
+        name: args.name.clone(),
+        firm: args.firm.clone(),
+        phone: args.phone.clone(),
+        email: args.email.clone(),
+        postal_address: args.postal_address.clone(),
+        since: args.since,
+    };
+    let command = Command::SetAttorney { debtor: debtor.id, attorney };
+    if let Some((_, reason)) = horizon.command_refusal(&command, |_| "--since".to_owned()) {
+        anyhow::bail!("{reason}");
+    }
+    let receipt = collect::execute(books, &args.key, &command)?;
+    if json {
+        return collect::print_json(&args.key, &receipt, None, out);
+    }
+    if let Outcome::Cases(changes) = &receipt.outcome {
+        writeln!(
+            out,
+            "debtor {}: represented by {} since {}",
+            refs::describe_debtor(&debtor),
+            args.name,
+            args.since
+        )?;
+        if changes.is_empty() && !receipt.replayed {
+            writeln!(out, "  the attorney flag was already set: details replaced")?;
+            return Ok(Status::Ok);
+        }
+    }
+    collect::print_receipt(books, &args.key, &receipt, None, out)
 }
 
 /// `arrears debtor note`.

@@ -41,6 +41,62 @@ pub struct Debtor {
     /// What else restricts contacting the debtor (appended in debtor record version 3;
     /// `Command::SetContactRestrictions` sets it).
     pub restrictions: ContactRestrictions,
+    /// The attorney who represents the debtor, with contact details, once known (appended in
+    /// debtor record version 4; `Command::SetAttorney` sets it with the attorney flag).
+    pub attorney: Option<Attorney>,
+}
+
+/// The attorney who represents a debtor about its debts, as the debtor or the attorney gave
+/// it. Communication about the debt then goes to the attorney (a party the contact rules
+/// exempt), not to the debtor; these are the addresses to use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attorney {
+    /// The attorney's name, 1 to [`TEXT_LEN_MAX`] bytes.
+    pub name: String,
+    /// The law firm, if any.
+    pub firm: Option<String>,
+    /// A telephone number.
+    pub phone: Option<String>,
+    /// An e-mail address (it contains `@`).
+    pub email: Option<String>,
+    /// A postal address.
+    pub postal_address: Option<String>,
+    /// The day the collector learned of the representation.
+    #[serde(with = "crate::dates::date")]
+    pub since: NaiveDate,
+}
+
+impl Attorney {
+    /// Checks the shape of the details: the name and every text given within 1 to
+    /// [`TEXT_LEN_MAX`] bytes, an e-mail address with an `@`, at least one way to reach the
+    /// attorney. `Err` names the field and why.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let texts = [
+            ("attorney.name", Some(&self.name)),
+            ("attorney.firm", self.firm.as_ref()),
+            ("attorney.phone", self.phone.as_ref()),
+            ("attorney.email", self.email.as_ref()),
+            ("attorney.postal_address", self.postal_address.as_ref()),
+        ];
+        for (field, text) in texts {
+            if let Some(text) = text {
+                if text.trim().is_empty() || text.len() > TEXT_LEN_MAX {
+                    return Err((field, format!("must be 1 to {TEXT_LEN_MAX} bytes, not blank")));
+                }
+            }
+        }
+        if self.email.as_ref().is_some_and(|email| !email.contains('@')) {
+            return Err(("attorney.email", "an e-mail address contains @".to_owned()));
+        }
+        if self.phone.is_none() && self.email.is_none() && self.postal_address.is_none() {
+            return Err((
+                "attorney",
+                "give at least one way to reach the attorney: phone, e-mail or postal address"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Restrictions on contacting a debtor that the compliance guardrails apply, set after the

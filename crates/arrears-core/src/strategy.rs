@@ -11,11 +11,14 @@
 //! delinquency and payment behaviour) and [`ChannelLadder`] (the policy's steps in order, on
 //! the first consenting address of the step's channel, at a fixed local hour).
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use std::ops::RangeInclusive;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AccountId, DebtorId};
 use crate::model::{ContactChannel, ContactPoint, ProductKind};
+use crate::money::Currency;
 
 /// Most reason codes a score carries.
 pub const REASONS_MAX: usize = 4;
@@ -33,6 +36,11 @@ pub struct Features {
     pub debtor: DebtorId,
     /// The product.
     pub product: ProductKind,
+    /// The scoring date: the review date in a cycle (every feature below is as of that day).
+    #[serde(with = "crate::dates::date")]
+    pub as_of: NaiveDate,
+    /// The account's currency: every `*_minor` amount below is in its minor units.
+    pub currency: Currency,
     /// Days past due.
     pub days_past_due: i64,
     /// Total outstanding.
@@ -144,6 +152,33 @@ pub struct ContactProposal {
     /// When to make the contact.
     #[serde(with = "crate::dates::instant")]
     pub at: DateTime<Utc>,
+}
+
+/// How many days after the start of the review date (00:00 UTC) a proposed contact may be:
+/// exactly 31 days after it is the last instant accepted.
+pub const PROPOSAL_HORIZON_DAYS_MAX: i64 = 31;
+/// How many days before the start of the review date (00:00 UTC) a proposed contact may be:
+/// the debtor's local review day starts up to 14 hours earlier (UTC+14), and a strategy that
+/// works in local time must not be refused for it.
+pub const PROPOSAL_LEAD_DAYS_MAX: i64 = 1;
+
+/// The instants a contact proposed on review date `as_of` may name, both ends included: from
+/// 00:00 UTC [`PROPOSAL_LEAD_DAYS_MAX`] day before `as_of` to 00:00 UTC
+/// [`PROPOSAL_HORIZON_DAYS_MAX`] days after it. The one rule for every strategy, built in or
+/// plugged in (the plugin host checks the same window). `None` only for a date so close to
+/// the ends of the calendar that the window cannot be represented.
+///
+/// ```
+/// use arrears_core::strategy::proposal_window;
+/// let window = proposal_window("2026-11-20".parse().unwrap()).unwrap();
+/// assert_eq!(window.start().to_rfc3339(), "2026-11-19T00:00:00+00:00");
+/// assert_eq!(window.end().to_rfc3339(), "2026-12-21T00:00:00+00:00");
+/// ```
+pub fn proposal_window(as_of: NaiveDate) -> Option<RangeInclusive<DateTime<Utc>>> {
+    let start = as_of.and_time(NaiveTime::MIN).and_utc();
+    let earliest = start.checked_sub_signed(TimeDelta::days(PROPOSAL_LEAD_DAYS_MAX))?;
+    let latest = start.checked_add_signed(TimeDelta::days(PROPOSAL_HORIZON_DAYS_MAX))?;
+    Some(earliest..=latest)
 }
 
 /// Proposes contacts for debtors, in batches.

@@ -118,8 +118,8 @@ typedef struct arrears_score_input {
   int64_t credit_limit_minor;
   int64_t paid_90d_minor;
   int64_t months_on_book;
-  int32_t as_of_days;
-  uint8_t currency[3];
+  int32_t as_of_days;   /* the scoring date: the review date in a cycle (docs: "Inputs") */
+  uint8_t currency[3];  /* the account's ISO 4217 code; "XXX" for a row that is not an account */
   uint8_t has_credit_limit;
   uint32_t payments_90d;
   uint32_t reversals_90d;
@@ -182,7 +182,7 @@ typedef struct arrears_contact_request_input {
 } arrears_contact_request_input_t;
 
 typedef struct arrears_contact_proposal_output {
-  int64_t at_unix_us;
+  int64_t at_unix_us; /* 00:00 UTC the day before the review date to 00:00 UTC 31 days after */
   uint32_t request_index;
   uint32_t channel;
   uint32_t contact_point_index;

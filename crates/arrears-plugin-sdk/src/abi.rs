@@ -315,8 +315,8 @@ pub struct Attribute {
     pub text: StrRef,
 }
 
-/// One account to score. Money in minor units of `currency` (ISO 4217 letters, `XXX` when
-/// unknown), dates in days since 1970-01-01.
+/// One account to score. Money in minor units of `currency` (ISO 4217 letters: the account's
+/// currency; `XXX` for a row that is not an account), dates in days since 1970-01-01.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct ScoreInput {
@@ -336,9 +336,10 @@ pub struct ScoreInput {
     pub paid_90d_minor: i64,
     /// Whole months on book.
     pub months_on_book: i64,
-    /// The scoring date.
+    /// The scoring date: the review date in a cycle; for a row that is not an account, the
+    /// date the host gives (`arrears score --as-of`), or 0 when it gives none.
     pub as_of_days: i32,
-    /// Currency code.
+    /// The account's currency code (`XXX` for a row that is not an account).
     pub currency: [u8; 3],
     /// 1 if `credit_limit_minor` is meaningful.
     pub has_credit_limit: u8,
@@ -464,7 +465,8 @@ pub struct ContactRequestInput {
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct ContactProposalOutput {
-    /// When, in unix microseconds (on or after the review date, within 31 days).
+    /// When, in unix microseconds: from 00:00 UTC the day before the review date to 00:00 UTC
+    /// 31 days after it, both included.
     pub at_unix_us: i64,
     /// Index of the request it answers.
     pub request_index: u32,

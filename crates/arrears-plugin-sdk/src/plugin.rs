@@ -141,6 +141,22 @@ impl<'a> ScoreRecord<'a> {
         })
     }
 
+    /// The currency of the record's amounts: the account's ISO 4217 code, or `XXX` for a row
+    /// that is not an account (or a code that is not ASCII letters).
+    pub fn currency(&self) -> &'a str {
+        let raw: &'a ScoreInput = self.raw;
+        let code = &raw.currency;
+        match core::str::from_utf8(code) {
+            Ok(text) if code.iter().all(u8::is_ascii_uppercase) => text,
+            _ => "XXX",
+        }
+    }
+
+    /// The scoring date, in days since 1970-01-01 (0 when the host gave none).
+    pub fn as_of_days(&self) -> i32 {
+        self.raw.as_of_days
+    }
+
     /// A named attribute if present, else the feature of that name.
     pub fn value(&self, name: &str) -> Option<AttributeValue<'a>> {
         self.attribute(name).or_else(|| self.feature(name).map(AttributeValue::Number))

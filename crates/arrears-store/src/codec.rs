@@ -85,8 +85,9 @@ impl RecordKind {
             // Version 3: the action status `Cancelled`, and the fields `claim`, `sent_at` and
             // `seq` appended (an older record reads with no claim, not sent, sequence 0).
             RecordKind::Action => 3,
-            // Version 3: `restrictions` appended (an older debtor reads with none).
-            RecordKind::Debtor => 3,
+            // Version 3: `restrictions` appended (an older debtor reads with none). Version 4:
+            // `attorney` appended (an older debtor reads with none).
+            RecordKind::Debtor => 4,
             // Version 3: `interrupted` (the states the holds in force interrupted) and `capacity`
             // (the capacity to pay the debtor stated with a plan) appended.
             RecordKind::Case => 3,
@@ -114,8 +115,11 @@ impl RecordKind {
             RecordKind::Case if version < 3 => &[0, 0, 0],
             // `Action::claim` and `Action::sent_at`, `None` (tag 0 each), and `Action::seq`, 0.
             RecordKind::Action if version < 3 => &[0, 0, 0],
-            // `Debtor::restrictions`: two `false`, a `None` and two empty `Vec`s.
-            RecordKind::Debtor if version < 3 => &[0, 0, 0, 0, 0],
+            // `Debtor::restrictions`: two `false`, a `None` and two empty `Vec`s; and
+            // `Debtor::attorney`, `None`.
+            RecordKind::Debtor if version < 3 => &[0, 0, 0, 0, 0, 0],
+            // `Debtor::attorney`, `None`.
+            RecordKind::Debtor if version < 4 => &[0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -312,11 +316,12 @@ fn decode_checked<T: DeserializeOwned>(
     } else if version == 1 && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry) {
         // Written by format 1: the same fields, dates and instants as strings.
         arrears_core::dates::with_strings(decode)
-    } else if version == 2
+    } else if (2..kind.version()).contains(&version)
         && matches!(kind, RecordKind::Case | RecordKind::Action | RecordKind::Debtor)
     {
-        // Written before the case's `interrupted` and `capacity`, or the action's `claim`,
-        // `sent_at` and `seq`, were appended (completed above).
+        // Written before the case's `interrupted` and `capacity`, the action's `claim`,
+        // `sent_at` and `seq`, or the debtor's `restrictions` and `attorney` were appended
+        // (completed above).
         decode()
     } else {
         return Err(DecodeError::Version { kind: name, found: version, expected: kind.version() });

@@ -441,6 +441,27 @@ pub enum Command {
         #[serde(with = "arrears_core::dates::instant")]
         at: DateTime<Utc>,
     },
+    /// Records that an attorney represents the debtor, with the attorney's contact details:
+    /// sets the attorney flag as [`Command::SetFlag`] does (on the debtor and the case of
+    /// every account, cancelling the debtor's pending actions) and keeps the details,
+    /// replacing those recorded before. Recording new details for a debtor already flagged
+    /// only replaces them.
+    SetAttorney {
+        /// The debtor.
+        debtor: DebtorId,
+        /// Who represents it, how to reach them, and since when.
+        attorney: arrears_core::model::Attorney,
+    },
+    /// Changes some of what restricts contacting a debtor, leaving the rest as it stands (the
+    /// partial form of [`Command::SetContactRestrictions`], which replaces them all; two
+    /// writers changing different restrictions do not undo each other). Takes effect at
+    /// once, as that command does.
+    ChangeRestrictions {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The restrictions to change.
+        changes: RestrictionChanges,
+    },
     /// Defines a team, or replaces the skills of the team of that name. The policy's
     /// `[[assignment]]` rules name teams.
     DefineTeam(arrears_core::work::Team),
@@ -452,6 +473,30 @@ pub enum Command {
     /// promise, a dispute) in the same transaction, sets the item's next-action date and
     /// ends the lease.
     RecordWork(WorkDone),
+}
+
+/// What [`Command::ChangeRestrictions`] changes: each field given replaces the stored value;
+/// at least one must be given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestrictionChanges {
+    /// Contact at work is prohibited.
+    pub work_contact_prohibited: Option<bool>,
+    /// The debtor was served in a collection suit.
+    pub litigation_served: Option<bool>,
+    /// The debtor's prior consent to be called, given at an instant or cleared.
+    pub call_consent: Option<CallConsent>,
+    /// The channels the debtor asked not to be used at all (the whole list).
+    pub opted_out_channels: Option<Vec<ContactChannel>>,
+}
+
+/// A change of the debtor's prior consent to be called ([`RestrictionChanges`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallConsent {
+    /// Given at this instant.
+    GivenAt(#[serde(with = "arrears_core::dates::instant")] DateTime<Utc>),
+    /// Withdrawn: no consent from now on.
+    Cleared,
 }
 
 /// What an agent records after working an item ([`Command::RecordWork`]).
@@ -596,6 +641,11 @@ impl Command {
             | Command::RemoveContactPoint { .. }
             | Command::UpdateDebtor { .. }
             | Command::SetContactRestrictions { .. } => Vec::new(),
+            Command::SetAttorney { attorney, .. } => vec![("attorney.since", attorney.since)],
+            Command::ChangeRestrictions { changes, .. } => match changes.call_consent {
+                Some(CallConsent::GivenAt(at)) => vec![("call_consent", at.date_naive())],
+                _ => Vec::new(),
+            },
             Command::AddNote { note, .. } => vec![("note.at", note.at.date_naive())],
             Command::SetLimitationDate { on, .. } => on.iter().map(|on| ("on", *on)).collect(),
             Command::RecordInbound { at, .. }
@@ -652,6 +702,8 @@ impl Command {
             Command::SetContactRestrictions { .. } => "set_contact_restrictions",
             Command::AddNote { .. } => "add_note",
             Command::SetLimitationDate { .. } => "set_limitation_date",
+            Command::SetAttorney { .. } => "set_attorney",
+            Command::ChangeRestrictions { .. } => "change_restrictions",
             Command::DefineTeam(_) => "define_team",
             Command::DefineAgent(_) => "define_agent",
             Command::RecordWork(_) => "record_work",
@@ -717,6 +769,8 @@ impl Command {
             | Command::SetContactRestrictions { .. }
             | Command::AddNote { .. }
             | Command::SetLimitationDate { .. }
+            | Command::SetAttorney { .. }
+            | Command::ChangeRestrictions { .. }
             | Command::DefineTeam(_)
             | Command::DefineAgent(_) => {}
             Command::RecordWork(done) => {

@@ -142,46 +142,72 @@ pub(crate) fn components_for(
 ) -> Result<Components, Unresolved> {
     let mut resolved = components.clone();
     for arm in policy.arms() {
-        let scorer = arm.scorer.as_deref().unwrap_or(DEFAULT_SCORER);
-        let strategy = arm.strategy.as_deref().unwrap_or(DEFAULT_STRATEGY);
-        for (kind, name) in [("scorer", scorer), ("strategy", strategy)] {
-            let present = match kind {
-                "scorer" => resolved.scorers.contains_key(name),
-                _ => resolved.strategies.contains_key(name),
+        for (key, name) in arm.components() {
+            let name = match (key, name) {
+                (_, Some(name)) => name,
+                ("scorer", None) => DEFAULT_SCORER,
+                ("strategy", None) => DEFAULT_STRATEGY,
+                _ => continue,
             };
-            if present {
-                continue;
-            }
-            let unresolved =
-                |source| Unresolved { arm: arm.name.clone(), kind, name: name.to_owned(), source };
-            let row = reads
-                .plugin_entry(name)
-                .map_err(|error| unresolved(Some(Box::new(PluginRegistryError::Storage(error)))))?
-                .ok_or_else(|| unresolved(None))?;
-            let plugin =
-                registry.resolve(&row).map_err(|error| unresolved(Some(Box::new(error))))?;
-            let missing = |capability| {
-                unresolved(Some(Box::new(PluginRegistryError::Load {
-                    name: name.to_owned(),
-                    source: crate::plugin_host::PluginLoadError::MissingCapability {
-                        plugin: name.to_owned(),
-                        capability,
-                    },
-                })))
+            let unresolved = |source| Unresolved {
+                arm: arm.name.clone(),
+                kind: key,
+                name: name.to_owned(),
+                source,
             };
-            match kind {
-                "scorer" => {
-                    let scorer = plugin.scorer.ok_or_else(|| missing("scorer"))?;
-                    resolved.scorers.insert(name.to_owned(), scorer);
-                }
-                _ => {
-                    let strategy = plugin.strategy.ok_or_else(|| missing("contact strategy"))?;
-                    resolved.strategies.insert(name.to_owned(), strategy);
-                }
-            }
+            resolve_one(&mut resolved, registry, reads, key, name).map_err(unresolved)?;
         }
     }
     Ok(resolved)
+}
+
+/// Adds the component `name` that an arm uses under policy key `key` to `resolved`, from the
+/// store's registry, unless this process has it; a fallback must be built in. `Err` holds
+/// why it does not resolve (`None`: nothing of that name).
+fn resolve_one(
+    resolved: &mut Components,
+    registry: &Registry,
+    reads: &impl Reads,
+    key: &'static str,
+    name: &str,
+) -> Result<(), Option<Box<PluginRegistryError>>> {
+    let scorer = key.starts_with("scorer");
+    let present = match scorer {
+        true => resolved.scorers.contains_key(name),
+        false => resolved.strategies.contains_key(name),
+    };
+    if present {
+        return Ok(());
+    }
+    let row = reads
+        .plugin_entry(name)
+        .map_err(|error| Some(Box::new(PluginRegistryError::Storage(error))))?
+        .ok_or(None)?;
+    if key.ends_with("fallback")
+        && !matches!(row.source, arrears_store::PluginSourceRow::Builtin { .. })
+    {
+        return Err(Some(Box::new(PluginRegistryError::FallbackNotBuiltin {
+            name: name.to_owned(),
+        })));
+    }
+    let plugin = registry.resolve(&row).map_err(|error| Some(Box::new(error)))?;
+    let missing = |capability| {
+        Some(Box::new(PluginRegistryError::Load {
+            name: name.to_owned(),
+            source: crate::plugin_host::PluginLoadError::MissingCapability {
+                plugin: name.to_owned(),
+                capability,
+            },
+        }))
+    };
+    if scorer {
+        let scorer = plugin.scorer.ok_or_else(|| missing("scorer"))?;
+        resolved.scorers.insert(name.to_owned(), scorer);
+    } else {
+        let strategy = plugin.strategy.ok_or_else(|| missing("contact strategy"))?;
+        resolved.strategies.insert(name.to_owned(), strategy);
+    }
+    Ok(())
 }
 
 /// The account `id`, or [`CommandError::UnknownAccount`].

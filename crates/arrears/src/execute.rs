@@ -280,6 +280,12 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::SetContactRestrictions { debtor, restrictions } => {
             crate::upkeep::set_contact_restrictions(env, *debtor, restrictions)?
         }
+        Command::ChangeRestrictions { debtor, changes } => {
+            crate::upkeep::change_restrictions(env, *debtor, changes)?
+        }
+        Command::SetAttorney { debtor, attorney } => {
+            crate::upkeep::set_attorney(env, *debtor, attorney)?
+        }
         Command::RequestCallback { debtor, accounts, channel, address, at } => {
             let callback =
                 crate::upkeep::Callback { accounts, channel: *channel, address, at: *at };
@@ -385,6 +391,7 @@ fn create_debtor(txn: &mut WriteTxn, new: &NewDebtor) -> Result<Outcome, Command
         contact_points: new.contact_points.clone(),
         flags: new.flags,
         restrictions: arrears_core::model::ContactRestrictions::default(),
+        attorney: None,
     };
     txn.put_debtor(&debtor)?;
     Ok(Outcome::DebtorCreated(id))

@@ -49,6 +49,7 @@ mod audit;
 mod clock;
 mod command;
 mod error;
+mod group;
 mod guardrails;
 
 mod collections;
@@ -77,8 +78,9 @@ pub use arrears_core::{case, collection, compliance, holidays, plan, policy, str
 pub use audit::{AnchorParseError, AuditAnchor};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
-    CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge, NewDebtor,
-    NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection, WorkDone,
+    CallConsent, CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge,
+    NewDebtor, NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
+    RestrictionChanges, WorkDone,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};
@@ -259,7 +261,13 @@ pub struct Arrears {
     /// The thread holding this engine's open [`Batch`], if any: a second write transaction
     /// begun on that thread would wait for the first forever, so it is refused instead.
     batch_thread: BatchThread,
+    /// The commands of concurrent [`Arrears::execute`] calls, run in groups: one write
+    /// transaction and one commit per group.
+    group: group::Group<(String, Command), Result<Receipt, CommandError>>,
 }
+
+/// Most commands of concurrent [`Arrears::execute`] calls that share one write transaction.
+pub const GROUP_COMMANDS_MAX: usize = 1_024;
 
 /// The thread that holds an engine's open batch (one write transaction at a time).
 #[derive(Debug, Default)]
@@ -373,6 +381,7 @@ impl Arrears {
             components: context::Components::default(),
             registry: registry::Registry::default(),
             batch_thread: BatchThread::default(),
+            group: group::Group::default(),
         })
     }
 
@@ -395,6 +404,7 @@ impl Arrears {
             components: context::Components::default(),
             registry: registry::Registry::default(),
             batch_thread: BatchThread::default(),
+            group: group::Group::default(),
         })
     }
 
@@ -412,6 +422,7 @@ impl Arrears {
             components: context::Components::default(),
             registry: registry::Registry::default(),
             batch_thread: BatchThread::default(),
+            group: group::Group::default(),
         })
     }
 
@@ -426,6 +437,7 @@ impl Arrears {
             components: context::Components::default(),
             registry: registry::Registry::default(),
             batch_thread: BatchThread::default(),
+            group: group::Group::default(),
         }
     }
 
@@ -458,25 +470,94 @@ impl Arrears {
         Ok(Arrears::from_store(Store::open_with_backend(disk, store_options)?, options.clock))
     }
 
-    /// Executes one command under an idempotency key, in its own transaction.
+    /// Executes one command under an idempotency key, durably: when it returns, the command
+    /// is committed (or was refused, or failed, writing nothing) and every later read sees it.
+    ///
+    /// Group commit: commands executed at the same time from several threads share one write
+    /// transaction and one commit (an fsync), in the order they arrived, up to
+    /// [`GROUP_COMMANDS_MAX`] at a time; each caller gets its own receipt. A command that fails
+    /// takes nothing of the others with it: they run again without it. A lone caller runs at
+    /// once, in a transaction of its own.
     ///
     /// # Errors
     ///
     /// [`CommandError`]; then nothing was written. [`CommandError::ThreadHoldsBatch`] if
     /// this thread holds an open [`Batch`] of this engine (execute in the batch instead).
     pub fn execute(&self, key: &str, command: &Command) -> Result<Receipt, CommandError> {
-        let mut batch = self.batch().map_err(|error| match error {
-            BatchError::Storage(error) => CommandError::Storage(error),
-            _ => CommandError::ThreadHoldsBatch,
-        })?;
-        let receipt = batch.execute(key, command)?;
-        if !receipt.replayed && !receipt.outcome.is_rejected() {
-            // The command succeeded, so the batch is not aborted: only the store can fail.
-            let Batch { mark, txn, .. } = batch;
-            drop(mark);
-            txn.commit()?;
+        if self.batch_thread.is_current() {
+            return Err(CommandError::ThreadHoldsBatch);
         }
-        Ok(receipt)
+        self.group.submit(
+            (key.to_owned(), command.clone()),
+            GROUP_COMMANDS_MAX,
+            |commands| self.execute_group(&commands),
+            || {
+                Err(CommandError::Storage(StorageError::EnginePanicked {
+                    table: "(group commit)".to_owned(),
+                    message: "the engine panicked executing another command of the group; \
+                          nothing of this command was written"
+                        .to_owned(),
+                }))
+            },
+        )
+    }
+
+    /// Runs the commands of concurrent `execute` calls in one write transaction, in order,
+    /// and commits once if any wrote. A command that fails (an error, not a refusal) aborts
+    /// the transaction: it gets its error and the others run again without it, in a new
+    /// transaction (commands are deterministic given the clock and their order; a refusal
+    /// writes nothing, so it needs no re-run).
+    fn execute_group(&self, commands: &[(String, Command)]) -> Vec<Result<Receipt, CommandError>> {
+        let mut results: Vec<Option<Result<Receipt, CommandError>>> =
+            commands.iter().map(|_| None).collect();
+        loop {
+            let mut batch = match self.batch() {
+                Ok(batch) => batch,
+                Err(error) => {
+                    let error = match error {
+                        BatchError::Storage(error) => error,
+                        _ => StorageError::Engine("the write transaction could not begin".into()),
+                    };
+                    return fill(results, &error);
+                }
+            };
+            let mut receipts = Vec::new();
+            let mut failed = None;
+            for (index, (key, command)) in commands.iter().enumerate() {
+                if results[index].is_some() {
+                    continue;
+                }
+                match batch.execute(key, command) {
+                    Ok(receipt) => receipts.push((index, receipt)),
+                    Err(error) => {
+                        failed = Some((index, error));
+                        break;
+                    }
+                }
+            }
+            if let Some((index, error)) = failed {
+                drop(batch);
+                results[index] = Some(Err(error));
+                continue;
+            }
+            let wrote = receipts
+                .iter()
+                .any(|(_, receipt)| !receipt.replayed && !receipt.outcome.is_rejected());
+            let committed = if wrote {
+                let Batch { mark, txn, .. } = batch;
+                drop(mark);
+                txn.commit()
+            } else {
+                Ok(())
+            };
+            if let Err(error) = committed {
+                return fill(results, &error);
+            }
+            for (index, receipt) in receipts {
+                results[index] = Some(Ok(receipt));
+            }
+            return results.into_iter().map(|result| result.expect("every command ran")).collect();
+        }
     }
 
     /// Claims up to `limit` pending outbox actions due by `due_by` (every pending one with
@@ -980,9 +1061,10 @@ impl Arrears {
             .policies
             .for_text(txn.config(context::POLICY_CONFIG)?)
             .map_err(PluginRegistryError::Policy)?;
-        let named = |value: &Option<String>| value.as_deref() == Some(name);
-        if let Some(arm) =
-            policy.arms().iter().find(|arm| named(&arm.scorer) || named(&arm.strategy))
+        if let Some(arm) = policy
+            .arms()
+            .iter()
+            .find(|arm| arm.components().iter().any(|(_, named)| *named == Some(name)))
         {
             return Err(PluginRegistryError::NamedByPolicy {
                 name: name.to_owned(),
@@ -1420,6 +1502,37 @@ impl Batch<'_> {
             return Err(BatchError::Aborted { index, key });
         }
         Ok(txn.commit()?)
+    }
+}
+
+/// `results` with the commands that have none failed by `error` (a copy for each).
+fn fill(
+    results: Vec<Option<Result<Receipt, CommandError>>>,
+    error: &StorageError,
+) -> Vec<Result<Receipt, CommandError>> {
+    results
+        .into_iter()
+        .map(|result| result.unwrap_or_else(|| Err(CommandError::Storage(copy(error)))))
+        .collect()
+}
+
+/// A storage error for each command of a group it failed: the same variant where it has no
+/// source, else its text.
+fn copy(error: &StorageError) -> StorageError {
+    match error {
+        StorageError::ReadOnly => StorageError::ReadOnly,
+        StorageError::WriterBusy { waited_ms } => {
+            StorageError::WriterBusy { waited_ms: *waited_ms }
+        }
+        other => {
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            StorageError::Engine(text.into())
+        }
     }
 }
 

@@ -80,16 +80,17 @@ pub(crate) fn guardrail_decision(
 
 /// The engine disposes: a proposal must name the request's debtor and some of its accounts,
 /// a step the stages asked for, one of the debtor's usable addresses for that channel, and an
-/// instant within a day of the review date.
+/// instant in [`arrears_core::strategy::proposal_window`] of the review date (the window the
+/// plugin ABI promises: a day before it to 31 days after it).
 pub(crate) fn acceptable(
     request: &ContactRequest,
     proposal: &ContactProposal,
     as_of: NaiveDate,
 ) -> bool {
-    let midnight = as_of.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-    let window_start = midnight.and_then(|t| t.checked_sub_signed(chrono::Duration::hours(14)));
-    let window_end = midnight.and_then(|t| t.checked_add_signed(chrono::Duration::hours(38)));
-    proposal.debtor == request.debtor
+    let in_window = arrears_core::strategy::proposal_window(as_of)
+        .is_some_and(|window| window.contains(&proposal.at));
+    in_window
+        && proposal.debtor == request.debtor
         && !proposal.accounts.is_empty()
         && proposal.accounts.iter().all(|account| request.accounts.contains(account))
         && request
@@ -100,8 +101,6 @@ pub(crate) fn acceptable(
             .contact_points
             .iter()
             .any(|point| point.address == proposal.address && usable(point, proposal.channel))
-        && window_start.is_some_and(|start| proposal.at >= start)
-        && window_end.is_some_and(|end| proposal.at < end)
 }
 
 /// Acknowledges an outbox action: records the contact in the debtor's history, and a raised

@@ -179,6 +179,14 @@ pub enum PluginRegistryError {
         /// `scorer` or `strategy`.
         kind: &'static str,
     },
+    /// A policy arm's `scorer_fallback` or `strategy_fallback` names a plugin library: a
+    /// fallback runs when a plugin failed, so it must be built in (the engine's own, one the
+    /// application registered, or a built-in registry entry).
+    #[error("plugin {name:?} is a library; a fallback must be a built-in component")]
+    FallbackNotBuiltin {
+        /// The entry's name.
+        name: String,
+    },
     /// An entry of that name exists.
     #[error("a plugin named {name:?} is already registered; remove it first")]
     AlreadyRegistered {

@@ -15,12 +15,12 @@ use chrono::{DateTime, Utc};
 use arrears_core::case::{ActionStatus, CancelReason, ContactAttempt, ContactOutcome};
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::model::{
-    ContactChannel, ContactPoint, ContactRestrictions, Debtor, CONTACT_POINTS_MAX,
+    Attorney, ContactChannel, ContactPoint, ContactRestrictions, Debtor, CONTACT_POINTS_MAX,
 };
 use arrears_core::strategy::usable;
 use arrears_store::Reads;
 
-use crate::command::{DebtorChanges, Flag, Outcome};
+use crate::command::{CallConsent, DebtorChanges, Flag, Outcome, RestrictionChanges};
 use crate::context::{check_debtor_profile, text, Env};
 use crate::error::CommandError;
 
@@ -125,7 +125,54 @@ pub(crate) fn set_contact_restrictions(
     debtor_id: DebtorId,
     restrictions: &ContactRestrictions,
 ) -> Result<Outcome, CommandError> {
-    let mut debtor = load(env, debtor_id)?;
+    let debtor = load(env, debtor_id)?;
+    apply_restrictions(env, debtor, restrictions.clone())
+}
+
+/// `Command::ChangeRestrictions`: the changes given, applied to the stored restrictions, then
+/// as [`set_contact_restrictions`].
+pub(crate) fn change_restrictions(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    changes: &RestrictionChanges,
+) -> Result<Outcome, CommandError> {
+    if *changes == RestrictionChanges::default() {
+        return Err(CommandError::Invalid {
+            field: "changes",
+            reason: "nothing to change: give at least one restriction".to_owned(),
+        });
+    }
+    let debtor = load(env, debtor_id)?;
+    let mut restrictions = debtor.restrictions.clone();
+    if let Some(value) = changes.work_contact_prohibited {
+        restrictions.work_contact_prohibited = value;
+    }
+    if let Some(value) = changes.litigation_served {
+        restrictions.litigation_served = value;
+    }
+    match changes.call_consent {
+        Some(CallConsent::GivenAt(at)) => restrictions.call_consent_given_at = Some(at),
+        Some(CallConsent::Cleared) => restrictions.call_consent_given_at = None,
+        None => {}
+    }
+    if let Some(channels) = &changes.opted_out_channels {
+        restrictions.opted_out_channels.clear();
+        for channel in channels {
+            if !restrictions.opted_out_channels.contains(channel) {
+                restrictions.opted_out_channels.push(*channel);
+            }
+        }
+    }
+    apply_restrictions(env, debtor, restrictions)
+}
+
+/// Stores the debtor's new restrictions and cancels the pending actions they forbid.
+fn apply_restrictions(
+    env: &mut Env<'_>,
+    mut debtor: Debtor,
+    restrictions: ContactRestrictions,
+) -> Result<Outcome, CommandError> {
+    let debtor_id = debtor.id;
     if let Some(at) = restrictions.call_consent_given_at {
         supported("restrictions.call_consent_given_at", at)?;
     }
@@ -148,6 +195,36 @@ pub(crate) fn set_contact_restrictions(
         }
     })?;
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
+}
+
+/// `Command::SetAttorney`: the attorney flag as `Command::SetFlag` sets it (unless already
+/// set), then the attorney's details.
+pub(crate) fn set_attorney(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    attorney: &Attorney,
+) -> Result<Outcome, CommandError> {
+    attorney.check().map_err(|(field, reason)| CommandError::Invalid { field, reason })?;
+    let flagged = load(env, debtor_id)?.flags.attorney_represented;
+    let outcome = if flagged {
+        Outcome::Cases(Vec::new())
+    } else {
+        let outcome = crate::collections::set_flag(
+            env,
+            debtor_id,
+            Flag::AttorneyRepresented,
+            attorney.since,
+        )?;
+        if outcome.is_rejected() {
+            return Ok(outcome);
+        }
+        after_flag(env, debtor_id, Flag::AttorneyRepresented)?;
+        outcome
+    };
+    let mut debtor = load(env, debtor_id)?;
+    debtor.attorney = Some(attorney.clone());
+    env.txn.put_debtor(&debtor)?;
+    Ok(outcome)
 }
 
 /// `Command::SetLimitationDate`.

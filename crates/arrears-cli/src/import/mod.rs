@@ -35,6 +35,7 @@ use crate::input::{self, Columns, Fields, FileErrors, Row, RowError, Sign};
 use crate::output;
 use crate::Status;
 
+mod changes;
 mod keys;
 mod postings;
 
@@ -104,6 +105,7 @@ pub(crate) fn run(
         ImportKind::Accounts => ACCOUNTS,
         ImportKind::Obligations => OBLIGATIONS,
         ImportKind::Postings => POSTINGS,
+        ImportKind::Changes => changes::CHANGES,
     };
     let mut planner = Planner {
         books,
@@ -314,6 +316,7 @@ impl Planner<'_> {
             ImportKind::Accounts => self.plan_account(row),
             ImportKind::Obligations => self.plan_obligation(row),
             ImportKind::Postings => self.plan_posting(row),
+            ImportKind::Changes => self.plan_change(row),
         }
     }
 
@@ -876,14 +879,21 @@ impl<'a> Executor<'a> {
             ),
         };
         // A value date beyond the horizon: the row's date column names it.
-        let date_column = match self.kind {
+        let date_column = |field: &str| match self.kind {
             ImportKind::Accounts => "opened_on",
             ImportKind::Obligations => "issued_on",
             ImportKind::Debtors | ImportKind::Postings => "effective_on",
+            ImportKind::Changes => match field {
+                "call_consent" => "call_consent_at",
+                "attorney.since" | "on" => "on",
+                "note.at" => "at",
+                _ => "at",
+            },
         };
-        if let Some((_, reason)) =
-            self.horizon.command_refusal(&command, |_| date_column.to_owned())
+        if let Some((field, reason)) =
+            self.horizon.command_refusal(&command, |field| date_column(field).to_owned())
         {
+            let date_column = date_column(field);
             return Err(self.fail(RowError::new(item.line, Some(date_column), reason)));
         }
         let mut batch = match self.batch.take() {
@@ -948,7 +958,10 @@ fn commit_context(file: &str, committed: u64) -> String {
 
 /// The file column an engine error is about, if known.
 fn error_column(kind: ImportKind, error: &CommandError) -> Option<&'static str> {
-    let id_column = if kind == ImportKind::Postings { "key" } else { "external_id" };
+    let id_column = match kind {
+        ImportKind::Postings | ImportKind::Changes => "key",
+        _ => "external_id",
+    };
     match error {
         CommandError::UnknownAccount(_) => Some("account"),
         CommandError::UnknownDebtor(_) => Some("debtor"),
@@ -957,6 +970,19 @@ fn error_column(kind: ImportKind, error: &CommandError) -> Option<&'static str> 
             "key" | "external_ref" => Some(id_column),
             "terms.late_fee" => Some("late_fee"),
             "terms.interest.annual_rate" => Some("annual_rate"),
+            "point.address" | "address" => Some("address"),
+            "evidence.source" => Some("consent_source"),
+            "evidence.at" => Some("consent_at"),
+            "note.text" => Some("text"),
+            "note.author" => Some("author"),
+            "note.at" => Some("at"),
+            "accounts" => Some("account"),
+            "attorney.name" => Some("name"),
+            "attorney.firm" => Some("firm"),
+            "attorney.phone" => Some("phone"),
+            "attorney.email" => Some("email"),
+            "attorney.postal_address" => Some("postal_address"),
+            "attorney" => None,
             field => [
                 "name",
                 "language",

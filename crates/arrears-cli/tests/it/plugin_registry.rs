@@ -11,7 +11,7 @@ use std::process::Command;
 use crate::{Env, Run};
 
 /// Compiles a C plugin of the repository (path from the workspace root) to `out`.
-fn compile_c(source: &str, out: &Path) -> PathBuf {
+pub(crate) fn compile_c(source: &str, out: &Path) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let output = Command::new("cc")
         .args(["-shared", "-fPIC", "-std=c11", "-Wall", "-Werror", "-I"])
@@ -186,4 +186,51 @@ fn issue_14_a_bare_file_name_is_not_searched_on_the_library_path() {
     run(&["plugin", "add", "same", "--library", "libsame.so", "--sha256", &digest]).ok();
     let listed = run(&["--json", "plugin", "list"]).json();
     assert_eq!(listed["plugins"][0]["library"], hashed.to_str().unwrap());
+}
+
+/// Issue 15 point 1: a fallback must be built in: a policy whose `scorer_fallback` is a
+/// plugin library is refused at set time; a built-in fallback behind a library is accepted,
+/// and the fallback cannot be removed while the policy names it.
+#[test]
+fn a_fallback_must_be_built_in() {
+    let env = Env::new();
+    let library = c_scorer(&env.dir().join("libc_scorer.so"));
+    let digest = sha256_of(&env, &library);
+    env.run(&["plugin", "add", "c", "--library", library.to_str().unwrap(), "--sha256", &digest])
+        .ok();
+    let card = env.write(
+        "card.toml",
+        "base_points = 600\n[[variable]]\nname = \"days_past_due\"\n\
+         bins = [ { bin = \"[-inf,30)\", points = 50 }, { bin = \"[30,inf)\", points = -80 } ]\n",
+    );
+    env.run(&[
+        "plugin",
+        "add",
+        "card",
+        "--builtin",
+        "scorecard",
+        "--config",
+        card.to_str().unwrap(),
+    ])
+    .ok();
+    let policy = |scorer: &str, fallback: &str| {
+        format!(
+            "name = \"p\"\nversion = 1\ncreditor = \"first_party\"\n\n[[stage]]\nname = \"all\"\n\
+             min_dpd = 1\n\n[[arm]]\nname = \"only\"\nweight = 1\nscorer = \"{scorer}\"\n\
+             scorer_fallback = \"{fallback}\"\n"
+        )
+    };
+    let library_fallback = env.write("lib.toml", &policy("card", "c"));
+    let refused = env.run(&["policy", "set", library_fallback.to_str().unwrap(), "--key", "p1"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("names scorer_fallback \"c\"")
+            && refused.stderr.contains("a fallback must be a built-in component"),
+        "{}",
+        refused.stderr
+    );
+    let built_in = env.write("builtin.toml", &policy("c", "card"));
+    env.run(&["policy", "set", built_in.to_str().unwrap(), "--key", "p2"]).ok();
+    let refused = env.run(&["plugin", "remove", "card"]);
+    assert!(refused.stderr.contains("named by the policy's arm \"only\""), "{}", refused.stderr);
 }

@@ -86,3 +86,55 @@ fn inspects_the_built_in_plugins() {
     let run = arrears(&["plugin", "inspect", "/nonexistent/libnothing.so"]);
     assert_eq!(run.code, 1);
 }
+
+/// Issue 15 point 5: each cell reaches the plugin as an attribute typed by the documented rule
+/// (empty or spaces: missing; a finite number, spaces around it ignored: number; else text),
+/// with `--as-of` as the scoring date and `XXX` as the currency of rows that are not accounts.
+/// The C plugin `inputs.c` of the engine's tests echoes them as reason codes.
+#[test]
+fn passes_cells_as_typed_attributes_and_the_as_of_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = crate::plugin_registry::compile_c(
+        "crates/arrears/tests/it/plugins/inputs.c",
+        &dir.path().join("libinputs.so"),
+    );
+    let input = dir.path().join("rows.csv");
+    std::fs::write(&input, "n,t,e\n 42 ,x y,\n-3.5,\"1,000\",inf\n1e3,NaN,  \n").unwrap();
+    let paths = [&library, &input].map(|path| path.to_str().unwrap().to_owned());
+    let scores = |as_of: &str| {
+        let run =
+            arrears(&["score", "--plugin", &paths[0], "--input", &paths[1], "--as-of", as_of]);
+        run.ok().to_owned()
+    };
+    // 2026-11-20 is day 20,777 after 1970-01-01.
+    assert_eq!(
+        scores("2026-11-20"),
+        "row,score,reason_1,reason_2,reason_3,reason_4\n\
+         1,500,d20777,cXXX,k120,\n\
+         2,500,d20777,cXXX,k122,\n\
+         3,500,d20777,cXXX,k120,\n"
+    );
+    assert!(scores("1970-01-02").contains("1,500,d1,cXXX,k120,"));
+}
+
+/// Issue 15 point 5: the example C scorer the C tutorial points to reads the CSV's columns
+/// (before, every row got the base points).
+#[test]
+fn the_example_c_scorer_reads_the_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = crate::plugin_registry::compile_c(
+        "plugins/c-scorer/c_scorer.c",
+        &dir.path().join("libc_scorer.so"),
+    );
+    let input = dir.path().join("rows.csv");
+    std::fs::write(&input, "days_past_due,broken_promises,note\n0,0,new\n10,1,\n,,late\n").unwrap();
+    let paths = [&library, &input].map(|path| path.to_str().unwrap().to_owned());
+    let run = arrears(&["score", "--plugin", &paths[0], "--input", &paths[1]]);
+    assert_eq!(
+        run.ok(),
+        "row,score,reason_1,reason_2,reason_3,reason_4\n\
+         1,600,,,,\n\
+         2,530,broken_promises,days_past_due,,\n\
+         3,600,,,,\n"
+    );
+}

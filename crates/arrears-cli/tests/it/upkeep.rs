@@ -610,3 +610,181 @@ fn consent_evidence_is_kept_per_address() {
     ]);
     assert_eq!(half.code, 2, "--consent-at needs --consent-source");
 }
+
+/// An attorney with contact details: the flag is set on every account, the debtor's pending
+/// actions are cancelled, the details are kept and shown, new details replace them, and bad
+/// details are refused naming the field, writing nothing.
+#[test]
+fn an_attorney_is_recorded_with_contact_details() {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let ours = |env: &Env| pending(env).into_iter().filter(|(_, debtor, _)| debtor == "1").count();
+    assert!(ours(&env) > 0, "the cycle queued actions for C-1001");
+    let attorney = |key: &str, extra: &[&str]| {
+        let mut args = vec![
+            "debtor",
+            "attorney",
+            "--debtor",
+            "C-1001",
+            "--name",
+            "Jane Roe",
+            "--since",
+            "2026-11-20",
+            "--key",
+            key,
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    // Bad details: refused, naming the field; nothing written.
+    let before = env.snapshot();
+    let no_way = attorney("atty-0", &[]);
+    assert_eq!(no_way.code, 1, "{}", no_way.stdout);
+    assert!(no_way.stderr.contains("attorney: give at least one way"), "{}", no_way.stderr);
+    let bad_email = attorney("atty-0", &["--email", "roe.example.com"]);
+    assert!(bad_email.stderr.contains("--email"), "{}", bad_email.stderr);
+    assert!(bad_email.stderr.contains("contains @"), "{}", bad_email.stderr);
+    assert_eq!(env.snapshot(), before);
+    assert!(ours(&env) > 0);
+    // Recorded: the flag on the debtor and its cases, the pending actions cancelled.
+    let run = attorney("atty-1", &["--firm", "Roe LLP", "--phone", "+1-512-555-0100"]);
+    let text = run.ok();
+    assert!(
+        has_line(text, "debtor D1 (C-1001): represented by Jane Roe since 2026-11-20"),
+        "{text}"
+    );
+    assert_eq!(ours(&env), 0, "every pending action of the debtor is cancelled");
+    assert!(env
+        .run(&["actions", "list", "--all"])
+        .ok()
+        .contains("cancelled (attorney_represented)"));
+    let shown = env.run(&["show", "debtor", "C-1001"]);
+    assert!(
+        has_line(shown.ok(), "attorney: Jane Roe since 2026-11-20 (Roe LLP; +1-512-555-0100)"),
+        "{}",
+        shown.stdout
+    );
+    assert!(shown.stdout.contains("attorney_represented"), "{}", shown.stdout);
+    // The same key replays; new details under a new key replace the old ones.
+    attorney("atty-1", &["--firm", "Roe LLP", "--phone", "+1-512-555-0100"]).ok();
+    let again = attorney("atty-2", &["--email", "jroe@roe.example"]);
+    assert!(again.ok().contains("already set: details replaced"), "{}", again.stdout);
+    let json = env.run(&["show", "debtor", "C-1001", "--json"]).json();
+    assert_eq!(json["debtor"]["attorney"]["email"], "jroe@roe.example");
+    assert_eq!(json["debtor"]["attorney"]["phone"], serde_json::Value::Null);
+    assert_eq!(json["debtor"]["flags"]["attorney_represented"], true);
+    env.run(&["verify"]).ok();
+}
+
+/// `import changes`: debtor upkeep from a file, one change per row, composing in file order
+/// (two restrict rows do not undo each other), replaying under the keys, and a bad file
+/// reporting every bad row by line and column while writing nothing.
+#[test]
+fn debtor_changes_are_imported_from_a_file() {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let header = "key,debtor,change,channel,address,address_kind,consent,opted_out,consent_at,\
+                  consent_source,name,language,time_zones,work_contact_prohibited,\
+                  litigation_served,call_consent_at,opted_out_channels,flag,on,firm,phone,\
+                  account,at,author,text,outcome";
+    let rows = [
+        "CH-1,C-1001,contact_set,email,maria@work.example,work,true,,2026-11-19T10:00:00Z,web form,,,,,,,,,,,,,,,,",
+        "CH-2,C-1001,restrict,,,,,,,,,,,true,,,,,,,,,,,,",
+        "CH-3,C-1001,restrict,,,,,,,,,,,,true,2026-11-19T11:00:00Z,sms|email,,,,,,,,,",
+        "CH-4,C-1001,update,,,,,,,,Maria G. Gonzalez,es-US,America/Chicago|America/Denver,,,,,,,,,,,,,",
+        "CH-5,C-1001,note,,,,,,,,,,,,,,,,,,,LN-5001,2026-11-19T12:00:00Z,agent-7,Asked for a callback,",
+        "CH-6,C-1001,limitation,,,,,,,,,,,,,,,,2031-11-19,,,LN-5001,,,,",
+        "CH-7,C-1001,inbound,phone,+1-512-555-0142,,,,,,,,,,,,,,,,,LN-5001|UT-9004,2026-11-19T13:00:00Z,,,right_party",
+        "CH-8,C-1001,attorney,,,,,,,,Jane Roe,,,,,,,,2026-11-19,Roe LLP,+1-512-555-0100,,,,,",
+        "CH-9,C-1002,flag,,,,,,,,,,,,,,,cease,2026-11-19,,,,,,,",
+    ];
+    let file = env.write("changes.csv", &format!("{header}\n{}\n", rows.join("\n")));
+    let run = env.run(&["import", "changes", crate::path(&file)]);
+    assert!(run.ok().starts_with("imported 9 changes from"), "{}", run.stdout);
+    assert!(run.stdout.contains("9 created, 0 replayed"), "{}", run.stdout);
+    let shown = env.run(&["show", "debtor", "C-1001", "--json"]).json();
+    let debtor = &shown["debtor"];
+    assert_eq!(debtor["name"], "Maria G. Gonzalez");
+    assert_eq!(debtor["language"], "es-US");
+    assert_eq!(debtor["restrictions"]["work_contact_prohibited"], true, "CH-3 kept CH-2's change");
+    assert_eq!(debtor["restrictions"]["litigation_served"], true);
+    assert_eq!(debtor["restrictions"]["opted_out_channels"], serde_json::json!(["sms", "email"]));
+    assert_eq!(debtor["attorney"]["firm"], "Roe LLP");
+    assert_eq!(debtor["flags"]["attorney_represented"], true);
+    let text = env.run(&["show", "debtor", "C-1001"]);
+    assert!(text.ok().contains("Asked for a callback"), "{}", text.stdout);
+    let ceased = env.run(&["show", "debtor", "C-1002", "--json"]).json();
+    assert_eq!(ceased["debtor"]["flags"]["cease_communication"], true);
+    // Again: every row replays under its key.
+    let again = env.run(&["import", "changes", crate::path(&file)]);
+    assert!(again.ok().contains("0 created, 9 replayed"), "{}", again.stdout);
+    // JSON Lines: arrays join with |.
+    let jsonl = env.write(
+        "changes.jsonl",
+        "{\"key\":\"J-1\",\"debtor\":\"C-1003\",\"change\":\"restrict\",\"opted_out_channels\":[\"sms\",\"phone\"]}\n",
+    );
+    env.run(&["import", "changes", crate::path(&jsonl)]).ok();
+    let json = env.run(&["show", "debtor", "C-1003", "--json"]).json();
+    assert_eq!(
+        json["debtor"]["restrictions"]["opted_out_channels"],
+        serde_json::json!(["sms", "phone"])
+    );
+    // A bad file: every bad row reported by line and column; nothing written.
+    let before = env.snapshot();
+    let bad = env.write(
+        "bad.csv",
+        "key,debtor,change,channel,address,flag,on,account,at,author,text,name,email,outcome\n\
+         B-1,C-9999,flag,,,cease,2026-11-19,,,,,,,\n\
+         B-2,C-1001,flag,,,ceased,2026-11-19,,,,,,,\n\
+         B-3,C-1001,contact_set,fax,x,,,,,,,,,\n\
+         B-4,C-1001,frobnicate,,,,,,,,,,,\n\
+         B-5,C-1001,note,,,,,CC-7001,2026-11-19T12:00:00Z,a,b,,,\n\
+         B-6,C-1001,attorney,,,,2026-11-19,,,,,Jane,nope,\n\
+         B-7,C-1001,inbound,phone,+1,,,LN-5001,2026-11-19T13:00:00Z,,,,,shouted\n\
+         B-7,C-1001,update,,,,,,,,,,,\n\
+         B-8,C-1001,flag,phone,,cease,2026-11-19,,,,,,,\n\
+         B-9,C-1004,note,,,,,,2026-11-19T12:00:00Z,a,b,,,\n",
+    );
+    let run = env.run(&["import", "changes", crate::path(&bad)]);
+    assert_eq!(run.code, 1);
+    for line in [
+        "bad.csv: 10 errors; nothing was imported",
+        "bad.csv:2: debtor: no debtor with external id or id \"C-9999\" in the store",
+        "bad.csv:3: flag: \"ceased\" is not one of cease, attorney",
+        "bad.csv:4: channel: \"fax\" is not one of phone, sms, email, postal, messaging",
+        "bad.csv:5: change: \"frobnicate\" is not one of contact_set",
+        "bad.csv:6: account: account \"CC-7001\" is not an account of debtor D1",
+        "bad.csv:7: email: an e-mail address contains @",
+        "bad.csv:8: outcome: unknown outcome \"shouted\"",
+        "bad.csv:9: key: \"B-7\" appears twice in the file (first on line 8)",
+        "bad.csv:9: nothing to change: give name, country, language or time_zones",
+        "bad.csv:10: channel: not used by change flag; leave it empty",
+    ] {
+        assert!(run.stderr.contains(line), "{line}\n{}", run.stderr);
+    }
+    assert_eq!(env.snapshot(), before);
+    // A date beyond the horizon stops the import at its row, naming the column.
+    let future =
+        env.write("future.csv", "key,debtor,change,flag,on\nF-1,C-1001,flag,deceased,2099-01-01\n");
+    let run = env.run(&["import", "changes", crate::path(&future)]);
+    assert!(run.stderr.contains("future.csv:2: on: on 2099-01-01 is"), "{}", run.stderr);
+    assert_eq!(env.snapshot(), before);
+}
+
+/// The example file of docs/CLI.md's section on changes imports as written.
+#[test]
+fn the_docs_changes_example_imports() {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CLI.md"),
+    )
+    .unwrap();
+    let section = &doc[doc.find("### changes").expect("the section")..];
+    let start = section.find("```csv\n").expect("an example") + "```csv\n".len();
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let env = Env::sample();
+    let file = env.write("changes.csv", example);
+    let run = env.run(&["import", "changes", crate::path(&file)]);
+    assert!(run.ok().contains("3 created, 0 replayed"), "{}", run.stdout);
+    let json = env.run(&["show", "debtor", "C-1002", "--json"]).json();
+    assert_eq!(json["debtor"]["flags"]["cease_communication"], true);
+}

@@ -996,6 +996,8 @@ impl Loader<'_> {
                 weight: 1,
                 scorer: None,
                 strategy: None,
+                scorer_fallback: None,
+                strategy_fallback: None,
             }]);
         };
         let entries = raw.get_ref();
@@ -1019,17 +1021,19 @@ impl Loader<'_> {
             name_lines.insert(name.clone(), self.line(entry.name.span().start));
             let weight =
                 self.count(Some(&entry.weight), &format!("{path}.weight"), (1, ARM_WEIGHT_MAX), 1)?;
-            let scorer = match &entry.scorer {
-                Some(value) => Some(self.name(value, &format!("{path}.scorer"), "scorer name")?),
-                None => None,
+            let component = |value: &Option<Spanned<String>>, key: &str, what: &'static str| {
+                value
+                    .as_ref()
+                    .map(|value| self.name(value, &format!("{path}.{key}"), what))
+                    .transpose()
             };
-            let strategy = match &entry.strategy {
-                Some(value) => {
-                    Some(self.name(value, &format!("{path}.strategy"), "strategy name")?)
-                }
-                None => None,
-            };
-            arms.push(Arm { name, weight, scorer, strategy });
+            let scorer = component(&entry.scorer, "scorer", "scorer name")?;
+            let strategy = component(&entry.strategy, "strategy", "strategy name")?;
+            let scorer_fallback =
+                component(&entry.scorer_fallback, "scorer_fallback", "scorer name")?;
+            let strategy_fallback =
+                component(&entry.strategy_fallback, "strategy_fallback", "strategy name")?;
+            arms.push(Arm { name, weight, scorer, strategy, scorer_fallback, strategy_fallback });
         }
         Ok(arms)
     }

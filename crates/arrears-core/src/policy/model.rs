@@ -802,6 +802,25 @@ pub struct Arm {
     pub scorer: Option<String>,
     /// Contact strategy plugin name, or `None` for the host default.
     pub strategy: Option<String>,
+    /// A built-in scorer that scores the accounts the arm's scorer failed to score (an error,
+    /// a crash, a deadline, outputs the engine refused), or `None`: they stay unscored.
+    pub scorer_fallback: Option<String>,
+    /// A built-in strategy that proposes the contacts of a debtor the arm's strategy failed
+    /// for, or `None`: the debtor is not contacted that day.
+    pub strategy_fallback: Option<String>,
+}
+
+impl Arm {
+    /// The scorer and strategy names the arm uses, by policy key (`scorer`, `strategy`,
+    /// `scorer_fallback`, `strategy_fallback`); `None` where the arm names none.
+    pub fn components(&self) -> [(&'static str, Option<&str>); 4] {
+        [
+            ("scorer", self.scorer.as_deref()),
+            ("strategy", self.strategy.as_deref()),
+            ("scorer_fallback", self.scorer_fallback.as_deref()),
+            ("strategy_fallback", self.strategy_fallback.as_deref()),
+        ]
+    }
 }
 
 /// What stage selection needs to know about an account.

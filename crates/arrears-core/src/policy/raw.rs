@@ -190,6 +190,10 @@ pub(super) struct RawArm {
     pub(super) scorer: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) strategy: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) scorer_fallback: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) strategy_fallback: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

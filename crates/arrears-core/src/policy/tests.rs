@@ -875,6 +875,7 @@ fn debtor(language: &str) -> crate::model::Debtor {
         contact_points: Vec::new(),
         flags: crate::model::DebtorFlags::default(),
         restrictions: crate::model::ContactRestrictions::default(),
+        attorney: None,
     }
 }
 

@@ -1,11 +1,14 @@
 use super::*;
 use crate::model::ContactPointKind;
+use crate::money::Currency;
 
 fn features(days_past_due: i64) -> Features {
     Features {
         account: AccountId(1),
         debtor: DebtorId(1),
         product: ProductKind::Revolving,
+        as_of: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        currency: Currency::USD,
         days_past_due,
         total_outstanding_minor: 10_000,
         past_due_minor: 5_000,

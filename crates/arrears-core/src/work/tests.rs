@@ -16,6 +16,7 @@ fn debtor(language: &str, country: &str, region: Option<&str>) -> Debtor {
         contact_points: Vec::new(),
         flags: DebtorFlags::default(),
         restrictions: ContactRestrictions::default(),
+        attorney: None,
     }
 }
 

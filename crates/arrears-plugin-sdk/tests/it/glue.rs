@@ -86,3 +86,20 @@ fn panics_poison_and_errors_become_statuses() {
     unsafe { descriptor.destroy.unwrap()(instance) };
     let _ = arrears_plugin_static();
 }
+
+/// Issue 15 point 5: a record gives the scoring date and the currency the host passed, and
+/// `XXX` for a currency that is not three upper-case letters.
+#[test]
+fn a_record_reads_its_scoring_date_and_currency() {
+    let read = |as_of_days: i32, currency: [u8; 3]| {
+        let mut raw = arrears_plugin_sdk::score_input(&[]);
+        raw.as_of_days = as_of_days;
+        raw.currency = currency;
+        let record = ScoreRecord { raw: &raw, attributes: Vec::new() };
+        (record.as_of_days(), record.currency().to_owned())
+    };
+    assert_eq!(read(0, *b"XXX"), (0, "XXX".to_owned()));
+    assert_eq!(read(20_777, *b"EUR"), (20_777, "EUR".to_owned()));
+    assert_eq!(read(1, *b"eur"), (1, "XXX".to_owned()));
+    assert_eq!(read(1, [0xff, b'U', b'R']), (1, "XXX".to_owned()));
+}

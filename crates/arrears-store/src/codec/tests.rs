@@ -83,6 +83,7 @@ fn debtor() -> Debtor {
             deceased: false,
         },
         restrictions: arrears_core::model::ContactRestrictions::default(),
+        attorney: None,
     }
 }
 
@@ -118,7 +119,9 @@ fn account() -> Account {
 fn golden_debtor() {
     // Versions 1 and 2 (before `restrictions`) read with none.
     older_version(RecordKind::Debtor, &debtor(), "02070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000348a8a3f");
-    check(RecordKind::Debtor, &debtor(), expect!["03070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b3135353530313030000100000100000000000000fb262e2b"]);
+    // Version 3 (before `attorney`) reads with none.
+    older_version(RecordKind::Debtor, &debtor(), "03070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b3135353530313030000100000100000000000000fb262e2b");
+    check(RecordKind::Debtor, &debtor(), expect!["04070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b3135353530313030000100000100000000000000000f5a33cc"]);
     let restricted = Debtor {
         restrictions: arrears_core::model::ContactRestrictions {
             work_contact_prohibited: true,
@@ -135,7 +138,21 @@ fn golden_debtor() {
         },
         ..debtor()
     };
-    check(RecordKind::Debtor, &restricted, expect!["03070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000010001fc00f1fed20001010101092b313535353031303001fce0d4fed2000877656220666f726d3449e15e"]);
+    older_version(RecordKind::Debtor, &restricted, "03070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000010001fc00f1fed20001010101092b313535353031303001fce0d4fed2000877656220666f726d3449e15e");
+    check(RecordKind::Debtor, &restricted, expect!["04070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000010001fc00f1fed20001010101092b313535353031303001fce0d4fed2000877656220666f726d00fcf54054"]);
+    // Version 4: the attorney's contact details.
+    let represented = Debtor {
+        attorney: Some(arrears_core::model::Attorney {
+            name: "J. Doe".into(),
+            firm: Some("Doe & Roe".into()),
+            phone: None,
+            email: Some("jdoe@example.com".into()),
+            postal_address: None,
+            since: date("2026-02-03"),
+        }),
+        ..debtor()
+    };
+    check(RecordKind::Debtor, &represented, expect!["04070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b313535353031303000010000010000000000000001064a2e20446f650109446f65202620526f650001106a646f65406578616d706c652e636f6d00fc84921600845b88c4"]);
     older_version(RecordKind::Debtor, &debtor(), "01070103432d370003416e6102555301024d410110416d65726963612f4e65775f596f726b02656e0101092b31353535303130300001000001000027845e84");
 }
 

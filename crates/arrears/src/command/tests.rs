@@ -91,13 +91,15 @@ fn command_variant(command: &Command) -> usize {
         Command::SetContactRestrictions { .. } => 34,
         Command::AddNote { .. } => 35,
         Command::SetLimitationDate { .. } => 36,
-        Command::DefineTeam(_) => 37,
-        Command::DefineAgent(_) => 38,
-        Command::RecordWork(_) => 39,
+        Command::SetAttorney { .. } => 37,
+        Command::ChangeRestrictions { .. } => 38,
+        Command::DefineTeam(_) => 39,
+        Command::DefineAgent(_) => 40,
+        Command::RecordWork(_) => 41,
     }
 }
 
-const COMMAND_VARIANTS: usize = 40;
+const COMMAND_VARIANTS: usize = 42;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -377,6 +379,44 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["0224fd9a78563412000000fcf0e2fed2000bc7e18f"],
         ),
         (
+            Command::SetAttorney {
+                debtor: DebtorId(7),
+                attorney: arrears_core::model::Attorney {
+                    name: "J. Doe".into(),
+                    firm: Some("Doe & Roe".into()),
+                    phone: Some("+15550199".into()),
+                    email: None,
+                    postal_address: None,
+                    since: on,
+                },
+            },
+            expect!["022507064a2e20446f650109446f65202620526f6501092b31353535303139390000fc809216000cdb7b4d"],
+        ),
+        (
+            Command::ChangeRestrictions {
+                debtor: DebtorId(7),
+                changes: RestrictionChanges {
+                    work_contact_prohibited: None,
+                    litigation_served: Some(true),
+                    call_consent: Some(CallConsent::GivenAt(
+                        "2026-02-01T15:30:00Z".parse().unwrap(),
+                    )),
+                    opted_out_channels: Some(vec![ContactChannel::Sms]),
+                },
+            },
+            expect!["0226070001010100fcf0e2fed200010101999a24ed"],
+        ),
+        (
+            Command::ChangeRestrictions {
+                debtor: DebtorId(7),
+                changes: RestrictionChanges {
+                    call_consent: Some(CallConsent::Cleared),
+                    ..RestrictionChanges::default()
+                },
+            },
+            expect!["02260700000101007cbfb68e"],
+        ),
+        (
             Command::DefineTeam(arrears_core::work::Team {
                 name: "spanish".into(),
                 skills: arrears_core::work::Skills {
@@ -385,7 +425,7 @@ fn commands() -> Vec<(Command, Expect)> {
                     jurisdictions: vec!["US-TX".into()],
                 },
             }),
-            expect!["0225077370616e697368010265730101010555532d54587b6927d9"],
+            expect!["0227077370616e697368010265730101010555532d5458fba077f7"],
         ),
         (
             Command::DefineAgent(arrears_core::work::Agent {
@@ -395,7 +435,7 @@ fn commands() -> Vec<(Command, Expect)> {
                 skills: arrears_core::work::Skills::default(),
                 active: true,
             }),
-            expect!["0226076167656e742d3709526f7361204469617a01077370616e697368000000019b8d47d4"],
+            expect!["0228076167656e742d3709526f7361204469617a01077370616e69736800000001f0ae1c7e"],
         ),
         (
             Command::RecordWork(WorkDone {
@@ -408,7 +448,7 @@ fn commands() -> Vec<(Command, Expect)> {
                 address: Some("+15550100".into()),
                 note: Some("Pays on Fridays".into()),
             }),
-            expect!["0227076167656e742d370300fcf0e2fed20001fc92921600053132352e350355534401fc9492160001092b3135353530313030010f50617973206f6e2046726964617973327b7b3b"],
+            expect!["0229076167656e742d370300fcf0e2fed20001fc92921600053132352e350355534401fc9492160001092b3135353530313030010f50617973206f6e204672696461797326193413"],
         ),
         (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },

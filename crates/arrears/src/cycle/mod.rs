@@ -79,8 +79,10 @@ pub struct CycleReport {
     pub deferred: u64,
     /// Scorers and strategies that failed (an error, or outputs the engine refused), by arm
     /// and component. A failed scorer leaves its accounts unscored (stages that need a score
-    /// band do not match); a failed strategy leaves its debtors uncontacted that day. Each
-    /// failure is also an audit record (`ComponentFailed`).
+    /// band do not match) and a failed strategy leaves its debtors uncontacted that day,
+    /// unless the arm names a `scorer_fallback` or `strategy_fallback`, which then takes over
+    /// (its own failures are counted under the component `scorer_fallback` or
+    /// `strategy_fallback`). Each failure is also an audit record (`ComponentFailed`).
     pub component_failures: Vec<ComponentFailures>,
     /// True if and only if every due account was reviewed.
     pub complete: bool,
@@ -101,10 +103,14 @@ pub struct ComponentFailures {
     pub accounts: u64,
     /// What the last failure said.
     pub last_error: String,
+    /// The arm's fallback that took over (`scorer_fallback`, `strategy_fallback`), if the
+    /// policy names one.
+    pub fallback: Option<String>,
 }
 
 impl CycleReport {
-    /// Counts a failed call of `arm`'s `component` over `accounts` accounts.
+    /// Counts a failed call of `arm`'s `component` over `accounts` accounts, and the
+    /// fallback that took over, if any.
     pub(crate) fn component_failed(
         &mut self,
         arm: &str,
@@ -112,6 +118,7 @@ impl CycleReport {
         name: &str,
         accounts: u64,
         error: String,
+        fallback: Option<&str>,
     ) {
         // Kept sorted by (arm, component, name).
         let found = self.component_failures.binary_search_by(|failures| {
@@ -126,6 +133,7 @@ impl CycleReport {
                 calls: 0,
                 accounts: 0,
                 last_error: String::new(),
+                fallback: None,
             };
             self.component_failures.insert(index, failures);
             index
@@ -134,6 +142,9 @@ impl CycleReport {
         failures.calls += 1;
         failures.accounts += accounts;
         failures.last_error = error;
+        if let Some(fallback) = fallback {
+            failures.fallback = Some(fallback.to_owned());
+        }
     }
 }
 

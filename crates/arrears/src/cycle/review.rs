@@ -18,7 +18,9 @@ use arrears_core::model::{
 };
 use arrears_core::plan::promise_status;
 use arrears_core::policy::{Policy, Stage};
-use arrears_core::strategy::{ContactProposal, ContactRequest, ContactStep, Features, Score};
+use arrears_core::strategy::{
+    ContactProposal, ContactRequest, ContactStep, ContactStrategy, Features, Score, Scorer,
+};
 use arrears_store::Reads;
 
 use super::pipeline::Fetched;
@@ -88,7 +90,7 @@ pub(super) fn review_time(
         case.arm = env.policy.arm_for(account.debtor.0).name.clone();
     }
     let mut review = Review {
-        features: empty_features(&account),
+        features: empty_features(&account, as_of),
         account,
         debtor,
         case,
@@ -209,11 +211,13 @@ fn transit(
     step(env, &review.account, &review.debtor, &mut review.case, state, event, as_of)
 }
 
-fn empty_features(account: &Account) -> Features {
+fn empty_features(account: &Account, as_of: NaiveDate) -> Features {
     Features {
         account: account.id,
         debtor: account.debtor,
         product: account.product,
+        as_of,
+        currency: account.currency,
         days_past_due: 0,
         total_outstanding_minor: 0,
         past_due_minor: 0,
@@ -278,6 +282,8 @@ pub(crate) fn features(
         account: account.id,
         debtor: account.debtor,
         product: account.product,
+        as_of,
+        currency: account.currency,
         days_past_due: state.days_past_due(as_of),
         total_outstanding_minor: state.total_outstanding_minor(),
         past_due_minor: state.past_due_minor(as_of),
@@ -339,45 +345,63 @@ fn score<'r>(
         by_arm.entry(review.case.arm.clone()).or_default().push(review);
     }
     for (arm_name, mut reviews) in by_arm {
-        let scorer_name = env
-            .policy
-            .arms()
-            .iter()
-            .find(|arm| arm.name == arm_name)
+        let arm = env.policy.arms().iter().find(|arm| arm.name == arm_name);
+        let scorer_name = arm
             .and_then(|arm| arm.scorer.clone())
-            .unwrap_or_else(|| "rules".to_owned());
-        let scorer = engine.components.scorers.get(&scorer_name).ok_or_else(|| {
-            CycleError::UnknownComponent {
-                arm: arm_name.clone(),
-                kind: "scorer",
-                name: scorer_name.clone(),
-            }
-        })?;
-        let inputs: Vec<Features> = reviews.iter().map(|review| review.features.clone()).collect();
-        let failure = match scorer.score_batch(&inputs) {
-            Err(error) => Some(error.to_string()),
-            Ok(scores) if scores.len() != inputs.len() => {
-                Some(format!("returned {} scores for {} accounts", scores.len(), inputs.len()))
-            }
-            Ok(scores) => {
-                let invalid = scores.iter().filter(|score| !valid_score(score)).count();
-                for (review, score) in reviews.iter_mut().zip(scores) {
-                    review.score = valid_score(&score).then_some(score);
-                }
-                (invalid > 0).then(|| {
-                    format!(
-                        "{invalid} of {} scores out of range or with too many reasons",
-                        inputs.len()
-                    )
-                })
-            }
-        };
-        if let Some(error) = failure {
-            let failed = Failed { arm: &arm_name, component: "scorer", name: &scorer_name };
-            failed.record(env, inputs.len() as u64, error, report)?;
+            .unwrap_or_else(|| crate::context::DEFAULT_SCORER.to_owned());
+        let fallback = arm.and_then(|arm| arm.scorer_fallback.clone());
+        let scorer = component(engine, &arm_name, "scorer", &scorer_name)?;
+        let Some(error) = score_with(scorer, &mut reviews) else { continue };
+        let failed = Failed { arm: &arm_name, component: "scorer", name: &scorer_name };
+        failed.record(env, reviews.len() as u64, error, fallback.as_deref(), report)?;
+        // The fallback scores what the scorer left unscored.
+        let Some(fallback) = fallback else { continue };
+        let scorer = component(engine, &arm_name, "scorer_fallback", &fallback)?;
+        let mut unscored: Vec<&mut Review> =
+            reviews.into_iter().filter(|review| review.score.is_none()).collect();
+        if let Some(error) = score_with(scorer, &mut unscored) {
+            let failed = Failed { arm: &arm_name, component: "scorer_fallback", name: &fallback };
+            failed.record(env, unscored.len() as u64, error, None, report)?;
         }
     }
     Ok(())
+}
+
+/// The scorer `name` an arm uses under policy key `kind`, resolved before the cycle began.
+fn component<'e>(
+    engine: &'e Parts<'_>,
+    arm: &str,
+    kind: &'static str,
+    name: &str,
+) -> Result<&'e std::sync::Arc<dyn Scorer>, CycleError> {
+    engine.components.scorers.get(name).ok_or_else(|| CycleError::UnknownComponent {
+        arm: arm.to_owned(),
+        kind,
+        name: name.to_owned(),
+    })
+}
+
+/// Scores the reviews with `scorer`, keeping the valid scores; what went wrong, if anything.
+fn score_with(scorer: &std::sync::Arc<dyn Scorer>, reviews: &mut [&mut Review]) -> Option<String> {
+    let inputs: Vec<Features> = reviews.iter().map(|review| review.features.clone()).collect();
+    match scorer.score_batch(&inputs) {
+        Err(error) => Some(error.to_string()),
+        Ok(scores) if scores.len() != inputs.len() => {
+            Some(format!("returned {} scores for {} accounts", scores.len(), inputs.len()))
+        }
+        Ok(scores) => {
+            let invalid = scores.iter().filter(|score| !valid_score(score)).count();
+            for (review, score) in reviews.iter_mut().zip(scores) {
+                review.score = valid_score(&score).then_some(score);
+            }
+            (invalid > 0).then(|| {
+                format!(
+                    "{invalid} of {} scores out of range or with too many reasons",
+                    inputs.len()
+                )
+            })
+        }
+    }
 }
 
 /// True if and only if a score is finite, within the score range, and has at most the
@@ -403,9 +427,22 @@ impl Failed<'_> {
         env: &mut Env<'_>,
         accounts: u64,
         error: String,
+        fallback: Option<&str>,
         report: &mut CycleReport,
     ) -> Result<(), CommandError> {
-        report.component_failed(self.arm, self.component, self.name, accounts, error.clone());
+        report.component_failed(
+            self.arm,
+            self.component,
+            self.name,
+            accounts,
+            error.clone(),
+            fallback,
+        );
+        // The audit record says who took over.
+        let error = match fallback {
+            Some(fallback) => format!("{error}; {fallback} took over"),
+            None => error,
+        };
         crate::audit::append(
             env.txn,
             env.now,
@@ -705,28 +742,45 @@ fn propose(
     arm_name: &str,
     report: &mut CycleReport,
 ) -> Result<Option<Vec<ContactProposal>>, CycleError> {
-    let strategy_name = env
-        .policy
-        .arms()
-        .iter()
-        .find(|arm| arm.name == arm_name)
+    let arm = env.policy.arms().iter().find(|arm| arm.name == arm_name);
+    let strategy_name = arm
         .and_then(|arm| arm.strategy.clone())
-        .unwrap_or_else(|| "ladder".to_owned());
-    let strategy = engine.components.strategies.get(&strategy_name).ok_or_else(|| {
-        CycleError::UnknownComponent {
-            arm: arm_name.to_owned(),
-            kind: "strategy",
-            name: strategy_name.clone(),
-        }
-    })?;
-    match strategy.propose_batch(std::slice::from_ref(request)) {
+        .unwrap_or_else(|| crate::context::DEFAULT_STRATEGY.to_owned());
+    let fallback = arm.and_then(|arm| arm.strategy_fallback.clone());
+    let accounts = request.accounts.len() as u64;
+    let error = match strategy(engine, arm_name, "strategy", &strategy_name)?
+        .propose_batch(std::slice::from_ref(request))
+    {
+        Ok(proposals) => return Ok(Some(proposals)),
+        Err(error) => error.to_string(),
+    };
+    let failed = Failed { arm: arm_name, component: "strategy", name: &strategy_name };
+    failed.record(env, accounts, error, fallback.as_deref(), report)?;
+    let Some(fallback) = fallback else { return Ok(None) };
+    match strategy(engine, arm_name, "strategy_fallback", &fallback)?
+        .propose_batch(std::slice::from_ref(request))
+    {
         Ok(proposals) => Ok(Some(proposals)),
         Err(error) => {
-            let failed = Failed { arm: arm_name, component: "strategy", name: &strategy_name };
-            failed.record(env, request.accounts.len() as u64, error.to_string(), report)?;
+            let failed = Failed { arm: arm_name, component: "strategy_fallback", name: &fallback };
+            failed.record(env, accounts, error.to_string(), None, report)?;
             Ok(None)
         }
     }
+}
+
+/// The strategy `name` an arm uses under policy key `kind`, resolved before the cycle began.
+fn strategy<'e>(
+    engine: &'e Parts<'_>,
+    arm: &str,
+    kind: &'static str,
+    name: &str,
+) -> Result<&'e std::sync::Arc<dyn ContactStrategy>, CycleError> {
+    engine.components.strategies.get(name).ok_or_else(|| CycleError::UnknownComponent {
+        arm: arm.to_owned(),
+        kind,
+        name: name.to_owned(),
+    })
 }
 
 /// The engine disposing of one debtor's proposals, in order: what it has admitted so far

@@ -61,6 +61,7 @@ impl Scorer for PluginScorer {
             .iter()
             .map(|features| ScoreRequest {
                 features: Some(features.clone()),
+                as_of: Some(features.as_of),
                 attributes: Vec::new(),
             })
             .collect();

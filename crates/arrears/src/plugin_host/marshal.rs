@@ -12,6 +12,7 @@ use std::marker::PhantomData;
 
 use arrears_core::case::{ContactAttempt, ContactOutcome};
 use arrears_core::model::{ContactChannel, ContactPointKind};
+use arrears_core::money::Currency;
 use arrears_core::strategy::{ContactProposal, ContactRequest, Features};
 use arrears_plugin_sdk::abi::{self, StrRef};
 use chrono::{DateTime, NaiveDate, Offset, TimeZone, Utc};
@@ -20,10 +21,9 @@ use super::error::PluginCallError;
 
 /// Most proposals the host accepts per request.
 pub const PROPOSALS_PER_REQUEST_MAX: usize = abi::PROPOSALS_PER_REQUEST_MAX;
-/// How far after the review date a proposed contact may be.
-pub const PROPOSAL_HORIZON_DAYS_MAX: i64 = 31;
-
-const MICROS_PER_DAY: i64 = 86_400_000_000;
+/// How far after the start of the review date (00:00 UTC) a proposed contact may be, in
+/// days: the engine's one rule, [`arrears_core::strategy::proposal_window`].
+pub const PROPOSAL_HORIZON_DAYS_MAX: i64 = arrears_core::strategy::PROPOSAL_HORIZON_DAYS_MAX;
 
 /// A named attribute value for [`ScoreRequest`].
 #[derive(Debug, Clone, PartialEq)]
@@ -36,11 +36,18 @@ pub enum AttributeValue {
     Text(String),
 }
 
-/// One thing to score: the engine's features (if any) and named attributes.
+/// One thing to score: the engine's features (if any), the scoring date and named attributes.
+///
+/// A plugin sees an account's date and currency from its [`Features`]; a row that is not an
+/// account has no currency (`XXX`) and the date in [`ScoreRequest::as_of`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScoreRequest {
-    /// The account's features, or `None` for rows that are not accounts (applications).
+    /// The account's features (with its scoring date and currency), or `None` for rows that
+    /// are not accounts (applications).
     pub features: Option<Features>,
+    /// The scoring date of a row that is not an account (`None` passes `as_of_days` 0);
+    /// ignored when `features` is given, whose date wins.
+    pub as_of: Option<NaiveDate>,
     /// Named attributes (application or custom data).
     pub attributes: Vec<(String, AttributeValue)>,
 }
@@ -89,7 +96,7 @@ impl<'a> ScoreInputs<'a> {
         let inputs = requests
             .iter()
             .zip(&attribute_arrays)
-            .map(|(request, attributes)| score_input(request.features.as_ref(), attributes))
+            .map(|(request, attributes)| score_input(request, attributes))
             .collect();
         Ok(ScoreInputs { attribute_arrays, inputs, requests: PhantomData })
     }
@@ -128,9 +135,14 @@ fn attributes(request: &ScoreRequest) -> Result<Vec<abi::Attribute>, &'static st
     Ok(attributes)
 }
 
-fn score_input(features: Option<&Features>, attributes: &[abi::Attribute]) -> abi::ScoreInput {
+/// The ABI input of `request`: an account's features, date and currency, or for another row
+/// its date, currency `XXX` and zero features.
+fn score_input(request: &ScoreRequest, attributes: &[abi::Attribute]) -> abi::ScoreInput {
     let mut input = arrears_plugin_sdk::score_input(attributes);
-    if let Some(features) = features {
+    input.as_of_days = request.as_of.map_or(0, days_since_epoch);
+    if let Some(features) = &request.features {
+        input.as_of_days = days_since_epoch(features.as_of);
+        input.currency = currency_code(features.currency);
         input.account_id = features.account.0;
         input.debtor_id = features.debtor.0;
         input.days_past_due = features.days_past_due;
@@ -471,17 +483,23 @@ fn proposal_template(output: &abi::ContactProposalOutput) -> Option<&str> {
         .filter(|text| !text.is_empty() && text.is_ascii())
 }
 
-/// The proposed time, if it is from one day before the review date to
-/// [`PROPOSAL_HORIZON_DAYS_MAX`] days after it.
+/// The proposed time, if it is in the review date's
+/// [`proposal_window`](arrears_core::strategy::proposal_window): the same rule the engine
+/// applies to every strategy, so what the host passes the engine does not refuse for its time.
 fn proposal_time(
     request: &ContactRequest,
     output: &abi::ContactProposalOutput,
 ) -> Option<DateTime<Utc>> {
-    let day_start_us = i64::from(days_since_epoch(request.as_of)) * MICROS_PER_DAY;
-    let earliest_us = day_start_us - MICROS_PER_DAY;
-    let latest_us = day_start_us + PROPOSAL_HORIZON_DAYS_MAX * MICROS_PER_DAY;
-    DateTime::<Utc>::from_timestamp_micros(output.at_unix_us)
-        .filter(|_| (earliest_us..latest_us).contains(&output.at_unix_us))
+    let window = arrears_core::strategy::proposal_window(request.as_of)?;
+    DateTime::<Utc>::from_timestamp_micros(output.at_unix_us).filter(|at| window.contains(at))
+}
+
+/// The three ASCII letters of `currency` (every code in the engine's table has three).
+fn currency_code(currency: Currency) -> [u8; 3] {
+    match currency.code().as_bytes() {
+        &[a, b, c] => [a, b, c],
+        _ => *b"XXX",
+    }
 }
 
 fn days_since_epoch(day: NaiveDate) -> i32 {

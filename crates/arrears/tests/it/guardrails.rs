@@ -313,3 +313,57 @@ fn issue_13_failing_components_are_counted_and_audited() {
     assert!(audited[1].2.contains("vendor timed out"), "{audited:?}");
     assert!(books.verify().unwrap().is_clean());
 }
+
+/// Issue 15 point 1: the policy says what replaces a failed component. With
+/// `scorer_fallback` and `strategy_fallback`, the built-in fallbacks take over: the account
+/// is scored and contacted, the failures are still counted (with the fallback named) and
+/// audited. A fallback that is a plugin library, or names nothing, is refused at policy set.
+#[test]
+fn issue_15_a_failed_component_falls_back_to_the_named_built_in() {
+    let (_dir, mut books) = open_temp();
+    books.register_scorer(Arc::new(Broken));
+    books.register_strategy(Arc::new(Broken));
+    let text = aggressive_policy()
+        .replace("scorer = \"rules\"", "scorer = \"broken\"\nscorer_fallback = \"rules\"")
+        .replace("strategy = \"rogue\"", "strategy = \"broken\"\nstrategy_fallback = \"ladder\"");
+    let policy = Command::SetPolicy { file: "fallback.toml".into(), text: text.clone() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let account = account(&books, "A-1");
+    let debtor = books.account(account).unwrap().unwrap().debtor;
+    let point = point(ContactChannel::Email, "a1@example.com", ContactPointKind::Personal, false);
+    let set = Command::SetContactPoint { debtor, point, evidence: None };
+    assert!(!books.execute("email", &set).unwrap().outcome.is_rejected());
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);
+
+    let report = books.run_cycle(d(2, 10)).unwrap();
+    assert_eq!(report.reviewed, 1);
+    assert!(report.actions > 0, "the fallback ladder proposed contacts: {report:?}");
+    let failures: Vec<_> = report
+        .component_failures
+        .iter()
+        .map(|f| (f.component, f.name.as_str(), f.calls, f.fallback.as_deref()))
+        .collect();
+    assert_eq!(
+        failures,
+        [("scorer", "broken", 1, Some("rules")), ("strategy", "broken", 1, Some("ladder"))],
+        "no failure of a fallback"
+    );
+    // No `scorer_fallback` failure: the built-in scored the account.
+    let audited: Vec<String> = books
+        .audit_log(None)
+        .unwrap()
+        .into_iter()
+        .filter_map(|record| match record.kind {
+            arrears::case::AuditKind::ComponentFailed { error, .. } => Some(error),
+            _ => None,
+        })
+        .collect();
+    assert!(audited[0].ends_with("rules took over"), "{audited:?}");
+    assert!(books.verify().unwrap().is_clean());
+
+    // A fallback that resolves to nothing is refused when the policy is set.
+    let unknown = text.replace("strategy_fallback = \"ladder\"", "strategy_fallback = \"nope\"");
+    let policy = Command::SetPolicy { file: "unknown.toml".into(), text: unknown };
+    let error = books.execute("policy-2", &policy).unwrap_err();
+    assert!(error.to_string().contains("strategy_fallback"), "{error}");
+}

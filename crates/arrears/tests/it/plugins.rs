@@ -14,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 use arrears::case::{ContactAttempt, ContactOutcome};
 use arrears::ids::{AccountId, DebtorId};
 use arrears::model::{ContactChannel, ContactPoint, ContactPointKind, ProductKind};
+use arrears::money::Currency;
 use arrears::plugin_host::{
     AttributeValue, LoadedPlugin, PluginInstance, PluginOptions, PluginScorer, PluginStrategy,
     ScoreRequest,
@@ -91,6 +92,8 @@ fn features(days_past_due: i64, broken_promises: u32) -> Features {
         account: AccountId(7),
         debtor: DebtorId(3),
         product: ProductKind::TradeCredit,
+        as_of: on("2026-11-20"),
+        currency: Currency::EUR,
         days_past_due,
         total_outstanding_minor: 15_000,
         past_due_minor: 5_000,
@@ -152,6 +155,7 @@ const CARD: &str = "\
 fn row(age: AttributeValue, amount: AttributeValue, purpose: &str) -> ScoreRequest {
     ScoreRequest {
         features: None,
+        as_of: None,
         attributes: vec![
             ("age".into(), age),
             ("credit_amount".into(), amount),
@@ -429,10 +433,14 @@ fn a_panicking_plugin_is_poisoned_and_the_host_survives() {
     let instance = instance(&target.join("debug/libpanicking.so"), "");
     let mut unlucky = features(13, 0);
     unlucky.account = AccountId(13);
-    let fine = ScoreRequest { features: Some(features(1, 0)), attributes: Vec::new() };
+    let fine = ScoreRequest { features: Some(features(1, 0)), as_of: None, attributes: Vec::new() };
     assert_eq!(instance.score_batch(std::slice::from_ref(&fine)).unwrap()[0].points, 700.0);
     let error = instance
-        .score_batch(&[ScoreRequest { features: Some(unlucky), attributes: Vec::new() }])
+        .score_batch(&[ScoreRequest {
+            features: Some(unlucky),
+            as_of: None,
+            attributes: Vec::new(),
+        }])
         .unwrap_err();
     assert!(
         matches!(&error, PluginCallError::Panicked { plugin, message }

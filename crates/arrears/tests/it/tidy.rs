@@ -209,6 +209,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "command",
     "error",
     "scratch",
+    "group",
     "clock",
     "audit",
     "guardrails",

@@ -1,0 +1,255 @@
+//! The examples of docs/CLI.md replay: each `$ arrears ...` line of a `console` block of a
+//! section runs on the sample portfolio (after the section's setup), in the order of the
+//! document, and its output (stdout, then stderr) must be the lines that follow it up to the
+//! next `$` line or the end of the block; a line `...` stands for any lines. A command
+//! followed by no lines is run for its effect and must succeed; `$ echo $?` followed by a
+//! number is the exit code of the command before.
+//!
+//! `UPDATE_DOCS=1 cargo test -p arrears-cli --test it docs::` writes the actual outputs into
+//! docs/CLI.md instead (review the diff: the text around an example may need to change too).
+
+use crate::Env;
+
+fn doc_path() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CLI.md")
+}
+
+/// The section of docs/CLI.md that starts with `heading` and ends at the next heading of
+/// its level or above.
+fn section(heading: &str) -> String {
+    let doc = std::fs::read_to_string(doc_path()).unwrap();
+    let start = doc.find(heading).unwrap_or_else(|| panic!("{heading} in docs/CLI.md"));
+    let rest = &doc[start + heading.len()..];
+    let level = heading.split(' ').next().unwrap_or("##");
+    let end = (2..=level.len())
+        .filter_map(|hashes| rest.find(&format!("\n{} ", "#".repeat(hashes))))
+        .min()
+        .unwrap_or(rest.len());
+    rest[..end].to_owned()
+}
+
+/// `text` with the output of each example that shows one replaced by `outputs`, in order.
+fn blessed(text: &str, outputs: &[String]) -> String {
+    let mut outputs = outputs.iter();
+    let mut parts = text.split("```console\n");
+    let mut result = parts.next().unwrap_or_default().to_owned();
+    for block in parts {
+        let end = block.find("```").expect("a closed block");
+        let (body, rest) = block.split_at(end);
+        result.push_str("```console\n");
+        let mut shows = false;
+        let mut lines = body.lines();
+        while let Some(line) = lines.next() {
+            if line.starts_with("$ arrears ") {
+                let output = outputs.next().expect("an output per command");
+                result.push_str(line);
+                result.push('\n');
+                result.push_str(output);
+                shows = true;
+            } else if line == "$ echo $?" {
+                result.push_str(line);
+                result.push('\n');
+                result.push_str(lines.next().unwrap_or_default());
+                result.push('\n');
+            } else if !shows {
+                result.push_str(line);
+                result.push('\n');
+            }
+        }
+        result.push_str(rest);
+    }
+    result
+}
+
+/// An example: the command, the output it shows, and the exit code `$ echo $?` shows.
+struct Example {
+    command: String,
+    output: String,
+    code: Option<i32>,
+}
+
+/// The commands of the `console` blocks of `text`, with the output each shows.
+fn examples(text: &str) -> Vec<Example> {
+    let mut examples: Vec<Example> = Vec::new();
+    for block in text.split("```console\n").skip(1) {
+        let block = &block[..block.find("```").expect("a closed block")];
+        let mut lines = block.lines();
+        while let Some(line) = lines.next() {
+            if let Some(command) = line.strip_prefix("$ arrears ") {
+                let output = String::new();
+                examples.push(Example { command: command.to_owned(), output, code: None });
+            } else if line == "$ echo $?" {
+                let code = lines.next().and_then(|code| code.parse().ok());
+                examples.last_mut().expect("a command before echo").code = code;
+            } else if let Some(example) = examples.last_mut() {
+                example.output.push_str(line);
+                example.output.push('\n');
+            }
+        }
+    }
+    examples
+}
+
+/// True if and only if `actual` is `expected`, where a line `...` of `expected` stands for
+/// any lines.
+fn matches(expected: &str, actual: &str) -> bool {
+    let parts: Vec<&str> = expected.split("...\n").collect();
+    if parts.len() == 1 {
+        return expected == actual;
+    }
+    let mut rest = actual;
+    for (index, part) in parts.iter().enumerate() {
+        if index == 0 {
+            let Some(after) = rest.strip_prefix(part) else { return false };
+            rest = after;
+        } else if index == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(at) = rest.find(part) else { return false };
+            rest = &rest[at + part.len()..];
+        }
+    }
+    true
+}
+
+/// Splits a command line as a shell would for these examples: words, and double-quoted
+/// strings as one word.
+fn words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut started = false;
+    for c in command.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                started = true;
+            }
+            ' ' if !quoted => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            c => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+}
+
+/// Replays `examples` on `env`; the commands whose output differs, with both outputs, and
+/// the outputs to bless (the actual one where the example shows one without `...`).
+fn replay(env: &Env, examples: &[Example]) -> (Vec<String>, Vec<String>) {
+    let mut differences = Vec::new();
+    let mut outputs = Vec::new();
+    for Example { command, output: expected, code } in examples {
+        let words = words(command);
+        let args: Vec<&str> = words.iter().map(String::as_str).collect();
+        let run = env.run(&args);
+        let actual = format!("{}{}", run.stdout, run.stderr);
+        let same = match (expected.is_empty(), code) {
+            (true, None) => run.code == 0,
+            (_, Some(code)) => matches(expected, &actual) && run.code == *code,
+            (false, None) => matches(expected, &actual),
+        };
+        let keep = expected.is_empty() || expected.contains("...\n");
+        outputs.push(if keep { expected.clone() } else { actual.clone() });
+        if !same {
+            differences.push(format!(
+                "$ arrears {command}\n--- docs:\n{expected}--- actual (exit {}):\n{actual}",
+                run.code
+            ));
+        }
+    }
+    (differences, outputs)
+}
+
+/// Replays the section of docs/CLI.md under `heading` on the sample portfolio, after
+/// running `setup`.
+fn replay_section(heading: &str, setup: &[&[&str]], examples_min: usize) {
+    replay_sections(&[heading], setup, examples_min);
+}
+
+/// Replays the sections of docs/CLI.md under `headings`, in this order, on one sample
+/// portfolio, after running `setup`.
+fn replay_sections(headings: &[&str], setup: &[&[&str]], examples_min: usize) {
+    let env = Env::sample();
+    for command in setup {
+        env.run(command).ok();
+    }
+    let mut all = Vec::new();
+    for heading in headings {
+        let text = section(heading);
+        let examples = examples(&text);
+        let (differences, outputs) = replay(&env, &examples);
+        if std::env::var_os("UPDATE_DOCS").is_some() {
+            let doc = std::fs::read_to_string(doc_path()).unwrap();
+            std::fs::write(doc_path(), doc.replacen(&text, &blessed(&text, &outputs), 1)).unwrap();
+        }
+        all.extend(examples);
+        assert!(
+            std::env::var_os("UPDATE_DOCS").is_some() || differences.is_empty(),
+            "{heading}: {}\n\n{}",
+            differences.len(),
+            differences.join("\n\n")
+        );
+    }
+    assert!(all.len() >= examples_min, "{} examples", all.len());
+}
+
+#[test]
+fn the_cycle_and_outbox_examples_replay() {
+    replay_section("### `arrears cycle`", &[], 2);
+    let cycle: &[&str] = &["cycle", "--as-of", "2026-11-20"];
+    replay_section("### `arrears actions list` and `arrears actions ack`", &[cycle], 8);
+}
+
+#[test]
+fn the_upkeep_examples_replay() {
+    let cycle: &[&str] = &["cycle", "--as-of", "2026-11-20"];
+    replay_section("### `arrears flag`", &[cycle], 1);
+    replay_section(
+        "### `arrears contact set`, `remove` and `inbound`; `arrears debtor update`",
+        &[],
+        4,
+    );
+}
+
+#[test]
+fn the_collection_command_examples_replay() {
+    let cycle: &[&str] = &["cycle", "--as-of", "2026-11-20"];
+    // The example of the first section runs after that of `promise`, under the same key.
+    let promise: &[&str] = &[
+        "promise",
+        "--account",
+        "TC-8001",
+        "--on",
+        "2026-11-20",
+        "--pay",
+        "2026-11-25:3000.00",
+        "--pay",
+        "2026-11-30:4500.00",
+        "--key",
+        "NW-PTP-1120",
+    ];
+    replay_section("### Collection commands: keys, output, rejections", &[cycle, promise], 1);
+    replay_sections(
+        &[
+            "### `arrears promise`",
+            "### `arrears plan create`",
+            "### `arrears settle offer` and `accept`",
+            "### `arrears dispute open` and `resolve`",
+            "### `arrears hardship grant` and `end`",
+            "### `arrears place`, `arrears recall`, `arrears legal`",
+            "### `arrears close`, `arrears reopen`",
+        ],
+        &[cycle],
+        10,
+    );
+}

@@ -1,0 +1,92 @@
+//! Issue 16 point 3: concurrent `execute` callers share write transactions (group commit).
+//! Each caller gets its own receipt; a refused command and a failing command take nothing of
+//! the others with them; read-your-writes holds when `execute` returns; the books verify.
+
+use std::sync::{Arc, Barrier};
+
+use arrears::{Command, CommandError, Outcome};
+
+use crate::support::*;
+
+#[test]
+fn concurrent_callers_each_get_their_own_receipt_and_nothing_leaks_between_them() {
+    let (_dir, books) = open_temp();
+    let threads = 8;
+    let accounts: Vec<_> = (0..threads)
+        .map(|index| {
+            let account = account(&books, &format!("G-{index}"));
+            charge(&books, &format!("c{index}"), account, d(1, 1), d(1, 31), 100_000);
+            account
+        })
+        .collect();
+    let books = Arc::new(books);
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = accounts
+        .iter()
+        .enumerate()
+        .map(|(index, &account)| {
+            let (books, barrier) = (books.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut paid = 0;
+                for round in 0..40i64 {
+                    let key = format!("pay-{index}-{round}");
+                    let amount = 100 + round;
+                    let payment = Command::Payment {
+                        account,
+                        effective_on: d(2, 1),
+                        amount: usd(amount),
+                        directed_to: None,
+                    };
+                    let receipt = books.execute(&key, &payment).unwrap();
+                    assert!(matches!(receipt.outcome, Outcome::Posted(_)), "{receipt:?}");
+                    paid += amount;
+                    // Read-your-writes: the payment is visible as soon as execute returns.
+                    let view = books.account_view(account, d(2, 1)).unwrap();
+                    assert_eq!(view.total_outstanding_minor, 100_000 - paid);
+                    // A refusal (more than owed on a waiver) and an error (an unknown
+                    // account) in the same groups write nothing and harm no one.
+                    let too_much = Command::Waiver {
+                        account,
+                        obligation: arrears::ids::ObligationId(u64::MAX),
+                        component: arrears::model::Component::Principal,
+                        effective_on: d(2, 1),
+                        amount: usd(1),
+                    };
+                    let refused = books.execute(&format!("waive-{index}-{round}"), &too_much);
+                    assert!(
+                        matches!(refused, Ok(ref receipt) if receipt.outcome.is_rejected())
+                            || matches!(refused, Err(CommandError::Invalid { .. })),
+                        "{refused:?}"
+                    );
+                    let unknown = Command::Payment {
+                        account: arrears::ids::AccountId(u64::MAX),
+                        effective_on: d(2, 1),
+                        amount: usd(1),
+                        directed_to: None,
+                    };
+                    let error = books.execute(&format!("bad-{index}-{round}"), &unknown);
+                    assert!(matches!(error, Err(CommandError::UnknownAccount(_))), "{error:?}");
+                    // The same key again replays.
+                    let again = books.execute(&key, &payment).unwrap();
+                    assert!(again.replayed);
+                }
+                paid
+            })
+        })
+        .collect();
+    let paid: Vec<i64> = handles.into_iter().map(|handle| handle.join().unwrap()).collect();
+    for (account, paid) in accounts.iter().zip(paid) {
+        let view = books.account_view(*account, d(2, 1)).unwrap();
+        assert_eq!(view.total_outstanding_minor, 100_000 - paid);
+    }
+    // The keys of the refused and failed commands stay free.
+    let free = Command::Payment {
+        account: accounts[0],
+        effective_on: d(2, 1),
+        amount: usd(1),
+        directed_to: None,
+    };
+    assert!(!books.execute("bad-0-0", &free).unwrap().replayed);
+    assert!(books.verify().unwrap().is_clean());
+}
