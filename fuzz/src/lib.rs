@@ -23,7 +23,7 @@ mod plugin_output;
 pub use import_rows::import_rows;
 pub use plugin_output::plugin_output;
 
-const KINDS: [RecordKind; 16] = [
+const KINDS: [RecordKind; 20] = [
     RecordKind::Debtor,
     RecordKind::Account,
     RecordKind::Obligation,
@@ -40,6 +40,10 @@ const KINDS: [RecordKind; 16] = [
     RecordKind::Snapshot,
     RecordKind::PluginEntry,
     RecordKind::Note,
+    RecordKind::Team,
+    RecordKind::Agent,
+    RecordKind::WorkItem,
+    RecordKind::WorkLog,
 ];
 
 /// CRC-32 (IEEE), as the record frame uses.
@@ -75,6 +79,10 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::Snapshot => decode::<arrears_core::ledger::AccountState>(kind, bytes).is_ok(),
         RecordKind::PluginEntry => decode::<arrears_store::PluginEntryRow>(kind, bytes).is_ok(),
         RecordKind::Note => decode::<arrears_core::case::Note>(kind, bytes).is_ok(),
+        RecordKind::Team => decode::<arrears_core::work::Team>(kind, bytes).is_ok(),
+        RecordKind::Agent => decode::<arrears_core::work::Agent>(kind, bytes).is_ok(),
+        RecordKind::WorkItem => decode::<arrears_core::work::WorkItem>(kind, bytes).is_ok(),
+        RecordKind::WorkLog => decode::<arrears_core::work::WorkLogEntry>(kind, bytes).is_ok(),
     }
 }
 

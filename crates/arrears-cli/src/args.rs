@@ -118,6 +118,15 @@ pub(crate) enum Command {
     Debtor(crate::upkeep::DebtorCommand),
     /// Set the day the statute of limitations runs on an account's debt.
     Limitation(crate::upkeep::LimitationArgs),
+    /// Teams of agents, with their skills.
+    #[command(subcommand)]
+    Team(crate::work::TeamCommand),
+    /// Agents: people who work the queue.
+    #[command(subcommand)]
+    Agent(crate::work::AgentCommand),
+    /// The work queue: claim the next item for an agent, record its outcome, list the queue.
+    #[command(subcommand)]
+    Queue(crate::work::QueueCommand),
     /// Close an account that owes nothing.
     Close(AccountDateArgs),
     /// Reopen a closed revolving account.
@@ -972,6 +981,8 @@ pub(crate) enum ReportCommand {
     Kpis(crate::demo::PeriodArgs),
     /// All the reports with charts, in one self-contained HTML file.
     Html(crate::demo::HtmlArgs),
+    /// Agent and team productivity: items worked, outcomes, promises made and kept.
+    Productivity(crate::work::ProductivityArgs),
 }
 
 #[derive(Debug, Args)]

@@ -142,6 +142,7 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
             Some(arrears::CallConsent::GivenAt(at)) => vec![("call_consent", at.date_naive())],
             _ => Vec::new(),
         },
+        Command::RecordWork(done) => vec![("at", done.at.date_naive())],
         // Commands without a value date (and any the engine adds later, until listed here).
         _ => Vec::new(),
     }

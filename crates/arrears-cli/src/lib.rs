@@ -29,6 +29,7 @@ mod refs;
 mod report;
 mod show;
 mod upkeep;
+mod work;
 
 use std::ffi::OsString;
 use std::io::{self, BufWriter, Write};
@@ -204,6 +205,9 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Report(ReportCommand::Html(args)) => {
             demo::report_html(&open_read_only(cli)?, &cli.db, args, cli.json, out)
         }
+        Command::Report(ReportCommand::Productivity(args)) => {
+            work::productivity(&open_read_only(cli)?, today(cli).date_naive(), args, cli.json, out)
+        }
         Command::Report(ReportCommand::Aging(args)) => {
             report::aging(&open_read_only(cli)?, args, today(cli).date_naive(), cli.json, out)
         }
@@ -260,6 +264,17 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             upkeep::run(&books, &horizon(cli, &books)?, command, cli.json, out)
         }
         Command::Limitation(args) => upkeep::limitation(&open(cli)?, args, cli.json, out),
+        Command::Team(command) => work::team(&open(cli)?, command, cli.json, out),
+        Command::Agent(command) => work::agent(&open(cli)?, command, cli.json, out),
+        // Listing only reads; next and done write.
+        Command::Queue(command @ work::QueueCommand::List(_)) => {
+            let books = open_read_only(cli)?;
+            work::queue(&books, &horizon(cli, &books)?, today(cli), command, cli.json, out)
+        }
+        Command::Queue(command) => {
+            let books = open(cli)?;
+            work::queue(&books, &horizon(cli, &books)?, today(cli), command, cli.json, out)
+        }
         Command::Debtor(command) => {
             let books = open(cli)?;
             let horizon = horizon(cli, &books)?;

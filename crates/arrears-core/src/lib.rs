@@ -20,6 +20,7 @@
 //! - [`holidays`]: public holidays by rule, per jurisdiction.
 //! - [`compliance`]: the contact guardrails and the jurisdiction packs.
 //! - [`strategy`]: the `Scorer` and `ContactStrategy` traits and their built-in defaults.
+//! - [`work`]: work for people: teams, agents, skills, work items, outcome codes.
 #![deny(missing_docs)]
 
 pub mod aging;
@@ -36,3 +37,4 @@ pub mod money;
 pub mod plan;
 pub mod policy;
 pub mod strategy;
+pub mod work;

@@ -57,6 +57,14 @@ pub enum RecordKind {
     PluginEntry,
     /// `arrears_core::case::Note` (the `notes` table, added within format 2).
     Note,
+    /// `arrears_core::work::Team` (the `teams` table, added within format 2).
+    Team,
+    /// `arrears_core::work::Agent` (the `agents` table, added within format 2).
+    Agent,
+    /// `arrears_core::work::WorkItem` (the `work_items` table, added within format 2).
+    WorkItem,
+    /// `arrears_core::work::WorkLogEntry` (the `work_log` table, added within format 2).
+    WorkLog,
 }
 
 impl RecordKind {
@@ -88,7 +96,11 @@ impl RecordKind {
             // New within format 2 (the `plugins` table), with integer dates from the start.
             // Version 2: `in_process` appended (an older entry reads as isolated).
             RecordKind::PluginEntry => 2,
-            RecordKind::Note => 1,
+            RecordKind::Note
+            | RecordKind::Team
+            | RecordKind::Agent
+            | RecordKind::WorkItem
+            | RecordKind::WorkLog => 1,
         }
     }
 
@@ -126,7 +138,11 @@ impl RecordKind {
             | RecordKind::Audit
             | RecordKind::Snapshot
             | RecordKind::PluginEntry
-            | RecordKind::Note => &[],
+            | RecordKind::Note
+            | RecordKind::Team
+            | RecordKind::Agent
+            | RecordKind::WorkItem
+            | RecordKind::WorkLog => &[],
         }
     }
 
@@ -149,6 +165,10 @@ impl RecordKind {
             RecordKind::Snapshot => "account snapshot",
             RecordKind::PluginEntry => "plugin registry entry",
             RecordKind::Note => "note",
+            RecordKind::Team => "team",
+            RecordKind::Agent => "agent",
+            RecordKind::WorkItem => "work item",
+            RecordKind::WorkLog => "work log entry",
         }
     }
 }

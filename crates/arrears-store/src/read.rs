@@ -9,16 +9,18 @@ use arrears_core::case::{Action, CollectionCase, ContactAttempt, Note};
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{replay, AccountState, Event, EventRecord, JournalEntry, Posting};
 use arrears_core::model::{Account, Debtor, Obligation};
+use arrears_core::work::{Agent, Team, WorkItem, WorkLogEntry};
 use chrono::NaiveDate;
 use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{self, decode, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::schema::{
-    date_key, AccountEntries, AccountHead, AccountObligations, Accounts, Audit, AuditEntry, Cases,
-    Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, IdempotencyRecord, Journal,
-    Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PluginEntryRow,
-    Plugins, RefKind, ReviewDue, Snapshots, META_FORMAT_VERSION,
+    date_key, AccountEntries, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry,
+    Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, IdempotencyRecord,
+    Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending,
+    PluginEntryRow, Plugins, RefKind, ReviewDue, Snapshots, Teams, WorkItems, WorkLog,
+    META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -418,6 +420,22 @@ pub trait Reads: TableAccess {
         self.read_table(Cases, |table| all_records(table, "cases", RecordKind::Case))
     }
 
+    /// Up to `limit` cases of accounts with ids above `after` (from the first if `None`), by
+    /// account id: a page of a scan that holds one page in memory.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn cases_after(
+        &self,
+        after: Option<AccountId>,
+        limit: usize,
+    ) -> Result<Vec<CollectionCase>, StorageError> {
+        self.read_table(Cases, |table| {
+            page_of_records(table, "cases", RecordKind::Case, after.map(|id| id.0), limit)
+        })
+    }
+
     /// Accounts whose next review is on or before `as_of`, earliest first, at most
     /// `limit`.
     ///
@@ -722,6 +740,85 @@ pub trait Reads: TableAccess {
         })
     }
 
+    /// The team named `name` (none in a store written before the `teams` table).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn team(&self, name: &str) -> Result<Option<Team>, StorageError> {
+        if !self.table_exists(Teams)? {
+            return Ok(None);
+        }
+        self.read_table(Teams, |table| get_named(table, "teams", RecordKind::Team, name))
+    }
+
+    /// Every team, by name.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn teams(&self) -> Result<Vec<Team>, StorageError> {
+        if !self.table_exists(Teams)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(Teams, |table| {
+            decode_rows(table.iter().map_err(from_redb)?, "teams", RecordKind::Team)
+        })
+    }
+
+    /// The agent `id` (none in a store written before the `agents` table).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn agent(&self, id: &str) -> Result<Option<Agent>, StorageError> {
+        if !self.table_exists(Agents)? {
+            return Ok(None);
+        }
+        self.read_table(Agents, |table| get_named(table, "agents", RecordKind::Agent, id))
+    }
+
+    /// Every agent, by id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn agents(&self) -> Result<Vec<Agent>, StorageError> {
+        if !self.table_exists(Agents)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(Agents, |table| {
+            decode_rows(table.iter().map_err(from_redb)?, "agents", RecordKind::Agent)
+        })
+    }
+
+    /// An account's work item, if the engine keeps one (an account without one is due at once
+    /// and unclaimed).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn work_item(&self, account: AccountId) -> Result<Option<WorkItem>, StorageError> {
+        if !self.table_exists(WorkItems)? {
+            return Ok(None);
+        }
+        self.read_table(WorkItems, |table| {
+            get_record(table, "work_items", RecordKind::WorkItem, account.0)
+        })
+    }
+
+    /// The work log, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn work_log(&self) -> Result<Vec<WorkLogEntry>, StorageError> {
+        if !self.table_exists(WorkLog)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(WorkLog, |table| all_records(table, "work_log", RecordKind::WorkLog))
+    }
+
     /// Number of accounts.
     ///
     /// # Errors
@@ -789,6 +886,20 @@ fn get_record<T: serde::de::DeserializeOwned>(
     decode(kind, guard.value()).map(Some).map_err(|reason| StorageError::Corrupted {
         table: table_name,
         key: id.to_string(),
+        reason,
+    })
+}
+
+fn get_named<T: serde::de::DeserializeOwned>(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    table_name: &'static str,
+    kind: RecordKind,
+    name: &str,
+) -> Result<Option<T>, StorageError> {
+    let Some(guard) = table.get(name).map_err(from_redb)? else { return Ok(None) };
+    decode(kind, guard.value()).map(Some).map_err(|reason| StorageError::Corrupted {
+        table: table_name,
+        key: format!("{name:?}"),
         reason,
     })
 }

@@ -151,6 +151,10 @@ tables! {
     Plugins, plugins: "plugins", &'static str, &'static [u8];
     OutboxBySeq, outbox_by_seq: "outbox_by_seq", u64, u64;
     Notes, notes: "notes", (u64, u64), &'static [u8];
+    Teams, teams: "teams", &'static str, &'static [u8];
+    Agents, agents: "agents", &'static str, &'static [u8];
+    WorkItems, work_items: "work_items", u64, &'static [u8];
+    WorkLog, work_log: "work_log", u64, &'static [u8];
 }
 
 /// Days since 1970-01-01, the key form of a date in indexes.

@@ -312,3 +312,61 @@ fn a_store_without_the_plugins_table_reads_an_empty_registry() {
     write.commit().unwrap();
     assert_eq!(store.read().unwrap().plugin_entries().unwrap(), Vec::new());
 }
+
+#[test]
+fn a_store_without_the_work_tables_reads_no_work() {
+    use arrears_core::ids::AccountId;
+    use arrears_core::work::{Agent, Skills, Team, WorkItem, WorkLogEntry, WorkOutcomeCode};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    drop(Store::create(&path, options()).unwrap());
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        for name in ["teams", "agents"] {
+            assert!(txn.delete_table(TableDefinition::<&str, &[u8]>::new(name)).unwrap());
+        }
+        for name in ["work_items", "work_log"] {
+            assert!(txn.delete_table(TableDefinition::<u64, &[u8]>::new(name)).unwrap());
+        }
+        txn.commit().unwrap();
+    }
+    let store = Store::open(&path, options()).unwrap();
+    let read = store.read().unwrap();
+    assert_eq!(read.teams().unwrap(), Vec::new());
+    assert_eq!(read.team("t").unwrap(), None);
+    assert_eq!(read.agents().unwrap(), Vec::new());
+    assert_eq!(read.agent("a").unwrap(), None);
+    assert_eq!(read.work_item(AccountId(1)).unwrap(), None);
+    assert_eq!(read.work_log().unwrap(), Vec::new());
+    drop(read);
+    let team = Team { name: "t".into(), skills: Skills::default() };
+    let agent = Agent {
+        id: "a".into(),
+        name: "A".into(),
+        teams: vec!["t".into()],
+        skills: Skills::default(),
+        active: true,
+    };
+    let item = WorkItem::new(AccountId(1));
+    let entry = WorkLogEntry {
+        agent: "a".into(),
+        team: None,
+        account: AccountId(1),
+        code: WorkOutcomeCode::Refusal,
+        at: "2026-02-02T15:10:00Z".parse().unwrap(),
+        promised_minor: 0,
+    };
+    let mut write = store.write().unwrap();
+    write.put_team(&team).unwrap();
+    write.put_agent(&agent).unwrap();
+    write.put_work_item(&item).unwrap();
+    write.append_work_log(&entry).unwrap();
+    write.append_work_log(&entry).unwrap();
+    write.commit().unwrap();
+    let read = store.read().unwrap();
+    assert_eq!(read.teams().unwrap(), vec![team]);
+    assert_eq!(read.agent("a").unwrap(), Some(agent));
+    assert_eq!(read.work_item(AccountId(1)).unwrap(), Some(item));
+    assert_eq!(read.work_log().unwrap(), vec![entry.clone(), entry]);
+}

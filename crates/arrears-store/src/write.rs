@@ -7,16 +7,18 @@ use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt, N
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::{AccountState, EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
+use arrears_core::work::{Agent, Team, WorkItem, WorkLogEntry};
 use redb::ReadableTable;
 
 use crate::codec::{encode, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::read::Reads;
 use crate::schema::{
-    date_key, AccountEntries, AccountObligations, Accounts, Audit, AuditEntry, Cases, Config,
-    Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency, IdempotencyRecord,
-    Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending,
-    PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, Snapshots,
+    date_key, AccountEntries, AccountObligations, Accounts, Agents, Audit, AuditEntry, Cases,
+    Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency,
+    IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
+    OutboxPending, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, Snapshots, Teams,
+    WorkItems, WorkLog,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -362,6 +364,62 @@ impl WriteTxn {
             table
                 .insert((debtor.0, next), encode(RecordKind::Note, note).as_slice())
                 .map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Writes a team (replacing the one of the same name).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_team(&mut self, team: &Team) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::Team, team);
+        self.write_table(Teams, |table| {
+            table.insert(team.name.as_str(), bytes.as_slice()).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Writes an agent (replacing the one of the same id).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_agent(&mut self, agent: &Agent) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::Agent, agent);
+        self.write_table(Agents, |table| {
+            table.insert(agent.id.as_str(), bytes.as_slice()).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Writes an account's work item.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_work_item(&mut self, item: &WorkItem) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::WorkItem, item);
+        self.write_table(WorkItems, |table| {
+            table.insert(item.account.0, bytes.as_slice()).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Appends an entry to the work log (keys from 1).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn append_work_log(&mut self, entry: &WorkLogEntry) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::WorkLog, entry);
+        self.write_table(WorkLog, |table| {
+            let next = match table.last().map_err(from_redb)? {
+                Some((key, _)) => key.value() + 1,
+                None => 1,
+            };
+            table.insert(next, bytes.as_slice()).map_err(from_redb)?;
             Ok(())
         })
     }

@@ -462,6 +462,17 @@ pub enum Command {
         /// The restrictions to change.
         changes: RestrictionChanges,
     },
+    /// Defines a team, or replaces the skills of the team of that name. The policy's
+    /// `[[assignment]]` rules name teams.
+    DefineTeam(arrears_core::work::Team),
+    /// Defines an agent, or replaces the agent of that id (its name, teams, skills, and
+    /// `active`: false deactivates it). Its teams must exist.
+    DefineAgent(arrears_core::work::Agent),
+    /// An agent records the outcome of working an item it claimed
+    /// ([`crate::Arrears::claim_work`]); the outcome goes through the existing commands (a
+    /// promise, a dispute) in the same transaction, sets the item's next-action date and
+    /// ends the lease.
+    RecordWork(WorkDone),
 }
 
 /// What [`Command::ChangeRestrictions`] changes: each field given replaces the stored value;
@@ -486,6 +497,31 @@ pub enum CallConsent {
     GivenAt(#[serde(with = "arrears_core::dates::instant")] DateTime<Utc>),
     /// Withdrawn: no consent from now on.
     Cleared,
+}
+
+/// What an agent records after working an item ([`Command::RecordWork`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkDone {
+    /// The agent (it must hold the item's claim).
+    pub agent: String,
+    /// The item: the account worked.
+    pub account: AccountId,
+    /// The outcome code.
+    pub code: arrears_core::work::WorkOutcomeCode,
+    /// When.
+    #[serde(with = "arrears_core::dates::instant")]
+    pub at: DateTime<Utc>,
+    /// The promised dated amounts: required for `promise`, refused for any other code.
+    pub promise: Vec<PromiseLine>,
+    /// The first day to work the item again (required for `callback`; by default the day
+    /// after the last promised payment for `promise`, else the next day).
+    #[serde(with = "arrears_core::dates::option_date")]
+    pub next_action_on: Option<NaiveDate>,
+    /// The debtor's address the agent used (required for `wrong_party`, whose address is
+    /// removed); the contact enters the debtor's history.
+    pub address: Option<String>,
+    /// A note for the debtor's notes, if any.
+    pub note: Option<String>,
 }
 
 /// When and how a debtor gave or withdrew consent ([`Command::SetContactPoint`]).
@@ -617,6 +653,11 @@ impl Command {
             | Command::RequestCallback { at, .. } => {
                 vec![("at", at.date_naive())]
             }
+            Command::DefineTeam(_) | Command::DefineAgent(_) => Vec::new(),
+            Command::RecordWork(done) => std::iter::once(("at", done.at.date_naive()))
+                .chain(done.next_action_on.map(|on| ("next_action_on", on)))
+                .chain(done.promise.iter().map(|line| ("promise.on", line.on)))
+                .collect(),
         }
     }
 
@@ -663,6 +704,9 @@ impl Command {
             Command::SetLimitationDate { .. } => "set_limitation_date",
             Command::SetAttorney { .. } => "set_attorney",
             Command::ChangeRestrictions { .. } => "change_restrictions",
+            Command::DefineTeam(_) => "define_team",
+            Command::DefineAgent(_) => "define_agent",
+            Command::RecordWork(_) => "record_work",
         }
     }
 
@@ -726,7 +770,14 @@ impl Command {
             | Command::AddNote { .. }
             | Command::SetLimitationDate { .. }
             | Command::SetAttorney { .. }
-            | Command::ChangeRestrictions { .. } => {}
+            | Command::ChangeRestrictions { .. }
+            | Command::DefineTeam(_)
+            | Command::DefineAgent(_) => {}
+            Command::RecordWork(done) => {
+                for line in &mut done.promise {
+                    line.amount = money(&line.amount);
+                }
+            }
         }
         command
     }
@@ -792,6 +843,21 @@ pub enum Outcome {
     Scheduled {
         /// The action.
         action: u64,
+    },
+    /// A team or an agent was defined (its name or id).
+    WorkDefined {
+        /// The team's name or the agent's id.
+        name: String,
+    },
+    /// An agent's outcome was recorded on a work item.
+    Worked {
+        /// The account.
+        account: AccountId,
+        /// The first day the item is worked again.
+        #[serde(with = "arrears_core::dates::option_date")]
+        next_action_on: Option<NaiveDate>,
+        /// What the outcome did to the case (a promise, a dispute).
+        cases: Vec<CaseChanged>,
     },
 }
 

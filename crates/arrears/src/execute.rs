@@ -66,6 +66,8 @@ pub(crate) fn execute(
         // (A text that does not load is refused by the command itself, with its location.)
         if let Ok(policy) = Policy::from_toml(text, file) {
             components_for(plugins.components, plugins.registry, &policy, &*txn)?;
+            // Likewise a policy assigning work to a team that does not exist.
+            crate::queue::check_policy_teams(txn, &policy, file)?;
         }
     }
     let policy = policies.get(txn)?;
@@ -93,6 +95,7 @@ fn command_account(command: &Command, outcome: &Outcome) -> Option<AccountId> {
     match (command, outcome) {
         (_, Outcome::AccountOpened(id)) => Some(*id),
         (_, Outcome::Posted(posted)) => Some(posted.account),
+        (_, Outcome::Worked { account, .. }) => Some(*account),
         (_, Outcome::Cases(cases)) if cases.len() == 1 => cases.first().map(|case| case.account),
         _ => None,
     }
@@ -268,6 +271,9 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         }
         Command::MarkSent { action, at } => crate::outbox::mark_sent(env, *action, *at)?,
         Command::AddNote { debtor, note } => crate::upkeep::add_note(env, *debtor, note)?,
+        Command::DefineTeam(team) => crate::queue::define_team(env, team)?,
+        Command::DefineAgent(agent) => crate::queue::define_agent(env, agent)?,
+        Command::RecordWork(done) => crate::queue::record_work(env, done)?,
         Command::SetLimitationDate { account, on } => {
             crate::upkeep::set_limitation_date(env, *account, *on)?
         }

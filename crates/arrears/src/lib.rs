@@ -59,6 +59,7 @@ mod execute;
 mod ledger_write;
 mod lifecycle;
 mod outbox;
+pub mod queue;
 mod upkeep;
 
 pub mod lists;
@@ -73,13 +74,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use arrears_core::{aging, ids, ledger, model, money};
 
-pub use arrears_core::{case, collection, compliance, holidays, plan, policy, strategy};
+pub use arrears_core::{case, collection, compliance, holidays, plan, policy, strategy, work};
 pub use audit::{AnchorParseError, AuditAnchor};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
     CallConsent, CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge,
     NewDebtor, NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
-    RestrictionChanges,
+    RestrictionChanges, WorkDone,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};
@@ -603,6 +604,76 @@ impl Arrears {
             txn.commit()?;
         }
         Ok(claimed)
+    }
+
+    /// Claims for the agent `agent` the best work item as of `as_of` (issue 14 point 6): among
+    /// the accounts the policy's `[[assignment]]` rules give to the agent's teams and that
+    /// the teams' and the agent's skills allow, the one of highest priority whose next-action
+    /// date has come and that no other agent holds under a lease that has not ended, with a
+    /// lease of `lease_seconds` from the engine clock's now. An item the agent already holds
+    /// comes first (its lease renewed). Like [`Arrears::claim_actions`], a claim is a lease,
+    /// not a fact of the books: not audited, no idempotency key. The agent then records the
+    /// outcome with [`Command::RecordWork`]. `None` when the queue is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::Invalid`] for an unknown or deactivated agent or a lease that does not
+    /// fit the calendar, [`CommandError::ThreadHoldsBatch`], or a storage failure.
+    pub fn claim_work(
+        &self,
+        agent: &str,
+        lease_seconds: u32,
+        as_of: NaiveDate,
+    ) -> Result<Option<queue::QueueEntry>, CommandError> {
+        let now = self.clock.now();
+        let until = now
+            .checked_add_signed(chrono::Duration::seconds(i64::from(lease_seconds)))
+            .ok_or_else(|| CommandError::Invalid {
+                field: "lease_seconds",
+                reason: format!("{now} plus {lease_seconds} s is past the supported instants"),
+            })?;
+        let batch = self.batch().map_err(|error| match error {
+            BatchError::Storage(error) => CommandError::Storage(error),
+            _ => CommandError::ThreadHoldsBatch,
+        })?;
+        let Batch { mark, mut txn, .. } = batch;
+        let policy = self.policies.get(&txn)?;
+        let claimed = queue::claim(&mut txn, &policy, agent, (now, until), as_of)?;
+        drop(mark);
+        if claimed.is_some() {
+            txn.commit()?;
+        }
+        Ok(claimed)
+    }
+
+    /// The work items of `teams` (every team when empty) as of `as_of`, best first, with
+    /// their leases (see [`Arrears::claim_work`]).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, or a stored policy that no longer loads.
+    pub fn work_queue(
+        &self,
+        teams: &[String],
+        as_of: NaiveDate,
+    ) -> Result<Vec<queue::QueueEntry>, QueryError> {
+        let read = self.store.read()?;
+        let policy = self
+            .policies
+            .for_text(read.config(context::POLICY_CONFIG)?)
+            .map_err(QueryError::Policy)?;
+        let scope = queue::QueueScope { teams, agent: None };
+        Ok(queue::queue(&read, &policy, &scope, as_of)?)
+    }
+
+    /// Every team and every agent, by name and id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn teams_and_agents(&self) -> Result<(Vec<work::Team>, Vec<work::Agent>), QueryError> {
+        let read = self.store.read()?;
+        Ok((read.teams()?, read.agents()?))
     }
 
     /// Up to `limit` outbox actions received after the cursor `after`, in the order the outbox
@@ -1294,6 +1365,20 @@ impl Arrears {
     /// A storage failure.
     pub fn report_kpis(&self, from: NaiveDate, to: NaiveDate) -> Result<reports::Kpis, QueryError> {
         reports::kpis(&self.store.read()?, from, to)
+    }
+
+    /// Agent and team productivity over `from..=to`, from the work log
+    /// ([`reports::Productivity`] defines each figure).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn report_productivity(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<reports::ProductivityReport, QueryError> {
+        reports::productivity(&self.store.read()?, from, to)
     }
 
     /// The roll-rate matrix between consecutive dates of `month_ends` (see

@@ -520,3 +520,92 @@ mod tests {
         assert!(RateDifference::of(1, 0, 1, 1).is_none());
     }
 }
+
+/// What one agent (or one team) did over a period, from the work log (issue 14 point 6).
+///
+/// - *Items worked*: distinct accounts the agent recorded an outcome on in the period.
+/// - *Outcomes*: outcomes recorded in the period, by code (`promise`, `refusal`...).
+/// - *Promises*: outcomes `promise` in the period; *promised*: their amounts, per currency.
+/// - *Collected*: for each promise, the payments on its account effective from the promise's
+///   day to the end of the period, reversed payments excluded, capped at the amount promised;
+///   per currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Productivity {
+    /// The agent's id, or the team's name.
+    pub name: String,
+    /// Distinct accounts worked.
+    pub items_worked: u64,
+    /// Outcomes recorded, by code name.
+    pub outcomes: BTreeMap<String, u64>,
+    /// Promises recorded.
+    pub promises: u64,
+    /// Amounts promised, in minor units, per currency.
+    pub promised_minor: BTreeMap<Currency, i64>,
+    /// Amounts collected against those promises, in minor units, per currency.
+    pub collected_minor: BTreeMap<Currency, i64>,
+}
+
+/// Productivity per agent and per team over a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProductivityReport {
+    /// First day of the period.
+    #[serde(with = "arrears_core::dates::date")]
+    pub from: NaiveDate,
+    /// Last day of the period (inclusive).
+    #[serde(with = "arrears_core::dates::date")]
+    pub to: NaiveDate,
+    /// Per agent, by id.
+    pub agents: Vec<Productivity>,
+    /// Per team (the team an item belonged to when it was worked), by name.
+    pub teams: Vec<Productivity>,
+}
+
+pub(crate) fn productivity(
+    read: &ReadTxn,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<ProductivityReport, QueryError> {
+    let mut agents: BTreeMap<String, (Productivity, BTreeMap<AccountId, ()>)> = BTreeMap::new();
+    let mut teams: BTreeMap<String, (Productivity, BTreeMap<AccountId, ()>)> = BTreeMap::new();
+    for entry in read.work_log()? {
+        let on = entry.at.date_naive();
+        if on < from || to < on {
+            continue;
+        }
+        let Some(account) = read.account(entry.account)? else { continue };
+        let collected_minor = if entry.code == arrears_core::work::WorkOutcomeCode::Promise {
+            let state = read.account_state(&account, Some(to))?;
+            let paid: i64 = crate::lifecycle::received(&state)
+                .into_iter()
+                .filter(|(paid_on, _)| on <= *paid_on && *paid_on <= to)
+                .map(|(_, amount)| amount)
+                .sum();
+            paid.min(entry.promised_minor)
+        } else {
+            0
+        };
+        let mut rows = vec![agents.entry(entry.agent.clone()).or_default()];
+        if let Some(team) = &entry.team {
+            rows.push(teams.entry(team.clone()).or_default());
+        }
+        for (row, worked) in rows {
+            worked.insert(entry.account, ());
+            *row.outcomes.entry(entry.code.name().to_owned()).or_default() += 1;
+            if entry.code == arrears_core::work::WorkOutcomeCode::Promise {
+                row.promises += 1;
+                *row.promised_minor.entry(account.currency).or_default() += entry.promised_minor;
+                *row.collected_minor.entry(account.currency).or_default() += collected_minor;
+            }
+        }
+    }
+    let finish = |rows: BTreeMap<String, (Productivity, BTreeMap<AccountId, ()>)>| {
+        rows.into_iter()
+            .map(|(name, (row, worked))| Productivity {
+                name,
+                items_worked: worked.len() as u64,
+                ..row
+            })
+            .collect()
+    };
+    Ok(ProductivityReport { from, to, agents: finish(agents), teams: finish(teams) })
+}

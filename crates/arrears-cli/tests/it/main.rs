@@ -22,6 +22,7 @@ mod score;
 mod shared;
 mod show;
 mod upkeep;
+mod work;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

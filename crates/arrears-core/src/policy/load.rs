@@ -10,16 +10,16 @@ use rust_decimal::Decimal;
 use toml::Spanned;
 
 use super::raw::{
-    RawActions, RawAmount, RawArm, RawChargeOff, RawContact, RawDates, RawDecimal, RawPlan,
-    RawPolicy, RawPromise, RawReview, RawSettlement, RawStage, SpannedList,
+    RawActions, RawAmount, RawArm, RawAssignment, RawChargeOff, RawContact, RawDates, RawDecimal,
+    RawPlan, RawPolicy, RawPromise, RawReview, RawSettlement, RawStage, SpannedList,
 };
 use super::{
-    Amount, Arm, CadenceDays, ChargeOffRules, ContactStep, DateRules, Frequency,
-    JurisdictionPattern, Placement, PlanRules, Policy, PolicyError, PolicyErrorReason,
+    Amount, Arm, Assignment, CadenceDays, ChargeOffRules, ContactStep, DateRules, Frequency,
+    JurisdictionPattern, Placement, PlanRules, Policy, PolicyError, PolicyErrorReason, Priority,
     PromiseRules, ReviewRules, SettlementRules, Signal, Stage, StageActions, StageConditions,
-    ARMS_MAX, ARM_WEIGHT_MAX, CONTACT_STEPS_PER_STAGE_MAX, DELAY_DAYS_MAX, DPD_MAX,
-    INSTALLMENTS_MAX, LIST_LEN_MAX, MISSED_INSTALLMENTS_MAX, NAME_LEN_MAX, OPEN_PROMISES_MAX,
-    PRE_DUE_DAYS_MAX, REVIEW_CADENCE_DAYS_MAX, STAGES_MAX,
+    ARMS_MAX, ARM_WEIGHT_MAX, ASSIGNMENTS_MAX, CONTACT_STEPS_PER_STAGE_MAX, DELAY_DAYS_MAX,
+    DPD_MAX, INSTALLMENTS_MAX, LIST_LEN_MAX, MISSED_INSTALLMENTS_MAX, NAME_LEN_MAX,
+    OPEN_PROMISES_MAX, PRE_DUE_DAYS_MAX, REVIEW_CADENCE_DAYS_MAX, STAGES_MAX,
 };
 use crate::located_toml::{LocatedError, TomlSource};
 use crate::model::{ContactChannel, ProductKind, TEXT_LEN_MAX};
@@ -411,6 +411,7 @@ impl Loader<'_> {
         let review = self.review(raw.review.as_ref())?;
         let dates = self.dates(raw.dates.as_ref())?;
         let arms = self.arms(raw.arm.as_ref())?;
+        let assignments = self.assignments(raw.assignment.as_ref(), &stages)?;
         self.check_ambiguity(&stages)?;
         stages.sort_by(|left, right| {
             let (left, right) = (&left.stage, &right.stage);
@@ -433,6 +434,7 @@ impl Loader<'_> {
             review,
             dates,
             arms,
+            assignments,
         })
     }
 
@@ -1034,5 +1036,127 @@ impl Loader<'_> {
             arms.push(Arm { name, weight, scorer, strategy, scorer_fallback, strategy_fallback });
         }
         Ok(arms)
+    }
+}
+
+impl Loader<'_> {
+    fn assignments(
+        &self,
+        raw: Option<&SpannedList<RawAssignment>>,
+        stages: &[LoadedStage],
+    ) -> Result<Vec<Assignment>, PolicyError> {
+        let Some(raw) = raw else { return Ok(Vec::new()) };
+        if ASSIGNMENTS_MAX < raw.get_ref().len() {
+            let reason = PolicyErrorReason::TooMany {
+                count: raw.get_ref().len(),
+                count_max: ASSIGNMENTS_MAX,
+            };
+            return Err(self.error(raw.span(), "assignment", reason));
+        }
+        let mut rules = Vec::with_capacity(raw.get_ref().len());
+        for (index, entry) in raw.get_ref().iter().enumerate() {
+            rules.push(self.assignment(
+                &format!("assignment[{index}]"),
+                entry.get_ref(),
+                stages,
+            )?);
+        }
+        Ok(rules)
+    }
+
+    fn assignment(
+        &self,
+        path: &str,
+        raw: &RawAssignment,
+        stages: &[LoadedStage],
+    ) -> Result<Assignment, PolicyError> {
+        let team = self.name(&raw.team, &format!("{path}.team"), "team name")?;
+        let stage_names = match &raw.stages {
+            Some(list) => self.list(list, &format!("{path}.stages"), |entry, field| {
+                self.known_stage(entry, field, stages).map(|name| (name.clone(), name))
+            })?,
+            None => Vec::new(),
+        };
+        let languages = match &raw.languages {
+            Some(list) => self.list(list, &format!("{path}.languages"), |entry, field| {
+                self.language(entry, field).map(|tag| (tag.to_ascii_lowercase(), tag))
+            })?,
+            None => Vec::new(),
+        };
+        let products = match &raw.products {
+            Some(list) => self.named_list(list, &format!("{path}.products"), ProductKind::name)?,
+            None => Vec::new(),
+        };
+        let jurisdictions = match &raw.jurisdictions {
+            Some(list) => self
+                .jurisdictions(list, &format!("{path}.jurisdictions"))?
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            None => Vec::new(),
+        };
+        let priority = match &raw.priority {
+            Some(value) => self.priority(value, &format!("{path}.priority"))?,
+            None => Priority::ExpectedRecovery,
+        };
+        let recovery_rate =
+            self.share(raw.recovery_rate.as_ref(), &format!("{path}.recovery_rate"), Decimal::ONE)?;
+        Ok(Assignment {
+            team,
+            stages: stage_names,
+            conditions: crate::work::Skills { languages, products, jurisdictions },
+            priority,
+            recovery_rate,
+        })
+    }
+
+    fn known_stage(
+        &self,
+        entry: &Spanned<String>,
+        field: &str,
+        stages: &[LoadedStage],
+    ) -> Result<String, PolicyError> {
+        let name = entry.get_ref();
+        if stages.iter().any(|loaded| loaded.stage.name == *name) {
+            return Ok(name.clone());
+        }
+        let mut known: Vec<&str> = stages.iter().map(|loaded| loaded.stage.name.as_str()).collect();
+        known.sort_unstable();
+        let reason = PolicyErrorReason::Unknown {
+            what: "stage",
+            name: name.clone(),
+            known: known.join(", "),
+        };
+        Err(self.error(entry.span(), field, reason))
+    }
+
+    fn language(&self, entry: &Spanned<String>, field: &str) -> Result<String, PolicyError> {
+        let tag = entry.get_ref();
+        match crate::model::locale::check_language(tag) {
+            Ok(()) => Ok(tag.clone()),
+            Err(_) => {
+                let reason = PolicyErrorReason::InvalidName {
+                    what: "language",
+                    name: tag.clone(),
+                    rule: "expected a BCP 47 language tag such as \"es\" or \"es-MX\"",
+                };
+                Err(self.error(entry.span(), field, reason))
+            }
+        }
+    }
+
+    fn priority(&self, value: &Spanned<String>, field: &str) -> Result<Priority, PolicyError> {
+        Priority::ALL.into_iter().find(|priority| priority.name() == value.get_ref()).ok_or_else(
+            || {
+                let known: Vec<&str> =
+                    Priority::ALL.iter().map(|priority| priority.name()).collect();
+                let reason = PolicyErrorReason::Unknown {
+                    what: "priority",
+                    name: value.get_ref().clone(),
+                    known: known.join(", "),
+                };
+                self.error(value.span(), field, reason)
+            },
+        )
     }
 }

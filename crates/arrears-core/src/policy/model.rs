@@ -164,6 +164,81 @@ pub struct Policy {
     pub(super) dates: DateRules,
     /// File order, which the traffic split depends on.
     pub(super) arms: Vec<Arm>,
+    /// File order: the first rule that matches an account assigns it.
+    pub(super) assignments: Vec<Assignment>,
+}
+
+/// Most `[[assignment]]` rules in a policy.
+pub const ASSIGNMENTS_MAX: usize = 64;
+
+/// An `[[assignment]]` rule: accounts in one of its stages whose debtor and product its
+/// conditions allow are work for its team, ordered by its priority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    /// The team (it must exist in the store when the policy is set).
+    pub team: String,
+    /// Stage names; empty for every stage (an account in no stage is never work).
+    pub stages: Vec<String>,
+    /// The debtor's language, product and jurisdiction the rule applies to (an empty list
+    /// allows any).
+    pub conditions: crate::work::Skills,
+    /// How the team's queue is ordered.
+    pub priority: Priority,
+    /// The share of the balance expected to be recovered, 0 to 1 (for
+    /// [`Priority::ExpectedRecovery`]).
+    pub recovery_rate: Decimal,
+}
+
+/// How a team's queue is ordered, highest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Priority {
+    /// The outstanding balance times the rule's recovery rate, in minor units (rounded down).
+    ExpectedRecovery,
+    /// The outstanding balance, in minor units.
+    Balance,
+    /// Days past due.
+    DaysPastDue,
+}
+
+impl Priority {
+    /// Every priority.
+    pub const ALL: [Priority; 3] =
+        [Priority::ExpectedRecovery, Priority::Balance, Priority::DaysPastDue];
+
+    /// The name as written in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Priority::ExpectedRecovery => "expected_recovery",
+            Priority::Balance => "balance",
+            Priority::DaysPastDue => "days_past_due",
+        }
+    }
+
+    /// An account's priority under this rule: higher is worked first. Exact: integers only.
+    pub fn of(self, recovery_rate: Decimal, outstanding_minor: i64, days_past_due: i64) -> i64 {
+        match self {
+            Priority::ExpectedRecovery => (Decimal::from(outstanding_minor) * recovery_rate)
+                .floor()
+                .try_into()
+                .unwrap_or(outstanding_minor),
+            Priority::Balance => outstanding_minor,
+            Priority::DaysPastDue => days_past_due,
+        }
+    }
+}
+
+impl Assignment {
+    /// Returns true if and only if the rule assigns an account in `stage`, of `product`, owed
+    /// by `debtor`.
+    pub fn matches(
+        &self,
+        stage: &str,
+        debtor: &crate::model::Debtor,
+        product: ProductKind,
+    ) -> bool {
+        (self.stages.is_empty() || self.stages.iter().any(|name| name == stage))
+            && self.conditions.allow(debtor, product)
+    }
 }
 
 /// Who collects: the creditor itself or a third party (an agency or debt buyer).
@@ -857,6 +932,22 @@ impl Policy {
     /// The arms, in file order (at least one).
     pub fn arms(&self) -> &[Arm] {
         &self.arms
+    }
+
+    /// The `[[assignment]]` rules, in file order.
+    pub fn assignments(&self) -> &[Assignment] {
+        &self.assignments
+    }
+
+    /// The first assignment rule that assigns an account in `stage`, of `product`, owed by
+    /// `debtor`, if any.
+    pub fn assignment_for(
+        &self,
+        stage: &str,
+        debtor: &crate::model::Debtor,
+        product: ProductKind,
+    ) -> Option<&Assignment> {
+        self.assignments.iter().find(|rule| rule.matches(stage, debtor, product))
     }
 
     /// The stage for an account: the most specific stage whose conditions all hold, or `None`

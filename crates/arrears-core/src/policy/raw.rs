@@ -39,6 +39,8 @@ pub(super) struct RawPolicy {
     pub(super) dates: Option<RawDates>,
     #[serde(default)]
     pub(super) arm: Option<Spanned<Vec<Spanned<RawArm>>>>,
+    #[serde(default)]
+    pub(super) assignment: Option<SpannedList<RawAssignment>>,
 }
 
 pub(super) type SpannedList<T> = Spanned<Vec<Spanned<T>>>;
@@ -192,6 +194,24 @@ pub(super) struct RawArm {
     pub(super) scorer_fallback: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) strategy_fallback: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAssignment {
+    pub(super) team: Spanned<String>,
+    #[serde(default)]
+    pub(super) stages: Option<SpannedList<String>>,
+    #[serde(default)]
+    pub(super) languages: Option<SpannedList<String>>,
+    #[serde(default)]
+    pub(super) products: Option<SpannedList<ProductKind>>,
+    #[serde(default)]
+    pub(super) jurisdictions: Option<SpannedList<String>>,
+    #[serde(default)]
+    pub(super) priority: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) recovery_rate: Option<Spanned<RawDecimal>>,
 }
 
 /// A decimal as written: a string (exact), an integer (exact) or a float (rejected when

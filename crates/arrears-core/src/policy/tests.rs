@@ -858,3 +858,78 @@ fn issue_14_amounts_apply_only_in_the_currencies_they_name() {
     assert_eq!(usd_only.rule_without(Currency::USD), None);
     assert!(usd_only.rule_without(Currency::EUR).is_some());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Assignment rules (issue 14 point 6)
+// ---------------------------------------------------------------------------------------------
+
+fn debtor(language: &str) -> crate::model::Debtor {
+    crate::model::Debtor {
+        id: crate::ids::DebtorId(1),
+        external_ref: None,
+        kind: crate::model::DebtorKind::Person,
+        name: "Ana".into(),
+        jurisdiction: crate::model::Jurisdiction { country: "US".into(), region: None },
+        time_zones: vec!["UTC".into()],
+        language: language.into(),
+        contact_points: Vec::new(),
+        flags: crate::model::DebtorFlags::default(),
+        restrictions: crate::model::ContactRestrictions::default(),
+        attorney: None,
+    }
+}
+
+const STAGES: [&str; 4] = [
+    "[[stage]]",
+    "name = \"early\"",
+    "min_dpd = 1\nmax_dpd = 30",
+    "[[stage]]\nname = \"late\"\nmin_dpd = 31",
+];
+
+#[test]
+fn assignment_rules_match_in_file_order() {
+    let mut body = STAGES.to_vec();
+    body.extend([
+        "[[assignment]]",
+        "team = \"spanish\"",
+        "stages = [\"early\", \"late\"]",
+        "languages = [\"es\"]",
+        "recovery_rate = \"0.35\"",
+        "[[assignment]]",
+        "team = \"general\"",
+        "stages = [\"late\"]",
+        "priority = \"days_past_due\"",
+    ]);
+    let policy = Policy::from_toml(&with_head(&body), "t.toml").unwrap();
+    assert_eq!(policy.assignments().len(), 2);
+    let product = ProductKind::Revolving;
+    let rule = policy.assignment_for("late", &debtor("es-MX"), product).unwrap();
+    assert_eq!((rule.team.as_str(), rule.priority), ("spanish", Priority::ExpectedRecovery));
+    assert_eq!(rule.recovery_rate, decimal("0.35"));
+    assert_eq!(rule.priority.of(rule.recovery_rate, 100_001, 40), 35_000);
+    let rule = policy.assignment_for("late", &debtor("en"), product).unwrap();
+    assert_eq!((rule.team.as_str(), rule.priority), ("general", Priority::DaysPastDue));
+    assert_eq!(rule.priority.of(rule.recovery_rate, 100_001, 40), 40);
+    assert!(policy.assignment_for("early", &debtor("en"), product).is_none());
+}
+
+#[test]
+fn assignment_errors_are_located() {
+    let mut body = STAGES.to_vec();
+    body.extend(["[[assignment]]", "team = \"t\"", "stages = [\"middle\"]"]);
+    let reason = check_error(&with_head(&body), 13, "assignment[0].stages[0]");
+    assert_eq!(reason.to_string(), "unknown stage \"middle\" (known: early, late)");
+    let mut body = STAGES.to_vec();
+    body.extend(["[[assignment]]", "team = \"t\"", "priority = \"oldest\""]);
+    let reason = check_error(&with_head(&body), 13, "assignment[0].priority");
+    assert!(reason.to_string().starts_with("unknown priority \"oldest\""), "{reason}");
+    let mut body = STAGES.to_vec();
+    body.extend(["[[assignment]]", "team = \"t\"", "languages = [\"es_MX\"]"]);
+    check_error(&with_head(&body), 13, "assignment[0].languages[0]");
+    let mut body = STAGES.to_vec();
+    body.extend(["[[assignment]]", "team = \"t\"", "recovery_rate = \"1.5\""]);
+    check_error(&with_head(&body), 13, "assignment[0].recovery_rate");
+    let mut body = STAGES.to_vec();
+    body.extend(["[[assignment]]", "team = \"a team\""]);
+    check_error(&with_head(&body), 12, "assignment[0].team");
+}

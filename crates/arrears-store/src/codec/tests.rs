@@ -881,3 +881,50 @@ fn golden_audit_plugin_registry() {
     };
     check(RecordKind::Audit, &removed, expect!["0207fc002ffdd20000070973636f72656361726403030303030303030303030303030303030303030303030303030303030303030707070707070707070707070707070707070707070707070707070707070707090909090909090909090909090909090909090909090909090909090909090905150404"]);
 }
+
+/// Teams, agents, work items and the work log (added within format 2, issue 14 point 6).
+#[test]
+fn golden_work_records() {
+    use arrears_core::work::{
+        Agent, Skills, Team, WorkClaim, WorkItem, WorkLogEntry, WorkOutcomeCode,
+    };
+    let skills = Skills {
+        languages: vec!["es".into()],
+        products: vec![ProductKind::Installment],
+        jurisdictions: vec!["US-TX".into()],
+    };
+    let team = Team { name: "spanish".into(), skills: skills.clone() };
+    check(RecordKind::Team, &team, expect!["01077370616e697368010265730101010555532d5458f52e063a"]);
+    let agent = Agent {
+        id: "agent-7".into(),
+        name: "Rosa Diaz".into(),
+        teams: vec!["spanish".into()],
+        skills,
+        active: true,
+    };
+    check(RecordKind::Agent, &agent, expect!["01076167656e742d3709526f7361204469617a01077370616e697368010265730101010555532d54580173f053c6"]);
+    let item = WorkItem {
+        account: AccountId(3),
+        next_action_on: Some(date("2026-02-03")),
+        claim: Some(WorkClaim { agent: "agent-7".into(), until: instant("2026-02-02T15:10:00Z") }),
+        extension_requested_on: None,
+    };
+    check(
+        RecordKind::WorkItem,
+        &item,
+        expect!["010301fc8492160001076167656e742d37fc907c01d30000b881edc5"],
+    );
+    let entry = WorkLogEntry {
+        agent: "agent-7".into(),
+        team: Some("spanish".into()),
+        account: AccountId(3),
+        code: WorkOutcomeCode::Promise,
+        at: instant("2026-02-02T15:10:00Z"),
+        promised_minor: 12_500,
+    };
+    check(
+        RecordKind::WorkLog,
+        &entry,
+        expect!["01076167656e742d3701077370616e6973680300fc907c01d300fba861e079d7ff"],
+    );
+}

@@ -93,10 +93,13 @@ fn command_variant(command: &Command) -> usize {
         Command::SetLimitationDate { .. } => 36,
         Command::SetAttorney { .. } => 37,
         Command::ChangeRestrictions { .. } => 38,
+        Command::DefineTeam(_) => 39,
+        Command::DefineAgent(_) => 40,
+        Command::RecordWork(_) => 41,
     }
 }
 
-const COMMAND_VARIANTS: usize = 39;
+const COMMAND_VARIANTS: usize = 42;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -113,10 +116,12 @@ fn outcome_variant(outcome: &Outcome) -> Option<usize> {
         Outcome::DebtorUpdated { .. } => Some(6),
         Outcome::Sent { .. } => Some(7),
         Outcome::Scheduled { .. } => Some(8),
+        Outcome::WorkDefined { .. } => Some(9),
+        Outcome::Worked { .. } => Some(10),
     }
 }
 
-const STORED_OUTCOME_VARIANTS: usize = 9;
+const STORED_OUTCOME_VARIANTS: usize = 11;
 
 fn commands() -> Vec<(Command, Expect)> {
     let account = AccountId(3);
@@ -412,6 +417,40 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["02260700000101007cbfb68e"],
         ),
         (
+            Command::DefineTeam(arrears_core::work::Team {
+                name: "spanish".into(),
+                skills: arrears_core::work::Skills {
+                    languages: vec!["es".into()],
+                    products: vec![ProductKind::Installment],
+                    jurisdictions: vec!["US-TX".into()],
+                },
+            }),
+            expect!["0227077370616e697368010265730101010555532d5458fba077f7"],
+        ),
+        (
+            Command::DefineAgent(arrears_core::work::Agent {
+                id: "agent-7".into(),
+                name: "Rosa Diaz".into(),
+                teams: vec!["spanish".into()],
+                skills: arrears_core::work::Skills::default(),
+                active: true,
+            }),
+            expect!["0228076167656e742d3709526f7361204469617a01077370616e69736800000001f0ae1c7e"],
+        ),
+        (
+            Command::RecordWork(WorkDone {
+                agent: "agent-7".into(),
+                account,
+                code: arrears_core::work::WorkOutcomeCode::Promise,
+                at: "2026-02-01T15:30:00Z".parse().unwrap(),
+                promise: vec![PromiseLine { on: date("2026-02-10"), amount: usd("125.50") }],
+                next_action_on: Some(date("2026-02-11")),
+                address: Some("+15550100".into()),
+                note: Some("Pays on Fridays".into()),
+            }),
+            expect!["0229076167656e742d370300fcf0e2fed20001fc92921600053132352e350355534401fc9492160001092b3135353530313030010f50617973206f6e204672696461797326193413"],
+        ),
+        (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
             expect!["021a0b706f6c6963792e746f6d6c0b6e616d65203d202270220aeb13fd3c"],
         ),
@@ -476,6 +515,15 @@ fn golden_outcomes() {
         (
             Outcome::Sent { action: 0x0012_3456_789a, at: "2026-02-01T15:30:00Z".parse().unwrap() },
             expect!["0208fd9a78563412000000fcf0e2fed200be6ffc3f"],
+        ),
+        (Outcome::WorkDefined { name: "agent-7".into() }, expect!["020a076167656e742d371e04e001"]),
+        (
+            Outcome::Worked {
+                account: AccountId(3),
+                next_action_on: Some(date("2026-02-11")),
+                cases: Vec::new(),
+            },
+            expect!["020b0301fc94921600009e84e604"],
         ),
         (
             Outcome::DebtorUpdated { debtor: DebtorId(7), cancelled: vec![0x0012_3456_789a] },

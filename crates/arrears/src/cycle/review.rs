@@ -233,16 +233,21 @@ fn empty_features(account: &Account, as_of: NaiveDate) -> Features {
     }
 }
 
-/// The signals present on `as_of`: the case's, and unreturned calls (three or more attempts
-/// in 30 days without reaching the debtor).
+/// The signals present on `as_of`: the case's, unreturned calls (three or more attempts in 30
+/// days without reaching the debtor), and an extension the debtor asked an agent for
+/// (`extension_requested`, from `queue::extension_requested`).
 pub(crate) fn signals(
     case: &CollectionCase,
     features: &Features,
     as_of: NaiveDate,
+    extension_requested: bool,
 ) -> Vec<arrears_core::policy::Signal> {
     let mut signals = case.signals(as_of);
     if features.attempts_30d >= 3 && features.right_party_contacts_30d == 0 {
         signals.push(arrears_core::policy::Signal::UnreturnedCalls);
+    }
+    if extension_requested {
+        signals.push(arrears_core::policy::Signal::ExtensionRequest);
     }
     signals
 }
@@ -466,7 +471,8 @@ fn review_stage(
     report: &mut CycleReport,
 ) -> Result<(), CommandError> {
     let state = state_as_of(env.txn, &review.account, as_of)?;
-    let selected = select_stage(env, review, &state, as_of);
+    let extension = crate::queue::extension_requested(&*env.txn, review.account.id, as_of)?;
+    let selected = select_stage(env, review, &state, (as_of, extension));
     enter_stage(review, selected.as_ref(), &state, as_of);
     let days_in_stage =
         review.case.stage_entered_on.map_or(0, |entered| (as_of - entered).num_days());
@@ -490,10 +496,10 @@ fn select_stage(
     env: &Env<'_>,
     review: &Review,
     state: &AccountState,
-    as_of: NaiveDate,
+    (as_of, extension_requested): (NaiveDate, bool),
 ) -> Option<Stage> {
     let band = review.score.as_ref().map(|score| score.band.clone());
-    let signals = signals(&review.case, &review.features, as_of);
+    let signals = signals(&review.case, &review.features, as_of, extension_requested);
     lifecycle::select_stage(
         env.policy,
         &review.account,

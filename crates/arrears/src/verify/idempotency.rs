@@ -28,7 +28,10 @@ fn posted_by(outcome: &Outcome) -> (Vec<(AccountId, EventSeq)>, BTreeSet<Account
             posted.push((one.account, one.event));
             accounts.insert(one.account);
         }
-        Outcome::Cases(cases) => {
+        Outcome::Cases(cases) | Outcome::Worked { cases, .. } => {
+            if let Outcome::Worked { account, .. } = outcome {
+                accounts.insert(*account);
+            }
             for case in cases {
                 accounts.insert(case.account);
                 posted.extend(case.posted.iter().map(|one| (one.account, one.event)));

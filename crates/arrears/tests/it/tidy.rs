@@ -222,6 +222,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "collections",
     "outbox",
     "upkeep",
+    "queue",
     "execute",
     "cycle",
     "query",
