@@ -76,6 +76,27 @@ fn rf_shaped(compact: &str) -> bool {
         && bytes.iter().all(u8::is_ascii_alphanumeric)
 }
 
+/// The reference starting with `word`: the word itself when it is more than `RF` and check
+/// digits, else the printed form, groups of four while the previous group was complete; of
+/// those, the longest whose check digits hold, else the longest.
+fn printed_reference(word: &str, following: &[String]) -> String {
+    let mut candidates = vec![word.to_owned()];
+    if word.len() == 4 {
+        let mut previous_len = 4;
+        for group in following {
+            let alphanumeric = group.bytes().all(|byte| byte.is_ascii_alphanumeric());
+            if previous_len != 4 || group.len() > 4 || !alphanumeric {
+                break;
+            }
+            let longer = format!("{}{group}", candidates[candidates.len() - 1]);
+            candidates.push(longer);
+            previous_len = group.len();
+        }
+    }
+    let valid = candidates.iter().rev().find(|candidate| rf_shaped(candidate) && rf::is_valid(candidate));
+    valid.or(candidates.last()).cloned().unwrap_or_default()
+}
+
 /// The RF references in `text`, written compact (`RF18539007547034`) or printed in groups of
 /// four (`RF18 5390 0754 7034`, the last group 1 to 4 characters), in text order, each once.
 pub(crate) fn rf_references(text: &str) -> Vec<RfSeen> {
@@ -89,19 +110,7 @@ pub(crate) fn rf_references(text: &str) -> Vec<RfSeen> {
         if !word.starts_with("RF") {
             continue;
         }
-        let mut compact = word.clone();
-        if compact.len() == 4 {
-            // The printed form: groups of four while the previous group was complete.
-            let mut previous_len = 4;
-            for group in &words[index + 1..] {
-                let alphanumeric = group.bytes().all(|byte| byte.is_ascii_alphanumeric());
-                if previous_len != 4 || group.len() > 4 || !alphanumeric {
-                    break;
-                }
-                compact.push_str(group);
-                previous_len = group.len();
-            }
-        }
+        let compact = printed_reference(word, &words[index + 1..]);
         if rf_shaped(&compact) && !seen.iter().any(|earlier| earlier.reference == compact) {
             seen.push(RfSeen { valid: rf::is_valid(&compact), reference: compact });
         }
@@ -117,12 +126,16 @@ const NAME_NOISE: &[&str] = &[
 ];
 
 /// A name for comparison: lower case, common Latin accents folded (a-acute as `a`, n-tilde as `n`),
-/// punctuation as spaces, legal forms and particles (`SL`, `GmbH`, `de`) dropped, the words
+/// dots dropped and other punctuation as spaces, legal forms and particles (`SL`, `GmbH`, `de`) dropped, the words
 /// sorted so that word order does not matter.
 pub(crate) fn normalize_name(name: &str) -> String {
     let folded: String = name.chars().flat_map(char::to_lowercase).map(fold_accent).collect();
-    let cleaned: String =
-        folded.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+    // Dots join (`S.L.` is `sl`); other punctuation separates words.
+    let cleaned: String = folded
+        .chars()
+        .filter(|c| *c != '.')
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
     let mut words: Vec<&str> =
         cleaned.split_whitespace().filter(|word| !NAME_NOISE.contains(word)).collect();
     words.sort_unstable();
