@@ -71,16 +71,16 @@ impl PayerAccount {
             .to_ascii_uppercase();
         let fail = |scheme| AccountCheckError { scheme, found: text.to_owned() };
         let all_digits = !compact.is_empty() && compact.bytes().all(|byte| byte.is_ascii_digit());
+        let checked =
+            |valid: bool, scheme, account| if valid { Ok(account) } else { Err(fail(scheme)) };
         if looks_like_iban(&compact) {
-            return iban_valid(&compact).then(|| PayerAccount::Iban(compact)).ok_or(fail("IBAN"));
+            return checked(iban_valid(&compact), "IBAN", PayerAccount::Iban(compact));
         }
         if all_digits && compact.len() == 18 {
-            return clabe_valid(&compact)
-                .then(|| PayerAccount::Clabe(compact))
-                .ok_or(fail("CLABE"));
+            return checked(clabe_valid(&compact), "CLABE", PayerAccount::Clabe(compact));
         }
         if all_digits && compact.len() == 22 {
-            return cbu_valid(&compact).then(|| PayerAccount::Cbu(compact)).ok_or(fail("CBU"));
+            return checked(cbu_valid(&compact), "CBU", PayerAccount::Cbu(compact));
         }
         if looks_like_rut(&compact, had_dash) {
             return rut_normalized(&compact).map(PayerAccount::Rut).ok_or(fail("RUT"));

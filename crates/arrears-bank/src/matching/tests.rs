@@ -78,12 +78,16 @@ fn creditor_reference_in_its_field_or_in_the_text_posts_to_what_it_was_issued_fo
     let target = MatchTarget::obligation(DebtorId(1), ObligationId(11));
     data.add_creditor_reference("RF18539007547034", target.clone());
     let rules = one_rule("kind = \"creditor_reference\"");
-    let structured = StatementLine { creditor_reference: Some("RF18539007547034".into()), ..line(100) };
+    let structured =
+        StatementLine { creditor_reference: Some("RF18539007547034".into()), ..line(100) };
     let outcome = match_line(&rules, &structured, eur(), &data);
     assert_eq!(outcome.decision, Decision::Post(target.clone()));
     assert_eq!(outcome.steps[0].fields[0].field, LineField::CreditorReference);
     assert!(outcome.steps[0].posts);
-    let printed = StatementLine { remittance_unstructured: Some("pago rf18 5390 0754 7034 gracias".into()), ..line(100) };
+    let printed = StatementLine {
+        remittance_unstructured: Some("pago rf18 5390 0754 7034 gracias".into()),
+        ..line(100)
+    };
     let outcome = match_line(&rules, &printed, eur(), &data);
     assert_eq!(outcome.decision, Decision::Post(target));
     assert_eq!(outcome.steps[0].fields[0].value, "RF18539007547034");
@@ -98,29 +102,43 @@ fn creditor_reference_with_bad_check_digits_does_not_match_and_is_reported() {
     let outcome = match_line(&rules, &bad, eur(), &data);
     assert_eq!(outcome.decision, Decision::Unmatched);
     assert!(outcome.steps.is_empty());
-    let refused = RefusedSignal { field: LineField::CreditorReference, value: "RF19539007547034".into(), scheme: "RF" };
+    let refused = RefusedSignal {
+        field: LineField::CreditorReference,
+        value: "RF19539007547034".into(),
+        scheme: "RF",
+    };
     assert_eq!(outcome.refused, [refused]);
 }
 
 #[test]
 fn rf_references_in_text_compact_or_grouped() {
     let seen = rf_references("RF18 5390 0754 7034 and RF18539007547034, RF71A; RF1");
-    let compact: Vec<(&str, bool)> = seen.iter().map(|seen| (seen.reference.as_str(), seen.valid)).collect();
+    let compact: Vec<(&str, bool)> =
+        seen.iter().map(|seen| (seen.reference.as_str(), seen.valid)).collect();
     assert_eq!(compact, [("RF18539007547034", true), ("RF71A", false)]);
     assert!(rf_references("REFERENCE 42").is_empty());
 }
 
 #[test]
 fn external_reference_token_normalized_posts_and_short_tokens_are_ignored() {
-    assert_eq!(reference_tokens("Fra. INV-2026/0042, pago 42; inv-2026/0042"), ["FRA", "INV20260042", "PAGO"]);
+    assert_eq!(
+        reference_tokens("Fra. INV-2026/0042, pago 42; inv-2026/0042"),
+        ["FRA", "INV20260042", "PAGO"]
+    );
     let mut data = InMemoryMatchData::default();
     let target = MatchTarget::account(DebtorId(2), AccountId(20));
     data.add_external_reference("inv 2026.0042", target.clone());
     let rules = one_rule("kind = \"reference_in_remittance\"");
-    let paid = StatementLine { remittance_unstructured: Some("Factura Inv-2026/0042".into()), ..line(100) };
+    let paid = StatementLine {
+        remittance_unstructured: Some("Factura Inv-2026/0042".into()),
+        ..line(100)
+    };
     let outcome = match_line(&rules, &paid, eur(), &data);
     assert_eq!(outcome.decision, Decision::Post(target));
-    assert_eq!(outcome.steps[0].fields, [MatchedField { field: LineField::Remittance, value: "INV20260042".into() }]);
+    assert_eq!(
+        outcome.steps[0].fields,
+        [MatchedField { field: LineField::Remittance, value: "INV20260042".into() }]
+    );
     let by_end_to_end = StatementLine { end_to_end_id: Some("INV-2026-0042".into()), ..line(100) };
     assert!(match_line(&rules, &by_end_to_end, eur(), &data).posts());
 }
@@ -154,7 +172,10 @@ fn two_references_of_one_debtor_join_into_one_target() {
 #[test]
 fn payer_accounts_are_normalized_and_checked() {
     let cases = [
-        ("ES91 2100 0418 4502 0005 1332", Ok(PayerAccount::Iban("ES9121000418450200051332".into()))),
+        (
+            "ES91 2100 0418 4502 0005 1332",
+            Ok(PayerAccount::Iban("ES9121000418450200051332".into())),
+        ),
         ("DE89370400440532013000", Ok(PayerAccount::Iban("DE89370400440532013000".into()))),
         ("032180000118359719", Ok(PayerAccount::Clabe("032180000118359719".into()))),
         ("2850590940090418135201", Ok(PayerAccount::Cbu("2850590940090418135201".into()))),
@@ -192,8 +213,12 @@ fn payer_account_posts_and_a_bad_one_is_refused() {
     data.add_payer_account("ES9121000418450200051332", DebtorId(3)).unwrap();
     assert!(data.add_payer_account("ES9221000418450200051332", DebtorId(3)).is_err());
     let rules = one_rule("kind = \"payer_account\"");
-    let paid = StatementLine { payer_account: Some("es91 2100 0418 4502 0005 1332".into()), ..line(100) };
-    assert_eq!(match_line(&rules, &paid, eur(), &data).decision, Decision::Post(MatchTarget::debtor(DebtorId(3))));
+    let paid =
+        StatementLine { payer_account: Some("es91 2100 0418 4502 0005 1332".into()), ..line(100) };
+    assert_eq!(
+        match_line(&rules, &paid, eur(), &data).decision,
+        Decision::Post(MatchTarget::debtor(DebtorId(3)))
+    );
     let bad = StatementLine { payer_account: Some("ES9221000418450200051332".into()), ..line(100) };
     let outcome = match_line(&rules, &bad, eur(), &data);
     assert_eq!(outcome.decision, Decision::Unmatched);
@@ -208,9 +233,11 @@ fn payer_account_of_two_debtors_is_settled_by_a_later_amount_rule() {
     }
     data.add_obligation(DebtorId(1), open(1, 10, 1, 5_000));
     data.add_obligation(DebtorId(2), open(2, 20, 1, 7_500));
-    let paid = StatementLine { payer_account: Some("DE89370400440532013000".into()), ..line(7_500) };
+    let paid =
+        StatementLine { payer_account: Some("DE89370400440532013000".into()), ..line(7_500) };
     let outcome = match_line(&rules(ALL_RULES), &paid, eur(), &data);
-    let target = MatchTarget { debtor: DebtorId(2), scope: TargetScope::Obligations(vec![ObligationId(2)]) };
+    let target =
+        MatchTarget { debtor: DebtorId(2), scope: TargetScope::Obligations(vec![ObligationId(2)]) };
     assert_eq!(outcome.decision, Decision::Post(target));
     let kinds: Vec<&str> = outcome.steps.iter().map(|step| step.kind).collect();
     assert_eq!(kinds, ["payer_account", "amount"]);
@@ -237,7 +264,8 @@ fn amount_rule_needs_a_candidate_and_respects_obligations_max_and_currency() {
     data.add_payer_account("GB82 WEST 1234 5698 7654 32", DebtorId(4)).unwrap();
     data.add_obligation(DebtorId(4), open(1, 40, 1, 100));
     data.add_obligation(DebtorId(4), open(2, 40, 2, 200));
-    let usd = OpenObligation { currency: Currency::from_code("USD").unwrap(), ..open(3, 40, 3, 900) };
+    let usd =
+        OpenObligation { currency: Currency::from_code("USD").unwrap(), ..open(3, 40, 3, 900) };
     data.add_obligation(DebtorId(4), usd);
     let rules = one_rule("kind = \"amount\"\nobligations_max = 1");
     let no_payer = line(100);
@@ -298,7 +326,11 @@ fn first_rule_that_matches_decides_and_currency_restricts_rules() {
     let outcome = match_line(&rules(ALL_RULES), &paid, eur(), &data);
     assert_eq!(outcome.decision, Decision::Post(MatchTarget::debtor(DebtorId(1))));
     assert_eq!(outcome.steps.len(), 1);
-    let restricted = ALL_RULES.replacen("kind = \"creditor_reference\"", "kind = \"creditor_reference\"\ncurrencies = [\"CLP\"]", 1);
+    let restricted = ALL_RULES.replacen(
+        "kind = \"creditor_reference\"",
+        "kind = \"creditor_reference\"\ncurrencies = [\"CLP\"]",
+        1,
+    );
     let outcome = match_line(&rules(&restricted), &paid, eur(), &data);
     assert_eq!(outcome.decision, Decision::Post(MatchTarget::debtor(DebtorId(2))));
     assert_eq!(outcome.steps[0].rule, "payer iban");
@@ -309,7 +341,10 @@ fn rules_file_loads_with_defaults() {
     let loaded = rules(ALL_RULES);
     assert_eq!(loaded.rules().len(), 5);
     assert_eq!(loaded.apportion(), crate::apportion::ApportionMethod::OldestDue);
-    assert_eq!(loaded.rules()[3].kind, RuleKind::Amount { tolerance_minor: 0, obligations_max: 12 });
+    assert_eq!(
+        loaded.rules()[3].kind,
+        RuleKind::Amount { tolerance_minor: 0, obligations_max: 12 }
+    );
     let pro_rata = rules(&format!("apportion = \"pro_rata\"\n{ALL_RULES}"));
     assert_eq!(pro_rata.apportion(), crate::apportion::ApportionMethod::ProRata);
     assert!(rules("").rules().is_empty());
@@ -336,7 +371,8 @@ fn rules_file_errors_are_located() {
 
 #[test]
 fn rules_file_syntax_and_shape_errors_are_located() {
-    let unknown = "[[rule]]\nname = \"a\"\nkind = \"amount\"\n\n[[rule]]\nname = \"b\"\nkinds = \"amount\"\n";
+    let unknown =
+        "[[rule]]\nname = \"a\"\nkind = \"amount\"\n\n[[rule]]\nname = \"b\"\nkinds = \"amount\"\n";
     let error = MatchRules::from_toml(unknown, "r.toml").unwrap_err();
     assert!(matches!(error.reason, RulesErrorReason::Schema { .. }), "{error}");
     assert_eq!((error.line, error.field.as_str()), (7, "rule[1]"));
@@ -353,6 +389,35 @@ fn rules_built_in_code_are_checked_too() {
     let twice = vec![rule("a", RuleKind::PayerAccount), rule("a", RuleKind::PayerAccount)];
     assert!(matches!(MatchRules::new(twice, method), Err(RulesErrorReason::DuplicateName { .. })));
     let wide = vec![rule("a", RuleKind::Amount { tolerance_minor: 0, obligations_max: 40 })];
-    assert!(matches!(MatchRules::new(wide, method), Err(RulesErrorReason::OutOfRange { value: 40, .. })));
+    assert!(matches!(
+        MatchRules::new(wide, method),
+        Err(RulesErrorReason::OutOfRange { value: 40, .. })
+    ));
     assert!(MatchRules::new(vec![rule("a", RuleKind::CreditorReference)], method).is_ok());
+}
+
+proptest::proptest! {
+    #[test]
+    fn any_line_text_is_matched_without_panicking_and_fuzzy_never_posts(
+        remittance in "\\PC{0,60}",
+        reference in "(RF[0-9]{2}[A-Z0-9 ]{0,25})|\\PC{0,20}",
+        account in "[A-Z0-9 .-]{0,30}|\\PC{0,12}",
+        name in "\\PC{0,30}",
+        amount_minor in 0_i64..1_000_000,
+    ) {
+        let mut data = InMemoryMatchData::default();
+        data.set_name(DebtorId(1), &name);
+        data.set_name(DebtorId(2), "Ana Torres");
+        let paid = StatementLine {
+            remittance_unstructured: Some(remittance),
+            creditor_reference: Some(reference),
+            payer_account: Some(account),
+            payer_name: Some(name),
+            ..line(amount_minor)
+        };
+        let outcome = match_line(&rules(ALL_RULES), &paid, eur(), &data);
+        // Nothing but names is registered, so only the fuzzy rule can find anything.
+        proptest::prop_assert!(!outcome.posts());
+        proptest::prop_assert!(referenced_obligations(&paid, &data).is_empty());
+    }
 }

@@ -93,7 +93,8 @@ fn printed_reference(word: &str, following: &[String]) -> String {
             previous_len = group.len();
         }
     }
-    let valid = candidates.iter().rev().find(|candidate| rf_shaped(candidate) && rf::is_valid(candidate));
+    let valid =
+        candidates.iter().rev().find(|candidate| rf_shaped(candidate) && rf::is_valid(candidate));
     valid.or(candidates.last()).cloned().unwrap_or_default()
 }
 
