@@ -32,7 +32,7 @@
 //! assert_eq!(split.parts.iter().map(|part| part.amount_minor).collect::<Vec<_>>(), [100, 200]);
 //! assert_eq!(split.unapplied_minor, 100);
 //! let split = apportion("REF1", 100, eur, &obligations, ApportionMethod::ProRata, &[])?;
-//! assert_eq!(split.parts.iter().map(|part| part.amount_minor).collect::<Vec<_>>(), [34, 66]);
+//! assert_eq!(split.parts.iter().map(|part| part.amount_minor).collect::<Vec<_>>(), [33, 67]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
