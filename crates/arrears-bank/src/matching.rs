@@ -345,9 +345,12 @@ fn merge(targets: Vec<MatchTarget>) -> MatchTarget {
             }
         }
     }
-    let scope = match (whole, accounts.len(), obligations.is_empty()) {
-        (false, 0, false) => TargetScope::Obligations(obligations),
-        (false, 1, true) => TargetScope::Account(*accounts.iter().next().unwrap_or(&AccountId(0))),
+    let only_account = if accounts.len() == 1 { accounts.first().copied() } else { None };
+    let scope = match (whole, only_account) {
+        (false, Some(account)) if obligations.is_empty() => TargetScope::Account(account),
+        (false, None) if accounts.is_empty() && !obligations.is_empty() => {
+            TargetScope::Obligations(obligations)
+        }
         _ => TargetScope::Debtor,
     };
     MatchTarget { debtor, scope }

@@ -41,13 +41,14 @@ pub struct AccountCheckError {
 impl PayerAccount {
     /// Reads an account as a bank writes it: spaces, dots and dashes are dropped and letters
     /// taken upper case; then two letters and two digits make an IBAN, 18 digits a CLABE, 22
-    /// digits a CBU, 7 to 9 characters of digits ending in a digit or `K` a RUT (when written
-    /// with a dash before the check character, or 8 to 9 characters long); anything else is
-    /// [`PayerAccount::Other`].
+    /// digits a CBU, and 7 to 9 digits (the last may be `K`) whose RUT check holds a RUT;
+    /// anything else is [`PayerAccount::Other`].
     ///
     /// # Errors
     ///
-    /// [`AccountCheckError`] when the shape names a scheme whose check digits do not verify.
+    /// [`AccountCheckError`] when the shape names a scheme whose check digits do not verify:
+    /// an IBAN, a CLABE, a CBU, or a RUT written as one (a dash before the check character,
+    /// or a check `K`). Bare digits that fail the RUT check are [`PayerAccount::Other`].
     ///
     /// # Example
     ///
@@ -82,8 +83,14 @@ impl PayerAccount {
         if all_digits && compact.len() == 22 {
             return checked(cbu_valid(&compact), "CBU", PayerAccount::Cbu(compact));
         }
-        if looks_like_rut(&compact, had_dash) {
-            return rut_normalized(&compact).map(PayerAccount::Rut).ok_or(fail("RUT"));
+        if looks_like_rut(&compact) {
+            match rut_normalized(&compact) {
+                Some(rut) => return Ok(PayerAccount::Rut(rut)),
+                // Written as a RUT (`12.345.678-5`, `...-K`): the check must hold. Bare digits
+                // that fail it are some other account number.
+                None if had_dash || compact.ends_with('K') => return Err(fail("RUT")),
+                None => {}
+            }
         }
         Ok(PayerAccount::Other(compact))
     }
@@ -157,8 +164,8 @@ fn cbu_valid(digits: &str) -> bool {
 }
 
 /// Returns true if and only if `compact` has a RUT's shape: 7 to 9 characters, digits but for
-/// a last `K`, written with a dash before the check character or 8 to 9 characters long.
-fn looks_like_rut(compact: &str, had_dash: bool) -> bool {
+/// a last digit or `K`.
+fn looks_like_rut(compact: &str) -> bool {
     let bytes = compact.as_bytes();
     let Some((last, body)) = bytes.split_last() else {
         return false;
@@ -166,7 +173,6 @@ fn looks_like_rut(compact: &str, had_dash: bool) -> bool {
     (7..=9).contains(&bytes.len())
         && body.iter().all(u8::is_ascii_digit)
         && (last.is_ascii_digit() || *last == b'K')
-        && (had_dash || bytes.len() >= 8 || *last == b'K')
 }
 
 /// RUT mod 11: the number's digits from the right weighted 2 to 7 (repeated); the check is

@@ -187,6 +187,10 @@ fn payer_accounts_are_normalized_and_checked() {
         ("2850590840090418135201", Err("CBU")),
         ("2850590940090418135202", Err("CBU")),
         ("12.345.678-6", Err("RUT")),
+        ("8.765.432-0", Err("RUT")),
+        // Bare digits failing the RUT check are another account number, not an error.
+        ("123456786", Ok(PayerAccount::Other("123456786".into()))),
+        ("123456785", Ok(PayerAccount::Rut("12345678-5".into()))),
     ];
     for (text, expected) in cases {
         let parsed = PayerAccount::parse(text).map_err(|error| error.scheme);
