@@ -425,3 +425,37 @@ proptest::proptest! {
         proptest::prop_assert!(referenced_obligations(&paid, &data).is_empty());
     }
 }
+
+#[test]
+fn merged_scopes_of_one_debtor() {
+    let account = |id| MatchTarget::account(DebtorId(1), AccountId(id));
+    assert_eq!(merge(vec![account(1), account(1)]), account(1));
+    assert_eq!(merge(vec![account(1), account(2)]), MatchTarget::debtor(DebtorId(1)));
+    let mixed = vec![account(1), MatchTarget::obligation(DebtorId(1), ObligationId(5))];
+    assert_eq!(merge(mixed), MatchTarget::debtor(DebtorId(1)));
+}
+
+#[test]
+fn amount_matching_two_candidates_stays_ambiguous() {
+    let mut data = InMemoryMatchData::default();
+    for debtor in [DebtorId(1), DebtorId(2)] {
+        data.add_payer_account("DE89370400440532013000", debtor).unwrap();
+        data.add_obligation(debtor, open(debtor.get(), 1, 1, 900));
+    }
+    let paid = StatementLine { payer_account: Some("DE89370400440532013000".into()), ..line(900) };
+    let outcome = match_line(&rules(ALL_RULES), &paid, eur(), &data);
+    assert!(matches!(outcome.decision, Decision::Ambiguous(ref targets) if targets.len() == 2));
+    let kinds: Vec<&str> = outcome.steps.iter().map(|step| step.kind).collect();
+    assert_eq!(kinds, ["payer_account", "amount"]);
+    assert!(outcome.steps.iter().all(|step| !step.posts));
+}
+
+#[test]
+fn too_many_rules_is_located_at_the_first_one_over() {
+    let text: String = (0..=RULES_MAX)
+        .map(|index| format!("[[rule]]\nname = \"r{index}\"\nkind = \"payer_account\"\n"))
+        .collect();
+    let error = MatchRules::from_toml(&text, "big.toml").unwrap_err();
+    assert_eq!(error.reason, RulesErrorReason::TooManyRules { count: RULES_MAX + 1 });
+    assert_eq!((error.line, error.field), (3 * RULES_MAX + 2, format!("rule[{RULES_MAX}]")));
+}
