@@ -273,7 +273,8 @@ impl<'a> Signals<'a> {
     }
 }
 
-/// What one rule found: the fields it matched on and its targets (not yet narrowed).
+/// What one rule found: the fields it matched on and its targets, both only among the
+/// candidates of an earlier ambiguity when there is one.
 type Found = (Vec<MatchedField>, Vec<MatchTarget>);
 
 /// Evaluates `rules` in order on `line` (whose statement is in `currency`) against `data`.
@@ -293,11 +294,7 @@ pub fn match_line(
     let mut candidates: Option<BTreeSet<DebtorId>> = None;
     let mut ambiguous: Vec<MatchTarget> = Vec::new();
     for rule in rules.rules().iter().filter(|rule| rule.applies_to(currency)) {
-        let (fields, found) = evaluate(rule, &signals, currency, candidates.as_ref(), data);
-        let targets: Vec<MatchTarget> = found
-            .into_iter()
-            .filter(|target| candidates.as_ref().is_none_or(|set| set.contains(&target.debtor)))
-            .collect();
+        let (fields, targets) = evaluate(rule, &signals, currency, candidates.as_ref(), data);
         if targets.is_empty() {
             continue;
         }
@@ -363,23 +360,19 @@ fn evaluate(
     candidates: Option<&BTreeSet<DebtorId>>,
     data: &dyn MatchData,
 ) -> Found {
+    let keep = |target: &MatchTarget| candidates.is_none_or(|set| set.contains(&target.debtor));
     match rule.kind {
         RuleKind::CreditorReference => {
-            by_lookup(&signals.rf_references, |key| data.by_creditor_reference(key))
+            by_lookup(&signals.rf_references, keep, |key| data.by_creditor_reference(key))
         }
         RuleKind::ReferenceInRemittance => {
-            by_lookup(&signals.tokens, |key| data.by_external_reference(key))
+            by_lookup(&signals.tokens, keep, |key| data.by_external_reference(key))
         }
-        RuleKind::PayerAccount => by_payer_account(signals, data),
+        RuleKind::PayerAccount => by_payer_account(signals, keep, data),
         RuleKind::Amount { tolerance_minor, obligations_max } => {
             let debtors = amount_candidates(signals, candidates, data);
-            by_amount(
-                signals.line.amount_minor,
-                currency,
-                &debtors,
-                (tolerance_minor, obligations_max),
-                data,
-            )
+            let limits = (tolerance_minor, obligations_max);
+            by_amount(signals.line.amount_minor, currency, &debtors, limits, data)
         }
         RuleKind::FuzzyName { threshold_percent } => {
             by_name(signals, threshold_percent, candidates, data)
@@ -387,12 +380,17 @@ fn evaluate(
     }
 }
 
-/// Looks every key up; the fields are the keys that found something.
-fn by_lookup(keys: &[(LineField, String)], lookup: impl Fn(&str) -> Vec<MatchTarget>) -> Found {
+/// Looks every key up and keeps the targets `keep` accepts; the fields are the keys that found
+/// one.
+fn by_lookup(
+    keys: &[(LineField, String)],
+    keep: impl Fn(&MatchTarget) -> bool,
+    lookup: impl Fn(&str) -> Vec<MatchTarget>,
+) -> Found {
     let mut fields = Vec::new();
     let mut targets: Vec<MatchTarget> = Vec::new();
     for (field, key) in keys {
-        let found = lookup(key);
+        let found: Vec<MatchTarget> = lookup(key).into_iter().filter(&keep).collect();
         if found.is_empty() {
             continue;
         }
@@ -406,13 +404,21 @@ fn by_lookup(keys: &[(LineField, String)], lookup: impl Fn(&str) -> Vec<MatchTar
     (fields, targets)
 }
 
-fn by_payer_account(signals: &Signals<'_>, data: &dyn MatchData) -> Found {
+fn by_payer_account(
+    signals: &Signals<'_>,
+    keep: impl Fn(&MatchTarget) -> bool,
+    data: &dyn MatchData,
+) -> Found {
     let Some(account) = &signals.payer_account else {
         return (Vec::new(), Vec::new());
     };
-    let debtors = data.by_payer_account(account);
+    let targets: Vec<MatchTarget> =
+        data.by_payer_account(account).into_iter().map(MatchTarget::debtor).filter(keep).collect();
+    if targets.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
     let field = MatchedField { field: LineField::PayerAccount, value: account.id().to_owned() };
-    (vec![field], debtors.into_iter().map(MatchTarget::debtor).collect())
+    (vec![field], targets)
 }
 
 /// The candidates of an earlier ambiguity, else the debtors on the payer's account.
@@ -532,8 +538,10 @@ fn by_name(
 /// text order), each once: what [`crate::apportion::ApportionMethod::AsRemitted`] pays first.
 pub fn referenced_obligations(line: &StatementLine, data: &dyn MatchData) -> Vec<ObligationId> {
     let signals = Signals::read(line);
-    let (_, by_rf) = by_lookup(&signals.rf_references, |key| data.by_creditor_reference(key));
-    let (_, by_token) = by_lookup(&signals.tokens, |key| data.by_external_reference(key));
+    let every = |_: &MatchTarget| true;
+    let (_, by_rf) =
+        by_lookup(&signals.rf_references, every, |key| data.by_creditor_reference(key));
+    let (_, by_token) = by_lookup(&signals.tokens, every, |key| data.by_external_reference(key));
     let mut obligations: Vec<ObligationId> = Vec::new();
     for target in by_rf.into_iter().chain(by_token) {
         if let TargetScope::Obligations(ids) = target.scope {

@@ -459,3 +459,24 @@ fn too_many_rules_is_located_at_the_first_one_over() {
     assert_eq!(error.reason, RulesErrorReason::TooManyRules { count: RULES_MAX + 1 });
     assert_eq!((error.line, error.field), (3 * RULES_MAX + 2, format!("rule[{RULES_MAX}]")));
 }
+
+#[test]
+fn after_an_ambiguity_later_rules_count_only_the_candidates_in_targets_and_fields() {
+    let mut data = InMemoryMatchData::default();
+    for debtor in [DebtorId(1), DebtorId(2)] {
+        data.add_payer_account("DE89370400440532013000", debtor).unwrap();
+    }
+    data.add_external_reference("OTHER-9", MatchTarget::debtor(DebtorId(3)));
+    data.add_external_reference("MINE-2", MatchTarget::debtor(DebtorId(2)));
+    let text = "[[rule]]\nname = \"iban\"\nkind = \"payer_account\"\n\n\
+                [[rule]]\nname = \"ref\"\nkind = \"reference_in_remittance\"\n";
+    let paid = StatementLine {
+        payer_account: Some("DE89370400440532013000".into()),
+        remittance_unstructured: Some("OTHER-9 MINE-2".into()),
+        ..line(100)
+    };
+    let outcome = match_line(&rules(text), &paid, eur(), &data);
+    assert_eq!(outcome.decision, Decision::Post(MatchTarget::debtor(DebtorId(2))));
+    let last = &outcome.steps[1];
+    assert_eq!(last.fields, [MatchedField { field: LineField::Remittance, value: "MINE2".into() }]);
+}
