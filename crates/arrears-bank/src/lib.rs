@@ -1,15 +1,19 @@
 //! Bank statements in: ISO 20022 camt.053 and camt.054, SWIFT MT940, AEB Norma 43 (Cuaderno 43)
 //! and CSV through a mapping file, parsed into one normalized, checked [`Statement`] model.
 //!
-//! This crate is the format layer of cash application (issue 17): it reads bytes and returns
-//! statements whose own checks have passed (opening balance plus entries equals closing
-//! balance, declared counts and totals, currency agreement, amounts within the currency's minor
-//! unit, valid dates). It never matches, posts or stores anything; the engine does that with
-//! the lines returned here, keyed on [`StatementLine::bank_reference`].
+//! This crate is the format and matching layer of cash application (issue 17): it reads bytes
+//! and returns statements whose own checks have passed (opening balance plus entries equals
+//! closing balance, declared counts and totals, currency agreement, amounts within the
+//! currency's minor unit, valid dates), and it matches lines to debtors and apportions their
+//! amounts as pure functions over data the engine supplies. It never posts or stores anything;
+//! the engine does that with the lines returned here, keyed on
+//! [`StatementLine::bank_reference`].
 //!
 //! - [`parse`] reads a file in a given [`Format`] (or detects it, [`FormatChoice::Auto`]).
 //! - [`rf`] validates and generates ISO 11649 `RF` creditor references.
 //! - [`CsvMapping`] describes a bank's CSV export in TOML.
+//! - [`matching`] evaluates matching rules (TOML) on a line against the engine's data.
+//! - [`apportion`] spreads a matched line's amount across a debtor's open obligations.
 //!
 //! # Example
 //!
@@ -35,10 +39,12 @@
 #![deny(missing_docs)]
 
 mod amount;
+pub mod apportion;
 mod camt;
 mod check;
 mod csv_map;
 mod error;
+pub mod matching;
 mod mt940;
 mod n43;
 pub mod rf;

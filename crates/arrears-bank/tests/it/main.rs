@@ -3,6 +3,7 @@
 
 mod bad_files;
 mod formats;
+mod matching;
 
 use arrears_bank::{parse, CsvMapping, FormatChoice, Statement, StatementError};
 
