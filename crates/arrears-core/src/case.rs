@@ -79,6 +79,23 @@ pub struct CollectionCase {
     /// as none.
     #[serde(with = "crate::dates::option_date")]
     pub time_barred_on: Option<NaiveDate>,
+    /// The account's latest score from the cycle (its arm's scorer, or the fallback), kept
+    /// for what reads it between cycles (the work queues' expected recovery). Appended in case
+    /// record version 4; older records read as none until the next scored review.
+    pub score: Option<CaseScore>,
+}
+
+/// A score as the case keeps it: its band, its points rounded to the nearest whole point, and
+/// the review date it was computed on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseScore {
+    /// The band (`low_risk`, ...).
+    pub band: String,
+    /// The points, rounded.
+    pub points: i32,
+    /// The review date.
+    #[serde(with = "crate::dates::date")]
+    pub scored_on: NaiveDate,
 }
 
 /// A debtor's capacity to pay as stated with a plan: monthly income and expenses, in minor

@@ -89,8 +89,9 @@ impl RecordKind {
             // `attorney` appended (an older debtor reads with none).
             RecordKind::Debtor => 4,
             // Version 3: `interrupted` (the states the holds in force interrupted) and `capacity`
-            // (the capacity to pay the debtor stated with a plan) appended.
-            RecordKind::Case => 3,
+            // (the capacity to pay the debtor stated with a plan) appended. Version 4: `score`
+            // (the latest score) appended.
+            RecordKind::Case => 4,
             // New in format 2, with integer dates from the start.
             RecordKind::Snapshot => 1,
             // New within format 2 (the `plugins` table), with integer dates from the start.
@@ -112,8 +113,10 @@ impl RecordKind {
         match self {
             // `CollectionCase::interrupted`, an empty `Vec` (its length, a varint 0), and
             // `CollectionCase::capacity`, `None` (tag 0).
-            // And `CollectionCase::time_barred_on`, `None`.
-            RecordKind::Case if version < 3 => &[0, 0, 0],
+            // And `CollectionCase::time_barred_on`, `None`; and `CollectionCase::score`, `None`.
+            RecordKind::Case if version < 3 => &[0, 0, 0, 0],
+            // `CollectionCase::score`, `None`.
+            RecordKind::Case if version < 4 => &[0],
             // `Action::claim` and `Action::sent_at`, `None` (tag 0 each), and `Action::seq`, 0.
             RecordKind::Action if version < 3 => &[0, 0, 0],
             // `Debtor::restrictions`: two `false`, a `None` and two empty `Vec`s; and

@@ -53,6 +53,7 @@ pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
         interrupted: Vec::new(),
         capacity: None,
         time_barred_on: None,
+        score: None,
     }
 }
 

@@ -139,7 +139,11 @@ fn entry_of(
         debtor: account.debtor,
         team: rule.team.clone(),
         stage: stage.to_owned(),
-        priority: rule.priority.of(rule.recovery_rate, outstanding_minor, days_past_due),
+        priority: rule.priority.of(
+            rule.recovery_rate_for(case.score.as_ref().map(|score| score.band.as_str())),
+            outstanding_minor,
+            days_past_due,
+        ),
         outstanding_minor,
         currency: account.currency,
         days_past_due,

@@ -454,3 +454,43 @@ fn an_extension_request_moves_the_account_to_a_stage_that_requires_it() {
     assert_eq!(row["stage"], "extension");
     assert_eq!(row["signals"], serde_json::json!(["extension_request"]));
 }
+
+/// Expected recovery from the score and the balance (issue 14 point 6): the cycle keeps each
+/// account's latest score on its case, and a rule's `recovery_rates` give each band its own
+/// share of the balance; a band without one takes `recovery_rate`.
+#[test]
+fn expected_recovery_follows_the_latest_score_band() {
+    let env = floor();
+    let standard = std::fs::read_to_string(example("policies/standard.toml")).unwrap();
+    let rules = RULES.replace(
+        "recovery_rate = \"0.5\"",
+        "recovery_rate = \"0.5\"\nrecovery_rates = { elevated_risk = \"0.3\", high_risk = \"0.2\" }",
+    );
+    let policy = env.write("banded.toml", &(standard + &rules));
+    env.run(&["policy", "set", path(&policy), "--key", "p-banded"]).ok();
+    let list = env.run(&["queue", "list", "--team", "collections", "--json"]).json();
+    let mut bands = std::collections::BTreeSet::new();
+    for entry in list.as_array().unwrap() {
+        let account = format!("A{}", entry["account"]);
+        let shown = env.run(&["show", "account", &account, "--json"]).json();
+        let band = shown["case"]["score"]["band"].as_str().map(str::to_owned);
+        let rate = match band.as_deref() {
+            Some("elevated_risk") => 3,
+            Some("high_risk") => 2,
+            _ => 5,
+        };
+        let outstanding = entry["outstanding_minor"].as_i64().unwrap();
+        assert_eq!(
+            entry["priority"].as_i64().unwrap(),
+            outstanding * rate / 10,
+            "{account} {band:?}"
+        );
+        bands.extend(band);
+    }
+    assert!(bands.len() >= 2, "accounts in several bands: {bands:?}");
+    let priorities: Vec<i64> =
+        list.as_array().unwrap().iter().map(|entry| entry["priority"].as_i64().unwrap()).collect();
+    let mut sorted = priorities.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(priorities, sorted, "highest expected recovery first");
+}

@@ -1101,12 +1101,20 @@ impl Loader<'_> {
         };
         let recovery_rate =
             self.share(raw.recovery_rate.as_ref(), &format!("{path}.recovery_rate"), Decimal::ONE)?;
+        let mut recovery_rates = std::collections::BTreeMap::new();
+        for (band, rate) in
+            raw.recovery_rates.as_ref().map(|rates| rates.get_ref().iter()).into_iter().flatten()
+        {
+            let field = format!("{path}.recovery_rates.{band}");
+            recovery_rates.insert(band.clone(), self.share(Some(rate), &field, Decimal::ONE)?);
+        }
         Ok(Assignment {
             team,
             stages: stage_names,
             conditions: crate::work::Skills { languages, products, jurisdictions },
             priority,
             recovery_rate,
+            recovery_rates,
         })
     }
 

@@ -185,8 +185,11 @@ pub struct Assignment {
     /// How the team's queue is ordered.
     pub priority: Priority,
     /// The share of the balance expected to be recovered, 0 to 1 (for
-    /// [`Priority::ExpectedRecovery`]).
+    /// [`Priority::ExpectedRecovery`]), for an account whose score band has no rate of its
+    /// own in `recovery_rates` (or that was never scored).
     pub recovery_rate: Decimal,
+    /// The share expected back by the account's latest score band (`low_risk = "0.8"`...).
+    pub recovery_rates: std::collections::BTreeMap<String, Decimal>,
 }
 
 /// How a team's queue is ordered, highest first.
@@ -228,6 +231,12 @@ impl Priority {
 }
 
 impl Assignment {
+    /// The recovery rate of an account whose latest score band is `band`: the band's own
+    /// rate, else the rule's `recovery_rate`.
+    pub fn recovery_rate_for(&self, band: Option<&str>) -> Decimal {
+        band.and_then(|band| self.recovery_rates.get(band)).copied().unwrap_or(self.recovery_rate)
+    }
+
     /// Returns true if and only if the rule assigns an account in `stage`, of `product`, owed
     /// by `debtor`.
     pub fn matches(

@@ -212,6 +212,9 @@ pub(super) struct RawAssignment {
     pub(super) priority: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) recovery_rate: Option<Spanned<RawDecimal>>,
+    #[serde(default)]
+    pub(super) recovery_rates:
+        Option<Spanned<std::collections::BTreeMap<String, Spanned<RawDecimal>>>>,
 }
 
 /// A decimal as written: a string (exact), an integer (exact) or a float (rejected when

@@ -895,6 +895,7 @@ fn assignment_rules_match_in_file_order() {
         "stages = [\"early\", \"late\"]",
         "languages = [\"es\"]",
         "recovery_rate = \"0.35\"",
+        "recovery_rates = { low_risk = \"0.8\", very_high_risk = \"0.05\" }",
         "[[assignment]]",
         "team = \"general\"",
         "stages = [\"late\"]",
@@ -907,6 +908,14 @@ fn assignment_rules_match_in_file_order() {
     assert_eq!((rule.team.as_str(), rule.priority), ("spanish", Priority::ExpectedRecovery));
     assert_eq!(rule.recovery_rate, decimal("0.35"));
     assert_eq!(rule.priority.of(rule.recovery_rate, 100_001, 40), 35_000);
+    // By the latest score band, where the rule gives the band a rate.
+    assert_eq!(rule.recovery_rate_for(Some("low_risk")), decimal("0.8"));
+    assert_eq!(rule.recovery_rate_for(Some("medium_risk")), decimal("0.35"));
+    assert_eq!(rule.recovery_rate_for(None), decimal("0.35"));
+    assert_eq!(
+        rule.priority.of(rule.recovery_rate_for(Some("very_high_risk")), 100_001, 40),
+        5_000
+    );
     let rule = policy.assignment_for("late", &debtor("en"), product).unwrap();
     assert_eq!((rule.team.as_str(), rule.priority), ("general", Priority::DaysPastDue));
     assert_eq!(rule.priority.of(rule.recovery_rate, 100_001, 40), 40);
@@ -929,6 +938,9 @@ fn assignment_errors_are_located() {
     let mut body = STAGES.to_vec();
     body.extend(["[[assignment]]", "team = \"t\"", "recovery_rate = \"1.5\""]);
     check_error(&with_head(&body), 13, "assignment[0].recovery_rate");
+    let mut body = STAGES.to_vec();
+    body.extend(["[[assignment]]", "team = \"t\"", "recovery_rates = { low_risk = \"2\" }"]);
+    check_error(&with_head(&body), 13, "assignment[0].recovery_rates.low_risk");
     let mut body = STAGES.to_vec();
     body.extend(["[[assignment]]", "team = \"a team\""]);
     check_error(&with_head(&body), 12, "assignment[0].team");

@@ -326,6 +326,15 @@ pub(super) fn decide(
             actions += contact(env, reviews, &request, &debtor, proposed, as_of, report)?;
         }
         for review in reviews.iter_mut() {
+            if let Some(score) = &review.score {
+                // Kept for what reads it between cycles (the work queues); scores are finite
+                // and within the score range (`valid_score`).
+                review.case.score = Some(arrears_core::case::CaseScore {
+                    band: score.band.clone(),
+                    points: score.points.round() as i32,
+                    scored_on: as_of,
+                });
+            }
             review.case.last_review_on = Some(as_of);
             review.case.decided_on = review.case.decided_on.max(as_of);
             review.case.next_review_on = next_review(env.policy, review, as_of, env.txn)?;
