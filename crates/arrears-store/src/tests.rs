@@ -370,3 +370,21 @@ fn a_store_without_the_work_tables_reads_no_work() {
     assert_eq!(read.work_item(AccountId(1)).unwrap(), Some(item));
     assert_eq!(read.work_log().unwrap(), vec![entry.clone(), entry]);
 }
+
+/// `WriteTxn::changes` counts what a transaction changed (the engine's check that a refused
+/// command wrote nothing relies on it): reads change nothing; a table write, an id taken from
+/// a sequence, a config value each count.
+#[test]
+fn changes_count_what_a_transaction_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+    let mut txn = store.write().unwrap();
+    let start = txn.changes();
+    assert_eq!(txn.format_version().unwrap(), Some(FORMAT_VERSION));
+    assert!(txn.config("policy").unwrap().is_none());
+    assert_eq!(txn.changes(), start, "reads change nothing");
+    txn.next_id(Sequence::Debtor).unwrap();
+    assert_eq!(txn.changes(), start + 1);
+    txn.put_config("policy", b"name = \"p\"").unwrap();
+    assert!(txn.changes() > start + 1);
+}

@@ -169,6 +169,9 @@ pub struct WriteTxn {
     /// Set when the storage engine panicked inside this transaction (a damaged page): its
     /// state is unknown, so it refuses to commit.
     poisoned: Cell<bool>,
+    /// Changes made so far (table writes, snapshots put, ids taken): the engine checks that a
+    /// command it refuses made none ([`WriteTxn::changes`]).
+    changes: Cell<u64>,
     /// The store's count of snapshots encoded and written (tests only).
     #[cfg(any(test, feature = "fault-injection"))]
     pub(crate) snapshots_written: Arc<std::sync::atomic::AtomicU64>,
@@ -346,6 +349,7 @@ impl Store {
             cell: Some(TxnCell::new(txn, |_| Tables::new())),
             cache: RefCell::default(),
             poisoned: Cell::new(false),
+            changes: Cell::new(0),
             #[cfg(any(test, feature = "fault-injection"))]
             snapshots_written: Arc::clone(&self.snapshots_written),
             _turn: turn,
@@ -367,6 +371,18 @@ impl WriteTxn {
         self.cell.as_ref().unwrap_or_else(|| unreachable!("taken only by commit and drop"))
     }
 
+    /// How many changes this transaction has made so far: table writes, snapshots put and ids
+    /// taken from a sequence. Only differences mean something: a command that made none
+    /// changed nothing, so refusing it after the fact leaves the transaction as it was.
+    pub fn changes(&self) -> u64 {
+        self.changes.get()
+    }
+
+    /// Counts a change (see [`WriteTxn::changes`]).
+    pub(crate) fn changed(&self) {
+        self.changes.set(self.changes.get() + 1);
+    }
+
     /// Runs `write` on `table`, opening it the first time, inside the containment of engine
     /// panics (which poisons the transaction).
     pub(crate) fn write_table<T: TableId, R>(
@@ -376,6 +392,7 @@ impl WriteTxn {
             &mut redb::Table<'txn, T::Key, T::Value>,
         ) -> Result<R, StorageError>,
     ) -> Result<R, StorageError> {
+        self.changed();
         let poisoned = &self.poisoned;
         let cell =
             self.cell.as_mut().unwrap_or_else(|| unreachable!("taken only by commit and drop"));

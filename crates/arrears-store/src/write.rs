@@ -40,6 +40,7 @@ impl WriteTxn {
     /// A storage failure.
     pub fn next_id(&mut self, sequence: Sequence) -> Result<u64, StorageError> {
         let next = self.last_id(sequence)? + 1;
+        self.changed();
         self.cache.borrow_mut().sequences[sequence.index()] = Some(next);
         Ok(next)
     }
@@ -140,6 +141,7 @@ impl WriteTxn {
         account: AccountId,
         state: AccountState,
     ) -> Result<(), StorageError> {
+        self.changed();
         let dirty_len = {
             let mut cache = self.cache.borrow_mut();
             cache.bound();

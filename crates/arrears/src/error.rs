@@ -105,6 +105,19 @@ pub enum CommandError {
         /// What the ledger said.
         rejection: Box<crate::command::Rejection>,
     },
+    /// The engine broke one of its own invariants: it refused (or replayed) a command after the
+    /// command had changed the transaction. A defect of the engine, not of the input; the
+    /// batch is aborted, so nothing of it is committed. Please report it with the command.
+    #[error(
+        "engine invariant broken: {command} was {} after it had written; nothing is committed",
+        if *replayed { "replayed" } else { "refused" }
+    )]
+    WroteBeforeRefusing {
+        /// The command's name.
+        command: &'static str,
+        /// True for a replay, false for a refusal.
+        replayed: bool,
+    },
     /// This thread holds an open [`crate::Batch`] of the same engine: a second write
     /// transaction on the thread would wait for the first forever. Execute the command in
     /// that batch, or commit or drop it first.

@@ -1471,6 +1471,7 @@ impl Batch<'_> {
             components: &self.engine.components,
             registry: &self.engine.registry,
         };
+        let changes = self.txn.changes();
         let result = execute::execute(
             &mut self.txn,
             self.now,
@@ -1478,7 +1479,20 @@ impl Batch<'_> {
             command,
             &self.engine.policies,
             &plugins,
-        );
+        )
+        .and_then(|receipt| {
+            // A refusal and a replay write nothing: every refusal happens before the first
+            // write. Checked on every command, since the batch (and a group of concurrent
+            // commands) would commit whatever a refused command had written.
+            let wrote = self.txn.changes() != changes;
+            if wrote && (receipt.replayed || receipt.outcome.is_rejected()) {
+                return Err(CommandError::WroteBeforeRefusing {
+                    command: command.name(),
+                    replayed: receipt.replayed,
+                });
+            }
+            Ok(receipt)
+        });
         if result.is_err() {
             self.failed = Some((index, key.to_owned()));
         }

@@ -61,7 +61,9 @@ fn a_lone_caller_runs_its_own_work_at_once() {
 fn a_panicking_group_fails_its_callers_and_the_queue_goes_on() {
     type Shared = Arc<Group<u32, Result<u32, &'static str>>>;
     let group: Shared = Arc::new(Group::default());
+    let leading = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let run = |group: Shared, work: u32| {
+        let leading = leading.clone();
         std::thread::spawn(move || {
             let inner = group.clone();
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -71,6 +73,7 @@ fn a_panicking_group_fails_its_callers_and_the_queue_goes_on() {
                     |items: Vec<u32>| {
                         if items == [1] {
                             // The first group waits until the two others are queued.
+                            leading.store(true, Ordering::SeqCst);
                             while inner.queued() < 2 {
                                 std::thread::yield_now();
                             }
@@ -85,7 +88,7 @@ fn a_panicking_group_fails_its_callers_and_the_queue_goes_on() {
         })
     };
     let leader = run(group.clone(), 1);
-    while group.queued() > 0 {
+    while !leading.load(Ordering::SeqCst) {
         std::thread::yield_now();
     }
     let followers = [run(group.clone(), 2), run(group.clone(), 3)];

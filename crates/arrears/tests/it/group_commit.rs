@@ -90,3 +90,60 @@ fn concurrent_callers_each_get_their_own_receipt_and_nothing_leaks_between_them(
     assert!(!books.execute("bad-0-0", &free).unwrap().replayed);
     assert!(books.verify().unwrap().is_clean());
 }
+
+/// Issue 16 point 3: every refusal happens before the first write. The engine checks it on
+/// every command (a refused or replayed command that changed the transaction aborts the batch
+/// with `CommandError::WroteBeforeRefusing`); here refusals of each source (the ledger, the
+/// state machine, the credit limit) inside a batch that already wrote come back as refusals,
+/// and the batch commits only what the accepted commands wrote.
+#[test]
+fn every_refusal_happens_before_the_first_write() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "R-1");
+    let limited = account_with(
+        &books,
+        debtor(&books, "D-R-2"),
+        "R-2",
+        arrears::model::Terms::default(),
+        Some(1_000),
+    );
+    let obligation = charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    let before = books.account_view(account, d(2, 1)).unwrap().total_outstanding_minor;
+    let mut batch = books.batch().unwrap();
+    let pay =
+        Command::Payment { account, effective_on: d(2, 1), amount: usd(1_000), directed_to: None };
+    assert!(!batch.execute("pay", &pay).unwrap().outcome.is_rejected());
+    let refusals = [
+        // The ledger: more than is owed.
+        Command::Waiver {
+            account,
+            obligation,
+            component: arrears::model::Component::Principal,
+            effective_on: d(2, 1),
+            amount: usd(900_000),
+        },
+        // The ledger: before the account opened.
+        Command::Payment {
+            account,
+            effective_on: d(1, 1) - chrono::Days::new(400),
+            amount: usd(5),
+            directed_to: None,
+        },
+        // The state machine: a closed-end account cannot be reopened.
+        Command::Reopen { account, on: d(2, 1) },
+        // The credit limit.
+        charge_command(limited, d(1, 2), d(2, 1), 5_000),
+    ];
+    for (index, command) in refusals.iter().enumerate() {
+        let receipt = batch.execute(&format!("refused-{index}"), command).unwrap();
+        assert!(receipt.outcome.is_rejected(), "{index}: {receipt:?}");
+    }
+    batch.commit().unwrap();
+    let after = books.account_view(account, d(2, 1)).unwrap().total_outstanding_minor;
+    assert_eq!(after, before - 1_000, "only the payment was written");
+    assert_eq!(books.account_view(limited, d(2, 1)).unwrap().total_outstanding_minor, 0);
+    for index in 0..refusals.len() {
+        assert!(books.recorded(&format!("refused-{index}")).unwrap().is_none(), "key {index} free");
+    }
+    assert!(books.verify().unwrap().is_clean());
+}
