@@ -3,17 +3,20 @@
 //! measured in the same run. Concurrent callers share write transactions and commits, so the
 //! rate can pass the fsync rate that bounds one caller.
 //!
-//! Prints one JSON line per number of callers:
-//! `{"bench":"concurrent_payments","callers":16,"per_sec":..,"p50_us":..,"p99_us":..,
-//! "vs_one_caller":..,"vs_fsync":..}`. No SQLite peer yet (one connection per caller is left to
-//! the format-3 work of issue 16, docs/BENCHMARKS.md section 9).
+//! The peer: SQLite doing the same logical work (`arrears_benches::Sqlite::post`, one payment a
+//! transaction), one connection per caller, WAL, `synchronous = FULL`, writers waiting on
+//! `busy_timeout`, measured in the same run on the same stream.
+//!
+//! Prints one JSON line per number of callers and engine:
+//! `{"bench":"concurrent_payments","engine":"arrears","callers":16,"per_sec":..,"p50_us":..,
+//! "p99_us":..,"vs_one_caller":..,"vs_fsync":..}`, then the ratio of the two.
 
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use arrears::Command;
 use arrears_benches::{
-    build_portfolio, fsync_rate, payment, payment_charges, payment_day, quick, summary, usd,
+    arrears_checksum, arrears_post, build_portfolio, fsync_rate, payment_charges, quick, summary,
+    Sqlite,
 };
 
 fn main() {
@@ -30,59 +33,90 @@ fn main() {
     let books = Arc::new(books);
     let ids = Arc::new(ids);
 
+    let peer = dir.path().join("peer.sqlite");
+    drop(Sqlite::create(&peer, accounts));
     let mut next = 0usize;
-    let mut one_caller = None;
+    let mut one_caller: [Option<f64>; 2] = [None, None];
     for &count in callers {
-        // Each caller posts `each` payments, one per execute; the stream is split so that no
-        // two callers pay the same account at once more than the round-robin makes them.
         let each = if per_caller_budget > 0 { per_caller_budget } else { (total / count).max(8) };
-        let barrier = Arc::new(Barrier::new(count));
-        let started = Instant::now();
-        let handles: Vec<_> = (0..count)
-            .map(|caller| {
-                let (books, ids, barrier) = (books.clone(), ids.clone(), barrier.clone());
-                let first = next + caller * each;
-                std::thread::spawn(move || {
-                    barrier.wait();
+        let mut rates = [0.0; 2];
+        for (engine, name) in ["arrears", "sqlite"].into_iter().enumerate() {
+            let (per_sec, mut latencies) = run_callers(count, each, next, |first, each| {
+                let (books, ids, peer) = (books.clone(), ids.clone(), peer.clone());
+                Box::new(move || {
+                    let mut sqlite = (engine == 1).then(|| Sqlite::open(&peer, accounts));
                     let mut latencies = Vec::with_capacity(each);
                     for n in first..first + each {
-                        let (index, amount) = payment(n, ids.len());
-                        let command = Command::Payment {
-                            account: ids[index],
-                            effective_on: payment_day(),
-                            amount: usd(amount),
-                            directed_to: None,
-                        };
                         let start = Instant::now();
-                        let receipt = books.execute(&format!("p{n}"), &command).expect("payment");
+                        match &mut sqlite {
+                            Some(sqlite) => sqlite.post(n, 1),
+                            None => arrears_post(&books, &ids, n, 1),
+                        }
                         latencies.push(start.elapsed());
-                        assert!(!receipt.replayed && !receipt.outcome.is_rejected());
                     }
                     latencies
                 })
-            })
-            .collect();
-        let mut latencies: Vec<Duration> =
-            handles.into_iter().flat_map(|handle| handle.join().expect("caller")).collect();
-        let elapsed = started.elapsed();
-        next += count * each;
-        latencies.sort();
-        let at = |share: f64| {
-            latencies[((latencies.len() as f64 * share) as usize).min(latencies.len() - 1)]
-        };
-        let per_sec = latencies.len() as f64 / elapsed.as_secs_f64();
-        let one = *one_caller.get_or_insert(per_sec);
+            });
+            latencies.sort();
+            let at = |share: f64| {
+                latencies[((latencies.len() as f64 * share) as usize).min(latencies.len() - 1)]
+            };
+            let one = *one_caller[engine].get_or_insert(per_sec);
+            rates[engine] = per_sec;
+            summary(serde_json::json!({
+                "bench": "concurrent_payments",
+                "engine": name,
+                "callers": count,
+                "payments": latencies.len(),
+                "accounts": accounts,
+                "per_sec": per_sec.round(),
+                "p50_us": at(0.50).as_micros() as u64,
+                "p99_us": at(0.99).as_micros() as u64,
+                "vs_one_caller": (per_sec / one * 100.0).round() / 100.0,
+                "vs_fsync": (per_sec / fsyncs * 100.0).round() / 100.0,
+            }));
+        }
         summary(serde_json::json!({
-            "bench": "concurrent_payments",
+            "bench": "concurrent_payments_ratio",
             "callers": count,
-            "payments": latencies.len(),
-            "accounts": accounts,
-            "per_sec": per_sec.round(),
-            "p50_us": at(0.50).as_micros() as u64,
-            "p99_us": at(0.99).as_micros() as u64,
-            "vs_one_caller": (per_sec / one * 100.0).round() / 100.0,
-            "vs_fsync": (per_sec / fsyncs * 100.0).round() / 100.0,
+            "arrears_over_sqlite": (rates[0] / rates[1] * 100.0).round() / 100.0,
         }));
+        next += count * each;
     }
+    assert_eq!(
+        arrears_checksum(&books, &ids),
+        Sqlite::open(&peer, accounts).checksum(),
+        "both engines posted the same payments to the same balances"
+    );
     assert!(books.verify().expect("verify").is_clean());
+}
+
+/// A caller's work: posts `each` payments of the stream from `first`, one per commit, and
+/// returns each one's latency.
+type Caller = Box<dyn FnOnce() -> Vec<Duration> + Send>;
+
+/// Runs `count` callers at once, caller `c` posting the stream's payments from
+/// `next + c * each`; returns the payments per second over the whole run and every latency.
+fn run_callers(
+    count: usize,
+    each: usize,
+    next: usize,
+    caller: impl Fn(usize, usize) -> Caller,
+) -> (f64, Vec<Duration>) {
+    let barrier = Arc::new(Barrier::new(count + 1));
+    let handles: Vec<_> = (0..count)
+        .map(|index| {
+            let work = caller(next + index * each, each);
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                work()
+            })
+        })
+        .collect();
+    barrier.wait();
+    let started = Instant::now();
+    let latencies: Vec<Duration> =
+        handles.into_iter().flat_map(|handle| handle.join().expect("caller")).collect();
+    (latencies.len() as f64 / started.elapsed().as_secs_f64(), latencies)
 }

@@ -322,6 +322,19 @@ impl Sqlite {
         sqlite
     }
 
+    /// Opens the peer database at `path` (made by [`Sqlite::create`] with `accounts`) on a
+    /// connection of its own, for a caller of its own: writers wait for each other up to a
+    /// minute (`busy_timeout`).
+    pub fn open(path: &Path, accounts: usize) -> Sqlite {
+        let connection = Connection::open(path).expect("sqlite open");
+        connection.pragma_update(None, "synchronous", "FULL").expect("synchronous");
+        connection
+            .pragma_update(None, "cache_size", -((CACHE_BYTES / 1024) as i64))
+            .expect("cache_size");
+        connection.busy_timeout(Duration::from_secs(60)).expect("busy timeout");
+        Sqlite { connection, accounts, next_entry: 0 }
+    }
+
     /// Posts payments `from..from + count` of the stream in one transaction: idempotency
     /// lookup, oldest-due-first allocation (fees, interest, principal), the event, a journal
     /// entry with its postings, the idempotency row, the account balance and an audit row
@@ -329,7 +342,16 @@ impl Sqlite {
     /// engine does).
     pub fn post(&mut self, from: usize, count: usize) {
         let recorded_at = chrono::Utc::now().to_rfc3339();
-        let txn = self.connection.transaction().expect("txn");
+        // Immediate: the write lock at BEGIN, so that connections sharing the file wait their
+        // turn (busy_timeout) instead of failing to upgrade a read lock.
+        let txn = self
+            .connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .expect("txn");
+        // The next journal id as the file has it: another connection may have written.
+        self.next_entry = txn
+            .query_row("SELECT coalesce(max(id), 0) + 1 FROM journal", [], |row| row.get(0))
+            .expect("next entry");
         {
             let mut find_key =
                 txn.prepare_cached("SELECT 1 FROM idempotency WHERE key = ?1").expect("prepare");
