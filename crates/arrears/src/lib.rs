@@ -566,6 +566,26 @@ impl Arrears {
         }
     }
 
+    /// The engine clock's now, the end of a lease of `lease_seconds` from it, and the write
+    /// transaction a claim runs in.
+    fn begin_claim(
+        &self,
+        lease_seconds: u32,
+    ) -> Result<(DateTime<Utc>, DateTime<Utc>, Batch<'_>), CommandError> {
+        let now = self.clock.now();
+        let until = now
+            .checked_add_signed(chrono::Duration::seconds(i64::from(lease_seconds)))
+            .ok_or_else(|| CommandError::Invalid {
+                field: "lease_seconds",
+                reason: format!("{now} plus {lease_seconds} s is past the supported instants"),
+            })?;
+        let batch = self.batch().map_err(|error| match error {
+            BatchError::Storage(error) => CommandError::Storage(error),
+            _ => CommandError::ThreadHoldsBatch,
+        })?;
+        Ok((now, until, batch))
+    }
+
     /// Claims up to `limit` pending outbox actions due by `due_by` (every pending one with
     /// `None`), in due order, for the sender `claimant`, with a lease of `lease_seconds` from
     /// the engine clock's now: until the lease ends no other sender can claim them, so two
@@ -586,17 +606,7 @@ impl Arrears {
         due_by: Option<DateTime<Utc>>,
         limit: usize,
     ) -> Result<Vec<case::Action>, CommandError> {
-        let now = self.clock.now();
-        let until = now
-            .checked_add_signed(chrono::Duration::seconds(i64::from(lease_seconds)))
-            .ok_or_else(|| CommandError::Invalid {
-                field: "lease_seconds",
-                reason: format!("{now} plus {lease_seconds} s is past the supported instants"),
-            })?;
-        let batch = self.batch().map_err(|error| match error {
-            BatchError::Storage(error) => CommandError::Storage(error),
-            _ => CommandError::ThreadHoldsBatch,
-        })?;
+        let (now, until, batch) = self.begin_claim(lease_seconds)?;
         let Batch { mark, mut txn, .. } = batch;
         let claimed = outbox::claim(&mut txn, claimant, now, until, due_by, limit)?;
         drop(mark);
@@ -625,17 +635,7 @@ impl Arrears {
         lease_seconds: u32,
         as_of: NaiveDate,
     ) -> Result<Option<queue::QueueEntry>, CommandError> {
-        let now = self.clock.now();
-        let until = now
-            .checked_add_signed(chrono::Duration::seconds(i64::from(lease_seconds)))
-            .ok_or_else(|| CommandError::Invalid {
-                field: "lease_seconds",
-                reason: format!("{now} plus {lease_seconds} s is past the supported instants"),
-            })?;
-        let batch = self.batch().map_err(|error| match error {
-            BatchError::Storage(error) => CommandError::Storage(error),
-            _ => CommandError::ThreadHoldsBatch,
-        })?;
+        let (now, until, batch) = self.begin_claim(lease_seconds)?;
         let Batch { mark, mut txn, .. } = batch;
         let policy = self.policies.get(&txn)?;
         let claimed = queue::claim(&mut txn, &policy, agent, (now, until), as_of)?;
