@@ -1,0 +1,132 @@
+//! A standalone reproduction, on redb alone, of the cache behaviour that docs/BENCHMARKS.md and
+//! `../shared/reference/store-format-3.md` found under the cycle at 1,000,000 accounts (issue 16
+//! point 5): a write transaction whose reads miss a page cache that cannot hold its read set
+//! writes its own dirty pages out early and reads them back, so the bytes written per update
+//! grow by orders of magnitude once the cache is too small.
+//!
+//! The workload is the cycle's storage pattern with nothing of the engine: a `cases` table of
+//! `ROWS` 55-byte rows keyed by account and a `review` index keyed by (day, account); each
+//! commit reviews the next `PER_COMMIT` accounts in key order, as a full day of the cycle does:
+//! reads the case, rewrites it, and moves its index key to a later day. Copy-on-write of a
+//! 4 KiB leaf holding about 60 cases costs some tens of bytes per review when the pages stay
+//! in the cache. Run once per cache size, on a fresh copy of the same
+//! file, it prints the bytes handed to `write` per update (`/proc/self/io` `wchar`), the
+//! dirty pages' work the commit should be (a few hundred bytes), and the time.
+//!
+//! ```text
+//! cargo run --release -p arrears-benches --example redb_cache_flush            # 1,000,000 rows
+//! ARREARS_FLUSH_SCATTERED=1 cargo run --release -p arrears-benches --example redb_cache_flush
+//! ARREARS_FLUSH_ROWS=200000 cargo run --release -p arrears-benches --example redb_cache_flush
+//! ```
+//!
+//! Figures and what they show: docs/BENCHMARKS.md, section 11.
+
+use std::time::Instant;
+
+use redb::{Builder, Database, Durability, ReadableTable, TableDefinition};
+
+const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
+const REVIEW: TableDefinition<(u32, u64), ()> = TableDefinition::new("review");
+const CASE_BYTES: usize = 55;
+const PER_COMMIT: u64 = 10_000;
+const COMMITS: u64 = 50;
+
+fn main() {
+    let rows: u64 = std::env::var("ARREARS_FLUSH_ROWS")
+        .ok()
+        .and_then(|text| text.replace('_', "").parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let seed = dir.path().join("seed.redb");
+    let started = Instant::now();
+    populate(&seed, rows);
+    eprintln!("populated {rows} rows in {:?}", started.elapsed());
+    for cache_mib in [16u64, 64, 128, 256] {
+        let path = dir.path().join(format!("run-{cache_mib}.redb"));
+        std::fs::copy(&seed, &path).expect("copy");
+        let db = Builder::new()
+            .set_cache_size(cache_mib as usize * 1024 * 1024)
+            .open(&path)
+            .expect("open");
+        let before = wchar();
+        let started = Instant::now();
+        review(&db, rows);
+        let elapsed = started.elapsed();
+        let written = wchar() - before;
+        let updates = PER_COMMIT * COMMITS;
+        println!(
+            "{}",
+            serde_json::json!({
+                "bench": "redb_cache_flush",
+                "rows": rows,
+                "cache_mib": cache_mib,
+                "updates": updates,
+                "bytes_written_per_update": written / updates,
+                "updates_per_sec": (updates as f64 / elapsed.as_secs_f64()).round(),
+            })
+        );
+        drop(db);
+        std::fs::remove_file(&path).ok();
+    }
+}
+
+/// `rows` cases, all due for review on day 0, in commits of 100,000.
+fn populate(path: &std::path::Path, rows: u64) {
+    let db = Database::create(path).expect("create");
+    let value = [7u8; CASE_BYTES];
+    let mut start = 0;
+    while start < rows {
+        let end = (start + 100_000).min(rows);
+        let txn = db.begin_write().expect("write");
+        {
+            let mut cases = txn.open_table(CASES).expect("cases");
+            let mut review = txn.open_table(REVIEW).expect("review");
+            for account in start..end {
+                cases.insert(account, value.as_slice()).expect("insert");
+                review.insert((0, account), ()).expect("index");
+            }
+        }
+        txn.commit().expect("commit");
+        start = end;
+    }
+}
+
+/// `COMMITS` durable commits, each reviewing the next `PER_COMMIT` accounts in key order.
+fn review(db: &Database, rows: u64) {
+    let mut account = 0u64;
+    for commit in 0..COMMITS {
+        let mut txn = db.begin_write().expect("write");
+        txn.set_durability(Durability::Immediate).expect("durability");
+        {
+            let mut cases = txn.open_table(CASES).expect("cases");
+            let mut review = txn.open_table(REVIEW).expect("review");
+            for _ in 0..PER_COMMIT {
+                account =
+                    if scattered() { (account + 7_919 * 127) % rows } else { (account + 1) % rows };
+                let mut value = match cases.get(account).expect("get") {
+                    Some(guard) => guard.value().to_vec(),
+                    None => vec![0; CASE_BYTES],
+                };
+                value[0] = value[0].wrapping_add(1);
+                cases.insert(account, value.as_slice()).expect("insert");
+                review.remove((0, account)).expect("remove");
+                review.insert((commit as u32 + 1, account), ()).expect("index");
+            }
+        }
+        txn.commit().expect("commit");
+    }
+}
+
+/// Bytes this process has handed to `write` and `pwrite` so far (`/proc/self/io` `wchar`).
+fn wchar() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
+    io.lines()
+        .find_map(|line| line.strip_prefix("wchar:"))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// `ARREARS_FLUSH_SCATTERED=1`: accounts scattered over the table instead of in key order.
+fn scattered() -> bool {
+    std::env::var_os("ARREARS_FLUSH_SCATTERED").is_some()
+}
