@@ -137,6 +137,7 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
         }
         Command::ReverseChargeOff { on, .. } => vec![("on", *on)],
         Command::SetAttorney { attorney, .. } => vec![("attorney.since", attorney.since)],
+        Command::ReportSignal { report, .. } => vec![("report.observed_on", report.observed_on)],
         Command::AddNote { note, .. } => vec![("note.at", note.at.date_naive())],
         Command::ChangeRestrictions { changes, .. } => match changes.call_consent {
             Some(arrears::CallConsent::GivenAt(at)) => vec![("call_consent", at.date_naive())],

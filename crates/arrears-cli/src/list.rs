@@ -419,6 +419,21 @@ pub(crate) fn show_debtor(
     if !restricted.is_empty() {
         writeln!(out, "  restrictions: {}", restricted.join(", "))?;
     }
+    for reported in &debtor.reported_signals {
+        let until = reported.expires_on.map(|on| format!(" until {on}")).unwrap_or_default();
+        let evidence = if reported.evidence.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", reported.evidence)
+        };
+        writeln!(
+            out,
+            "  signal: {} from {}{until} ({}{evidence})",
+            reported.signal.name(),
+            reported.observed_on,
+            reported.source
+        )?;
+    }
     if let Some(attorney) = &debtor.attorney {
         let reach: Vec<String> = [&attorney.firm, &attorney.phone, &attorney.email]
             .into_iter()

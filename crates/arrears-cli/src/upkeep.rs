@@ -71,6 +71,45 @@ pub(crate) enum DebtorCommand {
     /// Record the attorney who represents a debtor, with contact details (sets the attorney
     /// flag; the debtor's pending actions are cancelled).
     Attorney(AttorneyArgs),
+    /// Record a warning signal about a business debtor reported from outside the books
+    /// (management_resignation, staff_turnover, asset_sales, late_filing).
+    Signal(SignalArgs),
+}
+
+/// `arrears debtor signal`.
+#[derive(Debug, Args)]
+pub(crate) struct SignalArgs {
+    /// The debtor: its external reference, or its id (`D3`).
+    #[arg(long, value_name = "REF_OR_ID")]
+    pub(crate) debtor: String,
+    /// The signal: management_resignation, staff_turnover, asset_sales or late_filing.
+    #[arg(long, value_parser = parse_signal)]
+    pub(crate) signal: arrears::policy::Signal,
+    /// The day it was observed.
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
+    pub(crate) on: chrono::NaiveDate,
+    /// The day it stops counting (exclusive); default: until reported otherwise.
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
+    pub(crate) expires: Option<chrono::NaiveDate>,
+    /// Who reported it (`bureau:acme`).
+    #[arg(long)]
+    pub(crate) source: String,
+    /// What shows it (a filing reference, a link).
+    #[arg(long, default_value = "")]
+    pub(crate) evidence: String,
+    /// The idempotency key.
+    #[arg(long)]
+    pub(crate) key: String,
+}
+
+/// A signal by its name in files (`late_filing`).
+pub(crate) fn parse_signal(text: &str) -> Result<arrears::policy::Signal, String> {
+    let text = text.trim();
+    arrears::policy::Signal::ALL.into_iter().find(|signal| signal.name() == text).ok_or_else(|| {
+        let names: Vec<&str> =
+            arrears::model::ReportedSignal::REPORTABLE.iter().map(|signal| signal.name()).collect();
+        format!("{text:?} is not a signal; reportable: {}", names.join(", "))
+    })
 }
 
 /// `arrears debtor attorney`.
@@ -387,6 +426,7 @@ pub(crate) fn update(
         DebtorCommand::Restrict(args) => return restrict(books, args, json, out),
         DebtorCommand::Note(args) => return note(books, now, args, json, out),
         DebtorCommand::Attorney(args) => return attorney(books, horizon, args, json, out),
+        DebtorCommand::Signal(args) => return signal(books, horizon, args, json, out),
     };
     let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
     let changes = DebtorChanges {
@@ -514,6 +554,41 @@ fn attorney(
         }
     }
     collect::print_receipt(books, &args.key, &receipt, None, out)
+}
+
+/// `arrears debtor signal`.
+fn signal(
+    books: &Arrears,
+    horizon: &crate::horizon::Horizon,
+    args: &SignalArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
+    let report = arrears::model::ReportedSignal {
+        signal: args.signal,
+        observed_on: args.on,
+        expires_on: args.expires,
+        source: args.source.clone(),
+        evidence: args.evidence.clone(),
+    };
+    let command = Command::ReportSignal { debtor: debtor.id, report };
+    if let Some((_, reason)) = horizon.command_refusal(&command, |_| "--on".to_owned()) {
+        anyhow::bail!("{reason}");
+    }
+    let receipt = collect::execute(books, &args.key, &command)?;
+    if json {
+        return collect::print_json(&args.key, &receipt, None, out);
+    }
+    let replayed = if receipt.replayed { " (replayed: already recorded)" } else { "" };
+    writeln!(
+        out,
+        "debtor {}: {} reported from {}{replayed}",
+        refs::describe_debtor(&debtor),
+        args.signal.name(),
+        args.on
+    )?;
+    Ok(Status::Ok)
 }
 
 /// `arrears debtor note`.

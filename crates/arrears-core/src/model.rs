@@ -44,6 +44,47 @@ pub struct Debtor {
     /// The attorney who represents the debtor, with contact details, once known (appended in
     /// debtor record version 4; `Command::SetAttorney` sets it with the attorney flag).
     pub attorney: Option<Attorney>,
+    /// Warning signals reported about the debtor from outside the books (a bureau, a
+    /// monitoring service, an analyst), the latest [`REPORTED_SIGNALS_MAX`] (appended in debtor
+    /// record version 5; `Command::ReportSignal` adds them). Stage conditions see each from
+    /// its observation day until it expires.
+    pub reported_signals: Vec<ReportedSignal>,
+}
+
+/// Most reported signals kept per debtor; the oldest are dropped past it.
+pub const REPORTED_SIGNALS_MAX: usize = 32;
+
+/// A warning signal reported about a debtor, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportedSignal {
+    /// The signal.
+    pub signal: crate::policy::Signal,
+    /// The day it was observed (a filing's due date passed, a resignation published).
+    #[serde(with = "crate::dates::date")]
+    pub observed_on: NaiveDate,
+    /// The day it stops counting, if it does (exclusive); `None`: until reported otherwise.
+    #[serde(with = "crate::dates::option_date")]
+    pub expires_on: Option<NaiveDate>,
+    /// Who reported it (`bureau:acme`, `analyst:jdoe`), 1 to [`TEXT_LEN_MAX`] bytes.
+    pub source: String,
+    /// What shows it (a filing reference, a link), up to [`TEXT_LEN_MAX`] bytes; may be empty.
+    pub evidence: String,
+}
+
+impl ReportedSignal {
+    /// The signals that can be reported from outside the books: those about a business that
+    /// only others see.
+    pub const REPORTABLE: [crate::policy::Signal; 4] = [
+        crate::policy::Signal::ManagementResignation,
+        crate::policy::Signal::StaffTurnover,
+        crate::policy::Signal::AssetSales,
+        crate::policy::Signal::LateFiling,
+    ];
+
+    /// True if and only if the signal counts on `as_of`.
+    pub fn in_force(&self, as_of: NaiveDate) -> bool {
+        self.observed_on <= as_of && self.expires_on.is_none_or(|expires| as_of < expires)
+    }
 }
 
 /// The attorney who represents a debtor about its debts, as the debtor or the attorney gave

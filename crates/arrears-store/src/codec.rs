@@ -86,8 +86,9 @@ impl RecordKind {
             // `seq` appended (an older record reads with no claim, not sent, sequence 0).
             RecordKind::Action => 3,
             // Version 3: `restrictions` appended (an older debtor reads with none). Version 4:
-            // `attorney` appended (an older debtor reads with none).
-            RecordKind::Debtor => 4,
+            // `attorney` appended (an older debtor reads with none). Version 5:
+            // `reported_signals` appended (an older debtor reads with none).
+            RecordKind::Debtor => 5,
             // Version 3: `interrupted` (the states the holds in force interrupted) and `capacity`
             // (the capacity to pay the debtor stated with a plan) appended. Version 4: `score`
             // (the latest score) appended.
@@ -121,9 +122,11 @@ impl RecordKind {
             RecordKind::Action if version < 3 => &[0, 0, 0],
             // `Debtor::restrictions`: two `false`, a `None` and two empty `Vec`s; and
             // `Debtor::attorney`, `None`.
-            RecordKind::Debtor if version < 3 => &[0, 0, 0, 0, 0, 0],
-            // `Debtor::attorney`, `None`.
-            RecordKind::Debtor if version < 4 => &[0],
+            RecordKind::Debtor if version < 3 => &[0, 0, 0, 0, 0, 0, 0],
+            // `Debtor::attorney`, `None`, and `Debtor::reported_signals`, empty.
+            RecordKind::Debtor if version < 4 => &[0, 0],
+            // `Debtor::reported_signals`, empty.
+            RecordKind::Debtor if version < 5 => &[0],
             // `PluginEntryRow::in_process`, `false`.
             RecordKind::PluginEntry if version < 2 => &[0],
             RecordKind::Debtor

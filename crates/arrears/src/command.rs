@@ -473,6 +473,16 @@ pub enum Command {
     /// promise, a dispute) in the same transaction, sets the item's next-action date and
     /// ends the lease.
     RecordWork(WorkDone),
+    /// Records a warning signal about a business debtor reported from outside the books (a
+    /// bureau, a monitoring service, an analyst): management resignations, staff turnover,
+    /// asset sales, late filing of accounts. Stage conditions see it from its observation day
+    /// until it expires; the debtor keeps the latest 32.
+    ReportSignal {
+        /// The debtor (a business).
+        debtor: DebtorId,
+        /// The signal, its days, source and evidence.
+        report: arrears_core::model::ReportedSignal,
+    },
 }
 
 /// What [`Command::ChangeRestrictions`] changes: each field given replaces the stored value;
@@ -642,6 +652,11 @@ impl Command {
             | Command::UpdateDebtor { .. }
             | Command::SetContactRestrictions { .. } => Vec::new(),
             Command::SetAttorney { attorney, .. } => vec![("attorney.since", attorney.since)],
+            Command::ReportSignal { report, .. } => {
+                let mut dates = vec![("report.observed_on", report.observed_on)];
+                dates.extend(report.expires_on.map(|on| ("report.expires_on", on)));
+                dates
+            }
             Command::ChangeRestrictions { changes, .. } => match changes.call_consent {
                 Some(CallConsent::GivenAt(at)) => vec![("call_consent", at.date_naive())],
                 _ => Vec::new(),
@@ -704,6 +719,7 @@ impl Command {
             Command::SetLimitationDate { .. } => "set_limitation_date",
             Command::SetAttorney { .. } => "set_attorney",
             Command::ChangeRestrictions { .. } => "change_restrictions",
+            Command::ReportSignal { .. } => "report_signal",
             Command::DefineTeam(_) => "define_team",
             Command::DefineAgent(_) => "define_agent",
             Command::RecordWork(_) => "record_work",
@@ -771,6 +787,7 @@ impl Command {
             | Command::SetLimitationDate { .. }
             | Command::SetAttorney { .. }
             | Command::ChangeRestrictions { .. }
+            | Command::ReportSignal { .. }
             | Command::DefineTeam(_)
             | Command::DefineAgent(_) => {}
             Command::RecordWork(done) => {

@@ -286,6 +286,9 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::SetAttorney { debtor, attorney } => {
             crate::upkeep::set_attorney(env, *debtor, attorney)?
         }
+        Command::ReportSignal { debtor, report } => {
+            crate::upkeep::report_signal(env, *debtor, report)?
+        }
         Command::RequestCallback { debtor, accounts, channel, address, at } => {
             let callback =
                 crate::upkeep::Callback { accounts, channel: *channel, address, at: *at };
@@ -392,6 +395,7 @@ fn create_debtor(txn: &mut WriteTxn, new: &NewDebtor) -> Result<Outcome, Command
         flags: new.flags,
         restrictions: arrears_core::model::ContactRestrictions::default(),
         attorney: None,
+        reported_signals: Vec::new(),
     };
     txn.put_debtor(&debtor)?;
     Ok(Outcome::DebtorCreated(id))

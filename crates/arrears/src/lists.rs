@@ -220,7 +220,8 @@ impl AccountList {
         let contacts = self.read.contacts(account.debtor)?;
         let features = crate::cycle::features(&contacts, &account, &case, &state, self.as_of);
         let extension = crate::queue::extension_requested(&self.read, account.id, self.as_of)?;
-        let signals = crate::cycle::signals(&case, &features, self.as_of, extension);
+        let Some(debtor) = self.read.debtor(account.debtor)? else { return Ok(None) };
+        let signals = crate::cycle::signals(&case, &debtor, &features, self.as_of, extension);
         if filter.signal.is_some_and(|signal| !signals.contains(&signal)) {
             return Ok(None);
         }

@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use arrears_core::case::{ActionStatus, CancelReason, ContactAttempt, ContactOutcome};
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::model::{
-    Attorney, ContactChannel, ContactPoint, ContactRestrictions, Debtor, CONTACT_POINTS_MAX,
+    Attorney, ContactChannel, ContactPoint, ContactRestrictions, Debtor, ReportedSignal,
+    CONTACT_POINTS_MAX, REPORTED_SIGNALS_MAX,
 };
 use arrears_core::strategy::usable;
 use arrears_store::Reads;
@@ -225,6 +226,50 @@ pub(crate) fn set_attorney(
     debtor.attorney = Some(attorney.clone());
     env.txn.put_debtor(&debtor)?;
     Ok(outcome)
+}
+
+/// `Command::ReportSignal`: a business debtor's reported signal, the latest
+/// `REPORTED_SIGNALS_MAX` kept.
+pub(crate) fn report_signal(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    report: &ReportedSignal,
+) -> Result<Outcome, CommandError> {
+    let invalid = |field, reason: String| CommandError::Invalid { field, reason };
+    if !ReportedSignal::REPORTABLE.contains(&report.signal) {
+        let names: Vec<&str> =
+            ReportedSignal::REPORTABLE.iter().map(|signal| signal.name()).collect();
+        return Err(invalid(
+            "report.signal",
+            format!(
+                "{} is derived from the books, not reported; reportable: {}",
+                report.signal.name(),
+                names.join(", ")
+            ),
+        ));
+    }
+    text("report.source", &report.source, true)?;
+    text("report.evidence", &report.evidence, false)?;
+    if report.expires_on.is_some_and(|expires| expires <= report.observed_on) {
+        return Err(invalid(
+            "report.expires_on",
+            "must be after the day the signal was observed".to_owned(),
+        ));
+    }
+    let mut debtor = load(env, debtor_id)?;
+    if debtor.kind != arrears_core::model::DebtorKind::Business {
+        return Err(invalid(
+            "debtor",
+            format!("debtor {debtor_id} is a person; these signals are about businesses"),
+        ));
+    }
+    let signals = &mut debtor.reported_signals;
+    signals.push(report.clone());
+    if signals.len() > REPORTED_SIGNALS_MAX {
+        signals.remove(0);
+    }
+    env.txn.put_debtor(&debtor)?;
+    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled: Vec::new() })
 }
 
 /// `Command::SetLimitationDate`.

@@ -22,7 +22,7 @@ pub(super) const CHANGES: Columns =
     Columns { required: &["key", "debtor", "change"], optional: &OPTIONAL };
 
 /// The optional columns, for "not used by this change" checks.
-const OPTIONAL: [&str; 27] = [
+const OPTIONAL: [&str; 31] = [
     "channel",
     "address",
     "address_kind",
@@ -50,6 +50,10 @@ const OPTIONAL: [&str; 27] = [
     "author",
     "text",
     "outcome",
+    "signal",
+    "expires_on",
+    "source",
+    "evidence",
 ];
 
 /// The optional columns a change uses; the others must be empty.
@@ -78,13 +82,14 @@ fn used(change: &str) -> Option<&'static [&'static str]> {
         "limitation" => &["account", "on"],
         "inbound" => &["account", "channel", "address", "at", "outcome"],
         "callback" => &["account", "channel", "address", "at"],
+        "signal" => &["signal", "on", "expires_on", "source", "evidence"],
         _ => return None,
     })
 }
 
 /// Every change, for messages.
 const CHANGES_NAMES: &str = "contact_set, contact_remove, update, restrict, flag, attorney, \
-                             note, limitation, inbound, callback";
+                             note, limitation, inbound, callback, signal";
 
 impl Planner<'_> {
     /// Checks and plans one row of a changes file.
@@ -229,6 +234,21 @@ fn command_of(
             Some(Command::SetFlag { debtor, flag: flag?, on: on? })
         }
         "attorney" => attorney(fields, debtor),
+        "signal" => {
+            let signal = fields.parse("signal", crate::upkeep::parse_signal);
+            let observed_on = fields.parse("on", input::date);
+            let expires_on = fields.maybe("expires_on", input::date);
+            let source = fields.parse("source", short);
+            let evidence = fields.maybe("evidence", short);
+            let report = arrears::model::ReportedSignal {
+                signal: signal?,
+                observed_on: observed_on?,
+                expires_on: expires_on.ok()?,
+                source: source?,
+                evidence: evidence.ok()?.unwrap_or_default(),
+            };
+            Some(Command::ReportSignal { debtor, report })
+        }
         "note" => {
             let at = fields.parse("at", instant);
             let author = fields.parse("author", short);

@@ -885,7 +885,7 @@ impl<'a> Executor<'a> {
             ImportKind::Debtors | ImportKind::Postings => "effective_on",
             ImportKind::Changes => match field {
                 "call_consent" => "call_consent_at",
-                "attorney.since" | "on" => "on",
+                "attorney.since" | "on" | "report.observed_on" => "on",
                 "note.at" => "at",
                 _ => "at",
             },
@@ -982,6 +982,11 @@ fn error_column(kind: ImportKind, error: &CommandError) -> Option<&'static str> 
             "attorney.phone" => Some("phone"),
             "attorney.email" => Some("email"),
             "attorney.postal_address" => Some("postal_address"),
+            "report.signal" => Some("signal"),
+            "report.source" => Some("source"),
+            "report.evidence" => Some("evidence"),
+            "report.expires_on" => Some("expires_on"),
+            "debtor" => Some("debtor"),
             "attorney" => None,
             field => [
                 "name",

@@ -788,3 +788,75 @@ fn the_docs_changes_example_imports() {
     let json = env.run(&["show", "debtor", "C-1002", "--json"]).json();
     assert_eq!(json["debtor"]["flags"]["cease_communication"], true);
 }
+
+/// Issue 18 point 3 (in part): signals reported from outside the books about a business
+/// debtor (a bureau's management resignation and late filing) make the shipped
+/// `business_distress` stage fire at the next cycle; they are kept on the debtor with their
+/// source, shown, imported from a changes file, and expire; a person, a signal the books derive
+/// and an expiry before the observation are refused, writing nothing.
+#[test]
+fn reported_signals_make_the_business_distress_stage_fire() {
+    let env = Env::sample();
+    let stage = |env: &Env| {
+        let shown = env.run(&["show", "account", "TC-8001", "--json"]).json();
+        shown["case"]["stage"].as_str().unwrap_or("").to_owned()
+    };
+    let signal = |key: &str, extra: &[&str]| {
+        let mut args = vec!["debtor", "signal", "--debtor", "B-2001", "--source", "bureau:acme"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--key", key]);
+        env.run(&args)
+    };
+    let before = env.snapshot();
+    let person = env.run(&[
+        "debtor",
+        "signal",
+        "--debtor",
+        "C-1001",
+        "--signal",
+        "late_filing",
+        "--on",
+        "2026-11-12",
+        "--source",
+        "x",
+        "--key",
+        "s0",
+    ]);
+    assert!(
+        person.stderr.contains("--debtor") && person.stderr.contains("is a person"),
+        "{}",
+        person.stderr
+    );
+    let derived = signal("s0", &["--signal", "broken_promise", "--on", "2026-11-12"]);
+    assert!(derived.stderr.contains("derived from the books, not reported"), "{}", derived.stderr);
+    let backwards =
+        signal("s0", &["--signal", "late_filing", "--on", "2026-11-12", "--expires", "2026-11-01"]);
+    assert!(backwards.stderr.contains("--expires"), "{}", backwards.stderr);
+    assert_eq!(env.snapshot(), before);
+
+    signal(
+        "s1",
+        &["--signal", "management_resignation", "--on", "2026-11-10", "--evidence", "CFO resigned"],
+    )
+    .ok();
+    let changes = env.write(
+        "signals.csv",
+        "key,debtor,change,signal,on,expires_on,source,evidence\n\
+         s2,B-2001,signal,late_filing,2026-11-12,2026-12-01,bureau:acme,FY2025 accounts overdue\n",
+    );
+    env.run(&["import", "changes", crate::path(&changes)]).ok();
+    let shown = env.run(&["show", "debtor", "B-2001"]);
+    assert!(
+        has_line(shown.ok(), "signal: late_filing from 2026-11-12 until 2026-12-01 (bureau:acme: FY2025 accounts overdue)"),
+        "{}",
+        shown.stdout
+    );
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    assert_eq!(stage(&env), "business_distress");
+    let listed = env.run(&["list", "accounts", "--signal", "late_filing", "--as-of", "2026-11-20"]);
+    assert!(listed.ok().contains("TC-8001"), "{}", listed.stdout);
+    // Past its expiry the late filing no longer counts: the stage needs both signals.
+    let later = env.run(&["list", "accounts", "--signal", "late_filing", "--as-of", "2026-12-02"]);
+    assert!(!later.ok().contains("TC-8001"), "{}", later.stdout);
+    env.run(&["verify"]).ok();
+}

@@ -876,6 +876,7 @@ fn debtor(language: &str) -> crate::model::Debtor {
         flags: crate::model::DebtorFlags::default(),
         restrictions: crate::model::ContactRestrictions::default(),
         attorney: None,
+        reported_signals: Vec::new(),
     }
 }
 

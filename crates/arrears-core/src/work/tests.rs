@@ -17,6 +17,7 @@ fn debtor(language: &str, country: &str, region: Option<&str>) -> Debtor {
         flags: DebtorFlags::default(),
         restrictions: ContactRestrictions::default(),
         attorney: None,
+        reported_signals: Vec::new(),
     }
 }
 

@@ -96,10 +96,11 @@ fn command_variant(command: &Command) -> usize {
         Command::DefineTeam(_) => 39,
         Command::DefineAgent(_) => 40,
         Command::RecordWork(_) => 41,
+        Command::ReportSignal { .. } => 42,
     }
 }
 
-const COMMAND_VARIANTS: usize = 42;
+const COMMAND_VARIANTS: usize = 43;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -449,6 +450,19 @@ fn commands() -> Vec<(Command, Expect)> {
                 note: Some("Pays on Fridays".into()),
             }),
             expect!["0229076167656e742d370300fcf0e2fed20001fc92921600053132352e350355534401fc9492160001092b3135353530313030010f50617973206f6e204672696461797326193413"],
+        ),
+        (
+            Command::ReportSignal {
+                debtor: DebtorId(7),
+                report: arrears_core::model::ReportedSignal {
+                    signal: arrears_core::policy::Signal::ManagementResignation,
+                    observed_on: on,
+                    expires_on: None,
+                    source: "bureau:acme".into(),
+                    evidence: "CFO resigned".into(),
+                },
+            },
+            expect!["022a0704fc80921600000b6275726561753a61636d650c43464f2072657369676e656461c43470"],
         ),
         (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },

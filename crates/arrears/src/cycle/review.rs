@@ -234,15 +234,22 @@ fn empty_features(account: &Account, as_of: NaiveDate) -> Features {
 }
 
 /// The signals present on `as_of`: the case's, unreturned calls (three or more attempts in 30
-/// days without reaching the debtor), and an extension the debtor asked an agent for
-/// (`extension_requested`, from `queue::extension_requested`).
+/// days without reaching the debtor), an extension the debtor asked an agent for
+/// (`extension_requested`, from `queue::extension_requested`), and the signals reported about
+/// the debtor that are in force.
 pub(crate) fn signals(
     case: &CollectionCase,
+    debtor: &Debtor,
     features: &Features,
     as_of: NaiveDate,
     extension_requested: bool,
 ) -> Vec<arrears_core::policy::Signal> {
     let mut signals = case.signals(as_of);
+    for reported in debtor.reported_signals.iter().filter(|reported| reported.in_force(as_of)) {
+        if !signals.contains(&reported.signal) {
+            signals.push(reported.signal);
+        }
+    }
     if features.attempts_30d >= 3 && features.right_party_contacts_30d == 0 {
         signals.push(arrears_core::policy::Signal::UnreturnedCalls);
     }
@@ -508,7 +515,8 @@ fn select_stage(
     (as_of, extension_requested): (NaiveDate, bool),
 ) -> Option<Stage> {
     let band = review.score.as_ref().map(|score| score.band.clone());
-    let signals = signals(&review.case, &review.features, as_of, extension_requested);
+    let signals =
+        signals(&review.case, &review.debtor, &review.features, as_of, extension_requested);
     lifecycle::select_stage(
         env.policy,
         &review.account,
