@@ -395,7 +395,7 @@ fn money_by_arm(html: &mut String, money: &Money) {
             format!("{channel} {}", crate::output::money(*cents, Currency::USD))
         })
         .collect();
-    let _ = write!(html, "{} (US dollars; docs/DEMO.md).</p>\n", costs.join(", "));
+    let _ = writeln!(html, "{} (US dollars; docs/DEMO.md).</p>", costs.join(", "));
 }
 
 /// Roll rates weighted by balance, one heat map per currency.
@@ -420,6 +420,38 @@ fn rolls_by_balance(html: &mut String, money: &Money) {
     }
     if !drawn {
         html.push_str(NOT_ENOUGH);
+    }
+}
+
+/// The counts of each champion/challenger arm (the table is left open).
+fn arm_table(html: &mut String, kpis: &Kpis) {
+    header(
+        html,
+        &[
+            "arm",
+            "accounts",
+            "became delinquent",
+            "cured",
+            "cure rate",
+            "recovery rate",
+            "promises kept",
+            "promises broken",
+        ],
+    );
+    for arm in &kpis.by_arm {
+        row(
+            html,
+            &[
+                arm.arm.clone(),
+                arm.accounts.to_string(),
+                arm.became_delinquent.to_string(),
+                arm.cured.to_string(),
+                percent(arm.cure_rate),
+                percent(arm.recovery_rate),
+                arm.promises_kept.to_string(),
+                arm.promises_broken.to_string(),
+            ],
+        );
     }
 }
 
@@ -448,34 +480,7 @@ pub(crate) fn page(
     html.push_str("</table>\n<h2>Money by month</h2>\n<p>Amounts per currency; amounts of different currencies are never added.</p>\n");
     money_by_month(&mut html, money);
     html.push_str("<h2>Champion and challenger</h2>\n");
-    header(
-        &mut html,
-        &[
-            "arm",
-            "accounts",
-            "became delinquent",
-            "cured",
-            "cure rate",
-            "recovery rate",
-            "promises kept",
-            "promises broken",
-        ],
-    );
-    for arm in &kpis.by_arm {
-        row(
-            &mut html,
-            &[
-                arm.arm.clone(),
-                arm.accounts.to_string(),
-                arm.became_delinquent.to_string(),
-                arm.cured.to_string(),
-                percent(arm.cure_rate),
-                percent(arm.recovery_rate),
-                arm.promises_kept.to_string(),
-                arm.promises_broken.to_string(),
-            ],
-        );
-    }
+    arm_table(&mut html, kpis);
     html.push_str("</table>\n<h3>Money by arm</h3>\n");
     money_by_arm(&mut html, money);
     for (heading, svg) in count_charts(kpis, aging, rolls)? {
