@@ -11,6 +11,7 @@ use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
 
 use arrears::ledger::Book;
+use arrears::model::Account;
 use arrears::money::Currency;
 use arrears::reports::STATE_LABELS;
 use arrears::Arrears;
@@ -105,19 +106,15 @@ fn points(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
     points
 }
 
-/// One account at the end of each of `dates` (zero before it was opened).
-fn snapshots(
-    books: &Arrears,
-    id: arrears::ids::AccountId,
-    dates: &[NaiveDate],
-) -> Result<Vec<Snapshot>> {
+/// One account at the end of each of `dates` (zero before it was opened, without asking).
+fn snapshots(books: &Arrears, account: &Account, dates: &[NaiveDate]) -> Result<Vec<Snapshot>> {
     let mut out = Vec::with_capacity(dates.len());
     for date in dates {
-        let view = books.account_view(id, *date)?;
-        if *date < view.account.opened_on {
+        if *date < account.opened_on {
             out.push(Snapshot::default());
             continue;
         }
+        let view = books.account_view(account.id, *date)?;
         let charged = view.charged_off_on.is_some_and(|on| on <= *date);
         out.push(Snapshot {
             state: if charged { CHARGED_OFF } else { view.aging.bucket.index() },
@@ -173,8 +170,8 @@ pub(crate) fn gather(
     for id in books.account_ids()? {
         let account = books.account(id)?;
         let Some(account) = account.filter(|account| account.opened_on <= to) else { continue };
-        let at_points = snapshots(books, id, &points)?;
-        let at_rolls = snapshots(books, id, roll_dates)?;
+        let at_points = snapshots(books, &account, &points)?;
+        let at_rolls = snapshots(books, &account, roll_dates)?;
         let figures = money.currencies.entry(account.currency).or_default();
         add_account(figures, &at_points, &at_rolls);
         let arm = books.case(id).map(|case| case.arm).unwrap_or_default();
@@ -210,3 +207,6 @@ pub(crate) fn rates(matrix: &[[i64; STATES]; STATES]) -> Vec<Vec<f64>> {
 pub(crate) fn state_labels() -> Vec<String> {
     STATE_LABELS.iter().map(|label| (*label).to_owned()).collect()
 }
+
+#[cfg(test)]
+mod tests;
