@@ -3,11 +3,13 @@
 //!
 //! The demo generates a seeded synthetic portfolio ([`generator`]), runs it day by day on the
 //! real engine and store ([`simulator`]), then reads the store back through the library's
-//! reports (`Arrears::report_kpis`, `roll_rates`, `aging_series`) and writes a summary and a
-//! self-contained HTML report ([`html`]). See docs/DEMO.md.
+//! reports (`Arrears::report_kpis`, `roll_rates`, `aging_series`) and the account views (the
+//! money per currency, [`money`]) and writes a summary and a self-contained HTML report
+//! ([`html`]). See docs/DEMO.md.
 
 mod generator;
 mod html;
+mod money;
 mod simulator;
 
 use std::io::{IsTerminal, Write};
@@ -231,8 +233,15 @@ pub(crate) fn run(
         "Arrears demo: {} accounts, {} days from {} (seed {})",
         args.accounts, args.days, args.start, args.seed
     );
-    let page =
-        html::page(&title, &summary_rows(&summary), &summary.kpis, &aging, &summary.roll_rates)?;
+    let money = money::gather(&books, from, to, &summary.roll_rates.month_ends)?;
+    let page = html::page(
+        &title,
+        &summary_rows(&summary),
+        &summary.kpis,
+        &aging,
+        &summary.roll_rates,
+        &money,
+    )?;
     output_file::write(&html_path, &path, "the demo report", page.as_bytes())?;
     bar.finish_and_clear();
     let summary = Summary { elapsed_seconds: started.elapsed().as_secs_f64(), ..summary };
@@ -517,8 +526,9 @@ pub(crate) fn report_html(
         ("promise-kept rate".to_owned(), percent(kpis.promise_kept_rate)),
         ("right-party-contact rate".to_owned(), percent(kpis.right_party_contact_rate)),
     ];
-    let page =
-        html::page(&format!("Arrears report, {from} to {to}"), &rows, &kpis, &aging, &rolls)?;
+    let money = money::gather(books, from, to, &rolls.month_ends)?;
+    let title = format!("Arrears report, {from} to {to}");
+    let page = html::page(&title, &rows, &kpis, &aging, &rolls, &money)?;
     output_file::write(&args.out, db, "the report", page.as_bytes())?;
     if json {
         crate::output::json(out, &serde_json::json!({ "html": args.out.display().to_string() }))?;

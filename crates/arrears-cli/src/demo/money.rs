@@ -1,0 +1,212 @@
+//! The money behind the HTML report, read from any store through the public account views:
+//! delinquent balance, aging in money, collected and charged off by month, roll rates weighted
+//! by balance, and, per champion/challenger arm, the same money with the contacts made by
+//! channel and their assumed cost.
+//!
+//! Amounts of different currencies are never added: every figure is kept per currency.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use chrono::{Datelike, NaiveDate};
+
+use arrears::ledger::Book;
+use arrears::model::Account;
+use arrears::money::Currency;
+use arrears::reports::STATE_LABELS;
+use arrears::Arrears;
+
+/// States of [`STATE_LABELS`]: current, five delinquent buckets, 181+ and charged off.
+const STATES: usize = 8;
+/// Index of the charged-off state in [`STATE_LABELS`].
+const CHARGED_OFF: usize = 7;
+
+/// Assumed cost of one contact by channel, in US dollar cents. No published source: these are
+/// round figures of the order vendors quote (a letter printed and posted, an agent's call),
+/// stated as assumptions in the report and in docs/DEMO.md.
+pub(crate) const CONTACT_COST_USD_CENTS: [(&str, i64); 5] =
+    [("email", 1), ("sms", 5), ("messaging", 3), ("postal", 85), ("phone", 250)];
+
+/// What one account looked like at the end of one day.
+#[derive(Debug, Clone, Copy, Default)]
+struct Snapshot {
+    state: usize,
+    outstanding: i64,
+    cash: i64,
+    bad_debt: i64,
+}
+
+/// The money of one currency.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CurrencyMoney {
+    /// Outstanding by state ([`STATE_LABELS`]) at each of [`Money::points`] (the first, the
+    /// day before the period, excluded).
+    pub(crate) aging: Vec<[i64; STATES]>,
+    /// Money received in each month of [`Money::months`].
+    pub(crate) collected: Vec<i64>,
+    /// Receivables written off in each month of [`Money::months`].
+    pub(crate) charged_off: Vec<i64>,
+    /// Balance moved from state (row) to state (column) between consecutive month ends,
+    /// weighted by the outstanding at the first of the two.
+    pub(crate) roll_balance: [[i64; STATES]; STATES],
+}
+
+impl CurrencyMoney {
+    /// Outstanding of delinquent accounts (1 day past due or more, not charged off).
+    pub(crate) fn delinquent(point: &[i64; STATES]) -> i64 {
+        point[1..CHARGED_OFF].iter().sum()
+    }
+}
+
+/// The money of one arm, per currency.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ArmMoney {
+    /// Accounts in the arm.
+    pub(crate) accounts: u64,
+    /// Per currency: delinquent balance at the end, collected and charged off in the period.
+    pub(crate) by_currency: BTreeMap<Currency, [i64; 3]>,
+    /// Contacts written to the outbox in the period, by channel name.
+    pub(crate) contacts: BTreeMap<String, u64>,
+}
+
+impl ArmMoney {
+    /// Assumed cost of the arm's contacts in US dollar cents ([`CONTACT_COST_USD_CENTS`]).
+    pub(crate) fn contact_cost_usd_cents(&self) -> i64 {
+        self.contacts.iter().map(|(channel, count)| cost_of(channel) * *count as i64).sum()
+    }
+}
+
+/// The assumed cost of one contact on `channel`, in US dollar cents.
+pub(crate) fn cost_of(channel: &str) -> i64 {
+    CONTACT_COST_USD_CENTS.iter().find(|(name, _)| *name == channel).map_or(0, |(_, c)| *c)
+}
+
+/// The report's money.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Money {
+    /// The day before the period, each month end inside it, and its last day.
+    pub(crate) points: Vec<NaiveDate>,
+    /// Month labels (`2026-01`), one per pair of consecutive points.
+    pub(crate) months: Vec<String>,
+    /// Per currency.
+    pub(crate) currencies: BTreeMap<Currency, CurrencyMoney>,
+    /// Per arm name.
+    pub(crate) arms: BTreeMap<String, ArmMoney>,
+}
+
+/// The day before `from`, each month end in `[from, to)`, and `to`.
+fn points(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    let mut points = vec![from.pred_opt().unwrap_or(from)];
+    for day in from.iter_days().take_while(|day| *day < to) {
+        if day.succ_opt().is_some_and(|next| next.month() != day.month()) {
+            points.push(day);
+        }
+    }
+    points.push(to);
+    points
+}
+
+/// One account at the end of each of `dates` (zero before it was opened, without asking).
+fn snapshots(books: &Arrears, account: &Account, dates: &[NaiveDate]) -> Result<Vec<Snapshot>> {
+    let mut out = Vec::with_capacity(dates.len());
+    for date in dates {
+        if *date < account.opened_on {
+            out.push(Snapshot::default());
+            continue;
+        }
+        let view = books.account_view(account.id, *date)?;
+        let charged = view.charged_off_on.is_some_and(|on| on <= *date);
+        out.push(Snapshot {
+            state: if charged { CHARGED_OFF } else { view.aging.bucket.index() },
+            outstanding: view.total_outstanding_minor,
+            cash: view.books_minor.get(&Book::Cash).copied().unwrap_or(0),
+            bad_debt: view.books_minor.get(&Book::BadDebt).copied().unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
+
+/// Adds one account's snapshots (at `points`, then at `roll_dates`) to its currency.
+fn add_account(figures: &mut CurrencyMoney, at_points: &[Snapshot], at_rolls: &[Snapshot]) {
+    let months = at_points.len() - 1;
+    figures.aging.resize(months, [0; STATES]);
+    figures.collected.resize(months, 0);
+    figures.charged_off.resize(months, 0);
+    for (month, pair) in at_points.windows(2).enumerate() {
+        figures.aging[month][pair[1].state] += pair[1].outstanding;
+        figures.collected[month] += pair[1].cash - pair[0].cash;
+        figures.charged_off[month] += pair[1].bad_debt - pair[0].bad_debt;
+    }
+    for pair in at_rolls.windows(2) {
+        figures.roll_balance[pair[0].state][pair[1].state] += pair[0].outstanding;
+    }
+}
+
+/// Adds one account to its arm: the money of the period, per currency.
+fn add_to_arm(arm: &mut ArmMoney, currency: Currency, at_points: &[Snapshot]) {
+    arm.accounts += 1;
+    let (first, last) = (at_points[0], at_points[at_points.len() - 1]);
+    let money = arm.by_currency.entry(currency).or_insert([0; 3]);
+    if (1..CHARGED_OFF).contains(&last.state) {
+        money[0] += last.outstanding;
+    }
+    money[1] += last.cash - first.cash;
+    money[2] += last.bad_debt - first.bad_debt;
+}
+
+/// Gathers the money of the period `[from, to]`; `roll_dates` are the roll-rate report's dates
+/// (month ends), so that the matrix by balance pairs the same dates as the one by count.
+pub(crate) fn gather(
+    books: &Arrears,
+    from: NaiveDate,
+    to: NaiveDate,
+    roll_dates: &[NaiveDate],
+) -> Result<Money> {
+    let points = points(from, to);
+    let months =
+        points[1..].iter().map(|day| format!("{}-{:02}", day.year(), day.month())).collect();
+    let mut money = Money { points: points.clone(), months, ..Money::default() };
+    let mut arm_of = BTreeMap::new();
+    for id in books.account_ids()? {
+        let account = books.account(id)?;
+        let Some(account) = account.filter(|account| account.opened_on <= to) else { continue };
+        let at_points = snapshots(books, &account, &points)?;
+        let at_rolls = snapshots(books, &account, roll_dates)?;
+        let figures = money.currencies.entry(account.currency).or_default();
+        add_account(figures, &at_points, &at_rolls);
+        let arm = books.case(id).map(|case| case.arm).unwrap_or_default();
+        add_to_arm(money.arms.entry(arm.clone()).or_default(), account.currency, &at_points);
+        arm_of.insert(id, arm);
+    }
+    for action in books.actions()? {
+        if action.created_for < from || action.created_for > to {
+            continue;
+        }
+        let arm =
+            action.accounts.first().and_then(|id| arm_of.get(id)).cloned().unwrap_or_default();
+        let arm = money.arms.entry(arm).or_default();
+        *arm.contacts.entry(action.channel.name().to_owned()).or_insert(0) += 1;
+    }
+    Ok(money)
+}
+
+/// Row-normalised rates of a matrix of amounts (a row with nothing in it stays at zero).
+pub(crate) fn rates(matrix: &[[i64; STATES]; STATES]) -> Vec<Vec<f64>> {
+    matrix
+        .iter()
+        .map(|row| {
+            let total: i64 = row.iter().sum();
+            row.iter()
+                .map(|cell| if total > 0 { *cell as f64 / total as f64 } else { 0.0 })
+                .collect()
+        })
+        .collect()
+}
+
+/// [`STATE_LABELS`] as owned strings, for the charts.
+pub(crate) fn state_labels() -> Vec<String> {
+    STATE_LABELS.iter().map(|label| (*label).to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests;
