@@ -24,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod aging;
+pub mod cash;
 pub mod case;
 pub mod collection;
 pub mod compliance;
