@@ -24,8 +24,8 @@
 #![deny(missing_docs)]
 
 pub mod aging;
-pub mod cash;
 pub mod case;
+pub mod cash;
 pub mod collection;
 pub mod compliance;
 pub mod dates;

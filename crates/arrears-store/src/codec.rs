@@ -65,6 +65,8 @@ pub enum RecordKind {
     WorkItem,
     /// `arrears_core::work::WorkLogEntry` (the `work_log` table, added within format 2).
     WorkLog,
+    /// `arrears_core::cash::HeldLine` (the `bank_lines` table, added within format 2).
+    BankLine,
 }
 
 impl RecordKind {
@@ -101,7 +103,8 @@ impl RecordKind {
             | RecordKind::Team
             | RecordKind::Agent
             | RecordKind::WorkItem
-            | RecordKind::WorkLog => 1,
+            | RecordKind::WorkLog
+            | RecordKind::BankLine => 1,
         }
     }
 
@@ -145,7 +148,8 @@ impl RecordKind {
             | RecordKind::Team
             | RecordKind::Agent
             | RecordKind::WorkItem
-            | RecordKind::WorkLog => &[],
+            | RecordKind::WorkLog
+            | RecordKind::BankLine => &[],
         }
     }
 
@@ -172,6 +176,7 @@ impl RecordKind {
             RecordKind::Agent => "agent",
             RecordKind::WorkItem => "work item",
             RecordKind::WorkLog => "work log entry",
+            RecordKind::BankLine => "bank line",
         }
     }
 }
