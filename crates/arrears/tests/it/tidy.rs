@@ -223,6 +223,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "outbox",
     "upkeep",
     "queue",
+    "suspense",
     "execute",
     "cycle",
     "query",
