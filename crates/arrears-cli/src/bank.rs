@@ -114,6 +114,8 @@ struct Summary {
     held_in_suspense: u64,
     suspense_minor: BTreeMap<String, i64>,
     returned: u64,
+    payments_reversed: u64,
+    returns_unmatched: Vec<String>,
     debits: u64,
     already_imported: u64,
     rejected: Vec<String>,
@@ -169,6 +171,16 @@ fn plan(
             summary.lines_read += 1;
             if line.is_reversal || line.return_reason.is_some() {
                 summary.returned += 1;
+                if already_imported(books, &line.bank_reference)? {
+                    summary.already_imported += 1;
+                    continue;
+                }
+                let reversals = reversals(books, line)?;
+                if reversals.is_empty() {
+                    summary.returns_unmatched.push(line.bank_reference.clone());
+                }
+                summary.payments_reversed += reversals.len() as u64;
+                commands.extend(reversals);
                 continue;
             }
             if line.direction == Direction::Debit {
@@ -185,6 +197,43 @@ fn plan(
             let line_plan = portfolio.plan_line(rules, line, currency)?;
             line_plan.count(summary, currency);
             commands.extend(line_plan.commands(line, currency));
+        }
+    }
+    Ok(commands)
+}
+
+/// The reversals of the payments a returned or reversed line returns: those imported from the
+/// line whose bank reference the return gives as its end-to-end id, creditor reference or a
+/// word of its remittance, each keyed `bank:<return's bank ref>/<n>`.
+fn reversals(books: &Arrears, line: &StatementLine) -> Result<Vec<(String, Command)>> {
+    let words = line.remittance_unstructured.iter().flat_map(|text| {
+        text.split(|c: char| c.is_whitespace() || c == '/' || c == ',' || c == ';')
+    });
+    let candidates: Vec<&str> = [&line.end_to_end_id, &line.creditor_reference]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .chain(words)
+        .filter(|word| !word.is_empty() && *word != line.bank_reference)
+        .collect();
+    let mut commands = Vec::new();
+    for candidate in candidates {
+        for part in 1.. {
+            let Some(recorded) = books.recorded(&format!("bank:{candidate}/{part}"))? else {
+                break;
+            };
+            let Outcome::Posted(posted) = recorded.outcome else { continue };
+            let command = Command::Reversal {
+                account: posted.account,
+                payment: posted.event,
+                effective_on: line.value_on,
+                reason: arrears::ledger::ReversalReason::Returned,
+            };
+            let key = format!("bank:{}/{}", line.bank_reference, commands.len() + 1);
+            commands.push((key, command));
+        }
+        if !commands.is_empty() {
+            break;
         }
     }
     Ok(commands)
@@ -287,7 +336,11 @@ fn print_summary(summary: &Summary, out: &mut dyn Write) -> Result<()> {
         let currency: Currency = currency.parse().map_err(|error| anyhow!("{error}"))?;
         writeln!(out, "  {} {currency}", money(*amount_minor, currency))?;
     }
-    writeln!(out, "returned (not reversed yet): {}", summary.returned)?;
+    writeln!(out, "returned: {}", summary.returned)?;
+    writeln!(out, "payments reversed: {}", summary.payments_reversed)?;
+    for line in &summary.returns_unmatched {
+        writeln!(out, "return {line}: no payment imported from the line it returns")?;
+    }
     writeln!(out, "debits: {}", summary.debits)?;
     writeln!(out, "already imported: {}", summary.already_imported)?;
     for rejected in &summary.rejected {

@@ -78,3 +78,39 @@ fn a_bad_statement_writes_nothing() {
     assert_eq!(env.snapshot(), before);
     assert!(env.run(&["bank", "unmatched"]).ok().contains("nothing held in suspense"));
 }
+
+#[test]
+fn a_returned_item_reverses_the_payment_it_returns_once() {
+    let env = Env::sample();
+    import(&env);
+    let file = data("statement-return.sta");
+    let first = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(
+        (first["returned"].as_i64(), first["payments_reversed"].as_i64()),
+        (Some(1), Some(1))
+    );
+    let account =
+        env.run(&["show", "account", "TC-8001", "--as-of", "2026-11-20", "--json"]).json();
+    assert_eq!(account["view"]["total_outstanding_minor"], 248_000);
+    let again = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(
+        (again["already_imported"].as_i64(), again["payments_reversed"].as_i64()),
+        (Some(1), Some(0))
+    );
+    let account =
+        env.run(&["show", "account", "TC-8001", "--as-of", "2026-11-20", "--json"]).json();
+    assert_eq!(account["view"]["total_outstanding_minor"], 248_000);
+    env.run(&["verify"]).ok();
+}
+
+#[test]
+fn a_return_of_nothing_imported_is_reported_and_posts_nothing() {
+    let env = Env::sample();
+    let file = data("statement-return.sta");
+    let run = env.run(&["bank", "import", path(&file)]);
+    assert!(
+        run.ok().contains("return FNB-1120-0001: no payment imported from the line it returns"),
+        "{}",
+        run.stdout
+    );
+}
