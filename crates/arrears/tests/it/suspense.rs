@@ -142,3 +142,44 @@ fn verify_reports_a_part_applied_that_is_no_such_payment() {
     assert_eq!(problems[0].check, "suspense");
     assert!(problems[0].detail.contains("is not a payment of 3001"), "{problems:?}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Random receipts and applications (some too large) against a model: suspense is always
+    /// what the model holds, every refused application writes nothing, verify stays clean.
+    #[test]
+    fn prop_suspense_is_what_was_received_less_what_was_applied(
+        lines in proptest::collection::vec(1i64..50_000, 1..5),
+        applications in proptest::collection::vec((0usize..5, 1i64..60_000), 0..10),
+    ) {
+        let (_dir, books) = open_temp();
+        let account = account(&books, "A1");
+        charge(&books, "c1", account, d(2, 1), d(3, 1), 100_000);
+        let mut held: Vec<i64> = lines.clone();
+        for (index, amount_minor) in lines.iter().enumerate() {
+            let bank_ref = format!("B{index}");
+            books.execute(&format!("bank:{bank_ref}"), &receive(&bank_ref, *amount_minor))
+                .unwrap().accepted().unwrap();
+        }
+        for (step, (index, amount_minor)) in applications.iter().enumerate() {
+            let index = index % lines.len();
+            let command = apply(&format!("B{index}"), account, *amount_minor);
+            let outcome = books.execute(&format!("apply-{step}"), &command).unwrap().outcome;
+            if *amount_minor <= held[index] {
+                proptest::prop_assert!(matches!(outcome, Outcome::Posted(_)), "{outcome:?}");
+                held[index] -= amount_minor;
+            } else {
+                proptest::prop_assert!(outcome.is_rejected(), "{outcome:?}");
+            }
+        }
+        let total: i64 = held.iter().sum();
+        let suspense = books.suspense().unwrap().get(&Currency::USD).copied().unwrap_or(0);
+        proptest::prop_assert_eq!(suspense, total);
+        let lines_held: Vec<i64> =
+            books.bank_lines().unwrap().iter().map(|line| line.held_minor()).collect();
+        proptest::prop_assert_eq!(lines_held, held);
+        let report = books.verify().unwrap();
+        proptest::prop_assert!(report.is_clean(), "{:?}", report.problems);
+    }
+}
