@@ -21,4 +21,10 @@ for kind in debtors accounts obligations postings; do
 done
 run show account CC-7001 --as-of 2026-11-20
 run report aging --as-of 2026-11-20
+# Cash application (docs/CASH.md): a bank statement matched, posted and held in suspense; a
+# held line applied by hand; a return reversing a payment.
+run bank import examples/data/statement.sta
+run bank unmatched
+run bank match FNB-1119-0004 --account TC-8003
+run bank import examples/data/statement-return.sta
 run verify

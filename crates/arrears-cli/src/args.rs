@@ -116,6 +116,10 @@ pub(crate) enum Command {
     /// A debtor's name, jurisdiction, language and time zones; restrictions; notes.
     #[command(subcommand)]
     Debtor(crate::upkeep::DebtorCommand),
+    /// Bank statements: import one (matched credits posted, the rest held in suspense), the
+    /// lines held for review, and applying one to an account.
+    #[command(subcommand)]
+    Bank(crate::bank::BankCommand),
     /// Set the day the statute of limitations runs on an account's debt.
     Limitation(crate::upkeep::LimitationArgs),
     /// Teams of agents, with their skills.

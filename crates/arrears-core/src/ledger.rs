@@ -61,11 +61,14 @@ pub enum Book {
     AgencyCommission,
     /// Commission not yet paid to agencies (a liability).
     AgencyPayable,
+    /// Cash received that no account is known for yet, per currency at portfolio level (a
+    /// liability until applied; see [`crate::cash`]). Never on an account's journal.
+    Suspense,
 }
 
 impl Book {
     /// Every book, in a fixed order.
-    pub const ALL: [Book; 12] = [
+    pub const ALL: [Book; 13] = [
         Book::Receivable,
         Book::Cash,
         Book::Originations,
@@ -78,6 +81,7 @@ impl Book {
         Book::Adjustments,
         Book::AgencyCommission,
         Book::AgencyPayable,
+        Book::Suspense,
     ];
 
     /// The name as written in files and reports.
@@ -95,6 +99,7 @@ impl Book {
             Book::Adjustments => "adjustments",
             Book::AgencyCommission => "agency_commission",
             Book::AgencyPayable => "agency_payable",
+            Book::Suspense => "suspense",
         }
     }
 }

@@ -25,6 +25,7 @@
 
 pub mod aging;
 pub mod case;
+pub mod cash;
 pub mod collection;
 pub mod compliance;
 pub mod dates;

@@ -65,6 +65,8 @@ pub enum RecordKind {
     WorkItem,
     /// `arrears_core::work::WorkLogEntry` (the `work_log` table, added within format 2).
     WorkLog,
+    /// `arrears_core::cash::HeldLine` (the `bank_lines` table, added within format 2).
+    BankLine,
 }
 
 impl RecordKind {
@@ -102,7 +104,8 @@ impl RecordKind {
             | RecordKind::Team
             | RecordKind::Agent
             | RecordKind::WorkItem
-            | RecordKind::WorkLog => 1,
+            | RecordKind::WorkLog
+            | RecordKind::BankLine => 1,
         }
     }
 
@@ -148,7 +151,8 @@ impl RecordKind {
             | RecordKind::Team
             | RecordKind::Agent
             | RecordKind::WorkItem
-            | RecordKind::WorkLog => &[],
+            | RecordKind::WorkLog
+            | RecordKind::BankLine => &[],
         }
     }
 
@@ -175,6 +179,7 @@ impl RecordKind {
             RecordKind::Agent => "agent",
             RecordKind::WorkItem => "work item",
             RecordKind::WorkLog => "work log entry",
+            RecordKind::BankLine => "bank line",
         }
     }
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrears_core::case::{Action, CollectionCase, ContactAttempt, Note};
+use arrears_core::cash::HeldLine;
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{replay, AccountState, Event, EventRecord, JournalEntry, Posting};
 use arrears_core::model::{Account, Debtor, Obligation};
@@ -17,10 +18,10 @@ use crate::codec::{self, decode, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::schema::{
     date_key, AccountEntries, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry,
-    Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, IdempotencyRecord,
-    Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending,
-    PluginEntryRow, Plugins, RefKind, ReviewDue, Snapshots, Teams, WorkItems, WorkLog,
-    META_FORMAT_VERSION,
+    BankLines, Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs,
+    IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
+    OutboxPending, PluginEntryRow, Plugins, RefKind, ReviewDue, Snapshots, Teams, WorkItems,
+    WorkLog, META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -737,6 +738,35 @@ pub trait Reads: TableAccess {
                 rows.push(entry);
             }
             Ok(rows)
+        })
+    }
+
+    /// The bank line received under `bank_ref` (none in a store written before the
+    /// `bank_lines` table).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn bank_line(&self, bank_ref: &str) -> Result<Option<HeldLine>, StorageError> {
+        if !self.table_exists(BankLines)? {
+            return Ok(None);
+        }
+        self.read_table(BankLines, |table| {
+            get_named(table, "bank_lines", RecordKind::BankLine, bank_ref)
+        })
+    }
+
+    /// Every bank line received, by bank reference.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn bank_lines(&self) -> Result<Vec<HeldLine>, StorageError> {
+        if !self.table_exists(BankLines)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(BankLines, |table| {
+            decode_rows(table.iter().map_err(from_redb)?, "bank_lines", RecordKind::BankLine)
         })
     }
 

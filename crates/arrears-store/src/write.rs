@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt, Note};
+use arrears_core::cash::HeldLine;
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::{AccountState, EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
@@ -14,8 +15,8 @@ use crate::codec::{encode, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::read::Reads;
 use crate::schema::{
-    date_key, AccountEntries, AccountObligations, Accounts, Agents, Audit, AuditEntry, Cases,
-    Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency,
+    date_key, AccountEntries, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines,
+    Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency,
     IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
     OutboxPending, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, Snapshots, Teams,
     WorkItems, WorkLog,
@@ -379,6 +380,20 @@ impl WriteTxn {
         let bytes = encode(RecordKind::Team, team);
         self.write_table(Teams, |table| {
             table.insert(team.name.as_str(), bytes.as_slice()).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Writes a bank line received into suspense (replacing the record of the same bank
+    /// reference, as applying a part of it does).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_bank_line(&mut self, line: &HeldLine) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::BankLine, line);
+        self.write_table(BankLines, |table| {
+            table.insert(line.bank_ref.as_str(), bytes.as_slice()).map_err(from_redb)?;
             Ok(())
         })
     }

@@ -483,6 +483,29 @@ pub enum Command {
         /// The signal, its days, source and evidence.
         report: arrears_core::model::ReportedSignal,
     },
+    /// Receives a bank credit that no account is known for into suspense (docs/CASH.md,
+    /// "Suspense"): cash debit, suspense credit, at portfolio level in the line's currency.
+    /// The line is kept under its bank reference; receiving the same reference again (under
+    /// another idempotency key) is refused with [`Rejection::BankLineReceived`].
+    ReceiveCash {
+        /// The bank line.
+        line: arrears_core::cash::BankLine,
+    },
+    /// Applies part or all of a bank line held in suspense to an account: a payment on the
+    /// account through its waterfall (as [`Command::Payment`]) and the part moved out of
+    /// suspense (suspense debit, cash credit). More than the line still holds is refused
+    /// with [`Rejection::SuspenseShort`].
+    ApplyCash {
+        /// The line's bank reference.
+        line: String,
+        /// The account.
+        account: AccountId,
+        /// The amount applied, in the line's (and the account's) currency.
+        amount: Money,
+        /// The payment's value date.
+        #[serde(with = "arrears_core::dates::date")]
+        effective_on: NaiveDate,
+    },
 }
 
 /// What [`Command::ChangeRestrictions`] changes: each field given replaces the stored value;
@@ -669,6 +692,8 @@ impl Command {
                 vec![("at", at.date_naive())]
             }
             Command::DefineTeam(_) | Command::DefineAgent(_) => Vec::new(),
+            Command::ReceiveCash { line } => vec![("line.value_on", line.value_on)],
+            Command::ApplyCash { effective_on, .. } => vec![("effective_on", *effective_on)],
             Command::RecordWork(done) => std::iter::once(("at", done.at.date_naive()))
                 .chain(done.next_action_on.map(|on| ("next_action_on", on)))
                 .chain(done.promise.iter().map(|line| ("promise.on", line.on)))
@@ -723,6 +748,8 @@ impl Command {
             Command::DefineTeam(_) => "define_team",
             Command::DefineAgent(_) => "define_agent",
             Command::RecordWork(_) => "record_work",
+            Command::ReceiveCash { .. } => "receive_cash",
+            Command::ApplyCash { .. } => "apply_cash",
         }
     }
 
@@ -744,7 +771,9 @@ impl Command {
             Command::Fee { amount, .. }
             | Command::Payment { amount, .. }
             | Command::Waiver { amount, .. }
-            | Command::Adjustment { amount, .. } => *amount = money(amount),
+            | Command::Adjustment { amount, .. }
+            | Command::ApplyCash { amount, .. } => *amount = money(amount),
+            Command::ReceiveCash { line } => line.amount = money(&line.amount),
             Command::Promise { payments, .. } => {
                 for line in payments {
                     line.amount = money(&line.amount);
@@ -876,6 +905,13 @@ pub enum Outcome {
         /// What the outcome did to the case (a promise, a dispute).
         cases: Vec<CaseChanged>,
     },
+    /// A bank line was received into suspense.
+    CashHeld {
+        /// The line's bank reference.
+        line: String,
+        /// The amount held.
+        held: Money,
+    },
 }
 
 impl Outcome {
@@ -966,6 +1002,22 @@ pub enum Rejection {
         /// The policy's horizon.
         future_days_max: u32,
     },
+    /// The bank line was already received (under another idempotency key).
+    #[error("bank line {line:?} was already received")]
+    BankLineReceived {
+        /// The line's bank reference.
+        line: String,
+    },
+    /// Applying more than the bank line still holds in suspense.
+    #[error("bank line {line:?} holds {held_minor} in suspense, {asked_minor} was asked")]
+    SuspenseShort {
+        /// The line's bank reference.
+        line: String,
+        /// What it still holds, in minor units.
+        held_minor: i64,
+        /// What was asked, in minor units.
+        asked_minor: i64,
+    },
 }
 
 impl Rejection {
@@ -1033,6 +1085,13 @@ impl Rejection {
                 };
             }
             Rejection::Policy(refusal) => refusal,
+            Rejection::SuspenseShort { line, held_minor, asked_minor } => {
+                return format!(
+                    "bank line {line:?} holds {} in suspense, {} was asked",
+                    c(*held_minor),
+                    m(*asked_minor)
+                )
+            }
             other => return other.to_string(),
         };
         let reason = match policy {

@@ -274,6 +274,19 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::DefineTeam(team) => crate::queue::define_team(env, team)?,
         Command::DefineAgent(agent) => crate::queue::define_agent(env, agent)?,
         Command::RecordWork(done) => crate::queue::record_work(env, done)?,
+        Command::ReceiveCash { line } => crate::suspense::receive_cash(env, line)?,
+        Command::ApplyCash { line, account, amount, effective_on } => {
+            if let Some(rejection) = payment_ahead(env, *effective_on) {
+                return Ok(Outcome::Rejected(rejection));
+            }
+            let application = crate::suspense::Application {
+                line,
+                account: *account,
+                amount,
+                effective_on: *effective_on,
+            };
+            crate::suspense::apply_cash(env, &application)?
+        }
         Command::SetLimitationDate { account, on } => {
             crate::upkeep::set_limitation_date(env, *account, *on)?
         }

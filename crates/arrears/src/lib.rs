@@ -51,6 +51,7 @@ mod command;
 mod error;
 mod group;
 mod guardrails;
+mod suspense;
 
 mod collections;
 mod context;
@@ -74,7 +75,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use arrears_core::{aging, ids, ledger, model, money};
 
-pub use arrears_core::{case, collection, compliance, holidays, plan, policy, strategy, work};
+pub use arrears_core::{
+    case, cash, collection, compliance, holidays, plan, policy, strategy, work,
+};
 pub use audit::{AnchorParseError, AuditAnchor};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
@@ -664,6 +667,33 @@ impl Arrears {
             .map_err(QueryError::Policy)?;
         let scope = queue::QueueScope { teams, agent: None };
         Ok(queue::queue(&read, &policy, &scope, as_of)?)
+    }
+
+    /// Every bank line received ([`Command::ReceiveCash`]), by bank reference, with the parts
+    /// applied from it; the review list is those with something still held
+    /// ([`cash::HeldLine::held_minor`]).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn bank_lines(&self) -> Result<Vec<cash::HeldLine>, QueryError> {
+        Ok(self.store.read()?.bank_lines()?)
+    }
+
+    /// The suspense book at portfolio level: by currency, what bank lines still hold, in minor
+    /// units (a credit balance, shown positive). Currencies with nothing held are left out.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn suspense(&self) -> Result<std::collections::BTreeMap<money::Currency, i64>, QueryError> {
+        let mut held = std::collections::BTreeMap::new();
+        for line in self.bank_lines()? {
+            if line.held_minor() != 0 {
+                *held.entry(line.currency).or_insert(0) += line.held_minor();
+            }
+        }
+        Ok(held)
     }
 
     /// Every team and every agent, by name and id.

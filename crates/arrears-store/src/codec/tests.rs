@@ -959,3 +959,25 @@ fn golden_work_records() {
         expect!["01076167656e742d3701077370616e6973680300fc907c01d300fba861e079d7ff"],
     );
 }
+
+#[test]
+fn golden_bank_line() {
+    use arrears_core::cash::{AppliedPart, HeldLine};
+    let line = HeldLine {
+        bank_ref: "NTRF-1".into(),
+        value_on: date("2026-03-02"),
+        currency: Currency::EUR,
+        amount_minor: 12_500,
+        payer_name: Some("Ana Ruiz".into()),
+        payer_account: Some("ES9121000418450200051332".into()),
+        remittance: "F-1".into(),
+        received_at: instant("2026-03-02T09:00:00Z"),
+        applied: vec![AppliedPart {
+            account: AccountId(3),
+            event: EventSeq(4),
+            amount_minor: 10_000,
+            effective_on: date("2026-03-05"),
+        }],
+    };
+    check(RecordKind::BankLine, &line, expect!["01064e5452462d31fcba92160003455552fba8610108416e61205275697a011845533931323130303034313834353032303030353133333203462d31fc20a34ad300010304fb204efcc0921600c2e66e52"]);
+}

@@ -97,10 +97,12 @@ fn command_variant(command: &Command) -> usize {
         Command::DefineAgent(_) => 40,
         Command::RecordWork(_) => 41,
         Command::ReportSignal { .. } => 42,
+        Command::ReceiveCash { .. } => 43,
+        Command::ApplyCash { .. } => 44,
     }
 }
 
-const COMMAND_VARIANTS: usize = 43;
+const COMMAND_VARIANTS: usize = 45;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -119,10 +121,11 @@ fn outcome_variant(outcome: &Outcome) -> Option<usize> {
         Outcome::Scheduled { .. } => Some(8),
         Outcome::WorkDefined { .. } => Some(9),
         Outcome::Worked { .. } => Some(10),
+        Outcome::CashHeld { .. } => Some(11),
     }
 }
 
-const STORED_OUTCOME_VARIANTS: usize = 11;
+const STORED_OUTCOME_VARIANTS: usize = 12;
 
 fn commands() -> Vec<(Command, Expect)> {
     let account = AccountId(3);
@@ -465,6 +468,28 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["022a0704fc80921600000b6275726561753a61636d650c43464f2072657369676e656461c43470"],
         ),
         (
+            Command::ReceiveCash {
+                line: arrears_core::cash::BankLine {
+                    bank_ref: "NTRF-1".into(),
+                    value_on: date("2026-02-02"),
+                    amount: usd("125.50"),
+                    payer_name: Some("Ana Ruiz".into()),
+                    payer_account: None,
+                    remittance: "F-1".into(),
+                },
+            },
+            expect!["022b064e5452462d31fc82921600053132352e35035553440108416e61205275697a0003462d31fc171082"],
+        ),
+        (
+            Command::ApplyCash {
+                line: "NTRF-1".into(),
+                account,
+                amount: usd("100"),
+                effective_on: date("2026-02-03"),
+            },
+            expect!["022c064e5452462d31030331303003555344fc8492160017f7043e"],
+        ),
+        (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
             expect!["021a0b706f6c6963792e746f6d6c0b6e616d65203d202270220aeb13fd3c"],
         ),
@@ -542,6 +567,10 @@ fn golden_outcomes() {
         (
             Outcome::DebtorUpdated { debtor: DebtorId(7), cancelled: vec![0x0012_3456_789a] },
             expect!["02070701fd9a78563412000000fb1c51af"],
+        ),
+        (
+            Outcome::CashHeld { line: "NTRF-1".into(), held: usd("125.50") },
+            expect!["020c064e5452462d31063132352e3530035553449cd2819f"],
         ),
     ];
     let mut covered = [false; STORED_OUTCOME_VARIANTS];

@@ -3,12 +3,14 @@
 //!
 //! The checks run as named steps, each appending to one report in a fixed order: the journal's
 //! balance, each account replayed against its stored snapshot and journal (`ledger.rs`), then
-//! the indexes, the references between records and the audit chain (`indexes.rs`). A table
+//! the indexes, the references between records and the audit chain (`indexes.rs`), the bank
+//! lines held in suspense against the payments applied from them (`suspense.rs`). A table
 //! that cannot be read is a problem of its own, and the steps that need it are skipped.
 
 mod idempotency;
 mod indexes;
 mod ledger;
+mod suspense;
 
 use std::fmt;
 
@@ -124,6 +126,7 @@ pub(crate) fn verify(read: &ReadTxn) -> Result<VerifyReport, StorageError> {
     indexes::cases_and_review_index(&mut report, read, &records);
     indexes::outbox_indexes(&mut report, read);
     indexes::external_refs(&mut report, read, &records);
+    suspense::bank_lines(&mut report, read, &records);
     idempotency::idempotency_records(&mut report, read, &event_keys);
     Ok(report.report)
 }

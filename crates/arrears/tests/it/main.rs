@@ -21,5 +21,6 @@ mod registry;
 mod reports;
 mod shared;
 mod support;
+mod suspense;
 mod tidy;
 mod verify;

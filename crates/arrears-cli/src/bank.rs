@@ -1,0 +1,551 @@
+//! `arrears bank`: bank statements in (cash application, docs/CASH.md). A statement's credit
+//! lines are matched by the rules; a matched line is apportioned over the debtor's open
+//! obligations and each part posted as a payment keyed `bank:<bank ref>/<part>`; what no rule
+//! posts (and what exceeds what is owed) is held in suspense keyed `bank:<bank ref>`.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Context, Result};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use arrears::cash::BankLine;
+use arrears::ids::{AccountId, DebtorId};
+use arrears::money::{Currency, Money};
+use arrears::{Arrears, Command, Outcome};
+use arrears_bank::apportion::apportion;
+use arrears_bank::matching::{
+    match_line, normalize_reference, referenced_obligations, Decision, MatchData, MatchRules,
+    MatchTarget, OpenObligation, PayerAccount, TargetScope,
+};
+use arrears_bank::{CsvMapping, Direction, FormatChoice, Statement, StatementLine};
+use chrono::NaiveDate;
+
+use crate::output::money;
+use crate::{collect, refs, Status};
+
+/// The rules used without `--rules`: the references that identify a payment by themselves.
+const DEFAULT_RULES: &str = "\
+[[rule]]
+name = \"RF reference\"
+kind = \"creditor_reference\"
+
+[[rule]]
+name = \"reference in remittance\"
+kind = \"reference_in_remittance\"
+";
+
+/// `arrears bank`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BankCommand {
+    /// Import a bank statement: post the credits the rules match, hold the rest in suspense.
+    Import(ImportArgs),
+    /// The review list: bank lines with cash still held in suspense.
+    Unmatched,
+    /// Apply a line held in suspense to an account, as a payment.
+    Match(MatchArgs),
+}
+
+/// `arrears bank import`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The statement file.
+    pub(crate) file: PathBuf,
+    /// The format: auto, camt053, camt054, mt940, n43 or csv.
+    #[arg(long, default_value = "auto")]
+    pub(crate) format: FormatChoice,
+    /// The CSV mapping (TOML), for `csv`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) mapping: Option<PathBuf>,
+    /// The matching rules (TOML); default: RF references, then references in the remittance.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) rules: Option<PathBuf>,
+}
+
+/// `arrears bank match`.
+#[derive(Debug, Args)]
+pub(crate) struct MatchArgs {
+    /// The line's bank reference.
+    pub(crate) line: String,
+    /// The account: its external reference, or its id (`A12`).
+    #[arg(long, value_name = "REF_OR_ID")]
+    pub(crate) account: String,
+    /// The amount to apply; default: all the line still holds.
+    #[arg(long)]
+    pub(crate) amount: Option<String>,
+    /// The payment's value date; default: the line's.
+    #[arg(long, value_parser = crate::args::parse_date)]
+    pub(crate) on: Option<NaiveDate>,
+    /// The idempotency key; default: `bank:<line>/match/<n>`, n the parts applied before + 1.
+    #[arg(long)]
+    pub(crate) key: Option<String>,
+}
+
+/// `arrears bank ...`.
+pub(crate) fn run(
+    books: &Arrears,
+    command: &BankCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    match command {
+        BankCommand::Import(args) => import(books, args, json, out),
+        BankCommand::Unmatched => unmatched(books, json, out),
+        BankCommand::Match(args) => apply(books, args, json, out),
+    }
+}
+
+fn read_text(path: &PathBuf, what: &str) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("{what} {}", path.display()))
+}
+
+/// What an import did, as printed.
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    lines_read: u64,
+    credits: u64,
+    credits_minor: BTreeMap<String, i64>,
+    matched_by_rule: BTreeMap<String, u64>,
+    apportioned: u64,
+    payments_posted: u64,
+    posted_minor: BTreeMap<String, i64>,
+    held_in_suspense: u64,
+    suspense_minor: BTreeMap<String, i64>,
+    returned: u64,
+    payments_reversed: u64,
+    returns_unmatched: Vec<String>,
+    debits: u64,
+    already_imported: u64,
+    rejected: Vec<String>,
+}
+
+fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -> Result<Status> {
+    let file = args.file.display().to_string();
+    let bytes = std::fs::read(&args.file).with_context(|| format!("statement {file}"))?;
+    let mapping = match &args.mapping {
+        Some(path) => Some(
+            CsvMapping::from_toml(&read_text(path, "mapping")?)
+                .map_err(|error| anyhow!("{}: {error}", path.display()))?,
+        ),
+        None => None,
+    };
+    let rules = match &args.rules {
+        Some(path) => {
+            MatchRules::from_toml(&read_text(path, "rules")?, &path.display().to_string())
+                .map_err(|error| anyhow!("{error}"))?
+        }
+        None => MatchRules::from_toml(DEFAULT_RULES, "default rules")
+            .map_err(|error| anyhow!("{error}"))?,
+    };
+    // Every check of the file runs here, before anything is written.
+    let statements = arrears_bank::parse(&file, &bytes, args.format, mapping.as_ref())?;
+    let mut summary = Summary::default();
+    let commands = plan(books, &statements, &rules, &mut summary)?;
+    execute(books, &commands, &mut summary)?;
+    if json {
+        crate::output::json(out, &summary)?;
+    } else {
+        print_summary(&summary, out)?;
+    }
+    Ok(if summary.rejected.is_empty() { Status::Ok } else { Status::Failed })
+}
+
+/// The commands an import executes, each under its key, decided before any is executed.
+fn plan(
+    books: &Arrears,
+    statements: &[Statement],
+    rules: &MatchRules,
+    summary: &mut Summary,
+) -> Result<Vec<(String, Command)>> {
+    let as_of = statements
+        .iter()
+        .flat_map(|statement| statement.lines.iter().map(|line| line.value_on))
+        .max()
+        .unwrap_or(NaiveDate::MIN);
+    let mut portfolio = Portfolio::load(books, as_of)?;
+    let mut commands = Vec::new();
+    for statement in statements {
+        for line in &statement.lines {
+            summary.lines_read += 1;
+            if line.is_reversal || line.return_reason.is_some() {
+                summary.returned += 1;
+                if already_imported(books, &line.bank_reference)? {
+                    summary.already_imported += 1;
+                    continue;
+                }
+                let reversals = reversals(books, line)?;
+                if reversals.is_empty() {
+                    summary.returns_unmatched.push(line.bank_reference.clone());
+                }
+                summary.payments_reversed += reversals.len() as u64;
+                commands.extend(reversals);
+                continue;
+            }
+            if line.direction == Direction::Debit {
+                summary.debits += 1;
+                continue;
+            }
+            let currency = statement.currency;
+            summary.credits += 1;
+            *summary.credits_minor.entry(currency.to_string()).or_insert(0) += line.amount_minor;
+            if already_imported(books, &line.bank_reference)? {
+                summary.already_imported += 1;
+                continue;
+            }
+            let line_plan = portfolio.plan_line(rules, line, currency)?;
+            line_plan.count(summary, currency);
+            commands.extend(line_plan.commands(line, currency));
+        }
+    }
+    Ok(commands)
+}
+
+/// The reversals of the payments a returned or reversed line returns: those imported from the
+/// line whose bank reference the return gives as its end-to-end id, creditor reference or a
+/// word of its remittance, each keyed `bank:<return's bank ref>/<n>`.
+fn reversals(books: &Arrears, line: &StatementLine) -> Result<Vec<(String, Command)>> {
+    let words = line.remittance_unstructured.iter().flat_map(|text| {
+        text.split(|c: char| c.is_whitespace() || c == '/' || c == ',' || c == ';')
+    });
+    let candidates: Vec<&str> = [&line.end_to_end_id, &line.creditor_reference]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .chain(words)
+        .filter(|word| !word.is_empty() && *word != line.bank_reference)
+        .collect();
+    let mut commands = Vec::new();
+    for candidate in candidates {
+        for part in 1.. {
+            let Some(recorded) = books.recorded(&format!("bank:{candidate}/{part}"))? else {
+                break;
+            };
+            let Outcome::Posted(posted) = recorded.outcome else { continue };
+            let command = Command::Reversal {
+                account: posted.account,
+                payment: posted.event,
+                effective_on: line.value_on,
+                reason: arrears::ledger::ReversalReason::Returned,
+            };
+            let key = format!("bank:{}/{}", line.bank_reference, commands.len() + 1);
+            commands.push((key, command));
+        }
+        if !commands.is_empty() {
+            break;
+        }
+    }
+    Ok(commands)
+}
+
+fn already_imported(books: &Arrears, bank_ref: &str) -> Result<bool> {
+    Ok(books.recorded(&format!("bank:{bank_ref}"))?.is_some()
+        || books.recorded(&format!("bank:{bank_ref}/1"))?.is_some())
+}
+
+/// What to do with one credit line.
+struct LinePlan {
+    /// The rule that decided a post, if one did.
+    rule: Option<String>,
+    /// The parts: account, obligation, amount.
+    parts: Vec<(AccountId, arrears::ids::ObligationId, i64)>,
+    /// What goes to suspense.
+    held_minor: i64,
+}
+
+impl LinePlan {
+    fn count(&self, summary: &mut Summary, currency: Currency) {
+        if let Some(rule) = &self.rule {
+            *summary.matched_by_rule.entry(rule.clone()).or_insert(0) += 1;
+        }
+        if self.parts.len() > 1 {
+            summary.apportioned += 1;
+        }
+        summary.payments_posted += self.parts.len() as u64;
+        let posted: i64 = self.parts.iter().map(|part| part.2).sum();
+        if posted > 0 {
+            *summary.posted_minor.entry(currency.to_string()).or_insert(0) += posted;
+        }
+        if self.held_minor > 0 {
+            summary.held_in_suspense += 1;
+            *summary.suspense_minor.entry(currency.to_string()).or_insert(0) += self.held_minor;
+        }
+    }
+
+    fn commands(&self, line: &StatementLine, currency: Currency) -> Vec<(String, Command)> {
+        let bank_ref = &line.bank_reference;
+        let mut commands: Vec<(String, Command)> = self
+            .parts
+            .iter()
+            .enumerate()
+            .map(|(index, (account, obligation, amount_minor))| {
+                let command = Command::Payment {
+                    account: *account,
+                    effective_on: line.value_on,
+                    amount: Money::from_minor(*amount_minor, currency),
+                    directed_to: Some(*obligation),
+                };
+                (format!("bank:{bank_ref}/{}", index + 1), command)
+            })
+            .collect();
+        if self.held_minor > 0 {
+            let remittance = [&line.remittance_unstructured, &line.creditor_reference]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let held = BankLine {
+                bank_ref: bank_ref.clone(),
+                value_on: line.value_on,
+                amount: Money::from_minor(self.held_minor, currency),
+                payer_name: line.payer_name.clone(),
+                payer_account: line.payer_account.clone(),
+                remittance,
+            };
+            commands.push((format!("bank:{bank_ref}"), Command::ReceiveCash { line: held }));
+        }
+        commands
+    }
+}
+
+/// Executes the planned commands in one transaction: all or nothing.
+fn execute(books: &Arrears, commands: &[(String, Command)], summary: &mut Summary) -> Result<()> {
+    let mut batch = books.batch()?;
+    for (key, command) in commands {
+        let receipt = batch.execute(key, command).with_context(|| format!("key {key}"))?;
+        if let Outcome::Rejected(rejection) = &receipt.outcome {
+            summary.rejected.push(format!("{key}: {rejection}"));
+        }
+    }
+    batch.commit()?;
+    Ok(())
+}
+
+fn print_summary(summary: &Summary, out: &mut dyn Write) -> Result<()> {
+    writeln!(out, "lines read: {}", summary.lines_read)?;
+    writeln!(out, "credits: {}", summary.credits)?;
+    for (rule, count) in &summary.matched_by_rule {
+        writeln!(out, "matched by {rule}: {count}")?;
+    }
+    writeln!(out, "apportioned over several obligations: {}", summary.apportioned)?;
+    writeln!(out, "payments posted: {}", summary.payments_posted)?;
+    writeln!(out, "held in suspense: {}", summary.held_in_suspense)?;
+    for (currency, amount_minor) in &summary.suspense_minor {
+        let currency: Currency = currency.parse().map_err(|error| anyhow!("{error}"))?;
+        writeln!(out, "  {} {currency}", money(*amount_minor, currency))?;
+    }
+    writeln!(out, "returned: {}", summary.returned)?;
+    writeln!(out, "payments reversed: {}", summary.payments_reversed)?;
+    for line in &summary.returns_unmatched {
+        writeln!(out, "return {line}: no payment imported from the line it returns")?;
+    }
+    writeln!(out, "debits: {}", summary.debits)?;
+    writeln!(out, "already imported: {}", summary.already_imported)?;
+    for rejected in &summary.rejected {
+        writeln!(out, "rejected: {rejected}")?;
+    }
+    Ok(())
+}
+
+/// The store's data that matching reads, loaded once per import.
+struct Portfolio {
+    names: Vec<(DebtorId, String)>,
+    references: BTreeMap<String, Vec<MatchTarget>>,
+    rf: BTreeMap<String, Vec<MatchTarget>>,
+    open: BTreeMap<DebtorId, Vec<OpenObligation>>,
+}
+
+impl Portfolio {
+    fn load(books: &Arrears, as_of: NaiveDate) -> Result<Portfolio> {
+        let mut portfolio = Portfolio {
+            names: Vec::new(),
+            references: BTreeMap::new(),
+            rf: BTreeMap::new(),
+            open: BTreeMap::new(),
+        };
+        let mut debtors = std::collections::BTreeSet::new();
+        for id in books.account_ids()? {
+            let view = books.account_view(id, as_of)?;
+            let debtor = view.account.debtor;
+            debtors.insert(debtor);
+            portfolio.reference(view.account.external_ref.as_deref(), || {
+                MatchTarget::account(debtor, id)
+            });
+            for obligation in &view.obligations {
+                let target = || MatchTarget::obligation(debtor, obligation.obligation.id);
+                portfolio.reference(obligation.obligation.external_ref.as_deref(), target);
+                let outstanding_minor: i64 = obligation.outstanding_minor.iter().sum();
+                if outstanding_minor > 0 && !obligation.disputed {
+                    portfolio.open.entry(debtor).or_default().push(OpenObligation {
+                        obligation: obligation.obligation.id,
+                        account: id,
+                        due_on: obligation.obligation.due_on,
+                        outstanding_minor,
+                        currency: view.account.currency,
+                    });
+                }
+            }
+        }
+        for debtor in debtors {
+            if let Some(found) = books.debtor(debtor)? {
+                portfolio.names.push((debtor, found.name));
+            }
+        }
+        Ok(portfolio)
+    }
+
+    /// Indexes an external reference, and the RF reference derived from it.
+    fn reference(&mut self, reference: Option<&str>, target: impl Fn() -> MatchTarget) {
+        let Some(reference) = reference else { return };
+        let normalized = normalize_reference(reference);
+        if let Ok(rf) = arrears_bank::rf::rf_reference(&normalized) {
+            self.rf.entry(rf).or_default().push(target());
+        }
+        self.references.entry(normalized).or_default().push(target());
+    }
+
+    fn plan_line(
+        &mut self,
+        rules: &MatchRules,
+        line: &StatementLine,
+        currency: Currency,
+    ) -> Result<LinePlan> {
+        let outcome = match_line(rules, line, currency, &*self);
+        let Decision::Post(target) = &outcome.decision else {
+            return Ok(LinePlan { rule: None, parts: Vec::new(), held_minor: line.amount_minor });
+        };
+        let rule = outcome.steps.last().map(|step| step.rule.clone());
+        let open: Vec<OpenObligation> = self
+            .open
+            .get(&target.debtor)
+            .into_iter()
+            .flatten()
+            .filter(|open| in_scope(&target.scope, open))
+            .cloned()
+            .collect();
+        let directed = referenced_obligations(line, &*self);
+        let spread = apportion(
+            &line.bank_reference,
+            line.amount_minor,
+            currency,
+            &open,
+            rules.apportion(),
+            &directed,
+        )?;
+        let parts: Vec<_> = spread
+            .parts
+            .iter()
+            .map(|part| (part.account, part.obligation, part.amount_minor))
+            .collect();
+        // Later lines of the same import see what this one paid.
+        for open in self.open.entry(target.debtor).or_default() {
+            for part in spread.parts.iter().filter(|part| part.obligation == open.obligation) {
+                open.outstanding_minor -= part.amount_minor;
+            }
+        }
+        Ok(LinePlan { rule, parts, held_minor: spread.unapplied_minor })
+    }
+}
+
+fn in_scope(scope: &TargetScope, open: &OpenObligation) -> bool {
+    match scope {
+        TargetScope::Debtor => true,
+        TargetScope::Account(account) => open.account == *account,
+        TargetScope::Obligations(obligations) => obligations.contains(&open.obligation),
+    }
+}
+
+impl MatchData for Portfolio {
+    fn by_creditor_reference(&self, reference: &str) -> Vec<MatchTarget> {
+        self.rf.get(reference).cloned().unwrap_or_default()
+    }
+
+    fn by_external_reference(&self, token: &str) -> Vec<MatchTarget> {
+        self.references.get(token).cloned().unwrap_or_default()
+    }
+
+    /// Payer accounts are not registered on debtors yet: the rule finds nothing.
+    fn by_payer_account(&self, _account: &PayerAccount) -> Vec<DebtorId> {
+        Vec::new()
+    }
+
+    fn open_obligations(&self, debtor: DebtorId) -> Vec<OpenObligation> {
+        let open = self.open.get(&debtor).into_iter().flatten();
+        open.filter(|open| open.outstanding_minor > 0).cloned().collect()
+    }
+
+    fn debtor_names(&self, _payer_name: &str) -> Vec<(DebtorId, String)> {
+        self.names.clone()
+    }
+}
+
+/// `arrears bank unmatched`.
+fn unmatched(books: &Arrears, json: bool, out: &mut dyn Write) -> Result<Status> {
+    let held: Vec<_> =
+        books.bank_lines()?.into_iter().filter(|line| line.held_minor() > 0).collect();
+    if json {
+        crate::output::json(out, &held)?;
+        return Ok(Status::Ok);
+    }
+    let mut table =
+        crate::output::Table::new(&["line", "value date", "held", "payer", "remittance"])
+            .numeric(&["held"]);
+    for line in &held {
+        table.row(vec![
+            line.bank_ref.clone(),
+            line.value_on.to_string(),
+            money(line.held_minor(), line.currency),
+            line.payer_name.clone().unwrap_or_default(),
+            line.remittance.clone(),
+        ]);
+    }
+    if table.is_empty() {
+        writeln!(out, "nothing held in suspense")?;
+    } else {
+        table.write(out, "")?;
+    }
+    Ok(Status::Ok)
+}
+
+/// `arrears bank match`.
+fn apply(books: &Arrears, args: &MatchArgs, json: bool, out: &mut dyn Write) -> Result<Status> {
+    let Some(held) = books.bank_lines()?.into_iter().find(|line| line.bank_ref == args.line) else {
+        return Err(anyhow!("LINE: no bank line {:?} was received", args.line));
+    };
+    let account = refs::account(books, &args.account, "--account")?;
+    let amount = match &args.amount {
+        Some(text) => {
+            Money::parse(text, held.currency).map_err(|error| anyhow!("--amount: {error}"))?
+        }
+        None => Money::from_minor(held.held_minor(), held.currency),
+    };
+    let key = args
+        .key
+        .clone()
+        .unwrap_or_else(|| format!("bank:{}/match/{}", held.bank_ref, held.applied.len() + 1));
+    let command = Command::ApplyCash {
+        line: held.bank_ref.clone(),
+        account: account.id,
+        amount,
+        effective_on: args.on.unwrap_or(held.value_on),
+    };
+    let receipt = collect::execute(books, &key, &command)?;
+    if json {
+        return collect::print_json(&key, &receipt, Some(held.currency), out);
+    }
+    if let Outcome::Rejected(rejection) = &receipt.outcome {
+        writeln!(out, "rejected: {}", rejection.describe(held.currency))?;
+        return Ok(Status::Failed);
+    }
+    let replayed = if receipt.replayed { " (replayed: already recorded)" } else { "" };
+    writeln!(
+        out,
+        "applied {} of bank line {} to account {}{replayed}",
+        money(amount.to_minor()?, held.currency),
+        held.bank_ref,
+        refs::describe_account(&account)
+    )?;
+    Ok(Status::Ok)
+}

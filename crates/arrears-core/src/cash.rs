@@ -1,0 +1,106 @@
+//! Cash received from the bank before (or without) knowing whose it is.
+//!
+//! A bank line that no rule matched is held in *suspense*, a portfolio-level book per
+//! currency: receiving it debits cash and credits suspense. Applying it later to an account
+//! debits suspense and credits cash for the part applied, and the account's own payment entry
+//! (debit cash, credit the receivables through its waterfall) books the rest, so the cash is
+//! counted once and suspense holds exactly what is not yet applied. A [`HeldLine`] is the
+//! record of one bank line and of the parts applied from it; its [`HeldLine::postings`] are
+//! its suspense entries.
+//!
+//! Architecture invariant: pure, like the ledger.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{AccountId, EventSeq};
+use crate::ledger::{Book, Posting};
+use crate::money::{Currency, Money};
+
+/// A credit line of a bank statement, as the engine receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankLine {
+    /// The bank's transaction reference: the line's key, unique among lines.
+    pub bank_ref: String,
+    /// The value date.
+    #[serde(with = "crate::dates::date")]
+    pub value_on: NaiveDate,
+    /// The amount credited, positive.
+    pub amount: Money,
+    /// The payer's name as the bank gives it.
+    pub payer_name: Option<String>,
+    /// The payer's account (IBAN, CLABE, CBU, RUT) as the bank gives it.
+    pub payer_account: Option<String>,
+    /// The remittance text.
+    pub remittance: String,
+}
+
+/// A part of a held line applied to an account as a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedPart {
+    /// The account.
+    pub account: AccountId,
+    /// The payment event recorded on it.
+    pub event: EventSeq,
+    /// The amount applied, positive, in minor units of the line's currency.
+    pub amount_minor: i64,
+    /// The payment's value date.
+    #[serde(with = "crate::dates::date")]
+    pub effective_on: NaiveDate,
+}
+
+/// A bank line received into suspense and what was applied from it (the `bank_lines` table).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldLine {
+    /// The bank's transaction reference.
+    pub bank_ref: String,
+    /// The value date.
+    #[serde(with = "crate::dates::date")]
+    pub value_on: NaiveDate,
+    /// The currency.
+    pub currency: Currency,
+    /// The amount received, positive, in minor units.
+    pub amount_minor: i64,
+    /// The payer's name.
+    pub payer_name: Option<String>,
+    /// The payer's account.
+    pub payer_account: Option<String>,
+    /// The remittance text.
+    pub remittance: String,
+    /// When it was received (the engine's clock).
+    #[serde(with = "crate::dates::instant")]
+    pub received_at: DateTime<Utc>,
+    /// The parts applied to accounts, in order.
+    pub applied: Vec<AppliedPart>,
+}
+
+impl HeldLine {
+    /// What is still held in suspense, in minor units.
+    pub fn held_minor(&self) -> i64 {
+        self.amount_minor - self.applied.iter().map(|part| part.amount_minor).sum::<i64>()
+    }
+
+    /// The line's suspense entries, each balanced: on receipt, cash debit and suspense
+    /// credit; for each part applied, suspense debit and cash credit (the account's payment
+    /// entry debits cash again). Their suspense legs sum to minus [`HeldLine::held_minor`].
+    pub fn postings(&self) -> Vec<[Posting; 2]> {
+        let leg = |book, amount_minor| Posting {
+            book,
+            obligation: None,
+            component: None,
+            source: None,
+            amount_minor,
+        };
+        std::iter::once([
+            leg(Book::Cash, self.amount_minor),
+            leg(Book::Suspense, -self.amount_minor),
+        ])
+        .chain(self.applied.iter().map(|part| {
+            [leg(Book::Suspense, part.amount_minor), leg(Book::Cash, -part.amount_minor)]
+        }))
+        .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

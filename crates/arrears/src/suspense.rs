@@ -1,0 +1,98 @@
+//! Cash received from the bank: lines held in suspense and applied to accounts later
+//! (`Command::ReceiveCash`, `Command::ApplyCash`; docs/CASH.md, "Suspense").
+
+use arrears_core::cash::{AppliedPart, BankLine, HeldLine};
+use arrears_core::collection::CollectionEvent;
+use arrears_core::ids::AccountId;
+use arrears_core::ledger::EventKind;
+use arrears_core::money::Money;
+use arrears_store::Reads;
+use chrono::NaiveDate;
+
+use crate::command::{Outcome, Rejection};
+use crate::context::{load_account, minor, text, Env};
+use crate::error::CommandError;
+use crate::lifecycle::ledger_command;
+
+/// `Command::ReceiveCash`: keeps the line under its bank reference, all of it held.
+pub(crate) fn receive_cash(env: &mut Env<'_>, line: &BankLine) -> Result<Outcome, CommandError> {
+    text("line.bank_ref", &line.bank_ref, true)?;
+    text("line.payer_name", line.payer_name.as_deref().unwrap_or(""), false)?;
+    text("line.payer_account", line.payer_account.as_deref().unwrap_or(""), false)?;
+    text("line.remittance", &line.remittance, false)?;
+    let currency = line.amount.currency();
+    let amount_minor = minor("line.amount", &line.amount, currency)?;
+    if amount_minor <= 0 || amount_minor > arrears_core::money::AMOUNT_MINOR_MAX {
+        return Err(CommandError::Invalid {
+            field: "line.amount",
+            reason: format!("must be positive and at most the maximum amount, got {}", line.amount),
+        });
+    }
+    if env.txn.bank_line(&line.bank_ref)?.is_some() {
+        return Ok(Outcome::Rejected(Rejection::BankLineReceived { line: line.bank_ref.clone() }));
+    }
+    let held = HeldLine {
+        bank_ref: line.bank_ref.clone(),
+        value_on: line.value_on,
+        currency,
+        amount_minor,
+        payer_name: line.payer_name.clone(),
+        payer_account: line.payer_account.clone(),
+        remittance: line.remittance.clone(),
+        received_at: env.now,
+        applied: Vec::new(),
+    };
+    env.txn.put_bank_line(&held)?;
+    Ok(Outcome::CashHeld { line: held.bank_ref, held: Money::from_minor(amount_minor, currency) })
+}
+
+/// What `Command::ApplyCash` applies.
+pub(crate) struct Application<'a> {
+    pub(crate) line: &'a str,
+    pub(crate) account: AccountId,
+    pub(crate) amount: &'a Money,
+    pub(crate) effective_on: NaiveDate,
+}
+
+/// `Command::ApplyCash`: posts the part as a payment on the account, then records it on the
+/// line (only once the payment is accepted, so that a refusal writes nothing).
+pub(crate) fn apply_cash(
+    env: &mut Env<'_>,
+    application: &Application<'_>,
+) -> Result<Outcome, CommandError> {
+    let Some(mut held) = env.txn.bank_line(application.line)? else {
+        return Err(CommandError::Invalid {
+            field: "line",
+            reason: format!("no bank line {:?} was received", application.line),
+        });
+    };
+    let amount_minor = minor("amount", application.amount, held.currency)?;
+    let account = load_account(env.txn, application.account)?;
+    minor("amount", application.amount, account.currency)?;
+    if amount_minor > held.held_minor() {
+        return Ok(Outcome::Rejected(Rejection::SuspenseShort {
+            held_minor: held.held_minor(),
+            line: held.bank_ref,
+            asked_minor: amount_minor,
+        }));
+    }
+    let kind = EventKind::Payment { amount_minor, directed_to: None };
+    let outcome = ledger_command(
+        env,
+        &account,
+        application.effective_on,
+        kind,
+        Vec::new(),
+        Some(CollectionEvent::PaymentPosted),
+    )?;
+    if let Outcome::Posted(posted) = &outcome {
+        held.applied.push(AppliedPart {
+            account: account.id,
+            event: posted.event,
+            amount_minor,
+            effective_on: application.effective_on,
+        });
+        env.txn.put_bank_line(&held)?;
+    }
+    Ok(outcome)
+}

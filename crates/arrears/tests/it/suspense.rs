@@ -1,0 +1,185 @@
+//! Unidentified cash: bank lines received into suspense and applied to accounts later.
+
+use arrears::cash::BankLine;
+use arrears::ledger::Book;
+use arrears::money::Currency;
+use arrears::{Command, CommandError, Outcome, Rejection};
+
+use crate::support::{account, charge, d, open_temp, posted, usd};
+
+fn line(bank_ref: &str, amount_minor: i64) -> BankLine {
+    BankLine {
+        bank_ref: bank_ref.to_owned(),
+        value_on: d(3, 2),
+        amount: usd(amount_minor),
+        payer_name: Some("Ana Ruiz".into()),
+        payer_account: Some("ES9121000418450200051332".into()),
+        remittance: "pago varios".into(),
+    }
+}
+
+fn receive(bank_ref: &str, amount_minor: i64) -> Command {
+    Command::ReceiveCash { line: line(bank_ref, amount_minor) }
+}
+
+fn apply(bank_ref: &str, account: arrears::ids::AccountId, amount_minor: i64) -> Command {
+    Command::ApplyCash {
+        line: bank_ref.to_owned(),
+        account,
+        amount: usd(amount_minor),
+        effective_on: d(3, 5),
+    }
+}
+
+#[test]
+fn a_received_line_is_held_once_and_replays_under_its_key() {
+    let (_dir, books) = open_temp();
+    let first = books.execute("bank:B1", &receive("B1", 12_500)).unwrap();
+    assert_eq!(first.outcome, Outcome::CashHeld { line: "B1".into(), held: usd(12_500) });
+    let again = books.execute("bank:B1", &receive("B1", 12_500)).unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.outcome, first.outcome);
+    let other_key = books.execute("other", &receive("B1", 12_500)).unwrap();
+    assert_eq!(
+        other_key.outcome,
+        Outcome::Rejected(Rejection::BankLineReceived { line: "B1".into() })
+    );
+    assert_eq!(books.suspense().unwrap().get(&Currency::USD), Some(&12_500));
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn applying_moves_the_part_from_suspense_to_the_account_as_a_payment() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A1");
+    charge(&books, "c1", account, d(2, 1), d(3, 1), 10_000);
+    books.execute("bank:B1", &receive("B1", 12_500)).unwrap().accepted().unwrap();
+    let payment = posted(books.execute("apply-1", &apply("B1", account, 10_000)).unwrap().outcome);
+    let received: i64 = payment
+        .postings
+        .iter()
+        .filter(|posting| posting.book == Book::Receivable)
+        .map(|posting| posting.amount_minor)
+        .sum();
+    assert_eq!(received, -10_000);
+    assert_eq!(books.suspense().unwrap().get(&Currency::USD), Some(&2_500));
+    let held = &books.bank_lines().unwrap()[0];
+    assert_eq!(held.applied.len(), 1);
+    assert_eq!(held.applied[0].event, payment.event);
+    assert_eq!(books.account_view(account, d(3, 10)).unwrap().total_outstanding_minor, 0);
+    // Suspense entries and the account's journal balance together: cash counted once.
+    let suspense_cash: i64 = held
+        .postings()
+        .iter()
+        .flatten()
+        .filter(|posting| posting.book == Book::Cash)
+        .map(|posting| posting.amount_minor)
+        .sum();
+    let view = books.account_view(account, d(3, 10)).unwrap();
+    assert_eq!(suspense_cash + view.books_minor[&Book::Cash], 12_500);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn more_than_is_held_is_refused_and_writes_nothing() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A1");
+    books.execute("bank:B1", &receive("B1", 5_000)).unwrap().accepted().unwrap();
+    books.execute("apply-1", &apply("B1", account, 3_000)).unwrap().accepted().unwrap();
+    let refused = books.execute("apply-2", &apply("B1", account, 2_001)).unwrap();
+    assert_eq!(
+        refused.outcome,
+        Outcome::Rejected(Rejection::SuspenseShort {
+            line: "B1".into(),
+            held_minor: 2_000,
+            asked_minor: 2_001
+        })
+    );
+    assert_eq!(books.events(account).unwrap().len(), 1);
+    assert_eq!(books.suspense().unwrap().get(&Currency::USD), Some(&2_000));
+    books.execute("apply-3", &apply("B1", account, 2_000)).unwrap().accepted().unwrap();
+    assert!(books.suspense().unwrap().is_empty());
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn bad_lines_and_unknown_lines_are_errors_naming_the_field() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A1");
+    let error = books.execute("k1", &receive("", 100)).unwrap_err();
+    assert!(matches!(error, CommandError::Invalid { field: "line.bank_ref", .. }), "{error}");
+    let error = books.execute("k2", &receive("B0", 0)).unwrap_err();
+    assert!(matches!(error, CommandError::Invalid { field: "line.amount", .. }), "{error}");
+    let error = books.execute("k3", &apply("nope", account, 100)).unwrap_err();
+    assert!(matches!(error, CommandError::Invalid { field: "line", .. }), "{error}");
+    books.execute("bank:B1", &receive("B1", 100)).unwrap().accepted().unwrap();
+    let euros = Command::ApplyCash {
+        line: "B1".into(),
+        account,
+        amount: arrears::money::Money::from_minor(100, Currency::EUR),
+        effective_on: d(3, 5),
+    };
+    let error = books.execute("k4", &euros).unwrap_err();
+    assert!(matches!(error, CommandError::Money { field: "amount", .. }), "{error}");
+    assert!(books.bank_lines().unwrap().iter().all(|line| line.applied.is_empty()));
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn verify_reports_a_part_applied_that_is_no_such_payment() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A1");
+    books.execute("bank:B1", &receive("B1", 5_000)).unwrap().accepted().unwrap();
+    books.execute("apply-1", &apply("B1", account, 3_000)).unwrap().accepted().unwrap();
+    assert!(books.verify().unwrap().is_clean());
+    let mut held = books.bank_lines().unwrap().remove(0);
+    held.applied[0].amount_minor = 3_001;
+    let mut txn = books.store().write().unwrap();
+    txn.put_bank_line(&held).unwrap();
+    txn.commit().unwrap();
+    let problems = books.verify().unwrap().problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].check, "suspense");
+    assert!(problems[0].detail.contains("is not a payment of 3001"), "{problems:?}");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Random receipts and applications (some too large) against a model: suspense is always
+    /// what the model holds, every refused application writes nothing, verify stays clean.
+    #[test]
+    fn prop_suspense_is_what_was_received_less_what_was_applied(
+        lines in proptest::collection::vec(1i64..50_000, 1..5),
+        applications in proptest::collection::vec((0usize..5, 1i64..60_000), 0..10),
+    ) {
+        let (_dir, books) = open_temp();
+        let account = account(&books, "A1");
+        charge(&books, "c1", account, d(2, 1), d(3, 1), 100_000);
+        let mut held: Vec<i64> = lines.clone();
+        for (index, amount_minor) in lines.iter().enumerate() {
+            let bank_ref = format!("B{index}");
+            books.execute(&format!("bank:{bank_ref}"), &receive(&bank_ref, *amount_minor))
+                .unwrap().accepted().unwrap();
+        }
+        for (step, (index, amount_minor)) in applications.iter().enumerate() {
+            let index = index % lines.len();
+            let command = apply(&format!("B{index}"), account, *amount_minor);
+            let outcome = books.execute(&format!("apply-{step}"), &command).unwrap().outcome;
+            if *amount_minor <= held[index] {
+                proptest::prop_assert!(matches!(outcome, Outcome::Posted(_)), "{outcome:?}");
+                held[index] -= amount_minor;
+            } else {
+                proptest::prop_assert!(outcome.is_rejected(), "{outcome:?}");
+            }
+        }
+        let total: i64 = held.iter().sum();
+        let suspense = books.suspense().unwrap().get(&Currency::USD).copied().unwrap_or(0);
+        proptest::prop_assert_eq!(suspense, total);
+        let lines_held: Vec<i64> =
+            books.bank_lines().unwrap().iter().map(|line| line.held_minor()).collect();
+        proptest::prop_assert_eq!(lines_held, held);
+        let report = books.verify().unwrap();
+        proptest::prop_assert!(report.is_clean(), "{:?}", report.problems);
+    }
+}
