@@ -23,7 +23,7 @@ mod plugin_output;
 pub use import_rows::import_rows;
 pub use plugin_output::plugin_output;
 
-const KINDS: [RecordKind; 20] = [
+const KINDS: [RecordKind; 21] = [
     RecordKind::Debtor,
     RecordKind::Account,
     RecordKind::Obligation,
@@ -44,6 +44,7 @@ const KINDS: [RecordKind; 20] = [
     RecordKind::Agent,
     RecordKind::WorkItem,
     RecordKind::WorkLog,
+    RecordKind::BankLine,
 ];
 
 /// CRC-32 (IEEE), as the record frame uses.
@@ -83,6 +84,7 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::Agent => decode::<arrears_core::work::Agent>(kind, bytes).is_ok(),
         RecordKind::WorkItem => decode::<arrears_core::work::WorkItem>(kind, bytes).is_ok(),
         RecordKind::WorkLog => decode::<arrears_core::work::WorkLogEntry>(kind, bytes).is_ok(),
+        RecordKind::BankLine => decode::<arrears_core::cash::HeldLine>(kind, bytes).is_ok(),
     }
 }
 
