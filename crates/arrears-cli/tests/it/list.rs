@@ -119,37 +119,10 @@ fn list_debtors_and_show_debtor() {
 /// that follow it.
 #[test]
 fn the_cli_docs_list_examples_replay() {
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CLI.md"),
-    )
-    .unwrap();
     let env = Env::sample();
-    let mut replayed = 0;
-    for section in
-        ["### `arrears list accounts`", "### `arrears list debtors`", "### `arrears show debtor`"]
-    {
-        let start = doc.find(section).unwrap_or_else(|| panic!("{section} in docs/CLI.md"));
-        let rest = &doc[start + section.len()..];
-        let body = &rest[..rest.find("\n### ").unwrap_or(rest.len())];
-        for block in body.split("```console\n").skip(1) {
-            let block = &block[..block.find("```").expect("a closed block")];
-            let mut commands: Vec<(String, String)> = Vec::new();
-            for line in block.lines() {
-                if let Some(command) = line.strip_prefix("$ arrears ") {
-                    commands.push((command.to_owned(), String::new()));
-                } else if let Some((_, output)) = commands.last_mut() {
-                    output.push_str(line);
-                    output.push('\n');
-                }
-            }
-            for (command, expected) in commands {
-                let args: Vec<&str> = command.split_whitespace().collect();
-                assert_eq!(env.run(&args).ok(), expected, "$ arrears {command}");
-                replayed += 1;
-            }
-        }
-    }
-    assert_eq!(replayed, 4);
+    let sections =
+        ["### `arrears list accounts`", "### `arrears list debtors`", "### `arrears show debtor`"];
+    assert_eq!(crate::docs::replay_in(&env, &sections), 4);
 }
 
 /// Issue 14 point 5 (in part): `actions list --due` lists the pending actions in due order

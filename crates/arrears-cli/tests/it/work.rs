@@ -362,31 +362,9 @@ fn bad_input_is_an_error_that_writes_nothing() {
 /// that follow it.
 #[test]
 fn the_cli_docs_queue_example_replays() {
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CLI.md"),
-    )
-    .unwrap();
-    let section = "### `arrears team`, `arrears agent`, `arrears queue`";
-    let start = doc.find(section).expect("the section in docs/CLI.md");
-    let rest = &doc[start + section.len()..];
-    let body = &rest[..rest.find("\n### ").unwrap_or(rest.len())];
-    let block = body.split("```console\n").nth(1).expect("a console block");
-    let block = &block[..block.find("```").expect("a closed block")];
-    let mut commands: Vec<(String, String)> = Vec::new();
-    for line in block.lines() {
-        if let Some(command) = line.strip_prefix("$ arrears ") {
-            commands.push((command.to_owned(), String::new()));
-        } else if let Some((_, output)) = commands.last_mut() {
-            output.push_str(line);
-            output.push('\n');
-        }
-    }
-    assert_eq!(commands.len(), 6);
     let env = floor();
-    for (command, expected) in commands {
-        let args: Vec<&str> = command.split_whitespace().collect();
-        assert_eq!(env.run(&args).ok(), expected, "$ arrears {command}");
-    }
+    let section = "### `arrears team`, `arrears agent`, `arrears queue`";
+    assert_eq!(crate::docs::replay_in(&env, &[section]), 6);
 }
 
 #[test]

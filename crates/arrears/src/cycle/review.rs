@@ -19,7 +19,7 @@ use arrears_core::model::{
 use arrears_core::plan::promise_status;
 use arrears_core::policy::{Policy, Stage};
 use arrears_core::strategy::{
-    ContactProposal, ContactRequest, ContactStep, ContactStrategy, Features, Score, Scorer,
+    ContactProposal, ContactRequest, ContactStep, Features, Score, Scorer,
 };
 use arrears_store::Reads;
 
@@ -370,13 +370,13 @@ fn score<'r>(
             .and_then(|arm| arm.scorer.clone())
             .unwrap_or_else(|| crate::context::DEFAULT_SCORER.to_owned());
         let fallback = arm.and_then(|arm| arm.scorer_fallback.clone());
-        let scorer = component(engine, &arm_name, "scorer", &scorer_name)?;
+        let scorer = resolved(&engine.components.scorers, &arm_name, "scorer", &scorer_name)?;
         let Some(error) = score_with(scorer, &mut reviews) else { continue };
         let failed = Failed { arm: &arm_name, component: "scorer", name: &scorer_name };
         failed.record(env, reviews.len() as u64, error, fallback.as_deref(), report)?;
         // The fallback scores what the scorer left unscored.
         let Some(fallback) = fallback else { continue };
-        let scorer = component(engine, &arm_name, "scorer_fallback", &fallback)?;
+        let scorer = resolved(&engine.components.scorers, &arm_name, "scorer_fallback", &fallback)?;
         let mut unscored: Vec<&mut Review> =
             reviews.into_iter().filter(|review| review.score.is_none()).collect();
         if let Some(error) = score_with(scorer, &mut unscored) {
@@ -387,14 +387,16 @@ fn score<'r>(
     Ok(())
 }
 
-/// The scorer `name` an arm uses under policy key `kind`, resolved before the cycle began.
-fn component<'e>(
-    engine: &'e Parts<'_>,
+/// The component `name` an arm uses under policy key `kind` (`scorer`, `strategy` or a
+/// fallback), from `components` (the scorers or the strategies), resolved before the cycle
+/// began.
+fn resolved<'e, T: ?Sized>(
+    components: &'e BTreeMap<String, std::sync::Arc<T>>,
     arm: &str,
     kind: &'static str,
     name: &str,
-) -> Result<&'e std::sync::Arc<dyn Scorer>, CycleError> {
-    engine.components.scorers.get(name).ok_or_else(|| CycleError::UnknownComponent {
+) -> Result<&'e std::sync::Arc<T>, CycleError> {
+    components.get(name).ok_or_else(|| CycleError::UnknownComponent {
         arm: arm.to_owned(),
         kind,
         name: name.to_owned(),
@@ -807,15 +809,18 @@ fn propose(
         .unwrap_or_else(|| crate::context::DEFAULT_STRATEGY.to_owned());
     let fallback = arm.and_then(|arm| arm.strategy_fallback.clone());
     let accounts = requests.iter().map(|request| request.accounts.len() as u64).sum();
-    let error =
-        match strategy(engine, arm_name, "strategy", &strategy_name)?.propose_batch(requests) {
-            Ok(proposals) => return Ok(Some(proposals)),
-            Err(error) => error.to_string(),
-        };
+    let error = match resolved(&engine.components.strategies, arm_name, "strategy", &strategy_name)?
+        .propose_batch(requests)
+    {
+        Ok(proposals) => return Ok(Some(proposals)),
+        Err(error) => error.to_string(),
+    };
     let failed = Failed { arm: arm_name, component: "strategy", name: &strategy_name };
     failed.record(env, accounts, error, fallback.as_deref(), report)?;
     let Some(fallback) = fallback else { return Ok(None) };
-    match strategy(engine, arm_name, "strategy_fallback", &fallback)?.propose_batch(requests) {
+    match resolved(&engine.components.strategies, arm_name, "strategy_fallback", &fallback)?
+        .propose_batch(requests)
+    {
         Ok(proposals) => Ok(Some(proposals)),
         Err(error) => {
             let failed = Failed { arm: arm_name, component: "strategy_fallback", name: &fallback };
@@ -823,20 +828,6 @@ fn propose(
             Ok(None)
         }
     }
-}
-
-/// The strategy `name` an arm uses under policy key `kind`, resolved before the cycle began.
-fn strategy<'e>(
-    engine: &'e Parts<'_>,
-    arm: &str,
-    kind: &'static str,
-    name: &str,
-) -> Result<&'e std::sync::Arc<dyn ContactStrategy>, CycleError> {
-    engine.components.strategies.get(name).ok_or_else(|| CycleError::UnknownComponent {
-        arm: arm.to_owned(),
-        kind,
-        name: name.to_owned(),
-    })
 }
 
 /// The engine disposing of one debtor's proposals, in order: what it has admitted so far
