@@ -474,6 +474,9 @@ pub struct AccountState {
     pub accrued_through: Option<NaiveDate>,
     /// The replay key of the last event replayed.
     pub last: Option<ReplayKey>,
+    /// How many cold parts hold items moved out of this state (see [`ColdPart`]); zero for a
+    /// whole state, which the replay always derives.
+    pub cold_parts: u32,
 }
 
 impl AccountState {
@@ -497,6 +500,7 @@ impl AccountState {
             latest_on: None,
             accrued_through: None,
             last: None,
+            cold_parts: 0,
         }
     }
 
@@ -1658,6 +1662,9 @@ fn amount_in_range(field: &str, amount_minor: i64, zero_allowed: bool) -> Result
     }
     Ok(())
 }
+
+mod cold;
+pub use cold::{ColdConflict, ColdPart, COLD_PART_ITEMS_MIN};
 
 #[cfg(test)]
 mod tests;

@@ -1494,6 +1494,57 @@ proptest! {
             check_books(&account, &events)?;
         }
     }
+
+    /// Format 3's hot row: a state continued with `replay_next` while its settled items move
+    /// to cold parts (merged back only when an event may read them) decides and derives
+    /// exactly what the whole state does, and with its parts merged back is the whole state.
+    #[test]
+    fn prop_a_hot_state_with_cold_parts_derives_what_the_whole_state_does(
+        ops in prop::collection::vec(op_strategy(), 1..60),
+        principal_first in any::<bool>(),
+        with_interest in any::<bool>(),
+        items_min in 1_usize..5,
+    ) {
+        let mut account = account();
+        if principal_first {
+            account.terms.waterfall = Waterfall::PrincipalFirst;
+        }
+        if with_interest {
+            account.terms.interest = interest_terms("0.2499", DayCount::Thirty360, InterestBase::PastDuePrincipal);
+        }
+        let mut events: Vec<Event> = Vec::new();
+        let mut next_obligation = 0_u64;
+        let mut hot = AccountState::opening(&account);
+        let mut parts: Vec<ColdPart> = Vec::new();
+        for op in &ops {
+            let state = replay(&account, &events, None).state;
+            let Some(event) = build_event(&account, &events, &state, &mut next_obligation, op) else { continue };
+            let whole = check(&account, &state, event.effective_on, &event.kind);
+            if hot.needs_cold(&event.kind) || !hot.precedes(&event) {
+                hot.merge_cold(parts.drain(..)).map_err(|conflict| TestCaseError::fail(conflict.to_string()))?;
+            }
+            prop_assert_eq!(check(&account, &hot, event.effective_on, &event.kind), whole.clone());
+            if whole.is_err() {
+                continue;
+            }
+            events.push(event.clone());
+            let full = replay(&account, &events, None);
+            if hot.precedes(&event) {
+                let (next, postings) = replay_next(&account, hot, &event);
+                prop_assert_eq!(Some(&postings), full.derived.get(&event.seq));
+                hot = next;
+            } else {
+                hot = full.state.clone();
+            }
+            if let Some(part) = hot.split_cold(items_min) {
+                parts.push(part);
+            }
+            prop_assert_eq!(hot.cold_parts as usize, parts.len());
+            let mut merged = hot.clone();
+            merged.merge_cold(parts.clone()).map_err(|conflict| TestCaseError::fail(conflict.to_string()))?;
+            prop_assert_eq!(&merged, &full.state);
+        }
+    }
 }
 
 /// What a charge-off and its reversal must leave as it was: obligations, payments and their
@@ -1564,4 +1615,45 @@ proptest! {
         let kind = EventKind::ChargeOffReversed { reason: "again".to_owned() };
         prop_assert_eq!(check(&account, &after, on, &kind), Err(Rejection::NotChargedOff));
     }
+}
+
+/// Format 3's hot row: ten months of charges each paid in full move to one cold part once
+/// sixteen items can move; the latest two payments, what they settled and the open obligation
+/// stay hot; a
+/// reversal of an old payment needs the cold part, a new payment does not.
+#[test]
+fn settled_items_move_to_a_cold_part_and_merge_back_whole() {
+    let account = account();
+    let mut events = Vec::new();
+    let mut seq = 0;
+    for month in 1..=10 {
+        seq += 1;
+        events.push(charge(seq, d(month, 1), u64::from(month), d(month, 20), [10_000, 0, 0]));
+        seq += 1;
+        events.push(payment(seq, d(month, 10), 10_000));
+    }
+    seq += 1;
+    events.push(charge(seq, d(11, 1), 11, d(11, 20), [10_000, 0, 0]));
+    let whole = replay(&account, &events, None).state;
+    let mut hot = whole.clone();
+    assert_eq!(hot.split_cold(COLD_PART_ITEMS_MIN + 3), None, "fewer items than asked");
+    let part = hot.split_cold(COLD_PART_ITEMS_MIN).expect("eight obligations and eight payments");
+    assert_eq!(part.obligations.len(), 8);
+    assert_eq!(part.payments.len(), 8);
+    let hot_obligations = [ObligationId(9), ObligationId(10), ObligationId(11)];
+    assert_eq!(hot.obligations.keys().copied().collect::<Vec<_>>(), hot_obligations);
+    assert_eq!(hot.payments.keys().copied().collect::<Vec<_>>(), vec![EventSeq(18), EventSeq(20)]);
+    assert_eq!(hot.cold_parts, 1);
+    assert_eq!(hot.total_outstanding_minor(), whole.total_outstanding_minor());
+    assert!(!hot.needs_cold(&payment(22, d(11, 15), 500).kind));
+    assert!(!hot.needs_cold(&reversal(22, d(11, 15), 20).kind), "a hot payment of hot obligations");
+    assert!(hot.needs_cold(&reversal(22, d(11, 15), 4).kind));
+    let mut twice = hot.clone();
+    assert_eq!(
+        twice.merge_cold([part.clone(), part.clone()]),
+        Err(ColdConflict { what: "obligation", id: 1 })
+    );
+    assert_eq!(twice, hot, "a refused merge changes nothing");
+    hot.merge_cold([part]).unwrap();
+    assert_eq!(hot, whole);
 }

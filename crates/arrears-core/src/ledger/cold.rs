@@ -1,0 +1,161 @@
+//! The hot and the cold part of an account's state (store format 3).
+//!
+//! An account's [`AccountState`] holds every obligation and every payment it ever had, so a
+//! state kept whole grows with the account's history, and so does the cost of reading and
+//! writing it on each payment. But the events that continue a history (a payment not directed
+//! at a settled obligation, a charge, an accrual, a charge-off) never read a settled obligation
+//! or a payment whose cash is all applied: allocation skips what is settled, interest counts
+//! principal that is owed, and only a reversal, a commission, a waiver, an adjustment, a
+//! dispute, a plan or a charge-off's reversal look back.
+//!
+//! So the store keeps the *hot* part of the state in the account's row and moves what no
+//! continuing event can read into *cold* parts, each written once and never rewritten. An event
+//! that may look back ([`AccountState::needs_cold`]) first merges every cold part back
+//! ([`AccountState::merge_cold`]): the merged state is exactly the whole state, so it takes the
+//! same decisions and derives the same postings as if nothing had been moved.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{AccountState, EventKind, ObligationState, PaymentState};
+use crate::ids::{EventSeq, ObligationId};
+
+/// How many items a cold part holds at least: a state moves its settled items out once this
+/// many have gathered, so an account writes one cold part per about this many payments.
+pub const COLD_PART_ITEMS_MIN: usize = 16;
+
+/// The payments with the highest sequences stay hot even when they could move: a reversal
+/// (a returned cheque, a failed debit) usually comes days after the payment it returns, and
+/// the reversal of a hot payment whose obligations are hot reads no cold part.
+const RECENT_PAYMENTS_KEPT: usize = 2;
+
+/// Settled items moved out of an account's state: obligations owing nothing and payments
+/// whose cash is all applied, as they were when moved. No event that continues the history
+/// changes them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColdPart {
+    /// Settled obligations.
+    pub obligations: Vec<ObligationState>,
+    /// Payments with nothing left unapplied, by event.
+    pub payments: Vec<(EventSeq, PaymentState)>,
+}
+
+/// A cold part that names an obligation or payment the state already holds: the parts and the
+/// hot row disagree, so one of them is corrupted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a cold part holds {what} {id}, which the account's state holds already")]
+pub struct ColdConflict {
+    /// `"obligation"` or `"payment"`.
+    pub what: &'static str,
+    /// Its id or event sequence.
+    pub id: u64,
+}
+
+impl AccountState {
+    /// True if and only if some of this state's items are in cold parts and an event of
+    /// `kind` may read one of them, so the parts must be merged back before it is checked or
+    /// replayed.
+    pub fn needs_cold(&self, kind: &EventKind) -> bool {
+        if self.cold_parts == 0 {
+            return false;
+        }
+        match kind {
+            EventKind::Payment { directed_to: None, .. }
+            | EventKind::Charge { .. }
+            | EventKind::AccrueInterest { .. }
+            | EventKind::ChargeOff => false,
+            EventKind::Payment { directed_to: Some(obligation), .. } => {
+                !self.obligations.contains_key(obligation)
+            }
+            // A reversal reads its payment and re-opens the obligations the payment settled.
+            EventKind::Reversal { payment, .. } => self.payments.get(payment).is_none_or(|paid| {
+                (paid.allocated.keys()).any(|(_, id, _)| !self.obligations.contains_key(id))
+            }),
+            _ => true,
+        }
+    }
+
+    /// Merges cold parts back: with all of an account's parts, the result is the whole state.
+    ///
+    /// # Errors
+    ///
+    /// [`ColdConflict`] if a part holds an item the state holds already; the state is then
+    /// unchanged.
+    pub fn merge_cold(
+        &mut self,
+        parts: impl IntoIterator<Item = ColdPart>,
+    ) -> Result<(), ColdConflict> {
+        let mut obligations = BTreeMap::new();
+        let mut payments = BTreeMap::new();
+        for part in parts {
+            for obligation in part.obligations {
+                let id = obligation.id;
+                if self.obligations.contains_key(&id)
+                    || obligations.insert(id, obligation).is_some()
+                {
+                    return Err(ColdConflict { what: "obligation", id: id.0 });
+                }
+            }
+            for (seq, payment) in part.payments {
+                if self.payments.contains_key(&seq) || payments.insert(seq, payment).is_some() {
+                    return Err(ColdConflict { what: "payment", id: u64::from(seq.0) });
+                }
+            }
+        }
+        self.obligations.append(&mut obligations);
+        self.payments.append(&mut payments);
+        self.cold_parts = 0;
+        Ok(())
+    }
+
+    /// Moves what no continuing event can read into a new cold part, once at least
+    /// `items_min` items can move; `None` otherwise. Nothing moves from a charged-off account
+    /// (the charge-off's reversal reads every payment recovered since).
+    ///
+    /// An obligation moves when it owes nothing, is not disputed, and its due date is before
+    /// the interest cursor (so it can no longer split an interest period), unless a payment
+    /// that stays settled part of it. A payment moves when none of its cash is unapplied and it
+    /// is not among the latest two.
+    pub fn split_cold(&mut self, items_min: usize) -> Option<ColdPart> {
+        if self.charged_off_on.is_some() {
+            return None;
+        }
+        let held: Vec<EventSeq> = self.unapplied.iter().map(|(seq, _)| *seq).collect();
+        let recent = self.payments.len().saturating_sub(RECENT_PAYMENTS_KEPT);
+        let (payments, kept): (Vec<_>, Vec<_>) =
+            self.payments.iter().enumerate().partition(|(index, (seq, payment))| {
+                *index < recent && payment.unapplied_minor == 0 && !held.contains(seq)
+            });
+        let payments: Vec<EventSeq> = payments.into_iter().map(|(_, (seq, _))| *seq).collect();
+        // What a kept payment settled stays with it, so that its reversal reads no cold part.
+        let settled_by_kept: Vec<ObligationId> = (kept.iter())
+            .flat_map(|(_, (_, payment))| payment.allocated.keys().map(|(_, id, _)| *id))
+            .collect();
+        let cursor = self.interest_cursor;
+        let obligations: Vec<ObligationId> = self
+            .obligations
+            .values()
+            .filter(|obligation| {
+                obligation.outstanding_minor == [0; 3]
+                    && !obligation.disputed
+                    && obligation.due_on < cursor
+                    && !settled_by_kept.contains(&obligation.id)
+            })
+            .map(|obligation| obligation.id)
+            .collect();
+        if obligations.len() + payments.len() < items_min.max(1) {
+            return None;
+        }
+        let part = ColdPart {
+            obligations: (obligations.iter())
+                .filter_map(|id| self.obligations.remove(id))
+                .collect(),
+            payments: (payments.iter())
+                .filter_map(|seq| self.payments.remove(seq).map(|payment| (*seq, payment)))
+                .collect(),
+        };
+        self.cold_parts += 1;
+        Some(part)
+    }
+}
