@@ -45,6 +45,7 @@ const KINDS: [RecordKind; 21] = [
     RecordKind::WorkItem,
     RecordKind::WorkLog,
     RecordKind::BankLine,
+    RecordKind::ColdPart,
 ];
 
 /// CRC-32 (IEEE), as the record frame uses.
@@ -85,6 +86,7 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::WorkItem => decode::<arrears_core::work::WorkItem>(kind, bytes).is_ok(),
         RecordKind::WorkLog => decode::<arrears_core::work::WorkLogEntry>(kind, bytes).is_ok(),
         RecordKind::BankLine => decode::<arrears_core::cash::HeldLine>(kind, bytes).is_ok(),
+        RecordKind::ColdPart => decode::<arrears_core::ledger::ColdPart>(kind, bytes).is_ok(),
     }
 }
 

@@ -75,6 +75,10 @@ pub(crate) enum Command {
     Report(ReportCommand),
     /// Check every entry, balance, trace and index of the store; exit 1 on any problem.
     Verify(VerifyArgs),
+    /// Migrate a store of an older on-disk format to the current one (docs/FORMAT.md); no
+    /// other command opens an older store. Holds the file exclusively; resumes a migration that
+    /// was stopped; refuses a store already at the current format.
+    Migrate,
     /// The audit log: print its head, to anchor it outside the store.
     #[command(subcommand)]
     Audit(AuditCommand),

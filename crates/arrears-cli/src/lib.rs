@@ -218,6 +218,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             let mut books = if args.pages { open(cli)? } else { open_read_only(cli)? };
             report::verify(&mut books, args, cli.json, out)
         }
+        Command::Migrate => report::migrate(&cli.db, options(cli), cli.json, out),
         Command::Audit(AuditCommand::Head) => {
             report::audit_head(&open_read_only(cli)?, cli.json, out)
         }

@@ -1,4 +1,4 @@
-//! `arrears report aging` and `arrears verify`.
+//! `arrears report aging`, `arrears verify`, `arrears audit head` and `arrears migrate`.
 
 use std::io::Write;
 
@@ -169,6 +169,43 @@ pub(crate) fn audit_head(books: &Arrears, json: bool, out: &mut dyn Write) -> Re
             Some(anchor) => writeln!(out, "{anchor}")?,
             None => writeln!(out, "the audit log is empty")?,
         }
+    }
+    Ok(Status::Ok)
+}
+
+/// `arrears migrate`: brings an older store to the current format (or resumes a stopped
+/// migration), and says what it did.
+pub(crate) fn migrate(
+    path: &std::path::Path,
+    options: arrears::Options,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let migration = Arrears::migrate(path, options)?;
+    if json {
+        let value = serde_json::json!({
+            "migrated": path.display().to_string(),
+            "from": migration.from,
+            "to": migration.to,
+            "resumed_at_account": migration.resumed_at,
+            "accounts": migration.accounts,
+            "commits": migration.steps,
+        });
+        output::json(out, &value)?;
+    } else {
+        let resumed = match migration.resumed_at {
+            Some(account) => format!(", resumed at account {account}"),
+            None => String::new(),
+        };
+        writeln!(
+            out,
+            "migrated {} from format {} to {}: {} accounts rewritten in {} commits{resumed}",
+            path.display(),
+            migration.from,
+            migration.to,
+            migration.accounts,
+            migration.steps
+        )?;
     }
     Ok(Status::Ok)
 }

@@ -67,6 +67,9 @@ pub enum RecordKind {
     WorkLog,
     /// `arrears_core::cash::HeldLine` (the `bank_lines` table, added within format 2).
     BankLine,
+    /// `arrears_core::ledger::ColdPart`: settled items moved out of an account's snapshot (the
+    /// `snapshot_cold` table, new in format 3).
+    ColdPart,
 }
 
 impl RecordKind {
@@ -95,8 +98,9 @@ impl RecordKind {
             // (the capacity to pay the debtor stated with a plan) appended. Version 4: `score`
             // (the latest score) appended.
             RecordKind::Case => 4,
-            // New in format 2, with integer dates from the start.
-            RecordKind::Snapshot => 1,
+            // New in format 2, with integer dates from the start. Version 2 (format 3):
+            // `cold_parts` appended (an older snapshot reads as a whole state, with none).
+            RecordKind::Snapshot => 2,
             // New within format 2 (the `plugins` table), with integer dates from the start.
             // Version 2: `in_process` appended (an older entry reads as isolated).
             RecordKind::PluginEntry => 2,
@@ -105,7 +109,8 @@ impl RecordKind {
             | RecordKind::Agent
             | RecordKind::WorkItem
             | RecordKind::WorkLog
-            | RecordKind::BankLine => 1,
+            | RecordKind::BankLine
+            | RecordKind::ColdPart => 1,
         }
     }
 
@@ -132,6 +137,8 @@ impl RecordKind {
             RecordKind::Debtor if version < 5 => &[0],
             // `PluginEntryRow::in_process`, `false`.
             RecordKind::PluginEntry if version < 2 => &[0],
+            // `AccountState::cold_parts`, 0.
+            RecordKind::Snapshot if version < 2 => &[0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -152,7 +159,8 @@ impl RecordKind {
             | RecordKind::Agent
             | RecordKind::WorkItem
             | RecordKind::WorkLog
-            | RecordKind::BankLine => &[],
+            | RecordKind::BankLine
+            | RecordKind::ColdPart => &[],
         }
     }
 
@@ -180,6 +188,7 @@ impl RecordKind {
             RecordKind::WorkItem => "work item",
             RecordKind::WorkLog => "work log entry",
             RecordKind::BankLine => "bank line",
+            RecordKind::ColdPart => "cold part of an account's state",
         }
     }
 }
@@ -332,7 +341,7 @@ fn decode_checked<T: DeserializeOwned>(
         arrears_core::dates::with_strings(decode)
     } else if ((2..kind.version()).contains(&version)
         && matches!(kind, RecordKind::Case | RecordKind::Action | RecordKind::Debtor))
-        || (version == 1 && kind == RecordKind::PluginEntry)
+        || (version == 1 && matches!(kind, RecordKind::PluginEntry | RecordKind::Snapshot))
     {
         // Written before the case's `interrupted` and `capacity`, the action's `claim`,
         // `sent_at` and `seq`, the debtor's `restrictions` and `attorney`, or the plugin

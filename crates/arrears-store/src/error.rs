@@ -47,6 +47,15 @@ pub enum StorageError {
         /// How long this writer waited, in milliseconds.
         waited_ms: u64,
     },
+    /// An account's cold parts (format 3: settled items moved out of its snapshot) disagree
+    /// with its snapshot: a part is missing or extra, or holds an item the snapshot holds.
+    #[error("the cold parts of account {account} disagree with its snapshot: {detail}")]
+    ColdParts {
+        /// The account.
+        account: u64,
+        /// What disagrees.
+        detail: String,
+    },
     /// A record the store's own indexes point to is missing.
     #[error("{table} has no record for key {key}, although an index points to it")]
     Dangling {
@@ -91,8 +100,9 @@ pub enum OpenError {
         /// The path.
         path: PathBuf,
     },
-    /// The store has an older format, which a read-only open cannot migrate.
-    #[error("the store at {path:?} has format version {found} and must be migrated to {current}; open it writable once (any write command does)")]
+    /// The store has an older format: migrate it first ([`crate::Store::migrate`], `arrears
+    /// migrate`), which no open does by itself.
+    #[error("the store at {path:?} has format version {found} and must be migrated to {current} first: run `arrears --db {path:?} migrate` (or `Arrears::migrate`)")]
     NeedsMigration {
         /// The path.
         path: PathBuf,
@@ -159,4 +169,25 @@ fn panicked(table: String, payload: &(dyn std::any::Any + Send)) -> StorageError
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "no message".to_owned());
     StorageError::EnginePanicked { table, message }
+}
+
+/// Why a store could not be migrated ([`crate::Store::migrate`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    /// The store is at the current format already: there is nothing to migrate.
+    #[error("the store at {path:?} is at format version {version} already: nothing to migrate")]
+    AlreadyCurrent {
+        /// The path.
+        path: PathBuf,
+        /// The version in the file, the current one.
+        version: u64,
+    },
+    /// The file could not be opened as a store this build can migrate.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// A storage failure; nothing of the failed step was written, and running the migration
+    /// again resumes it.
+    #[error("the migration stopped: {0}; run it again to resume")]
+    Storage(#[from] StorageError),
 }

@@ -27,6 +27,7 @@ mod error;
 pub mod fault;
 #[cfg(any(test, feature = "fault-injection"))]
 mod hooks;
+mod migrate;
 mod open;
 mod read;
 mod schema;
@@ -35,7 +36,8 @@ mod txn;
 mod write;
 
 pub use codec::RecordKind;
-pub use error::{OpenError, StorageError};
+pub use error::{MigrateError, OpenError, StorageError};
+pub use migrate::{Migration, ACCOUNTS_PER_STEP};
 pub use open::{Durability, Sharing, Space, Store, StoreOptions, WRITE_WAIT_MS_MAX_DEFAULT};
 pub use read::Reads;
 pub use schema::{

@@ -2,15 +2,8 @@
 
 use std::path::Path;
 
-use arrears_core::ledger::{replay, Event};
-
 use crate::error::{contain_open, from_redb, OpenError, StorageError};
-use crate::read::Reads;
-use crate::schema::{
-    Meta, Snapshots, TableId, DERIVED_FORMAT_1, FORMAT_VERSION, FORMAT_VERSION_OLDEST,
-    META_FORMAT_VERSION,
-};
-use crate::txn::TableAccess;
+use crate::schema::{Meta, TableId, FORMAT_VERSION, FORMAT_VERSION_OLDEST, META_FORMAT_VERSION};
 
 /// How commits reach the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -191,7 +184,7 @@ impl Store {
         })
     }
 
-    fn new(db: Db, options: StoreOptions) -> Store {
+    pub(crate) fn new(db: Db, options: StoreOptions) -> Store {
         Store {
             db: Some(db),
             options,
@@ -217,12 +210,13 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens an existing store at `path`, migrating an older format.
+    /// Opens an existing store at `path`.
     ///
     /// # Errors
     ///
     /// [`OpenError::NotFound`], [`OpenError::AlreadyOpen`], [`OpenError::NotAStore`],
-    /// [`OpenError::FormatTooNew`], [`OpenError::FormatTooOld`], or a storage failure.
+    /// [`OpenError::FormatTooNew`], [`OpenError::FormatTooOld`], [`OpenError::NeedsMigration`]
+    /// (an older format: see [`Store::migrate`]), or a storage failure.
     pub fn open(path: &Path, options: StoreOptions) -> Result<Store, OpenError> {
         contain_open(|| {
             if std::fs::metadata(path).is_err() {
@@ -299,8 +293,8 @@ impl Store {
         })
     }
 
-    /// Refuses a database that is not a store or has a format this build cannot read, and
-    /// migrates an older format.
+    /// Refuses a database that is not a store or has a format this build does not open (an
+    /// older one is migrated by [`Store::migrate`] only).
     pub(crate) fn check_format(
         db: Db,
         options: StoreOptions,
@@ -316,22 +310,19 @@ impl Store {
         if found < FORMAT_VERSION_OLDEST {
             return Err(OpenError::FormatTooOld { found, oldest_supported: FORMAT_VERSION_OLDEST });
         }
-        if found < FORMAT_VERSION && store.is_read_only() {
+        if found < FORMAT_VERSION {
             return Err(OpenError::NeedsMigration {
                 path: path.to_owned(),
                 found,
                 current: FORMAT_VERSION,
             });
         }
-        if found < 2 {
-            store.migrate_to_2()?;
-        }
         Ok(store)
     }
 
     /// The format version in the `meta` table; none if there is no `meta` table (a redb file
     /// that is not a store) or no version in it.
-    fn stored_format_version(&self) -> Result<Option<u64>, OpenError> {
+    pub(crate) fn stored_format_version(&self) -> Result<Option<u64>, OpenError> {
         let read = self.begin_read()?;
         match read.open_table(Meta::DEFINITION) {
             Ok(meta) => {
@@ -340,32 +331,6 @@ impl Store {
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
             Err(other) => Err(OpenError::Storage(from_redb(other))),
         }
-    }
-
-    /// Version 2 adds the `snapshots` table: every account's state after its last event.
-    /// Built here by replaying each account's events, in one write transaction with the new
-    /// version number, so an interrupted migration leaves a version 1 store behind.
-    fn migrate_to_2(&self) -> Result<(), StorageError> {
-        let mut txn = self.write()?;
-        // Another process sharing the file may have migrated it since this one read the version.
-        if txn.format_version()?.is_some_and(|version| 2 <= version) {
-            return Ok(());
-        }
-        txn.read_table(Snapshots, |_| Ok(()))?;
-        // The `derived` table of format 1 is gone: the journal holds the same sums.
-        txn.cell().borrow_owner().delete_table(DERIVED_FORMAT_1).map_err(from_redb)?;
-        for account in txn.all_accounts()? {
-            let events: Vec<Event> =
-                txn.events(account.id)?.into_iter().map(|record| record.event).collect();
-            if !events.is_empty() {
-                txn.put_snapshot(account.id, replay(&account, &events, None).state)?;
-            }
-        }
-        txn.write_table(Meta, |meta| {
-            meta.insert(META_FORMAT_VERSION, 2).map_err(from_redb)?;
-            Ok(())
-        })?;
-        txn.commit()
     }
 
     /// How the file's space is used, from redb's statistics (which only a write transaction

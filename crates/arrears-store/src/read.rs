@@ -8,7 +8,9 @@ use std::sync::Arc;
 use arrears_core::case::{Action, CollectionCase, ContactAttempt, Note};
 use arrears_core::cash::HeldLine;
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
-use arrears_core::ledger::{replay, AccountState, Event, EventRecord, JournalEntry, Posting};
+use arrears_core::ledger::{
+    replay, AccountState, ColdPart, Event, EventRecord, JournalEntry, Posting,
+};
 use arrears_core::model::{Account, Debtor, Obligation};
 use arrears_core::work::{Agent, Team, WorkItem, WorkLogEntry};
 use chrono::NaiveDate;
@@ -20,8 +22,8 @@ use crate::schema::{
     date_key, AccountEntries, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry,
     BankLines, Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs,
     IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
-    OutboxPending, PluginEntryRow, Plugins, RefKind, ReviewDue, Snapshots, Teams, WorkItems,
-    WorkLog, META_FORMAT_VERSION,
+    OutboxPending, PluginEntryRow, Plugins, RefKind, ReviewDue, SnapshotCold, Snapshots, Teams,
+    WorkItems, WorkLog, META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -189,6 +191,8 @@ pub trait Reads: TableAccess {
                 self.events(account)?.into_iter().map(|record| record.event).collect();
             let found = Some(Arc::new(replay(&record, &events, None).state));
             self.remember_snapshot(account.0, &found);
+            // The rebuilt state is whole: the account's cold parts are stale from now on.
+            self.note_whole(account.0);
             return Ok(found);
         }
         self.read_table(Snapshots, |table| {
@@ -200,9 +204,72 @@ pub trait Reads: TableAccess {
         })
     }
 
-    /// An account's state as of `as_of` (after every event if `None`): its snapshot
-    /// when no event is later than `as_of`, else the replay of its events up to it.
-    /// Shared: a write transaction hands out the snapshot it keeps decoded.
+    /// The cold parts of an account's state (format 3): the settled items moved out of its
+    /// snapshot, in the order they were moved.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn cold_parts(&self, account: AccountId) -> Result<Vec<ColdPart>, StorageError> {
+        self.read_table(SnapshotCold, |table| {
+            let rows = table.range((account.0, 0)..=(account.0, u32::MAX)).map_err(from_redb)?;
+            decode_rows(rows, "snapshot_cold", RecordKind::ColdPart)
+        })
+    }
+
+    /// Merges an account's cold parts into its snapshot's state, which becomes whole.
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::ColdParts`] if the parts and the snapshot disagree, a storage failure
+    /// or a corrupted record.
+    fn merge_cold_parts(
+        &self,
+        account: AccountId,
+        state: &mut AccountState,
+    ) -> Result<(), StorageError> {
+        if state.cold_parts == 0 {
+            return Ok(());
+        }
+        let parts = self.cold_parts(account)?;
+        if parts.len() != state.cold_parts as usize {
+            return Err(StorageError::ColdParts {
+                account: account.0,
+                detail: format!(
+                    "the snapshot counts {} parts, the table holds {}",
+                    state.cold_parts,
+                    parts.len()
+                ),
+            });
+        }
+        state.merge_cold(parts).map_err(|conflict| StorageError::ColdParts {
+            account: account.0,
+            detail: conflict.to_string(),
+        })
+    }
+
+    /// An account's whole state after its last event: its snapshot with its cold parts merged
+    /// (none before its first event).
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::ColdParts`], a storage failure or a corrupted record.
+    fn whole_snapshot(
+        &self,
+        account: AccountId,
+    ) -> Result<Option<Arc<AccountState>>, StorageError> {
+        let Some(snapshot) = self.shared_snapshot(account)? else { return Ok(None) };
+        if snapshot.cold_parts == 0 {
+            return Ok(Some(snapshot));
+        }
+        let mut whole = AccountState::clone(&snapshot);
+        self.merge_cold_parts(account, &mut whole)?;
+        Ok(Some(Arc::new(whole)))
+    }
+
+    /// An account's whole state as of `as_of` (after every event if `None`): its snapshot
+    /// with its cold parts when no event is later than `as_of`, else the replay of its events
+    /// up to it. Shared: a write transaction hands out the snapshot it keeps decoded.
     ///
     /// # Errors
     ///
@@ -214,7 +281,12 @@ pub trait Reads: TableAccess {
     ) -> Result<Arc<AccountState>, StorageError> {
         if let Some(snapshot) = self.shared_snapshot(account.id)? {
             if as_of.is_none() || snapshot.latest_on <= as_of {
-                return Ok(snapshot);
+                if snapshot.cold_parts == 0 {
+                    return Ok(snapshot);
+                }
+                let mut whole = AccountState::clone(&snapshot);
+                self.merge_cold_parts(account.id, &mut whole)?;
+                return Ok(Arc::new(whole));
             }
         }
         let events: Vec<Event> =
@@ -886,14 +958,42 @@ impl WriteTxn {
     /// # Errors
     ///
     /// A storage failure or a corrupted record.
+    ///
+    /// The state is the snapshot's hot part: settled items may be in cold parts
+    /// ([`AccountState::cold_parts`]); merge them with [`WriteTxn::take_cold_parts`] before an
+    /// event that [`AccountState::needs_cold`].
     pub fn take_account_state(&self, account: &Account) -> Result<AccountState, StorageError> {
         let cached = self.cache.borrow_mut().snapshots.remove(&account.id.0);
         let state = match cached {
-            Some(Some(state)) => state,
-            _ => self.account_state(account, None)?,
+            Some(Some(state)) => Arc::unwrap_or_clone(state),
+            _ => match self.shared_snapshot(account.id)? {
+                Some(state) => Arc::unwrap_or_clone(state),
+                None => AccountState::opening(account),
+            },
         };
         self.cache.borrow_mut().snapshots.remove(&account.id.0);
-        Ok(Arc::unwrap_or_clone(state))
+        Ok(state)
+    }
+
+    /// Merges an account's cold parts into its state taken with
+    /// [`WriteTxn::take_account_state`], which becomes whole; the parts are removed when the
+    /// transaction writes the account's next snapshot (which moves what is settled out again).
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::ColdParts`], a storage failure or a corrupted record; the state is then
+    /// unchanged.
+    pub fn take_cold_parts(
+        &self,
+        account: AccountId,
+        state: &mut AccountState,
+    ) -> Result<(), StorageError> {
+        if state.cold_parts == 0 {
+            return Ok(());
+        }
+        self.merge_cold_parts(account, state)?;
+        self.note_whole(account.0);
+        Ok(())
     }
 
     /// Gives back an account's state taken with [`WriteTxn::take_account_state`] and left

@@ -14,8 +14,8 @@ use crate::error::StorageError;
 use crate::txn::{TableAccess, WriteTxn};
 
 /// The on-disk format version this build writes.
-pub const FORMAT_VERSION: u64 = 2;
-/// The oldest on-disk format version this build can open (migrating it if older).
+pub const FORMAT_VERSION: u64 = 3;
+/// The oldest on-disk format version this build can migrate ([`crate::Store::migrate`]).
 pub const FORMAT_VERSION_OLDEST: u64 = 1;
 
 const _: () = assert!(FORMAT_VERSION_OLDEST <= FORMAT_VERSION);
@@ -25,6 +25,10 @@ pub const KEY_LEN_MAX: usize = 128;
 
 /// The key of the format version in the `meta` table.
 pub(crate) const META_FORMAT_VERSION: &str = "format_version";
+
+/// The key, in the `meta` table, of a migration's progress: the first account id a resumed
+/// migration to format 3 has still to rewrite. Present only while a migration is under way.
+pub(crate) const META_MIGRATION_NEXT_ACCOUNT: &str = "migration.next_account";
 
 /// Format 1 only: net derived postings per event (the journal's sums; dropped by format 2).
 pub(crate) const DERIVED_FORMAT_1: TableDefinition<(u64, u32), &[u8]> =
@@ -156,6 +160,7 @@ tables! {
     WorkItems, work_items: "work_items", u64, &'static [u8];
     WorkLog, work_log: "work_log", u64, &'static [u8];
     BankLines, bank_lines: "bank_lines", &'static str, &'static [u8];
+    SnapshotCold, snapshot_cold: "snapshot_cold", (u64, u32), &'static [u8];
 }
 
 /// Days since 1970-01-01, the key form of a date in indexes.

@@ -66,6 +66,15 @@ pub trait TableAccess {
         })
     }
 
+    /// Notes that the state this transaction holds for an account is whole (its cold parts
+    /// merged or rebuilt from the events), so that the parts on disk are stale once its next
+    /// snapshot is written.
+    fn note_whole(&self, account: u64) {
+        if let Some(cache) = self.cache() {
+            cache.borrow_mut().whole.insert(account);
+        }
+    }
+
     /// Keeps an account's snapshot as read, if this transaction keeps a cache.
     fn remember_snapshot(&self, account: u64, state: &Option<Arc<AccountState>>) {
         if let Some(cache) = self.cache() {
@@ -477,6 +486,9 @@ pub struct TxnCache {
     /// evicted from `snapshots` by [`TxnCache::bound`]; one is missing from `snapshots` only
     /// while a command holds it (see [`TableAccess::snapshot_lost`]).
     pub(crate) dirty_snapshots: BTreeSet<u64>,
+    /// Accounts whose state this transaction made whole (see [`TableAccess::note_whole`]):
+    /// when such a state, still whole, is written, the account's cold parts are deleted first.
+    pub(crate) whole: BTreeSet<u64>,
 
     pub(crate) cases: HashMap<u64, Option<CollectionCase>>,
     pub(crate) audit_head: Option<Option<AuditEntry>>,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt, Note};
 use arrears_core::cash::HeldLine;
 use arrears_core::ids::{AccountId, DebtorId};
-use arrears_core::ledger::{AccountState, EventRecord, JournalEntry};
+use arrears_core::ledger::{AccountState, EventRecord, JournalEntry, COLD_PART_ITEMS_MIN};
 use arrears_core::model::{Account, Debtor, Obligation};
 use arrears_core::work::{Agent, Team, WorkItem, WorkLogEntry};
 use redb::ReadableTable;
@@ -18,8 +18,8 @@ use crate::schema::{
     date_key, AccountEntries, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines,
     Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency,
     IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
-    OutboxPending, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, Snapshots, Teams,
-    WorkItems, WorkLog,
+    OutboxPending, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots,
+    Teams, WorkItems, WorkLog,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -158,6 +158,8 @@ impl WriteTxn {
 
     /// Encodes and writes every dirty snapshot once, in account order, and marks them clean.
     /// A snapshot a refused command took and did not give back is rebuilt from the events.
+    /// Before a snapshot is written, what is settled in it moves to a new cold part (format
+    /// 3, see [`AccountState::split_cold`]); a whole state's old parts are deleted first.
     ///
     /// # Errors
     ///
@@ -166,11 +168,23 @@ impl WriteTxn {
     pub(crate) fn write_snapshots(&mut self) -> Result<(), StorageError> {
         let dirty: Vec<u64> = self.cache.borrow().dirty_snapshots.iter().copied().collect();
         for account in dirty {
-            let state = match self.shared_snapshot(AccountId(account))? {
-                Some(state) => state,
-                None => unreachable!("a dirty snapshot was put, so the account has one"),
-            };
-            let bytes = encode(RecordKind::Snapshot, &*state);
+            if self.shared_snapshot(AccountId(account))?.is_none() {
+                unreachable!("a dirty snapshot was put, so the account has one");
+            }
+            let (bytes, stale, part) = self.split_snapshot(account);
+            if stale {
+                self.write_table(SnapshotCold, |table| {
+                    table
+                        .retain_in((account, 0)..=(account, u32::MAX), |_, _| false)
+                        .map_err(from_redb)
+                })?;
+            }
+            if let Some((index, part)) = part {
+                self.write_table(SnapshotCold, |table| {
+                    table.insert((account, index), part.as_slice()).map_err(from_redb)?;
+                    Ok(())
+                })?;
+            }
             self.write_table(Snapshots, |table| {
                 table.insert(account, bytes.as_slice()).map_err(from_redb)?;
                 Ok(())
@@ -180,6 +194,26 @@ impl WriteTxn {
             self.snapshots_written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(())
+    }
+
+    /// Moves what is settled in an account's cached snapshot to a new cold part and encodes
+    /// both: the snapshot's bytes, whether the account's older parts are stale (the state is
+    /// whole), and the new part with its index, if one was cut.
+    #[allow(clippy::type_complexity)]
+    fn split_snapshot(&self, account: u64) -> (Vec<u8>, bool, Option<(u32, Vec<u8>)>) {
+        let mut cache = self.cache.borrow_mut();
+        let was_whole = cache.whole.remove(&account);
+        let Some(Some(state)) = cache.snapshots.get_mut(&account) else {
+            unreachable!("the snapshot was read into the cache just before")
+        };
+        let state = Arc::make_mut(state);
+        // A state made whole in this transaction may since have been dropped from the cache
+        // and read again with its parts; only a state still whole makes the parts stale.
+        let stale = was_whole && state.cold_parts == 0;
+        let part = state
+            .split_cold(COLD_PART_ITEMS_MIN)
+            .map(|part| (state.cold_parts - 1, encode(RecordKind::ColdPart, &part)));
+        (encode(RecordKind::Snapshot, &*state), stale, part)
     }
 
     /// Appends a journal entry and indexes it under its account.

@@ -4,7 +4,7 @@
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::money::MoneyError;
 
-pub use arrears_store::{OpenError, StorageError};
+pub use arrears_store::{MigrateError, Migration, OpenError, StorageError};
 
 /// Why a command could not be executed. Nothing of it was written.
 #[derive(Debug, thiserror::Error)]

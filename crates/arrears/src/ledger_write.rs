@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use arrears_core::ids::{EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{
     check, difference, replay, replay_next, AccountState, Book, EntryKind, Event, EventKind,
-    EventRecord, JournalEntry, Posting, Replay,
+    EventRecord, JournalEntry, Posting, Replay, ReplayKey,
 };
 use arrears_core::model::{Account, Component, Obligation, ObligationKind};
 use arrears_store::Reads;
@@ -55,7 +55,12 @@ impl Prepared {
         as_of: NaiveDate,
     ) -> Result<Cow<'_, AccountState>, CommandError> {
         if self.after.latest_on <= Some(as_of) {
-            return Ok(Cow::Borrowed(&self.after));
+            if self.after.cold_parts == 0 {
+                return Ok(Cow::Borrowed(&self.after));
+            }
+            let mut whole = self.after.clone();
+            txn.merge_cold_parts(self.account.id, &mut whole)?;
+            return Ok(Cow::Owned(whole));
         }
         let events = match &self.events {
             Some(events) => events.clone(),
@@ -88,7 +93,17 @@ pub(crate) fn prepare(
     mut kind: EventKind,
     new_obligations: Vec<NewObligation>,
 ) -> Result<Result<Prepared, Rejection>, CommandError> {
-    let before = txn.take_account_state(account)?;
+    let mut before = txn.take_account_state(account)?;
+    // The account's settled items may be in cold parts (format 3): an event that may read one,
+    // or that is back-dated (the whole history is replayed), works on the whole state.
+    let key = ReplayKey {
+        effective_on,
+        accrual: matches!(kind, EventKind::AccrueInterest { .. }),
+        seq: before.next_seq(),
+    };
+    if before.needs_cold(&kind) || before.last.is_some_and(|last| key <= last) {
+        txn.take_cold_parts(account.id, &mut before)?;
+    }
     if let Err(rejection) = check(account, &before, effective_on, &kind) {
         txn.give_back_account_state(account.id, before);
         return Ok(Err(rejection.into()));

@@ -86,7 +86,10 @@ pub use command::{
     RestrictionChanges, WorkDone,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
-pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};
+pub use error::{
+    BatchError, CommandError, CycleError, MigrateError, Migration, OpenError, QueryError,
+    StorageError,
+};
 pub use guardrails::GuardrailInputs;
 pub use plugin_host::{PluginCallError, PluginLoadError};
 pub use query::{AccountView, AgingRow, ObligationView, PortfolioAging, Recorded};
@@ -433,6 +436,32 @@ impl Arrears {
             batch_thread: BatchThread::default(),
             group: group::Group::default(),
         })
+    }
+
+    /// Migrates the store at `path` to the current on-disk format (docs/FORMAT.md), which no
+    /// open does by itself: an older store is refused with [`OpenError::NeedsMigration`]. The
+    /// file is held exclusively meanwhile. A migration stopped part way (killed, a full disk)
+    /// leaves a store of the older format that a second call resumes; a store already at the
+    /// current format is refused ([`MigrateError::AlreadyCurrent`]).
+    ///
+    /// # Errors
+    ///
+    /// [`MigrateError`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use arrears::{Arrears, MigrateError};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("books.redb");
+    /// drop(Arrears::create(&path)?);
+    /// let refused = Arrears::migrate(&path, Options::default());
+    /// assert!(matches!(refused, Err(MigrateError::AlreadyCurrent { version: 3, .. })));
+    /// # use arrears::Options;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn migrate(path: impl AsRef<Path>, options: Options) -> Result<Migration, MigrateError> {
+        Store::migrate(path.as_ref(), options.store_options())
     }
 
     /// Wraps a store opened by the caller (feature `fault-injection`: tests on a fault-injecting

@@ -1,5 +1,5 @@
 //! `arrears audit head` and `arrears verify --anchor`: the chain's head printed to anchor
-//! outside the store, and checked later (issue 21).
+//! outside the store, and checked later (issue 21); `arrears migrate` (issue 16).
 
 use crate::*;
 
@@ -43,4 +43,44 @@ fn issue_21_verify_pages_runs_the_page_check() {
     let value = env.run(&["--json", "verify", "--pages"]).json();
     assert_eq!(value["pages"], "intact");
     assert!(value["pages_ms"].as_u64().is_some(), "{value}");
+}
+
+/// Issue 16 point 2: a store of format 2 is refused by every command but `arrears migrate`,
+/// which says what it did, and refuses to run twice; the store then verifies clean.
+#[test]
+fn issue_16_an_older_store_is_migrated_by_migrate_only() {
+    let env = Env::empty();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../arrears/tests/fixtures/v2/sample.redb");
+    std::fs::copy(fixture, env.db()).unwrap();
+    let before = std::fs::read(env.db()).unwrap();
+    for args in [
+        &["show", "account", "FX-1"][..],
+        &["verify"],
+        &["post", "payment", "--key", "k", "--account", "FX-1", "--amount", "1.00"],
+    ] {
+        let refused = env.run(args);
+        assert_eq!(refused.code, 1, "{args:?}: {}", refused.stderr);
+        assert!(
+            refused.stderr.contains("has format version 2 and must be migrated to 3 first"),
+            "{}",
+            refused.stderr
+        );
+        assert!(refused.stderr.contains("migrate`"), "{}", refused.stderr);
+    }
+    assert_eq!(std::fs::read(env.db()).unwrap(), before, "a refused open changes nothing");
+    let migrated = env.run(&["--json", "migrate"]).json();
+    assert_eq!(migrated["from"], 2);
+    assert_eq!(migrated["to"], 3);
+    assert_eq!(migrated["accounts"], 2);
+    let twice = env.run(&["migrate"]);
+    assert_eq!(twice.code, 1);
+    assert!(
+        twice.stderr.contains("format version 3 already: nothing to migrate"),
+        "{}",
+        twice.stderr
+    );
+    assert!(env.run(&["verify"]).ok().starts_with("ok: "));
+    let shown = env.run(&["show", "account", "FX-1"]);
+    assert!(shown.ok().contains("FX-1"), "{}", shown.stdout);
 }

@@ -335,13 +335,13 @@ fn damage_is_detected() {
     // A snapshot has no format-1 form.
     let mut snapshot =
         encode(RecordKind::Snapshot, &arrears_core::ledger::AccountState::opening(&account()));
-    snapshot[0] = 2;
+    snapshot[0] = 3;
     let body_len = snapshot.len() - 4;
     let checksum = crc32(&snapshot[..body_len]);
     snapshot[body_len..].copy_from_slice(&checksum.to_le_bytes());
     assert!(matches!(
         decode::<arrears_core::ledger::AccountState>(RecordKind::Snapshot, &snapshot),
-        Err(DecodeError::Version { found: 2, expected: 1, .. })
+        Err(DecodeError::Version { found: 3, expected: 2, .. })
     ));
     // Trailing bytes inside a valid frame are refused.
     let mut trailing = bytes[..bytes.len() - 4].to_vec();
@@ -517,7 +517,36 @@ fn snapshot_events() -> Vec<Event> {
 #[test]
 fn golden_snapshot() {
     let state = arrears_core::ledger::replay(&account(), &snapshot_events(), None).state;
-    check(RecordKind::Snapshot, &state, expect!["01020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc8092160000037e8a36be"]);
+    check(RecordKind::Snapshot, &state, expect!["02020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc80921600000300caf949bb"]);
+    // Version 1 (format 2), before `cold_parts`: reads as a whole state.
+    older_version(RecordKind::Snapshot, &state, "01020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc8092160000037e8a36be");
+}
+
+/// Format 3: what a snapshot moves out once settled, and the snapshot that counts it.
+#[test]
+fn golden_cold_part() {
+    let mut events = snapshot_events();
+    events.push(Event {
+        seq: EventSeq(4),
+        effective_on: date("2026-03-01"),
+        kind: EventKind::Payment { amount_minor: 20_000, directed_to: None },
+    });
+    for seq in 5..=6 {
+        events.push(Event {
+            seq: EventSeq(seq),
+            effective_on: date("2026-03-02"),
+            kind: EventKind::Payment { amount_minor: 100, directed_to: None },
+        });
+    }
+    let mut state = arrears_core::ledger::replay(&account(), &events, None).state;
+    let part = state.split_cold(1).expect("settled obligations and an applied payment");
+    assert_eq!(state.cold_parts, 1);
+    check(
+        RecordKind::ColdPart,
+        &part,
+        expect!["01000103fc80921600fba00f000002000b00fbb80b000b02fbe80300e3575c1a"],
+    );
+    check(RecordKind::Snapshot, &state, expect!["02020b0bfc4a921600fc8892160000000000000c0cfc7e921600fcb092160000000000010304fcb8921600fb409c000002000b00fb6842000c01fb7201fb665805fcba921600c8000000c806fcba921600c8000000c80304fb665805c806c800fcba921600fc60430700082d35322e3030303006000001fb70ad02fb1f4e03fb710104fbe70305fbf559060601fcba92160001fc7e92160001fcba9216000006014f6b58c0"]);
 }
 
 fn case() -> arrears_core::case::CollectionCase {

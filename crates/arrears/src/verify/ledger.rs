@@ -134,12 +134,29 @@ fn snapshot(
     replayed: &AccountState,
     event_count: usize,
 ) {
-    let Some(snapshot) = report.read(&format!("snapshot of {account}"), read.snapshot(account))
+    let Some(hot) = report.read(&format!("snapshot of {account}"), read.shared_snapshot(account))
     else {
         return;
     };
-    match snapshot {
-        Some(snapshot) if &snapshot != replayed => report.problem(
+    if hot.as_ref().is_none_or(|hot| hot.cold_parts == 0) {
+        let parts = report.read(&format!("cold parts of {account}"), read.cold_parts(account));
+        if let Some(count @ 1..) = parts.map(|parts| parts.len()) {
+            let counted = if hot.is_some() { "counts none" } else { "does not exist" };
+            report.problem(
+                "snapshot",
+                account,
+                format!("{count} cold parts, but the account's snapshot {counted}"),
+            );
+        }
+    }
+    // With its cold parts merged (format 3), the snapshot is the whole state.
+    let Some(snapshot) =
+        report.read(&format!("snapshot of {account}"), read.whole_snapshot(account))
+    else {
+        return;
+    };
+    match snapshot.as_deref() {
+        Some(snapshot) if snapshot != replayed => report.problem(
             "snapshot",
             account,
             "the stored snapshot differs from a fresh replay of the events",

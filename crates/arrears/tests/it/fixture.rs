@@ -1,5 +1,6 @@
 //! Store files written by every format version, kept in tests/fixtures/v{N}/sample.redb: this
-//! build must open each (migrating the older ones) and read the same balances.
+//! build must migrate each older one (`Arrears::migrate`; no open migrates), open it and read
+//! the same balances.
 //! `cargo run -p arrears --example write_fixture` writes the current version's file (only when
 //! the format changes on purpose; older files are never rewritten).
 
@@ -31,6 +32,18 @@ fn open_fixture(version: u64) {
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("sample.redb");
     std::fs::copy(fixture(version), &copy).expect("the fixture is missing");
+    if version < arrears_store::FORMAT_VERSION {
+        let error = Arrears::open_with(&copy, options()).unwrap_err();
+        assert!(
+            matches!(error, arrears::OpenError::NeedsMigration { found, current: 3, .. } if found == version),
+            "{error}"
+        );
+        assert!(error.to_string().contains("arrears --db"), "{error}");
+        let migration = Arrears::migrate(&copy, options()).unwrap();
+        assert_eq!((migration.from, migration.to, migration.accounts), (version, 3, 2));
+    }
+    let twice = Arrears::migrate(&copy, options()).unwrap_err();
+    assert!(matches!(twice, arrears::MigrateError::AlreadyCurrent { version: 3, .. }), "{twice}");
     let books = Arrears::open_with(&copy, options()).unwrap();
     let first = books.find_account("FX-1").unwrap().unwrap();
     let second = books.find_account("FX-2").unwrap().unwrap();
@@ -71,12 +84,38 @@ fn version_1_fixture_migrates_with_known_balances() {
 }
 
 #[test]
-fn version_2_fixture_opens_with_known_balances() {
+fn version_2_fixture_migrates_with_known_balances() {
     open_fixture(2);
 }
 
-/// A read-only open never migrates: the version 1 file is refused with instructions and left
-/// byte for byte as it was; the current version's file opens read-only and verifies clean.
+#[test]
+fn version_3_fixture_opens_with_known_balances() {
+    open_fixture(3);
+}
+
+/// A migration stopped after its first commit (as a kill would stop it) leaves a store of the
+/// older format, which no open accepts; the next migration resumes where it stopped.
+#[test]
+fn a_stopped_migration_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("sample.redb");
+    std::fs::copy(fixture(2), &copy).unwrap();
+    let store = arrears_store::StoreOptions::default();
+    let first = arrears_store::Store::migrate_in_steps(&copy, store, 1, 1).unwrap();
+    assert_eq!((first.from, first.to, first.accounts, first.resumed_at), (2, 2, 1, None));
+    let error = Arrears::open_with(&copy, options()).unwrap_err();
+    assert!(matches!(error, arrears::OpenError::NeedsMigration { found: 2, .. }), "{error}");
+    let rest = Arrears::migrate(&copy, options()).unwrap();
+    assert_eq!((rest.from, rest.to, rest.accounts, rest.resumed_at), (2, 3, 1, Some(2)));
+    let books = Arrears::open_with(&copy, options()).unwrap();
+    assert!(books.verify().unwrap().is_clean());
+    let first = books.find_account("FX-1").unwrap().unwrap();
+    assert_eq!(books.account_view(first, d(3, 1)).unwrap().total_outstanding_minor, 50_00);
+}
+
+/// A read-only open never migrates (no open does): the version 1 file is refused with
+/// instructions and left byte for byte as it was; the current version's file opens read-only
+/// and verifies clean.
 #[test]
 fn a_read_only_open_reads_the_current_format_and_never_migrates_an_older_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -85,12 +124,12 @@ fn a_read_only_open_reads_the_current_format_and_never_migrates_an_older_one() {
     let before = std::fs::read(&copy).unwrap();
     let error = Arrears::open_read_only(&copy).unwrap_err();
     assert!(
-        matches!(error, arrears::OpenError::NeedsMigration { found: 1, current: 2, .. }),
+        matches!(error, arrears::OpenError::NeedsMigration { found: 1, current: 3, .. }),
         "{error}"
     );
-    assert!(error.to_string().contains("open it writable once"), "{error}");
+    assert!(error.to_string().contains("migrate"), "{error}");
     assert_eq!(std::fs::read(&copy).unwrap(), before);
-    let current = dir.path().join("v2.redb");
+    let current = dir.path().join("v3.redb");
     std::fs::copy(fixture(arrears_store::FORMAT_VERSION), &current).unwrap();
     let books = Arrears::open_read_only(&current).unwrap();
     assert!(books.is_read_only());

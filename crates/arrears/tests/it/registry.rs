@@ -278,6 +278,7 @@ fn stores_written_before_the_registry_open_with_an_empty_one() {
         let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join(format!("tests/fixtures/v{version}/sample.redb"));
         std::fs::copy(fixture, &path).unwrap();
+        Arrears::migrate(&path, options()).unwrap();
         let mut books = Arrears::open_with(&path, options()).unwrap();
         assert!(books.plugins().unwrap().is_empty());
         books.provide_builtin("scorecard", arrears_scorecard::arrears_plugin_static()).unwrap();

@@ -1,0 +1,184 @@
+//! The explicit migration of an older store to the current format (`arrears migrate`).
+//!
+//! No open migrates: an older file is refused with [`OpenError::NeedsMigration`], and
+//! [`Store::migrate`] brings it to the current format, taking the file for itself meanwhile.
+//! Format 1 becomes format 2 in one write transaction (each account's snapshot built by
+//! replaying its events). Format 2 becomes format 3 in steps of [`ACCOUNTS_PER_STEP`]
+//! accounts, each one write transaction that rewrites those accounts' snapshots (moving their
+//! settled items to cold parts) and records, in `meta`, the first account still to do: a
+//! migration killed at any point leaves a format-2 file that the next `migrate` resumes.
+//! The last step creates the new tables and writes the new version.
+
+use std::path::Path;
+
+use arrears_core::ledger::{replay, Event};
+use redb::ReadableTable;
+
+use crate::error::{from_redb, MigrateError, OpenError, StorageError};
+use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
+use crate::read::Reads;
+use crate::schema::{
+    Accounts, Meta, Snapshots, DERIVED_FORMAT_1, FORMAT_VERSION, FORMAT_VERSION_OLDEST,
+    META_FORMAT_VERSION, META_MIGRATION_NEXT_ACCOUNT,
+};
+use crate::txn::{TableAccess, WriteTxn};
+use arrears_core::ids::AccountId;
+
+/// Accounts rewritten per write transaction of a migration to format 3.
+pub const ACCOUNTS_PER_STEP: usize = 2_000;
+
+/// What a migration did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// The format version found.
+    pub from: u64,
+    /// The format version written.
+    pub to: u64,
+    /// The first account id this run rewrote, when it resumed a migration that had stopped.
+    pub resumed_at: Option<u64>,
+    /// Accounts whose snapshot this run rewrote.
+    pub accounts: u64,
+    /// Write transactions this run committed.
+    pub steps: u64,
+}
+
+impl Store {
+    /// Migrates the store at `path` to the current format ([`crate::FORMAT_VERSION`]), holding
+    /// the file exclusively meanwhile (no other handle may have it open). Resumes a migration
+    /// that was stopped; refuses a store already at the current format.
+    ///
+    /// # Errors
+    ///
+    /// [`MigrateError::AlreadyCurrent`], [`MigrateError::Open`] (no file, not a store, a format
+    /// too old or too new, open elsewhere), or a storage failure (nothing of the failed step is
+    /// written; run it again to resume).
+    pub fn migrate(path: &Path, options: StoreOptions) -> Result<Migration, MigrateError> {
+        Store::migrate_in_steps(path, options, ACCOUNTS_PER_STEP, u64::MAX)
+    }
+
+    /// [`Store::migrate`] with its step size, stopping (as a kill would) after `steps_max`
+    /// committed steps: for the tests of a resumed migration.
+    #[doc(hidden)]
+    pub fn migrate_in_steps(
+        path: &Path,
+        options: StoreOptions,
+        accounts_per_step: usize,
+        steps_max: u64,
+    ) -> Result<Migration, MigrateError> {
+        if std::fs::metadata(path).is_err() {
+            return Err(OpenError::NotFound { path: path.to_owned() }.into());
+        }
+        let options = StoreOptions { sharing: Sharing::Exclusive, ..options };
+        let builder = {
+            let mut builder = redb::Builder::new();
+            builder
+                .set_cache_size(options.cache_size_bytes)
+                .set_concurrency_mode(redb::ConcurrencyMode::ExclusiveWriter);
+            builder
+        };
+        let db = builder.open(path).map_err(|error| open_error(path, error))?;
+        let store = Store::new(Db::Writable(db), options);
+        let Some(from) = store.stored_format_version()? else {
+            return Err(OpenError::NotAStore { path: path.to_owned() }.into());
+        };
+        if from > FORMAT_VERSION {
+            return Err(OpenError::FormatTooNew { found: from, supported: FORMAT_VERSION }.into());
+        }
+        if from < FORMAT_VERSION_OLDEST {
+            let oldest_supported = FORMAT_VERSION_OLDEST;
+            return Err(OpenError::FormatTooOld { found: from, oldest_supported }.into());
+        }
+        if from == FORMAT_VERSION {
+            return Err(MigrateError::AlreadyCurrent { path: path.to_owned(), version: from });
+        }
+        let mut migration = Migration { from, to: from, resumed_at: None, accounts: 0, steps: 0 };
+        if from < 2 {
+            store.migrate_to_2()?;
+            migration.steps += 1;
+        }
+        migration.to = 2;
+        while migration.steps < steps_max {
+            migration.steps += 1;
+            if store.migrate_step_to_3(accounts_per_step, &mut migration)? {
+                migration.to = 3;
+                break;
+            }
+        }
+        Ok(migration)
+    }
+
+    /// Version 2 adds the `snapshots` table: every account's state after its last event.
+    /// Built here by replaying each account's events, in one write transaction with the new
+    /// version number, so an interrupted migration leaves a version 1 store behind.
+    fn migrate_to_2(&self) -> Result<(), StorageError> {
+        let mut txn = self.write()?;
+        txn.read_table(Snapshots, |_| Ok(()))?;
+        // The `derived` table of format 1 is gone: the journal holds the same sums.
+        txn.cell().borrow_owner().delete_table(DERIVED_FORMAT_1).map_err(from_redb)?;
+        for account in txn.all_accounts()? {
+            let events: Vec<Event> =
+                txn.events(account.id)?.into_iter().map(|record| record.event).collect();
+            if !events.is_empty() {
+                txn.put_snapshot(account.id, replay(&account, &events, None).state)?;
+            }
+        }
+        set_meta(&mut txn, META_FORMAT_VERSION, Some(2))?;
+        txn.commit()
+    }
+
+    /// One step of the migration from format 2 to 3: rewrites the snapshots of the next
+    /// `accounts_per_step` accounts (each write moves what is settled to a cold part, see
+    /// `WriteTxn::write_snapshots`) and records where the next step starts; the last step
+    /// creates the tables new in format 3 and writes the version. Returns true after the
+    /// last step.
+    fn migrate_step_to_3(
+        &self,
+        accounts_per_step: usize,
+        migration: &mut Migration,
+    ) -> Result<bool, StorageError> {
+        let mut txn = self.write()?;
+        let next = txn.read_table(Meta, |meta| {
+            Ok(meta.get(META_MIGRATION_NEXT_ACCOUNT).map_err(from_redb)?.map(|guard| guard.value()))
+        })?;
+        if migration.accounts == 0 && migration.resumed_at.is_none() {
+            migration.resumed_at = next;
+        }
+        let ids = txn.read_table(Accounts, |table| {
+            let mut ids = Vec::with_capacity(accounts_per_step.max(1) + 1);
+            for row in table.range(next.unwrap_or(0)..).map_err(from_redb)? {
+                ids.push(row.map_err(from_redb)?.0.value());
+                if ids.len() > accounts_per_step.max(1) {
+                    break;
+                }
+            }
+            Ok(ids)
+        })?;
+        let last_step = ids.len() <= accounts_per_step.max(1);
+        for &id in ids.iter().take(accounts_per_step.max(1)) {
+            if let Some(state) = txn.snapshot(AccountId(id))? {
+                txn.put_snapshot(AccountId(id), state)?;
+                migration.accounts += 1;
+            }
+        }
+        if last_step {
+            txn.create_every_table()?;
+            set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, None)?;
+            set_meta(&mut txn, META_FORMAT_VERSION, Some(FORMAT_VERSION))?;
+        } else {
+            set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, ids.last().copied())?;
+        }
+        txn.commit()?;
+        Ok(last_step)
+    }
+}
+
+/// Writes (or, with `None`, removes) a number in the `meta` table.
+fn set_meta(txn: &mut WriteTxn, key: &str, value: Option<u64>) -> Result<(), StorageError> {
+    txn.write_table(Meta, |meta| {
+        match value {
+            Some(value) => meta.insert(key, value).map_err(from_redb)?,
+            None => meta.remove(key).map_err(from_redb)?,
+        };
+        Ok(())
+    })
+}
