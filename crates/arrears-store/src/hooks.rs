@@ -7,11 +7,13 @@ use std::path::Path;
 
 use arrears_core::ids::{AccountId, ObligationId};
 
+use crate::codec::{encode, RecordKind};
 use crate::error::{contain_open, from_redb, OpenError, StorageError};
 use crate::fault::FaultyDisk;
 use crate::open::{open_error, Db, Store, StoreOptions};
+use crate::read::Reads;
 use crate::schema::{AccountObligations, Accounts, Audit, Cases, Debtors, Journal, Obligations};
-use crate::schema::{Snapshots, TableId};
+use crate::schema::{Meta, SnapshotCold, Snapshots, TableId, META_FORMAT_VERSION};
 use crate::txn::{TxnCache, WriteTxn};
 
 /// redb's builder for a store on a [`FaultyDisk`]: the disk has no file locks, so redb can only
@@ -65,6 +67,39 @@ impl Store {
                 .map_err(|error| open_error(path, error))?;
             Store::check_format(Db::Writable(db), options, path)
         })
+    }
+
+    /// Rewrites this store as format 2 wrote it, for the tests of the migration: every
+    /// snapshot whole (its cold parts merged) at snapshot record version 1, no cold part, and
+    /// format version 2. The handle then holds a store it would refuse to open: drop it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    pub fn rewrite_as_format_2(&self) -> Result<(), StorageError> {
+        let mut txn = self.write()?;
+        for account in txn.account_ids()? {
+            let Some(whole) = txn.whole_snapshot(account)? else { continue };
+            // Version 1 is version 2 without the last field, `cold_parts` (a varint 0).
+            let current = encode(RecordKind::Snapshot, &*whole);
+            let payload = &current[1..current.len() - 4];
+            assert_eq!(payload.last(), Some(&0), "a whole state counts no cold part");
+            let mut older = vec![1];
+            older.extend_from_slice(&payload[..payload.len() - 1]);
+            let checksum = crate::codec::crc32(&older);
+            older.extend_from_slice(&checksum.to_le_bytes());
+            txn.raw_insert(Snapshots, account.0, &older)?;
+        }
+        txn.write_table(SnapshotCold, |table| {
+            table.retain(|_, _| false).map_err(from_redb)?;
+            Ok(())
+        })?;
+        txn.write_table(Meta, |meta| {
+            meta.insert(META_FORMAT_VERSION, 2).map_err(from_redb)?;
+            Ok(())
+        })?;
+        *txn.cache.borrow_mut() = TxnCache::default();
+        txn.commit()
     }
 
     /// How many snapshots this store's write transactions have encoded and written (committed

@@ -15,6 +15,7 @@ mod inputs;
 mod isolation;
 mod lifecycle;
 mod lists;
+mod migrate;
 mod model;
 mod plugins;
 mod registry;

@@ -1,0 +1,163 @@
+//! Issue 16 point 2: the migration to format 3 on accounts with years of history. A store
+//! written by this build is rewritten as format 2 wrote it (whole snapshots, no cold parts,
+//! version 2), migrated in small steps stopped and resumed again and again, and must then read,
+//! verify and go on exactly as the store that was never rewritten.
+
+// Amounts are written in cents: `1_000_00` is 1,000.00.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+use arrears::ids::{AccountId, EventSeq};
+use arrears::model::Component;
+use arrears::{Arrears, Command, Durability, FixedClock, Options, Outcome, Sharing};
+use arrears_store::Reads;
+use chrono::{Months, NaiveDate};
+
+use crate::support::{account, charge_command, posted, usd};
+
+const ACCOUNTS: usize = 12;
+const MONTHS: u32 = 30;
+
+fn options() -> Options {
+    Options {
+        durability: Durability::Immediate,
+        sharing: Sharing::Exclusive,
+        clock: Box::new(FixedClock("2029-01-01T00:00:00Z".parse().unwrap())),
+        ..Options::default()
+    }
+}
+
+fn month(m: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + Months::new(m)
+}
+
+fn run(books: &Arrears, key: &str, command: &Command) -> Outcome {
+    books.execute(key, command).unwrap().outcome
+}
+
+/// Accounts charged every month and paid in full, in part or in excess, with a reversal now
+/// and then: years of settled obligations and payments.
+fn build(books: &Arrears) -> Vec<AccountId> {
+    let ids: Vec<AccountId> = (0..ACCOUNTS).map(|n| account(books, &format!("M-{n}"))).collect();
+    for m in 0..MONTHS {
+        for (n, &id) in ids.iter().enumerate() {
+            let charge = charge_command(id, month(m), month(m) + chrono::Days::new(20), 100_00);
+            run(books, &format!("c:{n}:{m}"), &charge);
+            let amount = match (n + m as usize) % 5 {
+                0 => 60_00,
+                1 => 140_00,
+                _ => 100_00,
+            };
+            let on = month(m) + chrono::Days::new(10);
+            let payment = Command::Payment {
+                account: id,
+                effective_on: on,
+                amount: usd(amount),
+                directed_to: None,
+            };
+            let paid = posted(run(books, &format!("p:{n}:{m}"), &payment));
+            if (n + m as usize) % 7 == 3 {
+                let reversal = Command::Reversal {
+                    account: id,
+                    payment: paid.event,
+                    effective_on: on + chrono::Days::new(2),
+                    reason: arrears::ledger::ReversalReason::Returned,
+                };
+                run(books, &format!("r:{n}:{m}"), &reversal);
+            }
+        }
+    }
+    ids
+}
+
+/// What a reader sees of the portfolio: each account's view today and a year ago, and the
+/// portfolio's aging.
+fn views(books: &Arrears, ids: &[AccountId]) -> String {
+    let mut seen = String::new();
+    for &id in ids {
+        for on in [month(MONTHS), month(MONTHS - 12)] {
+            seen.push_str(&format!("{:?}\n", books.account_view(id, on).unwrap()));
+        }
+    }
+    seen.push_str(&format!("{:?}", books.portfolio_aging(month(MONTHS)).unwrap()));
+    seen
+}
+
+/// What happens next: a payment (hot), a reversal of a payment of the first year and a waiver
+/// of an old obligation (both read cold parts), on every account.
+fn go_on(books: &Arrears, ids: &[AccountId]) -> String {
+    let mut outcomes = String::new();
+    for (n, &id) in ids.iter().enumerate() {
+        let on = month(MONTHS) + chrono::Days::new(3);
+        let payment = Command::Payment {
+            account: id,
+            effective_on: on,
+            amount: usd(35_00),
+            directed_to: None,
+        };
+        let reversal = Command::Reversal {
+            account: id,
+            payment: EventSeq(4),
+            effective_on: on,
+            reason: arrears::ledger::ReversalReason::Returned,
+        };
+        let obligation = books.account_view(id, on).unwrap().obligations[1].obligation.id;
+        let waiver = Command::Waiver {
+            account: id,
+            obligation,
+            component: Component::Principal,
+            amount: usd(1_00),
+            effective_on: on,
+        };
+        for (kind, command) in [("pay", payment), ("reverse", reversal), ("waive", waiver)] {
+            outcomes
+                .push_str(&format!("{:?}\n", run(books, &format!("next:{kind}:{n}"), &command)));
+        }
+    }
+    outcomes + &views(books, ids)
+}
+
+#[test]
+fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
+    let dir = tempfile::tempdir().unwrap();
+    let (control, migrated) = (dir.path().join("control.redb"), dir.path().join("migrated.redb"));
+    let books = Arrears::create_with(&control, options()).unwrap();
+    let ids = build(&books);
+    let split = ids.iter().filter(|id| {
+        let read = books.store().read().unwrap();
+        read.snapshot(**id).unwrap().is_some_and(|state| state.cold_parts > 0)
+    });
+    assert_eq!(split.count(), ACCOUNTS, "years of settled items have moved to cold parts");
+    let before = views(&books, &ids);
+    drop(books);
+    std::fs::copy(&control, &migrated).unwrap();
+
+    let older = Arrears::open_with(&migrated, options()).unwrap();
+    older.store().rewrite_as_format_2().unwrap();
+    drop(older);
+    let refused = Arrears::open_with(&migrated, options()).unwrap_err();
+    assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 2, .. }), "{refused}");
+    // Stopped after every commit, as a kill would stop it, and resumed each time.
+    let store = arrears_store::StoreOptions::default();
+    let mut runs = 0;
+    let mut rewritten = 0;
+    loop {
+        let step = arrears_store::Store::migrate_in_steps(&migrated, store, 5, 1).unwrap();
+        runs += 1;
+        rewritten += step.accounts;
+        assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
+        if step.to == 3 {
+            break;
+        }
+    }
+    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64, ACCOUNTS as u64));
+
+    let after = Arrears::open_with(&migrated, options()).unwrap();
+    let report = after.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(views(&after, &ids), before);
+    let control = Arrears::open_with(&control, options()).unwrap();
+    let expected = go_on(&control, &ids);
+    assert_eq!(go_on(&after, &ids), expected);
+    assert!(after.verify().unwrap().is_clean());
+    assert!(control.verify().unwrap().is_clean());
+}
