@@ -1,7 +1,8 @@
 //! `arrears-crash-child STORE FROM`: the helper process of the crash test
 //! (`tests/it/crash.rs`). It opens the store and executes the command stream from command
 //! number `FROM` on, printing `START n` before and `ACK n` after each command returns `Ok`,
-//! until the test kills it.
+//! until the test kills it. `arrears-crash-child STORE migrate` migrates the store instead, in
+//! steps of ten accounts, and prints `MIGRATED` when it is done.
 //!
 //! It is a binary of this package, built only with the feature `crash-child`, which the
 //! package's dev-dependency on itself turns on: `cargo test` builds it and hands its path to
@@ -23,6 +24,13 @@ fn main() {
         eprintln!("usage: arrears-crash-child STORE FROM");
         std::process::exit(2);
     };
+    if from == "migrate" {
+        let options = arrears_store::StoreOptions::default();
+        let path = std::path::Path::new(&path);
+        let done = arrears_store::Store::migrate_in_steps(path, options, 10, u64::MAX).unwrap();
+        println!("MIGRATED {}", done.accounts);
+        return;
+    }
     let from: u64 = from.parse().expect("FROM is a command number");
     let books = Arrears::open_with(&path, options()).unwrap();
     let ids = account_ids(&books);

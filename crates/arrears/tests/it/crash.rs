@@ -146,3 +146,74 @@ fn killed_child_loses_nothing_acknowledged() {
         started.elapsed()
     );
 }
+
+/// Issue 16 point 2: a migration killed at seeded random moments (each time the child is
+/// started again on the same file) loses nothing: every open in between refuses the file, which
+/// keeps its older format until the last step, and the store finally reads, verifies and
+/// balances exactly as before it was rewritten as format 2.
+#[test]
+fn a_killed_migration_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("migrate.redb");
+    let books = Arrears::create_with(&path, options()).unwrap();
+    let ids: Vec<AccountId> = (0..300).map(|i| account(&books, &format!("M{i}"))).collect();
+    let mut batch = books.batch().unwrap();
+    for (i, &id) in ids.iter().enumerate() {
+        for month in 1..=10 {
+            let issued = d(month, 1);
+            let charge = crate::support::charge_command(id, issued, d(month, 20), 100_00);
+            batch.execute(&format!("c{i}:{month}"), &charge).unwrap();
+            let payment = Command::Payment {
+                account: id,
+                effective_on: d(month, 10),
+                amount: crate::support::usd(100_00),
+                directed_to: None,
+            };
+            batch.execute(&format!("p{i}:{month}"), &payment).unwrap();
+        }
+    }
+    batch.commit().unwrap();
+    let views = |books: &Arrears| -> Vec<String> {
+        ids.iter().map(|id| format!("{:?}", books.account_view(*id, d(11, 1)).unwrap())).collect()
+    };
+    let before = views(&books);
+    books.store().rewrite_as_format_2().unwrap();
+    drop(books);
+
+    let mut rng = Rng(0x0a11_9a7e);
+    let (mut kills, mut finished) = (0, false);
+    while !finished {
+        assert!(kills < 200, "the migration never finished");
+        let mut child = Process::new(env!("CARGO_BIN_EXE_arrears-crash-child"))
+            .arg(&path)
+            .arg("migrate")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(5 + rng.below(60)));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        let mut output = String::new();
+        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut output).unwrap();
+        finished = output.contains("MIGRATED");
+        if !finished {
+            assert!(!status.success(), "the child ended by itself without migrating: {output}");
+            kills += 1;
+            // Killed part way: every open refuses the file, which is still of the older format
+            // (or needs recovery first, which only a writable open of the migration does).
+            match Arrears::open_with(&path, options()) {
+                Err(arrears::OpenError::NeedsMigration { found: 2, .. }) => {}
+                Err(arrears::OpenError::NeedsRecovery { .. }) => {}
+                Err(other) => panic!("kill {kills}: {other}"),
+                Ok(_) => panic!("kill {kills}: a store part way through its migration opened"),
+            }
+        }
+    }
+    assert!(kills > 0, "no kill came before the migration finished");
+    let books = Arrears::open_with(&path, options()).unwrap();
+    let report = books.verify().unwrap();
+    assert!(report.is_clean(), "after {kills} kills: {:?}", report.problems);
+    assert!(views(&books) == before, "after {kills} kills, the accounts read differently");
+    eprintln!("migration killed {kills} times, then finished");
+}
