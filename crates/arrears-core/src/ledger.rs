@@ -477,6 +477,10 @@ pub struct AccountState {
     /// How many cold parts hold items moved out of this state (see [`ColdPart`]); zero for a
     /// whole state, which the replay always derives.
     pub cold_parts: u32,
+    /// The latest day a payment in a cold part was received or reversed on, if any: the state
+    /// holds every payment received or reversed after it ([`AccountState::has_payments_from`]).
+    #[serde(with = "crate::dates::option_date")]
+    pub cold_through: Option<NaiveDate>,
 }
 
 impl AccountState {
@@ -501,6 +505,7 @@ impl AccountState {
             accrued_through: None,
             last: None,
             cold_parts: 0,
+            cold_through: None,
         }
     }
 

@@ -99,7 +99,8 @@ impl RecordKind {
             // (the latest score) appended.
             RecordKind::Case => 4,
             // New in format 2, with integer dates from the start. Version 2 (format 3):
-            // `cold_parts` appended (an older snapshot reads as a whole state, with none).
+            // `cold_parts` and `cold_through` appended (an older snapshot reads as a whole
+            // state).
             RecordKind::Snapshot => 2,
             // New within format 2 (the `plugins` table), with integer dates from the start.
             // Version 2: `in_process` appended (an older entry reads as isolated).
@@ -137,8 +138,8 @@ impl RecordKind {
             RecordKind::Debtor if version < 5 => &[0],
             // `PluginEntryRow::in_process`, `false`.
             RecordKind::PluginEntry if version < 2 => &[0],
-            // `AccountState::cold_parts`, 0.
-            RecordKind::Snapshot if version < 2 => &[0],
+            // `AccountState::cold_parts`, 0, and `AccountState::cold_through`, `None`.
+            RecordKind::Snapshot if version < 2 => &[0, 0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation

@@ -80,12 +80,13 @@ impl Store {
         let mut txn = self.write()?;
         for account in txn.account_ids()? {
             let Some(whole) = txn.whole_snapshot(account)? else { continue };
-            // Version 1 is version 2 without the last field, `cold_parts` (a varint 0).
+            // Version 1 is version 2 without its last two fields, `cold_parts` (a varint 0)
+            // and `cold_through` (`None`, 0).
             let current = encode(RecordKind::Snapshot, &*whole);
             let payload = &current[1..current.len() - 4];
-            assert_eq!(payload.last(), Some(&0), "a whole state counts no cold part");
+            assert!(payload.ends_with(&[0, 0]), "a whole state counts no cold part");
             let mut older = vec![1];
-            older.extend_from_slice(&payload[..payload.len() - 1]);
+            older.extend_from_slice(&payload[..payload.len() - 2]);
             let checksum = crate::codec::crc32(&older);
             older.extend_from_slice(&checksum.to_le_bytes());
             txn.raw_insert(Snapshots, account.0, &older)?;

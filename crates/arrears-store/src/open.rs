@@ -72,6 +72,11 @@ pub struct StoreOptions {
     /// threads (which queue), then at most this long again for those of other handles and
     /// processes (polled).
     pub write_wait_ms_max: u64,
+    /// How many settled items (obligations that owe nothing, payments with all their cash
+    /// applied) an account's snapshot gathers before they move to a cold part (format 3, see
+    /// docs/FORMAT.md); default [`arrears_core::ledger::COLD_PART_ITEMS_MIN`]. Fewer keeps the
+    /// snapshot smaller for more cold parts; any value gives the same books.
+    pub cold_items_min: usize,
 }
 
 /// The default of [`StoreOptions::write_wait_ms_max`]: long enough for a batch of the daily
@@ -85,6 +90,7 @@ impl Default for StoreOptions {
             durability: Durability::Immediate,
             sharing: Sharing::default(),
             write_wait_ms_max: WRITE_WAIT_MS_MAX_DEFAULT,
+            cold_items_min: arrears_core::ledger::COLD_PART_ITEMS_MIN,
         }
     }
 }

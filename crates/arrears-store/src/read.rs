@@ -267,6 +267,30 @@ pub trait Reads: TableAccess {
         Ok(Some(Arc::new(whole)))
     }
 
+    /// An account's state as of `as_of` for a reader that needs, of its history, only the
+    /// payments received or reversed on or after `payments_from`, and of its obligations only
+    /// what they owe (totals, amounts past due, aging, an obligation looked up by id and read as
+    /// settled when absent): the snapshot's hot part when it holds those payments
+    /// ([`AccountState::has_payments_from`]), else the whole state as [`Reads::account_state`]
+    /// gives it. So a payment's decisions do not read the account's history.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn open_state(
+        &self,
+        account: &Account,
+        as_of: NaiveDate,
+        payments_from: NaiveDate,
+    ) -> Result<Arc<AccountState>, StorageError> {
+        if let Some(snapshot) = self.shared_snapshot(account.id)? {
+            if snapshot.latest_on <= Some(as_of) && snapshot.has_payments_from(payments_from) {
+                return Ok(snapshot);
+            }
+        }
+        self.account_state(account, Some(as_of))
+    }
+
     /// An account's whole state as of `as_of` (after every event if `None`): its snapshot
     /// with its cold parts when no event is later than `as_of`, else the replay of its events
     /// up to it. Shared: a write transaction hands out the snapshot it keeps decoded.

@@ -181,6 +181,8 @@ pub struct WriteTxn {
     /// Changes made so far (table writes, snapshots put, ids taken): the engine checks that a
     /// command it refuses made none ([`WriteTxn::changes`]).
     changes: Cell<u64>,
+    /// [`StoreOptions::cold_items_min`](crate::StoreOptions::cold_items_min).
+    pub(crate) cold_items_min: usize,
     /// The store's count of snapshots encoded and written (tests only).
     #[cfg(any(test, feature = "fault-injection"))]
     pub(crate) snapshots_written: Arc<std::sync::atomic::AtomicU64>,
@@ -359,6 +361,7 @@ impl Store {
             cache: RefCell::default(),
             poisoned: Cell::new(false),
             changes: Cell::new(0),
+            cold_items_min: self.options.cold_items_min,
             #[cfg(any(test, feature = "fault-injection"))]
             snapshots_written: Arc::clone(&self.snapshots_written),
             _turn: turn,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt, Note};
 use arrears_core::cash::HeldLine;
 use arrears_core::ids::{AccountId, DebtorId};
-use arrears_core::ledger::{AccountState, EventRecord, JournalEntry, COLD_PART_ITEMS_MIN};
+use arrears_core::ledger::{AccountState, EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
 use arrears_core::work::{Agent, Team, WorkItem, WorkLogEntry};
 use redb::ReadableTable;
@@ -211,7 +211,7 @@ impl WriteTxn {
         // and read again with its parts; only a state still whole makes the parts stale.
         let stale = was_whole && state.cold_parts == 0;
         let part = state
-            .split_cold(COLD_PART_ITEMS_MIN)
+            .split_cold(self.cold_items_min)
             .map(|part| (state.cold_parts - 1, encode(RecordKind::ColdPart, &part)));
         (encode(RecordKind::Snapshot, &*state), stale, part)
     }

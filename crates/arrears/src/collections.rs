@@ -539,7 +539,7 @@ pub(crate) fn reverse_charge_off(
     let debtor = load_debtor(env.txn, &account)?;
     let mut case = load_case(env.txn, env.policy, &account)?;
     let event = CollectionEvent::ChargeOffReversed;
-    let state = prepared.state_as_of(env.txn, on)?;
+    let state = prepared.state_as_of(env.txn, on, crate::lifecycle::NO_PAYMENTS)?;
     let transition = match gate(env.policy, &account, &debtor, &case, &state, &event, on) {
         Ok(transition) => transition,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),

@@ -48,14 +48,17 @@ impl Prepared {
         &self.event
     }
 
-    /// The account's state as of `as_of`, with the new event.
+    /// The account's state as of `as_of`, with the new event: its hot part if it holds the
+    /// payments received or reversed on or after `payments_from` (see
+    /// `arrears_store::Reads::open_state`), else the whole state.
     pub(crate) fn state_as_of(
         &self,
         txn: &WriteTxn,
         as_of: NaiveDate,
+        payments_from: NaiveDate,
     ) -> Result<Cow<'_, AccountState>, CommandError> {
         if self.after.latest_on <= Some(as_of) {
-            if self.after.cold_parts == 0 {
+            if self.after.has_payments_from(payments_from) {
                 return Ok(Cow::Borrowed(&self.after));
             }
             let mut whole = self.after.clone();

@@ -195,6 +195,7 @@ impl Options {
             durability: self.durability.to_store(),
             sharing: self.sharing.to_store(),
             write_wait_ms_max: self.write_wait_ms_max,
+            cold_items_min: self.cold_items_min,
         }
     }
 }
@@ -236,6 +237,11 @@ pub struct Options {
     /// How the store's registry runs plugins: the runner of isolated libraries, the deadline
     /// of every call, the runner's memory limit and the restart budget.
     pub plugins: plugin_host::IsolationOptions,
+    /// How many settled items (obligations that owe nothing, payments all applied) an account's
+    /// snapshot gathers before they move out of it to a cold part (docs/FORMAT.md, "The hot
+    /// snapshot and its cold parts"); default 16. A tuning of cost, never of results: any value
+    /// gives the same books and decisions.
+    pub cold_items_min: usize,
 }
 
 impl Default for Options {
@@ -247,6 +253,7 @@ impl Default for Options {
             write_wait_ms_max: WRITE_WAIT_MS_MAX_DEFAULT,
             clock: Box::new(SystemClock),
             plugins: plugin_host::IsolationOptions::default(),
+            cold_items_min: arrears_core::ledger::COLD_PART_ITEMS_MIN,
         }
     }
 }
@@ -259,6 +266,7 @@ impl std::fmt::Debug for Options {
             .field("sharing", &self.sharing)
             .field("write_wait_ms_max", &self.write_wait_ms_max)
             .field("plugins", &self.plugins)
+            .field("cold_items_min", &self.cold_items_min)
             .finish_non_exhaustive()
     }
 }

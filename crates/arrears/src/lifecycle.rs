@@ -131,6 +131,10 @@ pub(crate) fn context(
     }
 }
 
+/// The `payments_from` of `Reads::open_state` for a reader that needs no payment: the state
+/// machine's decisions read what the account owes, past due, and its charge-off.
+pub(crate) const NO_PAYMENTS: NaiveDate = NaiveDate::MAX;
+
 /// The date a command's state decision is taken on: its own date, or the last review if the
 /// command is back-dated before it (the case must reflect the latest known day).
 pub(crate) fn decision_date(case: &CollectionCase, on: NaiveDate) -> NaiveDate {
@@ -287,7 +291,7 @@ pub(crate) fn ledger_command(
     let as_of = decision_date(&case, effective_on);
     let transition = match &event {
         Some(event) => {
-            let state = prepared.state_as_of(env.txn, as_of)?;
+            let state = prepared.state_as_of(env.txn, as_of, NO_PAYMENTS)?;
             match gate(env.policy, account, &debtor, &case, &state, event, as_of) {
                 Ok(transition) => Some((event.clone(), transition)),
                 Err(rejection) => return Ok(Outcome::Rejected(rejection)),
@@ -336,7 +340,16 @@ pub(crate) fn settle_agreements(
     case: &mut CollectionCase,
     as_of: NaiveDate,
 ) -> Result<(), CommandError> {
-    let state = env.txn.account_state(account, Some(as_of))?;
+    // Of the history, the agreements read only the payments since they were made.
+    let payments_from = [
+        case.promise.as_ref().map(|promise| promise.made_on),
+        case.settlement.as_ref().map(|settlement| settlement.offered_on),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(NO_PAYMENTS);
+    let state = env.txn.open_state(account, as_of, payments_from)?;
     if let Some(promise) = case.promise.clone() {
         let paid = received(&state);
         if promise_status(&promise.payments, &paid, promise.made_on, promise.grace_days, as_of)
@@ -365,7 +378,7 @@ pub(crate) fn settle_agreements(
                 .sum();
             if paid >= settlement.amount_minor && accepted_on <= as_of {
                 follow_up(env, account, as_of.max(accepted_on), EventKind::WriteOffRemainder)?;
-                let state = env.txn.account_state(account, Some(as_of))?;
+                let state = env.txn.open_state(account, as_of, NO_PAYMENTS)?;
                 step(
                     env,
                     account,
@@ -417,7 +430,7 @@ pub(crate) fn case_event(
     let debtor = load_debtor(env.txn, &account)?;
     let mut case = load_case(env.txn, env.policy, &account)?;
     let as_of = decision_date(&case, on);
-    let state = env.txn.account_state(&account, Some(as_of))?;
+    let state = env.txn.open_state(&account, as_of, NO_PAYMENTS)?;
     let transition = match gate(env.policy, &account, &debtor, &case, &state, &event, as_of) {
         Ok(transition) => transition,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),

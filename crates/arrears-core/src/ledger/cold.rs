@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{AccountState, EventKind, ObligationState, PaymentState};
@@ -106,7 +107,17 @@ impl AccountState {
         self.obligations.append(&mut obligations);
         self.payments.append(&mut payments);
         self.cold_parts = 0;
+        self.cold_through = None;
         Ok(())
+    }
+
+    /// True if and only if this state holds every payment received or reversed on or after
+    /// `from`: it is whole, or its cold parts hold only payments of earlier days. A reader that
+    /// needs the payments since `from`, and of the obligations only what they owe (totals,
+    /// amounts past due, aging: a settled obligation owes nothing), may then read this state
+    /// as it is.
+    pub fn has_payments_from(&self, from: NaiveDate) -> bool {
+        self.cold_parts == 0 || self.cold_through.is_none_or(|through| through < from)
     }
 
     /// Moves what no continuing event can read into a new cold part, once at least
@@ -155,6 +166,11 @@ impl AccountState {
                 .filter_map(|seq| self.payments.remove(seq).map(|payment| (*seq, payment)))
                 .collect(),
         };
+        let latest = (part.payments.iter())
+            .flat_map(|(_, payment)| [Some(payment.paid_on), payment.reversed_on])
+            .max()
+            .flatten();
+        self.cold_through = self.cold_through.max(latest);
         self.cold_parts += 1;
         Some(part)
     }

@@ -1543,6 +1543,20 @@ proptest! {
             let mut merged = hot.clone();
             merged.merge_cold(parts.clone()).map_err(|conflict| TestCaseError::fail(conflict.to_string()))?;
             prop_assert_eq!(&merged, &full.state);
+            // What the hot state says it holds, it holds: every payment received or reversed
+            // on or after a day it claims, with the same totals owed.
+            for day in [event.effective_on, hot.cold_through.map_or(event.effective_on, |d| d + chrono::Days::new(1))] {
+                if hot.has_payments_from(day) {
+                    let recent = |state: &AccountState| -> Vec<(EventSeq, PaymentState)> {
+                        state.payments.iter()
+                            .filter(|(_, p)| p.paid_on >= day || p.reversed_on.is_some_and(|on| on >= day))
+                            .map(|(seq, p)| (*seq, p.clone()))
+                            .collect()
+                    };
+                    prop_assert_eq!(recent(&hot), recent(&full.state));
+                }
+            }
+            prop_assert_eq!(hot.outstanding_minor(), full.state.outstanding_minor());
         }
     }
 }

@@ -41,12 +41,26 @@ pub(super) struct Review {
     steps: Vec<(u32, ContactStep)>,
 }
 
+/// The account's state as a review reads it: of its history, the payments of the last 90 days
+/// (its features) and those since its promise was made or its settlement offered; of its
+/// obligations, what they owe. So the hot part of the snapshot when it holds those payments
+/// (`Reads::open_state`).
 fn state_as_of(
     txn: &arrears_store::WriteTxn,
-    account: &Account,
+    review: &Review,
     as_of: NaiveDate,
 ) -> Result<std::sync::Arc<AccountState>, CommandError> {
-    Ok(txn.account_state(account, Some(as_of))?)
+    let case = &review.case;
+    let payments_from = [
+        Some(days_before(as_of, 90)),
+        case.promise.as_ref().map(|promise| promise.made_on),
+        case.settlement.as_ref().map(|settlement| settlement.offered_on),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(as_of);
+    Ok(txn.open_state(&review.account, as_of, payments_from)?)
 }
 
 /// Records a ledger event from the cycle, with the case written before and read back after
@@ -97,7 +111,7 @@ pub(super) fn review_time(
         score: None,
         steps: Vec::new(),
     };
-    let state = state_as_of(env.txn, &review.account, as_of)?;
+    let state = state_as_of(env.txn, &review, as_of)?;
     agreements_due(env, &mut review, &state, as_of, report)?;
     // Settlement offers that ran out.
     if review.case.settlement.as_ref().is_some_and(|settlement| settlement.expires_on < as_of) {
@@ -110,7 +124,7 @@ pub(super) fn review_time(
     if due_for_charge_off {
         charge_off(env, &mut review, as_of, report)?;
     }
-    let state = state_as_of(env.txn, &review.account, as_of)?;
+    let state = state_as_of(env.txn, &review, as_of)?;
     review.features = features(&contacts, &review.account, &review.case, &state, as_of);
     Ok(review)
 }
@@ -488,7 +502,7 @@ fn review_stage(
     as_of: NaiveDate,
     report: &mut CycleReport,
 ) -> Result<(), CommandError> {
-    let state = state_as_of(env.txn, &review.account, as_of)?;
+    let state = state_as_of(env.txn, review, as_of)?;
     let extension = crate::queue::extension_requested(&*env.txn, review.account.id, as_of)?;
     let selected = select_stage(env, review, &state, (as_of, extension));
     enter_stage(review, selected.as_ref(), &state, as_of);
@@ -497,7 +511,7 @@ fn review_stage(
     if let Some(stage) = &selected {
         stage_actions(env, review, stage, &state, days_in_stage, as_of, report)?;
     }
-    let state = state_as_of(env.txn, &review.account, as_of)?;
+    let state = state_as_of(env.txn, review, as_of)?;
     let before = review.case.state.clone();
     transit(env, review, &state, CollectionEvent::Review, as_of)?;
     if review.case.state != before {
@@ -578,7 +592,7 @@ fn stage_actions(
     if stage.actions.charge_off && state.charged_off_on.is_none() {
         charge_off(env, review, as_of, report)?;
     }
-    let state = state_as_of(env.txn, &review.account, as_of)?;
+    let state = state_as_of(env.txn, review, as_of)?;
     if let Some(placement) = &stage.actions.placement {
         if days_in_stage >= i64::from(placement.after_days) && review.case.placement.is_none() {
             let event = CollectionEvent::Placed { agency: placement.agency.clone() };
@@ -1021,7 +1035,7 @@ fn next_review(
             next = date.max(tomorrow);
         }
     };
-    let state = state_as_of(txn, &review.account, as_of)?;
+    let state = state_as_of(txn, review, as_of)?;
     let earliest_reminder =
         policy.stages().iter().map(|stage| stage.conditions.min_dpd).min().unwrap_or(1).min(1);
     for obligation in state.obligations.values().filter(|obligation| obligation.total_minor() > 0) {

@@ -17,12 +17,17 @@ pub(crate) fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)
 }
 
+/// A new store in a temporary directory. Its snapshots move every settled item to a cold part
+/// at once (format 3, `cold_items_min` 1, not the default 16), so that every test on it, the
+/// model test and the lifecycle proptest among them, runs with the hot state and its cold
+/// parts at their busiest.
 pub(crate) fn open_temp() -> (tempfile::TempDir, Arrears) {
     let dir = tempfile::tempdir().unwrap();
     let options = Options {
         durability: Durability::Eventual,
         sharing: Sharing::Exclusive,
         clock: Box::new(FixedClock("2026-12-01T00:00:00Z".parse().unwrap())),
+        cold_items_min: 1,
         ..Options::default()
     };
     let books = Arrears::create_with(dir.path().join("books.redb"), options).unwrap();
