@@ -23,7 +23,7 @@ mod plugin_output;
 pub use import_rows::import_rows;
 pub use plugin_output::plugin_output;
 
-const KINDS: [RecordKind; 21] = [
+const KINDS: [RecordKind; 22] = [
     RecordKind::Debtor,
     RecordKind::Account,
     RecordKind::Obligation,
@@ -45,6 +45,7 @@ const KINDS: [RecordKind; 21] = [
     RecordKind::WorkItem,
     RecordKind::WorkLog,
     RecordKind::BankLine,
+    RecordKind::PayerAccount,
 ];
 
 /// CRC-32 (IEEE), as the record frame uses.
@@ -85,6 +86,9 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::WorkItem => decode::<arrears_core::work::WorkItem>(kind, bytes).is_ok(),
         RecordKind::WorkLog => decode::<arrears_core::work::WorkLogEntry>(kind, bytes).is_ok(),
         RecordKind::BankLine => decode::<arrears_core::cash::HeldLine>(kind, bytes).is_ok(),
+        RecordKind::PayerAccount => {
+            decode::<arrears_core::cash::RegisteredPayer>(kind, bytes).is_ok()
+        }
     }
 }
 

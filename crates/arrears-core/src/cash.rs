@@ -8,14 +8,34 @@
 //! record of one bank line and of the parts applied from it; its [`HeldLine::postings`] are
 //! its suspense entries.
 //!
+//! A debtor may register the accounts it pays from ([`PayerAccount`], read with its check
+//! digits verified by [`PayerAccount::parse`]), so that matching a bank line by the payer's
+//! account finds it ([`RegisteredPayer`]).
+//!
 //! Architecture invariant: pure, like the ledger.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AccountId, EventSeq};
+use crate::ids::{AccountId, DebtorId, EventSeq};
 use crate::ledger::{Book, Posting};
 use crate::money::{Currency, Money};
+
+mod payer;
+
+pub use payer::{AccountCheckError, PayerAccount, PayerScheme};
+
+/// A payer account registered on a debtor (the `payer_accounts` table): bank lines paid from
+/// `number` are matched to the debtor by the `payer_account` rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredPayer {
+    /// The debtor.
+    pub debtor: DebtorId,
+    /// The scheme, as [`PayerAccount::parse`] reads the number.
+    pub scheme: PayerScheme,
+    /// The number, normalized ([`PayerAccount::id`]).
+    pub number: String,
+}
 
 /// A credit line of a bank statement, as the engine receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

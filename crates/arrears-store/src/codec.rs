@@ -67,6 +67,9 @@ pub enum RecordKind {
     WorkLog,
     /// `arrears_core::cash::HeldLine` (the `bank_lines` table, added within format 2).
     BankLine,
+    /// `arrears_core::cash::RegisteredPayer` (the `payer_accounts` table, added within format
+    /// 2).
+    PayerAccount,
 }
 
 impl RecordKind {
@@ -105,7 +108,8 @@ impl RecordKind {
             | RecordKind::Agent
             | RecordKind::WorkItem
             | RecordKind::WorkLog
-            | RecordKind::BankLine => 1,
+            | RecordKind::BankLine
+            | RecordKind::PayerAccount => 1,
         }
     }
 
@@ -152,7 +156,8 @@ impl RecordKind {
             | RecordKind::Agent
             | RecordKind::WorkItem
             | RecordKind::WorkLog
-            | RecordKind::BankLine => &[],
+            | RecordKind::BankLine
+            | RecordKind::PayerAccount => &[],
         }
     }
 
@@ -180,6 +185,7 @@ impl RecordKind {
             RecordKind::WorkItem => "work item",
             RecordKind::WorkLog => "work log entry",
             RecordKind::BankLine => "bank line",
+            RecordKind::PayerAccount => "payer account",
         }
     }
 }

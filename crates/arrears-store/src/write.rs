@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt, Note};
-use arrears_core::cash::HeldLine;
+use arrears_core::cash::{HeldLine, RegisteredPayer};
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::{AccountState, EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
@@ -18,8 +18,8 @@ use crate::schema::{
     date_key, AccountEntries, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines,
     Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency,
     IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
-    OutboxPending, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, Snapshots, Teams,
-    WorkItems, WorkLog,
+    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, Snapshots,
+    Teams, WorkItems, WorkLog,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -395,6 +395,37 @@ impl WriteTxn {
         self.write_table(BankLines, |table| {
             table.insert(line.bank_ref.as_str(), bytes.as_slice()).map_err(from_redb)?;
             Ok(())
+        })
+    }
+
+    /// Registers a payer account on a debtor (replacing the same registration).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_payer_account(&mut self, payer: &RegisteredPayer) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::PayerAccount, payer);
+        self.write_table(PayerAccounts, |table| {
+            table
+                .insert((payer.number.as_str(), payer.debtor.0), bytes.as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Removes the registration of payer account `number` on `debtor`; returns true if and
+    /// only if there was one.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn remove_payer_account(
+        &mut self,
+        number: &str,
+        debtor: DebtorId,
+    ) -> Result<bool, StorageError> {
+        self.write_table(PayerAccounts, |table| {
+            Ok(table.remove((number, debtor.0)).map_err(from_redb)?.is_some())
         })
     }
 

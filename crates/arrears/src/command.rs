@@ -506,6 +506,28 @@ pub enum Command {
         #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
+    /// Registers an account the debtor pays from, so that the `payer_account` matching rule
+    /// finds the debtor from a bank line's payer account (docs/CASH.md, "Payer accounts").
+    /// The number is read as [`arrears_core::cash::PayerAccount::parse`] reads it (spaces,
+    /// dots and dashes dropped, letters upper case) and must be of `scheme`, with its check
+    /// digits right. Registering it again changes nothing; several debtors may register the
+    /// same account.
+    RegisterPayerAccount {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The scheme the number must be of.
+        scheme: arrears_core::cash::PayerScheme,
+        /// The account number, as written.
+        number: String,
+    },
+    /// Removes a payer account registered on the debtor
+    /// ([`Command::RegisterPayerAccount`]).
+    RemovePayerAccount {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The account number, as written (normalized as when registered).
+        number: String,
+    },
 }
 
 /// What [`Command::ChangeRestrictions`] changes: each field given replaces the stored value;
@@ -691,7 +713,10 @@ impl Command {
             | Command::RequestCallback { at, .. } => {
                 vec![("at", at.date_naive())]
             }
-            Command::DefineTeam(_) | Command::DefineAgent(_) => Vec::new(),
+            Command::DefineTeam(_)
+            | Command::DefineAgent(_)
+            | Command::RegisterPayerAccount { .. }
+            | Command::RemovePayerAccount { .. } => Vec::new(),
             Command::ReceiveCash { line } => vec![("line.value_on", line.value_on)],
             Command::ApplyCash { effective_on, .. } => vec![("effective_on", *effective_on)],
             Command::RecordWork(done) => std::iter::once(("at", done.at.date_naive()))
@@ -750,6 +775,8 @@ impl Command {
             Command::RecordWork(_) => "record_work",
             Command::ReceiveCash { .. } => "receive_cash",
             Command::ApplyCash { .. } => "apply_cash",
+            Command::RegisterPayerAccount { .. } => "register_payer_account",
+            Command::RemovePayerAccount { .. } => "remove_payer_account",
         }
     }
 
@@ -816,6 +843,8 @@ impl Command {
             | Command::SetLimitationDate { .. }
             | Command::SetAttorney { .. }
             | Command::ChangeRestrictions { .. }
+            | Command::RegisterPayerAccount { .. }
+            | Command::RemovePayerAccount { .. }
             | Command::ReportSignal { .. }
             | Command::DefineTeam(_)
             | Command::DefineAgent(_) => {}

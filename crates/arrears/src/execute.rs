@@ -275,6 +275,12 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::DefineAgent(agent) => crate::queue::define_agent(env, agent)?,
         Command::RecordWork(done) => crate::queue::record_work(env, done)?,
         Command::ReceiveCash { line } => crate::suspense::receive_cash(env, line)?,
+        Command::RegisterPayerAccount { debtor, scheme, number } => {
+            crate::suspense::register_payer_account(env, *debtor, *scheme, number)?
+        }
+        Command::RemovePayerAccount { debtor, number } => {
+            crate::suspense::remove_payer_account(env, *debtor, number)?
+        }
         Command::ApplyCash { line, account, amount, effective_on } => {
             if let Some(rejection) = payment_ahead(env, *effective_on) {
                 return Ok(Outcome::Rejected(rejection));

@@ -680,6 +680,28 @@ impl Arrears {
         Ok(self.store.read()?.bank_lines()?)
     }
 
+    /// Every payer account registered on a debtor ([`Command::RegisterPayerAccount`]), by
+    /// normalized number then debtor; those of one number only with `number` (read and
+    /// normalized as [`cash::PayerAccount::parse`] does; a number whose check digits fail has
+    /// none).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn payer_accounts(
+        &self,
+        number: Option<&str>,
+    ) -> Result<Vec<cash::RegisteredPayer>, QueryError> {
+        let read = self.store.read()?;
+        match number {
+            None => Ok(read.payer_accounts()?),
+            Some(number) => match cash::PayerAccount::parse(number) {
+                Ok(account) => Ok(read.payer_account(account.id())?),
+                Err(_) => Ok(Vec::new()),
+            },
+        }
+    }
+
     /// The suspense book at portfolio level: by currency, what bank lines still hold, in minor
     /// units (a credit balance, shown positive). Currencies with nothing held are left out.
     ///

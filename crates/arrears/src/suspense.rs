@@ -1,9 +1,13 @@
 //! Cash received from the bank: lines held in suspense and applied to accounts later
-//! (`Command::ReceiveCash`, `Command::ApplyCash`; docs/CASH.md, "Suspense").
+//! (`Command::ReceiveCash`, `Command::ApplyCash`; docs/CASH.md, "Suspense"), and the payer
+//! accounts registered on debtors for matching (`Command::RegisterPayerAccount`,
+//! `Command::RemovePayerAccount`).
 
-use arrears_core::cash::{AppliedPart, BankLine, HeldLine};
+use arrears_core::cash::{
+    AppliedPart, BankLine, HeldLine, PayerAccount, PayerScheme, RegisteredPayer,
+};
 use arrears_core::collection::CollectionEvent;
-use arrears_core::ids::AccountId;
+use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::EventKind;
 use arrears_core::money::Money;
 use arrears_store::Reads;
@@ -96,3 +100,69 @@ pub(crate) fn apply_cash(
     }
     Ok(outcome)
 }
+
+/// `Command::RegisterPayerAccount`: the number read with its check digits, of the scheme
+/// given, kept under its normalized form for the debtor.
+pub(crate) fn register_payer_account(
+    env: &mut Env<'_>,
+    debtor: DebtorId,
+    scheme: PayerScheme,
+    number: &str,
+) -> Result<Outcome, CommandError> {
+    env.txn.debtor(debtor)?.ok_or(CommandError::UnknownDebtor(debtor))?;
+    let account = payer_number(number)?;
+    if account.scheme() != scheme {
+        return Err(CommandError::Invalid {
+            field: "scheme",
+            reason: format!(
+                "number {number:?} reads as {}, not {}",
+                account.scheme().name(),
+                scheme.name()
+            ),
+        });
+    }
+    let payer = RegisteredPayer { debtor, scheme, number: account.id().to_owned() };
+    env.txn.put_payer_account(&payer)?;
+    Ok(Outcome::DebtorUpdated { debtor, cancelled: Vec::new() })
+}
+
+/// `Command::RemovePayerAccount`: an account not registered on the debtor is an error.
+pub(crate) fn remove_payer_account(
+    env: &mut Env<'_>,
+    debtor: DebtorId,
+    number: &str,
+) -> Result<Outcome, CommandError> {
+    env.txn.debtor(debtor)?.ok_or(CommandError::UnknownDebtor(debtor))?;
+    let account = payer_number(number)?;
+    if !env.txn.remove_payer_account(account.id(), debtor)? {
+        return Err(CommandError::Invalid {
+            field: "number",
+            reason: format!("debtor {debtor} has no payer account {:?}", account.id()),
+        });
+    }
+    Ok(Outcome::DebtorUpdated { debtor, cancelled: Vec::new() })
+}
+
+/// Reads a payer account number: not empty, not too long, check digits right for the scheme
+/// its shape names.
+fn payer_number(number: &str) -> Result<PayerAccount, CommandError> {
+    text("number", number, true)?;
+    if number.len() > PAYER_NUMBER_LEN_MAX {
+        return Err(CommandError::Invalid {
+            field: "number",
+            reason: format!("is {} bytes, at most {PAYER_NUMBER_LEN_MAX} allowed", number.len()),
+        });
+    }
+    let account = PayerAccount::parse(number)
+        .map_err(|error| CommandError::Invalid { field: "number", reason: error.to_string() })?;
+    if account.id().is_empty() {
+        return Err(CommandError::Invalid {
+            field: "number",
+            reason: format!("{number:?} has no letters or digits"),
+        });
+    }
+    Ok(account)
+}
+
+/// The longest payer account number accepted, as written (an IBAN printed in groups is 42).
+const PAYER_NUMBER_LEN_MAX: usize = 64;

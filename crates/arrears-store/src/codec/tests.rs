@@ -981,3 +981,18 @@ fn golden_bank_line() {
     };
     check(RecordKind::BankLine, &line, expect!["01064e5452462d31fcba92160003455552fba8610108416e61205275697a011845533931323130303034313834353032303030353133333203462d31fc20a34ad300010304fb204efcc0921600c2e66e52"]);
 }
+
+#[test]
+fn golden_payer_account() {
+    use arrears_core::cash::{PayerScheme, RegisteredPayer};
+    let payer = RegisteredPayer {
+        debtor: DebtorId(7),
+        scheme: PayerScheme::Iban,
+        number: "ES9121000418450200051332".into(),
+    };
+    check(
+        RecordKind::PayerAccount,
+        &payer,
+        expect!["01070018455339313231303030343138343530323030303531333332d552c927"],
+    );
+}

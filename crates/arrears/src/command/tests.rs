@@ -99,10 +99,12 @@ fn command_variant(command: &Command) -> usize {
         Command::ReportSignal { .. } => 42,
         Command::ReceiveCash { .. } => 43,
         Command::ApplyCash { .. } => 44,
+        Command::RegisterPayerAccount { .. } => 45,
+        Command::RemovePayerAccount { .. } => 46,
     }
 }
 
-const COMMAND_VARIANTS: usize = 45;
+const COMMAND_VARIANTS: usize = 47;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -488,6 +490,21 @@ fn commands() -> Vec<(Command, Expect)> {
                 effective_on: date("2026-02-03"),
             },
             expect!["022c064e5452462d31030331303003555344fc8492160017f7043e"],
+        ),
+        (
+            Command::RegisterPayerAccount {
+                debtor: DebtorId(7),
+                scheme: arrears_core::cash::PayerScheme::Iban,
+                number: "ES91 2100 0418 4502 0005 1332".into(),
+            },
+            expect!["022d07001d4553393120323130302030343138203435303220303030352031333332eba0d84f"],
+        ),
+        (
+            Command::RemovePayerAccount {
+                debtor: DebtorId(7),
+                number: "ES9121000418450200051332".into(),
+            },
+            expect!["022e0718455339313231303030343138343530323030303531333332b5b533ed"],
         ),
         (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
