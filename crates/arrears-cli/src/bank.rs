@@ -3,6 +3,8 @@
 //! obligations and each part posted as a payment keyed `bank:<bank ref>/<part>`; what no rule
 //! posts (and what exceeds what is owed) is held in suspense keyed `bank:<bank ref>`.
 
+mod payer;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -46,6 +48,9 @@ pub(crate) enum BankCommand {
     Unmatched,
     /// Apply a line held in suspense to an account, as a payment.
     Match(MatchArgs),
+    /// The accounts debtors pay from, for the `payer_account` rule: add, remove, list.
+    #[command(subcommand)]
+    Payer(payer::PayerCommand),
 }
 
 /// `arrears bank import`.
@@ -94,6 +99,7 @@ pub(crate) fn run(
         BankCommand::Import(args) => import(books, args, json, out),
         BankCommand::Unmatched => unmatched(books, json, out),
         BankCommand::Match(args) => apply(books, args, json, out),
+        BankCommand::Payer(command) => payer::run(books, command, json, out),
     }
 }
 
@@ -355,6 +361,8 @@ struct Portfolio {
     references: BTreeMap<String, Vec<MatchTarget>>,
     rf: BTreeMap<String, Vec<MatchTarget>>,
     open: BTreeMap<DebtorId, Vec<OpenObligation>>,
+    /// The debtors registered on each payer account, by normalized number.
+    payers: BTreeMap<String, Vec<DebtorId>>,
 }
 
 impl Portfolio {
@@ -364,7 +372,11 @@ impl Portfolio {
             references: BTreeMap::new(),
             rf: BTreeMap::new(),
             open: BTreeMap::new(),
+            payers: BTreeMap::new(),
         };
+        for payer in books.payer_accounts(None)? {
+            portfolio.payers.entry(payer.number).or_default().push(payer.debtor);
+        }
         let mut debtors = std::collections::BTreeSet::new();
         for id in books.account_ids()? {
             let view = books.account_view(id, as_of)?;
@@ -466,9 +478,8 @@ impl MatchData for Portfolio {
         self.references.get(token).cloned().unwrap_or_default()
     }
 
-    /// Payer accounts are not registered on debtors yet: the rule finds nothing.
-    fn by_payer_account(&self, _account: &PayerAccount) -> Vec<DebtorId> {
-        Vec::new()
+    fn by_payer_account(&self, account: &PayerAccount) -> Vec<DebtorId> {
+        self.payers.get(account.id()).cloned().unwrap_or_default()
     }
 
     fn open_obligations(&self, debtor: DebtorId) -> Vec<OpenObligation> {

@@ -114,3 +114,131 @@ fn a_return_of_nothing_imported_is_reported_and_posts_nothing() {
         run.stdout
     );
 }
+
+/// A statement of one credit paid from a German IBAN, naming no reference.
+const PAID_FROM_IBAN: &str = "\
+:20:STMT20261120
+:25:US12FNBO0000123456789
+:28C:319/1
+:60F:C261119USD0,00
+:61:2611201120C300,00NTRFNONREF//FNB-1120-0100
+:86:/REMI/November/NAME/Sierra Nevada Supply/IBAN/DE89 3704 0044 0532 0130 00
+:62F:C261120USD300,00
+";
+
+const PAYER_RULES: &str = "\
+[[rule]]
+name = \"payer account\"
+kind = \"payer_account\"
+";
+
+/// Imports [`PAID_FROM_IBAN`] with the payer account rule alone.
+fn import_paid_from_iban(env: &Env) -> serde_json::Value {
+    let statement = env.write("iban.sta", PAID_FROM_IBAN);
+    let rules = env.write("rules.toml", PAYER_RULES);
+    env.run(&["bank", "import", path(&statement), "--rules", path(&rules), "--json"]).json()
+}
+
+#[test]
+fn a_registered_payer_account_matches_its_debtor() {
+    // Not registered: the rule finds nothing and the line is held.
+    let unregistered = import_paid_from_iban(&Env::sample());
+    assert_eq!(unregistered["held_in_suspense"], 1, "{unregistered}");
+    let env = Env::sample();
+    let added = env.run(&[
+        "bank",
+        "payer",
+        "add",
+        "de89 3704 0044 0532 0130 00",
+        "--debtor",
+        "B-2003",
+        "--key",
+        "payer-1",
+    ]);
+    assert!(
+        added.ok().contains("payer account de89 3704 0044 0532 0130 00 registered on debtor"),
+        "{}",
+        added.stdout
+    );
+    let listed = env.run(&["bank", "payer", "list"]).ok().to_owned();
+    assert!(has_line(&listed, "D10 B-2003 iban DE89370400440532013000"), "{listed}");
+    let imported = import_paid_from_iban(&env);
+    assert_eq!(imported["matched_by_rule"]["payer account"], 1, "{imported}");
+    assert_eq!(imported["posted_minor"]["USD"], 30_000);
+    assert_eq!(imported["held_in_suspense"], 0);
+    env.run(&["verify"]).ok();
+}
+
+#[test]
+fn a_payer_account_with_wrong_check_digits_or_scheme_is_refused() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let bad = env.run(&[
+        "bank",
+        "payer",
+        "add",
+        "DE89370400440532013001",
+        "--debtor",
+        "B-2003",
+        "--key",
+        "p",
+    ]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("IBAN \"DE89370400440532013001\" has wrong check digits"),
+        "{}",
+        bad.stderr
+    );
+    let scheme = env.run(&[
+        "bank",
+        "payer",
+        "add",
+        "032180000118359719",
+        "--scheme",
+        "cbu",
+        "--debtor",
+        "B-2003",
+        "--key",
+        "p",
+    ]);
+    assert_eq!(scheme.code, 1);
+    assert!(scheme.stderr.contains("reads as clabe, not cbu"), "{}", scheme.stderr);
+    let missing = env.run(&[
+        "bank",
+        "payer",
+        "remove",
+        "032180000118359719",
+        "--debtor",
+        "B-2003",
+        "--key",
+        "r",
+    ]);
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("has no payer account"), "{}", missing.stderr);
+    assert_eq!(env.snapshot(), before);
+    assert!(env.run(&["bank", "payer", "list"]).ok().contains("no payer accounts"));
+}
+
+#[test]
+fn the_changes_import_registers_and_removes_payer_accounts() {
+    let env = Env::sample();
+    let file = env.write(
+        "changes.csv",
+        "key,debtor,change,scheme,number\n\
+         P-1,B-2003,payer_account,,DE89 3704 0044 0532 0130 00\n\
+         P-2,B-2002,payer_account,rut,12.345.678-5\n\
+         P-3,B-2003,payer_account_remove,,DE89370400440532013000\n",
+    );
+    env.run(&["import", "changes", path(&file)]).ok();
+    let listed = env.run(&["bank", "payer", "list", "--json"]).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["number"], "12345678-5");
+    assert_eq!(listed[0]["scheme"], "rut");
+    let bad = env.write(
+        "bad.csv",
+        "key,debtor,change,scheme,number\nP-9,B-2003,payer_account,clabe,ES9221000418450200051332\n",
+    );
+    let run = env.run(&["import", "changes", path(&bad)]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("bad.csv:2: number: IBAN"), "{}", run.stderr);
+}

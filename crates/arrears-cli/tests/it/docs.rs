@@ -151,7 +151,9 @@ fn replay(env: &Env, examples: &[Example]) -> (Vec<String>, Vec<String>) {
     for Example { command, output: expected, code } in examples {
         let words = words(command);
         let args: Vec<&str> = words.iter().map(String::as_str).collect();
-        let run = env.run(&args);
+        // From the repository's root, as the documents say (`examples/data/...`).
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let run = env.run_from(&root, &args);
         let actual = format!("{}{}", run.stdout, run.stderr);
         // Without `echo $?`, a command succeeds unless what it shows is a refusal or an error.
         let failing = expected.starts_with("rejected:") || expected.starts_with("error:");
@@ -261,5 +263,17 @@ fn the_collection_command_examples_replay() {
         ],
         &[cycle],
         10,
+    );
+}
+
+#[test]
+fn the_bank_examples_replay() {
+    replay_sections(
+        &[
+            "### `arrears bank import`, `unmatched`, `match`",
+            "### `arrears bank payer add`, `remove`, `list`",
+        ],
+        &[],
+        9,
     );
 }
