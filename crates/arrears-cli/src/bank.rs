@@ -4,6 +4,7 @@
 //! posts (and what exceeds what is owed) is held in suspense keyed `bank:<bank ref>`.
 
 mod payer;
+mod rules;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -28,17 +29,6 @@ use chrono::NaiveDate;
 use crate::output::money;
 use crate::{collect, refs, Status};
 
-/// The rules used without `--rules`: the references that identify a payment by themselves.
-const DEFAULT_RULES: &str = "\
-[[rule]]
-name = \"RF reference\"
-kind = \"creditor_reference\"
-
-[[rule]]
-name = \"reference in remittance\"
-kind = \"reference_in_remittance\"
-";
-
 /// `arrears bank`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum BankCommand {
@@ -51,6 +41,9 @@ pub(crate) enum BankCommand {
     /// The accounts debtors pay from, for the `payer_account` rule: add, remove, list.
     #[command(subcommand)]
     Payer(payer::PayerCommand),
+    /// The matching rules kept in the store: show, set.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
 }
 
 /// `arrears bank import`.
@@ -64,7 +57,8 @@ pub(crate) struct ImportArgs {
     /// The CSV mapping (TOML), for `csv`.
     #[arg(long, value_name = "FILE")]
     pub(crate) mapping: Option<PathBuf>,
-    /// The matching rules (TOML); default: RF references, then references in the remittance.
+    /// The matching rules (TOML); default: the stored ones (`bank rules set`), else RF
+    /// references, then references in the remittance.
     #[arg(long, value_name = "FILE")]
     pub(crate) rules: Option<PathBuf>,
 }
@@ -100,6 +94,7 @@ pub(crate) fn run(
         BankCommand::Unmatched => unmatched(books, json, out),
         BankCommand::Match(args) => apply(books, args, json, out),
         BankCommand::Payer(command) => payer::run(books, command, json, out),
+        BankCommand::Rules(command) => rules::run(books, command, json, out),
     }
 }
 
@@ -137,14 +132,7 @@ fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -
         ),
         None => None,
     };
-    let rules = match &args.rules {
-        Some(path) => {
-            MatchRules::from_toml(&read_text(path, "rules")?, &path.display().to_string())
-                .map_err(|error| anyhow!("{error}"))?
-        }
-        None => MatchRules::from_toml(DEFAULT_RULES, "default rules")
-            .map_err(|error| anyhow!("{error}"))?,
-    };
+    let rules = rules::in_force(books, args.rules.as_ref())?;
     // Every check of the file runs here, before anything is written.
     let statements = arrears_bank::parse(&file, &bytes, args.format, mapping.as_ref())?;
     let mut summary = Summary::default();

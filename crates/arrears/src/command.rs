@@ -528,7 +528,21 @@ pub enum Command {
         /// The account number, as written (normalized as when registered).
         number: String,
     },
+    /// Replaces the bank matching rules `arrears bank import` uses when given none (docs/CASH.md,
+    /// "Stored rules"): TOML text kept as given. The engine does not read bank rules, so it
+    /// checks only that the text is not empty and at most [`BANK_RULES_LEN_MAX`] bytes;
+    /// validate it first with `arrears_bank::matching::MatchRules::from_toml`, as `arrears bank
+    /// rules set` does.
+    SetBankRules {
+        /// The file name, for messages.
+        file: String,
+        /// The TOML text.
+        text: String,
+    },
 }
+
+/// The longest bank rules text [`Command::SetBankRules`] keeps, in bytes.
+pub const BANK_RULES_LEN_MAX: usize = 256 * 1024;
 
 /// What [`Command::ChangeRestrictions`] changes: each field given replaces the stored value;
 /// at least one must be given.
@@ -716,7 +730,8 @@ impl Command {
             Command::DefineTeam(_)
             | Command::DefineAgent(_)
             | Command::RegisterPayerAccount { .. }
-            | Command::RemovePayerAccount { .. } => Vec::new(),
+            | Command::RemovePayerAccount { .. }
+            | Command::SetBankRules { .. } => Vec::new(),
             Command::ReceiveCash { line } => vec![("line.value_on", line.value_on)],
             Command::ApplyCash { effective_on, .. } => vec![("effective_on", *effective_on)],
             Command::RecordWork(done) => std::iter::once(("at", done.at.date_naive()))
@@ -777,6 +792,7 @@ impl Command {
             Command::ApplyCash { .. } => "apply_cash",
             Command::RegisterPayerAccount { .. } => "register_payer_account",
             Command::RemovePayerAccount { .. } => "remove_payer_account",
+            Command::SetBankRules { .. } => "set_bank_rules",
         }
     }
 
@@ -845,6 +861,7 @@ impl Command {
             | Command::ChangeRestrictions { .. }
             | Command::RegisterPayerAccount { .. }
             | Command::RemovePayerAccount { .. }
+            | Command::SetBankRules { .. }
             | Command::ReportSignal { .. }
             | Command::DefineTeam(_)
             | Command::DefineAgent(_) => {}
@@ -940,6 +957,11 @@ pub enum Outcome {
         line: String,
         /// The amount held.
         held: Money,
+    },
+    /// The bank matching rules were replaced ([`Command::SetBankRules`]).
+    BankRulesSet {
+        /// The file they came from.
+        file: String,
     },
 }
 

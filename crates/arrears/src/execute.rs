@@ -281,6 +281,7 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::RemovePayerAccount { debtor, number } => {
             crate::suspense::remove_payer_account(env, *debtor, number)?
         }
+        Command::SetBankRules { file, text } => crate::suspense::set_bank_rules(env, file, text)?,
         Command::ApplyCash { line, account, amount, effective_on } => {
             if let Some(rejection) = payment_ahead(env, *effective_on) {
                 return Ok(Outcome::Rejected(rejection));

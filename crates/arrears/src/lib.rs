@@ -83,7 +83,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
     CallConsent, CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge,
     NewDebtor, NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
-    RestrictionChanges, WorkDone,
+    RestrictionChanges, WorkDone, BANK_RULES_LEN_MAX,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};
@@ -700,6 +700,17 @@ impl Arrears {
                 Err(_) => Ok(Vec::new()),
             },
         }
+    }
+
+    /// The bank matching rules stored by [`Command::SetBankRules`] (TOML text), if any.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn bank_rules(&self) -> Result<Option<String>, QueryError> {
+        let stored = self.store.read()?.config(suspense::BANK_RULES_CONFIG)?;
+        // Written from a `String`; damaged bytes show as U+FFFD and fail the rules' parser.
+        Ok(stored.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     }
 
     /// The suspense book at portfolio level: by currency, what bank lines still hold, in minor

@@ -13,7 +13,7 @@ use arrears_core::money::Money;
 use arrears_store::Reads;
 use chrono::NaiveDate;
 
-use crate::command::{Outcome, Rejection};
+use crate::command::{Outcome, Rejection, BANK_RULES_LEN_MAX};
 use crate::context::{load_account, minor, text, Env};
 use crate::error::CommandError;
 use crate::lifecycle::ledger_command;
@@ -163,6 +163,29 @@ fn payer_number(number: &str) -> Result<PayerAccount, CommandError> {
     }
     Ok(account)
 }
+
+/// `Command::SetBankRules`: the text kept as given under [`BANK_RULES_CONFIG`].
+pub(crate) fn set_bank_rules(
+    env: &mut Env<'_>,
+    file: &str,
+    text: &str,
+) -> Result<Outcome, CommandError> {
+    crate::context::text("file", file, true)?;
+    if text.trim().is_empty() || text.len() > BANK_RULES_LEN_MAX {
+        return Err(CommandError::Invalid {
+            field: "text",
+            reason: format!(
+                "is {} bytes, 1 to {BANK_RULES_LEN_MAX} allowed (not only white space)",
+                text.len()
+            ),
+        });
+    }
+    env.txn.put_config(BANK_RULES_CONFIG, text.as_bytes())?;
+    Ok(Outcome::BankRulesSet { file: file.to_owned() })
+}
+
+/// The config entry of the bank matching rules.
+pub(crate) const BANK_RULES_CONFIG: &str = "bank_rules";
 
 /// The longest payer account number accepted, as written (an IBAN printed in groups is 42).
 const PAYER_NUMBER_LEN_MAX: usize = 64;

@@ -242,3 +242,32 @@ fn the_changes_import_registers_and_removes_payer_accounts() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("bad.csv:2: number: IBAN"), "{}", run.stderr);
 }
+
+#[test]
+fn stored_rules_are_checked_shown_and_used_by_import() {
+    let env = Env::sample();
+    let shown = env.run(&["bank", "rules", "show"]).ok().to_owned();
+    assert!(shown.starts_with("# The default rules (none stored)"), "{shown}");
+    assert!(shown.contains("kind = \"creditor_reference\""), "{shown}");
+    let bad = env.write(
+        "bad.toml",
+        "[[rule]]\nname = \"x\"\nkind = \"payer_account\"\ntolerance_minor = 5\n",
+    );
+    let refused = env.run(&["bank", "rules", "set", path(&bad), "--key", "rules-0"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("bad.toml:4: rule[0].tolerance_minor"), "{}", refused.stderr);
+    assert_eq!(env.run(&["bank", "rules", "show"]).ok(), shown);
+
+    let rules = env.write("rules.toml", PAYER_RULES);
+    let set = env.run(&["bank", "rules", "set", path(&rules), "--key", "rules-1"]);
+    assert!(set.ok().contains("rules.toml: 1 rules"), "{}", set.stdout);
+    assert_eq!(env.run(&["bank", "rules", "show"]).ok(), PAYER_RULES);
+    let json = env.run(&["bank", "rules", "show", "--json"]).json();
+    assert_eq!(json["rules"][0]["name"], "payer account", "{json}");
+    let add = ["bank", "payer", "add", "DE89370400440532013000", "--debtor", "B-2003"];
+    env.run(&[&add[..], &["--key", "payer-1"]].concat()).ok();
+    // No --rules: the stored ones decide.
+    let statement = env.write("iban.sta", PAID_FROM_IBAN);
+    let imported = env.run(&["bank", "import", path(&statement), "--json"]).json();
+    assert_eq!(imported["matched_by_rule"]["payer account"], 1, "{imported}");
+}

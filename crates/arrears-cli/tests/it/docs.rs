@@ -272,8 +272,9 @@ fn the_bank_examples_replay() {
         &[
             "### `arrears bank import`, `unmatched`, `match`",
             "### `arrears bank payer add`, `remove`, `list`",
+            "### `arrears bank rules show`, `set`",
         ],
         &[],
-        9,
+        11,
     );
 }

@@ -101,10 +101,11 @@ fn command_variant(command: &Command) -> usize {
         Command::ApplyCash { .. } => 44,
         Command::RegisterPayerAccount { .. } => 45,
         Command::RemovePayerAccount { .. } => 46,
+        Command::SetBankRules { .. } => 47,
     }
 }
 
-const COMMAND_VARIANTS: usize = 47;
+const COMMAND_VARIANTS: usize = 48;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -124,10 +125,11 @@ fn outcome_variant(outcome: &Outcome) -> Option<usize> {
         Outcome::WorkDefined { .. } => Some(9),
         Outcome::Worked { .. } => Some(10),
         Outcome::CashHeld { .. } => Some(11),
+        Outcome::BankRulesSet { .. } => Some(12),
     }
 }
 
-const STORED_OUTCOME_VARIANTS: usize = 12;
+const STORED_OUTCOME_VARIANTS: usize = 13;
 
 fn commands() -> Vec<(Command, Expect)> {
     let account = AccountId(3);
@@ -507,6 +509,13 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["022e0718455339313231303030343138343530323030303531333332b5b533ed"],
         ),
         (
+            Command::SetBankRules {
+                file: "rules.toml".into(),
+                text: "[[rule]]\nname = \"rf\"\nkind = \"creditor_reference\"\n".into(),
+            },
+            expect!["022f0a72756c65732e746f6d6c315b5b72756c655d5d0a6e616d65203d20227266220a6b696e64203d20226372656469746f725f7265666572656e6365220a7007b426"],
+        ),
+        (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
             expect!["021a0b706f6c6963792e746f6d6c0b6e616d65203d202270220aeb13fd3c"],
         ),
@@ -589,6 +598,7 @@ fn golden_outcomes() {
             Outcome::CashHeld { line: "NTRF-1".into(), held: usd("125.50") },
             expect!["020c064e5452462d31063132352e3530035553449cd2819f"],
         ),
+        (Outcome::BankRulesSet { file: "rules.toml".into() }, expect!["020d0a72756c65732e746f6d6c6fc2acc5"]),
     ];
     let mut covered = [false; STORED_OUTCOME_VARIANTS];
     for (outcome, expect) in samples {

@@ -269,3 +269,19 @@ fn command_names(books: &arrears::Arrears) -> Vec<String> {
         })
         .collect()
 }
+
+#[test]
+fn bank_rules_are_kept_as_given_and_empty_text_is_refused() {
+    let (_dir, books) = open_temp();
+    assert_eq!(books.bank_rules().unwrap(), None);
+    let text = "[[rule]]\nname = \"rf\"\nkind = \"creditor_reference\"\n";
+    let set = Command::SetBankRules { file: "rules.toml".into(), text: text.into() };
+    let outcome = books.execute("rules-1", &set).unwrap().outcome;
+    assert_eq!(outcome, Outcome::BankRulesSet { file: "rules.toml".into() });
+    assert_eq!(books.bank_rules().unwrap().as_deref(), Some(text));
+    let empty = Command::SetBankRules { file: "rules.toml".into(), text: " \n".into() };
+    let error = books.execute("rules-2", &empty).unwrap_err();
+    assert!(matches!(error, CommandError::Invalid { field: "text", .. }), "{error:?}");
+    assert_eq!(books.bank_rules().unwrap().as_deref(), Some(text));
+    assert!(command_names(&books).iter().any(|name| name == "set_bank_rules"));
+}
