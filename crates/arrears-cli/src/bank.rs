@@ -116,6 +116,7 @@ struct Summary {
     suspense_minor: BTreeMap<String, i64>,
     returned: u64,
     payments_reversed: u64,
+    suspense_returned: u64,
     returns_unmatched: Vec<String>,
     debits: u64,
     already_imported: u64,
@@ -169,12 +170,17 @@ fn plan(
                     summary.already_imported += 1;
                     continue;
                 }
-                let reversals = reversals(books, line)?;
-                if reversals.is_empty() {
+                let undo = reversals(books, line)?;
+                if undo.is_empty() {
                     summary.returns_unmatched.push(line.bank_reference.clone());
                 }
-                summary.payments_reversed += reversals.len() as u64;
-                commands.extend(reversals);
+                for (_, command) in &undo {
+                    match command {
+                        Command::ReturnCash { .. } => summary.suspense_returned += 1,
+                        _ => summary.payments_reversed += 1,
+                    }
+                }
+                commands.extend(undo);
                 continue;
             }
             if line.direction == Direction::Debit {
@@ -196,9 +202,10 @@ fn plan(
     Ok(commands)
 }
 
-/// The reversals of the payments a returned or reversed line returns: those imported from the
-/// line whose bank reference the return gives as its end-to-end id, creditor reference or a
-/// word of its remittance, each keyed `bank:<return's bank ref>/<n>`.
+/// What a returned or reversed line undoes, from the line whose bank reference it gives as
+/// its end-to-end id, creditor reference or a word of its remittance: the payments imported
+/// from that line reversed, and if it was held in suspense, the payments applied from it
+/// reversed and what it still holds returned; each keyed `bank:<return's bank ref>/<n>`.
 fn reversals(books: &Arrears, line: &StatementLine) -> Result<Vec<(String, Command)>> {
     let words = line.remittance_unstructured.iter().flat_map(|text| {
         text.split(|c: char| c.is_whitespace() || c == '/' || c == ',' || c == ';')
@@ -210,27 +217,41 @@ fn reversals(books: &Arrears, line: &StatementLine) -> Result<Vec<(String, Comma
         .chain(words)
         .filter(|word| !word.is_empty() && *word != line.bank_reference)
         .collect();
-    let mut commands = Vec::new();
+    let held_lines = books.bank_lines()?;
     for candidate in candidates {
+        let reverse = |account, payment| Command::Reversal {
+            account,
+            payment,
+            effective_on: line.value_on,
+            reason: arrears::ledger::ReversalReason::Returned,
+        };
+        let mut undo = Vec::new();
         for part in 1.. {
             let Some(recorded) = books.recorded(&format!("bank:{candidate}/{part}"))? else {
                 break;
             };
-            let Outcome::Posted(posted) = recorded.outcome else { continue };
-            let command = Command::Reversal {
-                account: posted.account,
-                payment: posted.event,
-                effective_on: line.value_on,
-                reason: arrears::ledger::ReversalReason::Returned,
-            };
-            let key = format!("bank:{}/{}", line.bank_reference, commands.len() + 1);
-            commands.push((key, command));
+            if let Outcome::Posted(posted) = recorded.outcome {
+                undo.push(reverse(posted.account, posted.event));
+            }
         }
-        if !commands.is_empty() {
-            break;
+        if let Some(held) = held_lines.iter().find(|held| held.bank_ref == candidate) {
+            undo.extend(held.applied.iter().map(|part| reverse(part.account, part.event)));
+            if held.held_minor() > 0 {
+                undo.push(Command::ReturnCash {
+                    line: held.bank_ref.clone(),
+                    amount: Money::from_minor(held.held_minor(), held.currency),
+                    effective_on: line.value_on,
+                });
+            }
+        }
+        if !undo.is_empty() {
+            let keyed = undo.into_iter().enumerate().map(|(index, command)| {
+                (format!("bank:{}/{}", line.bank_reference, index + 1), command)
+            });
+            return Ok(keyed.collect());
         }
     }
-    Ok(commands)
+    Ok(Vec::new())
 }
 
 fn already_imported(books: &Arrears, bank_ref: &str) -> Result<bool> {
@@ -332,6 +353,7 @@ fn print_summary(summary: &Summary, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "returned: {}", summary.returned)?;
     writeln!(out, "payments reversed: {}", summary.payments_reversed)?;
+    writeln!(out, "returned from suspense: {}", summary.suspense_returned)?;
     for line in &summary.returns_unmatched {
         writeln!(out, "return {line}: no payment imported from the line it returns")?;
     }

@@ -108,8 +108,9 @@ impl RecordKind {
             | RecordKind::Agent
             | RecordKind::WorkItem
             | RecordKind::WorkLog
-            | RecordKind::BankLine
             | RecordKind::PayerAccount => 1,
+            // Version 2: `returned` appended (an older line reads with nothing returned).
+            RecordKind::BankLine => 2,
         }
     }
 
@@ -136,6 +137,8 @@ impl RecordKind {
             RecordKind::Debtor if version < 5 => &[0],
             // `PluginEntryRow::in_process`, `false`.
             RecordKind::PluginEntry if version < 2 => &[0],
+            // `HeldLine::returned`, empty.
+            RecordKind::BankLine if version < 2 => &[0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -333,16 +336,19 @@ fn decode_checked<T: DeserializeOwned>(
     let decode = || bincode::serde::decode_from_slice(payload, config());
     let decoded = if version == kind.version() {
         decode()
-    } else if version == 1 && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry) {
+    } else if version == 1
+        && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry | RecordKind::BankLine)
+    {
         // Written by format 1: the same fields, dates and instants as strings.
         arrears_core::dates::with_strings(decode)
     } else if ((2..kind.version()).contains(&version)
         && matches!(kind, RecordKind::Case | RecordKind::Action | RecordKind::Debtor))
-        || (version == 1 && kind == RecordKind::PluginEntry)
+        || (version == 1 && matches!(kind, RecordKind::PluginEntry | RecordKind::BankLine))
     {
         // Written before the case's `interrupted` and `capacity`, the action's `claim`,
-        // `sent_at` and `seq`, the debtor's `restrictions` and `attorney`, or the plugin
-        // entry's `in_process` were appended (completed above).
+        // `sent_at` and `seq`, the debtor's `restrictions` and `attorney`, the plugin entry's
+        // `in_process` or the bank line's `returned` were appended (completed above; both
+        // kinds were new within format 2, with integer dates from their first version).
         decode()
     } else {
         return Err(DecodeError::Version { kind: name, found: version, expected: kind.version() });

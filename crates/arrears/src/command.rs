@@ -539,6 +539,19 @@ pub enum Command {
         /// The TOML text.
         text: String,
     },
+    /// Takes part or all of a bank line held in suspense out of suspense because the bank
+    /// returned it to the payer (a returned item or a reversal of the line): suspense debit,
+    /// cash credit, recorded on the line (docs/CASH.md, "Returns"). More than the line still
+    /// holds is refused with [`Rejection::SuspenseShort`].
+    ReturnCash {
+        /// The line's bank reference.
+        line: String,
+        /// The amount returned, in the line's currency.
+        amount: Money,
+        /// The return's value date.
+        #[serde(with = "arrears_core::dates::date")]
+        effective_on: NaiveDate,
+    },
 }
 
 /// The longest bank rules text [`Command::SetBankRules`] keeps, in bytes.
@@ -733,7 +746,9 @@ impl Command {
             | Command::RemovePayerAccount { .. }
             | Command::SetBankRules { .. } => Vec::new(),
             Command::ReceiveCash { line } => vec![("line.value_on", line.value_on)],
-            Command::ApplyCash { effective_on, .. } => vec![("effective_on", *effective_on)],
+            Command::ApplyCash { effective_on, .. } | Command::ReturnCash { effective_on, .. } => {
+                vec![("effective_on", *effective_on)]
+            }
             Command::RecordWork(done) => std::iter::once(("at", done.at.date_naive()))
                 .chain(done.next_action_on.map(|on| ("next_action_on", on)))
                 .chain(done.promise.iter().map(|line| ("promise.on", line.on)))
@@ -793,6 +808,7 @@ impl Command {
             Command::RegisterPayerAccount { .. } => "register_payer_account",
             Command::RemovePayerAccount { .. } => "remove_payer_account",
             Command::SetBankRules { .. } => "set_bank_rules",
+            Command::ReturnCash { .. } => "return_cash",
         }
     }
 
@@ -815,7 +831,8 @@ impl Command {
             | Command::Payment { amount, .. }
             | Command::Waiver { amount, .. }
             | Command::Adjustment { amount, .. }
-            | Command::ApplyCash { amount, .. } => *amount = money(amount),
+            | Command::ApplyCash { amount, .. }
+            | Command::ReturnCash { amount, .. } => *amount = money(amount),
             Command::ReceiveCash { line } => line.amount = money(&line.amount),
             Command::Promise { payments, .. } => {
                 for line in payments {
@@ -962,6 +979,15 @@ pub enum Outcome {
     BankRulesSet {
         /// The file they came from.
         file: String,
+    },
+    /// Part of a bank line held in suspense was returned ([`Command::ReturnCash`]).
+    CashReturned {
+        /// The line's bank reference.
+        line: String,
+        /// The amount returned.
+        returned: Money,
+        /// What the line still holds.
+        held: Money,
     },
 }
 

@@ -282,6 +282,9 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
             crate::suspense::remove_payer_account(env, *debtor, number)?
         }
         Command::SetBankRules { file, text } => crate::suspense::set_bank_rules(env, file, text)?,
+        Command::ReturnCash { line, amount, effective_on } => {
+            crate::suspense::return_cash(env, line, amount, *effective_on)?
+        }
         Command::ApplyCash { line, account, amount, effective_on } => {
             if let Some(rejection) = payment_ahead(env, *effective_on) {
                 return Ok(Outcome::Rejected(rejection));

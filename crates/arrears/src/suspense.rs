@@ -1,10 +1,11 @@
 //! Cash received from the bank: lines held in suspense and applied to accounts later
 //! (`Command::ReceiveCash`, `Command::ApplyCash`; docs/CASH.md, "Suspense"), and the payer
 //! accounts registered on debtors for matching (`Command::RegisterPayerAccount`,
-//! `Command::RemovePayerAccount`).
+//! `Command::RemovePayerAccount`), lines returned by the bank (`Command::ReturnCash`) and the
+//! rules kept for matching (`Command::SetBankRules`).
 
 use arrears_core::cash::{
-    AppliedPart, BankLine, HeldLine, PayerAccount, PayerScheme, RegisteredPayer,
+    AppliedPart, BankLine, HeldLine, PayerAccount, PayerScheme, RegisteredPayer, ReturnedPart,
 };
 use arrears_core::collection::CollectionEvent;
 use arrears_core::ids::{AccountId, DebtorId};
@@ -45,6 +46,7 @@ pub(crate) fn receive_cash(env: &mut Env<'_>, line: &BankLine) -> Result<Outcome
         remittance: line.remittance.clone(),
         received_at: env.now,
         applied: Vec::new(),
+        returned: Vec::new(),
     };
     env.txn.put_bank_line(&held)?;
     Ok(Outcome::CashHeld { line: held.bank_ref, held: Money::from_minor(amount_minor, currency) })
@@ -99,6 +101,42 @@ pub(crate) fn apply_cash(
         env.txn.put_bank_line(&held)?;
     }
     Ok(outcome)
+}
+
+/// `Command::ReturnCash`: the part returned leaves suspense, recorded on the line.
+pub(crate) fn return_cash(
+    env: &mut Env<'_>,
+    line: &str,
+    amount: &Money,
+    effective_on: NaiveDate,
+) -> Result<Outcome, CommandError> {
+    let Some(mut held) = env.txn.bank_line(line)? else {
+        return Err(CommandError::Invalid {
+            field: "line",
+            reason: format!("no bank line {line:?} was received"),
+        });
+    };
+    let amount_minor = minor("amount", amount, held.currency)?;
+    if amount_minor <= 0 {
+        return Err(CommandError::Invalid {
+            field: "amount",
+            reason: format!("must be positive, got {amount}"),
+        });
+    }
+    if amount_minor > held.held_minor() {
+        return Ok(Outcome::Rejected(Rejection::SuspenseShort {
+            held_minor: held.held_minor(),
+            line: held.bank_ref,
+            asked_minor: amount_minor,
+        }));
+    }
+    held.returned.push(ReturnedPart { amount_minor, effective_on });
+    env.txn.put_bank_line(&held)?;
+    Ok(Outcome::CashReturned {
+        returned: Money::from_minor(amount_minor, held.currency),
+        held: Money::from_minor(held.held_minor(), held.currency),
+        line: held.bank_ref,
+    })
 }
 
 /// `Command::RegisterPayerAccount`: the number read with its check digits, of the scheme

@@ -271,3 +271,81 @@ fn stored_rules_are_checked_shown_and_used_by_import() {
     let imported = env.run(&["bank", "import", path(&statement), "--json"]).json();
     assert_eq!(imported["matched_by_rule"]["payer account"], 1, "{imported}");
 }
+
+/// A statement returning 150.00 of the line `FNB-1119-0004` (the donation held in suspense).
+const RETURNS_DONATION: &str = "\
+:20:STMT20261121
+:25:US12FNBO0000123456789
+:28C:320/1
+:60F:C261120USD0,00
+:61:2611201120RC150,00NTRFNONREF//FNB-1120-0009
+:86:/RTRN/AC04/EREF/FNB-1119-0004/REMI/RETURN
+:62F:D261120USD150,00
+";
+
+fn held_minor(env: &Env) -> i64 {
+    let lines = env.run(&["bank", "unmatched", "--json"]).json();
+    let lines = lines.as_array().unwrap().iter();
+    lines
+        .map(|line| {
+            let applied: i64 = line["applied"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["amount_minor"].as_i64().unwrap())
+                .sum();
+            let returned: i64 = line["returned"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["amount_minor"].as_i64().unwrap())
+                .sum();
+            line["amount_minor"].as_i64().unwrap() - applied - returned
+        })
+        .sum()
+}
+
+#[test]
+fn a_return_of_a_line_held_in_suspense_takes_it_out_once() {
+    let env = Env::sample();
+    import(&env);
+    assert_eq!(held_minor(&env), 33_975);
+    let file = env.write("return.sta", RETURNS_DONATION);
+    let first = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(first["suspense_returned"], 1, "{first}");
+    assert_eq!(first["payments_reversed"], 0);
+    assert_eq!(held_minor(&env), 18_975);
+    let listed = env.run(&["bank", "unmatched"]).ok().to_owned();
+    assert!(!listed.contains("FNB-1119-0004"), "{listed}");
+    let again = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(
+        (again["already_imported"].as_i64(), again["suspense_returned"].as_i64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(held_minor(&env), 18_975);
+    env.run(&["verify"]).ok();
+}
+
+#[test]
+fn a_return_of_a_line_applied_from_suspense_reverses_the_payment_and_returns_the_rest() {
+    let env = Env::sample();
+    import(&env);
+    let owed = |env: &Env| {
+        let account =
+            env.run(&["show", "account", "TC-8003", "--as-of", "2026-11-20", "--json"]).json();
+        account["view"]["total_outstanding_minor"].as_i64().unwrap()
+    };
+    let before = owed(&env);
+    env.run(&["bank", "match", "FNB-1119-0004", "--account", "TC-8003", "--amount", "100"]).ok();
+    assert_eq!(owed(&env), before - 10_000);
+    let file = env.write("return.sta", RETURNS_DONATION);
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(
+        (run["payments_reversed"].as_i64(), run["suspense_returned"].as_i64()),
+        (Some(1), Some(1)),
+        "{run}"
+    );
+    assert_eq!(owed(&env), before);
+    assert_eq!(held_minor(&env), 18_975);
+    env.run(&["verify"]).ok();
+}

@@ -102,10 +102,11 @@ fn command_variant(command: &Command) -> usize {
         Command::RegisterPayerAccount { .. } => 45,
         Command::RemovePayerAccount { .. } => 46,
         Command::SetBankRules { .. } => 47,
+        Command::ReturnCash { .. } => 48,
     }
 }
 
-const COMMAND_VARIANTS: usize = 48;
+const COMMAND_VARIANTS: usize = 49;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -126,10 +127,11 @@ fn outcome_variant(outcome: &Outcome) -> Option<usize> {
         Outcome::Worked { .. } => Some(10),
         Outcome::CashHeld { .. } => Some(11),
         Outcome::BankRulesSet { .. } => Some(12),
+        Outcome::CashReturned { .. } => Some(13),
     }
 }
 
-const STORED_OUTCOME_VARIANTS: usize = 13;
+const STORED_OUTCOME_VARIANTS: usize = 14;
 
 fn commands() -> Vec<(Command, Expect)> {
     let account = AccountId(3);
@@ -516,6 +518,14 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["022f0a72756c65732e746f6d6c315b5b72756c655d5d0a6e616d65203d20227266220a6b696e64203d20226372656469746f725f7265666572656e6365220a7007b426"],
         ),
         (
+            Command::ReturnCash {
+                line: "NTRF-1".into(),
+                amount: usd("25.50"),
+                effective_on: date("2026-02-09"),
+            },
+            expect!["0230064e5452462d310432352e3503555344fc909216000249e70b"],
+        ),
+        (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
             expect!["021a0b706f6c6963792e746f6d6c0b6e616d65203d202270220aeb13fd3c"],
         ),
@@ -599,6 +609,14 @@ fn golden_outcomes() {
             expect!["020c064e5452462d31063132352e3530035553449cd2819f"],
         ),
         (Outcome::BankRulesSet { file: "rules.toml".into() }, expect!["020d0a72756c65732e746f6d6c6fc2acc5"]),
+        (
+            Outcome::CashReturned {
+                line: "NTRF-1".into(),
+                returned: usd("25.50"),
+                held: usd("100"),
+            },
+            expect!["020e064e5452462d310532352e3530035553440331303003555344e3103a5a"],
+        ),
     ];
     let mut covered = [false; STORED_OUTCOME_VARIANTS];
     for (outcome, expect) in samples {

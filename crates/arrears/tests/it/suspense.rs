@@ -285,3 +285,40 @@ fn bank_rules_are_kept_as_given_and_empty_text_is_refused() {
     assert_eq!(books.bank_rules().unwrap().as_deref(), Some(text));
     assert!(command_names(&books).iter().any(|name| name == "set_bank_rules"));
 }
+
+#[test]
+fn a_returned_part_leaves_suspense_and_more_than_is_held_is_refused() {
+    let (_dir, books) = open_temp();
+    books.execute("bank:B1", &receive("B1", 12_500)).unwrap().accepted().unwrap();
+    let give_back = |amount_minor| Command::ReturnCash {
+        line: "B1".into(),
+        amount: usd(amount_minor),
+        effective_on: d(3, 9),
+    };
+    let refused = books.execute("ret-1", &give_back(12_501)).unwrap().outcome;
+    assert_eq!(
+        refused,
+        Outcome::Rejected(Rejection::SuspenseShort {
+            line: "B1".into(),
+            held_minor: 12_500,
+            asked_minor: 12_501
+        })
+    );
+    let returned = books.execute("ret-1", &give_back(12_500)).unwrap().outcome;
+    assert_eq!(
+        returned,
+        Outcome::CashReturned { line: "B1".into(), returned: usd(12_500), held: usd(0) }
+    );
+    assert_eq!(books.suspense().unwrap().get(&Currency::USD), None);
+    let line = &books.bank_lines().unwrap()[0];
+    assert_eq!(line.returned.len(), 1);
+    assert!(line
+        .postings()
+        .iter()
+        .all(|entry| entry.iter().map(|p| p.amount_minor).sum::<i64>() == 0));
+    let unknown = Command::ReturnCash { line: "B9".into(), amount: usd(1), effective_on: d(3, 9) };
+    let error = books.execute("ret-2", &unknown).unwrap_err();
+    assert!(matches!(error, CommandError::Invalid { field: "line", .. }), "{error:?}");
+    assert!(command_names(&books).iter().any(|name| name == "return_cash"));
+    assert!(books.verify().unwrap().is_clean());
+}
