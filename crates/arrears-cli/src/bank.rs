@@ -120,6 +120,7 @@ struct Summary {
     returns_unmatched: Vec<String>,
     debits: u64,
     already_imported: u64,
+    held_after_refusal: Vec<String>,
     rejected: Vec<String>,
 }
 
@@ -137,8 +138,8 @@ fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -
     // Every check of the file runs here, before anything is written.
     let statements = arrears_bank::parse(&file, &bytes, args.format, mapping.as_ref())?;
     let mut summary = Summary::default();
-    let commands = plan(books, &statements, &rules, &mut summary)?;
-    execute(books, &commands, &mut summary)?;
+    let steps = plan(books, &statements, &rules, &mut summary)?;
+    execute(books, steps, &mut summary)?;
     if json {
         crate::output::json(out, &summary)?;
     } else {
@@ -147,13 +148,22 @@ fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -
     Ok(if summary.rejected.is_empty() { Status::Ok } else { Status::Failed })
 }
 
-/// The commands an import executes, each under its key, decided before any is executed.
+/// What an import executes, decided before anything is executed.
+enum Step {
+    /// A command under its key (the reversals and returns of a returned line).
+    Run(String, Command),
+    /// A credit line: its payments, each under its key, and what it holds in suspense (its
+    /// amount may be zero), to which any payment refused is added.
+    Line { payments: Vec<(String, Command)>, hold: BankLine },
+}
+
+/// The steps of an import, decided before any is executed.
 fn plan(
     books: &Arrears,
     statements: &[Statement],
     rules: &MatchRules,
     summary: &mut Summary,
-) -> Result<Vec<(String, Command)>> {
+) -> Result<Vec<Step>> {
     let as_of = statements
         .iter()
         .flat_map(|statement| statement.lines.iter().map(|line| line.value_on))
@@ -180,7 +190,7 @@ fn plan(
                         _ => summary.payments_reversed += 1,
                     }
                 }
-                commands.extend(undo);
+                commands.extend(undo.into_iter().map(|(key, command)| Step::Run(key, command)));
                 continue;
             }
             if line.direction == Direction::Debit {
@@ -195,8 +205,8 @@ fn plan(
                 continue;
             }
             let line_plan = portfolio.plan_line(rules, line, currency)?;
-            line_plan.count(summary, currency);
-            commands.extend(line_plan.commands(line, currency));
+            line_plan.count(summary);
+            commands.push(line_plan.step(line, currency));
         }
     }
     Ok(commands)
@@ -270,27 +280,20 @@ struct LinePlan {
 }
 
 impl LinePlan {
-    fn count(&self, summary: &mut Summary, currency: Currency) {
+    /// Counts the rule that decided and whether the line is apportioned; what is posted and
+    /// held is counted as it executes.
+    fn count(&self, summary: &mut Summary) {
         if let Some(rule) = &self.rule {
             *summary.matched_by_rule.entry(rule.clone()).or_insert(0) += 1;
         }
         if self.parts.len() > 1 {
             summary.apportioned += 1;
         }
-        summary.payments_posted += self.parts.len() as u64;
-        let posted: i64 = self.parts.iter().map(|part| part.2).sum();
-        if posted > 0 {
-            *summary.posted_minor.entry(currency.to_string()).or_insert(0) += posted;
-        }
-        if self.held_minor > 0 {
-            summary.held_in_suspense += 1;
-            *summary.suspense_minor.entry(currency.to_string()).or_insert(0) += self.held_minor;
-        }
     }
 
-    fn commands(&self, line: &StatementLine, currency: Currency) -> Vec<(String, Command)> {
+    fn step(&self, line: &StatementLine, currency: Currency) -> Step {
         let bank_ref = &line.bank_reference;
-        let mut commands: Vec<(String, Command)> = self
+        let payments = self
             .parts
             .iter()
             .enumerate()
@@ -304,34 +307,70 @@ impl LinePlan {
                 (format!("bank:{bank_ref}/{}", index + 1), command)
             })
             .collect();
-        if self.held_minor > 0 {
-            let remittance = [&line.remittance_unstructured, &line.creditor_reference]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let held = BankLine {
-                bank_ref: bank_ref.clone(),
-                value_on: line.value_on,
-                amount: Money::from_minor(self.held_minor, currency),
-                payer_name: line.payer_name.clone(),
-                payer_account: line.payer_account.clone(),
-                remittance,
-            };
-            commands.push((format!("bank:{bank_ref}"), Command::ReceiveCash { line: held }));
-        }
-        commands
+        let remittance = [&line.remittance_unstructured, &line.creditor_reference]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let hold = BankLine {
+            bank_ref: bank_ref.clone(),
+            value_on: line.value_on,
+            amount: Money::from_minor(self.held_minor, currency),
+            payer_name: line.payer_name.clone(),
+            payer_account: line.payer_account.clone(),
+            remittance,
+        };
+        Step::Line { payments, hold }
     }
 }
 
-/// Executes the planned commands in one transaction: all or nothing.
-fn execute(books: &Arrears, commands: &[(String, Command)], summary: &mut Summary) -> Result<()> {
+/// Executes the steps in one transaction, all or nothing. A payment the engine refuses is
+/// held in suspense with the rest of its line instead (reported in `held_after_refusal`), so
+/// that posted plus held is always the statement's credits; a refused reversal or return is
+/// reported in `rejected`.
+fn execute(books: &Arrears, steps: Vec<Step>, summary: &mut Summary) -> Result<()> {
     let mut batch = books.batch()?;
-    for (key, command) in commands {
-        let receipt = batch.execute(key, command).with_context(|| format!("key {key}"))?;
-        if let Outcome::Rejected(rejection) = &receipt.outcome {
-            summary.rejected.push(format!("{key}: {rejection}"));
+    for step in steps {
+        match step {
+            Step::Run(key, command) => {
+                let receipt =
+                    batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
+                if let Outcome::Rejected(rejection) = &receipt.outcome {
+                    summary.rejected.push(format!("{key}: {rejection}"));
+                }
+            }
+            Step::Line { payments, mut hold } => {
+                let currency = hold.amount.currency();
+                let mut held_minor = hold.amount.to_minor()?;
+                for (key, command) in payments {
+                    let receipt =
+                        batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
+                    let Command::Payment { amount, .. } = &command else { continue };
+                    let amount_minor = amount.to_minor()?;
+                    if let Outcome::Rejected(rejection) = &receipt.outcome {
+                        held_minor += amount_minor;
+                        let reason = rejection.describe(currency);
+                        summary.held_after_refusal.push(format!("{key}: {reason}"));
+                    } else {
+                        summary.payments_posted += 1;
+                        *summary.posted_minor.entry(currency.to_string()).or_insert(0) +=
+                            amount_minor;
+                    }
+                }
+                if held_minor > 0 {
+                    summary.held_in_suspense += 1;
+                    *summary.suspense_minor.entry(currency.to_string()).or_insert(0) += held_minor;
+                    hold.amount = Money::from_minor(held_minor, currency);
+                    let key = format!("bank:{}", hold.bank_ref);
+                    let receipt = batch
+                        .execute(&key, &Command::ReceiveCash { line: hold })
+                        .with_context(|| format!("key {key}"))?;
+                    if let Outcome::Rejected(rejection) = &receipt.outcome {
+                        summary.rejected.push(format!("{key}: {rejection}"));
+                    }
+                }
+            }
         }
     }
     batch.commit()?;
@@ -359,6 +398,9 @@ fn print_summary(summary: &Summary, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "debits: {}", summary.debits)?;
     writeln!(out, "already imported: {}", summary.already_imported)?;
+    for refused in &summary.held_after_refusal {
+        writeln!(out, "held in suspense after a refusal: {refused}")?;
+    }
     for rejected in &summary.rejected {
         writeln!(out, "rejected: {rejected}")?;
     }

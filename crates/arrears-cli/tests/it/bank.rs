@@ -349,3 +349,45 @@ fn a_return_of_a_line_applied_from_suspense_reverses_the_payment_and_returns_the
     assert_eq!(held_minor(&env), 18_975);
     env.run(&["verify"]).ok();
 }
+
+/// Two credits paying invoices by reference: one dated today, one 56 days ahead (beyond the
+/// policy's horizon, so the engine refuses its payment).
+const ONE_AHEAD: &str = "\
+:20:STMT20261120B
+:25:US12FNBO0000123456789
+:28C:321/1
+:60F:C261120USD0,00
+:61:2611201120C1000,00NTRFNONREF//FNB-1120-0201
+:86:Payment INV-10644
+:61:2701150115C500,00NTRFNONREF//FNB-1120-0202
+:86:Payment INV-10791
+:62F:C270115USD1500,00
+";
+
+#[test]
+fn a_refused_payment_is_held_in_suspense_with_its_reason_and_the_rest_posts() {
+    let env = Env::sample();
+    let file = env.write("ahead.sta", ONE_AHEAD);
+    let run = env.run(&["bank", "import", path(&file)]);
+    let text = run.ok().to_owned();
+    assert!(
+        text.contains(
+            "held in suspense after a refusal: bank:FNB-1120-0202/1: payment dated 2027-01-15"
+        ),
+        "{text}"
+    );
+    let summary = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(summary["already_imported"], 2, "{summary}");
+    let env = Env::sample();
+    let file = env.write("ahead.sta", ONE_AHEAD);
+    let summary = env.run(&["bank", "import", path(&file), "--json"]).json();
+    // Posted plus held is the statement's credits, the refused line among the held.
+    assert_eq!(summary["posted_minor"]["USD"], 100_000, "{summary}");
+    assert_eq!(summary["suspense_minor"]["USD"], 50_000);
+    assert_eq!(summary["payments_posted"], 1);
+    assert_eq!(summary["held_in_suspense"], 1);
+    assert_eq!(summary["rejected"].as_array().unwrap().len(), 0);
+    let listed = env.run(&["bank", "unmatched"]).ok().to_owned();
+    assert!(listed.contains("FNB-1120-0202"), "{listed}");
+    env.run(&["verify"]).ok();
+}
