@@ -23,7 +23,7 @@ mod plugin_output;
 pub use import_rows::import_rows;
 pub use plugin_output::plugin_output;
 
-const KINDS: [RecordKind; 22] = [
+const KINDS: [RecordKind; 23] = [
     RecordKind::Debtor,
     RecordKind::Account,
     RecordKind::Obligation,
@@ -46,6 +46,7 @@ const KINDS: [RecordKind; 22] = [
     RecordKind::WorkLog,
     RecordKind::BankLine,
     RecordKind::PayerAccount,
+    RecordKind::BankMatch,
 ];
 
 /// CRC-32 (IEEE), as the record frame uses.
@@ -89,6 +90,7 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::PayerAccount => {
             decode::<arrears_core::cash::RegisteredPayer>(kind, bytes).is_ok()
         }
+        RecordKind::BankMatch => decode::<arrears_core::cash::LineMatch>(kind, bytes).is_ok(),
     }
 }
 

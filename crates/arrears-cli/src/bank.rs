@@ -4,6 +4,7 @@
 //! posts (and what exceeds what is owed) is held in suspense keyed `bank:<bank ref>`.
 
 mod payer;
+mod report;
 mod rules;
 
 use std::collections::BTreeMap;
@@ -44,6 +45,8 @@ pub(crate) enum BankCommand {
     /// The matching rules kept in the store: show, set.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Match rate by rule (lines and money) and suspense aging.
+    Report(report::ReportArgs),
 }
 
 /// `arrears bank import`.
@@ -86,7 +89,7 @@ pub(crate) struct MatchArgs {
 pub(crate) fn run(
     books: &Arrears,
     command: &BankCommand,
-    json: bool,
+    (today, json): (NaiveDate, bool),
     out: &mut dyn Write,
 ) -> Result<Status> {
     match command {
@@ -95,6 +98,7 @@ pub(crate) fn run(
         BankCommand::Match(args) => apply(books, args, json, out),
         BankCommand::Payer(command) => payer::run(books, command, json, out),
         BankCommand::Rules(command) => rules::run(books, command, json, out),
+        BankCommand::Report(args) => report::run(books, args, today, json, out),
     }
 }
 
@@ -154,7 +158,7 @@ enum Step {
     Run(String, Command),
     /// A credit line: its payments, each under its key, and what it holds in suspense (its
     /// amount may be zero), to which any payment refused is added.
-    Line { payments: Vec<(String, Command)>, hold: BankLine },
+    Line { payments: Vec<(String, Command)>, hold: BankLine, matched: Command },
 }
 
 /// The steps of an import, decided before any is executed.
@@ -321,8 +325,68 @@ impl LinePlan {
             payer_account: line.payer_account.clone(),
             remittance,
         };
-        Step::Line { payments, hold }
+        // What was posted is filled in as the payments execute.
+        let matched = Command::RecordBankMatch {
+            line: bank_ref.clone(),
+            value_on: line.value_on,
+            amount: Money::from_minor(line.amount_minor, currency),
+            rule: self.rule.clone(),
+            posted: Money::from_minor(0, currency),
+        };
+        Step::Line { payments, hold, matched }
     }
+}
+
+/// Executes one credit line's payments; holds what is not posted (what the plan holds and
+/// every payment refused) in suspense; records how the line was matched.
+fn execute_line(
+    batch: &mut arrears::Batch<'_>,
+    payments: Vec<(String, Command)>,
+    mut hold: BankLine,
+    mut matched: Command,
+    summary: &mut Summary,
+) -> Result<()> {
+    let currency = hold.amount.currency();
+    let mut held_minor = hold.amount.to_minor()?;
+    let mut posted_minor = 0;
+    for (key, command) in payments {
+        let receipt = batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
+        let Command::Payment { amount, .. } = &command else { continue };
+        let amount_minor = amount.to_minor()?;
+        if let Outcome::Rejected(rejection) = &receipt.outcome {
+            held_minor += amount_minor;
+            let reason = rejection.describe(currency);
+            summary.held_after_refusal.push(format!("{key}: {reason}"));
+        } else {
+            summary.payments_posted += 1;
+            posted_minor += amount_minor;
+        }
+    }
+    if posted_minor > 0 {
+        *summary.posted_minor.entry(currency.to_string()).or_insert(0) += posted_minor;
+    }
+    let bank_ref = hold.bank_ref.clone();
+    if held_minor > 0 {
+        summary.held_in_suspense += 1;
+        *summary.suspense_minor.entry(currency.to_string()).or_insert(0) += held_minor;
+        hold.amount = Money::from_minor(held_minor, currency);
+        let key = format!("bank:{bank_ref}");
+        let receipt = batch
+            .execute(&key, &Command::ReceiveCash { line: hold })
+            .with_context(|| format!("key {key}"))?;
+        if let Outcome::Rejected(rejection) = &receipt.outcome {
+            summary.rejected.push(format!("{key}: {rejection}"));
+        }
+    }
+    if let Command::RecordBankMatch { posted, .. } = &mut matched {
+        *posted = Money::from_minor(posted_minor, currency);
+    }
+    let key = format!("bank:{bank_ref}/matched");
+    let receipt = batch.execute(&key, &matched).with_context(|| format!("key {key}"))?;
+    if let Outcome::Rejected(rejection) = &receipt.outcome {
+        summary.rejected.push(format!("{key}: {rejection}"));
+    }
+    Ok(())
 }
 
 /// Executes the steps in one transaction, all or nothing. A payment the engine refuses is
@@ -340,36 +404,8 @@ fn execute(books: &Arrears, steps: Vec<Step>, summary: &mut Summary) -> Result<(
                     summary.rejected.push(format!("{key}: {rejection}"));
                 }
             }
-            Step::Line { payments, mut hold } => {
-                let currency = hold.amount.currency();
-                let mut held_minor = hold.amount.to_minor()?;
-                for (key, command) in payments {
-                    let receipt =
-                        batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
-                    let Command::Payment { amount, .. } = &command else { continue };
-                    let amount_minor = amount.to_minor()?;
-                    if let Outcome::Rejected(rejection) = &receipt.outcome {
-                        held_minor += amount_minor;
-                        let reason = rejection.describe(currency);
-                        summary.held_after_refusal.push(format!("{key}: {reason}"));
-                    } else {
-                        summary.payments_posted += 1;
-                        *summary.posted_minor.entry(currency.to_string()).or_insert(0) +=
-                            amount_minor;
-                    }
-                }
-                if held_minor > 0 {
-                    summary.held_in_suspense += 1;
-                    *summary.suspense_minor.entry(currency.to_string()).or_insert(0) += held_minor;
-                    hold.amount = Money::from_minor(held_minor, currency);
-                    let key = format!("bank:{}", hold.bank_ref);
-                    let receipt = batch
-                        .execute(&key, &Command::ReceiveCash { line: hold })
-                        .with_context(|| format!("key {key}"))?;
-                    if let Outcome::Rejected(rejection) = &receipt.outcome {
-                        summary.rejected.push(format!("{key}: {rejection}"));
-                    }
-                }
+            Step::Line { payments, hold, matched } => {
+                execute_line(&mut batch, payments, hold, matched, summary)?;
             }
         }
     }

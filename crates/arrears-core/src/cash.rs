@@ -37,6 +37,25 @@ pub struct RegisteredPayer {
     pub number: String,
 }
 
+/// How an imported credit line was matched (the `bank_matches` table): the rule that decided
+/// and what was posted, for the match-rate report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineMatch {
+    /// The bank's transaction reference.
+    pub bank_ref: String,
+    /// The value date.
+    #[serde(with = "crate::dates::date")]
+    pub value_on: NaiveDate,
+    /// The currency.
+    pub currency: Currency,
+    /// The line's amount, positive, in minor units.
+    pub amount_minor: i64,
+    /// The rule that decided a post, if one did (none: unmatched, ambiguous or only proposed).
+    pub rule: Option<String>,
+    /// What was posted to accounts, in minor units (the rest was held in suspense).
+    pub posted_minor: i64,
+}
+
 /// A credit line of a bank statement, as the engine receives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BankLine {

@@ -70,6 +70,8 @@ pub enum RecordKind {
     /// `arrears_core::cash::RegisteredPayer` (the `payer_accounts` table, added within format
     /// 2).
     PayerAccount,
+    /// `arrears_core::cash::LineMatch` (the `bank_matches` table, added within format 2).
+    BankMatch,
 }
 
 impl RecordKind {
@@ -108,7 +110,8 @@ impl RecordKind {
             | RecordKind::Agent
             | RecordKind::WorkItem
             | RecordKind::WorkLog
-            | RecordKind::PayerAccount => 1,
+            | RecordKind::PayerAccount
+            | RecordKind::BankMatch => 1,
             // Version 2: `returned` appended (an older line reads with nothing returned).
             RecordKind::BankLine => 2,
         }
@@ -160,7 +163,8 @@ impl RecordKind {
             | RecordKind::WorkItem
             | RecordKind::WorkLog
             | RecordKind::BankLine
-            | RecordKind::PayerAccount => &[],
+            | RecordKind::PayerAccount
+            | RecordKind::BankMatch => &[],
         }
     }
 
@@ -189,6 +193,7 @@ impl RecordKind {
             RecordKind::WorkLog => "work log entry",
             RecordKind::BankLine => "bank line",
             RecordKind::PayerAccount => "payer account",
+            RecordKind::BankMatch => "bank match",
         }
     }
 }

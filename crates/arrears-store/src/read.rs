@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrears_core::case::{Action, CollectionCase, ContactAttempt, Note};
-use arrears_core::cash::{HeldLine, RegisteredPayer};
+use arrears_core::cash::{HeldLine, LineMatch, RegisteredPayer};
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{replay, AccountState, Event, EventRecord, JournalEntry, Posting};
 use arrears_core::model::{Account, Debtor, Obligation};
@@ -18,7 +18,7 @@ use crate::codec::{self, decode, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::schema::{
     date_key, AccountEntries, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry,
-    BankLines, Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs,
+    BankLines, BankMatches, Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs,
     IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
     OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Snapshots, Teams,
     WorkItems, WorkLog, META_FORMAT_VERSION,
@@ -799,6 +799,21 @@ pub trait Reads: TableAccess {
         self.read_table(PayerAccounts, |table| {
             let rows = table.iter().map_err(from_redb)?;
             decode_rows(rows, "payer_accounts", RecordKind::PayerAccount)
+        })
+    }
+
+    /// How every imported credit line was matched, by bank reference (none in a store
+    /// written before the `bank_matches` table).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn bank_matches(&self) -> Result<Vec<LineMatch>, StorageError> {
+        if !self.table_exists(BankMatches)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(BankMatches, |table| {
+            decode_rows(table.iter().map_err(from_redb)?, "bank_matches", RecordKind::BankMatch)
         })
     }
 

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt, Note};
-use arrears_core::cash::{HeldLine, RegisteredPayer};
+use arrears_core::cash::{HeldLine, LineMatch, RegisteredPayer};
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::{AccountState, EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
@@ -16,10 +16,10 @@ use crate::error::{from_redb, StorageError};
 use crate::read::Reads;
 use crate::schema::{
     date_key, AccountEntries, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines,
-    Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency,
-    IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
-    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, Snapshots,
-    Teams, WorkItems, WorkLog,
+    BankMatches, Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs,
+    Idempotency, IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor,
+    OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue,
+    Sequence, Snapshots, Teams, WorkItems, WorkLog,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -426,6 +426,20 @@ impl WriteTxn {
     ) -> Result<bool, StorageError> {
         self.write_table(PayerAccounts, |table| {
             Ok(table.remove((number, debtor.0)).map_err(from_redb)?.is_some())
+        })
+    }
+
+    /// Writes how an imported credit line was matched (replacing the record of the same bank
+    /// reference).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_bank_match(&mut self, record: &LineMatch) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::BankMatch, record);
+        self.write_table(BankMatches, |table| {
+            table.insert(record.bank_ref.as_str(), bytes.as_slice()).map_err(from_redb)?;
+            Ok(())
         })
     }
 

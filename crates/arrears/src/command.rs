@@ -552,6 +552,22 @@ pub enum Command {
         #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
+    /// Records how an imported credit line was matched: the rule that decided a post (if
+    /// one did) and what was posted, for the match-rate report (`arrears bank report`).
+    /// Replaces the record of the same bank reference.
+    RecordBankMatch {
+        /// The line's bank reference.
+        line: String,
+        /// The line's value date.
+        #[serde(with = "arrears_core::dates::date")]
+        value_on: NaiveDate,
+        /// The line's amount.
+        amount: Money,
+        /// The rule that decided a post, if one did.
+        rule: Option<String>,
+        /// What was posted to accounts, in the line's currency, at most `amount`.
+        posted: Money,
+    },
 }
 
 /// The longest bank rules text [`Command::SetBankRules`] keeps, in bytes.
@@ -745,6 +761,7 @@ impl Command {
             | Command::RegisterPayerAccount { .. }
             | Command::RemovePayerAccount { .. }
             | Command::SetBankRules { .. } => Vec::new(),
+            Command::RecordBankMatch { value_on, .. } => vec![("value_on", *value_on)],
             Command::ReceiveCash { line } => vec![("line.value_on", line.value_on)],
             Command::ApplyCash { effective_on, .. } | Command::ReturnCash { effective_on, .. } => {
                 vec![("effective_on", *effective_on)]
@@ -809,6 +826,7 @@ impl Command {
             Command::RemovePayerAccount { .. } => "remove_payer_account",
             Command::SetBankRules { .. } => "set_bank_rules",
             Command::ReturnCash { .. } => "return_cash",
+            Command::RecordBankMatch { .. } => "record_bank_match",
         }
     }
 
@@ -834,6 +852,10 @@ impl Command {
             | Command::ApplyCash { amount, .. }
             | Command::ReturnCash { amount, .. } => *amount = money(amount),
             Command::ReceiveCash { line } => line.amount = money(&line.amount),
+            Command::RecordBankMatch { amount, posted, .. } => {
+                *amount = money(amount);
+                *posted = money(posted);
+            }
             Command::Promise { payments, .. } => {
                 for line in payments {
                     line.amount = money(&line.amount);
@@ -988,6 +1010,11 @@ pub enum Outcome {
         returned: Money,
         /// What the line still holds.
         held: Money,
+    },
+    /// How an imported line was matched was recorded ([`Command::RecordBankMatch`]).
+    BankMatchRecorded {
+        /// The line's bank reference.
+        line: String,
     },
 }
 

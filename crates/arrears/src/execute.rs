@@ -285,6 +285,11 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::ReturnCash { line, amount, effective_on } => {
             crate::suspense::return_cash(env, line, amount, *effective_on)?
         }
+        Command::RecordBankMatch { line, value_on, amount, rule, posted } => {
+            let matched =
+                crate::suspense::Matched { line, value_on: *value_on, amount, rule, posted };
+            crate::suspense::record_bank_match(env, &matched)?
+        }
         Command::ApplyCash { line, account, amount, effective_on } => {
             if let Some(rejection) = payment_ahead(env, *effective_on) {
                 return Ok(Outcome::Rejected(rejection));

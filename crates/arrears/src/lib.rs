@@ -713,6 +713,16 @@ impl Arrears {
         Ok(stored.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     }
 
+    /// How every imported credit line was matched ([`Command::RecordBankMatch`]), by bank
+    /// reference.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn bank_matches(&self) -> Result<Vec<cash::LineMatch>, QueryError> {
+        Ok(self.store.read()?.bank_matches()?)
+    }
+
     /// The suspense book at portfolio level: by currency, what bank lines still hold, in minor
     /// units (a credit balance, shown positive). Currencies with nothing held are left out.
     ///

@@ -5,7 +5,8 @@
 //! rules kept for matching (`Command::SetBankRules`).
 
 use arrears_core::cash::{
-    AppliedPart, BankLine, HeldLine, PayerAccount, PayerScheme, RegisteredPayer, ReturnedPart,
+    AppliedPart, BankLine, HeldLine, LineMatch, PayerAccount, PayerScheme, RegisteredPayer,
+    ReturnedPart,
 };
 use arrears_core::collection::CollectionEvent;
 use arrears_core::ids::{AccountId, DebtorId};
@@ -137,6 +138,58 @@ pub(crate) fn return_cash(
         held: Money::from_minor(held.held_minor(), held.currency),
         line: held.bank_ref,
     })
+}
+
+/// What `Command::RecordBankMatch` records.
+pub(crate) struct Matched<'a> {
+    pub(crate) line: &'a str,
+    pub(crate) value_on: NaiveDate,
+    pub(crate) amount: &'a Money,
+    pub(crate) rule: &'a Option<String>,
+    pub(crate) posted: &'a Money,
+}
+
+/// `Command::RecordBankMatch`: the line's amount positive, what was posted between nothing
+/// and it, in the same currency.
+pub(crate) fn record_bank_match(
+    env: &mut Env<'_>,
+    matched: &Matched<'_>,
+) -> Result<Outcome, CommandError> {
+    text("line", matched.line, true)?;
+    if let Some(rule) = matched.rule {
+        text("rule", rule, true)?;
+    }
+    let currency = matched.amount.currency();
+    let amount_minor = minor("amount", matched.amount, currency)?;
+    let posted_minor = minor("posted", matched.posted, currency)?;
+    if amount_minor <= 0 || amount_minor > arrears_core::money::AMOUNT_MINOR_MAX {
+        return Err(CommandError::Invalid {
+            field: "amount",
+            reason: format!(
+                "must be positive and at most the maximum amount, got {}",
+                matched.amount
+            ),
+        });
+    }
+    if !(0..=amount_minor).contains(&posted_minor) {
+        return Err(CommandError::Invalid {
+            field: "posted",
+            reason: format!(
+                "must be between 0 and the amount {}, got {}",
+                matched.amount, matched.posted
+            ),
+        });
+    }
+    let record = LineMatch {
+        bank_ref: matched.line.to_owned(),
+        value_on: matched.value_on,
+        currency,
+        amount_minor,
+        rule: matched.rule.clone(),
+        posted_minor,
+    };
+    env.txn.put_bank_match(&record)?;
+    Ok(Outcome::BankMatchRecorded { line: record.bank_ref })
 }
 
 /// `Command::RegisterPayerAccount`: the number read with its check digits, of the scheme

@@ -391,3 +391,37 @@ fn a_refused_payment_is_held_in_suspense_with_its_reason_and_the_rest_posts() {
     assert!(listed.contains("FNB-1120-0202"), "{listed}");
     env.run(&["verify"]).ok();
 }
+
+#[test]
+fn the_report_gives_the_match_rate_by_rule_and_ages_suspense() {
+    let env = Env::sample();
+    import(&env);
+    let report = env.run(&["bank", "report", "--as-of", "2026-11-20"]).ok().to_owned();
+    assert!(has_line(&report, "credit lines imported: 4"), "{report}");
+    assert!(has_line(&report, "RF reference USD 1 25.0% 2480.00 21.8% 2480.00"), "{report}");
+    assert!(
+        has_line(&report, "reference in remittance USD 2 50.0% 8740.25 76.9% 8550.50"),
+        "{report}"
+    );
+    assert!(has_line(&report, "(no rule) USD 1 25.0% 150.00 1.3% 0.00"), "{report}");
+    // Both held lines are valued 2026-11-19: the buckets end at 7, 30 and 90 days.
+    for (as_of, bucket) in [
+        ("2026-11-26", "0-7"),
+        ("2026-11-27", "8-30"),
+        ("2027-02-17", "31-90"),
+        ("2027-02-18", "90+"),
+    ] {
+        let json = env.run(&["bank", "report", "--as-of", as_of, "--json"]).json();
+        let aging = &json["suspense_aging"];
+        assert_eq!(aging.as_array().unwrap().len(), 1, "{json}");
+        assert_eq!(aging[0]["bucket"], bucket, "{as_of}: {json}");
+        assert_eq!(aging[0]["held_minor"], 33_975);
+        assert_eq!(aging[0]["lines"], 2);
+    }
+    // Posted plus held by rule is what the lines brought.
+    let json = env.run(&["bank", "report", "--json"]).json();
+    let rows = json["by_rule"].as_array().unwrap();
+    let amount: i64 = rows.iter().map(|row| row["amount_minor"].as_i64().unwrap()).sum();
+    assert_eq!(amount, json["credits_minor"]["USD"].as_i64().unwrap());
+    assert_eq!(amount, 1_137_025);
+}

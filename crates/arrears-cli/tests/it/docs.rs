@@ -273,8 +273,9 @@ fn the_bank_examples_replay() {
             "### `arrears bank import`, `unmatched`, `match`",
             "### `arrears bank payer add`, `remove`, `list`",
             "### `arrears bank rules show`, `set`",
+            "### `arrears bank report`",
         ],
         &[],
-        11,
+        12,
     );
 }

@@ -1007,3 +1007,22 @@ fn golden_payer_account() {
         expect!["01070018455339313231303030343138343530323030303531333332d552c927"],
     );
 }
+
+#[test]
+fn golden_bank_match() {
+    let record = arrears_core::cash::LineMatch {
+        bank_ref: "NTRF-1".into(),
+        value_on: date("2026-03-02"),
+        currency: Currency::EUR,
+        amount_minor: 12_500,
+        rule: Some("RF reference".into()),
+        posted_minor: 10_000,
+    };
+    check(
+        RecordKind::BankMatch,
+        &record,
+        expect![
+            "01064e5452462d31fcba92160003455552fba861010c5246207265666572656e6365fb204e909e0587"
+        ],
+    );
+}

@@ -103,10 +103,11 @@ fn command_variant(command: &Command) -> usize {
         Command::RemovePayerAccount { .. } => 46,
         Command::SetBankRules { .. } => 47,
         Command::ReturnCash { .. } => 48,
+        Command::RecordBankMatch { .. } => 49,
     }
 }
 
-const COMMAND_VARIANTS: usize = 49;
+const COMMAND_VARIANTS: usize = 50;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -128,10 +129,11 @@ fn outcome_variant(outcome: &Outcome) -> Option<usize> {
         Outcome::CashHeld { .. } => Some(11),
         Outcome::BankRulesSet { .. } => Some(12),
         Outcome::CashReturned { .. } => Some(13),
+        Outcome::BankMatchRecorded { .. } => Some(14),
     }
 }
 
-const STORED_OUTCOME_VARIANTS: usize = 14;
+const STORED_OUTCOME_VARIANTS: usize = 15;
 
 fn commands() -> Vec<(Command, Expect)> {
     let account = AccountId(3);
@@ -526,6 +528,16 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["0230064e5452462d310432352e3503555344fc909216000249e70b"],
         ),
         (
+            Command::RecordBankMatch {
+                line: "NTRF-1".into(),
+                value_on: date("2026-02-02"),
+                amount: usd("125.50"),
+                rule: Some("RF reference".into()),
+                posted: usd("100"),
+            },
+            expect!["0231064e5452462d31fc82921600053132352e3503555344010c5246207265666572656e63650331303003555344d2fd243d"],
+        ),
+        (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
             expect!["021a0b706f6c6963792e746f6d6c0b6e616d65203d202270220aeb13fd3c"],
         ),
@@ -609,6 +621,7 @@ fn golden_outcomes() {
             expect!["020c064e5452462d31063132352e3530035553449cd2819f"],
         ),
         (Outcome::BankRulesSet { file: "rules.toml".into() }, expect!["020d0a72756c65732e746f6d6c6fc2acc5"]),
+        (Outcome::BankMatchRecorded { line: "NTRF-1".into() }, expect!["020f064e5452462d31277529ee"]),
         (
             Outcome::CashReturned {
                 line: "NTRF-1".into(),

@@ -322,3 +322,23 @@ fn a_returned_part_leaves_suspense_and_more_than_is_held_is_refused() {
     assert!(command_names(&books).iter().any(|name| name == "return_cash"));
     assert!(books.verify().unwrap().is_clean());
 }
+
+#[test]
+fn bank_matches_are_recorded_and_a_posted_amount_above_the_line_is_an_error() {
+    let (_dir, books) = open_temp();
+    let record = |posted_minor| Command::RecordBankMatch {
+        line: "B1".into(),
+        value_on: d(3, 2),
+        amount: usd(12_500),
+        rule: Some("RF reference".into()),
+        posted: usd(posted_minor),
+    };
+    let error = books.execute("m-1", &record(12_501)).unwrap_err();
+    assert!(matches!(error, CommandError::Invalid { field: "posted", .. }), "{error:?}");
+    assert!(books.bank_matches().unwrap().is_empty());
+    books.execute("m-1", &record(10_000)).unwrap().accepted().unwrap();
+    let stored = books.bank_matches().unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!((stored[0].amount_minor, stored[0].posted_minor), (12_500, 10_000));
+    assert_eq!(stored[0].rule.as_deref(), Some("RF reference"));
+}
