@@ -115,26 +115,16 @@ fn a_return_of_nothing_imported_is_reported_and_posts_nothing() {
     );
 }
 
-/// A statement of one credit paid from a German IBAN, naming no reference.
-const PAID_FROM_IBAN: &str = "\
-:20:STMT20261120
-:25:US12FNBO0000123456789
-:28C:319/1
-:60F:C261119USD0,00
-:61:2611201120C300,00NTRFNONREF//FNB-1120-0100
-:86:/REMI/November/NAME/Sierra Nevada Supply/IBAN/DE89 3704 0044 0532 0130 00
-:62F:C261120USD300,00
-";
-
 const PAYER_RULES: &str = "\
 [[rule]]
 name = \"payer account\"
 kind = \"payer_account\"
 ";
 
-/// Imports [`PAID_FROM_IBAN`] with the payer account rule alone.
+/// Imports examples/data/statement-iban.sta with the payer account rule alone.
 fn import_paid_from_iban(env: &Env) -> serde_json::Value {
-    let statement = env.write("iban.sta", PAID_FROM_IBAN);
+    // One credit paid from a German IBAN, naming no reference.
+    let statement = data("statement-iban.sta");
     let rules = env.write("rules.toml", PAYER_RULES);
     env.run(&["bank", "import", path(&statement), "--rules", path(&rules), "--json"]).json()
 }
@@ -267,7 +257,8 @@ fn stored_rules_are_checked_shown_and_used_by_import() {
     let add = ["bank", "payer", "add", "DE89370400440532013000", "--debtor", "B-2003"];
     env.run(&[&add[..], &["--key", "payer-1"]].concat()).ok();
     // No --rules: the stored ones decide.
-    let statement = env.write("iban.sta", PAID_FROM_IBAN);
+    // One credit paid from a German IBAN, naming no reference.
+    let statement = data("statement-iban.sta");
     let imported = env.run(&["bank", "import", path(&statement), "--json"]).json();
     assert_eq!(imported["matched_by_rule"]["payer account"], 1, "{imported}");
 }
