@@ -23,7 +23,7 @@ mod plugin_output;
 pub use import_rows::import_rows;
 pub use plugin_output::plugin_output;
 
-const KINDS: [RecordKind; 21] = [
+const KINDS: [RecordKind; 23] = [
     RecordKind::Debtor,
     RecordKind::Account,
     RecordKind::Obligation,
@@ -46,6 +46,8 @@ const KINDS: [RecordKind; 21] = [
     RecordKind::WorkLog,
     RecordKind::BankLine,
     RecordKind::ColdPart,
+    RecordKind::PayerAccount,
+    RecordKind::BankMatch,
 ];
 
 /// CRC-32 (IEEE), as the record frame uses.
@@ -87,6 +89,10 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::WorkLog => decode::<arrears_core::work::WorkLogEntry>(kind, bytes).is_ok(),
         RecordKind::BankLine => decode::<arrears_core::cash::HeldLine>(kind, bytes).is_ok(),
         RecordKind::ColdPart => decode::<arrears_core::ledger::ColdPart>(kind, bytes).is_ok(),
+        RecordKind::PayerAccount => {
+            decode::<arrears_core::cash::RegisteredPayer>(kind, bytes).is_ok()
+        }
+        RecordKind::BankMatch => decode::<arrears_core::cash::LineMatch>(kind, bytes).is_ok(),
     }
 }
 

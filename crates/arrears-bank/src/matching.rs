@@ -35,7 +35,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod account;
 mod data;
 mod rules;
 mod text;
@@ -49,7 +48,7 @@ use serde::Serialize;
 
 use crate::StatementLine;
 
-pub use account::{AccountCheckError, PayerAccount};
+pub use arrears_core::cash::{AccountCheckError, PayerAccount};
 pub use data::InMemoryMatchData;
 pub use rules::{
     MatchRule, MatchRules, RuleKind, RulesError, RulesErrorReason, AMOUNT_OBLIGATIONS_MAX,

@@ -3,6 +3,10 @@
 //! obligations and each part posted as a payment keyed `bank:<bank ref>/<part>`; what no rule
 //! posts (and what exceeds what is owed) is held in suspense keyed `bank:<bank ref>`.
 
+mod payer;
+mod report;
+mod rules;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -26,17 +30,6 @@ use chrono::NaiveDate;
 use crate::output::money;
 use crate::{collect, refs, Status};
 
-/// The rules used without `--rules`: the references that identify a payment by themselves.
-const DEFAULT_RULES: &str = "\
-[[rule]]
-name = \"RF reference\"
-kind = \"creditor_reference\"
-
-[[rule]]
-name = \"reference in remittance\"
-kind = \"reference_in_remittance\"
-";
-
 /// `arrears bank`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum BankCommand {
@@ -46,6 +39,14 @@ pub(crate) enum BankCommand {
     Unmatched,
     /// Apply a line held in suspense to an account, as a payment.
     Match(MatchArgs),
+    /// The accounts debtors pay from, for the `payer_account` rule: add, remove, list.
+    #[command(subcommand)]
+    Payer(payer::PayerCommand),
+    /// The matching rules kept in the store: show, set.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+    /// Match rate by rule (lines and money) and suspense aging.
+    Report(report::ReportArgs),
 }
 
 /// `arrears bank import`.
@@ -59,7 +60,8 @@ pub(crate) struct ImportArgs {
     /// The CSV mapping (TOML), for `csv`.
     #[arg(long, value_name = "FILE")]
     pub(crate) mapping: Option<PathBuf>,
-    /// The matching rules (TOML); default: RF references, then references in the remittance.
+    /// The matching rules (TOML); default: the stored ones (`bank rules set`), else RF
+    /// references, then references in the remittance.
     #[arg(long, value_name = "FILE")]
     pub(crate) rules: Option<PathBuf>,
 }
@@ -87,13 +89,16 @@ pub(crate) struct MatchArgs {
 pub(crate) fn run(
     books: &Arrears,
     command: &BankCommand,
-    json: bool,
+    (today, json): (NaiveDate, bool),
     out: &mut dyn Write,
 ) -> Result<Status> {
     match command {
         BankCommand::Import(args) => import(books, args, json, out),
         BankCommand::Unmatched => unmatched(books, json, out),
         BankCommand::Match(args) => apply(books, args, json, out),
+        BankCommand::Payer(command) => payer::run(books, command, json, out),
+        BankCommand::Rules(command) => rules::run(books, command, json, out),
+        BankCommand::Report(args) => report::run(books, args, today, json, out),
     }
 }
 
@@ -115,9 +120,11 @@ struct Summary {
     suspense_minor: BTreeMap<String, i64>,
     returned: u64,
     payments_reversed: u64,
+    suspense_returned: u64,
     returns_unmatched: Vec<String>,
     debits: u64,
     already_imported: u64,
+    held_after_refusal: Vec<String>,
     rejected: Vec<String>,
 }
 
@@ -131,19 +138,12 @@ fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -
         ),
         None => None,
     };
-    let rules = match &args.rules {
-        Some(path) => {
-            MatchRules::from_toml(&read_text(path, "rules")?, &path.display().to_string())
-                .map_err(|error| anyhow!("{error}"))?
-        }
-        None => MatchRules::from_toml(DEFAULT_RULES, "default rules")
-            .map_err(|error| anyhow!("{error}"))?,
-    };
+    let rules = rules::in_force(books, args.rules.as_ref())?;
     // Every check of the file runs here, before anything is written.
     let statements = arrears_bank::parse(&file, &bytes, args.format, mapping.as_ref())?;
     let mut summary = Summary::default();
-    let commands = plan(books, &statements, &rules, &mut summary)?;
-    execute(books, &commands, &mut summary)?;
+    let steps = plan(books, &statements, &rules, &mut summary)?;
+    execute(books, steps, &mut summary)?;
     if json {
         crate::output::json(out, &summary)?;
     } else {
@@ -152,13 +152,22 @@ fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -
     Ok(if summary.rejected.is_empty() { Status::Ok } else { Status::Failed })
 }
 
-/// The commands an import executes, each under its key, decided before any is executed.
+/// What an import executes, decided before anything is executed.
+enum Step {
+    /// A command under its key (the reversals and returns of a returned line).
+    Run(String, Command),
+    /// A credit line: its payments, each under its key, and what it holds in suspense (its
+    /// amount may be zero), to which any payment refused is added.
+    Line { payments: Vec<(String, Command)>, hold: BankLine, matched: Command },
+}
+
+/// The steps of an import, decided before any is executed.
 fn plan(
     books: &Arrears,
     statements: &[Statement],
     rules: &MatchRules,
     summary: &mut Summary,
-) -> Result<Vec<(String, Command)>> {
+) -> Result<Vec<Step>> {
     let as_of = statements
         .iter()
         .flat_map(|statement| statement.lines.iter().map(|line| line.value_on))
@@ -175,12 +184,17 @@ fn plan(
                     summary.already_imported += 1;
                     continue;
                 }
-                let reversals = reversals(books, line)?;
-                if reversals.is_empty() {
+                let undo = reversals(books, line)?;
+                if undo.is_empty() {
                     summary.returns_unmatched.push(line.bank_reference.clone());
                 }
-                summary.payments_reversed += reversals.len() as u64;
-                commands.extend(reversals);
+                for (_, command) in &undo {
+                    match command {
+                        Command::ReturnCash { .. } => summary.suspense_returned += 1,
+                        _ => summary.payments_reversed += 1,
+                    }
+                }
+                commands.extend(undo.into_iter().map(|(key, command)| Step::Run(key, command)));
                 continue;
             }
             if line.direction == Direction::Debit {
@@ -195,16 +209,17 @@ fn plan(
                 continue;
             }
             let line_plan = portfolio.plan_line(rules, line, currency)?;
-            line_plan.count(summary, currency);
-            commands.extend(line_plan.commands(line, currency));
+            line_plan.count(summary);
+            commands.push(line_plan.step(line, currency));
         }
     }
     Ok(commands)
 }
 
-/// The reversals of the payments a returned or reversed line returns: those imported from the
-/// line whose bank reference the return gives as its end-to-end id, creditor reference or a
-/// word of its remittance, each keyed `bank:<return's bank ref>/<n>`.
+/// What a returned or reversed line undoes, from the line whose bank reference it gives as
+/// its end-to-end id, creditor reference or a word of its remittance: the payments imported
+/// from that line reversed, and if it was held in suspense, the payments applied from it
+/// reversed and what it still holds returned; each keyed `bank:<return's bank ref>/<n>`.
 fn reversals(books: &Arrears, line: &StatementLine) -> Result<Vec<(String, Command)>> {
     let words = line.remittance_unstructured.iter().flat_map(|text| {
         text.split(|c: char| c.is_whitespace() || c == '/' || c == ',' || c == ';')
@@ -216,27 +231,41 @@ fn reversals(books: &Arrears, line: &StatementLine) -> Result<Vec<(String, Comma
         .chain(words)
         .filter(|word| !word.is_empty() && *word != line.bank_reference)
         .collect();
-    let mut commands = Vec::new();
+    let held_lines = books.bank_lines()?;
     for candidate in candidates {
+        let reverse = |account, payment| Command::Reversal {
+            account,
+            payment,
+            effective_on: line.value_on,
+            reason: arrears::ledger::ReversalReason::Returned,
+        };
+        let mut undo = Vec::new();
         for part in 1.. {
             let Some(recorded) = books.recorded(&format!("bank:{candidate}/{part}"))? else {
                 break;
             };
-            let Outcome::Posted(posted) = recorded.outcome else { continue };
-            let command = Command::Reversal {
-                account: posted.account,
-                payment: posted.event,
-                effective_on: line.value_on,
-                reason: arrears::ledger::ReversalReason::Returned,
-            };
-            let key = format!("bank:{}/{}", line.bank_reference, commands.len() + 1);
-            commands.push((key, command));
+            if let Outcome::Posted(posted) = recorded.outcome {
+                undo.push(reverse(posted.account, posted.event));
+            }
         }
-        if !commands.is_empty() {
-            break;
+        if let Some(held) = held_lines.iter().find(|held| held.bank_ref == candidate) {
+            undo.extend(held.applied.iter().map(|part| reverse(part.account, part.event)));
+            if held.held_minor() > 0 {
+                undo.push(Command::ReturnCash {
+                    line: held.bank_ref.clone(),
+                    amount: Money::from_minor(held.held_minor(), held.currency),
+                    effective_on: line.value_on,
+                });
+            }
+        }
+        if !undo.is_empty() {
+            let keyed = undo.into_iter().enumerate().map(|(index, command)| {
+                (format!("bank:{}/{}", line.bank_reference, index + 1), command)
+            });
+            return Ok(keyed.collect());
         }
     }
-    Ok(commands)
+    Ok(Vec::new())
 }
 
 fn already_imported(books: &Arrears, bank_ref: &str) -> Result<bool> {
@@ -255,27 +284,20 @@ struct LinePlan {
 }
 
 impl LinePlan {
-    fn count(&self, summary: &mut Summary, currency: Currency) {
+    /// Counts the rule that decided and whether the line is apportioned; what is posted and
+    /// held is counted as it executes.
+    fn count(&self, summary: &mut Summary) {
         if let Some(rule) = &self.rule {
             *summary.matched_by_rule.entry(rule.clone()).or_insert(0) += 1;
         }
         if self.parts.len() > 1 {
             summary.apportioned += 1;
         }
-        summary.payments_posted += self.parts.len() as u64;
-        let posted: i64 = self.parts.iter().map(|part| part.2).sum();
-        if posted > 0 {
-            *summary.posted_minor.entry(currency.to_string()).or_insert(0) += posted;
-        }
-        if self.held_minor > 0 {
-            summary.held_in_suspense += 1;
-            *summary.suspense_minor.entry(currency.to_string()).or_insert(0) += self.held_minor;
-        }
     }
 
-    fn commands(&self, line: &StatementLine, currency: Currency) -> Vec<(String, Command)> {
+    fn step(&self, line: &StatementLine, currency: Currency) -> Step {
         let bank_ref = &line.bank_reference;
-        let mut commands: Vec<(String, Command)> = self
+        let payments = self
             .parts
             .iter()
             .enumerate()
@@ -289,34 +311,102 @@ impl LinePlan {
                 (format!("bank:{bank_ref}/{}", index + 1), command)
             })
             .collect();
-        if self.held_minor > 0 {
-            let remittance = [&line.remittance_unstructured, &line.creditor_reference]
-                .into_iter()
-                .flatten()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let held = BankLine {
-                bank_ref: bank_ref.clone(),
-                value_on: line.value_on,
-                amount: Money::from_minor(self.held_minor, currency),
-                payer_name: line.payer_name.clone(),
-                payer_account: line.payer_account.clone(),
-                remittance,
-            };
-            commands.push((format!("bank:{bank_ref}"), Command::ReceiveCash { line: held }));
-        }
-        commands
+        let remittance = [&line.remittance_unstructured, &line.creditor_reference]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let hold = BankLine {
+            bank_ref: bank_ref.clone(),
+            value_on: line.value_on,
+            amount: Money::from_minor(self.held_minor, currency),
+            payer_name: line.payer_name.clone(),
+            payer_account: line.payer_account.clone(),
+            remittance,
+        };
+        // What was posted is filled in as the payments execute.
+        let matched = Command::RecordBankMatch {
+            line: bank_ref.clone(),
+            value_on: line.value_on,
+            amount: Money::from_minor(line.amount_minor, currency),
+            rule: self.rule.clone(),
+            posted: Money::from_minor(0, currency),
+        };
+        Step::Line { payments, hold, matched }
     }
 }
 
-/// Executes the planned commands in one transaction: all or nothing.
-fn execute(books: &Arrears, commands: &[(String, Command)], summary: &mut Summary) -> Result<()> {
-    let mut batch = books.batch()?;
-    for (key, command) in commands {
-        let receipt = batch.execute(key, command).with_context(|| format!("key {key}"))?;
+/// Executes one credit line's payments; holds what is not posted (what the plan holds and
+/// every payment refused) in suspense; records how the line was matched.
+fn execute_line(
+    batch: &mut arrears::Batch<'_>,
+    payments: Vec<(String, Command)>,
+    mut hold: BankLine,
+    mut matched: Command,
+    summary: &mut Summary,
+) -> Result<()> {
+    let currency = hold.amount.currency();
+    let mut held_minor = hold.amount.to_minor()?;
+    let mut posted_minor = 0;
+    for (key, command) in payments {
+        let receipt = batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
+        let Command::Payment { amount, .. } = &command else { continue };
+        let amount_minor = amount.to_minor()?;
+        if let Outcome::Rejected(rejection) = &receipt.outcome {
+            held_minor += amount_minor;
+            let reason = rejection.describe(currency);
+            summary.held_after_refusal.push(format!("{key}: {reason}"));
+        } else {
+            summary.payments_posted += 1;
+            posted_minor += amount_minor;
+        }
+    }
+    if posted_minor > 0 {
+        *summary.posted_minor.entry(currency.to_string()).or_insert(0) += posted_minor;
+    }
+    let bank_ref = hold.bank_ref.clone();
+    if held_minor > 0 {
+        summary.held_in_suspense += 1;
+        *summary.suspense_minor.entry(currency.to_string()).or_insert(0) += held_minor;
+        hold.amount = Money::from_minor(held_minor, currency);
+        let key = format!("bank:{bank_ref}");
+        let receipt = batch
+            .execute(&key, &Command::ReceiveCash { line: hold })
+            .with_context(|| format!("key {key}"))?;
         if let Outcome::Rejected(rejection) = &receipt.outcome {
             summary.rejected.push(format!("{key}: {rejection}"));
+        }
+    }
+    if let Command::RecordBankMatch { posted, .. } = &mut matched {
+        *posted = Money::from_minor(posted_minor, currency);
+    }
+    let key = format!("bank:{bank_ref}/matched");
+    let receipt = batch.execute(&key, &matched).with_context(|| format!("key {key}"))?;
+    if let Outcome::Rejected(rejection) = &receipt.outcome {
+        summary.rejected.push(format!("{key}: {rejection}"));
+    }
+    Ok(())
+}
+
+/// Executes the steps in one transaction, all or nothing. A payment the engine refuses is
+/// held in suspense with the rest of its line instead (reported in `held_after_refusal`), so
+/// that posted plus held is always the statement's credits; a refused reversal or return is
+/// reported in `rejected`.
+fn execute(books: &Arrears, steps: Vec<Step>, summary: &mut Summary) -> Result<()> {
+    let mut batch = books.batch()?;
+    for step in steps {
+        match step {
+            Step::Run(key, command) => {
+                let receipt =
+                    batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
+                if let Outcome::Rejected(rejection) = &receipt.outcome {
+                    summary.rejected.push(format!("{key}: {rejection}"));
+                }
+            }
+            Step::Line { payments, hold, matched } => {
+                execute_line(&mut batch, payments, hold, matched, summary)?;
+            }
         }
     }
     batch.commit()?;
@@ -338,11 +428,15 @@ fn print_summary(summary: &Summary, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "returned: {}", summary.returned)?;
     writeln!(out, "payments reversed: {}", summary.payments_reversed)?;
+    writeln!(out, "returned from suspense: {}", summary.suspense_returned)?;
     for line in &summary.returns_unmatched {
         writeln!(out, "return {line}: no payment imported from the line it returns")?;
     }
     writeln!(out, "debits: {}", summary.debits)?;
     writeln!(out, "already imported: {}", summary.already_imported)?;
+    for refused in &summary.held_after_refusal {
+        writeln!(out, "held in suspense after a refusal: {refused}")?;
+    }
     for rejected in &summary.rejected {
         writeln!(out, "rejected: {rejected}")?;
     }
@@ -355,6 +449,8 @@ struct Portfolio {
     references: BTreeMap<String, Vec<MatchTarget>>,
     rf: BTreeMap<String, Vec<MatchTarget>>,
     open: BTreeMap<DebtorId, Vec<OpenObligation>>,
+    /// The debtors registered on each payer account, by normalized number.
+    payers: BTreeMap<String, Vec<DebtorId>>,
 }
 
 impl Portfolio {
@@ -364,7 +460,11 @@ impl Portfolio {
             references: BTreeMap::new(),
             rf: BTreeMap::new(),
             open: BTreeMap::new(),
+            payers: BTreeMap::new(),
         };
+        for payer in books.payer_accounts(None)? {
+            portfolio.payers.entry(payer.number).or_default().push(payer.debtor);
+        }
         let mut debtors = std::collections::BTreeSet::new();
         for id in books.account_ids()? {
             let view = books.account_view(id, as_of)?;
@@ -466,9 +566,8 @@ impl MatchData for Portfolio {
         self.references.get(token).cloned().unwrap_or_default()
     }
 
-    /// Payer accounts are not registered on debtors yet: the rule finds nothing.
-    fn by_payer_account(&self, _account: &PayerAccount) -> Vec<DebtorId> {
-        Vec::new()
+    fn by_payer_account(&self, account: &PayerAccount) -> Vec<DebtorId> {
+        self.payers.get(account.id()).cloned().unwrap_or_default()
     }
 
     fn open_obligations(&self, debtor: DebtorId) -> Vec<OpenObligation> {

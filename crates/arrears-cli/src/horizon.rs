@@ -144,7 +144,9 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
             _ => Vec::new(),
         },
         Command::RecordWork(done) => vec![("at", done.at.date_naive())],
-        Command::ApplyCash { effective_on, .. } => vec![("effective_on", *effective_on)],
+        Command::ApplyCash { effective_on, .. } | Command::ReturnCash { effective_on, .. } => {
+            vec![("effective_on", *effective_on)]
+        }
         Command::ReceiveCash { line } => vec![("line.value_on", line.value_on)],
         // Commands without a value date (and any the engine adds later, until listed here).
         _ => Vec::new(),

@@ -265,7 +265,9 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             let books = open(cli)?;
             upkeep::run(&books, &horizon(cli, &books)?, command, cli.json, out)
         }
-        Command::Bank(command) => bank::run(&open(cli)?, command, cli.json, out),
+        Command::Bank(command) => {
+            bank::run(&open(cli)?, command, (today(cli).date_naive(), cli.json), out)
+        }
         Command::Limitation(args) => upkeep::limitation(&open(cli)?, args, cli.json, out),
         Command::Team(command) => work::team(&open(cli)?, command, cli.json, out),
         Command::Agent(command) => work::agent(&open(cli)?, command, cli.json, out),

@@ -70,6 +70,11 @@ pub enum RecordKind {
     /// `arrears_core::ledger::ColdPart`: settled items moved out of an account's snapshot (the
     /// `snapshot_cold` table, new in format 3).
     ColdPart,
+    /// `arrears_core::cash::RegisteredPayer` (the `payer_accounts` table, added within format
+    /// 2).
+    PayerAccount,
+    /// `arrears_core::cash::LineMatch` (the `bank_matches` table, added within format 2).
+    BankMatch,
 }
 
 impl RecordKind {
@@ -110,8 +115,11 @@ impl RecordKind {
             | RecordKind::Agent
             | RecordKind::WorkItem
             | RecordKind::WorkLog
-            | RecordKind::BankLine
+            | RecordKind::PayerAccount
+            | RecordKind::BankMatch
             | RecordKind::ColdPart => 1,
+            // Version 2: `returned` appended (an older line reads with nothing returned).
+            RecordKind::BankLine => 2,
         }
     }
 
@@ -140,6 +148,8 @@ impl RecordKind {
             RecordKind::PluginEntry if version < 2 => &[0],
             // `AccountState::cold_parts`, 0, and `AccountState::cold_through`, `None`.
             RecordKind::Snapshot if version < 2 => &[0, 0],
+            // `HeldLine::returned`, empty.
+            RecordKind::BankLine if version < 2 => &[0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -161,6 +171,8 @@ impl RecordKind {
             | RecordKind::WorkItem
             | RecordKind::WorkLog
             | RecordKind::BankLine
+            | RecordKind::PayerAccount
+            | RecordKind::BankMatch
             | RecordKind::ColdPart => &[],
         }
     }
@@ -190,6 +202,8 @@ impl RecordKind {
             RecordKind::WorkLog => "work log entry",
             RecordKind::BankLine => "bank line",
             RecordKind::ColdPart => "cold part of an account's state",
+            RecordKind::PayerAccount => "payer account",
+            RecordKind::BankMatch => "bank match",
         }
     }
 }
@@ -337,16 +351,23 @@ fn decode_checked<T: DeserializeOwned>(
     let decode = || bincode::serde::decode_from_slice(payload, config());
     let decoded = if version == kind.version() {
         decode()
-    } else if version == 1 && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry) {
+    } else if version == 1
+        && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry | RecordKind::BankLine)
+    {
         // Written by format 1: the same fields, dates and instants as strings.
         arrears_core::dates::with_strings(decode)
     } else if ((2..kind.version()).contains(&version)
         && matches!(kind, RecordKind::Case | RecordKind::Action | RecordKind::Debtor))
-        || (version == 1 && matches!(kind, RecordKind::PluginEntry | RecordKind::Snapshot))
+        || (version == 1
+            && matches!(
+                kind,
+                RecordKind::PluginEntry | RecordKind::Snapshot | RecordKind::BankLine
+            ))
     {
         // Written before the case's `interrupted` and `capacity`, the action's `claim`,
-        // `sent_at` and `seq`, the debtor's `restrictions` and `attorney`, or the plugin
-        // entry's `in_process` were appended (completed above).
+        // `sent_at` and `seq`, the debtor's `restrictions` and `attorney`, the plugin entry's
+        // `in_process` or the bank line's `returned` were appended (completed above; both
+        // kinds were new within format 2, with integer dates from their first version).
         decode()
     } else {
         return Err(DecodeError::Version { kind: name, found: version, expected: kind.version() });

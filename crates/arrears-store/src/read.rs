@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrears_core::case::{Action, CollectionCase, ContactAttempt, Note};
-use arrears_core::cash::HeldLine;
+use arrears_core::cash::{HeldLine, LineMatch, RegisteredPayer};
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{
     replay, AccountState, ColdPart, Event, EventRecord, JournalEntry, Posting,
@@ -20,10 +20,10 @@ use crate::codec::{self, decode, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::schema::{
     date_key, AccountEntries, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry,
-    BankLines, Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs,
+    BankLines, BankMatches, Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs,
     IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
-    OutboxPending, PluginEntryRow, Plugins, RefKind, ReviewDue, SnapshotCold, Snapshots, Teams,
-    WorkItems, WorkLog, META_FORMAT_VERSION,
+    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, SnapshotCold,
+    Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -863,6 +863,53 @@ pub trait Reads: TableAccess {
         }
         self.read_table(BankLines, |table| {
             decode_rows(table.iter().map_err(from_redb)?, "bank_lines", RecordKind::BankLine)
+        })
+    }
+
+    /// The debtors that registered the payer account `number` (normalized, as
+    /// `PayerAccount::id` gives it), by debtor id; none in a store written before the
+    /// `payer_accounts` table.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn payer_account(&self, number: &str) -> Result<Vec<RegisteredPayer>, StorageError> {
+        if !self.table_exists(PayerAccounts)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(PayerAccounts, |table| {
+            let rows = table.range((number, 0)..=(number, u64::MAX)).map_err(from_redb)?;
+            decode_rows(rows, "payer_accounts", RecordKind::PayerAccount)
+        })
+    }
+
+    /// Every payer account registered, by number then debtor.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn payer_accounts(&self) -> Result<Vec<RegisteredPayer>, StorageError> {
+        if !self.table_exists(PayerAccounts)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(PayerAccounts, |table| {
+            let rows = table.iter().map_err(from_redb)?;
+            decode_rows(rows, "payer_accounts", RecordKind::PayerAccount)
+        })
+    }
+
+    /// How every imported credit line was matched, by bank reference (none in a store
+    /// written before the `bank_matches` table).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn bank_matches(&self) -> Result<Vec<LineMatch>, StorageError> {
+        if !self.table_exists(BankMatches)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(BankMatches, |table| {
+            decode_rows(table.iter().map_err(from_redb)?, "bank_matches", RecordKind::BankMatch)
         })
     }
 

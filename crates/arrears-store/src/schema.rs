@@ -161,6 +161,8 @@ tables! {
     WorkLog, work_log: "work_log", u64, &'static [u8];
     BankLines, bank_lines: "bank_lines", &'static str, &'static [u8];
     SnapshotCold, snapshot_cold: "snapshot_cold", (u64, u32), &'static [u8];
+    PayerAccounts, payer_accounts: "payer_accounts", (&'static str, u64), &'static [u8];
+    BankMatches, bank_matches: "bank_matches", &'static str, &'static [u8];
 }
 
 /// Days since 1970-01-01, the key form of a date in indexes.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt, Note};
-use arrears_core::cash::HeldLine;
+use arrears_core::cash::{HeldLine, LineMatch, RegisteredPayer};
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::{AccountState, EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
@@ -16,10 +16,10 @@ use crate::error::{from_redb, StorageError};
 use crate::read::Reads;
 use crate::schema::{
     date_key, AccountEntries, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines,
-    Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency,
-    IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
-    OutboxPending, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots,
-    Teams, WorkItems, WorkLog,
+    BankMatches, Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs,
+    Idempotency, IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor,
+    OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue,
+    Sequence, SnapshotCold, Snapshots, Teams, WorkItems, WorkLog,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -428,6 +428,51 @@ impl WriteTxn {
         let bytes = encode(RecordKind::BankLine, line);
         self.write_table(BankLines, |table| {
             table.insert(line.bank_ref.as_str(), bytes.as_slice()).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Registers a payer account on a debtor (replacing the same registration).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_payer_account(&mut self, payer: &RegisteredPayer) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::PayerAccount, payer);
+        self.write_table(PayerAccounts, |table| {
+            table
+                .insert((payer.number.as_str(), payer.debtor.0), bytes.as_slice())
+                .map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Removes the registration of payer account `number` on `debtor`; returns true if and
+    /// only if there was one.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn remove_payer_account(
+        &mut self,
+        number: &str,
+        debtor: DebtorId,
+    ) -> Result<bool, StorageError> {
+        self.write_table(PayerAccounts, |table| {
+            Ok(table.remove((number, debtor.0)).map_err(from_redb)?.is_some())
+        })
+    }
+
+    /// Writes how an imported credit line was matched (replacing the record of the same bank
+    /// reference).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_bank_match(&mut self, record: &LineMatch) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::BankMatch, record);
+        self.write_table(BankMatches, |table| {
+            table.insert(record.bank_ref.as_str(), bytes.as_slice()).map_err(from_redb)?;
             Ok(())
         })
     }

@@ -506,7 +506,72 @@ pub enum Command {
         #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
+    /// Registers an account the debtor pays from, so that the `payer_account` matching rule
+    /// finds the debtor from a bank line's payer account (docs/CASH.md, "Payer accounts").
+    /// The number is read as [`arrears_core::cash::PayerAccount::parse`] reads it (spaces,
+    /// dots and dashes dropped, letters upper case) and must be of `scheme`, with its check
+    /// digits right. Registering it again changes nothing; several debtors may register the
+    /// same account.
+    RegisterPayerAccount {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The scheme the number must be of.
+        scheme: arrears_core::cash::PayerScheme,
+        /// The account number, as written.
+        number: String,
+    },
+    /// Removes a payer account registered on the debtor
+    /// ([`Command::RegisterPayerAccount`]).
+    RemovePayerAccount {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The account number, as written (normalized as when registered).
+        number: String,
+    },
+    /// Replaces the bank matching rules `arrears bank import` uses when given none (docs/CASH.md,
+    /// "Stored rules"): TOML text kept as given. The engine does not read bank rules, so it
+    /// checks only that the text is not empty and at most [`BANK_RULES_LEN_MAX`] bytes;
+    /// validate it first with `arrears_bank::matching::MatchRules::from_toml`, as `arrears bank
+    /// rules set` does.
+    SetBankRules {
+        /// The file name, for messages.
+        file: String,
+        /// The TOML text.
+        text: String,
+    },
+    /// Takes part or all of a bank line held in suspense out of suspense because the bank
+    /// returned it to the payer (a returned item or a reversal of the line): suspense debit,
+    /// cash credit, recorded on the line (docs/CASH.md, "Returns"). More than the line still
+    /// holds is refused with [`Rejection::SuspenseShort`].
+    ReturnCash {
+        /// The line's bank reference.
+        line: String,
+        /// The amount returned, in the line's currency.
+        amount: Money,
+        /// The return's value date.
+        #[serde(with = "arrears_core::dates::date")]
+        effective_on: NaiveDate,
+    },
+    /// Records how an imported credit line was matched: the rule that decided a post (if
+    /// one did) and what was posted, for the match-rate report (`arrears bank report`).
+    /// Replaces the record of the same bank reference.
+    RecordBankMatch {
+        /// The line's bank reference.
+        line: String,
+        /// The line's value date.
+        #[serde(with = "arrears_core::dates::date")]
+        value_on: NaiveDate,
+        /// The line's amount.
+        amount: Money,
+        /// The rule that decided a post, if one did.
+        rule: Option<String>,
+        /// What was posted to accounts, in the line's currency, at most `amount`.
+        posted: Money,
+    },
 }
+
+/// The longest bank rules text [`Command::SetBankRules`] keeps, in bytes.
+pub const BANK_RULES_LEN_MAX: usize = 256 * 1024;
 
 /// What [`Command::ChangeRestrictions`] changes: each field given replaces the stored value;
 /// at least one must be given.
@@ -691,9 +756,16 @@ impl Command {
             | Command::RequestCallback { at, .. } => {
                 vec![("at", at.date_naive())]
             }
-            Command::DefineTeam(_) | Command::DefineAgent(_) => Vec::new(),
+            Command::DefineTeam(_)
+            | Command::DefineAgent(_)
+            | Command::RegisterPayerAccount { .. }
+            | Command::RemovePayerAccount { .. }
+            | Command::SetBankRules { .. } => Vec::new(),
+            Command::RecordBankMatch { value_on, .. } => vec![("value_on", *value_on)],
             Command::ReceiveCash { line } => vec![("line.value_on", line.value_on)],
-            Command::ApplyCash { effective_on, .. } => vec![("effective_on", *effective_on)],
+            Command::ApplyCash { effective_on, .. } | Command::ReturnCash { effective_on, .. } => {
+                vec![("effective_on", *effective_on)]
+            }
             Command::RecordWork(done) => std::iter::once(("at", done.at.date_naive()))
                 .chain(done.next_action_on.map(|on| ("next_action_on", on)))
                 .chain(done.promise.iter().map(|line| ("promise.on", line.on)))
@@ -750,6 +822,11 @@ impl Command {
             Command::RecordWork(_) => "record_work",
             Command::ReceiveCash { .. } => "receive_cash",
             Command::ApplyCash { .. } => "apply_cash",
+            Command::RegisterPayerAccount { .. } => "register_payer_account",
+            Command::RemovePayerAccount { .. } => "remove_payer_account",
+            Command::SetBankRules { .. } => "set_bank_rules",
+            Command::ReturnCash { .. } => "return_cash",
+            Command::RecordBankMatch { .. } => "record_bank_match",
         }
     }
 
@@ -772,8 +849,13 @@ impl Command {
             | Command::Payment { amount, .. }
             | Command::Waiver { amount, .. }
             | Command::Adjustment { amount, .. }
-            | Command::ApplyCash { amount, .. } => *amount = money(amount),
+            | Command::ApplyCash { amount, .. }
+            | Command::ReturnCash { amount, .. } => *amount = money(amount),
             Command::ReceiveCash { line } => line.amount = money(&line.amount),
+            Command::RecordBankMatch { amount, posted, .. } => {
+                *amount = money(amount);
+                *posted = money(posted);
+            }
             Command::Promise { payments, .. } => {
                 for line in payments {
                     line.amount = money(&line.amount);
@@ -816,6 +898,9 @@ impl Command {
             | Command::SetLimitationDate { .. }
             | Command::SetAttorney { .. }
             | Command::ChangeRestrictions { .. }
+            | Command::RegisterPayerAccount { .. }
+            | Command::RemovePayerAccount { .. }
+            | Command::SetBankRules { .. }
             | Command::ReportSignal { .. }
             | Command::DefineTeam(_)
             | Command::DefineAgent(_) => {}
@@ -911,6 +996,25 @@ pub enum Outcome {
         line: String,
         /// The amount held.
         held: Money,
+    },
+    /// The bank matching rules were replaced ([`Command::SetBankRules`]).
+    BankRulesSet {
+        /// The file they came from.
+        file: String,
+    },
+    /// Part of a bank line held in suspense was returned ([`Command::ReturnCash`]).
+    CashReturned {
+        /// The line's bank reference.
+        line: String,
+        /// The amount returned.
+        returned: Money,
+        /// What the line still holds.
+        held: Money,
+    },
+    /// How an imported line was matched was recorded ([`Command::RecordBankMatch`]).
+    BankMatchRecorded {
+        /// The line's bank reference.
+        line: String,
     },
 }
 

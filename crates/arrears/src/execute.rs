@@ -275,6 +275,21 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::DefineAgent(agent) => crate::queue::define_agent(env, agent)?,
         Command::RecordWork(done) => crate::queue::record_work(env, done)?,
         Command::ReceiveCash { line } => crate::suspense::receive_cash(env, line)?,
+        Command::RegisterPayerAccount { debtor, scheme, number } => {
+            crate::suspense::register_payer_account(env, *debtor, *scheme, number)?
+        }
+        Command::RemovePayerAccount { debtor, number } => {
+            crate::suspense::remove_payer_account(env, *debtor, number)?
+        }
+        Command::SetBankRules { file, text } => crate::suspense::set_bank_rules(env, file, text)?,
+        Command::ReturnCash { line, amount, effective_on } => {
+            crate::suspense::return_cash(env, line, amount, *effective_on)?
+        }
+        Command::RecordBankMatch { line, value_on, amount, rule, posted } => {
+            let matched =
+                crate::suspense::Matched { line, value_on: *value_on, amount, rule, posted };
+            crate::suspense::record_bank_match(env, &matched)?
+        }
         Command::ApplyCash { line, account, amount, effective_on } => {
             if let Some(rejection) = payment_ahead(env, *effective_on) {
                 return Ok(Outcome::Rejected(rejection));

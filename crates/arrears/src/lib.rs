@@ -83,7 +83,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
     CallConsent, CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge,
     NewDebtor, NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
-    RestrictionChanges, WorkDone,
+    RestrictionChanges, WorkDone, BANK_RULES_LEN_MAX,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{
@@ -715,6 +715,49 @@ impl Arrears {
     /// A storage failure.
     pub fn bank_lines(&self) -> Result<Vec<cash::HeldLine>, QueryError> {
         Ok(self.store.read()?.bank_lines()?)
+    }
+
+    /// Every payer account registered on a debtor ([`Command::RegisterPayerAccount`]), by
+    /// normalized number then debtor; those of one number only with `number` (read and
+    /// normalized as [`cash::PayerAccount::parse`] does; a number whose check digits fail has
+    /// none).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn payer_accounts(
+        &self,
+        number: Option<&str>,
+    ) -> Result<Vec<cash::RegisteredPayer>, QueryError> {
+        let read = self.store.read()?;
+        match number {
+            None => Ok(read.payer_accounts()?),
+            Some(number) => match cash::PayerAccount::parse(number) {
+                Ok(account) => Ok(read.payer_account(account.id())?),
+                Err(_) => Ok(Vec::new()),
+            },
+        }
+    }
+
+    /// The bank matching rules stored by [`Command::SetBankRules`] (TOML text), if any.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn bank_rules(&self) -> Result<Option<String>, QueryError> {
+        let stored = self.store.read()?.config(suspense::BANK_RULES_CONFIG)?;
+        // Written from a `String`; damaged bytes show as U+FFFD and fail the rules' parser.
+        Ok(stored.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// How every imported credit line was matched ([`Command::RecordBankMatch`]), by bank
+    /// reference.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn bank_matches(&self) -> Result<Vec<cash::LineMatch>, QueryError> {
+        Ok(self.store.read()?.bank_matches()?)
     }
 
     /// The suspense book at portfolio level: by currency, what bank lines still hold, in minor

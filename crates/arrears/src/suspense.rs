@@ -1,15 +1,21 @@
 //! Cash received from the bank: lines held in suspense and applied to accounts later
-//! (`Command::ReceiveCash`, `Command::ApplyCash`; docs/CASH.md, "Suspense").
+//! (`Command::ReceiveCash`, `Command::ApplyCash`; docs/CASH.md, "Suspense"), and the payer
+//! accounts registered on debtors for matching (`Command::RegisterPayerAccount`,
+//! `Command::RemovePayerAccount`), lines returned by the bank (`Command::ReturnCash`) and the
+//! rules kept for matching (`Command::SetBankRules`).
 
-use arrears_core::cash::{AppliedPart, BankLine, HeldLine};
+use arrears_core::cash::{
+    AppliedPart, BankLine, HeldLine, LineMatch, PayerAccount, PayerScheme, RegisteredPayer,
+    ReturnedPart,
+};
 use arrears_core::collection::CollectionEvent;
-use arrears_core::ids::AccountId;
+use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::EventKind;
 use arrears_core::money::Money;
 use arrears_store::Reads;
 use chrono::NaiveDate;
 
-use crate::command::{Outcome, Rejection};
+use crate::command::{Outcome, Rejection, BANK_RULES_LEN_MAX};
 use crate::context::{load_account, minor, text, Env};
 use crate::error::CommandError;
 use crate::lifecycle::ledger_command;
@@ -41,6 +47,7 @@ pub(crate) fn receive_cash(env: &mut Env<'_>, line: &BankLine) -> Result<Outcome
         remittance: line.remittance.clone(),
         received_at: env.now,
         applied: Vec::new(),
+        returned: Vec::new(),
     };
     env.txn.put_bank_line(&held)?;
     Ok(Outcome::CashHeld { line: held.bank_ref, held: Money::from_minor(amount_minor, currency) })
@@ -96,3 +103,180 @@ pub(crate) fn apply_cash(
     }
     Ok(outcome)
 }
+
+/// `Command::ReturnCash`: the part returned leaves suspense, recorded on the line.
+pub(crate) fn return_cash(
+    env: &mut Env<'_>,
+    line: &str,
+    amount: &Money,
+    effective_on: NaiveDate,
+) -> Result<Outcome, CommandError> {
+    let Some(mut held) = env.txn.bank_line(line)? else {
+        return Err(CommandError::Invalid {
+            field: "line",
+            reason: format!("no bank line {line:?} was received"),
+        });
+    };
+    let amount_minor = minor("amount", amount, held.currency)?;
+    if amount_minor <= 0 {
+        return Err(CommandError::Invalid {
+            field: "amount",
+            reason: format!("must be positive, got {amount}"),
+        });
+    }
+    if amount_minor > held.held_minor() {
+        return Ok(Outcome::Rejected(Rejection::SuspenseShort {
+            held_minor: held.held_minor(),
+            line: held.bank_ref,
+            asked_minor: amount_minor,
+        }));
+    }
+    held.returned.push(ReturnedPart { amount_minor, effective_on });
+    env.txn.put_bank_line(&held)?;
+    Ok(Outcome::CashReturned {
+        returned: Money::from_minor(amount_minor, held.currency),
+        held: Money::from_minor(held.held_minor(), held.currency),
+        line: held.bank_ref,
+    })
+}
+
+/// What `Command::RecordBankMatch` records.
+pub(crate) struct Matched<'a> {
+    pub(crate) line: &'a str,
+    pub(crate) value_on: NaiveDate,
+    pub(crate) amount: &'a Money,
+    pub(crate) rule: &'a Option<String>,
+    pub(crate) posted: &'a Money,
+}
+
+/// `Command::RecordBankMatch`: the line's amount positive, what was posted between nothing
+/// and it, in the same currency.
+pub(crate) fn record_bank_match(
+    env: &mut Env<'_>,
+    matched: &Matched<'_>,
+) -> Result<Outcome, CommandError> {
+    text("line", matched.line, true)?;
+    if let Some(rule) = matched.rule {
+        text("rule", rule, true)?;
+    }
+    let currency = matched.amount.currency();
+    let amount_minor = minor("amount", matched.amount, currency)?;
+    let posted_minor = minor("posted", matched.posted, currency)?;
+    if amount_minor <= 0 || amount_minor > arrears_core::money::AMOUNT_MINOR_MAX {
+        return Err(CommandError::Invalid {
+            field: "amount",
+            reason: format!(
+                "must be positive and at most the maximum amount, got {}",
+                matched.amount
+            ),
+        });
+    }
+    if !(0..=amount_minor).contains(&posted_minor) {
+        return Err(CommandError::Invalid {
+            field: "posted",
+            reason: format!(
+                "must be between 0 and the amount {}, got {}",
+                matched.amount, matched.posted
+            ),
+        });
+    }
+    let record = LineMatch {
+        bank_ref: matched.line.to_owned(),
+        value_on: matched.value_on,
+        currency,
+        amount_minor,
+        rule: matched.rule.clone(),
+        posted_minor,
+    };
+    env.txn.put_bank_match(&record)?;
+    Ok(Outcome::BankMatchRecorded { line: record.bank_ref })
+}
+
+/// `Command::RegisterPayerAccount`: the number read with its check digits, of the scheme
+/// given, kept under its normalized form for the debtor.
+pub(crate) fn register_payer_account(
+    env: &mut Env<'_>,
+    debtor: DebtorId,
+    scheme: PayerScheme,
+    number: &str,
+) -> Result<Outcome, CommandError> {
+    env.txn.debtor(debtor)?.ok_or(CommandError::UnknownDebtor(debtor))?;
+    let account = payer_number(number)?;
+    if account.scheme() != scheme {
+        return Err(CommandError::Invalid {
+            field: "scheme",
+            reason: format!(
+                "number {number:?} reads as {}, not {}",
+                account.scheme().name(),
+                scheme.name()
+            ),
+        });
+    }
+    let payer = RegisteredPayer { debtor, scheme, number: account.id().to_owned() };
+    env.txn.put_payer_account(&payer)?;
+    Ok(Outcome::DebtorUpdated { debtor, cancelled: Vec::new() })
+}
+
+/// `Command::RemovePayerAccount`: an account not registered on the debtor is an error.
+pub(crate) fn remove_payer_account(
+    env: &mut Env<'_>,
+    debtor: DebtorId,
+    number: &str,
+) -> Result<Outcome, CommandError> {
+    env.txn.debtor(debtor)?.ok_or(CommandError::UnknownDebtor(debtor))?;
+    let account = payer_number(number)?;
+    if !env.txn.remove_payer_account(account.id(), debtor)? {
+        return Err(CommandError::Invalid {
+            field: "number",
+            reason: format!("debtor {debtor} has no payer account {:?}", account.id()),
+        });
+    }
+    Ok(Outcome::DebtorUpdated { debtor, cancelled: Vec::new() })
+}
+
+/// Reads a payer account number: not empty, not too long, check digits right for the scheme
+/// its shape names.
+fn payer_number(number: &str) -> Result<PayerAccount, CommandError> {
+    text("number", number, true)?;
+    if number.len() > PAYER_NUMBER_LEN_MAX {
+        return Err(CommandError::Invalid {
+            field: "number",
+            reason: format!("is {} bytes, at most {PAYER_NUMBER_LEN_MAX} allowed", number.len()),
+        });
+    }
+    let account = PayerAccount::parse(number)
+        .map_err(|error| CommandError::Invalid { field: "number", reason: error.to_string() })?;
+    if account.id().is_empty() {
+        return Err(CommandError::Invalid {
+            field: "number",
+            reason: format!("{number:?} has no letters or digits"),
+        });
+    }
+    Ok(account)
+}
+
+/// `Command::SetBankRules`: the text kept as given under [`BANK_RULES_CONFIG`].
+pub(crate) fn set_bank_rules(
+    env: &mut Env<'_>,
+    file: &str,
+    text: &str,
+) -> Result<Outcome, CommandError> {
+    crate::context::text("file", file, true)?;
+    if text.trim().is_empty() || text.len() > BANK_RULES_LEN_MAX {
+        return Err(CommandError::Invalid {
+            field: "text",
+            reason: format!(
+                "is {} bytes, 1 to {BANK_RULES_LEN_MAX} allowed (not only white space)",
+                text.len()
+            ),
+        });
+    }
+    env.txn.put_config(BANK_RULES_CONFIG, text.as_bytes())?;
+    Ok(Outcome::BankRulesSet { file: file.to_owned() })
+}
+
+/// The config entry of the bank matching rules.
+pub(crate) const BANK_RULES_CONFIG: &str = "bank_rules";
+
+/// The longest payer account number accepted, as written (an IBAN printed in groups is 42).
+const PAYER_NUMBER_LEN_MAX: usize = 64;

@@ -1,6 +1,6 @@
 //! `arrears import changes`: debtor upkeep from a file, one change per row: contact points set
 //! or removed, profile updates, contact restrictions, flags, attorneys, notes, limitation dates,
-//! inbound contacts and callbacks. Each row is the command `arrears contact | debtor | flag |
+//! inbound contacts and callbacks, payer accounts registered or removed. Each row is the command `arrears contact | debtor | flag |
 //! limitation` would execute, under the row's `key`.
 //!
 //! Rows are planned against the debtor as the store holds it, but every change is partial (the
@@ -10,6 +10,7 @@
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 
+use arrears::cash::{PayerAccount, PayerScheme};
 use arrears::ids::{AccountId, DebtorId};
 use arrears::model::{Attorney, ContactChannel, ContactPoint, ContactPointKind, Jurisdiction};
 use arrears::{CallConsent, Command, ConsentEvidence, DebtorChanges, Flag, RestrictionChanges};
@@ -22,7 +23,7 @@ pub(super) const CHANGES: Columns =
     Columns { required: &["key", "debtor", "change"], optional: &OPTIONAL };
 
 /// The optional columns, for "not used by this change" checks.
-const OPTIONAL: [&str; 31] = [
+const OPTIONAL: [&str; 33] = [
     "channel",
     "address",
     "address_kind",
@@ -54,6 +55,8 @@ const OPTIONAL: [&str; 31] = [
     "expires_on",
     "source",
     "evidence",
+    "scheme",
+    "number",
 ];
 
 /// The optional columns a change uses; the others must be empty.
@@ -83,13 +86,16 @@ fn used(change: &str) -> Option<&'static [&'static str]> {
         "inbound" => &["account", "channel", "address", "at", "outcome"],
         "callback" => &["account", "channel", "address", "at"],
         "signal" => &["signal", "on", "expires_on", "source", "evidence"],
+        "payer_account" => &["scheme", "number"],
+        "payer_account_remove" => &["number"],
         _ => return None,
     })
 }
 
 /// Every change, for messages.
 const CHANGES_NAMES: &str = "contact_set, contact_remove, update, restrict, flag, attorney, \
-                             note, limitation, inbound, callback, signal";
+                             note, limitation, inbound, callback, signal, payer_account, \
+                             payer_account_remove";
 
 impl Planner<'_> {
     /// Checks and plans one row of a changes file.
@@ -249,6 +255,11 @@ fn command_of(
             };
             Some(Command::ReportSignal { debtor, report })
         }
+        "payer_account" => payer_account(fields, debtor),
+        "payer_account_remove" => {
+            let number = fields.parse("number", payer_number)?;
+            Some(Command::RemovePayerAccount { debtor, number: number.0 })
+        }
         "note" => {
             let at = fields.parse("at", instant);
             let author = fields.parse("author", short);
@@ -280,6 +291,37 @@ fn command_of(
             })
         }
     }
+}
+
+/// A `payer_account` row: the number with its check digits right, of the `scheme` given
+/// (default: the one it reads as).
+fn payer_account(fields: &mut Fields<'_>, debtor: DebtorId) -> Option<Command> {
+    let number = fields.parse("number", payer_number);
+    let scheme = fields.maybe("scheme", |text| {
+        PayerScheme::from_name(text).ok_or_else(|| {
+            let names: Vec<&str> = PayerScheme::ALL.iter().map(|scheme| scheme.name()).collect();
+            format!("{text:?} is not one of {}", names.join(", "))
+        })
+    });
+    let (number, read_as) = number?;
+    let scheme = scheme.ok()?.unwrap_or(read_as);
+    if scheme != read_as {
+        fields.error(
+            Some("scheme"),
+            format!("number {number:?} reads as {}, not {}", read_as.name(), scheme.name()),
+        );
+        return None;
+    }
+    Some(Command::RegisterPayerAccount { debtor, scheme, number })
+}
+
+/// A payer account number as written, and the scheme it reads as (check digits verified).
+fn payer_number(text: &str) -> Result<(String, PayerScheme), String> {
+    let account = PayerAccount::parse(text).map_err(|error| error.to_string())?;
+    if account.id().is_empty() {
+        return Err(format!("{text:?} has no letters or digits"));
+    }
+    Ok((text.to_owned(), account.scheme()))
 }
 
 fn contact_set(fields: &mut Fields<'_>, debtor: DebtorId) -> Option<Command> {

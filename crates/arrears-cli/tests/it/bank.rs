@@ -114,3 +114,370 @@ fn a_return_of_nothing_imported_is_reported_and_posts_nothing() {
         run.stdout
     );
 }
+
+const PAYER_RULES: &str = "\
+[[rule]]
+name = \"payer account\"
+kind = \"payer_account\"
+";
+
+/// Imports examples/data/statement-iban.sta with the payer account rule alone.
+fn import_paid_from_iban(env: &Env) -> serde_json::Value {
+    // One credit paid from a German IBAN, naming no reference.
+    let statement = data("statement-iban.sta");
+    let rules = env.write("rules.toml", PAYER_RULES);
+    env.run(&["bank", "import", path(&statement), "--rules", path(&rules), "--json"]).json()
+}
+
+#[test]
+fn a_registered_payer_account_matches_its_debtor() {
+    // Not registered: the rule finds nothing and the line is held.
+    let unregistered = import_paid_from_iban(&Env::sample());
+    assert_eq!(unregistered["held_in_suspense"], 1, "{unregistered}");
+    let env = Env::sample();
+    let added = env.run(&[
+        "bank",
+        "payer",
+        "add",
+        "de89 3704 0044 0532 0130 00",
+        "--debtor",
+        "B-2003",
+        "--key",
+        "payer-1",
+    ]);
+    assert!(
+        added.ok().contains("payer account de89 3704 0044 0532 0130 00 registered on debtor"),
+        "{}",
+        added.stdout
+    );
+    let listed = env.run(&["bank", "payer", "list"]).ok().to_owned();
+    assert!(has_line(&listed, "D10 B-2003 iban DE89370400440532013000"), "{listed}");
+    let imported = import_paid_from_iban(&env);
+    assert_eq!(imported["matched_by_rule"]["payer account"], 1, "{imported}");
+    assert_eq!(imported["posted_minor"]["USD"], 30_000);
+    assert_eq!(imported["held_in_suspense"], 0);
+    env.run(&["verify"]).ok();
+}
+
+#[test]
+fn a_payer_account_with_wrong_check_digits_or_scheme_is_refused() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let bad = env.run(&[
+        "bank",
+        "payer",
+        "add",
+        "DE89370400440532013001",
+        "--debtor",
+        "B-2003",
+        "--key",
+        "p",
+    ]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("IBAN \"DE89370400440532013001\" has wrong check digits"),
+        "{}",
+        bad.stderr
+    );
+    let scheme = env.run(&[
+        "bank",
+        "payer",
+        "add",
+        "032180000118359719",
+        "--scheme",
+        "cbu",
+        "--debtor",
+        "B-2003",
+        "--key",
+        "p",
+    ]);
+    assert_eq!(scheme.code, 1);
+    assert!(scheme.stderr.contains("reads as clabe, not cbu"), "{}", scheme.stderr);
+    let missing = env.run(&[
+        "bank",
+        "payer",
+        "remove",
+        "032180000118359719",
+        "--debtor",
+        "B-2003",
+        "--key",
+        "r",
+    ]);
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("has no payer account"), "{}", missing.stderr);
+    assert_eq!(env.snapshot(), before);
+    assert!(env.run(&["bank", "payer", "list"]).ok().contains("no payer accounts"));
+}
+
+#[test]
+fn the_changes_import_registers_and_removes_payer_accounts() {
+    let env = Env::sample();
+    let file = env.write(
+        "changes.csv",
+        "key,debtor,change,scheme,number\n\
+         P-1,B-2003,payer_account,,DE89 3704 0044 0532 0130 00\n\
+         P-2,B-2002,payer_account,rut,12.345.678-5\n\
+         P-3,B-2003,payer_account_remove,,DE89370400440532013000\n",
+    );
+    env.run(&["import", "changes", path(&file)]).ok();
+    let listed = env.run(&["bank", "payer", "list", "--json"]).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["number"], "12345678-5");
+    assert_eq!(listed[0]["scheme"], "rut");
+    let bad = env.write(
+        "bad.csv",
+        "key,debtor,change,scheme,number\nP-9,B-2003,payer_account,clabe,ES9221000418450200051332\n",
+    );
+    let run = env.run(&["import", "changes", path(&bad)]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("bad.csv:2: number: IBAN"), "{}", run.stderr);
+}
+
+#[test]
+fn stored_rules_are_checked_shown_and_used_by_import() {
+    let env = Env::sample();
+    let shown = env.run(&["bank", "rules", "show"]).ok().to_owned();
+    assert!(shown.starts_with("# The default rules (none stored)"), "{shown}");
+    assert!(shown.contains("kind = \"creditor_reference\""), "{shown}");
+    let bad = env.write(
+        "bad.toml",
+        "[[rule]]\nname = \"x\"\nkind = \"payer_account\"\ntolerance_minor = 5\n",
+    );
+    let refused = env.run(&["bank", "rules", "set", path(&bad), "--key", "rules-0"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("bad.toml:4: rule[0].tolerance_minor"), "{}", refused.stderr);
+    assert_eq!(env.run(&["bank", "rules", "show"]).ok(), shown);
+
+    let rules = env.write("rules.toml", PAYER_RULES);
+    let set = env.run(&["bank", "rules", "set", path(&rules), "--key", "rules-1"]);
+    assert!(set.ok().contains("rules.toml: 1 rules"), "{}", set.stdout);
+    assert_eq!(env.run(&["bank", "rules", "show"]).ok(), PAYER_RULES);
+    let json = env.run(&["bank", "rules", "show", "--json"]).json();
+    assert_eq!(json["rules"][0]["name"], "payer account", "{json}");
+    let add = ["bank", "payer", "add", "DE89370400440532013000", "--debtor", "B-2003"];
+    env.run(&[&add[..], &["--key", "payer-1"]].concat()).ok();
+    // No --rules: the stored ones decide.
+    // One credit paid from a German IBAN, naming no reference.
+    let statement = data("statement-iban.sta");
+    let imported = env.run(&["bank", "import", path(&statement), "--json"]).json();
+    assert_eq!(imported["matched_by_rule"]["payer account"], 1, "{imported}");
+}
+
+/// A statement returning 150.00 of the line `FNB-1119-0004` (the donation held in suspense).
+const RETURNS_DONATION: &str = "\
+:20:STMT20261121
+:25:US12FNBO0000123456789
+:28C:320/1
+:60F:C261120USD0,00
+:61:2611201120RC150,00NTRFNONREF//FNB-1120-0009
+:86:/RTRN/AC04/EREF/FNB-1119-0004/REMI/RETURN
+:62F:D261120USD150,00
+";
+
+fn held_minor(env: &Env) -> i64 {
+    let lines = env.run(&["bank", "unmatched", "--json"]).json();
+    let lines = lines.as_array().unwrap().iter();
+    lines
+        .map(|line| {
+            let applied: i64 = line["applied"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["amount_minor"].as_i64().unwrap())
+                .sum();
+            let returned: i64 = line["returned"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["amount_minor"].as_i64().unwrap())
+                .sum();
+            line["amount_minor"].as_i64().unwrap() - applied - returned
+        })
+        .sum()
+}
+
+#[test]
+fn a_return_of_a_line_held_in_suspense_takes_it_out_once() {
+    let env = Env::sample();
+    import(&env);
+    assert_eq!(held_minor(&env), 33_975);
+    let file = env.write("return.sta", RETURNS_DONATION);
+    let first = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(first["suspense_returned"], 1, "{first}");
+    assert_eq!(first["payments_reversed"], 0);
+    assert_eq!(held_minor(&env), 18_975);
+    let listed = env.run(&["bank", "unmatched"]).ok().to_owned();
+    assert!(!listed.contains("FNB-1119-0004"), "{listed}");
+    let again = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(
+        (again["already_imported"].as_i64(), again["suspense_returned"].as_i64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(held_minor(&env), 18_975);
+    env.run(&["verify"]).ok();
+}
+
+#[test]
+fn a_return_of_a_line_applied_from_suspense_reverses_the_payment_and_returns_the_rest() {
+    let env = Env::sample();
+    import(&env);
+    let owed = |env: &Env| {
+        let account =
+            env.run(&["show", "account", "TC-8003", "--as-of", "2026-11-20", "--json"]).json();
+        account["view"]["total_outstanding_minor"].as_i64().unwrap()
+    };
+    let before = owed(&env);
+    env.run(&["bank", "match", "FNB-1119-0004", "--account", "TC-8003", "--amount", "100"]).ok();
+    assert_eq!(owed(&env), before - 10_000);
+    let file = env.write("return.sta", RETURNS_DONATION);
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(
+        (run["payments_reversed"].as_i64(), run["suspense_returned"].as_i64()),
+        (Some(1), Some(1)),
+        "{run}"
+    );
+    assert_eq!(owed(&env), before);
+    assert_eq!(held_minor(&env), 18_975);
+    env.run(&["verify"]).ok();
+}
+
+/// Two credits paying invoices by reference: one dated today, one 56 days ahead (beyond the
+/// policy's horizon, so the engine refuses its payment).
+const ONE_AHEAD: &str = "\
+:20:STMT20261120B
+:25:US12FNBO0000123456789
+:28C:321/1
+:60F:C261120USD0,00
+:61:2611201120C1000,00NTRFNONREF//FNB-1120-0201
+:86:Payment INV-10644
+:61:2701150115C500,00NTRFNONREF//FNB-1120-0202
+:86:Payment INV-10791
+:62F:C270115USD1500,00
+";
+
+#[test]
+fn a_refused_payment_is_held_in_suspense_with_its_reason_and_the_rest_posts() {
+    let env = Env::sample();
+    let file = env.write("ahead.sta", ONE_AHEAD);
+    let run = env.run(&["bank", "import", path(&file)]);
+    let text = run.ok().to_owned();
+    assert!(
+        text.contains(
+            "held in suspense after a refusal: bank:FNB-1120-0202/1: payment dated 2027-01-15"
+        ),
+        "{text}"
+    );
+    let summary = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(summary["already_imported"], 2, "{summary}");
+    let env = Env::sample();
+    let file = env.write("ahead.sta", ONE_AHEAD);
+    let summary = env.run(&["bank", "import", path(&file), "--json"]).json();
+    // Posted plus held is the statement's credits, the refused line among the held.
+    assert_eq!(summary["posted_minor"]["USD"], 100_000, "{summary}");
+    assert_eq!(summary["suspense_minor"]["USD"], 50_000);
+    assert_eq!(summary["payments_posted"], 1);
+    assert_eq!(summary["held_in_suspense"], 1);
+    assert_eq!(summary["rejected"].as_array().unwrap().len(), 0);
+    let listed = env.run(&["bank", "unmatched"]).ok().to_owned();
+    assert!(listed.contains("FNB-1120-0202"), "{listed}");
+    env.run(&["verify"]).ok();
+}
+
+#[test]
+fn the_report_gives_the_match_rate_by_rule_and_ages_suspense() {
+    let env = Env::sample();
+    import(&env);
+    let report = env.run(&["bank", "report", "--as-of", "2026-11-20"]).ok().to_owned();
+    assert!(has_line(&report, "credit lines imported: 4"), "{report}");
+    assert!(has_line(&report, "RF reference USD 1 25.0% 2480.00 21.8% 2480.00"), "{report}");
+    assert!(
+        has_line(&report, "reference in remittance USD 2 50.0% 8740.25 76.9% 8550.50"),
+        "{report}"
+    );
+    assert!(has_line(&report, "(no rule) USD 1 25.0% 150.00 1.3% 0.00"), "{report}");
+    // Both held lines are valued 2026-11-19: the buckets end at 7, 30 and 90 days.
+    for (as_of, bucket) in [
+        ("2026-11-26", "0-7"),
+        ("2026-11-27", "8-30"),
+        ("2027-02-17", "31-90"),
+        ("2027-02-18", "90+"),
+    ] {
+        let json = env.run(&["bank", "report", "--as-of", as_of, "--json"]).json();
+        let aging = &json["suspense_aging"];
+        assert_eq!(aging.as_array().unwrap().len(), 1, "{json}");
+        assert_eq!(aging[0]["bucket"], bucket, "{as_of}: {json}");
+        assert_eq!(aging[0]["held_minor"], 33_975);
+        assert_eq!(aging[0]["lines"], 2);
+    }
+    // Posted plus held by rule is what the lines brought.
+    let json = env.run(&["bank", "report", "--json"]).json();
+    let rows = json["by_rule"].as_array().unwrap();
+    let amount: i64 = rows.iter().map(|row| row["amount_minor"].as_i64().unwrap()).sum();
+    assert_eq!(amount, json["credits_minor"]["USD"].as_i64().unwrap());
+    assert_eq!(amount, 1_137_025);
+}
+
+/// What a generated statement line's remittance says: invoices and an account of the sample
+/// portfolio by reference, an RF reference, or nothing any rule knows.
+const REMITTANCES: [&str; 7] = [
+    "Payment INV-10644",
+    "INV-10791 and INV-10388",
+    "Bluebird Cafe TC-8002",
+    "/REMI/RF83 INV1 0791",
+    "INV-30077",
+    "DONATION",
+    "INV-99999 unknown",
+];
+
+/// An MT940 statement of `lines` (amount in cents, remittance index, credit or debit), with
+/// balances that agree.
+fn generated_statement(lines: &[(i64, usize, bool)]) -> String {
+    let mut text =
+        String::from(":20:GEN\n:25:US12FNBO0000123456789\n:28C:1/1\n:60F:C261118USD0,00\n");
+    let mut balance = 0;
+    for (index, (cents, remittance, credit)) in lines.iter().enumerate() {
+        let mark = if *credit { 'C' } else { 'D' };
+        balance += if *credit { *cents } else { -*cents };
+        let amount = format!("{},{:02}", cents / 100, cents % 100);
+        text.push_str(&format!(":61:2611191119{mark}{amount}NTRFNONREF//GEN-{index}\n"));
+        text.push_str(&format!(":86:{}\n", REMITTANCES[*remittance]));
+    }
+    let mark = if balance < 0 { 'D' } else { 'C' };
+    let closing = format!("{},{:02}", balance.abs() / 100, balance.abs() % 100);
+    text.push_str(&format!(":62F:{mark}261119USD{closing}\n"));
+    text
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 8, ..Default::default() })]
+
+    /// Whatever a statement holds: posted plus held in suspense is its credits, every credit
+    /// line is recorded for the report, and importing it again changes nothing.
+    #[test]
+    fn prop_an_import_accounts_for_every_credit_and_twice_is_a_no_op(
+        lines in proptest::collection::vec((1i64..1_500_000, 0usize..7, proptest::bool::weighted(0.85)), 1..7),
+    ) {
+        let env = Env::sample();
+        let file = env.write("generated.sta", &generated_statement(&lines));
+        let first = env.run(&["bank", "import", path(&file), "--json"]).json();
+        let credits: i64 = lines.iter().filter(|line| line.2).map(|line| line.0).sum();
+        let minor = |value: &serde_json::Value| value["USD"].as_i64().unwrap_or(0);
+        proptest::prop_assert_eq!(minor(&first["credits_minor"]), credits, "{}", first);
+        proptest::prop_assert_eq!(
+            minor(&first["posted_minor"]) + minor(&first["suspense_minor"]),
+            credits,
+            "{}",
+            first
+        );
+        let report = env.run(&["bank", "report", "--json"]).json();
+        proptest::prop_assert_eq!(minor(&report["credits_minor"]), credits);
+        let after_first = env.snapshot();
+        let held_after_first = env.run(&["bank", "unmatched", "--json"]).json();
+        let second = env.run(&["bank", "import", path(&file), "--json"]).json();
+        let credit_lines = lines.iter().filter(|line| line.2).count();
+        proptest::prop_assert_eq!(second["already_imported"].as_u64(), Some(credit_lines as u64));
+        proptest::prop_assert_eq!(second["payments_posted"].as_u64(), Some(0));
+        proptest::prop_assert_eq!(env.snapshot(), after_first);
+        proptest::prop_assert_eq!(env.run(&["bank", "unmatched", "--json"]).json(), held_after_first);
+    }
+}

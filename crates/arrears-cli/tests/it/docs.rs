@@ -1,24 +1,25 @@
-//! The examples of docs/CLI.md replay: each `$ arrears ...` line of a `console` block of a
-//! section runs on the sample portfolio (after the section's setup), in the order of the
-//! document, and its output (stdout, then stderr) must be the lines that follow it up to the
+//! The examples of docs/CLI.md (and of docs/CASH.md's worked example) replay: each `$ arrears
+//! ...` line of a `console` block of a section runs on the sample portfolio (after the
+//! section's setup), from the repository's root, in the order of the document, and its output (stdout, then stderr) must be the lines that follow it up to the
 //! next `$` line or the end of the block; a line `...` stands for any lines. A command
 //! followed by no lines is run for its effect and must succeed; `$ echo $?` followed by a
 //! number is the exit code of the command before.
 //!
 //! `UPDATE_DOCS=1 cargo test -p arrears-cli --test it docs::` writes the actual outputs into
-//! docs/CLI.md instead (review the diff: the text around an example may need to change too).
+//! the document instead (review the diff: the text around an example may need to change too).
 
 use crate::Env;
 
-fn doc_path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CLI.md")
+/// The document `name` of docs/.
+fn doc_path(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs").join(name)
 }
 
-/// The section of docs/CLI.md that starts with `heading` and ends at the next heading of
+/// The section of docs/`name` that starts with `heading` and ends at the next heading of
 /// its level or above.
-fn section(heading: &str) -> String {
-    let doc = std::fs::read_to_string(doc_path()).unwrap();
-    let start = doc.find(heading).unwrap_or_else(|| panic!("{heading} in docs/CLI.md"));
+fn section(name: &str, heading: &str) -> String {
+    let doc = std::fs::read_to_string(doc_path(name)).unwrap();
+    let start = doc.find(heading).unwrap_or_else(|| panic!("{heading} in docs/{name}"));
     let rest = &doc[start + heading.len()..];
     let level = heading.split(' ').next().unwrap_or("##");
     let end = (2..=level.len())
@@ -151,7 +152,9 @@ fn replay(env: &Env, examples: &[Example]) -> (Vec<String>, Vec<String>) {
     for Example { command, output: expected, code } in examples {
         let words = words(command);
         let args: Vec<&str> = words.iter().map(String::as_str).collect();
-        let run = env.run(&args);
+        // From the repository's root, as the documents say (`examples/data/...`).
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let run = env.run_from(&root, &args);
         let actual = format!("{}{}", run.stdout, run.stderr);
         // Without `echo $?`, a command succeeds unless what it shows is a refusal or an error.
         let failing = expected.starts_with("rejected:") || expected.starts_with("error:");
@@ -193,14 +196,20 @@ fn replay_sections(headings: &[&str], setup: &[&[&str]], examples_min: usize) {
 /// that every example shows what the command prints (or, with `UPDATE_DOCS`, writing what it
 /// prints into the document); returns how many commands ran.
 pub(crate) fn replay_in(env: &Env, headings: &[&str]) -> usize {
+    replay_doc_in(env, "CLI.md", headings)
+}
+
+/// [`replay_in`] for the document `name` of docs/.
+fn replay_doc_in(env: &Env, name: &str, headings: &[&str]) -> usize {
     let mut replayed = 0;
     for heading in headings {
-        let text = section(heading);
+        let text = section(name, heading);
         let examples = examples(&text);
         let (differences, outputs) = replay(env, &examples);
         if std::env::var_os("UPDATE_DOCS").is_some() {
-            let doc = std::fs::read_to_string(doc_path()).unwrap();
-            std::fs::write(doc_path(), doc.replacen(&text, &blessed(&text, &outputs), 1)).unwrap();
+            let doc = std::fs::read_to_string(doc_path(name)).unwrap();
+            let blessed = doc.replacen(&text, &blessed(&text, &outputs), 1);
+            std::fs::write(doc_path(name), blessed).unwrap();
         }
         replayed += examples.len();
         assert!(
@@ -262,4 +271,25 @@ fn the_collection_command_examples_replay() {
         &[cycle],
         10,
     );
+}
+
+#[test]
+fn the_bank_examples_replay() {
+    replay_sections(
+        &[
+            "### `arrears bank import`, `unmatched`, `match`",
+            "### `arrears bank payer add`, `remove`, `list`",
+            "### `arrears bank rules show`, `set`",
+            "### `arrears bank report`",
+        ],
+        &[],
+        12,
+    );
+}
+
+#[test]
+fn the_cash_worked_example_replays() {
+    let env = Env::sample();
+    let replayed = replay_doc_in(&env, "CASH.md", &["## Worked example"]);
+    assert!(replayed >= 9, "{replayed} examples");
 }

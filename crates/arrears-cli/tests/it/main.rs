@@ -109,7 +109,14 @@ impl Env {
 
     /// Runs `arrears --db <store> --recorded-at <fixed> ARGS`.
     pub(crate) fn run(&self, args: &[&str]) -> Run {
+        self.run_from(Path::new("."), args)
+    }
+
+    /// Runs `arrears --db <store> --recorded-at <fixed> ARGS` in the directory `cwd` (the
+    /// documents' examples name files from the repository's root).
+    pub(crate) fn run_from(&self, cwd: &Path, args: &[&str]) -> Run {
         let output = Command::new(env!("CARGO_BIN_EXE_arrears"))
+            .current_dir(cwd)
             .arg("--db")
             .arg(&self.db)
             .arg("--recorded-at")

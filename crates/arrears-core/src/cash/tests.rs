@@ -4,6 +4,10 @@ use super::*;
 use crate::ledger::is_balanced;
 
 fn line(amount_minor: i64, parts: &[i64]) -> HeldLine {
+    returned_line(amount_minor, parts, &[])
+}
+
+fn returned_line(amount_minor: i64, parts: &[i64], returned: &[i64]) -> HeldLine {
     HeldLine {
         bank_ref: "NTRF-1".into(),
         value_on: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
@@ -21,6 +25,13 @@ fn line(amount_minor: i64, parts: &[i64]) -> HeldLine {
                 event: EventSeq(1),
                 amount_minor: *amount_minor,
                 effective_on: NaiveDate::from_ymd_opt(2026, 3, 5).unwrap(),
+            })
+            .collect(),
+        returned: returned
+            .iter()
+            .map(|amount_minor| ReturnedPart {
+                amount_minor: *amount_minor,
+                effective_on: NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(),
             })
             .collect(),
     }
@@ -44,15 +55,21 @@ fn a_line_received_is_held_whole_and_applying_moves_it_out_of_suspense() {
     assert_eq!(applied.held_minor(), 0);
     assert_eq!(suspense_minor(&applied), 0);
     assert_eq!(applied.postings().len(), 3);
+    let returned = returned_line(10_000, &[2_500], &[7_500]);
+    assert_eq!(returned.held_minor(), 0);
+    assert_eq!(suspense_minor(&returned), 0);
+    assert_eq!(returned.postings().len(), 3);
 }
 
 proptest! {
     #[test]
     fn prop_every_suspense_entry_balances_and_suspense_is_what_is_held(
         parts in proptest::collection::vec(1i64..1_000_000, 0..6),
+        returned in proptest::collection::vec(1i64..1_000_000, 0..3),
         rest in 0i64..1_000_000,
     ) {
-        let held = line(parts.iter().sum::<i64>() + rest, &parts);
+        let received = parts.iter().sum::<i64>() + returned.iter().sum::<i64>() + rest;
+        let held = returned_line(received, &parts, &returned);
         prop_assert!(held.postings().iter().all(|entry| is_balanced(entry)));
         prop_assert_eq!(held.held_minor(), rest);
         prop_assert_eq!(suspense_minor(&held), -rest);

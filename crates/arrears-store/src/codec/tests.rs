@@ -1007,6 +1007,51 @@ fn golden_bank_line() {
             amount_minor: 10_000,
             effective_on: date("2026-03-05"),
         }],
+        returned: Vec::new(),
     };
-    check(RecordKind::BankLine, &line, expect!["01064e5452462d31fcba92160003455552fba8610108416e61205275697a011845533931323130303034313834353032303030353133333203462d31fc20a34ad300010304fb204efcc0921600c2e66e52"]);
+    // Version 1, before `returned`: reads with nothing returned.
+    older_version(RecordKind::BankLine, &line, "01064e5452462d31fcba92160003455552fba8610108416e61205275697a011845533931323130303034313834353032303030353133333203462d31fc20a34ad300010304fb204efcc0921600c2e66e52");
+    check(RecordKind::BankLine, &line, expect!["02064e5452462d31fcba92160003455552fba8610108416e61205275697a011845533931323130303034313834353032303030353133333203462d31fc20a34ad300010304fb204efcc092160000d91eae7a"]);
+    let returned = HeldLine {
+        returned: vec![arrears_core::cash::ReturnedPart {
+            amount_minor: 2_500,
+            effective_on: date("2026-03-09"),
+        }],
+        ..line
+    };
+    check(RecordKind::BankLine, &returned, expect!["02064e5452462d31fcba92160003455552fba8610108416e61205275697a011845533931323130303034313834353032303030353133333203462d31fc20a34ad300010304fb204efcc092160001fb8813fcc89216003eb7168c"]);
+}
+
+#[test]
+fn golden_payer_account() {
+    use arrears_core::cash::{PayerScheme, RegisteredPayer};
+    let payer = RegisteredPayer {
+        debtor: DebtorId(7),
+        scheme: PayerScheme::Iban,
+        number: "ES9121000418450200051332".into(),
+    };
+    check(
+        RecordKind::PayerAccount,
+        &payer,
+        expect!["01070018455339313231303030343138343530323030303531333332d552c927"],
+    );
+}
+
+#[test]
+fn golden_bank_match() {
+    let record = arrears_core::cash::LineMatch {
+        bank_ref: "NTRF-1".into(),
+        value_on: date("2026-03-02"),
+        currency: Currency::EUR,
+        amount_minor: 12_500,
+        rule: Some("RF reference".into()),
+        posted_minor: 10_000,
+    };
+    check(
+        RecordKind::BankMatch,
+        &record,
+        expect![
+            "01064e5452462d31fcba92160003455552fba861010c5246207265666572656e6365fb204e909e0587"
+        ],
+    );
 }

@@ -99,10 +99,15 @@ fn command_variant(command: &Command) -> usize {
         Command::ReportSignal { .. } => 42,
         Command::ReceiveCash { .. } => 43,
         Command::ApplyCash { .. } => 44,
+        Command::RegisterPayerAccount { .. } => 45,
+        Command::RemovePayerAccount { .. } => 46,
+        Command::SetBankRules { .. } => 47,
+        Command::ReturnCash { .. } => 48,
+        Command::RecordBankMatch { .. } => 49,
     }
 }
 
-const COMMAND_VARIANTS: usize = 45;
+const COMMAND_VARIANTS: usize = 50;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -122,10 +127,13 @@ fn outcome_variant(outcome: &Outcome) -> Option<usize> {
         Outcome::WorkDefined { .. } => Some(9),
         Outcome::Worked { .. } => Some(10),
         Outcome::CashHeld { .. } => Some(11),
+        Outcome::BankRulesSet { .. } => Some(12),
+        Outcome::CashReturned { .. } => Some(13),
+        Outcome::BankMatchRecorded { .. } => Some(14),
     }
 }
 
-const STORED_OUTCOME_VARIANTS: usize = 12;
+const STORED_OUTCOME_VARIANTS: usize = 15;
 
 fn commands() -> Vec<(Command, Expect)> {
     let account = AccountId(3);
@@ -490,6 +498,46 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["022c064e5452462d31030331303003555344fc8492160017f7043e"],
         ),
         (
+            Command::RegisterPayerAccount {
+                debtor: DebtorId(7),
+                scheme: arrears_core::cash::PayerScheme::Iban,
+                number: "ES91 2100 0418 4502 0005 1332".into(),
+            },
+            expect!["022d07001d4553393120323130302030343138203435303220303030352031333332eba0d84f"],
+        ),
+        (
+            Command::RemovePayerAccount {
+                debtor: DebtorId(7),
+                number: "ES9121000418450200051332".into(),
+            },
+            expect!["022e0718455339313231303030343138343530323030303531333332b5b533ed"],
+        ),
+        (
+            Command::SetBankRules {
+                file: "rules.toml".into(),
+                text: "[[rule]]\nname = \"rf\"\nkind = \"creditor_reference\"\n".into(),
+            },
+            expect!["022f0a72756c65732e746f6d6c315b5b72756c655d5d0a6e616d65203d20227266220a6b696e64203d20226372656469746f725f7265666572656e6365220a7007b426"],
+        ),
+        (
+            Command::ReturnCash {
+                line: "NTRF-1".into(),
+                amount: usd("25.50"),
+                effective_on: date("2026-02-09"),
+            },
+            expect!["0230064e5452462d310432352e3503555344fc909216000249e70b"],
+        ),
+        (
+            Command::RecordBankMatch {
+                line: "NTRF-1".into(),
+                value_on: date("2026-02-02"),
+                amount: usd("125.50"),
+                rule: Some("RF reference".into()),
+                posted: usd("100"),
+            },
+            expect!["0231064e5452462d31fc82921600053132352e3503555344010c5246207265666572656e63650331303003555344d2fd243d"],
+        ),
+        (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
             expect!["021a0b706f6c6963792e746f6d6c0b6e616d65203d202270220aeb13fd3c"],
         ),
@@ -571,6 +619,16 @@ fn golden_outcomes() {
         (
             Outcome::CashHeld { line: "NTRF-1".into(), held: usd("125.50") },
             expect!["020c064e5452462d31063132352e3530035553449cd2819f"],
+        ),
+        (Outcome::BankRulesSet { file: "rules.toml".into() }, expect!["020d0a72756c65732e746f6d6c6fc2acc5"]),
+        (Outcome::BankMatchRecorded { line: "NTRF-1".into() }, expect!["020f064e5452462d31277529ee"]),
+        (
+            Outcome::CashReturned {
+                line: "NTRF-1".into(),
+                returned: usd("25.50"),
+                held: usd("100"),
+            },
+            expect!["020e064e5452462d310532352e3530035553440331303003555344e3103a5a"],
         ),
     ];
     let mut covered = [false; STORED_OUTCOME_VARIANTS];

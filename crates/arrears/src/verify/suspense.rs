@@ -1,5 +1,6 @@
-//! The suspense book: every bank line holds what it received less what was applied from it,
-//! and every part applied is a payment of that amount on an account in the line's currency.
+//! The suspense book: every bank line holds what it received less what was applied from it
+//! and what was returned, every part applied is a payment of that amount on an account in the
+//! line's currency, and every part returned is positive.
 
 use std::collections::BTreeSet;
 
@@ -19,6 +20,10 @@ pub(super) fn bank_lines(report: &mut Report, read: &ReadTxn, records: &Records)
         if line.amount_minor <= 0 || line.held_minor() < 0 || line.held_minor() > line.amount_minor
         {
             let detail = format!("holds {} of {} received", line.held_minor(), line.amount_minor);
+            report.problem("suspense", &subject, detail);
+        }
+        for part in line.returned.iter().filter(|part| part.amount_minor <= 0) {
+            let detail = format!("returns {} on {}", part.amount_minor, part.effective_on);
             report.problem("suspense", &subject, detail);
         }
         for part in &line.applied {

@@ -1,6 +1,6 @@
 //! Unidentified cash: bank lines received into suspense and applied to accounts later.
 
-use arrears::cash::BankLine;
+use arrears::cash::{BankLine, PayerScheme};
 use arrears::ledger::Book;
 use arrears::money::Currency;
 use arrears::{Command, CommandError, Outcome, Rejection};
@@ -182,4 +182,163 @@ proptest::proptest! {
         let report = books.verify().unwrap();
         proptest::prop_assert!(report.is_clean(), "{:?}", report.problems);
     }
+}
+
+fn register(debtor: arrears::ids::DebtorId, scheme: PayerScheme, number: &str) -> Command {
+    Command::RegisterPayerAccount { debtor, scheme, number: number.to_owned() }
+}
+
+#[test]
+fn payer_accounts_register_normalized_and_remove() {
+    let (_dir, books) = open_temp();
+    let first = crate::support::debtor(&books, "D-1");
+    let second = crate::support::debtor(&books, "D-2");
+    let iban = "es91 2100 0418 4502 0005 1332";
+    let outcome = books.execute("p1", &register(first, PayerScheme::Iban, iban)).unwrap();
+    assert_eq!(outcome.outcome, Outcome::DebtorUpdated { debtor: first, cancelled: vec![] });
+    // Registering again changes nothing; another debtor may register the same account.
+    books
+        .execute("p1-again", &register(first, PayerScheme::Iban, iban))
+        .unwrap()
+        .accepted()
+        .unwrap();
+    books.execute("p2", &register(second, PayerScheme::Iban, iban)).unwrap().accepted().unwrap();
+    books
+        .execute("p3", &register(second, PayerScheme::Rut, "12.345.678-5"))
+        .unwrap()
+        .accepted()
+        .unwrap();
+    let found = books.payer_accounts(Some("ES9121000418450200051332")).unwrap();
+    let debtors: Vec<_> = found.iter().map(|payer| payer.debtor).collect();
+    assert_eq!(debtors, vec![first, second]);
+    assert_eq!(found[0].number, "ES9121000418450200051332");
+    assert_eq!(books.payer_accounts(None).unwrap().len(), 3);
+    assert_eq!(books.payer_accounts(Some("12345678-5")).unwrap()[0].scheme, PayerScheme::Rut);
+    let remove = Command::RemovePayerAccount { debtor: first, number: iban.into() };
+    books.execute("r1", &remove).unwrap().accepted().unwrap();
+    let left: Vec<_> =
+        books.payer_accounts(Some(iban)).unwrap().into_iter().map(|payer| payer.debtor).collect();
+    assert_eq!(left, vec![second]);
+    let audited = command_names(&books);
+    assert!(audited.iter().any(|name| name == "register_payer_account"));
+    assert!(audited.iter().any(|name| name == "remove_payer_account"));
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn payer_accounts_with_wrong_check_digits_or_scheme_are_refused_writing_nothing() {
+    let (_dir, books) = open_temp();
+    let debtor = crate::support::debtor(&books, "D-1");
+    let cases = [
+        (PayerScheme::Iban, "ES9221000418450200051332", "number", "wrong check digits"),
+        (PayerScheme::Clabe, "032180000118359718", "number", "wrong check digits"),
+        (PayerScheme::Clabe, "ES9121000418450200051332", "scheme", "reads as iban, not clabe"),
+        (PayerScheme::Rut, "12.345.678-6", "number", "RUT"),
+        (PayerScheme::Other, " - ", "number", "no letters or digits"),
+        (PayerScheme::Other, "", "number", "must not be empty"),
+    ];
+    for (scheme, number, field, reason) in cases {
+        let error = books.execute("bad", &register(debtor, scheme, number)).unwrap_err();
+        match error {
+            CommandError::Invalid { field: got, reason: why } => {
+                assert_eq!(got, field, "{number}");
+                assert!(why.contains(reason), "{number}: {why}");
+            }
+            other => panic!("{number}: {other:?}"),
+        }
+    }
+    let unknown = arrears::ids::DebtorId(999);
+    let error = books.execute("bad", &register(unknown, PayerScheme::Other, "X1")).unwrap_err();
+    assert!(matches!(error, CommandError::UnknownDebtor(_)), "{error:?}");
+    let remove = Command::RemovePayerAccount { debtor, number: "ES9121000418450200051332".into() };
+    let error = books.execute("bad", &remove).unwrap_err();
+    assert!(error.to_string().contains("has no payer account"), "{error}");
+    assert!(books.payer_accounts(None).unwrap().is_empty());
+    assert!(command_names(&books).iter().all(|name| name != "register_payer_account"));
+}
+
+/// The names of the commands in the audit log, in order.
+fn command_names(books: &arrears::Arrears) -> Vec<String> {
+    let records = books.audit_log(None).unwrap();
+    records
+        .into_iter()
+        .filter_map(|record| match record.kind {
+            arrears::case::AuditKind::Command { name, .. }
+            | arrears::case::AuditKind::CommandExecuted { name, .. } => Some(name),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn bank_rules_are_kept_as_given_and_empty_text_is_refused() {
+    let (_dir, books) = open_temp();
+    assert_eq!(books.bank_rules().unwrap(), None);
+    let text = "[[rule]]\nname = \"rf\"\nkind = \"creditor_reference\"\n";
+    let set = Command::SetBankRules { file: "rules.toml".into(), text: text.into() };
+    let outcome = books.execute("rules-1", &set).unwrap().outcome;
+    assert_eq!(outcome, Outcome::BankRulesSet { file: "rules.toml".into() });
+    assert_eq!(books.bank_rules().unwrap().as_deref(), Some(text));
+    let empty = Command::SetBankRules { file: "rules.toml".into(), text: " \n".into() };
+    let error = books.execute("rules-2", &empty).unwrap_err();
+    assert!(matches!(error, CommandError::Invalid { field: "text", .. }), "{error:?}");
+    assert_eq!(books.bank_rules().unwrap().as_deref(), Some(text));
+    assert!(command_names(&books).iter().any(|name| name == "set_bank_rules"));
+}
+
+#[test]
+fn a_returned_part_leaves_suspense_and_more_than_is_held_is_refused() {
+    let (_dir, books) = open_temp();
+    books.execute("bank:B1", &receive("B1", 12_500)).unwrap().accepted().unwrap();
+    let give_back = |amount_minor| Command::ReturnCash {
+        line: "B1".into(),
+        amount: usd(amount_minor),
+        effective_on: d(3, 9),
+    };
+    let refused = books.execute("ret-1", &give_back(12_501)).unwrap().outcome;
+    assert_eq!(
+        refused,
+        Outcome::Rejected(Rejection::SuspenseShort {
+            line: "B1".into(),
+            held_minor: 12_500,
+            asked_minor: 12_501
+        })
+    );
+    let returned = books.execute("ret-1", &give_back(12_500)).unwrap().outcome;
+    assert_eq!(
+        returned,
+        Outcome::CashReturned { line: "B1".into(), returned: usd(12_500), held: usd(0) }
+    );
+    assert_eq!(books.suspense().unwrap().get(&Currency::USD), None);
+    let line = &books.bank_lines().unwrap()[0];
+    assert_eq!(line.returned.len(), 1);
+    assert!(line
+        .postings()
+        .iter()
+        .all(|entry| entry.iter().map(|p| p.amount_minor).sum::<i64>() == 0));
+    let unknown = Command::ReturnCash { line: "B9".into(), amount: usd(1), effective_on: d(3, 9) };
+    let error = books.execute("ret-2", &unknown).unwrap_err();
+    assert!(matches!(error, CommandError::Invalid { field: "line", .. }), "{error:?}");
+    assert!(command_names(&books).iter().any(|name| name == "return_cash"));
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn bank_matches_are_recorded_and_a_posted_amount_above_the_line_is_an_error() {
+    let (_dir, books) = open_temp();
+    let record = |posted_minor| Command::RecordBankMatch {
+        line: "B1".into(),
+        value_on: d(3, 2),
+        amount: usd(12_500),
+        rule: Some("RF reference".into()),
+        posted: usd(posted_minor),
+    };
+    let error = books.execute("m-1", &record(12_501)).unwrap_err();
+    assert!(matches!(error, CommandError::Invalid { field: "posted", .. }), "{error:?}");
+    assert!(books.bank_matches().unwrap().is_empty());
+    books.execute("m-1", &record(10_000)).unwrap().accepted().unwrap();
+    let stored = books.bank_matches().unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!((stored[0].amount_minor, stored[0].posted_minor), (12_500, 10_000));
+    assert_eq!(stored[0].rule.as_deref(), Some("RF reference"));
 }

@@ -2,7 +2,7 @@
 //! CLABE, an Argentine CBU or a Chilean RUT, normalized and with its check digits verified, so
 //! that a mistyped account never matches a debtor.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The shortest and longest IBAN (Norway has 15 characters, Saint Lucia 32; ISO 13616 allows
 /// 34).
@@ -26,6 +26,49 @@ pub enum PayerAccount {
     Rut(String),
     /// Any other account id, normalized but not verified (no check digits are defined).
     Other(String),
+}
+
+/// The scheme of a payer account: which check digits its number carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayerScheme {
+    /// An IBAN (ISO 13616).
+    Iban,
+    /// A Mexican CLABE.
+    Clabe,
+    /// An Argentine CBU.
+    Cbu,
+    /// A Chilean RUT.
+    Rut,
+    /// Any other account id (no check digits).
+    Other,
+}
+
+impl PayerScheme {
+    /// Every scheme, in declaration order.
+    pub const ALL: [PayerScheme; 5] = [
+        PayerScheme::Iban,
+        PayerScheme::Clabe,
+        PayerScheme::Cbu,
+        PayerScheme::Rut,
+        PayerScheme::Other,
+    ];
+
+    /// The name used in commands, files and messages: `iban`, `clabe`, `cbu`, `rut`, `other`.
+    pub fn name(self) -> &'static str {
+        match self {
+            PayerScheme::Iban => "iban",
+            PayerScheme::Clabe => "clabe",
+            PayerScheme::Cbu => "cbu",
+            PayerScheme::Rut => "rut",
+            PayerScheme::Other => "other",
+        }
+    }
+
+    /// The scheme named `name` (as [`PayerScheme::name`] writes it, case ignored).
+    pub fn from_name(name: &str) -> Option<PayerScheme> {
+        PayerScheme::ALL.into_iter().find(|scheme| scheme.name().eq_ignore_ascii_case(name))
+    }
 }
 
 /// A payer account whose shape names a scheme but whose check digits are wrong.
@@ -53,7 +96,7 @@ impl PayerAccount {
     /// # Example
     ///
     /// ```
-    /// use arrears_bank::matching::PayerAccount;
+    /// use arrears_core::cash::PayerAccount;
     ///
     /// let iban = PayerAccount::parse("es91 2100 0418 4502 0005 1332")?;
     /// assert_eq!(iban, PayerAccount::Iban("ES9121000418450200051332".into()));
@@ -93,6 +136,17 @@ impl PayerAccount {
             }
         }
         Ok(PayerAccount::Other(compact))
+    }
+
+    /// Its scheme.
+    pub fn scheme(&self) -> PayerScheme {
+        match self {
+            PayerAccount::Iban(_) => PayerScheme::Iban,
+            PayerAccount::Clabe(_) => PayerScheme::Clabe,
+            PayerAccount::Cbu(_) => PayerScheme::Cbu,
+            PayerAccount::Rut(_) => PayerScheme::Rut,
+            PayerAccount::Other(_) => PayerScheme::Other,
+        }
     }
 
     /// The normalized id, whatever the scheme.
