@@ -172,7 +172,7 @@ fn credit_rule_errors_are_located() {
     check(
         "every_days = 90",
         "every_days = 0",
-        "credit.toml:42: credit.review.every_days: 0 is out of range 1..=3650",
+        "credit.toml:40: credit.review.every_days: 0 is out of range 1..=3650",
     );
 }
 
