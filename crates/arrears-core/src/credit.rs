@@ -375,5 +375,192 @@ pub struct CreditDecision {
     pub decided: Decided,
 }
 
+/// A debtor's credit standing (the `credit_standings` table): the limit and terms last granted
+/// (by an approved decision or `SetCreditTerms`: the baseline reviews tighten from and loosen
+/// back to), the limit and terms in force, whether the creditor still trades with the debtor,
+/// and the last review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditStanding {
+    /// The debtor.
+    pub debtor: DebtorId,
+    /// The product the standing is for.
+    pub product: ProductKind,
+    /// The currency of the limits.
+    pub currency: Currency,
+    /// The limit granted, in minor units.
+    pub granted_limit_minor: i64,
+    /// The terms granted.
+    pub granted_terms: CreditTerms,
+    /// The limit in force, in minor units (at most the granted one).
+    pub limit_minor: i64,
+    /// The terms in force (at least as strict as the granted ones).
+    pub terms: CreditTerms,
+    /// True if and only if new business with the debtor is refused: new accounts and new
+    /// credit on its accounts are rejected.
+    pub refuse_to_trade: bool,
+    /// The day the standing was granted or last set.
+    #[serde(with = "crate::dates::date")]
+    pub granted_on: NaiveDate,
+    /// The last review, if any.
+    pub last_review: Option<ReviewMark>,
+}
+
+/// What a review leaves for the next one to compare with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewMark {
+    /// The review day.
+    #[serde(with = "crate::dates::date")]
+    pub reviewed_on: NaiveDate,
+    /// The score's points then, if scored.
+    pub points: Option<i32>,
+    /// The signals in force then.
+    pub signals: Vec<Signal>,
+}
+
+/// Why a review was due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewTrigger {
+    /// The standing was never reviewed.
+    First,
+    /// `every_days` passed since the last review.
+    Schedule,
+    /// A signal of `on_signals` came into force.
+    Signal,
+    /// The score fell by `score_drop` or more.
+    ScoreDrop,
+}
+
+impl ReviewTrigger {
+    /// The name as shown.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReviewTrigger::First => "first",
+            ReviewTrigger::Schedule => "schedule",
+            ReviewTrigger::Signal => "signal",
+            ReviewTrigger::ScoreDrop => "score_drop",
+        }
+    }
+}
+
+/// What a review did to the standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewAction {
+    /// The limit or terms in force became stricter.
+    Tighten,
+    /// The limit or terms in force became looser (back towards the granted ones), or trade
+    /// resumed.
+    Loosen,
+    /// Referred: the standing is held as it is, for a person to decide.
+    Hold,
+    /// Declined: new business with the debtor stops (refuse to trade).
+    Stop,
+    /// Nothing changed.
+    Unchanged,
+}
+
+impl ReviewAction {
+    /// The name as shown.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReviewAction::Tighten => "tighten",
+            ReviewAction::Loosen => "loosen",
+            ReviewAction::Hold => "hold",
+            ReviewAction::Stop => "stop",
+            ReviewAction::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// One credit review of a debtor's standing, stored with its score and reasons (the
+/// `credit_reviews` table, keyed by debtor and sequence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditReview {
+    /// The debtor.
+    pub debtor: DebtorId,
+    /// The review's sequence among the debtor's (1, 2, ...).
+    pub seq: u64,
+    /// The review day.
+    #[serde(with = "crate::dates::date")]
+    pub reviewed_on: NaiveDate,
+    /// Why it was due.
+    pub trigger: ReviewTrigger,
+    /// The score (`None`: the scorer failed).
+    pub score: Option<CreditScore>,
+    /// The signals in force.
+    pub signals: Vec<Signal>,
+    /// What the rules decided, from the granted limit and terms.
+    pub decided: Decided,
+    /// What it did to the standing.
+    pub action: ReviewAction,
+    /// The limit in force before, in minor units.
+    pub limit_before_minor: i64,
+}
+
+/// The standing after a review that decided `decided`, and what the review did: a decline
+/// stops new business; a referral holds the standing as it is; an approval puts the decided
+/// limit and terms (the granted ones with the rule's caps) in force and resumes trade.
+pub fn apply_review(
+    standing: &CreditStanding,
+    decided: &Decided,
+) -> (CreditStanding, ReviewAction) {
+    let mut next = standing.clone();
+    match decided.verdict {
+        Verdict::Refer => return (next, ReviewAction::Hold),
+        Verdict::Decline => {
+            next.refuse_to_trade = true;
+            let action =
+                if standing.refuse_to_trade { ReviewAction::Unchanged } else { ReviewAction::Stop };
+            return (next, action);
+        }
+        Verdict::Approve => {
+            next.refuse_to_trade = false;
+            next.limit_minor = decided.limit_minor.min(standing.granted_limit_minor);
+            next.terms = decided.terms.clone();
+        }
+    }
+    let looser = standing.refuse_to_trade
+        || next.limit_minor > standing.limit_minor
+        || !next.terms.at_least_as_strict_as(&standing.terms);
+    let stricter = next.limit_minor < standing.limit_minor
+        || !standing.terms.at_least_as_strict_as(&next.terms);
+    let action = match (stricter, looser) {
+        (true, _) => ReviewAction::Tighten,
+        (false, true) => ReviewAction::Loosen,
+        (false, false) => ReviewAction::Unchanged,
+    };
+    (next, action)
+}
+
+/// Why a review is due on `as_of` for `standing` under `rules`, given today's score points and
+/// signals; `None` if it is not due.
+pub fn review_due(
+    rules: &CreditReviewRules,
+    standing: &CreditStanding,
+    points: Option<i32>,
+    signals: &[Signal],
+    as_of: NaiveDate,
+) -> Option<ReviewTrigger> {
+    let Some(last) = &standing.last_review else { return Some(ReviewTrigger::First) };
+    if last.reviewed_on >= as_of {
+        return None;
+    }
+    let new_signal = signals
+        .iter()
+        .any(|signal| rules.on_signals.contains(signal) && !last.signals.contains(signal));
+    if new_signal {
+        return Some(ReviewTrigger::Signal);
+    }
+    if let (Some(drop), Some(before), Some(now)) = (rules.score_drop, last.points, points) {
+        if before - now >= drop {
+            return Some(ReviewTrigger::ScoreDrop);
+        }
+    }
+    let every = rules.every_days?;
+    let days = (as_of - last.reviewed_on).num_days();
+    (days >= i64::from(every)).then_some(ReviewTrigger::Schedule)
+}
+
 #[cfg(test)]
 mod tests;

@@ -67,6 +67,14 @@ pub enum RecordKind {
     WorkLog,
     /// `arrears_core::cash::HeldLine` (the `bank_lines` table, added within format 2).
     BankLine,
+    /// `arrears_core::credit::CreditDecision` (the `credit_decisions` table, added within
+    /// format 2).
+    CreditDecision,
+    /// `arrears_core::credit::CreditStanding` (the `credit_standings` table, added within
+    /// format 2).
+    CreditStanding,
+    /// `arrears_core::credit::CreditReview` (the `credit_reviews` table, added within format 2).
+    CreditReview,
 }
 
 impl RecordKind {
@@ -105,7 +113,10 @@ impl RecordKind {
             | RecordKind::Agent
             | RecordKind::WorkItem
             | RecordKind::WorkLog
-            | RecordKind::BankLine => 1,
+            | RecordKind::BankLine
+            | RecordKind::CreditDecision
+            | RecordKind::CreditStanding
+            | RecordKind::CreditReview => 1,
         }
     }
 
@@ -152,7 +163,10 @@ impl RecordKind {
             | RecordKind::Agent
             | RecordKind::WorkItem
             | RecordKind::WorkLog
-            | RecordKind::BankLine => &[],
+            | RecordKind::BankLine
+            | RecordKind::CreditDecision
+            | RecordKind::CreditStanding
+            | RecordKind::CreditReview => &[],
         }
     }
 
@@ -180,6 +194,9 @@ impl RecordKind {
             RecordKind::WorkItem => "work item",
             RecordKind::WorkLog => "work log entry",
             RecordKind::BankLine => "bank line",
+            RecordKind::CreditDecision => "credit decision",
+            RecordKind::CreditStanding => "credit standing",
+            RecordKind::CreditReview => "credit review",
         }
     }
 }

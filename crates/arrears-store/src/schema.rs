@@ -156,6 +156,9 @@ tables! {
     WorkItems, work_items: "work_items", u64, &'static [u8];
     WorkLog, work_log: "work_log", u64, &'static [u8];
     BankLines, bank_lines: "bank_lines", &'static str, &'static [u8];
+    CreditDecisions, credit_decisions: "credit_decisions", u64, &'static [u8];
+    CreditStandings, credit_standings: "credit_standings", u64, &'static [u8];
+    CreditReviews, credit_reviews: "credit_reviews", (u64, u64), &'static [u8];
 }
 
 /// Days since 1970-01-01, the key form of a date in indexes.
