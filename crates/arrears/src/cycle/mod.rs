@@ -16,7 +16,7 @@
 mod pipeline;
 mod review;
 
-pub(crate) use review::{features, signals};
+pub(crate) use crate::lifecycle::{features, signals};
 
 use std::collections::BTreeMap;
 
