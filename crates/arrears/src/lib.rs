@@ -61,6 +61,7 @@ mod ledger_write;
 mod lifecycle;
 mod outbox;
 pub mod queue;
+mod underwriting;
 mod upkeep;
 
 pub mod lists;
@@ -76,14 +77,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use arrears_core::{aging, ids, ledger, model, money};
 
 pub use arrears_core::{
-    case, cash, collection, compliance, holidays, plan, policy, strategy, work,
+    case, cash, collection, compliance, credit, holidays, plan, policy, strategy, work,
 };
 pub use audit::{AnchorParseError, AuditAnchor};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
     CallConsent, CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge,
     NewDebtor, NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
-    RestrictionChanges, WorkDone,
+    RestrictionChanges, ReviewDone, WorkDone,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};
@@ -94,6 +95,7 @@ pub use registry::{
     Isolation, PluginEntry, PluginRegistryError, PluginSource, PLUGIN_CONFIG_BYTES_MAX,
     PLUGIN_NAME_LEN_MAX,
 };
+pub use underwriting::DecisionExplained;
 pub use verify::{Problem, VerifyReport};
 
 use arrears_core::ids::{AccountId, DebtorId, ObligationId};
@@ -678,6 +680,80 @@ impl Arrears {
     /// A storage failure.
     pub fn bank_lines(&self) -> Result<Vec<cash::HeldLine>, QueryError> {
         Ok(self.store.read()?.bank_lines()?)
+    }
+
+    /// The credit decision `id`, with everything it read (docs/CREDIT.md).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn credit_decision(&self, id: u64) -> Result<Option<credit::CreditDecision>, QueryError> {
+        Ok(self.store.read()?.credit_decision(id)?)
+    }
+
+    /// The credit decision `id` taken again now from its stored inputs, to show whether it
+    /// reproduces: the rules of the policy in force, and the scorer it used as it resolves now.
+    ///
+    /// # Errors
+    ///
+    /// The stored policy does not load, or a storage failure.
+    pub fn explain_decision(&self, id: u64) -> Result<Option<DecisionExplained>, QueryError> {
+        let read = self.store.read()?;
+        let Some(decision) = read.credit_decision(id)? else { return Ok(None) };
+        let policy = self
+            .policies
+            .for_text(read.config(context::POLICY_CONFIG)?)
+            .map_err(QueryError::Policy)?;
+        let redecided =
+            underwriting::redecide(&policy.credit().rules, &decision, decision.score.as_ref())
+                .map_err(|_| {
+                    QueryError::Storage(StorageError::Engine("stored limit is not exact".into()))
+                })?;
+        let scoring =
+            underwriting::Scoring { components: &self.components, registry: &self.registry };
+        let rescored_points = match &decision.score {
+            Some(score) => {
+                underwriting::rescore(&scoring, &policy, &read, &score.scorer, &decision.features)
+                    .unwrap_or(None)
+            }
+            None => None,
+        };
+        let policy_now = (policy.name().to_owned(), policy.version());
+        Ok(Some(DecisionExplained { decision, policy_now, redecided, rescored_points }))
+    }
+
+    /// A debtor's credit standing (limit, terms, refuse to trade, last review), if it has one.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn credit_standing(
+        &self,
+        debtor: ids::DebtorId,
+    ) -> Result<Option<credit::CreditStanding>, QueryError> {
+        Ok(self.store.read()?.credit_standing(debtor)?)
+    }
+
+    /// Every credit standing, by debtor.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn credit_standings(&self) -> Result<Vec<credit::CreditStanding>, QueryError> {
+        Ok(self.store.read()?.credit_standings()?)
+    }
+
+    /// The credit reviews of a debtor (`None`: of every debtor), oldest first per debtor, each
+    /// with its score and reasons.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn credit_reviews(
+        &self,
+        debtor: Option<ids::DebtorId>,
+    ) -> Result<Vec<credit::CreditReview>, QueryError> {
+        Ok(self.store.read()?.credit_reviews(debtor)?)
     }
 
     /// The suspense book at portfolio level: by currency, what bank lines still hold, in minor

@@ -282,6 +282,13 @@ pub(crate) fn ledger_command(
             let stage = case.stage.clone().unwrap_or_default();
             return Ok(Outcome::Rejected(Rejection::CreditHold { stage }));
         }
+        // Refusing to trade stops new credit too, and only that.
+        if kind.extends_credit() && amounts_minor[0] > 0 {
+            if let Some(rejection) = crate::underwriting::refused_to_trade(env.txn, account.debtor)?
+            {
+                return Ok(Outcome::Rejected(rejection));
+            }
+        }
     }
     let debtor = load_debtor(env.txn, account)?;
     let as_of = decision_date(&case, effective_on);

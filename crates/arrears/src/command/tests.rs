@@ -99,10 +99,13 @@ fn command_variant(command: &Command) -> usize {
         Command::ReportSignal { .. } => 42,
         Command::ReceiveCash { .. } => 43,
         Command::ApplyCash { .. } => 44,
+        Command::DecideCredit { .. } => 45,
+        Command::SetCreditTerms { .. } => 46,
+        Command::ReviewCredit { .. } => 47,
     }
 }
 
-const COMMAND_VARIANTS: usize = 45;
+const COMMAND_VARIANTS: usize = 48;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -122,10 +125,22 @@ fn outcome_variant(outcome: &Outcome) -> Option<usize> {
         Outcome::WorkDefined { .. } => Some(9),
         Outcome::Worked { .. } => Some(10),
         Outcome::CashHeld { .. } => Some(11),
+        Outcome::CreditDecided { .. } => Some(12),
+        Outcome::CreditTermsSet { .. } => Some(13),
+        Outcome::CreditReviewed { .. } => Some(14),
     }
 }
 
-const STORED_OUTCOME_VARIANTS: usize = 12;
+const STORED_OUTCOME_VARIANTS: usize = 15;
+
+fn credit_terms() -> arrears_core::credit::CreditTerms {
+    arrears_core::credit::CreditTerms {
+        net_days: 30,
+        deposit_share: "0.250".parse().unwrap(),
+        cash_on_delivery: true,
+        interest_rate: "0.08".parse().unwrap(),
+    }
+}
 
 fn commands() -> Vec<(Command, Expect)> {
     let account = AccountId(3);
@@ -490,6 +505,31 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["022c064e5452462d31030331303003555344fc8492160017f7043e"],
         ),
         (
+            Command::DecideCredit {
+                application: arrears_core::credit::CreditApplication {
+                    debtor: DebtorId(7),
+                    product: ProductKind::TradeCredit,
+                    limit: usd("10000.00"),
+                    terms: credit_terms(),
+                    applied_on: on,
+                    attributes: [("sector".to_owned(), "retail".to_owned())].into(),
+                },
+            },
+            expect!["022d0702053130303030035553441e04302e32350104302e3038fc809216000106736563746f720672657461696ca9835b68"],
+        ),
+        (
+            Command::SetCreditTerms {
+                debtor: DebtorId(7),
+                product: ProductKind::TradeCredit,
+                limit: usd("2500"),
+                terms: credit_terms(),
+                refuse_to_trade: true,
+                effective_on: on,
+            },
+            expect!["022e07020432353030035553441e04302e32350104302e303801fc80921600888ad2bb"],
+        ),
+        (Command::ReviewCredit { as_of: on }, expect!["022ffc809216009aab9b7e"]),
+        (
             Command::SetPolicy { file: "policy.toml".into(), text: "name = \"p\"\n".into() },
             expect!["021a0b706f6c6963792e746f6d6c0b6e616d65203d202270220aeb13fd3c"],
         ),
@@ -571,6 +611,24 @@ fn golden_outcomes() {
         (
             Outcome::CashHeld { line: "NTRF-1".into(), held: usd("125.50") },
             expect!["020c064e5452462d31063132352e3530035553449cd2819f"],
+        ),
+        (
+            Outcome::CreditDecided {
+                decision: 4,
+                verdict: arrears_core::credit::Verdict::Decline,
+            },
+            expect!["020d04015671fe90"],
+        ),
+        (Outcome::CreditTermsSet { debtor: DebtorId(7) }, expect!["020e0751b522fc"]),
+        (
+            Outcome::CreditReviewed {
+                reviews: vec![ReviewDone {
+                    debtor: DebtorId(7),
+                    seq: 2,
+                    action: arrears_core::credit::ReviewAction::Tighten,
+                }],
+            },
+            expect!["020f010702001b849ff1"],
         ),
     ];
     let mut covered = [false; STORED_OUTCOME_VARIANTS];

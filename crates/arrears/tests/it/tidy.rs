@@ -234,6 +234,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "upkeep",
     "queue",
     "suspense",
+    "underwriting",
     "execute",
     "cycle",
     "query",
