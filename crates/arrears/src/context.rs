@@ -294,3 +294,12 @@ pub(crate) fn check_debtor_profile(
     }
     Ok(())
 }
+
+/// [`Rejection::RefusedToTrade`] if the debtor's standing refuses new business.
+pub(crate) fn refused_to_trade(
+    txn: &WriteTxn,
+    debtor: arrears_core::ids::DebtorId,
+) -> Result<Option<crate::command::Rejection>, CommandError> {
+    let refused = txn.credit_standing(debtor)?.is_some_and(|standing| standing.refuse_to_trade);
+    Ok(refused.then_some(crate::command::Rejection::RefusedToTrade { debtor }))
+}

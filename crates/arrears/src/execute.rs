@@ -478,7 +478,7 @@ fn open_account(env: &mut Env<'_>, new: &NewAccount) -> Result<Outcome, CommandE
     if txn.debtor(new.debtor)?.is_none() {
         return Err(CommandError::UnknownDebtor(new.debtor));
     }
-    if let Some(rejection) = crate::underwriting::refused_to_trade(txn, new.debtor)? {
+    if let Some(rejection) = crate::context::refused_to_trade(txn, new.debtor)? {
         return Ok(Outcome::Rejected(rejection));
     }
     let credit_limit_minor = match &new.credit_limit {

@@ -284,8 +284,7 @@ pub(crate) fn ledger_command(
         }
         // Refusing to trade stops new credit too, and only that.
         if kind.extends_credit() && amounts_minor[0] > 0 {
-            if let Some(rejection) = crate::underwriting::refused_to_trade(env.txn, account.debtor)?
-            {
+            if let Some(rejection) = crate::context::refused_to_trade(env.txn, account.debtor)? {
                 return Ok(Outcome::Rejected(rejection));
             }
         }

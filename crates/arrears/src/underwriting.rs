@@ -25,7 +25,7 @@ use arrears_core::policy::Signal;
 use arrears_core::strategy::{Features, Score, Scorer, REASONS_MAX, SCORE_MAX, SCORE_MIN};
 use arrears_store::{Reads, WriteTxn};
 
-use crate::command::{Outcome, Rejection, ReviewDone};
+use crate::command::{Outcome, ReviewDone};
 use crate::context::{components_for, minor, text, Components, Env, DEFAULT_SCORER};
 use crate::error::CommandError;
 use crate::registry::Registry;
@@ -416,13 +416,4 @@ fn review_one(
     env.txn.put_credit_review(&review)?;
     env.txn.put_credit_standing(&next)?;
     Ok(Some(ReviewDone { debtor: debtor.id, seq, action }))
-}
-
-/// [`Rejection::RefusedToTrade`] if the debtor's standing refuses new business.
-pub(crate) fn refused_to_trade(
-    txn: &WriteTxn,
-    debtor: DebtorId,
-) -> Result<Option<Rejection>, CommandError> {
-    let refused = txn.credit_standing(debtor)?.is_some_and(|standing| standing.refuse_to_trade);
-    Ok(refused.then_some(Rejection::RefusedToTrade { debtor }))
 }
