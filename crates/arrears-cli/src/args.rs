@@ -149,6 +149,13 @@ pub(crate) enum Command {
     /// store's plugin registry.
     #[command(subcommand)]
     Plugin(crate::plugins::PluginCommand),
+    /// Credit management: decide an application, set a debtor's limit and terms, run the
+    /// credit reviews, show a debtor's standing (docs/CREDIT.md).
+    #[command(subcommand)]
+    Credit(crate::credit::CreditCommand),
+    /// Explain a stored decision and take it again from its inputs.
+    #[command(subcommand)]
+    Explain(crate::credit::ExplainCommand),
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ mod args;
 mod bank;
 mod check;
 mod collect;
+mod credit;
 mod demo;
 mod horizon;
 mod import;
@@ -277,6 +278,29 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             let books = open(cli)?;
             work::queue(&books, &horizon(cli, &books)?, today(cli), command, cli.json, out)
         }
+        Command::Credit(command @ credit::CreditCommand::Show(_)) => {
+            let books = open_read_only(cli)?;
+            credit::run(
+                &books,
+                &horizon(cli, &books)?,
+                today(cli).date_naive(),
+                command,
+                cli.json,
+                out,
+            )
+        }
+        Command::Credit(command) => {
+            let books = open(cli)?;
+            credit::run(
+                &books,
+                &horizon(cli, &books)?,
+                today(cli).date_naive(),
+                command,
+                cli.json,
+                out,
+            )
+        }
+        Command::Explain(command) => credit::explain(&open(cli)?, command, cli.json, out),
         Command::Debtor(command) => {
             let books = open(cli)?;
             let horizon = horizon(cli, &books)?;
