@@ -64,6 +64,7 @@ pub mod queue;
 mod underwriting;
 mod upkeep;
 
+pub mod credit_reports;
 pub mod lists;
 mod query;
 pub mod reports;
@@ -680,6 +681,45 @@ impl Arrears {
     /// A storage failure.
     pub fn bank_lines(&self) -> Result<Vec<cash::HeldLine>, QueryError> {
         Ok(self.store.read()?.bank_lines()?)
+    }
+
+    /// Exposure by risk band and currency on `as_of`, with limit utilisation
+    /// ([`credit_reports`] defines each figure).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn report_exposure(
+        &self,
+        as_of: NaiveDate,
+    ) -> Result<Vec<credit_reports::ExposureRow>, QueryError> {
+        credit_reports::exposure(&self.store.read()?, as_of)
+    }
+
+    /// The stability of the review score distribution between `from` and `to` (the PSI).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn report_psi(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<credit_reports::Psi, QueryError> {
+        credit_reports::psi(&self.store.read()?, from, to)
+    }
+
+    /// The accounts whose signals in force differ between `since` and `as_of`.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn report_signal_changes(
+        &self,
+        since: NaiveDate,
+        as_of: NaiveDate,
+    ) -> Result<Vec<credit_reports::SignalChange>, QueryError> {
+        credit_reports::signal_changes(&self.store.read()?, since, as_of)
     }
 
     /// The credit decision `id`, with everything it read (docs/CREDIT.md).

@@ -183,7 +183,11 @@ fn issue_18_a_review_tightens_terms_before_the_first_missed_payment() {
     let debtor = business(&books, "ACME");
     decide(&books, "apply-1", application(debtor, 1_500_000));
     let account = account_with(&books, debtor, "A1", Terms::default(), Some(1_500_000));
-    books.execute("c1", &charge_command(account, d(1, 5), d(2, 20), 400_000)).unwrap();
+    books
+        .execute("c1", &charge_command(account, d(1, 5), d(2, 20), 400_000))
+        .unwrap()
+        .accepted()
+        .unwrap();
     // The first review is not due on the day of the decision; nothing is in force yet.
     assert!(review(&books, d(1, 20)).is_empty());
     // Asset sales are reported on February 2: the next review tightens at once, weeks before
@@ -216,7 +220,11 @@ fn refusing_to_trade_rejects_new_accounts_and_new_credit_but_not_payments() {
     let (_dir, books) = books_with_credit_rules();
     let debtor = business(&books, "ACME");
     let account = account_with(&books, debtor, "A1", Terms::default(), None);
-    books.execute("c1", &charge_command(account, d(1, 5), d(2, 5), 10_000)).unwrap();
+    books
+        .execute("c1", &charge_command(account, d(1, 5), d(2, 5), 10_000))
+        .unwrap()
+        .accepted()
+        .unwrap();
     let stop = Command::SetCreditTerms {
         debtor,
         product: ProductKind::TradeCredit,
@@ -252,4 +260,37 @@ fn a_review_declined_by_distress_stops_new_business() {
     let reviews = review(&books, d(2, 2));
     assert_eq!(reviews[0].action, ReviewAction::Stop);
     assert!(books.credit_standing(debtor).unwrap().unwrap().refuse_to_trade);
+}
+
+#[test]
+fn portfolio_views_show_exposure_score_stability_and_signal_changes() {
+    let (_dir, books) = books_with_credit_rules();
+    let debtor = business(&books, "ACME");
+    decide(&books, "apply-1", application(debtor, 1_000_000));
+    let account = account_with(&books, debtor, "A1", Terms::default(), Some(1_000_000));
+    books
+        .execute("c1", &charge_command(account, d(1, 5), d(3, 20), 250_000))
+        .unwrap()
+        .accepted()
+        .unwrap();
+    report(&books, "signal", debtor, Signal::StaffTurnover, d(2, 2));
+    review(&books, d(2, 3));
+    let rows = books.report_exposure(d(2, 3)).unwrap();
+    assert_eq!(rows.len(), 1);
+    let band = books.credit_reviews(Some(debtor)).unwrap()[0].score.clone().unwrap().band;
+    assert_eq!(rows[0].band, band);
+    assert_eq!((rows[0].debtors, rows[0].exposure_minor), (1, 250_000));
+    // Tightened to 2,000.00: 2,500.00 owed is 125% of the limit in force.
+    assert_eq!(rows[0].limit_minor, 200_000);
+    assert_eq!(rows[0].utilisation, Some("1.25".parse().unwrap()));
+    // One review: nothing is scored on January 31, the same distribution on February 3.
+    assert_eq!(books.report_psi(d(1, 31), d(2, 3)).unwrap().psi, None);
+    assert_eq!(books.report_psi(d(2, 3), d(2, 4)).unwrap().psi, Some(0.0));
+    let changes = books.report_signal_changes(d(2, 1), d(2, 3)).unwrap();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(
+        (changes[0].account, changes[0].added.as_slice()),
+        (account, &[Signal::StaffTurnover][..])
+    );
+    assert!(books.report_signal_changes(d(2, 3), d(2, 4)).unwrap().is_empty());
 }

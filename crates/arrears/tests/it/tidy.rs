@@ -241,6 +241,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "lists",
     "verify",
     "reports",
+    "credit_reports",
 ];
 
 /// The names a source text gives after `crate::`, outside comments, including each first
