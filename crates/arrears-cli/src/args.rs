@@ -994,6 +994,12 @@ pub(crate) enum ReportCommand {
     Html(crate::demo::HtmlArgs),
     /// Agent and team productivity: items worked, outcomes, promises made and kept.
     Productivity(crate::work::ProductivityArgs),
+    /// Credit exposure by risk band and currency, with limit utilisation.
+    Exposure(crate::credit::ExposureArgs),
+    /// The stability of the credit review score distribution between two dates (PSI).
+    Psi(crate::credit::PsiArgs),
+    /// Accounts whose signals in force changed since a date.
+    Signals(crate::credit::SignalsArgs),
 }
 
 #[derive(Debug, Args)]

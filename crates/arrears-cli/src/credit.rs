@@ -155,6 +155,36 @@ pub(crate) struct ExplainArgs {
     pub(crate) id: u64,
 }
 
+/// `arrears report exposure`.
+#[derive(Debug, Args)]
+pub(crate) struct ExposureArgs {
+    /// The date (default: today).
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
+    pub(crate) as_of: Option<NaiveDate>,
+}
+
+/// `arrears report psi`.
+#[derive(Debug, Args)]
+pub(crate) struct PsiArgs {
+    /// The first date: each debtor's latest review score on or before it.
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
+    pub(crate) from: NaiveDate,
+    /// The second date.
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
+    pub(crate) to: NaiveDate,
+}
+
+/// `arrears report signals`.
+#[derive(Debug, Args)]
+pub(crate) struct SignalsArgs {
+    /// The first date: signals in force then are compared with those on --as-of.
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
+    pub(crate) since: NaiveDate,
+    /// The report date (default: today).
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
+    pub(crate) as_of: Option<NaiveDate>,
+}
+
 /// A product by its name in files (`trade_credit`).
 fn parse_product(text: &str) -> Result<ProductKind, String> {
     serde_json::from_value(serde_json::Value::String(text.trim().to_owned())).map_err(|_| {
@@ -445,4 +475,107 @@ pub(crate) fn explain(
 
 fn hex(bytes: [u8; 32]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// `arrears report exposure`.
+pub(crate) fn exposure(
+    books: &Arrears,
+    args: &ExposureArgs,
+    today: NaiveDate,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let rows = books.report_exposure(args.as_of.unwrap_or(today))?;
+    if json {
+        output::json(out, &rows)?;
+        return Ok(Status::Ok);
+    }
+    let mut table =
+        Table::new(&["band", "currency", "debtors", "exposure", "limit", "utilisation"])
+            .numeric(&["debtors", "exposure", "limit", "utilisation"]);
+    for row in &rows {
+        table.row(vec![
+            row.band.clone(),
+            row.currency.to_string(),
+            row.debtors.to_string(),
+            output::money(row.exposure_minor, row.currency),
+            output::money(row.limit_minor, row.currency),
+            output::opt(row.utilisation),
+        ]);
+    }
+    table.write(out, "")?;
+    Ok(Status::Ok)
+}
+
+/// `arrears report psi`.
+pub(crate) fn psi(
+    books: &Arrears,
+    args: &PsiArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let psi = books.report_psi(args.from, args.to)?;
+    if json {
+        output::json(out, &psi)?;
+        return Ok(Status::Ok);
+    }
+    let mut table = Table::new(&["points", "from", "to", "contribution"]).numeric(&[
+        "from",
+        "to",
+        "contribution",
+    ]);
+    for bin in &psi.bins {
+        table.row(vec![
+            format!("{}-{}", bin.points_min, bin.points_min + 99),
+            bin.from_count.to_string(),
+            bin.to_count.to_string(),
+            format!("{:.4}", bin.contribution),
+        ]);
+    }
+    table.write(out, "")?;
+    let (before, after) = psi.debtors;
+    match psi.psi {
+        Some(index) => writeln!(
+            out,
+            "psi {index:.4} ({before} debtors scored by {}, {after} by {})",
+            psi.from, psi.to
+        )?,
+        None => writeln!(out, "psi: no review scores on or before one of the dates")?,
+    }
+    Ok(Status::Ok)
+}
+
+/// `arrears report signals`.
+pub(crate) fn signals(
+    books: &Arrears,
+    args: &SignalsArgs,
+    today: NaiveDate,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let as_of = args.as_of.unwrap_or(today);
+    let changes = books.report_signal_changes(args.since, as_of)?;
+    if json {
+        output::json(out, &changes)?;
+        return Ok(Status::Ok);
+    }
+    let names = |signals: &[arrears::policy::Signal]| {
+        signals.iter().map(|signal| signal.name()).collect::<Vec<_>>().join(" ")
+    };
+    let mut table = Table::new(&["account", "reference", "debtor", "added", "removed"]);
+    for change in &changes {
+        table.row(vec![
+            change.account.to_string(),
+            change.external_ref.clone().unwrap_or_default(),
+            change.debtor.to_string(),
+            names(&change.added),
+            names(&change.removed),
+        ]);
+    }
+    if changes.is_empty() {
+        writeln!(out, "no account's signals changed from {} to {as_of}", args.since)?;
+    } else {
+        table.write(out, "")?;
+    }
+    Ok(Status::Ok)
 }

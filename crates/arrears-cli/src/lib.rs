@@ -215,6 +215,15 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         }
         // `verify` never writes; `--pages` runs redb's page check, which may repair the file,
         // so only it opens writable.
+        Command::Report(ReportCommand::Exposure(args)) => {
+            credit::exposure(&open_read_only(cli)?, args, today(cli).date_naive(), cli.json, out)
+        }
+        Command::Report(ReportCommand::Psi(args)) => {
+            credit::psi(&open_read_only(cli)?, args, cli.json, out)
+        }
+        Command::Report(ReportCommand::Signals(args)) => {
+            credit::signals(&open_read_only(cli)?, args, today(cli).date_naive(), cli.json, out)
+        }
         Command::Verify(args) => {
             let mut books = if args.pages { open(cli)? } else { open_read_only(cli)? };
             report::verify(&mut books, args, cli.json, out)
