@@ -398,6 +398,9 @@ pub struct CreditStanding {
     /// True if and only if new business with the debtor is refused: new accounts and new
     /// credit on its accounts are rejected.
     pub refuse_to_trade: bool,
+    /// True if and only if refuse to trade was set by hand (`SetCreditTerms`): reviews then
+    /// hold the standing as it is, and only another `SetCreditTerms` lifts it.
+    pub stopped_by_hand: bool,
     /// The day the standing was granted or last set.
     #[serde(with = "crate::dates::date")]
     pub granted_on: NaiveDate,
@@ -500,12 +503,16 @@ pub struct CreditReview {
 
 /// The standing after a review that decided `decided`, and what the review did: a decline
 /// stops new business; a referral holds the standing as it is; an approval puts the decided
-/// limit and terms (the granted ones with the rule's caps) in force and resumes trade.
+/// limit and terms (the granted ones with the rule's caps) in force and resumes trade. A
+/// standing stopped by hand is held whatever the rules say.
 pub fn apply_review(
     standing: &CreditStanding,
     decided: &Decided,
 ) -> (CreditStanding, ReviewAction) {
     let mut next = standing.clone();
+    if standing.stopped_by_hand {
+        return (next, ReviewAction::Hold);
+    }
     match decided.verdict {
         Verdict::Refer => return (next, ReviewAction::Hold),
         Verdict::Decline => {

@@ -234,6 +234,7 @@ pub(crate) fn decide_credit(
             limit_minor: decided.limit_minor,
             terms: decided.terms.clone(),
             refuse_to_trade: false,
+            stopped_by_hand: false,
             granted_on: application.applied_on,
             last_review: Some(mark(application.applied_on, &picture)),
         };
@@ -334,7 +335,13 @@ pub(crate) fn set_credit_terms(
     let limit_minor = check_limit("limit", limit)?;
     terms.check().map_err(|(field, reason)| CommandError::Invalid { field, reason })?;
     crate::context::load_debtor_id(env.txn, debtor)?;
+    // Set by hand counts as a review on its day: the next one is due from it.
     let last_review = env.txn.credit_standing(debtor)?.and_then(|standing| standing.last_review);
+    let last_review = Some(ReviewMark {
+        reviewed_on: effective_on,
+        points: last_review.as_ref().and_then(|mark| mark.points),
+        signals: last_review.map(|mark| mark.signals).unwrap_or_default(),
+    });
     let standing = CreditStanding {
         debtor,
         product,
@@ -344,6 +351,7 @@ pub(crate) fn set_credit_terms(
         limit_minor,
         terms: terms.clone(),
         refuse_to_trade,
+        stopped_by_hand: refuse_to_trade,
         granted_on: effective_on,
         last_review,
     };

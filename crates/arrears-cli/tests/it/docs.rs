@@ -10,15 +10,16 @@
 
 use crate::Env;
 
-fn doc_path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/CLI.md")
+/// The documents whose examples replay: docs/CLI.md, and docs/CREDIT.md.
+fn doc_path(file: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs").join(file)
 }
 
-/// The section of docs/CLI.md that starts with `heading` and ends at the next heading of
+/// The section of docs/`file` that starts with `heading` and ends at the next heading of
 /// its level or above.
-fn section(heading: &str) -> String {
-    let doc = std::fs::read_to_string(doc_path()).unwrap();
-    let start = doc.find(heading).unwrap_or_else(|| panic!("{heading} in docs/CLI.md"));
+fn section(file: &str, heading: &str) -> String {
+    let doc = std::fs::read_to_string(doc_path(file)).unwrap();
+    let start = doc.find(heading).unwrap_or_else(|| panic!("{heading} in docs/{file}"));
     let rest = &doc[start + heading.len()..];
     let level = heading.split(' ').next().unwrap_or("##");
     let end = (2..=level.len())
@@ -193,14 +194,20 @@ fn replay_sections(headings: &[&str], setup: &[&[&str]], examples_min: usize) {
 /// that every example shows what the command prints (or, with `UPDATE_DOCS`, writing what it
 /// prints into the document); returns how many commands ran.
 pub(crate) fn replay_in(env: &Env, headings: &[&str]) -> usize {
+    replay_doc_in(env, "CLI.md", headings)
+}
+
+/// [`replay_in`] for the sections of docs/`file`.
+pub(crate) fn replay_doc_in(env: &Env, file: &str, headings: &[&str]) -> usize {
     let mut replayed = 0;
     for heading in headings {
-        let text = section(heading);
+        let text = section(file, heading);
         let examples = examples(&text);
         let (differences, outputs) = replay(env, &examples);
         if std::env::var_os("UPDATE_DOCS").is_some() {
-            let doc = std::fs::read_to_string(doc_path()).unwrap();
-            std::fs::write(doc_path(), doc.replacen(&text, &blessed(&text, &outputs), 1)).unwrap();
+            let doc = std::fs::read_to_string(doc_path(file)).unwrap();
+            let blessed_doc = doc.replacen(&text, &blessed(&text, &outputs), 1);
+            std::fs::write(doc_path(file), blessed_doc).unwrap();
         }
         replayed += examples.len();
         assert!(
@@ -262,4 +269,21 @@ fn the_collection_command_examples_replay() {
         &[cycle],
         10,
     );
+}
+
+/// docs/CREDIT.md: applications, decisions, reviews and the portfolio views, on the sample
+/// portfolio under examples/policies/credit.toml.
+#[test]
+fn the_credit_examples_replay() {
+    let env = Env::sample();
+    let policy = crate::example("policies/credit.toml");
+    env.run(&["policy", "set", crate::path(&policy), "--key", "POL-CREDIT"]).ok();
+    let headings = [
+        "## Decisions",
+        "## Limits, terms and refusing to trade",
+        "## Reviews",
+        "## Portfolio views",
+    ];
+    let replayed = replay_doc_in(&env, "CREDIT.md", &headings);
+    assert!(replayed >= 10, "{replayed} examples");
 }

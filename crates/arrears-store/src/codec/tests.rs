@@ -1048,6 +1048,7 @@ fn golden_credit_standing_and_review() {
         limit_minor: 200_000,
         terms: credit_terms(),
         refuse_to_trade: true,
+        stopped_by_hand: false,
         granted_on: date("2026-03-02"),
         last_review: Some(ReviewMark {
             reviewed_on: date("2026-06-01"),
@@ -1055,7 +1056,7 @@ fn golden_credit_standing_and_review() {
             signals: vec![arrears_core::policy::Signal::AssetSales],
         }),
     };
-    check(RecordKind::CreditStanding, &standing, expect!["01070203555344fc80841e001e04302e32350004302e3038fc801a06001e04302e32350004302e303801fcba92160001fc7093160001fb50040106372d6b93"]);
+    check(RecordKind::CreditStanding, &standing, expect!["01070203555344fc80841e001e04302e32350004302e3038fc801a06001e04302e32350004302e30380100fcba92160001fc7093160001fb50040106f9528014"]);
     let review = CreditReview {
         debtor: DebtorId(7),
         seq: 2,

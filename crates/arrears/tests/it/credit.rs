@@ -248,6 +248,10 @@ fn refusing_to_trade_rejects_new_accounts_and_new_credit_but_not_payments() {
     });
     assert_eq!(books.execute("open-2", &open).unwrap().outcome, refused);
     pay(&books, "p1", account, d(1, 12), 10_000);
+    // A stop set by hand is held by reviews, whatever the rules say; only SetCreditTerms
+    // lifts it.
+    assert_eq!(review(&books, d(5, 1))[0].action, ReviewAction::Hold);
+    assert!(books.credit_standing(debtor).unwrap().unwrap().refuse_to_trade);
     assert!(books.verify().unwrap().is_clean());
 }
 
