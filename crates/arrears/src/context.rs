@@ -295,7 +295,7 @@ pub(crate) fn check_debtor_profile(
     Ok(())
 }
 
-/// [`Rejection::RefusedToTrade`] if the debtor's standing refuses new business.
+/// [`crate::command::Rejection::RefusedToTrade`] if the debtor's standing refuses new business.
 pub(crate) fn refused_to_trade(
     txn: &WriteTxn,
     debtor: arrears_core::ids::DebtorId,

@@ -67,9 +67,9 @@ fn band_of(
 ) -> Result<String, QueryError> {
     let reviewed = reviews
         .iter()
+        .rev()
         .filter(|review| review.debtor == debtor && review.reviewed_on <= as_of)
-        .filter_map(|review| review.score.as_ref())
-        .last();
+        .find_map(|review| review.score.as_ref());
     if let Some(score) = reviewed {
         return Ok(score.band.clone());
     }
