@@ -185,3 +185,100 @@ fn terms_out_of_range_name_their_field() {
     assert_eq!(bad.check().unwrap_err().0, "terms.net_days");
     assert!(terms(30).check().is_ok());
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn arb_terms() -> impl Strategy<Value = CreditTerms> {
+        (0_u16..=NET_DAYS_MAX, 0_u32..=100, any::<bool>(), 0_u32..=100).prop_map(
+            |(net_days, deposit, cash_on_delivery, rate)| CreditTerms {
+                net_days,
+                deposit_share: Decimal::new(i64::from(deposit), 2),
+                cash_on_delivery,
+                interest_rate: Decimal::new(i64::from(rate), 2),
+            },
+        )
+    }
+
+    fn arb_rule() -> impl Strategy<Value = CreditRule> {
+        (
+            prop::sample::select(Verdict::ALL.to_vec()),
+            prop::option::of(0_i32..=1000),
+            prop::option::of(0_i64..=10_000_000),
+            prop::option::of(0_u16..=NET_DAYS_MAX),
+            prop::option::of(0_u32..=100),
+            any::<bool>(),
+            prop::collection::vec("[a-z]{1,6}", 0..=4),
+        )
+            .prop_map(
+                |(verdict, below, limit_max, net_days_max, deposit, cod, reasons)| CreditRule {
+                    name: "rule".into(),
+                    verdict,
+                    products: Vec::new(),
+                    score_bands: Vec::new(),
+                    score_below: below,
+                    score_at_least: None,
+                    signals: Vec::new(),
+                    limit_above: None,
+                    attributes: BTreeMap::new(),
+                    limit_max: limit_max.map(|minor| {
+                        Amount::new(BTreeMap::from([(Currency::USD, Decimal::new(minor, 2))]))
+                    }),
+                    net_days_max,
+                    deposit_share_min: deposit.map(|share| Decimal::new(i64::from(share), 2)),
+                    cash_on_delivery: cod,
+                    interest_rate_min: None,
+                    reasons,
+                },
+            )
+    }
+
+    proptest! {
+        /// Whatever the rules, a decision never grants more than was asked or looser terms,
+        /// a decline grants nothing, and at most four distinct reasons explain it, the fired
+        /// rule's first; the same inputs always decide the same.
+        #[test]
+        fn a_decision_never_grants_more_than_asked(
+            rules in prop::collection::vec(arb_rule(), 0..6),
+            terms in arb_terms(),
+            limit_minor in 0_i64..=20_000_000,
+            points in prop::option::of(0_i32..=1000),
+            reasons in prop::collection::vec("[a-z]{1,6}", 0..=4),
+        ) {
+            let score = points.map(|points| CreditScore {
+                scorer: "rules".into(),
+                sha256: None,
+                points,
+                band: "b".into(),
+                reasons: reasons.clone(),
+            });
+            let attributes = BTreeMap::new();
+            let facts = CreditFacts {
+                product: ProductKind::TradeCredit,
+                limit: Money::from_minor(limit_minor, Currency::USD),
+                score: score.as_ref(),
+                signals: &[],
+                attributes: &attributes,
+            };
+            let decided = decide(&rules, &facts, limit_minor, &terms);
+            prop_assert!(decided.limit_minor <= limit_minor);
+            prop_assert!(decided.terms.at_least_as_strict_as(&terms));
+            if decided.verdict == Verdict::Decline {
+                prop_assert_eq!(decided.limit_minor, 0);
+            }
+            prop_assert!(decided.reasons.len() <= DECISION_REASONS_MAX);
+            let mut unique = decided.reasons.clone();
+            unique.sort();
+            unique.dedup();
+            prop_assert_eq!(unique.len(), decided.reasons.len());
+            let fired = rules.iter().find(|rule| rule.matches(&facts));
+            prop_assert_eq!(decided.rule.is_some(), fired.is_some());
+            if let Some(first) = fired.and_then(|rule| rule.reasons.first()) {
+                prop_assert_eq!(decided.reasons.first(), Some(first));
+            }
+            prop_assert_eq!(decide(&rules, &facts, limit_minor, &terms), decided);
+        }
+    }
+}
