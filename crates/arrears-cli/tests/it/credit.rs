@@ -30,6 +30,10 @@ fn an_application_file_is_decided_and_its_explanation_fails_once_the_policy_chan
     assert_eq!(decided["outcome"]["credit_decided"]["verdict"], "approve");
     let explained = env.run(&["--json", "explain", "decision", "1"]).json();
     assert_eq!(explained["reproduces"], true);
+    let shown = env.run(&["policy", "show"]);
+    assert!(crate::has_line(shown.ok(), "early_warning: approve"), "{}", shown.stdout);
+    let shown = env.run(&["--json", "policy", "show"]).json();
+    assert_eq!(shown["credit"]["rules"][0]["name"], "distress");
     let granted = &explained["decision"]["decided"];
     assert_eq!(granted["limit_minor"], 5_000_000);
     assert_eq!(granted["terms"]["net_days"], 60);
@@ -39,6 +43,7 @@ fn an_application_file_is_decided_and_its_explanation_fails_once_the_policy_chan
     // decision no longer reproduces, and explain says so with exit 1.
     let standard = example("policies/standard.toml");
     env.run(&["policy", "set", path(&standard), "--key", "POL-STD"]).ok();
+    assert!(env.run(&["--json", "policy", "show"]).json()["credit"].is_null());
     let run = env.run(&["explain", "decision", "1"]);
     assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("the decision does NOT reproduce"), "{}", run.stdout);
