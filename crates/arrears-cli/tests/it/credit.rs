@@ -69,7 +69,7 @@ fn bad_applications_name_what_is_wrong_and_write_nothing() {
         "BAD",
     ]);
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("terms.deposit_share"), "{}", run.stderr);
+    assert!(run.stderr.contains("--deposit: invalid terms.deposit_share"), "{}", run.stderr);
     let run = env.run(&["credit", "decide", "--debtor", "NOPE", "--limit", "100", "--key", "BAD"]);
     assert!(run.stderr.contains("--debtor"), "{}", run.stderr);
     let file = env.write("bad.json", r#"{ "debtor": "B-2002", "limit": "1" }"#);
