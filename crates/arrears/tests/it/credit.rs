@@ -298,3 +298,31 @@ fn portfolio_views_show_exposure_score_stability_and_signal_changes() {
     );
     assert!(books.report_signal_changes(d(2, 3), d(2, 4)).unwrap().is_empty());
 }
+
+#[test]
+fn verify_finds_a_standing_looser_than_granted_and_a_decision_of_a_missing_debtor() {
+    let (_dir, books) = books_with_credit_rules();
+    let debtor = business(&books, "ACME");
+    decide(&books, "apply-1", application(debtor, 1_000_000));
+    assert!(books.verify().unwrap().is_clean());
+    let mut standing = books.credit_standing(debtor).unwrap().unwrap();
+    standing.limit_minor = standing.granted_limit_minor + 1;
+    standing.terms.net_days += 1;
+    let mut decision = books.credit_decision(1).unwrap().unwrap();
+    decision.application.debtor = DebtorId(99);
+    let mut txn = books.store().write().unwrap();
+    txn.put_credit_standing(&standing).unwrap();
+    txn.put_credit_decision(&decision).unwrap();
+    txn.commit().unwrap();
+    let problems = books.verify().unwrap().problems;
+    let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "credit: credit decision 1: its debtor D99 does not exist",
+            "credit: credit standing of D1: limit in force 1000001 is outside 0 to the granted \
+             1000000",
+            "credit: credit standing of D1: its terms in force are looser than granted",
+        ]
+    );
+}
