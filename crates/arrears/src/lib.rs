@@ -1043,7 +1043,23 @@ impl Arrears {
             policies: &self.policies,
             components: &components,
         };
-        cycle::run(&parts, as_of, options)
+        let dry_run = options.dry_run;
+        let mut report = cycle::run(&parts, as_of, options)?;
+        let text = self.store.read()?.config(context::POLICY_CONFIG)?;
+        let policy = self.policies.for_text(text).map_err(CommandError::Policy)?;
+        if report.complete && !dry_run && !policy.credit().rules.is_empty() {
+            report.credit_reviews = self.review_credit(as_of)?;
+        }
+        Ok(report)
+    }
+
+    /// The credit reviews of `as_of` under the day's key, as the cycle runs them.
+    fn review_credit(&self, as_of: NaiveDate) -> Result<Vec<ReviewDone>, CycleError> {
+        let command = Command::ReviewCredit { as_of };
+        match self.execute(&format!("credit-review:{as_of}"), &command)?.outcome {
+            Outcome::CreditReviewed { reviews } => Ok(reviews),
+            _ => Ok(Vec::new()),
+        }
     }
 
     /// The components the stored policy's arms name: this process's, then the store's plugin

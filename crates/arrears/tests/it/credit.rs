@@ -326,3 +326,22 @@ fn verify_finds_a_standing_looser_than_granted_and_a_decision_of_a_missing_debto
         ]
     );
 }
+
+#[test]
+fn the_cycle_runs_the_days_credit_reviews_once() {
+    let (_dir, books) = books_with_credit_rules();
+    let debtor = business(&books, "ACME");
+    decide(&books, "apply-1", application(debtor, 1_000_000));
+    report(&books, "signal", debtor, Signal::AssetSales, d(2, 2));
+    let cycle = books.run_cycle(d(2, 3)).unwrap();
+    assert_eq!(cycle.credit_reviews.len(), 1);
+    assert_eq!(cycle.credit_reviews[0].action, ReviewAction::Tighten);
+    // The same day by hand: the cycle's reviews replay under the day's key.
+    let command = Command::ReviewCredit { as_of: d(2, 3) };
+    let again = books.execute("credit-review:2026-02-03", &command).unwrap();
+    assert!(again.replayed);
+    assert_eq!(books.credit_reviews(Some(debtor)).unwrap().len(), 1);
+    // A dry run reviews nothing.
+    let options = arrears::CycleOptions { dry_run: true, ..arrears::CycleOptions::default() };
+    assert!(books.run_cycle_with(d(2, 4), options).unwrap().credit_reviews.is_empty());
+}
