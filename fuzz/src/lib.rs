@@ -23,7 +23,7 @@ mod plugin_output;
 pub use import_rows::import_rows;
 pub use plugin_output::plugin_output;
 
-const KINDS: [RecordKind; 23] = [
+const KINDS: [RecordKind; 26] = [
     RecordKind::Debtor,
     RecordKind::Account,
     RecordKind::Obligation,
@@ -45,6 +45,9 @@ const KINDS: [RecordKind; 23] = [
     RecordKind::WorkItem,
     RecordKind::WorkLog,
     RecordKind::BankLine,
+    RecordKind::CreditDecision,
+    RecordKind::CreditStanding,
+    RecordKind::CreditReview,
     RecordKind::ColdPart,
     RecordKind::PayerAccount,
     RecordKind::BankMatch,
@@ -88,6 +91,13 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::WorkItem => decode::<arrears_core::work::WorkItem>(kind, bytes).is_ok(),
         RecordKind::WorkLog => decode::<arrears_core::work::WorkLogEntry>(kind, bytes).is_ok(),
         RecordKind::BankLine => decode::<arrears_core::cash::HeldLine>(kind, bytes).is_ok(),
+        RecordKind::CreditDecision => {
+            decode::<arrears_core::credit::CreditDecision>(kind, bytes).is_ok()
+        }
+        RecordKind::CreditStanding => {
+            decode::<arrears_core::credit::CreditStanding>(kind, bytes).is_ok()
+        }
+        RecordKind::CreditReview => decode::<arrears_core::credit::CreditReview>(kind, bytes).is_ok(),
         RecordKind::ColdPart => decode::<arrears_core::ledger::ColdPart>(kind, bytes).is_ok(),
         RecordKind::PayerAccount => {
             decode::<arrears_core::cash::RegisteredPayer>(kind, bytes).is_ok()

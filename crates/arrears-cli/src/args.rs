@@ -153,6 +153,13 @@ pub(crate) enum Command {
     /// store's plugin registry.
     #[command(subcommand)]
     Plugin(crate::plugins::PluginCommand),
+    /// Credit management: decide an application, set a debtor's limit and terms, run the
+    /// credit reviews, show a debtor's standing (docs/CREDIT.md).
+    #[command(subcommand)]
+    Credit(crate::credit::CreditCommand),
+    /// Explain a stored decision and take it again from its inputs.
+    #[command(subcommand)]
+    Explain(crate::credit::ExplainCommand),
 }
 
 #[derive(Debug, Args)]
@@ -991,6 +998,12 @@ pub(crate) enum ReportCommand {
     Html(crate::demo::HtmlArgs),
     /// Agent and team productivity: items worked, outcomes, promises made and kept.
     Productivity(crate::work::ProductivityArgs),
+    /// Credit exposure by risk band and currency, with limit utilisation.
+    Exposure(crate::credit::ExposureArgs),
+    /// The stability of the credit review score distribution between two dates (PSI).
+    Psi(crate::credit::PsiArgs),
+    /// Accounts whose signals in force changed since a date.
+    Signals(crate::credit::SignalsArgs),
 }
 
 #[derive(Debug, Args)]

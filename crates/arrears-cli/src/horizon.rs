@@ -148,6 +148,11 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
             vec![("effective_on", *effective_on)]
         }
         Command::ReceiveCash { line } => vec![("line.value_on", line.value_on)],
+        Command::DecideCredit { application } => {
+            vec![("application.applied_on", application.applied_on)]
+        }
+        Command::SetCreditTerms { effective_on, .. } => vec![("effective_on", *effective_on)],
+        Command::ReviewCredit { as_of } => vec![("as_of", *as_of)],
         // Commands without a value date (and any the engine adds later, until listed here).
         _ => Vec::new(),
     }

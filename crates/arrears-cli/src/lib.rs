@@ -14,6 +14,7 @@ mod args;
 mod bank;
 mod check;
 mod collect;
+mod credit;
 mod demo;
 mod horizon;
 mod import;
@@ -214,6 +215,15 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         }
         // `verify` never writes; `--pages` runs redb's page check, which may repair the file,
         // so only it opens writable.
+        Command::Report(ReportCommand::Exposure(args)) => {
+            credit::exposure(&open_read_only(cli)?, args, today(cli).date_naive(), cli.json, out)
+        }
+        Command::Report(ReportCommand::Psi(args)) => {
+            credit::psi(&open_read_only(cli)?, args, cli.json, out)
+        }
+        Command::Report(ReportCommand::Signals(args)) => {
+            credit::signals(&open_read_only(cli)?, args, today(cli).date_naive(), cli.json, out)
+        }
         Command::Verify(args) => {
             let mut books = if args.pages { open(cli)? } else { open_read_only(cli)? };
             report::verify(&mut books, args, cli.json, out)
@@ -280,6 +290,29 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             let books = open(cli)?;
             work::queue(&books, &horizon(cli, &books)?, today(cli), command, cli.json, out)
         }
+        Command::Credit(command @ credit::CreditCommand::Show(_)) => {
+            let books = open_read_only(cli)?;
+            credit::run(
+                &books,
+                &horizon(cli, &books)?,
+                today(cli).date_naive(),
+                command,
+                cli.json,
+                out,
+            )
+        }
+        Command::Credit(command) => {
+            let books = open(cli)?;
+            credit::run(
+                &books,
+                &horizon(cli, &books)?,
+                today(cli).date_naive(),
+                command,
+                cli.json,
+                out,
+            )
+        }
+        Command::Explain(command) => credit::explain(&open(cli)?, command, cli.json, out),
         Command::Debtor(command) => {
             let books = open(cli)?;
             let horizon = horizon(cli, &books)?;

@@ -63,6 +63,9 @@ pub(crate) fn cycle(
     for (rule, count) in &report.blocked {
         writeln!(out, "    blocked by {rule}: {count}")?;
     }
+    for review in &report.credit_reviews {
+        writeln!(out, "  credit review of {}: {}", review.debtor, review.action.name())?;
+    }
     for failures in &report.component_failures {
         let fallback = match &failures.fallback {
             Some(fallback) => format!("; {fallback} took over"),

@@ -144,7 +144,84 @@ pub(crate) fn show(books: &Arrears, json: bool, out: &mut dyn Write) -> Result<S
         ]);
     }
     arms.write(out, "  ")?;
+    credit_rules(policy.credit(), out)?;
     Ok(Status::Ok)
+}
+
+/// The `[credit]` section, when the policy has one (docs/CREDIT.md).
+fn credit_rules(credit: &arrears::credit::CreditPolicy, out: &mut dyn Write) -> Result<()> {
+    if credit.rules.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\ncredit rules (in file order; the first that matches fires)")?;
+    for rule in &credit.rules {
+        writeln!(out, "  {}: {}", rule.name, rule.verdict.name())?;
+        let mut facts = Vec::new();
+        if !rule.products.is_empty() {
+            let names: Vec<&str> = rule.products.iter().map(|product| product.name()).collect();
+            facts.push(format!("products {}", names.join("/")));
+        }
+        if !rule.score_bands.is_empty() {
+            facts.push(format!("score bands {}", rule.score_bands.join("/")));
+        }
+        facts.extend(rule.score_below.map(|points| format!("score below {points}")));
+        facts.extend(rule.score_at_least.map(|points| format!("score at least {points}")));
+        if !rule.signals.is_empty() {
+            let names: Vec<&str> = rule.signals.iter().map(|signal| signal.name()).collect();
+            facts.push(format!("signals {}", names.join("/")));
+        }
+        facts.extend(
+            rule.limit_above.as_ref().map(|amount| format!("limit above {}", amounts(amount))),
+        );
+        for (name, value) in &rule.attributes {
+            facts.push(format!("{name} = {value}"));
+        }
+        if !facts.is_empty() {
+            writeln!(out, "    when {}", facts.join(", "))?;
+        }
+        let mut grants = Vec::new();
+        grants.extend(
+            rule.limit_max.as_ref().map(|amount| format!("limit at most {}", amounts(amount))),
+        );
+        grants.extend(rule.net_days_max.map(|days| format!("net {days} days at most")));
+        grants.extend(rule.deposit_share_min.map(|share| format!("deposit at least {share}")));
+        if rule.cash_on_delivery {
+            grants.push("cash on delivery".to_owned());
+        }
+        grants.extend(rule.interest_rate_min.map(|rate| format!("interest at least {rate}")));
+        if !grants.is_empty() {
+            writeln!(out, "    grants {}", grants.join(", "))?;
+        }
+        if !rule.reasons.is_empty() {
+            writeln!(out, "    reasons {}", rule.reasons.join(", "))?;
+        }
+    }
+    let review = &credit.review;
+    let mut due = Vec::new();
+    due.extend(review.every_days.map(|days| format!("every {days} days")));
+    if !review.on_signals.is_empty() {
+        let names: Vec<&str> = review.on_signals.iter().map(|signal| signal.name()).collect();
+        due.push(format!("on signals {}", names.join("/")));
+    }
+    due.extend(review.score_drop.map(|points| format!("on a score drop of {points}")));
+    if !due.is_empty() {
+        writeln!(out, "  reviews {}", due.join(", "))?;
+    }
+    Ok(())
+}
+
+/// `50000.00 USD / 45000.00 EUR`.
+fn amounts(amount: &arrears::policy::Amount) -> String {
+    let figures: Vec<String> = amount
+        .currencies()
+        .filter_map(|currency| {
+            amount.in_currency(currency).map(|figure| {
+                let minor = arrears::money::Money::new(figure, currency).to_minor().unwrap_or(0);
+                format!("{} {currency}", output::money(minor, currency))
+            })
+        })
+        .collect();
+    figures.join(" / ")
 }
 
 /// `1 stage`, `4 stages`.
@@ -322,5 +399,53 @@ fn policy_json(policy: &Policy) -> Value {
         },
         "dates": { "future_days_max": policy.dates().future_days_max },
         "arms": arms,
+        "credit": credit_json(policy.credit()),
+    })
+}
+
+/// The `[credit]` section as JSON (`null` when the policy has none).
+fn credit_json(credit: &arrears::credit::CreditPolicy) -> Value {
+    if credit.rules.is_empty() {
+        return Value::Null;
+    }
+    let amount = |amount: Option<&arrears::policy::Amount>| {
+        amount.map(|amount| {
+            amount
+                .currencies()
+                .map(|currency| (currency.to_string(), json!(amount.in_currency(currency))))
+                .collect::<serde_json::Map<String, Value>>()
+        })
+    };
+    let rules: Vec<Value> = credit
+        .rules
+        .iter()
+        .map(|rule| {
+            json!({
+                "name": rule.name,
+                "decision": rule.verdict.name(),
+                "products": rule.products,
+                "score_bands": rule.score_bands,
+                "score_below": rule.score_below,
+                "score_at_least": rule.score_at_least,
+                "signals": rule.signals,
+                "limit_above": amount(rule.limit_above.as_ref()),
+                "attributes": rule.attributes,
+                "limit_max": amount(rule.limit_max.as_ref()),
+                "net_days_max": rule.net_days_max,
+                "deposit_share_min": rule.deposit_share_min,
+                "cash_on_delivery": rule.cash_on_delivery,
+                "interest_rate_min": rule.interest_rate_min,
+                "reasons": rule.reasons,
+            })
+        })
+        .collect();
+    let review = &credit.review;
+    json!({
+        "rules": rules,
+        "review": {
+            "every_days": review.every_days,
+            "on_signals": review.on_signals,
+            "score_drop": review.score_drop,
+        },
     })
 }

@@ -21,6 +21,7 @@
 //! - [`compliance`]: the contact guardrails and the jurisdiction packs.
 //! - [`strategy`]: the `Scorer` and `ContactStrategy` traits and their built-in defaults.
 //! - [`work`]: work for people: teams, agents, skills, work items, outcome codes.
+//! - [`credit`]: credit applications, the policy's credit rules, decisions and reviews.
 #![deny(missing_docs)]
 
 pub mod aging;
@@ -28,6 +29,7 @@ pub mod case;
 pub mod cash;
 pub mod collection;
 pub mod compliance;
+pub mod credit;
 pub mod dates;
 pub mod holidays;
 pub mod ids;

@@ -67,6 +67,14 @@ pub enum RecordKind {
     WorkLog,
     /// `arrears_core::cash::HeldLine` (the `bank_lines` table, added within format 2).
     BankLine,
+    /// `arrears_core::credit::CreditDecision` (the `credit_decisions` table, added within
+    /// format 2).
+    CreditDecision,
+    /// `arrears_core::credit::CreditStanding` (the `credit_standings` table, added within
+    /// format 2).
+    CreditStanding,
+    /// `arrears_core::credit::CreditReview` (the `credit_reviews` table, added within format 2).
+    CreditReview,
     /// `arrears_core::ledger::ColdPart`: settled items moved out of an account's snapshot (the
     /// `snapshot_cold` table, new in format 3).
     ColdPart,
@@ -117,7 +125,10 @@ impl RecordKind {
             | RecordKind::WorkLog
             | RecordKind::PayerAccount
             | RecordKind::BankMatch
-            | RecordKind::ColdPart => 1,
+            | RecordKind::ColdPart
+            | RecordKind::CreditDecision
+            | RecordKind::CreditStanding
+            | RecordKind::CreditReview => 1,
             // Version 2: `returned` appended (an older line reads with nothing returned).
             RecordKind::BankLine => 2,
         }
@@ -173,7 +184,10 @@ impl RecordKind {
             | RecordKind::BankLine
             | RecordKind::PayerAccount
             | RecordKind::BankMatch
-            | RecordKind::ColdPart => &[],
+            | RecordKind::ColdPart
+            | RecordKind::CreditDecision
+            | RecordKind::CreditStanding
+            | RecordKind::CreditReview => &[],
         }
     }
 
@@ -201,6 +215,9 @@ impl RecordKind {
             RecordKind::WorkItem => "work item",
             RecordKind::WorkLog => "work log entry",
             RecordKind::BankLine => "bank line",
+            RecordKind::CreditDecision => "credit decision",
+            RecordKind::CreditStanding => "credit standing",
+            RecordKind::CreditReview => "credit review",
             RecordKind::ColdPart => "cold part of an account's state",
             RecordKind::PayerAccount => "payer account",
             RecordKind::BankMatch => "bank match",

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use arrears_core::case::{Action, CollectionCase, ContactAttempt, Note};
 use arrears_core::cash::{HeldLine, LineMatch, RegisteredPayer};
+use arrears_core::credit::{CreditDecision, CreditReview, CreditStanding};
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
 use arrears_core::ledger::{
     replay, AccountState, ColdPart, Event, EventRecord, JournalEntry, Posting,
@@ -20,10 +21,11 @@ use crate::codec::{self, decode, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::schema::{
     date_key, AccountEntries, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry,
-    BankLines, BankMatches, Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs,
-    IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
-    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, SnapshotCold,
-    Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
+    BankLines, BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews,
+    CreditStandings, DebtorAccounts, Debtors, Events, ExternalRefs, IdempotencyRecord, Journal,
+    Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts,
+    PluginEntryRow, Plugins, RefKind, ReviewDue, SnapshotCold, Snapshots, Teams, WorkItems,
+    WorkLog, META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -863,6 +865,81 @@ pub trait Reads: TableAccess {
         }
         self.read_table(BankLines, |table| {
             decode_rows(table.iter().map_err(from_redb)?, "bank_lines", RecordKind::BankLine)
+        })
+    }
+
+    /// The credit decision `id` (none in a store written before the `credit_decisions` table).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn credit_decision(&self, id: u64) -> Result<Option<CreditDecision>, StorageError> {
+        if !self.table_exists(CreditDecisions)? {
+            return Ok(None);
+        }
+        self.read_table(CreditDecisions, |table| {
+            get_record(table, "credit_decisions", RecordKind::CreditDecision, id)
+        })
+    }
+
+    /// The id of the latest credit decision (0: none yet).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn last_credit_decision_id(&self) -> Result<u64, StorageError> {
+        if !self.table_exists(CreditDecisions)? {
+            return Ok(0);
+        }
+        self.read_table(CreditDecisions, |table| {
+            Ok(table.last().map_err(from_redb)?.map_or(0, |(key, _)| key.value()))
+        })
+    }
+
+    /// A debtor's credit standing, if it has one.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn credit_standing(&self, debtor: DebtorId) -> Result<Option<CreditStanding>, StorageError> {
+        if !self.table_exists(CreditStandings)? {
+            return Ok(None);
+        }
+        self.read_table(CreditStandings, |table| {
+            get_record(table, "credit_standings", RecordKind::CreditStanding, debtor.0)
+        })
+    }
+
+    /// Every credit standing, by debtor.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn credit_standings(&self) -> Result<Vec<CreditStanding>, StorageError> {
+        if !self.table_exists(CreditStandings)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(CreditStandings, |table| {
+            all_records(table, "credit_standings", RecordKind::CreditStanding)
+        })
+    }
+
+    /// A debtor's credit reviews, oldest first (`None`: every debtor's, by debtor).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn credit_reviews(&self, debtor: Option<DebtorId>) -> Result<Vec<CreditReview>, StorageError> {
+        if !self.table_exists(CreditReviews)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(CreditReviews, |table| {
+            let range = match debtor {
+                Some(debtor) => (debtor.0, 0)..=(debtor.0, u64::MAX),
+                None => (0, 0)..=(u64::MAX, u64::MAX),
+            };
+            let rows = table.range(range).map_err(from_redb)?;
+            decode_rows(rows, "credit_reviews", RecordKind::CreditReview)
         })
     }
 

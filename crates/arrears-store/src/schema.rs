@@ -160,6 +160,9 @@ tables! {
     WorkItems, work_items: "work_items", u64, &'static [u8];
     WorkLog, work_log: "work_log", u64, &'static [u8];
     BankLines, bank_lines: "bank_lines", &'static str, &'static [u8];
+    CreditDecisions, credit_decisions: "credit_decisions", u64, &'static [u8];
+    CreditStandings, credit_standings: "credit_standings", u64, &'static [u8];
+    CreditReviews, credit_reviews: "credit_reviews", (u64, u64), &'static [u8];
     SnapshotCold, snapshot_cold: "snapshot_cold", (u64, u32), &'static [u8];
     PayerAccounts, payer_accounts: "payer_accounts", (&'static str, u64), &'static [u8];
     BankMatches, bank_matches: "bank_matches", &'static str, &'static [u8];

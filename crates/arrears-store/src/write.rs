@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt, Note};
 use arrears_core::cash::{HeldLine, LineMatch, RegisteredPayer};
+use arrears_core::credit::{CreditDecision, CreditReview, CreditStanding};
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::{AccountState, EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
@@ -16,10 +17,11 @@ use crate::error::{from_redb, StorageError};
 use crate::read::Reads;
 use crate::schema::{
     date_key, AccountEntries, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines,
-    BankMatches, Cases, Config, Contacts, DebtorAccounts, Debtors, Events, ExternalRefs,
-    Idempotency, IdempotencyRecord, Journal, Meta, Notes, Obligations, Outbox, OutboxByDebtor,
-    OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue,
-    Sequence, SnapshotCold, Snapshots, Teams, WorkItems, WorkLog,
+    BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings,
+    DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency, IdempotencyRecord, Journal, Meta,
+    Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts,
+    PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams,
+    WorkItems, WorkLog,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -428,6 +430,45 @@ impl WriteTxn {
         let bytes = encode(RecordKind::BankLine, line);
         self.write_table(BankLines, |table| {
             table.insert(line.bank_ref.as_str(), bytes.as_slice()).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Writes a credit decision under its id.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_credit_decision(&mut self, decision: &CreditDecision) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::CreditDecision, decision);
+        self.write_table(CreditDecisions, |table| {
+            table.insert(decision.id, bytes.as_slice()).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Writes a debtor's credit standing (replacing the one it had).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_credit_standing(&mut self, standing: &CreditStanding) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::CreditStanding, standing);
+        self.write_table(CreditStandings, |table| {
+            table.insert(standing.debtor.0, bytes.as_slice()).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Writes a credit review under its debtor and sequence.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn put_credit_review(&mut self, review: &CreditReview) -> Result<(), StorageError> {
+        let bytes = encode(RecordKind::CreditReview, review);
+        self.write_table(CreditReviews, |table| {
+            table.insert((review.debtor.0, review.seq), bytes.as_slice()).map_err(from_redb)?;
             Ok(())
         })
     }

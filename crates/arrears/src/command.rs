@@ -568,6 +568,42 @@ pub enum Command {
         /// What was posted to accounts, in the line's currency, at most `amount`.
         posted: Money,
     },
+    /// Decides a credit application by the policy's `[[credit.rule]]` list and the debtor's
+    /// score from its arm's scorer (docs/CREDIT.md): approve, decline or refer, with the limit
+    /// and terms granted and up to four reason codes. The decision is stored with everything it
+    /// read ([`arrears_core::credit::CreditDecision`]); an approval becomes the debtor's credit
+    /// standing.
+    DecideCredit {
+        /// The application.
+        application: arrears_core::credit::CreditApplication,
+    },
+    /// Sets a debtor's credit limit and terms by hand (both the granted and the ones in
+    /// force), and whether the creditor refuses to trade with it (new accounts and new credit
+    /// are then rejected with [`Rejection::RefusedToTrade`]).
+    SetCreditTerms {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The product the limit is for.
+        product: ProductKind,
+        /// The limit.
+        limit: Money,
+        /// The terms.
+        terms: arrears_core::credit::CreditTerms,
+        /// True if and only if new business with the debtor is refused.
+        refuse_to_trade: bool,
+        /// The day it takes effect.
+        #[serde(with = "arrears_core::dates::date")]
+        effective_on: NaiveDate,
+    },
+    /// Reviews every credit standing that the policy's `[credit.review]` makes due on
+    /// `as_of` (the first review, every N days, a new signal, a score drop), deciding each by
+    /// the credit rules from the granted limit and terms: tighten, loosen again, hold, or stop
+    /// new business. Each review is stored with its score and reasons.
+    ReviewCredit {
+        /// The review day.
+        #[serde(with = "arrears_core::dates::date")]
+        as_of: NaiveDate,
+    },
 }
 
 /// The longest bank rules text [`Command::SetBankRules`] keeps, in bytes.
@@ -740,6 +776,11 @@ impl Command {
             | Command::UpdateDebtor { .. }
             | Command::SetContactRestrictions { .. } => Vec::new(),
             Command::SetAttorney { attorney, .. } => vec![("attorney.since", attorney.since)],
+            Command::DecideCredit { application } => {
+                vec![("application.applied_on", application.applied_on)]
+            }
+            Command::SetCreditTerms { effective_on, .. } => vec![("effective_on", *effective_on)],
+            Command::ReviewCredit { as_of } => vec![("as_of", *as_of)],
             Command::ReportSignal { report, .. } => {
                 let mut dates = vec![("report.observed_on", report.observed_on)];
                 dates.extend(report.expires_on.map(|on| ("report.expires_on", on)));
@@ -822,6 +863,9 @@ impl Command {
             Command::RecordWork(_) => "record_work",
             Command::ReceiveCash { .. } => "receive_cash",
             Command::ApplyCash { .. } => "apply_cash",
+            Command::DecideCredit { .. } => "decide_credit",
+            Command::SetCreditTerms { .. } => "set_credit_terms",
+            Command::ReviewCredit { .. } => "review_credit",
             Command::RegisterPayerAccount { .. } => "register_payer_account",
             Command::RemovePayerAccount { .. } => "remove_payer_account",
             Command::SetBankRules { .. } => "set_bank_rules",
@@ -835,6 +879,10 @@ impl Command {
     pub(crate) fn canonical(&self) -> Command {
         fn money(value: &Money) -> Money {
             Money::new(value.amount().normalize(), value.currency())
+        }
+        fn canonical_terms(terms: &mut arrears_core::credit::CreditTerms) {
+            terms.deposit_share = terms.deposit_share.normalize();
+            terms.interest_rate = terms.interest_rate.normalize();
         }
         let mut command = self.clone();
         match &mut command {
@@ -852,6 +900,14 @@ impl Command {
             | Command::ApplyCash { amount, .. }
             | Command::ReturnCash { amount, .. } => *amount = money(amount),
             Command::ReceiveCash { line } => line.amount = money(&line.amount),
+            Command::DecideCredit { application } => {
+                application.limit = money(&application.limit);
+                canonical_terms(&mut application.terms);
+            }
+            Command::SetCreditTerms { limit, terms, .. } => {
+                *limit = money(limit);
+                canonical_terms(terms);
+            }
             Command::RecordBankMatch { amount, posted, .. } => {
                 *amount = money(amount);
                 *posted = money(posted);
@@ -903,7 +959,8 @@ impl Command {
             | Command::SetBankRules { .. }
             | Command::ReportSignal { .. }
             | Command::DefineTeam(_)
-            | Command::DefineAgent(_) => {}
+            | Command::DefineAgent(_)
+            | Command::ReviewCredit { .. } => {}
             Command::RecordWork(done) => {
                 for line in &mut done.promise {
                     line.amount = money(&line.amount);
@@ -1016,6 +1073,34 @@ pub enum Outcome {
         /// The line's bank reference.
         line: String,
     },
+    /// A credit application was decided (`Arrears::credit_decision` reads it whole).
+    CreditDecided {
+        /// The decision's id.
+        decision: u64,
+        /// The verdict.
+        verdict: arrears_core::credit::Verdict,
+    },
+    /// A debtor's credit limit and terms were set.
+    CreditTermsSet {
+        /// The debtor.
+        debtor: DebtorId,
+    },
+    /// Credit standings were reviewed.
+    CreditReviewed {
+        /// Each review: the debtor, the review's sequence and what it did.
+        reviews: Vec<ReviewDone>,
+    },
+}
+
+/// One review of [`Outcome::CreditReviewed`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewDone {
+    /// The debtor.
+    pub debtor: DebtorId,
+    /// The review's sequence among the debtor's (`Arrears::credit_reviews` reads it).
+    pub seq: u64,
+    /// What it did.
+    pub action: arrears_core::credit::ReviewAction,
 }
 
 impl Outcome {
@@ -1121,6 +1206,13 @@ pub enum Rejection {
         held_minor: i64,
         /// What was asked, in minor units.
         asked_minor: i64,
+    },
+    /// New business with the debtor is refused (its credit standing says refuse to trade):
+    /// a new account, or new credit on an account.
+    #[error("debtor {debtor} is refused new business (refuse to trade)")]
+    RefusedToTrade {
+        /// The debtor.
+        debtor: DebtorId,
     },
 }
 

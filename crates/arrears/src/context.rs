@@ -220,6 +220,14 @@ pub(crate) fn load_debtor(txn: &WriteTxn, account: &Account) -> Result<Debtor, C
     txn.debtor(account.debtor)?.ok_or(CommandError::UnknownDebtor(account.debtor))
 }
 
+/// The debtor `id`, or [`CommandError::UnknownDebtor`].
+pub(crate) fn load_debtor_id(
+    txn: &WriteTxn,
+    id: arrears_core::ids::DebtorId,
+) -> Result<Debtor, CommandError> {
+    txn.debtor(id)?.ok_or(CommandError::UnknownDebtor(id))
+}
+
 /// `amount` in minor units of `currency`: an amount in another currency, or finer than the
 /// currency's minor unit, is an error naming `field`.
 pub(crate) fn minor(
@@ -285,4 +293,13 @@ pub(crate) fn check_debtor_profile(
         }
     }
     Ok(())
+}
+
+/// [`crate::command::Rejection::RefusedToTrade`] if the debtor's standing refuses new business.
+pub(crate) fn refused_to_trade(
+    txn: &WriteTxn,
+    debtor: arrears_core::ids::DebtorId,
+) -> Result<Option<crate::command::Rejection>, CommandError> {
+    let refused = txn.credit_standing(debtor)?.is_some_and(|standing| standing.refuse_to_trade);
+    Ok(refused.then_some(crate::command::Rejection::RefusedToTrade { debtor }))
 }

@@ -72,7 +72,9 @@ pub(crate) fn execute(
     }
     let policy = policies.get(txn)?;
     let mut env = Env { txn, now, key, policy: &policy };
-    let outcome = dispatch(&mut env, command)?;
+    let scoring =
+        crate::underwriting::Scoring { components: plugins.components, registry: plugins.registry };
+    let outcome = dispatch(&mut env, &scoring, command)?;
     if !outcome.is_rejected() {
         let account = command_account(command, &outcome);
         let record = IdempotencyRecord {
@@ -101,7 +103,11 @@ fn command_account(command: &Command, outcome: &Outcome) -> Option<AccountId> {
     }
 }
 
-fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandError> {
+fn dispatch(
+    env: &mut Env<'_>,
+    scoring: &crate::underwriting::Scoring<'_>,
+    command: &Command,
+) -> Result<Outcome, CommandError> {
     use arrears_core::collection::CollectionEvent as Event;
     Ok(match command {
         Command::CreateDebtor(new) => create_debtor(env.txn, new)?,
@@ -314,6 +320,27 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
         Command::SetAttorney { debtor, attorney } => {
             crate::upkeep::set_attorney(env, *debtor, attorney)?
         }
+        Command::SetCreditTerms {
+            debtor,
+            product,
+            limit,
+            terms,
+            refuse_to_trade,
+            effective_on,
+        } => crate::underwriting::set_credit_terms(
+            env,
+            *debtor,
+            *product,
+            limit,
+            terms,
+            (*refuse_to_trade, *effective_on),
+        )?,
+        Command::DecideCredit { application } => {
+            crate::underwriting::decide_credit(env, scoring, application)?
+        }
+        Command::ReviewCredit { as_of } => {
+            crate::underwriting::review_credit(env, scoring, *as_of)?
+        }
         Command::ReportSignal { debtor, report } => {
             crate::upkeep::report_signal(env, *debtor, report)?
         }
@@ -465,6 +492,9 @@ fn open_account(env: &mut Env<'_>, new: &NewAccount) -> Result<Outcome, CommandE
     let txn = &mut *env.txn;
     if txn.debtor(new.debtor)?.is_none() {
         return Err(CommandError::UnknownDebtor(new.debtor));
+    }
+    if let Some(rejection) = crate::context::refused_to_trade(txn, new.debtor)? {
+        return Ok(Outcome::Rejected(rejection));
     }
     let credit_limit_minor = match &new.credit_limit {
         Some(limit) => {

@@ -61,8 +61,10 @@ mod ledger_write;
 mod lifecycle;
 mod outbox;
 pub mod queue;
+mod underwriting;
 mod upkeep;
 
+pub mod credit_reports;
 pub mod lists;
 mod query;
 pub mod reports;
@@ -76,14 +78,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use arrears_core::{aging, ids, ledger, model, money};
 
 pub use arrears_core::{
-    case, cash, collection, compliance, holidays, plan, policy, strategy, work,
+    case, cash, collection, compliance, credit, holidays, plan, policy, strategy, work,
 };
 pub use audit::{AnchorParseError, AuditAnchor};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
     CallConsent, CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge,
     NewDebtor, NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
-    RestrictionChanges, WorkDone, BANK_RULES_LEN_MAX,
+    RestrictionChanges, ReviewDone, WorkDone, BANK_RULES_LEN_MAX,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{
@@ -97,6 +99,7 @@ pub use registry::{
     Isolation, PluginEntry, PluginRegistryError, PluginSource, PLUGIN_CONFIG_BYTES_MAX,
     PLUGIN_NAME_LEN_MAX,
 };
+pub use underwriting::DecisionExplained;
 pub use verify::{Problem, VerifyReport};
 
 use arrears_core::ids::{AccountId, DebtorId, ObligationId};
@@ -760,6 +763,119 @@ impl Arrears {
         Ok(self.store.read()?.bank_matches()?)
     }
 
+    /// Exposure by risk band and currency on `as_of`, with limit utilisation
+    /// ([`credit_reports`] defines each figure).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn report_exposure(
+        &self,
+        as_of: NaiveDate,
+    ) -> Result<Vec<credit_reports::ExposureRow>, QueryError> {
+        credit_reports::exposure(&self.store.read()?, as_of)
+    }
+
+    /// The stability of the review score distribution between `from` and `to` (the PSI).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn report_psi(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<credit_reports::Psi, QueryError> {
+        credit_reports::psi(&self.store.read()?, from, to)
+    }
+
+    /// The accounts whose signals in force differ between `since` and `as_of`.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn report_signal_changes(
+        &self,
+        since: NaiveDate,
+        as_of: NaiveDate,
+    ) -> Result<Vec<credit_reports::SignalChange>, QueryError> {
+        credit_reports::signal_changes(&self.store.read()?, since, as_of)
+    }
+
+    /// The credit decision `id`, with everything it read (docs/CREDIT.md).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn credit_decision(&self, id: u64) -> Result<Option<credit::CreditDecision>, QueryError> {
+        Ok(self.store.read()?.credit_decision(id)?)
+    }
+
+    /// The credit decision `id` taken again now from its stored inputs, to show whether it
+    /// reproduces: the rules of the policy in force, and the scorer it used as it resolves now.
+    ///
+    /// # Errors
+    ///
+    /// The stored policy does not load, or a storage failure.
+    pub fn explain_decision(&self, id: u64) -> Result<Option<DecisionExplained>, QueryError> {
+        let read = self.store.read()?;
+        let Some(decision) = read.credit_decision(id)? else { return Ok(None) };
+        let policy = self
+            .policies
+            .for_text(read.config(context::POLICY_CONFIG)?)
+            .map_err(QueryError::Policy)?;
+        let redecided =
+            underwriting::redecide(&policy.credit().rules, &decision, decision.score.as_ref())
+                .map_err(|_| {
+                    QueryError::Storage(StorageError::Engine("stored limit is not exact".into()))
+                })?;
+        let scoring =
+            underwriting::Scoring { components: &self.components, registry: &self.registry };
+        let rescored_points = match &decision.score {
+            Some(score) => {
+                underwriting::rescore(&scoring, &policy, &read, &score.scorer, &decision.features)
+                    .unwrap_or(None)
+            }
+            None => None,
+        };
+        let policy_now = (policy.name().to_owned(), policy.version());
+        Ok(Some(DecisionExplained { decision, policy_now, redecided, rescored_points }))
+    }
+
+    /// A debtor's credit standing (limit, terms, refuse to trade, last review), if it has one.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn credit_standing(
+        &self,
+        debtor: ids::DebtorId,
+    ) -> Result<Option<credit::CreditStanding>, QueryError> {
+        Ok(self.store.read()?.credit_standing(debtor)?)
+    }
+
+    /// Every credit standing, by debtor.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn credit_standings(&self) -> Result<Vec<credit::CreditStanding>, QueryError> {
+        Ok(self.store.read()?.credit_standings()?)
+    }
+
+    /// The credit reviews of a debtor (`None`: of every debtor), oldest first per debtor, each
+    /// with its score and reasons.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn credit_reviews(
+        &self,
+        debtor: Option<ids::DebtorId>,
+    ) -> Result<Vec<credit::CreditReview>, QueryError> {
+        Ok(self.store.read()?.credit_reviews(debtor)?)
+    }
+
     /// The suspense book at portfolio level: by currency, what bank lines still hold, in minor
     /// units (a credit balance, shown positive). Currencies with nothing held are left out.
     ///
@@ -1007,7 +1123,23 @@ impl Arrears {
             policies: &self.policies,
             components: &components,
         };
-        cycle::run(&parts, as_of, options)
+        let dry_run = options.dry_run;
+        let mut report = cycle::run(&parts, as_of, options)?;
+        let text = self.store.read()?.config(context::POLICY_CONFIG)?;
+        let policy = self.policies.for_text(text).map_err(CommandError::Policy)?;
+        if report.complete && !dry_run && !policy.credit().rules.is_empty() {
+            report.credit_reviews = self.review_credit(as_of)?;
+        }
+        Ok(report)
+    }
+
+    /// The credit reviews of `as_of` under the day's key, as the cycle runs them.
+    fn review_credit(&self, as_of: NaiveDate) -> Result<Vec<ReviewDone>, CycleError> {
+        let command = Command::ReviewCredit { as_of };
+        match self.execute(&format!("credit-review:{as_of}"), &command)?.outcome {
+            Outcome::CreditReviewed { reviews } => Ok(reviews),
+            _ => Ok(Vec::new()),
+        }
     }
 
     /// The components the stored policy's arms name: this process's, then the store's plugin

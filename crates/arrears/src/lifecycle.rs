@@ -6,9 +6,9 @@
 //! Every command is checked completely (ledger rules, policy rules, the state machine) before
 //! it writes anything, so a refused command leaves no trace, even inside a batch.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use arrears_core::case::{AuditKind, CollectionCase};
+use arrears_core::case::{AuditKind, CollectionCase, ContactAttempt};
 use arrears_core::collection::{
     transition_with_holds, CollectionEvent, CollectionState, Context, StickyFlags, Transition,
 };
@@ -286,6 +286,12 @@ pub(crate) fn ledger_command(
             let stage = case.stage.clone().unwrap_or_default();
             return Ok(Outcome::Rejected(Rejection::CreditHold { stage }));
         }
+        // Refusing to trade stops new credit too, and only that.
+        if kind.extends_credit() && amounts_minor[0] > 0 {
+            if let Some(rejection) = crate::context::refused_to_trade(env.txn, account.debtor)? {
+                return Ok(Outcome::Rejected(rejection));
+            }
+        }
     }
     let debtor = load_debtor(env.txn, account)?;
     let as_of = decision_date(&case, effective_on);
@@ -439,4 +445,80 @@ pub(crate) fn case_event(
     update(&mut case);
     env.txn.put_case(&case)?;
     Ok(Outcome::Cases(vec![CaseChanged { account: account.id, from, to, posted: Vec::new() }]))
+}
+
+/// The signals present on `as_of`: the case's, unreturned calls (three or more attempts in 30
+/// days without reaching the debtor), an extension the debtor asked an agent for
+/// (`extension_requested`, from `queue::extension_requested`), and the signals reported about
+/// the debtor that are in force.
+pub(crate) fn signals(
+    case: &CollectionCase,
+    debtor: &Debtor,
+    features: &arrears_core::strategy::Features,
+    as_of: NaiveDate,
+    extension_requested: bool,
+) -> Vec<arrears_core::policy::Signal> {
+    let mut signals = case.signals(as_of);
+    for reported in debtor.reported_signals.iter().filter(|reported| reported.in_force(as_of)) {
+        if !signals.contains(&reported.signal) {
+            signals.push(reported.signal);
+        }
+    }
+    if features.attempts_30d >= 3 && features.right_party_contacts_30d == 0 {
+        signals.push(arrears_core::policy::Signal::UnreturnedCalls);
+    }
+    if extension_requested {
+        signals.push(arrears_core::policy::Signal::ExtensionRequest);
+    }
+    signals
+}
+
+/// The features of an account on `as_of`, from its ledger, case and contact history.
+pub(crate) fn features(
+    contacts: &[ContactAttempt],
+    account: &Account,
+    case: &CollectionCase,
+    state: &AccountState,
+    as_of: NaiveDate,
+) -> arrears_core::strategy::Features {
+    let since_90 = arrears_core::dates::days_before(as_of, 90);
+    let since_30 = arrears_core::dates::days_before(as_of, 30);
+    let paid: Vec<(NaiveDate, i64)> =
+        received(state).into_iter().filter(|(on, _)| *on > since_90 && *on <= as_of).collect();
+    let reversals_90d = state
+        .payments
+        .values()
+        .filter_map(|payment| payment.reversed_on)
+        .filter(|on| *on > since_90 && *on <= as_of)
+        .count() as u32;
+    let recent: Vec<&ContactAttempt> = contacts
+        .iter()
+        .filter(|attempt| attempt.accounts.contains(&account.id))
+        .filter(|attempt| attempt.at.date_naive() > since_30 && attempt.at.date_naive() <= as_of)
+        .collect();
+    let months_on_book = i64::from(as_of.year() - account.opened_on.year()) * 12
+        + i64::from(as_of.month())
+        - i64::from(account.opened_on.month());
+    arrears_core::strategy::Features {
+        account: account.id,
+        debtor: account.debtor,
+        product: account.product,
+        as_of,
+        currency: account.currency,
+        days_past_due: state.days_past_due(as_of),
+        total_outstanding_minor: state.total_outstanding_minor(),
+        past_due_minor: state.past_due_minor(as_of),
+        credit_limit_minor: account.credit_limit_minor,
+        months_on_book: months_on_book.max(0),
+        payments_90d: paid.len() as u32,
+        paid_90d_minor: paid.iter().map(|(_, amount)| amount).sum(),
+        reversals_90d,
+        broken_promises: case.broken_promises,
+        kept_promises: case.kept_promises,
+        attempts_30d: recent.len() as u32,
+        right_party_contacts_30d: recent
+            .iter()
+            .filter(|attempt| attempt.outcome.is_right_party())
+            .count() as u32,
+    }
 }

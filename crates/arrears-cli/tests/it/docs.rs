@@ -200,7 +200,7 @@ pub(crate) fn replay_in(env: &Env, headings: &[&str]) -> usize {
 }
 
 /// [`replay_in`] for the document `name` of docs/.
-fn replay_doc_in(env: &Env, name: &str, headings: &[&str]) -> usize {
+pub(crate) fn replay_doc_in(env: &Env, name: &str, headings: &[&str]) -> usize {
     let mut replayed = 0;
     for heading in headings {
         let text = section(name, heading);
@@ -292,4 +292,21 @@ fn the_cash_worked_example_replays() {
     let env = Env::sample();
     let replayed = replay_doc_in(&env, "CASH.md", &["## Worked example"]);
     assert!(replayed >= 9, "{replayed} examples");
+}
+
+/// docs/CREDIT.md: applications, decisions, reviews and the portfolio views, on the sample
+/// portfolio under examples/policies/credit.toml.
+#[test]
+fn the_credit_examples_replay() {
+    let env = Env::sample();
+    let policy = crate::example("policies/credit.toml");
+    env.run(&["policy", "set", crate::path(&policy), "--key", "POL-CREDIT"]).ok();
+    let headings = [
+        "## Decisions",
+        "## Limits, terms and refusing to trade",
+        "## Reviews",
+        "## Portfolio views",
+    ];
+    let replayed = replay_doc_in(&env, "CREDIT.md", &headings);
+    assert!(replayed >= 10, "{replayed} examples");
 }

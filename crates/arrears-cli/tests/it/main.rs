@@ -4,6 +4,7 @@ mod audit;
 mod bank;
 mod check;
 mod collections;
+mod credit;
 mod cycle;
 mod demo;
 mod docs;

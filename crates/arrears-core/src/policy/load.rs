@@ -25,6 +25,8 @@ use crate::located_toml::{LocatedError, TomlSource};
 use crate::model::{ContactChannel, ProductKind, TEXT_LEN_MAX};
 use crate::money::{Currency, AMOUNT_MINOR_MAX};
 
+mod credit;
+
 /// The stage name reserved for the settlement share of charged-off accounts.
 const CHARGED_OFF: &str = "charged_off";
 
@@ -412,6 +414,7 @@ impl Loader<'_> {
         let dates = self.dates(raw.dates.as_ref())?;
         let arms = self.arms(raw.arm.as_ref())?;
         let assignments = self.assignments(raw.assignment.as_ref(), &stages)?;
+        let credit = self.credit(raw.credit.as_ref())?;
         self.check_ambiguity(&stages)?;
         stages.sort_by(|left, right| {
             let (left, right) = (&left.stage, &right.stage);
@@ -435,6 +438,7 @@ impl Loader<'_> {
             dates,
             arms,
             assignments,
+            credit,
         })
     }
 

@@ -166,6 +166,8 @@ pub struct Policy {
     pub(super) arms: Vec<Arm>,
     /// File order: the first rule that matches an account assigns it.
     pub(super) assignments: Vec<Assignment>,
+    /// `[credit]`: the credit rules (file order) and the review schedule.
+    pub(super) credit: crate::credit::CreditPolicy,
 }
 
 /// Most `[[assignment]]` rules in a policy.
@@ -941,6 +943,11 @@ impl Policy {
     /// The arms, in file order (at least one).
     pub fn arms(&self) -> &[Arm] {
         &self.arms
+    }
+
+    /// The `[credit]` section: the credit rules, in file order, and the review schedule.
+    pub fn credit(&self) -> &crate::credit::CreditPolicy {
+        &self.credit
     }
 
     /// The `[[assignment]]` rules, in file order.

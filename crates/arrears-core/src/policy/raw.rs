@@ -41,6 +41,62 @@ pub(super) struct RawPolicy {
     pub(super) arm: Option<Spanned<Vec<Spanned<RawArm>>>>,
     #[serde(default)]
     pub(super) assignment: Option<SpannedList<RawAssignment>>,
+    #[serde(default)]
+    pub(super) credit: Option<Spanned<RawCredit>>,
+}
+
+/// `[credit]`: `[[credit.rule]]` and `[credit.review]`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCredit {
+    #[serde(default)]
+    pub(super) rule: Option<SpannedList<RawCreditRule>>,
+    #[serde(default)]
+    pub(super) review: Option<RawCreditReview>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCreditRule {
+    pub(super) name: Spanned<String>,
+    pub(super) decision: Spanned<String>,
+    #[serde(default)]
+    pub(super) products: Option<SpannedList<ProductKind>>,
+    #[serde(default)]
+    pub(super) score_bands: Option<SpannedList<String>>,
+    #[serde(default)]
+    pub(super) score_below: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) score_at_least: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) signals: Option<SpannedList<Signal>>,
+    #[serde(default)]
+    pub(super) limit_above: Option<Spanned<RawAmount>>,
+    #[serde(default)]
+    pub(super) attributes: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+    #[serde(default)]
+    pub(super) limit_max: Option<Spanned<RawAmount>>,
+    #[serde(default)]
+    pub(super) net_days_max: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) deposit_share_min: Option<Spanned<RawDecimal>>,
+    #[serde(default)]
+    pub(super) cash_on_delivery: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub(super) interest_rate_min: Option<Spanned<RawDecimal>>,
+    #[serde(default)]
+    pub(super) reasons: Option<SpannedList<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCreditReview {
+    #[serde(default)]
+    pub(super) every_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) on_signals: Option<SpannedList<Signal>>,
+    #[serde(default)]
+    pub(super) score_drop: Option<Spanned<i64>>,
 }
 
 pub(super) type SpannedList<T> = Spanned<Vec<Spanned<T>>>;

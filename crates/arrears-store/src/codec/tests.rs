@@ -1055,3 +1055,92 @@ fn golden_bank_match() {
         ],
     );
 }
+
+fn credit_terms() -> arrears_core::credit::CreditTerms {
+    arrears_core::credit::CreditTerms {
+        net_days: 30,
+        deposit_share: "0.25".parse().unwrap(),
+        cash_on_delivery: false,
+        interest_rate: "0.08".parse().unwrap(),
+    }
+}
+
+fn credit_decided() -> arrears_core::credit::Decided {
+    arrears_core::credit::Decided {
+        verdict: arrears_core::credit::Verdict::Approve,
+        rule: Some("weak".into()),
+        limit_minor: 200_000,
+        terms: credit_terms(),
+        reasons: vec!["score_below_600".into(), "dpd_recent".into()],
+    }
+}
+
+fn credit_score() -> arrears_core::credit::CreditScore {
+    arrears_core::credit::CreditScore {
+        scorer: "scorecard".into(),
+        sha256: Some([7; 32]),
+        points: 552,
+        band: "high_risk".into(),
+        reasons: vec!["dpd_recent".into()],
+    }
+}
+
+#[test]
+fn golden_credit_decision() {
+    use arrears_core::credit::{CreditApplication, CreditDecision};
+    let decision = CreditDecision {
+        id: 4,
+        application: CreditApplication {
+            debtor: DebtorId(7),
+            product: ProductKind::TradeCredit,
+            limit: arrears_core::money::Money::parse("10000", Currency::USD).unwrap(),
+            terms: credit_terms(),
+            applied_on: date("2026-03-02"),
+            attributes: BTreeMap::from([("sector".to_owned(), "retail".to_owned())]),
+        },
+        decided_at: instant("2026-03-02T09:00:00Z"),
+        policy: ("standard".into(), 3),
+        features: Vec::new(),
+        score: Some(credit_score()),
+        signals: vec![arrears_core::policy::Signal::LateFiling],
+        decided: credit_decided(),
+    };
+    check(RecordKind::CreditDecision, &decision, expect!["01040702053130303030035553441e04302e32350004302e3038fcba9216000106736563746f720672657461696cfc20a34ad300087374616e646172640300010973636f726563617264010707070707070707070707070707070707070707070707070707070707070707fb500409686967685f7269736b010a6470645f726563656e7401070001047765616bfc801a06001e04302e32350004302e3038020f73636f72655f62656c6f775f3630300a6470645f726563656e7495425253"]);
+}
+
+#[test]
+fn golden_credit_standing_and_review() {
+    use arrears_core::credit::{
+        CreditReview, CreditStanding, ReviewAction, ReviewMark, ReviewTrigger,
+    };
+    let standing = CreditStanding {
+        debtor: DebtorId(7),
+        product: ProductKind::TradeCredit,
+        currency: Currency::USD,
+        granted_limit_minor: 1_000_000,
+        granted_terms: credit_terms(),
+        limit_minor: 200_000,
+        terms: credit_terms(),
+        refuse_to_trade: true,
+        stopped_by_hand: false,
+        granted_on: date("2026-03-02"),
+        last_review: Some(ReviewMark {
+            reviewed_on: date("2026-06-01"),
+            points: Some(552),
+            signals: vec![arrears_core::policy::Signal::AssetSales],
+        }),
+    };
+    check(RecordKind::CreditStanding, &standing, expect!["01070203555344fc80841e001e04302e32350004302e3038fc801a06001e04302e32350004302e30380100fcba92160001fc7093160001fb50040106f9528014"]);
+    let review = CreditReview {
+        debtor: DebtorId(7),
+        seq: 2,
+        reviewed_on: date("2026-06-01"),
+        trigger: ReviewTrigger::Signal,
+        score: Some(credit_score()),
+        signals: vec![arrears_core::policy::Signal::AssetSales],
+        decided: credit_decided(),
+        action: ReviewAction::Tighten,
+        limit_before_minor: 1_000_000,
+    };
+    check(RecordKind::CreditReview, &review, expect!["010702fc7093160002010973636f726563617264010707070707070707070707070707070707070707070707070707070707070707fb500409686967685f7269736b010a6470645f726563656e7401060001047765616bfc801a06001e04302e32350004302e3038020f73636f72655f62656c6f775f3630300a6470645f726563656e7400fc80841e00dd4069d9"]);
+}

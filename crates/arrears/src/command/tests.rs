@@ -104,10 +104,13 @@ fn command_variant(command: &Command) -> usize {
         Command::SetBankRules { .. } => 47,
         Command::ReturnCash { .. } => 48,
         Command::RecordBankMatch { .. } => 49,
+        Command::DecideCredit { .. } => 50,
+        Command::SetCreditTerms { .. } => 51,
+        Command::ReviewCredit { .. } => 52,
     }
 }
 
-const COMMAND_VARIANTS: usize = 50;
+const COMMAND_VARIANTS: usize = 53;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -130,10 +133,22 @@ fn outcome_variant(outcome: &Outcome) -> Option<usize> {
         Outcome::BankRulesSet { .. } => Some(12),
         Outcome::CashReturned { .. } => Some(13),
         Outcome::BankMatchRecorded { .. } => Some(14),
+        Outcome::CreditDecided { .. } => Some(15),
+        Outcome::CreditTermsSet { .. } => Some(16),
+        Outcome::CreditReviewed { .. } => Some(17),
     }
 }
 
-const STORED_OUTCOME_VARIANTS: usize = 15;
+const STORED_OUTCOME_VARIANTS: usize = 18;
+
+fn credit_terms() -> arrears_core::credit::CreditTerms {
+    arrears_core::credit::CreditTerms {
+        net_days: 30,
+        deposit_share: "0.250".parse().unwrap(),
+        cash_on_delivery: true,
+        interest_rate: "0.08".parse().unwrap(),
+    }
+}
 
 fn commands() -> Vec<(Command, Expect)> {
     let account = AccountId(3);
@@ -498,6 +513,31 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["022c064e5452462d31030331303003555344fc8492160017f7043e"],
         ),
         (
+            Command::DecideCredit {
+                application: arrears_core::credit::CreditApplication {
+                    debtor: DebtorId(7),
+                    product: ProductKind::TradeCredit,
+                    limit: usd("10000.00"),
+                    terms: credit_terms(),
+                    applied_on: on,
+                    attributes: [("sector".to_owned(), "retail".to_owned())].into(),
+                },
+            },
+            expect!["02320702053130303030035553441e04302e32350104302e3038fc809216000106736563746f720672657461696c26a47191"],
+        ),
+        (
+            Command::SetCreditTerms {
+                debtor: DebtorId(7),
+                product: ProductKind::TradeCredit,
+                limit: usd("2500"),
+                terms: credit_terms(),
+                refuse_to_trade: true,
+                effective_on: on,
+            },
+            expect!["023307020432353030035553441e04302e32350104302e303801fc80921600a3c7ab3e"],
+        ),
+        (Command::ReviewCredit { as_of: on }, expect!["0234fc80921600c2598a17"]),
+        (
             Command::RegisterPayerAccount {
                 debtor: DebtorId(7),
                 scheme: arrears_core::cash::PayerScheme::Iban,
@@ -619,6 +659,24 @@ fn golden_outcomes() {
         (
             Outcome::CashHeld { line: "NTRF-1".into(), held: usd("125.50") },
             expect!["020c064e5452462d31063132352e3530035553449cd2819f"],
+        ),
+        (
+            Outcome::CreditDecided {
+                decision: 4,
+                verdict: arrears_core::credit::Verdict::Decline,
+            },
+            expect!["0210040175410084"],
+        ),
+        (Outcome::CreditTermsSet { debtor: DebtorId(7) }, expect!["021107cfbb7831"]),
+        (
+            Outcome::CreditReviewed {
+                reviews: vec![ReviewDone {
+                    debtor: DebtorId(7),
+                    seq: 2,
+                    action: arrears_core::credit::ReviewAction::Tighten,
+                }],
+            },
+            expect!["02120107020028d7ef69"],
         ),
         (Outcome::BankRulesSet { file: "rules.toml".into() }, expect!["020d0a72756c65732e746f6d6c6fc2acc5"]),
         (Outcome::BankMatchRecorded { line: "NTRF-1".into() }, expect!["020f064e5452462d31277529ee"]),

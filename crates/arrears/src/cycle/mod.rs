@@ -16,7 +16,7 @@
 mod pipeline;
 mod review;
 
-pub(crate) use review::{features, signals};
+pub(crate) use crate::lifecycle::{features, signals};
 
 use std::collections::BTreeMap;
 
@@ -86,6 +86,11 @@ pub struct CycleReport {
     pub component_failures: Vec<ComponentFailures>,
     /// True if and only if every due account was reviewed.
     pub complete: bool,
+    /// The credit reviews the cycle ran after its accounts, when the policy has credit rules
+    /// and the cycle completed (`Command::ReviewCredit` under the key `credit-review:DATE`, so
+    /// a day is reviewed once whether by the cycle or by hand; docs/CREDIT.md).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub credit_reviews: Vec<crate::command::ReviewDone>,
 }
 
 /// Failures of one arm's scorer or strategy during a cycle.

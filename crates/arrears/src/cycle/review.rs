@@ -5,9 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
-use arrears_core::case::{Action, ActionStatus, AuditKind, CollectionCase, ContactAttempt};
+use arrears_core::case::{Action, ActionStatus, AuditKind, CollectionCase};
 use arrears_core::collection::{CollectionEvent, CollectionState};
 use arrears_core::compliance;
 use arrears_core::dates::{days_after, days_before};
@@ -28,7 +28,7 @@ use super::{CycleReport, Parts};
 use crate::context::Env;
 use crate::error::{CommandError, CycleError};
 use crate::ledger_write::NewObligation;
-use crate::lifecycle::{self, load_case, received, step};
+use crate::lifecycle::{self, features, load_case, received, signals, step};
 use crate::outbox::{acceptable, action_id, guardrail_decision, RESCHEDULE_DAYS_MAX};
 
 /// One account under review within a batch.
@@ -244,82 +244,6 @@ fn empty_features(account: &Account, as_of: NaiveDate) -> Features {
         kept_promises: 0,
         attempts_30d: 0,
         right_party_contacts_30d: 0,
-    }
-}
-
-/// The signals present on `as_of`: the case's, unreturned calls (three or more attempts in 30
-/// days without reaching the debtor), an extension the debtor asked an agent for
-/// (`extension_requested`, from `queue::extension_requested`), and the signals reported about
-/// the debtor that are in force.
-pub(crate) fn signals(
-    case: &CollectionCase,
-    debtor: &Debtor,
-    features: &Features,
-    as_of: NaiveDate,
-    extension_requested: bool,
-) -> Vec<arrears_core::policy::Signal> {
-    let mut signals = case.signals(as_of);
-    for reported in debtor.reported_signals.iter().filter(|reported| reported.in_force(as_of)) {
-        if !signals.contains(&reported.signal) {
-            signals.push(reported.signal);
-        }
-    }
-    if features.attempts_30d >= 3 && features.right_party_contacts_30d == 0 {
-        signals.push(arrears_core::policy::Signal::UnreturnedCalls);
-    }
-    if extension_requested {
-        signals.push(arrears_core::policy::Signal::ExtensionRequest);
-    }
-    signals
-}
-
-/// The features of an account on `as_of`, from its ledger, case and contact history.
-pub(crate) fn features(
-    contacts: &[ContactAttempt],
-    account: &Account,
-    case: &CollectionCase,
-    state: &AccountState,
-    as_of: NaiveDate,
-) -> Features {
-    let since_90 = days_before(as_of, 90);
-    let since_30 = days_before(as_of, 30);
-    let paid: Vec<(NaiveDate, i64)> =
-        received(state).into_iter().filter(|(on, _)| *on > since_90 && *on <= as_of).collect();
-    let reversals_90d = state
-        .payments
-        .values()
-        .filter_map(|payment| payment.reversed_on)
-        .filter(|on| *on > since_90 && *on <= as_of)
-        .count() as u32;
-    let recent: Vec<&ContactAttempt> = contacts
-        .iter()
-        .filter(|attempt| attempt.accounts.contains(&account.id))
-        .filter(|attempt| attempt.at.date_naive() > since_30 && attempt.at.date_naive() <= as_of)
-        .collect();
-    let months_on_book = i64::from(as_of.year() - account.opened_on.year()) * 12
-        + i64::from(as_of.month())
-        - i64::from(account.opened_on.month());
-    Features {
-        account: account.id,
-        debtor: account.debtor,
-        product: account.product,
-        as_of,
-        currency: account.currency,
-        days_past_due: state.days_past_due(as_of),
-        total_outstanding_minor: state.total_outstanding_minor(),
-        past_due_minor: state.past_due_minor(as_of),
-        credit_limit_minor: account.credit_limit_minor,
-        months_on_book: months_on_book.max(0),
-        payments_90d: paid.len() as u32,
-        paid_90d_minor: paid.iter().map(|(_, amount)| amount).sum(),
-        reversals_90d,
-        broken_promises: case.broken_promises,
-        kept_promises: case.kept_promises,
-        attempts_30d: recent.len() as u32,
-        right_party_contacts_30d: recent
-            .iter()
-            .filter(|attempt| attempt.outcome.is_right_party())
-            .count() as u32,
     }
 }
 

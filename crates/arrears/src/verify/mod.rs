@@ -4,9 +4,11 @@
 //! The checks run as named steps, each appending to one report in a fixed order: the journal's
 //! balance, each account replayed against its stored snapshot and journal (`ledger.rs`), then
 //! the indexes, the references between records and the audit chain (`indexes.rs`), the bank
-//! lines held in suspense against the payments applied from them (`suspense.rs`). A table
+//! lines held in suspense against the payments applied from them (`suspense.rs`), the credit
+//! decisions, standings and reviews (`credit.rs`). A table
 //! that cannot be read is a problem of its own, and the steps that need it are skipped.
 
+mod credit;
 mod idempotency;
 mod indexes;
 mod ledger;
@@ -127,6 +129,7 @@ pub(crate) fn verify(read: &ReadTxn) -> Result<VerifyReport, StorageError> {
     indexes::outbox_indexes(&mut report, read);
     indexes::external_refs(&mut report, read, &records);
     suspense::bank_lines(&mut report, read, &records);
+    credit::credit_records(&mut report, read, &records);
     idempotency::idempotency_records(&mut report, read, &event_keys);
     Ok(report.report)
 }

@@ -7,6 +7,7 @@ mod collection_defects;
 mod collections;
 mod commands;
 mod crash;
+mod credit;
 mod faults;
 mod fixture;
 mod group_commit;

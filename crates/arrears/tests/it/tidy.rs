@@ -234,12 +234,14 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "upkeep",
     "queue",
     "suspense",
+    "underwriting",
     "execute",
     "cycle",
     "query",
     "lists",
     "verify",
     "reports",
+    "credit_reports",
 ];
 
 /// The names a source text gives after `crate::`, outside comments, including each first
