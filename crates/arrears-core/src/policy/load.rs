@@ -96,7 +96,7 @@ const JURISDICTION_RULE: &str =
     "expected a country code such as \"US\", or a country and a region such as \"US-MA\"";
 const CHANNEL_NAMES: &str = "sms, email, phone, letter, messaging";
 
-struct Loader<'a> {
+pub(super) struct Loader<'a> {
     source: TomlSource<'a>,
     /// The policy's `currency`, once read: the currency of amounts written without one.
     currency: std::cell::Cell<Option<Currency>>,
@@ -229,12 +229,17 @@ impl Loader<'_> {
         Ok(Amount::new(by_currency))
     }
 
-    fn line(&self, offset: usize) -> usize {
+    pub(super) fn line(&self, offset: usize) -> usize {
         self.source.line(offset)
     }
 
     #[cold]
-    fn error(&self, span: Range<usize>, field: &str, reason: PolicyErrorReason) -> PolicyError {
+    pub(super) fn error(
+        &self,
+        span: Range<usize>,
+        field: &str,
+        reason: PolicyErrorReason,
+    ) -> PolicyError {
         self.source.error(span, field, reason)
     }
 
@@ -332,7 +337,7 @@ impl Loader<'_> {
         self.decimal_at(value, span, field, Decimal::ZERO, Decimal::from(AMOUNT_MINOR_MAX))
     }
 
-    fn name(
+    pub(super) fn name(
         &self,
         value: &Spanned<String>,
         field: &str,
@@ -350,12 +355,17 @@ impl Loader<'_> {
         }
     }
 
-    fn constraint(&self, span: Range<usize>, field: &str, rule: &'static str) -> PolicyError {
+    pub(super) fn constraint(
+        &self,
+        span: Range<usize>,
+        field: &str,
+        rule: &'static str,
+    ) -> PolicyError {
         self.error(span, field, PolicyErrorReason::Constraint { rule })
     }
 
     /// Checks a list's length and converts each entry; duplicates are errors.
-    fn list<T, U: PartialEq>(
+    pub(super) fn list<T, U: PartialEq>(
         &self,
         list: &SpannedList<T>,
         field: &str,
@@ -412,6 +422,7 @@ impl Loader<'_> {
         let dates = self.dates(raw.dates.as_ref())?;
         let arms = self.arms(raw.arm.as_ref())?;
         let assignments = self.assignments(raw.assignment.as_ref(), &stages)?;
+        let messages = self.messages(raw)?;
         self.check_ambiguity(&stages)?;
         stages.sort_by(|left, right| {
             let (left, right) = (&left.stage, &right.stage);
@@ -435,6 +446,7 @@ impl Loader<'_> {
             dates,
             arms,
             assignments,
+            messages,
         })
     }
 
@@ -573,7 +585,7 @@ impl Loader<'_> {
         Ok((min_balance, Some(max_balance)))
     }
 
-    fn jurisdictions(
+    pub(super) fn jurisdictions(
         &self,
         list: &SpannedList<String>,
         field: &str,
@@ -752,7 +764,11 @@ impl Loader<'_> {
         Ok(after_days)
     }
 
-    fn channel(&self, value: &Spanned<String>, field: &str) -> Result<ContactChannel, PolicyError> {
+    pub(super) fn channel(
+        &self,
+        value: &Spanned<String>,
+        field: &str,
+    ) -> Result<ContactChannel, PolicyError> {
         let channel = match value.get_ref().as_str() {
             "sms" => ContactChannel::Sms,
             "email" => ContactChannel::Email,
@@ -1138,7 +1154,11 @@ impl Loader<'_> {
         Err(self.error(entry.span(), field, reason))
     }
 
-    fn language(&self, entry: &Spanned<String>, field: &str) -> Result<String, PolicyError> {
+    pub(super) fn language(
+        &self,
+        entry: &Spanned<String>,
+        field: &str,
+    ) -> Result<String, PolicyError> {
         let tag = entry.get_ref();
         match crate::model::locale::check_language(tag) {
             Ok(()) => Ok(tag.clone()),

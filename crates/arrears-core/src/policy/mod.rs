@@ -24,6 +24,7 @@ mod error;
 mod load;
 mod model;
 mod raw;
+mod templates;
 
 pub use error::{PolicyError, PolicyErrorReason};
 pub use model::{

@@ -166,6 +166,8 @@ pub struct Policy {
     pub(super) arms: Vec<Arm>,
     /// File order: the first rule that matches an account assigns it.
     pub(super) assignments: Vec<Assignment>,
+    /// The templates, disclosures and payment link rule (docs/MESSAGES.md).
+    pub(super) messages: crate::message::Messages,
 }
 
 /// Most `[[assignment]]` rules in a policy.
@@ -941,6 +943,12 @@ impl Policy {
     /// The arms, in file order (at least one).
     pub fn arms(&self) -> &[Arm] {
         &self.arms
+    }
+
+    /// The messages: templates, disclosures and the payment link rule (docs/MESSAGES.md);
+    /// without templates in a policy that defines none.
+    pub fn messages(&self) -> &crate::message::Messages {
+        &self.messages
     }
 
     /// The `[[assignment]]` rules, in file order.

@@ -41,6 +41,49 @@ pub(super) struct RawPolicy {
     pub(super) arm: Option<Spanned<Vec<Spanned<RawArm>>>>,
     #[serde(default)]
     pub(super) assignment: Option<SpannedList<RawAssignment>>,
+    #[serde(default)]
+    pub(super) messages: Option<Spanned<RawMessages>>,
+    #[serde(default)]
+    pub(super) template: Option<SpannedList<RawTemplate>>,
+    #[serde(default)]
+    pub(super) disclosure: Option<SpannedList<RawDisclosure>>,
+}
+
+/// Text by language tag: `{ en = "...", es-CO = "..." }`.
+pub(super) type RawTexts = Spanned<BTreeMap<Spanned<String>, Spanned<String>>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMessages {
+    #[serde(default)]
+    pub(super) default_language: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) languages: Option<SpannedList<String>>,
+    #[serde(default)]
+    pub(super) payment_link: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTemplate {
+    pub(super) id: Spanned<String>,
+    pub(super) channel: Spanned<String>,
+    pub(super) tone: Spanned<String>,
+    pub(super) text: RawTexts,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDisclosure {
+    pub(super) id: Spanned<String>,
+    pub(super) jurisdictions: SpannedList<String>,
+    #[serde(default)]
+    pub(super) channels: Option<SpannedList<String>>,
+    #[serde(default)]
+    pub(super) creditor: Option<Spanned<Creditor>>,
+    pub(super) source: Spanned<String>,
+    pub(super) status: Spanned<String>,
+    pub(super) text: RawTexts,
 }
 
 pub(super) type SpannedList<T> = Spanned<Vec<Spanned<T>>>;
