@@ -519,7 +519,7 @@ fn fill(pieces: &[Piece], language: &str, values: &Values) -> String {
 struct NumberStyle {
     group: &'static str,
     decimal: &'static str,
-    /// The symbol before the figure (`$12.50`) rather than after it (`12,50 €`).
+    /// The symbol before the figure (`$12.50`) rather than after it (`12,50` and the euro sign).
     symbol_first: bool,
 }
 
@@ -538,7 +538,7 @@ fn number_style(language: &str) -> NumberStyle {
 }
 
 /// The currency's sign as the language writes it: `$` for dollars and pesos in English and
-/// in the countries of the peso (`es`), `€`, `¥`, else the ISO code.
+/// in the countries of the peso (`es`), the euro and yen signs, else the ISO code.
 fn currency_sign(currency: Currency, language: &str) -> String {
     let canonical = canonical_tag(language);
     let primary = canonical.split('-').next().unwrap_or("");
@@ -546,16 +546,16 @@ fn currency_sign(currency: Currency, language: &str) -> String {
         "USD" if primary == "en" => "$",
         "USD" => "US$",
         "MXN" | "COP" | "CLP" if primary == "es" => "$",
-        "EUR" => "€",
-        "JPY" => "¥",
+        "EUR" => "\u{20ac}",
+        "JPY" => "\u{a5}",
         code => code,
     };
     sign.to_owned()
 }
 
 /// An amount in minor units of `currency`, exactly, as `language` writes it: `$1,234.50`
-/// (`en`), `$ 1.234,50` (`es-CO`, pesos), `1.234,50 €` (`es`, `de`), `1 234,50 €` (`fr`,
-/// with a no-break space). Never through a float.
+/// (`en`), `$ 1.234,50` (`es-CO`, pesos), `1.234,50` then the euro sign (`es`, `de`),
+/// `1 234,50` then the euro sign (`fr`, with a no-break space). Never through a float.
 ///
 /// # Example
 ///
@@ -563,7 +563,7 @@ fn currency_sign(currency: Currency, language: &str) -> String {
 /// use arrears_core::message::format_amount;
 /// use arrears_core::money::Currency;
 /// assert_eq!(format_amount(123_450, Currency::USD, "en-US"), "$1,234.50");
-/// assert_eq!(format_amount(123_450, Currency::EUR, "es"), "1.234,50 €");
+/// assert_eq!(format_amount(123_450, Currency::EUR, "es"), "1.234,50 \u{20ac}");
 /// assert_eq!(format_amount(1_500_000, Currency::CLP, "es-CL"), "$ 1.500.000");
 /// assert_eq!(format_amount(-5, Currency::KWD, "en"), "-KWD 0.005");
 /// ```
@@ -586,7 +586,7 @@ pub fn format_amount(amount_minor: i64, currency: Currency, language: &str) -> S
     let symbol = currency_sign(currency, language);
     // English writes the sign first (`$1,234.50`, `KWD 0.005` for a code); the languages of
     // the peso write a dollar sign first with a space (`$ 1.234,50`); the others after the
-    // figure (`1.234,50 €`).
+    // figure (`1.234,50` and the euro sign).
     let letters = symbol.chars().all(|c| c.is_ascii_alphabetic());
     if style.symbol_first && !letters {
         format!("{sign}{symbol}{figure}")

@@ -51,6 +51,7 @@ mod command;
 mod error;
 mod group;
 mod guardrails;
+mod messages;
 mod suspense;
 
 mod collections;
@@ -76,7 +77,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use arrears_core::{aging, ids, ledger, model, money};
 
 pub use arrears_core::{
-    case, cash, collection, compliance, holidays, plan, policy, strategy, work,
+    case, cash, collection, compliance, holidays, message, plan, policy, strategy, work,
 };
 pub use audit::{AnchorParseError, AuditAnchor};
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -88,6 +89,7 @@ pub use command::{
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};
 pub use guardrails::GuardrailInputs;
+pub use messages::{LinkRequest, PaymentLinks};
 pub use plugin_host::{PluginCallError, PluginLoadError};
 pub use query::{AccountView, AgingRow, ObligationView, PortfolioAging, Recorded};
 pub use registry::{
@@ -954,6 +956,13 @@ impl Arrears {
     /// [`Arrears::register_scorer`]).
     pub fn register_strategy(&mut self, strategy: std::sync::Arc<dyn strategy::ContactStrategy>) {
         self.components.strategies.insert(strategy.name().to_owned(), strategy);
+    }
+
+    /// Registers the payment provider's hook that issues a link per outbox action, in this
+    /// process only; without one (or when it returns `None`) the policy's `[messages]
+    /// payment_link` rule builds the link (docs/MESSAGES.md).
+    pub fn register_payment_links(&mut self, links: std::sync::Arc<dyn PaymentLinks>) {
+        self.components.payment_links = Some(links);
     }
 
     /// Registers a plugin instance under `name` as a scorer and/or a contact strategy,

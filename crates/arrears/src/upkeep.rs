@@ -440,6 +440,8 @@ pub(crate) fn request_callback(
         claim: None,
         sent_at: None,
         seq,
+        message: None,
+        payment_link: None,
     })?;
     Ok(Outcome::Scheduled { action: id })
 }

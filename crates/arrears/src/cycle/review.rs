@@ -33,10 +33,10 @@ use crate::outbox::{acceptable, action_id, guardrail_decision, RESCHEDULE_DAYS_M
 
 /// One account under review within a batch.
 pub(super) struct Review {
-    account: Account,
+    pub(super) account: Account,
     debtor: Debtor,
-    case: CollectionCase,
-    features: Features,
+    pub(super) case: CollectionCase,
+    pub(super) features: Features,
     score: Option<Score>,
     steps: Vec<(u32, ContactStep)>,
 }
@@ -330,7 +330,9 @@ pub(super) fn decide(
     let mut actions = 0;
     for (reviews, proposed) in by_debtor.iter_mut().zip(proposals.iter_mut()) {
         if let Some((request, debtor, proposed)) = proposed.take() {
-            actions += contact(env, reviews, &request, &debtor, proposed, as_of, report)?;
+            let hook = engine.components.payment_links.as_deref();
+            let asked = Asked { request: &request, debtor: &debtor, hook };
+            actions += contact(env, reviews, asked, proposed, as_of, report)?;
         }
         for review in reviews.iter_mut() {
             if let Some(score) = &review.score {
@@ -731,12 +733,19 @@ fn propose_all(
     Ok(proposed)
 }
 
+/// A debtor's contact request, the debtor, and the payment link hook, for writing actions.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    request: &'a ContactRequest,
+    debtor: &'a Debtor,
+    hook: Option<&'a dyn crate::messages::PaymentLinks>,
+}
+
 /// Writes the accepted ones of a debtor's proposed contacts to the outbox.
 fn contact(
     env: &mut Env<'_>,
     reviews: &mut [Review],
-    request: &ContactRequest,
-    debtor: &Debtor,
+    asked: Asked<'_>,
     proposals: Vec<ContactProposal>,
     as_of: NaiveDate,
     report: &mut CycleReport,
@@ -744,11 +753,11 @@ fn contact(
     if proposals.is_empty() {
         return Ok(0);
     }
-    let mut disposer = Disposer::new(env, debtor, request, reviews)?;
+    let mut disposer = Disposer::new(env, asked.debtor, asked.request, reviews)?;
     let mut written = 0;
     for proposal in proposals {
         let Some(proposal) = disposer.dispose(env, proposal, as_of, report)? else { continue };
-        written += u64::from(write_action(env, debtor.id, &proposal, as_of)?);
+        written += u64::from(write_action(env, reviews, asked, &proposal, as_of)?);
         mark_steps_issued(reviews, &proposal);
     }
     Ok(written)
@@ -946,18 +955,23 @@ impl<'r> Disposer<'r> {
     }
 }
 
-/// Writes an admitted proposal to the outbox under its deterministic id; true if and only if
-/// it was not there yet (a resumed cycle finds the actions it already wrote).
+/// Writes an admitted proposal to the outbox under its deterministic id, with its payment
+/// link and its rendered message; true if and only if it was not there yet (a resumed cycle
+/// finds the actions it already wrote).
 fn write_action(
     env: &mut Env<'_>,
-    debtor: arrears_core::ids::DebtorId,
+    reviews: &[Review],
+    asked: Asked<'_>,
     proposal: &ContactProposal,
     as_of: NaiveDate,
 ) -> Result<bool, CommandError> {
+    let debtor = asked.debtor.id;
     let id = action_id(as_of, debtor, proposal);
     if env.txn.action(id)?.is_some() {
         return Ok(false);
     }
+    let (message, payment_link) =
+        super::message::message_for(env, reviews, asked.debtor, proposal, id, asked.hook)?;
     let seq = env.txn.next_id(arrears_store::Sequence::Action)?;
     env.txn.put_action(&Action {
         id,
@@ -972,6 +986,8 @@ fn write_action(
         claim: None,
         sent_at: None,
         seq,
+        message,
+        payment_link,
     })?;
     Ok(true)
 }

@@ -15,6 +15,7 @@ mod inputs;
 mod isolation;
 mod lifecycle;
 mod lists;
+mod messages;
 mod model;
 mod plugins;
 mod registry;

@@ -1,0 +1,178 @@
+//! Messages as data (issue 19 points 1 and 2): the cycle renders each action's template in the
+//! debtor's language, with the amount in the account's currency and the payment link issued
+//! for the action, and records them on the action.
+
+use std::sync::Arc;
+
+use arrears::case::Action;
+use arrears::message::Tone;
+use arrears::model::{
+    ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction,
+    ProductKind, Terms,
+};
+use arrears::money::{Currency, Money};
+use arrears::{
+    Arrears, Command, LinkRequest, NewAccount, NewCharge, NewDebtor, Outcome, PaymentLinks,
+};
+
+use crate::support::*;
+
+const POLICY: &str = include_str!("../../../../examples/policies/messages.toml");
+
+fn point(channel: ContactChannel, address: &str) -> ContactPoint {
+    ContactPoint {
+        channel,
+        address: address.to_owned(),
+        kind: ContactPointKind::Personal,
+        consent: true,
+        opted_out: false,
+    }
+}
+
+/// A debtor in `country` speaking `language` with one account in `currency`, charged
+/// `principal_minor` issued Jan 1 and due Feb 1.
+fn debtor_owing(
+    books: &Arrears,
+    reference: &str,
+    (country, language, currency): (&str, &str, Currency),
+    principal_minor: i64,
+) -> arrears::ids::AccountId {
+    let time_zone = if country == "CO" { "America/Bogota" } else { "America/Chicago" };
+    let command = Command::CreateDebtor(NewDebtor {
+        external_ref: Some(reference.to_owned()),
+        kind: DebtorKind::Person,
+        name: format!("Ana {reference}"),
+        jurisdiction: Jurisdiction { country: country.into(), region: None },
+        time_zones: vec![time_zone.into()],
+        language: language.into(),
+        contact_points: vec![
+            point(ContactChannel::Email, &format!("{reference}@example.com")),
+            point(ContactChannel::Sms, "+15125550100"),
+            point(ContactChannel::Postal, "1 Main St"),
+        ],
+        flags: DebtorFlags::default(),
+    });
+    let Outcome::DebtorCreated(debtor) =
+        books.execute(&format!("d:{reference}"), &command).unwrap().outcome
+    else {
+        panic!("no debtor")
+    };
+    let command = Command::OpenAccount(NewAccount {
+        external_ref: Some(reference.to_owned()),
+        debtor,
+        product: ProductKind::Installment,
+        credit_limit: None,
+        currency,
+        opened_on: d(1, 1),
+        terms: Terms::default(),
+    });
+    let Outcome::AccountOpened(account) =
+        books.execute(&format!("a:{reference}"), &command).unwrap().outcome
+    else {
+        panic!("no account")
+    };
+    let charge = Command::Charge(NewCharge {
+        account,
+        external_ref: None,
+        kind: arrears::model::ObligationKind::Invoice,
+        issued_on: d(1, 1),
+        due_on: d(2, 1),
+        principal: Money::from_minor(principal_minor, currency),
+        interest: Money::zero(currency),
+        fee: Money::zero(currency),
+    });
+    books.execute(&format!("c:{reference}"), &charge).unwrap().accepted().unwrap();
+    account
+}
+
+fn set_policy(books: &Arrears) {
+    let command = Command::SetPolicy { file: "messages.toml".into(), text: POLICY.into() };
+    books.execute("policy", &command).unwrap().accepted().unwrap();
+}
+
+fn only_action(books: &Arrears) -> Action {
+    let mut actions = books.pending_actions(10).unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    actions.remove(0)
+}
+
+#[test]
+fn the_courtesy_reminder_speaks_the_debtors_language_with_amount_date_and_link() {
+    let (_dir, books) = open_temp();
+    set_policy(&books);
+    debtor_owing(&books, "co", ("CO", "es-CO", Currency::COP), 15_000_000);
+    books.run_cycle(d(1, 29)).unwrap();
+    let action = only_action(&books);
+    assert_eq!(action.template, "courtesy.email");
+    let link = format!("https://pay.example.com/a/{}", action.id);
+    assert_eq!(action.payment_link.as_deref(), Some(link.as_str()));
+    let message = action.message.expect("the policy defines the template");
+    assert_eq!((message.tone, message.language.as_str()), (Tone::Friendly, "es-CO"));
+    // A first-party jurisdiction rule does not apply in Colombia: no disclosure.
+    assert_eq!(
+        message.text,
+        format!(
+            "Hola Ana co, le recordamos que su cuota de $ 150.000,00 vence el 01/02/2026. Pague \
+             en l\u{ed}nea: {link}."
+        )
+    );
+}
+
+#[test]
+fn a_language_without_a_variant_gets_the_default_and_the_us_disclosure() {
+    let (_dir, books) = open_temp();
+    set_policy(&books);
+    debtor_owing(&books, "us", ("US", "fr", Currency::USD), 12_345);
+    books.run_cycle(d(2, 2)).unwrap();
+    let action = only_action(&books);
+    assert_eq!(action.template, "early.sms");
+    let message = action.message.expect("rendered");
+    assert_eq!((message.tone, message.language.as_str()), (Tone::Firm, "en"));
+    let link = action.payment_link.expect("a link");
+    assert!(
+        message.text.starts_with(&format!(
+            "Ana us, your payment of $123.45 due 02/01/2026 is late. Pay now: {link}\n\nThis \
+             communication is from a debt collector."
+        )),
+        "{}",
+        message.text
+    );
+}
+
+struct Provider;
+
+impl PaymentLinks for Provider {
+    fn link(&self, request: &LinkRequest<'_>) -> Option<String> {
+        Some(format!(
+            "https://psp.test/{}?amount={}&currency={}",
+            request.action,
+            request.amount_due_minor,
+            request.currency.code()
+        ))
+    }
+}
+
+#[test]
+fn an_integrators_hook_issues_the_link() {
+    let (_dir, mut books) = open_temp();
+    books.register_payment_links(Arc::new(Provider));
+    set_policy(&books);
+    debtor_owing(&books, "hook", ("US", "es-MX", Currency::USD), 9_900);
+    books.run_cycle(d(2, 2)).unwrap();
+    let action = only_action(&books);
+    let link = format!("https://psp.test/{}?amount=9900&currency=USD", action.id);
+    assert_eq!(action.payment_link.as_deref(), Some(link.as_str()));
+    let message = action.message.expect("rendered");
+    assert_eq!(message.language, "es");
+    assert!(message.text.contains(&link), "{}", message.text);
+    assert!(message.text.contains("US$ 99,00"), "{}", message.text);
+}
+
+#[test]
+fn a_policy_without_templates_writes_ids_only() {
+    let (_dir, books) = open_temp();
+    debtor_owing(&books, "plain", ("US", "en", Currency::USD), 9_900);
+    books.run_cycle(d(2, 2)).unwrap();
+    let action = only_action(&books);
+    assert_eq!((action.message, action.payment_link), (None, None));
+}
