@@ -103,6 +103,30 @@ pub(crate) fn acceptable(
             .any(|point| point.address == proposal.address && usable(point, proposal.channel))
 }
 
+/// The template of the tone a strategy chose (`ContactProposal::tone`): the proposed template
+/// if it has that tone, else the first due step on the proposal's channel with that tone.
+/// Returns false, leaving the proposal as it was, when no due step on the channel has the
+/// tone (the engine then refuses the proposal); true with no tone chosen.
+pub(crate) fn with_tone(request: &ContactRequest, proposal: &mut ContactProposal) -> bool {
+    let Some(tone) = proposal.tone else { return true };
+    let on_channel = |step: &&arrears_core::strategy::ContactStep| {
+        step.channel == proposal.channel && step.tone == Some(tone)
+    };
+    let proposed = request
+        .steps
+        .iter()
+        .filter(on_channel)
+        .find(|step| step.template == proposal.template)
+        .or_else(|| request.steps.iter().find(on_channel));
+    match proposed {
+        Some(step) => {
+            proposal.template = step.template.clone();
+            true
+        }
+        None => false,
+    }
+}
+
 /// Acknowledges an outbox action: records the contact in the debtor's history, and a raised
 /// dispute disputes the accounts it was about.
 pub(crate) fn acknowledge(

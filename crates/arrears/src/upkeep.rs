@@ -414,6 +414,7 @@ pub(crate) fn request_callback(
         address: callback.address.to_owned(),
         template: CALLBACK_TEMPLATE.to_owned(),
         at: callback.at,
+        tone: None,
     };
     let as_of = callback.at.date_naive();
     let id = crate::outbox::action_id(as_of, debtor_id, &proposal);

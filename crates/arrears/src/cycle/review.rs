@@ -29,7 +29,7 @@ use crate::context::Env;
 use crate::error::{CommandError, CycleError};
 use crate::ledger_write::NewObligation;
 use crate::lifecycle::{self, load_case, received, step};
-use crate::outbox::{acceptable, action_id, guardrail_decision, RESCHEDULE_DAYS_MAX};
+use crate::outbox::{acceptable, action_id, guardrail_decision, with_tone, RESCHEDULE_DAYS_MAX};
 
 /// One account under review within a batch.
 pub(super) struct Review {
@@ -506,6 +506,10 @@ fn review_stage(
         report.transitions += 1;
     }
     review.steps = contact_steps(review, selected.as_ref(), days_in_stage);
+    // The tone of each step's template, for strategies that choose by tone.
+    for (_, step) in &mut review.steps {
+        step.tone = env.policy.messages().template(&step.template).map(|template| template.tone);
+    }
     Ok(())
 }
 
@@ -630,7 +634,11 @@ fn contact_steps(
             {
                 steps.push((
                     index,
-                    ContactStep { channel: contact.channel, template: contact.template.clone() },
+                    ContactStep {
+                        channel: contact.channel,
+                        template: contact.template.clone(),
+                        tone: None,
+                    },
                 ));
             }
         }
@@ -886,7 +894,8 @@ impl<'r> Disposer<'r> {
         as_of: NaiveDate,
         report: &mut CycleReport,
     ) -> Result<Option<ContactProposal>, CommandError> {
-        if !acceptable(self.request, &proposal, as_of)
+        if !with_tone(self.request, &mut proposal)
+            || !acceptable(self.request, &proposal, as_of)
             || !self.channels_used.insert(proposal.channel)
         {
             report.proposals_refused += 1;

@@ -176,3 +176,89 @@ fn a_policy_without_templates_writes_ids_only() {
     let action = only_action(&books);
     assert_eq!((action.message, action.payment_link), (None, None));
 }
+
+/// A strategy that proposes the first step's template on the first usable contact point, at
+/// 15:00 UTC on the review date, with the tone it was made with.
+struct Toner(Option<Tone>);
+
+impl arrears::strategy::ContactStrategy for Toner {
+    fn name(&self) -> &str {
+        "toner"
+    }
+
+    fn propose_batch(
+        &self,
+        requests: &[arrears::strategy::ContactRequest],
+    ) -> Result<Vec<arrears::strategy::ContactProposal>, arrears::strategy::StrategyError> {
+        let mut proposals = Vec::new();
+        for request in requests {
+            let step = &request.steps[0];
+            let Some(point) = request.contact_points.iter().find(|p| p.channel == step.channel)
+            else {
+                continue;
+            };
+            proposals.push(arrears::strategy::ContactProposal {
+                debtor: request.debtor,
+                accounts: request.accounts.clone(),
+                channel: step.channel,
+                address: point.address.clone(),
+                template: step.template.clone(),
+                at: request.as_of.and_hms_opt(15, 0, 0).unwrap().and_utc(),
+                tone: self.0,
+            });
+        }
+        Ok(proposals)
+    }
+}
+
+/// The example policy with a second SMS step in `early`, a plan offer, and the `toner`
+/// strategy on its one arm.
+fn policy_with_an_offer() -> String {
+    let steps = "contact = [{ channel = \"sms\", template = \"early.sms\" }, \
+                 { channel = \"sms\", template = \"early.offer\" }]";
+    let text = POLICY.replace(
+        "contact = [{ channel = \"sms\", template = \"early.sms\", after_days = 0 }]",
+        steps,
+    );
+    text + "
+[[template]]
+id = \"early.offer\"
+channel = \"sms\"
+tone = \"plan_offer\"
+text = { en = \"{name}, we can spread {amount_due} over a few months.\", es = \"{name}, podemos repartir {amount_due} en unos meses.\" }
+
+[[arm]]
+name = \"champion\"
+weight = 1
+strategy = \"toner\"
+"
+}
+
+fn with_strategy(tone: Option<Tone>) -> (tempfile::TempDir, Arrears) {
+    let (dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Toner(tone)));
+    let command = Command::SetPolicy { file: "offer.toml".into(), text: policy_with_an_offer() };
+    books.execute("policy", &command).unwrap().accepted().unwrap();
+    debtor_owing(&books, "tone", ("US", "en", Currency::USD), 9_900);
+    books.run_cycle(d(2, 2)).unwrap();
+    (dir, books)
+}
+
+#[test]
+fn a_strategy_chooses_the_tone_and_the_engine_the_template() {
+    let (_dir, books) = with_strategy(Some(Tone::PlanOffer));
+    let action = only_action(&books);
+    assert_eq!(action.template, "early.offer");
+    let message = action.message.expect("rendered");
+    assert_eq!(message.tone, Tone::PlanOffer);
+    assert!(message.text.starts_with("Ana tone, we can spread $99.00 over"), "{}", message.text);
+    // No tone chosen: the proposed template as it is.
+    let (_dir, books) = with_strategy(None);
+    assert_eq!(only_action(&books).template, "early.sms");
+}
+
+#[test]
+fn a_tone_no_due_step_has_is_refused() {
+    let (_dir, books) = with_strategy(Some(Tone::SettlementOffer));
+    assert!(books.pending_actions(10).unwrap().is_empty());
+}
