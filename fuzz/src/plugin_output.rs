@@ -95,6 +95,8 @@ const ZERO_PROPOSAL: ContactProposalOutput = ContactProposalOutput {
     contact_point_index: 0,
     template_len_bytes: 0,
     template: [0; abi::TEMPLATE_BYTES_MAX],
+    tone: 0,
+    reserved: 0,
 };
 
 /// The fuzz input as the harness and the plugin read it, and what the plugin did with it.
