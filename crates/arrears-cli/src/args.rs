@@ -777,6 +777,26 @@ pub(crate) struct PaymentArgs {
     /// The obligation the debtor asked to settle first (external reference or `O7`).
     #[arg(long, value_name = "OBLIGATION")]
     pub(crate) directed_to: Option<String>,
+    /// How it was paid: card, bank_transfer, direct_debit, cash, check or payment_link
+    /// (recorded with the payment, docs/MESSAGES.md).
+    #[arg(long, value_name = "CHANNEL", value_parser = parse_payment_channel)]
+    pub(crate) channel: Option<arrears::PaymentChannel>,
+    /// The agent who took the payment (a card payment over the phone); needs --channel.
+    #[arg(long, value_name = "AGENT", requires = "channel")]
+    pub(crate) agent: Option<String>,
+    /// The outbox action whose payment link was used; needs --channel.
+    #[arg(long, value_name = "ACTION", requires = "channel")]
+    pub(crate) action: Option<u64>,
+}
+
+fn parse_payment_channel(text: &str) -> Result<arrears::PaymentChannel, String> {
+    arrears::PaymentChannel::ALL.into_iter().find(|channel| channel.name() == text).ok_or_else(
+        || {
+            let known: Vec<&str> =
+                arrears::PaymentChannel::ALL.iter().map(|channel| channel.name()).collect();
+            format!("unknown payment channel {text:?} (known: {})", known.join(", "))
+        },
+    )
 }
 
 #[derive(Debug, Args)]

@@ -83,8 +83,8 @@ pub use audit::{AnchorParseError, AuditAnchor};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
     CallConsent, CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge,
-    NewDebtor, NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
-    RestrictionChanges, WorkDone,
+    NewDebtor, NewPlan, Outcome, PaymentChannel, PolicyRefusal, Posted, PromiseLine, Receipt,
+    Rejection, RestrictionChanges, WorkDone,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{BatchError, CommandError, CycleError, OpenError, QueryError, StorageError};

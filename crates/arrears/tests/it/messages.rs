@@ -12,7 +12,8 @@ use arrears::model::{
 };
 use arrears::money::{Currency, Money};
 use arrears::{
-    Arrears, Command, LinkRequest, NewAccount, NewCharge, NewDebtor, Outcome, PaymentLinks,
+    Arrears, Command, LinkRequest, NewAccount, NewCharge, NewDebtor, Outcome, PaymentChannel,
+    PaymentLinks,
 };
 
 use crate::support::*;
@@ -261,4 +262,49 @@ fn a_strategy_chooses_the_tone_and_the_engine_the_template() {
 fn a_tone_no_due_step_has_is_refused() {
     let (_dir, books) = with_strategy(Some(Tone::SettlementOffer));
     assert!(books.pending_actions(10).unwrap().is_empty());
+}
+
+#[test]
+fn a_card_payment_an_agent_takes_by_phone_posts_with_its_channel() {
+    let (_dir, books) = open_temp();
+    set_policy(&books);
+    let account = debtor_owing(&books, "card", ("US", "en", Currency::USD), 9_900);
+    books.run_cycle(d(2, 2)).unwrap();
+    let action = only_action(&books);
+    let team = arrears::work::Team { name: "phones".into(), skills: Default::default() };
+    books.execute("team", &Command::DefineTeam(team)).unwrap().accepted().unwrap();
+    let agent = arrears::work::Agent {
+        id: "agent-7".into(),
+        name: "Rosa".into(),
+        teams: vec!["phones".into()],
+        skills: Default::default(),
+        active: true,
+    };
+    books.execute("agent", &Command::DefineAgent(agent)).unwrap().accepted().unwrap();
+    let payment = |agent: &str, action: u64| Command::ChannelPayment {
+        account,
+        effective_on: d(2, 3),
+        amount: Money::from_minor(9_900, Currency::USD),
+        directed_to: None,
+        channel: PaymentChannel::Card,
+        agent: Some(agent.to_owned()),
+        action: Some(action),
+    };
+    // An unknown agent or action is an error, and writes nothing.
+    let error = books.execute("p0", &payment("agent-9", action.id)).unwrap_err();
+    assert!(error.to_string().contains("no agent \"agent-9\""), "{error}");
+    let error = books.execute("p0", &payment("agent-7", 12345)).unwrap_err();
+    assert!(matches!(error, arrears::CommandError::UnknownAction(12345)), "{error}");
+    assert!(books.recorded("p0").unwrap().is_none());
+    // The payment posts as any payment does, and the channel is recorded with it.
+    let receipt = books.execute("p1", &payment("agent-7", action.id)).unwrap();
+    let Outcome::Posted(posted) = receipt.outcome else { panic!("not posted") };
+    assert_eq!(posted.account, account);
+    assert_eq!(books.account_view(account, d(2, 3)).unwrap().total_outstanding_minor, 0);
+    let recorded = books.recorded("p1").unwrap().expect("recorded");
+    assert!(matches!(
+        recorded.command,
+        Command::ChannelPayment { channel: PaymentChannel::Card, ref agent, .. }
+            if agent.as_deref() == Some("agent-7")
+    ));
 }
