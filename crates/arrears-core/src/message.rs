@@ -122,11 +122,14 @@ pub enum Variable {
     SettlementAmount,
     /// The day the open settlement offer expires.
     SettlementExpires,
+    /// The invoice the amount and due date refer to: its external reference (`INV-10644`),
+    /// else its id (`O7`); empty when the earliest open obligation is not an invoice.
+    Invoice,
 }
 
 impl Variable {
     /// Every variable.
-    pub const ALL: [Variable; 10] = [
+    pub const ALL: [Variable; 11] = [
         Variable::Name,
         Variable::AmountDue,
         Variable::DueDate,
@@ -137,6 +140,7 @@ impl Variable {
         Variable::PlanNextDate,
         Variable::SettlementAmount,
         Variable::SettlementExpires,
+        Variable::Invoice,
     ];
 
     /// The name as written in templates, without braces.
@@ -152,6 +156,7 @@ impl Variable {
             Variable::PlanNextDate => "plan_next_date",
             Variable::SettlementAmount => "settlement_amount",
             Variable::SettlementExpires => "settlement_expires",
+            Variable::Invoice => "invoice",
         }
     }
 
@@ -345,6 +350,20 @@ pub struct Messages {
     pub templates: Vec<Template>,
     /// The disclosures, in file order.
     pub disclosures: Vec<Disclosure>,
+    /// How invoices are sent: each invoice becomes an action on its issue date, on this
+    /// channel with this template (`[messages] invoice`); `None` when the policy sends none.
+    pub invoice: Option<InvoiceDelivery>,
+}
+
+/// How the cycle sends invoices (issue 19 point 3): `[messages] invoice = { channel = "email",
+/// template = "invoice.email" }`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InvoiceDelivery {
+    /// The channel.
+    pub channel: ContactChannel,
+    /// The template (a policy template of that channel, in a policy that defines templates).
+    pub template: String,
 }
 
 impl Default for Messages {
@@ -355,6 +374,7 @@ impl Default for Messages {
             payment_link: None,
             templates: Vec::new(),
             disclosures: Vec::new(),
+            invoice: None,
         }
     }
 }
@@ -380,6 +400,8 @@ pub struct Values {
     pub plan: Option<(i64, NaiveDate)>,
     /// [`Variable::SettlementAmount`] and [`Variable::SettlementExpires`].
     pub settlement: Option<(i64, NaiveDate)>,
+    /// [`Variable::Invoice`].
+    pub invoice: Option<String>,
 }
 
 /// A rendered message: what the outbox action carries.
@@ -508,6 +530,7 @@ fn fill(pieces: &[Piece], language: &str, values: &Values) -> String {
                 Variable::SettlementExpires => {
                     values.settlement.map(|(_, on)| date(on)).unwrap_or_default()
                 }
+                Variable::Invoice => values.invoice.clone().unwrap_or_default(),
             },
         };
         text.push_str(&value);

@@ -86,8 +86,8 @@ impl RecordKind {
             | RecordKind::Audit => 2,
             // Version 3: the action status `Cancelled`, and the fields `claim`, `sent_at` and
             // `seq` appended (an older record reads with no claim, not sent, sequence 0).
-            // Version 4: `message` and `payment_link` appended (an older record reads with
-            // neither).
+            // Version 4: `message`, `payment_link` and `invoice` appended (an older record
+            // reads with none).
             RecordKind::Action => 4,
             // Version 3: `restrictions` appended (an older debtor reads with none). Version 4:
             // `attorney` appended (an older debtor reads with none). Version 5:
@@ -124,10 +124,10 @@ impl RecordKind {
             // `CollectionCase::score`, `None`.
             RecordKind::Case if version < 4 => &[0],
             // `Action::claim` and `Action::sent_at`, `None` (tag 0 each), and `Action::seq`, 0;
-            // and `Action::message` and `Action::payment_link`, `None`.
-            RecordKind::Action if version < 3 => &[0, 0, 0, 0, 0],
-            // `Action::message` and `Action::payment_link`, `None`.
-            RecordKind::Action if version < 4 => &[0, 0],
+            // and `Action::message`, `Action::payment_link` and `Action::invoice`, `None`.
+            RecordKind::Action if version < 3 => &[0, 0, 0, 0, 0, 0],
+            // `Action::message`, `Action::payment_link` and `Action::invoice`, `None`.
+            RecordKind::Action if version < 4 => &[0, 0, 0],
             // `Debtor::restrictions`: two `false`, a `None` and two empty `Vec`s; and
             // `Debtor::attorney`, `None`.
             RecordKind::Debtor if version < 3 => &[0, 0, 0, 0, 0, 0, 0],
@@ -340,7 +340,7 @@ fn decode_checked<T: DeserializeOwned>(
         || (version == 1 && kind == RecordKind::PluginEntry)
     {
         // Written before the case's `interrupted` and `capacity`, the action's `claim`,
-        // `sent_at` and `seq` (or its `message` and `payment_link`), the debtor's `restrictions` and `attorney`, or the plugin
+        // `sent_at` and `seq` (or its `message`, `payment_link` and `invoice`), the debtor's `restrictions` and `attorney`, or the plugin
         // entry's `in_process` were appended (completed above).
         decode()
     } else {

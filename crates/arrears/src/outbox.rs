@@ -50,6 +50,32 @@ pub(crate) fn action_id(as_of: NaiveDate, debtor: DebtorId, proposal: &ContactPr
     (hash & ((1 << 53) - 1)).max(1)
 }
 
+/// Stable id of the action that sends invoice `obligation` (docs/MESSAGES.md, "Invoices on a
+/// schedule"): FNV-1a 64 over a tag, the date, the debtor and the obligation, cut to 53 bits
+/// like [`action_id`], so a resumed cycle finds the action it already wrote.
+pub(crate) fn invoice_action_id(
+    as_of: NaiveDate,
+    debtor: DebtorId,
+    obligation: arrears_core::ids::ObligationId,
+) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let parts: [&[u8]; 4] = [
+        b"invoice",
+        &arrears_store::date_key(as_of).to_le_bytes(),
+        &debtor.0.to_le_bytes(),
+        &obligation.0.to_le_bytes(),
+    ];
+    for part in parts {
+        for byte in part {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        hash ^= 0xff;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (hash & ((1 << 53) - 1)).max(1)
+}
+
 /// How far the guardrails may move a proposal before it counts as blocked.
 pub(crate) const RESCHEDULE_DAYS_MAX: u64 = 14;
 

@@ -443,6 +443,7 @@ pub(crate) fn request_callback(
         seq,
         message: None,
         payment_link: None,
+        invoice: None,
     })?;
     Ok(Outcome::Scheduled { action: id })
 }

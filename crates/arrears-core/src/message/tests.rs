@@ -43,6 +43,7 @@ fn values() -> Values {
         promise: None,
         plan: None,
         settlement: None,
+        invoice: None,
     }
 }
 

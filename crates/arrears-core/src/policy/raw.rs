@@ -61,6 +61,15 @@ pub(super) struct RawMessages {
     pub(super) languages: Option<SpannedList<String>>,
     #[serde(default)]
     pub(super) payment_link: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) invoice: Option<Spanned<RawInvoice>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInvoice {
+    pub(super) channel: Spanned<String>,
+    pub(super) template: Spanned<String>,
 }
 
 #[derive(Deserialize)]

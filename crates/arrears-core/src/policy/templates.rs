@@ -12,8 +12,8 @@ use super::raw::{RawDisclosure, RawMessages, RawPolicy, RawTemplate, RawTexts, S
 use super::{PolicyError, PolicyErrorReason};
 use crate::compliance::Status;
 use crate::message::{
-    canonical_tag, fallback_chain, parse_text, Disclosure, Messages, Template, Tone, Variable,
-    Variant, DISCLOSURES_MAX, TEMPLATES_MAX, TEMPLATE_TEXT_BYTES_MAX, VARIANTS_MAX,
+    canonical_tag, fallback_chain, parse_text, Disclosure, InvoiceDelivery, Messages, Template,
+    Tone, Variable, Variant, DISCLOSURES_MAX, TEMPLATES_MAX, TEMPLATE_TEXT_BYTES_MAX, VARIANTS_MAX,
 };
 
 const TONE_NAMES: &str = "friendly, firm, final_notice, plan_offer, settlement_offer";
@@ -56,6 +56,7 @@ impl Loader<'_> {
         }
         if !messages.templates.is_empty() {
             self.check_steps(raw, &messages)?;
+            self.check_invoice(raw, &messages)?;
         }
         Ok(messages)
     }
@@ -95,6 +96,17 @@ impl Loader<'_> {
         }
         if let Some(link) = &raw.payment_link {
             messages.payment_link = Some(self.payment_link(link)?);
+        }
+        if let Some(invoice) = &raw.invoice {
+            let invoice = invoice.get_ref();
+            messages.invoice = Some(InvoiceDelivery {
+                channel: self.channel(&invoice.channel, "messages.invoice.channel")?,
+                template: self.name(
+                    &invoice.template,
+                    "messages.invoice.template",
+                    "template id",
+                )?,
+            });
         }
         Ok(messages)
     }
@@ -304,6 +316,40 @@ impl Loader<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The invoice template is defined, for the invoice channel.
+    fn check_invoice(&self, raw: &RawPolicy, messages: &Messages) -> Result<(), PolicyError> {
+        let (Some(invoice), Some(raw)) = (
+            &messages.invoice,
+            raw.messages.as_ref().and_then(|raw| raw.get_ref().invoice.as_ref()),
+        ) else {
+            return Ok(());
+        };
+        let span = raw.get_ref().template.span();
+        let field = "messages.invoice.template";
+        match messages.template(&invoice.template) {
+            None => {
+                let mut known: Vec<&str> =
+                    messages.templates.iter().map(|template| template.id.as_str()).collect();
+                known.sort_unstable();
+                let reason = PolicyErrorReason::Unknown {
+                    what: "template",
+                    name: invoice.template.clone(),
+                    known: known.join(", "),
+                };
+                Err(self.error(span, field, reason))
+            }
+            Some(template) if template.channel != invoice.channel => {
+                let reason = PolicyErrorReason::TemplateChannel {
+                    template: invoice.template.clone(),
+                    template_channel: template.channel.name(),
+                    step_channel: invoice.channel.name(),
+                };
+                Err(self.error(span, field, reason))
+            }
+            Some(_) => Ok(()),
+        }
     }
 
     /// Every stage's contact step names a defined template written for the step's channel.

@@ -5,8 +5,10 @@
 use chrono::NaiveDate;
 
 use arrears_core::case::ActionMessage;
+use arrears_core::ids::ObligationId;
 use arrears_core::message::{Audience, Values};
 use arrears_core::model::Debtor;
+use arrears_core::model::ObligationKind;
 use arrears_core::strategy::ContactProposal;
 use arrears_store::Reads;
 
@@ -21,13 +23,24 @@ struct Dues {
     currency: arrears_core::money::Currency,
     amount_due_minor: i64,
     due_on: Option<NaiveDate>,
+    /// The earliest open obligation, if it is an invoice, with its reference.
+    invoice: Option<(ObligationId, String)>,
     promise: Option<(i64, NaiveDate)>,
     plan: Option<(i64, NaiveDate)>,
     settlement: Option<(i64, NaiveDate)>,
 }
 
-/// The action's message and payment link: both `None` when the policy has neither templates
-/// nor a link rule (nor the integrator a hook), as before messages were data.
+/// What an action carries besides its contact: its message, payment link and invoice.
+#[derive(Default)]
+pub(super) struct Written {
+    pub(super) message: Option<ActionMessage>,
+    pub(super) payment_link: Option<String>,
+    pub(super) invoice: Option<ObligationId>,
+}
+
+/// The action's message, payment link and invoice: all `None` when the policy has neither
+/// templates nor a link rule nor invoices (nor the integrator a hook), as before messages
+/// were data.
 pub(super) fn message_for(
     env: &Env<'_>,
     reviews: &[Review],
@@ -35,13 +48,15 @@ pub(super) fn message_for(
     proposal: &ContactProposal,
     action: u64,
     hook: Option<&dyn PaymentLinks>,
-) -> Result<(Option<ActionMessage>, Option<String>), CommandError> {
+) -> Result<Written, CommandError> {
     let messages = env.policy.messages();
     let template = messages.template(&proposal.template);
-    if template.is_none() && messages.payment_link.is_none() && hook.is_none() {
-        return Ok((None, None));
+    let quiet = messages.payment_link.is_none() && messages.invoice.is_none() && hook.is_none();
+    if template.is_none() && quiet {
+        return Ok(Written::default());
     }
-    let Some(dues) = dues(env, reviews, proposal)? else { return Ok((None, None)) };
+    let Some(dues) = dues(env, reviews, proposal)? else { return Ok(Written::default()) };
+    let invoice = dues.invoice.as_ref().map(|(id, _)| *id);
     let request = LinkRequest {
         action,
         debtor: debtor.id,
@@ -51,7 +66,9 @@ pub(super) fn message_for(
         currency: dues.currency,
     };
     let payment_link = issue_link(hook, messages.payment_link.as_deref(), &request);
-    let Some(template) = template else { return Ok((None, payment_link)) };
+    let Some(template) = template else {
+        return Ok(Written { message: None, payment_link, invoice });
+    };
     let values = Values {
         name: debtor.name.clone(),
         currency: dues.currency,
@@ -61,6 +78,7 @@ pub(super) fn message_for(
         promise: dues.promise,
         plan: dues.plan,
         settlement: dues.settlement,
+        invoice: dues.invoice.map(|(_, reference)| reference),
     };
     let audience = Audience {
         language: &debtor.language,
@@ -73,7 +91,7 @@ pub(super) fn message_for(
         language: rendered.language,
         text: rendered.text,
     });
-    Ok((message, payment_link))
+    Ok(Written { message, payment_link, invoice })
 }
 
 /// The amounts and dates of the proposal's accounts in the currency of the first one: the
@@ -92,7 +110,7 @@ fn dues(
     let (currency, as_of) = (first.features.currency, first.features.as_of);
     covered.retain(|review| review.features.currency == currency);
     let mut past_due_minor = 0_i64;
-    let mut open: Vec<(NaiveDate, i64)> = Vec::new();
+    let mut open: Vec<(NaiveDate, i64, ObligationId)> = Vec::new();
     for review in &covered {
         past_due_minor = past_due_minor.saturating_add(review.features.past_due_minor);
         let state = env.txn.account_state(&review.account, Some(as_of))?;
@@ -101,15 +119,19 @@ fn dues(
                 .obligations
                 .values()
                 .filter(|obligation| obligation.total_minor() > 0)
-                .map(|obligation| (obligation.due_on, obligation.total_minor())),
+                .map(|obligation| (obligation.due_on, obligation.total_minor(), obligation.id)),
         );
     }
     open.sort_unstable();
-    let due_on = open.first().map(|(on, _)| *on);
+    let due_on = open.first().map(|(on, _, _)| *on);
     let amount_due_minor = if past_due_minor > 0 {
         past_due_minor
     } else {
-        open.iter().filter(|(on, _)| Some(*on) == due_on).map(|(_, amount)| *amount).sum()
+        open.iter().filter(|(on, _, _)| Some(*on) == due_on).map(|(_, amount, _)| *amount).sum()
+    };
+    let invoice = match open.first() {
+        Some((_, _, id)) => invoice_reference(env, *id)?.map(|reference| (*id, reference)),
+        None => None,
     };
     let promise = covered.iter().find_map(|review| {
         let promise = review.case.promise.as_ref()?;
@@ -118,7 +140,7 @@ fn dues(
     });
     let plan = covered.iter().find_map(|review| {
         let plan = review.case.plan.as_ref()?;
-        let next = open.iter().find(|(on, _)| *on >= as_of)?;
+        let next = open.iter().find(|(on, _, _)| *on >= as_of)?;
         let count = i64::try_from(plan.installments.len()).ok().filter(|count| *count > 0)?;
         Some((plan.total_minor.div_euclid(count), next.0))
     });
@@ -126,5 +148,18 @@ fn dues(
         let offer = review.case.settlement.as_ref()?;
         Some((offer.amount_minor, offer.expires_on))
     });
-    Ok(Some(Dues { currency, amount_due_minor, due_on, promise, plan, settlement }))
+    Ok(Some(Dues { currency, amount_due_minor, due_on, invoice, promise, plan, settlement }))
+}
+
+/// The reference of obligation `id` if it is an invoice: its external reference, else its id
+/// as the tool writes it (`O7`).
+pub(super) fn invoice_reference(
+    env: &Env<'_>,
+    id: ObligationId,
+) -> Result<Option<String>, CommandError> {
+    let Some(obligation) = env.txn.obligation(id)? else { return Ok(None) };
+    if obligation.kind != ObligationKind::Invoice {
+        return Ok(None);
+    }
+    Ok(Some(obligation.external_ref.unwrap_or_else(|| format!("O{}", id.0))))
 }

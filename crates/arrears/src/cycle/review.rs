@@ -34,7 +34,7 @@ use crate::outbox::{acceptable, action_id, guardrail_decision, with_tone, RESCHE
 /// One account under review within a batch.
 pub(super) struct Review {
     pub(super) account: Account,
-    debtor: Debtor,
+    pub(super) debtor: Debtor,
     pub(super) case: CollectionCase,
     pub(super) features: Features,
     score: Option<Score>,
@@ -334,6 +334,8 @@ pub(super) fn decide(
             let asked = Asked { request: &request, debtor: &debtor, hook };
             actions += contact(env, reviews, asked, proposed, as_of, report)?;
         }
+        let hook = engine.components.payment_links.as_deref();
+        actions += super::invoice::send_invoices(env, reviews, hook, as_of)?;
         for review in reviews.iter_mut() {
             if let Some(score) = &review.score {
                 // Kept for what reads it between cycles (the work queues); scores are finite
@@ -979,7 +981,7 @@ fn write_action(
     if env.txn.action(id)?.is_some() {
         return Ok(false);
     }
-    let (message, payment_link) =
+    let written =
         super::message::message_for(env, reviews, asked.debtor, proposal, id, asked.hook)?;
     let seq = env.txn.next_id(arrears_store::Sequence::Action)?;
     env.txn.put_action(&Action {
@@ -995,8 +997,9 @@ fn write_action(
         claim: None,
         sent_at: None,
         seq,
-        message,
-        payment_link,
+        message: written.message,
+        payment_link: written.payment_link,
+        invoice: written.invoice,
     })?;
     Ok(true)
 }
@@ -1053,6 +1056,13 @@ fn next_review(
         consider(days_after(obligation.due_on, 1));
         if earliest_reminder < 0 {
             consider(days_before(obligation.due_on, earliest_reminder.unsigned_abs()));
+        }
+    }
+    if policy.messages().invoice.is_some() {
+        // An invoice issued ahead is sent on its issue date.
+        let all = txn.account_state(&review.account, None)?;
+        for obligation in all.obligations.values() {
+            consider(obligation.issued_on);
         }
     }
     if let Some(promise) = &review.case.promise {

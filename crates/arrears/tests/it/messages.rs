@@ -74,7 +74,7 @@ fn debtor_owing(
     };
     let charge = Command::Charge(NewCharge {
         account,
-        external_ref: None,
+        external_ref: Some(format!("INV-{reference}")),
         kind: arrears::model::ObligationKind::Invoice,
         issued_on: d(1, 1),
         due_on: d(2, 1),
@@ -103,7 +103,11 @@ fn the_courtesy_reminder_speaks_the_debtors_language_with_amount_date_and_link()
     set_policy(&books);
     debtor_owing(&books, "co", ("CO", "es-CO", Currency::COP), 15_000_000);
     books.run_cycle(d(1, 29)).unwrap();
-    let action = only_action(&books);
+    // The invoice, issued on Jan 1 and not sent yet, goes out too (see below).
+    let mut actions = books.pending_actions(10).unwrap();
+    actions.retain(|action| action.template != "invoice.email");
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    let action = actions.remove(0);
     assert_eq!(action.template, "courtesy.email");
     let link = format!("https://pay.example.com/a/{}", action.id);
     assert_eq!(action.payment_link.as_deref(), Some(link.as_str()));
@@ -113,8 +117,8 @@ fn the_courtesy_reminder_speaks_the_debtors_language_with_amount_date_and_link()
     assert_eq!(
         message.text,
         format!(
-            "Hola Ana co, le recordamos que su cuota de $ 150.000,00 vence el 01/02/2026. Pague \
-             en l\u{ed}nea: {link}."
+            "Hola Ana co, le recordamos que su factura INV-co por $ 150.000,00 vence el \
+             01/02/2026. Pague en l\u{ed}nea: {link}."
         )
     );
 }
@@ -307,4 +311,84 @@ fn a_card_payment_an_agent_takes_by_phone_posts_with_its_channel() {
         Command::ChannelPayment { channel: PaymentChannel::Card, ref agent, .. }
             if agent.as_deref() == Some("agent-7")
     ));
+}
+
+fn charge_ahead(books: &Arrears, account: arrears::ids::AccountId) -> arrears::ids::ObligationId {
+    let charge = Command::Charge(NewCharge {
+        account,
+        external_ref: Some("INV-2".into()),
+        kind: arrears::model::ObligationKind::Invoice,
+        issued_on: d(1, 20),
+        due_on: d(2, 20),
+        principal: Money::from_minor(5_000, Currency::USD),
+        interest: Money::zero(Currency::USD),
+        fee: Money::zero(Currency::USD),
+    });
+    let Outcome::Posted(posted) = books.execute("ahead", &charge).unwrap().outcome else {
+        panic!("not posted")
+    };
+    posted.obligation.expect("an obligation")
+}
+
+#[test]
+fn invoices_are_sent_on_their_issue_date_and_reminders_refer_to_them() {
+    use arrears::case::{ActionStatus, ContactOutcome};
+    let (_dir, books) = open_temp();
+    set_policy(&books);
+    let account = debtor_owing(&books, "inv", ("US", "en", Currency::USD), 12_000);
+    let ahead = charge_ahead(&books, account);
+    // Jan 5: the invoice issued on Jan 1 goes out, the one issued ahead (Jan 20) does not.
+    books.run_cycle(d(1, 5)).unwrap();
+    let first = only_action(&books);
+    assert_eq!((first.template.as_str(), first.channel), ("invoice.email", ContactChannel::Email));
+    let first_invoice = first.invoice.expect("the invoice it sends");
+    let message = first.message.clone().expect("rendered");
+    let link = first.payment_link.clone().expect("a link");
+    assert_eq!(
+        message.text.lines().next(),
+        Some(
+            format!(
+                "Hello Ana inv, here is invoice INV-inv for $120.00, due on 02/01/2026. Pay at \
+                 {link}."
+            )
+            .as_str()
+        )
+    );
+    // Its delivery is tracked like any action's.
+    let ack = Command::Acknowledge {
+        action: first.id,
+        outcome: ContactOutcome::Delivered,
+        at: first.scheduled_at,
+    };
+    books.execute("ack-invoice", &ack).unwrap().accepted().unwrap();
+    let delivered = books.actions().unwrap().into_iter().find(|a| a.id == first.id).unwrap();
+    assert!(matches!(
+        delivered.status,
+        ActionStatus::Acknowledged { outcome: ContactOutcome::Delivered, .. }
+    ));
+    // Jan 20: the invoice issued ahead becomes an action on its date, once.
+    books.run_cycle(d(1, 20)).unwrap();
+    let second = only_action(&books);
+    assert_eq!((second.invoice, second.created_for), (Some(ahead), d(1, 20)));
+    assert!(second.message.expect("rendered").text.contains("invoice INV-2 for $50.00"));
+    books
+        .execute(
+            "ack-2",
+            &Command::Acknowledge {
+                action: second.id,
+                outcome: ContactOutcome::Bounced,
+                at: second.scheduled_at,
+            },
+        )
+        .unwrap()
+        .accepted()
+        .unwrap();
+    // Jan 29: the courtesy reminder refers to the invoice its amount is about.
+    books.run_cycle(d(1, 29)).unwrap();
+    let reminder = only_action(&books);
+    assert_eq!(
+        (reminder.template.as_str(), reminder.invoice),
+        ("courtesy.email", Some(first_invoice))
+    );
+    assert!(reminder.message.expect("rendered").text.contains("invoice INV-inv for $120.00"));
 }

@@ -76,6 +76,7 @@ fn a_policy_with_templates_loads_and_renders() {
         promise: None,
         plan: None,
         settlement: None,
+        invoice: None,
     };
     let audience =
         Audience { language: "es-US", country: "US", region: None, creditor: Creditor::ThirdParty };
