@@ -496,7 +496,7 @@ fn commands() -> Vec<(Command, Expect)> {
                 effective_on: date("2026-02-03"),
                 amount: usd("45.50"),
                 directed_to: None,
-                channel: crate::command::PaymentChannel::Card,
+                channel: PaymentChannel::Card,
                 agent: Some("agent-7".into()),
                 action: Some(81),
             },
