@@ -353,7 +353,78 @@ pub struct Messages {
     /// How invoices are sent: each invoice becomes an action on its issue date, on this
     /// channel with this template (`[messages] invoice`); `None` when the policy sends none.
     pub invoice: Option<InvoiceDelivery>,
+    /// The experience budget (`[experience]`).
+    pub experience: ExperienceBudget,
 }
+
+/// The experience budget (issue 19 point 4): how many contacts a debtor may get in any 7 days,
+/// by segment, below what the law allows (`[experience]`, docs/MESSAGES.md). The engine
+/// enforces the lower of the two: the compliance guardrails and this budget both apply.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ExperienceBudget {
+    /// The budget of a debtor in no segment; `None` for no budget (the law's caps only).
+    pub contacts_per_week: Option<u32>,
+    /// The segments, in file order: a debtor is in the first that matches.
+    pub segments: Vec<Segment>,
+}
+
+/// A segment of debtors with its own contact budget.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Segment {
+    /// Unique within the policy; what reports show.
+    pub name: String,
+    /// The products it covers; empty for all.
+    pub products: Vec<crate::model::ProductKind>,
+    /// The score bands it covers; empty for all (including unscored debtors).
+    pub score_bands: Vec<String>,
+    /// Its debtors' shortest tenure, in whole months on book; `None` for any.
+    pub min_tenure_months: Option<u32>,
+    /// Its debtors' longest tenure, in whole months on book; `None` for any.
+    pub max_tenure_months: Option<u32>,
+    /// Contacts (outbound, any channel, counted as the guardrails count them) a debtor may
+    /// get in any 7 days.
+    pub contacts_per_week: u32,
+}
+
+impl Segment {
+    /// Returns true if and only if a debtor whose most urgent account is of `product`, scored
+    /// `score_band`, `tenure_months` on book, is in the segment.
+    pub fn matches(
+        &self,
+        product: crate::model::ProductKind,
+        score_band: Option<&str>,
+        tenure_months: i64,
+    ) -> bool {
+        (self.products.is_empty() || self.products.contains(&product))
+            && (self.score_bands.is_empty()
+                || score_band.is_some_and(|band| self.score_bands.iter().any(|b| b == band)))
+            && self.min_tenure_months.is_none_or(|min| i64::from(min) <= tenure_months)
+            && self.max_tenure_months.is_none_or(|max| tenure_months <= i64::from(max))
+    }
+}
+
+impl ExperienceBudget {
+    /// The segment's name and its contacts per week for such a debtor: the first segment that
+    /// matches, else the default budget (named `default`); `None` without a budget.
+    pub fn for_debtor(
+        &self,
+        product: crate::model::ProductKind,
+        score_band: Option<&str>,
+        tenure_months: i64,
+    ) -> Option<(&str, u32)> {
+        self.segments
+            .iter()
+            .find(|segment| segment.matches(product, score_band, tenure_months))
+            .map(|segment| (segment.name.as_str(), segment.contacts_per_week))
+            .or_else(|| self.contacts_per_week.map(|allowed| ("default", allowed)))
+    }
+}
+
+/// Most contacts a week a budget may allow: Regulation F's presumption for calls, seven in
+/// seven days, is the highest cap the compliance packs know; a budget is meant to be below it.
+pub const CONTACTS_PER_WEEK_MAX: u32 = 7;
 
 /// How the cycle sends invoices (issue 19 point 3): `[messages] invoice = { channel = "email",
 /// template = "invoice.email" }`.
@@ -375,6 +446,7 @@ impl Default for Messages {
             templates: Vec::new(),
             disclosures: Vec::new(),
             invoice: None,
+            experience: ExperienceBudget::default(),
         }
     }
 }

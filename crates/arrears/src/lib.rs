@@ -1406,6 +1406,20 @@ impl Arrears {
         reports::kpis(&self.store.read()?, from, to)
     }
 
+    /// The experience budget used against allowed, per segment, over the 7 days ending on `to`
+    /// ([`reports::SegmentUsage`] defines each figure; docs/MESSAGES.md).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, or a stored policy that no longer loads.
+    pub fn report_experience(
+        &self,
+        to: NaiveDate,
+    ) -> Result<reports::ExperienceReport, QueryError> {
+        let policy = self.policy()?;
+        reports::experience(&self.store.read()?, &policy, to)
+    }
+
     /// Agent and team productivity over `from..=to`, from the work log
     /// ([`reports::Productivity`] defines each figure).
     ///

@@ -265,7 +265,7 @@ impl Loader<'_> {
         }
     }
 
-    fn count(
+    pub(super) fn count(
         &self,
         value: Option<&Spanned<i64>>,
         field: &str,
@@ -394,7 +394,7 @@ impl Loader<'_> {
         Ok(converted.into_iter().map(|(value, _)| value).collect())
     }
 
-    fn named_list<T: Copy + PartialEq>(
+    pub(super) fn named_list<T: Copy + PartialEq>(
         &self,
         list: &SpannedList<T>,
         field: &str,

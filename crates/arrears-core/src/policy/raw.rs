@@ -47,6 +47,32 @@ pub(super) struct RawPolicy {
     pub(super) template: Option<SpannedList<RawTemplate>>,
     #[serde(default)]
     pub(super) disclosure: Option<SpannedList<RawDisclosure>>,
+    #[serde(default)]
+    pub(super) experience: Option<Spanned<RawExperience>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExperience {
+    #[serde(default)]
+    pub(super) contacts_per_week: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) segment: Option<SpannedList<RawSegment>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSegment {
+    pub(super) name: Spanned<String>,
+    pub(super) contacts_per_week: Spanned<i64>,
+    #[serde(default)]
+    pub(super) products: Option<SpannedList<ProductKind>>,
+    #[serde(default)]
+    pub(super) score_bands: Option<SpannedList<String>>,
+    #[serde(default)]
+    pub(super) min_tenure_months: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) max_tenure_months: Option<Spanned<i64>>,
 }
 
 /// Text by language tag: `{ en = "...", es-CO = "..." }`.

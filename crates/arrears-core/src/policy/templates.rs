@@ -8,12 +8,15 @@ use std::collections::BTreeMap;
 use toml::Spanned;
 
 use super::load::Loader;
-use super::raw::{RawDisclosure, RawMessages, RawPolicy, RawTemplate, RawTexts, SpannedList};
+use super::raw::{
+    RawDisclosure, RawExperience, RawMessages, RawPolicy, RawTemplate, RawTexts, SpannedList,
+};
 use super::{PolicyError, PolicyErrorReason};
 use crate::compliance::Status;
 use crate::message::{
-    canonical_tag, fallback_chain, parse_text, Disclosure, InvoiceDelivery, Messages, Template,
-    Tone, Variable, Variant, DISCLOSURES_MAX, TEMPLATES_MAX, TEMPLATE_TEXT_BYTES_MAX, VARIANTS_MAX,
+    canonical_tag, fallback_chain, parse_text, Disclosure, ExperienceBudget, InvoiceDelivery,
+    Messages, Segment, Template, Tone, Variable, Variant, CONTACTS_PER_WEEK_MAX, DISCLOSURES_MAX,
+    TEMPLATES_MAX, TEMPLATE_TEXT_BYTES_MAX, VARIANTS_MAX,
 };
 
 const TONE_NAMES: &str = "friendly, firm, final_notice, plan_offer, settlement_offer";
@@ -53,6 +56,9 @@ impl Loader<'_> {
                 let disclosure = self.disclosure(&messages, entry.get_ref(), &path)?;
                 messages.disclosures.push(disclosure);
             }
+        }
+        if let Some(experience) = &raw.experience {
+            messages.experience = self.experience(experience.get_ref())?;
         }
         if !messages.templates.is_empty() {
             self.check_steps(raw, &messages)?;
@@ -316,6 +322,59 @@ impl Loader<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The experience budget: at most `CONTACTS_PER_WEEK_MAX` contacts a week, segments with
+    /// unique names.
+    fn experience(&self, raw: &RawExperience) -> Result<ExperienceBudget, PolicyError> {
+        let range = (0, CONTACTS_PER_WEEK_MAX);
+        let contacts_per_week = match &raw.contacts_per_week {
+            Some(value) => {
+                Some(self.count(Some(value), "experience.contacts_per_week", range, 0)?)
+            }
+            None => None,
+        };
+        let mut segments: Vec<Segment> = Vec::new();
+        for (index, entry) in raw.segment.iter().flat_map(|list| list.get_ref()).enumerate() {
+            let path = format!("experience.segment[{index}]");
+            let entry = entry.get_ref();
+            let name = self.name(&entry.name, &format!("{path}.name"), "segment name")?;
+            if segments.iter().any(|segment| segment.name == name) || name == "default" {
+                let rule = "segment names are unique and not \"default\"";
+                return Err(self.constraint(entry.name.span(), &format!("{path}.name"), rule));
+            }
+            let tenure = |value: Option<&Spanned<i64>>, key: &str| {
+                let field = format!("{path}.{key}");
+                value.map(|value| self.count(Some(value), &field, (0, 1200), 0)).transpose()
+            };
+            segments.push(Segment {
+                name,
+                products: match &entry.products {
+                    Some(list) => {
+                        self.named_list(list, &format!("{path}.products"), |p| p.name())?
+                    }
+                    None => Vec::new(),
+                },
+                score_bands: match &entry.score_bands {
+                    Some(list) => {
+                        self.list(list, &format!("{path}.score_bands"), |band, field| {
+                            let band = self.name(band, field, "score band")?;
+                            Ok((band.clone(), band))
+                        })?
+                    }
+                    None => Vec::new(),
+                },
+                min_tenure_months: tenure(entry.min_tenure_months.as_ref(), "min_tenure_months")?,
+                max_tenure_months: tenure(entry.max_tenure_months.as_ref(), "max_tenure_months")?,
+                contacts_per_week: self.count(
+                    Some(&entry.contacts_per_week),
+                    &format!("{path}.contacts_per_week"),
+                    range,
+                    0,
+                )?,
+            });
+        }
+        Ok(ExperienceBudget { contacts_per_week, segments })
     }
 
     /// The invoice template is defined, for the invoice channel.

@@ -859,6 +859,8 @@ struct Disposer<'r> {
     outstanding: Vec<(ContactChannel, Vec<AccountId>)>,
     flags: compliance::Flags,
     channels_used: BTreeSet<ContactChannel>,
+    /// The debtor's experience budget: its segment and contacts a week, if the policy has one.
+    budget: Option<(String, u32)>,
 }
 
 impl<'r> Disposer<'r> {
@@ -883,6 +885,7 @@ impl<'r> Disposer<'r> {
             outstanding,
             flags: crate::guardrails::flags(debtor, reviews.iter().map(|review| &review.case)),
             channels_used: BTreeSet::new(),
+            budget: budget_of(env, reviews),
         })
     }
 
@@ -929,6 +932,18 @@ impl<'r> Disposer<'r> {
                 }
             }
         }
+        if let Some((segment, allowed)) = self.over_budget(&proposal) {
+            // The lower of the law's caps (the guardrails above) and the budget applies.
+            let decision = compliance::Decision {
+                allowed: false,
+                rule: Some(EXPERIENCE_RULE.to_owned()),
+                reason: format!("segment {segment:?} allows {allowed} contacts in 7 days"),
+                next_allowed_at: None,
+                also_blocked_by: Vec::new(),
+            };
+            self.block(env, &proposal, decision, report)?;
+            return Ok(None);
+        }
         self.history.push(crate::guardrails::planned(
             self.debtor,
             proposal.at,
@@ -938,6 +953,23 @@ impl<'r> Disposer<'r> {
         ));
         self.outstanding.push((proposal.channel, proposal.accounts.clone()));
         Ok(Some(proposal))
+    }
+
+    /// Whether the proposal would give the debtor more contacts than the experience budget
+    /// allows in 7 days: outbound contacts (acknowledged, pending, or
+    /// admitted in this review) less than 7 days before or after it, a conservative count of
+    /// every 7-day window that holds it.
+    /// Returns the debtor's segment and budget when it would be exceeded.
+    fn over_budget(&self, proposal: &ContactProposal) -> Option<(String, u32)> {
+        let (segment, allowed) = self.budget.as_ref()?;
+        let week = chrono::Duration::days(7);
+        let used = self
+            .history
+            .iter()
+            .filter(|entry| entry.direction == compliance::Direction::Outbound)
+            .filter(|entry| (entry.at - proposal.at).abs() < week)
+            .count();
+        (used >= *allowed as usize).then(|| (segment.clone(), *allowed))
     }
 
     /// Counts a blocked proposal under its rule and audits it.
@@ -964,6 +996,21 @@ impl<'r> Disposer<'r> {
         )?;
         Ok(())
     }
+}
+
+/// The rule an over-budget proposal is blocked under (docs/MESSAGES.md, "Experience budget").
+pub(crate) const EXPERIENCE_RULE: &str = "experience.contacts_per_week";
+
+/// The debtor's segment and budget, from its most past-due reviewed account: its product,
+/// score band and months on book.
+fn budget_of(env: &Env<'_>, reviews: &[Review]) -> Option<(String, u32)> {
+    let first = reviews.iter().max_by_key(|review| review.features.days_past_due)?;
+    let band = first.score.as_ref().map(|score| score.band.as_str());
+    env.policy
+        .messages()
+        .experience
+        .for_debtor(first.account.product, band, first.features.months_on_book)
+        .map(|(segment, allowed)| (segment.to_owned(), allowed))
 }
 
 /// Writes an admitted proposal to the outbox under its deterministic id, with its payment

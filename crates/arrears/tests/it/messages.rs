@@ -392,3 +392,66 @@ fn invoices_are_sent_on_their_issue_date_and_reminders_refer_to_them() {
     );
     assert!(reminder.message.expect("rendered").text.contains("invoice INV-inv for $120.00"));
 }
+
+/// The example policy with an e-mail a day after the SMS in `early`, and a budget of one
+/// contact a week (two for BNPL debtors).
+fn policy_with_a_budget() -> String {
+    let steps = "contact = [{ channel = \"sms\", template = \"early.sms\" }, \
+                 { channel = \"email\", template = \"courtesy.email\", after_days = 1 }]";
+    let text = POLICY.replace(
+        "contact = [{ channel = \"sms\", template = \"early.sms\", after_days = 0 }]",
+        steps,
+    );
+    text + "
+[experience]
+contacts_per_week = 1
+
+[[experience.segment]]
+name = \"bnpl\"
+products = [\"bnpl\"]
+contacts_per_week = 2
+"
+}
+
+#[test]
+fn the_experience_budget_blocks_contacts_beyond_it_and_is_reported() {
+    use arrears::case::ContactOutcome;
+    let (_dir, books) = open_temp();
+    let command = Command::SetPolicy { file: "budget.toml".into(), text: policy_with_a_budget() };
+    books.execute("policy", &command).unwrap().accepted().unwrap();
+    debtor_owing(&books, "budget", ("US", "en", Currency::USD), 9_900);
+    let report = books.run_cycle(d(2, 2)).unwrap();
+    assert_eq!(report.blocked.get("experience.contacts_per_week"), None);
+    let sms = only_action(&books);
+    let ack = Command::Acknowledge {
+        action: sms.id,
+        outcome: ContactOutcome::Delivered,
+        at: sms.scheduled_at,
+    };
+    books.execute("ack", &ack).unwrap().accepted().unwrap();
+    // The e-mail the next day would be the second contact in 7 days: blocked, and audited.
+    let report = books.run_cycle(d(2, 3)).unwrap();
+    assert_eq!(report.blocked.get("experience.contacts_per_week"), Some(&1));
+    assert!(books.pending_actions(10).unwrap().is_empty());
+    let experience = books.report_experience(d(2, 3)).unwrap();
+    let rows: Vec<(&str, u64, u64, u64, u64)> = experience
+        .segments
+        .iter()
+        .map(|row| {
+            let segment = row.segment.as_str();
+            (segment, row.debtors, row.contacts_allowed, row.contacts_used, row.debtors_at_budget)
+        })
+        .collect();
+    assert_eq!(rows, [("bnpl", 0, 0, 0, 0), ("default", 1, 1, 1, 1)]);
+    // A week after the SMS, the budget allows the e-mail.
+    books.run_cycle(d(2, 10)).unwrap();
+    assert_eq!(only_action(&books).channel, ContactChannel::Email);
+}
+
+#[test]
+fn a_budget_above_the_highest_legal_cap_is_a_load_error() {
+    let text = POLICY.to_owned() + "\n[experience]\ncontacts_per_week = 8\n";
+    let error = arrears::policy::Policy::from_toml(&text, "t.toml").unwrap_err();
+    assert_eq!(error.field, "experience.contacts_per_week");
+    assert!(error.to_string().contains("8 is out of range 0..=7"), "{error}");
+}
