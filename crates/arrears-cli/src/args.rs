@@ -1007,6 +1007,15 @@ pub(crate) enum ReportCommand {
     Html(crate::demo::HtmlArgs),
     /// Agent and team productivity: items worked, outcomes, promises made and kept.
     Productivity(crate::work::ProductivityArgs),
+    /// The experience budget, used against allowed per segment, over the 7 days to --to.
+    Experience(ExperienceArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExperienceArgs {
+    /// The last of the 7 days, inclusive (default: today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub(crate) to: Option<NaiveDate>,
 }
 
 #[derive(Debug, Args)]
