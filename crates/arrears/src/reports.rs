@@ -709,15 +709,8 @@ fn segment_of(
         }
     }
     let Some((_, account, band)) = worst else { return Ok(None) };
-    let tenure_months = i64::from(months_between(account.opened_on, on));
+    let tenure_months = i64::from(crate::lifecycle::months_between(account.opened_on, on));
     Ok(budget
         .for_debtor(account.product, band.as_deref(), tenure_months)
         .map(|(segment, allowed)| (segment.to_owned(), allowed)))
-}
-
-/// Whole months from `from` to `to` (0 if `to` is earlier).
-fn months_between(from: NaiveDate, to: NaiveDate) -> u32 {
-    let months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32;
-    let months = if to.day() < from.day() { months - 1 } else { months };
-    u32::try_from(months).unwrap_or(0)
 }

@@ -257,7 +257,9 @@ pub(crate) fn report_signal(
         ));
     }
     let mut debtor = load(env, debtor_id)?;
-    if debtor.kind != arrears_core::model::DebtorKind::Business {
+    // A complaint is any customer's; the other signals are about businesses.
+    let business_only = report.signal != arrears_core::policy::Signal::Complaint;
+    if business_only && debtor.kind != arrears_core::model::DebtorKind::Business {
         return Err(invalid(
             "debtor",
             format!("debtor {debtor_id} is a person; these signals are about businesses"),

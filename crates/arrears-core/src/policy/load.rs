@@ -14,16 +14,20 @@ use super::raw::{
     RawPlan, RawPolicy, RawPromise, RawReview, RawSettlement, RawStage, SpannedList,
 };
 use super::{
-    Amount, Arm, Assignment, CadenceDays, ChargeOffRules, ContactStep, DateRules, Frequency,
-    JurisdictionPattern, Placement, PlanRules, Policy, PolicyError, PolicyErrorReason, Priority,
-    PromiseRules, ReviewRules, SettlementRules, Signal, Stage, StageActions, StageConditions,
-    ARMS_MAX, ARM_WEIGHT_MAX, ASSIGNMENTS_MAX, CONTACT_STEPS_PER_STAGE_MAX, DELAY_DAYS_MAX,
-    DPD_MAX, INSTALLMENTS_MAX, LIST_LEN_MAX, MISSED_INSTALLMENTS_MAX, NAME_LEN_MAX,
-    OPEN_PROMISES_MAX, PRE_DUE_DAYS_MAX, REVIEW_CADENCE_DAYS_MAX, STAGES_MAX,
+    Amount, Arm, Assignment, CadenceDays, ChargeOffRules, ContactStep, CustomerConditions,
+    DateRules, Frequency, JurisdictionPattern, Placement, PlanRules, Policy, PolicyError,
+    PolicyErrorReason, Priority, PromiseRules, ReviewRules, SettlementRules, Signal, Stage,
+    StageActions, StageConditions, ARMS_MAX, ARM_WEIGHT_MAX, ASSIGNMENTS_MAX,
+    CONTACT_STEPS_PER_STAGE_MAX, DELAY_DAYS_MAX, DPD_MAX, INSTALLMENTS_MAX, LIST_LEN_MAX,
+    MISSED_INSTALLMENTS_MAX, NAME_LEN_MAX, OPEN_PROMISES_MAX, PRE_DUE_DAYS_MAX,
+    REVIEW_CADENCE_DAYS_MAX, STAGES_MAX,
 };
 use crate::located_toml::{LocatedError, TomlSource};
 use crate::model::{ContactChannel, ProductKind, TEXT_LEN_MAX};
 use crate::money::{Currency, AMOUNT_MINOR_MAX};
+
+/// The longest tenure a stage condition may name, in months (a century).
+const TENURE_MONTHS_MAX: u32 = 1_200;
 
 /// The stage name reserved for the settlement share of charged-off accounts.
 const CHARGED_OFF: &str = "charged_off";
@@ -533,7 +537,38 @@ impl Loader<'_> {
             jurisdictions,
             score_bands,
             signals,
+            customer: self.customer(path, raw)?,
         })
+    }
+
+    /// `min_tenure_months`, `max_tenure_months` (not below the minimum) and
+    /// `min_lifetime_value`.
+    fn customer(&self, path: &str, raw: &RawStage) -> Result<CustomerConditions, PolicyError> {
+        let months = |value: Option<&Spanned<i64>>, key: &str| {
+            let field = format!("{path}.{key}");
+            value
+                .map(|value| self.count(Some(value), &field, (0, TENURE_MONTHS_MAX), 0))
+                .transpose()
+        };
+        let min_tenure_months = months(raw.min_tenure_months.as_ref(), "min_tenure_months")?;
+        let max_tenure_months = months(raw.max_tenure_months.as_ref(), "max_tenure_months")?;
+        if let (Some(min), Some(max), Some(value)) =
+            (min_tenure_months, max_tenure_months, raw.max_tenure_months.as_ref())
+        {
+            if max < min {
+                let reason = PolicyErrorReason::BelowMin {
+                    value: max.into(),
+                    min_field: "min_tenure_months",
+                    min: min.into(),
+                };
+                return Err(self.error(value.span(), &format!("{path}.max_tenure_months"), reason));
+            }
+        }
+        let min_lifetime_value = match &raw.min_lifetime_value {
+            Some(value) => Some(self.money(value, &format!("{path}.min_lifetime_value"))?),
+            None => None,
+        };
+        Ok(CustomerConditions { min_tenure_months, max_tenure_months, min_lifetime_value })
     }
 
     /// `min_dpd` and `max_dpd`, each in range, the upper bound not below the lower.

@@ -143,6 +143,12 @@ pub(super) struct RawStage {
     #[serde(default)]
     pub(super) signals: Option<SpannedList<Signal>>,
     #[serde(default)]
+    pub(super) min_tenure_months: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) max_tenure_months: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) min_lifetime_value: Option<Spanned<RawAmount>>,
+    #[serde(default)]
     pub(super) actions: Option<RawActions>,
 }
 

@@ -1009,7 +1009,14 @@ fn budget_of(env: &Env<'_>, reviews: &[Review]) -> Option<(String, u32)> {
     env.policy
         .messages()
         .experience
-        .for_debtor(first.account.product, band, first.features.months_on_book)
+        .for_debtor(
+            first.account.product,
+            band,
+            i64::from(crate::lifecycle::months_between(
+                first.account.opened_on,
+                first.features.as_of,
+            )),
+        )
         .map(|(segment, allowed)| (segment.to_owned(), allowed))
 }
 

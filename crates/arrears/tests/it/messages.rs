@@ -455,3 +455,67 @@ fn a_budget_above_the_highest_legal_cap_is_a_load_error() {
     assert_eq!(error.field, "experience.contacts_per_week");
     assert!(error.to_string().contains("8 is out of range 0..=7"), "{error}");
 }
+
+/// The example policy with two more stages: one for customers of a month or more who paid at
+/// least $10, one for customers of a month or more who complained (more specific: three
+/// conditions).
+fn policy_with_customer_stages() -> String {
+    POLICY.to_owned()
+        + "
+[[stage]]
+name = \"early_loyal\"
+min_dpd = 1
+max_dpd = 29
+min_tenure_months = 1
+min_lifetime_value = { USD = \"10.00\" }
+
+[stage.actions]
+contact = [{ channel = \"sms\", template = \"early.sms\" }]
+
+[[stage]]
+name = \"complained\"
+min_dpd = 1
+signals = [\"complaint\"]
+products = [\"installment\"]
+min_tenure_months = 1
+
+[stage.actions]
+contact = [{ channel = \"letter\", template = \"late.final\" }]
+"
+}
+
+#[test]
+fn tenure_lifetime_value_and_complaints_select_stages() {
+    let (_dir, books) = open_temp();
+    let command =
+        Command::SetPolicy { file: "customer.toml".into(), text: policy_with_customer_stages() };
+    books.execute("policy", &command).unwrap().accepted().unwrap();
+    let account = debtor_owing(&books, "loyal", ("US", "en", Currency::USD), 9_900);
+    let stage = |books: &Arrears| books.case(account).unwrap().stage;
+    // A month on book but nothing paid yet: the plain early stage.
+    books.run_cycle(d(2, 2)).unwrap();
+    assert_eq!(stage(&books).as_deref(), Some("early"));
+    // After paying $20 of it, the loyal customer's stage.
+    let pay = Command::Payment {
+        account,
+        effective_on: d(2, 3),
+        amount: Money::from_minor(2_000, Currency::USD),
+        directed_to: None,
+    };
+    books.execute("pay", &pay).unwrap().accepted().unwrap();
+    books.run_cycle(d(2, 4)).unwrap();
+    assert_eq!(stage(&books).as_deref(), Some("early_loyal"));
+    // A complaint, reported for a person, selects the complaint stage.
+    let debtor = books.account(account).unwrap().unwrap().debtor;
+    let report = arrears::model::ReportedSignal {
+        signal: arrears::policy::Signal::Complaint,
+        observed_on: d(2, 4),
+        expires_on: None,
+        source: "crm".into(),
+        evidence: "called to complain about the calls".into(),
+    };
+    let command = Command::ReportSignal { debtor, report };
+    books.execute("complaint", &command).unwrap().accepted().unwrap();
+    books.run_cycle(d(2, 5)).unwrap();
+    assert_eq!(stage(&books).as_deref(), Some("complained"));
+}
