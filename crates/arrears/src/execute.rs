@@ -179,7 +179,7 @@ fn dispatch(env: &mut Env<'_>, command: &Command) -> Result<Outcome, CommandErro
             let payment = Command::Payment {
                 account: *account,
                 effective_on: *effective_on,
-                amount: amount.clone(),
+                amount: *amount,
                 directed_to: *directed_to,
             };
             return dispatch(env, &payment);
