@@ -47,7 +47,11 @@ fn request(n: usize) -> ContactRequest {
         debtor: DebtorId(n as u64 + 1),
         accounts: vec![AccountId(n as u64 + 1)],
         as_of: "2026-03-02".parse().expect("a date"),
-        steps: vec![ContactStep { channel: ContactChannel::Email, template: "email_1".into() }],
+        steps: vec![ContactStep {
+            channel: ContactChannel::Email,
+            template: "email_1".into(),
+            tone: None,
+        }],
         contact_points: vec![ContactPoint {
             channel: ContactChannel::Email,
             address: format!("debtor{n}@example.com"),

@@ -95,6 +95,8 @@ const ZERO_PROPOSAL: ContactProposalOutput = ContactProposalOutput {
     contact_point_index: 0,
     template_len_bytes: 0,
     template: [0; abi::TEMPLATE_BYTES_MAX],
+    tone: 0,
+    reserved: 0,
 };
 
 /// The fuzz input as the harness and the plugin read it, and what the plugin did with it.
@@ -597,8 +599,8 @@ fn point(channel: ContactChannel, address: &str, consent: bool) -> ContactPoint 
 /// Three debtors: two contact points, one, and none (any proposal for it is bad).
 fn contact_requests() -> Vec<ContactRequest> {
     let steps = vec![
-        ContactStep { channel: ContactChannel::Sms, template: "sms_reminder".into() },
-        ContactStep { channel: ContactChannel::Phone, template: "call_1".into() },
+        ContactStep { channel: ContactChannel::Sms, template: "sms_reminder".into(), tone: None },
+        ContactStep { channel: ContactChannel::Phone, template: "call_1".into(), tone: None },
     ];
     let score = Score { points: 300.0, band: "very_high_risk".into(), reasons: Vec::new() };
     vec![

@@ -20,7 +20,7 @@ typedef struct c_scorer {
 
 static const char NAME[] = "c-scorer";
 static const char VERSION[] = "1.0.0";
-static const char FINGERPRINT[] = "c_scorer.c abi 1.1";
+static const char FINGERPRINT[] = "c_scorer.c abi 1.2";
 static const char REASON_DPD[] = "days_past_due";
 static const char REASON_BROKEN[] = "broken_promises";
 

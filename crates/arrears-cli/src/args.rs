@@ -788,6 +788,26 @@ pub(crate) struct PaymentArgs {
     /// The obligation the debtor asked to settle first (external reference or `O7`).
     #[arg(long, value_name = "OBLIGATION")]
     pub(crate) directed_to: Option<String>,
+    /// How it was paid: card, bank_transfer, direct_debit, cash, check or payment_link
+    /// (recorded with the payment, docs/MESSAGES.md).
+    #[arg(long, value_name = "CHANNEL", value_parser = parse_payment_channel)]
+    pub(crate) channel: Option<arrears::PaymentChannel>,
+    /// The agent who took the payment (a card payment over the phone); needs --channel.
+    #[arg(long, value_name = "AGENT", requires = "channel")]
+    pub(crate) agent: Option<String>,
+    /// The outbox action whose payment link was used; needs --channel.
+    #[arg(long, value_name = "ACTION", requires = "channel")]
+    pub(crate) action: Option<u64>,
+}
+
+fn parse_payment_channel(text: &str) -> Result<arrears::PaymentChannel, String> {
+    arrears::PaymentChannel::ALL.into_iter().find(|channel| channel.name() == text).ok_or_else(
+        || {
+            let known: Vec<&str> =
+                arrears::PaymentChannel::ALL.iter().map(|channel| channel.name()).collect();
+            format!("unknown payment channel {text:?} (known: {})", known.join(", "))
+        },
+    )
 }
 
 #[derive(Debug, Args)]
@@ -998,6 +1018,15 @@ pub(crate) enum ReportCommand {
     Html(crate::demo::HtmlArgs),
     /// Agent and team productivity: items worked, outcomes, promises made and kept.
     Productivity(crate::work::ProductivityArgs),
+    /// The experience budget, used against allowed per segment, over the 7 days to --to.
+    Experience(ExperienceArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ExperienceArgs {
+    /// The last of the 7 days, inclusive (default: today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub(crate) to: Option<NaiveDate>,
     /// Credit exposure by risk band and currency, with limit utilisation.
     Exposure(crate::credit::ExposureArgs),
     /// The stability of the credit review score distribution between two dates (PSI).

@@ -78,7 +78,7 @@ impl Horizon {
         // The engine refuses a payment beyond the horizon whatever the flag: --allow-future
         // would not help, and the date is most likely a promise.
         let hint = match command {
-            Command::Payment { .. } => {
+            Command::Payment { .. } | Command::ChannelPayment { .. } => {
                 "a payment scheduled in the future is a promise, not a payment (record it with \
                  `arrears promise`)"
             }
@@ -144,7 +144,9 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
             _ => Vec::new(),
         },
         Command::RecordWork(done) => vec![("at", done.at.date_naive())],
-        Command::ApplyCash { effective_on, .. } | Command::ReturnCash { effective_on, .. } => {
+        Command::ApplyCash { effective_on, .. }
+        | Command::ReturnCash { effective_on, .. }
+        | Command::ChannelPayment { effective_on, .. } => {
             vec![("effective_on", *effective_on)]
         }
         Command::ReceiveCash { line } => vec![("line.value_on", line.value_on)],

@@ -210,6 +210,10 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Report(ReportCommand::Productivity(args)) => {
             work::productivity(&open_read_only(cli)?, today(cli).date_naive(), args, cli.json, out)
         }
+        Command::Report(ReportCommand::Experience(args)) => {
+            let to = args.to.unwrap_or_else(|| today(cli).date_naive());
+            report::experience(&open_read_only(cli)?, to, cli.json, out)
+        }
         Command::Report(ReportCommand::Aging(args)) => {
             report::aging(&open_read_only(cli)?, args, today(cli).date_naive(), cli.json, out)
         }

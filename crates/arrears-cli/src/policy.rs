@@ -261,6 +261,16 @@ fn conditions(stage: &Stage) -> Vec<String> {
         let names: Vec<&str> = conditions.signals.iter().map(|signal| signal.name()).collect();
         parts.push(format!("signals {}", names.join("+")));
     }
+    let customer = &conditions.customer;
+    match (customer.min_tenure_months, customer.max_tenure_months) {
+        (Some(min), Some(max)) => parts.push(format!("tenure {min} to {max} months")),
+        (Some(min), None) => parts.push(format!("tenure {min} months and over")),
+        (None, Some(max)) => parts.push(format!("tenure up to {max} months")),
+        (None, None) => {}
+    }
+    if let Some(value) = &customer.min_lifetime_value {
+        parts.push(format!("lifetime value {value} and over"));
+    }
     parts
 }
 
@@ -297,6 +307,18 @@ fn actions(stage: &Stage) -> Vec<String> {
     lines
 }
 
+/// A stage's customer conditions as JSON, `null` when it has none (docs/MESSAGES.md).
+fn customer_json(customer: &arrears::policy::CustomerConditions) -> Value {
+    if customer == &arrears::policy::CustomerConditions::default() {
+        return Value::Null;
+    }
+    json!({
+        "min_tenure_months": customer.min_tenure_months,
+        "max_tenure_months": customer.max_tenure_months,
+        "min_lifetime_value": customer.min_lifetime_value,
+    })
+}
+
 /// The policy as JSON (the engine's `Policy` is not serializable): the same fields as the
 /// policy file, with decimals as strings.
 fn policy_json(policy: &Policy) -> Value {
@@ -321,6 +343,7 @@ fn policy_json(policy: &Policy) -> Value {
                     }),
                     "score_bands": conditions.score_bands,
                     "signals": conditions.signals,
+                    "customer": customer_json(&conditions.customer),
                 },
                 "actions": {
                     "contact": actions.contact.iter().map(|step| json!({

@@ -49,16 +49,28 @@ fn build<'a>(books: &Arrears, command: &'a PostCommand) -> Result<(&'a Common, A
     let account = refs::account(books, &common.account, "--account")?;
     let id = account.id;
     let built = match command {
-        PostCommand::Payment(args) => Command::Payment {
-            account: id,
-            effective_on: args.on,
-            amount: amount(&args.amount, &account, Sign::Positive, "--amount")?,
-            directed_to: args
+        PostCommand::Payment(args) => {
+            let amount = amount(&args.amount, &account, Sign::Positive, "--amount")?;
+            let directed_to = args
                 .directed_to
                 .as_deref()
                 .map(|text| refs::obligation(books, &account, text, "--directed-to"))
-                .transpose()?,
-        },
+                .transpose()?;
+            match args.channel {
+                None => {
+                    Command::Payment { account: id, effective_on: args.on, amount, directed_to }
+                }
+                Some(channel) => Command::ChannelPayment {
+                    account: id,
+                    effective_on: args.on,
+                    amount,
+                    directed_to,
+                    channel,
+                    agent: args.agent.clone(),
+                    action: args.action,
+                },
+            }
+        }
         PostCommand::Charge(args) => Command::Charge(NewCharge {
             account: id,
             external_ref: args.external_ref.clone(),

@@ -173,6 +173,56 @@ pub(crate) fn audit_head(books: &Arrears, json: bool, out: &mut dyn Write) -> Re
     Ok(Status::Ok)
 }
 
+/// `report experience`: the experience budget used against allowed, per segment.
+pub(crate) fn experience(
+    books: &Arrears,
+    to: chrono::NaiveDate,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let report = books.report_experience(to)?;
+    if json {
+        output::json(out, &report)?;
+        return Ok(Status::Ok);
+    }
+    if report.segments.is_empty() {
+        writeln!(out, "no experience budget in the policy ([experience], docs/MESSAGES.md)")?;
+        return Ok(Status::Ok);
+    }
+    let from = to - chrono::Days::new(6);
+    writeln!(out, "contacts from {from} to {to}")?;
+    let mut table = Table::new(&[
+        "segment",
+        "per_debtor",
+        "debtors",
+        "allowed",
+        "used",
+        "at_budget",
+        "over_budget",
+    ])
+    .numeric(&["per_debtor", "debtors", "allowed", "used", "at_budget", "over_budget"]);
+    for row in &report.segments {
+        table.row(vec![
+            row.segment.clone(),
+            row.allowed_per_debtor.to_string(),
+            row.debtors.to_string(),
+            row.contacts_allowed.to_string(),
+            row.contacts_used.to_string(),
+            row.debtors_at_budget.to_string(),
+            row.debtors_over_budget.to_string(),
+        ]);
+    }
+    table.write(out, "")?;
+    if report.debtors_without_budget > 0 {
+        writeln!(
+            out,
+            "{} debtors in no segment and no default budget",
+            report.debtors_without_budget
+        )?;
+    }
+    Ok(Status::Ok)
+}
+
 /// `arrears migrate`: brings an older store to the current format (or resumes a stopped
 /// migration), and says what it did.
 pub(crate) fn migrate(

@@ -72,7 +72,8 @@ pub(crate) enum DebtorCommand {
     /// flag; the debtor's pending actions are cancelled).
     Attorney(AttorneyArgs),
     /// Record a warning signal about a business debtor reported from outside the books
-    /// (management_resignation, staff_turnover, asset_sales, late_filing).
+    /// (management_resignation, staff_turnover, asset_sales, late_filing), or a complaint
+    /// about any debtor (complaint).
     Signal(SignalArgs),
 }
 

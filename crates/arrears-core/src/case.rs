@@ -225,6 +225,27 @@ pub struct Action {
     /// Its position in the order the outbox received its actions, from 1: the cursor of a
     /// consumer of the outbox (0 for an action written before the outbox counted them).
     pub seq: u64,
+    /// The message rendered from the policy's template (appended in action record version 4,
+    /// like `payment_link` and `invoice`); `None` when the policy defines no templates (docs/MESSAGES.md).
+    pub message: Option<ActionMessage>,
+    /// The payment link issued for the action (the policy's `payment_link` rule or the
+    /// integrator's hook), if any.
+    pub payment_link: Option<String>,
+    /// The invoice it is about: the invoice an invoice-sending action sends, or the one a
+    /// reminder's amount and due date refer to (docs/MESSAGES.md, "Invoices on a schedule").
+    pub invoice: Option<crate::ids::ObligationId>,
+}
+
+/// The message an outbox action carries: the template's tone, the language of the variant
+/// used and the rendered text (with the disclosures that apply).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionMessage {
+    /// The template's tone.
+    pub tone: crate::message::Tone,
+    /// The language tag of the variant used.
+    pub language: String,
+    /// The text to send.
+    pub text: String,
 }
 
 /// A note on a debtor (and one of its accounts), as a collector writes it: appended, never

@@ -35,6 +35,7 @@ pub mod holidays;
 pub mod ids;
 pub mod ledger;
 mod located_toml;
+pub mod message;
 pub mod model;
 pub mod money;
 pub mod plan;

@@ -74,11 +74,12 @@ pub struct ReportedSignal {
 impl ReportedSignal {
     /// The signals that can be reported from outside the books: those about a business that
     /// only others see.
-    pub const REPORTABLE: [crate::policy::Signal; 4] = [
+    pub const REPORTABLE: [crate::policy::Signal; 5] = [
         crate::policy::Signal::ManagementResignation,
         crate::policy::Signal::StaffTurnover,
         crate::policy::Signal::AssetSales,
         crate::policy::Signal::LateFiling,
+        crate::policy::Signal::Complaint,
     ];
 
     /// True if and only if the signal counts on `as_of`.

@@ -110,6 +110,10 @@ pub struct ContactStep {
     pub channel: ContactChannel,
     /// The message template id.
     pub template: String,
+    /// The template's tone, in a policy whose templates are data (docs/MESSAGES.md); `None`
+    /// for a template id only the integrator knows.
+    #[serde(default)]
+    pub tone: Option<crate::message::Tone>,
 }
 
 /// A request for contact proposals, one per debtor, covering all the debtor's accounts that
@@ -152,6 +156,11 @@ pub struct ContactProposal {
     /// When to make the contact.
     #[serde(with = "crate::dates::instant")]
     pub at: DateTime<Utc>,
+    /// The tone the strategy chose, if it chose one: the engine then uses the template of the
+    /// due steps on the proposal's channel with that tone (the proposed template if it has
+    /// it), and refuses the proposal if none has. `None` keeps the proposed template.
+    #[serde(default)]
+    pub tone: Option<crate::message::Tone>,
 }
 
 /// How many days after the start of the review date (00:00 UTC) a proposed contact may be:
@@ -332,6 +341,7 @@ impl ContactStrategy for ChannelLadder {
                     address: point.address.clone(),
                     template: step.template.clone(),
                     at,
+                    tone: None,
                 });
             }
         }

@@ -25,7 +25,7 @@ extern "C" {
 /* "ARREARS1" as a little-endian 64-bit integer. */
 #define ARREARS_MAGIC 0x3153524145525241ULL
 #define ARREARS_ABI_VERSION_MAJOR 1u
-#define ARREARS_ABI_VERSION_MINOR 1u
+#define ARREARS_ABI_VERSION_MINOR 2u
 #define ARREARS_ENTRY_SYMBOL_NAME "arrears_plugin_entry_v1"
 
 #define ARREARS_CAPABILITY_SCORER (1u << 0)
@@ -50,6 +50,15 @@ extern "C" {
 #define ARREARS_CHANNEL_POSTAL 3u
 #define ARREARS_CHANNEL_MESSAGING 4u
 #define ARREARS_CHANNEL_COUNT 5u
+
+/* Tones (ABI 1.2): a step's template tone; the tone a proposal chose (0 keeps its template). */
+#define ARREARS_TONE_NONE 0u
+#define ARREARS_TONE_FRIENDLY 1u
+#define ARREARS_TONE_FIRM 2u
+#define ARREARS_TONE_FINAL_NOTICE 3u
+#define ARREARS_TONE_PLAN_OFFER 4u
+#define ARREARS_TONE_SETTLEMENT_OFFER 5u
+#define ARREARS_TONE_COUNT 6u
 
 #define ARREARS_CONTACT_POINT_PERSONAL 0u
 #define ARREARS_CONTACT_POINT_WORK 1u
@@ -155,7 +164,7 @@ typedef struct arrears_contact_point_input {
 typedef struct arrears_contact_step_input {
   arrears_str_t template_id;
   uint32_t channel;
-  uint32_t reserved;
+  uint32_t tone; /* ARREARS_TONE_*; "reserved" (zero) before ABI 1.2 */
 } arrears_contact_step_input_t;
 
 typedef struct arrears_contact_history_entry {
@@ -188,7 +197,12 @@ typedef struct arrears_contact_proposal_output {
   uint32_t contact_point_index;
   uint32_t template_len_bytes;
   uint8_t template_id[48];
+  uint32_t tone; /* ABI 1.2: ARREARS_TONE_*, 0 keeps template_id */
+  uint32_t reserved;
 } arrears_contact_proposal_output_t;
+
+/* The output size of ABI 1.0 and 1.1 (before tone). */
+#define ARREARS_PROPOSAL_OUTPUT_SIZE_V1_1 72u
 
 typedef arrears_status_t (*arrears_init_fn)(const arrears_host_api_t *host, arrears_str_t config,
                                             void **instance_out,

@@ -17,8 +17,10 @@ use core::mem::{align_of, offset_of, size_of};
 pub const MAGIC: u64 = u64::from_le_bytes(*b"ARREARS1");
 /// The ABI major version. A host refuses a plugin with another major.
 pub const ABI_VERSION_MAJOR: u32 = 1;
-/// The ABI minor version this SDK writes. Minor 1 added [`PluginDescriptor::reason_codes`].
-pub const ABI_VERSION_MINOR: u32 = 1;
+/// The ABI minor version this SDK writes. Minor 1 added [`PluginDescriptor::reason_codes`];
+/// minor 2 the tone of a step ([`ContactStepInput::tone`]) and of a proposal
+/// ([`ContactProposalOutput::tone`]).
+pub const ABI_VERSION_MINOR: u32 = 2;
 /// The one symbol a plugin library exports (a [`EntryFn`]).
 pub const ENTRY_SYMBOL_NAME: &str = "arrears_plugin_entry_v1";
 
@@ -77,6 +79,22 @@ pub const CHANNEL_POSTAL: u32 = 3;
 pub const CHANNEL_MESSAGING: u32 = 4;
 /// Number of channel codes; a channel is valid if and only if it is below this.
 pub const CHANNEL_COUNT: u32 = 5;
+
+/// No tone: a step whose template only the integrator knows, or a proposal that keeps its
+/// template (ABI 1.2).
+pub const TONE_NONE: u32 = 0;
+/// Tone code: a friendly reminder (ABI 1.2).
+pub const TONE_FRIENDLY: u32 = 1;
+/// Tone code: a firm request to pay (ABI 1.2).
+pub const TONE_FIRM: u32 = 2;
+/// Tone code: a final notice (ABI 1.2).
+pub const TONE_FINAL_NOTICE: u32 = 3;
+/// Tone code: an offer of a payment plan (ABI 1.2).
+pub const TONE_PLAN_OFFER: u32 = 4;
+/// Tone code: an offer to settle (ABI 1.2).
+pub const TONE_SETTLEMENT_OFFER: u32 = 5;
+/// Number of tone codes; a tone is valid if and only if it is below this.
+pub const TONE_COUNT: u32 = 6;
 
 /// Contact point kind: the debtor's own.
 pub const CONTACT_POINT_PERSONAL: u32 = 0;
@@ -411,8 +429,9 @@ pub struct ContactStepInput {
     pub template: StrRef,
     /// `CHANNEL_*`.
     pub channel: u32,
-    /// Zero.
-    pub reserved: u32,
+    /// The template's tone, `TONE_*` (ABI 1.2: the `reserved` zero of 1.0 and 1.1, so an
+    /// older host passes `TONE_NONE`).
+    pub tone: u32,
 }
 
 /// One past contact attempt.
@@ -478,7 +497,18 @@ pub struct ContactProposalOutput {
     pub template_len_bytes: u32,
     /// The template id (non-empty ASCII).
     pub template: [u8; TEMPLATE_BYTES_MAX],
+    /// The tone the strategy chose, `TONE_*` (ABI 1.2): the engine then uses the due step on
+    /// this channel with that tone. `TONE_NONE` (what a 1.0 or 1.1 plugin leaves in the
+    /// zeroed buffer) keeps `template`.
+    pub tone: u32,
+    /// Zero.
+    pub reserved: u32,
 }
+
+/// The size of [`ContactProposalOutput`] in ABI 1.0 and 1.1, before `tone`: what an older
+/// plugin writes, and the smallest output stride a plugin of this SDK accepts (it then writes
+/// only these bytes).
+pub const PROPOSAL_OUTPUT_SIZE_V1_1: usize = offset_of!(ContactProposalOutput, tone);
 
 // Layouts, one fact per line; the C header states the same numbers (64-bit targets).
 #[cfg(target_pointer_width = "64")]
@@ -496,7 +526,8 @@ const _: () = {
     assert!(size_of::<ContactStepInput>() == 24);
     assert!(size_of::<ContactHistoryEntry>() == 16);
     assert!(size_of::<ContactRequestInput>() == 80);
-    assert!(size_of::<ContactProposalOutput>() == 72);
+    assert!(size_of::<ContactProposalOutput>() == 80);
+    assert!(PROPOSAL_OUTPUT_SIZE_V1_1 == 72);
     assert!(align_of::<PluginDescriptor>() == 8);
     assert!(align_of::<ScoreOutput>() == 8);
 };

@@ -102,7 +102,7 @@ macro_rules! declare_plugin {
             $crate::runtime::StaticDescriptor::new::<$plugin>(
                 $name,
                 $version,
-                concat!(env!("CARGO_PKG_NAME"), "@", env!("CARGO_PKG_VERSION"), " abi 1.1"),
+                concat!(env!("CARGO_PKG_NAME"), "@", env!("CARGO_PKG_VERSION"), " abi 1.2"),
                 $capabilities,
             );
 

@@ -194,6 +194,9 @@ pub struct ContactRequestView<'a> {
     pub raw: &'a ContactRequestInput,
     /// Steps as `(channel, template)`, most urgent first.
     pub steps: Vec<(u32, &'a str)>,
+    /// The tone of each step's template, `TONE_*`, in the order of `steps` (ABI 1.2;
+    /// `TONE_NONE` from an older host, or for a template only the integrator knows).
+    pub step_tones: Vec<u32>,
     /// Contact points.
     pub contact_points: Vec<ContactPointView<'a>>,
     /// Past attempts, oldest first.
@@ -251,5 +254,21 @@ pub trait Plugin: Sized + Send + Sync + 'static {
     fn propose(&self, request: &ContactRequestView<'_>) -> Result<Vec<Proposal>, PluginError> {
         let _ = request;
         Err(PluginError::unsupported("this plugin does not propose contacts"))
+    }
+
+    /// Proposes contacts for one request, each with the tone the plugin chose (`TONE_*`, ABI
+    /// 1.2): the engine then uses the due step on the proposal's channel whose template has
+    /// that tone ([`ContactRequestView::step_tones`]). `TONE_NONE` keeps the proposal's
+    /// template. By default, [`Plugin::propose`] with no tone chosen; a plugin that chooses
+    /// tones implements this one (the SDK calls only this).
+    ///
+    /// # Errors
+    ///
+    /// A [`PluginError`]; the whole batch then fails.
+    fn propose_with_tone(
+        &self,
+        request: &ContactRequestView<'_>,
+    ) -> Result<Vec<(Proposal, u32)>, PluginError> {
+        Ok(self.propose(request)?.into_iter().map(|proposal| (proposal, abi::TONE_NONE)).collect())
     }
 }

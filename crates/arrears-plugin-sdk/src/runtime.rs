@@ -383,7 +383,14 @@ pub unsafe extern "C" fn propose_contacts_batch<P: Plugin>(
     unsafe { output_count_out.write(0) };
     guard(Some(&instance.poisoned), error, || {
         check_stride::<ContactRequestInput>(request_stride_bytes)?;
-        check_stride::<ContactProposalOutput>(output_stride_bytes)?;
+        // An older host (ABI 1.0, 1.1) passes the smaller stride of outputs without `tone`:
+        // those bytes are written, the tone dropped.
+        if output_stride_bytes < abi::PROPOSAL_OUTPUT_SIZE_V1_1
+            || output_stride_bytes % align_of::<ContactProposalOutput>() != 0
+        {
+            return Err(invalid("stride smaller than the struct or misaligned"));
+        }
+        let output_size_bytes = output_stride_bytes.min(size_of::<ContactProposalOutput>());
         if abi::BATCH_LEN_MAX < request_count {
             return Err(invalid("batch larger than BATCH_LEN_MAX"));
         }
@@ -401,11 +408,11 @@ pub unsafe extern "C" fn propose_contacts_batch<P: Plugin>(
             };
             // SAFETY: the request's arrays and strings are valid for the call.
             let view = unsafe { request_view(raw)? };
-            let proposals = instance.plugin.propose(&view)?;
+            let proposals = instance.plugin.propose_with_tone(&view)?;
             if abi::PROPOSALS_PER_REQUEST_MAX < proposals.len() {
                 return Err(PluginError::new(Status::Internal, "too many proposals for a request"));
             }
-            for proposal in proposals {
+            for (proposal, tone) in proposals {
                 if output_capacity <= written {
                     return Err(PluginError::new(Status::BufferTooSmall, "output capacity"));
                 }
@@ -424,14 +431,14 @@ pub unsafe extern "C" fn propose_contacts_batch<P: Plugin>(
                     contact_point_index: proposal.contact_point_index as u32,
                     template_len_bytes: proposal.template.len() as u32,
                     template,
+                    tone,
+                    reserved: 0,
                 };
-                // SAFETY: `written < output_capacity` outputs at this stride are host-owned.
+                // SAFETY: `written < output_capacity` outputs at this stride are host-owned,
+                // each at least `output_size_bytes` long.
                 unsafe {
-                    outputs
-                        .cast::<u8>()
-                        .add(written * output_stride_bytes)
-                        .cast::<ContactProposalOutput>()
-                        .write(output);
+                    let target = outputs.cast::<u8>().add(written * output_stride_bytes);
+                    write_prefix(&output, target, output_size_bytes);
                 }
                 written += 1;
                 // SAFETY: checked non-null.
@@ -440,6 +447,19 @@ pub unsafe extern "C" fn propose_contacts_batch<P: Plugin>(
         }
         Ok(())
     })
+}
+
+/// Writes the first `size_bytes` bytes of `output` (all of it, or ABI 1.1's prefix for an
+/// older host) to `target`.
+///
+/// # Safety
+///
+/// `target` must be valid for `size_bytes` writes, and `size_bytes` at most the output's size.
+unsafe fn write_prefix(output: &ContactProposalOutput, target: *mut u8, size_bytes: usize) {
+    debug_assert!(size_bytes <= size_of::<ContactProposalOutput>());
+    let source = core::ptr::from_ref(output).cast::<u8>();
+    // SAFETY: per the caller; the source is a whole output, so `size_bytes` reads are valid.
+    unsafe { core::ptr::copy_nonoverlapping(source, target, size_bytes) };
 }
 
 /// # Safety
@@ -459,6 +479,7 @@ unsafe fn request_view(raw: &ContactRequestInput) -> Result<ContactRequestView<'
         step_views
             .push((step.channel, unsafe { text_from(step.template, abi::STRING_BYTES_MAX)? }));
     }
+    let step_tones = steps.iter().map(|step| step.tone).collect();
     let mut point_views = Vec::with_capacity(points.len());
     for point in points {
         point_views.push(ContactPointView {
@@ -470,7 +491,13 @@ unsafe fn request_view(raw: &ContactRequestInput) -> Result<ContactRequestView<'
             opted_out: point.opted_out == 1,
         });
     }
-    Ok(ContactRequestView { raw, steps: step_views, contact_points: point_views, history })
+    Ok(ContactRequestView {
+        raw,
+        steps: step_views,
+        step_tones,
+        contact_points: point_views,
+        history,
+    })
 }
 
 /// `reason_codes`: see [`abi::ReasonCodesFn`].

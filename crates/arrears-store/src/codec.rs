@@ -102,7 +102,9 @@ impl RecordKind {
             | RecordKind::Audit => 2,
             // Version 3: the action status `Cancelled`, and the fields `claim`, `sent_at` and
             // `seq` appended (an older record reads with no claim, not sent, sequence 0).
-            RecordKind::Action => 3,
+            // Version 4: `message`, `payment_link` and `invoice` appended (an older record
+            // reads with none).
+            RecordKind::Action => 4,
             // Version 3: `restrictions` appended (an older debtor reads with none). Version 4:
             // `attorney` appended (an older debtor reads with none). Version 5:
             // `reported_signals` appended (an older debtor reads with none).
@@ -146,8 +148,11 @@ impl RecordKind {
             RecordKind::Case if version < 3 => &[0, 0, 0, 0],
             // `CollectionCase::score`, `None`.
             RecordKind::Case if version < 4 => &[0],
-            // `Action::claim` and `Action::sent_at`, `None` (tag 0 each), and `Action::seq`, 0.
-            RecordKind::Action if version < 3 => &[0, 0, 0],
+            // `Action::claim` and `Action::sent_at`, `None` (tag 0 each), and `Action::seq`, 0;
+            // and `Action::message`, `Action::payment_link` and `Action::invoice`, `None`.
+            RecordKind::Action if version < 3 => &[0, 0, 0, 0, 0, 0],
+            // `Action::message`, `Action::payment_link` and `Action::invoice`, `None`.
+            RecordKind::Action if version < 4 => &[0, 0, 0],
             // `Debtor::restrictions`: two `false`, a `None` and two empty `Vec`s; and
             // `Debtor::attorney`, `None`.
             RecordKind::Debtor if version < 3 => &[0, 0, 0, 0, 0, 0, 0],
@@ -382,7 +387,7 @@ fn decode_checked<T: DeserializeOwned>(
             ))
     {
         // Written before the case's `interrupted` and `capacity`, the action's `claim`,
-        // `sent_at` and `seq`, the debtor's `restrictions` and `attorney`, the plugin entry's
+        // `sent_at` and `seq` (or its `message`, `payment_link` and `invoice`), the debtor's `restrictions` and `attorney`, the plugin entry's
         // `in_process` or the bank line's `returned` were appended (completed above; both
         // kinds were new within format 2, with integer dates from their first version).
         decode()

@@ -506,6 +506,48 @@ pub enum Command {
         #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
+}
+
+/// How a payment was made ([`Command::ChannelPayment`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentChannel {
+    /// A card, in person, online or taken by an agent over the phone.
+    Card,
+    /// A bank transfer.
+    BankTransfer,
+    /// A direct debit the debtor authorised.
+    DirectDebit,
+    /// Cash at a counter.
+    Cash,
+    /// A cheque.
+    Check,
+    /// Through the payment link of an outbox action (docs/MESSAGES.md).
+    PaymentLink,
+}
+
+impl PaymentChannel {
+    /// Every channel, in the order of its encoding (append new ones at the end).
+    pub const ALL: [PaymentChannel; 6] = [
+        PaymentChannel::Card,
+        PaymentChannel::BankTransfer,
+        PaymentChannel::DirectDebit,
+        PaymentChannel::Cash,
+        PaymentChannel::Check,
+        PaymentChannel::PaymentLink,
+    ];
+
+    /// The name as written in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            PaymentChannel::Card => "card",
+            PaymentChannel::BankTransfer => "bank_transfer",
+            PaymentChannel::DirectDebit => "direct_debit",
+            PaymentChannel::Cash => "cash",
+            PaymentChannel::Check => "check",
+            PaymentChannel::PaymentLink => "payment_link",
+        }
+    }
     /// Registers an account the debtor pays from, so that the `payer_account` matching rule
     /// finds the debtor from a bank line's payer account (docs/CASH.md, "Payer accounts").
     /// The number is read as [`arrears_core::cash::PayerAccount::parse`] reads it (spaces,
@@ -603,6 +645,28 @@ pub enum Command {
         /// The review day.
         #[serde(with = "arrears_core::dates::date")]
         as_of: NaiveDate,
+    },
+    /// Receives a payment through a named channel (issue 19 point 2): exactly a
+    /// [`Command::Payment`], with how it was paid, the agent who took it (a card payment over
+    /// the phone) and the outbox action whose payment link was used, kept with the command in
+    /// the audit log. An agent or an action that does not exist is an error; nothing is
+    /// written.
+    ChannelPayment {
+        /// The account.
+        account: AccountId,
+        /// The value date.
+        #[serde(with = "arrears_core::dates::date")]
+        effective_on: NaiveDate,
+        /// The amount, positive.
+        amount: Money,
+        /// The obligation the debtor asked to settle first.
+        directed_to: Option<ObligationId>,
+        /// How it was paid.
+        channel: PaymentChannel,
+        /// The agent who took it, by id (`agent-7`), if one did.
+        agent: Option<String>,
+        /// The outbox action whose payment link the debtor used, if any.
+        action: Option<u64>,
     },
 }
 
@@ -743,6 +807,7 @@ impl Command {
                 vec![("effective_on", *effective_on), ("due_on", *due_on)]
             }
             Command::Payment { effective_on, .. }
+            | Command::ChannelPayment { effective_on, .. }
             | Command::Reversal { effective_on, .. }
             | Command::Waiver { effective_on, .. }
             | Command::Adjustment { effective_on, .. }
@@ -863,6 +928,7 @@ impl Command {
             Command::RecordWork(_) => "record_work",
             Command::ReceiveCash { .. } => "receive_cash",
             Command::ApplyCash { .. } => "apply_cash",
+            Command::ChannelPayment { .. } => "channel_payment",
             Command::DecideCredit { .. } => "decide_credit",
             Command::SetCreditTerms { .. } => "set_credit_terms",
             Command::ReviewCredit { .. } => "review_credit",
@@ -898,7 +964,8 @@ impl Command {
             | Command::Waiver { amount, .. }
             | Command::Adjustment { amount, .. }
             | Command::ApplyCash { amount, .. }
-            | Command::ReturnCash { amount, .. } => *amount = money(amount),
+            | Command::ReturnCash { amount, .. }
+            | Command::ChannelPayment { amount, .. } => *amount = money(amount),
             Command::ReceiveCash { line } => line.amount = money(&line.amount),
             Command::DecideCredit { application } => {
                 application.limit = money(&application.limit);

@@ -75,6 +75,8 @@ impl PolicyCache {
 pub(crate) struct Components {
     pub(crate) scorers: BTreeMap<String, Arc<dyn Scorer>>,
     pub(crate) strategies: BTreeMap<String, Arc<dyn ContactStrategy>>,
+    /// The integrator's payment link hook, if one was registered.
+    pub(crate) payment_links: Option<Arc<dyn crate::messages::PaymentLinks>>,
 }
 
 impl Default for Components {
@@ -89,7 +91,7 @@ impl Default for Components {
         ] {
             strategies.insert(ladder.name.to_owned(), Arc::new(ladder));
         }
-        Components { scorers, strategies }
+        Components { scorers, strategies, payment_links: None }
     }
 }
 

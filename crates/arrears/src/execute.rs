@@ -164,6 +164,32 @@ fn dispatch(
                 Some(Event::ChargePosted),
             )?
         }
+        Command::ChannelPayment {
+            account,
+            effective_on,
+            amount,
+            directed_to,
+            agent,
+            action,
+            ..
+        } => {
+            if let Some(agent) = agent {
+                if env.txn.agent(agent)?.is_none() {
+                    let reason = format!("no agent {agent:?}");
+                    return Err(CommandError::Invalid { field: "agent", reason });
+                }
+            }
+            if let Some(action) = action {
+                env.txn.action(*action)?.ok_or(CommandError::UnknownAction(*action))?;
+            }
+            let payment = Command::Payment {
+                account: *account,
+                effective_on: *effective_on,
+                amount: *amount,
+                directed_to: *directed_to,
+            };
+            return dispatch(env, &payment);
+        }
         Command::Payment { account, effective_on, amount, directed_to } => {
             let account = load_account(env.txn, *account)?;
             let amount_minor = minor("amount", amount, account.currency)?;

@@ -51,6 +51,7 @@ mod command;
 mod error;
 mod group;
 mod guardrails;
+mod messages;
 mod suspense;
 
 mod collections;
@@ -78,13 +79,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use arrears_core::{aging, ids, ledger, model, money};
 
 pub use arrears_core::{
-    case, cash, collection, compliance, credit, holidays, plan, policy, strategy, work,
+    case, cash, collection, compliance, credit, holidays, message, plan, policy, strategy, work,
 };
 pub use audit::{AnchorParseError, AuditAnchor};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
     CallConsent, CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge,
-    NewDebtor, NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
+    NewDebtor, NewPlan, Outcome, PaymentChannel, PolicyRefusal, Posted, PromiseLine, Receipt, Rejection,
     RestrictionChanges, ReviewDone, WorkDone, BANK_RULES_LEN_MAX,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
@@ -93,6 +94,7 @@ pub use error::{
     StorageError,
 };
 pub use guardrails::GuardrailInputs;
+pub use messages::{LinkRequest, PaymentLinks};
 pub use plugin_host::{PluginCallError, PluginLoadError};
 pub use query::{AccountView, AgingRow, ObligationView, PortfolioAging, Recorded};
 pub use registry::{
@@ -1168,6 +1170,13 @@ impl Arrears {
         self.components.strategies.insert(strategy.name().to_owned(), strategy);
     }
 
+    /// Registers the payment provider's hook that issues a link per outbox action, in this
+    /// process only; without one (or when it returns `None`) the policy's `[messages]
+    /// payment_link` rule builds the link (docs/MESSAGES.md).
+    pub fn register_payment_links(&mut self, links: std::sync::Arc<dyn PaymentLinks>) {
+        self.components.payment_links = Some(links);
+    }
+
     /// Registers a plugin instance under `name` as a scorer and/or a contact strategy,
     /// according to its capabilities, so that policy arms naming `name` in `scorer` or
     /// `strategy` use it. In this process only, taking precedence over the store's plugin
@@ -1607,6 +1616,20 @@ impl Arrears {
     /// A storage failure.
     pub fn report_kpis(&self, from: NaiveDate, to: NaiveDate) -> Result<reports::Kpis, QueryError> {
         reports::kpis(&self.store.read()?, from, to)
+    }
+
+    /// The experience budget used against allowed, per segment, over the 7 days ending on `to`
+    /// ([`reports::SegmentUsage`] defines each figure; docs/MESSAGES.md).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, or a stored policy that no longer loads.
+    pub fn report_experience(
+        &self,
+        to: NaiveDate,
+    ) -> Result<reports::ExperienceReport, QueryError> {
+        let policy = self.policy()?;
+        reports::experience(&self.store.read()?, &policy, to)
     }
 
     /// Agent and team productivity over `from..=to`, from the work log

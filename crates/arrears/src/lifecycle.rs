@@ -104,6 +104,9 @@ pub(crate) fn select_stage<'p>(
         region: debtor.jurisdiction.region.as_deref(),
         score_band,
         signals,
+        tenure_months: i64::from(months_between(account.opened_on, as_of)),
+        lifetime_paid: Money::from_minor(lifetime_paid_minor(state, as_of), account.currency)
+            .amount(),
     };
     let stage = policy.select_stage(&facts)?;
     let position = policy.stages().iter().position(|candidate| candidate.name == stage.name)?;
@@ -255,6 +258,23 @@ pub(crate) fn apply(
 }
 
 /// Payments received (effective date, amount) and not reversed, as `state` knows them.
+/// Whole months from `from` to `to` (0 if `to` is earlier): an account's tenure.
+pub(crate) fn months_between(from: NaiveDate, to: NaiveDate) -> u32 {
+    use chrono::Datelike;
+    let months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32;
+    let months = if to.day() < from.day() { months - 1 } else { months };
+    u32::try_from(months).unwrap_or(0)
+}
+
+/// What the customer paid on the account up to `as_of`, payments not reversed: its lifetime
+/// value in a stage condition.
+pub(crate) fn lifetime_paid_minor(state: &AccountState, as_of: NaiveDate) -> i64 {
+    received(state)
+        .into_iter()
+        .filter(|(paid_on, _)| *paid_on <= as_of)
+        .fold(0_i64, |total, (_, amount)| total.saturating_add(amount))
+}
+
 pub(crate) fn received(state: &AccountState) -> Vec<(NaiveDate, i64)> {
     state
         .payments

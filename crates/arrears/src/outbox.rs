@@ -50,6 +50,32 @@ pub(crate) fn action_id(as_of: NaiveDate, debtor: DebtorId, proposal: &ContactPr
     (hash & ((1 << 53) - 1)).max(1)
 }
 
+/// Stable id of the action that sends invoice `obligation` (docs/MESSAGES.md, "Invoices on a
+/// schedule"): FNV-1a 64 over a tag, the date, the debtor and the obligation, cut to 53 bits
+/// like [`action_id`], so a resumed cycle finds the action it already wrote.
+pub(crate) fn invoice_action_id(
+    as_of: NaiveDate,
+    debtor: DebtorId,
+    obligation: arrears_core::ids::ObligationId,
+) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let parts: [&[u8]; 4] = [
+        b"invoice",
+        &arrears_store::date_key(as_of).to_le_bytes(),
+        &debtor.0.to_le_bytes(),
+        &obligation.0.to_le_bytes(),
+    ];
+    for part in parts {
+        for byte in part {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        hash ^= 0xff;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (hash & ((1 << 53) - 1)).max(1)
+}
+
 /// How far the guardrails may move a proposal before it counts as blocked.
 pub(crate) const RESCHEDULE_DAYS_MAX: u64 = 14;
 
@@ -101,6 +127,30 @@ pub(crate) fn acceptable(
             .contact_points
             .iter()
             .any(|point| point.address == proposal.address && usable(point, proposal.channel))
+}
+
+/// The template of the tone a strategy chose (`ContactProposal::tone`): the proposed template
+/// if it has that tone, else the first due step on the proposal's channel with that tone.
+/// Returns false, leaving the proposal as it was, when no due step on the channel has the
+/// tone (the engine then refuses the proposal); true with no tone chosen.
+pub(crate) fn with_tone(request: &ContactRequest, proposal: &mut ContactProposal) -> bool {
+    let Some(tone) = proposal.tone else { return true };
+    let on_channel = |step: &&arrears_core::strategy::ContactStep| {
+        step.channel == proposal.channel && step.tone == Some(tone)
+    };
+    let proposed = request
+        .steps
+        .iter()
+        .filter(on_channel)
+        .find(|step| step.template == proposal.template)
+        .or_else(|| request.steps.iter().find(on_channel));
+    match proposed {
+        Some(step) => {
+            proposal.template = step.template.clone();
+            true
+        }
+        None => false,
+    }
 }
 
 /// Acknowledges an outbox action: records the contact in the debtor's history, and a raised

@@ -609,3 +609,108 @@ pub(crate) fn productivity(
     };
     Ok(ProductivityReport { from, to, agents: finish(agents), teams: finish(teams) })
 }
+
+/// The experience budget of one segment, used against allowed over the 7 days to a date
+/// (issue 19 point 4; docs/MESSAGES.md, "Experience budget").
+///
+/// A debtor's segment is found as the cycle finds it: from its account with the most days past
+/// due on the date, by product, latest score band and months on book. *Used* counts the
+/// debtor's outbound contacts in the 7 days ending on the date (acknowledged contacts, and
+/// pending or sent actions scheduled in them), as the guardrails count them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SegmentUsage {
+    /// The segment's name (`default` for debtors in no segment under the default budget).
+    pub segment: String,
+    /// Contacts a debtor of the segment may get in 7 days.
+    pub allowed_per_debtor: u32,
+    /// Debtors in the segment.
+    pub debtors: u64,
+    /// Contacts allowed to them all: debtors times the budget.
+    pub contacts_allowed: u64,
+    /// Contacts they got.
+    pub contacts_used: u64,
+    /// Debtors who got as many contacts as the budget allows.
+    pub debtors_at_budget: u64,
+    /// Debtors who got more (contacts made before the budget was set, or by hand).
+    pub debtors_over_budget: u64,
+}
+
+/// The experience budget used against allowed, per segment, for the 7 days ending on `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExperienceReport {
+    /// The last day of the 7 (inclusive).
+    #[serde(with = "arrears_core::dates::date")]
+    pub to: NaiveDate,
+    /// Per segment, in the policy's order, then `default`; empty without a budget.
+    pub segments: Vec<SegmentUsage>,
+    /// Debtors with no budget (no segment matches and no default budget).
+    pub debtors_without_budget: u64,
+}
+
+pub(crate) fn experience(
+    read: &ReadTxn,
+    policy: &arrears_core::policy::Policy,
+    to: NaiveDate,
+) -> Result<ExperienceReport, QueryError> {
+    let budget = &policy.messages().experience;
+    let mut segments: Vec<SegmentUsage> = budget
+        .segments
+        .iter()
+        .map(|segment| SegmentUsage {
+            segment: segment.name.clone(),
+            allowed_per_debtor: segment.contacts_per_week,
+            ..SegmentUsage::default()
+        })
+        .chain(budget.contacts_per_week.map(|allowed| SegmentUsage {
+            segment: "default".to_owned(),
+            allowed_per_debtor: allowed,
+            ..SegmentUsage::default()
+        }))
+        .collect();
+    let mut debtors_without_budget = 0;
+    let start = to.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() - chrono::Duration::days(6);
+    let end = start + chrono::Duration::days(7);
+    for debtor in read.all_debtors()? {
+        let Some((segment, _)) = segment_of(read, budget, &debtor, to)? else {
+            debtors_without_budget += 1;
+            continue;
+        };
+        let contacts = read.contacts(debtor.id)?;
+        let actions = read.actions_of(debtor.id)?;
+        let used = crate::guardrails::history(&debtor, contacts, actions)
+            .iter()
+            .filter(|entry| entry.direction == arrears_core::compliance::Direction::Outbound)
+            .filter(|entry| start <= entry.at && entry.at < end)
+            .count() as u64;
+        let Some(row) = segments.iter_mut().find(|row| row.segment == segment) else { continue };
+        row.debtors += 1;
+        row.contacts_allowed += u64::from(row.allowed_per_debtor);
+        row.contacts_used += used;
+        row.debtors_at_budget += u64::from(used == u64::from(row.allowed_per_debtor));
+        row.debtors_over_budget += u64::from(used > u64::from(row.allowed_per_debtor));
+    }
+    Ok(ExperienceReport { to, segments, debtors_without_budget })
+}
+
+/// The debtor's segment and budget on `on`, from its account with the most days past due.
+fn segment_of(
+    read: &ReadTxn,
+    budget: &arrears_core::message::ExperienceBudget,
+    debtor: &arrears_core::model::Debtor,
+    on: NaiveDate,
+) -> Result<Option<(String, u32)>, QueryError> {
+    let mut worst: Option<(i64, arrears_core::model::Account, Option<String>)> = None;
+    for id in read.accounts_of(debtor.id)? {
+        let Some(account) = read.account(id)? else { continue };
+        let days_past_due = read.account_state(&account, Some(on))?.days_past_due(on);
+        if worst.as_ref().is_none_or(|(worst_days, _, _)| *worst_days < days_past_due) {
+            let band = read.case(id)?.and_then(|case| case.score).map(|score| score.band);
+            worst = Some((days_past_due, account, band));
+        }
+    }
+    let Some((_, account, band)) = worst else { return Ok(None) };
+    let tenure_months = i64::from(crate::lifecycle::months_between(account.opened_on, on));
+    Ok(budget
+        .for_debtor(account.product, band.as_deref(), tenure_months)
+        .map(|(segment, allowed)| (segment.to_owned(), allowed)))
+}

@@ -257,7 +257,9 @@ pub(crate) fn report_signal(
         ));
     }
     let mut debtor = load(env, debtor_id)?;
-    if debtor.kind != arrears_core::model::DebtorKind::Business {
+    // A complaint is any customer's; the other signals are about businesses.
+    let business_only = report.signal != arrears_core::policy::Signal::Complaint;
+    if business_only && debtor.kind != arrears_core::model::DebtorKind::Business {
         return Err(invalid(
             "debtor",
             format!("debtor {debtor_id} is a person; these signals are about businesses"),
@@ -414,6 +416,7 @@ pub(crate) fn request_callback(
         address: callback.address.to_owned(),
         template: CALLBACK_TEMPLATE.to_owned(),
         at: callback.at,
+        tone: None,
     };
     let as_of = callback.at.date_naive();
     let id = crate::outbox::action_id(as_of, debtor_id, &proposal);
@@ -440,6 +443,9 @@ pub(crate) fn request_callback(
         claim: None,
         sent_at: None,
         seq,
+        message: None,
+        payment_link: None,
+        invoice: None,
     })?;
     Ok(Outcome::Scheduled { action: id })
 }

@@ -50,6 +50,7 @@ fn check(
     let view = ContactRequestView {
         raw: &raw,
         steps: vec![(CHANNEL_EMAIL, "email_1"), (CHANNEL_SMS, "sms_1"), (CHANNEL_PHONE, "call_1")],
+        step_tones: vec![arrears_plugin_sdk::abi::TONE_NONE; 3],
         contact_points: points,
         history,
     };

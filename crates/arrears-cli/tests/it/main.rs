@@ -12,6 +12,7 @@ mod import;
 mod in_process;
 mod isolation;
 mod list;
+mod messages;
 mod outputs;
 mod plan;
 mod plugin_registry;

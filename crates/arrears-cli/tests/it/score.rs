@@ -79,7 +79,7 @@ fn inspects_the_built_in_plugins() {
     let run = arrears(&["plugin", "inspect", "scorecard", "--json"]);
     let shown: serde_json::Value = serde_json::from_str(run.ok()).unwrap();
     assert_eq!(shown["name"], "scorecard");
-    assert_eq!(shown["abi"], "1.1");
+    assert_eq!(shown["abi"], "1.2");
     assert_eq!(shown["capabilities"][0], "scorer");
     let run = arrears(&["plugin", "inspect", "contact-ladder"]);
     assert!(run.ok().contains("capabilities: contact_strategy"));

@@ -150,6 +150,42 @@ pub enum PolicyErrorReason {
         /// The stage that comes second (the error's line is this one's).
         second: String,
     },
+    /// A template or disclosure text that does not parse (an unknown variable, a lone brace).
+    #[error("{error}")]
+    Text {
+        /// What is wrong with the text.
+        error: crate::message::TextError,
+    },
+    /// A template or disclosure without a variant for a language the policy serves.
+    #[error(
+        "no variant for language {language:?} or its base language (the policy serves: \
+         {languages})"
+    )]
+    MissingVariant {
+        /// The language the policy serves.
+        language: String,
+        /// The policy's languages, comma separated.
+        languages: String,
+    },
+    /// A variant that lacks a variable its template needs: one its tone needs, or one the
+    /// default language's variant uses (a translation must say as much as the original).
+    #[error("lacks {{{variable}}}, which {needed_by} needs")]
+    MissingVariable {
+        /// The variable's name.
+        variable: &'static str,
+        /// What needs it (`the tone final_notice`, `the default language's variant`).
+        needed_by: String,
+    },
+    /// A contact step naming a template written for another channel.
+    #[error("template {template:?} is written for {template_channel}, not {step_channel}")]
+    TemplateChannel {
+        /// The template.
+        template: String,
+        /// Its channel.
+        template_channel: &'static str,
+        /// The step's channel.
+        step_channel: &'static str,
+    },
 }
 
 // Results stay small (clippy's `result_large_err` limit): box a payload before growing past it.

@@ -14,16 +14,20 @@ use super::raw::{
     RawPlan, RawPolicy, RawPromise, RawReview, RawSettlement, RawStage, SpannedList,
 };
 use super::{
-    Amount, Arm, Assignment, CadenceDays, ChargeOffRules, ContactStep, DateRules, Frequency,
-    JurisdictionPattern, Placement, PlanRules, Policy, PolicyError, PolicyErrorReason, Priority,
-    PromiseRules, ReviewRules, SettlementRules, Signal, Stage, StageActions, StageConditions,
-    ARMS_MAX, ARM_WEIGHT_MAX, ASSIGNMENTS_MAX, CONTACT_STEPS_PER_STAGE_MAX, DELAY_DAYS_MAX,
-    DPD_MAX, INSTALLMENTS_MAX, LIST_LEN_MAX, MISSED_INSTALLMENTS_MAX, NAME_LEN_MAX,
-    OPEN_PROMISES_MAX, PRE_DUE_DAYS_MAX, REVIEW_CADENCE_DAYS_MAX, STAGES_MAX,
+    Amount, Arm, Assignment, CadenceDays, ChargeOffRules, ContactStep, CustomerConditions,
+    DateRules, Frequency, JurisdictionPattern, Placement, PlanRules, Policy, PolicyError,
+    PolicyErrorReason, Priority, PromiseRules, ReviewRules, SettlementRules, Signal, Stage,
+    StageActions, StageConditions, ARMS_MAX, ARM_WEIGHT_MAX, ASSIGNMENTS_MAX,
+    CONTACT_STEPS_PER_STAGE_MAX, DELAY_DAYS_MAX, DPD_MAX, INSTALLMENTS_MAX, LIST_LEN_MAX,
+    MISSED_INSTALLMENTS_MAX, NAME_LEN_MAX, OPEN_PROMISES_MAX, PRE_DUE_DAYS_MAX,
+    REVIEW_CADENCE_DAYS_MAX, STAGES_MAX,
 };
 use crate::located_toml::{LocatedError, TomlSource};
 use crate::model::{ContactChannel, ProductKind, TEXT_LEN_MAX};
 use crate::money::{Currency, AMOUNT_MINOR_MAX};
+
+/// The longest tenure a stage condition may name, in months (a century).
+const TENURE_MONTHS_MAX: u32 = 1_200;
 
 mod credit;
 
@@ -98,7 +102,7 @@ const JURISDICTION_RULE: &str =
     "expected a country code such as \"US\", or a country and a region such as \"US-MA\"";
 const CHANNEL_NAMES: &str = "sms, email, phone, letter, messaging";
 
-struct Loader<'a> {
+pub(super) struct Loader<'a> {
     source: TomlSource<'a>,
     /// The policy's `currency`, once read: the currency of amounts written without one.
     currency: std::cell::Cell<Option<Currency>>,
@@ -231,12 +235,17 @@ impl Loader<'_> {
         Ok(Amount::new(by_currency))
     }
 
-    fn line(&self, offset: usize) -> usize {
+    pub(super) fn line(&self, offset: usize) -> usize {
         self.source.line(offset)
     }
 
     #[cold]
-    fn error(&self, span: Range<usize>, field: &str, reason: PolicyErrorReason) -> PolicyError {
+    pub(super) fn error(
+        &self,
+        span: Range<usize>,
+        field: &str,
+        reason: PolicyErrorReason,
+    ) -> PolicyError {
         self.source.error(span, field, reason)
     }
 
@@ -262,7 +271,7 @@ impl Loader<'_> {
         }
     }
 
-    fn count(
+    pub(super) fn count(
         &self,
         value: Option<&Spanned<i64>>,
         field: &str,
@@ -334,7 +343,7 @@ impl Loader<'_> {
         self.decimal_at(value, span, field, Decimal::ZERO, Decimal::from(AMOUNT_MINOR_MAX))
     }
 
-    fn name(
+    pub(super) fn name(
         &self,
         value: &Spanned<String>,
         field: &str,
@@ -352,12 +361,17 @@ impl Loader<'_> {
         }
     }
 
-    fn constraint(&self, span: Range<usize>, field: &str, rule: &'static str) -> PolicyError {
+    pub(super) fn constraint(
+        &self,
+        span: Range<usize>,
+        field: &str,
+        rule: &'static str,
+    ) -> PolicyError {
         self.error(span, field, PolicyErrorReason::Constraint { rule })
     }
 
     /// Checks a list's length and converts each entry; duplicates are errors.
-    fn list<T, U: PartialEq>(
+    pub(super) fn list<T, U: PartialEq>(
         &self,
         list: &SpannedList<T>,
         field: &str,
@@ -386,7 +400,7 @@ impl Loader<'_> {
         Ok(converted.into_iter().map(|(value, _)| value).collect())
     }
 
-    fn named_list<T: Copy + PartialEq>(
+    pub(super) fn named_list<T: Copy + PartialEq>(
         &self,
         list: &SpannedList<T>,
         field: &str,
@@ -414,6 +428,7 @@ impl Loader<'_> {
         let dates = self.dates(raw.dates.as_ref())?;
         let arms = self.arms(raw.arm.as_ref())?;
         let assignments = self.assignments(raw.assignment.as_ref(), &stages)?;
+        let messages = self.messages(raw)?;
         let credit = self.credit(raw.credit.as_ref())?;
         self.check_ambiguity(&stages)?;
         stages.sort_by(|left, right| {
@@ -438,6 +453,7 @@ impl Loader<'_> {
             dates,
             arms,
             assignments,
+            messages,
             credit,
         })
     }
@@ -525,7 +541,38 @@ impl Loader<'_> {
             jurisdictions,
             score_bands,
             signals,
+            customer: self.customer(path, raw)?,
         })
+    }
+
+    /// `min_tenure_months`, `max_tenure_months` (not below the minimum) and
+    /// `min_lifetime_value`.
+    fn customer(&self, path: &str, raw: &RawStage) -> Result<CustomerConditions, PolicyError> {
+        let months = |value: Option<&Spanned<i64>>, key: &str| {
+            let field = format!("{path}.{key}");
+            value
+                .map(|value| self.count(Some(value), &field, (0, TENURE_MONTHS_MAX), 0))
+                .transpose()
+        };
+        let min_tenure_months = months(raw.min_tenure_months.as_ref(), "min_tenure_months")?;
+        let max_tenure_months = months(raw.max_tenure_months.as_ref(), "max_tenure_months")?;
+        if let (Some(min), Some(max), Some(value)) =
+            (min_tenure_months, max_tenure_months, raw.max_tenure_months.as_ref())
+        {
+            if max < min {
+                let reason = PolicyErrorReason::BelowMin {
+                    value: max.into(),
+                    min_field: "min_tenure_months",
+                    min: min.into(),
+                };
+                return Err(self.error(value.span(), &format!("{path}.max_tenure_months"), reason));
+            }
+        }
+        let min_lifetime_value = match &raw.min_lifetime_value {
+            Some(value) => Some(self.money(value, &format!("{path}.min_lifetime_value"))?),
+            None => None,
+        };
+        Ok(CustomerConditions { min_tenure_months, max_tenure_months, min_lifetime_value })
     }
 
     /// `min_dpd` and `max_dpd`, each in range, the upper bound not below the lower.
@@ -577,7 +624,7 @@ impl Loader<'_> {
         Ok((min_balance, Some(max_balance)))
     }
 
-    fn jurisdictions(
+    pub(super) fn jurisdictions(
         &self,
         list: &SpannedList<String>,
         field: &str,
@@ -756,7 +803,11 @@ impl Loader<'_> {
         Ok(after_days)
     }
 
-    fn channel(&self, value: &Spanned<String>, field: &str) -> Result<ContactChannel, PolicyError> {
+    pub(super) fn channel(
+        &self,
+        value: &Spanned<String>,
+        field: &str,
+    ) -> Result<ContactChannel, PolicyError> {
         let channel = match value.get_ref().as_str() {
             "sms" => ContactChannel::Sms,
             "email" => ContactChannel::Email,
@@ -1142,7 +1193,11 @@ impl Loader<'_> {
         Err(self.error(entry.span(), field, reason))
     }
 
-    fn language(&self, entry: &Spanned<String>, field: &str) -> Result<String, PolicyError> {
+    pub(super) fn language(
+        &self,
+        entry: &Spanned<String>,
+        field: &str,
+    ) -> Result<String, PolicyError> {
         let tag = entry.get_ref();
         match crate::model::locale::check_language(tag) {
             Ok(()) => Ok(tag.clone()),

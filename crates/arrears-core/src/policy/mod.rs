@@ -24,15 +24,16 @@ mod error;
 mod load;
 mod model;
 mod raw;
+mod templates;
 
 pub use error::{PolicyError, PolicyErrorReason};
 pub use model::{
     arm_hash, Amount, Arm, Assignment, CadenceDays, ChargeOffRules, ContactStep, Creditor,
-    DateRules, JurisdictionPattern, Placement, PlanRules, Policy, Priority, PromiseRules,
-    ReviewRules, SettlementRules, Signal, Specificity, Stage, StageActions, StageConditions,
-    StageFacts, ARMS_MAX, ARM_WEIGHT_MAX, ASSIGNMENTS_MAX, CONTACT_STEPS_PER_STAGE_MAX,
-    DELAY_DAYS_MAX, DPD_MAX, FUTURE_DAYS_DEFAULT, INSTALLMENTS_MAX, LIST_LEN_MAX,
-    MISSED_INSTALLMENTS_MAX, NAME_LEN_MAX, OPEN_PROMISES_MAX, PRE_DUE_DAYS_MAX,
+    CustomerConditions, DateRules, JurisdictionPattern, Placement, PlanRules, Policy, Priority,
+    PromiseRules, ReviewRules, SettlementRules, Signal, Specificity, Stage, StageActions,
+    StageConditions, StageFacts, ARMS_MAX, ARM_WEIGHT_MAX, ASSIGNMENTS_MAX,
+    CONTACT_STEPS_PER_STAGE_MAX, DELAY_DAYS_MAX, DPD_MAX, FUTURE_DAYS_DEFAULT, INSTALLMENTS_MAX,
+    LIST_LEN_MAX, MISSED_INSTALLMENTS_MAX, NAME_LEN_MAX, OPEN_PROMISES_MAX, PRE_DUE_DAYS_MAX,
     REVIEW_CADENCE_DAYS_MAX, STAGES_MAX,
 };
 

@@ -143,6 +143,8 @@ const _: () = assert!(NAME_LEN_MAX <= TEXT_LEN_MAX);
 ///     region: None,
 ///     score_band: None,
 ///     signals: &[],
+///     tenure_months: 14,
+///     lifetime_paid: Decimal::new(90_000, 2),
 /// };
 /// let stage = policy.select_stage(&facts).expect("the standard policy covers 45 days");
 /// assert_eq!(stage.name, "mid");
@@ -166,6 +168,8 @@ pub struct Policy {
     pub(super) arms: Vec<Arm>,
     /// File order: the first rule that matches an account assigns it.
     pub(super) assignments: Vec<Assignment>,
+    /// The templates, disclosures and payment link rule (docs/MESSAGES.md).
+    pub(super) messages: crate::message::Messages,
     /// `[credit]`: the credit rules (file order) and the review schedule.
     pub(super) credit: crate::credit::CreditPolicy,
 }
@@ -316,6 +320,47 @@ pub struct StageConditions {
     pub score_bands: Option<Vec<String>>,
     /// Signals that must all be present; empty when none is required.
     pub signals: Vec<Signal>,
+    /// The customer's attributes (issue 19 point 4): tenure and lifetime value.
+    pub customer: CustomerConditions,
+}
+
+/// Stage conditions on the customer (issue 19 point 4): how long the account has been on the
+/// books and how much the customer has paid on it. Complaints are a reported signal
+/// ([`Signal::Complaint`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct CustomerConditions {
+    /// Fewest whole months on book, inclusive.
+    pub min_tenure_months: Option<u32>,
+    /// Most whole months on book, inclusive.
+    pub max_tenure_months: Option<u32>,
+    /// Least paid on the account over its life (payments not reversed), per currency.
+    pub min_lifetime_value: Option<Amount>,
+}
+
+impl CustomerConditions {
+    fn matches(&self, facts: &StageFacts<'_>) -> bool {
+        self.min_tenure_months.is_none_or(|min| i64::from(min) <= facts.tenure_months)
+            && self.max_tenure_months.is_none_or(|max| facts.tenure_months <= i64::from(max))
+            && self.min_lifetime_value.as_ref().is_none_or(|min| {
+                min.in_currency(facts.currency).is_some_and(|min| min <= facts.lifetime_paid)
+            })
+    }
+
+    fn count(&self) -> u32 {
+        u32::from(self.min_tenure_months.is_some())
+            + u32::from(self.max_tenure_months.is_some())
+            + u32::from(self.min_lifetime_value.is_some())
+    }
+
+    /// Tenure ranges overlap (a lifetime value has only a minimum, so two always overlap).
+    fn can_match_together(&self, other: &CustomerConditions) -> bool {
+        let low = self.min_tenure_months.max(other.min_tenure_months).unwrap_or(0);
+        [self.max_tenure_months, other.max_tenure_months]
+            .into_iter()
+            .flatten()
+            .all(|max| low <= max)
+    }
 }
 
 impl StageConditions {
@@ -338,6 +383,7 @@ impl StageConditions {
                 facts.score_band.is_some_and(|band| bands.iter().any(|known| known == band))
             })
             && self.signals.iter().all(|signal| facts.signals.contains(signal))
+            && self.customer.matches(facts)
     }
 
     /// The specificity key: see [`Specificity`].
@@ -353,7 +399,8 @@ impl StageConditions {
             + u32::from(self.products.is_some())
             + jurisdiction_count
             + u32::from(self.score_bands.is_some())
-            + signal_count;
+            + signal_count
+            + self.customer.count();
         let dpd_range_days =
             self.max_dpd.map(|max_dpd| (max_dpd - self.min_dpd + 1).unsigned_abs());
         Specificity { condition_count, dpd_range_days }
@@ -426,6 +473,7 @@ impl StageConditions {
                 JurisdictionPattern::overlaps,
             )
             && lists_intersect(self.score_bands.as_ref(), other.score_bands.as_ref(), |a, b| a == b)
+            && self.customer.can_match_together(&other.customer)
     }
 }
 
@@ -434,7 +482,8 @@ impl StageConditions {
 ///
 /// The order: more conditions first, then the narrower days-past-due range (an open-ended
 /// range is the widest). `condition_count` counts one for each of `min_balance`,
-/// `max_balance`, `products` and `score_bands` when set, one for each required signal, and for
+/// `max_balance`, `products` and `score_bands` when set, one for each required signal, one for
+/// each customer condition (`min_tenure_months`, `max_tenure_months`, `min_lifetime_value`), and for
 /// `jurisdictions` two when every entry names a region (`US-MA`: country and region) or one
 /// otherwise (`US`). The days-past-due range is the base condition of every stage and does not
 /// count.
@@ -546,11 +595,13 @@ pub enum Signal {
     AssetSales,
     /// A business debtor filed accounts or returns late.
     LateFiling,
+    /// The customer complained (reported with `Command::ReportSignal`, for any debtor).
+    Complaint,
 }
 
 impl Signal {
     /// Every signal, in a fixed order.
-    pub const ALL: [Signal; 8] = [
+    pub const ALL: [Signal; 9] = [
         Signal::BrokenPromise,
         Signal::UnreturnedCalls,
         Signal::ExtensionRequest,
@@ -559,6 +610,7 @@ impl Signal {
         Signal::StaffTurnover,
         Signal::AssetSales,
         Signal::LateFiling,
+        Signal::Complaint,
     ];
 
     /// The name as written in files.
@@ -572,6 +624,7 @@ impl Signal {
             Signal::StaffTurnover => "staff_turnover",
             Signal::AssetSales => "asset_sales",
             Signal::LateFiling => "late_filing",
+            Signal::Complaint => "complaint",
         }
     }
 }
@@ -853,6 +906,11 @@ pub struct StageFacts<'a> {
     pub score_band: Option<&'a str>,
     /// Signals present on the account.
     pub signals: &'a [Signal],
+    /// Whole months the account has been on the books.
+    pub tenure_months: i64,
+    /// What the customer has paid on the account over its life (payments not reversed), in
+    /// major units of its currency.
+    pub lifetime_paid: Decimal,
 }
 
 impl Policy {
@@ -867,6 +925,9 @@ impl Policy {
             }
             if let Some(amount) = &stage.conditions.max_balance {
                 amounts.push((format!("stage {:?} max_balance", stage.name), amount));
+            }
+            if let Some(amount) = &stage.conditions.customer.min_lifetime_value {
+                amounts.push((format!("stage {:?} min_lifetime_value", stage.name), amount));
             }
         }
         if !self.plan.min_installment.is_empty() {
@@ -943,6 +1004,12 @@ impl Policy {
     /// The arms, in file order (at least one).
     pub fn arms(&self) -> &[Arm] {
         &self.arms
+    }
+
+    /// The messages: templates, disclosures and the payment link rule (docs/MESSAGES.md);
+    /// without templates in a policy that defines none.
+    pub fn messages(&self) -> &crate::message::Messages {
+        &self.messages
     }
 
     /// The `[credit]` section: the credit rules, in file order, and the review schedule.

@@ -42,6 +42,84 @@ pub(super) struct RawPolicy {
     #[serde(default)]
     pub(super) assignment: Option<SpannedList<RawAssignment>>,
     #[serde(default)]
+    pub(super) messages: Option<Spanned<RawMessages>>,
+    #[serde(default)]
+    pub(super) template: Option<SpannedList<RawTemplate>>,
+    #[serde(default)]
+    pub(super) disclosure: Option<SpannedList<RawDisclosure>>,
+    #[serde(default)]
+    pub(super) experience: Option<Spanned<RawExperience>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawExperience {
+    #[serde(default)]
+    pub(super) contacts_per_week: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) segment: Option<SpannedList<RawSegment>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSegment {
+    pub(super) name: Spanned<String>,
+    pub(super) contacts_per_week: Spanned<i64>,
+    #[serde(default)]
+    pub(super) products: Option<SpannedList<ProductKind>>,
+    #[serde(default)]
+    pub(super) score_bands: Option<SpannedList<String>>,
+    #[serde(default)]
+    pub(super) min_tenure_months: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) max_tenure_months: Option<Spanned<i64>>,
+}
+
+/// Text by language tag: `{ en = "...", es-CO = "..." }`.
+pub(super) type RawTexts = Spanned<BTreeMap<Spanned<String>, Spanned<String>>>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMessages {
+    #[serde(default)]
+    pub(super) default_language: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) languages: Option<SpannedList<String>>,
+    #[serde(default)]
+    pub(super) payment_link: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) invoice: Option<Spanned<RawInvoice>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawInvoice {
+    pub(super) channel: Spanned<String>,
+    pub(super) template: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTemplate {
+    pub(super) id: Spanned<String>,
+    pub(super) channel: Spanned<String>,
+    pub(super) tone: Spanned<String>,
+    pub(super) text: RawTexts,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDisclosure {
+    pub(super) id: Spanned<String>,
+    pub(super) jurisdictions: SpannedList<String>,
+    #[serde(default)]
+    pub(super) channels: Option<SpannedList<String>>,
+    #[serde(default)]
+    pub(super) creditor: Option<Spanned<Creditor>>,
+    pub(super) source: Spanned<String>,
+    pub(super) status: Spanned<String>,
+    pub(super) text: RawTexts,
+    #[serde(default)]
     pub(super) credit: Option<Spanned<RawCredit>>,
 }
 
@@ -120,6 +198,12 @@ pub(super) struct RawStage {
     pub(super) score_bands: Option<SpannedList<String>>,
     #[serde(default)]
     pub(super) signals: Option<SpannedList<Signal>>,
+    #[serde(default)]
+    pub(super) min_tenure_months: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) max_tenure_months: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) min_lifetime_value: Option<Spanned<RawAmount>>,
     #[serde(default)]
     pub(super) actions: Option<RawActions>,
 }

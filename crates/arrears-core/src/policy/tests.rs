@@ -77,6 +77,8 @@ fn selected(policy: &Policy, account: &Account<'_>) -> String {
         region: account.region,
         score_band: account.band,
         signals: account.signals,
+        tenure_months: 12,
+        lifetime_paid: Decimal::ZERO,
     };
     policy.select_stage(&facts).map_or_else(|| "-".to_owned(), |stage| stage.name.clone())
 }
@@ -841,6 +843,8 @@ fn issue_14_amounts_apply_only_in_the_currencies_they_name() {
             region: None,
             score_band: None,
             signals: &[],
+            tenure_months: 12,
+            lifetime_paid: Decimal::ZERO,
         };
         policy.select_stage(&facts).map(|stage| stage.name.clone())
     };

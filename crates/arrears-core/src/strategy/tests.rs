@@ -63,8 +63,8 @@ fn ladder_takes_the_first_usable_step_at_ten_local() {
         accounts: vec![AccountId(2), AccountId(3)],
         as_of: "2026-11-23".parse().unwrap(),
         steps: vec![
-            ContactStep { channel: ContactChannel::Sms, template: "sms-1".into() },
-            ContactStep { channel: ContactChannel::Email, template: "email-1".into() },
+            ContactStep { channel: ContactChannel::Sms, template: "sms-1".into(), tone: None },
+            ContactStep { channel: ContactChannel::Email, template: "email-1".into(), tone: None },
         ],
         contact_points: vec![
             point(ContactChannel::Sms, false, false),

@@ -82,7 +82,7 @@ fn facts() -> Vec<(String, u64)> {
     layout!(
         "arrears_contact_step_input_t",
         ContactStepInput,
-        [(template_id, template), (channel, channel)]
+        [(template_id, template), (channel, channel), (tone, tone)]
     );
     layout!(
         "arrears_contact_history_entry_t",
@@ -121,6 +121,7 @@ fn facts() -> Vec<(String, u64)> {
             (contact_point_index, contact_point_index),
             (template_len_bytes, template_len_bytes),
             (template_id, template),
+            (tone, tone),
         ]
     );
     layout!(
@@ -160,6 +161,10 @@ fn facts() -> Vec<(String, u64)> {
         ("ARREARS_ERROR_MESSAGE_BYTES_MAX", ERROR_MESSAGE_BYTES_MAX as u64),
         ("ARREARS_CHANNEL_MESSAGING", CHANNEL_MESSAGING.into()),
         ("ARREARS_CHANNEL_COUNT", CHANNEL_COUNT.into()),
+        ("ARREARS_TONE_FIRM", TONE_FIRM.into()),
+        ("ARREARS_TONE_SETTLEMENT_OFFER", TONE_SETTLEMENT_OFFER.into()),
+        ("ARREARS_TONE_COUNT", TONE_COUNT.into()),
+        ("ARREARS_PROPOSAL_OUTPUT_SIZE_V1_1", PROPOSAL_OUTPUT_SIZE_V1_1 as u64),
         ("ARREARS_CONTACT_POINT_EMPLOYER_PROVIDED", CONTACT_POINT_EMPLOYER_PROVIDED.into()),
         ("ARREARS_ATTRIBUTE_TEXT", ATTRIBUTE_TEXT.into()),
         ("ARREARS_LOG_DEBUG", LOG_DEBUG.into()),

@@ -6,3 +6,4 @@
 
 mod glue;
 mod layout;
+mod tones;

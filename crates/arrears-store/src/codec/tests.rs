@@ -673,10 +673,15 @@ fn golden_case_action_contact_audit() {
         claim: None,
         sent_at: None,
         seq: 0,
+        message: None,
+        payment_link: None,
+        invoice: None,
     };
     // Action record version 2 (before `Cancelled`) reads as it was.
     older_version(RecordKind::Action, &action, "02fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000105fc78f1fed2002773ce43");
-    check(RecordKind::Action, &action, expect!["03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000105fc78f1fed200000000501e673a"]);
+    // Version 3 (before `message` and `payment_link`) reads with neither.
+    older_version(RecordKind::Action, &action, "03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000105fc78f1fed200000000501e673a");
+    check(RecordKind::Action, &action, expect!["04fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000105fc78f1fed20000000000000013f2ab74"]);
     // Version 3: a pending action cancelled by an opt-out (issue 14 point 3).
     let cancelled = Action {
         status: ActionStatus::Cancelled {
@@ -696,8 +701,25 @@ fn golden_case_action_contact_audit() {
         seq: 42,
         ..action.clone()
     };
-    check(RecordKind::Action, &sent, expect!["03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc8092160000010d736d732d676174657761792d31fc58f3fed20001fc3cf1fed2002a6f970e82"]);
-    check(RecordKind::Action, &cancelled, expect!["03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000200fc8080fed20000000075673d23"]);
+    // Version 3 (before `message` and `payment_link`) reads with neither.
+    older_version(RecordKind::Action, &sent, "03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc8092160000010d736d732d676174657761792d31fc58f3fed20001fc3cf1fed2002a6f970e82");
+    check(RecordKind::Action, &sent, expect!["04fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc8092160000010d736d732d676174657761792d31fc58f3fed20001fc3cf1fed2002a00000099dd6392"]);
+    // Version 3 (before `message` and `payment_link`) reads with neither.
+    older_version(RecordKind::Action, &cancelled, "03fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000200fc8080fed20000000075673d23");
+    check(RecordKind::Action, &cancelled, expect!["04fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc809216000200fc8080fed200000000000000540c6e3f"]);
+    // Version 4: the rendered message and the payment link (issue 19 points 1 to 3).
+    let rendered = Action {
+        status: ActionStatus::Pending,
+        message: Some(arrears_core::case::ActionMessage {
+            tone: arrears_core::message::Tone::Firm,
+            language: "es".into(),
+            text: "Hola Ana, pague US$ 45,50: https://pay.example.com/a/81985529216486895".into(),
+        }),
+        payment_link: Some("https://pay.example.com/a/81985529216486895".into()),
+        invoice: Some(arrears_core::ids::ObligationId(4)),
+        ..action.clone()
+    };
+    check(RecordKind::Action, &rendered, expect!["04fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f74696365fc00f1fed200fc8092160000000000010102657346486f6c6120416e612c207061677565205553242034352c35303a2068747470733a2f2f7061792e6578616d706c652e636f6d2f612f3831393835353239323136343836383935012b68747470733a2f2f7061792e6578616d706c652e636f6d2f612f383139383535323932313634383638393501048aac565f"]);
     older_version(RecordKind::Action, &action, "01fdefcdab8967452301070103020f616e61406578616d706c652e636f6d0c6561726c792e6e6f7469636514323032362d30322d30315431363a30303a30305a0a323032362d30322d3031010514323032362d30322d30315431363a30313a30305aca9b06a3");
     // Notes (added within format 2, issue 14 point 3).
     let note = arrears_core::case::Note {

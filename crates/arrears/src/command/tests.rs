@@ -107,10 +107,11 @@ fn command_variant(command: &Command) -> usize {
         Command::DecideCredit { .. } => 50,
         Command::SetCreditTerms { .. } => 51,
         Command::ReviewCredit { .. } => 52,
+        Command::ChannelPayment { .. } => 53,
     }
 }
 
-const COMMAND_VARIANTS: usize = 53;
+const COMMAND_VARIANTS: usize = 54;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -511,6 +512,18 @@ fn commands() -> Vec<(Command, Expect)> {
                 effective_on: date("2026-02-03"),
             },
             expect!["022c064e5452462d31030331303003555344fc8492160017f7043e"],
+        ),
+        (
+            Command::ChannelPayment {
+                account,
+                effective_on: date("2026-02-03"),
+                amount: usd("45.50"),
+                directed_to: None,
+                channel: PaymentChannel::Card,
+                agent: Some("agent-7".into()),
+                action: Some(81),
+            },
+            expect!["022d03fc849216000434352e3503555344000001076167656e742d3701510ed4ddfa"],
         ),
         (
             Command::DecideCredit {

@@ -13,6 +13,8 @@
 //! on the date, the debtor and the contact, so a cycle killed between batches and run again
 //! for the same date continues where it stopped and writes nothing twice.
 
+mod invoice;
+mod message;
 mod pipeline;
 mod review;
 

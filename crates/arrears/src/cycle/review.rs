@@ -29,14 +29,14 @@ use crate::context::Env;
 use crate::error::{CommandError, CycleError};
 use crate::ledger_write::NewObligation;
 use crate::lifecycle::{self, features, load_case, received, signals, step};
-use crate::outbox::{acceptable, action_id, guardrail_decision, RESCHEDULE_DAYS_MAX};
+use crate::outbox::{acceptable, action_id, guardrail_decision, with_tone, RESCHEDULE_DAYS_MAX};
 
 /// One account under review within a batch.
 pub(super) struct Review {
-    account: Account,
-    debtor: Debtor,
-    case: CollectionCase,
-    features: Features,
+    pub(super) account: Account,
+    pub(super) debtor: Debtor,
+    pub(super) case: CollectionCase,
+    pub(super) features: Features,
     score: Option<Score>,
     steps: Vec<(u32, ContactStep)>,
 }
@@ -268,8 +268,12 @@ pub(super) fn decide(
     let mut actions = 0;
     for (reviews, proposed) in by_debtor.iter_mut().zip(proposals.iter_mut()) {
         if let Some((request, debtor, proposed)) = proposed.take() {
-            actions += contact(env, reviews, &request, &debtor, proposed, as_of, report)?;
+            let hook = engine.components.payment_links.as_deref();
+            let asked = Asked { request: &request, debtor: &debtor, hook };
+            actions += contact(env, reviews, asked, proposed, as_of, report)?;
         }
+        let hook = engine.components.payment_links.as_deref();
+        actions += super::invoice::send_invoices(env, reviews, hook, as_of)?;
         for review in reviews.iter_mut() {
             if let Some(score) = &review.score {
                 // Kept for what reads it between cycles (the work queues); scores are finite
@@ -442,6 +446,10 @@ fn review_stage(
         report.transitions += 1;
     }
     review.steps = contact_steps(review, selected.as_ref(), days_in_stage);
+    // The tone of each step's template, for strategies that choose by tone.
+    for (_, step) in &mut review.steps {
+        step.tone = env.policy.messages().template(&step.template).map(|template| template.tone);
+    }
     Ok(())
 }
 
@@ -566,7 +574,11 @@ fn contact_steps(
             {
                 steps.push((
                     index,
-                    ContactStep { channel: contact.channel, template: contact.template.clone() },
+                    ContactStep {
+                        channel: contact.channel,
+                        template: contact.template.clone(),
+                        tone: None,
+                    },
                 ));
             }
         }
@@ -669,12 +681,19 @@ fn propose_all(
     Ok(proposed)
 }
 
+/// A debtor's contact request, the debtor, and the payment link hook, for writing actions.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    request: &'a ContactRequest,
+    debtor: &'a Debtor,
+    hook: Option<&'a dyn crate::messages::PaymentLinks>,
+}
+
 /// Writes the accepted ones of a debtor's proposed contacts to the outbox.
 fn contact(
     env: &mut Env<'_>,
     reviews: &mut [Review],
-    request: &ContactRequest,
-    debtor: &Debtor,
+    asked: Asked<'_>,
     proposals: Vec<ContactProposal>,
     as_of: NaiveDate,
     report: &mut CycleReport,
@@ -682,11 +701,11 @@ fn contact(
     if proposals.is_empty() {
         return Ok(0);
     }
-    let mut disposer = Disposer::new(env, debtor, request, reviews)?;
+    let mut disposer = Disposer::new(env, asked.debtor, asked.request, reviews)?;
     let mut written = 0;
     for proposal in proposals {
         let Some(proposal) = disposer.dispose(env, proposal, as_of, report)? else { continue };
-        written += u64::from(write_action(env, debtor.id, &proposal, as_of)?);
+        written += u64::from(write_action(env, reviews, asked, &proposal, as_of)?);
         mark_steps_issued(reviews, &proposal);
     }
     Ok(written)
@@ -778,6 +797,8 @@ struct Disposer<'r> {
     outstanding: Vec<(ContactChannel, Vec<AccountId>)>,
     flags: compliance::Flags,
     channels_used: BTreeSet<ContactChannel>,
+    /// The debtor's experience budget: its segment and contacts a week, if the policy has one.
+    budget: Option<(String, u32)>,
 }
 
 impl<'r> Disposer<'r> {
@@ -802,6 +823,7 @@ impl<'r> Disposer<'r> {
             outstanding,
             flags: crate::guardrails::flags(debtor, reviews.iter().map(|review| &review.case)),
             channels_used: BTreeSet::new(),
+            budget: budget_of(env, reviews),
         })
     }
 
@@ -815,7 +837,8 @@ impl<'r> Disposer<'r> {
         as_of: NaiveDate,
         report: &mut CycleReport,
     ) -> Result<Option<ContactProposal>, CommandError> {
-        if !acceptable(self.request, &proposal, as_of)
+        if !with_tone(self.request, &mut proposal)
+            || !acceptable(self.request, &proposal, as_of)
             || !self.channels_used.insert(proposal.channel)
         {
             report.proposals_refused += 1;
@@ -847,6 +870,18 @@ impl<'r> Disposer<'r> {
                 }
             }
         }
+        if let Some((segment, allowed)) = self.over_budget(&proposal) {
+            // The lower of the law's caps (the guardrails above) and the budget applies.
+            let decision = compliance::Decision {
+                allowed: false,
+                rule: Some(EXPERIENCE_RULE.to_owned()),
+                reason: format!("segment {segment:?} allows {allowed} contacts in 7 days"),
+                next_allowed_at: None,
+                also_blocked_by: Vec::new(),
+            };
+            self.block(env, &proposal, decision, report)?;
+            return Ok(None);
+        }
         self.history.push(crate::guardrails::planned(
             self.debtor,
             proposal.at,
@@ -856,6 +891,23 @@ impl<'r> Disposer<'r> {
         ));
         self.outstanding.push((proposal.channel, proposal.accounts.clone()));
         Ok(Some(proposal))
+    }
+
+    /// Whether the proposal would give the debtor more contacts than the experience budget
+    /// allows in 7 days: outbound contacts (acknowledged, pending, or
+    /// admitted in this review) less than 7 days before or after it, a conservative count of
+    /// every 7-day window that holds it.
+    /// Returns the debtor's segment and budget when it would be exceeded.
+    fn over_budget(&self, proposal: &ContactProposal) -> Option<(String, u32)> {
+        let (segment, allowed) = self.budget.as_ref()?;
+        let week = chrono::Duration::days(7);
+        let used = self
+            .history
+            .iter()
+            .filter(|entry| entry.direction == compliance::Direction::Outbound)
+            .filter(|entry| (entry.at - proposal.at).abs() < week)
+            .count();
+        (used >= *allowed as usize).then(|| (segment.clone(), *allowed))
     }
 
     /// Counts a blocked proposal under its rule and audits it.
@@ -884,18 +936,45 @@ impl<'r> Disposer<'r> {
     }
 }
 
-/// Writes an admitted proposal to the outbox under its deterministic id; true if and only if
-/// it was not there yet (a resumed cycle finds the actions it already wrote).
+/// The rule an over-budget proposal is blocked under (docs/MESSAGES.md, "Experience budget").
+pub(crate) const EXPERIENCE_RULE: &str = "experience.contacts_per_week";
+
+/// The debtor's segment and budget, from its most past-due reviewed account: its product,
+/// score band and months on book.
+fn budget_of(env: &Env<'_>, reviews: &[Review]) -> Option<(String, u32)> {
+    let first = reviews.iter().max_by_key(|review| review.features.days_past_due)?;
+    let band = first.score.as_ref().map(|score| score.band.as_str());
+    env.policy
+        .messages()
+        .experience
+        .for_debtor(
+            first.account.product,
+            band,
+            i64::from(crate::lifecycle::months_between(
+                first.account.opened_on,
+                first.features.as_of,
+            )),
+        )
+        .map(|(segment, allowed)| (segment.to_owned(), allowed))
+}
+
+/// Writes an admitted proposal to the outbox under its deterministic id, with its payment
+/// link and its rendered message; true if and only if it was not there yet (a resumed cycle
+/// finds the actions it already wrote).
 fn write_action(
     env: &mut Env<'_>,
-    debtor: arrears_core::ids::DebtorId,
+    reviews: &[Review],
+    asked: Asked<'_>,
     proposal: &ContactProposal,
     as_of: NaiveDate,
 ) -> Result<bool, CommandError> {
+    let debtor = asked.debtor.id;
     let id = action_id(as_of, debtor, proposal);
     if env.txn.action(id)?.is_some() {
         return Ok(false);
     }
+    let written =
+        super::message::message_for(env, reviews, asked.debtor, proposal, id, asked.hook)?;
     let seq = env.txn.next_id(arrears_store::Sequence::Action)?;
     env.txn.put_action(&Action {
         id,
@@ -910,6 +989,9 @@ fn write_action(
         claim: None,
         sent_at: None,
         seq,
+        message: written.message,
+        payment_link: written.payment_link,
+        invoice: written.invoice,
     })?;
     Ok(true)
 }
@@ -966,6 +1048,13 @@ fn next_review(
         consider(days_after(obligation.due_on, 1));
         if earliest_reminder < 0 {
             consider(days_before(obligation.due_on, earliest_reminder.unsigned_abs()));
+        }
+    }
+    if policy.messages().invoice.is_some() {
+        // An invoice issued ahead is sent on its issue date.
+        let all = txn.account_state(&review.account, None)?;
+        for obligation in all.obligations.values() {
+            consider(obligation.issued_on);
         }
     }
     if let Some(promise) = &review.case.promise {

@@ -18,6 +18,7 @@ fn action_ids_are_frozen() {
         address: address.to_owned(),
         template: "reminder_1".to_owned(),
         at: "2026-02-01T15:00:00Z".parse().unwrap(),
+        tone: None,
     };
     let ids: Vec<u64> = [
         (ContactChannel::Phone, "+15550001"),

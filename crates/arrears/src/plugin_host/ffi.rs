@@ -177,6 +177,8 @@ pub(super) const PROPOSAL_OUTPUT_ZERO: abi::ContactProposalOutput = abi::Contact
     contact_point_index: 0,
     template_len_bytes: 0,
     template: [0; abi::TEMPLATE_BYTES_MAX],
+    tone: 0,
+    reserved: 0,
 };
 
 /// An instance as `init` returned it: the plugin's opaque handle, its functions, and the lock

@@ -364,7 +364,7 @@ fn step_inputs(request: &ContactRequest) -> Vec<abi::ContactStepInput> {
         .map(|step| abi::ContactStepInput {
             template: StrRef::from_str(&step.template),
             channel: channel_code(step.channel),
-            reserved: 0,
+            tone: step.tone.map_or(abi::TONE_NONE, arrears_core::message::Tone::code),
         })
         .collect()
 }
@@ -499,6 +499,13 @@ fn check_proposal(
             at_unix_us: output.at_unix_us,
         });
     };
+    let tone = match output.tone {
+        abi::TONE_NONE => None,
+        code => match arrears_core::message::Tone::from_code(code) {
+            Some(tone) => Some(tone),
+            None => return Err(bad(format!("unknown tone {code}"))),
+        },
+    };
     Ok(ContactProposal {
         debtor: request.debtor,
         accounts: request.accounts.clone(),
@@ -506,6 +513,7 @@ fn check_proposal(
         address: point.address.clone(),
         template: template.to_owned(),
         at,
+        tone,
     })
 }
 

@@ -159,6 +159,8 @@ pub(super) struct WireProposal {
     contact_point_index: u32,
     template_len_bytes: u32,
     template: Vec<u8>,
+    /// `TONE_*` (ABI 1.2).
+    tone: u32,
 }
 
 impl WireScore {
@@ -198,6 +200,7 @@ impl WireProposal {
             contact_point_index: output.contact_point_index,
             template_len_bytes: output.template_len_bytes,
             template: output.template[..len].to_vec(),
+            tone: output.tone,
         }
     }
 
@@ -211,6 +214,7 @@ impl WireProposal {
         output.template_len_bytes = self.template_len_bytes;
         let len = self.template.len().min(output.template.len());
         output.template[..len].copy_from_slice(&self.template[..len]);
+        output.tone = self.tone;
         output
     }
 }

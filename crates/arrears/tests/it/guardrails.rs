@@ -45,6 +45,7 @@ impl ContactStrategy for Rogue {
                         address: point.address.clone(),
                         template: step.template.clone(),
                         at,
+                        tone: None,
                     });
                 }
             }

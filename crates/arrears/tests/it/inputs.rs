@@ -178,7 +178,11 @@ fn request() -> ContactRequest {
         debtor: arrears::ids::DebtorId(1),
         accounts: vec![arrears::ids::AccountId(1)],
         as_of: review_day(),
-        steps: vec![ContactStep { channel: ContactChannel::Email, template: "remind".into() }],
+        steps: vec![ContactStep {
+            channel: ContactChannel::Email,
+            template: "remind".into(),
+            tone: None,
+        }],
         contact_points: vec![ContactPoint {
             channel: ContactChannel::Email,
             address: "a@example.com".into(),
@@ -252,6 +256,7 @@ impl ContactStrategy for Offset {
                 address: request.contact_points[0].address.clone(),
                 template: request.steps[0].template.clone(),
                 at: day_start(request).and_utc() + self.0,
+                tone: None,
             })
             .collect())
     }

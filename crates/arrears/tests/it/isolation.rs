@@ -71,7 +71,11 @@ fn contact_request() -> ContactRequest {
         debtor: DebtorId(3),
         accounts: vec![AccountId(7)],
         as_of: "2026-03-02".parse().unwrap(),
-        steps: vec![ContactStep { channel: ContactChannel::Email, template: "email_1".into() }],
+        steps: vec![ContactStep {
+            channel: ContactChannel::Email,
+            template: "email_1".into(),
+            tone: None,
+        }],
         contact_points: vec![ContactPoint {
             channel: ContactChannel::Email,
             address: "a@example.com".into(),

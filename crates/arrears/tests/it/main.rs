@@ -16,6 +16,7 @@ mod inputs;
 mod isolation;
 mod lifecycle;
 mod lists;
+mod messages;
 mod migrate;
 mod model;
 mod plugins;

@@ -13,6 +13,7 @@ use std::sync::{Arc, OnceLock};
 
 use arrears::case::{ContactAttempt, ContactOutcome};
 use arrears::ids::{AccountId, DebtorId};
+use arrears::message::Tone;
 use arrears::model::{ContactChannel, ContactPoint, ContactPointKind, ProductKind};
 use arrears::money::Currency;
 use arrears::plugin_host::{
@@ -119,8 +120,12 @@ fn request(points: Vec<ContactPoint>) -> ContactRequest {
         accounts: vec![AccountId(7)],
         as_of: on("2026-03-02"),
         steps: vec![
-            ContactStep { channel: ContactChannel::Sms, template: "sms_reminder".into() },
-            ContactStep { channel: ContactChannel::Phone, template: "call_1".into() },
+            ContactStep {
+                channel: ContactChannel::Sms,
+                template: "sms_reminder".into(),
+                tone: None,
+            },
+            ContactStep { channel: ContactChannel::Phone, template: "call_1".into(), tone: None },
         ],
         contact_points: points,
         time_zones: vec!["America/Chicago".into()],
@@ -170,7 +175,7 @@ fn scorecard_library_scores_rows_and_features() {
     let path = first_party("arrears_plugin_scorecard");
     let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
     assert_eq!(plugin.name(), "scorecard");
-    assert_eq!(plugin.abi_version(), (1, 1));
+    assert_eq!(plugin.abi_version(), (1, 2));
     assert_eq!(plugin.capability_names(), ["scorer", "thread_safe", "deterministic"]);
     assert!(plugin.sha256().is_some());
 
@@ -315,6 +320,32 @@ fn a_plugin_built_for_an_older_minor_works() {
     assert!(instance.declared_reasons().is_none());
     let scores = instance.score_batch(&[ScoreRequest::default()]).unwrap();
     assert_eq!((scores[0].points, scores[0].reasons.clone()), (500.0, vec!["late".to_owned()]));
+    // Its proposals (72 bytes, before ABI 1.2's tone) keep their template: no tone chosen.
+    let points = vec![point(ContactChannel::Email, "a@example.com", true)];
+    let proposals = instance.propose_batch(&[toned_request(points)], &[]).unwrap();
+    assert_eq!((proposals[0].template.as_str(), proposals[0].tone), ("hello", None));
+}
+
+/// `request` with the tones of ABI 1.2 on its steps.
+fn toned_request(points: Vec<ContactPoint>) -> ContactRequest {
+    let mut request = request(points);
+    request.steps[0].tone = Some(Tone::Firm);
+    request.steps[1].tone = Some(Tone::FinalNotice);
+    request
+}
+
+#[test]
+fn a_plugin_of_abi_1_2_reads_step_tones_and_chooses_one() {
+    let (_dir, path) = misbehaving("TONE");
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    assert_eq!(plugin.abi_version(), (1, 2));
+    let instance = plugin.instantiate("").unwrap();
+    let points = vec![point(ContactChannel::Email, "a@example.com", true)];
+    let proposals = instance.propose_batch(&[toned_request(points.clone())], &[]).unwrap();
+    assert_eq!(proposals[0].tone, Some(Tone::Firm));
+    // Steps without a tone (a policy whose templates the integrator resolves) pass none.
+    let proposals = instance.propose_batch(&[request(points)], &[]).unwrap();
+    assert_eq!(proposals[0].tone, None);
 }
 
 #[test]
@@ -381,6 +412,7 @@ fn bad_outputs_are_errors_not_data() {
     );
     assert!(matches!(propose("BAD_CHANNEL"), Err(PluginCallError::BadProposal { index: 0, .. })));
     assert!(matches!(propose("BAD_TIME"), Err(PluginCallError::BadTime { at_unix_us: 0, .. })));
+    assert!(matches!(propose("BAD_TONE"), Err(PluginCallError::BadProposal { index: 0, .. })));
     assert!(matches!(
         propose("TOO_MANY"),
         Err(PluginCallError::TooManyOutputs { count: 5, count_max: 4, .. })

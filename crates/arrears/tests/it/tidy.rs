@@ -226,6 +226,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "clock",
     "audit",
     "guardrails",
+    "messages",
     "context",
     "ledger_write",
     "lifecycle",

@@ -1,7 +1,9 @@
 /*
  * A plugin that misbehaves in one way, chosen at compile time with -DMODE_<NAME>, for the
  * host's failure tests. Without a mode it is a well-behaved scorer and contact strategy
- * built against ABI 1.0 (MODE_OLD_MINOR exercises exactly that: a 104-byte descriptor).
+ * built against ABI 1.0 (MODE_OLD_MINOR exercises exactly that: a 104-byte descriptor; like
+ * every mode but MODE_TONE and MODE_BAD_TONE, it writes the 72 bytes of a proposal of ABI 1.0 and
+ * 1.1 and leaves the tone of 1.2 as the host zeroed it).
  */
 #include <math.h>
 #include <string.h>
@@ -83,6 +85,11 @@ static arrears_status_t m_propose(void *instance, const arrears_contact_request_
     output->channel = 9;
 #elif defined(MODE_BAD_TIME)
     output->at_unix_us = 0;
+#elif defined(MODE_TONE)
+    /* ABI 1.2: the tone of the request's first step (the host passes it). */
+    output->tone = request->step_count > 0 ? request->steps[0].tone : ARREARS_TONE_NONE;
+#elif defined(MODE_BAD_TONE)
+    output->tone = ARREARS_TONE_COUNT;
 #endif
     written += 1;
   }
@@ -130,7 +137,7 @@ static const arrears_plugin_descriptor_t DESCRIPTOR = {
 #elif defined(MODE_SIZE_BETWEEN)
     /* Between ABI 1.0's size (104) and 1.1's (112): it ends inside reason_codes. */
     .struct_size = ARREARS_DESCRIPTOR_SIZE_V1_0 + 4,
-    .abi_minor = ARREARS_ABI_VERSION_MINOR,
+    .abi_minor = 1,
 #else
     .struct_size = sizeof(arrears_plugin_descriptor_t),
     .abi_minor = ARREARS_ABI_VERSION_MINOR,
