@@ -1020,6 +1020,12 @@ pub(crate) enum ReportCommand {
     Productivity(crate::work::ProductivityArgs),
     /// The experience budget, used against allowed per segment, over the 7 days to --to.
     Experience(ExperienceArgs),
+    /// Credit exposure by risk band and currency, with limit utilisation.
+    Exposure(crate::credit::ExposureArgs),
+    /// The stability of the credit review score distribution between two dates (PSI).
+    Psi(crate::credit::PsiArgs),
+    /// Accounts whose signals in force changed since a date.
+    Signals(crate::credit::SignalsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -1027,12 +1033,6 @@ pub(crate) struct ExperienceArgs {
     /// The last of the 7 days, inclusive (default: today).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) to: Option<NaiveDate>,
-    /// Credit exposure by risk band and currency, with limit utilisation.
-    Exposure(crate::credit::ExposureArgs),
-    /// The stability of the credit review score distribution between two dates (PSI).
-    Psi(crate::credit::PsiArgs),
-    /// Accounts whose signals in force changed since a date.
-    Signals(crate::credit::SignalsArgs),
 }
 
 #[derive(Debug, Args)]

@@ -506,48 +506,6 @@ pub enum Command {
         #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
-}
-
-/// How a payment was made ([`Command::ChannelPayment`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentChannel {
-    /// A card, in person, online or taken by an agent over the phone.
-    Card,
-    /// A bank transfer.
-    BankTransfer,
-    /// A direct debit the debtor authorised.
-    DirectDebit,
-    /// Cash at a counter.
-    Cash,
-    /// A cheque.
-    Check,
-    /// Through the payment link of an outbox action (docs/MESSAGES.md).
-    PaymentLink,
-}
-
-impl PaymentChannel {
-    /// Every channel, in the order of its encoding (append new ones at the end).
-    pub const ALL: [PaymentChannel; 6] = [
-        PaymentChannel::Card,
-        PaymentChannel::BankTransfer,
-        PaymentChannel::DirectDebit,
-        PaymentChannel::Cash,
-        PaymentChannel::Check,
-        PaymentChannel::PaymentLink,
-    ];
-
-    /// The name as written in files and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            PaymentChannel::Card => "card",
-            PaymentChannel::BankTransfer => "bank_transfer",
-            PaymentChannel::DirectDebit => "direct_debit",
-            PaymentChannel::Cash => "cash",
-            PaymentChannel::Check => "check",
-            PaymentChannel::PaymentLink => "payment_link",
-        }
-    }
     /// Registers an account the debtor pays from, so that the `payer_account` matching rule
     /// finds the debtor from a bank line's payer account (docs/CASH.md, "Payer accounts").
     /// The number is read as [`arrears_core::cash::PayerAccount::parse`] reads it (spaces,
@@ -668,6 +626,48 @@ impl PaymentChannel {
         /// The outbox action whose payment link the debtor used, if any.
         action: Option<u64>,
     },
+}
+
+/// How a payment was made ([`Command::ChannelPayment`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentChannel {
+    /// A card, in person, online or taken by an agent over the phone.
+    Card,
+    /// A bank transfer.
+    BankTransfer,
+    /// A direct debit the debtor authorised.
+    DirectDebit,
+    /// Cash at a counter.
+    Cash,
+    /// A cheque.
+    Check,
+    /// Through the payment link of an outbox action (docs/MESSAGES.md).
+    PaymentLink,
+}
+
+impl PaymentChannel {
+    /// Every channel, in the order of its encoding (append new ones at the end).
+    pub const ALL: [PaymentChannel; 6] = [
+        PaymentChannel::Card,
+        PaymentChannel::BankTransfer,
+        PaymentChannel::DirectDebit,
+        PaymentChannel::Cash,
+        PaymentChannel::Check,
+        PaymentChannel::PaymentLink,
+    ];
+
+    /// The name as written in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            PaymentChannel::Card => "card",
+            PaymentChannel::BankTransfer => "bank_transfer",
+            PaymentChannel::DirectDebit => "direct_debit",
+            PaymentChannel::Cash => "cash",
+            PaymentChannel::Check => "check",
+            PaymentChannel::PaymentLink => "payment_link",
+        }
+    }
 }
 
 /// The longest bank rules text [`Command::SetBankRules`] keeps, in bytes.

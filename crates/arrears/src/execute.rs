@@ -188,7 +188,7 @@ fn dispatch(
                 amount: *amount,
                 directed_to: *directed_to,
             };
-            return dispatch(env, &payment);
+            return dispatch(env, scoring, &payment);
         }
         Command::Payment { account, effective_on, amount, directed_to } => {
             let account = load_account(env.txn, *account)?;

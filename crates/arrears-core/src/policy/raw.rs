@@ -49,6 +49,8 @@ pub(super) struct RawPolicy {
     pub(super) disclosure: Option<SpannedList<RawDisclosure>>,
     #[serde(default)]
     pub(super) experience: Option<Spanned<RawExperience>>,
+    #[serde(default)]
+    pub(super) credit: Option<Spanned<RawCredit>>,
 }
 
 #[derive(Deserialize)]
@@ -119,8 +121,6 @@ pub(super) struct RawDisclosure {
     pub(super) source: Spanned<String>,
     pub(super) status: Spanned<String>,
     pub(super) text: RawTexts,
-    #[serde(default)]
-    pub(super) credit: Option<Spanned<RawCredit>>,
 }
 
 /// `[credit]`: `[[credit.rule]]` and `[credit.review]`.

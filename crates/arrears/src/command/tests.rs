@@ -523,7 +523,7 @@ fn commands() -> Vec<(Command, Expect)> {
                 agent: Some("agent-7".into()),
                 action: Some(81),
             },
-            expect!["022d03fc849216000434352e3503555344000001076167656e742d3701510ed4ddfa"],
+            expect!["023503fc849216000434352e3503555344000001076167656e742d370151a99cc9d2"],
         ),
         (
             Command::DecideCredit {
