@@ -66,6 +66,7 @@ mod underwriting;
 mod upkeep;
 
 pub mod credit_reports;
+pub mod feed;
 pub mod lists;
 mod query;
 pub mod reports;
@@ -93,6 +94,7 @@ pub use error::{
     BatchError, CommandError, CycleError, MigrateError, Migration, OpenError, QueryError,
     StorageError,
 };
+pub use feed::{Affected, Change, ChangeKind, ChangePage};
 pub use guardrails::GuardrailInputs;
 pub use messages::{LinkRequest, PaymentLinks};
 pub use plugin_host::{PluginCallError, PluginLoadError};
@@ -1563,6 +1565,45 @@ impl Arrears {
             .map(|entry| entry.record)
             .filter(|record| account.is_none() || record.account == account)
             .collect())
+    }
+
+    /// The change feed: the committed changes with audit sequence above `after`, in commit
+    /// order, at most `limit` (see [`feed`]). Pass the page's `next` as `after` to read on; a
+    /// consumer stores it as its cursor and resumes from it, and deduplicates on `seq`. The
+    /// feed reads the audit log and the idempotency records the store writes anyway: it adds
+    /// nothing to the write path.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// # arrears::doc_fixture(&dir.path().join("books.redb"))?;
+    /// let books = arrears::Arrears::open(dir.path().join("books.redb"))?;
+    /// let first = books.changes(0, 1)?;
+    /// assert_eq!((first.changes[0].seq, first.next, first.head), (1, 1, 2));
+    /// let rest = books.changes(first.next, 100)?;
+    /// assert_eq!(rest.changes[0].seq, 2);
+    /// assert!(books.changes(rest.next, 100)?.changes.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, or a damaged store (an audit record or a command's idempotency
+    /// record missing or not decoding).
+    pub fn changes(&self, after: u64, limit: usize) -> Result<ChangePage, QueryError> {
+        feed::changes(&self.store.read()?, after, limit)
+    }
+
+    /// The outbox action `id`, pending or acknowledged, if any.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn action(&self, id: u64) -> Result<Option<case::Action>, QueryError> {
+        Ok(self.store.read()?.action(id)?)
     }
 
     /// Runs redb's own check of every page of the file (checksums and B-tree structure), which

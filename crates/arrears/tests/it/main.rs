@@ -9,6 +9,7 @@ mod commands;
 mod crash;
 mod credit;
 mod faults;
+mod feed;
 mod fixture;
 mod group_commit;
 mod guardrails;

@@ -239,6 +239,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "execute",
     "cycle",
     "query",
+    "feed",
     "lists",
     "verify",
     "reports",

@@ -1,0 +1,199 @@
+//! The change feed: every committed change of a store, in commit order, from a cursor.
+//!
+//! The feed is read from records the store already writes, so it adds no write: the audit log
+//! is a per-store sequence (1, 2, 3...) of every command executed and every state transition,
+//! cycle batch and registry change, and each command's idempotency record holds the command in
+//! its canonical form and its outcome. A [`Change`] is one audit record, with the command and
+//! its outcome read back from the idempotency record by key. The audit sequence is the cursor
+//! and the id to deduplicate on. docs/SCALE.md gives the JSON schema and the guarantees.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use arrears_core::case::{AuditKind, AuditRecord};
+use arrears_core::ids::{AccountId, DebtorId};
+use arrears_store::codec::DecodeError;
+use arrears_store::{ReadTxn, Reads, StorageError};
+
+use crate::command::{CaseChanged, Command, Outcome};
+use crate::error::QueryError;
+use crate::query;
+
+/// One committed change: an audit record, with what a command said and did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Change {
+    /// The audit sequence: the cursor (resume after it) and the id to deduplicate on.
+    pub seq: u64,
+    /// When the change was committed (the engine clock's instant).
+    #[serde(with = "arrears_core::dates::instant")]
+    pub recorded_at: DateTime<Utc>,
+    /// The account the change concerns, if one.
+    pub account: Option<AccountId>,
+    /// What changed.
+    pub kind: ChangeKind,
+}
+
+/// What a [`Change`] records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// A command was executed: its name, its idempotency key, the command in its canonical
+    /// form and its outcome (never a refusal: refused commands write nothing).
+    Command {
+        /// The command's name (`payment`, `create_debtor`...).
+        name: String,
+        /// Its idempotency key.
+        key: String,
+        /// The command as stored.
+        command: Box<Command>,
+        /// What it did (ledger entries, case changes, outbox acknowledgements...).
+        outcome: Box<Outcome>,
+    },
+    /// Any other audit record (a state transition, a cycle batch, a blocked contact, a failed
+    /// component, a plugin registry change), as the audit log holds it.
+    Audit(AuditKind),
+}
+
+/// A page of the feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ChangePage {
+    /// The changes after the cursor, in order, at most the limit asked for.
+    pub changes: Vec<Change>,
+    /// The cursor to read the next page from: the last change's `seq`, or the cursor given if
+    /// the page is empty.
+    pub next: u64,
+    /// The last sequence in the store when the page was read: the consumer is caught up when
+    /// `next == head`.
+    pub head: u64,
+}
+
+/// The records a change may have written or updated, for a consumer that copies state (the
+/// relay): read them back to apply the change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Affected {
+    /// Debtors created or updated.
+    pub debtors: BTreeSet<DebtorId>,
+    /// Accounts opened, posted to, or whose case changed.
+    pub accounts: BTreeSet<AccountId>,
+    /// Outbox actions acknowledged, sent, scheduled or cancelled. The actions a cycle writes
+    /// are not listed (its audit record counts them): read them by outbox sequence
+    /// ([`crate::Arrears::actions_after`]).
+    pub actions: BTreeSet<u64>,
+}
+
+impl Change {
+    /// The debtors, accounts and outbox actions this change wrote or updated.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// let (debtor, account) = arrears::doc_fixture(&dir.path().join("books.redb"))?;
+    /// let books = arrears::Arrears::open(dir.path().join("books.redb"))?;
+    /// let page = books.changes(0, 10)?;
+    /// assert_eq!(page.changes.len(), 2);
+    /// assert!(page.changes[0].affected().debtors.contains(&debtor));
+    /// assert!(page.changes[1].affected().accounts.contains(&account));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn affected(&self) -> Affected {
+        let mut affected = Affected::default();
+        affected.accounts.extend(self.account);
+        if let ChangeKind::Command { outcome, .. } = &self.kind {
+            outcome_affects(outcome, &mut affected);
+        }
+        affected
+    }
+}
+
+fn cases_affect(cases: &[CaseChanged], affected: &mut Affected) {
+    for case in cases {
+        affected.accounts.insert(case.account);
+        affected.accounts.extend(case.posted.iter().map(|posted| posted.account));
+    }
+}
+
+/// Exhaustive on purpose: a new outcome must say what it touches.
+fn outcome_affects(outcome: &Outcome, affected: &mut Affected) {
+    match outcome {
+        Outcome::DebtorCreated(debtor) => {
+            affected.debtors.insert(*debtor);
+        }
+        Outcome::AccountOpened(account) => {
+            affected.accounts.insert(*account);
+        }
+        Outcome::Posted(posted) => {
+            affected.accounts.insert(posted.account);
+        }
+        Outcome::Cases(cases) => cases_affect(cases, affected),
+        Outcome::Acknowledged { action, disputed } => {
+            affected.actions.insert(*action);
+            affected.accounts.extend(disputed.iter().copied());
+        }
+        Outcome::DebtorUpdated { debtor, cancelled } => {
+            affected.debtors.insert(*debtor);
+            affected.actions.extend(cancelled.iter().copied());
+        }
+        Outcome::Sent { action, .. } | Outcome::Scheduled { action } => {
+            affected.actions.insert(*action);
+        }
+        Outcome::Worked { account, cases, .. } => {
+            affected.accounts.insert(*account);
+            cases_affect(cases, affected);
+        }
+        Outcome::PolicySet { .. }
+        | Outcome::Rejected(_)
+        | Outcome::WorkDefined { .. }
+        | Outcome::CashHeld { .. } => {}
+    }
+}
+
+/// The changes with sequence above `after`, at most `limit`, in order.
+pub(crate) fn changes(read: &ReadTxn, after: u64, limit: usize) -> Result<ChangePage, QueryError> {
+    let head = read.last_audit()?.map_or(0, |entry| entry.record.seq);
+    let last = head.min(after.saturating_add(limit as u64));
+    let mut changes = Vec::new();
+    for seq in after.saturating_add(1)..=last {
+        let entry = read
+            .audit_entry(seq)?
+            .ok_or_else(|| missing("audit", seq.to_string(), "missing below the log's head"))?;
+        changes.push(change(read, entry.record)?);
+    }
+    let next = changes.last().map_or(after, |change| change.seq);
+    Ok(ChangePage { changes, next, head })
+}
+
+fn change(read: &ReadTxn, record: AuditRecord) -> Result<Change, QueryError> {
+    let kind = match record.kind {
+        AuditKind::CommandExecuted { name, key, .. } | AuditKind::Command { name, key } => {
+            let recorded = query::recorded(read, &key)?.ok_or_else(|| {
+                missing("idempotency", format!("{key:?}"), "missing for its audit record")
+            })?;
+            ChangeKind::Command {
+                name,
+                key,
+                command: Box::new(recorded.command),
+                outcome: Box::new(recorded.outcome),
+            }
+        }
+        other => ChangeKind::Audit(other),
+    };
+    Ok(Change { seq: record.seq, recorded_at: record.recorded_at, account: record.account, kind })
+}
+
+/// A record the feed needs that is not there: the store is damaged (`verify` says where).
+fn missing(table: &'static str, key: String, what: &str) -> StorageError {
+    StorageError::Corrupted {
+        table,
+        key,
+        reason: DecodeError::Payload { kind: table, reason: what.to_owned() },
+    }
+}
