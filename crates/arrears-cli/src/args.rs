@@ -82,6 +82,8 @@ pub(crate) enum Command {
     /// The audit log: print its head, to anchor it outside the store.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The change feed: every committed change after a cursor, in commit order (docs/SCALE.md).
+    Feed(crate::feed::FeedArgs),
     /// Replace or show the collection policy.
     #[command(subcommand)]
     Policy(PolicyCommand),

@@ -16,6 +16,7 @@ mod check;
 mod collect;
 mod credit;
 mod demo;
+mod feed;
 mod horizon;
 mod import;
 mod input;
@@ -236,6 +237,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Audit(AuditCommand::Head) => {
             report::audit_head(&open_read_only(cli)?, cli.json, out)
         }
+        Command::Feed(args) => feed::run(&open_read_only(cli)?, args, cli.json, out),
         Command::Policy(PolicyCommand::Set(args)) => policy::set(&open(cli)?, args, cli.json, out),
         Command::Policy(PolicyCommand::Show) => policy::show(&open_read_only(cli)?, cli.json, out),
         Command::Cycle(args) => {
