@@ -1597,6 +1597,20 @@ impl Arrears {
         feed::changes(&self.store.read()?, after, limit)
     }
 
+    /// An account's obligations, in id order (none for an unknown account).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn obligations_of(&self, account: AccountId) -> Result<Vec<Obligation>, QueryError> {
+        let read = self.store.read()?;
+        let mut obligations = Vec::new();
+        for id in read.obligations_of(account)? {
+            obligations.extend(read.obligation(id)?);
+        }
+        Ok(obligations)
+    }
+
     /// The outbox action `id`, pending or acknowledged, if any.
     ///
     /// # Errors
