@@ -84,6 +84,9 @@ pub(crate) enum Command {
     Audit(AuditCommand),
     /// The change feed: every committed change after a cursor, in commit order (docs/SCALE.md).
     Feed(crate::feed::FeedArgs),
+    /// Relay the change feed into another system (PostgreSQL), resuming from its cursor there.
+    #[command(subcommand)]
+    Relay(crate::relay::RelayCommand),
     /// Replace or show the collection policy.
     #[command(subcommand)]
     Policy(PolicyCommand),

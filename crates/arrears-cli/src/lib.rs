@@ -29,6 +29,7 @@ mod plugins;
 mod policy;
 mod post;
 mod refs;
+mod relay;
 mod report;
 mod show;
 mod upkeep;
@@ -237,6 +238,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Audit(AuditCommand::Head) => {
             report::audit_head(&open_read_only(cli)?, cli.json, out)
         }
+        Command::Relay(command) => relay::run(&open_read_only(cli)?, command, cli.json, out),
         Command::Feed(args) => feed::run(&open_read_only(cli)?, args, cli.json, out),
         Command::Policy(PolicyCommand::Set(args)) => policy::set(&open(cli)?, args, cli.json, out),
         Command::Policy(PolicyCommand::Show) => policy::show(&open_read_only(cli)?, cli.json, out),

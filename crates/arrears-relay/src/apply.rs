@@ -160,9 +160,9 @@ fn insert_change(
     // The id is a UUID derived from (shard, seq): the same change always gets the same id.
     txn.execute(
         "INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, shard, seq) \
-         VALUES (md5($1 || ':' || $2::text)::uuid, $3, $4, $5, $6, $1, $2) \
+         VALUES (md5($1 || ':' || $7)::uuid, $3, $4, $5, $6, $1, $2) \
          ON CONFLICT (id) DO NOTHING",
-        &[&shard, &seq, &aggregate_type, &aggregate_id, &kind, &payload],
+        &[&shard, &seq, &aggregate_type, &aggregate_id, &kind, &payload, &change.seq.to_string()],
     )?;
     Ok(())
 }

@@ -1,0 +1,326 @@
+//! `arrears relay postgres` against a real PostgreSQL 15 (tests/it/pg.rs): the relayed tables
+//! hold exactly the store, the aging SQL of docs/SCALE.md gives the engine's figures, and a
+//! relay killed at random points, or a PostgreSQL shut down in the middle of a run, loses and
+//! doubles nothing.
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use arrears::aging::Bucket;
+use arrears::Arrears;
+use chrono::NaiveDate;
+
+use crate::pg::Postgres;
+use crate::{path, Env, RECORDED_AT};
+
+/// The sample portfolio after a cycle, one action acknowledged and a back-dated payment.
+fn busy_sample() -> Env {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let actions = env.run(&["actions", "list", "--json"]).json();
+    let id = actions[0]["id"].as_u64().expect("an action").to_string();
+    env.run(&[
+        "actions",
+        "ack",
+        &id,
+        "--outcome",
+        "delivered",
+        "--at",
+        RECORDED_AT,
+        "--key",
+        "ack-1",
+    ])
+    .ok();
+    env.run(&[
+        "post",
+        "payment",
+        "--account",
+        "TC-8001",
+        "--amount",
+        "100.00",
+        "--on",
+        "2026-10-01",
+        "--key",
+        "late-news",
+    ])
+    .ok();
+    env
+}
+
+fn relay_command(env: &Env, pg: &Postgres, extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_arrears"));
+    command
+        .arg("--db")
+        .arg(env.db())
+        .args(["relay", "postgres", "--dsn", &pg.dsn(), "--shard", "s1"])
+        .args(extra);
+    command
+}
+
+fn relay_once(env: &Env, pg: &Postgres, batch: &str) -> String {
+    let output = relay_command(env, pg, &["--once", "--batch", batch, "--json"])
+        .output()
+        .expect("run the relay");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Counts and sums that must be equal in the store and in PostgreSQL.
+#[derive(Debug, PartialEq, Eq)]
+struct Totals {
+    changes: i64,
+    debtors: i64,
+    accounts: i64,
+    obligations: i64,
+    postings: i64,
+    receivable_by_currency: BTreeMap<String, i64>,
+    moved_by_currency: BTreeMap<String, i64>,
+    actions_by_status: BTreeMap<String, i64>,
+    cases_by_state: BTreeMap<String, i64>,
+}
+
+fn store_totals(env: &Env) -> Totals {
+    let books = Arrears::open_read_only(env.db()).expect("open the store");
+    let head = books.audit_head().unwrap().expect("a log").seq as i64;
+    let mut totals = Totals {
+        changes: head,
+        debtors: 0,
+        accounts: 0,
+        obligations: 0,
+        postings: 0,
+        receivable_by_currency: BTreeMap::new(),
+        moved_by_currency: BTreeMap::new(),
+        actions_by_status: BTreeMap::new(),
+        cases_by_state: BTreeMap::new(),
+    };
+    let mut debtors = std::collections::BTreeSet::new();
+    for id in books.account_ids().unwrap() {
+        let account = books.account(id).unwrap().unwrap();
+        debtors.insert(account.debtor);
+        totals.accounts += 1;
+        totals.obligations += books.obligations_of(id).unwrap().len() as i64;
+        let code = account.currency.code().to_owned();
+        for entry in books.ledger(id).unwrap() {
+            for posting in entry.postings {
+                totals.postings += 1;
+                *totals.moved_by_currency.entry(code.clone()).or_default() +=
+                    posting.amount_minor.abs();
+                if posting.book == arrears::ledger::Book::Receivable {
+                    *totals.receivable_by_currency.entry(code.clone()).or_default() +=
+                        posting.amount_minor;
+                }
+            }
+        }
+        let state = tag(&books.case(id).unwrap().state);
+        *totals.cases_by_state.entry(state).or_default() += 1;
+    }
+    totals.debtors = debtors.len() as i64;
+    for action in books.actions().unwrap() {
+        *totals.actions_by_status.entry(tag(&action.status)).or_default() += 1;
+    }
+    totals
+}
+
+/// The serde tag of an enum value: its name, or its one key.
+fn tag(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value).unwrap() {
+        serde_json::Value::String(name) => name,
+        serde_json::Value::Object(map) => map.keys().next().unwrap().clone(),
+        other => panic!("{other}"),
+    }
+}
+
+fn grouped(client: &mut postgres::Client, sql: &str) -> BTreeMap<String, i64> {
+    let rows = client.query(sql, &[]).unwrap();
+    rows.iter().map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1))).collect()
+}
+
+fn count(client: &mut postgres::Client, sql: &str) -> i64 {
+    client.query_one(sql, &[]).unwrap().get(0)
+}
+
+fn pg_totals(pg: &Postgres) -> Totals {
+    let mut client = pg.client();
+    let changes = count(&mut client, "SELECT count(*) FROM audit WHERE shard = 's1'");
+    // The audit and the outbox each hold every change once: seq 1..=N, no gap, no double.
+    let outbox = count(&mut client, "SELECT count(DISTINCT seq) FROM outbox WHERE shard = 's1'");
+    let top = count(&mut client, "SELECT coalesce(max(seq), 0) FROM audit WHERE shard = 's1'");
+    let cursor = count(&mut client, "SELECT seq FROM relay_cursor WHERE shard = 's1'");
+    assert_eq!((outbox, top, cursor), (changes, changes, changes));
+    Totals {
+        changes,
+        debtors: count(&mut client, "SELECT count(*) FROM debtors"),
+        accounts: count(&mut client, "SELECT count(*) FROM accounts"),
+        obligations: count(&mut client, "SELECT count(*) FROM obligations"),
+        postings: count(&mut client, "SELECT count(*) FROM journal_postings"),
+        receivable_by_currency: grouped(
+            &mut client,
+            "SELECT currency, sum(amount_minor)::bigint FROM journal_postings \
+             WHERE book = 'receivable' GROUP BY 1",
+        ),
+        moved_by_currency: grouped(
+            &mut client,
+            "SELECT currency, sum(abs(amount_minor))::bigint FROM journal_postings GROUP BY 1",
+        ),
+        actions_by_status: grouped(&mut client, "SELECT status, count(*) FROM actions GROUP BY 1"),
+        cases_by_state: grouped(&mut client, "SELECT state, count(*) FROM cases GROUP BY 1"),
+    }
+}
+
+/// The aging SQL, as docs/SCALE.md gives it.
+fn aging_sql() -> String {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/SCALE.md"),
+    )
+    .unwrap();
+    let section = &doc[doc.find("### Portfolio aging in SQL").expect("the section")..];
+    let start = section.find("```sql\n").expect("a sql block") + "```sql\n".len();
+    section[start..start + section[start..].find("```").unwrap()].to_owned()
+}
+
+fn engine_aging(env: &Env, as_of: NaiveDate) -> BTreeMap<(String, String), i64> {
+    let books = Arrears::open_read_only(env.db()).unwrap();
+    let mut figures = BTreeMap::new();
+    for row in books.portfolio_aging(as_of).unwrap().rows {
+        for bucket in Bucket::ALL {
+            let amount = row.amounts_minor[bucket.index()];
+            if amount != 0 {
+                figures.insert((row.currency.code().to_owned(), bucket.label().to_owned()), amount);
+            }
+        }
+    }
+    figures
+}
+
+fn sql_aging(pg: &Postgres, as_of: NaiveDate) -> BTreeMap<(String, String), i64> {
+    let rows = pg.client().query(&aging_sql(), &[&as_of]).unwrap();
+    rows.iter()
+        .map(|row| ((row.get::<_, String>(0), row.get::<_, String>(1)), row.get::<_, i64>(2)))
+        .filter(|(_, amount)| *amount != 0)
+        .collect()
+}
+
+#[test]
+fn the_sample_store_relays_and_aging_in_sql_equals_the_engines() {
+    let env = busy_sample();
+    let pg = Postgres::start();
+    let first: serde_json::Value = serde_json::from_str(&relay_once(&env, &pg, "50")).unwrap();
+    let expected = store_totals(&env);
+    assert_eq!(first["applied"], expected.changes);
+    assert_eq!(pg_totals(&pg), expected);
+    // Run again: nothing new, nothing doubled.
+    let again: serde_json::Value = serde_json::from_str(&relay_once(&env, &pg, "50")).unwrap();
+    assert_eq!(again["applied"], 0);
+    assert_eq!(pg_totals(&pg), expected);
+    for as_of in ["2026-08-31", "2026-10-01", "2026-11-20", "2027-06-30"] {
+        let as_of: NaiveDate = as_of.parse().unwrap();
+        let engine = engine_aging(&env, as_of);
+        assert!(!engine.is_empty() || as_of.to_string() == "2026-08-31");
+        assert_eq!(sql_aging(&pg, as_of), engine, "aging on {as_of}");
+    }
+    // The outbox has Kafka Connect's shape, one row per change, grouped by aggregate.
+    let mut client = pg.client();
+    let types = grouped(
+        &mut client,
+        "SELECT aggregatetype || ' ' || type, count(*) FROM outbox GROUP BY 1",
+    );
+    assert_eq!(types["debtor create_debtor"], 12);
+    assert_eq!(types["account payment"], 32);
+    assert!(types["account transition"] > 0);
+    assert_eq!(types["store cycle"], 1);
+}
+
+/// A seeded generator of delays, so that a failure names the delays it used.
+fn delays(seed: u64, count: usize, max_ms: u64) -> Vec<u64> {
+    let mut state = seed;
+    (0..count)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % max_ms
+        })
+        .collect()
+}
+
+fn cursor(pg: &Postgres) -> i64 {
+    // 0 also before the first relay created the schema.
+    let rows = pg.client().query("SELECT seq FROM relay_cursor WHERE shard = 's1'", &[]);
+    rows.ok().and_then(|rows| rows.first().map(|row| row.get(0))).unwrap_or(0)
+}
+
+#[test]
+fn a_relay_killed_at_random_points_loses_and_doubles_nothing() {
+    let env = busy_sample();
+    let pg = Postgres::start();
+    let expected = store_totals(&env);
+    let mut interrupted = Vec::new();
+    for delay in delays(20, 8, 400) {
+        let mut child: Child = relay_command(&env, &pg, &["--once", "--batch", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the relay");
+        std::thread::sleep(Duration::from_millis(40 + delay));
+        child.kill().expect("kill");
+        child.wait().expect("reap");
+        interrupted.push(cursor(&pg));
+    }
+    assert!(
+        interrupted.iter().any(|seq| *seq > 0 && *seq < expected.changes),
+        "no kill landed in the middle of a run: cursors {interrupted:?} of {}",
+        expected.changes
+    );
+    eprintln!("cursors after each kill: {interrupted:?} of {}", expected.changes);
+    relay_once(&env, &pg, "7");
+    assert_eq!(pg_totals(&pg), expected, "after kills at cursors {interrupted:?}");
+    assert_eq!(
+        sql_aging(&pg, "2026-11-20".parse().unwrap()),
+        engine_aging(&env, "2026-11-20".parse().unwrap())
+    );
+}
+
+#[test]
+fn postgresql_shut_down_in_the_middle_of_a_run_loses_and_doubles_nothing() {
+    let env = busy_sample();
+    let pg = Postgres::start();
+    let expected = store_totals(&env);
+    let mut child = relay_command(&env, &pg, &["--batch", "1", "--poll-ms", "50"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the relay");
+    let started = Instant::now();
+    while cursor(&pg) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the relay never committed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    pg.stop_immediately();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "the relay outlived PostgreSQL");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success());
+    assert!(stderr.contains("postgresql"), "{stderr}");
+    pg.start_server();
+    let stopped_at = cursor(&pg);
+    assert!(stopped_at > 0 && stopped_at < expected.changes, "stopped at {stopped_at}");
+    relay_once(&env, &pg, "500");
+    assert_eq!(pg_totals(&pg), expected);
+}
+
+#[test]
+fn a_relay_that_cannot_reach_postgresql_fails_with_a_clear_error_and_writes_nothing() {
+    let env = Env::sample();
+    let missing = env.dir().join("no-socket-here");
+    let dsn = format!("host={} user=postgres", path(&missing));
+    let run = env.run(&["relay", "postgres", "--dsn", &dsn, "--once"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.starts_with("error: postgresql"), "{}", run.stderr);
+}
