@@ -230,6 +230,12 @@ fn the_cycle_and_outbox_examples_replay() {
 }
 
 #[test]
+fn the_feed_examples_replay() {
+    let cycle: &[&str] = &["cycle", "--as-of", "2026-11-20"];
+    replay_section("### `arrears feed`", &[cycle], 2);
+}
+
+#[test]
 fn the_upkeep_examples_replay() {
     let cycle: &[&str] = &["cycle", "--as-of", "2026-11-20"];
     replay_section("### `arrears flag`", &[cycle], 1);
