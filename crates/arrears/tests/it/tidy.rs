@@ -56,11 +56,20 @@ fn dependency_direction_and_the_redb_boundary() {
         ("arrears-store", &["arrears-core", "redb"]),
         ("arrears-plugin-sdk", &[]),
         ("arrears", &["arrears-core", "arrears-store", "arrears-plugin-sdk"]),
-        // The CLI reads bank statements (`arrears bank import`) with arrears-bank.
+        // The CLI reads bank statements (`arrears bank import`) with arrears-bank, and relays
+        // the change feed (`arrears relay postgres`) with arrears-relay.
         (
             "arrears-cli",
-            &["arrears", "arrears-bank", "arrears-scorecard", "arrears-contact-ladder"],
+            &[
+                "arrears",
+                "arrears-bank",
+                "arrears-relay",
+                "arrears-scorecard",
+                "arrears-contact-ladder",
+            ],
         ),
+        // The relay reads the engine's public API only.
+        ("arrears-relay", &["arrears"]),
         // The bank statement formats need only the currency table.
         ("arrears-bank", &["arrears-core"]),
         ("../plugins/scorecard", &["arrears-plugin-sdk"]),
