@@ -48,10 +48,10 @@ pub(crate) fn run(
     out: &mut dyn Write,
 ) -> Result<Status> {
     let RelayCommand::Postgres(args) = command;
-    let mut relay = Relay::connect(books, &args.dsn, &args.shard)?;
+    let mut relay = Relay::connect(books, &args.dsn, &args.shard).map_err(failed)?;
     let mut applied = 0_u64;
     loop {
-        let step = relay.step(args.batch)?;
+        let step = relay.step(args.batch).map_err(failed)?;
         applied += step.changes as u64;
         if step.caught_up {
             if args.once {
@@ -60,7 +60,7 @@ pub(crate) fn run(
             std::thread::sleep(Duration::from_millis(args.poll_ms));
         }
     }
-    let cursor = relay.cursor()?;
+    let cursor = relay.cursor().map_err(failed)?;
     if json {
         let value = serde_json::json!({
             "shard": args.shard,
@@ -77,4 +77,10 @@ pub(crate) fn run(
         )?;
     }
     Ok(Status::Ok)
+}
+
+/// The relay's error as one message: a connection PostgreSQL closed is an I/O error of kind
+/// broken pipe, which `main` would otherwise take for a closed stdout and exit 0 on.
+fn failed(error: arrears_relay::RelayError) -> anyhow::Error {
+    anyhow::anyhow!("{:#}", anyhow::Error::from(error))
 }
