@@ -1,9 +1,10 @@
 //! One batch: the changes after the cursor, the state they touched, and the new cursor, in one
 //! PostgreSQL transaction.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
-use postgres::Transaction;
+use postgres::types::ToSql;
+use postgres::{Row, Statement, Transaction};
 use serde::Serialize;
 
 use arrears::case::{Action, AuditKind};
@@ -77,13 +78,13 @@ pub(crate) fn aggregate(shard: &str, change: &Change) -> (&'static str, String) 
 
 /// Reads the shard's cursor, locking its row until the transaction ends (a second relay of
 /// the same shard waits rather than applying the same batch beside it).
-pub(crate) fn lock_cursor(txn: &mut Transaction<'_>, shard: &str) -> Result<Cursor, RelayError> {
-    txn.execute(
+pub(crate) fn lock_cursor(sink: &mut Sink<'_, '_>, shard: &str) -> Result<Cursor, RelayError> {
+    sink.execute(
         "INSERT INTO relay_cursor (shard, seq, action_seq) VALUES ($1, 0, 0) \
          ON CONFLICT (shard) DO NOTHING",
         &[&shard],
     )?;
-    let row = txn.query_one(
+    let row = sink.query_one(
         "SELECT seq, action_seq FROM relay_cursor WHERE shard = $1 FOR UPDATE",
         &[&shard],
     )?;
@@ -96,28 +97,28 @@ pub(crate) fn lock_cursor(txn: &mut Transaction<'_>, shard: &str) -> Result<Curs
 /// `txn`, and moves the cursor; the caller commits.
 pub(crate) fn batch(
     books: &Arrears,
-    txn: &mut Transaction<'_>,
+    sink: &mut Sink<'_, '_>,
     shard: &str,
     batch: usize,
 ) -> Result<Step, RelayError> {
-    let cursor = lock_cursor(txn, shard)?;
+    let cursor = lock_cursor(sink, shard)?;
     let page = books.changes(cursor.seq, batch)?;
     let new_actions = books.actions_after(cursor.action_seq, batch)?;
     let mut affected = Affected::default();
     for change in &page.changes {
-        insert_change(txn, shard, change)?;
+        insert_change(sink, shard, change)?;
         let touched = change.affected();
         affected.debtors.extend(touched.debtors);
         affected.accounts.extend(touched.accounts);
         affected.actions.extend(touched.actions);
     }
     for account in &affected.accounts {
-        if let Some(debtor) = upsert_account(books, txn, shard, *account)? {
+        if let Some(debtor) = upsert_account(books, sink, shard, *account)? {
             affected.debtors.insert(debtor);
         }
     }
     for debtor in &affected.debtors {
-        upsert_debtor(books, txn, shard, *debtor)?;
+        upsert_debtor(books, sink, shard, *debtor)?;
     }
     let mut actions: Vec<Action> = new_actions.clone();
     let listed: BTreeSet<u64> = actions.iter().map(|action| action.id).collect();
@@ -125,11 +126,11 @@ pub(crate) fn batch(
         actions.extend(books.action(*id)?);
     }
     for action in &actions {
-        upsert_action(txn, shard, action)?;
+        upsert_action(sink, shard, action)?;
     }
     let action_seq = new_actions.iter().map(|action| action.seq).max().unwrap_or(cursor.action_seq);
     let next = Cursor { seq: page.next, action_seq };
-    txn.execute(
+    sink.execute(
         "UPDATE relay_cursor SET seq = $2, action_seq = $3, updated_at = now() WHERE shard = $1",
         &[&shard, &big(next.seq), &big(next.action_seq)],
     )?;
@@ -142,23 +143,19 @@ pub(crate) fn batch(
 }
 
 /// The change's audit row and outbox row, each written once whatever the retries.
-fn insert_change(
-    txn: &mut Transaction<'_>,
-    shard: &str,
-    change: &Change,
-) -> Result<(), RelayError> {
+fn insert_change(sink: &mut Sink<'_, '_>, shard: &str, change: &Change) -> Result<(), RelayError> {
     let payload = serde_json::to_value(change)?;
     let kind = change_type(change);
     let seq = big(change.seq);
     let account = change.account.map(|account| big(account.0));
-    txn.execute(
+    sink.execute(
         "INSERT INTO audit (shard, seq, recorded_at, account, kind, change) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shard, seq) DO NOTHING",
         &[&shard, &seq, &change.recorded_at, &account, &kind, &payload],
     )?;
     let (aggregate_type, aggregate_id) = aggregate(shard, change);
     // The id is a UUID derived from (shard, seq): the same change always gets the same id.
-    txn.execute(
+    sink.execute(
         "INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, shard, seq) \
          VALUES (md5($1 || ':' || $7)::uuid, $3, $4, $5, $6, $1, $2) \
          ON CONFLICT (id) DO NOTHING",
@@ -169,12 +166,12 @@ fn insert_change(
 
 fn upsert_debtor(
     books: &Arrears,
-    txn: &mut Transaction<'_>,
+    sink: &mut Sink<'_, '_>,
     shard: &str,
     id: DebtorId,
 ) -> Result<(), RelayError> {
     let Some(debtor) = books.debtor(id)? else { return Ok(()) };
-    txn.execute(
+    sink.execute(
         "INSERT INTO debtors (shard, id, external_ref, name, kind, country, record) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (shard, id) DO UPDATE SET \
          external_ref = $3, name = $4, kind = $5, country = $6, record = $7",
@@ -194,12 +191,12 @@ fn upsert_debtor(
 /// Copies an account, its case, obligations and journal; returns its debtor.
 fn upsert_account(
     books: &Arrears,
-    txn: &mut Transaction<'_>,
+    sink: &mut Sink<'_, '_>,
     shard: &str,
     id: AccountId,
 ) -> Result<Option<DebtorId>, RelayError> {
     let Some(account) = books.account(id)? else { return Ok(None) };
-    txn.execute(
+    sink.execute(
         "INSERT INTO accounts (shard, id, debtor, external_ref, product, currency, opened_on, \
          record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (shard, id) DO UPDATE SET \
          debtor = $3, external_ref = $4, product = $5, currency = $6, opened_on = $7, record = $8",
@@ -214,20 +211,20 @@ fn upsert_account(
             &serde_json::to_value(&account)?,
         ],
     )?;
-    upsert_case(books, txn, shard, id)?;
-    upsert_obligations(books, txn, shard, id)?;
-    upsert_journal(books, txn, shard, &account)?;
+    upsert_case(books, sink, shard, id)?;
+    upsert_obligations(books, sink, shard, id)?;
+    upsert_journal(books, sink, shard, &account)?;
     Ok(Some(account.debtor))
 }
 
 fn upsert_case(
     books: &Arrears,
-    txn: &mut Transaction<'_>,
+    sink: &mut Sink<'_, '_>,
     shard: &str,
     id: AccountId,
 ) -> Result<(), RelayError> {
     let case = books.case(id)?;
-    txn.execute(
+    sink.execute(
         "INSERT INTO cases (shard, account, state, stage, next_review_on, record) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shard, account) DO UPDATE SET \
          state = $3, stage = $4, next_review_on = $5, record = $6",
@@ -245,21 +242,30 @@ fn upsert_case(
 
 fn upsert_obligations(
     books: &Arrears,
-    txn: &mut Transaction<'_>,
+    sink: &mut Sink<'_, '_>,
     shard: &str,
     id: AccountId,
 ) -> Result<(), RelayError> {
-    let statement = txn.prepare(
+    let statement =
         "INSERT INTO obligations (shard, id, account, external_ref, kind, issued_on, due_on, \
          principal_minor, interest_minor, fee_minor) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (shard, id) DO UPDATE SET \
          external_ref = $4, kind = $5, issued_on = $6, due_on = $7, principal_minor = $8, \
-         interest_minor = $9, fee_minor = $10",
+         interest_minor = $9, fee_minor = $10";
+    // Obligations never change once recorded, and their ids grow: copy only the new ones.
+    let copied = max_copied(
+        sink,
+        "SELECT max(id) FROM obligations WHERE shard = $1 AND account = $2",
+        shard,
+        id,
     )?;
     for obligation in books.obligations_of(id)? {
+        if big(obligation.id.0) <= copied {
+            continue;
+        }
         let [principal, interest, fee] = obligation.original_minor;
-        txn.execute(
-            &statement,
+        sink.execute(
+            statement,
             &[
                 &shard,
                 &big(obligation.id.0),
@@ -281,21 +287,30 @@ fn upsert_obligations(
 /// so a row once written never changes; re-sending it does nothing.
 fn upsert_journal(
     books: &Arrears,
-    txn: &mut Transaction<'_>,
+    sink: &mut Sink<'_, '_>,
     shard: &str,
     account: &arrears::model::Account,
 ) -> Result<(), RelayError> {
-    let statement = txn.prepare(
+    let statement =
         "INSERT INTO journal_postings (shard, entry_id, line, account, event, entry_kind, \
          effective_on, recorded_at, book, obligation, component, source, amount_minor, currency) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         ON CONFLICT (shard, entry_id, line) DO NOTHING",
-    )?;
+         ON CONFLICT (shard, entry_id, line) DO NOTHING";
     let currency = account.currency.code();
+    // Entries are append-only and their ids grow: copy only those after the last one copied.
+    let copied = max_copied(
+        sink,
+        "SELECT max(entry_id) FROM journal_postings WHERE shard = $1 AND account = $2",
+        shard,
+        account.id,
+    )?;
     for entry in books.ledger(account.id)? {
+        if big(entry.id.0) <= copied {
+            continue;
+        }
         for (line, posting) in entry.postings.iter().enumerate() {
-            txn.execute(
-                &statement,
+            sink.execute(
+                statement,
                 &[
                     &shard,
                     &big(entry.id.0),
@@ -318,12 +333,8 @@ fn upsert_journal(
     Ok(())
 }
 
-fn upsert_action(
-    txn: &mut Transaction<'_>,
-    shard: &str,
-    action: &Action,
-) -> Result<(), RelayError> {
-    txn.execute(
+fn upsert_action(sink: &mut Sink<'_, '_>, shard: &str, action: &Action) -> Result<(), RelayError> {
+    sink.execute(
         "INSERT INTO actions (shard, id, seq, debtor, channel, template, scheduled_at, \
          created_for, status, record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (shard, id) DO UPDATE SET seq = $3, debtor = $4, channel = $5, \
@@ -342,4 +353,56 @@ fn upsert_action(
         ],
     )?;
     Ok(())
+}
+
+/// The largest id `query` finds for the account (0 for none). Each account's rows are copied
+/// whole in one transaction, so every id below the largest one copied is there too.
+fn max_copied(
+    sink: &mut Sink<'_, '_>,
+    query: &'static str,
+    shard: &str,
+    account: AccountId,
+) -> Result<i64, RelayError> {
+    let row = sink.query_one(query, &[&shard, &big(account.0)])?;
+    Ok(row.get::<_, Option<i64>>(0).unwrap_or(0))
+}
+
+/// Statements prepared once per connection: each `execute` is then one round trip, not two
+/// (a statement given as text is prepared again at every call).
+#[derive(Default)]
+pub(crate) struct Prepared(HashMap<&'static str, Statement>);
+
+/// A batch's transaction with the connection's prepared statements.
+pub(crate) struct Sink<'txn, 'client> {
+    pub(crate) txn: &'txn mut Transaction<'client>,
+    pub(crate) prepared: &'txn mut Prepared,
+}
+
+impl Sink<'_, '_> {
+    fn statement(&mut self, sql: &'static str) -> Result<Statement, RelayError> {
+        if let Some(statement) = self.prepared.0.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.txn.prepare(sql)?;
+        self.prepared.0.insert(sql, statement.clone());
+        Ok(statement)
+    }
+
+    fn execute(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, RelayError> {
+        let statement = self.statement(sql)?;
+        Ok(self.txn.execute(&statement, params)?)
+    }
+
+    fn query_one(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, RelayError> {
+        let statement = self.statement(sql)?;
+        Ok(self.txn.query_one(&statement, params)?)
+    }
 }

@@ -53,6 +53,7 @@ pub enum RelayError {
 pub struct Relay<'books> {
     books: &'books Arrears,
     client: postgres::Client,
+    prepared: apply::Prepared,
     shard: String,
 }
 
@@ -79,7 +80,7 @@ impl<'books> Relay<'books> {
         txn.execute("SELECT pg_advisory_xact_lock(7413020)", &[])?;
         txn.batch_execute(schema::SCHEMA)?;
         txn.commit()?;
-        Ok(Relay { books, client, shard: shard.to_owned() })
+        Ok(Relay { books, client, prepared: apply::Prepared::default(), shard: shard.to_owned() })
     }
 
     /// The cursor committed for this shard (zero before the first batch).
@@ -89,7 +90,8 @@ impl<'books> Relay<'books> {
     /// [`RelayError::Postgres`].
     pub fn cursor(&mut self) -> Result<Cursor, RelayError> {
         let mut txn = self.client.transaction()?;
-        let cursor = apply::lock_cursor(&mut txn, &self.shard)?;
+        let mut sink = apply::Sink { txn: &mut txn, prepared: &mut self.prepared };
+        let cursor = apply::lock_cursor(&mut sink, &self.shard)?;
         txn.commit()?;
         Ok(cursor)
     }
@@ -102,7 +104,8 @@ impl<'books> Relay<'books> {
     /// Any [`RelayError`]; nothing of the batch is then committed.
     pub fn step(&mut self, batch: usize) -> Result<Step, RelayError> {
         let mut txn = self.client.transaction()?;
-        let step = apply::batch(self.books, &mut txn, &self.shard, batch.max(1))?;
+        let mut sink = apply::Sink { txn: &mut txn, prepared: &mut self.prepared };
+        let step = apply::batch(self.books, &mut sink, &self.shard, batch.max(1))?;
         txn.commit()?;
         Ok(step)
     }
