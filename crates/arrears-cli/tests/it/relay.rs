@@ -324,3 +324,83 @@ fn a_relay_that_cannot_reach_postgresql_fails_with_a_clear_error_and_writes_noth
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.starts_with("error: postgresql"), "{}", run.stderr);
 }
+
+#[test]
+fn two_shards_relay_into_one_database_and_aging_in_sql_sums_them() {
+    let first = busy_sample();
+    let second = Env::sample();
+    let pg = Postgres::start();
+    for (env, shard) in [(&first, "s1"), (&second, "s2")] {
+        let output = Command::new(env!("CARGO_BIN_EXE_arrears"))
+            .arg("--db")
+            .arg(env.db())
+            .args(["relay", "postgres", "--dsn", &pg.dsn(), "--shard", shard, "--once"])
+            .output()
+            .expect("run the relay");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let cursors = grouped(&mut pg.client(), "SELECT shard, seq FROM relay_cursor");
+    let heads: BTreeMap<String, i64> = [("s1", &first), ("s2", &second)]
+        .map(|(shard, env)| (shard.to_owned(), store_totals(env).changes))
+        .into();
+    assert_eq!(cursors, heads);
+    for as_of in ["2026-10-01", "2026-11-20"] {
+        let as_of: NaiveDate = as_of.parse().unwrap();
+        let mut expected = engine_aging(&first, as_of);
+        for (key, amount) in engine_aging(&second, as_of) {
+            *expected.entry(key).or_default() += amount;
+        }
+        assert_eq!(sql_aging(&pg, as_of), expected, "aging on {as_of}");
+    }
+}
+
+/// Kills the child it holds when dropped, a failing test included.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_following_relay_catches_up_with_a_store_written_meanwhile() {
+    let env = busy_sample();
+    let pg = Postgres::start();
+    let _relay = KillOnDrop(
+        relay_command(&env, &pg, &["--batch", "3", "--poll-ms", "20"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the relay"),
+    );
+    for day in 1..=8 {
+        let on = format!("2026-11-{day:02}");
+        let key = format!("follow-{day}");
+        env.run(&[
+            "post",
+            "payment",
+            "--account",
+            "TC-8001",
+            "--amount",
+            "10.00",
+            "--on",
+            &on,
+            "--key",
+            &key,
+        ])
+        .ok();
+    }
+    let expected = store_totals(&env);
+    let started = Instant::now();
+    while cursor(&pg) < expected.changes {
+        assert!(started.elapsed() < Duration::from_secs(30), "the relay never caught up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(pg_totals(&pg), expected);
+    assert_eq!(
+        sql_aging(&pg, "2026-11-20".parse().unwrap()),
+        engine_aging(&env, "2026-11-20".parse().unwrap())
+    );
+}
