@@ -143,3 +143,60 @@ fn the_feed_is_a_read_it_works_on_a_read_only_handle_and_changes_nothing() {
     drop(reader);
     assert!(Arrears::open(&path).unwrap().verify().unwrap().is_clean());
 }
+
+mod model {
+    use arrears::{ChangeKind, Command, Outcome};
+    use proptest::prelude::*;
+
+    use crate::support::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Whatever the commands and however the feed is paged, it gives every accepted
+        /// command once, in the order executed, with the outcome its receipt gave, and no
+        /// refused one; the sequence has no gap.
+        #[test]
+        fn paging_the_feed_gives_every_accepted_command_once_in_order(
+            commands in proptest::collection::vec((any::<bool>(), 0_i64..20_000, 1_u32..28), 1..24),
+            limits in proptest::collection::vec(1_usize..7, 1..8),
+        ) {
+            let (_dir, books) = open_temp();
+            let account = account(&books, "A-1");
+            let mut model: Vec<(String, Outcome)> = Vec::new();
+            for (index, (is_charge, amount, day)) in commands.into_iter().enumerate() {
+                let key = format!("k{index}");
+                let command = if is_charge {
+                    charge_command(account, d(3, day), d(4, day), amount)
+                } else {
+                    Command::Payment { account, effective_on: d(3, day), amount: usd(amount), directed_to: None }
+                };
+                let outcome = books.execute(&key, &command).unwrap().outcome;
+                if !outcome.is_rejected() {
+                    model.push((key, outcome));
+                }
+            }
+            let mut seen = Vec::new();
+            let mut cursor = 0;
+            for limit in limits.iter().cycle() {
+                let page = books.changes(cursor, *limit).unwrap();
+                if page.changes.is_empty() {
+                    break;
+                }
+                cursor = page.next;
+                seen.extend(page.changes);
+            }
+            let seqs: Vec<u64> = seen.iter().map(|change| change.seq).collect();
+            prop_assert_eq!(seqs, (1..=seen.len() as u64).collect::<Vec<_>>());
+            let commands: Vec<(String, Outcome)> = seen
+                .into_iter()
+                .filter_map(|change| match change.kind {
+                    ChangeKind::Command { key, outcome, .. } => Some((key, *outcome)),
+                    _ => None,
+                })
+                .filter(|(key, _)| key.starts_with('k'))
+                .collect();
+            prop_assert_eq!(commands, model);
+        }
+    }
+}
