@@ -149,10 +149,23 @@ fn outcome_affects(outcome: &Outcome, affected: &mut Affected) {
             affected.accounts.insert(*account);
             cases_affect(cases, affected);
         }
+        // Credit standings are the debtor's (the relay copies no credit table yet).
+        Outcome::CreditTermsSet { debtor } => {
+            affected.debtors.insert(*debtor);
+        }
+        Outcome::CreditReviewed { reviews } => {
+            affected.debtors.extend(reviews.iter().map(|review| review.debtor));
+        }
+        // Suspense, bank rules and matches, and credit decisions belong to no debtor or
+        // account record.
         Outcome::PolicySet { .. }
         | Outcome::Rejected(_)
         | Outcome::WorkDefined { .. }
-        | Outcome::CashHeld { .. } => {}
+        | Outcome::CashHeld { .. }
+        | Outcome::BankRulesSet { .. }
+        | Outcome::CashReturned { .. }
+        | Outcome::BankMatchRecorded { .. }
+        | Outcome::CreditDecided { .. } => {}
     }
 }
 
