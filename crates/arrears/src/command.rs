@@ -529,10 +529,10 @@ pub enum Command {
         number: String,
     },
     /// Replaces the bank matching rules `arrears bank import` uses when given none (docs/CASH.md,
-    /// "Stored rules"): TOML text kept as given. The engine does not read bank rules, so it
-    /// checks only that the text is not empty and at most [`BANK_RULES_LEN_MAX`] bytes;
-    /// validate it first with `arrears_bank::matching::MatchRules::from_toml`, as `arrears bank
-    /// rules set` does.
+    /// "Stored rules"): TOML text kept as given, at most [`BANK_RULES_LEN_MAX`] bytes, once
+    /// `arrears_bank::matching::MatchRules::from_toml` reads it: rules the import could not
+    /// read are [`CommandError::Invalid`](crate::CommandError::Invalid) on `text`, located by
+    /// file, line and field, and nothing is written.
     SetBankRules {
         /// The file name, for messages.
         file: String,

@@ -255,7 +255,8 @@ fn payer_number(number: &str) -> Result<PayerAccount, CommandError> {
     Ok(account)
 }
 
-/// `Command::SetBankRules`: the text kept as given under [`BANK_RULES_CONFIG`].
+/// `Command::SetBankRules`: the text kept as given under [`BANK_RULES_CONFIG`], once
+/// arrears-bank's schema reads it (so that no stored rules fail the next import).
 pub(crate) fn set_bank_rules(
     env: &mut Env<'_>,
     file: &str,
@@ -270,6 +271,9 @@ pub(crate) fn set_bank_rules(
                 text.len()
             ),
         });
+    }
+    if let Err(error) = arrears_bank::matching::MatchRules::from_toml(text, file) {
+        return Err(CommandError::Invalid { field: "text", reason: error.to_string() });
     }
     env.txn.put_config(BANK_RULES_CONFIG, text.as_bytes())?;
     Ok(Outcome::BankRulesSet { file: file.to_owned() })

@@ -271,7 +271,7 @@ fn command_names(books: &arrears::Arrears) -> Vec<String> {
 }
 
 #[test]
-fn bank_rules_are_kept_as_given_and_empty_text_is_refused() {
+fn bank_rules_are_kept_as_given_and_empty_or_unreadable_text_is_refused() {
     let (_dir, books) = open_temp();
     assert_eq!(books.bank_rules().unwrap(), None);
     let text = "[[rule]]\nname = \"rf\"\nkind = \"creditor_reference\"\n";
@@ -282,6 +282,17 @@ fn bank_rules_are_kept_as_given_and_empty_text_is_refused() {
     let empty = Command::SetBankRules { file: "rules.toml".into(), text: " \n".into() };
     let error = books.execute("rules-2", &empty).unwrap_err();
     assert!(matches!(error, CommandError::Invalid { field: "text", .. }), "{error:?}");
+    assert_eq!(books.bank_rules().unwrap().as_deref(), Some(text));
+    // Rules the import could not read are refused where they are given, located.
+    let unknown = "[[rule]]\nname = \"rf\"\nkind = \"creditor_reference\"\n\n[[rule]]\nname = \"x\"\nkind = \"telepathy\"\n";
+    let bad = Command::SetBankRules { file: "rules.toml".into(), text: unknown.into() };
+    let error = books.execute("rules-3", &bad).unwrap_err();
+    match &error {
+        CommandError::Invalid { field: "text", reason } => {
+            assert!(reason.starts_with("rules.toml:7: rule[1].kind: unknown kind"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(books.bank_rules().unwrap().as_deref(), Some(text));
     assert!(command_names(&books).iter().any(|name| name == "set_bank_rules"));
 }

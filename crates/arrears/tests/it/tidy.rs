@@ -55,7 +55,8 @@ fn dependency_direction_and_the_redb_boundary() {
         ("arrears-core", &[]),
         ("arrears-store", &["arrears-core", "redb"]),
         ("arrears-plugin-sdk", &[]),
-        ("arrears", &["arrears-core", "arrears-store", "arrears-plugin-sdk"]),
+        // The engine checks stored bank matching rules with arrears-bank's schema.
+        ("arrears", &["arrears-core", "arrears-store", "arrears-plugin-sdk", "arrears-bank"]),
         // The CLI reads bank statements (`arrears bank import`) with arrears-bank, and relays
         // the change feed (`arrears relay postgres`) with arrears-relay.
         (
