@@ -23,7 +23,7 @@ mod plugin_output;
 pub use import_rows::import_rows;
 pub use plugin_output::plugin_output;
 
-const KINDS: [RecordKind; 26] = [
+const KINDS: [RecordKind; 27] = [
     RecordKind::Debtor,
     RecordKind::Account,
     RecordKind::Obligation,
