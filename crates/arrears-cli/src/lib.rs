@@ -298,19 +298,12 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             let books = open(cli)?;
             work::queue(&books, &horizon(cli, &books)?, today(cli), command, cli.json, out)
         }
-        Command::Credit(command @ credit::CreditCommand::Show(_)) => {
-            let books = open_read_only(cli)?;
-            credit::run(
-                &books,
-                &horizon(cli, &books)?,
-                today(cli).date_naive(),
-                command,
-                cli.json,
-                out,
-            )
-        }
         Command::Credit(command) => {
-            let books = open(cli)?;
+            // `credit show` only reads: it works beside any writer and on a read-only file.
+            let books = match command {
+                credit::CreditCommand::Show(_) => open_read_only(cli)?,
+                _ => open(cli)?,
+            };
             credit::run(
                 &books,
                 &horizon(cli, &books)?,

@@ -261,12 +261,25 @@ pub trait Reads: TableAccess {
         account: AccountId,
     ) -> Result<Option<Arc<AccountState>>, StorageError> {
         let Some(snapshot) = self.shared_snapshot(account)? else { return Ok(None) };
+        Ok(Some(self.with_cold_parts(account, snapshot)?))
+    }
+
+    /// `snapshot` with the account's cold parts merged: itself when it has none.
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::ColdParts`], a storage failure or a corrupted record.
+    fn with_cold_parts(
+        &self,
+        account: AccountId,
+        snapshot: Arc<AccountState>,
+    ) -> Result<Arc<AccountState>, StorageError> {
         if snapshot.cold_parts == 0 {
-            return Ok(Some(snapshot));
+            return Ok(snapshot);
         }
         let mut whole = AccountState::clone(&snapshot);
         self.merge_cold_parts(account, &mut whole)?;
-        Ok(Some(Arc::new(whole)))
+        Ok(Arc::new(whole))
     }
 
     /// An account's state as of `as_of` for a reader that needs, of its history, only the
@@ -307,12 +320,7 @@ pub trait Reads: TableAccess {
     ) -> Result<Arc<AccountState>, StorageError> {
         if let Some(snapshot) = self.shared_snapshot(account.id)? {
             if as_of.is_none() || snapshot.latest_on <= as_of {
-                if snapshot.cold_parts == 0 {
-                    return Ok(snapshot);
-                }
-                let mut whole = AccountState::clone(&snapshot);
-                self.merge_cold_parts(account.id, &mut whole)?;
-                return Ok(Arc::new(whole));
+                return self.with_cold_parts(account.id, snapshot);
             }
         }
         let events: Vec<Event> =
@@ -732,10 +740,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn notes(&self, debtor: DebtorId) -> Result<Vec<Note>, StorageError> {
-        if !self.table_exists(Notes)? {
-            return Ok(Vec::new());
-        }
-        self.read_table(Notes, |table| {
+        self.read_table_or(Notes, Vec::new(), |table| {
             let rows = table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)?;
             decode_rows(rows, "notes", RecordKind::Note)
         })
@@ -801,10 +806,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn plugin_entry(&self, name: &str) -> Result<Option<PluginEntryRow>, StorageError> {
-        if !self.table_exists(Plugins)? {
-            return Ok(None);
-        }
-        self.read_table(Plugins, |table| {
+        self.read_table_or(Plugins, None, |table| {
             let Some(guard) = table.get(name).map_err(from_redb)? else { return Ok(None) };
             decode(RecordKind::PluginEntry, guard.value()).map(Some).map_err(|reason| {
                 StorageError::Corrupted { table: "plugins", key: name.to_owned(), reason }
@@ -819,10 +821,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn plugin_entries(&self) -> Result<Vec<PluginEntryRow>, StorageError> {
-        if !self.table_exists(Plugins)? {
-            return Ok(Vec::new());
-        }
-        self.read_table(Plugins, |table| {
+        self.read_table_or(Plugins, Vec::new(), |table| {
             let mut rows = Vec::new();
             for row in table.iter().map_err(from_redb)? {
                 let (key, value) = row.map_err(from_redb)?;
@@ -846,10 +845,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn bank_line(&self, bank_ref: &str) -> Result<Option<HeldLine>, StorageError> {
-        if !self.table_exists(BankLines)? {
-            return Ok(None);
-        }
-        self.read_table(BankLines, |table| {
+        self.read_table_or(BankLines, None, |table| {
             get_named(table, "bank_lines", RecordKind::BankLine, bank_ref)
         })
     }
@@ -860,10 +856,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn bank_lines(&self) -> Result<Vec<HeldLine>, StorageError> {
-        if !self.table_exists(BankLines)? {
-            return Ok(Vec::new());
-        }
-        self.read_table(BankLines, |table| {
+        self.read_table_or(BankLines, Vec::new(), |table| {
             decode_rows(table.iter().map_err(from_redb)?, "bank_lines", RecordKind::BankLine)
         })
     }
@@ -874,10 +867,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn credit_decision(&self, id: u64) -> Result<Option<CreditDecision>, StorageError> {
-        if !self.table_exists(CreditDecisions)? {
-            return Ok(None);
-        }
-        self.read_table(CreditDecisions, |table| {
+        self.read_table_or(CreditDecisions, None, |table| {
             get_record(table, "credit_decisions", RecordKind::CreditDecision, id)
         })
     }
@@ -888,10 +878,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure.
     fn last_credit_decision_id(&self) -> Result<u64, StorageError> {
-        if !self.table_exists(CreditDecisions)? {
-            return Ok(0);
-        }
-        self.read_table(CreditDecisions, |table| {
+        self.read_table_or(CreditDecisions, 0, |table| {
             Ok(table.last().map_err(from_redb)?.map_or(0, |(key, _)| key.value()))
         })
     }
@@ -902,10 +889,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn credit_standing(&self, debtor: DebtorId) -> Result<Option<CreditStanding>, StorageError> {
-        if !self.table_exists(CreditStandings)? {
-            return Ok(None);
-        }
-        self.read_table(CreditStandings, |table| {
+        self.read_table_or(CreditStandings, None, |table| {
             get_record(table, "credit_standings", RecordKind::CreditStanding, debtor.0)
         })
     }
@@ -916,10 +900,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn credit_standings(&self) -> Result<Vec<CreditStanding>, StorageError> {
-        if !self.table_exists(CreditStandings)? {
-            return Ok(Vec::new());
-        }
-        self.read_table(CreditStandings, |table| {
+        self.read_table_or(CreditStandings, Vec::new(), |table| {
             all_records(table, "credit_standings", RecordKind::CreditStanding)
         })
     }
@@ -930,10 +911,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn credit_reviews(&self, debtor: Option<DebtorId>) -> Result<Vec<CreditReview>, StorageError> {
-        if !self.table_exists(CreditReviews)? {
-            return Ok(Vec::new());
-        }
-        self.read_table(CreditReviews, |table| {
+        self.read_table_or(CreditReviews, Vec::new(), |table| {
             let range = match debtor {
                 Some(debtor) => (debtor.0, 0)..=(debtor.0, u64::MAX),
                 None => (0, 0)..=(u64::MAX, u64::MAX),
@@ -951,10 +929,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn payer_account(&self, number: &str) -> Result<Vec<RegisteredPayer>, StorageError> {
-        if !self.table_exists(PayerAccounts)? {
-            return Ok(Vec::new());
-        }
-        self.read_table(PayerAccounts, |table| {
+        self.read_table_or(PayerAccounts, Vec::new(), |table| {
             let rows = table.range((number, 0)..=(number, u64::MAX)).map_err(from_redb)?;
             decode_rows(rows, "payer_accounts", RecordKind::PayerAccount)
         })
@@ -966,10 +941,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn payer_accounts(&self) -> Result<Vec<RegisteredPayer>, StorageError> {
-        if !self.table_exists(PayerAccounts)? {
-            return Ok(Vec::new());
-        }
-        self.read_table(PayerAccounts, |table| {
+        self.read_table_or(PayerAccounts, Vec::new(), |table| {
             let rows = table.iter().map_err(from_redb)?;
             decode_rows(rows, "payer_accounts", RecordKind::PayerAccount)
         })
@@ -982,10 +954,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn bank_matches(&self) -> Result<Vec<LineMatch>, StorageError> {
-        if !self.table_exists(BankMatches)? {
-            return Ok(Vec::new());
-        }
-        self.read_table(BankMatches, |table| {
+        self.read_table_or(BankMatches, Vec::new(), |table| {
             decode_rows(table.iter().map_err(from_redb)?, "bank_matches", RecordKind::BankMatch)
         })
     }
@@ -996,10 +965,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn team(&self, name: &str) -> Result<Option<Team>, StorageError> {
-        if !self.table_exists(Teams)? {
-            return Ok(None);
-        }
-        self.read_table(Teams, |table| get_named(table, "teams", RecordKind::Team, name))
+        self.read_table_or(Teams, None, |table| get_named(table, "teams", RecordKind::Team, name))
     }
 
     /// Every team, by name.
@@ -1008,10 +974,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn teams(&self) -> Result<Vec<Team>, StorageError> {
-        if !self.table_exists(Teams)? {
-            return Ok(Vec::new());
-        }
-        self.read_table(Teams, |table| {
+        self.read_table_or(Teams, Vec::new(), |table| {
             decode_rows(table.iter().map_err(from_redb)?, "teams", RecordKind::Team)
         })
     }
@@ -1022,10 +985,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn agent(&self, id: &str) -> Result<Option<Agent>, StorageError> {
-        if !self.table_exists(Agents)? {
-            return Ok(None);
-        }
-        self.read_table(Agents, |table| get_named(table, "agents", RecordKind::Agent, id))
+        self.read_table_or(Agents, None, |table| get_named(table, "agents", RecordKind::Agent, id))
     }
 
     /// Every agent, by id.
@@ -1034,10 +994,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn agents(&self) -> Result<Vec<Agent>, StorageError> {
-        if !self.table_exists(Agents)? {
-            return Ok(Vec::new());
-        }
-        self.read_table(Agents, |table| {
+        self.read_table_or(Agents, Vec::new(), |table| {
             decode_rows(table.iter().map_err(from_redb)?, "agents", RecordKind::Agent)
         })
     }
@@ -1049,10 +1006,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn work_item(&self, account: AccountId) -> Result<Option<WorkItem>, StorageError> {
-        if !self.table_exists(WorkItems)? {
-            return Ok(None);
-        }
-        self.read_table(WorkItems, |table| {
+        self.read_table_or(WorkItems, None, |table| {
             get_record(table, "work_items", RecordKind::WorkItem, account.0)
         })
     }
@@ -1063,10 +1017,9 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn work_log(&self) -> Result<Vec<WorkLogEntry>, StorageError> {
-        if !self.table_exists(WorkLog)? {
-            return Ok(Vec::new());
-        }
-        self.read_table(WorkLog, |table| all_records(table, "work_log", RecordKind::WorkLog))
+        self.read_table_or(WorkLog, Vec::new(), |table| {
+            all_records(table, "work_log", RecordKind::WorkLog)
+        })
     }
 
     /// Number of accounts.

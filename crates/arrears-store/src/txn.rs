@@ -37,6 +37,20 @@ pub trait TableAccess {
         read: impl for<'txn> FnOnce(&Self::Table<'txn, T::Key, T::Value>) -> Result<R, StorageError>,
     ) -> Result<R, StorageError>;
 
+    /// [`TableAccess::read_table`] for a table a store may lack (one added within format 2,
+    /// such as `notes` or `teams`): `absent` when the store has no such table.
+    fn read_table_or<T: TableId, R>(
+        &self,
+        table: T,
+        absent: R,
+        read: impl for<'txn> FnOnce(&Self::Table<'txn, T::Key, T::Value>) -> Result<R, StorageError>,
+    ) -> Result<R, StorageError> {
+        if !self.table_exists(table)? {
+            return Ok(absent);
+        }
+        self.read_table(table, read)
+    }
+
     /// The decoded records this transaction keeps, if it keeps any (a write transaction does;
     /// a read transaction does not).
     fn cache(&self) -> Option<&RefCell<TxnCache>>;
