@@ -23,7 +23,7 @@ mod plugin_output;
 pub use import_rows::import_rows;
 pub use plugin_output::plugin_output;
 
-const KINDS: [RecordKind; 27] = [
+const KINDS: [RecordKind; 28] = [
     RecordKind::Debtor,
     RecordKind::Account,
     RecordKind::Obligation,
@@ -51,6 +51,7 @@ const KINDS: [RecordKind; 27] = [
     RecordKind::ColdPart,
     RecordKind::PayerAccount,
     RecordKind::BankMatch,
+    RecordKind::LedgerRow,
 ];
 
 /// CRC-32 (IEEE), as the record frame uses.
@@ -103,6 +104,7 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
             decode::<arrears_core::cash::RegisteredPayer>(kind, bytes).is_ok()
         }
         RecordKind::BankMatch => decode::<arrears_core::cash::LineMatch>(kind, bytes).is_ok(),
+        RecordKind::LedgerRow => decode::<arrears_store::LedgerRow>(kind, bytes).is_ok(),
     }
 }
 

@@ -83,6 +83,9 @@ pub enum RecordKind {
     PayerAccount,
     /// `arrears_core::cash::LineMatch` (the `bank_matches` table, added within format 2).
     BankMatch,
+    /// `crate::LedgerRow`: an event and the journal entries written with it (the
+    /// `ledger_log` table, new in format 4).
+    LedgerRow,
 }
 
 impl RecordKind {
@@ -130,7 +133,8 @@ impl RecordKind {
             | RecordKind::ColdPart
             | RecordKind::CreditDecision
             | RecordKind::CreditStanding
-            | RecordKind::CreditReview => 1,
+            | RecordKind::CreditReview
+            | RecordKind::LedgerRow => 1,
             // Version 2: `returned` appended (an older line reads with nothing returned).
             RecordKind::BankLine => 2,
         }
@@ -192,7 +196,8 @@ impl RecordKind {
             | RecordKind::ColdPart
             | RecordKind::CreditDecision
             | RecordKind::CreditStanding
-            | RecordKind::CreditReview => &[],
+            | RecordKind::CreditReview
+            | RecordKind::LedgerRow => &[],
         }
     }
 
@@ -226,6 +231,7 @@ impl RecordKind {
             RecordKind::ColdPart => "cold part of an account's state",
             RecordKind::PayerAccount => "payer account",
             RecordKind::BankMatch => "bank match",
+            RecordKind::LedgerRow => "ledger row",
         }
     }
 }

@@ -56,6 +56,17 @@ pub enum StorageError {
         /// What disagrees.
         detail: String,
     },
+    /// An account's chain of ledger rows (format 4) is broken: a row points back to a row of
+    /// another account, or not back at all.
+    #[error("the ledger chain of account {account} is broken at log row {seq}: {detail}")]
+    LedgerChain {
+        /// The account.
+        account: u64,
+        /// The log sequence of the row found wrong.
+        seq: u64,
+        /// What is wrong.
+        detail: String,
+    },
     /// A record the store's own indexes point to is missing.
     #[error("{table} has no record for key {key}, although an index points to it")]
     Dangling {

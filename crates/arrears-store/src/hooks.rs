@@ -12,8 +12,11 @@ use crate::error::{contain_open, from_redb, OpenError, StorageError};
 use crate::fault::FaultyDisk;
 use crate::open::{open_error, Db, Store, StoreOptions};
 use crate::read::Reads;
-use crate::schema::{AccountObligations, Accounts, Audit, Cases, Debtors, Journal, Obligations};
-use crate::schema::{Meta, SnapshotCold, Snapshots, TableId, META_FORMAT_VERSION};
+use crate::schema::{AccountObligations, Accounts, Audit, Cases, Debtors, Obligations};
+use crate::schema::{LedgerHeads, LedgerLog, LedgerRow, Meta, Sequence, SnapshotCold, Snapshots};
+use crate::schema::{
+    TableId, ACCOUNT_ENTRIES_FORMAT_3, EVENTS_FORMAT_3, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
+};
 use crate::txn::{TxnCache, WriteTxn};
 
 /// redb's builder for a store on a [`FaultyDisk`]: the disk has no file locks, so redb can only
@@ -70,8 +73,10 @@ impl Store {
     }
 
     /// Rewrites this store as format 2 wrote it, for the tests of the migration: every
-    /// snapshot whole (its cold parts merged) at snapshot record version 1, no cold part, and
-    /// format version 2. The handle then holds a store it would refuse to open: drop it.
+    /// snapshot whole (its cold parts merged) at snapshot record version 1, no cold part, the
+    /// events and journal entries back in their format-2 tables (`events` by account,
+    /// `journal` by entry id, `account_entries`), and format version 2. The handle then holds
+    /// a store it would refuse to open: drop it.
     ///
     /// # Errors
     ///
@@ -95,8 +100,13 @@ impl Store {
             table.retain(|_, _| false).map_err(from_redb)?;
             Ok(())
         })?;
+        let rows = txn.all_ledger_rows()?;
+        write_format_2_ledger(&txn, &rows)?;
+        txn.write_table(LedgerLog, |table| table.retain(|_, _| false).map_err(from_redb))?;
+        txn.write_table(LedgerHeads, |table| table.retain(|_, _| false).map_err(from_redb))?;
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, 2).map_err(from_redb)?;
+            meta.remove(Sequence::Log.meta_key()).map_err(from_redb)?;
             Ok(())
         })?;
         *txn.cache.borrow_mut() = TxnCache::default();
@@ -111,7 +121,39 @@ impl Store {
     }
 }
 
+/// Writes ledger rows as formats 1 to 3 kept them: each event under `(account, seq)`, each
+/// entry under its id, and the index of each account's entries.
+fn write_format_2_ledger(txn: &WriteTxn, rows: &[(u64, LedgerRow)]) -> Result<(), StorageError> {
+    let owner = txn.cell().borrow_owner();
+    let mut events = owner.open_table(EVENTS_FORMAT_3).map_err(from_redb)?;
+    let mut journal = owner.open_table(JOURNAL_FORMAT_3).map_err(from_redb)?;
+    let mut index = owner.open_table(ACCOUNT_ENTRIES_FORMAT_3).map_err(from_redb)?;
+    for (_, row) in rows {
+        let key = (row.account.0, row.event.event.seq.0);
+        events.insert(key, encode(RecordKind::Event, &row.event).as_slice()).map_err(from_redb)?;
+        for entry in &row.entries {
+            let bytes = encode(RecordKind::Entry, entry);
+            journal.insert(entry.id.0, bytes.as_slice()).map_err(from_redb)?;
+            index.insert((row.account.0, entry.id.0), ()).map_err(from_redb)?;
+        }
+    }
+    Ok(())
+}
+
 impl WriteTxn {
+    /// The ledger row that holds a journal entry, with its log sequence: for tests that damage
+    /// an entry (re-encode the row, then [`WriteTxn::raw_overwrite`] it in `ledger_log`).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, a corrupted record, or no row holds the entry.
+    pub fn ledger_row_of_entry(&self, entry: u64) -> Result<(u64, LedgerRow), StorageError> {
+        let rows = self.all_ledger_rows()?;
+        rows.into_iter()
+            .find(|(_, row)| row.entries.iter().any(|held| held.id.0 == entry))
+            .ok_or(StorageError::Dangling { table: "ledger_log", key: format!("entry {entry}") })
+    }
+
     /// Overwrites the raw bytes of a record, bypassing the codec, so that tests can check that
     /// `verify` and decoding detect damage. Writes the snapshots it has not written yet, then
     /// forgets the records the transaction keeps decoded.
@@ -131,7 +173,7 @@ impl WriteTxn {
             "debtors" => self.raw_insert(Debtors, key, bytes),
             "accounts" => self.raw_insert(Accounts, key, bytes),
             "obligations" => self.raw_insert(Obligations, key, bytes),
-            "journal" => self.raw_insert(Journal, key, bytes),
+            "ledger_log" => self.raw_insert(LedgerLog, key, bytes),
             "audit" => self.raw_insert(Audit, key, bytes),
             "cases" => self.raw_insert(Cases, key, bytes),
             "snapshots" => self.raw_insert(Snapshots, key, bytes),

@@ -3,28 +3,33 @@
 //! No open migrates: an older file is refused with [`OpenError::NeedsMigration`], and
 //! [`Store::migrate`] brings it to the current format, taking the file for itself meanwhile.
 //! Format 1 becomes format 2 in one write transaction (each account's snapshot built by
-//! replaying its events). Format 2 becomes format 3 in steps of [`ACCOUNTS_PER_STEP`]
-//! accounts, each one write transaction that rewrites those accounts' snapshots (moving their
-//! settled items to cold parts) and records, in `meta`, the first account still to do: a
-//! migration killed at any point leaves a format-2 file that the next `migrate` resumes.
-//! The last step creates the new tables and writes the new version.
+//! replaying its events). Format 2 or 3 becomes format 4 in steps of [`ACCOUNTS_PER_STEP`]
+//! accounts, each one write transaction that moves those accounts' events and journal entries
+//! into the ledger log (one row per event, chained per account), rewrites their snapshots
+//! (moving their settled items to cold parts) and records, in `meta`, the first account still
+//! to do: a migration killed at any point leaves a file of the older format that the next
+//! `migrate` resumes. The last step drops the tables of the older format, creates the new
+//! ones and writes the new version.
 
 use std::path::Path;
 
-use arrears_core::ledger::{replay, Event};
+use arrears_core::ledger::{replay, Event, EventRecord, JournalEntry};
 use redb::ReadableTable;
 
+use crate::codec::{decode, RecordKind};
 use crate::error::{from_redb, MigrateError, OpenError, StorageError};
 use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
 use crate::read::Reads;
 use crate::schema::{
-    Accounts, Meta, Snapshots, DERIVED_FORMAT_1, FORMAT_VERSION, FORMAT_VERSION_OLDEST,
-    META_FORMAT_VERSION, META_MIGRATION_NEXT_ACCOUNT,
+    Accounts, Meta, Snapshots, ACCOUNT_ENTRIES_FORMAT_3, DERIVED_FORMAT_1, EVENTS_FORMAT_3,
+    FORMAT_VERSION, FORMAT_VERSION_OLDEST, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
+    META_MIGRATION_NEXT_ACCOUNT,
 };
 use crate::txn::{TableAccess, WriteTxn};
 use arrears_core::ids::AccountId;
+use arrears_core::ledger::EntryKind;
 
-/// Accounts rewritten per write transaction of a migration to format 3.
+/// Accounts rewritten per write transaction of a migration to format 4.
 pub const ACCOUNTS_PER_STEP: usize = 2_000;
 
 /// What a migration did.
@@ -99,8 +104,8 @@ impl Store {
         migration.to = 2;
         while migration.steps < steps_max {
             migration.steps += 1;
-            if store.migrate_step_to_3(accounts_per_step, &mut migration)? {
-                migration.to = 3;
+            if store.migrate_step_to_4(accounts_per_step, &mut migration)? {
+                migration.to = FORMAT_VERSION;
                 break;
             }
         }
@@ -117,7 +122,7 @@ impl Store {
         txn.cell().borrow_owner().delete_table(DERIVED_FORMAT_1).map_err(from_redb)?;
         for account in txn.all_accounts()? {
             let events: Vec<Event> =
-                txn.events(account.id)?.into_iter().map(|record| record.event).collect();
+                legacy_events(&txn, account.id.0)?.into_iter().map(|record| record.event).collect();
             if !events.is_empty() {
                 txn.put_snapshot(account.id, replay(&account, &events, None).state)?;
             }
@@ -126,12 +131,13 @@ impl Store {
         txn.commit()
     }
 
-    /// One step of the migration from format 2 to 3: rewrites the snapshots of the next
-    /// `accounts_per_step` accounts (each write moves what is settled to a cold part, see
-    /// `WriteTxn::write_snapshots`) and records where the next step starts; the last step
-    /// creates the tables new in format 3 and writes the version. Returns true after the
-    /// last step.
-    fn migrate_step_to_3(
+    /// One step of the migration from format 2 or 3 to 4: moves the ledger of the next
+    /// `accounts_per_step` accounts into the ledger log, rewrites their snapshots (each write
+    /// moves what is settled to a cold part, see `WriteTxn::write_snapshots`) and records
+    /// where the next step starts; the last step drops the older format's ledger tables,
+    /// creates the tables new in format 3 and 4 and writes the version. Returns true after
+    /// the last step.
+    fn migrate_step_to_4(
         &self,
         accounts_per_step: usize,
         migration: &mut Migration,
@@ -155,12 +161,17 @@ impl Store {
         })?;
         let last_step = ids.len() <= accounts_per_step.max(1);
         for &id in ids.iter().take(accounts_per_step.max(1)) {
+            move_ledger_to_log(&mut txn, id)?;
             if let Some(state) = txn.snapshot(AccountId(id))? {
                 txn.put_snapshot(AccountId(id), state)?;
                 migration.accounts += 1;
             }
         }
         if last_step {
+            let owner = txn.cell().borrow_owner();
+            owner.delete_table(EVENTS_FORMAT_3).map_err(from_redb)?;
+            owner.delete_table(JOURNAL_FORMAT_3).map_err(from_redb)?;
+            owner.delete_table(ACCOUNT_ENTRIES_FORMAT_3).map_err(from_redb)?;
             txn.create_every_table()?;
             set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, None)?;
             set_meta(&mut txn, META_FORMAT_VERSION, Some(FORMAT_VERSION))?;
@@ -170,6 +181,93 @@ impl Store {
         txn.commit()?;
         Ok(last_step)
     }
+}
+
+/// An account's events as formats 1 to 3 keep them (the `events` table, by `(account, seq)`).
+fn legacy_events(txn: &WriteTxn, account: u64) -> Result<Vec<EventRecord>, StorageError> {
+    let owner = txn.cell().borrow_owner();
+    let table = owner.open_table(EVENTS_FORMAT_3).map_err(from_redb)?;
+    let mut events = Vec::new();
+    for row in table.range((account, 0)..=(account, u32::MAX)).map_err(from_redb)? {
+        let (key, value) = row.map_err(from_redb)?;
+        events.push(legacy_record(
+            "events",
+            format!("{:?}", key.value()),
+            RecordKind::Event,
+            value.value(),
+        )?);
+    }
+    Ok(events)
+}
+
+/// Decodes a record of a table of an older format, naming the table and key when it fails.
+fn legacy_record<T: serde::de::DeserializeOwned>(
+    table: &'static str,
+    key: String,
+    kind: RecordKind,
+    bytes: &[u8],
+) -> Result<T, StorageError> {
+    decode(kind, bytes).map_err(|reason| StorageError::Corrupted { table, key, reason })
+}
+
+/// Moves an account's events and journal entries from the tables of formats 1 to 3 to the
+/// ledger log, one row per event, and deletes them there. Each entry goes to the row of the
+/// command that wrote it: an event's own entry to its event's row; a correction (written by a
+/// back-dated event) to the row of the first later event recorded at the same instant, or the
+/// account's last row. Only the rows' grouping depends on that choice: reads take an account's
+/// entries in id order whatever rows hold them.
+fn move_ledger_to_log(txn: &mut WriteTxn, account: u64) -> Result<(), StorageError> {
+    let events = legacy_events(txn, account)?;
+    let entries = {
+        let owner = txn.cell().borrow_owner();
+        let mut index = owner.open_table(ACCOUNT_ENTRIES_FORMAT_3).map_err(from_redb)?;
+        let mut journal = owner.open_table(JOURNAL_FORMAT_3).map_err(from_redb)?;
+        let mut ids = Vec::new();
+        for row in index.range((account, 0)..=(account, u64::MAX)).map_err(from_redb)? {
+            ids.push(row.map_err(from_redb)?.0.value().1);
+        }
+        let mut entries: Vec<JournalEntry> = Vec::with_capacity(ids.len());
+        for id in ids {
+            let bytes = journal
+                .remove(id)
+                .map_err(from_redb)?
+                .ok_or(StorageError::Dangling { table: "journal", key: id.to_string() })?;
+            entries.push(legacy_record(
+                "journal",
+                id.to_string(),
+                RecordKind::Entry,
+                bytes.value(),
+            )?);
+        }
+        index.retain_in((account, 0)..=(account, u64::MAX), |_, _| false).map_err(from_redb)?;
+        let mut table = owner.open_table(EVENTS_FORMAT_3).map_err(from_redb)?;
+        table.retain_in((account, 0)..=(account, u32::MAX), |_, _| false).map_err(from_redb)?;
+        entries
+    };
+    let Some(last) = events.len().checked_sub(1) else {
+        return match entries.first() {
+            None => Ok(()),
+            Some(entry) => Err(StorageError::Dangling {
+                table: "events",
+                key: format!("({account}, {})", entry.event.0),
+            }),
+        };
+    };
+    let mut rows: Vec<Vec<JournalEntry>> = vec![Vec::new(); events.len()];
+    for entry in entries {
+        let row = match entry.kind {
+            EntryKind::Original => events.iter().position(|record| record.event.seq == entry.event),
+            EntryKind::Correction => events.iter().position(|record| {
+                record.event.seq > entry.event && record.recorded_at == entry.recorded_at
+            }),
+        };
+        rows[row.unwrap_or(last)].push(entry);
+    }
+    for (record, mut entries) in events.iter().zip(rows) {
+        entries.sort_by_key(|entry| entry.id);
+        txn.append_ledger(AccountId(account), record, &entries)?;
+    }
+    Ok(())
 }
 
 /// Writes (or, with `None`, removes) a number in the `meta` table.

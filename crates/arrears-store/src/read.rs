@@ -20,9 +20,9 @@ use redb::{ReadableTable, ReadableTableMetadata};
 use crate::codec::{self, decode, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::schema::{
-    date_key, AccountEntries, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry,
-    BankLines, BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews,
-    CreditStandings, DebtorAccounts, Debtors, Events, ExternalRefs, IdempotencyRecord, Journal,
+    date_key, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines,
+    BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings,
+    DebtorAccounts, Debtors, ExternalRefs, IdempotencyRecord, LedgerHeads, LedgerLog, LedgerRow,
     Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts,
     PluginEntryRow, Plugins, RefKind, ReviewDue, SnapshotCold, Snapshots, Teams, WorkItems,
     WorkLog, META_FORMAT_VERSION,
@@ -146,7 +146,95 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn all_entries(&self) -> Result<Vec<JournalEntry>, StorageError> {
-        self.read_table(Journal, |table| all_records(table, "journal", RecordKind::Entry))
+        let mut entries: Vec<JournalEntry> = Vec::new();
+        for (_, row) in self.all_ledger_rows()? {
+            entries.extend(row.entries);
+        }
+        // Rows are in recording order, but a migrated store's rows are in account order.
+        entries.sort_by_key(|entry| entry.id);
+        Ok(entries)
+    }
+
+    /// Every row of the ledger log, by log sequence (format 4, see [`LedgerRow`]).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn all_ledger_rows(&self) -> Result<Vec<(u64, LedgerRow)>, StorageError> {
+        self.read_table(LedgerLog, |table| {
+            let mut rows = Vec::new();
+            for row in table.iter().map_err(from_redb)? {
+                let (key, value) = row.map_err(from_redb)?;
+                let seq = key.value();
+                rows.push((seq, decode_ledger_row(seq, value.value())?));
+            }
+            Ok(rows)
+        })
+    }
+
+    /// The log sequence of an account's last ledger row, if it has one.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn ledger_head(&self, account: AccountId) -> Result<Option<u64>, StorageError> {
+        self.read_table(LedgerHeads, |heads| {
+            Ok(heads.get(account.0).map_err(from_redb)?.map(|guard| guard.value()))
+        })
+    }
+
+    /// Every `(account, last log sequence)` pair of the heads table.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn ledger_heads(&self) -> Result<Vec<(AccountId, u64)>, StorageError> {
+        self.read_table(LedgerHeads, |heads| {
+            let mut pairs = Vec::new();
+            for row in heads.iter().map_err(from_redb)? {
+                let (account, seq) = row.map_err(from_redb)?;
+                pairs.push((AccountId(account.value()), seq.value()));
+            }
+            Ok(pairs)
+        })
+    }
+
+    /// An account's ledger rows with their log sequences, in recording order: its chain
+    /// walked back from its head. Each hop must go back (a smaller sequence) and land on a
+    /// row of the same account, so a damaged pointer is an error, never a loop or another
+    /// account's history.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, a corrupted record, or a broken chain.
+    fn ledger_rows(&self, account: AccountId) -> Result<Vec<(u64, LedgerRow)>, StorageError> {
+        let Some(head) = self.ledger_head(account)? else { return Ok(Vec::new()) };
+        self.read_table(LedgerLog, |table| {
+            let mut rows = Vec::new();
+            let mut next = head;
+            while next != 0 {
+                let bytes = table
+                    .get(next)
+                    .map_err(from_redb)?
+                    .ok_or(StorageError::Dangling { table: "ledger_log", key: next.to_string() })?;
+                let row = decode_ledger_row(next, bytes.value())?;
+                if row.account != account || row.prev >= next {
+                    return Err(StorageError::LedgerChain {
+                        account: account.0,
+                        seq: next,
+                        detail: format!(
+                            "row of account {} points back to {}",
+                            row.account, row.prev
+                        ),
+                    });
+                }
+                let prev = row.prev;
+                rows.push((next, row));
+                next = prev;
+            }
+            rows.reverse();
+            Ok(rows)
+        })
     }
 
     /// An account's events, in recording order.
@@ -155,10 +243,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn events(&self, account: AccountId) -> Result<Vec<EventRecord>, StorageError> {
-        self.read_table(Events, |table| {
-            let rows = table.range((account.0, 0)..=(account.0, u32::MAX)).map_err(from_redb)?;
-            decode_rows(rows, "events", RecordKind::Event)
-        })
+        Ok(self.ledger_rows(account)?.into_iter().map(|(_, row)| row.event).collect())
     }
 
     /// An account's snapshot: its state after its last event (none before its first).
@@ -355,17 +440,10 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure, a corrupted record, or an index pointing nowhere.
     fn entries(&self, account: AccountId) -> Result<Vec<JournalEntry>, StorageError> {
-        self.read_table(AccountEntries, |index| {
-            self.read_table(Journal, |journal| {
-                let mut entries = Vec::new();
-                for id in index_range(index, account.0)? {
-                    let entry = get_record(journal, "journal", RecordKind::Entry, id)?
-                        .ok_or(StorageError::Dangling { table: "journal", key: id.to_string() })?;
-                    entries.push(entry);
-                }
-                Ok(entries)
-            })
-        })
+        let mut entries: Vec<JournalEntry> =
+            self.ledger_rows(account)?.into_iter().flat_map(|(_, row)| row.entries).collect();
+        entries.sort_by_key(|entry| entry.id);
+        Ok(entries)
     }
 
     /// The accounts of a debtor.
@@ -415,15 +493,20 @@ pub trait Reads: TableAccess {
         })
     }
 
-    /// Every `(account, entry)` pair of the journal index.
+    /// Every `(account, entry)` pair reached by walking each account's chain of ledger rows
+    /// from its head (format 4: the chains are the journal's index by account).
     ///
     /// # Errors
     ///
     /// A storage failure.
     fn account_entry_index(&self) -> Result<Vec<(AccountId, EntryId)>, StorageError> {
-        self.read_table(AccountEntries, |index| {
-            Ok(index_all(index)?.into_iter().map(|(a, e)| (AccountId(a), EntryId(e))).collect())
-        })
+        let mut pairs = Vec::new();
+        for (account, _) in self.ledger_heads()? {
+            for (_, row) in self.ledger_rows(account)? {
+                pairs.extend(row.entries.iter().map(|entry| (account, entry.id)));
+            }
+        }
+        Ok(pairs)
     }
 
     /// The id an external reference names, if any.
@@ -1204,6 +1287,15 @@ fn index_range(
         ids.push(key.value().1);
     }
     Ok(ids)
+}
+
+/// Decodes the ledger row at log sequence `seq`.
+fn decode_ledger_row(seq: u64, bytes: &[u8]) -> Result<LedgerRow, StorageError> {
+    decode(RecordKind::LedgerRow, bytes).map_err(|reason| StorageError::Corrupted {
+        table: "ledger_log",
+        key: seq.to_string(),
+        reason,
+    })
 }
 
 fn index_all(table: &impl ReadableTable<(u64, u64), ()>) -> Result<Vec<(u64, u64)>, StorageError> {

@@ -6,6 +6,7 @@ use std::cell::OnceCell;
 
 use arrears_core::case::AuditRecord;
 use arrears_core::ids::{AccountId, DebtorId};
+use arrears_core::ledger::{EventRecord, JournalEntry};
 use chrono::NaiveDate;
 use redb::TableDefinition;
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ use crate::error::StorageError;
 use crate::txn::{TableAccess, WriteTxn};
 
 /// The on-disk format version this build writes.
-pub const FORMAT_VERSION: u64 = 3;
+pub const FORMAT_VERSION: u64 = 4;
 /// The oldest on-disk format version this build can migrate ([`crate::Store::migrate`]).
 pub const FORMAT_VERSION_OLDEST: u64 = 1;
 
@@ -33,6 +34,20 @@ pub(crate) const META_MIGRATION_NEXT_ACCOUNT: &str = "migration.next_account";
 /// Format 1 only: net derived postings per event (the journal's sums; dropped by format 2).
 pub(crate) const DERIVED_FORMAT_1: TableDefinition<(u64, u32), &[u8]> =
     TableDefinition::new("derived");
+
+/// Formats 1 to 3: each account's events, keyed by `(account, event sequence)` (replaced by
+/// the ledger log in format 4; read only by the migration).
+pub(crate) const EVENTS_FORMAT_3: TableDefinition<(u64, u32), &[u8]> =
+    TableDefinition::new("events");
+
+/// Formats 1 to 3: the journal entries, keyed by entry id (their rows are in the ledger log in
+/// format 4; read only by the migration).
+pub(crate) const JOURNAL_FORMAT_3: TableDefinition<u64, &[u8]> = TableDefinition::new("journal");
+
+/// Formats 1 to 3: the index of each account's entries, `(account, entry)` (replaced by the
+/// ledger log's per-account chains in format 4; read only by the migration).
+pub(crate) const ACCOUNT_ENTRIES_FORMAT_3: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("account_entries");
 
 /// A table of the current format: its definition, and where each kind of transaction keeps it
 /// once opened (see [`Tables`] and [`ReadTables`]).
@@ -136,9 +151,6 @@ tables! {
     Debtors, debtors: "debtors", u64, &'static [u8];
     Accounts, accounts: "accounts", u64, &'static [u8];
     Obligations, obligations: "obligations", u64, &'static [u8];
-    Events, events: "events", (u64, u32), &'static [u8];
-    Journal, journal: "journal", u64, &'static [u8];
-    AccountEntries, account_entries: "account_entries", (u64, u64), ();
     DebtorAccounts, debtor_accounts: "debtor_accounts", (u64, u64), ();
     AccountObligations, account_obligations: "account_obligations", (u64, u64), ();
     ExternalRefs, external_refs: "external_refs", (u8, &'static str), u64;
@@ -166,6 +178,8 @@ tables! {
     SnapshotCold, snapshot_cold: "snapshot_cold", (u64, u32), &'static [u8];
     PayerAccounts, payer_accounts: "payer_accounts", (&'static str, u64), &'static [u8];
     BankMatches, bank_matches: "bank_matches", &'static str, &'static [u8];
+    LedgerLog, ledger_log: "ledger_log", u64, &'static [u8];
+    LedgerHeads, ledger_heads: "ledger_heads", u64, u64;
 }
 
 /// Days since 1970-01-01, the key form of a date in indexes.
@@ -207,16 +221,19 @@ pub enum Sequence {
     Entry,
     /// The outbox's order of receipt (`Action::seq`).
     Action,
+    /// The ledger log's rows (format 4).
+    Log,
 }
 
 impl Sequence {
-    pub(crate) const COUNT: usize = 5;
+    pub(crate) const COUNT: usize = 6;
     pub(crate) const ALL: [Sequence; Sequence::COUNT] = [
         Sequence::Debtor,
         Sequence::Account,
         Sequence::Obligation,
         Sequence::Entry,
         Sequence::Action,
+        Sequence::Log,
     ];
 
     pub(crate) fn index(self) -> usize {
@@ -230,6 +247,7 @@ impl Sequence {
             Sequence::Obligation => "seq.obligation",
             Sequence::Entry => "seq.entry",
             Sequence::Action => "seq.action",
+            Sequence::Log => "seq.log",
         }
     }
 }
@@ -291,6 +309,34 @@ pub enum PluginSourceRow {
         /// The SHA-256 pin.
         sha256: [u8; 32],
     },
+}
+
+/// One row of the ledger log (format 4): what one command wrote to one account's ledger, its
+/// event and the journal entries it wrote (the event's own entry, if it posts anything, and the
+/// corrections a back-dated event makes to earlier ones). Keyed by the log's global sequence,
+/// so the rows of a commit are appended at the end of one table whatever accounts they touch;
+/// each row points back to the account's previous row, and `ledger_heads` holds each account's
+/// last row, so an account's history is read by walking its chain back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerRow {
+    /// The account.
+    pub account: AccountId,
+    /// The log sequence of the account's previous row; 0 for its first (the log starts at 1).
+    pub prev: u64,
+    /// The event.
+    pub event: EventRecord,
+    /// The journal entries the command wrote, in id order.
+    pub entries: Vec<JournalEntry>,
+}
+
+/// [`LedgerRow`] borrowed, to encode a row without copying its event and entries (serde
+/// writes a reference and a slice as it writes the value and a `Vec`).
+#[derive(Serialize)]
+pub(crate) struct LedgerRowRef<'a> {
+    pub(crate) account: AccountId,
+    pub(crate) prev: u64,
+    pub(crate) event: &'a EventRecord,
+    pub(crate) entries: &'a [JournalEntry],
 }
 
 /// What an idempotency key recorded: the command's bytes and its result's bytes.

@@ -16,10 +16,10 @@ use crate::codec::{encode, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::read::Reads;
 use crate::schema::{
-    date_key, AccountEntries, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines,
-    BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings,
-    DebtorAccounts, Debtors, Events, ExternalRefs, Idempotency, IdempotencyRecord, Journal, Meta,
-    Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts,
+    date_key, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines, BankMatches,
+    Cases, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings, DebtorAccounts,
+    Debtors, ExternalRefs, Idempotency, IdempotencyRecord, LedgerHeads, LedgerLog, LedgerRowRef,
+    Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts,
     PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams,
     WorkItems, WorkLog,
 };
@@ -107,27 +107,45 @@ impl WriteTxn {
         })
     }
 
-    /// Appends an event to an account's log.
+    /// Appends what one command wrote to an account's ledger, its event and the journal
+    /// entries written with it (the event's own entry, if it posts anything, and corrections of
+    /// earlier events), as one row at the end of the ledger log, chained to the account's
+    /// previous row (format 4, see [`crate::schema::LedgerRow`]).
     ///
     /// # Panics
     ///
-    /// If the account already has an event with that sequence number: events are immutable,
-    /// and the engine assigns each sequence once.
+    /// If an entry is unbalanced or belongs to another account: the engine builds only
+    /// balanced entries of the account it posts to.
     ///
     /// # Errors
     ///
     /// A storage failure.
-    pub fn append_event(
+    pub fn append_ledger(
         &mut self,
         account: AccountId,
         record: &EventRecord,
+        entries: &[JournalEntry],
     ) -> Result<(), StorageError> {
-        self.write_table(Events, |table| {
-            let key = (account.0, record.event.seq.0);
+        for entry in entries {
+            assert!(
+                arrears_core::ledger::is_balanced(&entry.postings),
+                "unbalanced entry {}",
+                entry.id
+            );
+            assert_eq!(entry.account, account, "entry {} of another account", entry.id);
+        }
+        let prev = self.ledger_head(account)?.unwrap_or(0);
+        let seq = self.next_id(Sequence::Log)?;
+        let row = LedgerRowRef { account, prev, event: record, entries };
+        self.write_table(LedgerLog, |table| {
             let previous = table
-                .insert(key, encode(RecordKind::Event, record).as_slice())
+                .insert(seq, encode(RecordKind::LedgerRow, &row).as_slice())
                 .map_err(from_redb)?;
-            assert!(previous.is_none(), "event {key:?} written twice");
+            assert!(previous.is_none(), "ledger row {seq} written twice");
+            Ok(())
+        })?;
+        self.write_table(LedgerHeads, |heads| {
+            heads.insert(account.0, seq).map_err(from_redb)?;
             Ok(())
         })
     }
@@ -216,35 +234,6 @@ impl WriteTxn {
             .split_cold(self.cold_items_min)
             .map(|part| (state.cold_parts - 1, encode(RecordKind::ColdPart, &part)));
         (encode(RecordKind::Snapshot, &*state), stale, part)
-    }
-
-    /// Appends a journal entry and indexes it under its account.
-    ///
-    /// # Panics
-    ///
-    /// If the entry is unbalanced or its id is taken: the engine builds only balanced entries
-    /// and takes ids from the sequence.
-    ///
-    /// # Errors
-    ///
-    /// A storage failure.
-    pub fn append_entry(&mut self, entry: &JournalEntry) -> Result<(), StorageError> {
-        assert!(
-            arrears_core::ledger::is_balanced(&entry.postings),
-            "unbalanced entry {}",
-            entry.id
-        );
-        self.write_table(Journal, |table| {
-            let previous = table
-                .insert(entry.id.0, encode(RecordKind::Entry, entry).as_slice())
-                .map_err(from_redb)?;
-            assert!(previous.is_none(), "journal entry {} written twice", entry.id);
-            Ok(())
-        })?;
-        self.write_table(AccountEntries, |index| {
-            index.insert((entry.account.0, entry.id.0), ()).map_err(from_redb)?;
-            Ok(())
-        })
     }
 
     /// Claims an external reference for an id. Returns the id that already holds it, if any,

@@ -206,6 +206,7 @@ pub(crate) fn write(
     let mut entry = None;
     let mut corrections = Vec::new();
     let mut postings = Vec::new();
+    let mut entries = Vec::with_capacity(changed.len());
     for (event_seq, effective_on, difference, derived) in changed {
         let id = EntryId(txn.next_id(Sequence::Entry)?);
         let kind = if event_seq == seq {
@@ -215,7 +216,7 @@ pub(crate) fn write(
             corrections.push(id);
             EntryKind::Correction
         };
-        txn.append_entry(&JournalEntry {
+        entries.push(JournalEntry {
             id,
             account: account.id,
             event: event_seq,
@@ -223,13 +224,14 @@ pub(crate) fn write(
             effective_on,
             recorded_at: now,
             postings: difference,
-        })?;
+        });
         if event_seq == seq {
             postings = derived;
         }
     }
     let effective_on = event.effective_on;
-    txn.append_event(account.id, &EventRecord { event, recorded_at: now, key: key.to_owned() })?;
+    let record = EventRecord { event, recorded_at: now, key: key.to_owned() };
+    txn.append_ledger(account.id, &record, &entries)?;
     txn.put_snapshot(account.id, after)?;
     let mut created = None;
     for (id, new) in obligations {

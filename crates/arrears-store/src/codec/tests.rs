@@ -291,6 +291,45 @@ fn golden_derived_and_entry() {
     format_1(RecordKind::Entry, &entry, "01140304000a323032362d30332d303514323032362d30332d30365431303a30303a30305a040100000104fb726000010b01010104fbf30100010b01000104fb1f4e0500000104fb5d10e1680bad");
 }
 
+/// Format 4: a ledger row holds an event and the entries written with it, chained back to the
+/// account's previous row; the borrowed form the store writes encodes the same bytes.
+#[test]
+fn golden_ledger_row() {
+    let row = crate::LedgerRow {
+        account: AccountId(3),
+        prev: 17,
+        event: EventRecord {
+            event: Event {
+                seq: EventSeq(4),
+                effective_on: date("2026-03-05"),
+                kind: EventKind::Payment {
+                    amount_minor: 12_345,
+                    directed_to: Some(ObligationId(11)),
+                },
+            },
+            recorded_at: instant("2026-03-06T10:00:00Z"),
+            key: "pay-4".into(),
+        },
+        entries: vec![JournalEntry {
+            id: EntryId(20),
+            account: AccountId(3),
+            event: EventSeq(4),
+            kind: EntryKind::Original,
+            effective_on: date("2026-03-05"),
+            recorded_at: instant("2026-03-06T10:00:00Z"),
+            postings: postings(),
+        }],
+    };
+    check(RecordKind::LedgerRow, &row, expect!["01031104fcc092160001fb7260010bfc404b55d300057061792d340114030400fcc0921600fc404b55d300040100000104fb726000010b01010104fbf30100010b01000104fb1f4e0500000104fb5d104147edc7"]);
+    let borrowed = crate::schema::LedgerRowRef {
+        account: row.account,
+        prev: row.prev,
+        event: &row.event,
+        entries: &row.entries,
+    };
+    assert_eq!(encode(RecordKind::LedgerRow, &borrowed), encode(RecordKind::LedgerRow, &row));
+}
+
 #[test]
 fn golden_idempotency() {
     let record = IdempotencyRecord { command: vec![1, 2, 3], result: vec![4, 5] };

@@ -10,8 +10,9 @@ use arrears_store::{ReadTxn, Reads, RefKind, StorageError};
 
 use super::{Records, Report};
 
-/// The three owner indexes (debtor to accounts, account to obligations, account to entries)
-/// hold exactly the pairs the records say.
+/// The three owner indexes (debtor to accounts, account to obligations, and each account's
+/// chain of ledger rows, which indexes its entries) hold exactly the pairs the records say: an
+/// entry of the log that its account's chain does not reach is reported, as is a broken chain.
 pub(super) fn owner_indexes(report: &mut Report, read: &ReadTxn, records: &Records) {
     pair_index(
         report,
@@ -38,7 +39,7 @@ pub(super) fn owner_indexes(report: &mut Report, read: &ReadTxn, records: &Recor
     );
     pair_index(
         report,
-        "account_entries",
+        "ledger_heads",
         read.account_entry_index(),
         || records.entries.iter().map(|entry| (entry.account, entry.id)).collect(),
         [

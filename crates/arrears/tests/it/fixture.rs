@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use arrears::{Arrears, Durability, FixedClock, Options};
-use arrears_store::Reads;
+use arrears_store::{Reads, FORMAT_VERSION};
 
 use crate::support::{d, pay};
 
@@ -35,15 +35,21 @@ fn open_fixture(version: u64) {
     if version < arrears_store::FORMAT_VERSION {
         let error = Arrears::open_with(&copy, options()).unwrap_err();
         assert!(
-            matches!(error, arrears::OpenError::NeedsMigration { found, current: 3, .. } if found == version),
+            matches!(error, arrears::OpenError::NeedsMigration { found, current, .. } if found == version && current == FORMAT_VERSION),
             "{error}"
         );
         assert!(error.to_string().contains("arrears --db"), "{error}");
         let migration = Arrears::migrate(&copy, options()).unwrap();
-        assert_eq!((migration.from, migration.to, migration.accounts), (version, 3, 2));
+        assert_eq!(
+            (migration.from, migration.to, migration.accounts),
+            (version, FORMAT_VERSION, 2)
+        );
     }
     let twice = Arrears::migrate(&copy, options()).unwrap_err();
-    assert!(matches!(twice, arrears::MigrateError::AlreadyCurrent { version: 3, .. }), "{twice}");
+    assert!(
+        matches!(twice, arrears::MigrateError::AlreadyCurrent { version: FORMAT_VERSION, .. }),
+        "{twice}"
+    );
     let books = Arrears::open_with(&copy, options()).unwrap();
     let first = books.find_account("FX-1").unwrap().unwrap();
     let second = books.find_account("FX-2").unwrap().unwrap();
@@ -89,8 +95,13 @@ fn version_2_fixture_migrates_with_known_balances() {
 }
 
 #[test]
-fn version_3_fixture_opens_with_known_balances() {
+fn version_3_fixture_migrates_with_known_balances() {
     open_fixture(3);
+}
+
+#[test]
+fn version_4_fixture_opens_with_known_balances() {
+    open_fixture(4);
 }
 
 /// A migration stopped after its first commit (as a kill would stop it) leaves a store of the
@@ -106,7 +117,10 @@ fn a_stopped_migration_resumes() {
     let error = Arrears::open_with(&copy, options()).unwrap_err();
     assert!(matches!(error, arrears::OpenError::NeedsMigration { found: 2, .. }), "{error}");
     let rest = Arrears::migrate(&copy, options()).unwrap();
-    assert_eq!((rest.from, rest.to, rest.accounts, rest.resumed_at), (2, 3, 1, Some(2)));
+    assert_eq!(
+        (rest.from, rest.to, rest.accounts, rest.resumed_at),
+        (2, FORMAT_VERSION, 1, Some(2))
+    );
     let books = Arrears::open_with(&copy, options()).unwrap();
     assert!(books.verify().unwrap().is_clean());
     let first = books.find_account("FX-1").unwrap().unwrap();
@@ -124,13 +138,16 @@ fn a_read_only_open_reads_the_current_format_and_never_migrates_an_older_one() {
     let before = std::fs::read(&copy).unwrap();
     let error = Arrears::open_read_only(&copy).unwrap_err();
     assert!(
-        matches!(error, arrears::OpenError::NeedsMigration { found: 1, current: 3, .. }),
+        matches!(
+            error,
+            arrears::OpenError::NeedsMigration { found: 1, current: FORMAT_VERSION, .. }
+        ),
         "{error}"
     );
     assert!(error.to_string().contains("migrate"), "{error}");
     assert_eq!(std::fs::read(&copy).unwrap(), before);
-    let current = dir.path().join("v3.redb");
-    std::fs::copy(fixture(arrears_store::FORMAT_VERSION), &current).unwrap();
+    let current = dir.path().join("current.redb");
+    std::fs::copy(fixture(FORMAT_VERSION), &current).unwrap();
     let books = Arrears::open_read_only(&current).unwrap();
     assert!(books.is_read_only());
     let first = books.find_account("FX-1").unwrap().unwrap();

@@ -1,4 +1,4 @@
-//! Issue 16 point 2: the migration to format 3 on accounts with years of history. A store
+//! Issue 16 point 2: the migration to format 4 on accounts with years of history. A store
 //! written by this build is rewritten as format 2 wrote it (whole snapshots, no cold parts,
 //! version 2), migrated in small steps stopped and resumed again and again, and must then read,
 //! verify and go on exactly as the store that was never rewritten.
@@ -145,7 +145,7 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
         runs += 1;
         rewritten += step.accounts;
         assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
-        if step.to == 3 {
+        if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
     }

@@ -29,10 +29,11 @@ fn a_clean_store_verifies_clean() {
 fn a_flipped_byte_in_an_entry_is_reported_not_answered() {
     let (_dir, books, _, _) = sample();
     let entry = books.ledger(books.account_ids().unwrap()[0]).unwrap()[1].clone();
-    let mut bytes = encode(RecordKind::Entry, &entry);
-    bytes[6] ^= 0x01;
     let mut txn = books.store().write().unwrap();
-    txn.raw_overwrite("journal", entry.id.get(), &bytes).unwrap();
+    let (seq, row) = txn.ledger_row_of_entry(entry.id.get()).unwrap();
+    let mut bytes = encode(RecordKind::LedgerRow, &row);
+    bytes[6] ^= 0x01;
+    txn.raw_overwrite("ledger_log", seq, &bytes).unwrap();
     txn.commit().unwrap();
     let report = books.verify().unwrap();
     assert!(
@@ -62,7 +63,10 @@ fn a_well_formed_but_wrong_entry_is_reported() {
             }
         }));
     let mut txn = books.store().write().unwrap();
-    txn.raw_overwrite("journal", entry.id.get(), &encode(RecordKind::Entry, &entry)).unwrap();
+    let (seq, mut row) = txn.ledger_row_of_entry(entry.id.get()).unwrap();
+    let held = row.entries.iter_mut().find(|held| held.id == entry.id).unwrap();
+    *held = entry.clone();
+    txn.raw_overwrite("ledger_log", seq, &encode(RecordKind::LedgerRow, &row)).unwrap();
     txn.commit().unwrap();
     let report = books.verify().unwrap();
     let checks: Vec<_> = report.problems.iter().map(|problem| problem.check).collect();
