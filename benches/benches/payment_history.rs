@@ -1,11 +1,14 @@
 //! What a payment costs as the account's history grows: accounts with H monthly installments,
 //! each paid in full, take one more installment and then one more payment (dated after the
-//! history, so that it continues the account's snapshot). The snapshot keeps every payment's
-//! allocations and every obligation, so its size and the cost of decoding and re-encoding it
-//! grow with H; this bench measures how much.
+//! history, so that it continues the account's snapshot); then as many new accounts in the
+//! same store pay their first installment, which separates the account's own history from the
+//! store's size. Format 2's snapshot kept every payment's allocations and every obligation and
+//! its events were keyed by account, so a payment's cost grew with H; format 3 moved settled
+//! items to cold parts and format 4 appends the ledger to one log: this bench measures what
+//! is left.
 //!
-//! Prints one JSON line per history length:
-//! `{"bench":"payment_history","history_months":H,"us_per_payment":..,"snapshot_bytes":..}`.
+//! Prints one JSON line per history length: `{"bench":"payment_history","history_months":H,
+//! "us_per_payment":..,"us_per_payment_new_account_same_store":..,"snapshot_bytes":..}`.
 
 // Amounts are written in cents: `1_000_00` is 1,000.00.
 #![allow(clippy::inconsistent_digit_grouping)]
@@ -15,7 +18,7 @@ use std::time::{Duration, Instant};
 use arrears::ids::AccountId;
 use arrears::{Arrears, Command};
 use arrears_benches::{
-    accounts_from_env, build_portfolio_opened, floor, median, quick, summary, usd,
+    accounts_from_env, add_accounts, build_portfolio_opened, floor, median, quick, summary, usd,
 };
 use chrono::{Months, NaiveDate};
 
@@ -95,6 +98,14 @@ fn run(history: usize, accounts: usize) {
     // The timed month: every account pays the installment of month `history`, one payment
     // each, in commits of 100 (the median of the commits, per payment).
     let timed = median(pay_month(&books, &ids, history, "t"));
+    // As many new accounts in the same store, each with one installment of the same month,
+    // and their first payment: the same tables, the same sizes, no history of their own. The
+    // ratio of the two separates what an account's own history costs a payment from what the
+    // store's size costs every payment.
+    let fresh = add_accounts(&books, accounts..2 * accounts, month(history), &|_| {
+        vec![installment(history)]
+    });
+    let fresh_timed = median(pay_month(&books, &fresh, history, "n"));
     drop(books);
     let sizes = floor::measure(&path);
     summary(serde_json::json!({
@@ -102,6 +113,8 @@ fn run(history: usize, accounts: usize) {
         "history_months": history,
         "accounts": accounts,
         "us_per_payment": (timed.as_secs_f64() * 1e6 * 10.0).round() / 10.0,
+        "us_per_payment_new_account_same_store":
+            (fresh_timed.as_secs_f64() * 1e6 * 10.0).round() / 10.0,
         "snapshot_bytes": sizes.snapshot,
     }));
 }

@@ -12,9 +12,8 @@ const ACCOUNTS: TableDefinition<u64, &[u8]> = TableDefinition::new("accounts");
 const DEBTORS: TableDefinition<u64, &[u8]> = TableDefinition::new("debtors");
 const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
 const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots");
-const EVENTS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("events");
-const JOURNAL: TableDefinition<u64, &[u8]> = TableDefinition::new("journal");
-const ACCOUNT_ENTRIES: TableDefinition<(u64, u64), ()> = TableDefinition::new("account_entries");
+const LEDGER_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger_log");
+const LEDGER_HEADS: TableDefinition<u64, u64> = TableDefinition::new("ledger_heads");
 const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
 const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
@@ -29,10 +28,8 @@ pub struct Sizes {
     pub case: usize,
     /// Account snapshot.
     pub snapshot: usize,
-    /// Event record.
-    pub event: usize,
-    /// Journal entry.
-    pub entry: usize,
+    /// Ledger row (an event with its journal entries, format 4).
+    pub ledger_row: usize,
     /// Idempotency record.
     pub idempotency: usize,
     /// Audit record.
@@ -59,8 +56,7 @@ pub fn measure(path: &Path) -> Sizes {
         debtor: average(&db, DEBTORS),
         case: average(&db, CASES),
         snapshot: average(&db, SNAPSHOTS),
-        event: average(&db, EVENTS),
-        entry: average(&db, JOURNAL),
+        ledger_row: average(&db, LEDGER_LOG),
         idempotency: average(&db, IDEMPOTENCY),
         audit: average(&db, AUDIT),
     }
@@ -71,8 +67,7 @@ pub struct RedbFloor {
     db: Database,
     sizes: Sizes,
     accounts: usize,
-    events: Vec<u32>,
-    next_entry: u64,
+    next_row: u64,
     next_audit: u64,
 }
 
@@ -100,20 +95,19 @@ impl RedbFloor {
                 snapshot_table.insert(id, bytes(sizes.snapshot, account).as_slice()).expect("put");
             }
             // The other tables exist from the start, as in the engine.
-            txn.open_table(EVENTS).expect("table");
-            txn.open_table(JOURNAL).expect("table");
-            txn.open_table(ACCOUNT_ENTRIES).expect("table");
+            txn.open_table(LEDGER_LOG).expect("table");
+            txn.open_table(LEDGER_HEADS).expect("table");
             txn.open_table(IDEMPOTENCY).expect("table");
             txn.open_table(AUDIT).expect("table");
         }
         txn.commit().expect("commit");
-        RedbFloor { db, sizes, accounts, events: vec![0; accounts], next_entry: 1, next_audit: 1 }
+        RedbFloor { db, sizes, accounts, next_row: 1, next_audit: 1 }
     }
 
     /// Posts payments `from..from + count` of the stream in one commit: per payment, an
     /// idempotency lookup, the account, debtor, case and snapshot read (copied out), then the
-    /// journal entry and its account index row, the event, the snapshot, the idempotency
-    /// record and the audit record written.
+    /// ledger row (event and entry, appended to the log), the account's chain head, the
+    /// snapshot, the idempotency record and the audit record written (format 4's layout).
     pub fn post(&mut self, from: usize, count: usize) {
         let txn = self.db.begin_write().expect("write");
         {
@@ -121,9 +115,8 @@ impl RedbFloor {
             let debtor_table = txn.open_table(DEBTORS).expect("table");
             let case_table = txn.open_table(CASES).expect("table");
             let mut snapshot_table = txn.open_table(SNAPSHOTS).expect("table");
-            let mut event_table = txn.open_table(EVENTS).expect("table");
-            let mut journal_table = txn.open_table(JOURNAL).expect("table");
-            let mut entry_index = txn.open_table(ACCOUNT_ENTRIES).expect("table");
+            let mut log_table = txn.open_table(LEDGER_LOG).expect("table");
+            let mut head_table = txn.open_table(LEDGER_HEADS).expect("table");
             let mut key_table = txn.open_table(IDEMPOTENCY).expect("table");
             let mut audit_table = txn.open_table(AUDIT).expect("table");
             let mut read = Vec::new();
@@ -140,14 +133,11 @@ impl RedbFloor {
                 read.extend_from_slice(
                     snapshot_table.get(id).expect("get").expect("record").value(),
                 );
-                let entry = self.next_entry;
-                self.next_entry += 1;
-                self.events[account] += 1;
-                journal_table.insert(entry, bytes(self.sizes.entry, n).as_slice()).expect("put");
-                entry_index.insert((id, entry), ()).expect("put");
-                event_table
-                    .insert((id, self.events[account]), bytes(self.sizes.event, n).as_slice())
-                    .expect("put");
+                let row = self.next_row;
+                self.next_row += 1;
+                let _previous = head_table.get(id).expect("get").map(|guard| guard.value());
+                log_table.insert(row, bytes(self.sizes.ledger_row, n).as_slice()).expect("put");
+                head_table.insert(id, row).expect("put");
                 snapshot_table.insert(id, bytes(self.sizes.snapshot, n).as_slice()).expect("put");
                 key_table
                     .insert(key.as_str(), bytes(self.sizes.idempotency, n).as_slice())

@@ -76,8 +76,22 @@ pub fn build_portfolio_opened(
     charges: &dyn Fn(usize) -> Vec<(NaiveDate, NaiveDate, i64, i64, i64)>,
 ) -> (Arrears, Vec<AccountId>) {
     let books = Arrears::create_with(path, options()).expect("create store");
-    let mut ids = Vec::with_capacity(accounts);
-    let mut index = 0;
+    let ids = add_accounts(&books, 0..accounts, opened_on, charges);
+    (books, ids)
+}
+
+/// Adds the accounts numbered `numbers` (one debtor each, keys and references from the
+/// number, so the numbers must be new to the store) as [`build_portfolio_opened`] does, and
+/// returns their ids in order.
+pub fn add_accounts(
+    books: &Arrears,
+    numbers: std::ops::Range<usize>,
+    opened_on: NaiveDate,
+    charges: &dyn Fn(usize) -> Vec<(NaiveDate, NaiveDate, i64, i64, i64)>,
+) -> Vec<AccountId> {
+    let accounts = numbers.end;
+    let mut ids = Vec::with_capacity(numbers.len());
+    let mut index = numbers.start;
     while index < accounts {
         let end = (index + 1_000).min(accounts);
         let mut batch = books.batch().expect("batch");
@@ -121,7 +135,7 @@ pub fn build_portfolio_opened(
         batch.commit().expect("commit");
         index = end;
     }
-    (books, ids)
+    ids
 }
 
 fn new_debtor(n: usize) -> Command {
