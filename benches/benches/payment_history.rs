@@ -56,6 +56,19 @@ fn pay_month(books: &Arrears, ids: &[AccountId], m: usize, tag: &str) -> Vec<Dur
     per_payment
 }
 
+/// The timed month of the accounts with history: its own function, so that a callgrind run
+/// can count it alone (`--toggle-collect=payment_history::pay_timed_history`).
+#[inline(never)]
+fn pay_timed_history(books: &Arrears, ids: &[AccountId], m: usize) -> Vec<Duration> {
+    pay_month(books, ids, m, "t")
+}
+
+/// The new accounts' first payment (`--toggle-collect=payment_history::pay_timed_fresh`).
+#[inline(never)]
+fn pay_timed_fresh(books: &Arrears, ids: &[AccountId], m: usize) -> Vec<Duration> {
+    pay_month(books, ids, m, "n")
+}
+
 /// Charges every account the installment of month `m`, in batches of 1,000 accounts.
 fn charge_month(books: &Arrears, ids: &[AccountId], m: usize) {
     for (chunk_index, chunk) in ids.chunks(1_000).enumerate() {
@@ -97,7 +110,7 @@ fn run(history: usize, accounts: usize) {
     }
     // The timed month: every account pays the installment of month `history`, one payment
     // each, in commits of 100 (the median of the commits, per payment).
-    let timed = median(pay_month(&books, &ids, history, "t"));
+    let timed = median(pay_timed_history(&books, &ids, history));
     // As many new accounts in the same store, each with one installment of the same month,
     // and their first payment: the same tables, the same sizes, no history of their own. The
     // ratio of the two separates what an account's own history costs a payment from what the
@@ -105,7 +118,7 @@ fn run(history: usize, accounts: usize) {
     let fresh = add_accounts(&books, accounts..2 * accounts, month(history), &|_| {
         vec![installment(history)]
     });
-    let fresh_timed = median(pay_month(&books, &fresh, history, "n"));
+    let fresh_timed = median(pay_timed_fresh(&books, &fresh, history));
     drop(books);
     let sizes = floor::measure(&path);
     summary(serde_json::json!({

@@ -1148,15 +1148,20 @@ impl WriteTxn {
     /// event that [`AccountState::needs_cold`].
     pub fn take_account_state(&self, account: &Account) -> Result<AccountState, StorageError> {
         let cached = self.cache.borrow_mut().snapshots.remove(&account.id.0);
-        let state = match cached {
-            Some(Some(state)) => Arc::unwrap_or_clone(state),
-            _ => match self.shared_snapshot(account.id)? {
-                Some(state) => Arc::unwrap_or_clone(state),
-                None => AccountState::opening(account),
-            },
+        let shared = match cached {
+            Some(Some(state)) => Some(state),
+            _ => {
+                let read = self.shared_snapshot(account.id)?;
+                // The read kept a reference in the cache: drop it before taking the state, or
+                // the state would be copied (every map of it) instead of moved.
+                self.cache.borrow_mut().snapshots.remove(&account.id.0);
+                read
+            }
         };
-        self.cache.borrow_mut().snapshots.remove(&account.id.0);
-        Ok(state)
+        Ok(match shared {
+            Some(state) => Arc::unwrap_or_clone(state),
+            None => AccountState::opening(account),
+        })
     }
 
     /// Merges an account's cold parts into its state taken with
