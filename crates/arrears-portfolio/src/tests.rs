@@ -1,0 +1,1 @@
+//! Unit tests of the manifest, the stable hash and portfolio ids.
