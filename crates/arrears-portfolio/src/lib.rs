@@ -111,7 +111,9 @@ pub enum RouteError {
         command: String,
     },
     /// A new debtor without an external reference: the reference is what assigns a shard.
-    #[error("create_debtor: a debtor of a portfolio needs an external reference, to pick its shard")]
+    #[error(
+        "create_debtor: a debtor of a portfolio needs an external reference, to pick its shard"
+    )]
     NoReference,
     /// The ids a command names belong to different shards.
     #[error("{command}: names ids of shards {first} and {second}; a command runs on one shard")]
@@ -155,7 +157,9 @@ pub enum RouteError {
     },
     /// The ids name records of a debtor that now lives on another shard (ids from before a
     /// move): find the debtor again by its reference.
-    #[error("debtor {reference}: lives on shard {assigned}, not {named}; ids from before its move")]
+    #[error(
+        "debtor {reference}: lives on shard {assigned}, not {named}; ids from before its move"
+    )]
     Moved {
         /// The debtor's external reference.
         reference: String,
@@ -353,10 +357,11 @@ impl Portfolio {
     /// moved away; or the shard's engine failed (nothing written).
     pub fn execute(&self, key: &str, command: &Command) -> Result<Routed, RouteError> {
         let name = command.name().to_owned();
-        let mut value = serde_json::to_value(command).map_err(|_| RouteError::NoRoute { command: name.clone() })?;
+        let mut value = serde_json::to_value(command)
+            .map_err(|_| RouteError::NoRoute { command: name.clone() })?;
         let shard = self.route(&name, command, &mut value)?;
-        let local: Command =
-            serde_json::from_value(value).map_err(|_| RouteError::NoRoute { command: name.clone() })?;
+        let local: Command = serde_json::from_value(value)
+            .map_err(|_| RouteError::NoRoute { command: name.clone() })?;
         let store = &self.shards[shard];
         let receipt = store.execute(key, &local).map_err(|source| RouteError::Command {
             shard: self.manifest.shards[shard].name.clone(),

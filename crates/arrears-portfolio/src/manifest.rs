@@ -67,6 +67,7 @@ pub struct Manifest {
     /// How debtors absent from `debtors` are assigned.
     pub assignment: Assignment,
     /// The shards, in order: a shard's index is its place here.
+    #[serde(default)]
     pub shards: Vec<ShardEntry>,
     /// The explicit map, debtor external reference to shard name; it wins over the hash
     /// (a moved debtor is pinned here).
@@ -106,7 +107,9 @@ impl Manifest {
             path: path.to_owned(),
             message: error.to_string(),
         })?;
-        manifest.check().map_err(|message| ManifestError::Invalid { path: path.to_owned(), message })?;
+        manifest
+            .check()
+            .map_err(|message| ManifestError::Invalid { path: path.to_owned(), message })?;
         Ok(manifest)
     }
 
@@ -128,7 +131,9 @@ impl Manifest {
         file.sync_all().map_err(io)?;
         std::fs::rename(&temporary, path).map_err(io)?;
         let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty());
-        std::fs::File::open(directory.unwrap_or(Path::new("."))).and_then(|dir| dir.sync_all()).map_err(io)
+        std::fs::File::open(directory.unwrap_or(Path::new(".")))
+            .and_then(|dir| dir.sync_all())
+            .map_err(io)
     }
 
     /// The index of the shard named `name`.

@@ -6,8 +6,10 @@
 
 use chrono::NaiveDate;
 
+use arrears::ids::AccountId;
 use arrears::reports::RollRates;
-use arrears::{CycleError, CycleReport, PortfolioAging, QueryError};
+use arrears::reports::CHARGED_OFF;
+use arrears::{Arrears, CycleError, CycleReport, PortfolioAging, QueryError};
 
 use crate::Portfolio;
 
@@ -45,7 +47,7 @@ impl Portfolio {
         as_of: NaiveDate,
         threads_max: usize,
     ) -> Result<PortfolioCycle, ShardError<CycleError>> {
-        let reports = self.on_each_shard(threads_max, |store| store.run_cycle(as_of))?;
+        let reports = self.on_each_shard(threads_max, |_, store| store.run_cycle(as_of))?;
         let mut total = CycleReport { complete: true, ..CycleReport::default() };
         for (_, report) in &reports {
             add_cycle(&mut total, report);
@@ -53,34 +55,59 @@ impl Portfolio {
         Ok(PortfolioCycle { as_of, shards: reports, total })
     }
 
-    /// Portfolio aging over every shard: per currency, the sum of the shards' rows.
+    /// Portfolio aging over every shard: per currency, the sum of the shards' rows, each
+    /// shard's without the accounts it holds for a debtor the manifest places elsewhere (the
+    /// closed copies a move leaves in its source, the partial copy in the target of a move
+    /// under way), so each account counts once.
     ///
     /// # Errors
     ///
     /// The first shard whose read failed.
-    pub fn portfolio_aging(&self, as_of: NaiveDate) -> Result<PortfolioAging, ShardError<QueryError>> {
-        let agings = self.on_each_shard(self.shards.len(), |store| store.portfolio_aging(as_of))?;
+    pub fn portfolio_aging(
+        &self,
+        as_of: NaiveDate,
+    ) -> Result<PortfolioAging, ShardError<QueryError>> {
+        let agings = self.on_each_shard(self.shards.len(), |index, store| {
+            let mut aging = store.portfolio_aging(as_of)?;
+            for account in self.left_out(index, store)? {
+                leave_out_of_aging(store, account, &mut aging)?;
+            }
+            Ok(aging)
+        })?;
         let mut merged = agings[0].1.clone();
-        for (_, aging) in &agings[1..] {
+        merged.rows.clear();
+        for (_, aging) in &agings {
             for row in &aging.rows {
-                match merged.rows.iter_mut().find(|merged_row| merged_row.currency == row.currency) {
+                match merged.rows.iter_mut().find(|merged_row| merged_row.currency == row.currency)
+                {
                     Some(merged_row) => add_aging_row(merged_row, row),
                     None => merged.rows.push(row.clone()),
                 }
             }
         }
+        merged.rows.retain(|row| row.accounts.iter().sum::<u64>() + row.charged_off_accounts > 0);
         merged.rows.sort_by(|left, right| left.currency.cmp(&right.currency));
         Ok(merged)
     }
 
-    /// Roll rates over every shard for the same month ends: the cells' counts summed, the
-    /// rates recomputed by row.
+    /// Roll rates over every shard for the same month ends: the cells' counts summed (each
+    /// shard's without the accounts it holds for a debtor placed elsewhere, as
+    /// [`Portfolio::portfolio_aging`]), the rates recomputed by row.
     ///
     /// # Errors
     ///
     /// The first shard whose read failed.
-    pub fn roll_rates(&self, month_ends: &[NaiveDate]) -> Result<RollRates, ShardError<QueryError>> {
-        let all = self.on_each_shard(self.shards.len(), |store| store.roll_rates(month_ends))?;
+    pub fn roll_rates(
+        &self,
+        month_ends: &[NaiveDate],
+    ) -> Result<RollRates, ShardError<QueryError>> {
+        let all = self.on_each_shard(self.shards.len(), |index, store| {
+            let mut rates = store.roll_rates(month_ends)?;
+            for account in self.left_out(index, store)? {
+                leave_out_of_roll_rates(store, account, &mut rates)?;
+            }
+            Ok(rates)
+        })?;
         let mut merged = all[0].1.clone();
         for (_, rates) in &all[1..] {
             for (merged_row, row) in merged.counts.iter_mut().zip(&rates.counts) {
@@ -96,10 +123,36 @@ impl Portfolio {
                 let total: u64 = row.iter().sum();
                 // Rates are ratios of counts, not money: a float is the report's own type.
                 #[allow(clippy::cast_precision_loss)]
-                row.iter().map(|cell| if total == 0 { 0.0 } else { *cell as f64 / total as f64 }).collect()
+                row.iter()
+                    .map(|cell| if total == 0 { 0.0 } else { *cell as f64 / total as f64 })
+                    .collect()
             })
             .collect();
         Ok(merged)
+    }
+
+    /// The accounts shard `index` holds for debtors the manifest places on another shard:
+    /// debtors pinned elsewhere by `[debtors]` (moved away), and debtors being moved here.
+    fn left_out(&self, index: usize, store: &Arrears) -> Result<Vec<AccountId>, QueryError> {
+        let elsewhere = self
+            .manifest
+            .debtors
+            .iter()
+            .filter(|(_, shard)| self.manifest.shard_index(shard) != Some(index))
+            .map(|(reference, _)| reference);
+        let arriving = self
+            .manifest
+            .moving
+            .iter()
+            .filter(|(_, moving)| self.manifest.shard_index(&moving.to) == Some(index))
+            .map(|(reference, _)| reference);
+        let mut accounts = Vec::new();
+        for reference in elsewhere.chain(arriving) {
+            if let Some(debtor) = store.find_debtor(reference)? {
+                accounts.extend(store.accounts_of(debtor)?);
+            }
+        }
+        Ok(accounts)
     }
 
     /// Runs `work` on every shard, `threads_max` shards at a time, and returns the results by
@@ -107,15 +160,28 @@ impl Portfolio {
     fn on_each_shard<T: Send, E: std::error::Error + Send + 'static>(
         &self,
         threads_max: usize,
-        work: impl Fn(&arrears::Arrears) -> Result<T, E> + Sync,
+        work: impl Fn(usize, &Arrears) -> Result<T, E> + Sync,
     ) -> Result<Vec<(String, T)>, ShardError<E>> {
         let mut results = Vec::with_capacity(self.shards.len());
-        for chunk in self.shards.chunks(threads_max.max(1)) {
+        let work = &work;
+        let chunk_len = threads_max.max(1);
+        for (chunk_index, chunk) in self.shards.chunks(chunk_len).enumerate() {
             let chunk_results: Vec<Result<T, E>> = std::thread::scope(|scope| {
-                let handles: Vec<_> =
-                    chunk.iter().map(|store| scope.spawn(|| work(store))).collect();
+                let handles: Vec<_> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(place, store)| {
+                        let index = chunk_index * chunk_len + place;
+                        scope.spawn(move || work(index, store))
+                    })
+                    .collect();
                 // A shard's panic is the engine's bug, not a user error: pass it on.
-                handles.into_iter().map(|handle| handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
             });
             results.extend(chunk_results);
         }
@@ -160,4 +226,63 @@ fn add_cycle(total: &mut CycleReport, report: &CycleReport) {
     total.component_failures.extend(report.component_failures.iter().cloned());
     total.complete &= report.complete;
     total.credit_reviews.extend(report.credit_reviews.iter().cloned());
+}
+
+/// Takes one account out of a shard's aging, as the engine's `portfolio_aging` put it in.
+fn leave_out_of_aging(
+    store: &Arrears,
+    account: AccountId,
+    aging: &mut PortfolioAging,
+) -> Result<(), QueryError> {
+    let Some(record) = store.account(account)? else { return Ok(()) };
+    if record.opened_on > aging.as_of {
+        return Ok(());
+    }
+    let view = store.account_view(account, aging.as_of)?;
+    let Some(row) = aging.rows.iter_mut().find(|row| row.currency == record.currency) else {
+        return Ok(());
+    };
+    if view.charged_off_on.is_some() {
+        row.charged_off_accounts = row.charged_off_accounts.saturating_sub(1);
+        row.charged_off_owed_minor -= view.total_outstanding_minor;
+        return Ok(());
+    }
+    for (amount, own) in row.amounts_minor.iter_mut().zip(view.aging.amounts_minor) {
+        *amount -= own;
+    }
+    let bucket = view.aging.bucket.index();
+    row.accounts[bucket] = row.accounts[bucket].saturating_sub(1);
+    row.total_minor -= view.aging.amounts_minor.iter().sum::<i64>();
+    row.disputed_minor -= view.aging.disputed_minor;
+    Ok(())
+}
+
+/// Takes one account's transitions out of a shard's roll rates, as the engine's
+/// `roll_rates` counted them (its state at each month end it was open by).
+fn leave_out_of_roll_rates(
+    store: &Arrears,
+    account: AccountId,
+    rates: &mut RollRates,
+) -> Result<(), QueryError> {
+    let Some(record) = store.account(account)? else { return Ok(()) };
+    let mut states = Vec::with_capacity(rates.month_ends.len());
+    for on in &rates.month_ends {
+        states.push(if record.opened_on <= *on {
+            let view = store.account_view(account, *on)?;
+            Some(if view.charged_off_on.is_some() {
+                CHARGED_OFF
+            } else {
+                view.aging.bucket.index()
+            })
+        } else {
+            None
+        });
+    }
+    for pair in states.windows(2) {
+        if let [Some(before), Some(after)] = pair {
+            let cell = &mut rates.counts[*before][*after];
+            *cell = cell.saturating_sub(1);
+        }
+    }
+    Ok(())
 }

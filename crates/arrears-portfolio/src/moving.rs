@@ -168,7 +168,8 @@ pub struct MoveReport {
     /// Commands of the source left out: outbox acknowledgements and sends, whose actions
     /// stay in the source's outbox and audit log.
     pub skipped: u64,
-    /// Handover commands in the source (adjustments to zero, closures).
+    /// Handover commands in the source (adjustments to zero, closures of the accounts the
+    /// state machine lets close).
     pub handed_over: u64,
     /// True if and only if the debtor was already pinned to the target (nothing to do).
     pub already_done: bool,
@@ -271,16 +272,16 @@ impl Portfolio {
             if self.manifest.debtors.get(reference).map(String::as_str) == Some(to) {
                 return Ok(self.done_report(reference, from, to_index));
             }
-            return Err(MoveError::SameShard { reference: reference.to_owned(), shard: to.to_owned() });
+            return Err(MoveError::SameShard {
+                reference: reference.to_owned(),
+                shard: to.to_owned(),
+            });
         }
         let copy = self.plan_move(reference, from, to_index, on, options).collect()?;
         let mut writes = 0;
         if !self.manifest.moving.contains_key(reference) {
-            let entry = MoveEntry {
-                from: self.manifest.shards[from].name.clone(),
-                to: to.to_owned(),
-                on,
-            };
+            let entry =
+                MoveEntry { from: self.manifest.shards[from].name.clone(), to: to.to_owned(), on };
             let mut manifest = self.manifest.clone();
             manifest.moving.insert(reference.to_owned(), entry);
             manifest.write(&self.manifest_path)?;
@@ -359,7 +360,10 @@ impl Move<'_> {
     fn collect(&self) -> Result<Copy, MoveError> {
         let query = |source| self.source_query(source);
         let debtor = self.source.find_debtor(self.reference).map_err(query)?.ok_or_else(|| {
-            MoveError::NotFound { reference: self.reference.to_owned(), shard: self.from_name.clone() }
+            MoveError::NotFound {
+                reference: self.reference.to_owned(),
+                shard: self.from_name.clone(),
+            }
         })?;
         let accounts = self.source.accounts_of(debtor).map_err(query)?;
         let account_set: BTreeSet<u64> = accounts.iter().map(|account| account.get()).collect();
@@ -406,13 +410,19 @@ impl Move<'_> {
         let mut after = 0;
         let handover_prefix = format!("move-out:{}:", self.to_name);
         loop {
-            let page = self.source.changes(after, FEED_PAGE_LEN_MAX).map_err(|source| self.source_query(source))?;
+            let page = self
+                .source
+                .changes(after, FEED_PAGE_LEN_MAX)
+                .map_err(|source| self.source_query(source))?;
             for change in &page.changes {
-                let ChangeKind::Command { command, outcome, key, .. } = &change.kind else { continue };
+                let ChangeKind::Command { command, outcome, key, .. } = &change.kind else {
+                    continue;
+                };
                 let affected = change.affected();
                 let mut touches = affected.debtors.contains(&debtor)
                     || affected.accounts.iter().any(|account| accounts.contains(&account.get()));
-                let mut command_value = serde_json::to_value(command.as_ref()).unwrap_or(Value::Null);
+                let mut command_value =
+                    serde_json::to_value(command.as_ref()).unwrap_or(Value::Null);
                 let _ = ids::map_ids(&mut command_value, &mut |key: &str, id: u64| {
                     touches |= (ids::key_names_debtor(key) && id == debtor.get())
                         || (matches!(key, "account" | "accounts") && accounts.contains(&id));
@@ -426,7 +436,10 @@ impl Move<'_> {
                     feed.closed |= matches!(command.as_ref(), Command::Close { .. });
                     continue;
                 }
-                if matches!(command.as_ref(), Command::Acknowledge { .. } | Command::MarkSent { .. }) {
+                if matches!(
+                    command.as_ref(),
+                    Command::Acknowledge { .. } | Command::MarkSent { .. }
+                ) {
                     feed.skipped += 1;
                     continue;
                 }
@@ -458,7 +471,12 @@ impl Move<'_> {
                 self.engine_events_before(copy, account, Some(event), &mut done, &mut report)?;
             }
             let command = self.to_target(copy, &step.command)?;
-            self.execute(self.target, &self.to_name, &format!("move:{}:{}", self.from_name, step.seq), &command)?;
+            self.execute(
+                self.target,
+                &self.to_name,
+                &format!("move:{}:{}", self.from_name, step.seq),
+                &command,
+            )?;
             report.copied += 1;
         }
         for account in &copy.accounts {
@@ -490,7 +508,9 @@ impl Move<'_> {
             let target_account = self.target_account(copy, AccountId(account))?;
             let currency = currency_of(self.source, AccountId(account))?;
             let command = engine_command(target_account, record, Money::from_minor(0, currency))
-                .ok_or_else(|| self.cannot(format!("event {} of account {account}", record.event.seq.0)))?;
+                .ok_or_else(|| {
+                    self.cannot(format!("event {} of account {account}", record.event.seq.0))
+                })?;
             let key = format!("move:{}:a{account}:e{}", self.from_name, record.event.seq.0);
             self.execute(self.target, &self.to_name, &key, &command)?;
             report.copied += 1;
@@ -502,7 +522,8 @@ impl Move<'_> {
 
     /// A source command with its ids rewritten to the target's.
     fn to_target(&self, copy: &Copy, command: &Command) -> Result<Command, MoveError> {
-        let mut value = serde_json::to_value(command).map_err(|error| self.cannot(error.to_string()))?;
+        let mut value =
+            serde_json::to_value(command).map_err(|error| self.cannot(error.to_string()))?;
         ids::map_ids(&mut value, &mut |key: &str, id: u64| self.target_id(copy, key, id))?;
         serde_json::from_value(value).map_err(|error| self.cannot(error.to_string()))
     }
@@ -512,8 +533,13 @@ impl Move<'_> {
             if id != copy.debtor.get() {
                 return Err(self.cannot(format!("a command names another debtor ({id})")));
             }
-            let found = self.target.find_debtor(self.reference).map_err(|source| self.target_query(source))?;
-            return found.map(DebtorId::get).ok_or_else(|| self.cannot("the debtor is not in the target yet".to_owned()));
+            let found = self
+                .target
+                .find_debtor(self.reference)
+                .map_err(|source| self.target_query(source))?;
+            return found
+                .map(DebtorId::get)
+                .ok_or_else(|| self.cannot("the debtor is not in the target yet".to_owned()));
         }
         if matches!(key, "account" | "accounts" | "disputed") {
             return self.target_account(copy, AccountId(id)).map(AccountId::get);
@@ -526,9 +552,12 @@ impl Move<'_> {
         let index = copy.accounts.iter().position(|own| *own == account).ok_or_else(|| {
             self.cannot(format!("a command names account {account}, not the debtor's"))
         })?;
-        let debtor = self.target.find_debtor(self.reference).map_err(|source| self.target_query(source))?;
+        let debtor =
+            self.target.find_debtor(self.reference).map_err(|source| self.target_query(source))?;
         let target_accounts = match debtor {
-            Some(debtor) => self.target.accounts_of(debtor).map_err(|source| self.target_query(source))?,
+            Some(debtor) => {
+                self.target.accounts_of(debtor).map_err(|source| self.target_query(source))?
+            }
             None => Vec::new(),
         };
         target_accounts
@@ -538,13 +567,24 @@ impl Move<'_> {
     }
 
     /// The target's obligation at the same place among its account's obligations (id order).
-    fn target_obligation(&self, copy: &Copy, obligation: ObligationId) -> Result<ObligationId, MoveError> {
-        let record = self.source.obligation(obligation).map_err(|source| self.source_query(source))?;
-        let record = record.ok_or_else(|| self.cannot(format!("obligation {obligation} is unknown")))?;
-        let own = self.source.obligations_of(record.account).map_err(|source| self.source_query(source))?;
-        let index = own.iter().position(|candidate| candidate.id == obligation).unwrap_or(usize::MAX);
+    fn target_obligation(
+        &self,
+        copy: &Copy,
+        obligation: ObligationId,
+    ) -> Result<ObligationId, MoveError> {
+        let record =
+            self.source.obligation(obligation).map_err(|source| self.source_query(source))?;
+        let record =
+            record.ok_or_else(|| self.cannot(format!("obligation {obligation} is unknown")))?;
+        let own = self
+            .source
+            .obligations_of(record.account)
+            .map_err(|source| self.source_query(source))?;
+        let index =
+            own.iter().position(|candidate| candidate.id == obligation).unwrap_or(usize::MAX);
         let account = self.target_account(copy, record.account)?;
-        let theirs = self.target.obligations_of(account).map_err(|source| self.target_query(source))?;
+        let theirs =
+            self.target.obligations_of(account).map_err(|source| self.target_query(source))?;
         theirs
             .get(index)
             .map(|found| found.id)
@@ -556,14 +596,26 @@ impl Move<'_> {
     fn compare(&self, copy: &Copy) -> Result<(), MoveError> {
         for account in &copy.accounts {
             let theirs = self.target_account(copy, *account)?;
-            let source = self.source.account_view(*account, self.on).map_err(|source| self.source_query(source))?;
-            let target = self.target.account_view(theirs, self.on).map_err(|source| self.target_query(source))?;
+            let source = self
+                .source
+                .account_view(*account, self.on)
+                .map_err(|source| self.source_query(source))?;
+            let target = self
+                .target
+                .account_view(theirs, self.on)
+                .map_err(|source| self.target_query(source))?;
             let figures = |view: &arrears::AccountView| {
-                let owed: Vec<[i64; 3]> = view.obligations.iter().map(|obligation| obligation.outstanding_minor).collect();
+                let owed: Vec<[i64; 3]> = view
+                    .obligations
+                    .iter()
+                    .map(|obligation| obligation.outstanding_minor)
+                    .collect();
                 (owed, view.unapplied_minor, view.charged_off_on)
             };
-            let source_events = self.source.events(*account).map_err(|source| self.source_query(source))?.len();
-            let target_events = self.target.events(theirs).map_err(|source| self.target_query(source))?.len();
+            let source_events =
+                self.source.events(*account).map_err(|source| self.source_query(source))?.len();
+            let target_events =
+                self.target.events(theirs).map_err(|source| self.target_query(source))?.len();
             if figures(&source) != figures(&target) || source_events != target_events {
                 return Err(MoveError::Mismatch {
                     reference: self.reference.to_owned(),
@@ -585,13 +637,22 @@ impl Move<'_> {
     fn hand_over(&self, copy: &Copy) -> Result<u64, MoveError> {
         let mut commands = 0;
         for account in &copy.accounts {
-            let view = self.source.account_view(*account, self.on).map_err(|source| self.source_query(source))?;
+            let view = self
+                .source
+                .account_view(*account, self.on)
+                .map_err(|source| self.source_query(source))?;
             for obligation in &view.obligations {
-                for (component, outstanding) in [Component::Principal, Component::Interest, Component::Fee]
-                    .into_iter()
-                    .zip(obligation.outstanding_minor)
+                for (component, outstanding) in
+                    [Component::Principal, Component::Interest, Component::Fee]
+                        .into_iter()
+                        .zip(obligation.outstanding_minor)
                 {
-                    let key = format!("move-out:{}:{}:{}:{component:?}", self.to_name, account.get(), obligation.obligation.id.get());
+                    let key = format!(
+                        "move-out:{}:{}:{}:{component:?}",
+                        self.to_name,
+                        account.get(),
+                        obligation.obligation.id.get()
+                    );
                     if outstanding == 0 || self.recorded(&key)? {
                         continue;
                     }
@@ -609,8 +670,16 @@ impl Move<'_> {
             let key = format!("move-out:{}:{}:close", self.to_name, account.get());
             let case = self.source.case(*account).map_err(|source| self.source_query(source))?;
             if !self.recorded(&key)? && case.state != arrears::collection::CollectionState::Closed {
-                self.execute(self.source, &self.from_name, &key, &Command::Close { account: *account, on: self.on })?;
-                commands += 1;
+                let close = Command::Close { account: *account, on: self.on };
+                match self.execute(self.source, &self.from_name, &key, &close) {
+                    Ok(()) => commands += 1,
+                    // The state machine closes only a current or paid account: a delinquent
+                    // one stays open, owing nothing, until its next review; the portfolio
+                    // leaves it out of merged reports either way.
+                    Err(MoveError::Refused { rejection, .. })
+                        if matches!(*rejection, arrears::Rejection::State { .. }) => {}
+                    Err(error) => return Err(error),
+                }
             }
         }
         Ok(commands)
@@ -620,7 +689,13 @@ impl Move<'_> {
         Ok(self.source.recorded(key).map_err(|source| self.source_query(source))?.is_some())
     }
 
-    fn execute(&self, store: &Arrears, shard: &str, key: &str, command: &Command) -> Result<(), MoveError> {
+    fn execute(
+        &self,
+        store: &Arrears,
+        shard: &str,
+        key: &str,
+        command: &Command,
+    ) -> Result<(), MoveError> {
         let receipt = store.execute(key, command).map_err(|source| MoveError::Command {
             shard: shard.to_owned(),
             key: key.to_owned(),
@@ -652,21 +727,26 @@ impl Move<'_> {
 fn engine_command(account: AccountId, record: &EventRecord, zero: Money) -> Option<Command> {
     let effective_on = record.event.effective_on;
     match &record.event.kind {
-        EventKind::Charge { kind: ObligationKind::Fee, due_on, amounts_minor: [0, 0, fee_minor], .. } => {
-            Some(Command::Fee {
-                account,
-                effective_on,
-                due_on: *due_on,
-                amount: Money::from_minor(*fee_minor, zero.currency()),
-            })
-        }
+        EventKind::Charge {
+            kind: ObligationKind::Fee,
+            due_on,
+            amounts_minor: [0, 0, fee_minor],
+            ..
+        } => Some(Command::Fee {
+            account,
+            effective_on,
+            due_on: *due_on,
+            amount: Money::from_minor(*fee_minor, zero.currency()),
+        }),
         EventKind::ChargeOff => Some(Command::ChargeOff { account, effective_on }),
         _ => None,
     }
 }
 
 fn currency_of(store: &Arrears, account: AccountId) -> Result<arrears::money::Currency, MoveError> {
-    let record = store.account(account).map_err(|source| MoveError::Query { shard: String::new(), source })?;
+    let record = store
+        .account(account)
+        .map_err(|source| MoveError::Query { shard: String::new(), source })?;
     record.map(|account| account.currency).ok_or_else(|| MoveError::CannotCopy {
         reference: String::new(),
         reason: format!("account {account} vanished"),
@@ -681,7 +761,10 @@ fn posted_events(outcome: &Outcome) -> Vec<(u64, u32)> {
             Value::Object(fields) => {
                 if let (Some(account), Some(event)) = (
                     fields.get("account").and_then(Value::as_u64),
-                    fields.get("event").and_then(Value::as_u64).and_then(|event| u32::try_from(event).ok()),
+                    fields
+                        .get("event")
+                        .and_then(Value::as_u64)
+                        .and_then(|event| u32::try_from(event).ok()),
                 ) {
                     found.push((account, event));
                 }
