@@ -39,7 +39,7 @@ mod moving;
 
 use std::path::{Path, PathBuf};
 
-use arrears::{Arrears, Command, Outcome, Receipt};
+use arrears::{Arrears, Command, Options, Outcome, Receipt};
 use serde_json::Value;
 
 pub use ids::{portfolio_id, split_id, LOCAL_BITS, LOCAL_ID_MAX};
@@ -232,7 +232,7 @@ impl Portfolio {
     ///
     /// [`PortfolioError`] if the manifest is bad or a store cannot be opened.
     pub fn open(manifest_path: impl AsRef<Path>) -> Result<Portfolio, PortfolioError> {
-        Portfolio::open_shards(manifest_path.as_ref(), false)
+        Portfolio::open_with(manifest_path, false, &Options::default)
     }
 
     /// Opens the portfolio, creating the stores of the shards that have no file yet.
@@ -241,19 +241,30 @@ impl Portfolio {
     ///
     /// As [`Portfolio::open`].
     pub fn init(manifest_path: impl AsRef<Path>) -> Result<Portfolio, PortfolioError> {
-        Portfolio::open_shards(manifest_path.as_ref(), true)
+        Portfolio::open_with(manifest_path, true, &Options::default)
     }
 
-    fn open_shards(manifest_path: &Path, create: bool) -> Result<Portfolio, PortfolioError> {
+    /// Opens the portfolio with each shard's store opened with the options `options` makes
+    /// (a clock, a durability), creating the missing stores if `create`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Portfolio::open`].
+    pub fn open_with(
+        manifest_path: impl AsRef<Path>,
+        create: bool,
+        options: &dyn Fn() -> Options,
+    ) -> Result<Portfolio, PortfolioError> {
+        let manifest_path = manifest_path.as_ref();
         let manifest = Manifest::read(manifest_path)?;
         let base = manifest_path.parent().unwrap_or(Path::new("."));
         let mut shards = Vec::with_capacity(manifest.shards.len());
         for shard in &manifest.shards {
             let path = base.join(&shard.path);
             let opened = if create && !path.exists() {
-                Arrears::create(&path)
+                Arrears::create_with(&path, options())
             } else {
-                Arrears::open(&path)
+                Arrears::open_with(&path, options())
             };
             let store = opened.map_err(|source| PortfolioError::Open {
                 shard: shard.name.clone(),

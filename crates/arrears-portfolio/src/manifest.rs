@@ -71,11 +71,11 @@ pub struct Manifest {
     pub shards: Vec<ShardEntry>,
     /// The explicit map, debtor external reference to shard name; it wins over the hash
     /// (a moved debtor is pinned here).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub debtors: BTreeMap<String, String>,
     /// Moves under way, by debtor external reference. A debtor here cannot be routed until
     /// the move is finished (`Portfolio::move_debtor` run again).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub moving: BTreeMap<String, MoveEntry>,
 }
 
