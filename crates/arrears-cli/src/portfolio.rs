@@ -47,7 +47,8 @@ pub(crate) struct ExecuteArgs {
     /// The idempotency key.
     #[arg(long)]
     pub(crate) key: String,
-    /// The command as JSON (`{"payment": {...}}`), with portfolio ids; `-` reads stdin.
+    /// The command as JSON (`{"payment": {...}}`), with portfolio ids; `-` reads it from
+    /// stdin, `@PATH` from a file.
     #[arg(long, value_name = "JSON")]
     pub(crate) command: String,
 }
@@ -187,6 +188,8 @@ fn execute(
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).context("cannot read the command from stdin")?;
         text
+    } else if let Some(path) = args.command.strip_prefix('@') {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?
     } else {
         args.command.clone()
     };
