@@ -95,7 +95,7 @@ pub enum PortfolioError {
         /// Its store's path.
         path: PathBuf,
         /// Why.
-        source: arrears::OpenError,
+        source: Box<arrears::OpenError>,
     },
 }
 
@@ -194,7 +194,7 @@ pub enum RouteError {
         /// The shard.
         shard: String,
         /// The engine's error.
-        source: arrears::CommandError,
+        source: Box<arrears::CommandError>,
     },
     /// A read of a shard failed.
     #[error("shard {shard}: {source}")]
@@ -202,7 +202,7 @@ pub enum RouteError {
         /// The shard.
         shard: String,
         /// The engine's error.
-        source: arrears::QueryError,
+        source: Box<arrears::QueryError>,
     },
 }
 
@@ -269,7 +269,7 @@ impl Portfolio {
             let store = opened.map_err(|source| PortfolioError::Open {
                 shard: shard.name.clone(),
                 path: path.clone(),
-                source,
+                source: Box::new(source),
             })?;
             shards.push(store);
         }
@@ -376,7 +376,7 @@ impl Portfolio {
         let store = &self.shards[shard];
         let receipt = store.execute(key, &local).map_err(|source| RouteError::Command {
             shard: self.manifest.shards[shard].name.clone(),
-            source,
+            source: Box::new(source),
         })?;
         let outcome = self.outcome_to_portfolio(shard, &receipt.outcome)?;
         Ok(Routed {
@@ -477,7 +477,10 @@ impl Portfolio {
     }
 
     fn query_error(&self, shard: usize, source: arrears::QueryError) -> RouteError {
-        RouteError::Query { shard: self.manifest.shards[shard].name.clone(), source }
+        RouteError::Query {
+            shard: self.manifest.shards[shard].name.clone(),
+            source: Box::new(source),
+        }
     }
 }
 

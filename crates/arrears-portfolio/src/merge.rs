@@ -86,7 +86,7 @@ impl Portfolio {
             }
         }
         merged.rows.retain(|row| row.accounts.iter().sum::<u64>() + row.charged_off_accounts > 0);
-        merged.rows.sort_by(|left, right| left.currency.cmp(&right.currency));
+        merged.rows.sort_by_key(|row| row.currency);
         Ok(merged)
     }
 

@@ -34,7 +34,7 @@ use serde_json::Value;
 use arrears::ids::{AccountId, DebtorId, ObligationId};
 use arrears::ledger::{EventKind, EventRecord};
 use arrears::model::{Component, ObligationKind};
-use arrears::money::Money;
+use arrears::money::{Currency, Money};
 use arrears::{Arrears, ChangeKind, Command, Outcome};
 
 use crate::{ids, ManifestError, MoveEntry, Portfolio, RouteError};
@@ -112,7 +112,7 @@ pub enum MoveError {
         /// The key.
         key: String,
         /// The engine's error.
-        source: arrears::CommandError,
+        source: Box<arrears::CommandError>,
     },
     /// A read failed.
     #[error("shard {shard}: {source}")]
@@ -120,7 +120,7 @@ pub enum MoveError {
         /// The shard.
         shard: String,
         /// The engine's error.
-        source: arrears::QueryError,
+        source: Box<arrears::QueryError>,
     },
     /// The move stopped after [`MoveOptions::writes_max`] writes; run it again to go on.
     #[error("debtor {reference}: move stopped after {writes} writes, as asked")]
@@ -343,16 +343,24 @@ impl Portfolio {
 }
 
 impl Move<'_> {
+    /// The currency of a source account.
+    fn currency_of(&self, account: AccountId) -> Result<Currency, MoveError> {
+        let record = self.source.account(account).map_err(|source| self.source_query(source))?;
+        record
+            .map(|account| account.currency)
+            .ok_or_else(|| self.cannot(format!("account {account} vanished from the source")))
+    }
+
     fn cannot(&self, reason: String) -> MoveError {
         MoveError::CannotCopy { reference: self.reference.to_owned(), reason }
     }
 
     fn source_query(&self, source: arrears::QueryError) -> MoveError {
-        MoveError::Query { shard: self.from_name.clone(), source }
+        MoveError::Query { shard: self.from_name.clone(), source: Box::new(source) }
     }
 
     fn target_query(&self, source: arrears::QueryError) -> MoveError {
-        MoveError::Query { shard: self.to_name.clone(), source }
+        MoveError::Query { shard: self.to_name.clone(), source: Box::new(source) }
     }
 
     /// Step 1: the debtor's commands from the source's feed, and the events the cycle made;
@@ -377,6 +385,7 @@ impl Move<'_> {
         let mut engine_events = BTreeMap::new();
         for account in &accounts {
             let mut made = Vec::new();
+            let currency = self.currency_of(*account)?;
             for record in self.source.events(*account).map_err(query)? {
                 if record.event.effective_on > self.on {
                     return Err(self.cannot(format!(
@@ -384,11 +393,17 @@ impl Move<'_> {
                         record.event.effective_on, self.on
                     )));
                 }
-                if !posted.contains(&(account.get(), record.event.seq.0)) {
-                    engine_command(AccountId(0), &record, Money::from_minor(0, currency_of(self.source, *account)?))
-                        .ok_or_else(|| self.cannot(format!("account {account} event {} ({}) was made by neither a command nor a cycle's fee or charge-off", record.event.seq.0, record.key)))?;
-                    made.push(record);
+                if posted.contains(&(account.get(), record.event.seq.0)) {
+                    continue;
                 }
+                if engine_command(*account, &record, currency).is_none() {
+                    return Err(self.cannot(format!(
+                        "account {account} event {} (key {:?}) was made by neither a command of \
+                         the feed nor a cycle's late fee or charge-off",
+                        record.event.seq.0, record.key
+                    )));
+                }
+                made.push(record);
             }
             engine_events.insert(account.get(), made);
         }
@@ -506,11 +521,10 @@ impl Move<'_> {
                 break;
             }
             let target_account = self.target_account(copy, AccountId(account))?;
-            let currency = currency_of(self.source, AccountId(account))?;
-            let command = engine_command(target_account, record, Money::from_minor(0, currency))
-                .ok_or_else(|| {
-                    self.cannot(format!("event {} of account {account}", record.event.seq.0))
-                })?;
+            let currency = self.currency_of(AccountId(account))?;
+            let command = engine_command(target_account, record, currency).ok_or_else(|| {
+                self.cannot(format!("event {} of account {account}", record.event.seq.0))
+            })?;
             let key = format!("move:{}:a{account}:e{}", self.from_name, record.event.seq.0);
             self.execute(self.target, &self.to_name, &key, &command)?;
             report.copied += 1;
@@ -699,7 +713,7 @@ impl Move<'_> {
         let receipt = store.execute(key, command).map_err(|source| MoveError::Command {
             shard: shard.to_owned(),
             key: key.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
         if let Outcome::Rejected(rejection) = receipt.outcome {
             return Err(MoveError::Refused {
@@ -724,7 +738,7 @@ impl Move<'_> {
 
 /// The command that makes the same event as a cycle's late fee or charge-off, for
 /// `account` in the target (`None` for any other event).
-fn engine_command(account: AccountId, record: &EventRecord, zero: Money) -> Option<Command> {
+fn engine_command(account: AccountId, record: &EventRecord, currency: Currency) -> Option<Command> {
     let effective_on = record.event.effective_on;
     match &record.event.kind {
         EventKind::Charge {
@@ -736,21 +750,11 @@ fn engine_command(account: AccountId, record: &EventRecord, zero: Money) -> Opti
             account,
             effective_on,
             due_on: *due_on,
-            amount: Money::from_minor(*fee_minor, zero.currency()),
+            amount: Money::from_minor(*fee_minor, currency),
         }),
         EventKind::ChargeOff => Some(Command::ChargeOff { account, effective_on }),
         _ => None,
     }
-}
-
-fn currency_of(store: &Arrears, account: AccountId) -> Result<arrears::money::Currency, MoveError> {
-    let record = store
-        .account(account)
-        .map_err(|source| MoveError::Query { shard: String::new(), source })?;
-    record.map(|account| account.currency).ok_or_else(|| MoveError::CannotCopy {
-        reference: String::new(),
-        reason: format!("account {account} vanished"),
-    })
 }
 
 /// The (account, event) pairs an outcome posted: every object with integer `account` and
