@@ -42,6 +42,53 @@ use crate::{ids, ManifestError, MoveEntry, Portfolio, RouteError};
 /// Changes read from the feed per page while collecting a debtor's commands.
 const FEED_PAGE_LEN_MAX: usize = 1_000;
 
+/// The commands a move copies: those that name nothing but the debtor, its accounts and its
+/// obligations (ids the move rewrites). A debtor with any other command in its feed (cash
+/// lines, bank matches, payer accounts, credit decisions, work records: records of the whole
+/// store) is refused before anything is written.
+const COPIED: [&str; 40] = [
+    "create_debtor",
+    "open_account",
+    "charge",
+    "fee",
+    "payment",
+    "reversal",
+    "waiver",
+    "adjustment",
+    "accrue_interest",
+    "charge_off",
+    "dispute",
+    "resolve_dispute",
+    "promise",
+    "create_plan",
+    "offer_settlement",
+    "accept_settlement",
+    "open_dispute",
+    "resolve_account_dispute",
+    "grant_hardship",
+    "end_hardship",
+    "place",
+    "recall",
+    "refer_to_legal",
+    "set_flag",
+    "close",
+    "reopen",
+    "reverse_charge_off",
+    "set_contact_point",
+    "remove_contact_point",
+    "update_debtor",
+    "record_inbound",
+    "request_callback",
+    "set_contact_restrictions",
+    "add_note",
+    "set_limitation_date",
+    "set_attorney",
+    "change_restrictions",
+    "report_signal",
+    "channel_payment",
+    "set_credit_terms",
+];
+
 /// A move that could not be done or finished. If the move was marked under way (step 2),
 /// it stays so until it is run again and finishes.
 #[derive(Debug, thiserror::Error)]
@@ -458,8 +505,15 @@ impl Move<'_> {
                     feed.skipped += 1;
                     continue;
                 }
+                if !COPIED.contains(&command.name()) {
+                    return Err(self.cannot(format!(
+                        "its {} command (feed seq {}) names records of the whole store",
+                        command.name(),
+                        change.seq
+                    )));
+                }
                 let posted = posted_events(outcome);
-                feed.steps.push(Step { seq: change.seq, command: (**command).clone(), posted });
+                feed.steps.push(Step { seq: change.seq, command: without_action(command), posted });
             }
             if page.changes.is_empty() || page.next >= page.head {
                 return Ok(feed);
@@ -734,6 +788,16 @@ impl Move<'_> {
         }
         Ok(())
     }
+}
+
+/// The command as the target executes it: a channel payment loses the outbox action it
+/// is attributed to (an action of the source's outbox); its ledger effect is the same.
+fn without_action(command: &Command) -> Command {
+    let mut command = command.clone();
+    if let Command::ChannelPayment { action, .. } = &mut command {
+        *action = None;
+    }
+    command
 }
 
 /// The command that makes the same event as a cycle's late fee or charge-off, for

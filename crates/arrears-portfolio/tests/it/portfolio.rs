@@ -492,5 +492,16 @@ fn a_move_to_the_same_shard_or_an_unknown_one_is_refused_before_writing() {
         matches!(early, Err(MoveError::CannotCopy { .. })),
         "events after the move date: {early:?}"
     );
+    let other = portfolio.find_debtor("D-5").unwrap().unwrap();
+    let payer = Command::RegisterPayerAccount {
+        debtor: DebtorId(other),
+        scheme: arrears::cash::PayerScheme::Iban,
+        number: "DE89370400440532013000".into(),
+    };
+    portfolio.execute("payer-5", &payer).unwrap().receipt.accepted().unwrap();
+    let to = (split_id(other).0 + 1) % 3;
+    let store_wide = portfolio.move_debtor("D-5", &format!("s{to}"), d(5, 31));
+    let Err(MoveError::CannotCopy { reason, .. }) = store_wide else { panic!("{store_wide:?}") };
+    assert!(reason.starts_with("its register_payer_account command"), "{reason}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), manifest_before);
 }
