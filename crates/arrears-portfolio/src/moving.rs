@@ -324,7 +324,9 @@ impl Portfolio {
                 shard: to.to_owned(),
             });
         }
-        let copy = self.plan_move(reference, from, to_index, on, options).collect()?;
+        // Step 1 checks before anything is written; the copy reads the feed again once the
+        // move is marked, so that a command that reached the source in between is copied.
+        self.plan_move(reference, from, to_index, on, options).collect()?;
         let mut writes = 0;
         if !self.manifest.moving.contains_key(reference) {
             let entry =
@@ -339,6 +341,7 @@ impl Portfolio {
             }
         }
         let plan = self.plan_move(reference, from, to_index, on, options);
+        let copy = plan.collect()?;
         plan.writes.set(writes);
         let report = plan.run(&copy)?;
         self.pin(reference, to)?;
