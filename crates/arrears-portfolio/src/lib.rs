@@ -344,7 +344,7 @@ impl Portfolio {
     ///
     /// # Errors
     ///
-    /// A failed read.
+    /// A failed read; [`RouteError::Moving`] while the account's debtor is being moved.
     pub fn find_account(&self, reference: &str) -> Result<Option<u64>, RouteError> {
         for (shard, store) in self.shards.iter().enumerate() {
             let Some(account) =
@@ -352,8 +352,11 @@ impl Portfolio {
             else {
                 continue;
             };
-            if self.check_assigned(shard, store, None, Some(account.get())).is_ok() {
-                return self.to_portfolio(shard, account.get()).map(Some);
+            match self.check_assigned(shard, store, None, Some(account.get())) {
+                Ok(()) => return self.to_portfolio(shard, account.get()).map(Some),
+                // The closed copy a move left behind: the account lives on another shard.
+                Err(RouteError::Moved { .. }) => {}
+                Err(error) => return Err(error),
             }
         }
         Ok(None)

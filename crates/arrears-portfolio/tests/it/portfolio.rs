@@ -456,6 +456,7 @@ fn a_move_stopped_after_any_write_finishes_when_run_again() {
                     portfolio.find_debtor(&reference),
                     Err(RouteError::Moving { .. })
                 ));
+                assert!(matches!(portfolio.find_account("A-3"), Err(RouteError::Moving { .. })));
             }
             Ok(report) => {
                 assert!(!report.already_done);
