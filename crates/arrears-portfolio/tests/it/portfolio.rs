@@ -506,3 +506,50 @@ fn a_move_to_the_same_shard_or_an_unknown_one_is_refused_before_writing() {
     assert!(reason.starts_with("its register_payer_account command"), "{reason}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), manifest_before);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(6))]
+
+    /// A model: whatever the debtors, their charges and payments and the number of shards,
+    /// each debtor lands on its hashed shard, and the merged aging's total is what the model
+    /// says is owed and the sum of the shards' own totals.
+    #[test]
+    fn merged_aging_is_the_model_total_and_the_sum_of_the_shards(
+        shards in 1_usize..5,
+        debtors in proptest::collection::vec(
+            ("[A-Z]{1,3}-[0-9]{1,4}", 1_i64..50_000, 0_i64..60_000),
+            1..8,
+        ),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = manifest(dir.path(), shards, "hash", "");
+        let portfolio = Portfolio::init(&path).unwrap();
+        let mut owed = 0;
+        let mut seen = std::collections::BTreeSet::new();
+        for (index, (reference, charged, paid)) in debtors.iter().enumerate() {
+            if !seen.insert(reference.clone()) {
+                continue;
+            }
+            let debtor = create_debtor(&portfolio, reference);
+            let (shard, _) = split_id(debtor);
+            proptest::prop_assert_eq!(shard as u64, stable_hash(reference) % shards as u64);
+            let account = open_account(&portfolio, debtor, &format!("ACC-{index}"));
+            charge(&portfolio, &format!("C-{index}"), account, d(2, 1), *charged);
+            let paid = (*paid).min(*charged);
+            if paid > 0 {
+                pay(&portfolio, &format!("P-{index}"), account, d(3, 1), paid);
+            }
+            owed += charged - paid;
+        }
+        let merged = portfolio.portfolio_aging(d(6, 30)).unwrap();
+        let total: i64 = merged.rows.iter().map(|row| row.total_minor).sum();
+        let shards_total: i64 = portfolio
+            .shards()
+            .iter()
+            .flat_map(|store| store.portfolio_aging(d(6, 30)).unwrap().rows)
+            .map(|row| row.total_minor)
+            .sum();
+        proptest::prop_assert_eq!(total, owed);
+        proptest::prop_assert_eq!(shards_total, owed);
+    }
+}
