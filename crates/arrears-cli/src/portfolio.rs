@@ -121,6 +121,10 @@ pub(crate) fn run(
 ) -> Result<Status> {
     let create = matches!(args.command, PortfolioCommand::Init);
     let mut portfolio = Portfolio::open_with(&args.manifest, create, options)?;
+    // Each shard gets the CLI's built-in plugins, as `arrears --db` does for one store.
+    for store in portfolio.shards_mut() {
+        crate::plugins::provide_builtins(store)?;
+    }
     match &args.command {
         PortfolioCommand::Init => init(&portfolio, json, out),
         PortfolioCommand::Execute(execute_args) => execute(&portfolio, execute_args, json, out),

@@ -286,6 +286,12 @@ impl Portfolio {
         &self.shards
     }
 
+    /// The shards' stores, to register plugins and built-ins on each
+    /// (`Arrears::provide_builtin`) before running cycles.
+    pub fn shards_mut(&mut self) -> &mut [Arrears] {
+        &mut self.shards
+    }
+
     /// The store of the shard at `index`, to run a command on one shard (a policy) or read it.
     pub fn shard(&self, index: usize) -> Option<&Arrears> {
         self.shards.get(index)

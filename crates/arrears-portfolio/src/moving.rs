@@ -326,9 +326,20 @@ impl Portfolio {
         }
         // Step 1 checks before anything is written; the copy reads the feed again once the
         // move is marked, so that a command that reached the source in between is copied.
-        self.plan_move(reference, from, to_index, on, options).collect()?;
+        let plan = self.plan_move(reference, from, to_index, on, options);
+        plan.collect()?;
+        let marked = self.manifest.moving.contains_key(reference);
+        if !marked
+            && plan
+                .target
+                .find_debtor(reference)
+                .map_err(|source| plan.target_query(source))?
+                .is_some()
+        {
+            return Err(plan.cannot(format!("shard {to} has a debtor with this reference already")));
+        }
         let mut writes = 0;
-        if !self.manifest.moving.contains_key(reference) {
+        if !marked {
             let entry =
                 MoveEntry { from: self.manifest.shards[from].name.clone(), to: to.to_owned(), on };
             let mut manifest = self.manifest.clone();

@@ -493,6 +493,21 @@ fn a_move_to_the_same_shard_or_an_unknown_one_is_refused_before_writing() {
         matches!(early, Err(MoveError::CannotCopy { .. })),
         "events after the move date: {early:?}"
     );
+    let taken = (from + 1) % 3;
+    let on_taken = Command::CreateDebtor(arrears::NewDebtor {
+        external_ref: Some(reference.clone()),
+        kind: DebtorKind::Person,
+        name: "Namesake".into(),
+        jurisdiction: Jurisdiction { country: "US".into(), region: None },
+        time_zones: vec!["America/Chicago".into()],
+        language: "en".into(),
+        contact_points: Vec::new(),
+        flags: DebtorFlags::default(),
+    });
+    portfolio.shards()[taken].execute("namesake", &on_taken).unwrap().accepted().unwrap();
+    let collision = portfolio.move_debtor(&reference, &format!("s{taken}"), d(5, 31));
+    let Err(MoveError::CannotCopy { reason, .. }) = collision else { panic!("{collision:?}") };
+    assert!(reason.contains("has a debtor with this reference already"), "{reason}");
     let other = portfolio.find_debtor("D-5").unwrap().unwrap();
     let payer = Command::RegisterPayerAccount {
         debtor: DebtorId(other),
