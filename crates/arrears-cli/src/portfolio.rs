@@ -13,6 +13,7 @@ use arrears::{Command, Outcome};
 use arrears_portfolio::{split_id, Portfolio};
 
 use crate::args::parse_date;
+use crate::horizon::Horizon;
 use crate::output::{self, Table};
 use crate::Status;
 
@@ -112,13 +113,39 @@ pub(crate) struct MoveArgs {
     pub(crate) on: NaiveDate,
 }
 
-/// Runs `arrears portfolio ...`; `options` opens each shard as the CLI opens a store.
+/// What `arrears portfolio` takes from the global options.
+pub(crate) struct Global<'cli> {
+    /// Opens each shard as the CLI opens a store.
+    pub(crate) options: &'cli dyn Fn() -> arrears::Options,
+    /// The CLI's today, the base of the horizon.
+    pub(crate) today: chrono::DateTime<chrono::Utc>,
+    /// `--allow-future`.
+    pub(crate) allow_future: bool,
+}
+
+/// Checks `date` against the horizon of every shard's policy, as `arrears cycle` does for
+/// one store.
+fn check_horizon(
+    portfolio: &Portfolio,
+    global: &Global<'_>,
+    what: &str,
+    date: NaiveDate,
+) -> Result<()> {
+    for store in portfolio.shards() {
+        let policy = store.policy()?;
+        Horizon::new(global.today, &policy, global.allow_future).check(what, date)?;
+    }
+    Ok(())
+}
+
+/// Runs `arrears portfolio ...`.
 pub(crate) fn run(
     args: &PortfolioArgs,
-    options: &dyn Fn() -> arrears::Options,
+    global: &Global<'_>,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
+    let options = global.options;
     let create = matches!(args.command, PortfolioCommand::Init);
     let mut portfolio = Portfolio::open_with(&args.manifest, create, options)?;
     // Each shard gets the CLI's built-in plugins, as `arrears --db` does for one store.
@@ -129,7 +156,10 @@ pub(crate) fn run(
         PortfolioCommand::Init => init(&portfolio, json, out),
         PortfolioCommand::Execute(execute_args) => execute(&portfolio, execute_args, json, out),
         PortfolioCommand::Find(find_args) => find(&portfolio, find_args, json, out),
-        PortfolioCommand::Cycle(cycle_args) => cycle(&portfolio, cycle_args, json, out),
+        PortfolioCommand::Cycle(cycle_args) => {
+            check_horizon(&portfolio, global, "--as-of", cycle_args.as_of)?;
+            cycle(&portfolio, cycle_args, json, out)
+        }
         PortfolioCommand::Report(PortfolioReport::Aging(date)) => {
             let aging = portfolio.portfolio_aging(date.as_of)?;
             crate::report::write_aging(&aging, false, json, out)
@@ -144,6 +174,7 @@ pub(crate) fn run(
             Ok(Status::Ok)
         }
         PortfolioCommand::Move(move_args) => {
+            check_horizon(&portfolio, global, "--on", move_args.on)?;
             let report = portfolio.move_debtor(&move_args.debtor, &move_args.to, move_args.on)?;
             if json {
                 output::json(out, &report)?;

@@ -184,6 +184,13 @@ fn a_command_without_a_shard_and_a_bad_manifest_are_errors() {
     let run = portfolio(&env, &manifest, &["execute", "--key", "p", "--command", &argument]);
     assert_eq!(run.code, 1);
     assert_eq!(run.stderr, "error: set_policy: names no debtor, account or obligation, so no shard; run it on a shard\n");
+    let future = portfolio(&env, &manifest, &["cycle", "--as-of", "2099-01-01"]);
+    assert_eq!(future.code, 1);
+    assert!(
+        future.stderr.starts_with("error: --as-of 2099-01-01 is 26340 days after today"),
+        "{}",
+        future.stderr
+    );
     let bad = env.write("bad.toml", "assignment = \"hash\"\n[[shards]]\nname = \"a\"\npath = \"a.redb\"\n[[shards]]\nname = \"a\"\npath = \"b.redb\"\n");
     let run = env.run(&["portfolio", "--manifest", &bad.display().to_string(), "init"]);
     assert_eq!(run.code, 1);
