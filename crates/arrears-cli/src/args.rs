@@ -87,6 +87,9 @@ pub(crate) enum Command {
     /// Relay the change feed into another system (PostgreSQL), resuming from its cursor there.
     #[command(subcommand)]
     Relay(crate::relay::RelayCommand),
+    /// A portfolio of stores (shards) under a manifest: route commands, run cycles in
+    /// parallel, merged reports, move a debtor between shards (docs/SCALE.md). Ignores --db.
+    Portfolio(crate::portfolio::PortfolioArgs),
     /// Replace or show the collection policy.
     #[command(subcommand)]
     Policy(PolicyCommand),

@@ -27,6 +27,7 @@ mod output_file;
 mod plan;
 mod plugins;
 mod policy;
+mod portfolio;
 mod post;
 mod refs;
 mod relay;
@@ -240,6 +241,14 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         }
         Command::Relay(command) => relay::run(&open_read_only(cli)?, command, cli.json, out),
         Command::Feed(args) => feed::run(&open_read_only(cli)?, args, cli.json, out),
+        Command::Portfolio(args) => {
+            let global = portfolio::Global {
+                options: &|| options(cli),
+                today: today(cli),
+                allow_future: cli.allow_future,
+            };
+            portfolio::run(args, &global, cli.json, out)
+        }
         Command::Policy(PolicyCommand::Set(args)) => policy::set(&open(cli)?, args, cli.json, out),
         Command::Policy(PolicyCommand::Show) => policy::show(&open_read_only(cli)?, cli.json, out),
         Command::Cycle(args) => {

@@ -20,11 +20,21 @@ pub(crate) fn aging(
     out: &mut dyn Write,
 ) -> Result<Status> {
     let aging = books.portfolio_aging(args.as_of.unwrap_or(today))?;
+    write_aging(&aging, args.csv, json, out)
+}
+
+/// Prints an aging report as JSON, CSV or a table (`report aging`, `portfolio report aging`).
+pub(crate) fn write_aging(
+    aging: &arrears::PortfolioAging,
+    csv: bool,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
     if json {
-        output::json(out, &aging)?;
+        output::json(out, aging)?;
         return Ok(Status::Ok);
     }
-    if args.csv {
+    if csv {
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(["currency", "bucket", "amount", "accounts"])?;
         for row in &aging.rows {

@@ -353,7 +353,7 @@ fn summary_rows(summary: &Summary) -> Vec<(String, String)> {
     rows
 }
 
-fn write_rolls(out: &mut dyn Write, rolls: &RollRates) -> Result<()> {
+pub(crate) fn write_rolls(out: &mut dyn Write, rolls: &RollRates) -> Result<()> {
     writeln!(out, "roll rates, month end to month end (row: from, column: to)")?;
     write!(out, "{:<12}", "")?;
     for label in &rolls.states {

@@ -19,6 +19,7 @@ mod plan;
 mod plugin_registry;
 mod plugin_tutorials;
 mod policy;
+mod portfolio;
 mod post;
 mod queue;
 mod relay;

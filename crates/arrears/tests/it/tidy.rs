@@ -57,20 +57,24 @@ fn dependency_direction_and_the_redb_boundary() {
         ("arrears-plugin-sdk", &[]),
         // The engine checks stored bank matching rules with arrears-bank's schema.
         ("arrears", &["arrears-core", "arrears-store", "arrears-plugin-sdk", "arrears-bank"]),
-        // The CLI reads bank statements (`arrears bank import`) with arrears-bank, and relays
-        // the change feed (`arrears relay postgres`) with arrears-relay.
+        // The CLI reads bank statements (`arrears bank import`) with arrears-bank, relays
+        // the change feed (`arrears relay postgres`) with arrears-relay, and runs portfolios
+        // of stores (`arrears portfolio`) with arrears-portfolio.
         (
             "arrears-cli",
             &[
                 "arrears",
                 "arrears-bank",
                 "arrears-relay",
+                "arrears-portfolio",
                 "arrears-scorecard",
                 "arrears-contact-ladder",
             ],
         ),
         // The relay reads the engine's public API only.
         ("arrears-relay", &["arrears"]),
+        // So does the portfolio: each shard is an ordinary store.
+        ("arrears-portfolio", &["arrears"]),
         // The bank statement formats need only the currency table.
         ("arrears-bank", &["arrears-core"]),
         ("../plugins/scorecard", &["arrears-plugin-sdk"]),

@@ -1,0 +1,3 @@
+//! Integration tests of the portfolio: routing, parallel cycles, merged reports, moves.
+
+mod portfolio;
