@@ -10,6 +10,7 @@
 mod generator;
 mod html;
 mod money;
+mod response;
 mod simulator;
 
 use std::io::{IsTerminal, Write};
@@ -92,6 +93,8 @@ struct Summary {
     simulation: simulator::Activity,
     kpis: Kpis,
     cure_rate_champion_minus_challenger: Option<RateDifference>,
+    /// Money collected and contacts used per account, champion minus challenger.
+    per_account_champion_minus_challenger: Option<money::ArmDifferences>,
     roll_rates: RollRates,
 }
 
@@ -215,6 +218,7 @@ pub(crate) fn run(
     let kpis = books.report_kpis(from, to)?;
     let rolls = books.roll_rates(&month_ends(from, to))?;
     let aging = books.aging_series(&weekly(from, to))?;
+    let money = money::gather(&books, from, to, &rolls.month_ends)?;
     let summary = Summary {
         store: path.display().to_string(),
         html: html_path.display().to_string(),
@@ -225,6 +229,7 @@ pub(crate) fn run(
         to,
         elapsed_seconds: 0.0,
         cure_rate_champion_minus_challenger: kpis.cure_rate_difference("champion", "challenger"),
+        per_account_champion_minus_challenger: money.arm_differences("champion", "challenger"),
         simulation: activity,
         kpis,
         roll_rates: rolls,
@@ -233,7 +238,6 @@ pub(crate) fn run(
         "Arrears demo: {} accounts, {} days from {} (seed {})",
         args.accounts, args.days, args.start, args.seed
     );
-    let money = money::gather(&books, from, to, &summary.roll_rates.month_ends)?;
     let page = html::page(
         &title,
         &summary_rows(&summary),
@@ -350,7 +354,39 @@ fn summary_rows(summary: &Summary) -> Vec<(String, String)> {
             None => "n/a".to_owned(),
         },
     ));
+    rows.extend(difference_rows(summary.per_account_champion_minus_challenger.as_ref()));
     rows
+}
+
+/// The per-account differences between the arms, as summary rows.
+fn difference_rows(differences: Option<&money::ArmDifferences>) -> Vec<(String, String)> {
+    let Some(differences) = differences else { return Vec::new() };
+    let signed = |value: f64| {
+        let minor = value.round() as i64;
+        let sign = if minor < 0 { "-" } else { "+" };
+        format!("{sign}{}", crate::output::money(minor.abs(), differences.currency))
+    };
+    let collected = &differences.collected_minor;
+    let contacts = &differences.contacts;
+    vec![
+        (
+            "collected per account, champion - challenger".to_owned(),
+            format!(
+                "{} {}, 95% CI [{}, {}]",
+                signed(collected.difference),
+                differences.currency.code(),
+                signed(collected.low),
+                signed(collected.high)
+            ),
+        ),
+        (
+            "contacts per account, champion - challenger".to_owned(),
+            format!(
+                "{:+.2}, 95% CI [{:+.2}, {:+.2}]",
+                contacts.difference, contacts.low, contacts.high
+            ),
+        ),
+    ]
 }
 
 fn write_rolls(out: &mut dyn Write, rolls: &RollRates) -> Result<()> {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
 
 use arrears::ledger::Book;
 use arrears::model::Account;
@@ -34,6 +35,8 @@ struct Snapshot {
     outstanding: i64,
     cash: i64,
     bad_debt: i64,
+    /// Principal charged (the originations book), whatever the collection strategy.
+    originated: i64,
 }
 
 /// The money of one currency.
@@ -92,6 +95,135 @@ pub(crate) struct Money {
     pub(crate) currencies: BTreeMap<Currency, CurrencyMoney>,
     /// Per arm name.
     pub(crate) arms: BTreeMap<String, ArmMoney>,
+    /// Per account of the period: what the differences between arms are computed from.
+    accounts: Vec<AccountSample>,
+}
+
+/// One account's figures of the period, for the differences between arms.
+#[derive(Debug, Clone)]
+struct AccountSample {
+    arm: String,
+    currency: Currency,
+    /// Money received.
+    collected: i64,
+    /// Principal charged (the covariate: the strategy does not change what is billed).
+    billed: i64,
+    /// Contacts written to the outbox.
+    contacts: u64,
+}
+
+/// A difference of two means with its 95% interval: normal approximation with Welch's
+/// standard error, `+- 1.96 * sqrt(s1^2 / n1 + s2^2 / n2)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub(crate) struct MeanDifference {
+    /// The first mean minus the second.
+    pub(crate) difference: f64,
+    /// Lower bound of the 95% interval.
+    pub(crate) low: f64,
+    /// Upper bound of the 95% interval.
+    pub(crate) high: f64,
+}
+
+impl MeanDifference {
+    /// `None` unless each sample has two values or more.
+    pub(crate) fn of(first: &[f64], second: &[f64]) -> Option<MeanDifference> {
+        let (mean_1, variance_1) = mean_and_variance(first)?;
+        let (mean_2, variance_2) = mean_and_variance(second)?;
+        let error = (variance_1 / first.len() as f64 + variance_2 / second.len() as f64).sqrt();
+        let difference = mean_1 - mean_2;
+        Some(MeanDifference {
+            difference,
+            low: difference - 1.96 * error,
+            high: difference + 1.96 * error,
+        })
+    }
+
+    /// True if the interval excludes zero.
+    pub(crate) fn significant(&self) -> bool {
+        self.low > 0.0 || self.high < 0.0
+    }
+}
+
+/// The mean and the sample variance (`n - 1`); `None` for fewer than two values.
+fn mean_and_variance(values: &[f64]) -> Option<(f64, f64)> {
+    if values.len() < 2 {
+        return None;
+    }
+    let count = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / count;
+    let variance = values.iter().map(|value| (value - mean).powi(2)).sum::<f64>() / (count - 1.0);
+    Some((mean, variance))
+}
+
+/// What one arm did per account against another, with 95% intervals.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub(crate) struct ArmDifferences {
+    /// The currency of every account compared.
+    pub(crate) currency: Currency,
+    /// Money collected per account, in minor units, adjusted for what was billed (below).
+    pub(crate) collected_minor: MeanDifference,
+    /// Money collected per account, in minor units, as it is (a wider interval).
+    pub(crate) collected_unadjusted_minor: MeanDifference,
+    /// Contacts per account.
+    pub(crate) contacts: MeanDifference,
+}
+
+impl Money {
+    /// `first` minus `second` per account: money collected and contacts used. The money is
+    /// compared after removing what the amounts billed explain (a regression adjustment,
+    /// "CUPED": `collected - theta * (billed - mean billed)`, `theta` the slope of collected
+    /// on billed over both arms): the bills do not depend on the arm, so the adjustment keeps
+    /// the difference unbiased and narrows its interval. `None` if an arm has fewer than two
+    /// accounts or the arms hold more than one currency.
+    pub(crate) fn arm_differences(&self, first: &str, second: &str) -> Option<ArmDifferences> {
+        let both: Vec<&AccountSample> = self
+            .accounts
+            .iter()
+            .filter(|sample| sample.arm == first || sample.arm == second)
+            .collect();
+        let currency = both.first()?.currency;
+        if both.iter().any(|sample| sample.currency != currency) {
+            return None;
+        }
+        let theta = slope(&both);
+        let mean_billed =
+            both.iter().map(|sample| sample.billed as f64).sum::<f64>() / both.len() as f64;
+        let arm = |name: &str, value: &dyn Fn(&AccountSample) -> f64| -> Vec<f64> {
+            both.iter().filter(|sample| sample.arm == name).map(|sample| value(sample)).collect()
+        };
+        let adjusted = |sample: &AccountSample| {
+            sample.collected as f64 - theta * (sample.billed as f64 - mean_billed)
+        };
+        let collected = |sample: &AccountSample| sample.collected as f64;
+        let contacts = |sample: &AccountSample| sample.contacts as f64;
+        Some(ArmDifferences {
+            currency,
+            collected_minor: MeanDifference::of(&arm(first, &adjusted), &arm(second, &adjusted))?,
+            collected_unadjusted_minor: MeanDifference::of(
+                &arm(first, &collected),
+                &arm(second, &collected),
+            )?,
+            contacts: MeanDifference::of(&arm(first, &contacts), &arm(second, &contacts))?,
+        })
+    }
+}
+
+/// The least-squares slope of collected on billed (0 if nothing was billed).
+fn slope(samples: &[&AccountSample]) -> f64 {
+    let count = samples.len() as f64;
+    let mean_x = samples.iter().map(|sample| sample.billed as f64).sum::<f64>() / count;
+    let mean_y = samples.iter().map(|sample| sample.collected as f64).sum::<f64>() / count;
+    let (mut covariance, mut variance) = (0.0, 0.0);
+    for sample in samples {
+        let x = sample.billed as f64 - mean_x;
+        covariance += x * (sample.collected as f64 - mean_y);
+        variance += x * x;
+    }
+    if variance > 0.0 {
+        covariance / variance
+    } else {
+        0.0
+    }
 }
 
 /// The day before `from`, each month end in `[from, to)`, and `to`.
@@ -121,6 +253,7 @@ fn snapshots(books: &Arrears, account: &Account, dates: &[NaiveDate]) -> Result<
             outstanding: view.total_outstanding_minor,
             cash: view.books_minor.get(&Book::Cash).copied().unwrap_or(0),
             bad_debt: view.books_minor.get(&Book::BadDebt).copied().unwrap_or(0),
+            originated: view.books_minor.get(&Book::Originations).copied().unwrap_or(0),
         });
     }
     Ok(out)
@@ -176,14 +309,28 @@ pub(crate) fn gather(
         add_account(figures, &at_points, &at_rolls);
         let arm = books.case(id).map(|case| case.arm).unwrap_or_default();
         add_to_arm(money.arms.entry(arm.clone()).or_default(), account.currency, &at_points);
-        arm_of.insert(id, arm);
+        let (first, last) = (at_points[0], at_points[at_points.len() - 1]);
+        arm_of.insert(id, money.accounts.len());
+        money.accounts.push(AccountSample {
+            arm,
+            currency: account.currency,
+            collected: last.cash - first.cash,
+            billed: (last.originated - first.originated).abs(),
+            contacts: 0,
+        });
     }
     for action in books.actions()? {
         if action.created_for < from || action.created_for > to {
             continue;
         }
-        let arm =
-            action.accounts.first().and_then(|id| arm_of.get(id)).cloned().unwrap_or_default();
+        let sample = action.accounts.first().and_then(|id| arm_of.get(id)).copied();
+        let arm = match sample {
+            Some(index) => {
+                money.accounts[index].contacts += 1;
+                money.accounts[index].arm.clone()
+            }
+            None => String::new(),
+        };
         let arm = money.arms.entry(arm).or_default();
         *arm.contacts.entry(action.channel.name().to_owned()).or_insert(0) += 1;
     }
