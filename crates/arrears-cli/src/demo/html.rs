@@ -418,8 +418,26 @@ fn arm_differences(html: &mut String, money: &Money) {
     let _ = writeln!(
         html,
         "<h3>Champion minus challenger, per account</h3>\n<p>Collected: {} {} (95% interval \
-         [{}, {}]; {}), adjusted for the amounts billed (docs/DEMO.md). Contacts: {:+.2} \
+         [{}, {}]; {}), adjusted for the principal that fell due in the period (docs/DEMO.md). Contacts: {:+.2} \
          (95% interval [{:+.2}, {:+.2}]; {}).</p>",
+        amount(collected.difference),
+        differences.currency.code(),
+        amount(collected.low),
+        amount(collected.high),
+        verdict(collected.significant()),
+        contacts.difference,
+        contacts.low,
+        contacts.high,
+        verdict(contacts.significant()),
+    );
+    let Some(paired) = &differences.paired else { return };
+    let (collected, contacts) = (&paired.collected_minor, &paired.contacts);
+    let _ = writeln!(
+        html,
+        "<p>The same {} accounts under both strategies (a twin run of the same seed with the \
+         arms' strategies swapped): collected {} {} per account (95% interval [{}, {}]; {}), \
+         contacts {:+.2} (95% interval [{:+.2}, {:+.2}]; {}).</p>",
+        paired.accounts,
         amount(collected.difference),
         differences.currency.code(),
         amount(collected.low),

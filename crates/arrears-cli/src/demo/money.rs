@@ -11,6 +11,7 @@ use anyhow::Result;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
+use arrears::ids::AccountId;
 use arrears::ledger::Book;
 use arrears::model::Account;
 use arrears::money::Currency;
@@ -35,8 +36,8 @@ struct Snapshot {
     outstanding: i64,
     cash: i64,
     bad_debt: i64,
-    /// Principal charged (the originations book), whatever the collection strategy.
-    originated: i64,
+    /// Principal of the obligations due on or before the day (the strategy does not change it).
+    fallen_due: i64,
 }
 
 /// The money of one currency.
@@ -97,17 +98,21 @@ pub(crate) struct Money {
     pub(crate) arms: BTreeMap<String, ArmMoney>,
     /// Per account of the period: what the differences between arms are computed from.
     accounts: Vec<AccountSample>,
+    /// The same per account from the twin run (the other arm's strategy), if there was one.
+    twin: Vec<AccountSample>,
 }
 
 /// One account's figures of the period, for the differences between arms.
 #[derive(Debug, Clone)]
-struct AccountSample {
+pub(crate) struct AccountSample {
+    account: AccountId,
     arm: String,
     currency: Currency,
     /// Money received.
     collected: i64,
-    /// Principal charged (the covariate: the strategy does not change what is billed).
-    billed: i64,
+    /// Principal that fell due in the period (the covariate: bills and their due dates do
+    /// not depend on the strategy).
+    fallen_due: i64,
     /// Contacts written to the outbox.
     contacts: u64,
 }
@@ -138,6 +143,18 @@ impl MeanDifference {
         })
     }
 
+    /// The mean of paired differences with its 95% interval, `+- 1.96 * s / sqrt(n)`; `None`
+    /// for fewer than two pairs.
+    pub(crate) fn paired(differences: &[f64]) -> Option<MeanDifference> {
+        let (mean, variance) = mean_and_variance(differences)?;
+        let error = (variance / differences.len() as f64).sqrt();
+        Some(MeanDifference {
+            difference: mean,
+            low: mean - 1.96 * error,
+            high: mean + 1.96 * error,
+        })
+    }
+
     /// True if the interval excludes zero.
     pub(crate) fn significant(&self) -> bool {
         self.low > 0.0 || self.high < 0.0
@@ -160,20 +177,35 @@ fn mean_and_variance(values: &[f64]) -> Option<(f64, f64)> {
 pub(crate) struct ArmDifferences {
     /// The currency of every account compared.
     pub(crate) currency: Currency,
-    /// Money collected per account, in minor units, adjusted for what was billed (below).
+    /// Money collected per account, in minor units, adjusted for what fell due (below).
     pub(crate) collected_minor: MeanDifference,
     /// Money collected per account, in minor units, as it is (a wider interval).
     pub(crate) collected_unadjusted_minor: MeanDifference,
+    /// Contacts per account.
+    pub(crate) contacts: MeanDifference,
+    /// The paired comparison, if the twin run was made: each account's outcome under the
+    /// first arm's strategy minus its outcome under the second's, the same debtor with the
+    /// same random draws in both runs.
+    pub(crate) paired: Option<PairedDifferences>,
+}
+
+/// Per account, the first arm's strategy minus the second's on the same accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub(crate) struct PairedDifferences {
+    /// Accounts compared (every account of both arms).
+    pub(crate) accounts: usize,
+    /// Money collected per account, in minor units.
+    pub(crate) collected_minor: MeanDifference,
     /// Contacts per account.
     pub(crate) contacts: MeanDifference,
 }
 
 impl Money {
     /// `first` minus `second` per account: money collected and contacts used. The money is
-    /// compared after removing what the amounts billed explain (a regression adjustment,
-    /// "CUPED": `collected - theta * (billed - mean billed)`, `theta` the slope of collected
-    /// on billed over both arms): the bills do not depend on the arm, so the adjustment keeps
-    /// the difference unbiased and narrows its interval. `None` if an arm has fewer than two
+    /// compared after removing what the principal falling due in the period explains (a
+    /// regression adjustment, CUPED: `collected - theta * (due - mean due)`, `theta` the
+    /// slope of collected on due over both arms): what falls due does not depend on the arm,
+    /// so the adjustment keeps the difference unbiased and narrows its interval. `None` if an arm has fewer than two
     /// accounts or the arms hold more than one currency.
     pub(crate) fn arm_differences(&self, first: &str, second: &str) -> Option<ArmDifferences> {
         let both: Vec<&AccountSample> = self
@@ -186,13 +218,13 @@ impl Money {
             return None;
         }
         let theta = slope(&both);
-        let mean_billed =
-            both.iter().map(|sample| sample.billed as f64).sum::<f64>() / both.len() as f64;
+        let mean_due =
+            both.iter().map(|sample| sample.fallen_due as f64).sum::<f64>() / both.len() as f64;
         let arm = |name: &str, value: &dyn Fn(&AccountSample) -> f64| -> Vec<f64> {
             both.iter().filter(|sample| sample.arm == name).map(|sample| value(sample)).collect()
         };
         let adjusted = |sample: &AccountSample| {
-            sample.collected as f64 - theta * (sample.billed as f64 - mean_billed)
+            sample.collected as f64 - theta * (sample.fallen_due as f64 - mean_due)
         };
         let collected = |sample: &AccountSample| sample.collected as f64;
         let contacts = |sample: &AccountSample| sample.contacts as f64;
@@ -204,18 +236,83 @@ impl Money {
                 &arm(second, &collected),
             )?,
             contacts: MeanDifference::of(&arm(first, &contacts), &arm(second, &contacts))?,
+            paired: self.paired(first, second),
+        })
+    }
+
+    /// Records the twin run's per-account figures ([`samples`] of its store).
+    pub(crate) fn set_twin(&mut self, twin: Vec<AccountSample>) {
+        self.twin = twin;
+    }
+
+    /// The paired differences, from the run and its twin (see [`ArmDifferences::paired`]).
+    fn paired(&self, first: &str, second: &str) -> Option<PairedDifferences> {
+        let twins: BTreeMap<AccountId, &AccountSample> =
+            self.twin.iter().map(|sample| (sample.account, sample)).collect();
+        let mut collected = Vec::new();
+        let mut contacts = Vec::new();
+        for own in &self.accounts {
+            let Some(twin) = twins.get(&own.account) else { continue };
+            let (under_first, under_second) = match own.arm.as_str() {
+                arm if arm == first => (own, *twin),
+                arm if arm == second => (*twin, own),
+                _ => continue,
+            };
+            collected.push((under_first.collected - under_second.collected) as f64);
+            contacts.push(under_first.contacts as f64 - under_second.contacts as f64);
+        }
+        Some(PairedDifferences {
+            accounts: collected.len(),
+            collected_minor: MeanDifference::paired(&collected)?,
+            contacts: MeanDifference::paired(&contacts)?,
         })
     }
 }
 
-/// The least-squares slope of collected on billed (0 if nothing was billed).
+/// Each account's money collected and contacts in `[from, to]` (what the twin run gives the
+/// paired comparison): two views per account instead of [`gather`]'s dozen.
+pub(crate) fn samples(
+    books: &Arrears,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<AccountSample>> {
+    let dates = [from.pred_opt().unwrap_or(from), to];
+    let mut samples = Vec::new();
+    let mut index_of = BTreeMap::new();
+    for id in books.account_ids()? {
+        let Some(account) = books.account(id)?.filter(|account| account.opened_on <= to) else {
+            continue;
+        };
+        let at = snapshots(books, &account, &dates)?;
+        index_of.insert(id, samples.len());
+        samples.push(AccountSample {
+            account: id,
+            arm: books.case(id).map(|case| case.arm).unwrap_or_default(),
+            currency: account.currency,
+            collected: at[1].cash - at[0].cash,
+            fallen_due: at[1].fallen_due - at[0].fallen_due,
+            contacts: 0,
+        });
+    }
+    for action in books.actions()? {
+        if action.created_for < from || action.created_for > to {
+            continue;
+        }
+        if let Some(index) = action.accounts.first().and_then(|id| index_of.get(id)) {
+            samples[*index].contacts += 1;
+        }
+    }
+    Ok(samples)
+}
+
+/// The least-squares slope of collected on what fell due (0 if nothing did).
 fn slope(samples: &[&AccountSample]) -> f64 {
     let count = samples.len() as f64;
-    let mean_x = samples.iter().map(|sample| sample.billed as f64).sum::<f64>() / count;
+    let mean_x = samples.iter().map(|sample| sample.fallen_due as f64).sum::<f64>() / count;
     let mean_y = samples.iter().map(|sample| sample.collected as f64).sum::<f64>() / count;
     let (mut covariance, mut variance) = (0.0, 0.0);
     for sample in samples {
-        let x = sample.billed as f64 - mean_x;
+        let x = sample.fallen_due as f64 - mean_x;
         covariance += x * (sample.collected as f64 - mean_y);
         variance += x * x;
     }
@@ -253,7 +350,12 @@ fn snapshots(books: &Arrears, account: &Account, dates: &[NaiveDate]) -> Result<
             outstanding: view.total_outstanding_minor,
             cash: view.books_minor.get(&Book::Cash).copied().unwrap_or(0),
             bad_debt: view.books_minor.get(&Book::BadDebt).copied().unwrap_or(0),
-            originated: view.books_minor.get(&Book::Originations).copied().unwrap_or(0),
+            fallen_due: view
+                .obligations
+                .iter()
+                .filter(|obligation| obligation.obligation.due_on <= *date)
+                .map(|obligation| obligation.obligation.original_minor[0])
+                .sum(),
         });
     }
     Ok(out)
@@ -312,10 +414,11 @@ pub(crate) fn gather(
         let (first, last) = (at_points[0], at_points[at_points.len() - 1]);
         arm_of.insert(id, money.accounts.len());
         money.accounts.push(AccountSample {
+            account: id,
             arm,
             currency: account.currency,
             collected: last.cash - first.cash,
-            billed: (last.originated - first.originated).abs(),
+            fallen_due: last.fallen_due - first.fallen_due,
             contacts: 0,
         });
     }

@@ -119,9 +119,9 @@ pub(crate) fn run(
     for day in 0..days {
         let on = start + Days::new(u64::from(day));
         clock.set(on);
-        let mut rng = SplitMix64::derive(seed ^ 0x5EED, u64::from(day));
         let mut batch = books.batch()?;
         for (index, debtor) in debtors.iter().enumerate() {
+            let mut rng = stream(seed ^ 0x5EED, day, index, 0);
             bill(&mut batch, debtor, &mut live[index], (start, on), &mut rng, &mut activity)?;
             pay(books, &mut batch, debtor, &mut live[index], on, &mut rng, &mut activity)?;
         }
@@ -141,10 +141,19 @@ pub(crate) fn run(
             let key = format!("{} {} {}", failures.arm, failures.component, failures.name);
             *activity.component_failures.entry(key).or_insert(0) += failures.calls;
         }
-        acknowledge(books, debtors, &mut live, &by_debtor, on, &mut rng, &mut activity)?;
+        acknowledge(books, (debtors, &mut live, &by_debtor), (seed, day, on), &mut activity)?;
         tick(day + 1);
     }
     Ok(activity)
+}
+
+/// The random stream of one debtor on one day (and one contact, `slot`): each debtor draws
+/// from its own streams, so that two runs of the same seed under different strategies draw
+/// the same numbers for a debtor until its own history differs (common random numbers: the
+/// twin run of the paired comparison, docs/DEMO.md).
+fn stream(seed: u64, day: u32, index: usize, slot: u64) -> SplitMix64 {
+    let label = (u64::from(day) << 40) ^ ((index as u64) << 8) ^ slot;
+    SplitMix64::derive(seed, label)
 }
 
 fn usd(minor: i64) -> Money {
@@ -492,11 +501,8 @@ fn respond(
 
 fn acknowledge(
     books: &Arrears,
-    debtors: &[SimDebtor],
-    live: &mut [Live],
-    by_debtor: &BTreeMap<DebtorId, usize>,
-    on: NaiveDate,
-    rng: &mut SplitMix64,
+    (debtors, live, by_debtor): (&[SimDebtor], &mut [Live], &BTreeMap<DebtorId, usize>),
+    (seed, day, on): (u64, u32, NaiveDate),
     activity: &mut Activity,
 ) -> Result<()> {
     let pending = books.pending_actions(usize::MAX)?;
@@ -507,6 +513,8 @@ fn acknowledge(
         }
         let Some(&index) = by_debtor.get(&action.debtor) else { continue };
         let state = &mut live[index];
+        let slot = 1 + channel_index(action.channel) as u64;
+        let rng = &mut stream(seed ^ 0xAC4, day, index, slot);
         let (result, follow_up) =
             respond(books, &debtors[index], state, (&action, on), rng, activity)?;
         let receipt = batch

@@ -26,7 +26,7 @@ fn months_are_the_differences_between_points_and_rolls_weigh_by_balance() {
         outstanding,
         cash,
         bad_debt,
-        originated: 0,
+        fallen_due: 0,
     };
     let mut figures = CurrencyMoney::default();
     let at_points =
@@ -66,12 +66,19 @@ fn a_mean_difference_has_welchs_interval() {
     assert!(!same.significant());
 }
 
-fn sample(arm: &str, billed: i64, collected: i64, contacts: u64) -> AccountSample {
-    AccountSample { arm: arm.to_owned(), currency: Currency::USD, collected, billed, contacts }
+fn sample(arm: &str, fallen_due: i64, collected: i64, contacts: u64) -> AccountSample {
+    AccountSample {
+        account: AccountId(0),
+        arm: arm.to_owned(),
+        currency: Currency::USD,
+        collected,
+        fallen_due,
+        contacts,
+    }
 }
 
 #[test]
-fn the_adjustment_for_billing_narrows_the_interval_and_keeps_the_difference() {
+fn the_adjustment_for_what_fell_due_narrows_the_interval_and_keeps_the_difference() {
     // Each account pays what it is billed, and the champion's accounts 10 more: the bills
     // differ widely, so unadjusted the difference is lost in their spread.
     let mut accounts = Vec::new();
