@@ -55,6 +55,10 @@ pub(crate) struct SimulateArgs {
     /// Directory for the store (unless --db is given) and the HTML report.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub(crate) out: PathBuf,
+    /// Skip the twin run (the same seed with the two arms' strategies swapped) that compares
+    /// the same accounts under both strategies; it doubles the simulation time.
+    #[arg(long)]
+    pub(crate) no_twin: bool,
 }
 
 /// Options of the period reports.
@@ -190,7 +194,7 @@ pub(crate) fn run(
     let started = Instant::now();
     let debtors = generator::portfolio(args.seed, args.accounts);
     let bar = progress(args.days, !json && std::io::stdout().is_terminal());
-    let twin_text = swapped_arms(&text)?;
+    let twin_text = if args.no_twin { None } else { swapped_arms(&text)? };
     let (books, activity) = simulate_into(&path, args, &debtors, (file.clone(), text), &bar)?;
     bar.set_message("reporting");
     let from = args.start;
@@ -628,3 +632,6 @@ pub(crate) fn report_html(
     }
     Ok(Status::Ok)
 }
+
+#[cfg(test)]
+mod tests;
