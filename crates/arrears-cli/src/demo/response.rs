@@ -3,8 +3,8 @@
 //! local hour, whether the message is in the debtor's language and addresses the debtor by
 //! name, the tone for the debtor's stage, and the days since the due date.
 //!
-//! Each factor is a multiplier of the debtor's own propensities ([`super::generator::
-//! Behaviour`]). The values come from published evidence where it exists, and say
+//! Each factor is a multiplier of the debtor's own propensities
+//! ([`super::generator::Behaviour`]). The values come from published evidence where it exists, and say
 //! `ASSUMED` where none was found; docs/DEMO.md ("How the simulated debtors respond") cites
 //! each one. The functions are pure: the simulator draws against them with its seeded
 //! generator, so the simulation stays deterministic.
