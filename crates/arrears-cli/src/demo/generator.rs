@@ -91,8 +91,9 @@ pub(crate) struct Behaviour {
     pub(crate) on_time: f64,
     /// Probability per day of paying something unprompted once past due.
     pub(crate) self_cure: f64,
-    /// Probability that a message on each channel (order of [`CHANNELS`]) is read and
-    /// answered (a call picked up when reachable, a message acted on).
+    /// Per channel (order of [`CHANNELS`]): for a call, the probability of picking up when
+    /// reachable at the best hour; for a message, of acting on it once read. The response
+    /// model ([`super::response`]) scales both by the channel, hour, language, tone and age.
     pub(crate) sensitivity: [f64; 5],
     /// Local hours (inclusive start, exclusive end) when the debtor answers the phone.
     pub(crate) reachable: (u32, u32),
@@ -243,11 +244,14 @@ fn debtor(seed: u64, index: usize) -> SimDebtor {
     let behaviour = Behaviour {
         on_time,
         self_cure: rng.between(0.005, 0.04) * on_time,
+        // A call: the chance of answering in reachable hours at the best hour. A message:
+        // the chance of acting on it once read (docs/DEMO.md, "How the simulated debtors
+        // respond": the reach of each channel is the response model's).
         sensitivity: [
-            rng.between(0.15, 0.6),
-            rng.between(0.05, 0.3),
-            rng.between(0.02, 0.2),
-            rng.between(0.02, 0.1),
+            rng.between(0.2, 0.8),
+            rng.between(0.05, 0.35),
+            rng.between(0.05, 0.35),
+            rng.between(0.05, 0.35),
             rng.between(0.05, 0.35),
         ],
         reachable,

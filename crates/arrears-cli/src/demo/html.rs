@@ -396,6 +396,58 @@ fn money_by_arm(html: &mut String, money: &Money) {
         })
         .collect();
     let _ = writeln!(html, "{} (US dollars; docs/DEMO.md).</p>", costs.join(", "));
+    arm_differences(html, money);
+}
+
+/// Champion minus challenger per account, with 95% intervals: money collected and contacts.
+fn arm_differences(html: &mut String, money: &Money) {
+    let Some(differences) = money.arm_differences("champion", "challenger") else { return };
+    let amount = |value: f64| {
+        let minor = value.round() as i64;
+        let sign = if minor < 0 { "-" } else { "+" };
+        format!("{sign}{}", crate::output::money(minor.abs(), differences.currency))
+    };
+    let verdict = |significant: bool| {
+        if significant {
+            "the interval excludes 0"
+        } else {
+            "the interval includes 0: no difference shown at this size"
+        }
+    };
+    let (collected, contacts) = (&differences.collected_minor, &differences.contacts);
+    let _ = writeln!(
+        html,
+        "<h3>Champion minus challenger, per account</h3>\n<p>Collected: {} {} (95% interval \
+         [{}, {}]; {}), adjusted for the principal that fell due in the period (docs/DEMO.md). Contacts: {:+.2} \
+         (95% interval [{:+.2}, {:+.2}]; {}).</p>",
+        amount(collected.difference),
+        differences.currency.code(),
+        amount(collected.low),
+        amount(collected.high),
+        verdict(collected.significant()),
+        contacts.difference,
+        contacts.low,
+        contacts.high,
+        verdict(contacts.significant()),
+    );
+    let Some(paired) = &differences.paired else { return };
+    let (collected, contacts) = (&paired.collected_minor, &paired.contacts);
+    let _ = writeln!(
+        html,
+        "<p>The same {} accounts under both strategies (a twin run of the same seed with the \
+         arms' strategies swapped): collected {} {} per account (95% interval [{}, {}]; {}), \
+         contacts {:+.2} (95% interval [{:+.2}, {:+.2}]; {}).</p>",
+        paired.accounts,
+        amount(collected.difference),
+        differences.currency.code(),
+        amount(collected.low),
+        amount(collected.high),
+        verdict(collected.significant()),
+        contacts.difference,
+        contacts.low,
+        contacts.high,
+        verdict(contacts.significant()),
+    );
 }
 
 /// Roll rates weighted by balance, one heat map per currency.

@@ -10,6 +10,7 @@
 mod generator;
 mod html;
 mod money;
+mod response;
 mod simulator;
 
 use std::io::{IsTerminal, Write};
@@ -54,6 +55,10 @@ pub(crate) struct SimulateArgs {
     /// Directory for the store (unless --db is given) and the HTML report.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub(crate) out: PathBuf,
+    /// Skip the twin run (the same seed with the two arms' strategies swapped) that compares
+    /// the same accounts under both strategies; it doubles the simulation time.
+    #[arg(long)]
+    pub(crate) no_twin: bool,
 }
 
 /// Options of the period reports.
@@ -92,6 +97,8 @@ struct Summary {
     simulation: simulator::Activity,
     kpis: Kpis,
     cure_rate_champion_minus_challenger: Option<RateDifference>,
+    /// Money collected and contacts used per account, champion minus challenger.
+    per_account_champion_minus_challenger: Option<money::ArmDifferences>,
     roll_rates: RollRates,
 }
 
@@ -184,37 +191,28 @@ pub(crate) fn run(
     // Refused before the simulation rather than after it; written through `output_file`.
     let html_path = args.out.join("arrears-demo.html");
     output_file::check(&html_path, &path, "the demo report")?;
-    clear(&path)?;
-    let clock = simulator::SimClock::default();
-    let mut books = Arrears::create_with(
-        &path,
-        Options {
-            durability: Durability::Eventual,
-            sharing: arrears::Sharing::Exclusive,
-            clock: Box::new(clock.clone()),
-            ..Options::default()
-        },
-    )
-    .with_context(|| format!("cannot create {}", path.display()))?;
-    clock.set(args.start);
-    register_builtin_plugins(&mut books)?;
-    let receipt = books.execute("sim:policy", &Command::SetPolicy { file, text })?;
-    if receipt.outcome.is_rejected() {
-        bail!("policy refused: {:?}", receipt.outcome);
-    }
     let started = Instant::now();
     let debtors = generator::portfolio(args.seed, args.accounts);
     let bar = progress(args.days, !json && std::io::stdout().is_terminal());
-    let activity =
-        simulator::run(&books, &clock, &debtors, args.seed, args.start, args.days, &mut |day| {
-            bar.set_position(u64::from(day))
-        })?;
+    let twin_text = if args.no_twin { None } else { swapped_arms(&text)? };
+    let (books, activity) = simulate_into(&path, args, &debtors, (file.clone(), text), &bar)?;
     bar.set_message("reporting");
     let from = args.start;
     let to = args.start + Days::new(u64::from(args.days - 1));
     let kpis = books.report_kpis(from, to)?;
     let rolls = books.roll_rates(&month_ends(from, to))?;
     let aging = books.aging_series(&weekly(from, to))?;
+    let mut money = money::gather(&books, from, to, &rolls.month_ends)?;
+    if let Some(twin_text) = twin_text {
+        bar.set_message("twin run");
+        bar.set_position(0);
+        let twin_path = path.with_extension("twin.redb");
+        let (twin, _) = simulate_into(&twin_path, args, &debtors, (file, twin_text), &bar)?;
+        money.set_twin(money::samples(&twin, from, to)?);
+        drop(twin);
+        std::fs::remove_file(&twin_path)
+            .with_context(|| format!("cannot remove {}", twin_path.display()))?;
+    }
     let summary = Summary {
         store: path.display().to_string(),
         html: html_path.display().to_string(),
@@ -225,6 +223,7 @@ pub(crate) fn run(
         to,
         elapsed_seconds: 0.0,
         cure_rate_champion_minus_challenger: kpis.cure_rate_difference("champion", "challenger"),
+        per_account_champion_minus_challenger: money.arm_differences("champion", "challenger"),
         simulation: activity,
         kpis,
         roll_rates: rolls,
@@ -233,7 +232,6 @@ pub(crate) fn run(
         "Arrears demo: {} accounts, {} days from {} (seed {})",
         args.accounts, args.days, args.start, args.seed
     );
-    let money = money::gather(&books, from, to, &summary.roll_rates.month_ends)?;
     let page = html::page(
         &title,
         &summary_rows(&summary),
@@ -259,6 +257,67 @@ pub(crate) fn run(
         write_rolls(out, &summary.roll_rates)?;
     }
     Ok(Status::Ok)
+}
+
+/// Creates the demo store at `path` (replacing a previous demo store) under the policy
+/// `(file, text)` and runs the simulation of `debtors` in it.
+fn simulate_into(
+    path: &Path,
+    args: &SimulateArgs,
+    debtors: &[generator::SimDebtor],
+    (file, text): (String, String),
+    bar: &indicatif::ProgressBar,
+) -> Result<(Arrears, simulator::Activity)> {
+    clear(path)?;
+    let clock = simulator::SimClock::default();
+    let mut books = Arrears::create_with(
+        path,
+        Options {
+            durability: Durability::Eventual,
+            sharing: arrears::Sharing::Exclusive,
+            clock: Box::new(clock.clone()),
+            ..Options::default()
+        },
+    )
+    .with_context(|| format!("cannot create {}", path.display()))?;
+    clock.set(args.start);
+    register_builtin_plugins(&mut books)?;
+    let receipt = books.execute("sim:policy", &Command::SetPolicy { file, text })?;
+    if receipt.outcome.is_rejected() {
+        bail!("policy refused: {:?}", receipt.outcome);
+    }
+    let activity =
+        simulator::run(&books, &clock, debtors, args.seed, args.start, args.days, &mut |day| {
+            bar.set_position(u64::from(day))
+        })?;
+    Ok((books, activity))
+}
+
+/// The policy with its two arms' scorer and strategy (every key but the name and the weight)
+/// swapped: every debtor, assigned to an arm by its id, the policy's name and the arms' names
+/// and weights, stays in its arm but runs under the other arm's components. The twin run of
+/// the same seed under this policy gives each account's outcome under the other strategy
+/// (docs/DEMO.md, "Paired comparison"). `None` unless the policy has exactly two arms.
+fn swapped_arms(text: &str) -> Result<Option<String>> {
+    let mut policy: toml::Table = toml::from_str(text).context("the policy is not TOML")?;
+    let Some(toml::Value::Array(arms)) = policy.get_mut("arm") else { return Ok(None) };
+    let tables: Vec<toml::Table> = arms.iter().filter_map(|arm| arm.as_table().cloned()).collect();
+    let [first, second] = tables.as_slice() else { return Ok(None) };
+    let swap = |own: &toml::Table, other: &toml::Table| {
+        let mut swapped: toml::Table = other
+            .iter()
+            .filter(|(key, _)| !matches!(key.as_str(), "name" | "weight"))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        for key in ["name", "weight"] {
+            if let Some(value) = own.get(key) {
+                swapped.insert(key.to_owned(), value.clone());
+            }
+        }
+        toml::Value::Table(swapped)
+    };
+    *arms = vec![swap(first, second), swap(second, first)];
+    Ok(Some(toml::to_string(&policy).context("the swapped policy")?))
 }
 
 /// Every 7 days from `from`, and `to`.
@@ -350,6 +409,42 @@ fn summary_rows(summary: &Summary) -> Vec<(String, String)> {
             None => "n/a".to_owned(),
         },
     ));
+    rows.extend(difference_rows(summary.per_account_champion_minus_challenger.as_ref()));
+    rows
+}
+
+/// The per-account differences between the arms, as summary rows.
+fn difference_rows(differences: Option<&money::ArmDifferences>) -> Vec<(String, String)> {
+    let Some(differences) = differences else { return Vec::new() };
+    let signed = |value: f64| {
+        let minor = value.round() as i64;
+        let sign = if minor < 0 { "-" } else { "+" };
+        format!("{sign}{}", crate::output::money(minor.abs(), differences.currency))
+    };
+    let code = differences.currency.code();
+    let money = |d: &money::MeanDifference| {
+        format!("{} {code}, 95% CI [{}, {}]", signed(d.difference), signed(d.low), signed(d.high))
+    };
+    let count = |d: &money::MeanDifference| {
+        format!("{:+.2}, 95% CI [{:+.2}, {:+.2}]", d.difference, d.low, d.high)
+    };
+    let mut rows = vec![
+        (
+            "collected per account, champion - challenger".to_owned(),
+            money(&differences.collected_minor),
+        ),
+        ("contacts per account, champion - challenger".to_owned(), count(&differences.contacts)),
+    ];
+    if let Some(paired) = &differences.paired {
+        rows.push((
+            "  same accounts, both strategies: collected".to_owned(),
+            money(&paired.collected_minor),
+        ));
+        rows.push((
+            "  same accounts, both strategies: contacts".to_owned(),
+            count(&paired.contacts),
+        ));
+    }
     rows
 }
 
@@ -537,3 +632,6 @@ pub(crate) fn report_html(
     }
     Ok(Status::Ok)
 }
+
+#[cfg(test)]
+mod tests;

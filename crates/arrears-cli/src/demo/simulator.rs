@@ -7,9 +7,11 @@
 //!    promises, plan installments, answers to messages);
 //! 2. the daily cycle (`Arrears::run_cycle`), whose report is summed;
 //! 3. one batch acknowledging the outbox actions due today, with an outcome drawn from the
-//!    debtor's behaviour (reachable hours, channel sensitivity), followed by what a
-//!    conversation leads to: a payment taken, a promise, sometimes a plan, rarely a dispute
-//!    (`dispute_raised`, which the engine turns into a dispute of the account).
+//!    debtor's behaviour (reachable hours, channel sensitivity) and the response model
+//!    ([`super::response`]: channel, local hour, language and tone of the action's message,
+//!    days past due), followed by what a conversation leads to: a payment taken, a promise,
+//!    sometimes a plan, rarely a dispute (`dispute_raised`, which the engine turns into a
+//!    dispute of the account); a message read may lead to a payment within days.
 //!
 //! The engine's clock is set to noon UTC of the simulated day, so every record is
 //! reproducible: the same seed gives the same store contents and the same report.
@@ -22,7 +24,7 @@ use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Datelike, Days, NaiveDate, Timelike, Utc};
 use serde::Serialize;
 
-use arrears::case::{ActionStatus, ContactOutcome};
+use arrears::case::{Action, ActionStatus, ContactOutcome};
 use arrears::ids::{AccountId, DebtorId};
 use arrears::model::{ContactChannel, ObligationKind, ProductKind};
 use arrears::money::{Currency, Money};
@@ -31,6 +33,7 @@ use arrears::{Arrears, Batch, Clock, Command, NewAccount, NewCharge, NewDebtor, 
 use arrears::{Outcome, PromiseLine};
 
 use super::generator::{channel_index, SimDebtor, SplitMix64};
+use super::response::{self, Contact};
 
 /// A clock the simulator moves from day to day (the engine's `FixedClock`, one per day).
 #[derive(Debug, Clone, Default)]
@@ -116,9 +119,9 @@ pub(crate) fn run(
     for day in 0..days {
         let on = start + Days::new(u64::from(day));
         clock.set(on);
-        let mut rng = SplitMix64::derive(seed ^ 0x5EED, u64::from(day));
         let mut batch = books.batch()?;
         for (index, debtor) in debtors.iter().enumerate() {
+            let mut rng = stream(seed ^ 0x5EED, day, index, 0);
             bill(&mut batch, debtor, &mut live[index], (start, on), &mut rng, &mut activity)?;
             pay(books, &mut batch, debtor, &mut live[index], on, &mut rng, &mut activity)?;
         }
@@ -138,10 +141,19 @@ pub(crate) fn run(
             let key = format!("{} {} {}", failures.arm, failures.component, failures.name);
             *activity.component_failures.entry(key).or_insert(0) += failures.calls;
         }
-        acknowledge(books, debtors, &mut live, &by_debtor, on, &mut rng, &mut activity)?;
+        acknowledge(books, (debtors, &mut live, &by_debtor), (seed, day, on), &mut activity)?;
         tick(day + 1);
     }
     Ok(activity)
+}
+
+/// The random stream of one debtor on one day (and one contact, `slot`): each debtor draws
+/// from its own streams, so that two runs of the same seed under different strategies draw
+/// the same numbers for a debtor until its own history differs (common random numbers: the
+/// twin run of the paired comparison, docs/DEMO.md).
+fn stream(seed: u64, day: u32, index: usize, slot: u64) -> SplitMix64 {
+    let label = (u64::from(day) << 40) ^ ((index as u64) << 8) ^ slot;
+    SplitMix64::derive(seed, label)
 }
 
 fn usd(minor: i64) -> Money {
@@ -336,23 +348,34 @@ fn pay(
     Ok(())
 }
 
-/// The outcome of one contact, from the debtor's behaviour.
-fn outcome(
-    debtor: &SimDebtor,
-    channel: ContactChannel,
-    at: DateTime<Utc>,
-    rng: &mut SplitMix64,
-) -> ContactOutcome {
+/// What the response model needs of an action: channel, local hour, language and tone of its
+/// message; the days past due are filled in when the debtor is reached.
+fn contact_of(debtor: &SimDebtor, action: &Action) -> Contact {
+    let zone: chrono_tz::Tz = debtor.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let message = action.message.as_ref();
+    Contact {
+        channel: action.channel,
+        local_hour: action.scheduled_at.with_timezone(&zone).hour(),
+        in_language: message
+            .map(|message| response::same_language(&message.language, &debtor.language)),
+        tone: message.map(|message| message.tone),
+        days_past_due: 0,
+    }
+}
+
+/// Whether the contact reaches the debtor: a call picked up (in the debtor's reachable hours,
+/// more often at the better hours), a chat answered, or only a message delivered.
+fn outcome(debtor: &SimDebtor, contact: &Contact, rng: &mut SplitMix64) -> ContactOutcome {
     let behaviour = &debtor.behaviour;
-    let sensitivity = behaviour.sensitivity[channel_index(channel)];
-    match channel {
+    let sensitivity = behaviour.sensitivity[channel_index(contact.channel)];
+    match contact.channel {
         ContactChannel::Phone => {
-            let zone: chrono_tz::Tz = debtor.time_zone.parse().unwrap_or(chrono_tz::UTC);
-            let hour = at.with_timezone(&zone).hour();
             let (from, to) = behaviour.reachable;
             if rng.chance(0.03) {
                 ContactOutcome::WrongParty
-            } else if (from..to).contains(&hour) && rng.chance(sensitivity) {
+            } else if (from..to).contains(&contact.local_hour)
+                && rng.chance(sensitivity * contact.reach())
+            {
                 ContactOutcome::RightParty
             } else if rng.chance(0.5) {
                 ContactOutcome::NoAnswer
@@ -360,19 +383,126 @@ fn outcome(
                 ContactOutcome::Voicemail
             }
         }
-        ContactChannel::Messaging if rng.chance(sensitivity * 0.5) => ContactOutcome::RightParty,
+        ContactChannel::Messaging if rng.chance(contact.reach() * sensitivity * 0.5) => {
+            ContactOutcome::RightParty
+        }
         ContactChannel::Email if rng.chance(0.02) => ContactOutcome::Bounced,
         _ => ContactOutcome::Delivered,
     }
 }
 
+/// What a conversation with a debtor who owes `past_due` leads to: rarely a dispute; if the
+/// debtor agrees (willingness times the response model's factors), a payment taken, a
+/// promise, or a plan. Returns the outcome to acknowledge and the command that follows.
+fn converse(
+    books: &Arrears,
+    debtor: &SimDebtor,
+    state: &mut Live,
+    (contact, past_due, on): (&Contact, i64, NaiveDate),
+    rng: &mut SplitMix64,
+    activity: &mut Activity,
+) -> Result<(ContactOutcome, Option<Command>)> {
+    if rng.chance(0.01) {
+        activity.disputes += 1;
+        return Ok((ContactOutcome::DisputeRaised, None));
+    }
+    let willing = (debtor.behaviour.willingness * contact.acting()).min(1.0);
+    if !rng.chance(willing) {
+        return Ok((ContactOutcome::RightParty, None));
+    }
+    let roll = rng.unit();
+    if roll < 0.35 {
+        let payment = Command::Payment {
+            account: state.account,
+            effective_on: on,
+            amount: usd(past_due),
+            directed_to: None,
+        };
+        return Ok((ContactOutcome::PaymentTaken, Some(payment)));
+    }
+    if roll < 0.9 || past_due < 30_000 {
+        let promised_on = on + Days::new(rng.range(2, 10) as u64);
+        if rng.chance(debtor.behaviour.promise_reliability) {
+            state.scheduled.push((promised_on - Days::new(rng.range(0, 1) as u64), None));
+        } else if rng.chance(0.3) {
+            state.scheduled.push((promised_on, Some(past_due / 3 + 1)));
+        }
+        let promise = Command::Promise {
+            account: state.account,
+            made_on: on,
+            payments: vec![PromiseLine { on: promised_on, amount: usd(past_due) }],
+        };
+        return Ok((ContactOutcome::PromiseCaptured, Some(promise)));
+    }
+    let plan = offer_plan(books, debtor, state, (past_due, on), rng)?;
+    Ok((ContactOutcome::PromiseCaptured, Some(plan)))
+}
+
+/// A plan of 3 to 6 monthly installments of what is outstanding; the debtor pays each with
+/// its promise reliability.
+fn offer_plan(
+    books: &Arrears,
+    debtor: &SimDebtor,
+    state: &mut Live,
+    (past_due, on): (i64, NaiveDate),
+    rng: &mut SplitMix64,
+) -> Result<Command> {
+    let installments = rng.range(3, 6) as u32;
+    let first_due = on + Days::new(14);
+    let outstanding = books.account_view(state.account, on)?.total_outstanding_minor;
+    let installment = outstanding / i64::from(installments) + 1;
+    for number in 0..installments {
+        if rng.chance(debtor.behaviour.promise_reliability) {
+            let date =
+                first_due.checked_add_months(chrono::Months::new(number)).unwrap_or(first_due);
+            state.scheduled.push((date, Some(installment)));
+        }
+    }
+    Ok(Command::CreatePlan(NewPlan {
+        account: state.account,
+        created_on: on,
+        installments,
+        frequency: Frequency::Monthly,
+        first_due,
+        annual_rate: rust_decimal::Decimal::ZERO,
+        monthly_income: usd(past_due.max(100_000) * 2),
+        monthly_expenses: usd(past_due.max(100_000)),
+    }))
+}
+
+/// The debtor's response to one due action: the outcome to acknowledge and what follows it.
+fn respond(
+    books: &Arrears,
+    debtor: &SimDebtor,
+    state: &mut Live,
+    (action, on): (&Action, NaiveDate),
+    rng: &mut SplitMix64,
+    activity: &mut Activity,
+) -> Result<(ContactOutcome, Option<Command>)> {
+    let mut contact = contact_of(debtor, action);
+    let result = outcome(debtor, &contact, rng);
+    let reached = result == ContactOutcome::RightParty;
+    let read = result == ContactOutcome::Delivered && state.behind;
+    if !reached && !read {
+        return Ok((result, None));
+    }
+    let view = books.account_view(state.account, on)?;
+    contact.days_past_due = view.aging.days_past_due;
+    if reached && view.past_due_minor > 0 {
+        return converse(books, debtor, state, (&contact, view.past_due_minor, on), rng, activity);
+    }
+    // A message read: the debtor pays what is past due within days, if it acts on it.
+    let sensitivity = debtor.behaviour.sensitivity[channel_index(action.channel)];
+    if read && rng.chance(contact.reach() * sensitivity * contact.acting()) {
+        state.scheduled.push((on + Days::new(rng.range(1, 5) as u64), None));
+    }
+    Ok((result, None))
+}
+
 fn acknowledge(
     books: &Arrears,
-    debtors: &[SimDebtor],
-    live: &mut [Live],
-    by_debtor: &BTreeMap<DebtorId, usize>,
-    on: NaiveDate,
-    rng: &mut SplitMix64,
+    (debtors, live, by_debtor): (&[SimDebtor], &mut [Live], &BTreeMap<DebtorId, usize>),
+    (seed, day, on): (u64, u32, NaiveDate),
     activity: &mut Activity,
 ) -> Result<()> {
     let pending = books.pending_actions(usize::MAX)?;
@@ -382,77 +512,11 @@ fn acknowledge(
             continue;
         }
         let Some(&index) = by_debtor.get(&action.debtor) else { continue };
-        let debtor = &debtors[index];
         let state = &mut live[index];
-        let mut result = outcome(debtor, action.channel, action.scheduled_at, rng);
-        let past_due = if result == ContactOutcome::RightParty {
-            books.account_view(state.account, on)?.past_due_minor
-        } else {
-            0
-        };
-        let mut follow_up = None;
-        if result == ContactOutcome::RightParty && past_due > 0 {
-            if rng.chance(0.01) {
-                result = ContactOutcome::DisputeRaised;
-                activity.disputes += 1;
-            } else if rng.chance(debtor.behaviour.willingness) {
-                let roll = rng.unit();
-                if roll < 0.35 {
-                    result = ContactOutcome::PaymentTaken;
-                    follow_up = Some(Command::Payment {
-                        account: state.account,
-                        effective_on: on,
-                        amount: usd(past_due),
-                        directed_to: None,
-                    });
-                } else if roll < 0.9 || past_due < 30_000 {
-                    result = ContactOutcome::PromiseCaptured;
-                    let promised_on = on + Days::new(rng.range(2, 10) as u64);
-                    follow_up = Some(Command::Promise {
-                        account: state.account,
-                        made_on: on,
-                        payments: vec![PromiseLine { on: promised_on, amount: usd(past_due) }],
-                    });
-                    if rng.chance(debtor.behaviour.promise_reliability) {
-                        state
-                            .scheduled
-                            .push((promised_on - Days::new(rng.range(0, 1) as u64), None));
-                    } else if rng.chance(0.3) {
-                        state.scheduled.push((promised_on, Some(past_due / 3 + 1)));
-                    }
-                } else {
-                    let installments = rng.range(3, 6) as u32;
-                    let first_due = on + Days::new(14);
-                    follow_up = Some(Command::CreatePlan(NewPlan {
-                        account: state.account,
-                        created_on: on,
-                        installments,
-                        frequency: Frequency::Monthly,
-                        first_due,
-                        annual_rate: rust_decimal::Decimal::ZERO,
-                        monthly_income: usd(past_due.max(100_000) * 2),
-                        monthly_expenses: usd(past_due.max(100_000)),
-                    }));
-                    let outstanding =
-                        books.account_view(state.account, on)?.total_outstanding_minor;
-                    let installment = outstanding / i64::from(installments) + 1;
-                    for number in 0..installments {
-                        if rng.chance(debtor.behaviour.promise_reliability) {
-                            let date = first_due
-                                .checked_add_months(chrono::Months::new(number))
-                                .unwrap_or(first_due);
-                            state.scheduled.push((date, Some(installment)));
-                        }
-                    }
-                }
-            }
-        } else if matches!(result, ContactOutcome::Delivered)
-            && rng.chance(debtor.behaviour.sensitivity[channel_index(action.channel)] * 0.5)
-            && state.behind
-        {
-            // A message read: the debtor pays what is past due within days.
-            state.scheduled.push((on + Days::new(rng.range(1, 5) as u64), None));
-        }
+        let slot = 1 + channel_index(action.channel) as u64;
+        let rng = &mut stream(seed ^ 0xAC4, day, index, slot);
+        let (result, follow_up) =
+            respond(books, &debtors[index], state, (&action, on), rng, activity)?;
         let receipt = batch
             .execute(
                 &format!("sim:ack:{}", action.id),

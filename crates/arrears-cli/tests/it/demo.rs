@@ -206,6 +206,60 @@ fn the_report_shows_money_per_currency_and_arm() {
     // One row per arm in the money and the cost tables.
     assert!(page.matches("<td>champion</td>").count() >= 3);
     assert!(page.matches("<td>challenger</td>").count() >= 3);
+    // The differences per account with their intervals, between the arms and on the same
+    // accounts under both strategies (the twin run).
+    assert!(page.contains("Champion minus challenger, per account"));
+    assert!(page.contains("The same 300 accounts under both strategies"));
+    assert_eq!(page.matches("95% interval [").count(), 4);
+}
+
+#[test]
+fn the_twin_run_compares_the_same_accounts_under_both_strategies() {
+    let env = Env::empty();
+    let summary = simulate(&env, "twin");
+    let differences = &summary["per_account_champion_minus_challenger"];
+    let paired = &differences["paired"];
+    assert_eq!(paired["accounts"], 200);
+    for figure in [&differences["collected_minor"], &paired["collected_minor"], &paired["contacts"]]
+    {
+        let (low, high) =
+            (figure["low"].as_f64().expect("low"), figure["high"].as_f64().expect("high"));
+        let difference = figure["difference"].as_f64().expect("difference");
+        assert!(low <= difference && difference <= high, "{figure}");
+    }
+    // Pairing removes the spread between accounts: a far narrower interval on the same money.
+    let width = |figure: &serde_json::Value| {
+        figure["high"].as_f64().expect("high") - figure["low"].as_f64().expect("low")
+    };
+    assert!(width(&paired["collected_minor"]) < width(&differences["collected_minor"]) / 2.0);
+    // The twin's store is gone.
+    let names: Vec<String> = std::fs::read_dir(env.dir())
+        .expect("the directory")
+        .chain(std::fs::read_dir(env.dir().join("twin")).expect("the output directory"))
+        .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().any(|name| name.ends_with(".redb")), "{names:?}");
+    assert!(!names.iter().any(|name| name.contains("twin.redb")), "{names:?}");
+    // Without the twin run, the comparison between the arms only.
+    let out = env.dir().join("alone");
+    let alone = env
+        .run(&[
+            "--json",
+            "simulate",
+            "--accounts",
+            "200",
+            "--days",
+            "60",
+            "--seed",
+            "7",
+            "--no-twin",
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ])
+        .json();
+    let between = &alone["per_account_champion_minus_challenger"];
+    assert_eq!(between["paired"], serde_json::Value::Null);
+    assert_eq!(between["collected_minor"], differences["collected_minor"]);
 }
 
 #[test]
