@@ -393,11 +393,8 @@ pub fn payment_drift(params: &PaymentDrift, history: &History<'_>) -> Option<Str
 /// The extension-requests detector: promises, plans and agent outcomes asking for time.
 pub fn extension_requests(params: &ExtensionRequests, history: &History<'_>) -> Option<String> {
     let from = crate::dates::days_before(history.as_of, params.window_days.into());
-    let count = history
-        .time_requests_on
-        .iter()
-        .filter(|on| within(**on, (from, history.as_of)))
-        .count();
+    let count =
+        history.time_requests_on.iter().filter(|on| within(**on, (from, history.as_of))).count();
     if count == 0 || (count as u64) < u64::from(params.requests_min) {
         return None;
     }
@@ -413,7 +410,8 @@ pub fn extension_requests(params: &ExtensionRequests, history: &History<'_>) -> 
 pub fn unreturned_calls(params: &UnreturnedCalls, history: &History<'_>) -> Option<String> {
     let from = crate::dates::days_before(history.as_of, params.window_days.into());
     let about = |attempt: &&ContactAttempt| {
-        attempt.accounts.contains(&history.account) && within(attempt.at.date_naive(), (from, history.as_of))
+        attempt.accounts.contains(&history.account)
+            && within(attempt.at.date_naive(), (from, history.as_of))
     };
     let calls: Vec<&ContactAttempt> = history
         .contacts

@@ -783,9 +783,11 @@ impl Replayer<'_> {
         };
         let mut left = amount_minor;
         for id in targets {
-            let owed = self.state.obligations.get(&id).map_or(0, |state| {
-                state.outstanding_minor[Component::Principal.index()]
-            });
+            let owed = self
+                .state
+                .obligations
+                .get(&id)
+                .map_or(0, |state| state.outstanding_minor[Component::Principal.index()]);
             let amount = left.min(owed);
             if amount > 0 {
                 self.reduce(id, Component::Principal, amount, Book::Originations, postings);
@@ -1504,7 +1506,9 @@ pub enum Rejection {
         charged_off_on: NaiveDate,
     },
     /// A credit note above the principal owed (of its obligation, or of the open ones).
-    #[error("a credit note of {requested_minor} minor units exceeds the {owed_minor} of principal owed")]
+    #[error(
+        "a credit note of {requested_minor} minor units exceeds the {owed_minor} of principal owed"
+    )]
     CreditNoteExceedsOwed {
         /// The obligation named, if any.
         obligation: Option<ObligationId>,
@@ -1767,7 +1771,10 @@ fn credit_note_order(state: &AccountState) -> Vec<ObligationId> {
 /// The principal a credit note may lower: the obligation's, or every open one's.
 fn credit_note_owed(state: &AccountState, obligation: Option<ObligationId>) -> i64 {
     let principal = |id: &ObligationId| {
-        state.obligations.get(id).map_or(0, |owed| owed.outstanding_minor[Component::Principal.index()])
+        state
+            .obligations
+            .get(id)
+            .map_or(0, |owed| owed.outstanding_minor[Component::Principal.index()])
     };
     match obligation {
         Some(id) => principal(&id),

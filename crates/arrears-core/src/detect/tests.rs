@@ -59,11 +59,8 @@ impl Books {
     }
 
     fn credit(&mut self, on: u64, amount_minor: i64, obligation: Option<ObligationId>) {
-        let kind = EventKind::CreditNote {
-            obligation,
-            amount_minor,
-            reason: CreditNoteReason::Return,
-        };
+        let kind =
+            EventKind::CreditNote { obligation, amount_minor, reason: CreditNoteReason::Return };
         self.push(day(on), kind);
     }
 
@@ -196,7 +193,12 @@ fn requests_for_time_fire_from_the_second_in_the_window() {
     );
 }
 
-fn attempt(on: u64, channel: ContactChannel, inbound: bool, outcome: ContactOutcome) -> ContactAttempt {
+fn attempt(
+    on: u64,
+    channel: ContactChannel,
+    inbound: bool,
+    outcome: ContactOutcome,
+) -> ContactAttempt {
     let at: DateTime<Utc> = day(on).and_hms_opt(10, 0, 0).unwrap().and_utc();
     ContactAttempt {
         accounts: vec![AccountId(1)],

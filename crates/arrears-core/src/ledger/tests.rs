@@ -1415,7 +1415,8 @@ fn build_event(
             let owed = obligation.map_or(amount_minor, |obligation| {
                 obligation.outstanding_minor[Component::Principal.index()].max(1)
             });
-            let on = on_day(account, day).max(obligation.map_or(on_day(account, day), |o| o.issued_on));
+            let on =
+                on_day(account, day).max(obligation.map_or(on_day(account, day), |o| o.issued_on));
             let kind = EventKind::CreditNote {
                 obligation: obligation.map(|obligation| obligation.id),
                 amount_minor: amount_minor.min(owed),

@@ -916,7 +916,11 @@ fn golden_credit_note() {
         recorded_at: instant("2026-03-10T10:00:00Z"),
         key: "cn-1".into(),
     };
-    check(RecordKind::Event, &on_obligation, expect!["0204fcca9216000c0102fba86100fc40d75fd30004636e2d3179353846"]);
+    check(
+        RecordKind::Event,
+        &on_obligation,
+        expect!["0204fcca9216000c0102fba86100fc40d75fd30004636e2d3179353846"],
+    );
     let on_account = EventRecord {
         event: Event {
             seq: EventSeq(5),
@@ -930,7 +934,11 @@ fn golden_credit_note() {
         recorded_at: instant("2026-03-11T10:00:00Z"),
         key: "cn-2".into(),
     };
-    check(RecordKind::Event, &on_account, expect!["0205fccc9216000c00fb580202fc407a62d30004636e2d32103e6c03"]);
+    check(
+        RecordKind::Event,
+        &on_account,
+        expect!["0205fccc9216000c00fb580202fc407a62d30004636e2d32103e6c03"],
+    );
 }
 
 #[test]

@@ -562,9 +562,9 @@ fn commands() -> Vec<(Command, Expect)> {
                 reason: arrears_core::ledger::CreditNoteReason::Return,
                 external_ref: Some("CN-1".into()),
             },
-            expect![""],
+            expect!["0236030102fc809216000331323503555344000104434e2d314e921c45"],
         ),
-        (Command::DetectSignals { as_of: on }, expect![""]),
+        (Command::DetectSignals { as_of: on }, expect!["0237fc809216006c2b1e91"]),
         (
             Command::RegisterPayerAccount {
                 debtor: DebtorId(7),
@@ -716,7 +716,7 @@ fn golden_outcomes() {
                     evidence: "charges 100.00 vs 400.00".into(),
                 }],
             },
-            expect![""],
+            expect!["0213010703176465746563746f723a627579696e675f7061747465726e011863686172676573203130302e3030207673203430302e3030a2d0fddb"],
         ),
         (Outcome::BankRulesSet { file: "rules.toml".into() }, expect!["020d0a72756c65732e746f6d6c6fc2acc5"]),
         (Outcome::BankMatchRecorded { line: "NTRF-1".into() }, expect!["020f064e5452462d31277529ee"]),

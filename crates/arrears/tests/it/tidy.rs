@@ -245,6 +245,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "upkeep",
     "queue",
     "suspense",
+    "detection",
     "underwriting",
     "execute",
     "cycle",
