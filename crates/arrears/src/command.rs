@@ -1398,6 +1398,17 @@ impl Rejection {
                         m(*outstanding_minor),
                         component.name()
                     ),
+                    Ledger::CreditNoteExceedsOwed { obligation, owed_minor, requested_minor } => {
+                        let owed_by = match obligation {
+                            Some(obligation) => format!("on {obligation}"),
+                            None => "on the open obligations".to_owned(),
+                        };
+                        format!(
+                            "credit note of {} but only {} principal owed {owed_by}",
+                            c(*requested_minor),
+                            m(*owed_minor)
+                        )
+                    }
                     other => other.to_string(),
                 };
             }
