@@ -770,6 +770,49 @@ pub(crate) enum PostCommand {
     Dispute(DisputeArgs),
     /// Resolve a dispute on an obligation.
     Undispute(DisputeArgs),
+    /// Issue a credit note (goods returned, a price allowed): lowers the principal owed
+    /// against originations; no cash moves.
+    CreditNote(CreditNoteArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreditNoteArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// The amount credited, in the account's currency, at most the principal owed.
+    #[arg(long)]
+    pub(crate) amount: String,
+    /// The value date.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub(crate) on: NaiveDate,
+    /// The obligation credited (external reference or `O7`); without it, the open
+    /// obligations' principal, oldest due first.
+    #[arg(long, value_name = "OBLIGATION")]
+    pub(crate) obligation: Option<String>,
+    /// Why.
+    #[arg(long, value_enum, default_value = "return")]
+    pub(crate) reason: CreditNoteReasonArg,
+    /// The credit note's number in your books (kept with the command in the audit log).
+    #[arg(long = "ref", value_name = "REF")]
+    pub(crate) external_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CreditNoteReasonArg {
+    Return,
+    Allowance,
+    BillingError,
+}
+
+impl From<CreditNoteReasonArg> for arrears::ledger::CreditNoteReason {
+    fn from(reason: CreditNoteReasonArg) -> arrears::ledger::CreditNoteReason {
+        use arrears::ledger::CreditNoteReason;
+        match reason {
+            CreditNoteReasonArg::Return => CreditNoteReason::Return,
+            CreditNoteReasonArg::Allowance => CreditNoteReason::Allowance,
+            CreditNoteReasonArg::BillingError => CreditNoteReason::BillingError,
+        }
+    }
 }
 
 /// Flags every posting takes.

@@ -577,5 +577,18 @@ pub(crate) fn signals(
     } else {
         table.write(out, "")?;
     }
+    for change in &changes {
+        for shown in &change.evidence {
+            writeln!(
+                out,
+                "{} {} from {} by {}: {}",
+                change.account,
+                shown.signal.name(),
+                shown.observed_on,
+                shown.source,
+                if shown.evidence.is_empty() { "no evidence given" } else { &shown.evidence }
+            )?;
+        }
+    }
     Ok(Status::Ok)
 }

@@ -63,6 +63,16 @@ pub(crate) fn cycle(
     for (rule, count) in &report.blocked {
         writeln!(out, "    blocked by {rule}: {count}")?;
     }
+    for change in &report.signals_detected {
+        let verb = if change.raised { "raised" } else { "cleared" };
+        writeln!(
+            out,
+            "  signal {verb} for {}: {} ({})",
+            change.debtor,
+            change.signal.name(),
+            change.source
+        )?;
+    }
     for review in &report.credit_reviews {
         writeln!(out, "  credit review of {}: {}", review.debtor, review.action.name())?;
     }

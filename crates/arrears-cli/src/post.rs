@@ -45,6 +45,7 @@ fn build<'a>(books: &Arrears, command: &'a PostCommand) -> Result<(&'a Common, A
         PostCommand::ChargeOffReversal(args) => &args.common,
         PostCommand::Accrue(args) => &args.common,
         PostCommand::Dispute(args) | PostCommand::Undispute(args) => &args.common,
+        PostCommand::CreditNote(args) => &args.common,
     };
     let account = refs::account(books, &common.account, "--account")?;
     let id = account.id;
@@ -108,6 +109,18 @@ fn build<'a>(books: &Arrears, command: &'a PostCommand) -> Result<(&'a Common, A
             reason: args.reason.into(),
         },
         PostCommand::ChargeOff(args) => Command::ChargeOff { account: id, effective_on: args.on },
+        PostCommand::CreditNote(args) => Command::CreditNote {
+            account: id,
+            obligation: args
+                .obligation
+                .as_deref()
+                .map(|text| refs::obligation(books, &account, text, "--obligation"))
+                .transpose()?,
+            effective_on: args.on,
+            amount: amount(&args.amount, &account, Sign::Positive, "--amount")?,
+            reason: args.reason.into(),
+            external_ref: args.external_ref.clone(),
+        },
         PostCommand::ChargeOffReversal(args) => {
             Command::ReverseChargeOff { account: id, on: args.on, reason: args.reason.clone() }
         }

@@ -307,6 +307,44 @@ pub enum EventKind {
         /// Why the charge-off is reversed.
         reason: String,
     },
+    /// A credit note: goods returned or a price allowed, which lowers what is owed for the
+    /// sale (Dr originations, Cr receivable principal). It is not cash. Appended last, so
+    /// that the stored encodings of the other kinds do not change.
+    CreditNote {
+        /// The obligation credited; `None`: the open obligations' principal, oldest due first.
+        obligation: Option<ObligationId>,
+        /// The amount credited, positive, at most the principal owed.
+        amount_minor: i64,
+        /// Why.
+        reason: CreditNoteReason,
+    },
+}
+
+/// Why a credit note was issued ([`EventKind::CreditNote`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreditNoteReason {
+    /// Goods came back.
+    Return,
+    /// A price allowance (damaged or late goods kept by the customer).
+    Allowance,
+    /// The invoice was wrong.
+    BillingError,
+}
+
+impl CreditNoteReason {
+    /// Every reason, in a fixed order.
+    pub const ALL: [CreditNoteReason; 3] =
+        [CreditNoteReason::Return, CreditNoteReason::Allowance, CreditNoteReason::BillingError];
+
+    /// The name as written in files and reports (`return`, `allowance`, `billing_error`).
+    pub fn name(self) -> &'static str {
+        match self {
+            CreditNoteReason::Return => "return",
+            CreditNoteReason::Allowance => "allowance",
+            CreditNoteReason::BillingError => "billing_error",
+        }
+    }
 }
 
 /// One installment of a [`EventKind::Reschedule`].
@@ -351,6 +389,7 @@ impl EventKind {
             EventKind::WriteOffRemainder => "write_off_remainder",
             EventKind::Commission { .. } => "commission",
             EventKind::ChargeOffReversed { .. } => "charge_off_reversed",
+            EventKind::CreditNote { .. } => "credit_note",
         }
     }
 }
@@ -722,8 +761,39 @@ impl Replayer<'_> {
                 self.commission(*payment, *rate, &mut postings)
             }
             EventKind::ChargeOffReversed { .. } => self.reverse_charge_off(&mut postings),
+            EventKind::CreditNote { obligation, amount_minor, .. } => {
+                self.credit_note(*obligation, *amount_minor, &mut postings);
+            }
         }
         postings
+    }
+
+    /// Lowers the principal of the obligation credited, or of the open obligations oldest
+    /// due first, against originations: the sale is reversed, no cash moves. Replay applies
+    /// what is still owed when a back-dated payment settled part of it meanwhile.
+    fn credit_note(
+        &mut self,
+        obligation: Option<ObligationId>,
+        amount_minor: i64,
+        postings: &mut Vec<Posting>,
+    ) {
+        let targets = match obligation {
+            Some(id) => vec![id],
+            None => credit_note_order(&self.state),
+        };
+        let mut left = amount_minor;
+        for id in targets {
+            let owed = self
+                .state
+                .obligations
+                .get(&id)
+                .map_or(0, |state| state.outstanding_minor[Component::Principal.index()]);
+            let amount = left.min(owed);
+            if amount > 0 {
+                self.reduce(id, Component::Principal, amount, Book::Originations, postings);
+                left -= amount;
+            }
+        }
     }
 
     fn reschedule(
@@ -1435,6 +1505,18 @@ pub enum Rejection {
         #[serde(with = "crate::dates::date")]
         charged_off_on: NaiveDate,
     },
+    /// A credit note above the principal owed (of its obligation, or of the open ones).
+    #[error(
+        "a credit note of {requested_minor} minor units exceeds the {owed_minor} of principal owed"
+    )]
+    CreditNoteExceedsOwed {
+        /// The obligation named, if any.
+        obligation: Option<ObligationId>,
+        /// The principal owed.
+        owed_minor: i64,
+        /// The amount asked.
+        requested_minor: i64,
+    },
 }
 
 /// Checks a new event against an account's recorded events, before it is recorded.
@@ -1654,8 +1736,50 @@ pub fn check(
                 return Err(Rejection::ChargeOffReversalDate { effective_on, charged_off_on });
             }
         }
+        EventKind::CreditNote { obligation, amount_minor, .. } => {
+            charged_off("credit note")?;
+            amount_in_range("amount", *amount_minor, false)?;
+            if let Some(id) = obligation {
+                known_obligation(*id)?;
+            }
+            let owed_minor = credit_note_owed(state, *obligation);
+            if *amount_minor > owed_minor {
+                return Err(Rejection::CreditNoteExceedsOwed {
+                    obligation: *obligation,
+                    owed_minor,
+                    requested_minor: *amount_minor,
+                });
+            }
+        }
     }
     Ok(())
+}
+
+/// The obligations a credit note without an obligation lowers: undisputed ones that owe
+/// principal, oldest due date first, then lowest id (as allocation takes them).
+fn credit_note_order(state: &AccountState) -> Vec<ObligationId> {
+    let mut open: Vec<&ObligationState> = state
+        .obligations
+        .values()
+        .filter(|obligation| !obligation.disputed)
+        .filter(|obligation| obligation.outstanding_minor[Component::Principal.index()] > 0)
+        .collect();
+    open.sort_by_key(|obligation| (obligation.due_on, obligation.id));
+    open.into_iter().map(|obligation| obligation.id).collect()
+}
+
+/// The principal a credit note may lower: the obligation's, or every open one's.
+fn credit_note_owed(state: &AccountState, obligation: Option<ObligationId>) -> i64 {
+    let principal = |id: &ObligationId| {
+        state
+            .obligations
+            .get(id)
+            .map_or(0, |owed| owed.outstanding_minor[Component::Principal.index()])
+    };
+    match obligation {
+        Some(id) => principal(&id),
+        None => credit_note_order(state).iter().map(principal).sum(),
+    }
 }
 
 fn amount_in_range(field: &str, amount_minor: i64, zero_allowed: bool) -> Result<(), Rejection> {

@@ -22,6 +22,7 @@
 //! - [`strategy`]: the `Scorer` and `ContactStrategy` traits and their built-in defaults.
 //! - [`work`]: work for people: teams, agents, skills, work items, outcome codes.
 //! - [`credit`]: credit applications, the policy's credit rules, decisions and reviews.
+//! - [`detect`]: detectors deriving red-flag signals from the books.
 #![deny(missing_docs)]
 
 pub mod aging;
@@ -31,6 +32,7 @@ pub mod collection;
 pub mod compliance;
 pub mod credit;
 pub mod dates;
+pub mod detect;
 pub mod holidays;
 pub mod ids;
 pub mod ledger;

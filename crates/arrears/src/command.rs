@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use arrears_core::case::ContactOutcome;
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
-use arrears_core::ledger::{Posting, ReversalReason};
+use arrears_core::ledger::{CreditNoteReason, Posting, ReversalReason};
 use arrears_core::model::{
     Component, ContactChannel, ContactPoint, ContactRestrictions, DebtorFlags, DebtorKind,
     Jurisdiction, ObligationKind, ProductKind, Terms,
@@ -626,6 +626,33 @@ pub enum Command {
         /// The outbox action whose payment link the debtor used, if any.
         action: Option<u64>,
     },
+    /// Issues a credit note (issue 18 point 3): goods returned or a price allowed lower the
+    /// principal owed, of one obligation or of the open ones oldest due first, against
+    /// originations; no cash moves. Refused above the principal owed.
+    CreditNote {
+        /// The account.
+        account: AccountId,
+        /// The obligation credited; `None`: the open obligations, oldest due first.
+        obligation: Option<ObligationId>,
+        /// The value date.
+        #[serde(with = "arrears_core::dates::date")]
+        effective_on: NaiveDate,
+        /// The amount credited, positive.
+        amount: Money,
+        /// Why.
+        reason: CreditNoteReason,
+        /// The credit note's number in the creditor's books, if any (kept in the audit log).
+        external_ref: Option<String>,
+    },
+    /// Runs the detectors of the policy's `[detectors]` section for every debtor with a
+    /// credit standing as of a day, and records each signal that is raised or cleared
+    /// (issue 18 point 3). The cycle runs it after its accounts under the key
+    /// `detect-signals:DATE`; a second run of a day changes nothing.
+    DetectSignals {
+        /// The day.
+        #[serde(with = "arrears_core::dates::date")]
+        as_of: NaiveDate,
+    },
 }
 
 /// How a payment was made ([`Command::ChannelPayment`]).
@@ -810,6 +837,7 @@ impl Command {
             | Command::ChannelPayment { effective_on, .. }
             | Command::Reversal { effective_on, .. }
             | Command::Waiver { effective_on, .. }
+            | Command::CreditNote { effective_on, .. }
             | Command::Adjustment { effective_on, .. }
             | Command::ChargeOff { effective_on, .. }
             | Command::Dispute { effective_on, .. } => vec![("effective_on", *effective_on)],
@@ -845,7 +873,9 @@ impl Command {
                 vec![("application.applied_on", application.applied_on)]
             }
             Command::SetCreditTerms { effective_on, .. } => vec![("effective_on", *effective_on)],
-            Command::ReviewCredit { as_of } => vec![("as_of", *as_of)],
+            Command::ReviewCredit { as_of } | Command::DetectSignals { as_of } => {
+                vec![("as_of", *as_of)]
+            }
             Command::ReportSignal { report, .. } => {
                 let mut dates = vec![("report.observed_on", report.observed_on)];
                 dates.extend(report.expires_on.map(|on| ("report.expires_on", on)));
@@ -937,6 +967,8 @@ impl Command {
             Command::SetBankRules { .. } => "set_bank_rules",
             Command::ReturnCash { .. } => "return_cash",
             Command::RecordBankMatch { .. } => "record_bank_match",
+            Command::CreditNote { .. } => "credit_note",
+            Command::DetectSignals { .. } => "detect_signals",
         }
     }
 
@@ -962,6 +994,7 @@ impl Command {
             Command::Fee { amount, .. }
             | Command::Payment { amount, .. }
             | Command::Waiver { amount, .. }
+            | Command::CreditNote { amount, .. }
             | Command::Adjustment { amount, .. }
             | Command::ApplyCash { amount, .. }
             | Command::ReturnCash { amount, .. }
@@ -1027,7 +1060,8 @@ impl Command {
             | Command::ReportSignal { .. }
             | Command::DefineTeam(_)
             | Command::DefineAgent(_)
-            | Command::ReviewCredit { .. } => {}
+            | Command::ReviewCredit { .. }
+            | Command::DetectSignals { .. } => {}
             Command::RecordWork(done) => {
                 for line in &mut done.promise {
                     line.amount = money(&line.amount);
@@ -1157,6 +1191,26 @@ pub enum Outcome {
         /// Each review: the debtor, the review's sequence and what it did.
         reviews: Vec<ReviewDone>,
     },
+    /// The detectors ran ([`Command::DetectSignals`]): the signals they raised or cleared.
+    SignalsDetected {
+        /// Each change, by debtor in id order, then detector order.
+        changes: Vec<SignalChanged>,
+    },
+}
+
+/// One change of [`Outcome::SignalsDetected`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalChanged {
+    /// The debtor.
+    pub debtor: DebtorId,
+    /// The signal.
+    pub signal: arrears_core::policy::Signal,
+    /// The detector (`detector:buying_pattern`), the signal's source.
+    pub source: String,
+    /// True if and only if the signal was raised; false: cleared.
+    pub raised: bool,
+    /// The figures that fired it (for a raise), or that no longer do (for a clear).
+    pub evidence: String,
 }
 
 /// One review of [`Outcome::CreditReviewed`].
@@ -1344,6 +1398,17 @@ impl Rejection {
                         m(*outstanding_minor),
                         component.name()
                     ),
+                    Ledger::CreditNoteExceedsOwed { obligation, owed_minor, requested_minor } => {
+                        let owed_by = match obligation {
+                            Some(obligation) => format!("on {obligation}"),
+                            None => "on the open obligations".to_owned(),
+                        };
+                        format!(
+                            "credit note of {} but only {} principal owed {owed_by}",
+                            c(*requested_minor),
+                            m(*owed_minor)
+                        )
+                    }
                     other => other.to_string(),
                 };
             }

@@ -228,6 +228,44 @@ pub struct SignalChange {
     pub added: Vec<Signal>,
     /// Signals in force on the first date and not on the report date.
     pub removed: Vec<Signal>,
+    /// For the added signals kept on the debtor record (reported from outside, or raised by
+    /// a detector), who reported or detected them and what shows them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<SignalEvidence>,
+}
+
+/// Where an added signal of a [`SignalChange`] comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignalEvidence {
+    /// The signal.
+    pub signal: Signal,
+    /// The day it was observed or detected.
+    #[serde(with = "arrears_core::dates::date")]
+    pub observed_on: NaiveDate,
+    /// Who reported it (`bureau:acme`) or the detector that raised it
+    /// (`detector:buying_pattern`).
+    pub source: String,
+    /// What shows it: a reference, or the figures that fired the detector.
+    pub evidence: String,
+}
+
+/// The evidence of the debtor's recorded signals among `added`, in force on `as_of`.
+fn evidence_of(
+    debtor: &arrears_core::model::Debtor,
+    added: &[Signal],
+    as_of: NaiveDate,
+) -> Vec<SignalEvidence> {
+    debtor
+        .reported_signals
+        .iter()
+        .filter(|reported| added.contains(&reported.signal) && reported.in_force(as_of))
+        .map(|reported| SignalEvidence {
+            signal: reported.signal,
+            observed_on: reported.observed_on,
+            source: reported.source.clone(),
+            evidence: reported.evidence.clone(),
+        })
+        .collect()
 }
 
 /// The signals of an account on `as_of`, as stage conditions see them.
@@ -265,6 +303,7 @@ pub(crate) fn signal_changes(
                 account: account.id,
                 external_ref: account.external_ref.clone(),
                 debtor: debtor.id,
+                evidence: evidence_of(&debtor, &added, as_of),
                 added,
                 removed,
             });

@@ -225,6 +225,17 @@ fn dispatch(
                 EventKind::Waiver { obligation: *obligation, component: *component, amount_minor };
             ledger_command(env, &account, *effective_on, kind, Vec::new(), None)?
         }
+        Command::CreditNote { account, obligation, effective_on, amount, reason, external_ref } => {
+            let account = load_account(env.txn, *account)?;
+            let amount_minor = minor("amount", amount, account.currency)?;
+            if let Some(reference) = external_ref {
+                crate::context::text("external_ref", reference, true)?;
+            }
+            let kind =
+                EventKind::CreditNote { obligation: *obligation, amount_minor, reason: *reason };
+            ledger_command(env, &account, *effective_on, kind, Vec::new(), None)?
+        }
+        Command::DetectSignals { as_of } => crate::detection::detect_signals(env, *as_of)?,
         Command::Adjustment { account, obligation, component, amount, effective_on } => {
             let account = load_account(env.txn, *account)?;
             let amount_minor = minor("amount", amount, account.currency)?;

@@ -156,6 +156,10 @@ fn outcome_affects(outcome: &Outcome, affected: &mut Affected) {
         Outcome::CreditReviewed { reviews } => {
             affected.debtors.extend(reviews.iter().map(|review| review.debtor));
         }
+        // Detected signals are kept on the debtor record, as reported ones.
+        Outcome::SignalsDetected { changes } => {
+            affected.debtors.extend(changes.iter().map(|change| change.debtor));
+        }
         // Suspense, bank rules and matches, and credit decisions belong to no debtor or
         // account record.
         Outcome::PolicySet { .. }

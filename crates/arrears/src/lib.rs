@@ -57,6 +57,7 @@ mod suspense;
 mod collections;
 mod context;
 mod cycle;
+mod detection;
 mod execute;
 mod ledger_write;
 mod lifecycle;
@@ -80,14 +81,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use arrears_core::{aging, ids, ledger, model, money};
 
 pub use arrears_core::{
-    case, cash, collection, compliance, credit, holidays, message, plan, policy, strategy, work,
+    case, cash, collection, compliance, credit, detect, holidays, message, plan, policy, strategy,
+    work,
 };
 pub use audit::{AnchorParseError, AuditAnchor};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
     CallConsent, CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge,
     NewDebtor, NewPlan, Outcome, PaymentChannel, PolicyRefusal, Posted, PromiseLine, Receipt,
-    Rejection, RestrictionChanges, ReviewDone, WorkDone, BANK_RULES_LEN_MAX,
+    Rejection, RestrictionChanges, ReviewDone, SignalChanged, WorkDone, BANK_RULES_LEN_MAX,
 };
 pub use cycle::{ComponentFailures, CycleOptions, CycleReport};
 pub use error::{
@@ -1132,9 +1134,20 @@ impl Arrears {
         let text = self.store.read()?.config(context::POLICY_CONFIG)?;
         let policy = self.policies.for_text(text).map_err(CommandError::Policy)?;
         if report.complete && !dry_run && !policy.credit().rules.is_empty() {
+            // The detectors first, so that the day's reviews see what they raised.
+            report.signals_detected = self.detect_signals(as_of)?;
             report.credit_reviews = self.review_credit(as_of)?;
         }
         Ok(report)
+    }
+
+    /// The detectors of `as_of` under the day's key, as the cycle runs them.
+    fn detect_signals(&self, as_of: NaiveDate) -> Result<Vec<SignalChanged>, CycleError> {
+        let command = Command::DetectSignals { as_of };
+        match self.execute(&format!("detect-signals:{as_of}"), &command)?.outcome {
+            Outcome::SignalsDetected { changes } => Ok(changes),
+            _ => Ok(Vec::new()),
+        }
     }
 
     /// The credit reviews of `as_of` under the day's key, as the cycle runs them.

@@ -484,11 +484,18 @@ pub(crate) fn signals(
             signals.push(reported.signal);
         }
     }
+    // Detectors keep `unreturned_calls` and `extension_request` on the debtor record too
+    // (docs/CREDIT.md, "Detectors"): each signal is listed once.
+    let mut add = |signal: arrears_core::policy::Signal| {
+        if !signals.contains(&signal) {
+            signals.push(signal);
+        }
+    };
     if features.attempts_30d >= 3 && features.right_party_contacts_30d == 0 {
-        signals.push(arrears_core::policy::Signal::UnreturnedCalls);
+        add(arrears_core::policy::Signal::UnreturnedCalls);
     }
     if extension_requested {
-        signals.push(arrears_core::policy::Signal::ExtensionRequest);
+        add(arrears_core::policy::Signal::ExtensionRequest);
     }
     signals
 }

@@ -300,3 +300,73 @@ fn bad_input_names_the_flag() {
     ]);
     assert_eq!(missing.code, 2, "--key is required");
 }
+
+/// Issue 18 point 3: a credit note lowers an invoice's principal against originations, moves
+/// no cash, and is refused above the principal owed.
+#[test]
+fn a_credit_note_lowers_the_principal_against_originations() {
+    let env = Env::sample();
+    let charge = [
+        "post",
+        "charge",
+        "--account",
+        "UT-9003",
+        "--amount",
+        "80.25",
+        "--issued-on",
+        "2026-11-20",
+        "--due-on",
+        "2026-12-10",
+        "--ref",
+        "UT-9003-2612",
+        "--key",
+        "UT3-2612",
+    ];
+    env.run(&charge).ok();
+    let note = [
+        "post",
+        "credit-note",
+        "--account",
+        "UT-9003",
+        "--obligation",
+        "UT-9003-2612",
+        "--amount",
+        "30.00",
+        "--on",
+        "2026-11-21",
+        "--reason",
+        "return",
+        "--ref",
+        "CN-2611",
+        "--key",
+        "UT3-CN-1121",
+    ];
+    let expected = "\
+credit_note on account A12 (UT-9003): event #3, entry J89
+
+book          obligation  component  source  debit  credit
+receivable    O52         principal                  30.00
+originations  O52         principal          30.00
+";
+    assert_eq!(env.run(&note).ok(), expected);
+    let too_much = [
+        "post",
+        "credit-note",
+        "--account",
+        "UT-9003",
+        "--obligation",
+        "O52",
+        "--amount",
+        "60.00",
+        "--on",
+        "2026-11-21",
+        "--key",
+        "UT3-CN-1121-B",
+    ];
+    let refused = env.run(&too_much);
+    assert_eq!(refused.code, 1);
+    assert_eq!(
+        refused.stdout,
+        "rejected: credit note of 60.00 USD but only 50.25 principal owed on O52\n"
+    );
+}

@@ -1135,6 +1135,68 @@ fn waiver_fully_absorbed_by_a_back_dated_payment_derives_nothing() {
     assert_eq!(r.state.book_balance_minor(Book::Waivers), 0);
 }
 
+fn credit_note(seq: u32, on: NaiveDate, obligation: Option<u64>, amount_minor: i64) -> Event {
+    let kind = EventKind::CreditNote {
+        obligation: obligation.map(ObligationId),
+        amount_minor,
+        reason: CreditNoteReason::Return,
+    };
+    event(seq, on, kind)
+}
+
+#[test]
+fn a_credit_note_lowers_principal_against_originations_and_is_refused_above_what_is_owed() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 300]));
+    record(&account, &mut events, charge(2, d(1, 5), 2, d(3, 1), [5_000, 0, 0]));
+    // Only principal can be credited: the fee of 3.00 does not count.
+    assert_eq!(
+        check_event(&account, &events, &credit_note(3, d(1, 10), Some(1), 10_001)),
+        Err(Rejection::CreditNoteExceedsOwed {
+            obligation: Some(ObligationId(1)),
+            owed_minor: 10_000,
+            requested_minor: 10_001,
+        })
+    );
+    assert_eq!(
+        check_event(&account, &events, &credit_note(3, d(1, 10), None, 15_001)),
+        Err(Rejection::CreditNoteExceedsOwed {
+            obligation: None,
+            owed_minor: 15_000,
+            requested_minor: 15_001,
+        })
+    );
+    assert!(matches!(
+        check_event(&account, &events, &credit_note(3, d(1, 10), None, 0)),
+        Err(Rejection::AmountNotPositive { .. })
+    ));
+    // Without an obligation, the oldest due first: all of O1's principal, then 20.00 of O2's.
+    record(&account, &mut events, credit_note(3, d(1, 10), None, 12_000));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 3),
+        normalize([
+            post(Book::Originations, Some(1), Some(P), None, 10_000),
+            rcv(1, P, None, -10_000),
+            post(Book::Originations, Some(2), Some(P), None, 2_000),
+            rcv(2, P, None, -2_000),
+        ])
+    );
+    assert!(all_balanced(&r));
+    assert_eq!(outstanding(&r.state, 1), [0, 0, 300]);
+    assert_eq!(outstanding(&r.state, 2), [3_000, 0, 0]);
+    // No cash moved: the credit note is not a payment.
+    assert_eq!(r.state.book_balance_minor(Book::Cash), 0);
+    assert_eq!(r.state.book_balance_minor(Book::Originations), -3_000);
+    // A charged-off account takes no credit note.
+    record(&account, &mut events, charge_off(4, d(4, 1)));
+    assert!(matches!(
+        check_event(&account, &events, &credit_note(5, d(4, 2), Some(2), 100)),
+        Err(Rejection::ChargedOff { .. })
+    ));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 12. normalize and difference
 // ---------------------------------------------------------------------------------------------
@@ -1241,6 +1303,7 @@ enum Op {
     Accrue { day: i64 },
     ChargeOff { delay: i64 },
     ReverseChargeOff,
+    CreditNote { pick: Option<usize>, amount_minor: i64, day: i64 },
 }
 
 fn op_strategy() -> impl Strategy<Value = Op> {
@@ -1258,6 +1321,8 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         1 => (0_i64..150).prop_map(|day| Op::Accrue { day }),
         1 => (0_i64..20).prop_map(|delay| Op::ChargeOff { delay }),
         1 => Just(Op::ReverseChargeOff),
+        2 => (prop::option::weighted(0.6, any::<usize>()), 1_i64..15_000, 0_i64..150)
+            .prop_map(|(pick, amount_minor, day)| Op::CreditNote { pick, amount_minor, day }),
     ]
 }
 
@@ -1341,6 +1406,24 @@ fn build_event(
             state.charged_off_on.unwrap_or(latest),
             EventKind::ChargeOffReversed { reason: "mistaken".to_owned() },
         ),
+        Op::CreditNote { pick, amount_minor, day } => {
+            let obligation = match pick {
+                Some(pick) => Some(pick_obligation(pick)?),
+                None => None,
+            };
+            // Mostly within the principal owed, so that credit notes get recorded.
+            let owed = obligation.map_or(amount_minor, |obligation| {
+                obligation.outstanding_minor[Component::Principal.index()].max(1)
+            });
+            let on =
+                on_day(account, day).max(obligation.map_or(on_day(account, day), |o| o.issued_on));
+            let kind = EventKind::CreditNote {
+                obligation: obligation.map(|obligation| obligation.id),
+                amount_minor: amount_minor.min(owed),
+                reason: CreditNoteReason::Return,
+            };
+            (on, kind)
+        }
     };
     Some(Event { seq, effective_on, kind })
 }

@@ -30,6 +30,7 @@ use crate::money::{Currency, AMOUNT_MINOR_MAX};
 const TENURE_MONTHS_MAX: u32 = 1_200;
 
 mod credit;
+mod detectors;
 
 /// The stage name reserved for the settlement share of charged-off accounts.
 const CHARGED_OFF: &str = "charged_off";
@@ -430,6 +431,7 @@ impl Loader<'_> {
         let assignments = self.assignments(raw.assignment.as_ref(), &stages)?;
         let messages = self.messages(raw)?;
         let credit = self.credit(raw.credit.as_ref())?;
+        let detectors = self.detectors(raw.detectors.as_ref())?;
         self.check_ambiguity(&stages)?;
         stages.sort_by(|left, right| {
             let (left, right) = (&left.stage, &right.stage);
@@ -455,6 +457,7 @@ impl Loader<'_> {
             assignments,
             messages,
             credit,
+            detectors,
         })
     }
 

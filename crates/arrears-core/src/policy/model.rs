@@ -172,6 +172,8 @@ pub struct Policy {
     pub(super) messages: crate::message::Messages,
     /// `[credit]`: the credit rules (file order) and the review schedule.
     pub(super) credit: crate::credit::CreditPolicy,
+    /// `[detectors]`: the detectors' parameters.
+    pub(super) detectors: crate::detect::DetectorPolicy,
 }
 
 /// Most `[[assignment]]` rules in a policy.
@@ -597,11 +599,16 @@ pub enum Signal {
     LateFiling,
     /// The customer complained (reported with `Command::ReportSignal`, for any debtor).
     Complaint,
+    /// More of what the debtor buys comes back or is credited (the `returns_pattern`
+    /// detector).
+    ReturnsPatternChange,
+    /// The debtor pays later and later after the due dates (the `payment_drift` detector).
+    PaymentDrift,
 }
 
 impl Signal {
     /// Every signal, in a fixed order.
-    pub const ALL: [Signal; 9] = [
+    pub const ALL: [Signal; 11] = [
         Signal::BrokenPromise,
         Signal::UnreturnedCalls,
         Signal::ExtensionRequest,
@@ -611,6 +618,8 @@ impl Signal {
         Signal::AssetSales,
         Signal::LateFiling,
         Signal::Complaint,
+        Signal::ReturnsPatternChange,
+        Signal::PaymentDrift,
     ];
 
     /// The name as written in files.
@@ -625,6 +634,8 @@ impl Signal {
             Signal::AssetSales => "asset_sales",
             Signal::LateFiling => "late_filing",
             Signal::Complaint => "complaint",
+            Signal::ReturnsPatternChange => "returns_pattern_change",
+            Signal::PaymentDrift => "payment_drift",
         }
     }
 }
@@ -1015,6 +1026,11 @@ impl Policy {
     /// The `[credit]` section: the credit rules, in file order, and the review schedule.
     pub fn credit(&self) -> &crate::credit::CreditPolicy {
         &self.credit
+    }
+
+    /// The `[detectors]` section: the detectors' parameters (defaults when absent).
+    pub fn detectors(&self) -> &crate::detect::DetectorPolicy {
+        &self.detectors
     }
 
     /// The `[[assignment]]` rules, in file order.

@@ -51,6 +51,67 @@ pub(super) struct RawPolicy {
     pub(super) experience: Option<Spanned<RawExperience>>,
     #[serde(default)]
     pub(super) credit: Option<Spanned<RawCredit>>,
+    #[serde(default)]
+    pub(super) detectors: Option<Spanned<RawDetectors>>,
+}
+
+/// `[detectors]`: the decay and one table per detector, every key optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDetectors {
+    #[serde(default)]
+    pub(super) decay_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) buying_pattern: Option<RawWindowed>,
+    #[serde(default)]
+    pub(super) returns_pattern: Option<RawWindowed>,
+    #[serde(default)]
+    pub(super) payment_drift: Option<RawDrift>,
+    #[serde(default)]
+    pub(super) extension_requests: Option<RawCounted>,
+    #[serde(default)]
+    pub(super) unreturned_calls: Option<RawCounted>,
+}
+
+/// A detector comparing a recent window with a baseline.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWindowed {
+    #[serde(default)]
+    pub(super) recent_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) baseline_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) drop_ratio: Option<Spanned<RawDecimal>>,
+    #[serde(default)]
+    pub(super) surge_ratio: Option<Spanned<RawDecimal>>,
+    #[serde(default)]
+    pub(super) baseline_charges_min: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) share_min: Option<Spanned<RawDecimal>>,
+    #[serde(default)]
+    pub(super) ratio: Option<Spanned<RawDecimal>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDrift {
+    #[serde(default)]
+    pub(super) obligations: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) days_min: Option<Spanned<i64>>,
+}
+
+/// A detector counting events in a window.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCounted {
+    #[serde(default)]
+    pub(super) window_days: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) requests_min: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) calls_min: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]

@@ -950,3 +950,42 @@ fn assignment_errors_are_located() {
     body.extend(["[[assignment]]", "team = \"a team\""]);
     check_error(&with_head(&body), 12, "assignment[0].team");
 }
+
+#[test]
+fn the_detectors_section_takes_defaults_and_locates_its_errors() {
+    let stage = ["[[stage]]", "name = \"a\"", "min_dpd = 1"];
+    let none = Policy::from_toml(&with_head(&stage), "t").unwrap();
+    assert_eq!(*none.detectors(), crate::detect::DetectorPolicy::default());
+    let mut body = stage.to_vec();
+    body.extend([
+        "[detectors]",
+        "decay_days = 45",
+        "[detectors.buying_pattern]",
+        "drop_ratio = \"0.4\"",
+        "[detectors.payment_drift]",
+        "obligations = 4",
+    ]);
+    let policy = Policy::from_toml(&with_head(&body), "t").unwrap();
+    let detectors = policy.detectors();
+    assert_eq!(detectors.decay_days, 45);
+    assert_eq!(detectors.buying.drop_ratio, decimal("0.4"));
+    assert_eq!(detectors.buying.recent_days, 30, "the other keys keep their defaults");
+    assert_eq!((detectors.drift.obligations, detectors.drift.days_min), (4, 10));
+    // body[6] (line 10) is `drop_ratio`: a float is refused where it is.
+    let mut float = body.clone();
+    float[6] = "drop_ratio = 0.4";
+    let reason = check_error(&with_head(&float), 10, "detectors.buying_pattern.drop_ratio");
+    assert!(matches!(reason, PolicyErrorReason::Float), "{reason:?}");
+    let mut zero = body.clone();
+    zero[4] = "decay_days = 0";
+    assert!(matches!(
+        check_error(&with_head(&zero), 8, "detectors.decay_days"),
+        PolicyErrorReason::OutOfRange { .. }
+    ));
+    let mut foreign = body;
+    foreign[6] = "share_min = \"0.2\"";
+    assert!(matches!(
+        check_error(&with_head(&foreign), 10, "detectors.buying_pattern.share_min"),
+        PolicyErrorReason::Constraint { .. }
+    ));
+}

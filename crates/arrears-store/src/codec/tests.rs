@@ -444,6 +444,13 @@ fn arb_event_kind() -> impl Strategy<Value = EventKind> {
         }),
         Just(EventKind::ChargeOff),
         "[ -~]{0,40}".prop_map(|reason| EventKind::ChargeOffReversed { reason }),
+        (prop::option::of(1u64..100), 1i64..i64::MAX, 0usize..3).prop_map(
+            |(obligation, amount_minor, reason)| EventKind::CreditNote {
+                obligation: obligation.map(ObligationId),
+                amount_minor,
+                reason: arrears_core::ledger::CreditNoteReason::ALL[reason],
+            }
+        ),
         (1u64..100, any::<bool>()).prop_map(|(obligation, disputed)| EventKind::Dispute {
             obligation: ObligationId(obligation),
             disputed
@@ -928,6 +935,48 @@ fn golden_charge_off_reversed() {
         RecordKind::Event,
         &reversed,
         expect!["0209fc809516000b1077726f6e67206379636c652064617465fc20e832d30004756e646fdc53ad5e"],
+    );
+}
+
+#[test]
+fn golden_credit_note() {
+    // Issue 18: credit notes, appended after the charge-off reversal; one on an obligation and
+    // one on the open obligations.
+    let on_obligation = EventRecord {
+        event: Event {
+            seq: EventSeq(4),
+            effective_on: date("2026-03-10"),
+            kind: EventKind::CreditNote {
+                obligation: Some(ObligationId(2)),
+                amount_minor: 12_500,
+                reason: arrears_core::ledger::CreditNoteReason::Return,
+            },
+        },
+        recorded_at: instant("2026-03-10T10:00:00Z"),
+        key: "cn-1".into(),
+    };
+    check(
+        RecordKind::Event,
+        &on_obligation,
+        expect!["0204fcca9216000c0102fba86100fc40d75fd30004636e2d3179353846"],
+    );
+    let on_account = EventRecord {
+        event: Event {
+            seq: EventSeq(5),
+            effective_on: date("2026-03-11"),
+            kind: EventKind::CreditNote {
+                obligation: None,
+                amount_minor: 300,
+                reason: arrears_core::ledger::CreditNoteReason::BillingError,
+            },
+        },
+        recorded_at: instant("2026-03-11T10:00:00Z"),
+        key: "cn-2".into(),
+    };
+    check(
+        RecordKind::Event,
+        &on_account,
+        expect!["0205fccc9216000c00fb580202fc407a62d30004636e2d32103e6c03"],
     );
 }
 

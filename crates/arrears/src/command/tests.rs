@@ -108,10 +108,12 @@ fn command_variant(command: &Command) -> usize {
         Command::SetCreditTerms { .. } => 51,
         Command::ReviewCredit { .. } => 52,
         Command::ChannelPayment { .. } => 53,
+        Command::CreditNote { .. } => 54,
+        Command::DetectSignals { .. } => 55,
     }
 }
 
-const COMMAND_VARIANTS: usize = 54;
+const COMMAND_VARIANTS: usize = 56;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -137,10 +139,11 @@ fn outcome_variant(outcome: &Outcome) -> Option<usize> {
         Outcome::CreditDecided { .. } => Some(15),
         Outcome::CreditTermsSet { .. } => Some(16),
         Outcome::CreditReviewed { .. } => Some(17),
+        Outcome::SignalsDetected { .. } => Some(18),
     }
 }
 
-const STORED_OUTCOME_VARIANTS: usize = 18;
+const STORED_OUTCOME_VARIANTS: usize = 19;
 
 fn credit_terms() -> arrears_core::credit::CreditTerms {
     arrears_core::credit::CreditTerms {
@@ -551,6 +554,18 @@ fn commands() -> Vec<(Command, Expect)> {
         ),
         (Command::ReviewCredit { as_of: on }, expect!["0234fc80921600c2598a17"]),
         (
+            Command::CreditNote {
+                account,
+                obligation: Some(ObligationId(2)),
+                effective_on: on,
+                amount: usd("125.00"),
+                reason: arrears_core::ledger::CreditNoteReason::Return,
+                external_ref: Some("CN-1".into()),
+            },
+            expect!["0236030102fc809216000331323503555344000104434e2d314e921c45"],
+        ),
+        (Command::DetectSignals { as_of: on }, expect!["0237fc809216006c2b1e91"]),
+        (
             Command::RegisterPayerAccount {
                 debtor: DebtorId(7),
                 scheme: arrears_core::cash::PayerScheme::Iban,
@@ -690,6 +705,18 @@ fn golden_outcomes() {
                 }],
             },
             expect!["02120107020028d7ef69"],
+        ),
+        (
+            Outcome::SignalsDetected {
+                changes: vec![SignalChanged {
+                    debtor: DebtorId(7),
+                    signal: arrears_core::policy::Signal::PurchasePatternChange,
+                    source: "detector:buying_pattern".into(),
+                    raised: true,
+                    evidence: "charges 100.00 vs 400.00".into(),
+                }],
+            },
+            expect!["0213010703176465746563746f723a627579696e675f7061747465726e011863686172676573203130302e3030207673203430302e3030a2d0fddb"],
         ),
         (Outcome::BankRulesSet { file: "rules.toml".into() }, expect!["020d0a72756c65732e746f6d6c6fc2acc5"]),
         (Outcome::BankMatchRecorded { line: "NTRF-1".into() }, expect!["020f064e5452462d31277529ee"]),

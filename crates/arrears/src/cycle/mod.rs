@@ -93,6 +93,11 @@ pub struct CycleReport {
     /// a day is reviewed once whether by the cycle or by hand; docs/CREDIT.md).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub credit_reviews: Vec<crate::command::ReviewDone>,
+    /// The signals the detectors raised or cleared before those reviews
+    /// (`Command::DetectSignals` under the key `detect-signals:DATE`; docs/CREDIT.md,
+    /// "Detectors").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signals_detected: Vec<crate::command::SignalChanged>,
 }
 
 /// Failures of one arm's scorer or strategy during a cycle.

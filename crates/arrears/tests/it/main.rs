@@ -8,6 +8,7 @@ mod collections;
 mod commands;
 mod crash;
 mod credit;
+mod detect;
 mod faults;
 mod feed;
 mod fixture;

@@ -249,6 +249,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "upkeep",
     "queue",
     "suspense",
+    "detection",
     "underwriting",
     "execute",
     "cycle",
