@@ -65,6 +65,10 @@ pub struct Features {
     pub attempts_30d: u32,
     /// Conversations with the right party in the last 30 days.
     pub right_party_contacts_30d: u32,
+    /// Outbound phone calls in the last 30 days (of `attempts_30d`): what the unreturned-calls
+    /// signal counts (issue 18 point 3: calls, not delivered e-mails). Not passed to plugins
+    /// (the ABI's features stop at `right_party_contacts_30d`).
+    pub calls_30d: u32,
 }
 
 /// A score with the reasons that lowered it most (for adverse-action notices).

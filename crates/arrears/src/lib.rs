@@ -473,7 +473,7 @@ impl Arrears {
     /// # let path = dir.path().join("books.redb");
     /// drop(Arrears::create(&path)?);
     /// let refused = Arrears::migrate(&path, Options::default());
-    /// assert!(matches!(refused, Err(MigrateError::AlreadyCurrent { version: 3, .. })));
+    /// assert!(matches!(refused, Err(MigrateError::AlreadyCurrent { version: 4, .. })));
     /// # use arrears::Options;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

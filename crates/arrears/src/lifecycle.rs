@@ -467,8 +467,8 @@ pub(crate) fn case_event(
     Ok(Outcome::Cases(vec![CaseChanged { account: account.id, from, to, posted: Vec::new() }]))
 }
 
-/// The signals present on `as_of`: the case's, unreturned calls (three or more attempts in 30
-/// days without reaching the debtor), an extension the debtor asked an agent for
+/// The signals present on `as_of`: the case's, unreturned calls (three or more outbound phone
+/// calls in 30 days without reaching the debtor; e-mails and texts do not count), an extension the debtor asked an agent for
 /// (`extension_requested`, from `queue::extension_requested`), and the signals reported about
 /// the debtor that are in force.
 pub(crate) fn signals(
@@ -491,7 +491,7 @@ pub(crate) fn signals(
             signals.push(signal);
         }
     };
-    if features.attempts_30d >= 3 && features.right_party_contacts_30d == 0 {
+    if features.calls_30d >= 3 && features.right_party_contacts_30d == 0 {
         add(arrears_core::policy::Signal::UnreturnedCalls);
     }
     if extension_requested {
@@ -546,6 +546,12 @@ pub(crate) fn features(
         right_party_contacts_30d: recent
             .iter()
             .filter(|attempt| attempt.outcome.is_right_party())
+            .count() as u32,
+        calls_30d: recent
+            .iter()
+            .filter(|attempt| {
+                !attempt.inbound && attempt.channel == arrears_core::model::ContactChannel::Phone
+            })
             .count() as u32,
     }
 }

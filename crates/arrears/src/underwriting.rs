@@ -113,6 +113,7 @@ fn applicant_features(debtor: DebtorId, subject: &Subject) -> Features {
         kept_promises: 0,
         attempts_30d: 0,
         right_party_contacts_30d: 0,
+        calls_30d: 0,
     }
 }
 

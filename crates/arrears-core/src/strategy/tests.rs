@@ -21,6 +21,7 @@ fn features(days_past_due: i64) -> Features {
         kept_promises: 0,
         attempts_30d: 0,
         right_party_contacts_30d: 0,
+        calls_30d: 0,
     }
 }
 

@@ -244,6 +244,7 @@ fn empty_features(account: &Account, as_of: NaiveDate) -> Features {
         kept_promises: 0,
         attempts_30d: 0,
         right_party_contacts_30d: 0,
+        calls_30d: 0,
     }
 }
 

@@ -62,6 +62,7 @@ fn requests(count: usize) -> Vec<ScoreRequest> {
         kept_promises: 0,
         attempts_30d: 2,
         right_party_contacts_30d: 0,
+        calls_30d: 0,
     };
     vec![ScoreRequest { features: Some(features), as_of: None, attributes: Vec::new() }; count]
 }
