@@ -16,6 +16,7 @@
 //! - `txn`: the two transactions, the tables they hold open, the write transaction's cache of
 //!   decoded records, the containment of engine panics, the commit;
 //! - `read`: every read, once, for both transactions ([`Reads`]);
+//! - `copy`: a consistent copy of the whole store into a new file (the online backup);
 //! - `write`: the writes of a write transaction;
 //! - `scratch`: a temporary on-disk map for work too big for memory (the import's keys);
 //! - `hooks` and `fault` (tests and the feature `fault-injection` only): a store on a
@@ -27,6 +28,7 @@ mod error;
 pub mod fault;
 #[cfg(any(test, feature = "fault-injection"))]
 mod hooks;
+mod copy;
 mod migrate;
 mod open;
 mod read;
