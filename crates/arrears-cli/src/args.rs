@@ -87,6 +87,12 @@ pub(crate) enum Command {
     /// Relay the change feed into another system (PostgreSQL), resuming from its cursor there.
     #[command(subcommand)]
     Relay(crate::relay::RelayCommand),
+    /// Write a consistent copy of the store to a new file while others write to it
+    /// (docs/SCALE.md, "Backup and restore").
+    Backup(crate::backup::BackupArgs),
+    /// Restore a store to a point in time: a backup plus the change feed (of --db, or an
+    /// archived one) replayed up to a sequence or an instant, into a new file.
+    Restore(crate::backup::RestoreArgs),
     /// Replace or show the collection policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
