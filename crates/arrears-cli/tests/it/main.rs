@@ -24,6 +24,7 @@ mod post;
 mod queue;
 mod relay;
 mod sample;
+mod scale;
 mod score;
 mod shared;
 mod show;

@@ -136,7 +136,7 @@ fn grouped(client: &mut postgres::Client, sql: &str) -> BTreeMap<String, i64> {
     rows.iter().map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1))).collect()
 }
 
-fn count(client: &mut postgres::Client, sql: &str) -> i64 {
+pub(crate) fn count(client: &mut postgres::Client, sql: &str) -> i64 {
     client.query_one(sql, &[]).unwrap().get(0)
 }
 
@@ -180,7 +180,15 @@ fn aging_sql() -> String {
 }
 
 fn engine_aging(env: &Env, as_of: NaiveDate) -> BTreeMap<(String, String), i64> {
-    let books = Arrears::open_read_only(env.db()).unwrap();
+    engine_aging_of(env.db(), as_of)
+}
+
+/// The engine's portfolio aging of the store at `db`, by currency and bucket, in minor units.
+pub(crate) fn engine_aging_of(
+    db: &std::path::Path,
+    as_of: NaiveDate,
+) -> BTreeMap<(String, String), i64> {
+    let books = Arrears::open_read_only(db).unwrap();
     let mut figures = BTreeMap::new();
     for row in books.portfolio_aging(as_of).unwrap().rows {
         for bucket in Bucket::ALL {
@@ -193,7 +201,7 @@ fn engine_aging(env: &Env, as_of: NaiveDate) -> BTreeMap<(String, String), i64> 
     figures
 }
 
-fn sql_aging(pg: &Postgres, as_of: NaiveDate) -> BTreeMap<(String, String), i64> {
+pub(crate) fn sql_aging(pg: &Postgres, as_of: NaiveDate) -> BTreeMap<(String, String), i64> {
     let rows = pg.client().query(&aging_sql(), &[&as_of]).unwrap();
     rows.iter()
         .map(|row| ((row.get::<_, String>(0), row.get::<_, String>(1)), row.get::<_, i64>(2)))
@@ -232,7 +240,7 @@ fn the_sample_store_relays_and_aging_in_sql_equals_the_engines() {
 }
 
 /// A seeded generator of delays, so that a failure names the delays it used.
-fn delays(seed: u64, count: usize, max_ms: u64) -> Vec<u64> {
+pub(crate) fn delays(seed: u64, count: usize, max_ms: u64) -> Vec<u64> {
     let mut state = seed;
     (0..count)
         .map(|_| {
