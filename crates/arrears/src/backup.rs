@@ -122,6 +122,15 @@ pub enum RestoreError {
         #[source]
         source: io::Error,
     },
+    /// The backup could not be read (copied to the output).
+    #[error("cannot read the backup {}: {source}", path.display())]
+    BackupUnreadable {
+        /// The backup.
+        path: PathBuf,
+        /// The file system's error.
+        #[source]
+        source: io::Error,
+    },
     /// The backup does not open as a store.
     #[error("the backup does not open")]
     Backup(#[source] OpenError),
@@ -306,7 +315,7 @@ where
     let (temp, file) = TempFile::beside(out).map_err(io_error)?;
     drop(file);
     fs::copy(backup, &temp.path)
-        .map_err(|source| RestoreError::Io { path: backup.to_owned(), source })?;
+        .map_err(|source| RestoreError::BackupUnreadable { path: backup.to_owned(), source })?;
     let clock = ReplayClock(Arc::new(Mutex::new(DateTime::<Utc>::UNIX_EPOCH)));
     let engine = open(&temp.path, Box::new(clock.clone())).map_err(RestoreError::Backup)?;
     let restored = replay_feed(&engine, &clock, feed, target)?;
