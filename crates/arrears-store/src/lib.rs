@@ -23,12 +23,12 @@
 //!   fault-injecting disk and raw writes that damage a store on purpose.
 
 pub mod codec;
+mod copy;
 mod error;
 #[cfg(any(test, feature = "fault-injection"))]
 pub mod fault;
 #[cfg(any(test, feature = "fault-injection"))]
 mod hooks;
-mod copy;
 mod migrate;
 mod open;
 mod read;

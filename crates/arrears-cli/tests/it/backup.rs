@@ -47,7 +47,7 @@ fn a_restore_to_a_sequence_equals_the_store_at_that_sequence() {
     .ok();
     let feed = env.dir().join("feed.jsonl");
     let lines = env.run(&["feed", "--json", "--limit", "100000"]);
-    std::fs::write(&feed, &lines.ok()).unwrap();
+    std::fs::write(&feed, lines.ok()).unwrap();
 
     let from_file = env.dir().join("from-file.redb");
     let seq = at_seq.to_string();

@@ -264,6 +264,15 @@ fn four_shards_relayed_with_kills_lose_and_double_nothing_and_aging_in_sql_sums_
     let built = started.elapsed();
     let expected: Vec<ShardTotals> = paths.iter().map(|path| store_totals(path)).collect();
     let changes: i64 = expected.iter().map(|totals| totals.changes).sum();
+    let backup_started = Instant::now();
+    let backup = Arrears::open_read_only(&paths[0]).unwrap().backup(&dir.path().join("b.redb"));
+    let backup = backup.unwrap();
+    assert_eq!(backup.seq as i64, expected[0].changes);
+    eprintln!(
+        "scale: backup of a shard of {accounts} accounts ({} bytes) in {:.1?}",
+        backup.bytes,
+        backup_started.elapsed()
+    );
     eprintln!(
         "scale: built {SHARDS} shards of {accounts} accounts ({changes} changes) in {built:.1?}"
     );
