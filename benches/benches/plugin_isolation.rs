@@ -39,6 +39,7 @@ fn features(n: usize) -> Features {
         kept_promises: 0,
         attempts_30d: (n % 6) as u32,
         right_party_contacts_30d: (n % 2) as u32,
+        calls_30d: 0,
     }
 }
 

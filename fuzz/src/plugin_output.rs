@@ -582,6 +582,7 @@ fn features() -> Vec<Features> {
         kept_promises: 0,
         attempts_30d: 2,
         right_party_contacts_30d: 0,
+        calls_30d: 0,
     };
     vec![account(7, 45, None), account(8, 0, Some(50_000)), account(9, 400, Some(0))]
 }

@@ -90,6 +90,12 @@ pub(crate) enum Command {
     /// A portfolio of stores (shards) under a manifest: route commands, run cycles in
     /// parallel, merged reports, move a debtor between shards (docs/SCALE.md). Ignores --db.
     Portfolio(crate::portfolio::PortfolioArgs),
+    /// Write a consistent copy of the store to a new file while others write to it
+    /// (docs/SCALE.md, "Backup and restore").
+    Backup(crate::backup::BackupArgs),
+    /// Restore a store to a point in time: a backup plus the change feed (of --db, or an
+    /// archived one) replayed up to a sequence or an instant, into a new file.
+    Restore(crate::backup::RestoreArgs),
     /// Replace or show the collection policy.
     #[command(subcommand)]
     Policy(PolicyCommand),

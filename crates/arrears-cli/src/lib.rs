@@ -11,6 +11,7 @@
 //! private, and it is not a stable API.
 
 mod args;
+mod backup;
 mod bank;
 mod check;
 mod collect;
@@ -248,6 +249,12 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
                 allow_future: cli.allow_future,
             };
             portfolio::run(args, &global, cli.json, out)
+        }
+        Command::Backup(args) => {
+            backup::backup(&open_read_only(cli)?, &cli.db, args, cli.json, out)
+        }
+        Command::Restore(args) => {
+            backup::restore(|| open_read_only(cli), &cli.db, args, cli.json, out)
         }
         Command::Policy(PolicyCommand::Set(args)) => policy::set(&open(cli)?, args, cli.json, out),
         Command::Policy(PolicyCommand::Show) => policy::show(&open_read_only(cli)?, cli.json, out),

@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 
 use arrears::Arrears;
-use arrears_relay::Relay;
+use arrears_relay::{Backoff, Relay};
 
 use crate::output;
 use crate::Status;
@@ -37,10 +37,22 @@ pub(crate) struct PostgresArgs {
     /// When following, how long to wait after catching up before reading the feed again.
     #[arg(long, value_name = "MS", default_value_t = 1_000)]
     pub(crate) poll_ms: u64,
+    /// When following, how many times in a row to reconnect to a PostgreSQL that failed or
+    /// cannot be reached before stopping with its error (0: stop at the first failure).
+    /// `--once` never reconnects.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub(crate) retries: u32,
+    /// The longest pause between two reconnection attempts; the first is 100 ms, and each
+    /// next one twice the one before.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub(crate) retry_max_ms: u64,
 }
 
-/// Runs the relay: until caught up with `--once`, else forever (a PostgreSQL failure ends it
-/// with an error; run it again, or under a supervisor: it resumes from its cursor).
+/// The first pause before reconnecting.
+const RETRY_FIRST_MS: u64 = 100;
+
+/// Runs the relay: until caught up with `--once`, else forever, reconnecting to a PostgreSQL
+/// that fails at most `--retries` times in a row (a failure of the store ends it at once).
 pub(crate) fn run(
     books: &Arrears,
     command: &RelayCommand,
@@ -48,10 +60,24 @@ pub(crate) fn run(
     out: &mut dyn Write,
 ) -> Result<Status> {
     let RelayCommand::Postgres(args) = command;
-    let mut relay = Relay::connect(books, &args.dsn, &args.shard).map_err(failed)?;
+    let mut retry = Retry { args, failures: 0 };
+    let mut relay = loop {
+        match Relay::connect(books, &args.dsn, &args.shard) {
+            Ok(relay) => break relay,
+            Err(error) => retry.pause_or_fail(error)?,
+        }
+    };
     let mut applied = 0_u64;
     loop {
-        let step = relay.step(args.batch).map_err(failed)?;
+        let step = match relay.step(args.batch) {
+            Ok(step) => step,
+            Err(error) => {
+                retry.pause_or_fail(error)?;
+                retry.reconnect(&mut relay)?;
+                continue;
+            }
+        };
+        retry.failures = 0;
         applied += step.changes as u64;
         if step.caught_up {
             if args.once {
@@ -61,6 +87,57 @@ pub(crate) fn run(
         }
     }
     let cursor = relay.cursor().map_err(failed)?;
+    report(args, applied, cursor, json, out)?;
+    Ok(Status::Ok)
+}
+
+/// The reconnections of a following relay: consecutive failures, bounded and logged.
+struct Retry<'args> {
+    args: &'args PostgresArgs,
+    failures: u32,
+}
+
+impl Retry<'_> {
+    /// After `error`: stops with it (`--once`, a failure of the store, or `--retries`
+    /// failures in a row), else logs it and pauses before the next attempt.
+    fn pause_or_fail(&mut self, error: arrears_relay::RelayError) -> Result<()> {
+        if self.args.once || !error.is_postgres() || self.failures >= self.args.retries {
+            return Err(failed(error));
+        }
+        self.failures += 1;
+        let backoff = Backoff { first_ms: RETRY_FIRST_MS, max_ms: self.args.retry_max_ms };
+        let pause = backoff.pause_ms(self.failures);
+        eprintln!(
+            "relay: {}; reconnecting in {pause} ms (attempt {} of {})",
+            failed(error),
+            self.failures,
+            self.args.retries
+        );
+        std::thread::sleep(Duration::from_millis(pause));
+        Ok(())
+    }
+
+    /// Reconnects `relay`, pausing between attempts, until it succeeds or the retries run out.
+    fn reconnect(&mut self, relay: &mut Relay<'_>) -> Result<()> {
+        loop {
+            match relay.reconnect() {
+                Ok(()) => {
+                    eprintln!("relay: reconnected to postgresql");
+                    return Ok(());
+                }
+                Err(error) => self.pause_or_fail(error)?,
+            }
+        }
+    }
+}
+
+fn report(
+    args: &PostgresArgs,
+    applied: u64,
+    cursor: arrears_relay::Cursor,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
     if json {
         let value = serde_json::json!({
             "shard": args.shard,
@@ -76,7 +153,7 @@ pub(crate) fn run(
             args.shard, cursor.seq, cursor.action_seq
         )?;
     }
-    Ok(Status::Ok)
+    Ok(())
 }
 
 /// The relay's error as one message: a connection PostgreSQL closed is an I/O error of kind

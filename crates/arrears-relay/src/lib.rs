@@ -49,9 +49,42 @@ pub enum RelayError {
     EmptyShard,
 }
 
+impl RelayError {
+    /// Returns true if and only if PostgreSQL failed (it may be down or restarting: a
+    /// following relay reconnects, [`Relay::reconnect`]); false for the store's failures.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, RelayError::Postgres(_))
+    }
+}
+
+/// How long a following relay waits before each reconnection attempt: `first_ms`, doubled at
+/// each attempt, at most `max_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// The first pause, in milliseconds.
+    pub first_ms: u64,
+    /// The longest pause, in milliseconds.
+    pub max_ms: u64,
+}
+
+impl Backoff {
+    /// The pause before attempt `attempt` (from 1), in milliseconds.
+    ///
+    /// ```
+    /// let backoff = arrears_relay::Backoff { first_ms: 100, max_ms: 1_000 };
+    /// let pauses: Vec<u64> = (1..=6).map(|attempt| backoff.pause_ms(attempt)).collect();
+    /// assert_eq!(pauses, [100, 200, 400, 800, 1_000, 1_000]);
+    /// ```
+    pub fn pause_ms(&self, attempt: u32) -> u64 {
+        let doublings = attempt.saturating_sub(1).min(63);
+        self.first_ms.saturating_mul(1_u64 << doublings).min(self.max_ms)
+    }
+}
+
 /// A relay of one store (one shard) into one PostgreSQL database.
 pub struct Relay<'books> {
     books: &'books Arrears,
+    dsn: String,
     client: postgres::Client,
     prepared: apply::Prepared,
     shard: String,
@@ -74,13 +107,28 @@ impl<'books> Relay<'books> {
         if shard.is_empty() {
             return Err(RelayError::EmptyShard);
         }
-        let mut client = postgres::Client::connect(dsn, postgres::NoTls)?;
-        let mut txn = client.transaction()?;
-        // Relays of several shards may start together: one creates the schema at a time.
-        txn.execute("SELECT pg_advisory_xact_lock(7413020)", &[])?;
-        txn.batch_execute(schema::SCHEMA)?;
-        txn.commit()?;
-        Ok(Relay { books, client, prepared: apply::Prepared::default(), shard: shard.to_owned() })
+        Ok(Relay {
+            books,
+            dsn: dsn.to_owned(),
+            client: open_client(dsn)?,
+            prepared: apply::Prepared::default(),
+            shard: shard.to_owned(),
+        })
+    }
+
+    /// Connects to PostgreSQL again, with the same DSN, after a failure (PostgreSQL
+    /// restarted, a connection dropped): the old connection is closed, and the statements
+    /// are prepared anew on the new one. The cursor is PostgreSQL's, so the next
+    /// [`Relay::step`] resumes from what was committed.
+    ///
+    /// # Errors
+    ///
+    /// [`RelayError::Postgres`] if PostgreSQL still cannot be reached; the relay keeps its old
+    /// connection then, and may try again.
+    pub fn reconnect(&mut self) -> Result<(), RelayError> {
+        self.client = open_client(&self.dsn)?;
+        self.prepared = apply::Prepared::default();
+        Ok(())
     }
 
     /// The cursor committed for this shard (zero before the first batch).
@@ -126,6 +174,17 @@ impl<'books> Relay<'books> {
             }
         }
     }
+}
+
+/// A connection to PostgreSQL with the schema created if it is missing.
+fn open_client(dsn: &str) -> Result<postgres::Client, RelayError> {
+    let mut client = postgres::Client::connect(dsn, postgres::NoTls)?;
+    let mut txn = client.transaction()?;
+    // Relays of several shards may start together: one creates the schema at a time.
+    txn.execute("SELECT pg_advisory_xact_lock(7413020)", &[])?;
+    txn.batch_execute(schema::SCHEMA)?;
+    txn.commit()?;
+    Ok(client)
 }
 
 #[cfg(test)]

@@ -16,12 +16,14 @@
 //! - `txn`: the two transactions, the tables they hold open, the write transaction's cache of
 //!   decoded records, the containment of engine panics, the commit;
 //! - `read`: every read, once, for both transactions ([`Reads`]);
+//! - `copy`: a consistent copy of the whole store into a new file (the online backup);
 //! - `write`: the writes of a write transaction;
 //! - `scratch`: a temporary on-disk map for work too big for memory (the import's keys);
 //! - `hooks` and `fault` (tests and the feature `fault-injection` only): a store on a
 //!   fault-injecting disk and raw writes that damage a store on purpose.
 
 pub mod codec;
+mod copy;
 mod error;
 #[cfg(any(test, feature = "fault-injection"))]
 pub mod fault;

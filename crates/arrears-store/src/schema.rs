@@ -136,6 +136,16 @@ macro_rules! tables {
             }
         }
 
+        /// Copies every table of the schema from a snapshot into a new file's write
+        /// transaction (the online backup, `crate::copy`).
+        pub(crate) fn copy_every_table(
+            from: &redb::ReadTransaction,
+            to: &redb::WriteTransaction,
+        ) -> Result<(), StorageError> {
+            $(crate::copy::copy_table::<$marker>(from, to)?;)*
+            Ok(())
+        }
+
         impl WriteTxn {
             /// Opens (so creates) every table.
             pub(crate) fn create_every_table(&self) -> Result<(), StorageError> {

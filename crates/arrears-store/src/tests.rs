@@ -388,3 +388,26 @@ fn changes_count_what_a_transaction_changed() {
     txn.put_config("policy", b"name = \"p\"").unwrap();
     assert!(txn.changes() > start + 1);
 }
+
+/// The copy of a store is a store with the same entries: its sequences go on from where the
+/// original's were when the copy's snapshot was taken, and later writes to the original are
+/// not in it.
+#[test]
+fn a_copy_holds_every_table_as_of_its_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let store = Store::create(&path, options()).unwrap();
+    let mut txn = store.write().unwrap();
+    assert_eq!(txn.next_id(Sequence::Entry).unwrap(), 1);
+    txn.commit().unwrap();
+    let copy_path = dir.path().join("copy.redb");
+    let file = std::fs::File::create_new(&copy_path).unwrap();
+    let snapshot = store.copy_into(file).unwrap();
+    assert_eq!(snapshot.format_version().unwrap(), Some(FORMAT_VERSION));
+    let mut later = store.write().unwrap();
+    assert_eq!(later.next_id(Sequence::Entry).unwrap(), 2);
+    later.commit().unwrap();
+    let copy = Store::open(&copy_path, options()).unwrap();
+    let mut txn = copy.write().unwrap();
+    assert_eq!(txn.next_id(Sequence::Entry).unwrap(), 2);
+}

@@ -127,7 +127,7 @@ pub trait TableAccess {
 
 /// A read-only snapshot.
 pub struct ReadTxn {
-    txn: redb::ReadTransaction,
+    pub(crate) txn: redb::ReadTransaction,
     tables: ReadTables,
 }
 

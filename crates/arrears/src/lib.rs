@@ -66,6 +66,7 @@ pub mod queue;
 mod underwriting;
 mod upkeep;
 
+mod backup;
 pub mod credit_reports;
 pub mod feed;
 pub mod lists;
@@ -85,6 +86,7 @@ pub use arrears_core::{
     work,
 };
 pub use audit::{AnchorParseError, AuditAnchor};
+pub use backup::{Backup, BackupError, ChangesAfter, RestoreError, RestoreTarget, Restored};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use command::{
     CallConsent, CaseChanged, Command, ConsentEvidence, DebtorChanges, Flag, NewAccount, NewCharge,
@@ -1610,6 +1612,70 @@ impl Arrears {
         feed::changes(&self.store.read()?, after, limit)
     }
 
+    /// Writes a consistent copy of this store to `to`, while other threads and processes go
+    /// on writing to it: every table as of one snapshot (a read transaction, which blocks no
+    /// writer), written to a temporary file beside `to`, synced, then given the name `to`.
+    /// Returns the feed cursor the backup holds (its last audit sequence) and its size.
+    /// docs/SCALE.md, "Backup and restore".
+    ///
+    /// # Errors
+    ///
+    /// [`BackupError::TargetExists`] if anything is at `to` (a backup never replaces a file,
+    /// least of all a store), a file-system error, or a storage failure; nothing is left at
+    /// `to` then.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let dir = tempfile::tempdir()?;
+    /// arrears::doc_fixture(&dir.path().join("books.redb"))?;
+    /// let books = arrears::Arrears::open(dir.path().join("books.redb"))?;
+    /// let backup = books.backup(&dir.path().join("books.backup.redb"))?;
+    /// assert_eq!(backup.seq, 2);
+    /// let copy = arrears::Arrears::open(dir.path().join("books.backup.redb"))?;
+    /// assert!(copy.verify()?.is_clean());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn backup(&self, to: &Path) -> Result<Backup, BackupError> {
+        backup::write_backup(&self.store, to)
+    }
+
+    /// The feed of this store after `after`, read a page at a time as the iterator goes: the
+    /// live feed a restore replays ([`Arrears::restore`]).
+    pub fn changes_after(&self, after: u64) -> ChangesAfter<'_> {
+        ChangesAfter::new(&self.store, after)
+    }
+
+    /// Restores a store to a point in time: copies the backup at `backup` to `out`, then
+    /// re-executes the changes of `feed` after the backup's sequence, in order, up to
+    /// `target`: each command under its idempotency key with the clock set to its recorded
+    /// instant, each cycle batch as one batch of the cycle for its date. Every step is checked
+    /// against the original (the same outcome, the same log sequence), so the restored store
+    /// is the original as it stood at the target, audit chain included. `feed` is the live
+    /// store's ([`Arrears::changes_after`]) or an archived one (`arrears feed --json`'s lines,
+    /// parsed). The output is built under a temporary name and named `out` once whole.
+    /// docs/SCALE.md, "Backup and restore", says what cannot be replayed.
+    ///
+    /// # Errors
+    ///
+    /// [`RestoreError`]; nothing is left at `out` then.
+    pub fn restore<E>(
+        backup: &Path,
+        feed: impl IntoIterator<Item = Result<Change, E>>,
+        target: RestoreTarget,
+        out: &Path,
+    ) -> Result<Restored, RestoreError>
+    where
+        E: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        backup::restore(backup, feed, target, out, |path, clock| {
+            let options = Options { sharing: Sharing::Exclusive, clock, ..Options::default() };
+            Arrears::open_with(path, options)
+        })
+    }
+
     /// An account's obligations, in id order (none for an unknown account).
     ///
     /// # Errors
@@ -1941,3 +2007,24 @@ pub fn doc_fixture(path: &Path) -> Result<(DebtorId, AccountId), Box<dyn std::er
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 struct ReadmeDoctests;
+
+impl backup::Replay for Arrears {
+    fn execute(&self, key: &str, command: &Command) -> Result<Receipt, CommandError> {
+        Arrears::execute(self, key, command)
+    }
+
+    fn cycle(&self, as_of: NaiveDate, options: CycleOptions) -> Result<CycleReport, CycleError> {
+        let components = self.cycle_components()?;
+        let parts = cycle::Parts {
+            store: &self.store,
+            clock: self.clock.as_ref(),
+            policies: &self.policies,
+            components: &components,
+        };
+        cycle::run(&parts, as_of, options)
+    }
+
+    fn store(&self) -> &Store {
+        &self.store
+    }
+}

@@ -1,6 +1,7 @@
 //! Integration tests: real runs of the `arrears` binary on a store in a temporary directory.
 
 mod audit;
+mod backup;
 mod bank;
 mod check;
 mod collections;
@@ -24,6 +25,7 @@ mod post;
 mod queue;
 mod relay;
 mod sample;
+mod scale;
 mod score;
 mod shared;
 mod show;

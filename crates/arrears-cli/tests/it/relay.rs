@@ -136,7 +136,7 @@ fn grouped(client: &mut postgres::Client, sql: &str) -> BTreeMap<String, i64> {
     rows.iter().map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1))).collect()
 }
 
-fn count(client: &mut postgres::Client, sql: &str) -> i64 {
+pub(crate) fn count(client: &mut postgres::Client, sql: &str) -> i64 {
     client.query_one(sql, &[]).unwrap().get(0)
 }
 
@@ -180,7 +180,15 @@ fn aging_sql() -> String {
 }
 
 fn engine_aging(env: &Env, as_of: NaiveDate) -> BTreeMap<(String, String), i64> {
-    let books = Arrears::open_read_only(env.db()).unwrap();
+    engine_aging_of(env.db(), as_of)
+}
+
+/// The engine's portfolio aging of the store at `db`, by currency and bucket, in minor units.
+pub(crate) fn engine_aging_of(
+    db: &std::path::Path,
+    as_of: NaiveDate,
+) -> BTreeMap<(String, String), i64> {
+    let books = Arrears::open_read_only(db).unwrap();
     let mut figures = BTreeMap::new();
     for row in books.portfolio_aging(as_of).unwrap().rows {
         for bucket in Bucket::ALL {
@@ -193,7 +201,7 @@ fn engine_aging(env: &Env, as_of: NaiveDate) -> BTreeMap<(String, String), i64> 
     figures
 }
 
-fn sql_aging(pg: &Postgres, as_of: NaiveDate) -> BTreeMap<(String, String), i64> {
+pub(crate) fn sql_aging(pg: &Postgres, as_of: NaiveDate) -> BTreeMap<(String, String), i64> {
     let rows = pg.client().query(&aging_sql(), &[&as_of]).unwrap();
     rows.iter()
         .map(|row| ((row.get::<_, String>(0), row.get::<_, String>(1)), row.get::<_, i64>(2)))
@@ -232,7 +240,7 @@ fn the_sample_store_relays_and_aging_in_sql_equals_the_engines() {
 }
 
 /// A seeded generator of delays, so that a failure names the delays it used.
-fn delays(seed: u64, count: usize, max_ms: u64) -> Vec<u64> {
+pub(crate) fn delays(seed: u64, count: usize, max_ms: u64) -> Vec<u64> {
     let mut state = seed;
     (0..count)
         .map(|_| {
@@ -286,11 +294,13 @@ fn postgresql_shut_down_in_the_middle_of_a_run_loses_and_doubles_nothing() {
     let env = busy_sample();
     let pg = Postgres::start();
     let expected = store_totals(&env);
-    let mut child = relay_command(&env, &pg, &["--batch", "1", "--poll-ms", "50"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the relay");
+    // `--retries 0`: a following relay that is told not to reconnect stops at the failure.
+    let mut child =
+        relay_command(&env, &pg, &["--batch", "1", "--poll-ms", "50", "--retries", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the relay");
     let started = Instant::now();
     while cursor(&pg) == 0 {
         assert!(started.elapsed() < Duration::from_secs(20), "the relay never committed");
@@ -323,6 +333,58 @@ fn a_relay_that_cannot_reach_postgresql_fails_with_a_clear_error_and_writes_noth
     let run = env.run(&["relay", "postgres", "--dsn", &dsn, "--once"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.starts_with("error: postgresql"), "{}", run.stderr);
+}
+
+/// A following relay outlives a PostgreSQL stopped (in immediate mode, as a crash) and started
+/// again a second later: it logs each attempt, reconnects with backoff, and catches up with
+/// nothing lost or doubled.
+#[test]
+fn a_following_relay_reconnects_to_a_restarted_postgresql_and_loses_and_doubles_nothing() {
+    let env = busy_sample();
+    let pg = Postgres::start();
+    let expected = store_totals(&env);
+    let log = env.dir().join("relay.log");
+    let args = ["--batch", "1", "--poll-ms", "50", "--retries", "50", "--retry-max-ms", "200"];
+    let mut relay = KillOnDrop(
+        relay_command(&env, &pg, &args)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start the relay"),
+    );
+    let started = Instant::now();
+    while cursor(&pg) == 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "the relay never committed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    pg.stop_immediately();
+    std::thread::sleep(Duration::from_millis(1_000));
+    assert!(relay.0.try_wait().unwrap().is_none(), "the relay stopped with PostgreSQL");
+    pg.start_server();
+    let restarted = Instant::now();
+    while cursor(&pg) < expected.changes {
+        assert!(restarted.elapsed() < Duration::from_secs(60), "the relay never caught up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(pg_totals(&pg), expected);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("reconnecting in 100 ms (attempt 1 of 50)"), "{logged}");
+    assert!(logged.contains("relay: reconnected to postgresql"), "{logged}");
+}
+
+/// The reconnections are bounded: a following relay that cannot reach PostgreSQL tries
+/// `--retries` times, logging each, then stops with the error.
+#[test]
+fn a_following_relay_gives_up_after_its_retries() {
+    let env = Env::sample();
+    let missing = env.dir().join("no-socket-here");
+    let dsn = format!("host={} user=postgres", path(&missing));
+    let args = ["relay", "postgres", "--dsn", &dsn, "--retries", "2", "--retry-max-ms", "150"];
+    let run = env.run(&args);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("reconnecting in 100 ms (attempt 1 of 2)"), "{}", run.stderr);
+    assert!(run.stderr.contains("reconnecting in 150 ms (attempt 2 of 2)"), "{}", run.stderr);
+    assert!(run.stderr.contains("error: postgresql"), "{}", run.stderr);
 }
 
 #[test]

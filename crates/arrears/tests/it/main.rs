@@ -3,6 +3,7 @@
 //! Goal: every command is atomic and idempotent, back-dated events are journaled as
 //! corrections, `verify` finds damage, and the books always agree with an independent model.
 
+mod backup;
 mod collection_defects;
 mod collections;
 mod commands;

@@ -255,6 +255,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "cycle",
     "query",
     "feed",
+    "backup",
     "lists",
     "verify",
     "reports",
