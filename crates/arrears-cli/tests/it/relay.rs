@@ -15,7 +15,7 @@ use crate::pg::Postgres;
 use crate::{path, Env, RECORDED_AT};
 
 /// The sample portfolio after a cycle, one action acknowledged and a back-dated payment.
-fn busy_sample() -> Env {
+pub(crate) fn busy_sample() -> Env {
     let env = Env::sample();
     env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
     let actions = env.run(&["actions", "list", "--json"]).json();
@@ -58,7 +58,7 @@ fn relay_command(env: &Env, pg: &Postgres, extra: &[&str]) -> Command {
     command
 }
 
-fn relay_once(env: &Env, pg: &Postgres, batch: &str) -> String {
+pub(crate) fn relay_once(env: &Env, pg: &Postgres, batch: &str) -> String {
     let output = relay_command(env, pg, &["--once", "--batch", batch, "--json"])
         .output()
         .expect("run the relay");
