@@ -25,6 +25,7 @@
 //! ```
 
 mod apply;
+mod rows;
 mod schema;
 
 use arrears::Arrears;
