@@ -34,11 +34,23 @@ pub const COLD_PART_ITEMS_MIN: usize = 8;
 const RECENT_PAYMENTS_KEPT: usize = 2;
 
 /// Payments received or reversed in the last this many days before the account's latest event
-/// stay hot too: the cycle's review reads the payments of the last 90 days (its features) and
-/// promises and plans those since they were made, and a state whose cold parts hold none of
-/// them answers from its hot part alone ([`AccountState::has_payments_from`]); moving a
-/// recent payment out made the next review merge every part back.
+/// stay hot too (at most [`RECENT_PAYMENTS_HOT_MAX`] of them): the cycle's review reads the
+/// payments of the last 90 days (its features) and promises and plans those since they were
+/// made, and a state whose cold parts hold none of them answers from its hot part alone
+/// ([`AccountState::has_payments_from`]); moving a recent payment out made the next review
+/// merge every part back.
 pub const RECENT_DAYS_KEPT: u64 = 92;
+
+/// Most payments kept hot for being recent ([`RECENT_DAYS_KEPT`]): an account paid more often
+/// than this many times in 92 days moves its older recent payments out too, so that the hot
+/// row, which every event of the account decodes and every transaction that changes it
+/// encodes and writes, stays bounded whatever the payments' rate (issue 21: an import paying
+/// 10,000 accounts once a day rewrote each account's row once a batch, at 92 payments each).
+/// Such an account's review then merges its parts back, as a review of any account did before
+/// [`RECENT_DAYS_KEPT`]; sixteen keeps a weekly payer's quarter hot.
+pub const RECENT_PAYMENTS_HOT_MAX: usize = 16;
+
+const _: () = assert!(RECENT_PAYMENTS_KEPT <= RECENT_PAYMENTS_HOT_MAX);
 
 /// Settled items moved out of an account's state: obligations owing nothing and payments
 /// whose cash is all applied, as they were when moved. No event that continues the history
@@ -136,14 +148,17 @@ impl AccountState {
     /// An obligation moves when it owes nothing, is not disputed, and its due date is before
     /// the interest cursor (so it can no longer split an interest period), unless a payment
     /// that stays settled part of it. A payment moves when none of its cash is unapplied, it
-    /// is not among the latest two, and it was received (and reversed, if it was) more than
-    /// [`RECENT_DAYS_KEPT`] days before the account's latest event.
+    /// is not among the latest two, and either it was received (and reversed, if it was) more
+    /// than [`RECENT_DAYS_KEPT`] days before the account's latest event or it is not among the
+    /// latest [`RECENT_PAYMENTS_HOT_MAX`]: so at most that many payments stay hot for being
+    /// recent, and the hot part does not grow with the payments of a busy account.
     pub fn split_cold(&mut self, items_min: usize) -> Option<ColdPart> {
         if self.charged_off_on.is_some() {
             return None;
         }
         let held: Vec<EventSeq> = self.unapplied.iter().map(|(seq, _)| *seq).collect();
         let recent = self.payments.len().saturating_sub(RECENT_PAYMENTS_KEPT);
+        let beyond_hot_max = self.payments.len().saturating_sub(RECENT_PAYMENTS_HOT_MAX);
         let old_before =
             self.latest_on.map(|latest| crate::dates::days_before(latest, RECENT_DAYS_KEPT));
         let is_old = |payment: &PaymentState| {
@@ -156,7 +171,7 @@ impl AccountState {
                 *index < recent
                     && payment.unapplied_minor == 0
                     && !held.contains(seq)
-                    && is_old(payment)
+                    && (*index < beyond_hot_max || is_old(payment))
             });
         let payments: Vec<EventSeq> = payments.into_iter().map(|(_, (seq, _))| *seq).collect();
         // What a kept payment settled stays with it, so that its reversal reads no cold part.

@@ -1757,3 +1757,34 @@ fn settled_items_move_to_a_cold_part_and_merge_back_whole() {
     hot.merge_cold([part]).unwrap();
     assert_eq!(hot, whole);
 }
+
+/// Issue 21 point 5: an account paid every day keeps at most `RECENT_PAYMENTS_HOT_MAX`
+/// payments hot for being recent, so its hot part (what each of its payments decodes and a
+/// transaction encodes and writes) stops growing after a few weeks, where before it held every
+/// payment of the last 92 days. The hot part still says truly which payments it holds, and
+/// with its parts it is the whole state.
+#[test]
+fn issue_21_a_daily_payer_keeps_a_bounded_hot_part() {
+    let account = account();
+    let mut events = vec![charge(1, d(1, 1), 1, d(12, 31), [100_000_000, 0, 0])];
+    let mut hot = replay(&account, &events, None).state;
+    let mut parts = Vec::new();
+    let mut hot_payments_max = 0;
+    for day in 0..300_u32 {
+        let on = d(1, 2) + chrono::Days::new(u64::from(day));
+        let event = payment(day + 2, on, 100);
+        assert!(!hot.needs_cold(&event.kind) && hot.precedes(&event));
+        events.push(event.clone());
+        hot = replay_next(&account, hot, &event).0;
+        parts.extend(hot.split_cold(COLD_PART_ITEMS_MIN));
+        hot_payments_max = hot_payments_max.max(hot.payments.len());
+        if day == 150 {
+            assert!(!hot.has_payments_from(on - chrono::Days::new(90)), "older ones moved");
+            assert!(hot.has_payments_from(on - chrono::Days::new(10)), "the latest stayed");
+        }
+    }
+    assert!(hot_payments_max < RECENT_PAYMENTS_HOT_MAX + COLD_PART_ITEMS_MIN, "{hot_payments_max}");
+    assert_eq!(hot.cold_parts as usize, parts.len());
+    hot.merge_cold(parts).unwrap();
+    assert_eq!(hot, replay(&account, &events, None).state);
+}
