@@ -117,7 +117,14 @@ impl Store {
     /// or not): a transaction writes each account's snapshot once, at commit, however many of
     /// its events it recorded.
     pub fn snapshots_written(&self) -> u64 {
-        self.snapshots_written.load(std::sync::atomic::Ordering::Relaxed)
+        self.snapshots_written.count.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many bytes of snapshots, and of the cold parts cut from them, this store's write
+    /// transactions have written (committed or not): what a transaction rewrites of the
+    /// accounts it changed (issue 21: it must not grow with an account's history).
+    pub fn snapshot_bytes_written(&self) -> u64 {
+        self.snapshots_written.bytes.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

@@ -120,10 +120,11 @@ pub struct Store {
     pub(crate) options: StoreOptions,
     /// Whose turn it is to write, among this handle's threads.
     pub(crate) gate: std::sync::Arc<crate::txn::WriteGate>,
-    /// Snapshots encoded and written by this store's transactions (tests only: the test of
-    /// the write-back counts one per account per transaction).
+    /// Snapshots encoded and written by this store's transactions and their bytes (tests only:
+    /// the test of the write-back counts one per account per transaction, the test of issue 21
+    /// the bytes a payment writes).
     #[cfg(any(test, feature = "fault-injection"))]
-    pub(crate) snapshots_written: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) snapshots_written: std::sync::Arc<crate::txn::SnapshotWrites>,
 }
 
 /// Closing a redb database writes its allocator state. On a damaged file, redb 4.5 can panic

@@ -197,12 +197,22 @@ pub struct WriteTxn {
     changes: Cell<u64>,
     /// [`StoreOptions::cold_items_min`](crate::StoreOptions::cold_items_min).
     pub(crate) cold_items_min: usize,
-    /// The store's count of snapshots encoded and written (tests only).
+    /// The store's count of snapshots encoded and written, and of their bytes (tests only).
     #[cfg(any(test, feature = "fault-injection"))]
-    pub(crate) snapshots_written: Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) snapshots_written: Arc<SnapshotWrites>,
     /// This thread's turn to write on the handle: the last field, so that it passes to the next
     /// waiting thread only once redb's transaction (`cell`) has committed or been dropped.
     _turn: WriteTurn,
+}
+
+/// What a store's write transactions have written of accounts' states (tests only): the
+/// snapshots encoded and written, and the bytes of those snapshots and of the cold parts cut
+/// from them.
+#[cfg(any(test, feature = "fault-injection"))]
+#[derive(Debug, Default)]
+pub(crate) struct SnapshotWrites {
+    pub(crate) count: std::sync::atomic::AtomicU64,
+    pub(crate) bytes: std::sync::atomic::AtomicU64,
 }
 
 /// Whose turn it is to write on one handle: the threads of this process that share a handle

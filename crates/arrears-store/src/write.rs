@@ -192,6 +192,8 @@ impl WriteTxn {
                 unreachable!("a dirty snapshot was put, so the account has one");
             }
             let (bytes, stale, part) = self.split_snapshot(account);
+            #[cfg(any(test, feature = "fault-injection"))]
+            let written_len = bytes.len() + part.as_ref().map_or(0, |(_, part)| part.len());
             if stale {
                 self.write_table(SnapshotCold, |table| {
                     table
@@ -211,7 +213,11 @@ impl WriteTxn {
             })?;
             self.cache.borrow_mut().dirty_snapshots.remove(&account);
             #[cfg(any(test, feature = "fault-injection"))]
-            self.snapshots_written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            {
+                let written = &self.snapshots_written;
+                written.count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                written.bytes.fetch_add(written_len as u64, std::sync::atomic::Ordering::Relaxed);
+            }
         }
         Ok(())
     }

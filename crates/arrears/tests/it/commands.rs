@@ -444,6 +444,50 @@ fn issue_21_a_batch_writes_each_snapshot_once() {
     assert!(books.verify().unwrap().is_clean());
 }
 
+/// Issue 21 point 5: a file whose rows interleave accounts commits a batch per day of each
+/// account's payments, so each batch rewrites each account's snapshot; what it writes must not
+/// grow with the account's history. Two accounts paid every day, one batch a day, at the
+/// default cold-part size: the snapshot bytes a batch writes after 180 days are no more than
+/// after 60 (before, the hot row kept every payment of the last 92 days, and it grew).
+#[test]
+fn issue_21_a_days_batch_writes_snapshots_that_do_not_grow_with_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = arrears::Options {
+        durability: arrears::Durability::Eventual,
+        sharing: arrears::Sharing::Exclusive,
+        clock: Box::new(arrears::FixedClock("2026-12-01T00:00:00Z".parse().unwrap())),
+        ..arrears::Options::default()
+    };
+    let books = arrears::Arrears::create_with(dir.path().join("books.redb"), options).unwrap();
+    let accounts = [account(&books, "A"), account(&books, "B")];
+    for (index, account) in accounts.iter().enumerate() {
+        charge(&books, &format!("c{index}"), *account, d(1, 1), d(12, 31), 100_000_000);
+    }
+    let mut written_by_day = Vec::new();
+    for day in 0..240_u64 {
+        let on = d(1, 2) + chrono::Days::new(day);
+        let written_before = books.store().snapshot_bytes_written();
+        let mut batch = books.batch().unwrap();
+        for account in accounts {
+            let payment =
+                Command::Payment { account, effective_on: on, amount: usd(100), directed_to: None };
+            batch
+                .execute(&format!("p{}-{day}", account.get()), &payment)
+                .unwrap()
+                .accepted()
+                .unwrap();
+        }
+        batch.commit().unwrap();
+        written_by_day.push(books.store().snapshot_bytes_written() - written_before);
+    }
+    let early_max = written_by_day[..60].iter().max().copied().unwrap();
+    let late_max = written_by_day[180..].iter().max().copied().unwrap();
+    assert!(late_max <= early_max, "{late_max} bytes a day after 180 days, {early_max} before 60");
+    let view = books.account_view(accounts[0], d(12, 1)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 100_000_000 - 240 * 100);
+    assert!(books.verify().unwrap().is_clean());
+}
+
 #[test]
 fn issue_14_a_thread_holding_a_batch_gets_an_error_instead_of_waiting_for_itself() {
     // https://github.com/arrears/arrears/issues/14 (point 7): holding a `Batch` and calling
