@@ -120,7 +120,7 @@ pub(crate) fn run(
     input::read(&args.file, columns, &mut |row| {
         match row {
             Ok(row) => {
-                if let Some(planned) = planner.plan(args.kind, &row)? {
+                if let Some(planned) = planner.plan(args.kind, &row, None)? {
                     if let Action::Posting { kind, .. } = &planned.action {
                         for key in kind.row_refs() {
                             links.refer(key)?;
@@ -146,7 +146,7 @@ pub(crate) fn run(
     let mut executor = Executor::new(books, horizon, args.kind, &file, batch_rows, links);
     input::read(&args.file, columns, &mut |row| {
         let planned = match row {
-            Ok(row) => planner.plan(args.kind, &row)?,
+            Ok(row) => planner.plan(args.kind, &row, Some(&executor.links))?,
             Err(error) => return Err(executor.changed(&error)),
         };
         if let Some(error) = planner.errors.first() {
@@ -309,13 +309,19 @@ struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    /// Checks and plans one row; its errors are added to `errors`.
-    fn plan(&mut self, kind: ImportKind, row: &Row) -> Result<Option<Planned>> {
+    /// Checks and plans one row; its errors are added to `errors`. `referred` is `None` in the
+    /// first pass, and in the second the keys that later rows of the file refer to.
+    fn plan(
+        &mut self,
+        kind: ImportKind,
+        row: &Row,
+        referred: Option<&Links>,
+    ) -> Result<Option<Planned>> {
         match kind {
             ImportKind::Debtors => self.plan_debtor(row),
             ImportKind::Accounts => self.plan_account(row),
             ImportKind::Obligations => self.plan_obligation(row),
-            ImportKind::Postings => self.plan_posting(row),
+            ImportKind::Postings => self.plan_posting(row, referred),
             ImportKind::Changes => self.plan_change(row),
         }
     }

@@ -165,7 +165,19 @@ pub(super) struct EarlierRow {
 
 impl Planner<'_> {
     /// Checks and plans one row of a postings file, after the rows before it.
-    pub(super) fn plan_posting(&mut self, row: &Row) -> Result<Option<Planned>> {
+    ///
+    /// The first pass (`referred` is `None`) remembers every row by key, to refuse a key that
+    /// repeats and to check references to earlier rows. The second (`referred` holds the keys
+    /// that rows refer to) remembers only the rows referred to: the first found no key twice,
+    /// and remembering every key again cost, in a file whose keys are not in the file's order
+    /// (rows of many accounts interleaved), a write of the scratch file's every page per flush
+    /// (issue 21 point 5). Should the file have changed in between, the store still refuses a
+    /// repeated key with another command (its idempotency record).
+    pub(super) fn plan_posting(
+        &mut self,
+        row: &Row,
+        referred: Option<&Links>,
+    ) -> Result<Option<Planned>> {
         let mut fields = Fields::new(row);
         let key = fields.text("key");
         if let Some(key) = key {
@@ -175,7 +187,9 @@ impl Planner<'_> {
                     format!("is {} bytes long, at most {KEY_LEN_MAX} allowed", key.len()),
                 );
             }
-            if let Some(first) = self.keys.earlier(key)? {
+            if referred.is_some() {
+                // Checked by the first pass.
+            } else if let Some(first) = self.keys.earlier(key)? {
                 fields.error(
                     Some("key"),
                     format!("{key:?} appears twice in the file (first on line {})", first.line),
@@ -204,7 +218,12 @@ impl Planner<'_> {
             }
             _ => None,
         };
-        if let Some(key) = key {
+        let remembered = match (key, referred) {
+            (Some(key), Some(links)) => links.is_referred(key)?,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if let (Some(key), true) = (key, remembered) {
             let earlier = EarlierRow {
                 line: row.line,
                 account: account.as_ref().map(|account| account.id),
