@@ -1,6 +1,5 @@
 //! Rows of events, journal entries, account snapshots and their cold parts.
 
-use std::collections::BTreeMap;
 use std::collections::VecDeque;
 
 use arrears_core::ledger::ColdPart;
@@ -14,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::stored;
 
 use super::model::*;
-use super::{Day, DecimalText, Instant};
+use super::{Day, DecimalText, Instant, MapRow};
 
 /// The stored form of `arrears_core::ledger::EventRecord`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,14 +52,14 @@ pub struct JournalEntryRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct AccountStateRow {
-    pub obligations: BTreeMap<u64, ObligationStateRow>,
-    pub payments: BTreeMap<u32, PaymentStateRow>,
+    pub obligations: MapRow<u64, ObligationStateRow>,
+    pub payments: MapRow<u32, PaymentStateRow>,
     pub unapplied: VecDeque<(u32, i64)>,
     pub charged_off_on: Option<Day>,
     pub interest_cursor: Day,
     pub balance_days: i128,
     pub interest_carry: DecimalText,
-    pub book_balances_minor: BTreeMap<BookRow, i64>,
+    pub book_balances_minor: MapRow<BookRow, i64>,
     pub events_replayed: u32,
     pub max_seq: u32,
     pub latest_on: Option<Day>,
@@ -156,7 +155,7 @@ pub struct PaymentStateRow {
     pub amount_minor: i64,
     pub reversed: bool,
     pub reversed_on: Option<Day>,
-    pub allocated: BTreeMap<(BookRow, u64, ComponentRow), i64>,
+    pub allocated: MapRow<(BookRow, u64, ComponentRow), i64>,
     pub unapplied_minor: i64,
 }
 

@@ -104,3 +104,16 @@ fn containers_convert_element_by_element() {
     assert_eq!(row[&3], (7, Some(DecimalText(Decimal::new(25, 2)))));
     assert_eq!(<BTreeMap<EventSeq, (AccountId, Option<Decimal>)>>::from_row(row), map);
 }
+
+#[test]
+fn a_map_row_is_stored_as_its_map() {
+    let map: BTreeMap<EventSeq, i64> = BTreeMap::from([(EventSeq(9), -5), (EventSeq(2), 300)]);
+    let row: MapRow<u32, i64> = map.to_row();
+    assert_eq!(row, vec![(2, 300), (9, -5)]);
+    let as_map: BTreeMap<u32, i64> = map.to_row();
+    assert_eq!(bincode_bytes(&row), bincode_bytes(&as_map));
+    assert_eq!(
+        <BTreeMap<EventSeq, i64>>::from_row(from_bincode::<MapRow<u32, i64>>(&bincode_bytes(&as_map)).unwrap()),
+        map
+    );
+}
