@@ -113,7 +113,9 @@ fn a_map_row_is_stored_as_its_map() {
     let as_map: BTreeMap<u32, i64> = map.to_row();
     assert_eq!(bincode_bytes(&row), bincode_bytes(&as_map));
     assert_eq!(
-        <BTreeMap<EventSeq, i64>>::from_row(from_bincode::<MapRow<u32, i64>>(&bincode_bytes(&as_map)).unwrap()),
+        <BTreeMap<EventSeq, i64>>::from_row(
+            from_bincode::<MapRow<u32, i64>>(&bincode_bytes(&as_map)).unwrap()
+        ),
         map
     );
 }
