@@ -95,7 +95,7 @@ impl EarlyWarning {
         EarlyWarning {
             currency: Currency::USD,
             flagged_debtors: flagged.len(),
-            flagged_defaults: flagged.iter().copied().filter(|debtor| in_period(&debtor)).count(),
+            flagged_defaults: flagged.iter().copied().filter(|debtor| in_period(debtor)).count(),
             unflagged_defaults: defaults
                 .filter(|debtor| debtor.behaviour.red_flags.is_empty())
                 .count(),
