@@ -523,7 +523,7 @@ fn early_warning(html: &mut String, figures: &EarlyWarning) {
         figures.flagged_debtors - figures.flagged_defaults,
         figures.unflagged_defaults
     );
-    header(html, &["flagged debtors", "with early warning", "without", "saved"]);
+    header(html, &["flagged debtors", "with early warning", "without", "without minus with"]);
     let (with, without) = (&figures.with_early_warning, &figures.without_early_warning);
     let lines = [
         (
