@@ -39,13 +39,21 @@ pub fn usd(minor: i64) -> Money {
 /// Engine options: immediate durability, the shared cache size, and exclusive sharing, the
 /// mode every figure of docs/BENCHMARKS.md before issue 14 was measured in (the default,
 /// `Sharing::MultiWriter`, costs more per commit: section 8, `examples/sharing_modes.rs`).
+/// `ARREARS_BENCH_COLD_ITEMS_MIN` overrides `Options::cold_items_min` (how many settled items
+/// a snapshot gathers before they move to a cold part).
 pub fn options() -> Options {
+    let defaults = Options::default();
+    let cold_items_min = std::env::var("ARREARS_BENCH_COLD_ITEMS_MIN")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(defaults.cold_items_min);
     Options {
         cache_size_bytes: CACHE_BYTES,
         durability: Durability::Immediate,
         sharing: Sharing::Exclusive,
         clock: Box::new(SystemClock),
-        ..Options::default()
+        cold_items_min,
+        ..defaults
     }
 }
 

@@ -1793,7 +1793,7 @@ fn amount_in_range(field: &str, amount_minor: i64, zero_allowed: bool) -> Result
 }
 
 mod cold;
-pub use cold::{ColdConflict, ColdPart, COLD_PART_ITEMS_MIN};
+pub use cold::{ColdConflict, ColdPart, COLD_PART_ITEMS_MIN, RECENT_DAYS_KEPT};
 
 #[cfg(test)]
 mod tests;

@@ -11,6 +11,9 @@ use arrears::case::{Action, AuditKind};
 use arrears::ids::{AccountId, DebtorId};
 use arrears::{Affected, Arrears, Change, ChangeKind};
 
+use crate::rows::{
+    AccountRow, ActionRow, CaseRow, ChangeRow, DebtorRow, ObligationRow, PostingRow, Rows,
+};
 use crate::RelayError;
 
 /// Where a shard's relay stands: the last change applied (the feed's `seq`) and the last
@@ -94,7 +97,8 @@ pub(crate) fn lock_cursor(sink: &mut Sink<'_, '_>, shard: &str) -> Result<Cursor
 }
 
 /// Applies the next batch of at most `batch` changes (and as many new outbox actions) in
-/// `txn`, and moves the cursor; the caller commits.
+/// `txn`, and moves the cursor; the caller commits. The batch's rows are gathered first, then
+/// written with one statement per table.
 pub(crate) fn batch(
     books: &Arrears,
     sink: &mut Sink<'_, '_>,
@@ -104,30 +108,35 @@ pub(crate) fn batch(
     let cursor = lock_cursor(sink, shard)?;
     let page = books.changes(cursor.seq, batch)?;
     let new_actions = books.actions_after(cursor.action_seq, batch)?;
+    let mut rows = Rows::default();
     let mut affected = Affected::default();
     for change in &page.changes {
-        insert_change(sink, shard, change)?;
+        rows.changes.put(big(change.seq), change_row(shard, change)?);
         let touched = change.affected();
         affected.debtors.extend(touched.debtors);
         affected.accounts.extend(touched.accounts);
         affected.actions.extend(touched.actions);
     }
-    for account in &affected.accounts {
-        if let Some(debtor) = upsert_account(books, sink, shard, *account)? {
+    let accounts: Vec<AccountId> = affected.accounts.iter().copied().collect();
+    let copied = Copied::read(sink, shard, &accounts)?;
+    for account in accounts {
+        if let Some(debtor) = account_rows(books, &mut rows, &copied, account)? {
             affected.debtors.insert(debtor);
         }
     }
     for debtor in &affected.debtors {
-        upsert_debtor(books, sink, shard, *debtor)?;
+        debtor_row(books, &mut rows, *debtor)?;
     }
-    let mut actions: Vec<Action> = new_actions.clone();
-    let listed: BTreeSet<u64> = actions.iter().map(|action| action.id).collect();
+    let listed: BTreeSet<u64> = new_actions.iter().map(|action| action.id).collect();
+    for action in &new_actions {
+        action_row(&mut rows, action)?;
+    }
     for id in affected.actions.difference(&listed) {
-        actions.extend(books.action(*id)?);
+        if let Some(action) = books.action(*id)? {
+            action_row(&mut rows, &action)?;
+        }
     }
-    for action in &actions {
-        upsert_action(sink, shard, action)?;
-    }
+    rows.write(sink, shard)?;
     let action_seq = new_actions.iter().map(|action| action.seq).max().unwrap_or(cursor.action_seq);
     let next = Cursor { seq: page.next, action_seq };
     sink.execute(
@@ -142,233 +151,187 @@ pub(crate) fn batch(
     })
 }
 
-/// The change's audit row and outbox row, each written once whatever the retries.
-fn insert_change(sink: &mut Sink<'_, '_>, shard: &str, change: &Change) -> Result<(), RelayError> {
-    let payload = serde_json::to_value(change)?;
-    let kind = change_type(change);
-    let seq = big(change.seq);
-    let account = change.account.map(|account| big(account.0));
-    sink.execute(
-        "INSERT INTO audit (shard, seq, recorded_at, account, kind, change) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shard, seq) DO NOTHING",
-        &[&shard, &seq, &change.recorded_at, &account, &kind, &payload],
-    )?;
+/// The change's row in the audit table and the outbox.
+fn change_row(shard: &str, change: &Change) -> Result<ChangeRow, RelayError> {
     let (aggregate_type, aggregate_id) = aggregate(shard, change);
-    // The id is a UUID derived from (shard, seq): the same change always gets the same id.
-    sink.execute(
-        "INSERT INTO outbox (id, aggregatetype, aggregateid, type, payload, shard, seq) \
-         VALUES (md5($1 || ':' || $7)::uuid, $3, $4, $5, $6, $1, $2) \
-         ON CONFLICT (id) DO NOTHING",
-        &[&shard, &seq, &aggregate_type, &aggregate_id, &kind, &payload, &change.seq.to_string()],
-    )?;
-    Ok(())
+    Ok(ChangeRow {
+        seq: big(change.seq),
+        recorded_at: change.recorded_at,
+        account: change.account.map(|account| big(account.0)),
+        kind: change_type(change),
+        aggregate_type,
+        aggregate_id,
+        payload: serde_json::to_value(change)?,
+    })
 }
 
-fn upsert_debtor(
-    books: &Arrears,
-    sink: &mut Sink<'_, '_>,
-    shard: &str,
-    id: DebtorId,
-) -> Result<(), RelayError> {
+fn debtor_row(books: &Arrears, rows: &mut Rows, id: DebtorId) -> Result<(), RelayError> {
     let Some(debtor) = books.debtor(id)? else { return Ok(()) };
-    sink.execute(
-        "INSERT INTO debtors (shard, id, external_ref, name, kind, country, record) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (shard, id) DO UPDATE SET \
-         external_ref = $3, name = $4, kind = $5, country = $6, record = $7",
-        &[
-            &shard,
-            &big(id.0),
-            &debtor.external_ref,
-            &debtor.name,
-            &name(&debtor.kind),
-            &debtor.jurisdiction.country,
-            &serde_json::to_value(&debtor)?,
-        ],
-    )?;
+    let row = DebtorRow {
+        id: big(id.0),
+        external_ref: debtor.external_ref.clone(),
+        name: debtor.name.clone(),
+        kind: name(&debtor.kind),
+        country: debtor.jurisdiction.country.clone(),
+        record: serde_json::to_value(&debtor)?,
+    };
+    rows.debtors.put(row.id, row);
     Ok(())
 }
 
-/// Copies an account, its case, obligations and journal; returns its debtor.
-fn upsert_account(
+/// Gathers an account, its case, and the obligations and journal postings not yet copied;
+/// returns its debtor.
+fn account_rows(
     books: &Arrears,
-    sink: &mut Sink<'_, '_>,
-    shard: &str,
+    rows: &mut Rows,
+    copied: &Copied,
     id: AccountId,
 ) -> Result<Option<DebtorId>, RelayError> {
     let Some(account) = books.account(id)? else { return Ok(None) };
-    sink.execute(
-        "INSERT INTO accounts (shard, id, debtor, external_ref, product, currency, opened_on, \
-         record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (shard, id) DO UPDATE SET \
-         debtor = $3, external_ref = $4, product = $5, currency = $6, opened_on = $7, record = $8",
-        &[
-            &shard,
-            &big(id.0),
-            &big(account.debtor.0),
-            &account.external_ref,
-            &name(&account.product),
-            &account.currency.code(),
-            &account.opened_on,
-            &serde_json::to_value(&account)?,
-        ],
-    )?;
-    upsert_case(books, sink, shard, id)?;
-    upsert_obligations(books, sink, shard, id)?;
-    upsert_journal(books, sink, shard, &account)?;
+    let row = AccountRow {
+        id: big(id.0),
+        debtor: big(account.debtor.0),
+        external_ref: account.external_ref.clone(),
+        product: name(&account.product),
+        currency: account.currency.code().to_owned(),
+        opened_on: account.opened_on,
+        record: serde_json::to_value(&account)?,
+    };
+    rows.accounts.put(row.id, row);
+    let case = books.case(id)?;
+    let row = CaseRow {
+        account: big(id.0),
+        state: name(&case.state),
+        stage: case.stage.clone(),
+        next_review_on: case.next_review_on,
+        record: serde_json::to_value(&case)?,
+    };
+    rows.cases.put(row.account, row);
+    obligation_rows(books, rows, copied.obligation(id), id)?;
+    posting_rows(books, rows, copied.entry(id), &account)?;
     Ok(Some(account.debtor))
 }
 
-fn upsert_case(
+/// The account's obligations after the last one copied: they never change once recorded,
+/// and their ids grow.
+fn obligation_rows(
     books: &Arrears,
-    sink: &mut Sink<'_, '_>,
-    shard: &str,
+    rows: &mut Rows,
+    copied: i64,
     id: AccountId,
 ) -> Result<(), RelayError> {
-    let case = books.case(id)?;
-    sink.execute(
-        "INSERT INTO cases (shard, account, state, stage, next_review_on, record) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shard, account) DO UPDATE SET \
-         state = $3, stage = $4, next_review_on = $5, record = $6",
-        &[
-            &shard,
-            &big(id.0),
-            &name(&case.state),
-            &case.stage,
-            &case.next_review_on,
-            &serde_json::to_value(&case)?,
-        ],
-    )?;
-    Ok(())
-}
-
-fn upsert_obligations(
-    books: &Arrears,
-    sink: &mut Sink<'_, '_>,
-    shard: &str,
-    id: AccountId,
-) -> Result<(), RelayError> {
-    let statement =
-        "INSERT INTO obligations (shard, id, account, external_ref, kind, issued_on, due_on, \
-         principal_minor, interest_minor, fee_minor) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (shard, id) DO UPDATE SET \
-         external_ref = $4, kind = $5, issued_on = $6, due_on = $7, principal_minor = $8, \
-         interest_minor = $9, fee_minor = $10";
-    // Obligations never change once recorded, and their ids grow: copy only the new ones.
-    let copied = max_copied(
-        sink,
-        "SELECT max(id) FROM obligations WHERE shard = $1 AND account = $2",
-        shard,
-        id,
-    )?;
     for obligation in books.obligations_of(id)? {
         if big(obligation.id.0) <= copied {
             continue;
         }
-        let [principal, interest, fee] = obligation.original_minor;
-        sink.execute(
-            statement,
-            &[
-                &shard,
-                &big(obligation.id.0),
-                &big(id.0),
-                &obligation.external_ref,
-                &name(&obligation.kind),
-                &obligation.issued_on,
-                &obligation.due_on,
-                &principal,
-                &interest,
-                &fee,
-            ],
-        )?;
+        let row = ObligationRow {
+            id: big(obligation.id.0),
+            account: big(id.0),
+            external_ref: obligation.external_ref.clone(),
+            kind: name(&obligation.kind),
+            issued_on: obligation.issued_on,
+            due_on: obligation.due_on,
+            original_minor: obligation.original_minor,
+        };
+        rows.obligations.put(row.id, row);
     }
     Ok(())
 }
 
-/// The account's journal, one row per posting keyed on (entry, line). Entries are append-only,
-/// so a row once written never changes; re-sending it does nothing.
-fn upsert_journal(
+/// The account's journal after the last entry copied, one row per posting keyed on (entry,
+/// line): entries are append-only and their ids grow.
+fn posting_rows(
     books: &Arrears,
-    sink: &mut Sink<'_, '_>,
-    shard: &str,
+    rows: &mut Rows,
+    copied: i64,
     account: &arrears::model::Account,
 ) -> Result<(), RelayError> {
-    let statement =
-        "INSERT INTO journal_postings (shard, entry_id, line, account, event, entry_kind, \
-         effective_on, recorded_at, book, obligation, component, source, amount_minor, currency) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         ON CONFLICT (shard, entry_id, line) DO NOTHING";
     let currency = account.currency.code();
-    // Entries are append-only and their ids grow: copy only those after the last one copied.
-    let copied = max_copied(
-        sink,
-        "SELECT max(entry_id) FROM journal_postings WHERE shard = $1 AND account = $2",
-        shard,
-        account.id,
-    )?;
     for entry in books.ledger(account.id)? {
         if big(entry.id.0) <= copied {
             continue;
         }
         for (line, posting) in entry.postings.iter().enumerate() {
-            sink.execute(
-                statement,
-                &[
-                    &shard,
-                    &big(entry.id.0),
-                    &(line as i32),
-                    &big(account.id.0),
-                    &i64::from(entry.event.0),
-                    &name(&entry.kind),
-                    &entry.effective_on,
-                    &entry.recorded_at,
-                    &name(&posting.book),
-                    &posting.obligation.map(|obligation| big(obligation.0)),
-                    &posting.component.map(|component| name(&component)),
-                    &posting.source.map(|source| i64::from(source.0)),
-                    &posting.amount_minor,
-                    &currency,
-                ],
-            )?;
+            let row = PostingRow {
+                entry_id: big(entry.id.0),
+                line: line as i32,
+                account: big(account.id.0),
+                event: i64::from(entry.event.0),
+                entry_kind: name(&entry.kind),
+                effective_on: entry.effective_on,
+                recorded_at: entry.recorded_at,
+                book: name(&posting.book),
+                obligation: posting.obligation.map(|obligation| big(obligation.0)),
+                component: posting.component.map(|component| name(&component)),
+                source: posting.source.map(|source| i64::from(source.0)),
+                amount_minor: posting.amount_minor,
+                currency: currency.to_owned(),
+            };
+            rows.postings.put((row.entry_id, row.line), row);
         }
     }
     Ok(())
 }
 
-fn upsert_action(sink: &mut Sink<'_, '_>, shard: &str, action: &Action) -> Result<(), RelayError> {
-    sink.execute(
-        "INSERT INTO actions (shard, id, seq, debtor, channel, template, scheduled_at, \
-         created_for, status, record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (shard, id) DO UPDATE SET seq = $3, debtor = $4, channel = $5, \
-         template = $6, scheduled_at = $7, created_for = $8, status = $9, record = $10",
-        &[
-            &shard,
-            &big(action.id),
-            &big(action.seq),
-            &big(action.debtor.0),
-            &name(&action.channel),
-            &action.template,
-            &action.scheduled_at,
-            &action.created_for,
-            &name(&action.status),
-            &serde_json::to_value(action)?,
-        ],
-    )?;
+fn action_row(rows: &mut Rows, action: &Action) -> Result<(), RelayError> {
+    let row = ActionRow {
+        id: big(action.id),
+        seq: big(action.seq),
+        debtor: big(action.debtor.0),
+        channel: name(&action.channel),
+        template: action.template.clone(),
+        scheduled_at: action.scheduled_at,
+        created_for: action.created_for,
+        status: name(&action.status),
+        record: serde_json::to_value(action)?,
+    };
+    rows.actions.put(row.id, row);
     Ok(())
 }
 
-/// The largest id `query` finds for the account (0 for none). Each account's rows are copied
-/// whole in one transaction, so every id below the largest one copied is there too.
-fn max_copied(
-    sink: &mut Sink<'_, '_>,
-    query: &'static str,
-    shard: &str,
-    account: AccountId,
-) -> Result<i64, RelayError> {
-    let row = sink.query_one(query, &[&shard, &big(account.0)])?;
-    Ok(row.get::<_, Option<i64>>(0).unwrap_or(0))
+/// The largest obligation id and journal entry id already in PostgreSQL for each account of a
+/// batch (none: 0), read with one query per table. Each account's rows are copied whole in
+/// one transaction, so every id below the largest one copied is there too.
+pub(crate) struct Copied {
+    obligations: HashMap<i64, i64>,
+    entries: HashMap<i64, i64>,
+}
+
+impl Copied {
+    fn read(
+        sink: &mut Sink<'_, '_>,
+        shard: &str,
+        accounts: &[AccountId],
+    ) -> Result<Copied, RelayError> {
+        let ids: Vec<i64> = accounts.iter().map(|account| big(account.0)).collect();
+        let mut largest = |sql: &'static str| -> Result<HashMap<i64, i64>, RelayError> {
+            let found = sink.query(sql, &[&shard, &ids])?;
+            Ok(found.iter().map(|row| (row.get(0), row.get(1))).collect())
+        };
+        Ok(Copied {
+            obligations: largest(
+                "SELECT account, max(id) FROM obligations \
+                 WHERE shard = $1 AND account = ANY($2::bigint[]) GROUP BY account",
+            )?,
+            entries: largest(
+                "SELECT account, max(entry_id) FROM journal_postings \
+                 WHERE shard = $1 AND account = ANY($2::bigint[]) GROUP BY account",
+            )?,
+        })
+    }
+
+    fn obligation(&self, account: AccountId) -> i64 {
+        self.obligations.get(&big(account.0)).copied().unwrap_or(0)
+    }
+
+    fn entry(&self, account: AccountId) -> i64 {
+        self.entries.get(&big(account.0)).copied().unwrap_or(0)
+    }
 }
 
 /// Statements prepared once per connection: each `execute` is then one round trip, not two
-/// (a statement given as text is prepared again at every call).
+/// (a statement given as text is prepared again at every call), and a batch is one statement
+/// per table whatever its number of rows (`crate::rows`).
 #[derive(Default)]
 pub(crate) struct Prepared(HashMap<&'static str, Statement>);
 
@@ -388,13 +351,22 @@ impl Sink<'_, '_> {
         Ok(statement)
     }
 
-    fn execute(
+    pub(crate) fn execute(
         &mut self,
         sql: &'static str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, RelayError> {
         let statement = self.statement(sql)?;
         Ok(self.txn.execute(&statement, params)?)
+    }
+
+    fn query(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, RelayError> {
+        let statement = self.statement(sql)?;
+        Ok(self.txn.query(&statement, params)?)
     }
 
     fn query_one(

@@ -1,8 +1,9 @@
 //! Relays an Arrears store's change feed ([`arrears::Arrears::changes`]) into PostgreSQL.
 //!
 //! The relay keeps its cursor in PostgreSQL (`relay_cursor`, one row per shard) and applies
-//! the feed in batches: each batch's rows and the new cursor commit in one PostgreSQL
-//! transaction, and every write is an upsert keyed on the store's natural ids (postings on
+//! the feed in batches: each batch's rows (written with one multi-row statement per table, a
+//! later change of a row winning over an earlier one) and the new cursor commit in one
+//! PostgreSQL transaction, and every write is an upsert keyed on the store's natural ids (postings on
 //! entry id and line), so a relay or a PostgreSQL stopped at any point loses and doubles
 //! nothing: the next run starts from the last committed cursor and rewrites what an
 //! uncommitted batch may have started. The state tables (debtors, accounts, obligations,
@@ -25,6 +26,7 @@
 //! ```
 
 mod apply;
+mod rows;
 mod schema;
 
 use arrears::Arrears;

@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS obligations (
     fee_minor bigint NOT NULL,
     PRIMARY KEY (shard, id)
 );
+-- A batch looks up the last obligation copied per account it touched.
+CREATE INDEX IF NOT EXISTS obligations_by_account ON obligations (shard, account, id);
 CREATE TABLE IF NOT EXISTS journal_postings (
     shard text NOT NULL,
     entry_id bigint NOT NULL,
@@ -63,6 +65,9 @@ CREATE TABLE IF NOT EXISTS journal_postings (
     currency text NOT NULL,
     PRIMARY KEY (shard, entry_id, line)
 );
+-- A batch looks up the last journal entry copied per account it touched.
+CREATE INDEX IF NOT EXISTS journal_postings_by_account
+    ON journal_postings (shard, account, entry_id);
 CREATE TABLE IF NOT EXISTS cases (
     shard text NOT NULL,
     account bigint NOT NULL,

@@ -33,3 +33,14 @@ fn audit_records_are_named_by_their_kind() {
     assert_eq!(name(&arrears::ledger::Book::UnappliedCash), "unapplied_cash");
     assert!(matches!(ChangeKind::Audit(kind), ChangeKind::Audit(AuditKind::Cycle { .. })));
 }
+
+#[test]
+fn latest_keeps_one_row_per_key_the_last_given_in_the_order_keys_first_came() {
+    let mut rows = crate::rows::Latest::default();
+    rows.put(7, "seven, first");
+    rows.put(3, "three");
+    rows.put(7, "seven, second");
+    rows.put(9, "nine");
+    rows.put(7, "seven, third");
+    assert_eq!(rows.rows(), ["seven, third", "three", "nine"]);
+}

@@ -68,7 +68,10 @@ fn picture(
     for account_id in txn.accounts_of(debtor.id)? {
         let Some(account) = txn.account(account_id)? else { continue };
         let case = crate::lifecycle::load_case(txn, env.policy, &account)?;
-        let state = txn.account_state(&account, Some(subject.as_of))?;
+        // The features read the payments of the last 90 days and what is owed: the hot part
+        // of the state holds them (format 3), so no cold part is merged for a review.
+        let payments_from = arrears_core::dates::days_before(subject.as_of, 90);
+        let state = txn.open_state(&account, subject.as_of, payments_from)?;
         let account_features =
             crate::lifecycle::features(&contacts, &account, &case, &state, subject.as_of);
         let extension = crate::queue::extension_requested(txn, account.id, subject.as_of)?;

@@ -24,6 +24,7 @@ mod portfolio;
 mod post;
 mod queue;
 mod relay;
+mod relay_rolls;
 mod sample;
 mod scale;
 mod score;

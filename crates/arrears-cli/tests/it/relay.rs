@@ -15,7 +15,7 @@ use crate::pg::Postgres;
 use crate::{path, Env, RECORDED_AT};
 
 /// The sample portfolio after a cycle, one action acknowledged and a back-dated payment.
-fn busy_sample() -> Env {
+pub(crate) fn busy_sample() -> Env {
     let env = Env::sample();
     env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
     let actions = env.run(&["actions", "list", "--json"]).json();
@@ -58,7 +58,7 @@ fn relay_command(env: &Env, pg: &Postgres, extra: &[&str]) -> Command {
     command
 }
 
-fn relay_once(env: &Env, pg: &Postgres, batch: &str) -> String {
+pub(crate) fn relay_once(env: &Env, pg: &Postgres, batch: &str) -> String {
     let output = relay_command(env, pg, &["--once", "--batch", batch, "--json"])
         .output()
         .expect("run the relay");
@@ -465,4 +465,54 @@ fn a_following_relay_catches_up_with_a_store_written_meanwhile() {
         sql_aging(&pg, "2026-11-20".parse().unwrap()),
         engine_aging(&env, "2026-11-20".parse().unwrap())
     );
+}
+
+/// Renames `debtor` to `name`, under an idempotency key made of the name.
+fn rename_debtor(books: &Arrears, debtor: arrears::ids::DebtorId, name: &str) {
+    let command = arrears::Command::UpdateDebtor {
+        debtor,
+        changes: arrears::DebtorChanges { name: Some(name.to_owned()), ..Default::default() },
+    };
+    let receipt = books.execute(&format!("rename-{name}"), &command).unwrap();
+    assert!(!receipt.outcome.is_rejected(), "{:?}", receipt.outcome);
+}
+
+/// One batch that holds two changes of the same row (a debtor renamed twice, an account paid
+/// twice) writes the row once, as the later change left it.
+#[test]
+fn a_batch_holding_two_changes_of_the_same_row_ends_with_the_later_one() {
+    let env = busy_sample();
+    let pg = Postgres::start();
+    relay_once(&env, &pg, "500");
+    let books = Arrears::open(env.db()).unwrap();
+    let account = books.account_ids().unwrap()[0];
+    let debtor = books.account(account).unwrap().unwrap().debtor;
+    rename_debtor(&books, debtor, "First Name Ltd");
+    rename_debtor(&books, debtor, "Second Name Ltd");
+    for (key, amount) in [("twice-1", 1_000), ("twice-2", 2_000)] {
+        let payment = arrears::Command::Payment {
+            account,
+            effective_on: "2026-11-01".parse().unwrap(),
+            amount: arrears::money::Money::from_minor(
+                amount,
+                books.account(account).unwrap().unwrap().currency,
+            ),
+            directed_to: None,
+        };
+        assert!(!books.execute(key, &payment).unwrap().outcome.is_rejected());
+    }
+    drop(books);
+    let applied: serde_json::Value = serde_json::from_str(&relay_once(&env, &pg, "500")).unwrap();
+    assert_eq!(applied["applied"], 4, "the four changes in one batch");
+    let mut client = pg.client();
+    let row = client
+        .query_one(
+            "SELECT name, record FROM debtors WHERE shard = 's1' AND id = $1",
+            &[&(debtor.0 as i64)],
+        )
+        .unwrap();
+    let stored = Arrears::open_read_only(env.db()).unwrap().debtor(debtor).unwrap().unwrap();
+    assert_eq!(row.get::<_, String>(0), "Second Name Ltd");
+    assert_eq!(row.get::<_, serde_json::Value>(1), serde_json::to_value(&stored).unwrap());
+    assert_eq!(pg_totals(&pg), store_totals(&env));
 }

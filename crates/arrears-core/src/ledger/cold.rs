@@ -23,13 +23,22 @@ use super::{AccountState, EventKind, ObligationState, PaymentState};
 use crate::ids::{EventSeq, ObligationId};
 
 /// How many items a cold part holds at least: a state moves its settled items out once this
-/// many have gathered, so an account writes one cold part per about this many payments.
-pub const COLD_PART_ITEMS_MIN: usize = 16;
+/// many have gathered, so an account writes one cold part per about this many settled items.
+/// Fewer keeps the hot row smaller (what a payment decodes and encodes: measured in
+/// docs/BENCHMARKS.md section 5) for more parts to merge when the whole state is read.
+pub const COLD_PART_ITEMS_MIN: usize = 8;
 
 /// The payments with the highest sequences stay hot even when they could move: a reversal
 /// (a returned cheque, a failed debit) usually comes days after the payment it returns, and
 /// the reversal of a hot payment whose obligations are hot reads no cold part.
 const RECENT_PAYMENTS_KEPT: usize = 2;
+
+/// Payments received or reversed in the last this many days before the account's latest event
+/// stay hot too: the cycle's review reads the payments of the last 90 days (its features) and
+/// promises and plans those since they were made, and a state whose cold parts hold none of
+/// them answers from its hot part alone ([`AccountState::has_payments_from`]); moving a
+/// recent payment out made the next review merge every part back.
+pub const RECENT_DAYS_KEPT: u64 = 92;
 
 /// Settled items moved out of an account's state: obligations owing nothing and payments
 /// whose cash is all applied, as they were when moved. No event that continues the history
@@ -126,17 +135,28 @@ impl AccountState {
     ///
     /// An obligation moves when it owes nothing, is not disputed, and its due date is before
     /// the interest cursor (so it can no longer split an interest period), unless a payment
-    /// that stays settled part of it. A payment moves when none of its cash is unapplied and it
-    /// is not among the latest two.
+    /// that stays settled part of it. A payment moves when none of its cash is unapplied, it
+    /// is not among the latest two, and it was received (and reversed, if it was) more than
+    /// [`RECENT_DAYS_KEPT`] days before the account's latest event.
     pub fn split_cold(&mut self, items_min: usize) -> Option<ColdPart> {
         if self.charged_off_on.is_some() {
             return None;
         }
         let held: Vec<EventSeq> = self.unapplied.iter().map(|(seq, _)| *seq).collect();
         let recent = self.payments.len().saturating_sub(RECENT_PAYMENTS_KEPT);
+        let old_before =
+            self.latest_on.map(|latest| crate::dates::days_before(latest, RECENT_DAYS_KEPT));
+        let is_old = |payment: &PaymentState| {
+            old_before.is_some_and(|before| {
+                payment.paid_on < before && payment.reversed_on.is_none_or(|on| on < before)
+            })
+        };
         let (payments, kept): (Vec<_>, Vec<_>) =
             self.payments.iter().enumerate().partition(|(index, (seq, payment))| {
-                *index < recent && payment.unapplied_minor == 0 && !held.contains(seq)
+                *index < recent
+                    && payment.unapplied_minor == 0
+                    && !held.contains(seq)
+                    && is_old(payment)
             });
         let payments: Vec<EventSeq> = payments.into_iter().map(|(_, (seq, _))| *seq).collect();
         // What a kept payment settled stays with it, so that its reversal reads no cold part.

@@ -1714,10 +1714,11 @@ proptest! {
     }
 }
 
-/// Format 3's hot row: ten months of charges each paid in full move to one cold part once
-/// sixteen items can move; the latest two payments, what they settled and the open obligation
-/// stay hot; a
-/// reversal of an old payment needs the cold part, a new payment does not.
+/// Format 3's hot row: of ten months of charges each paid in full, what is settled moves to
+/// one cold part once enough items can move; the payments of the last 92 days before the
+/// latest event (`RECENT_DAYS_KEPT`: August to October here, the latest being November 1st),
+/// what they settled and the open obligation stay hot; a reversal of an old payment needs the
+/// cold part, a new payment does not.
 #[test]
 fn settled_items_move_to_a_cold_part_and_merge_back_whole() {
     let account = account();
@@ -1733,13 +1734,15 @@ fn settled_items_move_to_a_cold_part_and_merge_back_whole() {
     events.push(charge(seq, d(11, 1), 11, d(11, 20), [10_000, 0, 0]));
     let whole = replay(&account, &events, None).state;
     let mut hot = whole.clone();
-    assert_eq!(hot.split_cold(COLD_PART_ITEMS_MIN + 3), None, "fewer items than asked");
-    let part = hot.split_cold(COLD_PART_ITEMS_MIN).expect("eight obligations and eight payments");
-    assert_eq!(part.obligations.len(), 8);
-    assert_eq!(part.payments.len(), 8);
-    let hot_obligations = [ObligationId(9), ObligationId(10), ObligationId(11)];
+    assert_eq!(hot.split_cold(15), None, "fewer items than asked");
+    let part = hot.split_cold(14).expect("seven obligations and seven payments");
+    assert_eq!(part.obligations.len(), 7);
+    assert_eq!(part.payments.len(), 7);
+    let hot_obligations = [ObligationId(8), ObligationId(9), ObligationId(10), ObligationId(11)];
     assert_eq!(hot.obligations.keys().copied().collect::<Vec<_>>(), hot_obligations);
-    assert_eq!(hot.payments.keys().copied().collect::<Vec<_>>(), vec![EventSeq(18), EventSeq(20)]);
+    let hot_payments = vec![EventSeq(16), EventSeq(18), EventSeq(20)];
+    assert_eq!(hot.payments.keys().copied().collect::<Vec<_>>(), hot_payments);
+    assert!(hot.has_payments_from(d(8, 2)), "the review's 90 days are hot");
     assert_eq!(hot.cold_parts, 1);
     assert_eq!(hot.total_outstanding_minor(), whole.total_outstanding_minor());
     assert!(!hot.needs_cold(&payment(22, d(11, 15), 500).kind));

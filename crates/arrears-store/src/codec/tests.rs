@@ -577,10 +577,12 @@ fn golden_cold_part() {
         effective_on: date("2026-03-01"),
         kind: EventKind::Payment { amount_minor: 20_000, directed_to: None },
     });
+    // Late enough that the payment of February is older than the 92 days a split keeps hot
+    // (`RECENT_DAYS_KEPT`), and the one of March 1st is not.
     for seq in 5..=6 {
         events.push(Event {
             seq: EventSeq(seq),
-            effective_on: date("2026-03-02"),
+            effective_on: date("2026-05-31"),
             kind: EventKind::Payment { amount_minor: 100, directed_to: None },
         });
     }
@@ -592,7 +594,7 @@ fn golden_cold_part() {
         &part,
         expect!["01000103fc80921600fba00f000002000b00fbb80b000b02fbe80300e3575c1a"],
     );
-    check(RecordKind::Snapshot, &state, expect!["02020b0bfc4a921600fc8892160000000000000c0cfc7e921600fcb092160000000000010304fcb8921600fb409c000002000b00fb6842000c01fb7201fb665805fcba921600c8000000c806fcba921600c8000000c80304fb665805c806c800fcba921600fc60430700082d35322e3030303006000001fb70ad02fb1f4e03fb710104fbe70305fbf559060601fcba92160001fc7e92160001fcba92160000060101fc80921600c0eff677"]);
+    check(RecordKind::Snapshot, &state, expect!["02020b0bfc4a921600fc8892160000000000000c0cfc7e921600fcb092160000000000010304fcb8921600fb409c000002000b00fb6842000c01fb7201fb665805fc6e931600c8000000c806fc6e931600c8000000c80304fb665805c806c800fc6e931600fc60430700082d35322e3030303006000001fb70ad02fb1f4e03fb710104fbe70305fbf559060601fc6e93160001fc7e92160001fc6e93160000060101fc809216008eb0d693"]);
 }
 
 fn case() -> arrears_core::case::CollectionCase {
