@@ -18,7 +18,7 @@ pub(crate) fn usd(minor: i64) -> Money {
 }
 
 /// A new store in a temporary directory. Its snapshots move every settled item to a cold part
-/// at once (format 3, `cold_items_min` 1, not the default 16), so that every test on it, the
+/// at once (format 3, `cold_items_min` 1, not the default 8), so that every test on it, the
 /// model test and the lifecycle proptest among them, runs with the hot state and its cold
 /// parts at their busiest.
 pub(crate) fn open_temp() -> (tempfile::TempDir, Arrears) {
