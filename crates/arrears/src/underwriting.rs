@@ -260,6 +260,7 @@ pub(crate) fn decide_credit(
             stopped_by_hand: false,
             granted_on: application.applied_on,
             last_review: Some(mark(application.applied_on, &picture)),
+            detected: None,
         };
         env.txn.put_credit_standing(&standing)?;
     }
@@ -377,6 +378,7 @@ pub(crate) fn set_credit_terms(
         stopped_by_hand: refuse_to_trade,
         granted_on: effective_on,
         last_review,
+        detected: None,
     };
     env.txn.put_credit_standing(&standing)?;
     Ok(Outcome::CreditTermsSet { debtor })
