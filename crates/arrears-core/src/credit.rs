@@ -403,6 +403,10 @@ pub struct CreditStanding {
     pub granted_on: NaiveDate,
     /// The last review, if any.
     pub last_review: Option<ReviewMark>,
+    /// What the detectors' last run for the debtor left, so that the next runs only when
+    /// something changed (appended in credit standing record version 2; `None` for a new
+    /// standing: the next run runs them).
+    pub detected: Option<crate::detect::DetectionMark>,
 }
 
 /// What a review leaves for the next one to compare with.

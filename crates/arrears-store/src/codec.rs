@@ -133,9 +133,11 @@ impl RecordKind {
             | RecordKind::BankMatch
             | RecordKind::ColdPart
             | RecordKind::CreditDecision
-            | RecordKind::CreditStanding
             | RecordKind::CreditReview
             | RecordKind::LedgerRow => 1,
+            // Version 2: `detected` appended (an older standing reads with no mark: the
+            // detectors run for it on the next day).
+            RecordKind::CreditStanding => 2,
             // Version 2: `returned` appended (an older line reads with nothing returned).
             RecordKind::BankLine => 2,
         }
@@ -171,6 +173,8 @@ impl RecordKind {
             RecordKind::Snapshot if version < 2 => &[0, 0],
             // `HeldLine::returned`, empty.
             RecordKind::BankLine if version < 2 => &[0],
+            // `CreditStanding::detected`, `None`.
+            RecordKind::CreditStanding if version < 2 => &[0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -407,7 +411,13 @@ fn decode_checked<T: DeserializeOwned>(
     let decoded = if version == kind.version() {
         decode()
     } else if version == 1
-        && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry | RecordKind::BankLine)
+        && !matches!(
+            kind,
+            RecordKind::Snapshot
+                | RecordKind::PluginEntry
+                | RecordKind::BankLine
+                | RecordKind::CreditStanding
+        )
     {
         // Written by format 1: the same fields, dates and instants as strings.
         crate::rows::with_strings(decode)
@@ -416,13 +426,17 @@ fn decode_checked<T: DeserializeOwned>(
         || (version == 1
             && matches!(
                 kind,
-                RecordKind::PluginEntry | RecordKind::Snapshot | RecordKind::BankLine
+                RecordKind::PluginEntry
+                    | RecordKind::Snapshot
+                    | RecordKind::BankLine
+                    | RecordKind::CreditStanding
             ))
     {
         // Written before the case's `interrupted` and `capacity`, the action's `claim`,
         // `sent_at` and `seq` (or its `message`, `payment_link` and `invoice`), the debtor's `restrictions` and `attorney`, the plugin entry's
-        // `in_process` or the bank line's `returned` were appended (completed above; both
-        // kinds were new within format 2, with integer dates from their first version).
+        // `in_process`, the bank line's `returned` or the credit standing's `detected` were
+        // appended (completed above; those kinds were new within format 2 or later, with
+        // integer dates from their first version).
         decode()
     } else {
         return Err(DecodeError::Version { kind: name, found: version, expected: kind.version() });

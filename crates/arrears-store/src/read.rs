@@ -819,6 +819,22 @@ pub trait Reads: TableAccess {
         })
     }
 
+    /// How many contact attempts a debtor's history holds (the sequence of the last; the
+    /// history is append-only), without decoding them: a mark of whether it grew.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn contacts_count(&self, debtor: DebtorId) -> Result<u64, StorageError> {
+        self.read_table(Contacts, |table| {
+            let mut rows = table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)?;
+            match rows.next_back() {
+                Some(row) => Ok(row.map_err(from_redb)?.0.value().1),
+                None => Ok(0),
+            }
+        })
+    }
+
     /// A debtor's notes, oldest first (none in a store written before the `notes` table).
     ///
     /// # Errors

@@ -1309,8 +1309,18 @@ fn golden_credit_standing_and_review() {
             points: Some(552),
             signals: vec![arrears_core::policy::Signal::AssetSales],
         }),
+        detected: None,
     };
-    check(RecordKind::CreditStanding, &standing, expect!["01070203555344fc80841e001e04302e32350004302e3038fc801a06001e04302e32350004302e30380100fcba92160001fc7093160001fb50040106f9528014"]);
+    // Version 1, written before `detected` was appended: read with no mark.
+    older_version(RecordKind::CreditStanding, &standing, "01070203555344fc80841e001e04302e32350004302e3038fc801a06001e04302e32350004302e30380100fcba92160001fc7093160001fb50040106f9528014");
+    check(RecordKind::CreditStanding, &standing, expect!["02070203555344fc80841e001e04302e32350004302e3038fc801a06001e04302e32350004302e30380100fcba92160001fc7093160001fb500401060026f22090"]);
+    let detected = arrears_core::detect::DetectionMark {
+        on: date("2026-06-02"),
+        until: Some(date("2026-07-01")),
+        inputs: 0x0123_4567_89ab_cdef,
+    };
+    let standing = CreditStanding { detected: Some(detected), ..standing };
+    check(RecordKind::CreditStanding, &standing, expect!["02070203555344fc80841e001e04302e32350004302e3038fc801a06001e04302e32350004302e30380100fcba92160001fc7093160001fb5004010601fc7293160001fcac931600fdefcdab8967452301b50e6aa1"]);
     let review = CreditReview {
         debtor: DebtorId(7),
         seq: 2,
