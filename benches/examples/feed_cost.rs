@@ -32,7 +32,7 @@ use arrears_benches::{
 
 /// Payments per round.
 const ROUND: usize = 4_000;
-/// Rounds of each kind.
+/// Rounds of each kind, unless `ARREARS_FEED_ROUNDS` says otherwise (at least 1).
 const ROUNDS: usize = 5;
 /// Accounts of the portfolio.
 const ACCOUNTS: usize = 2_000;
@@ -77,6 +77,7 @@ fn main() {
         }
     }
     let commit = env_number("ARREARS_FEED_COMMIT", 100).clamp(1, ROUND);
+    let rounds = env_number("ARREARS_FEED_ROUNDS", ROUNDS).max(1);
     let consumer = Consumer::from_env();
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("feed.redb");
@@ -99,9 +100,9 @@ fn main() {
     // The consumer starts caught up with the portfolio's creation and keeps its cursor from
     // round to round, as a relay does.
     let mut cursor = books.changes(0, 1).expect("feed").head;
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         let alone = post_round(&books);
-        let (followed, reached, read) = match consumer {
+        let Followed { followed, reached, read, cpu_s } = match consumer {
             Consumer::Thread => in_thread(&books, cursor, &mut post_round),
             Consumer::Process(_) => in_process(&books, &path, cursor, &mut post_round),
         };
@@ -118,6 +119,7 @@ fn main() {
             "payments_per_s_with_consumer": (ROUND as f64 / followed.as_secs_f64()).round(),
             "changes_read": read,
             "consumer_cursor": reached,
+            "consumer_cpu_s": cpu_s,
         }));
     }
     ratios.sort_by(f64::total_cmp);
@@ -125,19 +127,32 @@ fn main() {
     summary(serde_json::json!({
         "bench": "feed_cost",
         "consumer": consumer.name(),
-        "median_rate_with_consumer_over_alone": rounded(ratios[ROUNDS / 2]),
+        "rounds": rounds,
+        "median_rate_with_consumer_over_alone": rounded(ratios[rounds / 2]),
         "lowest": rounded(ratios[0]),
-        "highest": rounded(ratios[ROUNDS - 1]),
+        "highest": rounded(ratios[rounds - 1]),
     }));
 }
 
-/// One round followed by a thread of this process on the writer's handle: the time of the
-/// round, the consumer's cursor at the end and the changes it read.
+/// What one round with a consumer measured.
+struct Followed {
+    /// The time the writer took for the round.
+    followed: Duration,
+    /// The consumer's cursor at the end.
+    reached: u64,
+    /// The changes it read.
+    read: u64,
+    /// The CPU time (user and system) of the consumer process, in seconds; `None` for a
+    /// thread.
+    cpu_s: Option<f64>,
+}
+
+/// One round followed by a thread of this process on the writer's handle.
 fn in_thread(
     books: &Arrears,
     start_at: u64,
     post_round: &mut dyn FnMut(&Arrears) -> Duration,
-) -> (Duration, u64, u64) {
+) -> Followed {
     let stop = AtomicBool::new(false);
     let read = AtomicU64::new(0);
     let (followed, reached) = std::thread::scope(|scope| {
@@ -146,7 +161,7 @@ fn in_thread(
         stop.store(true, Ordering::Relaxed);
         (followed, consumer.join().expect("consumer"))
     });
-    (followed, reached, read.load(Ordering::Relaxed))
+    Followed { followed, reached, read: read.load(Ordering::Relaxed), cpu_s: None }
 }
 
 /// One round followed by another process: this example with `--consume`, started before the
@@ -156,7 +171,7 @@ fn in_process(
     path: &Path,
     start_at: u64,
     post_round: &mut dyn FnMut(&Arrears) -> Duration,
-) -> (Duration, u64, u64) {
+) -> Followed {
     let exe = std::env::current_exe().expect("this example");
     let mut child: Child = std::process::Command::new(exe)
         .arg("--consume")
@@ -172,7 +187,8 @@ fn in_process(
     lines.read_line(&mut line).expect("ready");
     assert_eq!(line.trim(), "ready", "the consumer did not start");
     let followed = post_round(books);
-    // Closing its input stops it; it answers with its cursor and the changes it read.
+    // Closing its input stops it; it answers with its cursor, the changes it read and its CPU
+    // time.
     drop(child.stdin.take());
     line.clear();
     lines.read_line(&mut line).expect("its cursor");
@@ -180,7 +196,19 @@ fn in_process(
     assert!(status.success(), "the consumer failed: {status}");
     let mut words = line.split_whitespace().map(|word| word.parse::<u64>().expect("a number"));
     let (reached, read) = (words.next().expect("a cursor"), words.next().expect("a count"));
-    (followed, reached, read)
+    let cpu_s = words.next().map(|ticks| ticks as f64 / 100.0);
+    Followed { followed, reached, read, cpu_s }
+}
+
+/// This process's CPU time, user and system, in clock ticks (`/proc/self/stat`, Linux: 100 a
+/// second on the machines measured), if it can be read.
+fn cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (in parentheses, which may hold spaces): utime and
+    // stime are the 12th and 13th.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
 /// Follows the feed of `books` from `cursor` until `stop`, counting the changes read into
@@ -199,7 +227,8 @@ fn follow(books: &Arrears, mut cursor: u64, stop: &AtomicBool, read: &AtomicU64)
 }
 
 /// The consumer process: opens the store at `path` read-only, says `ready`, follows the feed
-/// from `cursor` until its standard input closes, then prints its cursor and the changes read.
+/// from `cursor` until its standard input closes, then prints its cursor, the changes read and
+/// its CPU time in clock ticks.
 fn consume(path: &Path, cursor: u64) {
     let books = Arrears::open_read_only_with(
         path,
@@ -217,7 +246,8 @@ fn consume(path: &Path, cursor: u64) {
     let mut out = std::io::stdout().lock();
     writeln!(out, "ready").and_then(|()| out.flush()).expect("stdout");
     let reached = follow(&books, cursor, &stop, &read);
-    writeln!(out, "{reached} {}", read.load(Ordering::Relaxed))
+    let ticks = cpu_ticks().map(|ticks| format!(" {ticks}")).unwrap_or_default();
+    writeln!(out, "{reached} {}{ticks}", read.load(Ordering::Relaxed))
         .and_then(|()| out.flush())
         .expect("stdout");
 }
