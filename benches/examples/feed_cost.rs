@@ -30,7 +30,7 @@ use arrears_benches::{
     add_accounts, arrears_post, day, options, payment_charges, summary, CACHE_BYTES,
 };
 
-/// Payments per round.
+/// Payments per round, unless `ARREARS_FEED_ROUND` says otherwise.
 const ROUND: usize = 4_000;
 /// Rounds of each kind, unless `ARREARS_FEED_ROUNDS` says otherwise (at least 1).
 const ROUNDS: usize = 5;
@@ -76,7 +76,8 @@ fn main() {
             return;
         }
     }
-    let commit = env_number("ARREARS_FEED_COMMIT", 100).clamp(1, ROUND);
+    let round_size = env_number("ARREARS_FEED_ROUND", ROUND).max(1);
+    let commit = env_number("ARREARS_FEED_COMMIT", 100).clamp(1, round_size);
     let rounds = env_number("ARREARS_FEED_ROUNDS", ROUNDS).max(1);
     let consumer = Consumer::from_env();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -88,20 +89,26 @@ fn main() {
     let books = Arrears::create_with(&path, opened).expect("create store");
     let ids = add_accounts(&books, 0..ACCOUNTS, day(1, 1), &payment_charges);
     let mut next = 0;
+    // The writer's own CPU time too (its thread's), which the machine's other load changes
+    // less than the wall clock.
+    let writer_ticks = std::cell::Cell::new(0_u64);
     let mut post_round = |books: &Arrears| -> Duration {
-        let start = Instant::now();
-        for from in (next..next + ROUND).step_by(commit) {
-            arrears_post(books, &ids, from, commit.min(next + ROUND - from));
+        let (start, ticks) = (Instant::now(), thread_cpu_ticks());
+        for from in (next..next + round_size).step_by(commit) {
+            arrears_post(books, &ids, from, commit.min(next + round_size - from));
         }
-        next += ROUND;
+        next += round_size;
+        writer_ticks.set(thread_cpu_ticks().zip(ticks).map_or(0, |(end, start)| end - start));
         start.elapsed()
     };
     let mut ratios = Vec::new();
+    let mut cpu_ratios = Vec::new();
     // The consumer starts caught up with the portfolio's creation and keeps its cursor from
     // round to round, as a relay does.
     let mut cursor = books.changes(0, 1).expect("feed").head;
     for round in 0..rounds {
         let alone = post_round(&books);
+        let alone_ticks = writer_ticks.get();
         let Followed { followed, reached, read, cpu_s } = match consumer {
             Consumer::Thread => in_thread(&books, cursor, &mut post_round),
             Consumer::Process(_) => in_process(&books, &path, cursor, &mut post_round),
@@ -110,19 +117,24 @@ fn main() {
         cursor = reached;
         let ratio = alone.as_secs_f64() / followed.as_secs_f64();
         ratios.push(ratio);
+        let followed_ticks = writer_ticks.get();
+        cpu_ratios.push(alone_ticks as f64 / followed_ticks.max(1) as f64);
         summary(serde_json::json!({
             "bench": "feed_cost",
             "consumer": consumer.name(),
             "round": round,
             "commit": commit,
-            "payments_per_s_alone": (ROUND as f64 / alone.as_secs_f64()).round(),
-            "payments_per_s_with_consumer": (ROUND as f64 / followed.as_secs_f64()).round(),
+            "payments_per_s_alone": (round_size as f64 / alone.as_secs_f64()).round(),
+            "payments_per_s_with_consumer": (round_size as f64 / followed.as_secs_f64()).round(),
+            "writer_cpu_s_alone": alone_ticks as f64 / 100.0,
+            "writer_cpu_s_with_consumer": followed_ticks as f64 / 100.0,
             "changes_read": read,
             "consumer_cursor": reached,
             "consumer_cpu_s": cpu_s,
         }));
     }
     ratios.sort_by(f64::total_cmp);
+    cpu_ratios.sort_by(f64::total_cmp);
     let rounded = |ratio: f64| (ratio * 1000.0).round() / 1000.0;
     summary(serde_json::json!({
         "bench": "feed_cost",
@@ -131,6 +143,9 @@ fn main() {
         "median_rate_with_consumer_over_alone": rounded(ratios[rounds / 2]),
         "lowest": rounded(ratios[0]),
         "highest": rounded(ratios[rounds - 1]),
+        // The writer's CPU time alone over its CPU time with the consumer: below 1, the
+        // consumer makes each payment cost the writer more CPU.
+        "median_writer_cpu_alone_over_with_consumer": rounded(cpu_ratios[rounds / 2]),
     }));
 }
 
@@ -203,7 +218,16 @@ fn in_process(
 /// This process's CPU time, user and system, in clock ticks (`/proc/self/stat`, Linux: 100 a
 /// second on the machines measured), if it can be read.
 fn cpu_ticks() -> Option<u64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    ticks_of("/proc/self/stat")
+}
+
+/// The calling thread's CPU time, as [`cpu_ticks`].
+fn thread_cpu_ticks() -> Option<u64> {
+    ticks_of("/proc/thread-self/stat")
+}
+
+fn ticks_of(path: &str) -> Option<u64> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // The fields after the command name (in parentheses, which may hold spaces): utime and
     // stime are the 12th and 13th.
     let rest = &stat[stat.rfind(')')? + 1..];
