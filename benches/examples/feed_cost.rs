@@ -2,8 +2,9 @@
 //! in commits of `ARREARS_FEED_COMMIT` (default 100) on 2,000 accounts, alone and while a
 //! consumer follows the feed as a relay would (pages of 1,000 changes from its cursor,
 //! decoding every command and outcome, sleeping `ARREARS_FEED_POLL_MS` (default 1) when caught
-//! up), in alternating rounds. Prints one JSON line per round and a summary with the median
-//! ratio of the rates and their spread:
+//! up), in alternating rounds (a round of each kind, alone first in even rounds and the
+//! consumer's first in odd ones). Prints one JSON line per round and a summary with the median
+//! ratio of the rates, their spread, and the median ratio of the writer thread's CPU time:
 //! `cargo run --release -p arrears-benches --example feed_cost`.
 //!
 //! `ARREARS_FEED_CONSUMER` says where the consumer runs:
@@ -107,22 +108,32 @@ fn main() {
     // round to round, as a relay does.
     let mut cursor = books.changes(0, 1).expect("feed").head;
     for round in 0..rounds {
-        let alone = post_round(&books);
-        let alone_ticks = writer_ticks.get();
+        // The two kinds alternate which goes first (alone first in even rounds), so that what
+        // a round leaves to the next (the disk's write-back, a consumer process exiting) does
+        // not always fall on the same kind.
+        let alone_round = |post_round: &mut dyn FnMut(&Arrears) -> Duration| {
+            let alone = post_round(&books);
+            (alone, writer_ticks.get())
+        };
+        let first_alone = round % 2 == 0;
+        let mut alone = if first_alone { Some(alone_round(&mut post_round)) } else { None };
         let Followed { followed, reached, read, cpu_s } = match consumer {
             Consumer::Thread => in_thread(&books, cursor, &mut post_round),
             Consumer::Process(_) => in_process(&books, &path, cursor, &mut post_round),
         };
-        // The changes of the round alone too: it reads what was committed since its cursor.
+        let followed_ticks = writer_ticks.get();
+        let (alone, alone_ticks) = *alone.get_or_insert_with(|| alone_round(&mut post_round));
+        // The changes of the round alone too: the consumer reads, from its cursor, what was
+        // committed since.
         cursor = reached;
         let ratio = alone.as_secs_f64() / followed.as_secs_f64();
         ratios.push(ratio);
-        let followed_ticks = writer_ticks.get();
         cpu_ratios.push(alone_ticks as f64 / followed_ticks.max(1) as f64);
         summary(serde_json::json!({
             "bench": "feed_cost",
             "consumer": consumer.name(),
             "round": round,
+            "alone_first": first_alone,
             "commit": commit,
             "payments_per_s_alone": (round_size as f64 / alone.as_secs_f64()).round(),
             "payments_per_s_with_consumer": (round_size as f64 / followed.as_secs_f64()).round(),
