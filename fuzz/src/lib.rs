@@ -13,7 +13,7 @@ use arrears::ids::AccountId;
 use arrears::model::{DebtorFlags, DebtorKind, Jurisdiction, ObligationKind, ProductKind, Terms};
 use arrears::money::{Currency, Money};
 use arrears::{Arrears, Command, FixedClock, NewAccount, NewCharge, NewDebtor, Outcome};
-use arrears_store::codec::{decode, RecordKind};
+use arrears_store::codec::{decode_record as decode_stored, RecordKind};
 use arrears_store::fault::FaultyDisk;
 use arrears_store::{Durability, Store, StoreOptions};
 use chrono::NaiveDate;
@@ -71,40 +71,40 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
     use arrears_core::ledger::{EventRecord, JournalEntry, Posting};
     use arrears_core::model::{Account, Debtor, Obligation};
     match kind {
-        RecordKind::Debtor => decode::<Debtor>(kind, bytes).is_ok(),
-        RecordKind::Account => decode::<Account>(kind, bytes).is_ok(),
-        RecordKind::Obligation => decode::<Obligation>(kind, bytes).is_ok(),
-        RecordKind::Event => decode::<EventRecord>(kind, bytes).is_ok(),
-        RecordKind::Derived => decode::<Vec<Posting>>(kind, bytes).is_ok(),
-        RecordKind::Entry => decode::<JournalEntry>(kind, bytes).is_ok(),
-        RecordKind::Idempotency => decode::<arrears_store::IdempotencyRecord>(kind, bytes).is_ok(),
-        RecordKind::Command => decode::<Command>(kind, bytes).is_ok(),
-        RecordKind::Outcome => decode::<Outcome>(kind, bytes).is_ok(),
-        RecordKind::Case => decode::<CollectionCase>(kind, bytes).is_ok(),
-        RecordKind::Action => decode::<Action>(kind, bytes).is_ok(),
-        RecordKind::Contact => decode::<ContactAttempt>(kind, bytes).is_ok(),
-        RecordKind::Audit => decode::<arrears_store::AuditEntry>(kind, bytes).is_ok(),
-        RecordKind::Snapshot => decode::<arrears_core::ledger::AccountState>(kind, bytes).is_ok(),
-        RecordKind::PluginEntry => decode::<arrears_store::PluginEntryRow>(kind, bytes).is_ok(),
-        RecordKind::Note => decode::<arrears_core::case::Note>(kind, bytes).is_ok(),
-        RecordKind::Team => decode::<arrears_core::work::Team>(kind, bytes).is_ok(),
-        RecordKind::Agent => decode::<arrears_core::work::Agent>(kind, bytes).is_ok(),
-        RecordKind::WorkItem => decode::<arrears_core::work::WorkItem>(kind, bytes).is_ok(),
-        RecordKind::WorkLog => decode::<arrears_core::work::WorkLogEntry>(kind, bytes).is_ok(),
-        RecordKind::BankLine => decode::<arrears_core::cash::HeldLine>(kind, bytes).is_ok(),
+        RecordKind::Debtor => decode_stored::<Debtor>(kind, bytes).is_ok(),
+        RecordKind::Account => decode_stored::<Account>(kind, bytes).is_ok(),
+        RecordKind::Obligation => decode_stored::<Obligation>(kind, bytes).is_ok(),
+        RecordKind::Event => decode_stored::<EventRecord>(kind, bytes).is_ok(),
+        RecordKind::Derived => decode_stored::<Vec<Posting>>(kind, bytes).is_ok(),
+        RecordKind::Entry => decode_stored::<JournalEntry>(kind, bytes).is_ok(),
+        RecordKind::Idempotency => decode_stored::<arrears_store::IdempotencyRecord>(kind, bytes).is_ok(),
+        RecordKind::Command => decode_stored::<Command>(kind, bytes).is_ok(),
+        RecordKind::Outcome => decode_stored::<Outcome>(kind, bytes).is_ok(),
+        RecordKind::Case => decode_stored::<CollectionCase>(kind, bytes).is_ok(),
+        RecordKind::Action => decode_stored::<Action>(kind, bytes).is_ok(),
+        RecordKind::Contact => decode_stored::<ContactAttempt>(kind, bytes).is_ok(),
+        RecordKind::Audit => decode_stored::<arrears_store::AuditEntry>(kind, bytes).is_ok(),
+        RecordKind::Snapshot => decode_stored::<arrears_core::ledger::AccountState>(kind, bytes).is_ok(),
+        RecordKind::PluginEntry => decode_stored::<arrears_store::PluginEntryRow>(kind, bytes).is_ok(),
+        RecordKind::Note => decode_stored::<arrears_core::case::Note>(kind, bytes).is_ok(),
+        RecordKind::Team => decode_stored::<arrears_core::work::Team>(kind, bytes).is_ok(),
+        RecordKind::Agent => decode_stored::<arrears_core::work::Agent>(kind, bytes).is_ok(),
+        RecordKind::WorkItem => decode_stored::<arrears_core::work::WorkItem>(kind, bytes).is_ok(),
+        RecordKind::WorkLog => decode_stored::<arrears_core::work::WorkLogEntry>(kind, bytes).is_ok(),
+        RecordKind::BankLine => decode_stored::<arrears_core::cash::HeldLine>(kind, bytes).is_ok(),
         RecordKind::CreditDecision => {
-            decode::<arrears_core::credit::CreditDecision>(kind, bytes).is_ok()
+            decode_stored::<arrears_core::credit::CreditDecision>(kind, bytes).is_ok()
         }
         RecordKind::CreditStanding => {
-            decode::<arrears_core::credit::CreditStanding>(kind, bytes).is_ok()
+            decode_stored::<arrears_core::credit::CreditStanding>(kind, bytes).is_ok()
         }
-        RecordKind::CreditReview => decode::<arrears_core::credit::CreditReview>(kind, bytes).is_ok(),
-        RecordKind::ColdPart => decode::<arrears_core::ledger::ColdPart>(kind, bytes).is_ok(),
+        RecordKind::CreditReview => decode_stored::<arrears_core::credit::CreditReview>(kind, bytes).is_ok(),
+        RecordKind::ColdPart => decode_stored::<arrears_core::ledger::ColdPart>(kind, bytes).is_ok(),
         RecordKind::PayerAccount => {
-            decode::<arrears_core::cash::RegisteredPayer>(kind, bytes).is_ok()
+            decode_stored::<arrears_core::cash::RegisteredPayer>(kind, bytes).is_ok()
         }
-        RecordKind::BankMatch => decode::<arrears_core::cash::LineMatch>(kind, bytes).is_ok(),
-        RecordKind::LedgerRow => decode::<arrears_store::LedgerRow>(kind, bytes).is_ok(),
+        RecordKind::BankMatch => decode_stored::<arrears_core::cash::LineMatch>(kind, bytes).is_ok(),
+        RecordKind::LedgerRow => decode_stored::<arrears_store::LedgerRow>(kind, bytes).is_ok(),
     }
 }
 

@@ -91,7 +91,6 @@ impl fmt::Display for Bucket {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountAging {
     /// The date.
-    #[serde(with = "crate::dates::date")]
     pub as_of: NaiveDate,
     /// Days past due of the oldest undisputed unpaid obligation due before `as_of`.
     pub days_past_due: i64,

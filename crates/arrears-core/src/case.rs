@@ -25,20 +25,16 @@ pub struct CollectionCase {
     /// The policy stage the account is in, by name, if any.
     pub stage: Option<String>,
     /// When it entered that stage.
-    #[serde(with = "crate::dates::option_date")]
     pub stage_entered_on: Option<NaiveDate>,
     /// The champion/challenger arm, fixed when the case is opened.
     pub arm: String,
     /// The next day the cycle reviews the account.
-    #[serde(with = "crate::dates::date")]
     pub next_review_on: NaiveDate,
     /// The last day the cycle reviewed it.
-    #[serde(with = "crate::dates::option_date")]
     pub last_review_on: Option<NaiveDate>,
     /// The latest date any decision on the case was taken as of. A command dated earlier (a
     /// back-dated payment) is decided as of this date, so the state always reflects the
     /// latest known day.
-    #[serde(with = "crate::dates::date")]
     pub decided_on: NaiveDate,
     /// The open promise to pay, if any.
     pub promise: Option<PromiseRecord>,
@@ -55,7 +51,6 @@ pub struct CollectionCase {
     pub broken_promises: u32,
     /// When the last promise was broken (the `broken_promise` signal lasts
     /// [`BROKEN_PROMISE_SIGNAL_DAYS`] days).
-    #[serde(with = "crate::dates::option_date")]
     pub promise_broken_on: Option<NaiveDate>,
     /// Promises kept, ever.
     pub kept_promises: u32,
@@ -77,7 +72,6 @@ pub struct CollectionCase {
     /// from that day the cycle's review marks the case time-barred (its sticky flag, which
     /// the compliance guardrails read). Appended in case record version 3; older records read
     /// as none.
-    #[serde(with = "crate::dates::option_date")]
     pub time_barred_on: Option<NaiveDate>,
     /// The account's latest score from the cycle (its arm's scorer, or the fallback), kept
     /// for what reads it between cycles (the work queues' expected recovery). Appended in case
@@ -94,7 +88,6 @@ pub struct CaseScore {
     /// The points, rounded.
     pub points: i32,
     /// The review date.
-    #[serde(with = "crate::dates::date")]
     pub scored_on: NaiveDate,
 }
 
@@ -103,7 +96,6 @@ pub struct CaseScore {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatedCapacity {
     /// When it was stated (the plan's creation date).
-    #[serde(with = "crate::dates::date")]
     pub stated_on: NaiveDate,
     /// Monthly income.
     pub monthly_income_minor: i64,
@@ -136,7 +128,6 @@ impl CollectionCase {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PromiseRecord {
     /// When it was made.
-    #[serde(with = "crate::dates::date")]
     pub made_on: NaiveDate,
     /// The promised dated amounts.
     pub payments: Vec<PromisedPayment>,
@@ -148,7 +139,6 @@ pub struct PromiseRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanRecord {
     /// When it was created.
-    #[serde(with = "crate::dates::date")]
     pub created_on: NaiveDate,
     /// The installment frequency.
     pub frequency: Frequency,
@@ -168,15 +158,12 @@ pub struct PlanRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettlementRecord {
     /// When it was offered.
-    #[serde(with = "crate::dates::date")]
     pub offered_on: NaiveDate,
     /// What the debtor pays to settle, minor units.
     pub amount_minor: i64,
     /// The last day it can be accepted and paid.
-    #[serde(with = "crate::dates::date")]
     pub expires_on: NaiveDate,
     /// When it was accepted, if it was.
-    #[serde(with = "crate::dates::option_date")]
     pub accepted_on: Option<NaiveDate>,
 }
 
@@ -186,7 +173,6 @@ pub struct Placement {
     /// The agency.
     pub agency: String,
     /// When placed.
-    #[serde(with = "crate::dates::date")]
     pub placed_on: NaiveDate,
     /// The agency's commission on what it recovers (`0.25` for 25%).
     pub commission_rate: Decimal,
@@ -208,10 +194,8 @@ pub struct Action {
     /// The message template.
     pub template: String,
     /// When to make it.
-    #[serde(with = "crate::dates::instant")]
     pub scheduled_at: DateTime<Utc>,
     /// The cycle date that created it.
-    #[serde(with = "crate::dates::date")]
     pub created_for: NaiveDate,
     /// Pending, or acknowledged with an outcome.
     pub status: ActionStatus,
@@ -220,7 +204,6 @@ pub struct Action {
     pub claim: Option<Claim>,
     /// When a sender reported it sent (`Command::MarkSent`); a sent action is no longer
     /// pending, and its outcome comes with the acknowledgement.
-    #[serde(with = "crate::dates::option_instant")]
     pub sent_at: Option<DateTime<Utc>>,
     /// Its position in the order the outbox received its actions, from 1: the cursor of a
     /// consumer of the outbox (0 for an action written before the outbox counted them).
@@ -255,7 +238,6 @@ pub struct Note {
     /// The account it is about, if one.
     pub account: Option<AccountId>,
     /// When it was written.
-    #[serde(with = "crate::dates::instant")]
     pub at: DateTime<Utc>,
     /// Who wrote it (an agent's name or id).
     pub author: String,
@@ -269,7 +251,6 @@ pub struct Claim {
     /// The sender.
     pub by: String,
     /// The end of the lease.
-    #[serde(with = "crate::dates::instant")]
     pub until: DateTime<Utc>,
 }
 
@@ -284,7 +265,6 @@ pub enum ActionStatus {
         /// The outcome reported.
         outcome: ContactOutcome,
         /// When it happened.
-        #[serde(with = "crate::dates::instant")]
         at: DateTime<Utc>,
     },
     /// Cancelled before it was acknowledged, because the debtor's address or flags changed:
@@ -293,7 +273,6 @@ pub enum ActionStatus {
         /// Why.
         reason: CancelReason,
         /// When the change that cancelled it was recorded.
-        #[serde(with = "crate::dates::instant")]
         at: DateTime<Utc>,
     },
 }
@@ -427,7 +406,6 @@ pub struct ContactAttempt {
     /// The address.
     pub address: String,
     /// When.
-    #[serde(with = "crate::dates::instant")]
     pub at: DateTime<Utc>,
     /// True for a contact the debtor made to us.
     pub inbound: bool,
@@ -444,7 +422,6 @@ pub struct AuditRecord {
     /// Position in the log, from 1.
     pub seq: u64,
     /// When it was written.
-    #[serde(with = "crate::dates::instant")]
     pub recorded_at: DateTime<Utc>,
     /// The account concerned, if any.
     pub account: Option<AccountId>,
@@ -475,13 +452,11 @@ pub enum AuditKind {
         /// The state after.
         to: String,
         /// The effective date.
-        #[serde(with = "crate::dates::date")]
         on: NaiveDate,
     },
     /// A cycle ran.
     Cycle {
         /// Its date.
-        #[serde(with = "crate::dates::date")]
         as_of: NaiveDate,
         /// Accounts reviewed in this batch.
         reviewed: u64,
@@ -499,7 +474,6 @@ pub enum AuditKind {
         /// The id of the blocking rule.
         rule: String,
         /// When the same contact would next be allowed, if within the horizon.
-        #[serde(with = "crate::dates::option_instant")]
         next_allowed_at: Option<DateTime<Utc>>,
     },
     /// A scorer or contact strategy failed in a cycle (an error, or outputs the engine

@@ -44,7 +44,6 @@ pub struct LineMatch {
     /// The bank's transaction reference.
     pub bank_ref: String,
     /// The value date.
-    #[serde(with = "crate::dates::date")]
     pub value_on: NaiveDate,
     /// The currency.
     pub currency: Currency,
@@ -62,7 +61,6 @@ pub struct BankLine {
     /// The bank's transaction reference: the line's key, unique among lines.
     pub bank_ref: String,
     /// The value date.
-    #[serde(with = "crate::dates::date")]
     pub value_on: NaiveDate,
     /// The amount credited, positive.
     pub amount: Money,
@@ -84,7 +82,6 @@ pub struct AppliedPart {
     /// The amount applied, positive, in minor units of the line's currency.
     pub amount_minor: i64,
     /// The payment's value date.
-    #[serde(with = "crate::dates::date")]
     pub effective_on: NaiveDate,
 }
 
@@ -94,7 +91,6 @@ pub struct HeldLine {
     /// The bank's transaction reference.
     pub bank_ref: String,
     /// The value date.
-    #[serde(with = "crate::dates::date")]
     pub value_on: NaiveDate,
     /// The currency.
     pub currency: Currency,
@@ -107,7 +103,6 @@ pub struct HeldLine {
     /// The remittance text.
     pub remittance: String,
     /// When it was received (the engine's clock).
-    #[serde(with = "crate::dates::instant")]
     pub received_at: DateTime<Utc>,
     /// The parts applied to accounts, in order.
     pub applied: Vec<AppliedPart>,
@@ -124,7 +119,6 @@ pub struct ReturnedPart {
     /// The amount returned, positive, in minor units of the line's currency.
     pub amount_minor: i64,
     /// The return's value date.
-    #[serde(with = "crate::dates::date")]
     pub effective_on: NaiveDate,
 }
 

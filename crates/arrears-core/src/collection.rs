@@ -44,7 +44,6 @@ pub enum CollectionState {
     /// Forbearance for hardship: no fees and no contact, through `until` (inclusive).
     Hardship {
         /// The last day of the forbearance.
-        #[serde(with = "crate::dates::date")]
         until: NaiveDate,
     },
     /// With a collection agency.
@@ -196,7 +195,6 @@ pub enum CollectionEvent {
     /// Forbearance for hardship was granted.
     HardshipGranted {
         /// The last day of the forbearance.
-        #[serde(with = "crate::dates::date")]
         until: NaiveDate,
     },
     /// The forbearance ended early.
@@ -316,7 +314,6 @@ impl CollectionEvent {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Context {
     /// The business date of the decision.
-    #[serde(with = "crate::dates::date")]
     pub as_of: NaiveDate,
     /// Days past due of the oldest undisputed unpaid obligation; zero or less is not past due.
     pub days_past_due: i64,
@@ -611,7 +608,6 @@ pub(crate) enum Rule {
 /// docs/STATE_MACHINE.md (whose table a test keeps equal to the code).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum RefusalReason {
     /// "nothing owed"
     NothingOwed,

@@ -293,7 +293,6 @@ pub struct Proposal<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     /// When.
-    #[serde(with = "crate::dates::instant")]
     pub at: DateTime<Utc>,
     /// The person communicated with.
     pub person: u64,
@@ -340,7 +339,6 @@ pub struct Flags {
     pub forbearance_assessed: bool,
     /// When the person last gave prior consent, directly to the collector, to be called. The
     /// consent covers calls for a rule's `consent_days` local days, the day given being day 1.
-    #[serde(with = "crate::dates::option_instant")]
     pub call_consent_given_at: Option<DateTime<Utc>>,
     /// Addresses (phone numbers, e-mail addresses) the person opted out of. Phone numbers are
     /// compared on their digits and `+`, e-mail addresses without case.
@@ -857,7 +855,6 @@ pub struct Decision {
     /// proposal, given the same history and flags: the proposal's own instant when allowed;
     /// `None` if no such instant exists within [`HORIZON_DAYS`] (a flag, an opt-out, a
     /// missing consent or notice, an unknown zone).
-    #[serde(with = "crate::dates::option_instant")]
     pub next_allowed_at: Option<DateTime<Utc>>,
     /// The ids of the other rules that block the proposal at its instant.
     pub also_blocked_by: Vec<String>,

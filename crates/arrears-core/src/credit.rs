@@ -93,7 +93,6 @@ pub struct CreditApplication {
     /// The terms asked for.
     pub terms: CreditTerms,
     /// The day of the application: the score and the signals are as of it.
-    #[serde(with = "crate::dates::date")]
     pub applied_on: NaiveDate,
     /// Stated attributes, by name (at most [`ATTRIBUTES_MAX`]).
     pub attributes: BTreeMap<String, String>,
@@ -360,7 +359,6 @@ pub struct CreditDecision {
     /// The application.
     pub application: CreditApplication,
     /// When the engine decided it.
-    #[serde(with = "crate::dates::instant")]
     pub decided_at: DateTime<Utc>,
     /// The policy's name and version.
     pub policy: (String, u32),
@@ -402,17 +400,19 @@ pub struct CreditStanding {
     /// hold the standing as it is, and only another `SetCreditTerms` lifts it.
     pub stopped_by_hand: bool,
     /// The day the standing was granted or last set.
-    #[serde(with = "crate::dates::date")]
     pub granted_on: NaiveDate,
     /// The last review, if any.
     pub last_review: Option<ReviewMark>,
+    /// What the detectors' last run for the debtor left, so that the next runs only when
+    /// something changed (appended in credit standing record version 2; `None` for a new
+    /// standing: the next run runs them).
+    pub detected: Option<crate::detect::DetectionMark>,
 }
 
 /// What a review leaves for the next one to compare with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewMark {
     /// The review day.
-    #[serde(with = "crate::dates::date")]
     pub reviewed_on: NaiveDate,
     /// The score's points then, if scored.
     pub points: Option<i32>,
@@ -485,7 +485,6 @@ pub struct CreditReview {
     /// The review's sequence among the debtor's (1, 2, ...).
     pub seq: u64,
     /// The review day.
-    #[serde(with = "crate::dates::date")]
     pub reviewed_on: NaiveDate,
     /// Why it was due.
     pub trigger: ReviewTrigger,

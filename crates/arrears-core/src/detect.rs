@@ -16,6 +16,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::case::{ContactAttempt, ContactOutcome};
 use crate::ledger::{AccountState, Event, EventKind};
@@ -204,6 +205,78 @@ pub struct History<'a> {
     pub account: crate::ids::AccountId,
     /// The days the debtor asked for time: promises made, plans created, agent outcomes.
     pub time_requests_on: &'a [NaiveDate],
+}
+
+/// What a run of the detectors for a debtor leaves for the next run, on the debtor's credit
+/// standing ([`crate::credit::CreditStanding::detected`]): the engine runs them again only when
+/// their inputs changed or a day came on which their findings can change with no new input
+/// (a charge leaving a window, a signal decaying). The findings of a day the mark holds for
+/// are those of its day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetectionMark {
+    /// The day of the run.
+    #[serde(with = "crate::dates::date")]
+    pub on: NaiveDate,
+    /// The first day after it on which the findings or the signals in force can change with
+    /// the same inputs ([`next_change`], and the days the debtor's signals start or stop
+    /// counting); `None`: no such day.
+    #[serde(with = "crate::dates::option_date")]
+    pub until: Option<NaiveDate>,
+    /// A fingerprint of the inputs the engine read: the policy's `[detectors]`, each account's
+    /// last ledger entry, its promise, plan and extension days, the debtor's contact count and
+    /// signals. Only ever compared for equality; a different fingerprint means a new run.
+    pub inputs: u64,
+}
+
+impl DetectionMark {
+    /// True if and only if a run on `as_of` over inputs of fingerprint `inputs` would find
+    /// what the marked run found: the same inputs, on or after its day and before `until`.
+    pub fn holds(&self, as_of: NaiveDate, inputs: u64) -> bool {
+        self.inputs == inputs && self.on <= as_of && self.until.is_none_or(|until| as_of < until)
+    }
+}
+
+/// The first day after `history.as_of` on which [`detect`] can find otherwise in the same
+/// history: a day an event, a payment, a contact attempt or a request for time starts to
+/// count, or leaves a detector's window (`None`: no such day). Between `as_of` and that day
+/// the findings, and their evidence, are those of `as_of`. `history.time_requests_on` may
+/// hold days after `as_of` (the detectors ignore them until their day); it should, for them
+/// to count here.
+pub fn next_change(policy: &DetectorPolicy, history: &History<'_>) -> Option<NaiveDate> {
+    let after = history.as_of;
+    let mut next: Option<NaiveDate> = None;
+    let mut consider = |on: NaiveDate, days: u32| {
+        let Some(on) = on.checked_add_days(chrono::Days::new(days.into())) else { return };
+        if on > after && next.is_none_or(|next| on < next) {
+            next = Some(on);
+        }
+    };
+    // A dated amount counts from its day, leaves the recent window `recent` days later and
+    // the baseline `recent + baseline` days later.
+    let spans = [
+        (policy.buying.recent_days, policy.buying.baseline_days),
+        (policy.returns.recent_days, policy.returns.baseline_days),
+    ];
+    for event in history.events {
+        consider(event.effective_on, 0);
+        for (recent, baseline) in spans {
+            consider(event.effective_on, recent);
+            consider(event.effective_on, recent.saturating_add(baseline));
+        }
+    }
+    for payment in history.state.payments.values() {
+        consider(payment.paid_on, 0);
+        payment.reversed_on.into_iter().for_each(|on| consider(on, 0));
+    }
+    for attempt in history.contacts {
+        consider(attempt.at.date_naive(), 0);
+        consider(attempt.at.date_naive(), policy.unreturned.window_days);
+    }
+    for on in history.time_requests_on {
+        consider(*on, 0);
+        consider(*on, policy.extension.window_days);
+    }
+    next
 }
 
 /// A detector that fired: the figures that fired it, as text.

@@ -168,7 +168,6 @@ pub struct Event {
     /// Position in the account's log (recording order).
     pub seq: EventSeq,
     /// The value date: the day from which the event counts.
-    #[serde(with = "crate::dates::date")]
     pub effective_on: NaiveDate,
     /// What happened.
     pub kind: EventKind,
@@ -180,7 +179,6 @@ pub struct EventRecord {
     /// The fact.
     pub event: Event,
     /// When it was recorded (the engine's clock, never the core's).
-    #[serde(with = "crate::dates::instant")]
     pub recorded_at: DateTime<Utc>,
     /// The caller's idempotency key of the command that recorded it.
     pub key: String,
@@ -198,10 +196,8 @@ pub struct JournalEntry {
     /// The first entry of an event, or a correction appended after a back-dated event.
     pub kind: EntryKind,
     /// The event's effective date (corrections too: they restate the event as of its date).
-    #[serde(with = "crate::dates::date")]
     pub effective_on: NaiveDate,
     /// When the entry was written.
-    #[serde(with = "crate::dates::instant")]
     pub recorded_at: DateTime<Utc>,
     /// The legs, summing to zero.
     pub postings: Vec<Posting>,
@@ -228,7 +224,6 @@ pub enum EventKind {
         /// Its kind.
         kind: ObligationKind,
         /// Its due date.
-        #[serde(with = "crate::dates::date")]
         due_on: NaiveDate,
         /// Amounts by component `[principal, interest, fee]`, each at least zero.
         amounts_minor: [i64; 3],
@@ -270,7 +265,6 @@ pub enum EventKind {
         /// The interest obligation created (possibly for zero).
         obligation: ObligationId,
         /// When the posted interest falls due.
-        #[serde(with = "crate::dates::date")]
         due_on: NaiveDate,
     },
     /// Everything outstanding is written off; later payments are recoveries.
@@ -353,7 +347,6 @@ pub struct PlannedInstallment {
     /// The obligation it becomes.
     pub obligation: ObligationId,
     /// Its due date.
-    #[serde(with = "crate::dates::date")]
     pub due_on: NaiveDate,
     /// Principal as planned. When replay finds less outstanding on the replaced obligations
     /// (a back-dated payment), earlier installments keep their principal and the last takes
@@ -412,10 +405,8 @@ pub struct ObligationState {
     /// The obligation.
     pub id: ObligationId,
     /// The day it was issued.
-    #[serde(with = "crate::dates::date")]
     pub issued_on: NaiveDate,
     /// The day it falls due.
-    #[serde(with = "crate::dates::date")]
     pub due_on: NaiveDate,
     /// Outstanding by component `[principal, interest, fee]`. After charge-off this is what the
     /// debtor still owes, although the receivable books are zero.
@@ -438,14 +429,12 @@ impl ObligationState {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PaymentState {
     /// The payment's effective date.
-    #[serde(with = "crate::dates::date")]
     pub paid_on: NaiveDate,
     /// The amount received.
     pub amount_minor: i64,
     /// True if and only if the payment was reversed.
     pub reversed: bool,
     /// The reversal's effective date, if reversed.
-    #[serde(with = "crate::dates::option_date")]
     pub reversed_on: Option<NaiveDate>,
     /// Allocations: `(book, obligation, component) -> amount`, book being
     /// [`Book::Receivable`] before charge-off and [`Book::Recoveries`] after.
@@ -458,7 +447,6 @@ pub struct PaymentState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct ReplayKey {
     /// The effective date.
-    #[serde(with = "crate::dates::date")]
     pub effective_on: NaiveDate,
     /// True for interest accruals, which close their day.
     pub accrual: bool,
@@ -481,6 +469,9 @@ impl ReplayKey {
 /// and a summary of the events replayed so far (enough for [`check`] and for continuing the
 /// replay with a later event, see [`replay_next`]). The store keeps the state after every
 /// event as the account's snapshot.
+///
+/// Every field is public so that the store can keep the state as its own row; the unapplied
+/// cash and the interest fields are the replay's bookkeeping, which only the replay sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountState {
     /// Obligations by id.
@@ -488,17 +479,15 @@ pub struct AccountState {
     /// Payments by event.
     pub payments: BTreeMap<EventSeq, PaymentState>,
     /// Unapplied cash by the payment it came from, oldest first.
-    unapplied: VecDeque<(EventSeq, i64)>,
+    pub unapplied: VecDeque<(EventSeq, i64)>,
     /// The charge-off date, if charged off.
-    #[serde(with = "crate::dates::option_date")]
     pub charged_off_on: Option<NaiveDate>,
     /// Days before this date have been accumulated for interest.
-    #[serde(with = "crate::dates::date")]
-    interest_cursor: NaiveDate,
+    pub interest_cursor: NaiveDate,
     /// Interest-bearing balance times days (minor-unit days) since the last posting.
-    balance_days: i128,
+    pub balance_days: i128,
     /// Exact interest not yet posted, as a numerator over the year's days, in minor units.
-    interest_carry: Decimal,
+    pub interest_carry: Decimal,
     /// Book balances (debit positive) by book.
     pub book_balances_minor: BTreeMap<Book, i64>,
     /// How many events were replayed.
@@ -506,10 +495,8 @@ pub struct AccountState {
     /// The highest event sequence replayed (zero if none).
     pub max_seq: EventSeq,
     /// The latest effective date replayed.
-    #[serde(with = "crate::dates::option_date")]
     pub latest_on: Option<NaiveDate>,
     /// The date of the latest interest accrual replayed.
-    #[serde(with = "crate::dates::option_date")]
     pub accrued_through: Option<NaiveDate>,
     /// The replay key of the last event replayed.
     pub last: Option<ReplayKey>,
@@ -518,7 +505,6 @@ pub struct AccountState {
     pub cold_parts: u32,
     /// The latest day a payment in a cold part was received or reversed on, if any: the state
     /// holds every payment received or reversed after it ([`AccountState::has_payments_from`]).
-    #[serde(with = "crate::dates::option_date")]
     pub cold_through: Option<NaiveDate>,
 }
 
@@ -1324,16 +1310,13 @@ fn receivable(
 /// written, and the caller may fix the command and send it again with the same key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum Rejection {
     /// The effective date is before the account was opened.
     #[error("effective date {effective_on} is before the account opened on {opened_on}")]
     EffectiveBeforeOpened {
         /// The effective date given.
-        #[serde(with = "crate::dates::date")]
         effective_on: NaiveDate,
         /// The account's opening date.
-        #[serde(with = "crate::dates::date")]
         opened_on: NaiveDate,
     },
     /// An amount that must be positive is not.
@@ -1356,10 +1339,8 @@ pub enum Rejection {
     #[error("due date {due_on} is before the issue date {issued_on}")]
     DueBeforeIssue {
         /// The due date.
-        #[serde(with = "crate::dates::date")]
         due_on: NaiveDate,
         /// The issue (effective) date.
-        #[serde(with = "crate::dates::date")]
         issued_on: NaiveDate,
     },
     /// The obligation is not one of this account's.
@@ -1375,10 +1356,8 @@ pub enum Rejection {
         /// The obligation named.
         obligation: ObligationId,
         /// When it is issued.
-        #[serde(with = "crate::dates::date")]
         issued_on: NaiveDate,
         /// The effective date given.
-        #[serde(with = "crate::dates::date")]
         effective_on: NaiveDate,
     },
     /// The event to reverse is not a payment of this account.
@@ -1399,10 +1378,8 @@ pub enum Rejection {
         /// The payment.
         payment: EventSeq,
         /// The payment's effective date.
-        #[serde(with = "crate::dates::date")]
         paid_on: NaiveDate,
         /// The reversal's effective date.
-        #[serde(with = "crate::dates::date")]
         effective_on: NaiveDate,
     },
     /// A new charge would take the balance over the credit limit.
@@ -1419,7 +1396,6 @@ pub enum Rejection {
     #[error("the account was charged off on {charged_off_on}; {event} is not accepted")]
     ChargedOff {
         /// The charge-off date.
-        #[serde(with = "crate::dates::date")]
         charged_off_on: NaiveDate,
         /// The event refused.
         event: String,
@@ -1430,10 +1406,8 @@ pub enum Rejection {
     )]
     ChargeOffBackdated {
         /// The effective date given.
-        #[serde(with = "crate::dates::date")]
         effective_on: NaiveDate,
         /// The latest effective date of recorded events.
-        #[serde(with = "crate::dates::date")]
         latest_on: NaiveDate,
     },
     /// A waiver or reduction asks for more than is outstanding.
@@ -1489,7 +1463,6 @@ pub enum Rejection {
     #[error("interest was already accrued through {accrued_through}; accrue through a later date")]
     AccrualNotAfterLast {
         /// The latest accrual date recorded.
-        #[serde(with = "crate::dates::date")]
         accrued_through: NaiveDate,
     },
     /// A charge-off reversal on an account that is not charged off.
@@ -1499,10 +1472,8 @@ pub enum Rejection {
     #[error("a charge-off reversal takes effect on the charge-off date {charged_off_on}, not on {effective_on}")]
     ChargeOffReversalDate {
         /// The effective date given.
-        #[serde(with = "crate::dates::date")]
         effective_on: NaiveDate,
         /// The charge-off date.
-        #[serde(with = "crate::dates::date")]
         charged_off_on: NaiveDate,
     },
     /// A credit note above the principal owed (of its obligation, or of the open ones).

@@ -60,10 +60,8 @@ pub struct ReportedSignal {
     /// The signal.
     pub signal: crate::policy::Signal,
     /// The day it was observed (a filing's due date passed, a resignation published).
-    #[serde(with = "crate::dates::date")]
     pub observed_on: NaiveDate,
     /// The day it stops counting, if it does (exclusive); `None`: until reported otherwise.
-    #[serde(with = "crate::dates::option_date")]
     pub expires_on: Option<NaiveDate>,
     /// Who reported it (`bureau:acme`, `analyst:jdoe`), 1 to [`TEXT_LEN_MAX`] bytes.
     pub source: String,
@@ -104,7 +102,6 @@ pub struct Attorney {
     /// A postal address.
     pub postal_address: Option<String>,
     /// The day the collector learned of the representation.
-    #[serde(with = "crate::dates::date")]
     pub since: NaiveDate,
 }
 
@@ -153,7 +150,6 @@ pub struct ContactRestrictions {
     /// When the debtor last gave prior consent, directly to the collector, to be called
     /// (Regulation F's call-frequency presumption does not count such calls within the
     /// consent's days).
-    #[serde(with = "crate::dates::option_instant")]
     pub call_consent_given_at: Option<DateTime<Utc>>,
     /// Channels the debtor asked not to be used at all (every address on them).
     pub opted_out_channels: Vec<ContactChannel>,
@@ -175,7 +171,6 @@ pub struct ConsentRecord {
     /// Given (`true`) or withdrawn.
     pub consent: bool,
     /// When.
-    #[serde(with = "crate::dates::instant")]
     pub at: DateTime<Utc>,
     /// How (`web form`, `recorded call 2026-11-20`, `signed application`...).
     pub source: String,
@@ -286,7 +281,6 @@ pub struct Account {
     /// The credit limit in minor units, or `None` for no limit (closed-end products).
     pub credit_limit_minor: Option<i64>,
     /// The day the account was opened; no event may take effect before it.
-    #[serde(with = "crate::dates::date")]
     pub opened_on: NaiveDate,
     /// The contractual terms.
     pub terms: Terms,
@@ -555,10 +549,8 @@ pub struct Obligation {
     /// What kind of obligation.
     pub kind: ObligationKind,
     /// The day it was issued (its charge takes effect then).
-    #[serde(with = "crate::dates::date")]
     pub issued_on: NaiveDate,
     /// The day it falls due; days past due count from here, never from the issue date.
-    #[serde(with = "crate::dates::date")]
     pub due_on: NaiveDate,
     /// Original amounts due by component, in minor units `[principal, interest, fee]`.
     pub original_minor: [i64; 3],

@@ -98,7 +98,6 @@ pub struct QuoteRequest {
     /// How often they fall due.
     pub frequency: Frequency,
     /// The first due date.
-    #[serde(with = "crate::dates::date")]
     pub first_due: NaiveDate,
     /// Rounding of the level installment and of each period's interest.
     pub rounding: RoundingRule,
@@ -110,7 +109,6 @@ pub struct Installment {
     /// 1 for the first.
     pub n: u32,
     /// When it falls due.
-    #[serde(with = "crate::dates::date")]
     pub due_on: NaiveDate,
     /// What is due, `principal_minor + interest_minor`.
     pub amount_minor: i64,
@@ -139,7 +137,6 @@ pub struct Schedule {
 
 /// Why a plan cannot be quoted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[non_exhaustive]
 pub enum QuoteError {
     /// The balance is not positive or too large.
     #[error(
@@ -275,7 +272,6 @@ fn finish(currency: Currency, installments: Vec<Installment>, level_minor: i64) 
 
 /// Why a plan is not affordable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[non_exhaustive]
 pub enum Unaffordable {
     /// Stated expenses are at least stated income.
     #[error("no disposable income: income {income_minor}, expenses {expenses_minor} (minor units a month)")]
@@ -421,7 +417,6 @@ pub fn check_affordable(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PromisedPayment {
     /// The promised date.
-    #[serde(with = "crate::dates::date")]
     pub on: NaiveDate,
     /// The promised amount, minor units.
     pub amount_minor: i64,
@@ -429,7 +424,6 @@ pub struct PromisedPayment {
 
 /// Why a promise to pay is refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[non_exhaustive]
 pub enum PromiseRefused {
     /// No dated amount.
     #[error("a promise needs at least one dated amount")]
@@ -438,7 +432,6 @@ pub enum PromiseRefused {
     #[error("promised amount {amount_minor} on {on} is not positive")]
     AmountNotPositive {
         /// The date.
-        #[serde(with = "crate::dates::date")]
         on: NaiveDate,
         /// The amount.
         amount_minor: i64,
@@ -447,20 +440,16 @@ pub enum PromiseRefused {
     #[error("promised date {on} is before {made_on}")]
     InThePast {
         /// The date.
-        #[serde(with = "crate::dates::date")]
         on: NaiveDate,
         /// When the promise is made.
-        #[serde(with = "crate::dates::date")]
         made_on: NaiveDate,
     },
     /// A date is further out than the policy allows.
     #[error("promised date {on} is more than {max_days_out} days after {made_on}")]
     TooFarOut {
         /// The date.
-        #[serde(with = "crate::dates::date")]
         on: NaiveDate,
         /// When the promise is made.
-        #[serde(with = "crate::dates::date")]
         made_on: NaiveDate,
         /// The policy's limit.
         max_days_out: u32,

@@ -37,7 +37,6 @@ pub struct Features {
     /// The product.
     pub product: ProductKind,
     /// The scoring date: the review date in a cycle (every feature below is as of that day).
-    #[serde(with = "crate::dates::date")]
     pub as_of: NaiveDate,
     /// The account's currency: every `*_minor` amount below is in its minor units.
     pub currency: Currency,
@@ -129,7 +128,6 @@ pub struct ContactRequest {
     /// The accounts concerned, in id order.
     pub accounts: Vec<AccountId>,
     /// The review date.
-    #[serde(with = "crate::dates::date")]
     pub as_of: NaiveDate,
     /// The steps the stages ask for today, most urgent first.
     pub steps: Vec<ContactStep>,
@@ -158,7 +156,6 @@ pub struct ContactProposal {
     /// The message template id.
     pub template: String,
     /// When to make the contact.
-    #[serde(with = "crate::dates::instant")]
     pub at: DateTime<Utc>,
     /// The tone the strategy chose, if it chose one: the engine then uses the template of the
     /// due steps on the proposal's channel with that tone (the proposed template if it has

@@ -86,7 +86,6 @@ pub struct WorkClaim {
     /// The agent.
     pub agent: String,
     /// The end of the lease.
-    #[serde(with = "crate::dates::instant")]
     pub until: DateTime<Utc>,
 }
 
@@ -98,12 +97,10 @@ pub struct WorkItem {
     /// The account.
     pub account: AccountId,
     /// The first day it may be worked again; `None` for at once.
-    #[serde(with = "crate::dates::option_date")]
     pub next_action_on: Option<NaiveDate>,
     /// The lease of the agent working it, if any (an ended lease no longer holds it).
     pub claim: Option<WorkClaim>,
     /// The day the debtor last asked for more time (the `extension_request` signal).
-    #[serde(with = "crate::dates::option_date")]
     pub extension_requested_on: Option<NaiveDate>,
 }
 
@@ -187,7 +184,6 @@ pub struct WorkLogEntry {
     /// The outcome.
     pub code: WorkOutcomeCode,
     /// When it was recorded.
-    #[serde(with = "crate::dates::instant")]
     pub at: DateTime<Utc>,
     /// The amount promised, in minor units of the account's currency (0 unless a promise).
     pub promised_minor: i64,

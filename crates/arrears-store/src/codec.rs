@@ -17,7 +17,8 @@
 //! not change a stored byte.
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+
+use crate::rows::{Record, Row};
 
 /// Largest record the decoder accepts, in bytes. Bounds allocation on corrupt input.
 pub const RECORD_LEN_MAX: usize = 16 * 1024 * 1024;
@@ -132,9 +133,11 @@ impl RecordKind {
             | RecordKind::BankMatch
             | RecordKind::ColdPart
             | RecordKind::CreditDecision
-            | RecordKind::CreditStanding
             | RecordKind::CreditReview
             | RecordKind::LedgerRow => 1,
+            // Version 2: `detected` appended (an older standing reads with no mark: the
+            // detectors run for it on the next day).
+            RecordKind::CreditStanding => 2,
             // Version 2: `returned` appended (an older line reads with nothing returned).
             RecordKind::BankLine => 2,
         }
@@ -170,6 +173,8 @@ impl RecordKind {
             RecordKind::Snapshot if version < 2 => &[0, 0],
             // `HeldLine::returned`, empty.
             RecordKind::BankLine if version < 2 => &[0],
+            // `CreditStanding::detected`, `None`.
+            RecordKind::CreditStanding if version < 2 => &[0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -300,7 +305,7 @@ fn config() -> impl bincode::config::Config {
 /// If serde fails on one of our own record types, which would be a programmer error (they
 /// hold no maps with non-string keys and no unbounded recursion), or if the record exceeds
 /// [`RECORD_LEN_MAX`], which the limits on every field make impossible.
-pub fn encode<T: Serialize>(kind: RecordKind, value: &T) -> Vec<u8> {
+pub fn encode<T: Row>(kind: RecordKind, value: &T) -> Vec<u8> {
     // Most records are under 256 bytes: one allocation, written in place.
     let mut bytes = Vec::with_capacity(256);
     bytes.push(kind.version());
@@ -312,11 +317,28 @@ pub fn encode<T: Serialize>(kind: RecordKind, value: &T) -> Vec<u8> {
     bytes
 }
 
+/// Encodes `value` as a record of `kind`, in its stored row ([`crate::rows::Record`]).
+pub fn encode_record<T: Record>(kind: RecordKind, value: &T) -> Vec<u8> {
+    encode(kind, &value.to_row())
+}
+
+/// Decodes a record of `kind` into its row, then the row into `T` ([`crate::rows::Record`]).
+///
+/// # Errors
+///
+/// The [`DecodeError`] that says what is wrong.
+pub fn decode_record<T: Record>(kind: RecordKind, bytes: &[u8]) -> Result<T, DecodeError> {
+    match decode::<T::Row>(kind, bytes) {
+        Ok(row) => Ok(T::from_row(row)),
+        Err(error) => T::legacy_row(kind, bytes).map(T::from_row).ok_or(error),
+    }
+}
+
 /// Encodes a record of `kind` as format 1 wrote it: version byte 1 and dates and instants as
 /// strings. The audit hash is taken over this form, so that it stays the same whichever
 /// record version stores the entry.
-pub fn encode_format_1<T: Serialize>(kind: RecordKind, value: &T) -> Vec<u8> {
-    let mut bytes = arrears_core::dates::with_strings(|| encode(kind, value));
+pub fn encode_format_1<T: Row>(kind: RecordKind, value: &T) -> Vec<u8> {
+    let mut bytes = crate::rows::with_strings(|| encode(kind, value));
     bytes[0] = 1;
     let end = bytes.len() - 4;
     let checksum = crc32(&bytes[..end]);
@@ -324,12 +346,18 @@ pub fn encode_format_1<T: Serialize>(kind: RecordKind, value: &T) -> Vec<u8> {
     bytes
 }
 
+/// [`encode_format_1`] of `value`'s row ([`crate::rows::Record`]): what the audit hash is
+/// taken over.
+pub fn encode_record_format_1<T: Record>(kind: RecordKind, value: &T) -> Vec<u8> {
+    encode_format_1(kind, &value.to_row())
+}
+
 /// Decodes a record of `kind`, checking length, checksum, version and that every byte is used.
 ///
 /// # Errors
 ///
 /// The [`DecodeError`] that says what is wrong.
-pub fn decode<T: DeserializeOwned>(kind: RecordKind, bytes: &[u8]) -> Result<T, DecodeError> {
+pub fn decode<T: Row>(kind: RecordKind, bytes: &[u8]) -> Result<T, DecodeError> {
     decode_checked(kind, bytes, false)
 }
 
@@ -340,7 +368,10 @@ pub fn decode<T: DeserializeOwned>(kind: RecordKind, bytes: &[u8]) -> Result<T, 
 /// # Errors
 ///
 /// The [`DecodeError`] that says what is wrong.
-pub fn decode_head<T: DeserializeOwned>(kind: RecordKind, bytes: &[u8]) -> Result<T, DecodeError> {
+pub(crate) fn decode_head<T: DeserializeOwned>(
+    kind: RecordKind,
+    bytes: &[u8],
+) -> Result<T, DecodeError> {
     decode_checked(kind, bytes, true)
 }
 
@@ -380,22 +411,32 @@ fn decode_checked<T: DeserializeOwned>(
     let decoded = if version == kind.version() {
         decode()
     } else if version == 1
-        && !matches!(kind, RecordKind::Snapshot | RecordKind::PluginEntry | RecordKind::BankLine)
+        && !matches!(
+            kind,
+            RecordKind::Snapshot
+                | RecordKind::PluginEntry
+                | RecordKind::BankLine
+                | RecordKind::CreditStanding
+        )
     {
         // Written by format 1: the same fields, dates and instants as strings.
-        arrears_core::dates::with_strings(decode)
+        crate::rows::with_strings(decode)
     } else if ((2..kind.version()).contains(&version)
         && matches!(kind, RecordKind::Case | RecordKind::Action | RecordKind::Debtor))
         || (version == 1
             && matches!(
                 kind,
-                RecordKind::PluginEntry | RecordKind::Snapshot | RecordKind::BankLine
+                RecordKind::PluginEntry
+                    | RecordKind::Snapshot
+                    | RecordKind::BankLine
+                    | RecordKind::CreditStanding
             ))
     {
         // Written before the case's `interrupted` and `capacity`, the action's `claim`,
         // `sent_at` and `seq` (or its `message`, `payment_link` and `invoice`), the debtor's `restrictions` and `attorney`, the plugin entry's
-        // `in_process` or the bank line's `returned` were appended (completed above; both
-        // kinds were new within format 2, with integer dates from their first version).
+        // `in_process`, the bank line's `returned` or the credit standing's `detected` were
+        // appended (completed above; those kinds were new within format 2 or later, with
+        // integer dates from their first version).
         decode()
     } else {
         return Err(DecodeError::Version { kind: name, found: version, expected: kind.version() });

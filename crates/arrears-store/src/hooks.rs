@@ -7,7 +7,7 @@ use std::path::Path;
 
 use arrears_core::ids::{AccountId, ObligationId};
 
-use crate::codec::{encode, RecordKind};
+use crate::codec::{encode_record, RecordKind};
 use crate::error::{contain_open, from_redb, OpenError, StorageError};
 use crate::fault::FaultyDisk;
 use crate::open::{open_error, Db, Store, StoreOptions};
@@ -87,7 +87,7 @@ impl Store {
             let Some(whole) = txn.whole_snapshot(account)? else { continue };
             // Version 1 is version 2 without its last two fields, `cold_parts` (a varint 0)
             // and `cold_through` (`None`, 0).
-            let current = encode(RecordKind::Snapshot, &*whole);
+            let current = encode_record(RecordKind::Snapshot, &*whole);
             let payload = &current[1..current.len() - 4];
             assert!(payload.ends_with(&[0, 0]), "a whole state counts no cold part");
             let mut older = vec![1];
@@ -130,9 +130,11 @@ fn write_format_2_ledger(txn: &WriteTxn, rows: &[(u64, LedgerRow)]) -> Result<()
     let mut index = owner.open_table(ACCOUNT_ENTRIES_FORMAT_3).map_err(from_redb)?;
     for (_, row) in rows {
         let key = (row.account.0, row.event.event.seq.0);
-        events.insert(key, encode(RecordKind::Event, &row.event).as_slice()).map_err(from_redb)?;
+        events
+            .insert(key, encode_record(RecordKind::Event, &row.event).as_slice())
+            .map_err(from_redb)?;
         for entry in &row.entries {
-            let bytes = encode(RecordKind::Entry, entry);
+            let bytes = encode_record(RecordKind::Entry, entry);
             journal.insert(entry.id.0, bytes.as_slice()).map_err(from_redb)?;
             index.insert((row.account.0, entry.id.0), ()).map_err(from_redb)?;
         }

@@ -12,6 +12,8 @@
 //! - `schema`: the format version, every table with its key and value types, and the small
 //!   stored types (sequences, reference kinds, audit and idempotency records);
 //! - [`codec`]: records to bytes and back;
+//! - [`rows`]: the stored rows, the store's own types for what it stores, and their explicit
+//!   conversions from and to the core's and engine's types;
 //! - `open`: creating, opening and migrating a store, and its options;
 //! - `txn`: the two transactions, the tables they hold open, the write transaction's cache of
 //!   decoded records, the containment of engine panics, the commit;
@@ -32,6 +34,7 @@ mod hooks;
 mod migrate;
 mod open;
 mod read;
+pub mod rows;
 mod schema;
 mod scratch;
 mod txn;

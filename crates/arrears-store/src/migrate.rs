@@ -16,10 +16,11 @@ use std::path::Path;
 use arrears_core::ledger::{replay, Event, EventRecord, JournalEntry};
 use redb::ReadableTable;
 
-use crate::codec::{decode, RecordKind};
+use crate::codec::{decode_record, RecordKind};
 use crate::error::{from_redb, MigrateError, OpenError, StorageError};
 use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
 use crate::read::Reads;
+use crate::rows::Record;
 use crate::schema::{
     Accounts, Meta, Snapshots, ACCOUNT_ENTRIES_FORMAT_3, DERIVED_FORMAT_1, EVENTS_FORMAT_3,
     FORMAT_VERSION, FORMAT_VERSION_OLDEST, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
@@ -201,13 +202,13 @@ fn legacy_events(txn: &WriteTxn, account: u64) -> Result<Vec<EventRecord>, Stora
 }
 
 /// Decodes a record of a table of an older format, naming the table and key when it fails.
-fn legacy_record<T: serde::de::DeserializeOwned>(
+fn legacy_record<T: Record>(
     table: &'static str,
     key: String,
     kind: RecordKind,
     bytes: &[u8],
 ) -> Result<T, StorageError> {
-    decode(kind, bytes).map_err(|reason| StorageError::Corrupted { table, key, reason })
+    decode_record(kind, bytes).map_err(|reason| StorageError::Corrupted { table, key, reason })
 }
 
 /// Moves an account's events and journal entries from the tables of formats 1 to 3 to the

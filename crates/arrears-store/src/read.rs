@@ -17,8 +17,9 @@ use arrears_core::work::{Agent, Team, WorkItem, WorkLogEntry};
 use chrono::NaiveDate;
 use redb::{ReadableTable, ReadableTableMetadata};
 
-use crate::codec::{self, decode, RecordKind};
+use crate::codec::{self, decode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
+use crate::rows::Record;
 use crate::schema::{
     date_key, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines,
     BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings,
@@ -555,7 +556,7 @@ pub trait Reads: TableAccess {
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StorageError> {
         self.read_table(crate::schema::Idempotency, |table| {
             let Some(guard) = table.get(key).map_err(from_redb)? else { return Ok(None) };
-            decode(RecordKind::Idempotency, guard.value()).map(Some).map_err(|reason| {
+            decode_record(RecordKind::Idempotency, guard.value()).map(Some).map_err(|reason| {
                 StorageError::Corrupted { table: "idempotency", key: format!("{key:?}"), reason }
             })
         })
@@ -572,13 +573,14 @@ pub trait Reads: TableAccess {
             for row in table.iter().map_err(from_redb)? {
                 let (key, value) = row.map_err(from_redb)?;
                 let key = key.value().to_owned();
-                let record = decode(RecordKind::Idempotency, value.value()).map_err(|reason| {
-                    StorageError::Corrupted {
-                        table: "idempotency",
-                        key: format!("{key:?}"),
-                        reason,
-                    }
-                })?;
+                let record =
+                    decode_record(RecordKind::Idempotency, value.value()).map_err(|reason| {
+                        StorageError::Corrupted {
+                            table: "idempotency",
+                            key: format!("{key:?}"),
+                            reason,
+                        }
+                    })?;
                 records.push((key, record));
             }
             Ok(records)
@@ -669,7 +671,7 @@ pub trait Reads: TableAccess {
                     codec::decode_head(RecordKind::Account, guard.value()).map_err(|reason| {
                         StorageError::Corrupted { table: "accounts", key: id.to_string(), reason }
                     })?;
-                debtors.push(head.debtor);
+                debtors.push(DebtorId(head.debtor));
             }
             Ok(debtors)
         })
@@ -817,6 +819,22 @@ pub trait Reads: TableAccess {
         })
     }
 
+    /// How many contact attempts a debtor's history holds (the sequence of the last; the
+    /// history is append-only), without decoding them: a mark of whether it grew.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn contacts_count(&self, debtor: DebtorId) -> Result<u64, StorageError> {
+        self.read_table(Contacts, |table| {
+            let mut rows = table.range((debtor.0, 0)..=(debtor.0, u64::MAX)).map_err(from_redb)?;
+            match rows.next_back() {
+                Some(row) => Ok(row.map_err(from_redb)?.0.value().1),
+                None => Ok(0),
+            }
+        })
+    }
+
     /// A debtor's notes, oldest first (none in a store written before the `notes` table).
     ///
     /// # Errors
@@ -862,7 +880,7 @@ pub trait Reads: TableAccess {
                 return Ok(None);
             };
             let seq = key.value();
-            let head = decode(RecordKind::Audit, value.value()).map_err(|reason| {
+            let head = decode_record(RecordKind::Audit, value.value()).map_err(|reason| {
                 StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
             })?;
             let head = Some(head);
@@ -891,7 +909,7 @@ pub trait Reads: TableAccess {
     fn plugin_entry(&self, name: &str) -> Result<Option<PluginEntryRow>, StorageError> {
         self.read_table_or(Plugins, None, |table| {
             let Some(guard) = table.get(name).map_err(from_redb)? else { return Ok(None) };
-            decode(RecordKind::PluginEntry, guard.value()).map(Some).map_err(|reason| {
+            decode_record(RecordKind::PluginEntry, guard.value()).map(Some).map_err(|reason| {
                 StorageError::Corrupted { table: "plugins", key: name.to_owned(), reason }
             })
         })
@@ -908,13 +926,14 @@ pub trait Reads: TableAccess {
             let mut rows = Vec::new();
             for row in table.iter().map_err(from_redb)? {
                 let (key, value) = row.map_err(from_redb)?;
-                let entry = decode(RecordKind::PluginEntry, value.value()).map_err(|reason| {
-                    StorageError::Corrupted {
-                        table: "plugins",
-                        key: key.value().to_owned(),
-                        reason,
-                    }
-                })?;
+                let entry =
+                    decode_record(RecordKind::PluginEntry, value.value()).map_err(|reason| {
+                        StorageError::Corrupted {
+                            table: "plugins",
+                            key: key.value().to_owned(),
+                            reason,
+                        }
+                    })?;
                 rows.push(entry);
             }
             Ok(rows)
@@ -1195,35 +1214,35 @@ impl WriteTxn {
     }
 }
 
-fn get_record<T: serde::de::DeserializeOwned>(
+fn get_record<T: Record>(
     table: &impl ReadableTable<u64, &'static [u8]>,
     table_name: &'static str,
     kind: RecordKind,
     id: u64,
 ) -> Result<Option<T>, StorageError> {
     let Some(guard) = table.get(id).map_err(from_redb)? else { return Ok(None) };
-    decode(kind, guard.value()).map(Some).map_err(|reason| StorageError::Corrupted {
+    decode_record(kind, guard.value()).map(Some).map_err(|reason| StorageError::Corrupted {
         table: table_name,
         key: id.to_string(),
         reason,
     })
 }
 
-fn get_named<T: serde::de::DeserializeOwned>(
+fn get_named<T: Record>(
     table: &impl ReadableTable<&'static str, &'static [u8]>,
     table_name: &'static str,
     kind: RecordKind,
     name: &str,
 ) -> Result<Option<T>, StorageError> {
     let Some(guard) = table.get(name).map_err(from_redb)? else { return Ok(None) };
-    decode(kind, guard.value()).map(Some).map_err(|reason| StorageError::Corrupted {
+    decode_record(kind, guard.value()).map(Some).map_err(|reason| StorageError::Corrupted {
         table: table_name,
         key: format!("{name:?}"),
         reason,
     })
 }
 
-fn all_records<T: serde::de::DeserializeOwned>(
+fn all_records<T: Record>(
     table: &impl ReadableTable<u64, &'static [u8]>,
     table_name: &'static str,
     kind: RecordKind,
@@ -1232,7 +1251,7 @@ fn all_records<T: serde::de::DeserializeOwned>(
 }
 
 /// Up to `limit` records with keys above `after`, in key order.
-fn page_of_records<T: serde::de::DeserializeOwned>(
+fn page_of_records<T: Record>(
     table: &impl ReadableTable<u64, &'static [u8]>,
     table_name: &'static str,
     kind: RecordKind,
@@ -1247,10 +1266,8 @@ fn page_of_records<T: serde::de::DeserializeOwned>(
     let mut records = Vec::new();
     for row in table.range(start..).map_err(from_redb)?.take(limit) {
         let (key, value) = row.map_err(from_redb)?;
-        let record = decode(kind, value.value()).map_err(|reason| StorageError::Corrupted {
-            table: table_name,
-            key: key.value().to_string(),
-            reason,
+        let record = decode_record(kind, value.value()).map_err(|reason| {
+            StorageError::Corrupted { table: table_name, key: key.value().to_string(), reason }
         })?;
         records.push(record);
     }
@@ -1267,15 +1284,13 @@ fn decode_rows<K, T>(
 where
     K: redb::Key + 'static,
     for<'k> K::SelfType<'k>: std::fmt::Debug,
-    T: serde::de::DeserializeOwned,
+    T: Record,
 {
     let mut records = Vec::new();
     for row in rows {
         let (key, value) = row.map_err(from_redb)?;
-        let record = decode(kind, value.value()).map_err(|reason| StorageError::Corrupted {
-            table: table_name,
-            key: format!("{:?}", key.value()),
-            reason,
+        let record = decode_record(kind, value.value()).map_err(|reason| {
+            StorageError::Corrupted { table: table_name, key: format!("{:?}", key.value()), reason }
         })?;
         records.push(record);
     }
@@ -1296,7 +1311,7 @@ fn index_range(
 
 /// Decodes the ledger row at log sequence `seq`.
 fn decode_ledger_row(seq: u64, bytes: &[u8]) -> Result<LedgerRow, StorageError> {
-    decode(RecordKind::LedgerRow, bytes).map_err(|reason| StorageError::Corrupted {
+    decode_record(RecordKind::LedgerRow, bytes).map_err(|reason| StorageError::Corrupted {
         table: "ledger_log",
         key: seq.to_string(),
         reason,

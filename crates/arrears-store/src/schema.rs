@@ -5,7 +5,7 @@
 use std::cell::OnceCell;
 
 use arrears_core::case::AuditRecord;
-use arrears_core::ids::{AccountId, DebtorId};
+use arrears_core::ids::AccountId;
 use arrears_core::ledger::{EventRecord, JournalEntry};
 use chrono::NaiveDate;
 use redb::TableDefinition;
@@ -212,10 +212,10 @@ pub struct AuditEntry {
 #[derive(Deserialize)]
 pub(crate) struct AccountHead {
     #[allow(dead_code)]
-    pub(crate) id: AccountId,
+    pub(crate) id: u64,
     #[allow(dead_code)]
     pub(crate) external_ref: Option<String>,
-    pub(crate) debtor: DebtorId,
+    pub(crate) debtor: u64,
 }
 
 /// An id sequence kept in the meta table.
@@ -337,16 +337,6 @@ pub struct LedgerRow {
     pub event: EventRecord,
     /// The journal entries the command wrote, in id order.
     pub entries: Vec<JournalEntry>,
-}
-
-/// [`LedgerRow`] borrowed, to encode a row without copying its event and entries (serde
-/// writes a reference and a slice as it writes the value and a `Vec`).
-#[derive(Serialize)]
-pub(crate) struct LedgerRowRef<'a> {
-    pub(crate) account: AccountId,
-    pub(crate) prev: u64,
-    pub(crate) event: &'a EventRecord,
-    pub(crate) entries: &'a [JournalEntry],
 }
 
 /// What an idempotency key recorded: the command's bytes and its result's bytes.

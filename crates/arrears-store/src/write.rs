@@ -12,16 +12,17 @@ use arrears_core::model::{Account, Debtor, Obligation};
 use arrears_core::work::{Agent, Team, WorkItem, WorkLogEntry};
 use redb::ReadableTable;
 
-use crate::codec::{encode, RecordKind};
+use crate::codec::{encode, encode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::read::Reads;
+use crate::rows::ledger::LedgerLogRow;
+use crate::rows::Stored;
 use crate::schema::{
     date_key, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines, BankMatches,
     Cases, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings, DebtorAccounts,
-    Debtors, ExternalRefs, Idempotency, IdempotencyRecord, LedgerHeads, LedgerLog, LedgerRowRef,
-    Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts,
-    PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams,
-    WorkItems, WorkLog,
+    Debtors, ExternalRefs, Idempotency, IdempotencyRecord, LedgerHeads, LedgerLog, Meta, Notes,
+    Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow,
+    Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams, WorkItems, WorkLog,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -66,7 +67,7 @@ impl WriteTxn {
     pub fn put_debtor(&mut self, debtor: &Debtor) -> Result<(), StorageError> {
         self.write_table(Debtors, |table| {
             table
-                .insert(debtor.id.0, encode(RecordKind::Debtor, debtor).as_slice())
+                .insert(debtor.id.0, encode_record(RecordKind::Debtor, debtor).as_slice())
                 .map_err(from_redb)?;
             Ok(())
         })
@@ -80,7 +81,7 @@ impl WriteTxn {
     pub fn put_account(&mut self, account: &Account) -> Result<(), StorageError> {
         self.write_table(Accounts, |table| {
             table
-                .insert(account.id.0, encode(RecordKind::Account, account).as_slice())
+                .insert(account.id.0, encode_record(RecordKind::Account, account).as_slice())
                 .map_err(from_redb)?;
             Ok(())
         })?;
@@ -97,7 +98,7 @@ impl WriteTxn {
     /// A storage failure.
     pub fn put_obligation(&mut self, obligation: &Obligation) -> Result<(), StorageError> {
         self.write_table(Obligations, |table| {
-            let bytes = encode(RecordKind::Obligation, obligation);
+            let bytes = encode_record(RecordKind::Obligation, obligation);
             table.insert(obligation.id.0, bytes.as_slice()).map_err(from_redb)?;
             Ok(())
         })?;
@@ -136,7 +137,12 @@ impl WriteTxn {
         }
         let prev = self.ledger_head(account)?.unwrap_or(0);
         let seq = self.next_id(Sequence::Log)?;
-        let row = LedgerRowRef { account, prev, event: record, entries };
+        let row = LedgerLogRow {
+            account: account.0,
+            prev,
+            event: record.to_row(),
+            entries: entries.iter().map(Stored::to_row).collect(),
+        };
         self.write_table(LedgerLog, |table| {
             let previous = table
                 .insert(seq, encode(RecordKind::LedgerRow, &row).as_slice())
@@ -232,8 +238,8 @@ impl WriteTxn {
         let stale = was_whole && state.cold_parts == 0;
         let part = state
             .split_cold(self.cold_items_min)
-            .map(|part| (state.cold_parts - 1, encode(RecordKind::ColdPart, &part)));
-        (encode(RecordKind::Snapshot, &*state), stale, part)
+            .map(|part| (state.cold_parts - 1, encode_record(RecordKind::ColdPart, &part)));
+        (encode_record(RecordKind::Snapshot, &*state), stale, part)
     }
 
     /// Claims an external reference for an id. Returns the id that already holds it, if any,
@@ -269,7 +275,7 @@ impl WriteTxn {
     ) -> Result<(), StorageError> {
         self.write_table(Idempotency, |table| {
             table
-                .insert(key, encode(RecordKind::Idempotency, record).as_slice())
+                .insert(key, encode_record(RecordKind::Idempotency, record).as_slice())
                 .map_err(from_redb)?;
             Ok(())
         })
@@ -304,7 +310,7 @@ impl WriteTxn {
         }
         self.write_table(Cases, |table| {
             table
-                .insert(case.account.0, encode(RecordKind::Case, case).as_slice())
+                .insert(case.account.0, encode_record(RecordKind::Case, case).as_slice())
                 .map_err(from_redb)?;
             Ok(())
         })?;
@@ -342,7 +348,7 @@ impl WriteTxn {
         }
         self.write_table(Outbox, |table| {
             table
-                .insert(action.id, encode(RecordKind::Action, action).as_slice())
+                .insert(action.id, encode_record(RecordKind::Action, action).as_slice())
                 .map_err(from_redb)?;
             Ok(())
         })
@@ -368,7 +374,7 @@ impl WriteTxn {
                 None => 1,
             };
             table
-                .insert((debtor.0, next), encode(RecordKind::Contact, attempt).as_slice())
+                .insert((debtor.0, next), encode_record(RecordKind::Contact, attempt).as_slice())
                 .map_err(from_redb)?;
             Ok(())
         })
@@ -390,7 +396,7 @@ impl WriteTxn {
                 None => 1,
             };
             table
-                .insert((debtor.0, next), encode(RecordKind::Note, note).as_slice())
+                .insert((debtor.0, next), encode_record(RecordKind::Note, note).as_slice())
                 .map_err(from_redb)?;
             Ok(())
         })
@@ -402,7 +408,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_team(&mut self, team: &Team) -> Result<(), StorageError> {
-        let bytes = encode(RecordKind::Team, team);
+        let bytes = encode_record(RecordKind::Team, team);
         self.write_table(Teams, |table| {
             table.insert(team.name.as_str(), bytes.as_slice()).map_err(from_redb)?;
             Ok(())
@@ -416,7 +422,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_bank_line(&mut self, line: &HeldLine) -> Result<(), StorageError> {
-        let bytes = encode(RecordKind::BankLine, line);
+        let bytes = encode_record(RecordKind::BankLine, line);
         self.write_table(BankLines, |table| {
             table.insert(line.bank_ref.as_str(), bytes.as_slice()).map_err(from_redb)?;
             Ok(())
@@ -429,7 +435,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_credit_decision(&mut self, decision: &CreditDecision) -> Result<(), StorageError> {
-        let bytes = encode(RecordKind::CreditDecision, decision);
+        let bytes = encode_record(RecordKind::CreditDecision, decision);
         self.write_table(CreditDecisions, |table| {
             table.insert(decision.id, bytes.as_slice()).map_err(from_redb)?;
             Ok(())
@@ -442,7 +448,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_credit_standing(&mut self, standing: &CreditStanding) -> Result<(), StorageError> {
-        let bytes = encode(RecordKind::CreditStanding, standing);
+        let bytes = encode_record(RecordKind::CreditStanding, standing);
         self.write_table(CreditStandings, |table| {
             table.insert(standing.debtor.0, bytes.as_slice()).map_err(from_redb)?;
             Ok(())
@@ -455,7 +461,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_credit_review(&mut self, review: &CreditReview) -> Result<(), StorageError> {
-        let bytes = encode(RecordKind::CreditReview, review);
+        let bytes = encode_record(RecordKind::CreditReview, review);
         self.write_table(CreditReviews, |table| {
             table.insert((review.debtor.0, review.seq), bytes.as_slice()).map_err(from_redb)?;
             Ok(())
@@ -468,7 +474,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_payer_account(&mut self, payer: &RegisteredPayer) -> Result<(), StorageError> {
-        let bytes = encode(RecordKind::PayerAccount, payer);
+        let bytes = encode_record(RecordKind::PayerAccount, payer);
         self.write_table(PayerAccounts, |table| {
             table
                 .insert((payer.number.as_str(), payer.debtor.0), bytes.as_slice())
@@ -500,7 +506,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_bank_match(&mut self, record: &LineMatch) -> Result<(), StorageError> {
-        let bytes = encode(RecordKind::BankMatch, record);
+        let bytes = encode_record(RecordKind::BankMatch, record);
         self.write_table(BankMatches, |table| {
             table.insert(record.bank_ref.as_str(), bytes.as_slice()).map_err(from_redb)?;
             Ok(())
@@ -513,7 +519,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_agent(&mut self, agent: &Agent) -> Result<(), StorageError> {
-        let bytes = encode(RecordKind::Agent, agent);
+        let bytes = encode_record(RecordKind::Agent, agent);
         self.write_table(Agents, |table| {
             table.insert(agent.id.as_str(), bytes.as_slice()).map_err(from_redb)?;
             Ok(())
@@ -526,7 +532,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_work_item(&mut self, item: &WorkItem) -> Result<(), StorageError> {
-        let bytes = encode(RecordKind::WorkItem, item);
+        let bytes = encode_record(RecordKind::WorkItem, item);
         self.write_table(WorkItems, |table| {
             table.insert(item.account.0, bytes.as_slice()).map_err(from_redb)?;
             Ok(())
@@ -539,7 +545,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn append_work_log(&mut self, entry: &WorkLogEntry) -> Result<(), StorageError> {
-        let bytes = encode(RecordKind::WorkLog, entry);
+        let bytes = encode_record(RecordKind::WorkLog, entry);
         self.write_table(WorkLog, |table| {
             let next = match table.last().map_err(from_redb)? {
                 Some((key, _)) => key.value() + 1,
@@ -562,7 +568,7 @@ impl WriteTxn {
     pub fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StorageError> {
         self.write_table(Audit, |table| {
             let previous = table
-                .insert(entry.record.seq, encode(RecordKind::Audit, entry).as_slice())
+                .insert(entry.record.seq, encode_record(RecordKind::Audit, entry).as_slice())
                 .map_err(from_redb)?;
             assert!(previous.is_none(), "audit record {} written twice", entry.record.seq);
             Ok(())
@@ -589,7 +595,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn put_plugin_entry(&mut self, entry: &PluginEntryRow) -> Result<(), StorageError> {
-        let bytes = encode(RecordKind::PluginEntry, entry);
+        let bytes = encode_record(RecordKind::PluginEntry, entry);
         self.write_table(Plugins, |table| {
             table.insert(entry.name.as_str(), bytes.as_slice()).map_err(from_redb)?;
             Ok(())

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use arrears_core::case::{AuditKind, AuditRecord};
 use arrears_core::ids::AccountId;
-use arrears_store::codec::{encode_format_1, RecordKind};
+use arrears_store::codec::{encode_record_format_1, RecordKind};
 use arrears_store::Reads;
 use arrears_store::{AuditEntry, StorageError, WriteTxn};
 
@@ -18,7 +18,7 @@ pub(crate) fn hash(record: &AuditRecord) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(record.prev_hash);
     // Over the format-1 form: the chain verifies across record versions.
-    hasher.update(encode_format_1(RecordKind::Audit, record));
+    hasher.update(encode_record_format_1(RecordKind::Audit, record));
     hasher.finalize().into()
 }
 

@@ -48,7 +48,6 @@ pub struct NewAccount {
     /// account must be in it.
     pub currency: arrears_core::money::Currency,
     /// Opening date.
-    #[serde(with = "arrears_core::dates::date")]
     pub opened_on: NaiveDate,
     /// Terms.
     pub terms: Terms,
@@ -64,10 +63,8 @@ pub struct NewCharge {
     /// The kind of obligation.
     pub kind: ObligationKind,
     /// Issue date: the charge takes effect on it.
-    #[serde(with = "arrears_core::dates::date")]
     pub issued_on: NaiveDate,
     /// Due date: days past due count from it.
-    #[serde(with = "arrears_core::dates::date")]
     pub due_on: NaiveDate,
     /// Principal charged.
     pub principal: Money,
@@ -93,10 +90,8 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When the fee is assessed.
-        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
         /// When it falls due (often the assessment date).
-        #[serde(with = "arrears_core::dates::date")]
         due_on: NaiveDate,
         /// The fee.
         amount: Money,
@@ -106,7 +101,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// The value date.
-        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
         /// The amount, positive.
         amount: Money,
@@ -120,7 +114,6 @@ pub enum Command {
         /// The payment's event.
         payment: EventSeq,
         /// The value date of the reversal (not before the payment's).
-        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
         /// Why.
         reason: ReversalReason,
@@ -136,7 +129,6 @@ pub enum Command {
         /// The amount forgiven, positive.
         amount: Money,
         /// The value date.
-        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
     /// Corrects what an obligation's component owes (a negative amount lowers it).
@@ -150,7 +142,6 @@ pub enum Command {
         /// The signed amount.
         amount: Money,
         /// The value date.
-        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
     /// Posts interest accrued through a date (inclusive) as a new interest obligation.
@@ -158,10 +149,8 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// The last day accrued.
-        #[serde(with = "arrears_core::dates::date")]
         through_on: NaiveDate,
         /// When the posted interest falls due.
-        #[serde(with = "arrears_core::dates::date")]
         due_on: NaiveDate,
     },
     /// Charges the account off.
@@ -169,7 +158,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// The charge-off date.
-        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
     /// Opens or resolves a dispute on an obligation.
@@ -181,7 +169,6 @@ pub enum Command {
         /// True to open, false to resolve.
         disputed: bool,
         /// The value date.
-        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
     /// Records a promise to pay, checked against the policy's promise rules.
@@ -189,7 +176,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When the promise was made.
-        #[serde(with = "arrears_core::dates::date")]
         made_on: NaiveDate,
         /// The promised dated amounts.
         payments: Vec<PromiseLine>,
@@ -203,7 +189,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When offered.
-        #[serde(with = "arrears_core::dates::date")]
         offered_on: NaiveDate,
         /// The settlement amount.
         amount: Money,
@@ -213,7 +198,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When accepted.
-        #[serde(with = "arrears_core::dates::date")]
         accepted_on: NaiveDate,
     },
     /// Disputes the debt: the named obligations (all open ones if empty) are disputed,
@@ -224,7 +208,6 @@ pub enum Command {
         /// The obligations disputed; empty for every open one.
         obligations: Vec<ObligationId>,
         /// When.
-        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Resolves the account's dispute: every disputed obligation is undisputed.
@@ -232,7 +215,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
-        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Grants hardship forbearance until a date: no fees, no contact.
@@ -240,10 +222,8 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When granted.
-        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
         /// The last day of forbearance.
-        #[serde(with = "arrears_core::dates::date")]
         until: NaiveDate,
     },
     /// Ends hardship forbearance early.
@@ -251,7 +231,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
-        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Places the account with a collection agency.
@@ -259,7 +238,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
-        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
         /// The agency.
         agency: String,
@@ -271,7 +249,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
-        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Refers the account to legal.
@@ -279,7 +256,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
-        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Sets a sticky flag on every account of a debtor (and on the debtor).
@@ -289,7 +265,6 @@ pub enum Command {
         /// The flag.
         flag: Flag,
         /// When.
-        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Closes an account with nothing owed.
@@ -297,7 +272,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
-        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Reopens a closed revolving account.
@@ -305,7 +279,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// When.
-        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
     },
     /// Acknowledges an outbox action with its outcome.
@@ -334,7 +307,6 @@ pub enum Command {
         /// When the reversal is decided: the case's decisions are taken as of this date
         /// (which may be before the charge-off's date, as when a cycle was run for a wrong
         /// date), and its next review is due on it.
-        #[serde(with = "arrears_core::dates::date")]
         on: NaiveDate,
         /// Why (recorded in the ledger event).
         reason: String,
@@ -382,7 +354,6 @@ pub enum Command {
         /// The address it came from.
         address: String,
         /// When.
-        #[serde(with = "arrears_core::dates::instant")]
         at: DateTime<Utc>,
         /// What happened (`right_party` for a call the debtor made, `promise_captured`...).
         outcome: ContactOutcome,
@@ -401,7 +372,6 @@ pub enum Command {
         /// The address, one of the debtor's contact points usable for the channel.
         address: String,
         /// When the debtor asked to be contacted.
-        #[serde(with = "arrears_core::dates::instant")]
         at: DateTime<Utc>,
     },
     /// Replaces what restricts contacting a debtor (contact at work prohibited, litigation
@@ -421,7 +391,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// The day, or `None`.
-        #[serde(with = "arrears_core::dates::option_date")]
         on: Option<NaiveDate>,
     },
     /// Appends a note to a debtor's notes (never changed afterwards).
@@ -438,7 +407,6 @@ pub enum Command {
         /// The action id.
         action: u64,
         /// When it was sent.
-        #[serde(with = "arrears_core::dates::instant")]
         at: DateTime<Utc>,
     },
     /// Records that an attorney represents the debtor, with the attorney's contact details:
@@ -503,7 +471,6 @@ pub enum Command {
         /// The amount applied, in the line's (and the account's) currency.
         amount: Money,
         /// The payment's value date.
-        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
     /// Registers an account the debtor pays from, so that the `payer_account` matching rule
@@ -549,7 +516,6 @@ pub enum Command {
         /// The amount returned, in the line's currency.
         amount: Money,
         /// The return's value date.
-        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
     /// Records how an imported credit line was matched: the rule that decided a post (if
@@ -559,7 +525,6 @@ pub enum Command {
         /// The line's bank reference.
         line: String,
         /// The line's value date.
-        #[serde(with = "arrears_core::dates::date")]
         value_on: NaiveDate,
         /// The line's amount.
         amount: Money,
@@ -592,7 +557,6 @@ pub enum Command {
         /// True if and only if new business with the debtor is refused.
         refuse_to_trade: bool,
         /// The day it takes effect.
-        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
     },
     /// Reviews every credit standing that the policy's `[credit.review]` makes due on
@@ -601,7 +565,6 @@ pub enum Command {
     /// new business. Each review is stored with its score and reasons.
     ReviewCredit {
         /// The review day.
-        #[serde(with = "arrears_core::dates::date")]
         as_of: NaiveDate,
     },
     /// Receives a payment through a named channel (issue 19 point 2): exactly a
@@ -613,7 +576,6 @@ pub enum Command {
         /// The account.
         account: AccountId,
         /// The value date.
-        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
         /// The amount, positive.
         amount: Money,
@@ -635,7 +597,6 @@ pub enum Command {
         /// The obligation credited; `None`: the open obligations, oldest due first.
         obligation: Option<ObligationId>,
         /// The value date.
-        #[serde(with = "arrears_core::dates::date")]
         effective_on: NaiveDate,
         /// The amount credited, positive.
         amount: Money,
@@ -650,7 +611,6 @@ pub enum Command {
     /// `detect-signals:DATE`; a second run of a day changes nothing.
     DetectSignals {
         /// The day.
-        #[serde(with = "arrears_core::dates::date")]
         as_of: NaiveDate,
     },
 }
@@ -719,7 +679,7 @@ pub struct RestrictionChanges {
 #[serde(rename_all = "snake_case")]
 pub enum CallConsent {
     /// Given at this instant.
-    GivenAt(#[serde(with = "arrears_core::dates::instant")] DateTime<Utc>),
+    GivenAt(DateTime<Utc>),
     /// Withdrawn: no consent from now on.
     Cleared,
 }
@@ -734,13 +694,11 @@ pub struct WorkDone {
     /// The outcome code.
     pub code: arrears_core::work::WorkOutcomeCode,
     /// When.
-    #[serde(with = "arrears_core::dates::instant")]
     pub at: DateTime<Utc>,
     /// The promised dated amounts: required for `promise`, refused for any other code.
     pub promise: Vec<PromiseLine>,
     /// The first day to work the item again (required for `callback`; by default the day
     /// after the last promised payment for `promise`, else the next day).
-    #[serde(with = "arrears_core::dates::option_date")]
     pub next_action_on: Option<NaiveDate>,
     /// The debtor's address the agent used (required for `wrong_party`, whose address is
     /// removed); the contact enters the debtor's history.
@@ -753,7 +711,6 @@ pub struct WorkDone {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentEvidence {
     /// When.
-    #[serde(with = "arrears_core::dates::instant")]
     pub at: DateTime<Utc>,
     /// How (`web form`, `recorded call`...).
     pub source: String,
@@ -777,7 +734,6 @@ pub struct DebtorChanges {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PromiseLine {
     /// The promised date.
-    #[serde(with = "arrears_core::dates::date")]
     pub on: NaiveDate,
     /// The amount.
     pub amount: Money,
@@ -789,14 +745,12 @@ pub struct NewPlan {
     /// The account.
     pub account: AccountId,
     /// When created.
-    #[serde(with = "arrears_core::dates::date")]
     pub created_on: NaiveDate,
     /// Number of installments.
     pub installments: u32,
     /// Their frequency.
     pub frequency: arrears_core::plan::Frequency,
     /// The first due date.
-    #[serde(with = "arrears_core::dates::date")]
     pub first_due: NaiveDate,
     /// Annual interest rate of the plan (zero for none).
     pub annual_rate: rust_decimal::Decimal,
@@ -1125,7 +1079,6 @@ pub enum Outcome {
         /// The action.
         action: u64,
         /// When it was sent (the first report's instant).
-        #[serde(with = "arrears_core::dates::instant")]
         at: DateTime<Utc>,
     },
     /// An outbox action was scheduled at the debtor's request.
@@ -1143,7 +1096,6 @@ pub enum Outcome {
         /// The account.
         account: AccountId,
         /// The first day the item is worked again.
-        #[serde(with = "arrears_core::dates::option_date")]
         next_action_on: Option<NaiveDate>,
         /// What the outcome did to the case (a promise, a dispute).
         cases: Vec<CaseChanged>,
@@ -1675,6 +1627,8 @@ impl Receipt {
         }
     }
 }
+
+mod rows;
 
 #[cfg(test)]
 mod tests;

@@ -240,7 +240,6 @@ pub struct SignalEvidence {
     /// The signal.
     pub signal: Signal,
     /// The day it was observed or detected.
-    #[serde(with = "arrears_core::dates::date")]
     pub observed_on: NaiveDate,
     /// Who reported it (`bureau:acme`) or the detector that raised it
     /// (`detector:buying_pattern`).

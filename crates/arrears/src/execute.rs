@@ -7,7 +7,7 @@ use arrears_core::ids::{AccountId, DebtorId, ObligationId};
 use arrears_core::ledger::EventKind;
 use arrears_core::model::{Account, Debtor, ObligationKind};
 use arrears_core::policy::Policy;
-use arrears_store::codec::{decode, encode};
+use arrears_store::codec::{decode_record, encode_record};
 use arrears_store::Reads;
 use arrears_store::{IdempotencyRecord, RecordKind, RefKind, Sequence, WriteTxn, KEY_LEN_MAX};
 
@@ -47,18 +47,19 @@ pub(crate) fn execute(
     {
         return Err(CommandError::Invalid { field, reason: unsupported_date(date) });
     }
-    let command_bytes = encode(RecordKind::Command, &command.canonical());
+    let command_bytes = encode_record(RecordKind::Command, &command.canonical());
     if let Some(record) = txn.idempotency(key)? {
         if !same_command(key, &record.command, &command_bytes)? {
             return Err(CommandError::IdempotencyConflict { key: key.to_owned() });
         }
-        let outcome: Outcome = decode(RecordKind::Outcome, &record.result).map_err(|reason| {
-            arrears_store::StorageError::Corrupted {
-                table: "idempotency",
-                key: format!("{key:?}"),
-                reason,
-            }
-        })?;
+        let outcome: Outcome =
+            decode_record(RecordKind::Outcome, &record.result).map_err(|reason| {
+                arrears_store::StorageError::Corrupted {
+                    table: "idempotency",
+                    key: format!("{key:?}"),
+                    reason,
+                }
+            })?;
         return Ok(Receipt { outcome, replayed: true });
     }
     if let Command::SetPolicy { file, text } = command {
@@ -79,7 +80,7 @@ pub(crate) fn execute(
         let account = command_account(command, &outcome);
         let record = IdempotencyRecord {
             command: command_bytes,
-            result: encode(RecordKind::Outcome, &outcome),
+            result: encode_record(RecordKind::Outcome, &outcome),
         };
         let kind = AuditKind::CommandExecuted {
             name: command.name().to_owned(),
@@ -443,14 +444,14 @@ fn same_command(key: &str, stored: &[u8], current: &[u8]) -> Result<bool, Comman
     if stored.first() == current.first() {
         return Ok(false);
     }
-    let command: Command = decode(RecordKind::Command, stored).map_err(|reason| {
+    let command: Command = decode_record(RecordKind::Command, stored).map_err(|reason| {
         arrears_store::StorageError::Corrupted {
             table: "idempotency",
             key: format!("{key:?}"),
             reason,
         }
     })?;
-    Ok(encode(RecordKind::Command, &command) == current)
+    Ok(encode_record(RecordKind::Command, &command) == current)
 }
 
 fn create_debtor(txn: &mut WriteTxn, new: &NewDebtor) -> Result<Outcome, CommandError> {

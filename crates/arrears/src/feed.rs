@@ -28,7 +28,6 @@ pub struct Change {
     /// The audit sequence: the cursor (resume after it) and the id to deduplicate on.
     pub seq: u64,
     /// When the change was committed (the engine clock's instant).
-    #[serde(with = "arrears_core::dates::instant")]
     pub recorded_at: DateTime<Utc>,
     /// The account the change concerns, if one.
     pub account: Option<AccountId>,

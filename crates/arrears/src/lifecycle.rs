@@ -491,13 +491,52 @@ pub(crate) fn signals(
             signals.push(signal);
         }
     };
-    if features.calls_30d >= 3 && features.right_party_contacts_30d == 0 {
+    if unreturned_calls(features.calls_30d, features.right_party_contacts_30d) {
         add(arrears_core::policy::Signal::UnreturnedCalls);
     }
     if extension_requested {
         add(arrears_core::policy::Signal::ExtensionRequest);
     }
     signals
+}
+
+/// True if and only if the calls of the last 30 days make the `unreturned_calls` signal: three
+/// or more outbound phone calls and no right-party contact.
+pub(crate) fn unreturned_calls(calls_30d: u32, right_party_contacts_30d: u32) -> bool {
+    calls_30d >= 3 && right_party_contacts_30d == 0
+}
+
+/// An account's contacts of the 30 days through `as_of` (of the debtor's `contacts`): the
+/// attempts, those that reached the debtor, and the outbound calls, as the features count them.
+pub(crate) struct RecentContacts {
+    pub(crate) attempts: u32,
+    pub(crate) right_party: u32,
+    pub(crate) calls: u32,
+}
+
+/// The account's [`RecentContacts`] on `as_of`.
+pub(crate) fn recent_contacts(
+    contacts: &[ContactAttempt],
+    account: arrears_core::ids::AccountId,
+    as_of: NaiveDate,
+) -> RecentContacts {
+    let since_30 = arrears_core::dates::days_before(as_of, 30);
+    let recent: Vec<&ContactAttempt> = contacts
+        .iter()
+        .filter(|attempt| attempt.accounts.contains(&account))
+        .filter(|attempt| attempt.at.date_naive() > since_30 && attempt.at.date_naive() <= as_of)
+        .collect();
+    RecentContacts {
+        attempts: recent.len() as u32,
+        right_party: recent.iter().filter(|attempt| attempt.outcome.is_right_party()).count()
+            as u32,
+        calls: recent
+            .iter()
+            .filter(|attempt| {
+                !attempt.inbound && attempt.channel == arrears_core::model::ContactChannel::Phone
+            })
+            .count() as u32,
+    }
 }
 
 /// The features of an account on `as_of`, from its ledger, case and contact history.
@@ -509,7 +548,6 @@ pub(crate) fn features(
     as_of: NaiveDate,
 ) -> arrears_core::strategy::Features {
     let since_90 = arrears_core::dates::days_before(as_of, 90);
-    let since_30 = arrears_core::dates::days_before(as_of, 30);
     let paid: Vec<(NaiveDate, i64)> =
         received(state).into_iter().filter(|(on, _)| *on > since_90 && *on <= as_of).collect();
     let reversals_90d = state
@@ -518,11 +556,7 @@ pub(crate) fn features(
         .filter_map(|payment| payment.reversed_on)
         .filter(|on| *on > since_90 && *on <= as_of)
         .count() as u32;
-    let recent: Vec<&ContactAttempt> = contacts
-        .iter()
-        .filter(|attempt| attempt.accounts.contains(&account.id))
-        .filter(|attempt| attempt.at.date_naive() > since_30 && attempt.at.date_naive() <= as_of)
-        .collect();
+    let recent = recent_contacts(contacts, account.id, as_of);
     let months_on_book = i64::from(as_of.year() - account.opened_on.year()) * 12
         + i64::from(as_of.month())
         - i64::from(account.opened_on.month());
@@ -542,16 +576,8 @@ pub(crate) fn features(
         reversals_90d,
         broken_promises: case.broken_promises,
         kept_promises: case.kept_promises,
-        attempts_30d: recent.len() as u32,
-        right_party_contacts_30d: recent
-            .iter()
-            .filter(|attempt| attempt.outcome.is_right_party())
-            .count() as u32,
-        calls_30d: recent
-            .iter()
-            .filter(|attempt| {
-                !attempt.inbound && attempt.channel == arrears_core::model::ContactChannel::Phone
-            })
-            .count() as u32,
+        attempts_30d: recent.attempts,
+        right_party_contacts_30d: recent.right_party,
+        calls_30d: recent.calls,
     }
 }

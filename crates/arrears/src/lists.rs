@@ -438,7 +438,6 @@ pub struct DebtorView {
     /// The debtor, with its contact points (consent and opt-outs), jurisdiction and flags.
     pub debtor: Debtor,
     /// The date.
-    #[serde(with = "arrears_core::dates::date")]
     pub as_of: NaiveDate,
     /// Each account with its balance and days past due on `as_of`, ascending.
     pub accounts: Vec<AccountRow>,

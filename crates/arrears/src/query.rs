@@ -22,7 +22,6 @@ pub struct AccountView {
     /// The account.
     pub account: Account,
     /// The date.
-    #[serde(with = "arrears_core::dates::date")]
     pub as_of: NaiveDate,
     /// Outstanding by component `[principal, interest, fee]`, minor units. After charge-off,
     /// what the debtor still owes although the receivable books are zero.
@@ -36,7 +35,6 @@ pub struct AccountView {
     /// Aging on `as_of`.
     pub aging: AccountAging,
     /// The charge-off date, if charged off on or before `as_of`.
-    #[serde(with = "arrears_core::dates::option_date")]
     pub charged_off_on: Option<NaiveDate>,
     /// Obligations issued on or before `as_of`.
     pub obligations: Vec<ObligationView>,
@@ -116,7 +114,6 @@ pub(crate) fn account_view(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PortfolioAging {
     /// The date.
-    #[serde(with = "arrears_core::dates::date")]
     pub as_of: NaiveDate,
     /// One row per currency, in currency-code order.
     pub rows: Vec<AgingRow>,
@@ -191,7 +188,7 @@ pub struct Recorded {
 
 /// The command recorded under `key`, if any.
 pub(crate) fn recorded(read: &ReadTxn, key: &str) -> Result<Option<Recorded>, QueryError> {
-    use arrears_store::codec::decode;
+    use arrears_store::codec::decode_record;
     use arrears_store::RecordKind;
     let Some(record) = read.idempotency(key)? else { return Ok(None) };
     let corrupted = |reason| arrears_store::StorageError::Corrupted {
@@ -199,7 +196,7 @@ pub(crate) fn recorded(read: &ReadTxn, key: &str) -> Result<Option<Recorded>, Qu
         key: format!("{key:?}"),
         reason,
     };
-    let command = decode(RecordKind::Command, &record.command).map_err(corrupted)?;
-    let outcome = decode(RecordKind::Outcome, &record.result).map_err(corrupted)?;
+    let command = decode_record(RecordKind::Command, &record.command).map_err(corrupted)?;
+    let outcome = decode_record(RecordKind::Outcome, &record.result).map_err(corrupted)?;
     Ok(Some(Recorded { command, outcome }))
 }

@@ -49,7 +49,6 @@ pub struct QueueEntry {
     /// Days past due.
     pub days_past_due: i64,
     /// The first day it may be worked (`None`: at once).
-    #[serde(with = "arrears_core::dates::option_date")]
     pub next_action_on: Option<NaiveDate>,
     /// The agent holding it and until when, if a lease was taken (it may have ended).
     pub claim: Option<WorkClaim>,

@@ -51,10 +51,8 @@ pub const CHARGED_OFF: usize = 7;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Kpis {
     /// First day of the period.
-    #[serde(with = "arrears_core::dates::date")]
     pub from: NaiveDate,
     /// Last day of the period (inclusive).
-    #[serde(with = "arrears_core::dates::date")]
     pub to: NaiveDate,
     /// Accounts opened on or before `to`.
     pub accounts: u64,
@@ -186,7 +184,6 @@ pub struct RollRates {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AgingPoint {
     /// The date.
-    #[serde(with = "arrears_core::dates::date")]
     pub as_of: NaiveDate,
     /// Accounts opened by then, by state ([`STATE_LABELS`]).
     pub accounts: [u64; 8],
@@ -549,10 +546,8 @@ pub struct Productivity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProductivityReport {
     /// First day of the period.
-    #[serde(with = "arrears_core::dates::date")]
     pub from: NaiveDate,
     /// Last day of the period (inclusive).
-    #[serde(with = "arrears_core::dates::date")]
     pub to: NaiveDate,
     /// Per agent, by id.
     pub agents: Vec<Productivity>,
@@ -639,7 +634,6 @@ pub struct SegmentUsage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExperienceReport {
     /// The last day of the 7 (inclusive).
-    #[serde(with = "arrears_core::dates::date")]
     pub to: NaiveDate,
     /// Per segment, in the policy's order, then `default`; empty without a budget.
     pub segments: Vec<SegmentUsage>,

@@ -58,6 +58,7 @@ struct Subject {
 fn picture(
     env: &Env<'_>,
     scoring: &Scoring<'_>,
+    resolved: &Components,
     debtor: &Debtor,
     subject: &Subject,
 ) -> Result<Picture, CommandError> {
@@ -92,7 +93,7 @@ fn picture(
     }
     signals.sort_by_key(|signal| Signal::ALL.iter().position(|known| known == signal));
     signals.dedup();
-    let score = score(env, scoring, debtor.id, &features)?;
+    let score = score(env, scoring, resolved, debtor.id, &features)?;
     Ok(Picture { features, score, signals })
 }
 
@@ -125,15 +126,11 @@ fn applicant_features(debtor: DebtorId, subject: &Subject) -> Features {
 fn score(
     env: &Env<'_>,
     scoring: &Scoring<'_>,
+    resolved: &Components,
     debtor: DebtorId,
     features: &[Features],
 ) -> Result<Option<CreditScore>, CommandError> {
-    let arm = env.policy.arm_for(debtor.0);
-    let name = arm.scorer.clone().unwrap_or_else(|| DEFAULT_SCORER.to_owned());
-    let resolved = components_for(scoring.components, scoring.registry, env.policy, &*env.txn)?;
-    let Some(scorer) = resolved.scorers.get(&name) else {
-        return Err(CommandError::UnknownComponent { arm: arm.name.clone(), kind: "scorer", name });
-    };
+    let (name, scorer) = scorer_of(env, resolved, debtor)?;
     let sha256 = match scoring.components.scorers.contains_key(&name) {
         true => None,
         false => match env.txn.plugin_entry(&name)?.map(|row| row.source) {
@@ -149,6 +146,27 @@ fn score(
         band: lowest.band,
         reasons: lowest.reasons,
     }))
+}
+
+/// The components the policy's arms name, resolved: this process's, then the store's
+/// registry. A credit command resolves them once, not per debtor (a registry read each).
+fn resolve(env: &Env<'_>, scoring: &Scoring<'_>) -> Result<Components, CommandError> {
+    Ok(components_for(scoring.components, scoring.registry, env.policy, &*env.txn)?)
+}
+
+/// The name and the scorer of the debtor's arm; an error if the arm names a scorer that does
+/// not resolve.
+fn scorer_of<'c>(
+    env: &Env<'_>,
+    resolved: &'c Components,
+    debtor: DebtorId,
+) -> Result<(String, &'c Arc<dyn Scorer>), CommandError> {
+    let arm = env.policy.arm_for(debtor.0);
+    let name = arm.scorer.clone().unwrap_or_else(|| DEFAULT_SCORER.to_owned());
+    match resolved.scorers.get(&name) {
+        Some(scorer) => Ok((name, scorer)),
+        None => Err(CommandError::UnknownComponent { arm: arm.name.clone(), kind: "scorer", name }),
+    }
 }
 
 /// The lowest valid score of `features` by `scorer`; `None` if the call fails or any score is
@@ -217,7 +235,8 @@ pub(crate) fn decide_credit(
         limit_minor,
         as_of: application.applied_on,
     };
-    let picture = picture(env, scoring, &debtor, &subject)?;
+    let resolved = resolve(env, scoring)?;
+    let picture = picture(env, scoring, &resolved, &debtor, &subject)?;
     let facts = CreditFacts {
         product: application.product,
         limit: application.limit,
@@ -241,6 +260,7 @@ pub(crate) fn decide_credit(
             stopped_by_hand: false,
             granted_on: application.applied_on,
             last_review: Some(mark(application.applied_on, &picture)),
+            detected: None,
         };
         env.txn.put_credit_standing(&standing)?;
     }
@@ -358,6 +378,7 @@ pub(crate) fn set_credit_terms(
         stopped_by_hand: refuse_to_trade,
         granted_on: effective_on,
         last_review,
+        detected: None,
     };
     env.txn.put_credit_standing(&standing)?;
     Ok(Outcome::CreditTermsSet { debtor })
@@ -365,37 +386,118 @@ pub(crate) fn set_credit_terms(
 
 /// `Command::ReviewCredit`: every standing the policy makes due on `as_of`, decided by the
 /// credit rules from its granted limit and terms, stored with its score and reasons.
+///
+/// A standing is scored only when a review may be due ([`may_be_due`], from what is cheap to
+/// read): scoring every standing each day to find the few due was most of a daily cycle's
+/// credit work. The reviews are the same as scoring them all.
 pub(crate) fn review_credit(
     env: &mut Env<'_>,
     scoring: &Scoring<'_>,
     as_of: NaiveDate,
 ) -> Result<Outcome, CommandError> {
     let mut reviews = Vec::new();
-    for standing in env.txn.credit_standings()? {
-        if let Some(done) = review_one(env, scoring, &standing, as_of)? {
+    let standings = env.txn.credit_standings()?;
+    if standings.is_empty() {
+        return Ok(Outcome::CreditReviewed { reviews });
+    }
+    let resolved = resolve(env, scoring)?;
+    for standing in standings {
+        let Some(debtor) = env.txn.debtor(standing.debtor)? else {
+            return Err(CommandError::UnknownDebtor(standing.debtor));
+        };
+        // An arm whose scorer does not resolve fails the review whether or not it is due.
+        scorer_of(env, &resolved, debtor.id)?;
+        if !may_be_due(env, &standing, &debtor, as_of)? {
+            continue;
+        }
+        if let Some(done) = review_one(env, scoring, &resolved, &standing, &debtor, as_of)? {
             reviews.push(done);
         }
     }
     Ok(Outcome::CreditReviewed { reviews })
 }
 
+/// False only if `review_due` cannot answer a trigger on `as_of` whatever the score: the
+/// standing was reviewed that day or later, or no schedule, score drop or new signal can be
+/// due. The score is needed only for a score drop; the signals are read only as far as a new
+/// one of the review's could be among them.
+fn may_be_due(
+    env: &Env<'_>,
+    standing: &CreditStanding,
+    debtor: &Debtor,
+    as_of: NaiveDate,
+) -> Result<bool, CommandError> {
+    let rules = &env.policy.credit().review;
+    let Some(last) = &standing.last_review else { return Ok(true) };
+    if last.reviewed_on >= as_of {
+        return Ok(false);
+    }
+    let scheduled = rules
+        .every_days
+        .is_some_and(|every| (as_of - last.reviewed_on).num_days() >= i64::from(every));
+    if scheduled || (rules.score_drop.is_some() && last.points.is_some()) {
+        return Ok(true);
+    }
+    let wanted: Vec<Signal> =
+        rules.on_signals.iter().filter(|signal| !last.signals.contains(signal)).copied().collect();
+    if wanted.is_empty() {
+        return Ok(false);
+    }
+    let signals = signals_of(env, debtor, &wanted, as_of)?;
+    Ok(signals.iter().any(|signal| wanted.contains(signal)))
+}
+
+/// The debtor's signals on `as_of` as [`picture`] finds them, without its features and score:
+/// the reported ones in force, and each account's case signals, unreturned calls (read only if
+/// `wanted`) and extension request (likewise).
+fn signals_of(
+    env: &Env<'_>,
+    debtor: &Debtor,
+    wanted: &[Signal],
+    as_of: NaiveDate,
+) -> Result<Vec<Signal>, CommandError> {
+    let mut signals: Vec<Signal> = debtor
+        .reported_signals
+        .iter()
+        .filter(|reported| reported.in_force(as_of))
+        .map(|reported| reported.signal)
+        .collect();
+    let txn: &WriteTxn = env.txn;
+    let calls_wanted = wanted.contains(&Signal::UnreturnedCalls);
+    let contacts = if calls_wanted { txn.contacts(debtor.id)? } else { Vec::new() };
+    for account_id in txn.accounts_of(debtor.id)? {
+        let Some(account) = txn.account(account_id)? else { continue };
+        let case = crate::lifecycle::load_case(txn, env.policy, &account)?;
+        signals.extend(case.signals(as_of));
+        let recent = crate::lifecycle::recent_contacts(&contacts, account.id, as_of);
+        if calls_wanted && crate::lifecycle::unreturned_calls(recent.calls, recent.right_party) {
+            signals.push(Signal::UnreturnedCalls);
+        }
+        if wanted.contains(&Signal::ExtensionRequest)
+            && crate::queue::extension_requested(txn, account.id, as_of)?
+        {
+            signals.push(Signal::ExtensionRequest);
+        }
+    }
+    Ok(signals)
+}
+
 /// One standing's review, if due.
 fn review_one(
     env: &mut Env<'_>,
     scoring: &Scoring<'_>,
+    resolved: &Components,
     standing: &CreditStanding,
+    debtor: &Debtor,
     as_of: NaiveDate,
 ) -> Result<Option<ReviewDone>, CommandError> {
-    let Some(debtor) = env.txn.debtor(standing.debtor)? else {
-        return Err(CommandError::UnknownDebtor(standing.debtor));
-    };
     let subject = Subject {
         product: standing.product,
         currency: standing.currency,
         limit_minor: standing.granted_limit_minor,
         as_of,
     };
-    let picture = picture(env, scoring, &debtor, &subject)?;
+    let picture = picture(env, scoring, resolved, debtor, &subject)?;
     let points = picture.score.as_ref().map(|score| score.points);
     let review_rules = &env.policy.credit().review;
     let Some(trigger) = review_due(review_rules, standing, points, &picture.signals, as_of) else {

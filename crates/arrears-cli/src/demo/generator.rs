@@ -9,6 +9,7 @@ use arrears::model::{
     ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction,
     LateFeeRule, ProductKind, Terms,
 };
+use arrears::policy::Signal;
 
 /// SplitMix64 (Steele, Lea and Flood, 2014; the seeding generator of xoshiro): a 64-bit state
 /// advanced by the golden-ratio increment and mixed by two multiply-xorshift rounds. It passes
@@ -104,6 +105,12 @@ pub(crate) struct Behaviour {
     /// The day (from the start) a hardship shock hits, if any: from then on the debtor pays
     /// far less often for about two months.
     pub(crate) shock_day: Option<i64>,
+    /// A trade debtor that goes bad: the day (from the start) it stops paying for good.
+    pub(crate) default_day: Option<i64>,
+    /// Red flags a monitoring service reports about a business debtor: the day (from the
+    /// start) each is observed, and the signal. Before a default, most come weeks ahead; a few
+    /// good debtors show one too (a false alarm).
+    pub(crate) red_flags: Vec<(i64, Signal)>,
 }
 
 /// An account of a simulated debtor.
@@ -258,6 +265,13 @@ fn debtor(seed: u64, index: usize) -> SimDebtor {
         willingness: rng.between(0.3, 0.9) * on_time.sqrt(),
         promise_reliability: rng.between(0.4, 0.95),
         shock_day: rng.chance(0.02).then(|| rng.range(0, 180)),
+        default_day: None,
+        red_flags: Vec::new(),
+    };
+    let behaviour = if product == ProductKind::TradeCredit {
+        trade_distress(behaviour, seed, index)
+    } else {
+        behaviour
     };
     let (bill_minor, credit_limit_minor, terms, due_days, installments) = match product {
         ProductKind::Revolving => {
@@ -312,6 +326,39 @@ fn debtor(seed: u64, index: usize) -> SimDebtor {
     }
 }
 
+/// Share of trade debtors that go bad in the period.
+const TRADE_DEFAULT_SHARE: f64 = 0.10;
+/// Share of those whose red flags show before they stop paying (the rest go bad unannounced).
+const FLAGGED_DEFAULT_SHARE: f64 = 0.85;
+/// Share of good trade debtors that show one red flag anyway (a false alarm).
+const FALSE_ALARM_SHARE: f64 = 0.04;
+/// The warning signs that come first (weeks ahead) and those that come last.
+const EARLY_FLAGS: [(Signal, u32); 2] = [(Signal::StaffTurnover, 1), (Signal::AssetSales, 1)];
+const LATE_FLAGS: [(Signal, u32); 2] =
+    [(Signal::LateFiling, 1), (Signal::ManagementResignation, 1)];
+const FALSE_ALARMS: [(Signal, u32); 3] =
+    [(Signal::StaffTurnover, 2), (Signal::AssetSales, 1), (Signal::LateFiling, 1)];
+
+/// Whether a trade debtor goes bad, when, and the red flags a monitoring service reports
+/// before. Drawn from a stream of its own, so that the rest of the portfolio is the same as
+/// without it.
+fn trade_distress(mut behaviour: Behaviour, seed: u64, index: usize) -> Behaviour {
+    let mut rng = SplitMix64::derive(seed ^ 0xD15_7E55, index as u64);
+    if rng.chance(TRADE_DEFAULT_SHARE) {
+        let default_day = rng.range(75, 160);
+        behaviour.default_day = Some(default_day);
+        if rng.chance(FLAGGED_DEFAULT_SHARE) {
+            behaviour.red_flags = vec![
+                (default_day - rng.range(42, 70), *rng.pick(&EARLY_FLAGS)),
+                (default_day - rng.range(14, 35), *rng.pick(&LATE_FLAGS)),
+            ];
+        }
+    } else if rng.chance(FALSE_ALARM_SHARE) {
+        behaviour.red_flags = vec![(rng.range(0, 170), *rng.pick(&FALSE_ALARMS))];
+    }
+    behaviour
+}
+
 /// The flags every simulated debtor starts with.
 pub(crate) fn flags() -> DebtorFlags {
     DebtorFlags::default()
@@ -335,5 +382,26 @@ mod tests {
         let b = portfolio(7, 50);
         assert_eq!(format!("{a:?}"), format!("{b:?}"));
         assert_ne!(format!("{a:?}"), format!("{:?}", portfolio(8, 50)));
+    }
+
+    #[test]
+    fn only_trade_debtors_go_bad_and_their_flags_come_first() {
+        let debtors = portfolio(42, 3000);
+        let trade = |debtor: &&SimDebtor| debtor.account.product == ProductKind::TradeCredit;
+        let bad: Vec<&SimDebtor> =
+            debtors.iter().filter(|debtor| debtor.behaviour.default_day.is_some()).collect();
+        assert!(bad.iter().all(trade));
+        assert!(bad.len() > 20 && bad.len() < 100, "{} trade debtors go bad", bad.len());
+        for debtor in &bad {
+            let default_day = debtor.behaviour.default_day.unwrap_or_default();
+            assert!(debtor.behaviour.red_flags.iter().all(|(day, _)| *day < default_day - 7));
+        }
+        let flagged_bad = bad.iter().filter(|debtor| !debtor.behaviour.red_flags.is_empty());
+        let false_alarms = debtors.iter().filter(|debtor| {
+            debtor.behaviour.default_day.is_none() && !debtor.behaviour.red_flags.is_empty()
+        });
+        let (flagged_bad, false_alarms) = (flagged_bad.count(), false_alarms.count());
+        assert!(flagged_bad * 10 > bad.len() * 7, "{flagged_bad} of {} flagged", bad.len());
+        assert!(false_alarms > 0 && false_alarms < flagged_bad, "{false_alarms} false alarms");
     }
 }

@@ -2,7 +2,7 @@
 //! aging, by arm, with the channel mix and its assumed cost), and the charts: aging over time,
 //! recovery curve and champion against challenger drawn with plotters as inline SVG, the
 //! roll-rate heat maps (by count and by balance) written as plain SVG. A chart without data is
-//! replaced by a "not enough data" note.
+//! replaced by a "not enough data" note. After a counterfactual run, the early-warning table.
 
 use std::fmt::Write as _;
 
@@ -13,6 +13,7 @@ use arrears::money::Currency;
 use arrears::reports::{AgingPoint, Kpis, RollRates, STATE_LABELS};
 
 use super::money::{self, CurrencyMoney, Money, CONTACT_COST_USD_CENTS};
+use super::warning::EarlyWarning;
 
 fn chart_error<E: std::fmt::Debug>(error: E) -> anyhow::Error {
     anyhow!("cannot draw chart: {error:?}")
@@ -507,6 +508,45 @@ fn arm_table(html: &mut String, kpis: &Kpis) {
     }
 }
 
+/// The trade debtors with red flags under the policy's credit rules and in the counterfactual
+/// run without them (docs/DEMO.md, "Early warning").
+fn early_warning(html: &mut String, figures: &EarlyWarning) {
+    let code = figures.currency.code();
+    let amount = |minor: i64| crate::output::money(minor, figures.currency);
+    let _ = write!(
+        html,
+        "<h2>Early warning</h2>\n<p>{} trade debtors had red flags reported ({} went bad, {} \
+         false alarms); {} went bad with no flag. The same seed was run again without the \
+         policy's credit rules (the counterfactual). Amounts in {code}.</p>\n",
+        figures.flagged_debtors,
+        figures.flagged_defaults,
+        figures.flagged_debtors - figures.flagged_defaults,
+        figures.unflagged_defaults
+    );
+    header(html, &["flagged debtors", "with early warning", "without", "without minus with"]);
+    let (with, without) = (&figures.with_early_warning, &figures.without_early_warning);
+    let lines = [
+        (
+            "invoiced to those that went bad",
+            with.invoiced_to_defaulters_minor,
+            without.invoiced_to_defaulters_minor,
+        ),
+        ("exposure at default", with.exposure_at_default_minor, without.exposure_at_default_minor),
+        ("charged off", with.charged_off_minor, without.charged_off_minor),
+        ("delinquent at the end", with.delinquent_minor, without.delinquent_minor),
+        ("charged off + delinquent", with.loss_minor(), without.loss_minor()),
+        (
+            "invoiced to false alarms",
+            with.invoiced_to_false_alarms_minor,
+            without.invoiced_to_false_alarms_minor,
+        ),
+    ];
+    for (name, with, without) in lines {
+        row(html, &[name.to_owned(), amount(with), amount(without), amount(without - with)]);
+    }
+    html.push_str("</table>\n");
+}
+
 /// The whole page.
 pub(crate) fn page(
     title: &str,
@@ -514,7 +554,7 @@ pub(crate) fn page(
     kpis: &Kpis,
     aging: &[AgingPoint],
     rolls: &RollRates,
-    money: &Money,
+    (money, warning): (&Money, Option<&EarlyWarning>),
 ) -> Result<String> {
     let mut html = String::new();
     let _ = write!(
@@ -540,6 +580,9 @@ pub(crate) fn page(
     }
     html.push_str("<h2>Roll rates by balance</h2>\n");
     rolls_by_balance(&mut html, money);
+    if let Some(warning) = warning {
+        early_warning(&mut html, warning);
+    }
     html.push_str("<h2>Contacts blocked by compliance rule</h2>\n");
     if kpis.contacts_blocked.is_empty() {
         html.push_str("<p>None in this period.</p>\n");

@@ -12,6 +12,7 @@ mod html;
 mod money;
 mod response;
 mod simulator;
+mod warning;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -59,6 +60,10 @@ pub(crate) struct SimulateArgs {
     /// the same accounts under both strategies; it doubles the simulation time.
     #[arg(long)]
     pub(crate) no_twin: bool,
+    /// Skip the counterfactual run (the same seed without the policy's credit rules) that
+    /// shows what early warning saved on the trade debtors with red flags.
+    #[arg(long)]
+    pub(crate) no_counterfactual: bool,
 }
 
 /// Options of the period reports.
@@ -99,6 +104,9 @@ struct Summary {
     cure_rate_champion_minus_challenger: Option<RateDifference>,
     /// Money collected and contacts used per account, champion minus challenger.
     per_account_champion_minus_challenger: Option<money::ArmDifferences>,
+    /// The trade debtors with red flags, with and without early warning (the counterfactual
+    /// run), in minor units; absent with `--no-counterfactual` or without credit rules.
+    early_warning: Option<warning::EarlyWarning>,
     roll_rates: RollRates,
 }
 
@@ -195,7 +203,11 @@ pub(crate) fn run(
     let debtors = generator::portfolio(args.seed, args.accounts);
     let bar = progress(args.days, !json && std::io::stdout().is_terminal());
     let twin_text = if args.no_twin { None } else { swapped_arms(&text)? };
+    let plain_text =
+        if args.no_counterfactual { None } else { warning::without_early_warning(&text)? };
     let (books, activity) = simulate_into(&path, args, &debtors, (file.clone(), text), &bar)?;
+    let period = (args.start, args.days);
+    let flagged = warning::measure(&books, &debtors, period)?;
     bar.set_message("reporting");
     let from = args.start;
     let to = args.start + Days::new(u64::from(args.days - 1));
@@ -207,12 +219,26 @@ pub(crate) fn run(
         bar.set_message("twin run");
         bar.set_position(0);
         let twin_path = path.with_extension("twin.redb");
-        let (twin, _) = simulate_into(&twin_path, args, &debtors, (file, twin_text), &bar)?;
+        let (twin, _) = simulate_into(&twin_path, args, &debtors, (file.clone(), twin_text), &bar)?;
         money.set_twin(money::samples(&twin, from, to)?);
         drop(twin);
         std::fs::remove_file(&twin_path)
             .with_context(|| format!("cannot remove {}", twin_path.display()))?;
     }
+    let early_warning = match plain_text {
+        Some(plain_text) => {
+            bar.set_message("without early warning");
+            bar.set_position(0);
+            let plain_path = path.with_extension("counterfactual.redb");
+            let (plain, _) = simulate_into(&plain_path, args, &debtors, (file, plain_text), &bar)?;
+            let without = warning::measure(&plain, &debtors, period)?;
+            drop(plain);
+            std::fs::remove_file(&plain_path)
+                .with_context(|| format!("cannot remove {}", plain_path.display()))?;
+            Some(warning::EarlyWarning::compare(&debtors, args.days, flagged, without))
+        }
+        None => None,
+    };
     let summary = Summary {
         store: path.display().to_string(),
         html: html_path.display().to_string(),
@@ -224,6 +250,7 @@ pub(crate) fn run(
         elapsed_seconds: 0.0,
         cure_rate_champion_minus_challenger: kpis.cure_rate_difference("champion", "challenger"),
         per_account_champion_minus_challenger: money.arm_differences("champion", "challenger"),
+        early_warning,
         simulation: activity,
         kpis,
         roll_rates: rolls,
@@ -238,7 +265,7 @@ pub(crate) fn run(
         &summary.kpis,
         &aging,
         &summary.roll_rates,
-        &money,
+        (&money, summary.early_warning.as_ref()),
     )?;
     output_file::write(&html_path, &path, "the demo report", page.as_bytes())?;
     bar.finish_and_clear();
@@ -371,6 +398,13 @@ fn summary_rows(summary: &Summary) -> Vec<(String, String)> {
         ("disputes raised".to_owned(), activity.disputes.to_string()),
         ("late fees assessed".to_owned(), activity.fees_assessed.to_string()),
         ("accounts charged off".to_owned(), activity.charged_off.to_string()),
+        ("red flags reported (business debtors)".to_owned(), activity.signals_reported.to_string()),
+        ("credit reviews".to_owned(), counts(&activity.credit_reviews)),
+        (
+            "trade orders cut to the limit (not shipped)".to_owned(),
+            format!("{} ({})", activity.orders_capped, activity.orders_over_limit),
+        ),
+        ("trade orders refused (refuse to trade)".to_owned(), refused_charges(activity)),
         ("reviews".to_owned(), activity.reviewed.to_string()),
         ("contacts allowed (outbox actions)".to_owned(), activity.actions.to_string()),
         ("proposals refused as malformed".to_owned(), activity.proposals_refused.to_string()),
@@ -410,7 +444,67 @@ fn summary_rows(summary: &Summary) -> Vec<(String, String)> {
         },
     ));
     rows.extend(difference_rows(summary.per_account_champion_minus_challenger.as_ref()));
+    rows.extend(summary.early_warning.as_ref().map(warning_rows).unwrap_or_default());
     rows
+}
+
+/// `tighten 12, stop 3` (none: `0`).
+fn counts(by_name: &std::collections::BTreeMap<String, u64>) -> String {
+    if by_name.is_empty() {
+        return "0".to_owned();
+    }
+    let parts: Vec<String> =
+        by_name.iter().map(|(name, count)| format!("{name} {count}")).collect();
+    parts.join(", ")
+}
+
+/// Charges the engine refused (refuse to trade, or a collections stage's credit hold).
+fn refused_charges(activity: &simulator::Activity) -> String {
+    activity.rejected.get("charge").copied().unwrap_or(0).to_string()
+}
+
+/// The early-warning comparison, as summary rows.
+fn warning_rows(figures: &warning::EarlyWarning) -> Vec<(String, String)> {
+    let amount = |minor: i64| crate::output::money(minor, figures.currency);
+    let code = figures.currency.code();
+    let (with, without) = (&figures.with_early_warning, &figures.without_early_warning);
+    let pair = |with: i64, without: i64, change: &str, by: i64| {
+        format!("{} / {} {code} ({change} {})", amount(with), amount(without), amount(by))
+    };
+    vec![
+        (
+            "early warning: trade debtors with red flags".to_owned(),
+            format!(
+                "{} ({} went bad, {} false alarms; {} went bad unflagged)",
+                figures.flagged_debtors,
+                figures.flagged_defaults,
+                figures.flagged_debtors - figures.flagged_defaults,
+                figures.unflagged_defaults
+            ),
+        ),
+        (
+            "  exposure at default, with / without".to_owned(),
+            pair(
+                with.exposure_at_default_minor,
+                without.exposure_at_default_minor,
+                "saved",
+                figures.exposure_at_default_saved_minor,
+            ),
+        ),
+        (
+            "  charged off + delinquent, with / without".to_owned(),
+            pair(with.loss_minor(), without.loss_minor(), "saved", figures.loss_saved_minor),
+        ),
+        (
+            "  invoiced to false alarms, with / without".to_owned(),
+            pair(
+                with.invoiced_to_false_alarms_minor,
+                without.invoiced_to_false_alarms_minor,
+                "forgone",
+                figures.false_alarm_sales_forgone_minor,
+            ),
+        ),
+    ]
 }
 
 /// The per-account differences between the arms, as summary rows.
@@ -623,7 +717,7 @@ pub(crate) fn report_html(
     ];
     let money = money::gather(books, from, to, &rolls.month_ends)?;
     let title = format!("Arrears report, {from} to {to}");
-    let page = html::page(&title, &rows, &kpis, &aging, &rolls, &money)?;
+    let page = html::page(&title, &rows, &kpis, &aging, &rolls, (&money, None))?;
     output_file::write(&args.out, db, "the report", page.as_bytes())?;
     if json {
         crate::output::json(out, &serde_json::json!({ "html": args.out.display().to_string() }))?;

@@ -25,8 +25,9 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, Timelike, Utc};
 use serde::Serialize;
 
 use arrears::case::{Action, ActionStatus, ContactOutcome};
+use arrears::credit::CreditTerms;
 use arrears::ids::{AccountId, DebtorId};
-use arrears::model::{ContactChannel, ObligationKind, ProductKind};
+use arrears::model::{ContactChannel, ObligationKind, ProductKind, ReportedSignal};
 use arrears::money::{Currency, Money};
 use arrears::plan::Frequency;
 use arrears::{Arrears, Batch, Clock, Command, NewAccount, NewCharge, NewDebtor, NewPlan};
@@ -89,10 +90,19 @@ pub(crate) struct Activity {
     pub(crate) fees_assessed: u64,
     /// Accounts charged off.
     pub(crate) charged_off: u64,
+    /// Red flags reported about business debtors (`ReportSignal`, as a monitoring service).
+    pub(crate) signals_reported: u64,
+    /// Credit reviews the cycles ran, by what they did (`tighten`, `stop`, `loosen`, ...).
+    pub(crate) credit_reviews: BTreeMap<String, u64>,
+    /// Orders invoiced for less than asked, to stay within the limit in force.
+    pub(crate) orders_capped: u64,
+    /// Orders not invoiced at all: the limit in force was used up.
+    pub(crate) orders_over_limit: u64,
 }
 
 /// Per-account simulation state.
 struct Live {
+    debtor: DebtorId,
     account: AccountId,
     bills: u32,
     last_bill_minor: i64,
@@ -122,8 +132,10 @@ pub(crate) fn run(
         let mut batch = books.batch()?;
         for (index, debtor) in debtors.iter().enumerate() {
             let mut rng = stream(seed ^ 0x5EED, day, index, 0);
-            bill(&mut batch, debtor, &mut live[index], (start, on), &mut rng, &mut activity)?;
-            pay(books, &mut batch, debtor, &mut live[index], on, &mut rng, &mut activity)?;
+            report_flags(&mut batch, debtor, &live[index], (day, on), &mut activity)?;
+            let state = &mut live[index];
+            bill(books, &mut batch, debtor, state, (start, on), &mut rng, &mut activity)?;
+            pay(books, &mut batch, debtor, &mut live[index], (start, on), &mut rng, &mut activity)?;
         }
         batch.commit()?;
         let report = books.run_cycle(on)?;
@@ -134,6 +146,10 @@ pub(crate) fn run(
         activity.deferred += report.deferred;
         activity.fees_assessed += report.fees_assessed;
         activity.charged_off += report.charged_off;
+        for review in &report.credit_reviews {
+            let action = format!("{:?}", review.action).to_lowercase();
+            *activity.credit_reviews.entry(action).or_insert(0) += 1;
+        }
         for (rule, count) in report.blocked {
             *activity.blocked.entry(rule).or_insert(0) += count;
         }
@@ -206,7 +222,11 @@ fn open_accounts(
                 bail!("account {} not opened: {:?}", account.reference, receipt.outcome);
             };
             by_debtor.insert(debtor_id, index);
+            if account.product == ProductKind::TradeCredit {
+                grant_trade_credit(&mut batch, debtor, debtor_id, start)?;
+            }
             live.push(Live {
+                debtor: debtor_id,
                 account: account_id,
                 bills: 0,
                 last_bill_minor: 0,
@@ -219,6 +239,103 @@ fn open_accounts(
     Ok((live, by_debtor))
 }
 
+/// The trade-credit limit every trade debtor starts with: four typical invoices, net 30 (the
+/// simulator invoices within the limit in force; docs/DEMO.md, "Early warning").
+const TRADE_LIMIT_BILLS: i64 = 4;
+
+/// Grants a trade debtor its credit standing (`SetCreditTerms`): the limit and terms the
+/// credit reviews of the policy tighten, and the simulator's invoices respect.
+fn grant_trade_credit(
+    batch: &mut Batch<'_>,
+    debtor: &SimDebtor,
+    debtor_id: DebtorId,
+    start: NaiveDate,
+) -> Result<()> {
+    let account = &debtor.account;
+    let command = Command::SetCreditTerms {
+        debtor: debtor_id,
+        product: account.product,
+        limit: usd(account.bill_minor * TRADE_LIMIT_BILLS),
+        terms: CreditTerms {
+            net_days: u16::try_from(account.due_days).unwrap_or(30),
+            deposit_share: rust_decimal::Decimal::ZERO,
+            cash_on_delivery: false,
+            interest_rate: rust_decimal::Decimal::ZERO,
+        },
+        refuse_to_trade: false,
+        effective_on: start,
+    };
+    let receipt = batch.execute(&format!("sim:terms:{}", debtor.reference), &command)?;
+    if receipt.outcome.is_rejected() {
+        bail!("credit terms of {} refused: {:?}", debtor.reference, receipt.outcome);
+    }
+    Ok(())
+}
+
+/// Reports the red flags observed about the debtor today (`ReportSignal`), as a monitoring
+/// service feeding the books would; each counts for 90 days.
+fn report_flags(
+    batch: &mut Batch<'_>,
+    debtor: &SimDebtor,
+    state: &Live,
+    (day, on): (u32, NaiveDate),
+    activity: &mut Activity,
+) -> Result<()> {
+    let today = debtor
+        .behaviour
+        .red_flags
+        .iter()
+        .filter(|(flag_day, _)| *flag_day == i64::from(day) || (day == 0 && *flag_day < 0));
+    for (number, (_, signal)) in today.enumerate() {
+        let report = ReportedSignal {
+            signal: *signal,
+            observed_on: on,
+            expires_on: Some(on + Days::new(90)),
+            source: "monitor:sim".to_owned(),
+            evidence: format!("{} reported about {}", signal.name(), debtor.name),
+        };
+        let key = format!("sim:signal:{}:{on}:{number}", debtor.reference);
+        let receipt =
+            batch.execute(&key, &Command::ReportSignal { debtor: state.debtor, report })?;
+        if receipt.outcome.is_rejected() {
+            *activity.rejected.entry("report_signal".to_owned()).or_insert(0) += 1;
+        } else {
+            activity.signals_reported += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the debtor has gone bad by `on`: from its default day it pays nothing more.
+fn defaulted(debtor: &SimDebtor, start: NaiveDate, on: NaiveDate) -> bool {
+    debtor.behaviour.default_day.is_some_and(|day| (on - start).num_days() >= day)
+}
+
+/// What a trade debtor's order of `amount` may be invoiced for under its credit standing:
+/// `None` if the limit in force is used up (the order is not shipped), else the amount,
+/// capped at what is left of the limit, and the net days in force.
+fn within_limit(
+    books: &Arrears,
+    state: &Live,
+    (amount, due_days, on): (i64, i64, NaiveDate),
+    activity: &mut Activity,
+) -> Result<Option<(i64, i64)>> {
+    let Some(standing) = books.credit_standing(state.debtor)? else {
+        return Ok(Some((amount, due_days)));
+    };
+    let owed = books.account_view(state.account, on)?.total_outstanding_minor;
+    let left = standing.limit_minor - owed;
+    let due_days = due_days.min(i64::from(standing.terms.net_days));
+    if left <= 0 {
+        activity.orders_over_limit += 1;
+        return Ok(None);
+    }
+    if left < amount {
+        activity.orders_capped += 1;
+    }
+    Ok(Some((amount.min(left), due_days)))
+}
+
 /// Whether a hardship shock weighs on the debtor on `on` (for about two months).
 fn shocked(debtor: &SimDebtor, start: NaiveDate, on: NaiveDate) -> bool {
     debtor.behaviour.shock_day.is_some_and(|shock| {
@@ -228,6 +345,7 @@ fn shocked(debtor: &SimDebtor, start: NaiveDate, on: NaiveDate) -> bool {
 }
 
 fn bill(
+    books: &Arrears,
     batch: &mut Batch<'_>,
     debtor: &SimDebtor,
     state: &mut Live,
@@ -251,7 +369,15 @@ fn bill(
         ProductKind::Installment => ObligationKind::Installment,
         _ => ObligationKind::Invoice,
     };
-    let due_on = on + Days::new(account.due_days as u64);
+    let mut due_days = account.due_days;
+    let mut amount = amount;
+    if account.product == ProductKind::TradeCredit {
+        let Some(allowed) = within_limit(books, state, (amount, due_days, on), activity)? else {
+            return Ok(());
+        };
+        (amount, due_days) = allowed;
+    }
+    let due_on = on + Days::new(due_days as u64);
     state.bills += 1;
     let receipt = batch.execute(
         &format!("sim:bill:{}:{}", account.reference, state.bills),
@@ -272,7 +398,9 @@ fn bill(
     }
     activity.bills += 1;
     state.last_bill_minor = amount;
-    let on_time = if shocked(debtor, start, on) {
+    let on_time = if defaulted(debtor, start, on) {
+        0.0
+    } else if shocked(debtor, start, on) {
         debtor.behaviour.on_time * 0.3
     } else {
         debtor.behaviour.on_time
@@ -292,10 +420,15 @@ fn pay(
     batch: &mut Batch<'_>,
     debtor: &SimDebtor,
     state: &mut Live,
-    on: NaiveDate,
+    (start, on): (NaiveDate, NaiveDate),
     rng: &mut SplitMix64,
     activity: &mut Activity,
 ) -> Result<()> {
+    if defaulted(debtor, start, on) {
+        state.scheduled.clear();
+        state.behind = true;
+        return Ok(());
+    }
     let mut due: Vec<Option<i64>> = Vec::new();
     state.scheduled.retain(|(date, amount)| {
         if *date <= on {
@@ -475,7 +608,7 @@ fn respond(
     books: &Arrears,
     debtor: &SimDebtor,
     state: &mut Live,
-    (action, on): (&Action, NaiveDate),
+    (action, on, gone): (&Action, NaiveDate, bool),
     rng: &mut SplitMix64,
     activity: &mut Activity,
 ) -> Result<(ContactOutcome, Option<Command>)> {
@@ -483,7 +616,8 @@ fn respond(
     let result = outcome(debtor, &contact, rng);
     let reached = result == ContactOutcome::RightParty;
     let read = result == ContactOutcome::Delivered && state.behind;
-    if !reached && !read {
+    // A debtor gone bad answers now and then, but neither pays nor promises.
+    if gone || (!reached && !read) {
         return Ok((result, None));
     }
     let view = books.account_view(state.account, on)?;
@@ -515,8 +649,10 @@ fn acknowledge(
         let state = &mut live[index];
         let slot = 1 + channel_index(action.channel) as u64;
         let rng = &mut stream(seed ^ 0xAC4, day, index, slot);
+        let debtor = &debtors[index];
+        let gone = defaulted(debtor, on - Days::new(u64::from(day)), on);
         let (result, follow_up) =
-            respond(books, &debtors[index], state, (&action, on), rng, activity)?;
+            respond(books, debtor, state, (&action, on, gone), rng, activity)?;
         let receipt = batch
             .execute(
                 &format!("sim:ack:{}", action.id),

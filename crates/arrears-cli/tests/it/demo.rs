@@ -313,6 +313,57 @@ fn the_twin_run_compares_the_same_accounts_under_both_strategies() {
     assert_eq!(between["collected_minor"], differences["collected_minor"]);
 }
 
+/// `simulate --json` of 200 accounts over 120 days (seed 33: four trade debtors go bad by day 100, after red flags) into `out`, with `extra` flags.
+fn simulate_long(env: &Env, out: &str, extra: &[&str]) -> serde_json::Value {
+    let out = env.dir().join(out);
+    let mut args = vec!["--json", "simulate", "--accounts", "200", "--days", "120", "--seed", "33"];
+    args.extend_from_slice(extra);
+    args.extend(["--out", out.to_str().expect("utf-8 path")]);
+    let mut summary = env.run(&args).json();
+    let object = summary.as_object_mut().expect("an object");
+    for field in ["elapsed_seconds", "store", "html"] {
+        object.remove(field);
+    }
+    summary
+}
+
+#[test]
+fn early_warning_saves_money_on_the_flagged_trade_debtors() {
+    let env = Env::empty();
+    let summary = simulate_long(&env, "warn", &["--no-twin"]);
+    let figures = &summary["early_warning"];
+    let minor = |value: &serde_json::Value| value.as_i64().expect("an amount");
+    assert!(minor(&figures["flagged_defaults"]) > 0, "{figures}");
+    // The credit reviews acted on the red flags the simulator reported.
+    let simulation = &summary["simulation"];
+    assert!(simulation["signals_reported"].as_u64().expect("signals") > 0, "{simulation}");
+    assert!(simulation["credit_reviews"]["stop"].as_u64().unwrap_or(0) > 0, "{simulation}");
+    assert!(simulation["rejected"]["charge"].as_u64().unwrap_or(0) > 0, "{simulation}");
+    // The simulator respected them: less invoiced to the debtors that went bad, less owed
+    // when they stopped paying, less lost at the end.
+    let (with, without) = (&figures["with_early_warning"], &figures["without_early_warning"]);
+    let invoiced = "invoiced_to_defaulters_minor";
+    assert!(minor(&with[invoiced]) < minor(&without[invoiced]), "{figures}");
+    assert!(minor(&figures["exposure_at_default_saved_minor"]) > 0, "{figures}");
+    assert!(minor(&figures["loss_saved_minor"]) > 0, "{figures}");
+    let loss = |run: &serde_json::Value| {
+        minor(&run["charged_off_minor"]) + minor(&run["delinquent_minor"])
+    };
+    assert_eq!(minor(&figures["loss_saved_minor"]), loss(without) - loss(with));
+    let page = std::fs::read_to_string(env.dir().join("warn/arrears-demo.html")).expect("html");
+    assert!(page.contains("<h2>Early warning</h2>"), "no early-warning section");
+    // The counterfactual's store is gone, and the same seed gives the same figures.
+    assert!(!env.dir().join("warn/arrears-demo.counterfactual.redb").exists());
+    let again = simulate_long(&env, "again", &["--no-twin"]);
+    assert_eq!(again, summary);
+    // Without the counterfactual: the same run, no comparison.
+    let alone = simulate_long(&env, "alone", &["--no-twin", "--no-counterfactual"]);
+    assert_eq!(alone["early_warning"], serde_json::Value::Null);
+    assert_eq!(alone["simulation"], summary["simulation"]);
+    let page = std::fs::read_to_string(env.dir().join("alone/arrears-demo.html")).expect("html");
+    assert!(!page.contains("Early warning"));
+}
+
 #[test]
 fn a_chart_without_data_says_so() {
     let env = Env::empty();

@@ -240,3 +240,99 @@ fn a_detector_is_known_by_its_source() {
     }
     assert_eq!(Detector::from_source("bureau:acme"), None);
 }
+
+/// A history drawn by the property test: invoices (some paid, some credited), calls and
+/// contacts back, and requests for time, on days 0 to 299.
+#[derive(Debug, Clone)]
+struct Drawn {
+    invoices: Vec<(u64, i64, Option<u64>, Option<i64>)>,
+    contacts: Vec<(u64, bool, bool)>,
+    requests: Vec<u64>,
+}
+
+fn drawn() -> impl proptest::strategy::Strategy<Value = Drawn> {
+    use proptest::prelude::*;
+    let invoice =
+        (0..300_u64, 1..50_i64, proptest::option::of(0..80_u64), proptest::option::of(1..20_i64));
+    (
+        proptest::collection::vec(invoice, 0..24),
+        proptest::collection::vec((0..300_u64, any::<bool>(), any::<bool>()), 0..12),
+        proptest::collection::vec(0..300_u64, 0..4),
+    )
+        .prop_map(|(invoices, contacts, requests)| Drawn { invoices, contacts, requests })
+}
+
+impl Drawn {
+    fn books(&self) -> Books {
+        let mut books = Books::default();
+        for (issued, thousands, paid_after, credited) in &self.invoices {
+            let obligation = books.invoice(*issued, 30, thousands * 100_000);
+            if let Some(credited) = credited {
+                books.credit(*issued + 3, credited * 1_000, Some(obligation));
+            }
+            if let Some(after) = paid_after {
+                books.pay(issued + after, thousands * 100_000, obligation);
+            }
+        }
+        books
+    }
+
+    fn contacts(&self) -> Vec<ContactAttempt> {
+        let attempt_of = |(on, call, reached): &(u64, bool, bool)| {
+            let channel = if *call { ContactChannel::Phone } else { ContactChannel::Email };
+            let outcome =
+                if *reached { ContactOutcome::RightParty } else { ContactOutcome::NoAnswer };
+            attempt(*on, channel, false, outcome)
+        };
+        self.contacts.iter().map(attempt_of).collect()
+    }
+}
+
+/// Short windows and low thresholds, so that drawn histories fire often.
+fn eager_policy() -> DetectorPolicy {
+    let mut policy = DetectorPolicy::default();
+    policy.buying.recent_days = 20;
+    policy.buying.baseline_days = 40;
+    policy.buying.baseline_charges_min = 1;
+    policy.returns.recent_days = 15;
+    policy.returns.baseline_days = 30;
+    policy.drift.obligations = 1;
+    policy.drift.days_min = 3;
+    policy.extension.requests_min = 1;
+    policy.unreturned.calls_min = 1;
+    policy
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// What the detectors find on any day from `as_of` up to `next_change` is what they find
+    /// on `as_of`: the engine's reason to skip those days.
+    #[test]
+    fn findings_hold_until_the_next_change(drawn in drawn()) {
+        let books = drawn.books();
+        let contacts = drawn.contacts();
+        let requests: Vec<NaiveDate> = drawn.requests.iter().map(|on| day(*on)).collect();
+        for policy in [DetectorPolicy::default(), eager_policy()] {
+            let run = |as_of: u64| {
+                let state = replay(&account(), &books.events, Some(day(as_of))).state;
+                let history = History {
+                    as_of: day(as_of),
+                    events: &books.events,
+                    state: &state,
+                    contacts: &contacts,
+                    account: AccountId(1),
+                    time_requests_on: &requests,
+                };
+                (detect(&policy, &history), next_change(&policy, &history))
+            };
+            for as_of in (0..400).step_by(13) {
+                let (found, next) = run(as_of);
+                let until = next.map_or(as_of + 120, |next| (next - day(0)).num_days() as u64);
+                for later in as_of + 1..until.min(as_of + 120) {
+                    proptest::prop_assert_eq!(&run(later).0, &found, "day {} from {}", later, as_of);
+                }
+            }
+        }
+    }
+}

@@ -579,7 +579,6 @@ impl fmt::Display for JurisdictionPattern {
 /// policy only names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum Signal {
     /// A promise to pay was broken.
     BrokenPromise,

@@ -19,6 +19,7 @@ use expect_test::{expect, Expect};
 use proptest::prelude::*;
 
 use super::*;
+use crate::rows::Stored;
 use crate::IdempotencyRecord;
 
 fn date(text: &str) -> NaiveDate {
@@ -33,31 +34,23 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn check<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(
-    kind: RecordKind,
-    value: &T,
-    expect: Expect,
-) {
-    let bytes = encode(kind, value);
+fn check<T: Record + PartialEq + std::fmt::Debug>(kind: RecordKind, value: &T, expect: Expect) {
+    let bytes = encode_record(kind, value);
     expect.assert_eq(&hex(&bytes));
-    let decoded: T = decode(kind, &bytes).unwrap();
+    let decoded: T = decode_record(kind, &bytes).unwrap();
     assert_eq!(&decoded, value);
 }
 
 /// The same value as format 1 encoded it (dates as strings, version byte 1): still decoded,
 /// and still the form the audit hash is taken over.
-fn format_1<T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(
-    kind: RecordKind,
-    value: &T,
-    hex_bytes: &str,
-) {
+fn format_1<T: Record + PartialEq + std::fmt::Debug>(kind: RecordKind, value: &T, hex_bytes: &str) {
     let bytes: Vec<u8> = (0..hex_bytes.len())
         .step_by(2)
         .map(|at| u8::from_str_radix(&hex_bytes[at..at + 2], 16).unwrap())
         .collect();
-    let decoded: T = decode(kind, &bytes).unwrap();
+    let decoded: T = decode_record(kind, &bytes).unwrap();
     assert_eq!(&decoded, value);
-    assert_eq!(hex(&encode_format_1(kind, value)), hex_bytes);
+    assert_eq!(hex(&encode_format_1(kind, &value.to_row())), hex_bytes);
 }
 
 fn debtor() -> Debtor {
@@ -321,13 +314,6 @@ fn golden_ledger_row() {
         }],
     };
     check(RecordKind::LedgerRow, &row, expect!["01031104fcc092160001fb7260010bfc404b55d300057061792d340114030400fcc0921600fc404b55d300040100000104fb726000010b01010104fbf30100010b01000104fb1f4e0500000104fb5d104147edc7"]);
-    let borrowed = crate::schema::LedgerRowRef {
-        account: row.account,
-        prev: row.prev,
-        event: &row.event,
-        entries: &row.entries,
-    };
-    assert_eq!(encode(RecordKind::LedgerRow, &borrowed), encode(RecordKind::LedgerRow, &row));
 }
 
 #[test]
@@ -346,16 +332,16 @@ fn crc32_known_values() {
 
 #[test]
 fn damage_is_detected() {
-    let bytes = encode(RecordKind::Account, &account());
+    let bytes = encode_record(RecordKind::Account, &account());
     assert!(matches!(
-        decode::<Account>(RecordKind::Account, &bytes[..3]),
+        decode_record::<Account>(RecordKind::Account, &bytes[..3]),
         Err(DecodeError::TooShort { .. })
     ));
     for index in 0..bytes.len() {
         let mut flipped = bytes.clone();
         flipped[index] ^= 0x10;
         assert!(
-            decode::<Account>(RecordKind::Account, &flipped).is_err(),
+            decode_record::<Account>(RecordKind::Account, &flipped).is_err(),
             "flip at byte {index} went unnoticed"
         );
     }
@@ -367,19 +353,21 @@ fn damage_is_detected() {
         let checksum = crc32(&wrong_version[..body_len]);
         wrong_version[body_len..].copy_from_slice(&checksum.to_le_bytes());
         assert!(matches!(
-            decode::<Account>(RecordKind::Account, &wrong_version),
+            decode_record::<Account>(RecordKind::Account, &wrong_version),
             Err(DecodeError::Version { found, expected: 2, .. }) if found == version
         ));
     }
     // A snapshot has no format-1 form.
-    let mut snapshot =
-        encode(RecordKind::Snapshot, &arrears_core::ledger::AccountState::opening(&account()));
+    let mut snapshot = encode_record(
+        RecordKind::Snapshot,
+        &arrears_core::ledger::AccountState::opening(&account()),
+    );
     snapshot[0] = 3;
     let body_len = snapshot.len() - 4;
     let checksum = crc32(&snapshot[..body_len]);
     snapshot[body_len..].copy_from_slice(&checksum.to_le_bytes());
     assert!(matches!(
-        decode::<arrears_core::ledger::AccountState>(RecordKind::Snapshot, &snapshot),
+        decode_record::<arrears_core::ledger::AccountState>(RecordKind::Snapshot, &snapshot),
         Err(DecodeError::Version { found: 3, expected: 2, .. })
     ));
     // Trailing bytes inside a valid frame are refused.
@@ -388,7 +376,7 @@ fn damage_is_detected() {
     let checksum = crc32(&trailing);
     trailing.extend_from_slice(&checksum.to_le_bytes());
     assert!(matches!(
-        decode::<Account>(RecordKind::Account, &trailing),
+        decode_record::<Account>(RecordKind::Account, &trailing),
         Err(DecodeError::Payload { .. })
     ));
 }
@@ -461,8 +449,8 @@ fn arb_event_kind() -> impl Strategy<Value = EventKind> {
 proptest! {
     #[test]
     fn postings_round_trip(postings in proptest::collection::vec(arb_posting(), 0..40)) {
-        let bytes = encode(RecordKind::Derived, &postings);
-        prop_assert_eq!(decode::<Vec<Posting>>(RecordKind::Derived, &bytes).unwrap(), postings);
+        let bytes = encode_record(RecordKind::Derived, &postings);
+        prop_assert_eq!(decode_record::<Vec<Posting>>(RecordKind::Derived, &bytes).unwrap(), postings);
     }
 
     #[test]
@@ -472,8 +460,8 @@ proptest! {
             recorded_at: DateTime::from_timestamp_micros(micros).unwrap(),
             key,
         };
-        let bytes = encode(RecordKind::Event, &record);
-        prop_assert_eq!(decode::<EventRecord>(RecordKind::Event, &bytes).unwrap(), record);
+        let bytes = encode_record(RecordKind::Event, &record);
+        prop_assert_eq!(decode_record::<EventRecord>(RecordKind::Event, &bytes).unwrap(), record);
     }
 
     #[test]
@@ -485,8 +473,8 @@ proptest! {
             interest.annual_rate = rust_decimal::Decimal::new(i64::from(rate), 5);
         }
         account.opened_on = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Days::new(opened);
-        let bytes = encode(RecordKind::Account, &account);
-        prop_assert_eq!(decode::<Account>(RecordKind::Account, &bytes).unwrap(), account);
+        let bytes = encode_record(RecordKind::Account, &account);
+        prop_assert_eq!(decode_record::<Account>(RecordKind::Account, &bytes).unwrap(), account);
     }
 
     #[test]
@@ -502,8 +490,8 @@ proptest! {
             }
         }
         let state = arrears_core::ledger::replay(&account(), &events, None).state;
-        let bytes = encode(RecordKind::Snapshot, &state);
-        prop_assert_eq!(decode::<arrears_core::ledger::AccountState>(RecordKind::Snapshot, &bytes).unwrap(), state);
+        let bytes = encode_record(RecordKind::Snapshot, &state);
+        prop_assert_eq!(decode_record::<arrears_core::ledger::AccountState>(RecordKind::Snapshot, &bytes).unwrap(), state);
     }
 
     #[test]
@@ -518,16 +506,17 @@ proptest! {
             None => crate::PluginSourceRow::Builtin { name: name.clone() },
         };
         let entry = crate::PluginEntryRow { name, source, config, in_process };
-        let bytes = encode(RecordKind::PluginEntry, &entry);
-        prop_assert_eq!(decode::<crate::PluginEntryRow>(RecordKind::PluginEntry, &bytes).unwrap(), entry);
+        let bytes = encode_record(RecordKind::PluginEntry, &entry);
+        prop_assert_eq!(decode_record::<crate::PluginEntryRow>(RecordKind::PluginEntry, &bytes).unwrap(), entry);
     }
 
     #[test]
     fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let _ = decode::<crate::PluginEntryRow>(RecordKind::PluginEntry, &bytes);
-        let _ = decode::<EventRecord>(RecordKind::Event, &bytes);
-        let _ = decode::<Vec<Posting>>(RecordKind::Derived, &bytes);
-        let _ = decode::<BTreeMap<String, u64>>(RecordKind::Idempotency, &bytes);
+        let _ = decode_record::<crate::PluginEntryRow>(RecordKind::PluginEntry, &bytes);
+        let _ = decode_record::<EventRecord>(RecordKind::Event, &bytes);
+        let _ = decode_record::<Vec<Posting>>(RecordKind::Derived, &bytes);
+        let _ = decode_record::<IdempotencyRecord>(RecordKind::Idempotency, &bytes);
+        let _ = decode_record::<arrears_core::ledger::AccountState>(RecordKind::Snapshot, &bytes);
     }
 }
 
@@ -652,7 +641,7 @@ fn case() -> arrears_core::case::CollectionCase {
 }
 
 /// Bytes written by an older record version of `kind`: still decoded, to `value`.
-fn older_version<T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(
+fn older_version<T: Record + PartialEq + std::fmt::Debug>(
     kind: RecordKind,
     value: &T,
     hex_bytes: &str,
@@ -661,7 +650,7 @@ fn older_version<T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(
         .step_by(2)
         .map(|at| u8::from_str_radix(&hex_bytes[at..at + 2], 16).unwrap())
         .collect();
-    let decoded: T = decode(kind, &bytes).unwrap();
+    let decoded: T = decode_record(kind, &bytes).unwrap();
     assert_eq!(&decoded, value);
 }
 
@@ -984,13 +973,16 @@ fn golden_credit_note() {
 
 #[test]
 fn the_head_of_an_account_record_is_its_debtor_too() {
-    let bytes = encode(RecordKind::Account, &account());
+    let bytes = encode_record(RecordKind::Account, &account());
     let head: crate::AccountHead = decode_head(RecordKind::Account, &bytes).unwrap();
-    assert_eq!(head.debtor, DebtorId(7));
+    assert_eq!(head.debtor, 7);
     // The head of a format-1 record, and of a damaged one.
-    let format_1 = encode_format_1(RecordKind::Account, &account());
+    let format_1 = encode_format_1(
+        RecordKind::Account,
+        &Stored::<crate::rows::model::AccountRow>::to_row(&account()),
+    );
     let head: crate::AccountHead = decode_head(RecordKind::Account, &format_1).unwrap();
-    assert_eq!(head.debtor, DebtorId(7));
+    assert_eq!(head.debtor, 7);
     let mut damaged = bytes.clone();
     damaged[3] ^= 0x01;
     assert!(decode_head::<crate::AccountHead>(RecordKind::Account, &damaged).is_err());
@@ -1220,6 +1212,82 @@ fn golden_credit_decision() {
     check(RecordKind::CreditDecision, &decision, expect!["01040702053130303030035553441e04302e32350004302e3038fcba9216000106736563746f720672657461696cfc20a34ad300087374616e646172640300010973636f726563617264010707070707070707070707070707070707070707070707070707070707070707fb500409686967685f7269736b010a6470645f726563656e7401070001047765616bfc801a06001e04302e32350004302e3038020f73636f72655f62656c6f775f3630300a6470645f726563656e7495425253"]);
 }
 
+/// A decision with the features its scorer was given: stored without `calls_30d` (not a scorer
+/// input; decisions hold zero), as version 1 was first written; the layout that the builds of
+/// 2026-12-03 wrote with `calls_30d` after each feature set is still read.
+#[test]
+fn credit_decisions_store_the_scorers_features() {
+    use arrears_core::credit::{CreditApplication, CreditDecision};
+    use arrears_core::strategy::Features;
+    let features = Features {
+        account: AccountId(3),
+        debtor: DebtorId(7),
+        product: ProductKind::TradeCredit,
+        as_of: date("2026-03-02"),
+        currency: Currency::USD,
+        days_past_due: 12,
+        total_outstanding_minor: 50_000,
+        past_due_minor: 20_000,
+        credit_limit_minor: Some(100_000),
+        months_on_book: 14,
+        payments_90d: 2,
+        paid_90d_minor: 30_000,
+        reversals_90d: 0,
+        broken_promises: 1,
+        kept_promises: 3,
+        attempts_30d: 4,
+        right_party_contacts_30d: 1,
+        calls_30d: 0,
+    };
+    let decision = CreditDecision {
+        id: 5,
+        application: CreditApplication {
+            debtor: DebtorId(7),
+            product: ProductKind::TradeCredit,
+            limit: arrears_core::money::Money::parse("10000", Currency::USD).unwrap(),
+            terms: credit_terms(),
+            applied_on: date("2026-03-02"),
+            attributes: BTreeMap::new(),
+        },
+        decided_at: instant("2026-03-02T09:00:00Z"),
+        policy: ("standard".into(), 3),
+        features: vec![features.clone()],
+        score: None,
+        signals: Vec::new(),
+        decided: credit_decided(),
+    };
+    check(RecordKind::CreditDecision, &decision, expect!["01050702053130303030035553441e04302e32350004302e3038fcba92160000fc20a34ad300087374616e646172640301030702fcba9216000355534418fca0860100fb409c01fc400d03001c02fb60ea000103040100000001047765616bfc801a06001e04302e32350004302e3038020f73636f72655f62656c6f775f3630300a6470645f726563656e74fae36b6c"]);
+
+    let row: crate::rows::credit::CreditDecisionRow = decision.to_row();
+    let with_calls = crate::rows::credit::CreditDecisionWithCallsRow {
+        id: row.id,
+        application: row.application.clone(),
+        decided_at: row.decided_at,
+        policy: row.policy.clone(),
+        features: row.features.iter().map(|features| (features.clone(), 0)).collect(),
+        score: row.score.clone(),
+        signals: row.signals.clone(),
+        decided: row.decided.clone(),
+    };
+    let bytes = encode(RecordKind::CreditDecision, &with_calls);
+    assert_eq!(bytes.len(), encode_record(RecordKind::CreditDecision, &decision).len() + 1);
+    assert_eq!(
+        decode_record::<CreditDecision>(RecordKind::CreditDecision, &bytes).unwrap(),
+        decision
+    );
+
+    let counted = CreditDecision {
+        features: vec![Features { calls_30d: 5, ..features }],
+        ..decision.clone()
+    };
+    let back: CreditDecision = decode_record(
+        RecordKind::CreditDecision,
+        &encode_record(RecordKind::CreditDecision, &counted),
+    )
+    .unwrap();
+    assert_eq!(back, decision);
+}
+
 #[test]
 fn golden_credit_standing_and_review() {
     use arrears_core::credit::{
@@ -1241,8 +1309,18 @@ fn golden_credit_standing_and_review() {
             points: Some(552),
             signals: vec![arrears_core::policy::Signal::AssetSales],
         }),
+        detected: None,
     };
-    check(RecordKind::CreditStanding, &standing, expect!["01070203555344fc80841e001e04302e32350004302e3038fc801a06001e04302e32350004302e30380100fcba92160001fc7093160001fb50040106f9528014"]);
+    // Version 1, written before `detected` was appended: read with no mark.
+    older_version(RecordKind::CreditStanding, &standing, "01070203555344fc80841e001e04302e32350004302e3038fc801a06001e04302e32350004302e30380100fcba92160001fc7093160001fb50040106f9528014");
+    check(RecordKind::CreditStanding, &standing, expect!["02070203555344fc80841e001e04302e32350004302e3038fc801a06001e04302e32350004302e30380100fcba92160001fc7093160001fb500401060026f22090"]);
+    let detected = arrears_core::detect::DetectionMark {
+        on: date("2026-06-02"),
+        until: Some(date("2026-07-01")),
+        inputs: 0x0123_4567_89ab_cdef,
+    };
+    let standing = CreditStanding { detected: Some(detected), ..standing };
+    check(RecordKind::CreditStanding, &standing, expect!["02070203555344fc80841e001e04302e32350004302e3038fc801a06001e04302e32350004302e30380100fcba92160001fc7093160001fb5004010601fc7293160001fcac931600fdefcdab8967452301b50e6aa1"]);
     let review = CreditReview {
         debtor: DebtorId(7),
         seq: 2,

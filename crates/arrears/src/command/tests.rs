@@ -15,7 +15,7 @@ use arrears_core::model::{
     DebtorKind, Jurisdiction, ObligationKind, ProductKind, Terms,
 };
 use arrears_core::money::{Currency, Money};
-use arrears_store::codec::{decode, encode};
+use arrears_store::codec::{decode_record, encode_record};
 use arrears_store::RecordKind;
 use chrono::NaiveDate;
 use expect_test::{expect, Expect};
@@ -37,16 +37,16 @@ fn usd(text: &str) -> Money {
 /// The command's stored bytes (canonical form) are `expect`, and decode to the canonical form.
 fn check_command(command: &Command, expect: Expect) {
     let canonical = command.canonical();
-    let bytes = encode(RecordKind::Command, &canonical);
+    let bytes = encode_record(RecordKind::Command, &canonical);
     expect.assert_eq(&hex(&bytes));
-    let decoded: Command = decode(RecordKind::Command, &bytes).unwrap();
+    let decoded: Command = decode_record(RecordKind::Command, &bytes).unwrap();
     assert_eq!(decoded, canonical);
 }
 
 fn check_outcome(outcome: &Outcome, expect: Expect) {
-    let bytes = encode(RecordKind::Outcome, outcome);
+    let bytes = encode_record(RecordKind::Outcome, outcome);
     expect.assert_eq(&hex(&bytes));
-    let decoded: Outcome = decode(RecordKind::Outcome, &bytes).unwrap();
+    let decoded: Outcome = decode_record(RecordKind::Outcome, &bytes).unwrap();
     assert_eq!(&decoded, outcome);
 }
 

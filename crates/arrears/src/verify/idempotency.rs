@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use arrears_core::case::AuditKind;
 use arrears_core::ids::{AccountId, EventSeq};
-use arrears_store::codec::{decode, RecordKind};
+use arrears_store::codec::{decode_record, RecordKind};
 use arrears_store::{IdempotencyRecord, ReadTxn, Reads};
 
 use super::ledger::EventKey;
@@ -57,7 +57,7 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
     let stored: BTreeMap<String, IdempotencyRecord> = stored.into_iter().collect();
     let mut outcomes: BTreeMap<&str, Outcome> = BTreeMap::new();
     for (key, record) in &stored {
-        match decode::<Outcome>(RecordKind::Outcome, &record.result) {
+        match decode_record::<Outcome>(RecordKind::Outcome, &record.result) {
             Ok(outcome) => {
                 outcomes.insert(key, outcome);
             }

@@ -639,7 +639,8 @@ fn flags_stop_contact_and_the_audit_chain_detects_tampering() {
     let entries = books.store().read().unwrap().audit_log().unwrap();
     let mut tampered = entries[1].clone();
     tampered.record.account = None;
-    let bytes = arrears_store::codec::encode(arrears_store::codec::RecordKind::Audit, &tampered);
+    let bytes =
+        arrears_store::codec::encode_record(arrears_store::codec::RecordKind::Audit, &tampered);
     let mut txn = books.store().write().unwrap();
     txn.raw_overwrite("audit", tampered.record.seq, &bytes).unwrap();
     txn.commit().unwrap();

@@ -2,7 +2,7 @@
 
 use arrears::ids::EntryId;
 use arrears::ledger::Posting;
-use arrears_store::codec::{encode, RecordKind};
+use arrears_store::codec::{encode_record, RecordKind};
 use arrears_store::Reads;
 
 use crate::support::*;
@@ -31,7 +31,7 @@ fn a_flipped_byte_in_an_entry_is_reported_not_answered() {
     let entry = books.ledger(books.account_ids().unwrap()[0]).unwrap()[1].clone();
     let mut txn = books.store().write().unwrap();
     let (seq, row) = txn.ledger_row_of_entry(entry.id.get()).unwrap();
-    let mut bytes = encode(RecordKind::LedgerRow, &row);
+    let mut bytes = encode_record(RecordKind::LedgerRow, &row);
     bytes[6] ^= 0x01;
     txn.raw_overwrite("ledger_log", seq, &bytes).unwrap();
     txn.commit().unwrap();
@@ -66,7 +66,7 @@ fn a_well_formed_but_wrong_entry_is_reported() {
     let (seq, mut row) = txn.ledger_row_of_entry(entry.id.get()).unwrap();
     let held = row.entries.iter_mut().find(|held| held.id == entry.id).unwrap();
     *held = entry.clone();
-    txn.raw_overwrite("ledger_log", seq, &encode(RecordKind::LedgerRow, &row)).unwrap();
+    txn.raw_overwrite("ledger_log", seq, &encode_record(RecordKind::LedgerRow, &row)).unwrap();
     txn.commit().unwrap();
     let report = books.verify().unwrap();
     let checks: Vec<_> = report.problems.iter().map(|problem| problem.check).collect();
@@ -101,7 +101,7 @@ fn a_wrong_or_damaged_snapshot_is_reported() {
     let obligation = snapshot.obligations.values_mut().next().unwrap();
     obligation.outstanding_minor[0] -= 1;
     let mut txn = books.store().write().unwrap();
-    txn.raw_overwrite("snapshots", account.get(), &encode(RecordKind::Snapshot, &snapshot))
+    txn.raw_overwrite("snapshots", account.get(), &encode_record(RecordKind::Snapshot, &snapshot))
         .unwrap();
     txn.commit().unwrap();
     let report = books.verify().unwrap();
@@ -113,7 +113,7 @@ fn a_wrong_or_damaged_snapshot_is_reported() {
         report.problems
     );
     // A flipped bit in the snapshot is a read error, never an answer.
-    let mut bytes = encode(RecordKind::Snapshot, &snapshot);
+    let mut bytes = encode_record(RecordKind::Snapshot, &snapshot);
     bytes[7] ^= 0x10;
     let mut txn = books.store().write().unwrap();
     txn.raw_overwrite("snapshots", account.get(), &bytes).unwrap();
@@ -153,10 +153,10 @@ fn issue_21_an_anchored_chain_catches_a_consistent_rewrite() {
     entry.record.recorded_at += chrono::Duration::hours(1);
     let mut hasher = Sha256::new();
     hasher.update(entry.record.prev_hash);
-    hasher.update(arrears_store::codec::encode_format_1(RecordKind::Audit, &entry.record));
+    hasher.update(arrears_store::codec::encode_record_format_1(RecordKind::Audit, &entry.record));
     entry.hash = hasher.finalize().into();
     let mut txn = books.store().write().unwrap();
-    txn.raw_overwrite("audit", head.seq, &encode(RecordKind::Audit, &entry)).unwrap();
+    txn.raw_overwrite("audit", head.seq, &encode_record(RecordKind::Audit, &entry)).unwrap();
     txn.commit().unwrap();
     assert!(books.verify().unwrap().is_clean(), "the chain alone cannot see it");
     assert!(!books.check_anchor(&head).unwrap(), "the anchor does");

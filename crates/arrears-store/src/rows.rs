@@ -1,0 +1,562 @@
+//! The stored rows: the store's own types for every record it writes, and the explicit
+//! conversions between them and the core's and engine's types.
+//!
+//! A record's bytes are the bincode form of a row type of this module, never of a core type, so
+//! the core's types can change (a field added, renamed, reordered, a derive changed) without
+//! changing a stored byte: the conversion then fails to compile (each one destructures its
+//! type field by field, with no `..`), and whoever changed the type decides here whether the
+//! stored row changes too, and if it does, bumps the record kind's version
+//! ([`crate::RecordKind::version`]) with a golden test. The golden tests of
+//! `codec/tests.rs` freeze the rows' bytes.
+//!
+//! The leaf types own the encodings that no derive gives: [`Day`] and [`Instant`] (integers in
+//! the store, strings in format 1 and in human-readable formats), [`DayText`] and
+//! [`InstantText`] (strings: the few dates a refusal recorded before dates were integers, kept
+//! as written), [`DecimalText`] and [`CurrencyCode`].
+//!
+//! Rows mirror their type field for field, in the stored order; a row's documentation names the
+//! type it stores, whose documentation says what each field means. The engine's command and
+//! outcome rows are declared here too ([`command`]); their conversions live with the engine's
+//! types, written with the same [`stored!`](crate::stored) macro.
+
+use std::cell::Cell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
+use arrears_core::money::Currency;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub mod case;
+pub mod cash;
+pub mod command;
+pub mod credit;
+pub mod ledger;
+pub mod model;
+pub mod work;
+
+/// A value with a stored form `R`: the conversion both ways.
+///
+/// Implemented by the core's and engine's stored types for their row, and by the containers
+/// and primitives for theirs. A type may have more than one stored form (a date is a [`Day`]
+/// in most rows and a [`DayText`] in a few): the row's field type chooses.
+pub trait Stored<R>: Sized {
+    /// The stored form.
+    fn to_row(&self) -> R;
+    /// The value again. Infallible: the row's own decoding validated every leaf.
+    fn from_row(row: R) -> Self;
+}
+
+/// A type stored as a whole record: its row.
+///
+/// [`crate::codec::encode_record`] and [`crate::codec::decode_record`] take these.
+pub trait Record: Stored<Self::Row> {
+    /// The row its record holds.
+    type Row: Row;
+
+    /// The row of a record of `kind` that does not decode as [`Record::Row`], for a kind that
+    /// was once written in another layout under the same version; `None` for the others.
+    fn legacy_row(_kind: crate::RecordKind, _bytes: &[u8]) -> Option<Self::Row> {
+        None
+    }
+}
+
+/// A row that is a whole record: what [`crate::codec::encode`] and [`crate::codec::decode`]
+/// take. Sealed: only this module's rows (and the store's own records) are rows, so no other
+/// type's serde form can become stored bytes.
+pub trait Row: Serialize + serde::de::DeserializeOwned + sealed::Sealed {}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// Implements [`Row`] for the rows that are whole records.
+macro_rules! rows {
+    ($($row:ty),* $(,)?) => {
+        $(impl sealed::Sealed for $row {}
+        impl Row for $row {})*
+    };
+}
+
+rows!(
+    model::DebtorRow,
+    model::AccountRow,
+    model::ObligationRow,
+    ledger::EventRecordRow,
+    Vec<ledger::PostingRow>,
+    ledger::JournalEntryRow,
+    ledger::AccountStateRow,
+    ledger::ColdPartRow,
+    ledger::LedgerLogRow,
+    case::CollectionCaseRow,
+    case::ActionRow,
+    case::ContactAttemptRow,
+    case::NoteRow,
+    case::AuditRecordRow,
+    case::AuditEntryRow,
+    work::TeamRow,
+    work::AgentRow,
+    work::WorkItemRow,
+    work::WorkLogEntryRow,
+    cash::HeldLineRow,
+    cash::RegisteredPayerRow,
+    cash::LineMatchRow,
+    credit::CreditDecisionRow,
+    credit::CreditDecisionWithCallsRow,
+    credit::CreditStandingRow,
+    credit::CreditReviewRow,
+    command::CommandRow,
+    command::CommandOutcomeRow,
+    crate::IdempotencyRecord,
+    crate::PluginEntryRow,
+);
+
+/// Implements [`Record`] for types and their rows.
+macro_rules! records {
+    ($($value:ty => $row:ty),* $(,)?) => {
+        $(impl Record for $value {
+            type Row = $row;
+        })*
+    };
+}
+
+records!(
+    arrears_core::model::Debtor => model::DebtorRow,
+    arrears_core::model::Account => model::AccountRow,
+    arrears_core::model::Obligation => model::ObligationRow,
+    arrears_core::ledger::EventRecord => ledger::EventRecordRow,
+    Vec<arrears_core::ledger::Posting> => Vec<ledger::PostingRow>,
+    arrears_core::ledger::JournalEntry => ledger::JournalEntryRow,
+    arrears_core::ledger::AccountState => ledger::AccountStateRow,
+    arrears_core::ledger::ColdPart => ledger::ColdPartRow,
+    crate::LedgerRow => ledger::LedgerLogRow,
+    arrears_core::case::CollectionCase => case::CollectionCaseRow,
+    arrears_core::case::Action => case::ActionRow,
+    arrears_core::case::ContactAttempt => case::ContactAttemptRow,
+    arrears_core::case::Note => case::NoteRow,
+    arrears_core::case::AuditRecord => case::AuditRecordRow,
+    crate::AuditEntry => case::AuditEntryRow,
+    arrears_core::work::Team => work::TeamRow,
+    arrears_core::work::Agent => work::AgentRow,
+    arrears_core::work::WorkItem => work::WorkItemRow,
+    arrears_core::work::WorkLogEntry => work::WorkLogEntryRow,
+    arrears_core::cash::HeldLine => cash::HeldLineRow,
+    arrears_core::cash::RegisteredPayer => cash::RegisteredPayerRow,
+    arrears_core::cash::LineMatch => cash::LineMatchRow,
+    arrears_core::credit::CreditStanding => credit::CreditStandingRow,
+    arrears_core::credit::CreditReview => credit::CreditReviewRow,
+    crate::IdempotencyRecord => crate::IdempotencyRecord,
+    crate::PluginEntryRow => crate::PluginEntryRow,
+);
+
+impl Record for arrears_core::credit::CreditDecision {
+    type Row = credit::CreditDecisionRow;
+
+    fn legacy_row(kind: crate::RecordKind, bytes: &[u8]) -> Option<credit::CreditDecisionRow> {
+        crate::codec::decode::<credit::CreditDecisionWithCallsRow>(kind, bytes).ok().map(Into::into)
+    }
+}
+
+/// Implements [`Stored`] for a struct or an enum whose row mirrors it field for field.
+///
+/// ```text
+/// stored!(struct Debtor => DebtorRow { id, name, born });
+/// stored!(enum Kind => KindRow { Unit, Tuple(a0, a1), Named { field } });
+/// ```
+///
+/// Both types must be in scope by these names. Each side is destructured without `..`, so a
+/// field added to either fails to compile until the conversion says what to do with it.
+#[macro_export]
+macro_rules! stored {
+    (struct $value:ident => $row:ident { $($field:ident),* $(,)? }) => {
+        impl $crate::rows::Stored<$row> for $value {
+            fn to_row(&self) -> $row {
+                let $value { $($field),* } = self;
+                $row { $($field: $crate::rows::Stored::to_row($field)),* }
+            }
+
+            fn from_row(row: $row) -> Self {
+                let $row { $($field),* } = row;
+                $value { $($field: $crate::rows::Stored::from_row($field)),* }
+            }
+        }
+    };
+    (enum $value:ident => $row:ident {
+        $($variant:ident $(($($item:ident),*))? $({$($field:ident),*})?),* $(,)?
+    }) => {
+        impl $crate::rows::Stored<$row> for $value {
+            #[allow(unused_variables)]
+            fn to_row(&self) -> $row {
+                match self {
+                    $($value::$variant $(($($item),*))? $({$($field),*})? => $row::$variant
+                        $(($($crate::rows::Stored::to_row($item)),*))?
+                        $({$($field: $crate::rows::Stored::to_row($field)),*})?,)*
+                }
+            }
+
+            #[allow(unused_variables)]
+            fn from_row(row: $row) -> Self {
+                match row {
+                    $($row::$variant $(($($item),*))? $({$($field),*})? => $value::$variant
+                        $(($($crate::rows::Stored::from_row($item)),*))?
+                        $({$($field: $crate::rows::Stored::from_row($field)),*})?,)*
+                }
+            }
+        }
+    };
+}
+
+/// Implements [`Stored`] as the identity for types that are their own stored form.
+macro_rules! stored_as_itself {
+    ($($type:ty),*) => {
+        $(impl Stored<$type> for $type {
+            fn to_row(&self) -> $type {
+                self.clone()
+            }
+
+            fn from_row(row: $type) -> Self {
+                row
+            }
+        })*
+    };
+}
+
+stored_as_itself!(bool, u8, u16, u32, u64, i8, i16, i32, i64, i128, usize, String);
+
+// The store's own records, which hold no type of another crate, are their own rows.
+stored_as_itself!(crate::IdempotencyRecord, crate::PluginEntryRow);
+
+/// Implements [`Stored`] for an identifier as its number.
+macro_rules! stored_as_number {
+    ($($id:ident: $number:ty),*) => {
+        $(impl Stored<$number> for $id {
+            fn to_row(&self) -> $number {
+                self.0
+            }
+
+            fn from_row(row: $number) -> Self {
+                $id(row)
+            }
+        })*
+    };
+}
+
+stored_as_number!(DebtorId: u64, AccountId: u64, ObligationId: u64, EntryId: u64, EventSeq: u32);
+
+impl<T: Stored<R>, R> Stored<Option<R>> for Option<T> {
+    fn to_row(&self) -> Option<R> {
+        self.as_ref().map(T::to_row)
+    }
+
+    fn from_row(row: Option<R>) -> Self {
+        row.map(T::from_row)
+    }
+}
+
+impl<T: Stored<R>, R> Stored<Vec<R>> for Vec<T> {
+    fn to_row(&self) -> Vec<R> {
+        self.iter().map(T::to_row).collect()
+    }
+
+    fn from_row(row: Vec<R>) -> Self {
+        row.into_iter().map(T::from_row).collect()
+    }
+}
+
+impl<T: Stored<R>, R> Stored<VecDeque<R>> for VecDeque<T> {
+    fn to_row(&self) -> VecDeque<R> {
+        self.iter().map(T::to_row).collect()
+    }
+
+    fn from_row(row: VecDeque<R>) -> Self {
+        row.into_iter().map(T::from_row).collect()
+    }
+}
+
+impl<T: Stored<R> + Ord, R: Ord> Stored<BTreeSet<R>> for BTreeSet<T> {
+    fn to_row(&self) -> BTreeSet<R> {
+        self.iter().map(T::to_row).collect()
+    }
+
+    fn from_row(row: BTreeSet<R>) -> Self {
+        row.into_iter().map(T::from_row).collect()
+    }
+}
+
+impl<K: Stored<KR> + Ord, V: Stored<VR>, KR: Ord, VR> Stored<BTreeMap<KR, VR>> for BTreeMap<K, V> {
+    fn to_row(&self) -> BTreeMap<KR, VR> {
+        self.iter().map(|(key, value)| (key.to_row(), value.to_row())).collect()
+    }
+
+    fn from_row(row: BTreeMap<KR, VR>) -> Self {
+        row.into_iter().map(|(key, value)| (K::from_row(key), V::from_row(value))).collect()
+    }
+}
+
+/// A map as a row: its pairs in key order. bincode writes a map and a sequence of pairs alike
+/// (a length, then each key and value), so the bytes are a map's; converting a map to a
+/// vector and back costs one allocation and a bulk build instead of a tree built node by node
+/// (the account snapshot, read and written by every payment, holds four maps).
+pub type MapRow<K, V> = Vec<(K, V)>;
+
+impl<K: Stored<KR> + Ord, V: Stored<VR>, KR, VR> Stored<MapRow<KR, VR>> for BTreeMap<K, V> {
+    fn to_row(&self) -> MapRow<KR, VR> {
+        self.iter().map(|(key, value)| (key.to_row(), value.to_row())).collect()
+    }
+
+    fn from_row(row: MapRow<KR, VR>) -> Self {
+        row.into_iter().map(|(key, value)| (K::from_row(key), V::from_row(value))).collect()
+    }
+}
+
+impl<T: Stored<R>, R, const N: usize> Stored<[R; N]> for [T; N] {
+    fn to_row(&self) -> [R; N] {
+        std::array::from_fn(|index| self[index].to_row())
+    }
+
+    fn from_row(row: [R; N]) -> Self {
+        row.map(T::from_row)
+    }
+}
+
+impl<A: Stored<RA>, B: Stored<RB>, RA, RB> Stored<(RA, RB)> for (A, B) {
+    fn to_row(&self) -> (RA, RB) {
+        (self.0.to_row(), self.1.to_row())
+    }
+
+    fn from_row(row: (RA, RB)) -> Self {
+        (A::from_row(row.0), B::from_row(row.1))
+    }
+}
+
+impl<A: Stored<RA>, B: Stored<RB>, C: Stored<RC>, RA, RB, RC> Stored<(RA, RB, RC)> for (A, B, C) {
+    fn to_row(&self) -> (RA, RB, RC) {
+        (self.0.to_row(), self.1.to_row(), self.2.to_row())
+    }
+
+    fn from_row(row: (RA, RB, RC)) -> Self {
+        (A::from_row(row.0), B::from_row(row.1), C::from_row(row.2))
+    }
+}
+
+thread_local! {
+    static STRINGS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `code` with [`Day`]s and [`Instant`]s read and written as strings (the format-1 form):
+/// for decoding format-1 records, and for the audit hash, which is over the format-1 form so
+/// that the chain verifies whichever version wrote each record.
+pub fn with_strings<R>(code: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            STRINGS.with(|strings| strings.set(self.0));
+        }
+    }
+    let _restore = Restore(STRINGS.with(|strings| strings.replace(true)));
+    code()
+}
+
+fn reads_strings<'de, D: Deserializer<'de>>(deserializer: &D) -> bool {
+    deserializer.is_human_readable() || STRINGS.with(Cell::get)
+}
+
+fn writes_strings<S: Serializer>(serializer: &S) -> bool {
+    serializer.is_human_readable() || STRINGS.with(Cell::get)
+}
+
+/// A date, stored as its day number (chrono's `num_days_from_ce`: 0001-01-01 is day 1), or as
+/// an ISO string (`2026-03-05`) in format-1 records and human-readable formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(pub NaiveDate);
+
+impl Serialize for Day {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if writes_strings(&serializer) {
+            DayText(self.0).serialize(serializer)
+        } else {
+            serializer.serialize_i32(self.0.num_days_from_ce())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Day, D::Error> {
+        if reads_strings(&deserializer) {
+            return DayText::deserialize(deserializer).map(|text| Day(text.0));
+        }
+        let days = i32::deserialize(deserializer)?;
+        NaiveDate::from_num_days_from_ce_opt(days)
+            .map(Day)
+            .ok_or_else(|| serde::de::Error::custom(format!("day number {days} is not a date")))
+    }
+}
+
+impl Stored<Day> for NaiveDate {
+    fn to_row(&self) -> Day {
+        Day(*self)
+    }
+
+    fn from_row(row: Day) -> Self {
+        row.0
+    }
+}
+
+/// A date stored as an ISO string (`2026-03-05`) in every form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DayText(pub NaiveDate);
+
+impl Serialize for DayText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0.format("%Y-%m-%d"))
+    }
+}
+
+impl<'de> Deserialize<'de> for DayText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<DayText, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map(DayText)
+            .map_err(|error| serde::de::Error::custom(format!("{text:?} is not a date: {error}")))
+    }
+}
+
+impl Stored<DayText> for NaiveDate {
+    fn to_row(&self) -> DayText {
+        DayText(*self)
+    }
+
+    fn from_row(row: DayText) -> Self {
+        row.0
+    }
+}
+
+/// An instant, stored as `(seconds since 1970-01-01T00:00:00Z, nanoseconds)`, exact for every
+/// `DateTime<Utc>` (a leap second has nanoseconds of 1e9 or more), or as an RFC 3339 string in
+/// format-1 records and human-readable formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(pub DateTime<Utc>);
+
+impl Serialize for Instant {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if writes_strings(&serializer) {
+            InstantText(self.0).serialize(serializer)
+        } else {
+            (self.0.timestamp(), self.0.timestamp_subsec_nanos()).serialize(serializer)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Instant {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Instant, D::Error> {
+        if reads_strings(&deserializer) {
+            return InstantText::deserialize(deserializer).map(|text| Instant(text.0));
+        }
+        let (seconds, nanos) = <(i64, u32)>::deserialize(deserializer)?;
+        DateTime::from_timestamp(seconds, nanos).map(Instant).ok_or_else(|| {
+            serde::de::Error::custom(format!("{seconds} s {nanos} ns is not an instant"))
+        })
+    }
+}
+
+impl Stored<Instant> for DateTime<Utc> {
+    fn to_row(&self) -> Instant {
+        Instant(*self)
+    }
+
+    fn from_row(row: Instant) -> Self {
+        row.0
+    }
+}
+
+/// An instant stored as an RFC 3339 string in every form, with `Z` for UTC and as many
+/// fractional digits as it has (`2026-03-05T10:00:00Z`, `2026-03-05T10:00:00.250Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstantText(pub DateTime<Utc>);
+
+impl Serialize for InstantText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    }
+}
+
+impl<'de> Deserialize<'de> for InstantText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<InstantText, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|instant| InstantText(instant.with_timezone(&Utc)))
+            .map_err(|error| {
+                serde::de::Error::custom(format!("{text:?} is not an instant: {error}"))
+            })
+    }
+}
+
+impl Stored<InstantText> for DateTime<Utc> {
+    fn to_row(&self) -> InstantText {
+        InstantText(*self)
+    }
+
+    fn from_row(row: InstantText) -> Self {
+        row.0
+    }
+}
+
+/// A decimal stored as its text (`0.25`, `100.00`: the scale is kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DecimalText(pub Decimal);
+
+impl Serialize for DecimalText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for DecimalText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<DecimalText, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse::<Decimal>().map(DecimalText).map_err(|error| {
+            serde::de::Error::custom(format!("{text:?} is not a decimal: {error}"))
+        })
+    }
+}
+
+impl Stored<DecimalText> for Decimal {
+    fn to_row(&self) -> DecimalText {
+        DecimalText(*self)
+    }
+
+    fn from_row(row: DecimalText) -> Self {
+        row.0
+    }
+}
+
+/// A currency stored as its ISO 4217 code (`USD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CurrencyCode(pub Currency);
+
+impl Serialize for CurrencyCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for CurrencyCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<CurrencyCode, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Currency::from_code(&text).map(CurrencyCode).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Stored<CurrencyCode> for Currency {
+    fn to_row(&self) -> CurrencyCode {
+        CurrencyCode(*self)
+    }
+
+    fn from_row(row: CurrencyCode) -> Self {
+        row.0
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,483 @@
+//! Rows of collection cases, actions, contacts, notes, audit records, and the refusals they record.
+
+use arrears_core::case::{
+    Action, ActionMessage, ActionStatus, AuditKind, AuditRecord, CancelReason, CaseScore, Claim,
+    CollectionCase, ContactAttempt, ContactOutcome, Note, Placement, PlanRecord, PromiseRecord,
+    SettlementRecord, StatedCapacity,
+};
+use arrears_core::collection::{CollectionEvent, CollectionState, RefusalReason, StickyFlags};
+use arrears_core::message::Tone;
+use arrears_core::plan::{Frequency, PromiseRefused, PromisedPayment, QuoteError, Unaffordable};
+use serde::{Deserialize, Serialize};
+
+use crate::stored;
+
+use super::model::*;
+use super::{Day, DecimalText, Instant};
+
+/// The stored form of `arrears_core::case::CollectionCase`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct CollectionCaseRow {
+    pub account: u64,
+    pub state: CollectionStateRow,
+    pub flags: StickyFlagsRow,
+    pub stage: Option<String>,
+    pub stage_entered_on: Option<Day>,
+    pub arm: String,
+    pub next_review_on: Day,
+    pub last_review_on: Option<Day>,
+    pub decided_on: Day,
+    pub promise: Option<PromiseRecordRow>,
+    pub plan: Option<PlanRecordRow>,
+    pub settlement: Option<SettlementRecordRow>,
+    pub placement: Option<PlacementRow>,
+    pub credit_hold: bool,
+    pub broken_promises: u32,
+    pub promise_broken_on: Option<Day>,
+    pub kept_promises: u32,
+    pub steps_issued: Vec<u32>,
+    pub late_fees_assessed: Vec<u64>,
+    pub interrupted: Vec<CollectionStateRow>,
+    pub capacity: Option<StatedCapacityRow>,
+    pub time_barred_on: Option<Day>,
+    pub score: Option<CaseScoreRow>,
+}
+
+/// The stored form of `arrears_core::case::Action`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct ActionRow {
+    pub id: u64,
+    pub debtor: u64,
+    pub accounts: Vec<u64>,
+    pub channel: ContactChannelRow,
+    pub address: String,
+    pub template: String,
+    pub scheduled_at: Instant,
+    pub created_for: Day,
+    pub status: ActionStatusRow,
+    pub claim: Option<ClaimRow>,
+    pub sent_at: Option<Instant>,
+    pub seq: u64,
+    pub message: Option<ActionMessageRow>,
+    pub payment_link: Option<String>,
+    pub invoice: Option<u64>,
+}
+
+/// The stored form of `arrears_core::case::ContactAttempt`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct ContactAttemptRow {
+    pub accounts: Vec<u64>,
+    pub channel: ContactChannelRow,
+    pub address: String,
+    pub at: Instant,
+    pub inbound: bool,
+    pub outcome: ContactOutcomeRow,
+    pub action: Option<u64>,
+}
+
+/// The stored form of `arrears_core::case::AuditRecord`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct AuditRecordRow {
+    pub seq: u64,
+    pub recorded_at: Instant,
+    pub account: Option<u64>,
+    pub kind: AuditKindRow,
+    pub prev_hash: [u8; 32],
+}
+
+/// The stored form of `arrears_core::case::Note`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct NoteRow {
+    pub account: Option<u64>,
+    pub at: Instant,
+    pub author: String,
+    pub text: String,
+}
+
+/// The stored form of `arrears_core::case::ContactOutcome`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum ContactOutcomeRow {
+    NotConnected,
+    NoAnswer,
+    Voicemail,
+    RightParty,
+    WrongParty,
+    Delivered,
+    Bounced,
+    PromiseCaptured,
+    DisputeRaised,
+    PaymentTaken,
+}
+
+/// The stored form of `arrears_core::collection::CollectionState`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum CollectionStateRow {
+    Current,
+    Delinquent { stage: u8 },
+    Promised,
+    InPlan,
+    Disputed,
+    Hardship { until: Day },
+    Placed { agency: String },
+    Legal,
+    ChargedOff,
+    Settled,
+    Paid,
+    Closed,
+}
+
+/// The stored form of `arrears_core::collection::StickyFlags`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct StickyFlagsRow {
+    pub cease_communication: bool,
+    pub attorney_represented: bool,
+    pub bankruptcy_stay: bool,
+    pub deceased: bool,
+    pub time_barred: bool,
+}
+
+/// The stored form of `arrears_core::case::PromiseRecord`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct PromiseRecordRow {
+    pub made_on: Day,
+    pub payments: Vec<PromisedPaymentRow>,
+    pub grace_days: u32,
+}
+
+/// The stored form of `arrears_core::case::PlanRecord`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct PlanRecordRow {
+    pub created_on: Day,
+    pub frequency: FrequencyRow,
+    pub installments: Vec<u64>,
+    pub total_minor: i64,
+    pub missed: u32,
+    pub default_after_missed: u32,
+    pub grace_days: u32,
+}
+
+/// The stored form of `arrears_core::case::SettlementRecord`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct SettlementRecordRow {
+    pub offered_on: Day,
+    pub amount_minor: i64,
+    pub expires_on: Day,
+    pub accepted_on: Option<Day>,
+}
+
+/// The stored form of `arrears_core::case::Placement`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct PlacementRow {
+    pub agency: String,
+    pub placed_on: Day,
+    pub commission_rate: DecimalText,
+}
+
+/// The stored form of `arrears_core::case::StatedCapacity`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct StatedCapacityRow {
+    pub stated_on: Day,
+    pub monthly_income_minor: i64,
+    pub monthly_expenses_minor: i64,
+}
+
+/// The stored form of `arrears_core::case::CaseScore`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct CaseScoreRow {
+    pub band: String,
+    pub points: i32,
+    pub scored_on: Day,
+}
+
+/// The stored form of `arrears_core::case::ActionStatus`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum ActionStatusRow {
+    Pending,
+    Acknowledged { outcome: ContactOutcomeRow, at: Instant },
+    Cancelled { reason: CancelReasonRow, at: Instant },
+}
+
+/// The stored form of `arrears_core::case::Claim`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct ClaimRow {
+    pub by: String,
+    pub until: Instant,
+}
+
+/// The stored form of `arrears_core::case::ActionMessage`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct ActionMessageRow {
+    pub tone: ToneRow,
+    pub language: String,
+    pub text: String,
+}
+
+/// The stored form of `arrears_core::case::AuditKind`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum AuditKindRow {
+    Command {
+        name: String,
+        key: String,
+    },
+    Transition {
+        event: String,
+        from: String,
+        to: String,
+        on: Day,
+    },
+    Cycle {
+        as_of: Day,
+        reviewed: u64,
+        actions: u64,
+    },
+    ContactBlocked {
+        debtor: u64,
+        channel: ContactChannelRow,
+        template: String,
+        rule: String,
+        next_allowed_at: Option<Instant>,
+    },
+    ComponentFailed {
+        arm: String,
+        component: String,
+        name: String,
+        accounts: u64,
+        error: String,
+    },
+    CommandExecuted {
+        name: String,
+        key: String,
+        content: [u8; 32],
+    },
+    PluginAdded {
+        name: String,
+        entry: [u8; 32],
+    },
+    PluginRemoved {
+        name: String,
+        entry: [u8; 32],
+    },
+}
+
+/// The stored form of `arrears_core::plan::Frequency`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum FrequencyRow {
+    Weekly,
+    Fortnightly,
+    Monthly,
+}
+
+/// The stored form of `arrears_core::collection::CollectionEvent`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum CollectionEventRow {
+    ChargePosted,
+    PaymentPosted,
+    ReversalPosted,
+    Review,
+    PromiseMade,
+    PromiseKept,
+    PromiseBroken,
+    PlanCreated,
+    InstallmentMissed,
+    PlanDefaulted,
+    PlanCompleted,
+    DisputeOpened,
+    DisputeResolved,
+    HardshipGranted { until: Day },
+    HardshipEnded,
+    Placed { agency: String },
+    Recalled,
+    LegalReferral,
+    ChargeOff,
+    SettlementOffered,
+    SettlementAccepted,
+    SettlementCompleted,
+    CeaseRequested,
+    AttorneyNotified,
+    BankruptcyFiled,
+    BankruptcyDischarged,
+    Deceased,
+    Close,
+    Reopen,
+    ChargeOffReversed,
+}
+
+/// The stored form of `arrears_core::collection::RefusalReason`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum RefusalReasonRow {
+    NothingOwed,
+    BalanceOutstanding,
+    NothingPastDue,
+    NotRevolving,
+    HardshipInPast,
+    NoPromise,
+    NoPlan,
+    NoDispute,
+    NoHardship,
+    NotPlaced,
+    NotClosed,
+    PromiseOpen,
+    PlanActive,
+    Disputed,
+    Hardship,
+    Placed,
+    Legal,
+    ChargedOff,
+    AlreadyDisputed,
+    AlreadyPlaced,
+    AlreadyLegal,
+    AlreadyChargedOff,
+    NotChargedOff,
+    Settled,
+    Paid,
+    Closed,
+    BankruptcyStay,
+    Deceased,
+    TimeBarred,
+}
+
+/// The stored form of `arrears_core::plan::PromisedPayment`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct PromisedPaymentRow {
+    pub on: Day,
+    pub amount_minor: i64,
+}
+
+/// The stored form of `arrears_core::case::CancelReason`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum CancelReasonRow {
+    OptedOut,
+    ConsentWithdrawn,
+    AddressRemoved,
+    CeaseCommunication,
+    AttorneyRepresented,
+    Bankruptcy,
+    Deceased,
+    WorkContactProhibited,
+}
+
+/// The stored form of `arrears_core::message::Tone`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum ToneRow {
+    Friendly,
+    Firm,
+    FinalNotice,
+    PlanOffer,
+    SettlementOffer,
+}
+
+/// The stored form of `arrears_core::plan::PromiseRefused`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum PromiseRefusedRow {
+    Empty,
+    AmountNotPositive { on: Day, amount_minor: i64 },
+    InThePast { on: Day, made_on: Day },
+    TooFarOut { on: Day, made_on: Day, max_days_out: u32 },
+    BelowMinimumShare { total_minor: i64, min_minor: i64, share: DecimalText, past_due_minor: i64 },
+}
+
+/// The stored form of `arrears_core::plan::QuoteError`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum QuoteErrorRow {
+    Balance { balance_minor: i64 },
+    Installments { installments: u32 },
+    Rate { annual_rate: DecimalText },
+    Calendar,
+}
+
+/// The stored form of `arrears_core::plan::Unaffordable`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum UnaffordableRow {
+    NoDisposableIncome {
+        income_minor: i64,
+        expenses_minor: i64,
+    },
+    AboveAffordableShare {
+        monthly_minor: i64,
+        affordable_minor: i64,
+        share: DecimalText,
+        disposable_minor: i64,
+    },
+    AboveDebtorCapacity {
+        asked_minor: i64,
+        committed_minor: i64,
+        affordable_minor: i64,
+        share: DecimalText,
+        disposable_minor: i64,
+    },
+}
+
+stored!(struct CollectionCase => CollectionCaseRow { account, state, flags, stage, stage_entered_on, arm, next_review_on, last_review_on, decided_on, promise, plan, settlement, placement, credit_hold, broken_promises, promise_broken_on, kept_promises, steps_issued, late_fees_assessed, interrupted, capacity, time_barred_on, score });
+stored!(struct Action => ActionRow { id, debtor, accounts, channel, address, template, scheduled_at, created_for, status, claim, sent_at, seq, message, payment_link, invoice });
+stored!(struct ContactAttempt => ContactAttemptRow { accounts, channel, address, at, inbound, outcome, action });
+stored!(struct AuditRecord => AuditRecordRow { seq, recorded_at, account, kind, prev_hash });
+stored!(struct Note => NoteRow { account, at, author, text });
+stored!(enum ContactOutcome => ContactOutcomeRow { NotConnected, NoAnswer, Voicemail, RightParty, WrongParty, Delivered, Bounced, PromiseCaptured, DisputeRaised, PaymentTaken });
+stored!(enum CollectionState => CollectionStateRow { Current, Delinquent { stage }, Promised, InPlan, Disputed, Hardship { until }, Placed { agency }, Legal, ChargedOff, Settled, Paid, Closed });
+stored!(struct StickyFlags => StickyFlagsRow { cease_communication, attorney_represented, bankruptcy_stay, deceased, time_barred });
+stored!(struct PromiseRecord => PromiseRecordRow { made_on, payments, grace_days });
+stored!(struct PlanRecord => PlanRecordRow { created_on, frequency, installments, total_minor, missed, default_after_missed, grace_days });
+stored!(struct SettlementRecord => SettlementRecordRow { offered_on, amount_minor, expires_on, accepted_on });
+stored!(struct Placement => PlacementRow { agency, placed_on, commission_rate });
+stored!(struct StatedCapacity => StatedCapacityRow { stated_on, monthly_income_minor, monthly_expenses_minor });
+stored!(struct CaseScore => CaseScoreRow { band, points, scored_on });
+stored!(enum ActionStatus => ActionStatusRow { Pending, Acknowledged { outcome, at }, Cancelled { reason, at } });
+stored!(struct Claim => ClaimRow { by, until });
+stored!(struct ActionMessage => ActionMessageRow { tone, language, text });
+stored!(enum AuditKind => AuditKindRow { Command { name, key }, Transition { event, from, to, on }, Cycle { as_of, reviewed, actions }, ContactBlocked { debtor, channel, template, rule, next_allowed_at }, ComponentFailed { arm, component, name, accounts, error }, CommandExecuted { name, key, content }, PluginAdded { name, entry }, PluginRemoved { name, entry } });
+stored!(enum Frequency => FrequencyRow { Weekly, Fortnightly, Monthly });
+stored!(enum CollectionEvent => CollectionEventRow { ChargePosted, PaymentPosted, ReversalPosted, Review, PromiseMade, PromiseKept, PromiseBroken, PlanCreated, InstallmentMissed, PlanDefaulted, PlanCompleted, DisputeOpened, DisputeResolved, HardshipGranted { until }, HardshipEnded, Placed { agency }, Recalled, LegalReferral, ChargeOff, SettlementOffered, SettlementAccepted, SettlementCompleted, CeaseRequested, AttorneyNotified, BankruptcyFiled, BankruptcyDischarged, Deceased, Close, Reopen, ChargeOffReversed });
+stored!(enum RefusalReason => RefusalReasonRow { NothingOwed, BalanceOutstanding, NothingPastDue, NotRevolving, HardshipInPast, NoPromise, NoPlan, NoDispute, NoHardship, NotPlaced, NotClosed, PromiseOpen, PlanActive, Disputed, Hardship, Placed, Legal, ChargedOff, AlreadyDisputed, AlreadyPlaced, AlreadyLegal, AlreadyChargedOff, NotChargedOff, Settled, Paid, Closed, BankruptcyStay, Deceased, TimeBarred });
+stored!(struct PromisedPayment => PromisedPaymentRow { on, amount_minor });
+stored!(enum CancelReason => CancelReasonRow { OptedOut, ConsentWithdrawn, AddressRemoved, CeaseCommunication, AttorneyRepresented, Bankruptcy, Deceased, WorkContactProhibited });
+stored!(enum Tone => ToneRow { Friendly, Firm, FinalNotice, PlanOffer, SettlementOffer });
+stored!(enum PromiseRefused => PromiseRefusedRow { Empty, AmountNotPositive { on, amount_minor }, InThePast { on, made_on }, TooFarOut { on, made_on, max_days_out }, BelowMinimumShare { total_minor, min_minor, share, past_due_minor } });
+stored!(enum QuoteError => QuoteErrorRow { Balance { balance_minor }, Installments { installments }, Rate { annual_rate }, Calendar });
+stored!(enum Unaffordable => UnaffordableRow { NoDisposableIncome { income_minor, expenses_minor }, AboveAffordableShare { monthly_minor, affordable_minor, share, disposable_minor }, AboveDebtorCapacity { asked_minor, committed_minor, affordable_minor, share, disposable_minor } });
+
+/// The stored form of [`crate::AuditEntry`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct AuditEntryRow {
+    pub record: AuditRecordRow,
+    pub hash: [u8; 32],
+}
+
+use crate::AuditEntry;
+stored!(struct AuditEntry => AuditEntryRow { record, hash });
