@@ -215,12 +215,10 @@ pub struct History<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DetectionMark {
     /// The day of the run.
-    #[serde(with = "crate::dates::date")]
     pub on: NaiveDate,
     /// The first day after it on which the findings or the signals in force can change with
     /// the same inputs ([`next_change`], and the days the debtor's signals start or stop
     /// counting); `None`: no such day.
-    #[serde(with = "crate::dates::option_date")]
     pub until: Option<NaiveDate>,
     /// A fingerprint of the inputs the engine read: the policy's `[detectors]`, each account's
     /// last ledger entry, its promise, plan and extension days, the debtor's contact count and

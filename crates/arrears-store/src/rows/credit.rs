@@ -6,6 +6,7 @@ use arrears_core::credit::{
     CreditApplication, CreditDecision, CreditReview, CreditScore, CreditStanding, CreditTerms,
     Decided, ReviewAction, ReviewMark, ReviewTrigger, Verdict,
 };
+use arrears_core::detect::DetectionMark;
 use arrears_core::strategy::Features;
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +45,7 @@ pub struct CreditStandingRow {
     pub stopped_by_hand: bool,
     pub granted_on: Day,
     pub last_review: Option<ReviewMarkRow>,
+    pub detected: Option<DetectionMarkRow>,
 }
 
 /// The stored form of `arrears_core::credit::CreditReview`.
@@ -174,7 +176,7 @@ pub enum ReviewActionRow {
 }
 
 stored!(struct CreditDecision => CreditDecisionRow { id, application, decided_at, policy, features, score, signals, decided });
-stored!(struct CreditStanding => CreditStandingRow { debtor, product, currency, granted_limit_minor, granted_terms, limit_minor, terms, refuse_to_trade, stopped_by_hand, granted_on, last_review });
+stored!(struct CreditStanding => CreditStandingRow { debtor, product, currency, granted_limit_minor, granted_terms, limit_minor, terms, refuse_to_trade, stopped_by_hand, granted_on, last_review, detected });
 stored!(struct CreditReview => CreditReviewRow { debtor, seq, reviewed_on, trigger, score, signals, decided, action, limit_before_minor });
 stored!(struct CreditApplication => CreditApplicationRow { debtor, product, limit, terms, applied_on, attributes });
 stored!(struct CreditTerms => CreditTermsRow { net_days, deposit_share, cash_on_delivery, interest_rate });
@@ -302,3 +304,14 @@ stored!(struct Decided => DecidedRow { verdict, rule, limit_minor, terms, reason
 stored!(struct ReviewMark => ReviewMarkRow { reviewed_on, points, signals });
 stored!(enum ReviewTrigger => ReviewTriggerRow { First, Schedule, Signal, ScoreDrop });
 stored!(enum ReviewAction => ReviewActionRow { Tighten, Loosen, Hold, Stop, Unchanged });
+
+/// The stored form of `arrears_core::detect::DetectionMark` (credit standing version 2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct DetectionMarkRow {
+    pub on: Day,
+    pub until: Option<Day>,
+    pub inputs: u64,
+}
+
+stored!(struct DetectionMark => DetectionMarkRow { on, until, inputs });
