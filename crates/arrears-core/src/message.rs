@@ -505,6 +505,20 @@ impl Messages {
         self.templates.iter().find(|template| template.id == id)
     }
 
+    /// The template an arm with a house tone (`[[arm]] tone`) writes on `channel`: the
+    /// policy's first template, in file order, of that channel and tone, other than the
+    /// invoice template (an invoice is a document, not a collection message). `None` when
+    /// there is none: a policy whose arm has a tone is refused at load unless every channel
+    /// its stages use has one.
+    pub fn house_template(&self, channel: ContactChannel, tone: Tone) -> Option<&Template> {
+        let invoice = self.invoice.as_ref().map(|invoice| invoice.template.as_str());
+        self.templates.iter().find(|template| {
+            template.channel == channel
+                && template.tone == tone
+                && Some(template.id.as_str()) != invoice
+        })
+    }
+
     /// Renders template `id` for `audience` with `values`; `None` when the policy defines no
     /// such template (a policy without templates).
     ///

@@ -213,6 +213,57 @@ fn the_report_shows_money_per_currency_and_arm() {
     assert_eq!(page.matches("95% interval [").count(), 4);
 }
 
+/// The (arm, tone, language) of every action of the simulated store that carries a message,
+/// in action id order: the arm from `list accounts`, the message from `actions list`.
+fn messages_by_arm(env: &Env) -> Vec<(String, String, String)> {
+    let accounts = env.run(&["--json", "list", "accounts", "--all"]).json();
+    let arm_of: std::collections::BTreeMap<u64, String> = accounts["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            let arm = row["arm"].as_str().expect("an arm").to_owned();
+            (row["debtor"].as_u64().expect("a debtor id"), arm)
+        })
+        .collect();
+    let actions = env.run(&["--json", "actions", "list", "--all", "--limit", "100000"]).json();
+    actions
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter(|action| !action["message"].is_null())
+        .map(|action| {
+            let arm = &arm_of[&action["debtor"].as_u64().expect("a debtor id")];
+            let message = &action["message"];
+            let text = |key: &str| message[key].as_str().expect("a string").to_owned();
+            (arm.clone(), text("tone"), text("language"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_challenger_writes_in_the_default_language_and_one_tone() {
+    let env = Env::empty();
+    simulate(&env, "arms");
+    let messages = messages_by_arm(&env);
+    let of = |arm: &str| -> Vec<&(String, String, String)> {
+        messages.iter().filter(|(name, _, _)| name == arm).collect()
+    };
+    let (champion, challenger) = (of("champion"), of("challenger"));
+    assert!(champion.len() > 50 && challenger.len() > 50, "{messages:?}");
+    // The challenger's house style (examples/policies/demo.toml): English and firm, always.
+    for (_, tone, language) in &challenger {
+        assert_eq!((tone.as_str(), language.as_str()), ("firm", "en"));
+    }
+    // The champion speaks each debtor's language, with a tone for the stage: not the same.
+    assert!(champion.iter().any(|(_, _, language)| language == "es"), "{champion:?}");
+    assert!(champion.iter().any(|(_, tone, _)| tone == "friendly"), "{champion:?}");
+    // And the same seed writes the same messages again.
+    let again = Env::empty();
+    simulate(&again, "arms");
+    assert_eq!(messages_by_arm(&again), messages);
+}
+
 #[test]
 fn the_twin_run_compares_the_same_accounts_under_both_strategies() {
     let env = Env::empty();

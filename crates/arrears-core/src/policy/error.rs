@@ -186,6 +186,19 @@ pub enum PolicyErrorReason {
         /// The step's channel.
         step_channel: &'static str,
     },
+    /// An arm's house tone with no template of that tone for a channel a stage uses.
+    #[error(
+        "no {tone} template for {channel}, which stage {stage:?} sends: an arm's tone needs a \
+         template of that tone for every channel the stages use"
+    )]
+    NoTemplateOfTone {
+        /// The arm's tone.
+        tone: &'static str,
+        /// The channel without a template of that tone.
+        channel: &'static str,
+        /// The first stage with a contact step on that channel.
+        stage: String,
+    },
 }
 
 // Results stay small (clippy's `result_large_err` limit): box a payload before growing past it.

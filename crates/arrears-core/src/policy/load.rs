@@ -430,6 +430,7 @@ impl Loader<'_> {
         let arms = self.arms(raw.arm.as_ref())?;
         let assignments = self.assignments(raw.assignment.as_ref(), &stages)?;
         let messages = self.messages(raw)?;
+        self.check_arm_messages(raw, &arms, &messages)?;
         let credit = self.credit(raw.credit.as_ref())?;
         let detectors = self.detectors(raw.detectors.as_ref())?;
         self.check_ambiguity(&stages)?;
@@ -1056,6 +1057,8 @@ impl Loader<'_> {
                 strategy: None,
                 scorer_fallback: None,
                 strategy_fallback: None,
+                language: None,
+                tone: None,
             }]);
         };
         let entries = raw.get_ref();
@@ -1091,7 +1094,29 @@ impl Loader<'_> {
                 component(&entry.scorer_fallback, "scorer_fallback", "scorer name")?;
             let strategy_fallback =
                 component(&entry.strategy_fallback, "strategy_fallback", "strategy name")?;
-            arms.push(Arm { name, weight, scorer, strategy, scorer_fallback, strategy_fallback });
+            let language = entry
+                .language
+                .as_ref()
+                .map(|tag| {
+                    self.language(tag, &format!("{path}.language"))
+                        .map(|tag| crate::message::canonical_tag(&tag))
+                })
+                .transpose()?;
+            let tone = entry
+                .tone
+                .as_ref()
+                .map(|tone| self.tone(tone, &format!("{path}.tone")))
+                .transpose()?;
+            arms.push(Arm {
+                name,
+                weight,
+                scorer,
+                strategy,
+                scorer_fallback,
+                strategy_fallback,
+                language,
+                tone,
+            });
         }
         Ok(arms)
     }

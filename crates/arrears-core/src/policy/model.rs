@@ -882,6 +882,14 @@ pub struct Arm {
     /// A built-in strategy that proposes the contacts of a debtor the arm's strategy failed
     /// for, or `None`: the debtor is not contacted that day.
     pub strategy_fallback: Option<String>,
+    /// The language every message of the arm is written in (one the policy serves), or
+    /// `None`: each debtor's own language, with fallback (docs/MESSAGES.md, "An arm's house
+    /// style").
+    pub language: Option<String>,
+    /// The tone every message of the arm has, or `None`: each step's own template. A step
+    /// whose template has another tone is written with the policy's first template of this
+    /// tone for the step's channel ([`crate::message::Messages::house_template`]).
+    pub tone: Option<crate::message::Tone>,
 }
 
 impl Arm {

@@ -395,6 +395,10 @@ pub(super) struct RawArm {
     pub(super) scorer_fallback: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) strategy_fallback: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) language: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) tone: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

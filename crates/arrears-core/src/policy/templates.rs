@@ -11,6 +11,7 @@ use super::load::Loader;
 use super::raw::{
     RawDisclosure, RawExperience, RawMessages, RawPolicy, RawTemplate, RawTexts, SpannedList,
 };
+use super::Arm;
 use super::{PolicyError, PolicyErrorReason};
 use crate::compliance::Status;
 use crate::message::{
@@ -18,6 +19,7 @@ use crate::message::{
     Messages, Segment, Template, Tone, Variable, Variant, CONTACTS_PER_WEEK_MAX, DISCLOSURES_MAX,
     TEMPLATES_MAX, TEMPLATE_TEXT_BYTES_MAX, VARIANTS_MAX,
 };
+use crate::model::ContactChannel;
 
 const TONE_NAMES: &str = "friendly, firm, final_notice, plan_offer, settlement_offer";
 const STATUS_NAMES: &str = "V1, V2, UNVERIFIED, CONVENTION";
@@ -148,19 +150,81 @@ impl Loader<'_> {
     ) -> Result<Template, PolicyError> {
         let id = self.name(&raw.id, &format!("{path}.id"), "template id")?;
         let channel = self.channel(&raw.channel, &format!("{path}.channel"))?;
-        let tone = Tone::from_name(raw.tone.get_ref()).ok_or_else(|| {
-            let reason = PolicyErrorReason::Unknown {
-                what: "tone",
-                name: raw.tone.get_ref().clone(),
-                known: TONE_NAMES.to_owned(),
-            };
-            self.error(raw.tone.span(), &format!("{path}.tone"), reason)
-        })?;
+        let tone = self.tone(&raw.tone, &format!("{path}.tone"))?;
         let variants = self.variants(messages, &raw.text, &format!("{path}.text"))?;
         let needed_by = format!("the tone {}", tone.name());
         self.check_needs(&raw.text, &variants, &format!("{path}.text"), tone.needs(), &needed_by)?;
         self.check_payment_link(messages, &raw.text, &variants, &format!("{path}.text"))?;
         Ok(Template { id, channel, tone, variants })
+    }
+
+    /// A tone by its name as written in files.
+    pub(super) fn tone(&self, value: &Spanned<String>, field: &str) -> Result<Tone, PolicyError> {
+        Tone::from_name(value.get_ref()).ok_or_else(|| {
+            let reason = PolicyErrorReason::Unknown {
+                what: "tone",
+                name: value.get_ref().clone(),
+                known: TONE_NAMES.to_owned(),
+            };
+            self.error(value.span(), field, reason)
+        })
+    }
+
+    /// An arm's house style (`language`, `tone`) must be one the messages can write: the
+    /// language one the policy serves, the tone one with a template for every channel the
+    /// stages' contact steps use, so the cycle never lacks a text for it.
+    pub(super) fn check_arm_messages(
+        &self,
+        raw: &RawPolicy,
+        arms: &[Arm],
+        messages: &Messages,
+    ) -> Result<(), PolicyError> {
+        let raw_arms = raw.arm.as_ref().map(|list| list.get_ref().as_slice()).unwrap_or_default();
+        for (index, (arm, entry)) in arms.iter().zip(raw_arms).enumerate() {
+            let entry = entry.get_ref();
+            if let (Some(language), Some(tag)) = (&arm.language, &entry.language) {
+                if !messages.languages.contains(language) {
+                    let reason = PolicyErrorReason::Unknown {
+                        what: "language of the policy",
+                        name: tag.get_ref().clone(),
+                        known: messages.languages.join(", "),
+                    };
+                    return Err(self.error(tag.span(), &format!("arm[{index}].language"), reason));
+                }
+            }
+            if let (Some(tone), Some(value)) = (arm.tone, &entry.tone) {
+                if let Some((stage, channel)) = self.channel_without(raw, messages, tone) {
+                    let reason = PolicyErrorReason::NoTemplateOfTone {
+                        tone: tone.name(),
+                        channel: channel.name(),
+                        stage,
+                    };
+                    return Err(self.error(value.span(), &format!("arm[{index}].tone"), reason));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The first stage and channel of a contact step with no template of `tone` on it.
+    fn channel_without(
+        &self,
+        raw: &RawPolicy,
+        messages: &Messages,
+        tone: Tone,
+    ) -> Option<(String, ContactChannel)> {
+        let stages = raw.stage.as_ref().map(|list| list.get_ref().as_slice()).unwrap_or_default();
+        stages.iter().find_map(|stage| {
+            let stage = stage.get_ref();
+            let steps = stage.actions.as_ref().and_then(|actions| actions.contact.as_ref())?;
+            steps.get_ref().iter().find_map(|step| {
+                let channel = self.channel(&step.get_ref().channel, "").ok()?;
+                messages
+                    .house_template(channel, tone)
+                    .is_none()
+                    .then(|| (stage.name.get_ref().clone(), channel))
+            })
+        })
     }
 
     fn disclosure(

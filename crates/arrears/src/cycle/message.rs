@@ -9,6 +9,7 @@ use arrears_core::ids::ObligationId;
 use arrears_core::message::{Audience, Values};
 use arrears_core::model::Debtor;
 use arrears_core::model::ObligationKind;
+use arrears_core::policy::Arm;
 use arrears_core::strategy::ContactProposal;
 use arrears_store::Reads;
 
@@ -36,21 +37,29 @@ pub(super) struct Written {
     pub(super) message: Option<ActionMessage>,
     pub(super) payment_link: Option<String>,
     pub(super) invoice: Option<ObligationId>,
+    /// The template written, when it is not the proposal's: the arm's house template.
+    pub(super) template: Option<String>,
 }
 
 /// The action's message, payment link and invoice: all `None` when the policy has neither
 /// templates nor a link rule nor invoices (nor the integrator a hook), as before messages
-/// were data.
+/// were data. The debtor's arm may fix the language and the tone of its messages
+/// (`[[arm]] language`, `tone`: docs/MESSAGES.md, "An arm's house style").
 pub(super) fn message_for(
     env: &Env<'_>,
     reviews: &[Review],
-    debtor: &Debtor,
+    (debtor, arm): (&Debtor, Option<&Arm>),
     proposal: &ContactProposal,
     action: u64,
     hook: Option<&dyn PaymentLinks>,
 ) -> Result<Written, CommandError> {
     let messages = env.policy.messages();
-    let template = messages.template(&proposal.template);
+    let template = messages.template(&proposal.template).map(|template| {
+        match arm.and_then(|arm| arm.tone).filter(|tone| *tone != template.tone) {
+            Some(tone) => messages.house_template(template.channel, tone).unwrap_or(template),
+            None => template,
+        }
+    });
     let quiet = messages.payment_link.is_none() && messages.invoice.is_none() && hook.is_none();
     if template.is_none() && quiet {
         return Ok(Written::default());
@@ -67,7 +76,7 @@ pub(super) fn message_for(
     };
     let payment_link = issue_link(hook, messages.payment_link.as_deref(), &request);
     let Some(template) = template else {
-        return Ok(Written { message: None, payment_link, invoice });
+        return Ok(Written { message: None, payment_link, invoice, template: None });
     };
     let values = Values {
         name: debtor.name.clone(),
@@ -81,7 +90,7 @@ pub(super) fn message_for(
         invoice: dues.invoice.map(|(_, reference)| reference),
     };
     let audience = Audience {
-        language: &debtor.language,
+        language: arm.and_then(|arm| arm.language.as_deref()).unwrap_or(&debtor.language),
         country: &debtor.jurisdiction.country,
         region: debtor.jurisdiction.region.as_deref(),
         creditor: env.policy.creditor(),
@@ -91,7 +100,8 @@ pub(super) fn message_for(
         language: rendered.language,
         text: rendered.text,
     });
-    Ok(Written { message, payment_link, invoice })
+    let template = (template.id != proposal.template).then(|| template.id.clone());
+    Ok(Written { message, payment_link, invoice, template })
 }
 
 /// The amounts and dates of the proposal's accounts in the currency of the first one: the

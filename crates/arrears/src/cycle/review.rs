@@ -268,9 +268,10 @@ pub(super) fn decide(
     let mut proposals = propose_all(engine, env, by_debtor, as_of, report)?;
     let mut actions = 0;
     for (reviews, proposed) in by_debtor.iter_mut().zip(proposals.iter_mut()) {
-        if let Some((request, debtor, proposed)) = proposed.take() {
+        if let Some((request, debtor, arm, proposed)) = proposed.take() {
             let hook = engine.components.payment_links.as_deref();
-            let asked = Asked { request: &request, debtor: &debtor, hook };
+            let arm = env.policy.arms().iter().find(|known| known.name == arm).cloned();
+            let asked = Asked { request: &request, debtor: &debtor, arm: arm.as_ref(), hook };
             actions += contact(env, reviews, asked, proposed, as_of, report)?;
         }
         let hook = engine.components.payment_links.as_deref();
@@ -642,8 +643,9 @@ fn assess_late_fees(
     Ok(assessed)
 }
 
-/// A debtor's contact request, the debtor, and what the arm's strategy proposed for it.
-type Proposed = (ContactRequest, Debtor, Vec<ContactProposal>);
+/// A debtor's contact request, the debtor, its arm, and what the arm's strategy proposed for
+/// it.
+type Proposed = (ContactRequest, Debtor, String, Vec<ContactProposal>);
 
 /// Asks each arm's strategy, in one call for all the batch's debtors of the arm that have
 /// steps due, for their contacts: per debtor (in `by_debtor`'s order) its request and the
@@ -670,11 +672,11 @@ fn propose_all(
         let mut slots: BTreeMap<arrears_core::ids::DebtorId, usize> = BTreeMap::new();
         for (index, request, debtor) in asked {
             slots.insert(debtor.id, index);
-            proposed[index] = Some((request, debtor, Vec::new()));
+            proposed[index] = Some((request, debtor, arm.clone(), Vec::new()));
         }
         for proposal in proposals {
             match slots.get(&proposal.debtor).and_then(|index| proposed[*index].as_mut()) {
-                Some((_, _, proposals)) => proposals.push(proposal),
+                Some((_, _, _, proposals)) => proposals.push(proposal),
                 None => report.proposals_refused += 1,
             }
         }
@@ -682,11 +684,13 @@ fn propose_all(
     Ok(proposed)
 }
 
-/// A debtor's contact request, the debtor, and the payment link hook, for writing actions.
+/// A debtor's contact request, the debtor, its arm (for the arm's house style), and the
+/// payment link hook, for writing actions.
 #[derive(Clone, Copy)]
 struct Asked<'a> {
     request: &'a ContactRequest,
     debtor: &'a Debtor,
+    arm: Option<&'a arrears_core::policy::Arm>,
     hook: Option<&'a dyn crate::messages::PaymentLinks>,
 }
 
@@ -974,8 +978,14 @@ fn write_action(
     if env.txn.action(id)?.is_some() {
         return Ok(false);
     }
-    let written =
-        super::message::message_for(env, reviews, asked.debtor, proposal, id, asked.hook)?;
+    let written = super::message::message_for(
+        env,
+        reviews,
+        (asked.debtor, asked.arm),
+        proposal,
+        id,
+        asked.hook,
+    )?;
     let seq = env.txn.next_id(arrears_store::Sequence::Action)?;
     env.txn.put_action(&Action {
         id,
@@ -983,7 +993,8 @@ fn write_action(
         accounts: proposal.accounts.clone(),
         channel: proposal.channel,
         address: proposal.address.clone(),
-        template: proposal.template.clone(),
+        // The template written: the step's, or the arm's house template for its tone.
+        template: written.template.unwrap_or_else(|| proposal.template.clone()),
         scheduled_at: proposal.at,
         created_for: as_of,
         status: ActionStatus::Pending,

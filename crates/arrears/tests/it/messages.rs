@@ -519,3 +519,66 @@ fn tenure_lifetime_value_and_complaints_select_stages() {
     books.run_cycle(d(2, 5)).unwrap();
     assert_eq!(stage(&books).as_deref(), Some("complained"));
 }
+
+/// The example policy with one arm whose house style is English and firm, and the firm
+/// e-mail and letter its tone needs (the example's SMS is firm already).
+fn policy_with_a_house_style() -> String {
+    POLICY.to_owned()
+        + "
+[[template]]
+id = \"house.email\"
+channel = \"email\"
+tone = \"firm\"
+text = { en = \"{name}, pay {amount_due} due {due_date} now: {payment_link}\", es = \"{name}, pague {amount_due} del {due_date} ya: {payment_link}\" }
+
+[[template]]
+id = \"house.letter\"
+channel = \"letter\"
+tone = \"firm\"
+text = { en = \"Dear {name}, pay {amount_due} due {due_date}.\", es = \"Estimado/a {name}, pague {amount_due} del {due_date}.\" }
+
+[[arm]]
+name = \"house\"
+weight = 1
+language = \"en\"
+tone = \"firm\"
+"
+}
+
+#[test]
+fn an_arm_with_a_house_style_writes_its_language_and_tone_to_every_debtor() {
+    let (_dir, books) = open_temp();
+    let command =
+        Command::SetPolicy { file: "house.toml".into(), text: policy_with_a_house_style() };
+    books.execute("policy", &command).unwrap().accepted().unwrap();
+    debtor_owing(&books, "co", ("CO", "es-CO", Currency::COP), 15_000_000);
+    books.run_cycle(d(1, 29)).unwrap();
+    let contacts = |books: &Arrears| {
+        let mut actions = books.pending_actions(10).unwrap();
+        actions.retain(|action| action.template != "invoice.email");
+        actions
+    };
+    // The courtesy step's friendly e-mail is written with the house's firm e-mail, in English
+    // to a Spanish speaker.
+    let actions = contacts(&books);
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    assert_eq!(actions[0].template, "house.email");
+    let message = actions[0].message.clone().expect("rendered");
+    assert_eq!((message.tone, message.language.as_str()), (Tone::Firm, "en"));
+    // English writes pesos with their code, dates month first.
+    let link = actions[0].payment_link.clone().expect("issued");
+    assert_eq!(message.text, format!("Ana co, pay COP 150,000.00 due 02/01/2026 now: {link}"));
+    // The courtesy step counts as issued: the next review writes no second e-mail.
+    books.run_cycle(d(1, 30)).unwrap();
+    assert_eq!(contacts(&books).len(), 1);
+    // Past due, the early SMS is firm already: its own template, in English.
+    books.run_cycle(d(2, 2)).unwrap();
+    let sms: Vec<Action> = contacts(&books)
+        .into_iter()
+        .filter(|action| action.channel == ContactChannel::Sms)
+        .collect();
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    assert_eq!(sms[0].template, "early.sms");
+    let message = sms[0].message.clone().expect("rendered");
+    assert_eq!((message.tone, message.language.as_str()), (Tone::Firm, "en"));
+}

@@ -163,3 +163,47 @@ fn a_disclosure_names_its_source_and_status() {
     let text = with_line(28, "jurisdictions = [\"USA\"]");
     check_error(&text, 28, "disclosure[0].jurisdictions[0]");
 }
+
+/// `text` with an arm after it (its keys from line 36 of `TEXT`): `keys` are the arm's lines
+/// after its name and weight.
+fn with_arm(text: &str, keys: &str) -> String {
+    format!("{text}[[arm]]\nname = \"house\"\nweight = 1\n{keys}\n")
+}
+
+#[test]
+fn an_arm_may_fix_the_language_and_tone_of_its_messages() {
+    // A stage that sends letters only: the final notice is a letter.
+    let letters = with_line(12, "contact = [{ channel = \"letter\", template = \"final\" }]");
+    let text = with_arm(&letters, "language = \"EN\"\ntone = \"final_notice\"");
+    let policy = Policy::from_toml(&text, "t.toml").expect("valid");
+    let arm = &policy.arms()[0];
+    assert_eq!((arm.language.as_deref(), arm.tone), (Some("en"), Some(Tone::FinalNotice)));
+    let messages = policy.messages();
+    let letter = messages.house_template(ContactChannel::Postal, Tone::FinalNotice);
+    assert_eq!(letter.map(|template| template.id.as_str()), Some("final"));
+    assert_eq!(messages.house_template(ContactChannel::Sms, Tone::Firm), None);
+    // Without the keys, the debtor's language and each step's template.
+    let policy = Policy::from_toml(&with_arm(TEXT, ""), "t.toml").expect("valid");
+    assert_eq!((policy.arms()[0].language.as_deref(), policy.arms()[0].tone), (None, None));
+}
+
+#[test]
+fn an_arm_language_the_policy_does_not_serve_is_a_load_error() {
+    let text = with_arm(TEXT, "language = \"fr\"");
+    let reason = check_error(&text, 36, "arm[0].language");
+    assert_eq!(reason.to_string(), "unknown language of the policy \"fr\" (known: en, es)");
+}
+
+#[test]
+fn an_arm_tone_without_a_template_for_a_channel_the_stages_use_is_a_load_error() {
+    // The stage sends SMS and letters; there is a friendly SMS and a final-notice letter only.
+    let text = with_arm(TEXT, "tone = \"firm\"");
+    let reason = check_error(&text, 36, "arm[0].tone");
+    assert_eq!(
+        reason.to_string(),
+        "no firm template for sms, which stage \"early\" sends: an arm's tone needs a template \
+         of that tone for every channel the stages use"
+    );
+    let text = with_arm(TEXT, "tone = \"stern\"");
+    check_error(&text, 36, "arm[0].tone");
+}
