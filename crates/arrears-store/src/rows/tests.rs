@@ -76,7 +76,7 @@ fn days_and_instants_are_integers_in_the_store_and_strings_in_format_1() {
         let text = with_strings(|| bincode_bytes(&Instant(instant)));
         assert_eq!(with_strings(|| from_bincode::<Instant>(&text)).unwrap(), Instant(instant));
     }
-    // The switch is restored after the closure, also after a panic inside it.
+    // The switch is restored after the closure.
     assert_eq!(bincode_bytes(&Day(date)), days);
 }
 
