@@ -14,7 +14,7 @@ const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
 const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots");
 const LEDGER_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger_log");
 const LEDGER_HEADS: TableDefinition<u64, u64> = TableDefinition::new("ledger_heads");
-const IDEMPOTENCY: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency");
+const IDEMPOTENCY_KEYS: TableDefinition<&str, u64> = TableDefinition::new("idempotency_keys");
 const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
 /// Average value sizes, in bytes, of the records a payment reads or writes.
@@ -30,9 +30,7 @@ pub struct Sizes {
     pub snapshot: usize,
     /// Ledger row (an event with its journal entries, format 4).
     pub ledger_row: usize,
-    /// Idempotency record.
-    pub idempotency: usize,
-    /// Audit record.
+    /// Audit record (a command's carries its idempotency record, format 5).
     pub audit: usize,
 }
 
@@ -57,7 +55,6 @@ pub fn measure(path: &Path) -> Sizes {
         case: average(&db, CASES),
         snapshot: average(&db, SNAPSHOTS),
         ledger_row: average(&db, LEDGER_LOG),
-        idempotency: average(&db, IDEMPOTENCY),
         audit: average(&db, AUDIT),
     }
 }
@@ -97,7 +94,7 @@ impl RedbFloor {
             // The other tables exist from the start, as in the engine.
             txn.open_table(LEDGER_LOG).expect("table");
             txn.open_table(LEDGER_HEADS).expect("table");
-            txn.open_table(IDEMPOTENCY).expect("table");
+            txn.open_table(IDEMPOTENCY_KEYS).expect("table");
             txn.open_table(AUDIT).expect("table");
         }
         txn.commit().expect("commit");
@@ -107,7 +104,8 @@ impl RedbFloor {
     /// Posts payments `from..from + count` of the stream in one commit: per payment, an
     /// idempotency lookup, the account, debtor, case and snapshot read (copied out), then the
     /// ledger row (event and entry, appended to the log), the account's chain head, the
-    /// snapshot, the idempotency record and the audit record written (format 4's layout).
+    /// snapshot, the audit record (with the idempotency record) and the key's index row written
+    /// (format 5's layout).
     pub fn post(&mut self, from: usize, count: usize) {
         let txn = self.db.begin_write().expect("write");
         {
@@ -117,7 +115,7 @@ impl RedbFloor {
             let mut snapshot_table = txn.open_table(SNAPSHOTS).expect("table");
             let mut log_table = txn.open_table(LEDGER_LOG).expect("table");
             let mut head_table = txn.open_table(LEDGER_HEADS).expect("table");
-            let mut key_table = txn.open_table(IDEMPOTENCY).expect("table");
+            let mut key_table = txn.open_table(IDEMPOTENCY_KEYS).expect("table");
             let mut audit_table = txn.open_table(AUDIT).expect("table");
             let mut read = Vec::new();
             for n in from..from + count {
@@ -139,9 +137,7 @@ impl RedbFloor {
                 log_table.insert(row, bytes(self.sizes.ledger_row, n).as_slice()).expect("put");
                 head_table.insert(id, row).expect("put");
                 snapshot_table.insert(id, bytes(self.sizes.snapshot, n).as_slice()).expect("put");
-                key_table
-                    .insert(key.as_str(), bytes(self.sizes.idempotency, n).as_slice())
-                    .expect("put");
+                key_table.insert(key.as_str(), self.next_audit).expect("put");
                 audit_table
                     .insert(self.next_audit, bytes(self.sizes.audit, n).as_slice())
                     .expect("put");

@@ -249,6 +249,7 @@ pub(crate) fn migrate(
             "to": migration.to,
             "resumed_at_account": migration.resumed_at,
             "accounts": migration.accounts,
+            "commands": migration.commands,
             "commits": migration.steps,
         });
         output::json(out, &value)?;
@@ -259,11 +260,13 @@ pub(crate) fn migrate(
         };
         writeln!(
             out,
-            "migrated {} from format {} to {}: {} accounts rewritten in {} commits{resumed}",
+            "migrated {} from format {} to {}: {} accounts rewritten, {} commands' idempotency \
+             records moved, in {} commits{resumed}",
             path.display(),
             migration.from,
             migration.to,
             migration.accounts,
+            migration.commands,
             migration.steps
         )?;
     }

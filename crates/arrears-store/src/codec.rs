@@ -102,8 +102,10 @@ impl RecordKind {
             | RecordKind::Idempotency
             | RecordKind::Command
             | RecordKind::Outcome
-            | RecordKind::Contact
-            | RecordKind::Audit => 2,
+            | RecordKind::Contact => 2,
+            // Version 3 (format 5): `replay` appended, a command's idempotency record (an
+            // older entry reads with none; the migration to format 5 moves the records there).
+            RecordKind::Audit => 3,
             // Version 3: the action status `Cancelled`, and the fields `claim`, `sent_at` and
             // `seq` appended (an older record reads with no claim, not sent, sequence 0).
             // Version 4: `message`, `payment_link` and `invoice` appended (an older record
@@ -175,6 +177,8 @@ impl RecordKind {
             RecordKind::BankLine if version < 2 => &[0],
             // `CreditStanding::detected`, `None`.
             RecordKind::CreditStanding if version < 2 => &[0],
+            // `AuditEntry::replay`, `None`.
+            RecordKind::Audit if version < 3 => &[0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -422,7 +426,10 @@ fn decode_checked<T: DeserializeOwned>(
         // Written by format 1: the same fields, dates and instants as strings.
         crate::rows::with_strings(decode)
     } else if ((2..kind.version()).contains(&version)
-        && matches!(kind, RecordKind::Case | RecordKind::Action | RecordKind::Debtor))
+        && matches!(
+            kind,
+            RecordKind::Case | RecordKind::Action | RecordKind::Debtor | RecordKind::Audit
+        ))
         || (version == 1
             && matches!(
                 kind,
@@ -433,7 +440,8 @@ fn decode_checked<T: DeserializeOwned>(
             ))
     {
         // Written before the case's `interrupted` and `capacity`, the action's `claim`,
-        // `sent_at` and `seq` (or its `message`, `payment_link` and `invoice`), the debtor's `restrictions` and `attorney`, the plugin entry's
+        // `sent_at` and `seq` (or its `message`, `payment_link` and `invoice`), the debtor's
+        // `restrictions` and `attorney`, the audit entry's `replay`, the plugin entry's
         // `in_process`, the bank line's `returned` or the credit standing's `detected` were
         // appended (completed above; those kinds were new within format 2 or later, with
         // integer dates from their first version).

@@ -197,6 +197,15 @@ pub enum MigrateError {
     /// The file could not be opened as a store this build can migrate.
     #[error(transparent)]
     Open(#[from] OpenError),
+    /// The store holds an idempotency record that no command's audit record names (a store
+    /// damaged before the migration: `verify` of the older build reports "no audit record of
+    /// the command"). Format 5 keeps each key's record on its command's audit entry, so this
+    /// key could no longer replay; the migration's last step refuses it and writes nothing.
+    #[error("the idempotency record of key {key:?} is named by no command's audit record, so format 5 could not replay it; the store was damaged before the migration, which wrote nothing of its last step")]
+    Unreplayable {
+        /// The key.
+        key: String,
+    },
     /// A storage failure; nothing of the failed step was written, and running the migration
     /// again resumes it.
     #[error("the migration stopped: {0}; run it again to resume")]

@@ -6,17 +6,19 @@
 use std::path::Path;
 
 use arrears_core::ids::{AccountId, ObligationId};
+use redb::ReadableTable;
 
 use crate::codec::{encode_record, RecordKind};
 use crate::error::{contain_open, from_redb, OpenError, StorageError};
 use crate::fault::FaultyDisk;
 use crate::open::{open_error, Db, Store, StoreOptions};
 use crate::read::Reads;
+use crate::schema::{
+    command_key, AuditEntry, IdempotencyKeys, TableId, ACCOUNT_ENTRIES_FORMAT_3, EVENTS_FORMAT_3,
+    IDEMPOTENCY_FORMAT_4, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
+};
 use crate::schema::{AccountObligations, Accounts, Audit, Cases, Debtors, Obligations};
 use crate::schema::{LedgerHeads, LedgerLog, LedgerRow, Meta, Sequence, SnapshotCold, Snapshots};
-use crate::schema::{
-    TableId, ACCOUNT_ENTRIES_FORMAT_3, EVENTS_FORMAT_3, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
-};
 use crate::txn::{TxnCache, WriteTxn};
 
 /// redb's builder for a store on a [`FaultyDisk`]: the disk has no file locks, so redb can only
@@ -100,6 +102,7 @@ impl Store {
             table.retain(|_, _| false).map_err(from_redb)?;
             Ok(())
         })?;
+        write_format_4_idempotency(&mut txn)?;
         let rows = txn.all_ledger_rows()?;
         write_format_2_ledger(&txn, &rows)?;
         txn.write_table(LedgerLog, |table| table.retain(|_, _| false).map_err(from_redb))?;
@@ -107,6 +110,25 @@ impl Store {
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, 2).map_err(from_redb)?;
             meta.remove(Sequence::Log.meta_key()).map_err(from_redb)?;
+            Ok(())
+        })?;
+        *txn.cache.borrow_mut() = TxnCache::default();
+        txn.commit()
+    }
+
+    /// Rewrites this store as format 4 wrote it, for the tests of the migration to format 5:
+    /// each command's idempotency record back in the `idempotency` table by key, its audit
+    /// entry at record version 2 (no replay), no `idempotency_keys` row, format version 4.
+    /// The handle then holds a store it would refuse to open: drop it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    pub fn rewrite_as_format_4(&self) -> Result<(), StorageError> {
+        let mut txn = self.write()?;
+        write_format_4_idempotency(&mut txn)?;
+        txn.write_table(Meta, |meta| {
+            meta.insert(META_FORMAT_VERSION, 4).map_err(from_redb)?;
             Ok(())
         })?;
         *txn.cache.borrow_mut() = TxnCache::default();
@@ -126,6 +148,37 @@ impl Store {
     pub fn snapshot_bytes_written(&self) -> u64 {
         self.snapshots_written.bytes.load(std::sync::atomic::Ordering::Relaxed)
     }
+}
+
+/// Moves every audit entry's replay back to the `idempotency` table of formats 1 to 4 (by its
+/// command's key), rewrites the entry at record version 2 (version 3 without its last field,
+/// `replay`, `None`) and empties `idempotency_keys`.
+fn write_format_4_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
+    let log = txn.audit_log()?;
+    {
+        let owner = txn.cell().borrow_owner();
+        let mut old = owner.open_table(IDEMPOTENCY_FORMAT_4).map_err(from_redb)?;
+        for entry in &log {
+            let (Some(replay), Some(key)) = (&entry.replay, command_key(&entry.record.kind)) else {
+                continue;
+            };
+            let bytes = encode_record(RecordKind::Idempotency, replay);
+            old.insert(key, bytes.as_slice()).map_err(from_redb)?;
+        }
+    }
+    for entry in log {
+        let seq = entry.record.seq;
+        let current = encode_record(RecordKind::Audit, &AuditEntry { replay: None, ..entry });
+        let payload = &current[1..current.len() - 4];
+        assert!(payload.ends_with(&[0]), "an entry without replay ends with its `None`");
+        let mut older = vec![2];
+        older.extend_from_slice(&payload[..payload.len() - 1]);
+        let checksum = crate::codec::crc32(&older);
+        older.extend_from_slice(&checksum.to_le_bytes());
+        txn.raw_insert(Audit, seq, &older)?;
+    }
+    txn.write_table(IdempotencyKeys, |table| table.retain(|_, _| false).map_err(from_redb))?;
+    Ok(())
 }
 
 /// Writes ledger rows as formats 1 to 3 kept them: each event under `(account, seq)`, each
@@ -200,8 +253,8 @@ impl WriteTxn {
         })
     }
 
-    /// Moves an idempotency record to another key (a flipped bit in a key on disk), or removes
-    /// it (`to` is `None`: a lost row), so that tests can check that `verify` sees it.
+    /// Moves an idempotency key's index row to another key (a flipped bit in a key on disk), or
+    /// removes it (`to` is `None`: a lost row), so that tests can check that `verify` sees it.
     ///
     /// # Errors
     ///
@@ -211,14 +264,37 @@ impl WriteTxn {
         from: &str,
         to: Option<&str>,
     ) -> Result<(), StorageError> {
-        // Idempotency records are never cached, so the transaction's cache stays as it is.
-        self.write_table(crate::schema::Idempotency, |handle| {
-            let bytes = handle.remove(from).map_err(from_redb)?.map(|guard| guard.value().to_vec());
-            if let (Some(bytes), Some(to)) = (bytes, to) {
-                handle.insert(to, bytes.as_slice()).map_err(from_redb)?;
+        // The index is never cached, so the transaction's cache stays as it is.
+        self.write_table(crate::schema::IdempotencyKeys, |handle| {
+            let seq = handle.remove(from).map_err(from_redb)?.map(|guard| guard.value());
+            if let (Some(seq), Some(to)) = (seq, to) {
+                handle.insert(to, seq).map_err(from_redb)?;
             }
             Ok(())
         })
+    }
+
+    /// Copies, in the `idempotency` table of formats 1 to 4 (a store rewritten by
+    /// [`Store::rewrite_as_format_4`]), the record of key `from` to key `to`, so that tests can
+    /// check what the migration to format 5 does with a record no audit record names.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, or no record under `from`.
+    pub fn raw_copy_format_4_idempotency(
+        &mut self,
+        from: &str,
+        to: &str,
+    ) -> Result<(), StorageError> {
+        let owner = self.cell().borrow_owner();
+        let mut table = owner.open_table(IDEMPOTENCY_FORMAT_4).map_err(from_redb)?;
+        let bytes = table
+            .get(from)
+            .map_err(from_redb)?
+            .map(|guard| guard.value().to_vec())
+            .ok_or(StorageError::Dangling { table: "idempotency", key: from.to_owned() })?;
+        table.insert(to, bytes.as_slice()).map_err(from_redb)?;
+        Ok(())
     }
 
     /// Removes one row of the account-obligation index, so that tests can check that `verify`

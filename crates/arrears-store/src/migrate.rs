@@ -16,15 +16,17 @@ use std::path::Path;
 use arrears_core::ledger::{replay, Event, EventRecord, JournalEntry};
 use redb::ReadableTable;
 
+use crate::codec::encode_record;
 use crate::codec::{decode_record, RecordKind};
 use crate::error::{from_redb, MigrateError, OpenError, StorageError};
 use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
 use crate::read::Reads;
 use crate::rows::Record;
 use crate::schema::{
-    Accounts, Meta, Snapshots, ACCOUNT_ENTRIES_FORMAT_3, DERIVED_FORMAT_1, EVENTS_FORMAT_3,
-    FORMAT_VERSION, FORMAT_VERSION_OLDEST, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
-    META_MIGRATION_NEXT_ACCOUNT,
+    command_key, Accounts, Audit, AuditEntry, IdempotencyKeys, IdempotencyRecord, Meta, Snapshots,
+    ACCOUNT_ENTRIES_FORMAT_3, DERIVED_FORMAT_1, EVENTS_FORMAT_3, FORMAT_VERSION,
+    FORMAT_VERSION_OLDEST, IDEMPOTENCY_FORMAT_4, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
+    META_MIGRATION_NEXT_ACCOUNT, META_MIGRATION_NEXT_AUDIT,
 };
 use crate::txn::{TableAccess, WriteTxn};
 use arrears_core::ids::AccountId;
@@ -32,6 +34,10 @@ use arrears_core::ledger::EntryKind;
 
 /// Accounts rewritten per write transaction of a migration to format 4.
 pub const ACCOUNTS_PER_STEP: usize = 2_000;
+
+/// Audit records read per write transaction of a migration to format 5, per account of
+/// [`ACCOUNTS_PER_STEP`] (so 20,000 by default; a test's smaller step shrinks both).
+const AUDIT_PER_ACCOUNT_STEP: usize = 10;
 
 /// What a migration did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +50,9 @@ pub struct Migration {
     pub resumed_at: Option<u64>,
     /// Accounts whose snapshot this run rewrote.
     pub accounts: u64,
+    /// Commands whose idempotency record this run moved into their audit entry (the
+    /// migration to format 5).
+    pub commands: u64,
     /// Write transactions this run committed.
     pub steps: u64,
 }
@@ -97,17 +106,24 @@ impl Store {
         if from == FORMAT_VERSION {
             return Err(MigrateError::AlreadyCurrent { path: path.to_owned(), version: from });
         }
-        let mut migration = Migration { from, to: from, resumed_at: None, accounts: 0, steps: 0 };
+        let mut migration =
+            Migration { from, to: from, resumed_at: None, accounts: 0, commands: 0, steps: 0 };
         if from < 2 {
             store.migrate_to_2()?;
             migration.steps += 1;
         }
-        migration.to = 2;
-        while migration.steps < steps_max {
+        migration.to = from.max(2);
+        while migration.to < 4 && migration.steps < steps_max {
             migration.steps += 1;
             if store.migrate_step_to_4(accounts_per_step, &mut migration)? {
-                migration.to = FORMAT_VERSION;
-                break;
+                migration.to = 4;
+            }
+        }
+        let records_per_step = accounts_per_step.max(1).saturating_mul(AUDIT_PER_ACCOUNT_STEP);
+        while migration.to == 4 && migration.steps < steps_max {
+            migration.steps += 1;
+            if store.migrate_step_to_5(records_per_step, &mut migration)? {
+                migration.to = 5;
             }
         }
         Ok(migration)
@@ -135,9 +151,9 @@ impl Store {
     /// One step of the migration from format 2 or 3 to 4: moves the ledger of the next
     /// `accounts_per_step` accounts into the ledger log, rewrites their snapshots (each write
     /// moves what is settled to a cold part, see `WriteTxn::write_snapshots`) and records
-    /// where the next step starts; the last step drops the older format's ledger tables,
-    /// creates the tables new in format 3 and 4 and writes the version. Returns true after
-    /// the last step.
+    /// where the next step starts; the last step drops the older format's ledger tables and
+    /// writes version 4 (the tables new in format 3 and 4 are created by their first write).
+    /// Returns true after the last step.
     fn migrate_step_to_4(
         &self,
         accounts_per_step: usize,
@@ -173,15 +189,115 @@ impl Store {
             owner.delete_table(EVENTS_FORMAT_3).map_err(from_redb)?;
             owner.delete_table(JOURNAL_FORMAT_3).map_err(from_redb)?;
             owner.delete_table(ACCOUNT_ENTRIES_FORMAT_3).map_err(from_redb)?;
-            txn.create_every_table()?;
             set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, None)?;
-            set_meta(&mut txn, META_FORMAT_VERSION, Some(FORMAT_VERSION))?;
+            set_meta(&mut txn, META_FORMAT_VERSION, Some(4))?;
         } else {
             set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, ids.last().copied())?;
         }
         txn.commit()?;
         Ok(last_step)
     }
+
+    /// One step of the migration from format 4 to 5: for the next `records_per_step` audit
+    /// records, moves each command's idempotency record from the `idempotency` table of
+    /// formats 1 to 4 into the command's audit entry (its `replay`; the hash chain is taken
+    /// over the record alone, so it is unchanged) and points the key at it in
+    /// `idempotency_keys`; records in `meta` where the next step starts. The last step refuses
+    /// to finish if an idempotency record is left that no command's audit record names (the
+    /// key could no longer replay: nothing of the step is written), then drops the old table,
+    /// creates the new ones and writes the version. Returns true after the last step.
+    fn migrate_step_to_5(
+        &self,
+        records_per_step: usize,
+        migration: &mut Migration,
+    ) -> Result<bool, MigrateError> {
+        let mut txn = self.write()?;
+        let next = txn.read_table(Meta, |meta| {
+            Ok(meta.get(META_MIGRATION_NEXT_AUDIT).map_err(from_redb)?.map(|guard| guard.value()))
+        })?;
+        let next = next.unwrap_or(1);
+        let mut entries = txn.read_table(Audit, |table| {
+            let mut entries: Vec<AuditEntry> = Vec::with_capacity(records_per_step + 1);
+            for row in table.range(next..).map_err(from_redb)? {
+                let (seq, bytes) = row.map_err(from_redb)?;
+                let seq = seq.value();
+                entries.push(legacy_record(
+                    "audit",
+                    seq.to_string(),
+                    RecordKind::Audit,
+                    bytes.value(),
+                )?);
+                if entries.len() > records_per_step {
+                    break;
+                }
+            }
+            Ok(entries)
+        })?;
+        let last_step = entries.len() <= records_per_step;
+        let following = if last_step { None } else { entries.pop().map(|entry| entry.record.seq) };
+        let moved = move_idempotency_records(&txn, &mut entries, last_step)?;
+        for entry in &moved {
+            let seq = entry.record.seq;
+            txn.write_table(Audit, |table| {
+                table
+                    .insert(seq, encode_record(RecordKind::Audit, entry).as_slice())
+                    .map_err(from_redb)?;
+                Ok(())
+            })?;
+            let key = command_key(&entry.record.kind).unwrap_or_default();
+            txn.write_table(IdempotencyKeys, |table| {
+                table.insert(key, seq).map_err(from_redb)?;
+                Ok(())
+            })?;
+        }
+        migration.commands += moved.len() as u64;
+        if last_step {
+            txn.cell().borrow_owner().delete_table(IDEMPOTENCY_FORMAT_4).map_err(from_redb)?;
+            txn.create_every_table()?;
+            set_meta(&mut txn, META_MIGRATION_NEXT_AUDIT, None)?;
+            set_meta(&mut txn, META_FORMAT_VERSION, Some(FORMAT_VERSION))?;
+        } else {
+            set_meta(&mut txn, META_MIGRATION_NEXT_AUDIT, following)?;
+        }
+        txn.commit()?;
+        Ok(last_step)
+    }
+}
+
+/// Takes, from the `idempotency` table of formats 1 to 4, the record of each command among
+/// `entries` (by its key) and returns those entries with it as their replay. A command without
+/// a record keeps none (`verify` reports it, as it did in format 4). With `last`, no record may
+/// be left in the table: one would be a key that could no longer replay.
+fn move_idempotency_records(
+    txn: &WriteTxn,
+    entries: &mut [AuditEntry],
+    last: bool,
+) -> Result<Vec<AuditEntry>, MigrateError> {
+    let owner = txn.cell().borrow_owner();
+    let mut old = owner.open_table(IDEMPOTENCY_FORMAT_4).map_err(from_redb)?;
+    let mut moved = Vec::new();
+    for entry in entries.iter_mut() {
+        let Some(key) = command_key(&entry.record.kind) else { continue };
+        if entry.replay.is_some() {
+            continue;
+        }
+        let Some(bytes) = old.remove(key).map_err(from_redb)? else { continue };
+        let record: IdempotencyRecord = legacy_record(
+            "idempotency",
+            format!("{key:?}"),
+            RecordKind::Idempotency,
+            bytes.value(),
+        )?;
+        drop(bytes);
+        entry.replay = Some(record);
+        moved.push(entry.clone());
+    }
+    if last {
+        if let Some(row) = old.first().map_err(from_redb)? {
+            return Err(MigrateError::Unreplayable { key: row.0.value().to_owned() });
+        }
+    }
+    Ok(moved)
 }
 
 /// An account's events as formats 1 to 3 keep them (the `events` table, by `(account, seq)`).

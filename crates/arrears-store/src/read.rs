@@ -23,10 +23,10 @@ use crate::rows::Record;
 use crate::schema::{
     date_key, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines,
     BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings,
-    DebtorAccounts, Debtors, ExternalRefs, IdempotencyRecord, LedgerHeads, LedgerLog, LedgerRow,
-    Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts,
-    PluginEntryRow, Plugins, RefKind, ReviewDue, SnapshotCold, Snapshots, Teams, WorkItems,
-    WorkLog, META_FORMAT_VERSION,
+    DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys, IdempotencyRecord, LedgerHeads,
+    LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
+    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, SnapshotCold,
+    Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -548,42 +548,57 @@ pub trait Reads: TableAccess {
         })
     }
 
-    /// What an idempotency key recorded, if anything.
+    /// What an idempotency key recorded, if anything: the replay of the command's audit entry,
+    /// which the key's row of `idempotency_keys` points at.
     ///
     /// # Errors
     ///
-    /// A storage failure or a corrupted record.
+    /// A storage failure, a corrupted record, or an index row that does not point at the
+    /// key's command (`StorageError::Corrupted`, naming the key).
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StorageError> {
-        self.read_table(crate::schema::Idempotency, |table| {
-            let Some(guard) = table.get(key).map_err(from_redb)? else { return Ok(None) };
-            decode_record(RecordKind::Idempotency, guard.value()).map(Some).map_err(|reason| {
-                StorageError::Corrupted { table: "idempotency", key: format!("{key:?}"), reason }
-            })
+        let Some(seq) = self.idempotency_seq(key)? else { return Ok(None) };
+        let damaged = |reason: String| StorageError::Corrupted {
+            table: "idempotency_keys",
+            key: format!("{key:?}"),
+            reason: codec::DecodeError::Payload { kind: "idempotency key", reason },
+        };
+        let entry = self
+            .audit_entry(seq)?
+            .ok_or_else(|| damaged(format!("points at audit record {seq}, which is missing")))?;
+        if crate::schema::command_key(&entry.record.kind) != Some(key) {
+            return Err(damaged(format!("points at audit record {seq}, another key's")));
+        }
+        let replay = entry.replay.ok_or_else(|| {
+            damaged(format!("points at audit record {seq}, which holds no command"))
+        })?;
+        Ok(Some(replay))
+    }
+
+    /// The audit sequence an idempotency key points at, if the key was used.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn idempotency_seq(&self, key: &str) -> Result<Option<u64>, StorageError> {
+        self.read_table(IdempotencyKeys, |table| {
+            Ok(table.get(key).map_err(from_redb)?.map(|guard| guard.value()))
         })
     }
 
-    /// Every idempotency record, by key (for `verify`).
+    /// Every row of the idempotency index, `(key, audit sequence)` in key order (for `verify`,
+    /// which reads the audit log beside it).
     ///
     /// # Errors
     ///
-    /// A storage failure or a corrupted record.
-    fn all_idempotency(&self) -> Result<Vec<(String, IdempotencyRecord)>, StorageError> {
-        self.read_table(crate::schema::Idempotency, |table| {
-            let mut records = Vec::new();
+    /// A storage failure.
+    fn idempotency_keys(&self) -> Result<Vec<(String, u64)>, StorageError> {
+        self.read_table(IdempotencyKeys, |table| {
+            let mut keys = Vec::new();
             for row in table.iter().map_err(from_redb)? {
-                let (key, value) = row.map_err(from_redb)?;
-                let key = key.value().to_owned();
-                let record =
-                    decode_record(RecordKind::Idempotency, value.value()).map_err(|reason| {
-                        StorageError::Corrupted {
-                            table: "idempotency",
-                            key: format!("{key:?}"),
-                            reason,
-                        }
-                    })?;
-                records.push((key, record));
+                let (key, seq) = row.map_err(from_redb)?;
+                keys.push((key.value().to_owned(), seq.value()));
             }
-            Ok(records)
+            Ok(keys)
         })
     }
 

@@ -4,7 +4,7 @@
 
 use std::cell::OnceCell;
 
-use arrears_core::case::AuditRecord;
+use arrears_core::case::{AuditKind, AuditRecord};
 use arrears_core::ids::AccountId;
 use arrears_core::ledger::{EventRecord, JournalEntry};
 use chrono::NaiveDate;
@@ -15,7 +15,7 @@ use crate::error::StorageError;
 use crate::txn::{TableAccess, WriteTxn};
 
 /// The on-disk format version this build writes.
-pub const FORMAT_VERSION: u64 = 4;
+pub const FORMAT_VERSION: u64 = 5;
 /// The oldest on-disk format version this build can migrate ([`crate::Store::migrate`]).
 pub const FORMAT_VERSION_OLDEST: u64 = 1;
 
@@ -30,6 +30,17 @@ pub(crate) const META_FORMAT_VERSION: &str = "format_version";
 /// The key, in the `meta` table, of a migration's progress: the first account id a resumed
 /// migration to format 3 has still to rewrite. Present only while a migration is under way.
 pub(crate) const META_MIGRATION_NEXT_ACCOUNT: &str = "migration.next_account";
+
+/// The key, in the `meta` table, of a migration to format 5's progress: the first audit
+/// sequence whose command's idempotency record has still to move into the audit log. Present
+/// only while that migration is under way.
+pub(crate) const META_MIGRATION_NEXT_AUDIT: &str = "migration.next_audit";
+
+/// Formats 1 to 4: each idempotency key's record, the command's and the outcome's bytes
+/// (replaced in format 5 by the `replay` of the command's audit entry and the
+/// `idempotency_keys` index; read only by the migration).
+pub(crate) const IDEMPOTENCY_FORMAT_4: TableDefinition<&str, &[u8]> =
+    TableDefinition::new("idempotency");
 
 /// Format 1 only: net derived postings per event (the journal's sums; dropped by format 2).
 pub(crate) const DERIVED_FORMAT_1: TableDefinition<(u64, u32), &[u8]> =
@@ -164,7 +175,7 @@ tables! {
     DebtorAccounts, debtor_accounts: "debtor_accounts", (u64, u64), ();
     AccountObligations, account_obligations: "account_obligations", (u64, u64), ();
     ExternalRefs, external_refs: "external_refs", (u8, &'static str), u64;
-    Idempotency, idempotency: "idempotency", &'static str, &'static [u8];
+    IdempotencyKeys, idempotency_keys: "idempotency_keys", &'static str, u64;
     Cases, cases: "cases", u64, &'static [u8];
     ReviewDue, review_due: "review_due", (i32, u64), ();
     Outbox, outbox: "outbox", u64, &'static [u8];
@@ -205,6 +216,21 @@ pub struct AuditEntry {
     pub record: AuditRecord,
     /// SHA-256 of the record's encoding, which includes the previous record's hash.
     pub hash: [u8; 32],
+    /// A command's record (format 5): what its idempotency key replays, the command's and the
+    /// outcome's bytes. The `idempotency_keys` index points at this entry, so the command log
+    /// and the idempotency records are one append-only table. Outside the hash: the record's
+    /// `content` digest (`AuditKind::CommandExecuted`) covers these bytes. `None` on every
+    /// other record.
+    pub replay: Option<IdempotencyRecord>,
+}
+
+/// The idempotency key of a command's audit record (`Command` or `CommandExecuted`); `None`
+/// for every other kind of record.
+pub fn command_key(kind: &AuditKind) -> Option<&str> {
+    match kind {
+        AuditKind::Command { key, .. } | AuditKind::CommandExecuted { key, .. } => Some(key),
+        _ => None,
+    }
 }
 
 /// The first fields of an account record, in record order: what the cycle needs to group

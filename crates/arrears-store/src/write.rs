@@ -20,9 +20,9 @@ use crate::rows::Stored;
 use crate::schema::{
     date_key, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines, BankMatches,
     Cases, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings, DebtorAccounts,
-    Debtors, ExternalRefs, Idempotency, IdempotencyRecord, LedgerHeads, LedgerLog, Meta, Notes,
-    Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow,
-    Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams, WorkItems, WorkLog,
+    Debtors, ExternalRefs, IdempotencyKeys, LedgerHeads, LedgerLog, Meta, Notes, Obligations,
+    Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins,
+    RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams, WorkItems, WorkLog,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -266,24 +266,6 @@ impl WriteTxn {
             }
             table.insert((kind as u8, reference), id).map_err(from_redb)?;
             Ok(None)
-        })
-    }
-
-    /// Records what an idempotency key did.
-    ///
-    /// # Errors
-    ///
-    /// A storage failure.
-    pub fn put_idempotency(
-        &mut self,
-        key: &str,
-        record: &IdempotencyRecord,
-    ) -> Result<(), StorageError> {
-        self.write_table(Idempotency, |table| {
-            table
-                .insert(key, encode_record(RecordKind::Idempotency, record).as_slice())
-                .map_err(from_redb)?;
-            Ok(())
         })
     }
 
@@ -562,23 +544,35 @@ impl WriteTxn {
         })
     }
 
-    /// Appends an audit entry.
+    /// Appends an audit entry. An entry that carries a command's idempotency record
+    /// ([`AuditEntry::replay`]) also points the command's key at itself in the
+    /// `idempotency_keys` index: from then on the key replays that entry's outcome.
     ///
     /// # Panics
     ///
-    /// If the sequence is taken: the engine appends in order.
+    /// If the sequence is taken (the engine appends in order), or if an entry carries a replay
+    /// but is not a command's record (it would be unreachable).
     ///
     /// # Errors
     ///
     /// A storage failure.
     pub fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StorageError> {
+        let seq = entry.record.seq;
         self.write_table(Audit, |table| {
             let previous = table
-                .insert(entry.record.seq, encode_record(RecordKind::Audit, entry).as_slice())
+                .insert(seq, encode_record(RecordKind::Audit, entry).as_slice())
                 .map_err(from_redb)?;
-            assert!(previous.is_none(), "audit record {} written twice", entry.record.seq);
+            assert!(previous.is_none(), "audit record {seq} written twice");
             Ok(())
         })?;
+        if entry.replay.is_some() {
+            let key = crate::schema::command_key(&entry.record.kind);
+            let key = key.unwrap_or_else(|| panic!("audit record {seq} replays no command"));
+            self.write_table(IdempotencyKeys, |table| {
+                table.insert(key, seq).map_err(from_redb)?;
+                Ok(())
+            })?;
+        }
         self.remember_audit_head(&Some(entry.clone()));
         Ok(())
     }

@@ -11,7 +11,7 @@ use arrears_core::case::{AuditKind, AuditRecord};
 use arrears_core::ids::AccountId;
 use arrears_store::codec::{encode_record_format_1, RecordKind};
 use arrears_store::Reads;
-use arrears_store::{AuditEntry, StorageError, WriteTxn};
+use arrears_store::{AuditEntry, IdempotencyRecord, StorageError, WriteTxn};
 
 /// The hash of a record: SHA-256 of its previous hash then its encoding.
 pub(crate) fn hash(record: &AuditRecord) -> [u8; 32] {
@@ -29,13 +29,37 @@ pub(crate) fn append(
     account: Option<AccountId>,
     kind: AuditKind,
 ) -> Result<(), StorageError> {
+    append_entry(txn, now, account, kind, None)
+}
+
+/// Appends a command's record to the log, with what its idempotency key replays: the store
+/// points the key at this entry (format 5: the command log and the idempotency records are
+/// one append-only table). `kind` is the command's `CommandExecuted`, whose content digest
+/// covers `replay`.
+pub(crate) fn append_command(
+    txn: &mut WriteTxn,
+    now: DateTime<Utc>,
+    account: Option<AccountId>,
+    kind: AuditKind,
+    replay: IdempotencyRecord,
+) -> Result<(), StorageError> {
+    append_entry(txn, now, account, kind, Some(replay))
+}
+
+fn append_entry(
+    txn: &mut WriteTxn,
+    now: DateTime<Utc>,
+    account: Option<AccountId>,
+    kind: AuditKind,
+    replay: Option<IdempotencyRecord>,
+) -> Result<(), StorageError> {
     let (seq, prev_hash) = match txn.last_audit()? {
         Some(last) => (last.record.seq + 1, last.hash),
         None => (1, [0; 32]),
     };
     let record = AuditRecord { seq, recorded_at: now, account, kind, prev_hash };
     let hash = hash(&record);
-    txn.append_audit(&AuditEntry { record, hash })
+    txn.append_audit(&AuditEntry { record, hash, replay })
 }
 
 /// SHA-256 over an idempotency record's content: the command's length (8 bytes, little-endian),

@@ -87,8 +87,7 @@ pub(crate) fn execute(
             key: key.to_owned(),
             content: crate::audit::content_digest(&record.command, &record.result),
         };
-        crate::audit::append(env.txn, now, account, kind)?;
-        env.txn.put_idempotency(key, &record)?;
+        crate::audit::append_command(env.txn, now, account, kind, record)?;
     }
     Ok(Receipt { outcome, replayed: false })
 }

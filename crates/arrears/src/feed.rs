@@ -2,20 +2,20 @@
 //!
 //! The feed is read from records the store already writes, so it adds no write: the audit log
 //! is a per-store sequence (1, 2, 3...) of every command executed and every state transition,
-//! cycle batch and registry change, and each command's idempotency record holds the command in
-//! its canonical form and its outcome. A [`Change`] is one audit record, with the command and
-//! its outcome read back from the idempotency record by key. The audit sequence is the cursor
-//! and the id to deduplicate on. docs/SCALE.md gives the JSON schema and the guarantees.
+//! cycle batch and registry change, and each command's record holds the command in its
+//! canonical form and its outcome (what its idempotency key replays, format 5). A [`Change`] is
+//! one audit record, with the command and its outcome decoded. The audit sequence is the
+//! cursor and the id to deduplicate on. docs/SCALE.md gives the JSON schema and the guarantees.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use arrears_core::case::{AuditKind, AuditRecord};
+use arrears_core::case::AuditKind;
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_store::codec::DecodeError;
-use arrears_store::{ReadTxn, Reads, StorageError};
+use arrears_store::{AuditEntry, ReadTxn, Reads, StorageError};
 
 use crate::command::{CaseChanged, Command, Outcome};
 use crate::error::QueryError;
@@ -181,18 +181,20 @@ pub(crate) fn changes(read: &ReadTxn, after: u64, limit: usize) -> Result<Change
         let entry = read
             .audit_entry(seq)?
             .ok_or_else(|| missing("audit", seq.to_string(), "missing below the log's head"))?;
-        changes.push(change(read, entry.record)?);
+        changes.push(change(entry)?);
     }
     let next = changes.last().map_or(after, |change| change.seq);
     Ok(ChangePage { changes, next, head })
 }
 
-fn change(read: &ReadTxn, record: AuditRecord) -> Result<Change, QueryError> {
+fn change(entry: AuditEntry) -> Result<Change, QueryError> {
+    let AuditEntry { record, replay, .. } = entry;
     let kind = match record.kind {
         AuditKind::CommandExecuted { name, key, .. } | AuditKind::Command { name, key } => {
-            let recorded = query::recorded(read, &key)?.ok_or_else(|| {
-                missing("idempotency", format!("{key:?}"), "missing for its audit record")
+            let replay = replay.ok_or_else(|| {
+                missing("audit", record.seq.to_string(), "a command's record holds no command")
             })?;
+            let recorded = query::decode_recorded(&key, &replay)?;
             ChangeKind::Command {
                 name,
                 key,

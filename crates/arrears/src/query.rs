@@ -188,9 +188,18 @@ pub struct Recorded {
 
 /// The command recorded under `key`, if any.
 pub(crate) fn recorded(read: &ReadTxn, key: &str) -> Result<Option<Recorded>, QueryError> {
+    let Some(record) = read.idempotency(key)? else { return Ok(None) };
+    decode_recorded(key, &record).map(Some)
+}
+
+/// The command and outcome of an idempotency record (the replay of the command's audit
+/// entry), decoded.
+pub(crate) fn decode_recorded(
+    key: &str,
+    record: &arrears_store::IdempotencyRecord,
+) -> Result<Recorded, QueryError> {
     use arrears_store::codec::decode_record;
     use arrears_store::RecordKind;
-    let Some(record) = read.idempotency(key)? else { return Ok(None) };
     let corrupted = |reason| arrears_store::StorageError::Corrupted {
         table: "idempotency",
         key: format!("{key:?}"),
@@ -198,5 +207,5 @@ pub(crate) fn recorded(read: &ReadTxn, key: &str) -> Result<Option<Recorded>, Qu
     };
     let command = decode_record(RecordKind::Command, &record.command).map_err(corrupted)?;
     let outcome = decode_record(RecordKind::Outcome, &record.result).map_err(corrupted)?;
-    Ok(Some(Recorded { command, outcome }))
+    Ok(Recorded { command, outcome })
 }

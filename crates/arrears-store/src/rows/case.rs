@@ -477,7 +477,9 @@ stored!(enum Unaffordable => UnaffordableRow { NoDisposableIncome { income_minor
 pub struct AuditEntryRow {
     pub record: AuditRecordRow,
     pub hash: [u8; 32],
+    /// Appended in record version 3 (format 5): a command's idempotency record.
+    pub replay: Option<crate::IdempotencyRecord>,
 }
 
 use crate::AuditEntry;
-stored!(struct AuditEntry => AuditEntryRow { record, hash });
+stored!(struct AuditEntry => AuditEntryRow { record, hash, replay });

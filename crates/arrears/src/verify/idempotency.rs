@@ -5,15 +5,16 @@
 //!   outcome concerns the event's account. Events the cycle records carry a key of its own
 //!   (`cycle:DATE:ACCOUNT:KIND`) and have none.
 //! - Every idempotency record whose outcome posted an event has that event, under its key.
-//! - Every command's audit record has its idempotency record, and `CommandExecuted`'s digest
-//!   equals the record's; every idempotency record has its audit record.
+//! - Every row of the idempotency index (format 5: key -> audit sequence) points at the audit
+//!   entry of its key's command, which holds the record; every command's audit entry holds its
+//!   record and its key points at it, and `CommandExecuted`'s digest equals the record's.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use arrears_core::case::AuditKind;
 use arrears_core::ids::{AccountId, EventSeq};
 use arrears_store::codec::{decode_record, RecordKind};
-use arrears_store::{IdempotencyRecord, ReadTxn, Reads};
+use arrears_store::{command_key, AuditEntry, IdempotencyRecord, ReadTxn, Reads};
 
 use super::ledger::EventKey;
 use super::Report;
@@ -53,8 +54,9 @@ fn cycle_key(key: &str, account: AccountId) -> bool {
 }
 
 pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_keys: &[EventKey]) {
-    let Some(stored) = report.read("idempotency", read.all_idempotency()) else { return };
-    let stored: BTreeMap<String, IdempotencyRecord> = stored.into_iter().collect();
+    let Some(index) = report.read("idempotency", read.idempotency_keys()) else { return };
+    let Some(log) = report.read("audit", read.audit_log()) else { return };
+    let stored = indexed_records(report, &index, &log);
     let mut outcomes: BTreeMap<&str, Outcome> = BTreeMap::new();
     for (key, record) in &stored {
         match decode_record::<Outcome>(RecordKind::Outcome, &record.result) {
@@ -75,7 +77,7 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
                     format!("key {key:?} holds the outcome of another account"),
                 );
             }
-            None if !stored.contains_key(key) && !cycle_key(key, *account) => {
+            None if !stored.contains_key(key.as_str()) && !cycle_key(key, *account) => {
                 report.problem(
                     "idempotency",
                     &subject,
@@ -100,44 +102,95 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
             }
         }
     }
-    audit_records(report, read, &stored);
+    audit_records(report, &log, &index, &stored);
 }
 
-/// Every command's audit record against its idempotency record, and the reverse.
+/// The idempotency record each key of the index reaches: the replay of the audit entry it
+/// points at. A row that points at no entry, at an entry without a command, or at another
+/// key's command is reported (the record it reaches, if any, is still checked under the key).
+fn indexed_records<'log>(
+    report: &mut Report,
+    index: &[(String, u64)],
+    log: &'log [AuditEntry],
+) -> BTreeMap<String, &'log IdempotencyRecord> {
+    let mut stored = BTreeMap::new();
+    for (key, seq) in index {
+        // The log is read in sequence order: entry `seq` is at `seq - 1` unless the chain is
+        // broken (which the chain check reports), then it is searched for.
+        let at = usize::try_from(*seq).ok().and_then(|seq| seq.checked_sub(1));
+        let entry = at.and_then(|at| log.get(at)).filter(|entry| entry.record.seq == *seq);
+        let entry = entry.or_else(|| log.iter().find(|entry| entry.record.seq == *seq));
+        let Some(entry) = entry else {
+            report.problem(
+                "idempotency",
+                key,
+                format!("points at audit record {seq}, which is missing"),
+            );
+            continue;
+        };
+        let Some(replay) = &entry.replay else {
+            report.problem(
+                "idempotency",
+                key,
+                format!("points at audit record {seq}, which holds no command"),
+            );
+            continue;
+        };
+        match command_key(&entry.record.kind) {
+            Some(command) if command != key => report.problem(
+                "idempotency",
+                key,
+                format!("points at audit record {seq}, the command of key {command:?}"),
+            ),
+            _ => {}
+        }
+        stored.insert(key.clone(), replay);
+    }
+    stored
+}
+
+/// Every command's audit record against the index and its idempotency record, and the
+/// reverse: the command's key points at it, and `CommandExecuted`'s digest equals its replay's.
 fn audit_records(
     report: &mut Report,
-    read: &ReadTxn,
-    stored: &BTreeMap<String, IdempotencyRecord>,
+    log: &[AuditEntry],
+    index: &[(String, u64)],
+    stored: &BTreeMap<String, &IdempotencyRecord>,
 ) {
-    let Some(log) = report.read("audit", read.audit_log()) else { return };
+    let index: BTreeMap<&str, u64> = index.iter().map(|(key, seq)| (key.as_str(), *seq)).collect();
     let mut audited: BTreeSet<&str> = BTreeSet::new();
-    for entry in &log {
+    for entry in log {
         let (key, content) = match &entry.record.kind {
             AuditKind::Command { key, .. } => (key, None),
             AuditKind::CommandExecuted { key, content, .. } => (key, Some(content)),
             _ => continue,
         };
-        let subject = format!("audit {}", entry.record.seq);
-        match (stored.get(key), content) {
-            (None, _) => report.problem(
+        let seq = entry.record.seq;
+        let subject = format!("audit {seq}");
+        match (index.get(key.as_str()), &entry.replay) {
+            (Some(&pointed), Some(replay)) if pointed == seq => {
+                if content.is_some_and(|content| {
+                    crate::audit::content_digest(&replay.command, &replay.result) != *content
+                }) {
+                    report.problem(
+                        "idempotency",
+                        &subject,
+                        format!("the idempotency record of key {key:?} is not the one the audit chain holds"),
+                    );
+                }
+            }
+            (Some(&pointed), _) if pointed != seq => report.problem(
+                "idempotency",
+                &subject,
+                format!("key {key:?} points at audit record {pointed}, not at its command's"),
+            ),
+            _ => report.problem(
                 "idempotency",
                 &subject,
                 format!("the command under key {key:?} has no idempotency record"),
             ),
-            (Some(record), Some(content))
-                if crate::audit::content_digest(&record.command, &record.result) != *content =>
-            {
-                report.problem(
-                    "idempotency",
-                    &subject,
-                    format!("the idempotency record of key {key:?} is not the one the audit chain holds"),
-                );
-            }
-            _ => {}
         }
-        if let Some((stored_key, _)) = stored.get_key_value(key) {
-            audited.insert(stored_key.as_str());
-        }
+        audited.insert(key.as_str());
     }
     for key in stored.keys() {
         if !audited.contains(key.as_str()) {

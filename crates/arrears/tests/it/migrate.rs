@@ -138,18 +138,30 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 2, .. }), "{refused}");
     // Stopped after every commit, as a kill would stop it, and resumed each time.
     let store = arrears_store::StoreOptions::default();
-    let mut runs = 0;
-    let mut rewritten = 0;
+    let (mut runs, mut rewritten, mut moved) = (0, 0, 0);
     loop {
         let step = arrears_store::Store::migrate_in_steps(&migrated, store, 5, 1).unwrap();
         runs += 1;
         rewritten += step.accounts;
-        assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
+        moved += step.commands;
+        if step.to < 4 || step.accounts > 0 {
+            assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
+        }
         if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
     }
-    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64, ACCOUNTS as u64));
+    // Steps of 5 accounts to format 4, then of 50 audit records to format 5.
+    let commands = commands(&control);
+    let audit_records = audit_records(&control);
+    assert_eq!(
+        (runs, rewritten, moved),
+        (
+            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50)) as u64,
+            ACCOUNTS as u64,
+            commands as u64
+        )
+    );
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -160,4 +172,93 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
     assert_eq!(go_on(&after, &ids), expected);
     assert!(after.verify().unwrap().is_clean());
     assert!(control.verify().unwrap().is_clean());
+}
+
+/// How many commands a store's idempotency index holds.
+fn commands(path: &std::path::Path) -> usize {
+    let store = arrears_store::Store::open(path, arrears_store::StoreOptions::default()).unwrap();
+    let read = store.read().unwrap();
+    read.idempotency_keys().unwrap().len()
+}
+
+/// How many records a store's audit log holds.
+fn audit_records(path: &std::path::Path) -> usize {
+    let store = arrears_store::Store::open(path, arrears_store::StoreOptions::default()).unwrap();
+    let read = store.read().unwrap();
+    read.audit_log().unwrap().len()
+}
+
+/// Issue 16 point 1 (format 5): the idempotency records move into their commands' audit
+/// entries. A format-4 store migrates in steps stopped after every commit; each key then
+/// replays what it replayed before (a retry is no conflict and posts nothing), the feed reads
+/// the same commands, and the store verifies and goes on as one never migrated.
+#[test]
+fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (control, migrated) = (dir.path().join("control.redb"), dir.path().join("migrated.redb"));
+    let books = Arrears::create_with(&control, options()).unwrap();
+    let ids = build(&books);
+    let feed_before = books.changes(0, usize::MAX).unwrap();
+    drop(books);
+    std::fs::copy(&control, &migrated).unwrap();
+    let older = Arrears::open_with(&migrated, options()).unwrap();
+    older.store().rewrite_as_format_4().unwrap();
+    drop(older);
+    let refused = Arrears::open_with(&migrated, options()).unwrap_err();
+    assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4, .. }), "{refused}");
+
+    let store = arrears_store::StoreOptions::default();
+    let (mut runs, mut moved) = (0, 0);
+    loop {
+        let step = arrears_store::Store::migrate_in_steps(&migrated, store, 3, 1).unwrap();
+        runs += 1;
+        moved += step.commands;
+        assert_eq!((step.from, step.accounts), (4, 0), "{step:?}");
+        if step.to == arrears_store::FORMAT_VERSION {
+            break;
+        }
+        let refused = Arrears::open_with(&migrated, options()).unwrap_err();
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4, .. }));
+    }
+    assert_eq!(runs, audit_records(&control).div_ceil(30) as u64);
+    assert_eq!(moved, commands(&control) as u64);
+
+    let after = Arrears::open_with(&migrated, options()).unwrap();
+    let report = after.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(after.changes(0, usize::MAX).unwrap(), feed_before);
+    let control = Arrears::open_with(&control, options()).unwrap();
+    for key in ["c:0:0", "p:3:7", "r:3:0"] {
+        assert_eq!(after.recorded(key).unwrap(), control.recorded(key).unwrap(), "{key}");
+        let recorded = after.recorded(key).unwrap().unwrap();
+        let replay = after.execute(key, &recorded.command).unwrap();
+        assert!(replay.replayed, "{key}");
+        assert_eq!(replay.outcome, recorded.outcome, "{key}");
+    }
+    assert_eq!(go_on(&after, &ids), go_on(&control, &ids));
+    assert!(after.verify().unwrap().is_clean());
+}
+
+/// A format-4 store holding an idempotency record that no command's audit record names (a
+/// damaged store: the key could not replay in format 5) is refused by the migration's last
+/// step, which writes nothing: the store stays at format 4.
+#[test]
+fn a_format_4_idempotency_record_without_its_command_stops_the_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("books.redb");
+    let books = Arrears::create_with(&path, options()).unwrap();
+    let id = account(&books, "M-0");
+    run(&books, "c:0", &charge_command(id, month(0), month(0) + chrono::Days::new(20), 100_00));
+    books.store().rewrite_as_format_4().unwrap();
+    let mut txn = books.store().write().unwrap();
+    // The record of "c:0" copied under a key that no audit record names.
+    txn.raw_copy_format_4_idempotency("c:0", "c:orphan").unwrap();
+    txn.commit().unwrap();
+    drop(books);
+    let error = arrears_store::Store::migrate(&path, arrears_store::StoreOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("\"c:orphan\" is named by no command's audit record"), "{error}");
+    let refused = Arrears::open_with(&path, options()).unwrap_err();
+    assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4, .. }), "{refused}");
 }

@@ -202,14 +202,16 @@ fn issue_21_a_lost_or_moved_idempotency_record_is_reported() {
 fn issue_21_a_changed_idempotency_record_breaks_the_audit_digest() {
     let (_dir, books, _, _) = sample();
     let read = books.store().read().unwrap();
-    let mut record = read.idempotency("p1").unwrap().unwrap();
+    let seq = read.idempotency_seq("p1").unwrap().unwrap();
+    let mut entry = read.audit_entry(seq).unwrap().unwrap();
     drop(read);
-    // The command's bytes (which verify does not decode): only the digest can tell.
+    // The command's bytes (which verify does not decode): only the digest can tell. The
+    // replay is outside the entry's hash, so the chain itself still verifies.
+    let record = entry.replay.as_mut().unwrap();
     let last = record.command.len() - 5;
     record.command[last] ^= 0x01;
     let mut txn = books.store().write().unwrap();
-    txn.raw_move_idempotency("p1", None).unwrap();
-    txn.put_idempotency("p1", &record).unwrap();
+    txn.raw_overwrite("audit", seq, &encode_record(RecordKind::Audit, &entry)).unwrap();
     txn.commit().unwrap();
     let details: Vec<String> =
         books.verify().unwrap().problems.iter().map(ToString::to_string).collect();
