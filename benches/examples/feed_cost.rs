@@ -1,11 +1,13 @@
 //! What a consumer of the change feed costs the write path (issue 20 point 1): payments posted
-//! in commits of `ARREARS_FEED_COMMIT` (default 100) on 2,000 accounts, alone and while a
-//! consumer follows the feed as a relay would (pages of 1,000 changes from its cursor,
-//! decoding every command and outcome, sleeping `ARREARS_FEED_POLL_MS` (default 1) when caught
-//! up), in alternating rounds (a round of each kind, alone first in even rounds and the
-//! consumer's first in odd ones). Prints one JSON line per round and a summary with the median
-//! ratio of the rates, their spread, and the median ratio of the writer thread's CPU time:
-//! `cargo run --release -p arrears-benches --example feed_cost`.
+//! in commits of `ARREARS_FEED_COMMIT` (default 100) on 2,000 accounts, rounds of
+//! `ARREARS_FEED_ROUND` payments (default 4,000), alone and while a consumer follows the feed
+//! from its cursor, in alternating rounds (`ARREARS_FEED_ROUNDS` of each kind, default 5;
+//! alone first in even rounds and the consumer's first in odd ones). Prints one JSON line per
+//! round and a summary: the median ratio of the rates and their spread, the median ratio of
+//! the writer thread's CPU time, and the same ratios over all rounds summed, with the
+//! writer's write calls and dirtied bytes:
+//! `cargo run --release -p arrears-benches --example feed_cost` (docs/BENCHMARKS.md, section
+//! 12).
 //!
 //! `ARREARS_FEED_CONSUMER` says where the consumer runs:
 //!
@@ -25,7 +27,8 @@
 //!   and debtors it touched read back, then the next batch at once, or a pause of
 //!   `ARREARS_FEED_POLL_MS` (default 1,000, the relay's `--poll-ms`) once caught up. With
 //!   `ARREARS_FEED_APPLY_MS`, it also pauses that long after every batch, standing for the
-//!   PostgreSQL transaction a relay commits before it reads the next (default 0). Every
+//!   PostgreSQL transaction a relay commits before it reads the next (default 0); with
+//!   `ARREARS_FEED_RELAY_STATE=0`, it reads the changes only, not the state. Every
 //!   read is its own read transaction, ended when the call returns, so no snapshot is held
 //!   open between batches or while it pauses.
 //! - `none`: the control: the writer opens the store as for `process`, and the rounds "with
@@ -502,6 +505,11 @@ fn relay_batch(
         let touched = change.affected();
         accounts.extend(touched.accounts);
         debtors.extend(touched.debtors);
+    }
+    // `ARREARS_FEED_RELAY_STATE=0` leaves the state out, to tell its cost from the feed's.
+    if env_number("ARREARS_FEED_RELAY_STATE", 1) == 0 {
+        accounts.clear();
+        debtors.clear();
     }
     for id in accounts {
         let Some(account) = books.account(id).expect("account") else { continue };
