@@ -23,8 +23,9 @@
 //! - `relay`: another process as `process` (the same sharing modes), that reads as `arrears
 //!   relay postgres` does (crates/arrears-relay), PostgreSQL left out: batches of
 //!   `ARREARS_FEED_BATCH` changes (default 500, the relay's `--batch`) and as many new outbox
-//!   actions, every change turned into JSON and the accounts, cases, obligations, journals
-//!   and debtors it touched read back, then the next batch at once, or a pause of
+//!   actions, every change turned into JSON and the accounts, cases, debtors it touched read
+//!   back, with the obligations and journal entries past the last ones it read of each account
+//!   (as the relay reads past what PostgreSQL holds), then the next batch at once, or a pause of
 //!   `ARREARS_FEED_POLL_MS` (default 1,000, the relay's `--poll-ms`) once caught up. With
 //!   `ARREARS_FEED_APPLY_MS`, it also pauses that long after every batch, standing for the
 //!   PostgreSQL transaction a relay commits before it reads the next (default 0); with
@@ -33,6 +34,10 @@
 //!   open between batches or while it pauses.
 //! - `none`: the control: the writer opens the store as for `process`, and the rounds "with
 //!   the consumer" run none, so their ratio to the rounds alone is the machine's noise.
+//!
+//! `ARREARS_FEED_CONSUMER_CPUS` runs a consumer process under `taskset -c` with that CPU list:
+//! `taskset -c 0 feed_cost` with `ARREARS_FEED_CONSUMER_CPUS=1` gives the writer and the
+//! consumer a core each, so the consumer's CPU does not compete with the writer's.
 //!
 //! The flat-out consumers (`thread`, `process`) read pages of `ARREARS_FEED_BATCH` changes
 //! (default 1,000) and pause `ARREARS_FEED_POLL_MS` (default 1) when caught up. Per round,
@@ -412,7 +417,17 @@ fn in_process(
     post_round: &mut dyn FnMut(&Arrears) -> Duration,
 ) -> Followed {
     let exe = std::env::current_exe().expect("this example");
-    let mut child: Child = std::process::Command::new(exe)
+    // `ARREARS_FEED_CONSUMER_CPUS` (a `taskset` list such as `1`) runs the consumer on those
+    // CPUs only; run the writer with `taskset -c 0` to give each a core of its own.
+    let mut command = match std::env::var("ARREARS_FEED_CONSUMER_CPUS") {
+        Ok(cpus) => {
+            let mut taskset = std::process::Command::new("taskset");
+            taskset.arg("-c").arg(cpus).arg(exe);
+            taskset
+        }
+        Err(_) => std::process::Command::new(exe),
+    };
+    let mut child: Child = command
         .arg("--consume")
         .arg(path)
         .arg(start_at.to_string())
