@@ -306,6 +306,12 @@ fn config() -> impl bincode::config::Config {
 /// hold no maps with non-string keys and no unbounded recursion), or if the record exceeds
 /// [`RECORD_LEN_MAX`], which the limits on every field make impossible.
 pub fn encode<T: Row>(kind: RecordKind, value: &T) -> Vec<u8> {
+    encode_serialized(kind, value)
+}
+
+/// [`encode`] of a value that serializes exactly as a row does (a borrowed view of a type,
+/// such as `rows::snapshot`'s), so that the row need not be built.
+pub(crate) fn encode_serialized<T: serde::Serialize>(kind: RecordKind, value: &T) -> Vec<u8> {
     // Most records are under 256 bytes: one allocation, written in place.
     let mut bytes = Vec::with_capacity(256);
     bytes.push(kind.version());
@@ -319,7 +325,7 @@ pub fn encode<T: Row>(kind: RecordKind, value: &T) -> Vec<u8> {
 
 /// Encodes `value` as a record of `kind`, in its stored row ([`crate::rows::Record`]).
 pub fn encode_record<T: Record>(kind: RecordKind, value: &T) -> Vec<u8> {
-    encode(kind, &value.to_row())
+    value.encode_value(kind)
 }
 
 /// Decodes a record of `kind` into its row, then the row into `T` ([`crate::rows::Record`]).
@@ -328,10 +334,7 @@ pub fn encode_record<T: Record>(kind: RecordKind, value: &T) -> Vec<u8> {
 ///
 /// The [`DecodeError`] that says what is wrong.
 pub fn decode_record<T: Record>(kind: RecordKind, bytes: &[u8]) -> Result<T, DecodeError> {
-    match decode::<T::Row>(kind, bytes) {
-        Ok(row) => Ok(T::from_row(row)),
-        Err(error) => T::legacy_row(kind, bytes).map(T::from_row).ok_or(error),
-    }
+    T::decode_value(kind, bytes)
 }
 
 /// Encodes a record of `kind` as format 1 wrote it: version byte 1 and dates and instants as
@@ -358,6 +361,19 @@ pub fn encode_record_format_1<T: Record>(kind: RecordKind, value: &T) -> Vec<u8>
 ///
 /// The [`DecodeError`] that says what is wrong.
 pub fn decode<T: Row>(kind: RecordKind, bytes: &[u8]) -> Result<T, DecodeError> {
+    decode_checked(kind, bytes, false)
+}
+
+/// [`decode`] into a type that deserializes from a row's bytes exactly as the row does, then
+/// converts (such as `rows::snapshot`'s), so that the row need not be built.
+///
+/// # Errors
+///
+/// The [`DecodeError`] that says what is wrong.
+pub(crate) fn decode_deserialized<T: DeserializeOwned>(
+    kind: RecordKind,
+    bytes: &[u8],
+) -> Result<T, DecodeError> {
     decode_checked(kind, bytes, false)
 }
 

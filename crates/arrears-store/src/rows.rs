@@ -34,6 +34,7 @@ pub mod command;
 pub mod credit;
 pub mod ledger;
 pub mod model;
+mod snapshot;
 pub mod work;
 
 /// A value with a stored form `R`: the conversion both ways.
@@ -59,6 +60,27 @@ pub trait Record: Stored<Self::Row> {
     /// was once written in another layout under the same version; `None` for the others.
     fn legacy_row(_kind: crate::RecordKind, _bytes: &[u8]) -> Option<Self::Row> {
         None
+    }
+
+    /// Encodes the value as a record of `kind`: the bytes of its row
+    /// ([`crate::codec::encode_record`]). A type on a hot path may write the same bytes
+    /// without building the row.
+    fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
+        crate::codec::encode(kind, &self.to_row())
+    }
+
+    /// Decodes a record of `kind` into its row, then the row into the value
+    /// ([`crate::codec::decode_record`]). A type on a hot path may read the same bytes without
+    /// building the row.
+    ///
+    /// # Errors
+    ///
+    /// The [`crate::codec::DecodeError`] that says what is wrong.
+    fn decode_value(kind: crate::RecordKind, bytes: &[u8]) -> Result<Self, crate::codec::DecodeError> {
+        match crate::codec::decode::<Self::Row>(kind, bytes) {
+            Ok(row) => Ok(Self::from_row(row)),
+            Err(error) => Self::legacy_row(kind, bytes).map(Self::from_row).ok_or(error),
+        }
     }
 }
 
@@ -128,7 +150,6 @@ records!(
     arrears_core::ledger::EventRecord => ledger::EventRecordRow,
     Vec<arrears_core::ledger::Posting> => Vec<ledger::PostingRow>,
     arrears_core::ledger::JournalEntry => ledger::JournalEntryRow,
-    arrears_core::ledger::AccountState => ledger::AccountStateRow,
     arrears_core::ledger::ColdPart => ledger::ColdPartRow,
     crate::LedgerRow => ledger::LedgerLogRow,
     arrears_core::case::CollectionCase => case::CollectionCaseRow,
@@ -149,6 +170,19 @@ records!(
     crate::IdempotencyRecord => crate::IdempotencyRecord,
     crate::PluginEntryRow => crate::PluginEntryRow,
 );
+
+/// The snapshot, read and written by every payment, skips its row ([`snapshot`] says why).
+impl Record for arrears_core::ledger::AccountState {
+    type Row = ledger::AccountStateRow;
+
+    fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
+        snapshot::encode_state(kind, self)
+    }
+
+    fn decode_value(kind: crate::RecordKind, bytes: &[u8]) -> Result<Self, crate::codec::DecodeError> {
+        snapshot::decode_state(kind, bytes)
+    }
+}
 
 impl Record for arrears_core::credit::CreditDecision {
     type Row = credit::CreditDecisionRow;
