@@ -109,8 +109,14 @@ struct PaymentView<'a>(&'a PaymentState);
 
 impl Serialize for PaymentView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let PaymentState { paid_on, amount_minor, reversed, reversed_on, allocated, unapplied_minor } =
-            self.0;
+        let PaymentState {
+            paid_on,
+            amount_minor,
+            reversed,
+            reversed_on,
+            allocated,
+            unapplied_minor,
+        } = self.0;
         #[derive(Serialize)]
         struct PaymentFields<A> {
             paid_on: Day,
@@ -252,6 +258,9 @@ impl StateDirect {
     }
 }
 
+/// `PaymentState::allocated`.
+type Allocations = BTreeMap<(Book, ObligationId, Component), i64>;
+
 /// `PaymentStateRow` as read, its allocations built as a map directly.
 #[derive(Deserialize)]
 struct PaymentDirect {
@@ -260,14 +269,20 @@ struct PaymentDirect {
     reversed: bool,
     reversed_on: Option<Day>,
     #[serde(deserialize_with = "allocations")]
-    allocated: BTreeMap<(Book, ObligationId, Component), i64>,
+    allocated: Allocations,
     unapplied_minor: i64,
 }
 
 impl PaymentDirect {
     fn into_payment(self) -> PaymentState {
-        let PaymentDirect { paid_on, amount_minor, reversed, reversed_on, allocated, unapplied_minor } =
-            self;
+        let PaymentDirect {
+            paid_on,
+            amount_minor,
+            reversed,
+            reversed_on,
+            allocated,
+            unapplied_minor,
+        } = self;
         PaymentState {
             paid_on: paid_on.0,
             amount_minor,
@@ -299,9 +314,7 @@ fn book_balances<'de, D: Deserializer<'de>>(
     map_of_pairs(deserializer, |book: BookRow, amount: i64| (Book::from_row(book), amount))
 }
 
-fn allocations<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<BTreeMap<(Book, ObligationId, Component), i64>, D::Error> {
+fn allocations<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Allocations, D::Error> {
     map_of_pairs(deserializer, |key: (BookRow, u64, ComponentRow), amount: i64| {
         (<(Book, ObligationId, Component)>::from_row(key), amount)
     })
