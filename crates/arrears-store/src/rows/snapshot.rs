@@ -5,8 +5,10 @@
 //! row copies each map into a vector (and each payment's allocations into another), and reading
 //! builds those vectors only to turn them into maps again. [`StateView`] serializes the state
 //! as its row would, field for field and pair for pair, borrowing it; [`StateDirect`] reads the
-//! row's bytes straight into the state's maps. [`AccountStateRow`] stays the definition of the
-//! bytes: the tests check that both paths agree with it, and the golden tests freeze it.
+//! row's bytes straight into the state's maps. [`bytes`] goes further and writes and reads the
+//! same bytes by hand, with these serde paths as its fallback (for text dates, an older
+//! version, and anything not in canonical form). [`AccountStateRow`] stays the definition of
+//! the bytes: the tests check that every path agrees with it, and the golden tests freeze it.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -25,16 +27,32 @@ use super::model::ComponentRow;
 use super::{Day, DecimalText, Stored};
 use crate::codec::{DecodeError, RecordKind};
 
+mod bytes;
+
 /// Encodes `state` as its snapshot record, the bytes of
 /// `codec::encode(kind, &state.to_row())`, without building the row.
 pub(crate) fn encode_state(kind: RecordKind, state: &AccountState) -> Vec<u8> {
-    crate::codec::encode_serialized(kind, &StateView(state))
+    if strings_mode() {
+        return crate::codec::encode_serialized(kind, &StateView(state));
+    }
+    bytes::encode(kind, state)
 }
 
 /// Decodes a snapshot record into the state, as `AccountState::from_row` of its decoded row
 /// would, without building the row.
 pub(crate) fn decode_state(kind: RecordKind, bytes: &[u8]) -> Result<AccountState, DecodeError> {
+    if !strings_mode() {
+        if let Some(state) = self::bytes::decode(kind, bytes) {
+            return Ok(state);
+        }
+    }
     crate::codec::decode_deserialized::<StateDirect>(kind, bytes).map(StateDirect::into_state)
+}
+
+/// Returns true if and only if dates are read and written as text here
+/// ([`super::with_strings`]): the hand-written form knows only day numbers, so serde does it.
+fn strings_mode() -> bool {
+    super::STRINGS.with(std::cell::Cell::get)
 }
 
 /// The fields of [`AccountStateRow`], in its order, borrowed from the state.
@@ -358,3 +376,6 @@ where
 
     deserializer.deserialize_seq(PairsVisitor(convert))
 }
+
+#[cfg(test)]
+mod tests;
