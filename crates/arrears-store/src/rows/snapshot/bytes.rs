@@ -99,28 +99,46 @@ pub(super) fn decode(kind: RecordKind, bytes: &[u8]) -> Option<AccountState> {
 struct Out(Vec<u8>);
 
 impl Out {
-    fn unsigned(&mut self, value: u128) {
-        if value <= u128::from(SINGLE_BYTE_MAX) {
+    /// An unsigned varint. Every integer of the snapshot but one fits 64 bits, so this path
+    /// does no 128-bit arithmetic ([`Out::unsigned_wide`] is the other).
+    #[inline]
+    fn unsigned(&mut self, value: u64) {
+        if value <= u64::from(SINGLE_BYTE_MAX) {
             self.0.push(value as u8);
-        } else if value <= u128::from(u16::MAX) {
+        } else if value <= u64::from(u16::MAX) {
             self.0.push(U16_BYTE);
             self.0.extend_from_slice(&(value as u16).to_le_bytes());
-        } else if value <= u128::from(u32::MAX) {
+        } else if value <= u64::from(u32::MAX) {
             self.0.push(U32_BYTE);
             self.0.extend_from_slice(&(value as u32).to_le_bytes());
-        } else if value <= u128::from(u64::MAX) {
-            self.0.push(U64_BYTE);
-            self.0.extend_from_slice(&(value as u64).to_le_bytes());
         } else {
-            self.0.push(U128_BYTE);
+            self.0.push(U64_BYTE);
             self.0.extend_from_slice(&value.to_le_bytes());
         }
     }
 
+    /// A 128-bit unsigned varint: as [`Out::unsigned`] up to `u64::MAX`, then 16 bytes.
+    fn unsigned_wide(&mut self, value: u128) {
+        match u64::try_from(value) {
+            Ok(narrow) => self.unsigned(narrow),
+            Err(_) => {
+                self.0.push(U128_BYTE);
+                self.0.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+    }
+
     /// A signed integer as its zigzag varint (bincode's: `!value * 2 + 1` when negative).
-    fn signed(&mut self, value: i128) {
-        let zigzag = if value < 0 { (!(value as u128)) * 2 + 1 } else { (value as u128) * 2 };
+    #[inline]
+    fn signed(&mut self, value: i64) {
+        let zigzag = if value < 0 { (!(value as u64)) * 2 + 1 } else { (value as u64) * 2 };
         self.unsigned(zigzag);
+    }
+
+    /// [`Out::signed`] of a 128-bit integer.
+    fn signed_wide(&mut self, value: i128) {
+        let zigzag = if value < 0 { (!(value as u128)) * 2 + 1 } else { (value as u128) * 2 };
+        self.unsigned_wide(zigzag);
     }
 
     fn flag(&mut self, value: bool) {
@@ -128,11 +146,11 @@ impl Out {
     }
 
     fn len(&mut self, len: usize) {
-        self.unsigned(len as u128);
+        self.unsigned(len as u64);
     }
 
     fn day(&mut self, day: NaiveDate) {
-        self.signed(i128::from(day.num_days_from_ce()));
+        self.signed(i64::from(day.num_days_from_ce()));
     }
 
     fn option_day(&mut self, day: Option<NaiveDate>) {
@@ -174,50 +192,50 @@ impl Out {
         } = state;
         self.len(obligations.len());
         for (id, obligation) in obligations {
-            self.unsigned(u128::from(id.0));
+            self.unsigned(id.0);
             self.obligation(obligation);
         }
         self.len(payments.len());
         for (seq, payment) in payments {
-            self.unsigned(u128::from(seq.0));
+            self.unsigned(u64::from(seq.0));
             self.payment(payment);
         }
         self.len(unapplied.len());
         for (seq, amount_minor) in unapplied {
-            self.unsigned(u128::from(seq.0));
-            self.signed(i128::from(*amount_minor));
+            self.unsigned(u64::from(seq.0));
+            self.signed(*amount_minor);
         }
         self.option_day(*charged_off_on);
         self.day(*interest_cursor);
-        self.signed(*balance_days);
+        self.signed_wide(*balance_days);
         self.decimal(*interest_carry);
         self.len(book_balances_minor.len());
         for (book, amount_minor) in book_balances_minor {
-            self.unsigned(book.to_row() as u128);
-            self.signed(i128::from(*amount_minor));
+            self.unsigned(book.to_row() as u64);
+            self.signed(*amount_minor);
         }
-        self.unsigned(u128::from(*events_replayed));
-        self.unsigned(u128::from(max_seq.0));
+        self.unsigned(u64::from(*events_replayed));
+        self.unsigned(u64::from(max_seq.0));
         self.option_day(*latest_on);
         self.option_day(*accrued_through);
         self.flag(last.is_some());
         if let Some(ReplayKey { effective_on, accrual, seq }) = last {
             self.day(*effective_on);
             self.flag(*accrual);
-            self.unsigned(u128::from(seq.0));
+            self.unsigned(u64::from(seq.0));
         }
-        self.unsigned(u128::from(*cold_parts));
+        self.unsigned(u64::from(*cold_parts));
         self.option_day(*cold_through);
     }
 
     fn obligation(&mut self, obligation: &ObligationState) {
         let ObligationState { id, issued_on, due_on, outstanding_minor, disputed, accrued } =
             obligation;
-        self.unsigned(u128::from(id.0));
+        self.unsigned(id.0);
         self.day(*issued_on);
         self.day(*due_on);
         for amount_minor in outstanding_minor {
-            self.signed(i128::from(*amount_minor));
+            self.signed(*amount_minor);
         }
         self.flag(*disputed);
         self.flag(*accrued);
@@ -233,17 +251,17 @@ impl Out {
             unapplied_minor,
         } = payment;
         self.day(*paid_on);
-        self.signed(i128::from(*amount_minor));
+        self.signed(*amount_minor);
         self.flag(*reversed);
         self.option_day(*reversed_on);
         self.len(allocated.len());
         for ((book, obligation, component), amount_minor) in allocated {
-            self.unsigned(book.to_row() as u128);
-            self.unsigned(u128::from(obligation.0));
-            self.unsigned(component.to_row() as u128);
-            self.signed(i128::from(*amount_minor));
+            self.unsigned(book.to_row() as u64);
+            self.unsigned(obligation.0);
+            self.unsigned(component.to_row() as u64);
+            self.signed(*amount_minor);
         }
-        self.signed(i128::from(*unapplied_minor));
+        self.signed(*unapplied_minor);
     }
 }
 
@@ -270,40 +288,47 @@ impl In<'_> {
         Some(*taken)
     }
 
-    /// A varint in canonical form (the shortest), at most `max`.
-    fn unsigned(&mut self, max: u128) -> Option<u128> {
-        let value = match self.byte()? {
-            small @ 0..=SINGLE_BYTE_MAX => u128::from(small),
-            U16_BYTE => Some(u128::from(u16::from_le_bytes(self.take()?)))
-                .filter(|value| *value > u128::from(SINGLE_BYTE_MAX))?,
-            U32_BYTE => Some(u128::from(u32::from_le_bytes(self.take()?)))
-                .filter(|value| *value > u128::from(u16::MAX))?,
-            U64_BYTE => Some(u128::from(u64::from_le_bytes(self.take()?)))
-                .filter(|value| *value > u128::from(u32::MAX))?,
-            U128_BYTE => Some(u128::from_le_bytes(self.take()?))
-                .filter(|value| *value > u128::from(u64::MAX))?,
-            _ => return None,
-        };
-        (value <= max).then_some(value)
+    /// A varint in canonical form (the shortest) of at most 64 bits.
+    #[inline]
+    fn u64(&mut self) -> Option<u64> {
+        match self.byte()? {
+            small @ 0..=SINGLE_BYTE_MAX => Some(u64::from(small)),
+            U16_BYTE => Some(u64::from(u16::from_le_bytes(self.take()?)))
+                .filter(|value| *value > u64::from(SINGLE_BYTE_MAX)),
+            U32_BYTE => Some(u64::from(u32::from_le_bytes(self.take()?)))
+                .filter(|value| *value > u64::from(u16::MAX)),
+            U64_BYTE => {
+                Some(u64::from_le_bytes(self.take()?)).filter(|value| *value > u64::from(u32::MAX))
+            }
+            _ => None,
+        }
     }
 
-    /// A zigzag varint, within `min..=max`.
-    fn signed(&mut self, min: i128, max: i128) -> Option<i128> {
-        let zigzag = self.unsigned(u128::MAX)?;
-        let value = if zigzag & 1 == 1 { !((zigzag >> 1) as i128) } else { (zigzag >> 1) as i128 };
-        (min <= value && value <= max).then_some(value)
+    /// A 128-bit varint in canonical form.
+    fn u128(&mut self) -> Option<u128> {
+        if self.0.first() == Some(&U128_BYTE) {
+            self.byte()?;
+            return Some(u128::from_le_bytes(self.take()?))
+                .filter(|value| *value > u128::from(u64::MAX));
+        }
+        self.u64().map(u128::from)
     }
 
     fn u32(&mut self) -> Option<u32> {
-        u32::try_from(self.unsigned(u128::from(u32::MAX))?).ok()
+        u32::try_from(self.u64()?).ok()
     }
 
-    fn u64(&mut self) -> Option<u64> {
-        u64::try_from(self.unsigned(u128::from(u64::MAX))?).ok()
-    }
-
+    /// A zigzag varint of at most 64 bits.
+    #[inline]
     fn i64(&mut self) -> Option<i64> {
-        i64::try_from(self.signed(i128::from(i64::MIN), i128::from(i64::MAX))?).ok()
+        let zigzag = self.u64()?;
+        Some(if zigzag & 1 == 1 { !((zigzag >> 1) as i64) } else { (zigzag >> 1) as i64 })
+    }
+
+    /// A zigzag varint of at most 128 bits.
+    fn i128(&mut self) -> Option<i128> {
+        let zigzag = self.u128()?;
+        Some(if zigzag & 1 == 1 { !((zigzag >> 1) as i128) } else { (zigzag >> 1) as i128 })
     }
 
     /// A sequence's length; each item takes at least one byte, so a length past the bytes
@@ -321,7 +346,9 @@ impl In<'_> {
     }
 
     fn day(&mut self) -> Option<NaiveDate> {
-        let days = i32::try_from(self.signed(i128::from(i32::MIN), i128::from(i32::MAX))?).ok()?;
+        // An `i32` is the zigzag varint of at most 32 bits.
+        let zigzag = u32::try_from(self.u64()?).ok()?;
+        let days = if zigzag & 1 == 1 { !((zigzag >> 1) as i32) } else { (zigzag >> 1) as i32 };
         NaiveDate::from_num_days_from_ce_opt(days)
     }
 
@@ -364,7 +391,7 @@ impl In<'_> {
         }
         let charged_off_on = self.option_day()?;
         let interest_cursor = self.day()?;
-        let balance_days = self.signed(i128::MIN, i128::MAX)?;
+        let balance_days = self.i128()?;
         let interest_carry = self.decimal()?;
         let mut book_balances_minor = BTreeMap::new();
         for _ in 0..self.len()? {
