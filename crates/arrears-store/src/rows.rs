@@ -174,7 +174,7 @@ records!(
     crate::PluginEntryRow => crate::PluginEntryRow,
 );
 
-/// The snapshot, read and written by every payment, skips its row ([`snapshot`] says why).
+/// The snapshot, read and written by every payment, skips its row (`rows::snapshot` says why).
 impl Record for arrears_core::ledger::AccountState {
     type Row = ledger::AccountStateRow;
 
