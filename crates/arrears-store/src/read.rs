@@ -1252,6 +1252,14 @@ impl WriteTxn {
         let cached = self.cache.borrow_mut().snapshots.remove(&account.id.0);
         let shared = match cached {
             Some(Some(state)) => Some(state),
+            _ if !self.snapshot_lost(account.id.0) => {
+                // Read and handed over at once: not kept in the cache only to be taken out of
+                // it again (the caller writes the next one with `put_snapshot`).
+                let found: Option<AccountState> = self.read_table(Snapshots, |table| {
+                    get_record(table, "snapshots", RecordKind::Snapshot, account.id.0)
+                })?;
+                return Ok(found.unwrap_or_else(|| AccountState::opening(account)));
+            }
             _ => {
                 let read = self.shared_snapshot(account.id)?;
                 // The read kept a reference in the cache: drop it before taking the state, or
