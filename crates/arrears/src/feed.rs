@@ -12,8 +12,10 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use arrears_core::case::AuditKind;
-use arrears_core::ids::{AccountId, DebtorId};
+use arrears_core::case::{Action, AuditKind, CollectionCase};
+use arrears_core::ids::{AccountId, DebtorId, EntryId, ObligationId};
+use arrears_core::ledger::{EventRecord, JournalEntry};
+use arrears_core::model::{Account, Debtor, Obligation};
 use arrears_store::codec::DecodeError;
 use arrears_store::{AuditEntry, ReadTxn, Reads, StorageError};
 
@@ -213,5 +215,131 @@ fn missing(table: &'static str, key: String, what: &str) -> StorageError {
         table,
         key,
         reason: DecodeError::Payload { kind: table, reason: what.to_owned() },
+    }
+}
+
+/// One read snapshot of a store, for a follower of the feed that reads a batch of changes and
+/// then the state they touched (the relay): every read of a batch in one read transaction
+/// instead of one each. In the shared modes a read transaction registers itself with the file
+/// (a few lock calls and a header read, docs/BENCHMARKS.md section 8), which a writer in
+/// another process pays for too: the relay reading thousands of small records a batch did
+/// that thousands of times. Drop it before pausing, so that no snapshot is held open between
+/// batches (a held snapshot keeps the writer from reusing the pages it has since freed).
+///
+/// # Example
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// # let path = dir.path().join("books.redb");
+/// # let (_debtor, account) = arrears::doc_fixture(&path)?;
+/// let books = arrears::Arrears::open(&path)?;
+/// let snapshot = books.snapshot()?;
+/// let page = snapshot.changes(0, 100)?;
+/// assert_eq!(page.changes.len(), 2);
+/// let opened = snapshot.account(account)?.expect("the account");
+/// assert!(snapshot.debtor(opened.debtor)?.is_some());
+/// assert!(snapshot.ledger_after(account, arrears::ids::EntryId(0))?.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Snapshot {
+    pub(crate) read: ReadTxn,
+}
+
+impl Snapshot {
+    /// The changes with sequence above `after`, at most `limit` ([`crate::Arrears::changes`]).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a damaged store.
+    pub fn changes(&self, after: u64, limit: usize) -> Result<ChangePage, QueryError> {
+        changes(&self.read, after, limit)
+    }
+
+    /// Outbox actions with a sequence above `after`, at most `limit`
+    /// ([`crate::Arrears::actions_after`]).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn actions_after(&self, after: u64, limit: usize) -> Result<Vec<Action>, QueryError> {
+        Ok(self.read.actions_after(after, limit)?)
+    }
+
+    /// An outbox action ([`crate::Arrears::action`]).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn action(&self, id: u64) -> Result<Option<Action>, QueryError> {
+        Ok(self.read.action(id)?)
+    }
+
+    /// A debtor ([`crate::Arrears::debtor`]).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn debtor(&self, id: DebtorId) -> Result<Option<Debtor>, QueryError> {
+        Ok(self.read.debtor(id)?)
+    }
+
+    /// An account ([`crate::Arrears::account`]).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn account(&self, id: AccountId) -> Result<Option<Account>, QueryError> {
+        Ok(self.read.account(id)?)
+    }
+
+    /// An account's collection case ([`crate::Arrears::case`]).
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::UnknownAccount`] or a storage failure.
+    pub fn case(&self, id: AccountId) -> Result<CollectionCase, QueryError> {
+        query::load_account(&self.read, id)?;
+        self.read.case(id)?.ok_or(QueryError::UnknownAccount(id))
+    }
+
+    /// An account's events in recording order ([`crate::Arrears::events`]).
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::UnknownAccount`] or a storage failure.
+    pub fn events(&self, id: AccountId) -> Result<Vec<EventRecord>, QueryError> {
+        query::load_account(&self.read, id)?;
+        Ok(self.read.events(id)?)
+    }
+
+    /// An account's journal entries past `after` ([`crate::Arrears::ledger_after`]).
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::UnknownAccount`] or a storage failure.
+    pub fn ledger_after(
+        &self,
+        id: AccountId,
+        after: EntryId,
+    ) -> Result<Vec<JournalEntry>, QueryError> {
+        query::load_account(&self.read, id)?;
+        Ok(self.read.entries_after(id, after)?)
+    }
+
+    /// An account's obligations past `after` ([`crate::Arrears::obligations_after`]).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn obligations_after(
+        &self,
+        account: AccountId,
+        after: ObligationId,
+    ) -> Result<Vec<Obligation>, QueryError> {
+        let mut obligations = Vec::new();
+        for id in self.read.obligations_of_after(account, after)? {
+            obligations.extend(self.read.obligation(id)?);
+        }
+        Ok(obligations)
     }
 }

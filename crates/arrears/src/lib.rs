@@ -98,7 +98,7 @@ pub use error::{
     BatchError, CommandError, CycleError, MigrateError, Migration, OpenError, QueryError,
     StorageError,
 };
-pub use feed::{Affected, Change, ChangeKind, ChangePage};
+pub use feed::{Affected, Change, ChangeKind, ChangePage, Snapshot};
 pub use guardrails::GuardrailInputs;
 pub use messages::{LinkRequest, PaymentLinks};
 pub use plugin_host::{PluginCallError, PluginLoadError};
@@ -1728,6 +1728,16 @@ impl Arrears {
             obligations.extend(read.obligation(id)?);
         }
         Ok(obligations)
+    }
+
+    /// One read snapshot for a batch of reads (a follower of the feed reading the state a
+    /// batch of changes touched): see [`Snapshot`].
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn snapshot(&self) -> Result<Snapshot, QueryError> {
+        Ok(Snapshot { read: self.store.read()? })
     }
 
     /// An account's obligations with an id above `after`, in id order (none for an unknown
