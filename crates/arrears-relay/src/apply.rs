@@ -9,10 +9,12 @@ use serde::Serialize;
 
 use arrears::case::{Action, AuditKind};
 use arrears::ids::{AccountId, DebtorId};
-use arrears::{Affected, Arrears, Change, ChangeKind};
+use arrears::ledger::EventKind;
+use arrears::{Affected, Arrears, Change, ChangeKind, Command, Outcome};
 
 use crate::rows::{
-    AccountRow, ActionRow, CaseRow, ChangeRow, DebtorRow, ObligationRow, PostingRow, Rows,
+    AccountRow, ActionRow, CaseRow, ChangeRow, DebtorRow, DisputeRow, ObligationRow, PostingRow,
+    Rows,
 };
 use crate::RelayError;
 
@@ -110,8 +112,10 @@ pub(crate) fn batch(
     let new_actions = books.actions_after(cursor.action_seq, batch)?;
     let mut rows = Rows::default();
     let mut affected = Affected::default();
+    let mut disputing = BTreeSet::new();
     for change in &page.changes {
         rows.changes.put(big(change.seq), change_row(shard, change)?);
+        disputing.extend(dispute_accounts(change));
         let touched = change.affected();
         affected.debtors.extend(touched.debtors);
         affected.accounts.extend(touched.accounts);
@@ -126,6 +130,9 @@ pub(crate) fn batch(
     }
     for debtor in &affected.debtors {
         debtor_row(books, &mut rows, *debtor)?;
+    }
+    for account in disputing {
+        dispute_rows(books, &mut rows, account)?;
     }
     let listed: BTreeSet<u64> = new_actions.iter().map(|action| action.id).collect();
     for action in &new_actions {
@@ -163,6 +170,42 @@ fn change_row(shard: &str, change: &Change) -> Result<ChangeRow, RelayError> {
         aggregate_id,
         payload: serde_json::to_value(change)?,
     })
+}
+
+/// The accounts to which the change may have added dispute ledger events: a `dispute` or
+/// `resolve_dispute` command, a collection command or an agent's outcome that posted ledger
+/// events along with its case change (`open_dispute`, `resolve_account_dispute`), an
+/// acknowledgement that disputed accounts. Only their events are read: a payment, or any
+/// other change, costs the relay nothing more.
+pub(crate) fn dispute_accounts(change: &Change) -> Vec<AccountId> {
+    let ChangeKind::Command { command, outcome, .. } = &change.kind else { return Vec::new() };
+    match (command.as_ref(), outcome.as_ref()) {
+        (Command::Dispute { account, .. }, _) => vec![*account],
+        (_, Outcome::Cases(cases) | Outcome::Worked { cases, .. }) => {
+            cases.iter().filter(|case| !case.posted.is_empty()).map(|case| case.account).collect()
+        }
+        (_, Outcome::Acknowledged { disputed, .. }) => disputed.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// Gathers every dispute event of the account (rows already copied are left as they are:
+/// events never change once recorded).
+fn dispute_rows(books: &Arrears, rows: &mut Rows, id: AccountId) -> Result<(), RelayError> {
+    for record in books.events(id)? {
+        let event = record.event;
+        if let EventKind::Dispute { obligation, disputed } = event.kind {
+            let row = DisputeRow {
+                account: big(id.0),
+                event: i64::from(event.seq.0),
+                obligation: big(obligation.0),
+                effective_on: event.effective_on,
+                disputed,
+            };
+            rows.disputes.put((row.account, row.event), row);
+        }
+    }
+    Ok(())
 }
 
 fn debtor_row(books: &Arrears, rows: &mut Rows, id: DebtorId) -> Result<(), RelayError> {

@@ -99,6 +99,19 @@ CREATE TABLE IF NOT EXISTS audit (
     change jsonb NOT NULL,
     PRIMARY KEY (shard, seq)
 );
+-- Each dispute ledger event (an obligation disputed or undisputed on a date): with the journal,
+-- what SQL needs to know an obligation's dispute state on any date (its last event by then).
+CREATE TABLE IF NOT EXISTS obligation_disputes (
+    shard text NOT NULL,
+    account bigint NOT NULL,
+    event bigint NOT NULL,
+    obligation bigint NOT NULL,
+    effective_on date NOT NULL,
+    disputed boolean NOT NULL,
+    PRIMARY KEY (shard, account, event)
+);
+CREATE INDEX IF NOT EXISTS obligation_disputes_by_obligation
+    ON obligation_disputes (shard, obligation, effective_on, event);
 CREATE TABLE IF NOT EXISTS outbox (
     id uuid PRIMARY KEY,
     aggregatetype text NOT NULL,
