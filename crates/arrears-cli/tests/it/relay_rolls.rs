@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use crate::pg::Postgres;
-use crate::relay::{busy_sample, relay_once};
+use crate::relay::{busy_sample, relay_once, resolve_the_samples_dispute};
 use crate::{data, path, Env};
 
 /// The roll-rate SQL, as docs/SCALE.md gives it.
@@ -89,20 +89,25 @@ fn roll_rates_in_sql_equal_the_engines() {
     }
 }
 
-/// With the sample's dispute, the SQL counts the disputed invoice as late where the engine
-/// does not: the one difference docs/SCALE.md names, and no other.
+/// With the sample's dispute, open from 2026-09-05, and again once it is resolved on
+/// 2026-10-15: the SQL leaves the disputed invoice out of days past due on the month ends it is
+/// disputed, as the engine does. Without the relayed dispute events it would not: the test
+/// sees the dispute.
 #[test]
-fn a_disputed_obligation_is_the_one_difference() {
-    let env = busy_sample();
-    let pg = Postgres::start();
-    relay_once(&env, &pg, "50");
-    let (ends, engine) = engine_rolls(&env, "2026-06-01", "2026-12-31");
-    let sql = sql_rolls(&pg, &ends);
-    assert_ne!(sql, engine);
-    let total = |counts: &BTreeMap<(String, String), i64>| counts.values().sum::<i64>();
-    assert_eq!(total(&sql), total(&engine), "the same account-months");
-    let current = |counts: &BTreeMap<(String, String), i64>| {
-        counts.get(&("current".to_owned(), "current".to_owned())).copied().unwrap_or(0)
-    };
-    assert!(current(&sql) < current(&engine), "the disputed invoice is late only in SQL");
+fn roll_rates_in_sql_equal_the_engines_with_a_dispute_open_then_resolved() {
+    for resolved in [false, true] {
+        let env = busy_sample();
+        if resolved {
+            resolve_the_samples_dispute(&env);
+        }
+        let pg = Postgres::start();
+        relay_once(&env, &pg, "50");
+        for (from, to) in [("2026-06-01", "2026-12-31"), ("2026-09-15", "2027-06-30")] {
+            let (ends, engine) = engine_rolls(&env, from, to);
+            assert_eq!(sql_rolls(&pg, &ends), engine, "from {from} to {to}, resolved: {resolved}");
+        }
+        let (ends, engine) = engine_rolls(&env, "2026-06-01", "2026-12-31");
+        pg.client().execute("DELETE FROM obligation_disputes", &[]).unwrap();
+        assert_ne!(sql_rolls(&pg, &ends), engine, "the dispute counts, resolved: {resolved}");
+    }
 }
