@@ -304,6 +304,41 @@ fn aging_in_sql_follows_a_dispute_from_its_opening_to_its_resolution() {
     assert_eq!(disputed, [false, true, true, false, false]);
 }
 
+/// What docs/SCALE.md says the aging SQL cannot see: a waiver recorded after a charge-off
+/// (the sample's TC-8003, charged off on 2026-10-31) lowers what the engine says the account
+/// still owes and moves no book, so the SQL's `charged off` amount is higher by the waiver, and
+/// no other figure differs.
+#[test]
+fn a_waiver_after_a_charge_off_is_what_the_aging_sql_cannot_see() {
+    let env = busy_sample();
+    env.run(&[
+        "post",
+        "waiver",
+        "--account",
+        "TC-8003",
+        "--obligation",
+        "INV-30112",
+        "--component",
+        "principal",
+        "--amount",
+        "100.00",
+        "--on",
+        "2026-11-18",
+        "--key",
+        "SN-WVR-1118",
+    ])
+    .ok();
+    let pg = Postgres::start();
+    relay_once(&env, &pg, "50");
+    let as_of: NaiveDate = "2026-11-20".parse().unwrap();
+    let mut engine = engine_aging(&env, as_of);
+    let sql = sql_aging(&pg, as_of);
+    let charged_off = ("USD".to_owned(), "charged off".to_owned());
+    assert_eq!(sql[&charged_off].0 - engine[&charged_off].0, 10_000);
+    engine.get_mut(&charged_off).unwrap().0 += 10_000;
+    assert_eq!(sql, engine);
+}
+
 /// A seeded generator of delays, so that a failure names the delays it used.
 pub(crate) fn delays(seed: u64, count: usize, max_ms: u64) -> Vec<u64> {
     let mut state = seed;
