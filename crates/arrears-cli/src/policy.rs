@@ -133,19 +133,36 @@ pub(crate) fn show(books: &Arrears, json: bool, out: &mut dyn Write) -> Result<S
         "dates       at most {} days after today without --allow-future",
         policy.dates().future_days_max
     )?;
+    arm_table(policy.arms(), out)?;
+    credit_rules(policy.credit(), out)?;
+    Ok(Status::Ok)
+}
+
+/// The arms, with their house language and tone when any arm sets one (docs/MESSAGES.md,
+/// "An arm's house style").
+fn arm_table(arms: &[arrears::policy::Arm], out: &mut dyn Write) -> Result<()> {
     writeln!(out, "\narms (champion/challenger split)")?;
-    let mut arms = Table::new(&["name", "weight", "scorer", "strategy"]).numeric(&["weight"]);
-    for arm in policy.arms() {
-        arms.row(vec![
+    let styled = arms.iter().any(|arm| arm.language.is_some() || arm.tone.is_some());
+    let mut columns = vec!["name", "weight", "scorer", "strategy"];
+    if styled {
+        columns.extend(["language", "tone"]);
+    }
+    let mut table = Table::new(&columns).numeric(&["weight"]);
+    for arm in arms {
+        let mut row = vec![
             arm.name.clone(),
             arm.weight.to_string(),
             arm.scorer.clone().unwrap_or_else(|| "(default)".to_owned()),
             arm.strategy.clone().unwrap_or_else(|| "(default)".to_owned()),
-        ]);
+        ];
+        if styled {
+            row.push(arm.language.clone().unwrap_or_else(|| "(debtor's)".to_owned()));
+            row.push(arm.tone.map_or("(step's)", |tone| tone.name()).to_owned());
+        }
+        table.row(row);
     }
-    arms.write(out, "  ")?;
-    credit_rules(policy.credit(), out)?;
-    Ok(Status::Ok)
+    table.write(out, "  ")?;
+    Ok(())
 }
 
 /// The `[credit]` section, when the policy has one (docs/CREDIT.md).
@@ -376,6 +393,8 @@ fn policy_json(policy: &Policy) -> Value {
                 "weight": arm.weight,
                 "scorer": arm.scorer,
                 "strategy": arm.strategy,
+                "language": arm.language,
+                "tone": arm.tone.map(|tone| tone.name()),
             })
         })
         .collect();

@@ -131,6 +131,135 @@ impl Default for DetectorPolicy {
     }
 }
 
+impl DetectorPolicy {
+    /// A fingerprint of every parameter, stable across Rust releases and platforms: a
+    /// [`Fingerprint`] of the fields in declaration order, each `u32` as its 4 little-endian
+    /// bytes and each decimal as its normalized text (`0.5`, never `0.50`), length first. A
+    /// field added to the policy must be added here (the pattern below does not compile
+    /// without it), which changes the fingerprint of every policy: the detectors then run
+    /// again once for every debtor, as after any change of the `[detectors]` section.
+    pub fn fingerprint(&self) -> u64 {
+        let DetectorPolicy { decay_days, buying, returns, drift, extension, unreturned } = self;
+        let BuyingPattern {
+            recent_days,
+            baseline_days,
+            drop_ratio,
+            surge_ratio,
+            baseline_charges_min,
+        } = buying;
+        let mut print = Fingerprint::new()
+            .u32(*decay_days)
+            .u32(*recent_days)
+            .u32(*baseline_days)
+            .decimal(drop_ratio)
+            .decimal(surge_ratio)
+            .u32(*baseline_charges_min);
+        let ReturnsPattern { recent_days, baseline_days, share_min, ratio } = returns;
+        print = print.u32(*recent_days).u32(*baseline_days).decimal(share_min).decimal(ratio);
+        let PaymentDrift { obligations, days_min } = drift;
+        let ExtensionRequests { window_days, requests_min } = extension;
+        print = print.u32(*obligations).u32(*days_min).u32(*window_days).u32(*requests_min);
+        let UnreturnedCalls { window_days, calls_min } = unreturned;
+        print.u32(*window_days).u32(*calls_min).finish()
+    }
+}
+
+/// A 64-bit FNV-1a hash (offset basis `0xcbf29ce484222325`, prime `0x100000001b3`) over a
+/// canonical byte encoding of what it is fed, for fingerprints the store keeps
+/// ([`DetectionMark::inputs`]). Unlike `std`'s `DefaultHasher`, whose algorithm Rust does not
+/// promise to keep, and `Hash` implementations, whose bytes may differ by release and
+/// platform, its value is fixed forever: the tests pin it.
+///
+/// ```
+/// use arrears_core::detect::Fingerprint;
+/// assert_eq!(Fingerprint::new().finish(), 0xcbf2_9ce4_8422_2325);
+/// assert_eq!(Fingerprint::new().bytes(b"a").finish(), 0xaf63_dc4c_8601_ec8c);
+/// // Text is fed with its length first, so ("ab", "c") and ("a", "bc") differ.
+/// assert_ne!(
+///     Fingerprint::new().text("ab").text("c").finish(),
+///     Fingerprint::new().text("a").text("bc").finish()
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint(u64);
+
+impl Default for Fingerprint {
+    fn default() -> Self {
+        Fingerprint::new()
+    }
+}
+
+impl Fingerprint {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+
+    /// The hash of nothing yet.
+    pub const fn new() -> Fingerprint {
+        Fingerprint(Fingerprint::OFFSET_BASIS)
+    }
+
+    /// Feeds raw bytes, as they are (no length: callers that feed several variable-length
+    /// values use [`Fingerprint::text`] or feed the length first).
+    #[must_use]
+    pub fn bytes(self, bytes: &[u8]) -> Fingerprint {
+        Fingerprint(
+            bytes.iter().fold(self.0, |hash, byte| {
+                (hash ^ u64::from(*byte)).wrapping_mul(Fingerprint::PRIME)
+            }),
+        )
+    }
+
+    /// Feeds a `u32` as its 4 little-endian bytes.
+    #[must_use]
+    pub fn u32(self, value: u32) -> Fingerprint {
+        self.bytes(&value.to_le_bytes())
+    }
+
+    /// Feeds a `u64` as its 8 little-endian bytes.
+    #[must_use]
+    pub fn u64(self, value: u64) -> Fingerprint {
+        self.bytes(&value.to_le_bytes())
+    }
+
+    /// Feeds text as its length in bytes (a `u64`) then its UTF-8 bytes.
+    #[must_use]
+    pub fn text(self, text: &str) -> Fingerprint {
+        self.u64(text.len() as u64).bytes(text.as_bytes())
+    }
+
+    /// Feeds a date as its day number from 0001-01-01 (day 1), 4 little-endian bytes.
+    #[must_use]
+    pub fn date(self, date: NaiveDate) -> Fingerprint {
+        use chrono::Datelike;
+        self.bytes(&date.num_days_from_ce().to_le_bytes())
+    }
+
+    /// Feeds an optional value: a 0 byte for none, else a 1 byte and the value as `feed`
+    /// feeds it.
+    #[must_use]
+    pub fn option<T>(
+        self,
+        value: Option<T>,
+        feed: impl FnOnce(Fingerprint, T) -> Fingerprint,
+    ) -> Fingerprint {
+        match value {
+            None => self.bytes(&[0]),
+            Some(value) => feed(self.bytes(&[1]), value),
+        }
+    }
+
+    /// Feeds a decimal as the text of its normalized value (equal decimals feed the same).
+    #[must_use]
+    pub fn decimal(self, value: &Decimal) -> Fingerprint {
+        self.text(&value.normalize().to_string())
+    }
+
+    /// The hash.
+    pub fn finish(self) -> u64 {
+        self.0
+    }
+}
+
 /// A detector, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Detector {
@@ -220,9 +349,14 @@ pub struct DetectionMark {
     /// the same inputs ([`next_change`], and the days the debtor's signals start or stop
     /// counting); `None`: no such day.
     pub until: Option<NaiveDate>,
-    /// A fingerprint of the inputs the engine read: the policy's `[detectors]`, each account's
-    /// last ledger entry, its promise, plan and extension days, the debtor's contact count and
-    /// signals. Only ever compared for equality; a different fingerprint means a new run.
+    /// A fingerprint of the inputs the engine read: the policy's `[detectors]`
+    /// ([`DetectorPolicy::fingerprint`]), each account's last ledger entry, its promise, plan
+    /// and extension days, the debtor's contact count and signals, hashed with
+    /// [`Fingerprint`] (FNV-1a over a canonical encoding, stable across Rust releases). Only
+    /// ever compared for equality; a different fingerprint means a new run. Marks stored
+    /// before the fingerprint was stable (it hashed with `std`'s `DefaultHasher`) simply no
+    /// longer match: the detectors run once more for each such debtor and leave a new mark,
+    /// recording nothing new unless the findings changed.
     pub inputs: u64,
 }
 

@@ -8,7 +8,7 @@ use postgres::{Row, Statement, Transaction};
 use serde::Serialize;
 
 use arrears::case::{Action, AuditKind};
-use arrears::ids::{AccountId, DebtorId};
+use arrears::ids::{AccountId, DebtorId, EntryId, ObligationId};
 use arrears::ledger::EventKind;
 use arrears::{Affected, Arrears, Change, ChangeKind, Command, Outcome};
 
@@ -256,17 +256,15 @@ fn account_rows(
 }
 
 /// The account's obligations after the last one copied: they never change once recorded,
-/// and their ids grow.
+/// and their ids grow. Read from the account's index past that id, not whole.
 fn obligation_rows(
     books: &Arrears,
     rows: &mut Rows,
     copied: i64,
     id: AccountId,
 ) -> Result<(), RelayError> {
-    for obligation in books.obligations_of(id)? {
-        if big(obligation.id.0) <= copied {
-            continue;
-        }
+    let after = ObligationId(u64::try_from(copied).unwrap_or(0));
+    for obligation in books.obligations_after(id, after)? {
         let row = ObligationRow {
             id: big(obligation.id.0),
             account: big(id.0),
@@ -282,7 +280,9 @@ fn obligation_rows(
 }
 
 /// The account's journal after the last entry copied, one row per posting keyed on (entry,
-/// line): entries are append-only and their ids grow.
+/// line): entries are append-only and their ids grow. Read past that entry
+/// (`Arrears::ledger_after`), not whole: an account with years of history costs a batch what
+/// its new entries cost.
 fn posting_rows(
     books: &Arrears,
     rows: &mut Rows,
@@ -290,10 +290,8 @@ fn posting_rows(
     account: &arrears::model::Account,
 ) -> Result<(), RelayError> {
     let currency = account.currency.code();
-    for entry in books.ledger(account.id)? {
-        if big(entry.id.0) <= copied {
-            continue;
-        }
+    let after = EntryId(u64::try_from(copied).unwrap_or(0));
+    for entry in books.ledger_after(account.id, after)? {
         for (line, posting) in entry.postings.iter().enumerate() {
             let row = PostingRow {
                 entry_id: big(entry.id.0),

@@ -447,6 +447,54 @@ pub trait Reads: TableAccess {
         Ok(entries)
     }
 
+    /// An account's journal entries with an id above `after`, in id order: its chain walked
+    /// back from its head only as far as the first row holding an entry at or below `after`.
+    /// Entry ids grow along an account's chain (a row's entries were written by its command,
+    /// after every entry of the rows before it; a migrated store puts a back-dated event's
+    /// corrections on that event's own row), so the rows before that one hold none above it.
+    /// What a follower of the feed reads to copy an account's new entries without reading its
+    /// history (the relay).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, a corrupted record, or a broken chain.
+    fn entries_after(
+        &self,
+        account: AccountId,
+        after: EntryId,
+    ) -> Result<Vec<JournalEntry>, StorageError> {
+        let Some(head) = self.ledger_head(account)? else { return Ok(Vec::new()) };
+        self.read_table(LedgerLog, |table| {
+            let mut entries = Vec::new();
+            let mut next = head;
+            while next != 0 {
+                let bytes = table
+                    .get(next)
+                    .map_err(from_redb)?
+                    .ok_or(StorageError::Dangling { table: "ledger_log", key: next.to_string() })?;
+                let row = decode_ledger_row(next, bytes.value())?;
+                if row.account != account || row.prev >= next {
+                    return Err(StorageError::LedgerChain {
+                        account: account.0,
+                        seq: next,
+                        detail: format!(
+                            "row of account {} points back to {}",
+                            row.account, row.prev
+                        ),
+                    });
+                }
+                let reached = row.entries.iter().any(|entry| entry.id <= after);
+                entries.extend(row.entries.into_iter().filter(|entry| entry.id > after));
+                if reached {
+                    break;
+                }
+                next = row.prev;
+            }
+            entries.sort_by_key(|entry| entry.id);
+            Ok(entries)
+        })
+    }
+
     /// The accounts of a debtor.
     ///
     /// # Errors
@@ -455,6 +503,26 @@ pub trait Reads: TableAccess {
     fn accounts_of(&self, debtor: DebtorId) -> Result<Vec<AccountId>, StorageError> {
         self.read_table(DebtorAccounts, |index| {
             Ok(index_range(index, debtor.0)?.into_iter().map(AccountId).collect())
+        })
+    }
+
+    /// The obligations of an account with an id above `after`, in id order.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn obligations_of_after(
+        &self,
+        account: AccountId,
+        after: ObligationId,
+    ) -> Result<Vec<ObligationId>, StorageError> {
+        self.read_table(AccountObligations, |index| {
+            let mut ids = Vec::new();
+            let from = (account.0, after.0.saturating_add(1));
+            for row in index.range(from..=(account.0, u64::MAX)).map_err(from_redb)? {
+                ids.push(ObligationId(row.map_err(from_redb)?.0.value().1));
+            }
+            Ok(ids)
         })
     }
 
@@ -1184,6 +1252,14 @@ impl WriteTxn {
         let cached = self.cache.borrow_mut().snapshots.remove(&account.id.0);
         let shared = match cached {
             Some(Some(state)) => Some(state),
+            _ if !self.snapshot_lost(account.id.0) => {
+                // Read and handed over at once: not kept in the cache only to be taken out of
+                // it again (the caller writes the next one with `put_snapshot`).
+                let found: Option<AccountState> = self.read_table(Snapshots, |table| {
+                    get_record(table, "snapshots", RecordKind::Snapshot, account.id.0)
+                })?;
+                return Ok(found.unwrap_or_else(|| AccountState::opening(account)));
+            }
             _ => {
                 let read = self.shared_snapshot(account.id)?;
                 // The read kept a reference in the cache: drop it before taking the state, or

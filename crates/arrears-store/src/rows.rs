@@ -34,6 +34,7 @@ pub mod command;
 pub mod credit;
 pub mod ledger;
 pub mod model;
+mod snapshot;
 pub mod work;
 
 /// A value with a stored form `R`: the conversion both ways.
@@ -59,6 +60,30 @@ pub trait Record: Stored<Self::Row> {
     /// was once written in another layout under the same version; `None` for the others.
     fn legacy_row(_kind: crate::RecordKind, _bytes: &[u8]) -> Option<Self::Row> {
         None
+    }
+
+    /// Encodes the value as a record of `kind`: the bytes of its row
+    /// ([`crate::codec::encode_record`]). A type on a hot path may write the same bytes
+    /// without building the row.
+    fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
+        crate::codec::encode(kind, &self.to_row())
+    }
+
+    /// Decodes a record of `kind` into its row, then the row into the value
+    /// ([`crate::codec::decode_record`]). A type on a hot path may read the same bytes without
+    /// building the row.
+    ///
+    /// # Errors
+    ///
+    /// The [`crate::codec::DecodeError`] that says what is wrong.
+    fn decode_value(
+        kind: crate::RecordKind,
+        bytes: &[u8],
+    ) -> Result<Self, crate::codec::DecodeError> {
+        match crate::codec::decode::<Self::Row>(kind, bytes) {
+            Ok(row) => Ok(Self::from_row(row)),
+            Err(error) => Self::legacy_row(kind, bytes).map(Self::from_row).ok_or(error),
+        }
     }
 }
 
@@ -128,7 +153,6 @@ records!(
     arrears_core::ledger::EventRecord => ledger::EventRecordRow,
     Vec<arrears_core::ledger::Posting> => Vec<ledger::PostingRow>,
     arrears_core::ledger::JournalEntry => ledger::JournalEntryRow,
-    arrears_core::ledger::AccountState => ledger::AccountStateRow,
     arrears_core::ledger::ColdPart => ledger::ColdPartRow,
     crate::LedgerRow => ledger::LedgerLogRow,
     arrears_core::case::CollectionCase => case::CollectionCaseRow,
@@ -149,6 +173,22 @@ records!(
     crate::IdempotencyRecord => crate::IdempotencyRecord,
     crate::PluginEntryRow => crate::PluginEntryRow,
 );
+
+/// The snapshot, read and written by every payment, skips its row (`rows::snapshot` says why).
+impl Record for arrears_core::ledger::AccountState {
+    type Row = ledger::AccountStateRow;
+
+    fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
+        snapshot::encode_state(kind, self)
+    }
+
+    fn decode_value(
+        kind: crate::RecordKind,
+        bytes: &[u8],
+    ) -> Result<Self, crate::codec::DecodeError> {
+        snapshot::decode_state(kind, bytes)
+    }
+}
 
 impl Record for arrears_core::credit::CreditDecision {
     type Row = credit::CreditDecisionRow;
@@ -366,6 +406,75 @@ fn writes_strings<S: Serializer>(serializer: &S) -> bool {
     serializer.is_human_readable() || STRINGS.with(Cell::get)
 }
 
+/// Reads a string and parses it with `parse`, borrowing the text from the record's bytes where
+/// the deserializer can (bincode over a slice can), so that a leaf stored as text (a decimal, a
+/// currency code) costs no allocation to read. `expected` names the value for serde's message
+/// when the input is not a string at all.
+fn parse_text<'de, D, T>(
+    deserializer: D,
+    expected: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct TextVisitor<F> {
+        expected: &'static str,
+        parse: F,
+    }
+
+    impl<T, F: FnOnce(&str) -> Result<T, String>> serde::de::Visitor<'_> for TextVisitor<F> {
+        type Value = T;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(formatter, "{} as text", self.expected)
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
+            (self.parse)(text).map_err(E::custom)
+        }
+    }
+
+    deserializer.deserialize_str(TextVisitor { expected, parse })
+}
+
+/// Serializes `value`'s text as a string, formatted on the stack rather than into a `String`
+/// (what `Serializer::collect_str` does by default): the same bytes, one allocation fewer for
+/// each decimal and date written as text. A text longer than the buffer takes the default way.
+fn serialize_display<S: Serializer>(
+    serializer: S,
+    value: &impl std::fmt::Display,
+) -> Result<S::Ok, S::Error> {
+    use std::fmt::Write as _;
+
+    /// Longer than any decimal (at most 29 digits, a sign and a point) or date written here.
+    const TEXT_LEN_MAX: usize = 64;
+
+    struct StackText {
+        bytes: [u8; TEXT_LEN_MAX],
+        len: usize,
+    }
+
+    impl std::fmt::Write for StackText {
+        fn write_str(&mut self, text: &str) -> std::fmt::Result {
+            let end = self.len + text.len();
+            let slot = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+            slot.copy_from_slice(text.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+
+    let mut text = StackText { bytes: [0; TEXT_LEN_MAX], len: 0 };
+    if write!(text, "{value}").is_ok() {
+        // Whole `str`s were copied in, so the bytes are UTF-8.
+        if let Ok(text) = std::str::from_utf8(&text.bytes[..text.len]) {
+            return serializer.serialize_str(text);
+        }
+    }
+    serializer.collect_str(value)
+}
+
 /// A date, stored as its day number (chrono's `num_days_from_ce`: 0001-01-01 is day 1), or as
 /// an ISO string (`2026-03-05`) in format-1 records and human-readable formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -409,16 +518,17 @@ pub struct DayText(pub NaiveDate);
 
 impl Serialize for DayText {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0.format("%Y-%m-%d"))
+        serialize_display(serializer, &self.0.format("%Y-%m-%d"))
     }
 }
 
 impl<'de> Deserialize<'de> for DayText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<DayText, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-            .map(DayText)
-            .map_err(|error| serde::de::Error::custom(format!("{text:?} is not a date: {error}")))
+        parse_text(deserializer, "a date", |text| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map(DayText)
+                .map_err(|error| format!("{text:?} is not a date: {error}"))
+        })
     }
 }
 
@@ -477,18 +587,18 @@ pub struct InstantText(pub DateTime<Utc>);
 
 impl Serialize for InstantText {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        // The text is a `String` already: written as is, not copied into another.
+        serializer.serialize_str(&self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
     }
 }
 
 impl<'de> Deserialize<'de> for InstantText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<InstantText, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        DateTime::parse_from_rfc3339(&text)
-            .map(|instant| InstantText(instant.with_timezone(&Utc)))
-            .map_err(|error| {
-                serde::de::Error::custom(format!("{text:?} is not an instant: {error}"))
-            })
+        parse_text(deserializer, "an instant", |text| {
+            DateTime::parse_from_rfc3339(text)
+                .map(|instant| InstantText(instant.with_timezone(&Utc)))
+                .map_err(|error| format!("{text:?} is not an instant: {error}"))
+        })
     }
 }
 
@@ -508,15 +618,16 @@ pub struct DecimalText(pub Decimal);
 
 impl Serialize for DecimalText {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
+        serialize_display(serializer, &self.0)
     }
 }
 
 impl<'de> Deserialize<'de> for DecimalText {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<DecimalText, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        text.parse::<Decimal>().map(DecimalText).map_err(|error| {
-            serde::de::Error::custom(format!("{text:?} is not a decimal: {error}"))
+        parse_text(deserializer, "a decimal", |text| {
+            text.parse::<Decimal>()
+                .map(DecimalText)
+                .map_err(|error| format!("{text:?} is not a decimal: {error}"))
         })
     }
 }
@@ -543,8 +654,9 @@ impl Serialize for CurrencyCode {
 
 impl<'de> Deserialize<'de> for CurrencyCode {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<CurrencyCode, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        Currency::from_code(&text).map(CurrencyCode).map_err(serde::de::Error::custom)
+        parse_text(deserializer, "a currency code", |text| {
+            Currency::from_code(text).map(CurrencyCode).map_err(|error| error.to_string())
+        })
     }
 }
 

@@ -11,12 +11,11 @@
 //! Reads `queue` (requests for time through agents); `execute` dispatches to it.
 
 use std::collections::BTreeMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 use chrono::NaiveDate;
 
 use arrears_core::detect::{
-    detect, next_change, DetectionMark, Detector, DetectorPolicy, Finding, History,
+    detect, next_change, DetectionMark, Detector, DetectorPolicy, Finding, Fingerprint, History,
 };
 use arrears_core::ledger::Event;
 use arrears_core::model::{Account, Debtor, ReportedSignal, REPORTED_SIGNALS_MAX};
@@ -34,11 +33,7 @@ use crate::error::CommandError;
 /// run would record is nothing, as a second run of the marked day records nothing.
 pub(crate) fn detect_signals(env: &mut Env<'_>, as_of: NaiveDate) -> Result<Outcome, CommandError> {
     let policy = env.policy.detectors().clone();
-    let policy_print = {
-        let mut hasher = DefaultHasher::new();
-        format!("{policy:?}").hash(&mut hasher);
-        hasher.finish()
-    };
+    let policy_print = policy.fingerprint();
     let mut changes = Vec::new();
     for mut standing in env.txn.credit_standings()? {
         let Some(mut debtor) = env.txn.debtor(standing.debtor)? else {
@@ -72,7 +67,8 @@ pub(crate) fn detect_signals(env: &mut Env<'_>, as_of: NaiveDate) -> Result<Outc
 /// days it asked for time on each, and a fingerprint of those, of each account's last ledger
 /// entry (the ledger is append-only, so its events and state are the same while it stays), of
 /// the debtor's contact count (the history is append-only too) and of the policy's
-/// `[detectors]`.
+/// `[detectors]`. The fingerprints are [`Fingerprint`]s, stable across Rust releases: the
+/// store keeps them ([`DetectionMark::inputs`]).
 struct Inputs {
     accounts: Vec<(Account, Vec<NaiveDate>)>,
     print: u64,
@@ -81,29 +77,35 @@ struct Inputs {
 impl Inputs {
     fn read(env: &Env<'_>, debtor: &Debtor, policy_print: u64) -> Result<Inputs, CommandError> {
         let txn: &WriteTxn = env.txn;
-        let mut hasher = DefaultHasher::new();
-        policy_print.hash(&mut hasher);
-        txn.contacts_count(debtor.id)?.hash(&mut hasher);
+        let mut print = Fingerprint::new().u64(policy_print).u64(txn.contacts_count(debtor.id)?);
         let mut accounts = Vec::new();
         for account_id in txn.accounts_of(debtor.id)? {
             let Some(account) = txn.account(account_id)? else { continue };
             let requests = time_requests(env, &account)?;
-            (account.id.0, txn.ledger_head(account.id)?, &requests).hash(&mut hasher);
+            print = print.u64(account.id.0).option(txn.ledger_head(account.id)?, Fingerprint::u64);
+            print = requests
+                .iter()
+                .fold(print.u64(requests.len() as u64), |print, day| print.date(*day));
             accounts.push((account, requests));
         }
-        Ok(Inputs { accounts, print: hasher.finish() })
+        Ok(Inputs { accounts, print: print.finish() })
     }
 
     /// The fingerprint of these inputs and of the debtor's signals as they are now (what
     /// recording reads of them: source, kind and days).
     fn fingerprint(&self, debtor: &Debtor) -> u64 {
-        let mut hasher = DefaultHasher::new();
-        self.print.hash(&mut hasher);
-        for signal in &debtor.reported_signals {
-            (signal.source.as_str(), signal.signal.name(), signal.observed_on, signal.expires_on)
-                .hash(&mut hasher);
-        }
-        hasher.finish()
+        let signals = &debtor.reported_signals;
+        let print = Fingerprint::new().u64(self.print).u64(signals.len() as u64);
+        signals
+            .iter()
+            .fold(print, |print, signal| {
+                print
+                    .text(&signal.source)
+                    .text(signal.signal.name())
+                    .date(signal.observed_on)
+                    .option(signal.expires_on, Fingerprint::date)
+            })
+            .finish()
     }
 }
 

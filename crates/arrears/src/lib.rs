@@ -1058,6 +1058,46 @@ impl Arrears {
         Ok(read.entries(id)?)
     }
 
+    /// An account's journal entries with an id above `after`, in id order: what
+    /// [`Arrears::ledger`] returns past that entry, read without the account's earlier history
+    /// (a follower of the feed, such as the relay, copies an account's new entries with it).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use arrears::money::{Currency, Money};
+    /// use arrears::{Arrears, Command};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("books.redb");
+    /// # let (_debtor, account) = arrears::doc_fixture(&path)?;
+    /// let books = Arrears::open(&path)?;
+    /// for (key, day) in [("pay-1", "2026-02-10"), ("pay-2", "2026-02-11")] {
+    ///     let amount = Money::from_minor(10_00, Currency::USD);
+    ///     let payment =
+    ///         Command::Payment { account, effective_on: day.parse()?, amount, directed_to: None };
+    ///     books.execute(key, &payment)?.accepted()?;
+    /// }
+    /// let all = books.ledger(account)?;
+    /// let first = all[0].id;
+    /// let later = books.ledger_after(account, first)?;
+    /// assert_eq!(later, all[1..].to_vec());
+    /// assert!(books.ledger_after(account, all.last().unwrap().id)?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::UnknownAccount`] or a storage failure.
+    pub fn ledger_after(
+        &self,
+        id: AccountId,
+        after: arrears_core::ids::EntryId,
+    ) -> Result<Vec<JournalEntry>, QueryError> {
+        let read = self.store.read()?;
+        query::load_account(&read, id)?;
+        Ok(read.entries_after(id, after)?)
+    }
+
     /// An account's events in recording order.
     ///
     /// # Errors
@@ -1685,6 +1725,25 @@ impl Arrears {
         let read = self.store.read()?;
         let mut obligations = Vec::new();
         for id in read.obligations_of(account)? {
+            obligations.extend(read.obligation(id)?);
+        }
+        Ok(obligations)
+    }
+
+    /// An account's obligations with an id above `after`, in id order (none for an unknown
+    /// account): what [`Arrears::obligations_of`] returns past that obligation.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn obligations_after(
+        &self,
+        account: AccountId,
+        after: ObligationId,
+    ) -> Result<Vec<Obligation>, QueryError> {
+        let read = self.store.read()?;
+        let mut obligations = Vec::new();
+        for id in read.obligations_of_after(account, after)? {
             obligations.extend(read.obligation(id)?);
         }
         Ok(obligations)

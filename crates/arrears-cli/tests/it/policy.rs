@@ -74,3 +74,34 @@ fn a_broken_policy_reports_file_and_line() {
     assert_eq!(missing.code, 1);
     assert!(missing.stderr.starts_with("error: cannot read no-such.toml: "), "{}", missing.stderr);
 }
+
+#[test]
+fn policy_show_prints_an_arms_house_language_and_tone() {
+    let env = Env::new();
+    // The standard policy's arms set neither: no such columns.
+    let text = env.run(&["policy", "show"]);
+    let arms = text.ok().split("\narms ").nth(1).expect("the arms").to_owned();
+    assert!(!arms.contains("language") && !arms.contains("tone"), "{arms}");
+
+    // The demo's policy, its champion on the engine's built-ins (the demo registers the
+    // first-party plugins it names): the challenger writes every message firm and in English.
+    let demo = std::fs::read_to_string(example("policies/demo.toml")).expect("demo policy");
+    let plugins = "scorer = \"scorecard\"\nstrategy = \"contact_ladder\"";
+    assert!(demo.contains(plugins), "the demo's champion names its plugins");
+    let file =
+        env.write("demo.toml", &demo.replace(plugins, "scorer = \"rules\"\nstrategy = \"ladder\""));
+    env.run(&["policy", "set", path(&file), "--key", "POL-DEMO"]).ok();
+    let text = env.run(&["policy", "show"]);
+    let arms = text.ok().split("\narms ").nth(1).expect("the arms").to_owned();
+    let rows: Vec<Vec<&str>> =
+        arms.lines().skip(1).take(3).map(|line| line.split_whitespace().collect()).collect();
+    assert_eq!(rows[0], ["name", "weight", "scorer", "strategy", "language", "tone"], "{arms}");
+    assert_eq!(rows[1], ["champion", "50", "rules", "ladder", "(debtor's)", "(step's)"], "{arms}");
+    assert_eq!(rows[2], ["challenger", "50", "rules", "ladder_evening", "en", "firm"], "{arms}");
+
+    let shown = env.run(&["policy", "show", "--json"]).json();
+    assert_eq!(shown["arms"][0]["language"], serde_json::Value::Null);
+    assert_eq!(shown["arms"][0]["tone"], serde_json::Value::Null);
+    assert_eq!(shown["arms"][1]["language"], "en");
+    assert_eq!(shown["arms"][1]["tone"], "firm");
+}

@@ -336,3 +336,41 @@ proptest::proptest! {
         }
     }
 }
+
+/// The fingerprint the store keeps in `DetectionMark::inputs` must not change with the Rust
+/// release or the platform: these values were computed outside Rust (FNV-1a 64 over the
+/// encoding `DetectorPolicy::fingerprint` documents), so a change of algorithm or encoding
+/// fails here.
+#[test]
+fn the_detector_policy_fingerprint_is_pinned() {
+    let policy = DetectorPolicy::default();
+    assert_eq!(policy.fingerprint(), 0x715c_d188_1700_ba9b);
+    let decayed = DetectorPolicy { decay_days: 61, ..DetectorPolicy::default() };
+    assert_eq!(decayed.fingerprint(), 0x6a2e_1f0f_f61e_abae);
+    // Equal decimals written with another scale give the same fingerprint.
+    let mut rescaled = DetectorPolicy::default();
+    rescaled.buying.drop_ratio = Decimal::new(50, 2);
+    assert_eq!(rescaled.fingerprint(), policy.fingerprint());
+    // Every field counts.
+    let mut other = DetectorPolicy::default();
+    other.unreturned.calls_min = 4;
+    assert_ne!(other.fingerprint(), policy.fingerprint());
+}
+
+#[test]
+fn fingerprint_is_fnv1a_64_over_its_encoding() {
+    assert_eq!(Fingerprint::new().finish(), 0xcbf2_9ce4_8422_2325);
+    assert_eq!(Fingerprint::new().bytes(b"a").finish(), 0xaf63_dc4c_8601_ec8c);
+    assert_eq!(Fingerprint::new().bytes(b"foobar").finish(), 0x8594_4171_f739_67e8);
+    let day = NaiveDate::from_ymd_opt(1, 1, 1).unwrap();
+    assert_eq!(Fingerprint::new().date(day), Fingerprint::new().u32(1));
+    assert_eq!(Fingerprint::new().text("ab"), Fingerprint::new().u64(2).bytes(b"ab"));
+    assert_eq!(
+        Fingerprint::new().option(None::<u64>, Fingerprint::u64),
+        Fingerprint::new().bytes(&[0])
+    );
+    assert_eq!(
+        Fingerprint::new().option(Some(7_u64), Fingerprint::u64),
+        Fingerprint::new().bytes(&[1]).u64(7)
+    );
+}

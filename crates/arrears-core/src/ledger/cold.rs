@@ -153,7 +153,11 @@ impl AccountState {
     /// latest [`RECENT_PAYMENTS_HOT_MAX`]: so at most that many payments stay hot for being
     /// recent, and the hot part does not grow with the payments of a busy account.
     pub fn split_cold(&mut self, items_min: usize) -> Option<ColdPart> {
-        if self.charged_off_on.is_some() {
+        // What moves is among the obligations and payments held: with fewer than the minimum,
+        // nothing can, and the selection below need not run (every snapshot written asks).
+        if self.charged_off_on.is_some()
+            || self.obligations.len() + self.payments.len() < items_min.max(1)
+        {
             return None;
         }
         let held: Vec<EventSeq> = self.unapplied.iter().map(|(seq, _)| *seq).collect();

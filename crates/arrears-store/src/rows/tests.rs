@@ -119,3 +119,25 @@ fn a_map_row_is_stored_as_its_map() {
         map
     );
 }
+
+#[test]
+fn text_formatted_on_the_stack_is_the_text_at_every_length() {
+    // `serialize_display` formats into a fixed buffer and falls back to `collect_str` past it:
+    // both ways, and at the boundary, the bytes are the string's.
+    struct Shown<'a>(&'a str);
+    impl Serialize for Shown<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serialize_display(serializer, &self.0)
+        }
+    }
+    for len in [0, 1, 63, 64, 65, 200] {
+        let text = "7".repeat(len);
+        assert_eq!(bincode_bytes(&Shown(&text)), bincode_bytes(&text), "{len} bytes");
+        assert_eq!(
+            serde_json::to_string(&Shown(&text)).unwrap(),
+            serde_json::to_string(&text).unwrap()
+        );
+    }
+    let accented = "\u{e9}".repeat(40);
+    assert_eq!(bincode_bytes(&Shown(&accented)), bincode_bytes(&accented));
+}
