@@ -146,6 +146,15 @@ pub(crate) struct DisputeRow {
     pub(crate) disputed: bool,
 }
 
+/// A charged-off account's state after the last event of `effective_on`.
+#[derive(Debug)]
+pub(crate) struct ChargeOffRow {
+    pub(crate) account: i64,
+    pub(crate) effective_on: NaiveDate,
+    pub(crate) charged_off: bool,
+    pub(crate) owed_minor: i64,
+}
+
 /// Everything one batch writes, table by table, keyed as the tables are.
 #[derive(Debug, Default)]
 pub(crate) struct Rows {
@@ -157,6 +166,7 @@ pub(crate) struct Rows {
     pub(crate) postings: Latest<(i64, i32), PostingRow>,
     pub(crate) actions: Latest<i64, ActionRow>,
     pub(crate) disputes: Latest<(i64, i64), DisputeRow>,
+    pub(crate) charge_offs: Latest<(i64, NaiveDate), ChargeOffRow>,
 }
 
 impl Rows {
@@ -170,6 +180,7 @@ impl Rows {
         write_postings(sink, shard, self.postings.rows())?;
         write_actions(sink, shard, self.actions.rows())?;
         write_disputes(sink, shard, self.disputes.rows())?;
+        write_charge_offs(sink, shard, self.charge_offs.rows())?;
         Ok(())
     }
 }
@@ -420,6 +431,31 @@ fn write_disputes(
             &column(rows, |row| row.obligation),
             &column(rows, |row| row.effective_on),
             &column(rows, |row| row.disputed),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Charge-off states: a back-dated event restates the days after it, so a row is replaced.
+fn write_charge_offs(
+    sink: &mut Sink<'_, '_>,
+    shard: &str,
+    rows: &[ChargeOffRow],
+) -> Result<(), RelayError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sink.execute(
+        "INSERT INTO charge_offs (shard, account, effective_on, charged_off, owed_minor) \
+         SELECT $1, * FROM unnest($2::bigint[], $3::date[], $4::boolean[], $5::bigint[]) \
+         ON CONFLICT (shard, account, effective_on) DO UPDATE SET \
+         charged_off = excluded.charged_off, owed_minor = excluded.owed_minor",
+        &[
+            &shard,
+            &column(rows, |row| row.account),
+            &column(rows, |row| row.effective_on),
+            &column(rows, |row| row.charged_off),
+            &column(rows, |row| row.owed_minor),
         ],
     )?;
     Ok(())

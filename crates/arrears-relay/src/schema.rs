@@ -112,6 +112,17 @@ CREATE TABLE IF NOT EXISTS obligation_disputes (
 );
 CREATE INDEX IF NOT EXISTS obligation_disputes_by_obligation
     ON obligation_disputes (shard, obligation, effective_on, event);
+-- A charged-off account's state after the last event of each day from its first charge-off on:
+-- charged off or not (reversed), and what the debtor still owes (a waiver or a write-off of the
+-- remainder after a charge-off moves no book, so the journal alone does not tell).
+CREATE TABLE IF NOT EXISTS charge_offs (
+    shard text NOT NULL,
+    account bigint NOT NULL,
+    effective_on date NOT NULL,
+    charged_off boolean NOT NULL,
+    owed_minor bigint NOT NULL,
+    PRIMARY KEY (shard, account, effective_on)
+);
 CREATE TABLE IF NOT EXISTS outbox (
     id uuid PRIMARY KEY,
     aggregatetype text NOT NULL,

@@ -304,13 +304,17 @@ fn aging_in_sql_follows_a_dispute_from_its_opening_to_its_resolution() {
     assert_eq!(disputed, [false, true, true, false, false]);
 }
 
-/// What docs/SCALE.md says the aging SQL cannot see: a waiver recorded after a charge-off
-/// (the sample's TC-8003, charged off on 2026-10-31) lowers what the engine says the account
-/// still owes and moves no book, so the SQL's `charged off` amount is higher by the waiver, and
-/// no other figure differs.
+/// A waiver recorded after a charge-off (the sample's TC-8003, charged off on 2026-10-31)
+/// lowers what the debtor owes without moving a book (the receivable is written off): the
+/// relayed charge-off states (`charge_offs`) carry it, so the aging SQL's `charged off` amount
+/// follows the engine's, lower by the waiver from its date.
 #[test]
-fn a_waiver_after_a_charge_off_is_what_the_aging_sql_cannot_see() {
+fn a_waiver_after_a_charge_off_lowers_what_the_aging_sql_says_is_owed() {
     let env = busy_sample();
+    let pg = Postgres::start();
+    relay_once(&env, &pg, "50");
+    let as_of: NaiveDate = "2026-11-20".parse().unwrap();
+    let before = sql_aging(&pg, as_of);
     env.run(&[
         "post",
         "waiver",
@@ -328,15 +332,48 @@ fn a_waiver_after_a_charge_off_is_what_the_aging_sql_cannot_see() {
         "SN-WVR-1118",
     ])
     .ok();
+    relay_once(&env, &pg, "50");
+    for day in ["2026-11-17", "2026-11-18", "2026-11-20"] {
+        let day: NaiveDate = day.parse().unwrap();
+        assert_eq!(sql_aging(&pg, day), engine_aging(&env, day), "aging on {day}");
+    }
+    let after = sql_aging(&pg, as_of);
+    assert_eq!(
+        figure(&before, "USD", "charged off").0 - figure(&after, "USD", "charged off").0,
+        10_000
+    );
+}
+
+/// A charge-off reversed (an event on the charge-off's own date, recorded later): the relay
+/// restates the account's charge-off rows, and the aging SQL no longer counts it charged off on
+/// any date, as the engine.
+#[test]
+fn a_charge_off_reversed_is_restated_in_the_aging_sql() {
+    let env = busy_sample();
     let pg = Postgres::start();
     relay_once(&env, &pg, "50");
     let as_of: NaiveDate = "2026-11-20".parse().unwrap();
-    let mut engine = engine_aging(&env, as_of);
-    let sql = sql_aging(&pg, as_of);
-    let charged_off = ("USD".to_owned(), "charged off".to_owned());
-    assert_eq!(sql[&charged_off].0 - engine[&charged_off].0, 10_000);
-    engine.get_mut(&charged_off).unwrap().0 += 10_000;
-    assert_eq!(sql, engine);
+    assert_eq!(figure(&sql_aging(&pg, as_of), "USD", "charged off").1, Some(1));
+    env.run(&[
+        "post",
+        "charge-off-reversal",
+        "--account",
+        "TC-8003",
+        "--on",
+        "2026-11-19",
+        "--reason",
+        "charged off by mistake",
+        "--key",
+        "SN-COR-1119",
+    ])
+    .ok();
+    relay_once(&env, &pg, "50");
+    for day in ["2026-10-30", "2026-10-31", "2026-11-20"] {
+        let day: NaiveDate = day.parse().unwrap();
+        let engine = engine_aging(&env, day);
+        assert_eq!(figure(&engine, "USD", "charged off"), (0, Some(0)), "on {day}");
+        assert_eq!(sql_aging(&pg, day), engine, "aging on {day}");
+    }
 }
 
 /// A seeded generator of delays, so that a failure names the delays it used.
