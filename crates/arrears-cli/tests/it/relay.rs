@@ -376,6 +376,36 @@ fn a_charge_off_reversed_is_restated_in_the_aging_sql() {
     }
 }
 
+/// A back-dated payment that settles, before its charge-off, everything the sample's TC-8003
+/// owed: the charge-off's bad debt is restated to nothing, yet the account stays charged off
+/// (owing nothing) in the engine, and in the aging SQL (from the relayed `charge_offs`).
+#[test]
+fn an_account_charged_off_owing_nothing_counts_as_charged_off_in_the_aging_sql() {
+    let env = busy_sample();
+    let pg = Postgres::start();
+    relay_once(&env, &pg, "50");
+    env.run(&[
+        "post",
+        "payment",
+        "--account",
+        "TC-8003",
+        "--amount",
+        "9725.50",
+        "--on",
+        "2026-10-15",
+        "--key",
+        "SN-PAY-1015",
+    ])
+    .ok();
+    relay_once(&env, &pg, "50");
+    for day in ["2026-10-31", "2026-11-20"] {
+        let day: NaiveDate = day.parse().unwrap();
+        let engine = engine_aging(&env, day);
+        assert_eq!(figure(&engine, "USD", "charged off"), (0, Some(1)), "on {day}");
+        assert_eq!(sql_aging(&pg, day), engine, "aging on {day}");
+    }
+}
+
 /// A seeded generator of delays, so that a failure names the delays it used.
 pub(crate) fn delays(seed: u64, count: usize, max_ms: u64) -> Vec<u64> {
     let mut state = seed;
