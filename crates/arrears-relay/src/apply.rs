@@ -9,10 +9,13 @@ use serde::Serialize;
 
 use arrears::case::{Action, AuditKind};
 use arrears::ids::{AccountId, DebtorId, EntryId, ObligationId};
-use arrears::{Affected, Arrears, Change, ChangeKind};
+use arrears::ledger::{replay, replay_order, Book, Event, EventKind};
+use arrears::{Affected, Arrears, Change, ChangeKind, Command, Outcome};
+use chrono::NaiveDate;
 
 use crate::rows::{
-    AccountRow, ActionRow, CaseRow, ChangeRow, DebtorRow, ObligationRow, PostingRow, Rows,
+    AccountRow, ActionRow, CaseRow, ChangeRow, ChargeOffRow, DebtorRow, DisputeRow, ObligationRow,
+    PostingRow, Rows,
 };
 use crate::RelayError;
 
@@ -110,8 +113,10 @@ pub(crate) fn batch(
     let new_actions = books.actions_after(cursor.action_seq, batch)?;
     let mut rows = Rows::default();
     let mut affected = Affected::default();
+    let mut disputing = BTreeSet::new();
     for change in &page.changes {
         rows.changes.put(big(change.seq), change_row(shard, change)?);
+        disputing.extend(dispute_accounts(change));
         let touched = change.affected();
         affected.debtors.extend(touched.debtors);
         affected.accounts.extend(touched.accounts);
@@ -126,6 +131,9 @@ pub(crate) fn batch(
     }
     for debtor in &affected.debtors {
         debtor_row(books, &mut rows, *debtor)?;
+    }
+    for account in disputing {
+        dispute_rows(books, &mut rows, account)?;
     }
     let listed: BTreeSet<u64> = new_actions.iter().map(|action| action.id).collect();
     for action in &new_actions {
@@ -163,6 +171,42 @@ fn change_row(shard: &str, change: &Change) -> Result<ChangeRow, RelayError> {
         aggregate_id,
         payload: serde_json::to_value(change)?,
     })
+}
+
+/// The accounts to which the change may have added dispute ledger events: a `dispute` or
+/// `resolve_dispute` command, a collection command or an agent's outcome that posted ledger
+/// events along with its case change (`open_dispute`, `resolve_account_dispute`), an
+/// acknowledgement that disputed accounts. Only their events are read: a payment, or any
+/// other change, costs the relay nothing more.
+pub(crate) fn dispute_accounts(change: &Change) -> Vec<AccountId> {
+    let ChangeKind::Command { command, outcome, .. } = &change.kind else { return Vec::new() };
+    match (command.as_ref(), outcome.as_ref()) {
+        (Command::Dispute { account, .. }, _) => vec![*account],
+        (_, Outcome::Cases(cases) | Outcome::Worked { cases, .. }) => {
+            cases.iter().filter(|case| !case.posted.is_empty()).map(|case| case.account).collect()
+        }
+        (_, Outcome::Acknowledged { disputed, .. }) => disputed.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// Gathers every dispute event of the account (rows already copied are left as they are:
+/// events never change once recorded).
+fn dispute_rows(books: &Arrears, rows: &mut Rows, id: AccountId) -> Result<(), RelayError> {
+    for record in books.events(id)? {
+        let event = record.event;
+        if let EventKind::Dispute { obligation, disputed } = event.kind {
+            let row = DisputeRow {
+                account: big(id.0),
+                event: i64::from(event.seq.0),
+                obligation: big(obligation.0),
+                effective_on: event.effective_on,
+                disputed,
+            };
+            rows.disputes.put((row.account, row.event), row);
+        }
+    }
+    Ok(())
 }
 
 fn debtor_row(books: &Arrears, rows: &mut Rows, id: DebtorId) -> Result<(), RelayError> {
@@ -207,8 +251,12 @@ fn account_rows(
         record: serde_json::to_value(&case)?,
     };
     rows.cases.put(row.account, row);
+    let charged_off = case.state == arrears::collection::CollectionState::ChargedOff;
     obligation_rows(books, rows, copied.obligation(id), id)?;
-    posting_rows(books, rows, copied.entry(id), &account)?;
+    let written_off = posting_rows(books, rows, copied.entry(id), &account)?;
+    if charged_off || written_off || copied.charged_off(id) {
+        charge_off_rows(books, rows, &account)?;
+    }
     Ok(Some(account.debtor))
 }
 
@@ -239,17 +287,20 @@ fn obligation_rows(
 /// The account's journal after the last entry copied, one row per posting keyed on (entry,
 /// line): entries are append-only and their ids grow. Read past that entry
 /// (`Arrears::ledger_after`), not whole: an account with years of history costs a batch what
-/// its new entries cost.
+/// its new entries cost. Returns true if one of them posts to bad debt or recoveries (the
+/// account is, or was, charged off).
 fn posting_rows(
     books: &Arrears,
     rows: &mut Rows,
     copied: i64,
     account: &arrears::model::Account,
-) -> Result<(), RelayError> {
+) -> Result<bool, RelayError> {
+    let mut written_off = false;
     let currency = account.currency.code();
     let after = EntryId(u64::try_from(copied).unwrap_or(0));
     for entry in books.ledger_after(account.id, after)? {
         for (line, posting) in entry.postings.iter().enumerate() {
+            written_off |= matches!(posting.book, Book::BadDebt | Book::Recoveries);
             let row = PostingRow {
                 entry_id: big(entry.id.0),
                 line: line as i32,
@@ -267,6 +318,37 @@ fn posting_rows(
             };
             rows.postings.put((row.entry_id, row.line), row);
         }
+    }
+    Ok(written_off)
+}
+
+/// The account's state after the last event of each day from its first charge-off on, by a
+/// replay of its events as the engine's as-of state is (every day again: a back-dated event
+/// restates the days after it). Read only for an account charged off now, with new bad-debt or
+/// recovery postings, or with charge-off rows already copied.
+fn charge_off_rows(
+    books: &Arrears,
+    rows: &mut Rows,
+    account: &arrears::model::Account,
+) -> Result<(), RelayError> {
+    let events: Vec<Event> =
+        books.events(account.id)?.into_iter().map(|record| record.event).collect();
+    let ordered = replay_order(&events);
+    let Some(first) = ordered.iter().position(|event| matches!(event.kind, EventKind::ChargeOff))
+    else {
+        return Ok(());
+    };
+    let days: BTreeSet<NaiveDate> =
+        ordered[first..].iter().map(|event| event.effective_on).collect();
+    for day in days {
+        let state = replay(account, &events, Some(day)).state;
+        let row = ChargeOffRow {
+            account: big(account.id.0),
+            effective_on: day,
+            charged_off: state.charged_off_on.is_some(),
+            owed_minor: state.total_outstanding_minor(),
+        };
+        rows.charge_offs.put((row.account, day), row);
     }
     Ok(())
 }
@@ -293,6 +375,7 @@ fn action_row(rows: &mut Rows, action: &Action) -> Result<(), RelayError> {
 pub(crate) struct Copied {
     obligations: HashMap<i64, i64>,
     entries: HashMap<i64, i64>,
+    charge_offs: HashMap<i64, i64>,
 }
 
 impl Copied {
@@ -315,6 +398,10 @@ impl Copied {
                 "SELECT account, max(entry_id) FROM journal_postings \
                  WHERE shard = $1 AND account = ANY($2::bigint[]) GROUP BY account",
             )?,
+            charge_offs: largest(
+                "SELECT account, count(*) FROM charge_offs \
+                 WHERE shard = $1 AND account = ANY($2::bigint[]) GROUP BY account",
+            )?,
         })
     }
 
@@ -324,6 +411,12 @@ impl Copied {
 
     fn entry(&self, account: AccountId) -> i64 {
         self.entries.get(&big(account.0)).copied().unwrap_or(0)
+    }
+
+    /// True if the account has charge-off rows already: it was charged off, and a later
+    /// waiver or write-off may change what it owes without a posting.
+    fn charged_off(&self, account: AccountId) -> bool {
+        self.charge_offs.contains_key(&big(account.0))
     }
 }
 

@@ -10,7 +10,11 @@
 //! journal postings, cases, actions) are copied from the store as it stands when the batch is
 //! read, so they are eventually consistent with it (at least once, in order per shard); the
 //! `audit` table and the `outbox` (in the shape Kafka Connect's outbox event router expects:
-//! `id`, `aggregatetype`, `aggregateid`, `type`, `payload`) get one row per change.
+//! `id`, `aggregatetype`, `aggregateid`, `type`, `payload`) get one row per change, and
+//! `obligation_disputes` one row per dispute ledger event (read only for the changes that may
+//! have written one), so SQL can tell an obligation's dispute state on any date; `charge_offs`
+//! holds a charged-off account's state on each day from its charge-off on (what it still owes
+//! moves no book), by a replay of its events.
 //! docs/SCALE.md has the schema, the guarantees, the failure modes and SQL over the tables.
 //!
 //! # Example

@@ -136,6 +136,25 @@ pub(crate) struct ActionRow {
     pub(crate) record: Value,
 }
 
+/// A dispute ledger event: `obligation` disputed (or undisputed) from `effective_on`.
+#[derive(Debug)]
+pub(crate) struct DisputeRow {
+    pub(crate) account: i64,
+    pub(crate) event: i64,
+    pub(crate) obligation: i64,
+    pub(crate) effective_on: NaiveDate,
+    pub(crate) disputed: bool,
+}
+
+/// A charged-off account's state after the last event of `effective_on`.
+#[derive(Debug)]
+pub(crate) struct ChargeOffRow {
+    pub(crate) account: i64,
+    pub(crate) effective_on: NaiveDate,
+    pub(crate) charged_off: bool,
+    pub(crate) owed_minor: i64,
+}
+
 /// Everything one batch writes, table by table, keyed as the tables are.
 #[derive(Debug, Default)]
 pub(crate) struct Rows {
@@ -146,6 +165,8 @@ pub(crate) struct Rows {
     pub(crate) obligations: Latest<i64, ObligationRow>,
     pub(crate) postings: Latest<(i64, i32), PostingRow>,
     pub(crate) actions: Latest<i64, ActionRow>,
+    pub(crate) disputes: Latest<(i64, i64), DisputeRow>,
+    pub(crate) charge_offs: Latest<(i64, NaiveDate), ChargeOffRow>,
 }
 
 impl Rows {
@@ -158,6 +179,8 @@ impl Rows {
         write_obligations(sink, shard, self.obligations.rows())?;
         write_postings(sink, shard, self.postings.rows())?;
         write_actions(sink, shard, self.actions.rows())?;
+        write_disputes(sink, shard, self.disputes.rows())?;
+        write_charge_offs(sink, shard, self.charge_offs.rows())?;
         Ok(())
     }
 }
@@ -382,6 +405,57 @@ fn write_actions(
             &column(rows, |row| row.created_for),
             &column(rows, |row| row.status.as_str()),
             &column(rows, |row| &row.record),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Dispute events: a ledger event never changes once recorded, so re-sending one does
+/// nothing.
+fn write_disputes(
+    sink: &mut Sink<'_, '_>,
+    shard: &str,
+    rows: &[DisputeRow],
+) -> Result<(), RelayError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sink.execute(
+        "INSERT INTO obligation_disputes (shard, account, event, obligation, effective_on, \
+         disputed) SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], \
+         $5::date[], $6::boolean[]) ON CONFLICT (shard, account, event) DO NOTHING",
+        &[
+            &shard,
+            &column(rows, |row| row.account),
+            &column(rows, |row| row.event),
+            &column(rows, |row| row.obligation),
+            &column(rows, |row| row.effective_on),
+            &column(rows, |row| row.disputed),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Charge-off states: a back-dated event restates the days after it, so a row is replaced.
+fn write_charge_offs(
+    sink: &mut Sink<'_, '_>,
+    shard: &str,
+    rows: &[ChargeOffRow],
+) -> Result<(), RelayError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sink.execute(
+        "INSERT INTO charge_offs (shard, account, effective_on, charged_off, owed_minor) \
+         SELECT $1, * FROM unnest($2::bigint[], $3::date[], $4::boolean[], $5::bigint[]) \
+         ON CONFLICT (shard, account, effective_on) DO UPDATE SET \
+         charged_off = excluded.charged_off, owed_minor = excluded.owed_minor",
+        &[
+            &shard,
+            &column(rows, |row| row.account),
+            &column(rows, |row| row.effective_on),
+            &column(rows, |row| row.charged_off),
+            &column(rows, |row| row.owed_minor),
         ],
     )?;
     Ok(())

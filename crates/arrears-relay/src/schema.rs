@@ -99,6 +99,30 @@ CREATE TABLE IF NOT EXISTS audit (
     change jsonb NOT NULL,
     PRIMARY KEY (shard, seq)
 );
+-- Each dispute ledger event (an obligation disputed or undisputed on a date): with the journal,
+-- what SQL needs to know an obligation's dispute state on any date (its last event by then).
+CREATE TABLE IF NOT EXISTS obligation_disputes (
+    shard text NOT NULL,
+    account bigint NOT NULL,
+    event bigint NOT NULL,
+    obligation bigint NOT NULL,
+    effective_on date NOT NULL,
+    disputed boolean NOT NULL,
+    PRIMARY KEY (shard, account, event)
+);
+CREATE INDEX IF NOT EXISTS obligation_disputes_by_obligation
+    ON obligation_disputes (shard, obligation, effective_on, event);
+-- A charged-off account's state after the last event of each day from its first charge-off on:
+-- charged off or not (reversed), and what the debtor still owes (a waiver or a write-off of the
+-- remainder after a charge-off moves no book, so the journal alone does not tell).
+CREATE TABLE IF NOT EXISTS charge_offs (
+    shard text NOT NULL,
+    account bigint NOT NULL,
+    effective_on date NOT NULL,
+    charged_off boolean NOT NULL,
+    owed_minor bigint NOT NULL,
+    PRIMARY KEY (shard, account, effective_on)
+);
 CREATE TABLE IF NOT EXISTS outbox (
     id uuid PRIMARY KEY,
     aggregatetype text NOT NULL,

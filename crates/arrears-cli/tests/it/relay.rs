@@ -179,34 +179,56 @@ fn aging_sql() -> String {
     section[start..start + section[start..].find("```").unwrap()].to_owned()
 }
 
-fn engine_aging(env: &Env, as_of: NaiveDate) -> BTreeMap<(String, String), i64> {
+fn engine_aging(env: &Env, as_of: NaiveDate) -> AgingTable {
     engine_aging_of(env.db(), as_of)
 }
 
-/// The engine's portfolio aging of the store at `db`, by currency and bucket, in minor units.
-pub(crate) fn engine_aging_of(
-    db: &std::path::Path,
-    as_of: NaiveDate,
-) -> BTreeMap<(String, String), i64> {
+/// `arrears report aging`'s table: (currency, row) to (amount in minor units, accounts; none
+/// for `disputed`), every row (the buckets, `total`, `disputed`, `charged off`) of every
+/// currency.
+pub(crate) type AgingTable = BTreeMap<(String, String), (i64, Option<i64>)>;
+
+/// The engine's portfolio aging of the store at `db`, every field of each currency's
+/// `AgingRow` in the table's rows.
+pub(crate) fn engine_aging_of(db: &std::path::Path, as_of: NaiveDate) -> AgingTable {
     let books = Arrears::open_read_only(db).unwrap();
-    let mut figures = BTreeMap::new();
+    let mut table = AgingTable::new();
     for row in books.portfolio_aging(as_of).unwrap().rows {
+        let currency = row.currency.code().to_owned();
+        let mut put = |label: &str, amount: i64, accounts: Option<u64>| {
+            let accounts = accounts.map(|count| count as i64);
+            table.insert((currency.clone(), label.to_owned()), (amount, accounts));
+        };
         for bucket in Bucket::ALL {
-            let amount = row.amounts_minor[bucket.index()];
-            if amount != 0 {
-                figures.insert((row.currency.code().to_owned(), bucket.label().to_owned()), amount);
-            }
+            let at = bucket.index();
+            put(bucket.label(), row.amounts_minor[at], Some(row.accounts[at]));
         }
+        put("total", row.total_minor, Some(row.accounts.iter().sum()));
+        put("disputed", row.disputed_minor, None);
+        put("charged off", row.charged_off_owed_minor, Some(row.charged_off_accounts));
     }
-    figures
+    table
 }
 
-pub(crate) fn sql_aging(pg: &Postgres, as_of: NaiveDate) -> BTreeMap<(String, String), i64> {
+/// Adds `more` to `sum`, row by row: the aging of several shards.
+pub(crate) fn add_aging(sum: &mut AgingTable, more: AgingTable) {
+    for (key, (amount, accounts)) in more {
+        let row = sum.entry(key).or_insert((0, accounts.map(|_| 0)));
+        row.0 += amount;
+        row.1 = row.1.zip(accounts).map(|(before, added)| before + added);
+    }
+}
+
+pub(crate) fn sql_aging(pg: &Postgres, as_of: NaiveDate) -> AgingTable {
     let rows = pg.client().query(&aging_sql(), &[&as_of]).unwrap();
     rows.iter()
-        .map(|row| ((row.get::<_, String>(0), row.get::<_, String>(1)), row.get::<_, i64>(2)))
-        .filter(|(_, amount)| *amount != 0)
+        .map(|row| ((row.get(0), row.get(1)), (row.get(2), row.get::<_, Option<i64>>(3))))
         .collect()
+}
+
+/// The (amount, accounts) of one row of an aging table.
+fn figure(table: &AgingTable, currency: &str, row: &str) -> (i64, Option<i64>) {
+    table[&(currency.to_owned(), row.to_owned())]
 }
 
 #[test]
@@ -221,12 +243,17 @@ fn the_sample_store_relays_and_aging_in_sql_equals_the_engines() {
     let again: serde_json::Value = serde_json::from_str(&relay_once(&env, &pg, "50")).unwrap();
     assert_eq!(again["applied"], 0);
     assert_eq!(pg_totals(&pg), expected);
-    for as_of in ["2026-08-31", "2026-10-01", "2026-11-20", "2027-06-30"] {
+    for as_of in ["2026-08-31", "2026-09-05", "2026-10-01", "2026-11-20", "2027-06-30"] {
         let as_of: NaiveDate = as_of.parse().unwrap();
         let engine = engine_aging(&env, as_of);
-        assert!(!engine.is_empty() || as_of.to_string() == "2026-08-31");
+        assert!(!engine.is_empty());
         assert_eq!(sql_aging(&pg, as_of), engine, "aging on {as_of}");
     }
+    // The figures the sample gives on 2026-11-20: its dispute open, its one charge-off.
+    let engine = engine_aging(&env, "2026-11-20".parse().unwrap());
+    assert!(figure(&engine, "USD", "disputed").0 > 0, "{engine:?}");
+    assert_eq!(figure(&engine, "USD", "charged off").1, Some(1), "{engine:?}");
+    assert!(figure(&engine, "USD", "charged off").0 > 0, "{engine:?}");
     // The outbox has Kafka Connect's shape, one row per change, grouped by aggregate.
     let mut client = pg.client();
     let types = grouped(
@@ -237,6 +264,146 @@ fn the_sample_store_relays_and_aging_in_sql_equals_the_engines() {
     assert_eq!(types["account payment"], 32);
     assert!(types["account transition"] > 0);
     assert_eq!(types["store cycle"], 1);
+}
+
+/// Resolves the sample's one dispute (TC-8002's INV-20263, disputed on 2026-09-05) on
+/// 2026-10-15, a date behind the cycle's.
+pub(crate) fn resolve_the_samples_dispute(env: &Env) {
+    env.run(&[
+        "post",
+        "undispute",
+        "--account",
+        "TC-8002",
+        "--obligation",
+        "INV-20263",
+        "--on",
+        "2026-10-15",
+        "--key",
+        "BB-UNDSP-1015",
+    ])
+    .ok();
+}
+
+/// The aging in SQL follows each obligation's dispute state on the date asked: the sample's
+/// invoice is disputed from 2026-09-05 to 2026-10-14, not before nor after.
+#[test]
+fn aging_in_sql_follows_a_dispute_from_its_opening_to_its_resolution() {
+    let env = busy_sample();
+    resolve_the_samples_dispute(&env);
+    let pg = Postgres::start();
+    relay_once(&env, &pg, "50");
+    let rows = count(&mut pg.client(), "SELECT count(*) FROM obligation_disputes");
+    assert_eq!(rows, 2, "the dispute and its resolution");
+    let mut disputed = Vec::new();
+    for as_of in ["2026-09-04", "2026-09-05", "2026-10-14", "2026-10-15", "2026-11-20"] {
+        let as_of: NaiveDate = as_of.parse().unwrap();
+        let engine = engine_aging(&env, as_of);
+        assert_eq!(sql_aging(&pg, as_of), engine, "aging on {as_of}");
+        disputed.push(figure(&engine, "USD", "disputed").0 > 0);
+    }
+    assert_eq!(disputed, [false, true, true, false, false]);
+}
+
+/// A waiver recorded after a charge-off (the sample's TC-8003, charged off on 2026-10-31)
+/// lowers what the debtor owes without moving a book (the receivable is written off): the
+/// relayed charge-off states (`charge_offs`) carry it, so the aging SQL's `charged off` amount
+/// follows the engine's, lower by the waiver from its date.
+#[test]
+fn a_waiver_after_a_charge_off_lowers_what_the_aging_sql_says_is_owed() {
+    let env = busy_sample();
+    let pg = Postgres::start();
+    relay_once(&env, &pg, "50");
+    let as_of: NaiveDate = "2026-11-20".parse().unwrap();
+    let before = sql_aging(&pg, as_of);
+    env.run(&[
+        "post",
+        "waiver",
+        "--account",
+        "TC-8003",
+        "--obligation",
+        "INV-30112",
+        "--component",
+        "principal",
+        "--amount",
+        "100.00",
+        "--on",
+        "2026-11-18",
+        "--key",
+        "SN-WVR-1118",
+    ])
+    .ok();
+    relay_once(&env, &pg, "50");
+    for day in ["2026-11-17", "2026-11-18", "2026-11-20"] {
+        let day: NaiveDate = day.parse().unwrap();
+        assert_eq!(sql_aging(&pg, day), engine_aging(&env, day), "aging on {day}");
+    }
+    let after = sql_aging(&pg, as_of);
+    assert_eq!(
+        figure(&before, "USD", "charged off").0 - figure(&after, "USD", "charged off").0,
+        10_000
+    );
+}
+
+/// A charge-off reversed (an event on the charge-off's own date, recorded later): the relay
+/// restates the account's charge-off rows, and the aging SQL no longer counts it charged off on
+/// any date, as the engine.
+#[test]
+fn a_charge_off_reversed_is_restated_in_the_aging_sql() {
+    let env = busy_sample();
+    let pg = Postgres::start();
+    relay_once(&env, &pg, "50");
+    let as_of: NaiveDate = "2026-11-20".parse().unwrap();
+    assert_eq!(figure(&sql_aging(&pg, as_of), "USD", "charged off").1, Some(1));
+    env.run(&[
+        "post",
+        "charge-off-reversal",
+        "--account",
+        "TC-8003",
+        "--on",
+        "2026-11-19",
+        "--reason",
+        "charged off by mistake",
+        "--key",
+        "SN-COR-1119",
+    ])
+    .ok();
+    relay_once(&env, &pg, "50");
+    for day in ["2026-10-30", "2026-10-31", "2026-11-20"] {
+        let day: NaiveDate = day.parse().unwrap();
+        let engine = engine_aging(&env, day);
+        assert_eq!(figure(&engine, "USD", "charged off"), (0, Some(0)), "on {day}");
+        assert_eq!(sql_aging(&pg, day), engine, "aging on {day}");
+    }
+}
+
+/// A back-dated payment that settles, before its charge-off, everything the sample's TC-8003
+/// owed: the charge-off's bad debt is restated to nothing, yet the account stays charged off
+/// (owing nothing) in the engine, and in the aging SQL (from the relayed `charge_offs`).
+#[test]
+fn an_account_charged_off_owing_nothing_counts_as_charged_off_in_the_aging_sql() {
+    let env = busy_sample();
+    let pg = Postgres::start();
+    relay_once(&env, &pg, "50");
+    env.run(&[
+        "post",
+        "payment",
+        "--account",
+        "TC-8003",
+        "--amount",
+        "9725.50",
+        "--on",
+        "2026-10-15",
+        "--key",
+        "SN-PAY-1015",
+    ])
+    .ok();
+    relay_once(&env, &pg, "50");
+    for day in ["2026-10-31", "2026-11-20"] {
+        let day: NaiveDate = day.parse().unwrap();
+        let engine = engine_aging(&env, day);
+        assert_eq!(figure(&engine, "USD", "charged off"), (0, Some(1)), "on {day}");
+        assert_eq!(sql_aging(&pg, day), engine, "aging on {day}");
+    }
 }
 
 /// A seeded generator of delays, so that a failure names the delays it used.
@@ -409,9 +576,7 @@ fn two_shards_relay_into_one_database_and_aging_in_sql_sums_them() {
     for as_of in ["2026-10-01", "2026-11-20"] {
         let as_of: NaiveDate = as_of.parse().unwrap();
         let mut expected = engine_aging(&first, as_of);
-        for (key, amount) in engine_aging(&second, as_of) {
-            *expected.entry(key).or_default() += amount;
-        }
+        add_aging(&mut expected, engine_aging(&second, as_of));
         assert_eq!(sql_aging(&pg, as_of), expected, "aging on {as_of}");
     }
 }

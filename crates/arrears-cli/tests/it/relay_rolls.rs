@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use crate::pg::Postgres;
-use crate::relay::{busy_sample, relay_once};
-use crate::{data, path, Env};
+use crate::relay::{
+    busy_sample, count, engine_aging_of, relay_once, resolve_the_samples_dispute, sql_aging,
+};
+use crate::{data, path, Env, RECORDED_AT};
 
 /// The roll-rate SQL, as docs/SCALE.md gives it.
 fn roll_rate_sql() -> String {
@@ -89,20 +91,57 @@ fn roll_rates_in_sql_equal_the_engines() {
     }
 }
 
-/// With the sample's dispute, the SQL counts the disputed invoice as late where the engine
-/// does not: the one difference docs/SCALE.md names, and no other.
+/// With the sample's dispute, open from 2026-09-05, and again once it is resolved on
+/// 2026-10-15: the SQL leaves the disputed invoice out of days past due on the month ends it is
+/// disputed, as the engine does. Without the relayed dispute events it would not: the test
+/// sees the dispute.
 #[test]
-fn a_disputed_obligation_is_the_one_difference() {
+fn roll_rates_in_sql_equal_the_engines_with_a_dispute_open_then_resolved() {
+    for resolved in [false, true] {
+        let env = busy_sample();
+        if resolved {
+            resolve_the_samples_dispute(&env);
+        }
+        let pg = Postgres::start();
+        relay_once(&env, &pg, "50");
+        for (from, to) in [("2026-06-01", "2026-12-31"), ("2026-09-15", "2027-06-30")] {
+            let (ends, engine) = engine_rolls(&env, from, to);
+            assert_eq!(sql_rolls(&pg, &ends), engine, "from {from} to {to}, resolved: {resolved}");
+        }
+        let (ends, engine) = engine_rolls(&env, "2026-06-01", "2026-12-31");
+        pg.client().execute("DELETE FROM obligation_disputes", &[]).unwrap();
+        assert_ne!(sql_rolls(&pg, &ends), engine, "the dispute counts, resolved: {resolved}");
+    }
+}
+
+/// Disputes raised by the collection commands and by an acknowledgement, relayed after the
+/// rest of the store: the relay reads those accounts' dispute events, and the aging and the
+/// roll rates in SQL equal the engine's before, during and after the disputes.
+#[test]
+fn disputes_opened_by_collection_commands_and_acknowledgements_reach_the_sql() {
     let env = busy_sample();
     let pg = Postgres::start();
     relay_once(&env, &pg, "50");
-    let (ends, engine) = engine_rolls(&env, "2026-06-01", "2026-12-31");
-    let sql = sql_rolls(&pg, &ends);
-    assert_ne!(sql, engine);
-    let total = |counts: &BTreeMap<(String, String), i64>| counts.values().sum::<i64>();
-    assert_eq!(total(&sql), total(&engine), "the same account-months");
-    let current = |counts: &BTreeMap<(String, String), i64>| {
-        counts.get(&("current".to_owned(), "current".to_owned())).copied().unwrap_or(0)
+    let dispute = |args: &[&str]| {
+        env.run(&[&["dispute"], args].concat()).ok();
     };
-    assert!(current(&sql) < current(&engine), "the disputed invoice is late only in SQL");
+    dispute(&["open", "--account", "CC-7002", "--on", "2026-11-20", "--key", "CC2-DSP"]);
+    dispute(&["resolve", "--account", "CC-7002", "--on", "2026-11-27", "--key", "CC2-RES"]);
+    relay_once(&env, &pg, "50");
+    let disputes = || count(&mut pg.client(), "SELECT count(*) FROM obligation_disputes");
+    let by_commands = disputes();
+    assert!(by_commands >= 3, "the sample's dispute, CC-7002's opened and resolved");
+    let actions = env.run(&["actions", "list", "--json"]).json();
+    let last = actions.as_array().expect("actions").last().expect("an action");
+    let id = last["id"].as_u64().expect("an id").to_string();
+    let outcome = ["--outcome", "dispute_raised", "--at", RECORDED_AT, "--key", "ack-dispute"];
+    env.run(&[&["actions", "ack", id.as_str()][..], &outcome].concat()).ok();
+    relay_once(&env, &pg, "50");
+    assert!(disputes() > by_commands, "the acknowledgement's disputes");
+    for as_of in ["2026-11-19", "2026-11-20", "2026-11-26", "2026-11-27", "2026-12-31"] {
+        let as_of: NaiveDate = as_of.parse().unwrap();
+        assert_eq!(sql_aging(&pg, as_of), engine_aging_of(env.db(), as_of), "aging on {as_of}");
+    }
+    let (ends, engine) = engine_rolls(&env, "2026-06-01", "2027-03-31");
+    assert_eq!(sql_rolls(&pg, &ends), engine);
 }

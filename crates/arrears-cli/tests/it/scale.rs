@@ -21,7 +21,7 @@ use arrears::{
 use chrono::{Duration as Days, NaiveDate};
 
 use crate::pg::Postgres;
-use crate::relay::{count, delays, engine_aging_of, sql_aging};
+use crate::relay::{add_aging, count, delays, engine_aging_of, sql_aging};
 
 const SHARDS: usize = 4;
 
@@ -313,9 +313,7 @@ fn four_shards_relayed_with_kills_lose_and_double_nothing_and_aging_in_sql_sums_
     for as_of in [as_of(), NaiveDate::from_ymd_opt(2026, 6, 30).unwrap()] {
         let mut summed = std::collections::BTreeMap::new();
         for path in &paths {
-            for (key, amount) in engine_aging_of(path, as_of) {
-                *summed.entry(key).or_insert(0) += amount;
-            }
+            add_aging(&mut summed, engine_aging_of(path, as_of));
         }
         assert!(!summed.is_empty());
         assert_eq!(sql_aging(&pg, as_of), summed, "aging on {as_of}");
