@@ -29,9 +29,9 @@
 //!   `ARREARS_FEED_POLL_MS` (default 1,000, the relay's `--poll-ms`) once caught up. With
 //!   `ARREARS_FEED_APPLY_MS`, it also pauses that long after every batch, standing for the
 //!   PostgreSQL transaction a relay commits before it reads the next (default 0); with
-//!   `ARREARS_FEED_RELAY_STATE=0`, it reads the changes only, not the state. Every
-//!   read is its own read transaction, ended when the call returns, so no snapshot is held
-//!   open between batches or while it pauses.
+//!   `ARREARS_FEED_RELAY_STATE=0`, it reads the changes only, not the state. A batch's reads
+//!   share one read snapshot (`Arrears::snapshot`), dropped when the batch is read, so no
+//!   snapshot is held open between batches or while it pauses.
 //! - `none`: the control: the writer opens the store as for `process`, and the rounds "with
 //!   the consumer" run none, so their ratio to the rounds alone is the machine's noise.
 //!
@@ -514,8 +514,7 @@ type Copied = HashMap<AccountId, (EntryId, ObligationId)>;
 /// (crates/arrears-relay/src/apply.rs): at most `batch` changes after the cursor and as many
 /// new outbox actions, each change as JSON, then the state the changes touched: each
 /// account with its case, its obligations and journal entries past the last ones copied, and
-/// each debtor. Every call is a read transaction of its own. Moves the cursors; returns true
-/// if it has caught up.
+/// each debtor, all in one read snapshot. Moves the cursors; returns true if it has caught up.
 fn relay_batch(
     books: &Arrears,
     (cursor, action_seq): (&mut u64, &mut u64),
@@ -523,6 +522,8 @@ fn relay_batch(
     batch: usize,
     read: &AtomicU64,
 ) -> bool {
+    // One read snapshot for the batch, as the relay reads (dropped when the batch is read).
+    let books = &books.snapshot().expect("snapshot");
     let page = books.changes(*cursor, batch).expect("feed");
     let actions = books.actions_after(*action_seq, batch).expect("outbox");
     let (mut accounts, mut debtors) = (BTreeSet::new(), BTreeSet::new());

@@ -10,7 +10,7 @@ use serde::Serialize;
 use arrears::case::{Action, AuditKind};
 use arrears::ids::{AccountId, DebtorId, EntryId, ObligationId};
 use arrears::ledger::{replay, replay_order, Book, Event, EventKind};
-use arrears::{Affected, Arrears, Change, ChangeKind, Command, Outcome};
+use arrears::{Affected, Arrears, Change, ChangeKind, Command, Outcome, Snapshot};
 use chrono::NaiveDate;
 
 use crate::rows::{
@@ -109,6 +109,9 @@ pub(crate) fn batch(
     batch: usize,
 ) -> Result<Step, RelayError> {
     let cursor = lock_cursor(sink, shard)?;
+    // Every read of the batch in one read snapshot, dropped before PostgreSQL is written.
+    let snapshot = books.snapshot()?;
+    let books = &snapshot;
     let page = books.changes(cursor.seq, batch)?;
     let new_actions = books.actions_after(cursor.action_seq, batch)?;
     let mut rows = Rows::default();
@@ -144,6 +147,7 @@ pub(crate) fn batch(
             action_row(&mut rows, &action)?;
         }
     }
+    drop(snapshot);
     rows.write(sink, shard)?;
     let action_seq = new_actions.iter().map(|action| action.seq).max().unwrap_or(cursor.action_seq);
     let next = Cursor { seq: page.next, action_seq };
@@ -192,7 +196,7 @@ pub(crate) fn dispute_accounts(change: &Change) -> Vec<AccountId> {
 
 /// Gathers every dispute event of the account (rows already copied are left as they are:
 /// events never change once recorded).
-fn dispute_rows(books: &Arrears, rows: &mut Rows, id: AccountId) -> Result<(), RelayError> {
+fn dispute_rows(books: &Snapshot, rows: &mut Rows, id: AccountId) -> Result<(), RelayError> {
     for record in books.events(id)? {
         let event = record.event;
         if let EventKind::Dispute { obligation, disputed } = event.kind {
@@ -209,7 +213,7 @@ fn dispute_rows(books: &Arrears, rows: &mut Rows, id: AccountId) -> Result<(), R
     Ok(())
 }
 
-fn debtor_row(books: &Arrears, rows: &mut Rows, id: DebtorId) -> Result<(), RelayError> {
+fn debtor_row(books: &Snapshot, rows: &mut Rows, id: DebtorId) -> Result<(), RelayError> {
     let Some(debtor) = books.debtor(id)? else { return Ok(()) };
     let row = DebtorRow {
         id: big(id.0),
@@ -226,7 +230,7 @@ fn debtor_row(books: &Arrears, rows: &mut Rows, id: DebtorId) -> Result<(), Rela
 /// Gathers an account, its case, and the obligations and journal postings not yet copied;
 /// returns its debtor.
 fn account_rows(
-    books: &Arrears,
+    books: &Snapshot,
     rows: &mut Rows,
     copied: &Copied,
     id: AccountId,
@@ -263,7 +267,7 @@ fn account_rows(
 /// The account's obligations after the last one copied: they never change once recorded,
 /// and their ids grow. Read from the account's index past that id, not whole.
 fn obligation_rows(
-    books: &Arrears,
+    books: &Snapshot,
     rows: &mut Rows,
     copied: i64,
     id: AccountId,
@@ -290,7 +294,7 @@ fn obligation_rows(
 /// its new entries cost. Returns true if one of them posts to bad debt or recoveries (the
 /// account is, or was, charged off).
 fn posting_rows(
-    books: &Arrears,
+    books: &Snapshot,
     rows: &mut Rows,
     copied: i64,
     account: &arrears::model::Account,
@@ -327,7 +331,7 @@ fn posting_rows(
 /// restates the days after it). Read only for an account charged off now, with new bad-debt or
 /// recovery postings, or with charge-off rows already copied.
 fn charge_off_rows(
-    books: &Arrears,
+    books: &Snapshot,
     rows: &mut Rows,
     account: &arrears::model::Account,
 ) -> Result<(), RelayError> {
