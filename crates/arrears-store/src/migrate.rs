@@ -160,9 +160,7 @@ impl Store {
         migration: &mut Migration,
     ) -> Result<bool, StorageError> {
         let mut txn = self.write()?;
-        let next = txn.read_table(Meta, |meta| {
-            Ok(meta.get(META_MIGRATION_NEXT_ACCOUNT).map_err(from_redb)?.map(|guard| guard.value()))
-        })?;
+        let next = get_meta(&txn, META_MIGRATION_NEXT_ACCOUNT)?;
         if migration.accounts == 0 && migration.resumed_at.is_none() {
             migration.resumed_at = next;
         }
@@ -212,9 +210,7 @@ impl Store {
         migration: &mut Migration,
     ) -> Result<bool, MigrateError> {
         let mut txn = self.write()?;
-        let next = txn.read_table(Meta, |meta| {
-            Ok(meta.get(META_MIGRATION_NEXT_AUDIT).map_err(from_redb)?.map(|guard| guard.value()))
-        })?;
+        let next = get_meta(&txn, META_MIGRATION_NEXT_AUDIT)?;
         let next = next.unwrap_or(1);
         let mut entries = txn.read_table(Audit, |table| {
             let mut entries: Vec<AuditEntry> = Vec::with_capacity(records_per_step + 1);
@@ -385,6 +381,11 @@ fn move_ledger_to_log(txn: &mut WriteTxn, account: u64) -> Result<(), StorageErr
         txn.append_ledger(AccountId(account), record, &entries)?;
     }
     Ok(())
+}
+
+/// A number of the `meta` table, if it is there.
+fn get_meta(txn: &WriteTxn, key: &str) -> Result<Option<u64>, StorageError> {
+    txn.read_table(Meta, |meta| Ok(meta.get(key).map_err(from_redb)?.map(|guard| guard.value())))
 }
 
 /// Writes (or, with `None`, removes) a number in the `meta` table.

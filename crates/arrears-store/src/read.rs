@@ -214,21 +214,7 @@ pub trait Reads: TableAccess {
             let mut rows = Vec::new();
             let mut next = head;
             while next != 0 {
-                let bytes = table
-                    .get(next)
-                    .map_err(from_redb)?
-                    .ok_or(StorageError::Dangling { table: "ledger_log", key: next.to_string() })?;
-                let row = decode_ledger_row(next, bytes.value())?;
-                if row.account != account || row.prev >= next {
-                    return Err(StorageError::LedgerChain {
-                        account: account.0,
-                        seq: next,
-                        detail: format!(
-                            "row of account {} points back to {}",
-                            row.account, row.prev
-                        ),
-                    });
-                }
+                let row = chain_row(table, account, next)?;
                 let prev = row.prev;
                 rows.push((next, row));
                 next = prev;
@@ -468,21 +454,7 @@ pub trait Reads: TableAccess {
             let mut entries = Vec::new();
             let mut next = head;
             while next != 0 {
-                let bytes = table
-                    .get(next)
-                    .map_err(from_redb)?
-                    .ok_or(StorageError::Dangling { table: "ledger_log", key: next.to_string() })?;
-                let row = decode_ledger_row(next, bytes.value())?;
-                if row.account != account || row.prev >= next {
-                    return Err(StorageError::LedgerChain {
-                        account: account.0,
-                        seq: next,
-                        detail: format!(
-                            "row of account {} points back to {}",
-                            row.account, row.prev
-                        ),
-                    });
-                }
+                let row = chain_row(table, account, next)?;
                 let reached = row.entries.iter().any(|entry| entry.id <= after);
                 entries.extend(row.entries.into_iter().filter(|entry| entry.id > after));
                 if reached {
@@ -1398,6 +1370,29 @@ fn index_range(
         ids.push(key.value().1);
     }
     Ok(ids)
+}
+
+/// The row at log sequence `seq` of `account`'s ledger chain: it must exist, belong to the
+/// account and point back to a smaller sequence, so a damaged pointer is an error, never a loop
+/// or another account's history.
+fn chain_row(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    account: AccountId,
+    seq: u64,
+) -> Result<LedgerRow, StorageError> {
+    let bytes = table
+        .get(seq)
+        .map_err(from_redb)?
+        .ok_or(StorageError::Dangling { table: "ledger_log", key: seq.to_string() })?;
+    let row = decode_ledger_row(seq, bytes.value())?;
+    if row.account != account || row.prev >= seq {
+        return Err(StorageError::LedgerChain {
+            account: account.0,
+            seq,
+            detail: format!("row of account {} points back to {}", row.account, row.prev),
+        });
+    }
+    Ok(row)
 }
 
 /// Decodes the ledger row at log sequence `seq`.
