@@ -16,14 +16,13 @@ use std::path::Path;
 use arrears_core::ledger::{replay, Event, EventRecord, JournalEntry};
 use redb::ReadableTable;
 
-use crate::codec::encode_record;
 use crate::codec::{decode_record, RecordKind};
 use crate::error::{from_redb, MigrateError, OpenError, StorageError};
 use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
 use crate::read::Reads;
 use crate::rows::Record;
 use crate::schema::{
-    command_key, Accounts, Audit, AuditEntry, IdempotencyKeys, IdempotencyRecord, Meta, Snapshots,
+    command_key, Accounts, Audit, AuditEntry, IdempotencyRecord, Meta, Snapshots,
     ACCOUNT_ENTRIES_FORMAT_3, DERIVED_FORMAT_1, EVENTS_FORMAT_3, FORMAT_VERSION,
     FORMAT_VERSION_OLDEST, IDEMPOTENCY_FORMAT_4, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
     META_MIGRATION_NEXT_ACCOUNT, META_MIGRATION_NEXT_AUDIT,
@@ -210,8 +209,7 @@ impl Store {
         migration: &mut Migration,
     ) -> Result<bool, MigrateError> {
         let mut txn = self.write()?;
-        let next = get_meta(&txn, META_MIGRATION_NEXT_AUDIT)?;
-        let next = next.unwrap_or(1);
+        let next = get_meta(&txn, META_MIGRATION_NEXT_AUDIT)?.unwrap_or(1);
         let mut entries = txn.read_table(Audit, |table| {
             let mut entries: Vec<AuditEntry> = Vec::with_capacity(records_per_step + 1);
             for row in table.range(next..).map_err(from_redb)? {
@@ -231,20 +229,9 @@ impl Store {
         })?;
         let last_step = entries.len() <= records_per_step;
         let following = if last_step { None } else { entries.pop().map(|entry| entry.record.seq) };
-        let moved = move_idempotency_records(&txn, &mut entries, last_step)?;
+        let moved = move_idempotency_records(&txn, entries, last_step)?;
         for entry in &moved {
-            let seq = entry.record.seq;
-            txn.write_table(Audit, |table| {
-                table
-                    .insert(seq, encode_record(RecordKind::Audit, entry).as_slice())
-                    .map_err(from_redb)?;
-                Ok(())
-            })?;
-            let key = command_key(&entry.record.kind).unwrap_or_default();
-            txn.write_table(IdempotencyKeys, |table| {
-                table.insert(key, seq).map_err(from_redb)?;
-                Ok(())
-            })?;
+            txn.put_audit_entry(entry)?;
         }
         migration.commands += moved.len() as u64;
         if last_step {
@@ -266,13 +253,13 @@ impl Store {
 /// be left in the table: one would be a key that could no longer replay.
 fn move_idempotency_records(
     txn: &WriteTxn,
-    entries: &mut [AuditEntry],
+    entries: Vec<AuditEntry>,
     last: bool,
 ) -> Result<Vec<AuditEntry>, MigrateError> {
     let owner = txn.cell().borrow_owner();
     let mut old = owner.open_table(IDEMPOTENCY_FORMAT_4).map_err(from_redb)?;
     let mut moved = Vec::new();
-    for entry in entries.iter_mut() {
+    for mut entry in entries {
         let Some(key) = command_key(&entry.record.kind) else { continue };
         if entry.replay.is_some() {
             continue;
@@ -286,7 +273,7 @@ fn move_idempotency_records(
         )?;
         drop(bytes);
         entry.replay = Some(record);
-        moved.push(entry.clone());
+        moved.push(entry);
     }
     if last {
         if let Some(row) = old.first().map_err(from_redb)? {

@@ -489,12 +489,8 @@ pub trait Reads: TableAccess {
         after: ObligationId,
     ) -> Result<Vec<ObligationId>, StorageError> {
         self.read_table(AccountObligations, |index| {
-            let mut ids = Vec::new();
-            let from = (account.0, after.0.saturating_add(1));
-            for row in index.range(from..=(account.0, u64::MAX)).map_err(from_redb)? {
-                ids.push(ObligationId(row.map_err(from_redb)?.0.value().1));
-            }
-            Ok(ids)
+            let ids = index_range_from(index, account.0, after.0.saturating_add(1))?;
+            Ok(ids.into_iter().map(ObligationId).collect())
         })
     }
 
@@ -1360,12 +1356,22 @@ where
     Ok(records)
 }
 
+/// The right halves of an index's `(left, right)` keys for `left`, in order.
 fn index_range(
     table: &impl ReadableTable<(u64, u64), ()>,
     left: u64,
 ) -> Result<Vec<u64>, StorageError> {
+    index_range_from(table, left, 0)
+}
+
+/// The right halves of an index's `(left, right)` keys for `left`, from `right` `from` on.
+fn index_range_from(
+    table: &impl ReadableTable<(u64, u64), ()>,
+    left: u64,
+    from: u64,
+) -> Result<Vec<u64>, StorageError> {
     let mut ids = Vec::new();
-    for row in table.range((left, 0)..=(left, u64::MAX)).map_err(from_redb)? {
+    for row in table.range((left, from)..=(left, u64::MAX)).map_err(from_redb)? {
         let (key, _) = row.map_err(from_redb)?;
         ids.push(key.value().1);
     }

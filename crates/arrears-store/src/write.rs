@@ -557,13 +557,26 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StorageError> {
+        let replaced = self.put_audit_entry(entry)?;
+        assert!(!replaced, "audit record {} written twice", entry.record.seq);
+        self.remember_audit_head(&Some(entry.clone()));
+        Ok(())
+    }
+
+    /// Writes an audit entry under its sequence and, if it carries a command's replay, points
+    /// the command's key at it in `idempotency_keys`. Returns whether an entry was there (the
+    /// migration to format 5 rewrites entries; [`Self::append_audit`] never may).
+    ///
+    /// # Panics
+    ///
+    /// If the entry carries a replay but is not a command's record (it would be unreachable).
+    pub(crate) fn put_audit_entry(&mut self, entry: &AuditEntry) -> Result<bool, StorageError> {
         let seq = entry.record.seq;
-        self.write_table(Audit, |table| {
+        let replaced = self.write_table(Audit, |table| {
             let previous = table
                 .insert(seq, encode_record(RecordKind::Audit, entry).as_slice())
                 .map_err(from_redb)?;
-            assert!(previous.is_none(), "audit record {seq} written twice");
-            Ok(())
+            Ok(previous.is_some())
         })?;
         if entry.replay.is_some() {
             let key = crate::schema::command_key(&entry.record.kind);
@@ -573,8 +586,7 @@ impl WriteTxn {
                 Ok(())
             })?;
         }
-        self.remember_audit_head(&Some(entry.clone()));
-        Ok(())
+        Ok(replaced)
     }
 
     /// Sets a configuration value.
