@@ -132,6 +132,7 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
         | Command::Reopen { on, .. } => vec![("on", *on)],
         Command::Acknowledge { at, .. }
         | Command::RecordInbound { at, .. }
+        | Command::RecordOutbound { at, .. }
         | Command::MarkSent { at, .. }
         | Command::RequestCallback { at, .. } => {
             vec![("at", at.date_naive())]

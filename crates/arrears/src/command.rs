@@ -613,6 +613,34 @@ pub enum Command {
         /// The day.
         as_of: NaiveDate,
     },
+    /// Records a contact made to the debtor outside this store's outbox (a letter sent by
+    /// hand, a call from another system, or a contact carried over when the debtor moves
+    /// between shards): it enters the contact history the guardrails and the strategies read,
+    /// so contact caps count it. Checked as [`Command::RecordInbound`] is; nothing is sent.
+    RecordOutbound {
+        /// The debtor.
+        debtor: DebtorId,
+        /// The accounts it was about (the debtor's).
+        accounts: Vec<AccountId>,
+        /// The channel.
+        channel: ContactChannel,
+        /// The address it went to.
+        address: String,
+        /// When.
+        at: DateTime<Utc>,
+        /// What happened (`no_answer`, `right_party`, `promise_captured`...).
+        outcome: ContactOutcome,
+    },
+    /// Sets a debtor's whole credit standing as given: the granted and in-force limits and
+    /// terms, refuse to trade (and whether by hand), the grant day, the last review's mark and
+    /// the detectors' mark. For a standing carried from another store (a debtor moved between
+    /// shards, docs/SCALE.md); [`Command::SetCreditTerms`] is the command for setting terms by
+    /// hand. The standing's `debtor` is the debtor it is set on; its limits must be of its
+    /// currency, the limit in force at most the granted one, both terms valid.
+    SetCreditStanding {
+        /// The standing.
+        standing: arrears_core::credit::CreditStanding,
+    },
 }
 
 /// How a payment was made ([`Command::ChannelPayment`]).
@@ -856,6 +884,17 @@ impl Command {
             Command::ApplyCash { effective_on, .. } | Command::ReturnCash { effective_on, .. } => {
                 vec![("effective_on", *effective_on)]
             }
+            Command::RecordOutbound { at, .. } => vec![("at", at.date_naive())],
+            Command::SetCreditStanding { standing } => {
+                std::iter::once(("standing.granted_on", standing.granted_on))
+                    .chain(
+                        standing
+                            .last_review
+                            .as_ref()
+                            .map(|mark| ("standing.last_review", mark.reviewed_on)),
+                    )
+                    .collect()
+            }
             Command::RecordWork(done) => std::iter::once(("at", done.at.date_naive()))
                 .chain(done.next_action_on.map(|on| ("next_action_on", on)))
                 .chain(done.promise.iter().map(|line| ("promise.on", line.on)))
@@ -923,6 +962,8 @@ impl Command {
             Command::RecordBankMatch { .. } => "record_bank_match",
             Command::CreditNote { .. } => "credit_note",
             Command::DetectSignals { .. } => "detect_signals",
+            Command::RecordOutbound { .. } => "record_outbound",
+            Command::SetCreditStanding { .. } => "set_credit_standing",
         }
     }
 
@@ -961,6 +1002,10 @@ impl Command {
             Command::SetCreditTerms { limit, terms, .. } => {
                 *limit = money(limit);
                 canonical_terms(terms);
+            }
+            Command::SetCreditStanding { standing } => {
+                canonical_terms(&mut standing.granted_terms);
+                canonical_terms(&mut standing.terms);
             }
             Command::RecordBankMatch { amount, posted, .. } => {
                 *amount = money(amount);
@@ -1001,6 +1046,7 @@ impl Command {
             | Command::RemoveContactPoint { .. }
             | Command::UpdateDebtor { .. }
             | Command::RecordInbound { .. }
+            | Command::RecordOutbound { .. }
             | Command::MarkSent { .. }
             | Command::RequestCallback { .. }
             | Command::SetContactRestrictions { .. }

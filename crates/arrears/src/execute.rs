@@ -390,14 +390,29 @@ fn dispatch(
             crate::upkeep::update_debtor(env, *debtor, changes)?
         }
         Command::RecordInbound { debtor, accounts, channel, address, at, outcome } => {
-            let inbound = crate::upkeep::Inbound {
+            let inbound = crate::upkeep::Contact {
                 accounts,
                 channel: *channel,
                 address,
                 at: *at,
                 outcome: *outcome,
+                inbound: true,
             };
-            crate::upkeep::record_inbound(env, *debtor, &inbound)?
+            crate::upkeep::record_contact(env, *debtor, &inbound)?
+        }
+        Command::RecordOutbound { debtor, accounts, channel, address, at, outcome } => {
+            let outbound = crate::upkeep::Contact {
+                accounts,
+                channel: *channel,
+                address,
+                at: *at,
+                outcome: *outcome,
+                inbound: false,
+            };
+            crate::upkeep::record_contact(env, *debtor, &outbound)?
+        }
+        Command::SetCreditStanding { standing } => {
+            crate::underwriting::set_credit_standing(env, standing)?
         }
         Command::Close { account, on } => collections::close(env, *account, *on)?,
         Command::Reopen { account, on } => collections::reopen(env, *account, *on)?,

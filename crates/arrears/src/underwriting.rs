@@ -384,6 +384,46 @@ pub(crate) fn set_credit_terms(
     Ok(Outcome::CreditTermsSet { debtor })
 }
 
+/// `Command::SetCreditStanding`: the standing stored as given, once checked as `verify`
+/// checks a standing (its debtor exists, its limits are not negative and the one in force is
+/// at most the granted one, both terms valid and those in force at least as strict as the
+/// granted ones). Nothing is written on an error.
+pub(crate) fn set_credit_standing(
+    env: &mut Env<'_>,
+    standing: &CreditStanding,
+) -> Result<Outcome, CommandError> {
+    let invalid = |field: &'static str, reason: String| CommandError::Invalid { field, reason };
+    if standing.granted_limit_minor < 0 {
+        return Err(invalid("standing.granted_limit_minor", "must not be negative".to_owned()));
+    }
+    if !(0..=standing.granted_limit_minor).contains(&standing.limit_minor) {
+        return Err(invalid(
+            "standing.limit_minor",
+            format!(
+                "{} is not between 0 and the granted limit {}",
+                standing.limit_minor, standing.granted_limit_minor
+            ),
+        ));
+    }
+    for (field, terms) in
+        [("standing.granted_terms", &standing.granted_terms), ("standing.terms", &standing.terms)]
+    {
+        terms.check().map_err(|(part, reason)| invalid(field, format!("{part}: {reason}")))?;
+    }
+    if !standing.terms.at_least_as_strict_as(&standing.granted_terms) {
+        return Err(invalid("standing.terms", "looser than the granted terms".to_owned()));
+    }
+    if standing.last_review.as_ref().is_some_and(|mark| mark.reviewed_on < standing.granted_on) {
+        return Err(invalid(
+            "standing.last_review",
+            "the last review is before the standing was granted".to_owned(),
+        ));
+    }
+    crate::context::load_debtor_id(env.txn, standing.debtor)?;
+    env.txn.put_credit_standing(standing)?;
+    Ok(Outcome::CreditTermsSet { debtor: standing.debtor })
+}
+
 /// `Command::ReviewCredit`: every standing the policy makes due on `as_of`, decided by the
 /// credit rules from its granted limit and terms, stored with its score and reasons.
 ///

@@ -330,20 +330,23 @@ pub(crate) fn add_note(
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled: Vec::new() })
 }
 
-/// A contact the debtor made, as `Command::RecordInbound` gives it.
-pub(crate) struct Inbound<'a> {
+/// A contact made outside the outbox, as `Command::RecordInbound` (the debtor's) and
+/// `Command::RecordOutbound` (to the debtor) give it.
+pub(crate) struct Contact<'a> {
     pub(crate) accounts: &'a [AccountId],
     pub(crate) channel: ContactChannel,
     pub(crate) address: &'a str,
     pub(crate) at: DateTime<Utc>,
     pub(crate) outcome: ContactOutcome,
+    pub(crate) inbound: bool,
 }
 
-/// `Command::RecordInbound`: appends the contact to the debtor's history.
-pub(crate) fn record_inbound(
+/// `Command::RecordInbound` and `Command::RecordOutbound`: appends the contact to the
+/// debtor's history.
+pub(crate) fn record_contact(
     env: &mut Env<'_>,
     debtor_id: DebtorId,
-    inbound: &Inbound<'_>,
+    inbound: &Contact<'_>,
 ) -> Result<Outcome, CommandError> {
     load(env, debtor_id)?;
     text("address", inbound.address, true)?;
@@ -356,7 +359,7 @@ pub(crate) fn record_inbound(
             channel: inbound.channel,
             address: inbound.address.to_owned(),
             at: inbound.at,
-            inbound: true,
+            inbound: inbound.inbound,
             outcome: inbound.outcome,
             action: None,
         },

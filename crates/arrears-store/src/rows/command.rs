@@ -267,6 +267,17 @@ pub enum CommandRow {
     DetectSignals {
         as_of: Day,
     },
+    RecordOutbound {
+        debtor: u64,
+        accounts: Vec<u64>,
+        channel: ContactChannelRow,
+        address: String,
+        at: Instant,
+        outcome: ContactOutcomeRow,
+    },
+    SetCreditStanding {
+        standing: CreditStandingRow,
+    },
 }
 
 /// The stored form of `arrears::command::Outcome`.

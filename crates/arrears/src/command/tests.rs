@@ -110,10 +110,12 @@ fn command_variant(command: &Command) -> usize {
         Command::ChannelPayment { .. } => 53,
         Command::CreditNote { .. } => 54,
         Command::DetectSignals { .. } => 55,
+        Command::RecordOutbound { .. } => 56,
+        Command::SetCreditStanding { .. } => 57,
     }
 }
 
-const COMMAND_VARIANTS: usize = 56;
+const COMMAND_VARIANTS: usize = 58;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -565,6 +567,50 @@ fn commands() -> Vec<(Command, Expect)> {
             expect!["0236030102fc809216000331323503555344000104434e2d314e921c45"],
         ),
         (Command::DetectSignals { as_of: on }, expect!["0237fc809216006c2b1e91"]),
+        (
+            Command::RecordOutbound {
+                debtor: DebtorId(7),
+                accounts: vec![account],
+                channel: ContactChannel::Sms,
+                address: "+15550100".into(),
+                at: "2026-02-03T15:04:05Z".parse().unwrap(),
+                outcome: ContactOutcome::NoAnswer,
+            },
+            expect!["023807010301092b3135353530313030fcca1c04d300014d158e62"],
+        ),
+        (
+            Command::SetCreditStanding {
+                standing: arrears_core::credit::CreditStanding {
+                    debtor: DebtorId(7),
+                    product: ProductKind::TradeCredit,
+                    currency: Currency::USD,
+                    granted_limit_minor: 5_000_000,
+                    granted_terms: arrears_core::credit::CreditTerms {
+                        net_days: 30,
+                        deposit_share: "0.1".parse().unwrap(),
+                        cash_on_delivery: false,
+                        interest_rate: "0.08".parse().unwrap(),
+                    },
+                    limit_minor: 2_500_000,
+                    terms: arrears_core::credit::CreditTerms {
+                        net_days: 15,
+                        deposit_share: "0.1".parse().unwrap(),
+                        cash_on_delivery: false,
+                        interest_rate: "0.08".parse().unwrap(),
+                    },
+                    refuse_to_trade: false,
+                    stopped_by_hand: false,
+                    granted_on: on,
+                    last_review: Some(arrears_core::credit::ReviewMark {
+                        reviewed_on: on,
+                        points: Some(612),
+                        signals: Vec::new(),
+                    }),
+                    detected: None,
+                },
+            },
+            expect!["0239070203555344fc809698001e03302e310004302e3038fc404b4c000f03302e310004302e30380000fc8092160001fc8092160001fbc8040000934ef989"],
+        ),
         (
             Command::RegisterPayerAccount {
                 debtor: DebtorId(7),

@@ -345,3 +345,49 @@ fn the_cycle_runs_the_days_credit_reviews_once() {
     let options = arrears::CycleOptions { dry_run: true, ..arrears::CycleOptions::default() };
     assert!(books.run_cycle_with(d(2, 4), options).unwrap().credit_reviews.is_empty());
 }
+
+#[test]
+fn a_standing_set_whole_is_stored_as_given_and_a_bad_one_writes_nothing() {
+    let (_dir, books) = books_with_credit_rules();
+    let debtor = business(&books, "ACME");
+    decide(&books, "apply-1", application(debtor, 1_000_000));
+    let decided = books.credit_standing(debtor).unwrap().unwrap();
+    let other = business(&books, "ACME-2");
+    let carried = arrears::credit::CreditStanding { debtor: other, ..decided.clone() };
+    let command = Command::SetCreditStanding { standing: carried.clone() };
+    let receipt = books.execute("carry", &command).unwrap();
+    assert_eq!(receipt.outcome, Outcome::CreditTermsSet { debtor: other });
+    assert_eq!(books.credit_standing(other).unwrap().unwrap(), carried);
+    // Every refusal names its field and writes nothing.
+    let looser = arrears::credit::CreditStanding {
+        limit_minor: carried.granted_limit_minor + 1,
+        ..carried.clone()
+    };
+    let mut loose_terms = carried.clone();
+    loose_terms.terms.net_days = loose_terms.granted_terms.net_days + 30;
+    let nobody = arrears::credit::CreditStanding { debtor: DebtorId(999), ..carried.clone() };
+    let reviewed_early = arrears::credit::CreditStanding {
+        last_review: Some(arrears::credit::ReviewMark {
+            reviewed_on: carried.granted_on.pred_opt().unwrap(),
+            points: None,
+            signals: Vec::new(),
+        }),
+        ..carried.clone()
+    };
+    for (key, standing, field) in [
+        ("bad-limit", looser, Some("standing.limit_minor")),
+        ("bad-terms", loose_terms, Some("standing.terms")),
+        ("bad-review", reviewed_early, Some("standing.last_review")),
+        ("bad-debtor", nobody, None),
+    ] {
+        let error = books.execute(key, &Command::SetCreditStanding { standing }).unwrap_err();
+        match (field, &error) {
+            (Some(field), CommandError::Invalid { field: found, .. }) => assert_eq!(*found, field),
+            (None, CommandError::UnknownDebtor(_)) => {}
+            _ => panic!("{key}: unexpected {error:?}"),
+        }
+        assert!(books.recorded(key).unwrap().is_none(), "{key} wrote its record");
+    }
+    assert_eq!(books.credit_standing(other).unwrap().unwrap(), carried);
+    assert!(books.verify().unwrap().is_clean());
+}

@@ -368,3 +368,69 @@ fn issue_15_a_failed_component_falls_back_to_the_named_built_in() {
     let error = books.execute("policy-2", &policy).unwrap_err();
     assert!(error.to_string().contains("strategy_fallback"), "{error}");
 }
+
+/// A contact recorded by `record_outbound` (made outside the outbox, or carried from another
+/// shard) enters the history the guardrails count, as an outbound contact with its outcome;
+/// `record_inbound` the same as inbound. An account that is not the debtor's is refused.
+#[test]
+fn an_outbound_contact_recorded_by_hand_counts_in_the_guardrails_history() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A1");
+    let debtor = books.account(account).unwrap().unwrap().debtor;
+    let other = account_with(&books, debtor_of_other(&books), "B1", Terms::default(), None);
+    let at: chrono::DateTime<chrono::Utc> = "2026-02-03T15:04:05Z".parse().unwrap();
+    let outbound = Command::RecordOutbound {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+15550100".into(),
+        at,
+        outcome: ContactOutcome::RightParty,
+    };
+    let receipt = books.execute("out-1", &outbound).unwrap();
+    assert!(matches!(receipt.outcome, Outcome::DebtorUpdated { .. }), "{:?}", receipt.outcome);
+    let inbound = Command::RecordInbound {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+15550100".into(),
+        at: at + chrono::Duration::hours(1),
+        outcome: ContactOutcome::PromiseCaptured,
+    };
+    books.execute("in-1", &inbound).unwrap().accepted().unwrap();
+    let contacts = books.contacts(debtor).unwrap();
+    assert_eq!(contacts.len(), 2);
+    assert!(!contacts[0].inbound && contacts[0].at == at && contacts[0].action.is_none());
+    assert!(contacts[1].inbound);
+    let history = books.guardrail_inputs(debtor, &[]).unwrap().history;
+    let directions: Vec<_> =
+        history.iter().map(|entry| (entry.at, entry.direction, entry.outcome)).collect();
+    assert_eq!(
+        directions,
+        vec![
+            (at, Direction::Outbound, compliance::Outcome::from(ContactOutcome::RightParty)),
+            (
+                at + chrono::Duration::hours(1),
+                Direction::Inbound,
+                compliance::Outcome::from(ContactOutcome::PromiseCaptured),
+            ),
+        ]
+    );
+    assert_eq!(history[0].channel, ChannelGroup::Call);
+    // Another debtor's account: refused, nothing written.
+    let wrong = Command::RecordOutbound {
+        debtor,
+        accounts: vec![other],
+        channel: ContactChannel::Phone,
+        address: "+15550100".into(),
+        at,
+        outcome: ContactOutcome::NoAnswer,
+    };
+    assert!(books.execute("out-2", &wrong).is_err());
+    assert!(books.recorded("out-2").unwrap().is_none());
+    assert_eq!(books.contacts(debtor).unwrap().len(), 2);
+}
+
+fn debtor_of_other(books: &arrears::Arrears) -> arrears::ids::DebtorId {
+    debtor(books, "OTHER")
+}
