@@ -2,6 +2,9 @@
 //! clock is too noisy to compare small changes): 2,000 accounts, then 8,000 payments in
 //! commits of `ARREARS_PROFILE_COMMIT` payments (default 1,000). Run under callgrind with
 //! `--toggle-collect=arrears_benches::arrears_post`, see docs/BENCHMARKS.md.
+//! `ARREARS_PROFILE_ROUNDS` (default 1) repeats the 8,000 payments (on the same accounts, at
+//! the same commit size), so that a sampling profiler (`perf record`), which cannot leave the
+//! setup out, sees mostly payments.
 
 use arrears_benches::{arrears_post, build_portfolio, payment_charges};
 
@@ -13,7 +16,14 @@ fn main() {
         .and_then(|text| text.replace('_', "").parse().ok())
         .unwrap_or(1_000)
         .clamp(1, 8_000);
-    for from in (0..8_000).step_by(commit) {
-        arrears_post(&books, &ids, from, commit.min(8_000 - from));
+    let rounds: usize = std::env::var("ARREARS_PROFILE_ROUNDS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(1)
+        .clamp(1, 1_000);
+    for round in 0..rounds {
+        for from in (0..8_000).step_by(commit) {
+            arrears_post(&books, &ids, round * 8_000 + from, commit.min(8_000 - from));
+        }
     }
 }

@@ -183,14 +183,17 @@ pub(crate) fn run(
             } else {
                 writeln!(
                     out,
-                    "moved debtor {} from {} to {}: {} commands copied ({} of the cycle), {} left \
-                     out, {} handover commands in {}",
+                    "moved debtor {} from {} to {}: {} commands copied ({} events no command \
+                     named), {} carried (sent contacts, credit standing), {} left out, {} \
+                     rejected in the source, {} handover commands in {}",
                     report.reference,
                     report.from,
                     report.to,
                     report.copied,
                     report.engine_events,
+                    report.carried,
                     report.skipped,
+                    report.rejected,
                     report.handed_over,
                     report.from
                 )?;

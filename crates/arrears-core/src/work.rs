@@ -152,6 +152,20 @@ impl WorkOutcomeCode {
         WorkOutcomeCode::WrongParty,
     ];
 
+    /// What the agent's contact was, in the debtor's contact history.
+    pub fn contact_outcome(self) -> crate::case::ContactOutcome {
+        use crate::case::ContactOutcome;
+        match self {
+            WorkOutcomeCode::Promise => ContactOutcome::PromiseCaptured,
+            WorkOutcomeCode::Dispute => ContactOutcome::DisputeRaised,
+            WorkOutcomeCode::WrongParty => ContactOutcome::WrongParty,
+            WorkOutcomeCode::Refusal
+            | WorkOutcomeCode::Excuse
+            | WorkOutcomeCode::Callback
+            | WorkOutcomeCode::ExtensionRequested => ContactOutcome::RightParty,
+        }
+    }
+
     /// The name as written on the command line and in reports.
     pub fn name(self) -> &'static str {
         match self {

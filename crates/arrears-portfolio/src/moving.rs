@@ -13,13 +13,23 @@
 //! 3. **Copy**: each of the debtor's commands in feed order, executed in the target under the
 //!    key `move:<source shard>:<feed seq>`, with the source's ids rewritten to the target's
 //!    (the debtor by reference, accounts and obligations by their place in id order, as the
-//!    replay creates them in the same order); the cycle's late fees and charge-offs are
-//!    executed as `fee` and `charge_off` commands (key `move:<source>:a<account>:e<event>`)
-//!    at their place in the account's event order, so event numbers match.
+//!    replay creates them in the same order). A command of the whole store is copied as what
+//!    it did to the debtor: cash applied from a bank line as a `payment`, an acknowledged
+//!    outbox action as a `record_outbound` contact, an agent's work as its promise, dispute,
+//!    removed address, contact and note (extra keys `move:<source>:<feed seq>.<n>`). Events no
+//!    command names (the cycle's late fees and charge-offs, the disputes an acknowledgement
+//!    opened) are executed as `fee`, `charge_off` and `open_dispute` commands (key
+//!    `move:<source>:a<account>:e<event>`) at their place in the account's event order, so
+//!    event numbers match. Then the contacts of outbox actions sent but not acknowledged
+//!    (`record_outbound`, key `move:<source>:sent:<action>`) and the credit standing
+//!    (`set_credit_standing`, key `move:<source>:credit`).
 //! 4. **Compare**: every account's outstanding, by obligation and component, and its ledger
-//!    length are equal in both shards on the move date.
+//!    length, the contact history, the payer accounts and the credit standing are equal in
+//!    both shards on the move date.
 //! 5. **Hand over in the source**: every outstanding component is adjusted to zero and every
-//!    account closed, on the move date, under keys `move-out:<target>:<account>:...`.
+//!    account closed, and the debtor's payer accounts and contact points removed (which
+//!    cancels its pending outbox actions), on the move date, under keys
+//!    `move-out:<target>:...`.
 //! 6. **Pin**: the manifest's `[debtors]` maps the debtor to the target, `[moving]` loses it.
 //!
 //! Every write is a command under a key derived from the move, and the engine's idempotency
@@ -31,22 +41,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde_json::Value;
 
+use arrears::case::{Action, ActionStatus, ContactAttempt, ContactOutcome, Note};
 use arrears::ids::{AccountId, DebtorId, ObligationId};
 use arrears::ledger::{EventKind, EventRecord};
 use arrears::model::{Component, ObligationKind};
 use arrears::money::{Currency, Money};
-use arrears::{Arrears, ChangeKind, Command, Outcome};
+use arrears::work::WorkOutcomeCode;
+use arrears::{Arrears, ChangeKind, Command, Outcome, WorkDone};
 
 use crate::{ids, ManifestError, MoveEntry, Portfolio, RouteError};
 
 /// Changes read from the feed per page while collecting a debtor's commands.
 const FEED_PAGE_LEN_MAX: usize = 1_000;
 
-/// The commands a move copies: those that name nothing but the debtor, its accounts and its
-/// obligations (ids the move rewrites). A debtor with any other command in its feed (cash
-/// lines, bank matches, payer accounts, credit decisions, work records: records of the whole
-/// store) is refused before anything is written.
-const COPIED: [&str; 40] = [
+/// The commands a move copies as they are (with ids rewritten): those that name nothing but
+/// the debtor, its accounts and its obligations. The commands of the whole store that touch a
+/// debtor are copied as what they did to it ([`Move::translate`]); any other is refused before
+/// anything is written.
+const COPIED: &[&str] = &[
     "create_debtor",
     "open_account",
     "charge",
@@ -55,6 +67,7 @@ const COPIED: [&str; 40] = [
     "reversal",
     "waiver",
     "adjustment",
+    "credit_note",
     "accrue_interest",
     "charge_off",
     "dispute",
@@ -78,6 +91,7 @@ const COPIED: [&str; 40] = [
     "remove_contact_point",
     "update_debtor",
     "record_inbound",
+    "record_outbound",
     "request_callback",
     "set_contact_restrictions",
     "add_note",
@@ -86,8 +100,13 @@ const COPIED: [&str; 40] = [
     "change_restrictions",
     "report_signal",
     "channel_payment",
-    "set_credit_terms",
+    "register_payer_account",
+    "remove_payer_account",
 ];
+
+/// The credit commands whose effect on the debtor is its credit standing, carried whole at the
+/// end of the copy (`set_credit_standing`); their decisions and reviews stay in the source.
+const CREDIT: &[&str] = &["decide_credit", "set_credit_terms", "review_credit", "detect_signals"];
 
 /// A move that could not be done or finished. If the move was marked under way (step 2),
 /// it stays so until it is run again and finishes.
@@ -177,6 +196,17 @@ pub enum MoveError {
         /// Writes done by this run.
         writes: u64,
     },
+    /// After the copy, the debtor's contact history, payer accounts or credit standing differ
+    /// between the shards (the move stays under way and the source is untouched).
+    #[error("debtor {reference}: its {what} differs after the copy: {detail}")]
+    DebtorMismatch {
+        /// The debtor's reference.
+        reference: String,
+        /// What differs.
+        what: &'static str,
+        /// How.
+        detail: String,
+    },
     /// After the copy, an account differs between the shards (the move stays under way and
     /// the source is untouched).
     #[error("debtor {reference}: account {account} differs after the copy: {detail}")]
@@ -212,9 +242,15 @@ pub struct MoveReport {
     pub copied: u64,
     /// Of those, the cycle's late fees and charge-offs.
     pub engine_events: u64,
-    /// Commands of the source left out: outbox acknowledgements and sends, whose actions
-    /// stay in the source's outbox and audit log.
+    /// Commands of the source left out: outbox sends (`mark_sent`; the contact is carried
+    /// when acknowledged, or at the end if it never was) and the credit commands, whose
+    /// result is carried as the credit standing.
     pub skipped: u64,
+    /// Commands the source rejected (they wrote nothing there): not copied.
+    pub rejected: u64,
+    /// Contacts of outbox actions sent but never acknowledged, carried as `record_outbound`,
+    /// and the credit standing (`set_credit_standing`), if the debtor has one.
+    pub carried: u64,
     /// Handover commands in the source (adjustments to zero, closures of the accounts the
     /// state machine lets close).
     pub handed_over: u64,
@@ -222,10 +258,12 @@ pub struct MoveReport {
     pub already_done: bool,
 }
 
-/// One command of the debtor, as the source's feed holds it.
+/// One command of the debtor, as the source's feed holds it, and what the target executes
+/// for it (with the source's ids).
 struct Step {
     seq: u64,
-    command: Command,
+    /// The command itself, or what a command of the whole store did to the debtor.
+    commands: Vec<Command>,
     /// The account events its outcome posted: (source account, event).
     posted: Vec<(u64, u32)>,
 }
@@ -235,10 +273,11 @@ struct Step {
 struct Feed {
     steps: Vec<Step>,
     skipped: u64,
+    rejected: u64,
     /// Events posted by this move's handover adjustments (a rerun after step 5 began).
     handover_events: Vec<(u64, u32)>,
-    /// True if and only if a handover closure is in the feed.
-    closed: bool,
+    /// True if and only if a handover command is in the feed.
+    handed_over: bool,
 }
 
 /// The debtor as the source holds it: its id, accounts, commands and the engine's events.
@@ -247,6 +286,13 @@ struct Copy {
     accounts: Vec<AccountId>,
     steps: Vec<Step>,
     skipped: u64,
+    rejected: u64,
+    /// Its contact history in the source.
+    contacts: Vec<ContactAttempt>,
+    /// Its outbox actions sent and never acknowledged (contacts made, not yet in the history).
+    sent: Vec<Action>,
+    /// Its credit standing, if it has one.
+    standing: Option<arrears::credit::CreditStanding>,
     /// True if and only if the source has handover commands of this move already (a rerun
     /// after step 5 began: the comparison of step 4 passed before it).
     handover_started: bool,
@@ -387,6 +433,8 @@ impl Portfolio {
             copied: 0,
             engine_events: 0,
             skipped: 0,
+            rejected: 0,
+            carried: 0,
             handed_over: 0,
             already_done: true,
         }
@@ -436,7 +484,8 @@ impl Move<'_> {
         })?;
         let accounts = self.source.accounts_of(debtor).map_err(query)?;
         let account_set: BTreeSet<u64> = accounts.iter().map(|account| account.get()).collect();
-        let feed = self.debtor_steps(debtor, &account_set)?;
+        let contacts = self.source.contacts(debtor).map_err(query)?;
+        let feed = self.debtor_steps(debtor, &account_set, &contacts)?;
         let posted: BTreeSet<(u64, u32)> = feed
             .steps
             .iter()
@@ -460,7 +509,8 @@ impl Move<'_> {
                 if engine_command(*account, &record, currency).is_none() {
                     return Err(self.cannot(format!(
                         "account {account} event {} (key {:?}) was made by neither a command of \
-                         the feed nor a cycle's late fee or charge-off",
+                         the feed nor a cycle's late fee or charge-off, nor is it a dispute an \
+                         acknowledgement opened",
                         record.event.seq.0, record.key
                     )));
                 }
@@ -468,20 +518,36 @@ impl Move<'_> {
             }
             engine_events.insert(account.get(), made);
         }
+        let sent = self
+            .source
+            .actions_of(debtor)
+            .map_err(query)?
+            .into_iter()
+            .filter(|action| action.sent_at.is_some() && action.status == ActionStatus::Pending)
+            .collect();
         Ok(Copy {
             debtor,
             accounts,
             steps: feed.steps,
             skipped: feed.skipped,
-            handover_started: !feed.handover_events.is_empty() || feed.closed,
+            rejected: feed.rejected,
+            contacts,
+            sent,
+            standing: self.source.credit_standing(debtor).map_err(query)?,
+            handover_started: !feed.handover_events.is_empty() || feed.handed_over,
             engine_events,
         })
     }
 
     /// The source's feed, read through: the commands naming or touching the debtor or its
-    /// accounts, in order, apart from those left out (outbox acknowledgements) and this
-    /// move's own handover commands.
-    fn debtor_steps(&self, debtor: DebtorId, accounts: &BTreeSet<u64>) -> Result<Feed, MoveError> {
+    /// accounts, in order, as the target executes them, apart from those left out (rejected,
+    /// outbox sends, credit commands) and this move's own handover commands.
+    fn debtor_steps(
+        &self,
+        debtor: DebtorId,
+        accounts: &BTreeSet<u64>,
+        contacts: &[ContactAttempt],
+    ) -> Result<Feed, MoveError> {
         let mut feed = Feed::default();
         let mut after = 0;
         let handover_prefix = format!("move-out:{}:", self.to_name);
@@ -509,31 +575,153 @@ impl Move<'_> {
                 }
                 if key.starts_with(&handover_prefix) {
                     feed.handover_events.extend(posted_events(outcome));
-                    feed.closed |= matches!(command.as_ref(), Command::Close { .. });
+                    feed.handed_over = true;
                     continue;
                 }
-                if matches!(
-                    command.as_ref(),
-                    Command::Acknowledge { .. } | Command::MarkSent { .. }
-                ) {
+                if matches!(outcome.as_ref(), Outcome::Rejected(_)) {
+                    feed.rejected += 1;
+                    continue;
+                }
+                let Some(commands) = self.translate(command, change.seq, contacts)? else {
                     feed.skipped += 1;
                     continue;
-                }
-                if !COPIED.contains(&command.name()) {
-                    return Err(self.cannot(format!(
-                        "its {} command (feed seq {}) names records of the whole store",
-                        command.name(),
-                        change.seq
-                    )));
-                }
+                };
                 let posted = posted_events(outcome);
-                feed.steps.push(Step { seq: change.seq, command: without_action(command), posted });
+                feed.steps.push(Step { seq: change.seq, commands, posted });
             }
             if page.changes.is_empty() || page.next >= page.head {
                 return Ok(feed);
             }
             after = page.next;
         }
+    }
+
+    /// What the target executes for a command of the source (with the source's ids), or
+    /// `None` for one left out (an outbox send, a credit command: the standing is carried
+    /// whole at the end). Refuses a command of the whole store this does not know.
+    fn translate(
+        &self,
+        command: &Command,
+        seq: u64,
+        contacts: &[ContactAttempt],
+    ) -> Result<Option<Vec<Command>>, MoveError> {
+        Ok(Some(match command {
+            Command::MarkSent { .. } => return Ok(None),
+            command if CREDIT.contains(&command.name()) => return Ok(None),
+            // The cash came through the source's suspense; on the account it is a payment.
+            Command::ApplyCash { account, amount, effective_on, .. } => vec![Command::Payment {
+                account: *account,
+                effective_on: *effective_on,
+                amount: *amount,
+                directed_to: None,
+            }],
+            // The action is the source's; the contact it made is the debtor's. The disputes
+            // an acknowledgement opened are copied with the account's events.
+            Command::Acknowledge { action, outcome, at } => {
+                let action = self
+                    .source
+                    .action(*action)
+                    .map_err(|source| self.source_query(source))?
+                    .ok_or_else(|| self.cannot(format!("outbox action {action} is missing")))?;
+                vec![outbound(&action, *at, *outcome)]
+            }
+            Command::RecordWork(done) => self.worked(done, seq, contacts)?,
+            // The outbox action and the agent are the source's.
+            Command::ChannelPayment { .. } => vec![without_source_records(command)],
+            command if COPIED.contains(&command.name()) => vec![command.clone()],
+            command => {
+                return Err(self.cannot(format!(
+                    "its {} command (feed seq {seq}) names records of the whole store",
+                    command.name()
+                )))
+            }
+        }))
+    }
+
+    /// What an agent's recorded work did to the debtor, as commands: the outcome's promise,
+    /// dispute or removed address, then the contact and the note, as `record_work` does them.
+    /// The work log entry and the item's schedule are the source's queue's.
+    fn worked(
+        &self,
+        done: &WorkDone,
+        seq: u64,
+        contacts: &[ContactAttempt],
+    ) -> Result<Vec<Command>, MoveError> {
+        let account = self
+            .source
+            .account(done.account)
+            .map_err(|source| self.source_query(source))?
+            .ok_or_else(|| self.cannot(format!("account {} vanished", done.account)))?;
+        let debtor = account.debtor;
+        let on = done.at.date_naive();
+        // The channel of the address the agent used, from the contact it left in the history
+        // (a wrong party's address is removed from the debtor by the same command).
+        let contact = match &done.address {
+            Some(address) => Some(
+                contacts
+                    .iter()
+                    .find(|attempt| {
+                        !attempt.inbound
+                            && attempt.action.is_none()
+                            && attempt.at == done.at
+                            && attempt.address == *address
+                    })
+                    .map(|attempt| (attempt.channel, address.clone()))
+                    .ok_or_else(|| {
+                        self.cannot(format!(
+                            "the contact of its record_work command (feed seq {seq}) is not in \
+                             its contact history"
+                        ))
+                    })?,
+            ),
+            None => None,
+        };
+        let mut commands = Vec::new();
+        match done.code {
+            WorkOutcomeCode::Promise => commands.push(Command::Promise {
+                account: done.account,
+                made_on: on,
+                payments: done.promise.clone(),
+            }),
+            WorkOutcomeCode::Dispute => commands.push(Command::OpenDispute {
+                account: done.account,
+                obligations: Vec::new(),
+                on,
+            }),
+            WorkOutcomeCode::WrongParty => {
+                if let Some((channel, address)) = &contact {
+                    commands.push(Command::RemoveContactPoint {
+                        debtor,
+                        channel: *channel,
+                        address: address.clone(),
+                    });
+                }
+            }
+            WorkOutcomeCode::Refusal
+            | WorkOutcomeCode::Excuse
+            | WorkOutcomeCode::Callback
+            | WorkOutcomeCode::ExtensionRequested => {}
+        }
+        if let Some((channel, address)) = contact {
+            commands.push(Command::RecordOutbound {
+                debtor,
+                accounts: vec![done.account],
+                channel,
+                address,
+                at: done.at,
+                outcome: done.code.contact_outcome(),
+            });
+        }
+        if let Some(text) = &done.note {
+            let note = Note {
+                account: Some(done.account),
+                at: done.at,
+                author: done.agent.clone(),
+                text: text.clone(),
+            };
+            commands.push(Command::AddNote { debtor, note });
+        }
+        Ok(commands)
     }
 
     /// Steps 3 to 5.
@@ -545,6 +733,8 @@ impl Move<'_> {
             copied: 0,
             engine_events: 0,
             skipped: copy.skipped,
+            rejected: copy.rejected,
+            carried: 0,
             handed_over: 0,
             already_done: false,
         };
@@ -553,17 +743,36 @@ impl Move<'_> {
             for &(account, event) in &step.posted {
                 self.engine_events_before(copy, account, Some(event), &mut done, &mut report)?;
             }
-            let command = self.to_target(copy, &step.command)?;
-            self.execute(
-                self.target,
-                &self.to_name,
-                &format!("move:{}:{}", self.from_name, step.seq),
-                &command,
-            )?;
+            for (index, command) in step.commands.iter().enumerate() {
+                let command = self.to_target(copy, command)?;
+                let key = match index {
+                    0 => format!("move:{}:{}", self.from_name, step.seq),
+                    _ => format!("move:{}:{}.{index}", self.from_name, step.seq),
+                };
+                self.execute(self.target, &self.to_name, &key, &command)?;
+            }
             report.copied += 1;
         }
         for account in &copy.accounts {
             self.engine_events_before(copy, account.get(), None, &mut done, &mut report)?;
+        }
+        for action in &copy.sent {
+            let at = action.sent_at.unwrap_or(action.scheduled_at);
+            let command = self.to_target(copy, &outbound(action, at, ContactOutcome::NoAnswer))?;
+            let key = format!("move:{}:sent:{}", self.from_name, action.id);
+            self.execute(self.target, &self.to_name, &key, &command)?;
+            report.carried += 1;
+        }
+        if let Some(standing) = &copy.standing {
+            let command =
+                Command::SetCreditStanding { standing: self.carried_standing(copy, standing)? };
+            self.execute(
+                self.target,
+                &self.to_name,
+                &format!("move:{}:credit", self.from_name),
+                &command,
+            )?;
+            report.carried += 1;
         }
         if !copy.handover_started {
             self.compare(copy)?;
@@ -588,16 +797,36 @@ impl Move<'_> {
             if event.is_some_and(|event| record.event.seq.0 >= event) {
                 break;
             }
-            let target_account = self.target_account(copy, AccountId(account))?;
             let currency = self.currency_of(AccountId(account))?;
-            let command = engine_command(target_account, record, currency).ok_or_else(|| {
-                self.cannot(format!("event {} of account {account}", record.event.seq.0))
-            })?;
+            let mut command =
+                engine_command(AccountId(account), record, currency).ok_or_else(|| {
+                    self.cannot(format!("event {} of account {account}", record.event.seq.0))
+                })?;
+            let mut taken = 1;
+            // The disputes one command opened (an acknowledgement's, one event per obligation
+            // in a row, on one day) are opened again by one command, so that the case moves
+            // once, as it did.
+            if let Command::OpenDispute { obligations, on, .. } = &mut command {
+                while let Some(following) = events.get(*next + taken) {
+                    let in_a_row = following.event.seq.0 == record.event.seq.0 + taken as u32;
+                    let before = event.is_none_or(|event| following.event.seq.0 < event);
+                    match &following.event.kind {
+                        EventKind::Dispute { obligation, disputed: true }
+                            if in_a_row && before && following.event.effective_on == *on =>
+                        {
+                            obligations.push(*obligation);
+                            taken += 1;
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            let command = self.to_target(copy, &command)?;
             let key = format!("move:{}:a{account}:e{}", self.from_name, record.event.seq.0);
             self.execute(self.target, &self.to_name, &key, &command)?;
             report.copied += 1;
-            report.engine_events += 1;
-            *next += 1;
+            report.engine_events += taken as u64;
+            *next += taken;
         }
         Ok(())
     }
@@ -674,8 +903,11 @@ impl Move<'_> {
     }
 
     /// Step 4: each account's outstanding by obligation and component, and its ledger
-    /// length, equal in both shards on the move date.
+    /// length, equal in both shards on the move date; the debtor's contact history (the
+    /// target's, less the contacts of sent actions carried after it), payer accounts and
+    /// credit standing equal.
     fn compare(&self, copy: &Copy) -> Result<(), MoveError> {
+        self.compare_debtor(copy)?;
         for account in &copy.accounts {
             let theirs = self.target_account(copy, *account)?;
             let source = self
@@ -711,6 +943,96 @@ impl Move<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The debtor's records outside its accounts, compared as step 4 says.
+    fn compare_debtor(&self, copy: &Copy) -> Result<(), MoveError> {
+        let theirs = self.target_debtor()?;
+        let differs =
+            |what: &'static str, source: String, target: String| MoveError::DebtorMismatch {
+                reference: self.reference.to_owned(),
+                what,
+                detail: format!("source {source}, target {target}"),
+            };
+        let target_contacts =
+            self.target.contacts(theirs).map_err(|source| self.target_query(source))?;
+        let mut expected = Vec::new();
+        for attempt in &copy.contacts {
+            let accounts = attempt
+                .accounts
+                .iter()
+                .map(|account| self.target_account(copy, *account))
+                .collect::<Result<Vec<_>, _>>()?;
+            expected.push(ContactAttempt { accounts, action: None, ..attempt.clone() });
+        }
+        let copied = &target_contacts[..target_contacts.len().min(expected.len())];
+        if copied != expected.as_slice()
+            || target_contacts.len() != expected.len() + copy.sent.len()
+        {
+            return Err(differs(
+                "contact history",
+                format!("{} contacts and {} sent actions", expected.len(), copy.sent.len()),
+                format!("{} contacts, differing", target_contacts.len()),
+            ));
+        }
+        let payers =
+            |store: &Arrears, debtor: DebtorId| -> Result<Vec<String>, arrears::QueryError> {
+                Ok(store
+                    .payer_accounts(None)?
+                    .into_iter()
+                    .filter(|payer| payer.debtor == debtor)
+                    .map(|payer| format!("{:?}", (payer.scheme, payer.number)))
+                    .collect())
+            };
+        let source_payers =
+            payers(self.source, copy.debtor).map_err(|source| self.source_query(source))?;
+        let target_payers =
+            payers(self.target, theirs).map_err(|source| self.target_query(source))?;
+        if source_payers != target_payers {
+            return Err(differs(
+                "payer accounts",
+                source_payers.join(", "),
+                target_payers.join(", "),
+            ));
+        }
+        let standing =
+            self.target.credit_standing(theirs).map_err(|source| self.target_query(source))?;
+        let expected = copy
+            .standing
+            .as_ref()
+            .map(|standing| self.carried_standing(copy, standing))
+            .transpose()?;
+        if standing != expected {
+            return Err(differs(
+                "credit standing",
+                format!("{expected:?}"),
+                format!("{standing:?}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The debtor's id in the target.
+    fn target_debtor(&self) -> Result<DebtorId, MoveError> {
+        self.target
+            .find_debtor(self.reference)
+            .map_err(|source| self.target_query(source))?
+            .ok_or_else(|| self.cannot("the debtor is not in the target yet".to_owned()))
+    }
+
+    /// The source's standing as the target gets it: on the target's debtor, with no detection
+    /// mark, so that the target's next cycle runs the detectors for the debtor and raises its
+    /// signals again from the copied books.
+    fn carried_standing(
+        &self,
+        _copy: &Copy,
+        standing: &arrears::credit::CreditStanding,
+    ) -> Result<arrears::credit::CreditStanding, MoveError> {
+        Ok(arrears::credit::CreditStanding {
+            debtor: self.target_debtor()?,
+            detected: None,
+            ..standing.clone()
+        })
     }
 
     /// Step 5: in the source, every outstanding component adjusted to zero and every account
@@ -764,6 +1086,43 @@ impl Move<'_> {
                 }
             }
         }
+        commands += self.hand_over_debtor(copy)?;
+        Ok(commands)
+    }
+
+    /// The rest of step 5: the debtor's payer accounts and contact points removed in the
+    /// source, so that its bank lines no longer match the debtor there and its pending outbox
+    /// actions are cancelled (`address_removed`) with nothing new scheduled.
+    fn hand_over_debtor(&self, copy: &Copy) -> Result<u64, MoveError> {
+        let mut commands = 0;
+        let debtor = copy.debtor;
+        let payers =
+            self.source.payer_accounts(None).map_err(|source| self.source_query(source))?;
+        for payer in payers.into_iter().filter(|payer| payer.debtor == debtor) {
+            let key = format!(
+                "move-out:{}:{debtor}:payer:{:016x}",
+                self.to_name,
+                crate::stable_hash(&payer.number)
+            );
+            let command = Command::RemovePayerAccount { debtor, number: payer.number };
+            self.execute(self.source, &self.from_name, &key, &command)?;
+            commands += 1;
+        }
+        let record = self.source.debtor(debtor).map_err(|source| self.source_query(source))?;
+        for point in record.map(|record| record.contact_points).unwrap_or_default() {
+            let key = format!(
+                "move-out:{}:{debtor}:contact:{:016x}",
+                self.to_name,
+                crate::stable_hash(&format!("{:?}:{}", point.channel, point.address))
+            );
+            let command = Command::RemoveContactPoint {
+                debtor,
+                channel: point.channel,
+                address: point.address,
+            };
+            self.execute(self.source, &self.from_name, &key, &command)?;
+            commands += 1;
+        }
         Ok(commands)
     }
 
@@ -804,18 +1163,35 @@ impl Move<'_> {
     }
 }
 
-/// The command as the target executes it: a channel payment loses the outbox action it
-/// is attributed to (an action of the source's outbox); its ledger effect is the same.
-fn without_action(command: &Command) -> Command {
+/// The command as the target executes it: a channel payment loses the outbox action and
+/// the agent it is attributed to (records of the source); its ledger effect is the same.
+fn without_source_records(command: &Command) -> Command {
     let mut command = command.clone();
-    if let Command::ChannelPayment { action, .. } = &mut command {
+    if let Command::ChannelPayment { action, agent, .. } = &mut command {
         *action = None;
+        *agent = None;
     }
     command
 }
 
-/// The command that makes the same event as a cycle's late fee or charge-off, for
-/// `account` in the target (`None` for any other event).
+/// The contact an outbox action made (with the source's ids), as `record_outbound`.
+fn outbound(
+    action: &Action,
+    at: chrono::DateTime<chrono::Utc>,
+    outcome: ContactOutcome,
+) -> Command {
+    Command::RecordOutbound {
+        debtor: action.debtor,
+        accounts: action.accounts.clone(),
+        channel: action.channel,
+        address: action.address.clone(),
+        at,
+        outcome,
+    }
+}
+
+/// The command that makes the same event as a cycle's late fee or charge-off, or a dispute
+/// an acknowledgement opened, for `account` (`None` for any other event).
 fn engine_command(account: AccountId, record: &EventRecord, currency: Currency) -> Option<Command> {
     let effective_on = record.event.effective_on;
     match &record.event.kind {
@@ -831,6 +1207,9 @@ fn engine_command(account: AccountId, record: &EventRecord, currency: Currency) 
             amount: Money::from_minor(*fee_minor, currency),
         }),
         EventKind::ChargeOff => Some(Command::ChargeOff { account, effective_on }),
+        EventKind::Dispute { obligation, disputed: true } => {
+            Some(Command::OpenDispute { account, obligations: vec![*obligation], on: effective_on })
+        }
         _ => None,
     }
 }

@@ -13,7 +13,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use arrears_core::case::{CollectionCase, ContactAttempt, ContactOutcome};
+use arrears_core::case::{CollectionCase, ContactAttempt};
 use arrears_core::collection::CollectionState;
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::money::Currency;
@@ -488,15 +488,7 @@ fn record_contact(
     debtor: DebtorId,
     (channel, address): (arrears_core::model::ContactChannel, &str),
 ) -> Result<(), CommandError> {
-    let outcome = match done.code {
-        WorkOutcomeCode::Promise => ContactOutcome::PromiseCaptured,
-        WorkOutcomeCode::Dispute => ContactOutcome::DisputeRaised,
-        WorkOutcomeCode::WrongParty => ContactOutcome::WrongParty,
-        WorkOutcomeCode::Refusal
-        | WorkOutcomeCode::Excuse
-        | WorkOutcomeCode::Callback
-        | WorkOutcomeCode::ExtensionRequested => ContactOutcome::RightParty,
-    };
+    let outcome = done.code.contact_outcome();
     let attempt = ContactAttempt {
         accounts: vec![done.account],
         channel,
