@@ -1,10 +1,11 @@
 //! Moving a debtor that has records of the whole store (issue 20 point 3): cash applied from
-//! a bank line in suspense, payer accounts, outbox acknowledgements and inbound contacts, an
-//! agent's work outcome, credit decisions and reviews, and a command the source rejected.
-//! After the move the target holds what the source held of the debtor (figures, contact
-//! history, payer accounts, credit standing, disputes, promises, notes), the source owes
-//! nothing for it, both shards verify clean, a second run changes nothing, and a move stopped
-//! after any single write finishes with the same end state as a move in one go.
+//! a bank line in suspense, payer accounts, outbox sends and acknowledgements and inbound
+//! contacts, an agent's work outcome, credit decisions and reviews, and a command the source
+//! refused. After the move the target holds what the source held of the debtor (figures,
+//! contact history with the contacts of actions sent and never acknowledged after it, payer
+//! accounts, credit standing but its detection mark, disputes, promises, notes), the source
+//! owes nothing for it, both shards verify clean, a second run changes nothing, and a move
+//! stopped after any single write finishes with the same end state as a move in one go.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,7 @@ use arrears::cash::{BankLine, PayerScheme};
 use arrears::collection::CollectionState;
 use arrears::compliance::{ChannelGroup, Direction};
 use arrears::credit::{CreditApplication, CreditStanding, CreditTerms, Verdict};
+use arrears::detect::DetectionMark;
 use arrears::ids::{AccountId, DebtorId};
 use arrears::model::{
     ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction,
@@ -226,8 +228,11 @@ struct DebtorState {
     /// The guardrails' history of contacts made: (at, channel, direction, outcome).
     history: Vec<(DateTime<Utc>, ChannelGroup, Direction, arrears::compliance::Outcome)>,
     payers: Vec<(PayerScheme, String)>,
-    /// The standing with the debtor id zeroed.
+    /// The standing with the debtor id zeroed and without its detection mark.
     standing: Option<CreditStanding>,
+    /// The standing's detection mark: a memo of the detectors' last run over this shard's
+    /// books, which the move leaves behind (docs/SCALE.md, "Moving a debtor", step 3).
+    detection: Option<DetectionMark>,
     /// (account place, at, author, text).
     notes: Vec<(Option<usize>, DateTime<Utc>, String, String)>,
 }
@@ -301,8 +306,10 @@ fn state(store: &Arrears, reference: &str) -> DebtorState {
         .filter(|payer| payer.debtor == debtor)
         .map(|payer| (payer.scheme, payer.number))
         .collect();
+    let mut detection = None;
     let standing = store.credit_standing(debtor).unwrap().map(|mut standing| {
         standing.debtor = DebtorId(0);
+        detection = standing.detected.take();
         standing
     });
     let notes = store
@@ -312,7 +319,7 @@ fn state(store: &Arrears, reference: &str) -> DebtorState {
         .into_iter()
         .map(|note| (note.account.map(place), note.at, note.author, note.text))
         .collect();
-    DebtorState { accounts: account_states, contacts, history, payers, standing, notes }
+    DebtorState { accounts: account_states, contacts, history, payers, standing, detection, notes }
 }
 
 /// Every shard's feed head and the manifest's text: what a second run must leave as it is.
@@ -355,6 +362,7 @@ fn check_moved(
     assert_eq!(after.history, before.history, "the guardrails' history");
     assert_eq!(after.payers, before.payers, "payer accounts");
     assert_eq!(after.standing, before.standing, "credit standing");
+    assert_eq!(after.detection, None, "the target's next cycle runs the detectors");
     assert_eq!(after.notes, before.notes, "notes");
     let debtor = target.find_debtor(reference).unwrap().unwrap();
     for attempt in target.contacts(debtor).unwrap() {
@@ -565,6 +573,7 @@ fn a_debtor_moves_with_its_credit_standing() {
     let standing = before.standing.as_ref().expect("the approval is the debtor's standing");
     assert!(standing.limit_minor > 0);
     assert!(standing.last_review.is_some(), "{standing:?}");
+    assert!(before.detection.is_some(), "the cycles ran the detectors for the debtor");
     let report = sample.move_now().unwrap();
     assert!(!report.already_done);
     let (path, from) = (sample.path.clone(), sample.from);
@@ -713,4 +722,50 @@ fn a_wide_move_stopped_after_any_write_finishes_as_a_move_in_one_go() {
     let mut portfolio = Portfolio::open(&path).unwrap();
     check_moved(&mut portfolio, &path, &reference, from, &before);
     assert_eq!(end_state(&portfolio, &reference, from, to), expected);
+}
+
+#[test]
+fn an_action_sent_and_never_acknowledged_moves_as_a_contact_without_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sample = sample(dir.path(), "W-sent", false);
+    sample.run_cycles(&CYCLES);
+    let actions = pending_actions(&sample);
+    assert!(actions.len() >= 2, "the cycles made outbox actions: {actions:?}");
+    let acknowledge = Command::Acknowledge {
+        action: actions[1].id,
+        outcome: ContactOutcome::Voicemail,
+        at: at(5, 2, 15),
+    };
+    sample.execute("ack-1", &acknowledge);
+    let sent = &actions[0];
+    sample.execute("sent-0", &Command::MarkSent { action: sent.id, at: at(5, 3, 14) });
+    let before = state(sample.source(), &sample.reference);
+    assert_eq!(before.contacts.len(), 1, "the sent action is no contact in the source yet");
+    // The target: the source's contacts followed by the sent one, no answer at the instant
+    // sent (docs/SCALE.md, "Moving a debtor", step 3).
+    let mut expected = before.clone();
+    let accounts = sample.source().accounts_of(sample.debtor).unwrap();
+    expected.contacts.push(Contact {
+        channel: sent.channel,
+        address: sent.address.clone(),
+        at: at(5, 3, 14),
+        inbound: false,
+        outcome: ContactOutcome::NoAnswer,
+        accounts: sent
+            .accounts
+            .iter()
+            .map(|account| accounts.iter().position(|own| own == account).unwrap())
+            .collect(),
+    });
+    expected.history.push((
+        at(5, 3, 14),
+        ChannelGroup::from(sent.channel),
+        Direction::Outbound,
+        arrears::compliance::Outcome::NoAnswer,
+    ));
+    let report = sample.move_now().unwrap();
+    assert_eq!(report.carried, 1, "the sent contact: {report:?}");
+    assert_eq!(report.skipped, 1, "the send: {report:?}");
+    let (path, from) = (sample.path.clone(), sample.from);
+    check_moved(&mut sample.portfolio, &path, &sample.reference, from, &expected);
 }
