@@ -658,7 +658,7 @@ fn a_wide_move_stopped_after_any_write_finishes_as_a_move_in_one_go() {
     let path = one_go.path().join("portfolio.toml");
     let mut portfolio = Portfolio::open(&path).unwrap();
     let report = portfolio.move_debtor(&reference, &to_name, ON).unwrap();
-    assert!(report.skipped >= 2, "the send and the acknowledgements at least: {report:?}");
+    assert!(report.skipped >= 2, "the send and the credit commands at least: {report:?}");
     check_moved(&mut portfolio, &path, &reference, from, &before);
     let expected = end_state(&portfolio, &reference, from, to);
     drop(portfolio);
