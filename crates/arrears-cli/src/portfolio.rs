@@ -185,7 +185,7 @@ pub(crate) fn run(
                     out,
                     "moved debtor {} from {} to {}: {} commands copied ({} events no command \
                      named), {} carried (sent contacts, credit standing), {} left out, {} \
-                     rejected in the source, {} handover commands in {}",
+                     handover commands in {}",
                     report.reference,
                     report.from,
                     report.to,
@@ -193,7 +193,6 @@ pub(crate) fn run(
                     report.engine_events,
                     report.carried,
                     report.skipped,
-                    report.rejected,
                     report.handed_over,
                     report.from
                 )?;

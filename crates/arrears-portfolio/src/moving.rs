@@ -246,8 +246,6 @@ pub struct MoveReport {
     /// when acknowledged, or at the end if it never was) and the credit commands, whose
     /// result is carried as the credit standing.
     pub skipped: u64,
-    /// Commands the source rejected (they wrote nothing there): not copied.
-    pub rejected: u64,
     /// Contacts of outbox actions sent but never acknowledged, carried as `record_outbound`,
     /// and the credit standing (`set_credit_standing`), if the debtor has one.
     pub carried: u64,
@@ -273,7 +271,6 @@ struct Step {
 struct Feed {
     steps: Vec<Step>,
     skipped: u64,
-    rejected: u64,
     /// Events posted by this move's handover adjustments (a rerun after step 5 began).
     handover_events: Vec<(u64, u32)>,
     /// True if and only if a handover command is in the feed.
@@ -286,7 +283,6 @@ struct Copy {
     accounts: Vec<AccountId>,
     steps: Vec<Step>,
     skipped: u64,
-    rejected: u64,
     /// Its contact history in the source.
     contacts: Vec<ContactAttempt>,
     /// Its outbox actions sent and never acknowledged (contacts made, not yet in the history).
@@ -433,7 +429,6 @@ impl Portfolio {
             copied: 0,
             engine_events: 0,
             skipped: 0,
-            rejected: 0,
             carried: 0,
             handed_over: 0,
             already_done: true,
@@ -530,7 +525,6 @@ impl Move<'_> {
             accounts,
             steps: feed.steps,
             skipped: feed.skipped,
-            rejected: feed.rejected,
             contacts,
             sent,
             standing: self.source.credit_standing(debtor).map_err(query)?,
@@ -540,8 +534,9 @@ impl Move<'_> {
     }
 
     /// The source's feed, read through: the commands naming or touching the debtor or its
-    /// accounts, in order, as the target executes them, apart from those left out (rejected,
-    /// outbox sends, credit commands) and this move's own handover commands.
+    /// accounts, in order, as the target executes them, apart from those left out (outbox
+    /// sends, credit commands) and this move's own handover commands. (A command the engine
+    /// rejected wrote nothing, its record included, so it is not in the feed.)
     fn debtor_steps(
         &self,
         debtor: DebtorId,
@@ -576,10 +571,6 @@ impl Move<'_> {
                 if key.starts_with(&handover_prefix) {
                     feed.handover_events.extend(posted_events(outcome));
                     feed.handed_over = true;
-                    continue;
-                }
-                if matches!(outcome.as_ref(), Outcome::Rejected(_)) {
-                    feed.rejected += 1;
                     continue;
                 }
                 let Some(commands) = self.translate(command, change.seq, contacts)? else {
@@ -733,7 +724,6 @@ impl Move<'_> {
             copied: 0,
             engine_events: 0,
             skipped: copy.skipped,
-            rejected: copy.rejected,
             carried: 0,
             handed_over: 0,
             already_done: false,
