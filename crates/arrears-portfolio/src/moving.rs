@@ -573,7 +573,7 @@ impl Move<'_> {
                     feed.handed_over = true;
                     continue;
                 }
-                let Some(commands) = self.translate(command, change.seq, contacts)? else {
+                let Some(commands) = self.translate(command, outcome, change.seq, contacts)? else {
                     feed.skipped += 1;
                     continue;
                 };
@@ -588,16 +588,37 @@ impl Move<'_> {
     }
 
     /// What the target executes for a command of the source (with the source's ids), or
-    /// `None` for one left out (an outbox send, a credit command: the standing is carried
-    /// whole at the end). Refuses a command of the whole store this does not know.
+    /// `None` for one left out (an outbox send, a callback already made or cancelled, a credit
+    /// command: the standing is carried whole at the end). Refuses a command of the whole
+    /// store this does not know.
     fn translate(
         &self,
         command: &Command,
+        outcome: &Outcome,
         seq: u64,
         contacts: &[ContactAttempt],
     ) -> Result<Option<Vec<Command>>, MoveError> {
         Ok(Some(match command {
             Command::MarkSent { .. } => return Ok(None),
+            // A callback still to make is scheduled again in the target (the handover cancels
+            // the source's); one made, sent or cancelled is not: its contact, if it was made,
+            // is carried with its acknowledgement or as a sent action.
+            Command::RequestCallback { .. } => {
+                let Outcome::Scheduled { action } = outcome else {
+                    return Err(self.cannot(format!(
+                        "its request_callback command (feed seq {seq}) scheduled nothing"
+                    )));
+                };
+                let action = self
+                    .source
+                    .action(*action)
+                    .map_err(|source| self.source_query(source))?
+                    .ok_or_else(|| self.cannot(format!("outbox action {action} is missing")))?;
+                if action.status != ActionStatus::Pending || action.sent_at.is_some() {
+                    return Ok(None);
+                }
+                vec![command.clone()]
+            }
             command if CREDIT.contains(&command.name()) => return Ok(None),
             // The cash came through the source's suspense; on the account it is a payment.
             Command::ApplyCash { account, amount, effective_on, .. } => vec![Command::Payment {
