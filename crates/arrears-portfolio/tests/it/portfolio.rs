@@ -17,16 +17,16 @@ use arrears_portfolio::{
 };
 use chrono::NaiveDate;
 
-fn d(month: u32, day: u32) -> NaiveDate {
+pub(crate) fn d(month: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, month, day).unwrap()
 }
 
-fn usd(minor: i64) -> Money {
+pub(crate) fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)
 }
 
 /// A manifest of `shards` shards in `dir`, with `extra` appended (a `[debtors]` map).
-fn manifest(dir: &Path, shards: usize, assignment: &str, extra: &str) -> PathBuf {
+pub(crate) fn manifest(dir: &Path, shards: usize, assignment: &str, extra: &str) -> PathBuf {
     let mut text = format!("assignment = \"{assignment}\"\n");
     for index in 0..shards {
         text.push_str(&format!("[[shards]]\nname = \"s{index}\"\npath = \"s{index}.redb\"\n"));
@@ -70,7 +70,7 @@ fn create_debtor(portfolio: &Portfolio, reference: &str) -> u64 {
     }
 }
 
-fn open_account(portfolio: &Portfolio, debtor: u64, reference: &str) -> u64 {
+pub(crate) fn open_account(portfolio: &Portfolio, debtor: u64, reference: &str) -> u64 {
     let terms = Terms { late_fee: LateFeeRule::Flat { amount_minor: 2_500 }, ..Terms::default() };
     let command = Command::OpenAccount(NewAccount {
         external_ref: Some(reference.to_owned()),
@@ -87,7 +87,13 @@ fn open_account(portfolio: &Portfolio, debtor: u64, reference: &str) -> u64 {
     }
 }
 
-fn charge(portfolio: &Portfolio, key: &str, account: u64, issued_on: NaiveDate, principal: i64) {
+pub(crate) fn charge(
+    portfolio: &Portfolio,
+    key: &str,
+    account: u64,
+    issued_on: NaiveDate,
+    principal: i64,
+) {
     let command = Command::Charge(NewCharge {
         account: AccountId(account),
         external_ref: Some(key.to_owned()),
@@ -101,7 +107,7 @@ fn charge(portfolio: &Portfolio, key: &str, account: u64, issued_on: NaiveDate, 
     portfolio.execute(key, &command).unwrap().receipt.accepted().unwrap();
 }
 
-fn pay(portfolio: &Portfolio, key: &str, account: u64, on: NaiveDate, amount: i64) {
+pub(crate) fn pay(portfolio: &Portfolio, key: &str, account: u64, on: NaiveDate, amount: i64) {
     let command = Command::Payment {
         account: AccountId(account),
         effective_on: on,
