@@ -546,6 +546,13 @@ impl Move<'_> {
         let mut feed = Feed::default();
         let mut after = 0;
         let handover_prefix = format!("move-out:{}:", self.to_name);
+        let actions: BTreeSet<u64> = self
+            .source
+            .actions_of(debtor)
+            .map_err(|source| self.source_query(source))?
+            .iter()
+            .map(|action| action.id)
+            .collect();
         loop {
             let page = self
                 .source
@@ -558,6 +565,12 @@ impl Move<'_> {
                 let affected = change.affected();
                 let mut touches = affected.debtors.contains(&debtor)
                     || affected.accounts.iter().any(|account| accounts.contains(&account.get()));
+                // An outbox command names only its action: the debtor's if the action is.
+                if let Command::Acknowledge { action, .. } | Command::MarkSent { action, .. } =
+                    command.as_ref()
+                {
+                    touches |= actions.contains(action);
+                }
                 let mut command_value =
                     serde_json::to_value(command.as_ref()).unwrap_or(Value::Null);
                 let _ = ids::map_ids(&mut command_value, &mut |key: &str, id: u64| {
