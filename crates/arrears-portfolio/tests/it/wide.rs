@@ -769,3 +769,50 @@ fn an_action_sent_and_never_acknowledged_moves_as_a_contact_without_answer() {
     let (path, from) = (sample.path.clone(), sample.from);
     check_moved(&mut sample.portfolio, &path, &sample.reference, from, &expected);
 }
+
+/// A callback the debtor asked for that is still to make moves with it (scheduled again in
+/// the target, cancelled in the source); one already made does not (its contact moves), or
+/// the target's sender would call the debtor a second time.
+#[test]
+fn a_callback_still_to_make_moves_and_one_made_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sample = sample(dir.path(), "W-callback", false);
+    let callback = |at: DateTime<Utc>| Command::RequestCallback {
+        debtor: sample.debtor,
+        accounts: vec![sample.account],
+        channel: ContactChannel::Phone,
+        address: PHONE.into(),
+        at,
+    };
+    let scheduled = |outcome: Outcome| match outcome {
+        Outcome::Scheduled { action } => action,
+        other => panic!("no callback scheduled: {other:?}"),
+    };
+    let made = scheduled(sample.execute("callback-1", &callback(at(5, 4, 15))));
+    let acknowledge = Command::Acknowledge {
+        action: made,
+        outcome: ContactOutcome::RightParty,
+        at: at(5, 4, 15),
+    };
+    sample.execute("ack-callback-1", &acknowledge);
+    let still = scheduled(sample.execute("callback-2", &callback(at(6, 3, 16))));
+    let before = state(sample.source(), &sample.reference);
+    let report = sample.move_now().unwrap();
+    assert_eq!(report.carried, 0, "{report:?}");
+    let (path, from) = (sample.path.clone(), sample.from);
+    check_moved(&mut sample.portfolio, &path, &sample.reference, from, &before);
+    let target = &sample.portfolio.shards()[sample.to()];
+    let moved = target.find_debtor(&sample.reference).unwrap().unwrap();
+    let pending: Vec<_> = target
+        .actions_of(moved)
+        .unwrap()
+        .into_iter()
+        .filter(|action| action.status == ActionStatus::Pending)
+        .map(|action| (action.scheduled_at, action.template, action.address))
+        .collect();
+    assert_eq!(pending, vec![(at(6, 3, 16), "callback".to_owned(), PHONE.to_owned())]);
+    let source = &sample.portfolio.shards()[from];
+    let status = |id: u64| source.action(id).unwrap().unwrap().status;
+    assert!(matches!(status(still), ActionStatus::Cancelled { .. }), "{:?}", status(still));
+    assert!(matches!(status(made), ActionStatus::Acknowledged { .. }));
+}
