@@ -87,7 +87,7 @@ const POSTING_OPTIONAL: [&str; 7] =
     ["amount", "obligation", "component", "reverses", "reason", "due_on", "directed_to"];
 
 /// Most accounts the planner keeps decoded; past it, it forgets them all and reads again.
-const ACCOUNTS_CACHED_MAX: usize = 4_096;
+const ACCOUNTS_CACHED_MAX: usize = 65_536;
 
 /// Imports `args.file`; what it remembers per key is kept in scratch files in `scratch_dir`
 /// (the store's directory).
