@@ -277,6 +277,21 @@ struct Feed {
     handed_over: bool,
 }
 
+/// The debtor's records outside its accounts that the copy reads, as the source holds them.
+struct Records {
+    /// Its contact history.
+    contacts: Vec<ContactAttempt>,
+    /// Its outbox actions, by id.
+    actions: BTreeMap<u64, Action>,
+}
+
+impl Records {
+    /// One of the debtor's outbox actions, by id.
+    fn action(&self, id: u64) -> Option<&Action> {
+        self.actions.get(&id)
+    }
+}
+
 /// The debtor as the source holds it: its id, accounts, commands and the engine's events.
 struct Copy {
     debtor: DebtorId,
@@ -479,8 +494,13 @@ impl Move<'_> {
         })?;
         let accounts = self.source.accounts_of(debtor).map_err(query)?;
         let account_set: BTreeSet<u64> = accounts.iter().map(|account| account.get()).collect();
-        let contacts = self.source.contacts(debtor).map_err(query)?;
-        let feed = self.debtor_steps(debtor, &account_set, &contacts)?;
+        let records = Records {
+            contacts: self.source.contacts(debtor).map_err(query)?,
+            actions: (self.source.actions_of(debtor).map_err(query)?.into_iter())
+                .map(|action| (action.id, action))
+                .collect(),
+        };
+        let feed = self.debtor_steps(debtor, &account_set, &records)?;
         let posted: BTreeSet<(u64, u32)> = feed
             .steps
             .iter()
@@ -513,19 +533,16 @@ impl Move<'_> {
             }
             engine_events.insert(account.get(), made);
         }
-        let sent = self
-            .source
-            .actions_of(debtor)
-            .map_err(query)?
-            .into_iter()
+        let sent = (records.actions.values())
             .filter(|action| action.sent_at.is_some() && action.status == ActionStatus::Pending)
+            .cloned()
             .collect();
         Ok(Copy {
             debtor,
             accounts,
             steps: feed.steps,
             skipped: feed.skipped,
-            contacts,
+            contacts: records.contacts,
             sent,
             standing: self.source.credit_standing(debtor).map_err(query)?,
             handover_started: !feed.handover_events.is_empty() || feed.handed_over,
@@ -541,18 +558,11 @@ impl Move<'_> {
         &self,
         debtor: DebtorId,
         accounts: &BTreeSet<u64>,
-        contacts: &[ContactAttempt],
+        records: &Records,
     ) -> Result<Feed, MoveError> {
         let mut feed = Feed::default();
         let mut after = 0;
         let handover_prefix = format!("move-out:{}:", self.to_name);
-        let actions: BTreeSet<u64> = self
-            .source
-            .actions_of(debtor)
-            .map_err(|source| self.source_query(source))?
-            .iter()
-            .map(|action| action.id)
-            .collect();
         loop {
             let page = self
                 .source
@@ -569,7 +579,7 @@ impl Move<'_> {
                 if let Command::Acknowledge { action, .. } | Command::MarkSent { action, .. } =
                     command.as_ref()
                 {
-                    touches |= actions.contains(action);
+                    touches |= records.action(*action).is_some();
                 }
                 let mut command_value =
                     serde_json::to_value(command.as_ref()).unwrap_or(Value::Null);
@@ -586,7 +596,7 @@ impl Move<'_> {
                     feed.handed_over = true;
                     continue;
                 }
-                let Some(commands) = self.translate(command, outcome, change.seq, contacts)? else {
+                let Some(commands) = self.translate(command, outcome, change.seq, records)? else {
                     feed.skipped += 1;
                     continue;
                 };
@@ -609,8 +619,13 @@ impl Move<'_> {
         command: &Command,
         outcome: &Outcome,
         seq: u64,
-        contacts: &[ContactAttempt],
+        records: &Records,
     ) -> Result<Option<Vec<Command>>, MoveError> {
+        let debtors_action = |id: u64| {
+            records.action(id).ok_or_else(|| {
+                self.cannot(format!("outbox action {id} (feed seq {seq}) is not the debtor's"))
+            })
+        };
         Ok(Some(match command {
             Command::MarkSent { .. } => return Ok(None),
             // A callback still to make is scheduled again in the target (the handover cancels
@@ -622,11 +637,7 @@ impl Move<'_> {
                         "its request_callback command (feed seq {seq}) scheduled nothing"
                     )));
                 };
-                let action = self
-                    .source
-                    .action(*action)
-                    .map_err(|source| self.source_query(source))?
-                    .ok_or_else(|| self.cannot(format!("outbox action {action} is missing")))?;
+                let action = debtors_action(*action)?;
                 if action.status != ActionStatus::Pending || action.sent_at.is_some() {
                     return Ok(None);
                 }
@@ -643,14 +654,9 @@ impl Move<'_> {
             // The action is the source's; the contact it made is the debtor's. The disputes
             // an acknowledgement opened are copied with the account's events.
             Command::Acknowledge { action, outcome, at } => {
-                let action = self
-                    .source
-                    .action(*action)
-                    .map_err(|source| self.source_query(source))?
-                    .ok_or_else(|| self.cannot(format!("outbox action {action} is missing")))?;
-                vec![outbound(&action, *at, *outcome)]
+                vec![outbound(debtors_action(*action)?, *at, *outcome)]
             }
-            Command::RecordWork(done) => self.worked(done, seq, contacts)?,
+            Command::RecordWork(done) => self.worked(done, seq, &records.contacts)?,
             // The outbox action and the agent are the source's.
             Command::ChannelPayment { .. } => vec![without_source_records(command)],
             command if COPIED.contains(&command.name()) => vec![command.clone()],
@@ -788,8 +794,7 @@ impl Move<'_> {
             report.carried += 1;
         }
         if let Some(standing) = &copy.standing {
-            let command =
-                Command::SetCreditStanding { standing: self.carried_standing(copy, standing)? };
+            let command = Command::SetCreditStanding { standing: self.carried_standing(standing)? };
             self.execute(
                 self.target,
                 &self.to_name,
@@ -999,19 +1004,14 @@ impl Move<'_> {
                 format!("{} contacts, differing", target_contacts.len()),
             ));
         }
-        let payers =
-            |store: &Arrears, debtor: DebtorId| -> Result<Vec<String>, arrears::QueryError> {
-                Ok(store
-                    .payer_accounts(None)?
-                    .into_iter()
-                    .filter(|payer| payer.debtor == debtor)
-                    .map(|payer| format!("{:?}", (payer.scheme, payer.number)))
-                    .collect())
-            };
-        let source_payers =
-            payers(self.source, copy.debtor).map_err(|source| self.source_query(source))?;
+        let payers = |found: Vec<arrears::cash::RegisteredPayer>| -> Vec<String> {
+            (found.into_iter()).map(|payer| format!("{:?}", (payer.scheme, payer.number))).collect()
+        };
+        let source_payers = payers(
+            payers_of(self.source, copy.debtor).map_err(|source| self.source_query(source))?,
+        );
         let target_payers =
-            payers(self.target, theirs).map_err(|source| self.target_query(source))?;
+            payers(payers_of(self.target, theirs).map_err(|source| self.target_query(source))?);
         if source_payers != target_payers {
             return Err(differs(
                 "payer accounts",
@@ -1021,11 +1021,8 @@ impl Move<'_> {
         }
         let standing =
             self.target.credit_standing(theirs).map_err(|source| self.target_query(source))?;
-        let expected = copy
-            .standing
-            .as_ref()
-            .map(|standing| self.carried_standing(copy, standing))
-            .transpose()?;
+        let expected =
+            copy.standing.as_ref().map(|standing| self.carried_standing(standing)).transpose()?;
         if standing != expected {
             return Err(differs(
                 "credit standing",
@@ -1049,7 +1046,6 @@ impl Move<'_> {
     /// signals again from the copied books.
     fn carried_standing(
         &self,
-        _copy: &Copy,
         standing: &arrears::credit::CreditStanding,
     ) -> Result<arrears::credit::CreditStanding, MoveError> {
         Ok(arrears::credit::CreditStanding {
@@ -1120,9 +1116,8 @@ impl Move<'_> {
     fn hand_over_debtor(&self, copy: &Copy) -> Result<u64, MoveError> {
         let mut commands = 0;
         let debtor = copy.debtor;
-        let payers =
-            self.source.payer_accounts(None).map_err(|source| self.source_query(source))?;
-        for payer in payers.into_iter().filter(|payer| payer.debtor == debtor) {
+        let payers = payers_of(self.source, debtor).map_err(|source| self.source_query(source))?;
+        for payer in payers {
             let key = format!(
                 "move-out:{}:{debtor}:payer:{:016x}",
                 self.to_name,
@@ -1196,6 +1191,16 @@ fn without_source_records(command: &Command) -> Command {
         *agent = None;
     }
     command
+}
+
+/// The payer accounts registered on `debtor` (the store keeps them by number).
+fn payers_of(
+    store: &Arrears,
+    debtor: DebtorId,
+) -> Result<Vec<arrears::cash::RegisteredPayer>, arrears::QueryError> {
+    let mut payers = store.payer_accounts(None)?;
+    payers.retain(|payer| payer.debtor == debtor);
+    Ok(payers)
 }
 
 /// The contact an outbox action made (with the source's ids), as `record_outbound`.

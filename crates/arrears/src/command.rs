@@ -635,8 +635,10 @@ pub enum Command {
     /// terms, refuse to trade (and whether by hand), the grant day, the last review's mark and
     /// the detectors' mark. For a standing carried from another store (a debtor moved between
     /// shards, docs/SCALE.md); [`Command::SetCreditTerms`] is the command for setting terms by
-    /// hand. The standing's `debtor` is the debtor it is set on; its limits must be of its
-    /// currency, the limit in force at most the granted one, both terms valid.
+    /// hand. The standing's `debtor` is the debtor it is set on; it is checked as `verify`
+    /// checks a standing (limits not negative, the one in force at most the granted one, both
+    /// terms valid and those in force at least as strict, the last review not before the
+    /// grant), and anything else is [`CommandError::Invalid`](crate::CommandError::Invalid).
     SetCreditStanding {
         /// The standing.
         standing: arrears_core::credit::CreditStanding,

@@ -389,27 +389,17 @@ fn dispatch(
         Command::UpdateDebtor { debtor, changes } => {
             crate::upkeep::update_debtor(env, *debtor, changes)?
         }
-        Command::RecordInbound { debtor, accounts, channel, address, at, outcome } => {
-            let inbound = crate::upkeep::Contact {
+        Command::RecordInbound { debtor, accounts, channel, address, at, outcome }
+        | Command::RecordOutbound { debtor, accounts, channel, address, at, outcome } => {
+            let contact = crate::upkeep::Contact {
                 accounts,
                 channel: *channel,
                 address,
                 at: *at,
                 outcome: *outcome,
-                inbound: true,
+                inbound: matches!(command, Command::RecordInbound { .. }),
             };
-            crate::upkeep::record_contact(env, *debtor, &inbound)?
-        }
-        Command::RecordOutbound { debtor, accounts, channel, address, at, outcome } => {
-            let outbound = crate::upkeep::Contact {
-                accounts,
-                channel: *channel,
-                address,
-                at: *at,
-                outcome: *outcome,
-                inbound: false,
-            };
-            crate::upkeep::record_contact(env, *debtor, &outbound)?
+            crate::upkeep::record_contact(env, *debtor, &contact)?
         }
         Command::SetCreditStanding { standing } => {
             crate::underwriting::set_credit_standing(env, standing)?
