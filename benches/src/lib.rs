@@ -9,6 +9,12 @@
 
 pub mod floor;
 
+/// With the `mimalloc` feature, every bench and example allocates with mimalloc, as the
+/// `arrears` binary does (`crates/arrears-cli/src/main.rs`).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};

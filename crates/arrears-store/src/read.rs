@@ -21,12 +21,12 @@ use crate::codec::{self, decode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::rows::Record;
 use crate::schema::{
-    date_key, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines,
-    BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings,
-    DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys, IdempotencyRecord, LedgerHeads,
-    LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
-    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, SnapshotCold,
-    Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
+    date_key, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry, AuditHead,
+    BankLines, BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews,
+    CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys, IdempotencyRecord,
+    LedgerHeads, LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor,
+    OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue,
+    SnapshotCold, Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -916,26 +916,27 @@ pub trait Reads: TableAccess {
         self.read_table(Audit, |table| get_record(table, "audit", RecordKind::Audit, seq))
     }
 
-    /// The last audit entry, if any.
+    /// The audit chain's head: the last entry's sequence and hash, if there is an entry.
     ///
     /// # Errors
     ///
     /// A storage failure or a corrupted record.
-    fn last_audit(&self) -> Result<Option<AuditEntry>, StorageError> {
+    fn audit_head(&self) -> Result<Option<AuditHead>, StorageError> {
         if let Some(cached) = self.cached_audit_head() {
             return Ok(cached);
         }
         self.read_table(Audit, |table| {
             let Some((key, value)) = table.last().map_err(from_redb)? else {
-                self.remember_audit_head(&None);
+                self.remember_audit_head(None);
                 return Ok(None);
             };
             let seq = key.value();
-            let head = decode_record(RecordKind::Audit, value.value()).map_err(|reason| {
-                StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
-            })?;
-            let head = Some(head);
-            self.remember_audit_head(&head);
+            let last: AuditEntry =
+                decode_record(RecordKind::Audit, value.value()).map_err(|reason| {
+                    StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
+                })?;
+            let head = Some(AuditHead { seq: last.record.seq, hash: last.hash });
+            self.remember_audit_head(head);
             Ok(head)
         })
     }

@@ -209,6 +209,16 @@ pub fn date_key(date: NaiveDate) -> i32 {
     i32::try_from((date - epoch).num_days()).unwrap_or(i32::MAX)
 }
 
+/// Where the audit chain ends: the last record's sequence and hash, what the next record
+/// links to (and what an operator anchors outside the store).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditHead {
+    /// The last record's sequence number, from 1.
+    pub seq: u64,
+    /// The last record's hash.
+    pub hash: [u8; 32],
+}
+
 /// One audit record with its hash, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {

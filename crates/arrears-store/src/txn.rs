@@ -14,7 +14,7 @@ use redb::{ReadableDatabase, ReadableTable};
 
 use crate::error::{contain, from_redb, StorageError};
 use crate::open::{Db, Durability, Store};
-use crate::schema::{AuditEntry, Meta, ReadTables, Sequence, TableId, Tables};
+use crate::schema::{AuditHead, Meta, ReadTables, Sequence, TableId, Tables};
 
 /// What a transaction gives the reads of [`crate::Reads`]: its tables, opened once each, and
 /// its cache of decoded records if it keeps one.
@@ -112,15 +112,15 @@ pub trait TableAccess {
         }
     }
 
-    /// The last audit entry as the cache holds it (the outer `None`: not cached).
-    fn cached_audit_head(&self) -> Option<Option<AuditEntry>> {
-        self.cache()?.borrow().audit_head.clone()
+    /// The audit chain's head as the cache holds it (the outer `None`: not cached).
+    fn cached_audit_head(&self) -> Option<Option<AuditHead>> {
+        self.cache()?.borrow().audit_head
     }
 
-    /// Keeps the last audit entry, if this transaction keeps a cache.
-    fn remember_audit_head(&self, head: &Option<AuditEntry>) {
+    /// Keeps the audit chain's head, if this transaction keeps a cache.
+    fn remember_audit_head(&self, head: Option<AuditHead>) {
         if let Some(cache) = self.cache() {
-            cache.borrow_mut().audit_head = Some(head.clone());
+            cache.borrow_mut().audit_head = Some(head);
         }
     }
 }
@@ -518,7 +518,9 @@ pub struct TxnCache {
     pub(crate) whole: BTreeSet<u64>,
 
     pub(crate) cases: HashMap<u64, Option<CollectionCase>>,
-    pub(crate) audit_head: Option<Option<AuditEntry>>,
+    /// The audit chain's head (sequence and hash only: a command's entry, with its replay
+    /// bytes, is not copied to be kept).
+    pub(crate) audit_head: Option<Option<AuditHead>>,
     /// The last id taken from each sequence in this transaction (by [`Sequence::index`]),
     /// written to `meta` once, at commit, instead of on every id.
     pub(crate) sequences: [Option<u64>; Sequence::COUNT],

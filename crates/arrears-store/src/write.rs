@@ -18,11 +18,11 @@ use crate::read::Reads;
 use crate::rows::ledger::LedgerLogRow;
 use crate::rows::Stored;
 use crate::schema::{
-    date_key, AccountObligations, Accounts, Agents, Audit, AuditEntry, BankLines, BankMatches,
-    Cases, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings, DebtorAccounts,
-    Debtors, ExternalRefs, IdempotencyKeys, LedgerHeads, LedgerLog, Meta, Notes, Obligations,
-    Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins,
-    RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams, WorkItems, WorkLog,
+    date_key, AccountObligations, Accounts, Agents, Audit, AuditEntry, AuditHead, BankLines,
+    BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings,
+    DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys, LedgerHeads, LedgerLog, Meta, Notes,
+    Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow,
+    Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams, WorkItems, WorkLog,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -559,7 +559,7 @@ impl WriteTxn {
     pub fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StorageError> {
         let replaced = self.put_audit_entry(entry)?;
         assert!(!replaced, "audit record {} written twice", entry.record.seq);
-        self.remember_audit_head(&Some(entry.clone()));
+        self.remember_audit_head(Some(AuditHead { seq: entry.record.seq, hash: entry.hash }));
         Ok(())
     }
 

@@ -53,8 +53,8 @@ fn append_entry(
     kind: AuditKind,
     replay: Option<IdempotencyRecord>,
 ) -> Result<(), StorageError> {
-    let (seq, prev_hash) = match txn.last_audit()? {
-        Some(last) => (last.record.seq + 1, last.hash),
+    let (seq, prev_hash) = match txn.audit_head()? {
+        Some(head) => (head.seq + 1, head.hash),
         None => (1, [0; 32]),
     };
     let record = AuditRecord { seq, recorded_at: now, account, kind, prev_hash };

@@ -275,7 +275,7 @@ pub(crate) fn write_backup(store: &Store, to: &Path) -> Result<Backup, BackupErr
     }
     let (temp, file) = TempFile::beside(to).map_err(io_error)?;
     let snapshot = store.copy_into(file)?;
-    let seq = snapshot.last_audit()?.map_or(0, |last| last.record.seq);
+    let seq = snapshot.audit_head()?.map_or(0, |head| head.seq);
     drop(snapshot);
     let bytes = temp.publish(to).map_err(|source| match source.kind() {
         io::ErrorKind::AlreadyExists => BackupError::TargetExists { path: to.to_owned() },
@@ -411,7 +411,7 @@ where
 
 /// The store's last audit sequence.
 fn head(store: &Store) -> Result<u64, StorageError> {
-    Ok(store.read()?.last_audit()?.map_or(0, |last| last.record.seq))
+    Ok(store.read()?.audit_head()?.map_or(0, |head| head.seq))
 }
 
 /// Replays one change; returns true if it ends a transaction (a command, a cycle batch) and

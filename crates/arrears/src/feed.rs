@@ -176,7 +176,7 @@ fn outcome_affects(outcome: &Outcome, affected: &mut Affected) {
 
 /// The changes with sequence above `after`, at most `limit`, in order.
 pub(crate) fn changes(read: &ReadTxn, after: u64, limit: usize) -> Result<ChangePage, QueryError> {
-    let head = read.last_audit()?.map_or(0, |entry| entry.record.seq);
+    let head = read.audit_head()?.map_or(0, |head| head.seq);
     let last = head.min(after.saturating_add(limit as u64));
     let mut changes = Vec::new();
     for seq in after.saturating_add(1)..=last {

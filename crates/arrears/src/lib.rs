@@ -1792,8 +1792,8 @@ impl Arrears {
     ///
     /// A storage failure.
     pub fn audit_head(&self) -> Result<Option<AuditAnchor>, QueryError> {
-        let last = self.store.read()?.last_audit()?;
-        Ok(last.map(|entry| AuditAnchor { seq: entry.record.seq, hash: entry.hash }))
+        let head = self.store.read()?.audit_head()?;
+        Ok(head.map(|head| AuditAnchor { seq: head.seq, hash: head.hash }))
     }
 
     /// True if and only if the audit log still holds the anchored record (the same sequence
