@@ -35,7 +35,7 @@ use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 ///
 /// Sealed: its supertrait is private to this crate, so the two transactions are its only
 /// implementations. Each read opens its tables once per transaction; a write transaction
-/// answers [`Reads::shared_snapshot`], [`Reads::case`] and [`Reads::last_audit`] from the
+/// answers [`Reads::shared_snapshot`], [`Reads::case`] and [`Reads::audit_head`] from the
 /// records it has already decoded when it can.
 pub trait Reads: TableAccess {
     /// The stored format version.
