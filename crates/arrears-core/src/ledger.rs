@@ -19,6 +19,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use crate::vec_map::VecMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -438,7 +440,7 @@ pub struct PaymentState {
     pub reversed_on: Option<NaiveDate>,
     /// Allocations: `(book, obligation, component) -> amount`, book being
     /// [`Book::Receivable`] before charge-off and [`Book::Recoveries`] after.
-    pub allocated: BTreeMap<(Book, ObligationId, Component), i64>,
+    pub allocated: VecMap<(Book, ObligationId, Component), i64>,
     /// The part still held as unapplied cash.
     pub unapplied_minor: i64,
 }
@@ -475,9 +477,9 @@ impl ReplayKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountState {
     /// Obligations by id.
-    pub obligations: BTreeMap<ObligationId, ObligationState>,
+    pub obligations: VecMap<ObligationId, ObligationState>,
     /// Payments by event.
-    pub payments: BTreeMap<EventSeq, PaymentState>,
+    pub payments: VecMap<EventSeq, PaymentState>,
     /// Unapplied cash by the payment it came from, oldest first.
     pub unapplied: VecDeque<(EventSeq, i64)>,
     /// The charge-off date, if charged off.
@@ -489,7 +491,7 @@ pub struct AccountState {
     /// Exact interest not yet posted, as a numerator over the year's days, in minor units.
     pub interest_carry: Decimal,
     /// Book balances (debit positive) by book.
-    pub book_balances_minor: BTreeMap<Book, i64>,
+    pub book_balances_minor: VecMap<Book, i64>,
     /// How many events were replayed.
     pub events_replayed: u32,
     /// The highest event sequence replayed (zero if none).
@@ -516,14 +518,14 @@ impl AccountState {
 
     fn new(opened_on: NaiveDate) -> AccountState {
         AccountState {
-            obligations: BTreeMap::new(),
-            payments: BTreeMap::new(),
+            obligations: VecMap::new(),
+            payments: VecMap::new(),
             unapplied: VecDeque::new(),
             charged_off_on: None,
             interest_cursor: opened_on,
             balance_days: 0,
             interest_carry: Decimal::ZERO,
-            book_balances_minor: BTreeMap::new(),
+            book_balances_minor: VecMap::new(),
             events_replayed: 0,
             max_seq: EventSeq(0),
             latest_on: None,

@@ -43,4 +43,5 @@ pub mod money;
 pub mod plan;
 pub mod policy;
 pub mod strategy;
+pub mod vec_map;
 pub mod work;

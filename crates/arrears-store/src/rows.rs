@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use arrears_core::ids::{AccountId, DebtorId, EntryId, EventSeq, ObligationId};
 use arrears_core::money::Currency;
+use arrears_core::vec_map::VecMap;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -341,6 +342,16 @@ impl<K: Stored<KR> + Ord, V: Stored<VR>, KR: Ord, VR> Stored<BTreeMap<KR, VR>> f
 pub type MapRow<K, V> = Vec<(K, V)>;
 
 impl<K: Stored<KR> + Ord, V: Stored<VR>, KR, VR> Stored<MapRow<KR, VR>> for BTreeMap<K, V> {
+    fn to_row(&self) -> MapRow<KR, VR> {
+        self.iter().map(|(key, value)| (key.to_row(), value.to_row())).collect()
+    }
+
+    fn from_row(row: MapRow<KR, VR>) -> Self {
+        row.into_iter().map(|(key, value)| (K::from_row(key), V::from_row(value))).collect()
+    }
+}
+
+impl<K: Stored<KR> + Ord, V: Stored<VR>, KR, VR> Stored<MapRow<KR, VR>> for VecMap<K, V> {
     fn to_row(&self) -> MapRow<KR, VR> {
         self.iter().map(|(key, value)| (key.to_row(), value.to_row())).collect()
     }

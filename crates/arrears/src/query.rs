@@ -105,7 +105,7 @@ pub(crate) fn account_view(
         aging: age(&state, as_of),
         charged_off_on: state.charged_off_on,
         obligations,
-        books_minor: state.book_balances_minor.clone(),
+        books_minor: state.book_balances_minor.clone().into(),
         account,
     })
 }

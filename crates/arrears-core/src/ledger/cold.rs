@@ -14,13 +14,12 @@
 //! ([`AccountState::merge_cold`]): the merged state is exactly the whole state, so it takes the
 //! same decisions and derives the same postings as if nothing had been moved.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{AccountState, EventKind, ObligationState, PaymentState};
 use crate::ids::{EventSeq, ObligationId};
+use crate::vec_map::VecMap;
 
 /// How many items a cold part holds at least: a state moves its settled items out once this
 /// many have gathered, so an account writes one cold part per about this many settled items.
@@ -108,8 +107,8 @@ impl AccountState {
         &mut self,
         parts: impl IntoIterator<Item = ColdPart>,
     ) -> Result<(), ColdConflict> {
-        let mut obligations = BTreeMap::new();
-        let mut payments = BTreeMap::new();
+        let mut obligations = VecMap::new();
+        let mut payments = VecMap::new();
         for part in parts {
             for obligation in part.obligations {
                 let id = obligation.id;

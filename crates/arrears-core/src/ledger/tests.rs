@@ -155,7 +155,7 @@ fn payment_state(state: &AccountState, seq: u32) -> &PaymentState {
 
 fn allocations(
     entries: &[(Book, u64, Component, i64)],
-) -> BTreeMap<(Book, ObligationId, Component), i64> {
+) -> crate::vec_map::VecMap<(Book, ObligationId, Component), i64> {
     entries
         .iter()
         .map(|&(book, obligation, component, amount)| {

@@ -10,12 +10,13 @@
 //! version, and anything not in canonical form). [`AccountStateRow`] stays the definition of
 //! the bytes: the tests check that every path agrees with it, and the golden tests freeze it.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 
 use arrears_core::ids::{EventSeq, ObligationId};
 use arrears_core::ledger::{AccountState, Book, ObligationState, PaymentState};
 use arrears_core::model::Component;
+use arrears_core::vec_map::VecMap;
 use serde::de::{DeserializeOwned, SeqAccess, Visitor};
 use serde::ser::SerializeSeq;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -160,11 +161,11 @@ impl Serialize for PaymentView<'_> {
 
 /// A map serialized as the sequence of its pairs in key order, each converted by the function
 /// (what a `MapRow` of the converted pairs serializes as).
-struct Pairs<'a, K, V, F>(&'a BTreeMap<K, V>, F);
+struct Pairs<'a, K, V, F>(&'a VecMap<K, V>, F);
 
 impl<'a, K, V, F> Pairs<'a, K, V, F> {
     /// Names the closure's argument type, which the struct literal would leave to inference.
-    fn new<T>(map: &'a BTreeMap<K, V>, convert: F) -> Self
+    fn new<T>(map: &'a VecMap<K, V>, convert: F) -> Self
     where
         F: Fn((&'a K, &'a V)) -> T,
     {
@@ -218,16 +219,16 @@ where
 #[derive(Deserialize)]
 struct StateDirect {
     #[serde(deserialize_with = "obligations")]
-    obligations: BTreeMap<ObligationId, ObligationState>,
+    obligations: VecMap<ObligationId, ObligationState>,
     #[serde(deserialize_with = "payments")]
-    payments: BTreeMap<EventSeq, PaymentState>,
+    payments: VecMap<EventSeq, PaymentState>,
     unapplied: VecDeque<(u32, i64)>,
     charged_off_on: Option<Day>,
     interest_cursor: Day,
     balance_days: i128,
     interest_carry: DecimalText,
     #[serde(deserialize_with = "book_balances")]
-    book_balances_minor: BTreeMap<Book, i64>,
+    book_balances_minor: VecMap<Book, i64>,
     events_replayed: u32,
     max_seq: u32,
     latest_on: Option<Day>,
@@ -277,7 +278,7 @@ impl StateDirect {
 }
 
 /// `PaymentState::allocated`.
-type Allocations = BTreeMap<(Book, ObligationId, Component), i64>;
+type Allocations = VecMap<(Book, ObligationId, Component), i64>;
 
 /// `PaymentStateRow` as read, its allocations built as a map directly.
 #[derive(Deserialize)]
@@ -314,7 +315,7 @@ impl PaymentDirect {
 
 fn obligations<'de, D: Deserializer<'de>>(
     deserializer: D,
-) -> Result<BTreeMap<ObligationId, ObligationState>, D::Error> {
+) -> Result<VecMap<ObligationId, ObligationState>, D::Error> {
     map_of_pairs(deserializer, |id: u64, row: ObligationStateRow| {
         (ObligationId(id), ObligationState::from_row(row))
     })
@@ -322,13 +323,13 @@ fn obligations<'de, D: Deserializer<'de>>(
 
 fn payments<'de, D: Deserializer<'de>>(
     deserializer: D,
-) -> Result<BTreeMap<EventSeq, PaymentState>, D::Error> {
+) -> Result<VecMap<EventSeq, PaymentState>, D::Error> {
     map_of_pairs(deserializer, |seq: u32, row: PaymentDirect| (EventSeq(seq), row.into_payment()))
 }
 
 fn book_balances<'de, D: Deserializer<'de>>(
     deserializer: D,
-) -> Result<BTreeMap<Book, i64>, D::Error> {
+) -> Result<VecMap<Book, i64>, D::Error> {
     map_of_pairs(deserializer, |book: BookRow, amount: i64| (Book::from_row(book), amount))
 }
 
@@ -339,11 +340,11 @@ fn allocations<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Allocations
 }
 
 /// Reads a sequence of `(KR, VR)` pairs (a `MapRow`) into a map, each pair converted by
-/// `convert`, as `BTreeMap::from_row` does (a key repeated keeps its last value).
+/// `convert`, as `VecMap::from_row` does (a key repeated keeps its last value).
 fn map_of_pairs<'de, D, KR, VR, K, V>(
     deserializer: D,
     convert: fn(KR, VR) -> (K, V),
-) -> Result<BTreeMap<K, V>, D::Error>
+) -> Result<VecMap<K, V>, D::Error>
 where
     D: Deserializer<'de>,
     KR: DeserializeOwned,
@@ -358,14 +359,14 @@ where
         VR: DeserializeOwned,
         K: Ord,
     {
-        type Value = BTreeMap<K, V>;
+        type Value = VecMap<K, V>;
 
         fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
             formatter.write_str("a sequence of key and value pairs")
         }
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut map = BTreeMap::new();
+            let mut map = VecMap::new();
             while let Some((key, value)) = seq.next_element::<(KR, VR)>()? {
                 let (key, value) = (self.0)(key, value);
                 map.insert(key, value);

@@ -14,12 +14,13 @@
 //! its index as a varint; a sequence is its length as a varint then its items; a string is
 //! its length then its UTF-8 bytes; a struct or tuple is its fields in order.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use arrears_core::ids::{EventSeq, ObligationId};
 use arrears_core::ledger::{AccountState, Book, ObligationState, PaymentState, ReplayKey};
 use arrears_core::model::Component;
+use arrears_core::vec_map::VecMap;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
@@ -374,13 +375,15 @@ impl In<'_> {
     }
 
     fn state(&mut self) -> Option<AccountState> {
-        let mut obligations = BTreeMap::new();
-        for _ in 0..self.len()? {
+        let obligations_len = self.len()?;
+        let mut obligations = VecMap::with_capacity(obligations_len);
+        for _ in 0..obligations_len {
             let id = ObligationId(self.u64()?);
             obligations.insert(id, self.obligation()?);
         }
-        let mut payments = BTreeMap::new();
-        for _ in 0..self.len()? {
+        let payments_len = self.len()?;
+        let mut payments = VecMap::with_capacity(payments_len);
+        for _ in 0..payments_len {
             let seq = EventSeq(self.u32()?);
             payments.insert(seq, self.payment()?);
         }
@@ -393,8 +396,9 @@ impl In<'_> {
         let interest_cursor = self.day()?;
         let balance_days = self.i128()?;
         let interest_carry = self.decimal()?;
-        let mut book_balances_minor = BTreeMap::new();
-        for _ in 0..self.len()? {
+        let books_len = self.len()?;
+        let mut book_balances_minor = VecMap::with_capacity(books_len);
+        for _ in 0..books_len {
             let book = self.book()?;
             book_balances_minor.insert(book, self.i64()?);
         }
@@ -441,8 +445,9 @@ impl In<'_> {
         let amount_minor = self.i64()?;
         let reversed = self.flag()?;
         let reversed_on = self.option_day()?;
-        let mut allocated = BTreeMap::new();
-        for _ in 0..self.len()? {
+        let allocated_len = self.len()?;
+        let mut allocated = VecMap::with_capacity(allocated_len);
+        for _ in 0..allocated_len {
             let key = (self.book()?, ObligationId(self.u64()?), self.component()?);
             allocated.insert(key, self.i64()?);
         }

@@ -81,7 +81,7 @@ fn arb_payment() -> impl Strategy<Value = PaymentState> {
                 amount_minor,
                 reversed,
                 reversed_on,
-                allocated,
+                allocated: allocated.into(),
                 unapplied_minor,
             }
         })
@@ -130,14 +130,14 @@ fn arb_state() -> impl Strategy<Value = AccountState> {
         let (events_replayed, max_seq, cold_parts) = counts;
         let (latest_on, accrued_through, cold_through) = days;
         AccountState {
-            obligations,
-            payments,
+            obligations: obligations.into(),
+            payments: payments.into(),
             unapplied: unapplied.into(),
             charged_off_on,
             interest_cursor,
             balance_days,
             interest_carry,
-            book_balances_minor,
+            book_balances_minor: book_balances_minor.into(),
             events_replayed,
             max_seq: EventSeq(max_seq),
             latest_on,
@@ -223,14 +223,14 @@ fn the_variant_tables_list_each_variant_at_its_index() {
 #[test]
 fn text_dates_and_older_versions_take_the_serde_way() {
     let state = AccountState {
-        obligations: BTreeMap::new(),
-        payments: BTreeMap::new(),
+        obligations: VecMap::new(),
+        payments: VecMap::new(),
         unapplied: VecDeque::new(),
         charged_off_on: None,
         interest_cursor: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
         balance_days: 0,
         interest_carry: Decimal::new(125, 2),
-        book_balances_minor: BTreeMap::new(),
+        book_balances_minor: VecMap::new(),
         events_replayed: 0,
         max_seq: EventSeq(0),
         latest_on: None,
