@@ -427,6 +427,11 @@ impl ObligationState {
     }
 }
 
+/// A payment's allocations: `(book, obligation, component) -> amount`. Most payments settle
+/// one to three components (an instalment's principal, interest and fee), which the map holds
+/// without an allocation of its own: every payment decodes its account's recent payments.
+pub type Allocations = VecMap<(Book, ObligationId, Component), i64, 3>;
+
 /// Where a payment's money went, by book, obligation and component.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PaymentState {
@@ -440,7 +445,7 @@ pub struct PaymentState {
     pub reversed_on: Option<NaiveDate>,
     /// Allocations: `(book, obligation, component) -> amount`, book being
     /// [`Book::Receivable`] before charge-off and [`Book::Recoveries`] after.
-    pub allocated: VecMap<(Book, ObligationId, Component), i64>,
+    pub allocated: Allocations,
     /// The part still held as unapplied cash.
     pub unapplied_minor: i64,
 }

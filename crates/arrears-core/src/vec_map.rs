@@ -8,6 +8,8 @@
 //! slice iterator, and takes a new largest key (a new payment, a new obligation) by a push.
 //! Lookups are binary searches. Inserting in the middle moves the tail, which is cheap at
 //! these sizes; a map meant to hold thousands of keys with random inserts should not use it.
+//! `VecMap<K, V, N>` holds up to `N` pairs inline, with no allocation at all (a payment's
+//! allocations, [`crate::ledger::Allocations`]); `N` is zero by default.
 //!
 //! The API is the part of `BTreeMap`'s that the engine uses, with the same meaning: iteration
 //! in key order, `insert` replacing and returning the old value, `entry`, `range`.
@@ -15,7 +17,7 @@
 //! ```
 //! use arrears_core::vec_map::VecMap;
 //!
-//! let mut map = VecMap::new();
+//! let mut map: VecMap<u32, &str> = VecMap::new();
 //! map.insert(3, "c");
 //! map.insert(1, "a");
 //! assert_eq!(map.insert(3, "C"), Some("c"));
@@ -31,23 +33,24 @@ use std::ops::{Bound, Index, RangeBounds};
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
 
-/// A map kept as a vector of `(key, value)` pairs sorted by key, no key twice. See the
-/// [module documentation](self).
+/// A map kept as a vector of `(key, value)` pairs sorted by key, no key twice, the first `N`
+/// pairs inline. See the [module documentation](self).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct VecMap<K, V> {
-    pairs: Vec<(K, V)>,
+pub struct VecMap<K, V, const N: usize = 0> {
+    pairs: SmallVec<[(K, V); N]>,
 }
 
-impl<K, V> VecMap<K, V> {
+impl<K, V, const N: usize> VecMap<K, V, N> {
     /// An empty map (no allocation).
-    pub const fn new() -> VecMap<K, V> {
-        VecMap { pairs: Vec::new() }
+    pub fn new() -> VecMap<K, V, N> {
+        VecMap { pairs: SmallVec::new() }
     }
 
     /// An empty map with room for `capacity` pairs.
-    pub fn with_capacity(capacity: usize) -> VecMap<K, V> {
-        VecMap { pairs: Vec::with_capacity(capacity) }
+    pub fn with_capacity(capacity: usize) -> VecMap<K, V, N> {
+        VecMap { pairs: SmallVec::with_capacity(capacity) }
     }
 
     /// The number of pairs.
@@ -116,7 +119,7 @@ impl<K, V> VecMap<K, V> {
     }
 }
 
-impl<K: Ord, V> VecMap<K, V> {
+impl<K: Ord, V, const N: usize> VecMap<K, V, N> {
     /// Where `key` is (`Ok`) or would be inserted (`Err`). A key at or past the largest,
     /// which is how maps grow here, is answered without a search.
     fn search(&self, key: &K) -> Result<usize, usize> {
@@ -165,7 +168,7 @@ impl<K: Ord, V> VecMap<K, V> {
     }
 
     /// The entry of `key`, to read, insert or change in place.
-    pub fn entry(&mut self, key: K) -> Entry<'_, K, V> {
+    pub fn entry(&mut self, key: K) -> Entry<'_, K, V, N> {
         match self.search(&key) {
             Ok(at) => Entry::Occupied(OccupiedEntry { map: self, at }),
             Err(at) => Entry::Vacant(VacantEntry { map: self, at, key }),
@@ -199,7 +202,7 @@ impl<K: Ord, V> VecMap<K, V> {
 
     /// Moves every pair of `other` into this map, leaving `other` empty; where both have a
     /// key, `other`'s value wins (as `BTreeMap::append`).
-    pub fn append(&mut self, other: &mut VecMap<K, V>) {
+    pub fn append(&mut self, other: &mut VecMap<K, V, N>) {
         let theirs = std::mem::take(&mut other.pairs);
         let follows = match (self.pairs.last(), theirs.first()) {
             (Some((last, _)), Some((first, _))) => last < first,
@@ -231,34 +234,28 @@ impl<K: Ord, V> VecMap<K, V> {
             self.pairs.extend(pair);
         }
     }
-
-    /// Builds the map from pairs already in strictly increasing key order, as a decoder reads
-    /// them from a canonical record: `None` if they are not.
-    pub fn from_sorted(pairs: Vec<(K, V)>) -> Option<VecMap<K, V>> {
-        pairs.windows(2).all(|two| two[0].0 < two[1].0).then_some(VecMap { pairs })
-    }
 }
 
-impl<K, V> Default for VecMap<K, V> {
-    fn default() -> VecMap<K, V> {
+impl<K, V, const N: usize> Default for VecMap<K, V, N> {
+    fn default() -> VecMap<K, V, N> {
         VecMap::new()
     }
 }
 
-impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for VecMap<K, V> {
+impl<K: fmt::Debug, V: fmt::Debug, const N: usize> fmt::Debug for VecMap<K, V, N> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         formatter.debug_map().entries(self.iter()).finish()
     }
 }
 
-impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
+impl<K: Ord, V, const N: usize> FromIterator<(K, V)> for VecMap<K, V, N> {
     /// Collects pairs in any order; a key given twice keeps its last value, as with
     /// `BTreeMap`.
-    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> VecMap<K, V> {
-        let mut pairs: Vec<(K, V)> = pairs.into_iter().collect();
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(pairs: I) -> VecMap<K, V, N> {
+        let mut pairs: SmallVec<[(K, V); N]> = pairs.into_iter().collect();
         // Stable: among equal keys the last given is the last kept.
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut map: Vec<(K, V)> = Vec::with_capacity(pairs.len());
+        let mut map: SmallVec<[(K, V); N]> = SmallVec::with_capacity(pairs.len());
         for (key, value) in pairs {
             match map.last_mut() {
                 Some(last) if last.0 == key => last.1 = value,
@@ -269,7 +266,7 @@ impl<K: Ord, V> FromIterator<(K, V)> for VecMap<K, V> {
     }
 }
 
-impl<K: Ord, V> Extend<(K, V)> for VecMap<K, V> {
+impl<K: Ord, V, const N: usize> Extend<(K, V)> for VecMap<K, V, N> {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, pairs: I) {
         for (key, value) in pairs {
             self.insert(key, value);
@@ -277,25 +274,25 @@ impl<K: Ord, V> Extend<(K, V)> for VecMap<K, V> {
     }
 }
 
-impl<K: Ord, V, const N: usize> From<[(K, V); N]> for VecMap<K, V> {
-    fn from(pairs: [(K, V); N]) -> VecMap<K, V> {
+impl<K: Ord, V, const M: usize, const N: usize> From<[(K, V); M]> for VecMap<K, V, N> {
+    fn from(pairs: [(K, V); M]) -> VecMap<K, V, N> {
         pairs.into_iter().collect()
     }
 }
 
-impl<K: Ord, V> From<BTreeMap<K, V>> for VecMap<K, V> {
-    fn from(map: BTreeMap<K, V>) -> VecMap<K, V> {
+impl<K: Ord, V, const N: usize> From<BTreeMap<K, V>> for VecMap<K, V, N> {
+    fn from(map: BTreeMap<K, V>) -> VecMap<K, V, N> {
         VecMap { pairs: map.into_iter().collect() }
     }
 }
 
-impl<K: Ord, V> From<VecMap<K, V>> for BTreeMap<K, V> {
-    fn from(map: VecMap<K, V>) -> BTreeMap<K, V> {
+impl<K: Ord, V, const N: usize> From<VecMap<K, V, N>> for BTreeMap<K, V> {
+    fn from(map: VecMap<K, V, N>) -> BTreeMap<K, V> {
         map.pairs.into_iter().collect()
     }
 }
 
-impl<K: Ord, V> Index<&K> for VecMap<K, V> {
+impl<K: Ord, V, const N: usize> Index<&K> for VecMap<K, V, N> {
     type Output = V;
 
     /// # Panics
@@ -306,7 +303,7 @@ impl<K: Ord, V> Index<&K> for VecMap<K, V> {
     }
 }
 
-impl<'a, K, V> IntoIterator for &'a VecMap<K, V> {
+impl<'a, K, V, const N: usize> IntoIterator for &'a VecMap<K, V, N> {
     type Item = (&'a K, &'a V);
     type IntoIter = Iter<'a, K, V>;
 
@@ -315,7 +312,7 @@ impl<'a, K, V> IntoIterator for &'a VecMap<K, V> {
     }
 }
 
-impl<'a, K, V> IntoIterator for &'a mut VecMap<K, V> {
+impl<'a, K, V, const N: usize> IntoIterator for &'a mut VecMap<K, V, N> {
     type Item = (&'a K, &'a mut V);
     type IntoIter = IterMut<'a, K, V>;
 
@@ -324,11 +321,11 @@ impl<'a, K, V> IntoIterator for &'a mut VecMap<K, V> {
     }
 }
 
-impl<K, V> IntoIterator for VecMap<K, V> {
+impl<K, V, const N: usize> IntoIterator for VecMap<K, V, N> {
     type Item = (K, V);
-    type IntoIter = std::vec::IntoIter<(K, V)>;
+    type IntoIter = smallvec::IntoIter<[(K, V); N]>;
 
-    fn into_iter(self) -> std::vec::IntoIter<(K, V)> {
+    fn into_iter(self) -> smallvec::IntoIter<[(K, V); N]> {
         self.pairs.into_iter()
     }
 }
@@ -386,27 +383,27 @@ impl<K, V> DoubleEndedIterator for IterMut<'_, K, V> {
 impl<K, V> ExactSizeIterator for IterMut<'_, K, V> {}
 
 /// A key's place in a [`VecMap`], from [`VecMap::entry`].
-pub enum Entry<'a, K, V> {
+pub enum Entry<'a, K, V, const N: usize = 0> {
     /// The key is there.
-    Occupied(OccupiedEntry<'a, K, V>),
+    Occupied(OccupiedEntry<'a, K, V, N>),
     /// The key is not there.
-    Vacant(VacantEntry<'a, K, V>),
+    Vacant(VacantEntry<'a, K, V, N>),
 }
 
 /// A key that is in the map.
-pub struct OccupiedEntry<'a, K, V> {
-    map: &'a mut VecMap<K, V>,
+pub struct OccupiedEntry<'a, K, V, const N: usize = 0> {
+    map: &'a mut VecMap<K, V, N>,
     at: usize,
 }
 
 /// A key that is not in the map, and where it would go.
-pub struct VacantEntry<'a, K, V> {
-    map: &'a mut VecMap<K, V>,
+pub struct VacantEntry<'a, K, V, const N: usize = 0> {
+    map: &'a mut VecMap<K, V, N>,
     at: usize,
     key: K,
 }
 
-impl<'a, K, V> Entry<'a, K, V> {
+impl<'a, K, V, const N: usize> Entry<'a, K, V, N> {
     /// The value, inserting `default` first if the key is not there.
     pub fn or_insert(self, default: V) -> &'a mut V {
         self.or_insert_with(|| default)
@@ -437,7 +434,7 @@ impl<'a, K, V> Entry<'a, K, V> {
     }
 }
 
-impl<'a, K, V> OccupiedEntry<'a, K, V> {
+impl<'a, K, V, const N: usize> OccupiedEntry<'a, K, V, N> {
     /// The key.
     pub fn key(&self) -> &K {
         &self.map.pairs[self.at].0
@@ -469,7 +466,7 @@ impl<'a, K, V> OccupiedEntry<'a, K, V> {
     }
 }
 
-impl<'a, K, V> VacantEntry<'a, K, V> {
+impl<'a, K, V, const N: usize> VacantEntry<'a, K, V, N> {
     /// The key.
     pub fn key(&self) -> &K {
         &self.key
@@ -484,7 +481,7 @@ impl<'a, K, V> VacantEntry<'a, K, V> {
 
 /// Serialized as a map, as `BTreeMap` is: a format that stored a `BTreeMap` reads the same
 /// bytes into a `VecMap`.
-impl<K: Serialize, V: Serialize> Serialize for VecMap<K, V> {
+impl<K: Serialize, V: Serialize, const N: usize> Serialize for VecMap<K, V, N> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.pairs.len()))?;
         for (key, value) in &self.pairs {
@@ -494,12 +491,16 @@ impl<K: Serialize, V: Serialize> Serialize for VecMap<K, V> {
     }
 }
 
-impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Deserialize<'de> for VecMap<K, V> {
+impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>, const N: usize> Deserialize<'de>
+    for VecMap<K, V, N>
+{
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MapVisitor<K, V>(std::marker::PhantomData<(K, V)>);
+        struct MapVisitor<K, V, const N: usize>(std::marker::PhantomData<(K, V)>);
 
-        impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Visitor<'de> for MapVisitor<K, V> {
-            type Value = VecMap<K, V>;
+        impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>, const N: usize> Visitor<'de>
+            for MapVisitor<K, V, N>
+        {
+            type Value = VecMap<K, V, N>;
 
             fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
                 formatter.write_str("a map")

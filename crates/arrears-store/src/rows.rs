@@ -351,7 +351,9 @@ impl<K: Stored<KR> + Ord, V: Stored<VR>, KR, VR> Stored<MapRow<KR, VR>> for BTre
     }
 }
 
-impl<K: Stored<KR> + Ord, V: Stored<VR>, KR, VR> Stored<MapRow<KR, VR>> for VecMap<K, V> {
+impl<K: Stored<KR> + Ord, V: Stored<VR>, KR, VR, const N: usize> Stored<MapRow<KR, VR>>
+    for VecMap<K, V, N>
+{
     fn to_row(&self) -> MapRow<KR, VR> {
         self.iter().map(|(key, value)| (key.to_row(), value.to_row())).collect()
     }

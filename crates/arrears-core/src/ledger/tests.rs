@@ -153,9 +153,7 @@ fn payment_state(state: &AccountState, seq: u32) -> &PaymentState {
     &state.payments[&EventSeq(seq)]
 }
 
-fn allocations(
-    entries: &[(Book, u64, Component, i64)],
-) -> crate::vec_map::VecMap<(Book, ObligationId, Component), i64> {
+fn allocations(entries: &[(Book, u64, Component, i64)]) -> super::Allocations {
     entries
         .iter()
         .map(|&(book, obligation, component, amount)| {

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use arrears_core::ids::{EventSeq, ObligationId};
-use arrears_core::ledger::{AccountState, Book, ObligationState, PaymentState};
+use arrears_core::ledger::{AccountState, Allocations, Book, ObligationState, PaymentState};
 use arrears_core::model::Component;
 use arrears_core::vec_map::VecMap;
 use serde::de::{DeserializeOwned, SeqAccess, Visitor};
@@ -161,11 +161,11 @@ impl Serialize for PaymentView<'_> {
 
 /// A map serialized as the sequence of its pairs in key order, each converted by the function
 /// (what a `MapRow` of the converted pairs serializes as).
-struct Pairs<'a, K, V, F>(&'a VecMap<K, V>, F);
+struct Pairs<'a, K, V, F, const N: usize>(&'a VecMap<K, V, N>, F);
 
-impl<'a, K, V, F> Pairs<'a, K, V, F> {
+impl<'a, K, V, F, const N: usize> Pairs<'a, K, V, F, N> {
     /// Names the closure's argument type, which the struct literal would leave to inference.
-    fn new<T>(map: &'a VecMap<K, V>, convert: F) -> Self
+    fn new<T>(map: &'a VecMap<K, V, N>, convert: F) -> Self
     where
         F: Fn((&'a K, &'a V)) -> T,
     {
@@ -173,7 +173,7 @@ impl<'a, K, V, F> Pairs<'a, K, V, F> {
     }
 }
 
-impl<'a, K, V, F, T> Serialize for Pairs<'a, K, V, F>
+impl<'a, K, V, F, T, const N: usize> Serialize for Pairs<'a, K, V, F, N>
 where
     F: Fn((&'a K, &'a V)) -> T,
     T: Serialize,
@@ -277,9 +277,6 @@ impl StateDirect {
     }
 }
 
-/// `PaymentState::allocated`.
-type Allocations = VecMap<(Book, ObligationId, Component), i64>;
-
 /// `PaymentStateRow` as read, its allocations built as a map directly.
 #[derive(Deserialize)]
 struct PaymentDirect {
@@ -341,25 +338,25 @@ fn allocations<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Allocations
 
 /// Reads a sequence of `(KR, VR)` pairs (a `MapRow`) into a map, each pair converted by
 /// `convert`, as `VecMap::from_row` does (a key repeated keeps its last value).
-fn map_of_pairs<'de, D, KR, VR, K, V>(
+fn map_of_pairs<'de, D, KR, VR, K, V, const N: usize>(
     deserializer: D,
     convert: fn(KR, VR) -> (K, V),
-) -> Result<VecMap<K, V>, D::Error>
+) -> Result<VecMap<K, V, N>, D::Error>
 where
     D: Deserializer<'de>,
     KR: DeserializeOwned,
     VR: DeserializeOwned,
     K: Ord,
 {
-    struct PairsVisitor<KR, VR, K, V>(fn(KR, VR) -> (K, V));
+    struct PairsVisitor<KR, VR, K, V, const N: usize>(fn(KR, VR) -> (K, V));
 
-    impl<'de, KR, VR, K, V> Visitor<'de> for PairsVisitor<KR, VR, K, V>
+    impl<'de, KR, VR, K, V, const N: usize> Visitor<'de> for PairsVisitor<KR, VR, K, V, N>
     where
         KR: DeserializeOwned,
         VR: DeserializeOwned,
         K: Ord,
     {
-        type Value = VecMap<K, V>;
+        type Value = VecMap<K, V, N>;
 
         fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
             formatter.write_str("a sequence of key and value pairs")
