@@ -359,6 +359,19 @@ pub fn encode_record_format_1<T: Record>(kind: RecordKind, value: &T) -> Vec<u8>
     encode_format_1(kind, &value.to_row())
 }
 
+/// Appends to `out` the bytes of [`encode_record_format_1`]`(RecordKind::Audit, record)`, what
+/// the audit hash is taken over, written by hand from the record: no row, no serde and no
+/// chrono formatting, for every `AuditKind` variant (`rows::case::audit` says how, and its
+/// tests check the two agree). Into the caller's buffer, so that a hash of many records needs
+/// one allocation.
+///
+/// # Panics
+///
+/// If the record exceeds [`RECORD_LEN_MAX`], as [`encode`] does.
+pub fn encode_audit_format_1_into(record: &arrears_core::case::AuditRecord, out: &mut Vec<u8>) {
+    crate::rows::case::audit::encode_format_1_into(record, out);
+}
+
 /// Decodes a record of `kind`, checking length, checksum, version and that every byte is used.
 ///
 /// # Errors

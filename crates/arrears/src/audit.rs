@@ -4,22 +4,41 @@
 //! encoding (which itself carries the previous hash), so editing, removing or reordering any
 //! record breaks every hash after it. `verify` recomputes the chain.
 
+use std::cell::RefCell;
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use arrears_core::case::{AuditKind, AuditRecord};
 use arrears_core::ids::AccountId;
-use arrears_store::codec::{encode_record_format_1, RecordKind};
+use arrears_store::codec::encode_audit_format_1_into;
 use arrears_store::Reads;
 use arrears_store::{AuditEntry, IdempotencyRecord, StorageError, WriteTxn};
 
+/// Largest capacity, in bytes, that [`HASH_INPUT`] keeps between hashes: far more than a
+/// record of names, keys and a date takes, so that one long record (an error's text) does not
+/// hold its memory for the thread's life.
+const HASH_INPUT_CAPACITY_BYTES_MAX: usize = 4096;
+
+thread_local! {
+    /// The bytes [`hash`] hashes, reused: every command hashes at least one record, and
+    /// `verify` one per record in the log.
+    static HASH_INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
 /// The hash of a record: SHA-256 of its previous hash then its encoding.
 pub(crate) fn hash(record: &AuditRecord) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    hasher.update(record.prev_hash);
-    // Over the format-1 form: the chain verifies across record versions.
-    hasher.update(encode_record_format_1(RecordKind::Audit, record));
-    hasher.finalize().into()
+    HASH_INPUT.with_borrow_mut(|input| {
+        input.clear();
+        input.extend_from_slice(&record.prev_hash);
+        // Over the format-1 form, `codec::encode_record_format_1(RecordKind::Audit, record)`
+        // (written by hand, the same bytes): the chain verifies across record versions.
+        encode_audit_format_1_into(record, input);
+        let hash = Sha256::digest(input.as_slice()).into();
+        input.clear();
+        input.shrink_to(HASH_INPUT_CAPACITY_BYTES_MAX);
+        hash
+    })
 }
 
 /// Appends a record to the log.

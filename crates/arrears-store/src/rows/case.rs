@@ -15,6 +15,8 @@ use crate::stored;
 use super::model::*;
 use super::{Day, DecimalText, Instant};
 
+pub(crate) mod audit;
+
 /// The stored form of `arrears_core::case::CollectionCase`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
