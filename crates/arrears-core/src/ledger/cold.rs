@@ -159,7 +159,6 @@ impl AccountState {
         {
             return None;
         }
-        let held: Vec<EventSeq> = self.unapplied.iter().map(|(seq, _)| *seq).collect();
         let recent = self.payments.len().saturating_sub(RECENT_PAYMENTS_KEPT);
         let beyond_hot_max = self.payments.len().saturating_sub(RECENT_PAYMENTS_HOT_MAX);
         let old_before =
@@ -169,28 +168,39 @@ impl AccountState {
                 payment.paid_on < before && payment.reversed_on.is_none_or(|on| on < before)
             })
         };
-        let (payments, kept): (Vec<_>, Vec<_>) =
-            self.payments.iter().enumerate().partition(|(index, (seq, payment))| {
-                *index < recent
-                    && payment.unapplied_minor == 0
-                    && !held.contains(seq)
-                    && (*index < beyond_hot_max || is_old(payment))
-            });
+        let unapplied = &self.unapplied;
+        let moves = |index: usize, seq: &EventSeq, payment: &PaymentState| {
+            index < recent
+                && payment.unapplied_minor == 0
+                && !unapplied.iter().any(|(held, _)| held == seq)
+                && (index < beyond_hot_max || is_old(payment))
+        };
+        let cursor = self.interest_cursor;
+        // Whether an obligation moves, but for the payments kept (below).
+        let settled = |obligation: &ObligationState| {
+            obligation.outstanding_minor == [0; 3]
+                && !obligation.disputed
+                && obligation.due_on < cursor
+        };
+        // Counted first, with nothing allocated: in an account's steady state (its recent
+        // payments hot, its settled items gone) fewer than the minimum can move, and this is
+        // asked on every snapshot written.
+        let payments_moving = (self.payments.iter().enumerate())
+            .filter(|(index, (seq, payment))| moves(*index, seq, payment))
+            .count();
+        let obligations_settled = self.obligations.values().filter(|o| settled(o)).count();
+        if payments_moving + obligations_settled < items_min.max(1) {
+            return None;
+        }
+        let (payments, kept): (Vec<_>, Vec<_>) = (self.payments.iter().enumerate())
+            .partition(|(index, (seq, payment))| moves(*index, seq, payment));
         let payments: Vec<EventSeq> = payments.into_iter().map(|(_, (seq, _))| *seq).collect();
         // What a kept payment settled stays with it, so that its reversal reads no cold part.
         let settled_by_kept: Vec<ObligationId> = (kept.iter())
             .flat_map(|(_, (_, payment))| payment.allocated.keys().map(|(_, id, _)| *id))
             .collect();
-        let cursor = self.interest_cursor;
-        let obligations: Vec<ObligationId> = self
-            .obligations
-            .values()
-            .filter(|obligation| {
-                obligation.outstanding_minor == [0; 3]
-                    && !obligation.disputed
-                    && obligation.due_on < cursor
-                    && !settled_by_kept.contains(&obligation.id)
-            })
+        let obligations: Vec<ObligationId> = (self.obligations.values())
+            .filter(|obligation| settled(obligation) && !settled_by_kept.contains(&obligation.id))
             .map(|obligation| obligation.id)
             .collect();
         if obligations.len() + payments.len() < items_min.max(1) {
