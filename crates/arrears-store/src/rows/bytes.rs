@@ -1,0 +1,303 @@
+//! Bincode's standard form (little-endian, varints) written and read by hand: the frame and
+//! the leaves, for the records whose bytes are spelled out on a hot path (`rows::snapshot`'s
+//! and `rows::case`'s `bytes` modules, which add their records' fields to [`Out`] and [`In`]).
+//!
+//! The serde path stays the reference: each record's tests compare the hand-written bytes with
+//! its row's. A reader accepts only the canonical form, what [`Out`] writes, in a frame of the
+//! current version; anything else (an older version, a non-canonical varint, a variant it does
+//! not list, damage) is `None`, and the caller decodes with serde, which then gives the same
+//! value or the same error as before.
+//!
+//! The form, field by field: an unsigned integer is a varint (one byte up to 250, else a
+//! marker byte 251, 252, 253 or 254 then 2, 4, 8 or 16 little-endian bytes); a signed one is
+//! its zigzag varint; a `u8` is its byte; a `bool` and an `Option`'s tag are one byte (0 or
+//! 1); an enum's variant is its index as a varint, then its fields; a sequence is its length as
+//! a varint then its items; a string is its length then its UTF-8 bytes; a struct or tuple is
+//! its fields in order.
+
+use std::fmt::Write as _;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+
+use crate::codec::{crc32, RecordKind, RECORD_LEN_MAX};
+
+/// Largest value written in one byte.
+const SINGLE_BYTE_MAX: u8 = 250;
+/// Marker of a 2-byte value.
+const U16_BYTE: u8 = 251;
+/// Marker of a 4-byte value.
+const U32_BYTE: u8 = 252;
+/// Marker of an 8-byte value.
+const U64_BYTE: u8 = 253;
+/// Marker of a 16-byte value.
+const U128_BYTE: u8 = 254;
+
+/// A record of `kind` (version byte, the payload `write` writes, CRC-32), as `codec::encode`
+/// of its row writes it.
+///
+/// # Panics
+///
+/// If the record exceeds [`RECORD_LEN_MAX`], as `codec::encode` does.
+#[inline]
+pub(super) fn encode(kind: RecordKind, write: impl FnOnce(&mut Out)) -> Vec<u8> {
+    let mut out = Out(Vec::with_capacity(256));
+    out.0.push(kind.version());
+    write(&mut out);
+    assert!(out.0.len() + 4 <= RECORD_LEN_MAX, "{} record too long", kind.name());
+    let checksum = crc32(&out.0);
+    out.0.extend_from_slice(&checksum.to_le_bytes());
+    out.0
+}
+
+/// What `read` reads from the payload of a record of `kind` of the current version, if it
+/// reads the whole payload; `None` for a frame that is not one (a bad length or checksum,
+/// another version), or if `read` gives up or leaves bytes.
+#[inline]
+pub(super) fn decode<T>(
+    kind: RecordKind,
+    bytes: &[u8],
+    read: impl FnOnce(&mut In<'_>) -> Option<T>,
+) -> Option<T> {
+    if bytes.len() < 5 || bytes.len() > RECORD_LEN_MAX {
+        return None;
+    }
+    let (framed, checksum) = bytes.split_at(bytes.len() - 4);
+    if crc32(framed).to_le_bytes() != checksum {
+        return None;
+    }
+    let (version, payload) = framed.split_first()?;
+    if *version != kind.version() {
+        return None;
+    }
+    let mut input = In(payload);
+    let value = read(&mut input)?;
+    input.0.is_empty().then_some(value)
+}
+
+/// The bytes written so far.
+pub(super) struct Out(Vec<u8>);
+
+impl Out {
+    /// An unsigned varint. Every integer of these records but one fits 64 bits, so this path
+    /// does no 128-bit arithmetic ([`Out::unsigned_wide`] is the other).
+    #[inline]
+    pub(super) fn unsigned(&mut self, value: u64) {
+        if value <= u64::from(SINGLE_BYTE_MAX) {
+            self.0.push(value as u8);
+        } else if value <= u64::from(u16::MAX) {
+            self.0.push(U16_BYTE);
+            self.0.extend_from_slice(&(value as u16).to_le_bytes());
+        } else if value <= u64::from(u32::MAX) {
+            self.0.push(U32_BYTE);
+            self.0.extend_from_slice(&(value as u32).to_le_bytes());
+        } else {
+            self.0.push(U64_BYTE);
+            self.0.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+
+    /// A 128-bit unsigned varint: as [`Out::unsigned`] up to `u64::MAX`, then 16 bytes.
+    pub(super) fn unsigned_wide(&mut self, value: u128) {
+        match u64::try_from(value) {
+            Ok(narrow) => self.unsigned(narrow),
+            Err(_) => {
+                self.0.push(U128_BYTE);
+                self.0.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+    }
+
+    /// A signed integer as its zigzag varint (bincode's: `!value * 2 + 1` when negative).
+    #[inline]
+    pub(super) fn signed(&mut self, value: i64) {
+        let zigzag = if value < 0 { (!(value as u64)) * 2 + 1 } else { (value as u64) * 2 };
+        self.unsigned(zigzag);
+    }
+
+    /// [`Out::signed`] of a 128-bit integer.
+    pub(super) fn signed_wide(&mut self, value: i128) {
+        let zigzag = if value < 0 { (!(value as u128)) * 2 + 1 } else { (value as u128) * 2 };
+        self.unsigned_wide(zigzag);
+    }
+
+    /// A `u8`: its byte, not a varint.
+    pub(super) fn byte(&mut self, value: u8) {
+        self.0.push(value);
+    }
+
+    /// A `bool`, or an `Option`'s tag.
+    pub(super) fn flag(&mut self, value: bool) {
+        self.0.push(u8::from(value));
+    }
+
+    /// A sequence's length.
+    pub(super) fn len(&mut self, len: usize) {
+        self.unsigned(len as u64);
+    }
+
+    /// An enum's variant: its index, as serde gives it to bincode (a `u32`).
+    pub(super) fn variant(&mut self, index: u32) {
+        self.unsigned(u64::from(index));
+    }
+
+    /// A string: its length in bytes, then its bytes.
+    pub(super) fn text(&mut self, text: &str) {
+        self.len(text.len());
+        self.0.extend_from_slice(text.as_bytes());
+    }
+
+    /// An optional string.
+    pub(super) fn option_text(&mut self, text: Option<&str>) {
+        self.flag(text.is_some());
+        if let Some(text) = text {
+            self.text(text);
+        }
+    }
+
+    /// A date as its day number (`rows::Day`: an `i32`).
+    pub(super) fn day(&mut self, day: NaiveDate) {
+        self.signed(i64::from(day.num_days_from_ce()));
+    }
+
+    pub(super) fn option_day(&mut self, day: Option<NaiveDate>) {
+        self.flag(day.is_some());
+        if let Some(day) = day {
+            self.day(day);
+        }
+    }
+
+    /// A decimal as its text (`rows::DecimalText`), written in place: its length fits one
+    /// byte (at most 29 digits, a sign and a point), patched in once the text is written.
+    pub(super) fn decimal(&mut self, value: Decimal) {
+        let at = self.0.len();
+        self.0.push(0);
+        write!(self, "{value}").unwrap_or_else(|_| unreachable!("writing to a Vec cannot fail"));
+        let text_len = self.0.len() - at - 1;
+        assert!(text_len <= usize::from(SINGLE_BYTE_MAX), "a decimal's text is short");
+        self.0[at] = text_len as u8;
+    }
+}
+
+impl std::fmt::Write for Out {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+}
+
+/// The bytes not read yet.
+pub(super) struct In<'a>(&'a [u8]);
+
+impl In<'_> {
+    /// A `u8`: one byte.
+    pub(super) fn byte(&mut self) -> Option<u8> {
+        let (first, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(*first)
+    }
+
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (taken, rest) = self.0.split_first_chunk::<N>()?;
+        self.0 = rest;
+        Some(*taken)
+    }
+
+    /// A varint in canonical form (the shortest) of at most 64 bits.
+    #[inline]
+    pub(super) fn u64(&mut self) -> Option<u64> {
+        match self.byte()? {
+            small @ 0..=SINGLE_BYTE_MAX => Some(u64::from(small)),
+            U16_BYTE => Some(u64::from(u16::from_le_bytes(self.take()?)))
+                .filter(|value| *value > u64::from(SINGLE_BYTE_MAX)),
+            U32_BYTE => Some(u64::from(u32::from_le_bytes(self.take()?)))
+                .filter(|value| *value > u64::from(u16::MAX)),
+            U64_BYTE => {
+                Some(u64::from_le_bytes(self.take()?)).filter(|value| *value > u64::from(u32::MAX))
+            }
+            _ => None,
+        }
+    }
+
+    /// A 128-bit varint in canonical form.
+    pub(super) fn u128(&mut self) -> Option<u128> {
+        if self.0.first() == Some(&U128_BYTE) {
+            self.byte()?;
+            return Some(u128::from_le_bytes(self.take()?))
+                .filter(|value| *value > u128::from(u64::MAX));
+        }
+        self.u64().map(u128::from)
+    }
+
+    pub(super) fn u32(&mut self) -> Option<u32> {
+        u32::try_from(self.u64()?).ok()
+    }
+
+    /// A zigzag varint of at most 64 bits.
+    #[inline]
+    pub(super) fn i64(&mut self) -> Option<i64> {
+        let zigzag = self.u64()?;
+        Some(if zigzag & 1 == 1 { !((zigzag >> 1) as i64) } else { (zigzag >> 1) as i64 })
+    }
+
+    /// A zigzag varint of at most 32 bits.
+    pub(super) fn i32(&mut self) -> Option<i32> {
+        let zigzag = self.u32()?;
+        Some(if zigzag & 1 == 1 { !((zigzag >> 1) as i32) } else { (zigzag >> 1) as i32 })
+    }
+
+    /// A zigzag varint of at most 128 bits.
+    pub(super) fn i128(&mut self) -> Option<i128> {
+        let zigzag = self.u128()?;
+        Some(if zigzag & 1 == 1 { !((zigzag >> 1) as i128) } else { (zigzag >> 1) as i128 })
+    }
+
+    /// A sequence's length; each item takes at least one byte, so a length past the bytes
+    /// left is damage.
+    pub(super) fn len(&mut self) -> Option<usize> {
+        usize::try_from(self.u64()?).ok().filter(|len| *len <= self.0.len())
+    }
+
+    /// An enum's variant index.
+    pub(super) fn variant(&mut self) -> Option<u32> {
+        self.u32()
+    }
+
+    /// A `bool`, or an `Option`'s tag.
+    pub(super) fn flag(&mut self) -> Option<bool> {
+        match self.byte()? {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+
+    /// A string's bytes, borrowed from the record's.
+    fn text_bytes(&mut self) -> Option<&str> {
+        let text_len = self.len()?;
+        let (text, rest) = self.0.split_at_checked(text_len)?;
+        self.0 = rest;
+        std::str::from_utf8(text).ok()
+    }
+
+    /// A string, copied once from the record's bytes.
+    pub(super) fn text(&mut self) -> Option<String> {
+        self.text_bytes().map(str::to_owned)
+    }
+
+    pub(super) fn option_text(&mut self) -> Option<Option<String>> {
+        Some(if self.flag()? { Some(self.text()?) } else { None })
+    }
+
+    pub(super) fn day(&mut self) -> Option<NaiveDate> {
+        NaiveDate::from_num_days_from_ce_opt(self.i32()?)
+    }
+
+    pub(super) fn option_day(&mut self) -> Option<Option<NaiveDate>> {
+        Some(if self.flag()? { Some(self.day()?) } else { None })
+    }
+
+    pub(super) fn decimal(&mut self) -> Option<Decimal> {
+        self.text_bytes()?.parse().ok()
+    }
+}
