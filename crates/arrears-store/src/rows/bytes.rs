@@ -23,7 +23,7 @@ use rust_decimal::Decimal;
 use crate::codec::{crc32, RecordKind, RECORD_LEN_MAX};
 
 /// Largest value written in one byte.
-const SINGLE_BYTE_MAX: u8 = 250;
+pub(super) const SINGLE_BYTE_MAX: u8 = 250;
 /// Marker of a 2-byte value.
 const U16_BYTE: u8 = 251;
 /// Marker of a 4-byte value.
@@ -75,6 +75,25 @@ pub(super) fn decode<T>(
     input.0.is_empty().then_some(value)
 }
 
+/// Appends `value` as bincode's unsigned varint: one byte up to [`SINGLE_BYTE_MAX`], else a
+/// marker byte and 2, 4 or 8 little-endian bytes. For writers that append to a buffer they do
+/// not own (`rows::case::audit`) as well as [`Out`].
+#[inline]
+pub(super) fn push_unsigned(bytes: &mut Vec<u8>, value: u64) {
+    if value <= u64::from(SINGLE_BYTE_MAX) {
+        bytes.push(value as u8);
+    } else if value <= u64::from(u16::MAX) {
+        bytes.push(U16_BYTE);
+        bytes.extend_from_slice(&(value as u16).to_le_bytes());
+    } else if value <= u64::from(u32::MAX) {
+        bytes.push(U32_BYTE);
+        bytes.extend_from_slice(&(value as u32).to_le_bytes());
+    } else {
+        bytes.push(U64_BYTE);
+        bytes.extend_from_slice(&value.to_le_bytes());
+    }
+}
+
 /// The bytes written so far.
 pub(super) struct Out(Vec<u8>);
 
@@ -83,18 +102,7 @@ impl Out {
     /// does no 128-bit arithmetic ([`Out::unsigned_wide`] is the other).
     #[inline]
     pub(super) fn unsigned(&mut self, value: u64) {
-        if value <= u64::from(SINGLE_BYTE_MAX) {
-            self.0.push(value as u8);
-        } else if value <= u64::from(u16::MAX) {
-            self.0.push(U16_BYTE);
-            self.0.extend_from_slice(&(value as u16).to_le_bytes());
-        } else if value <= u64::from(u32::MAX) {
-            self.0.push(U32_BYTE);
-            self.0.extend_from_slice(&(value as u32).to_le_bytes());
-        } else {
-            self.0.push(U64_BYTE);
-            self.0.extend_from_slice(&value.to_le_bytes());
-        }
+        push_unsigned(&mut self.0, value);
     }
 
     /// A 128-bit unsigned varint: as [`Out::unsigned`] up to `u64::MAX`, then 16 bytes.

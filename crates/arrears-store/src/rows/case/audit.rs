@@ -25,16 +25,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 #[cfg(doc)]
 use super::AuditRecordRow;
 use crate::codec::{crc32, RecordKind, RECORD_LEN_MAX};
+use crate::rows::bytes::{push_unsigned, SINGLE_BYTE_MAX};
 use crate::rows::Stored;
-
-/// Largest value written in one byte.
-const SINGLE_BYTE_MAX: u8 = 250;
-/// Marker of a 2-byte value.
-const U16_BYTE: u8 = 251;
-/// Marker of a 4-byte value.
-const U32_BYTE: u8 = 252;
-/// Marker of an 8-byte value.
-const U64_BYTE: u8 = 253;
 
 /// The version byte of a format-1 record, whatever version stores the record today.
 const FORMAT_1_VERSION: u8 = 1;
@@ -73,18 +65,7 @@ impl Out<'_> {
     /// An unsigned varint.
     #[inline]
     fn unsigned(&mut self, value: u64) {
-        if value <= u64::from(SINGLE_BYTE_MAX) {
-            self.0.push(value as u8);
-        } else if value <= u64::from(u16::MAX) {
-            self.0.push(U16_BYTE);
-            self.0.extend_from_slice(&(value as u16).to_le_bytes());
-        } else if value <= u64::from(u32::MAX) {
-            self.0.push(U32_BYTE);
-            self.0.extend_from_slice(&(value as u32).to_le_bytes());
-        } else {
-            self.0.push(U64_BYTE);
-            self.0.extend_from_slice(&value.to_le_bytes());
-        }
+        push_unsigned(self.0, value);
     }
 
     /// An enum's variant: its index, as serde gives it to bincode (a `u32` varint).
