@@ -176,10 +176,35 @@ pub fn payment_charges(_: usize) -> Vec<(NaiveDate, NaiveDate, i64, i64, i64)> {
 }
 
 /// The `n`-th payment of the stream: `(account index, amount in minor units)`. Payments go
-/// round-robin over the accounts, 7.00 to 13.00, so that they split across components and
-/// obligations and never overpay within the benchmark's length.
+/// round-robin over the accounts, each round paying every account once, 7.00 to 13.00, so
+/// that they split across components and obligations and never overpay within the
+/// benchmark's length. Within a round the accounts are visited in a scattered order (index
+/// times [`SCATTER_STRIDE`], modulo the accounts), so that at 1,000,000 accounts a commit's
+/// payments land on accounts far apart in every table, as a real day's payments do, rather
+/// than on neighbours.
 pub fn payment(n: usize, accounts: usize) -> (usize, i64) {
-    (n % accounts, 700 + (n as i64 * 37) % 600)
+    let index = ((n % accounts) as u128 * SCATTER_STRIDE as u128 % accounts as u128) as usize;
+    (index, 700 + (n as i64 * 37) % 600)
+}
+
+/// A prime, so coprime with any number of accounts it does not divide: multiplying by it is a
+/// permutation of the accounts (checked in [`payment`]'s test for the sizes the benches use).
+pub const SCATTER_STRIDE: u64 = 7_919;
+
+#[cfg(test)]
+mod payment_tests {
+    /// Each round pays every account exactly once, at every size the benches use.
+    #[test]
+    fn a_round_pays_every_account_once() {
+        for accounts in [1, 50, 200, 1_000, 2_000, 10_000, 1_000_000] {
+            let mut paid = vec![false; accounts];
+            for n in accounts..2 * accounts {
+                let (index, _) = super::payment(n, accounts);
+                assert!(!paid[index], "account {index} paid twice in a round of {accounts}");
+                paid[index] = true;
+            }
+        }
+    }
 }
 
 /// Effective date of every benchmark payment.
