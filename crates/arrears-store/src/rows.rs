@@ -161,7 +161,6 @@ records!(
     arrears_core::case::ContactAttempt => case::ContactAttemptRow,
     arrears_core::case::Note => case::NoteRow,
     arrears_core::case::AuditRecord => case::AuditRecordRow,
-    crate::AuditEntry => case::AuditEntryRow,
     arrears_core::work::Team => work::TeamRow,
     arrears_core::work::Agent => work::AgentRow,
     arrears_core::work::WorkItem => work::WorkItemRow,
@@ -205,6 +204,16 @@ impl Record for arrears_core::case::CollectionCase {
         bytes: &[u8],
     ) -> Result<Self, crate::codec::DecodeError> {
         case::decode_case(kind, bytes)
+    }
+}
+
+/// The audit entry, appended by every command, skips its row on the way in
+/// (`rows::case::entry` says why).
+impl Record for crate::AuditEntry {
+    type Row = case::AuditEntryRow;
+
+    fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
+        case::encode_audit_entry(kind, self)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Bincode's standard form (little-endian, varints) written and read by hand: the frame and
 //! the leaves, for the records whose bytes are spelled out on a hot path (`rows::snapshot`'s
-//! and `rows::case`'s `bytes` modules, which add their records' fields to [`Out`] and [`In`]).
+//! and `rows::case`'s `bytes` modules, which add their records' fields to [`Out`] and [`In`],
+//! and `rows::case::entry`, which only writes).
 //!
 //! The serde path stays the reference: each record's tests compare the hand-written bytes with
 //! its row's. A reader accepts only the canonical form, what [`Out`] writes, in a frame of the
@@ -17,7 +18,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::codec::{crc32, RecordKind, RECORD_LEN_MAX};
@@ -173,6 +174,31 @@ impl Out {
         if let Some(day) = day {
             self.day(day);
         }
+    }
+
+    /// An instant as `rows::Instant` writes it: its seconds since the epoch (an `i64`), then
+    /// its nanoseconds within the second (a `u32`, past 1e9 in a leap second).
+    pub(super) fn instant(&mut self, instant: DateTime<Utc>) {
+        self.signed(instant.timestamp());
+        self.unsigned(u64::from(instant.timestamp_subsec_nanos()));
+    }
+
+    pub(super) fn option_instant(&mut self, instant: Option<DateTime<Utc>>) {
+        self.flag(instant.is_some());
+        if let Some(instant) = instant {
+            self.instant(instant);
+        }
+    }
+
+    /// A fixed-size array of bytes (`[u8; N]`, a tuple to serde): its bytes, no length.
+    pub(super) fn array(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    /// A `Vec<u8>` (a sequence to serde): its length, then its bytes, each a `u8`.
+    pub(super) fn byte_seq(&mut self, bytes: &[u8]) {
+        self.len(bytes.len());
+        self.0.extend_from_slice(bytes);
     }
 
     /// A decimal as its text (`rows::DecimalText`), written in place: its length fits one

@@ -18,6 +18,7 @@ use super::{Day, DecimalText, Instant};
 
 pub(crate) mod audit;
 mod bytes;
+mod entry;
 
 /// Encodes `case` as its case record, the bytes of `codec::encode(kind, &case.to_row())`,
 /// written by hand ([`bytes`]) without building the row; by serde in
@@ -46,6 +47,16 @@ pub(crate) fn decode_case(
         }
     }
     crate::codec::decode::<CollectionCaseRow>(kind, bytes).map(Stored::from_row)
+}
+
+/// Encodes `entry` as its audit entry record, the bytes of `codec::encode(kind,
+/// &entry.to_row())`, written by hand ([`entry`]) without building the row; by serde in
+/// [`crate::rows::with_strings`] mode, whose text instants the hand-written form does not know.
+pub(crate) fn encode_audit_entry(kind: crate::RecordKind, entry: &crate::AuditEntry) -> Vec<u8> {
+    if strings_mode() {
+        return crate::codec::encode(kind, &entry.to_row());
+    }
+    self::entry::encode(kind, entry)
 }
 
 /// Returns true if and only if dates are read and written as text here

@@ -252,4 +252,4 @@ impl Out<'_> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -46,7 +46,7 @@ fn arb_text() -> BoxedStrategy<String> {
         .boxed()
 }
 
-fn arb_hash() -> impl Strategy<Value = [u8; 32]> {
+pub(in crate::rows::case) fn arb_hash() -> impl Strategy<Value = [u8; 32]> {
     prop_oneof![any::<[u8; 32]>(), Just([0; 32])]
 }
 
@@ -156,7 +156,7 @@ fn arb_kind() -> impl Strategy<Value = AuditKind> {
     ]
 }
 
-fn arb_record() -> impl Strategy<Value = AuditRecord> {
+pub(in crate::rows::case) fn arb_record() -> impl Strategy<Value = AuditRecord> {
     (arb_u64(), arb_instant(), proptest::option::of(arb_u64()), arb_kind(), arb_hash()).prop_map(
         |(seq, recorded_at, account, kind, prev_hash)| AuditRecord {
             seq,

@@ -1,0 +1,69 @@
+//! The stored audit entry's two writers (the row through serde, the hand-written form) write
+//! the same bytes, over arbitrary entries of every record kind, with and without a replay.
+
+use arrears_core::case::{AuditKind, AuditRecord};
+use arrears_core::ids::AccountId;
+use chrono::DateTime;
+use proptest::prelude::*;
+
+use super::*;
+use crate::codec::encode;
+use crate::rows::case::audit::tests::{arb_hash, arb_record};
+use crate::rows::Record;
+
+const KIND: RecordKind = RecordKind::Audit;
+
+/// Byte vectors of every length class: empty, short, past a one-byte length (251 bytes and
+/// more) and, rarely, past a two-byte one (65,536 bytes and more).
+fn arb_bytes() -> BoxedStrategy<Vec<u8>> {
+    prop_oneof![
+        8 => proptest::collection::vec(any::<u8>(), 0..16),
+        2 => proptest::collection::vec(any::<u8>(), 240..300),
+        1 => proptest::collection::vec(any::<u8>(), 65_530..65_600),
+    ]
+    .boxed()
+}
+
+fn arb_replay() -> impl Strategy<Value = Option<IdempotencyRecord>> {
+    proptest::option::of(
+        (arb_bytes(), arb_bytes())
+            .prop_map(|(command, result)| IdempotencyRecord { command, result }),
+    )
+}
+
+fn arb_entry() -> BoxedStrategy<AuditEntry> {
+    (arb_record(), arb_hash(), arb_replay())
+        .prop_map(|(record, hash, replay)| AuditEntry { record, hash, replay })
+        .boxed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1_024))]
+
+    #[test]
+    fn the_hand_written_bytes_are_the_rows_bytes(entry in arb_entry()) {
+        let row_bytes = encode(KIND, &entry.to_row());
+        prop_assert_eq!(&super::encode(KIND, &entry), &row_bytes);
+        prop_assert_eq!(&entry.encode_value(KIND), &row_bytes);
+        prop_assert_eq!(&AuditEntry::decode_value(KIND, &row_bytes).unwrap(), &entry);
+    }
+}
+
+#[test]
+fn text_instants_take_the_serde_way() {
+    let entry = AuditEntry {
+        record: AuditRecord {
+            seq: 300,
+            recorded_at: DateTime::from_timestamp(1_769_904_000, 250_000_000).unwrap(),
+            account: Some(AccountId(3)),
+            kind: AuditKind::Command { name: "payment".into(), key: "pay-1".into() },
+            prev_hash: [7; 32],
+        },
+        hash: [9; 32],
+        replay: Some(IdempotencyRecord { command: vec![2, 7, 1], result: vec![] }),
+    };
+    let text = crate::rows::with_strings(|| entry.encode_value(KIND));
+    assert_eq!(text, crate::rows::with_strings(|| encode(KIND, &entry.to_row())));
+    assert_ne!(text, entry.encode_value(KIND));
+    assert_eq!(crate::rows::with_strings(|| AuditEntry::decode_value(KIND, &text)).unwrap(), entry);
+}
