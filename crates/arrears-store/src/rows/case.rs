@@ -17,6 +17,7 @@ use super::model::*;
 use super::{Day, DecimalText, Instant};
 
 pub(crate) mod audit;
+mod audit_kind;
 mod bytes;
 mod entry;
 

@@ -19,14 +19,16 @@
 //! RFC 3339 text with `Z` and as many fractional digits as it needs
 //! ([`crate::rows::InstantText`]).
 
-use arrears_core::case::{AuditKind, AuditRecord};
+#[cfg(doc)]
+use arrears_core::case::AuditKind;
+use arrears_core::case::AuditRecord;
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 
+use super::audit_kind::{write_kind, KindWriter};
 #[cfg(doc)]
 use super::AuditRecordRow;
 use crate::codec::{crc32, RecordKind, RECORD_LEN_MAX};
 use crate::rows::bytes::{push_unsigned, SINGLE_BYTE_MAX};
-use crate::rows::Stored;
 
 /// The version byte of a format-1 record, whatever version stores the record today.
 const FORMAT_1_VERSION: u8 = 1;
@@ -187,67 +189,37 @@ impl Out<'_> {
         if let Some(account) = account {
             self.unsigned(account.0);
         }
-        self.kind(kind);
+        write_kind(self, kind);
         self.0.extend_from_slice(prev_hash);
     }
+}
 
-    /// `AuditKindRow`: its variant's index (in the row's order), then the variant's fields.
-    fn kind(&mut self, kind: &AuditKind) {
-        match kind {
-            AuditKind::Command { name, key } => {
-                self.variant(0);
-                self.text(name);
-                self.text(key);
-            }
-            AuditKind::Transition { event, from, to, on } => {
-                self.variant(1);
-                self.text(event);
-                self.text(from);
-                self.text(to);
-                self.day(*on);
-            }
-            AuditKind::Cycle { as_of, reviewed, actions } => {
-                self.variant(2);
-                self.day(*as_of);
-                self.unsigned(*reviewed);
-                self.unsigned(*actions);
-            }
-            AuditKind::ContactBlocked { debtor, channel, template, rule, next_allowed_at } => {
-                self.variant(3);
-                self.unsigned(debtor.0);
-                self.variant(channel.to_row() as u32);
-                self.text(template);
-                self.text(rule);
-                self.0.push(u8::from(next_allowed_at.is_some()));
-                if let Some(next_allowed_at) = next_allowed_at {
-                    self.instant(*next_allowed_at);
-                }
-            }
-            AuditKind::ComponentFailed { arm, component, name, accounts, error } => {
-                self.variant(4);
-                self.text(arm);
-                self.text(component);
-                self.text(name);
-                self.unsigned(*accounts);
-                self.text(error);
-            }
-            AuditKind::CommandExecuted { name, key, content } => {
-                self.variant(5);
-                self.text(name);
-                self.text(key);
-                self.0.extend_from_slice(content);
-            }
-            AuditKind::PluginAdded { name, entry } => {
-                self.variant(6);
-                self.text(name);
-                self.0.extend_from_slice(entry);
-            }
-            AuditKind::PluginRemoved { name, entry } => {
-                self.variant(7);
-                self.text(name);
-                self.0.extend_from_slice(entry);
-            }
+impl KindWriter for Out<'_> {
+    fn variant(&mut self, index: u32) {
+        Out::variant(self, index);
+    }
+
+    fn text(&mut self, text: &str) {
+        Out::text(self, text);
+    }
+
+    fn unsigned(&mut self, value: u64) {
+        Out::unsigned(self, value);
+    }
+
+    fn day(&mut self, day: NaiveDate) {
+        Out::day(self, day);
+    }
+
+    fn option_instant(&mut self, instant: Option<DateTime<Utc>>) {
+        self.0.push(u8::from(instant.is_some()));
+        if let Some(instant) = instant {
+            self.instant(instant);
         }
+    }
+
+    fn digest(&mut self, bytes: &[u8; 32]) {
+        self.0.extend_from_slice(bytes);
     }
 }
 

@@ -17,7 +17,9 @@
 //! [`crate::rows::bytes`]; the fields are [`AuditEntryRow`]'s and [`AuditRecordRow`]'s, in
 //! their order.
 
-use arrears_core::case::{AuditKind, AuditRecord};
+#[cfg(doc)]
+use arrears_core::case::AuditKind;
+use arrears_core::case::AuditRecord;
 
 #[cfg(doc)]
 use super::{AuditEntryRow, AuditRecordRow};
@@ -25,7 +27,9 @@ use crate::codec::RecordKind;
 #[cfg(doc)]
 use crate::codec::RECORD_LEN_MAX;
 use crate::rows::bytes::Out;
-use crate::rows::Stored;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::audit_kind::{write_kind, KindWriter};
 use crate::{AuditEntry, IdempotencyRecord};
 
 /// The audit entry record of `entry` (version byte, payload, CRC-32), as `codec::encode` of its
@@ -50,7 +54,7 @@ impl Out {
         if let Some(account) = account {
             self.unsigned(account.0);
         }
-        self.audit_kind(kind);
+        write_kind(self, kind);
         self.array(prev_hash);
         self.array(hash);
         self.flag(replay.is_some());
@@ -59,61 +63,31 @@ impl Out {
             self.byte_seq(result);
         }
     }
+}
 
-    /// `AuditKindRow`: its variant's index (in the row's order), then the variant's fields.
-    fn audit_kind(&mut self, kind: &AuditKind) {
-        match kind {
-            AuditKind::Command { name, key } => {
-                self.variant(0);
-                self.text(name);
-                self.text(key);
-            }
-            AuditKind::Transition { event, from, to, on } => {
-                self.variant(1);
-                self.text(event);
-                self.text(from);
-                self.text(to);
-                self.day(*on);
-            }
-            AuditKind::Cycle { as_of, reviewed, actions } => {
-                self.variant(2);
-                self.day(*as_of);
-                self.unsigned(*reviewed);
-                self.unsigned(*actions);
-            }
-            AuditKind::ContactBlocked { debtor, channel, template, rule, next_allowed_at } => {
-                self.variant(3);
-                self.unsigned(debtor.0);
-                self.variant(channel.to_row() as u32);
-                self.text(template);
-                self.text(rule);
-                self.option_instant(*next_allowed_at);
-            }
-            AuditKind::ComponentFailed { arm, component, name, accounts, error } => {
-                self.variant(4);
-                self.text(arm);
-                self.text(component);
-                self.text(name);
-                self.unsigned(*accounts);
-                self.text(error);
-            }
-            AuditKind::CommandExecuted { name, key, content } => {
-                self.variant(5);
-                self.text(name);
-                self.text(key);
-                self.array(content);
-            }
-            AuditKind::PluginAdded { name, entry } => {
-                self.variant(6);
-                self.text(name);
-                self.array(entry);
-            }
-            AuditKind::PluginRemoved { name, entry } => {
-                self.variant(7);
-                self.text(name);
-                self.array(entry);
-            }
-        }
+impl KindWriter for Out {
+    fn variant(&mut self, index: u32) {
+        Out::variant(self, index);
+    }
+
+    fn text(&mut self, text: &str) {
+        Out::text(self, text);
+    }
+
+    fn unsigned(&mut self, value: u64) {
+        Out::unsigned(self, value);
+    }
+
+    fn day(&mut self, day: NaiveDate) {
+        Out::day(self, day);
+    }
+
+    fn option_instant(&mut self, instant: Option<DateTime<Utc>>) {
+        Out::option_instant(self, instant);
+    }
+
+    fn digest(&mut self, bytes: &[u8; 32]) {
+        Out::array(self, bytes);
     }
 }
 

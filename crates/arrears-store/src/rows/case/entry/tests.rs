@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::codec::encode;
 use crate::rows::case::audit::tests::{arb_hash, arb_record};
-use crate::rows::Record;
+use crate::rows::{Record, Stored};
 
 const KIND: RecordKind = RecordKind::Audit;
 
