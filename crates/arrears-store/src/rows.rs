@@ -710,4 +710,6 @@ impl Stored<CurrencyCode> for Currency {
 }
 
 #[cfg(test)]
+mod strategies;
+#[cfg(test)]
 mod tests;

@@ -5,7 +5,7 @@
 use arrears_core::ids::{EventSeq, ObligationId};
 use arrears_core::ledger::{AccountState, Book, ObligationState, PaymentState, ReplayKey};
 use arrears_core::model::Component;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -13,31 +13,9 @@ use super::bytes::{BOOK_ROWS, COMPONENT_ROWS};
 use super::*;
 use crate::codec::{crc32, decode, encode, encode_serialized};
 use crate::rows::ledger::AccountStateRow;
+use crate::rows::strategies::{arb_day, arb_decimal, arb_i64, arb_u32, arb_u64};
 
 const KIND: RecordKind = RecordKind::Snapshot;
-
-fn arb_day() -> impl Strategy<Value = NaiveDate> {
-    let first = NaiveDate::MIN.num_days_from_ce();
-    let last = NaiveDate::MAX.num_days_from_ce();
-    prop_oneof![
-        (first..=last).prop_map(|days| NaiveDate::from_num_days_from_ce_opt(days).unwrap()),
-        // Business dates: short varints.
-        (738_000..742_000).prop_map(|days| NaiveDate::from_num_days_from_ce_opt(days).unwrap()),
-    ]
-}
-
-/// Integers at every varint width, both signs.
-fn arb_i64() -> impl Strategy<Value = i64> {
-    prop_oneof![-300_i64..300, -70_000_i64..70_000, any::<i64>(), Just(i64::MIN), Just(i64::MAX)]
-}
-
-fn arb_u64() -> impl Strategy<Value = u64> {
-    prop_oneof![0_u64..300, 0_u64..70_000, any::<u64>(), Just(u64::from(u32::MAX) + 1)]
-}
-
-fn arb_u32() -> impl Strategy<Value = u32> {
-    prop_oneof![0_u32..300, 0_u32..70_000, any::<u32>()]
-}
 
 fn arb_book() -> impl Strategy<Value = Book> {
     (0..BOOK_ROWS.len()).prop_map(|index| Book::from_row(BOOK_ROWS[index]))
@@ -85,15 +63,6 @@ fn arb_payment() -> impl Strategy<Value = PaymentState> {
                 unapplied_minor,
             }
         })
-}
-
-fn arb_decimal() -> impl Strategy<Value = Decimal> {
-    prop_oneof![
-        (any::<i64>(), 0_u32..=28).prop_map(|(mantissa, scale)| Decimal::new(mantissa, scale)),
-        Just(Decimal::MAX),
-        Just(Decimal::MIN),
-        Just(Decimal::ZERO),
-    ]
 }
 
 fn arb_state() -> impl Strategy<Value = AccountState> {

@@ -12,6 +12,7 @@ use proptest::prelude::*;
 
 use super::{encode_format_1_into, Out};
 use crate::codec::{encode_record_format_1, RecordKind};
+use crate::rows::strategies::{arb_day, arb_u64};
 
 /// The reference: the row, serde and chrono.
 fn reference(record: &AuditRecord) -> Vec<u8> {
@@ -26,18 +27,6 @@ fn by_hand(record: &AuditRecord) -> Vec<u8> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// Integers at every varint width.
-fn arb_u64() -> impl Strategy<Value = u64> {
-    prop_oneof![
-        0_u64..300,
-        0_u64..70_000,
-        any::<u64>(),
-        Just(u64::from(u32::MAX)),
-        Just(u64::from(u32::MAX) + 1),
-        Just(u64::MAX),
-    ]
 }
 
 /// Strings of any characters, short (one-byte lengths) and long (two-byte lengths).
@@ -86,19 +75,6 @@ fn arb_instant() -> BoxedStrategy<DateTime<Utc>> {
             }
         })
         .boxed()
-}
-
-fn arb_day() -> impl Strategy<Value = NaiveDate> {
-    use chrono::Datelike as _;
-    let first = NaiveDate::MIN.num_days_from_ce();
-    let last = NaiveDate::MAX.num_days_from_ce();
-    prop_oneof![
-        (first..=last).prop_map(|days| NaiveDate::from_num_days_from_ce_opt(days).unwrap()),
-        // Years 0 to 9999 and a little either side.
-        (-400..3_652_500).prop_map(|days| NaiveDate::from_num_days_from_ce_opt(days).unwrap()),
-        Just(NaiveDate::MIN),
-        Just(NaiveDate::MAX),
-    ]
 }
 
 fn arb_channel() -> impl Strategy<Value = ContactChannel> {

@@ -9,44 +9,20 @@ use arrears_core::case::{
 use arrears_core::collection::{CollectionState, StickyFlags, STATE_KIND_COUNT};
 use arrears_core::ids::{AccountId, ObligationId};
 use arrears_core::plan::{Frequency, PromisedPayment};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 use super::*;
 use crate::codec::{crc32, encode, DecodeError};
 use crate::rows::case::CollectionCaseRow;
+use crate::rows::strategies::{arb_day, arb_decimal, arb_i64, arb_u32, arb_u64};
 use crate::rows::Record;
 
 const KIND: RecordKind = RecordKind::Case;
 
-fn arb_day() -> impl Strategy<Value = NaiveDate> {
-    let first = NaiveDate::MIN.num_days_from_ce();
-    let last = NaiveDate::MAX.num_days_from_ce();
-    prop_oneof![
-        (first..=last).prop_map(|days| NaiveDate::from_num_days_from_ce_opt(days).unwrap()),
-        // Business dates: short varints.
-        (738_000..742_000).prop_map(|days| NaiveDate::from_num_days_from_ce_opt(days).unwrap()),
-        Just(NaiveDate::MIN),
-        Just(NaiveDate::MAX),
-    ]
-}
-
-/// Integers at every varint width, both signs.
-fn arb_i64() -> impl Strategy<Value = i64> {
-    prop_oneof![-300_i64..300, -70_000_i64..70_000, any::<i64>(), Just(i64::MIN), Just(i64::MAX)]
-}
-
 fn arb_i32() -> impl Strategy<Value = i32> {
     prop_oneof![-300_i32..300, -70_000_i32..70_000, any::<i32>(), Just(i32::MIN), Just(i32::MAX)]
-}
-
-fn arb_u64() -> impl Strategy<Value = u64> {
-    prop_oneof![0_u64..300, 0_u64..70_000, any::<u64>(), Just(u64::from(u32::MAX) + 1)]
-}
-
-fn arb_u32() -> impl Strategy<Value = u32> {
-    prop_oneof![0_u32..300, 0_u32..70_000, any::<u32>(), Just(u32::MAX)]
 }
 
 /// Strings of every length class: empty, short, non-ASCII, past a one-byte length (251 bytes
@@ -58,15 +34,6 @@ fn arb_text() -> impl Strategy<Value = String> {
         4 => "\\PC{70,200}",
         2 => "[a-z]{245,260}",
         1 => Just("\u{e9}".repeat(33_000)),
-    ]
-}
-
-fn arb_decimal() -> impl Strategy<Value = Decimal> {
-    prop_oneof![
-        (any::<i64>(), 0_u32..=28).prop_map(|(mantissa, scale)| Decimal::new(mantissa, scale)),
-        Just(Decimal::MAX),
-        Just(Decimal::MIN),
-        Just(Decimal::ZERO),
     ]
 }
 
