@@ -544,4 +544,4 @@ const CRC_TABLES: [[u32; 256]; 8] = {
 };
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -217,8 +217,9 @@ impl WriteTxn {
     }
 
     /// Overwrites the raw bytes of a record, bypassing the codec, so that tests can check that
-    /// `verify` and decoding detect damage. Writes the snapshots it has not written yet, then
-    /// forgets the records the transaction keeps decoded.
+    /// `verify` and decoding detect damage. Writes the snapshots it has not written yet and
+    /// makes the review index's deferred removals, then forgets the records the transaction
+    /// keeps decoded.
     ///
     /// # Errors
     ///
@@ -230,6 +231,7 @@ impl WriteTxn {
         bytes: &[u8],
     ) -> Result<(), StorageError> {
         self.write_snapshots()?;
+        self.remove_review_rows()?;
         *self.cache.borrow_mut() = TxnCache::default();
         match table {
             "debtors" => self.raw_insert(Debtors, key, bytes),

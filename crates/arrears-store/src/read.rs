@@ -699,7 +699,10 @@ pub trait Reads: TableAccess {
                     break;
                 }
                 let (key, _) = row.map_err(from_redb)?;
-                accounts.push(AccountId(key.value().1));
+                let key = key.value();
+                if !self.review_removal_pending(key) {
+                    accounts.push(AccountId(key.1));
+                }
             }
             Ok(accounts)
         })
@@ -739,7 +742,9 @@ pub trait Reads: TableAccess {
             for row in table.iter().map_err(from_redb)? {
                 let (key, _) = row.map_err(from_redb)?;
                 let (day, account) = key.value();
-                pairs.push((day, AccountId(account)));
+                if !self.review_removal_pending((day, account)) {
+                    pairs.push((day, AccountId(account)));
+                }
             }
             Ok(pairs)
         })

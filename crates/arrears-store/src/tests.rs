@@ -411,3 +411,133 @@ fn a_copy_holds_every_table_as_of_its_snapshot() {
     let mut txn = copy.write().unwrap();
     assert_eq!(txn.next_id(Sequence::Entry).unwrap(), 2);
 }
+
+/// The review index's rows that a case write leaves behind are removed at commit, together
+/// ([`WriteTxn::put_case`], `remove_review_rows`). Whatever sequence of case writes, commits
+/// and dropped transactions, the index read inside the transaction and after its commit holds
+/// exactly each case's next review day.
+mod review_index {
+    use std::collections::BTreeMap;
+
+    use arrears_core::case::CollectionCase;
+    use arrears_core::ids::AccountId;
+    use chrono::{Days, NaiveDate};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn day(n: u64) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, 1).unwrap() + Days::new(n)
+    }
+
+    /// The case of `account` reviewed next on day `n`.
+    fn case(account: u64, n: u64) -> CollectionCase {
+        let mut case = crate::codec::tests::case();
+        case.account = AccountId(account);
+        case.next_review_on = day(n);
+        case
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Put(u64, u64),
+        Commit,
+        Drop,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            8 => (0_u64..12, 0_u64..6).prop_map(|(account, n)| Op::Put(account, n)),
+            2 => Just(Op::Commit),
+            1 => Just(Op::Drop),
+        ]
+    }
+
+    /// Each account's next review day.
+    type Model = BTreeMap<u64, u64>;
+
+    fn check(reads: &impl Reads, model: &Model) -> Result<(), TestCaseError> {
+        let mut expected: Vec<(i32, AccountId)> = model
+            .iter()
+            .map(|(account, n)| (crate::schema::date_key(day(*n)), AccountId(*account)))
+            .collect();
+        expected.sort();
+        prop_assert_eq!(reads.review_index().unwrap(), expected.clone());
+        for (as_of, limit) in [(0, usize::MAX), (2, usize::MAX), (5, 3)] {
+            let due: Vec<AccountId> = expected
+                .iter()
+                .filter(|(key, _)| *key <= crate::schema::date_key(day(as_of)))
+                .map(|(_, account)| *account)
+                .take(limit)
+                .collect();
+            prop_assert_eq!(reads.due_for_review(day(as_of), limit).unwrap(), due);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #[test]
+        fn the_index_holds_each_case_s_next_review(ops in proptest::collection::vec(op(), 1..60)) {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+            let (mut committed, mut pending) = (Model::new(), Model::new());
+            let mut txn = None;
+            for op in ops {
+                match op {
+                    Op::Put(account, n) => {
+                        let txn = txn.get_or_insert_with(|| store.write().unwrap());
+                        txn.put_case(&case(account, n)).unwrap();
+                        pending.insert(account, n);
+                        check(txn, &pending)?;
+                    }
+                    Op::Commit => {
+                        if let Some(txn) = txn.take() {
+                            txn.commit().unwrap();
+                        }
+                        committed = pending.clone();
+                        check(&store.read().unwrap(), &committed)?;
+                    }
+                    Op::Drop => {
+                        txn = None;
+                        pending = committed.clone();
+                        check(&store.read().unwrap(), &committed)?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows to remove far apart, with many rows between them that stay, are removed one by
+    /// one (a sweep would walk every row between); rows together are swept. Either way the
+    /// index is exact after the commit.
+    #[test]
+    fn rows_far_apart_and_rows_together_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+        let mut txn = store.write().unwrap();
+        for account in 0..1_000 {
+            txn.put_case(&case(account, 1)).unwrap();
+        }
+        txn.commit().unwrap();
+        // The first and the last move: 998 rows between them stay.
+        let mut txn = store.write().unwrap();
+        txn.put_case(&case(0, 3)).unwrap();
+        txn.put_case(&case(999, 3)).unwrap();
+        txn.commit().unwrap();
+        let index = store.read().unwrap().review_index().unwrap();
+        assert_eq!(index.len(), 1_000);
+        assert_eq!(index[0], (crate::schema::date_key(day(1)), AccountId(1)));
+        assert_eq!(index[998], (crate::schema::date_key(day(3)), AccountId(0)));
+        // Accounts 100 to 599 move together, as a cycle's batch does.
+        let mut txn = store.write().unwrap();
+        for account in 100..600 {
+            txn.put_case(&case(account, 2)).unwrap();
+        }
+        txn.commit().unwrap();
+        let read = store.read().unwrap();
+        assert_eq!(read.due_for_review(day(1), usize::MAX).unwrap().len(), 498);
+        assert_eq!(read.due_for_review(day(2), usize::MAX).unwrap().len(), 998);
+        assert_eq!(read.review_index().unwrap().len(), 1_000);
+    }
+}

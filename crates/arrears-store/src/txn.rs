@@ -112,6 +112,13 @@ pub trait TableAccess {
         }
     }
 
+    /// Returns true if and only if this transaction has removed the review index's row `key`
+    /// and not yet from the table ([`WriteTxn::put_case`] defers the removals until the
+    /// commit): the reads of the index pass it over.
+    fn review_removal_pending(&self, key: (i32, u64)) -> bool {
+        self.cache().is_some_and(|cache| cache.borrow().review_removals.contains(&key))
+    }
+
     /// The audit chain's head as the cache holds it (the outer `None`: not cached).
     fn cached_audit_head(&self) -> Option<Option<AuditHead>> {
         self.cache()?.borrow().audit_head
@@ -483,6 +490,7 @@ impl WriteTxn {
             });
         }
         self.write_snapshots()?;
+        self.remove_review_rows()?;
         let sequences = self.cache.borrow().sequences;
         for sequence in Sequence::ALL {
             if let Some(last) = sequences[sequence.index()] {
@@ -518,6 +526,9 @@ pub struct TxnCache {
     pub(crate) whole: BTreeSet<u64>,
 
     pub(crate) cases: HashMap<u64, Option<CollectionCase>>,
+    /// Rows of the review index this transaction removed and has not yet removed from the
+    /// table (see [`WriteTxn::put_case`]; never evicted by [`TxnCache::bound`]).
+    pub(crate) review_removals: BTreeSet<(i32, u64)>,
     /// The audit chain's head (sequence and hash only: a command's entry, with its replay
     /// bytes, is not copied to be kept).
     pub(crate) audit_head: Option<Option<AuditHead>>,

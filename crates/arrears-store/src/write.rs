@@ -26,6 +26,10 @@ use crate::schema::{
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
+/// Most review-index removals a transaction defers ([`WriteTxn::put_case`]); past it they are
+/// made at once, so that the set stays small however many cases one transaction writes.
+const REVIEW_REMOVALS_MAX: usize = 65_536;
+
 impl WriteTxn {
     /// The id [`WriteTxn::next_id`] would give next, without taking it.
     ///
@@ -269,6 +273,43 @@ impl WriteTxn {
         })
     }
 
+    /// Removes from the review index the rows this transaction's case writes left behind
+    /// ([`WriteTxn::put_case`]). A cycle's batch removes the rows of the accounts it reviewed,
+    /// which sit together in the index (the same day, the accounts in order): when the rows
+    /// between the first and the last to remove are not many more than those to remove, one
+    /// sweep of that range removes them (redb removes a leaf's rows together), else each is
+    /// removed by its key.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub(crate) fn remove_review_rows(&mut self) -> Result<(), StorageError> {
+        let removals = std::mem::take(&mut self.cache.borrow_mut().review_removals);
+        let (Some(&first), Some(&last)) = (removals.first(), removals.last()) else {
+            return Ok(());
+        };
+        self.write_table(ReviewDue, |index| {
+            // Walks at most twice as many rows as there are to remove, to tell.
+            let budget = removals.len().saturating_mul(2);
+            let mut rows = 0;
+            for row in index.range(first..=last).map_err(from_redb)? {
+                row.map_err(from_redb)?;
+                rows += 1;
+                if rows > budget {
+                    break;
+                }
+            }
+            if removals.len() > 1 && rows <= budget {
+                index.retain_in(first..=last, |key, ()| !removals.contains(&key)).map_err(from_redb)
+            } else {
+                for key in &removals {
+                    index.remove(*key).map_err(from_redb)?;
+                }
+                Ok(())
+            }
+        })
+    }
+
     /// Writes an account's collection case and keeps the review index in step.
     ///
     /// # Errors
@@ -286,15 +327,25 @@ impl WriteTxn {
             None => unreachable!("cached above"),
         };
         if previous_review != Some(case.next_review_on) {
+            // The new row is inserted now; the old one is removed at commit, with the other
+            // removals of the transaction in one sweep (`remove_review_rows`), and until then
+            // the index's reads pass it over.
+            let next = (date_key(case.next_review_on), account);
             self.write_table(ReviewDue, |index| {
-                if let Some(previous_review) = previous_review {
-                    index.remove((date_key(previous_review), case.account.0)).map_err(from_redb)?;
-                }
-                index
-                    .insert((date_key(case.next_review_on), case.account.0), ())
-                    .map_err(from_redb)?;
+                index.insert(next, ()).map_err(from_redb)?;
                 Ok(())
             })?;
+            let pending = {
+                let mut cache = self.cache.borrow_mut();
+                cache.review_removals.remove(&next);
+                if let Some(previous_review) = previous_review {
+                    cache.review_removals.insert((date_key(previous_review), account));
+                }
+                cache.review_removals.len()
+            };
+            if pending > REVIEW_REMOVALS_MAX {
+                self.remove_review_rows()?;
+            }
         }
         self.write_table(Cases, |table| {
             table

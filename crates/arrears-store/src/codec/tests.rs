@@ -620,7 +620,7 @@ fn golden_cold_part() {
     check(RecordKind::Snapshot, &state, expect!["02020b0bfc4a921600fc8892160000000000000c0cfc7e921600fcb092160000000000010304fcb8921600fb409c000002000b00fb6842000c01fb7201fb665805fc6e931600c8000000c806fc6e931600c8000000c80304fb665805c806c800fc6e931600fc60430700082d35322e3030303006000001fb70ad02fb1f4e03fb710104fbe70305fbf559060601fc6e93160001fc7e92160001fc6e93160000060101fc809216008eb0d693"]);
 }
 
-fn case() -> arrears_core::case::CollectionCase {
+pub(crate) fn case() -> arrears_core::case::CollectionCase {
     use arrears_core::case::{PlanRecord, PromiseRecord, SettlementRecord};
     use arrears_core::collection::{CollectionState, StickyFlags};
     use arrears_core::plan::{Frequency, PromisedPayment};
