@@ -99,6 +99,11 @@ pub(super) fn push_unsigned(bytes: &mut Vec<u8>, value: u64) {
 pub(super) struct Out(Vec<u8>);
 
 impl Out {
+    /// The bytes written so far, to append to (`rows::case::audit_kind`'s leaves).
+    pub(super) fn buffer(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+
     /// An unsigned varint. Every integer of these records but one fits 64 bits, so this path
     /// does no 128-bit arithmetic ([`Out::unsigned_wide`] is the other).
     #[inline]

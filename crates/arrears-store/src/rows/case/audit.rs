@@ -28,7 +28,7 @@ use super::audit_kind::{write_kind, KindWriter};
 #[cfg(doc)]
 use super::AuditRecordRow;
 use crate::codec::{crc32, RecordKind, RECORD_LEN_MAX};
-use crate::rows::bytes::{push_unsigned, SINGLE_BYTE_MAX};
+use crate::rows::bytes::SINGLE_BYTE_MAX;
 
 /// The version byte of a format-1 record, whatever version stores the record today.
 const FORMAT_1_VERSION: u8 = 1;
@@ -64,23 +64,6 @@ pub(crate) fn encode_format_1_into(record: &AuditRecord, out: &mut Vec<u8>) {
 struct Out<'a>(&'a mut Vec<u8>);
 
 impl Out<'_> {
-    /// An unsigned varint.
-    #[inline]
-    fn unsigned(&mut self, value: u64) {
-        push_unsigned(self.0, value);
-    }
-
-    /// An enum's variant: its index, as serde gives it to bincode (a `u32` varint).
-    fn variant(&mut self, index: u32) {
-        self.unsigned(u64::from(index));
-    }
-
-    /// A string: its length in bytes, then its bytes.
-    fn text(&mut self, text: &str) {
-        self.unsigned(text.len() as u64);
-        self.0.extend_from_slice(text.as_bytes());
-    }
-
     /// A text no longer than [`SINGLE_BYTE_MAX`] bytes, written by `write` after a one-byte
     /// length that is patched in afterwards, so that the text needs no buffer of its own.
     fn short_text(&mut self, len_max: usize, write: impl FnOnce(&mut Self)) {
@@ -195,16 +178,8 @@ impl Out<'_> {
 }
 
 impl KindWriter for Out<'_> {
-    fn variant(&mut self, index: u32) {
-        Out::variant(self, index);
-    }
-
-    fn text(&mut self, text: &str) {
-        Out::text(self, text);
-    }
-
-    fn unsigned(&mut self, value: u64) {
-        Out::unsigned(self, value);
+    fn buffer(&mut self) -> &mut Vec<u8> {
+        self.0
     }
 
     fn day(&mut self, day: NaiveDate) {
@@ -216,10 +191,6 @@ impl KindWriter for Out<'_> {
         if let Some(instant) = instant {
             self.instant(instant);
         }
-    }
-
-    fn digest(&mut self, bytes: &[u8; 32]) {
-        self.0.extend_from_slice(bytes);
     }
 }
 

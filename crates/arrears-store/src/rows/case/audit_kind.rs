@@ -9,22 +9,41 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 #[cfg(doc)]
 use super::AuditKindRow;
+use crate::rows::bytes::push_unsigned;
 use crate::rows::Stored;
 
-/// The leaves of an audit kind's bytes, in one record version's form.
+/// The leaves of an audit kind's bytes, in one record version's form: the forms differ in
+/// their dates and instants only (text in the hash's format-1 bytes, numbers in the stored
+/// entry), so the others are written here once, into the form's buffer.
 pub(super) trait KindWriter {
-    /// An enum's variant index.
-    fn variant(&mut self, index: u32);
-    /// A string: its length, then its bytes.
-    fn text(&mut self, text: &str);
-    /// An unsigned varint.
-    fn unsigned(&mut self, value: u64);
+    /// The bytes the leaves append to.
+    fn buffer(&mut self) -> &mut Vec<u8>;
     /// A date.
     fn day(&mut self, day: NaiveDate);
     /// An optional instant: the tag, then the instant if there is one.
     fn option_instant(&mut self, instant: Option<DateTime<Utc>>);
+
+    /// An unsigned varint.
+    #[inline]
+    fn unsigned(&mut self, value: u64) {
+        push_unsigned(self.buffer(), value);
+    }
+
+    /// An enum's variant: its index, as serde gives it to bincode (a `u32` varint).
+    fn variant(&mut self, index: u32) {
+        self.unsigned(u64::from(index));
+    }
+
+    /// A string: its length in bytes, then its bytes.
+    fn text(&mut self, text: &str) {
+        self.unsigned(text.len() as u64);
+        self.buffer().extend_from_slice(text.as_bytes());
+    }
+
     /// A fixed array of 32 bytes, no length.
-    fn digest(&mut self, bytes: &[u8; 32]);
+    fn digest(&mut self, bytes: &[u8; 32]) {
+        self.buffer().extend_from_slice(bytes);
+    }
 }
 
 /// Writes `kind` as [`AuditKindRow`] serializes it, through `out`'s leaves.

@@ -66,16 +66,8 @@ impl Out {
 }
 
 impl KindWriter for Out {
-    fn variant(&mut self, index: u32) {
-        Out::variant(self, index);
-    }
-
-    fn text(&mut self, text: &str) {
-        Out::text(self, text);
-    }
-
-    fn unsigned(&mut self, value: u64) {
-        Out::unsigned(self, value);
+    fn buffer(&mut self) -> &mut Vec<u8> {
+        Out::buffer(self)
     }
 
     fn day(&mut self, day: NaiveDate) {
@@ -84,10 +76,6 @@ impl KindWriter for Out {
 
     fn option_instant(&mut self, instant: Option<DateTime<Utc>>) {
         Out::option_instant(self, instant);
-    }
-
-    fn digest(&mut self, bytes: &[u8; 32]) {
-        Out::array(self, bytes);
     }
 }
 
