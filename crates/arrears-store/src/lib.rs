@@ -50,7 +50,7 @@ pub use schema::{
     PluginSourceRow, RefKind, Sequence, FORMAT_VERSION, FORMAT_VERSION_OLDEST, KEY_LEN_MAX,
 };
 pub use scratch::Scratch;
-pub use txn::{ReadTxn, WriteTxn};
+pub use txn::{DecodedRecords, ReadTxn, WriteTxn};
 
 // The codec's golden tests decode an account record's head as `crate::AccountHead`.
 #[cfg(test)]

@@ -441,13 +441,19 @@ mod review_index {
     #[derive(Debug, Clone)]
     enum Op {
         Put(u64, u64),
+        /// The same through `put_case_owned`.
+        PutOwned(u64, u64),
+        /// The transaction's decoded records taken out of its cache (`take_decoded`).
+        Take,
         Commit,
         Drop,
     }
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            8 => (0_u64..12, 0_u64..6).prop_map(|(account, n)| Op::Put(account, n)),
+            6 => (0_u64..12, 0_u64..6).prop_map(|(account, n)| Op::Put(account, n)),
+            2 => (0_u64..12, 0_u64..6).prop_map(|(account, n)| Op::PutOwned(account, n)),
+            1 => Just(Op::Take),
             2 => Just(Op::Commit),
             1 => Just(Op::Drop),
         ]
@@ -490,6 +496,24 @@ mod review_index {
                         txn.put_case(&case(account, n)).unwrap();
                         pending.insert(account, n);
                         check(txn, &pending)?;
+                    }
+                    Op::PutOwned(account, n) => {
+                        let txn = txn.get_or_insert_with(|| store.write().unwrap());
+                        txn.put_case_owned(case(account, n)).unwrap();
+                        pending.insert(account, n);
+                        check(txn, &pending)?;
+                    }
+                    Op::Take => {
+                        if let Some(txn) = &txn {
+                            drop(txn.take_decoded());
+                            check(txn, &pending)?;
+                            for (account, n) in &pending {
+                                prop_assert_eq!(
+                                    txn.case(AccountId(*account)).unwrap(),
+                                    Some(case(*account, *n))
+                                );
+                            }
+                        }
                     }
                     Op::Commit => {
                         if let Some(txn) = txn.take() {
@@ -539,5 +563,26 @@ mod review_index {
         assert_eq!(read.due_for_review(day(1), usize::MAX).unwrap().len(), 498);
         assert_eq!(read.due_for_review(day(2), usize::MAX).unwrap().len(), 998);
         assert_eq!(read.review_index().unwrap().len(), 1_000);
+    }
+
+    /// Taking the decoded records out keeps the snapshots the transaction changed and has not
+    /// written: they are written at the commit, and read back meanwhile.
+    #[test]
+    fn taking_the_decoded_records_keeps_the_changed_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+        let account = crate::codec::tests::account();
+        let mut state = arrears_core::ledger::AccountState::opening(&account);
+        state.latest_on = Some(day(4));
+        let mut txn = store.write().unwrap();
+        txn.put_case(&case(account.id.0, 1)).unwrap();
+        txn.put_snapshot(account.id, state.clone()).unwrap();
+        drop(txn.take_decoded());
+        assert_eq!(txn.snapshot(account.id).unwrap(), Some(state.clone()));
+        assert_eq!(txn.case(account.id).unwrap(), Some(case(account.id.0, 1)));
+        txn.commit().unwrap();
+        let read = store.read().unwrap();
+        assert_eq!(read.snapshot(account.id).unwrap(), Some(state));
+        assert_eq!(read.case(account.id).unwrap(), Some(case(account.id.0, 1)));
     }
 }

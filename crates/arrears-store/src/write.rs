@@ -316,13 +316,41 @@ impl WriteTxn {
     ///
     /// A storage failure or a corrupted previous record.
     pub fn put_case(&mut self, case: &CollectionCase) -> Result<(), StorageError> {
+        if self.write_case(case)? {
+            self.cache_case(case.clone());
+        }
+        Ok(())
+    }
+
+    /// [`WriteTxn::put_case`] for a case the caller is done with: the transaction keeps it
+    /// rather than a copy (the cycle's last write of each reviewed case).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted previous record.
+    pub fn put_case_owned(&mut self, case: CollectionCase) -> Result<(), StorageError> {
+        if self.write_case(&case)? {
+            self.cache_case(case);
+        }
+        Ok(())
+    }
+
+    fn cache_case(&self, case: CollectionCase) {
+        let mut cache = self.cache.borrow_mut();
+        cache.bound();
+        cache.cases.insert(case.account.0, Some(case));
+    }
+
+    /// Writes a case unless it is the one the transaction holds already; says whether it
+    /// wrote it (and the cache must then take it).
+    fn write_case(&mut self, case: &CollectionCase) -> Result<bool, StorageError> {
         let account = case.account.0;
         if !self.cache.borrow().cases.contains_key(&account) {
             // Decodes and caches it.
             self.case(case.account)?;
         }
         let previous_review = match self.cache.borrow().cases.get(&account) {
-            Some(Some(previous)) if previous == case => return Ok(()),
+            Some(Some(previous)) if previous == case => return Ok(false),
             Some(previous) => previous.as_ref().map(|previous| previous.next_review_on),
             None => unreachable!("cached above"),
         };
@@ -353,10 +381,7 @@ impl WriteTxn {
                 .map_err(from_redb)?;
             Ok(())
         })?;
-        let mut cache = self.cache.borrow_mut();
-        cache.bound();
-        cache.cases.insert(account, Some(case.clone()));
-        Ok(())
+        Ok(true)
     }
 
     /// Writes an outbox action and keeps the pending index in step.

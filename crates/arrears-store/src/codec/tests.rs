@@ -81,7 +81,7 @@ fn debtor() -> Debtor {
     }
 }
 
-fn account() -> Account {
+pub(crate) fn account() -> Account {
     Account {
         id: AccountId(3),
         external_ref: Some("AC-3".into()),

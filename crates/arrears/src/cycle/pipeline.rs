@@ -62,6 +62,16 @@ const PREFETCH_AHEAD: usize = 8;
 /// prefetcher decodes the next ones meanwhile. One strategy or scorer call covers them.
 const STEP_ACCOUNTS: usize = 128;
 
+/// What the writing thread is done with, sent back to the prefetching thread to be freed
+/// there, off the writer's path (and on the thread that allocated most of it).
+#[allow(dead_code, reason = "the fields are held only to be dropped")]
+enum Spent {
+    /// A step's reviews.
+    Reviews(Vec<Vec<Review>>),
+    /// The decoded records the batch's transaction cached, taken out before its commit.
+    Records(arrears_store::DecodedRecords),
+}
+
 /// Decodes the batch's accounts, in review order, from a read transaction begun now, and
 /// sends them to the reviewing thread in chunks; stops at the first error (sent last) or
 /// when the receiver is gone.
@@ -69,13 +79,11 @@ fn prefetch(
     store: &arrears_store::Store,
     due: &[(DebtorId, AccountId)],
     send: &std::sync::mpsc::SyncSender<Vec<Result<Fetched, CommandError>>>,
-    done: &std::sync::mpsc::Receiver<Vec<Vec<Review>>>,
+    done: &std::sync::mpsc::Receiver<Spent>,
 ) {
-    // The reviews the writer has finished come back to be freed here, on the thread that
-    // allocated most of what they hold, and off the writer's path.
     let free_done = || {
-        while let Ok(reviews) = done.try_recv() {
-            drop(reviews);
+        while let Ok(spent) = done.try_recv() {
+            drop(spent);
         }
     };
     let read = match store.read() {
@@ -119,8 +127,8 @@ fn prefetch(
         let _ = send.send(chunk);
     }
     // Until the writer is done with the batch (it drops its end of the channel).
-    for reviews in done {
-        drop(reviews);
+    for spent in done {
+        drop(spent);
     }
 }
 
@@ -191,8 +199,9 @@ pub(super) fn run_batch(
             }
             actions += review::decide(engine, &mut env, &mut by_debtor, as_of, report)?;
             // Freed on the prefetching thread (if it is gone, here).
-            let _ = finished.send(by_debtor);
+            let _ = finished.send(Spent::Reviews(by_debtor));
         }
+        let _ = finished.send(Spent::Records(env.txn.take_decoded()));
         Ok(())
     })?;
     crate::audit::append(env.txn, now, None, AuditKind::Cycle { as_of, reviewed, actions })?;
