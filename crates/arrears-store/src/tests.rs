@@ -441,8 +441,8 @@ mod review_index {
     #[derive(Debug, Clone)]
     enum Op {
         Put(u64, u64),
-        /// The same through `put_case_owned`.
-        PutOwned(u64, u64),
+        /// The same through `put_case_replacing`.
+        PutReplacing(u64, u64),
         /// The transaction's decoded records taken out of its cache (`take_decoded`).
         Take,
         Commit,
@@ -452,7 +452,7 @@ mod review_index {
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             6 => (0_u64..12, 0_u64..6).prop_map(|(account, n)| Op::Put(account, n)),
-            2 => (0_u64..12, 0_u64..6).prop_map(|(account, n)| Op::PutOwned(account, n)),
+            2 => (0_u64..12, 0_u64..6).prop_map(|(account, n)| Op::PutReplacing(account, n)),
             1 => Just(Op::Take),
             2 => Just(Op::Commit),
             1 => Just(Op::Drop),
@@ -497,9 +497,13 @@ mod review_index {
                         pending.insert(account, n);
                         check(txn, &pending)?;
                     }
-                    Op::PutOwned(account, n) => {
+                    Op::PutReplacing(account, n) => {
                         let txn = txn.get_or_insert_with(|| store.write().unwrap());
-                        txn.put_case_owned(case(account, n)).unwrap();
+                        let mut put = case(account, n);
+                        let held = txn.case(AccountId(account)).unwrap();
+                        txn.put_case_replacing(&mut put).unwrap();
+                        // What comes back is what the transaction held, or the case put.
+                        prop_assert_eq!(Some(put), held.or(Some(case(account, n))));
                         pending.insert(account, n);
                         check(txn, &pending)?;
                     }

@@ -323,14 +323,25 @@ impl WriteTxn {
     }
 
     /// [`WriteTxn::put_case`] for a case the caller is done with: the transaction keeps it
-    /// rather than a copy (the cycle's last write of each reviewed case).
+    /// without copying it and gives back, in `case`, the copy it held before, if it held one
+    /// (else `case` is left as it was, and the transaction keeps a copy). The cycle's last
+    /// write of each reviewed case: the case it gets back is freed with the review, on the
+    /// prefetching thread.
     ///
     /// # Errors
     ///
-    /// A storage failure or a corrupted previous record.
-    pub fn put_case_owned(&mut self, case: CollectionCase) -> Result<(), StorageError> {
-        if self.write_case(&case)? {
-            self.cache_case(case);
+    /// A storage failure or a corrupted previous record; `case` is then left as it was.
+    pub fn put_case_replacing(&mut self, case: &mut CollectionCase) -> Result<(), StorageError> {
+        if !self.write_case(case)? {
+            return Ok(());
+        }
+        let mut cache = self.cache.borrow_mut();
+        cache.bound();
+        match cache.cases.get_mut(&case.account.0) {
+            Some(Some(held)) => std::mem::swap(held, case),
+            _ => {
+                cache.cases.insert(case.account.0, Some(case.clone()));
+            }
         }
         Ok(())
     }

@@ -250,8 +250,9 @@ fn empty_features(account: &Account, as_of: NaiveDate) -> Features {
 
 /// The rest of the review, for whole debtors whose time-driven transitions are done: scores
 /// (one call per arm), stages and their actions, contacts (one strategy call per arm for all
-/// the debtors of the batch), and each case written with its next review. Returns the actions
-/// written.
+/// the debtors of the batch), and each case written with its next review (the reviews are
+/// left holding the cases as the transaction held them before: they are only to be freed).
+/// Returns the actions written.
 pub(super) fn decide(
     engine: &Parts<'_>,
     env: &mut Env<'_>,
@@ -289,7 +290,9 @@ pub(super) fn decide(
             review.case.last_review_on = Some(as_of);
             review.case.decided_on = review.case.decided_on.max(as_of);
             review.case.next_review_on = next_review(env.policy, review, as_of, env.txn)?;
-            env.txn.put_case(&review.case)?;
+            // The review is done with its case: the transaction keeps it, and the review takes
+            // the transaction's older copy, to be freed with it off this thread.
+            env.txn.put_case_replacing(&mut review.case)?;
         }
     }
     Ok(actions)
