@@ -30,6 +30,11 @@ use crate::schema::{
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
+/// How many account ids [`Reads::debtors_of`] may walk past for each account it looks up in
+/// one walk of the table, rather than one descent per account (a descent costs about what
+/// walking past a few rows does).
+const DEBTORS_SWEEP_SPAN: u64 = 4;
+
 /// Every read of a store, the same in a [`ReadTxn`] and in a [`WriteTxn`] (which sees its own
 /// writes). Bring it into scope to read: `use arrears_store::Reads;`.
 ///
@@ -711,21 +716,54 @@ pub trait Reads: TableAccess {
     /// The debtor of each account, in order, read from the head of each account
     /// record (not the whole record). The cycle groups the due accounts with it.
     ///
+    /// Accounts in ascending order whose ids span at most [`DEBTORS_SWEEP_SPAN`] times as
+    /// many ids as there are accounts (a full day's, all due on one day) are read in one walk
+    /// of the table's rows from the first to the last, the rows between passed over; others
+    /// (a sparse day's) each by its key.
+    ///
     /// # Errors
     ///
     /// A storage failure, a corrupted record or an account that does not exist.
     fn debtors_of(&self, accounts: &[AccountId]) -> Result<Vec<DebtorId>, StorageError> {
+        let debtor = |id: u64, bytes: &[u8]| -> Result<DebtorId, StorageError> {
+            let head: AccountHead =
+                codec::decode_head(RecordKind::Account, bytes).map_err(|reason| {
+                    StorageError::Corrupted { table: "accounts", key: id.to_string(), reason }
+                })?;
+            Ok(DebtorId(head.debtor))
+        };
+        let missing = |id: u64| StorageError::Dangling { table: "accounts", key: id.to_string() };
+        let ascending = accounts.windows(2).all(|pair| pair[0] < pair[1]);
+        let sweep = match (accounts.first(), accounts.last()) {
+            (Some(first), Some(last)) if ascending => {
+                let span = last.0 - first.0;
+                (span / DEBTORS_SWEEP_SPAN < accounts.len() as u64).then_some((first.0, last.0))
+            }
+            _ => None,
+        };
         self.read_table(Accounts, |table| {
             let mut debtors = Vec::with_capacity(accounts.len());
+            if let Some((first, last)) = sweep {
+                let mut rows = table.range(first..=last).map_err(from_redb)?;
+                for &AccountId(id) in accounts {
+                    loop {
+                        let (key, value) =
+                            rows.next().ok_or_else(|| missing(id))?.map_err(from_redb)?;
+                        match key.value().cmp(&id) {
+                            std::cmp::Ordering::Less => continue,
+                            std::cmp::Ordering::Equal => {
+                                debtors.push(debtor(id, value.value())?);
+                                break;
+                            }
+                            std::cmp::Ordering::Greater => return Err(missing(id)),
+                        }
+                    }
+                }
+                return Ok(debtors);
+            }
             for &AccountId(id) in accounts {
-                let guard = table.get(id).map_err(from_redb)?.ok_or_else(|| {
-                    StorageError::Dangling { table: "accounts", key: id.to_string() }
-                })?;
-                let head: AccountHead =
-                    codec::decode_head(RecordKind::Account, guard.value()).map_err(|reason| {
-                        StorageError::Corrupted { table: "accounts", key: id.to_string(), reason }
-                    })?;
-                debtors.push(DebtorId(head.debtor));
+                let guard = table.get(id).map_err(from_redb)?.ok_or_else(|| missing(id))?;
+                debtors.push(debtor(id, guard.value())?);
             }
             Ok(debtors)
         })

@@ -590,3 +590,46 @@ mod review_index {
         assert_eq!(read.case(account.id).unwrap(), Some(case(account.id.0, 1)));
     }
 }
+
+/// `debtors_of` answers in the order asked, whether it walks the table (ids ascending and
+/// close together) or looks each account up (ids far apart, or in any other order), and
+/// refuses an account that does not exist either way.
+#[test]
+fn debtors_of_walks_or_looks_up_and_answers_in_order() {
+    use arrears_core::ids::{AccountId, DebtorId};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+    let mut txn = store.write().unwrap();
+    // Accounts 10, 12, ..., 208 (every other id), of debtors 1 to 7 in turn.
+    for n in 0..100_u64 {
+        let mut account = crate::codec::tests::account();
+        account.id = AccountId(10 + 2 * n);
+        account.debtor = DebtorId(1 + n % 7);
+        txn.put_account(&account).unwrap();
+    }
+    txn.commit().unwrap();
+    let debtor_of = |id: u64| DebtorId(1 + (id - 10) / 2 % 7);
+    let read = store.read().unwrap();
+    let asked: [Vec<u64>; 5] = [
+        (10..=208).step_by(2).collect(), // every account: walked
+        (50..=90).step_by(4).collect(),  // every other one: walked
+        vec![10, 208],                   // far apart: looked up
+        vec![100, 12, 100, 58],          // in no order, one twice: looked up
+        vec![],
+    ];
+    for ids in asked {
+        let accounts: Vec<AccountId> = ids.iter().map(|&id| AccountId(id)).collect();
+        let expected: Vec<DebtorId> = ids.iter().map(|&id| debtor_of(id)).collect();
+        assert_eq!(read.debtors_of(&accounts).unwrap(), expected, "{ids:?}");
+    }
+    // 11 lies between two accounts; 300 beyond the last.
+    for (ids, missing) in [(vec![10, 11, 12], "11"), (vec![10, 300], "300"), (vec![300], "300")] {
+        let accounts: Vec<AccountId> = ids.iter().map(|&id| AccountId(id)).collect();
+        let error = read.debtors_of(&accounts).unwrap_err();
+        assert!(
+            matches!(&error, StorageError::Dangling { table: "accounts", key } if key == missing),
+            "{ids:?}: {error}"
+        );
+    }
+}
