@@ -149,8 +149,6 @@ macro_rules! records {
 }
 
 records!(
-    arrears_core::model::Debtor => model::DebtorRow,
-    arrears_core::model::Account => model::AccountRow,
     arrears_core::model::Obligation => model::ObligationRow,
     arrears_core::ledger::EventRecord => ledger::EventRecordRow,
     Vec<arrears_core::ledger::Posting> => Vec<ledger::PostingRow>,
@@ -204,6 +202,38 @@ impl Record for arrears_core::case::CollectionCase {
         bytes: &[u8],
     ) -> Result<Self, crate::codec::DecodeError> {
         case::decode_case(kind, bytes)
+    }
+}
+
+/// The account and the debtor, read for every account the daily cycle reviews and by every
+/// payment, skip their rows too (`rows::model::bytes` says why).
+impl Record for arrears_core::model::Account {
+    type Row = model::AccountRow;
+
+    fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
+        model::encode_account(kind, self)
+    }
+
+    fn decode_value(
+        kind: crate::RecordKind,
+        bytes: &[u8],
+    ) -> Result<Self, crate::codec::DecodeError> {
+        model::decode_account(kind, bytes)
+    }
+}
+
+impl Record for arrears_core::model::Debtor {
+    type Row = model::DebtorRow;
+
+    fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
+        model::encode_debtor(kind, self)
+    }
+
+    fn decode_value(
+        kind: crate::RecordKind,
+        bytes: &[u8],
+    ) -> Result<Self, crate::codec::DecodeError> {
+        model::decode_debtor(kind, bytes)
     }
 }
 

@@ -481,7 +481,7 @@ impl WriteTxn {
     /// not written yet), for the caller to drop where it likes: the cycle hands them to its
     /// prefetching thread, so that the writing thread does not spend a batch's last
     /// milliseconds freeing a thousand decoded states. The transaction reads them again from
-    /// its tables if it needs them, as after [`TxnCache::bound`].
+    /// its tables if it needs them, as after `TxnCache::bound`.
     ///
     /// # Examples
     ///

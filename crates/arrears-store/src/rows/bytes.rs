@@ -1,7 +1,7 @@
 //! Bincode's standard form (little-endian, varints) written and read by hand: the frame and
-//! the leaves, for the records whose bytes are spelled out on a hot path (`rows::snapshot`'s
-//! and `rows::case`'s `bytes` modules, which add their records' fields to [`Out`] and [`In`],
-//! and `rows::case::entry`, which only writes).
+//! the leaves, for the records whose bytes are spelled out on a hot path (`rows::snapshot`'s,
+//! `rows::case`'s and `rows::model`'s `bytes` modules, which add their records' fields to
+//! [`Out`] and [`In`], and `rows::case::entry`, which only writes).
 //!
 //! The serde path stays the reference: each record's tests compare the hand-written bytes with
 //! its row's. A reader accepts only the canonical form, what [`Out`] writes, in a frame of the
@@ -18,6 +18,7 @@
 
 use std::fmt::Write as _;
 
+use arrears_core::money::Currency;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
@@ -195,6 +196,11 @@ impl Out {
         }
     }
 
+    /// A currency as its code (`rows::CurrencyCode`).
+    pub(super) fn currency(&mut self, currency: Currency) {
+        self.text(currency.code());
+    }
+
     /// A fixed-size array of bytes (`[u8; N]`, a tuple to serde): its bytes, no length.
     pub(super) fn array(&mut self, bytes: &[u8]) {
         self.0.extend_from_slice(bytes);
@@ -272,6 +278,10 @@ impl In<'_> {
         u32::try_from(self.u64()?).ok()
     }
 
+    pub(super) fn u16(&mut self) -> Option<u16> {
+        u16::try_from(self.u64()?).ok()
+    }
+
     /// A zigzag varint of at most 64 bits.
     #[inline]
     pub(super) fn i64(&mut self) -> Option<i64> {
@@ -300,6 +310,13 @@ impl In<'_> {
     /// An enum's variant index.
     pub(super) fn variant(&mut self) -> Option<u32> {
         self.u32()
+    }
+
+    /// A fieldless enum's variant: the row at its index in `rows`, the row enum's variants in
+    /// order (tables such as `rows::case::bytes::FREQUENCY_ROWS`).
+    pub(super) fn variant_of<R: Clone>(&mut self, rows: &[R]) -> Option<R> {
+        let index = usize::try_from(self.variant()?).ok()?;
+        rows.get(index).cloned()
     }
 
     /// A `bool`, or an `Option`'s tag.
@@ -336,7 +353,23 @@ impl In<'_> {
         Some(if self.flag()? { Some(self.day()?) } else { None })
     }
 
+    /// An instant as `rows::Instant` reads it: seconds, then nanoseconds, if chrono takes
+    /// them.
+    pub(super) fn instant(&mut self) -> Option<DateTime<Utc>> {
+        let seconds = self.i64()?;
+        DateTime::from_timestamp(seconds, self.u32()?)
+    }
+
+    pub(super) fn option_instant(&mut self) -> Option<Option<DateTime<Utc>>> {
+        Some(if self.flag()? { Some(self.instant()?) } else { None })
+    }
+
     pub(super) fn decimal(&mut self) -> Option<Decimal> {
         self.text_bytes()?.parse().ok()
+    }
+
+    /// A currency as its code (`rows::CurrencyCode`), if the table knows it.
+    pub(super) fn currency(&mut self) -> Option<Currency> {
+        Currency::from_code(self.text_bytes()?).ok()
     }
 }

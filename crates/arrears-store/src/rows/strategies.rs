@@ -1,7 +1,8 @@
-//! Proptest strategies the hand-written codecs' tests share: values at every varint width and
-//! dates across chrono's whole range, with the edges each codec must get right.
+//! Proptest strategies the hand-written codecs' tests share: values at every varint width,
+//! dates and instants across chrono's whole range, and strings of every length class, with the
+//! edges each codec must get right.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -50,4 +51,54 @@ pub(crate) fn arb_decimal() -> impl Strategy<Value = Decimal> {
         Just(Decimal::MIN),
         Just(Decimal::ZERO),
     ]
+}
+
+/// Strings of every length class: empty, short, non-ASCII, past a one-byte length (251 bytes
+/// and more) and, rarely, past a two-byte one (65,536 bytes and more).
+pub(crate) fn arb_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        8 => "[a-z_]{0,12}",
+        8 => "\\PC{0,12}",
+        4 => "\\PC{70,200}",
+        2 => "[a-z]{245,260}",
+        1 => Just("\u{e9}".repeat(33_000)),
+    ]
+}
+
+/// Instants across chrono's whole range and near today, at every precision the RFC 3339 text
+/// distinguishes, and leap seconds.
+pub(crate) fn arb_instant() -> BoxedStrategy<DateTime<Utc>> {
+    let first = DateTime::<Utc>::MIN_UTC.timestamp();
+    let last = DateTime::<Utc>::MAX_UTC.timestamp();
+    let seconds = prop_oneof![
+        first..=last,
+        // Around 1970, both signs.
+        -200_000_i64..200_000,
+        // Years 0 to 9999 and a little either side.
+        -62_200_000_000_i64..253_500_000_000,
+        1_700_000_000_i64..1_900_000_000,
+        Just(first),
+        Just(last),
+    ];
+    let nanos = prop_oneof![
+        Just(0_u32),
+        (0_u32..1_000).prop_map(|millis| millis * 1_000_000),
+        (0_u32..1_000_000).prop_map(|micros| micros * 1_000),
+        0_u32..1_000_000_000,
+        Just(999_999_999_u32),
+    ];
+    let leap = prop_oneof![7 => Just(false), 1 => Just(true)];
+    (seconds, nanos, leap)
+        .prop_filter_map("outside chrono's range", |(seconds, nanos, leap)| {
+            if leap {
+                // Chrono keeps a leap second as nanoseconds of 1e9 or more in a minute's 59th.
+                DateTime::from_timestamp(
+                    seconds - seconds.rem_euclid(60) + 59,
+                    nanos + 1_000_000_000,
+                )
+            } else {
+                DateTime::from_timestamp(seconds, nanos)
+            }
+        })
+        .boxed()
 }

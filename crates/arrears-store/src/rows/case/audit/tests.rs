@@ -12,7 +12,7 @@ use proptest::prelude::*;
 
 use super::{encode_format_1_into, Out};
 use crate::codec::{encode_record_format_1, RecordKind};
-use crate::rows::strategies::{arb_day, arb_u64};
+use crate::rows::strategies::{arb_day, arb_instant, arb_u64};
 
 /// The reference: the row, serde and chrono.
 fn reference(record: &AuditRecord) -> Vec<u8> {
@@ -37,44 +37,6 @@ fn arb_text() -> BoxedStrategy<String> {
 
 pub(in crate::rows::case) fn arb_hash() -> impl Strategy<Value = [u8; 32]> {
     prop_oneof![any::<[u8; 32]>(), Just([0; 32])]
-}
-
-/// Instants across chrono's whole range and near today, at every precision the RFC 3339 text
-/// distinguishes, and leap seconds.
-fn arb_instant() -> BoxedStrategy<DateTime<Utc>> {
-    let first = DateTime::<Utc>::MIN_UTC.timestamp();
-    let last = DateTime::<Utc>::MAX_UTC.timestamp();
-    let seconds = prop_oneof![
-        first..=last,
-        // Around 1970, both signs.
-        -200_000_i64..200_000,
-        // Years 0 to 9999 and a little either side.
-        -62_200_000_000_i64..253_500_000_000,
-        1_700_000_000_i64..1_900_000_000,
-        Just(first),
-        Just(last),
-    ];
-    let nanos = prop_oneof![
-        Just(0_u32),
-        (0_u32..1_000).prop_map(|millis| millis * 1_000_000),
-        (0_u32..1_000_000).prop_map(|micros| micros * 1_000),
-        0_u32..1_000_000_000,
-        Just(999_999_999_u32),
-    ];
-    let leap = prop_oneof![7 => Just(false), 1 => Just(true)];
-    (seconds, nanos, leap)
-        .prop_filter_map("outside chrono's range", |(seconds, nanos, leap)| {
-            if leap {
-                // Chrono keeps a leap second as nanoseconds of 1e9 or more in a minute's 59th.
-                DateTime::from_timestamp(
-                    seconds - seconds.rem_euclid(60) + 59,
-                    nanos + 1_000_000_000,
-                )
-            } else {
-                DateTime::from_timestamp(seconds, nanos)
-            }
-        })
-        .boxed()
 }
 
 fn arb_channel() -> impl Strategy<Value = ContactChannel> {

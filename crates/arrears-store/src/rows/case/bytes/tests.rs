@@ -16,25 +16,13 @@ use rust_decimal::Decimal;
 use super::*;
 use crate::codec::{crc32, encode, DecodeError};
 use crate::rows::case::CollectionCaseRow;
-use crate::rows::strategies::{arb_day, arb_decimal, arb_i64, arb_u32, arb_u64};
+use crate::rows::strategies::{arb_day, arb_decimal, arb_i64, arb_text, arb_u32, arb_u64};
 use crate::rows::Record;
 
 const KIND: RecordKind = RecordKind::Case;
 
 fn arb_i32() -> impl Strategy<Value = i32> {
     prop_oneof![-300_i32..300, -70_000_i32..70_000, any::<i32>(), Just(i32::MIN), Just(i32::MAX)]
-}
-
-/// Strings of every length class: empty, short, non-ASCII, past a one-byte length (251 bytes
-/// and more) and, rarely, past a two-byte one (65,536 bytes and more).
-fn arb_text() -> impl Strategy<Value = String> {
-    prop_oneof![
-        8 => "[a-z_]{0,12}",
-        8 => "\\PC{0,12}",
-        4 => "\\PC{70,200}",
-        2 => "[a-z]{245,260}",
-        1 => Just("\u{e9}".repeat(33_000)),
-    ]
 }
 
 /// Every variant of the state, with its payload arbitrary.
