@@ -716,7 +716,7 @@ pub trait Reads: TableAccess {
     /// The debtor of each account, in order, read from the head of each account
     /// record (not the whole record). The cycle groups the due accounts with it.
     ///
-    /// Accounts in ascending order whose ids span at most [`DEBTORS_SWEEP_SPAN`] times as
+    /// Accounts in ascending order whose ids span at most `DEBTORS_SWEEP_SPAN` (4) times as
     /// many ids as there are accounts (a full day's, all due on one day) are read in one walk
     /// of the table's rows from the first to the last, the rows between passed over; others
     /// (a sparse day's) each by its key.
