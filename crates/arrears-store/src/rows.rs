@@ -467,12 +467,18 @@ pub fn with_strings<R>(code: impl FnOnce() -> R) -> R {
     code()
 }
 
+/// Returns true if and only if dates and instants are read and written as text here
+/// ([`with_strings`]): the records written by hand know only numbers, so serde does them.
+fn strings_mode() -> bool {
+    STRINGS.with(Cell::get)
+}
+
 fn reads_strings<'de, D: Deserializer<'de>>(deserializer: &D) -> bool {
-    deserializer.is_human_readable() || STRINGS.with(Cell::get)
+    deserializer.is_human_readable() || strings_mode()
 }
 
 fn writes_strings<S: Serializer>(serializer: &S) -> bool {
-    serializer.is_human_readable() || STRINGS.with(Cell::get)
+    serializer.is_human_readable() || strings_mode()
 }
 
 /// Reads a string and parses it with `parse`, borrowing the text from the record's bytes where

@@ -16,6 +16,8 @@ use crate::stored;
 use super::model::*;
 use super::{Day, DecimalText, Instant};
 
+use super::strings_mode;
+
 pub(crate) mod audit;
 mod audit_kind;
 mod bytes;
@@ -58,12 +60,6 @@ pub(crate) fn encode_audit_entry(kind: crate::RecordKind, entry: &crate::AuditEn
         return crate::codec::encode(kind, &entry.to_row());
     }
     self::entry::encode(kind, entry)
-}
-
-/// Returns true if and only if dates are read and written as text here
-/// ([`crate::rows::with_strings`]).
-fn strings_mode() -> bool {
-    super::STRINGS.with(std::cell::Cell::get)
 }
 
 /// The stored form of `arrears_core::case::CollectionCase`.

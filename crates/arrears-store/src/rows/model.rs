@@ -15,6 +15,8 @@ use crate::stored;
 
 use super::{CurrencyCode, Day, DecimalText, Instant};
 
+use super::strings_mode;
+
 mod bytes;
 
 /// Encodes `account` as its account record, the bytes of `codec::encode(kind,
@@ -72,12 +74,6 @@ pub(crate) fn decode_debtor(
         }
     }
     crate::codec::decode::<DebtorRow>(kind, bytes).map(Stored::from_row)
-}
-
-/// Returns true if and only if dates are read and written as text here
-/// ([`crate::rows::with_strings`]).
-fn strings_mode() -> bool {
-    super::STRINGS.with(std::cell::Cell::get)
 }
 
 /// The stored form of `arrears_core::model::Debtor`.

@@ -28,6 +28,8 @@ use super::model::ComponentRow;
 use super::{Day, DecimalText, Stored};
 use crate::codec::{DecodeError, RecordKind};
 
+use super::strings_mode;
+
 mod bytes;
 
 /// Encodes `state` as its snapshot record, the bytes of
@@ -48,12 +50,6 @@ pub(crate) fn decode_state(kind: RecordKind, bytes: &[u8]) -> Result<AccountStat
         }
     }
     crate::codec::decode_deserialized::<StateDirect>(kind, bytes).map(StateDirect::into_state)
-}
-
-/// Returns true if and only if dates are read and written as text here
-/// ([`super::with_strings`]): the hand-written form knows only day numbers, so serde does it.
-fn strings_mode() -> bool {
-    super::STRINGS.with(std::cell::Cell::get)
 }
 
 /// The fields of [`AccountStateRow`], in its order, borrowed from the state.
