@@ -188,54 +188,52 @@ impl Record for arrears_core::ledger::AccountState {
     }
 }
 
-/// The case, read by every payment and every review of the cycle and written back when it
-/// moves, skips its row too (`rows::case::bytes` says why).
-impl Record for arrears_core::case::CollectionCase {
-    type Row = case::CollectionCaseRow;
+/// Implements [`Record`] for a type whose record is also written and read by hand, without
+/// building its row, on a hot path: `$encode` writes the bytes serde writes for the row, and
+/// `$decode` reads them or answers `None` for anything it does not know (text dates, an older
+/// version, anything not in canonical form, damage), which then goes through the row, as it
+/// does in [`with_strings`] mode: the row decides the value or the error.
+macro_rules! records_by_hand {
+    ($($(#[$doc:meta])* $value:ty => $row:ty, $encode:path, $decode:path;)*) => {
+        $($(#[$doc])*
+        impl Record for $value {
+            type Row = $row;
 
-    fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
-        case::encode_case(kind, self)
-    }
+            fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
+                if strings_mode() {
+                    return crate::codec::encode(kind, &self.to_row());
+                }
+                $encode(kind, self)
+            }
 
-    fn decode_value(
-        kind: crate::RecordKind,
-        bytes: &[u8],
-    ) -> Result<Self, crate::codec::DecodeError> {
-        case::decode_case(kind, bytes)
-    }
+            fn decode_value(
+                kind: crate::RecordKind,
+                bytes: &[u8],
+            ) -> Result<Self, crate::codec::DecodeError> {
+                if !strings_mode() {
+                    if let Some(value) = $decode(kind, bytes) {
+                        return Ok(value);
+                    }
+                }
+                crate::codec::decode::<$row>(kind, bytes).map(Stored::from_row)
+            }
+        })*
+    };
 }
 
-/// The account and the debtor, read for every account the daily cycle reviews and by every
-/// payment, skip their rows too (`rows::model::bytes` says why).
-impl Record for arrears_core::model::Account {
-    type Row = model::AccountRow;
-
-    fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
-        model::encode_account(kind, self)
-    }
-
-    fn decode_value(
-        kind: crate::RecordKind,
-        bytes: &[u8],
-    ) -> Result<Self, crate::codec::DecodeError> {
-        model::decode_account(kind, bytes)
-    }
-}
-
-impl Record for arrears_core::model::Debtor {
-    type Row = model::DebtorRow;
-
-    fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
-        model::encode_debtor(kind, self)
-    }
-
-    fn decode_value(
-        kind: crate::RecordKind,
-        bytes: &[u8],
-    ) -> Result<Self, crate::codec::DecodeError> {
-        model::decode_debtor(kind, bytes)
-    }
-}
+records_by_hand!(
+    /// The case, read by every payment and every review of the cycle and written back when it
+    /// moves (`rows::case::bytes` says why).
+    arrears_core::case::CollectionCase => case::CollectionCaseRow, case::bytes::encode,
+        case::bytes::decode;
+    /// The account, read for every account the daily cycle reviews and by every payment
+    /// (`rows::model::bytes` says why).
+    arrears_core::model::Account => model::AccountRow, model::bytes::encode_account,
+        model::bytes::decode_account;
+    /// The debtor, read with its account.
+    arrears_core::model::Debtor => model::DebtorRow, model::bytes::encode_debtor,
+        model::bytes::decode_debtor;
+);
 
 /// The audit entry, appended by every command, skips its row on the way in
 /// (`rows::case::entry` says why).

@@ -20,37 +20,8 @@ use super::strings_mode;
 
 pub(crate) mod audit;
 mod audit_kind;
-mod bytes;
+pub(super) mod bytes;
 mod entry;
-
-/// Encodes `case` as its case record, the bytes of `codec::encode(kind, &case.to_row())`,
-/// written by hand ([`bytes`]) without building the row; by serde in
-/// [`crate::rows::with_strings`] mode, whose text dates the hand-written form does not know.
-pub(crate) fn encode_case(kind: crate::RecordKind, case: &CollectionCase) -> Vec<u8> {
-    if strings_mode() {
-        return crate::codec::encode(kind, &case.to_row());
-    }
-    bytes::encode(kind, case)
-}
-
-/// Decodes a case record into the case, as `CollectionCase::from_row` of its decoded row
-/// would: by hand ([`bytes`]) where it can, else (text dates, an older version, anything not
-/// in canonical form, damage) through the row, which decides the value or the error.
-///
-/// # Errors
-///
-/// The [`crate::codec::DecodeError`] that says what is wrong.
-pub(crate) fn decode_case(
-    kind: crate::RecordKind,
-    bytes: &[u8],
-) -> Result<CollectionCase, crate::codec::DecodeError> {
-    if !strings_mode() {
-        if let Some(case) = self::bytes::decode(kind, bytes) {
-            return Ok(case);
-        }
-    }
-    crate::codec::decode::<CollectionCaseRow>(kind, bytes).map(Stored::from_row)
-}
 
 /// Encodes `entry` as its audit entry record, the bytes of `codec::encode(kind,
 /// &entry.to_row())`, written by hand ([`entry`]) without building the row; by serde in

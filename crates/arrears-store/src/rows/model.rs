@@ -15,66 +15,7 @@ use crate::stored;
 
 use super::{CurrencyCode, Day, DecimalText, Instant};
 
-use super::strings_mode;
-
-mod bytes;
-
-/// Encodes `account` as its account record, the bytes of `codec::encode(kind,
-/// &account.to_row())`, written by hand ([`bytes`]) without building the row; by serde in
-/// [`crate::rows::with_strings`] mode, whose text dates the hand-written form does not know.
-pub(crate) fn encode_account(kind: crate::RecordKind, account: &Account) -> Vec<u8> {
-    if strings_mode() {
-        return crate::codec::encode(kind, &account.to_row());
-    }
-    bytes::encode_account(kind, account)
-}
-
-/// Decodes an account record into the account, as `Account::from_row` of its decoded row
-/// would: by hand ([`bytes`]) where it can, else (text dates, an older version, anything not
-/// in canonical form, damage) through the row, which decides the value or the error.
-///
-/// # Errors
-///
-/// The [`crate::codec::DecodeError`] that says what is wrong.
-pub(crate) fn decode_account(
-    kind: crate::RecordKind,
-    bytes: &[u8],
-) -> Result<Account, crate::codec::DecodeError> {
-    if !strings_mode() {
-        if let Some(account) = self::bytes::decode_account(kind, bytes) {
-            return Ok(account);
-        }
-    }
-    crate::codec::decode::<AccountRow>(kind, bytes).map(Stored::from_row)
-}
-
-/// Encodes `debtor` as its debtor record, the bytes of `codec::encode(kind,
-/// &debtor.to_row())`, written by hand ([`bytes`]); by serde in [`crate::rows::with_strings`]
-/// mode.
-pub(crate) fn encode_debtor(kind: crate::RecordKind, debtor: &Debtor) -> Vec<u8> {
-    if strings_mode() {
-        return crate::codec::encode(kind, &debtor.to_row());
-    }
-    bytes::encode_debtor(kind, debtor)
-}
-
-/// Decodes a debtor record into the debtor, as `Debtor::from_row` of its decoded row would: by
-/// hand ([`bytes`]) where it can, else through the row.
-///
-/// # Errors
-///
-/// The [`crate::codec::DecodeError`] that says what is wrong.
-pub(crate) fn decode_debtor(
-    kind: crate::RecordKind,
-    bytes: &[u8],
-) -> Result<Debtor, crate::codec::DecodeError> {
-    if !strings_mode() {
-        if let Some(debtor) = self::bytes::decode_debtor(kind, bytes) {
-            return Ok(debtor);
-        }
-    }
-    crate::codec::decode::<DebtorRow>(kind, bytes).map(Stored::from_row)
-}
+pub(super) mod bytes;
 
 /// The stored form of `arrears_core::model::Debtor`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -47,13 +47,13 @@ pub(super) const FREQUENCY_ROWS: [FrequencyRow; 3] =
 /// # Panics
 ///
 /// If the record exceeds [`RECORD_LEN_MAX`], as `codec::encode` does.
-pub(super) fn encode(kind: RecordKind, case: &CollectionCase) -> Vec<u8> {
+pub(in crate::rows) fn encode(kind: RecordKind, case: &CollectionCase) -> Vec<u8> {
     crate::rows::bytes::encode(kind, |out| out.case(case))
 }
 
 /// The case of a case record of the current version in canonical form; `None` for anything
 /// else (the caller then decodes with serde).
-pub(super) fn decode(kind: RecordKind, bytes: &[u8]) -> Option<CollectionCase> {
+pub(in crate::rows) fn decode(kind: RecordKind, bytes: &[u8]) -> Option<CollectionCase> {
     crate::rows::bytes::decode(kind, bytes, |input| input.case())
 }
 

@@ -92,13 +92,13 @@ pub(super) const WATERFALL_ROWS: [WaterfallRow; 2] =
 /// # Panics
 ///
 /// If the record exceeds [`RECORD_LEN_MAX`], as `codec::encode` does.
-pub(super) fn encode_account(kind: RecordKind, account: &Account) -> Vec<u8> {
+pub(in crate::rows) fn encode_account(kind: RecordKind, account: &Account) -> Vec<u8> {
     crate::rows::bytes::encode(kind, |out| out.account(account))
 }
 
 /// The account of an account record of the current version in canonical form; `None` for
 /// anything else (the caller then decodes with serde).
-pub(super) fn decode_account(kind: RecordKind, bytes: &[u8]) -> Option<Account> {
+pub(in crate::rows) fn decode_account(kind: RecordKind, bytes: &[u8]) -> Option<Account> {
     crate::rows::bytes::decode(kind, bytes, |input| input.account())
 }
 
@@ -107,13 +107,13 @@ pub(super) fn decode_account(kind: RecordKind, bytes: &[u8]) -> Option<Account> 
 /// # Panics
 ///
 /// If the record exceeds [`RECORD_LEN_MAX`], as `codec::encode` does.
-pub(super) fn encode_debtor(kind: RecordKind, debtor: &Debtor) -> Vec<u8> {
+pub(in crate::rows) fn encode_debtor(kind: RecordKind, debtor: &Debtor) -> Vec<u8> {
     crate::rows::bytes::encode(kind, |out| out.debtor(debtor))
 }
 
 /// The debtor of a debtor record of the current version in canonical form; `None` for anything
 /// else (the caller then decodes with serde).
-pub(super) fn decode_debtor(kind: RecordKind, bytes: &[u8]) -> Option<Debtor> {
+pub(in crate::rows) fn decode_debtor(kind: RecordKind, bytes: &[u8]) -> Option<Debtor> {
     crate::rows::bytes::decode(kind, bytes, |input| input.debtor())
 }
 
