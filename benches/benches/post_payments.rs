@@ -3,7 +3,10 @@
 //!
 //! `ARREARS_BENCH_ACCOUNTS` sets the accounts (default 2,000). Prints one JSON line per
 //! commit size:
-//! `{"bench":"post_payments","commit":1000,"arrears_per_sec":..,"sqlite_per_sec":..,"ratio":..}`.
+//! `{"bench":"post_payments","commit":1000,"arrears_per_sec":..,"sqlite_per_sec":..,"ratio":..}`,
+//! and for one payment a commit a `one_payment_a_commit` line: the pages each commit wrote
+//! and the disk's rate for writing as many scattered pages and an fsync, measured right after
+//! (`scattered_sync_rate`), the ceiling of a single caller.
 
 // Amounts are written in cents: `1_000_00` is 1,000.00.
 #![allow(clippy::inconsistent_digit_grouping)]
@@ -14,7 +17,7 @@ use std::time::{Duration, Instant};
 use arrears_benches::floor::{self, RedbFloor};
 use arrears_benches::{
     arrears_checksum, arrears_post, build_portfolio, fsync_rate, median, payment_charges, quick,
-    summary, Sqlite, CACHE_BYTES,
+    scattered_sync_rate, summary, Sqlite, WriteCounters, CACHE_BYTES,
 };
 use criterion::Criterion;
 
@@ -61,16 +64,30 @@ fn main() {
         let mut ours = Vec::with_capacity(commits);
         let mut theirs = Vec::with_capacity(commits);
         let mut floors = Vec::with_capacity(commits);
+        // What the engine's commits wrote (its pwrite calls and bytes), read around its posts
+        // only: the peers' writes between them are not counted.
+        let mut written = WriteCounters { calls: 0, bytes: 0 };
+        let mut floor_written = WriteCounters { calls: 0, bytes: 0 };
         for _ in 0..commits {
+            let before = WriteCounters::now();
             let start = Instant::now();
             arrears_post(&books, &ids, next, commit);
             ours.push(start.elapsed());
+            if let (Some(before), Some(after)) = (before, WriteCounters::now()) {
+                let wrote = before.since(after);
+                written.calls += wrote.calls;
+                written.bytes += wrote.bytes;
+            }
             let start = Instant::now();
             sqlite.post(next, commit);
             theirs.push(start.elapsed());
+            let before = WriteCounters::now();
             let start = Instant::now();
             redb_floor.post(next, commit);
             floors.push(start.elapsed());
+            if let (Some(before), Some(after)) = (before, WriteCounters::now()) {
+                floor_written.bytes += before.since(after).bytes;
+            }
             next += commit;
         }
         let ours = median(ours);
@@ -79,6 +96,25 @@ fn main() {
         let arrears_per_sec = commit as f64 / ours.as_secs_f64();
         let sqlite_per_sec = commit as f64 / theirs.as_secs_f64();
         let floor_per_sec = commit as f64 / floor.as_secs_f64();
+        let pages_per_commit = written.bytes as f64 / 4096.0 / commits as f64;
+        let floor_pages_per_commit = floor_written.bytes as f64 / 4096.0 / commits as f64;
+        if commit == 1 {
+            // One payment a commit is bound by its fsync and the pages written before it: the
+            // disk's rate for as many scattered pages as a commit writes, in the same run.
+            let pages = (pages_per_commit.round() as u64).max(1);
+            let budget = Duration::from_millis(if quick { 100 } else { 3_000 });
+            let ceiling = scattered_sync_rate(dir.path(), pages, budget);
+            summary(serde_json::json!({
+                "bench": "one_payment_a_commit",
+                "pwrite_calls_per_commit": (written.calls as f64 / commits as f64 * 10.0).round() / 10.0,
+                "pages_per_commit": (pages_per_commit * 10.0).round() / 10.0,
+                "arrears_per_sec": arrears_per_sec.round(),
+                "fsync_per_sec": fsyncs.round(),
+                "arrears_vs_fsync": (arrears_per_sec / fsyncs * 1000.0).round() / 1000.0,
+                "scattered_pages_sync_per_sec": ceiling.round(),
+                "arrears_vs_scattered_pages_sync": (arrears_per_sec / ceiling * 1000.0).round() / 1000.0,
+            }));
+        }
         summary(serde_json::json!({
             "bench": "post_payments",
             "commit": commit,
@@ -93,6 +129,8 @@ fn main() {
             "redb_floor_ratio": (floor_per_sec / sqlite_per_sec * 1000.0).round() / 1000.0,
             "arrears_share_of_floor": (arrears_per_sec / floor_per_sec * 1000.0).round() / 1000.0,
             "fsync_per_sec": fsyncs.round(),
+            "arrears_pages_per_commit": (pages_per_commit * 10.0).round() / 10.0,
+            "redb_floor_pages_per_commit": (floor_pages_per_commit * 10.0).round() / 10.0,
         }));
     }
     let ours = arrears_checksum(&books, &ids);

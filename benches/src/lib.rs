@@ -560,6 +560,72 @@ pub fn fsync_rate(dir: &Path, budget: Duration) -> f64 {
     count as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Writes `pages` blocks of 4 KiB at scattered offsets of a 64 MiB file in `dir`, then
+/// fsyncs, for `budget`; returns rounds (writes and fsync) per second. With `pages` set to what
+/// one of the engine's commits writes ([`WriteCounters`]), this is what the disk allows a
+/// commit of that many pages, the ceiling of one caller committing one payment at a time
+/// (docs/BENCHMARKS.md, section 1). The offsets are a fixed pseudo-random walk, the same in
+/// every run.
+pub fn scattered_sync_rate(dir: &Path, pages: u64, budget: Duration) -> f64 {
+    use std::os::unix::fs::FileExt;
+    const FILE_PAGES: u64 = 16_384;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(dir.join("scattered.probe"))
+        .expect("probe");
+    file.set_len(FILE_PAGES * 4096).expect("size the probe");
+    let block = [7_u8; 4096];
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let start = Instant::now();
+    let mut count = 0_u64;
+    while start.elapsed() < budget {
+        for _ in 0..pages {
+            // xorshift64: scattered, reproducible offsets.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            file.write_all_at(&block, (state % FILE_PAGES) * 4096).expect("write");
+        }
+        file.sync_data().expect("fsync");
+        count += 1;
+    }
+    count as f64 / start.elapsed().as_secs_f64()
+}
+
+/// This process's write system calls and the bytes they wrote so far (`syscw` and `wchar` of
+/// `/proc/self/io`), where `/proc` has them: the difference of two readings around a loop of
+/// commits is what the commits wrote (redb writes each dirty page with its own `pwrite`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteCounters {
+    /// Write system calls.
+    pub calls: u64,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+impl WriteCounters {
+    /// The counters now, or `None` where `/proc/self/io` cannot be read.
+    pub fn now() -> Option<WriteCounters> {
+        let io = std::fs::read_to_string("/proc/self/io").ok()?;
+        let field = |name: &str| -> Option<u64> {
+            let line = io.lines().find(|line| line.starts_with(name))?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        };
+        Some(WriteCounters { calls: field("syscw:")?, bytes: field("wchar:")? })
+    }
+
+    /// What was written between `self` and the later reading `after`.
+    pub fn since(self, after: WriteCounters) -> WriteCounters {
+        WriteCounters {
+            calls: after.calls.saturating_sub(self.calls),
+            bytes: after.bytes.saturating_sub(self.bytes),
+        }
+    }
+}
+
 /// Peak resident set of this process (`VmHWM`), in KiB, where `/proc` has it.
 pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
