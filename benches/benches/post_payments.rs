@@ -43,20 +43,28 @@ fn main() {
 
     // The floor's record sizes, from a small engine store three payments into each account
     // (the middle of this benchmark's stream).
-    let sizes = {
+    // and the rows per account its tables hold before the payments (its setup's).
+    let (sizes, backlog) = {
         let path = dir.path().join("sizes.redb");
         let (books, ids) = build_portfolio(&path, 50, &payment_charges);
+        drop(books);
+        let backlog = floor::backlog(&path, 50);
+        let books = arrears::Arrears::open_with(&path, arrears_benches::options()).expect("open");
         arrears_post(&books, &ids, 0, 150);
         drop(books);
-        floor::measure(&path)
+        (floor::measure(&path), backlog)
     };
-    summary(serde_json::json!({"bench": "record_sizes", "bytes": format!("{sizes:?}")}));
+    summary(serde_json::json!({
+        "bench": "record_sizes",
+        "bytes": format!("{sizes:?}"),
+        "rows_per_account_before_payments": format!("{backlog:?}"),
+    }));
 
     let started = Instant::now();
     let (books, ids) = build_portfolio(&dir.path().join("books.redb"), accounts, &payment_charges);
     let mut sqlite = Sqlite::create(&dir.path().join("peer.sqlite"), accounts);
     let mut redb_floor =
-        RedbFloor::create(&dir.path().join("floor.redb"), accounts, sizes, CACHE_BYTES);
+        RedbFloor::create(&dir.path().join("floor.redb"), accounts, sizes, backlog, CACHE_BYTES);
     eprintln!("setup of {accounts} accounts: {:?}", started.elapsed());
 
     let mut next = 0;
