@@ -93,9 +93,11 @@ impl RecordKind {
     /// The current format version of this kind of record.
     pub fn version(self) -> u8 {
         match self {
+            // Version 3: the debtor's jurisdiction appended (`AccountRecord`; an older
+            // record reads with none).
+            RecordKind::Account => 3,
             // Version 2: dates and instants as integers (see `arrears_core::dates`).
-            RecordKind::Account
-            | RecordKind::Obligation
+            RecordKind::Obligation
             | RecordKind::Event
             | RecordKind::Derived
             | RecordKind::Entry
@@ -179,6 +181,8 @@ impl RecordKind {
             RecordKind::CreditStanding if version < 2 => &[0],
             // `AuditEntry::replay`, `None`.
             RecordKind::Audit if version < 3 => &[0],
+            // `AccountRecord::debtor_jurisdiction`, `None`.
+            RecordKind::Account if version < 3 => &[0],
             RecordKind::Debtor
             | RecordKind::Account
             | RecordKind::Obligation
@@ -457,7 +461,11 @@ fn decode_checked<T: DeserializeOwned>(
     } else if ((2..kind.version()).contains(&version)
         && matches!(
             kind,
-            RecordKind::Case | RecordKind::Action | RecordKind::Debtor | RecordKind::Audit
+            RecordKind::Case
+                | RecordKind::Action
+                | RecordKind::Debtor
+                | RecordKind::Audit
+                | RecordKind::Account
         ))
         || (version == 1
             && matches!(
@@ -468,7 +476,8 @@ fn decode_checked<T: DeserializeOwned>(
                     | RecordKind::CreditStanding
             ))
     {
-        // Written before the case's `interrupted` and `capacity`, the action's `claim`,
+        // Written before the account's debtor jurisdiction, the case's `interrupted` and
+        // `capacity`, the action's `claim`,
         // `sent_at` and `seq` (or its `message`, `payment_link` and `invoice`), the debtor's
         // `restrictions` and `attorney`, the audit entry's `replay`, the plugin entry's
         // `in_process`, the bank line's `returned` or the credit standing's `detected` were

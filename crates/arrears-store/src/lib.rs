@@ -46,8 +46,9 @@ pub use migrate::{Migration, ACCOUNTS_PER_STEP};
 pub use open::{Durability, Sharing, Space, Store, StoreOptions, WRITE_WAIT_MS_MAX_DEFAULT};
 pub use read::Reads;
 pub use schema::{
-    command_key, date_key, AuditEntry, AuditHead, IdempotencyRecord, LedgerRow, PluginEntryRow,
-    PluginSourceRow, RefKind, Sequence, FORMAT_VERSION, FORMAT_VERSION_OLDEST, KEY_LEN_MAX,
+    command_key, date_key, AccountRecord, AuditEntry, AuditHead, IdempotencyRecord, LedgerRow,
+    PluginEntryRow, PluginSourceRow, RefKind, Sequence, FORMAT_VERSION, FORMAT_VERSION_OLDEST,
+    KEY_LEN_MAX,
 };
 pub use scratch::Scratch;
 pub use txn::{DecodedRecords, ReadTxn, WriteTxn};

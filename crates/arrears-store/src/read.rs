@@ -21,8 +21,8 @@ use crate::codec::{self, decode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::rows::Record;
 use crate::schema::{
-    date_key, AccountHead, AccountObligations, Accounts, Agents, Audit, AuditEntry, AuditHead,
-    BankLines, BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews,
+    date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry,
+    AuditHead, BankLines, BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews,
     CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys, IdempotencyRecord,
     LedgerHeads, LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor,
     OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue,
@@ -71,6 +71,29 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn account(&self, id: AccountId) -> Result<Option<Account>, StorageError> {
+        Ok(self.account_record(id)?.map(|record| record.account))
+    }
+
+    /// An account by id with the facts of its debtor its record keeps ([`AccountRecord`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arrears_core::ids::AccountId;
+    /// use arrears_store::{Reads, Store, StoreOptions};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let store = Store::create(&dir.path().join("books.redb"), StoreOptions::default())?;
+    /// // An account that does not exist has no record.
+    /// assert!(store.read()?.account_record(AccountId(1))?.is_none());
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn account_record(&self, id: AccountId) -> Result<Option<AccountRecord>, StorageError> {
         self.read_table(Accounts, |table| get_record(table, "accounts", RecordKind::Account, id.0))
     }
 
@@ -100,7 +123,9 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn all_accounts(&self) -> Result<Vec<Account>, StorageError> {
-        self.read_table(Accounts, |table| all_records(table, "accounts", RecordKind::Account))
+        let records: Vec<AccountRecord> =
+            self.read_table(Accounts, |table| all_records(table, "accounts", RecordKind::Account))?;
+        Ok(records.into_iter().map(|record| record.account).collect())
     }
 
     /// Up to `limit` debtors with ids above `after` (from the first if `None`), by id: a page
@@ -130,9 +155,10 @@ pub trait Reads: TableAccess {
         after: Option<AccountId>,
         limit: usize,
     ) -> Result<Vec<Account>, StorageError> {
-        self.read_table(Accounts, |table| {
+        let records: Vec<AccountRecord> = self.read_table(Accounts, |table| {
             page_of_records(table, "accounts", RecordKind::Account, after.map(|id| id.0), limit)
-        })
+        })?;
+        Ok(records.into_iter().map(|record| record.account).collect())
     }
 
     /// All obligations, by id.

@@ -108,7 +108,7 @@ macro_rules! rows {
 
 rows!(
     model::DebtorRow,
-    model::AccountRow,
+    model::AccountRecordRow,
     model::ObligationRow,
     ledger::EventRecordRow,
     Vec<ledger::PostingRow>,
@@ -228,7 +228,7 @@ records_by_hand!(
         case::bytes::decode;
     /// The account, read for every account the daily cycle reviews and by every payment
     /// (`rows::model::bytes` says why).
-    arrears_core::model::Account => model::AccountRow, model::bytes::encode_account,
+    crate::AccountRecord => model::AccountRecordRow, model::bytes::encode_account,
         model::bytes::decode_account;
     /// The debtor, read with its account.
     arrears_core::model::Debtor => model::DebtorRow, model::bytes::encode_debtor,

@@ -243,6 +243,22 @@ pub fn command_key(kind: &AuditKind) -> Option<&str> {
     }
 }
 
+/// An account as its record in `accounts` holds it: the account, and the facts of its debtor
+/// that the state machine's gate reads (issue 16: so that a payment, which reads the account,
+/// reads no debtor record). The store keeps the facts: [`crate::WriteTxn::put_account`] writes
+/// the debtor's, and [`crate::WriteTxn::put_debtor`] rewrites the records of the debtor's
+/// accounts when they change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    /// The account.
+    pub account: arrears_core::model::Account,
+    /// The jurisdiction of the account's debtor (the only debtor fact the gate reads: stage
+    /// conditions name jurisdictions). `None` in a record written before account record
+    /// version 3, or for an account whose debtor does not exist: the reader then reads the
+    /// debtor.
+    pub debtor_jurisdiction: Option<arrears_core::model::Jurisdiction>,
+}
+
 /// The first fields of an account record, in record order: what the cycle needs to group
 /// accounts by debtor (see [`crate::codec::decode_head`]).
 #[derive(Deserialize)]
@@ -252,6 +268,21 @@ pub(crate) struct AccountHead {
     #[allow(dead_code)]
     pub(crate) external_ref: Option<String>,
     pub(crate) debtor: u64,
+}
+
+/// The first fields of a debtor record, in record order, through its jurisdiction: what
+/// [`crate::WriteTxn::put_debtor`] compares to see whether the debtor moved.
+#[derive(Deserialize)]
+pub(crate) struct DebtorHead {
+    #[allow(dead_code)]
+    pub(crate) id: u64,
+    #[allow(dead_code)]
+    pub(crate) external_ref: Option<String>,
+    #[allow(dead_code)]
+    pub(crate) kind: crate::rows::model::DebtorKindRow,
+    #[allow(dead_code)]
+    pub(crate) name: String,
+    pub(crate) jurisdiction: crate::rows::model::JurisdictionRow,
 }
 
 /// An id sequence kept in the meta table.

@@ -633,3 +633,123 @@ fn debtors_of_walks_or_looks_up_and_answers_in_order() {
         );
     }
 }
+
+/// Each account's record keeps its debtor's jurisdiction (`AccountRecord`), whatever happens
+/// to the debtor after the account opened: against a model of debtors and their accounts,
+/// over arbitrary sequences of debtors written (moved or not), accounts opened and
+/// transactions committed or dropped.
+mod account_facts {
+    use std::collections::BTreeMap;
+
+    use arrears_core::ids::{AccountId, DebtorId};
+    use arrears_core::model::Jurisdiction;
+    use proptest::prelude::*;
+
+    use super::options;
+    use crate::{Reads, Store};
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Writes debtor `.0` (new or not) in jurisdiction `.1`, renamed `.2` times.
+        PutDebtor(u64, usize, u8),
+        /// Opens a new account for debtor `.0`, if it exists.
+        Open(u64),
+        Commit,
+        Drop,
+    }
+
+    const PLACES: [(&str, Option<&str>); 4] =
+        [("US", None), ("US", Some("MA")), ("US", Some("NY")), ("CO", None)];
+
+    fn place(index: usize) -> Jurisdiction {
+        let (country, region) = PLACES[index % PLACES.len()];
+        Jurisdiction { country: country.into(), region: region.map(Into::into) }
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (1_u64..5, 0_usize..4, any::<u8>()).prop_map(|(d, p, n)| Step::PutDebtor(d, p, n)),
+            4 => (1_u64..5).prop_map(Step::Open),
+            2 => Just(Step::Commit),
+            1 => Just(Step::Drop),
+        ]
+    }
+
+    #[derive(Clone, Default)]
+    struct Model {
+        debtors: BTreeMap<u64, Jurisdiction>,
+        accounts: BTreeMap<u64, u64>,
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #[test]
+        fn each_account_keeps_its_debtor_s_jurisdiction(steps in prop::collection::vec(step(), 1..40)) {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+            let (mut committed, mut pending) = (Model::default(), Model::default());
+            let mut txn = store.write().unwrap();
+            let mut next_account = 1;
+            for step in steps {
+                match step {
+                    Step::PutDebtor(id, at, renamed) => {
+                        let mut debtor = crate::codec::tests::debtor();
+                        debtor.id = DebtorId(id);
+                        debtor.name = format!("debtor {id} ({renamed})");
+                        debtor.jurisdiction = place(at);
+                        txn.put_debtor(&debtor).unwrap();
+                        pending.debtors.insert(id, place(at));
+                    }
+                    Step::Open(debtor) => {
+                        if !pending.debtors.contains_key(&debtor) {
+                            continue;
+                        }
+                        let mut account = crate::codec::tests::account();
+                        account.id = AccountId(next_account);
+                        account.debtor = DebtorId(debtor);
+                        next_account += 1;
+                        txn.put_account(&account).unwrap();
+                        pending.accounts.insert(account.id.0, debtor);
+                    }
+                    Step::Commit => {
+                        txn.commit().unwrap();
+                        committed = pending.clone();
+                        txn = store.write().unwrap();
+                    }
+                    Step::Drop => {
+                        drop(txn);
+                        pending = committed.clone();
+                        next_account = committed.accounts.keys().max().map_or(1, |max| max + 1);
+                        txn = store.write().unwrap();
+                    }
+                }
+                // Within the transaction, what it wrote.
+                for (&account, &debtor) in &pending.accounts {
+                    let record = txn.account_record(AccountId(account)).unwrap().unwrap();
+                    prop_assert_eq!(record.account.debtor, DebtorId(debtor));
+                    prop_assert_eq!(record.debtor_jurisdiction.as_ref(), pending.debtors.get(&debtor));
+                }
+            }
+            txn.commit().unwrap();
+            // After it, as committed.
+            let read = store.read().unwrap();
+            for (&account, &debtor) in &pending.accounts {
+                let record = read.account_record(AccountId(account)).unwrap().unwrap();
+                prop_assert_eq!(record.debtor_jurisdiction.as_ref(), pending.debtors.get(&debtor));
+                prop_assert_eq!(read.account(AccountId(account)).unwrap(), Some(record.account));
+            }
+        }
+    }
+
+    /// An account whose debtor does not exist keeps no jurisdiction (a reader then reads the
+    /// debtor, and finds none).
+    #[test]
+    fn an_account_without_its_debtor_keeps_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+        let mut txn = store.write().unwrap();
+        txn.put_account(&crate::codec::tests::account()).unwrap();
+        let record = txn.account_record(AccountId(3)).unwrap().unwrap();
+        assert_eq!(record.debtor_jurisdiction, None);
+    }
+}

@@ -8,21 +8,22 @@ use arrears_core::cash::{HeldLine, LineMatch, RegisteredPayer};
 use arrears_core::credit::{CreditDecision, CreditReview, CreditStanding};
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::{AccountState, EventRecord, JournalEntry};
-use arrears_core::model::{Account, Debtor, Obligation};
+use arrears_core::model::{Account, Debtor, Jurisdiction, Obligation};
 use arrears_core::work::{Agent, Team, WorkItem, WorkLogEntry};
 use redb::ReadableTable;
 
-use crate::codec::{encode, encode_record, RecordKind};
+use crate::codec::{self, encode, encode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::read::Reads;
 use crate::rows::ledger::LedgerLogRow;
 use crate::rows::Stored;
 use crate::schema::{
-    date_key, AccountObligations, Accounts, Agents, Audit, AuditEntry, AuditHead, BankLines,
-    BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings,
-    DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys, LedgerHeads, LedgerLog, Meta, Notes,
-    Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow,
-    Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams, WorkItems, WorkLog,
+    date_key, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry, AuditHead,
+    BankLines, BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews,
+    CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyKeys,
+    LedgerHeads, LedgerLog, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
+    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence,
+    SnapshotCold, Snapshots, Teams, WorkItems, WorkLog,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -63,29 +64,58 @@ impl WriteTxn {
         })
     }
 
-    /// Writes a debtor.
+    /// Writes a debtor. When its jurisdiction changes, the records of its accounts, which keep
+    /// it ([`AccountRecord`]), are rewritten with the new one in the same transaction.
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// A storage failure, or a corrupted record of the debtor's former self or of one of its
+    /// accounts.
     pub fn put_debtor(&mut self, debtor: &Debtor) -> Result<(), StorageError> {
-        self.write_table(Debtors, |table| {
-            table
+        let moved = self.write_table(Debtors, |table| {
+            let previous = table
                 .insert(debtor.id.0, encode_record(RecordKind::Debtor, debtor).as_slice())
                 .map_err(from_redb)?;
-            Ok(())
-        })
+            let Some(previous) = previous else { return Ok(false) };
+            let head: DebtorHead = codec::decode_head(RecordKind::Debtor, previous.value())
+                .map_err(|reason| StorageError::Corrupted {
+                    table: "debtors",
+                    key: debtor.id.0.to_string(),
+                    reason,
+                })?;
+            Ok(Jurisdiction::from_row(head.jurisdiction) != debtor.jurisdiction)
+        })?;
+        if moved {
+            for account in self.accounts_of(debtor.id)? {
+                let Some(mut record) = self.account_record(account)? else { continue };
+                if record.account.debtor == debtor.id
+                    && record.debtor_jurisdiction.as_ref() != Some(&debtor.jurisdiction)
+                {
+                    record.debtor_jurisdiction = Some(debtor.jurisdiction.clone());
+                    self.put_account_record(&record)?;
+                }
+            }
+        }
+        Ok(())
     }
 
-    /// Writes an account and indexes it under its debtor.
+    /// Writes an account and indexes it under its debtor. Its record keeps its debtor's
+    /// jurisdiction ([`AccountRecord`]), read here; none if the debtor does not exist.
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// A storage failure, or a corrupted record of the debtor.
     pub fn put_account(&mut self, account: &Account) -> Result<(), StorageError> {
+        let debtor_jurisdiction = self.debtor(account.debtor)?.map(|debtor| debtor.jurisdiction);
+        self.put_account_record(&AccountRecord { account: account.clone(), debtor_jurisdiction })
+    }
+
+    /// Writes an account's record as it is given and indexes the account under its debtor.
+    fn put_account_record(&mut self, record: &AccountRecord) -> Result<(), StorageError> {
+        let account = &record.account;
         self.write_table(Accounts, |table| {
             table
-                .insert(account.id.0, encode_record(RecordKind::Account, account).as_slice())
+                .insert(account.id.0, encode_record(RecordKind::Account, record).as_slice())
                 .map_err(from_redb)?;
             Ok(())
         })?;

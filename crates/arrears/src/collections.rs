@@ -256,7 +256,7 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
     let transition = match gate(
         env.policy,
         &account,
-        &debtor,
+        &debtor.jurisdiction,
         &case,
         &state,
         &CollectionEvent::PlanCreated,
@@ -419,7 +419,7 @@ pub(crate) fn accept_settlement(
         let debtor = load_debtor(env.txn, &account)?;
         let mut case = load_case(env.txn, env.policy, &account)?;
         let as_of = decision_date(&case, accepted_on);
-        settle_agreements(env, &account, &debtor, &mut case, as_of)?;
+        settle_agreements(env, &account, &debtor.jurisdiction, &mut case, as_of)?;
         env.txn.put_case(&case)?;
     }
     Ok(outcome)
@@ -494,10 +494,11 @@ fn dispute_all(
         events.push(Event { seq, effective_on: on, kind });
     }
     let state = replay(account, &events, Some(as_of)).state;
-    let transition = match gate(env.policy, account, &debtor, &case, &state, &event, as_of) {
-        Ok(transition) => transition,
-        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
-    };
+    let transition =
+        match gate(env.policy, account, &debtor.jurisdiction, &case, &state, &event, as_of) {
+            Ok(transition) => transition,
+            Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+        };
     let mut posted = Vec::new();
     for obligation in targets {
         posted.push(follow_up(
@@ -540,10 +541,11 @@ pub(crate) fn reverse_charge_off(
     let mut case = load_case(env.txn, env.policy, &account)?;
     let event = CollectionEvent::ChargeOffReversed;
     let state = prepared.state_as_of(env.txn, on, crate::lifecycle::NO_PAYMENTS)?;
-    let transition = match gate(env.policy, &account, &debtor, &case, &state, &event, on) {
-        Ok(transition) => transition,
-        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
-    };
+    let transition =
+        match gate(env.policy, &account, &debtor.jurisdiction, &case, &state, &event, on) {
+            Ok(transition) => transition,
+            Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+        };
     drop(state);
     let posted = write(env.txn, env.now, env.key, prepared)?;
     apply(env.txn, env.now, &mut case, transition, &event, on)?;
@@ -650,7 +652,7 @@ pub(crate) fn set_flag(
         let case = load_case(env.txn, env.policy, &account)?;
         let as_of = decision_date(&case, on);
         let state = env.txn.account_state(&account, Some(as_of))?;
-        match gate(env.policy, &account, &debtor, &case, &state, &event, as_of) {
+        match gate(env.policy, &account, &debtor.jurisdiction, &case, &state, &event, as_of) {
             Ok(transition) => changes.push((case, transition, as_of)),
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),
         }

@@ -15,7 +15,7 @@ use arrears_core::money::{Currency, Money};
 use arrears_core::policy::Policy;
 use arrears_core::strategy::{ContactStrategy, Scorer};
 use arrears_store::Reads;
-use arrears_store::WriteTxn;
+use arrears_store::{AccountRecord, WriteTxn};
 
 use crate::error::{CommandError, CycleError};
 use crate::registry::{PluginRegistryError, Registry};
@@ -215,6 +215,15 @@ fn resolve_one(
 /// The account `id`, or [`CommandError::UnknownAccount`].
 pub(crate) fn load_account(txn: &WriteTxn, id: AccountId) -> Result<Account, CommandError> {
     txn.account(id)?.ok_or(CommandError::UnknownAccount(id))
+}
+
+/// The account `id` with the debtor facts its record keeps ([`AccountRecord`]), or
+/// [`CommandError::UnknownAccount`].
+pub(crate) fn load_account_record(
+    txn: &WriteTxn,
+    id: AccountId,
+) -> Result<AccountRecord, CommandError> {
+    txn.account_record(id)?.ok_or(CommandError::UnknownAccount(id))
 }
 
 /// The debtor of `account`, or [`CommandError::UnknownDebtor`].

@@ -1,6 +1,6 @@
 //! Executing commands inside a write transaction.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use arrears_core::case::AuditKind;
 use arrears_core::ids::{AccountId, DebtorId, ObligationId};
@@ -9,12 +9,14 @@ use arrears_core::model::{Account, Debtor, ObligationKind};
 use arrears_core::policy::Policy;
 use arrears_store::codec::{decode_record, encode_record};
 use arrears_store::Reads;
-use arrears_store::{IdempotencyRecord, RecordKind, RefKind, Sequence, WriteTxn, KEY_LEN_MAX};
+use arrears_store::{
+    AccountRecord, IdempotencyRecord, RecordKind, RefKind, Sequence, WriteTxn, KEY_LEN_MAX,
+};
 
 use crate::collections;
 use crate::command::{Command, NewAccount, NewDebtor, Outcome, Receipt, Rejection};
 use crate::context::{
-    components_for, load_account, minor, text, Components, Env, PolicyCache, POLICY_CONFIG,
+    components_for, load_account_record, minor, text, Components, Env, PolicyCache, POLICY_CONFIG,
 };
 use crate::error::CommandError;
 use crate::ledger_write::NewObligation;
@@ -113,7 +115,8 @@ fn dispatch(
         Command::CreateDebtor(new) => create_debtor(env.txn, new)?,
         Command::OpenAccount(new) => open_account(env, new)?,
         Command::Charge(new) => {
-            let account = load_account(env.txn, new.account)?;
+            let record = load_account_record(env.txn, new.account)?;
+            let account = &record.account;
             let amounts_minor = [
                 minor("principal", &new.principal, account.currency)?,
                 minor("interest", &new.interest, account.currency)?,
@@ -131,9 +134,9 @@ fn dispatch(
                 due_on: new.due_on,
                 amounts_minor,
             };
-            ledger_command(
+            ledger_on(
                 env,
-                &account,
+                &record,
                 new.issued_on,
                 kind,
                 vec![obligation],
@@ -141,7 +144,8 @@ fn dispatch(
             )?
         }
         Command::Fee { account, effective_on, due_on, amount } => {
-            let account = load_account(env.txn, *account)?;
+            let record = load_account_record(env.txn, *account)?;
+            let account = &record.account;
             let fee_minor = minor("amount", amount, account.currency)?;
             let new = NewObligation {
                 external_ref: None,
@@ -155,14 +159,7 @@ fn dispatch(
                 due_on: *due_on,
                 amounts_minor: new.amounts_minor,
             };
-            ledger_command(
-                env,
-                &account,
-                *effective_on,
-                kind,
-                vec![new],
-                Some(Event::ChargePosted),
-            )?
+            ledger_on(env, &record, *effective_on, kind, vec![new], Some(Event::ChargePosted))?
         }
         Command::ChannelPayment {
             account,
@@ -191,63 +188,53 @@ fn dispatch(
             return dispatch(env, scoring, &payment);
         }
         Command::Payment { account, effective_on, amount, directed_to } => {
-            let account = load_account(env.txn, *account)?;
+            let record = load_account_record(env.txn, *account)?;
+            let account = &record.account;
             let amount_minor = minor("amount", amount, account.currency)?;
             if let Some(rejection) = payment_ahead(env, *effective_on) {
                 return Ok(Outcome::Rejected(rejection));
             }
             let kind = EventKind::Payment { amount_minor, directed_to: *directed_to };
-            ledger_command(
-                env,
-                &account,
-                *effective_on,
-                kind,
-                Vec::new(),
-                Some(Event::PaymentPosted),
-            )?
+            ledger_on(env, &record, *effective_on, kind, Vec::new(), Some(Event::PaymentPosted))?
         }
         Command::Reversal { account, payment, effective_on, reason } => {
-            let account = load_account(env.txn, *account)?;
+            let record = load_account_record(env.txn, *account)?;
             let kind = EventKind::Reversal { payment: *payment, reason: *reason };
-            ledger_command(
-                env,
-                &account,
-                *effective_on,
-                kind,
-                Vec::new(),
-                Some(Event::ReversalPosted),
-            )?
+            ledger_on(env, &record, *effective_on, kind, Vec::new(), Some(Event::ReversalPosted))?
         }
         Command::Waiver { account, obligation, component, amount, effective_on } => {
-            let account = load_account(env.txn, *account)?;
+            let record = load_account_record(env.txn, *account)?;
+            let account = &record.account;
             let amount_minor = minor("amount", amount, account.currency)?;
             let kind =
                 EventKind::Waiver { obligation: *obligation, component: *component, amount_minor };
-            ledger_command(env, &account, *effective_on, kind, Vec::new(), None)?
+            ledger_on(env, &record, *effective_on, kind, Vec::new(), None)?
         }
         Command::CreditNote { account, obligation, effective_on, amount, reason, external_ref } => {
-            let account = load_account(env.txn, *account)?;
+            let record = load_account_record(env.txn, *account)?;
+            let account = &record.account;
             let amount_minor = minor("amount", amount, account.currency)?;
             if let Some(reference) = external_ref {
                 crate::context::text("external_ref", reference, true)?;
             }
             let kind =
                 EventKind::CreditNote { obligation: *obligation, amount_minor, reason: *reason };
-            ledger_command(env, &account, *effective_on, kind, Vec::new(), None)?
+            ledger_on(env, &record, *effective_on, kind, Vec::new(), None)?
         }
         Command::DetectSignals { as_of } => crate::detection::detect_signals(env, *as_of)?,
         Command::Adjustment { account, obligation, component, amount, effective_on } => {
-            let account = load_account(env.txn, *account)?;
+            let record = load_account_record(env.txn, *account)?;
+            let account = &record.account;
             let amount_minor = minor("amount", amount, account.currency)?;
             let kind = EventKind::Adjustment {
                 obligation: *obligation,
                 component: *component,
                 amount_minor,
             };
-            ledger_command(env, &account, *effective_on, kind, Vec::new(), None)?
+            ledger_on(env, &record, *effective_on, kind, Vec::new(), None)?
         }
         Command::AccrueInterest { account, through_on, due_on } => {
-            let account = load_account(env.txn, *account)?;
+            let record = load_account_record(env.txn, *account)?;
             let kind = EventKind::AccrueInterest { obligation: ObligationId(0), due_on: *due_on };
             let new = NewObligation {
                 external_ref: None,
@@ -255,13 +242,13 @@ fn dispatch(
                 due_on: *due_on,
                 amounts_minor: [0, 0, 0],
             };
-            ledger_command(env, &account, *through_on, kind, vec![new], Some(Event::ChargePosted))?
+            ledger_on(env, &record, *through_on, kind, vec![new], Some(Event::ChargePosted))?
         }
         Command::ChargeOff { account, effective_on } => {
-            let account = load_account(env.txn, *account)?;
-            ledger_command(
+            let record = load_account_record(env.txn, *account)?;
+            ledger_on(
                 env,
-                &account,
+                &record,
                 *effective_on,
                 EventKind::ChargeOff,
                 Vec::new(),
@@ -269,9 +256,9 @@ fn dispatch(
             )?
         }
         Command::Dispute { account, obligation, disputed, effective_on } => {
-            let account = load_account(env.txn, *account)?;
+            let record = load_account_record(env.txn, *account)?;
             let kind = EventKind::Dispute { obligation: *obligation, disputed: *disputed };
-            ledger_command(env, &account, *effective_on, kind, Vec::new(), None)?
+            ledger_on(env, &record, *effective_on, kind, Vec::new(), None)?
         }
         Command::Promise { account, made_on, payments } => {
             collections::promise(env, *account, *made_on, payments)?
@@ -613,4 +600,18 @@ pub(crate) fn unsupported_date(date: chrono::NaiveDate) -> String {
         arrears_core::dates::DATE_MIN,
         arrears_core::dates::DATE_MAX
     )
+}
+
+/// [`ledger_command`] on the account of `record`, with the debtor jurisdiction the record keeps
+/// (the one debtor fact the gate reads: the debtor is read only if the record keeps none).
+fn ledger_on(
+    env: &mut Env<'_>,
+    record: &AccountRecord,
+    effective_on: NaiveDate,
+    kind: EventKind,
+    new_obligations: Vec<NewObligation>,
+    event: Option<arrears_core::collection::CollectionEvent>,
+) -> Result<Outcome, CommandError> {
+    let jurisdiction = record.debtor_jurisdiction.as_ref();
+    ledger_command(env, &record.account, jurisdiction, effective_on, kind, new_obligations, event)
 }

@@ -14,7 +14,7 @@ use arrears_core::collection::{
 };
 use arrears_core::ids::AccountId;
 use arrears_core::ledger::{AccountState, EventKind};
-use arrears_core::model::{Account, Debtor, ProductKind};
+use arrears_core::model::{Account, Debtor, Jurisdiction, ProductKind};
 use arrears_core::money::Money;
 use arrears_core::plan::promise_status;
 use arrears_core::policy::{Policy, Stage, StageFacts};
@@ -88,7 +88,7 @@ pub(crate) fn signed_days_past_due(state: &AccountState, as_of: NaiveDate) -> i6
 pub(crate) fn select_stage<'p>(
     policy: &'p Policy,
     account: &Account,
-    debtor: &Debtor,
+    jurisdiction: &Jurisdiction,
     state: &AccountState,
     as_of: NaiveDate,
     score_band: Option<&str>,
@@ -100,8 +100,8 @@ pub(crate) fn select_stage<'p>(
         balance,
         currency: account.currency,
         product: account.product,
-        country: &debtor.jurisdiction.country,
-        region: debtor.jurisdiction.region.as_deref(),
+        country: &jurisdiction.country,
+        region: jurisdiction.region.as_deref(),
         score_band,
         signals,
         tenure_months: i64::from(months_between(account.opened_on, as_of)),
@@ -117,11 +117,11 @@ pub(crate) fn select_stage<'p>(
 pub(crate) fn context(
     policy: &Policy,
     account: &Account,
-    debtor: &Debtor,
+    jurisdiction: &Jurisdiction,
     state: &AccountState,
     as_of: NaiveDate,
 ) -> Context {
-    let stage = select_stage(policy, account, debtor, state, as_of, None, &[])
+    let stage = select_stage(policy, account, jurisdiction, state, as_of, None, &[])
         .map_or(1, |(index, _)| index);
     Context {
         as_of,
@@ -159,13 +159,13 @@ pub(crate) fn before_opened(account: &Account, on: NaiveDate) -> Option<Rejectio
 pub(crate) fn gate(
     policy: &Policy,
     account: &Account,
-    debtor: &Debtor,
+    jurisdiction: &Jurisdiction,
     case: &CollectionCase,
     state: &AccountState,
     event: &CollectionEvent,
     as_of: NaiveDate,
 ) -> Result<Transition, Rejection> {
-    let mut context = context(policy, account, debtor, state, as_of);
+    let mut context = context(policy, account, jurisdiction, state, as_of);
     // The statute of limitations has run on the case's limitation date and after.
     context.time_barred = case.time_barred_on.is_some_and(|on| as_of >= on);
     let interrupted = interrupted_still_standing(case);
@@ -286,10 +286,13 @@ pub(crate) fn received(state: &AccountState) -> Vec<(NaiveDate, i64)> {
 
 /// Records a ledger command through the state machine: the ledger check, the credit hold,
 /// the transition, then the write, then what the new balance settles (promise kept, plan
-/// completed, settlement completed, agency commission).
+/// completed, settlement completed, agency commission). `debtor_jurisdiction` is the one
+/// debtor fact the gate reads, as the account's record keeps it (`AccountRecord`); `None`
+/// reads the debtor.
 pub(crate) fn ledger_command(
     env: &mut Env<'_>,
     account: &Account,
+    debtor_jurisdiction: Option<&Jurisdiction>,
     effective_on: NaiveDate,
     kind: EventKind,
     new_obligations: Vec<NewObligation>,
@@ -313,12 +316,21 @@ pub(crate) fn ledger_command(
             }
         }
     }
-    let debtor = load_debtor(env.txn, account)?;
+    // The gate reads the debtor's jurisdiction: the caller's (from the account's record, which
+    // keeps it), else the debtor's own record (an account record older than version 3).
+    let loaded;
+    let jurisdiction = match debtor_jurisdiction {
+        Some(jurisdiction) => jurisdiction,
+        None => {
+            loaded = load_debtor(env.txn, account)?.jurisdiction;
+            &loaded
+        }
+    };
     let as_of = decision_date(&case, effective_on);
     let transition = match &event {
         Some(event) => {
             let state = prepared.state_as_of(env.txn, as_of, NO_PAYMENTS)?;
-            match gate(env.policy, account, &debtor, &case, &state, event, as_of) {
+            match gate(env.policy, account, jurisdiction, &case, &state, event, as_of) {
                 Ok(transition) => Some((event.clone(), transition)),
                 Err(rejection) => return Ok(Outcome::Rejected(rejection)),
             }
@@ -337,7 +349,7 @@ pub(crate) fn ledger_command(
             follow_up(env, account, effective_on, commission)?;
         }
     }
-    settle_agreements(env, account, &debtor, &mut case, as_of)?;
+    settle_agreements(env, account, jurisdiction, &mut case, as_of)?;
     env.txn.put_case(&case)?;
     Ok(Outcome::Posted(posted))
 }
@@ -362,7 +374,7 @@ pub(crate) fn follow_up(
 pub(crate) fn settle_agreements(
     env: &mut Env<'_>,
     account: &Account,
-    debtor: &Debtor,
+    jurisdiction: &Jurisdiction,
     case: &mut CollectionCase,
     as_of: NaiveDate,
 ) -> Result<(), CommandError> {
@@ -381,7 +393,7 @@ pub(crate) fn settle_agreements(
         if promise_status(&promise.payments, &paid, promise.made_on, promise.grace_days, as_of)
             == Some(true)
         {
-            step(env, account, debtor, case, &state, CollectionEvent::PromiseKept, as_of)?;
+            step(env, account, jurisdiction, case, &state, CollectionEvent::PromiseKept, as_of)?;
             case.promise = None;
             case.kept_promises += 1;
         }
@@ -391,7 +403,7 @@ pub(crate) fn settle_agreements(
             state.obligations.get(id).is_none_or(|obligation| obligation.total_minor() == 0)
         });
         if paid_off {
-            step(env, account, debtor, case, &state, CollectionEvent::PlanCompleted, as_of)?;
+            step(env, account, jurisdiction, case, &state, CollectionEvent::PlanCompleted, as_of)?;
             case.plan = None;
         }
     }
@@ -408,7 +420,7 @@ pub(crate) fn settle_agreements(
                 step(
                     env,
                     account,
-                    debtor,
+                    jurisdiction,
                     case,
                     &state,
                     CollectionEvent::SettlementCompleted,
@@ -426,13 +438,13 @@ pub(crate) fn settle_agreements(
 pub(crate) fn step(
     env: &mut Env<'_>,
     account: &Account,
-    debtor: &Debtor,
+    jurisdiction: &Jurisdiction,
     case: &mut CollectionCase,
     state: &AccountState,
     event: CollectionEvent,
     as_of: NaiveDate,
 ) -> Result<bool, CommandError> {
-    match gate(env.policy, account, debtor, case, state, &event, as_of) {
+    match gate(env.policy, account, jurisdiction, case, state, &event, as_of) {
         Ok(transition) => {
             apply(env.txn, env.now, case, transition, &event, as_of)?;
             Ok(true)
@@ -457,10 +469,11 @@ pub(crate) fn case_event(
     let mut case = load_case(env.txn, env.policy, &account)?;
     let as_of = decision_date(&case, on);
     let state = env.txn.open_state(&account, as_of, NO_PAYMENTS)?;
-    let transition = match gate(env.policy, &account, &debtor, &case, &state, &event, as_of) {
-        Ok(transition) => transition,
-        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
-    };
+    let transition =
+        match gate(env.policy, &account, &debtor.jurisdiction, &case, &state, &event, as_of) {
+            Ok(transition) => transition,
+            Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+        };
     let (from, to) = apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
     update(&mut case);
     env.txn.put_case(&case)?;

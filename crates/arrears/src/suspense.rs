@@ -12,11 +12,11 @@ use arrears_core::collection::CollectionEvent;
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::EventKind;
 use arrears_core::money::Money;
-use arrears_store::Reads;
+use arrears_store::{AccountRecord, Reads};
 use chrono::NaiveDate;
 
 use crate::command::{Outcome, Rejection, BANK_RULES_LEN_MAX};
-use crate::context::{load_account, minor, text, Env};
+use crate::context::{load_account_record, minor, text, Env};
 use crate::error::CommandError;
 use crate::lifecycle::ledger_command;
 
@@ -74,7 +74,8 @@ pub(crate) fn apply_cash(
         });
     };
     let amount_minor = minor("amount", application.amount, held.currency)?;
-    let account = load_account(env.txn, application.account)?;
+    let AccountRecord { account, debtor_jurisdiction } =
+        load_account_record(env.txn, application.account)?;
     minor("amount", application.amount, account.currency)?;
     if amount_minor > held.held_minor() {
         return Ok(Outcome::Rejected(Rejection::SuspenseShort {
@@ -87,6 +88,7 @@ pub(crate) fn apply_cash(
     let outcome = ledger_command(
         env,
         &account,
+        debtor_jurisdiction.as_ref(),
         application.effective_on,
         kind,
         Vec::new(),

@@ -53,7 +53,7 @@ fn format_1<T: Record + PartialEq + std::fmt::Debug>(kind: RecordKind, value: &T
     assert_eq!(hex(&encode_format_1(kind, &value.to_row())), hex_bytes);
 }
 
-fn debtor() -> Debtor {
+pub(crate) fn debtor() -> Debtor {
     Debtor {
         id: DebtorId(7),
         external_ref: Some("C-7".into()),
@@ -78,6 +78,14 @@ fn debtor() -> Debtor {
         restrictions: arrears_core::model::ContactRestrictions::default(),
         attorney: None,
         reported_signals: Vec::new(),
+    }
+}
+
+/// [`account`]'s record, with its debtor's jurisdiction.
+pub(crate) fn account_record() -> crate::AccountRecord {
+    crate::AccountRecord {
+        account: account(),
+        debtor_jurisdiction: Some(Jurisdiction { country: "US".into(), region: Some("MA".into()) }),
     }
 }
 
@@ -167,8 +175,12 @@ fn golden_debtor() {
 
 #[test]
 fn golden_account() {
-    check(RecordKind::Account, &account(), expect!["0203010441432d3307000355534401fc40420f00fc449216000f0204302e3035fbe803fb401f010106302e32343939000000002809c580"]);
-    format_1(RecordKind::Account, &account(), "0103010441432d3307000355534401fc40420f000a323032362d30312d30320f0204302e3035fbe803fb401f010106302e3234393900000000cc3249bc");
+    check(RecordKind::Account, &account_record(), expect!["0303010441432d3307000355534401fc40420f00fc449216000f0204302e3035fbe803fb401f010106302e32343939000000000102555301024d41901757c4"]);
+    let no_jurisdiction = crate::AccountRecord { debtor_jurisdiction: None, ..account_record() };
+    check(RecordKind::Account, &no_jurisdiction, expect!["0303010441432d3307000355534401fc40420f00fc449216000f0204302e3035fbe803fb401f010106302e323439390000000000737efb8e"]);
+    // Versions 1 (format 1) and 2, before the debtor's jurisdiction, read with none.
+    older_version(RecordKind::Account, &no_jurisdiction, "0203010441432d3307000355534401fc40420f00fc449216000f0204302e3035fbe803fb401f010106302e32343939000000002809c580");
+    older_version(RecordKind::Account, &no_jurisdiction, "0103010441432d3307000355534401fc40420f000a323032362d30312d30320f0204302e3035fbe803fb401f010106302e3234393900000000cc3249bc");
 }
 
 #[test]
@@ -357,29 +369,29 @@ proptest! {
 
 #[test]
 fn damage_is_detected() {
-    let bytes = encode_record(RecordKind::Account, &account());
+    let bytes = encode_record(RecordKind::Account, &account_record());
     assert!(matches!(
-        decode_record::<Account>(RecordKind::Account, &bytes[..3]),
+        decode_record::<crate::AccountRecord>(RecordKind::Account, &bytes[..3]),
         Err(DecodeError::TooShort { .. })
     ));
     for index in 0..bytes.len() {
         let mut flipped = bytes.clone();
         flipped[index] ^= 0x10;
         assert!(
-            decode_record::<Account>(RecordKind::Account, &flipped).is_err(),
+            decode_record::<crate::AccountRecord>(RecordKind::Account, &flipped).is_err(),
             "flip at byte {index} went unnoticed"
         );
     }
     // A record of another kind with a valid frame is refused by its payload or version.
-    for version in [0, 3] {
+    for version in [0, 4] {
         let mut wrong_version = bytes.clone();
         wrong_version[0] = version;
         let body_len = wrong_version.len() - 4;
         let checksum = crc32(&wrong_version[..body_len]);
         wrong_version[body_len..].copy_from_slice(&checksum.to_le_bytes());
         assert!(matches!(
-            decode_record::<Account>(RecordKind::Account, &wrong_version),
-            Err(DecodeError::Version { found, expected: 2, .. }) if found == version
+            decode_record::<crate::AccountRecord>(RecordKind::Account, &wrong_version),
+            Err(DecodeError::Version { found, expected: 3, .. }) if found == version
         ));
     }
     // A snapshot has no format-1 form.
@@ -401,7 +413,7 @@ fn damage_is_detected() {
     let checksum = crc32(&trailing);
     trailing.extend_from_slice(&checksum.to_le_bytes());
     assert!(matches!(
-        decode_record::<Account>(RecordKind::Account, &trailing),
+        decode_record::<crate::AccountRecord>(RecordKind::Account, &trailing),
         Err(DecodeError::Payload { .. })
     ));
 }
@@ -490,7 +502,7 @@ proptest! {
     }
 
     #[test]
-    fn accounts_round_trip(limit in proptest::option::of(0i64..1_000_000_000), grace in any::<u16>(), rate in 0u32..100_000, opened in 0u64..20_000) {
+    fn accounts_round_trip(limit in proptest::option::of(0i64..1_000_000_000), grace in any::<u16>(), rate in 0u32..100_000, opened in 0u64..20_000, region in proptest::option::of(proptest::option::of("[A-Z0-9]{1,6}"))) {
         let mut account = account();
         account.credit_limit_minor = limit;
         account.terms.grace_days = grace;
@@ -498,8 +510,11 @@ proptest! {
             interest.annual_rate = rust_decimal::Decimal::new(i64::from(rate), 5);
         }
         account.opened_on = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Days::new(opened);
-        let bytes = encode_record(RecordKind::Account, &account);
-        prop_assert_eq!(decode_record::<Account>(RecordKind::Account, &bytes).unwrap(), account);
+        let debtor_jurisdiction =
+            region.map(|region| Jurisdiction { country: "CO".into(), region });
+        let record = crate::AccountRecord { account, debtor_jurisdiction };
+        let bytes = encode_record(RecordKind::Account, &record);
+        prop_assert_eq!(decode_record::<crate::AccountRecord>(RecordKind::Account, &bytes).unwrap(), record);
     }
 
     #[test]
@@ -1025,13 +1040,13 @@ fn golden_credit_note() {
 
 #[test]
 fn the_head_of_an_account_record_is_its_debtor_too() {
-    let bytes = encode_record(RecordKind::Account, &account());
+    let bytes = encode_record(RecordKind::Account, &account_record());
     let head: crate::AccountHead = decode_head(RecordKind::Account, &bytes).unwrap();
     assert_eq!(head.debtor, 7);
     // The head of a format-1 record, and of a damaged one.
     let format_1 = encode_format_1(
         RecordKind::Account,
-        &Stored::<crate::rows::model::AccountRow>::to_row(&account()),
+        &Stored::<crate::rows::model::AccountRecordRow>::to_row(&account_record()),
     );
     let head: crate::AccountHead = decode_head(RecordKind::Account, &format_1).unwrap();
     assert_eq!(head.debtor, 7);

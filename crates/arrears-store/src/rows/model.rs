@@ -49,6 +49,33 @@ pub struct AccountRow {
     pub terms: TermsRow,
 }
 
+/// The stored form of [`crate::AccountRecord`]: the account's row, then (account record
+/// version 3) the jurisdiction of its debtor; bincode writes the nested row's fields in
+/// place, so the bytes are the account row's with the jurisdiction appended, and an older
+/// record reads with none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct AccountRecordRow {
+    pub account: AccountRow,
+    pub debtor_jurisdiction: Option<JurisdictionRow>,
+}
+
+impl Stored<AccountRecordRow> for crate::AccountRecord {
+    fn to_row(&self) -> AccountRecordRow {
+        AccountRecordRow {
+            account: self.account.to_row(),
+            debtor_jurisdiction: self.debtor_jurisdiction.to_row(),
+        }
+    }
+
+    fn from_row(row: AccountRecordRow) -> Self {
+        crate::AccountRecord {
+            account: Stored::from_row(row.account),
+            debtor_jurisdiction: Stored::from_row(row.debtor_jurisdiction),
+        }
+    }
+}
+
 /// The stored form of `arrears_core::model::Obligation`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]

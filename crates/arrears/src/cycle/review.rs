@@ -79,6 +79,7 @@ fn cycle_ledger(
     let outcome = lifecycle::ledger_command(
         &mut inner,
         &review.account,
+        Some(&review.debtor.jurisdiction),
         on,
         kind,
         new_obligations,
@@ -222,7 +223,7 @@ fn transit(
     event: CollectionEvent,
     as_of: NaiveDate,
 ) -> Result<bool, CommandError> {
-    step(env, &review.account, &review.debtor, &mut review.case, state, event, as_of)
+    step(env, &review.account, &review.debtor.jurisdiction, &mut review.case, state, event, as_of)
 }
 
 fn empty_features(account: &Account, as_of: NaiveDate) -> Features {
@@ -473,7 +474,7 @@ fn select_stage(
     lifecycle::select_stage(
         env.policy,
         &review.account,
-        &review.debtor,
+        &review.debtor.jurisdiction,
         state,
         as_of,
         band.as_deref(),

@@ -1,11 +1,13 @@
 //! The index steps of `verify`: each index agrees with the records it indexes, every record
-//! names records that exist, and the audit log's hash chain is unbroken.
+//! names records that exist, each account record keeps its debtor's jurisdiction as the debtor
+//! has it, and the audit log's hash chain is unbroken.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Display;
 
 use arrears_core::case::ActionStatus;
 use arrears_core::ids::{AccountId, DebtorId};
+use arrears_core::model::Jurisdiction;
 use arrears_store::{ReadTxn, Reads, RefKind, StorageError};
 
 use super::{Records, Report};
@@ -47,6 +49,42 @@ pub(super) fn owner_indexes(report: &mut Report, read: &ReadTxn, records: &Recor
             "account index names an entry that is not the account's",
         ],
     );
+}
+
+/// Each account's record keeps its debtor's jurisdiction (`arrears_store::AccountRecord`),
+/// derived state the store rewrites when the debtor moves, which a payment's state decision
+/// reads instead of the debtor: it must be the debtor's. A record that keeps none (written
+/// before account record version 3) is read through the debtor and is not a problem; an
+/// account whose debtor is missing is the debtor index's problem.
+pub(super) fn debtor_facts(report: &mut Report, read: &ReadTxn, records: &Records) {
+    let places: BTreeMap<DebtorId, &Jurisdiction> =
+        records.debtors.iter().map(|debtor| (debtor.id, &debtor.jurisdiction)).collect();
+    let place = |jurisdiction: &Jurisdiction| match &jurisdiction.region {
+        Some(region) => format!("{}-{region}", jurisdiction.country),
+        None => jurisdiction.country.clone(),
+    };
+    for account in &records.accounts {
+        let Some(Some(record)) = report.read("accounts", read.account_record(account.id)) else {
+            continue;
+        };
+        let (Some(kept), Some(&actual)) =
+            (&record.debtor_jurisdiction, places.get(&account.debtor))
+        else {
+            continue;
+        };
+        if kept != actual {
+            report.problem(
+                "debtor_facts",
+                account.id,
+                format!(
+                    "the account's record keeps its debtor's jurisdiction as {}, but {} is in {}",
+                    place(kept),
+                    account.debtor,
+                    place(actual)
+                ),
+            );
+        }
+    }
 }
 
 /// One index of (owner, owned) pairs against the pairs `expected` computes from the records:

@@ -123,6 +123,7 @@ pub(crate) fn verify(read: &ReadTxn) -> Result<VerifyReport, StorageError> {
     let event_keys = ledger::accounts(&mut report, read, &records, &mut journaled);
     ledger::entries_without_event(&mut report, &journaled);
     indexes::owner_indexes(&mut report, read, &records);
+    indexes::debtor_facts(&mut report, read, &records);
     indexes::obligation_accounts(&mut report, &records);
     indexes::audit_chain(&mut report, read);
     indexes::cases_and_review_index(&mut report, read, &records);

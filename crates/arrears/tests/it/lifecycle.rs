@@ -333,3 +333,44 @@ fn fixed_dates_are_not_reviewed_twice() {
     assert_eq!(second.reviewed, 0);
     let _ = NaiveDate::MIN;
 }
+
+/// A payment's state decision reads the debtor's jurisdiction from the account's record
+/// (issue 16), which follows the debtor: after the debtor moves to Massachusetts, the next
+/// payment on a delinquent account puts it in the policy's Massachusetts stage, as the cycle's
+/// review on the same day does.
+#[test]
+fn a_payment_decides_with_the_debtor_s_jurisdiction_after_a_move() {
+    let (_dir, books) = open_temp();
+    let text = include_str!("../../../../examples/policies/standard.toml");
+    let policy = arrears::policy::Policy::from_toml(text, "standard.toml").unwrap();
+    let set = Command::SetPolicy { file: "standard.toml".into(), text: text.into() };
+    assert!(!books.execute("policy", &set).unwrap().outcome.is_rejected());
+    let stage_of = |name: &str| {
+        let at = policy.stages().iter().position(|stage| stage.name == name).unwrap();
+        CollectionState::Delinquent { stage: u8::try_from(at + 1).unwrap() }
+    };
+    let account = account(&books, "A-MOVE");
+    let debtor = books.account(account).unwrap().unwrap().debtor;
+    charge(&books, "charge", account, d(1, 1), d(1, 10), 10_000);
+    books.run_cycle(d(1, 15)).unwrap();
+    assert_eq!(books.case(account).unwrap().state, stage_of("early"));
+
+    let moved = arrears::DebtorChanges {
+        jurisdiction: Some(Jurisdiction { country: "US".into(), region: Some("MA".into()) }),
+        ..arrears::DebtorChanges::default()
+    };
+    let receipt = books.execute("move", &Command::UpdateDebtor { debtor, changes: moved }).unwrap();
+    assert!(matches!(receipt.outcome, Outcome::DebtorUpdated { .. }), "{:?}", receipt.outcome);
+    pay(&books, "part", account, d(1, 16), 1_000);
+    assert_eq!(books.case(account).unwrap().state, stage_of("early_us_ma"));
+
+    // And back: the record follows every move.
+    let back = arrears::DebtorChanges {
+        jurisdiction: Some(Jurisdiction { country: "US".into(), region: None }),
+        ..arrears::DebtorChanges::default()
+    };
+    let receipt = books.execute("back", &Command::UpdateDebtor { debtor, changes: back }).unwrap();
+    assert!(matches!(receipt.outcome, Outcome::DebtorUpdated { .. }), "{:?}", receipt.outcome);
+    pay(&books, "part 2", account, d(1, 17), 1_000);
+    assert_eq!(books.case(account).unwrap().state, stage_of("early"));
+}

@@ -220,3 +220,41 @@ fn issue_21_a_changed_idempotency_record_breaks_the_audit_digest() {
         "{details:?}"
     );
 }
+
+/// The debtor's jurisdiction an account's record keeps is derived state: a record that keeps
+/// another than the debtor's is reported (it would decide payments under the wrong stage),
+/// and one that keeps none (written before account record version 3) is not.
+#[test]
+fn an_account_record_keeping_another_jurisdiction_is_reported() {
+    let (_dir, books, account, _) = sample();
+    let mut record = books.store().read().unwrap().account_record(account).unwrap().unwrap();
+    assert_eq!(
+        record.debtor_jurisdiction,
+        Some(arrears::model::Jurisdiction { country: "US".into(), region: None })
+    );
+    record.debtor_jurisdiction =
+        Some(arrears::model::Jurisdiction { country: "US".into(), region: Some("MA".into()) });
+    let mut txn = books.store().write().unwrap();
+    txn.raw_overwrite("accounts", account.get(), &encode_record(RecordKind::Account, &record))
+        .unwrap();
+    txn.commit().unwrap();
+    let report = books.verify().unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    let problem = &report.problems[0];
+    assert_eq!(problem.check, "debtor_facts");
+    assert_eq!(problem.subject, account.to_string());
+    assert!(
+        problem.detail.contains("as US-MA") && problem.detail.ends_with("is in US"),
+        "{problem}"
+    );
+
+    record.debtor_jurisdiction = None;
+    let mut txn = books.store().write().unwrap();
+    txn.raw_overwrite("accounts", account.get(), &encode_record(RecordKind::Account, &record))
+        .unwrap();
+    txn.commit().unwrap();
+    let report = books.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    // And a payment on it reads the debtor instead.
+    pay(&books, "p2", account, d(2, 2), 100);
+}

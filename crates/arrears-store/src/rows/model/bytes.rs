@@ -1,5 +1,6 @@
 //! The account's and the debtor's records written and read by hand: bincode's standard form of
-//! [`AccountRow`] and [`DebtorRow`] spelled out. The daily cycle reads both for every account it
+//! [`AccountRecordRow`] (the account's row, then its debtor's jurisdiction) and [`DebtorRow`]
+//! spelled out. The daily cycle reads both for every account it
 //! reviews (on its prefetching thread), and every payment reads both; through the rows each read
 //! built the row, copied each string out of it again, and went through serde's generic
 //! machinery, about a fifth of the prefetching thread's instructions.
@@ -30,7 +31,7 @@ use arrears_core::money::RoundingRule;
 use arrears_core::policy::Signal;
 
 #[cfg(doc)]
-use super::{AccountRow, DebtorRow};
+use super::{AccountRecordRow, DebtorRow};
 use super::{
     ContactChannelRow, ContactPointKindRow, DayCountRow, DebtorKindRow, InterestBaseRow,
     ProductKindRow, RoundingRuleRow, SignalRow, WaterfallRow,
@@ -40,6 +41,7 @@ use crate::codec::RecordKind;
 use crate::codec::RECORD_LEN_MAX;
 use crate::rows::bytes::{In, Out};
 use crate::rows::Stored;
+use crate::AccountRecord;
 
 /// `DebtorKindRow`'s variants by index, for reading (writing casts the variant to its index);
 /// the tables below likewise.
@@ -92,14 +94,26 @@ pub(super) const WATERFALL_ROWS: [WaterfallRow; 2] =
 /// # Panics
 ///
 /// If the record exceeds [`RECORD_LEN_MAX`], as `codec::encode` does.
-pub(in crate::rows) fn encode_account(kind: RecordKind, account: &Account) -> Vec<u8> {
-    crate::rows::bytes::encode(kind, |out| out.account(account))
+pub(in crate::rows) fn encode_account(kind: RecordKind, record: &AccountRecord) -> Vec<u8> {
+    crate::rows::bytes::encode(kind, |out| {
+        let AccountRecord { account, debtor_jurisdiction } = record;
+        out.account(account);
+        out.flag(debtor_jurisdiction.is_some());
+        if let Some(jurisdiction) = debtor_jurisdiction {
+            out.jurisdiction(jurisdiction);
+        }
+    })
 }
 
 /// The account of an account record of the current version in canonical form; `None` for
 /// anything else (the caller then decodes with serde).
-pub(in crate::rows) fn decode_account(kind: RecordKind, bytes: &[u8]) -> Option<Account> {
-    crate::rows::bytes::decode(kind, bytes, |input| input.account())
+pub(in crate::rows) fn decode_account(kind: RecordKind, bytes: &[u8]) -> Option<AccountRecord> {
+    crate::rows::bytes::decode(kind, bytes, |input| {
+        Some(AccountRecord {
+            account: input.account()?,
+            debtor_jurisdiction: if input.flag()? { Some(input.jurisdiction()?) } else { None },
+        })
+    })
 }
 
 /// The debtor record of `debtor`, as `codec::encode` of its row writes it.
@@ -167,6 +181,12 @@ impl Out {
         self.variant(waterfall.to_row() as u32);
     }
 
+    fn jurisdiction(&mut self, jurisdiction: &Jurisdiction) {
+        let Jurisdiction { country, region } = jurisdiction;
+        self.text(country);
+        self.option_text(region.as_deref());
+    }
+
     fn debtor(&mut self, debtor: &Debtor) {
         let Debtor {
             id,
@@ -186,9 +206,7 @@ impl Out {
         self.option_text(external_ref.as_deref());
         self.variant(kind.to_row() as u32);
         self.text(name);
-        let Jurisdiction { country, region } = jurisdiction;
-        self.text(country);
-        self.option_text(region.as_deref());
+        self.jurisdiction(jurisdiction);
         self.len(time_zones.len());
         for time_zone in time_zones {
             self.text(time_zone);
@@ -293,6 +311,10 @@ impl In<'_> {
         })
     }
 
+    fn jurisdiction(&mut self) -> Option<Jurisdiction> {
+        Some(Jurisdiction { country: self.text()?, region: self.option_text()? })
+    }
+
     fn rounding(&mut self) -> Option<RoundingRule> {
         Some(RoundingRule::from_row(self.variant_of(&ROUNDING_RULE_ROWS)?))
     }
@@ -307,7 +329,7 @@ impl In<'_> {
             external_ref: self.option_text()?,
             kind: DebtorKind::from_row(self.variant_of(&DEBTOR_KIND_ROWS)?),
             name: self.text()?,
-            jurisdiction: Jurisdiction { country: self.text()?, region: self.option_text()? },
+            jurisdiction: self.jurisdiction()?,
             time_zones: {
                 let time_zones_len = self.len()?;
                 let mut time_zones = Vec::with_capacity(time_zones_len);

@@ -20,9 +20,10 @@ use serde::Serialize;
 
 use super::*;
 use crate::codec::{crc32, encode, DecodeError};
-use crate::rows::model::{AccountRow, DebtorRow};
+use crate::rows::model::{AccountRecordRow, DebtorRow};
 use crate::rows::strategies::{arb_day, arb_decimal, arb_i64, arb_instant, arb_text, arb_u64};
 use crate::rows::Record;
+use crate::AccountRecord;
 
 const ACCOUNT: RecordKind = RecordKind::Account;
 const DEBTOR: RecordKind = RecordKind::Debtor;
@@ -84,7 +85,7 @@ fn arb_terms() -> impl Strategy<Value = Terms> {
         })
 }
 
-fn arb_account() -> BoxedStrategy<Account> {
+fn arb_account() -> BoxedStrategy<AccountRecord> {
     (
         arb_u64(),
         proptest::option::of(arb_text()),
@@ -94,26 +95,32 @@ fn arb_account() -> BoxedStrategy<Account> {
         proptest::option::of(arb_i64()),
         arb_day(),
         arb_terms(),
+        proptest::option::of((arb_short_text(), proptest::option::of(arb_short_text()))),
     )
         .prop_map(
-            |(id, external_ref, debtor, product, currency, limit, opened_on, terms): (
-                _,
-                _,
-                _,
-                ProductKind,
-                _,
-                _,
-                _,
-                _,
-            )| Account {
-                id: AccountId(id),
+            |(
+                id,
                 external_ref,
-                debtor: DebtorId(debtor),
+                debtor,
                 product,
                 currency,
-                credit_limit_minor: limit,
+                limit,
                 opened_on,
                 terms,
+                jurisdiction,
+            ): (_, _, _, ProductKind, _, _, _, _, _)| AccountRecord {
+                account: Account {
+                    id: AccountId(id),
+                    external_ref,
+                    debtor: DebtorId(debtor),
+                    product,
+                    currency,
+                    credit_limit_minor: limit,
+                    opened_on,
+                    terms,
+                },
+                debtor_jurisdiction: jurisdiction
+                    .map(|(country, region)| Jurisdiction { country, region }),
             },
         )
         .boxed()
@@ -254,8 +261,8 @@ fn arb_debtor() -> BoxedStrategy<Debtor> {
 }
 
 /// The account the serde reader (the reference: the row, then its conversion) gives.
-fn serde_account(bytes: &[u8]) -> Result<Account, DecodeError> {
-    crate::codec::decode::<AccountRow>(ACCOUNT, bytes).map(Account::from_row)
+fn serde_account(bytes: &[u8]) -> Result<AccountRecord, DecodeError> {
+    crate::codec::decode::<AccountRecordRow>(ACCOUNT, bytes).map(AccountRecord::from_row)
 }
 
 /// The debtor the serde reader gives.
@@ -290,7 +297,7 @@ proptest! {
         prop_assert_eq!(&account.encode_value(ACCOUNT), &row_bytes);
         prop_assert_eq!(decode_account(ACCOUNT, &row_bytes), Some(account.clone()));
         prop_assert_eq!(&serde_account(&row_bytes).unwrap(), &account);
-        prop_assert_eq!(&Account::decode_value(ACCOUNT, &row_bytes).unwrap(), &account);
+        prop_assert_eq!(&AccountRecord::decode_value(ACCOUNT, &row_bytes).unwrap(), &account);
     }
 
     #[test]
@@ -438,22 +445,32 @@ fn day(days: i32) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt(days).unwrap()
 }
 
-/// An account with no interest and no limit.
-fn plain_account() -> Account {
-    Account {
-        id: AccountId(3),
-        external_ref: None,
-        debtor: DebtorId(7),
-        product: ProductKind::TradeCredit,
-        currency: Currency::USD,
-        credit_limit_minor: None,
-        opened_on: day(739_600),
-        terms: Terms::default(),
+/// An account with no interest and no limit, its debtor's jurisdiction not kept.
+fn plain_account() -> AccountRecord {
+    AccountRecord {
+        account: Account {
+            id: AccountId(3),
+            external_ref: None,
+            debtor: DebtorId(7),
+            product: ProductKind::TradeCredit,
+            currency: Currency::USD,
+            credit_limit_minor: None,
+            opened_on: day(739_600),
+            terms: Terms::default(),
+        },
+        debtor_jurisdiction: None,
     }
 }
 
-/// An account with every optional part present.
-fn full_account() -> Account {
+/// An account with every optional part present, its debtor's jurisdiction with a region.
+fn full_account() -> AccountRecord {
+    AccountRecord {
+        account: full_account_itself(),
+        debtor_jurisdiction: Some(Jurisdiction { country: "US".into(), region: Some("MA".into()) }),
+    }
+}
+
+fn full_account_itself() -> Account {
     Account {
         external_ref: Some("AC-3".into()),
         product: ProductKind::Revolving,
@@ -475,7 +492,7 @@ fn full_account() -> Account {
             }),
             waterfall: Waterfall::PrincipalFirst,
         },
-        ..plain_account()
+        ..plain_account().account
     }
 }
 
@@ -552,7 +569,7 @@ fn text_dates_and_older_versions_take_the_serde_way() {
     assert_eq!(text, crate::rows::with_strings(|| encode(ACCOUNT, &account.to_row())));
     assert_ne!(text, account.encode_value(ACCOUNT));
     assert_eq!(
-        crate::rows::with_strings(|| Account::decode_value(ACCOUNT, &text)).unwrap(),
+        crate::rows::with_strings(|| AccountRecord::decode_value(ACCOUNT, &text)).unwrap(),
         account
     );
     let debtor = full_debtor();
@@ -585,7 +602,7 @@ fn a_non_canonical_varint_is_left_to_serde() {
     }
     let padded = pad_id(&plain_account().encode_value(ACCOUNT));
     assert_eq!(decode_account(ACCOUNT, &padded), None);
-    assert_eq!(Account::decode_value(ACCOUNT, &padded), serde_account(&padded));
+    assert_eq!(AccountRecord::decode_value(ACCOUNT, &padded), serde_account(&padded));
     let padded = pad_id(&plain_debtor().encode_value(DEBTOR));
     assert_eq!(decode_debtor(DEBTOR, &padded), None);
     assert_eq!(Debtor::decode_value(DEBTOR, &padded), serde_debtor(&padded));
