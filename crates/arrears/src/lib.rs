@@ -1119,7 +1119,8 @@ impl Arrears {
     }
 
     /// Checks every entry's balance, the journal against a fresh replay of every account's
-    /// events, receivables against obligations, allocation traces, references and indexes.
+    /// events, receivables against obligations, allocation traces, references and indexes, and
+    /// the debtor's jurisdiction each account record keeps against the debtor's.
     /// Reports every problem; repairs nothing. It reads one commit in one read transaction and
     /// never writes, so it runs on a read-only handle and beside writers in other processes.
     ///
