@@ -69,10 +69,10 @@ fn crc32(bytes: &[u8]) -> u32 {
 fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
     use arrears_core::case::{Action, CollectionCase, ContactAttempt};
     use arrears_core::ledger::{EventRecord, JournalEntry, Posting};
-    use arrears_core::model::{Account, Debtor, Obligation};
+    use arrears_core::model::{Debtor, Obligation};
     match kind {
         RecordKind::Debtor => decode_stored::<Debtor>(kind, bytes).is_ok(),
-        RecordKind::Account => decode_stored::<Account>(kind, bytes).is_ok(),
+        RecordKind::Account => decode_stored::<arrears_store::AccountRecord>(kind, bytes).is_ok(),
         RecordKind::Obligation => decode_stored::<Obligation>(kind, bytes).is_ok(),
         RecordKind::Event => decode_stored::<EventRecord>(kind, bytes).is_ok(),
         RecordKind::Derived => decode_stored::<Vec<Posting>>(kind, bytes).is_ok(),
