@@ -741,6 +741,29 @@ mod account_facts {
         }
     }
 
+    /// A debtor written over a damaged record of itself is written, and its accounts keep its
+    /// jurisdiction (rewritten as if it had moved: the former one cannot be read).
+    #[test]
+    fn a_debtor_written_over_its_damaged_record_keeps_its_accounts_right() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+        let mut txn = store.write().unwrap();
+        let mut debtor = crate::codec::tests::debtor();
+        txn.put_debtor(&debtor).unwrap();
+        let mut account = crate::codec::tests::account();
+        account.debtor = debtor.id;
+        txn.put_account(&account).unwrap();
+        let mut damaged = crate::codec::encode_record(crate::RecordKind::Debtor, &debtor);
+        damaged[3] ^= 0x40;
+        txn.raw_overwrite("debtors", debtor.id.0, &damaged).unwrap();
+        assert!(txn.debtor(debtor.id).is_err());
+        debtor.jurisdiction = place(3);
+        txn.put_debtor(&debtor).unwrap();
+        let record = txn.account_record(account.id).unwrap().unwrap();
+        assert_eq!(record.debtor_jurisdiction, Some(place(3)));
+        assert_eq!(txn.debtor(debtor.id).unwrap(), Some(debtor));
+    }
+
     /// An account whose debtor does not exist keeps no jurisdiction (a reader then reads the
     /// debtor, and finds none).
     #[test]

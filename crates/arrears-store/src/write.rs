@@ -69,21 +69,19 @@ impl WriteTxn {
     ///
     /// # Errors
     ///
-    /// A storage failure, or a corrupted record of the debtor's former self or of one of its
-    /// accounts.
+    /// A storage failure, or a corrupted record of one of its accounts when they are rewritten.
     pub fn put_debtor(&mut self, debtor: &Debtor) -> Result<(), StorageError> {
         let moved = self.write_table(Debtors, |table| {
             let previous = table
                 .insert(debtor.id.0, encode_record(RecordKind::Debtor, debtor).as_slice())
                 .map_err(from_redb)?;
             let Some(previous) = previous else { return Ok(false) };
-            let head: DebtorHead = codec::decode_head(RecordKind::Debtor, previous.value())
-                .map_err(|reason| StorageError::Corrupted {
-                    table: "debtors",
-                    key: debtor.id.0.to_string(),
-                    reason,
-                })?;
-            Ok(Jurisdiction::from_row(head.jurisdiction) != debtor.jurisdiction)
+            // A damaged former record is replaced all the same; its accounts are then
+            // rewritten as if the debtor had moved, which keeps them right either way.
+            let head = codec::decode_head::<DebtorHead>(RecordKind::Debtor, previous.value());
+            Ok(head.map_or(true, |head| {
+                Jurisdiction::from_row(head.jurisdiction) != debtor.jurisdiction
+            }))
         })?;
         if moved {
             for account in self.accounts_of(debtor.id)? {
