@@ -61,6 +61,19 @@ pub(super) fn decode<T>(
     bytes: &[u8],
     read: impl FnOnce(&mut In<'_>) -> Option<T>,
 ) -> Option<T> {
+    decode_since(kind, bytes, kind.version(), |input, _| read(input))
+}
+
+/// [`decode`] for a kind whose versions from `oldest` to the current differ only by the
+/// fields appended since (integer dates in all of them): `read` is given the record's version
+/// and reads the fields it has, so that records of an older version are read by hand too.
+#[inline]
+pub(super) fn decode_since<T>(
+    kind: RecordKind,
+    bytes: &[u8],
+    oldest: u8,
+    read: impl FnOnce(&mut In<'_>, u8) -> Option<T>,
+) -> Option<T> {
     if bytes.len() < 5 || bytes.len() > RECORD_LEN_MAX {
         return None;
     }
@@ -68,12 +81,12 @@ pub(super) fn decode<T>(
     if crc32(framed).to_le_bytes() != checksum {
         return None;
     }
-    let (version, payload) = framed.split_first()?;
-    if *version != kind.version() {
+    let (&version, payload) = framed.split_first()?;
+    if !(oldest..=kind.version()).contains(&version) {
         return None;
     }
     let mut input = In(payload);
-    let value = read(&mut input)?;
+    let value = read(&mut input, version)?;
     input.0.is_empty().then_some(value)
 }
 

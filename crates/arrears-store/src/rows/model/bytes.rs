@@ -9,7 +9,8 @@
 //! interest or none), the contact points, the restrictions and their consents, the attorney
 //! and the reported signals, each optional part `None` or `Some`. There is no fallback for any
 //! value: the encoders write every account and every debtor. The decoders read only what the
-//! encoders write, the canonical form, in a frame of the current version; for anything else
+//! encoders write, the canonical form, in a frame of the current version (and, for accounts,
+//! of version 2, the same without the debtor's jurisdiction); for anything else
 //! (an older version, a non-canonical varint, an unknown variant or currency, invalid UTF-8,
 //! an instant or a date chrono refuses, damage) they return `None`, and the caller decodes
 //! with serde through the row, which stays the definition of the bytes and gives the same value
@@ -105,13 +106,19 @@ pub(in crate::rows) fn encode_account(kind: RecordKind, record: &AccountRecord) 
     })
 }
 
-/// The account of an account record of the current version in canonical form; `None` for
-/// anything else (the caller then decodes with serde).
+/// The account of an account record of version 2 or 3 (the current) in canonical form; `None`
+/// for anything else (the caller then decodes with serde).
 pub(in crate::rows) fn decode_account(kind: RecordKind, bytes: &[u8]) -> Option<AccountRecord> {
-    crate::rows::bytes::decode(kind, bytes, |input| {
+    // Version 2 (every account of a store older than the debtor's jurisdiction in its record)
+    // is version 3 without the jurisdiction: read by hand too, with none.
+    crate::rows::bytes::decode_since(kind, bytes, 2, |input, version| {
         Some(AccountRecord {
             account: input.account()?,
-            debtor_jurisdiction: if input.flag()? { Some(input.jurisdiction()?) } else { None },
+            debtor_jurisdiction: if version >= 3 && input.flag()? {
+                Some(input.jurisdiction()?)
+            } else {
+                None
+            },
         })
     })
 }

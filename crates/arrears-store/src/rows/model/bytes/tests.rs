@@ -639,3 +639,29 @@ fn every_single_byte_changed_reads_as_serde_reads_it() {
         check_every_byte(DEBTOR, &debtor.encode_value(DEBTOR), decode_debtor, serde_debtor);
     }
 }
+
+/// `record` (which keeps no jurisdiction) as account record version 2 wrote it: version 3's
+/// bytes without the trailing `None`, under version byte 2.
+fn version_2(record: &AccountRecord) -> Vec<u8> {
+    assert_eq!(record.debtor_jurisdiction, None);
+    let bytes = record.encode_value(ACCOUNT);
+    // Drop the checksum and the `None` tag before it.
+    let mut body = bytes[..bytes.len() - 5].to_vec();
+    body[0] = 2;
+    let checksum = crc32(&body);
+    body.extend_from_slice(&checksum.to_le_bytes());
+    body
+}
+
+/// The accounts of stores older than account record version 3 are read by hand too, with no
+/// jurisdiction, as serde reads them (it appends the `None`), damage included.
+#[test]
+fn version_2_accounts_are_read_by_hand_as_serde_reads_them() {
+    let full = AccountRecord { debtor_jurisdiction: None, ..full_account() };
+    for account in [plain_account(), full] {
+        let bytes = version_2(&account);
+        assert_eq!(decode_account(ACCOUNT, &bytes), Some(account.clone()));
+        assert_eq!(serde_account(&bytes).unwrap(), account);
+        check_every_byte(ACCOUNT, &bytes, decode_account, serde_account);
+    }
+}
