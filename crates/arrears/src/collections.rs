@@ -19,7 +19,7 @@ use arrears_core::plan::{
 use arrears_store::Reads;
 
 use crate::command::{CaseChanged, Flag, NewPlan, Outcome, PolicyRefusal, PromiseLine, Rejection};
-use crate::context::{load_account, load_debtor, minor, text, Env};
+use crate::context::{gate_jurisdiction, load_account, minor, text, Env};
 use crate::error::CommandError;
 use crate::ledger_write::{prepare, write, NewObligation, Prepared};
 use crate::lifecycle::{
@@ -180,7 +180,7 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
     if let Some(rejection) = before_opened(&account, new.created_on) {
         return Ok(Outcome::Rejected(rejection));
     }
-    let debtor = load_debtor(env.txn, &account)?;
+    let jurisdiction = gate_jurisdiction(env.txn, &account)?;
     let income = minor("monthly_income", &new.monthly_income, account.currency)?;
     let expenses = minor("monthly_expenses", &new.monthly_expenses, account.currency)?;
     let rules = env.policy.plan().clone();
@@ -256,7 +256,7 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
     let transition = match gate(
         env.policy,
         &account,
-        &debtor.jurisdiction,
+        &jurisdiction,
         &case,
         &state,
         &CollectionEvent::PlanCreated,
@@ -416,10 +416,10 @@ pub(crate) fn accept_settlement(
             }
         })?;
     if !outcome.is_rejected() {
-        let debtor = load_debtor(env.txn, &account)?;
+        let jurisdiction = gate_jurisdiction(env.txn, &account)?;
         let mut case = load_case(env.txn, env.policy, &account)?;
         let as_of = decision_date(&case, accepted_on);
-        settle_agreements(env, &account, &debtor.jurisdiction, &mut case, as_of)?;
+        settle_agreements(env, &account, &jurisdiction, &mut case, as_of)?;
         env.txn.put_case(&case)?;
     }
     Ok(outcome)
@@ -477,7 +477,7 @@ fn dispute_all(
     if let Some(rejection) = before_opened(account, on) {
         return Ok(Outcome::Rejected(rejection));
     }
-    let debtor = load_debtor(env.txn, account)?;
+    let jurisdiction = gate_jurisdiction(env.txn, account)?;
     let mut case = load_case(env.txn, env.policy, account)?;
     let as_of = decision_date(&case, on);
     let mut events = crate::ledger_write::load_events(env.txn, account)?;
@@ -494,11 +494,10 @@ fn dispute_all(
         events.push(Event { seq, effective_on: on, kind });
     }
     let state = replay(account, &events, Some(as_of)).state;
-    let transition =
-        match gate(env.policy, account, &debtor.jurisdiction, &case, &state, &event, as_of) {
-            Ok(transition) => transition,
-            Err(rejection) => return Ok(Outcome::Rejected(rejection)),
-        };
+    let transition = match gate(env.policy, account, &jurisdiction, &case, &state, &event, as_of) {
+        Ok(transition) => transition,
+        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+    };
     let mut posted = Vec::new();
     for obligation in targets {
         posted.push(follow_up(
@@ -537,15 +536,14 @@ pub(crate) fn reverse_charge_off(
         Ok(prepared) => prepared,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),
     };
-    let debtor = load_debtor(env.txn, &account)?;
+    let jurisdiction = gate_jurisdiction(env.txn, &account)?;
     let mut case = load_case(env.txn, env.policy, &account)?;
     let event = CollectionEvent::ChargeOffReversed;
     let state = prepared.state_as_of(env.txn, on, crate::lifecycle::NO_PAYMENTS)?;
-    let transition =
-        match gate(env.policy, &account, &debtor.jurisdiction, &case, &state, &event, on) {
-            Ok(transition) => transition,
-            Err(rejection) => return Ok(Outcome::Rejected(rejection)),
-        };
+    let transition = match gate(env.policy, &account, &jurisdiction, &case, &state, &event, on) {
+        Ok(transition) => transition,
+        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+    };
     drop(state);
     let posted = write(env.txn, env.now, env.key, prepared)?;
     apply(env.txn, env.now, &mut case, transition, &event, on)?;

@@ -4,13 +4,14 @@
 //! In the engine's module order (docs/ARCHITECTURE.md) it comes after the leaves: it imports
 //! `error` and `registry`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use arrears_core::ids::AccountId;
-use arrears_core::model::{Account, Debtor, TEXT_LEN_MAX};
+use arrears_core::model::{Account, Debtor, Jurisdiction, TEXT_LEN_MAX};
 use arrears_core::money::{Currency, Money};
 use arrears_core::policy::Policy;
 use arrears_core::strategy::{ContactStrategy, Scorer};
@@ -224,6 +225,30 @@ pub(crate) fn load_account_record(
     id: AccountId,
 ) -> Result<AccountRecord, CommandError> {
     txn.account_record(id)?.ok_or(CommandError::UnknownAccount(id))
+}
+
+/// The jurisdiction of `account`'s debtor, the one debtor fact the state machine's gate reads:
+/// `kept`, as the account's record keeps it ([`AccountRecord`]), or the debtor's own when the
+/// record keeps none (written before account record version 3).
+pub(crate) fn jurisdiction_of<'a>(
+    txn: &WriteTxn,
+    account: &Account,
+    kept: Option<&'a Jurisdiction>,
+) -> Result<Cow<'a, Jurisdiction>, CommandError> {
+    match kept {
+        Some(jurisdiction) => Ok(Cow::Borrowed(jurisdiction)),
+        None => Ok(Cow::Owned(load_debtor(txn, account)?.jurisdiction)),
+    }
+}
+
+/// [`jurisdiction_of`] `account`, its record read for it: for the commands that read the
+/// account without its record.
+pub(crate) fn gate_jurisdiction(
+    txn: &WriteTxn,
+    account: &Account,
+) -> Result<Jurisdiction, CommandError> {
+    let kept = txn.account_record(account.id)?.and_then(|record| record.debtor_jurisdiction);
+    Ok(jurisdiction_of(txn, account, kept.as_ref())?.into_owned())
 }
 
 /// The debtor of `account`, or [`CommandError::UnknownDebtor`].

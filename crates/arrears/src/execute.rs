@@ -16,7 +16,8 @@ use arrears_store::{
 use crate::collections;
 use crate::command::{Command, NewAccount, NewDebtor, Outcome, Receipt, Rejection};
 use crate::context::{
-    components_for, load_account_record, minor, text, Components, Env, PolicyCache, POLICY_CONFIG,
+    components_for, jurisdiction_of, load_account_record, minor, text, Components, Env,
+    PolicyCache, POLICY_CONFIG,
 };
 use crate::error::CommandError;
 use crate::ledger_write::NewObligation;
@@ -603,7 +604,8 @@ pub(crate) fn unsupported_date(date: chrono::NaiveDate) -> String {
 }
 
 /// [`ledger_command`] on the account of `record`, with the debtor jurisdiction the record keeps
-/// (the one debtor fact the gate reads: the debtor is read only if the record keeps none).
+/// (the one debtor fact the gate reads: the debtor is read only if the record keeps none,
+/// `jurisdiction_of`).
 fn ledger_on(
     env: &mut Env<'_>,
     record: &AccountRecord,
@@ -612,6 +614,7 @@ fn ledger_on(
     new_obligations: Vec<NewObligation>,
     event: Option<arrears_core::collection::CollectionEvent>,
 ) -> Result<Outcome, CommandError> {
-    let jurisdiction = record.debtor_jurisdiction.as_ref();
-    ledger_command(env, &record.account, jurisdiction, effective_on, kind, new_obligations, event)
+    let account = &record.account;
+    let jurisdiction = jurisdiction_of(env.txn, account, record.debtor_jurisdiction.as_ref())?;
+    ledger_command(env, account, &jurisdiction, effective_on, kind, new_obligations, event)
 }

@@ -23,7 +23,7 @@ use arrears_store::WriteTxn;
 
 use crate::audit;
 use crate::command::{CaseChanged, Outcome, Posted, Rejection};
-use crate::context::{load_account, load_debtor, Env};
+use crate::context::{gate_jurisdiction, load_account, Env};
 use crate::error::CommandError;
 use crate::ledger_write::{prepare, write, NewObligation};
 
@@ -286,13 +286,12 @@ pub(crate) fn received(state: &AccountState) -> Vec<(NaiveDate, i64)> {
 
 /// Records a ledger command through the state machine: the ledger check, the credit hold,
 /// the transition, then the write, then what the new balance settles (promise kept, plan
-/// completed, settlement completed, agency commission). `debtor_jurisdiction` is the one
-/// debtor fact the gate reads, as the account's record keeps it (`AccountRecord`); `None`
-/// reads the debtor.
+/// completed, settlement completed, agency commission). `jurisdiction` is the debtor's, the
+/// one debtor fact the gate reads (`context::jurisdiction_of`).
 pub(crate) fn ledger_command(
     env: &mut Env<'_>,
     account: &Account,
-    debtor_jurisdiction: Option<&Jurisdiction>,
+    jurisdiction: &Jurisdiction,
     effective_on: NaiveDate,
     kind: EventKind,
     new_obligations: Vec<NewObligation>,
@@ -316,16 +315,6 @@ pub(crate) fn ledger_command(
             }
         }
     }
-    // The gate reads the debtor's jurisdiction: the caller's (from the account's record, which
-    // keeps it), else the debtor's own record (an account record older than version 3).
-    let loaded;
-    let jurisdiction = match debtor_jurisdiction {
-        Some(jurisdiction) => jurisdiction,
-        None => {
-            loaded = load_debtor(env.txn, account)?.jurisdiction;
-            &loaded
-        }
-    };
     let as_of = decision_date(&case, effective_on);
     let transition = match &event {
         Some(event) => {
@@ -465,15 +454,14 @@ pub(crate) fn case_event(
     if let Some(rejection) = before_opened(&account, on) {
         return Ok(Outcome::Rejected(rejection));
     }
-    let debtor = load_debtor(env.txn, &account)?;
+    let jurisdiction = gate_jurisdiction(env.txn, &account)?;
     let mut case = load_case(env.txn, env.policy, &account)?;
     let as_of = decision_date(&case, on);
     let state = env.txn.open_state(&account, as_of, NO_PAYMENTS)?;
-    let transition =
-        match gate(env.policy, &account, &debtor.jurisdiction, &case, &state, &event, as_of) {
-            Ok(transition) => transition,
-            Err(rejection) => return Ok(Outcome::Rejected(rejection)),
-        };
+    let transition = match gate(env.policy, &account, &jurisdiction, &case, &state, &event, as_of) {
+        Ok(transition) => transition,
+        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+    };
     let (from, to) = apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
     update(&mut case);
     env.txn.put_case(&case)?;

@@ -16,7 +16,7 @@ use arrears_store::{AccountRecord, Reads};
 use chrono::NaiveDate;
 
 use crate::command::{Outcome, Rejection, BANK_RULES_LEN_MAX};
-use crate::context::{load_account_record, minor, text, Env};
+use crate::context::{jurisdiction_of, load_account_record, minor, text, Env};
 use crate::error::CommandError;
 use crate::lifecycle::ledger_command;
 
@@ -85,10 +85,11 @@ pub(crate) fn apply_cash(
         }));
     }
     let kind = EventKind::Payment { amount_minor, directed_to: None };
+    let jurisdiction = jurisdiction_of(env.txn, &account, debtor_jurisdiction.as_ref())?;
     let outcome = ledger_command(
         env,
         &account,
-        debtor_jurisdiction.as_ref(),
+        &jurisdiction,
         application.effective_on,
         kind,
         Vec::new(),

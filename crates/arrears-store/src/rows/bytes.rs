@@ -320,6 +320,20 @@ impl In<'_> {
         usize::try_from(self.u64()?).ok().filter(|len| *len <= self.0.len())
     }
 
+    /// A sequence: its length ([`In::len`]), then that many items as `item` reads each.
+    #[inline]
+    pub(super) fn list<T>(
+        &mut self,
+        mut item: impl FnMut(&mut Self) -> Option<T>,
+    ) -> Option<Vec<T>> {
+        let len = self.len()?;
+        let mut items = Vec::with_capacity(len);
+        for _ in 0..len {
+            items.push(item(self)?);
+        }
+        Some(items)
+    }
+
     /// An enum's variant index.
     pub(super) fn variant(&mut self) -> Option<u32> {
         self.u32()

@@ -79,7 +79,7 @@ fn cycle_ledger(
     let outcome = lifecycle::ledger_command(
         &mut inner,
         &review.account,
-        Some(&review.debtor.jurisdiction),
+        &review.debtor.jurisdiction,
         on,
         kind,
         new_obligations,

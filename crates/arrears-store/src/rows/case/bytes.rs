@@ -258,23 +258,9 @@ impl In<'_> {
             broken_promises: self.u32()?,
             promise_broken_on: self.option_day()?,
             kept_promises: self.u32()?,
-            steps_issued: {
-                let steps_len = self.len()?;
-                let mut steps_issued = Vec::with_capacity(steps_len);
-                for _ in 0..steps_len {
-                    steps_issued.push(self.u32()?);
-                }
-                steps_issued
-            },
+            steps_issued: self.list(In::u32)?,
             late_fees_assessed: self.obligations()?,
-            interrupted: {
-                let interrupted_len = self.len()?;
-                let mut interrupted = Vec::with_capacity(interrupted_len);
-                for _ in 0..interrupted_len {
-                    interrupted.push(self.collection_state()?);
-                }
-                interrupted
-            },
+            interrupted: self.list(In::collection_state)?,
             capacity: if self.flag()? {
                 Some(StatedCapacity {
                     stated_on: self.day()?,
@@ -313,11 +299,8 @@ impl In<'_> {
 
     fn promise(&mut self) -> Option<PromiseRecord> {
         let made_on = self.day()?;
-        let payments_len = self.len()?;
-        let mut payments = Vec::with_capacity(payments_len);
-        for _ in 0..payments_len {
-            payments.push(PromisedPayment { on: self.day()?, amount_minor: self.i64()? });
-        }
+        let payments = self
+            .list(|input| Some(PromisedPayment { on: input.day()?, amount_minor: input.i64()? }))?;
         Some(PromiseRecord { made_on, payments, grace_days: self.u32()? })
     }
 
@@ -338,12 +321,7 @@ impl In<'_> {
 
     /// A sequence of obligation ids.
     fn obligations(&mut self) -> Option<Vec<ObligationId>> {
-        let obligations_len = self.len()?;
-        let mut obligations = Vec::with_capacity(obligations_len);
-        for _ in 0..obligations_len {
-            obligations.push(ObligationId(self.u64()?));
-        }
-        Some(obligations)
+        self.list(|input| Some(ObligationId(input.u64()?)))
     }
 }
 

@@ -337,31 +337,17 @@ impl In<'_> {
             kind: DebtorKind::from_row(self.variant_of(&DEBTOR_KIND_ROWS)?),
             name: self.text()?,
             jurisdiction: self.jurisdiction()?,
-            time_zones: {
-                let time_zones_len = self.len()?;
-                let mut time_zones = Vec::with_capacity(time_zones_len);
-                for _ in 0..time_zones_len {
-                    time_zones.push(self.text()?);
-                }
-                time_zones
-            },
+            time_zones: self.list(In::text)?,
             language: self.text()?,
-            contact_points: {
-                let points_len = self.len()?;
-                let mut contact_points = Vec::with_capacity(points_len);
-                for _ in 0..points_len {
-                    contact_points.push(ContactPoint {
-                        channel: self.channel()?,
-                        address: self.text()?,
-                        kind: ContactPointKind::from_row(
-                            self.variant_of(&CONTACT_POINT_KIND_ROWS)?,
-                        ),
-                        consent: self.flag()?,
-                        opted_out: self.flag()?,
-                    });
-                }
-                contact_points
-            },
+            contact_points: self.list(|input| {
+                Some(ContactPoint {
+                    channel: input.channel()?,
+                    address: input.text()?,
+                    kind: ContactPointKind::from_row(input.variant_of(&CONTACT_POINT_KIND_ROWS)?),
+                    consent: input.flag()?,
+                    opted_out: input.flag()?,
+                })
+            })?,
             flags: DebtorFlags {
                 cease_communication: self.flag()?,
                 attorney_represented: self.flag()?,
@@ -381,20 +367,15 @@ impl In<'_> {
             } else {
                 None
             },
-            reported_signals: {
-                let signals_len = self.len()?;
-                let mut reported_signals = Vec::with_capacity(signals_len);
-                for _ in 0..signals_len {
-                    reported_signals.push(ReportedSignal {
-                        signal: Signal::from_row(self.variant_of(&SIGNAL_ROWS)?),
-                        observed_on: self.day()?,
-                        expires_on: self.option_day()?,
-                        source: self.text()?,
-                        evidence: self.text()?,
-                    });
-                }
-                reported_signals
-            },
+            reported_signals: self.list(|input| {
+                Some(ReportedSignal {
+                    signal: Signal::from_row(input.variant_of(&SIGNAL_ROWS)?),
+                    observed_on: input.day()?,
+                    expires_on: input.option_day()?,
+                    source: input.text()?,
+                    evidence: input.text()?,
+                })
+            })?,
         })
     }
 
@@ -403,28 +384,16 @@ impl In<'_> {
             work_contact_prohibited: self.flag()?,
             litigation_served: self.flag()?,
             call_consent_given_at: self.option_instant()?,
-            opted_out_channels: {
-                let channels_len = self.len()?;
-                let mut opted_out_channels = Vec::with_capacity(channels_len);
-                for _ in 0..channels_len {
-                    opted_out_channels.push(self.channel()?);
-                }
-                opted_out_channels
-            },
-            consents: {
-                let consents_len = self.len()?;
-                let mut consents = Vec::with_capacity(consents_len);
-                for _ in 0..consents_len {
-                    consents.push(ConsentRecord {
-                        channel: self.channel()?,
-                        address: self.text()?,
-                        consent: self.flag()?,
-                        at: self.instant()?,
-                        source: self.text()?,
-                    });
-                }
-                consents
-            },
+            opted_out_channels: self.list(In::channel)?,
+            consents: self.list(|input| {
+                Some(ConsentRecord {
+                    channel: input.channel()?,
+                    address: input.text()?,
+                    consent: input.flag()?,
+                    at: input.instant()?,
+                    source: input.text()?,
+                })
+            })?,
         })
     }
 }
