@@ -13,7 +13,6 @@ const DEBTORS: TableDefinition<u64, &[u8]> = TableDefinition::new("debtors");
 const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
 const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots");
 const LEDGER_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger_log");
-const LEDGER_HEADS: TableDefinition<u64, u64> = TableDefinition::new("ledger_heads");
 const IDEMPOTENCY_KEYS: TableDefinition<&str, u64> = TableDefinition::new("idempotency_keys");
 const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
@@ -148,7 +147,6 @@ impl RedbFloor {
             for n in 0..rows(backlog.keys) {
                 key_table.insert(format!("setup{n}").as_str(), n + 1).expect("put");
             }
-            txn.open_table(LEDGER_HEADS).expect("table");
         }
         txn.commit().expect("commit");
         let next_row = (backlog.ledger_rows * accounts as f64).round() as u64 + 1;
@@ -157,19 +155,18 @@ impl RedbFloor {
     }
 
     /// Posts payments `from..from + count` of the stream in one commit: per payment, an
-    /// idempotency lookup, the account, debtor, case and snapshot read (copied out), then the
-    /// ledger row (event and entry, appended to the log), the account's chain head, the
-    /// snapshot, the audit record (with the idempotency record) and the key's index row written
-    /// (format 5's layout).
+    /// idempotency lookup, the account (which keeps its debtor's jurisdiction, account record
+    /// version 3), case and snapshot read (copied out), then the ledger row (event and entry,
+    /// appended to the log), the snapshot (with the account's chain head, format 6), the audit
+    /// record (with the idempotency record) and the key's index row written (format 6's
+    /// layout).
     pub fn post(&mut self, from: usize, count: usize) {
         let txn = self.db.begin_write().expect("write");
         {
             let account_table = txn.open_table(ACCOUNTS).expect("table");
-            let debtor_table = txn.open_table(DEBTORS).expect("table");
             let case_table = txn.open_table(CASES).expect("table");
             let mut snapshot_table = txn.open_table(SNAPSHOTS).expect("table");
             let mut log_table = txn.open_table(LEDGER_LOG).expect("table");
-            let mut head_table = txn.open_table(LEDGER_HEADS).expect("table");
             let mut key_table = txn.open_table(IDEMPOTENCY_KEYS).expect("table");
             let mut audit_table = txn.open_table(AUDIT).expect("table");
             let mut read = Vec::new();
@@ -178,7 +175,7 @@ impl RedbFloor {
                 let id = account as u64;
                 let key = format!("p{n}");
                 assert!(key_table.get(key.as_str()).expect("get").is_none());
-                for table in [&account_table, &debtor_table, &case_table] {
+                for table in [&account_table, &case_table] {
                     read.clear();
                     read.extend_from_slice(table.get(id).expect("get").expect("record").value());
                 }
@@ -188,9 +185,7 @@ impl RedbFloor {
                 );
                 let row = self.next_row;
                 self.next_row += 1;
-                let _previous = head_table.get(id).expect("get").map(|guard| guard.value());
                 log_table.insert(row, bytes(self.sizes.ledger_row, n).as_slice()).expect("put");
-                head_table.insert(id, row).expect("put");
                 snapshot_table.insert(id, bytes(self.sizes.snapshot, n).as_slice()).expect("put");
                 key_table.insert(key.as_str(), self.next_audit).expect("put");
                 audit_table

@@ -84,7 +84,7 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::Action => decode_stored::<Action>(kind, bytes).is_ok(),
         RecordKind::Contact => decode_stored::<ContactAttempt>(kind, bytes).is_ok(),
         RecordKind::Audit => decode_stored::<arrears_store::AuditEntry>(kind, bytes).is_ok(),
-        RecordKind::Snapshot => decode_stored::<arrears_core::ledger::AccountState>(kind, bytes).is_ok(),
+        RecordKind::Snapshot => decode_stored::<arrears_store::SnapshotRecord>(kind, bytes).is_ok(),
         RecordKind::PluginEntry => decode_stored::<arrears_store::PluginEntryRow>(kind, bytes).is_ok(),
         RecordKind::Note => decode_stored::<arrears_core::case::Note>(kind, bytes).is_ok(),
         RecordKind::Team => decode_stored::<arrears_core::work::Team>(kind, bytes).is_ok(),

@@ -123,8 +123,10 @@ impl RecordKind {
             RecordKind::Case => 4,
             // New in format 2, with integer dates from the start. Version 2 (format 3):
             // `cold_parts` and `cold_through` appended (an older snapshot reads as a whole
-            // state).
-            RecordKind::Snapshot => 2,
+            // state). Version 3 (format 6): `ledger_head` appended, eight little-endian bytes
+            // (`crate::SnapshotRecord`; an older snapshot reads with head 0, and the migration
+            // to format 6 fills it from the `ledger_heads` table of formats 4 and 5).
+            RecordKind::Snapshot => 3,
             // New within format 2 (the `plugins` table), with integer dates from the start.
             // Version 2: `in_process` appended (an older entry reads as isolated).
             RecordKind::PluginEntry => 2,
@@ -173,8 +175,11 @@ impl RecordKind {
             RecordKind::Debtor if version < 5 => &[0],
             // `PluginEntryRow::in_process`, `false`.
             RecordKind::PluginEntry if version < 2 => &[0],
-            // `AccountState::cold_parts`, 0, and `AccountState::cold_through`, `None`.
-            RecordKind::Snapshot if version < 2 => &[0, 0],
+            // `AccountState::cold_parts`, 0, and `AccountState::cold_through`, `None`; and
+            // `SnapshotRecord::ledger_head`, 0 (eight bytes).
+            RecordKind::Snapshot if version < 2 => &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            // `SnapshotRecord::ledger_head`, 0 (eight bytes).
+            RecordKind::Snapshot if version < 3 => &[0, 0, 0, 0, 0, 0, 0, 0],
             // `HeldLine::returned`, empty.
             RecordKind::BankLine if version < 2 => &[0],
             // `CreditStanding::detected`, `None`.
@@ -412,11 +417,9 @@ pub(crate) fn decode_head<T: DeserializeOwned>(
     decode_checked(kind, bytes, true)
 }
 
-fn decode_checked<T: DeserializeOwned>(
-    kind: RecordKind,
-    bytes: &[u8],
-    head_only: bool,
-) -> Result<T, DecodeError> {
+/// The payload of a record of `kind` (the bytes between its version byte and its checksum),
+/// after the frame's checks: length and checksum, and a version no newer than this build's.
+pub(crate) fn checked_payload(kind: RecordKind, bytes: &[u8]) -> Result<&[u8], DecodeError> {
     let name = kind.name();
     if bytes.len() < 5 {
         return Err(DecodeError::TooShort { kind: name, len_bytes: bytes.len() });
@@ -435,7 +438,24 @@ fn decode_checked<T: DeserializeOwned>(
     if stored != computed {
         return Err(DecodeError::Checksum { kind: name, stored, computed });
     }
-    let (version, payload) = (framed[0], &framed[1..]);
+    if framed[0] == 0 || framed[0] > kind.version() {
+        return Err(DecodeError::Version {
+            kind: name,
+            found: framed[0],
+            expected: kind.version(),
+        });
+    }
+    Ok(&framed[1..])
+}
+
+fn decode_checked<T: DeserializeOwned>(
+    kind: RecordKind,
+    bytes: &[u8],
+    head_only: bool,
+) -> Result<T, DecodeError> {
+    let name = kind.name();
+    let payload = checked_payload(kind, bytes)?;
+    let version = bytes[0];
     // A record of an older version is read with the defaults of the fields appended since.
     let appended = kind.appended_since(version);
     let completed: std::borrow::Cow<'_, [u8]> = if appended.is_empty() {
@@ -466,6 +486,7 @@ fn decode_checked<T: DeserializeOwned>(
                 | RecordKind::Debtor
                 | RecordKind::Audit
                 | RecordKind::Account
+                | RecordKind::Snapshot
         ))
         || (version == 1
             && matches!(
@@ -476,7 +497,7 @@ fn decode_checked<T: DeserializeOwned>(
                     | RecordKind::CreditStanding
             ))
     {
-        // Written before the account's debtor jurisdiction, the case's `interrupted` and
+        // Written before the snapshot's ledger head, the account's debtor jurisdiction, the case's `interrupted` and
         // `capacity`, the action's `claim`,
         // `sent_at` and `seq` (or its `message`, `payment_link` and `invoice`), the debtor's
         // `restrictions` and `attorney`, the audit entry's `replay`, the plugin entry's

@@ -18,8 +18,10 @@ use crate::schema::{
     IDEMPOTENCY_FORMAT_4, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
 };
 use crate::schema::{AccountObligations, Accounts, Audit, Cases, Debtors, Obligations};
-use crate::schema::{LedgerHeads, LedgerLog, LedgerRow, Meta, Sequence, SnapshotCold, Snapshots};
-use crate::txn::{TxnCache, WriteTxn};
+use crate::schema::{
+    LedgerLog, LedgerRow, Meta, Sequence, SnapshotCold, Snapshots, LEDGER_HEADS_FORMAT_5,
+};
+use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
 /// redb's builder for a store on a [`FaultyDisk`]: the disk has no file locks, so redb can only
 /// use it exclusively, whatever `options.sharing` says (one in-memory disk is one process's).
@@ -87,13 +89,13 @@ impl Store {
         let mut txn = self.write()?;
         for account in txn.account_ids()? {
             let Some(whole) = txn.whole_snapshot(account)? else { continue };
-            // Version 1 is version 2 without its last two fields, `cold_parts` (a varint 0)
-            // and `cold_through` (`None`, 0).
-            let current = encode_record(RecordKind::Snapshot, &*whole);
+            // Version 1 is version 3 without its last three fields, `cold_parts` (a varint 0),
+            // `cold_through` (`None`, 0) and `ledger_head` (eight bytes).
+            let current = crate::rows::encode_snapshot(&whole, 0);
             let payload = &current[1..current.len() - 4];
-            assert!(payload.ends_with(&[0, 0]), "a whole state counts no cold part");
+            assert!(payload.ends_with(&[0; 10]), "a whole state counts no cold part");
             let mut older = vec![1];
-            older.extend_from_slice(&payload[..payload.len() - 2]);
+            older.extend_from_slice(&payload[..payload.len() - 10]);
             let checksum = crate::codec::crc32(&older);
             older.extend_from_slice(&checksum.to_le_bytes());
             txn.raw_insert(Snapshots, account.0, &older)?;
@@ -106,7 +108,6 @@ impl Store {
         let rows = txn.all_ledger_rows()?;
         write_format_2_ledger(&txn, &rows)?;
         txn.write_table(LedgerLog, |table| table.retain(|_, _| false).map_err(from_redb))?;
-        txn.write_table(LedgerHeads, |table| table.retain(|_, _| false).map_err(from_redb))?;
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, 2).map_err(from_redb)?;
             meta.remove(Sequence::Log.meta_key()).map_err(from_redb)?;
@@ -116,9 +117,29 @@ impl Store {
         txn.commit()
     }
 
+    /// Rewrites this store as format 5 wrote it, for the tests of the migration to format 6:
+    /// each account's ledger head back in the `ledger_heads` table, its snapshot at record
+    /// version 2 (no head), format version 5. The handle then holds a store it would refuse to
+    /// open: drop it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    pub fn rewrite_as_format_5(&self) -> Result<(), StorageError> {
+        let mut txn = self.write()?;
+        write_format_5_heads(&mut txn)?;
+        txn.write_table(Meta, |meta| {
+            meta.insert(META_FORMAT_VERSION, 5).map_err(from_redb)?;
+            Ok(())
+        })?;
+        *txn.cache.borrow_mut() = TxnCache::default();
+        txn.commit()
+    }
+
     /// Rewrites this store as format 4 wrote it, for the tests of the migration to format 5:
     /// each command's idempotency record back in the `idempotency` table by key, its audit
-    /// entry at record version 2 (no replay), no `idempotency_keys` row, format version 4.
+    /// entry at record version 2 (no replay), no `idempotency_keys` row, the ledger heads as
+    /// format 5 keeps them ([`Store::rewrite_as_format_5`]), format version 4.
     /// The handle then holds a store it would refuse to open: drop it.
     ///
     /// # Errors
@@ -126,6 +147,7 @@ impl Store {
     /// A storage failure or a corrupted record.
     pub fn rewrite_as_format_4(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
+        write_format_5_heads(&mut txn)?;
         write_format_4_idempotency(&mut txn)?;
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, 4).map_err(from_redb)?;
@@ -148,6 +170,46 @@ impl Store {
     pub fn snapshot_bytes_written(&self) -> u64 {
         self.snapshots_written.bytes.load(std::sync::atomic::Ordering::Relaxed)
     }
+}
+
+/// Moves every account's ledger head out of its snapshot row into the `ledger_heads` table of
+/// formats 4 and 5, and rewrites the row at snapshot record version 2 (version 3 without its
+/// last field, the head's eight bytes).
+fn write_format_5_heads(txn: &mut WriteTxn) -> Result<(), StorageError> {
+    txn.write_snapshots()?;
+    let rows: Vec<(u64, Vec<u8>)> = txn.read_table(Snapshots, |table| {
+        let mut rows = Vec::new();
+        for row in table.iter().map_err(from_redb)? {
+            let (account, bytes) = row.map_err(from_redb)?;
+            rows.push((account.value(), bytes.value().to_vec()));
+        }
+        Ok(rows)
+    })?;
+    {
+        let owner = txn.cell().borrow_owner();
+        let mut heads = owner.open_table(LEDGER_HEADS_FORMAT_5).map_err(from_redb)?;
+        for (account, bytes) in &rows {
+            let head = crate::rows::decode_snapshot_head(bytes).map_err(|reason| {
+                StorageError::Corrupted { table: "snapshots", key: account.to_string(), reason }
+            })?;
+            if head != 0 {
+                heads.insert(*account, head).map_err(from_redb)?;
+            }
+        }
+    }
+    for (account, bytes) in rows {
+        if bytes[0] != RecordKind::Snapshot.version() {
+            continue;
+        }
+        let payload = &bytes[1..bytes.len() - 4];
+        let mut older = vec![2];
+        older.extend_from_slice(&payload[..payload.len() - 8]);
+        let checksum = crate::codec::crc32(&older);
+        older.extend_from_slice(&checksum.to_le_bytes());
+        txn.raw_insert(Snapshots, account, &older)?;
+    }
+    *txn.cache.borrow_mut() = TxnCache::default();
+    Ok(())
 }
 
 /// Moves every audit entry's replay back to the `idempotency` table of formats 1 to 4 (by its

@@ -47,8 +47,8 @@ pub use open::{Durability, Sharing, Space, Store, StoreOptions, WRITE_WAIT_MS_MA
 pub use read::Reads;
 pub use schema::{
     command_key, date_key, AccountRecord, AuditEntry, AuditHead, IdempotencyRecord, LedgerRow,
-    PluginEntryRow, PluginSourceRow, RefKind, Sequence, FORMAT_VERSION, FORMAT_VERSION_OLDEST,
-    KEY_LEN_MAX,
+    PluginEntryRow, PluginSourceRow, RefKind, Sequence, SnapshotRecord, FORMAT_VERSION,
+    FORMAT_VERSION_OLDEST, KEY_LEN_MAX,
 };
 pub use scratch::Scratch;
 pub use txn::{DecodedRecords, ReadTxn, WriteTxn};

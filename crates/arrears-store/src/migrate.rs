@@ -9,7 +9,10 @@
 //! (moving their settled items to cold parts) and records, in `meta`, the first account still
 //! to do: a migration killed at any point leaves a file of the older format that the next
 //! `migrate` resumes. The last step drops the tables of the older format, creates the new
-//! ones and writes the new version.
+//! ones and writes the new version. Format 4 becomes 5 in steps over the audit log (each
+//! command's idempotency record moved into its audit entry), and 5 becomes 6 in steps of
+//! accounts again (each account's ledger head moved from `ledger_heads` into its snapshot
+//! row), each step resumable the same way.
 
 use std::path::Path;
 
@@ -24,8 +27,8 @@ use crate::rows::Record;
 use crate::schema::{
     command_key, Accounts, Audit, AuditEntry, IdempotencyRecord, Meta, Snapshots,
     ACCOUNT_ENTRIES_FORMAT_3, DERIVED_FORMAT_1, EVENTS_FORMAT_3, FORMAT_VERSION,
-    FORMAT_VERSION_OLDEST, IDEMPOTENCY_FORMAT_4, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
-    META_MIGRATION_NEXT_ACCOUNT, META_MIGRATION_NEXT_AUDIT,
+    FORMAT_VERSION_OLDEST, IDEMPOTENCY_FORMAT_4, JOURNAL_FORMAT_3, LEDGER_HEADS_FORMAT_5,
+    META_FORMAT_VERSION, META_MIGRATION_NEXT_ACCOUNT, META_MIGRATION_NEXT_AUDIT,
 };
 use crate::txn::{TableAccess, WriteTxn};
 use arrears_core::ids::AccountId;
@@ -125,6 +128,12 @@ impl Store {
                 migration.to = 5;
             }
         }
+        while migration.to == 5 && migration.steps < steps_max {
+            migration.steps += 1;
+            if store.migrate_step_to_6(accounts_per_step, &mut migration)? {
+                migration.to = 6;
+            }
+        }
         Ok(migration)
     }
 
@@ -159,21 +168,7 @@ impl Store {
         migration: &mut Migration,
     ) -> Result<bool, StorageError> {
         let mut txn = self.write()?;
-        let next = get_meta(&txn, META_MIGRATION_NEXT_ACCOUNT)?;
-        if migration.accounts == 0 && migration.resumed_at.is_none() {
-            migration.resumed_at = next;
-        }
-        let ids = txn.read_table(Accounts, |table| {
-            let mut ids = Vec::with_capacity(accounts_per_step.max(1) + 1);
-            for row in table.range(next.unwrap_or(0)..).map_err(from_redb)? {
-                ids.push(row.map_err(from_redb)?.0.value());
-                if ids.len() > accounts_per_step.max(1) {
-                    break;
-                }
-            }
-            Ok(ids)
-        })?;
-        let last_step = ids.len() <= accounts_per_step.max(1);
+        let (ids, last_step) = step_accounts(&txn, accounts_per_step, migration)?;
         for &id in ids.iter().take(accounts_per_step.max(1)) {
             move_ledger_to_log(&mut txn, id)?;
             if let Some(state) = txn.snapshot(AccountId(id))? {
@@ -236,11 +231,56 @@ impl Store {
         migration.commands += moved.len() as u64;
         if last_step {
             txn.cell().borrow_owner().delete_table(IDEMPOTENCY_FORMAT_4).map_err(from_redb)?;
-            txn.create_every_table()?;
             set_meta(&mut txn, META_MIGRATION_NEXT_AUDIT, None)?;
-            set_meta(&mut txn, META_FORMAT_VERSION, Some(FORMAT_VERSION))?;
+            set_meta(&mut txn, META_FORMAT_VERSION, Some(5))?;
         } else {
             set_meta(&mut txn, META_MIGRATION_NEXT_AUDIT, following)?;
+        }
+        txn.commit()?;
+        Ok(last_step)
+    }
+}
+
+impl Store {
+    /// One step of the migration from format 5 to 6: for the next `accounts_per_step`
+    /// accounts, moves the account's ledger head from the `ledger_heads` table of formats 4
+    /// and 5 into its snapshot row (`WriteTxn::write_snapshots` writes the row with the head
+    /// at commit; an account with a head and no snapshot gets its state rebuilt from its
+    /// events) and records where the next step starts. An account without a row in
+    /// `ledger_heads` has no ledger, or its snapshot was written with its head by this build
+    /// (a migration from format 2 or 3 moves the ledger into the log with the new rows). The
+    /// last step drops `ledger_heads`, creates the tables of the current format and writes
+    /// the version. Returns true after the last step.
+    fn migrate_step_to_6(
+        &self,
+        accounts_per_step: usize,
+        migration: &mut Migration,
+    ) -> Result<bool, StorageError> {
+        let mut txn = self.write()?;
+        let (ids, last_step) = step_accounts(&txn, accounts_per_step, migration)?;
+        let heads: Vec<(u64, u64)> = {
+            let owner = txn.cell().borrow_owner();
+            let table = owner.open_table(LEDGER_HEADS_FORMAT_5).map_err(from_redb)?;
+            let mut heads = Vec::new();
+            for &id in ids.iter().take(accounts_per_step.max(1)) {
+                if let Some(head) = table.get(id).map_err(from_redb)? {
+                    heads.push((id, head.value()));
+                }
+            }
+            heads
+        };
+        for (id, head) in heads {
+            txn.adopt_ledger_head(AccountId(id), head);
+            migration.accounts += 1;
+        }
+        if last_step {
+            txn.write_snapshots()?;
+            txn.cell().borrow_owner().delete_table(LEDGER_HEADS_FORMAT_5).map_err(from_redb)?;
+            txn.create_every_table()?;
+            set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, None)?;
+            set_meta(&mut txn, META_FORMAT_VERSION, Some(FORMAT_VERSION))?;
+        } else {
+            set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, ids.last().copied())?;
         }
         txn.commit()?;
         Ok(last_step)
@@ -368,6 +408,32 @@ fn move_ledger_to_log(txn: &mut WriteTxn, account: u64) -> Result<(), StorageErr
         txn.append_ledger(AccountId(account), record, &entries)?;
     }
     Ok(())
+}
+
+/// The accounts of a migration's next step by accounts: from `migration.next_account` (where a
+/// stopped migration resumes, noted in `migration`), up to `accounts_per_step` of them and the
+/// first of the step after, if any; and whether this step is the last.
+fn step_accounts(
+    txn: &WriteTxn,
+    accounts_per_step: usize,
+    migration: &mut Migration,
+) -> Result<(Vec<u64>, bool), StorageError> {
+    let next = get_meta(txn, META_MIGRATION_NEXT_ACCOUNT)?;
+    if migration.accounts == 0 && migration.resumed_at.is_none() {
+        migration.resumed_at = next;
+    }
+    let ids = txn.read_table(Accounts, |table| {
+        let mut ids = Vec::with_capacity(accounts_per_step.max(1) + 1);
+        for row in table.range(next.unwrap_or(0)..).map_err(from_redb)? {
+            ids.push(row.map_err(from_redb)?.0.value());
+            if ids.len() > accounts_per_step.max(1) {
+                break;
+            }
+        }
+        Ok(ids)
+    })?;
+    let last_step = ids.len() <= accounts_per_step.max(1);
+    Ok((ids, last_step))
 }
 
 /// A number of the `meta` table, if it is there.

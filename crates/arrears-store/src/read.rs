@@ -24,9 +24,9 @@ use crate::schema::{
     date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry,
     AuditHead, BankLines, BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews,
     CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys, IdempotencyRecord,
-    LedgerHeads, LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor,
-    OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue,
-    SnapshotCold, Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
+    LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
+    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, SnapshotCold,
+    SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -204,31 +204,68 @@ pub trait Reads: TableAccess {
         })
     }
 
-    /// The log sequence of an account's last ledger row, if it has one.
+    /// The log sequence of an account's last ledger row, if it has one: the head its snapshot
+    /// row keeps (format 6, [`crate::SnapshotRecord::ledger_head`]), read without decoding the
+    /// state, or the one this transaction moved it to.
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// A storage failure or a corrupted snapshot record.
     fn ledger_head(&self, account: AccountId) -> Result<Option<u64>, StorageError> {
-        self.read_table(LedgerHeads, |heads| {
-            Ok(heads.get(account.0).map_err(from_redb)?.map(|guard| guard.value()))
-        })
+        let head = match self.cached_ledger_head(account.0) {
+            Some(head) => head,
+            None => {
+                let head = self.read_table(Snapshots, |table| {
+                    let Some(guard) = table.get(account.0).map_err(from_redb)? else {
+                        return Ok(0);
+                    };
+                    crate::rows::decode_snapshot_head(guard.value()).map_err(|reason| {
+                        StorageError::Corrupted {
+                            table: "snapshots",
+                            key: account.0.to_string(),
+                            reason,
+                        }
+                    })
+                })?;
+                self.remember_ledger_head(account.0, head);
+                head
+            }
+        };
+        Ok((head != 0).then_some(head))
     }
 
-    /// Every `(account, last log sequence)` pair of the heads table.
+    /// Every `(account, last log sequence)` pair: the accounts with a ledger row, with their
+    /// heads, in account order.
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// A storage failure or a corrupted snapshot record.
     fn ledger_heads(&self) -> Result<Vec<(AccountId, u64)>, StorageError> {
-        self.read_table(LedgerHeads, |heads| {
-            let mut pairs = Vec::new();
-            for row in heads.iter().map_err(from_redb)? {
-                let (account, seq) = row.map_err(from_redb)?;
-                pairs.push((AccountId(account.value()), seq.value()));
+        let mut heads: BTreeMap<u64, u64> = self.read_table(Snapshots, |table| {
+            let mut heads = BTreeMap::new();
+            for row in table.iter().map_err(from_redb)? {
+                let (account, bytes) = row.map_err(from_redb)?;
+                let account = account.value();
+                let head = crate::rows::decode_snapshot_head(bytes.value()).map_err(|reason| {
+                    StorageError::Corrupted { table: "snapshots", key: account.to_string(), reason }
+                })?;
+                heads.insert(account, head);
             }
-            Ok(pairs)
-        })
+            Ok(heads)
+        })?;
+        if let Some(cache) = self.cache() {
+            let cache = cache.borrow();
+            for account in &cache.dirty_heads {
+                if let Some(head) = cache.heads.get(account) {
+                    heads.insert(*account, *head);
+                }
+            }
+        }
+        Ok(heads
+            .into_iter()
+            .filter(|(_, head)| *head != 0)
+            .map(|(account, head)| (AccountId(account), head))
+            .collect())
     }
 
     /// An account's ledger rows with their log sequences, in recording order: its chain
@@ -286,27 +323,15 @@ pub trait Reads: TableAccess {
             return Ok(cached);
         }
         if self.snapshot_lost(account.0) {
-            let Some(record) = self.account(account)? else {
-                return Err(StorageError::Dangling {
-                    table: "accounts",
-                    key: account.0.to_string(),
-                });
-            };
-            let events: Vec<Event> =
-                self.events(account)?.into_iter().map(|record| record.event).collect();
-            let found = Some(Arc::new(replay(&record, &events, None).state));
+            let found = Some(Arc::new(rebuilt_state(self, account)?));
             self.remember_snapshot(account.0, &found);
             // The rebuilt state is whole: the account's cold parts are stale from now on.
             self.note_whole(account.0);
             return Ok(found);
         }
-        self.read_table(Snapshots, |table| {
-            let found: Option<AccountState> =
-                get_record(table, "snapshots", RecordKind::Snapshot, account.0)?;
-            let found = found.map(Arc::new);
-            self.remember_snapshot(account.0, &found);
-            Ok(found)
-        })
+        let found = snapshot_record(self, account)?.map(Arc::new);
+        self.remember_snapshot(account.0, &found);
+        Ok(found)
     }
 
     /// The cold parts of an account's state (format 3): the settled items moved out of its
@@ -1293,9 +1318,7 @@ impl WriteTxn {
             _ if !self.snapshot_lost(account.id.0) => {
                 // Read and handed over at once: not kept in the cache only to be taken out of
                 // it again (the caller writes the next one with `put_snapshot`).
-                let found: Option<AccountState> = self.read_table(Snapshots, |table| {
-                    get_record(table, "snapshots", RecordKind::Snapshot, account.id.0)
-                })?;
+                let found = snapshot_record(self, account.id)?;
                 return Ok(found.unwrap_or_else(|| AccountState::opening(account)));
             }
             _ => {
@@ -1341,6 +1364,41 @@ impl WriteTxn {
         cache.bound();
         cache.snapshots.insert(account.0, Some(Arc::new(state)));
     }
+}
+
+/// An account's state rebuilt by replaying its events (whole: no cold part).
+///
+/// # Errors
+///
+/// A storage failure, a corrupted record, a broken chain, or no such account.
+pub(crate) fn rebuilt_state<R: Reads + ?Sized>(
+    read: &R,
+    account: AccountId,
+) -> Result<AccountState, StorageError> {
+    let Some(record) = read.account(account)? else {
+        return Err(StorageError::Dangling { table: "accounts", key: account.0.to_string() });
+    };
+    let events: Vec<Event> = read.events(account)?.into_iter().map(|record| record.event).collect();
+    Ok(replay(&record, &events, None).state)
+}
+
+/// An account's snapshot row read from the table and decoded: its state, and its ledger
+/// head, which the transaction keeps (unless it holds a newer one).
+///
+/// # Errors
+///
+/// A storage failure or a corrupted record.
+fn snapshot_record<R: Reads + ?Sized>(
+    read: &R,
+    account: AccountId,
+) -> Result<Option<AccountState>, StorageError> {
+    let found: Option<SnapshotRecord> = read.read_table(Snapshots, |table| {
+        get_record(table, "snapshots", RecordKind::Snapshot, account.0)
+    })?;
+    Ok(found.map(|SnapshotRecord { state, ledger_head }| {
+        read.remember_ledger_head(account.0, ledger_head);
+        state
+    }))
 }
 
 fn get_record<T: Record>(

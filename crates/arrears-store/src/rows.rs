@@ -113,7 +113,7 @@ rows!(
     ledger::EventRecordRow,
     Vec<ledger::PostingRow>,
     ledger::JournalEntryRow,
-    ledger::AccountStateRow,
+    ledger::SnapshotRow,
     ledger::ColdPartRow,
     ledger::LedgerLogRow,
     case::CollectionCaseRow,
@@ -173,11 +173,11 @@ records!(
 );
 
 /// The snapshot, read and written by every payment, skips its row (`rows::snapshot` says why).
-impl Record for arrears_core::ledger::AccountState {
-    type Row = ledger::AccountStateRow;
+impl Record for crate::SnapshotRecord {
+    type Row = ledger::SnapshotRow;
 
     fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
-        snapshot::encode_state(kind, self)
+        snapshot::encode_state(kind, &self.state, self.ledger_head)
     }
 
     fn decode_value(
@@ -185,7 +185,22 @@ impl Record for arrears_core::ledger::AccountState {
         bytes: &[u8],
     ) -> Result<Self, crate::codec::DecodeError> {
         snapshot::decode_state(kind, bytes)
+            .map(|(state, ledger_head)| crate::SnapshotRecord { state, ledger_head })
     }
+}
+
+/// Encodes an account's snapshot record from its state, borrowed, and its ledger head.
+pub(crate) fn encode_snapshot(
+    state: &arrears_core::ledger::AccountState,
+    ledger_head: u64,
+) -> Vec<u8> {
+    snapshot::encode_state(crate::RecordKind::Snapshot, state, ledger_head)
+}
+
+/// The ledger head of a snapshot record, without decoding its state (see
+/// [`crate::SnapshotRecord::ledger_head`]).
+pub(crate) fn decode_snapshot_head(bytes: &[u8]) -> Result<u64, crate::codec::DecodeError> {
+    snapshot::decode_head(crate::RecordKind::Snapshot, bytes)
 }
 
 /// Implements [`Record`] for a type whose record is also written and read by hand, without

@@ -15,7 +15,7 @@ use crate::error::StorageError;
 use crate::txn::{TableAccess, WriteTxn};
 
 /// The on-disk format version this build writes.
-pub const FORMAT_VERSION: u64 = 5;
+pub const FORMAT_VERSION: u64 = 6;
 /// The oldest on-disk format version this build can migrate ([`crate::Store::migrate`]).
 pub const FORMAT_VERSION_OLDEST: u64 = 1;
 
@@ -54,6 +54,12 @@ pub(crate) const EVENTS_FORMAT_3: TableDefinition<(u64, u32), &[u8]> =
 /// Formats 1 to 3: the journal entries, keyed by entry id (their rows are in the ledger log in
 /// format 4; read only by the migration).
 pub(crate) const JOURNAL_FORMAT_3: TableDefinition<u64, &[u8]> = TableDefinition::new("journal");
+
+/// Formats 4 and 5: each account's last row of the ledger log, the head of its chain (kept in
+/// the account's snapshot row in format 6, [`SnapshotRecord::ledger_head`]; read only by the
+/// migration).
+pub(crate) const LEDGER_HEADS_FORMAT_5: TableDefinition<u64, u64> =
+    TableDefinition::new("ledger_heads");
 
 /// Formats 1 to 3: the index of each account's entries, `(account, entry)` (replaced by the
 /// ledger log's per-account chains in format 4; read only by the migration).
@@ -200,7 +206,6 @@ tables! {
     PayerAccounts, payer_accounts: "payer_accounts", (&'static str, u64), &'static [u8];
     BankMatches, bank_matches: "bank_matches", &'static str, &'static [u8];
     LedgerLog, ledger_log: "ledger_log", u64, &'static [u8];
-    LedgerHeads, ledger_heads: "ledger_heads", u64, u64;
 }
 
 /// Days since 1970-01-01, the key form of a date in indexes.
@@ -257,6 +262,22 @@ pub struct AccountRecord {
     /// version 3, or for an account whose debtor does not exist: the reader then reads the
     /// debtor.
     pub debtor_jurisdiction: Option<arrears_core::model::Jurisdiction>,
+}
+
+/// An account's snapshot row (format 6): its state after its last event, and the head of its
+/// chain in the ledger log. Every command that writes to an account's ledger reads the row (for
+/// the state) and writes it back, so the head it moves costs no row of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotRecord {
+    /// The account's state after its last event (its hot part: settled items may be in cold
+    /// parts, [`AccountState::cold_parts`](arrears_core::ledger::AccountState::cold_parts)).
+    pub state: arrears_core::ledger::AccountState,
+    /// The log sequence of the account's last row of `ledger_log` (0: none). Stored as eight
+    /// little-endian bytes at the end of the payload, so that a reader who needs only the head
+    /// (a walk of the account's history) does not decode the state. 0 in a record written
+    /// before snapshot record version 3, which a store of format 6 never holds (the migration
+    /// rewrites every snapshot).
+    pub ledger_head: u64,
 }
 
 /// The first fields of an account record, in record order: what the cycle needs to group
@@ -392,8 +413,9 @@ pub enum PluginSourceRow {
 /// event and the journal entries it wrote (the event's own entry, if it posts anything, and the
 /// corrections a back-dated event makes to earlier ones). Keyed by the log's global sequence,
 /// so the rows of a commit are appended at the end of one table whatever accounts they touch;
-/// each row points back to the account's previous row, and `ledger_heads` holds each account's
-/// last row, so an account's history is read by walking its chain back.
+/// each row points back to the account's previous row, and the account's snapshot row holds its
+/// last row ([`SnapshotRecord::ledger_head`], format 6; the `ledger_heads` table in formats 4
+/// and 5), so an account's history is read by walking its chain back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerRow {
     /// The account.

@@ -120,6 +120,19 @@ pub trait TableAccess {
         self.cache().is_some_and(|cache| cache.borrow().review_removals.contains(&key))
     }
 
+    /// An account's ledger head as the cache holds it (`None`: not cached).
+    fn cached_ledger_head(&self, account: u64) -> Option<u64> {
+        self.cache()?.borrow().heads.get(&account).copied()
+    }
+
+    /// Keeps an account's ledger head as read from its snapshot row, if this transaction keeps
+    /// a cache and does not hold a newer one (a row it appended and has not written back).
+    fn remember_ledger_head(&self, account: u64, head: u64) {
+        if let Some(cache) = self.cache() {
+            cache.borrow_mut().heads.entry(account).or_insert(head);
+        }
+    }
+
     /// The audit chain's head as the cache holds it (the outer `None`: not cached).
     fn cached_audit_head(&self) -> Option<Option<AuditHead>> {
         self.cache()?.borrow().audit_head
@@ -602,6 +615,13 @@ pub struct TxnCache {
     /// when such a state, still whole, is written, the account's cold parts are deleted first.
     pub(crate) whole: BTreeSet<u64>,
 
+    /// Accounts' ledger heads (format 6: kept in the snapshot row), as read from their rows or
+    /// as this transaction's appends to the ledger log moved them.
+    pub(crate) heads: IdMap<u64>,
+    /// Accounts whose ledger head this transaction moved and has not written back with the
+    /// account's snapshot row yet. Never evicted from `heads` by [`TxnCache::bound`].
+    pub(crate) dirty_heads: BTreeSet<u64>,
+
     pub(crate) cases: IdMap<Option<CollectionCase>>,
     /// Rows of the review index this transaction removed and has not yet removed from the
     /// table (see [`WriteTxn::put_case`]; never evicted by [`TxnCache::bound`]).
@@ -632,6 +652,8 @@ impl TxnCache {
         if self.snapshots.len() > Self::ACCOUNTS_MAX || self.cases.len() > Self::ACCOUNTS_MAX {
             let dirty = &self.dirty_snapshots;
             self.snapshots.retain(|account, _| dirty.contains(account));
+            let dirty = &self.dirty_heads;
+            self.heads.retain(|account, _| dirty.contains(account));
             self.cases.clear();
         }
     }

@@ -20,10 +20,10 @@ use crate::rows::Stored;
 use crate::schema::{
     date_key, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry, AuditHead,
     BankLines, BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews,
-    CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyKeys,
-    LedgerHeads, LedgerLog, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
-    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence,
-    SnapshotCold, Snapshots, Teams, WorkItems, WorkLog,
+    CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyKeys, LedgerLog,
+    Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts,
+    PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams,
+    WorkItems, WorkLog,
 };
 use crate::txn::{TableAccess, TxnCache, WriteTxn};
 
@@ -182,10 +182,20 @@ impl WriteTxn {
             assert!(previous.is_none(), "ledger row {seq} written twice");
             Ok(())
         })?;
-        self.write_table(LedgerHeads, |heads| {
-            heads.insert(account.0, seq).map_err(from_redb)?;
-            Ok(())
-        })
+        // The head is written with the account's snapshot row, at commit (format 6).
+        let mut cache = self.cache.borrow_mut();
+        cache.heads.insert(account.0, seq);
+        cache.dirty_heads.insert(account.0);
+        Ok(())
+    }
+
+    /// Sets an account's ledger head, as the migration to format 6 reads it from the older
+    /// `ledger_heads` table; the account's snapshot row is written with it at commit.
+    pub(crate) fn adopt_ledger_head(&mut self, account: AccountId, head: u64) {
+        self.changed();
+        let mut cache = self.cache.borrow_mut();
+        cache.heads.insert(account.0, head);
+        cache.dirty_heads.insert(account.0);
     }
 
     /// Replaces an account's snapshot (its state after its last event). The snapshot is kept
@@ -214,8 +224,11 @@ impl WriteTxn {
         Ok(())
     }
 
-    /// Encodes and writes every dirty snapshot once, in account order, and marks them clean.
-    /// A snapshot a refused command took and did not give back is rebuilt from the events.
+    /// Encodes and writes every dirty snapshot once, in account order, with the account's
+    /// ledger head (format 6: the head is part of the snapshot row), and marks them clean; an
+    /// account whose head moved is written too. A snapshot a refused command took and did not
+    /// give back is rebuilt from the events, as is the state of an account whose head moved
+    /// and which has no snapshot row (a store damaged or migrated from an older format).
     /// Before a snapshot is written, what is settled in it moves to a new cold part (format
     /// 3, see [`AccountState::split_cold`]); a whole state's old parts are deleted first.
     ///
@@ -224,12 +237,20 @@ impl WriteTxn {
     /// A storage failure or a corrupted record; then the transaction must not commit (the
     /// accounts stay dirty, so a later commit writes them again or fails the same way).
     pub(crate) fn write_snapshots(&mut self) -> Result<(), StorageError> {
-        let dirty: Vec<u64> = self.cache.borrow().dirty_snapshots.iter().copied().collect();
+        let dirty: Vec<u64> = {
+            let cache = self.cache.borrow();
+            cache.dirty_snapshots.union(&cache.dirty_heads).copied().collect()
+        };
         for account in dirty {
             if self.shared_snapshot(AccountId(account))?.is_none() {
-                unreachable!("a dirty snapshot was put, so the account has one");
+                // Only an account whose head moved can be without a state here (a dirty
+                // snapshot was put); rebuilt from the events the head now reaches.
+                let state = Some(Arc::new(crate::read::rebuilt_state(self, AccountId(account))?));
+                self.remember_snapshot(account, &state);
+                self.note_whole(account);
             }
-            let (bytes, stale, part) = self.split_snapshot(account);
+            let head = self.ledger_head(AccountId(account))?.unwrap_or(0);
+            let (bytes, stale, part) = self.split_snapshot(account, head);
             #[cfg(any(test, feature = "fault-injection"))]
             let written_len = bytes.len() + part.as_ref().map_or(0, |(_, part)| part.len());
             if stale {
@@ -249,7 +270,10 @@ impl WriteTxn {
                 table.insert(account, bytes.as_slice()).map_err(from_redb)?;
                 Ok(())
             })?;
-            self.cache.borrow_mut().dirty_snapshots.remove(&account);
+            let mut cache = self.cache.borrow_mut();
+            cache.dirty_snapshots.remove(&account);
+            cache.dirty_heads.remove(&account);
+            drop(cache);
             #[cfg(any(test, feature = "fault-injection"))]
             {
                 let written = &self.snapshots_written;
@@ -264,7 +288,11 @@ impl WriteTxn {
     /// both: the snapshot's bytes, whether the account's older parts are stale (the state is
     /// whole), and the new part with its index, if one was cut.
     #[allow(clippy::type_complexity)]
-    fn split_snapshot(&self, account: u64) -> (Vec<u8>, bool, Option<(u32, Vec<u8>)>) {
+    fn split_snapshot(
+        &self,
+        account: u64,
+        ledger_head: u64,
+    ) -> (Vec<u8>, bool, Option<(u32, Vec<u8>)>) {
         let mut cache = self.cache.borrow_mut();
         let was_whole = cache.whole.remove(&account);
         let Some(Some(state)) = cache.snapshots.get_mut(&account) else {
@@ -277,7 +305,7 @@ impl WriteTxn {
         let part = state
             .split_cold(self.cold_items_min)
             .map(|part| (state.cold_parts - 1, encode_record(RecordKind::ColdPart, &part)));
-        (encode_record(RecordKind::Snapshot, &*state), stale, part)
+        (crate::rows::encode_snapshot(state, ledger_head), stale, part)
     }
 
     /// Claims an external reference for an id. Returns the id that already holds it, if any,

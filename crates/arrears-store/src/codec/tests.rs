@@ -394,18 +394,25 @@ fn damage_is_detected() {
             Err(DecodeError::Version { found, expected: 3, .. }) if found == version
         ));
     }
-    // A snapshot has no format-1 form.
-    let mut snapshot = encode_record(
-        RecordKind::Snapshot,
-        &arrears_core::ledger::AccountState::opening(&account()),
-    );
-    snapshot[0] = 3;
+    // A snapshot of a version this build does not know is refused, by its full decoder and by
+    // the reader of its ledger head alone.
+    let opening = crate::SnapshotRecord {
+        state: arrears_core::ledger::AccountState::opening(&account()),
+        ledger_head: 9,
+    };
+    let mut snapshot = encode_record(RecordKind::Snapshot, &opening);
+    assert_eq!(crate::rows::decode_snapshot_head(&snapshot), Ok(9));
+    snapshot[0] = 4;
     let body_len = snapshot.len() - 4;
     let checksum = crc32(&snapshot[..body_len]);
     snapshot[body_len..].copy_from_slice(&checksum.to_le_bytes());
     assert!(matches!(
-        decode_record::<arrears_core::ledger::AccountState>(RecordKind::Snapshot, &snapshot),
-        Err(DecodeError::Version { found: 3, expected: 2, .. })
+        decode_record::<crate::SnapshotRecord>(RecordKind::Snapshot, &snapshot),
+        Err(DecodeError::Version { found: 4, expected: 3, .. })
+    ));
+    assert!(matches!(
+        crate::rows::decode_snapshot_head(&snapshot),
+        Err(DecodeError::Version { found: 4, expected: 3, .. })
     ));
     // Trailing bytes inside a valid frame are refused.
     let mut trailing = bytes[..bytes.len() - 4].to_vec();
@@ -518,7 +525,10 @@ proptest! {
     }
 
     #[test]
-    fn snapshots_round_trip(payments in proptest::collection::vec((1u64..60, 1i64..20_000, any::<bool>()), 0..20)) {
+    fn snapshots_round_trip(
+        payments in proptest::collection::vec((1u64..60, 1i64..20_000, any::<bool>()), 0..20),
+        ledger_head in any::<u64>(),
+    ) {
         let mut events = snapshot_events();
         for (day, amount_minor, reverse) in payments {
             let seq = EventSeq(u32::try_from(events.len() + 1).unwrap());
@@ -530,17 +540,19 @@ proptest! {
             }
         }
         let state = arrears_core::ledger::replay(&account(), &events, None).state;
-        let bytes = encode_record(RecordKind::Snapshot, &state);
-        // The snapshot skips its row both ways (`rows::snapshot`): the bytes and the state
+        let record = crate::SnapshotRecord { state, ledger_head };
+        let bytes = encode_record(RecordKind::Snapshot, &record);
+        // The snapshot skips its row both ways (`rows::snapshot`): the bytes and the record
         // read back are the row's.
-        prop_assert_eq!(&bytes, &encode(RecordKind::Snapshot, &state.to_row()));
-        let row = decode::<crate::rows::ledger::AccountStateRow>(RecordKind::Snapshot, &bytes).unwrap();
-        prop_assert_eq!(&arrears_core::ledger::AccountState::from_row(row), &state);
-        let mut cut = state.clone();
-        if cut.split_cold(1).is_some() {
+        prop_assert_eq!(&bytes, &encode(RecordKind::Snapshot, &record.to_row()));
+        let row = decode::<crate::rows::ledger::SnapshotRow>(RecordKind::Snapshot, &bytes).unwrap();
+        prop_assert_eq!(&crate::SnapshotRecord::from_row(row), &record);
+        prop_assert_eq!(crate::rows::decode_snapshot_head(&bytes), Ok(ledger_head));
+        let mut cut = record.clone();
+        if cut.state.split_cold(1).is_some() {
             prop_assert_eq!(encode_record(RecordKind::Snapshot, &cut), encode(RecordKind::Snapshot, &cut.to_row()));
         }
-        prop_assert_eq!(decode_record::<arrears_core::ledger::AccountState>(RecordKind::Snapshot, &bytes).unwrap(), state);
+        prop_assert_eq!(decode_record::<crate::SnapshotRecord>(RecordKind::Snapshot, &bytes).unwrap(), record);
     }
 
     #[test]
@@ -565,7 +577,8 @@ proptest! {
         let _ = decode_record::<EventRecord>(RecordKind::Event, &bytes);
         let _ = decode_record::<Vec<Posting>>(RecordKind::Derived, &bytes);
         let _ = decode_record::<IdempotencyRecord>(RecordKind::Idempotency, &bytes);
-        let _ = decode_record::<arrears_core::ledger::AccountState>(RecordKind::Snapshot, &bytes);
+        let _ = decode_record::<crate::SnapshotRecord>(RecordKind::Snapshot, &bytes);
+        let _ = crate::rows::decode_snapshot_head(&bytes);
     }
 }
 
@@ -601,9 +614,14 @@ fn snapshot_events() -> Vec<Event> {
 #[test]
 fn golden_snapshot() {
     let state = arrears_core::ledger::replay(&account(), &snapshot_events(), None).state;
-    check(RecordKind::Snapshot, &state, expect!["02020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc8092160000030000da8d08a9"]);
+    let record = crate::SnapshotRecord { state, ledger_head: 0x0102_0304 };
+    check(RecordKind::Snapshot, &record, expect!["03020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc80921600000300000403020100000000a3f51170"]);
+    // Version 2 (formats 3 to 5), before `ledger_head`: reads with head 0 (the migration to
+    // format 6 fills it from the `ledger_heads` table).
+    let headless = crate::SnapshotRecord { ledger_head: 0, ..record };
+    older_version(RecordKind::Snapshot, &headless, "02020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc8092160000030000da8d08a9");
     // Version 1 (format 2), before `cold_parts`: reads as a whole state.
-    older_version(RecordKind::Snapshot, &state, "01020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc8092160000037e8a36be");
+    older_version(RecordKind::Snapshot, &headless, "01020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc8092160000037e8a36be");
 }
 
 /// Format 3: what a snapshot moves out once settled, and the snapshot that counts it.
@@ -632,7 +650,8 @@ fn golden_cold_part() {
         &part,
         expect!["01000103fc80921600fba00f000002000b00fbb80b000b02fbe80300e3575c1a"],
     );
-    check(RecordKind::Snapshot, &state, expect!["02020b0bfc4a921600fc8892160000000000000c0cfc7e921600fcb092160000000000010304fcb8921600fb409c000002000b00fb6842000c01fb7201fb665805fc6e931600c8000000c806fc6e931600c8000000c80304fb665805c806c800fc6e931600fc60430700082d35322e3030303006000001fb70ad02fb1f4e03fb710104fbe70305fbf559060601fc6e93160001fc7e92160001fc6e93160000060101fc809216008eb0d693"]);
+    let record = crate::SnapshotRecord { state, ledger_head: 6 };
+    check(RecordKind::Snapshot, &record, expect!["03020b0bfc4a921600fc8892160000000000000c0cfc7e921600fcb092160000000000010304fcb8921600fb409c000002000b00fb6842000c01fb7201fb665805fc6e931600c8000000c806fc6e931600c8000000c80304fb665805c806c800fc6e931600fc60430700082d35322e3030303006000001fb70ad02fb1f4e03fb710104fbe70305fbf559060601fc6e93160001fc7e92160001fc6e93160000060101fc809216000600000000000000aaea2789"]);
 }
 
 pub(crate) fn case() -> arrears_core::case::CollectionCase {

@@ -255,6 +255,11 @@ impl In<'_> {
         Some(*first)
     }
 
+    /// A fixed-size array of bytes (`[u8; N]`): its bytes, no length.
+    pub(super) fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take()
+    }
+
     fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
         let (taken, rest) = self.0.split_first_chunk::<N>()?;
         self.0 = rest;

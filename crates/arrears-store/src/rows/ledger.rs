@@ -69,6 +69,31 @@ pub struct AccountStateRow {
     pub cold_through: Option<Day>,
 }
 
+/// The stored form of [`crate::SnapshotRecord`]: the state's row, then (snapshot record
+/// version 3, format 6) the account's ledger head as eight little-endian bytes, so that it can
+/// be read without decoding the state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct SnapshotRow {
+    pub state: AccountStateRow,
+    pub ledger_head: [u8; 8],
+}
+
+impl super::Stored<SnapshotRow> for crate::SnapshotRecord {
+    fn to_row(&self) -> SnapshotRow {
+        let crate::SnapshotRecord { state, ledger_head } = self;
+        SnapshotRow { state: state.to_row(), ledger_head: ledger_head.to_le_bytes() }
+    }
+
+    fn from_row(row: SnapshotRow) -> Self {
+        let SnapshotRow { state, ledger_head } = row;
+        crate::SnapshotRecord {
+            state: super::Stored::from_row(state),
+            ledger_head: u64::from_le_bytes(ledger_head),
+        }
+    }
+}
+
 /// The stored form of `arrears_core::ledger::cold::ColdPart`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]

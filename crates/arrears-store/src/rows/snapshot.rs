@@ -32,24 +32,51 @@ use super::strings_mode;
 
 mod bytes;
 
-/// Encodes `state` as its snapshot record, the bytes of
-/// `codec::encode(kind, &state.to_row())`, without building the row.
-pub(crate) fn encode_state(kind: RecordKind, state: &AccountState) -> Vec<u8> {
+/// Encodes `state` and the account's ledger head as its snapshot record, the bytes of
+/// `codec::encode(kind, &record.to_row())` of the [`crate::SnapshotRecord`] they make, without
+/// building the row.
+pub(crate) fn encode_state(kind: RecordKind, state: &AccountState, ledger_head: u64) -> Vec<u8> {
     if strings_mode() {
-        return crate::codec::encode_serialized(kind, &StateView(state));
+        return crate::codec::encode_serialized(
+            kind,
+            &(StateView(state), ledger_head.to_le_bytes()),
+        );
     }
-    bytes::encode(kind, state)
+    bytes::encode(kind, state, ledger_head)
 }
 
-/// Decodes a snapshot record into the state, as `AccountState::from_row` of its decoded row
-/// would, without building the row.
-pub(crate) fn decode_state(kind: RecordKind, bytes: &[u8]) -> Result<AccountState, DecodeError> {
+/// Decodes a snapshot record into the state and the ledger head, as
+/// `SnapshotRecord::from_row` of its decoded row would, without building the row.
+pub(crate) fn decode_state(
+    kind: RecordKind,
+    bytes: &[u8],
+) -> Result<(AccountState, u64), DecodeError> {
     if !strings_mode() {
-        if let Some(state) = self::bytes::decode(kind, bytes) {
-            return Ok(state);
+        if let Some(decoded) = self::bytes::decode(kind, bytes) {
+            return Ok(decoded);
         }
     }
-    crate::codec::decode_deserialized::<StateDirect>(kind, bytes).map(StateDirect::into_state)
+    crate::codec::decode_deserialized::<(StateDirect, [u8; 8])>(kind, bytes)
+        .map(|(state, head)| (state.into_state(), u64::from_le_bytes(head)))
+}
+
+/// The ledger head of a snapshot record of the current version, read from the last eight bytes
+/// of its payload without decoding the state, after the frame's checks (length, checksum,
+/// version). A record of an older version holds no head (0).
+pub(crate) fn decode_head(kind: RecordKind, bytes: &[u8]) -> Result<u64, DecodeError> {
+    let payload = crate::codec::checked_payload(kind, bytes)?;
+    if bytes[0] != kind.version() {
+        return Ok(0);
+    }
+    let Some(head) = payload.len().checked_sub(8).and_then(|start| payload.get(start..)) else {
+        return Err(DecodeError::Payload {
+            kind: kind.name(),
+            reason: format!("a payload of {} bytes holds no ledger head", payload.len()),
+        });
+    };
+    let mut le = [0; 8];
+    le.copy_from_slice(head);
+    Ok(u64::from_le_bytes(le))
 }
 
 /// The fields of [`AccountStateRow`], in its order, borrowed from the state.

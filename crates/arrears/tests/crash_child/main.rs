@@ -1,8 +1,9 @@
 //! `arrears-crash-child STORE FROM`: the helper process of the crash test
 //! (`tests/it/crash.rs`). It opens the store and executes the command stream from command
 //! number `FROM` on, printing `START n` before and `ACK n` after each command returns `Ok`,
-//! until the test kills it. `arrears-crash-child STORE migrate` migrates the store instead, in
-//! steps of ten accounts, and prints `MIGRATED` when it is done.
+//! until the test kills it. `arrears-crash-child STORE migrate [ACCOUNTS]` migrates the store
+//! instead, in steps of `ACCOUNTS` accounts (ten unless given), and prints `MIGRATED` when it
+//! is done.
 //!
 //! It is a binary of this package, built only with the feature `crash-child`, which the
 //! package's dev-dependency on itself turns on: `cargo test` builds it and hands its path to
@@ -27,7 +28,8 @@ fn main() {
     if from == "migrate" {
         let options = arrears_store::StoreOptions::default();
         let path = std::path::Path::new(&path);
-        let done = arrears_store::Store::migrate_in_steps(path, options, 10, u64::MAX).unwrap();
+        let step = args.next().map_or(10, |step| step.parse().expect("ACCOUNTS is a number"));
+        let done = arrears_store::Store::migrate_in_steps(path, options, step, u64::MAX).unwrap();
         println!("MIGRATED {}", done.accounts);
         return;
     }

@@ -153,6 +153,21 @@ fn killed_child_loses_nothing_acknowledged() {
 /// balances exactly as before it was rewritten as format 2.
 #[test]
 fn a_killed_migration_loses_nothing() {
+    killed_migration_loses_nothing(arrears_store::Store::rewrite_as_format_2, 10, 0x0a11_9a7e);
+}
+
+/// The same from format 5, whose migration moves each account's ledger head into its snapshot
+/// row (format 6), one account a step so that the kills land among its 300 commits.
+#[test]
+fn a_killed_migration_from_format_5_loses_nothing() {
+    killed_migration_loses_nothing(arrears_store::Store::rewrite_as_format_5, 1, 0x0a11_9a75);
+}
+
+fn killed_migration_loses_nothing(
+    rewrite: fn(&arrears_store::Store) -> Result<(), arrears_store::StorageError>,
+    accounts_per_step: usize,
+    seed: u64,
+) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("migrate.redb");
     let books = Arrears::create_with(&path, options()).unwrap();
@@ -177,16 +192,17 @@ fn a_killed_migration_loses_nothing() {
         ids.iter().map(|id| format!("{:?}", books.account_view(*id, d(11, 1)).unwrap())).collect()
     };
     let before = views(&books);
-    books.store().rewrite_as_format_2().unwrap();
+    rewrite(books.store()).unwrap();
     drop(books);
 
-    let mut rng = Rng(0x0a11_9a7e);
+    let mut rng = Rng(seed);
     let (mut kills, mut finished) = (0, false);
     while !finished {
         assert!(kills < 200, "the migration never finished");
         let mut child = Process::new(env!("CARGO_BIN_EXE_arrears-crash-child"))
             .arg(&path)
             .arg("migrate")
+            .arg(accounts_per_step.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -203,10 +219,11 @@ fn a_killed_migration_loses_nothing() {
             assert!(!status.success(), "the child ended by itself without migrating: {output}");
             kills += 1;
             // Killed part way: every open refuses the file, which is still of an older format
-            // (2 until the ledger has moved, then 4 until the idempotency records have), unless
-            // the kill came after the last step committed (before the child said so).
+            // (2 until the ledger has moved, then 4 until the idempotency records have, then 5
+            // until the ledger heads have), unless the kill came after the last step committed
+            // (before the child said so).
             match Arrears::open_with(&path, options()) {
-                Err(arrears::OpenError::NeedsMigration { found: 2 | 4, .. }) => {}
+                Err(arrears::OpenError::NeedsMigration { found: 2 | 4 | 5, .. }) => {}
                 Err(other) => panic!("kill {kills}: {other}"),
                 Ok(books) => {
                     drop(books);

@@ -40,14 +40,14 @@ fn open_fixture(version: u64) {
         );
         assert!(error.to_string().contains("arrears --db"), "{error}");
         let migration = Arrears::migrate(&copy, options()).unwrap();
-        // Formats before 4 rewrite both accounts' ledgers; every format before 5 moves the
-        // idempotency records of the fixture's commands into their audit entries.
-        let accounts = if version < 4 { 2 } else { 0 };
+        // Formats before 4 rewrite both accounts' ledgers and snapshots, formats 4 and 5 both
+        // snapshots (each with its ledger head); every format before 5 moves the idempotency
+        // records of the fixture's commands into their audit entries.
         assert_eq!(
             (migration.from, migration.to, migration.accounts),
-            (version, FORMAT_VERSION, accounts)
+            (version, FORMAT_VERSION, 2)
         );
-        assert!(migration.commands > 0, "{migration:?}");
+        assert_eq!(migration.commands > 0, version < 5, "{migration:?}");
     }
     let twice = Arrears::migrate(&copy, options()).unwrap_err();
     assert!(
@@ -109,8 +109,13 @@ fn version_4_fixture_migrates_with_known_balances() {
 }
 
 #[test]
-fn version_5_fixture_opens_with_known_balances() {
+fn version_5_fixture_migrates_with_known_balances() {
     open_fixture(5);
+}
+
+#[test]
+fn version_6_fixture_opens_with_known_balances() {
+    open_fixture(6);
 }
 
 /// A migration stopped after its first commit (as a kill would stop it) leaves a store of the

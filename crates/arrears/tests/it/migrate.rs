@@ -1,4 +1,4 @@
-//! Issue 16 point 2: the migration to format 4 on accounts with years of history. A store
+//! Issue 16 point 2: the migrations to formats 4, 5 and 6 on accounts with years of history. A store
 //! written by this build is rewritten as format 2 wrote it (whole snapshots, no cold parts,
 //! version 2), migrated in small steps stopped and resumed again and again, and must then read,
 //! verify and go on exactly as the store that was never rewritten.
@@ -151,13 +151,15 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
             break;
         }
     }
-    // Steps of 5 accounts to format 4, then of 50 audit records to format 5.
+    // Steps of 5 accounts to format 4, then of 50 audit records to format 5, then of 5
+    // accounts to format 6 (which find every snapshot written with its head already: the
+    // ledger's move to the log wrote them).
     let commands = commands(&control);
     let audit_records = audit_records(&control);
     assert_eq!(
         (runs, rewritten, moved),
         (
-            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50)) as u64,
+            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5)) as u64,
             ACCOUNTS as u64,
             commands as u64
         )
@@ -188,6 +190,58 @@ fn audit_records(path: &std::path::Path) -> usize {
     read.audit_log().unwrap().len()
 }
 
+/// Issue 16 point 1 (format 6): each account's ledger head moves from the `ledger_heads`
+/// table into its snapshot row. A format-5 store migrates in steps stopped after every commit
+/// (each stop a store of format 5 no open accepts), and then reads its accounts' histories,
+/// verifies, and goes on as one never migrated.
+#[test]
+fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (control, migrated) = (dir.path().join("control.redb"), dir.path().join("migrated.redb"));
+    let books = Arrears::create_with(&control, options()).unwrap();
+    let ids = build(&books);
+    let before = views(&books, &ids);
+    let histories: Vec<_> = ids.iter().map(|id| books.events(*id).unwrap()).collect();
+    drop(books);
+    std::fs::copy(&control, &migrated).unwrap();
+    let older = Arrears::open_with(&migrated, options()).unwrap();
+    older.store().rewrite_as_format_5().unwrap();
+    drop(older);
+    let refused = Arrears::open_with(&migrated, options()).unwrap_err();
+    assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5, .. }), "{refused}");
+
+    let store = arrears_store::StoreOptions::default();
+    let (mut runs, mut rewritten) = (0, 0);
+    loop {
+        let step = arrears_store::Store::migrate_in_steps(&migrated, store, 5, 1).unwrap();
+        runs += 1;
+        rewritten += step.accounts;
+        assert_eq!((step.from, step.commands), (5, 0), "{step:?}");
+        assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
+        if step.to == arrears_store::FORMAT_VERSION {
+            break;
+        }
+        let refused = Arrears::open_with(&migrated, options()).unwrap_err();
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5, .. }));
+    }
+    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64, ACCOUNTS as u64));
+
+    let after = Arrears::open_with(&migrated, options()).unwrap();
+    let report = after.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(views(&after, &ids), before);
+    let read = after.store().read().unwrap();
+    let control_store = Arrears::open_with(&control, options()).unwrap();
+    let control_read = control_store.store().read().unwrap();
+    for (id, history) in ids.iter().zip(&histories) {
+        assert_eq!(&after.events(*id).unwrap(), history, "{id}");
+        assert_eq!(read.ledger_head(*id).unwrap(), control_read.ledger_head(*id).unwrap(), "{id}");
+    }
+    drop((read, control_read));
+    assert_eq!(go_on(&after, &ids), go_on(&control_store, &ids));
+    assert!(after.verify().unwrap().is_clean());
+}
+
 /// Issue 16 point 1 (format 5): the idempotency records move into their commands' audit
 /// entries. A format-4 store migrates in steps stopped after every commit; each key then
 /// replays what it replayed before (a retry is no conflict and posts nothing), the feed reads
@@ -208,20 +262,23 @@ fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4, .. }), "{refused}");
 
     let store = arrears_store::StoreOptions::default();
-    let (mut runs, mut moved) = (0, 0);
+    let (mut runs, mut moved, mut rewritten) = (0, 0, 0);
     loop {
         let step = arrears_store::Store::migrate_in_steps(&migrated, store, 3, 1).unwrap();
         runs += 1;
         moved += step.commands;
-        assert_eq!((step.from, step.accounts), (4, 0), "{step:?}");
+        rewritten += step.accounts;
+        assert!(step.from == 4 || step.from == 5, "{step:?}");
         if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4 | 5, .. }));
     }
-    assert_eq!(runs, audit_records(&control).div_ceil(30) as u64);
+    // Steps of 30 audit records to format 5, then of 3 accounts to format 6.
+    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3)) as u64);
     assert_eq!(moved, commands(&control) as u64);
+    assert_eq!(rewritten, ACCOUNTS as u64);
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();

@@ -100,6 +100,8 @@ fn a_wrong_or_damaged_snapshot_is_reported() {
     // A well-formed snapshot that owes one cent less than the events say.
     let obligation = snapshot.obligations.values_mut().next().unwrap();
     obligation.outstanding_minor[0] -= 1;
+    let ledger_head = books.store().read().unwrap().ledger_head(account).unwrap().unwrap();
+    let snapshot = arrears_store::SnapshotRecord { state: snapshot, ledger_head };
     let mut txn = books.store().write().unwrap();
     txn.raw_overwrite("snapshots", account.get(), &encode_record(RecordKind::Snapshot, &snapshot))
         .unwrap();
@@ -128,6 +130,43 @@ fn a_wrong_or_damaged_snapshot_is_reported() {
         "{:?}",
         report.problems
     );
+}
+
+/// Format 6: the head of an account's chain in the ledger log is kept in its snapshot row. A
+/// row whose head points at an earlier row of the account (a well-formed record, its state
+/// right) hides the later rows from every read of the account's history: verify reports each
+/// entry the chain no longer reaches.
+#[test]
+fn a_snapshot_row_with_a_wrong_ledger_head_is_reported() {
+    let (_dir, books, account, _) = sample();
+    let read = books.store().read().unwrap();
+    let state = read.snapshot(account).unwrap().unwrap();
+    let head = read.ledger_head(account).unwrap().unwrap();
+    let previous = read.ledger_rows(account).unwrap().iter().rev().nth(1).unwrap().0;
+    let last_entries = read.ledger_rows(account).unwrap().last().unwrap().1.entries.len();
+    assert!(last_entries > 0, "the sample's last event posts");
+    drop(read);
+    let stale = arrears_store::SnapshotRecord { state: state.clone(), ledger_head: previous };
+    let mut txn = books.store().write().unwrap();
+    txn.raw_overwrite("snapshots", account.get(), &encode_record(RecordKind::Snapshot, &stale))
+        .unwrap();
+    txn.commit().unwrap();
+    let report = books.verify().unwrap();
+    let unreached = report
+        .problems
+        .iter()
+        .filter(|problem| {
+            problem.check == "index" && problem.detail == "entry missing from the account index"
+        })
+        .count();
+    assert_eq!(unreached, last_entries, "{:?}", report.problems);
+    // Its head back, the store verifies clean again.
+    let right = arrears_store::SnapshotRecord { state, ledger_head: head };
+    let mut txn = books.store().write().unwrap();
+    txn.raw_overwrite("snapshots", account.get(), &encode_record(RecordKind::Snapshot, &right))
+        .unwrap();
+    txn.commit().unwrap();
+    assert!(books.verify().unwrap().is_clean());
 }
 
 /// Issue 21: the audit chain covers each command's content, and its head can be anchored

@@ -43,20 +43,27 @@ pub(super) const BOOK_ROWS: [BookRow; 13] = [
 pub(super) const COMPONENT_ROWS: [ComponentRow; 3] =
     [ComponentRow::Principal, ComponentRow::Interest, ComponentRow::Fee];
 
-/// The snapshot record of `state` (version byte, payload, CRC-32), as `codec::encode` of its
-/// row writes it.
+/// The snapshot record of `state` and the account's ledger head (version byte, payload,
+/// CRC-32), as `codec::encode` of its row (`SnapshotRow`) writes it: the state's fields, then
+/// the head's eight little-endian bytes.
 ///
 /// # Panics
 ///
 /// If the record exceeds [`RECORD_LEN_MAX`], as `codec::encode` does.
-pub(super) fn encode(kind: RecordKind, state: &AccountState) -> Vec<u8> {
-    crate::rows::bytes::encode(kind, |out| out.state(state))
+pub(super) fn encode(kind: RecordKind, state: &AccountState, ledger_head: u64) -> Vec<u8> {
+    crate::rows::bytes::encode(kind, |out| {
+        out.state(state);
+        out.array(&ledger_head.to_le_bytes());
+    })
 }
 
-/// The state of a snapshot record of the current version in canonical form; `None` for
-/// anything else (the caller then decodes with serde).
-pub(super) fn decode(kind: RecordKind, bytes: &[u8]) -> Option<AccountState> {
-    crate::rows::bytes::decode(kind, bytes, |input| input.state())
+/// The state and ledger head of a snapshot record of the current version in canonical form;
+/// `None` for anything else (the caller then decodes with serde).
+pub(super) fn decode(kind: RecordKind, bytes: &[u8]) -> Option<(AccountState, u64)> {
+    crate::rows::bytes::decode(kind, bytes, |input| {
+        let state = input.state()?;
+        Some((state, u64::from_le_bytes(input.array()?)))
+    })
 }
 
 impl Out {

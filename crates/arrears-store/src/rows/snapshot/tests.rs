@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use super::bytes::{BOOK_ROWS, COMPONENT_ROWS};
 use super::*;
 use crate::codec::{crc32, decode, encode, encode_serialized};
-use crate::rows::ledger::AccountStateRow;
+use crate::rows::ledger::SnapshotRow;
 use crate::rows::strategies::{arb_day, arb_decimal, arb_i64, arb_u32, arb_u64};
 
 const KIND: RecordKind = RecordKind::Snapshot;
@@ -118,22 +118,26 @@ fn arb_state() -> impl Strategy<Value = AccountState> {
     })
 }
 
-/// The state the serde reader (the reference) gives for `bytes`.
-fn serde_decode(bytes: &[u8]) -> Result<AccountState, DecodeError> {
-    crate::codec::decode_deserialized::<StateDirect>(KIND, bytes).map(StateDirect::into_state)
+/// The state and head the serde reader (the reference) gives for `bytes`.
+fn serde_decode(bytes: &[u8]) -> Result<(AccountState, u64), DecodeError> {
+    crate::codec::decode_deserialized::<(StateDirect, [u8; 8])>(KIND, bytes)
+        .map(|(state, head)| (state.into_state(), u64::from_le_bytes(head)))
 }
 
 proptest! {
     #[test]
-    fn every_way_writes_the_rows_bytes_and_reads_the_state(state in arb_state()) {
-        let row_bytes = encode(KIND, &state.to_row());
-        prop_assert_eq!(&bytes::encode(KIND, &state), &row_bytes);
-        prop_assert_eq!(&encode_serialized(KIND, &StateView(&state)), &row_bytes);
-        prop_assert_eq!(&encode_state(KIND, &state), &row_bytes);
-        let row: AccountStateRow = decode(KIND, &row_bytes).unwrap();
-        prop_assert_eq!(&AccountState::from_row(row), &state);
-        prop_assert_eq!(bytes::decode(KIND, &row_bytes), Some(state.clone()));
-        prop_assert_eq!(&serde_decode(&row_bytes).unwrap(), &state);
+    fn every_way_writes_the_rows_bytes_and_reads_the_state(state in arb_state(), head in any::<u64>()) {
+        let record = crate::SnapshotRecord { state, ledger_head: head };
+        let state = &record.state;
+        let row_bytes = encode(KIND, &record.to_row());
+        prop_assert_eq!(&bytes::encode(KIND, state, head), &row_bytes);
+        prop_assert_eq!(&encode_serialized(KIND, &(StateView(state), head.to_le_bytes())), &row_bytes);
+        prop_assert_eq!(&encode_state(KIND, state, head), &row_bytes);
+        let row: SnapshotRow = decode(KIND, &row_bytes).unwrap();
+        prop_assert_eq!(&crate::SnapshotRecord::from_row(row), &record);
+        prop_assert_eq!(bytes::decode(KIND, &row_bytes), Some((state.clone(), head)));
+        prop_assert_eq!(serde_decode(&row_bytes).unwrap(), (state.clone(), head));
+        prop_assert_eq!(decode_head(KIND, &row_bytes), Ok(head));
     }
 
 }
@@ -152,8 +156,9 @@ proptest! {
         ),
         cut in any::<prop::sample::Index>(),
         truncate in any::<bool>(),
+        head in any::<u64>(),
     ) {
-        let mut bytes = encode_state(KIND, &state);
+        let mut bytes = encode_state(KIND, &state, head);
         let mut body = bytes[..bytes.len() - 4].to_vec();
         for (index, value) in edits {
             let at = index.index(body.len());
@@ -168,8 +173,12 @@ proptest! {
         bytes = body;
         let by_hand = bytes::decode(KIND, &bytes);
         let by_serde = serde_decode(&bytes);
-        if let Some(state) = &by_hand {
-            prop_assert_eq!(Ok(state), by_serde.as_ref());
+        if let Some(decoded) = &by_hand {
+            prop_assert_eq!(Ok(decoded), by_serde.as_ref());
+        }
+        // The head alone is read from the last eight bytes of whatever frame is valid.
+        if let Ok((_, head)) = &by_serde {
+            prop_assert_eq!(decode_head(KIND, &bytes), Ok(*head));
         }
         prop_assert_eq!(decode_state(KIND, &bytes), by_serde);
     }
@@ -208,17 +217,25 @@ fn text_dates_and_older_versions_take_the_serde_way() {
         cold_parts: 0,
         cold_through: None,
     };
-    let text = crate::rows::with_strings(|| encode_state(KIND, &state));
-    assert_eq!(text, crate::rows::with_strings(|| encode(KIND, &state.to_row())));
-    assert_ne!(text, encode_state(KIND, &state));
-    assert_eq!(crate::rows::with_strings(|| decode_state(KIND, &text)).unwrap(), state);
-    // A version-1 snapshot (before `cold_parts` and `cold_through`) is not the hand-written
-    // form's, and reads through serde with their defaults.
-    let current = encode_state(KIND, &state);
-    let mut older = current[..current.len() - 6].to_vec();
-    older[0] = 1;
-    let checksum = crc32(&older);
-    older.extend_from_slice(&checksum.to_le_bytes());
-    assert_eq!(bytes::decode(KIND, &older), None);
-    assert_eq!(decode_state(KIND, &older).unwrap(), state);
+    let record = crate::SnapshotRecord { state: state.clone(), ledger_head: 77 };
+    let text = crate::rows::with_strings(|| encode_state(KIND, &state, 77));
+    assert_eq!(text, crate::rows::with_strings(|| encode(KIND, &record.to_row())));
+    assert_ne!(text, encode_state(KIND, &state, 77));
+    assert_eq!(
+        crate::rows::with_strings(|| decode_state(KIND, &text)).unwrap(),
+        (state.clone(), 77)
+    );
+    // A version-2 snapshot (before `ledger_head`) and a version-1 one (before `cold_parts` and
+    // `cold_through` too) are not the hand-written form's, and read through serde with their
+    // defaults: head 0.
+    let current = encode_state(KIND, &state, 77);
+    for (version, cut) in [(2, 12), (1, 14)] {
+        let mut older = current[..current.len() - cut].to_vec();
+        older[0] = version;
+        let checksum = crc32(&older);
+        older.extend_from_slice(&checksum.to_le_bytes());
+        assert_eq!(bytes::decode(KIND, &older), None);
+        assert_eq!(decode_state(KIND, &older).unwrap(), (state.clone(), 0));
+        assert_eq!(decode_head(KIND, &older), Ok(0));
+    }
 }
