@@ -255,10 +255,8 @@ pub trait Reads: TableAccess {
         })?;
         if let Some(cache) = self.cache() {
             let cache = cache.borrow();
-            for account in &cache.dirty_heads {
-                if let Some(head) = cache.heads.get(account) {
-                    heads.insert(*account, *head);
-                }
+            for (account, head) in cache.heads.iter().filter(|(_, head)| head.dirty) {
+                heads.insert(*account, head.seq);
             }
         }
         Ok(heads

@@ -122,14 +122,18 @@ pub trait TableAccess {
 
     /// An account's ledger head as the cache holds it (`None`: not cached).
     fn cached_ledger_head(&self, account: u64) -> Option<u64> {
-        self.cache()?.borrow().heads.get(&account).copied()
+        self.cache()?.borrow().heads.get(&account).map(|head| head.seq)
     }
 
     /// Keeps an account's ledger head as read from its snapshot row, if this transaction keeps
     /// a cache and does not hold a newer one (a row it appended and has not written back).
     fn remember_ledger_head(&self, account: u64, head: u64) {
         if let Some(cache) = self.cache() {
-            cache.borrow_mut().heads.entry(account).or_insert(head);
+            cache
+                .borrow_mut()
+                .heads
+                .entry(account)
+                .or_insert(LedgerHead { seq: head, dirty: false });
         }
     }
 
@@ -595,6 +599,15 @@ impl Hasher for IdHasher {
     }
 }
 
+/// An account's ledger head as a write transaction holds it (see [`TxnCache::heads`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LedgerHead {
+    /// The log sequence of the account's last row.
+    pub(crate) seq: u64,
+    /// Moved by this transaction and not yet written back with the account's snapshot row.
+    pub(crate) dirty: bool,
+}
+
 /// Decoded records a write transaction has read or written, so that a command reading an
 /// account's snapshot and case, then writing them, decodes each once. Only this transaction's
 /// own view is cached (the cache dies with it), so it can never be stale.
@@ -616,11 +629,10 @@ pub struct TxnCache {
     pub(crate) whole: BTreeSet<u64>,
 
     /// Accounts' ledger heads (format 6: kept in the snapshot row), as read from their rows or
-    /// as this transaction's appends to the ledger log moved them.
-    pub(crate) heads: IdMap<u64>,
-    /// Accounts whose ledger head this transaction moved and has not written back with the
-    /// account's snapshot row yet. Never evicted from `heads` by [`TxnCache::bound`].
-    pub(crate) dirty_heads: BTreeSet<u64>,
+    /// as this transaction's appends to the ledger log moved them. A head moved and not yet
+    /// written back with the account's snapshot row is dirty, and never evicted by
+    /// [`TxnCache::bound`].
+    pub(crate) heads: IdMap<LedgerHead>,
 
     pub(crate) cases: IdMap<Option<CollectionCase>>,
     /// Rows of the review index this transaction removed and has not yet removed from the
@@ -652,8 +664,7 @@ impl TxnCache {
         if self.snapshots.len() > Self::ACCOUNTS_MAX || self.cases.len() > Self::ACCOUNTS_MAX {
             let dirty = &self.dirty_snapshots;
             self.snapshots.retain(|account, _| dirty.contains(account));
-            let dirty = &self.dirty_heads;
-            self.heads.retain(|account, _| dirty.contains(account));
+            self.heads.retain(|_, head| head.dirty);
             self.cases.clear();
         }
     }

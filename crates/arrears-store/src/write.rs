@@ -25,7 +25,7 @@ use crate::schema::{
     PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams,
     WorkItems, WorkLog,
 };
-use crate::txn::{TableAccess, TxnCache, WriteTxn};
+use crate::txn::{LedgerHead, TableAccess, TxnCache, WriteTxn};
 
 /// Most review-index removals a transaction defers ([`WriteTxn::put_case`]); past it they are
 /// made at once, so that the set stays small however many cases one transaction writes.
@@ -183,9 +183,8 @@ impl WriteTxn {
             Ok(())
         })?;
         // The head is written with the account's snapshot row, at commit (format 6).
-        let mut cache = self.cache.borrow_mut();
-        cache.heads.insert(account.0, seq);
-        cache.dirty_heads.insert(account.0);
+        let head = LedgerHead { seq, dirty: true };
+        self.cache.borrow_mut().heads.insert(account.0, head);
         Ok(())
     }
 
@@ -193,9 +192,8 @@ impl WriteTxn {
     /// `ledger_heads` table; the account's snapshot row is written with it at commit.
     pub(crate) fn adopt_ledger_head(&mut self, account: AccountId, head: u64) {
         self.changed();
-        let mut cache = self.cache.borrow_mut();
-        cache.heads.insert(account.0, head);
-        cache.dirty_heads.insert(account.0);
+        let head = LedgerHead { seq: head, dirty: true };
+        self.cache.borrow_mut().heads.insert(account.0, head);
     }
 
     /// Replaces an account's snapshot (its state after its last event). The snapshot is kept
@@ -239,7 +237,17 @@ impl WriteTxn {
     pub(crate) fn write_snapshots(&mut self) -> Result<(), StorageError> {
         let dirty: Vec<u64> = {
             let cache = self.cache.borrow();
-            cache.dirty_snapshots.union(&cache.dirty_heads).copied().collect()
+            let mut dirty: Vec<u64> = cache.dirty_snapshots.iter().copied().collect();
+            let moved = cache
+                .heads
+                .iter()
+                .filter(|(account, head)| head.dirty && !cache.dirty_snapshots.contains(account));
+            let sorted = dirty.len();
+            dirty.extend(moved.map(|(account, _)| *account));
+            if dirty.len() > sorted {
+                dirty.sort_unstable();
+            }
+            dirty
         };
         for account in dirty {
             if self.shared_snapshot(AccountId(account))?.is_none() {
@@ -272,7 +280,9 @@ impl WriteTxn {
             })?;
             let mut cache = self.cache.borrow_mut();
             cache.dirty_snapshots.remove(&account);
-            cache.dirty_heads.remove(&account);
+            if let Some(head) = cache.heads.get_mut(&account) {
+                head.dirty = false;
+            }
             drop(cache);
             #[cfg(any(test, feature = "fault-injection"))]
             {
