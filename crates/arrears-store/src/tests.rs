@@ -776,3 +776,123 @@ mod account_facts {
         assert_eq!(record.debtor_jurisdiction, None);
     }
 }
+
+/// Format 6: each account's ledger head lives in its snapshot row. Against a model of the
+/// rows each account's chain holds: appends with and without the account's next snapshot,
+/// the dirty snapshots written part way, the decoded records handed away, commits and dropped
+/// transactions. Inside each transaction the head and the chain are its own; after the last
+/// commit a reader sees the committed ones, in the rows and in `ledger_heads`.
+mod ledger_heads {
+    use std::collections::BTreeMap;
+
+    use arrears_core::ids::{AccountId, EventSeq};
+    use arrears_core::ledger::{Event, EventKind, EventRecord};
+    use proptest::prelude::*;
+
+    use super::options;
+    use crate::{Reads, Store};
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Appends a row to account `.0`'s ledger; with `.1`, puts its next snapshot too.
+        Append(u64, bool),
+        /// Writes the dirty snapshots now, as a transaction holding too many does.
+        Flush,
+        /// Hands away the decoded records the transaction holds unchanged.
+        TakeDecoded,
+        Commit,
+        Drop,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            8 => (1_u64..5, prop::bool::weighted(0.8)).prop_map(|(a, s)| Step::Append(a, s)),
+            1 => Just(Step::Flush),
+            1 => Just(Step::TakeDecoded),
+            2 => Just(Step::Commit),
+            1 => Just(Step::Drop),
+        ]
+    }
+
+    fn record(seq: u32) -> EventRecord {
+        EventRecord {
+            event: Event {
+                seq: EventSeq(seq),
+                effective_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+                kind: EventKind::Payment { amount_minor: 100, directed_to: None },
+            },
+            recorded_at: "2026-01-05T00:00:00Z".parse().unwrap(),
+            key: format!("k{seq}"),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #[test]
+        fn each_snapshot_row_keeps_its_account_s_last_log_row(steps in prop::collection::vec(step(), 1..40)) {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+            let mut txn = store.write().unwrap();
+            let accounts: Vec<_> = (1..5)
+                .map(|id| {
+                    let mut account = crate::codec::tests::account();
+                    account.id = AccountId(id);
+                    account.external_ref = None;
+                    txn.put_account(&account).unwrap();
+                    account
+                })
+                .collect();
+            txn.commit().unwrap();
+            // Each account's log sequences, in order.
+            let (mut committed, mut pending): (BTreeMap<u64, Vec<u64>>, BTreeMap<u64, Vec<u64>>) =
+                Default::default();
+            let mut txn = store.write().unwrap();
+            for step in steps {
+                match step {
+                    Step::Append(id, with_snapshot) => {
+                        let account = &accounts[id as usize - 1];
+                        let rows: &mut Vec<u64> = pending.entry(id).or_default();
+                        let event = u32::try_from(rows.len()).unwrap() + 1;
+                        let state = with_snapshot.then(|| txn.take_account_state(account).unwrap());
+                        txn.append_ledger(account.id, &record(event), &[]).unwrap();
+                        if let Some(state) = state {
+                            txn.put_snapshot(account.id, state).unwrap();
+                        }
+                        rows.push(txn.peek_id(crate::Sequence::Log).unwrap() - 1);
+                    }
+                    Step::Flush => txn.write_snapshots().unwrap(),
+                    Step::TakeDecoded => drop(txn.take_decoded()),
+                    Step::Commit => {
+                        txn.commit().unwrap();
+                        committed = pending.clone();
+                        txn = store.write().unwrap();
+                    }
+                    Step::Drop => {
+                        drop(txn);
+                        pending = committed.clone();
+                        txn = store.write().unwrap();
+                    }
+                }
+                for account in &accounts {
+                    let rows = pending.get(&account.id.0).cloned().unwrap_or_default();
+                    prop_assert_eq!(txn.ledger_head(account.id).unwrap(), rows.last().copied());
+                    let chain: Vec<u64> =
+                        txn.ledger_rows(account.id).unwrap().into_iter().map(|(seq, _)| seq).collect();
+                    prop_assert_eq!(chain, rows);
+                }
+            }
+            txn.commit().unwrap();
+            let read = store.read().unwrap();
+            let heads: Vec<(AccountId, u64)> = pending
+                .iter()
+                .filter_map(|(id, rows)| Some((AccountId(*id), *rows.last()?)))
+                .collect();
+            prop_assert_eq!(read.ledger_heads().unwrap(), heads);
+            for account in &accounts {
+                let rows = pending.get(&account.id.0).cloned().unwrap_or_default();
+                prop_assert_eq!(read.ledger_head(account.id).unwrap(), rows.last().copied());
+                prop_assert_eq!(read.events(account.id).unwrap().len(), rows.len());
+            }
+        }
+    }
+}

@@ -129,11 +129,9 @@ pub trait TableAccess {
     /// a cache and does not hold a newer one (a row it appended and has not written back).
     fn remember_ledger_head(&self, account: u64, head: u64) {
         if let Some(cache) = self.cache() {
-            cache
-                .borrow_mut()
-                .heads
-                .entry(account)
-                .or_insert(LedgerHead { seq: head, dirty: false });
+            let mut cache = cache.borrow_mut();
+            cache.bound();
+            cache.heads.entry(account).or_insert(LedgerHead { seq: head, dirty: false });
         }
     }
 
@@ -659,9 +657,12 @@ impl TxnCache {
     pub(crate) const DIRTY_MAX: usize = Self::ACCOUNTS_MAX / 2;
 
     /// Starts over when more than [`TxnCache::ACCOUNTS_MAX`] accounts are held, keeping the
-    /// dirty snapshots (they are not written yet).
+    /// dirty snapshots and ledger heads (they are not written yet).
     pub(crate) fn bound(&mut self) {
-        if self.snapshots.len() > Self::ACCOUNTS_MAX || self.cases.len() > Self::ACCOUNTS_MAX {
+        if self.snapshots.len() > Self::ACCOUNTS_MAX
+            || self.cases.len() > Self::ACCOUNTS_MAX
+            || self.heads.len() > Self::ACCOUNTS_MAX
+        {
             let dirty = &self.dirty_snapshots;
             self.snapshots.retain(|account, _| dirty.contains(account));
             self.heads.retain(|_, head| head.dirty);
