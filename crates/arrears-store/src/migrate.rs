@@ -246,7 +246,8 @@ impl Store {
     /// accounts, moves the account's ledger head from the `ledger_heads` table of formats 4
     /// and 5 into its snapshot row (`WriteTxn::write_snapshots` writes the row with the head
     /// at commit; an account with a head and no snapshot gets its state rebuilt from its
-    /// events) and records where the next step starts. An account without a row in
+    /// events), rewrites an account record that keeps no debtor jurisdiction (written before
+    /// account record version 3) with its debtor's, and records where the next step starts. An account without a row in
     /// `ledger_heads` has no ledger, or its snapshot was written with its head by this build
     /// (a migration from format 2 or 3 moves the ledger into the log with the new rows). The
     /// last step drops `ledger_heads`, creates the tables of the current format and writes
@@ -272,6 +273,15 @@ impl Store {
         for (id, head) in heads {
             txn.adopt_ledger_head(AccountId(id), head);
             migration.accounts += 1;
+        }
+        // An account record written before account record version 3 keeps no jurisdiction (its
+        // payments read the debtor for it): written again, it keeps its debtor's.
+        for &id in ids.iter().take(accounts_per_step.max(1)) {
+            let Some(record) = txn.account_record(AccountId(id))? else { continue };
+            if record.debtor_jurisdiction.is_none() && txn.debtor(record.account.debtor)?.is_some()
+            {
+                txn.put_account(&record.account)?;
+            }
         }
         if last_step {
             txn.write_snapshots()?;

@@ -57,6 +57,15 @@ fn open_fixture(version: u64) {
     let books = Arrears::open_with(&copy, options()).unwrap();
     let first = books.find_account("FX-1").unwrap().unwrap();
     let second = books.find_account("FX-2").unwrap().unwrap();
+    // Every account record keeps its debtor's jurisdiction (account record version 3): the
+    // migration to format 6 wrote it into the older records.
+    let read = books.store().read().unwrap();
+    for account in [first, second] {
+        let record = read.account_record(account).unwrap().unwrap();
+        let debtor = read.debtor(record.account.debtor).unwrap().unwrap();
+        assert_eq!(record.debtor_jurisdiction, Some(debtor.jurisdiction), "v{version} {account}");
+    }
+    drop(read);
     let view = books.account_view(first, d(3, 1)).unwrap();
     assert_eq!(view.total_outstanding_minor, 50_00);
     let view = books.account_view(second, d(3, 1)).unwrap();
