@@ -247,11 +247,11 @@ impl Store {
     /// and 5 into its snapshot row (`WriteTxn::write_snapshots` writes the row with the head
     /// at commit; an account with a head and no snapshot gets its state rebuilt from its
     /// events), rewrites an account record that keeps no debtor jurisdiction (written before
-    /// account record version 3) with its debtor's, and records where the next step starts. An account without a row in
-    /// `ledger_heads` has no ledger, or its snapshot was written with its head by this build
-    /// (a migration from format 2 or 3 moves the ledger into the log with the new rows). The
-    /// last step drops `ledger_heads`, creates the tables of the current format and writes
-    /// the version. Returns true after the last step.
+    /// account record version 3) with its debtor's, and records where the next step starts.
+    /// An account without a row in `ledger_heads` has no ledger, or its snapshot was written
+    /// with its head by this build (a migration from format 2 or 3 moves the ledger into the
+    /// log with the new rows). The last step drops `ledger_heads`, creates the tables of the
+    /// current format and writes the version. Returns true after the last step.
     fn migrate_step_to_6(
         &self,
         accounts_per_step: usize,
