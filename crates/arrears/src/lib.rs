@@ -475,7 +475,7 @@ impl Arrears {
     /// # let path = dir.path().join("books.redb");
     /// drop(Arrears::create(&path)?);
     /// let refused = Arrears::migrate(&path, Options::default());
-    /// assert!(matches!(refused, Err(MigrateError::AlreadyCurrent { version: 5, .. })));
+    /// assert!(matches!(refused, Err(MigrateError::AlreadyCurrent { version: 6, .. })));
     /// # use arrears::Options;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
