@@ -241,29 +241,31 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted snapshot record.
     fn ledger_heads(&self) -> Result<Vec<(AccountId, u64)>, StorageError> {
-        let mut heads: BTreeMap<u64, u64> = self.read_table(Snapshots, |table| {
-            let mut heads = BTreeMap::new();
+        // In account order, as the table is; a write transaction's moved heads replace or
+        // join the stored ones.
+        let mut heads: Vec<(u64, u64)> = self.read_table(Snapshots, |table| {
+            let mut heads = Vec::new();
             for row in table.iter().map_err(from_redb)? {
                 let (account, bytes) = row.map_err(from_redb)?;
                 let account = account.value();
                 let head = crate::rows::decode_snapshot_head(bytes.value()).map_err(|reason| {
                     StorageError::Corrupted { table: "snapshots", key: account.to_string(), reason }
                 })?;
-                heads.insert(account, head);
+                heads.push((account, head));
             }
             Ok(heads)
         })?;
         if let Some(cache) = self.cache() {
             let cache = cache.borrow();
-            for (account, head) in cache.heads.iter().filter(|(_, head)| head.dirty) {
-                heads.insert(*account, head.seq);
+            for (&account, head) in cache.heads.iter().filter(|(_, head)| head.dirty) {
+                match heads.binary_search_by_key(&account, |(stored, _)| *stored) {
+                    Ok(at) => heads[at].1 = head.seq,
+                    Err(at) => heads.insert(at, (account, head.seq)),
+                }
             }
         }
-        Ok(heads
-            .into_iter()
-            .filter(|(_, head)| *head != 0)
-            .map(|(account, head)| (AccountId(account), head))
-            .collect())
+        heads.retain(|(_, head)| *head != 0);
+        Ok(heads.into_iter().map(|(account, head)| (AccountId(account), head)).collect())
     }
 
     /// An account's ledger rows with their log sequences, in recording order: its chain

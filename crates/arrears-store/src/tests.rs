@@ -880,6 +880,11 @@ mod ledger_heads {
                         txn.ledger_rows(account.id).unwrap().into_iter().map(|(seq, _)| seq).collect();
                     prop_assert_eq!(chain, rows);
                 }
+                let heads: Vec<(AccountId, u64)> = pending
+                    .iter()
+                    .filter_map(|(id, rows)| Some((AccountId(*id), *rows.last()?)))
+                    .collect();
+                prop_assert_eq!(txn.ledger_heads().unwrap(), heads);
             }
             txn.commit().unwrap();
             let read = store.read().unwrap();
