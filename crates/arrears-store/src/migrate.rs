@@ -25,7 +25,7 @@ use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
 use crate::read::Reads;
 use crate::rows::Record;
 use crate::schema::{
-    command_key, Accounts, Audit, AuditEntry, IdempotencyRecord, Meta, Snapshots,
+    command_key, AccountRecord, Accounts, Audit, AuditEntry, IdempotencyRecord, Meta, Snapshots,
     ACCOUNT_ENTRIES_FORMAT_3, DERIVED_FORMAT_1, EVENTS_FORMAT_3, FORMAT_VERSION,
     FORMAT_VERSION_OLDEST, IDEMPOTENCY_FORMAT_4, JOURNAL_FORMAT_3, LEDGER_HEADS_FORMAT_5,
     META_FORMAT_VERSION, META_MIGRATION_NEXT_ACCOUNT, META_MIGRATION_NEXT_AUDIT,
@@ -278,13 +278,15 @@ impl Store {
         // payments read the debtor for it): written again, it keeps its debtor's.
         for &id in ids.iter().take(accounts_per_step.max(1)) {
             let Some(record) = txn.account_record(AccountId(id))? else { continue };
-            if record.debtor_jurisdiction.is_none() && txn.debtor(record.account.debtor)?.is_some()
-            {
-                txn.put_account(&record.account)?;
+            if record.debtor_jurisdiction.is_some() {
+                continue;
+            }
+            if let Some(debtor) = txn.debtor(record.account.debtor)? {
+                let debtor_jurisdiction = Some(debtor.jurisdiction);
+                txn.put_account_record(&AccountRecord { debtor_jurisdiction, ..record })?;
             }
         }
         if last_step {
-            txn.write_snapshots()?;
             txn.cell().borrow_owner().delete_table(LEDGER_HEADS_FORMAT_5).map_err(from_redb)?;
             txn.create_every_table()?;
             set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, None)?;

@@ -109,7 +109,10 @@ impl WriteTxn {
     }
 
     /// Writes an account's record as it is given and indexes the account under its debtor.
-    fn put_account_record(&mut self, record: &AccountRecord) -> Result<(), StorageError> {
+    pub(crate) fn put_account_record(
+        &mut self,
+        record: &AccountRecord,
+    ) -> Result<(), StorageError> {
         let account = &record.account;
         self.write_table(Accounts, |table| {
             table

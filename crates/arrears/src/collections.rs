@@ -16,10 +16,10 @@ use arrears_core::plan::{
     check_affordable, check_debtor_capacity, check_promise, min_share_minor,
     monthly_equivalent_minor, quote, PromisedPayment, QuoteRequest,
 };
-use arrears_store::Reads;
+use arrears_store::{AccountRecord, Reads};
 
 use crate::command::{CaseChanged, Flag, NewPlan, Outcome, PolicyRefusal, PromiseLine, Rejection};
-use crate::context::{gate_jurisdiction, load_account, minor, text, Env};
+use crate::context::{jurisdiction_of, load_account, load_account_record, minor, text, Env};
 use crate::error::CommandError;
 use crate::ledger_write::{prepare, write, NewObligation, Prepared};
 use crate::lifecycle::{
@@ -176,11 +176,11 @@ pub(crate) fn promise(
 }
 
 pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, CommandError> {
-    let account = load_account(env.txn, new.account)?;
+    let AccountRecord { account, debtor_jurisdiction } = load_account_record(env.txn, new.account)?;
     if let Some(rejection) = before_opened(&account, new.created_on) {
         return Ok(Outcome::Rejected(rejection));
     }
-    let jurisdiction = gate_jurisdiction(env.txn, &account)?;
+    let jurisdiction = jurisdiction_of(env.txn, &account, debtor_jurisdiction.as_ref())?;
     let income = minor("monthly_income", &new.monthly_income, account.currency)?;
     let expenses = minor("monthly_expenses", &new.monthly_expenses, account.currency)?;
     let rules = env.policy.plan().clone();
@@ -391,7 +391,7 @@ pub(crate) fn accept_settlement(
     account_id: AccountId,
     accepted_on: NaiveDate,
 ) -> Result<Outcome, CommandError> {
-    let account = load_account(env.txn, account_id)?;
+    let AccountRecord { account, debtor_jurisdiction } = load_account_record(env.txn, account_id)?;
     if let Some(rejection) = before_opened(&account, accepted_on) {
         return Ok(Outcome::Rejected(rejection));
     }
@@ -416,7 +416,7 @@ pub(crate) fn accept_settlement(
             }
         })?;
     if !outcome.is_rejected() {
-        let jurisdiction = gate_jurisdiction(env.txn, &account)?;
+        let jurisdiction = jurisdiction_of(env.txn, &account, debtor_jurisdiction.as_ref())?;
         let mut case = load_case(env.txn, env.policy, &account)?;
         let as_of = decision_date(&case, accepted_on);
         settle_agreements(env, &account, &jurisdiction, &mut case, as_of)?;
@@ -431,8 +431,8 @@ pub(crate) fn open_dispute(
     obligations: &[ObligationId],
     on: NaiveDate,
 ) -> Result<Outcome, CommandError> {
-    let account = load_account(env.txn, account_id)?;
-    let state = env.txn.account_state(&account, None)?;
+    let record = load_account_record(env.txn, account_id)?;
+    let state = env.txn.account_state(&record.account, None)?;
     let targets: Vec<ObligationId> = if obligations.is_empty() {
         state
             .obligations
@@ -445,7 +445,7 @@ pub(crate) fn open_dispute(
     } else {
         obligations.to_vec()
     };
-    dispute_all(env, &account, &targets, true, on, CollectionEvent::DisputeOpened)
+    dispute_all(env, &record, &targets, true, on, CollectionEvent::DisputeOpened)
 }
 
 pub(crate) fn resolve_dispute(
@@ -453,31 +453,32 @@ pub(crate) fn resolve_dispute(
     account_id: AccountId,
     on: NaiveDate,
 ) -> Result<Outcome, CommandError> {
-    let account = load_account(env.txn, account_id)?;
-    let state = env.txn.account_state(&account, None)?;
+    let record = load_account_record(env.txn, account_id)?;
+    let state = env.txn.account_state(&record.account, None)?;
     let targets: Vec<ObligationId> = state
         .obligations
         .values()
         .filter(|obligation| obligation.disputed)
         .map(|obligation| obligation.id)
         .collect();
-    dispute_all(env, &account, &targets, false, on, CollectionEvent::DisputeResolved)
+    dispute_all(env, &record, &targets, false, on, CollectionEvent::DisputeResolved)
 }
 
 /// Disputes or undisputes obligations and moves the case, all checked before anything is
 /// written.
 fn dispute_all(
     env: &mut Env<'_>,
-    account: &Account,
+    record: &AccountRecord,
     targets: &[ObligationId],
     disputed: bool,
     on: NaiveDate,
     event: CollectionEvent,
 ) -> Result<Outcome, CommandError> {
+    let account = &record.account;
     if let Some(rejection) = before_opened(account, on) {
         return Ok(Outcome::Rejected(rejection));
     }
-    let jurisdiction = gate_jurisdiction(env.txn, account)?;
+    let jurisdiction = jurisdiction_of(env.txn, account, record.debtor_jurisdiction.as_ref())?;
     let mut case = load_case(env.txn, env.policy, account)?;
     let as_of = decision_date(&case, on);
     let mut events = crate::ledger_write::load_events(env.txn, account)?;
@@ -524,7 +525,7 @@ pub(crate) fn reverse_charge_off(
     reason: &str,
 ) -> Result<Outcome, CommandError> {
     text("reason", reason, true)?;
-    let account = load_account(env.txn, account_id)?;
+    let AccountRecord { account, debtor_jurisdiction } = load_account_record(env.txn, account_id)?;
     if let Some(rejection) = before_opened(&account, on) {
         return Ok(Outcome::Rejected(rejection));
     }
@@ -536,7 +537,7 @@ pub(crate) fn reverse_charge_off(
         Ok(prepared) => prepared,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),
     };
-    let jurisdiction = gate_jurisdiction(env.txn, &account)?;
+    let jurisdiction = jurisdiction_of(env.txn, &account, debtor_jurisdiction.as_ref())?;
     let mut case = load_case(env.txn, env.policy, &account)?;
     let event = CollectionEvent::ChargeOffReversed;
     let state = prepared.state_as_of(env.txn, on, crate::lifecycle::NO_PAYMENTS)?;

@@ -229,7 +229,8 @@ pub(crate) fn load_account_record(
 
 /// The jurisdiction of `account`'s debtor, the one debtor fact the state machine's gate reads:
 /// `kept`, as the account's record keeps it ([`AccountRecord`]), or the debtor's own when the
-/// record keeps none (written before account record version 3).
+/// record keeps none (written before account record version 3; a store migrated to format 6
+/// keeps none only for an account whose debtor does not exist, which is then the error).
 pub(crate) fn jurisdiction_of<'a>(
     txn: &WriteTxn,
     account: &Account,
@@ -239,16 +240,6 @@ pub(crate) fn jurisdiction_of<'a>(
         Some(jurisdiction) => Ok(Cow::Borrowed(jurisdiction)),
         None => Ok(Cow::Owned(load_debtor(txn, account)?.jurisdiction)),
     }
-}
-
-/// [`jurisdiction_of`] `account`, its record read for it: for the commands that read the
-/// account without its record.
-pub(crate) fn gate_jurisdiction(
-    txn: &WriteTxn,
-    account: &Account,
-) -> Result<Jurisdiction, CommandError> {
-    let kept = txn.account_record(account.id)?.and_then(|record| record.debtor_jurisdiction);
-    Ok(jurisdiction_of(txn, account, kept.as_ref())?.into_owned())
 }
 
 /// The debtor of `account`, or [`CommandError::UnknownDebtor`].

@@ -18,12 +18,12 @@ use arrears_core::model::{Account, Debtor, Jurisdiction, ProductKind};
 use arrears_core::money::Money;
 use arrears_core::plan::promise_status;
 use arrears_core::policy::{Policy, Stage, StageFacts};
-use arrears_store::Reads;
 use arrears_store::WriteTxn;
+use arrears_store::{AccountRecord, Reads};
 
 use crate::audit;
 use crate::command::{CaseChanged, Outcome, Posted, Rejection};
-use crate::context::{gate_jurisdiction, load_account, Env};
+use crate::context::{jurisdiction_of, load_account_record, Env};
 use crate::error::CommandError;
 use crate::ledger_write::{prepare, write, NewObligation};
 
@@ -450,11 +450,11 @@ pub(crate) fn case_event(
     event: CollectionEvent,
     update: impl FnOnce(&mut CollectionCase),
 ) -> Result<Outcome, CommandError> {
-    let account = load_account(env.txn, account_id)?;
+    let AccountRecord { account, debtor_jurisdiction } = load_account_record(env.txn, account_id)?;
     if let Some(rejection) = before_opened(&account, on) {
         return Ok(Outcome::Rejected(rejection));
     }
-    let jurisdiction = gate_jurisdiction(env.txn, &account)?;
+    let jurisdiction = jurisdiction_of(env.txn, &account, debtor_jurisdiction.as_ref())?;
     let mut case = load_case(env.txn, env.policy, &account)?;
     let as_of = decision_date(&case, on);
     let state = env.txn.open_state(&account, as_of, NO_PAYMENTS)?;
