@@ -107,10 +107,30 @@ impl Store {
         write_format_4_idempotency(&mut txn)?;
         let rows = txn.all_ledger_rows()?;
         write_format_2_ledger(&txn, &rows)?;
+        txn.write_sequences_exactly()?;
         txn.write_table(LedgerLog, |table| table.retain(|_, _| false).map_err(from_redb))?;
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, 2).map_err(from_redb)?;
             meta.remove(Sequence::Log.meta_key()).map_err(from_redb)?;
+            Ok(())
+        })?;
+        *txn.cache.borrow_mut() = TxnCache::default();
+        txn.commit()
+    }
+
+    /// Rewrites this store as format 6 wrote it, for the tests of the migration to format 7:
+    /// the log and entry sequences exact in `meta` (format 6 does not read them from the
+    /// ledger log's last row), format version 6. The handle then holds a store it would refuse
+    /// to open: drop it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    pub fn rewrite_as_format_6(&self) -> Result<(), StorageError> {
+        let mut txn = self.write()?;
+        txn.write_sequences_exactly()?;
+        txn.write_table(Meta, |meta| {
+            meta.insert(META_FORMAT_VERSION, 6).map_err(from_redb)?;
             Ok(())
         })?;
         *txn.cache.borrow_mut() = TxnCache::default();
@@ -128,6 +148,7 @@ impl Store {
     pub fn rewrite_as_format_5(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
         write_format_5_heads(&mut txn)?;
+        txn.write_sequences_exactly()?;
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, 5).map_err(from_redb)?;
             Ok(())
@@ -149,6 +170,7 @@ impl Store {
         let mut txn = self.write()?;
         write_format_5_heads(&mut txn)?;
         write_format_4_idempotency(&mut txn)?;
+        txn.write_sequences_exactly()?;
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, 4).map_err(from_redb)?;
             Ok(())
@@ -305,6 +327,26 @@ impl WriteTxn {
             "snapshots" => self.raw_insert(Snapshots, key, bytes),
             _ => Err(StorageError::Dangling { table: "raw_overwrite", key: table.to_owned() }),
         }
+    }
+
+    /// Sets a sequence's value in `meta` (a damaged or stale `meta`), so that tests can check
+    /// that `verify` sees a sequence that would give an id again. Forgets the sequences the
+    /// transaction read or took, so that its commit writes none of them over it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn raw_set_sequence(&mut self, sequence: Sequence, last: u64) -> Result<(), StorageError> {
+        {
+            let mut cache = self.cache.borrow_mut();
+            cache.sequences = Default::default();
+            cache.sequences_taken = Default::default();
+            cache.log_tail = None;
+        }
+        self.write_table(Meta, |meta| {
+            meta.insert(sequence.meta_key(), last).map_err(from_redb)?;
+            Ok(())
+        })
     }
 
     fn raw_insert<T>(&mut self, table: T, key: u64, bytes: &[u8]) -> Result<(), StorageError>

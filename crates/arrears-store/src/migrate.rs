@@ -12,7 +12,8 @@
 //! ones and writes the new version. Format 4 becomes 5 in steps over the audit log (each
 //! command's idempotency record moved into its audit entry), and 5 becomes 6 in steps of
 //! accounts again (each account's ledger head moved from `ledger_heads` into its snapshot
-//! row), each step resumable the same way.
+//! row), each step resumable the same way. Format 6 becomes 7 in one commit that writes the
+//! version (format 7 reads format 6's sequences as they are).
 
 use std::path::Path;
 
@@ -134,6 +135,11 @@ impl Store {
                 migration.to = 6;
             }
         }
+        if migration.to == 6 && migration.steps < steps_max {
+            migration.steps += 1;
+            store.migrate_to_7()?;
+            migration.to = 7;
+        }
         Ok(migration)
     }
 
@@ -186,6 +192,7 @@ impl Store {
         } else {
             set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, ids.last().copied())?;
         }
+        txn.write_sequences_exactly()?;
         txn.commit()?;
         Ok(last_step)
     }
@@ -236,6 +243,7 @@ impl Store {
         } else {
             set_meta(&mut txn, META_MIGRATION_NEXT_AUDIT, following)?;
         }
+        txn.write_sequences_exactly()?;
         txn.commit()?;
         Ok(last_step)
     }
@@ -290,12 +298,25 @@ impl Store {
             txn.cell().borrow_owner().delete_table(LEDGER_HEADS_FORMAT_5).map_err(from_redb)?;
             txn.create_every_table()?;
             set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, None)?;
-            set_meta(&mut txn, META_FORMAT_VERSION, Some(FORMAT_VERSION))?;
+            set_meta(&mut txn, META_FORMAT_VERSION, Some(6))?;
         } else {
             set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, ids.last().copied())?;
         }
+        txn.write_sequences_exactly()?;
         txn.commit()?;
         Ok(last_step)
+    }
+
+    /// Version 7 reads the log and entry sequences from the ledger log's last row as well as
+    /// from `meta`, and a commit whose last log row shows them no longer writes them to `meta`
+    /// ([`Reads::stored_sequence`]). A store of format 6 keeps every sequence exact in `meta`,
+    /// which format 7 reads as it is: one commit writes the version (and creates any table
+    /// the store lacks).
+    fn migrate_to_7(&self) -> Result<(), StorageError> {
+        let mut txn = self.write()?;
+        txn.create_every_table()?;
+        set_meta(&mut txn, META_FORMAT_VERSION, Some(FORMAT_VERSION))?;
+        txn.commit()
     }
 }
 

@@ -25,8 +25,8 @@ use crate::schema::{
     AuditHead, BankLines, BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews,
     CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys, IdempotencyRecord,
     LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
-    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, SnapshotCold,
-    SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
+    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence,
+    SnapshotCold, SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -54,6 +54,27 @@ pub trait Reads: TableAccess {
                 meta.get(META_FORMAT_VERSION).map_err(from_redb)?.map(|guard| guard.value());
             Ok(version)
         })
+    }
+
+    /// The last id taken from a sequence as the store holds it (zero if none): `meta`'s value,
+    /// or for the log and entry sequences the larger of it and what the ledger log's last row
+    /// shows (its sequence, its last entry's id). Since format 7 a commit whose last log row
+    /// carries the sequence's last id does not write it to `meta` (one page less a payment);
+    /// see [`WriteTxn::commit`](crate::WriteTxn::commit).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, or a corrupted last row of the ledger log.
+    fn stored_sequence(&self, sequence: Sequence) -> Result<u64, StorageError> {
+        let meta = self.read_table(Meta, |meta| {
+            Ok(meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value()))
+        })?;
+        let tail = match sequence {
+            Sequence::Log => log_tail(self)?.map_or(0, |tail| tail.seq),
+            Sequence::Entry => log_tail(self)?.and_then(|tail| tail.last_entry).unwrap_or(0),
+            _ => 0,
+        };
+        Ok(meta.max(tail))
     }
 
     /// A debtor by id.
@@ -1527,6 +1548,30 @@ fn chain_row(
         });
     }
     Ok(row)
+}
+
+/// The ledger log's last row, as [`log_tail`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LogTail {
+    /// Its log sequence.
+    pub(crate) seq: u64,
+    /// The id of its last journal entry (entries are kept in id order); none if it wrote none.
+    pub(crate) last_entry: Option<u64>,
+}
+
+/// The ledger log's last row (none in an empty log, or a store of format 3 or older, which
+/// has no log).
+///
+/// # Errors
+///
+/// A storage failure, or a corrupted row.
+pub(crate) fn log_tail(txn: &(impl TableAccess + ?Sized)) -> Result<Option<LogTail>, StorageError> {
+    txn.read_table_or(LedgerLog, None, |table| {
+        let Some((seq, bytes)) = table.last().map_err(from_redb)? else { return Ok(None) };
+        let seq = seq.value();
+        let row = decode_ledger_row(seq, bytes.value())?;
+        Ok(Some(LogTail { seq, last_entry: row.entries.last().map(|entry| entry.id.0) }))
+    })
 }
 
 /// Decodes the ledger row at log sequence `seq`.

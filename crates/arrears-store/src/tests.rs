@@ -901,3 +901,183 @@ mod ledger_heads {
         }
     }
 }
+
+/// The log and entry sequences (format 7): a commit whose last ledger row shows them leaves
+/// `meta` alone, and every transaction still continues them exactly, never reusing an id.
+mod sequences {
+    use arrears_core::ids::{AccountId, EntryId, EventSeq};
+    use arrears_core::ledger::{EntryKind, Event, EventKind, EventRecord, JournalEntry};
+    use proptest::prelude::*;
+    use redb::ReadableTable;
+
+    use super::options;
+    use crate::schema::Meta;
+    use crate::txn::TableAccess;
+    use crate::{Reads, Sequence, Store, WriteTxn};
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Takes `.0` entry ids (held until a row writes them).
+        TakeEntries(usize),
+        /// Appends a row to account `.0` with up to `.1` of the entry ids held, oldest first.
+        Append(u64, usize),
+        /// Takes a log id without writing a row.
+        TakeLog,
+        Commit,
+        Drop,
+        /// Closes the store and opens it again.
+        Reopen,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => (0_usize..3).prop_map(Step::TakeEntries),
+            6 => (1_u64..3, 0_usize..3).prop_map(|(a, n)| Step::Append(a, n)),
+            1 => Just(Step::TakeLog),
+            3 => Just(Step::Commit),
+            1 => Just(Step::Drop),
+            1 => Just(Step::Reopen),
+        ]
+    }
+
+    fn record(seq: u32) -> EventRecord {
+        EventRecord {
+            event: Event {
+                seq: EventSeq(seq),
+                effective_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+                kind: EventKind::Payment { amount_minor: 100, directed_to: None },
+            },
+            recorded_at: "2026-01-05T00:00:00Z".parse().unwrap(),
+            key: format!("k{seq}"),
+        }
+    }
+
+    fn entry(id: u64, account: AccountId, event: u32) -> JournalEntry {
+        JournalEntry {
+            id: EntryId(id),
+            account,
+            event: EventSeq(event),
+            kind: EntryKind::Original,
+            effective_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            recorded_at: "2026-01-05T00:00:00Z".parse().unwrap(),
+            postings: crate::codec::tests::postings(),
+        }
+    }
+
+    fn meta(txn: &WriteTxn, sequence: Sequence) -> u64 {
+        txn.read_table(Meta, |meta| {
+            Ok(meta.get(sequence.meta_key()).unwrap().map_or(0, |guard| guard.value()))
+        })
+        .unwrap()
+    }
+
+    fn store_with_accounts(path: &std::path::Path) -> Store {
+        let store = Store::create(path, options()).unwrap();
+        let mut txn = store.write().unwrap();
+        for id in 1..3 {
+            let mut account = crate::codec::tests::account();
+            account.id = AccountId(id);
+            account.external_ref = None;
+            txn.put_account(&account).unwrap();
+        }
+        txn.commit().unwrap();
+        store
+    }
+
+    /// A payment's commit: the row carries the entry it took, so neither sequence is written
+    /// to `meta`, and the next transaction reads both from the row.
+    #[test]
+    fn a_commit_whose_last_row_shows_the_sequences_leaves_meta_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_accounts(&dir.path().join("s.redb"));
+        for round in 1..=3_u32 {
+            let mut txn = store.write().unwrap();
+            let id = txn.next_id(Sequence::Entry).unwrap();
+            assert_eq!(id, u64::from(round));
+            txn.append_ledger(AccountId(1), &record(round), &[entry(id, AccountId(1), round)])
+                .unwrap();
+            txn.commit().unwrap();
+            let txn = store.write().unwrap();
+            assert_eq!((meta(&txn, Sequence::Entry), meta(&txn, Sequence::Log)), (0, 0));
+            assert_eq!(txn.peek_id(Sequence::Entry).unwrap(), u64::from(round) + 1);
+            assert_eq!(txn.peek_id(Sequence::Log).unwrap(), u64::from(round) + 1);
+        }
+        // A row that posts nothing hides the last entry id: the commit writes it.
+        let mut txn = store.write().unwrap();
+        txn.append_ledger(AccountId(2), &record(1), &[]).unwrap();
+        txn.commit().unwrap();
+        let txn = store.write().unwrap();
+        assert_eq!((meta(&txn, Sequence::Entry), meta(&txn, Sequence::Log)), (3, 0));
+        assert_eq!(txn.peek_id(Sequence::Entry).unwrap(), 4);
+        assert_eq!(txn.peek_id(Sequence::Log).unwrap(), 5);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+        #[test]
+        fn the_log_and_entry_sequences_continue_exactly(steps in prop::collection::vec(step(), 1..40)) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("s.redb");
+            let mut store = Some(store_with_accounts(&path));
+            // The last (entry, log) ids taken, committed and in the open transaction.
+            let (mut committed, mut pending) = ((0_u64, 0_u64), (0_u64, 0_u64));
+            let mut held: Vec<u64> = Vec::new();
+            let mut events = [0_u32; 2];
+            let mut txn = Some(store.as_ref().unwrap().write().unwrap());
+            for step in steps {
+                let open = txn.as_mut().unwrap();
+                match step {
+                    Step::TakeEntries(n) => {
+                        for _ in 0..n {
+                            let id = open.next_id(Sequence::Entry).unwrap();
+                            prop_assert_eq!(id, pending.0 + 1);
+                            pending.0 = id;
+                            held.push(id);
+                        }
+                    }
+                    Step::Append(account, n) => {
+                        let n = n.min(held.len());
+                        let ids: Vec<u64> = held.drain(..n).collect();
+                        let slot = &mut events[account as usize - 1];
+                        *slot += 1;
+                        let entries: Vec<JournalEntry> =
+                            ids.iter().map(|&id| entry(id, AccountId(account), *slot)).collect();
+                        open.append_ledger(AccountId(account), &record(*slot), &entries).unwrap();
+                        pending.1 += 1;
+                    }
+                    Step::TakeLog => {
+                        let id = open.next_id(Sequence::Log).unwrap();
+                        pending.1 += 1;
+                        prop_assert_eq!(id, pending.1);
+                    }
+                    Step::Commit => {
+                        txn.take().unwrap().commit().unwrap();
+                        committed = pending;
+                        held.clear();
+                        txn = Some(store.as_ref().unwrap().write().unwrap());
+                    }
+                    Step::Drop => {
+                        drop(txn.take());
+                        pending = committed;
+                        held.clear();
+                        txn = Some(store.as_ref().unwrap().write().unwrap());
+                    }
+                    Step::Reopen => {
+                        drop(txn.take());
+                        drop(store.take());
+                        pending = committed;
+                        held.clear();
+                        store = Some(Store::open(&path, options()).unwrap());
+                        txn = Some(store.as_ref().unwrap().write().unwrap());
+                    }
+                }
+                let open = txn.as_ref().unwrap();
+                prop_assert_eq!(open.peek_id(Sequence::Entry).unwrap(), pending.0 + 1);
+                prop_assert_eq!(open.peek_id(Sequence::Log).unwrap(), pending.1 + 1);
+                let read = store.as_ref().unwrap().read().unwrap();
+                prop_assert_eq!(read.stored_sequence(Sequence::Entry).unwrap(), committed.0);
+                prop_assert_eq!(read.stored_sequence(Sequence::Log).unwrap(), committed.1);
+            }
+        }
+    }
+}

@@ -15,6 +15,7 @@ use redb::{ReadableDatabase, ReadableTable};
 
 use crate::error::{contain, from_redb, StorageError};
 use crate::open::{Db, Durability, Store};
+use crate::read::LogTail;
 use crate::schema::{AuditHead, Meta, ReadTables, Sequence, TableId, Tables};
 
 /// What a transaction gives the reads of [`crate::Reads`]: its tables, opened once each, and
@@ -540,17 +541,44 @@ impl WriteTxn {
         }
         self.write_snapshots()?;
         self.remove_review_rows()?;
-        let sequences = self.cache.borrow().sequences;
-        for sequence in Sequence::ALL {
-            if let Some(last) = sequences[sequence.index()] {
-                self.write_table(Meta, |meta| {
-                    meta.insert(sequence.meta_key(), last).map_err(from_redb)?;
-                    Ok(())
-                })?;
-            }
+        for (sequence, last) in self.sequences_to_write() {
+            self.write_table(Meta, |meta| {
+                meta.insert(sequence.meta_key(), last).map_err(from_redb)?;
+                Ok(())
+            })?;
         }
         let cell = self.cell.take().unwrap_or_else(|| unreachable!("taken only here and by drop"));
         cell.into_owner().commit().map_err(from_redb)
+    }
+}
+
+impl WriteTxn {
+    /// The sequences the commit writes to `meta`, with their last ids: each this transaction
+    /// took ids from, except the log's and the entries' when the ledger log's last row, as
+    /// this transaction leaves it, shows their last id (format 7: [`crate::Reads::stored_sequence`]
+    /// reads them back from it, so a payment's commit does not copy the `meta` page). The
+    /// entry sequence is also written when this transaction appended to the log without taking
+    /// entry ids and its last row does not show the sequence: the row that showed it is no
+    /// longer last.
+    fn sequences_to_write(&self) -> Vec<(Sequence, u64)> {
+        let cache = self.cache.borrow();
+        let tail = cache.log_tail;
+        Sequence::ALL
+            .into_iter()
+            .filter_map(|sequence| {
+                let last = cache.sequences[sequence.index()]?;
+                let taken = cache.sequences_taken[sequence.index()];
+                let write = match sequence {
+                    Sequence::Log => taken && tail.map(|tail| tail.seq) != Some(last),
+                    Sequence::Entry => {
+                        (taken || tail.is_some())
+                            && tail.and_then(|tail| tail.last_entry) != Some(last)
+                    }
+                    _ => taken,
+                };
+                write.then_some((sequence, last))
+            })
+            .collect()
     }
 }
 
@@ -639,9 +667,14 @@ pub struct TxnCache {
     /// The audit chain's head (sequence and hash only: a command's entry, with its replay
     /// bytes, is not copied to be kept).
     pub(crate) audit_head: Option<Option<AuditHead>>,
-    /// The last id taken from each sequence in this transaction (by [`Sequence::index`]),
-    /// written to `meta` once, at commit, instead of on every id.
+    /// The last id of each sequence (by [`Sequence::index`]) as this transaction sees it,
+    /// once read or taken.
     pub(crate) sequences: [Option<u64>; Sequence::COUNT],
+    /// The sequences this transaction took ids from, written to `meta` once, at commit,
+    /// instead of on every id (unless the ledger log shows them: `sequences_to_write`).
+    pub(crate) sequences_taken: [bool; Sequence::COUNT],
+    /// The last row this transaction appended to the ledger log.
+    pub(crate) log_tail: Option<LogTail>,
 }
 
 const _: () = assert!(0 < TxnCache::DIRTY_MAX);

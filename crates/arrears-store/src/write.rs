@@ -14,7 +14,7 @@ use redb::ReadableTable;
 
 use crate::codec::{self, encode, encode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
-use crate::read::Reads;
+use crate::read::{LogTail, Reads};
 use crate::rows::ledger::LedgerLogRow;
 use crate::rows::Stored;
 use crate::schema::{
@@ -42,7 +42,8 @@ impl WriteTxn {
     }
 
     /// Takes the next id of a sequence (ids start at 1 and are never reused). The sequence is
-    /// written to `meta` at commit; a transaction dropped uncommitted took nothing.
+    /// written to `meta` at commit unless the ledger log's last row then shows it
+    /// ([`Reads::stored_sequence`]); a transaction dropped uncommitted took nothing.
     ///
     /// # Errors
     ///
@@ -50,18 +51,43 @@ impl WriteTxn {
     pub fn next_id(&mut self, sequence: Sequence) -> Result<u64, StorageError> {
         let next = self.last_id(sequence)? + 1;
         self.changed();
-        self.cache.borrow_mut().sequences[sequence.index()] = Some(next);
+        let mut cache = self.cache.borrow_mut();
+        cache.sequences[sequence.index()] = Some(next);
+        cache.sequences_taken[sequence.index()] = true;
         Ok(next)
     }
 
-    /// The last id taken from a sequence (zero if none), as this transaction sees it.
+    /// The last id taken from a sequence (zero if none), as this transaction sees it. The
+    /// stored value is read once and kept: the log and entry sequences are read from the
+    /// ledger log's last row too, which must be read before this transaction appends to it.
     fn last_id(&self, sequence: Sequence) -> Result<u64, StorageError> {
         if let Some(last) = self.cache.borrow().sequences[sequence.index()] {
             return Ok(last);
         }
-        self.read_table(Meta, |meta| {
-            Ok(meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value()))
-        })
+        let last = self.stored_sequence(sequence)?;
+        self.cache.borrow_mut().sequences[sequence.index()] = Some(last);
+        Ok(last)
+    }
+
+    /// Writes the log and entry sequences to `meta` as they stand, as formats 6 and older
+    /// keep them (their `meta` is exact: they do not read the ledger log's last row): for a
+    /// migration's steps, whose store an older build may open once the step's version is
+    /// written, and for the tests' rewrites of a store as an older format wrote it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, or a corrupted last row of the ledger log.
+    pub(crate) fn write_sequences_exactly(&mut self) -> Result<(), StorageError> {
+        for sequence in [Sequence::Log, Sequence::Entry] {
+            let last = self.last_id(sequence)?;
+            if last > 0 {
+                self.write_table(Meta, |meta| {
+                    meta.insert(sequence.meta_key(), last).map_err(from_redb)?;
+                    Ok(())
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Writes a debtor. When its jurisdiction changes, the records of its accounts, which keep
@@ -171,6 +197,9 @@ impl WriteTxn {
             assert_eq!(entry.account, account, "entry {} of another account", entry.id);
         }
         let prev = self.ledger_head(account)?.unwrap_or(0);
+        // The entry sequence is read before the row is appended: once appended, the log's
+        // last row would no longer show what the store held (see `WriteTxn::commit`).
+        self.last_id(Sequence::Entry)?;
         let seq = self.next_id(Sequence::Log)?;
         let row = LedgerLogRow {
             account: account.0,
@@ -187,7 +216,9 @@ impl WriteTxn {
         })?;
         // The head is written with the account's snapshot row, at commit (format 6).
         let head = LedgerHead { seq, dirty: true };
-        self.cache.borrow_mut().heads.insert(account.0, head);
+        let mut cache = self.cache.borrow_mut();
+        cache.heads.insert(account.0, head);
+        cache.log_tail = Some(LogTail { seq, last_entry: entries.last().map(|entry| entry.id.0) });
         Ok(())
     }
 

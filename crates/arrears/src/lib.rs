@@ -475,7 +475,8 @@ impl Arrears {
     /// # let path = dir.path().join("books.redb");
     /// drop(Arrears::create(&path)?);
     /// let refused = Arrears::migrate(&path, Options::default());
-    /// assert!(matches!(refused, Err(MigrateError::AlreadyCurrent { version: 6, .. })));
+    /// let current = arrears_store::FORMAT_VERSION;
+    /// assert!(matches!(refused, Err(MigrateError::AlreadyCurrent { version, .. }) if version == current));
     /// # use arrears::Options;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

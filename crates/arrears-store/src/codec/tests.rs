@@ -236,7 +236,7 @@ fn golden_event() {
     format_1(RecordKind::Event, &reversal, "01050a323032362d30332d303902040114323032362d30332d30395430303a30303a30305a057265762d3572efc33e");
 }
 
-fn postings() -> Vec<Posting> {
+pub(crate) fn postings() -> Vec<Posting> {
     vec![
         Posting {
             book: Book::Cash,

@@ -10,7 +10,7 @@ use arrears_core::ledger::{
     Replay,
 };
 use arrears_core::model::{Account, Component};
-use arrears_store::{ReadTxn, Reads};
+use arrears_store::{ReadTxn, Reads, Sequence};
 
 use super::{Records, Report};
 
@@ -46,6 +46,30 @@ pub(super) fn entries_and_journal_balance(
         );
     }
     by_event
+}
+
+/// Each journal entry id used once, and none above the entry sequence as the store holds it
+/// (`Reads::stored_sequence`: `meta`, or the ledger log's last row): an entry above it would
+/// have its id given again to the next entry. `entries` are in id order.
+pub(super) fn entry_ids(report: &mut Report, read: &ReadTxn, entries: &[JournalEntry]) {
+    for pair in entries.windows(2) {
+        if pair[0].id == pair[1].id {
+            let detail =
+                format!("written twice, for {} and for {}", pair[0].account, pair[1].account);
+            report.problem("entry_id", pair[1].id, detail);
+        }
+    }
+    let Some(last) = entries.last() else { return };
+    let Some(sequence) = report.read("meta", read.stored_sequence(Sequence::Entry)) else {
+        return;
+    };
+    if last.id.0 > sequence {
+        let detail = format!(
+            "the entry sequence is at {sequence}, below entry {}: the next entries would reuse ids",
+            last.id.0
+        );
+        report.problem("sequence", "entry", detail);
+    }
 }
 
 /// What an account's step looks records up in.

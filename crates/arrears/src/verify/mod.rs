@@ -120,6 +120,7 @@ pub(crate) fn verify(read: &ReadTxn) -> Result<VerifyReport, StorageError> {
     let mut report = Report { report: VerifyReport::default() };
     let records = Records::read(&mut report, read);
     let mut journaled = ledger::entries_and_journal_balance(&mut report, &records.entries);
+    ledger::entry_ids(&mut report, read, &records.entries);
     let event_keys = ledger::accounts(&mut report, read, &records, &mut journaled);
     ledger::entries_without_event(&mut report, &journaled);
     indexes::owner_indexes(&mut report, read, &records);

@@ -153,13 +153,13 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
     }
     // Steps of 5 accounts to format 4, then of 50 audit records to format 5, then of 5
     // accounts to format 6 (which find every snapshot written with its head already: the
-    // ledger's move to the log wrote them).
+    // ledger's move to the log wrote them), then one to format 7.
     let commands = commands(&control);
     let audit_records = audit_records(&control);
     assert_eq!(
         (runs, rewritten, moved),
         (
-            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5)) as u64,
+            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5) + 1) as u64,
             ACCOUNTS as u64,
             commands as u64
         )
@@ -190,6 +190,48 @@ fn audit_records(path: &std::path::Path) -> usize {
     read.audit_log().unwrap().len()
 }
 
+/// Format 7: the log and entry sequences are read from the ledger log's last row as well as
+/// from `meta`, which a payment's commit no longer writes. A format-6 store (its `meta`
+/// exact) migrates in one commit that rewrites nothing, verifies, and goes on giving the same
+/// ids as one never migrated: both read the same sequences afterwards, the entry sequence at
+/// the last entry written.
+#[test]
+fn a_format_6_store_takes_format_7_and_its_ids_go_on() {
+    use arrears_store::{Reads, Sequence};
+    let dir = tempfile::tempdir().unwrap();
+    let (control, migrated) = (dir.path().join("control.redb"), dir.path().join("migrated.redb"));
+    let books = Arrears::create_with(&control, options()).unwrap();
+    let ids = build(&books);
+    let before = views(&books, &ids);
+    drop(books);
+    std::fs::copy(&control, &migrated).unwrap();
+    let older = Arrears::open_with(&migrated, options()).unwrap();
+    older.store().rewrite_as_format_6().unwrap();
+    drop(older);
+    let refused = Arrears::open_with(&migrated, options()).unwrap_err();
+    assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 6, .. }), "{refused}");
+    let step = Arrears::migrate(&migrated, options()).unwrap();
+    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 7, 0, 0, 1));
+
+    let after = Arrears::open_with(&migrated, options()).unwrap();
+    let report = after.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(views(&after, &ids), before);
+    let control = Arrears::open_with(&control, options()).unwrap();
+    assert_eq!(go_on(&after, &ids), go_on(&control, &ids));
+    assert!(after.verify().unwrap().is_clean());
+    let sequences = |books: &Arrears| {
+        let read = books.store().read().unwrap();
+        let all = read.all_entries().unwrap();
+        let last_entry = all.last().unwrap().id.get();
+        let stored = read.stored_sequence(Sequence::Entry).unwrap();
+        (stored, last_entry, read.stored_sequence(Sequence::Log).unwrap())
+    };
+    let (stored, last_entry, _) = sequences(&control);
+    assert_eq!(stored, last_entry);
+    assert_eq!(sequences(&after), sequences(&control));
+}
+
 /// Issue 16 point 1 (format 6): each account's ledger head moves from the `ledger_heads`
 /// table into its snapshot row. A format-5 store migrates in steps stopped after every commit
 /// (each stop a store of format 5 no open accepts), and then reads its accounts' histories,
@@ -216,15 +258,18 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
         let step = arrears_store::Store::migrate_in_steps(&migrated, store, 5, 1).unwrap();
         runs += 1;
         rewritten += step.accounts;
-        assert_eq!((step.from, step.commands), (5, 0), "{step:?}");
-        assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
+        assert!(matches!((step.from, step.commands), (5 | 6, 0)), "{step:?}");
+        if step.from == 5 {
+            assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
+        }
         if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5 | 6, .. }));
     }
-    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64, ACCOUNTS as u64));
+    // Steps of 5 accounts to format 6, then one to format 7.
+    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64 + 1, ACCOUNTS as u64));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -268,15 +313,15 @@ fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
         runs += 1;
         moved += step.commands;
         rewritten += step.accounts;
-        assert!(step.from == 4 || step.from == 5, "{step:?}");
+        assert!((4..=6).contains(&step.from), "{step:?}");
         if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4 | 5, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=6, .. }));
     }
-    // Steps of 30 audit records to format 5, then of 3 accounts to format 6.
-    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3)) as u64);
+    // Steps of 30 audit records to format 5, then of 3 accounts to format 6, then one to 7.
+    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3) + 1) as u64);
     assert_eq!(moved, commands(&control) as u64);
     assert_eq!(rewritten, ACCOUNTS as u64);
 

@@ -169,6 +169,37 @@ fn a_snapshot_row_with_a_wrong_ledger_head_is_reported() {
     assert!(books.verify().unwrap().is_clean());
 }
 
+/// Format 7 reads the entry sequence from `meta` and the ledger log's last row. After an event
+/// that posts nothing (a dispute) the last row shows no entry, so `meta` alone holds the
+/// sequence: set below the last entry (a damaged `meta`), the next entry would reuse an id,
+/// and verify says so; set back, the store verifies clean.
+#[test]
+fn an_entry_sequence_below_the_last_entry_is_reported() {
+    let (_dir, books, account, obligation) = sample();
+    let dispute =
+        arrears::Command::Dispute { account, obligation, disputed: true, effective_on: d(2, 2) };
+    books.execute("d1", &dispute).unwrap().accepted().unwrap();
+    let read = books.store().read().unwrap();
+    let rows = read.ledger_rows(account).unwrap();
+    assert!(rows.last().unwrap().1.entries.is_empty(), "the dispute posts nothing");
+    let last = rows.iter().flat_map(|(_, row)| &row.entries).map(|entry| entry.id.get()).max();
+    let last = last.unwrap();
+    assert_eq!(read.stored_sequence(arrears_store::Sequence::Entry).unwrap(), last);
+    drop(read);
+    let mut txn = books.store().write().unwrap();
+    txn.raw_set_sequence(arrears_store::Sequence::Entry, last - 1).unwrap();
+    txn.commit().unwrap();
+    let report = books.verify().unwrap();
+    let problems: Vec<_> =
+        report.problems.iter().map(|problem| (problem.check, problem.subject.as_str())).collect();
+    assert_eq!(problems, [("sequence", "entry")], "{:?}", report.problems);
+    assert!(report.problems[0].detail.contains(&format!("below entry {last}")));
+    let mut txn = books.store().write().unwrap();
+    txn.raw_set_sequence(arrears_store::Sequence::Entry, last).unwrap();
+    txn.commit().unwrap();
+    assert!(books.verify().unwrap().is_clean());
+}
+
 /// Issue 21: the audit chain covers each command's content, and its head can be anchored
 /// outside the store. A consistent rewrite of the last record (its hash recomputed, so the chain
 /// still verifies) is caught by the anchor taken before it.
