@@ -782,14 +782,27 @@ mod account_facts {
 /// the dirty snapshots written part way, the decoded records handed away, commits and dropped
 /// transactions. Inside each transaction the head and the chain are its own; after the last
 /// commit a reader sees the committed ones, in the rows and in `ledger_heads`.
+/// A payment's event record, number `seq` of its account, for the tests of the ledger log.
+fn payment_record(seq: u32) -> arrears_core::ledger::EventRecord {
+    use arrears_core::ledger::{Event, EventKind, EventRecord};
+    EventRecord {
+        event: Event {
+            seq: arrears_core::ids::EventSeq(seq),
+            effective_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+            kind: EventKind::Payment { amount_minor: 100, directed_to: None },
+        },
+        recorded_at: "2026-01-05T00:00:00Z".parse().unwrap(),
+        key: format!("k{seq}"),
+    }
+}
+
 mod ledger_heads {
     use std::collections::BTreeMap;
 
-    use arrears_core::ids::{AccountId, EventSeq};
-    use arrears_core::ledger::{Event, EventKind, EventRecord};
+    use arrears_core::ids::AccountId;
     use proptest::prelude::*;
 
-    use super::options;
+    use super::{options, payment_record as record};
     use crate::{Reads, Store};
 
     #[derive(Debug, Clone)]
@@ -812,18 +825,6 @@ mod ledger_heads {
             2 => Just(Step::Commit),
             1 => Just(Step::Drop),
         ]
-    }
-
-    fn record(seq: u32) -> EventRecord {
-        EventRecord {
-            event: Event {
-                seq: EventSeq(seq),
-                effective_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
-                kind: EventKind::Payment { amount_minor: 100, directed_to: None },
-            },
-            recorded_at: "2026-01-05T00:00:00Z".parse().unwrap(),
-            key: format!("k{seq}"),
-        }
     }
 
     proptest! {
@@ -906,11 +907,11 @@ mod ledger_heads {
 /// `meta` alone, and every transaction still continues them exactly, never reusing an id.
 mod sequences {
     use arrears_core::ids::{AccountId, EntryId, EventSeq};
-    use arrears_core::ledger::{EntryKind, Event, EventKind, EventRecord, JournalEntry};
+    use arrears_core::ledger::{EntryKind, JournalEntry};
     use proptest::prelude::*;
     use redb::ReadableTable;
 
-    use super::options;
+    use super::{options, payment_record as record};
     use crate::schema::Meta;
     use crate::txn::TableAccess;
     use crate::{Reads, Sequence, Store, WriteTxn};
@@ -938,18 +939,6 @@ mod sequences {
             1 => Just(Step::Drop),
             1 => Just(Step::Reopen),
         ]
-    }
-
-    fn record(seq: u32) -> EventRecord {
-        EventRecord {
-            event: Event {
-                seq: EventSeq(seq),
-                effective_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
-                kind: EventKind::Payment { amount_minor: 100, directed_to: None },
-            },
-            recorded_at: "2026-01-05T00:00:00Z".parse().unwrap(),
-            key: format!("k{seq}"),
-        }
     }
 
     fn entry(id: u64, account: AccountId, event: u32) -> JournalEntry {
