@@ -1555,7 +1555,8 @@ fn chain_row(
 pub(crate) struct LogTail {
     /// Its log sequence.
     pub(crate) seq: u64,
-    /// The id of its last journal entry (entries are kept in id order); none if it wrote none.
+    /// The largest id of its journal entries (the last: they are kept in id order); none if
+    /// it wrote none.
     pub(crate) last_entry: Option<u64>,
 }
 
@@ -1570,7 +1571,8 @@ pub(crate) fn log_tail(txn: &(impl TableAccess + ?Sized)) -> Result<Option<LogTa
         let Some((seq, bytes)) = table.last().map_err(from_redb)? else { return Ok(None) };
         let seq = seq.value();
         let row = decode_ledger_row(seq, bytes.value())?;
-        Ok(Some(LogTail { seq, last_entry: row.entries.last().map(|entry| entry.id.0) }))
+        let last_entry = row.entries.iter().map(|entry| entry.id.0).max();
+        Ok(Some(LogTail { seq, last_entry }))
     })
 }
 

@@ -218,7 +218,8 @@ impl WriteTxn {
         let head = LedgerHead { seq, dirty: true };
         let mut cache = self.cache.borrow_mut();
         cache.heads.insert(account.0, head);
-        cache.log_tail = Some(LogTail { seq, last_entry: entries.last().map(|entry| entry.id.0) });
+        let last_entry = entries.iter().map(|entry| entry.id.0).max();
+        cache.log_tail = Some(LogTail { seq, last_entry });
         Ok(())
     }
 
