@@ -127,14 +127,7 @@ impl Store {
     ///
     /// A storage failure or a corrupted record.
     pub fn rewrite_as_format_6(&self) -> Result<(), StorageError> {
-        let mut txn = self.write()?;
-        txn.write_sequences_exactly()?;
-        txn.write_table(Meta, |meta| {
-            meta.insert(META_FORMAT_VERSION, 6).map_err(from_redb)?;
-            Ok(())
-        })?;
-        *txn.cache.borrow_mut() = TxnCache::default();
-        txn.commit()
+        self.rewrite_as_format(6, |_| Ok(()))
     }
 
     /// Rewrites this store as format 5 wrote it, for the tests of the migration to format 6:
@@ -146,15 +139,7 @@ impl Store {
     ///
     /// A storage failure or a corrupted record.
     pub fn rewrite_as_format_5(&self) -> Result<(), StorageError> {
-        let mut txn = self.write()?;
-        write_format_5_heads(&mut txn)?;
-        txn.write_sequences_exactly()?;
-        txn.write_table(Meta, |meta| {
-            meta.insert(META_FORMAT_VERSION, 5).map_err(from_redb)?;
-            Ok(())
-        })?;
-        *txn.cache.borrow_mut() = TxnCache::default();
-        txn.commit()
+        self.rewrite_as_format(5, write_format_5_heads)
     }
 
     /// Rewrites this store as format 4 wrote it, for the tests of the migration to format 5:
@@ -167,12 +152,25 @@ impl Store {
     ///
     /// A storage failure or a corrupted record.
     pub fn rewrite_as_format_4(&self) -> Result<(), StorageError> {
+        self.rewrite_as_format(4, |txn| {
+            write_format_5_heads(txn)?;
+            write_format_4_idempotency(txn)
+        })
+    }
+
+    /// One write transaction that runs `rewrite`, writes the log and entry sequences exactly
+    /// in `meta` (formats 6 and older do not read them from the ledger log's last row), writes
+    /// format `version`, and commits with nothing of the transaction's cache written over it.
+    fn rewrite_as_format(
+        &self,
+        version: u64,
+        rewrite: impl FnOnce(&mut WriteTxn) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
         let mut txn = self.write()?;
-        write_format_5_heads(&mut txn)?;
-        write_format_4_idempotency(&mut txn)?;
+        rewrite(&mut txn)?;
         txn.write_sequences_exactly()?;
         txn.write_table(Meta, |meta| {
-            meta.insert(META_FORMAT_VERSION, 4).map_err(from_redb)?;
+            meta.insert(META_FORMAT_VERSION, version).map_err(from_redb)?;
             Ok(())
         })?;
         *txn.cache.borrow_mut() = TxnCache::default();

@@ -66,15 +66,11 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure, or a corrupted last row of the ledger log.
     fn stored_sequence(&self, sequence: Sequence) -> Result<u64, StorageError> {
-        let meta = self.read_table(Meta, |meta| {
-            Ok(meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value()))
-        })?;
-        let tail = match sequence {
-            Sequence::Log => log_tail(self)?.map_or(0, |tail| tail.seq),
-            Sequence::Entry => log_tail(self)?.and_then(|tail| tail.last_entry).unwrap_or(0),
-            _ => 0,
-        };
-        Ok(meta.max(tail))
+        match sequence {
+            Sequence::Log => Ok(stored_log_sequences(self)?.0),
+            Sequence::Entry => Ok(stored_log_sequences(self)?.1),
+            _ => meta_sequence(self, sequence),
+        }
     }
 
     /// A debtor by id.
@@ -1574,6 +1570,31 @@ pub(crate) fn log_tail(txn: &(impl TableAccess + ?Sized)) -> Result<Option<LogTa
         let last_entry = row.entries.iter().map(|entry| entry.id.0).max();
         Ok(Some(LogTail { seq, last_entry }))
     })
+}
+
+/// A sequence's value in `meta` (zero if none).
+fn meta_sequence(
+    txn: &(impl TableAccess + ?Sized),
+    sequence: Sequence,
+) -> Result<u64, StorageError> {
+    txn.read_table(Meta, |meta| {
+        Ok(meta.get(sequence.meta_key()).map_err(from_redb)?.map_or(0, |guard| guard.value()))
+    })
+}
+
+/// The log and entry sequences as the store holds them ([`Reads::stored_sequence`]), from one
+/// read of the ledger log's last row.
+///
+/// # Errors
+///
+/// A storage failure, or a corrupted last row of the ledger log.
+pub(crate) fn stored_log_sequences(
+    txn: &(impl TableAccess + ?Sized),
+) -> Result<(u64, u64), StorageError> {
+    let tail = log_tail(txn)?;
+    let log = meta_sequence(txn, Sequence::Log)?.max(tail.map_or(0, |tail| tail.seq));
+    let entry = meta_sequence(txn, Sequence::Entry)?;
+    Ok((log, entry.max(tail.and_then(|tail| tail.last_entry).unwrap_or(0))))
 }
 
 /// Decodes the ledger row at log sequence `seq`.

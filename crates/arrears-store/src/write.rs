@@ -64,6 +64,17 @@ impl WriteTxn {
         if let Some(last) = self.cache.borrow().sequences[sequence.index()] {
             return Ok(last);
         }
+        if matches!(sequence, Sequence::Log | Sequence::Entry) {
+            // Both are read from the one last row of the log, once for the two, and so both
+            // before the transaction first appends to the log (`append_ledger` takes a log id
+            // first): after that, the last row is the transaction's, not the store's.
+            let (log, entry) = crate::read::stored_log_sequences(self)?;
+            let mut cache = self.cache.borrow_mut();
+            for (other, stored) in [(Sequence::Log, log), (Sequence::Entry, entry)] {
+                cache.sequences[other.index()].get_or_insert(stored);
+            }
+            return Ok(cache.sequences[sequence.index()].unwrap_or_else(|| unreachable!()));
+        }
         let last = self.stored_sequence(sequence)?;
         self.cache.borrow_mut().sequences[sequence.index()] = Some(last);
         Ok(last)
@@ -197,9 +208,8 @@ impl WriteTxn {
             assert_eq!(entry.account, account, "entry {} of another account", entry.id);
         }
         let prev = self.ledger_head(account)?.unwrap_or(0);
-        // The entry sequence is read before the row is appended: once appended, the log's
-        // last row would no longer show what the store held (see `WriteTxn::commit`).
-        self.last_id(Sequence::Entry)?;
+        // Taking the log id reads the entry sequence too (`last_id`), before the row is
+        // appended: once appended, the log's last row would no longer show what the store held.
         let seq = self.next_id(Sequence::Log)?;
         let row = LedgerLogRow {
             account: account.0,
