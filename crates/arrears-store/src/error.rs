@@ -14,6 +14,15 @@ pub enum StorageError {
     /// again, which recovers the last committed state.
     #[error("storage engine failure")]
     Engine(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// This handle refuses to write ([`crate::Store::fence`]): something failed after which
+    /// what the file holds is not known (the engine's journal could not be written, or a
+    /// commit after its record failed). Close the store and open it again: the open recovers
+    /// the file and replays the journal.
+    #[error("the store refuses to write until it is opened again: {reason}")]
+    Fenced {
+        /// What failed.
+        reason: String,
+    },
     /// A stored record could not be decoded: the file is corrupted or was written by a bug.
     #[error("corrupted {table} record at key {key}")]
     Corrupted {
@@ -125,10 +134,30 @@ pub enum OpenError {
     /// `Durability::Eventual` keeps commits in this process's memory until a later immediate
     /// commit, which other processes sharing the file cannot see; redb refuses it in the
     /// shared modes.
-    #[error("eventual durability needs exclusive sharing (opening {path:?}); choose immediate durability or exclusive sharing")]
+    /// The engine's journaled durability too: its unsynced commits are the same.
+    #[error("eventual and journaled durability need exclusive sharing (opening {path:?}); choose immediate durability or exclusive sharing")]
     EventualNeedsExclusive {
         /// The path.
         path: PathBuf,
+    },
+    /// The engine's journal beside the store (`arrears::Durability::Journaled`,
+    /// docs/DURABILITY.md "The journal") could not be read, written or replayed. The store
+    /// holds what its synced commits hold; the journal is left as it is.
+    #[error("the journal {path:?} of the store: {reason}")]
+    Journal {
+        /// The journal's path.
+        path: PathBuf,
+        /// What failed, and where.
+        reason: String,
+    },
+    /// The store's journal holds commits its file does not (the writer stopped without
+    /// closing it); a read-only open cannot replay them.
+    #[error("the journal {path:?} holds {records} commit(s) the store does not yet; open the store writable once to replay them")]
+    JournalPending {
+        /// The journal's path.
+        path: PathBuf,
+        /// Records to replay.
+        records: u64,
     },
     /// The file is a database, but not an Arrears store.
     #[error("{path:?} is not an Arrears store (no format version)")]

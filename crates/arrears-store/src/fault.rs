@@ -172,6 +172,44 @@ impl FaultyDisk {
             .collect()
     }
 
+    /// Reads `out.len()` bytes at `offset` of the current image, as a file would (for a
+    /// second file of a test on this kind of disk: the engine's journal).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` past the end.
+    pub fn read_at(&self, offset: u64, out: &mut [u8]) -> Result<(), std::io::Error> {
+        redb::StorageBackend::read(&self.backend(), offset, out)
+    }
+
+    /// Writes `data` at `offset` (a planned write fault may fail it).
+    ///
+    /// # Errors
+    ///
+    /// An injected fault.
+    pub fn write_at(&self, offset: u64, data: &[u8]) -> Result<(), std::io::Error> {
+        redb::StorageBackend::write(&self.backend(), offset, data)
+    }
+
+    /// Makes the writes so far durable (a planned sync fault may fail it).
+    ///
+    /// # Errors
+    ///
+    /// An injected fault.
+    pub fn sync_data(&self) -> Result<(), std::io::Error> {
+        redb::StorageBackend::sync_data(&self.backend())
+    }
+
+    /// The current image's length.
+    pub fn len(&self) -> u64 {
+        self.lock().current.len() as u64
+    }
+
+    /// Returns true if and only if the current image is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub(crate) fn backend(&self) -> Backend {
         Backend { disk: self.clone() }
     }

@@ -120,6 +120,8 @@ pub struct Store {
     pub(crate) options: StoreOptions,
     /// Whose turn it is to write, among this handle's threads.
     pub(crate) gate: std::sync::Arc<crate::txn::WriteGate>,
+    /// Why this handle refuses to write ([`Store::fence`]), once it does.
+    pub(crate) fence: std::sync::OnceLock<String>,
     /// Snapshots encoded and written by this store's transactions and their bytes (tests only:
     /// the test of the write-back counts one per account per transaction, the test of issue 21
     /// the bytes a payment writes).
@@ -170,6 +172,20 @@ impl Store {
         }
     }
 
+    /// How processes share this handle's file.
+    pub fn sharing(&self) -> Sharing {
+        self.options.sharing
+    }
+
+    /// Makes this handle refuse every later write transaction with [`StorageError::Fenced`]
+    /// and `reason` (the first reason given stays): for a caller that finds what the file
+    /// holds is no longer what it knows (the engine's journal failed to write, or a commit
+    /// after its record did), so that nothing more is written on top until the store is
+    /// opened again and recovers. Reads go on.
+    pub fn fence(&self, reason: String) {
+        let _ = self.fence.set(reason);
+    }
+
     /// Returns true if and only if this store was opened read-only ([`Store::open_read_only`]).
     pub fn is_read_only(&self) -> bool {
         matches!(self.db(), Db::ReadOnly(_))
@@ -196,6 +212,7 @@ impl Store {
             db: Some(db),
             options,
             gate: std::sync::Arc::default(),
+            fence: std::sync::OnceLock::new(),
             #[cfg(any(test, feature = "fault-injection"))]
             snapshots_written: std::sync::Arc::default(),
         }

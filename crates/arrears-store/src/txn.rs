@@ -218,7 +218,7 @@ pub struct WriteTxn {
     poisoned: Cell<bool>,
     /// Changes made so far (table writes, snapshots put, ids taken): the engine checks that a
     /// command it refuses made none ([`WriteTxn::changes`]).
-    changes: Cell<u64>,
+    pub(crate) changes: Cell<u64>,
     /// [`StoreOptions::cold_items_min`](crate::StoreOptions::cold_items_min).
     pub(crate) cold_items_min: usize,
     /// The store's count of snapshots encoded and written, and of their bytes (tests only).
@@ -359,6 +359,9 @@ impl Store {
     /// [`StoreOptions::write_wait_ms_max`]: crate::StoreOptions::write_wait_ms_max
     pub(crate) fn begin_write(&self) -> Result<(redb::WriteTransaction, WriteTurn), StorageError> {
         let db = self.writable()?;
+        if let Some(reason) = self.fence.get() {
+            return Err(StorageError::Fenced { reason: reason.clone() });
+        }
         let turn = WriteGate::take(&self.gate, self.options.write_wait_ms_max)?;
         let wait_us_max = self.options.write_wait_ms_max.saturating_mul(1_000);
         let mut waited_us: u64 = 0;
@@ -400,8 +403,31 @@ impl Store {
     ///
     /// [`StoreOptions::write_wait_ms_max`]: crate::StoreOptions::write_wait_ms_max
     pub fn write(&self) -> Result<WriteTxn, StorageError> {
+        self.write_synced(self.options.durability == Durability::Immediate)
+    }
+
+    /// Begins a write transaction whose commit is not synced (whatever the store's
+    /// [`Durability`]): it is visible to this handle's later transactions at once and reaches
+    /// the disk with the next synced commit; a crash before that loses it. For a caller that
+    /// makes the commit durable by other means (the engine's journal, which writes and syncs
+    /// its record first). Needs [`Sharing::Exclusive`](crate::Sharing::Exclusive): another
+    /// process could not see the commit.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::write`], and [`StorageError::Engine`] on a store not opened exclusively.
+    pub fn write_unsynced(&self) -> Result<WriteTxn, StorageError> {
+        if self.options.sharing != crate::Sharing::Exclusive {
+            return Err(StorageError::Engine(
+                "an unsynced commit needs a store opened with exclusive sharing".into(),
+            ));
+        }
+        self.write_synced(false)
+    }
+
+    fn write_synced(&self, synced: bool) -> Result<WriteTxn, StorageError> {
         let (mut txn, turn) = self.begin_write()?;
-        if self.options.durability == Durability::Eventual {
+        if !synced {
             txn.set_durability(redb::Durability::None).map_err(from_redb)?;
         }
         Ok(WriteTxn {

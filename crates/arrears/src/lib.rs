@@ -51,6 +51,8 @@ mod command;
 mod error;
 mod group;
 mod guardrails;
+mod journal;
+mod journaled;
 mod messages;
 mod suspense;
 
@@ -129,12 +131,21 @@ pub enum Durability {
     /// Commits are not synced until a later immediate commit. For bulk loads and tests only:
     /// a crash loses them.
     Eventual,
+    /// Each commit of [`Arrears::execute`] is on disk when it returns, as with `Immediate`,
+    /// but through a journal beside the store (its path with `.journal` added): the commit's
+    /// commands are appended to the journal and synced (one sequential write), and the
+    /// store's own commit is not synced; every 1,024 such commits, and at every other write
+    /// (batches, the cycle, imports), the store is synced. After a crash, the next writable
+    /// open replays the journal (docs/DURABILITY.md, "The journal"). Needs
+    /// [`Sharing::Exclusive`]. Commands that ask this process's plugins (`SetPolicy`,
+    /// `DecideCredit`, `ReviewCredit`) are committed as with `Immediate`.
+    Journaled,
 }
 
 impl Durability {
     fn to_store(self) -> arrears_store::Durability {
         match self {
-            Durability::Immediate => arrears_store::Durability::Immediate,
+            Durability::Immediate | Durability::Journaled => arrears_store::Durability::Immediate,
             Durability::Eventual => arrears_store::Durability::Eventual,
         }
     }
@@ -295,6 +306,8 @@ pub struct Arrears {
     /// The commands of concurrent [`Arrears::execute`] calls, run in groups: one write
     /// transaction and one commit per group.
     group: group::Group<(String, Command), Result<Receipt, CommandError>>,
+    /// The journal of [`Durability::Journaled`].
+    journal: Option<std::sync::Mutex<journal::Journal>>,
 }
 
 /// Most commands of concurrent [`Arrears::execute`] calls that share one write transaction.
@@ -404,16 +417,12 @@ impl Arrears {
         path: impl AsRef<Path>,
         options: Options,
     ) -> Result<Arrears, OpenError> {
-        let store_options = options.store_options();
-        Ok(Arrears {
-            store: Store::open_read_only(path.as_ref(), store_options)?,
-            clock: options.clock,
-            policies: context::PolicyCache::default(),
-            components: context::Components::default(),
-            registry: registry::Registry::new(options.plugins),
-            batch_thread: BatchThread::default(),
-            group: group::Group::default(),
-        })
+        let path = path.as_ref();
+        let store = Store::open_read_only(path, options.store_options())?;
+        let engine =
+            Arrears::assemble(store, options.clock, registry::Registry::new(options.plugins));
+        engine.refuse_pending_journal(path)?;
+        Ok(engine)
     }
 
     /// Returns true if and only if this handle was opened read-only.
@@ -427,16 +436,13 @@ impl Arrears {
     ///
     /// As [`Arrears::create`].
     pub fn create_with(path: impl AsRef<Path>, options: Options) -> Result<Arrears, OpenError> {
-        let store_options = options.store_options();
-        Ok(Arrears {
-            store: Store::create(path.as_ref(), store_options)?,
-            clock: options.clock,
-            policies: context::PolicyCache::default(),
-            components: context::Components::default(),
-            registry: registry::Registry::new(options.plugins),
-            batch_thread: BatchThread::default(),
-            group: group::Group::default(),
-        })
+        let path = path.as_ref();
+        journaled::check_sharing(&options, path)?;
+        journaled::refuse_orphan_journal(path)?;
+        let durability = options.durability;
+        let store = Store::create(path, options.store_options())?;
+        Arrears::assemble(store, options.clock, registry::Registry::new(options.plugins))
+            .with_journal_at(path, durability)
     }
 
     /// [`Arrears::open`] with options.
@@ -445,16 +451,12 @@ impl Arrears {
     ///
     /// As [`Arrears::open`].
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Arrears, OpenError> {
-        let store_options = options.store_options();
-        Ok(Arrears {
-            store: Store::open(path.as_ref(), store_options)?,
-            clock: options.clock,
-            policies: context::PolicyCache::default(),
-            components: context::Components::default(),
-            registry: registry::Registry::new(options.plugins),
-            batch_thread: BatchThread::default(),
-            group: group::Group::default(),
-        })
+        let path = path.as_ref();
+        journaled::check_sharing(&options, path)?;
+        let durability = options.durability;
+        let store = Store::open(path, options.store_options())?;
+        Arrears::assemble(store, options.clock, registry::Registry::new(options.plugins))
+            .with_journal_at(path, durability)
     }
 
     /// Migrates the store at `path` to the current on-disk format (docs/FORMAT.md), which no
@@ -488,14 +490,20 @@ impl Arrears {
     /// disk, tools). Not part of the stable API.
     #[cfg(feature = "fault-injection")]
     pub fn from_store(store: Store, clock: Box<dyn Clock>) -> Arrears {
+        Arrears::assemble(store, clock, registry::Registry::default())
+    }
+
+    /// An engine on `store`, with no journal.
+    fn assemble(store: Store, clock: Box<dyn Clock>, registry: registry::Registry) -> Arrears {
         Arrears {
             store,
             clock,
             policies: context::PolicyCache::default(),
             components: context::Components::default(),
-            registry: registry::Registry::default(),
+            registry,
             batch_thread: BatchThread::default(),
             group: group::Group::default(),
+            journal: None,
         }
     }
 
@@ -568,8 +576,12 @@ impl Arrears {
     fn execute_group(&self, commands: &[(String, Command)]) -> Vec<Result<Receipt, CommandError>> {
         let mut results: Vec<Option<Result<Receipt, CommandError>>> =
             commands.iter().map(|_| None).collect();
+        // Journaled unless a command asks this process's plugins (a replay could not).
+        let journaled = self.journal.is_some()
+            && !commands.iter().any(|(_, command)| journal::unjournaled(command));
         loop {
-            let mut batch = match self.batch() {
+            let begun = if journaled { self.batch_unsynced() } else { self.batch() };
+            let mut batch = match begun {
                 Ok(batch) => batch,
                 Err(error) => {
                     let error = match error {
@@ -602,9 +614,20 @@ impl Arrears {
                 .iter()
                 .any(|(_, receipt)| !receipt.replayed && !receipt.outcome.is_rejected());
             let committed = if wrote {
-                let Batch { mark, txn, .. } = batch;
+                let Batch { mark, txn, now, .. } = batch;
                 drop(mark);
-                txn.commit()
+                if journaled {
+                    // The commands that wrote, in the order they ran: a refusal or a replay
+                    // writes nothing, and runs the same again wherever it would.
+                    let ran: Vec<(&str, &Command)> = receipts
+                        .iter()
+                        .filter(|(_, receipt)| !receipt.replayed && !receipt.outcome.is_rejected())
+                        .map(|(index, _)| (commands[*index].0.as_str(), &commands[*index].1))
+                        .collect();
+                    self.commit_journaled(txn, now, &ran)
+                } else {
+                    txn.commit()
+                }
             } else {
                 Ok(())
             };
@@ -952,14 +975,19 @@ impl Arrears {
             return Err(BatchError::ThreadHoldsBatch);
         }
         let txn = self.store.write()?;
-        Ok(Batch {
+        Ok(self.batch_in(txn, self.clock.now()))
+    }
+
+    /// A batch in `txn`, its commands run at `now`.
+    fn batch_in(&self, txn: arrears_store::WriteTxn, now: DateTime<Utc>) -> Batch<'_> {
+        Batch {
             mark: BatchMark::new(&self.batch_thread),
             txn,
-            now: self.clock.now(),
+            now,
             executed: 0,
             failed: None,
             engine: self,
-        })
+        }
     }
 
     /// A debtor.
@@ -2014,15 +2042,8 @@ fn copy(error: &StorageError) -> StorageError {
         StorageError::WriterBusy { waited_ms } => {
             StorageError::WriterBusy { waited_ms: *waited_ms }
         }
-        other => {
-            let mut text = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(cause) = source {
-                text.push_str(&format!(": {cause}"));
-                source = cause.source();
-            }
-            StorageError::Engine(text.into())
-        }
+        StorageError::Fenced { reason } => StorageError::Fenced { reason: reason.clone() },
+        other => StorageError::Engine(journaled::error_text(other).into()),
     }
 }
 

@@ -1,7 +1,8 @@
-//! `arrears-crash-child STORE FROM`: the helper process of the crash test
-//! (`tests/it/crash.rs`). It opens the store and executes the command stream from command
-//! number `FROM` on, printing `START n` before and `ACK n` after each command returns `Ok`,
-//! until the test kills it. `arrears-crash-child STORE migrate [ACCOUNTS]` migrates the store
+//! `arrears-crash-child STORE FROM [journaled]`: the helper process of the crash test
+//! (`tests/it/crash.rs`). It opens the store (with `Durability::Journaled` and exclusive
+//! sharing if told so) and executes the command stream from command number `FROM` on,
+//! printing `START n` before and `ACK n` after each command returns `Ok`, until the test kills
+//! it. `arrears-crash-child STORE migrate [ACCOUNTS]` migrates the store
 //! instead, in steps of `ACCOUNTS` accounts (ten unless given), and prints `MIGRATED` when it
 //! is done.
 //!
@@ -34,7 +35,15 @@ fn main() {
         return;
     }
     let from: u64 = from.parse().expect("FROM is a command number");
-    let books = Arrears::open_with(&path, options()).unwrap();
+    let options = match args.next().as_deref() {
+        Some("journaled") => arrears::Options {
+            durability: arrears::Durability::Journaled,
+            sharing: arrears::Sharing::Exclusive,
+            ..options()
+        },
+        _ => options(),
+    };
+    let books = Arrears::open_with(&path, options).unwrap();
     let ids = account_ids(&books);
     for n in from.. {
         println!("START {n}");

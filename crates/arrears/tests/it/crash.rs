@@ -65,12 +65,25 @@ fn events_with_key(books: &Arrears, account: AccountId, key: &str) -> usize {
 
 #[test]
 fn killed_child_loses_nothing_acknowledged() {
+    killed_children_lose_nothing_acknowledged(None, 0x5eed_c4a5);
+}
+
+/// The same with `Durability::Journaled`: the child's payments are durable through the journal
+/// while its store commits are not synced, and the cycles (every tenth command) are synced
+/// commits between them; each reopen (with immediate durability, so the journal is replayed
+/// and removed) finds every acknowledged payment.
+#[test]
+fn a_killed_journaled_child_loses_nothing_acknowledged() {
+    killed_children_lose_nothing_acknowledged(Some("journaled"), 0x5eed_10a1);
+}
+
+fn killed_children_lose_nothing_acknowledged(mode: Option<&str>, default_seed: u64) {
     let kills: u64 =
         std::env::var("ARREARS_CRASH_KILLS").ok().and_then(|text| text.parse().ok()).unwrap_or(50);
     let seed: u64 = std::env::var("ARREARS_CRASH_SEED")
         .ok()
         .and_then(|text| text.parse().ok())
-        .unwrap_or(0x5eed_c4a5);
+        .unwrap_or(default_seed);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.redb");
     setup(&path);
@@ -78,12 +91,15 @@ fn killed_child_loses_nothing_acknowledged() {
     let mut next = 0_u64;
     let mut acknowledged_total = 0;
     let mut needed_recovery = 0;
+    // Journaled: kills after which the store's file alone lacked an acknowledged payment.
+    let mut lacking_without_journal = 0;
     let started = Instant::now();
     for kill in 0..kills {
         let delay = Duration::from_millis(10 + rng.below(140));
         let mut child = Process::new(env!("CARGO_BIN_EXE_arrears-crash-child"))
             .arg(&path)
             .arg(next.to_string())
+            .args(mode)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -114,8 +130,26 @@ fn killed_child_loses_nothing_acknowledged() {
         // open cannot, and says so (unless the kill came before the child opened the store).
         match Arrears::open_read_only(&path) {
             Err(arrears::OpenError::NeedsRecovery { .. }) => needed_recovery += 1,
+            // The journal holds payments the store does not yet.
+            Err(arrears::OpenError::JournalPending { .. }) => needed_recovery += 1,
             Err(other) => panic!("kill {kill}: read-only open: {other}"),
             Ok(books) => assert!(books.verify().unwrap().is_clean(), "kill {kill}"),
+        }
+        if mode.is_some() {
+            // The store alone, without its journal: does it lack an acknowledged payment?
+            let alone = dir.path().join("alone.redb");
+            std::fs::copy(&path, &alone).unwrap();
+            let books = Arrears::open_with(&alone, options()).unwrap();
+            let ids = account_ids(&books);
+            let lacks = acked.iter().any(|&n| {
+                let Some(Command::Payment { account, .. }) = command(n, &ids) else {
+                    return false;
+                };
+                events_with_key(&books, account, &format!("k{n}")) == 0
+            });
+            lacking_without_journal += usize::from(lacks);
+            drop(books);
+            std::fs::remove_file(&alone).unwrap();
         }
         let books = Arrears::open_with(&path, options()).unwrap();
         let report = books.verify().unwrap();
@@ -140,9 +174,14 @@ fn killed_child_loses_nothing_acknowledged() {
     }
     assert!(acknowledged_total > 0, "no child acknowledged anything");
     assert!(needed_recovery > 0, "no kill left the file to recover");
+    assert!(
+        mode.is_none() || lacking_without_journal > 0,
+        "no kill left the store without a payment only its journal had"
+    );
     eprintln!(
         "crash test: {kills} kills, {acknowledged_total} acknowledged commands, \
-         {needed_recovery} read-only opens refused for recovery, {:?}",
+         {needed_recovery} read-only opens refused for recovery, {lacking_without_journal} \
+         stores lacking acknowledged payments without their journal, {:?}",
         started.elapsed()
     );
 }

@@ -17,6 +17,7 @@ mod group_commit;
 mod guardrails;
 mod inputs;
 mod isolation;
+mod journal;
 mod lifecycle;
 mod lists;
 mod messages;

@@ -1,0 +1,356 @@
+//! The journal of [`Durability::Journaled`](crate::Durability::Journaled): a file beside the
+//! store to which each commit of [`Arrears::execute`](crate::Arrears::execute) appends its
+//! commands and which it syncs, one sequential write, while the store's own commit is not
+//! synced. docs/DURABILITY.md, "The journal", says why and what it guarantees.
+//!
+//! The file: a 16-byte header ([`MAGIC`]), then records, each
+//!
+//! ```text
+//! body length  u32 LE (1 ..= RECORD_BODY_MAX)
+//! checksum     u64 LE: the first 8 bytes of SHA-256 over the body
+//! body         seq u64 | now: seconds i64, nanoseconds u32 | count u32 |
+//!              count x (key length u16, key, command length u32, command record)
+//! ```
+//!
+//! All little-endian; a command record is the store codec's record of the command
+//! (`RecordKind::Command`, versioned and checked). Sequence numbers only grow, across the
+//! journal's whole life: the store's `meta` keeps the last one whose commit it holds
+//! ([`Reads::journal_seq`](arrears_store::Reads::journal_seq)), written by that commit. After
+//! a checkpoint (a synced commit: the store then holds every record written so far) the next
+//! record goes to the start again, over records the store holds; so a scan takes the records
+//! after the store's sequence, which must follow it without a gap, and stops at the first that
+//! does not, or whose length or checksum is wrong (a torn write, or what an older record left).
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::command::Command;
+
+/// The first 16 bytes of every journal file (its version is the last byte).
+pub(crate) const MAGIC: &[u8; 16] = b"arrears journal\x01";
+
+/// The journal file's size, preallocated with zeros and synced when it is created, so that a
+/// record's sync writes its page and no file metadata.
+pub(crate) const JOURNAL_BYTES: u64 = 4 << 20;
+
+/// Records after which a commit also checkpoints (a synced commit of the store) and the next
+/// record starts the file again: this bounds the replay after a crash, and the memory redb
+/// keeps for unsynced commits.
+pub(crate) const CHECKPOINT_RECORDS: u64 = 1_024;
+
+/// A record's length and checksum.
+const RECORD_HEAD: usize = 12;
+
+/// The largest record body: a group whose record is larger commits synced instead.
+const RECORD_BODY_MAX: usize = (JOURNAL_BYTES as usize) - MAGIC.len() - RECORD_HEAD;
+
+/// The file the journal is written to: a real file, or (feature `fault-injection`) the
+/// fault-injecting in-memory disk of durability tests.
+pub(crate) trait JournalFile: Send {
+    fn len(&self) -> io::Result<u64>;
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> io::Result<()>;
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()>;
+    fn sync(&self) -> io::Result<()>;
+}
+
+impl JournalFile for std::fs::File {
+    fn len(&self) -> io::Result<u64> {
+        Ok(self.metadata()?.len())
+    }
+
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(self, out, offset)
+    }
+
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        std::os::unix::fs::FileExt::write_all_at(self, data, offset)
+    }
+
+    fn sync(&self) -> io::Result<()> {
+        self.sync_data()
+    }
+}
+
+#[cfg(feature = "fault-injection")]
+impl JournalFile for arrears_store::fault::FaultyDisk {
+    fn len(&self) -> io::Result<u64> {
+        Ok(arrears_store::fault::FaultyDisk::len(self))
+    }
+
+    fn read_at(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
+        arrears_store::fault::FaultyDisk::read_at(self, offset, out)
+    }
+
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
+        arrears_store::fault::FaultyDisk::write_at(self, offset, data)
+    }
+
+    fn sync(&self) -> io::Result<()> {
+        self.sync_data()
+    }
+}
+
+/// The journal of a store at `store`: the same path with `.journal` added.
+pub(crate) fn path_of(store: &Path) -> PathBuf {
+    let mut name = store.as_os_str().to_owned();
+    name.push(".journal");
+    PathBuf::from(name)
+}
+
+/// One record: the commands of one commit, in the order they ran, and the clock's now they
+/// ran with.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Record {
+    pub(crate) seq: u64,
+    pub(crate) now: DateTime<Utc>,
+    /// Each command's idempotency key and its codec record.
+    pub(crate) commands: Vec<(String, Vec<u8>)>,
+}
+
+/// Returns true if and only if `command` cannot be journaled (its commit is then synced in the
+/// store instead): the commands whose execution depends on this process's plugins (their
+/// answers are not in the record, and a replay at open has no plugins registered yet).
+pub(crate) fn unjournaled(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::SetPolicy { .. } | Command::DecideCredit { .. } | Command::ReviewCredit { .. }
+    )
+}
+
+/// The bytes of a record (head and body), or `None` if its body is larger than a record may
+/// be.
+pub(crate) fn encode(
+    seq: u64,
+    now: DateTime<Utc>,
+    commands: &[(&str, &Command)],
+) -> Option<Vec<u8>> {
+    let mut body = Vec::with_capacity(64 + commands.len() * 96);
+    body.extend_from_slice(&seq.to_le_bytes());
+    body.extend_from_slice(&now.timestamp().to_le_bytes());
+    body.extend_from_slice(&now.timestamp_subsec_nanos().to_le_bytes());
+    body.extend_from_slice(&u32::try_from(commands.len()).ok()?.to_le_bytes());
+    for (key, command) in commands {
+        let record =
+            arrears_store::codec::encode_record(arrears_store::RecordKind::Command, *command);
+        body.extend_from_slice(&u16::try_from(key.len()).ok()?.to_le_bytes());
+        body.extend_from_slice(key.as_bytes());
+        body.extend_from_slice(&u32::try_from(record.len()).ok()?.to_le_bytes());
+        body.extend_from_slice(&record);
+    }
+    if body.is_empty() || body.len() > RECORD_BODY_MAX {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(RECORD_HEAD + body.len());
+    bytes.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    bytes.extend_from_slice(&checksum(&body).to_le_bytes());
+    bytes.extend_from_slice(&body);
+    Some(bytes)
+}
+
+fn checksum(body: &[u8]) -> u64 {
+    let digest = Sha256::digest(body);
+    u64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
+/// Reads little-endian fields off a record's body.
+struct Fields<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+        let end = self.at.checked_add(n).filter(|end| *end <= self.bytes.len());
+        let end = end.ok_or_else(|| format!("{what} at byte {} runs past the record", self.at))?;
+        let field = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(field)
+    }
+
+    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], String> {
+        Ok(self.take(N, what)?.try_into().expect("N bytes"))
+    }
+}
+
+/// Decodes a record's body (its checksum already checked).
+fn decode(body: &[u8]) -> Result<Record, String> {
+    let mut fields = Fields { bytes: body, at: 0 };
+    let seq = u64::from_le_bytes(fields.array("sequence")?);
+    let seconds = i64::from_le_bytes(fields.array("time")?);
+    let nanos = u32::from_le_bytes(fields.array("time")?);
+    let now = DateTime::from_timestamp(seconds, nanos)
+        .ok_or_else(|| format!("record {seq}: time {seconds}.{nanos:09} out of range"))?;
+    let count = u32::from_le_bytes(fields.array("command count")?);
+    let mut commands = Vec::new();
+    for _ in 0..count {
+        let key_len = u16::from_le_bytes(fields.array("key length")?);
+        let key = fields.take(usize::from(key_len), "key")?;
+        let key = std::str::from_utf8(key)
+            .map_err(|_| format!("record {seq}: a key is not UTF-8"))?
+            .to_owned();
+        let len = u32::from_le_bytes(fields.array("command length")?);
+        let command = fields.take(len as usize, "command")?.to_vec();
+        commands.push((key, command));
+    }
+    if fields.at != body.len() {
+        return Err(format!(
+            "record {seq}: {} bytes after its last command",
+            body.len() - fields.at
+        ));
+    }
+    Ok(Record { seq, now, commands })
+}
+
+/// The records of `file` after `stored_seq`, the last whose commit the store holds.
+///
+/// # Errors
+///
+/// A file that is not a journal; a record whose checksum holds but which does not decode; a
+/// record after the store's sequence that does not follow it (the journal of another store, or
+/// one the store went back behind); an I/O failure.
+pub(crate) fn scan(file: &dyn JournalFile, stored_seq: u64) -> Result<Vec<Record>, String> {
+    let len = file.len().map_err(|error| format!("reading its length: {error}"))?;
+    if len == 0 {
+        return Ok(Vec::new());
+    }
+    let len = usize::try_from(len).map_err(|_| "larger than memory".to_owned())?;
+    let mut bytes = vec![0; len];
+    file.read_at(0, &mut bytes).map_err(|error| format!("reading it: {error}"))?;
+    if len < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+        return Err("not an Arrears journal (its first 16 bytes are not the journal's)".into());
+    }
+    let mut at = MAGIC.len();
+    let mut records = Vec::new();
+    let mut expected = stored_seq + 1;
+    while at + RECORD_HEAD <= len {
+        let body_len = u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4")) as usize;
+        let sum = u64::from_le_bytes(bytes[at + 4..at + 12].try_into().expect("8"));
+        let start = at + RECORD_HEAD;
+        if body_len == 0 || body_len > RECORD_BODY_MAX || start + body_len > len {
+            break;
+        }
+        let body = &bytes[start..start + body_len];
+        if checksum(body) != sum {
+            break;
+        }
+        let record = decode(body).map_err(|reason| format!("at byte {at}: {reason}"))?;
+        if record.seq < expected {
+            if records.is_empty() {
+                // A record the store holds, before the first it does not.
+                at = start + body_len;
+                continue;
+            }
+            // What an older round of the file left after the newest records.
+            break;
+        }
+        if record.seq > expected {
+            if records.is_empty() {
+                return Err(format!(
+                    "at byte {at}: record {} follows the store's last journaled commit {stored_seq} \
+                     with a gap (is this the journal of another store?)",
+                    record.seq
+                ));
+            }
+            break;
+        }
+        expected += 1;
+        at = start + body_len;
+        records.push(record);
+    }
+    Ok(records)
+}
+
+/// The journal an engine appends to.
+pub(crate) struct Journal {
+    file: Box<dyn JournalFile>,
+    pub(crate) path: PathBuf,
+    /// Where the next record goes.
+    offset: u64,
+    /// Records written since the last checkpoint.
+    since_checkpoint: u64,
+    /// The next record's sequence number.
+    pub(crate) next_seq: u64,
+    /// Set when a write or sync of the journal, or a commit after it, failed: what the file
+    /// and the store hold is then not known, and the engine refuses to write until it is
+    /// opened again (which replays what the journal holds).
+    pub(crate) failed: Option<String>,
+    /// True if and only if the journal is a file of its own, removed when the engine closes.
+    pub(crate) removable: bool,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("path", &self.path)
+            .field("offset", &self.offset)
+            .field("next_seq", &self.next_seq)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Journal {
+    /// A journal to append to from the start: `file` is made [`JOURNAL_BYTES`] long (zeros
+    /// past its end), gets the header and is synced. `last_seq` is the store's.
+    pub(crate) fn start(
+        file: Box<dyn JournalFile>,
+        path: PathBuf,
+        last_seq: u64,
+    ) -> io::Result<Journal> {
+        let len = file.len()?;
+        if len < JOURNAL_BYTES {
+            let zeros = vec![0_u8; 1 << 20];
+            let mut at = len;
+            while at < JOURNAL_BYTES {
+                let n = (JOURNAL_BYTES - at).min(zeros.len() as u64);
+                file.write_at(at, &zeros[..n as usize])?;
+                at += n;
+            }
+        }
+        file.write_at(0, MAGIC)?;
+        file.sync()?;
+        Ok(Journal {
+            file,
+            path,
+            offset: MAGIC.len() as u64,
+            since_checkpoint: 0,
+            next_seq: last_seq + 1,
+            failed: None,
+            removable: false,
+        })
+    }
+
+    /// Returns true if and only if `record` fits after the records written since the last
+    /// checkpoint.
+    pub(crate) fn fits(&self, record: &[u8]) -> bool {
+        self.offset + record.len() as u64 <= JOURNAL_BYTES
+    }
+
+    /// Writes `record` (which must [`Journal::fits`]) and syncs it.
+    pub(crate) fn append(&mut self, record: &[u8]) -> io::Result<()> {
+        self.file.write_at(self.offset, record)?;
+        self.file.sync()?;
+        self.offset += record.len() as u64;
+        self.since_checkpoint += 1;
+        self.next_seq += 1;
+        Ok(())
+    }
+
+    /// Returns true if and only if enough records were written since the last checkpoint for
+    /// the next one.
+    pub(crate) fn checkpoint_due(&self) -> bool {
+        self.since_checkpoint >= CHECKPOINT_RECORDS
+    }
+
+    /// After a checkpoint: the store holds every record written, so the next goes to the start.
+    pub(crate) fn checkpointed(&mut self) {
+        self.offset = MAGIC.len() as u64;
+        self.since_checkpoint = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests;

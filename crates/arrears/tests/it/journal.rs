@@ -1,0 +1,268 @@
+//! `Durability::Journaled`: each `execute` is durable through the journal's sync while the
+//! store's commit is not synced. On the fault-injecting disks (one for the store, one for the
+//! journal): a power loss after acknowledged commits loses none of them (the store's synced
+//! image alone lacks them, the replay at open brings them back, exactly); an I/O failure of the
+//! journal at any of its writes and syncs fences the store and loses nothing acknowledged; the
+//! checkpoint syncs the store and starts the journal again. On real files: the journal's life
+//! beside the store, and the opens that refuse.
+
+// Amounts are written in cents: `1_000_00` is 1,000.00.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+use arrears::ids::AccountId;
+use arrears::{Arrears, Command, CommandError, Durability, FixedClock, Options, Sharing};
+use arrears_store::fault::{FaultPlan, FaultyDisk};
+use arrears_store::{StorageError, Store, StoreOptions};
+
+use crate::support::{account, charge, d, usd};
+
+fn options() -> Options {
+    Options {
+        cache_size_bytes: 4 * 1024 * 1024,
+        durability: Durability::Journaled,
+        sharing: Sharing::Exclusive,
+        clock: Box::new(FixedClock("2026-12-01T00:00:00Z".parse().unwrap())),
+        ..Options::default()
+    }
+}
+
+fn open(disk: &FaultyDisk, journal: &FaultyDisk) -> Arrears {
+    Arrears::open_journaled_with_backend(disk, journal, options()).unwrap()
+}
+
+/// The store alone, as its synced image holds it, with no journal replayed.
+fn open_without_journal(disk: &FaultyDisk) -> Arrears {
+    let store_options = StoreOptions { cache_size_bytes: 4 << 20, ..StoreOptions::default() };
+    let store = Store::open_with_backend(disk, store_options).unwrap();
+    Arrears::from_store(store, Box::new(FixedClock("2026-12-01T00:00:00Z".parse().unwrap())))
+}
+
+fn payment(account: AccountId, n: i64) -> Command {
+    Command::Payment { account, effective_on: d(2, 1), amount: usd(1_00 + n), directed_to: None }
+}
+
+/// Each account's charge: more than all the payments of a test.
+const CHARGED: i64 = 1_000_000_00;
+
+/// A store disk with three accounts charged [`CHARGED`] each, all synced, and an empty journal
+/// disk.
+fn prepared() -> (FaultyDisk, FaultyDisk, Vec<AccountId>) {
+    let disk = FaultyDisk::new();
+    let store = Store::create_with_backend(&disk, StoreOptions::default()).unwrap();
+    let books = Arrears::from_store(
+        store,
+        Box::new(FixedClock(d(1, 1).and_hms_opt(0, 0, 0).unwrap().and_utc())),
+    );
+    let ids: Vec<AccountId> = (0..3)
+        .map(|i| {
+            let id = account(&books, &format!("J{i}"));
+            charge(&books, &format!("charge{i}"), id, d(1, 1), d(1, 31), CHARGED);
+            id
+        })
+        .collect();
+    drop(books);
+    (disk, FaultyDisk::new(), ids)
+}
+
+fn balances(books: &Arrears, ids: &[AccountId]) -> Vec<i64> {
+    ids.iter()
+        .map(|&id| books.account_view(id, d(12, 31)).unwrap().total_outstanding_minor)
+        .collect()
+}
+
+/// Pays `from..to` until one fails; returns the balances the acknowledged payments imply (from
+/// `start`) and the failed payment's number.
+fn pay(
+    books: &Arrears,
+    ids: &[AccountId],
+    start: &[i64],
+    from: i64,
+    to: i64,
+) -> (Vec<i64>, Option<i64>) {
+    let mut expected = start.to_vec();
+    for n in from..to {
+        let index = (n % ids.len() as i64) as usize;
+        match books.execute(&format!("pay{n}"), &payment(ids[index], n)) {
+            Ok(receipt) => {
+                assert!(!receipt.replayed && !receipt.outcome.is_rejected(), "pay{n}");
+                expected[index] -= 1_00 + n;
+            }
+            Err(_) => return (expected, Some(n)),
+        }
+    }
+    (expected, None)
+}
+
+/// The process dies: nothing of it closes (no checkpoint, no removal of the journal), and
+/// the disks keep what was synced.
+fn power_loss(books: Arrears, disk: &FaultyDisk, journal: &FaultyDisk) -> (FaultyDisk, FaultyDisk) {
+    std::mem::forget(books);
+    (disk.power_loss(), journal.power_loss())
+}
+
+#[test]
+fn a_power_loss_loses_no_journaled_commit_and_the_replay_is_exact() {
+    let (disk, journal, ids) = prepared();
+    let books = open(&disk, &journal);
+    let start = balances(&books, &ids);
+    let (expected, failed) = pay(&books, &ids, &start, 0, 60);
+    assert_eq!(failed, None);
+    // The same payments on a store synced at each commit, for the exact comparison.
+    let (reference_disk, _, _) = prepared();
+    let reference = open_without_journal(&reference_disk);
+    let (reference_expected, _) = pay(&reference, &ids, &start, 0, 60);
+    assert_eq!(reference_expected, expected);
+
+    let (disk, journal) = power_loss(books, &disk, &journal);
+    // The store's synced image alone does not have them: the journal is what kept them.
+    {
+        let alone = open_without_journal(&disk.power_loss());
+        assert_eq!(balances(&alone, &ids), start, "the store was synced: nothing to replay");
+    }
+    let books = open(&disk, &journal);
+    assert_eq!(balances(&books, &ids), expected);
+    let report = books.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    for n in 0..60_i64 {
+        let receipt =
+            books.execute(&format!("pay{n}"), &payment(ids[(n % 3) as usize], n)).unwrap();
+        assert!(receipt.replayed, "pay{n} is there once");
+    }
+    // Replayed at its recorded time, under its key: the events are those of the reference.
+    for &id in &ids {
+        let events = |books: &Arrears| {
+            books.events(id).unwrap().iter().map(|r| format!("{r:?}")).collect::<Vec<_>>()
+        };
+        assert_eq!(events(&books), events(&reference));
+    }
+    // The open synced the replay: a second power loss keeps it with no journal at all.
+    drop(books);
+    let alone = open_without_journal(&disk.power_loss());
+    assert_eq!(balances(&alone, &ids), expected);
+}
+
+#[test]
+fn a_failed_write_or_sync_of_the_journal_fences_the_store_and_loses_nothing_acknowledged() {
+    let mut faults = 0;
+    for k in 1..=6_u64 {
+        for sync in [false, true] {
+            let (disk, journal, ids) = prepared();
+            let books = open(&disk, &journal);
+            let start = balances(&books, &ids);
+            let plan = if sync {
+                FaultPlan { fail_sync: Some(k), ..FaultPlan::default() }
+            } else {
+                FaultPlan { fail_write: Some(k), ..FaultPlan::default() }
+            };
+            journal.set_plan(plan);
+            let (expected, failed) = pay(&books, &ids, &start, 0, 10);
+            let failed = failed.expect("the planned fault fails a payment");
+            faults += 1;
+            // Fenced: every later write is refused, and says why.
+            let refused = books.execute("after", &payment(ids[0], 99));
+            assert!(
+                matches!(refused, Err(CommandError::Storage(StorageError::Fenced { .. }))),
+                "k {k} sync {sync}: {refused:?}"
+            );
+            let (disk, journal) = power_loss(books, &disk, &journal);
+            let books = open(&disk, &journal);
+            let now = balances(&books, &ids);
+            // Every acknowledged payment; the failed one all there or not at all.
+            let index = (failed % 3) as usize;
+            let mut with_failed = expected.clone();
+            with_failed[index] -= 1_00 + failed;
+            assert!(
+                now == expected || now == with_failed,
+                "k {k} sync {sync}: {now:?} {expected:?}"
+            );
+            assert!(books.verify().unwrap().is_clean());
+            // And the store goes on.
+            let (_, failed_again) = pay(&books, &ids, &now, 100, 105);
+            assert_eq!(failed_again, None);
+        }
+    }
+    assert_eq!(faults, 12);
+}
+
+#[test]
+fn a_checkpoint_syncs_the_store_and_the_journal_starts_again() {
+    let (disk, journal, ids) = prepared();
+    let books = open(&disk, &journal);
+    let start = balances(&books, &ids);
+    // Past one checkpoint (every 1,024 journaled commits) and into the next round.
+    let (expected, failed) = pay(&books, &ids, &start, 0, 1_100);
+    assert_eq!(failed, None);
+    let (disk, journal) = power_loss(books, &disk, &journal);
+    {
+        // The store alone holds the first 1,024 (synced at the checkpoint), not the rest.
+        let alone = open_without_journal(&disk.power_loss());
+        let (at_checkpoint, _) = {
+            let reference_disk = prepared().0;
+            let reference = open_without_journal(&reference_disk);
+            pay(&reference, &ids, &start, 0, 1_024)
+        };
+        assert_eq!(balances(&alone, &ids), at_checkpoint);
+    }
+    let books = open(&disk, &journal);
+    assert_eq!(balances(&books, &ids), expected);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn commands_that_ask_plugins_are_synced_in_the_store_not_journaled() {
+    let (disk, journal, ids) = prepared();
+    let books = open(&disk, &journal);
+    let policy = Command::SetPolicy {
+        file: "plain.toml".into(),
+        text: "name = \"plain\"\nversion = 1\ncreditor = \"first_party\"\n\n\
+               [[stage]]\nname = \"all\"\nmin_dpd = 1\n"
+            .into(),
+    };
+    books.execute("policy", &policy).unwrap().accepted().unwrap();
+    books.execute("pay", &payment(ids[0], 0)).unwrap().accepted().unwrap();
+    let (disk, journal) = power_loss(books, &disk, &journal);
+    // The policy is in the store's synced image; the payment only in the journal.
+    let alone = open_without_journal(&disk.power_loss());
+    assert!(alone.execute("policy", &policy).unwrap().replayed);
+    assert_eq!(balances(&alone, &ids)[0], CHARGED);
+    drop(alone);
+    let books = open(&disk, &journal);
+    assert_eq!(balances(&books, &ids)[0], CHARGED - 1_00);
+}
+
+#[test]
+fn the_journal_lives_beside_the_store_while_it_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("books.redb");
+    let journal_path = dir.path().join("books.redb.journal");
+    let books = Arrears::create_with(&path, options()).unwrap();
+    assert!(journal_path.exists());
+    let id = account(&books, "L1");
+    charge(&books, "charge", id, d(1, 1), d(1, 31), 1_000_00);
+    books.execute("pay", &payment(id, 0)).unwrap().accepted().unwrap();
+    drop(books);
+    assert!(!journal_path.exists(), "a clean close syncs the store and removes the journal");
+    // Opened with immediate durability, the store is what the journaled engine left.
+    let books = Arrears::open(&path).unwrap();
+    assert_eq!(books.account_view(id, d(12, 31)).unwrap().total_outstanding_minor, 1_000_00 - 1_00);
+    assert!(!journal_path.exists());
+    drop(books);
+
+    // Journaled needs exclusive sharing.
+    let shared = Options { sharing: Sharing::MultiWriter, ..options() };
+    assert!(matches!(
+        Arrears::open_with(&path, shared),
+        Err(arrears::OpenError::EventualNeedsExclusive { .. })
+    ));
+    // A journal with no store is never replayed into a new one.
+    let other = dir.path().join("other.redb");
+    std::fs::write(dir.path().join("other.redb.journal"), b"anything").unwrap();
+    let refused = Arrears::create_with(&other, options());
+    assert!(matches!(refused, Err(arrears::OpenError::Journal { .. })), "{refused:?}");
+    // A file beside the store that is not a journal is refused, and left alone.
+    std::fs::write(&journal_path, b"not a journal at all").unwrap();
+    let refused = Arrears::open(&path);
+    let Err(arrears::OpenError::Journal { reason, .. }) = refused else { panic!("{refused:?}") };
+    assert!(reason.contains("not an Arrears journal"), "{reason}");
+    assert!(journal_path.exists());
+}
