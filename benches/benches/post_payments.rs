@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use arrears_benches::floor::{self, RedbFloor};
 use arrears_benches::{
-    arrears_checksum, arrears_post, build_portfolio, fsync_rate, median, payment_charges, quick,
-    scattered_sync_rate, summary, Sqlite, WriteCounters, CACHE_BYTES,
+    arrears_checksum, arrears_post, build_portfolio, fsync_rate, fsync_rate_preallocated, median,
+    payment_charges, quick, scattered_sync_rate, summary, Sqlite, WriteCounters, CACHE_BYTES,
 };
 use criterion::Criterion;
 
@@ -68,6 +68,7 @@ fn main() {
     eprintln!("setup of {accounts} accounts: {:?}", started.elapsed());
 
     let mut next = 0;
+    let mut one_synced_per_sec = 0.0;
     for &(commit, commits) in plan {
         let mut ours = Vec::with_capacity(commits);
         let mut theirs = Vec::with_capacity(commits);
@@ -107,6 +108,7 @@ fn main() {
         let pages_per_commit = written.bytes as f64 / 4096.0 / commits as f64;
         let floor_pages_per_commit = floor_written.bytes as f64 / 4096.0 / commits as f64;
         if commit == 1 {
+            one_synced_per_sec = arrears_per_sec;
             // One payment a commit is bound by its fsync and the pages written before it: the
             // disk's rate for as many scattered pages as a commit writes, in the same run.
             let pages = (pages_per_commit.round() as u64).max(1);
@@ -150,6 +152,41 @@ fn main() {
         "equal": true,
         "digest": ours.digest(),
     }));
+
+    // One caller, one payment a commit, with `Durability::Journaled` (docs/DURABILITY.md, "The
+    // journal"): the same store and stream, against the synced rate above and two fsync
+    // probes of this run: `fsync_rate` (an appending write, the rate this benchmark has always
+    // reported) and a page written over in a preallocated file (what the journal's own syncs
+    // are: no file length to record).
+    let store_path = dir.path().join("books.redb");
+    drop(books);
+    let budget = Duration::from_millis(if quick { 100 } else { 3_000 });
+    let fsync_over = fsync_rate_preallocated(dir.path(), budget);
+    let journaled_options = arrears::Options {
+        durability: arrears::Durability::Journaled,
+        ..arrears_benches::options()
+    };
+    let journaled = arrears::Arrears::open_with(&store_path, journaled_options).expect("open");
+    let count = if quick { 3 } else { 3_000 };
+    let start = Instant::now();
+    for n in next..next + count {
+        arrears_post(&journaled, &ids, n, 1);
+    }
+    let journaled_per_sec = count as f64 / start.elapsed().as_secs_f64();
+    next += count;
+    drop(journaled);
+    summary(serde_json::json!({
+        "bench": "one_payment_a_commit_journaled",
+        "payments": count,
+        "journaled_per_sec": journaled_per_sec.round(),
+        "synced_per_sec": one_synced_per_sec.round(),
+        "journaled_vs_synced": (journaled_per_sec / one_synced_per_sec * 100.0).round() / 100.0,
+        "fsync_per_sec": fsyncs.round(),
+        "journaled_vs_fsync": (journaled_per_sec / fsyncs * 1000.0).round() / 1000.0,
+        "fsync_over_written_page_per_sec": fsync_over.round(),
+        "journaled_vs_fsync_over_written_page": (journaled_per_sec / fsync_over * 1000.0).round() / 1000.0,
+    }));
+    let books = arrears::Arrears::open_with(&store_path, arrears_benches::options()).expect("open");
 
     // Criterion's own statistics for the same work, bounded; the payments continue the stream.
     let next = Cell::new(next + 1_000_000);

@@ -560,6 +560,30 @@ pub fn fsync_rate(dir: &Path, budget: Duration) -> f64 {
     count as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Like [`fsync_rate`], but each 4 KiB write goes over a page of a file already written and
+/// synced (64 MiB, sequentially, wrapping round), so that its sync has no file size to record:
+/// the disk's best rate for syncing one page, which a preallocated journal's appends see
+/// (`fsync_rate` appends, and each of its syncs also records the file's new length).
+pub fn fsync_rate_preallocated(dir: &Path, budget: Duration) -> f64 {
+    use std::os::unix::fs::FileExt;
+    const FILE_PAGES: u64 = 16_384;
+    let mut file = std::fs::File::create(dir.join("fsync_preallocated.probe")).expect("probe");
+    let zeros = vec![0_u8; 1 << 20];
+    for _ in 0..FILE_PAGES * 4096 / zeros.len() as u64 {
+        file.write_all(&zeros).expect("preallocate");
+    }
+    file.sync_all().expect("sync");
+    let block = [7_u8; 4096];
+    let start = Instant::now();
+    let mut count = 0_u64;
+    while start.elapsed() < budget {
+        file.write_all_at(&block, count % FILE_PAGES * 4096).expect("write");
+        file.sync_data().expect("fsync");
+        count += 1;
+    }
+    count as f64 / start.elapsed().as_secs_f64()
+}
+
 /// Writes `pages` blocks of 4 KiB at scattered offsets of a 64 MiB file in `dir`, then
 /// fsyncs, for `budget`; returns rounds (writes and fsync) per second. With `pages` set to what
 /// one of the engine's commits writes ([`WriteCounters`]), this is what the disk allows a

@@ -266,3 +266,39 @@ fn the_journal_lives_beside_the_store_while_it_is_open() {
     assert!(reason.contains("not an Arrears journal"), "{reason}");
     assert!(journal_path.exists());
 }
+
+#[test]
+fn concurrent_callers_share_journal_records_and_a_power_loss_loses_none_of_them() {
+    let (disk, journal, ids) = prepared();
+    let books = open(&disk, &journal);
+    let start = balances(&books, &ids);
+    let paid: Vec<(usize, i64)> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..4_i64)
+            .map(|thread| {
+                let (books, ids) = (&books, &ids);
+                scope.spawn(move || {
+                    (0..25_i64)
+                        .map(|i| {
+                            let n = thread * 100 + i;
+                            let index = (n % 3) as usize;
+                            let receipt =
+                                books.execute(&format!("pay{n}"), &payment(ids[index], n)).unwrap();
+                            assert!(!receipt.replayed && !receipt.outcome.is_rejected());
+                            (index, 1_00 + n)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        threads.into_iter().flat_map(|thread| thread.join().unwrap()).collect()
+    });
+    let mut expected = start.clone();
+    for (index, amount) in paid {
+        expected[index] -= amount;
+    }
+    assert_eq!(balances(&books, &ids), expected);
+    let (disk, journal) = power_loss(books, &disk, &journal);
+    let books = open(&disk, &journal);
+    assert_eq!(balances(&books, &ids), expected);
+    assert!(books.verify().unwrap().is_clean());
+}
