@@ -1,28 +1,24 @@
-//! A measurement for a design not built (issue 16 point 4: one caller, one payment a commit, at
-//! 0.9 of the disk's fsync rate): what one caller would reach if each commit's durability came
-//! from a journal beside the store instead of the store's own sync. redb's commit of the four
-//! tables a payment writes runs at about 0.58 of the one-page fsync rate with no engine at all
-//! (`examples/redb_commit_floor.rs`), so the engine cannot reach 0.9 by syncing its store.
+//! One caller, one payment a commit (issue 16 point 4: at 0.9 of the disk's fsync rate), with
+//! the store synced at each commit and with `Durability::Journaled` (docs/DURABILITY.md, "The
+//! journal"), which makes each commit durable by a synced journal record while the store's
+//! commit is not synced. redb's commit of the four tables a payment writes runs at about 0.58
+//! of the one-page fsync rate with no engine at all (`examples/redb_commit_floor.rs`), so the
+//! engine cannot reach 0.9 by syncing its store. (Session 19 measured this design here before
+//! it was built, with a journal written by the example; session 20 built it.)
 //!
-//! Two engines post the same payments on copies of one portfolio (2,000 accounts), one payment
-//! per `Arrears::execute`:
-//!
-//! - `store synced`: the engine as it is (`Durability::Immediate`, one redb commit and sync
-//!   each);
-//! - `journal synced`: the store committed without a sync (`Durability::Eventual`), and after
-//!   each command its key and canonical command bytes appended to a preallocated journal
-//!   file, then `fdatasync` of the journal: the write path of the design. Not measured, because
-//!   not built: the checkpoints (an immediate commit every N commands, then the journal reset),
-//!   which move the store's pages to disk in the background of the journal's syncs, and the
-//!   replay of the journal at open. A store committed without a sync and no journal replay
-//!   loses acknowledged payments in a crash: this example shows a rate, not a durability mode.
+//! Three engines post the same payments on copies of one portfolio (2,000 accounts), one
+//! payment per `Arrears::execute`: `Durability::Immediate` (one redb commit and sync each),
+//! `Durability::Journaled` (with the time of each call: its median, p99 and the calls that
+//! also checkpoint), and `Durability::Eventual` with no journal, the engine's own time, which
+//! a single caller waits through besides the sync. Two fsync probes: an appending 4 KiB write
+//! and its sync (`fsync_rate`, what the benchmarks report as the disk's fsync rate), and a
+//! page written over in a preallocated file (`fsync_rate_preallocated`, what the journal's own
+//! syncs are).
 //!
 //! ```text
 //! cargo run --release -p arrears-benches --example journal_ceiling    # about 30 s
 //! ```
 
-use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 use arrears::{Arrears, Command, Durability, Options};
@@ -33,9 +29,6 @@ use arrears_benches::{
 
 const ACCOUNTS: usize = 2_000;
 const PAYMENTS: usize = 3_000;
-/// The journal file's preallocated size: written with zeros and synced first, so that a sync
-/// of an append inside it writes the page and no file-size metadata.
-const JOURNAL_BYTES: u64 = 64 << 20;
 
 fn command(ids: &[arrears::ids::AccountId], n: usize) -> Command {
     let (index, amount) = payment(n, ids.len());
