@@ -7,6 +7,11 @@
 //! transaction), one connection per caller, WAL, `synchronous = FULL`, writers waiting on
 //! `busy_timeout`, measured in the same run on the same stream.
 //!
+//! The engine runs twice, on two copies of one portfolio: as built by default
+//! (`Durability::Immediate`, each group's commit synced in the store) and with
+//! `Durability::Journaled` (each group's commit durable by a synced journal record, the store
+//! synced at checkpoints; docs/DURABILITY.md, "The journal"), engine `arrears_journaled`.
+//!
 //! Prints one JSON line per number of callers and engine:
 //! `{"bench":"concurrent_payments","engine":"arrears","callers":16,"per_sec":..,"p50_us":..,
 //! "p99_us":..,"vs_one_caller":..,"vs_fsync":..}`, then the ratio of the two.
@@ -30,19 +35,33 @@ fn main() {
     let fsyncs = fsync_rate(dir.path(), Duration::from_millis(if quick { 100 } else { 3_000 }));
     summary(serde_json::json!({"bench": "fsync", "fsync_per_sec": fsyncs.round()}));
     let (books, ids) = build_portfolio(&dir.path().join("books.redb"), accounts, &payment_charges);
-    let books = Arc::new(books);
+    drop(books);
+    std::fs::copy(dir.path().join("books.redb"), dir.path().join("journaled.redb")).expect("copy");
+    let books = Arc::new(
+        arrears::Arrears::open_with(dir.path().join("books.redb"), arrears_benches::options())
+            .expect("open"),
+    );
+    let journaled_options = arrears::Options {
+        durability: arrears::Durability::Journaled,
+        ..arrears_benches::options()
+    };
+    let journaled = Arc::new(
+        arrears::Arrears::open_with(dir.path().join("journaled.redb"), journaled_options)
+            .expect("open"),
+    );
     let ids = Arc::new(ids);
 
     let peer = dir.path().join("peer.sqlite");
     drop(Sqlite::create(&peer, accounts));
     let mut next = 0usize;
-    let mut one_caller: [Option<f64>; 2] = [None, None];
+    let mut one_caller: [Option<f64>; 3] = [None, None, None];
     for &count in callers {
         let each = if per_caller_budget > 0 { per_caller_budget } else { (total / count).max(8) };
-        let mut rates = [0.0; 2];
-        for (engine, name) in ["arrears", "sqlite"].into_iter().enumerate() {
+        let mut rates = [0.0; 3];
+        for (engine, name) in ["arrears", "sqlite", "arrears_journaled"].into_iter().enumerate() {
             let (per_sec, mut latencies) = run_callers(count, each, next, |first, each| {
-                let (books, ids, peer) = (books.clone(), ids.clone(), peer.clone());
+                let books = if engine == 2 { journaled.clone() } else { books.clone() };
+                let (ids, peer) = (ids.clone(), peer.clone());
                 Box::new(move || {
                     let mut sqlite = (engine == 1).then(|| Sqlite::open(&peer, accounts));
                     let mut latencies = Vec::with_capacity(each);
@@ -80,6 +99,8 @@ fn main() {
             "bench": "concurrent_payments_ratio",
             "callers": count,
             "arrears_over_sqlite": (rates[0] / rates[1] * 100.0).round() / 100.0,
+            "arrears_journaled_over_sqlite": (rates[2] / rates[1] * 100.0).round() / 100.0,
+            "arrears_journaled_over_arrears": (rates[2] / rates[0] * 100.0).round() / 100.0,
         }));
         next += count * each;
     }
@@ -89,6 +110,12 @@ fn main() {
         "both engines posted the same payments to the same balances"
     );
     assert!(books.verify().expect("verify").is_clean());
+    assert_eq!(
+        arrears_checksum(&journaled, &ids),
+        arrears_checksum(&books, &ids),
+        "the journaled engine posted the same payments to the same balances"
+    );
+    assert!(journaled.verify().expect("verify").is_clean());
 }
 
 /// A caller's work: posts `each` payments of the stream from `first`, one per commit, and

@@ -1,7 +1,15 @@
-//! The journal of [`Durability::Journaled`](crate::Durability::Journaled): a file beside the
-//! store to which each commit of [`Arrears::execute`](crate::Arrears::execute) appends its
-//! commands and which it syncs, one sequential write, while the store's own commit is not
-//! synced. docs/DURABILITY.md, "The journal", says why and what it guarantees.
+//! The journal of `Durability::Journaled`: a file beside the store to which each commit of
+//! `Arrears::execute` appends its commands and which it syncs, one sequential write, while the
+//! store's own commit is not synced; its replay at open, its checkpoints, and the fence after
+//! a failure. docs/DURABILITY.md, "The journal", says why and what it guarantees.
+//!
+//! The order of a journaled commit ([`commit`]): the group runs in a transaction whose commit
+//! is not synced; its record is written to the journal and synced; then the transaction
+//! commits (into this process's memory) and the callers get their receipts. A crash before the
+//! journal's sync loses a group nobody was told of; after it, the next open replays the
+//! record. A failure of the journal, or of a commit after its record, leaves the file and the
+//! journal holding what this process no longer knows: the store is fenced (it refuses every
+//! write) until it is opened again.
 //!
 //! The file: a 16-byte header ([`MAGIC`]), then records, each
 //!
@@ -15,7 +23,7 @@
 //! All little-endian; a command record is the store codec's record of the command
 //! (`RecordKind::Command`, versioned and checked). Sequence numbers only grow, across the
 //! journal's whole life: the store's `meta` keeps the last one whose commit it holds
-//! ([`Reads::journal_seq`](arrears_store::Reads::journal_seq)), written by that commit. After
+//! ([`Reads::journal_seq`]), written by that commit. After
 //! a checkpoint (a synced commit: the store then holds every record written so far) the next
 //! record goes to the start again, over records the store holds; so a scan takes the records
 //! after the store's sequence, which must follow it without a gap, and stops at the first that
@@ -23,9 +31,12 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
+
+use arrears_store::{OpenError, Reads, StorageError, Store, WriteTxn};
 
 use crate::command::Command;
 
@@ -350,6 +361,241 @@ impl Journal {
         self.offset = MAGIC.len() as u64;
         self.since_checkpoint = 0;
     }
+}
+
+/// What recovery needs of the engine: its store, and a record's commands run again.
+pub(crate) trait Replay {
+    /// The engine's store.
+    fn store(&self) -> &Store;
+
+    /// Runs a record's commands again, in one transaction at the record's time, and commits
+    /// it with the record's sequence number ([`WriteTxn::set_journal_seq`]; unsynced where
+    /// the handle may: the checkpoint after the replay syncs them all). Says what failed.
+    fn replay(&self, record: &Record) -> Result<(), String>;
+}
+
+/// A journal beside a path where a store is being created belongs to no store that exists:
+/// replaying it into the new one would write another store's commands.
+pub(crate) fn refuse_orphan(path: &Path) -> Result<(), OpenError> {
+    let journal_path = path_of(path);
+    if std::fs::symlink_metadata(&journal_path).is_ok() {
+        return Err(OpenError::Journal {
+            path: journal_path,
+            reason: "a journal is there but no store: remove it, or restore its store first".into(),
+        });
+    }
+    Ok(())
+}
+
+/// An error and its sources, as one line.
+pub(crate) fn error_text(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// Makes the directory entry of `path` (created or removed) durable.
+fn sync_directory(path: &Path) -> io::Result<()> {
+    let parent = path.parent().filter(|parent| !parent.as_os_str().is_empty());
+    std::fs::File::open(parent.unwrap_or_else(|| Path::new(".")))?.sync_all()
+}
+
+/// After a writable open of the store at `path`: replays the journal beside it, if there is
+/// one, from the first record the store does not hold; then returns it to append to when
+/// `keep` (creating it if need be), or else removes it.
+///
+/// # Errors
+///
+/// [`OpenError::Journal`] (the journal is not one, does not follow the store, a record does
+/// not replay, an I/O failure), or a storage failure of a replay's commit.
+pub(crate) fn open_beside(
+    engine: &impl Replay,
+    path: &Path,
+    keep: bool,
+) -> Result<Option<Journal>, OpenError> {
+    let journal_path = path_of(path);
+    let exists = std::fs::symlink_metadata(&journal_path).is_ok();
+    if !keep && !exists {
+        return Ok(None);
+    }
+    let error = |reason: String| OpenError::Journal { path: journal_path.clone(), reason };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(keep)
+        .truncate(false)
+        .open(&journal_path)
+        .map_err(|cause| error(format!("opening it: {cause}")))?;
+    match recover(engine, Box::new(file), journal_path.clone(), keep)? {
+        Some(mut journal) => {
+            if !exists {
+                sync_directory(&journal_path)
+                    .map_err(|cause| error(format!("syncing its directory: {cause}")))?;
+            }
+            journal.removable = true;
+            Ok(Some(journal))
+        }
+        None => {
+            std::fs::remove_file(&journal_path)
+                .and_then(|()| sync_directory(&journal_path))
+                .map_err(|cause| error(format!("removing it once replayed: {cause}")))?;
+            Ok(None)
+        }
+    }
+}
+
+/// Replays what `file` holds after the store's last journaled commit, then syncs the store;
+/// returns the journal to append to from the start when `keep`.
+///
+/// # Errors
+///
+/// As [`open_beside`].
+pub(crate) fn recover(
+    engine: &impl Replay,
+    file: Box<dyn JournalFile>,
+    path: PathBuf,
+    keep: bool,
+) -> Result<Option<Journal>, OpenError> {
+    let error = |reason: String| OpenError::Journal { path: path.clone(), reason };
+    let stored = engine.store().read()?.journal_seq()?;
+    let records = scan(&*file, stored).map_err(error)?;
+    let mut last = stored;
+    for record in &records {
+        engine
+            .replay(record)
+            .map_err(|reason| error(format!("replaying record {}: {reason}", record.seq)))?;
+        last = record.seq;
+    }
+    if !records.is_empty() {
+        checkpoint(engine.store())?;
+    }
+    if !keep {
+        return Ok(None);
+    }
+    Journal::start(file, path.clone(), last)
+        .map(Some)
+        .map_err(|cause| error(format!("preparing it: {cause}")))
+}
+
+/// A read-only open cannot replay: it refuses a store whose journal holds commits the store
+/// does not, which it would otherwise show as if they had never been made.
+///
+/// # Errors
+///
+/// [`OpenError::JournalPending`], [`OpenError::Journal`] if the journal cannot be read.
+pub(crate) fn refuse_pending(store: &Store, path: &Path) -> Result<(), OpenError> {
+    let journal_path = path_of(path);
+    let file = match std::fs::File::open(&journal_path) {
+        Ok(file) => file,
+        Err(cause) if cause.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(cause) => {
+            let reason = format!("opening it: {cause}");
+            return Err(OpenError::Journal { path: journal_path, reason });
+        }
+    };
+    let stored = store.read()?.journal_seq()?;
+    let records = scan(&file, stored)
+        .map_err(|reason| OpenError::Journal { path: journal_path.clone(), reason })?;
+    if !records.is_empty() {
+        let records = records.len() as u64;
+        return Err(OpenError::JournalPending { path: journal_path, records });
+    }
+    Ok(())
+}
+
+/// Commits a group's transaction (begun unsynced) through the journal: the record of `ran`
+/// (the commands that wrote, in order) written and synced, then the commit; or, for a record
+/// the journal has no room for, the commit and a checkpoint.
+///
+/// # Errors
+///
+/// A storage failure, or the journal's I/O failure (the store is then fenced).
+pub(crate) fn commit(
+    store: &Store,
+    journal: &Mutex<Journal>,
+    mut txn: WriteTxn,
+    now: DateTime<Utc>,
+    ran: &[(&str, &Command)],
+) -> Result<(), StorageError> {
+    let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(reason) = &journal.failed {
+        return Err(StorageError::Fenced { reason: reason.clone() });
+    }
+    let seq = journal.next_seq;
+    txn.set_journal_seq(seq)?;
+    let record = encode(seq, now, ran).filter(|record| journal.fits(record));
+    let Some(record) = record else {
+        // No room: the store's own sync makes it durable, and holds every record written so
+        // far, so the next starts the journal again.
+        journal.next_seq += 1;
+        let synced = txn.commit().and_then(|()| checkpoint(store));
+        return match synced {
+            Ok(()) => {
+                journal.checkpointed();
+                Ok(())
+            }
+            Err(cause) => Err(fail(store, &mut journal, "a commit and its sync", &cause)),
+        };
+    };
+    if let Err(cause) = journal.append(&record) {
+        // The transaction is dropped: the store does not have it; the journal may (a write
+        // that reached the disk before a failed sync), and the next open replays it.
+        drop(txn);
+        return Err(fail(store, &mut journal, "writing its record", &cause));
+    }
+    if let Err(cause) = txn.commit() {
+        return Err(fail(store, &mut journal, "the commit after its record", &cause));
+    }
+    if journal.checkpoint_due() {
+        match checkpoint(store) {
+            Ok(()) => journal.checkpointed(),
+            // The group is durable in the journal: its callers are told so; later writes are
+            // refused.
+            Err(cause) => {
+                fail(store, &mut journal, "a checkpoint", &cause);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Records a failure of the journal or of a commit after its record, and fences the store:
+/// returns the error for the callers.
+fn fail(
+    store: &Store,
+    journal: &mut Journal,
+    what: &str,
+    cause: &dyn std::error::Error,
+) -> StorageError {
+    let reason = format!(
+        "the journal {:?} at {what}: {}; the commands of that commit may or may not have been \
+         made: open the store again (which replays the journal) and execute them again under \
+         the same keys",
+        journal.path,
+        error_text(cause)
+    );
+    journal.failed = Some(reason.clone());
+    store.fence(reason.clone());
+    StorageError::Fenced { reason }
+}
+
+/// A synced commit of the store: it then holds every commit made before it.
+pub(crate) fn checkpoint(store: &Store) -> Result<(), StorageError> {
+    store.write()?.commit()
+}
+
+/// Closing a journaled engine: the store synced and the journal removed (a store closed
+/// cleanly has no journal beside it). After a failure the journal stays for the next open.
+pub(crate) fn close(store: &Store, journal: Journal) {
+    if journal.failed.is_some() || checkpoint(store).is_err() || !journal.removable {
+        return;
+    }
+    // Removing it is tidiness: a journal whose records the store holds replays nothing.
+    let _ = std::fs::remove_file(&journal.path).and_then(|()| sync_directory(&journal.path));
 }
 
 #[cfg(test)]

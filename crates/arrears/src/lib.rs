@@ -52,7 +52,6 @@ mod error;
 mod group;
 mod guardrails;
 mod journal;
-mod journaled;
 mod messages;
 mod suspense;
 
@@ -421,7 +420,7 @@ impl Arrears {
         let store = Store::open_read_only(path, options.store_options())?;
         let engine =
             Arrears::assemble(store, options.clock, registry::Registry::new(options.plugins));
-        engine.refuse_pending_journal(path)?;
+        journal::refuse_pending(&engine.store, path)?;
         Ok(engine)
     }
 
@@ -437,8 +436,8 @@ impl Arrears {
     /// As [`Arrears::create`].
     pub fn create_with(path: impl AsRef<Path>, options: Options) -> Result<Arrears, OpenError> {
         let path = path.as_ref();
-        journaled::check_sharing(&options, path)?;
-        journaled::refuse_orphan_journal(path)?;
+        check_journaled_sharing(&options, path)?;
+        journal::refuse_orphan(path)?;
         let durability = options.durability;
         let store = Store::create(path, options.store_options())?;
         Arrears::assemble(store, options.clock, registry::Registry::new(options.plugins))
@@ -452,7 +451,7 @@ impl Arrears {
     /// As [`Arrears::open`].
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Arrears, OpenError> {
         let path = path.as_ref();
-        journaled::check_sharing(&options, path)?;
+        check_journaled_sharing(&options, path)?;
         let durability = options.durability;
         let store = Store::open(path, options.store_options())?;
         Arrears::assemble(store, options.clock, registry::Registry::new(options.plugins))
@@ -505,6 +504,50 @@ impl Arrears {
             group: group::Group::default(),
             journal: None,
         }
+    }
+
+    /// After a writable open of the store at `path`: the journal beside it replayed, if there
+    /// is one, and kept for [`Durability::Journaled`] (docs/DURABILITY.md, "The journal").
+    fn with_journal_at(
+        mut self,
+        path: &Path,
+        durability: Durability,
+    ) -> Result<Arrears, OpenError> {
+        let keep = durability == Durability::Journaled;
+        self.journal = journal::open_beside(&self, path, keep)?.map(std::sync::Mutex::new);
+        Ok(self)
+    }
+
+    /// [`Arrears::open_with_backend`] with [`Durability::Journaled`], its journal on a second
+    /// fault-injecting disk (feature `fault-injection`, for durability tests): what the
+    /// journal disk holds after the store's last journaled commit is replayed first.
+    ///
+    /// # Errors
+    ///
+    /// As [`Arrears::open`].
+    #[cfg(feature = "fault-injection")]
+    pub fn open_journaled_with_backend(
+        disk: &fault::FaultyDisk,
+        journal_disk: &fault::FaultyDisk,
+        options: Options,
+    ) -> Result<Arrears, OpenError> {
+        let options =
+            Options { durability: Durability::Journaled, sharing: Sharing::Exclusive, ..options };
+        let store = Store::open_with_backend(disk, options.store_options())?;
+        let mut engine = Arrears::from_store(store, options.clock);
+        let path = std::path::PathBuf::from("(journal disk)");
+        let journal = journal::recover(&engine, Box::new(journal_disk.clone()), path, true)?;
+        engine.journal = journal.map(std::sync::Mutex::new);
+        Ok(engine)
+    }
+
+    /// [`Arrears::batch`] in a transaction whose commit is not synced (a journaled group's).
+    fn batch_unsynced(&self) -> Result<Batch<'_>, BatchError> {
+        if self.batch_thread.is_current() {
+            return Err(BatchError::ThreadHoldsBatch);
+        }
+        let txn = self.store.write_unsynced()?;
+        Ok(self.batch_in(txn, self.clock.now()))
     }
 
     /// [`Arrears::create_with`] on a fault-injecting in-memory disk (feature
@@ -624,7 +667,10 @@ impl Arrears {
                         .filter(|(_, receipt)| !receipt.replayed && !receipt.outcome.is_rejected())
                         .map(|(index, _)| (commands[*index].0.as_str(), &commands[*index].1))
                         .collect();
-                    self.commit_journaled(txn, now, &ran)
+                    match &self.journal {
+                        Some(journal) => journal::commit(&self.store, journal, txn, now, &ran),
+                        None => txn.commit(),
+                    }
                 } else {
                     txn.commit()
                 }
@@ -2034,6 +2080,60 @@ fn fill(
         .collect()
 }
 
+/// [`Durability::Journaled`] commits unsynced, which only an exclusive handle may.
+fn check_journaled_sharing(options: &Options, path: &Path) -> Result<(), OpenError> {
+    if options.durability == Durability::Journaled && options.sharing != Sharing::Exclusive {
+        return Err(OpenError::EventualNeedsExclusive { path: path.to_owned() });
+    }
+    Ok(())
+}
+
+impl journal::Replay for Arrears {
+    fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn replay(&self, record: &journal::Record) -> Result<(), String> {
+        use arrears_store::codec::decode_record;
+        let txn = if self.store.sharing() == arrears_store::Sharing::Exclusive {
+            self.store.write_unsynced()
+        } else {
+            self.store.write()
+        };
+        let txn = txn.map_err(|cause| journal::error_text(&cause))?;
+        let mut batch = self.batch_in(txn, record.now);
+        for (key, bytes) in &record.commands {
+            let command: Command = decode_record(arrears_store::RecordKind::Command, bytes)
+                .map_err(|reason| format!("command {key:?} does not decode: {reason}"))?;
+            let receipt = batch.execute(key, &command).map_err(|cause| {
+                format!("command {key:?} ({}): {}", command.name(), journal::error_text(&cause))
+            })?;
+            if let Outcome::Rejected(rejection) = &receipt.outcome {
+                // It wrote when it ran: the same command on the same store at the same time
+                // cannot be refused now, unless the store is not the one it ran on.
+                return Err(format!(
+                    "command {key:?} ({}) was made and is refused now: {rejection:?}",
+                    command.name()
+                ));
+            }
+        }
+        let Batch { mark, mut txn, .. } = batch;
+        drop(mark);
+        txn.set_journal_seq(record.seq).map_err(|cause| journal::error_text(&cause))?;
+        txn.commit().map_err(|cause| journal::error_text(&cause))
+    }
+}
+
+/// Closing a journaled engine syncs the store and removes its journal.
+impl Drop for Arrears {
+    fn drop(&mut self) {
+        if let Some(journal) = self.journal.take() {
+            let journal = journal.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
+            journal::close(&self.store, journal);
+        }
+    }
+}
+
 /// A storage error for each command of a group it failed: the same variant where it has no
 /// source, else its text.
 fn copy(error: &StorageError) -> StorageError {
@@ -2043,7 +2143,7 @@ fn copy(error: &StorageError) -> StorageError {
             StorageError::WriterBusy { waited_ms: *waited_ms }
         }
         StorageError::Fenced { reason } => StorageError::Fenced { reason: reason.clone() },
-        other => StorageError::Engine(journaled::error_text(other).into()),
+        other => StorageError::Engine(journal::error_text(other).into()),
     }
 }
 

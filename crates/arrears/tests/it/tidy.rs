@@ -239,6 +239,7 @@ const ENGINE_MODULE_ORDER: &[&str] = &[
     "error",
     "scratch",
     "group",
+    "journal",
     "clock",
     "audit",
     "guardrails",
