@@ -425,6 +425,17 @@ impl Store {
         self.write_synced(false)
     }
 
+    /// Begins a write transaction whose commit is synced whatever the store's [`Durability`]:
+    /// when it returns, the file holds it and every commit before it (the engine's journal
+    /// checkpoints with it).
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::write`].
+    pub fn write_durable(&self) -> Result<WriteTxn, StorageError> {
+        self.write_synced(true)
+    }
+
     fn write_synced(&self, synced: bool) -> Result<WriteTxn, StorageError> {
         let (mut txn, turn) = self.begin_write()?;
         if !synced {

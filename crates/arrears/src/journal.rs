@@ -583,9 +583,11 @@ fn fail(
     StorageError::Fenced { reason }
 }
 
-/// A synced commit of the store: it then holds every commit made before it.
+/// A synced commit of the store (whatever its durability: a store opened with eventual
+/// durability that replays a journal syncs the replay before it removes the journal): it then
+/// holds every commit made before it.
 pub(crate) fn checkpoint(store: &Store) -> Result<(), StorageError> {
-    store.write()?.commit()
+    store.write_durable()?.commit()
 }
 
 /// Closing a journaled engine: the store synced and the journal removed (a store closed
