@@ -4,13 +4,28 @@
 //! `--toggle-collect=arrears_benches::arrears_post`, see docs/BENCHMARKS.md.
 //! `ARREARS_PROFILE_ROUNDS` (default 1) repeats the 8,000 payments (on the same accounts, at
 //! the same commit size), so that a sampling profiler (`perf record`), which cannot leave the
-//! setup out, sees mostly payments.
+//! setup out, sees mostly payments. `ARREARS_PROFILE_DURABILITY` (`immediate`, the default,
+//! `journaled` or `eventual`) reopens the store with that durability before the payments:
+//! `eventual` with `ARREARS_PROFILE_COMMIT=1` is a single payment's engine time with its
+//! commit unsynced, the part of a journaled commit that is not the journal's sync.
 
 use arrears_benches::{arrears_post, build_portfolio, payment_charges};
 
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (books, ids) = build_portfolio(&dir.path().join("books.redb"), 2_000, &payment_charges);
+    let path = dir.path().join("books.redb");
+    let (books, ids) = build_portfolio(&path, 2_000, &payment_charges);
+    let durability = match std::env::var("ARREARS_PROFILE_DURABILITY").as_deref() {
+        Ok("journaled") => arrears::Durability::Journaled,
+        Ok("eventual") => arrears::Durability::Eventual,
+        Ok("immediate") | Err(_) => arrears::Durability::Immediate,
+        Ok(other) => {
+            panic!("ARREARS_PROFILE_DURABILITY: {other:?} is not immediate, journaled or eventual")
+        }
+    };
+    drop(books);
+    let options = arrears::Options { durability, ..arrears_benches::options() };
+    let books = arrears::Arrears::open_with(&path, options).expect("open");
     let commit: usize = std::env::var("ARREARS_PROFILE_COMMIT")
         .ok()
         .and_then(|text| text.replace('_', "").parse().ok())

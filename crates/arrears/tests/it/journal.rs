@@ -302,3 +302,47 @@ fn concurrent_callers_share_journal_records_and_a_power_loss_loses_none_of_them(
     assert_eq!(balances(&books, &ids), expected);
     assert!(books.verify().unwrap().is_clean());
 }
+
+/// A clean store beside a journal holding records after its last journaled commit (what a
+/// crash leaves, put together on real files from a copy taken before the commits and the
+/// journal they wrote): a read-only open refuses it, saying how many records wait; a writable
+/// open replays them, exactly, and removes the journal.
+#[test]
+fn a_pending_journal_on_real_files_is_refused_read_only_and_replayed_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("books.redb");
+    let books = Arrears::create_with(&path, options()).unwrap();
+    let id = account(&books, "R1");
+    charge(&books, "charge", id, d(1, 1), d(1, 31), CHARGED);
+    drop(books);
+    let before = dir.path().join("before.redb");
+    std::fs::copy(&path, &before).unwrap();
+
+    let books = Arrears::open_with(&path, options()).unwrap();
+    for n in 0..3 {
+        books.execute(&format!("pay{n}"), &payment(id, n)).unwrap().accepted().unwrap();
+    }
+    // The journal as the three commits left it (synced), before the close checkpoints.
+    std::fs::copy(dir.path().join("books.redb.journal"), dir.path().join("before.redb.journal"))
+        .unwrap();
+    let after = books.account_view(id, d(12, 31)).unwrap().total_outstanding_minor;
+    let events = |books: &Arrears| {
+        books.events(id).unwrap().iter().map(|r| format!("{r:?}")).collect::<Vec<_>>()
+    };
+    let expected_events = events(&books);
+    drop(books);
+    assert_eq!(after, CHARGED - 1_00 - 1_01 - 1_02);
+
+    let refused = Arrears::open_read_only(&before);
+    assert!(
+        matches!(refused, Err(arrears::OpenError::JournalPending { records: 3, .. })),
+        "{refused:?}"
+    );
+    let books = Arrears::open(&before).unwrap();
+    assert_eq!(books.account_view(id, d(12, 31)).unwrap().total_outstanding_minor, after);
+    assert_eq!(events(&books), expected_events);
+    assert!(books.verify().unwrap().is_clean());
+    drop(books);
+    assert!(!dir.path().join("before.redb.journal").exists(), "replayed and removed");
+    assert!(Arrears::open_read_only(&before).is_ok());
+}
