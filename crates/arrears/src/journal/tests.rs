@@ -231,6 +231,36 @@ proptest! {
         prop_assert_eq!(scanned, since_checkpoint[held..].to_vec());
     }
 
+    /// Any bytes after the header: the scan never panics, and takes only records whose
+    /// framing and checksum hold (none here: the chance of a random checksum is nil).
+    #[test]
+    fn arbitrary_bytes_scan_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2_000)) {
+        let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&bytes);
+        prop_assert_eq!(scan(&Memory::new(file), 0).unwrap(), Vec::new());
+    }
+
+    /// Any body, framed with its length and a checksum that holds: the decoder reads it or
+    /// says what is wrong and where (the record's offset), and never panics.
+    #[test]
+    fn an_arbitrary_checked_body_decodes_or_is_refused(
+        body in proptest::collection::vec(any::<u8>(), 1..600),
+        stored in 0_u64..3,
+    ) {
+        let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        file.extend_from_slice(&checksum(&body).to_le_bytes());
+        file.extend_from_slice(&body);
+        match scan(&Memory::new(file), stored) {
+            Ok(records) => {
+                for record in records {
+                    prop_assert_eq!(record.seq, stored + 1);
+                }
+            }
+            Err(reason) => prop_assert!(reason.starts_with("at byte 16"), "{}", reason),
+        }
+    }
+
     /// Flipping any byte of the newest record stops the scan before it: a record is taken
     /// whole or not at all.
     #[test]
