@@ -346,3 +346,24 @@ fn a_pending_journal_on_real_files_is_refused_read_only_and_replayed_writable() 
     assert!(!dir.path().join("before.redb.journal").exists(), "replayed and removed");
     assert!(Arrears::open_read_only(&before).is_ok());
 }
+
+/// A backup of a journaled engine holds its commits the store's file does not yet (they are
+/// read through the engine, not copied from the file).
+#[test]
+fn a_backup_of_a_journaled_engine_holds_its_unsynced_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("books.redb");
+    let books = Arrears::create_with(&path, options()).unwrap();
+    let id = account(&books, "B1");
+    charge(&books, "charge", id, d(1, 1), d(1, 31), CHARGED);
+    for n in 0..5 {
+        books.execute(&format!("pay{n}"), &payment(id, n)).unwrap().accepted().unwrap();
+    }
+    let copy = dir.path().join("copy.redb");
+    books.backup(&copy).unwrap();
+    let expected = books.account_view(id, d(12, 31)).unwrap().total_outstanding_minor;
+    let backup = Arrears::open(&copy).unwrap();
+    assert_eq!(backup.account_view(id, d(12, 31)).unwrap().total_outstanding_minor, expected);
+    assert_eq!(expected, CHARGED - (1_00 + 1_01 + 1_02 + 1_03 + 1_04));
+    assert!(backup.verify().unwrap().is_clean());
+}
