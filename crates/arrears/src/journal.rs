@@ -230,6 +230,11 @@ pub(crate) fn scan(file: &dyn JournalFile, stored_seq: u64) -> Result<Vec<Record
     let len = usize::try_from(len).map_err(|_| "larger than memory".to_owned())?;
     let mut bytes = vec![0; len];
     file.read_at(0, &mut bytes).map_err(|error| format!("reading it: {error}"))?;
+    if bytes[..len.min(MAGIC.len())].iter().all(|byte| *byte == 0) {
+        // A journal whose creation stopped before its header was synced ([`Journal::start`]
+        // writes the zeros first): no record was ever written to it.
+        return Ok(Vec::new());
+    }
     if len < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
         return Err("not an Arrears journal (its first 16 bytes are not the journal's)".into());
     }

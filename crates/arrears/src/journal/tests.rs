@@ -137,6 +137,13 @@ fn an_empty_file_holds_nothing_and_another_file_is_refused() {
 }
 
 #[test]
+fn a_journal_whose_creation_stopped_before_its_header_holds_nothing() {
+    for len in [1, 15, 16, 4096, 1 << 20] {
+        assert_eq!(scan(&Memory::new(vec![0; len]), 3).unwrap(), Vec::new(), "{len} zeros");
+    }
+}
+
+#[test]
 fn a_scan_starts_after_the_stores_sequence_and_refuses_a_gap() {
     let (mut journal, file) = started(10);
     let records: Vec<Record> = (0..5).map(|n| append(&mut journal, n % 3 + 1)).collect();
