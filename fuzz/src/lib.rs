@@ -19,8 +19,10 @@ use arrears_store::{Durability, Store, StoreOptions};
 use chrono::NaiveDate;
 
 mod import_rows;
+mod journal_replay;
 mod plugin_output;
 pub use import_rows::import_rows;
+pub use journal_replay::journal_replay;
 pub use plugin_output::plugin_output;
 
 const KINDS: [RecordKind; 28] = [
@@ -77,7 +79,9 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::Event => decode_stored::<EventRecord>(kind, bytes).is_ok(),
         RecordKind::Derived => decode_stored::<Vec<Posting>>(kind, bytes).is_ok(),
         RecordKind::Entry => decode_stored::<JournalEntry>(kind, bytes).is_ok(),
-        RecordKind::Idempotency => decode_stored::<arrears_store::IdempotencyRecord>(kind, bytes).is_ok(),
+        RecordKind::Idempotency => {
+            decode_stored::<arrears_store::IdempotencyRecord>(kind, bytes).is_ok()
+        }
         RecordKind::Command => decode_stored::<Command>(kind, bytes).is_ok(),
         RecordKind::Outcome => decode_stored::<Outcome>(kind, bytes).is_ok(),
         RecordKind::Case => decode_stored::<CollectionCase>(kind, bytes).is_ok(),
@@ -85,12 +89,16 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::Contact => decode_stored::<ContactAttempt>(kind, bytes).is_ok(),
         RecordKind::Audit => decode_stored::<arrears_store::AuditEntry>(kind, bytes).is_ok(),
         RecordKind::Snapshot => decode_stored::<arrears_store::SnapshotRecord>(kind, bytes).is_ok(),
-        RecordKind::PluginEntry => decode_stored::<arrears_store::PluginEntryRow>(kind, bytes).is_ok(),
+        RecordKind::PluginEntry => {
+            decode_stored::<arrears_store::PluginEntryRow>(kind, bytes).is_ok()
+        }
         RecordKind::Note => decode_stored::<arrears_core::case::Note>(kind, bytes).is_ok(),
         RecordKind::Team => decode_stored::<arrears_core::work::Team>(kind, bytes).is_ok(),
         RecordKind::Agent => decode_stored::<arrears_core::work::Agent>(kind, bytes).is_ok(),
         RecordKind::WorkItem => decode_stored::<arrears_core::work::WorkItem>(kind, bytes).is_ok(),
-        RecordKind::WorkLog => decode_stored::<arrears_core::work::WorkLogEntry>(kind, bytes).is_ok(),
+        RecordKind::WorkLog => {
+            decode_stored::<arrears_core::work::WorkLogEntry>(kind, bytes).is_ok()
+        }
         RecordKind::BankLine => decode_stored::<arrears_core::cash::HeldLine>(kind, bytes).is_ok(),
         RecordKind::CreditDecision => {
             decode_stored::<arrears_core::credit::CreditDecision>(kind, bytes).is_ok()
@@ -98,12 +106,18 @@ fn decode_as(kind: RecordKind, bytes: &[u8]) -> bool {
         RecordKind::CreditStanding => {
             decode_stored::<arrears_core::credit::CreditStanding>(kind, bytes).is_ok()
         }
-        RecordKind::CreditReview => decode_stored::<arrears_core::credit::CreditReview>(kind, bytes).is_ok(),
-        RecordKind::ColdPart => decode_stored::<arrears_core::ledger::ColdPart>(kind, bytes).is_ok(),
+        RecordKind::CreditReview => {
+            decode_stored::<arrears_core::credit::CreditReview>(kind, bytes).is_ok()
+        }
+        RecordKind::ColdPart => {
+            decode_stored::<arrears_core::ledger::ColdPart>(kind, bytes).is_ok()
+        }
         RecordKind::PayerAccount => {
             decode_stored::<arrears_core::cash::RegisteredPayer>(kind, bytes).is_ok()
         }
-        RecordKind::BankMatch => decode_stored::<arrears_core::cash::LineMatch>(kind, bytes).is_ok(),
+        RecordKind::BankMatch => {
+            decode_stored::<arrears_core::cash::LineMatch>(kind, bytes).is_ok()
+        }
         RecordKind::LedgerRow => decode_stored::<arrears_store::LedgerRow>(kind, bytes).is_ok(),
     }
 }
@@ -141,11 +155,11 @@ pub enum Op {
     Replay { back: u8 },
 }
 
-fn day(offset: u8, modulo: u8) -> NaiveDate {
+pub(crate) fn day(offset: u8, modulo: u8) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(u64::from(offset % modulo))
 }
 
-fn usd(minor: i64) -> Money {
+pub(crate) fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)
 }
 
@@ -230,7 +244,7 @@ pub fn commands_model(data: &[u8]) {
     assert!(report.is_clean(), "{:?}", report.problems);
 }
 
-fn open_account(books: &Arrears, i: usize) -> AccountId {
+pub(crate) fn open_account(books: &Arrears, i: usize) -> AccountId {
     let debtor = match books
         .execute(
             &format!("debtor{i}"),
@@ -322,6 +336,11 @@ mod tests {
     }
 
     #[test]
+    fn journal_replay_corpus() {
+        replay("journal_replay", super::journal_replay);
+    }
+
+    #[test]
     fn plugin_output_corpus() {
         replay("plugin_output", super::plugin_output);
     }
@@ -343,6 +362,7 @@ mod tests {
             super::policy_toml(&bytes);
             super::plugin_output(&bytes);
             if len % 10 == 0 {
+                super::journal_replay(&bytes);
                 super::commands_model(&bytes);
                 super::import_rows(&bytes);
             }

@@ -665,7 +665,11 @@ fn check_scores(instance: &PluginInstance, batch: usize) {
     let requests: Vec<ScoreRequest> = features()
         .into_iter()
         .take(batch)
-        .map(|features| ScoreRequest { features: Some(features), as_of: None, attributes: Vec::new() })
+        .map(|features| ScoreRequest {
+            features: Some(features),
+            as_of: None,
+            attributes: Vec::new(),
+        })
         .collect();
     script(|script| script.status = Status::Ok.code());
     let result = instance.score_batch(&requests);
