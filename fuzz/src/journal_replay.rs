@@ -1,8 +1,9 @@
 //! The `journal_replay` target: a journal of arbitrary records beside a store, opened with
 //! `Durability::Journaled` (docs/DURABILITY.md, "The journal", which documents the file this
-//! builds: the header, then records framed by a length and the first 8 bytes of SHA-256 of the
-//! body). Records are framed with checksums that hold, so the fuzzer reaches the decoder and the
-//! replay: sequences that follow or skip, commands that are well-formed payments and charges,
+//! builds: the header and its epoch, then records framed by a length and the first 8 bytes of
+//! SHA-256 of the body). Records are framed with checksums that hold, so the fuzzer reaches the
+//! decoder and the replay: sequences that follow or skip, epochs that are the header's or not,
+//! commands that are well-formed payments and charges,
 //! bytes that are no command, keys that repeat (a replay, or an idempotency conflict), and
 //! damaged bytes and a tail of anything. The open either replays and verifies clean, or fails
 //! with an error; it never panics, and the store alone verifies clean afterwards either way.
@@ -30,6 +31,8 @@ struct Input {
 struct RecordSpec {
     /// Added to the sequence that would follow (0: it follows).
     skip: u8,
+    /// The record's epoch is the header's unless this is 3 (mod 8).
+    epoch: u8,
     seconds: u32,
     commands: Vec<CommandSpec>,
     /// A byte of the framed record flipped (offset, bits).
@@ -63,13 +66,17 @@ pub fn journal_replay(data: &[u8]) {
     let ids: Vec<_> = (0..3).map(|i| open_account(&books, i)).collect();
     drop(books);
 
+    const EPOCH: u64 = 1;
     let mut image = MAGIC.to_vec();
+    image.extend_from_slice(&EPOCH.to_le_bytes());
     let mut seq = 0_u64;
     for record in input.records.iter().take(16) {
         // One record in four jumps ahead (a gap, or a sequence the store's is behind).
         let gap = if record.skip % 4 == 3 { u64::from(record.skip) } else { 0 };
         seq += 1 + gap;
         let mut body = Vec::new();
+        let epoch = if record.epoch % 8 == 3 { u64::from(record.epoch) } else { EPOCH };
+        body.extend_from_slice(&epoch.to_le_bytes());
         body.extend_from_slice(&seq.to_le_bytes());
         body.extend_from_slice(&(1_780_000_000_i64 + i64::from(record.seconds)).to_le_bytes());
         body.extend_from_slice(&0_u32.to_le_bytes());

@@ -27,7 +27,6 @@ use crate::schema::{
     LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
     OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence,
     SnapshotCold, SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
-    META_JOURNAL_SEQ,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -54,19 +53,6 @@ pub trait Reads: TableAccess {
             let version =
                 meta.get(META_FORMAT_VERSION).map_err(from_redb)?.map(|guard| guard.value());
             Ok(version)
-        })
-    }
-
-    /// The sequence number of the last journal record whose commit this store holds (zero if
-    /// none): a journaled commit writes it with its changes (see
-    /// [`WriteTxn::set_journal_seq`](crate::WriteTxn::set_journal_seq)).
-    ///
-    /// # Errors
-    ///
-    /// A storage failure.
-    fn journal_seq(&self) -> Result<u64, StorageError> {
-        self.read_table(Meta, |meta| {
-            Ok(meta.get(META_JOURNAL_SEQ).map_err(from_redb)?.map_or(0, |guard| guard.value()))
         })
     }
 

@@ -27,11 +27,6 @@ pub const KEY_LEN_MAX: usize = 128;
 /// The key of the format version in the `meta` table.
 pub(crate) const META_FORMAT_VERSION: &str = "format_version";
 
-/// The key, in the `meta` table, of the last journal record whose commit the store holds
-/// (`arrears::Durability::Journaled`, docs/DURABILITY.md "The journal"): written by every
-/// commit that a journal record makes durable. Absent (zero) in a store never journaled.
-pub(crate) const META_JOURNAL_SEQ: &str = "journal.seq";
-
 /// The key, in the `meta` table, of a migration's progress: the first account id a resumed
 /// migration to format 3 has still to rewrite. Present only while a migration is under way.
 pub(crate) const META_MIGRATION_NEXT_ACCOUNT: &str = "migration.next_account";

@@ -218,7 +218,7 @@ pub struct WriteTxn {
     poisoned: Cell<bool>,
     /// Changes made so far (table writes, snapshots put, ids taken): the engine checks that a
     /// command it refuses made none ([`WriteTxn::changes`]).
-    pub(crate) changes: Cell<u64>,
+    changes: Cell<u64>,
     /// [`StoreOptions::cold_items_min`](crate::StoreOptions::cold_items_min).
     pub(crate) cold_items_min: usize,
     /// The store's count of snapshots encoded and written, and of their bytes (tests only).

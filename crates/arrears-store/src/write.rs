@@ -101,24 +101,6 @@ impl WriteTxn {
         Ok(())
     }
 
-    /// Records that this transaction's commit is the one of journal record `seq` (read back by
-    /// [`Reads::journal_seq`]): a store recovering after a crash replays the journal's records
-    /// after the last one its synced commits hold. Not counted as a change
-    /// ([`WriteTxn::changes`]): it says how the commit was made durable, not what it changed.
-    ///
-    /// # Errors
-    ///
-    /// A storage failure.
-    pub fn set_journal_seq(&mut self, seq: u64) -> Result<(), StorageError> {
-        let changes = self.changes();
-        self.write_table(Meta, |meta| {
-            meta.insert(crate::schema::META_JOURNAL_SEQ, seq).map_err(from_redb)?;
-            Ok(())
-        })?;
-        self.changes.set(changes);
-        Ok(())
-    }
-
     /// Writes a debtor. When its jurisdiction changes, the records of its accounts, which keep
     /// it ([`AccountRecord`]), are rewritten with the new one in the same transaction.
     ///

@@ -11,23 +11,27 @@
 //! journal holding what this process no longer knows: the store is fenced (it refuses every
 //! write) until it is opened again.
 //!
-//! The file: a 16-byte header ([`MAGIC`]), then records, each
+//! The file: a 24-byte header ([`MAGIC`], then the journal's epoch, a u64 LE that each start of
+//! the journal raises by one), then records, each
 //!
 //! ```text
 //! body length  u32 LE (1 ..= RECORD_BODY_MAX)
 //! checksum     u64 LE: the first 8 bytes of SHA-256 over the body
-//! body         seq u64 | now: seconds i64, nanoseconds u32 | count u32 |
+//! body         epoch u64 | seq u64 | now: seconds i64, nanoseconds u32 | count u32 |
 //!              count x (key length u16, key, command length u32, command record)
 //! ```
 //!
 //! All little-endian; a command record is the store codec's record of the command
-//! (`RecordKind::Command`, versioned and checked). Sequence numbers only grow, across the
-//! journal's whole life: the store's `meta` keeps the last one whose commit it holds
-//! ([`Reads::journal_seq`]), written by that commit. After
-//! a checkpoint (a synced commit: the store then holds every record written so far) the next
-//! record goes to the start again, over records the store holds; so a scan takes the records
-//! after the store's sequence, which must follow it without a gap, and stops at the first that
-//! does not, or whose length or checksum is wrong (a torn write, or what an older record left).
+//! (`RecordKind::Command`, versioned and checked). Within an epoch, sequence numbers follow one
+//! another; after a checkpoint (a synced commit: the store then holds every record written so
+//! far) the next record goes to the start again, over records the store holds. So a scan takes
+//! the records of the header's epoch from the start while their sequences follow each other,
+//! and stops at the first that does not, or whose length or checksum is wrong (a torn write, or
+//! what an older round or epoch left). Which of them the store holds is asked of the store: a
+//! record is in it if and only if its first command's idempotency key is (each command of a
+//! record wrote when it ran, so its key was new then, and the store after a crash holds a prefix
+//! of the commits); the store writes nothing per record, so a journaled commit touches no table
+//! the commands do not.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -43,6 +47,9 @@ use crate::command::Command;
 /// The first 16 bytes of every journal file (its version is the last byte).
 pub(crate) const MAGIC: &[u8; 16] = b"arrears journal\x01";
 
+/// The header: [`MAGIC`] and the epoch.
+pub(crate) const HEADER_LEN: usize = 24;
+
 /// The journal file's size, preallocated with zeros and synced when it is created, so that a
 /// record's sync writes its page and no file metadata.
 pub(crate) const JOURNAL_BYTES: u64 = 4 << 20;
@@ -56,7 +63,7 @@ pub(crate) const CHECKPOINT_RECORDS: u64 = 1_024;
 const RECORD_HEAD: usize = 12;
 
 /// The largest record body: a group whose record is larger commits synced instead.
-const RECORD_BODY_MAX: usize = (JOURNAL_BYTES as usize) - MAGIC.len() - RECORD_HEAD;
+const RECORD_BODY_MAX: usize = (JOURNAL_BYTES as usize) - HEADER_LEN - RECORD_HEAD;
 
 /// The file the journal is written to: a real file, or (feature `fault-injection`) the
 /// fault-injecting in-memory disk of durability tests.
@@ -115,6 +122,7 @@ pub(crate) fn path_of(store: &Path) -> PathBuf {
 /// ran with.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Record {
+    pub(crate) epoch: u64,
     pub(crate) seq: u64,
     pub(crate) now: DateTime<Utc>,
     /// Each command's idempotency key and its codec record.
@@ -134,11 +142,13 @@ pub(crate) fn unjournaled(command: &Command) -> bool {
 /// The bytes of a record (head and body), or `None` if its body is larger than a record may
 /// be.
 pub(crate) fn encode(
+    epoch: u64,
     seq: u64,
     now: DateTime<Utc>,
     commands: &[(&str, &Command)],
 ) -> Option<Vec<u8>> {
     let mut body = Vec::with_capacity(64 + commands.len() * 96);
+    body.extend_from_slice(&epoch.to_le_bytes());
     body.extend_from_slice(&seq.to_le_bytes());
     body.extend_from_slice(&now.timestamp().to_le_bytes());
     body.extend_from_slice(&now.timestamp_subsec_nanos().to_le_bytes());
@@ -189,6 +199,7 @@ impl<'a> Fields<'a> {
 /// Decodes a record's body (its checksum already checked).
 fn decode(body: &[u8]) -> Result<Record, String> {
     let mut fields = Fields { bytes: body, at: 0 };
+    let epoch = u64::from_le_bytes(fields.array("epoch")?);
     let seq = u64::from_le_bytes(fields.array("sequence")?);
     let seconds = i64::from_le_bytes(fields.array("time")?);
     let nanos = u32::from_le_bytes(fields.array("time")?);
@@ -212,35 +223,44 @@ fn decode(body: &[u8]) -> Result<Record, String> {
             body.len() - fields.at
         ));
     }
-    Ok(Record { seq, now, commands })
+    Ok(Record { epoch, seq, now, commands })
 }
 
-/// The records of `file` after `stored_seq`, the last whose commit the store holds.
+/// What a scan found: the records the store lacks, and the file's epoch (0 for a file never
+/// started).
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct Scan {
+    pub(crate) records: Vec<Record>,
+    pub(crate) epoch: u64,
+}
+
+/// The records of `file` that the store lacks, in order; `applied` says whether the store
+/// holds a record.
 ///
 /// # Errors
 ///
 /// A file that is not a journal; a record whose checksum holds but which does not decode; a
-/// record after the store's sequence that does not follow it (the journal of another store, or
-/// one the store went back behind); an I/O failure.
-pub(crate) fn scan(file: &dyn JournalFile, stored_seq: u64) -> Result<Vec<Record>, String> {
+/// record the store holds after one it lacks (the journal of another store, or one the store
+/// went back behind); what `applied` fails with; an I/O failure.
+pub(crate) fn scan(
+    file: &dyn JournalFile,
+    applied: &mut dyn FnMut(&Record) -> Result<bool, String>,
+) -> Result<Scan, String> {
     let len = file.len().map_err(|error| format!("reading its length: {error}"))?;
-    if len == 0 {
-        return Ok(Vec::new());
-    }
     let len = usize::try_from(len).map_err(|_| "larger than memory".to_owned())?;
     let mut bytes = vec![0; len];
     file.read_at(0, &mut bytes).map_err(|error| format!("reading it: {error}"))?;
-    if bytes[..len.min(MAGIC.len())].iter().all(|byte| *byte == 0) {
-        // A journal whose creation stopped before its header was synced ([`Journal::start`]
-        // writes the zeros first): no record was ever written to it.
-        return Ok(Vec::new());
+    if bytes[..len.min(HEADER_LEN)].iter().all(|byte| *byte == 0) {
+        // Empty, or a journal whose start stopped before its header was synced
+        // ([`Journal::start`] writes the zeros first): no record was ever written to it.
+        return Ok(Scan::default());
     }
-    if len < MAGIC.len() || &bytes[..MAGIC.len()] != MAGIC {
+    if len < HEADER_LEN || &bytes[..MAGIC.len()] != MAGIC {
         return Err("not an Arrears journal (its first 16 bytes are not the journal's)".into());
     }
-    let mut at = MAGIC.len();
-    let mut records = Vec::new();
-    let mut expected = stored_seq + 1;
+    let epoch = u64::from_le_bytes(bytes[MAGIC.len()..HEADER_LEN].try_into().expect("8"));
+    let mut at = HEADER_LEN;
+    let mut taken: Vec<Record> = Vec::new();
     while at + RECORD_HEAD <= len {
         let body_len = u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4")) as usize;
         let sum = u64::from_le_bytes(bytes[at + 4..at + 12].try_into().expect("8"));
@@ -253,30 +273,29 @@ pub(crate) fn scan(file: &dyn JournalFile, stored_seq: u64) -> Result<Vec<Record
             break;
         }
         let record = decode(body).map_err(|reason| format!("at byte {at}: {reason}"))?;
-        if record.seq < expected {
-            if records.is_empty() {
-                // A record the store holds, before the first it does not.
-                at = start + body_len;
-                continue;
-            }
-            // What an older round of the file left after the newest records.
+        let follows = taken.last().is_none_or(|last| record.seq == last.seq.wrapping_add(1));
+        if record.epoch != epoch || !follows {
+            // What an older epoch, or an older round of this one, left after the newest.
             break;
         }
-        if record.seq > expected {
-            if records.is_empty() {
+        at = start + body_len;
+        taken.push(record);
+    }
+    let mut records: Vec<Record> = Vec::new();
+    for record in taken {
+        if applied(&record)? {
+            if let Some(first) = records.first() {
                 return Err(format!(
-                    "at byte {at}: record {} follows the store's last journaled commit {stored_seq} \
-                     with a gap (is this the journal of another store?)",
-                    record.seq
+                    "record {} is in the store, but record {} before it is not (is this the \
+                     journal of another store?)",
+                    record.seq, first.seq
                 ));
             }
-            break;
+        } else {
+            records.push(record);
         }
-        expected += 1;
-        at = start + body_len;
-        records.push(record);
     }
-    Ok(records)
+    Ok(Scan { records, epoch })
 }
 
 /// The journal an engine appends to.
@@ -287,6 +306,8 @@ pub(crate) struct Journal {
     offset: u64,
     /// Records written since the last checkpoint.
     since_checkpoint: u64,
+    /// This start's epoch (the header's).
+    pub(crate) epoch: u64,
     /// The next record's sequence number.
     pub(crate) next_seq: u64,
     /// Set when a write or sync of the journal, or a commit after it, failed: what the file
@@ -310,11 +331,12 @@ impl std::fmt::Debug for Journal {
 
 impl Journal {
     /// A journal to append to from the start: `file` is made [`JOURNAL_BYTES`] long (zeros
-    /// past its end), gets the header and is synced. `last_seq` is the store's.
+    /// past its end), gets the header with `epoch` and is synced. Every record in the file
+    /// must be in the store already, and `epoch` above the file's.
     pub(crate) fn start(
         file: Box<dyn JournalFile>,
         path: PathBuf,
-        last_seq: u64,
+        epoch: u64,
     ) -> io::Result<Journal> {
         let len = file.len()?;
         if len < JOURNAL_BYTES {
@@ -326,14 +348,17 @@ impl Journal {
                 at += n;
             }
         }
-        file.write_at(0, MAGIC)?;
+        let mut header = MAGIC.to_vec();
+        header.extend_from_slice(&epoch.to_le_bytes());
+        file.write_at(0, &header)?;
         file.sync()?;
         Ok(Journal {
             file,
             path,
-            offset: MAGIC.len() as u64,
+            offset: HEADER_LEN as u64,
             since_checkpoint: 0,
-            next_seq: last_seq + 1,
+            epoch,
+            next_seq: 1,
             failed: None,
             removable: false,
         })
@@ -363,7 +388,7 @@ impl Journal {
 
     /// After a checkpoint: the store holds every record written, so the next goes to the start.
     pub(crate) fn checkpointed(&mut self) {
-        self.offset = MAGIC.len() as u64;
+        self.offset = HEADER_LEN as u64;
         self.since_checkpoint = 0;
     }
 }
@@ -374,9 +399,19 @@ pub(crate) trait Replay {
     fn store(&self) -> &Store;
 
     /// Runs a record's commands again, in one transaction at the record's time, and commits
-    /// it with the record's sequence number ([`WriteTxn::set_journal_seq`]; unsynced where
-    /// the handle may: the checkpoint after the replay syncs them all). Says what failed.
+    /// it (unsynced where the handle may: the checkpoint after the replay syncs them all).
+    /// Says what failed.
     fn replay(&self, record: &Record) -> Result<(), String>;
+}
+
+/// Returns true if and only if the store holds `record`'s commit: its first command's key is
+/// in the store (see the module's documentation for why that is exact).
+fn held(store: &Store, record: &Record) -> Result<bool, String> {
+    let Some((key, _)) = record.commands.first() else {
+        return Err(format!("record {} has no command", record.seq));
+    };
+    let read = store.read().map_err(|cause| error_text(&cause))?;
+    Ok(read.idempotency_seq(key).map_err(|cause| error_text(&cause))?.is_some())
 }
 
 /// A journal beside a path where a store is being created belongs to no store that exists:
@@ -453,8 +488,8 @@ pub(crate) fn open_beside(
     }
 }
 
-/// Replays what `file` holds after the store's last journaled commit, then syncs the store;
-/// returns the journal to append to from the start when `keep`.
+/// Replays the records of `file` the store lacks, then syncs the store; returns the journal
+/// to append to from the start, in the next epoch, when `keep`.
 ///
 /// # Errors
 ///
@@ -466,22 +501,19 @@ pub(crate) fn recover(
     keep: bool,
 ) -> Result<Option<Journal>, OpenError> {
     let error = |reason: String| OpenError::Journal { path: path.clone(), reason };
-    let stored = engine.store().read()?.journal_seq()?;
-    let records = scan(&*file, stored).map_err(error)?;
-    let mut last = stored;
-    for record in &records {
+    let scan = scan(&*file, &mut |record| held(engine.store(), record)).map_err(error)?;
+    for record in &scan.records {
         engine
             .replay(record)
             .map_err(|reason| error(format!("replaying record {}: {reason}", record.seq)))?;
-        last = record.seq;
     }
-    if !records.is_empty() {
+    if !scan.records.is_empty() {
         checkpoint(engine.store())?;
     }
     if !keep {
         return Ok(None);
     }
-    Journal::start(file, path.clone(), last)
+    Journal::start(file, path.clone(), scan.epoch + 1)
         .map(Some)
         .map_err(|cause| error(format!("preparing it: {cause}")))
 }
@@ -502,11 +534,10 @@ pub(crate) fn refuse_pending(store: &Store, path: &Path) -> Result<(), OpenError
             return Err(OpenError::Journal { path: journal_path, reason });
         }
     };
-    let stored = store.read()?.journal_seq()?;
-    let records = scan(&file, stored)
+    let scan = scan(&file, &mut |record| held(store, record))
         .map_err(|reason| OpenError::Journal { path: journal_path.clone(), reason })?;
-    if !records.is_empty() {
-        let records = records.len() as u64;
+    if !scan.records.is_empty() {
+        let records = scan.records.len() as u64;
         return Err(OpenError::JournalPending { path: journal_path, records });
     }
     Ok(())
@@ -522,7 +553,7 @@ pub(crate) fn refuse_pending(store: &Store, path: &Path) -> Result<(), OpenError
 pub(crate) fn commit(
     store: &Store,
     journal: &Mutex<Journal>,
-    mut txn: WriteTxn,
+    txn: WriteTxn,
     now: DateTime<Utc>,
     ran: &[(&str, &Command)],
 ) -> Result<(), StorageError> {
@@ -530,13 +561,11 @@ pub(crate) fn commit(
     if let Some(reason) = &journal.failed {
         return Err(StorageError::Fenced { reason: reason.clone() });
     }
-    let seq = journal.next_seq;
-    txn.set_journal_seq(seq)?;
-    let record = encode(seq, now, ran).filter(|record| journal.fits(record));
+    let record =
+        encode(journal.epoch, journal.next_seq, now, ran).filter(|record| journal.fits(record));
     let Some(record) = record else {
         // No room: the store's own sync makes it durable, and holds every record written so
         // far, so the next starts the journal again.
-        journal.next_seq += 1;
         let synced = txn.commit().and_then(|()| checkpoint(store));
         return match synced {
             Ok(()) => {

@@ -2117,9 +2117,8 @@ impl journal::Replay for Arrears {
                 ));
             }
         }
-        let Batch { mark, mut txn, .. } = batch;
+        let Batch { mark, txn, .. } = batch;
         drop(mark);
-        txn.set_journal_seq(record.seq).map_err(|cause| journal::error_text(&cause))?;
         txn.commit().map_err(|cause| journal::error_text(&cause))
     }
 }

@@ -84,11 +84,16 @@ fn note(n: u64) -> Command {
     }
 }
 
-/// A journal started on an empty shared file after `last_seq`.
-fn started(last_seq: u64) -> (Journal, Shared) {
+/// A journal started on an empty shared file, in `epoch`.
+fn started(epoch: u64) -> (Journal, Shared) {
     let file = Shared(std::sync::Arc::new(Memory::new(Vec::new())));
-    let journal = Journal::start(Box::new(file.clone()), "mem".into(), last_seq).unwrap();
+    let journal = Journal::start(Box::new(file.clone()), "mem".into(), epoch).unwrap();
     (journal, file)
+}
+
+/// The records a scan returns when the store holds those up to sequence `through`.
+fn scan_through(file: &dyn JournalFile, through: u64) -> Result<Vec<Record>, String> {
+    scan(file, &mut |record| Ok(record.seq <= through)).map(|scan| scan.records)
 }
 
 /// Appends a record of `count` commands under the journal's next sequence number.
@@ -97,8 +102,9 @@ fn append(journal: &mut Journal, count: u64) -> Record {
         (0..count).map(|n| (format!("k{}-{n}", journal.next_seq), note(n))).collect();
     let refs: Vec<(&str, &Command)> = commands.iter().map(|(k, c)| (k.as_str(), c)).collect();
     let now = at(1_780_000_000 + journal.next_seq as i64, 123);
-    let bytes = encode(journal.next_seq, now, &refs).unwrap();
+    let bytes = encode(journal.epoch, journal.next_seq, now, &refs).unwrap();
     let record = Record {
+        epoch: journal.epoch,
         seq: journal.next_seq,
         now,
         commands: commands
@@ -119,58 +125,76 @@ fn append(journal: &mut Journal, count: u64) -> Record {
 
 #[test]
 fn a_started_journal_is_the_header_and_zeros() {
-    let (_journal, file) = started(0);
+    let (_journal, file) = started(7);
     let bytes = file.0.bytes();
     assert_eq!(bytes.len() as u64, JOURNAL_BYTES);
     assert_eq!(&bytes[..16], MAGIC);
-    assert!(bytes[16..].iter().all(|byte| *byte == 0));
-    assert_eq!(scan(&file, 0).unwrap(), Vec::new());
+    assert_eq!(bytes[16..24], 7_u64.to_le_bytes());
+    assert!(bytes[24..].iter().all(|byte| *byte == 0));
+    assert_eq!(scan(&file, &mut |_| Ok(false)).unwrap(), Scan { records: Vec::new(), epoch: 7 });
 }
 
 #[test]
 fn an_empty_file_holds_nothing_and_another_file_is_refused() {
-    assert_eq!(scan(&Memory::new(Vec::new()), 5).unwrap(), Vec::new());
-    let error = scan(&Memory::new(b"some other file, long enough".to_vec()), 0).unwrap_err();
+    assert_eq!(scan_through(&Memory::new(Vec::new()), 5).unwrap(), Vec::new());
+    let error =
+        scan_through(&Memory::new(b"some other file, long enough".to_vec()), 0).unwrap_err();
     assert!(error.contains("not an Arrears journal"), "{error}");
-    let error = scan(&Memory::new(b"short".to_vec()), 0).unwrap_err();
+    let error = scan_through(&Memory::new(b"short".to_vec()), 0).unwrap_err();
     assert!(error.contains("not an Arrears journal"), "{error}");
 }
 
 #[test]
 fn a_journal_whose_creation_stopped_before_its_header_holds_nothing() {
     for len in [1, 15, 16, 4096, 1 << 20] {
-        assert_eq!(scan(&Memory::new(vec![0; len]), 3).unwrap(), Vec::new(), "{len} zeros");
+        assert_eq!(scan_through(&Memory::new(vec![0; len]), 3).unwrap(), Vec::new(), "{len} zeros");
     }
 }
 
 #[test]
-fn a_scan_starts_after_the_stores_sequence_and_refuses_a_gap() {
-    let (mut journal, file) = started(10);
+fn a_scan_takes_the_records_the_store_lacks_and_refuses_one_held_after_one_lacking() {
+    let (mut journal, file) = started(1);
     let records: Vec<Record> = (0..5).map(|n| append(&mut journal, n % 3 + 1)).collect();
-    assert_eq!(scan(&file, 10).unwrap(), records);
-    assert_eq!(scan(&file, 12).unwrap(), records[2..].to_vec());
-    assert_eq!(scan(&file, 15).unwrap(), Vec::new());
-    assert_eq!(
-        scan(&file, 40).unwrap(),
-        Vec::new(),
-        "a store ahead of the journal replays nothing"
-    );
-    let error = scan(&file, 7).unwrap_err();
-    assert!(error.contains("gap"), "{error}");
+    assert_eq!(scan_through(&file, 0).unwrap(), records);
+    assert_eq!(scan_through(&file, 2).unwrap(), records[2..].to_vec());
+    assert_eq!(scan_through(&file, 5).unwrap(), Vec::new());
+    assert_eq!(scan_through(&file, 40).unwrap(), Vec::new());
+    // The store holds record 4 but not 2: not the store this journal was written for.
+    let error = scan(&file, &mut |record| Ok(record.seq == 1 || record.seq == 4)).unwrap_err();
+    assert!(error.contains("record 4 is in the store, but record 2"), "{error}");
+    // What the store says fails the scan.
+    let error = scan(&file, &mut |_| Err("the store failed".into())).unwrap_err();
+    assert_eq!(error, "the store failed");
+}
+
+#[test]
+fn records_of_an_older_epoch_are_not_taken() {
+    let (mut journal, file) = started(1);
+    for _ in 0..4 {
+        append(&mut journal, 2);
+    }
+    // The next start: the file keeps the older records, the header says epoch 2.
+    let mut journal = Journal::start(Box::new(file.clone()), "mem".into(), 2).unwrap();
+    assert_eq!(scan_through(&file, 0).unwrap(), Vec::new());
+    let newer = append(&mut journal, 1);
+    assert_eq!(newer.seq, 1);
+    assert_eq!(scan_through(&file, 0).unwrap(), vec![newer]);
 }
 
 #[test]
 fn after_a_checkpoint_the_older_records_behind_the_newest_are_not_taken() {
-    let (mut journal, file) = started(0);
+    let (mut journal, file) = started(1);
     for _ in 0..6 {
         append(&mut journal, 3);
     }
     journal.checkpointed();
+    // Right after the checkpoint, the older round is all the file holds, all of it held.
+    assert_eq!(scan_through(&file, 6).unwrap(), Vec::new());
     // Shorter records over the start: what is left of the older round follows them.
     let newer: Vec<Record> = (0..2).map(|_| append(&mut journal, 1)).collect();
-    assert_eq!(scan(&file, 6).unwrap(), newer);
-    assert_eq!(scan(&file, 7).unwrap(), newer[1..].to_vec());
-    assert_eq!(scan(&file, 8).unwrap(), Vec::new());
+    assert_eq!(scan_through(&file, 6).unwrap(), newer);
+    assert_eq!(scan_through(&file, 7).unwrap(), newer[1..].to_vec());
+    assert_eq!(scan_through(&file, 8).unwrap(), Vec::new());
 }
 
 #[test]
@@ -178,8 +202,8 @@ fn a_record_too_large_for_the_journal_is_not_encoded() {
     let keys: Vec<String> = (0..40_000).map(|n| format!("{n:0>100}")).collect();
     let command = note(1);
     let refs: Vec<(&str, &Command)> = keys.iter().map(|key| (key.as_str(), &command)).collect();
-    assert_eq!(encode(1, at(0, 0), &refs), None);
-    let (mut journal, _file) = started(0);
+    assert_eq!(encode(1, 1, at(0, 0), &refs), None);
+    let (mut journal, _file) = started(1);
     // A record that fits the file but not what is left of it.
     while journal.fits(&[0; 200_000]) {
         append(&mut journal, 1);
@@ -214,7 +238,7 @@ proptest! {
         held_share in 0.0_f64..1.0,
         tear in proptest::option::of((0_usize..64, any::<u8>())),
     ) {
-        let (mut journal, file) = started(0);
+        let (mut journal, file) = started(1);
         let mut since_checkpoint: Vec<Record> = Vec::new();
         let mut checkpointed_seq = 0;
         for step in steps {
@@ -234,7 +258,7 @@ proptest! {
             let garbage = vec![byte; len];
             file.write_at(journal.offset, &garbage).unwrap();
         }
-        let scanned = scan(&file, stored_seq).unwrap();
+        let scanned = scan_through(&file, stored_seq).unwrap();
         prop_assert_eq!(scanned, since_checkpoint[held..].to_vec());
     }
 
@@ -243,8 +267,9 @@ proptest! {
     #[test]
     fn arbitrary_bytes_scan_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2_000)) {
         let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&1_u64.to_le_bytes());
         file.extend_from_slice(&bytes);
-        prop_assert_eq!(scan(&Memory::new(file), 0).unwrap(), Vec::new());
+        prop_assert_eq!(scan_through(&Memory::new(file), 0).unwrap(), Vec::new());
     }
 
     /// Any body, framed with its length and a checksum that holds: the decoder reads it or
@@ -254,17 +279,22 @@ proptest! {
         body in proptest::collection::vec(any::<u8>(), 1..600),
         stored in 0_u64..3,
     ) {
+        // The header's epoch is the body's, so that a body that decodes is taken.
         let mut file = MAGIC.to_vec();
+        let mut epoch = [0_u8; 8];
+        let n = body.len().min(8);
+        epoch[..n].copy_from_slice(&body[..n]);
+        file.extend_from_slice(&epoch);
         file.extend_from_slice(&(body.len() as u32).to_le_bytes());
         file.extend_from_slice(&checksum(&body).to_le_bytes());
         file.extend_from_slice(&body);
-        match scan(&Memory::new(file), stored) {
+        match scan_through(&Memory::new(file), stored) {
             Ok(records) => {
                 for record in records {
-                    prop_assert_eq!(record.seq, stored + 1);
+                    prop_assert!(record.seq > stored);
                 }
             }
-            Err(reason) => prop_assert!(reason.starts_with("at byte 16"), "{}", reason),
+            Err(reason) => prop_assert!(reason.starts_with("at byte 24"), "{}", reason),
         }
     }
 
@@ -272,7 +302,7 @@ proptest! {
     /// whole or not at all.
     #[test]
     fn a_damaged_record_is_not_taken(count in 1_u64..4, flip in any::<prop::sample::Index>()) {
-        let (mut journal, file) = started(0);
+        let (mut journal, file) = started(1);
         let first = append(&mut journal, 2);
         let start = journal.offset;
         append(&mut journal, count);
@@ -281,7 +311,7 @@ proptest! {
         let mut byte = [0_u8];
         file.read_at(at_byte, &mut byte).unwrap();
         file.write_at(at_byte, &[byte[0] ^ 0x5a]).unwrap();
-        let scanned = scan(&file, 0);
+        let scanned = scan_through(&file, 0);
         // Only the length, the checksum or a body the checksum then rejects were hit.
         prop_assert_eq!(scanned.unwrap(), vec![first]);
     }
