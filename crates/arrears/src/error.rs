@@ -6,6 +6,17 @@ use arrears_core::money::MoneyError;
 
 pub use arrears_store::{MigrateError, Migration, OpenError, StorageError};
 
+/// An error and its sources, as one line (`a: b: c`), for errors passed on as text.
+pub(crate) fn error_text(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
 /// Why a command could not be executed. Nothing of it was written.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

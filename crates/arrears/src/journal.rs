@@ -40,9 +40,10 @@ use std::sync::{Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use arrears_store::{OpenError, Reads, StorageError, Store, WriteTxn};
+use arrears_store::{OpenError, ReadTxn, Reads, StorageError, Store, WriteTxn};
 
 use crate::command::Command;
+use crate::error::error_text;
 
 /// The first 16 bytes of every journal file (its version is the last byte).
 pub(crate) const MAGIC: &[u8; 16] = b"arrears journal\x01";
@@ -404,13 +405,12 @@ pub(crate) trait Replay {
     fn replay(&self, record: &Record) -> Result<(), String>;
 }
 
-/// Returns true if and only if the store holds `record`'s commit: its first command's key is
-/// in the store (see the module's documentation for why that is exact).
-fn held(store: &Store, record: &Record) -> Result<bool, String> {
+/// Returns true if and only if the store, as `read` sees it, holds `record`'s commit: its
+/// first command's key is in the store (see the module's documentation for why that is exact).
+fn held(read: &ReadTxn, record: &Record) -> Result<bool, String> {
     let Some((key, _)) = record.commands.first() else {
         return Err(format!("record {} has no command", record.seq));
     };
-    let read = store.read().map_err(|cause| error_text(&cause))?;
     Ok(read.idempotency_seq(key).map_err(|cause| error_text(&cause))?.is_some())
 }
 
@@ -425,17 +425,6 @@ pub(crate) fn refuse_orphan(path: &Path) -> Result<(), OpenError> {
         });
     }
     Ok(())
-}
-
-/// An error and its sources, as one line.
-pub(crate) fn error_text(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
-    text
 }
 
 /// Makes the directory entry of `path` (created or removed) durable.
@@ -501,7 +490,10 @@ pub(crate) fn recover(
     keep: bool,
 ) -> Result<Option<Journal>, OpenError> {
     let error = |reason: String| OpenError::Journal { path: path.clone(), reason };
-    let scan = scan(&*file, &mut |record| held(engine.store(), record)).map_err(error)?;
+    let scan = {
+        let read = engine.store().read()?;
+        scan(&*file, &mut |record| held(&read, record)).map_err(error)?
+    };
     for record in &scan.records {
         engine
             .replay(record)
@@ -534,7 +526,8 @@ pub(crate) fn refuse_pending(store: &Store, path: &Path) -> Result<(), OpenError
             return Err(OpenError::Journal { path: journal_path, reason });
         }
     };
-    let scan = scan(&file, &mut |record| held(store, record))
+    let read = store.read()?;
+    let scan = scan(&file, &mut |record| held(&read, record))
         .map_err(|reason| OpenError::Journal { path: journal_path.clone(), reason })?;
     if !scan.records.is_empty() {
         let records = scan.records.len() as u64;

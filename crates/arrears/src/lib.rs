@@ -620,10 +620,14 @@ impl Arrears {
         let mut results: Vec<Option<Result<Receipt, CommandError>>> =
             commands.iter().map(|_| None).collect();
         // Journaled unless a command asks this process's plugins (a replay could not).
-        let journaled = self.journal.is_some()
-            && !commands.iter().any(|(_, command)| journal::unjournaled(command));
+        let journal = self
+            .journal
+            .as_ref()
+            .filter(|_| !commands.iter().any(|(_, command)| journal::unjournaled(command)));
+        // A refusal or a replay writes nothing, and runs the same again wherever it would.
+        let wrote = |receipt: &Receipt| !receipt.replayed && !receipt.outcome.is_rejected();
         loop {
-            let begun = if journaled { self.batch_unsynced() } else { self.batch() };
+            let begun = if journal.is_some() { self.batch_unsynced() } else { self.batch() };
             let mut batch = match begun {
                 Ok(batch) => batch,
                 Err(error) => {
@@ -653,26 +657,20 @@ impl Arrears {
                 results[index] = Some(Err(error));
                 continue;
             }
-            let wrote = receipts
-                .iter()
-                .any(|(_, receipt)| !receipt.replayed && !receipt.outcome.is_rejected());
-            let committed = if wrote {
+            let committed = if receipts.iter().any(|(_, receipt)| wrote(receipt)) {
                 let Batch { mark, txn, now, .. } = batch;
                 drop(mark);
-                if journaled {
-                    // The commands that wrote, in the order they ran: a refusal or a replay
-                    // writes nothing, and runs the same again wherever it would.
-                    let ran: Vec<(&str, &Command)> = receipts
-                        .iter()
-                        .filter(|(_, receipt)| !receipt.replayed && !receipt.outcome.is_rejected())
-                        .map(|(index, _)| (commands[*index].0.as_str(), &commands[*index].1))
-                        .collect();
-                    match &self.journal {
-                        Some(journal) => journal::commit(&self.store, journal, txn, now, &ran),
-                        None => txn.commit(),
+                match journal {
+                    Some(journal) => {
+                        // The commands that wrote, in the order they ran.
+                        let ran: Vec<(&str, &Command)> = receipts
+                            .iter()
+                            .filter(|(_, receipt)| wrote(receipt))
+                            .map(|(index, _)| (commands[*index].0.as_str(), &commands[*index].1))
+                            .collect();
+                        journal::commit(&self.store, journal, txn, now, &ran)
                     }
-                } else {
-                    txn.commit()
+                    None => txn.commit(),
                 }
             } else {
                 Ok(())
@@ -2100,13 +2098,13 @@ impl journal::Replay for Arrears {
         } else {
             self.store.write()
         };
-        let txn = txn.map_err(|cause| journal::error_text(&cause))?;
+        let txn = txn.map_err(|cause| error::error_text(&cause))?;
         let mut batch = self.batch_in(txn, record.now);
         for (key, bytes) in &record.commands {
             let command: Command = decode_record(arrears_store::RecordKind::Command, bytes)
                 .map_err(|reason| format!("command {key:?} does not decode: {reason}"))?;
             let receipt = batch.execute(key, &command).map_err(|cause| {
-                format!("command {key:?} ({}): {}", command.name(), journal::error_text(&cause))
+                format!("command {key:?} ({}): {}", command.name(), error::error_text(&cause))
             })?;
             if let Outcome::Rejected(rejection) = &receipt.outcome {
                 // It wrote when it ran: the same command on the same store at the same time
@@ -2119,7 +2117,7 @@ impl journal::Replay for Arrears {
         }
         let Batch { mark, txn, .. } = batch;
         drop(mark);
-        txn.commit().map_err(|cause| journal::error_text(&cause))
+        txn.commit().map_err(|cause| error::error_text(&cause))
     }
 }
 
@@ -2142,7 +2140,7 @@ fn copy(error: &StorageError) -> StorageError {
             StorageError::WriterBusy { waited_ms: *waited_ms }
         }
         StorageError::Fenced { reason } => StorageError::Fenced { reason: reason.clone() },
-        other => StorageError::Engine(journal::error_text(other).into()),
+        other => StorageError::Engine(error::error_text(other).into()),
     }
 }
 

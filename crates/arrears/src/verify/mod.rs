@@ -82,14 +82,7 @@ impl Report {
         match result {
             Ok(value) => Some(value),
             Err(error) => {
-                let mut detail = error.to_string();
-                let mut source = std::error::Error::source(&error);
-                while let Some(cause) = source {
-                    detail.push_str(": ");
-                    detail.push_str(&cause.to_string());
-                    source = cause.source();
-                }
-                self.problem("read", what, detail);
+                self.problem("read", what, crate::error::error_text(&error));
                 None
             }
         }
