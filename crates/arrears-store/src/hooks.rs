@@ -17,7 +17,9 @@ use crate::schema::{
     command_key, AuditEntry, IdempotencyKeys, TableId, ACCOUNT_ENTRIES_FORMAT_3, EVENTS_FORMAT_3,
     IDEMPOTENCY_FORMAT_4, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
 };
-use crate::schema::{AccountObligations, Accounts, Audit, Cases, Debtors, Obligations};
+use crate::schema::{
+    AccountObligations, Accounts, Audit, Cases, CasesOverlay, Debtors, Obligations,
+};
 use crate::schema::{
     LedgerLog, LedgerRow, Meta, Sequence, SnapshotCold, Snapshots, LEDGER_HEADS_FORMAT_5,
 };
@@ -322,6 +324,7 @@ impl WriteTxn {
             "ledger_log" => self.raw_insert(LedgerLog, key, bytes),
             "audit" => self.raw_insert(Audit, key, bytes),
             "cases" => self.raw_insert(Cases, key, bytes),
+            "cases_overlay" => self.raw_insert(CasesOverlay, key, bytes),
             "snapshots" => self.raw_insert(Snapshots, key, bytes),
             _ => Err(StorageError::Dangling { table: "raw_overwrite", key: table.to_owned() }),
         }

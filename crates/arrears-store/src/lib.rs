@@ -52,6 +52,7 @@ pub use schema::{
 };
 pub use scratch::Scratch;
 pub use txn::{DecodedRecords, ReadTxn, WriteTxn};
+pub use write::CasePlacement;
 
 // The codec's golden tests decode an account record's head as `crate::AccountHead`.
 #[cfg(test)]

@@ -135,10 +135,12 @@ impl Store {
                 migration.to = 6;
             }
         }
-        if migration.to == 6 && migration.steps < steps_max {
-            migration.steps += 1;
-            store.migrate_to_7()?;
-            migration.to = 7;
+        for version in [7, 8] {
+            if migration.to == version - 1 && migration.steps < steps_max {
+                migration.steps += 1;
+                store.migrate_tables_and_version(version)?;
+                migration.to = version;
+            }
         }
         Ok(migration)
     }
@@ -307,15 +309,21 @@ impl Store {
         Ok(last_step)
     }
 
+    /// The steps to versions 7 and 8, each one commit that creates the tables the store lacks
+    /// and writes the version.
+    ///
     /// Version 7 reads the log and entry sequences from the ledger log's last row as well as
     /// from `meta`, and a commit whose last log row shows them no longer writes them to `meta`
     /// ([`Reads::stored_sequence`]). A store of format 6 keeps every sequence exact in `meta`,
-    /// which format 7 reads as it is: one commit writes the version (and creates any table
-    /// the store lacks).
-    fn migrate_to_7(&self) -> Result<(), StorageError> {
+    /// which format 7 reads as it is.
+    ///
+    /// Version 8 adds the case overlay, `cases_overlay` ([`crate::CasePlacement`]), which
+    /// starts empty: a build of format 7 would not look in it, hence the version.
+    fn migrate_tables_and_version(&self, version: u64) -> Result<(), StorageError> {
+        debug_assert!((7..=FORMAT_VERSION).contains(&version));
         let mut txn = self.write()?;
         txn.create_every_table()?;
-        set_meta(&mut txn, META_FORMAT_VERSION, Some(FORMAT_VERSION))?;
+        set_meta(&mut txn, META_FORMAT_VERSION, Some(version))?;
         txn.commit()
     }
 }

@@ -22,11 +22,12 @@ use crate::error::{from_redb, StorageError};
 use crate::rows::Record;
 use crate::schema::{
     date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry,
-    AuditHead, BankLines, BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews,
-    CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys, IdempotencyRecord,
-    LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
-    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence,
-    SnapshotCold, SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
+    AuditHead, BankLines, BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions,
+    CreditReviews, CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys,
+    IdempotencyRecord, LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor,
+    OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue,
+    Sequence, SnapshotCold, SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog,
+    META_FORMAT_VERSION,
 };
 use crate::txn::{ReadTxn, TableAccess, WriteTxn};
 
@@ -720,11 +721,21 @@ pub trait Reads: TableAccess {
         if let Some(cached) = self.cached_case(account.0) {
             return Ok(cached);
         }
-        self.read_table(Cases, |table| {
-            let found = get_record(table, "cases", RecordKind::Case, account.0)?;
-            self.remember_case(account.0, &found);
-            Ok(found)
-        })
+        // Format 8: the overlay's row, if there is one, is the case ([`crate::CasePlacement`]).
+        let overlaid = self.read_table(CasesOverlay, |overlay| {
+            if overlay.len().map_err(from_redb)? == 0 {
+                return Ok(None);
+            }
+            get_record(overlay, "cases_overlay", RecordKind::Case, account.0)
+        })?;
+        let found = match overlaid {
+            Some(case) => Some(case),
+            None => self.read_table(Cases, |table| {
+                get_record(table, "cases", RecordKind::Case, account.0)
+            })?,
+        };
+        self.remember_case(account.0, &found);
+        Ok(found)
     }
 
     /// Every collection case, by account id.
@@ -733,7 +744,22 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn all_cases(&self) -> Result<Vec<CollectionCase>, StorageError> {
-        self.read_table(Cases, |table| all_records(table, "cases", RecordKind::Case))
+        let cases =
+            self.read_table(Cases, |table| all_records(table, "cases", RecordKind::Case))?;
+        let overlay = self.read_table(CasesOverlay, |overlay| {
+            all_records(overlay, "cases_overlay", RecordKind::Case)
+        })?;
+        Ok(overlaid(cases, overlay, usize::MAX))
+    }
+
+    /// How many cases the case overlay holds (format 8, [`crate::CasePlacement`]): cases a
+    /// sparse day of the cycle wrote there, not yet folded back into `cases`.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn cases_overlaid(&self) -> Result<u64, StorageError> {
+        self.read_table(CasesOverlay, |overlay| overlay.len().map_err(from_redb))
     }
 
     /// Up to `limit` cases of accounts with ids above `after` (from the first if `None`), by
@@ -747,9 +773,16 @@ pub trait Reads: TableAccess {
         after: Option<AccountId>,
         limit: usize,
     ) -> Result<Vec<CollectionCase>, StorageError> {
-        self.read_table(Cases, |table| {
-            page_of_records(table, "cases", RecordKind::Case, after.map(|id| id.0), limit)
-        })
+        // The first `limit` cases after `after` are among the first `limit` rows after it of
+        // each table.
+        let after = after.map(|id| id.0);
+        let cases = self.read_table(Cases, |table| {
+            page_of_records(table, "cases", RecordKind::Case, after, limit)
+        })?;
+        let overlay = self.read_table(CasesOverlay, |overlay| {
+            page_of_records(overlay, "cases_overlay", RecordKind::Case, after, limit)
+        })?;
+        Ok(overlaid(cases, overlay, limit))
     }
 
     /// Accounts whose next review is on or before `as_of`, earliest first, at most
@@ -1430,6 +1463,43 @@ fn get_record<T: Record>(
         key: id.to_string(),
         reason,
     })
+}
+
+/// The cases of `cases` (by account) with those of the overlay (by account) in their place,
+/// by account, at most `limit` ([`crate::CasePlacement`]).
+fn overlaid(
+    cases: Vec<CollectionCase>,
+    overlay: Vec<CollectionCase>,
+    limit: usize,
+) -> Vec<CollectionCase> {
+    if overlay.is_empty() {
+        let mut cases = cases;
+        cases.truncate(limit);
+        return cases;
+    }
+    let mut merged = Vec::with_capacity(cases.len().max(overlay.len()).min(limit));
+    let mut cases = cases.into_iter().peekable();
+    let mut overlay = overlay.into_iter().peekable();
+    while merged.len() < limit {
+        let next = match (cases.peek(), overlay.peek()) {
+            (None, None) => break,
+            (Some(_), None) => cases.next(),
+            (None, Some(_)) => overlay.next(),
+            (Some(base), Some(over)) => {
+                if base.account < over.account {
+                    cases.next()
+                } else {
+                    if base.account == over.account {
+                        // Shadowed by the overlay's row.
+                        cases.next();
+                    }
+                    overlay.next()
+                }
+            }
+        };
+        merged.extend(next);
+    }
+    merged
 }
 
 fn get_named<T: Record>(

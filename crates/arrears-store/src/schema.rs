@@ -15,7 +15,7 @@ use crate::error::StorageError;
 use crate::txn::{TableAccess, WriteTxn};
 
 /// The on-disk format version this build writes.
-pub const FORMAT_VERSION: u64 = 7;
+pub const FORMAT_VERSION: u64 = 8;
 /// The oldest on-disk format version this build can migrate ([`crate::Store::migrate`]).
 pub const FORMAT_VERSION_OLDEST: u64 = 1;
 
@@ -183,6 +183,7 @@ tables! {
     ExternalRefs, external_refs: "external_refs", (u8, &'static str), u64;
     IdempotencyKeys, idempotency_keys: "idempotency_keys", &'static str, u64;
     Cases, cases: "cases", u64, &'static [u8];
+    CasesOverlay, cases_overlay: "cases_overlay", u64, &'static [u8];
     ReviewDue, review_due: "review_due", (i32, u64), ();
     Outbox, outbox: "outbox", u64, &'static [u8];
     OutboxPending, outbox_pending: "outbox_pending", u64, ();

@@ -425,6 +425,7 @@ mod review_index {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::CasePlacement;
 
     fn day(n: u64) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 3, 1).unwrap() + Days::new(n)
@@ -445,15 +446,23 @@ mod review_index {
         PutReplacing(u64, u64),
         /// The transaction's decoded records taken out of its cache (`take_decoded`).
         Take,
+        /// Where the transaction's next case writes go (format 8's overlay).
+        Place(CasePlacement),
         Commit,
         Drop,
     }
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            6 => (0_u64..12, 0_u64..6).prop_map(|(account, n)| Op::Put(account, n)),
-            2 => (0_u64..12, 0_u64..6).prop_map(|(account, n)| Op::PutReplacing(account, n)),
+            6 => (0_u64..24, 0_u64..6).prop_map(|(account, n)| Op::Put(account, n)),
+            2 => (0_u64..24, 0_u64..6).prop_map(|(account, n)| Op::PutReplacing(account, n)),
             1 => Just(Op::Take),
+            2 => prop_oneof![
+                Just(CasePlacement::InPlace),
+                Just(CasePlacement::Overlay),
+                Just(CasePlacement::Settled),
+            ]
+            .prop_map(Op::Place),
             2 => Just(Op::Commit),
             1 => Just(Op::Drop),
         ]
@@ -461,6 +470,17 @@ mod review_index {
 
     /// Each account's next review day.
     type Model = BTreeMap<u64, u64>;
+
+    /// The rows of the case overlay and of `cases`.
+    fn case_table_lens(read: &crate::ReadTxn) -> (u64, u64) {
+        use redb::ReadableTableMetadata;
+
+        use crate::txn::TableAccess;
+        let len = |table: &dyn ReadableTableMetadata| table.len().map_err(crate::error::from_redb);
+        let overlay = read.read_table(crate::schema::CasesOverlay, |table| len(table)).unwrap();
+        let cases = read.read_table(crate::schema::Cases, |table| len(table)).unwrap();
+        (overlay, cases)
+    }
 
     fn check(reads: &impl Reads, model: &Model) -> Result<(), TestCaseError> {
         let mut expected: Vec<(i32, AccountId)> = model
@@ -477,6 +497,24 @@ mod review_index {
                 .take(limit)
                 .collect();
             prop_assert_eq!(reads.due_for_review(day(as_of), limit).unwrap(), due);
+        }
+        // Each case, whichever table holds it (format 8: the overlay's row shadows the row of
+        // `cases`), read alone, all together, and in pages.
+        let cases: Vec<CollectionCase> =
+            model.iter().map(|(account, n)| case(*account, *n)).collect();
+        for account in 0..24 {
+            let expected = model.get(&account).map(|n| case(account, *n));
+            prop_assert_eq!(reads.case(AccountId(account)).unwrap(), expected);
+        }
+        prop_assert_eq!(&reads.all_cases().unwrap(), &cases);
+        for (after, limit) in [(None, 5), (Some(3), 4), (Some(11), 100), (Some(23), 2)] {
+            let page: Vec<CollectionCase> = cases
+                .iter()
+                .filter(|case| after.is_none_or(|after| case.account.0 > after))
+                .take(limit)
+                .cloned()
+                .collect();
+            prop_assert_eq!(reads.cases_after(after.map(AccountId), limit).unwrap(), page);
         }
         Ok(())
     }
@@ -519,12 +557,24 @@ mod review_index {
                             }
                         }
                     }
+                    Op::Place(placement) => {
+                        let txn = txn.get_or_insert_with(|| store.write().unwrap());
+                        txn.place_cases(placement);
+                    }
                     Op::Commit => {
                         if let Some(txn) = txn.take() {
                             txn.commit().unwrap();
                         }
                         committed = pending.clone();
-                        check(&store.read().unwrap(), &committed)?;
+                        let read = store.read().unwrap();
+                        check(&read, &committed)?;
+                        // A commit that grew the overlay past its bound folded it.
+                        let (overlay, cases) = case_table_lens(&read);
+                        prop_assert!(
+                            overlay < crate::write::OVERLAY_FOLD_MIN
+                                || overlay * crate::write::OVERLAY_FOLD_RATIO <= cases,
+                            "{} in the overlay, {} in cases", overlay, cases
+                        );
                     }
                     Op::Drop => {
                         txn = None;

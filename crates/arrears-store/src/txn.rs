@@ -221,6 +221,11 @@ pub struct WriteTxn {
     changes: Cell<u64>,
     /// [`StoreOptions::cold_items_min`](crate::StoreOptions::cold_items_min).
     pub(crate) cold_items_min: usize,
+    /// Where this transaction's case writes go ([`WriteTxn::place_cases`]).
+    pub(crate) case_placement: crate::write::CasePlacement,
+    /// Set when this transaction added a case to the overlay: its commit then folds the
+    /// overlay into `cases` if it grew too large ([`WriteTxn::fold_overlay`]).
+    pub(crate) overlay_grew: bool,
     /// The store's count of snapshots encoded and written, and of their bytes (tests only).
     #[cfg(any(test, feature = "fault-injection"))]
     pub(crate) snapshots_written: Arc<SnapshotWrites>,
@@ -447,6 +452,8 @@ impl Store {
             poisoned: Cell::new(false),
             changes: Cell::new(0),
             cold_items_min: self.options.cold_items_min,
+            case_placement: crate::write::CasePlacement::InPlace,
+            overlay_grew: false,
             #[cfg(any(test, feature = "fault-injection"))]
             snapshots_written: Arc::clone(&self.snapshots_written),
             _turn: turn,
@@ -578,6 +585,7 @@ impl WriteTxn {
         }
         self.write_snapshots()?;
         self.remove_review_rows()?;
+        self.fold_overlay()?;
         for (sequence, last) in self.sequences_to_write() {
             self.write_table(Meta, |meta| {
                 meta.insert(sequence.meta_key(), last).map_err(from_redb)?;

@@ -10,7 +10,7 @@ use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::ledger::{AccountState, EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Jurisdiction, Obligation};
 use arrears_core::work::{Agent, Team, WorkItem, WorkLogEntry};
-use redb::ReadableTable;
+use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{self, encode, encode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
@@ -19,7 +19,7 @@ use crate::rows::ledger::LedgerLogRow;
 use crate::rows::Stored;
 use crate::schema::{
     date_key, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry, AuditHead,
-    BankLines, BankMatches, Cases, Config, Contacts, CreditDecisions, CreditReviews,
+    BankLines, BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions, CreditReviews,
     CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyKeys, LedgerLog,
     Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts,
     PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams,
@@ -30,6 +30,74 @@ use crate::txn::{LedgerHead, TableAccess, TxnCache, WriteTxn};
 /// Most review-index removals a transaction defers ([`WriteTxn::put_case`]); past it they are
 /// made at once, so that the set stays small however many cases one transaction writes.
 const REVIEW_REMOVALS_MAX: usize = 65_536;
+
+/// Fewest cases the overlay holds before a commit may fold it into `cases`
+/// ([`WriteTxn::fold_overlay`]): below it the overlay is a few pages, and folding it would
+/// cost more than it saves.
+pub(crate) const OVERLAY_FOLD_MIN: u64 = if cfg!(test) { 8 } else { 1_024 };
+
+/// The overlay is folded into `cases` when it holds more than one case in this many of the
+/// rows of `cases` (and at least [`OVERLAY_FOLD_MIN`]).
+pub(crate) const OVERLAY_FOLD_RATIO: u64 = 8;
+
+/// Where a write transaction puts the collection cases it writes (format 8).
+///
+/// A case lives in one of two tables, both keyed by account: `cases`, and the small
+/// `cases_overlay`, whose row, when there is one, is the account's case and shadows the row
+/// of `cases` (left as it was). A batch of the cycle that reviews accounts far apart (a day
+/// on which one account in twenty is due) writes them to the overlay, where they sit
+/// together on a few pages, instead of rewriting nearly every page of `cases` for a few rows
+/// each; a batch of accounts close together writes them to `cases`, taking them out of the
+/// overlay; and a commit that grew the overlay past one case in eight of `cases` (and at
+/// least 1,024 cases) folds it back into `cases`. Every read of a case looks in the overlay first (an empty overlay
+/// costs nothing: its length is in its root).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CasePlacement {
+    /// Each case stays where it is: in the overlay if it is there, else in `cases` (new cases
+    /// too). Every command's writes.
+    #[default]
+    InPlace,
+    /// Into the overlay: the cycle's batches of accounts far apart.
+    Overlay,
+    /// Into `cases`, out of the overlay: the cycle's batches of accounts close together.
+    Settled,
+}
+
+/// A batch whose accounts span more than this many times as many ids as it has accounts is
+/// sparse ([`CasePlacement::for_batch`]): at about sixty cases a page of `cases`, one account
+/// in four still shares each page it rewrites with about fifteen others.
+const SPARSE_SPAN: u64 = 4;
+
+impl CasePlacement {
+    /// Where a batch of the cycle that reviews `accounts` puts their cases: in the overlay
+    /// when they are far apart (their ids span more than four times as many ids as there are
+    /// accounts), else in `cases`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use arrears_core::ids::AccountId;
+    /// use arrears_store::CasePlacement;
+    ///
+    /// let full_day: Vec<AccountId> = (1..=1_000).map(AccountId).collect();
+    /// assert_eq!(CasePlacement::for_batch(full_day.iter().copied()), CasePlacement::Settled);
+    /// let one_in_twenty: Vec<AccountId> = (1..=1_000).map(|n| AccountId(n * 20)).collect();
+    /// assert_eq!(CasePlacement::for_batch(one_in_twenty.iter().copied()), CasePlacement::Overlay);
+    /// ```
+    pub fn for_batch(accounts: impl IntoIterator<Item = AccountId>) -> CasePlacement {
+        let (mut first, mut last, mut count) = (u64::MAX, 0, 0_u64);
+        for account in accounts {
+            first = first.min(account.0);
+            last = last.max(account.0);
+            count += 1;
+        }
+        if count == 0 || (last - first) / SPARSE_SPAN < count {
+            CasePlacement::Settled
+        } else {
+            CasePlacement::Overlay
+        }
+    }
+}
 
 impl WriteTxn {
     /// The id [`WriteTxn::next_id`] would give next, without taking it.
@@ -497,13 +565,82 @@ impl WriteTxn {
                 self.remove_review_rows()?;
             }
         }
+        let bytes = encode_record(RecordKind::Case, case);
+        let overlay_len =
+            self.read_table(CasesOverlay, |overlay| overlay.len().map_err(from_redb))?;
+        let into_overlay = match self.case_placement {
+            CasePlacement::Overlay => true,
+            CasePlacement::Settled => false,
+            CasePlacement::InPlace => {
+                overlay_len > 0
+                    && self.read_table(CasesOverlay, |overlay| {
+                        Ok(overlay.get(account).map_err(from_redb)?.is_some())
+                    })?
+            }
+        };
+        if into_overlay {
+            let added = self.write_table(CasesOverlay, |overlay| {
+                Ok(overlay.insert(account, bytes.as_slice()).map_err(from_redb)?.is_none())
+            })?;
+            self.overlay_grew |= added;
+        } else {
+            self.write_table(Cases, |table| {
+                table.insert(account, bytes.as_slice()).map_err(from_redb)?;
+                Ok(())
+            })?;
+            if overlay_len > 0 {
+                self.write_table(CasesOverlay, |overlay| {
+                    overlay.remove(account).map_err(from_redb)?;
+                    Ok(())
+                })?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Sets where this transaction's later case writes go ([`CasePlacement`]; `InPlace`
+    /// until set).
+    pub fn place_cases(&mut self, placement: CasePlacement) {
+        self.case_placement = placement;
+    }
+
+    /// Folds the case overlay into `cases` when this transaction added cases to it and it now
+    /// holds at least [`OVERLAY_FOLD_MIN`] cases and more than one in [`OVERLAY_FOLD_RATIO`] of
+    /// the rows of `cases` ([`CasePlacement`]): each of its rows replaces the account's row of
+    /// `cases`, and the overlay is left empty. Run by the commit.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub(crate) fn fold_overlay(&mut self) -> Result<(), StorageError> {
+        if !self.overlay_grew {
+            return Ok(());
+        }
+        let overlay_len =
+            self.read_table(CasesOverlay, |overlay| overlay.len().map_err(from_redb))?;
+        let cases_len = self.read_table(Cases, |table| table.len().map_err(from_redb))?;
+        if overlay_len < OVERLAY_FOLD_MIN
+            || overlay_len.saturating_mul(OVERLAY_FOLD_RATIO) <= cases_len
+        {
+            return Ok(());
+        }
+        let rows = self.read_table(CasesOverlay, |overlay| {
+            let mut rows = Vec::new();
+            for row in overlay.iter().map_err(from_redb)? {
+                let (account, bytes) = row.map_err(from_redb)?;
+                rows.push((account.value(), bytes.value().to_vec()));
+            }
+            Ok(rows)
+        })?;
         self.write_table(Cases, |table| {
-            table
-                .insert(case.account.0, encode_record(RecordKind::Case, case).as_slice())
-                .map_err(from_redb)?;
+            for (account, bytes) in &rows {
+                table.insert(*account, bytes.as_slice()).map_err(from_redb)?;
+            }
             Ok(())
         })?;
-        Ok(true)
+        self.write_table(CasesOverlay, |overlay| overlay.retain(|_, _| false).map_err(from_redb))?;
+        self.overlay_grew = false;
+        Ok(())
     }
 
     /// Writes an outbox action and keeps the pending index in step.

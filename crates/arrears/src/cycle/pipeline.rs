@@ -146,6 +146,9 @@ pub(super) fn run_batch(
     report: &mut CycleReport,
 ) -> Result<(), CycleError> {
     let mut txn = engine.store.write()?;
+    txn.place_cases(arrears_store::CasePlacement::for_batch(
+        due.iter().map(|&(_, account)| account),
+    ));
     let now = engine.clock.now();
     let policy = engine.policies.get(&txn)?;
     let key = format!("cycle:{as_of}");

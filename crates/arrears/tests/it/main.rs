@@ -23,6 +23,7 @@ mod lists;
 mod messages;
 mod migrate;
 mod model;
+mod overlay;
 mod plugins;
 mod registry;
 mod reports;

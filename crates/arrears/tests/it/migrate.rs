@@ -153,13 +153,13 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
     }
     // Steps of 5 accounts to format 4, then of 50 audit records to format 5, then of 5
     // accounts to format 6 (which find every snapshot written with its head already: the
-    // ledger's move to the log wrote them), then one to format 7.
+    // ledger's move to the log wrote them), then one to format 7 and one to format 8.
     let commands = commands(&control);
     let audit_records = audit_records(&control);
     assert_eq!(
         (runs, rewritten, moved),
         (
-            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5) + 1) as u64,
+            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5) + 2) as u64,
             ACCOUNTS as u64,
             commands as u64
         )
@@ -196,7 +196,7 @@ fn audit_records(path: &std::path::Path) -> usize {
 /// ids as one never migrated: both read the same sequences afterwards, the entry sequence at
 /// the last entry written.
 #[test]
-fn a_format_6_store_takes_format_7_and_its_ids_go_on() {
+fn a_format_6_store_takes_formats_7_and_8_and_its_ids_go_on() {
     use arrears_store::{Reads, Sequence};
     let dir = tempfile::tempdir().unwrap();
     let (control, migrated) = (dir.path().join("control.redb"), dir.path().join("migrated.redb"));
@@ -211,7 +211,8 @@ fn a_format_6_store_takes_format_7_and_its_ids_go_on() {
     let refused = Arrears::open_with(&migrated, options()).unwrap_err();
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 6, .. }), "{refused}");
     let step = Arrears::migrate(&migrated, options()).unwrap();
-    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 7, 0, 0, 1));
+    // One commit to format 7, one to format 8 (the empty case overlay).
+    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 8, 0, 0, 2));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -258,7 +259,7 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
         let step = arrears_store::Store::migrate_in_steps(&migrated, store, 5, 1).unwrap();
         runs += 1;
         rewritten += step.accounts;
-        assert!(matches!((step.from, step.commands), (5 | 6, 0)), "{step:?}");
+        assert!(matches!((step.from, step.commands), (5..=7, 0)), "{step:?}");
         if step.from == 5 {
             assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
         }
@@ -266,10 +267,10 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5 | 6, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=7, .. }));
     }
-    // Steps of 5 accounts to format 6, then one to format 7.
-    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64 + 1, ACCOUNTS as u64));
+    // Steps of 5 accounts to format 6, then one to format 7 and one to format 8.
+    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64 + 2, ACCOUNTS as u64));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -313,15 +314,16 @@ fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
         runs += 1;
         moved += step.commands;
         rewritten += step.accounts;
-        assert!((4..=6).contains(&step.from), "{step:?}");
+        assert!((4..=7).contains(&step.from), "{step:?}");
         if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=6, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=7, .. }));
     }
-    // Steps of 30 audit records to format 5, then of 3 accounts to format 6, then one to 7.
-    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3) + 1) as u64);
+    // Steps of 30 audit records to format 5, then of 3 accounts to format 6, then one to 7
+    // and one to 8.
+    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3) + 2) as u64);
     assert_eq!(moved, commands(&control) as u64);
     assert_eq!(rewritten, ACCOUNTS as u64);
 
