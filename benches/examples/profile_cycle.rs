@@ -10,7 +10,7 @@
 use std::time::Instant;
 
 use arrears::Arrears;
-use arrears_benches::{build_portfolio, day, options};
+use arrears_benches::{build_portfolio, day, options, pages_written};
 
 fn charges(n: usize) -> Vec<(chrono::NaiveDate, chrono::NaiveDate, i64, i64, i64)> {
     let due = if n % 20 == 0 { day(1, 5) } else { day(6, 30) };
@@ -20,10 +20,11 @@ fn charges(n: usize) -> Vec<(chrono::NaiveDate, chrono::NaiveDate, i64, i64, i64
 /// Runs the cycle for `as_of` and says how long it took.
 fn run_day(books: &Arrears, label: &str, as_of: chrono::NaiveDate) {
     let start = Instant::now();
-    let report = books.run_cycle(as_of).expect("cycle");
+    let (report, pages) = pages_written(|| books.run_cycle(as_of).expect("cycle"));
     let elapsed = start.elapsed();
+    let pages = pages.map_or("?".to_owned(), |pages| format!("{pages:.0}"));
     eprintln!(
-        "{label}: {elapsed:?}, {} reviewed, {} transitions",
+        "{label}: {elapsed:?}, {} reviewed, {} transitions, {pages} pages written",
         report.reviewed, report.transitions
     );
 }

@@ -657,6 +657,25 @@ pub fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Bytes this process has handed to `write` and `pwrite` so far (`wchar` of `/proc/self/io`),
+/// where `/proc` has it: the difference across a run of the engine, divided by 4,096, is the
+/// pages redb wrote (its only writes are whole pages and its 320-byte header), as `strace -e
+/// pwrite64` counts them.
+pub fn written_bytes() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    let line = io.lines().find(|line| line.starts_with("wchar:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Runs `f` and says how many pages of 4 KiB this process wrote meanwhile (`None` where
+/// `/proc/self/io` is missing).
+pub fn pages_written<R>(f: impl FnOnce() -> R) -> (R, Option<f64>) {
+    let before = written_bytes();
+    let result = f();
+    let pages = before.zip(written_bytes()).map(|(b, a)| (a - b) as f64 / 4096.0);
+    (result, pages)
+}
+
 /// The median of some durations.
 pub fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();

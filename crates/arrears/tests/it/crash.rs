@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use arrears::ids::AccountId;
 use arrears::{Arrears, Command};
+use arrears_store::Reads;
 
 use crate::support::{account, charge, d};
 
@@ -40,11 +41,16 @@ impl Rng {
     }
 }
 
+/// `ACCOUNTS` accounts of one invoice each. One in ten falls due on Jan 31, so that the daily
+/// cycles review those two alone, far apart, and write their cases to the case overlay
+/// (format 8); the others fall due at the end of the year and are reviewed with them on the
+/// days the policy's cadence brings them round, all twenty together, into `cases`.
 fn setup(path: &Path) {
     let books = Arrears::create_with(path, options()).unwrap();
     for i in 0..ACCOUNTS {
         let id = account(&books, &format!("K{i}"));
-        charge(&books, &format!("charge{i}"), id, d(1, 1), d(1, 31), 1_000_000);
+        let due = if i % 10 == 0 { d(1, 31) } else { d(12, 31) };
+        charge(&books, &format!("charge{i}"), id, d(1, 1), due, 1_000_000);
     }
 }
 
@@ -93,6 +99,8 @@ fn killed_children_lose_nothing_acknowledged(mode: Option<&str>, default_seed: u
     let mut needed_recovery = 0;
     // Journaled: kills after which the store's file alone lacked an acknowledged payment.
     let mut lacking_without_journal = 0;
+    // Reopens that found cases in the overlay.
+    let mut overlaid = 0;
     let started = Instant::now();
     for kill in 0..kills {
         let delay = Duration::from_millis(10 + rng.below(140));
@@ -154,6 +162,7 @@ fn killed_children_lose_nothing_acknowledged(mode: Option<&str>, default_seed: u
         let books = Arrears::open_with(&path, options()).unwrap();
         let report = books.verify().unwrap();
         assert!(report.is_clean(), "kill {kill} (seed {seed}): {:?}", report.problems);
+        overlaid += usize::from(books.store().read().unwrap().cases_overlaid().unwrap() > 0);
         let ids = account_ids(&books);
         for &n in &started_commands {
             let Some(command) = command(n, &ids) else { continue };
@@ -174,6 +183,7 @@ fn killed_children_lose_nothing_acknowledged(mode: Option<&str>, default_seed: u
     }
     assert!(acknowledged_total > 0, "no child acknowledged anything");
     assert!(needed_recovery > 0, "no kill left the file to recover");
+    assert!(overlaid > 0, "no reopen found a case in the overlay");
     assert!(
         mode.is_none() || lacking_without_journal > 0,
         "no kill left the store without a payment only its journal had"
@@ -181,7 +191,8 @@ fn killed_children_lose_nothing_acknowledged(mode: Option<&str>, default_seed: u
     eprintln!(
         "crash test: {kills} kills, {acknowledged_total} acknowledged commands, \
          {needed_recovery} read-only opens refused for recovery, {lacking_without_journal} \
-         stores lacking acknowledged payments without their journal, {:?}",
+         stores lacking acknowledged payments without their journal, {overlaid} reopens with \
+         cases in the overlay, {:?}",
         started.elapsed()
     );
 }
