@@ -33,7 +33,8 @@ const REVIEW_REMOVALS_MAX: usize = 65_536;
 
 /// Fewest cases the overlay holds before a commit may fold it into `cases`
 /// ([`WriteTxn::fold_overlay`]): below it the overlay is a few pages, and folding it would
-/// cost more than it saves.
+/// cost more than it saves. Eight in this crate's unit tests, so that the model test's few
+/// accounts fold.
 pub(crate) const OVERLAY_FOLD_MIN: u64 = if cfg!(test) { 8 } else { 1_024 };
 
 /// The overlay is folded into `cases` when it holds more than one case in this many of the
