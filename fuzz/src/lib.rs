@@ -18,9 +18,11 @@ use arrears_store::fault::FaultyDisk;
 use arrears_store::{Durability, Store, StoreOptions};
 use chrono::NaiveDate;
 
+mod case_overlay;
 mod import_rows;
 mod journal_replay;
 mod plugin_output;
+pub use case_overlay::case_overlay;
 pub use import_rows::import_rows;
 pub use journal_replay::journal_replay;
 pub use plugin_output::plugin_output;
@@ -341,6 +343,11 @@ mod tests {
     }
 
     #[test]
+    fn case_overlay_corpus() {
+        replay("case_overlay", super::case_overlay);
+    }
+
+    #[test]
     fn plugin_output_corpus() {
         replay("plugin_output", super::plugin_output);
     }
@@ -363,6 +370,7 @@ mod tests {
             super::plugin_output(&bytes);
             if len % 10 == 0 {
                 super::journal_replay(&bytes);
+                super::case_overlay(&bytes);
                 super::commands_model(&bytes);
                 super::import_rows(&bytes);
             }
