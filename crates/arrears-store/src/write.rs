@@ -51,7 +51,8 @@ pub(crate) const OVERLAY_FOLD_RATIO: u64 = 8;
 /// each; a batch of accounts close together writes them to `cases`, taking them out of the
 /// overlay; and a commit that grew the overlay past one case in eight of `cases` (and at
 /// least 1,024 cases) folds it back into `cases`. Every read of a case looks in the overlay
-/// first (an empty overlay costs nothing: its length is in its root).
+/// first (an empty overlay costs the table's opening and a read of its length, which redb
+/// keeps in its root).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CasePlacement {
     /// Each case stays where it is: in the overlay if it is there, else in `cases` (new cases
