@@ -13,6 +13,15 @@
 //! file, it prints the bytes handed to `write` per update (`/proc/self/io` `wchar`), the
 //! dirty pages' work the commit should be (a few hundred bytes), and the time.
 //!
+//! Each cache size runs in two of redb's concurrency modes: `ExclusiveWriter` (one process,
+//! `Sharing::Exclusive`) and `SingleWriter` (others may read). Only the first runs a
+//! post-commit epilogue after each durable commit: a non-durable commit that frees the pages
+//! earlier commits released, which leaves its few pages in the write buffer marked as committed
+//! data. Until the next durable commit empties the buffer, every read that misses a full cache
+//! then writes out the least recently used buffered page to make room, whichever transaction
+//! it belongs to: the running transaction's dirty pages are written, changed, and written
+//! again. `SingleWriter` commits the same data with the same pages and writes each once.
+//!
 //! ```text
 //! cargo run --release -p arrears-benches --example redb_cache_flush            # 1,000,000 rows
 //! ARREARS_FLUSH_SCATTERED=1 cargo run --release -p arrears-benches --example redb_cache_flush
@@ -23,7 +32,7 @@
 
 use std::time::Instant;
 
-use redb::{Builder, Database, Durability, ReadableTable, TableDefinition};
+use redb::{Builder, ConcurrencyMode, Database, Durability, ReadableTable, TableDefinition};
 
 const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
 const REVIEW: TableDefinition<(u32, u64), ()> = TableDefinition::new("review");
@@ -41,11 +50,18 @@ fn main() {
     let started = Instant::now();
     populate(&seed, rows);
     eprintln!("populated {rows} rows in {:?}", started.elapsed());
-    for cache_mib in [16u64, 64, 128, 256] {
-        let path = dir.path().join(format!("run-{cache_mib}.redb"));
+    let modes = [
+        ("exclusive", ConcurrencyMode::ExclusiveWriter),
+        ("single", ConcurrencyMode::SingleWriter),
+    ];
+    for (cache_mib, (mode_name, mode)) in
+        [16u64, 64, 128, 256].into_iter().flat_map(|cache| modes.map(|mode| (cache, mode)))
+    {
+        let path = dir.path().join(format!("run-{cache_mib}-{mode_name}.redb"));
         std::fs::copy(&seed, &path).expect("copy");
         let db = Builder::new()
             .set_cache_size(cache_mib as usize * 1024 * 1024)
+            .set_concurrency_mode(mode)
             .open(&path)
             .expect("open");
         let before = wchar();
@@ -60,6 +76,7 @@ fn main() {
                 "bench": "redb_cache_flush",
                 "rows": rows,
                 "cache_mib": cache_mib,
+                "mode": mode_name,
                 "updates": updates,
                 "bytes_written_per_update": written / updates,
                 "updates_per_sec": (updates as f64 / elapsed.as_secs_f64()).round(),

@@ -42,9 +42,21 @@ pub fn usd(minor: i64) -> Money {
     Money::from_minor(minor, Currency::USD)
 }
 
-/// Engine options: immediate durability, the shared cache size, and exclusive sharing, the
-/// mode every figure of docs/BENCHMARKS.md before issue 14 was measured in (the default,
-/// `Sharing::MultiWriter`, costs more per commit: section 8, `examples/sharing_modes.rs`).
+/// The sharing mode of the benches' stores: `Exclusive` unless `ARREARS_BENCH_SHARING` says
+/// `single` or `multi` (docs/BENCHMARKS.md section 11: redb writes a commit's pages more than
+/// once in the exclusive mode when the store is larger than its cache).
+pub fn sharing() -> Sharing {
+    match std::env::var("ARREARS_BENCH_SHARING").as_deref() {
+        Ok("single") => Sharing::SingleWriter,
+        Ok("multi") => Sharing::MultiWriter,
+        _ => Sharing::Exclusive,
+    }
+}
+
+/// Engine options: immediate durability, the shared cache size, and exclusive sharing
+/// ([`sharing`]), the mode every figure of docs/BENCHMARKS.md before issue 14 was measured in
+/// (the default, `Sharing::MultiWriter`, costs more per commit: section 8,
+/// `examples/sharing_modes.rs`).
 /// `ARREARS_BENCH_COLD_ITEMS_MIN` overrides `Options::cold_items_min` (how many settled items
 /// a snapshot gathers before they move to a cold part).
 pub fn options() -> Options {
@@ -56,7 +68,7 @@ pub fn options() -> Options {
     Options {
         cache_size_bytes: CACHE_BYTES,
         durability: Durability::Immediate,
-        sharing: Sharing::Exclusive,
+        sharing: sharing(),
         clock: Box::new(SystemClock),
         cold_items_min,
         ..defaults

@@ -107,7 +107,9 @@ impl RecordKind {
             | RecordKind::Contact => 2,
             // Version 3 (format 5): `replay` appended, a command's idempotency record (an
             // older entry reads with none; the migration to format 5 moves the records there).
-            RecordKind::Audit => 3,
+            // Version 4 (format 9): the record's previous hash left out, the hash of the entry
+            // before (`rows::case::LinkedAuditEntryRow`; an older entry keeps its own).
+            RecordKind::Audit => 4,
             // Version 3: the action status `Cancelled`, and the fields `claim`, `sent_at` and
             // `seq` appended (an older record reads with no claim, not sent, sequence 0).
             // Version 4: `message`, `payment_link` and `invoice` appended (an older record

@@ -120,6 +120,17 @@ impl Store {
         txn.commit()
     }
 
+    /// Rewrites this store as format 8 wrote it, for the tests of the migration to format 9:
+    /// every audit entry at record version 3 (its previous hash kept), format version 8. The
+    /// handle then holds a store it would refuse to open: drop it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    pub fn rewrite_as_format_8(&self) -> Result<(), StorageError> {
+        self.rewrite_as_format(8, |_| Ok(()))
+    }
+
     /// Rewrites this store as format 6 wrote it, for the tests of the migration to format 7:
     /// the log and entry sequences exact in `meta` (format 6 does not read them from the
     /// ledger log's last row), format version 6. The handle then holds a store it would refuse
@@ -160,7 +171,8 @@ impl Store {
         })
     }
 
-    /// One write transaction that runs `rewrite`, writes the log and entry sequences exactly
+    /// One write transaction that writes every audit entry as formats 5 to 8 did
+    /// ([`write_format_8_audit`]), runs `rewrite`, writes the log and entry sequences exactly
     /// in `meta` (formats 6 and older do not read them from the ledger log's last row), writes
     /// format `version`, and commits with nothing of the transaction's cache written over it.
     fn rewrite_as_format(
@@ -169,6 +181,7 @@ impl Store {
         rewrite: impl FnOnce(&mut WriteTxn) -> Result<(), StorageError>,
     ) -> Result<(), StorageError> {
         let mut txn = self.write()?;
+        write_format_8_audit(&mut txn)?;
         rewrite(&mut txn)?;
         txn.write_sequences_exactly()?;
         txn.write_table(Meta, |meta| {
@@ -192,6 +205,21 @@ impl Store {
     pub fn snapshot_bytes_written(&self) -> u64 {
         self.snapshots_written.bytes.load(std::sync::atomic::Ordering::Relaxed)
     }
+}
+
+/// Rewrites every audit entry at record version 3, as formats 5 to 8 wrote it: the record
+/// with its previous hash (`rows::case::AuditEntryRow`), where version 4 leaves it out.
+fn write_format_8_audit(txn: &mut WriteTxn) -> Result<(), StorageError> {
+    for entry in txn.audit_log()? {
+        let seq = entry.record.seq;
+        let current = crate::codec::encode(RecordKind::Audit, &crate::rows::Stored::to_row(&entry));
+        let mut older = vec![3];
+        older.extend_from_slice(&current[1..current.len() - 4]);
+        let checksum = crate::codec::crc32(&older);
+        older.extend_from_slice(&checksum.to_le_bytes());
+        txn.raw_insert(Audit, seq, &older)?;
+    }
+    Ok(())
 }
 
 /// Moves every account's ledger head out of its snapshot row into the `ledger_heads` table of
@@ -252,7 +280,9 @@ fn write_format_4_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
     }
     for entry in log {
         let seq = entry.record.seq;
-        let current = encode_record(RecordKind::Audit, &AuditEntry { replay: None, ..entry });
+        // The row of record versions 1 to 3, which keeps the previous hash.
+        let row = crate::rows::Stored::to_row(&AuditEntry { replay: None, ..entry });
+        let current = crate::codec::encode(RecordKind::Audit, &row);
         let payload = &current[1..current.len() - 4];
         assert!(payload.ends_with(&[0]), "an entry without replay ends with its `None`");
         let mut older = vec![2];

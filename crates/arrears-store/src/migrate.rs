@@ -23,7 +23,7 @@ use redb::ReadableTable;
 use crate::codec::{decode_record, RecordKind};
 use crate::error::{from_redb, MigrateError, OpenError, StorageError};
 use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
-use crate::read::Reads;
+use crate::read::{audit_entries, Reads};
 use crate::rows::Record;
 use crate::schema::{
     command_key, AccountRecord, Accounts, Audit, AuditEntry, IdempotencyRecord, Meta, Snapshots,
@@ -135,7 +135,7 @@ impl Store {
                 migration.to = 6;
             }
         }
-        for version in [7, 8] {
+        for version in [7, 8, 9] {
             if migration.to == version - 1 && migration.steps < steps_max {
                 migration.steps += 1;
                 store.migrate_tables_and_version(version)?;
@@ -214,23 +214,8 @@ impl Store {
     ) -> Result<bool, MigrateError> {
         let mut txn = self.write()?;
         let next = get_meta(&txn, META_MIGRATION_NEXT_AUDIT)?.unwrap_or(1);
-        let mut entries = txn.read_table(Audit, |table| {
-            let mut entries: Vec<AuditEntry> = Vec::with_capacity(records_per_step + 1);
-            for row in table.range(next..).map_err(from_redb)? {
-                let (seq, bytes) = row.map_err(from_redb)?;
-                let seq = seq.value();
-                entries.push(legacy_record(
-                    "audit",
-                    seq.to_string(),
-                    RecordKind::Audit,
-                    bytes.value(),
-                )?);
-                if entries.len() > records_per_step {
-                    break;
-                }
-            }
-            Ok(entries)
-        })?;
+        let mut entries =
+            txn.read_table(Audit, |table| audit_entries(table, next, records_per_step + 1))?;
         let last_step = entries.len() <= records_per_step;
         let following = if last_step { None } else { entries.pop().map(|entry| entry.record.seq) };
         let moved = move_idempotency_records(&txn, entries, last_step)?;
@@ -309,7 +294,7 @@ impl Store {
         Ok(last_step)
     }
 
-    /// The steps to versions 7 and 8, each one commit that creates the tables the store lacks
+    /// The steps to versions 7, 8 and 9, each one commit that creates the tables the store lacks
     /// and writes the version.
     ///
     /// Version 7 reads the log and entry sequences from the ledger log's last row as well as
@@ -319,6 +304,10 @@ impl Store {
     ///
     /// Version 8 adds the case overlay, `cases_overlay` ([`crate::CasePlacement`]), which
     /// starts empty: a build of format 7 would not look in it, hence the version.
+    ///
+    /// Version 9 writes audit entries without their previous hash (audit record version 4,
+    /// [`crate::rows::case::LinkedAuditEntryRow`]), which a build of format 8 could not read;
+    /// the entries already written keep theirs, and read as they are.
     fn migrate_tables_and_version(&self, version: u64) -> Result<(), StorageError> {
         debug_assert!((7..=FORMAT_VERSION).contains(&version));
         let mut txn = self.write()?;

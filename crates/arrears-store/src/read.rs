@@ -19,6 +19,7 @@ use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{self, decode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
+use crate::rows::case::{decode_audit_entry, PrevHash};
 use crate::rows::Record;
 use crate::schema::{
     date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry,
@@ -1048,16 +1049,20 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn audit_log(&self) -> Result<Vec<AuditEntry>, StorageError> {
-        self.read_table(Audit, |table| all_records(table, "audit", RecordKind::Audit))
+        self.read_table(Audit, |table| audit_entries(table, 0, usize::MAX))
     }
 
-    /// The audit entry `seq`, if any.
+    /// The audit entry `seq`, if any. From format 9 an entry keeps no previous hash of its own
+    /// (the hash of the entry before it): this reads that entry too.
     ///
     /// # Errors
     ///
     /// A storage failure or a corrupted record.
     fn audit_entry(&self, seq: u64) -> Result<Option<AuditEntry>, StorageError> {
-        self.read_table(Audit, |table| get_record(table, "audit", RecordKind::Audit, seq))
+        self.read_table(Audit, |table| {
+            let entries = audit_entries(table, seq, 1)?;
+            Ok(entries.into_iter().next().filter(|entry| entry.record.seq == seq))
+        })
     }
 
     /// The audit chain's head: the last entry's sequence and hash, if there is an entry.
@@ -1075,8 +1080,9 @@ pub trait Reads: TableAccess {
                 return Ok(None);
             };
             let seq = key.value();
-            let last: AuditEntry =
-                decode_record(RecordKind::Audit, value.value()).map_err(|reason| {
+            // The head needs the entry's own hash, which every version stores.
+            let (last, _) =
+                decode_audit_entry(RecordKind::Audit, value.value()).map_err(|reason| {
                     StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
                 })?;
             let head = Some(AuditHead { seq: last.record.seq, hash: last.hash });
@@ -1569,6 +1575,48 @@ where
         records.push(record);
     }
     Ok(records)
+}
+
+/// Up to `limit` audit entries with sequences from `from` on, in order, each complete: an
+/// entry of record version 4 or later keeps no previous hash of its own
+/// ([`crate::rows::case::LinkedAuditEntryRow`]), and gets the hash of the entry before it in
+/// the table (read first for the first one here), zeros for the table's first entry. A
+/// damaged log (an entry missing) then links an entry to the wrong hash, which `verify`'s
+/// recomputation of the chain reports with the gap.
+pub(crate) fn audit_entries(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    from: u64,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, StorageError> {
+    let decode = |key: u64, bytes: &[u8]| {
+        decode_audit_entry(RecordKind::Audit, bytes).map_err(|reason| StorageError::Corrupted {
+            table: "audit",
+            key: key.to_string(),
+            reason,
+        })
+    };
+    let mut entries: Vec<AuditEntry> = Vec::new();
+    let mut previous: Option<[u8; 32]> = None;
+    for row in table.range(from..).map_err(from_redb)?.take(limit) {
+        let (key, value) = row.map_err(from_redb)?;
+        let key = key.value();
+        let (mut entry, prev_hash) = decode(key, value.value())?;
+        if prev_hash == PrevHash::OfPredecessor {
+            entry.record.prev_hash = match previous {
+                Some(hash) => hash,
+                None => match table.range(..key).map_err(from_redb)?.next_back() {
+                    Some(row) => {
+                        let (before, bytes) = row.map_err(from_redb)?;
+                        decode(before.value(), bytes.value())?.0.hash
+                    }
+                    None => [0; 32],
+                },
+            };
+        }
+        previous = Some(entry.hash);
+        entries.push(entry);
+    }
+    Ok(entries)
 }
 
 /// The right halves of an index's `(left, right)` keys for `left`, in order.

@@ -122,6 +122,7 @@ rows!(
     case::NoteRow,
     case::AuditRecordRow,
     case::AuditEntryRow,
+    case::LinkedAuditEntryRow,
     work::TeamRow,
     work::AgentRow,
     work::WorkItemRow,
@@ -252,11 +253,36 @@ records_by_hand!(
 
 /// The audit entry, appended by every command, skips its row on the way in
 /// (`rows::case::entry` says why).
+///
+/// From record version 4 an entry's bytes leave out its previous hash, the hash of the entry
+/// before ([`case::LinkedAuditEntryRow`]): the store's audit reads fill it in. Decoded alone,
+/// such an entry is complete only if it is the first (its previous hash is zeros); any other
+/// is an error that says to read it through the store.
 impl Record for crate::AuditEntry {
     type Row = case::AuditEntryRow;
 
     fn encode_value(&self, kind: crate::RecordKind) -> Vec<u8> {
         case::encode_audit_entry(kind, self)
+    }
+
+    fn decode_value(
+        kind: crate::RecordKind,
+        bytes: &[u8],
+    ) -> Result<Self, crate::codec::DecodeError> {
+        let (entry, prev_hash) = case::decode_audit_entry(kind, bytes)?;
+        if prev_hash == case::PrevHash::OfPredecessor && entry.record.seq != 1 {
+            return Err(crate::codec::DecodeError::Payload {
+                kind: kind.name(),
+                reason: format!(
+                    "entry {} links to the hash of entry {} (record version {}): read it \
+                     through the store's audit reads",
+                    entry.record.seq,
+                    entry.record.seq - 1,
+                    bytes[0]
+                ),
+            });
+        }
+        Ok(entry)
     }
 }
 

@@ -24,8 +24,10 @@ pub(super) mod bytes;
 mod entry;
 
 /// Encodes `entry` as its audit entry record, the bytes of `codec::encode(kind,
-/// &entry.to_row())`, written by hand ([`entry`]) without building the row; by serde in
-/// [`crate::rows::with_strings`] mode, whose text instants the hand-written form does not know.
+/// &LinkedAuditEntryRow::of(entry))` (record version 4), written by hand ([`entry`]) without
+/// building the row. In [`crate::rows::with_strings`] mode, whose text instants only format 1
+/// wrote, by serde in format 1's form ([`AuditEntryRow`], with the previous hash), which
+/// `codec::encode_format_1` completes with version byte 1.
 pub(crate) fn encode_audit_entry(kind: crate::RecordKind, entry: &crate::AuditEntry) -> Vec<u8> {
     if strings_mode() {
         return crate::codec::encode(kind, &entry.to_row());
@@ -489,7 +491,9 @@ stored!(enum PromiseRefused => PromiseRefusedRow { Empty, AmountNotPositive { on
 stored!(enum QuoteError => QuoteErrorRow { Balance { balance_minor }, Installments { installments }, Rate { annual_rate }, Calendar });
 stored!(enum Unaffordable => UnaffordableRow { NoDisposableIncome { income_minor, expenses_minor }, AboveAffordableShare { monthly_minor, affordable_minor, share, disposable_minor }, AboveDebtorCapacity { asked_minor, committed_minor, affordable_minor, share, disposable_minor } });
 
-/// The stored form of [`crate::AuditEntry`].
+/// The stored form of [`crate::AuditEntry`] up to record version 3 (formats 1 to 8): the
+/// record with its previous hash. Also the form the audit hash is taken over (format 1's, of
+/// the record alone) and the one older-version fixtures are written in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct AuditEntryRow {
@@ -501,3 +505,83 @@ pub struct AuditEntryRow {
 
 use crate::AuditEntry;
 stored!(struct AuditEntry => AuditEntryRow { record, hash, replay });
+
+/// The stored form of [`crate::AuditEntry`] from record version 4 (format 9): the record
+/// without its previous hash, which is the hash stored in the entry before it (zeros before
+/// the first), so that the chain's every link is kept once, not twice (32 bytes an entry).
+/// The store's audit reads fill it in ([`crate::Reads::audit_log`],
+/// [`crate::Reads::audit_entry`]); the hash is still taken over the record with it, so the
+/// chain and its anchors are unchanged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct LinkedAuditEntryRow {
+    pub seq: u64,
+    pub recorded_at: Instant,
+    pub account: Option<u64>,
+    pub kind: AuditKindRow,
+    pub hash: [u8; 32],
+    pub replay: Option<crate::IdempotencyRecord>,
+}
+
+impl LinkedAuditEntryRow {
+    /// The row of `entry`, leaving out its record's previous hash (what the hand-written
+    /// writer's tests compare with).
+    #[cfg(test)]
+    pub(crate) fn of(entry: &AuditEntry) -> Self {
+        let AuditEntry { record, hash, replay } = entry;
+        let AuditRecord { seq, recorded_at, account, kind, prev_hash: _ } = record;
+        LinkedAuditEntryRow {
+            seq: *seq,
+            recorded_at: recorded_at.to_row(),
+            account: account.to_row(),
+            kind: kind.to_row(),
+            hash: *hash,
+            replay: replay.clone(),
+        }
+    }
+
+    /// The entry, with `prev_hash` as its record's previous hash.
+    pub(crate) fn into_entry(self, prev_hash: [u8; 32]) -> AuditEntry {
+        let LinkedAuditEntryRow { seq, recorded_at, account, kind, hash, replay } = self;
+        AuditEntry {
+            record: AuditRecord {
+                seq,
+                recorded_at: Stored::from_row(recorded_at),
+                account: Stored::from_row(account),
+                kind: Stored::from_row(kind),
+                prev_hash,
+            },
+            hash,
+            replay,
+        }
+    }
+}
+
+/// The record version from which an audit entry keeps no previous hash of its own
+/// ([`LinkedAuditEntryRow`]).
+pub(crate) const AUDIT_LINKED_VERSION: u8 = 4;
+
+/// Where a decoded audit entry's previous hash comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PrevHash {
+    /// Its bytes hold it (record versions 1 to 3): the entry is complete.
+    Stored,
+    /// It is the hash of the entry before (record version 4 on, [`LinkedAuditEntryRow`]): the
+    /// entry's `prev_hash` is zeros until the reader sets it, which only the first entry's are.
+    OfPredecessor,
+}
+
+/// Decodes an audit entry record of any version, saying whether its previous hash is still
+/// to be filled in from the entry before it ([`PrevHash`]).
+pub(crate) fn decode_audit_entry(
+    kind: crate::RecordKind,
+    bytes: &[u8],
+) -> Result<(AuditEntry, PrevHash), crate::codec::DecodeError> {
+    let version = crate::codec::checked_payload(kind, bytes).map(|_| bytes[0])?;
+    if version < AUDIT_LINKED_VERSION {
+        let row: AuditEntryRow = crate::codec::decode(kind, bytes)?;
+        return Ok((AuditEntry::from_row(row), PrevHash::Stored));
+    }
+    let row: LinkedAuditEntryRow = crate::codec::decode(kind, bytes)?;
+    Ok((row.into_entry([0; 32]), PrevHash::OfPredecessor))
+}

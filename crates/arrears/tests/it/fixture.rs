@@ -43,8 +43,9 @@ fn open_fixture(version: u64) {
         // Formats before 4 rewrite both accounts' ledgers and snapshots, formats 4 and 5 both
         // snapshots (each with its ledger head); every format before 5 moves the idempotency
         // records of the fixture's commands into their audit entries; format 6 only takes the
-        // new version (its sequences are read as they are), and format 7 only creates the
-        // empty case overlay with it.
+        // new version (its sequences are read as they are), format 7 only creates the empty
+        // case overlay with it, and format 8 keeps its audit entries as they are (each with
+        // its previous hash, which the entries appended after the migration leave out).
         let accounts = if version < 6 { 2 } else { 0 };
         assert_eq!(
             (migration.from, migration.to, migration.accounts),
@@ -136,8 +137,13 @@ fn version_7_fixture_migrates_with_known_balances() {
 }
 
 #[test]
-fn version_8_fixture_opens_with_known_balances() {
+fn version_8_fixture_migrates_with_known_balances() {
     open_fixture(8);
+}
+
+#[test]
+fn version_9_fixture_opens_with_known_balances() {
+    open_fixture(9);
 }
 
 /// A migration stopped after its first commit (as a kill would stop it) leaves a store of the

@@ -153,13 +153,13 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
     }
     // Steps of 5 accounts to format 4, then of 50 audit records to format 5, then of 5
     // accounts to format 6 (which find every snapshot written with its head already: the
-    // ledger's move to the log wrote them), then one to format 7 and one to format 8.
+    // ledger's move to the log wrote them), then one each to formats 7, 8 and 9.
     let commands = commands(&control);
     let audit_records = audit_records(&control);
     assert_eq!(
         (runs, rewritten, moved),
         (
-            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5) + 2) as u64,
+            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5) + 3) as u64,
             ACCOUNTS as u64,
             commands as u64
         )
@@ -211,8 +211,8 @@ fn a_format_6_store_takes_formats_7_and_8_and_its_ids_go_on() {
     let refused = Arrears::open_with(&migrated, options()).unwrap_err();
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 6, .. }), "{refused}");
     let step = Arrears::migrate(&migrated, options()).unwrap();
-    // One commit to format 7, one to format 8 (the empty case overlay).
-    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 8, 0, 0, 2));
+    // One commit to format 7, one to format 8 (the empty case overlay), one to format 9.
+    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 9, 0, 0, 3));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -259,7 +259,7 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
         let step = arrears_store::Store::migrate_in_steps(&migrated, store, 5, 1).unwrap();
         runs += 1;
         rewritten += step.accounts;
-        assert!(matches!((step.from, step.commands), (5..=7, 0)), "{step:?}");
+        assert!(matches!((step.from, step.commands), (5..=8, 0)), "{step:?}");
         if step.from == 5 {
             assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
         }
@@ -267,10 +267,10 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=7, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=8, .. }));
     }
-    // Steps of 5 accounts to format 6, then one to format 7 and one to format 8.
-    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64 + 2, ACCOUNTS as u64));
+    // Steps of 5 accounts to format 6, then one each to formats 7, 8 and 9.
+    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64 + 3, ACCOUNTS as u64));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -314,16 +314,16 @@ fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
         runs += 1;
         moved += step.commands;
         rewritten += step.accounts;
-        assert!((4..=7).contains(&step.from), "{step:?}");
+        assert!((4..=8).contains(&step.from), "{step:?}");
         if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=7, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=8, .. }));
     }
-    // Steps of 30 audit records to format 5, then of 3 accounts to format 6, then one to 7
-    // and one to 8.
-    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3) + 2) as u64);
+    // Steps of 30 audit records to format 5, then of 3 accounts to format 6, then one each
+    // to 7, 8 and 9.
+    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3) + 3) as u64);
     assert_eq!(moved, commands(&control) as u64);
     assert_eq!(rewritten, ACCOUNTS as u64);
 
@@ -340,6 +340,56 @@ fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
         assert_eq!(replay.outcome, recorded.outcome, "{key}");
     }
     assert_eq!(go_on(&after, &ids), go_on(&control, &ids));
+    assert!(after.verify().unwrap().is_clean());
+}
+
+/// Format 9: an audit entry keeps no previous hash of its own (audit record version 4), the
+/// reader takes the hash of the entry before. A format-8 store (every entry with its previous
+/// hash, record version 3) migrates in one commit that rewrites nothing; its old entries and
+/// the new ones appended after them read, anchor and verify as one chain, entry by entry and
+/// as a whole, exactly as the store never rewritten reads its own.
+#[test]
+fn a_format_8_store_keeps_its_audit_entries_and_links_the_new_ones_to_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (control, migrated) = (dir.path().join("control.redb"), dir.path().join("migrated.redb"));
+    let books = Arrears::create_with(&control, options()).unwrap();
+    let ids = build(&books);
+    drop(books);
+    std::fs::copy(&control, &migrated).unwrap();
+    let older = Arrears::open_with(&migrated, options()).unwrap();
+    older.store().rewrite_as_format_8().unwrap();
+    drop(older);
+    let refused = Arrears::open_with(&migrated, options()).unwrap_err();
+    assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 8, .. }), "{refused}");
+    let step = Arrears::migrate(&migrated, options()).unwrap();
+    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (8, 9, 0, 0, 1));
+
+    let after = Arrears::open_with(&migrated, options()).unwrap();
+    let control = Arrears::open_with(&control, options()).unwrap();
+    let log = |books: &Arrears| books.store().read().unwrap().audit_log().unwrap();
+    let old_entries = log(&control).len() as u64;
+    assert_eq!(log(&after), log(&control));
+    assert_eq!(go_on(&after, &ids), go_on(&control, &ids));
+    // The log now holds old entries then new ones: each reads alone as in the log, the first
+    // new one linked to the last old one's hash.
+    let entries = log(&after);
+    assert_eq!(entries, log(&control));
+    assert!(entries.len() as u64 > old_entries + 1);
+    let read = after.store().read().unwrap();
+    for seq in [1, 2, old_entries, old_entries + 1, old_entries + 2, entries.len() as u64] {
+        let alone = read.audit_entry(seq).unwrap().unwrap();
+        assert_eq!(alone, entries[seq as usize - 1], "entry {seq}");
+    }
+    assert_eq!(read.audit_entry(entries.len() as u64 + 1).unwrap(), None);
+    assert_eq!(
+        entries[old_entries as usize].record.prev_hash,
+        entries[old_entries as usize - 1].hash
+    );
+    drop(read);
+    let head = control.audit_head().unwrap().unwrap();
+    assert_eq!(after.audit_head().unwrap(), Some(head));
+    assert!(after.check_anchor(&head).unwrap());
+    assert_eq!(after.changes(0, usize::MAX).unwrap(), control.changes(0, usize::MAX).unwrap());
     assert!(after.verify().unwrap().is_clean());
 }
 

@@ -235,6 +235,51 @@ fn issue_21_an_anchored_chain_catches_a_consistent_rewrite() {
     assert!(books.check_anchor(&moved).unwrap());
 }
 
+/// Format 9: an entry keeps no previous hash of its own; the next entry's link is the hash this
+/// one stores. A consistent rewrite of a record in the middle of the chain (its hash
+/// recomputed, as above) is then caught by the next entry, whose recomputed hash no longer
+/// matches; and a stored hash changed alone is caught twice, by the entry and by the next.
+#[test]
+fn format_9_a_rewrite_in_the_middle_of_the_chain_breaks_the_next_link() {
+    use sha2::{Digest, Sha256};
+    let (_dir, books, _, _) = sample();
+    let head = books.audit_head().unwrap().unwrap();
+    let middle = head.seq / 2;
+    assert!(middle > 1);
+    let original = books.store().read().unwrap().audit_entry(middle).unwrap().unwrap();
+    let rewrite = |entry: &arrears_store::AuditEntry| {
+        let mut txn = books.store().write().unwrap();
+        txn.raw_overwrite("audit", middle, &encode_record(RecordKind::Audit, entry)).unwrap();
+        txn.commit().unwrap();
+    };
+    let problems = |books: &arrears::Arrears| {
+        let report = books.verify().unwrap();
+        report.problems.iter().map(ToString::to_string).collect::<Vec<_>>()
+    };
+    let mut entry = original.clone();
+    entry.record.recorded_at += chrono::Duration::hours(1);
+    let mut hasher = Sha256::new();
+    hasher.update(entry.record.prev_hash);
+    hasher.update(arrears_store::codec::encode_record_format_1(RecordKind::Audit, &entry.record));
+    entry.hash = hasher.finalize().into();
+    rewrite(&entry);
+    let found = problems(&books);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains(&(middle + 1).to_string()), "{found:?}");
+    assert!(found[0].contains("hash does not match the record"), "{found:?}");
+    // The next entry reads with the rewritten hash as its link.
+    let next = books.store().read().unwrap().audit_entry(middle + 1).unwrap().unwrap();
+    assert_eq!(next.record.prev_hash, entry.hash);
+
+    let entry = arrears_store::AuditEntry { hash: [3; 32], ..original.clone() };
+    rewrite(&entry);
+    let found = problems(&books);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.iter().all(|text| text.contains("hash does not match the record")), "{found:?}");
+    rewrite(&original);
+    assert!(books.verify().unwrap().is_clean());
+}
+
 /// Issue 21: one lost idempotency row, or one flipped bit in its key, used to leave `verify`
 /// clean, and a retry of the acknowledged payment then posted it a second time. Now `verify`
 /// reports the event without its record and the command's audit record without it.

@@ -1,7 +1,8 @@
-//! The stored audit entry written by hand: bincode's standard form of [`AuditEntryRow`]
-//! spelled out, for the entry every command appends. Through the row it cost a copy of every
-//! string of the record and of the replay's two byte vectors, then serde's generic machinery:
-//! about 3,300 instructions a payment, some 3% of one.
+//! The stored audit entry written by hand: bincode's standard form of [`LinkedAuditEntryRow`]
+//! (record version 4: no previous hash) spelled out, for the entry every command appends.
+//! Through the row it cost a copy of every string of the record and of the replay's two byte
+//! vectors, then serde's generic machinery: about 3,300 instructions a payment, some 3% of
+//! one.
 //!
 //! Every field and every [`AuditKind`] variant is written, and the replay whether `None` or
 //! `Some`; there is no fallback for any value. In `rows::with_strings` mode (instants as
@@ -14,15 +15,14 @@
 //! This is the current version's form, not the format-1 bytes the audit hash is taken over
 //! (`rows::case::audit`): here a date is its day number and an instant its seconds and
 //! nanoseconds (`crate::rows::Day`, `crate::rows::Instant`). The form of each leaf is in
-//! [`crate::rows::bytes`]; the fields are [`AuditEntryRow`]'s and [`AuditRecordRow`]'s, in
-//! their order.
+//! [`crate::rows::bytes`]; the fields are [`LinkedAuditEntryRow`]'s, in their order.
 
 #[cfg(doc)]
 use arrears_core::case::AuditKind;
 use arrears_core::case::AuditRecord;
 
 #[cfg(doc)]
-use super::{AuditEntryRow, AuditRecordRow};
+use super::LinkedAuditEntryRow;
 use crate::codec::RecordKind;
 #[cfg(doc)]
 use crate::codec::RECORD_LEN_MAX;
@@ -33,7 +33,7 @@ use super::audit_kind::{write_kind, KindWriter};
 use crate::{AuditEntry, IdempotencyRecord};
 
 /// The audit entry record of `entry` (version byte, payload, CRC-32), as `codec::encode` of its
-/// row writes it.
+/// [`LinkedAuditEntryRow`] writes it.
 ///
 /// # Panics
 ///
@@ -47,7 +47,9 @@ impl Out {
         // Destructured without `..`: a field added to the entry or the record fails to compile
         // here, as it does in the row's conversion.
         let AuditEntry { record, hash, replay } = entry;
-        let AuditRecord { seq, recorded_at, account, kind, prev_hash } = record;
+        // The previous hash is not written (record version 4, `LinkedAuditEntryRow`): it is
+        // the hash of the entry before.
+        let AuditRecord { seq, recorded_at, account, kind, prev_hash: _ } = record;
         self.unsigned(*seq);
         self.instant(*recorded_at);
         self.flag(account.is_some());
@@ -55,7 +57,6 @@ impl Out {
             self.unsigned(account.0);
         }
         write_kind(self, kind);
-        self.array(prev_hash);
         self.array(hash);
         self.flag(replay.is_some());
         if let Some(IdempotencyRecord { command, result }) = replay {
