@@ -6,7 +6,7 @@
 //!
 //! The workload is the cycle's storage pattern with nothing of the engine: a `cases` table of
 //! `ROWS` 55-byte rows keyed by account and a `review` index keyed by (day, account); each
-//! commit reviews the next `PER_COMMIT` accounts in key order, as a full day of the cycle does:
+//! commit reviews the next `per_commit()` accounts in key order, as a full day of the cycle does:
 //! reads the case, rewrites it, and moves its index key to a later day. Copy-on-write of a
 //! 4 KiB leaf holding about 60 cases costs some tens of bytes per review when the pages stay
 //! in the cache. Run once per cache size, on a fresh copy of the same
@@ -26,6 +26,10 @@
 //! cargo run --release -p arrears-benches --example redb_cache_flush            # 1,000,000 rows
 //! ARREARS_FLUSH_SCATTERED=1 cargo run --release -p arrears-benches --example redb_cache_flush
 //! ARREARS_FLUSH_ROWS=200000 cargo run --release -p arrears-benches --example redb_cache_flush
+//! ARREARS_FLUSH_SCATTERED=1 ARREARS_FLUSH_PER_COMMIT=1000 \
+//!     cargo run --release -p arrears-benches --example redb_cache_flush
+//! ARREARS_FLUSH_SCATTERED=1 ARREARS_FLUSH_APPEND=1 ARREARS_FLUSH_PER_COMMIT=1000 \
+//!     cargo run --release -p arrears-benches --example redb_cache_flush
 //! ```
 //!
 //! Figures and what they show: docs/BENCHMARKS.md, section 11.
@@ -36,9 +40,10 @@ use redb::{Builder, ConcurrencyMode, Database, Durability, ReadableTable, TableD
 
 const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
 const REVIEW: TableDefinition<(u32, u64), ()> = TableDefinition::new("review");
+const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
 const CASE_BYTES: usize = 55;
-const PER_COMMIT: u64 = 10_000;
-const COMMITS: u64 = 50;
+/// Reviews in all, in commits of [`per_commit`].
+const UPDATES: u64 = 500_000;
 
 fn main() {
     let rows: u64 = std::env::var("ARREARS_FLUSH_ROWS")
@@ -69,7 +74,7 @@ fn main() {
         review(&db, rows);
         let elapsed = started.elapsed();
         let written = wchar() - before;
-        let updates = PER_COMMIT * COMMITS;
+        let updates = UPDATES / per_commit() * per_commit();
         println!(
             "{}",
             serde_json::json!({
@@ -78,6 +83,7 @@ fn main() {
                 "cache_mib": cache_mib,
                 "mode": mode_name,
                 "updates": updates,
+                "per_commit": per_commit(),
                 "bytes_written_per_update": written / updates,
                 "updates_per_sec": (updates as f64 / elapsed.as_secs_f64()).round(),
             })
@@ -108,16 +114,18 @@ fn populate(path: &std::path::Path, rows: u64) {
     }
 }
 
-/// `COMMITS` durable commits, each reviewing the next `PER_COMMIT` accounts in key order.
+/// Durable commits of [`per_commit`] reviews each, [`UPDATES`] in all, each review the next
+/// account in key order (or scattered: [`scattered`]).
 fn review(db: &Database, rows: u64) {
     let mut account = 0u64;
-    for commit in 0..COMMITS {
+    for commit in 0..UPDATES / per_commit() {
         let mut txn = db.begin_write().expect("write");
         txn.set_durability(Durability::Immediate).expect("durability");
         {
             let mut cases = txn.open_table(CASES).expect("cases");
             let mut review = txn.open_table(REVIEW).expect("review");
-            for _ in 0..PER_COMMIT {
+            let mut log = txn.open_table(LOG).expect("log");
+            for at in 0..per_commit() {
                 account =
                     if scattered() { (account + 7_919 * 127) % rows } else { (account + 1) % rows };
                 let mut value = match cases.get(account).expect("get") {
@@ -125,6 +133,10 @@ fn review(db: &Database, rows: u64) {
                     None => vec![0; CASE_BYTES],
                 };
                 value[0] = value[0].wrapping_add(1);
+                if appending() {
+                    log.insert(commit * per_commit() + at, value.as_slice()).expect("append");
+                    continue;
+                }
                 cases.insert(account, value.as_slice()).expect("insert");
                 review.remove((0, account)).expect("remove");
                 review.insert((commit as u32 + 1, account), ()).expect("index");
@@ -146,4 +158,24 @@ fn wchar() -> u64 {
 /// `ARREARS_FLUSH_SCATTERED=1`: accounts scattered over the table instead of in key order.
 fn scattered() -> bool {
     std::env::var_os("ARREARS_FLUSH_SCATTERED").is_some()
+}
+
+/// Reviews a commit: `ARREARS_FLUSH_PER_COMMIT`, 10,000 by default (a commit's dirty pages then
+/// outgrow a small cache when scattered); 1,000 keeps a scattered commit's dirty pages far
+/// under half of a 64 MiB cache while its reads still miss, the pattern of the exclusive mode's
+/// extra writes.
+fn per_commit() -> u64 {
+    std::env::var("ARREARS_FLUSH_PER_COMMIT")
+        .ok()
+        .and_then(|text| text.replace('_', "").parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(10_000)
+}
+
+/// `ARREARS_FLUSH_APPEND=1`: each review reads its case (scattered with
+/// `ARREARS_FLUSH_SCATTERED`) and appends the new value to a log keyed by a sequence instead of
+/// rewriting the case: a commit's dirty pages are a few leaves at the log's end, its reads miss
+/// all over the table, as on a sparse day of the cycle (the overlay, the audit records).
+fn appending() -> bool {
+    std::env::var_os("ARREARS_FLUSH_APPEND").is_some()
 }

@@ -1120,3 +1120,80 @@ mod sequences {
         }
     }
 }
+
+/// redb 4.5's exclusive mode leaves the pages of its post-commit release in the write buffer,
+/// and until the next synced commit every read that misses the full cache writes out a
+/// buffered page, the running transaction's own included (`Store::write_buffered_pages`).
+/// Transactions that read cases scattered over a table larger than the cache and append a
+/// few rows each: the disk serves several times as many writes as without the release's
+/// pages, which `write_buffered_pages` after each commit writes out. If a redb release stops
+/// doing this, the first assertion fails, and the workaround can go.
+#[test]
+fn buffered_pages_written_after_a_commit_spare_the_next_transactions_pages() {
+    use arrears_core::ids::AccountId;
+    use arrears_core::work::WorkLogEntry;
+    use chrono::DateTime;
+    const ACCOUNTS: u64 = 6_000;
+    let writes = |write_out: bool| {
+        let disk = crate::fault::FaultyDisk::new();
+        let options = StoreOptions {
+            cache_size_bytes: 256 * 1024,
+            sharing: Sharing::Exclusive,
+            durability: Durability::Immediate,
+            ..StoreOptions::default()
+        };
+        let store = Store::create_with_backend(&disk, options).unwrap();
+        let mut txn = store.write().unwrap();
+        for account in 0..ACCOUNTS {
+            let mut case = crate::codec::tests::case();
+            case.account = AccountId(account);
+            txn.put_case(&case).unwrap();
+        }
+        txn.commit().unwrap();
+        disk.set_plan(crate::fault::FaultPlan::default());
+        for round in 0..30_u64 {
+            let mut txn = store.write().unwrap();
+            // Each read between two appends, as the cycle's reviews read and write in turn.
+            for n in 0..150 {
+                let account = (round * 7_919 + n * 104_729) % ACCOUNTS;
+                assert!(txn.case(AccountId(account)).unwrap().is_some());
+                let entry = WorkLogEntry {
+                    agent: "agent-7".into(),
+                    team: None,
+                    account: AccountId(n),
+                    code: arrears_core::work::WorkOutcomeCode::Promise,
+                    at: DateTime::from_timestamp(1_769_904_000 + (round * 150 + n) as i64, 0)
+                        .unwrap(),
+                    promised_minor: 12_500,
+                };
+                txn.append_work_log(&entry).unwrap();
+            }
+            txn.commit().unwrap();
+            if write_out {
+                store.write_buffered_pages().unwrap();
+            }
+        }
+        let stats = disk.stats();
+        (stats.writes, stats.syncs)
+    };
+    let (left, left_syncs) = writes(false);
+    let (written_out, written_out_syncs) = writes(true);
+    eprintln!("{written_out} writes with the pages written out, {left} without");
+    assert!(
+        written_out * 3 < left,
+        "{written_out} writes with the pages written out, {left} without"
+    );
+    // The price: one more sync a commit, the commit of nothing's.
+    assert_eq!(written_out_syncs, left_syncs + 30);
+    // A handle whose commits are not synced leaves its pages buffered on purpose: nothing.
+    let disk = crate::fault::FaultyDisk::new();
+    let eventual = StoreOptions {
+        sharing: Sharing::Exclusive,
+        durability: Durability::Eventual,
+        ..StoreOptions::default()
+    };
+    let store = Store::create_with_backend(&disk, eventual).unwrap();
+    disk.set_plan(crate::fault::FaultPlan::default());
+    store.write_buffered_pages().unwrap();
+    assert_eq!((disk.stats().writes, disk.stats().syncs), (0, 0));
+}

@@ -441,6 +441,41 @@ impl Store {
         self.write_synced(true)
     }
 
+    /// Writes out what redb left in its write buffer after this handle's last commit, with a
+    /// synced commit of nothing, on a handle of [`Sharing::Exclusive`](crate::Sharing) whose
+    /// commits are synced ([`Durability::Immediate`]); does nothing on any other. For a writer
+    /// that commits in batches and reads much more than its cache holds between them (the
+    /// cycle, after each batch).
+    ///
+    /// Why (redb 4.5.0, docs/BENCHMARKS.md section 11): in the exclusive mode only, a synced
+    /// commit is followed by a commit that is not synced, which releases the pages earlier
+    /// commits freed and leaves its own few pages in the write buffer as committed data. Until
+    /// the next synced commit writes the buffer out, every read that misses a full cache
+    /// writes out the least recently used buffered page to make room, whichever transaction's
+    /// it is: the next transaction's own dirty pages are written out, changed and written
+    /// again, up to one page a read. A 5% day of the cycle at 1,000,000 accounts and a 64 MiB
+    /// cache wrote 70,000 pages instead of 3,700. The commit of nothing writes the buffer out
+    /// (one sync and a page or two); its own release finds nothing left to free, so it leaves
+    /// nothing behind. The shared modes do not run that release, and need none of this. When
+    /// another writer holds the lock past the wait, its synced commit will write the buffer
+    /// out: this then does nothing.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn write_buffered_pages(&self) -> Result<(), StorageError> {
+        if self.options.sharing != crate::Sharing::Exclusive
+            || self.options.durability != Durability::Immediate
+        {
+            return Ok(());
+        }
+        match self.write_durable() {
+            Ok(txn) => txn.commit(),
+            Err(StorageError::WriterBusy { .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
     fn write_synced(&self, synced: bool) -> Result<WriteTxn, StorageError> {
         let (mut txn, turn) = self.begin_write()?;
         if !synced {

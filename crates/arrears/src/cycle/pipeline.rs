@@ -214,6 +214,9 @@ pub(super) fn run_batch(
         drop(txn);
     } else {
         txn.commit()?;
+        // So that the next batch's reads, which miss the cache at scale, do not write its own
+        // pages out again and again (`Store::write_buffered_pages` says why).
+        engine.store.write_buffered_pages()?;
     }
     Ok(())
 }
