@@ -18,10 +18,12 @@ use arrears_store::fault::FaultyDisk;
 use arrears_store::{Durability, Store, StoreOptions};
 use chrono::NaiveDate;
 
+mod audit_chain;
 mod case_overlay;
 mod import_rows;
 mod journal_replay;
 mod plugin_output;
+pub use audit_chain::audit_chain;
 pub use case_overlay::case_overlay;
 pub use import_rows::import_rows;
 pub use journal_replay::journal_replay;
@@ -348,6 +350,11 @@ mod tests {
     }
 
     #[test]
+    fn audit_chain_corpus() {
+        replay("audit_chain", super::audit_chain);
+    }
+
+    #[test]
     fn plugin_output_corpus() {
         replay("plugin_output", super::plugin_output);
     }
@@ -371,6 +378,7 @@ mod tests {
             if len % 10 == 0 {
                 super::journal_replay(&bytes);
                 super::case_overlay(&bytes);
+                super::audit_chain(&bytes);
                 super::commands_model(&bytes);
                 super::import_rows(&bytes);
             }
