@@ -673,8 +673,17 @@ pub trait Reads: TableAccess {
             key: format!("{key:?}"),
             reason: codec::DecodeError::Payload { kind: "idempotency key", reason },
         };
-        let entry = self
-            .audit_entry(seq)?
+        // The entry's kind and replay, not its previous hash, which format 9 keeps in the
+        // entry before: one row, whatever its neighbours hold.
+        let entry = self.read_table(Audit, |table| {
+            let Some(bytes) = table.get(seq).map_err(from_redb)? else { return Ok(None) };
+            let (entry, _) =
+                decode_audit_entry(RecordKind::Audit, bytes.value()).map_err(|reason| {
+                    StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
+                })?;
+            Ok(Some(entry))
+        })?;
+        let entry = entry
             .ok_or_else(|| damaged(format!("points at audit record {seq}, which is missing")))?;
         if crate::schema::command_key(&entry.record.kind) != Some(key) {
             return Err(damaged(format!("points at audit record {seq}, another key's")));

@@ -280,6 +280,35 @@ fn format_9_a_rewrite_in_the_middle_of_the_chain_breaks_the_next_link() {
     assert!(books.verify().unwrap().is_clean());
 }
 
+/// Format 9: a retried command replays from its own audit entry alone. The previous hash,
+/// which the entry before keeps, is not needed to replay, so a damaged neighbour does not stop
+/// the retry (`verify` reports the damage).
+#[test]
+fn format_9_a_replay_reads_its_own_entry_only() {
+    let (_dir, books, _, _) = sample();
+    let log = books.store().read().unwrap().audit_log().unwrap();
+    let (seq, key) = log
+        .iter()
+        .rev()
+        .find_map(|entry| match &entry.record.kind {
+            arrears::case::AuditKind::CommandExecuted { key, .. } if entry.record.seq > 1 => {
+                Some((entry.record.seq, key.clone()))
+            }
+            _ => None,
+        })
+        .unwrap();
+    let recorded = books.recorded(&key).unwrap().unwrap();
+    let mut txn = books.store().write().unwrap();
+    txn.raw_overwrite("audit", seq - 1, b"damaged").unwrap();
+    txn.commit().unwrap();
+    let replay = books.execute(&key, &recorded.command).unwrap();
+    assert!(replay.replayed);
+    assert_eq!(replay.outcome, recorded.outcome);
+    let report = books.verify().unwrap();
+    assert!(!report.is_clean());
+    assert!(report.problems.iter().any(|problem| problem.to_string().contains("audit")));
+}
+
 /// Issue 21: one lost idempotency row, or one flipped bit in its key, used to leave `verify`
 /// clean, and a retry of the acknowledged payment then posted it a second time. Now `verify`
 /// reports the event without its record and the command's audit record without it.
