@@ -450,4 +450,18 @@ impl WriteTxn {
             Ok(())
         })
     }
+
+    /// Removes the audit entry `seq` (a damaged log with a gap), for the tests of what reads
+    /// it. Forgets the cached head, so that a removed last entry is not taken for the head.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn raw_remove_audit_entry(&mut self, seq: u64) -> Result<(), StorageError> {
+        *self.cache.borrow_mut() = TxnCache::default();
+        self.write_table(Audit, |table| {
+            table.remove(seq).map_err(from_redb)?;
+            Ok(())
+        })
+    }
 }

@@ -1074,6 +1074,17 @@ pub trait Reads: TableAccess {
         })
     }
 
+    /// Up to `limit` audit entries with sequences from `from` on, in order: one range read
+    /// (and the entry before the first, whose hash format 9 takes as its previous hash). The
+    /// caller checks the sequences if a gap matters to it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn audit_range(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, StorageError> {
+        self.read_table(Audit, |table| audit_entries(table, from, limit))
+    }
+
     /// The audit chain's head: the last entry's sequence and hash, if there is an entry.
     ///
     /// # Errors

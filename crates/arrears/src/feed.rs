@@ -179,11 +179,23 @@ pub(crate) fn changes(read: &ReadTxn, after: u64, limit: usize) -> Result<Change
     let head = read.audit_head()?.map_or(0, |head| head.seq);
     let last = head.min(after.saturating_add(limit as u64));
     let mut changes = Vec::new();
-    for seq in after.saturating_add(1)..=last {
-        let entry = read
-            .audit_entry(seq)?
-            .ok_or_else(|| missing("audit", seq.to_string(), "missing below the log's head"))?;
+    // One range read; an entry missing below the head is a damaged log, not the end.
+    let wanted = usize::try_from(last.saturating_sub(after)).unwrap_or(usize::MAX);
+    let mut expected = after.saturating_add(1);
+    for entry in read.audit_range(expected, wanted)? {
+        if expected > last {
+            break;
+        }
+        if entry.record.seq != expected {
+            return Err(
+                missing("audit", expected.to_string(), "missing below the log's head").into()
+            );
+        }
         changes.push(change(entry)?);
+        expected += 1;
+    }
+    if expected <= last {
+        return Err(missing("audit", expected.to_string(), "missing below the log's head").into());
     }
     let next = changes.last().map_or(after, |change| change.seq);
     Ok(ChangePage { changes, next, head })

@@ -200,3 +200,24 @@ mod model {
         }
     }
 }
+
+/// The feed reads its page of the log in one range read (format 9: each entry's link is in the
+/// entry before); an entry missing below the head is a damaged log, named, not the end of the
+/// page; a page that starts after the gap reads on.
+#[test]
+fn an_entry_missing_below_the_head_is_an_error_naming_it() {
+    let (_dir, books) = busy_store();
+    let all = books.changes(0, usize::MAX).unwrap();
+    assert!(all.changes.len() > 6);
+    let gap = all.changes[3].seq;
+    let mut txn = books.store().write().unwrap();
+    txn.raw_remove_audit_entry(gap).unwrap();
+    txn.commit().unwrap();
+    for (after, limit) in [(0, usize::MAX), (0, 4), (gap - 1, 1)] {
+        let error = books.changes(after, limit).unwrap_err().to_string();
+        assert!(error.contains("audit") && error.contains(&gap.to_string()), "{error}");
+    }
+    // A page that ends before the gap, and one that starts after it, read as before.
+    assert_eq!(books.changes(0, 3).unwrap().changes, all.changes[..3]);
+    assert_eq!(books.changes(gap, usize::MAX).unwrap().changes, all.changes[4..]);
+}
