@@ -7,12 +7,10 @@
 //! with the previous hash it was written with, whichever version stores it and whichever read
 //! takes it.
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 use arrears_core::case::{AuditKind, AuditRecord};
 use arrears_core::ids::AccountId;
-use arrears_store::codec::{crc32, encode, RecordKind};
 use arrears_store::fault::FaultyDisk;
-use arrears_store::rows::Stored;
 use arrears_store::{AuditEntry, AuditHead, Durability, Reads, Store, StoreOptions, WriteTxn};
 use chrono::DateTime;
 
@@ -59,16 +57,6 @@ fn entry(seq: u64, prev_hash: [u8; 32], hash: u8, account: u8) -> AuditEntry {
     }
 }
 
-/// The bytes of `entry` at record version 3: the row that keeps the previous hash.
-fn version_3(entry: &AuditEntry) -> Vec<u8> {
-    let mut bytes = encode(RecordKind::Audit, &entry.to_row());
-    bytes[0] = 3;
-    let end = bytes.len() - 4;
-    let checksum = crc32(&bytes[..end]);
-    bytes[end..].copy_from_slice(&checksum.to_le_bytes());
-    bytes
-}
-
 fn check(reads: &impl Reads, model: &[AuditEntry]) {
     assert_eq!(reads.audit_log().expect("log"), model);
     for (at, expected) in model.iter().enumerate() {
@@ -80,19 +68,8 @@ fn check(reads: &impl Reads, model: &[AuditEntry]) {
     assert_eq!(reads.audit_head().expect("head"), head);
 }
 
-/// The operations `data` spells, at most 200: every byte is used.
-fn ops(data: &[u8]) -> Vec<Op> {
-    let mut input = Unstructured::new(data);
-    let mut ops = Vec::new();
-    while !input.is_empty() && ops.len() < 200 {
-        let Ok(op) = Op::arbitrary(&mut input) else { break };
-        ops.push(op);
-    }
-    ops
-}
-
 pub fn audit_chain(data: &[u8]) {
-    let ops = ops(data);
+    let ops: Vec<Op> = crate::ops(data, 200);
     // A small cache, so that a long log spans leaves that are read back from the disk.
     let options = StoreOptions {
         cache_size_bytes: 64 << 10,
@@ -111,7 +88,7 @@ pub fn audit_chain(data: &[u8]) {
                 let prev_hash = written.last().map_or([0; 32], |last| last.hash);
                 let entry = entry(written.len() as u64 + 1, prev_hash, hash, account);
                 if old {
-                    let bytes = version_3(&entry);
+                    let bytes = arrears_store::encode_audit_entry_format_8(&entry);
                     txn.raw_overwrite("audit", entry.record.seq, &bytes).expect("old entry");
                 } else {
                     txn.append_audit(&entry).expect("append");

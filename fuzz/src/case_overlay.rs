@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 use arrears_core::case::CollectionCase;
 use arrears_core::collection::{CollectionState, StickyFlags};
 use arrears_core::ids::AccountId;
@@ -90,19 +90,8 @@ fn check(reads: &impl Reads, model: &Model) {
     assert_eq!(due, expected_due);
 }
 
-/// The operations `data` spells, at most 200: every byte is used.
-fn ops(data: &[u8]) -> Vec<Op> {
-    let mut input = Unstructured::new(data);
-    let mut ops = Vec::new();
-    while !input.is_empty() && ops.len() < 200 {
-        let Ok(op) = Op::arbitrary(&mut input) else { break };
-        ops.push(op);
-    }
-    ops
-}
-
 pub fn case_overlay(data: &[u8]) {
-    let ops = ops(data);
+    let ops: Vec<Op> = crate::ops(data, 200);
     let options = StoreOptions {
         cache_size_bytes: 1 << 20,
         durability: Durability::Immediate,

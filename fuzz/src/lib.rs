@@ -29,6 +29,18 @@ pub use import_rows::import_rows;
 pub use journal_replay::journal_replay;
 pub use plugin_output::plugin_output;
 
+/// The operations `data` spells, at most `max`, for the targets that replay a sequence of
+/// operations against a model: every byte is used, and a tail too short for one more ends it.
+fn ops<T: for<'a> Arbitrary<'a>>(data: &[u8], max: usize) -> Vec<T> {
+    let mut input = Unstructured::new(data);
+    let mut ops = Vec::new();
+    while !input.is_empty() && ops.len() < max {
+        let Ok(op) = T::arbitrary(&mut input) else { break };
+        ops.push(op);
+    }
+    ops
+}
+
 const KINDS: [RecordKind; 28] = [
     RecordKind::Debtor,
     RecordKind::Account,

@@ -96,11 +96,7 @@ impl Store {
             let current = crate::rows::encode_snapshot(&whole, 0);
             let payload = &current[1..current.len() - 4];
             assert!(payload.ends_with(&[0; 10]), "a whole state counts no cold part");
-            let mut older = vec![1];
-            older.extend_from_slice(&payload[..payload.len() - 10]);
-            let checksum = crate::codec::crc32(&older);
-            older.extend_from_slice(&checksum.to_le_bytes());
-            txn.raw_insert(Snapshots, account.0, &older)?;
+            txn.raw_insert(Snapshots, account.0, &framed(1, &payload[..payload.len() - 10]))?;
         }
         txn.write_table(SnapshotCold, |table| {
             table.retain(|_, _| false).map_err(from_redb)?;
@@ -207,17 +203,30 @@ impl Store {
     }
 }
 
-/// Rewrites every audit entry at record version 3, as formats 5 to 8 wrote it: the record
-/// with its previous hash (`rows::case::AuditEntryRow`), where version 4 leaves it out.
+/// A record of `version`: the version byte, `payload`, and the CRC-32 of both (the frame
+/// `codec::encode` writes), for the rows of older formats the hooks write.
+fn framed(version: u8, payload: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(payload.len() + 5);
+    bytes.push(version);
+    bytes.extend_from_slice(payload);
+    let checksum = crate::codec::crc32(&bytes);
+    bytes.extend_from_slice(&checksum.to_le_bytes());
+    bytes
+}
+
+/// The bytes of `entry` as formats 5 to 8 wrote it (audit record version 3): the record with
+/// its previous hash (`rows::case::AuditEntryRow`), which version 4 leaves out. For tests that
+/// write a log of an older format (feature `fault-injection`).
+pub fn encode_audit_entry_format_8(entry: &AuditEntry) -> Vec<u8> {
+    let current = crate::codec::encode(RecordKind::Audit, &crate::rows::Stored::to_row(entry));
+    framed(3, &current[1..current.len() - 4])
+}
+
+/// Rewrites every audit entry at record version 3, as formats 5 to 8 wrote it
+/// ([`encode_audit_entry_format_8`]).
 fn write_format_8_audit(txn: &mut WriteTxn) -> Result<(), StorageError> {
     for entry in txn.audit_log()? {
-        let seq = entry.record.seq;
-        let current = crate::codec::encode(RecordKind::Audit, &crate::rows::Stored::to_row(&entry));
-        let mut older = vec![3];
-        older.extend_from_slice(&current[1..current.len() - 4]);
-        let checksum = crate::codec::crc32(&older);
-        older.extend_from_slice(&checksum.to_le_bytes());
-        txn.raw_insert(Audit, seq, &older)?;
+        txn.raw_insert(Audit, entry.record.seq, &encode_audit_entry_format_8(&entry))?;
     }
     Ok(())
 }
@@ -252,11 +261,7 @@ fn write_format_5_heads(txn: &mut WriteTxn) -> Result<(), StorageError> {
             continue;
         }
         let payload = &bytes[1..bytes.len() - 4];
-        let mut older = vec![2];
-        older.extend_from_slice(&payload[..payload.len() - 8]);
-        let checksum = crate::codec::crc32(&older);
-        older.extend_from_slice(&checksum.to_le_bytes());
-        txn.raw_insert(Snapshots, account, &older)?;
+        txn.raw_insert(Snapshots, account, &framed(2, &payload[..payload.len() - 8]))?;
     }
     *txn.cache.borrow_mut() = TxnCache::default();
     Ok(())
@@ -280,16 +285,10 @@ fn write_format_4_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
     }
     for entry in log {
         let seq = entry.record.seq;
-        // The row of record versions 1 to 3, which keeps the previous hash.
-        let row = crate::rows::Stored::to_row(&AuditEntry { replay: None, ..entry });
-        let current = crate::codec::encode(RecordKind::Audit, &row);
-        let payload = &current[1..current.len() - 4];
+        let version_3 = encode_audit_entry_format_8(&AuditEntry { replay: None, ..entry });
+        let payload = &version_3[1..version_3.len() - 4];
         assert!(payload.ends_with(&[0]), "an entry without replay ends with its `None`");
-        let mut older = vec![2];
-        older.extend_from_slice(&payload[..payload.len() - 1]);
-        let checksum = crate::codec::crc32(&older);
-        older.extend_from_slice(&checksum.to_le_bytes());
-        txn.raw_insert(Audit, seq, &older)?;
+        txn.raw_insert(Audit, seq, &framed(2, &payload[..payload.len() - 1]))?;
     }
     txn.write_table(IdempotencyKeys, |table| table.retain(|_, _| false).map_err(from_redb))?;
     Ok(())

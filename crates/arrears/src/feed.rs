@@ -182,10 +182,8 @@ pub(crate) fn changes(read: &ReadTxn, after: u64, limit: usize) -> Result<Change
     // One range read; an entry missing below the head is a damaged log, not the end.
     let wanted = usize::try_from(last.saturating_sub(after)).unwrap_or(usize::MAX);
     let mut expected = after.saturating_add(1);
+    // At most `wanted` entries: past a gap the sequences no longer match, before `last`.
     for entry in read.audit_range(expected, wanted)? {
-        if expected > last {
-            break;
-        }
         if entry.record.seq != expected {
             return Err(
                 missing("audit", expected.to_string(), "missing below the log's head").into()

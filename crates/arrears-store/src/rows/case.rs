@@ -577,7 +577,9 @@ pub(crate) fn decode_audit_entry(
     kind: crate::RecordKind,
     bytes: &[u8],
 ) -> Result<(AuditEntry, PrevHash), crate::codec::DecodeError> {
-    let version = crate::codec::checked_payload(kind, bytes).map(|_| bytes[0])?;
+    // The version byte picks the row; `decode` checks the frame (length, checksum, version)
+    // either way, so damaged or empty bytes are its error, not a wrong row's.
+    let version = bytes.first().copied().unwrap_or(0);
     if version < AUDIT_LINKED_VERSION {
         let row: AuditEntryRow = crate::codec::decode(kind, bytes)?;
         return Ok((AuditEntry::from_row(row), PrevHash::Stored));
