@@ -53,7 +53,7 @@ pub use schema::{
     FORMAT_VERSION_OLDEST, KEY_LEN_MAX,
 };
 pub use scratch::Scratch;
-pub use txn::{DecodedRecords, ReadTxn, WriteTxn};
+pub use txn::{ReadTxn, WriteTxn};
 pub use write::CasePlacement;
 
 // The codec's golden tests decode an account record's head as `crate::AccountHead`.

@@ -444,8 +444,6 @@ mod review_index {
         Put(u64, u64),
         /// The same through `put_case_replacing`.
         PutReplacing(u64, u64),
-        /// The transaction's decoded records taken out of its cache (`take_decoded`).
-        Take,
         /// Where the transaction's next case writes go (format 8's overlay).
         Place(CasePlacement),
         Commit,
@@ -456,7 +454,6 @@ mod review_index {
         prop_oneof![
             6 => (0_u64..24, 0_u64..6).prop_map(|(account, n)| Op::Put(account, n)),
             2 => (0_u64..24, 0_u64..6).prop_map(|(account, n)| Op::PutReplacing(account, n)),
-            1 => Just(Op::Take),
             2 => prop_oneof![
                 Just(CasePlacement::InPlace),
                 Just(CasePlacement::Overlay),
@@ -545,18 +542,6 @@ mod review_index {
                         pending.insert(account, n);
                         check(txn, &pending)?;
                     }
-                    Op::Take => {
-                        if let Some(txn) = &txn {
-                            drop(txn.take_decoded());
-                            check(txn, &pending)?;
-                            for (account, n) in &pending {
-                                prop_assert_eq!(
-                                    txn.case(AccountId(*account)).unwrap(),
-                                    Some(case(*account, *n))
-                                );
-                            }
-                        }
-                    }
                     Op::Place(placement) => {
                         let txn = txn.get_or_insert_with(|| store.write().unwrap());
                         txn.place_cases(placement);
@@ -617,27 +602,6 @@ mod review_index {
         assert_eq!(read.due_for_review(day(1), usize::MAX).unwrap().len(), 498);
         assert_eq!(read.due_for_review(day(2), usize::MAX).unwrap().len(), 998);
         assert_eq!(read.review_index().unwrap().len(), 1_000);
-    }
-
-    /// Taking the decoded records out keeps the snapshots the transaction changed and has not
-    /// written: they are written at the commit, and read back meanwhile.
-    #[test]
-    fn taking_the_decoded_records_keeps_the_changed_snapshots() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
-        let account = crate::codec::tests::account();
-        let mut state = arrears_core::ledger::AccountState::opening(&account);
-        state.latest_on = Some(day(4));
-        let mut txn = store.write().unwrap();
-        txn.put_case(&case(account.id.0, 1)).unwrap();
-        txn.put_snapshot(account.id, state.clone()).unwrap();
-        drop(txn.take_decoded());
-        assert_eq!(txn.snapshot(account.id).unwrap(), Some(state.clone()));
-        assert_eq!(txn.case(account.id).unwrap(), Some(case(account.id.0, 1)));
-        txn.commit().unwrap();
-        let read = store.read().unwrap();
-        assert_eq!(read.snapshot(account.id).unwrap(), Some(state));
-        assert_eq!(read.case(account.id).unwrap(), Some(case(account.id.0, 1)));
     }
 }
 
@@ -861,8 +825,6 @@ mod ledger_heads {
         Append(u64, bool),
         /// Writes the dirty snapshots now, as a transaction holding too many does.
         Flush,
-        /// Hands away the decoded records the transaction holds unchanged.
-        TakeDecoded,
         Commit,
         Drop,
     }
@@ -871,7 +833,6 @@ mod ledger_heads {
         prop_oneof![
             8 => (1_u64..5, prop::bool::weighted(0.8)).prop_map(|(a, s)| Step::Append(a, s)),
             1 => Just(Step::Flush),
-            1 => Just(Step::TakeDecoded),
             2 => Just(Step::Commit),
             1 => Just(Step::Drop),
         ]
@@ -912,7 +873,6 @@ mod ledger_heads {
                         rows.push(txn.peek_id(crate::Sequence::Log).unwrap() - 1);
                     }
                     Step::Flush => txn.write_snapshots().unwrap(),
-                    Step::TakeDecoded => drop(txn.take_decoded()),
                     Step::Commit => {
                         txn.commit().unwrap();
                         committed = pending.clone();

@@ -571,39 +571,6 @@ impl WriteTxn {
         }
     }
 
-    /// Takes out of the transaction's cache the decoded records it holds unchanged (every
-    /// case, since cases are written through, and every snapshot but those it changed and has
-    /// not written yet), for the caller to drop where it likes: the cycle hands them to its
-    /// prefetching thread, so that the writing thread does not spend a batch's last
-    /// milliseconds freeing a thousand decoded states. The transaction reads them again from
-    /// its tables if it needs them, as after `TxnCache::bound`.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let dir = tempfile::tempdir()?;
-    /// let path = dir.path().join("books.redb");
-    /// let store = arrears_store::Store::create(&path, arrears_store::StoreOptions::default())?;
-    /// let txn = store.write()?;
-    /// let decoded = txn.take_decoded();
-    /// std::thread::spawn(move || drop(decoded));
-    /// txn.commit()?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn take_decoded(&self) -> DecodedRecords {
-        let mut cache = self.cache.borrow_mut();
-        let cache = &mut *cache;
-        let mut snapshots = std::mem::take(&mut cache.snapshots);
-        for account in &cache.dirty_snapshots {
-            if let Some(state) = snapshots.remove(account) {
-                cache.snapshots.insert(*account, state);
-            }
-        }
-        DecodedRecords { _snapshots: snapshots, _cases: std::mem::take(&mut cache.cases) }
-    }
-
     /// Commits everything written in this transaction: first the snapshots it changed and
     /// has not written yet ([`WriteTxn::put_snapshot`] defers them), then the sequences.
     ///
@@ -660,13 +627,6 @@ impl WriteTxn {
             })
             .collect()
     }
-}
-
-/// Decoded records taken out of a write transaction's cache ([`WriteTxn::take_decoded`]),
-/// held only to be dropped, on whatever thread the holder chooses.
-pub struct DecodedRecords {
-    _snapshots: IdMap<Option<Arc<AccountState>>>,
-    _cases: IdMap<Option<CollectionCase>>,
 }
 
 /// A map keyed by a store's own ids (accounts), hashed by [`IdHasher`].

@@ -56,21 +56,14 @@ pub(super) struct Fetched {
 /// Accounts the prefetching thread decodes before handing them over (one hand-over wakes the
 /// reviewing thread at most once), and hand-overs it may be ahead.
 const PREFETCH_CHUNK: usize = 32;
+/// The first hand-over of a batch is smaller, and each next one twice as large up to
+/// `PREFETCH_CHUNK`, so that the reviewing thread, idle until then, starts sooner.
+const PREFETCH_FIRST: usize = 4;
 const PREFETCH_AHEAD: usize = 8;
 
 /// Accounts (whole debtors) taken through scoring, stages and contact together, so that the
 /// prefetcher decodes the next ones meanwhile. One strategy or scorer call covers them.
 const STEP_ACCOUNTS: usize = 128;
-
-/// What the writing thread is done with, sent back to the prefetching thread to be freed
-/// there, off the writer's path (and on the thread that allocated most of it).
-#[allow(dead_code, reason = "the fields are held only to be dropped")]
-enum Spent {
-    /// A step's reviews.
-    Reviews(Vec<Vec<Review>>),
-    /// The decoded records the batch's transaction cached, taken out before its commit.
-    Records(arrears_store::DecodedRecords),
-}
 
 /// Decodes the batch's accounts, in review order, from a read transaction begun now, and
 /// sends them to the reviewing thread in chunks; stops at the first error (sent last) or
@@ -79,13 +72,7 @@ fn prefetch(
     store: &arrears_store::Store,
     due: &[(DebtorId, AccountId)],
     send: &std::sync::mpsc::SyncSender<Vec<Result<Fetched, CommandError>>>,
-    done: &std::sync::mpsc::Receiver<Spent>,
 ) {
-    let free_done = || {
-        while let Ok(spent) = done.try_recv() {
-            drop(spent);
-        }
-    };
     let read = match store.read() {
         Ok(read) => read,
         Err(error) => {
@@ -110,25 +97,22 @@ fn prefetch(
         };
         Ok(Fetched { account, debtor, case, snapshot, contacts })
     };
-    let mut chunk = Vec::with_capacity(PREFETCH_CHUNK);
+    let mut size = PREFETCH_FIRST;
+    let mut chunk = Vec::with_capacity(size);
     for &(_, id) in due {
         let fetched = fetch(id);
         let failed = fetched.is_err();
         chunk.push(fetched);
-        if chunk.len() == PREFETCH_CHUNK || failed {
-            let full = std::mem::replace(&mut chunk, Vec::with_capacity(PREFETCH_CHUNK));
+        if chunk.len() == size || failed {
+            size = (size * 2).min(PREFETCH_CHUNK);
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(size));
             if send.send(full).is_err() || failed {
                 return;
             }
-            free_done();
         }
     }
     if !chunk.is_empty() {
         let _ = send.send(chunk);
-    }
-    // Until the writer is done with the batch (it drops its end of the channel).
-    for spent in done {
-        drop(spent);
     }
 }
 
@@ -160,8 +144,7 @@ pub(super) fn run_batch(
         let store = &engine.store;
         // Begun after `txn`, the prefetcher's read transaction sees the commit `txn` started
         // from (only one write transaction runs at a time).
-        let (finished, done) = std::sync::mpsc::channel();
-        scope.spawn(move || prefetch(store, due, &send, &done));
+        scope.spawn(move || prefetch(store, due, &send));
         let mut chunk = Vec::new().into_iter();
         // Whole debtors, about `STEP_ACCOUNTS` accounts at a time, go through every step
         // while the prefetcher decodes the next ones.
@@ -200,11 +183,13 @@ pub(super) fn run_batch(
                     by_debtor.push(reviews);
                 }
             }
+            // The step's reviews are freed here, on the thread that made most of them: handing
+            // them (and the transaction's decoded records) to the prefetching thread to free,
+            // as sessions 16 to 22 did, saved this thread instructions but cost the process
+            // time, in the allocator's locks and in its arenas' cross-thread frees
+            // (docs/BENCHMARKS.md section 2, session 23).
             actions += review::decide(engine, &mut env, &mut by_debtor, as_of, report)?;
-            // Freed on the prefetching thread (if it is gone, here).
-            let _ = finished.send(Spent::Reviews(by_debtor));
         }
-        let _ = finished.send(Spent::Records(env.txn.take_decoded()));
         Ok(())
     })?;
     crate::audit::append(env.txn, now, None, AuditKind::Cycle { as_of, reviewed, actions })?;
