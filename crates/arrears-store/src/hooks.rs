@@ -344,7 +344,7 @@ impl WriteTxn {
         bytes: &[u8],
     ) -> Result<(), StorageError> {
         self.write_snapshots()?;
-        self.remove_review_rows()?;
+        self.write_review_rows()?;
         *self.cache.borrow_mut() = TxnCache::default();
         match table {
             "debtors" => self.raw_insert(Debtors, key, bytes),

@@ -806,20 +806,27 @@ pub trait Reads: TableAccess {
         as_of: NaiveDate,
         limit: usize,
     ) -> Result<Vec<AccountId>, StorageError> {
+        let last = (date_key(as_of), u64::MAX);
+        let mut pending = self.review_inserts_pending(last).into_iter().peekable();
         self.read_table(ReviewDue, |table| {
             let mut accounts = Vec::new();
-            for row in
-                table.range((i32::MIN, 0)..=(date_key(as_of), u64::MAX)).map_err(from_redb)?
-            {
+            for row in table.range((i32::MIN, 0)..=last).map_err(from_redb)? {
+                let (key, _) = row.map_err(from_redb)?;
+                let key = key.value();
+                // The transaction's pending inserts before this row; one equal to it is the row.
+                while let Some(inserted) = pending.next_if(|inserted| *inserted < key) {
+                    accounts.push(AccountId(inserted.1));
+                }
+                pending.next_if_eq(&key);
                 if accounts.len() >= limit {
                     break;
                 }
-                let (key, _) = row.map_err(from_redb)?;
-                let key = key.value();
                 if !self.review_removal_pending(key) {
                     accounts.push(AccountId(key.1));
                 }
             }
+            accounts.extend(pending.map(|inserted| AccountId(inserted.1)));
+            accounts.truncate(limit);
             Ok(accounts)
         })
     }
@@ -886,15 +893,21 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure.
     fn review_index(&self) -> Result<Vec<(i32, AccountId)>, StorageError> {
+        let mut pending = self.review_inserts_pending((i32::MAX, u64::MAX)).into_iter().peekable();
         self.read_table(ReviewDue, |table| {
             let mut pairs = Vec::new();
             for row in table.iter().map_err(from_redb)? {
                 let (key, _) = row.map_err(from_redb)?;
-                let (day, account) = key.value();
-                if !self.review_removal_pending((day, account)) {
-                    pairs.push((day, AccountId(account)));
+                let key = key.value();
+                while let Some(inserted) = pending.next_if(|inserted| *inserted < key) {
+                    pairs.push((inserted.0, AccountId(inserted.1)));
+                }
+                pending.next_if_eq(&key);
+                if !self.review_removal_pending(key) {
+                    pairs.push((key.0, AccountId(key.1)));
                 }
             }
+            pairs.extend(pending.map(|inserted| (inserted.0, AccountId(inserted.1))));
             Ok(pairs)
         })
     }

@@ -412,8 +412,8 @@ fn a_copy_holds_every_table_as_of_its_snapshot() {
     assert_eq!(txn.next_id(Sequence::Entry).unwrap(), 2);
 }
 
-/// The review index's rows that a case write leaves behind are removed at commit, together
-/// ([`WriteTxn::put_case`], `remove_review_rows`). Whatever sequence of case writes, commits
+/// The review index's rows that a case write leaves behind are removed, and those it adds
+/// inserted, at commit, each in one sweep ([`WriteTxn::put_case`], `write_review_rows`). Whatever sequence of case writes, commits
 /// and dropped transactions, the index read inside the transaction and after its commit holds
 /// exactly each case's next review day.
 mod review_index {
@@ -446,6 +446,8 @@ mod review_index {
         PutReplacing(u64, u64),
         /// Where the transaction's next case writes go (format 8's overlay).
         Place(CasePlacement),
+        /// The pending rows written before the commit, as a transaction with many does.
+        WriteRows,
         Commit,
         Drop,
     }
@@ -460,6 +462,7 @@ mod review_index {
                 Just(CasePlacement::Settled),
             ]
             .prop_map(Op::Place),
+            1 => Just(Op::WriteRows),
             2 => Just(Op::Commit),
             1 => Just(Op::Drop),
         ]
@@ -546,6 +549,12 @@ mod review_index {
                         let txn = txn.get_or_insert_with(|| store.write().unwrap());
                         txn.place_cases(placement);
                     }
+                    Op::WriteRows => {
+                        if let Some(txn) = &mut txn {
+                            txn.write_review_rows().unwrap();
+                            check(txn, &pending)?;
+                        }
+                    }
                     Op::Commit => {
                         if let Some(txn) = txn.take() {
                             txn.commit().unwrap();
@@ -602,6 +611,74 @@ mod review_index {
         assert_eq!(read.due_for_review(day(1), usize::MAX).unwrap().len(), 498);
         assert_eq!(read.due_for_review(day(2), usize::MAX).unwrap().len(), 998);
         assert_eq!(read.review_index().unwrap().len(), 1_000);
+    }
+
+    /// A case moved to another day and back within one transaction, whether it was new to the
+    /// transaction's index or already in the table, ends up in the index once, on its day.
+    #[test]
+    fn a_case_moved_away_and_back_in_one_transaction_is_indexed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+        let mut txn = store.write().unwrap();
+        txn.put_case(&case(1, 2)).unwrap();
+        txn.commit().unwrap();
+        let mut txn = store.write().unwrap();
+        for (account, days) in [(1, [3, 2]), (2, [4, 5]), (2, [4, 4])] {
+            for n in days {
+                txn.put_case(&case(account, n)).unwrap();
+            }
+        }
+        txn.put_case(&case(3, 1)).unwrap();
+        txn.put_case(&case(3, 2)).unwrap();
+        txn.put_case(&case(3, 1)).unwrap();
+        let expected = vec![
+            (crate::schema::date_key(day(1)), AccountId(3)),
+            (crate::schema::date_key(day(2)), AccountId(1)),
+            (crate::schema::date_key(day(4)), AccountId(2)),
+        ];
+        assert_eq!(txn.review_index().unwrap(), expected);
+        txn.commit().unwrap();
+        assert_eq!(store.read().unwrap().review_index().unwrap(), expected);
+    }
+
+    /// Rows inserted between rows that stay, some a few rows apart (the sweep walks to them)
+    /// and some far apart (it seeks them afresh), and a run of rows into one gap, all land
+    /// where they belong; the transaction's own reads see them before the commit.
+    #[test]
+    fn rows_inserted_between_rows_that_stay_land_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+        let mut txn = store.write().unwrap();
+        for account in (0..1_000).step_by(2) {
+            txn.put_case(&case(account, 2)).unwrap();
+        }
+        txn.commit().unwrap();
+        let mut txn = store.write().unwrap();
+        // Odd accounts: between even ones, every one (a row apart), then every 98th.
+        let odd: Vec<u64> = (1..200).step_by(2).chain((201..1_000).step_by(98)).collect();
+        for &account in &odd {
+            txn.put_case(&case(account, 2)).unwrap();
+        }
+        // A run into one gap, after every row of day 2.
+        for account in 1_000..1_300 {
+            txn.put_case(&case(account, 3)).unwrap();
+        }
+        let mut expected: Vec<(i32, AccountId)> = (0..1_000)
+            .step_by(2)
+            .chain(odd.iter().copied())
+            .map(|account| (crate::schema::date_key(day(2)), AccountId(account)))
+            .chain(
+                (1_000..1_300).map(|account| (crate::schema::date_key(day(3)), AccountId(account))),
+            )
+            .collect();
+        expected.sort();
+        assert_eq!(txn.review_index().unwrap(), expected);
+        assert_eq!(
+            txn.due_for_review(day(2), 3).unwrap(),
+            [AccountId(0), AccountId(1), AccountId(2)]
+        );
+        txn.commit().unwrap();
+        assert_eq!(store.read().unwrap().review_index().unwrap(), expected);
     }
 }
 

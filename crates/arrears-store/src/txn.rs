@@ -121,6 +121,15 @@ pub trait TableAccess {
         self.cache().is_some_and(|cache| cache.borrow().review_removals.contains(&key))
     }
 
+    /// The review index's rows up to `last`, in order, that this transaction added and has not
+    /// yet inserted into the table ([`WriteTxn::put_case`] defers the inserts until the
+    /// commit, to make them in one ordered sweep): the reads of the index merge them in.
+    fn review_inserts_pending(&self, last: (i32, u64)) -> Vec<(i32, u64)> {
+        self.cache().map_or_else(Vec::new, |cache| {
+            cache.borrow().review_inserts.range(..=last).copied().collect()
+        })
+    }
+
     /// An account's ledger head as the cache holds it (`None`: not cached).
     fn cached_ledger_head(&self, account: u64) -> Option<u64> {
         self.cache()?.borrow().heads.get(&account).map(|head| head.seq)
@@ -586,7 +595,7 @@ impl WriteTxn {
             });
         }
         self.write_snapshots()?;
-        self.remove_review_rows()?;
+        self.write_review_rows()?;
         self.fold_overlay()?;
         for (sequence, last) in self.sequences_to_write() {
             self.write_table(Meta, |meta| {
@@ -704,6 +713,9 @@ pub struct TxnCache {
     /// Rows of the review index this transaction removed and has not yet removed from the
     /// table (see [`WriteTxn::put_case`]; never evicted by [`TxnCache::bound`]).
     pub(crate) review_removals: BTreeSet<(i32, u64)>,
+    /// Rows of the review index this transaction added and has not yet inserted into the
+    /// table (never evicted either; disjoint from `review_removals`).
+    pub(crate) review_inserts: BTreeSet<(i32, u64)>,
     /// The audit chain's head (sequence and hash only: a command's entry, with its replay
     /// bytes, is not copied to be kept).
     pub(crate) audit_head: Option<Option<AuditHead>>,

@@ -27,9 +27,15 @@ use crate::schema::{
 };
 use crate::txn::{LedgerHead, TableAccess, TxnCache, WriteTxn};
 
-/// Most review-index removals a transaction defers ([`WriteTxn::put_case`]); past it they are
-/// made at once, so that the set stays small however many cases one transaction writes.
+/// Most review-index rows a transaction defers, removals and inserts ([`WriteTxn::put_case`]);
+/// past it they are written at once, so that the sets stay small however many cases one
+/// transaction writes.
 const REVIEW_REMOVALS_MAX: usize = 65_536;
+
+/// Rows of the review index the insert sweep walks past before it seeks the next row to
+/// insert afresh ([`WriteTxn::insert_review_rows`]). Two in this crate's unit tests, so that the
+/// model test's small index seeks afresh.
+const REVIEW_INSERT_WALK: usize = if cfg!(test) { 2 } else { 16 };
 
 /// Fewest cases the overlay holds before a commit may fold it into `cases`
 /// ([`WriteTxn::fold_overlay`]): below it the overlay is a few pages, and folding it would
@@ -454,12 +460,73 @@ impl WriteTxn {
         })
     }
 
+    /// Writes the review index's rows this transaction's case writes changed: removes those they
+    /// left behind ([`WriteTxn::remove_review_rows`]) and inserts those they added
+    /// ([`WriteTxn::insert_review_rows`]). Run by the commit, and when the rows pending reach
+    /// `REVIEW_REMOVALS_MAX`.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub(crate) fn write_review_rows(&mut self) -> Result<(), StorageError> {
+        self.remove_review_rows()?;
+        self.insert_review_rows()
+    }
+
+    /// Inserts into the review index the rows this transaction's case writes added, in one
+    /// ordered sweep through a redb cursor, which buffers a run of inserts into one gap and
+    /// splices them in together: a cycle's batch adds its accounts' rows under the few days
+    /// their next reviews fall on, in account order, so most of them go into a few gaps. A row
+    /// more than `REVIEW_INSERT_WALK` rows past the cursor is sought afresh.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub(crate) fn insert_review_rows(&mut self) -> Result<(), StorageError> {
+        let inserts = std::mem::take(&mut self.cache.borrow_mut().review_inserts);
+        if inserts.is_empty() {
+            return Ok(());
+        }
+        self.write_table(ReviewDue, |index| {
+            let mut keys = inserts.iter().copied().peekable();
+            while let Some(&first) = keys.peek() {
+                let mut cursor =
+                    index.lower_bound_mut(std::ops::Bound::Included(first)).map_err(from_redb)?;
+                'seek: while let Some(&key) = keys.peek() {
+                    let mut walked = 0;
+                    loop {
+                        let next = cursor.peek_next().map_err(from_redb)?.map(|(k, _)| k.value());
+                        match next {
+                            Some(next) if next < key => {
+                                if walked == REVIEW_INSERT_WALK {
+                                    break 'seek;
+                                }
+                                cursor.next().map_err(from_redb)?;
+                                walked += 1;
+                            }
+                            // Already in the index.
+                            Some(next) if next == key => break,
+                            _ => {
+                                cursor.insert_before(key, ()).map_err(from_redb)?;
+                                break;
+                            }
+                        }
+                    }
+                    keys.next();
+                }
+                cursor.close().map_err(from_redb)?;
+            }
+            Ok(())
+        })
+    }
+
     /// Removes from the review index the rows this transaction's case writes left behind
     /// ([`WriteTxn::put_case`]). A cycle's batch removes the rows of the accounts it reviewed,
     /// which sit together in the index (the same day, the accounts in order): when the rows
     /// between the first and the last to remove are not many more than those to remove, one
     /// sweep of that range removes them (redb removes a leaf's rows together), else each is
-    /// removed by its key.
+    /// removed by its key. The rows between are counted by walking them, unless the account
+    /// ids of one day bound them.
     ///
     /// # Errors
     ///
@@ -470,16 +537,23 @@ impl WriteTxn {
             return Ok(());
         };
         self.write_table(ReviewDue, |index| {
-            // Walks at most twice as many rows as there are to remove, to tell.
             let budget = removals.len().saturating_mul(2);
-            let mut rows = 0;
-            for row in index.range(first..=last).map_err(from_redb)? {
-                row.map_err(from_redb)?;
-                rows += 1;
-                if rows > budget {
-                    break;
+            // Rows of one day hold each account once, so a range of one day spanning fewer
+            // account ids than the budget holds fewer rows (a full day's batch: its accounts
+            // are consecutive ids); otherwise walk at most the budget's rows, to tell.
+            let rows = if first.0 == last.0 && last.1 - first.1 < budget as u64 {
+                usize::try_from(last.1 - first.1 + 1).unwrap_or(usize::MAX)
+            } else {
+                let mut rows = 0;
+                for row in index.range(first..=last).map_err(from_redb)? {
+                    row.map_err(from_redb)?;
+                    rows += 1;
+                    if rows > budget {
+                        break;
+                    }
                 }
-            }
+                rows
+            };
             if removals.len() > 1 && rows <= budget {
                 index.retain_in(first..=last, |key, ()| !removals.contains(&key)).map_err(from_redb)
             } else {
@@ -547,24 +621,26 @@ impl WriteTxn {
             None => unreachable!("cached above"),
         };
         if previous_review != Some(case.next_review_on) {
-            // The new row is inserted now; the old one is removed at commit, with the other
-            // removals of the transaction in one sweep (`remove_review_rows`), and until then
-            // the index's reads pass it over.
+            // The new row is inserted and the old one removed at commit, with the other rows
+            // of the transaction in one sweep each (`write_review_rows`); until then the
+            // index's reads merge the one in and pass the other over.
             let next = (date_key(case.next_review_on), account);
-            self.write_table(ReviewDue, |index| {
-                index.insert(next, ()).map_err(from_redb)?;
-                Ok(())
-            })?;
             let pending = {
                 let mut cache = self.cache.borrow_mut();
+                // The two sets stay disjoint. A row may be pending as inserted and already be
+                // in the table (this transaction moved the case away and back): the reads and
+                // the sweep take it once.
                 cache.review_removals.remove(&next);
+                cache.review_inserts.insert(next);
                 if let Some(previous_review) = previous_review {
-                    cache.review_removals.insert((date_key(previous_review), account));
+                    let previous = (date_key(previous_review), account);
+                    cache.review_inserts.remove(&previous);
+                    cache.review_removals.insert(previous);
                 }
-                cache.review_removals.len()
+                cache.review_removals.len() + cache.review_inserts.len()
             };
             if pending > REVIEW_REMOVALS_MAX {
-                self.remove_review_rows()?;
+                self.write_review_rows()?;
             }
         }
         let bytes = encode_record(RecordKind::Case, case);
