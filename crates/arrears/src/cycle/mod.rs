@@ -48,7 +48,7 @@ pub struct CycleOptions {
 
 impl Default for CycleOptions {
     fn default() -> CycleOptions {
-        CycleOptions { batch_accounts_max: 1_000, batches_max: None, dry_run: false }
+        CycleOptions { batch_accounts_max: 1_500, batches_max: None, dry_run: false }
     }
 }
 
