@@ -210,7 +210,7 @@ impl<'a, T> Feed<'a, T> {
             if let Some((handed, _)) = self.handed.peek() {
                 // The prefetcher hands over what it claims in order, and this thread's own
                 // positions are not among them, so the next handed one is this one.
-                debug_assert_eq!(*handed, position, "hand-overs come in order");
+                assert_eq!(*handed, position, "hand-overs come in order");
                 let (_, decoded) = self.handed.next().unwrap_or_else(|| unreachable!("peeked"));
                 return decoded;
             }
