@@ -330,7 +330,12 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
             env.txn.put_case(&other)?;
         }
     }
-    Ok(Outcome::Cases(vec![CaseChanged { account: account.id, from, to, posted: vec![posted] }]))
+    Ok(Outcome::Cases(vec![CaseChanged {
+        account: account.id,
+        from: from.to_owned(),
+        to: to.to_owned(),
+        posted: vec![posted],
+    }]))
 }
 
 pub(crate) fn offer_settlement(
@@ -510,7 +515,12 @@ fn dispute_all(
     }
     let (from, to) = apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
     env.txn.put_case(&case)?;
-    Ok(Outcome::Cases(vec![CaseChanged { account: account.id, from, to, posted }]))
+    Ok(Outcome::Cases(vec![CaseChanged {
+        account: account.id,
+        from: from.to_owned(),
+        to: to.to_owned(),
+        posted,
+    }]))
 }
 
 /// Reverses the account's charge-off: a `charge_off_reversed` ledger event on the charge-off's
@@ -660,7 +670,12 @@ pub(crate) fn set_flag(
     for (mut case, transition, as_of) in changes {
         let (from, to) = apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
         env.txn.put_case(&case)?;
-        changed.push(CaseChanged { account: case.account, from, to, posted: Vec::new() });
+        changed.push(CaseChanged {
+            account: case.account,
+            from: from.to_owned(),
+            to: to.to_owned(),
+            posted: Vec::new(),
+        });
     }
     match flag {
         Flag::CeaseCommunication => debtor.flags.cease_communication = true,

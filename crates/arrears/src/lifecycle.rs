@@ -217,9 +217,9 @@ pub(crate) fn apply(
     transition: Transition,
     event: &CollectionEvent,
     on: NaiveDate,
-) -> Result<(String, String), CommandError> {
-    let from = case.state.name().to_owned();
-    let to = transition.state.name().to_owned();
+) -> Result<(&'static str, &'static str), CommandError> {
+    let from = case.state.name();
+    let to = transition.state.name();
     if transition.state != case.state || transition.flags != case.flags {
         audit::append(
             txn,
@@ -227,8 +227,8 @@ pub(crate) fn apply(
             Some(case.account),
             AuditKind::Transition {
                 event: event.name().to_owned(),
-                from: from.clone(),
-                to: to.clone(),
+                from: from.to_owned(),
+                to: to.to_owned(),
                 on,
             },
         )?;
@@ -465,7 +465,12 @@ pub(crate) fn case_event(
     let (from, to) = apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
     update(&mut case);
     env.txn.put_case(&case)?;
-    Ok(Outcome::Cases(vec![CaseChanged { account: account.id, from, to, posted: Vec::new() }]))
+    Ok(Outcome::Cases(vec![CaseChanged {
+        account: account.id,
+        from: from.to_owned(),
+        to: to.to_owned(),
+        posted: Vec::new(),
+    }]))
 }
 
 /// The signals present on `as_of`: the case's, unreturned calls (three or more outbound phone
