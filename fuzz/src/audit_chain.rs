@@ -10,9 +10,10 @@
 use arbitrary::Arbitrary;
 use arrears_core::case::{AuditKind, AuditRecord};
 use arrears_core::ids::AccountId;
-use arrears_store::fault::FaultyDisk;
-use arrears_store::{AuditEntry, AuditHead, Durability, Reads, Store, StoreOptions, WriteTxn};
+use arrears_store::{AuditEntry, AuditHead, Durability, Reads, StoreOptions};
 use chrono::DateTime;
+
+use crate::{End, Session};
 
 #[derive(Arbitrary, Debug)]
 enum Op {
@@ -76,15 +77,12 @@ pub fn audit_chain(data: &[u8]) {
         durability: Durability::Immediate,
         ..StoreOptions::default()
     };
-    let mut disk = FaultyDisk::new();
-    let mut store = Store::create_with_backend(&disk, options).expect("create");
-    let (mut committed, mut written): (Vec<AuditEntry>, Vec<AuditEntry>) = (Vec::new(), Vec::new());
-    let mut txn: Option<WriteTxn> = None;
+    let mut session: Session<Vec<AuditEntry>> = Session::new(options);
     for op in ops {
         match op {
             Op::Append { hash, account } | Op::AppendOld { hash, account } => {
                 let old = matches!(op, Op::AppendOld { .. });
-                let txn = txn.get_or_insert_with(|| store.write().expect("write"));
+                let (txn, written) = session.write();
                 let prev_hash = written.last().map_or([0; 32], |last| last.hash);
                 let entry = entry(written.len() as u64 + 1, prev_hash, hash, account);
                 if old {
@@ -94,28 +92,11 @@ pub fn audit_chain(data: &[u8]) {
                     txn.append_audit(&entry).expect("append");
                 }
                 written.push(entry);
-                check(txn, &written);
+                check(txn, written);
             }
-            Op::Commit => {
-                if let Some(txn) = txn.take() {
-                    txn.commit().expect("commit");
-                }
-                committed = written.clone();
-                check(&store.read().expect("read"), &committed);
-            }
-            Op::Drop => {
-                txn = None;
-                written = committed.clone();
-                check(&store.read().expect("read"), &committed);
-            }
-            Op::PowerLoss => {
-                txn = None;
-                drop(store);
-                disk = disk.power_loss();
-                store = Store::open_with_backend(&disk, options).expect("reopen");
-                written = committed.clone();
-                check(&store.read().expect("read"), &committed);
-            }
+            Op::Commit => session.end(End::Commit, |reads, model| check(reads, model)),
+            Op::Drop => session.end(End::Drop, |reads, model| check(reads, model)),
+            Op::PowerLoss => session.end(End::PowerLoss, |reads, model| check(reads, model)),
         }
     }
 }

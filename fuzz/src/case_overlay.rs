@@ -11,10 +11,9 @@ use arbitrary::Arbitrary;
 use arrears_core::case::CollectionCase;
 use arrears_core::collection::{CollectionState, StickyFlags};
 use arrears_core::ids::AccountId;
-use arrears_store::fault::FaultyDisk;
-use arrears_store::{CasePlacement, Durability, Reads, Store, StoreOptions, WriteTxn};
+use arrears_store::{CasePlacement, Durability, Reads, StoreOptions};
 
-use crate::day;
+use crate::{day, End, Session};
 
 /// Accounts the target writes cases for (ids 1 to 12: few, so that the same account's case
 /// moves between the tables).
@@ -97,47 +96,27 @@ pub fn case_overlay(data: &[u8]) {
         durability: Durability::Immediate,
         ..StoreOptions::default()
     };
-    let mut disk = FaultyDisk::new();
-    let mut store = Store::create_with_backend(&disk, options).expect("create");
-    let (mut committed, mut written) = (Model::new(), Model::new());
-    let mut txn: Option<WriteTxn> = None;
+    let mut session: Session<Model> = Session::new(options);
     for op in ops {
         match op {
             Op::Put { account, day: offset } => {
                 let account = 1 + u64::from(account % ACCOUNTS);
-                let txn = txn.get_or_insert_with(|| store.write().expect("write"));
+                let (txn, written) = session.write();
                 txn.put_case(&case(account, offset % 30)).expect("put");
                 written.insert(account, offset % 30);
-                check(txn, &written);
+                check(txn, written);
             }
             Op::Place(which) => {
-                let txn = txn.get_or_insert_with(|| store.write().expect("write"));
+                let (txn, _) = session.write();
                 txn.place_cases(match which % 3 {
                     0 => CasePlacement::InPlace,
                     1 => CasePlacement::Overlay,
                     _ => CasePlacement::Settled,
                 });
             }
-            Op::Commit => {
-                if let Some(txn) = txn.take() {
-                    txn.commit().expect("commit");
-                }
-                committed = written.clone();
-                check(&store.read().expect("read"), &committed);
-            }
-            Op::Drop => {
-                txn = None;
-                written = committed.clone();
-                check(&store.read().expect("read"), &committed);
-            }
-            Op::PowerLoss => {
-                txn = None;
-                drop(store);
-                disk = disk.power_loss();
-                store = Store::open_with_backend(&disk, options).expect("reopen");
-                written = committed.clone();
-                check(&store.read().expect("read"), &committed);
-            }
+            Op::Commit => session.end(End::Commit, check),
+            Op::Drop => session.end(End::Drop, check),
+            Op::PowerLoss => session.end(End::PowerLoss, check),
         }
     }
 }

@@ -15,7 +15,7 @@ use arrears::money::{Currency, Money};
 use arrears::{Arrears, Command, FixedClock, NewAccount, NewCharge, NewDebtor, Outcome};
 use arrears_store::codec::{decode_record as decode_stored, RecordKind};
 use arrears_store::fault::FaultyDisk;
-use arrears_store::{Durability, Store, StoreOptions};
+use arrears_store::{Durability, ReadTxn, Store, StoreOptions, WriteTxn};
 use chrono::NaiveDate;
 
 mod audit_chain;
@@ -39,6 +39,74 @@ fn ops<T: for<'a> Arbitrary<'a>>(data: &[u8], max: usize) -> Vec<T> {
         ops.push(op);
     }
     ops
+}
+
+/// A store on a fault-injecting disk under a sequence of operations, with the model of what
+/// it holds: `written` as the open transaction sees it, `committed` as the disk keeps it. The
+/// steps that end a transaction ([`Session::end`]) are the same for every operation-sequence
+/// target.
+struct Session<M> {
+    options: StoreOptions,
+    disk: FaultyDisk,
+    /// `None` only while a power loss replaces it (the disk's image is taken after the store
+    /// on it is dropped, as `FaultyDisk::power_loss` requires).
+    store: Option<Store>,
+    txn: Option<WriteTxn>,
+    written: M,
+    committed: M,
+}
+
+/// How a [`Session`]'s transaction ends.
+enum End {
+    Commit,
+    Drop,
+    /// The disk keeps only what was synced; the store is opened again on it.
+    PowerLoss,
+}
+
+impl<M: Clone + Default> Session<M> {
+    fn new(options: StoreOptions) -> Session<M> {
+        let disk = FaultyDisk::new();
+        let store = Some(Store::create_with_backend(&disk, options).expect("create"));
+        Session { options, disk, store, txn: None, written: M::default(), committed: M::default() }
+    }
+
+    fn store(&self) -> &Store {
+        self.store.as_ref().unwrap_or_else(|| unreachable!("replaced only within a power loss"))
+    }
+
+    /// The open transaction (begun if none is) and the model it writes to.
+    fn write(&mut self) -> (&mut WriteTxn, &mut M) {
+        let store = self.store.as_ref().unwrap_or_else(|| unreachable!("open"));
+        let txn = self.txn.get_or_insert_with(|| store.write().expect("write"));
+        (txn, &mut self.written)
+    }
+
+    /// Ends the open transaction (if any) as `end` says, and checks the store against the
+    /// committed model with `check`.
+    fn end(&mut self, end: End, check: impl Fn(&ReadTxn, &M)) {
+        match end {
+            End::Commit => {
+                if let Some(txn) = self.txn.take() {
+                    txn.commit().expect("commit");
+                }
+                self.committed = self.written.clone();
+            }
+            End::Drop => {
+                self.txn = None;
+                self.written = self.committed.clone();
+            }
+            End::PowerLoss => {
+                self.txn = None;
+                drop(self.store.take());
+                self.disk = self.disk.power_loss();
+                let store = Store::open_with_backend(&self.disk, self.options).expect("reopen");
+                self.store = Some(store);
+                self.written = self.committed.clone();
+            }
+        }
+        check(&self.store().read().expect("read"), &self.committed);
+    }
 }
 
 const KINDS: [RecordKind; 28] = [
