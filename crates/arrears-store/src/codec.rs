@@ -109,7 +109,10 @@ impl RecordKind {
             // older entry reads with none; the migration to format 5 moves the records there).
             // Version 4 (format 9): the record's previous hash left out, the hash of the entry
             // before (`rows::case::LinkedAuditEntryRow`; an older entry keeps its own).
-            RecordKind::Audit => 4,
+            // Version 5 (format 10): no hash of its own either, both its commit's
+            // (`rows::case::CommittedAuditEntryRow`, the hash kept once in `audit_commits`);
+            // an entry rewritten whole is still written at version 4.
+            RecordKind::Audit => 5,
             // Version 3: the action status `Cancelled`, and the fields `claim`, `sent_at` and
             // `seq` appended (an older record reads with no claim, not sent, sequence 0).
             // Version 4: `message`, `payment_link` and `invoice` appended (an older record

@@ -18,7 +18,7 @@ use crate::schema::{
     IDEMPOTENCY_FORMAT_4, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
 };
 use crate::schema::{
-    AccountObligations, Accounts, Audit, Cases, CasesOverlay, Debtors, Obligations,
+    AccountObligations, Accounts, Audit, AuditCommits, Cases, CasesOverlay, Debtors, Obligations,
 };
 use crate::schema::{
     LedgerLog, LedgerRow, Meta, Sequence, SnapshotCold, Snapshots, LEDGER_HEADS_FORMAT_5,
@@ -110,6 +110,25 @@ impl Store {
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, 2).map_err(from_redb)?;
             meta.remove(Sequence::Log.meta_key()).map_err(from_redb)?;
+            Ok(())
+        })?;
+        *txn.cache.borrow_mut() = TxnCache::default();
+        txn.commit()
+    }
+
+    /// Rewrites this store as format 9 wrote it, for the tests of the migration to format 10:
+    /// every audit entry at record version 4 (its own hash kept, the chain taken one record at
+    /// a time), no row of `audit_commits`, format version 9. The handle then holds a store it
+    /// would refuse to open: drop it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    pub fn rewrite_as_format_9(&self) -> Result<(), StorageError> {
+        let mut txn = self.write()?;
+        write_format_9_audit(&mut txn)?;
+        txn.write_table(Meta, |meta| {
+            meta.insert(META_FORMAT_VERSION, 9).map_err(from_redb)?;
             Ok(())
         })?;
         *txn.cache.borrow_mut() = TxnCache::default();
@@ -223,12 +242,36 @@ pub fn encode_audit_entry_format_8(entry: &AuditEntry) -> Vec<u8> {
 }
 
 /// Rewrites every audit entry at record version 3, as formats 5 to 8 wrote it
-/// ([`encode_audit_entry_format_8`]).
+/// ([`encode_audit_entry_format_8`]), each hashed on its own ([`chained_per_entry`]).
 fn write_format_8_audit(txn: &mut WriteTxn) -> Result<(), StorageError> {
-    for entry in txn.audit_log()? {
+    for entry in chained_per_entry(txn)? {
         txn.raw_insert(Audit, entry.record.seq, &encode_audit_entry_format_8(&entry))?;
     }
     Ok(())
+}
+
+/// Rewrites every audit entry at record version 4, as format 9 wrote it, each hashed on its
+/// own ([`chained_per_entry`]).
+fn write_format_9_audit(txn: &mut WriteTxn) -> Result<(), StorageError> {
+    for entry in chained_per_entry(txn)? {
+        txn.raw_insert(Audit, entry.record.seq, &encode_record(RecordKind::Audit, &entry))?;
+    }
+    Ok(())
+}
+
+/// The audit log with the chain taken again as formats 1 to 9 took it, one record at a time
+/// (format 10 hashes each commit's records together: `crate::chain`), and `audit_commits`
+/// emptied, which formats 1 to 9 do not have.
+fn chained_per_entry(txn: &mut WriteTxn) -> Result<Vec<AuditEntry>, StorageError> {
+    let mut log = txn.audit_log()?;
+    let mut prev = [0; 32];
+    for entry in &mut log {
+        entry.record.prev_hash = prev;
+        entry.hash = crate::chain::group_hash(&prev, [&entry.record]);
+        prev = entry.hash;
+    }
+    txn.write_table(AuditCommits, |table| table.retain(|_, _| false).map_err(from_redb))?;
+    Ok(log)
 }
 
 /// Moves every account's ledger head out of its snapshot row into the `ledger_heads` table of
@@ -271,7 +314,7 @@ fn write_format_5_heads(txn: &mut WriteTxn) -> Result<(), StorageError> {
 /// command's key), rewrites the entry at record version 2 (version 3 without its last field,
 /// `replay`, `None`) and empties `idempotency_keys`.
 fn write_format_4_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
-    let log = txn.audit_log()?;
+    let log = chained_per_entry(txn)?;
     {
         let owner = txn.cell().borrow_owner();
         let mut old = owner.open_table(IDEMPOTENCY_FORMAT_4).map_err(from_redb)?;
@@ -447,6 +490,58 @@ impl WriteTxn {
         self.write_table(AccountObligations, |index| {
             index.remove((account.0, obligation.0)).map_err(from_redb)?;
             Ok(())
+        })
+    }
+
+    /// Removes the snapshot row of `account` (a damaged page that lost it), for the tests of
+    /// what reads the account. Forgets the records the transaction keeps decoded.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn raw_remove_snapshot(&mut self, account: AccountId) -> Result<(), StorageError> {
+        *self.cache.borrow_mut() = TxnCache::default();
+        self.write_table(Snapshots, |table| {
+            table.remove(account.0).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Writes the row of `audit_commits` for the commit whose entries are `first` to `last`
+    /// with `hash` (`None`: removes the row), for the tests of a damaged chain of format 10.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn raw_put_audit_commit(
+        &mut self,
+        last: u64,
+        value: Option<(u64, [u8; 32])>,
+    ) -> Result<(), StorageError> {
+        *self.cache.borrow_mut() = TxnCache::default();
+        self.write_table(AuditCommits, |table| {
+            match value {
+                Some(value) => table.insert(last, value).map_err(from_redb)?,
+                None => table.remove(last).map_err(from_redb)?,
+            };
+            Ok(())
+        })
+    }
+
+    /// The rows of `audit_commits`: `(last, first, hash)` of each commit, in order.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn raw_audit_commits(&self) -> Result<Vec<(u64, u64, [u8; 32])>, StorageError> {
+        self.read_table(AuditCommits, |table| {
+            let mut rows = Vec::new();
+            for row in table.iter().map_err(from_redb)? {
+                let (last, value) = row.map_err(from_redb)?;
+                let (first, hash) = value.value();
+                rows.push((last.value(), first, hash));
+            }
+            Ok(rows)
         })
     }
 

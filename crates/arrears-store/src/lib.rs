@@ -24,6 +24,7 @@
 //! - `hooks` and `fault` (tests and the feature `fault-injection` only): a store on a
 //!   fault-injecting disk and raw writes that damage a store on purpose.
 
+pub mod chain;
 pub mod codec;
 mod copy;
 mod error;

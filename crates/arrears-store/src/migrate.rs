@@ -23,7 +23,7 @@ use redb::ReadableTable;
 use crate::codec::{decode_record, RecordKind};
 use crate::error::{from_redb, MigrateError, OpenError, StorageError};
 use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
-use crate::read::{audit_entries, Reads};
+use crate::read::{audit_entries, NoCommits, Reads};
 use crate::rows::Record;
 use crate::schema::{
     command_key, AccountRecord, Accounts, Audit, AuditEntry, IdempotencyRecord, Meta, Snapshots,
@@ -135,7 +135,7 @@ impl Store {
                 migration.to = 6;
             }
         }
-        for version in [7, 8, 9] {
+        for version in [7, 8, 9, 10] {
             if migration.to == version - 1 && migration.steps < steps_max {
                 migration.steps += 1;
                 store.migrate_tables_and_version(version)?;
@@ -215,7 +215,10 @@ impl Store {
         let mut txn = self.write()?;
         let next = get_meta(&txn, META_MIGRATION_NEXT_AUDIT)?.unwrap_or(1);
         let mut entries =
-            txn.read_table(Audit, |table| audit_entries(table, next, records_per_step + 1))?;
+            // A store of format 4 has no commits of format 10.
+            txn.read_table(Audit, |table| {
+                audit_entries(table, &NoCommits, None, next, records_per_step + 1)
+            })?;
         let last_step = entries.len() <= records_per_step;
         let following = if last_step { None } else { entries.pop().map(|entry| entry.record.seq) };
         let moved = move_idempotency_records(&txn, entries, last_step)?;
@@ -294,7 +297,7 @@ impl Store {
         Ok(last_step)
     }
 
-    /// The steps to versions 7, 8 and 9, each one commit that creates the tables the store lacks
+    /// The steps to versions 7, 8, 9 and 10, each one commit that creates the tables the store lacks
     /// and writes the version.
     ///
     /// Version 7 reads the log and entry sequences from the ledger log's last row as well as
@@ -308,6 +311,12 @@ impl Store {
     /// Version 9 writes audit entries without their previous hash (audit record version 4,
     /// [`crate::rows::case::LinkedAuditEntryRow`]), which a build of format 8 could not read;
     /// the entries already written keep theirs, and read as they are.
+    ///
+    /// Version 10 hashes the audit chain once per commit: it adds `audit_commits`, which starts
+    /// empty, and writes appended entries without a hash of their own (audit record version 5,
+    /// [`crate::rows::case::CommittedAuditEntryRow`]), which a build of format 9 could not read.
+    /// The entries already written keep their hashes; the first commit links to the last of
+    /// them, so the chain goes on.
     fn migrate_tables_and_version(&self, version: u64) -> Result<(), StorageError> {
         debug_assert!((7..=FORMAT_VERSION).contains(&version));
         let mut txn = self.write()?;

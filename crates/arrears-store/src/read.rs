@@ -22,15 +22,15 @@ use crate::error::{from_redb, StorageError};
 use crate::rows::case::{decode_audit_entry, PrevHash};
 use crate::rows::Record;
 use crate::schema::{
-    date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry,
-    AuditHead, BankLines, BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions,
+    date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditCommits,
+    AuditEntry, AuditHead, BankLines, BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions,
     CreditReviews, CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys,
     IdempotencyRecord, LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor,
     OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue,
     Sequence, SnapshotCold, SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog,
     META_FORMAT_VERSION,
 };
-use crate::txn::{ReadTxn, TableAccess, WriteTxn};
+use crate::txn::{AuditAppended, ReadTxn, TableAccess, WriteTxn};
 
 /// How many account ids [`Reads::debtors_of`] may walk past for each account it looks up in
 /// one walk of the table, rather than one descent per account (a descent costs about what
@@ -296,7 +296,27 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure, a corrupted record, or a broken chain.
     fn ledger_rows(&self, account: AccountId) -> Result<Vec<(u64, LedgerRow)>, StorageError> {
-        let Some(head) = self.ledger_head(account)? else { return Ok(Vec::new()) };
+        let Some(head) = self.ledger_head(account)? else {
+            // An account's obligations are written with its events (a charge's): one that has
+            // an obligation and no head lost its snapshot row, where the head is kept (a
+            // damaged page), and must not read as an account without a history (a balance of
+            // zero).
+            let obligations = self.read_table(AccountObligations, |table| {
+                let mut rows =
+                    table.range((account.0, 0)..=(account.0, u64::MAX)).map_err(from_redb)?;
+                Ok(rows.next().is_some())
+            })?;
+            if obligations {
+                return Err(StorageError::LedgerChain {
+                    account: account.0,
+                    seq: 0,
+                    detail: "the account has obligations but no ledger head: its snapshot row \
+                             is missing"
+                        .to_owned(),
+                });
+            }
+            return Ok(Vec::new());
+        };
         self.read_table(LedgerLog, |table| {
             let mut rows = Vec::new();
             let mut next = head;
@@ -1071,56 +1091,70 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn audit_log(&self) -> Result<Vec<AuditEntry>, StorageError> {
-        self.read_table(Audit, |table| audit_entries(table, 0, usize::MAX))
+        audit_read(self, 0, usize::MAX)
     }
 
     /// The audit entry `seq`, if any. From format 9 an entry keeps no previous hash of its own
-    /// (the hash of the entry before it): this reads that entry too.
+    /// (the hash of the entry before it), and from format 10 no hash either (its commit's, in
+    /// `audit_commits`): this reads what they are kept in too.
     ///
     /// # Errors
     ///
     /// A storage failure or a corrupted record.
     fn audit_entry(&self, seq: u64) -> Result<Option<AuditEntry>, StorageError> {
-        self.read_table(Audit, |table| {
-            let entries = audit_entries(table, seq, 1)?;
-            Ok(entries.into_iter().next().filter(|entry| entry.record.seq == seq))
-        })
+        let entries = audit_read(self, seq, 1)?;
+        Ok(entries.into_iter().next().filter(|entry| entry.record.seq == seq))
     }
 
     /// Up to `limit` audit entries with sequences from `from` on, in order: one range read
-    /// (and the entry before the first, whose hash format 9 takes as its previous hash). The
-    /// caller checks the sequences if a gap matters to it.
+    /// (and the rows their hashes are kept in: the entry before the first, whose hash format 9
+    /// takes as its previous hash; format 10's commits). The caller checks the sequences if a
+    /// gap matters to it.
     ///
     /// # Errors
     ///
     /// A storage failure or a corrupted record.
     fn audit_range(&self, from: u64, limit: usize) -> Result<Vec<AuditEntry>, StorageError> {
-        self.read_table(Audit, |table| audit_entries(table, from, limit))
+        audit_read(self, from, limit)
     }
 
-    /// The audit chain's head: the last entry's sequence and hash, if there is an entry.
+    /// The audit chain's head: the last entry's sequence and hash, if there is an entry. In a
+    /// write transaction that appended entries, the last of them and the hash they would have
+    /// if it committed now.
     ///
     /// # Errors
     ///
     /// A storage failure or a corrupted record.
     fn audit_head(&self) -> Result<Option<AuditHead>, StorageError> {
+        if let Some(appended) = self.audit_appended() {
+            return Ok(Some(AuditHead { seq: appended.last, hash: appended.hash }));
+        }
         if let Some(cached) = self.cached_audit_head() {
             return Ok(cached);
         }
-        self.read_table(Audit, |table| {
-            let Some((key, value)) = table.last().map_err(from_redb)? else {
-                self.remember_audit_head(None);
-                return Ok(None);
-            };
-            let seq = key.value();
-            // The head needs the entry's own hash, which every version stores.
-            let (last, _) =
-                decode_audit_entry(RecordKind::Audit, value.value()).map_err(|reason| {
-                    StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
-                })?;
-            let head = Some(AuditHead { seq: last.record.seq, hash: last.hash });
-            self.remember_audit_head(head);
-            Ok(head)
+        let head = with_audit_tables(self, |audit, commits| {
+            let Some(seq) = audit.last_seq()? else { return Ok(None) };
+            let hash = hash_of_entry(audit, commits, None, seq)?;
+            Ok(Some(AuditHead { seq, hash }))
+        })?;
+        self.remember_audit_head(head);
+        Ok(head)
+    }
+
+    /// The problems of `audit_commits` against the log (for `verify`): `(sequence, what is
+    /// wrong)`. Every entry of record version 5 (format 10) must be in exactly one commit's
+    /// range, the ranges must follow each other, and no range may hold an entry of an older
+    /// version, a missing one, or none.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn audit_commit_problems(&self) -> Result<Vec<(u64, String)>, StorageError> {
+        if !self.table_exists(AuditCommits)? {
+            return Ok(Vec::new());
+        }
+        self.read_table(Audit, |audit| {
+            self.read_table(AuditCommits, |commits| commit_problems(audit, commits))
         })
     }
 
@@ -1610,46 +1644,292 @@ where
     Ok(records)
 }
 
-/// Up to `limit` audit entries with sequences from `from` on, in order, each complete: an
-/// entry of record version 4 or later keeps no previous hash of its own
-/// ([`crate::rows::case::LinkedAuditEntryRow`]), and gets the hash of the entry before it in
-/// the table (read first for the first one here), zeros for the table's first entry. A
-/// damaged log (an entry missing) then links an entry to the wrong hash, which `verify`'s
-/// recomputation of the chain reports with the gap.
-pub(crate) fn audit_entries(
-    table: &impl ReadableTable<u64, &'static [u8]>,
+/// Runs `read` on the audit table and on `audit_commits` ([`NoCommits`] on a store without
+/// the table, older than format 10: a read transaction cannot create it).
+fn with_audit_tables<T: Reads + ?Sized, R>(
+    reads: &T,
+    read: impl FnOnce(&dyn ReadAudit, &dyn CommitLookup) -> Result<R, StorageError>,
+) -> Result<R, StorageError> {
+    if !reads.table_exists(AuditCommits)? {
+        return reads.read_table(Audit, |audit| read(audit, &NoCommits));
+    }
+    reads.read_table(Audit, |audit| reads.read_table(AuditCommits, |commits| read(audit, commits)))
+}
+
+/// [`Reads::audit_range`], with the transaction's appended entries.
+fn audit_read<T: Reads + ?Sized>(
+    reads: &T,
     from: u64,
     limit: usize,
 ) -> Result<Vec<AuditEntry>, StorageError> {
-    let decode = |key: u64, bytes: &[u8]| {
-        decode_audit_entry(RecordKind::Audit, bytes).map_err(|reason| StorageError::Corrupted {
-            table: "audit",
-            key: key.to_string(),
-            reason,
-        })
+    let appended = reads.audit_appended();
+    with_audit_tables(reads, |audit, commits| audit_entries(audit, commits, appended, from, limit))
+}
+
+/// The audit table as the reads of the log use it (one kind of table, whichever the
+/// transaction's).
+pub(crate) trait ReadAudit {
+    /// The entry `seq`'s bytes, if any.
+    fn bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StorageError>;
+    /// The last entry before `seq`: its sequence and bytes.
+    fn before(&self, seq: u64) -> Result<Option<(u64, Vec<u8>)>, StorageError>;
+    /// Up to `limit` entries from `from` on, in order, each passed to `each` with its bytes.
+    fn each_from(
+        &self,
+        from: u64,
+        limit: usize,
+        each: &mut dyn FnMut(u64, &[u8]) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError>;
+    /// The last entry's sequence.
+    fn last_seq(&self) -> Result<Option<u64>, StorageError>;
+}
+
+impl<T: ReadableTable<u64, &'static [u8]>> ReadAudit for T {
+    fn bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        Ok(self.get(seq).map_err(from_redb)?.map(|bytes| bytes.value().to_vec()))
+    }
+
+    fn before(&self, seq: u64) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
+        match self.range(..seq).map_err(from_redb)?.next_back() {
+            Some(row) => {
+                let (key, bytes) = row.map_err(from_redb)?;
+                Ok(Some((key.value(), bytes.value().to_vec())))
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn each_from(
+        &self,
+        from: u64,
+        limit: usize,
+        each: &mut dyn FnMut(u64, &[u8]) -> Result<(), StorageError>,
+    ) -> Result<(), StorageError> {
+        for row in self.range(from..).map_err(from_redb)?.take(limit) {
+            let (key, bytes) = row.map_err(from_redb)?;
+            each(key.value(), bytes.value())?;
+        }
+        Ok(())
+    }
+
+    fn last_seq(&self) -> Result<Option<u64>, StorageError> {
+        Ok(ReadableTable::last(self).map_err(from_redb)?.map(|(key, _)| key.value()))
+    }
+}
+
+/// One commit's audit entries (format 10): their range, their hash and the one they link to.
+#[derive(Debug, Clone, Copy)]
+struct CommitGroup {
+    first: u64,
+    last: u64,
+    hash: [u8; 32],
+    prev: [u8; 32],
+}
+
+/// What the reads of the audit log need of `audit_commits`.
+pub(crate) trait CommitLookup {
+    /// The first commit whose last sequence is at least `seq`: `(first, last, hash)`.
+    fn commit_from(&self, seq: u64) -> Result<Option<(u64, u64, [u8; 32])>, StorageError>;
+}
+
+impl<T: ReadableTable<u64, (u64, [u8; 32])>> CommitLookup for T {
+    fn commit_from(&self, seq: u64) -> Result<Option<(u64, u64, [u8; 32])>, StorageError> {
+        match self.range(seq..).map_err(from_redb)?.next() {
+            Some(row) => {
+                let (last, value) = row.map_err(from_redb)?;
+                let (first, hash) = value.value();
+                Ok(Some((first, last.value(), hash)))
+            }
+            None => Ok(None),
+        }
+    }
+}
+
+/// The `audit_commits` of a store older than format 10: none.
+pub(crate) struct NoCommits;
+
+impl CommitLookup for NoCommits {
+    fn commit_from(&self, _seq: u64) -> Result<Option<(u64, u64, [u8; 32])>, StorageError> {
+        Ok(None)
+    }
+}
+
+/// An audit entry's record, decoded, with where its hashes come from.
+fn decode_entry(seq: u64, bytes: &[u8]) -> Result<(AuditEntry, PrevHash), StorageError> {
+    decode_audit_entry(RecordKind::Audit, bytes).map_err(|reason| StorageError::Corrupted {
+        table: "audit",
+        key: seq.to_string(),
+        reason,
+    })
+}
+
+/// The error of an entry of record version 5 that no commit's row covers.
+fn uncommitted(seq: u64, detail: &str) -> StorageError {
+    StorageError::Corrupted {
+        table: "audit",
+        key: seq.to_string(),
+        reason: codec::DecodeError::Payload {
+            kind: "audit entry",
+            reason: format!("record version 5 entry {detail}"),
+        },
+    }
+}
+
+/// The commit (format 10) whose entries include `seq`: this transaction's appended ones, or
+/// the row of `audit_commits` whose range holds it, with the hash of the entry before its
+/// first as the hash it links to.
+fn commit_of(
+    audit: &dyn ReadAudit,
+    commits: &dyn CommitLookup,
+    appended: Option<AuditAppended>,
+    seq: u64,
+) -> Result<CommitGroup, StorageError> {
+    if let Some(appended) = appended.filter(|appended| appended.first <= seq) {
+        let AuditAppended { first, last, prev, hash } = appended;
+        return Ok(CommitGroup { first, last, hash, prev });
+    }
+    let (first, last, hash) = commits
+        .commit_from(seq)?
+        .filter(|(first, _, _)| *first <= seq)
+        .ok_or_else(|| uncommitted(seq, "is in no commit of audit_commits"))?;
+    let prev = match audit.before(first)? {
+        Some((before, bytes)) => {
+            let (entry, prev_hash) = decode_entry(before, &bytes)?;
+            match prev_hash {
+                PrevHash::Stored | PrevHash::OfPredecessor => entry.hash,
+                PrevHash::OfCommit => {
+                    // The commit before: it must end there, or the ranges overlap.
+                    match commits.commit_from(before)? {
+                        Some((_, end, hash)) if end == before => hash,
+                        _ => return Err(uncommitted(before, "ends no commit of audit_commits")),
+                    }
+                }
+            }
+        }
+        None => [0; 32],
     };
+    Ok(CommitGroup { first, last, hash, prev })
+}
+
+/// The hash of the entry `seq` (which must exist): its own (record versions 1 to 4), or its
+/// commit's (version 5).
+fn hash_of_entry(
+    audit: &dyn ReadAudit,
+    commits: &dyn CommitLookup,
+    appended: Option<AuditAppended>,
+    seq: u64,
+) -> Result<[u8; 32], StorageError> {
+    let bytes = audit.bytes(seq)?.ok_or(StorageError::Dangling {
+        table: "audit",
+        key: seq.to_string(),
+    })?;
+    let (entry, prev_hash) = decode_entry(seq, &bytes)?;
+    match prev_hash {
+        PrevHash::Stored | PrevHash::OfPredecessor => Ok(entry.hash),
+        PrevHash::OfCommit => Ok(commit_of(audit, commits, appended, seq)?.hash),
+    }
+}
+
+/// Up to `limit` audit entries with sequences from `from` on, in order, each complete: an
+/// entry of record version 4 keeps no previous hash of its own
+/// ([`crate::rows::case::LinkedAuditEntryRow`]), and gets the hash of the entry before it in
+/// the table (read first for the first one here), zeros for the table's first entry; an entry
+/// of version 5 keeps no hash at all ([`crate::rows::case::CommittedAuditEntryRow`]), and gets
+/// its commit's and the one its commit links to (`appended`: this transaction's own, not
+/// committed yet). A damaged log (an entry missing) then links an entry to the wrong hash,
+/// which `verify`'s recomputation of the chain reports with the gap.
+pub(crate) fn audit_entries(
+    audit: &dyn ReadAudit,
+    commits: &dyn CommitLookup,
+    appended: Option<AuditAppended>,
+    from: u64,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, StorageError> {
     let mut entries: Vec<AuditEntry> = Vec::new();
     let mut previous: Option<[u8; 32]> = None;
-    for row in table.range(from..).map_err(from_redb)?.take(limit) {
-        let (key, value) = row.map_err(from_redb)?;
-        let key = key.value();
-        let (mut entry, prev_hash) = decode(key, value.value())?;
-        if prev_hash == PrevHash::OfPredecessor {
-            entry.record.prev_hash = match previous {
-                Some(hash) => hash,
-                None => match table.range(..key).map_err(from_redb)?.next_back() {
-                    Some(row) => {
-                        let (before, bytes) = row.map_err(from_redb)?;
-                        decode(before.value(), bytes.value())?.0.hash
-                    }
-                    None => [0; 32],
-                },
-            };
+    let mut group: Option<CommitGroup> = None;
+    audit.each_from(from, limit, &mut |key, bytes| {
+        let (mut entry, prev_hash) = decode_entry(key, bytes)?;
+        match prev_hash {
+            PrevHash::Stored => {}
+            PrevHash::OfPredecessor => {
+                entry.record.prev_hash = match previous {
+                    Some(hash) => hash,
+                    None => match audit.before(key)? {
+                        Some((before, _)) => hash_of_entry(audit, commits, appended, before)?,
+                        None => [0; 32],
+                    },
+                };
+            }
+            PrevHash::OfCommit => {
+                let current = match group {
+                    Some(current) if current.first <= key && key <= current.last => current,
+                    _ => commit_of(audit, commits, appended, key)?,
+                };
+                group = Some(current);
+                entry.record.prev_hash = current.prev;
+                entry.hash = current.hash;
+            }
         }
         previous = Some(entry.hash);
         entries.push(entry);
-    }
+        Ok(())
+    })?;
     Ok(entries)
+}
+
+/// The problems of `audit_commits` against the audit log ([`Reads::audit_commit_problems`]).
+fn commit_problems(
+    audit: &impl ReadableTable<u64, &'static [u8]>,
+    commits: &impl ReadableTable<u64, (u64, [u8; 32])>,
+) -> Result<Vec<(u64, String)>, StorageError> {
+    let mut problems = Vec::new();
+    // `(first, last, entries of version 5 found in the range)`, in order.
+    let mut ranges: Vec<(u64, u64, u64)> = Vec::new();
+    for row in commits.iter().map_err(from_redb)? {
+        let (last, value) = row.map_err(from_redb)?;
+        let (first, _) = value.value();
+        let last = last.value();
+        if first > last {
+            problems.push((last, format!("a commit of audit_commits from {first} to {last}")));
+        }
+        if let Some(&(_, before, _)) = ranges.last() {
+            if first != before + 1 {
+                problems.push((
+                    last,
+                    format!("a commit of audit_commits from {first}, after one to {before}"),
+                ));
+            }
+        }
+        ranges.push((first, last, 0));
+    }
+    let mut at = 0;
+    for row in audit.iter().map_err(from_redb)? {
+        let (key, bytes) = row.map_err(from_redb)?;
+        let seq = key.value();
+        let committed = bytes.value().first() == Some(&crate::rows::case::AUDIT_COMMITTED_VERSION);
+        while ranges.get(at).is_some_and(|&(_, last, _)| last < seq) {
+            at += 1;
+        }
+        let range = ranges.get_mut(at).filter(|(first, _, _)| *first <= seq);
+        match (committed, range) {
+            (true, Some(range)) => range.2 += 1,
+            (true, None) => problems.push((seq, "an entry in no commit of audit_commits".into())),
+            (false, Some(_)) => {
+                problems.push((seq, "an entry of record version 4 or older in a commit".into()));
+            }
+            (false, None) => {}
+        }
+    }
+    for (first, last, found) in ranges {
+        if first <= last && found != last - first + 1 {
+            problems.push((
+                last,
+                format!("a commit of audit_commits from {first} to {last} holds {found} entries"),
+            ));
+        }
+    }
+    Ok(problems)
 }
 
 /// The right halves of an index's `(left, right)` keys for `left`, in order.

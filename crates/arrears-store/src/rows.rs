@@ -123,6 +123,7 @@ rows!(
     case::AuditRecordRow,
     case::AuditEntryRow,
     case::LinkedAuditEntryRow,
+    case::CommittedAuditEntryRow,
     work::TeamRow,
     work::AgentRow,
     work::WorkItemRow,
@@ -257,7 +258,10 @@ records_by_hand!(
 /// From record version 4 an entry's bytes leave out its previous hash, the hash of the entry
 /// before ([`case::LinkedAuditEntryRow`]): the store's audit reads fill it in. Decoded alone,
 /// such an entry is complete only if it is the first (its previous hash is zeros); any other
-/// is an error that says to read it through the store.
+/// is an error that says to read it through the store. From record version 5 (format 10,
+/// [`case::CommittedAuditEntryRow`]) both hashes are its commit's: decoded alone, always that
+/// error. Encoded, an entry is written whole, at version 4 (an entry appended is written by the
+/// store, at version 5).
 impl Record for crate::AuditEntry {
     type Row = case::AuditEntryRow;
 
@@ -270,6 +274,16 @@ impl Record for crate::AuditEntry {
         bytes: &[u8],
     ) -> Result<Self, crate::codec::DecodeError> {
         let (entry, prev_hash) = case::decode_audit_entry(kind, bytes)?;
+        if prev_hash == case::PrevHash::OfCommit {
+            return Err(crate::codec::DecodeError::Payload {
+                kind: kind.name(),
+                reason: format!(
+                    "entry {} has its commit's hash (record version {}): read it through the \
+                     store's audit reads",
+                    entry.record.seq, bytes[0]
+                ),
+            });
+        }
         if prev_hash == case::PrevHash::OfPredecessor && entry.record.seq != 1 {
             return Err(crate::codec::DecodeError::Payload {
                 kind: kind.name(),

@@ -15,7 +15,7 @@ use crate::error::StorageError;
 use crate::txn::{TableAccess, WriteTxn};
 
 /// The on-disk format version this build writes.
-pub const FORMAT_VERSION: u64 = 9;
+pub const FORMAT_VERSION: u64 = 10;
 /// The oldest on-disk format version this build can migrate ([`crate::Store::migrate`]).
 pub const FORMAT_VERSION_OLDEST: u64 = 1;
 
@@ -190,6 +190,7 @@ tables! {
     OutboxByDebtor, outbox_by_debtor: "outbox_by_debtor", (u64, u64), ();
     Contacts, contacts: "contacts", (u64, u64), &'static [u8];
     Audit, audit: "audit", u64, &'static [u8];
+    AuditCommits, audit_commits: "audit_commits", u64, (u64, [u8; 32]);
     Config, config: "config", &'static str, &'static [u8];
     Snapshots, snapshots: "snapshots", u64, &'static [u8];
     Plugins, plugins: "plugins", &'static str, &'static [u8];

@@ -145,6 +145,12 @@ pub trait TableAccess {
         }
     }
 
+    /// The audit entries this transaction appended and has not committed yet (format 10: their
+    /// hash is the commit's, taken at commit), if it appended any.
+    fn audit_appended(&self) -> Option<AuditAppended> {
+        None
+    }
+
     /// The audit chain's head as the cache holds it (the outer `None`: not cached).
     fn cached_audit_head(&self) -> Option<Option<AuditHead>> {
         self.cache()?.borrow().audit_head
@@ -156,6 +162,30 @@ pub trait TableAccess {
             cache.borrow_mut().audit_head = Some(head);
         }
     }
+}
+
+/// The audit entries a write transaction appended and has not committed yet
+/// ([`TableAccess::audit_appended`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AuditAppended {
+    /// The first one's sequence.
+    pub(crate) first: u64,
+    /// The last one's sequence.
+    pub(crate) last: u64,
+    /// The hash they link to: the last committed entry's (its commit's).
+    pub(crate) prev: [u8; 32],
+    /// Their hash if the transaction committed now.
+    pub(crate) hash: [u8; 32],
+}
+
+/// The audit entries a write transaction has appended (format 10): they are one group of the
+/// chain, hashed as they come and sealed at commit with one row of `audit_commits`.
+pub(crate) struct AuditGroup {
+    /// The first one's sequence.
+    pub(crate) first: u64,
+    /// The last one's sequence.
+    pub(crate) last: u64,
+    pub(crate) hasher: crate::chain::GroupHasher,
 }
 
 /// A read-only snapshot.
@@ -235,6 +265,9 @@ pub struct WriteTxn {
     /// Set when this transaction added a case to the overlay: its commit then folds the
     /// overlay into `cases` if it grew too large ([`WriteTxn::fold_overlay`]).
     pub(crate) overlay_grew: bool,
+    /// The audit entries this transaction appended, if any ([`WriteTxn::append_audit`]): their
+    /// hash is written at commit.
+    pub(crate) audit_group: Option<AuditGroup>,
     /// The store's count of snapshots encoded and written, and of their bytes (tests only).
     #[cfg(any(test, feature = "fault-injection"))]
     pub(crate) snapshots_written: Arc<SnapshotWrites>,
@@ -320,6 +353,15 @@ impl TableAccess for WriteTxn {
 
     fn cache(&self) -> Option<&RefCell<TxnCache>> {
         Some(&self.cache)
+    }
+
+    fn audit_appended(&self) -> Option<AuditAppended> {
+        self.audit_group.as_ref().map(|group| AuditAppended {
+            first: group.first,
+            last: group.last,
+            prev: group.hasher.prev(),
+            hash: group.hasher.hash(),
+        })
     }
 
     fn table_exists<T: TableId>(&self, _table: T) -> Result<bool, StorageError> {
@@ -498,6 +540,7 @@ impl Store {
             cold_items_min: self.options.cold_items_min,
             case_placement: crate::write::CasePlacement::InPlace,
             overlay_grew: false,
+            audit_group: None,
             #[cfg(any(test, feature = "fault-injection"))]
             snapshots_written: Arc::clone(&self.snapshots_written),
             _turn: turn,
@@ -581,7 +624,8 @@ impl WriteTxn {
     }
 
     /// Commits everything written in this transaction: first the snapshots it changed and
-    /// has not written yet ([`WriteTxn::put_snapshot`] defers them), then the sequences.
+    /// has not written yet ([`WriteTxn::put_snapshot`] defers them), the review index's rows,
+    /// the hash of the audit entries it appended, then the sequences.
     ///
     /// # Errors
     ///
@@ -597,6 +641,7 @@ impl WriteTxn {
         self.write_snapshots()?;
         self.write_review_rows()?;
         self.fold_overlay()?;
+        self.seal_audit_group()?;
         for (sequence, last) in self.sequences_to_write() {
             self.write_table(Meta, |meta| {
                 meta.insert(sequence.meta_key(), last).map_err(from_redb)?;

@@ -18,7 +18,8 @@ use crate::read::{LogTail, Reads};
 use crate::rows::ledger::LedgerLogRow;
 use crate::rows::Stored;
 use crate::schema::{
-    date_key, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry, AuditHead,
+    date_key, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditCommits, AuditEntry,
+    IdempotencyRecord,
     BankLines, BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions, CreditReviews,
     CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyKeys, LedgerLog,
     Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts,
@@ -957,28 +958,96 @@ impl WriteTxn {
         })
     }
 
-    /// Appends an audit entry. An entry that carries a command's idempotency record
-    /// ([`AuditEntry::replay`]) also points the command's key at itself in the
-    /// `idempotency_keys` index: from then on the key replays that entry's outcome.
+    /// Appends an audit record, at the next sequence, linked to the chain's head, and returns
+    /// it. A command's record carries its idempotency record (`replay`) and points the
+    /// command's key at itself in the `idempotency_keys` index: from then on the key replays
+    /// that entry's outcome.
+    ///
+    /// Format 10: the entry is written without a hash (record version 5,
+    /// [`crate::rows::case::CommittedAuditEntryRow`]). The records this transaction appends are
+    /// one group of the chain, hashed once ([`crate::chain`]): each one's previous hash is the
+    /// last committed entry's, and the commit writes their hash to `audit_commits`, under the
+    /// last one's sequence with the first one's. Until then the reads of this transaction give
+    /// them the hash they would have if it committed now.
     ///
     /// # Panics
     ///
-    /// If the sequence is taken (the engine appends in order), or if an entry carries a replay
-    /// but is not a command's record (it would be unreachable).
+    /// If the sequence is taken (a damaged log whose head is not its last entry), or if an
+    /// entry carries a replay but is not a command's record (it would be unreachable).
     ///
     /// # Errors
     ///
     /// A storage failure.
-    pub fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), StorageError> {
-        let replaced = self.put_audit_entry(entry)?;
-        assert!(!replaced, "audit record {} written twice", entry.record.seq);
-        self.remember_audit_head(Some(AuditHead { seq: entry.record.seq, hash: entry.hash }));
-        Ok(())
+    pub fn append_audit(
+        &mut self,
+        recorded_at: chrono::DateTime<chrono::Utc>,
+        account: Option<AccountId>,
+        kind: arrears_core::case::AuditKind,
+        replay: Option<IdempotencyRecord>,
+    ) -> Result<arrears_core::case::AuditRecord, StorageError> {
+        let (seq, prev_hash) = match &self.audit_group {
+            Some(group) => (group.last + 1, group.hasher.prev()),
+            None => match self.audit_head()? {
+                Some(head) => (head.seq + 1, head.hash),
+                None => (1, [0; 32]),
+            },
+        };
+        let record =
+            arrears_core::case::AuditRecord { seq, recorded_at, account, kind, prev_hash };
+        let bytes = crate::rows::case::encode_committed_audit_entry(&record, replay.as_ref());
+        let replaced = self.write_table(Audit, |table| {
+            Ok(table.insert(seq, bytes.as_slice()).map_err(from_redb)?.is_some())
+        })?;
+        assert!(!replaced, "audit record {seq} written twice");
+        if replay.is_some() {
+            self.index_command_key(&record)?;
+        }
+        let group = self.audit_group.get_or_insert_with(|| crate::txn::AuditGroup {
+            first: seq,
+            last: seq,
+            hasher: crate::chain::GroupHasher::new(prev_hash),
+        });
+        group.last = seq;
+        group.hasher.add(&record);
+        Ok(record)
     }
 
-    /// Writes an audit entry under its sequence and, if it carries a command's replay, points
-    /// the command's key at it in `idempotency_keys`. Returns whether an entry was there (the
-    /// migration to format 5 rewrites entries; [`Self::append_audit`] never may).
+    /// Writes the hash of the audit entries this transaction appended to `audit_commits`, under
+    /// the last one's sequence with the first one's (at commit).
+    pub(crate) fn seal_audit_group(&mut self) -> Result<(), StorageError> {
+        let Some(group) = self.audit_group.take() else { return Ok(()) };
+        let hash = group.hasher.hash();
+        self.write_table(AuditCommits, |table| {
+            let previous = table.insert(group.last, (group.first, hash)).map_err(from_redb)?;
+            assert!(previous.is_none(), "audit commit {} written twice", group.last);
+            Ok(())
+        })
+    }
+
+    /// Points the key of the command whose record `record` is at its sequence in
+    /// `idempotency_keys`.
+    ///
+    /// # Panics
+    ///
+    /// If the record is not a command's (a replay there would be unreachable).
+    fn index_command_key(
+        &mut self,
+        record: &arrears_core::case::AuditRecord,
+    ) -> Result<(), StorageError> {
+        let seq = record.seq;
+        let key = crate::schema::command_key(&record.kind);
+        let key = key.unwrap_or_else(|| panic!("audit record {seq} replays no command"));
+        self.write_table(IdempotencyKeys, |table| {
+            table.insert(key, seq).map_err(from_redb)?;
+            Ok(())
+        })
+    }
+
+    /// Writes an audit entry whole, its own hash kept (record version 4), under its sequence
+    /// and, if it carries a command's replay, points the command's key at it in
+    /// `idempotency_keys`. Returns whether an entry was there (the migration to format 5
+    /// rewrites entries of formats 1 to 4, each hashed on its own; [`Self::append_audit`]
+    /// appends).
     ///
     /// # Panics
     ///
@@ -992,12 +1061,7 @@ impl WriteTxn {
             Ok(previous.is_some())
         })?;
         if entry.replay.is_some() {
-            let key = crate::schema::command_key(&entry.record.kind);
-            let key = key.unwrap_or_else(|| panic!("audit record {seq} replays no command"));
-            self.write_table(IdempotencyKeys, |table| {
-                table.insert(key, seq).map_err(from_redb)?;
-                Ok(())
-            })?;
+            self.index_command_key(&entry.record)?;
         }
         Ok(replaced)
     }

@@ -1,45 +1,18 @@
 //! The append-only, hash-chained audit log: every command and every state transition.
 //!
-//! Each record's hash is SHA-256 over the previous record's hash and the record's canonical
-//! encoding (which itself carries the previous hash), so editing, removing or reordering any
-//! record breaks every hash after it. `verify` recomputes the chain.
-
-use std::cell::RefCell;
+//! The chain is a sequence of groups of records, each hashed once: SHA-256 over the previous
+//! group's hash and each record's canonical encoding (which itself carries the previous hash),
+//! so editing, removing or reordering any record breaks every hash after it. Up to format 9
+//! every record was a group of its own; from format 10 a group is what one commit appended,
+//! hashed at commit by the store (`arrears_store::chain`). `verify` recomputes the chain.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use arrears_core::case::{AuditKind, AuditRecord};
+use arrears_core::case::AuditKind;
 use arrears_core::ids::AccountId;
-use arrears_store::codec::encode_audit_format_1_into;
-use arrears_store::Reads;
+use arrears_store::chain::group_hash;
 use arrears_store::{AuditEntry, IdempotencyRecord, StorageError, WriteTxn};
-
-/// Largest capacity, in bytes, that [`HASH_INPUT`] keeps between hashes: far more than a
-/// record of names, keys and a date takes, so that one long record (an error's text) does not
-/// hold its memory for the thread's life.
-const HASH_INPUT_CAPACITY_BYTES_MAX: usize = 4096;
-
-thread_local! {
-    /// The bytes [`hash`] hashes, reused: every command hashes at least one record, and
-    /// `verify` one per record in the log.
-    static HASH_INPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-/// The hash of a record: SHA-256 of its previous hash then its encoding.
-pub(crate) fn hash(record: &AuditRecord) -> [u8; 32] {
-    HASH_INPUT.with_borrow_mut(|input| {
-        input.clear();
-        input.extend_from_slice(&record.prev_hash);
-        // Over the format-1 form, `codec::encode_record_format_1(RecordKind::Audit, record)`
-        // (written by hand, the same bytes): the chain verifies across record versions.
-        encode_audit_format_1_into(record, input);
-        let hash = Sha256::digest(input.as_slice()).into();
-        input.clear();
-        input.shrink_to(HASH_INPUT_CAPACITY_BYTES_MAX);
-        hash
-    })
-}
 
 /// Appends a record to the log.
 pub(crate) fn append(
@@ -48,7 +21,7 @@ pub(crate) fn append(
     account: Option<AccountId>,
     kind: AuditKind,
 ) -> Result<(), StorageError> {
-    append_entry(txn, now, account, kind, None)
+    txn.append_audit(now, account, kind, None).map(drop)
 }
 
 /// Appends a command's record to the log, with what its idempotency key replays: the store
@@ -62,23 +35,7 @@ pub(crate) fn append_command(
     kind: AuditKind,
     replay: IdempotencyRecord,
 ) -> Result<(), StorageError> {
-    append_entry(txn, now, account, kind, Some(replay))
-}
-
-fn append_entry(
-    txn: &mut WriteTxn,
-    now: DateTime<Utc>,
-    account: Option<AccountId>,
-    kind: AuditKind,
-    replay: Option<IdempotencyRecord>,
-) -> Result<(), StorageError> {
-    let (seq, prev_hash) = match txn.audit_head()? {
-        Some(head) => (head.seq + 1, head.hash),
-        None => (1, [0; 32]),
-    };
-    let record = AuditRecord { seq, recorded_at: now, account, kind, prev_hash };
-    let hash = hash(&record);
-    txn.append_audit(&AuditEntry { record, hash, replay })
+    txn.append_audit(now, account, kind, Some(replay)).map(drop)
 }
 
 /// SHA-256 over an idempotency record's content: the command's length (8 bytes, little-endian),
@@ -92,9 +49,12 @@ pub(crate) fn content_digest(command: &[u8], result: &[u8]) -> [u8; 32] {
 }
 
 /// Problems with the chain: `(seq, what is wrong)`.
+///
+/// The groups of the chain are runs of consecutive entries with the same hash (a commit's,
+/// from format 10; one entry each before): every entry of a group must link to the hash of the
+/// group before, and the group's hash must be the hash of its records after it.
 pub(crate) fn check_chain(entries: &[AuditEntry]) -> Vec<(u64, String)> {
     let mut problems = Vec::new();
-    let mut prev_hash = [0_u8; 32];
     for (position, entry) in entries.iter().enumerate() {
         let expected_seq = position as u64 + 1;
         if entry.record.seq != expected_seq {
@@ -103,13 +63,26 @@ pub(crate) fn check_chain(entries: &[AuditEntry]) -> Vec<(u64, String)> {
                 format!("sequence {} where {expected_seq} was expected", entry.record.seq),
             ));
         }
-        if entry.record.prev_hash != prev_hash {
+    }
+    let mut prev_hash = [0_u8; 32];
+    for group in entries.chunk_by(|one, next| one.hash == next.hash) {
+        let first = &group[0];
+        let last = &group[group.len() - 1];
+        if let Some(entry) = group.iter().find(|entry| entry.record.prev_hash != prev_hash) {
             problems.push((entry.record.seq, "previous-hash link broken".to_owned()));
         }
-        if hash(&entry.record) != entry.hash {
-            problems.push((entry.record.seq, "hash does not match the record".to_owned()));
+        if group_hash(&prev_hash, group.iter().map(|entry| &entry.record)) != first.hash {
+            let what = if group.len() == 1 {
+                "hash does not match the record".to_owned()
+            } else {
+                format!(
+                    "hash does not match the records of its commit ({} to {})",
+                    first.record.seq, last.record.seq
+                )
+            };
+            problems.push((last.record.seq, what));
         }
-        prev_hash = entry.hash;
+        prev_hash = first.hash;
     }
     problems
 }

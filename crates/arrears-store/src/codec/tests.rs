@@ -939,6 +939,21 @@ fn golden_audit_command_executed() {
     // Version 3 (formats 5 to 8, the previous hash kept) reads as it did.
     older_version(RecordKind::Audit, &entry, "0305fc002ffdd200010305077061796d656e74057061792d3105050505050505050505050505050505050505050505050505050505050505050707070707070707070707070707070707070707070707070707070707070707090909090909090909090909090909090909090909090909090909090909090901030207010402080009b869f5c4");
     check_audit(&entry, expect!["0405fc002ffdd200010305077061796d656e74057061792d3105050505050505050505050505050505050505050505050505050505050505050909090909090909090909090909090909090909090909090909090909090909010302070104020800099cdff55a"]);
+    // Version 5 (format 10): appended, with neither hash (both its commit's).
+    let bytes = crate::rows::case::encode_committed_audit_entry(&entry.record, entry.replay.as_ref());
+    expect!["0505fc002ffdd200010305077061796d656e74057061792d310505050505050505050505050505050505050505050505050505050505050505010302070104020800095e53e96c"].assert_eq(&hex(&bytes));
+    let (decoded, prev_hash) =
+        crate::rows::case::decode_audit_entry(RecordKind::Audit, &bytes).unwrap();
+    assert_eq!(prev_hash, crate::rows::case::PrevHash::OfCommit);
+    let filled = crate::AuditEntry {
+        record: AuditRecord { prev_hash: [7; 32], ..decoded.record.clone() },
+        hash: [9; 32],
+        ..decoded
+    };
+    assert_eq!(filled, entry);
+    // Alone, it cannot be complete: both hashes are in `audit_commits`.
+    let error = decode_record::<crate::AuditEntry>(RecordKind::Audit, &bytes).unwrap_err();
+    assert!(error.to_string().contains("its commit's hash"), "{error}");
 }
 
 #[test]

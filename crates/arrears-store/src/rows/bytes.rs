@@ -43,8 +43,14 @@ const U128_BYTE: u8 = 254;
 /// If the record exceeds [`RECORD_LEN_MAX`], as `codec::encode` does.
 #[inline]
 pub(super) fn encode(kind: RecordKind, write: impl FnOnce(&mut Out)) -> Vec<u8> {
+    encode_at(kind, kind.version(), write)
+}
+
+/// [`encode`] at record version `version`, for a kind whose older version is still written
+/// (an audit entry rewritten whole keeps its own hash, version 4).
+pub(super) fn encode_at(kind: RecordKind, version: u8, write: impl FnOnce(&mut Out)) -> Vec<u8> {
     let mut out = Out(Vec::with_capacity(256));
-    out.0.push(kind.version());
+    out.0.push(version);
     write(&mut out);
     assert!(out.0.len() + 4 <= RECORD_LEN_MAX, "{} record too long", kind.name());
     let checksum = crc32(&out.0);

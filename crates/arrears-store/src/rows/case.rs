@@ -23,16 +23,28 @@ mod audit_kind;
 pub(super) mod bytes;
 mod entry;
 
-/// Encodes `entry` as its audit entry record, the bytes of `codec::encode(kind,
-/// &LinkedAuditEntryRow::of(entry))` (record version 4), written by hand ([`entry`]) without
-/// building the row. In [`crate::rows::with_strings`] mode, whose text instants only format 1
-/// wrote, by serde in format 1's form ([`AuditEntryRow`], with the previous hash), which
-/// `codec::encode_format_1` completes with version byte 1.
+/// Encodes `entry` whole, its own hash kept, as its audit entry record: the bytes of
+/// `codec::encode(kind, &LinkedAuditEntryRow::of(entry))` (record version 4), written by hand
+/// ([`entry`]) without building the row. The form of an entry a migration or a test rewrites;
+/// an entry appended is written at version 5 ([`encode_committed_audit_entry`]). In
+/// [`crate::rows::with_strings`] mode, whose text instants only format 1 wrote, by serde in
+/// format 1's form ([`AuditEntryRow`], with the previous hash), which `codec::encode_format_1`
+/// completes with version byte 1.
 pub(crate) fn encode_audit_entry(kind: crate::RecordKind, entry: &crate::AuditEntry) -> Vec<u8> {
     if strings_mode() {
         return crate::codec::encode(kind, &entry.to_row());
     }
-    self::entry::encode(kind, entry)
+    self::entry::encode_linked(kind, entry)
+}
+
+/// Encodes an appended audit entry (record version 5, format 10: [`CommittedAuditEntryRow`]):
+/// the record without its previous hash and with no hash of its own, both its commit's, which
+/// `audit_commits` keeps.
+pub(crate) fn encode_committed_audit_entry(
+    record: &AuditRecord,
+    replay: Option<&crate::IdempotencyRecord>,
+) -> Vec<u8> {
+    self::entry::encode_committed(crate::RecordKind::Audit, record, replay)
 }
 
 /// The stored form of `arrears_core::case::CollectionCase`.
@@ -557,22 +569,80 @@ impl LinkedAuditEntryRow {
     }
 }
 
+/// The stored form of [`crate::AuditEntry`] from record version 5 (format 10): the record
+/// without its previous hash and without a hash of its own. The audit chain is hashed once per
+/// commit (over the format-1 bytes of each record the commit appended, in order, after the
+/// previous commit's hash), and the hash is kept once, in the commit's row of `audit_commits`
+/// ([`crate::schema::AuditCommits`]); every entry of the commit has it as its hash, and the
+/// commit before's as its previous hash. The store's audit reads fill both in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct CommittedAuditEntryRow {
+    pub seq: u64,
+    pub recorded_at: Instant,
+    pub account: Option<u64>,
+    pub kind: AuditKindRow,
+    pub replay: Option<crate::IdempotencyRecord>,
+}
+
+impl CommittedAuditEntryRow {
+    /// The row of `entry`, leaving out its hashes (what the hand-written writer's tests compare
+    /// with).
+    #[cfg(test)]
+    pub(crate) fn of(entry: &AuditEntry) -> Self {
+        let AuditEntry { record, hash: _, replay } = entry;
+        let AuditRecord { seq, recorded_at, account, kind, prev_hash: _ } = record;
+        CommittedAuditEntryRow {
+            seq: *seq,
+            recorded_at: recorded_at.to_row(),
+            account: account.to_row(),
+            kind: kind.to_row(),
+            replay: replay.clone(),
+        }
+    }
+
+    /// The entry, with zeros for both hashes until the reader sets them.
+    fn into_entry(self) -> AuditEntry {
+        let CommittedAuditEntryRow { seq, recorded_at, account, kind, replay } = self;
+        AuditEntry {
+            record: AuditRecord {
+                seq,
+                recorded_at: Stored::from_row(recorded_at),
+                account: Stored::from_row(account),
+                kind: Stored::from_row(kind),
+                prev_hash: [0; 32],
+            },
+            hash: [0; 32],
+            replay,
+        }
+    }
+}
+
 /// The record version from which an audit entry keeps no previous hash of its own
 /// ([`LinkedAuditEntryRow`]).
 pub(crate) const AUDIT_LINKED_VERSION: u8 = 4;
 
-/// Where a decoded audit entry's previous hash comes from.
+/// The record version from which an appended audit entry keeps no hash at all: both are its
+/// commit's ([`CommittedAuditEntryRow`]).
+pub(crate) const AUDIT_COMMITTED_VERSION: u8 = 5;
+
+/// Where a decoded audit entry's hashes come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PrevHash {
-    /// Its bytes hold it (record versions 1 to 3): the entry is complete.
+    /// Its bytes hold both (record versions 1 to 3): the entry is complete.
     Stored,
-    /// It is the hash of the entry before (record version 4 on, [`LinkedAuditEntryRow`]): the
-    /// entry's `prev_hash` is zeros until the reader sets it, which only the first entry's are.
+    /// Its bytes hold its hash; its previous hash is the hash of the entry before (record
+    /// version 4, [`LinkedAuditEntryRow`]): the entry's `prev_hash` is zeros until the reader
+    /// sets it, which only the first entry's are.
     OfPredecessor,
+    /// Both are its commit's (record version 5, [`CommittedAuditEntryRow`]): its hash the
+    /// commit's row in `audit_commits`, its previous hash the commit before's. Zeros until the
+    /// reader sets them.
+    OfCommit,
 }
 
-/// Decodes an audit entry record of any version, saying whether its previous hash is still
-/// to be filled in from the entry before it ([`PrevHash`]).
+/// Decodes an audit entry record of any version, saying where its hashes still to be filled
+/// in come from ([`PrevHash`]).
 pub(crate) fn decode_audit_entry(
     kind: crate::RecordKind,
     bytes: &[u8],
@@ -584,6 +654,10 @@ pub(crate) fn decode_audit_entry(
         let row: AuditEntryRow = crate::codec::decode(kind, bytes)?;
         return Ok((AuditEntry::from_row(row), PrevHash::Stored));
     }
-    let row: LinkedAuditEntryRow = crate::codec::decode(kind, bytes)?;
-    Ok((row.into_entry([0; 32]), PrevHash::OfPredecessor))
+    if version == AUDIT_LINKED_VERSION {
+        let row: LinkedAuditEntryRow = crate::codec::decode(kind, bytes)?;
+        return Ok((row.into_entry([0; 32]), PrevHash::OfPredecessor));
+    }
+    let row: CommittedAuditEntryRow = crate::codec::decode(kind, bytes)?;
+    Ok((row.into_entry(), PrevHash::OfCommit))
 }

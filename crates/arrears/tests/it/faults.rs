@@ -228,7 +228,10 @@ fn random_bit_flips_never_give_wrong_balances() {
                 // Whatever is answered is right; a wrong number is never answered.
                 for (found, truth) in found.iter().zip(&truth) {
                     if let Some(found) = found {
-                        assert_eq!(found, truth, "a flipped bit changed a balance");
+                        assert_eq!(
+                            found, truth,
+                            "a flipped bit (round {round}, byte {offset}) changed a balance"
+                        );
                     }
                 }
                 if clean {

@@ -142,8 +142,13 @@ fn version_8_fixture_migrates_with_known_balances() {
 }
 
 #[test]
-fn version_9_fixture_opens_with_known_balances() {
+fn version_9_fixture_migrates_with_known_balances() {
     open_fixture(9);
+}
+
+#[test]
+fn version_10_fixture_opens_with_known_balances() {
+    open_fixture(10);
 }
 
 /// A migration stopped after its first commit (as a kill would stop it) leaves a store of the

@@ -153,7 +153,7 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
     }
     // Steps of 5 accounts to format 4, then of 50 audit records to format 5, then of 5
     // accounts to format 6 (which find every snapshot written with its head already: the
-    // ledger's move to the log wrote them), then one each to formats 7, 8 and 9.
+    // ledger's move to the log wrote them), then one each to formats 7, 8, 9 and 10.
     let commands = commands(&control);
     let audit_records = audit_records(&control);
     assert_eq!(
@@ -211,8 +211,9 @@ fn a_format_6_store_takes_formats_7_and_8_and_its_ids_go_on() {
     let refused = Arrears::open_with(&migrated, options()).unwrap_err();
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 6, .. }), "{refused}");
     let step = Arrears::migrate(&migrated, options()).unwrap();
-    // One commit to format 7, one to format 8 (the empty case overlay), one to format 9.
-    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 9, 0, 0, 3));
+    // One commit to format 7, one to format 8 (the empty case overlay), one to format 9, one
+    // to format 10 (the empty `audit_commits`).
+    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 10, 0, 0, 4));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -259,7 +260,7 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
         let step = arrears_store::Store::migrate_in_steps(&migrated, store, 5, 1).unwrap();
         runs += 1;
         rewritten += step.accounts;
-        assert!(matches!((step.from, step.commands), (5..=8, 0)), "{step:?}");
+        assert!(matches!((step.from, step.commands), (5..=9, 0)), "{step:?}");
         if step.from == 5 {
             assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
         }
@@ -267,10 +268,10 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=8, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=9, .. }));
     }
-    // Steps of 5 accounts to format 6, then one each to formats 7, 8 and 9.
-    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64 + 3, ACCOUNTS as u64));
+    // Steps of 5 accounts to format 6, then one each to formats 7, 8, 9 and 10.
+    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64 + 4, ACCOUNTS as u64));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -314,16 +315,16 @@ fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
         runs += 1;
         moved += step.commands;
         rewritten += step.accounts;
-        assert!((4..=8).contains(&step.from), "{step:?}");
+        assert!((4..=9).contains(&step.from), "{step:?}");
         if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=8, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=9, .. }));
     }
     // Steps of 30 audit records to format 5, then of 3 accounts to format 6, then one each
-    // to 7, 8 and 9.
-    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3) + 3) as u64);
+    // to 7, 8, 9 and 10.
+    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3) + 4) as u64);
     assert_eq!(moved, commands(&control) as u64);
     assert_eq!(rewritten, ACCOUNTS as u64);
 
@@ -345,11 +346,49 @@ fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
 
 /// Format 9: an audit entry keeps no previous hash of its own (audit record version 4), the
 /// reader takes the hash of the entry before. A format-8 store (every entry with its previous
-/// hash, record version 3) migrates in one commit that rewrites nothing; its old entries and
-/// the new ones appended after them read, anchor and verify as one chain, entry by entry and
-/// as a whole, exactly as the store never rewritten reads its own.
+/// hash, record version 3) migrates in commits that rewrite nothing; its old entries and the
+/// new ones appended after them read, anchor and verify as one chain.
 #[test]
 fn a_format_8_store_keeps_its_audit_entries_and_links_the_new_ones_to_them() {
+    an_older_store_keeps_its_audit_entries_and_links_the_new_ones_to_them(8);
+}
+
+/// Format 10: the chain is hashed once per commit (audit record version 5, the hash in
+/// `audit_commits`). A format-9 store (every entry hashed on its own) migrates in one commit
+/// that rewrites nothing; its old entries read as they were, and the first commit after links
+/// to the last of them.
+#[test]
+fn a_format_9_store_keeps_its_audit_entries_and_links_its_commits_to_them() {
+    an_older_store_keeps_its_audit_entries_and_links_the_new_ones_to_them(9);
+}
+
+/// `log` with the chain taken one record at a time, as formats 1 to 9 took it.
+fn chained_per_entry(log: &[arrears_store::AuditEntry]) -> Vec<arrears_store::AuditEntry> {
+    let mut prev = [0; 32];
+    let mut chained = log.to_vec();
+    for entry in &mut chained {
+        entry.record.prev_hash = prev;
+        entry.hash = arrears_store::chain::group_hash(&prev, [&entry.record]);
+        prev = entry.hash;
+    }
+    chained
+}
+
+/// An entry without its hashes, to compare logs whose chains were taken differently.
+fn unhashed(entry: &arrears_store::AuditEntry) -> arrears_store::AuditEntry {
+    let mut entry = entry.clone();
+    entry.record.prev_hash = [0; 32];
+    entry.hash = [0; 32];
+    entry
+}
+
+/// A store of format `format` (8 or 9, written from a store of this build, whose chain is
+/// taken again one record at a time) migrates without rewriting its audit entries: they read
+/// as that chain, alone and in the log; the commands run after it append entries of format 10,
+/// one hash a commit, the first linked to the last old entry's hash; the commits group the
+/// same entries as the store never rewritten does; the old head anchors the new chain, and the
+/// store verifies.
+fn an_older_store_keeps_its_audit_entries_and_links_the_new_ones_to_them(format: u64) {
     let dir = tempfile::tempdir().unwrap();
     let (control, migrated) = (dir.path().join("control.redb"), dir.path().join("migrated.redb"));
     let books = Arrears::create_with(&control, options()).unwrap();
@@ -357,23 +396,39 @@ fn a_format_8_store_keeps_its_audit_entries_and_links_the_new_ones_to_them() {
     drop(books);
     std::fs::copy(&control, &migrated).unwrap();
     let older = Arrears::open_with(&migrated, options()).unwrap();
-    older.store().rewrite_as_format_8().unwrap();
+    match format {
+        8 => older.store().rewrite_as_format_8().unwrap(),
+        9 => older.store().rewrite_as_format_9().unwrap(),
+        _ => unreachable!("formats 8 and 9"),
+    }
     drop(older);
     let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-    assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 8, .. }), "{refused}");
+    assert!(
+        matches!(refused, arrears::OpenError::NeedsMigration { found, .. } if found == format),
+        "{refused}"
+    );
     let step = Arrears::migrate(&migrated, options()).unwrap();
-    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (8, 9, 0, 0, 1));
+    let steps = 10 - format;
+    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (format, 10, 0, 0, steps));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let control = Arrears::open_with(&control, options()).unwrap();
     let log = |books: &Arrears| books.store().read().unwrap().audit_log().unwrap();
-    let old_entries = log(&control).len() as u64;
-    assert_eq!(log(&after), log(&control));
+    let old_log = chained_per_entry(&log(&control));
+    let old_entries = old_log.len() as u64;
+    assert_eq!(log(&after), old_log);
+    let old_head = after.audit_head().unwrap().unwrap();
+    assert_eq!(old_head.hash, old_log.last().unwrap().hash);
     assert_eq!(go_on(&after, &ids), go_on(&control, &ids));
     // The log now holds old entries then new ones: each reads alone as in the log, the first
     // new one linked to the last old one's hash.
     let entries = log(&after);
-    assert_eq!(entries, log(&control));
+    let control_entries = log(&control);
+    assert_eq!(entries[..old_entries as usize], old_log[..]);
+    assert_eq!(
+        entries.iter().map(unhashed).collect::<Vec<_>>(),
+        control_entries.iter().map(unhashed).collect::<Vec<_>>()
+    );
     assert!(entries.len() as u64 > old_entries + 1);
     let read = after.store().read().unwrap();
     for seq in [1, 2, old_entries, old_entries + 1, old_entries + 2, entries.len() as u64] {
@@ -381,13 +436,18 @@ fn a_format_8_store_keeps_its_audit_entries_and_links_the_new_ones_to_them() {
         assert_eq!(alone, entries[seq as usize - 1], "entry {seq}");
     }
     assert_eq!(read.audit_entry(entries.len() as u64 + 1).unwrap(), None);
-    assert_eq!(
-        entries[old_entries as usize].record.prev_hash,
-        entries[old_entries as usize - 1].hash
-    );
     drop(read);
-    let head = control.audit_head().unwrap().unwrap();
-    assert_eq!(after.audit_head().unwrap(), Some(head));
+    let new = &entries[old_entries as usize..];
+    assert_eq!(new[0].record.prev_hash, old_head.hash);
+    // The new entries group as the control's: by commit.
+    let groups = |entries: &[arrears_store::AuditEntry]| {
+        entries.chunk_by(|one, next| one.hash == next.hash).map(<[_]>::len).collect::<Vec<_>>()
+    };
+    assert_eq!(groups(new), groups(&control_entries[old_entries as usize..]));
+    assert!(groups(new).iter().any(|&len| len > 1), "{:?}", groups(new));
+    assert!(after.check_anchor(&old_head).unwrap());
+    let head = after.audit_head().unwrap().unwrap();
+    assert_eq!(head.hash, entries.last().unwrap().hash);
     assert!(after.check_anchor(&head).unwrap());
     assert_eq!(after.changes(0, usize::MAX).unwrap(), control.changes(0, usize::MAX).unwrap());
     assert!(after.verify().unwrap().is_clean());

@@ -1,5 +1,7 @@
-//! The stored audit entry written by hand: bincode's standard form of [`LinkedAuditEntryRow`]
-//! (record version 4: no previous hash) spelled out, for the entry every command appends.
+//! The stored audit entry written by hand: bincode's standard form of [`CommittedAuditEntryRow`]
+//! (record version 5: no hash of its own) spelled out, for the entry every command appends, and
+//! of [`LinkedAuditEntryRow`] (record version 4: its hash, no previous hash), for an entry
+//! rewritten whole.
 //! Through the row it cost a copy of every string of the record and of the replay's two byte
 //! vectors, then serde's generic machinery: about 3,300 instructions a payment, some 3% of
 //! one.
@@ -15,14 +17,15 @@
 //! This is the current version's form, not the format-1 bytes the audit hash is taken over
 //! (`rows::case::audit`): here a date is its day number and an instant its seconds and
 //! nanoseconds (`crate::rows::Day`, `crate::rows::Instant`). The form of each leaf is in
-//! [`crate::rows::bytes`]; the fields are [`LinkedAuditEntryRow`]'s, in their order.
+//! [`crate::rows::bytes`]; the fields are the rows', in their order.
 
 #[cfg(doc)]
 use arrears_core::case::AuditKind;
 use arrears_core::case::AuditRecord;
 
 #[cfg(doc)]
-use super::LinkedAuditEntryRow;
+use super::{CommittedAuditEntryRow, LinkedAuditEntryRow};
+use super::{AUDIT_COMMITTED_VERSION, AUDIT_LINKED_VERSION};
 use crate::codec::RecordKind;
 #[cfg(doc)]
 use crate::codec::RECORD_LEN_MAX;
@@ -32,23 +35,49 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::audit_kind::{write_kind, KindWriter};
 use crate::{AuditEntry, IdempotencyRecord};
 
-/// The audit entry record of `entry` (version byte, payload, CRC-32), as `codec::encode` of its
-/// [`LinkedAuditEntryRow`] writes it.
+/// The audit entry record of `entry` at record version 4 (version byte, payload, CRC-32), as
+/// `codec::encode` of its [`LinkedAuditEntryRow`] writes it: the form of an entry rewritten
+/// whole, which keeps its own hash.
 ///
 /// # Panics
 ///
 /// If the record exceeds [`RECORD_LEN_MAX`], as `codec::encode` does.
-pub(super) fn encode(kind: RecordKind, entry: &AuditEntry) -> Vec<u8> {
-    crate::rows::bytes::encode(kind, |out| out.audit_entry(entry))
+pub(super) fn encode_linked(kind: RecordKind, entry: &AuditEntry) -> Vec<u8> {
+    let AuditEntry { record, hash, replay } = entry;
+    crate::rows::bytes::encode_at(kind, AUDIT_LINKED_VERSION, |out| {
+        out.audit_entry(record, Some(hash), replay.as_ref());
+    })
+}
+
+/// The audit entry record of `record` and `replay` at record version 5 (format 10), as
+/// `codec::encode` of its [`CommittedAuditEntryRow`] writes it: the form of an entry appended,
+/// whose hash is its commit's, kept once in `audit_commits`.
+///
+/// # Panics
+///
+/// If the record exceeds [`RECORD_LEN_MAX`], as `codec::encode` does.
+pub(super) fn encode_committed(
+    kind: RecordKind,
+    record: &AuditRecord,
+    replay: Option<&IdempotencyRecord>,
+) -> Vec<u8> {
+    crate::rows::bytes::encode_at(kind, AUDIT_COMMITTED_VERSION, |out| {
+        out.audit_entry(record, None, replay);
+    })
 }
 
 impl Out {
-    fn audit_entry(&mut self, entry: &AuditEntry) {
-        // Destructured without `..`: a field added to the entry or the record fails to compile
-        // here, as it does in the row's conversion.
-        let AuditEntry { record, hash, replay } = entry;
-        // The previous hash is not written (record version 4, `LinkedAuditEntryRow`): it is
-        // the hash of the entry before.
+    /// The fields of [`LinkedAuditEntryRow`] (with `hash`) or of [`CommittedAuditEntryRow`]
+    /// (without), in their order.
+    fn audit_entry(
+        &mut self,
+        record: &AuditRecord,
+        hash: Option<&[u8; 32]>,
+        replay: Option<&IdempotencyRecord>,
+    ) {
+        // Destructured without `..`: a field added to the record fails to compile here, as it
+        // does in the row's conversion. The previous hash is not written (record versions 4
+        // and 5): it is the hash of the entry before, or of the commit before.
         let AuditRecord { seq, recorded_at, account, kind, prev_hash: _ } = record;
         self.unsigned(*seq);
         self.instant(*recorded_at);
@@ -57,7 +86,9 @@ impl Out {
             self.unsigned(account.0);
         }
         write_kind(self, kind);
-        self.array(hash);
+        if let Some(hash) = hash {
+            self.array(hash);
+        }
         self.flag(replay.is_some());
         if let Some(IdempotencyRecord { command, result }) = replay {
             self.byte_seq(command);

@@ -9,7 +9,10 @@ use proptest::prelude::*;
 use super::*;
 use crate::codec::encode;
 use crate::rows::case::audit::tests::{arb_hash, arb_record};
-use crate::rows::case::{decode_audit_entry, LinkedAuditEntryRow, PrevHash};
+use crate::rows::case::{
+    decode_audit_entry, CommittedAuditEntryRow, LinkedAuditEntryRow, PrevHash,
+    AUDIT_COMMITTED_VERSION, AUDIT_LINKED_VERSION,
+};
 use crate::rows::{Record, Stored};
 
 const KIND: RecordKind = RecordKind::Audit;
@@ -44,14 +47,36 @@ proptest! {
     #[test]
     fn the_hand_written_bytes_are_the_rows_bytes(entry in arb_entry()) {
         let row_bytes = encode(KIND, &LinkedAuditEntryRow::of(&entry));
-        prop_assert_eq!(&super::encode(KIND, &entry), &row_bytes);
-        prop_assert_eq!(&entry.encode_value(KIND), &row_bytes);
+        // The row is of the current version; an entry written whole is at version 4.
+        let mut row_bytes_4 = row_bytes.clone();
+        row_bytes_4[0] = AUDIT_LINKED_VERSION;
+        let body = row_bytes_4.len() - 4;
+        let checksum = crate::codec::crc32(&row_bytes_4[..body]);
+        row_bytes_4[body..].copy_from_slice(&checksum.to_le_bytes());
+        prop_assert_eq!(&super::encode_linked(KIND, &entry), &row_bytes_4);
+        prop_assert_eq!(&entry.encode_value(KIND), &row_bytes_4);
         // The bytes keep no previous hash: decoded, the entry has zeros there until the
         // store's read fills in the hash of the entry before.
-        let (mut decoded, prev_hash) = decode_audit_entry(KIND, &row_bytes).unwrap();
+        let (mut decoded, prev_hash) = decode_audit_entry(KIND, &row_bytes_4).unwrap();
         prop_assert_eq!(prev_hash, PrevHash::OfPredecessor);
         prop_assert_eq!(decoded.record.prev_hash, [0; 32]);
         decoded.record.prev_hash = entry.record.prev_hash;
+        prop_assert_eq!(&decoded, &entry);
+    }
+
+    #[test]
+    fn the_hand_written_committed_bytes_are_the_rows_bytes(entry in arb_entry()) {
+        let row_bytes = encode(KIND, &CommittedAuditEntryRow::of(&entry));
+        let written = super::encode_committed(KIND, &entry.record, entry.replay.as_ref());
+        prop_assert_eq!(&written, &row_bytes);
+        prop_assert_eq!(written[0], AUDIT_COMMITTED_VERSION);
+        // The bytes keep neither hash: decoded, both are zeros until the store's read fills
+        // in its commit's.
+        let (mut decoded, prev_hash) = decode_audit_entry(KIND, &row_bytes).unwrap();
+        prop_assert_eq!(prev_hash, PrevHash::OfCommit);
+        prop_assert_eq!((decoded.record.prev_hash, decoded.hash), ([0; 32], [0; 32]));
+        decoded.record.prev_hash = entry.record.prev_hash;
+        decoded.hash = entry.hash;
         prop_assert_eq!(&decoded, &entry);
     }
 }
