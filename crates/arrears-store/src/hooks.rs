@@ -241,6 +241,16 @@ pub fn encode_audit_entry_format_8(entry: &AuditEntry) -> Vec<u8> {
     framed(3, &current[1..current.len() - 4])
 }
 
+/// The bytes of the entry of `record` with `replay` as format 10 appends it (audit record
+/// version 5: neither hash, both its commit's in `audit_commits`). For tests that rewrite an
+/// appended entry (feature `fault-injection`).
+pub fn encode_audit_entry_format_10(
+    record: &arrears_core::case::AuditRecord,
+    replay: Option<&crate::IdempotencyRecord>,
+) -> Vec<u8> {
+    crate::rows::case::encode_committed_audit_entry(record, replay)
+}
+
 /// Rewrites every audit entry at record version 3, as formats 5 to 8 wrote it
 /// ([`encode_audit_entry_format_8`]), each hashed on its own ([`chained_per_entry`]).
 fn write_format_8_audit(txn: &mut WriteTxn) -> Result<(), StorageError> {

@@ -33,7 +33,7 @@ pub mod fault;
 #[cfg(any(test, feature = "fault-injection"))]
 mod hooks;
 #[cfg(any(test, feature = "fault-injection"))]
-pub use hooks::encode_audit_entry_format_8;
+pub use hooks::{encode_audit_entry_format_10, encode_audit_entry_format_8};
 mod migrate;
 mod open;
 mod read;

@@ -22,13 +22,13 @@ use crate::error::{from_redb, StorageError};
 use crate::rows::case::{decode_audit_entry, PrevHash};
 use crate::rows::Record;
 use crate::schema::{
-    date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditCommits,
-    AuditEntry, AuditHead, BankLines, BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions,
-    CreditReviews, CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys,
-    IdempotencyRecord, LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor,
-    OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue,
-    Sequence, SnapshotCold, SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog,
-    META_FORMAT_VERSION,
+    date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit,
+    AuditCommits, AuditEntry, AuditHead, BankLines, BankMatches, Cases, CasesOverlay, Config,
+    Contacts, CreditDecisions, CreditReviews, CreditStandings, DebtorAccounts, Debtors,
+    ExternalRefs, IdempotencyKeys, IdempotencyRecord, LedgerLog, LedgerRow, Meta, Notes,
+    Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow,
+    Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, SnapshotRecord, Snapshots, Teams,
+    WorkItems, WorkLog, META_FORMAT_VERSION,
 };
 use crate::txn::{AuditAppended, ReadTxn, TableAccess, WriteTxn};
 
@@ -297,24 +297,7 @@ pub trait Reads: TableAccess {
     /// A storage failure, a corrupted record, or a broken chain.
     fn ledger_rows(&self, account: AccountId) -> Result<Vec<(u64, LedgerRow)>, StorageError> {
         let Some(head) = self.ledger_head(account)? else {
-            // An account's obligations are written with its events (a charge's): one that has
-            // an obligation and no head lost its snapshot row, where the head is kept (a
-            // damaged page), and must not read as an account without a history (a balance of
-            // zero).
-            let obligations = self.read_table(AccountObligations, |table| {
-                let mut rows =
-                    table.range((account.0, 0)..=(account.0, u64::MAX)).map_err(from_redb)?;
-                Ok(rows.next().is_some())
-            })?;
-            if obligations {
-                return Err(StorageError::LedgerChain {
-                    account: account.0,
-                    seq: 0,
-                    detail: "the account has obligations but no ledger head: its snapshot row \
-                             is missing"
-                        .to_owned(),
-                });
-            }
+            without_history(self, account)?;
             return Ok(Vec::new());
         };
         self.read_table(LedgerLog, |table| {
@@ -1441,8 +1424,13 @@ impl WriteTxn {
             _ if !self.snapshot_lost(account.id.0) => {
                 // Read and handed over at once: not kept in the cache only to be taken out of
                 // it again (the caller writes the next one with `put_snapshot`).
-                let found = snapshot_record(self, account.id)?;
-                return Ok(found.unwrap_or_else(|| AccountState::opening(account)));
+                return match snapshot_record(self, account.id)? {
+                    Some(found) => Ok(found),
+                    None => {
+                        without_history(self, account.id)?;
+                        Ok(AccountState::opening(account))
+                    }
+                };
             }
             _ => {
                 let read = self.shared_snapshot(account.id)?;
@@ -1644,6 +1632,26 @@ where
     Ok(records)
 }
 
+/// Checks that `account`, which has no snapshot row (so no ledger head), has no history
+/// either. An account's obligations are written with its events (a charge's): one that has an
+/// obligation lost its snapshot row, where the head is kept (a damaged page), and must not read
+/// as an account without a history (a balance of zero) nor take a first event.
+fn without_history<T: Reads + ?Sized>(reads: &T, account: AccountId) -> Result<(), StorageError> {
+    let obligations = reads.read_table(AccountObligations, |table| {
+        let mut rows = table.range((account.0, 0)..=(account.0, u64::MAX)).map_err(from_redb)?;
+        Ok(rows.next().is_some())
+    })?;
+    if obligations {
+        return Err(StorageError::LedgerChain {
+            account: account.0,
+            seq: 0,
+            detail: "the account has obligations but no ledger head: its snapshot row is missing"
+                .to_owned(),
+        });
+    }
+    Ok(())
+}
+
 /// Runs `read` on the audit table and on `audit_commits` ([`NoCommits`] on a store without
 /// the table, older than format 10: a read transaction cannot create it).
 fn with_audit_tables<T: Reads + ?Sized, R>(
@@ -1819,10 +1827,8 @@ fn hash_of_entry(
     appended: Option<AuditAppended>,
     seq: u64,
 ) -> Result<[u8; 32], StorageError> {
-    let bytes = audit.bytes(seq)?.ok_or(StorageError::Dangling {
-        table: "audit",
-        key: seq.to_string(),
-    })?;
+    let bytes =
+        audit.bytes(seq)?.ok_or(StorageError::Dangling { table: "audit", key: seq.to_string() })?;
     let (entry, prev_hash) = decode_entry(seq, &bytes)?;
     match prev_hash {
         PrevHash::Stored | PrevHash::OfPredecessor => Ok(entry.hash),

@@ -19,12 +19,11 @@ use crate::rows::ledger::LedgerLogRow;
 use crate::rows::Stored;
 use crate::schema::{
     date_key, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditCommits, AuditEntry,
-    IdempotencyRecord,
     BankLines, BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions, CreditReviews,
-    CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyKeys, LedgerLog,
-    Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts,
-    PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, Snapshots, Teams,
-    WorkItems, WorkLog,
+    CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyKeys,
+    IdempotencyRecord, LedgerLog, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
+    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence,
+    SnapshotCold, Snapshots, Teams, WorkItems, WorkLog,
 };
 use crate::txn::{LedgerHead, TableAccess, TxnCache, WriteTxn};
 
@@ -992,8 +991,7 @@ impl WriteTxn {
                 None => (1, [0; 32]),
             },
         };
-        let record =
-            arrears_core::case::AuditRecord { seq, recorded_at, account, kind, prev_hash };
+        let record = arrears_core::case::AuditRecord { seq, recorded_at, account, kind, prev_hash };
         let bytes = crate::rows::case::encode_committed_audit_entry(&record, replay.as_ref());
         let replaced = self.write_table(Audit, |table| {
             Ok(table.insert(seq, bytes.as_slice()).map_err(from_redb)?.is_some())

@@ -159,7 +159,7 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
     assert_eq!(
         (runs, rewritten, moved),
         (
-            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5) + 3) as u64,
+            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5) + 4) as u64,
             ACCOUNTS as u64,
             commands as u64
         )
@@ -409,7 +409,10 @@ fn an_older_store_keeps_its_audit_entries_and_links_the_new_ones_to_them(format:
     );
     let step = Arrears::migrate(&migrated, options()).unwrap();
     let steps = 10 - format;
-    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (format, 10, 0, 0, steps));
+    assert_eq!(
+        (step.from, step.to, step.accounts, step.commands, step.steps),
+        (format, 10, 0, 0, steps)
+    );
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let control = Arrears::open_with(&control, options()).unwrap();

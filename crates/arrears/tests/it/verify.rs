@@ -200,13 +200,66 @@ fn an_entry_sequence_below_the_last_entry_is_reported() {
     assert!(books.verify().unwrap().is_clean());
 }
 
+/// A store whose log has commits of several entries: `sample`'s, then three payments in one
+/// batch (one commit, three command entries).
+fn sample_with_a_batch() -> (tempfile::TempDir, arrears::Arrears) {
+    let (dir, books, account, _) = sample();
+    let mut batch = books.batch().unwrap();
+    for (n, on) in [d(2, 2), d(2, 3), d(2, 4)].into_iter().enumerate() {
+        let command = arrears::Command::Payment {
+            account,
+            effective_on: on,
+            amount: usd(100),
+            directed_to: None,
+        };
+        batch.execute(&format!("b{n}"), &command).unwrap();
+    }
+    batch.commit().unwrap();
+    pay(&books, "p2", account, d(2, 5), 100);
+    (dir, books)
+}
+
+/// The log's commits (format 10): runs of entries with one hash, `(first, last)` sequences.
+fn commits(log: &[arrears_store::AuditEntry]) -> Vec<(u64, u64)> {
+    log.chunk_by(|one, next| one.hash == next.hash)
+        .map(|group| (group[0].record.seq, group[group.len() - 1].record.seq))
+        .collect()
+}
+
+/// Rewrites the entries of the commit `first` to `last` with `change` applied to the record
+/// `seq`, and the commit's hash taken again over them: a consistent rewrite, which the chain
+/// of that commit alone cannot tell. Returns the new hash.
+fn rewrite_commit(
+    books: &arrears::Arrears,
+    (first, last): (u64, u64),
+    seq: u64,
+    change: impl FnOnce(&mut arrears::case::AuditRecord),
+) -> [u8; 32] {
+    let log = books.store().read().unwrap().audit_log().unwrap();
+    let mut group: Vec<arrears_store::AuditEntry> = log[first as usize - 1..last as usize].to_vec();
+    let entry = &mut group[(seq - first) as usize];
+    change(&mut entry.record);
+    let prev = group[0].record.prev_hash;
+    let hash = arrears_store::chain::group_hash(&prev, group.iter().map(|entry| &entry.record));
+    let entry = &group[(seq - first) as usize];
+    let bytes = arrears_store::encode_audit_entry_format_10(&entry.record, entry.replay.as_ref());
+    let mut txn = books.store().write().unwrap();
+    txn.raw_overwrite("audit", seq, &bytes).unwrap();
+    txn.raw_put_audit_commit(last, Some((first, hash))).unwrap();
+    txn.commit().unwrap();
+    hash
+}
+
+fn problems(books: &arrears::Arrears) -> Vec<String> {
+    books.verify().unwrap().problems.iter().map(ToString::to_string).collect()
+}
+
 /// Issue 21: the audit chain covers each command's content, and its head can be anchored
-/// outside the store. A consistent rewrite of the last record (its hash recomputed, so the chain
-/// still verifies) is caught by the anchor taken before it.
+/// outside the store. A consistent rewrite of the last record (its commit's hash recomputed,
+/// so the chain still verifies) is caught by the anchor taken before it.
 #[test]
 fn issue_21_an_anchored_chain_catches_a_consistent_rewrite() {
-    use sha2::{Digest, Sha256};
-    let (_dir, books, _, _) = sample();
+    let (_dir, books) = sample_with_a_batch();
     let head = books.audit_head().unwrap().unwrap();
     assert!(books.check_anchor(&head).unwrap());
     // Each command's record holds the digest of its idempotency record.
@@ -215,69 +268,135 @@ fn issue_21_an_anchored_chain_catches_a_consistent_rewrite() {
         .iter()
         .filter(|record| matches!(record.kind, arrears::case::AuditKind::CommandExecuted { .. }))
         .count();
-    assert_eq!(executed, 4, "{log:?}");
-    // Rewrite the last record consistently: another instant, its hash recomputed.
-    let read = books.store().read().unwrap();
-    let mut entry = read.audit_entry(head.seq).unwrap().unwrap();
-    drop(read);
-    entry.record.recorded_at += chrono::Duration::hours(1);
-    let mut hasher = Sha256::new();
-    hasher.update(entry.record.prev_hash);
-    hasher.update(arrears_store::codec::encode_record_format_1(RecordKind::Audit, &entry.record));
-    entry.hash = hasher.finalize().into();
-    let mut txn = books.store().write().unwrap();
-    txn.raw_overwrite("audit", head.seq, &encode_record(RecordKind::Audit, &entry)).unwrap();
-    txn.commit().unwrap();
+    assert_eq!(executed, 8, "{log:?}");
+    // Rewrite the last record consistently: another instant, its commit's hash recomputed.
+    let entries = books.store().read().unwrap().audit_log().unwrap();
+    let last = *commits(&entries).last().unwrap();
+    let hash = rewrite_commit(&books, last, head.seq, |record| {
+        record.recorded_at += chrono::Duration::hours(1);
+    });
     assert!(books.verify().unwrap().is_clean(), "the chain alone cannot see it");
     assert!(!books.check_anchor(&head).unwrap(), "the anchor does");
     let moved = books.audit_head().unwrap().unwrap();
-    assert_eq!(moved.seq, head.seq);
+    assert_eq!((moved.seq, moved.hash), (head.seq, hash));
     assert!(books.check_anchor(&moved).unwrap());
 }
 
-/// Format 9: an entry keeps no previous hash of its own; the next entry's link is the hash this
-/// one stores. A consistent rewrite of a record in the middle of the chain (its hash
-/// recomputed, as above) is then caught by the next entry, whose recomputed hash no longer
-/// matches; and a stored hash changed alone is caught twice, by the entry and by the next.
+/// Format 10: the chain is hashed once per commit, and an entry's hash is its commit's. A
+/// consistent rewrite of an entry of a commit in the middle of the chain (its commit's hash
+/// recomputed) is caught by the next commit, whose recomputed hash no longer matches; a
+/// commit's stored hash changed alone is caught twice, by the commit and by the next; an
+/// anchor at any entry of a commit is its commit's hash.
 #[test]
-fn format_9_a_rewrite_in_the_middle_of_the_chain_breaks_the_next_link() {
-    use sha2::{Digest, Sha256};
-    let (_dir, books, _, _) = sample();
-    let head = books.audit_head().unwrap().unwrap();
-    let middle = head.seq / 2;
-    assert!(middle > 1);
-    let original = books.store().read().unwrap().audit_entry(middle).unwrap().unwrap();
-    let rewrite = |entry: &arrears_store::AuditEntry| {
-        let mut txn = books.store().write().unwrap();
-        txn.raw_overwrite("audit", middle, &encode_record(RecordKind::Audit, entry)).unwrap();
-        txn.commit().unwrap();
-    };
-    let problems = |books: &arrears::Arrears| {
-        let report = books.verify().unwrap();
-        report.problems.iter().map(ToString::to_string).collect::<Vec<_>>()
-    };
-    let mut entry = original.clone();
-    entry.record.recorded_at += chrono::Duration::hours(1);
-    let mut hasher = Sha256::new();
-    hasher.update(entry.record.prev_hash);
-    hasher.update(arrears_store::codec::encode_record_format_1(RecordKind::Audit, &entry.record));
-    entry.hash = hasher.finalize().into();
-    rewrite(&entry);
+fn format_10_a_rewrite_in_a_commit_in_the_middle_of_the_chain_breaks_the_next_link() {
+    let (_dir, books) = sample_with_a_batch();
+    let original = books.store().read().unwrap().audit_log().unwrap();
+    let groups = commits(&original);
+    // The batch: its three payments' entries.
+    let at = groups.iter().position(|(first, last)| last - first == 2).unwrap();
+    let (batch, next) = (groups[at], groups[at + 1]);
+    // An anchor at the batch's middle entry: its commit's hash.
+    let middle = batch.0 + 1;
+    let anchor = arrears::AuditAnchor { seq: middle, hash: original[middle as usize - 1].hash };
+    assert_eq!(anchor.hash, original[batch.1 as usize - 1].hash);
+    assert!(books.check_anchor(&anchor).unwrap());
+    let alone = books.store().read().unwrap().audit_entry(middle).unwrap().unwrap();
+    assert_eq!(alone, original[middle as usize - 1]);
+
+    let hash = rewrite_commit(&books, batch, middle, |record| {
+        record.recorded_at += chrono::Duration::hours(1);
+    });
     let found = problems(&books);
     assert_eq!(found.len(), 1, "{found:?}");
-    assert!(found[0].contains(&(middle + 1).to_string()), "{found:?}");
-    assert!(found[0].contains("hash does not match the record"), "{found:?}");
-    // The next entry reads with the rewritten hash as its link.
-    let next = books.store().read().unwrap().audit_entry(middle + 1).unwrap().unwrap();
-    assert_eq!(next.record.prev_hash, entry.hash);
+    assert!(found[0].contains(&format!("audit {}", next.1)), "{found:?}");
+    assert!(found[0].contains("hash does not match"), "{found:?}");
+    assert!(!books.check_anchor(&anchor).unwrap());
+    // The next commit's entries read with the rewritten hash as their link.
+    let read = books.store().read().unwrap();
+    let after = read.audit_entry(next.0).unwrap().unwrap();
+    assert_eq!(after.record.prev_hash, hash);
+    drop(read);
 
-    let entry = arrears_store::AuditEntry { hash: [3; 32], ..original.clone() };
-    rewrite(&entry);
+    // Put the batch back, then change its stored hash alone.
+    rewrite_commit(&books, batch, middle, |record| {
+        record.recorded_at = original[middle as usize - 1].record.recorded_at;
+    });
+    assert!(books.verify().unwrap().is_clean());
+    let mut txn = books.store().write().unwrap();
+    txn.raw_put_audit_commit(batch.1, Some((batch.0, [3; 32]))).unwrap();
+    txn.commit().unwrap();
     let found = problems(&books);
     assert_eq!(found.len(), 2, "{found:?}");
-    assert!(found.iter().all(|text| text.contains("hash does not match the record")), "{found:?}");
-    rewrite(&original);
+    assert!(found.iter().all(|text| text.contains("hash does not match")), "{found:?}");
+    assert!(found[0].contains("its commit"), "{found:?}");
+    let mut txn = books.store().write().unwrap();
+    txn.raw_put_audit_commit(batch.1, Some((batch.0, original[batch.1 as usize - 1].hash)))
+        .unwrap();
+    txn.commit().unwrap();
     assert!(books.verify().unwrap().is_clean());
+    assert!(books.check_anchor(&anchor).unwrap());
+}
+
+/// Format 10: `audit_commits` must cover every entry appended in format 10, commit after
+/// commit. A lost row leaves its entries in no commit (the log no longer reads, and `verify`
+/// says which entries); a row whose range is moved by one is reported with the entries it
+/// leaves out and the ones it takes in.
+#[test]
+fn format_10_a_damaged_commit_row_is_reported() {
+    let (_dir, books) = sample_with_a_batch();
+    let rows = books.store().read().unwrap().audit_log().unwrap();
+    let groups = commits(&rows);
+    let at = groups.iter().position(|(first, last)| last - first == 2).unwrap();
+    let batch = groups[at];
+    let stored = {
+        let txn = books.store().write().unwrap();
+        txn.raw_audit_commits().unwrap()
+    };
+    assert_eq!(
+        stored.iter().map(|&(last, first, _)| (first, last)).collect::<Vec<_>>(),
+        groups,
+        "one row a commit, as the log reads"
+    );
+
+    let mut txn = books.store().write().unwrap();
+    txn.raw_put_audit_commit(batch.1, None).unwrap();
+    txn.commit().unwrap();
+    let found = problems(&books);
+    assert!(
+        found
+            .iter()
+            .any(|text| text.contains(&format!("audit {}", batch.0))
+                && text.contains("in no commit")),
+        "{found:?}"
+    );
+    assert!(books.audit_log(None).is_err());
+
+    // The row back, one entry short: the last entry of the batch is in no commit.
+    let hash = rows[batch.1 as usize - 1].hash;
+    let mut txn = books.store().write().unwrap();
+    txn.raw_put_audit_commit(batch.1 - 1, Some((batch.0, hash))).unwrap();
+    txn.commit().unwrap();
+    let found = problems(&books);
+    assert!(
+        found
+            .iter()
+            .any(|text| text.contains(&format!("audit {}", batch.1))
+                && text.contains("in no commit")),
+        "{found:?}"
+    );
+    let mut txn = books.store().write().unwrap();
+    txn.raw_put_audit_commit(batch.1 - 1, None).unwrap();
+    txn.raw_put_audit_commit(batch.1, Some((batch.0, hash))).unwrap();
+    txn.commit().unwrap();
+    assert!(books.verify().unwrap().is_clean());
+
+    // A row that starts one entry early takes in the commit before's last entry.
+    let mut txn = books.store().write().unwrap();
+    txn.raw_put_audit_commit(batch.1, Some((batch.0 - 1, hash))).unwrap();
+    txn.commit().unwrap();
+    let found = problems(&books);
+    assert!(!found.is_empty());
+    assert!(found.iter().any(|text| text.contains("after one to")), "{found:?}");
 }
 
 /// Format 9: a retried command replays from its own audit entry alone. The previous hash,
@@ -401,4 +520,26 @@ fn an_account_record_keeping_another_jurisdiction_is_reported() {
     assert!(report.is_clean(), "{:?}", report.problems);
     // And a payment on it reads the debtor instead.
     pay(&books, "p2", account, d(2, 2), 100);
+}
+
+/// A lost snapshot row (a damaged page) leaves an account with obligations and no ledger head,
+/// the head being kept in that row: the account's reads and commands are an error that says
+/// so, never the balance of an account without a history (zero), and `verify` reports it.
+#[test]
+fn a_lost_snapshot_row_is_an_error_not_a_zero_balance() {
+    let (_dir, books, account, _) = sample();
+    let mut txn = books.store().write().unwrap();
+    txn.raw_remove_snapshot(account).unwrap();
+    txn.commit().unwrap();
+    let error = books.account_view(account, d(12, 31)).unwrap_err().to_string();
+    assert!(error.contains("obligations but no ledger head"), "{error}");
+    let command = arrears::Command::Payment {
+        account,
+        effective_on: d(3, 1),
+        amount: usd(100),
+        directed_to: None,
+    };
+    let refused = books.execute("p-lost", &command).unwrap_err().to_string();
+    assert!(refused.contains("obligations but no ledger head"), "{refused}");
+    assert!(!books.verify().unwrap().is_clean());
 }
