@@ -1,15 +1,19 @@
-//! The `audit_chain` target: audit entries appended to a store as format 9 writes them (record
-//! version 4, no previous hash of its own: the hash of the entry before) and as formats 5 to 8
-//! wrote them (record version 3, the previous hash kept), in any mix, with commits, dropped
-//! transactions and power losses between them (docs/FORMAT.md, format 9). After every step the
-//! whole log, each entry read alone (one past the end too) and the chain's head agree with a
-//! model of the committed (or, inside a transaction, the written) entries: every entry reads
-//! with the previous hash it was written with, whichever version stores it and whichever read
-//! takes it.
+//! The `audit_chain` target: audit entries appended to a store as format 10 writes them (record
+//! version 5, neither hash: both its commit's, kept in `audit_commits`), after entries written
+//! as format 9 wrote them (record version 4, no previous hash of its own: the hash of the entry
+//! before) and as formats 5 to 8 wrote them (record version 3, the previous hash kept), in any
+//! mix of those two, with commits, dropped transactions and power losses between them
+//! (docs/FORMAT.md, formats 9 and 10). After every step the whole log, each entry read alone
+//! (one past the end too) and the chain's head agree with a model of the committed (or, inside a
+//! transaction, the written) entries: every entry reads with the hashes it was written with, or,
+//! appended by format 10, with its commit's (the one it would have if the transaction committed
+//! now, before it does), whichever version stores it and whichever read takes it.
 
 use arbitrary::Arbitrary;
 use arrears_core::case::{AuditKind, AuditRecord};
 use arrears_core::ids::AccountId;
+use arrears_store::chain::group_hash;
+use arrears_store::codec::{encode_record, RecordKind};
 use arrears_store::{AuditEntry, AuditHead, Durability, Reads, StoreOptions};
 use chrono::DateTime;
 
@@ -17,13 +21,19 @@ use crate::{End, Session};
 
 #[derive(Arbitrary, Debug)]
 enum Op {
-    /// An entry appended as this build writes it; `hash` is its hash's bytes (the store does
-    /// not check a hash, `verify` does), `account` none if 0.
+    /// An entry appended as this build writes it (the store takes its sequence and hashes it
+    /// with the others of its commit), `account` none if 0.
     Append {
+        account: u8,
+    },
+    /// An entry written at record version 4, as format 9 wrote it; `hash` is its hash's bytes
+    /// (the store does not check a hash, `verify` does). As `Append` once the log holds an
+    /// entry of format 10, which only ever follows the older ones.
+    AppendLinked {
         hash: u8,
         account: u8,
     },
-    /// The same entry written at record version 3, as formats 5 to 8 wrote it.
+    /// The same at record version 3, as formats 5 to 8 wrote it.
     AppendOld {
         hash: u8,
         account: u8,
@@ -32,6 +42,13 @@ enum Op {
     Drop,
     /// The disk keeps only what was synced; the store is opened again on it.
     PowerLoss,
+}
+
+/// The entries as they read, and which of them format 10 appended.
+#[derive(Clone, Default)]
+struct Log {
+    entries: Vec<AuditEntry>,
+    appended: Vec<bool>,
 }
 
 /// The entry of sequence `seq` after `prev_hash`.
@@ -77,26 +94,65 @@ pub fn audit_chain(data: &[u8]) {
         durability: Durability::Immediate,
         ..StoreOptions::default()
     };
-    let mut session: Session<Vec<AuditEntry>> = Session::new(options);
+    let mut session: Session<Log> = Session::new(options);
+    // Where the open transaction's entries of format 10 start in the log, if it wrote any.
+    let mut group_from: Option<usize> = None;
     for op in ops {
         match op {
-            Op::Append { hash, account } | Op::AppendOld { hash, account } => {
-                let old = matches!(op, Op::AppendOld { .. });
+            Op::Append { account } => append(&mut session, &mut group_from, account),
+            Op::AppendLinked { hash, account } | Op::AppendOld { hash, account } => {
                 let (txn, written) = session.write();
-                let prev_hash = written.last().map_or([0; 32], |last| last.hash);
-                let entry = entry(written.len() as u64 + 1, prev_hash, hash, account);
-                if old {
-                    let bytes = arrears_store::encode_audit_entry_format_8(&entry);
-                    txn.raw_overwrite("audit", entry.record.seq, &bytes).expect("old entry");
-                } else {
-                    txn.append_audit(&entry).expect("append");
+                if written.appended.contains(&true) {
+                    append(&mut session, &mut group_from, account);
+                    continue;
                 }
-                written.push(entry);
-                check(txn, written);
+                let prev_hash = written.entries.last().map_or([0; 32], |last| last.hash);
+                let entry = entry(written.entries.len() as u64 + 1, prev_hash, hash, account);
+                let bytes = match op {
+                    Op::AppendOld { .. } => arrears_store::encode_audit_entry_format_8(&entry),
+                    _ => encode_record(RecordKind::Audit, &entry),
+                };
+                txn.raw_overwrite("audit", entry.record.seq, &bytes).expect("old entry");
+                written.entries.push(entry);
+                written.appended.push(false);
+                check(txn, &written.entries);
             }
-            Op::Commit => session.end(End::Commit, |reads, model| check(reads, model)),
-            Op::Drop => session.end(End::Drop, |reads, model| check(reads, model)),
-            Op::PowerLoss => session.end(End::PowerLoss, |reads, model| check(reads, model)),
+            Op::Commit | Op::Drop | Op::PowerLoss => {
+                let end = match op {
+                    Op::Commit => End::Commit,
+                    Op::Drop => End::Drop,
+                    _ => End::PowerLoss,
+                };
+                group_from = None;
+                session.end(end, |reads, model| check(reads, &model.entries));
+            }
         }
     }
+}
+
+/// Appends an entry as this build does, and gives every entry of the open transaction's group
+/// the group's hash so far.
+fn append(session: &mut Session<Log>, group_from: &mut Option<usize>, account: u8) {
+    let (txn, written) = session.write();
+    let seq = written.entries.len() as u64 + 1;
+    let from = *group_from.get_or_insert(written.entries.len());
+    let prev_hash = from.checked_sub(1).map_or([0; 32], |before| written.entries[before].hash);
+    let entry = entry(seq, prev_hash, 0, account);
+    let record = txn
+        .append_audit(
+            entry.record.recorded_at,
+            entry.record.account,
+            entry.record.kind.clone(),
+            None,
+        )
+        .expect("append");
+    assert_eq!(record, entry.record);
+    written.entries.push(entry.clone());
+    written.appended.push(true);
+    let group = &mut written.entries[from..];
+    let hash = group_hash(&prev_hash, group.iter().map(|entry| &entry.record));
+    for entry in group.iter_mut() {
+        entry.hash = hash;
+    }
+    check(txn, &written.entries);
 }

@@ -1674,6 +1674,9 @@ fn audit_read<T: Reads + ?Sized>(
     with_audit_tables(reads, |audit, commits| audit_entries(audit, commits, appended, from, limit))
 }
 
+/// What [`ReadAudit::each_from`] passes each entry to: its sequence and bytes.
+pub(crate) type EachEntry<'a> = dyn FnMut(u64, &[u8]) -> Result<(), StorageError> + 'a;
+
 /// The audit table as the reads of the log use it (one kind of table, whichever the
 /// transaction's).
 pub(crate) trait ReadAudit {
@@ -1686,7 +1689,7 @@ pub(crate) trait ReadAudit {
         &self,
         from: u64,
         limit: usize,
-        each: &mut dyn FnMut(u64, &[u8]) -> Result<(), StorageError>,
+        each: &mut EachEntry<'_>,
     ) -> Result<(), StorageError>;
     /// The last entry's sequence.
     fn last_seq(&self) -> Result<Option<u64>, StorageError>;
@@ -1711,7 +1714,7 @@ impl<T: ReadableTable<u64, &'static [u8]>> ReadAudit for T {
         &self,
         from: u64,
         limit: usize,
-        each: &mut dyn FnMut(u64, &[u8]) -> Result<(), StorageError>,
+        each: &mut EachEntry<'_>,
     ) -> Result<(), StorageError> {
         for row in self.range(from..).map_err(from_redb)?.take(limit) {
             let (key, bytes) = row.map_err(from_redb)?;

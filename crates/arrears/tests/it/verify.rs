@@ -212,7 +212,7 @@ fn sample_with_a_batch() -> (tempfile::TempDir, arrears::Arrears) {
             amount: usd(100),
             directed_to: None,
         };
-        batch.execute(&format!("b{n}"), &command).unwrap();
+        batch.execute(&format!("b{n}"), &command).unwrap().accepted().unwrap();
     }
     batch.commit().unwrap();
     pay(&books, "p2", account, d(2, 5), 100);
