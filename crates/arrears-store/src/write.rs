@@ -1011,10 +1011,36 @@ impl WriteTxn {
     }
 
     /// Writes the hash of the audit entries this transaction appended to `audit_commits`, under
-    /// the last one's sequence with the first one's (at commit).
+    /// the last one's sequence with the first one's (at commit). A transaction that appended
+    /// one entry writes it again instead, at record version 4 with its hash (a group of one is
+    /// hashed as a record on its own was, and the entry before holds its previous hash): it
+    /// needs no row of `audit_commits`, so a commit of one command writes that table's pages no
+    /// more than format 9 did.
     pub(crate) fn seal_audit_group(&mut self) -> Result<(), StorageError> {
         let Some(group) = self.audit_group.take() else { return Ok(()) };
         let hash = group.hasher.hash();
+        if group.first == group.last {
+            let seq = group.first;
+            return self.write_table(Audit, |table| {
+                let bytes = table.get(seq).map_err(from_redb)?.map(|bytes| bytes.value().to_vec());
+                let bytes =
+                    bytes.ok_or(StorageError::Dangling { table: "audit", key: seq.to_string() })?;
+                let (mut entry, _) =
+                    crate::rows::case::decode_audit_entry(RecordKind::Audit, &bytes).map_err(
+                        |reason| StorageError::Corrupted {
+                            table: "audit",
+                            key: seq.to_string(),
+                            reason,
+                        },
+                    )?;
+                entry.record.prev_hash = group.hasher.prev();
+                entry.hash = hash;
+                table
+                    .insert(seq, encode_record(RecordKind::Audit, &entry).as_slice())
+                    .map_err(from_redb)?;
+                Ok(())
+            });
+        }
         self.write_table(AuditCommits, |table| {
             let previous = table.insert(group.last, (group.first, hash)).map_err(from_redb)?;
             assert!(previous.is_none(), "audit commit {} written twice", group.last);
