@@ -1,5 +1,5 @@
 //! The `audit_chain` target: audit entries appended to a store as format 10 writes them (record
-//! version 5, neither hash: both its commit's, kept in `audit_commits`), after entries written
+//! version 5, neither hash: both its commit's, kept by its last entry), after entries written
 //! as format 9 wrote them (record version 4, no previous hash of its own: the hash of the entry
 //! before) and as formats 5 to 8 wrote them (record version 3, the previous hash kept), in any
 //! mix of those two, with commits, dropped transactions and power losses between them

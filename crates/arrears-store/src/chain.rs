@@ -9,10 +9,10 @@
 //! Formats 1 to 9 hashed every record on its own: groups of one, whose hash is SHA-256 of the
 //! previous hash and the record, as before. From format 10 a group is what one commit appended
 //! ([`crate::rows::case::CommittedAuditEntryRow`]): the commit's hash is taken once and kept
-//! once, in its row of `audit_commits`. A group of one record is hashed the same way under
-//! both rules, so a chain that starts in format 1 and goes on in format 10 verifies as one, and
-//! a reader tells the groups apart by their hashes alone: consecutive records with the same
-//! hash are one group.
+//! once, in its last entry (written at record version 4, as a record hashed on its own was).
+//! A group of one record is hashed the same way under both rules, so a chain that starts in
+//! format 1 and goes on in format 10 verifies as one, and a reader tells the groups apart by
+//! their hashes alone: consecutive records with the same hash are one group.
 
 use arrears_core::case::AuditRecord;
 use sha2::{Digest, Sha256};

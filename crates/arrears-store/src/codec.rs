@@ -110,8 +110,8 @@ impl RecordKind {
             // Version 4 (format 9): the record's previous hash left out, the hash of the entry
             // before (`rows::case::LinkedAuditEntryRow`; an older entry keeps its own).
             // Version 5 (format 10): no hash of its own either, both its commit's
-            // (`rows::case::CommittedAuditEntryRow`, the hash kept once in `audit_commits`);
-            // an entry rewritten whole is still written at version 4.
+            // (`rows::case::CommittedAuditEntryRow`, the hash kept once, in the commit's last
+            // entry, which is written at version 4, as is an entry rewritten whole).
             RecordKind::Audit => 5,
             // Version 3: the action status `Cancelled`, and the fields `claim`, `sent_at` and
             // `seq` appended (an older record reads with no claim, not sent, sequence 0).

@@ -18,7 +18,7 @@ use crate::schema::{
     IDEMPOTENCY_FORMAT_4, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
 };
 use crate::schema::{
-    AccountObligations, Accounts, Audit, AuditCommits, Cases, CasesOverlay, Debtors, Obligations,
+    AccountObligations, Accounts, Audit, Cases, CasesOverlay, Debtors, Obligations,
 };
 use crate::schema::{
     LedgerLog, LedgerRow, Meta, Sequence, SnapshotCold, Snapshots, LEDGER_HEADS_FORMAT_5,
@@ -118,7 +118,7 @@ impl Store {
 
     /// Rewrites this store as format 9 wrote it, for the tests of the migration to format 10:
     /// every audit entry at record version 4 (its own hash kept, the chain taken one record at
-    /// a time), no row of `audit_commits`, format version 9. The handle then holds a store it
+    /// a time), format version 9. The handle then holds a store it
     /// would refuse to open: drop it.
     ///
     /// # Errors
@@ -242,7 +242,7 @@ pub fn encode_audit_entry_format_8(entry: &AuditEntry) -> Vec<u8> {
 }
 
 /// The bytes of the entry of `record` with `replay` as format 10 appends it (audit record
-/// version 5: neither hash, both its commit's in `audit_commits`). For tests that rewrite an
+/// version 5: neither hash, both its commit's, which its commit's last entry keeps). For tests that rewrite an
 /// appended entry (feature `fault-injection`).
 pub fn encode_audit_entry_format_10(
     record: &arrears_core::case::AuditRecord,
@@ -270,8 +270,7 @@ fn write_format_9_audit(txn: &mut WriteTxn) -> Result<(), StorageError> {
 }
 
 /// The audit log with the chain taken again as formats 1 to 9 took it, one record at a time
-/// (format 10 hashes each commit's records together: `crate::chain`), and `audit_commits`
-/// emptied, which formats 1 to 9 do not have.
+/// (format 10 hashes each commit's records together: `crate::chain`).
 fn chained_per_entry(txn: &mut WriteTxn) -> Result<Vec<AuditEntry>, StorageError> {
     let mut log = txn.audit_log()?;
     let mut prev = [0; 32];
@@ -280,7 +279,6 @@ fn chained_per_entry(txn: &mut WriteTxn) -> Result<Vec<AuditEntry>, StorageError
         entry.hash = crate::chain::group_hash(&prev, [&entry.record]);
         prev = entry.hash;
     }
-    txn.write_table(AuditCommits, |table| table.retain(|_, _| false).map_err(from_redb))?;
     Ok(log)
 }
 
@@ -514,44 +512,6 @@ impl WriteTxn {
         self.write_table(Snapshots, |table| {
             table.remove(account.0).map_err(from_redb)?;
             Ok(())
-        })
-    }
-
-    /// Writes the row of `audit_commits` for the commit whose entries are `first` to `last`
-    /// with `hash` (`None`: removes the row), for the tests of a damaged chain of format 10.
-    ///
-    /// # Errors
-    ///
-    /// A storage failure.
-    pub fn raw_put_audit_commit(
-        &mut self,
-        last: u64,
-        value: Option<(u64, [u8; 32])>,
-    ) -> Result<(), StorageError> {
-        *self.cache.borrow_mut() = TxnCache::default();
-        self.write_table(AuditCommits, |table| {
-            match value {
-                Some(value) => table.insert(last, value).map_err(from_redb)?,
-                None => table.remove(last).map_err(from_redb)?,
-            };
-            Ok(())
-        })
-    }
-
-    /// The rows of `audit_commits`: `(last, first, hash)` of each commit, in order.
-    ///
-    /// # Errors
-    ///
-    /// A storage failure.
-    pub fn raw_audit_commits(&self) -> Result<Vec<(u64, u64, [u8; 32])>, StorageError> {
-        self.read_table(AuditCommits, |table| {
-            let mut rows = Vec::new();
-            for row in table.iter().map_err(from_redb)? {
-                let (last, value) = row.map_err(from_redb)?;
-                let (first, hash) = value.value();
-                rows.push((last.value(), first, hash));
-            }
-            Ok(rows)
         })
     }
 

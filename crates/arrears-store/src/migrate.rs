@@ -23,7 +23,7 @@ use redb::ReadableTable;
 use crate::codec::{decode_record, RecordKind};
 use crate::error::{from_redb, MigrateError, OpenError, StorageError};
 use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
-use crate::read::{audit_entries, NoCommits, Reads};
+use crate::read::{audit_entries, Reads};
 use crate::rows::Record;
 use crate::schema::{
     command_key, AccountRecord, Accounts, Audit, AuditEntry, IdempotencyRecord, Meta, Snapshots,
@@ -215,10 +215,7 @@ impl Store {
         let mut txn = self.write()?;
         let next = get_meta(&txn, META_MIGRATION_NEXT_AUDIT)?.unwrap_or(1);
         let mut entries =
-            // A store of format 4 has no commits of format 10.
-            txn.read_table(Audit, |table| {
-                audit_entries(table, &NoCommits, None, next, records_per_step + 1)
-            })?;
+            txn.read_table(Audit, |table| audit_entries(table, None, next, records_per_step + 1))?;
         let last_step = entries.len() <= records_per_step;
         let following = if last_step { None } else { entries.pop().map(|entry| entry.record.seq) };
         let moved = move_idempotency_records(&txn, entries, last_step)?;
@@ -312,8 +309,8 @@ impl Store {
     /// [`crate::rows::case::LinkedAuditEntryRow`]), which a build of format 8 could not read;
     /// the entries already written keep theirs, and read as they are.
     ///
-    /// Version 10 hashes the audit chain once per commit: it adds `audit_commits`, which starts
-    /// empty, and writes appended entries without a hash of their own (audit record version 5,
+    /// Version 10 hashes the audit chain once per commit: it writes a commit's entries but the
+    /// last without a hash of their own (audit record version 5,
     /// [`crate::rows::case::CommittedAuditEntryRow`]), which a build of format 9 could not read.
     /// The entries already written keep their hashes; the first commit links to the last of
     /// them, so the chain goes on.

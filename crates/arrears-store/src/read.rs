@@ -22,13 +22,13 @@ use crate::error::{from_redb, StorageError};
 use crate::rows::case::{decode_audit_entry, PrevHash};
 use crate::rows::Record;
 use crate::schema::{
-    date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit,
-    AuditCommits, AuditEntry, AuditHead, BankLines, BankMatches, Cases, CasesOverlay, Config,
-    Contacts, CreditDecisions, CreditReviews, CreditStandings, DebtorAccounts, Debtors,
-    ExternalRefs, IdempotencyKeys, IdempotencyRecord, LedgerLog, LedgerRow, Meta, Notes,
-    Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow,
-    Plugins, RefKind, ReviewDue, Sequence, SnapshotCold, SnapshotRecord, Snapshots, Teams,
-    WorkItems, WorkLog, META_FORMAT_VERSION,
+    date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry,
+    AuditHead, BankLines, BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions,
+    CreditReviews, CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys,
+    IdempotencyRecord, LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor,
+    OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue,
+    Sequence, SnapshotCold, SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog,
+    META_FORMAT_VERSION,
 };
 use crate::txn::{AuditAppended, ReadTxn, TableAccess, WriteTxn};
 
@@ -1078,8 +1078,8 @@ pub trait Reads: TableAccess {
     }
 
     /// The audit entry `seq`, if any. From format 9 an entry keeps no previous hash of its own
-    /// (the hash of the entry before it), and from format 10 no hash either (its commit's, in
-    /// `audit_commits`): this reads what they are kept in too.
+    /// (the hash of the entry before it), and from format 10 an entry of a commit but its last
+    /// keeps no hash either (its commit's, which the last keeps): this reads those entries too.
     ///
     /// # Errors
     ///
@@ -1090,9 +1090,9 @@ pub trait Reads: TableAccess {
     }
 
     /// Up to `limit` audit entries with sequences from `from` on, in order: one range read
-    /// (and the rows their hashes are kept in: the entry before the first, whose hash format 9
-    /// takes as its previous hash; format 10's commits). The caller checks the sequences if a
-    /// gap matters to it.
+    /// (and the entries their hashes are kept in: the one before the first, whose hash formats
+    /// 9 and 10 take as its previous hash; the rest of format 10's commit of the last, whose
+    /// last entry keeps its hash). The caller checks the sequences if a gap matters to it.
     ///
     /// # Errors
     ///
@@ -1115,31 +1115,13 @@ pub trait Reads: TableAccess {
         if let Some(cached) = self.cached_audit_head() {
             return Ok(cached);
         }
-        let head = with_audit_tables(self, |audit, commits| {
+        let head = self.read_table(Audit, |audit| {
             let Some(seq) = audit.last_seq()? else { return Ok(None) };
-            let hash = hash_of_entry(audit, commits, None, seq)?;
-            Ok(Some(AuditHead { seq, hash }))
+            let last = audit_entries(audit, None, seq, 1)?;
+            Ok(last.first().map(|entry| AuditHead { seq, hash: entry.hash }))
         })?;
         self.remember_audit_head(head);
         Ok(head)
-    }
-
-    /// The problems of `audit_commits` against the log (for `verify`): `(sequence, what is
-    /// wrong)`. Every entry of record version 5 (format 10) must be in exactly one commit's
-    /// range, the ranges must not overlap, and no range may hold an entry of an older version
-    /// (a commit of one entry writes it at version 4, with its hash, and has no row), a missing
-    /// one, or none.
-    ///
-    /// # Errors
-    ///
-    /// A storage failure.
-    fn audit_commit_problems(&self) -> Result<Vec<(u64, String)>, StorageError> {
-        if !self.table_exists(AuditCommits)? {
-            return Ok(Vec::new());
-        }
-        self.read_table(Audit, |audit| {
-            self.read_table(AuditCommits, |commits| commit_problems(audit, commits))
-        })
     }
 
     /// A configuration value (such as the policy text).
@@ -1653,18 +1635,6 @@ fn without_history<T: Reads + ?Sized>(reads: &T, account: AccountId) -> Result<(
     Ok(())
 }
 
-/// Runs `read` on the audit table and on `audit_commits` ([`NoCommits`] on a store without
-/// the table, older than format 10: a read transaction cannot create it).
-fn with_audit_tables<T: Reads + ?Sized, R>(
-    reads: &T,
-    read: impl FnOnce(&dyn ReadAudit, &dyn CommitLookup) -> Result<R, StorageError>,
-) -> Result<R, StorageError> {
-    if !reads.table_exists(AuditCommits)? {
-        return reads.read_table(Audit, |audit| read(audit, &NoCommits));
-    }
-    reads.read_table(Audit, |audit| reads.read_table(AuditCommits, |commits| read(audit, commits)))
-}
-
 /// [`Reads::audit_range`], with the transaction's appended entries.
 fn audit_read<T: Reads + ?Sized>(
     reads: &T,
@@ -1672,97 +1642,49 @@ fn audit_read<T: Reads + ?Sized>(
     limit: usize,
 ) -> Result<Vec<AuditEntry>, StorageError> {
     let appended = reads.audit_appended();
-    with_audit_tables(reads, |audit, commits| audit_entries(audit, commits, appended, from, limit))
+    reads.read_table(Audit, |audit| audit_entries(audit, appended, from, limit))
 }
 
-/// What [`ReadAudit::each_from`] passes each entry to: its sequence and bytes.
-pub(crate) type EachEntry<'a> = dyn FnMut(u64, &[u8]) -> Result<(), StorageError> + 'a;
+/// What [`ReadAudit::each_from`] passes each entry to: its sequence and bytes. It returns
+/// whether to go on.
+pub(crate) type EachEntry<'a> = dyn FnMut(u64, &[u8]) -> Result<bool, StorageError> + 'a;
 
 /// The audit table as the reads of the log use it (one kind of table, whichever the
 /// transaction's).
 pub(crate) trait ReadAudit {
-    /// The entry `seq`'s bytes, if any.
-    fn bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StorageError>;
-    /// The last entry before `seq`: its sequence and bytes.
-    fn before(&self, seq: u64) -> Result<Option<(u64, Vec<u8>)>, StorageError>;
-    /// Up to `limit` entries from `from` on, in order, each passed to `each` with its bytes.
-    fn each_from(
-        &self,
-        from: u64,
-        limit: usize,
-        each: &mut EachEntry<'_>,
-    ) -> Result<(), StorageError>;
+    /// The last entry before `seq` that keeps a hash (of record version 4 or older): its
+    /// sequence and bytes.
+    fn last_sealed_before(&self, seq: u64) -> Result<Option<(u64, Vec<u8>)>, StorageError>;
+    /// The entries from `from` on, in order, each passed to `each` with its bytes while it
+    /// says to go on.
+    fn each_from(&self, from: u64, each: &mut EachEntry<'_>) -> Result<(), StorageError>;
     /// The last entry's sequence.
     fn last_seq(&self) -> Result<Option<u64>, StorageError>;
 }
 
 impl<T: ReadableTable<u64, &'static [u8]>> ReadAudit for T {
-    fn bytes(&self, seq: u64) -> Result<Option<Vec<u8>>, StorageError> {
-        Ok(self.get(seq).map_err(from_redb)?.map(|bytes| bytes.value().to_vec()))
-    }
-
-    fn before(&self, seq: u64) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
-        match self.range(..seq).map_err(from_redb)?.next_back() {
-            Some(row) => {
-                let (key, bytes) = row.map_err(from_redb)?;
-                Ok(Some((key.value(), bytes.value().to_vec())))
-            }
-            None => Ok(None),
-        }
-    }
-
-    fn each_from(
-        &self,
-        from: u64,
-        limit: usize,
-        each: &mut EachEntry<'_>,
-    ) -> Result<(), StorageError> {
-        for row in self.range(from..).map_err(from_redb)?.take(limit) {
+    fn last_sealed_before(&self, seq: u64) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
+        for row in self.range(..seq).map_err(from_redb)?.rev() {
             let (key, bytes) = row.map_err(from_redb)?;
-            each(key.value(), bytes.value())?;
+            if bytes.value().first() != Some(&crate::rows::case::AUDIT_COMMITTED_VERSION) {
+                return Ok(Some((key.value(), bytes.value().to_vec())));
+            }
+        }
+        Ok(None)
+    }
+
+    fn each_from(&self, from: u64, each: &mut EachEntry<'_>) -> Result<(), StorageError> {
+        for row in self.range(from..).map_err(from_redb)? {
+            let (key, bytes) = row.map_err(from_redb)?;
+            if !each(key.value(), bytes.value())? {
+                break;
+            }
         }
         Ok(())
     }
 
     fn last_seq(&self) -> Result<Option<u64>, StorageError> {
         Ok(ReadableTable::last(self).map_err(from_redb)?.map(|(key, _)| key.value()))
-    }
-}
-
-/// One commit's audit entries (format 10): their range, their hash and the one they link to.
-#[derive(Debug, Clone, Copy)]
-struct CommitGroup {
-    first: u64,
-    last: u64,
-    hash: [u8; 32],
-    prev: [u8; 32],
-}
-
-/// What the reads of the audit log need of `audit_commits`.
-pub(crate) trait CommitLookup {
-    /// The first commit whose last sequence is at least `seq`: `(first, last, hash)`.
-    fn commit_from(&self, seq: u64) -> Result<Option<(u64, u64, [u8; 32])>, StorageError>;
-}
-
-impl<T: ReadableTable<u64, (u64, [u8; 32])>> CommitLookup for T {
-    fn commit_from(&self, seq: u64) -> Result<Option<(u64, u64, [u8; 32])>, StorageError> {
-        match self.range(seq..).map_err(from_redb)?.next() {
-            Some(row) => {
-                let (last, value) = row.map_err(from_redb)?;
-                let (first, hash) = value.value();
-                Ok(Some((first, last.value(), hash)))
-            }
-            None => Ok(None),
-        }
-    }
-}
-
-/// The `audit_commits` of a store older than format 10: none.
-pub(crate) struct NoCommits;
-
-impl CommitLookup for NoCommits {
-    fn commit_from(&self, _seq: u64) -> Result<Option<(u64, u64, [u8; 32])>, StorageError> {
-        Ok(None)
     }
 }
 
@@ -1775,172 +1697,92 @@ fn decode_entry(seq: u64, bytes: &[u8]) -> Result<(AuditEntry, PrevHash), Storag
     })
 }
 
-/// The error of an entry of record version 5 that no commit's row covers.
-fn uncommitted(seq: u64, detail: &str) -> StorageError {
-    StorageError::Corrupted {
-        table: "audit",
-        key: seq.to_string(),
-        reason: codec::DecodeError::Payload {
-            kind: "audit entry",
-            reason: format!("record version 5 entry {detail}"),
-        },
+/// The hash an entry at `seq` links to if it starts a group: the hash of the nearest entry
+/// before it that keeps one (record versions 1 to 4: format 10's entries of version 5, before
+/// it, are of the same commit), zeros if there is none.
+fn hash_before(audit: &dyn ReadAudit, seq: u64) -> Result<[u8; 32], StorageError> {
+    match audit.last_sealed_before(seq)? {
+        Some((before, bytes)) => Ok(decode_entry(before, &bytes)?.0.hash),
+        None => Ok([0; 32]),
     }
 }
 
-/// The commit (format 10) whose entries include `seq`: this transaction's appended ones, or
-/// the row of `audit_commits` whose range holds it, with the hash of the entry before its
-/// first as the hash it links to.
-fn commit_of(
-    audit: &dyn ReadAudit,
-    commits: &dyn CommitLookup,
-    appended: Option<AuditAppended>,
-    seq: u64,
-) -> Result<CommitGroup, StorageError> {
-    if let Some(appended) = appended.filter(|appended| appended.first <= seq) {
-        let AuditAppended { first, last, prev, hash } = appended;
-        return Ok(CommitGroup { first, last, hash, prev });
-    }
-    let (first, last, hash) = commits
-        .commit_from(seq)?
-        .filter(|(first, _, _)| *first <= seq)
-        .ok_or_else(|| uncommitted(seq, "is in no commit of audit_commits"))?;
-    let prev = match audit.before(first)? {
-        Some((before, bytes)) => {
-            let (entry, prev_hash) = decode_entry(before, &bytes)?;
-            match prev_hash {
-                PrevHash::Stored | PrevHash::OfPredecessor => entry.hash,
-                PrevHash::OfCommit => {
-                    // The commit before: it must end there, or the ranges overlap.
-                    match commits.commit_from(before)? {
-                        Some((_, end, hash)) if end == before => hash,
-                        _ => return Err(uncommitted(before, "ends no commit of audit_commits")),
-                    }
-                }
-            }
-        }
-        None => [0; 32],
-    };
-    Ok(CommitGroup { first, last, hash, prev })
-}
-
-/// The hash of the entry `seq` (which must exist): its own (record versions 1 to 4), or its
-/// commit's (version 5).
-fn hash_of_entry(
-    audit: &dyn ReadAudit,
-    commits: &dyn CommitLookup,
-    appended: Option<AuditAppended>,
-    seq: u64,
-) -> Result<[u8; 32], StorageError> {
-    let bytes =
-        audit.bytes(seq)?.ok_or(StorageError::Dangling { table: "audit", key: seq.to_string() })?;
-    let (entry, prev_hash) = decode_entry(seq, &bytes)?;
-    match prev_hash {
-        PrevHash::Stored | PrevHash::OfPredecessor => Ok(entry.hash),
-        PrevHash::OfCommit => Ok(commit_of(audit, commits, appended, seq)?.hash),
-    }
-}
-
-/// Up to `limit` audit entries with sequences from `from` on, in order, each complete: an
-/// entry of record version 4 keeps no previous hash of its own
-/// ([`crate::rows::case::LinkedAuditEntryRow`]), and gets the hash of the entry before it in
-/// the table (read first for the first one here), zeros for the table's first entry; an entry
-/// of version 5 keeps no hash at all ([`crate::rows::case::CommittedAuditEntryRow`]), and gets
-/// its commit's and the one its commit links to (`appended`: this transaction's own, not
-/// committed yet). A damaged log (an entry missing) then links an entry to the wrong hash,
-/// which `verify`'s recomputation of the chain reports with the gap.
+/// Up to `limit` audit entries with sequences from `from` on, in order, each complete.
+///
+/// The chain's groups ([`crate::chain`]): up to format 9 each entry is one, from format 10 each
+/// commit. An entry of record versions 1 to 3 keeps both its hashes; one of version 4 keeps its
+/// hash, and links to the hash of the nearest entry before it that keeps one (zeros for the
+/// first): the entry before it, but for the entries of version 5 of its own commit. An entry of
+/// version 5 ([`crate::rows::case::CommittedAuditEntryRow`]) keeps neither: its commit's last
+/// entry, written at version 4, keeps the commit's hash, and the entries of version 5 before it
+/// have that hash and link where it links; so the read goes on past `limit` to the end of a
+/// commit it is in. `appended`: a write transaction's entries not committed yet, whose last is
+/// not written at version 4 until the commit, and which read with the hash they would have if
+/// it committed now. A damaged log (an entry missing, a commit's last entry lost) then links an
+/// entry to the wrong hash or groups entries of two commits, which `verify`'s recomputation of
+/// the chain reports.
 pub(crate) fn audit_entries(
     audit: &dyn ReadAudit,
-    commits: &dyn CommitLookup,
     appended: Option<AuditAppended>,
     from: u64,
     limit: usize,
 ) -> Result<Vec<AuditEntry>, StorageError> {
     let mut entries: Vec<AuditEntry> = Vec::new();
-    let mut previous: Option<[u8; 32]> = None;
-    let mut group: Option<CommitGroup> = None;
-    audit.each_from(from, limit, &mut |key, bytes| {
+    // The hash that the next entry keeping one, or the next commit, links to.
+    let mut link: Option<[u8; 32]> = None;
+    // Where the entries of version 5 waiting for their commit's last entry start in `entries`.
+    let mut waiting: Option<usize> = None;
+    audit.each_from(from, &mut |key, bytes| {
+        if entries.len() >= limit && waiting.is_none() {
+            return Ok(false);
+        }
         let (mut entry, prev_hash) = decode_entry(key, bytes)?;
-        match prev_hash {
-            PrevHash::Stored => {}
-            PrevHash::OfPredecessor => {
-                entry.record.prev_hash = match previous {
-                    Some(hash) => hash,
-                    None => match audit.before(key)? {
-                        Some((before, _)) => hash_of_entry(audit, commits, appended, before)?,
-                        None => [0; 32],
-                    },
-                };
+        if prev_hash == PrevHash::OfCommit {
+            if entries.len() < limit {
+                waiting.get_or_insert(entries.len());
+                entries.push(entry);
             }
-            PrevHash::OfCommit => {
-                let current = match group {
-                    Some(current) if current.first <= key && key <= current.last => current,
-                    _ => commit_of(audit, commits, appended, key)?,
-                };
-                group = Some(current);
-                entry.record.prev_hash = current.prev;
-                entry.hash = current.hash;
+            return Ok(true);
+        }
+        let prev = match link {
+            Some(hash) => hash,
+            None => hash_before(audit, key)?,
+        };
+        if prev_hash == PrevHash::OfPredecessor {
+            entry.record.prev_hash = prev;
+        }
+        if let Some(start) = waiting.take() {
+            for waiting in &mut entries[start..] {
+                waiting.record.prev_hash = prev;
+                waiting.hash = entry.hash;
             }
         }
-        previous = Some(entry.hash);
-        entries.push(entry);
-        Ok(())
+        link = Some(entry.hash);
+        if entries.len() < limit {
+            entries.push(entry);
+        }
+        Ok(true)
     })?;
+    if let Some(start) = waiting {
+        let first = entries[start].record.seq;
+        let appended = appended.filter(|appended| appended.first <= first).ok_or_else(|| {
+            StorageError::Corrupted {
+                table: "audit",
+                key: first.to_string(),
+                reason: codec::DecodeError::Payload {
+                    kind: "audit entry",
+                    reason: "an entry of record version 5 that no entry keeping its commit's \
+                             hash follows (the commit's last entry is lost)"
+                        .to_owned(),
+                },
+            }
+        })?;
+        for waiting in &mut entries[start..] {
+            waiting.record.prev_hash = appended.prev;
+            waiting.hash = appended.hash;
+        }
+    }
     Ok(entries)
-}
-
-/// The problems of `audit_commits` against the audit log ([`Reads::audit_commit_problems`]).
-fn commit_problems(
-    audit: &impl ReadableTable<u64, &'static [u8]>,
-    commits: &impl ReadableTable<u64, (u64, [u8; 32])>,
-) -> Result<Vec<(u64, String)>, StorageError> {
-    let mut problems = Vec::new();
-    // `(first, last, entries of version 5 found in the range)`, in order.
-    let mut ranges: Vec<(u64, u64, u64)> = Vec::new();
-    for row in commits.iter().map_err(from_redb)? {
-        let (last, value) = row.map_err(from_redb)?;
-        let (first, _) = value.value();
-        let last = last.value();
-        if first > last {
-            problems.push((last, format!("a commit of audit_commits from {first} to {last}")));
-        }
-        if let Some(&(_, before, _)) = ranges.last() {
-            // Commits of one entry between them have no row (their entry keeps its hash).
-            if first <= before {
-                problems.push((
-                    last,
-                    format!("a commit of audit_commits from {first}, after one to {before}"),
-                ));
-            }
-        }
-        ranges.push((first, last, 0));
-    }
-    let mut at = 0;
-    for row in audit.iter().map_err(from_redb)? {
-        let (key, bytes) = row.map_err(from_redb)?;
-        let seq = key.value();
-        let committed = bytes.value().first() == Some(&crate::rows::case::AUDIT_COMMITTED_VERSION);
-        while ranges.get(at).is_some_and(|&(_, last, _)| last < seq) {
-            at += 1;
-        }
-        let range = ranges.get_mut(at).filter(|(first, _, _)| *first <= seq);
-        match (committed, range) {
-            (true, Some(range)) => range.2 += 1,
-            (true, None) => problems.push((seq, "an entry in no commit of audit_commits".into())),
-            (false, Some(_)) => {
-                problems.push((seq, "an entry of record version 4 or older in a commit".into()));
-            }
-            (false, None) => {}
-        }
-    }
-    for (first, last, found) in ranges {
-        if first <= last && found != last - first + 1 {
-            problems.push((
-                last,
-                format!("a commit of audit_commits from {first} to {last} holds {found} entries"),
-            ));
-        }
-    }
-    Ok(problems)
 }
 
 /// The right halves of an index's `(left, right)` keys for `left`, in order.

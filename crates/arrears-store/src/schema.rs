@@ -190,7 +190,6 @@ tables! {
     OutboxByDebtor, outbox_by_debtor: "outbox_by_debtor", (u64, u64), ();
     Contacts, contacts: "contacts", (u64, u64), &'static [u8];
     Audit, audit: "audit", u64, &'static [u8];
-    AuditCommits, audit_commits: "audit_commits", u64, (u64, [u8; 32]);
     Config, config: "config", &'static str, &'static [u8];
     Snapshots, snapshots: "snapshots", u64, &'static [u8];
     Plugins, plugins: "plugins", &'static str, &'static [u8];

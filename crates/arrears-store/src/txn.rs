@@ -179,7 +179,7 @@ pub struct AuditAppended {
 }
 
 /// The audit entries a write transaction has appended (format 10): they are one group of the
-/// chain, hashed as they come and sealed at commit with one row of `audit_commits`.
+/// chain, hashed as they come and sealed at commit in the last of them.
 pub(crate) struct AuditGroup {
     /// The first one's sequence.
     pub(crate) first: u64,

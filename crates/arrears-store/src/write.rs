@@ -18,8 +18,8 @@ use crate::read::{LogTail, Reads};
 use crate::rows::ledger::LedgerLogRow;
 use crate::rows::Stored;
 use crate::schema::{
-    date_key, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditCommits, AuditEntry,
-    BankLines, BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions, CreditReviews,
+    date_key, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry, BankLines,
+    BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions, CreditReviews,
     CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyKeys,
     IdempotencyRecord, LedgerLog, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
     OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence,
@@ -965,9 +965,9 @@ impl WriteTxn {
     /// Format 10: the entry is written without a hash (record version 5,
     /// [`crate::rows::case::CommittedAuditEntryRow`]). The records this transaction appends are
     /// one group of the chain, hashed once ([`crate::chain`]): each one's previous hash is the
-    /// last committed entry's, and the commit writes their hash to `audit_commits`, under the
-    /// last one's sequence with the first one's. Until then the reads of this transaction give
-    /// them the hash they would have if it committed now.
+    /// last committed entry's, and the commit writes their hash into the last of them, which
+    /// it writes again at record version 4. Until then the reads of this transaction give them
+    /// the hash they would have if it committed now.
     ///
     /// # Panics
     ///
@@ -1010,40 +1010,26 @@ impl WriteTxn {
         Ok(record)
     }
 
-    /// Writes the hash of the audit entries this transaction appended to `audit_commits`, under
-    /// the last one's sequence with the first one's (at commit). A transaction that appended
-    /// one entry writes it again instead, at record version 4 with its hash (a group of one is
-    /// hashed as a record on its own was, and the entry before holds its previous hash): it
-    /// needs no row of `audit_commits`, so a commit of one command writes that table's pages no
-    /// more than format 9 did.
+    /// Writes the hash of the audit entries this transaction appended (at commit): their last
+    /// entry is written again at record version 4, with the hash, which the entries of version
+    /// 5 before it read as theirs (a group of one is the entry a format-9 commit of one entry
+    /// wrote).
     pub(crate) fn seal_audit_group(&mut self) -> Result<(), StorageError> {
         let Some(group) = self.audit_group.take() else { return Ok(()) };
         let hash = group.hasher.hash();
-        if group.first == group.last {
-            let seq = group.first;
-            return self.write_table(Audit, |table| {
-                let bytes = table.get(seq).map_err(from_redb)?.map(|bytes| bytes.value().to_vec());
-                let bytes =
-                    bytes.ok_or(StorageError::Dangling { table: "audit", key: seq.to_string() })?;
-                let (mut entry, _) =
-                    crate::rows::case::decode_audit_entry(RecordKind::Audit, &bytes).map_err(
-                        |reason| StorageError::Corrupted {
-                            table: "audit",
-                            key: seq.to_string(),
-                            reason,
-                        },
-                    )?;
-                entry.record.prev_hash = group.hasher.prev();
-                entry.hash = hash;
-                table
-                    .insert(seq, encode_record(RecordKind::Audit, &entry).as_slice())
-                    .map_err(from_redb)?;
-                Ok(())
-            });
-        }
-        self.write_table(AuditCommits, |table| {
-            let previous = table.insert(group.last, (group.first, hash)).map_err(from_redb)?;
-            assert!(previous.is_none(), "audit commit {} written twice", group.last);
+        let seq = group.last;
+        self.write_table(Audit, |table| {
+            let bytes = table.get(seq).map_err(from_redb)?.map(|bytes| bytes.value().to_vec());
+            let bytes =
+                bytes.ok_or(StorageError::Dangling { table: "audit", key: seq.to_string() })?;
+            let corrupted =
+                |reason| StorageError::Corrupted { table: "audit", key: seq.to_string(), reason };
+            let (mut entry, _) = crate::rows::case::decode_audit_entry(RecordKind::Audit, &bytes)
+                .map_err(corrupted)?;
+            entry.record.prev_hash = group.hasher.prev();
+            entry.hash = hash;
+            let sealed = encode_record(RecordKind::Audit, &entry);
+            table.insert(seq, sealed.as_slice()).map_err(from_redb)?;
             Ok(())
         })
     }

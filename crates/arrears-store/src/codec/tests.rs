@@ -952,7 +952,7 @@ fn golden_audit_command_executed() {
         ..decoded
     };
     assert_eq!(filled, entry);
-    // Alone, it cannot be complete: both hashes are in `audit_commits`.
+    // Alone, it cannot be complete: both hashes are its commit's, which its last entry keeps.
     let error = decode_record::<crate::AuditEntry>(RecordKind::Audit, &bytes).unwrap_err();
     assert!(error.to_string().contains("its commit's hash"), "{error}");
 }

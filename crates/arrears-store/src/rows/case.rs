@@ -39,7 +39,7 @@ pub(crate) fn encode_audit_entry(kind: crate::RecordKind, entry: &crate::AuditEn
 
 /// Encodes an appended audit entry (record version 5, format 10: [`CommittedAuditEntryRow`]):
 /// the record without its previous hash and with no hash of its own, both its commit's, which
-/// `audit_commits` keeps.
+/// its commit's last entry keeps (written again at version 4 when the commit's hash is known).
 pub(crate) fn encode_committed_audit_entry(
     record: &AuditRecord,
     replay: Option<&crate::IdempotencyRecord>,
@@ -572,9 +572,10 @@ impl LinkedAuditEntryRow {
 /// The stored form of [`crate::AuditEntry`] from record version 5 (format 10): the record
 /// without its previous hash and without a hash of its own. The audit chain is hashed once per
 /// commit (over the format-1 bytes of each record the commit appended, in order, after the
-/// previous commit's hash), and the hash is kept once, in the commit's row of `audit_commits`
-/// ([`crate::schema::AuditCommits`]); every entry of the commit has it as its hash, and the
-/// commit before's as its previous hash. The store's audit reads fill both in.
+/// previous commit's hash: [`crate::chain`]), and the hash is kept once, in the commit's last
+/// entry, which the commit writes again at version 4 ([`LinkedAuditEntryRow`]) with it; every
+/// entry of the commit has it as its hash, and the hash the last links to as its previous
+/// hash. The store's audit reads fill both in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct CommittedAuditEntryRow {
@@ -631,13 +632,13 @@ pub(crate) const AUDIT_COMMITTED_VERSION: u8 = 5;
 pub(crate) enum PrevHash {
     /// Its bytes hold both (record versions 1 to 3): the entry is complete.
     Stored,
-    /// Its bytes hold its hash; its previous hash is the hash of the entry before (record
-    /// version 4, [`LinkedAuditEntryRow`]): the entry's `prev_hash` is zeros until the reader
-    /// sets it, which only the first entry's are.
+    /// Its bytes hold its hash; its previous hash is the hash of the nearest entry before it
+    /// that keeps one: the entry before, but for the entries of version 5 of its own commit
+    /// (record version 4, [`LinkedAuditEntryRow`]). The entry's `prev_hash` is zeros until the
+    /// reader sets it, which only the first entry's are.
     OfPredecessor,
-    /// Both are its commit's (record version 5, [`CommittedAuditEntryRow`]): its hash the
-    /// commit's row in `audit_commits`, its previous hash the commit before's. Zeros until the
-    /// reader sets them.
+    /// Both are its commit's (record version 5, [`CommittedAuditEntryRow`]): those of the
+    /// commit's last entry, the next one of version 4. Zeros until the reader sets them.
     OfCommit,
 }
 

@@ -121,16 +121,10 @@ pub(super) fn obligation_accounts(report: &mut Report, records: &Records) {
     }
 }
 
-/// The audit log's hash chain (`audit::check_chain`), and the commits of format 10 that keep
-/// its hashes (`Reads::audit_commit_problems`).
+/// The audit log's hash chain (`audit::check_chain`).
 pub(super) fn audit_chain(report: &mut Report, read: &ReadTxn) {
     if let Some(entries) = report.read("audit", read.audit_log()) {
         for (seq, problem) in crate::audit::check_chain(&entries) {
-            report.problem("audit", format!("audit {seq}"), problem);
-        }
-    }
-    if let Some(problems) = report.read("audit_commits", read.audit_commit_problems()) {
-        for (seq, problem) in problems {
             report.problem("audit", format!("audit {seq}"), problem);
         }
     }

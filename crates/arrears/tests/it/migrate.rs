@@ -212,7 +212,7 @@ fn a_format_6_store_takes_formats_7_and_8_and_its_ids_go_on() {
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 6, .. }), "{refused}");
     let step = Arrears::migrate(&migrated, options()).unwrap();
     // One commit to format 7, one to format 8 (the empty case overlay), one to format 9, one
-    // to format 10 (the empty `audit_commits`).
+    // to format 10.
     assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 10, 0, 0, 4));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
@@ -353,8 +353,8 @@ fn a_format_8_store_keeps_its_audit_entries_and_links_the_new_ones_to_them() {
     an_older_store_keeps_its_audit_entries_and_links_the_new_ones_to_them(8);
 }
 
-/// Format 10: the chain is hashed once per commit (audit record version 5, the hash in
-/// `audit_commits`). A format-9 store (every entry hashed on its own) migrates in one commit
+/// Format 10: the chain is hashed once per commit (audit record version 5, the hash in the
+/// commit's last entry). A format-9 store (every entry hashed on its own) migrates in one commit
 /// that rewrites nothing; its old entries read as they were, and the first commit after links
 /// to the last of them.
 #[test]

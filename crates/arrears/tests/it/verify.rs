@@ -228,7 +228,8 @@ fn commits(log: &[arrears_store::AuditEntry]) -> Vec<(u64, u64)> {
 
 /// Rewrites the entries of the commit `first` to `last` with `change` applied to the record
 /// `seq`, and the commit's hash taken again over them: a consistent rewrite, which the chain
-/// of that commit alone cannot tell. Returns the new hash.
+/// of that commit alone cannot tell. Returns the new hash. The commit's last entry keeps its
+/// hash (record version 4); the others keep none (version 5).
 fn rewrite_commit(
     books: &arrears::Arrears,
     (first, last): (u64, u64),
@@ -237,15 +238,19 @@ fn rewrite_commit(
 ) -> [u8; 32] {
     let log = books.store().read().unwrap().audit_log().unwrap();
     let mut group: Vec<arrears_store::AuditEntry> = log[first as usize - 1..last as usize].to_vec();
-    let entry = &mut group[(seq - first) as usize];
-    change(&mut entry.record);
+    change(&mut group[(seq - first) as usize].record);
     let prev = group[0].record.prev_hash;
     let hash = arrears_store::chain::group_hash(&prev, group.iter().map(|entry| &entry.record));
-    let entry = &group[(seq - first) as usize];
-    let bytes = arrears_store::encode_audit_entry_format_10(&entry.record, entry.replay.as_ref());
     let mut txn = books.store().write().unwrap();
-    txn.raw_overwrite("audit", seq, &bytes).unwrap();
-    txn.raw_put_audit_commit(last, Some((first, hash))).unwrap();
+    for entry in &mut group {
+        entry.hash = hash;
+        let bytes = if entry.record.seq == last {
+            encode_record(RecordKind::Audit, &*entry)
+        } else {
+            arrears_store::encode_audit_entry_format_10(&entry.record, entry.replay.as_ref())
+        };
+        txn.raw_overwrite("audit", entry.record.seq, &bytes).unwrap();
+    }
     txn.commit().unwrap();
     hash
 }
@@ -322,95 +327,62 @@ fn format_10_a_rewrite_in_a_commit_in_the_middle_of_the_chain_breaks_the_next_li
         record.recorded_at = original[middle as usize - 1].record.recorded_at;
     });
     assert!(books.verify().unwrap().is_clean());
-    let mut txn = books.store().write().unwrap();
-    txn.raw_put_audit_commit(batch.1, Some((batch.0, [3; 32]))).unwrap();
-    txn.commit().unwrap();
+    let kept = |hash: [u8; 32]| {
+        let sealed = arrears_store::AuditEntry { hash, ..original[batch.1 as usize - 1].clone() };
+        let mut txn = books.store().write().unwrap();
+        txn.raw_overwrite("audit", batch.1, &encode_record(RecordKind::Audit, &sealed)).unwrap();
+        txn.commit().unwrap();
+    };
+    kept([3; 32]);
     let found = problems(&books);
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(found.iter().all(|text| text.contains("hash does not match")), "{found:?}");
     assert!(found[0].contains("its commit"), "{found:?}");
-    let mut txn = books.store().write().unwrap();
-    txn.raw_put_audit_commit(batch.1, Some((batch.0, original[batch.1 as usize - 1].hash)))
-        .unwrap();
-    txn.commit().unwrap();
+    kept(original[batch.1 as usize - 1].hash);
     assert!(books.verify().unwrap().is_clean());
     assert!(books.check_anchor(&anchor).unwrap());
 }
 
-/// Format 10: `audit_commits` must cover every entry appended in format 10, commit after
-/// commit. A lost row leaves its entries in no commit (the log no longer reads, and `verify`
-/// says which entries); a row whose range is moved by one is reported with the entries it
-/// leaves out and the ones it takes in.
+/// Format 10: a commit's last entry keeps the commit's hash (record version 4), its other
+/// entries none (version 5). A last entry whose hash is lost (written without it) joins its
+/// commit to the next one, whose recomputed hash then does not match; at the end of the log,
+/// it leaves entries that no hash follows, and the log does not read (`verify` says so).
 #[test]
-fn format_10_a_damaged_commit_row_is_reported() {
+fn format_10_a_lost_commit_hash_is_reported() {
     let (_dir, books) = sample_with_a_batch();
     let rows = books.store().read().unwrap().audit_log().unwrap();
     let groups = commits(&rows);
     let at = groups.iter().position(|(first, last)| last - first == 2).unwrap();
-    let batch = groups[at];
-    let stored = {
-        let txn = books.store().write().unwrap();
-        txn.raw_audit_commits().unwrap()
+    let (batch, next) = (groups[at], groups[at + 1]);
+    let without_hash = |seq: u64| {
+        let entry = &rows[seq as usize - 1];
+        let bytes =
+            arrears_store::encode_audit_entry_format_10(&entry.record, entry.replay.as_ref());
+        let mut txn = books.store().write().unwrap();
+        txn.raw_overwrite("audit", seq, &bytes).unwrap();
+        txn.commit().unwrap();
     };
-    // One row a commit of several entries, as the log reads; a commit of one entry has none.
-    let several: Vec<(u64, u64)> =
-        groups.iter().copied().filter(|(first, last)| first < last).collect();
-    assert_eq!(stored.iter().map(|&(last, first, _)| (first, last)).collect::<Vec<_>>(), several);
-    assert!(several.len() < groups.len());
-
-    let mut txn = books.store().write().unwrap();
-    txn.raw_put_audit_commit(batch.1, None).unwrap();
-    txn.commit().unwrap();
+    let restore = |seq: u64| {
+        let mut txn = books.store().write().unwrap();
+        let bytes = encode_record(RecordKind::Audit, &rows[seq as usize - 1]);
+        txn.raw_overwrite("audit", seq, &bytes).unwrap();
+        txn.commit().unwrap();
+    };
+    without_hash(batch.1);
     let found = problems(&books);
-    assert!(
-        found
-            .iter()
-            .any(|text| text.contains(&format!("audit {}", batch.0))
-                && text.contains("in no commit")),
-        "{found:?}"
-    );
-    assert!(books.audit_log(None).is_err());
-
-    // The row back, one entry short: the last entry of the batch is in no commit.
-    let hash = rows[batch.1 as usize - 1].hash;
-    let mut txn = books.store().write().unwrap();
-    txn.raw_put_audit_commit(batch.1 - 1, Some((batch.0, hash))).unwrap();
-    txn.commit().unwrap();
-    let found = problems(&books);
-    assert!(
-        found
-            .iter()
-            .any(|text| text.contains(&format!("audit {}", batch.1))
-                && text.contains("in no commit")),
-        "{found:?}"
-    );
-    let mut txn = books.store().write().unwrap();
-    txn.raw_put_audit_commit(batch.1 - 1, None).unwrap();
-    txn.raw_put_audit_commit(batch.1, Some((batch.0, hash))).unwrap();
-    txn.commit().unwrap();
+    let joined = format!("its commit ({} to {})", batch.0, next.1);
+    assert!(found.iter().any(|text| text.contains(&joined)), "{found:?}");
+    restore(batch.1);
     assert!(books.verify().unwrap().is_clean());
 
-    // A row that starts one entry early overlaps the commit before (the charge's: its command
-    // and a transition).
-    assert_eq!(groups[at - 1], (batch.0 - 2, batch.0 - 1));
-    let mut txn = books.store().write().unwrap();
-    txn.raw_put_audit_commit(batch.1, Some((batch.0 - 1, hash))).unwrap();
-    txn.commit().unwrap();
+    let head = rows.last().unwrap().record.seq;
+    without_hash(head);
+    let error = books.audit_log(None).unwrap_err().to_string();
+    assert!(error.contains(&format!("corrupted audit record at key {head}")), "{error}");
     let found = problems(&books);
-    assert!(found.iter().any(|text| text.contains("after one to")), "{found:?}");
-    // One that ends one entry late takes in the next commit's entry: a commit of one entry,
-    // which keeps its own hash (record version 4) and has no row.
-    assert_eq!(groups[at + 1], (batch.1 + 1, batch.1 + 1));
-    let mut txn = books.store().write().unwrap();
-    txn.raw_put_audit_commit(batch.1, None).unwrap();
-    txn.raw_put_audit_commit(batch.1 + 1, Some((batch.0, hash))).unwrap();
-    txn.commit().unwrap();
-    let found = problems(&books);
-    assert!(
-        found.iter().any(|text| text.contains(&format!("audit {}", batch.1 + 1))
-            && text.contains("record version 4 or older in a commit")),
-        "{found:?}"
-    );
+    assert!(found.iter().any(|text| text.contains("last entry is lost")), "{found:?}");
+    restore(head);
+    assert!(books.verify().unwrap().is_clean());
 }
 
 /// Format 9: a retried command replays from its own audit entry alone. The previous hash,

@@ -51,7 +51,7 @@ pub(super) fn encode_linked(kind: RecordKind, entry: &AuditEntry) -> Vec<u8> {
 
 /// The audit entry record of `record` and `replay` at record version 5 (format 10), as
 /// `codec::encode` of its [`CommittedAuditEntryRow`] writes it: the form of an entry appended,
-/// whose hash is its commit's, kept once in `audit_commits`.
+/// whose hash is its commit's, kept once, in the commit's last entry.
 ///
 /// # Panics
 ///
