@@ -1116,7 +1116,14 @@ pub trait Reads: TableAccess {
             return Ok(cached);
         }
         let head = self.read_table(Audit, |audit| {
-            let Some(seq) = audit.last_seq()? else { return Ok(None) };
+            let Some((seq, bytes)) = audit.last_entry()? else { return Ok(None) };
+            // The last entry keeps its hash (a commit's last entry does): the head needs
+            // nothing else. One of version 5 has its commit's last entry lost: the read of it
+            // says so.
+            let (entry, prev_hash) = decode_entry(seq, &bytes)?;
+            if prev_hash != PrevHash::OfCommit {
+                return Ok(Some(AuditHead { seq, hash: entry.hash }));
+            }
             let last = audit_entries(audit, None, seq, 1)?;
             Ok(last.first().map(|entry| AuditHead { seq, hash: entry.hash }))
         })?;
@@ -1658,8 +1665,8 @@ pub(crate) trait ReadAudit {
     /// The entries from `from` on, in order, each passed to `each` with its bytes while it
     /// says to go on.
     fn each_from(&self, from: u64, each: &mut EachEntry<'_>) -> Result<(), StorageError>;
-    /// The last entry's sequence.
-    fn last_seq(&self) -> Result<Option<u64>, StorageError>;
+    /// The last entry: its sequence and bytes.
+    fn last_entry(&self) -> Result<Option<(u64, Vec<u8>)>, StorageError>;
 }
 
 impl<T: ReadableTable<u64, &'static [u8]>> ReadAudit for T {
@@ -1683,8 +1690,9 @@ impl<T: ReadableTable<u64, &'static [u8]>> ReadAudit for T {
         Ok(())
     }
 
-    fn last_seq(&self) -> Result<Option<u64>, StorageError> {
-        Ok(ReadableTable::last(self).map_err(from_redb)?.map(|(key, _)| key.value()))
+    fn last_entry(&self) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
+        let last = ReadableTable::last(self).map_err(from_redb)?;
+        Ok(last.map(|(key, bytes)| (key.value(), bytes.value().to_vec())))
     }
 }
 

@@ -185,6 +185,10 @@ pub(crate) struct AuditGroup {
     pub(crate) first: u64,
     /// The last one's sequence.
     pub(crate) last: u64,
+    /// The last one's record as written (version 5), which the commit writes again with the
+    /// hash ([`crate::rows::case::seal_audit_entry`]), and where the hash goes in it.
+    pub(crate) last_bytes: Vec<u8>,
+    pub(crate) hash_at: usize,
     pub(crate) hasher: crate::chain::GroupHasher,
 }
 

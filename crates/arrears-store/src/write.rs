@@ -992,7 +992,8 @@ impl WriteTxn {
             },
         };
         let record = arrears_core::case::AuditRecord { seq, recorded_at, account, kind, prev_hash };
-        let bytes = crate::rows::case::encode_committed_audit_entry(&record, replay.as_ref());
+        let (bytes, hash_at) =
+            crate::rows::case::encode_committed_audit_entry_at(&record, replay.as_ref());
         let replaced = self.write_table(Audit, |table| {
             Ok(table.insert(seq, bytes.as_slice()).map_err(from_redb)?.is_some())
         })?;
@@ -1003,9 +1004,13 @@ impl WriteTxn {
         let group = self.audit_group.get_or_insert_with(|| crate::txn::AuditGroup {
             first: seq,
             last: seq,
+            last_bytes: Vec::new(),
+            hash_at: 0,
             hasher: crate::chain::GroupHasher::new(prev_hash),
         });
         group.last = seq;
+        group.last_bytes = bytes;
+        group.hash_at = hash_at;
         group.hasher.add(&record);
         Ok(record)
     }
@@ -1017,19 +1022,9 @@ impl WriteTxn {
     pub(crate) fn seal_audit_group(&mut self) -> Result<(), StorageError> {
         let Some(group) = self.audit_group.take() else { return Ok(()) };
         let hash = group.hasher.hash();
-        let seq = group.last;
+        let sealed = crate::rows::case::seal_audit_entry(&group.last_bytes, group.hash_at, &hash);
         self.write_table(Audit, |table| {
-            let bytes = table.get(seq).map_err(from_redb)?.map(|bytes| bytes.value().to_vec());
-            let bytes =
-                bytes.ok_or(StorageError::Dangling { table: "audit", key: seq.to_string() })?;
-            let corrupted =
-                |reason| StorageError::Corrupted { table: "audit", key: seq.to_string(), reason };
-            let (mut entry, _) = crate::rows::case::decode_audit_entry(RecordKind::Audit, &bytes)
-                .map_err(corrupted)?;
-            entry.record.prev_hash = group.hasher.prev();
-            entry.hash = hash;
-            let sealed = encode_record(RecordKind::Audit, &entry);
-            table.insert(seq, sealed.as_slice()).map_err(from_redb)?;
+            table.insert(group.last, sealed.as_slice()).map_err(from_redb)?;
             Ok(())
         })
     }

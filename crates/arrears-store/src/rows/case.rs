@@ -40,11 +40,27 @@ pub(crate) fn encode_audit_entry(kind: crate::RecordKind, entry: &crate::AuditEn
 /// Encodes an appended audit entry (record version 5, format 10: [`CommittedAuditEntryRow`]):
 /// the record without its previous hash and with no hash of its own, both its commit's, which
 /// its commit's last entry keeps (written again at version 4 when the commit's hash is known).
+#[cfg(any(test, feature = "fault-injection"))]
 pub(crate) fn encode_committed_audit_entry(
     record: &AuditRecord,
     replay: Option<&crate::IdempotencyRecord>,
 ) -> Vec<u8> {
+    self::entry::encode_committed(crate::RecordKind::Audit, record, replay).0
+}
+
+/// [`encode_committed_audit_entry`], and the offset where [`seal_audit_entry`] puts the hash.
+pub(crate) fn encode_committed_audit_entry_at(
+    record: &AuditRecord,
+    replay: Option<&crate::IdempotencyRecord>,
+) -> (Vec<u8>, usize) {
     self::entry::encode_committed(crate::RecordKind::Audit, record, replay)
+}
+
+/// The entry of version 5 `committed` (from [`encode_committed_audit_entry_at`], which gave
+/// `hash_at`) as its commit's last entry keeps it: at version 4, with `hash` (what
+/// [`encode_audit_entry`] writes of the entry with that hash), without decoding it.
+pub(crate) fn seal_audit_entry(committed: &[u8], hash_at: usize, hash: &[u8; 32]) -> Vec<u8> {
+    self::entry::seal(committed, hash_at, hash)
 }
 
 /// The stored form of `arrears_core::case::CollectionCase`.

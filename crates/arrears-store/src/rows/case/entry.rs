@@ -60,21 +60,40 @@ pub(super) fn encode_committed(
     kind: RecordKind,
     record: &AuditRecord,
     replay: Option<&IdempotencyRecord>,
-) -> Vec<u8> {
-    crate::rows::bytes::encode_at(kind, AUDIT_COMMITTED_VERSION, |out| {
-        out.audit_entry(record, None, replay);
-    })
+) -> (Vec<u8>, usize) {
+    let mut hash_at = 0;
+    let bytes = crate::rows::bytes::encode_at(kind, AUDIT_COMMITTED_VERSION, |out| {
+        hash_at = out.audit_entry(record, None, replay);
+    });
+    (bytes, hash_at)
+}
+
+/// The record of version 4 ([`encode_linked`]) of the entry whose record of version 5
+/// ([`encode_committed`]) is `committed`, with `hash`: the same fields with the hash at
+/// `hash_at`, where [`encode_committed`] said it goes, without decoding the entry.
+pub(super) fn seal(committed: &[u8], hash_at: usize, hash: &[u8; 32]) -> Vec<u8> {
+    debug_assert_eq!(committed.first(), Some(&AUDIT_COMMITTED_VERSION));
+    let body_end = committed.len() - 4;
+    let mut bytes = Vec::with_capacity(committed.len() + hash.len());
+    bytes.push(AUDIT_LINKED_VERSION);
+    bytes.extend_from_slice(&committed[1..hash_at]);
+    bytes.extend_from_slice(hash);
+    bytes.extend_from_slice(&committed[hash_at..body_end]);
+    let checksum = crate::codec::crc32(&bytes);
+    bytes.extend_from_slice(&checksum.to_le_bytes());
+    bytes
 }
 
 impl Out {
     /// The fields of [`LinkedAuditEntryRow`] (with `hash`) or of [`CommittedAuditEntryRow`]
-    /// (without), in their order.
+    /// (without), in their order. Returns the offset, in the record, where the hash is or
+    /// would be.
     fn audit_entry(
         &mut self,
         record: &AuditRecord,
         hash: Option<&[u8; 32]>,
         replay: Option<&IdempotencyRecord>,
-    ) {
+    ) -> usize {
         // Destructured without `..`: a field added to the record fails to compile here, as it
         // does in the row's conversion. The previous hash is not written (record versions 4
         // and 5): it is the hash of the entry before, or of the commit before.
@@ -86,6 +105,7 @@ impl Out {
             self.unsigned(account.0);
         }
         write_kind(self, kind);
+        let hash_at = self.buffer().len();
         if let Some(hash) = hash {
             self.array(hash);
         }
@@ -94,6 +114,7 @@ impl Out {
             self.byte_seq(command);
             self.byte_seq(result);
         }
+        hash_at
     }
 }
 

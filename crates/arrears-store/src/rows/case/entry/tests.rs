@@ -67,9 +67,14 @@ proptest! {
     #[test]
     fn the_hand_written_committed_bytes_are_the_rows_bytes(entry in arb_entry()) {
         let row_bytes = encode(KIND, &CommittedAuditEntryRow::of(&entry));
-        let written = super::encode_committed(KIND, &entry.record, entry.replay.as_ref());
+        let (written, hash_at) = super::encode_committed(KIND, &entry.record, entry.replay.as_ref());
         prop_assert_eq!(&written, &row_bytes);
         prop_assert_eq!(written[0], AUDIT_COMMITTED_VERSION);
+        // Sealed with its hash, it is the entry written whole (version 4).
+        prop_assert_eq!(
+            super::seal(&written, hash_at, &entry.hash),
+            super::encode_linked(KIND, &entry)
+        );
         // The bytes keep neither hash: decoded, both are zeros until the store's read fills
         // in its commit's.
         let (mut decoded, prev_hash) = decode_audit_entry(KIND, &row_bytes).unwrap();
