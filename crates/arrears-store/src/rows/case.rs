@@ -621,17 +621,8 @@ impl CommittedAuditEntryRow {
     /// The entry, with zeros for both hashes until the reader sets them.
     fn into_entry(self) -> AuditEntry {
         let CommittedAuditEntryRow { seq, recorded_at, account, kind, replay } = self;
-        AuditEntry {
-            record: AuditRecord {
-                seq,
-                recorded_at: Stored::from_row(recorded_at),
-                account: Stored::from_row(account),
-                kind: Stored::from_row(kind),
-                prev_hash: [0; 32],
-            },
-            hash: [0; 32],
-            replay,
-        }
+        let linked = LinkedAuditEntryRow { seq, recorded_at, account, kind, hash: [0; 32], replay };
+        linked.into_entry([0; 32])
     }
 }
 
