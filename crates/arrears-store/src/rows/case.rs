@@ -26,7 +26,7 @@ mod entry;
 /// Encodes `entry` whole, its own hash kept, as its audit entry record: the bytes of
 /// `codec::encode(kind, &LinkedAuditEntryRow::of(entry))` (record version 4), written by hand
 /// ([`entry`]) without building the row. The form of an entry a migration or a test rewrites;
-/// an entry appended is written at version 5 ([`encode_committed_audit_entry`]). In
+/// an entry appended is written at version 5 ([`encode_committed_audit_entry_at`]). In
 /// [`crate::rows::with_strings`] mode, whose text instants only format 1 wrote, by serde in
 /// format 1's form ([`AuditEntryRow`], with the previous hash), which `codec::encode_format_1`
 /// completes with version byte 1.
@@ -48,7 +48,8 @@ pub(crate) fn encode_committed_audit_entry(
     self::entry::encode_committed(crate::RecordKind::Audit, record, replay).0
 }
 
-/// [`encode_committed_audit_entry`], and the offset where [`seal_audit_entry`] puts the hash.
+/// The bytes of an appended audit entry (record version 5, [`CommittedAuditEntryRow`]), and
+/// the offset where [`seal_audit_entry`] puts the hash.
 pub(crate) fn encode_committed_audit_entry_at(
     record: &AuditRecord,
     replay: Option<&crate::IdempotencyRecord>,
