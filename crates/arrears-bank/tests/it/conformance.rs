@@ -1,0 +1,309 @@
+//! Conformance with the published layouts: statement files written from the ISO 20022 camt.053
+//! message definitions (001.06 and 001.10), the SWIFT MT940 field specifications (FIN blocks,
+//! `:61:` subfields, German `:86:` subfields) and the AEB Norma 43 record layout, with the
+//! variants banks send (CRLF, trailing blanks trimmed, Latin-1, several accounts, reversals,
+//! batches, 0 and 3 decimal currencies), and bad files whose errors must say what and where.
+
+use arrears_bank::{parse, Direction, Format, FormatChoice, Problem, StatementError};
+use arrears_core::money::Currency;
+
+use super::*;
+
+/// One line as text: every field the parser fills, so that a test compares them all at once.
+fn describe(line: &arrears_bank::StatementLine) -> String {
+    let direction = match line.direction {
+        Direction::Credit => "C",
+        Direction::Debit => "D",
+    };
+    let field = |name: &str, value: &Option<String>| match value {
+        Some(value) => format!(" {name}={value}"),
+        None => String::new(),
+    };
+    format!(
+        "{} {}/{} {direction}{} ref={}{}{}{}{}{}{}{}{}",
+        line.location.line,
+        line.booking_on,
+        line.value_on,
+        line.amount_minor,
+        line.bank_reference,
+        if line.is_reversal { " reversal" } else { "" },
+        field("code", &line.transaction_code),
+        field("e2e", &line.end_to_end_id),
+        field("name", &line.payer_name),
+        field("account", &line.payer_account),
+        field("cref", &line.creditor_reference),
+        field("return", &line.return_reason),
+        field("rmt", &line.remittance_unstructured),
+    )
+}
+
+fn describe_all(statement: &Statement) -> Vec<String> {
+    statement.lines.iter().map(describe).collect()
+}
+
+/// Parses text, detecting the format.
+fn parse_text(name: &str, text: &str) -> Result<Vec<Statement>, StatementError> {
+    parse(name, text.as_bytes(), FormatChoice::Auto, None)
+}
+
+/// Parses a data file with `from` replaced by `to` (the replacement must apply).
+fn variant(name: &str, from: &str, to: &str) -> Result<Vec<Statement>, StatementError> {
+    let bytes = data(name);
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.contains(from), "{name} lacks {from:?}");
+    parse_text(name, &text.replacen(from, to, 1))
+}
+
+// camt.053 ---------------------------------------------------------------------------------
+
+const CAMT_V10: &str = "camt053_v10_batch_reversal.xml";
+
+#[test]
+fn camt053_v10_batch_reversal_pending_entry_and_fee() {
+    let statements = read(CAMT_V10);
+    assert_eq!(statements.len(), 1);
+    let statement = &statements[0];
+    assert_eq!(statement.format, Format::Camt053);
+    assert_eq!(statement.message_id.as_deref(), Some("COBA-053-20261203-01"));
+    assert_eq!(statement.statement_id.as_deref(), Some("2026-12-03-337"));
+    assert_eq!(statement.account, "DE89370400440532013000");
+    assert_eq!(statement.currency, Currency::EUR);
+    assert_eq!(
+        (statement.opening_balance_minor, statement.closing_balance_minor),
+        (Some(100_000), Some(225_015))
+    );
+    assert_eq!(
+        describe_all(statement),
+        [
+            "137 2026-12-03/2026-12-04 C100000 ref=COBA-TX-0001-1 code=PMNT/RCDT/ESCT \
+             e2e=INV-2026-0042 name=Muster AG account=DE44500105175407324931 \
+             rmt=Rechnung INV-2026-0042 Kunde 7781",
+            "166 2026-12-03/2026-12-04 C40050 ref=COBA-20261203-0001/2 code=PMNT/RCDT/ESCT \
+             name=Beispiel KG cref=RF18539007547034",
+            "193 2026-12-03/2026-12-04 C10000 ref=COBA-20261203-0001/3 code=PMNT/RCDT/ESCT",
+            "199 2026-12-03/2026-12-01 D25000 ref=0002 reversal code=PMNT/RDDT/UPDD \
+             e2e=E2E-OLD-7 return=MD06",
+            "247 2026-12-03/2026-12-03 D35 ref=COBA-FEE-0003 code=NCHG",
+        ]
+    );
+    assert_eq!(
+        statement.lines[0].location.element.as_deref(),
+        Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[1]")
+    );
+    assert_eq!(
+        statement.lines[4].location.element.as_deref(),
+        Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[4]")
+    );
+}
+
+#[test]
+fn camt053_v06_jpy_amounts_without_decimals_text_status_and_other_account_id() {
+    let statement = &read("camt053_v06_jpy_no_decimals.xml")[0];
+    assert_eq!((statement.account.as_str(), statement.currency), ("1234567", Currency::JPY));
+    assert_eq!(
+        (statement.opening_balance_minor, statement.closing_balance_minor),
+        (Some(0), Some(147_500))
+    );
+    assert_eq!(
+        describe_all(statement),
+        [
+            "11 2026-12-03/2026-12-03 C150000 ref=MZ2026120300001 name=YAMADA SHOJI KK \
+             account=0012345 rmt=INV 88",
+            "20 2026-12-03/2026-12-03 D2500 ref=MZ2026120300002",
+        ]
+    );
+}
+
+#[test]
+fn camt_bad_amounts_dates_and_currencies_name_the_element() {
+    let jpy = "camt053_v06_jpy_no_decimals.xml";
+    let error = variant(jpy, ">150000<", ">150000.5<").unwrap_err();
+    assert_eq!(error.at.line, 12, "{error}");
+    assert_eq!(error.at.element.as_deref(), Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/Amt"));
+    assert!(
+        matches!(&error.problem, Problem::FinerThanMinorUnit { found, minor_units: 0, .. }
+            if found == "150000.5"),
+        "{error}"
+    );
+
+    let error = variant(CAMT_V10, ">1000<", ">1,000<").unwrap_err();
+    assert_eq!(
+        error.at.element.as_deref(),
+        Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[1]/Amt")
+    );
+    assert_eq!(error.at.line, 142, "{error}");
+    assert!(matches!(&error.problem, Problem::BadAmount { found, .. } if found == "1,000"));
+
+    let error =
+        variant(CAMT_V10, "<Amt Ccy=\"EUR\">400.50", "<Amt Ccy=\"USD\">400.50").unwrap_err();
+    assert_eq!(error.at.line, 170, "{error}");
+    assert!(
+        matches!(&error.problem, Problem::CurrencyMismatch { expected: Currency::EUR, found }
+            if found == "USD"),
+        "{error}"
+    );
+
+    let error =
+        variant(CAMT_V10, "2026-12-03T09:30:00+01:00", "2026-02-30T09:30:00+01:00").unwrap_err();
+    assert_eq!(error.at.element.as_deref(), Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/BookgDt"));
+    assert!(matches!(error.problem, Problem::BadDate { .. }), "{error}");
+
+    // The batch's transactions must add up to the entry.
+    let error = variant(CAMT_V10, ">100.0<", ">100.01<").unwrap_err();
+    assert_eq!(error.at.element.as_deref(), Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]"));
+    assert!(
+        matches!(
+            error.problem,
+            Problem::TotalMismatch { declared_minor: 150_050, summed_minor: 150_051, .. }
+        ),
+        "{error}"
+    );
+
+    // An interim balance is no closing balance: without CLBD the statement is refused.
+    let error = variant(CAMT_V10, "<Cd>CLBD</Cd>", "<Cd>ITBD</Cd>").unwrap_err();
+    assert!(
+        matches!(error.problem, Problem::Missing { what: "Bal CLBD (closing balance)" }),
+        "{error}"
+    );
+}
+
+#[test]
+fn camt_truncated_file_is_refused_at_its_end() {
+    let text = String::from_utf8(data(CAMT_V10)).unwrap();
+    let cut: String = text.lines().take(150).map(|line| format!("{line}\n")).collect();
+    let error = parse_text(CAMT_V10, &cut).unwrap_err();
+    assert_eq!(error.at.line, 151, "{error}");
+    assert!(matches!(error.problem, Problem::UnexpectedEnd { .. }), "{error}");
+}
+
+// MT940 ------------------------------------------------------------------------------------
+
+const MT940_FIN: &str = "mt940_swift_fin_crlf.sta";
+
+/// The MT940 example of the crate's docs with one field replaced.
+fn mt940_with(from: &str, to: &str) -> StatementError {
+    let text = ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR10,00\n\
+                :61:2612011201C5,00NTRFNONREF//R1\n:86:INV 42\n:62F:C261201EUR15,00\n";
+    assert!(text.contains(from), "{from:?}");
+    parse_text("bad.sta", &text.replacen(from, to, 1)).expect_err("the broken file was accepted")
+}
+
+#[test]
+fn mt940_malformed_fields_are_refused_with_their_line() {
+    let error = mt940_with("C5,00NTRF", "C5.00NTRF");
+    assert_eq!(error.at.line, 5, "{error}");
+    assert!(matches!(error.problem, Problem::Malformed { what: ":61: statement line", .. }));
+
+    let error = mt940_with("C5,00NTRF", "C5,005NTRF");
+    assert_eq!(error.at.line, 5, "{error}");
+    assert!(
+        matches!(&error.problem, Problem::FinerThanMinorUnit { found, .. } if found == "5,005"),
+        "{error}"
+    );
+
+    let error = mt940_with("C5,00NTRF", "X5,00NTRF");
+    assert!(matches!(error.problem, Problem::Malformed { expected: "a mark C, D, RC or RD", .. }));
+
+    let error = mt940_with(":61:261201", ":61:261301");
+    assert!(matches!(error.problem, Problem::BadDate { what: "value date", .. }), "{error}");
+
+    let error = mt940_with("EUR15,00", "EUR15,0O");
+    assert_eq!(error.at.line, 7, "{error}");
+    assert!(matches!(error.problem, Problem::BadAmount { .. }), "{error}");
+
+    let error = mt940_with("C5,00NTRF", "C6,00NTRF");
+    assert_eq!(error.at.line, 7, "{error}");
+    assert!(matches!(error.problem, Problem::BalanceMismatch { .. }), "{error}");
+
+    let error = mt940_with("C261201EUR15,00", "C261201USD15,00");
+    assert!(matches!(error.problem, Problem::CurrencyMismatch { .. }), "{error}");
+}
+
+#[test]
+fn mt940_truncated_file_ends_inside_a_statement() {
+    let text = String::from_utf8(data(MT940_FIN)).unwrap();
+    let cut: String = text.split_inclusive('\n').take(28).collect();
+    let error = parse_text(MT940_FIN, &cut).unwrap_err();
+    assert_eq!(error.at.line, 28, "{error}");
+    assert!(matches!(error.problem, Problem::UnexpectedEnd { .. }), "{error}");
+}
+
+// Norma 43 ---------------------------------------------------------------------------------
+
+const N43_TRIMMED: &str = "n43_trimmed_latin1.n43";
+
+/// The trimmed Norma 43 file with its record at `line` replaced.
+fn n43_with_record(line: usize, record: &str) -> StatementError {
+    let text = crate::data(N43_TRIMMED);
+    let mut records: Vec<Vec<u8>> = text.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    records[line - 1] = format!("{record}\r").into_bytes();
+    let bytes = records.join(&b'\n');
+    parse(N43_TRIMMED, &bytes, FormatChoice::Auto, None).expect_err("the broken file was accepted")
+}
+
+#[test]
+fn norma43_record_33_totals_that_do_not_match_the_movements() {
+    let record_33 = |debit_count: &str, debit_total: &str, credit_total: &str, closing: &str| {
+        format!("33210004180200051332{debit_count}{debit_total}00002{credit_total}2{closing}978")
+    };
+    let error = n43_with_record(
+        8,
+        &record_33("00001", "00000000001250", "00000000250049", "00000000348800"),
+    );
+    assert_eq!(error.at.line, 8, "{error}");
+    assert_eq!(
+        error.problem,
+        Problem::TotalMismatch {
+            what: "record 33 credit total",
+            declared_minor: 250_049,
+            summed_minor: 250_050
+        }
+    );
+    let error = n43_with_record(
+        8,
+        &record_33("00002", "00000000001250", "00000000250050", "00000000348800"),
+    );
+    assert_eq!(
+        error.problem,
+        Problem::CountMismatch { what: "record 33 debit count", declared: 2, counted: 1 }
+    );
+    let error = n43_with_record(
+        8,
+        &record_33("00001", "00000000001250", "00000000250050", "00000000348900"),
+    );
+    assert_eq!(error.at.line, 8, "{error}");
+    assert!(
+        matches!(
+            error.problem,
+            Problem::BalanceMismatch { computed_minor: 348_800, closing_minor: 348_900, .. }
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn norma43_malformed_amount_truncated_record_and_truncated_file() {
+    let error = n43_with_record(5, "22    041826120326120317011100000000001Z50");
+    assert_eq!(error.at.line, 5, "{error}");
+    assert!(
+        matches!(&error.problem, Problem::BadAmount { what: "movement amount", found } if found == "00000000001Z50"),
+        "{error}"
+    );
+    let error = n43_with_record(5, "22    04182612032612031701110000000");
+    assert_eq!(error.at.line, 5, "{error}");
+    assert_eq!(
+        error.problem,
+        Problem::TruncatedRecord { record: "22".to_owned(), length: 35, needed: 42 }
+    );
+    let error = n43_with_record(12, "88999999999999999999000012");
+    assert_eq!(
+        error.problem,
+        Problem::CountMismatch { what: "record 88 record count", declared: 12, counted: 11 }
+    );
+
+    let text = crate::data(N43_TRIMMED);
+    let cut: Vec<u8> = text.split_inclusive(|&b| b == b'\n').take(9).flatten().copied().collect();
+    let error = parse(N43_TRIMMED, &cut, FormatChoice::Auto, None).unwrap_err();
+    assert_eq!(error.at.line, 9, "{error}");
+    assert_eq!(error.problem, Problem::UnexpectedEnd { what: "record 33 (end of account)" });
+}
