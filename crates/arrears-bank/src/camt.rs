@@ -228,9 +228,11 @@ impl LineCounter {
 
 /// The message element and which format it is, its namespace version checked.
 fn message(root: &Node) -> Result<(&Node, Format), Failure> {
+    // Only namespace declarations: `xsi:schemaLocation` also starts with the namespace.
     let namespace = root
         .attributes
         .iter()
+        .filter(|(key, _)| key == "xmlns" || key.starts_with("xmlns:"))
         .map(|(_, value)| value.as_str())
         .find(|value| value.starts_with("urn:iso:std:iso:20022:tech:xsd:"));
     let unsupported = |namespace: &str| {

@@ -97,6 +97,31 @@ fn camt053_v10_batch_reversal_pending_entry_and_fee() {
 }
 
 #[test]
+fn camt053_schema_location_written_before_the_namespace_declaration() {
+    // Attribute order is free in XML; some banks write `xsi:schemaLocation` (whose value also
+    // starts with the ISO namespace) before `xmlns`.
+    let header = "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.10\" \
+                  xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+                  xsi:schemaLocation=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.10 \
+                  camt.053.001.10.xsd\">";
+    let reordered = "<Document xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" \
+                     xsi:schemaLocation=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.10 \
+                     camt.053.001.10.xsd\" \
+                     xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.10\">";
+    let statements = variant(CAMT_V10, header, reordered).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements[0].lines.len(), 5);
+    // The version is still checked from the namespace declaration itself.
+    let error = variant(CAMT_V10, header, &reordered.replace("001.10\">", "001.99\">"))
+        .expect_err("camt.053.001.99 was accepted");
+    assert!(
+        matches!(&error.problem, Problem::UnsupportedVersion { namespace }
+            if namespace == "urn:iso:std:iso:20022:tech:xsd:camt.053.001.99"),
+        "{error}"
+    );
+    assert_eq!(error.at.line, 2, "{error}");
+}
+
+#[test]
 fn camt053_v06_jpy_amounts_without_decimals_text_status_and_other_account_id() {
     let statement = &read("camt053_v06_jpy_no_decimals.xml")[0];
     assert_eq!((statement.account.as_str(), statement.currency), ("1234567", Currency::JPY));
