@@ -345,6 +345,20 @@ fn direction(node: &Node) -> Result<Direction, Failure> {
     }
 }
 
+/// `RvslInd`, an `xs:boolean`: `true` or `1`, `false` or `0`; absent is not a reversal.
+fn reversal(entry: &Node) -> Result<bool, Failure> {
+    let Some(indicator) = entry.child("RvslInd") else { return Ok(false) };
+    match indicator.text.trim() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        found => Err(indicator.fail(Problem::Malformed {
+            what: "RvslInd",
+            found: found.to_owned(),
+            expected: "true, false, 1 or 0",
+        })),
+    }
+}
+
 fn date_at(node: &Node, path: &str) -> Result<Option<chrono::NaiveDate>, Failure> {
     let Some(date) = node.find(path) else { return Ok(None) };
     let text = date.text_at("Dt").or_else(|| date.text_at("DtTm")).unwrap_or_default();
@@ -376,7 +390,7 @@ fn entry_lines(
         payer_name: None,
         payer_account: None,
         return_reason: None,
-        is_reversal: entry.text_at("RvslInd").as_deref() == Some("true"),
+        is_reversal: reversal(entry)?,
         end_to_end_id: None,
         transaction_code: entry.find("BkTxCd").and_then(transaction_code),
     };

@@ -122,6 +122,29 @@ fn camt053_schema_location_written_before_the_namespace_declaration() {
 }
 
 #[test]
+fn camt053_reversal_indicator_as_xml_boolean_1() {
+    // RvslInd is an xs:boolean: `1` and `true` both mean a reversal, `0` and `false` not.
+    let reversal = |indicator: &str| {
+        let statements = variant(
+            CAMT_V10,
+            "<RvslInd>true</RvslInd>",
+            &format!("<RvslInd>{indicator}</RvslInd>"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        statements[0].lines[3].is_reversal
+    };
+    assert!(reversal("1"));
+    assert!(reversal(" true "));
+    assert!(!reversal("0"));
+    assert!(!reversal("false"));
+    let error = variant(CAMT_V10, "<RvslInd>true</RvslInd>", "<RvslInd>yes</RvslInd>")
+        .expect_err("RvslInd yes was accepted");
+    assert_eq!(error.at.line, 203, "{error}");
+    assert_eq!(error.at.element.as_deref(), Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[2]/RvslInd"));
+    assert!(matches!(error.problem, Problem::Malformed { what: "RvslInd", .. }), "{error}");
+}
+
+#[test]
 fn camt053_v06_jpy_amounts_without_decimals_text_status_and_other_account_id() {
     let statement = &read("camt053_v06_jpy_no_decimals.xml")[0];
     assert_eq!((statement.account.as_str(), statement.currency), ("1234567", Currency::JPY));
