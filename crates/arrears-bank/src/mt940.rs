@@ -4,8 +4,8 @@
 //! A message runs from `:20:` (transaction reference) through `:25:` (account), `:28C:`
 //! (statement number), `:60F:`/`:60M:` (opening balance), repeated `:61:` (statement line)
 //! each optionally followed by `:86:` (information to the account owner, several lines), to
-//! `:62F:`/`:62M:` (closing balance). SWIFT blocks (`{1:...}{4:` ... `-}`) are accepted
-//! around the text block. A file may hold several messages; each is one [`Statement`].
+//! `:62F:`/`:62M:` (closing balance). SWIFT blocks (`{1:...}{4:` ... `-}`, the trailer
+//! `{5:...}` after `-}` on the same line or the next) are accepted around the text block. A file may hold several messages; each is one [`Statement`].
 //!
 //! `:61:` is `6!n[4!n]2a[1!a]15d1!a3!c16x[//16x]` and a second line `[34x]`: value date
 //! `YYMMDD`, optional entry date `MMDD`, mark `C`, `D`, `RC` (reversal of a credit, booked as
@@ -62,7 +62,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
     Ok(statements)
 }
 
-/// Splits the text into tagged fields, dropping SWIFT block headers and the `-}` trailer.
+/// Splits the text into tagged fields, dropping blank lines, SWIFT block headers and the `-}`
+/// end of block 4 with any trailer block after it.
 fn fields(text: &str) -> Result<Vec<Field>, Failure> {
     let mut fields: Vec<Field> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
@@ -71,7 +72,13 @@ fn fields(text: &str) -> Result<Vec<Field>, Failure> {
         if let Some(start) = line.find("{4:") {
             line = &line[start + 3..];
         }
-        if line.is_empty() || line.starts_with('{') || line == "-}" || line == "-" {
+        // `-}` ends block 4 and may carry the trailer block on the same line (`-}{5:...}`).
+        let trimmed = line.trim_end();
+        if trimmed.is_empty()
+            || line.starts_with('{')
+            || trimmed.starts_with("-}")
+            || trimmed == "-"
+        {
             continue;
         }
         if let Some((tag, rest)) = tag_of(line) {

@@ -237,6 +237,19 @@ fn mt940_with(from: &str, to: &str) -> StatementError {
 }
 
 #[test]
+fn mt940_block_5_trailer_right_after_the_closing_balance() {
+    // A FIN message ends block 4 with `-}` and may carry the trailer block on the same line.
+    let text =
+        "{1:F01BANKDEFFAXXX0000000000}{2:O9401200261201BANKDEFFAXXX00000000002612011200N}{4:\r\n\
+                :20:S1\r\n:25:DE89370400440532013000\r\n:28C:1/1\r\n:60F:C261201EUR10,00\r\n\
+                :61:261201C5,00NTRFNONREF//R1\r\n:62F:C261201EUR15,00\r\n\
+                -}{5:{MAC:00000000}{CHK:1A2B3C4D5E6F}}\r\n";
+    let statements = parse_text("fin.sta", text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements[0].closing_balance_minor, Some(1_500));
+    assert_eq!(describe_all(&statements[0]), ["6 2026-12-01/2026-12-01 C500 ref=R1 code=NTRF"]);
+}
+
+#[test]
 fn mt940_malformed_fields_are_refused_with_their_line() {
     let error = mt940_with("C5,00NTRF", "C5.00NTRF");
     assert_eq!(error.at.line, 5, "{error}");
