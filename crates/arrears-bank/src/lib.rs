@@ -196,8 +196,8 @@ pub struct StatementLine {
     pub return_reason: Option<String>,
     /// The bank marks this line as a reversal (camt `RvslInd`, MT940 `RC`/`RD`).
     pub is_reversal: bool,
-    /// The payer's own reference, carried end to end (camt `Refs/EndToEndId` unless
-    /// `NOTPROVIDED`, MT940 `/EREF/` or `EREF+`); often an invoice number.
+    /// The payer's own reference, carried end to end (camt `Refs/EndToEndId`, MT940 `/EREF/`
+    /// or `EREF+`; never the SEPA placeholder `NOTPROVIDED`); often an invoice number.
     pub end_to_end_id: Option<String>,
     /// The bank's transaction code: camt `BkTxCd` as `Domain/Family/SubFamily` (or its
     /// proprietary code), MT940 the `:61:` transaction type (`NTRF`, `NCHG`...), Norma 43 the

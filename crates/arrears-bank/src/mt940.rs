@@ -351,7 +351,7 @@ fn german(joined: &str, line: &mut StatementLine) {
 }
 
 /// The value of `EREF+` in German SEPA remittance text, up to the next `XXXX+` keyword
-/// (`SVWZ+`, `KREF+`, `MREF+`...).
+/// (`SVWZ+`, `KREF+`, `MREF+`...); none for `NOTPROVIDED`.
 fn sepa_eref(text: &str) -> Option<String> {
     let start = text.find("EREF+")? + "EREF+".len();
     let rest = &text[start..];
@@ -362,8 +362,11 @@ fn sepa_eref(text: &str) -> Option<String> {
         })
         .unwrap_or(rest.len());
     let value = rest[..end].trim();
-    (!value.is_empty()).then(|| value.to_owned())
+    (!value.is_empty() && value != NOT_PROVIDED).then(|| value.to_owned())
 }
+
+/// The SEPA placeholder for a missing end-to-end id, which is no reference.
+const NOT_PROVIDED: &str = "NOTPROVIDED";
 
 /// The SEPA codes read from `:86:`; others (`/BIC/`, `/TRTP/`...) are skipped.
 const SLASH_CODES: &[&str] = &[
@@ -424,7 +427,7 @@ fn slash_codes(joined: &str, line: &mut StatementLine) -> bool {
     line.payer_account = value("IBAN").or(counterparty_account);
     line.creditor_reference = value("CDTRREF");
     line.return_reason = value("RTRN");
-    line.end_to_end_id = value("EREF");
+    line.end_to_end_id = value("EREF").filter(|id| id != NOT_PROVIDED);
     true
 }
 

@@ -250,6 +250,64 @@ fn mt940_block_5_trailer_right_after_the_closing_balance() {
 }
 
 #[test]
+fn mt940_end_to_end_notprovided_is_no_reference() {
+    // As in camt, `NOTPROVIDED` is the SEPA placeholder for a missing end-to-end id.
+    let statements = read(MT940_FIN);
+    assert_eq!(statements[1].lines[0].end_to_end_id, None);
+    let german = ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR10,00\n\
+                  :61:261201C5,00NTRFNONREF//R1\n\
+                  :86:166?00SEPA-GUTSCHRIFT?20EREF+NOTPROVIDED?21SVWZ+INV 42?32ACME\n\
+                  :62F:C261201EUR15,00\n";
+    let line = &parse_text("de.sta", german).unwrap()[0].lines[0];
+    assert_eq!(line.end_to_end_id, None);
+    assert_eq!(line.remittance_unstructured.as_deref(), Some("EREF+NOTPROVIDEDSVWZ+INV 42"));
+}
+
+#[test]
+fn mt940_swift_fin_blocks_crlf_two_accounts_reversals_and_german_86() {
+    let statements = read(MT940_FIN);
+    assert_eq!(statements.len(), 2);
+    let (eur, kwd) = (&statements[0], &statements[1]);
+    assert_eq!(eur.format, Format::Mt940);
+    assert_eq!(
+        (eur.message_id.as_deref(), eur.statement_id.as_deref(), eur.account.as_str()),
+        (Some("STARTUMS"), Some("00337/001"), "37040044/0532013000")
+    );
+    assert_eq!(
+        (eur.currency, eur.opening_balance_minor, eur.closing_balance_minor),
+        (Currency::EUR, Some(100_000), Some(225_015))
+    );
+    assert_eq!(
+        describe_all(eur),
+        [
+            "6 2026-12-03/2026-12-03 C150050 ref=COBA000001 code=NTRF e2e=INV-2026-0042 \
+             name=Muster AG account=DE44500105175407324931 \
+             rmt=EREF+INV-2026-0042SVWZ+Rechnung INV-2026-0042 Kunde 7781",
+            "10 2026-12-03/2026-12-03 D25000 ref=COBA000002 reversal code=NDDT e2e=E2E-OLD-7 \
+             name=Beispiel KG rmt=EREF+E2E-OLD-7SVWZ+Rueckgabe MD06",
+            "13 2026-12-03/2026-12-03 D35 ref=STARTUMS/00337/001/3 code=NCHG",
+        ]
+    );
+    assert_eq!(
+        (kwd.account.as_str(), kwd.currency, kwd.statement_id.as_deref()),
+        ("KW81CBKU0000000000001234560101", Currency::KWD, Some("912/1"))
+    );
+    assert_eq!(
+        (kwd.opening_balance_minor, kwd.closing_balance_minor),
+        (Some(-10_500), Some(244_625))
+    );
+    assert_eq!(
+        describe_all(kwd),
+        [
+            "25 2026-12-03/2026-12-03 C250125 ref=NBK-TX-77001 code=NTRF name=Al Salem Trading \
+             rmt=INV 5521",
+            "27 2026-12-03/2026-12-03 C5000 ref=NBK-TX-77003 reversal code=NMSC \
+             rmt=REVERSAL OF CHARGE OCT 2026",
+        ]
+    );
+}
+
+#[test]
 fn mt940_malformed_fields_are_refused_with_their_line() {
     let error = mt940_with("C5,00NTRF", "C5.00NTRF");
     assert_eq!(error.at.line, 5, "{error}");
