@@ -19,6 +19,9 @@
 //!   88 itself nor the optional file header `00`: entity 3-6, date 7-12, that some banks send
 //!   first).
 //!
+//! A record may come with its trailing blanks trimmed (many banks and tools do): it reads as
+//! if padded to 80 characters, as long as its mandatory fields are there.
+//!
 //! The statement's account is the IBAN computed from entity, office and number (with the CCC
 //! control digits); the statement id keeps the 18 digits as given.
 //!
@@ -78,8 +81,10 @@ impl Record {
         Location::line(self.line)
     }
 
-    /// Positions `first..=last`, 1-based as in the layout.
+    /// Positions `first..=last`, 1-based as in the layout; a record whose trailing blanks
+    /// were trimmed gives what it has of the field (blanks are no content).
     fn field(&self, first: usize, last: usize) -> String {
+        let last = last.min(self.chars.len());
         self.chars.get(first - 1..last).map_or_else(String::new, |chars| chars.iter().collect())
     }
 

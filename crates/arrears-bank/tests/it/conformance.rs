@@ -361,6 +361,55 @@ fn n43_with_record(line: usize, record: &str) -> StatementError {
 }
 
 #[test]
+fn norma43_records_with_trailing_blanks_trimmed_latin1_crlf_two_accounts() {
+    let statements = read(N43_TRIMMED);
+    assert_eq!(statements.len(), 2);
+    let (first, overdrawn) = (&statements[0], &statements[1]);
+    assert_eq!(first.format, Format::Norma43);
+    assert_eq!(first.account, "ES9121000418450200051332");
+    assert_eq!(first.statement_id.as_deref(), Some("210004180200051332/2026-12-01"));
+    assert_eq!(
+        (first.currency, first.opening_balance_minor, first.closing_balance_minor),
+        (Currency::EUR, Some(100_000), Some(348_800))
+    );
+    assert_eq!(
+        describe_all(first),
+        [
+            "2 2026-12-02/2026-12-02 C150050 \
+             ref=210004180200051332/261202/02015/0000000042/000000000042/FACTURA 42 \
+             code=02/015 rmt=TRANSFERENCIA DE MU\u{d1}OZ Y C\u{cd}A FRA 42 RF18539007547034 \
+             ORDENANTE: JOS\u{c9} IB\u{c1}\u{d1}EZ",
+            "5 2026-12-03/2026-12-03 D1250 ref=210004180200051332/261203/17011/// code=17/011",
+            "6 2026-12-05/2026-12-06 C100000 \
+             ref=210004180200051332/261205/02015/0000000043/000000000043/ code=02/015",
+        ]
+    );
+    assert_eq!(overdrawn.statement_id.as_deref(), Some("210004180200099999/2026-12-01"));
+    assert_eq!(
+        (overdrawn.opening_balance_minor, overdrawn.closing_balance_minor),
+        (Some(-5_000), Some(3_000))
+    );
+    assert_eq!(
+        describe_all(overdrawn),
+        ["10 2026-12-10/2026-12-10 C8000 \
+          ref=210004180200099999/261210/02015/0000000077/000000000077/ code=02/015"]
+    );
+    // The same file with every record padded to 80 characters reads the same.
+    let padded: Vec<u8> = crate::data(N43_TRIMMED)
+        .split(|&b| b == b'\n')
+        .filter(|record| !record.is_empty())
+        .flat_map(|record| {
+            let record = record.strip_suffix(b"\r").unwrap_or(record);
+            let mut record = record.to_vec();
+            record.resize(80, b' ');
+            record.extend_from_slice(b"\r\n");
+            record
+        })
+        .collect();
+    assert_eq!(parse(N43_TRIMMED, &padded, FormatChoice::Auto, None).unwrap(), statements);
+}
+
+#[test]
 fn norma43_record_33_totals_that_do_not_match_the_movements() {
     let record_33 = |debit_count: &str, debit_total: &str, credit_total: &str, closing: &str| {
         format!("33210004180200051332{debit_count}{debit_total}00002{credit_total}2{closing}978")
