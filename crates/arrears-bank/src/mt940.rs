@@ -133,7 +133,7 @@ fn statement(fields: Vec<Field>) -> Result<Statement, Failure> {
         lines: Vec::new(),
         last_was_line: false,
     };
-    for field in &fields[1..] {
+    for (index, field) in fields.iter().enumerate().skip(1) {
         let was_line = std::mem::replace(&mut message.last_was_line, false);
         match field.tag.as_str() {
             "25" => message.account = Some(field.value.trim().to_owned()),
@@ -162,12 +162,28 @@ fn statement(fields: Vec<Field>) -> Result<Statement, Failure> {
                     information(&field.value, line);
                 }
             }
-            "62F" | "62M" => return close(message, field),
+            "62F" | "62M" => {
+                let statement = close(message, field)?;
+                after_close(&fields[index + 1..])?;
+                return Ok(statement);
+            }
             _ => {}
         }
     }
     let end = fields.last().map_or(first.at(), Field::at);
     Err((end, Problem::UnexpectedEnd { what: ":62F: or :62M: (closing balance)" }))
+}
+
+/// Only `:64:`, `:65:` and `:86:` may follow the closing balance: any other field (a `:61:`,
+/// or the `:25:` of a next message whose `:20:` is missing) would otherwise be dropped.
+fn after_close(rest: &[Field]) -> Result<(), Failure> {
+    match rest.iter().find(|field| !matches!(field.tag.as_str(), "64" | "65" | "86")) {
+        Some(field) => Err(field.fail(Problem::Unexpected {
+            found: format!("field :{}: after the closing balance", field.tag),
+            expected: "only :64:, :65: or :86: after :62F: or :62M:, or :20: to start a message",
+        })),
+        None => Ok(()),
+    }
 }
 
 /// Ends a message at its closing balance: the currency and balance checks.

@@ -339,6 +339,35 @@ fn mt940_malformed_fields_are_refused_with_their_line() {
 }
 
 #[test]
+fn mt940_fields_after_the_closing_balance_are_refused_not_dropped() {
+    // A second message that lost its `:20:` must not vanish behind the first one's `:62F:`.
+    let text = ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR10,00\n\
+                :61:261201C5,00NTRFNONREF//R1\n:62F:C261201EUR15,00\n:64:C261201EUR15,00\n\
+                :86:end of statement 1\n\
+                :25:DE89370400440532013000\n:28C:2/1\n:60F:C261202EUR15,00\n\
+                :61:261202C7,00NTRFNONREF//R2\n:62F:C261202EUR22,00\n";
+    let error = parse_text("lost20.sta", text).expect_err("a message without :20: was dropped");
+    assert_eq!(error.at.line, 9, "{error}");
+    assert!(
+        matches!(&error.problem, Problem::Unexpected { found, .. }
+            if found == "field :25: after the closing balance"),
+        "{error}"
+    );
+    // With its `:20:` the same file is two statements.
+    let whole = text.replacen(
+        ":25:DE89370400440532013000\n:28C:2/1",
+        ":20:S2\n:25:DE89370400440532013000\n:28C:2/1",
+        1,
+    );
+    let statements = parse_text("two.sta", &whole).unwrap();
+    assert_eq!(statements.len(), 2);
+    assert_eq!(statements[1].lines[0].bank_reference, "R2");
+    let error =
+        mt940_with(":62F:C261201EUR15,00\n", ":62F:C261201EUR15,00\n:61:261201C1,00NTRFX\n");
+    assert_eq!(error.at.line, 8, "{error}");
+}
+
+#[test]
 fn mt940_truncated_file_ends_inside_a_statement() {
     let text = String::from_utf8(data(MT940_FIN)).unwrap();
     let cut: String = text.split_inclusive('\n').take(28).collect();
