@@ -15,7 +15,8 @@
 //! `/k` for the k-th transaction of a batch); else the `EndToEndId` unless `NOTPROVIDED`.
 //!
 //! Checks: every `Amt` in the statement's currency (`Acct/Ccy`, else the first balance's);
-//! camt.053's opening (`OPBD`, else `PRCD`) plus entries equals its closing (`CLBD`);
+//! camt.053's opening (`OPBD`, else `PRCD`, else a page's first `ITBD`) plus entries equals
+//! its closing (`CLBD`, else a page's last `ITBD`);
 //! `TxsSummry` entry counts and credit and debit sums when present.
 
 use arrears_core::money::Currency;
@@ -530,10 +531,16 @@ fn summary_checks(
 }
 
 /// camt.053's opening and closing balances and the balance check.
+///
+/// A page of a paginated statement has interim booked balances (`ITBD`) where the statement
+/// has none of its own: the first page `OPBD` and an `ITBD`, a middle page two `ITBD`s, the
+/// last page an `ITBD` and `CLBD`. So without `OPBD` or `PRCD` the first `ITBD` opens, and
+/// without `CLBD` the last other `ITBD` closes; the balance check holds either way.
 fn balances(node: &Node, statement: &mut Statement, entries: Totals) -> Result<(), Failure> {
     let currency = statement.currency;
     let mut opening = None;
     let mut closing = None;
+    let mut interim = Vec::new();
     for balance in node.all("Bal") {
         let code = balance
             .text_at("Tp/CdOrPrtry/Cd")
@@ -551,14 +558,17 @@ fn balances(node: &Node, statement: &mut Statement, entries: Totals) -> Result<(
             "OPBD" => opening = Some(signed()?),
             "PRCD" if opening.is_none() => opening = Some(signed()?),
             "CLBD" => closing = Some((signed()?, balance.at())),
+            "ITBD" => interim.push((signed()?, balance.at())),
             _ => {}
         }
     }
-    let opening = opening.ok_or_else(|| {
-        node.fail(Problem::Missing { what: "Bal OPBD or PRCD (opening balance)" })
+    let mut interim = interim.into_iter();
+    let opening = opening.or_else(|| interim.next().map(|(minor, _)| minor)).ok_or_else(|| {
+        node.fail(Problem::Missing { what: "Bal OPBD, PRCD or ITBD (opening balance)" })
     })?;
-    let (closing, at) = closing
-        .ok_or_else(|| node.fail(Problem::Missing { what: "Bal CLBD (closing balance)" }))?;
+    let (closing, at) = closing.or_else(|| interim.next_back()).ok_or_else(|| {
+        node.fail(Problem::Missing { what: "Bal CLBD or ITBD (closing balance)" })
+    })?;
     check::balance(currency, opening, entries, closing, &at)?;
     statement.opening_balance_minor = Some(opening);
     statement.closing_balance_minor = Some(closing);

@@ -102,7 +102,7 @@ fn camt_currency_minor_unit_date_and_version_checks() {
     let error = broken("camt053_v02_batch.xml", "camt.053.001.02", "camt.053.001.01");
     assert!(matches!(error.problem, Problem::UnsupportedVersion { .. }), "{error}");
     let error = broken("camt053_v02_batch.xml", "<Cd>CLBD</Cd>", "<Cd>CLAV</Cd>");
-    assert_eq!(error.problem, Problem::Missing { what: "Bal CLBD (closing balance)" });
+    assert_eq!(error.problem, Problem::Missing { what: "Bal CLBD or ITBD (closing balance)" });
     let error = broken("camt054_v04_clp.xml", "<Ccy>CLP</Ccy>", "<Ccy>XXX</Ccy>");
     assert_eq!(error.problem, Problem::UnknownCurrency { code: "XXX".to_owned() });
 }

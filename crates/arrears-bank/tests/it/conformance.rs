@@ -207,12 +207,83 @@ fn camt_bad_amounts_dates_and_currencies_name_the_element() {
         "{error}"
     );
 
-    // An interim balance is no closing balance: without CLBD the statement is refused.
-    let error = variant(CAMT_V10, "<Cd>CLBD</Cd>", "<Cd>ITBD</Cd>").unwrap_err();
+    // Without CLBD the last interim balance closes, and must hold: here the first ITBD
+    // (2500.50) is a snapshot, the closing one is the CLBD turned into ITBD.
+    let statements = variant(CAMT_V10, "<Cd>CLBD</Cd>", "<Cd>ITBD</Cd>").unwrap();
+    assert_eq!(statements[0].closing_balance_minor, Some(225_015));
+    let error = variant(CAMT_V10, "<Cd>CLBD</Cd>", "<Cd>CLAV</Cd>").unwrap_err();
+    assert_eq!(error.at.element.as_deref(), Some("Document/BkToCstmrStmt/Stmt[1]/Bal[2]"));
     assert!(
-        matches!(error.problem, Problem::Missing { what: "Bal CLBD (closing balance)" }),
+        matches!(error.problem, Problem::BalanceMismatch { closing_minor: 250_050, .. }),
         "{error}"
     );
+}
+
+/// One page of a paginated camt.053.001.08: its balances (code, amount) and entries (credit
+/// or debit, amount, reference), in that order.
+fn camt_page(
+    page: u32,
+    last: bool,
+    balances: &[(&str, &str)],
+    entries: &[(&str, &str, &str)],
+) -> String {
+    let balances: String = balances
+        .iter()
+        .map(|(code, amount)| {
+            format!(
+                "<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">{amount}</Amt>\
+                 <CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-12-03</Dt></Dt></Bal>\n"
+            )
+        })
+        .collect();
+    let entries: String = entries
+        .iter()
+        .map(|(indicator, amount, reference)| {
+            format!(
+                "<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>{indicator}</CdtDbtInd>\
+                 <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+                 <AcctSvcrRef>{reference}</AcctSvcrRef></Ntry>\n"
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\">\n<BkToCstmrStmt>\n\
+         <GrpHdr><MsgId>PAGED-{page}</MsgId><CreDtTm>2026-12-04T06:00:00</CreDtTm>\
+         <MsgPgntn><PgNb>{page}</PgNb><LastPgInd>{last}</LastPgInd></MsgPgntn></GrpHdr>\n\
+         <Stmt><Id>STMT-337</Id><StmtPgntn><PgNb>{page}</PgNb><LastPgInd>{last}</LastPgInd>\
+         </StmtPgntn>\n<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>\n\
+         {balances}{entries}</Stmt>\n</BkToCstmrStmt>\n</Document>\n"
+    )
+}
+
+#[test]
+fn camt053_paginated_statement_pages_balance_on_their_interim_balances() {
+    let balances = |text: &str| {
+        let statement = &parse_text("page.xml", text).unwrap_or_else(|e| panic!("{e}"))[0];
+        (statement.opening_balance_minor, statement.closing_balance_minor, statement.lines.len())
+    };
+    let first =
+        camt_page(1, false, &[("OPBD", "100.00"), ("ITBD", "150.00")], &[("CRDT", "50.00", "P1")]);
+    assert_eq!(balances(&first), (Some(10_000), Some(15_000), 1));
+    let middle =
+        camt_page(2, false, &[("ITBD", "150.00"), ("ITBD", "120.00")], &[("DBIT", "30.00", "P2")]);
+    assert_eq!(balances(&middle), (Some(15_000), Some(12_000), 1));
+    let last =
+        camt_page(3, true, &[("ITBD", "120.00"), ("CLBD", "130.00")], &[("CRDT", "10.00", "P3")]);
+    assert_eq!(balances(&last), (Some(12_000), Some(13_000), 1));
+
+    // One interim balance cannot both open and close a page.
+    let alone = camt_page(2, false, &[("ITBD", "150.00")], &[]);
+    let error = parse_text("page.xml", &alone).unwrap_err();
+    assert_eq!(error.problem, Problem::Missing { what: "Bal CLBD or ITBD (closing balance)" });
+    assert_eq!(error.at.element.as_deref(), Some("Document/BkToCstmrStmt/Stmt[1]"));
+    // Interim balances in the wrong order fail the balance check at the closing one.
+    let swapped =
+        camt_page(2, false, &[("ITBD", "120.00"), ("ITBD", "150.00")], &[("DBIT", "30.00", "P2")]);
+    let error = parse_text("page.xml", &swapped).unwrap_err();
+    assert_eq!(error.at.element.as_deref(), Some("Document/BkToCstmrStmt/Stmt[1]/Bal[2]"));
+    assert!(matches!(error.problem, Problem::BalanceMismatch { .. }), "{error}");
 }
 
 #[test]
