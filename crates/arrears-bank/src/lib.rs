@@ -181,7 +181,8 @@ pub struct StatementLine {
     /// Credit or debit, as booked (a reversal of a credit is a debit).
     pub direction: Direction,
     /// The bank's unique reference of the movement, the key of idempotent import. Which field
-    /// it comes from depends on the format; see docs/CASH.md "Statement formats".
+    /// it comes from depends on the format; see docs/CASH.md "Statement formats". Unique
+    /// within the file: a reference that repeats gets `#2`, `#3`... on its repeats.
     pub bank_reference: String,
     /// Free-text remittance information (camt `Ustrd`, MT940 `:86:`, Norma 43 records 23).
     pub remittance_unstructured: Option<String>,
@@ -262,7 +263,39 @@ pub fn parse(
     if statements.is_empty() {
         return Err(fail(Location::line(1), Problem::Empty));
     }
+    let mut statements = statements;
+    unique_references(&mut statements);
     Ok(statements)
+}
+
+/// Makes every line's bank reference unique within the file: a repeat gets `#2`, `#3`... (a
+/// suffix no other line of the file has). Two lines of one file are two movements, and the
+/// engine keys a line on its reference; a fallback such as the MT940 owner's reference or
+/// the camt `EndToEndId` can repeat (two instalments citing one invoice).
+fn unique_references(statements: &mut [Statement]) {
+    use std::collections::{HashMap, HashSet};
+    let given: HashSet<String> = statements
+        .iter()
+        .flat_map(|statement| &statement.lines)
+        .map(|line| line.bank_reference.clone())
+        .collect();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut repeats: HashMap<String, u32> = HashMap::new();
+    for line in statements.iter_mut().flat_map(|statement| &mut statement.lines) {
+        if seen.insert(line.bank_reference.clone()) {
+            continue;
+        }
+        let count = repeats.entry(line.bank_reference.clone()).or_insert(1);
+        let unique = loop {
+            *count += 1;
+            let candidate = format!("{}#{count}", line.bank_reference);
+            if !given.contains(&candidate) && !seen.contains(&candidate) {
+                break candidate;
+            }
+        };
+        seen.insert(unique.clone());
+        line.bank_reference = unique;
+    }
 }
 
 /// Detects the format of a file by its content, or `None` when nothing matches.

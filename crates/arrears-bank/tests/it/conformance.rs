@@ -439,6 +439,27 @@ fn mt940_fields_after_the_closing_balance_are_refused_not_dropped() {
 }
 
 #[test]
+fn mt940_lines_without_bank_reference_citing_one_owner_reference_stay_two_lines() {
+    // Two instalments paying one invoice: no `//` bank reference, the same owner's reference.
+    let text = ":20:S1\n:25:DE89370400440532013000\n:28C:7/1\n:60F:C261201EUR0,00\n\
+                :61:261201C5,00NTRFINV42\n:61:261201C5,00NTRFINV42\n:61:261201C1,00NTRFINV42#2\n\
+                :62F:C261201EUR11,00\n";
+    let statements = parse_text("owner.sta", text).unwrap();
+    let references: Vec<&str> =
+        statements[0].lines.iter().map(|line| line.bank_reference.as_str()).collect();
+    assert_eq!(references, ["INV42", "INV42#3", "INV42#2"]);
+}
+
+#[test]
+fn camt_repeated_references_across_the_file_are_made_unique() {
+    let jpy = "camt053_v06_jpy_no_decimals.xml";
+    let statements = variant(jpy, "MZ2026120300002", "MZ2026120300001").unwrap();
+    let references: Vec<&str> =
+        statements[0].lines.iter().map(|line| line.bank_reference.as_str()).collect();
+    assert_eq!(references, ["MZ2026120300001", "MZ2026120300001#2"]);
+}
+
+#[test]
 fn mt940_truncated_file_ends_inside_a_statement() {
     let text = String::from_utf8(data(MT940_FIN)).unwrap();
     let cut: String = text.split_inclusive('\n').take(28).collect();
