@@ -8,6 +8,9 @@
 //! `Dbtr/Nm` up to 001.07 and `Dbtr/Pty/Nm` after; a transaction's amount is
 //! `TxDtls/AmtDtls/TxAmt/Amt` in 001.02 and also `TxDtls/Amt` after.
 //!
+//! The `Document` may be the root or sit in an envelope (SWIFT's `Envelope` with the business
+//! application header `AppHdr` beside it).
+//!
 //! Only booked entries (`Sts` `BOOK`) become lines; pending and information entries are
 //! skipped. An entry with several `TxDtls` (a batch) gives one line per transaction, whose
 //! amounts must add up to the entry's. [`crate::StatementLine::bank_reference`] is the
@@ -227,8 +230,18 @@ impl LineCounter {
     }
 }
 
+/// The element holding the message: the root `Document`, or a `Document` inside an envelope
+/// (SWIFT's, with the business application header `AppHdr` beside it, or a bank's own).
+fn document(node: &Node) -> Option<&Node> {
+    if node.child("BkToCstmrStmt").is_some() || node.child("BkToCstmrDbtCdtNtfctn").is_some() {
+        return Some(node);
+    }
+    node.children.iter().find_map(document)
+}
+
 /// The message element and which format it is, its namespace version checked.
-fn message(root: &Node) -> Result<(&Node, Format), Failure> {
+fn message(top: &Node) -> Result<(&Node, Format), Failure> {
+    let root = document(top).unwrap_or(top);
     // Only namespace declarations: `xsi:schemaLocation` also starts with the namespace.
     let namespace = root
         .attributes

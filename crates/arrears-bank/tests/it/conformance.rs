@@ -163,6 +163,34 @@ fn camt053_v06_jpy_amounts_without_decimals_text_status_and_other_account_id() {
 }
 
 #[test]
+fn camt053_document_in_an_envelope_with_a_business_application_header() {
+    let text = String::from_utf8(data("camt053_v06_jpy_no_decimals.xml")).unwrap();
+    let (declaration, document) = text.split_once('\n').unwrap();
+    let wrapped = format!(
+        "{declaration}\n<Envelope xmlns=\"urn:swift:xsd:envelope\">\n\
+         <AppHdr xmlns=\"urn:iso:std:iso:20022:tech:xsd:head.001.001.02\"><Fr><FIId><FinInstnId>\
+         <BICFI>MHCBJPJTXXX</BICFI></FinInstnId></FIId></Fr><To><FIId><FinInstnId>\
+         <BICFI>ACMEJPJTXXX</BICFI></FinInstnId></FIId></To><BizMsgIdr>MIZU0000012345</BizMsgIdr>\
+         <MsgDefIdr>camt.053.001.06</MsgDefIdr><CreDt>2026-12-04T08:00:00+09:00</CreDt></AppHdr>\n\
+         {document}</Envelope>\n"
+    );
+    let statements = parse_text("enveloped.xml", &wrapped).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements[0].lines.len(), 2);
+    assert_eq!(statements[0].closing_balance_minor, Some(147_500));
+    assert_eq!(
+        statements[0].lines[0].location.element.as_deref(),
+        Some("Envelope/Document/BkToCstmrStmt/Stmt[1]/Ntry[1]")
+    );
+    assert_eq!(statements[0].lines[0].location.line, 13);
+    // The version of the enveloped document is still checked.
+    let error =
+        parse_text("enveloped.xml", &wrapped.replace("camt.053.001.06\">", "camt.053.001.01\">"))
+            .unwrap_err();
+    assert!(matches!(error.problem, Problem::UnsupportedVersion { .. }), "{error}");
+    assert_eq!(error.at.element.as_deref(), Some("Envelope/Document"));
+}
+
+#[test]
 fn camt_bad_amounts_dates_and_currencies_name_the_element() {
     let jpy = "camt053_v06_jpy_no_decimals.xml";
     let error = variant(jpy, ">150000<", ">150000.5<").unwrap_err();
