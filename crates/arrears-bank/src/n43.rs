@@ -363,9 +363,25 @@ impl Reader {
             return Err(record.fail(Problem::Unexpected { found, expected: "a record 22 first" }));
         }
         // The equivalent is in the original currency and is not a movement of the account:
-        // only its form is checked.
-        let original = record.currency(5)?;
-        record.amount(8, 21, original, "equivalent amount")?;
+        // only its form is checked. The original currency may be any (a payment from Sweden
+        // or Morocco), not only those of the Arrears table that a statement may be kept in.
+        let digits = |text: &str, length: usize| {
+            text.len() == length && text.bytes().all(|byte| byte.is_ascii_digit())
+        };
+        let original = record.field(5, 7);
+        if !digits(&original, 3) {
+            return Err(record.fail(Problem::Malformed {
+                what: "record 24 original currency",
+                found: original,
+                expected: "an ISO 4217 numeric code of 3 digits",
+            }));
+        }
+        let amount = record.field(8, 21);
+        if !digits(&amount, 14) {
+            return Err(
+                record.fail(Problem::BadAmount { what: "equivalent amount", found: amount })
+            );
+        }
         Ok(())
     }
 

@@ -559,6 +559,37 @@ fn norma43_records_with_trailing_blanks_trimmed_latin1_crlf_two_accounts() {
 }
 
 #[test]
+fn norma43_equivalence_in_a_currency_outside_the_arrears_table() {
+    // Record 24 gives the movement's amount in its original currency, which may be any:
+    // 752 is SEK, 504 MAD.
+    for numeric in ["752", "504"] {
+        let text = crate::data(N43_TRIMMED);
+        let mut records: Vec<Vec<u8>> = text.split(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+        records[6] = format!("2401{numeric}00000000108000\r").into_bytes();
+        let statements = parse(N43_TRIMMED, &records.join(&b'\n'), FormatChoice::Auto, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(statements[0].lines.len(), 3);
+    }
+    let error = n43_with_record(7, "2401SEK00000000108000");
+    assert_eq!(error.at.line, 7, "{error}");
+    assert!(
+        matches!(&error.problem, Problem::Malformed { what: "record 24 original currency", found, .. }
+            if found == "SEK"),
+        "{error}"
+    );
+    let error = n43_with_record(7, "2401752000000001080");
+    assert_eq!(
+        error.problem,
+        Problem::TruncatedRecord { record: "24".to_owned(), length: 19, needed: 21 }
+    );
+    let error = n43_with_record(7, "24017520000000010800O");
+    assert!(
+        matches!(error.problem, Problem::BadAmount { what: "equivalent amount", .. }),
+        "{error}"
+    );
+}
+
+#[test]
 fn norma43_record_33_totals_that_do_not_match_the_movements() {
     let record_33 = |debit_count: &str, debit_total: &str, credit_total: &str, closing: &str| {
         format!("33210004180200051332{debit_count}{debit_total}00002{credit_total}2{closing}978")
