@@ -5,7 +5,8 @@
 //! (statement number), `:60F:`/`:60M:` (opening balance), repeated `:61:` (statement line)
 //! each optionally followed by `:86:` (information to the account owner, several lines), to
 //! `:62F:`/`:62M:` (closing balance). SWIFT blocks (`{1:...}{4:` ... `-}`, the trailer
-//! `{5:...}` after `-}` on the same line or the next) are accepted around the text block. A file may hold several messages; each is one [`Statement`].
+//! `{5:...}` after `-}` on the same line or the next) are accepted around the text block. A
+//! file may hold several messages; each is one [`Statement`].
 //!
 //! `:61:` is `6!n[4!n]2a[1!a]15d1!a3!c16x[//16x]` and a second line `[34x]`: value date
 //! `YYMMDD`, optional entry date `MMDD`, mark `C`, `D`, `RC` (reversal of a credit, booked as
