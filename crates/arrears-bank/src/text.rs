@@ -4,9 +4,22 @@ use chrono::NaiveDate;
 
 use crate::error::Problem;
 
+/// The DOS end-of-file byte (Ctrl-Z) that some banks' systems still write after the last
+/// line of a Norma 43 or MT940 file.
+const DOS_END_OF_FILE: u8 = 0x1a;
+
 /// Decodes a file's bytes: UTF-8 when valid (a leading BOM dropped), else ISO-8859-1, the
-/// encoding of most Norma 43 and MT940 files from Spanish and German banks.
+/// encoding of most Norma 43 and MT940 files from Spanish and German banks. A DOS end-of-file
+/// byte after the last line (Ctrl-Z, with only line ends after it) is no content and is
+/// dropped; anywhere else it stays, for the format's checks to refuse.
 pub(crate) fn decode(bytes: &[u8]) -> String {
+    let bytes = match bytes.iter().rposition(|&byte| byte == DOS_END_OF_FILE) {
+        Some(at) if bytes[at + 1..].iter().all(|&byte| matches!(byte, b'\r' | b'\n')) => {
+            let before = bytes[..at].iter().rposition(|&byte| byte != DOS_END_OF_FILE);
+            &bytes[..before.map_or(0, |last| last + 1)]
+        }
+        _ => bytes,
+    };
     match std::str::from_utf8(bytes) {
         Ok(text) => text.trim_start_matches('\u{feff}').to_owned(),
         Err(_) => bytes.iter().map(|&byte| char::from(byte)).collect(),

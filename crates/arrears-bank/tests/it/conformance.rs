@@ -655,3 +655,30 @@ fn norma43_malformed_amount_truncated_record_and_truncated_file() {
     assert_eq!(error.at.line, 9, "{error}");
     assert_eq!(error.problem, Problem::UnexpectedEnd { what: "record 33 (end of account)" });
 }
+
+/// Some banks' systems end a Norma 43 or MT940 file with the DOS end-of-file byte (Ctrl-Z,
+/// 0x1A), with or without a line end after it: the file reads as without it. A Ctrl-Z with
+/// records after it is refused at its line, as any other stray byte.
+#[test]
+fn a_dos_end_of_file_byte_after_the_last_record_is_no_content() {
+    let n43 = crate::data(N43_TRIMMED);
+    let expected = read(N43_TRIMMED);
+    for tail in [&b"\x1a"[..], b"\x1a\r\n", b"\x1a\x1a"] {
+        let mut bytes = n43.clone();
+        bytes.extend_from_slice(tail);
+        assert_eq!(parse(N43_TRIMMED, &bytes, FormatChoice::Auto, None).unwrap(), expected);
+    }
+    let mt940 = crate::data("mt940_swift_fin_crlf.sta");
+    let mut bytes = mt940.clone();
+    bytes.push(0x1a);
+    assert_eq!(
+        parse("mt940_swift_fin_crlf.sta", &bytes, FormatChoice::Auto, None).unwrap(),
+        read("mt940_swift_fin_crlf.sta")
+    );
+
+    let at = n43.windows(3).position(|window| window == b"\n33").map(|at| at + 1);
+    let mut inside = n43.clone();
+    inside.insert(at.expect("a record 33"), 0x1a);
+    let error = parse(N43_TRIMMED, &inside, FormatChoice::Auto, None).unwrap_err();
+    assert_ne!(error.at.line, 0, "{error}");
+}
