@@ -316,7 +316,9 @@ pub fn detect(bytes: &[u8], has_mapping: bool) -> Option<Format> {
         }
         return None;
     }
-    if trimmed.starts_with("{1:") || trimmed.lines().any(|line| line.starts_with(":20:")) {
+    if trimmed.starts_with("{1:")
+        || trimmed.split(['\n', '\r']).any(|line| line.starts_with(":20:"))
+    {
         return Some(Format::Mt940);
     }
     let first = trimmed.lines().next().unwrap_or("").as_bytes();

@@ -5,8 +5,10 @@
 //! (statement number), `:60F:`/`:60M:` (opening balance), repeated `:61:` (statement line)
 //! each optionally followed by `:86:` (information to the account owner, several lines), to
 //! `:62F:`/`:62M:` (closing balance). SWIFT blocks (`{1:...}{4:` ... `-}`, the trailer
-//! `{5:...}` after `-}` on the same line or the next) are accepted around the text block. A
-//! file may hold several messages; each is one [`Statement`].
+//! `{5:...}` after `-}` on the same line or the next) are accepted around the text block, and
+//! so are a bank's header lines before the first `:20:` (ABN AMRO's BIC and `940` lines,
+//! Rabobank's `:940:`). Lines end in LF, CRLF or CR alone. A file may hold several messages;
+//! each is one [`Statement`].
 //!
 //! `:61:` is `6!n[4!n]2a[1!a]15d1!a3!c16x[//16x]` and a second line `[34x]`: value date
 //! `YYMMDD`, optional entry date `MMDD`, mark `C`, `D`, `RC` (reversal of a credit, booked as
@@ -48,6 +50,9 @@ impl Field {
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
     let text = decode(bytes);
+    // Line ends: LF, CRLF, or CR alone (old systems' exports).
+    let text =
+        if text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n") } else { text };
     let fields = fields(&text)?;
     let mut statements = Vec::new();
     let mut message: Vec<Field> = Vec::new();
@@ -63,8 +68,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
     Ok(statements)
 }
 
-/// Splits the text into tagged fields, dropping blank lines, SWIFT block headers and the `-}`
-/// end of block 4 with any trailer block after it.
+/// Splits the text into tagged fields, dropping blank lines, SWIFT block headers, the `-}`
+/// end of block 4 with any trailer block after it, and a bank's header lines before the first
+/// field (ABN AMRO's `ABNANL2A` / `940` / `ABNANL2A`, Rabobank's `:940:`).
 fn fields(text: &str) -> Result<Vec<Field>, Failure> {
     let mut fields: Vec<Field> = Vec::new();
     for (index, raw) in text.lines().enumerate() {
@@ -87,7 +93,7 @@ fn fields(text: &str) -> Result<Vec<Field>, Failure> {
         } else if let Some(field) = fields.last_mut() {
             field.value.push('\n');
             field.value.push_str(line);
-        } else {
+        } else if !is_header(trimmed) {
             let found = format!("text {line:?} before the first field");
             return Err((
                 Location::line(number),
@@ -96,6 +102,15 @@ fn fields(text: &str) -> Result<Vec<Field>, Failure> {
         }
     }
     Ok(fields)
+}
+
+/// A bank's header line before the first field: the message type (`940`, Rabobank's `:940:`)
+/// or a BIC (ABN AMRO writes `ABNANL2A`, `940`, `ABNANL2A` before `:20:`).
+fn is_header(line: &str) -> bool {
+    let is_bic = (line.len() == 8 || line.len() == 11)
+        && line.bytes().take(6).all(|byte| byte.is_ascii_uppercase())
+        && line.bytes().skip(6).all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit());
+    matches!(line, "940" | ":940:" | "MT940") || is_bic
 }
 
 /// `:61:rest` gives `("61", "rest")`: a tag is two digits and an optional letter.

@@ -682,3 +682,31 @@ fn a_dos_end_of_file_byte_after_the_last_record_is_no_content() {
     let error = parse(N43_TRIMMED, &inside, FormatChoice::Auto, None).unwrap_err();
     assert_ne!(error.at.line, 0, "{error}");
 }
+
+/// Dutch banks' exports: ABN AMRO writes its BIC, `940` and its BIC again before `:20:`,
+/// Rabobank a `:940:` line; an old system's export ends its lines with CR alone. Each reads as
+/// the bare message; any other text before the first field is refused at its line.
+#[test]
+fn mt940_bank_header_lines_and_cr_line_ends() {
+    let message = ":20:S1\n:25:NL91ABNA0417164300\n:28C:1/1\n:60F:C261201EUR10,00\n\
+                   :61:2612011201C5,00NTRFNONREF//R1\n:86:INV 42\n:62F:C261201EUR15,00\n";
+    let bare = parse_text("bare.sta", message).unwrap();
+    let lines = |statements: &[Statement]| describe_all(&statements[0]);
+    let abn = format!("ABNANL2A\n940\nABNANL2A\n{message}");
+    let abn = parse_text("abn.sta", &abn).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lines(&abn), ["8 2026-12-01/2026-12-01 C500 ref=R1 code=NTRF rmt=INV 42"]);
+    assert_eq!(
+        (abn[0].account.as_str(), abn[0].closing_balance_minor),
+        ("NL91ABNA0417164300", Some(1_500))
+    );
+    let rabo = parse_text("rabo.sta", &format!(":940:\r\n{}", message.replace('\n', "\r\n")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lines(&rabo), ["6 2026-12-01/2026-12-01 C500 ref=R1 code=NTRF rmt=INV 42"]);
+    let cr = parse_text("cr.sta", &message.replace('\n', "\r")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lines(&cr), lines(&bare));
+    assert_eq!(lines(&bare), ["5 2026-12-01/2026-12-01 C500 ref=R1 code=NTRF rmt=INV 42"]);
+
+    let error = parse_text("junk.sta", &format!("HELLO WORLD\n{message}")).unwrap_err();
+    assert_eq!(error.at.line, 1, "{error}");
+    assert!(matches!(error.problem, Problem::Unexpected { .. }), "{error}");
+}
