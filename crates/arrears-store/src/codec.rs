@@ -515,13 +515,34 @@ fn decode_checked<T: DeserializeOwned>(
     };
     let (value, used) =
         decoded.map_err(|error| DecodeError::Payload { kind: name, reason: error.to_string() })?;
-    if used != payload.len() && !head_only {
+    if used != payload.len()
+        && !head_only
+        && !cold_parts_of_2026_12_03(kind, version, &completed, used)
+    {
         return Err(DecodeError::Payload {
             kind: name,
             reason: format!("{} trailing bytes after the record", payload.len() - used),
         });
     }
     Ok(value)
+}
+
+/// True if and only if a snapshot record of version 1 was written by the last build of format
+/// 2 (commit 58395a3, 2026-12-03), which appended `AccountState::cold_parts` to the state it
+/// wrote without raising the record's version: a varint after the state's last field, always
+/// 0 since that build kept no cold parts (it had no table for them). The completion of a
+/// version-1 record supplies `cold_parts` itself, so such a record decodes with the state's
+/// `cold_parts` taken from its own byte and exactly one byte of the completion left over; the
+/// record's checksum holds, so the byte was written, not damaged. Any other leftover is an
+/// error.
+fn cold_parts_of_2026_12_03(kind: RecordKind, version: u8, completed: &[u8], used: usize) -> bool {
+    let appended = kind.appended_since(version);
+    let own = completed.len() - appended.len();
+    kind == RecordKind::Snapshot
+        && version == 1
+        && used + 1 == completed.len()
+        && own > 0
+        && completed[own - 1] == 0
 }
 
 /// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as in zlib and PNG.

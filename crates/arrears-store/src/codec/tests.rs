@@ -645,6 +645,41 @@ fn golden_snapshot() {
     older_version(RecordKind::Snapshot, &headless, "01020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc8092160000037e8a36be");
 }
 
+/// The last build of format 2 (commit 58395a3) wrote version-1 snapshots with `cold_parts`
+/// (always 0) appended: they read as the whole state of version 1. A version-1 snapshot with
+/// any other byte or bytes after the state is refused as before.
+#[test]
+fn a_version_1_snapshot_of_the_last_format_2_build_reads_and_other_leftovers_do_not() {
+    let state = arrears_core::ledger::replay(&account(), &snapshot_events(), None).state;
+    let headless = crate::SnapshotRecord { state, ledger_head: 0 };
+    let version_1: Vec<u8> = {
+        let hex = "01020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc8092160000037e8a36be";
+        (0..hex.len())
+            .step_by(2)
+            .map(|at| u8::from_str_radix(&hex[at..at + 2], 16).unwrap())
+            .collect()
+    };
+    let with = |extra: &[u8]| {
+        let mut bytes = version_1[..version_1.len() - 4].to_vec();
+        bytes.extend_from_slice(extra);
+        let checksum = crc32(&bytes);
+        bytes.extend_from_slice(&checksum.to_le_bytes());
+        bytes
+    };
+    let decoded: crate::SnapshotRecord =
+        decode_record(RecordKind::Snapshot, &with(&[0])).expect("the 58395a3 snapshot");
+    assert_eq!(decoded, headless);
+    for extra in [&[1][..], &[0, 0], &[7, 0], &[0, 0, 0]] {
+        assert!(
+            matches!(
+                decode_record::<crate::SnapshotRecord>(RecordKind::Snapshot, &with(extra)),
+                Err(DecodeError::Payload { .. })
+            ),
+            "{extra:?} after a version-1 state was accepted"
+        );
+    }
+}
+
 /// Format 3: what a snapshot moves out once settled, and the snapshot that counts it.
 #[test]
 fn golden_cold_part() {
