@@ -6,14 +6,22 @@
 //! wrong pack mapping fails here too; a few cases go through `Arrears` (commands, the inputs
 //! the engine assembles, the cycle with a plugged-in strategy).
 
+use std::sync::Arc;
+
+use arrears::case::ContactOutcome;
 use arrears::compliance::{
     evaluate, packs_for, ActionKind, ChannelGroup, Decision, Direction, Flags, HistoryEntry,
     Outcome as Heard, Pack, Proposal, Recipient,
 };
-use arrears::model::{ContactPointKind, Jurisdiction};
+use arrears::model::{
+    ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction,
+    ProductKind, Terms,
+};
+use arrears::money::Currency;
 use arrears::policy::Creditor;
-use arrears::Command;
-use chrono::{DateTime, TimeZone, Utc};
+use arrears::strategy::{ContactProposal, ContactRequest, ContactStrategy, StrategyError};
+use arrears::{Command, NewAccount, NewDebtor, Outcome};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::support::*;
@@ -1324,4 +1332,165 @@ fn core_flags_hold_where_no_jurisdiction_pack_applies() {
         &call(zone).at(&packs, local(zone, (2026, 2, 3), 21, 0), &[], &none()),
         "baseline.hours",
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A plug-in strategy cannot bypass the guardrails
+// ---------------------------------------------------------------------------------------------
+
+/// Proposes every due step on every address of its channel, at 03:00 local time on the
+/// review date.
+struct Everything;
+
+impl ContactStrategy for Everything {
+    fn name(&self) -> &str {
+        "everything"
+    }
+
+    fn propose_batch(
+        &self,
+        requests: &[ContactRequest],
+    ) -> Result<Vec<ContactProposal>, StrategyError> {
+        let mut proposals = Vec::new();
+        for request in requests {
+            let at =
+                arrears::strategy::local_instant(request.as_of, 3, &request.time_zones[0]).unwrap();
+            for step in &request.steps {
+                for point in
+                    request.contact_points.iter().filter(|point| point.channel == step.channel)
+                {
+                    proposals.push(ContactProposal {
+                        debtor: request.debtor,
+                        accounts: request.accounts.clone(),
+                        channel: step.channel,
+                        address: point.address.clone(),
+                        template: step.template.clone(),
+                        at,
+                        tone: None,
+                    });
+                }
+            }
+        }
+        Ok(proposals)
+    }
+}
+
+fn everything_policy() -> String {
+    let mut steps = Vec::new();
+    for day in 0..10 {
+        for channel in ["phone", "sms", "email"] {
+            steps.push(format!(
+                "{{ channel = \"{channel}\", template = \"{channel}.{day}\", after_days = {day} }}"
+            ));
+        }
+    }
+    format!(
+        "name = \"everything\"\nversion = 1\ncreditor = \"third_party\"\n\n[[stage]]\nname = \"all\"\nmin_dpd = 1\n[stage.actions]\ncontact = [\n  {}\n]\n\n[[arm]]\nname = \"only\"\nweight = 1\nscorer = \"rules\"\nstrategy = \"everything\"\n",
+        steps.join(",\n  ")
+    )
+}
+
+/// Ley 2300 de 2023, art. 3 (V2), through the cycle: a plug-in strategy that proposes a
+/// call, a text and an e-mail at 03:00 every day of two weeks (a Sunday and the San Jose
+/// holiday, Monday 23 Mar 2026, among them) gets out only what the law allows, every
+/// outcome being a contact: one contact a local day, one channel a calendar week, inside
+/// the hours, none on Sundays or holidays.
+#[test]
+fn co_ley_2300_art_3_a_plugin_strategy_cannot_bypass_the_colombian_limits() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Everything));
+    let policy = Command::SetPolicy { file: "everything.toml".into(), text: everything_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let point = |channel, address: &str| ContactPoint {
+        channel,
+        address: address.to_owned(),
+        kind: ContactPointKind::Personal,
+        consent: true,
+        opted_out: false,
+    };
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Camila".into(),
+                jurisdiction: Jurisdiction { country: "CO".into(), region: None },
+                time_zones: vec![BOGOTA.into()],
+                language: "es".into(),
+                contact_points: vec![
+                    point(ContactChannel::Phone, "+576015550100"),
+                    point(ContactChannel::Sms, "+573005550100"),
+                    point(ContactChannel::Email, "camila@example.co"),
+                ],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let opened = books
+        .execute(
+            "account",
+            &Command::OpenAccount(NewAccount {
+                external_ref: None,
+                debtor,
+                product: ProductKind::Installment,
+                credit_limit: None,
+                currency: Currency::USD,
+                opened_on: d(1, 1),
+                terms: Terms::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::AccountOpened(account) = opened else { panic!("{opened:?}") };
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);
+
+    for day in 0..14 {
+        let today = d(3, 16) + chrono::Days::new(day);
+        books.run_cycle(today).unwrap();
+        let due: Vec<_> = books
+            .pending_actions(100)
+            .unwrap()
+            .into_iter()
+            .filter(|action| action.scheduled_at.date_naive() <= today)
+            .collect();
+        for action in due {
+            let outcome = if action.channel == ContactChannel::Phone {
+                ContactOutcome::RightParty
+            } else {
+                ContactOutcome::Delivered
+            };
+            let ack = Command::Acknowledge { action: action.id, outcome, at: action.scheduled_at };
+            books.execute(&format!("ack:{}", action.id), &ack).unwrap().accepted().unwrap();
+        }
+    }
+    let bogota: Tz = BOGOTA.parse().unwrap();
+    let actions = books.actions().unwrap();
+    assert!(!actions.is_empty());
+    let mut days: std::collections::BTreeMap<NaiveDate, u32> = Default::default();
+    let mut weeks: std::collections::BTreeMap<chrono::IsoWeek, Vec<ContactChannel>> =
+        Default::default();
+    for action in &actions {
+        use chrono::{Datelike, Timelike};
+        let at = action.scheduled_at.with_timezone(&bogota);
+        let date = at.date_naive();
+        let minutes = at.hour() * 60 + at.minute();
+        let allowed = match date.weekday() {
+            chrono::Weekday::Sun => false,
+            chrono::Weekday::Sat => (8 * 60..15 * 60).contains(&minutes),
+            _ => (7 * 60..19 * 60).contains(&minutes),
+        };
+        assert!(allowed, "{:?} at {at}", action.channel);
+        assert_ne!(date, NaiveDate::from_ymd_opt(2026, 3, 23).unwrap(), "a holiday: {action:?}");
+        *days.entry(date).or_default() += 1;
+        let week = weeks.entry(date.iso_week()).or_default();
+        if !week.contains(&action.channel) {
+            week.push(action.channel);
+        }
+    }
+    assert!(days.values().all(|count| *count == 1), "contacts per local day: {days:?}");
+    assert!(weeks.values().all(|channels| channels.len() == 1), "channels per week: {weeks:?}");
+    assert!(books.verify().unwrap().is_clean());
 }
