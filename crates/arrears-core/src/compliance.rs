@@ -308,7 +308,9 @@ pub struct HistoryEntry {
     pub direction: Direction,
     /// True if and only if it was placed with the person's prior consent given directly to the
     /// collector, within the consent period (12 CFR 1006.14(b)(3)(i)); such calls are not
-    /// counted by rules with a `consent_days` parameter.
+    /// counted by rules with a `consent_days` parameter. Entries placed within a rule's
+    /// `consent_days` of [`Flags::call_consent_given_at`] are not counted either, whatever
+    /// this says.
     pub consented: bool,
     /// What happened.
     pub outcome: Outcome,
@@ -1150,11 +1152,14 @@ impl<'a> Context<'a> {
         if consent_days.is_some_and(|days| self.consent_covers(at, days)) {
             return None;
         }
+        // A call placed while the person's consent covered it was placed with consent, even
+        // if its entry does not say so (12 CFR 1006.14(b)(3)(i)): it never counts.
         let counted: Vec<&HistoryEntry> = self
             .history
             .iter()
             .copied()
             .filter(|entry| rule.counts_entry(entry, counts, consent_days))
+            .filter(|entry| !consent_days.is_some_and(|days| self.consent_covers(entry.at, days)))
             .filter(|entry| self.within_days(entry.at, at, window_days))
             .collect();
         let groups: Vec<Option<&String>> = match scope {

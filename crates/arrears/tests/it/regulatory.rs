@@ -20,7 +20,7 @@ use arrears::model::{
 use arrears::money::Currency;
 use arrears::policy::Creditor;
 use arrears::strategy::{ContactProposal, ContactRequest, ContactStrategy, StrategyError};
-use arrears::{Command, NewAccount, NewDebtor, Outcome};
+use arrears::{CallConsent, Command, NewAccount, NewDebtor, Outcome, RestrictionChanges};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -805,6 +805,68 @@ fn reg_f_1006_26_b_no_suit_or_threat_of_suit_on_time_barred_debt() {
     );
     assert_allowed(&letter.clone().action(ActionKind::Suit).at(&packs, at, &[], &none()));
     assert_allowed(&letter.at(&packs, at, &[], &flags));
+}
+
+/// 12 CFR 1006.14(b)(3)(i), through the engine: the debtor's consent recorded with
+/// `ChangeRestrictions`, calls recorded while it held, then the inputs the engine assembles
+/// (`guardrail_inputs`). After the consent lapsed, the calls placed with it still do not
+/// count: an 8th call on day 8 is allowed, since none of the 7 placed with consent counts.
+#[test]
+fn reg_f_1006_14_b_3_i_engine_does_not_count_calls_placed_with_consent() {
+    let (_dir, mut books) = open_temp();
+    // A third-party collector: Regulation F applies.
+    books.register_strategy(Arc::new(Everything));
+    let policy = Command::SetPolicy { file: "everything.toml".into(), text: everything_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let account = account(&books, "A-1");
+    let debtor = books.account(account).unwrap().unwrap().debtor;
+    let given = local(CHICAGO, (2026, 2, 2), 9, 0);
+    let consent = Command::ChangeRestrictions {
+        debtor,
+        changes: RestrictionChanges {
+            call_consent: Some(CallConsent::GivenAt(given)),
+            ..RestrictionChanges::default()
+        },
+    };
+    books.execute("consent", &consent).unwrap().accepted().unwrap();
+    // Seven calls on days 2 to 7 of the consent (3 to 8 Feb), two on the last.
+    let calls = (3..=8).map(|day| local(CHICAGO, (2026, 2, day), 10, 0)).chain([local(
+        CHICAGO,
+        (2026, 2, 8),
+        15,
+        0,
+    )]);
+    for (index, at) in calls.enumerate() {
+        let outbound = Command::RecordOutbound {
+            debtor,
+            accounts: vec![account],
+            channel: ContactChannel::Phone,
+            address: "+15125550100".into(),
+            at,
+            outcome: ContactOutcome::NoAnswer,
+        };
+        books.execute(&format!("call-{index}"), &outbound).unwrap().accepted().unwrap();
+    }
+    let inputs = books.guardrail_inputs(debtor, &[]).unwrap();
+    let mut proposal = call(CHICAGO);
+    proposal.person = debtor.get();
+    proposal.debts = vec![account.to_string()];
+    // Day 8 (Monday 9 Feb): the consent no longer covers the call, and the seven calls in
+    // the window, all placed with it, are not counted.
+    let day_8 = local(CHICAGO, (2026, 2, 9), 9, 0);
+    assert_allowed(&proposal.at(&inputs.packs, day_8, &inputs.history, &inputs.flags));
+    // The same seven calls without consent: the 8th is refused.
+    let without = Flags { call_consent_given_at: None, ..inputs.flags.clone() };
+    let history: Vec<HistoryEntry> = inputs
+        .history
+        .iter()
+        .cloned()
+        .map(|entry| HistoryEntry { consented: false, ..entry })
+        .collect();
+    assert_refused(
+        &proposal.at(&inputs.packs, day_8, &history, &without),
+        "us-federal.call-7-in-7",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
