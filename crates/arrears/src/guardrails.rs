@@ -97,7 +97,7 @@ pub(crate) fn history(
 }
 
 /// The flags: the debtor's, and those of `cases` (a disputed case sets `dispute`), and the
-/// addresses the debtor opted out of.
+/// addresses the debtor opted out of, each on its contact point's channel.
 pub(crate) fn flags<'c>(
     debtor: &Debtor,
     cases: impl IntoIterator<Item = &'c CollectionCase>,
@@ -107,11 +107,13 @@ pub(crate) fn flags<'c>(
         attorney: debtor.flags.attorney_represented,
         bankruptcy: debtor.flags.bankruptcy,
         deceased: debtor.flags.deceased,
-        opted_out_addresses: debtor
+        // A contact point is one channel at one address: its opt-out is of that channel
+        // there (an SMS opt-out leaves calls to the number alone).
+        opted_out_channel_addresses: debtor
             .contact_points
             .iter()
             .filter(|point| point.opted_out)
-            .map(|point| point.address.clone())
+            .map(|point| (ChannelGroup::from(point.channel), point.address.clone()))
             .collect(),
         work_contact_prohibited: debtor.restrictions.work_contact_prohibited,
         litigation_served: debtor.restrictions.litigation_served,

@@ -721,6 +721,40 @@ fn reg_f_1006_6_e_electronic_opt_out_is_per_address_and_medium() {
     assert_allowed(&call(CHICAGO).at(&packs, at, &[], &texts_off));
 }
 
+/// 12 CFR 1006.6(e), 1006.14(h)(1), through the engine: a debtor who opted out of texts at a
+/// number (its SMS contact point opted out) asked not to be texted there, not to be called:
+/// a call to the same number stays allowed, a text to it is refused.
+#[test]
+fn reg_f_1006_14_h_1_a_text_opt_out_does_not_stop_calls_to_the_number() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A-1");
+    let debtor = books.account(account).unwrap().unwrap().debtor;
+    let number = "+15125550100";
+    for (index, (channel, opted_out)) in
+        [(ContactChannel::Phone, false), (ContactChannel::Sms, true)].into_iter().enumerate()
+    {
+        let point = ContactPoint {
+            channel,
+            address: number.to_owned(),
+            kind: ContactPointKind::Personal,
+            consent: true,
+            opted_out,
+        };
+        let set = Command::SetContactPoint { debtor, point, evidence: None };
+        assert!(!books.execute(&format!("point-{index}"), &set).unwrap().outcome.is_rejected());
+    }
+    let inputs = books.guardrail_inputs(debtor, &[]).unwrap();
+    let at = local(CHICAGO, (2026, 2, 3), 14, 0);
+    let check = |channel| {
+        let mut proposal = ask(channel, CHICAGO).address(number, ContactPointKind::Personal);
+        proposal.person = debtor.get();
+        proposal.debts = vec![account.to_string()];
+        proposal.at(&inputs.packs, at, &inputs.history, &inputs.flags)
+    };
+    assert_refused(&check(ChannelGroup::Text), "core.opt-out");
+    assert_allowed(&check(ChannelGroup::Call));
+}
+
 /// 12 CFR 1006.22(f)(3) (UNVERIFIED): no e-mail to an address the employer provides.
 /// FDCPA 1692c(a)(3); 12 CFR 1006.6(b)(3): no communication at work when the employer
 /// prohibits it (flag), allowed otherwise.
