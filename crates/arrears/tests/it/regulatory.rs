@@ -280,6 +280,46 @@ fn reg_f_1006_14_b_2_i_a_window_rolls_in_the_debtors_local_days() {
     );
 }
 
+/// 12 CFR 1006.14(b)(2)(i)(A) across the spring-forward change (New York, 8 Mar 2026): the
+/// 7 consecutive days are local dates, whatever their length; the call of Monday 2 Mar
+/// leaves the window at the start of Monday 9 Mar.
+#[test]
+fn reg_f_1006_14_b_2_i_a_window_across_a_dst_change() {
+    let packs = us();
+    let history: Vec<HistoryEntry> = (2..=8)
+        .map(|day| placed(local(NEW_YORK, (2026, 3, day), 10, 0), Heard::NoAnswer))
+        .collect();
+    assert_refused_until(
+        &call(NEW_YORK).at(&packs, local(NEW_YORK, (2026, 3, 8), 20, 59), &history, &none()),
+        "us-federal.call-7-in-7",
+        local(NEW_YORK, (2026, 3, 9), 8, 0),
+    );
+    assert_allowed(&call(NEW_YORK).at(
+        &packs,
+        local(NEW_YORK, (2026, 3, 9), 8, 0),
+        &history,
+        &none(),
+    ));
+}
+
+/// 12 CFR 1006.14(b)(2)(i)(B): the conversation's day is the debtor's local date. A
+/// conversation at 23:30 Pacific on Monday 2 Feb (Tuesday in UTC) blocks through Sunday 8
+/// Feb local; Monday 9 Feb at 08:00 Pacific is allowed.
+#[test]
+fn reg_f_1006_14_b_2_i_b_conversation_day_is_the_debtors_local_date() {
+    let packs = us();
+    let late = local(LOS_ANGELES, (2026, 2, 2), 23, 30);
+    assert_eq!(late, utc("2026-02-03T07:30:00Z"));
+    let history = [placed(late, Heard::Conversation)];
+    let monday = local(LOS_ANGELES, (2026, 2, 9), 8, 0);
+    assert_refused_until(
+        &call(LOS_ANGELES).at(&packs, local(LOS_ANGELES, (2026, 2, 8), 20, 0), &history, &none()),
+        "us-federal.call-after-conversation",
+        monday,
+    );
+    assert_allowed(&call(LOS_ANGELES).at(&packs, monday, &history, &none()));
+}
+
 /// 12 CFR 1006.14(b)(3)(ii) and comment 14(b)(3)(ii)-1: calls not connected to the dialled
 /// number (busy, not in service) do not count; calls that ring unanswered or reach voicemail
 /// are connected and count.
@@ -819,6 +859,40 @@ fn reg_f_1006_30_a_1_credit_report_after_a_conversation_or_a_14_day_wait() {
         &report.at(&packs, day_14, &[], &none()),
         "us-federal.credit-report-precondition",
     );
+}
+
+/// 12 CFR 1006.26(b), through the engine: once the limitation date set with
+/// `SetLimitationDate` is reached, the cycle's review marks the case time-barred (as
+/// documented) and a suit or a threat of suit on the debt is refused; the day before it,
+/// the review does not.
+#[test]
+fn reg_f_1006_26_b_engine_marks_the_debt_time_barred_from_its_limitation_date() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A-1");
+    let debtor = books.account(account).unwrap().unwrap().debtor;
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);
+    let limit = Command::SetLimitationDate { account, on: Some(d(3, 10)) };
+    books.execute("limit", &limit).unwrap().accepted().unwrap();
+    let suit = |books: &arrears::Arrears| {
+        let inputs = books.guardrail_inputs(debtor, &[]).unwrap();
+        let mut proposal = ask(ChannelGroup::Letter, CHICAGO).action(ActionKind::Suit);
+        proposal.person = debtor.get();
+        proposal.debts = vec![account.to_string()];
+        proposal.at(
+            &inputs.packs,
+            local(CHICAGO, (2026, 3, 10), 12, 0),
+            &inputs.history,
+            &inputs.flags,
+        )
+    };
+    books.run_cycle(d(3, 9)).unwrap();
+    assert_allowed(&suit(&books));
+    assert!(!books.guardrail_inputs(debtor, &[]).unwrap().flags.time_barred);
+    books.run_cycle(d(3, 10)).unwrap();
+    assert!(books.guardrail_inputs(debtor, &[]).unwrap().flags.time_barred);
+    // The default policy collects first party, outside Regulation F: the flag, once set, is
+    // still honoured by the core pack.
+    assert_refused(&suit(&books), "core.time-barred");
 }
 
 /// 12 CFR 1006.26(b): no suit and no threat of suit on a time-barred debt; ordinary
@@ -1428,6 +1502,10 @@ fn core_flags_hold_where_no_jurisdiction_pack_applies() {
         &call(zone).at(&packs, local(zone, (2026, 2, 3), 21, 0), &[], &none()),
         "baseline.hours",
     );
+    let barred = Flags { time_barred: true, ..Flags::default() };
+    let suit = ask(ChannelGroup::Letter, zone).action(ActionKind::Suit);
+    assert_refused(&suit.at(&packs, at, &[], &barred), "core.time-barred");
+    assert_allowed(&suit.at(&packs, at, &[], &none()));
 }
 
 // ---------------------------------------------------------------------------------------------
