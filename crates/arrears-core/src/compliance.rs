@@ -308,7 +308,9 @@ pub struct HistoryEntry {
     pub direction: Direction,
     /// True if and only if it was placed with the person's prior consent given directly to the
     /// collector, within the consent period (12 CFR 1006.14(b)(3)(i)); such calls are not
-    /// counted by rules with a `consent_days` parameter.
+    /// counted by rules with a `consent_days` parameter. Entries placed within a rule's
+    /// `consent_days` of [`Flags::call_consent_given_at`] are not counted either, whatever
+    /// this says.
     pub consented: bool,
     /// What happened.
     pub outcome: Outcome,
@@ -340,11 +342,16 @@ pub struct Flags {
     /// When the person last gave prior consent, directly to the collector, to be called. The
     /// consent covers calls for a rule's `consent_days` local days, the day given being day 1.
     pub call_consent_given_at: Option<DateTime<Utc>>,
-    /// Addresses (phone numbers, e-mail addresses) the person opted out of. Phone numbers are
-    /// compared on their digits and `+`, e-mail addresses without case.
+    /// Addresses (phone numbers, e-mail addresses) the person opted out of, on every channel.
+    /// Phone numbers are compared on their digits and `+`, e-mail addresses without case.
     pub opted_out_addresses: Vec<String>,
     /// Channels the person asked not to be used.
     pub opted_out_channels: Vec<ChannelGroup>,
+    /// Addresses the person opted out of on one channel group only, compared as
+    /// `opted_out_addresses` are: texts opted out at a number leave calls to it alone (12 CFR
+    /// 1006.14(h)(1): the medium the person asked not to be used).
+    #[serde(default)]
+    pub opted_out_channel_addresses: Vec<(ChannelGroup, String)>,
 }
 
 impl Flags {
@@ -1150,11 +1157,14 @@ impl<'a> Context<'a> {
         if consent_days.is_some_and(|days| self.consent_covers(at, days)) {
             return None;
         }
+        // A call placed while the person's consent covered it was placed with consent, even
+        // if its entry does not say so (12 CFR 1006.14(b)(3)(i)): it never counts.
         let counted: Vec<&HistoryEntry> = self
             .history
             .iter()
             .copied()
             .filter(|entry| rule.counts_entry(entry, counts, consent_days))
+            .filter(|entry| !consent_days.is_some_and(|days| self.consent_covers(entry.at, days)))
             .filter(|entry| self.within_days(entry.at, at, window_days))
             .collect();
         let groups: Vec<Option<&String>> = match scope {
@@ -1278,12 +1288,14 @@ impl<'a> Context<'a> {
             });
         }
         let address = normalize_address(self.proposal.address?, channel);
+        let same = |opted_out: &String| normalize_address(opted_out, channel) == address;
         let opted_out = !address.is_empty()
-            && self
-                .flags
-                .opted_out_addresses
-                .iter()
-                .any(|opted_out| normalize_address(opted_out, channel) == address);
+            && (self.flags.opted_out_addresses.iter().any(same)
+                || self
+                    .flags
+                    .opted_out_channel_addresses
+                    .iter()
+                    .any(|(group, opted_out)| *group == channel && same(opted_out)));
         opted_out.then(|| Block {
             detail: format!("the person opted out of this {} address", channel.name()),
             next: None,

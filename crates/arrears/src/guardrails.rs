@@ -1,6 +1,6 @@
 //! What the compliance guardrails are given for a debtor: the contact history (contacts made,
-//! and pending outbox actions counted as connected outbound contacts until their outcome is
-//! known) and the flags (the debtor's and the cases' sticky flags, disputes, opted-out
+//! and pending outbox actions counted as contacts that reached the debtor until their outcome
+//! is known, so that every counting rule counts them) and the flags (the debtor's and the cases' sticky flags, disputes, opted-out
 //! addresses). One place, used by the cycle and by `Arrears::guardrail_inputs`, so that a
 //! check of a stored debtor answers exactly as the cycle would.
 
@@ -33,7 +33,12 @@ pub(crate) fn debt_ids(accounts: &[AccountId]) -> Vec<String> {
     accounts.iter().map(ToString::to_string).collect()
 }
 
-/// A planned outbound contact, counted as connected until its outcome is known.
+/// A planned outbound contact. Until its outcome is known it may reach the debtor, so it is
+/// given an outcome that every counting rule counts (`attempts`, `connected` and `contacts`
+/// alike: a voicemail left for a call, a delivered message otherwise) and that starts no
+/// cool-down (not a conversation). Counted only as connected, a pending message would not
+/// count towards a rule on contacts (Colombia's one contact a day), and a strategy could get
+/// a call, a text and an e-mail out on the same day.
 pub(crate) fn planned(
     debtor: &Debtor,
     at: chrono::DateTime<chrono::Utc>,
@@ -50,7 +55,10 @@ pub(crate) fn planned(
         address_kind: address_kind(debtor, address),
         direction: Direction::Outbound,
         consented: false,
-        outcome: compliance::Outcome::NoAnswer,
+        outcome: match ChannelGroup::from(channel) {
+            ChannelGroup::Call => compliance::Outcome::Voicemail,
+            _ => compliance::Outcome::Delivered,
+        },
     }
 }
 
@@ -89,7 +97,7 @@ pub(crate) fn history(
 }
 
 /// The flags: the debtor's, and those of `cases` (a disputed case sets `dispute`), and the
-/// addresses the debtor opted out of.
+/// addresses the debtor opted out of, each on its contact point's channel.
 pub(crate) fn flags<'c>(
     debtor: &Debtor,
     cases: impl IntoIterator<Item = &'c CollectionCase>,
@@ -99,11 +107,13 @@ pub(crate) fn flags<'c>(
         attorney: debtor.flags.attorney_represented,
         bankruptcy: debtor.flags.bankruptcy,
         deceased: debtor.flags.deceased,
-        opted_out_addresses: debtor
+        // A contact point is one channel at one address: its opt-out is of that channel
+        // there (an SMS opt-out leaves calls to the number alone).
+        opted_out_channel_addresses: debtor
             .contact_points
             .iter()
             .filter(|point| point.opted_out)
-            .map(|point| point.address.clone())
+            .map(|point| (ChannelGroup::from(point.channel), point.address.clone()))
             .collect(),
         work_contact_prohibited: debtor.restrictions.work_contact_prohibited,
         litigation_served: debtor.restrictions.litigation_served,

@@ -327,9 +327,25 @@ fn calls_with_prior_consent_do_not_count_and_consented_calls_are_not_blocked() {
         Flags { call_consent_given_at: Some(local(NY, 2026, 2, 7, 15, 0)), ..Flags::default() };
     assert_allowed(&decide(FEDERAL, &draft, &history, &consent));
     // Consent given on Sunday 1 February covers through Saturday 7 February, not Sunday 8.
+    // The calls placed on 2 to 7 February under it never count, even after it lapsed
+    // (12 CFR 1006.14(b)(3)(i)), although their entries do not say so.
     let expired =
         Flags { call_consent_given_at: Some(local(NY, 2026, 2, 1, 9, 0)), ..Flags::default() };
-    let decision = decide(FEDERAL, &draft, &history, &expired);
+    assert_allowed(&decide(FEDERAL, &draft, &history, &expired));
+    let mut talked = history.clone();
+    talked.push(call_at(local(NY, 2026, 2, 8, 10, 0), Outcome::Conversation));
+    let decision = decide(FEDERAL, &draft, &talked, &expired);
+    assert_blocked(
+        &decision,
+        "us-federal.call-after-conversation",
+        Some(local(NY, 2026, 2, 15, 8, 0)),
+    );
+    // The same consent given on 2 February covers Sunday's call.
+    let covering =
+        Flags { call_consent_given_at: Some(local(NY, 2026, 2, 2, 9, 0)), ..Flags::default() };
+    assert_allowed(&decide(FEDERAL, &draft, &talked, &covering));
+    // Without any consent, the seven calls count.
+    let decision = decide(FEDERAL, &draft, &history, &Flags::default());
     assert_blocked(&decision, "us-federal.call-7-in-7", Some(local(NY, 2026, 2, 9, 8, 0)));
     let saturday = draft.clone().at(local(NY, 2026, 2, 7, 20, 0));
     let mut eight = history.clone();

@@ -290,12 +290,13 @@ fn state(store: &Arrears, reference: &str) -> DebtorState {
         if action.status != ActionStatus::Pending {
             continue;
         }
-        let planned = (
-            action.scheduled_at,
-            ChannelGroup::from(action.channel),
-            Direction::Outbound,
-            arrears::compliance::Outcome::NoAnswer,
-        );
+        // A pending action counts as a contact that may yet reach the debtor.
+        let outcome = match ChannelGroup::from(action.channel) {
+            ChannelGroup::Call => arrears::compliance::Outcome::Voicemail,
+            _ => arrears::compliance::Outcome::Delivered,
+        };
+        let planned =
+            (action.scheduled_at, ChannelGroup::from(action.channel), Direction::Outbound, outcome);
         let found = history.iter().rposition(|entry| *entry == planned);
         history.remove(found.expect("a pending action is in the history"));
     }

@@ -26,6 +26,7 @@ mod model;
 mod overlay;
 mod plugins;
 mod registry;
+mod regulatory;
 mod reports;
 mod shared;
 mod support;
