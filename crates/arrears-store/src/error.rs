@@ -115,7 +115,11 @@ pub enum OpenError {
     },
     /// The last process that wrote the file stopped without closing it, and no writer has
     /// opened it since; a read-only open cannot recover it.
-    #[error("the store at {path:?} needs recovery after a crash; open it writable once (any write command does)")]
+    #[error(
+        "the store at {path:?} needs recovery after a crash; open it writable once (any write \
+         command does; for a store of an older format, or a migration that was stopped, run \
+         `arrears --db FILE migrate`)"
+    )]
     NeedsRecovery {
         /// The path.
         path: PathBuf,

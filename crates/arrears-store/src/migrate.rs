@@ -455,7 +455,10 @@ fn step_accounts(
     migration: &mut Migration,
 ) -> Result<(Vec<u64>, bool), StorageError> {
     let next = get_meta(txn, META_MIGRATION_NEXT_ACCOUNT)?;
-    if migration.accounts == 0 && migration.resumed_at.is_none() {
+    // Only this run's first step can find a stopped migration's mark; at a later step the mark
+    // is this run's own (a first step that rewrote no account, all of them without events, is
+    // no resumption).
+    if migration.steps == 1 {
         migration.resumed_at = next;
     }
     let ids = txn.read_table(Accounts, |table| {

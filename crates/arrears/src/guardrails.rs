@@ -1,8 +1,9 @@
 //! What the compliance guardrails are given for a debtor: the contact history (contacts made,
 //! and pending outbox actions counted as contacts that reached the debtor until their outcome
-//! is known, so that every counting rule counts them) and the flags (the debtor's and the cases' sticky flags, disputes, opted-out
-//! addresses). One place, used by the cycle and by `Arrears::guardrail_inputs`, so that a
-//! check of a stored debtor answers exactly as the cycle would.
+//! is known, so that every counting rule counts them) and the flags (the debtor's and the
+//! cases' sticky flags, disputes, opted-out contact points, each on its channel). One place,
+//! used by the cycle and by `Arrears::guardrail_inputs`, so that a check of a stored debtor
+//! answers exactly as the cycle would.
 
 use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt};
 use arrears_core::collection::CollectionState;

@@ -289,6 +289,34 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
     assert!(after.verify().unwrap().is_clean());
 }
 
+/// A run that starts a migration is no resumption, even when its first steps rewrite no
+/// account (accounts without events have no snapshot): it reported the mark its own first step
+/// left ("resumed at account 2001") before. A run that takes over from a stopped one is.
+#[test]
+fn a_migration_started_afresh_is_not_reported_as_resumed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("books.redb");
+    let books = Arrears::create_with(&path, options()).unwrap();
+    let quiet: Vec<AccountId> = (0..3).map(|n| account(&books, &format!("Q-{n}"))).collect();
+    let busy = account(&books, "B-0");
+    run(&books, "c:b", &charge_command(busy, month(0), month(0) + chrono::Days::new(20), 100_00));
+    assert!(quiet.iter().all(|id| books.events(*id).unwrap().is_empty()));
+    books.store().rewrite_as_format_5().unwrap();
+    drop(books);
+    let store = arrears_store::StoreOptions::default();
+    let whole = arrears_store::Store::migrate_in_steps(&path, store, 1, u64::MAX).unwrap();
+    assert_eq!((whole.from, whole.accounts, whole.resumed_at), (5, 1, None), "{whole:?}");
+
+    let books = Arrears::open_with(&path, options()).unwrap();
+    books.store().rewrite_as_format_5().unwrap();
+    drop(books);
+    let first = arrears_store::Store::migrate_in_steps(&path, store, 2, 1).unwrap();
+    assert_eq!((first.to, first.accounts, first.resumed_at), (5, 0, None), "{first:?}");
+    let rest = arrears_store::Store::migrate_in_steps(&path, store, 2, u64::MAX).unwrap();
+    assert_eq!((rest.accounts, rest.resumed_at), (1, Some(quiet[2].0)), "{rest:?}");
+    assert!(Arrears::open_with(&path, options()).unwrap().verify().unwrap().is_clean());
+}
+
 /// Issue 16 point 1 (format 5): the idempotency records move into their commands' audit
 /// entries. A format-4 store migrates in steps stopped after every commit; each key then
 /// replays what it replayed before (a retry is no conflict and posts nothing), the feed reads
