@@ -350,7 +350,21 @@ fn entry_date(value_on: NaiveDate, mmdd: &str) -> Option<NaiveDate> {
 
 /// Reads `:86:` into the line: German `?NN` subfields, SEPA slash codes or free text.
 fn information(value: &str, line: &mut StatementLine) {
-    let joined: String = value.lines().map(str::trim_end).collect();
+    // Lines are joined as written, for a structured field may break anywhere (a German
+    // subfield's 27 characters, a 65-character line); blanks at a line's end are padding or one
+    // word's end, so they become one space (`?20PAYMENT FOR ` then `?21INVOICE 42` is
+    // `PAYMENT FOR INVOICE 42`).
+    let joined: String = value
+        .lines()
+        .map(|part| {
+            let text = part.trim_end();
+            if text.len() < part.len() {
+                format!("{text} ")
+            } else {
+                text.to_owned()
+            }
+        })
+        .collect();
     let is_german = joined.len() > 3
         && joined.as_bytes()[..3].iter().all(u8::is_ascii_digit)
         && joined[3..].starts_with('?');

@@ -710,3 +710,31 @@ fn mt940_bank_header_lines_and_cr_line_ends() {
     assert_eq!(error.at.line, 1, "{error}");
     assert!(matches!(error.problem, Problem::Unexpected { .. }), "{error}");
 }
+
+/// `:86:` is joined line to line as written (a German subfield of 27 characters, or a SEPA
+/// code's value, may break inside a word), but a line that ends in blanks ended a word: the
+/// break is one space, not none (it was none: `PAYMENT FORINVOICE 42`).
+#[test]
+fn mt940_information_lines_ending_in_a_blank_keep_the_space_at_the_break() {
+    let german = mt940_line(":86:166?00SEPA GUTSCHRIFT?20EREF+E-77?21SVWZ+PAYMENT FOR \n?22INVOICE 42?23 RF18539007547034");
+    assert_eq!(
+        german.remittance_unstructured.as_deref(),
+        Some("EREF+E-77SVWZ+PAYMENT FOR INVOICE 42 RF18539007547034")
+    );
+    assert_eq!(german.end_to_end_id.as_deref(), Some("E-77"));
+    let wrapped = mt940_line(":86:166?00SEPA GUTSCHRIFT?20SVWZ+RECHNUNG 4\n?2117 VOM 01.12.");
+    assert_eq!(wrapped.remittance_unstructured.as_deref(), Some("SVWZ+RECHNUNG 417 VOM 01.12."));
+    let slash = mt940_line(":86:/EREF/E-78/REMI/PAYMENT FOR     \nINVOICE 43/NAME/ACME BV/");
+    assert_eq!(slash.remittance_unstructured.as_deref(), Some("PAYMENT FOR INVOICE 43"));
+    assert_eq!(slash.payer_name.as_deref(), Some("ACME BV"));
+}
+
+/// The one line of a small MT940 message whose `:86:` is `information`.
+fn mt940_line(information: &str) -> arrears_bank::StatementLine {
+    let text = format!(
+        ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR10,00\n\
+         :61:2612011201C5,00NTRFNONREF//R1\n{information}\n:62F:C261201EUR15,00\n"
+    );
+    let mut statements = parse_text("info.sta", &text).unwrap_or_else(|e| panic!("{e}"));
+    statements.remove(0).lines.remove(0)
+}
