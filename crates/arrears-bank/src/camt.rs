@@ -11,6 +11,10 @@
 //! The `Document` may be the root or sit in an envelope (SWIFT's `Envelope` with the business
 //! application header `AppHdr` beside it).
 //!
+//! The remittance text is `RmtInf/Ustrd`; without it, the numbers of the documents the
+//! structured remittance refers to (`Strd/RfrdDocInf/Nb`), else `TxDtls/AddtlTxInf`, else (an
+//! entry of one movement) the entry's `AddtlNtryInf`.
+//!
 //! Only booked entries (`Sts` `BOOK`) become lines; pending and information entries are
 //! skipped. An entry with several `TxDtls` (a batch) gives one line per transaction, whose
 //! amounts must add up to the entry's. [`crate::StatementLine::bank_reference`] is the
@@ -416,6 +420,10 @@ fn entry_lines(
         if let Some(transaction) = transactions.first() {
             transaction_fields(transaction, &mut line);
         }
+        // An entry of one movement may carry its description only at the entry's level.
+        if line.remittance_unstructured.is_none() {
+            line.remittance_unstructured = entry.text_at("AddtlNtryInf");
+        }
         line.bank_reference = reference(transactions.first().copied(), entry_reference, None)
             .ok_or_else(|| entry.fail(missing_reference()))?;
         lines.push(line);
@@ -482,7 +490,22 @@ fn transaction_fields(transaction: &Node, line: &mut StatementLine) {
         .map(|node| node.text.trim().to_owned())
         .filter(|text| !text.is_empty())
         .collect();
-    line.remittance_unstructured = (!unstructured.is_empty()).then(|| unstructured.join(" "));
+    // Without free text, what else names what was paid: the numbers of the documents the
+    // structured remittance refers to (`Strd/RfrdDocInf/Nb`, invoice numbers), else the
+    // transaction's additional information.
+    let referred: Vec<String> = remittance
+        .into_iter()
+        .flat_map(|rmt| rmt.all("Strd"))
+        .flat_map(|strd| strd.all("RfrdDocInf"))
+        .filter_map(|document| document.text_at("Nb"))
+        .collect();
+    line.remittance_unstructured = if !unstructured.is_empty() {
+        Some(unstructured.join(" "))
+    } else if !referred.is_empty() {
+        Some(referred.join(" "))
+    } else {
+        transaction.text_at("AddtlTxInf")
+    };
     line.creditor_reference = remittance
         .into_iter()
         .flat_map(|rmt| rmt.all("Strd"))

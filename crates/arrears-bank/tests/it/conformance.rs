@@ -738,3 +738,41 @@ fn mt940_line(information: &str) -> arrears_bank::StatementLine {
     let mut statements = parse_text("info.sta", &text).unwrap_or_else(|e| panic!("{e}"));
     statements.remove(0).lines.remove(0)
 }
+
+/// A camt entry of one movement with the given inner XML after its reference.
+fn camt_entry(inner: &str) -> arrears_bank::StatementLine {
+    let text = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[]).replace(
+        "</Stmt>",
+        &format!(
+            "<Ntry><Amt Ccy=\"EUR\">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                 <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+                 <AcctSvcrRef>R-1</AcctSvcrRef>{inner}</Ntry>\n</Stmt>"
+        ),
+    );
+    let mut statements = parse_text("one.xml", &text).unwrap_or_else(|e| panic!("{e}"));
+    statements.remove(0).lines.remove(0)
+}
+
+/// Without `Ustrd`, the remittance is what else names what was paid: the numbers of the
+/// documents the structured remittance refers to (invoice numbers), else the transaction's
+/// `AddtlTxInf`, else the entry's `AddtlNtryInf`; `Ustrd` wins when there is one.
+#[test]
+fn camt_remittance_falls_back_to_referred_documents_and_additional_information() {
+    let details = |tx: &str| format!("<NtryDtls><TxDtls>{tx}</TxDtls></NtryDtls>");
+    let referred = camt_entry(&details(
+        "<RmtInf><Strd><RfrdDocInf><Nb>INV-2026-0042</Nb></RfrdDocInf>\
+         <RfrdDocInf><Nb>INV-2026-0043</Nb></RfrdDocInf></Strd></RmtInf>",
+    ));
+    assert_eq!(referred.remittance_unstructured.as_deref(), Some("INV-2026-0042 INV-2026-0043"));
+    let both = camt_entry(&details(
+        "<RmtInf><Ustrd>FACTURA 42</Ustrd><Strd><RfrdDocInf><Nb>INV-42</Nb></RfrdDocInf>\
+         <CdtrRefInf><Ref>RF18539007547034</Ref></CdtrRefInf></Strd></RmtInf>",
+    ));
+    assert_eq!(both.remittance_unstructured.as_deref(), Some("FACTURA 42"));
+    assert_eq!(both.creditor_reference.as_deref(), Some("RF18539007547034"));
+    let additional = camt_entry(&details("<AddtlTxInf>CONTRACT 77 JANUARY</AddtlTxInf>"));
+    assert_eq!(additional.remittance_unstructured.as_deref(), Some("CONTRACT 77 JANUARY"));
+    let entry_level = camt_entry("<AddtlNtryInf>SEPA CT CONTRACT 78</AddtlNtryInf>");
+    assert_eq!(entry_level.remittance_unstructured.as_deref(), Some("SEPA CT CONTRACT 78"));
+    assert_eq!(camt_entry("").remittance_unstructured, None);
+}
