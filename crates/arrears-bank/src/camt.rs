@@ -455,12 +455,22 @@ fn missing_reference() -> Problem {
     Problem::Missing { what: "a bank reference (AcctSvcrRef, NtryRef or EndToEndId)" }
 }
 
-/// A batched transaction's amount: `TxDtls/Amt`, else `AmtDtls/TxAmt/Amt` (001.02).
+/// A batched transaction's amount: `TxDtls/Amt`, else `AmtDtls/TxAmt/Amt` (001.02); of
+/// those given, the first in the statement's currency (a transaction paid in another currency
+/// may give its `Amt` in that currency and `AmtDtls/TxAmt` as booked). Neither in the
+/// statement's currency is refused at the first.
 fn transaction_amount(transaction: &Node, currency: Currency) -> Result<i64, Failure> {
-    let node =
-        transaction.child("Amt").or_else(|| transaction.find("AmtDtls/TxAmt/Amt")).ok_or_else(
-            || transaction.fail(Problem::Missing { what: "TxDtls/Amt in a batched entry" }),
-        )?;
+    let given: Vec<&Node> = [transaction.child("Amt"), transaction.find("AmtDtls/TxAmt/Amt")]
+        .into_iter()
+        .flatten()
+        .collect();
+    let node = given
+        .iter()
+        .find(|node| node.attribute("Ccy") == Some(currency.code()))
+        .or(given.first())
+        .ok_or_else(|| {
+            transaction.fail(Problem::Missing { what: "TxDtls/Amt in a batched entry" })
+        })?;
     amount(node, currency)
 }
 

@@ -776,3 +776,34 @@ fn camt_remittance_falls_back_to_referred_documents_and_additional_information()
     assert_eq!(entry_level.remittance_unstructured.as_deref(), Some("SEPA CT CONTRACT 78"));
     assert_eq!(camt_entry("").remittance_unstructured, None);
 }
+
+/// A batch whose transaction was paid in another currency gives its `TxDtls/Amt` in that
+/// currency and the amount as booked in `AmtDtls/TxAmt`: the booked one is taken (the batch
+/// total checks it). A transaction with no amount in the statement's currency is refused.
+#[test]
+fn camt_batch_transaction_in_another_currency_reads_its_booked_amount() {
+    let batch = |second: &str| {
+        camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "180.00")], &[]).replace(
+            "</Stmt>",
+            &format!(
+                "<Ntry><Amt Ccy=\"EUR\">80.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                 <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+                 <AcctSvcrRef>B-1</AcctSvcrRef><NtryDtls>\
+                 <TxDtls><Amt Ccy=\"EUR\">30.00</Amt></TxDtls>\
+                 <TxDtls>{second}</TxDtls></NtryDtls></Ntry>\n</Stmt>"
+            ),
+        )
+    };
+    let foreign = batch(
+        "<Amt Ccy=\"USD\">55.00</Amt><AmtDtls><InstdAmt><Amt Ccy=\"USD\">55.00</Amt></InstdAmt>\
+         <TxAmt><Amt Ccy=\"EUR\">50.00</Amt></TxAmt></AmtDtls>",
+    );
+    let statements = parse_text("batch.xml", &foreign).unwrap_or_else(|e| panic!("{e}"));
+    let amounts: Vec<i64> = statements[0].lines.iter().map(|line| line.amount_minor).collect();
+    assert_eq!(amounts, [3_000, 5_000]);
+    let error = parse_text("batch.xml", &batch("<Amt Ccy=\"USD\">55.00</Amt>")).unwrap_err();
+    assert!(
+        matches!(&error.problem, Problem::CurrencyMismatch { found, .. } if found == "USD"),
+        "{error}"
+    );
+}
