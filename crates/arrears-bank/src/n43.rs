@@ -17,7 +17,7 @@
 //!   74-76.
 //! - `88` end of file: nines 3-20, record count 21-26 (every record from 11 to 33; not the
 //!   88 itself nor the optional file header `00`: entity 3-6, date 7-12, that some banks send
-//!   first).
+//!   first, and may count: a count that includes it is accepted too).
 //!
 //! A record may come with its trailing blanks trimmed (many banks and tools do): it reads as
 //! if padded to 80 characters, as long as its mandatory fields are there.
@@ -171,6 +171,8 @@ struct Reader {
     ended: bool,
     /// A record has been read (the file header `00` may only come first).
     started: bool,
+    /// The file began with the optional header `00`.
+    file_header: bool,
     references: Occurrences,
 }
 
@@ -236,6 +238,7 @@ impl Reader {
         }
         record.require_len(12)?;
         record.date(7, "file date")?;
+        self.file_header = true;
         Ok(())
     }
 
@@ -455,7 +458,17 @@ impl Reader {
             return Err(record.fail(problem));
         }
         let declared = record.number(21, 26, "record count")?;
-        check::count("record 88 record count", declared, self.records_before_end, &record.at())?;
+        // The layout counts the records from 11 to 33; a bank that sends the header `00`
+        // may count it too.
+        let with_header = self.file_header && declared == self.records_before_end + 1;
+        if !with_header {
+            check::count(
+                "record 88 record count",
+                declared,
+                self.records_before_end,
+                &record.at(),
+            )?;
+        }
         self.ended = true;
         Ok(())
     }

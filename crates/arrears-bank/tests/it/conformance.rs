@@ -807,3 +807,36 @@ fn camt_batch_transaction_in_another_currency_reads_its_booked_amount() {
         "{error}"
     );
 }
+
+/// A Norma 43 file may begin with the header `00`, which the layout leaves out of the record
+/// 88 count; a bank that counts it is read too. Any other count is refused.
+#[test]
+fn norma43_record_88_count_with_or_without_the_file_header() {
+    let text = crate::data(N43_TRIMMED);
+    let end = b"88999999999999999999000011";
+    let at = text.windows(end.len()).position(|window| window == end).expect("the record 88");
+    // The file is Latin-1: the record is replaced in its bytes.
+    let with_count = |count: &str| {
+        let mut bytes = b"002100261201\r\n".to_vec();
+        let mut replaced = text.clone();
+        replaced.splice(at..at + end.len(), format!("88{}{count}", "9".repeat(18)).into_bytes());
+        bytes.extend(replaced);
+        parse(N43_TRIMMED, &bytes, FormatChoice::Auto, None)
+    };
+    let lines = |statements: &[Statement]| -> Vec<(String, i64)> {
+        statements
+            .iter()
+            .flat_map(|statement| &statement.lines)
+            .map(|line| (line.bank_reference.clone(), line.amount_minor))
+            .collect()
+    };
+    let expected = lines(&read(N43_TRIMMED));
+    assert_eq!(expected.len(), 4);
+    assert_eq!(lines(&with_count("000011").unwrap()), expected);
+    assert_eq!(lines(&with_count("000012").unwrap()), expected);
+    let error = with_count("000013").unwrap_err();
+    assert_eq!(
+        error.problem,
+        Problem::CountMismatch { what: "record 88 record count", declared: 13, counted: 11 }
+    );
+}
