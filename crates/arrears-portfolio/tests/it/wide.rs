@@ -726,7 +726,7 @@ fn a_wide_move_stopped_after_any_write_finishes_as_a_move_in_one_go() {
 }
 
 #[test]
-fn an_action_sent_and_never_acknowledged_moves_as_a_contact_without_answer() {
+fn an_action_sent_and_never_acknowledged_moves_as_a_contact_the_caps_count() {
     let dir = tempfile::tempdir().unwrap();
     let mut sample = sample(dir.path(), "W-sent", false);
     sample.run_cycles(&CYCLES);
@@ -742,8 +742,15 @@ fn an_action_sent_and_never_acknowledged_moves_as_a_contact_without_answer() {
     sample.execute("sent-0", &Command::MarkSent { action: sent.id, at: at(5, 3, 14) });
     let before = state(sample.source(), &sample.reference);
     assert_eq!(before.contacts.len(), 1, "the sent action is no contact in the source yet");
-    // The target: the source's contacts followed by the sent one, no answer at the instant
-    // sent (docs/SCALE.md, "Moving a debtor", step 3).
+    // The target: the source's contacts followed by the sent one at the instant sent, with an
+    // outcome every counting rule counts, as the source counted it while pending (a voicemail
+    // for a call, a delivered message otherwise: docs/SCALE.md, "Moving a debtor", step 3).
+    let (outcome, heard) = match sent.channel {
+        ContactChannel::Phone => {
+            (ContactOutcome::Voicemail, arrears::compliance::Outcome::Voicemail)
+        }
+        _ => (ContactOutcome::Delivered, arrears::compliance::Outcome::Delivered),
+    };
     let mut expected = before.clone();
     let accounts = sample.source().accounts_of(sample.debtor).unwrap();
     expected.contacts.push(Contact {
@@ -751,7 +758,7 @@ fn an_action_sent_and_never_acknowledged_moves_as_a_contact_without_answer() {
         address: sent.address.clone(),
         at: at(5, 3, 14),
         inbound: false,
-        outcome: ContactOutcome::NoAnswer,
+        outcome,
         accounts: sent
             .accounts
             .iter()
@@ -762,7 +769,7 @@ fn an_action_sent_and_never_acknowledged_moves_as_a_contact_without_answer() {
         at(5, 3, 14),
         ChannelGroup::from(sent.channel),
         Direction::Outbound,
-        arrears::compliance::Outcome::NoAnswer,
+        heard,
     ));
     let report = sample.move_now().unwrap();
     assert_eq!(report.carried, 1, "the sent contact: {report:?}");
