@@ -6,8 +6,8 @@
 //! each optionally followed by `:86:` (information to the account owner, several lines), to
 //! `:62F:`/`:62M:` (closing balance). SWIFT blocks (`{1:...}{4:` ... `-}`, the trailer
 //! `{5:...}` after `-}` on the same line or the next) are accepted around the text block, and
-//! so are a bank's header lines before the first `:20:` (ABN AMRO's BIC and `940` lines,
-//! Rabobank's `:940:`). Lines end in LF, CRLF or CR alone. A file may hold several messages;
+//! so are a bank's header lines before a message's `:20:` (ABN AMRO's BIC and `940` lines
+//! before each message, Rabobank's `:940:`). Lines end in LF, CRLF or CR alone. A file may hold several messages;
 //! each is one [`Statement`].
 //!
 //! `:61:` is `6!n[4!n]2a[1!a]15d1!a3!c16x[//16x]` and a second line `[34x]`: value date
@@ -69,11 +69,28 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
 }
 
 /// Splits the text into tagged fields, dropping blank lines, SWIFT block headers, the `-}`
-/// end of block 4 with any trailer block after it, and a bank's header lines before the first
-/// field (ABN AMRO's `ABNANL2A` / `940` / `ABNANL2A`, Rabobank's `:940:`).
+/// end of block 4 with any trailer block after it, and a bank's header lines before a
+/// message's `:20:` (ABN AMRO's `ABNANL2A` / `940` / `ABNANL2A` before each message,
+/// Rabobank's `:940:` before the first).
 fn fields(text: &str) -> Result<Vec<Field>, Failure> {
+    let lines: Vec<&str> = text.lines().collect();
+    // Header lines are dropped where they lead to a `:20:` (between messages they would
+    // otherwise be read as the previous field's continuation).
+    let mut before_message = vec![false; lines.len()];
+    let mut leads = false;
+    for (index, line) in lines.iter().enumerate().rev() {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        leads = if trimmed.starts_with(":20:") { true } else { leads && is_header(trimmed) };
+        before_message[index] = leads && !trimmed.starts_with(":20:");
+    }
     let mut fields: Vec<Field> = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
+    for (index, raw) in lines.into_iter().enumerate() {
+        if before_message[index] {
+            continue;
+        }
         let number = index as u32 + 1;
         let mut line = raw.trim_end_matches('\r');
         if let Some(start) = line.find("{4:") {
@@ -104,8 +121,8 @@ fn fields(text: &str) -> Result<Vec<Field>, Failure> {
     Ok(fields)
 }
 
-/// A bank's header line before the first field: the message type (`940`, Rabobank's `:940:`)
-/// or a BIC (ABN AMRO writes `ABNANL2A`, `940`, `ABNANL2A` before `:20:`).
+/// A bank's header line before a message: the message type (`940`, Rabobank's `:940:`) or a
+/// BIC (ABN AMRO writes `ABNANL2A`, `940`, `ABNANL2A` before each `:20:`).
 fn is_header(line: &str) -> bool {
     let is_bic = (line.len() == 8 || line.len() == 11)
         && line.bytes().take(6).all(|byte| byte.is_ascii_uppercase())

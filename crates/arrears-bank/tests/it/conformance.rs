@@ -709,6 +709,14 @@ fn mt940_bank_header_lines_and_cr_line_ends() {
     let error = parse_text("junk.sta", &format!("HELLO WORLD\n{message}")).unwrap_err();
     assert_eq!(error.at.line, 1, "{error}");
     assert!(matches!(error.problem, Problem::Unexpected { .. }), "{error}");
+
+    // ABN AMRO repeats its header before every message of the file.
+    let second = message.replace(":20:S1", ":20:S2").replace("//R1", "//R2");
+    let two = format!("ABNANL2A\n940\nABNANL2A\n{message}ABNANL2A\n940\nABNANL2A\n{second}");
+    let two = parse_text("abn2.sta", &two).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(two.len(), 2);
+    assert_eq!(lines(&two[1..]), ["18 2026-12-01/2026-12-01 C500 ref=R2 code=NTRF rmt=INV 42"]);
+    assert_eq!(two[1].closing_balance_minor, Some(1_500));
 }
 
 /// `:86:` is joined line to line as written (a German subfield of 27 characters, or a SEPA
