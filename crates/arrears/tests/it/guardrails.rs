@@ -18,8 +18,9 @@ use chrono::Timelike;
 
 use crate::support::*;
 
-/// Proposes every step on every address of its channel, at 03:00 local time.
-struct Rogue;
+/// Proposes every step on every address of its channel, at 03:00 local time (also the
+/// regulatory tests' strategy that tries to get past the guardrails).
+pub(crate) struct Rogue;
 
 impl ContactStrategy for Rogue {
     fn name(&self) -> &str {
@@ -54,7 +55,9 @@ impl ContactStrategy for Rogue {
     }
 }
 
-fn aggressive_policy() -> String {
+/// A third-party collector's policy with a call, an e-mail and a text due on each of ten
+/// days, all proposed by [`Rogue`].
+pub(crate) fn aggressive_policy() -> String {
     let mut steps = Vec::new();
     for day in 0..10 {
         steps.push(format!(

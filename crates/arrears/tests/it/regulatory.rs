@@ -19,11 +19,11 @@ use arrears::model::{
 };
 use arrears::money::Currency;
 use arrears::policy::Creditor;
-use arrears::strategy::{ContactProposal, ContactRequest, ContactStrategy, StrategyError};
 use arrears::{CallConsent, Command, NewAccount, NewDebtor, Outcome, RestrictionChanges};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::guardrails::{aggressive_policy, Rogue};
 use crate::support::*;
 
 const PERSON: u64 = 7;
@@ -923,8 +923,8 @@ fn reg_f_1006_26_b_no_suit_or_threat_of_suit_on_time_barred_debt() {
 fn reg_f_1006_14_b_3_i_engine_does_not_count_calls_placed_with_consent() {
     let (_dir, mut books) = open_temp();
     // A third-party collector: Regulation F applies.
-    books.register_strategy(Arc::new(Everything));
-    let policy = Command::SetPolicy { file: "everything.toml".into(), text: everything_policy() };
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
     assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
     let account = account(&books, "A-1");
     let debtor = books.account(account).unwrap().unwrap().debtor;
@@ -1512,58 +1512,6 @@ fn core_flags_hold_where_no_jurisdiction_pack_applies() {
 // A plug-in strategy cannot bypass the guardrails
 // ---------------------------------------------------------------------------------------------
 
-/// Proposes every due step on every address of its channel, at 03:00 local time on the
-/// review date.
-struct Everything;
-
-impl ContactStrategy for Everything {
-    fn name(&self) -> &str {
-        "everything"
-    }
-
-    fn propose_batch(
-        &self,
-        requests: &[ContactRequest],
-    ) -> Result<Vec<ContactProposal>, StrategyError> {
-        let mut proposals = Vec::new();
-        for request in requests {
-            let at =
-                arrears::strategy::local_instant(request.as_of, 3, &request.time_zones[0]).unwrap();
-            for step in &request.steps {
-                for point in
-                    request.contact_points.iter().filter(|point| point.channel == step.channel)
-                {
-                    proposals.push(ContactProposal {
-                        debtor: request.debtor,
-                        accounts: request.accounts.clone(),
-                        channel: step.channel,
-                        address: point.address.clone(),
-                        template: step.template.clone(),
-                        at,
-                        tone: None,
-                    });
-                }
-            }
-        }
-        Ok(proposals)
-    }
-}
-
-fn everything_policy() -> String {
-    let mut steps = Vec::new();
-    for day in 0..10 {
-        for channel in ["phone", "sms", "email"] {
-            steps.push(format!(
-                "{{ channel = \"{channel}\", template = \"{channel}.{day}\", after_days = {day} }}"
-            ));
-        }
-    }
-    format!(
-        "name = \"everything\"\nversion = 1\ncreditor = \"third_party\"\n\n[[stage]]\nname = \"all\"\nmin_dpd = 1\n[stage.actions]\ncontact = [\n  {}\n]\n\n[[arm]]\nname = \"only\"\nweight = 1\nscorer = \"rules\"\nstrategy = \"everything\"\n",
-        steps.join(",\n  ")
-    )
-}
-
 /// Ley 2300 de 2023, art. 3 (V2), through the cycle: a plug-in strategy that proposes a
 /// call, a text and an e-mail at 03:00 every day of two weeks (a Sunday and the San Jose
 /// holiday, Monday 23 Mar 2026, among them) gets out only what the law allows, every
@@ -1572,8 +1520,8 @@ fn everything_policy() -> String {
 #[test]
 fn co_ley_2300_art_3_a_plugin_strategy_cannot_bypass_the_colombian_limits() {
     let (_dir, mut books) = open_temp();
-    books.register_strategy(Arc::new(Everything));
-    let policy = Command::SetPolicy { file: "everything.toml".into(), text: everything_policy() };
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
     assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
     let point = |channel, address: &str| ContactPoint {
         channel,
