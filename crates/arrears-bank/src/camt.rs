@@ -460,14 +460,10 @@ fn missing_reference() -> Problem {
 /// may give its `Amt` in that currency and `AmtDtls/TxAmt` as booked). Neither in the
 /// statement's currency is refused at the first.
 fn transaction_amount(transaction: &Node, currency: Currency) -> Result<i64, Failure> {
-    let given: Vec<&Node> = [transaction.child("Amt"), transaction.find("AmtDtls/TxAmt/Amt")]
-        .into_iter()
-        .flatten()
-        .collect();
-    let node = given
-        .iter()
+    let given = [transaction.child("Amt"), transaction.find("AmtDtls/TxAmt/Amt")];
+    let node = (given.iter().flatten())
         .find(|node| node.attribute("Ccy") == Some(currency.code()))
-        .or(given.first())
+        .or_else(|| given.iter().flatten().next())
         .ok_or_else(|| {
             transaction.fail(Problem::Missing { what: "TxDtls/Amt in a batched entry" })
         })?;

@@ -41,7 +41,7 @@ use serde::Deserialize;
 use crate::amount::to_minor;
 use crate::check;
 use crate::error::{Failure, Location, Problem};
-use crate::text::{decode, Occurrences};
+use crate::text::decode;
 use crate::{Direction, Format, Statement, StatementLine};
 
 /// A column of a CSV file: by its header name or its 1-based number.
@@ -300,14 +300,8 @@ pub(crate) fn parse(bytes: &[u8], mapping: &CsvMapping) -> Result<Vec<Statement>
     let resolved = Resolved::new(&mapping.columns, header.as_ref().filter(|_| mapping.header))
         .map_err(|problem| (Location::line(header_line), problem))?;
     let fixed = mapping.currency.as_deref().and_then(|code| Currency::from_code(code).ok());
-    let mut reader = Rows {
-        mapping,
-        resolved,
-        currency: fixed,
-        lines: Vec::new(),
-        balances: Vec::new(),
-        references: Occurrences::default(),
-    };
+    let mut reader =
+        Rows { mapping, resolved, currency: fixed, lines: Vec::new(), balances: Vec::new() };
     for row in rows {
         let row = row.map_err(csv_error)?;
         let at = Location::line(line_of(&text, row.position()));
@@ -393,7 +387,6 @@ struct Rows<'m> {
     lines: Vec<StatementLine>,
     /// The running balance of each line, when mapped.
     balances: Vec<i64>,
-    references: Occurrences,
 }
 
 impl Rows<'_> {
@@ -419,9 +412,7 @@ impl Rows<'_> {
         };
         let bank_reference = match resolved.get(row, "reference") {
             Some(reference) => reference.to_owned(),
-            None => {
-                self.references.unique(format!("{}/{booking_on}/{signed}", self.mapping.account))
-            }
+            None => format!("{}/{booking_on}/{signed}", self.mapping.account),
         };
         if resolved.positions.contains_key("balance") {
             let balance =

@@ -250,7 +250,7 @@ pub fn parse(
         FormatChoice::Auto => detect(bytes, mapping.is_some())
             .ok_or_else(|| fail(Location::line(1), Problem::UnknownFormat))?,
     };
-    let statements = match format {
+    let mut statements = match format {
         Format::Camt053 | Format::Camt054 => camt::parse(bytes, format),
         Format::Mt940 => mt940::parse(bytes),
         Format::Norma43 => n43::parse(bytes),
@@ -263,15 +263,15 @@ pub fn parse(
     if statements.is_empty() {
         return Err(fail(Location::line(1), Problem::Empty));
     }
-    let mut statements = statements;
     unique_references(&mut statements);
     Ok(statements)
 }
 
-/// Makes every line's bank reference unique within the file: a repeat gets `#2`, `#3`... (a
-/// suffix no other line of the file has). Two lines of one file are two movements, and the
-/// engine keys a line on its reference; a fallback such as the MT940 owner's reference or
-/// the camt `EndToEndId` can repeat (two instalments citing one invoice).
+/// Makes every line's bank reference unique within the file, for every format: a repeat gets
+/// `#2`, `#3`... (a suffix no other line of the file has). Two lines of one file are two
+/// movements, and the engine keys a line on its reference; a reference composed from a line's
+/// fields (Norma 43, CSV without a reference column) or a fallback such as the MT940 owner's
+/// reference or the camt `EndToEndId` can repeat (two instalments citing one invoice).
 fn unique_references(statements: &mut [Statement]) {
     use std::collections::{HashMap, HashSet};
     let given: HashSet<String> = statements

@@ -92,7 +92,7 @@ fn fields(text: &str) -> Result<Vec<Field>, Failure> {
             continue;
         }
         let number = index as u32 + 1;
-        let mut line = raw.trim_end_matches('\r');
+        let mut line = raw;
         if let Some(start) = line.find("{4:") {
             line = &line[start + 3..];
         }
@@ -110,7 +110,7 @@ fn fields(text: &str) -> Result<Vec<Field>, Failure> {
         } else if let Some(field) = fields.last_mut() {
             field.value.push('\n');
             field.value.push_str(line);
-        } else if !is_header(trimmed) {
+        } else {
             let found = format!("text {line:?} before the first field");
             return Err((
                 Location::line(number),

@@ -34,7 +34,7 @@ use arrears_core::money::Currency;
 use crate::amount::implied_to_minor;
 use crate::check::{self, Totals};
 use crate::error::{Failure, Location, Problem};
-use crate::text::{decode, yymmdd, Occurrences};
+use crate::text::{decode, yymmdd};
 use crate::{Direction, Format, Statement, StatementLine};
 
 /// The length of every Norma 43 record.
@@ -173,7 +173,6 @@ struct Reader {
     started: bool,
     /// The file began with the optional header `00`.
     file_header: bool,
-    references: Occurrences,
 }
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
@@ -287,7 +286,6 @@ impl Reader {
     }
 
     fn movement(&mut self, record: &Record) -> Result<(), Failure> {
-        let references = &mut self.references;
         let open = self.open.as_mut().ok_or_else(|| {
             let found = "record 22".to_owned();
             record.fail(Problem::Unexpected { found, expected: "a record 11 first" })
@@ -315,7 +313,7 @@ impl Reader {
             value_on,
             amount_minor,
             direction,
-            bank_reference: references.unique(composed),
+            bank_reference: composed,
             remittance_unstructured: None,
             creditor_reference: None,
             payer_name: None,

@@ -44,22 +44,3 @@ pub(crate) fn iso_date(text: &str, what: &'static str) -> Result<NaiveDate, Prob
     NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .map_err(|_| Problem::BadDate { what, found: text.to_owned() })
 }
-
-/// Makes references unique within a file for formats without a bank reference: the second
-/// line with the same composed key gets `#2`, the third `#3`.
-#[derive(Default)]
-pub(crate) struct Occurrences {
-    seen: std::collections::HashMap<String, u32>,
-}
-
-impl Occurrences {
-    pub(crate) fn unique(&mut self, key: String) -> String {
-        let count = self.seen.entry(key.clone()).or_insert(0);
-        *count += 1;
-        if *count == 1 {
-            key
-        } else {
-            format!("{key}#{count}")
-        }
-    }
-}

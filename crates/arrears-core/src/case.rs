@@ -356,6 +356,32 @@ impl ContactOutcome {
         ContactOutcome::PaymentTaken,
     ];
 
+    /// How a contact on `channel` whose outcome is not known yet (an outbox action pending, or
+    /// sent and never acknowledged) counts towards the guardrails: as one that reached the
+    /// debtor, which every counting rule counts (`attempts`, `connected`, `contacts`) and from
+    /// which no cool-down starts: a voicemail left for a call, a delivered message otherwise.
+    /// The cycle counts its pending actions so, and a debtor moved to another shard carries its
+    /// unacknowledged contacts so, so that both shards count them alike.
+    ///
+    /// ```
+    /// use arrears_core::case::ContactOutcome;
+    /// use arrears_core::model::ContactChannel;
+    ///
+    /// let call = ContactOutcome::until_acknowledged(ContactChannel::Phone);
+    /// assert_eq!(call, ContactOutcome::Voicemail);
+    /// let text = ContactOutcome::until_acknowledged(ContactChannel::Sms);
+    /// assert_eq!(text, ContactOutcome::Delivered);
+    /// ```
+    pub fn until_acknowledged(channel: ContactChannel) -> ContactOutcome {
+        match channel {
+            ContactChannel::Phone => ContactOutcome::Voicemail,
+            ContactChannel::Sms
+            | ContactChannel::Email
+            | ContactChannel::Postal
+            | ContactChannel::Messaging => ContactOutcome::Delivered,
+        }
+    }
+
     /// The name as written in files and on the command line.
     pub fn name(self) -> &'static str {
         match self {

@@ -788,7 +788,9 @@ impl Move<'_> {
         }
         for action in &copy.sent {
             let at = action.sent_at.unwrap_or(action.scheduled_at);
-            let command = self.to_target(copy, &outbound(action, at, sent_outcome(action)))?;
+            // Counted as the source counted it while pending.
+            let outcome = ContactOutcome::until_acknowledged(action.channel);
+            let command = self.to_target(copy, &outbound(action, at, outcome))?;
             let key = format!("move:{}:sent:{}", self.from_name, action.id);
             self.execute(self.target, &self.to_name, &key, &command)?;
             report.carried += 1;
@@ -1204,17 +1206,6 @@ fn payers_of(
 }
 
 /// The contact an outbox action made (with the source's ids), as `record_outbound`.
-/// The outcome a contact sent and never acknowledged is carried with: one that every counting
-/// rule of the guardrails counts and that starts no cool-down, as the source counted it while
-/// it was pending (a voicemail left for a call, a delivered message otherwise), so that the
-/// target's caps (Colombia's one contact a day) count it as the source did.
-fn sent_outcome(action: &Action) -> ContactOutcome {
-    match action.channel {
-        arrears::model::ContactChannel::Phone => ContactOutcome::Voicemail,
-        _ => ContactOutcome::Delivered,
-    }
-}
-
 fn outbound(
     action: &Action,
     at: chrono::DateTime<chrono::Utc>,

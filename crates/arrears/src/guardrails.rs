@@ -56,10 +56,7 @@ pub(crate) fn planned(
         address_kind: address_kind(debtor, address),
         direction: Direction::Outbound,
         consented: false,
-        outcome: match ChannelGroup::from(channel) {
-            ChannelGroup::Call => compliance::Outcome::Voicemail,
-            _ => compliance::Outcome::Delivered,
-        },
+        outcome: arrears_core::case::ContactOutcome::until_acknowledged(channel).into(),
     }
 }
 

@@ -848,3 +848,43 @@ fn norma43_record_88_count_with_or_without_the_file_header() {
         Problem::CountMismatch { what: "record 88 record count", declared: 13, counted: 11 }
     );
 }
+
+/// Formats without a bank reference compose one from a line's fields, and two movements alike
+/// in every field (two transfers of one amount, one day, one document) compose the same:
+/// the repeat gets `#2`, by the same pass that makes every format's references unique.
+#[test]
+fn composed_references_that_repeat_get_a_suffix_in_norma_43_and_csv() {
+    let n43 = crate::data(N43_TRIMMED);
+    let text = String::from_utf8_lossy(&n43);
+    let movement = text.lines().find(|line| line.starts_with("22")).unwrap().to_owned();
+    let at = n43.windows(movement.len()).position(|w| w == movement.as_bytes()).unwrap();
+    let mut doubled = n43[..at].to_vec();
+    doubled.extend_from_slice(movement.as_bytes());
+    doubled.extend_from_slice(b"\r\n");
+    doubled.extend_from_slice(&n43[at..]);
+    // The account's totals and the file's count now include the second movement.
+    let doubled = String::from_utf8_lossy(&doubled)
+        .replace(
+            "3321000418020005133200001000000000012500000200000000250050",
+            "3321000418020005133200001000000000012500000300000000400100",
+        )
+        .replace("00000000348800978", "00000000498850978")
+        .replace("88999999999999999999000011", "88999999999999999999000012");
+    let statements = parse_text(N43_TRIMMED, &doubled).unwrap_or_else(|e| panic!("{e}"));
+    let first = &statements[0].lines;
+    assert_eq!(first[1].bank_reference, format!("{}#2", first[0].bank_reference));
+
+    let mapping = arrears_bank::CsvMapping::from_toml(
+        "account = \"ES9121000418450200051332\"\ncurrency = \"EUR\"\ndelimiter = \";\"\n\
+         header = true\ndecimal_separator = \",\"\ndate_format = \"%d/%m/%Y\"\n\n[columns]\n\
+         booking_date = \"Fecha\"\namount = \"Importe\"\n",
+    )
+    .unwrap();
+    let csv = "Fecha;Importe\n01/12/2026;10,00\n01/12/2026;10,00\n01/12/2026;10,00\n";
+    let statements =
+        parse("twice.csv", csv.as_bytes(), FormatChoice::Auto, Some(&mapping)).unwrap();
+    let references: Vec<&str> =
+        statements[0].lines.iter().map(|line| line.bank_reference.as_str()).collect();
+    let key = "ES9121000418450200051332/2026-12-01/1000";
+    assert_eq!(references, [key.to_owned(), format!("{key}#2"), format!("{key}#3")]);
+}
