@@ -14,12 +14,10 @@ use arrears::compliance::{
     Outcome as Heard, Pack, Proposal, Recipient,
 };
 use arrears::model::{
-    ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction,
-    ProductKind, Terms,
+    ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction, Terms,
 };
-use arrears::money::Currency;
 use arrears::policy::Creditor;
-use arrears::{CallConsent, Command, NewAccount, NewDebtor, Outcome, RestrictionChanges};
+use arrears::{CallConsent, Command, NewDebtor, Outcome, RestrictionChanges};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -1551,22 +1549,7 @@ fn co_ley_2300_art_3_a_plugin_strategy_cannot_bypass_the_colombian_limits() {
         .unwrap()
         .outcome;
     let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
-    let opened = books
-        .execute(
-            "account",
-            &Command::OpenAccount(NewAccount {
-                external_ref: None,
-                debtor,
-                product: ProductKind::Installment,
-                credit_limit: None,
-                currency: Currency::USD,
-                opened_on: d(1, 1),
-                terms: Terms::default(),
-            }),
-        )
-        .unwrap()
-        .outcome;
-    let Outcome::AccountOpened(account) = opened else { panic!("{opened:?}") };
+    let account = account_with(&books, debtor, "A-CO", Terms::default(), None);
     charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);
 
     for day in 0..14 {
