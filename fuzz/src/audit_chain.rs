@@ -1,5 +1,7 @@
-//! The `audit_chain` target: audit entries appended to a store as format 10 writes them (record
-//! version 5, neither hash: both its commit's, kept by its last entry), after entries written
+//! The `audit_chain` target: audit entries appended to a store as formats 10 and 11 write them
+//! (record version 5, neither hash: both its commit's, kept by its last entry; format 11 puts a
+//! commit's entries in chunks, several to a row, cut at about 4 KB: entries of any size from
+//! about 100 bytes to 2 KB make chunks of one to about forty), after entries written
 //! as format 9 wrote them (record version 4, no previous hash of its own: the hash of the entry
 //! before) and as formats 5 to 8 wrote them (record version 3, the previous hash kept), in any
 //! mix of those two, with commits, dropped transactions and power losses between them
@@ -22,9 +24,11 @@ use crate::{End, Session};
 #[derive(Arbitrary, Debug)]
 enum Op {
     /// An entry appended as this build writes it (the store takes its sequence and hashes it
-    /// with the others of its commit), `account` none if 0.
+    /// with the others of its commit), `account` none if 0, its event's name longer by `pad`
+    /// times 8 bytes.
     Append {
         account: u8,
+        pad: u8,
     },
     /// An entry written at record version 4, as format 9 wrote it; `hash` is its hash's bytes
     /// (the store does not check a hash, `verify` does). As `Append` once the log holds an
@@ -52,7 +56,7 @@ struct Log {
 }
 
 /// The entry of sequence `seq` after `prev_hash`.
-fn entry(seq: u64, prev_hash: [u8; 32], hash: u8, account: u8) -> AuditEntry {
+fn entry(seq: u64, prev_hash: [u8; 32], hash: u8, account: u8, pad: u8) -> AuditEntry {
     let mut hash = [hash; 32];
     // Distinct hashes, so that a read that takes the wrong entry's hash cannot pass.
     hash[..8].copy_from_slice(&seq.to_le_bytes());
@@ -63,7 +67,7 @@ fn entry(seq: u64, prev_hash: [u8; 32], hash: u8, account: u8) -> AuditEntry {
                 .unwrap_or_default(),
             account: (account != 0).then_some(AccountId(u64::from(account))),
             kind: AuditKind::Transition {
-                event: "review".to_owned(),
+                event: format!("review{}", "-padding".repeat(usize::from(pad))),
                 from: "current".to_owned(),
                 to: "delinquent".to_owned(),
                 on: crate::day(0, 1),
@@ -99,15 +103,15 @@ pub fn audit_chain(data: &[u8]) {
     let mut group_from: Option<usize> = None;
     for op in ops {
         match op {
-            Op::Append { account } => append(&mut session, &mut group_from, account),
+            Op::Append { account, pad } => append(&mut session, &mut group_from, account, pad),
             Op::AppendLinked { hash, account } | Op::AppendOld { hash, account } => {
                 let (txn, written) = session.write();
                 if written.appended.contains(&true) {
-                    append(&mut session, &mut group_from, account);
+                    append(&mut session, &mut group_from, account, 0);
                     continue;
                 }
                 let prev_hash = written.entries.last().map_or([0; 32], |last| last.hash);
-                let entry = entry(written.entries.len() as u64 + 1, prev_hash, hash, account);
+                let entry = entry(written.entries.len() as u64 + 1, prev_hash, hash, account, 0);
                 let bytes = match op {
                     Op::AppendOld { .. } => arrears_store::encode_audit_entry_format_8(&entry),
                     _ => encode_record(RecordKind::Audit, &entry),
@@ -132,12 +136,12 @@ pub fn audit_chain(data: &[u8]) {
 
 /// Appends an entry as this build does, and gives every entry of the open transaction's group
 /// the group's hash so far.
-fn append(session: &mut Session<Log>, group_from: &mut Option<usize>, account: u8) {
+fn append(session: &mut Session<Log>, group_from: &mut Option<usize>, account: u8, pad: u8) {
     let (txn, written) = session.write();
     let seq = written.entries.len() as u64 + 1;
     let from = *group_from.get_or_insert(written.entries.len());
     let prev_hash = from.checked_sub(1).map_or([0; 32], |before| written.entries[before].hash);
-    let entry = entry(seq, prev_hash, 0, account);
+    let entry = entry(seq, prev_hash, 0, account, pad);
     let record = txn
         .append_audit(
             entry.record.recorded_at,

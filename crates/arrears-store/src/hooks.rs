@@ -116,6 +116,43 @@ impl Store {
         txn.commit()
     }
 
+    /// Rewrites this store as format 10 wrote it, for the tests of the migration to format 11:
+    /// every audit entry in a row of its own (the records of each chunk moved out of it,
+    /// unchanged), format version 10. The handle then holds a store it would refuse to open:
+    /// drop it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    pub fn rewrite_as_format_10(&self) -> Result<(), StorageError> {
+        let mut txn = self.write()?;
+        for (key, records) in audit_rows(&txn)? {
+            if records.len() > 1 {
+                for (seq, record) in (key..).zip(&records) {
+                    txn.raw_insert(Audit, seq, record)?;
+                }
+            }
+        }
+        txn.write_table(Meta, |meta| {
+            meta.insert(META_FORMAT_VERSION, 10).map_err(from_redb)?;
+            Ok(())
+        })?;
+        *txn.cache.borrow_mut() = TxnCache::default();
+        txn.commit()
+    }
+
+    /// How many rows the `audit` table has, and how many of them are chunks of several entries
+    /// (format 11), for the tests of the layout.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted chunk.
+    pub fn audit_rows_and_chunks(&self) -> Result<(usize, usize), StorageError> {
+        let txn = self.read()?;
+        let rows = audit_rows(&txn)?;
+        Ok((rows.len(), rows.iter().filter(|(_, records)| records.len() > 1).count()))
+    }
+
     /// Rewrites this store as format 9 wrote it, for the tests of the migration to format 10:
     /// every audit entry at record version 4 (its own hash kept, the chain taken one record at
     /// a time), format version 9. The handle then holds a store it
@@ -220,6 +257,30 @@ impl Store {
     pub fn snapshot_bytes_written(&self) -> u64 {
         self.snapshots_written.bytes.load(std::sync::atomic::Ordering::Relaxed)
     }
+}
+
+/// The row of `audit` that holds `records` (its first entry's sequence is the row's key): a
+/// chunk, or the record alone.
+fn raw_chunk(records: &[Vec<u8>]) -> Vec<u8> {
+    crate::rows::case::chunk::row_of(records)
+}
+
+/// A row of `audit`: its key and the records it holds (one, or a chunk's).
+type AuditRow = (u64, Vec<Vec<u8>>);
+
+/// Every row of `audit`.
+fn audit_rows(txn: &impl Reads) -> Result<Vec<AuditRow>, StorageError> {
+    txn.read_table(Audit, |table| {
+        let mut rows = Vec::new();
+        for row in table.iter().map_err(from_redb)? {
+            let (key, bytes) = row.map_err(from_redb)?;
+            let records = crate::rows::case::chunk::records(bytes.value()).map_err(|reason| {
+                StorageError::Corrupted { table: "audit", key: key.value().to_string(), reason }
+            })?;
+            rows.push((key.value(), records.into_iter().map(<[u8]>::to_vec).collect()));
+        }
+        Ok(rows)
+    })
 }
 
 /// A record of `version`: the version byte, `payload`, and the CRC-32 of both (the frame
@@ -402,7 +463,7 @@ impl WriteTxn {
             "accounts" => self.raw_insert(Accounts, key, bytes),
             "obligations" => self.raw_insert(Obligations, key, bytes),
             "ledger_log" => self.raw_insert(LedgerLog, key, bytes),
-            "audit" => self.raw_insert(Audit, key, bytes),
+            "audit" => self.raw_overwrite_audit_entry(key, Some(bytes)),
             "cases" => self.raw_insert(Cases, key, bytes),
             "cases_overlay" => self.raw_insert(CasesOverlay, key, bytes),
             "snapshots" => self.raw_insert(Snapshots, key, bytes),
@@ -523,8 +584,61 @@ impl WriteTxn {
     /// A storage failure.
     pub fn raw_remove_audit_entry(&mut self, seq: u64) -> Result<(), StorageError> {
         *self.cache.borrow_mut() = TxnCache::default();
+        self.raw_overwrite_audit_entry(seq, None)
+    }
+
+    /// Puts `bytes` in place of the audit entry `seq`'s record, or removes it (`None`), where
+    /// the entry is: its own row, or its place in a chunk (format 11). A chunk loses an entry
+    /// by being cut in two around it, so that the entries after it keep their sequences; an
+    /// entry not in the log is written in a row of its own.
+    fn raw_overwrite_audit_entry(
+        &mut self,
+        seq: u64,
+        bytes: Option<&[u8]>,
+    ) -> Result<(), StorageError> {
+        let row = self.read_table(Audit, |table| {
+            let Some(row) = table.range(..=seq).map_err(from_redb)?.next_back() else {
+                return Ok(None);
+            };
+            let (key, value) = row.map_err(from_redb)?;
+            Ok(Some((key.value(), value.value().to_vec())))
+        })?;
+        let records = match &row {
+            Some((key, value)) => crate::rows::case::chunk::records(value)
+                .map(|records| records.into_iter().map(<[u8]>::to_vec).collect::<Vec<_>>())
+                .ok()
+                .filter(|records| seq < key + records.len() as u64 && records.len() > 1)
+                .map(|records| (*key, records)),
+            None => None,
+        };
+        let Some((key, mut records)) = records else {
+            return self.write_table(Audit, |table| {
+                match bytes {
+                    Some(bytes) => table.insert(seq, bytes).map_err(from_redb)?,
+                    None => table.remove(seq).map_err(from_redb)?,
+                };
+                Ok(())
+            });
+        };
+        let at = (seq - key) as usize;
+        let (before, after) = match bytes {
+            Some(bytes) => {
+                records[at] = bytes.to_vec();
+                (records, Vec::new())
+            }
+            None => {
+                let after = records.split_off(at + 1);
+                records.pop();
+                (records, after)
+            }
+        };
         self.write_table(Audit, |table| {
-            table.remove(seq).map_err(from_redb)?;
+            table.remove(key).map_err(from_redb)?;
+            for (first, records) in [(key, before), (seq + 1, after)] {
+                if !records.is_empty() {
+                    table.insert(first, raw_chunk(&records).as_slice()).map_err(from_redb)?;
+                }
+            }
             Ok(())
         })
     }

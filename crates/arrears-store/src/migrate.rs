@@ -23,7 +23,7 @@ use redb::ReadableTable;
 use crate::codec::{decode_record, RecordKind};
 use crate::error::{from_redb, MigrateError, OpenError, StorageError};
 use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
-use crate::read::{audit_entries, Reads};
+use crate::read::{audit_entries, AuditLog, Reads};
 use crate::rows::Record;
 use crate::schema::{
     command_key, AccountRecord, Accounts, Audit, AuditEntry, IdempotencyRecord, Meta, Snapshots,
@@ -135,7 +135,7 @@ impl Store {
                 migration.to = 6;
             }
         }
-        for version in [7, 8, 9, 10] {
+        for version in [7, 8, 9, 10, 11] {
             if migration.to == version - 1 && migration.steps < steps_max {
                 migration.steps += 1;
                 store.migrate_tables_and_version(version)?;
@@ -214,8 +214,9 @@ impl Store {
     ) -> Result<bool, MigrateError> {
         let mut txn = self.write()?;
         let next = get_meta(&txn, META_MIGRATION_NEXT_AUDIT)?.unwrap_or(1);
-        let mut entries =
-            txn.read_table(Audit, |table| audit_entries(table, None, next, records_per_step + 1))?;
+        let mut entries = txn.read_table(Audit, |table| {
+            audit_entries(&AuditLog { table, pending: None }, None, next, records_per_step + 1)
+        })?;
         let last_step = entries.len() <= records_per_step;
         let following = if last_step { None } else { entries.pop().map(|entry| entry.record.seq) };
         let moved = move_idempotency_records(&txn, entries, last_step)?;
@@ -314,6 +315,10 @@ impl Store {
     /// [`crate::rows::case::CommittedAuditEntryRow`]), which a build of format 9 could not read.
     /// The entries already written keep their hashes; the first commit links to the last of
     /// them, so the chain goes on.
+    ///
+    /// Version 11 writes the entries of a commit of several in chunks, several entries to a row
+    /// of `audit` ([`crate::rows::case::chunk`]), which a build of format 10 could not read. The
+    /// entries already written, one to a row, read as they are.
     fn migrate_tables_and_version(&self, version: u64) -> Result<(), StorageError> {
         debug_assert!((7..=FORMAT_VERSION).contains(&version));
         let mut txn = self.write()?;

@@ -19,7 +19,7 @@ use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{self, decode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
-use crate::rows::case::{decode_audit_entry, PrevHash};
+use crate::rows::case::{chunk, decode_audit_entry, PrevHash};
 use crate::rows::Record;
 use crate::schema::{
     date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry,
@@ -678,12 +678,12 @@ pub trait Reads: TableAccess {
         };
         // The entry's kind and replay, not its previous hash, which format 9 keeps in the
         // entry before: one row, whatever its neighbours hold.
+        let pending = self.audit_pending();
         let entry = self.read_table(Audit, |table| {
-            let Some(bytes) = table.get(seq).map_err(from_redb)? else { return Ok(None) };
-            let (entry, _) =
-                decode_audit_entry(RecordKind::Audit, bytes.value()).map_err(|reason| {
-                    StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
-                })?;
+            let Some(bytes) = (AuditLog { table, pending }).entry(seq)? else { return Ok(None) };
+            let (entry, _) = decode_audit_entry(RecordKind::Audit, &bytes).map_err(|reason| {
+                StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
+            })?;
             Ok(Some(entry))
         })?;
         let entry = entry
@@ -1115,7 +1115,8 @@ pub trait Reads: TableAccess {
         if let Some(cached) = self.cached_audit_head() {
             return Ok(cached);
         }
-        let head = self.read_table(Audit, |audit| {
+        let head = self.read_table(Audit, |table| {
+            let audit = &AuditLog { table, pending: None };
             let Some((seq, bytes)) = audit.last_entry()? else { return Ok(None) };
             // The last entry keeps its hash (a commit's last entry does): the head needs
             // nothing else. One of version 5 has its commit's last entry lost: the read of it
@@ -1649,15 +1650,18 @@ fn audit_read<T: Reads + ?Sized>(
     limit: usize,
 ) -> Result<Vec<AuditEntry>, StorageError> {
     let appended = reads.audit_appended();
-    reads.read_table(Audit, |audit| audit_entries(audit, appended, from, limit))
+    let pending = reads.audit_pending();
+    reads.read_table(Audit, |audit| {
+        audit_entries(&AuditLog { table: audit, pending }, appended, from, limit)
+    })
 }
 
 /// What [`ReadAudit::each_from`] passes each entry to: its sequence and bytes. It returns
 /// whether to go on.
 pub(crate) type EachEntry<'a> = dyn FnMut(u64, &[u8]) -> Result<bool, StorageError> + 'a;
 
-/// The audit table as the reads of the log use it (one kind of table, whichever the
-/// transaction's).
+/// The audit log as its reads use it: one entry at a time, whether a row of the table holds
+/// one entry or a chunk of them (format 11), with a write transaction's entries not written yet.
 pub(crate) trait ReadAudit {
     /// The last entry before `seq` that keeps a hash (of record version 4 or older): its
     /// sequence and bytes.
@@ -1667,42 +1671,124 @@ pub(crate) trait ReadAudit {
     fn each_from(&self, from: u64, each: &mut EachEntry<'_>) -> Result<(), StorageError>;
     /// The last entry: its sequence and bytes.
     fn last_entry(&self) -> Result<Option<(u64, Vec<u8>)>, StorageError>;
+    /// The entry `seq`'s bytes, if the log holds it.
+    fn entry(&self, seq: u64) -> Result<Option<Vec<u8>>, StorageError>;
 }
 
-impl<T: ReadableTable<u64, &'static [u8]>> ReadAudit for T {
+/// The `audit` table of a transaction and the entries it appended that are not in it yet
+/// ([`crate::txn::TableAccess::audit_pending`]).
+pub(crate) struct AuditLog<'a, T> {
+    pub(crate) table: &'a T,
+    pub(crate) pending: Option<(u64, &'a [u8])>,
+}
+
+/// The entries' records of the row of `audit` at `key`, each with its sequence.
+fn row_records(key: u64, row: &[u8]) -> Result<Vec<(u64, &[u8])>, StorageError> {
+    let records = chunk::records(row).map_err(|reason| StorageError::Corrupted {
+        table: "audit",
+        key: key.to_string(),
+        reason,
+    })?;
+    Ok(records.into_iter().zip(key..).map(|(record, seq)| (seq, record)).collect())
+}
+
+impl<T: ReadableTable<u64, &'static [u8]>> AuditLog<'_, T> {
+    fn pending_records(&self) -> Vec<(u64, &[u8])> {
+        match self.pending {
+            Some((first, bytes)) => chunk::pending_records(bytes)
+                .into_iter()
+                .zip(first..)
+                .map(|(record, seq)| (seq, record))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The key of the row that would hold `seq`: the row before it if that is a chunk, else
+    /// `seq` itself.
+    fn row_key(&self, seq: u64) -> Result<u64, StorageError> {
+        let before = self.table.range(..=seq).map_err(from_redb)?.next_back();
+        match before {
+            Some(row) => {
+                let (key, bytes) = row.map_err(from_redb)?;
+                Ok(if chunk::is_chunk(bytes.value()) { key.value() } else { seq })
+            }
+            None => Ok(seq),
+        }
+    }
+}
+
+impl<T: ReadableTable<u64, &'static [u8]>> ReadAudit for AuditLog<'_, T> {
     fn last_sealed_before(&self, seq: u64) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
-        for row in self.range(..seq).map_err(from_redb)?.rev() {
+        // The entries not written yet are of version 5, all of them.
+        for row in self.table.range(..seq).map_err(from_redb)?.rev() {
             let (key, bytes) = row.map_err(from_redb)?;
-            if bytes.value().first() != Some(&crate::rows::case::AUDIT_COMMITTED_VERSION) {
-                return Ok(Some((key.value(), bytes.value().to_vec())));
+            for (at, record) in row_records(key.value(), bytes.value())?.into_iter().rev() {
+                if at < seq && record.first() != Some(&crate::rows::case::AUDIT_COMMITTED_VERSION) {
+                    return Ok(Some((at, record.to_vec())));
+                }
             }
         }
         Ok(None)
     }
 
     fn each_from(&self, from: u64, each: &mut EachEntry<'_>) -> Result<(), StorageError> {
-        for row in self.range(from..).map_err(from_redb)? {
+        let start = self.row_key(from)?;
+        for row in self.table.range(start..).map_err(from_redb)? {
             let (key, bytes) = row.map_err(from_redb)?;
-            if !each(key.value(), bytes.value())? {
-                break;
+            for (seq, record) in row_records(key.value(), bytes.value())? {
+                if seq >= from && !each(seq, record)? {
+                    return Ok(());
+                }
+            }
+        }
+        for (seq, record) in self.pending_records() {
+            if seq >= from && !each(seq, record)? {
+                return Ok(());
             }
         }
         Ok(())
     }
 
     fn last_entry(&self) -> Result<Option<(u64, Vec<u8>)>, StorageError> {
-        let last = ReadableTable::last(self).map_err(from_redb)?;
-        Ok(last.map(|(key, bytes)| (key.value(), bytes.value().to_vec())))
+        if let Some((seq, record)) = self.pending_records().pop() {
+            return Ok(Some((seq, record.to_vec())));
+        }
+        let Some((key, bytes)) = ReadableTable::last(self.table).map_err(from_redb)? else {
+            return Ok(None);
+        };
+        let last = row_records(key.value(), bytes.value())?.pop();
+        Ok(last.map(|(seq, record)| (seq, record.to_vec())))
+    }
+
+    fn entry(&self, seq: u64) -> Result<Option<Vec<u8>>, StorageError> {
+        if let Some((first, _)) = self.pending {
+            if seq >= first {
+                let found = self.pending_records().into_iter().find(|(at, _)| *at == seq);
+                return Ok(found.map(|(_, record)| record.to_vec()));
+            }
+        }
+        let Some(row) = self.table.range(..=seq).map_err(from_redb)?.next_back() else {
+            return Ok(None);
+        };
+        let (key, bytes) = row.map_err(from_redb)?;
+        let found = row_records(key.value(), bytes.value())?.into_iter().find(|(at, _)| *at == seq);
+        Ok(found.map(|(_, record)| record.to_vec()))
     }
 }
 
 /// An audit entry's record, decoded, with where its hashes come from.
 fn decode_entry(seq: u64, bytes: &[u8]) -> Result<(AuditEntry, PrevHash), StorageError> {
-    decode_audit_entry(RecordKind::Audit, bytes).map_err(|reason| StorageError::Corrupted {
-        table: "audit",
-        key: seq.to_string(),
-        reason,
-    })
+    let corrupted =
+        |reason| StorageError::Corrupted { table: "audit", key: seq.to_string(), reason };
+    let (entry, prev_hash) = decode_audit_entry(RecordKind::Audit, bytes).map_err(corrupted)?;
+    if entry.record.seq != seq {
+        return Err(corrupted(codec::DecodeError::Payload {
+            kind: "audit entry",
+            reason: format!("holds the record of audit sequence {}", entry.record.seq),
+        }));
+    }
+    Ok((entry, prev_hash))
 }
 
 /// The hash an entry at `seq` links to if it starts a group: the hash of the nearest entry

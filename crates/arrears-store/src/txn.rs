@@ -151,6 +151,13 @@ pub trait TableAccess {
         None
     }
 
+    /// The audit entries this transaction appended that are not in the `audit` table yet
+    /// (format 11: the chunk it is filling, written when full or at commit), as the first one's
+    /// sequence and their records in chunk form ([`crate::rows::case::chunk`]).
+    fn audit_pending(&self) -> Option<(u64, &[u8])> {
+        None
+    }
+
     /// The audit chain's head as the cache holds it (the outer `None`: not cached).
     fn cached_audit_head(&self) -> Option<Option<AuditHead>> {
         self.cache()?.borrow().audit_head
@@ -185,9 +192,10 @@ pub(crate) struct AuditGroup {
     pub(crate) first: u64,
     /// The last one's sequence.
     pub(crate) last: u64,
-    /// The last one's record as written (version 5), which the commit writes again with the
-    /// hash ([`crate::rows::case::seal_audit_entry`]), and where the hash goes in it.
-    pub(crate) last_bytes: Vec<u8>,
+    /// The entries not written yet (format 11: since the last full chunk, the last one's
+    /// record at version 5 until the commit seals it with the hash,
+    /// [`crate::rows::case::seal_audit_entry`]), and where the hash goes in that record.
+    pub(crate) chunk: crate::rows::case::chunk::ChunkBuilder,
     pub(crate) hash_at: usize,
     pub(crate) hasher: crate::chain::GroupHasher,
 }
@@ -366,6 +374,10 @@ impl TableAccess for WriteTxn {
             prev: group.hasher.prev(),
             hash: group.hasher.hash(),
         })
+    }
+
+    fn audit_pending(&self) -> Option<(u64, &[u8])> {
+        self.audit_group.as_ref()?.chunk.pending()
     }
 
     fn table_exists<T: TableId>(&self, _table: T) -> Result<bool, StorageError> {

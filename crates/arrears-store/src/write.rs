@@ -994,39 +994,47 @@ impl WriteTxn {
         let record = arrears_core::case::AuditRecord { seq, recorded_at, account, kind, prev_hash };
         let (bytes, hash_at) =
             crate::rows::case::encode_committed_audit_entry_at(&record, replay.as_ref());
-        let replaced = self.write_table(Audit, |table| {
-            Ok(table.insert(seq, bytes.as_slice()).map_err(from_redb)?.is_some())
-        })?;
-        assert!(!replaced, "audit record {seq} written twice");
-        if replay.is_some() {
-            self.index_command_key(&record)?;
-        }
         let group = self.audit_group.get_or_insert_with(|| crate::txn::AuditGroup {
             first: seq,
             last: seq,
-            last_bytes: Vec::new(),
+            chunk: crate::rows::case::chunk::ChunkBuilder::default(),
             hash_at: 0,
             hasher: crate::chain::GroupHasher::new(prev_hash),
         });
+        // The entry joins the commit's chunk; a chunk it would overfill is written first.
+        let full = group.chunk.push(seq, &bytes);
         group.last = seq;
-        group.last_bytes = bytes;
         group.hash_at = hash_at;
         group.hasher.add(&record);
+        if let Some((first, row)) = full {
+            self.insert_audit_row(first, &row)?;
+        }
+        if replay.is_some() {
+            self.index_command_key(&record)?;
+        }
         Ok(record)
     }
 
+    /// Inserts a row of `audit` that must be new.
+    fn insert_audit_row(&mut self, first: u64, row: &[u8]) -> Result<(), StorageError> {
+        let replaced = self.write_table(Audit, |table| {
+            Ok(table.insert(first, row).map_err(from_redb)?.is_some())
+        })?;
+        assert!(!replaced, "audit record {first} written twice");
+        Ok(())
+    }
+
     /// Writes the hash of the audit entries this transaction appended (at commit): their last
-    /// entry is written again at record version 4, with the hash, which the entries of version
-    /// 5 before it read as theirs (a group of one is the entry a format-9 commit of one entry
-    /// wrote).
+    /// entry's record becomes version 4, with the hash, which the entries of version 5 before
+    /// it read as theirs, and the chunk that holds it is written (a group of one is the entry a
+    /// format-9 commit of one entry wrote, alone in its row).
     pub(crate) fn seal_audit_group(&mut self) -> Result<(), StorageError> {
-        let Some(group) = self.audit_group.take() else { return Ok(()) };
+        let Some(mut group) = self.audit_group.take() else { return Ok(()) };
         let hash = group.hasher.hash();
-        let sealed = crate::rows::case::seal_audit_entry(&group.last_bytes, group.hash_at, &hash);
-        self.write_table(Audit, |table| {
-            table.insert(group.last, sealed.as_slice()).map_err(from_redb)?;
-            Ok(())
-        })
+        let sealed = crate::rows::case::seal_audit_entry(group.chunk.last(), group.hash_at, &hash);
+        group.chunk.replace_last(&sealed);
+        let (first, row) = group.chunk.take();
+        self.insert_audit_row(first, &row)
     }
 
     /// Points the key of the command whose record `record` is at its sequence in

@@ -72,7 +72,7 @@ fn issue_16_an_older_store_is_migrated_by_migrate_only() {
         let refused = env.run(args);
         assert_eq!(refused.code, 1, "{args:?}: {}", refused.stderr);
         assert!(
-            refused.stderr.contains("has format version 2 and must be migrated to 10 first"),
+            refused.stderr.contains("has format version 2 and must be migrated to 11 first"),
             "{}",
             refused.stderr
         );
@@ -82,13 +82,13 @@ fn issue_16_an_older_store_is_migrated_by_migrate_only() {
     // was: still format 2 with its two accounts, as the migration reports below.
     let migrated = env.run(&["--json", "migrate"]).json();
     assert_eq!(migrated["from"], 2);
-    assert_eq!(migrated["to"], 10);
+    assert_eq!(migrated["to"], 11);
     assert_eq!(migrated["accounts"], 2);
     assert!(migrated["commands"].as_u64().unwrap() > 0, "{migrated}");
     let twice = env.run(&["migrate"]);
     assert_eq!(twice.code, 1);
     assert!(
-        twice.stderr.contains("format version 10 already: nothing to migrate"),
+        twice.stderr.contains("format version 11 already: nothing to migrate"),
         "{}",
         twice.stderr
     );

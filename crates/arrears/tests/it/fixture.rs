@@ -167,8 +167,19 @@ fn version_9_fixture_migrates_with_known_balances() {
 }
 
 #[test]
-fn version_10_fixture_opens_with_known_balances() {
+fn version_10_fixture_migrates_with_known_balances() {
     open_fixture(10);
+}
+
+/// The fixture of format 11 holds its cycle's commit in a chunk (several entries in a row).
+#[test]
+fn version_11_fixture_opens_with_known_balances() {
+    let options = arrears_store::StoreOptions::default();
+    let store = arrears_store::Store::open_read_only(&fixture(11), options).unwrap();
+    let (rows, chunks) = store.audit_rows_and_chunks().unwrap();
+    assert!(chunks > 0 && rows < store.read().unwrap().audit_log().unwrap().len(), "{rows}");
+    drop(store);
+    open_fixture(11);
 }
 
 /// A migration stopped after its first commit (as a kill would stop it) leaves a store of the

@@ -153,13 +153,13 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
     }
     // Steps of 5 accounts to format 4, then of 50 audit records to format 5, then of 5
     // accounts to format 6 (which find every snapshot written with its head already: the
-    // ledger's move to the log wrote them), then one each to formats 7, 8, 9 and 10.
+    // ledger's move to the log wrote them), then one each to formats 7, 8, 9, 10 and 11.
     let commands = commands(&control);
     let audit_records = audit_records(&control);
     assert_eq!(
         (runs, rewritten, moved),
         (
-            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5) + 4) as u64,
+            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5) + 5) as u64,
             ACCOUNTS as u64,
             commands as u64
         )
@@ -212,8 +212,8 @@ fn a_format_6_store_takes_formats_7_and_8_and_its_ids_go_on() {
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 6, .. }), "{refused}");
     let step = Arrears::migrate(&migrated, options()).unwrap();
     // One commit to format 7, one to format 8 (the empty case overlay), one to format 9, one
-    // to format 10.
-    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 10, 0, 0, 4));
+    // to format 10, one to format 11.
+    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 11, 0, 0, 5));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -260,7 +260,7 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
         let step = arrears_store::Store::migrate_in_steps(&migrated, store, 5, 1).unwrap();
         runs += 1;
         rewritten += step.accounts;
-        assert!(matches!((step.from, step.commands), (5..=9, 0)), "{step:?}");
+        assert!(matches!((step.from, step.commands), (5..=10, 0)), "{step:?}");
         if step.from == 5 {
             assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
         }
@@ -268,10 +268,10 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=9, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=10, .. }));
     }
-    // Steps of 5 accounts to format 6, then one each to formats 7, 8, 9 and 10.
-    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64 + 4, ACCOUNTS as u64));
+    // Steps of 5 accounts to format 6, then one each to formats 7, 8, 9, 10 and 11.
+    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64 + 5, ACCOUNTS as u64));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -343,16 +343,16 @@ fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
         runs += 1;
         moved += step.commands;
         rewritten += step.accounts;
-        assert!((4..=9).contains(&step.from), "{step:?}");
+        assert!((4..=10).contains(&step.from), "{step:?}");
         if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=9, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=10, .. }));
     }
     // Steps of 30 audit records to format 5, then of 3 accounts to format 6, then one each
-    // to 7, 8, 9 and 10.
-    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3) + 4) as u64);
+    // to 7, 8, 9, 10 and 11.
+    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3) + 5) as u64);
     assert_eq!(moved, commands(&control) as u64);
     assert_eq!(rewritten, ACCOUNTS as u64);
 
@@ -388,6 +388,53 @@ fn a_format_8_store_keeps_its_audit_entries_and_links_the_new_ones_to_them() {
 #[test]
 fn a_format_9_store_keeps_its_audit_entries_and_links_its_commits_to_them() {
     an_older_store_keeps_its_audit_entries_and_links_the_new_ones_to_them(9);
+}
+
+/// Format 11: a commit's entries are written in chunks, several to a row of `audit`. A
+/// format-10 store (every entry in a row of its own) migrates in one commit that rewrites
+/// nothing: its entries read as they were, with the same hashes (format 10's chain is format
+/// 11's), alone and in the log; the commits after it write chunks again, the chain goes on
+/// from the old head, and the store verifies.
+#[test]
+fn a_format_10_store_keeps_its_audit_rows_and_its_commits_after_write_chunks() {
+    let dir = tempfile::tempdir().unwrap();
+    let (control, migrated) = (dir.path().join("control.redb"), dir.path().join("migrated.redb"));
+    let books = Arrears::create_with(&control, options()).unwrap();
+    let ids = build(&books);
+    let log = |books: &Arrears| books.store().read().unwrap().audit_log().unwrap();
+    let entries = log(&books).len();
+    let (rows, chunks) = books.store().audit_rows_and_chunks().unwrap();
+    assert!(chunks > 0 && rows < entries, "{rows} rows, {chunks} chunks, {entries} entries");
+    drop(books);
+    std::fs::copy(&control, &migrated).unwrap();
+    let older = Arrears::open_with(&migrated, options()).unwrap();
+    older.store().rewrite_as_format_10().unwrap();
+    drop(older);
+    let refused = Arrears::open_with(&migrated, options()).unwrap_err();
+    assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 10, .. }), "{refused}");
+    let step = Arrears::migrate(&migrated, options()).unwrap();
+    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (10, 11, 0, 0, 1));
+
+    let after = Arrears::open_with(&migrated, options()).unwrap();
+    let control = Arrears::open_with(&control, options()).unwrap();
+    assert_eq!(after.store().audit_rows_and_chunks().unwrap(), (entries, 0));
+    assert_eq!(log(&after), log(&control));
+    let old_head = after.audit_head().unwrap().unwrap();
+    assert_eq!(go_on(&after, &ids), go_on(&control, &ids));
+    let all = log(&after);
+    assert_eq!(all, log(&control));
+    let (rows, chunks) = after.store().audit_rows_and_chunks().unwrap();
+    assert!(chunks > 0 && rows > entries && rows < all.len(), "{rows} rows, {chunks} chunks");
+    let read = after.store().read().unwrap();
+    for (seq, entry) in (1..).zip(&all) {
+        assert_eq!(read.audit_entry(seq).unwrap().as_ref(), Some(entry), "entry {seq}");
+    }
+    assert_eq!(read.audit_entry(all.len() as u64 + 1).unwrap(), None);
+    drop(read);
+    assert!(after.check_anchor(&old_head).unwrap());
+    assert!(after.check_anchor(&after.audit_head().unwrap().unwrap()).unwrap());
+    assert_eq!(after.changes(0, usize::MAX).unwrap(), control.changes(0, usize::MAX).unwrap());
+    assert!(after.verify().unwrap().is_clean());
 }
 
 /// `log` with the chain taken one record at a time, as formats 1 to 9 took it.
@@ -436,10 +483,10 @@ fn an_older_store_keeps_its_audit_entries_and_links_the_new_ones_to_them(format:
         "{refused}"
     );
     let step = Arrears::migrate(&migrated, options()).unwrap();
-    let steps = 10 - format;
+    let steps = arrears_store::FORMAT_VERSION - format;
     assert_eq!(
         (step.from, step.to, step.accounts, step.commands, step.steps),
-        (format, 10, 0, 0, steps)
+        (format, arrears_store::FORMAT_VERSION, 0, 0, steps)
     );
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
