@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use arrears::ids::{AccountId, DebtorId};
 use arrears::model::{ContactChannel, ContactPoint, ContactPointKind, ProductKind};
 use arrears::plugin_host::{
-    IsolatedInstance, IsolationOptions, LoadedPlugin, PluginOptions, PluginScorer, ScoreRequest,
+    AttributeValue, IsolatedInstance, IsolationOptions, LoadedPlugin, PluginOptions, PluginScorer,
+    ScoreRequest,
 };
 use arrears::strategy::{ContactRequest, ContactStep, Features, Scorer};
 use arrears::{PluginCallError, PluginLoadError};
@@ -307,4 +308,225 @@ fn the_in_process_watchdog_stops_waiting_at_the_deadline() {
     assert!(instance.is_poisoned());
     let error = hasty.score_batch(&[features]).unwrap_err();
     assert!(error.reason.contains("poisoned"), "{}", error.reason);
+}
+
+/// Runs `call` on a thread and waits for it at most `limit`: a call that hangs fails the test
+/// instead of hanging it.
+fn within<T: Send + 'static>(limit: Duration, call: impl FnOnce() -> T + Send + 'static) -> T {
+    let (sender, answer) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(call());
+    });
+    answer.recv_timeout(limit).expect("the call hung")
+}
+
+/// A plugin that closes every descriptor of its runner, or writes garbage to every one, takes
+/// only its runner down: a typed error, the runner reaped, the next call restarts it.
+#[test]
+fn a_plugin_that_closes_or_scribbles_on_every_descriptor_ends_only_its_runner() {
+    let (_dir, path, sha256) = hostile();
+    let options = IsolationOptions { call_deadline_ms: 5_000, ..options() };
+    for mode in ["closefds", "scribble"] {
+        for call in ["score", "propose"] {
+            let config = format!("{call}:{mode}");
+            let instance = IsolatedInstance::start(&path, sha256, &config, &options).unwrap();
+            let pid = instance.runner_id().unwrap();
+            let started = Instant::now();
+            let error = match call {
+                "score" => instance.score_batch(&requests(3)).map(|_| ()),
+                _ => instance.propose_batch(&[contact_request()], &[]).map(|_| ()),
+            }
+            .unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    PluginCallError::Exited { .. }
+                        | PluginCallError::Protocol { .. }
+                        | PluginCallError::Crashed { .. }
+                ),
+                "{config}: {error:?}"
+            );
+            assert!(started.elapsed() < Duration::from_secs(2), "{config}");
+            assert!(reaped(pid), "{config}");
+            assert_eq!(instance.failures(), 1, "{config}");
+        }
+    }
+}
+
+/// Score requests with an attribute each, large enough that a batch of 4,096 fills a pipe
+/// many times over (several hundred KiB).
+fn large_requests() -> Vec<ScoreRequest> {
+    let mut large = requests(4_096);
+    for request in &mut large {
+        request.attributes.push(("note".into(), AttributeValue::Text("n".repeat(200))));
+    }
+    large
+}
+
+/// A plugin that closes its runner's input: the host's next write meets a closed pipe, a
+/// typed error (never a SIGPIPE that kills the host), and a restart answers.
+#[test]
+fn a_runner_whose_input_the_plugin_closed() {
+    let (_dir, path, sha256) = hostile();
+    let instance = IsolatedInstance::start(&path, sha256, "score:close-stdin", &options()).unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+    std::thread::sleep(Duration::from_millis(100));
+    let error = instance.score_batch(&large_requests()).unwrap_err();
+    assert!(
+        matches!(error, PluginCallError::Exited { .. } | PluginCallError::Protocol { .. }),
+        "{error:?}"
+    );
+    assert_eq!(instance.failures(), 1);
+    assert_eq!(instance.propose_batch(&[contact_request()], &[]).unwrap().len(), 1);
+}
+
+/// Threads a plugin leaves running after a call returns: one that crashes the runner later
+/// makes the next call `Crashed` (and the one after that restarts); one that keeps calling
+/// the host's `log` after the call does no harm, isolated or in-process.
+#[test]
+fn threads_that_outlive_the_call() {
+    let (_dir, path, sha256) = hostile();
+    let instance = IsolatedInstance::start(&path, sha256, "score:crash-later", &options()).unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let error = instance.score_batch(&requests(1)).unwrap_err();
+    assert!(matches!(error, PluginCallError::Crashed { signal: 11, .. }), "{error:?}");
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+
+    let instance = IsolatedInstance::start(&path, sha256, "log-later", &options()).unwrap();
+    for _ in 0..3 {
+        assert_eq!(instance.score_batch(&requests(2)).unwrap().len(), 2);
+        assert_eq!(instance.propose_batch(&[contact_request()], &[]).unwrap().len(), 1);
+    }
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let in_process = plugin.instantiate("log-later").unwrap();
+    assert_eq!(in_process.score_batch(&requests(2)).unwrap().len(), 2);
+    // Destroyed while its thread still logs.
+    drop(in_process);
+    std::thread::sleep(Duration::from_millis(400));
+}
+
+/// Megabytes of log in one call, a message over STRING_BYTES_MAX, one not UTF-8 and one with
+/// a null pointer: the call answers, isolated and in-process.
+#[test]
+fn a_log_flood_and_bad_log_messages_are_survived() {
+    let (_dir, path, sha256) = hostile();
+    let options = IsolationOptions { call_deadline_ms: 5_000, ..options() };
+    let instance = IsolatedInstance::start(&path, sha256, "log-flood", &options).unwrap();
+    assert_eq!(instance.score_batch(&requests(2)).unwrap().len(), 2);
+    assert_eq!(instance.propose_batch(&[contact_request()], &[]).unwrap().len(), 1);
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let in_process = plugin.instantiate("log-flood").unwrap();
+    assert_eq!(in_process.score_batch(&requests(2)).unwrap().len(), 2);
+}
+
+/// An error message that is not UTF-8 and claims more bytes than the buffer: the call fails
+/// with the plugin's status and the buffer's bytes, decoded lossily, never more.
+#[test]
+fn an_error_message_that_is_not_utf8_or_too_long() {
+    let (_dir, path, sha256) = hostile();
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let in_process = plugin.instantiate("bad-error").unwrap();
+    let isolated = IsolatedInstance::start(&path, sha256, "bad-error", &options()).unwrap();
+    let errors = [
+        in_process.score_batch(&requests(1)).unwrap_err(),
+        in_process.propose_batch(&[contact_request()], &[]).unwrap_err(),
+        isolated.score_batch(&requests(1)).unwrap_err(),
+        isolated.propose_batch(&[contact_request()], &[]).unwrap_err(),
+    ];
+    for error in errors {
+        let PluginCallError::Failed { status: 8, message, .. } = &error else {
+            panic!("{error:?}")
+        };
+        assert!(message.contains(" oops") && message.len() <= 1024 * 3, "{message:?}");
+    }
+    // The runner lives on: a plugin's error status is not a failure of the runner.
+    assert_eq!(isolated.failures(), 0);
+}
+
+/// Outputs at exactly the ABI's limits are accepted (scores 0 and 1000, four reason codes of
+/// 60 bytes, a template id of 48 bytes), and one byte past them refused, in and out of
+/// process.
+#[test]
+fn outputs_at_the_limits_and_one_past() {
+    let (_dir, path, sha256) = hostile();
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let in_process = plugin.instantiate("edges").unwrap();
+    let isolated = IsolatedInstance::start(&path, sha256, "edges", &options()).unwrap();
+    for scores in [in_process.score_batch(&requests(2)), isolated.score_batch(&requests(2))] {
+        let scores = scores.unwrap();
+        assert_eq!((scores[0].points, scores[1].points), (0.0, 1000.0));
+        assert_eq!(scores[1].reasons.len(), 4);
+        assert!(scores[1].reasons.iter().all(|code| code.len() == 60));
+    }
+    for proposals in [
+        in_process.propose_batch(&[contact_request()], &[]),
+        isolated.propose_batch(&[contact_request()], &[]),
+    ] {
+        assert_eq!(proposals.unwrap()[0].template, "t".repeat(48));
+    }
+    let in_process = plugin.instantiate("edges-over").unwrap();
+    let isolated = IsolatedInstance::start(&path, sha256, "edges-over", &options()).unwrap();
+    for error in [
+        in_process.score_batch(&requests(2)).unwrap_err(),
+        isolated.score_batch(&requests(2)).unwrap_err(),
+    ] {
+        assert!(matches!(error, PluginCallError::BadReason { index: 0, .. }), "{error:?}");
+    }
+    for error in [
+        in_process.propose_batch(&[contact_request()], &[]).unwrap_err(),
+        isolated.propose_batch(&[contact_request()], &[]).unwrap_err(),
+    ] {
+        assert!(matches!(error, PluginCallError::BadProposal { index: 0, .. }), "{error:?}");
+    }
+    let in_process = plugin.instantiate("points-over").unwrap();
+    let isolated = IsolatedInstance::start(&path, sha256, "points-over", &options()).unwrap();
+    for error in [
+        in_process.score_batch(&requests(2)).unwrap_err(),
+        isolated.score_batch(&requests(2)).unwrap_err(),
+    ] {
+        let expected =
+            PluginCallError::ScoreOutOfRange { plugin: "hostile".into(), index: 0, points: -0.001 };
+        assert_eq!(error, expected);
+    }
+}
+
+/// `init` that returns OK without an instance, that takes a while, or that never returns.
+#[test]
+fn init_without_an_instance_slow_or_hanging() {
+    let (_dir, path, sha256) = hostile();
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let error = plugin.instantiate("init-null").unwrap_err();
+    assert!(matches!(error, PluginLoadError::Init { status: 0, .. }), "{error:?}");
+    let error = IsolatedInstance::start(&path, sha256, "init-null", &options()).unwrap_err();
+    assert!(
+        matches!(&error, PluginLoadError::Runner { reason, .. } if reason.contains("status 0")),
+        "{error:?}"
+    );
+    // A start has at least 5 s, whatever the call deadline (300 ms here).
+    let instance = IsolatedInstance::start(&path, sha256, "init-slow", &options()).unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+    let started = Instant::now();
+    let error = IsolatedInstance::start(&path, sha256, "init-hang", &options()).unwrap_err();
+    assert!(
+        matches!(&error, PluginLoadError::Runner { reason, .. } if reason.contains("did not answer within 5000 ms")),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+}
+
+/// `destroy` that hangs or crashes, isolated: the runner is killed without calling it, so
+/// dropping the instance neither hangs nor crashes the host.
+#[test]
+fn an_isolated_destroy_that_hangs_or_crashes_is_never_waited_for() {
+    let (_dir, path, sha256) = hostile();
+    for mode in ["destroy-hang", "destroy-segv"] {
+        let instance = IsolatedInstance::start(&path, sha256, mode, &options()).unwrap();
+        let pid = instance.runner_id().unwrap();
+        assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+        let started = Instant::now();
+        within(Duration::from_secs(10), move || drop(instance));
+        assert!(started.elapsed() < Duration::from_secs(1), "{mode}");
+        assert!(reaped(pid), "{mode}");
+    }
 }
