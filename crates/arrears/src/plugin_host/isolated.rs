@@ -13,7 +13,7 @@
 //! that never answers costs the deadline, never a hung host.
 
 use std::collections::HashSet;
-use std::io::{BufReader, BufWriter};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
@@ -138,11 +138,12 @@ struct State {
     failures: u32,
 }
 
-/// A running runner: the child, its input, and the frames its reader thread hands over.
+/// A running runner: the child, its input (non-blocking: see `os::write_until`), and the
+/// frames its reader thread hands over.
 #[derive(Debug)]
 struct Runner {
     child: Child,
-    input: BufWriter<ChildStdin>,
+    input: ChildStdin,
     frames: Receiver<std::io::Result<Option<Vec<u8>>>>,
 }
 
@@ -174,6 +175,11 @@ impl Runner {
             let _ = child.wait();
             return Err(std::io::Error::other("the runner's pipes are missing"));
         };
+        if let Err(error) = super::os::set_nonblocking(&input) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(error);
+        }
         let (sender, frames) = mpsc::sync_channel(1);
         let reader = std::thread::Builder::new().name("arrears-plugin-runner-reader".into());
         let spawned = reader.spawn(move || {
@@ -191,18 +197,28 @@ impl Runner {
             let _ = child.wait();
             return Err(error);
         }
-        Ok(Runner { child, input: BufWriter::new(input), frames })
+        Ok(Runner { child, input, frames })
     }
 
-    /// Sends `request` and waits for the answer until `deadline`.
+    /// Sends `request` and waits for the answer, both within `deadline`: a runner that stops
+    /// reading (stopped, or a plugin that took its input) costs the deadline, not a host
+    /// blocked in a write; one whose input is closed is `Ended`.
     fn exchange(
         &mut self,
         request: &ToRunnerRef<'_>,
         deadline: Option<Duration>,
     ) -> Result<FromRunner, Failure> {
         let started = Instant::now();
-        if runner::write_frame(&mut self.input, request).is_err() {
-            return Err(Failure::Ended);
+        let deadline_ms =
+            |deadline: Duration| u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
+        let frame = runner::encode_frame(request)
+            .map_err(|error| Failure::Garbage(format!("the request does not encode: {error}")))?;
+        match super::os::write_until(&self.input, &frame, deadline.map(|d| started + d)) {
+            Ok(()) => {}
+            Err(super::os::WriteFailure::Deadline) => {
+                return Err(Failure::Deadline(deadline.map_or(0, deadline_ms)));
+            }
+            Err(super::os::WriteFailure::Closed) => return Err(Failure::Ended),
         }
         let frame = match deadline {
             None => self.frames.recv().map_err(|_| Failure::Ended)?,
@@ -211,7 +227,7 @@ impl Runner {
                 match self.frames.recv_timeout(left) {
                     Ok(frame) => frame,
                     Err(RecvTimeoutError::Timeout) => {
-                        return Err(Failure::Deadline(deadline.as_millis() as u64));
+                        return Err(Failure::Deadline(deadline_ms(deadline)));
                     }
                     Err(RecvTimeoutError::Disconnected) => return Err(Failure::Ended),
                 }

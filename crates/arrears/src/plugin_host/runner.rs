@@ -223,16 +223,26 @@ fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<FRAME_BYTES_MAX>()
 }
 
-/// Writes one frame holding `message`.
-pub(super) fn write_frame(output: &mut impl Write, message: &impl Serialize) -> io::Result<()> {
-    let bytes = bincode::serde::encode_to_vec(message, config())
+/// The bytes of one frame holding `message`: its length, then its encoding.
+///
+/// # Errors
+///
+/// `InvalidData` if it does not encode or is larger than [`FRAME_BYTES_MAX`].
+pub(super) fn encode_frame(message: &impl Serialize) -> io::Result<Vec<u8>> {
+    let mut frame = vec![0u8; 4];
+    bincode::serde::encode_into_std_write(message, &mut frame, config())
         .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error.to_string()))?;
-    let len = u32::try_from(bytes.len())
+    let len = u32::try_from(frame.len() - 4)
         .ok()
         .filter(|&len| len as usize <= FRAME_BYTES_MAX)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "frame too large"))?;
-    output.write_all(&len.to_le_bytes())?;
-    output.write_all(&bytes)?;
+    frame[..4].copy_from_slice(&len.to_le_bytes());
+    Ok(frame)
+}
+
+/// Writes one frame holding `message`.
+pub(super) fn write_frame(output: &mut impl Write, message: &impl Serialize) -> io::Result<()> {
+    output.write_all(&encode_frame(message)?)?;
     output.flush()
 }
 

@@ -530,3 +530,85 @@ fn an_isolated_destroy_that_hangs_or_crashes_is_never_waited_for() {
         assert!(reaped(pid), "{mode}");
     }
 }
+
+/// A runner that stops (SIGSTOP), in a call or between calls, meets the deadline: the host
+/// does not block writing a large request to a runner that no longer reads.
+#[test]
+fn a_stopped_runner_meets_the_deadline_even_while_the_host_writes() {
+    let (_dir, path, sha256) = hostile();
+    let instance = IsolatedInstance::start(&path, sha256, "score:stop", &options()).unwrap();
+    let pid = instance.runner_id().unwrap();
+    let error = instance.score_batch(&requests(1)).unwrap_err();
+    assert!(matches!(error, PluginCallError::DeadlineExceeded { .. }), "{error:?}");
+    assert!(reaped(pid));
+
+    let instance =
+        Arc::new(IsolatedInstance::start(&path, sha256, "score:stop-later", &options()).unwrap());
+    let pid = instance.runner_id().unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+    // The runner stops itself 100 ms after answering.
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let calling = instance.clone();
+    let error = within(Duration::from_secs(20), move || calling.score_batch(&large_requests()))
+        .unwrap_err();
+    assert!(matches!(error, PluginCallError::DeadlineExceeded { .. }), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(reaped(pid));
+}
+
+/// The same in a host whose SIGPIPE has its default action (an application that restored it,
+/// as command-line tools often do): the write to the closed pipe must not kill it. Runs in a
+/// child process of this test binary, started with a preloaded library that keeps Rust's
+/// runtime from ignoring SIGPIPE before `main`.
+#[test]
+fn a_host_with_the_default_sigpipe_survives_a_closed_runner_input() {
+    const CHILD: &str = "ARREARS_TEST_SIGPIPE_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let ignored = status.lines().find_map(|line| line.strip_prefix("SigIgn:")).unwrap();
+        let ignored = u64::from_str_radix(ignored.trim(), 16).unwrap();
+        assert_eq!(ignored & (1 << (13 - 1)), 0, "SIGPIPE is ignored: the premise fails");
+        let (_dir, path, sha256) = hostile();
+        let instance =
+            IsolatedInstance::start(&path, sha256, "score:close-stdin", &options()).unwrap();
+        assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+        std::thread::sleep(Duration::from_millis(100));
+        let error = instance.score_batch(&large_requests()).unwrap_err();
+        println!("survived: {error}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("keep_sigpipe.c");
+    std::fs::write(
+        &keep,
+        "#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <signal.h>\n\
+         typedef void (*handler_t)(int);\n\
+         handler_t signal(int sig, handler_t handler) {\n\
+           handler_t (*real)(int, handler_t) = (handler_t(*)(int, handler_t))dlsym(RTLD_NEXT, \"signal\");\n\
+           if (sig == SIGPIPE) return SIG_DFL;\n\
+           return real(sig, handler);\n\
+         }\n",
+    )
+    .unwrap();
+    let preload = compile_c(&keep, &dir.path().join("libkeep_sigpipe.so"), &[]);
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "isolation::a_host_with_the_default_sigpipe_survives_a_closed_runner_input",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(CHILD, "1")
+        .env("LD_PRELOAD", &preload)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("survived:"),
+        "{:?}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
