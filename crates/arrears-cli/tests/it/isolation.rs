@@ -135,6 +135,17 @@ fn isolated_crashes_and_exits_are_contained() {
     case("exit", false, Some("exited its runner (exit code 0)"));
 }
 
+/// A plugin that forks a child keeping its runner's pipes (and the standard error the runner
+/// shares with `arrears`) and then crashes: each call reports the crash at once, the child
+/// dies with its runner, and whoever reads `arrears`'s output is not held up by it.
+#[test]
+fn isolated_crashes_that_leave_a_forked_child_are_contained() {
+    let started = std::time::Instant::now();
+    case("fork-segv", false, Some("crashed its runner (signal 11)"));
+    // Without the child killed, the output stays open for the child's 60 s.
+    assert!(started.elapsed() < std::time::Duration::from_secs(40), "{:?}", started.elapsed());
+}
+
 #[test]
 fn isolated_hangs_runaway_memory_and_overruns_are_contained() {
     let report = case("loop", false, Some("did not answer within 300 ms"));

@@ -87,6 +87,13 @@ impl IsolationOptions {
         (self.call_deadline_ms != 0).then(|| Duration::from_millis(self.call_deadline_ms))
     }
 
+    /// The deadline of starting a plugin (spawning a runner, loading the library, `init`; a
+    /// trusted library's `init` and `destroy` in-process): the call deadline, but at least
+    /// 5 s, so that a busy machine does not fail a start. `None` for no deadline.
+    pub fn start_deadline(&self) -> Option<Duration> {
+        self.deadline().map(|deadline| deadline.max(START_DEADLINE_MIN))
+    }
+
     /// The runner executable: [`IsolationOptions::runner`], else `ARREARS_PLUGIN_RUNNER`, else
     /// `arrears-plugin-runner` next to the current executable.
     ///
@@ -145,7 +152,17 @@ struct Runner {
     child: Child,
     input: ChildStdin,
     frames: Receiver<std::io::Result<Option<Vec<u8>>>>,
+    /// The runner was killed with its process group and reaped (by [`Runner::end`]).
+    reaped: bool,
 }
+
+/// How often a caller waiting for an answer checks that the runner still runs: a runner that
+/// ended while something it forked keeps its output open never closes the pipe, and must not
+/// cost the whole deadline (or, without one, a hung host).
+const EXIT_POLL: Duration = Duration::from_millis(20);
+
+/// How long a runner found ended may still deliver the frame it wrote before it ended.
+const EXIT_GRACE: Duration = Duration::from_millis(100);
 
 /// How an exchange with a runner failed, before the runner is reaped.
 enum Failure {
@@ -156,16 +173,24 @@ enum Failure {
 
 impl Drop for Runner {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if !self.reaped {
+            super::os::kill_group(self.child.id());
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
 impl Runner {
     /// Starts a runner and its reader thread.
     fn spawn(launch: &Launch) -> std::io::Result<Runner> {
+        use std::os::unix::process::CommandExt;
+
         let mut command = Command::new(&launch.runner);
         command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        // The leader of a process group of its own, so that what a plugin forks is killed
+        // with it (`os::kill_group`).
+        command.process_group(0);
         if launch.options.memory_limit_bytes != 0 {
             super::os::limit_address_space(&mut command, launch.options.memory_limit_bytes);
         }
@@ -197,7 +222,7 @@ impl Runner {
             let _ = child.wait();
             return Err(error);
         }
-        Ok(Runner { child, input, frames })
+        Ok(Runner { child, input, frames, reaped: false })
     }
 
     /// Sends `request` and waits for the answer, both within `deadline`: a runner that stops
@@ -220,16 +245,25 @@ impl Runner {
             }
             Err(super::os::WriteFailure::Closed) => return Err(Failure::Ended),
         }
-        let frame = match deadline {
-            None => self.frames.recv().map_err(|_| Failure::Ended)?,
-            Some(deadline) => {
-                let left = deadline.saturating_sub(started.elapsed());
-                match self.frames.recv_timeout(left) {
-                    Ok(frame) => frame,
-                    Err(RecvTimeoutError::Timeout) => {
-                        return Err(Failure::Deadline(deadline_ms(deadline)));
-                    }
-                    Err(RecvTimeoutError::Disconnected) => return Err(Failure::Ended),
+        let until = deadline.map(|deadline| started + deadline);
+        let frame = loop {
+            let now = Instant::now();
+            let slice = until.map_or(EXIT_POLL, |until| (until - now.min(until)).min(EXIT_POLL));
+            match self.frames.recv_timeout(slice) {
+                Ok(frame) => break frame,
+                Err(RecvTimeoutError::Disconnected) => return Err(Failure::Ended),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if let (Some(until), Some(deadline)) = (until, deadline) {
+                if until <= Instant::now() {
+                    return Err(Failure::Deadline(deadline_ms(deadline)));
+                }
+            }
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                // Ended: a frame it wrote first is in the pipe (or already read).
+                match self.frames.recv_timeout(EXIT_GRACE) {
+                    Ok(frame) => break frame,
+                    Err(_) => return Err(Failure::Ended),
                 }
             }
         };
@@ -246,19 +280,30 @@ impl Runner {
     /// Ends the runner: kills it if it still runs, reaps it, and says how it ended. A runner
     /// whose output ended is given a moment to exit by itself, so that its own exit code or
     /// signal is what gets reported.
+    ///
+    /// Whatever the runner forked is killed with it (its process group), so that no process
+    /// of the plugin outlives its runner holding the pipes; one that moved to another process
+    /// group or session (`setsid`) is beyond reach (docs/PLUGIN_ABI.md, "Isolation").
     fn end(mut self, failure: &Failure) -> ExitStatus {
+        let mut status = None;
         if matches!(failure, Failure::Ended) {
             let until = Instant::now() + Duration::from_millis(500);
             while Instant::now() < until {
-                if let Ok(Some(status)) = self.child.try_wait() {
-                    return status;
+                if let Ok(Some(ended)) = self.child.try_wait() {
+                    status = Some(ended);
+                    break;
                 }
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
-        let _ = self.child.kill();
-        let status = self.child.wait();
-        // `Drop` kills and waits again, harmlessly.
+        // The group's id stays taken while any process of it runs, so this reaches only the
+        // runner's own (the leader killed before it is reaped, where it still runs).
+        super::os::kill_group(self.child.id());
+        let status = status.map(Ok).unwrap_or_else(|| {
+            let _ = self.child.kill();
+            self.child.wait()
+        });
+        self.reaped = true;
         status.unwrap_or_else(|_| std::os::unix::process::ExitStatusExt::from_raw(9))
     }
 }
@@ -291,7 +336,7 @@ fn start_runner(launch: &Launch) -> Result<(Runner, Started), StartFailure> {
         sha256: launch.sha256,
         config: &launch.config,
     };
-    let deadline = launch.options.deadline().map(|deadline| deadline.max(START_DEADLINE_MIN));
+    let deadline = launch.options.start_deadline();
     match runner.exchange(&start, deadline) {
         Ok(FromRunner::Started(started)) => Ok((runner, started)),
         Ok(FromRunner::StartFailed(failure)) => Err(failure),

@@ -227,3 +227,14 @@ pub(super) fn private_stdout() -> std::io::Result<std::fs::File> {
 pub(super) fn private_stdout() -> std::io::Result<std::io::Stdout> {
     Ok(std::io::stdout())
 }
+
+/// Kills every process of the process group `group` (a runner started as the leader of its own
+/// group, and what it forked and did not move elsewhere) with SIGKILL.
+pub(super) fn kill_group(group: u32) {
+    let Ok(group) = libc::pid_t::try_from(group) else { return };
+    if group <= 1 {
+        return;
+    }
+    // SAFETY: `kill` has no memory-safety precondition.
+    unsafe { libc::kill(-group, libc::SIGKILL) };
+}

@@ -612,3 +612,68 @@ fn a_host_with_the_default_sigpipe_survives_a_closed_runner_input() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The pid a `fork-segv` or `setsid-segv` plugin wrote.
+fn forked_pid(file: &Path) -> u32 {
+    std::fs::read_to_string(file).unwrap().trim().parse().unwrap()
+}
+
+/// True if the process `pid` ends (or is a zombie) within two seconds.
+fn ends(pid: u32) -> bool {
+    let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The state is the field after the command's closing parenthesis.
+        let state = stat.rsplit_once(") ").map(|(_, rest)| rest.chars().next());
+        if stat.is_empty() || state == Some(Some('Z')) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// A plugin that forks a child keeping the runner's pipes open, then crashes: the call is
+/// `Crashed` at once (not a missed deadline: the pipes do not close while the child lives),
+/// and the child, in the runner's process group, is killed with it.
+#[test]
+fn a_crash_is_reported_at_once_and_the_runners_children_killed() {
+    let (dir, path, sha256) = hostile();
+    let options = IsolationOptions { call_deadline_ms: 5_000, ..options() };
+    for call in ["score", "propose"] {
+        let file = dir.path().join(format!("{call}.pid"));
+        let config = format!("{call}:fork-segv {}", file.display());
+        let instance = IsolatedInstance::start(&path, sha256, &config, &options).unwrap();
+        let pid = instance.runner_id().unwrap();
+        let started = Instant::now();
+        let error = within(Duration::from_secs(20), move || match call {
+            "score" => instance.score_batch(&requests(3)).map(|_| ()),
+            _ => instance.propose_batch(&[contact_request()], &[]).map(|_| ()),
+        })
+        .unwrap_err();
+        assert!(matches!(error, PluginCallError::Crashed { signal: 11, .. }), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(reaped(pid));
+        assert!(ends(forked_pid(&file)), "the runner's child outlived it");
+    }
+}
+
+/// A child that left the runner's process group (`setsid`) is beyond the host's kill, but
+/// the call still returns at once with the crash.
+#[test]
+fn a_crash_is_reported_at_once_when_a_child_escapes_to_its_own_session() {
+    let (dir, path, sha256) = hostile();
+    let options = IsolationOptions { call_deadline_ms: 5_000, ..options() };
+    let file = dir.path().join("setsid.pid");
+    let config = format!("score:setsid-segv {}", file.display());
+    let instance = IsolatedInstance::start(&path, sha256, &config, &options).unwrap();
+    let started = Instant::now();
+    let error =
+        within(Duration::from_secs(20), move || instance.score_batch(&requests(3))).unwrap_err();
+    let elapsed = started.elapsed();
+    // Clean up the escaped child before asserting.
+    let child = forked_pid(&file);
+    let _ = Command::new("kill").args(["-9", &child.to_string()]).status();
+    assert!(matches!(error, PluginCallError::Crashed { signal: 11, .. }), "{error:?}");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+}
