@@ -677,3 +677,36 @@ fn a_crash_is_reported_at_once_when_a_child_escapes_to_its_own_session() {
     assert!(matches!(error, PluginCallError::Crashed { signal: 11, .. }), "{error:?}");
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
 }
+
+/// In-process (a trusted library), `init` and `destroy` have a deadline too, when the
+/// instance is created with one (as the store's registry does): an `init` that never returns
+/// is `InitDeadlineExceeded`, a `destroy` that never returns is abandoned, and neither holds
+/// the host.
+#[test]
+fn in_process_init_and_destroy_that_hang_are_abandoned_at_the_deadline() {
+    let (_dir, path, _) = hostile();
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let deadline = Some(Duration::from_millis(300));
+    let started = Instant::now();
+    let hanging = plugin.clone();
+    let error = within(Duration::from_secs(10), move || {
+        hanging.instantiate_within("init-hang", deadline).map(|_| ())
+    })
+    .unwrap_err();
+    assert!(
+        matches!(error, PluginLoadError::InitDeadlineExceeded { deadline_ms: 300, .. }),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+
+    let instance = plugin.instantiate_within("destroy-hang", deadline).unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+    let started = Instant::now();
+    within(Duration::from_secs(10), move || drop(instance));
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+
+    // Without a deadline, as `instantiate`, and a `destroy` that returns is waited for.
+    let instance = plugin.instantiate_within("", None).unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap()[0].points, 500.0);
+    drop(instance);
+}
