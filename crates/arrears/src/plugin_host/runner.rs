@@ -295,6 +295,7 @@ pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
 /// }
 /// ```
 pub fn serve() -> std::process::ExitCode {
+    watch_parent();
     let served = super::os::private_stdout()
         .and_then(|output| serve_on(BufReader::new(io::stdin().lock()), BufWriter::new(output)));
     match served {
@@ -304,6 +305,27 @@ pub fn serve() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// How often the runner checks that the host that started it still runs.
+const PARENT_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The exit code of a runner whose host ended while the plugin was busy.
+const ORPHANED_EXIT_CODE: i32 = 3;
+
+/// Ends the runner at once when the host that started it is gone (the runner is reparented):
+/// a runner idle between calls ends by itself when its input does, but one busy in the
+/// plugin (an endless loop) would otherwise run on forever, the leader of a process group of
+/// its own that no terminal signal reaches. A thread of its own, checking every 100 ms.
+fn watch_parent() {
+    let parent = std::os::unix::process::parent_id();
+    let watch = std::thread::Builder::new().name("arrears-runner-parent".into());
+    let _ = watch.stack_size(64 * 1024).spawn(move || loop {
+        std::thread::sleep(PARENT_POLL);
+        if std::os::unix::process::parent_id() != parent {
+            super::os::exit_now(ORPHANED_EXIT_CODE);
+        }
+    });
 }
 
 /// [`serve`] on the given input and output.

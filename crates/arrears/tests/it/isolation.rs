@@ -710,3 +710,41 @@ fn in_process_init_and_destroy_that_hang_are_abandoned_at_the_deadline() {
     assert_eq!(instance.score_batch(&requests(1)).unwrap()[0].points, 500.0);
     drop(instance);
 }
+
+/// A host killed while its runner is busy in the plugin (an endless loop here): the runner
+/// does not outlive it. Runs the host in a child process of this test binary, killed with
+/// SIGKILL.
+#[test]
+fn a_runner_does_not_outlive_its_host() {
+    const CHILD: &str = "ARREARS_TEST_ORPHAN_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let (_dir, path, sha256) = hostile();
+        let options = IsolationOptions { call_deadline_ms: 60_000, ..options() };
+        let instance = IsolatedInstance::start(&path, sha256, "score:loop", &options).unwrap();
+        println!("runner {}", instance.runner_id().unwrap());
+        let _ = instance.score_batch(&requests(1));
+        return;
+    }
+    let mut host = Command::new(std::env::current_exe().unwrap())
+        .args(["isolation::a_runner_does_not_outlive_its_host", "--exact", "--nocapture"])
+        .env(CHILD, "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(host.stdout.take().unwrap()));
+    let runner: u32 = loop {
+        let line = lines.next().expect("the host printed no runner").unwrap();
+        if let Some(pid) = line.strip_prefix("runner ") {
+            break pid.trim().parse().unwrap();
+        }
+    };
+    // The runner is in the plugin's loop by now, or soon.
+    std::thread::sleep(Duration::from_millis(200));
+    host.kill().unwrap();
+    host.wait().unwrap();
+    let ended = ends(runner);
+    if !ended {
+        let _ = Command::new("kill").args(["-9", &runner.to_string()]).status();
+    }
+    assert!(ended, "the runner {runner} outlived its host");
+}
