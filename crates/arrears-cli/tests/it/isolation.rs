@@ -146,6 +146,16 @@ fn isolated_crashes_that_leave_a_forked_child_are_contained() {
     assert!(started.elapsed() < std::time::Duration::from_secs(40), "{:?}", started.elapsed());
 }
 
+/// The same with a child that moved to a session of its own (`setsid`), beyond the kill of
+/// the runner's process group: it lives out its 60 s, but holds only the runner's standard
+/// error pipe, which `arrears` forwards, not `arrears`'s own: the commands end at once.
+#[test]
+fn isolated_crashes_that_leave_a_detached_child_are_contained() {
+    let started = std::time::Instant::now();
+    case("setsid-segv", false, Some("crashed its runner (signal 11)"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(40), "{:?}", started.elapsed());
+}
+
 #[test]
 fn isolated_hangs_runaway_memory_and_overruns_are_contained() {
     let report = case("loop", false, Some("did not answer within 300 ms"));

@@ -15,9 +15,10 @@
 use std::collections::HashSet;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStderr, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use arrears_core::case::ContactAttempt;
@@ -27,6 +28,7 @@ use arrears_plugin_sdk::abi;
 use super::error::{PluginCallError, PluginLoadError};
 use super::instance::{status_error, BATCH_LEN_MAX};
 use super::marshal::{self, PluginScore, ScoreRequest};
+use super::os::StoppableRead;
 use super::runner::{self, Answer, FromRunner, StartFailure, Started, ToRunnerRef};
 
 /// The file name the host looks for next to its executable.
@@ -154,6 +156,26 @@ struct Runner {
     frames: Receiver<std::io::Result<Option<Vec<u8>>>>,
     /// The runner was killed with its process group and reaped (by [`Runner::end`]).
     reaped: bool,
+    /// Set when the runner is ended: its reader and standard-error threads stop.
+    stop: Arc<AtomicBool>,
+}
+
+/// Copies a runner's standard error to the host's until the runner's end (see
+/// [`StoppableRead`]).
+fn forward_errors(mut errors: StoppableRead<ChildStderr>) {
+    use std::io::{Read, Write};
+
+    let mut buffer = [0u8; 8192];
+    loop {
+        match errors.read(&mut buffer) {
+            Ok(0) => return,
+            Ok(count) => {
+                let _ = std::io::stderr().write_all(&buffer[..count]);
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
 }
 
 /// How often a caller waiting for an answer checks that the runner still runs: a runner that
@@ -173,6 +195,7 @@ enum Failure {
 
 impl Drop for Runner {
     fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
         if !self.reaped {
             super::os::kill_group(self.child.id());
             let _ = self.child.kill();
@@ -187,7 +210,10 @@ impl Runner {
         use std::os::unix::process::CommandExt;
 
         let mut command = Command::new(&launch.runner);
-        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        // Its standard error is a pipe the host forwards to its own (`forward_errors`), so
+        // that a process the plugin forked and detached holds that pipe, not the host's
+        // standard error (whoever reads `arrears`'s output would wait for it).
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         // The leader of a process group of its own, so that what a plugin forks is killed
         // with it (`os::kill_group`).
         command.process_group(0);
@@ -195,7 +221,8 @@ impl Runner {
             super::os::limit_address_space(&mut command, launch.options.memory_limit_bytes);
         }
         let mut child = command.spawn()?;
-        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+        let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let (Some(input), Some(output), Some(errors)) = pipes else {
             let _ = child.kill();
             let _ = child.wait();
             return Err(std::io::Error::other("the runner's pipes are missing"));
@@ -205,7 +232,16 @@ impl Runner {
             let _ = child.wait();
             return Err(error);
         }
+        let stop = Arc::new(AtomicBool::new(false));
+        let errors = StoppableRead::new(errors, Arc::clone(&stop));
+        let forwarder = std::thread::Builder::new().name("arrears-plugin-runner-stderr".into());
+        if let Err(error) = forwarder.spawn(move || forward_errors(errors)) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(error);
+        }
         let (sender, frames) = mpsc::sync_channel(1);
+        let output = StoppableRead::new(output, Arc::clone(&stop));
         let reader = std::thread::Builder::new().name("arrears-plugin-runner-reader".into());
         let spawned = reader.spawn(move || {
             let mut output = BufReader::new(output);
@@ -218,11 +254,12 @@ impl Runner {
             }
         });
         if let Err(error) = spawned {
+            stop.store(true, Ordering::Release);
             let _ = child.kill();
             let _ = child.wait();
             return Err(error);
         }
-        Ok(Runner { child, input, frames, reaped: false })
+        Ok(Runner { child, input, frames, reaped: false, stop })
     }
 
     /// Sends `request` and waits for the answer, both within `deadline`: a runner that stops

@@ -6,10 +6,66 @@
 //! the tidy test lists it.
 #![allow(unsafe_code)]
 
-use std::io;
+use std::io::{self, Read};
 use std::os::fd::{AsRawFd, RawFd};
 use std::process::Command;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a [`StoppableRead`] waits for bytes before it looks at its flag again.
+const READ_POLL_MS: i32 = 100;
+
+/// How long a stopped [`StoppableRead`] still hands over bytes already in the pipe.
+const DRAIN_AFTER_STOP: Duration = Duration::from_millis(100);
+
+/// A pipe from a runner, read by a thread of the host that must not outlive the runner: each
+/// read waits for bytes at most 100 ms at a time and gives up once `stop` is set (after
+/// handing over, for 100 ms more, what is already in the pipe), so a process the plugin
+/// forked and detached, which keeps the pipe open, does not keep the thread.
+pub(super) struct StoppableRead<R> {
+    inner: R,
+    stop: Arc<AtomicBool>,
+    stopped_at: Option<Instant>,
+}
+
+impl<R: Read + AsRawFd> StoppableRead<R> {
+    /// `inner`, read until `stop` is set.
+    pub(super) fn new(inner: R, stop: Arc<AtomicBool>) -> StoppableRead<R> {
+        StoppableRead { inner, stop, stopped_at: None }
+    }
+}
+
+impl<R: Read + AsRawFd> Read for StoppableRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.stopped_at.is_none() && self.stop.load(Ordering::Acquire) {
+                self.stopped_at = Some(Instant::now());
+            }
+            let timeout_ms = match self.stopped_at {
+                None => READ_POLL_MS,
+                Some(at) if at.elapsed() < DRAIN_AFTER_STOP => 0,
+                Some(_) => return Err(io::Error::other("the runner was ended")),
+            };
+            let mut poll =
+                libc::pollfd { fd: self.inner.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid `pollfd`, as the count says.
+            let ready = unsafe { libc::poll(&mut poll, 1, timeout_ms) };
+            if ready > 0 {
+                return self.inner.read(buf);
+            }
+            if ready < 0 {
+                let error = io::Error::last_os_error();
+                if error.kind() != io::ErrorKind::Interrupted {
+                    return Err(error);
+                }
+            } else if self.stopped_at.is_some() {
+                // Stopped and nothing left in the pipe.
+                return Err(io::Error::other("the runner was ended"));
+            }
+        }
+    }
+}
 
 /// Why [`write_until`] did not write everything.
 #[derive(Debug)]

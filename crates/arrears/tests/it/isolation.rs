@@ -671,11 +671,28 @@ fn a_crash_is_reported_at_once_when_a_child_escapes_to_its_own_session() {
     let error =
         within(Duration::from_secs(20), move || instance.score_batch(&requests(3))).unwrap_err();
     let elapsed = started.elapsed();
+    // The host's threads that read the runner's pipes end, though the child keeps them open.
+    let until = Instant::now() + Duration::from_secs(2);
+    while 0 < plugin_threads() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let threads = plugin_threads();
     // Clean up the escaped child before asserting.
     let child = forked_pid(&file);
     let _ = Command::new("kill").args(["-9", &child.to_string()]).status();
     assert!(matches!(error, PluginCallError::Crashed { signal: 11, .. }), "{error:?}");
     assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    assert_eq!(threads, 0, "threads of the host still wait on the runner's pipes");
+}
+
+/// The threads of this process whose name starts as the plugin host's do (a test binary runs
+/// one test per process under nextest; under `cargo test` other tests' threads count too).
+fn plugin_threads() -> usize {
+    let tasks = std::fs::read_dir("/proc/self/task").unwrap();
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("arrears-plugin"))
+        .count()
 }
 
 /// In-process (a trusted library), `init` and `destroy` have a deadline too, when the
