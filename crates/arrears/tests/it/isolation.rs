@@ -456,6 +456,9 @@ fn outputs_at_the_limits_and_one_past() {
     for scores in [in_process.score_batch(&requests(2)), isolated.score_batch(&requests(2))] {
         let scores = scores.unwrap();
         assert_eq!((scores[0].points, scores[1].points), (0.0, 1000.0));
+        // The plugin's negative zero comes back as zero: "0", never "-0", in outputs.
+        assert!(scores[0].points.is_sign_positive());
+        assert_eq!(scores[0].points.to_string(), "0");
         assert_eq!(scores[1].reasons.len(), 4);
         assert!(scores[1].reasons.iter().all(|code| code.len() == 60));
     }

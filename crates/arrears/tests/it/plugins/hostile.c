@@ -22,7 +22,8 @@
  *   "log-flood" logs 8 MiB in 1 KiB messages, a 1 MiB message, a message that is not UTF-8
  *     and one with a null pointer, then answers;
  *   "bad-error" fails with a message that is not UTF-8 and claims 5000 bytes;
- *   "edges" answers scores of exactly 0 and 1000 with four reason codes of exactly 60 bytes,
+ *   "edges" answers scores of exactly 0 (negative zero) and 1000 with four reason codes of
+ *     exactly 60 bytes,
  *     and proposals whose template id is exactly 48 bytes; "edges-over" the same, one byte
  *     past each (61 and 49); "points-over" scores -0.001 and 1000.001;
  *   "init-hang" never returns from init; "init-slow" takes 1 s in init; "init-null" returns
@@ -254,7 +255,8 @@ static arrears_status_t h_score(void *instance, const arrears_score_input_t *inp
     output->points = garbage ? NAN : 500.0;
     if (points_over) output->points = i % 2 == 0 ? -0.001 : 1000.001;
     if (edges || over) {
-      output->points = i % 2 == 0 ? 0.0 : 1000.0;
+      /* Negative zero: within the range by comparison, but it must not be printed "-0". */
+      output->points = i % 2 == 0 ? -0.0 : 1000.0;
       output->reason_count = ARREARS_REASONS_MAX;
       for (size_t r = 0; r < ARREARS_REASONS_MAX; r++) {
         memset(output->reasons[r].bytes, 'a' + (int)r, ARREARS_REASON_CODE_BYTES_MAX);
