@@ -662,9 +662,27 @@ fn a_crash_is_reported_at_once_and_the_runners_children_killed() {
 }
 
 /// A child that left the runner's process group (`setsid`) is beyond the host's kill, but
-/// the call still returns at once with the crash.
+/// the call still returns at once with the crash, and the host's threads on the runner's
+/// pipes end. Runs in a child process of this test binary, whose threads it counts.
 #[test]
 fn a_crash_is_reported_at_once_when_a_child_escapes_to_its_own_session() {
+    const CHILD: &str = "ARREARS_TEST_SETSID_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let name = "isolation::a_crash_is_reported_at_once_when_a_child_escapes_to_its_own_session";
+        let output = Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("1 passed"),
+            "{:?}\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return;
+    }
     let (dir, path, sha256) = hostile();
     let options = IsolationOptions { call_deadline_ms: 5_000, ..options() };
     let file = dir.path().join("setsid.pid");
@@ -688,8 +706,7 @@ fn a_crash_is_reported_at_once_when_a_child_escapes_to_its_own_session() {
     assert_eq!(threads, 0, "threads of the host still wait on the runner's pipes");
 }
 
-/// The threads of this process whose name starts as the plugin host's do (a test binary runs
-/// one test per process under nextest; under `cargo test` other tests' threads count too).
+/// The threads of this process whose name starts as the plugin host's do.
 fn plugin_threads() -> usize {
     let tasks = std::fs::read_dir("/proc/self/task").unwrap();
     tasks
