@@ -10,7 +10,12 @@
 //!
 //! The runner's answers are read by a thread per runner, which hands each frame to the calling
 //! thread through a channel: the caller waits on the channel with the deadline, so a runner
-//! that never answers costs the deadline, never a hung host.
+//! that never answers costs the deadline, never a hung host. The request is written with the
+//! deadline too (`os::write_until`), and the caller checks every 20 ms that the runner still
+//! runs, so a runner that ended while a process it forked keeps its pipes open is seen at
+//! once. A runner is the leader of a process group of its own, killed with the group; its
+//! standard error is a pipe another thread forwards to the host's; both threads stop within
+//! 200 ms of the runner's end (`os::StoppableRead`).
 
 use std::collections::HashSet;
 use std::io::BufReader;
