@@ -363,6 +363,26 @@ fn large_requests() -> Vec<ScoreRequest> {
     large
 }
 
+/// A plugin that puts another pipe in place of its runner's input (dup2) and keeps the real
+/// one open, unread: the host's next request, larger than the pipe holds, meets the deadline
+/// in the write; a restart answers.
+#[test]
+fn a_runner_whose_input_the_plugin_replaced() {
+    let (_dir, path, sha256) = hostile();
+    let instance =
+        Arc::new(IsolatedInstance::start(&path, sha256, "score:steal-input", &options()).unwrap());
+    let pid = instance.runner_id().unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+    let calling = instance.clone();
+    let started = Instant::now();
+    let error = within(Duration::from_secs(20), move || calling.score_batch(&large_requests()))
+        .unwrap_err();
+    assert!(matches!(error, PluginCallError::DeadlineExceeded { .. }), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(reaped(pid));
+    assert_eq!(instance.propose_batch(&[contact_request()], &[]).unwrap().len(), 1);
+}
+
 /// A plugin that closes its runner's input: the host's next write meets a closed pipe, a
 /// typed error (never a SIGPIPE that kills the host), and a restart answers.
 #[test]

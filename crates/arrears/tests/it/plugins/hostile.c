@@ -11,7 +11,9 @@
  * some with an argument after a space (a file name):
  *   "closefds" closes every descriptor from 0 to 1023 and answers;
  *   "scribble" writes garbage to every descriptor from 0 to 1023 and answers;
- *   "close-stdin" closes descriptor 0 (the runner's input) and answers;
+ *   "close-stdin" closes descriptor 0 (the runner's input) and answers; "steal-input" keeps
+ *     the runner's input open on another descriptor, puts a pipe nobody writes in its place
+ *     (dup2), and answers;
  *   "fork-segv FILE" forks a child that keeps every descriptor (the runner's pipes) and sleeps
  *     60 s, writes its pid to FILE, and dereferences null; "setsid-segv FILE" the same with a
  *     child that first moves to a session of its own (setsid);
@@ -211,6 +213,10 @@ static void misbehave(const hostile_t *self, void *outputs, size_t output_bytes)
     }
   } else if (strcmp(mode, "close-stdin") == 0) {
     close(0);
+  } else if (strcmp(mode, "steal-input") == 0) {
+    /* The runner's input kept open (never read) and replaced by a pipe nobody writes. */
+    int kept = dup(0), empty[2];
+    if (kept >= 0 && pipe(empty) == 0) dup2(empty[0], 0);
   } else if (strcmp(mode, "fork-segv") == 0) {
     fork_and_crash(self->arg, 0);
   } else if (strcmp(mode, "setsid-segv") == 0) {
