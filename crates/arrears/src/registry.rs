@@ -426,14 +426,19 @@ impl Registry {
                 LoadedPlugin::load(Path::new(path), &options).map_err(load)?
             }
         };
-        let instance: Arc<PluginInstance> = Arc::new(plugin.instantiate(config).map_err(load)?);
-        let capabilities = plugin.capabilities();
         // A built-in is the application's own code, trusted like the engine: no watchdog
         // thread (it costs a hand-off per call, and the cycle calls a strategy per debtor).
-        let deadline = match &row.source {
-            PluginSourceRow::Builtin { .. } => None,
-            PluginSourceRow::Library { .. } => self.isolation.deadline(),
+        // A trusted library's `init` and `destroy` have the start's deadline, its calls the
+        // call deadline.
+        let (start_deadline, deadline) = match &row.source {
+            PluginSourceRow::Builtin { .. } => (None, None),
+            PluginSourceRow::Library { .. } => {
+                (self.isolation.start_deadline(), self.isolation.deadline())
+            }
         };
+        let instance = plugin.instantiate_within(config, start_deadline).map_err(load)?;
+        let instance: Arc<PluginInstance> = Arc::new(instance);
+        let capabilities = plugin.capabilities();
         let mut components = Resolved { scorer: None, strategy: None };
         if capabilities & abi::CAPABILITY_SCORER != 0 {
             let scorer = PluginScorer::new(&row.name, instance.clone()).map_err(load)?;

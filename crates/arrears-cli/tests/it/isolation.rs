@@ -135,6 +135,27 @@ fn isolated_crashes_and_exits_are_contained() {
     case("exit", false, Some("exited its runner (exit code 0)"));
 }
 
+/// A plugin that forks a child keeping its runner's pipes (and the standard error the runner
+/// shares with `arrears`) and then crashes: each call reports the crash at once, the child
+/// dies with its runner, and whoever reads `arrears`'s output is not held up by it.
+#[test]
+fn isolated_crashes_that_leave_a_forked_child_are_contained() {
+    let started = std::time::Instant::now();
+    case("fork-segv", false, Some("crashed its runner (signal 11)"));
+    // Without the child killed, the output stays open for the child's 60 s.
+    assert!(started.elapsed() < std::time::Duration::from_secs(40), "{:?}", started.elapsed());
+}
+
+/// The same with a child that moved to a session of its own (`setsid`), beyond the kill of
+/// the runner's process group: it lives out its 60 s, but holds only the runner's standard
+/// error pipe, which `arrears` forwards, not `arrears`'s own: the commands end at once.
+#[test]
+fn isolated_crashes_that_leave_a_detached_child_are_contained() {
+    let started = std::time::Instant::now();
+    case("setsid-segv", false, Some("crashed its runner (signal 11)"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(40), "{:?}", started.elapsed());
+}
+
 #[test]
 fn isolated_hangs_runaway_memory_and_overruns_are_contained() {
     let report = case("loop", false, Some("did not answer within 300 ms"));
@@ -164,6 +185,43 @@ fn an_in_process_endless_loop_is_cut_off_by_the_watchdog() {
     let report = case("loop", true, Some("failed: plugin \"hostile\""));
     let text = report.to_string();
     assert!(text.contains("did not answer within 300 ms"), "{text}");
+}
+
+/// A trusted library whose `destroy` never returns: `arrears` does not hang when it drops
+/// the instance at the end of a command (the destroy is abandoned at the deadline); one whose
+/// `init` never returns is refused by `plugin add` at the deadline.
+#[test]
+fn a_trusted_library_whose_init_or_destroy_hangs_does_not_hang_arrears() {
+    let env = sample();
+    let library = compile_c(
+        "crates/arrears/tests/it/plugins/hostile.c",
+        &env.dir().join("libhostile.so"),
+        &[],
+    );
+    let library = crate::path(&library);
+    let shown = env.run(&["--json", "plugin", "inspect", library]).json();
+    let sha256 = shown["sha256"].as_str().unwrap().to_owned();
+    let started = std::time::Instant::now();
+    for (name, mode) in [("hd", "destroy-hang"), ("hi", "init-hang")] {
+        let config = env.write(&format!("{name}.txt"), mode);
+        let mut args = vec!["--plugin-deadline-ms", "300", "plugin", "add", name];
+        args.extend(["--library", library, "--sha256", &sha256]);
+        args.extend(["--config", crate::path(&config), "--trusted"]);
+        let run = env.run(&args);
+        if mode == "init-hang" {
+            assert_eq!(run.code, 1, "{}", run.stderr);
+            assert!(run.stderr.contains("did not initialize within 5000 ms"), "{}", run.stderr);
+        } else {
+            run.ok();
+        }
+    }
+    policy(&env, "hd", "ladder");
+    let args = ["--json", "--plugin-deadline-ms", "300", "cycle", "--as-of", "2026-11-20"];
+    let report = env.run(&args).json();
+    assert_eq!(report["complete"], true, "{report}");
+    assert_eq!(report["component_failures"], serde_json::json!([]), "{report}");
+    // Three commands end with the instance dropped (5 s each at most), one refuses at 5 s.
+    assert!(started.elapsed() < std::time::Duration::from_secs(40), "{:?}", started.elapsed());
 }
 
 /// Issue 15 point 6: a library of the same file name planted on the loader's search path

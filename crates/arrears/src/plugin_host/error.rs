@@ -104,6 +104,16 @@ pub enum PluginLoadError {
         /// The plugin's message.
         message: String,
     },
+    /// An in-process plugin's `init` did not return within its deadline
+    /// ([`LoadedPlugin::instantiate_within`](super::LoadedPlugin::instantiate_within)); its
+    /// thread is abandoned.
+    #[error("plugin {plugin:?} did not initialize within {deadline_ms} ms")]
+    InitDeadlineExceeded {
+        /// The plugin.
+        plugin: String,
+        /// The deadline.
+        deadline_ms: u64,
+    },
     /// No runner executable for an isolated plugin: none was configured
     /// (`IsolationOptions::runner`), `ARREARS_PLUGIN_RUNNER` is unset, and there is no
     /// `arrears-plugin-runner` next to this executable. PATH is never searched.

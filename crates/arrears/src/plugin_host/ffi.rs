@@ -12,6 +12,7 @@ use std::ffi::c_void;
 use std::mem::size_of;
 use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use arrears_plugin_sdk::abi::{self, PluginDescriptor, Status, StrRef};
 
@@ -188,6 +189,25 @@ pub(super) struct RawInstance {
     handle: NonNull<c_void>,
     functions: Functions,
     call_lock: Option<Mutex<()>>,
+    /// If set, `destroy` runs on a thread of its own that the dropping thread waits for at
+    /// most this long (a trusted library's instance: a `destroy` that hangs is abandoned).
+    destroy_deadline: Option<Duration>,
+}
+
+/// An instance's handle and `destroy`, handed to the thread that destroys it.
+struct Destroy {
+    handle: NonNull<c_void>,
+    destroy: abi::DestroyFn,
+}
+
+// SAFETY: the ABI lets any thread call `destroy`; the handle is used once, by that call.
+unsafe impl Send for Destroy {}
+
+impl Destroy {
+    fn run(self) {
+        // SAFETY: the handle came from this plugin's `init` and is not used again.
+        unsafe { (self.destroy)(self.handle.as_ptr()) };
+    }
 }
 
 // SAFETY: the handle is used only through the plugin's functions, which the ABI lets any
@@ -199,8 +219,18 @@ unsafe impl Sync for RawInstance {}
 
 impl Drop for RawInstance {
     fn drop(&mut self) {
-        // SAFETY: the handle came from this plugin's `init` and is not used again.
-        unsafe { (self.functions.destroy)(self.handle.as_ptr()) };
+        let destroy = Destroy { handle: self.handle, destroy: self.functions.destroy };
+        let Some(deadline) = self.destroy_deadline else { return destroy.run() };
+        let (done, finished) = std::sync::mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new().name("arrears-plugin-destroy".into());
+        let spawned = thread.spawn(move || {
+            destroy.run();
+            let _ = done.send(());
+        });
+        if spawned.is_ok() {
+            // Past the deadline the thread is abandoned, still in the plugin's `destroy`.
+            let _ = finished.recv_timeout(deadline);
+        }
     }
 }
 
@@ -227,9 +257,15 @@ impl RawInstance {
                 handle,
                 functions,
                 call_lock: (!thread_safe).then(|| Mutex::new(())),
+                destroy_deadline: None,
             }),
             _ => Err(status),
         }
+    }
+
+    /// Has `destroy` run on a thread of its own, waited for at most `deadline`.
+    pub(super) fn set_destroy_deadline(&mut self, deadline: Option<Duration>) {
+        self.destroy_deadline = deadline;
     }
 
     /// The plugin's functions.

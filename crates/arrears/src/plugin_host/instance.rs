@@ -8,6 +8,8 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use arrears_core::case::ContactAttempt;
 use arrears_core::strategy::{ContactProposal, ContactRequest};
@@ -50,6 +52,53 @@ impl LoadedPlugin {
         };
         instance.declared_reasons = instance.fetch_reason_codes()?;
         Ok(instance)
+    }
+}
+
+impl LoadedPlugin {
+    /// Creates an instance from configuration text as [`LoadedPlugin::instantiate`] does, with
+    /// a deadline (`None`: none, as `instantiate`): `init` runs on a thread of its own that
+    /// the caller waits for at most `deadline`, and the instance's `destroy`, when it is
+    /// dropped, too. Past the deadline the thread is abandoned (in-process code cannot be
+    /// stopped): an instance `init` returns after it is destroyed on that thread. This is how
+    /// the store's registry instantiates a trusted library, whose calls run under the
+    /// watchdog ([`PluginScorer::with_deadline`](super::PluginScorer::with_deadline)).
+    ///
+    /// # Errors
+    ///
+    /// As [`LoadedPlugin::instantiate`], and [`PluginLoadError::InitDeadlineExceeded`] if
+    /// `init` does not return within the deadline.
+    pub fn instantiate_within(
+        &self,
+        config: &str,
+        deadline: Option<Duration>,
+    ) -> Result<PluginInstance, PluginLoadError> {
+        let Some(deadline) = deadline else { return self.instantiate(config) };
+        let (sender, answer) = mpsc::sync_channel(1);
+        let (plugin, config_owned) = (self.clone(), config.to_owned());
+        let thread = std::thread::Builder::new().name("arrears-plugin-init".into());
+        let spawned = thread.spawn(move || {
+            let instance = plugin.instantiate(&config_owned).map(|mut instance| {
+                instance.raw.set_destroy_deadline(Some(deadline));
+                instance
+            });
+            // The caller may have stopped waiting: the instance is then destroyed here.
+            let _ = sender.send(instance);
+        });
+        if spawned.is_err() {
+            return Err(PluginLoadError::Init {
+                plugin: self.name().to_owned(),
+                status: Status::Internal.code(),
+                message: "cannot start the thread of init".to_owned(),
+            });
+        }
+        match answer.recv_timeout(deadline) {
+            Ok(instance) => instance,
+            Err(_) => Err(PluginLoadError::InitDeadlineExceeded {
+                plugin: self.name().to_owned(),
+                deadline_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+            }),
+        }
     }
 }
 

@@ -10,14 +10,20 @@
 //!
 //! The runner's answers are read by a thread per runner, which hands each frame to the calling
 //! thread through a channel: the caller waits on the channel with the deadline, so a runner
-//! that never answers costs the deadline, never a hung host.
+//! that never answers costs the deadline, never a hung host. The request is written with the
+//! deadline too (`os::write_until`), and the caller checks every 20 ms that the runner still
+//! runs, so a runner that ended while a process it forked keeps its pipes open is seen at
+//! once. A runner is the leader of a process group of its own, killed with the group; its
+//! standard error is a pipe another thread forwards to the host's; both threads stop within
+//! 200 ms of the runner's end (`os::StoppableRead`).
 
 use std::collections::HashSet;
-use std::io::{BufReader, BufWriter};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStderr, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use arrears_core::case::ContactAttempt;
@@ -27,6 +33,7 @@ use arrears_plugin_sdk::abi;
 use super::error::{PluginCallError, PluginLoadError};
 use super::instance::{status_error, BATCH_LEN_MAX};
 use super::marshal::{self, PluginScore, ScoreRequest};
+use super::os::StoppableRead;
 use super::runner::{self, Answer, FromRunner, StartFailure, Started, ToRunnerRef};
 
 /// The file name the host looks for next to its executable.
@@ -87,6 +94,13 @@ impl IsolationOptions {
         (self.call_deadline_ms != 0).then(|| Duration::from_millis(self.call_deadline_ms))
     }
 
+    /// The deadline of starting a plugin (spawning a runner, loading the library, `init`; a
+    /// trusted library's `init` and `destroy` in-process): the call deadline, but at least
+    /// 5 s, so that a busy machine does not fail a start. `None` for no deadline.
+    pub fn start_deadline(&self) -> Option<Duration> {
+        self.deadline().map(|deadline| deadline.max(START_DEADLINE_MIN))
+    }
+
     /// The runner executable: [`IsolationOptions::runner`], else `ARREARS_PLUGIN_RUNNER`, else
     /// `arrears-plugin-runner` next to the current executable.
     ///
@@ -138,13 +152,44 @@ struct State {
     failures: u32,
 }
 
-/// A running runner: the child, its input, and the frames its reader thread hands over.
+/// A running runner: the child, its input (non-blocking: see `os::write_until`), and the
+/// frames its reader thread hands over.
 #[derive(Debug)]
 struct Runner {
     child: Child,
-    input: BufWriter<ChildStdin>,
+    input: ChildStdin,
     frames: Receiver<std::io::Result<Option<Vec<u8>>>>,
+    /// The runner was killed with its process group and reaped (by [`Runner::end`]).
+    reaped: bool,
+    /// Set when the runner is ended: its reader and standard-error threads stop.
+    stop: Arc<AtomicBool>,
 }
+
+/// Copies a runner's standard error to the host's until the runner's end (see
+/// [`StoppableRead`]).
+fn forward_errors(mut errors: StoppableRead<ChildStderr>) {
+    use std::io::{Read, Write};
+
+    let mut buffer = [0u8; 8192];
+    loop {
+        match errors.read(&mut buffer) {
+            Ok(0) => return,
+            Ok(count) => {
+                let _ = std::io::stderr().write_all(&buffer[..count]);
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// How often a caller waiting for an answer checks that the runner still runs: a runner that
+/// ended while something it forked keeps its output open never closes the pipe, and must not
+/// cost the whole deadline (or, without one, a hung host).
+const EXIT_POLL: Duration = Duration::from_millis(20);
+
+/// How long a runner found ended may still deliver the frame it wrote before it ended.
+const EXIT_GRACE: Duration = Duration::from_millis(100);
 
 /// How an exchange with a runner failed, before the runner is reaped.
 enum Failure {
@@ -155,26 +200,53 @@ enum Failure {
 
 impl Drop for Runner {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop.store(true, Ordering::Release);
+        if !self.reaped {
+            super::os::kill_group(self.child.id());
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
 impl Runner {
     /// Starts a runner and its reader thread.
     fn spawn(launch: &Launch) -> std::io::Result<Runner> {
+        use std::os::unix::process::CommandExt;
+
         let mut command = Command::new(&launch.runner);
-        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        // Its standard error is a pipe the host forwards to its own (`forward_errors`), so
+        // that a process the plugin forked and detached holds that pipe, not the host's
+        // standard error (whoever reads `arrears`'s output would wait for it).
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        // The leader of a process group of its own, so that what a plugin forks is killed
+        // with it (`os::kill_group`).
+        command.process_group(0);
         if launch.options.memory_limit_bytes != 0 {
             super::os::limit_address_space(&mut command, launch.options.memory_limit_bytes);
         }
         let mut child = command.spawn()?;
-        let (Some(input), Some(output)) = (child.stdin.take(), child.stdout.take()) else {
+        let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+        let (Some(input), Some(output), Some(errors)) = pipes else {
             let _ = child.kill();
             let _ = child.wait();
             return Err(std::io::Error::other("the runner's pipes are missing"));
         };
+        if let Err(error) = super::os::set_nonblocking(&input) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(error);
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let errors = StoppableRead::new(errors, Arc::clone(&stop));
+        let forwarder = std::thread::Builder::new().name("arrears-plugin-runner-stderr".into());
+        if let Err(error) = forwarder.spawn(move || forward_errors(errors)) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(error);
+        }
         let (sender, frames) = mpsc::sync_channel(1);
+        let output = StoppableRead::new(output, Arc::clone(&stop));
         let reader = std::thread::Builder::new().name("arrears-plugin-runner-reader".into());
         let spawned = reader.spawn(move || {
             let mut output = BufReader::new(output);
@@ -187,33 +259,53 @@ impl Runner {
             }
         });
         if let Err(error) = spawned {
+            stop.store(true, Ordering::Release);
             let _ = child.kill();
             let _ = child.wait();
             return Err(error);
         }
-        Ok(Runner { child, input: BufWriter::new(input), frames })
+        Ok(Runner { child, input, frames, reaped: false, stop })
     }
 
-    /// Sends `request` and waits for the answer until `deadline`.
+    /// Sends `request` and waits for the answer, both within `deadline`: a runner that stops
+    /// reading (stopped, or a plugin that took its input) costs the deadline, not a host
+    /// blocked in a write; one whose input is closed is `Ended`.
     fn exchange(
         &mut self,
         request: &ToRunnerRef<'_>,
         deadline: Option<Duration>,
     ) -> Result<FromRunner, Failure> {
         let started = Instant::now();
-        if runner::write_frame(&mut self.input, request).is_err() {
-            return Err(Failure::Ended);
+        let deadline_ms =
+            |deadline: Duration| u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
+        let frame = runner::encode_frame(request)
+            .map_err(|error| Failure::Garbage(format!("the request does not encode: {error}")))?;
+        match super::os::write_until(&self.input, &frame, deadline.map(|d| started + d)) {
+            Ok(()) => {}
+            Err(super::os::WriteFailure::Deadline) => {
+                return Err(Failure::Deadline(deadline.map_or(0, deadline_ms)));
+            }
+            Err(super::os::WriteFailure::Closed) => return Err(Failure::Ended),
         }
-        let frame = match deadline {
-            None => self.frames.recv().map_err(|_| Failure::Ended)?,
-            Some(deadline) => {
-                let left = deadline.saturating_sub(started.elapsed());
-                match self.frames.recv_timeout(left) {
-                    Ok(frame) => frame,
-                    Err(RecvTimeoutError::Timeout) => {
-                        return Err(Failure::Deadline(deadline.as_millis() as u64));
-                    }
-                    Err(RecvTimeoutError::Disconnected) => return Err(Failure::Ended),
+        let until = deadline.map(|deadline| started + deadline);
+        let frame = loop {
+            let now = Instant::now();
+            let slice = until.map_or(EXIT_POLL, |until| (until - now.min(until)).min(EXIT_POLL));
+            match self.frames.recv_timeout(slice) {
+                Ok(frame) => break frame,
+                Err(RecvTimeoutError::Disconnected) => return Err(Failure::Ended),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if let (Some(until), Some(deadline)) = (until, deadline) {
+                if until <= Instant::now() {
+                    return Err(Failure::Deadline(deadline_ms(deadline)));
+                }
+            }
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                // Ended: a frame it wrote first is in the pipe (or already read).
+                match self.frames.recv_timeout(EXIT_GRACE) {
+                    Ok(frame) => break frame,
+                    Err(_) => return Err(Failure::Ended),
                 }
             }
         };
@@ -230,19 +322,30 @@ impl Runner {
     /// Ends the runner: kills it if it still runs, reaps it, and says how it ended. A runner
     /// whose output ended is given a moment to exit by itself, so that its own exit code or
     /// signal is what gets reported.
+    ///
+    /// Whatever the runner forked is killed with it (its process group), so that no process
+    /// of the plugin outlives its runner holding the pipes; one that moved to another process
+    /// group or session (`setsid`) is beyond reach (docs/PLUGIN_ABI.md, "Isolation").
     fn end(mut self, failure: &Failure) -> ExitStatus {
+        let mut status = None;
         if matches!(failure, Failure::Ended) {
             let until = Instant::now() + Duration::from_millis(500);
             while Instant::now() < until {
-                if let Ok(Some(status)) = self.child.try_wait() {
-                    return status;
+                if let Ok(Some(ended)) = self.child.try_wait() {
+                    status = Some(ended);
+                    break;
                 }
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
-        let _ = self.child.kill();
-        let status = self.child.wait();
-        // `Drop` kills and waits again, harmlessly.
+        // The group's id stays taken while any process of it runs, so this reaches only the
+        // runner's own (the leader killed before it is reaped, where it still runs).
+        super::os::kill_group(self.child.id());
+        let status = status.map(Ok).unwrap_or_else(|| {
+            let _ = self.child.kill();
+            self.child.wait()
+        });
+        self.reaped = true;
         status.unwrap_or_else(|_| std::os::unix::process::ExitStatusExt::from_raw(9))
     }
 }
@@ -275,7 +378,7 @@ fn start_runner(launch: &Launch) -> Result<(Runner, Started), StartFailure> {
         sha256: launch.sha256,
         config: &launch.config,
     };
-    let deadline = launch.options.deadline().map(|deadline| deadline.max(START_DEADLINE_MIN));
+    let deadline = launch.options.start_deadline();
     match runner.exchange(&start, deadline) {
         Ok(FromRunner::Started(started)) => Ok((runner, started)),
         Ok(FromRunner::StartFailed(failure)) => Err(failure),

@@ -246,6 +246,8 @@ fn check_score(
     if !(abi::SCORE_POINTS_MIN..=abi::SCORE_POINTS_MAX).contains(&points) {
         return Err(PluginCallError::ScoreOutOfRange { plugin: plugin.to_owned(), index, points });
     }
+    // A negative zero is in the range by comparison; it is kept as zero, which prints "0".
+    let points = if points == 0.0 { 0.0 } else { points };
     let bad =
         |reason: String| PluginCallError::BadReason { plugin: plugin.to_owned(), index, reason };
     let reason_count = output.reason_count as usize;

@@ -27,7 +27,9 @@
 //!   it exchanges with the host.
 //! - `isolated.rs`: [`IsolatedInstance`], the host's side of an isolated plugin: deadlines,
 //!   killing and reaping a failed runner, restarts within a budget ([`IsolationOptions`]).
-//! - `os.rs`: the runner's memory limit and its private standard output.
+//! - `os.rs`: the runner's memory limit and its private standard output; the host's writes to
+//!   a runner (with a deadline, never raising SIGPIPE) and reads from it (stoppable); killing
+//!   a runner's process group.
 //! - `watchdog.rs`: the deadline of in-process calls (a kept worker thread the caller waits
 //!   for at most the deadline).
 //!

@@ -1,11 +1,233 @@
 //! The operating-system calls of plugin isolation: the memory limit set on a runner process
-//! before it runs (`setrlimit(RLIMIT_AS)` between `fork` and `exec`), and the runner's
+//! before it runs (`setrlimit(RLIMIT_AS)` between `fork` and `exec`), the runner's
 //! private copy of its standard output, so that a plugin's `printf` cannot corrupt the frames
-//! it sends. The third file of the engine with `unsafe` (after `load.rs` and `ffi.rs`); the
-//! tidy test lists it.
+//! it sends, and the host's writes to a runner, which meet the call's deadline and never
+//! raise SIGPIPE. The third file of the engine with `unsafe` (after `load.rs` and `ffi.rs`);
+//! the tidy test lists it.
 #![allow(unsafe_code)]
 
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, RawFd};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long a [`StoppableRead`] waits for bytes before it looks at its flag again.
+const READ_POLL_MS: i32 = 100;
+
+/// How long a stopped [`StoppableRead`] still hands over bytes already in the pipe.
+const DRAIN_AFTER_STOP: Duration = Duration::from_millis(100);
+
+/// A pipe from a runner, read by a thread of the host that must not outlive the runner: each
+/// read waits for bytes at most 100 ms at a time and gives up once `stop` is set (after
+/// handing over, for 100 ms more, what is already in the pipe), so a process the plugin
+/// forked and detached, which keeps the pipe open, does not keep the thread.
+pub(super) struct StoppableRead<R> {
+    inner: R,
+    stop: Arc<AtomicBool>,
+    stopped_at: Option<Instant>,
+}
+
+impl<R: Read + AsRawFd> StoppableRead<R> {
+    /// `inner`, read until `stop` is set.
+    pub(super) fn new(inner: R, stop: Arc<AtomicBool>) -> StoppableRead<R> {
+        StoppableRead { inner, stop, stopped_at: None }
+    }
+}
+
+impl<R: Read + AsRawFd> Read for StoppableRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.stopped_at.is_none() && self.stop.load(Ordering::Acquire) {
+                self.stopped_at = Some(Instant::now());
+            }
+            let timeout_ms = match self.stopped_at {
+                None => READ_POLL_MS,
+                Some(at) if at.elapsed() < DRAIN_AFTER_STOP => 0,
+                Some(_) => return Err(io::Error::other("the runner was ended")),
+            };
+            let mut poll =
+                libc::pollfd { fd: self.inner.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+            // SAFETY: one valid `pollfd`, as the count says.
+            let ready = unsafe { libc::poll(&mut poll, 1, timeout_ms) };
+            if ready > 0 {
+                return self.inner.read(buf);
+            }
+            if ready < 0 {
+                let error = io::Error::last_os_error();
+                if error.kind() != io::ErrorKind::Interrupted {
+                    return Err(error);
+                }
+            } else if self.stopped_at.is_some() {
+                // Stopped and nothing left in the pipe.
+                return Err(io::Error::other("the runner was ended"));
+            }
+        }
+    }
+}
+
+/// Why [`write_until`] did not write everything.
+#[derive(Debug)]
+pub(super) enum WriteFailure {
+    /// The deadline passed with bytes still unwritten (the runner stopped reading).
+    Deadline,
+    /// The pipe is closed (the runner's end of it is gone) or failed otherwise.
+    Closed,
+}
+
+/// Makes writes to `fd` non-blocking, so that [`write_until`] can wait for room with a
+/// deadline. Only the host's end of the pipe changes; the runner's end stays blocking.
+///
+/// # Errors
+///
+/// The operating system's.
+pub(super) fn set_nonblocking(fd: &impl AsRawFd) -> io::Result<()> {
+    let fd = fd.as_raw_fd();
+    // SAFETY: `fcntl` on an open descriptor with these commands has no memory-safety
+    // precondition.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Writes all of `bytes` to the non-blocking `fd` (see [`set_nonblocking`]), waiting for room
+/// in the pipe until `until` (forever for `None`). SIGPIPE is blocked in the calling thread
+/// for the write, and one the write raised is taken back before the thread's mask is restored,
+/// so a runner whose input is closed is an error, never a signal that ends the host (whose
+/// SIGPIPE may have its default action: Rust's runtime ignores it, an application may not).
+///
+/// # Errors
+///
+/// [`WriteFailure::Deadline`] past `until`, [`WriteFailure::Closed`] if the pipe is closed or
+/// the write fails.
+pub(super) fn write_until(
+    fd: &impl AsRawFd,
+    mut bytes: &[u8],
+    until: Option<Instant>,
+) -> Result<(), WriteFailure> {
+    let fd = fd.as_raw_fd();
+    let mut sigpipe = SigpipeBlocked::new();
+    while !bytes.is_empty() {
+        // SAFETY: `bytes` is valid for `bytes.len()` reads.
+        let written = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        if let Ok(written) = usize::try_from(written) {
+            bytes = bytes.get(written..).unwrap_or_default();
+            continue;
+        }
+        let error = io::Error::last_os_error();
+        match error.kind() {
+            io::ErrorKind::Interrupted => {}
+            io::ErrorKind::WouldBlock => wait_writable(fd, until)?,
+            _ => {
+                sigpipe.raised = error.raw_os_error() == Some(libc::EPIPE);
+                return Err(WriteFailure::Closed);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Waits until `fd` can take more bytes (or is closed: the next write says so), at most until
+/// `until`.
+fn wait_writable(fd: RawFd, until: Option<Instant>) -> Result<(), WriteFailure> {
+    let timeout_ms = match until {
+        None => -1,
+        Some(until) => {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(WriteFailure::Deadline);
+            }
+            // Rounded up, so that a wait never ends just before the deadline and spins.
+            i32::try_from(left.as_millis() + 1).unwrap_or(i32::MAX)
+        }
+    };
+    let mut poll = libc::pollfd { fd, events: libc::POLLOUT, revents: 0 };
+    // SAFETY: one valid `pollfd`, as the count says.
+    let ready = unsafe { libc::poll(&mut poll, 1, timeout_ms) };
+    if ready < 0 {
+        let error = io::Error::last_os_error();
+        if error.kind() != io::ErrorKind::Interrupted {
+            return Err(WriteFailure::Closed);
+        }
+    }
+    Ok(())
+}
+
+/// SIGPIPE blocked in this thread while the value lives; dropping it takes back a SIGPIPE the
+/// write raised (`raised`, unless one was already pending before) and restores the mask.
+struct SigpipeBlocked {
+    previous: Option<libc::sigset_t>,
+    pending_before: bool,
+    raised: bool,
+}
+
+impl SigpipeBlocked {
+    fn new() -> SigpipeBlocked {
+        let set = sigpipe_set();
+        // SAFETY: an all-zero `sigset_t` is a valid value to be overwritten.
+        let mut previous: libc::sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: both sets are valid; this changes only the calling thread's mask.
+        let blocked = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut previous) } == 0;
+        let pending_before = sigpipe_pending();
+        SigpipeBlocked { previous: blocked.then_some(previous), pending_before, raised: false }
+    }
+}
+
+impl Drop for SigpipeBlocked {
+    fn drop(&mut self) {
+        let Some(previous) = self.previous else { return };
+        if self.raised && !self.pending_before && sigpipe_pending() {
+            take_pending_sigpipe();
+        }
+        // SAFETY: `previous` is the mask this thread had; restoring it has no other effect.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &previous, std::ptr::null_mut()) };
+    }
+}
+
+/// Returns true if and only if a SIGPIPE is pending for this thread or the process.
+fn sigpipe_pending() -> bool {
+    // SAFETY: an all-zero `sigset_t` is a valid value to be overwritten.
+    let mut pending: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `pending` is a valid set to fill, then read.
+    unsafe {
+        libc::sigpending(&mut pending) == 0 && libc::sigismember(&pending, libc::SIGPIPE) == 1
+    }
+}
+
+/// The set holding only SIGPIPE.
+fn sigpipe_set() -> libc::sigset_t {
+    // SAFETY: an all-zero `sigset_t` is a valid value to be initialised.
+    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a valid set.
+    unsafe {
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGPIPE);
+    }
+    set
+}
+
+/// Takes back the SIGPIPE pending for this thread (blocked), without waiting.
+#[cfg(target_os = "linux")]
+fn take_pending_sigpipe() {
+    let set = sigpipe_set();
+    let now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: valid set and timeout; no signal information is asked for.
+    unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &now) };
+}
+
+/// Elsewhere than on Linux there may be no `sigtimedwait`: the pending SIGPIPE is taken with
+/// `sigwait`, which returns at once since it is pending (the caller checked).
+#[cfg(not(target_os = "linux"))]
+fn take_pending_sigpipe() {
+    let set = sigpipe_set();
+    let mut signal = 0;
+    // SAFETY: valid set and output.
+    unsafe { libc::sigwait(&set, &mut signal) };
+}
 
 /// Makes `command`'s process unable to map more than `bytes` of address space: past it,
 /// `mmap` and `malloc` fail in the runner (and what the plugin does then, crash or give up,
@@ -60,4 +282,22 @@ pub(super) fn private_stdout() -> std::io::Result<std::fs::File> {
 #[cfg(not(target_os = "linux"))]
 pub(super) fn private_stdout() -> std::io::Result<std::io::Stdout> {
     Ok(std::io::stdout())
+}
+
+/// Kills every process of the process group `group` (a runner started as the leader of its own
+/// group, and what it forked and did not move elsewhere) with SIGKILL.
+pub(super) fn kill_group(group: u32) {
+    let Ok(group) = libc::pid_t::try_from(group) else { return };
+    if group <= 1 {
+        return;
+    }
+    // SAFETY: `kill` has no memory-safety precondition.
+    unsafe { libc::kill(-group, libc::SIGKILL) };
+}
+
+/// Ends the process at once with `code`, running no exit handler and flushing nothing (the
+/// runner's main thread may be anywhere in the plugin's code, holding its locks).
+pub(super) fn exit_now(code: i32) -> ! {
+    // SAFETY: `_exit` has no memory-safety precondition; it does not return.
+    unsafe { libc::_exit(code) }
 }

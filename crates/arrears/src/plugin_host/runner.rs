@@ -223,16 +223,26 @@ fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<FRAME_BYTES_MAX>()
 }
 
-/// Writes one frame holding `message`.
-pub(super) fn write_frame(output: &mut impl Write, message: &impl Serialize) -> io::Result<()> {
-    let bytes = bincode::serde::encode_to_vec(message, config())
+/// The bytes of one frame holding `message`: its length, then its encoding.
+///
+/// # Errors
+///
+/// `InvalidData` if it does not encode or is larger than [`FRAME_BYTES_MAX`].
+pub(super) fn encode_frame(message: &impl Serialize) -> io::Result<Vec<u8>> {
+    let mut frame = vec![0u8; 4];
+    bincode::serde::encode_into_std_write(message, &mut frame, config())
         .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error.to_string()))?;
-    let len = u32::try_from(bytes.len())
+    let len = u32::try_from(frame.len() - 4)
         .ok()
         .filter(|&len| len as usize <= FRAME_BYTES_MAX)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "frame too large"))?;
-    output.write_all(&len.to_le_bytes())?;
-    output.write_all(&bytes)?;
+    frame[..4].copy_from_slice(&len.to_le_bytes());
+    Ok(frame)
+}
+
+/// Writes one frame holding `message`.
+pub(super) fn write_frame(output: &mut impl Write, message: &impl Serialize) -> io::Result<()> {
+    output.write_all(&encode_frame(message)?)?;
     output.flush()
 }
 
@@ -285,6 +295,7 @@ pub(super) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
 /// }
 /// ```
 pub fn serve() -> std::process::ExitCode {
+    watch_parent();
     let served = super::os::private_stdout()
         .and_then(|output| serve_on(BufReader::new(io::stdin().lock()), BufWriter::new(output)));
     match served {
@@ -294,6 +305,27 @@ pub fn serve() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// How often the runner checks that the host that started it still runs.
+const PARENT_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// The exit code of a runner whose host ended while the plugin was busy.
+const ORPHANED_EXIT_CODE: i32 = 3;
+
+/// Ends the runner at once when the host that started it is gone (the runner is reparented):
+/// a runner idle between calls ends by itself when its input does, but one busy in the
+/// plugin (an endless loop) would otherwise run on forever, the leader of a process group of
+/// its own that no terminal signal reaches. A thread of its own, checking every 100 ms.
+fn watch_parent() {
+    let parent = std::os::unix::process::parent_id();
+    let watch = std::thread::Builder::new().name("arrears-runner-parent".into());
+    let _ = watch.stack_size(64 * 1024).spawn(move || loop {
+        std::thread::sleep(PARENT_POLL);
+        if std::os::unix::process::parent_id() != parent {
+            super::os::exit_now(ORPHANED_EXIT_CODE);
+        }
+    });
 }
 
 /// [`serve`] on the given input and output.

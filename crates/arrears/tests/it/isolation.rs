@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 use arrears::ids::{AccountId, DebtorId};
 use arrears::model::{ContactChannel, ContactPoint, ContactPointKind, ProductKind};
 use arrears::plugin_host::{
-    IsolatedInstance, IsolationOptions, LoadedPlugin, PluginOptions, PluginScorer, ScoreRequest,
+    AttributeValue, IsolatedInstance, IsolationOptions, LoadedPlugin, PluginOptions, PluginScorer,
+    ScoreRequest,
 };
 use arrears::strategy::{ContactRequest, ContactStep, Features, Scorer};
 use arrears::{PluginCallError, PluginLoadError};
@@ -307,4 +308,500 @@ fn the_in_process_watchdog_stops_waiting_at_the_deadline() {
     assert!(instance.is_poisoned());
     let error = hasty.score_batch(&[features]).unwrap_err();
     assert!(error.reason.contains("poisoned"), "{}", error.reason);
+}
+
+/// Runs `call` on a thread and waits for it at most `limit`: a call that hangs fails the test
+/// instead of hanging it.
+fn within<T: Send + 'static>(limit: Duration, call: impl FnOnce() -> T + Send + 'static) -> T {
+    let (sender, answer) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(call());
+    });
+    answer.recv_timeout(limit).expect("the call hung")
+}
+
+/// A plugin that closes every descriptor of its runner, or writes garbage to every one, takes
+/// only its runner down: a typed error, the runner reaped, the next call restarts it.
+#[test]
+fn a_plugin_that_closes_or_scribbles_on_every_descriptor_ends_only_its_runner() {
+    let (_dir, path, sha256) = hostile();
+    let options = IsolationOptions { call_deadline_ms: 5_000, ..options() };
+    for mode in ["closefds", "scribble"] {
+        for call in ["score", "propose"] {
+            let config = format!("{call}:{mode}");
+            let instance = IsolatedInstance::start(&path, sha256, &config, &options).unwrap();
+            let pid = instance.runner_id().unwrap();
+            let started = Instant::now();
+            let error = match call {
+                "score" => instance.score_batch(&requests(3)).map(|_| ()),
+                _ => instance.propose_batch(&[contact_request()], &[]).map(|_| ()),
+            }
+            .unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    PluginCallError::Exited { .. }
+                        | PluginCallError::Protocol { .. }
+                        | PluginCallError::Crashed { .. }
+                ),
+                "{config}: {error:?}"
+            );
+            assert!(started.elapsed() < Duration::from_secs(2), "{config}");
+            assert!(reaped(pid), "{config}");
+            assert_eq!(instance.failures(), 1, "{config}");
+        }
+    }
+}
+
+/// Score requests with an attribute each, large enough that a batch of 4,096 fills a pipe
+/// many times over (several hundred KiB).
+fn large_requests() -> Vec<ScoreRequest> {
+    let mut large = requests(4_096);
+    for request in &mut large {
+        request.attributes.push(("note".into(), AttributeValue::Text("n".repeat(200))));
+    }
+    large
+}
+
+/// A plugin that puts another pipe in place of its runner's input (dup2) and keeps the real
+/// one open, unread: the host's next request, larger than the pipe holds, meets the deadline
+/// in the write; a restart answers.
+#[test]
+fn a_runner_whose_input_the_plugin_replaced() {
+    let (_dir, path, sha256) = hostile();
+    let instance =
+        Arc::new(IsolatedInstance::start(&path, sha256, "score:steal-input", &options()).unwrap());
+    let pid = instance.runner_id().unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+    let calling = instance.clone();
+    let started = Instant::now();
+    let error = within(Duration::from_secs(20), move || calling.score_batch(&large_requests()))
+        .unwrap_err();
+    assert!(matches!(error, PluginCallError::DeadlineExceeded { .. }), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(reaped(pid));
+    assert_eq!(instance.propose_batch(&[contact_request()], &[]).unwrap().len(), 1);
+}
+
+/// A plugin that closes its runner's input: the host's next write meets a closed pipe, a
+/// typed error (never a SIGPIPE that kills the host), and a restart answers.
+#[test]
+fn a_runner_whose_input_the_plugin_closed() {
+    let (_dir, path, sha256) = hostile();
+    let instance = IsolatedInstance::start(&path, sha256, "score:close-stdin", &options()).unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+    std::thread::sleep(Duration::from_millis(100));
+    let error = instance.score_batch(&large_requests()).unwrap_err();
+    assert!(
+        matches!(error, PluginCallError::Exited { .. } | PluginCallError::Protocol { .. }),
+        "{error:?}"
+    );
+    assert_eq!(instance.failures(), 1);
+    assert_eq!(instance.propose_batch(&[contact_request()], &[]).unwrap().len(), 1);
+}
+
+/// Threads a plugin leaves running after a call returns: one that crashes the runner later
+/// makes the next call `Crashed` (and the one after that restarts); one that keeps calling
+/// the host's `log` after the call does no harm, isolated or in-process.
+#[test]
+fn threads_that_outlive_the_call() {
+    let (_dir, path, sha256) = hostile();
+    let instance = IsolatedInstance::start(&path, sha256, "score:crash-later", &options()).unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let error = instance.score_batch(&requests(1)).unwrap_err();
+    assert!(matches!(error, PluginCallError::Crashed { signal: 11, .. }), "{error:?}");
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+
+    let instance = IsolatedInstance::start(&path, sha256, "log-later", &options()).unwrap();
+    for _ in 0..3 {
+        assert_eq!(instance.score_batch(&requests(2)).unwrap().len(), 2);
+        assert_eq!(instance.propose_batch(&[contact_request()], &[]).unwrap().len(), 1);
+    }
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let in_process = plugin.instantiate("log-later").unwrap();
+    assert_eq!(in_process.score_batch(&requests(2)).unwrap().len(), 2);
+    // Destroyed while its thread still logs.
+    drop(in_process);
+    std::thread::sleep(Duration::from_millis(400));
+}
+
+/// Megabytes of log in one call, a message over STRING_BYTES_MAX, one not UTF-8 and one with
+/// a null pointer: the call answers, isolated and in-process.
+#[test]
+fn a_log_flood_and_bad_log_messages_are_survived() {
+    let (_dir, path, sha256) = hostile();
+    let options = IsolationOptions { call_deadline_ms: 5_000, ..options() };
+    let instance = IsolatedInstance::start(&path, sha256, "log-flood", &options).unwrap();
+    assert_eq!(instance.score_batch(&requests(2)).unwrap().len(), 2);
+    assert_eq!(instance.propose_batch(&[contact_request()], &[]).unwrap().len(), 1);
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let in_process = plugin.instantiate("log-flood").unwrap();
+    assert_eq!(in_process.score_batch(&requests(2)).unwrap().len(), 2);
+}
+
+/// An error message that is not UTF-8 and claims more bytes than the buffer: the call fails
+/// with the plugin's status and the buffer's bytes, decoded lossily, never more.
+#[test]
+fn an_error_message_that_is_not_utf8_or_too_long() {
+    let (_dir, path, sha256) = hostile();
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let in_process = plugin.instantiate("bad-error").unwrap();
+    let isolated = IsolatedInstance::start(&path, sha256, "bad-error", &options()).unwrap();
+    let errors = [
+        in_process.score_batch(&requests(1)).unwrap_err(),
+        in_process.propose_batch(&[contact_request()], &[]).unwrap_err(),
+        isolated.score_batch(&requests(1)).unwrap_err(),
+        isolated.propose_batch(&[contact_request()], &[]).unwrap_err(),
+    ];
+    for error in errors {
+        let PluginCallError::Failed { status: 8, message, .. } = &error else {
+            panic!("{error:?}")
+        };
+        assert!(message.contains(" oops") && message.len() <= 1024 * 3, "{message:?}");
+    }
+    // The runner lives on: a plugin's error status is not a failure of the runner.
+    assert_eq!(isolated.failures(), 0);
+}
+
+/// Outputs at exactly the ABI's limits are accepted (scores 0 and 1000, four reason codes of
+/// 60 bytes, a template id of 48 bytes), and one byte past them refused, in and out of
+/// process.
+#[test]
+fn outputs_at_the_limits_and_one_past() {
+    let (_dir, path, sha256) = hostile();
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let in_process = plugin.instantiate("edges").unwrap();
+    let isolated = IsolatedInstance::start(&path, sha256, "edges", &options()).unwrap();
+    for scores in [in_process.score_batch(&requests(2)), isolated.score_batch(&requests(2))] {
+        let scores = scores.unwrap();
+        assert_eq!((scores[0].points, scores[1].points), (0.0, 1000.0));
+        // The plugin's negative zero comes back as zero: "0", never "-0", in outputs.
+        assert!(scores[0].points.is_sign_positive());
+        assert_eq!(scores[0].points.to_string(), "0");
+        assert_eq!(scores[1].reasons.len(), 4);
+        assert!(scores[1].reasons.iter().all(|code| code.len() == 60));
+    }
+    for proposals in [
+        in_process.propose_batch(&[contact_request()], &[]),
+        isolated.propose_batch(&[contact_request()], &[]),
+    ] {
+        assert_eq!(proposals.unwrap()[0].template, "t".repeat(48));
+    }
+    let in_process = plugin.instantiate("edges-over").unwrap();
+    let isolated = IsolatedInstance::start(&path, sha256, "edges-over", &options()).unwrap();
+    for error in [
+        in_process.score_batch(&requests(2)).unwrap_err(),
+        isolated.score_batch(&requests(2)).unwrap_err(),
+    ] {
+        assert!(matches!(error, PluginCallError::BadReason { index: 0, .. }), "{error:?}");
+    }
+    for error in [
+        in_process.propose_batch(&[contact_request()], &[]).unwrap_err(),
+        isolated.propose_batch(&[contact_request()], &[]).unwrap_err(),
+    ] {
+        assert!(matches!(error, PluginCallError::BadProposal { index: 0, .. }), "{error:?}");
+    }
+    let in_process = plugin.instantiate("points-over").unwrap();
+    let isolated = IsolatedInstance::start(&path, sha256, "points-over", &options()).unwrap();
+    for error in [
+        in_process.score_batch(&requests(2)).unwrap_err(),
+        isolated.score_batch(&requests(2)).unwrap_err(),
+    ] {
+        let expected =
+            PluginCallError::ScoreOutOfRange { plugin: "hostile".into(), index: 0, points: -0.001 };
+        assert_eq!(error, expected);
+    }
+}
+
+/// `init` that returns OK without an instance, that takes a while, or that never returns.
+#[test]
+fn init_without_an_instance_slow_or_hanging() {
+    let (_dir, path, sha256) = hostile();
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let error = plugin.instantiate("init-null").unwrap_err();
+    assert!(matches!(error, PluginLoadError::Init { status: 0, .. }), "{error:?}");
+    let error = IsolatedInstance::start(&path, sha256, "init-null", &options()).unwrap_err();
+    assert!(
+        matches!(&error, PluginLoadError::Runner { reason, .. } if reason.contains("status 0")),
+        "{error:?}"
+    );
+    // A start has at least 5 s, whatever the call deadline (300 ms here).
+    let instance = IsolatedInstance::start(&path, sha256, "init-slow", &options()).unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+    let started = Instant::now();
+    let error = IsolatedInstance::start(&path, sha256, "init-hang", &options()).unwrap_err();
+    assert!(
+        matches!(&error, PluginLoadError::Runner { reason, .. } if reason.contains("did not answer within 5000 ms")),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
+}
+
+/// `destroy` that hangs or crashes, isolated: the runner is killed without calling it, so
+/// dropping the instance neither hangs nor crashes the host.
+#[test]
+fn an_isolated_destroy_that_hangs_or_crashes_is_never_waited_for() {
+    let (_dir, path, sha256) = hostile();
+    for mode in ["destroy-hang", "destroy-segv"] {
+        let instance = IsolatedInstance::start(&path, sha256, mode, &options()).unwrap();
+        let pid = instance.runner_id().unwrap();
+        assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+        let started = Instant::now();
+        within(Duration::from_secs(10), move || drop(instance));
+        assert!(started.elapsed() < Duration::from_secs(1), "{mode}");
+        assert!(reaped(pid), "{mode}");
+    }
+}
+
+/// A runner that stops (SIGSTOP), in a call or between calls, meets the deadline: the host
+/// does not block writing a large request to a runner that no longer reads.
+#[test]
+fn a_stopped_runner_meets_the_deadline_even_while_the_host_writes() {
+    let (_dir, path, sha256) = hostile();
+    let instance = IsolatedInstance::start(&path, sha256, "score:stop", &options()).unwrap();
+    let pid = instance.runner_id().unwrap();
+    let error = instance.score_batch(&requests(1)).unwrap_err();
+    assert!(matches!(error, PluginCallError::DeadlineExceeded { .. }), "{error:?}");
+    assert!(reaped(pid));
+
+    let instance =
+        Arc::new(IsolatedInstance::start(&path, sha256, "score:stop-later", &options()).unwrap());
+    let pid = instance.runner_id().unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+    // The runner stops itself 100 ms after answering.
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let calling = instance.clone();
+    let error = within(Duration::from_secs(20), move || calling.score_batch(&large_requests()))
+        .unwrap_err();
+    assert!(matches!(error, PluginCallError::DeadlineExceeded { .. }), "{error:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(reaped(pid));
+}
+
+/// The same in a host whose SIGPIPE has its default action (an application that restored it,
+/// as command-line tools often do): the write to the closed pipe must not kill it. Runs in a
+/// child process of this test binary, started with a preloaded library that keeps Rust's
+/// runtime from ignoring SIGPIPE before `main`.
+#[test]
+fn a_host_with_the_default_sigpipe_survives_a_closed_runner_input() {
+    const CHILD: &str = "ARREARS_TEST_SIGPIPE_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let ignored = status.lines().find_map(|line| line.strip_prefix("SigIgn:")).unwrap();
+        let ignored = u64::from_str_radix(ignored.trim(), 16).unwrap();
+        assert_eq!(ignored & (1 << (13 - 1)), 0, "SIGPIPE is ignored: the premise fails");
+        let (_dir, path, sha256) = hostile();
+        let instance =
+            IsolatedInstance::start(&path, sha256, "score:close-stdin", &options()).unwrap();
+        assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+        std::thread::sleep(Duration::from_millis(100));
+        let error = instance.score_batch(&large_requests()).unwrap_err();
+        println!("survived: {error}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("keep_sigpipe.c");
+    std::fs::write(
+        &keep,
+        "#define _GNU_SOURCE\n#include <dlfcn.h>\n#include <signal.h>\n\
+         typedef void (*handler_t)(int);\n\
+         handler_t signal(int sig, handler_t handler) {\n\
+           handler_t (*real)(int, handler_t) = (handler_t(*)(int, handler_t))dlsym(RTLD_NEXT, \"signal\");\n\
+           if (sig == SIGPIPE) return SIG_DFL;\n\
+           return real(sig, handler);\n\
+         }\n",
+    )
+    .unwrap();
+    let preload = compile_c(&keep, &dir.path().join("libkeep_sigpipe.so"), &[]);
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "isolation::a_host_with_the_default_sigpipe_survives_a_closed_runner_input",
+            "--exact",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(CHILD, "1")
+        .env("LD_PRELOAD", &preload)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("survived:"),
+        "{:?}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// The pid a `fork-segv` or `setsid-segv` plugin wrote.
+fn forked_pid(file: &Path) -> u32 {
+    std::fs::read_to_string(file).unwrap().trim().parse().unwrap()
+}
+
+/// True if the process `pid` ends (or is a zombie) within two seconds.
+fn ends(pid: u32) -> bool {
+    let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The state is the field after the command's closing parenthesis.
+        let state = stat.rsplit_once(") ").map(|(_, rest)| rest.chars().next());
+        if stat.is_empty() || state == Some(Some('Z')) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// A plugin that forks a child keeping the runner's pipes open, then crashes: the call is
+/// `Crashed` at once (not a missed deadline: the pipes do not close while the child lives),
+/// and the child, in the runner's process group, is killed with it.
+#[test]
+fn a_crash_is_reported_at_once_and_the_runners_children_killed() {
+    let (dir, path, sha256) = hostile();
+    let options = IsolationOptions { call_deadline_ms: 5_000, ..options() };
+    for call in ["score", "propose"] {
+        let file = dir.path().join(format!("{call}.pid"));
+        let config = format!("{call}:fork-segv {}", file.display());
+        let instance = IsolatedInstance::start(&path, sha256, &config, &options).unwrap();
+        let pid = instance.runner_id().unwrap();
+        let started = Instant::now();
+        let error = within(Duration::from_secs(20), move || match call {
+            "score" => instance.score_batch(&requests(3)).map(|_| ()),
+            _ => instance.propose_batch(&[contact_request()], &[]).map(|_| ()),
+        })
+        .unwrap_err();
+        assert!(matches!(error, PluginCallError::Crashed { signal: 11, .. }), "{error:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(reaped(pid));
+        assert!(ends(forked_pid(&file)), "the runner's child outlived it");
+    }
+}
+
+/// A child that left the runner's process group (`setsid`) is beyond the host's kill, but
+/// the call still returns at once with the crash, and the host's threads on the runner's
+/// pipes end. Runs in a child process of this test binary, whose threads it counts.
+#[test]
+fn a_crash_is_reported_at_once_when_a_child_escapes_to_its_own_session() {
+    const CHILD: &str = "ARREARS_TEST_SETSID_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let name = "isolation::a_crash_is_reported_at_once_when_a_child_escapes_to_its_own_session";
+        let output = Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && stdout.contains("1 passed"),
+            "{:?}\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        return;
+    }
+    let (dir, path, sha256) = hostile();
+    let options = IsolationOptions { call_deadline_ms: 5_000, ..options() };
+    let file = dir.path().join("setsid.pid");
+    let config = format!("score:setsid-segv {}", file.display());
+    let instance = IsolatedInstance::start(&path, sha256, &config, &options).unwrap();
+    let started = Instant::now();
+    let error =
+        within(Duration::from_secs(20), move || instance.score_batch(&requests(3))).unwrap_err();
+    let elapsed = started.elapsed();
+    // The host's threads that read the runner's pipes end, though the child keeps them open.
+    let until = Instant::now() + Duration::from_secs(2);
+    while 0 < plugin_threads() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let threads = plugin_threads();
+    // Clean up the escaped child before asserting.
+    let child = forked_pid(&file);
+    let _ = Command::new("kill").args(["-9", &child.to_string()]).status();
+    assert!(matches!(error, PluginCallError::Crashed { signal: 11, .. }), "{error:?}");
+    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
+    assert_eq!(threads, 0, "threads of the host still wait on the runner's pipes");
+}
+
+/// The threads of this process whose name starts as the plugin host's do.
+fn plugin_threads() -> usize {
+    let tasks = std::fs::read_dir("/proc/self/task").unwrap();
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("arrears-plugin"))
+        .count()
+}
+
+/// In-process (a trusted library), `init` and `destroy` have a deadline too, when the
+/// instance is created with one (as the store's registry does): an `init` that never returns
+/// is `InitDeadlineExceeded`, a `destroy` that never returns is abandoned, and neither holds
+/// the host.
+#[test]
+fn in_process_init_and_destroy_that_hang_are_abandoned_at_the_deadline() {
+    let (_dir, path, _) = hostile();
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let deadline = Some(Duration::from_millis(300));
+    let started = Instant::now();
+    let hanging = plugin.clone();
+    let error = within(Duration::from_secs(10), move || {
+        hanging.instantiate_within("init-hang", deadline).map(|_| ())
+    })
+    .unwrap_err();
+    assert!(
+        matches!(error, PluginLoadError::InitDeadlineExceeded { deadline_ms: 300, .. }),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+
+    let instance = plugin.instantiate_within("destroy-hang", deadline).unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+    let started = Instant::now();
+    within(Duration::from_secs(10), move || drop(instance));
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+
+    // Without a deadline, as `instantiate`, and a `destroy` that returns is waited for.
+    let instance = plugin.instantiate_within("", None).unwrap();
+    assert_eq!(instance.score_batch(&requests(1)).unwrap()[0].points, 500.0);
+    drop(instance);
+}
+
+/// A host killed while its runner is busy in the plugin (an endless loop here): the runner
+/// does not outlive it. Runs the host in a child process of this test binary, killed with
+/// SIGKILL.
+#[test]
+fn a_runner_does_not_outlive_its_host() {
+    const CHILD: &str = "ARREARS_TEST_ORPHAN_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let (_dir, path, sha256) = hostile();
+        let options = IsolationOptions { call_deadline_ms: 60_000, ..options() };
+        let instance = IsolatedInstance::start(&path, sha256, "score:loop", &options).unwrap();
+        println!("runner {}", instance.runner_id().unwrap());
+        let _ = instance.score_batch(&requests(1));
+        return;
+    }
+    let mut host = Command::new(std::env::current_exe().unwrap())
+        .args(["isolation::a_runner_does_not_outlive_its_host", "--exact", "--nocapture"])
+        .env(CHILD, "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(host.stdout.take().unwrap()));
+    let runner: u32 = loop {
+        let line = lines.next().expect("the host printed no runner").unwrap();
+        if let Some(pid) = line.strip_prefix("runner ") {
+            break pid.trim().parse().unwrap();
+        }
+    };
+    // The runner is in the plugin's loop by now, or soon.
+    std::thread::sleep(Duration::from_millis(200));
+    host.kill().unwrap();
+    host.wait().unwrap();
+    let ended = ends(runner);
+    if !ended {
+        let _ = Command::new("kill").args(["-9", &runner.to_string()]).status();
+    }
+    assert!(ended, "the runner {runner} outlived its host");
 }

@@ -433,6 +433,42 @@ fn undeclared_reason_codes_are_refused() {
     );
 }
 
+/// Capabilities claimed without their functions count for nothing; a `reason_codes` that
+/// reports more codes than the host's room fails instantiation, one with duplicates and an
+/// empty code declares the others; an entry that returns another descriptor each time is read
+/// once per load.
+#[test]
+fn capabilities_reason_lists_and_descriptors_that_lie() {
+    let (_dir, path) = misbehaving("NO_FUNCTIONS");
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    assert_eq!(plugin.capabilities(), 0);
+    let without = Arc::new(plugin.instantiate("").unwrap());
+    let error = PluginScorer::new("x", without.clone()).unwrap_err();
+    assert!(matches!(error, PluginLoadError::MissingCapability { .. }), "{error}");
+    let error = without.score_batch(&[ScoreRequest::default()]).unwrap_err();
+    assert!(matches!(error, PluginCallError::Unsupported { call: "score_batch", .. }));
+
+    let (_dir, path) = misbehaving("REASONS_TOO_MANY");
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let error = plugin.instantiate("").unwrap_err();
+    assert!(
+        matches!(&error, PluginLoadError::Init { message, .. }
+            if message.contains("DECLARED_REASON_CODES_MAX")),
+        "{error}"
+    );
+
+    let (_dir, path) = misbehaving("REASONS_ODD");
+    let odd = instance(&path, "");
+    assert!(odd.declared_reasons().unwrap().contains("late"));
+    assert_eq!(odd.score_batch(&[ScoreRequest::default()]).unwrap()[0].reasons, ["late"]);
+
+    let (_dir, path) = misbehaving("MOVING");
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    assert_eq!(plugin.name(), "misbehaving");
+    let moving = plugin.instantiate("").unwrap();
+    assert_eq!(moving.score_batch(&[ScoreRequest::default()]).unwrap()[0].points, 500.0);
+}
+
 #[test]
 fn a_panicking_plugin_is_poisoned_and_the_host_survives() {
     let dir = tempfile::tempdir().unwrap();

@@ -6,13 +6,42 @@
  * proposals on channel 99, "print" writes to standard output and answers. Anything else
  * (the empty configuration) behaves: every score 500, one email at 15:00 per request.
  * The configuration may start with "score:" or "propose:" to misbehave in that call only.
+ *
+ * More ways past the matrix (the review of plugins that misbehave in ways not tried before),
+ * some with an argument after a space (a file name):
+ *   "closefds" closes every descriptor from 0 to 1023 and answers;
+ *   "scribble" writes garbage to every descriptor from 0 to 1023 and answers;
+ *   "close-stdin" closes descriptor 0 (the runner's input) and answers; "steal-input" keeps
+ *     the runner's input open on another descriptor, puts a pipe nobody writes in its place
+ *     (dup2), and answers;
+ *   "fork-segv FILE" forks a child that keeps every descriptor (the runner's pipes) and sleeps
+ *     60 s, writes its pid to FILE, and dereferences null; "setsid-segv FILE" the same with a
+ *     child that first moves to a session of its own (setsid);
+ *   "stop" stops its own process (SIGSTOP) in the call; "stop-later" answers and stops the
+ *     process 100 ms later, from a thread of its own;
+ *   "crash-later" answers and dereferences null 100 ms later, from a thread of its own;
+ *   "log-later" answers and keeps calling the host's log from a thread for 300 ms;
+ *   "log-flood" logs 8 MiB in 1 KiB messages, a 1 MiB message, a message that is not UTF-8
+ *     and one with a null pointer, then answers;
+ *   "bad-error" fails with a message that is not UTF-8 and claims 5000 bytes;
+ *   "edges" answers scores of exactly 0 (negative zero) and 1000 with four reason codes of
+ *     exactly 60 bytes,
+ *     and proposals whose template id is exactly 48 bytes; "edges-over" the same, one byte
+ *     past each (61 and 49); "points-over" scores -0.001 and 1000.001;
+ *   "init-hang" never returns from init; "init-slow" takes 1 s in init; "init-null" returns
+ *     OK from init without an instance;
+ *   "destroy-hang" never returns from destroy; "destroy-segv" dereferences null in destroy.
  */
-#define _POSIX_C_SOURCE 199309L
+#define _GNU_SOURCE
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arrears_plugin.h"
 
@@ -20,15 +49,89 @@ static const char NAME[] = "hostile";
 static const char VERSION[] = "0.0.1";
 
 typedef struct {
-  char mode[32];
+  char mode[256];
+  const char *arg;
   int in_score;
   int in_propose;
 } hostile_t;
 
+static const arrears_host_api_t *HOST;
+
+static void pause_ms(long ms) {
+  struct timespec pause = {ms / 1000, (ms % 1000) * 1000 * 1000};
+  nanosleep(&pause, NULL);
+}
+
+static void host_log(const char *text, size_t len) {
+  if (HOST != NULL && HOST->log != NULL) {
+    arrears_str_t message = {(const uint8_t *)text, len};
+    HOST->log(ARREARS_LOG_WARN, message);
+  }
+}
+
+static void *stop_later(void *unused) {
+  (void)unused;
+  pause_ms(100);
+  kill(getpid(), SIGSTOP);
+  return NULL;
+}
+
+static void *crash_later(void *unused) {
+  (void)unused;
+  pause_ms(100);
+  volatile int *nothing = NULL;
+  *nothing = 1;
+  return NULL;
+}
+
+static void *log_later(void *unused) {
+  (void)unused;
+  for (int i = 0; i < 300; i++) {
+    host_log("logging after the call returned", 31);
+    pause_ms(1);
+  }
+  return NULL;
+}
+
+static void detach(void *(*run)(void *)) {
+  pthread_t thread;
+  if (pthread_create(&thread, NULL, run, NULL) == 0) pthread_detach(thread);
+}
+
+/* Forks a child that keeps the runner's descriptors for a minute (in a session of its own if
+   `own_session`), writes its pid to `file`, then crashes. */
+static void fork_and_crash(const char *file, int own_session) {
+  pid_t child = fork();
+  if (child == 0) {
+    if (own_session) setsid();
+    for (int i = 0; i < 600; i++) pause_ms(100);
+    _exit(0);
+  }
+  FILE *out = file != NULL ? fopen(file, "w") : NULL;
+  if (out != NULL) {
+    fprintf(out, "%d\n", (int)child);
+    fclose(out);
+  }
+  volatile int *nothing = NULL;
+  *nothing = 1;
+}
+
+static void log_flood(void) {
+  static char block[1 << 20];
+  memset(block, 'x', sizeof block);
+  for (int i = 0; i < 8 * 1024; i++) host_log(block, 1024);
+  host_log(block, sizeof block);
+  host_log("\xff\xfe not UTF-8", 15);
+  if (HOST != NULL && HOST->log != NULL) {
+    arrears_str_t null_text = {NULL, 12};
+    HOST->log(ARREARS_LOG_ERROR, null_text);
+  }
+}
+
 static arrears_status_t h_init(const arrears_host_api_t *host, arrears_str_t config,
                                void **instance_out, arrears_error_buffer_t *error) {
-  (void)host;
   (void)error;
+  HOST = host;
   hostile_t *self = calloc(1, sizeof *self);
   if (self == NULL) return ARREARS_STATUS_INTERNAL;
   size_t len = config.len_bytes < sizeof self->mode - 1 ? config.len_bytes : sizeof self->mode - 1;
@@ -43,14 +146,38 @@ static arrears_status_t h_init(const arrears_host_api_t *host, arrears_str_t con
     memmove(self->mode, self->mode + 8, strlen(self->mode + 8) + 1);
     self->in_score = 0;
   }
+  char *space = strchr(self->mode, ' ');
+  if (space != NULL) {
+    *space = 0;
+    self->arg = space + 1;
+  }
+  if (strcmp(self->mode, "init-hang") == 0) {
+    for (;;) pause_ms(1000);
+  } else if (strcmp(self->mode, "init-slow") == 0) {
+    pause_ms(1000);
+  } else if (strcmp(self->mode, "init-null") == 0) {
+    free(self);
+    *instance_out = NULL;
+    return ARREARS_STATUS_OK;
+  }
   *instance_out = self;
   return ARREARS_STATUS_OK;
 }
 
-static void h_destroy(void *instance) { free(instance); }
+static void h_destroy(void *instance) {
+  hostile_t *self = instance;
+  if (strcmp(self->mode, "destroy-hang") == 0) {
+    for (;;) pause_ms(1000);
+  } else if (strcmp(self->mode, "destroy-segv") == 0) {
+    volatile int *nothing = NULL;
+    *nothing = 1;
+  }
+  free(instance);
+}
 
 /* The misbehaviours that do not answer (or answer only after a while). */
-static void misbehave(const char *mode, void *outputs, size_t output_bytes) {
+static void misbehave(const hostile_t *self, void *outputs, size_t output_bytes) {
+  const char *mode = self->mode;
   if (strcmp(mode, "segv") == 0) {
     volatile int *nothing = NULL;
     *nothing = 1;
@@ -76,7 +203,43 @@ static void misbehave(const char *mode, void *outputs, size_t output_bytes) {
   } else if (strcmp(mode, "print") == 0) {
     printf("hello from the plugin\n");
     fflush(stdout);
+  } else if (strcmp(mode, "closefds") == 0) {
+    for (int fd = 0; fd < 1024; fd++) close(fd);
+  } else if (strcmp(mode, "scribble") == 0) {
+    static const char garbage[] = "\x10\x00\x00\x00garbage garbage garbage";
+    for (int fd = 0; fd < 1024; fd++) {
+      ssize_t written = write(fd, garbage, sizeof garbage - 1);
+      (void)written;
+    }
+  } else if (strcmp(mode, "close-stdin") == 0) {
+    close(0);
+  } else if (strcmp(mode, "steal-input") == 0) {
+    /* The runner's input kept open (never read) and replaced by a pipe nobody writes. */
+    int kept = dup(0), empty[2];
+    if (kept >= 0 && pipe(empty) == 0) dup2(empty[0], 0);
+  } else if (strcmp(mode, "fork-segv") == 0) {
+    fork_and_crash(self->arg, 0);
+  } else if (strcmp(mode, "setsid-segv") == 0) {
+    fork_and_crash(self->arg, 1);
+  } else if (strcmp(mode, "stop") == 0) {
+    kill(getpid(), SIGSTOP);
+  } else if (strcmp(mode, "stop-later") == 0) {
+    detach(stop_later);
+  } else if (strcmp(mode, "crash-later") == 0) {
+    detach(crash_later);
+  } else if (strcmp(mode, "log-later") == 0) {
+    detach(log_later);
+  } else if (strcmp(mode, "log-flood") == 0) {
+    log_flood();
   }
+}
+
+/* "bad-error": a message that is not UTF-8, claiming more than the buffer holds. */
+static arrears_status_t bad_error(arrears_error_buffer_t *error) {
+  size_t len = error->capacity_bytes < 8 ? error->capacity_bytes : 8;
+  memcpy(error->ptr, "\xff\xfe\xfd oops", len);
+  error->len_bytes = 5000;
+  return ARREARS_STATUS_INTERNAL;
 }
 
 static arrears_status_t h_score(void *instance, const arrears_score_input_t *inputs,
@@ -85,14 +248,27 @@ static arrears_status_t h_score(void *instance, const arrears_score_input_t *inp
                                 size_t *output_count_out, arrears_error_buffer_t *error) {
   (void)inputs;
   (void)input_stride_bytes;
-  (void)error;
   hostile_t *self = instance;
-  if (self->in_score) misbehave(self->mode, outputs, input_count * output_stride_bytes);
+  if (self->in_score) misbehave(self, outputs, input_count * output_stride_bytes);
+  if (self->in_score && strcmp(self->mode, "bad-error") == 0) return bad_error(error);
   int garbage = self->in_score && strcmp(self->mode, "garbage") == 0;
+  int edges = self->in_score && strcmp(self->mode, "edges") == 0;
+  int over = self->in_score && strcmp(self->mode, "edges-over") == 0;
+  int points_over = self->in_score && strcmp(self->mode, "points-over") == 0;
   for (size_t i = 0; i < input_count; i++) {
     arrears_score_output_t *output =
         (arrears_score_output_t *)((char *)outputs + i * output_stride_bytes);
     output->points = garbage ? NAN : 500.0;
+    if (points_over) output->points = i % 2 == 0 ? -0.001 : 1000.001;
+    if (edges || over) {
+      /* Negative zero: within the range by comparison, but it must not be printed "-0". */
+      output->points = i % 2 == 0 ? -0.0 : 1000.0;
+      output->reason_count = ARREARS_REASONS_MAX;
+      for (size_t r = 0; r < ARREARS_REASONS_MAX; r++) {
+        memset(output->reasons[r].bytes, 'a' + (int)r, ARREARS_REASON_CODE_BYTES_MAX);
+        output->reasons[r].len_bytes = ARREARS_REASON_CODE_BYTES_MAX + (over ? 1 : 0);
+      }
+    }
   }
   *output_count_out = input_count;
   return ARREARS_STATUS_OK;
@@ -103,10 +279,12 @@ static arrears_status_t h_propose(void *instance, const arrears_contact_request_
                                   arrears_contact_proposal_output_t *outputs,
                                   size_t output_stride_bytes, size_t output_capacity,
                                   size_t *output_count_out, arrears_error_buffer_t *error) {
-  (void)error;
   hostile_t *self = instance;
-  if (self->in_propose) misbehave(self->mode, outputs, output_capacity * output_stride_bytes);
+  if (self->in_propose) misbehave(self, outputs, output_capacity * output_stride_bytes);
+  if (self->in_propose && strcmp(self->mode, "bad-error") == 0) return bad_error(error);
   int garbage = self->in_propose && strcmp(self->mode, "garbage") == 0;
+  int edges = self->in_propose && strcmp(self->mode, "edges") == 0;
+  int over = self->in_propose && strcmp(self->mode, "edges-over") == 0;
   size_t written = 0;
   for (size_t i = 0; i < request_count && written < output_capacity; i++) {
     const arrears_contact_request_input_t *request =
@@ -131,6 +309,10 @@ static arrears_status_t h_propose(void *instance, const arrears_contact_request_
     if (len > sizeof output->template_id) len = sizeof output->template_id;
     memcpy(output->template_id, request->steps[0].template_id.ptr, len);
     output->template_len_bytes = (uint32_t)len;
+    if (edges || over) {
+      memset(output->template_id, 't', sizeof output->template_id);
+      output->template_len_bytes = ARREARS_TEMPLATE_BYTES_MAX + (over ? 1 : 0);
+    }
     written += 1;
   }
   *output_count_out = written;

@@ -4,6 +4,9 @@
  * built against ABI 1.0 (MODE_OLD_MINOR exercises exactly that: a 104-byte descriptor; like
  * every mode but MODE_TONE and MODE_BAD_TONE, it writes the 72 bytes of a proposal of ABI 1.0 and
  * 1.1 and leaves the tone of 1.2 as the host zeroed it).
+ * MODE_NO_FUNCTIONS claims both capabilities without either function; MODE_REASONS_TOO_MANY
+ * declares one more reason code than the host has room for; MODE_REASONS_ODD declares "late"
+ * twice and an empty code; MODE_MOVING returns another descriptor on each call of the entry.
  */
 #include <math.h>
 #include <string.h>
@@ -25,7 +28,7 @@ static arrears_status_t m_init(const arrears_host_api_t *host, arrears_str_t con
 
 static void m_destroy(void *instance) { (void)instance; }
 
-static arrears_status_t m_score(void *instance, const arrears_score_input_t *inputs,
+__attribute__((unused)) static arrears_status_t m_score(void *instance, const arrears_score_input_t *inputs,
                                 size_t input_stride_bytes, size_t input_count,
                                 arrears_score_output_t *outputs, size_t output_stride_bytes,
                                 size_t *output_count_out, arrears_error_buffer_t *error) {
@@ -60,7 +63,7 @@ static arrears_status_t m_score(void *instance, const arrears_score_input_t *inp
   return ARREARS_STATUS_OK;
 }
 
-static arrears_status_t m_propose(void *instance, const arrears_contact_request_input_t *requests,
+__attribute__((unused)) static arrears_status_t m_propose(void *instance, const arrears_contact_request_input_t *requests,
                                   size_t request_stride_bytes, size_t request_count,
                                   arrears_contact_proposal_output_t *outputs,
                                   size_t output_stride_bytes, size_t output_capacity,
@@ -111,6 +114,29 @@ __attribute__((unused)) static arrears_status_t m_reason_codes(void *instance, a
   return ARREARS_STATUS_OK;
 }
 
+/* MODE_REASONS_TOO_MANY and MODE_REASONS_ODD. */
+__attribute__((unused)) static arrears_status_t m_odd_reason_codes(void *instance,
+                                                                   arrears_str_t *codes_out,
+                                                                   size_t capacity,
+                                                                   size_t *count_out) {
+  (void)instance;
+#if defined(MODE_REASONS_TOO_MANY)
+  for (size_t i = 0; i < capacity; i++) {
+    codes_out[i].ptr = (const uint8_t *)"late";
+    codes_out[i].len_bytes = 4;
+  }
+  *count_out = capacity + 1;
+#else
+  static const char *const codes[] = {"late", "late", ""};
+  for (size_t i = 0; i < 3 && i < capacity; i++) {
+    codes_out[i].ptr = (const uint8_t *)codes[i];
+    codes_out[i].len_bytes = strlen(codes[i]);
+  }
+  *count_out = 3;
+#endif
+  return ARREARS_STATUS_OK;
+}
+
 /* Lies past struct_size in MODE_SIZE_BETWEEN: a host that reads the whole entry fails here. */
 __attribute__((unused)) static arrears_status_t m_never_called(void *instance,
                                                                arrears_str_t *codes_out,
@@ -153,8 +179,13 @@ static const arrears_plugin_descriptor_t DESCRIPTOR = {
     .build_fingerprint = {(const uint8_t *)NAME, sizeof NAME - 1},
     .init = m_init,
     .destroy = m_destroy,
+#if defined(MODE_NO_FUNCTIONS)
+    .score_batch = NULL,
+    .propose_contacts_batch = NULL,
+#else
     .score_batch = m_score,
     .propose_contacts_batch = m_propose,
+#endif
 #if defined(MODE_OLD_MINOR)
     /* Past struct_size: a host that read it would call address 1 and crash. */
     .reason_codes = (arrears_reason_codes_fn)1,
@@ -164,6 +195,8 @@ static const arrears_plugin_descriptor_t DESCRIPTOR = {
     .reason_codes = m_never_called,
 #elif defined(MODE_UNDECLARED)
     .reason_codes = m_reason_codes,
+#elif defined(MODE_REASONS_TOO_MANY) || defined(MODE_REASONS_ODD)
+    .reason_codes = m_odd_reason_codes,
 #else
     .reason_codes = NULL,
 #endif
@@ -171,6 +204,15 @@ static const arrears_plugin_descriptor_t DESCRIPTOR = {
 
 #if defined(MODE_NO_ENTRY)
 const arrears_plugin_descriptor_t *some_other_name(void) { return &DESCRIPTOR; }
+#elif defined(MODE_MOVING)
+/* Another copy of the descriptor on each call (the ABI says it must be the same pointer). */
+const arrears_plugin_descriptor_t *arrears_plugin_entry_v1(void) {
+  static arrears_plugin_descriptor_t copies[2];
+  static int calls;
+  arrears_plugin_descriptor_t *copy = &copies[calls++ % 2];
+  *copy = DESCRIPTOR;
+  return copy;
+}
 #else
 const arrears_plugin_descriptor_t *arrears_plugin_entry_v1(void) { return &DESCRIPTOR; }
 #endif
