@@ -117,8 +117,8 @@ impl Store {
     }
 
     /// Rewrites this store as format 10 wrote it, for the tests of the migration to format 11:
-    /// every audit entry in a row of its own (the records of each chunk moved out of it,
-    /// unchanged), format version 10. The handle then holds a store it would refuse to open:
+    /// every audit entry and every ledger row in a row of its own (the records of each chunk
+    /// moved out of it, unchanged), format version 10. The handle then holds a store it would refuse to open:
     /// drop it.
     ///
     /// # Errors
@@ -126,10 +126,17 @@ impl Store {
     /// A storage failure or a corrupted record.
     pub fn rewrite_as_format_10(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
-        for (key, records) in audit_rows(&txn)? {
+        for (key, records) in chunked_rows(&txn, Audit)? {
             if records.len() > 1 {
                 for (seq, record) in (key..).zip(&records) {
                     txn.raw_insert(Audit, seq, record)?;
+                }
+            }
+        }
+        for (key, records) in chunked_rows(&txn, LedgerLog)? {
+            if records.len() > 1 {
+                for (seq, record) in (key..).zip(&records) {
+                    txn.raw_insert(LedgerLog, seq, record)?;
                 }
             }
         }
@@ -148,8 +155,17 @@ impl Store {
     ///
     /// A storage failure or a corrupted chunk.
     pub fn audit_rows_and_chunks(&self) -> Result<(usize, usize), StorageError> {
-        let txn = self.read()?;
-        let rows = audit_rows(&txn)?;
+        let rows = chunked_rows(&self.read()?, Audit)?;
+        Ok((rows.len(), rows.iter().filter(|(_, records)| records.len() > 1).count()))
+    }
+
+    /// [`Store::audit_rows_and_chunks`] of the `ledger_log` table.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted chunk.
+    pub fn ledger_rows_and_chunks(&self) -> Result<(usize, usize), StorageError> {
+        let rows = chunked_rows(&self.read()?, LedgerLog)?;
         Ok((rows.len(), rows.iter().filter(|(_, records)| records.len() > 1).count()))
     }
 
@@ -262,20 +278,23 @@ impl Store {
 /// The row of `audit` that holds `records` (its first entry's sequence is the row's key): a
 /// chunk, or the record alone.
 fn raw_chunk(records: &[Vec<u8>]) -> Vec<u8> {
-    crate::rows::case::chunk::row_of(records)
+    crate::rows::chunk::row_of(records)
 }
 
-/// A row of `audit`: its key and the records it holds (one, or a chunk's).
-type AuditRow = (u64, Vec<Vec<u8>>);
+/// A row of `audit` or `ledger_log`: its key and the records it holds (one, or a chunk's).
+type ChunkedRow = (u64, Vec<Vec<u8>>);
 
-/// Every row of `audit`.
-fn audit_rows(txn: &impl Reads) -> Result<Vec<AuditRow>, StorageError> {
-    txn.read_table(Audit, |table| {
+/// Every row of `table` (`audit` or `ledger_log`).
+fn chunked_rows<T>(txn: &impl Reads, table: T) -> Result<Vec<ChunkedRow>, StorageError>
+where
+    T: TableId<Key = u64, Value = &'static [u8]>,
+{
+    txn.read_table(table, |handle| {
         let mut rows = Vec::new();
-        for row in table.iter().map_err(from_redb)? {
+        for row in handle.iter().map_err(from_redb)? {
             let (key, bytes) = row.map_err(from_redb)?;
-            let records = crate::rows::case::chunk::records(bytes.value()).map_err(|reason| {
-                StorageError::Corrupted { table: "audit", key: key.value().to_string(), reason }
+            let records = crate::rows::chunk::records(bytes.value()).map_err(|reason| {
+                StorageError::Corrupted { table: T::NAME, key: key.value().to_string(), reason }
             })?;
             rows.push((key.value(), records.into_iter().map(<[u8]>::to_vec).collect()));
         }
@@ -457,13 +476,14 @@ impl WriteTxn {
     ) -> Result<(), StorageError> {
         self.write_snapshots()?;
         self.write_review_rows()?;
+        self.write_ledger_chunk()?;
         *self.cache.borrow_mut() = TxnCache::default();
         match table {
             "debtors" => self.raw_insert(Debtors, key, bytes),
             "accounts" => self.raw_insert(Accounts, key, bytes),
             "obligations" => self.raw_insert(Obligations, key, bytes),
-            "ledger_log" => self.raw_insert(LedgerLog, key, bytes),
-            "audit" => self.raw_overwrite_audit_entry(key, Some(bytes)),
+            "ledger_log" => self.raw_overwrite_record(LedgerLog, key, Some(bytes)),
+            "audit" => self.raw_overwrite_record(Audit, key, Some(bytes)),
             "cases" => self.raw_insert(Cases, key, bytes),
             "cases_overlay" => self.raw_insert(CasesOverlay, key, bytes),
             "snapshots" => self.raw_insert(Snapshots, key, bytes),
@@ -584,19 +604,23 @@ impl WriteTxn {
     /// A storage failure.
     pub fn raw_remove_audit_entry(&mut self, seq: u64) -> Result<(), StorageError> {
         *self.cache.borrow_mut() = TxnCache::default();
-        self.raw_overwrite_audit_entry(seq, None)
+        self.raw_overwrite_record(Audit, seq, None)
     }
 
-    /// Puts `bytes` in place of the audit entry `seq`'s record, or removes it (`None`), where
-    /// the entry is: its own row, or its place in a chunk (format 11). A chunk loses an entry
-    /// by being cut in two around it, so that the entries after it keep their sequences; an
-    /// entry not in the log is written in a row of its own.
-    fn raw_overwrite_audit_entry(
+    /// Puts `bytes` in place of the record `seq` of `table` (`audit` or `ledger_log`), or
+    /// removes it (`None`), where the record is: its own row, or its place in a chunk (format
+    /// 11). A chunk loses a record by being cut in two around it, so that the records after it
+    /// keep their sequences; a record not in the table is written in a row of its own.
+    fn raw_overwrite_record<T>(
         &mut self,
+        table: T,
         seq: u64,
         bytes: Option<&[u8]>,
-    ) -> Result<(), StorageError> {
-        let row = self.read_table(Audit, |table| {
+    ) -> Result<(), StorageError>
+    where
+        T: TableId<Key = u64, Value = &'static [u8]>,
+    {
+        let row = self.read_table(table, |table| {
             let Some(row) = table.range(..=seq).map_err(from_redb)?.next_back() else {
                 return Ok(None);
             };
@@ -604,7 +628,7 @@ impl WriteTxn {
             Ok(Some((key.value(), value.value().to_vec())))
         })?;
         let records = match &row {
-            Some((key, value)) => crate::rows::case::chunk::records(value)
+            Some((key, value)) => crate::rows::chunk::records(value)
                 .map(|records| records.into_iter().map(<[u8]>::to_vec).collect::<Vec<_>>())
                 .ok()
                 .filter(|records| seq < key + records.len() as u64 && records.len() > 1)
@@ -612,7 +636,7 @@ impl WriteTxn {
             None => None,
         };
         let Some((key, mut records)) = records else {
-            return self.write_table(Audit, |table| {
+            return self.write_table(table, |table| {
                 match bytes {
                     Some(bytes) => table.insert(seq, bytes).map_err(from_redb)?,
                     None => table.remove(seq).map_err(from_redb)?,
@@ -632,7 +656,7 @@ impl WriteTxn {
                 (records, after)
             }
         };
-        self.write_table(Audit, |table| {
+        self.write_table(table, |table| {
             table.remove(key).map_err(from_redb)?;
             for (first, records) in [(key, before), (seq + 1, after)] {
                 if !records.is_empty() {

@@ -316,9 +316,9 @@ impl Store {
     /// The entries already written keep their hashes; the first commit links to the last of
     /// them, so the chain goes on.
     ///
-    /// Version 11 writes the entries of a commit of several in chunks, several entries to a row
-    /// of `audit` ([`crate::rows::case::chunk`]), which a build of format 10 could not read. The
-    /// entries already written, one to a row, read as they are.
+    /// Version 11 writes a commit's audit entries and ledger rows in chunks, several records
+    /// to a row of `audit` and of `ledger_log` ([`crate::rows::chunk`]), which a build of
+    /// format 10 could not read. The records already written, one to a row, read as they are.
     fn migrate_tables_and_version(&self, version: u64) -> Result<(), StorageError> {
         debug_assert!((7..=FORMAT_VERSION).contains(&version));
         let mut txn = self.write()?;

@@ -19,7 +19,8 @@ use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{self, decode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
-use crate::rows::case::{chunk, decode_audit_entry, PrevHash};
+use crate::rows::case::{decode_audit_entry, PrevHash};
+use crate::rows::chunk;
 use crate::rows::Record;
 use crate::schema::{
     date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry,
@@ -212,12 +213,17 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn all_ledger_rows(&self) -> Result<Vec<(u64, LedgerRow)>, StorageError> {
+        let pending = self.ledger_pending();
         self.read_table(LedgerLog, |table| {
             let mut rows = Vec::new();
             for row in table.iter().map_err(from_redb)? {
                 let (key, value) = row.map_err(from_redb)?;
-                let seq = key.value();
-                rows.push((seq, decode_ledger_row(seq, value.value())?));
+                for (seq, record) in row_records("ledger_log", key.value(), value.value())? {
+                    rows.push((seq, decode_ledger_row(seq, record)?));
+                }
+            }
+            for (seq, record) in pending_records(pending) {
+                rows.push((seq, decode_ledger_row(seq, record)?));
             }
             Ok(rows)
         })
@@ -300,11 +306,12 @@ pub trait Reads: TableAccess {
             without_history(self, account)?;
             return Ok(Vec::new());
         };
+        let pending = self.ledger_pending();
         self.read_table(LedgerLog, |table| {
             let mut rows = Vec::new();
             let mut next = head;
             while next != 0 {
-                let row = chain_row(table, account, next)?;
+                let row = chain_row(table, pending, account, next)?;
                 let prev = row.prev;
                 rows.push((next, row));
                 next = prev;
@@ -528,11 +535,12 @@ pub trait Reads: TableAccess {
         after: EntryId,
     ) -> Result<Vec<JournalEntry>, StorageError> {
         let Some(head) = self.ledger_head(account)? else { return Ok(Vec::new()) };
+        let pending = self.ledger_pending();
         self.read_table(LedgerLog, |table| {
             let mut entries = Vec::new();
             let mut next = head;
             while next != 0 {
-                let row = chain_row(table, account, next)?;
+                let row = chain_row(table, pending, account, next)?;
                 let reached = row.entries.iter().any(|entry| entry.id <= after);
                 entries.extend(row.entries.into_iter().filter(|entry| entry.id > after));
                 if reached {
@@ -1682,26 +1690,9 @@ pub(crate) struct AuditLog<'a, T> {
     pub(crate) pending: Option<(u64, &'a [u8])>,
 }
 
-/// The entries' records of the row of `audit` at `key`, each with its sequence.
-fn row_records(key: u64, row: &[u8]) -> Result<Vec<(u64, &[u8])>, StorageError> {
-    let records = chunk::records(row).map_err(|reason| StorageError::Corrupted {
-        table: "audit",
-        key: key.to_string(),
-        reason,
-    })?;
-    Ok(records.into_iter().zip(key..).map(|(record, seq)| (seq, record)).collect())
-}
-
 impl<T: ReadableTable<u64, &'static [u8]>> AuditLog<'_, T> {
     fn pending_records(&self) -> Vec<(u64, &[u8])> {
-        match self.pending {
-            Some((first, bytes)) => chunk::pending_records(bytes)
-                .into_iter()
-                .zip(first..)
-                .map(|(record, seq)| (seq, record))
-                .collect(),
-            None => Vec::new(),
-        }
+        pending_records(self.pending)
     }
 
     /// The key of the row that would hold `seq`: the row before it if that is a chunk, else
@@ -1723,7 +1714,8 @@ impl<T: ReadableTable<u64, &'static [u8]>> ReadAudit for AuditLog<'_, T> {
         // The entries not written yet are of version 5, all of them.
         for row in self.table.range(..seq).map_err(from_redb)?.rev() {
             let (key, bytes) = row.map_err(from_redb)?;
-            for (at, record) in row_records(key.value(), bytes.value())?.into_iter().rev() {
+            for (at, record) in row_records("audit", key.value(), bytes.value())?.into_iter().rev()
+            {
                 if at < seq && record.first() != Some(&crate::rows::case::AUDIT_COMMITTED_VERSION) {
                     return Ok(Some((at, record.to_vec())));
                 }
@@ -1736,7 +1728,7 @@ impl<T: ReadableTable<u64, &'static [u8]>> ReadAudit for AuditLog<'_, T> {
         let start = self.row_key(from)?;
         for row in self.table.range(start..).map_err(from_redb)? {
             let (key, bytes) = row.map_err(from_redb)?;
-            for (seq, record) in row_records(key.value(), bytes.value())? {
+            for (seq, record) in row_records("audit", key.value(), bytes.value())? {
                 if seq >= from && !each(seq, record)? {
                     return Ok(());
                 }
@@ -1757,7 +1749,7 @@ impl<T: ReadableTable<u64, &'static [u8]>> ReadAudit for AuditLog<'_, T> {
         let Some((key, bytes)) = ReadableTable::last(self.table).map_err(from_redb)? else {
             return Ok(None);
         };
-        let last = row_records(key.value(), bytes.value())?.pop();
+        let last = row_records("audit", key.value(), bytes.value())?.pop();
         Ok(last.map(|(seq, record)| (seq, record.to_vec())))
     }
 
@@ -1772,7 +1764,9 @@ impl<T: ReadableTable<u64, &'static [u8]>> ReadAudit for AuditLog<'_, T> {
             return Ok(None);
         };
         let (key, bytes) = row.map_err(from_redb)?;
-        let found = row_records(key.value(), bytes.value())?.into_iter().find(|(at, _)| *at == seq);
+        let found = row_records("audit", key.value(), bytes.value())?
+            .into_iter()
+            .find(|(at, _)| *at == seq);
         Ok(found.map(|(_, record)| record.to_vec()))
     }
 }
@@ -1906,14 +1900,25 @@ fn index_range_from(
 /// or another account's history.
 fn chain_row(
     table: &impl ReadableTable<u64, &'static [u8]>,
+    pending: Option<(u64, &[u8])>,
     account: AccountId,
     seq: u64,
 ) -> Result<LedgerRow, StorageError> {
-    let bytes = table
-        .get(seq)
-        .map_err(from_redb)?
-        .ok_or(StorageError::Dangling { table: "ledger_log", key: seq.to_string() })?;
-    let row = decode_ledger_row(seq, bytes.value())?;
+    let dangling = || StorageError::Dangling { table: "ledger_log", key: seq.to_string() };
+    let row = match pending {
+        Some((first, _)) if seq >= first => {
+            let found = pending_records(pending).into_iter().find(|(at, _)| *at == seq);
+            decode_ledger_row(seq, found.ok_or_else(dangling)?.1)?
+        }
+        _ => {
+            // The row at `seq`, or the chunk before it that holds it (format 11).
+            let guard = table.range(..=seq).map_err(from_redb)?.next_back();
+            let (key, bytes) = guard.ok_or_else(dangling)?.map_err(from_redb)?;
+            let records = row_records("ledger_log", key.value(), bytes.value())?;
+            let found = records.into_iter().find(|(at, _)| *at == seq);
+            decode_ledger_row(seq, found.ok_or_else(dangling)?.1)?
+        }
+    };
     if row.account != account || row.prev >= seq {
         return Err(StorageError::LedgerChain {
             account: account.0,
@@ -1941,10 +1946,16 @@ pub(crate) struct LogTail {
 ///
 /// A storage failure, or a corrupted row.
 pub(crate) fn log_tail(txn: &(impl TableAccess + ?Sized)) -> Result<Option<LogTail>, StorageError> {
+    if let Some((seq, record)) = pending_records(txn.ledger_pending()).pop() {
+        let row = decode_ledger_row(seq, record)?;
+        let last_entry = row.entries.iter().map(|entry| entry.id.0).max();
+        return Ok(Some(LogTail { seq, last_entry }));
+    }
     txn.read_table_or(LedgerLog, None, |table| {
-        let Some((seq, bytes)) = table.last().map_err(from_redb)? else { return Ok(None) };
-        let seq = seq.value();
-        let row = decode_ledger_row(seq, bytes.value())?;
+        let Some((key, bytes)) = table.last().map_err(from_redb)? else { return Ok(None) };
+        let last = row_records("ledger_log", key.value(), bytes.value())?.pop();
+        let Some((seq, record)) = last else { return Ok(None) };
+        let row = decode_ledger_row(seq, record)?;
         let last_entry = row.entries.iter().map(|entry| entry.id.0).max();
         Ok(Some(LogTail { seq, last_entry }))
     })
@@ -1976,6 +1987,30 @@ pub(crate) fn stored_log_sequences(
 }
 
 /// Decodes the ledger row at log sequence `seq`.
+/// The records of the row of `table` (`audit` or `ledger_log`) at `key`, each with its
+/// sequence: the row's own, or its chunk's (format 11).
+fn row_records<'a>(
+    table: &'static str,
+    key: u64,
+    row: &'a [u8],
+) -> Result<Vec<(u64, &'a [u8])>, StorageError> {
+    let records = chunk::records(row).map_err(|reason| StorageError::Corrupted {
+        table,
+        key: key.to_string(),
+        reason,
+    })?;
+    Ok((key..).zip(records).collect())
+}
+
+/// The records of a transaction's chunk not written yet ([`TableAccess::ledger_pending`],
+/// [`TableAccess::audit_pending`]), each with its sequence.
+fn pending_records(pending: Option<(u64, &[u8])>) -> Vec<(u64, &[u8])> {
+    match pending {
+        Some((first, bytes)) => (first..).zip(chunk::pending_records(bytes)).collect(),
+        None => Vec::new(),
+    }
+}
+
 fn decode_ledger_row(seq: u64, bytes: &[u8]) -> Result<LedgerRow, StorageError> {
     decode_record(RecordKind::LedgerRow, bytes).map_err(|reason| StorageError::Corrupted {
         table: "ledger_log",

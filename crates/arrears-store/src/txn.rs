@@ -153,8 +153,14 @@ pub trait TableAccess {
 
     /// The audit entries this transaction appended that are not in the `audit` table yet
     /// (format 11: the chunk it is filling, written when full or at commit), as the first one's
-    /// sequence and their records in chunk form ([`crate::rows::case::chunk`]).
+    /// sequence and their records in chunk form ([`crate::rows::chunk`]).
     fn audit_pending(&self) -> Option<(u64, &[u8])> {
+        None
+    }
+
+    /// The ledger rows this transaction appended that are not in the `ledger_log` table yet
+    /// (format 11), as [`TableAccess::audit_pending`] gives its audit entries.
+    fn ledger_pending(&self) -> Option<(u64, &[u8])> {
         None
     }
 
@@ -195,7 +201,7 @@ pub(crate) struct AuditGroup {
     /// The entries not written yet (format 11: since the last full chunk, the last one's
     /// record at version 5 until the commit seals it with the hash,
     /// [`crate::rows::case::seal_audit_entry`]), and where the hash goes in that record.
-    pub(crate) chunk: crate::rows::case::chunk::ChunkBuilder,
+    pub(crate) chunk: crate::rows::chunk::ChunkBuilder,
     pub(crate) hash_at: usize,
     pub(crate) hasher: crate::chain::GroupHasher,
 }
@@ -280,6 +286,9 @@ pub struct WriteTxn {
     /// The audit entries this transaction appended, if any ([`WriteTxn::append_audit`]): their
     /// hash is written at commit.
     pub(crate) audit_group: Option<AuditGroup>,
+    /// The ledger rows this transaction appended and has not written yet (format 11: the chunk
+    /// it is filling, written when full or at commit; [`WriteTxn::append_ledger`]).
+    pub(crate) ledger_chunk: crate::rows::chunk::ChunkBuilder,
     /// The store's count of snapshots encoded and written, and of their bytes (tests only).
     #[cfg(any(test, feature = "fault-injection"))]
     pub(crate) snapshots_written: Arc<SnapshotWrites>,
@@ -378,6 +387,10 @@ impl TableAccess for WriteTxn {
 
     fn audit_pending(&self) -> Option<(u64, &[u8])> {
         self.audit_group.as_ref()?.chunk.pending()
+    }
+
+    fn ledger_pending(&self) -> Option<(u64, &[u8])> {
+        self.ledger_chunk.pending()
     }
 
     fn table_exists<T: TableId>(&self, _table: T) -> Result<bool, StorageError> {
@@ -557,6 +570,7 @@ impl Store {
             case_placement: crate::write::CasePlacement::InPlace,
             overlay_grew: false,
             audit_group: None,
+            ledger_chunk: crate::rows::chunk::ChunkBuilder::default(),
             #[cfg(any(test, feature = "fault-injection"))]
             snapshots_written: Arc::clone(&self.snapshots_written),
             _turn: turn,
@@ -657,6 +671,7 @@ impl WriteTxn {
         self.write_snapshots()?;
         self.write_review_rows()?;
         self.fold_overlay()?;
+        self.write_ledger_chunk()?;
         self.seal_audit_group()?;
         for (sequence, last) in self.sequences_to_write() {
             self.write_table(Meta, |meta| {

@@ -293,19 +293,38 @@ impl WriteTxn {
             event: record.to_row(),
             entries: entries.iter().map(Stored::to_row).collect(),
         };
-        self.write_table(LedgerLog, |table| {
-            let previous = table
-                .insert(seq, encode(RecordKind::LedgerRow, &row).as_slice())
-                .map_err(from_redb)?;
-            assert!(previous.is_none(), "ledger row {seq} written twice");
-            Ok(())
-        })?;
+        // The row joins the transaction's chunk; a chunk it would overfill is written first. A
+        // row not written yet is a change all the same ([`WriteTxn::changes`]).
+        self.changed();
+        if let Some((first, chunk)) =
+            self.ledger_chunk.push(seq, &encode(RecordKind::LedgerRow, &row))
+        {
+            self.insert_ledger_chunk(first, &chunk)?;
+        }
         // The head is written with the account's snapshot row, at commit (format 6).
         let head = LedgerHead { seq, dirty: true };
         let mut cache = self.cache.borrow_mut();
         cache.heads.insert(account.0, head);
         let last_entry = entries.iter().map(|entry| entry.id.0).max();
         cache.log_tail = Some(LogTail { seq, last_entry });
+        Ok(())
+    }
+
+    /// Writes the ledger rows this transaction appended and has not written yet (at commit).
+    pub(crate) fn write_ledger_chunk(&mut self) -> Result<(), StorageError> {
+        if self.ledger_chunk.pending().is_none() {
+            return Ok(());
+        }
+        let (first, chunk) = self.ledger_chunk.take();
+        self.insert_ledger_chunk(first, &chunk)
+    }
+
+    /// Inserts a row of `ledger_log` that must be new.
+    fn insert_ledger_chunk(&mut self, first: u64, row: &[u8]) -> Result<(), StorageError> {
+        let replaced = self.write_table(LedgerLog, |table| {
+            Ok(table.insert(first, row).map_err(from_redb)?.is_some())
+        })?;
+        assert!(!replaced, "ledger row {first} written twice");
         Ok(())
     }
 
@@ -997,15 +1016,17 @@ impl WriteTxn {
         let group = self.audit_group.get_or_insert_with(|| crate::txn::AuditGroup {
             first: seq,
             last: seq,
-            chunk: crate::rows::case::chunk::ChunkBuilder::default(),
+            chunk: crate::rows::chunk::ChunkBuilder::default(),
             hash_at: 0,
             hasher: crate::chain::GroupHasher::new(prev_hash),
         });
-        // The entry joins the commit's chunk; a chunk it would overfill is written first.
+        // The entry joins the commit's chunk; a chunk it would overfill is written first. An
+        // entry not written yet is a change all the same ([`WriteTxn::changes`]).
         let full = group.chunk.push(seq, &bytes);
         group.last = seq;
         group.hash_at = hash_at;
         group.hasher.add(&record);
+        self.changed();
         if let Some((first, row)) = full {
             self.insert_audit_row(first, &row)?;
         }

@@ -1,7 +1,7 @@
 //! Writes the format fixture of the current format version,
 //! `tests/fixtures/v{FORMAT_VERSION}/sample.redb`, which the `fixture` integration tests open
 //! with every later build: two accounts, three charges, two payments and a cycle, at a fixed
-//! instant.
+//! instant (and from format 11 a third account with two charges in one commit).
 //!
 //! Run it only when a format change is intended and its version has no fixture yet:
 //! `cargo run -p arrears --example write_fixture`. It refuses to replace an existing file,
@@ -63,5 +63,14 @@ fn write(path: &std::path::Path) {
     pay(&books, "fx-p1", first, d(2, 10), 300_00);
     pay(&books, "fx-p2", second, d(2, 20), 30_00);
     books.run_cycle(d(3, 1)).unwrap();
+    // From format 11: a commit of two ledger events (a third account's two charges in one
+    // batch), which writes its ledger rows in one chunk.
+    let third = account(&books, "FX-3");
+    let mut batch = books.batch().unwrap();
+    for (key, issued_on) in [("fx-c4", d(3, 1)), ("fx-c5", d(3, 2))] {
+        let charge = support::charge_command(third, issued_on, d(3, 31), 40_00);
+        assert!(!batch.execute(key, &charge).unwrap().outcome.is_rejected());
+    }
+    batch.commit().unwrap();
     assert!(books.verify().unwrap().is_clean());
 }

@@ -21,7 +21,6 @@ use super::strings_mode;
 pub(crate) mod audit;
 mod audit_kind;
 pub(super) mod bytes;
-pub(crate) mod chunk;
 mod entry;
 
 /// Encodes `entry` whole, its own hash kept, as its audit entry record: the bytes of

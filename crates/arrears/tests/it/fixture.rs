@@ -171,13 +171,16 @@ fn version_10_fixture_migrates_with_known_balances() {
     open_fixture(10);
 }
 
-/// The fixture of format 11 holds its cycle's commit in a chunk (several entries in a row).
+/// The fixture of format 11 holds its cycle's commit in chunks (several records in a row).
 #[test]
 fn version_11_fixture_opens_with_known_balances() {
     let options = arrears_store::StoreOptions::default();
     let store = arrears_store::Store::open_read_only(&fixture(11), options).unwrap();
     let (rows, chunks) = store.audit_rows_and_chunks().unwrap();
     assert!(chunks > 0 && rows < store.read().unwrap().audit_log().unwrap().len(), "{rows}");
+    let (rows, chunks) = store.ledger_rows_and_chunks().unwrap();
+    let ledger = store.read().unwrap().all_ledger_rows().unwrap().len();
+    assert!(chunks > 0 && rows < ledger, "{rows} rows, {ledger} ledger rows");
     drop(store);
     open_fixture(11);
 }

@@ -401,10 +401,22 @@ fn a_format_10_store_keeps_its_audit_rows_and_its_commits_after_write_chunks() {
     let (control, migrated) = (dir.path().join("control.redb"), dir.path().join("migrated.redb"));
     let books = Arrears::create_with(&control, options()).unwrap();
     let ids = build(&books);
+    // A commit of several ledger events, whose rows format 11 writes in one chunk.
+    let mut batch = books.batch().unwrap();
+    for (n, &id) in ids.iter().enumerate().take(3) {
+        let due = month(MONTHS) + chrono::Days::new(20);
+        let charge = charge_command(id, month(MONTHS), due, 10_00);
+        assert!(!batch.execute(&format!("batch:{n}"), &charge).unwrap().outcome.is_rejected());
+    }
+    batch.commit().unwrap();
     let log = |books: &Arrears| books.store().read().unwrap().audit_log().unwrap();
+    let ledger = |books: &Arrears| books.store().read().unwrap().all_ledger_rows().unwrap();
     let entries = log(&books).len();
     let (rows, chunks) = books.store().audit_rows_and_chunks().unwrap();
     assert!(chunks > 0 && rows < entries, "{rows} rows, {chunks} chunks, {entries} entries");
+    let ledger_rows = ledger(&books).len();
+    let (rows, chunks) = books.store().ledger_rows_and_chunks().unwrap();
+    assert!(chunks > 0 && rows < ledger_rows, "{rows} rows, {chunks} chunks, {ledger_rows}");
     drop(books);
     std::fs::copy(&control, &migrated).unwrap();
     let older = Arrears::open_with(&migrated, options()).unwrap();
@@ -418,7 +430,9 @@ fn a_format_10_store_keeps_its_audit_rows_and_its_commits_after_write_chunks() {
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let control = Arrears::open_with(&control, options()).unwrap();
     assert_eq!(after.store().audit_rows_and_chunks().unwrap(), (entries, 0));
+    assert_eq!(after.store().ledger_rows_and_chunks().unwrap(), (ledger_rows, 0));
     assert_eq!(log(&after), log(&control));
+    assert_eq!(ledger(&after), ledger(&control));
     let old_head = after.audit_head().unwrap().unwrap();
     assert_eq!(go_on(&after, &ids), go_on(&control, &ids));
     let all = log(&after);

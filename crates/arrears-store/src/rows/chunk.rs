@@ -1,13 +1,12 @@
-//! Audit chunks (format 11): several consecutive audit entries of one commit in one row of
-//! `audit`, keyed by the first one's sequence.
+//! Chunks (format 11): several consecutive records of one commit in one row of an append-only
+//! table keyed by a sequence, `audit` or `ledger_log`, keyed by the first one's sequence.
 //!
-//! A commit of many commands appended one row to `audit` per entry, each a B-tree insert of its
-//! own. A chunk holds them together: the version byte [`AUDIT_CHUNK_VERSION`], then each
-//! entry's record as it would be stored alone (its frame: version, payload, checksum), after
-//! its length as an unsigned LEB128 varint. The entries' sequences are the row's key, then the
-//! next ones in order; each record keeps its own sequence, which the reader checks against
-//! that. A chunk is cut before the entry that would take it past [`AUDIT_CHUNK_BYTES_MAX`], so
-//! that a chunk fits in one page of redb's, and a chunk of one entry is written as the entry
+//! A commit of many commands appended one row per audit entry and one per ledger row, each a
+//! B-tree insert of its own. A chunk holds them together: the byte [`CHUNK_MARKER`], then each
+//! record as it would be stored alone (its frame: version, payload, checksum), after its length
+//! as an unsigned LEB128 varint. The records' sequences are the row's key, then the next ones
+//! in order. A chunk is cut before the record that would take it past [`CHUNK_BYTES_MAX`], so
+//! that a chunk fits in one page of redb's, and a chunk of one record is written as the record
 //! alone (what format 10 wrote): a commit of one command writes the same bytes as before.
 //!
 //! The chunk adds no checksum of its own: a damaged length splits the bytes wrongly, and the
@@ -15,29 +14,30 @@
 
 use crate::codec::DecodeError;
 
-/// The version byte of an audit chunk, above every audit record version (1 to 5).
-pub(crate) const AUDIT_CHUNK_VERSION: u8 = 6;
+/// The first byte of a chunk: a value no record's version byte takes (they count from 1 and
+/// are below 16), so a build of format 10 refuses a chunk as a record of an unknown version.
+pub(crate) const CHUNK_MARKER: u8 = 0xc0;
 
-/// The bytes a chunk of several entries is kept within (a chunk of one entry may be longer:
-/// it is the entry alone).
-pub(crate) const AUDIT_CHUNK_BYTES_MAX: usize = 4_000;
+/// The bytes a chunk of several records is kept within (a chunk of one record may be longer:
+/// it is the record alone).
+pub(crate) const CHUNK_BYTES_MAX: usize = 4_000;
 
-/// True if `row` (a row of `audit`) is a chunk of several entries, not one entry's record.
+/// True if `row` is a chunk of several records, not one record.
 pub(crate) fn is_chunk(row: &[u8]) -> bool {
-    row.first() == Some(&AUDIT_CHUNK_VERSION)
+    row.first() == Some(&CHUNK_MARKER)
 }
 
-/// The entries' records of a row of `audit`, in order: the row itself if it is one entry's
-/// record, else the records of its chunk.
+/// The records of a row, in order: the row itself if it is one record, else the records of
+/// its chunk.
 ///
 /// # Errors
 ///
-/// A chunk whose lengths do not tile its bytes, or that holds fewer than two entries.
+/// A chunk whose lengths do not tile its bytes, or that holds fewer than two records.
 pub(crate) fn records(row: &[u8]) -> Result<Vec<&[u8]>, DecodeError> {
     if !is_chunk(row) {
         return Ok(vec![row]);
     }
-    let malformed = |reason: String| DecodeError::Payload { kind: "audit chunk", reason };
+    let malformed = |reason: String| DecodeError::Payload { kind: "chunk", reason };
     let mut records = Vec::new();
     let mut rest = &row[1..];
     while !rest.is_empty() {
@@ -84,36 +84,37 @@ fn push_len(bytes: &mut Vec<u8>, mut len: usize) {
     bytes.push(len as u8);
 }
 
-/// The chunk a write transaction is filling: the entries it appended since its last full
-/// chunk, in chunk form whatever their number.
+/// The chunk a write transaction is filling: the records it appended to a table since its last
+/// full chunk, in chunk form whatever their number.
 #[derive(Debug, Default)]
 pub(crate) struct ChunkBuilder {
-    /// The first entry's sequence (the row's key).
+    /// The first record's sequence (the row's key).
     first: u64,
-    /// The version byte, then each record after its length.
+    /// The marker, then each record after its length.
     bytes: Vec<u8>,
-    /// How many entries it holds.
+    /// How many records it holds.
     entries: usize,
-    /// Where the last entry's length starts in `bytes`.
+    /// Where the last record's length starts in `bytes`.
     last_at: usize,
-    /// Where the last entry's record starts in `bytes`.
+    /// Where the last record starts in `bytes`.
     last_record_at: usize,
 }
 
 impl ChunkBuilder {
-    /// Adds the record of the entry `seq` (the next sequence, or the first of an empty
-    /// builder). Returns the full chunk it cut first, as its key and row, if the record would
-    /// have taken the chunk past [`AUDIT_CHUNK_BYTES_MAX`].
+    /// Adds the record of sequence `seq`, above the sequences it holds. Returns the chunk it
+    /// cut first, as its key and row, if the record would have taken the chunk past
+    /// [`CHUNK_BYTES_MAX`] or does not follow its last record (a sequence taken and not
+    /// written: a chunk's records have consecutive sequences).
     pub(crate) fn push(&mut self, seq: u64, record: &[u8]) -> Option<(u64, Vec<u8>)> {
-        let full = (self.entries > 0
-            && self.bytes.len() + record.len() + 3 > AUDIT_CHUNK_BYTES_MAX)
-            .then(|| self.take());
+        let next = self.first + self.entries as u64;
+        let cut = self.bytes.len() + record.len() + 3 > CHUNK_BYTES_MAX || seq != next;
+        let full = (self.entries > 0 && cut).then(|| self.take());
         if self.entries == 0 {
             self.first = seq;
             self.bytes.clear();
-            self.bytes.push(AUDIT_CHUNK_VERSION);
+            self.bytes.reserve(record.len() + 6);
+            self.bytes.push(CHUNK_MARKER);
         }
-        debug_assert_eq!(seq, self.first + self.entries as u64, "entries in sequence");
         self.last_at = self.bytes.len();
         push_len(&mut self.bytes, record.len());
         self.last_record_at = self.bytes.len();
@@ -122,12 +123,12 @@ impl ChunkBuilder {
         full
     }
 
-    /// The last entry's record.
+    /// The last record.
     pub(crate) fn last(&self) -> &[u8] {
         &self.bytes[self.last_record_at..]
     }
 
-    /// Puts `record` in place of the last entry's record (its commit's seal).
+    /// Puts `record` in place of the last record (an audit commit's seal).
     pub(crate) fn replace_last(&mut self, record: &[u8]) {
         self.bytes.truncate(self.last_at);
         push_len(&mut self.bytes, record.len());
@@ -135,38 +136,38 @@ impl ChunkBuilder {
         self.bytes.extend_from_slice(record);
     }
 
-    /// The first entry's sequence and the entries' bytes in chunk form (for the reads of a
-    /// transaction's own entries), if it holds any.
+    /// The first record's sequence and the records in chunk form (for the reads of a
+    /// transaction's own records), if it holds any.
     pub(crate) fn pending(&self) -> Option<(u64, &[u8])> {
         (self.entries > 0).then_some((self.first, self.bytes.as_slice()))
     }
 
     /// The row to write and its key, emptying the builder: the chunk, or the record alone if
-    /// it holds one entry.
+    /// it holds one record.
     ///
     /// # Panics
     ///
-    /// If it holds no entry.
+    /// If it holds no record.
     pub(crate) fn take(&mut self) -> (u64, Vec<u8>) {
-        assert!(self.entries > 0, "an audit chunk of no entry");
-        let row = if self.entries == 1 {
-            self.bytes[self.last_record_at..].to_vec()
-        } else {
-            std::mem::take(&mut self.bytes)
-        };
+        assert!(self.entries > 0, "a chunk of no record");
+        let mut row = std::mem::take(&mut self.bytes);
+        if self.entries == 1 {
+            // The record alone: its marker and length dropped, no new allocation.
+            row.drain(..self.last_record_at);
+        }
         self.entries = 0;
         (self.first, row)
     }
 }
 
-/// The row of `audit` that holds `records` in order, whatever their sizes: the record alone
+/// The row that holds `records` in order, whatever their sizes: the record alone
 /// if there is one, else their chunk (for the hooks that write a damaged or older log).
 #[cfg(any(test, feature = "fault-injection"))]
 pub(crate) fn row_of(records: &[Vec<u8>]) -> Vec<u8> {
     if let [record] = records {
         return record.clone();
     }
-    let mut row = vec![AUDIT_CHUNK_VERSION];
+    let mut row = vec![CHUNK_MARKER];
     for record in records {
         push_len(&mut row, record.len());
         row.extend_from_slice(record);
@@ -193,44 +194,45 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Whatever the records' sizes, the builder cuts chunks within the limit (or of one
-        /// record), their keys follow the sequence, and reading the rows back gives every
-        /// record in order.
+        /// Whatever the records' sizes and the gaps between their sequences, the builder cuts
+        /// chunks within the limit (or of one record) whose records have consecutive
+        /// sequences from the row's key, and reading the rows back gives every record, with
+        /// its sequence, in order.
         #[test]
         fn prop_chunks_read_back_as_the_records_pushed(
-            sizes in prop::collection::vec(1usize..2_500, 1..60),
+            pushes in prop::collection::vec((1usize..2_500, 0u64..3), 1..60),
             first in 1u64..1_000,
             seal in 1usize..200,
         ) {
-            let pushed: Vec<Vec<u8>> = sizes
-                .iter()
-                .enumerate()
-                .map(|(index, &size)| vec![(index % 5) as u8 + 1; size])
-                .collect();
+            // Each record with its sequence: the previous one's plus one, plus a gap.
+            let mut seq = first;
+            let mut pushed: Vec<(u64, Vec<u8>)> = Vec::new();
+            for (index, &(size, gap)) in pushes.iter().enumerate() {
+                seq += gap;
+                pushed.push((seq, vec![(index % 5) as u8 + 1; size]));
+                seq += 1;
+            }
             let mut builder = ChunkBuilder::default();
             let mut rows = Vec::new();
-            for (index, record) in pushed.iter().enumerate() {
-                rows.extend(builder.push(first + index as u64, record));
+            for (seq, record) in &pushed {
+                rows.extend(builder.push(*seq, record));
                 prop_assert_eq!(builder.last(), record.as_slice());
             }
             let sealed = vec![9u8; seal];
             builder.replace_last(&sealed);
             let (pending_first, pending) = builder.pending().unwrap();
-            let pending_count = pending_records(pending).len();
-            prop_assert_eq!(pending_first + pending_count as u64, first + pushed.len() as u64);
+            let pending_count = pending_records(pending).len() as u64;
+            prop_assert_eq!(pending_first + pending_count, pushed.last().unwrap().0 + 1);
             rows.push(builder.take());
             prop_assert!(builder.pending().is_none());
             let mut expected = pushed.clone();
-            *expected.last_mut().unwrap() = sealed;
+            expected.last_mut().unwrap().1 = sealed;
             let mut read = Vec::new();
-            let mut next = first;
             for (key, row) in &rows {
-                prop_assert_eq!(*key, next);
                 let parts = records(row).unwrap();
-                prop_assert!(parts.len() == 1 || row.len() <= AUDIT_CHUNK_BYTES_MAX);
+                prop_assert!(parts.len() == 1 || row.len() <= CHUNK_BYTES_MAX);
                 prop_assert_eq!(is_chunk(row), parts.len() > 1);
-                next += parts.len() as u64;
-                read.extend(parts.into_iter().map(<[u8]>::to_vec));
+                read.extend((*key..).zip(parts.into_iter().map(<[u8]>::to_vec)));
             }
             prop_assert_eq!(read, expected);
         }
@@ -253,6 +255,6 @@ mod tests {
         assert!(records(&cut).unwrap_err().to_string().contains("cut off"));
         // A chunk of one record is not how one is stored.
         assert!(records(&row[..12]).unwrap_err().to_string().contains("1 records"));
-        assert!(records(&[AUDIT_CHUNK_VERSION]).is_err());
+        assert!(records(&[CHUNK_MARKER]).is_err());
     }
 }
