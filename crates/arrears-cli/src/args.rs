@@ -1157,7 +1157,7 @@ fn parse_frequency(text: &str) -> Result<Frequency, String> {
 }
 
 fn parse_decimal(text: &str) -> Result<Decimal, String> {
-    Decimal::from_str_exact(text.trim()).map_err(|_| format!("{text:?} is not a decimal number"))
+    crate::input::plain_decimal(text).ok_or_else(|| format!("{text:?} is not a decimal number"))
 }
 
 fn parse_currency(text: &str) -> Result<Currency, String> {

@@ -161,8 +161,7 @@ fn parse_signal(text: &str) -> Result<Signal, String> {
 }
 
 fn parse_amount(text: &str) -> Result<Decimal, String> {
-    text.parse::<Decimal>()
-        .ok()
+    crate::input::plain_decimal(text)
         .filter(|amount| !amount.is_sign_negative())
         .ok_or_else(|| format!("{text:?} is not an amount (digits, a point, up to 28 digits)"))
 }

@@ -1,0 +1,59 @@
+//! Bad input at the command line: each is refused with an error that names the flag, or the
+//! file, line and column, and writes nothing.
+
+use crate::{path, Env};
+
+/// `rust_decimal` reads `1_000` as 1000; an amount or a rate is a plain decimal, so a digit
+/// separator is an error of the flag or the column, never read as another number.
+#[test]
+fn an_amount_with_a_digit_separator_is_refused() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let payment = env.run(&[
+        "post",
+        "payment",
+        "--account",
+        "TC-8001",
+        "--amount",
+        "1_000",
+        "--on",
+        "2026-11-19",
+        "--key",
+        "SEP-1",
+    ]);
+    assert_eq!(payment.code, 1, "{}", payment.stdout);
+    assert_eq!(payment.stderr, "error: --amount: \"1_000\" is not a decimal amount\n");
+    let file = env.write(
+        "separators.csv",
+        "key,account,type,effective_on,amount\nSEP-2,TC-8001,payment,2026-11-19,1_000.00\n",
+    );
+    let import = env.run(&["import", "postings", path(&file)]);
+    assert_eq!(import.code, 1, "{}", import.stdout);
+    let name = path(&file);
+    assert_eq!(
+        import.stderr.lines().collect::<Vec<_>>(),
+        [
+            format!("error: {name}: 1 error; nothing was imported"),
+            format!("{name}:2: amount: \"1_000.00\" is not a decimal amount"),
+        ]
+    );
+    let rate = env.run(&[
+        "plan",
+        "quote",
+        "--balance",
+        "100",
+        "--currency",
+        "USD",
+        "--installments",
+        "2",
+        "--frequency",
+        "monthly",
+        "--first-due",
+        "2026-12-01",
+        "--annual-rate",
+        "0_1",
+    ]);
+    assert_eq!(rate.code, 2, "{}", rate.stdout);
+    assert!(rate.stderr.contains("\"0_1\" is not a decimal number"), "{}", rate.stderr);
+    assert_eq!(env.snapshot(), before);
+}
