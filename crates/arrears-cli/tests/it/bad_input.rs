@@ -57,3 +57,41 @@ fn an_amount_with_a_digit_separator_is_refused() {
     assert!(rate.stderr.contains("\"0_1\" is not a decimal number"), "{}", rate.stderr);
     assert_eq!(env.snapshot(), before);
 }
+
+/// A plan whose installments run past 9999-12-31 (a first due date typed a few thousand years
+/// ahead) was quoted and created, storing obligations due on `+10000-01-01` that no command
+/// may name. The quote and the plan are refused; nothing is written.
+#[test]
+fn a_plan_past_the_end_of_the_calendar_is_refused() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let schedule = ["--installments", "3", "--frequency", "monthly", "--first-due", "9999-12-01"];
+    let mut quote = vec!["plan", "quote", "--balance", "100", "--currency", "USD"];
+    quote.extend(schedule);
+    let quoted = env.run(&quote);
+    assert_eq!(quoted.code, 1, "{}", quoted.stdout);
+    assert_eq!(
+        quoted.stderr,
+        "error: --first-due: due dates run past 9999-12-31, the last date supported\n"
+    );
+    let mut create = vec![
+        "plan",
+        "create",
+        "--account",
+        "TC-8001",
+        "--key",
+        "PLAN-9999",
+        "--on",
+        "2026-11-20",
+        "--income",
+        "50000",
+        "--expenses",
+        "1000",
+    ];
+    create.extend(schedule);
+    let created = env.run(&create);
+    assert_eq!(created.code, 1, "{}", created.stdout);
+    assert!(created.stdout.contains("9999-12-31") || created.stderr.contains("9999-12-31"));
+    assert!(!created.stdout.contains("+10000"), "{}", created.stdout);
+    assert_eq!(env.snapshot(), before);
+}
