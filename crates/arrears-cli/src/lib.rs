@@ -150,7 +150,7 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
     match &cli.command {
         Command::Init => {
-            Arrears::create_with(&cli.db, options(cli))?;
+            Arrears::create_with(&cli.db, options(cli)).map_err(|error| store_error(cli, error))?;
             if cli.json {
                 output::json(out, &serde_json::json!({ "created": cli.db.display().to_string() }))?;
             } else {
@@ -236,7 +236,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             let mut books = if args.pages { open(cli)? } else { open_read_only(cli)? };
             report::verify(&mut books, args, cli.json, out)
         }
-        Command::Migrate => report::migrate(&cli.db, options(cli), cli.json, out),
+        Command::Migrate => report::migrate(cli, options(cli), cli.json, out),
         Command::Audit(AuditCommand::Head) => {
             report::audit_head(&open_read_only(cli)?, cli.json, out)
         }
@@ -380,7 +380,8 @@ fn horizon(cli: &Cli, books: &Arrears) -> Result<horizon::Horizon> {
 /// that holds it, a reader, a scheduled cycle): docs/CLI.md, "Several processes"; with this
 /// binary's built-in plugins provided to it so that its plugin registry's entries resolve.
 fn open(cli: &Cli) -> Result<Arrears> {
-    let mut books = Arrears::open_with(&cli.db, options(cli))?;
+    let mut books =
+        Arrears::open_with(&cli.db, options(cli)).map_err(|error| store_error(cli, error))?;
     plugins::provide_builtins(&mut books)?;
     Ok(books)
 }
@@ -388,5 +389,21 @@ fn open(cli: &Cli) -> Result<Arrears> {
 /// Opens the store read-only for a command that only reads: it works on a file without write
 /// permission and beside any writer that shares the file, and never writes.
 fn open_read_only(cli: &Cli) -> Result<Arrears> {
-    Ok(Arrears::open_read_only_with(&cli.db, options(cli))?)
+    Arrears::open_read_only_with(&cli.db, options(cli)).map_err(|error| store_error(cli, error))
+}
+
+/// An error opening the store `--db` names, saying which file it is when the error itself does
+/// not: the storage engine's (not a store, a directory, a truncated file) and a format too new
+/// or too old.
+pub(crate) fn store_error(cli: &Cli, error: arrears::OpenError) -> anyhow::Error {
+    use arrears::OpenError;
+    let unnamed = matches!(
+        error,
+        OpenError::Storage(_) | OpenError::FormatTooNew { .. } | OpenError::FormatTooOld { .. }
+    );
+    if unnamed {
+        anyhow::Error::from(error).context(format!("--db {}", cli.db.display()))
+    } else {
+        error.into()
+    }
 }

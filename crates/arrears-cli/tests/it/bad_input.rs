@@ -95,3 +95,34 @@ fn a_plan_past_the_end_of_the_calendar_is_refused() {
     assert!(!created.stdout.contains("+10000"), "{}", created.stdout);
     assert_eq!(env.snapshot(), before);
 }
+
+/// `--db` naming something that is not a store (a text file, a directory, a truncated store)
+/// failed with the storage engine's words alone (`storage engine failure: I/O error: Is a
+/// directory`), not saying which file; the error names `--db` and the path, for reading and
+/// writing commands and `migrate` alike, and exits 1.
+#[test]
+fn a_db_that_is_not_a_store_is_named() {
+    let env = Env::sample();
+    let text = env.write("notes.redb", "hello\n");
+    let sample = std::fs::read(env.db()).expect("read the store");
+    let truncated = env.write("cut.redb", "");
+    std::fs::write(&truncated, &sample[..5000]).expect("write a truncated store");
+    let directory = env.dir().join("folder.redb");
+    std::fs::create_dir(&directory).expect("create a directory");
+    for db in [&text, &truncated, &directory] {
+        for args in [&["verify"][..], &["cycle", "--as-of", "2026-11-20"], &["migrate"]] {
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+                .arg("--db")
+                .arg(db)
+                .args(args)
+                .output()
+                .expect("run arrears");
+            let run = crate::Run::from(output);
+            assert_eq!(run.code, 1, "{args:?} on {db:?}: {}", run.stdout);
+            let named = format!("error: --db {}: ", path(db));
+            assert!(run.stderr.starts_with(&named), "{args:?} on {db:?}: {}", run.stderr);
+            assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        }
+    }
+    assert_eq!(std::fs::read(&text).expect("read"), b"hello\n", "nothing written");
+}
