@@ -81,7 +81,7 @@ pub fn main() -> ExitCode {
         Err(error) => {
             // Whatever was already produced goes out before the error.
             let _ = out.flush();
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", error_text(&error));
             ExitCode::from(1)
         }
     }
@@ -124,6 +124,25 @@ fn check_usage(cli: &Cli) -> Result<(), clap::Error> {
         }
     }
     Ok(())
+}
+
+/// The error and its causes on one line, `what: why: ...` as `{:#}` writes them, without a
+/// cause whose text the message before it already ends with: a library error that writes its
+/// source into its own message (`cannot write a backup to F: No such file or directory`) and
+/// also returns it as its `source()` would otherwise say the cause twice.
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.ends_with(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// A reader of our stdout went away (`arrears show account A1 --json | head`): not a failure,

@@ -126,3 +126,28 @@ fn a_db_that_is_not_a_store_is_named() {
     }
     assert_eq!(std::fs::read(&text).expect("read"), b"hello\n", "nothing written");
 }
+
+/// An error whose message already ends with its cause (the backup's, the restore's, the
+/// portfolio manifest's) printed the cause twice: `cannot write a backup to F: No such file or
+/// directory (os error 2): No such file or directory (os error 2)`. It is said once.
+#[test]
+fn an_error_says_its_cause_once() {
+    let env = Env::sample();
+    let nowhere = env.dir().join("no-such-directory");
+    let backup = env.run(&["backup", "--to", path(&nowhere.join("books.bak"))]);
+    assert_eq!(backup.code, 1, "{}", backup.stdout);
+    assert_eq!(
+        backup.stderr,
+        format!(
+            "error: cannot write a backup to {}: No such file or directory (os error 2)\n",
+            path(&nowhere.join("books.bak"))
+        )
+    );
+    let manifest = nowhere.join("portfolio.toml");
+    let portfolio = env.run(&["portfolio", "--manifest", path(&manifest), "init"]);
+    assert_eq!(portfolio.code, 1, "{}", portfolio.stdout);
+    assert_eq!(
+        portfolio.stderr,
+        format!("error: manifest {}: No such file or directory (os error 2)\n", path(&manifest))
+    );
+}
