@@ -190,7 +190,7 @@ fn not_utf8(path: &Path, line: u64, byte_offset: u64) -> anyhow::Error {
 
 /// Fails if the file is not UTF-8, naming the line and byte offset of the first bad byte,
 /// reading it in chunks.
-fn check_utf8(path: &Path) -> Result<()> {
+pub(crate) fn check_utf8(path: &Path) -> Result<()> {
     let cannot_read = || format!("cannot read {}", path.display());
     let mut file = File::open(path).with_context(cannot_read)?;
     let mut buffer = vec![0; 64 * 1024];

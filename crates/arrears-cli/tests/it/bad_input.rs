@@ -151,3 +151,45 @@ fn an_error_says_its_cause_once() {
         format!("error: manifest {}: No such file or directory (os error 2)\n", path(&manifest))
     );
 }
+
+/// `score --input` read a column named twice (the plugin got two values of one attribute), a
+/// Latin-1 file only up to its first bad row (scores already on stdout), and a short row as
+/// `row 1: CSV error: record 1 (line: 2, byte: 14): found record with ...`. Now the first two
+/// are refused before any score, and every error is `FILE:LINE: ...`.
+#[test]
+fn score_input_errors_name_the_line() {
+    let env = Env::empty();
+    let card = crate::example("plugins/behaviour-card.csv");
+    let score = |name: &str, text: &[u8]| {
+        let input = env.dir().join(name);
+        std::fs::write(&input, text).expect("write the input");
+        let run = env.run(&[
+            "score",
+            "--plugin",
+            "scorecard",
+            "--config",
+            path(&card),
+            "--input",
+            path(&input),
+        ]);
+        (path(&input).to_owned(), run)
+    };
+    let (twice, run) = score("twice.csv", b"days_past_due,days_past_due\n10,400\n");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        format!("error: {twice}:1: days_past_due: column named twice in the header\n")
+    );
+    let (latin, run) = score("latin.csv", b"days_past_due,name\n10,Ana\n20,Jos\xe9\n");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stdout, "", "no score before the file is known to be UTF-8");
+    assert!(
+        run.stderr.starts_with(&format!("error: {latin}:3: not valid UTF-8 at byte 32")),
+        "{}",
+        run.stderr
+    );
+    let (short, run) = score("short.csv", b"days_past_due\n10,3\n");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stderr, format!("error: {short}:2: 2 fields, but the header has 1\n"));
+}
