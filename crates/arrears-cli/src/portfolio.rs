@@ -165,6 +165,7 @@ pub(crate) fn run(
             crate::report::write_aging(&aging, false, json, out)
         }
         PortfolioCommand::Report(PortfolioReport::Rollrates(period)) => {
+            crate::demo::check_period(("--from", period.from), ("--to", period.to))?;
             let rolls = portfolio.roll_rates(&month_ends(period.from, period.to))?;
             if json {
                 output::json(out, &rolls)?;

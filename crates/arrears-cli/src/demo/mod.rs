@@ -586,6 +586,7 @@ pub(crate) fn write_rolls(out: &mut dyn Write, rolls: &RollRates) -> Result<()> 
 /// The period of a report: given, or the first and last cycle dates in the audit log.
 fn period(books: &Arrears, args: &PeriodArgs) -> Result<(NaiveDate, NaiveDate)> {
     if let (Some(from), Some(to)) = (args.from, args.to) {
+        check_period(("--from", from), ("--to", to))?;
         return Ok((from, to));
     }
     let mut first = None;
@@ -597,9 +598,24 @@ fn period(books: &Arrears, args: &PeriodArgs) -> Result<(NaiveDate, NaiveDate)> 
         }
     }
     match (args.from.or(first), args.to.or(last)) {
-        (Some(from), Some(to)) => Ok((from, to)),
+        (Some(from), Some(to)) => {
+            let from_label = if args.from.is_some() { "--from" } else { "the first cycle date" };
+            let to_label = if args.to.is_some() { "--to" } else { "the last cycle date" };
+            check_period((from_label, from), (to_label, to))?;
+            Ok((from, to))
+        }
         _ => bail!("no cycle has run on this store: give --from and --to"),
     }
+}
+
+/// Refuses a period that ends before it starts (`--from` after `--to`), which every report
+/// would otherwise answer as an empty period; each bound is named as the user gave it (a flag,
+/// or the default it took).
+pub(crate) fn check_period(from: (&str, NaiveDate), to: (&str, NaiveDate)) -> Result<()> {
+    if from.1 > to.1 {
+        bail!("{} {} is after {} {}: the period would be empty", from.0, from.1, to.0, to.1);
+    }
+    Ok(())
 }
 
 /// `arrears report kpis`.

@@ -193,3 +193,35 @@ fn score_input_errors_name_the_line() {
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert_eq!(run.stderr, format!("error: {short}:2: 2 fields, but the header has 1\n"));
 }
+
+/// A report period whose `--from` is after its `--to` was answered as an empty period (zeros,
+/// `n/a`, an HTML report of nothing) with exit 0; it is an error naming both bounds, also when
+/// one of them is the default it took.
+#[test]
+fn a_period_that_ends_before_it_starts_is_refused() {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let html = env.dir().join("report.html");
+    for report in ["kpis", "rollrates", "recovery", "html", "productivity"] {
+        let mut args = vec!["report", report, "--from", "2026-11-01", "--to", "2026-01-01"];
+        if report == "html" {
+            args.extend(["--out", path(&html)]);
+        }
+        let run = env.run(&args);
+        assert_eq!(run.code, 1, "{report}: {}", run.stdout);
+        assert_eq!(run.stdout, "", "{report}");
+        assert_eq!(
+            run.stderr,
+            "error: --from 2026-11-01 is after --to 2026-01-01: the period would be empty\n",
+            "{report}"
+        );
+    }
+    assert!(!html.exists(), "no report written");
+    let defaulted = env.run(&["report", "kpis", "--from", "2026-11-21"]);
+    assert_eq!(defaulted.code, 1, "{}", defaulted.stdout);
+    assert_eq!(
+        defaulted.stderr,
+        "error: --from 2026-11-21 is after the last cycle date 2026-11-20: the period would be \
+         empty\n"
+    );
+}
