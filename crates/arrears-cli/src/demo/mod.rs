@@ -45,7 +45,7 @@ pub(crate) struct SimulateArgs {
     #[arg(long, default_value_t = 42)]
     pub(crate) seed: u64,
     /// First simulated day.
-    #[arg(long, value_name = "DATE", default_value = "2026-01-01")]
+    #[arg(long, value_name = "DATE", default_value = "2026-01-01", value_parser = crate::args::parse_date)]
     pub(crate) start: NaiveDate,
     /// A collection policy (TOML) instead of examples/policies/demo.toml (the standard stages;
     /// champion on the built-in `scorecard` and `contact_ladder` plugins, challenger on the
@@ -182,6 +182,17 @@ pub(crate) fn run(
 ) -> Result<Status> {
     if args.accounts == 0 || args.days == 0 {
         bail!("--accounts and --days must be at least 1");
+    }
+    // The last simulated day must be a date the engine accepts: found out half way, the
+    // stores would be left half simulated.
+    let last = args.start.checked_add_days(Days::new(u64::from(args.days) - 1));
+    if !last.is_some_and(arrears::dates::is_supported) {
+        bail!(
+            "--days {} from --start {} runs past {}, the last date supported",
+            args.days,
+            args.start,
+            arrears::dates::DATE_MAX
+        );
     }
     let (file, text) = match &args.policy {
         Some(file) => (file.display().to_string(), crate::input::read_text(file)?),

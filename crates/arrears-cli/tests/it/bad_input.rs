@@ -225,3 +225,40 @@ fn a_period_that_ends_before_it_starts_is_refused() {
          empty\n"
     );
 }
+
+/// `demo --start S --days D` running past 9999-12-31 was found out half way through the
+/// simulation (`invalid issued_on: +10000-01-01 ...`), leaving three half-simulated stores
+/// behind; it is refused before any store is created. A `--start` that is not a date says
+/// which format it wants, as every date flag does.
+#[test]
+fn a_demo_past_the_end_of_the_calendar_writes_nothing() {
+    let env = Env::empty();
+    let out = env.dir().join("demo");
+    let run = env.run(&[
+        "--allow-future",
+        "demo",
+        "--accounts",
+        "10",
+        "--days",
+        "4000",
+        "--start",
+        "9999-12-30",
+        "--out",
+        path(&out),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        "error: --days 4000 from --start 9999-12-30 runs past 9999-12-31, the last date supported\n"
+    );
+    assert!(!env.db().exists(), "no store created");
+    let entries = std::fs::read_dir(env.dir()).expect("list").count();
+    assert_eq!(entries, 0, "nothing written in the directory");
+    let date = env.run(&["demo", "--accounts", "10", "--days", "2", "--start", "2026-02-30"]);
+    assert_eq!(date.code, 2, "{}", date.stdout);
+    assert!(
+        date.stderr.contains("\"2026-02-30\" is not a date as YYYY-MM-DD (input is out of range)"),
+        "{}",
+        date.stderr
+    );
+}
