@@ -112,16 +112,21 @@ where
 
 /// The usage rules clap cannot check on a global flag given before the subcommand:
 /// `arrears --json report aging --csv` is the same conflict as `report aging --csv --json`
-/// (clap sees the latter only), a usage error (exit 2) as docs/CLI.md says.
+/// (clap sees the latter only), a usage error (exit 2) as docs/CLI.md says; and so in
+/// `list accounts` and `list debtors`, where clap sees neither.
 fn check_usage(cli: &Cli) -> Result<(), clap::Error> {
-    if let Command::Report(ReportCommand::Aging(args)) = &cli.command {
-        if args.csv && cli.json {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            return Err(command.error(
-                clap::error::ErrorKind::ArgumentConflict,
-                "the argument '--csv' cannot be used with '--json'",
-            ));
-        }
+    let csv = match &cli.command {
+        Command::Report(ReportCommand::Aging(args)) => args.csv,
+        Command::List(list::ListCommand::Accounts(args)) => args.page.csv,
+        Command::List(list::ListCommand::Debtors(args)) => args.page.csv,
+        _ => false,
+    };
+    if csv && cli.json {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        return Err(command.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "the argument '--csv' cannot be used with '--json'",
+        ));
     }
     Ok(())
 }

@@ -198,6 +198,17 @@ pub(crate) fn accounts(
     if json && args.page.csv {
         bail!("--json and --csv: choose one output format");
     }
+    // A range that ends before it starts matches nothing: a typo, not a question.
+    if let (Some(min), Some(max)) = (args.dpd_min, args.dpd_max) {
+        if min > max {
+            bail!("--dpd-min {min} is above --dpd-max {max}: no account could match");
+        }
+    }
+    if let (Some(min), Some(max)) = (args.balance_min, args.balance_max) {
+        if min > max {
+            bail!("--balance-min {min} is above --balance-max {max}: no account could match");
+        }
+    }
     let as_of = args.as_of.unwrap_or(today);
     let mut filter = AccountFilter::default();
     filter.states.clone_from(&args.state);
