@@ -290,3 +290,13 @@ fn list_flags_that_contradict_each_other_are_refused() {
         assert!(run.stderr.contains("'--csv' cannot be used with '--json'"), "{}", run.stderr);
     }
 }
+
+/// `actions claim --as ""` said `invalid claimant: must not be empty`, naming no flag; the
+/// error names `--as`, as every other flag's error does.
+#[test]
+fn a_claim_without_a_sender_names_the_flag() {
+    let env = Env::sample();
+    let run = env.run(&["actions", "claim", "--as", ""]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stderr, "error: --as: invalid claimant: must not be empty\n");
+}
