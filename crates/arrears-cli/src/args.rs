@@ -1156,7 +1156,7 @@ fn parse_frequency(text: &str) -> Result<Frequency, String> {
     text.trim().parse()
 }
 
-fn parse_decimal(text: &str) -> Result<Decimal, String> {
+pub(crate) fn parse_decimal(text: &str) -> Result<Decimal, String> {
     crate::input::plain_decimal(text).ok_or_else(|| format!("{text:?} is not a decimal number"))
 }
 

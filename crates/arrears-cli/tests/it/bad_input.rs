@@ -300,3 +300,52 @@ fn a_claim_without_a_sender_names_the_flag() {
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert_eq!(run.stderr, "error: --as: invalid claimant: must not be empty\n");
 }
+
+/// `credit decide FILE`: a value from the file was blamed on a flag the user never gave
+/// (`--limit: invalid application.limit`, `--on 2099-02-20 is ... after today`), a limit of
+/// `"1_000.00"` was read as 1000 (as `--limit 1_000` was), and a byte-order mark made the file
+/// `expected value at line 1 column 1`. The file and its field are named; separators are refused;
+/// the mark is skipped.
+#[test]
+fn a_credit_application_file_is_named_in_its_errors() {
+    let env = Env::sample();
+    let application = |limit: &str, applied_on: &str| {
+        format!(
+            "{{\"debtor\":\"B-2002\",\"product\":\"trade_credit\",\"limit\":{limit},\
+             \"currency\":\"USD\",\"applied_on\":\"{applied_on}\",\"terms\":{{\"net_days\":30,\
+             \"deposit_share\":\"0\",\"cash_on_delivery\":false,\"interest_rate\":\"0.08\"}}}}\n"
+        )
+    };
+    let decide = |name: &str, text: &str, key: &str| {
+        let file = env.write(name, text);
+        (path(&file).to_owned(), env.run(&["credit", "decide", "--key", key, path(&file)]))
+    };
+    let (file, negative) = decide("negative.json", &application("\"-5\"", "2026-11-20"), "CD-1");
+    assert_eq!(negative.code, 1, "{}", negative.stdout);
+    assert_eq!(
+        negative.stderr,
+        format!("error: {file}: invalid application.limit: must not be negative\n")
+    );
+    let (file, ahead) = decide("ahead.json", &application("\"100\"", "2099-02-20"), "CD-2");
+    assert_eq!(ahead.code, 1, "{}", ahead.stdout);
+    assert!(
+        ahead.stderr.starts_with(&format!("error: {file}: applied_on 2099-02-20 is 26390 days")),
+        "{}",
+        ahead.stderr
+    );
+    let (file, separator) =
+        decide("separator.json", &application("\"1_000\"", "2026-11-20"), "CD-3");
+    assert_eq!(separator.code, 1, "{}", separator.stdout);
+    assert!(
+        separator.stderr.starts_with(&format!("error: {file}: limit \"1_000\" is not a decimal")),
+        "{}",
+        separator.stderr
+    );
+    let flag =
+        env.run(&["credit", "decide", "--key", "CD-4", "--debtor", "B-2002", "--limit", "1_000"]);
+    assert_eq!(flag.code, 2, "{}", flag.stdout);
+    assert!(flag.stderr.contains("\"1_000\" is not a decimal number"), "{}", flag.stderr);
+    let marked = format!("\u{feff}{}", application("\"100.00\"", "2026-11-20"));
+    let (_, bom) = decide("bom.json", &marked, "CD-5");
+    assert!(bom.ok().starts_with("decision "), "{}", bom.stdout);
+}
