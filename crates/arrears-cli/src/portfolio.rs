@@ -227,7 +227,7 @@ fn execute(
         std::io::stdin().read_to_string(&mut text).context("cannot read the command from stdin")?;
         text
     } else if let Some(path) = args.command.strip_prefix('@') {
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?
+        crate::input::read_text(std::path::Path::new(path))?
     } else {
         args.command.clone()
     };

@@ -349,3 +349,40 @@ fn a_credit_application_file_is_named_in_its_errors() {
     let (_, bom) = decide("bom.json", &marked, "CD-5");
     assert!(bom.ok().starts_with("decision "), "{}", bom.stdout);
 }
+
+/// The bank's rules and mapping files were read with `read_to_string`: a Latin-1 file was
+/// `stream did not contain valid UTF-8`, with no line or byte, where docs/CLI.md promises
+/// the place of the first bad byte for every file the tool reads.
+#[test]
+fn a_latin_1_bank_rules_file_is_located() {
+    let env = Env::sample();
+    let mut text = b"# caf\xe9\n".to_vec();
+    text.extend(std::fs::read(crate::data("bank-rules.toml")).expect("read the rules"));
+    let rules = env.dir().join("rules.toml");
+    std::fs::write(&rules, text).expect("write the rules");
+    let expected = format!(
+        "error: the rules file: {}:1: not valid UTF-8 at byte 5 (from the start of the file); \
+         save the file as UTF-8 (it may be Latin-1 or Windows-1252)\n",
+        path(&rules)
+    );
+    let set = env.run(&["bank", "rules", "set", "--key", "R-1", path(&rules)]);
+    assert_eq!(set.code, 1, "{}", set.stdout);
+    assert_eq!(set.stderr, expected);
+    let statement = crate::data("statement.sta");
+    let import = env.run(&["bank", "import", path(&statement), "--rules", path(&rules)]);
+    assert_eq!(import.code, 1, "{}", import.stdout);
+    assert_eq!(import.stderr, expected);
+    let mapping = env.dir().join("mapping.toml");
+    std::fs::write(&mapping, b"# caf\xe9\n").expect("write the mapping");
+    let csv = env.write("statement.csv", "date,amount\n");
+    let mapped = env.run(&["bank", "import", path(&csv), "--mapping", path(&mapping)]);
+    assert_eq!(mapped.code, 1, "{}", mapped.stdout);
+    assert!(
+        mapped.stderr.starts_with(&format!(
+            "error: the mapping file: {}:1: not valid UTF-8",
+            path(&mapping)
+        )),
+        "{}",
+        mapped.stderr
+    );
+}
