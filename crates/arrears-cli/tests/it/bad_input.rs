@@ -386,3 +386,45 @@ fn a_latin_1_bank_rules_file_is_located() {
         mapped.stderr
     );
 }
+
+/// `debtor update --country ZZ`, `--language xx-!!` and `contact set --address ''` said
+/// `invalid country: ...`, `invalid language: ...`, `invalid point.address: ...`, naming no
+/// flag; each names its flag now.
+#[test]
+fn debtor_upkeep_errors_name_the_flag() {
+    let env = Env::sample();
+    let update = |flag: &str, value: &str| {
+        env.run(&["debtor", "update", "--debtor", "C-1001", flag, value, "--key", "DU-1"])
+    };
+    let country = update("--country", "ZZ");
+    assert_eq!(country.code, 1, "{}", country.stdout);
+    assert!(
+        country.stderr.starts_with("error: --country: invalid country: "),
+        "{}",
+        country.stderr
+    );
+    let language = update("--language", "xx-!!");
+    assert_eq!(language.code, 1, "{}", language.stdout);
+    assert!(
+        language.stderr.starts_with("error: --language: invalid language: "),
+        "{}",
+        language.stderr
+    );
+    let address = env.run(&[
+        "contact",
+        "set",
+        "--debtor",
+        "C-1001",
+        "--channel",
+        "sms",
+        "--address",
+        "",
+        "--key",
+        "CS-1",
+    ]);
+    assert_eq!(address.code, 1, "{}", address.stdout);
+    assert_eq!(address.stderr, "error: --address: invalid point.address: must not be empty\n");
+    let team = env.run(&["team", "add", "--name", "", "--key", "T-1"]);
+    assert_eq!(team.code, 1, "{}", team.stdout);
+    assert!(team.stderr.starts_with("error: --name: invalid team.name: "), "{}", team.stderr);
+}
