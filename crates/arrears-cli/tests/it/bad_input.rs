@@ -428,3 +428,17 @@ fn debtor_upkeep_errors_name_the_flag() {
     assert_eq!(team.code, 1, "{}", team.stdout);
     assert!(team.stderr.starts_with("error: --name: invalid team.name: "), "{}", team.stderr);
 }
+
+/// A `--dsn` that is not a connection string was taken for PostgreSQL being down: a following
+/// relay retried it ten times, 81 seconds of `reconnecting in ...`, before failing. It is
+/// refused at once, naming the flag.
+#[test]
+fn a_relay_with_a_malformed_dsn_fails_at_once() {
+    let env = Env::sample();
+    let started = std::time::Instant::now();
+    let run = env.run(&["relay", "postgres", "--dsn", "nonsense"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.starts_with("error: --dsn: invalid connection string: "), "{}", run.stderr);
+    assert!(!run.stderr.contains("reconnecting"), "{}", run.stderr);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+}
