@@ -102,7 +102,7 @@ pub(crate) fn run(
     }
 }
 
-fn read_text(path: &PathBuf, what: &str) -> Result<String> {
+fn read_text(path: &std::path::Path, what: &str) -> Result<String> {
     // The file is named by `read_text`'s errors; `what` says which file it is.
     crate::input::read_text(path).with_context(|| format!("the {what} file"))
 }
