@@ -546,7 +546,13 @@ pub(crate) struct ScheduleArgs {
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) first_due: NaiveDate,
     /// Nominal annual interest rate (`0.05` for 5%).
-    #[arg(long, value_name = "RATE", default_value = "0", value_parser = parse_decimal)]
+    #[arg(
+        long,
+        value_name = "RATE",
+        default_value = "0",
+        value_parser = parse_decimal,
+        allow_negative_numbers = true
+    )]
     pub(crate) annual_rate: Decimal,
 }
 

@@ -49,13 +49,13 @@ pub(crate) struct TermsFlags {
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub(crate) net_days: u16,
     /// The share of each order paid up front, 0 to 1.
-    #[arg(long, value_name = "SHARE", default_value = "0", value_parser = crate::args::parse_decimal)]
+    #[arg(long, value_name = "SHARE", default_value = "0", value_parser = crate::args::parse_decimal, allow_negative_numbers = true)]
     pub(crate) deposit: Decimal,
     /// Every order is paid on delivery.
     #[arg(long)]
     pub(crate) cod: bool,
     /// The annual interest rate on overdue amounts, 0 to 1.
-    #[arg(long, value_name = "RATE", default_value = "0", value_parser = crate::args::parse_decimal)]
+    #[arg(long, value_name = "RATE", default_value = "0", value_parser = crate::args::parse_decimal, allow_negative_numbers = true)]
     pub(crate) interest: Decimal,
 }
 
@@ -83,7 +83,12 @@ pub(crate) struct DecideArgs {
     #[arg(long, default_value = "trade_credit", value_parser = parse_product)]
     pub(crate) product: ProductKind,
     /// The limit asked for, in --currency.
-    #[arg(long, required_unless_present = "file", value_parser = crate::args::parse_decimal)]
+    #[arg(
+        long,
+        required_unless_present = "file",
+        value_parser = crate::args::parse_decimal,
+        allow_negative_numbers = true
+    )]
     pub(crate) limit: Option<Decimal>,
     /// The limit's currency.
     #[arg(long, default_value = "USD", value_parser = crate::input::currency)]
@@ -111,7 +116,7 @@ pub(crate) struct TermsArgs {
     #[arg(long, default_value = "trade_credit", value_parser = parse_product)]
     pub(crate) product: ProductKind,
     /// The limit.
-    #[arg(long, value_parser = crate::args::parse_decimal)]
+    #[arg(long, value_parser = crate::args::parse_decimal, allow_negative_numbers = true)]
     pub(crate) limit: Decimal,
     /// The limit's currency.
     #[arg(long, default_value = "USD", value_parser = crate::input::currency)]

@@ -71,16 +71,16 @@ pub(crate) struct ListAccountsArgs {
     #[arg(long, value_name = "BUCKET", value_delimiter = ',', value_parser = parse_bucket)]
     pub(crate) bucket: Vec<Bucket>,
     /// Least days past due.
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", allow_negative_numbers = true)]
     pub(crate) dpd_min: Option<i64>,
     /// Most days past due.
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", allow_negative_numbers = true)]
     pub(crate) dpd_max: Option<i64>,
     /// Least total outstanding, in the account's currency (`100.00`).
-    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) balance_min: Option<Decimal>,
     /// Most total outstanding, in the account's currency.
-    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) balance_max: Option<Decimal>,
     /// The accounts' currency (ISO 4217).
     #[arg(long, value_name = "CODE", value_parser = parse_currency)]

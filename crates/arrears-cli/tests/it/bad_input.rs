@@ -442,3 +442,36 @@ fn a_relay_with_a_malformed_dsn_fails_at_once() {
     assert!(!run.stderr.contains("reconnecting"), "{}", run.stderr);
     assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
 }
+
+/// A negative number given to a numeric flag was read as an unknown flag: `list accounts
+/// --dpd-min -3` (days before the due date, the courtesy stage's) was `unexpected argument
+/// '-3' found`, and `plan quote --annual-rate -0.5` was `unexpected argument '-0' found`. The
+/// value is read, and kept or refused by its own rule.
+#[test]
+fn a_negative_number_is_a_value_not_a_flag() {
+    let env = Env::sample();
+    let ahead = env.run(&["list", "accounts", "--dpd-min", "-3", "--dpd-max", "-1"]);
+    assert!(ahead.ok().starts_with("accounts as of 2026-11-20: "), "{}", ahead.stdout);
+    let rate = env.run(&[
+        "plan",
+        "quote",
+        "--balance",
+        "100",
+        "--currency",
+        "USD",
+        "--installments",
+        "2",
+        "--frequency",
+        "monthly",
+        "--first-due",
+        "2026-12-01",
+        "--annual-rate",
+        "-0.5",
+    ]);
+    assert_eq!(rate.code, 1, "{}", rate.stdout);
+    assert_eq!(rate.stderr, "error: --annual-rate: annual rate must be from 0 to 10, got -0.5\n");
+    let limit =
+        env.run(&["credit", "decide", "--key", "CD-N", "--debtor", "B-2002", "--limit", "-5"]);
+    assert_eq!(limit.code, 1, "{}", limit.stdout);
+    assert!(limit.stderr.starts_with("error: --limit: "), "{}", limit.stderr);
+}
