@@ -248,6 +248,7 @@ fn command_error(error: CommandError) -> anyhow::Error {
             "country" => Some("--country"),
             "language" => Some("--language"),
             "time_zones" => Some("--time-zones"),
+            "acknowledgement.at" => Some("--at"),
             "team.name" => Some("--name"),
             "agent.id" => Some("--id"),
             "agent.name" => Some("--name"),

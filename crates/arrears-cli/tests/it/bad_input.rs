@@ -475,3 +475,35 @@ fn a_negative_number_is_a_value_not_a_flag() {
     assert_eq!(limit.code, 1, "{}", limit.stdout);
     assert!(limit.stderr.starts_with("error: --limit: "), "{}", limit.stderr);
 }
+
+/// `actions ack ID --at 0001-01-01T00:00:00Z` (a mistyped year) was accepted: a contact
+/// centuries before the cycle that proposed the action entered the debtor's history. It is
+/// refused, naming `--at`, and writes nothing.
+#[test]
+fn an_acknowledgement_before_its_action_existed_is_refused() {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let listed = env.run(&["actions", "list", "--json"]).json();
+    let id = listed[0]["id"].as_u64().expect("an action id").to_string();
+    let before = env.run(&["actions", "list", "--all", "--json"]).ok().to_owned();
+    let ack = env.run(&[
+        "actions",
+        "ack",
+        &id,
+        "--outcome",
+        "delivered",
+        "--at",
+        "0001-01-01T00:00:00Z",
+        "--key",
+        "ACK-0001",
+    ]);
+    assert_eq!(ack.code, 1, "{}", ack.stdout);
+    assert_eq!(
+        ack.stderr,
+        format!(
+            "error: --at: invalid acknowledgement.at: 0001-01-01T00:00:00Z is before 2026-11-20, \
+             the day of the cycle that created action {id}\n"
+        )
+    );
+    assert_eq!(env.run(&["actions", "list", "--all", "--json"]).ok(), before);
+}
