@@ -546,7 +546,13 @@ pub(crate) struct ScheduleArgs {
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) first_due: NaiveDate,
     /// Nominal annual interest rate (`0.05` for 5%).
-    #[arg(long, value_name = "RATE", default_value = "0", value_parser = parse_decimal)]
+    #[arg(
+        long,
+        value_name = "RATE",
+        default_value = "0",
+        value_parser = parse_decimal,
+        allow_negative_numbers = true
+    )]
     pub(crate) annual_rate: Decimal,
 }
 
@@ -1156,8 +1162,8 @@ fn parse_frequency(text: &str) -> Result<Frequency, String> {
     text.trim().parse()
 }
 
-fn parse_decimal(text: &str) -> Result<Decimal, String> {
-    Decimal::from_str_exact(text.trim()).map_err(|_| format!("{text:?} is not a decimal number"))
+pub(crate) fn parse_decimal(text: &str) -> Result<Decimal, String> {
+    crate::input::plain_decimal(text).ok_or_else(|| format!("{text:?} is not a decimal number"))
 }
 
 fn parse_currency(text: &str) -> Result<Currency, String> {

@@ -102,8 +102,9 @@ pub(crate) fn run(
     }
 }
 
-fn read_text(path: &PathBuf, what: &str) -> Result<String> {
-    std::fs::read_to_string(path).with_context(|| format!("{what} {}", path.display()))
+fn read_text(path: &std::path::Path, what: &str) -> Result<String> {
+    // The file is named by `read_text`'s errors; `what` says which file it is.
+    crate::input::read_text(path).with_context(|| format!("the {what} file"))
 }
 
 /// What an import did, as printed.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use rust_decimal::Decimal;
@@ -49,13 +49,13 @@ pub(crate) struct TermsFlags {
     #[arg(long, value_name = "DAYS", default_value_t = 30)]
     pub(crate) net_days: u16,
     /// The share of each order paid up front, 0 to 1.
-    #[arg(long, value_name = "SHARE", default_value = "0")]
+    #[arg(long, value_name = "SHARE", default_value = "0", value_parser = crate::args::parse_decimal, allow_negative_numbers = true)]
     pub(crate) deposit: Decimal,
     /// Every order is paid on delivery.
     #[arg(long)]
     pub(crate) cod: bool,
     /// The annual interest rate on overdue amounts, 0 to 1.
-    #[arg(long, value_name = "RATE", default_value = "0")]
+    #[arg(long, value_name = "RATE", default_value = "0", value_parser = crate::args::parse_decimal, allow_negative_numbers = true)]
     pub(crate) interest: Decimal,
 }
 
@@ -83,7 +83,12 @@ pub(crate) struct DecideArgs {
     #[arg(long, default_value = "trade_credit", value_parser = parse_product)]
     pub(crate) product: ProductKind,
     /// The limit asked for, in --currency.
-    #[arg(long, required_unless_present = "file")]
+    #[arg(
+        long,
+        required_unless_present = "file",
+        value_parser = crate::args::parse_decimal,
+        allow_negative_numbers = true
+    )]
     pub(crate) limit: Option<Decimal>,
     /// The limit's currency.
     #[arg(long, default_value = "USD", value_parser = crate::input::currency)]
@@ -111,7 +116,7 @@ pub(crate) struct TermsArgs {
     #[arg(long, default_value = "trade_credit", value_parser = parse_product)]
     pub(crate) product: ProductKind,
     /// The limit.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::parse_decimal, allow_negative_numbers = true)]
     pub(crate) limit: Decimal,
     /// The limit's currency.
     #[arg(long, default_value = "USD", value_parser = crate::input::currency)]
@@ -206,6 +211,7 @@ struct ApplicationFile {
     debtor: String,
     #[serde(default = "trade_credit")]
     product: ProductKind,
+    #[serde(deserialize_with = "plain_limit")]
     limit: Decimal,
     currency: String,
     applied_on: NaiveDate,
@@ -218,11 +224,24 @@ fn trade_credit() -> ProductKind {
     ProductKind::TradeCredit
 }
 
+/// The limit of an application file: a plain decimal, as a string (`"20000.00"`) or a JSON
+/// number. `rust_decimal`'s own reading would take `"1_000.00"` as 1000.
+fn plain_limit<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    let text = match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(text) => text,
+        serde_json::Value::Number(number) => number.to_string(),
+        _ => return Err(serde::de::Error::custom("limit must be a decimal amount")),
+    };
+    crate::input::plain_decimal(&text).ok_or_else(|| {
+        serde::de::Error::custom(format_args!("limit {text:?} is not a decimal amount"))
+    })
+}
+
 /// The application the arguments describe.
 fn application(books: &Arrears, args: &DecideArgs, today: NaiveDate) -> Result<CreditApplication> {
     if let Some(path) = &args.file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        // A byte-order mark is skipped and a Latin-1 file located, as in every file read.
+        let text = crate::input::read_text(path)?;
         let file: ApplicationFile =
             serde_json::from_str(&text).map_err(|error| anyhow!("{}: {error}", path.display()))?;
         let currency = crate::input::currency(&file.currency)
@@ -256,11 +275,11 @@ pub(crate) fn run(
     books: &Arrears,
     horizon: &crate::horizon::Horizon,
     today: NaiveDate,
-    command: &CreditCommand,
+    command_args: &CreditCommand,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
-    let (key, command) = match command {
+    let (key, command) = match command_args {
         CreditCommand::Decide(args) => {
             let application = application(books, args, today)?;
             (args.key.clone(), Command::DecideCredit { application })
@@ -284,10 +303,31 @@ pub(crate) fn run(
         }
         CreditCommand::Show(args) => return show(books, args, json, out),
     };
-    if let Some((_, reason)) = horizon.command_refusal(&command, |_| "--on".to_owned()) {
+    // An application from a file: its errors name the file (and its field), not the flags
+    // that would have given the same values.
+    let file = match command_args {
+        CreditCommand::Decide(args) => args.file.as_deref(),
+        _ => None,
+    };
+    let date_name = |_| match file {
+        Some(path) => format!("{}: applied_on", path.display()),
+        None => "--on".to_owned(),
+    };
+    if let Some((_, reason)) = horizon.command_refusal(&command, date_name) {
         bail!("{reason}");
     }
-    let receipt = collect::execute(books, &key, &command)?;
+    let receipt = match file {
+        Some(path) => books.execute(&key, &command).map_err(|error| match error {
+            arrears::CommandError::IdempotencyConflict { .. } => {
+                anyhow::Error::from(error).context("--key")
+            }
+            arrears::CommandError::Invalid { field: "key", .. } => {
+                anyhow::Error::from(error).context("--key")
+            }
+            other => anyhow::Error::from(other).context(path.display().to_string()),
+        })?,
+        None => collect::execute(books, &key, &command)?,
+    };
     if json || receipt.outcome.is_rejected() {
         return match json {
             true => collect::print_json(&key, &receipt, None, out),

@@ -190,7 +190,7 @@ fn not_utf8(path: &Path, line: u64, byte_offset: u64) -> anyhow::Error {
 
 /// Fails if the file is not UTF-8, naming the line and byte offset of the first bad byte,
 /// reading it in chunks.
-fn check_utf8(path: &Path) -> Result<()> {
+pub(crate) fn check_utf8(path: &Path) -> Result<()> {
     let cannot_read = || format!("cannot read {}", path.display());
     let mut file = File::open(path).with_context(cannot_read)?;
     let mut buffer = vec![0; 64 * 1024];
@@ -701,7 +701,17 @@ pub(crate) fn boolean(text: &str) -> Result<bool, String> {
 
 /// A plain decimal number.
 pub(crate) fn decimal(text: &str) -> Result<Decimal, String> {
-    Decimal::from_str_exact(text).map_err(|_| format!("{text:?} is not a decimal number"))
+    plain_decimal(text).ok_or_else(|| format!("{text:?} is not a decimal number"))
+}
+
+/// `text`, trimmed, as a plain decimal number (digits, a point, a sign), or `None`.
+/// `rust_decimal` alone also reads `1_000` as 1000: a digit separator is refused here.
+pub(crate) fn plain_decimal(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    if text.contains('_') {
+        return None;
+    }
+    Decimal::from_str_exact(text).ok()
 }
 
 /// A currency code of the Arrears table.

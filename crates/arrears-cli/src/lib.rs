@@ -81,7 +81,7 @@ pub fn main() -> ExitCode {
         Err(error) => {
             // Whatever was already produced goes out before the error.
             let _ = out.flush();
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", error_text(&error));
             ExitCode::from(1)
         }
     }
@@ -112,18 +112,42 @@ where
 
 /// The usage rules clap cannot check on a global flag given before the subcommand:
 /// `arrears --json report aging --csv` is the same conflict as `report aging --csv --json`
-/// (clap sees the latter only), a usage error (exit 2) as docs/CLI.md says.
+/// (clap sees the latter only), a usage error (exit 2) as docs/CLI.md says; and so in
+/// `list accounts` and `list debtors`, where clap sees neither.
 fn check_usage(cli: &Cli) -> Result<(), clap::Error> {
-    if let Command::Report(ReportCommand::Aging(args)) = &cli.command {
-        if args.csv && cli.json {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            return Err(command.error(
-                clap::error::ErrorKind::ArgumentConflict,
-                "the argument '--csv' cannot be used with '--json'",
-            ));
-        }
+    let csv = match &cli.command {
+        Command::Report(ReportCommand::Aging(args)) => args.csv,
+        Command::List(list::ListCommand::Accounts(args)) => args.page.csv,
+        Command::List(list::ListCommand::Debtors(args)) => args.page.csv,
+        _ => false,
+    };
+    if csv && cli.json {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        return Err(command.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "the argument '--csv' cannot be used with '--json'",
+        ));
     }
     Ok(())
+}
+
+/// The error and its causes on one line, `what: why: ...` as `{:#}` writes them, without a
+/// cause whose text the message before it already ends with: a library error that writes its
+/// source into its own message (`cannot write a backup to F: No such file or directory`) and
+/// also returns it as its `source()` would otherwise say the cause twice.
+fn error_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.ends_with(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// A reader of our stdout went away (`arrears show account A1 --json | head`): not a failure,
@@ -150,7 +174,7 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
     match &cli.command {
         Command::Init => {
-            Arrears::create_with(&cli.db, options(cli))?;
+            Arrears::create_with(&cli.db, options(cli)).map_err(|error| store_error(cli, error))?;
             if cli.json {
                 output::json(out, &serde_json::json!({ "created": cli.db.display().to_string() }))?;
             } else {
@@ -236,7 +260,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             let mut books = if args.pages { open(cli)? } else { open_read_only(cli)? };
             report::verify(&mut books, args, cli.json, out)
         }
-        Command::Migrate => report::migrate(&cli.db, options(cli), cli.json, out),
+        Command::Migrate => report::migrate(cli, options(cli), cli.json, out),
         Command::Audit(AuditCommand::Head) => {
             report::audit_head(&open_read_only(cli)?, cli.json, out)
         }
@@ -380,7 +404,8 @@ fn horizon(cli: &Cli, books: &Arrears) -> Result<horizon::Horizon> {
 /// that holds it, a reader, a scheduled cycle): docs/CLI.md, "Several processes"; with this
 /// binary's built-in plugins provided to it so that its plugin registry's entries resolve.
 fn open(cli: &Cli) -> Result<Arrears> {
-    let mut books = Arrears::open_with(&cli.db, options(cli))?;
+    let mut books =
+        Arrears::open_with(&cli.db, options(cli)).map_err(|error| store_error(cli, error))?;
     plugins::provide_builtins(&mut books)?;
     Ok(books)
 }
@@ -388,5 +413,21 @@ fn open(cli: &Cli) -> Result<Arrears> {
 /// Opens the store read-only for a command that only reads: it works on a file without write
 /// permission and beside any writer that shares the file, and never writes.
 fn open_read_only(cli: &Cli) -> Result<Arrears> {
-    Ok(Arrears::open_read_only_with(&cli.db, options(cli))?)
+    Arrears::open_read_only_with(&cli.db, options(cli)).map_err(|error| store_error(cli, error))
+}
+
+/// An error opening the store `--db` names, saying which file it is when the error itself does
+/// not: the storage engine's (not a store, a directory, a truncated file) and a format too new
+/// or too old.
+pub(crate) fn store_error(cli: &Cli, error: arrears::OpenError) -> anyhow::Error {
+    use arrears::OpenError;
+    let unnamed = matches!(
+        error,
+        OpenError::Storage(_) | OpenError::FormatTooNew { .. } | OpenError::FormatTooOld { .. }
+    );
+    if unnamed {
+        anyhow::Error::from(error).context(format!("--db {}", cli.db.display()))
+    } else {
+        error.into()
+    }
 }

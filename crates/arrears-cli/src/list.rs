@@ -71,16 +71,16 @@ pub(crate) struct ListAccountsArgs {
     #[arg(long, value_name = "BUCKET", value_delimiter = ',', value_parser = parse_bucket)]
     pub(crate) bucket: Vec<Bucket>,
     /// Least days past due.
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", allow_negative_numbers = true)]
     pub(crate) dpd_min: Option<i64>,
     /// Most days past due.
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", allow_negative_numbers = true)]
     pub(crate) dpd_max: Option<i64>,
     /// Least total outstanding, in the account's currency (`100.00`).
-    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) balance_min: Option<Decimal>,
     /// Most total outstanding, in the account's currency.
-    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) balance_max: Option<Decimal>,
     /// The accounts' currency (ISO 4217).
     #[arg(long, value_name = "CODE", value_parser = parse_currency)]
@@ -161,8 +161,7 @@ fn parse_signal(text: &str) -> Result<Signal, String> {
 }
 
 fn parse_amount(text: &str) -> Result<Decimal, String> {
-    text.parse::<Decimal>()
-        .ok()
+    crate::input::plain_decimal(text)
         .filter(|amount| !amount.is_sign_negative())
         .ok_or_else(|| format!("{text:?} is not an amount (digits, a point, up to 28 digits)"))
 }
@@ -198,6 +197,17 @@ pub(crate) fn accounts(
 ) -> Result<Status> {
     if json && args.page.csv {
         bail!("--json and --csv: choose one output format");
+    }
+    // A range that ends before it starts matches nothing: a typo, not a question.
+    if let (Some(min), Some(max)) = (args.dpd_min, args.dpd_max) {
+        if min > max {
+            bail!("--dpd-min {min} is above --dpd-max {max}: no account could match");
+        }
+    }
+    if let (Some(min), Some(max)) = (args.balance_min, args.balance_max) {
+        if min > max {
+            bail!("--balance-min {min} is above --balance-max {max}: no account could match");
+        }
     }
     let as_of = args.as_of.unwrap_or(today);
     let mut filter = AccountFilter::default();

@@ -305,7 +305,15 @@ pub(crate) fn claim(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
-    let claimed = books.claim_actions(&args.sender, args.lease_secs, args.until, args.limit)?;
+    let claimed = books
+        .claim_actions(&args.sender, args.lease_secs, args.until, args.limit)
+        .map_err(|error| match &error {
+            // The sender's name is the flag --as.
+            arrears::CommandError::Invalid { field: "claimant", .. } => {
+                anyhow::Error::from(error).context("--as")
+            }
+            _ => error.into(),
+        })?;
     if json {
         output::json(out, &claimed)?;
         return Ok(Status::Ok);

@@ -385,16 +385,25 @@ fn score_rows(
     as_of: chrono::NaiveDate,
     writer: &mut csv::Writer<&mut dyn Write>,
 ) -> Result<usize> {
+    let input = args.input.display();
+    // A Latin-1 file is refused whole, naming where, as every file the tool reads.
+    crate::input::check_utf8(&args.input)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_path(&args.input)
-        .with_context(|| format!("cannot read {}", args.input.display()))?;
+        .with_context(|| format!("cannot read {input}"))?;
     let headers: Vec<String> = reader
         .headers()
-        .with_context(|| format!("cannot read the header of {}", args.input.display()))?
+        .with_context(|| format!("cannot read the header of {input}"))?
         .iter()
         .map(|header| header.trim().to_owned())
         .collect();
+    // A column named twice would give the plugin two values of one attribute.
+    for (index, header) in headers.iter().enumerate() {
+        if headers[..index].contains(header) {
+            anyhow::bail!("{input}:1: {header}: column named twice in the header");
+        }
+    }
     writer.write_record(["row", "score", "reason_1", "reason_2", "reason_3", "reason_4"])?;
     let mut rows = 0usize;
     let mut batch: Vec<ScoreRequest> = Vec::with_capacity(BATCH_LEN_MAX);
@@ -403,7 +412,15 @@ fn score_rows(
         let record = records.next();
         if let Some(record) = &record {
             let record = record.as_ref().map_err(|error| {
-                anyhow::anyhow!("{}: row {}: {error}", args.input.display(), rows + batch.len() + 1)
+                let line = error.position().map_or(rows + batch.len() + 2, |position| {
+                    usize::try_from(position.line()).unwrap_or(usize::MAX)
+                });
+                match error.kind() {
+                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => anyhow::anyhow!(
+                        "{input}:{line}: {len} fields, but the header has {expected_len}"
+                    ),
+                    _ => anyhow::anyhow!("{input}:{line}: {error}"),
+                }
             })?;
             let attributes = headers
                 .iter()

@@ -165,6 +165,7 @@ pub(crate) fn run(
             crate::report::write_aging(&aging, false, json, out)
         }
         PortfolioCommand::Report(PortfolioReport::Rollrates(period)) => {
+            crate::demo::check_period(("--from", period.from), ("--to", period.to))?;
             let rolls = portfolio.roll_rates(&month_ends(period.from, period.to))?;
             if json {
                 output::json(out, &rolls)?;
@@ -226,7 +227,7 @@ fn execute(
         std::io::stdin().read_to_string(&mut text).context("cannot read the command from stdin")?;
         text
     } else if let Some(path) = args.command.strip_prefix('@') {
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?
+        crate::input::read_text(std::path::Path::new(path))?
     } else {
         args.command.clone()
     };

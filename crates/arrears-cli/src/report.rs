@@ -236,12 +236,16 @@ pub(crate) fn experience(
 /// `arrears migrate`: brings an older store to the current format (or resumes a stopped
 /// migration), and says what it did.
 pub(crate) fn migrate(
-    path: &std::path::Path,
+    cli: &crate::args::Cli,
     options: arrears::Options,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
-    let migration = Arrears::migrate(path, options)?;
+    let path = cli.db.as_path();
+    let migration = Arrears::migrate(path, options).map_err(|error| match error {
+        arrears::MigrateError::Open(error) => crate::store_error(cli, error),
+        other => other.into(),
+    })?;
     if json {
         let value = serde_json::json!({
             "migrated": path.display().to_string(),

@@ -566,6 +566,10 @@ pub(crate) fn productivity(
 ) -> Result<Status> {
     let from = args.from.unwrap_or(NaiveDate::MIN);
     let to = args.to.unwrap_or(today);
+    if let Some(given) = args.from {
+        let to_label = if args.to.is_some() { "--to" } else { "today" };
+        crate::demo::check_period(("--from", given), (to_label, to))?;
+    }
     let report = books.report_productivity(from, to)?;
     if json {
         output::json(out, &report)?;

@@ -227,8 +227,12 @@ impl Money {
     ///
     /// [`MoneyError::NotANumber`] if the text is not a plain decimal number.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
-        let amount = Decimal::from_str_exact(text.trim())
-            .map_err(|_| MoneyError::NotANumber { text: text.to_owned() })?;
+        let text_trimmed = text.trim();
+        // `rust_decimal` reads `1_000` as 1000; a plain decimal has no digit separators.
+        let amount = Decimal::from_str_exact(text_trimmed)
+            .ok()
+            .filter(|_| !text_trimmed.contains('_'))
+            .ok_or_else(|| MoneyError::NotANumber { text: text.to_owned() })?;
         Ok(Money { amount, currency })
     }
 

@@ -10,6 +10,7 @@ use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::dates;
 use crate::money::{split_even, Currency, RoundingRule, AMOUNT_MINOR_MAX};
 
 /// Most installments a plan may have (ten years of weekly payments).
@@ -158,8 +159,8 @@ pub enum QuoteError {
         /// The rate given.
         annual_rate: Decimal,
     },
-    /// A due date would be past the end of the calendar.
-    #[error("due dates run past the end of the calendar")]
+    /// A due date would be past the end of the supported calendar ([`dates::DATE_MAX`]).
+    #[error("due dates run past 9999-12-31, the last date supported")]
     Calendar,
 }
 
@@ -212,7 +213,10 @@ pub fn quote(request: &QuoteRequest) -> Result<Schedule, QuoteError> {
     }
     let mut due_dates = Vec::with_capacity(installments as usize);
     for index in 0..installments {
-        due_dates.push(frequency.due_on(first_due, index).ok_or(QuoteError::Calendar)?);
+        // A due date past the engine's calendar (9999-12-31) would be stored, yet no command
+        // may name it: refused as chrono's own end is.
+        let due_on = frequency.due_on(first_due, index).filter(|due| dates::is_supported(*due));
+        due_dates.push(due_on.ok_or(QuoteError::Calendar)?);
     }
     let scale = Decimal::from(10_i64.pow(currency.minor_units()));
     let to_minor = |major: Decimal| rounding.round(major, currency).unwrap_or(AMOUNT_MINOR_MAX);

@@ -53,6 +53,12 @@ pub enum RelayError {
     /// The shard name is empty.
     #[error("the shard name is empty")]
     EmptyShard,
+    /// The DSN is not a connection string: no attempt can succeed, so none is retried.
+    #[error("--dsn: invalid connection string: {reason}")]
+    InvalidDsn {
+        /// Why the DSN does not parse.
+        reason: String,
+    },
 }
 
 impl RelayError {
@@ -104,7 +110,7 @@ impl<'books> Relay<'books> {
     /// # Errors
     ///
     /// [`RelayError::Postgres`] if PostgreSQL cannot be reached or refuses the schema,
-    /// [`RelayError::EmptyShard`].
+    /// [`RelayError::EmptyShard`], [`RelayError::InvalidDsn`].
     pub fn connect(
         books: &'books Arrears,
         dsn: &str,
@@ -112,6 +118,10 @@ impl<'books> Relay<'books> {
     ) -> Result<Relay<'books>, RelayError> {
         if shard.is_empty() {
             return Err(RelayError::EmptyShard);
+        }
+        // A DSN that does not parse is not PostgreSQL being down: it is refused at once.
+        if let Err(error) = dsn.parse::<postgres::Config>() {
+            return Err(RelayError::InvalidDsn { reason: error.to_string() });
         }
         Ok(Relay {
             books,

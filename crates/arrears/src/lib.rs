@@ -83,8 +83,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub use arrears_core::{aging, ids, ledger, model, money};
 
 pub use arrears_core::{
-    case, cash, collection, compliance, credit, detect, holidays, message, plan, policy, strategy,
-    work,
+    case, cash, collection, compliance, credit, dates, detect, holidays, message, plan, policy,
+    strategy, work,
 };
 pub use audit::{AnchorParseError, AuditAnchor};
 pub use backup::{Backup, BackupError, ChangesAfter, RestoreError, RestoreTarget, Restored};

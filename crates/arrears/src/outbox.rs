@@ -165,6 +165,18 @@ pub(crate) fn acknowledge(
     if matches!(action.status, ActionStatus::Acknowledged { .. }) {
         return Ok(Outcome::Rejected(Rejection::AlreadyAcknowledged { action: action_id }));
     }
+    // A contact made before the day whose cycle proposed it did not come from this action
+    // (a mistyped year): it would enter the debtor's history where the caps count it.
+    if at.date_naive() < action.created_for {
+        return Err(CommandError::Invalid {
+            field: "acknowledgement.at",
+            reason: format!(
+                "{} is before {}, the day of the cycle that created action {action_id}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                action.created_for
+            ),
+        });
+    }
     action.status = ActionStatus::Acknowledged { outcome, at };
     env.txn.put_action(&action)?;
     env.txn.append_contact(

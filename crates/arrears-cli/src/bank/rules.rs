@@ -71,7 +71,8 @@ pub(crate) fn run(
 
 fn set(books: &Arrears, args: &SetArgs, json: bool, out: &mut dyn Write) -> Result<Status> {
     let file = args.file.display().to_string();
-    let text = std::fs::read_to_string(&args.file).with_context(|| format!("rules {file}"))?;
+    // Not UTF-8: the line and byte are named, as in every file the tool reads.
+    let text = crate::input::read_text(&args.file).context("the rules file")?;
     // The engine keeps the text as given: every check is made here, before it is written.
     let rules = MatchRules::from_toml(&text, &file).map_err(|error| anyhow!("{error}"))?;
     let command = Command::SetBankRules { file: file.clone(), text };
@@ -92,8 +93,7 @@ fn set(books: &Arrears, args: &SetArgs, json: bool, out: &mut dyn Write) -> Resu
 pub(crate) fn in_force(books: &Arrears, path: Option<&PathBuf>) -> Result<MatchRules> {
     let (text, name) = match path {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("rules {}", path.display()))?;
+            let text = crate::input::read_text(path).context("the rules file")?;
             (text, path.display().to_string())
         }
         None => match books.bank_rules()? {

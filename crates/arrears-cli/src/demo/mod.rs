@@ -45,7 +45,7 @@ pub(crate) struct SimulateArgs {
     #[arg(long, default_value_t = 42)]
     pub(crate) seed: u64,
     /// First simulated day.
-    #[arg(long, value_name = "DATE", default_value = "2026-01-01")]
+    #[arg(long, value_name = "DATE", default_value = "2026-01-01", value_parser = crate::args::parse_date)]
     pub(crate) start: NaiveDate,
     /// A collection policy (TOML) instead of examples/policies/demo.toml (the standard stages;
     /// champion on the built-in `scorecard` and `contact_ladder` plugins, challenger on the
@@ -182,6 +182,17 @@ pub(crate) fn run(
 ) -> Result<Status> {
     if args.accounts == 0 || args.days == 0 {
         bail!("--accounts and --days must be at least 1");
+    }
+    // The last simulated day must be a date the engine accepts: found out half way, the
+    // stores would be left half simulated.
+    let last = args.start.checked_add_days(Days::new(u64::from(args.days) - 1));
+    if !last.is_some_and(arrears::dates::is_supported) {
+        bail!(
+            "--days {} from --start {} runs past {}, the last date supported",
+            args.days,
+            args.start,
+            arrears::dates::DATE_MAX
+        );
     }
     let (file, text) = match &args.policy {
         Some(file) => (file.display().to_string(), crate::input::read_text(file)?),
@@ -586,6 +597,7 @@ pub(crate) fn write_rolls(out: &mut dyn Write, rolls: &RollRates) -> Result<()> 
 /// The period of a report: given, or the first and last cycle dates in the audit log.
 fn period(books: &Arrears, args: &PeriodArgs) -> Result<(NaiveDate, NaiveDate)> {
     if let (Some(from), Some(to)) = (args.from, args.to) {
+        check_period(("--from", from), ("--to", to))?;
         return Ok((from, to));
     }
     let mut first = None;
@@ -597,9 +609,24 @@ fn period(books: &Arrears, args: &PeriodArgs) -> Result<(NaiveDate, NaiveDate)> 
         }
     }
     match (args.from.or(first), args.to.or(last)) {
-        (Some(from), Some(to)) => Ok((from, to)),
+        (Some(from), Some(to)) => {
+            let from_label = if args.from.is_some() { "--from" } else { "the first cycle date" };
+            let to_label = if args.to.is_some() { "--to" } else { "the last cycle date" };
+            check_period((from_label, from), (to_label, to))?;
+            Ok((from, to))
+        }
         _ => bail!("no cycle has run on this store: give --from and --to"),
     }
+}
+
+/// Refuses a period that ends before it starts (`--from` after `--to`), which every report
+/// would otherwise answer as an empty period; each bound is named as the user gave it (a flag,
+/// or the default it took).
+pub(crate) fn check_period(from: (&str, NaiveDate), to: (&str, NaiveDate)) -> Result<()> {
+    if from.1 > to.1 {
+        bail!("{} {} is after {} {}: the period would be empty", from.0, from.1, to.0, to.1);
+    }
+    Ok(())
 }
 
 /// `arrears report kpis`.

@@ -71,8 +71,8 @@ fn list_accounts_filters_pages_and_formats() {
     let bad = env.run(&["list", "accounts", "--bucket", "0-30"]);
     assert!(bad.stderr.contains("\"0-30\" is not a bucket"), "{}", bad.stderr);
     let bad = env.run(&["list", "accounts", "--json", "--csv"]);
-    assert_eq!(bad.code, 1);
-    assert!(bad.stderr.contains("--json and --csv: choose one"), "{}", bad.stderr);
+    assert_eq!(bad.code, 2, "a usage error, as docs/CLI.md's exit codes say");
+    assert!(bad.stderr.contains("'--csv' cannot be used with '--json'"), "{}", bad.stderr);
     let bad = env.run(&["list", "accounts", "--after", "NOPE"]);
     assert!(
         bad.stderr.contains("--after: no account with external reference or id \"NOPE\""),

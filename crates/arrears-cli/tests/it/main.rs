@@ -2,6 +2,7 @@
 
 mod audit;
 mod backup;
+mod bad_input;
 mod bank;
 mod check;
 mod collections;

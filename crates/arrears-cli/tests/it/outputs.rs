@@ -152,7 +152,7 @@ fn issue_21_a_failing_score_leaves_no_partial_output() {
     let fresh = env.dir().join("fresh.csv");
     let run = score(env.db(), &input, &fresh);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(run.stderr.contains(&format!("row {}", GOOD_ROWS + 1)), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("applicants.csv:{}: ", GOOD_ROWS + 2)), "{}", run.stderr);
     assert!(!fresh.exists(), "a partial file was left");
 
     let previous = env.write("previous.csv", "row,score\n1,600\n");

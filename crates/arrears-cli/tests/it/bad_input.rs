@@ -1,0 +1,509 @@
+//! Bad input at the command line: each is refused with an error that names the flag, or the
+//! file, line and column, and writes nothing.
+
+use crate::{path, Env};
+
+/// `rust_decimal` reads `1_000` as 1000; an amount or a rate is a plain decimal, so a digit
+/// separator is an error of the flag or the column, never read as another number.
+#[test]
+fn an_amount_with_a_digit_separator_is_refused() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let payment = env.run(&[
+        "post",
+        "payment",
+        "--account",
+        "TC-8001",
+        "--amount",
+        "1_000",
+        "--on",
+        "2026-11-19",
+        "--key",
+        "SEP-1",
+    ]);
+    assert_eq!(payment.code, 1, "{}", payment.stdout);
+    assert_eq!(payment.stderr, "error: --amount: \"1_000\" is not a decimal amount\n");
+    let file = env.write(
+        "separators.csv",
+        "key,account,type,effective_on,amount\nSEP-2,TC-8001,payment,2026-11-19,1_000.00\n",
+    );
+    let import = env.run(&["import", "postings", path(&file)]);
+    assert_eq!(import.code, 1, "{}", import.stdout);
+    let name = path(&file);
+    assert_eq!(
+        import.stderr.lines().collect::<Vec<_>>(),
+        [
+            format!("error: {name}: 1 error; nothing was imported"),
+            format!("{name}:2: amount: \"1_000.00\" is not a decimal amount"),
+        ]
+    );
+    let rate = env.run(&[
+        "plan",
+        "quote",
+        "--balance",
+        "100",
+        "--currency",
+        "USD",
+        "--installments",
+        "2",
+        "--frequency",
+        "monthly",
+        "--first-due",
+        "2026-12-01",
+        "--annual-rate",
+        "0_1",
+    ]);
+    assert_eq!(rate.code, 2, "{}", rate.stdout);
+    assert!(rate.stderr.contains("\"0_1\" is not a decimal number"), "{}", rate.stderr);
+    assert_eq!(env.snapshot(), before);
+}
+
+/// A plan whose installments run past 9999-12-31 (a first due date typed a few thousand years
+/// ahead) was quoted and created, storing obligations due on `+10000-01-01` that no command
+/// may name. The quote and the plan are refused; nothing is written.
+#[test]
+fn a_plan_past_the_end_of_the_calendar_is_refused() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let schedule = ["--installments", "3", "--frequency", "monthly", "--first-due", "9999-12-01"];
+    let mut quote = vec!["plan", "quote", "--balance", "100", "--currency", "USD"];
+    quote.extend(schedule);
+    let quoted = env.run(&quote);
+    assert_eq!(quoted.code, 1, "{}", quoted.stdout);
+    assert_eq!(
+        quoted.stderr,
+        "error: --first-due: due dates run past 9999-12-31, the last date supported\n"
+    );
+    let mut create = vec![
+        "plan",
+        "create",
+        "--account",
+        "TC-8001",
+        "--key",
+        "PLAN-9999",
+        "--on",
+        "2026-11-20",
+        "--income",
+        "50000",
+        "--expenses",
+        "1000",
+    ];
+    create.extend(schedule);
+    let created = env.run(&create);
+    assert_eq!(created.code, 1, "{}", created.stdout);
+    assert!(created.stdout.contains("9999-12-31") || created.stderr.contains("9999-12-31"));
+    assert!(!created.stdout.contains("+10000"), "{}", created.stdout);
+    assert_eq!(env.snapshot(), before);
+}
+
+/// `--db` naming something that is not a store (a text file, a directory, a truncated store)
+/// failed with the storage engine's words alone (`storage engine failure: I/O error: Is a
+/// directory`), not saying which file; the error names `--db` and the path, for reading and
+/// writing commands and `migrate` alike, and exits 1.
+#[test]
+fn a_db_that_is_not_a_store_is_named() {
+    let env = Env::sample();
+    let text = env.write("notes.redb", "hello\n");
+    let sample = std::fs::read(env.db()).expect("read the store");
+    let truncated = env.write("cut.redb", "");
+    std::fs::write(&truncated, &sample[..5000]).expect("write a truncated store");
+    let directory = env.dir().join("folder.redb");
+    std::fs::create_dir(&directory).expect("create a directory");
+    for db in [&text, &truncated, &directory] {
+        for args in [&["verify"][..], &["cycle", "--as-of", "2026-11-20"], &["migrate"]] {
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+                .arg("--db")
+                .arg(db)
+                .args(args)
+                .output()
+                .expect("run arrears");
+            let run = crate::Run::from(output);
+            assert_eq!(run.code, 1, "{args:?} on {db:?}: {}", run.stdout);
+            let named = format!("error: --db {}: ", path(db));
+            assert!(run.stderr.starts_with(&named), "{args:?} on {db:?}: {}", run.stderr);
+            assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        }
+    }
+    assert_eq!(std::fs::read(&text).expect("read"), b"hello\n", "nothing written");
+}
+
+/// An error whose message already ends with its cause (the backup's, the restore's, the
+/// portfolio manifest's) printed the cause twice: `cannot write a backup to F: No such file or
+/// directory (os error 2): No such file or directory (os error 2)`. It is said once.
+#[test]
+fn an_error_says_its_cause_once() {
+    let env = Env::sample();
+    let nowhere = env.dir().join("no-such-directory");
+    let backup = env.run(&["backup", "--to", path(&nowhere.join("books.bak"))]);
+    assert_eq!(backup.code, 1, "{}", backup.stdout);
+    assert_eq!(
+        backup.stderr,
+        format!(
+            "error: cannot write a backup to {}: No such file or directory (os error 2)\n",
+            path(&nowhere.join("books.bak"))
+        )
+    );
+    let manifest = nowhere.join("portfolio.toml");
+    let portfolio = env.run(&["portfolio", "--manifest", path(&manifest), "init"]);
+    assert_eq!(portfolio.code, 1, "{}", portfolio.stdout);
+    assert_eq!(
+        portfolio.stderr,
+        format!("error: manifest {}: No such file or directory (os error 2)\n", path(&manifest))
+    );
+}
+
+/// `score --input` read a column named twice (the plugin got two values of one attribute), a
+/// Latin-1 file only up to its first bad row (scores already on stdout), and a short row as
+/// `row 1: CSV error: record 1 (line: 2, byte: 14): found record with ...`. Now the first two
+/// are refused before any score, and every error is `FILE:LINE: ...`.
+#[test]
+fn score_input_errors_name_the_line() {
+    let env = Env::empty();
+    let card = crate::example("plugins/behaviour-card.csv");
+    let score = |name: &str, text: &[u8]| {
+        let input = env.dir().join(name);
+        std::fs::write(&input, text).expect("write the input");
+        let run = env.run(&[
+            "score",
+            "--plugin",
+            "scorecard",
+            "--config",
+            path(&card),
+            "--input",
+            path(&input),
+        ]);
+        (path(&input).to_owned(), run)
+    };
+    let (twice, run) = score("twice.csv", b"days_past_due,days_past_due\n10,400\n");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        format!("error: {twice}:1: days_past_due: column named twice in the header\n")
+    );
+    let (latin, run) = score("latin.csv", b"days_past_due,name\n10,Ana\n20,Jos\xe9\n");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stdout, "", "no score before the file is known to be UTF-8");
+    assert!(
+        run.stderr.starts_with(&format!("error: {latin}:3: not valid UTF-8 at byte 32")),
+        "{}",
+        run.stderr
+    );
+    let (short, run) = score("short.csv", b"days_past_due\n10,3\n");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stderr, format!("error: {short}:2: 2 fields, but the header has 1\n"));
+}
+
+/// A report period whose `--from` is after its `--to` was answered as an empty period (zeros,
+/// `n/a`, an HTML report of nothing) with exit 0; it is an error naming both bounds, also when
+/// one of them is the default it took.
+#[test]
+fn a_period_that_ends_before_it_starts_is_refused() {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let html = env.dir().join("report.html");
+    for report in ["kpis", "rollrates", "recovery", "html", "productivity"] {
+        let mut args = vec!["report", report, "--from", "2026-11-01", "--to", "2026-01-01"];
+        if report == "html" {
+            args.extend(["--out", path(&html)]);
+        }
+        let run = env.run(&args);
+        assert_eq!(run.code, 1, "{report}: {}", run.stdout);
+        assert_eq!(run.stdout, "", "{report}");
+        assert_eq!(
+            run.stderr,
+            "error: --from 2026-11-01 is after --to 2026-01-01: the period would be empty\n",
+            "{report}"
+        );
+    }
+    assert!(!html.exists(), "no report written");
+    let defaulted = env.run(&["report", "kpis", "--from", "2026-11-21"]);
+    assert_eq!(defaulted.code, 1, "{}", defaulted.stdout);
+    assert_eq!(
+        defaulted.stderr,
+        "error: --from 2026-11-21 is after the last cycle date 2026-11-20: the period would be \
+         empty\n"
+    );
+}
+
+/// `demo --start S --days D` running past 9999-12-31 was found out half way through the
+/// simulation (`invalid issued_on: +10000-01-01 ...`), leaving three half-simulated stores
+/// behind; it is refused before any store is created. A `--start` that is not a date says
+/// which format it wants, as every date flag does.
+#[test]
+fn a_demo_past_the_end_of_the_calendar_writes_nothing() {
+    let env = Env::empty();
+    let out = env.dir().join("demo");
+    let run = env.run(&[
+        "--allow-future",
+        "demo",
+        "--accounts",
+        "10",
+        "--days",
+        "4000",
+        "--start",
+        "9999-12-30",
+        "--out",
+        path(&out),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        "error: --days 4000 from --start 9999-12-30 runs past 9999-12-31, the last date supported\n"
+    );
+    assert!(!env.db().exists(), "no store created");
+    let entries = std::fs::read_dir(env.dir()).expect("list").count();
+    assert_eq!(entries, 0, "nothing written in the directory");
+    let date = env.run(&["demo", "--accounts", "10", "--days", "2", "--start", "2026-02-30"]);
+    assert_eq!(date.code, 2, "{}", date.stdout);
+    assert!(
+        date.stderr.contains("\"2026-02-30\" is not a date as YYYY-MM-DD (input is out of range)"),
+        "{}",
+        date.stderr
+    );
+}
+
+/// `list accounts` with a range that ends before it starts (`--dpd-min 50 --dpd-max 10`,
+/// `--balance-min` above `--balance-max`) answered `0 shown`, exit 0; it is an error naming
+/// both flags. And `--csv` with `--json` in `list` was exit 1 where docs/CLI.md (and `report
+/// aging`) make it a usage error, exit 2.
+#[test]
+fn list_flags_that_contradict_each_other_are_refused() {
+    let env = Env::sample();
+    let dpd = env.run(&["list", "accounts", "--dpd-min", "50", "--dpd-max", "10"]);
+    assert_eq!(dpd.code, 1, "{}", dpd.stdout);
+    assert_eq!(dpd.stdout, "");
+    assert_eq!(dpd.stderr, "error: --dpd-min 50 is above --dpd-max 10: no account could match\n");
+    let balance = env.run(&["list", "accounts", "--balance-min", "500", "--balance-max", "10.00"]);
+    assert_eq!(balance.code, 1, "{}", balance.stdout);
+    assert_eq!(
+        balance.stderr,
+        "error: --balance-min 500 is above --balance-max 10.00: no account could match\n"
+    );
+    for args in [
+        &["list", "accounts", "--csv", "--json"][..],
+        &["--json", "list", "accounts", "--csv"],
+        &["list", "debtors", "--csv", "--json"],
+    ] {
+        let run = env.run(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("'--csv' cannot be used with '--json'"), "{}", run.stderr);
+    }
+}
+
+/// `actions claim --as ""` said `invalid claimant: must not be empty`, naming no flag; the
+/// error names `--as`, as every other flag's error does.
+#[test]
+fn a_claim_without_a_sender_names_the_flag() {
+    let env = Env::sample();
+    let run = env.run(&["actions", "claim", "--as", ""]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stderr, "error: --as: invalid claimant: must not be empty\n");
+}
+
+/// `credit decide FILE`: a value from the file was blamed on a flag the user never gave
+/// (`--limit: invalid application.limit`, `--on 2099-02-20 is ... after today`), a limit of
+/// `"1_000.00"` was read as 1000 (as `--limit 1_000` was), and a byte-order mark made the file
+/// `expected value at line 1 column 1`. The file and its field are named; separators are refused;
+/// the mark is skipped.
+#[test]
+fn a_credit_application_file_is_named_in_its_errors() {
+    let env = Env::sample();
+    let application = |limit: &str, applied_on: &str| {
+        format!(
+            "{{\"debtor\":\"B-2002\",\"product\":\"trade_credit\",\"limit\":{limit},\
+             \"currency\":\"USD\",\"applied_on\":\"{applied_on}\",\"terms\":{{\"net_days\":30,\
+             \"deposit_share\":\"0\",\"cash_on_delivery\":false,\"interest_rate\":\"0.08\"}}}}\n"
+        )
+    };
+    let decide = |name: &str, text: &str, key: &str| {
+        let file = env.write(name, text);
+        (path(&file).to_owned(), env.run(&["credit", "decide", "--key", key, path(&file)]))
+    };
+    let (file, negative) = decide("negative.json", &application("\"-5\"", "2026-11-20"), "CD-1");
+    assert_eq!(negative.code, 1, "{}", negative.stdout);
+    assert_eq!(
+        negative.stderr,
+        format!("error: {file}: invalid application.limit: must not be negative\n")
+    );
+    let (file, ahead) = decide("ahead.json", &application("\"100\"", "2099-02-20"), "CD-2");
+    assert_eq!(ahead.code, 1, "{}", ahead.stdout);
+    assert!(
+        ahead.stderr.starts_with(&format!("error: {file}: applied_on 2099-02-20 is 26390 days")),
+        "{}",
+        ahead.stderr
+    );
+    let (file, separator) =
+        decide("separator.json", &application("\"1_000\"", "2026-11-20"), "CD-3");
+    assert_eq!(separator.code, 1, "{}", separator.stdout);
+    assert!(
+        separator.stderr.starts_with(&format!("error: {file}: limit \"1_000\" is not a decimal")),
+        "{}",
+        separator.stderr
+    );
+    let flag =
+        env.run(&["credit", "decide", "--key", "CD-4", "--debtor", "B-2002", "--limit", "1_000"]);
+    assert_eq!(flag.code, 2, "{}", flag.stdout);
+    assert!(flag.stderr.contains("\"1_000\" is not a decimal number"), "{}", flag.stderr);
+    let marked = format!("\u{feff}{}", application("\"100.00\"", "2026-11-20"));
+    let (_, bom) = decide("bom.json", &marked, "CD-5");
+    assert!(bom.ok().starts_with("decision "), "{}", bom.stdout);
+}
+
+/// The bank's rules and mapping files were read with `read_to_string`: a Latin-1 file was
+/// `stream did not contain valid UTF-8`, with no line or byte, where docs/CLI.md promises
+/// the place of the first bad byte for every file the tool reads.
+#[test]
+fn a_latin_1_bank_rules_file_is_located() {
+    let env = Env::sample();
+    let mut text = b"# caf\xe9\n".to_vec();
+    text.extend(std::fs::read(crate::data("bank-rules.toml")).expect("read the rules"));
+    let rules = env.dir().join("rules.toml");
+    std::fs::write(&rules, text).expect("write the rules");
+    let expected = format!(
+        "error: the rules file: {}:1: not valid UTF-8 at byte 5 (from the start of the file); \
+         save the file as UTF-8 (it may be Latin-1 or Windows-1252)\n",
+        path(&rules)
+    );
+    let set = env.run(&["bank", "rules", "set", "--key", "R-1", path(&rules)]);
+    assert_eq!(set.code, 1, "{}", set.stdout);
+    assert_eq!(set.stderr, expected);
+    let statement = crate::data("statement.sta");
+    let import = env.run(&["bank", "import", path(&statement), "--rules", path(&rules)]);
+    assert_eq!(import.code, 1, "{}", import.stdout);
+    assert_eq!(import.stderr, expected);
+    let mapping = env.dir().join("mapping.toml");
+    std::fs::write(&mapping, b"# caf\xe9\n").expect("write the mapping");
+    let csv = env.write("statement.csv", "date,amount\n");
+    let mapped = env.run(&["bank", "import", path(&csv), "--mapping", path(&mapping)]);
+    assert_eq!(mapped.code, 1, "{}", mapped.stdout);
+    assert!(
+        mapped.stderr.starts_with(&format!(
+            "error: the mapping file: {}:1: not valid UTF-8",
+            path(&mapping)
+        )),
+        "{}",
+        mapped.stderr
+    );
+}
+
+/// `debtor update --country ZZ`, `--language xx-!!` and `contact set --address ''` said
+/// `invalid country: ...`, `invalid language: ...`, `invalid point.address: ...`, naming no
+/// flag; each names its flag now.
+#[test]
+fn debtor_upkeep_errors_name_the_flag() {
+    let env = Env::sample();
+    let update = |flag: &str, value: &str| {
+        env.run(&["debtor", "update", "--debtor", "C-1001", flag, value, "--key", "DU-1"])
+    };
+    let country = update("--country", "ZZ");
+    assert_eq!(country.code, 1, "{}", country.stdout);
+    assert!(
+        country.stderr.starts_with("error: --country: invalid country: "),
+        "{}",
+        country.stderr
+    );
+    let language = update("--language", "xx-!!");
+    assert_eq!(language.code, 1, "{}", language.stdout);
+    assert!(
+        language.stderr.starts_with("error: --language: invalid language: "),
+        "{}",
+        language.stderr
+    );
+    let address = env.run(&[
+        "contact",
+        "set",
+        "--debtor",
+        "C-1001",
+        "--channel",
+        "sms",
+        "--address",
+        "",
+        "--key",
+        "CS-1",
+    ]);
+    assert_eq!(address.code, 1, "{}", address.stdout);
+    assert_eq!(address.stderr, "error: --address: invalid point.address: must not be empty\n");
+    let team = env.run(&["team", "add", "--name", "", "--key", "T-1"]);
+    assert_eq!(team.code, 1, "{}", team.stdout);
+    assert!(team.stderr.starts_with("error: --name: invalid team.name: "), "{}", team.stderr);
+}
+
+/// A `--dsn` that is not a connection string was taken for PostgreSQL being down: a following
+/// relay retried it ten times, 81 seconds of `reconnecting in ...`, before failing. It is
+/// refused at once, naming the flag.
+#[test]
+fn a_relay_with_a_malformed_dsn_fails_at_once() {
+    let env = Env::sample();
+    let started = std::time::Instant::now();
+    let run = env.run(&["relay", "postgres", "--dsn", "nonsense"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.starts_with("error: --dsn: invalid connection string: "), "{}", run.stderr);
+    assert!(!run.stderr.contains("reconnecting"), "{}", run.stderr);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+}
+
+/// A negative number given to a numeric flag was read as an unknown flag: `list accounts
+/// --dpd-min -3` (days before the due date, the courtesy stage's) was `unexpected argument
+/// '-3' found`, and `plan quote --annual-rate -0.5` was `unexpected argument '-0' found`. The
+/// value is read, and kept or refused by its own rule.
+#[test]
+fn a_negative_number_is_a_value_not_a_flag() {
+    let env = Env::sample();
+    let ahead = env.run(&["list", "accounts", "--dpd-min", "-3", "--dpd-max", "-1"]);
+    assert!(ahead.ok().starts_with("accounts as of 2026-11-20: "), "{}", ahead.stdout);
+    let rate = env.run(&[
+        "plan",
+        "quote",
+        "--balance",
+        "100",
+        "--currency",
+        "USD",
+        "--installments",
+        "2",
+        "--frequency",
+        "monthly",
+        "--first-due",
+        "2026-12-01",
+        "--annual-rate",
+        "-0.5",
+    ]);
+    assert_eq!(rate.code, 1, "{}", rate.stdout);
+    assert_eq!(rate.stderr, "error: --annual-rate: annual rate must be from 0 to 10, got -0.5\n");
+    let limit =
+        env.run(&["credit", "decide", "--key", "CD-N", "--debtor", "B-2002", "--limit", "-5"]);
+    assert_eq!(limit.code, 1, "{}", limit.stdout);
+    assert!(limit.stderr.starts_with("error: --limit: "), "{}", limit.stderr);
+}
+
+/// `actions ack ID --at 0001-01-01T00:00:00Z` (a mistyped year) was accepted: a contact
+/// centuries before the cycle that proposed the action entered the debtor's history. It is
+/// refused, naming `--at`, and writes nothing.
+#[test]
+fn an_acknowledgement_before_its_action_existed_is_refused() {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let listed = env.run(&["actions", "list", "--json"]).json();
+    let id = listed[0]["id"].as_u64().expect("an action id").to_string();
+    let before = env.run(&["actions", "list", "--all", "--json"]).ok().to_owned();
+    let ack = env.run(&[
+        "actions",
+        "ack",
+        &id,
+        "--outcome",
+        "delivered",
+        "--at",
+        "0001-01-01T00:00:00Z",
+        "--key",
+        "ACK-0001",
+    ]);
+    assert_eq!(ack.code, 1, "{}", ack.stdout);
+    assert_eq!(
+        ack.stderr,
+        format!(
+            "error: --at: invalid acknowledgement.at: 0001-01-01T00:00:00Z is before 2026-11-20, \
+             the day of the cycle that created action {id}\n"
+        )
+    );
+    assert_eq!(env.run(&["actions", "list", "--all", "--json"]).ok(), before);
+}
