@@ -166,12 +166,15 @@ pub(crate) fn acknowledge(
         return Ok(Outcome::Rejected(Rejection::AlreadyAcknowledged { action: action_id }));
     }
     // A contact made before the day whose cycle proposed it did not come from this action
-    // (a mistyped year): it would enter the debtor's history where the caps count it.
-    if at.date_naive() < action.created_for {
+    // (a mistyped year): it would enter the debtor's history where the caps count it. The
+    // day is the debtor's; `at` is UTC, whose date is a day behind the local one in the
+    // morning east of UTC+8 (08:30 in Tokyo is 23:30 UTC the day before): a day's slack.
+    if at.date_naive() < action.created_for.pred_opt().unwrap_or(action.created_for) {
         return Err(CommandError::Invalid {
             field: "acknowledgement.at",
             reason: format!(
-                "{} is before {}, the day of the cycle that created action {action_id}",
+                "{} is more than a day before {}, the day of the cycle that created action \
+                 {action_id}",
                 at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
                 action.created_for
             ),

@@ -501,9 +501,22 @@ fn an_acknowledgement_before_its_action_existed_is_refused() {
     assert_eq!(
         ack.stderr,
         format!(
-            "error: --at: invalid acknowledgement.at: 0001-01-01T00:00:00Z is before 2026-11-20, \
-             the day of the cycle that created action {id}\n"
+            "error: --at: invalid acknowledgement.at: 0001-01-01T00:00:00Z is more than a day \
+             before 2026-11-20, the day of the cycle that created action {id}\n"
         )
     );
     assert_eq!(env.run(&["actions", "list", "--all", "--json"]).ok(), before);
+    // The evening before in UTC is the morning of the day east of UTC+8: accepted.
+    let ack = env.run(&[
+        "actions",
+        "ack",
+        &id,
+        "--outcome",
+        "delivered",
+        "--at",
+        "2026-11-19T23:30:00Z",
+        "--key",
+        "ACK-0002",
+    ]);
+    assert_eq!(ack.code, 0, "{}", ack.stderr);
 }
