@@ -39,14 +39,61 @@ fn average<K: redb::Key + 'static>(db: &Database, table: TableDefinition<K, &[u8
     let (mut count, mut bytes) = (0, 0);
     for row in table.iter().expect("iter") {
         let (_, value) = row.expect("row");
-        count += 1;
-        bytes += value.value().len();
+        // A row of `audit` or `ledger_log` may be a chunk of several records (format 11): the
+        // size is a record's.
+        let records = arrears_store::rows::chunk::records(value.value()).expect("records");
+        count += records.len();
+        bytes += records.iter().map(|record| record.len()).sum::<usize>();
     }
     bytes / count.max(1)
 }
 
-/// Rows an engine store holds per account in the tables a payment appends to, before the
-/// payments: what setting the accounts up wrote (debtor, account, charges). A floor that starts
+/// Records appended to a table a chunk at a time, as format 11 writes the ledger log and the
+/// audit log (`arrears_store::rows::chunk`): a chunk is cut before the record that would take
+/// it past [`arrears_store::rows::chunk::CHUNK_BYTES_MAX`], and written when cut and at
+/// commit, keyed by its first record's sequence.
+#[derive(Default)]
+struct Chunk {
+    first: u64,
+    records: usize,
+    bytes: Vec<u8>,
+}
+
+impl Chunk {
+    /// Adds the record of sequence `seq` (the next one); writes the chunk first if it is full.
+    fn push(&mut self, table: &mut redb::Table<u64, &[u8]>, seq: u64, record: &[u8]) {
+        let limit = arrears_store::rows::chunk::CHUNK_BYTES_MAX;
+        if self.records > 0 && self.bytes.len() + record.len() + 3 > limit {
+            self.write(table);
+        }
+        if self.records == 0 {
+            self.first = seq;
+            self.bytes.clear();
+            self.bytes.push(arrears_store::rows::chunk::CHUNK_MARKER);
+        }
+        let mut len = record.len();
+        while len >= 0x80 {
+            self.bytes.push((len as u8 & 0x7f) | 0x80);
+            len >>= 7;
+        }
+        self.bytes.push(len as u8);
+        self.bytes.extend_from_slice(record);
+        self.records += 1;
+    }
+
+    /// Writes what it holds (a chunk of one record is the record alone, without its marker
+    /// and length, which take 2 or 3 bytes: left in here, a close enough size).
+    fn write(&mut self, table: &mut redb::Table<u64, &[u8]>) {
+        if self.records > 0 {
+            table.insert(self.first, self.bytes.as_slice()).expect("put");
+            self.records = 0;
+        }
+    }
+}
+
+/// Records an engine store holds per account in the tables a payment appends to, before the
+/// payments: what setting the accounts up wrote (debtor, account, charges); the floor writes
+/// them a row each. A floor that starts
 /// with these tables empty appends to shallower B-trees than the engine and writes fewer pages
 /// a commit (one payment a commit: 12 pages against 20 before this was counted).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -68,13 +115,25 @@ fn count<K: redb::Key + 'static, V: redb::Value + 'static>(
     table.len().expect("len")
 }
 
+/// The records of `table` (`audit` or `ledger_log`, whose rows may be chunks).
+fn count_records(db: &Database, table: TableDefinition<u64, &[u8]>) -> u64 {
+    let txn = db.begin_read().expect("read");
+    let table = txn.open_table(table).expect("table");
+    let mut records = 0;
+    for row in table.iter().expect("iter") {
+        let (_, value) = row.expect("row");
+        records += arrears_store::rows::chunk::records(value.value()).expect("records").len();
+    }
+    records as u64
+}
+
 /// The [`Backlog`] of an engine store at `path` (closed) that holds `accounts` accounts.
 pub fn backlog(path: &Path, accounts: usize) -> Backlog {
     let db = Database::open(path).expect("open the engine's file with redb");
     let per = |rows: u64| rows as f64 / accounts.max(1) as f64;
     Backlog {
-        ledger_rows: per(count(&db, LEDGER_LOG)),
-        audit: per(count(&db, AUDIT)),
+        ledger_rows: per(count_records(&db, LEDGER_LOG)),
+        audit: per(count_records(&db, AUDIT)),
         keys: per(count(&db, IDEMPOTENCY_KEYS)),
     }
 }
@@ -159,7 +218,8 @@ impl RedbFloor {
     /// version 3), case and snapshot read (copied out), then the ledger row (event and entry,
     /// appended to the log), the snapshot (with the account's chain head, format 6), the audit
     /// record (with the idempotency record) and the key's index row written (format 6's
-    /// layout).
+    /// layout, with format 11's chunks: the commit's ledger rows and audit records appended a
+    /// chunk at a time).
     pub fn post(&mut self, from: usize, count: usize) {
         let txn = self.db.begin_write().expect("write");
         {
@@ -170,6 +230,7 @@ impl RedbFloor {
             let mut key_table = txn.open_table(IDEMPOTENCY_KEYS).expect("table");
             let mut audit_table = txn.open_table(AUDIT).expect("table");
             let mut read = Vec::new();
+            let (mut log_chunk, mut audit_chunk) = (Chunk::default(), Chunk::default());
             for n in from..from + count {
                 let (account, _) = crate::payment(n, self.accounts);
                 let id = account as u64;
@@ -185,14 +246,14 @@ impl RedbFloor {
                 );
                 let row = self.next_row;
                 self.next_row += 1;
-                log_table.insert(row, bytes(self.sizes.ledger_row, n).as_slice()).expect("put");
+                log_chunk.push(&mut log_table, row, &bytes(self.sizes.ledger_row, n));
                 snapshot_table.insert(id, bytes(self.sizes.snapshot, n).as_slice()).expect("put");
                 key_table.insert(key.as_str(), self.next_audit).expect("put");
-                audit_table
-                    .insert(self.next_audit, bytes(self.sizes.audit, n).as_slice())
-                    .expect("put");
+                audit_chunk.push(&mut audit_table, self.next_audit, &bytes(self.sizes.audit, n));
                 self.next_audit += 1;
             }
+            log_chunk.write(&mut log_table);
+            audit_chunk.write(&mut audit_table);
         }
         txn.commit().expect("commit");
     }
