@@ -23,7 +23,7 @@ use crate::schema::{
     CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyKeys,
     IdempotencyRecord, LedgerLog, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
     OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence,
-    SnapshotCold, Snapshots, Teams, WorkItems, WorkLog,
+    SnapshotCold, Snapshots, TableId, Teams, WorkItems, WorkLog,
 };
 use crate::txn::{LedgerHead, TableAccess, TxnCache, WriteTxn};
 
@@ -299,7 +299,7 @@ impl WriteTxn {
         if let Some((first, chunk)) =
             self.ledger_chunk.push(seq, &encode(RecordKind::LedgerRow, &row))
         {
-            self.insert_ledger_chunk(first, &chunk)?;
+            self.insert_new_row(LedgerLog, first, &chunk)?;
         }
         // The head is written with the account's snapshot row, at commit (format 6).
         let head = LedgerHead { seq, dirty: true };
@@ -316,15 +316,19 @@ impl WriteTxn {
             return Ok(());
         }
         let (first, chunk) = self.ledger_chunk.take();
-        self.insert_ledger_chunk(first, &chunk)
+        self.insert_new_row(LedgerLog, first, &chunk)
     }
 
-    /// Inserts a row of `ledger_log` that must be new.
-    fn insert_ledger_chunk(&mut self, first: u64, row: &[u8]) -> Result<(), StorageError> {
-        let replaced = self.write_table(LedgerLog, |table| {
+    /// Inserts a row of `table` (`ledger_log` or `audit`: one record, or a chunk of them from
+    /// `first` on) that must be new.
+    fn insert_new_row<T>(&mut self, table: T, first: u64, row: &[u8]) -> Result<(), StorageError>
+    where
+        T: TableId<Key = u64, Value = &'static [u8]>,
+    {
+        let replaced = self.write_table(table, |table| {
             Ok(table.insert(first, row).map_err(from_redb)?.is_some())
         })?;
-        assert!(!replaced, "ledger row {first} written twice");
+        assert!(!replaced, "{} record {first} written twice", T::NAME);
         Ok(())
     }
 
@@ -1028,21 +1032,12 @@ impl WriteTxn {
         group.hasher.add(&record);
         self.changed();
         if let Some((first, row)) = full {
-            self.insert_audit_row(first, &row)?;
+            self.insert_new_row(Audit, first, &row)?;
         }
         if replay.is_some() {
             self.index_command_key(&record)?;
         }
         Ok(record)
-    }
-
-    /// Inserts a row of `audit` that must be new.
-    fn insert_audit_row(&mut self, first: u64, row: &[u8]) -> Result<(), StorageError> {
-        let replaced = self.write_table(Audit, |table| {
-            Ok(table.insert(first, row).map_err(from_redb)?.is_some())
-        })?;
-        assert!(!replaced, "audit record {first} written twice");
-        Ok(())
     }
 
     /// Writes the hash of the audit entries this transaction appended (at commit): their last
@@ -1055,7 +1050,7 @@ impl WriteTxn {
         let sealed = crate::rows::case::seal_audit_entry(group.chunk.last(), group.hash_at, &hash);
         group.chunk.replace_last(&sealed);
         let (first, row) = group.chunk.take();
-        self.insert_audit_row(first, &row)
+        self.insert_new_row(Audit, first, &row)
     }
 
     /// Points the key of the command whose record `record` is at its sequence in

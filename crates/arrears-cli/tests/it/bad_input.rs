@@ -1,7 +1,7 @@
 //! Bad input at the command line: each is refused with an error that names the flag, or the
 //! file, line and column, and writes nothing.
 
-use crate::{path, Env};
+use crate::{path, Env, Run};
 
 /// `rust_decimal` reads `1_000` as 1000; an amount or a rate is a plain decimal, so a digit
 /// separator is an error of the flag or the column, never read as another number.
@@ -37,22 +37,7 @@ fn an_amount_with_a_digit_separator_is_refused() {
             format!("{name}:2: amount: \"1_000.00\" is not a decimal amount"),
         ]
     );
-    let rate = env.run(&[
-        "plan",
-        "quote",
-        "--balance",
-        "100",
-        "--currency",
-        "USD",
-        "--installments",
-        "2",
-        "--frequency",
-        "monthly",
-        "--first-due",
-        "2026-12-01",
-        "--annual-rate",
-        "0_1",
-    ]);
+    let rate = quote_at_rate(&env, "0_1");
     assert_eq!(rate.code, 2, "{}", rate.stdout);
     assert!(rate.stderr.contains("\"0_1\" is not a decimal number"), "{}", rate.stderr);
     assert_eq!(env.snapshot(), before);
@@ -452,22 +437,7 @@ fn a_negative_number_is_a_value_not_a_flag() {
     let env = Env::sample();
     let ahead = env.run(&["list", "accounts", "--dpd-min", "-3", "--dpd-max", "-1"]);
     assert!(ahead.ok().starts_with("accounts as of 2026-11-20: "), "{}", ahead.stdout);
-    let rate = env.run(&[
-        "plan",
-        "quote",
-        "--balance",
-        "100",
-        "--currency",
-        "USD",
-        "--installments",
-        "2",
-        "--frequency",
-        "monthly",
-        "--first-due",
-        "2026-12-01",
-        "--annual-rate",
-        "-0.5",
-    ]);
+    let rate = quote_at_rate(&env, "-0.5");
     assert_eq!(rate.code, 1, "{}", rate.stdout);
     assert_eq!(rate.stderr, "error: --annual-rate: annual rate must be from 0 to 10, got -0.5\n");
     let limit =
@@ -519,4 +489,24 @@ fn an_acknowledgement_before_its_action_existed_is_refused() {
         "ACK-0002",
     ]);
     assert_eq!(ack.code, 0, "{}", ack.stderr);
+}
+
+/// `plan quote` of 100.00 USD in two monthly installments at `rate`.
+fn quote_at_rate(env: &Env, rate: &str) -> Run {
+    env.run(&[
+        "plan",
+        "quote",
+        "--balance",
+        "100",
+        "--currency",
+        "USD",
+        "--installments",
+        "2",
+        "--frequency",
+        "monthly",
+        "--first-due",
+        "2026-12-01",
+        "--annual-rate",
+        rate,
+    ])
 }
