@@ -41,17 +41,48 @@ fn average<K: redb::Key + 'static>(db: &Database, table: TableDefinition<K, &[u8
         let (_, value) = row.expect("row");
         // A row of `audit` or `ledger_log` may be a chunk of several records (format 11): the
         // size is a record's.
-        let records = arrears_store::rows::chunk::records(value.value()).expect("records");
+        let records = chunk_records(value.value());
         count += records.len();
         bytes += records.iter().map(|record| record.len()).sum::<usize>();
     }
     bytes / count.max(1)
 }
 
+/// The first byte of a chunk of records (docs/FORMAT.md, "Chunk", format 11).
+const CHUNK_MARKER: u8 = 0xc0;
+
+/// The bytes a chunk of several records is kept within.
+const CHUNK_BYTES_MAX: usize = 4_000;
+
+/// The records of a row of `audit` or `ledger_log` as docs/FORMAT.md describes a chunk: the
+/// row itself, or after the marker each record after its length (LEB128). The floor reads
+/// the engine's file with redb alone, not through the store.
+fn chunk_records(row: &[u8]) -> Vec<&[u8]> {
+    if row.first() != Some(&CHUNK_MARKER) {
+        return vec![row];
+    }
+    let mut records = Vec::new();
+    let mut rest = &row[1..];
+    while !rest.is_empty() {
+        let (mut len, mut shift, mut used) = (0_usize, 0, 0);
+        for &byte in rest {
+            used += 1;
+            len |= usize::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+        let record = rest.get(used..used + len).expect("a chunk's record runs past its end");
+        records.push(record);
+        rest = &rest[used + len..];
+    }
+    records
+}
+
 /// Records appended to a table a chunk at a time, as format 11 writes the ledger log and the
-/// audit log (`arrears_store::rows::chunk`): a chunk is cut before the record that would take
-/// it past [`arrears_store::rows::chunk::CHUNK_BYTES_MAX`], and written when cut and at
-/// commit, keyed by its first record's sequence.
+/// audit log: a chunk is cut before the record that would take it past [`CHUNK_BYTES_MAX`],
+/// and written when cut and at commit, keyed by its first record's sequence.
 #[derive(Default)]
 struct Chunk {
     first: u64,
@@ -62,14 +93,13 @@ struct Chunk {
 impl Chunk {
     /// Adds the record of sequence `seq` (the next one); writes the chunk first if it is full.
     fn push(&mut self, table: &mut redb::Table<u64, &[u8]>, seq: u64, record: &[u8]) {
-        let limit = arrears_store::rows::chunk::CHUNK_BYTES_MAX;
-        if self.records > 0 && self.bytes.len() + record.len() + 3 > limit {
+        if self.records > 0 && self.bytes.len() + record.len() + 3 > CHUNK_BYTES_MAX {
             self.write(table);
         }
         if self.records == 0 {
             self.first = seq;
             self.bytes.clear();
-            self.bytes.push(arrears_store::rows::chunk::CHUNK_MARKER);
+            self.bytes.push(CHUNK_MARKER);
         }
         let mut len = record.len();
         while len >= 0x80 {
@@ -122,7 +152,7 @@ fn count_records(db: &Database, table: TableDefinition<u64, &[u8]>) -> u64 {
     let mut records = 0;
     for row in table.iter().expect("iter") {
         let (_, value) = row.expect("row");
-        records += arrears_store::rows::chunk::records(value.value()).expect("records").len();
+        records += chunk_records(value.value()).len();
     }
     records as u64
 }

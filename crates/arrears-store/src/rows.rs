@@ -32,7 +32,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 mod bytes;
 pub mod case;
 pub mod cash;
-pub mod chunk;
+pub(crate) mod chunk;
 pub mod command;
 pub mod credit;
 pub mod ledger;

@@ -16,14 +16,14 @@ use crate::codec::DecodeError;
 
 /// The first byte of a chunk: a value no record's version byte takes (they count from 1 and
 /// are below 16), so a build of format 10 refuses a chunk as a record of an unknown version.
-pub const CHUNK_MARKER: u8 = 0xc0;
+pub(crate) const CHUNK_MARKER: u8 = 0xc0;
 
 /// The bytes a chunk of several records is kept within (a chunk of one record may be longer:
 /// it is the record alone).
-pub const CHUNK_BYTES_MAX: usize = 4_000;
+pub(crate) const CHUNK_BYTES_MAX: usize = 4_000;
 
 /// True if `row` is a chunk of several records, not one record.
-pub fn is_chunk(row: &[u8]) -> bool {
+pub(crate) fn is_chunk(row: &[u8]) -> bool {
     row.first() == Some(&CHUNK_MARKER)
 }
 
@@ -33,7 +33,7 @@ pub fn is_chunk(row: &[u8]) -> bool {
 /// # Errors
 ///
 /// A chunk whose lengths do not tile its bytes, or that holds fewer than two records.
-pub fn records(row: &[u8]) -> Result<Vec<&[u8]>, DecodeError> {
+pub(crate) fn records(row: &[u8]) -> Result<Vec<&[u8]>, DecodeError> {
     if !is_chunk(row) {
         return Ok(vec![row]);
     }
