@@ -704,14 +704,10 @@ pub(crate) fn decimal(text: &str) -> Result<Decimal, String> {
     plain_decimal(text).ok_or_else(|| format!("{text:?} is not a decimal number"))
 }
 
-/// `text`, trimmed, as a plain decimal number (digits, a point, a sign), or `None`.
-/// `rust_decimal` alone also reads `1_000` as 1000: a digit separator is refused here.
+/// `text`, trimmed, as a plain decimal number (digits, a point, a sign), or `None`: the
+/// engine's rule (`arrears::money::plain_decimal`), which refuses a digit separator.
 pub(crate) fn plain_decimal(text: &str) -> Option<Decimal> {
-    let text = text.trim();
-    if text.contains('_') {
-        return None;
-    }
-    Decimal::from_str_exact(text).ok()
+    arrears::money::plain_decimal(text)
 }
 
 /// A currency code of the Arrears table.

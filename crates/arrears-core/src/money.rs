@@ -215,6 +215,26 @@ pub struct Money {
     currency: Currency,
 }
 
+/// `text`, trimmed, as a plain decimal number (an optional sign, digits, an optional point
+/// and digits), or `None`. `rust_decimal` alone also reads `1_000` as 1000, which no amount,
+/// rate or share written by a person means: a digit separator is refused.
+///
+/// ```
+/// use arrears_core::money::plain_decimal;
+/// use rust_decimal::Decimal;
+///
+/// assert_eq!(plain_decimal(" -12.50 "), Some(Decimal::new(-1250, 2)));
+/// assert_eq!(plain_decimal("1_000"), None);
+/// assert_eq!(plain_decimal("12,50"), None);
+/// ```
+pub fn plain_decimal(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    if text.contains('_') {
+        return None;
+    }
+    Decimal::from_str_exact(text).ok()
+}
+
 impl Money {
     /// An amount in a currency. Any scale is accepted here; [`Money::to_minor`] checks it.
     pub fn new(amount: Decimal, currency: Currency) -> Money {
@@ -227,12 +247,8 @@ impl Money {
     ///
     /// [`MoneyError::NotANumber`] if the text is not a plain decimal number.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
-        let text_trimmed = text.trim();
-        // `rust_decimal` reads `1_000` as 1000; a plain decimal has no digit separators.
-        let amount = Decimal::from_str_exact(text_trimmed)
-            .ok()
-            .filter(|_| !text_trimmed.contains('_'))
-            .ok_or_else(|| MoneyError::NotANumber { text: text.to_owned() })?;
+        let amount =
+            plain_decimal(text).ok_or_else(|| MoneyError::NotANumber { text: text.to_owned() })?;
         Ok(Money { amount, currency })
     }
 

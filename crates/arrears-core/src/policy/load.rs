@@ -303,9 +303,9 @@ impl Loader<'_> {
         max: Decimal,
     ) -> Result<Decimal, PolicyError> {
         let number = match value {
-            RawDecimal::Text(text) => match Decimal::from_str_exact(text.trim()) {
-                Ok(number) => number,
-                Err(_) => {
+            RawDecimal::Text(text) => match crate::money::plain_decimal(text) {
+                Some(number) => number,
+                None => {
                     let reason = PolicyErrorReason::NotADecimal { text: text.clone() };
                     return Err(self.error(span, field, reason));
                 }

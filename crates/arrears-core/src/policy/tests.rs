@@ -503,6 +503,12 @@ fn stage_condition_errors_are_located() {
     let reason = check_error(&text, 7, "stage[0].min_balance");
     assert_eq!(reason, PolicyErrorReason::NotADecimal { text: "12,50".into() });
 
+    // A digit separator in a decimal string is not read as a thousands mark (1_000 is 1000
+    // to rust_decimal alone); TOML's own integers may have them.
+    let text = with_stage(&["min_balance = { amount = \"1_000\", currency = \"USD\" }"]);
+    let reason = check_error(&text, 7, "stage[0].min_balance");
+    assert_eq!(reason, PolicyErrorReason::NotADecimal { text: "1_000".into() });
+
     let text = with_stage(&["products = []"]);
     assert_eq!(check_error(&text, 7, "stage[0].products"), PolicyErrorReason::Empty);
 
