@@ -688,11 +688,13 @@ pub trait Reads: TableAccess {
         // entry before: one row, whatever its neighbours hold.
         let pending = self.audit_pending();
         let entry = self.read_table(Audit, |table| {
-            let Some(bytes) = (AuditLog { table, pending }).entry(seq)? else { return Ok(None) };
-            let (entry, _) = decode_audit_entry(RecordKind::Audit, &bytes).map_err(|reason| {
-                StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
-            })?;
-            Ok(Some(entry))
+            record_at(table, pending, "audit", seq, |bytes| {
+                let (entry, _) =
+                    decode_audit_entry(RecordKind::Audit, bytes).map_err(|reason| {
+                        StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
+                    })?;
+                Ok(entry)
+            })
         })?;
         let entry = entry
             .ok_or_else(|| damaged(format!("points at audit record {seq}, which is missing")))?;
@@ -1679,8 +1681,6 @@ pub(crate) trait ReadAudit {
     fn each_from(&self, from: u64, each: &mut EachEntry<'_>) -> Result<(), StorageError>;
     /// The last entry: its sequence and bytes.
     fn last_entry(&self) -> Result<Option<(u64, Vec<u8>)>, StorageError>;
-    /// The entry `seq`'s bytes, if the log holds it.
-    fn entry(&self, seq: u64) -> Result<Option<Vec<u8>>, StorageError>;
 }
 
 /// The `audit` table of a transaction and the entries it appended that are not in it yet
@@ -1751,23 +1751,6 @@ impl<T: ReadableTable<u64, &'static [u8]>> ReadAudit for AuditLog<'_, T> {
         };
         let last = row_records("audit", key.value(), bytes.value())?.pop();
         Ok(last.map(|(seq, record)| (seq, record.to_vec())))
-    }
-
-    fn entry(&self, seq: u64) -> Result<Option<Vec<u8>>, StorageError> {
-        if let Some((first, _)) = self.pending {
-            if seq >= first {
-                let found = self.pending_records().into_iter().find(|(at, _)| *at == seq);
-                return Ok(found.map(|(_, record)| record.to_vec()));
-            }
-        }
-        let Some(row) = self.table.range(..=seq).map_err(from_redb)?.next_back() else {
-            return Ok(None);
-        };
-        let (key, bytes) = row.map_err(from_redb)?;
-        let found = row_records("audit", key.value(), bytes.value())?
-            .into_iter()
-            .find(|(at, _)| *at == seq);
-        Ok(found.map(|(_, record)| record.to_vec()))
     }
 }
 
@@ -1904,21 +1887,8 @@ fn chain_row(
     account: AccountId,
     seq: u64,
 ) -> Result<LedgerRow, StorageError> {
-    let dangling = || StorageError::Dangling { table: "ledger_log", key: seq.to_string() };
-    let row = match pending {
-        Some((first, _)) if seq >= first => {
-            let found = pending_records(pending).into_iter().find(|(at, _)| *at == seq);
-            decode_ledger_row(seq, found.ok_or_else(dangling)?.1)?
-        }
-        _ => {
-            // The row at `seq`, or the chunk before it that holds it (format 11).
-            let guard = table.range(..=seq).map_err(from_redb)?.next_back();
-            let (key, bytes) = guard.ok_or_else(dangling)?.map_err(from_redb)?;
-            let records = row_records("ledger_log", key.value(), bytes.value())?;
-            let found = records.into_iter().find(|(at, _)| *at == seq);
-            decode_ledger_row(seq, found.ok_or_else(dangling)?.1)?
-        }
-    };
+    let row = record_at(table, pending, "ledger_log", seq, |bytes| decode_ledger_row(seq, bytes))?
+        .ok_or(StorageError::Dangling { table: "ledger_log", key: seq.to_string() })?;
     if row.account != account || row.prev >= seq {
         return Err(StorageError::LedgerChain {
             account: account.0,
@@ -1986,7 +1956,6 @@ pub(crate) fn stored_log_sequences(
     Ok((log, entry.max(tail.and_then(|tail| tail.last_entry).unwrap_or(0))))
 }
 
-/// Decodes the ledger row at log sequence `seq`.
 /// The records of the row of `table` (`audit` or `ledger_log`) at `key`, each with its
 /// sequence: the row's own, or its chunk's (format 11).
 fn row_records<'a>(
@@ -2011,6 +1980,28 @@ fn pending_records(pending: Option<(u64, &[u8])>) -> Vec<(u64, &[u8])> {
     }
 }
 
+/// The record of sequence `seq` of `name` (`audit` or `ledger_log`), passed to `read`, if the
+/// table or the transaction's records not written yet (`pending`) hold it: the row at `seq`, or
+/// its place in the chunk whose key is the nearest below it (format 11).
+fn record_at<R>(
+    table: &impl ReadableTable<u64, &'static [u8]>,
+    pending: Option<(u64, &[u8])>,
+    name: &'static str,
+    seq: u64,
+    read: impl FnOnce(&[u8]) -> Result<R, StorageError>,
+) -> Result<Option<R>, StorageError> {
+    if pending.is_some_and(|(first, _)| seq >= first) {
+        let found = pending_records(pending).into_iter().find(|(at, _)| *at == seq);
+        return found.map(|(_, record)| read(record)).transpose();
+    }
+    let Some(row) = table.range(..=seq).map_err(from_redb)?.next_back() else { return Ok(None) };
+    let (key, bytes) = row.map_err(from_redb)?;
+    let records = row_records(name, key.value(), bytes.value())?;
+    let found = records.into_iter().find(|(at, _)| *at == seq);
+    found.map(|(_, record)| read(record)).transpose()
+}
+
+/// Decodes the ledger row at log sequence `seq`.
 fn decode_ledger_row(seq: u64, bytes: &[u8]) -> Result<LedgerRow, StorageError> {
     decode_record(RecordKind::LedgerRow, bytes).map_err(|reason| StorageError::Corrupted {
         table: "ledger_log",

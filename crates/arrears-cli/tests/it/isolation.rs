@@ -52,16 +52,22 @@ fn policy(env: &Env, scorer: &str, strategy: &str) {
     env.run(&["policy", "set", crate::path(&file), "--key", "POLICY"]).ok();
 }
 
-/// Registers the hostile plugin twice: `hs` misbehaving in scoring, `hp` in proposing.
-fn add_hostile(env: &Env, mode: &str, trusted: bool) {
+/// The hostile C plugin built in `env`'s directory, and its SHA-256 as `plugin inspect` gives it.
+fn hostile_library(env: &Env) -> (std::path::PathBuf, String) {
     let library = compile_c(
         "crates/arrears/tests/it/plugins/hostile.c",
         &env.dir().join("libhostile.so"),
         &[],
     );
-    let library = crate::path(&library);
-    let shown = env.run(&["--json", "plugin", "inspect", library]).json();
+    let shown = env.run(&["--json", "plugin", "inspect", crate::path(&library)]).json();
     let sha256 = shown["sha256"].as_str().unwrap().to_owned();
+    (library, sha256)
+}
+
+/// Registers the hostile plugin twice: `hs` misbehaving in scoring, `hp` in proposing.
+fn add_hostile(env: &Env, mode: &str, trusted: bool) {
+    let (library, sha256) = hostile_library(env);
+    let library = crate::path(&library);
     for (name, call) in [("hs", "score"), ("hp", "propose")] {
         let config = env.write(&format!("{name}.txt"), &format!("{call}:{mode}"));
         let mut args = vec!["plugin", "add", name, "--library", library, "--sha256", &sha256];
@@ -193,14 +199,8 @@ fn an_in_process_endless_loop_is_cut_off_by_the_watchdog() {
 #[test]
 fn a_trusted_library_whose_init_or_destroy_hangs_does_not_hang_arrears() {
     let env = sample();
-    let library = compile_c(
-        "crates/arrears/tests/it/plugins/hostile.c",
-        &env.dir().join("libhostile.so"),
-        &[],
-    );
+    let (library, sha256) = hostile_library(&env);
     let library = crate::path(&library);
-    let shown = env.run(&["--json", "plugin", "inspect", library]).json();
-    let sha256 = shown["sha256"].as_str().unwrap().to_owned();
     let started = std::time::Instant::now();
     for (name, mode) in [("hd", "destroy-hang"), ("hi", "init-hang")] {
         let config = env.write(&format!("{name}.txt"), mode);
