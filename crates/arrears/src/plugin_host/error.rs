@@ -279,6 +279,20 @@ pub enum PluginCallError {
         /// The deadline.
         deadline_ms: u64,
     },
+    /// Other calls held the instance (an isolated instance answers one call at a time, and an
+    /// in-process one that is not `THREAD_SAFE` too) for the whole deadline of this one: it
+    /// was not made, nothing was asked of the plugin, and the instance is not blamed (no
+    /// restart counted, not poisoned).
+    #[error(
+        "plugin {plugin:?} was busy with other calls for {waited_ms} ms, this call's deadline; \
+         it was not made"
+    )]
+    Busy {
+        /// The plugin.
+        plugin: String,
+        /// How long the call waited.
+        waited_ms: u64,
+    },
     /// The runner of an isolated plugin sent something that is not a frame of the protocol
     /// (or the pipe to it failed); it was killed.
     #[error("plugin {plugin:?}: protocol error with its runner: {reason}")]

@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use arrears_core::case::ContactAttempt;
@@ -17,6 +17,7 @@ use arrears_plugin_sdk::abi::{self, Status};
 
 use super::error::{PluginCallError, PluginLoadError};
 use super::ffi::{DeclaredCodes, ErrorText, RawInstance, Reply};
+use super::gate::Gate;
 use super::load::LoadedPlugin;
 use super::marshal::{self, BadInput, ContactInputs, PluginScore, ScoreInputs, ScoreRequest};
 
@@ -49,6 +50,7 @@ impl LoadedPlugin {
             plugin: self.clone(),
             poisoned: AtomicBool::new(false),
             declared_reasons: None,
+            gate: (!thread_safe).then(Arc::default),
         };
         instance.declared_reasons = instance.fetch_reason_codes()?;
         Ok(instance)
@@ -110,12 +112,20 @@ pub struct PluginInstance {
     plugin: LoadedPlugin,
     poisoned: AtomicBool,
     declared_reasons: Option<HashSet<String>>,
+    /// For a plugin that is not `THREAD_SAFE`: the watchdog's calls wait here, within their
+    /// deadline, for the one before them (the raw instance's lock then finds no one).
+    gate: Option<Arc<Gate>>,
 }
 
 impl PluginInstance {
     /// The plugin.
     pub fn plugin(&self) -> &LoadedPlugin {
         &self.plugin
+    }
+
+    /// The gate of a plugin that is not `THREAD_SAFE` (`None` for one that is).
+    pub(super) fn gate(&self) -> Option<&Arc<Gate>> {
+        self.gate.as_ref()
     }
 
     /// Returns true if and only if the instance panicked and refuses calls.

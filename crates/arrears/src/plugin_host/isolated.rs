@@ -31,6 +31,7 @@ use arrears_core::strategy::{ContactProposal, ContactRequest};
 use arrears_plugin_sdk::abi;
 
 use super::error::{PluginCallError, PluginLoadError};
+use super::gate::Gate;
 use super::instance::{status_error, BATCH_LEN_MAX};
 use super::marshal::{self, PluginScore, ScoreRequest};
 use super::os::StoppableRead;
@@ -142,6 +143,8 @@ pub struct IsolatedInstance {
     capabilities: u32,
     declared_reasons: Option<HashSet<String>>,
     launch: Launch,
+    /// One call at a time, waited for within the call's deadline.
+    gate: Arc<Gate>,
     state: Mutex<State>,
 }
 
@@ -428,6 +431,7 @@ impl IsolatedInstance {
             capabilities: started.capabilities,
             declared_reasons: started.declared_reasons.map(|codes| codes.into_iter().collect()),
             launch,
+            gate: Arc::default(),
             state: Mutex::new(State { runner: Some(runner), failures: 0 }),
         })
     }
@@ -474,6 +478,11 @@ impl IsolatedInstance {
     /// One exchange with the runner, starting one first if the last failed (within the
     /// budget). A failure ends the runner and counts against the budget.
     fn exchange(&self, request: &ToRunnerRef<'_>) -> Result<FromRunner, PluginCallError> {
+        let deadline = self.launch.options.deadline();
+        let _pass = Gate::enter(&self.gate, deadline).map_err(|waited| PluginCallError::Busy {
+            plugin: self.name.clone(),
+            waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+        })?;
         let mut state = self.lock();
         let budget = self.launch.options.restart_budget;
         if budget < state.failures {
@@ -496,7 +505,7 @@ impl IsolatedInstance {
             }
         }
         let runner = state.runner.as_mut().expect("a runner was just ensured");
-        match runner.exchange(request, self.launch.options.deadline()) {
+        match runner.exchange(request, deadline) {
             Ok(answer) => Ok(answer),
             Err(failure) => {
                 state.failures += 1;

@@ -7,6 +7,10 @@
 //! debtor, and starting a thread costs tens of microseconds. Each [`Watch`] keeps one idle
 //! worker; a call that finds it busy (another thread calling the same adapter) starts
 //! another, which ends when it is not needed any more.
+//!
+//! A plugin that is not `THREAD_SAFE` is called one call at a time: a call first waits, within
+//! its deadline, for the one before it (`gate.rs`), and its deadline starts when it has the
+//! instance, so that a call queued behind another does not poison a healthy instance.
 
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -15,6 +19,7 @@ use std::time::Duration;
 use arrears_plugin_sdk::abi::Status;
 
 use super::error::PluginCallError;
+use super::gate::Gate;
 use super::instance::PluginInstance;
 
 /// A job for a worker.
@@ -75,11 +80,32 @@ pub(super) fn watched<T: Send + 'static>(
     if instance.is_poisoned() {
         return Err(PluginCallError::Poisoned { plugin: plugin() });
     }
+    // A plugin that is not thread-safe: wait for the call before this one within the
+    // deadline, so that the wait is not counted against the plugin (gate.rs).
+    let pass = match instance.gate() {
+        None => None,
+        Some(gate) => match Gate::enter(gate, Some(watch.deadline)) {
+            Ok(pass) => Some(pass),
+            Err(waited) => {
+                return Err(PluginCallError::Busy {
+                    plugin: plugin(),
+                    waited_ms: u64::try_from(waited.as_millis()).unwrap_or(u64::MAX),
+                })
+            }
+        },
+    };
+    // The call before this one may have been given up on meanwhile.
+    if instance.is_poisoned() {
+        return Err(PluginCallError::Poisoned { plugin: plugin() });
+    }
     let (sender, answer) = mpsc::sync_channel(1);
     let worker = Arc::clone(instance);
     let job: Job = Box::new(move || {
+        let result = call(&worker);
+        // The next call may start: this one is out of the plugin.
+        drop(pass);
         // The caller may have stopped waiting: then nobody reads the answer.
-        let _ = sender.send(call(&worker));
+        let _ = sender.send(result);
     });
     let Ok(worker) = watch.start(job) else {
         return Err(PluginCallError::Failed {

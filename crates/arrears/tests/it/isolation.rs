@@ -310,6 +310,68 @@ fn the_in_process_watchdog_stops_waiting_at_the_deadline() {
     assert!(error.reason.contains("poisoned"), "{}", error.reason);
 }
 
+/// Runs `call` on three threads at once and returns what each returned, with its time.
+fn three_at_once<T: Send + 'static>(
+    call: impl Fn() -> T + Send + Sync + 'static,
+) -> Vec<(T, Duration)> {
+    let call = Arc::new(call);
+    let start = Arc::new(std::sync::Barrier::new(3));
+    let threads: Vec<_> = (0..3)
+        .map(|_| {
+            let (call, start) = (Arc::clone(&call), Arc::clone(&start));
+            std::thread::spawn(move || {
+                start.wait();
+                let started = Instant::now();
+                let result = call();
+                (result, started.elapsed())
+            })
+        })
+        .collect();
+    threads.into_iter().map(|thread| thread.join().unwrap()).collect()
+}
+
+/// Calls queued on one instance (three threads, a plugin that takes 1 s, a deadline of 1.5 s):
+/// the first answers, the second waits for it and answers with its whole deadline, the third
+/// gives up waiting at its deadline with `Busy`, nothing asked of the plugin, and the instance
+/// is not blamed. Before, an isolated call waited for every call before it (here 3 s), and an
+/// in-process one under the watchdog poisoned the instance for the other thread's call.
+#[test]
+fn calls_queued_on_one_instance_wait_at_most_their_deadline_and_blame_nobody() {
+    let (_dir, path, sha256) = hostile();
+    let deadline = Duration::from_millis(1_500);
+    let check = |results: Vec<(Result<(), String>, Duration)>| {
+        let answered = results.iter().filter(|(result, _)| result.is_ok()).count();
+        assert_eq!(answered, 2, "{results:?}");
+        let (error, waited) = results.iter().find(|(result, _)| result.is_err()).unwrap();
+        let error = error.as_ref().unwrap_err();
+        assert!(error.contains("was busy with other calls for 1"), "{error}");
+        assert!(error.contains("it was not made"), "{error}");
+        // Gave up at its deadline, while the second call still ran.
+        assert!(*waited >= deadline && *waited < Duration::from_millis(1_950), "{waited:?}");
+    };
+
+    let options = IsolationOptions { call_deadline_ms: 1_500, ..options() };
+    let instance =
+        Arc::new(IsolatedInstance::start(&path, sha256, "sleep 1000", &options).unwrap());
+    let runner = instance.runner_id();
+    let shared = Arc::clone(&instance);
+    check(three_at_once(move || {
+        shared.score_batch(&requests(1)).map(|_| ()).map_err(|error| error.to_string())
+    }));
+    assert_eq!(instance.failures(), 0);
+    assert_eq!(instance.runner_id(), runner, "the runner was not restarted");
+
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let instance = Arc::new(plugin.instantiate("sleep 1000").unwrap());
+    let scorer =
+        PluginScorer::new("hostile", instance.clone()).unwrap().with_deadline(Some(deadline));
+    let features = requests(1)[0].features.clone().unwrap();
+    check(three_at_once(move || {
+        scorer.score_batch(std::slice::from_ref(&features)).map(|_| ()).map_err(|e| e.reason)
+    }));
+    assert!(!instance.is_poisoned());
+}
+
 /// Runs `call` on a thread and waits for it at most `limit`: a call that hangs fails the test
 /// instead of hanging it.
 fn within<T: Send + 'static>(limit: Duration, call: impl FnOnce() -> T + Send + 'static) -> T {

@@ -28,6 +28,7 @@
  *     exactly 60 bytes,
  *     and proposals whose template id is exactly 48 bytes; "edges-over" the same, one byte
  *     past each (61 and 49); "points-over" scores -0.001 and 1000.001;
+ *   "sleep MS" sleeps MS milliseconds and answers (calls from several threads queue);
  *   "init-hang" never returns from init; "init-slow" takes 1 s in init; "init-null" returns
  *     OK from init without an instance;
  *   "destroy-hang" never returns from destroy; "destroy-segv" dereferences null in destroy.
@@ -191,6 +192,8 @@ static void misbehave(const hostile_t *self, void *outputs, size_t output_bytes)
   } else if (strcmp(mode, "slow") == 0) {
     struct timespec pause = {0, 50 * 1000 * 1000};
     nanosleep(&pause, NULL);
+  } else if (strcmp(mode, "sleep") == 0) {
+    pause_ms(self->arg != NULL ? atol(self->arg) : 0);
   } else if (strcmp(mode, "alloc") == 0) {
     for (;;) {
       char *block = malloc(64 << 20);
