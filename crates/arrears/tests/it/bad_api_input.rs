@@ -1,0 +1,96 @@
+//! Bad input through the library API, as an embedding application could give it: extreme
+//! amounts, rates and dates, texts no downstream system can hold, fields that contradict each
+//! other.
+//!
+//! Goal: every such call is refused with an error naming the field (or a typed refusal), never
+//! a panic, and a refused command changes nothing. Method: real store files through the public
+//! API only; each refusal is checked for its field, and the audit head and `verify` before and
+//! after show that nothing was written.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use arrears::model::{LateFeeRule, Terms};
+use arrears::money::{Currency, RoundingRule};
+use arrears::{Arrears, Command, CommandError, NewAccount};
+use rust_decimal::Decimal;
+
+use crate::support::*;
+
+/// Executes `command` under `key`, which must be refused as invalid `field`, and checks that
+/// nothing was written.
+fn refused(books: &Arrears, key: &str, command: &Command, field: &str) {
+    let head = books.audit_head().unwrap();
+    let result = catch_unwind(AssertUnwindSafe(|| books.execute(key, command)));
+    let Ok(result) = result else { panic!("{} panicked on bad input", command.name()) };
+    match result {
+        Err(CommandError::Invalid { field: named, .. })
+        | Err(CommandError::Money { field: named, .. }) => {
+            assert_eq!(named, field, "{} named the wrong field", command.name());
+        }
+        other => panic!("{} was not refused as invalid {field}: {other:?}", command.name()),
+    }
+    assert_eq!(books.audit_head().unwrap(), head, "a refused {} wrote", command.name());
+    assert!(books.recorded(key).unwrap().is_none());
+}
+
+fn open_with_terms(debtor: arrears::ids::DebtorId, terms: Terms) -> Command {
+    Command::OpenAccount(NewAccount {
+        external_ref: None,
+        debtor,
+        product: arrears::model::ProductKind::TradeCredit,
+        credit_limit: None,
+        currency: Currency::USD,
+        opened_on: d(1, 1),
+        terms,
+    })
+}
+
+/// A late fee the cycle could never assess (negative, beyond the largest amount, a share whose
+/// product with a balance overflows) was accepted when the account was opened; the last made the
+/// cycle panic on the first late obligation. It is refused at the door, naming the field.
+#[test]
+fn a_late_fee_that_cannot_be_assessed_is_refused_when_the_account_opens() {
+    let (_dir, books) = open_temp();
+    let debtor = debtor(&books, "D-1");
+    let late_fees = [
+        LateFeeRule::Flat { amount_minor: -500 },
+        LateFeeRule::Flat { amount_minor: i64::MAX },
+        LateFeeRule::Percent {
+            rate: Decimal::MAX,
+            min_minor: 0,
+            max_minor: 1_000,
+            rounding: RoundingRule::HalfUp,
+        },
+        LateFeeRule::Percent {
+            rate: Decimal::TWO,
+            min_minor: 0,
+            max_minor: 1_000,
+            rounding: RoundingRule::HalfUp,
+        },
+        LateFeeRule::Percent {
+            rate: "0.05".parse().unwrap(),
+            min_minor: 0,
+            max_minor: i64::MAX,
+            rounding: RoundingRule::HalfUp,
+        },
+    ];
+    for (index, late_fee) in late_fees.into_iter().enumerate() {
+        let command = open_with_terms(debtor, Terms { late_fee, ..Terms::default() });
+        refused(&books, &format!("open-{index}"), &command, "terms.late_fee");
+    }
+    assert!(books.verify().unwrap().is_clean());
+}
+
+/// A late fee share is a share of what is past due: the cycle assesses it without a panic even
+/// when terms stored before the check above hold a share that overflows.
+#[test]
+fn a_percent_late_fee_never_overflows() {
+    let rule = LateFeeRule::Percent {
+        rate: Decimal::MAX,
+        min_minor: 0,
+        max_minor: 4_000,
+        rounding: RoundingRule::HalfUp,
+    };
+    let fee = catch_unwind(|| rule.fee_minor(arrears::money::AMOUNT_MINOR_MAX, Currency::USD));
+    assert_eq!(fee.ok(), Some(4_000));
+}
