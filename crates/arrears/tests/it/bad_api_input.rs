@@ -11,7 +11,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use arrears::model::{LateFeeRule, Terms};
 use arrears::money::{Currency, RoundingRule};
-use arrears::{Arrears, Command, CommandError, NewAccount};
+use arrears::{Arrears, Command, CommandError, NewAccount, QueryError};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use crate::support::*;
@@ -93,4 +94,46 @@ fn a_percent_late_fee_never_overflows() {
     };
     let fee = catch_unwind(|| rule.fee_minor(arrears::money::AMOUNT_MINOR_MAX, Currency::USD));
     assert_eq!(fee.ok(), Some(4_000));
+}
+
+/// Queries dated outside the supported calendar (years 1 to 9999) are refused naming the date,
+/// as the cycle refuses them; `report_experience` panicked on `NaiveDate::MAX` and `MIN`.
+#[test]
+fn a_query_dated_outside_the_calendar_is_refused() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A-1");
+    let debtor = books.account(account).unwrap().unwrap().debtor;
+    for date in [NaiveDate::MAX, NaiveDate::MIN, arrears::dates::DATE_MAX.succ_opt().unwrap()] {
+        let results: Vec<(&str, Result<(), QueryError>)> = vec![
+            ("as_of", books.account_view(account, date).map(drop)),
+            ("as_of", books.portfolio_aging(date).map(drop)),
+            ("to", books.report_kpis(d(1, 1), date).map(drop)),
+            ("to", books.report_experience(date).map(drop)),
+            ("to", books.report_productivity(d(1, 1), date).map(drop)),
+            ("month_ends", books.roll_rates(&[d(1, 31), date]).map(drop)),
+            ("dates", books.aging_series(&[date]).map(drop)),
+            ("as_of", books.list_accounts(Default::default(), date).map(drop)),
+            ("as_of", books.debtor_view(debtor, date).map(drop)),
+            ("as_of", books.work_queue(&[], date).map(drop)),
+            ("as_of", books.report_exposure(date).map(drop)),
+            ("to", books.report_psi(d(1, 1), date).map(drop)),
+            ("as_of", books.report_signal_changes(d(1, 1), date).map(drop)),
+        ];
+        for (index, (field, result)) in results.into_iter().enumerate() {
+            assert!(
+                matches!(&result, Err(QueryError::DateOutOfRange { field: named, date: given, .. })
+                    if named == &field && *given == date),
+                "query {index} on {date}: {result:?}"
+            );
+        }
+    }
+}
+
+/// A work claim dated outside the calendar is refused naming `as_of`, before the agent is
+/// looked up.
+#[test]
+fn a_work_claim_dated_outside_the_calendar_is_refused() {
+    let (_dir, books) = open_temp();
+    let claimed = books.claim_work("agent-1", 60, NaiveDate::MAX);
+    assert!(matches!(claimed, Err(CommandError::Invalid { field: "as_of", .. })), "{claimed:?}");
 }
