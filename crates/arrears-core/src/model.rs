@@ -107,8 +107,8 @@ pub struct Attorney {
 
 impl Attorney {
     /// Checks the shape of the details: the name and every text given within 1 to
-    /// [`TEXT_LEN_MAX`] bytes, an e-mail address with an `@`, at least one way to reach the
-    /// attorney. `Err` names the field and why.
+    /// [`TEXT_LEN_MAX`] bytes without NUL, an e-mail address with an `@`, at least one way to
+    /// reach the attorney. `Err` names the field and why.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
         let texts = [
             ("attorney.name", Some(&self.name)),
@@ -121,6 +121,9 @@ impl Attorney {
             if let Some(text) = text {
                 if text.trim().is_empty() || text.len() > TEXT_LEN_MAX {
                     return Err((field, format!("must be 1 to {TEXT_LEN_MAX} bytes, not blank")));
+                }
+                if text.contains('\0') {
+                    return Err((field, "has the character U+0000 (NUL)".to_owned()));
                 }
             }
         }

@@ -45,6 +45,7 @@ pub(crate) fn execute(
             reason: format!("must be 1 to {KEY_LEN_MAX} bytes, got {}", key.len()),
         });
     }
+    crate::context::no_nul("key", key)?;
     if let Some((field, date)) =
         command.dates().into_iter().find(|(_, date)| !arrears_core::dates::is_supported(*date))
     {

@@ -117,7 +117,9 @@ use arrears_core::model::{Account, Debtor, Obligation};
 use arrears_store::Reads;
 use arrears_store::{RefKind, Store, StoreOptions};
 
-/// The longest idempotency key, in bytes.
+/// The longest idempotency key, in bytes. A key is 1 to `KEY_LEN_MAX` bytes, and like every
+/// text of a command it may not hold the character U+0000 (NUL), which PostgreSQL (the relay)
+/// and C strings cannot hold: [`CommandError::Invalid`] names the field.
 pub const KEY_LEN_MAX: usize = arrears_store::KEY_LEN_MAX;
 
 /// How commits reach the disk.

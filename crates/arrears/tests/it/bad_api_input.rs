@@ -9,9 +9,13 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use arrears::model::{LateFeeRule, Terms};
+use arrears::model::{
+    Attorney, DebtorFlags, DebtorKind, Jurisdiction, LateFeeRule, ObligationKind, Terms,
+};
 use arrears::money::{Currency, RoundingRule};
-use arrears::{Arrears, Command, CommandError, NewAccount, QueryError};
+use arrears::{
+    Arrears, Command, CommandError, DebtorChanges, NewAccount, NewCharge, NewDebtor, QueryError,
+};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -136,4 +140,69 @@ fn a_work_claim_dated_outside_the_calendar_is_refused() {
     let (_dir, books) = open_temp();
     let claimed = books.claim_work("agent-1", 60, NaiveDate::MAX);
     assert!(matches!(claimed, Err(CommandError::Invalid { field: "as_of", .. })), "{claimed:?}");
+}
+
+/// A text with the character NUL (a C string's end, or a corrupted buffer) was stored: a
+/// debtor's name, an invoice number, an agency, a note, an attorney, even the idempotency key.
+/// PostgreSQL's text and jsonb cannot hold it, so the relay could never apply such a command
+/// and stopped at it for good. Every one is refused naming its field, and nothing is written.
+#[test]
+fn a_text_with_nul_is_refused_naming_its_field() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A-1");
+    let debtor = books.account(account).unwrap().unwrap().debtor;
+    let payment =
+        Command::Payment { account, effective_on: d(2, 1), amount: usd(100), directed_to: None };
+    refused(&books, "pay\0ment", &payment, "key");
+    let person = Command::CreateDebtor(NewDebtor {
+        external_ref: Some("P-1".into()),
+        kind: DebtorKind::Person,
+        name: "Ada\0Lovelace".into(),
+        jurisdiction: Jurisdiction { country: "US".into(), region: None },
+        time_zones: vec!["America/Chicago".into()],
+        language: "en".into(),
+        contact_points: Vec::new(),
+        flags: DebtorFlags::default(),
+    });
+    refused(&books, "debtor-nul", &person, "name");
+    let rename = Command::UpdateDebtor {
+        debtor,
+        changes: DebtorChanges { name: Some("\0".into()), ..DebtorChanges::default() },
+    };
+    refused(&books, "rename-nul", &rename, "name");
+    let invoice = Command::Charge(NewCharge {
+        account,
+        external_ref: Some("INV-1\0".into()),
+        kind: ObligationKind::Invoice,
+        issued_on: d(1, 1),
+        due_on: d(1, 31),
+        principal: usd(100),
+        interest: usd(0),
+        fee: usd(0),
+    });
+    refused(&books, "charge-nul", &invoice, "external_ref");
+    let place = Command::Place {
+        account,
+        on: d(2, 1),
+        agency: "Agency\0".into(),
+        commission_rate: "0.2".parse().unwrap(),
+    };
+    refused(&books, "place-nul", &place, "agency");
+    let note = arrears::case::Note {
+        account: None,
+        at: "2026-02-01T00:00:00Z".parse().unwrap(),
+        author: "agent-1".into(),
+        text: "called\0".into(),
+    };
+    refused(&books, "note-nul", &Command::AddNote { debtor, note }, "note.text");
+    let attorney = Attorney {
+        name: "Counsel".into(),
+        firm: Some("Firm\0".into()),
+        phone: Some("+15125550100".into()),
+        email: None,
+        postal_address: None,
+        since: d(2, 1),
+    };
+    refused(&books, "attorney-nul", &Command::SetAttorney { debtor, attorney }, "attorney.firm");
+    assert!(books.verify().unwrap().is_clean());
 }
