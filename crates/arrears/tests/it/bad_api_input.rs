@@ -9,14 +9,18 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use arrears::ids::{AccountId, ObligationId};
+use arrears::model::Component;
 use arrears::model::{
     Attorney, DebtorFlags, DebtorKind, Jurisdiction, LateFeeRule, ObligationKind, Terms,
 };
+use arrears::money::Money;
 use arrears::money::{Currency, RoundingRule};
 use arrears::{
     Arrears, Command, CommandError, DebtorChanges, NewAccount, NewCharge, NewDebtor, QueryError,
 };
 use chrono::NaiveDate;
+use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::support::*;
@@ -205,4 +209,164 @@ fn a_text_with_nul_is_refused_naming_its_field() {
     };
     refused(&books, "attorney-nul", &Command::SetAttorney { debtor, attorney }, "attorney.firm");
     assert!(books.verify().unwrap().is_clean());
+}
+
+/// An amount at an edge: negative, zero, finer than a cent, the largest amount and beyond it,
+/// the largest decimal, or an ordinary one; in the account's currency or another.
+fn extreme_money() -> impl Strategy<Value = Money> {
+    let amount = prop_oneof![
+        Just(Decimal::NEGATIVE_ONE),
+        Just(Decimal::ZERO),
+        Just(Decimal::new(1, 28)),
+        Just(Decimal::new(arrears::money::AMOUNT_MINOR_MAX, 2)),
+        Just(Decimal::new(arrears::money::AMOUNT_MINOR_MAX + 1, 2)),
+        Just(Decimal::MAX),
+        Just(Decimal::MIN),
+        (1i64..1_000_000).prop_map(|minor| Decimal::new(minor, 2)),
+    ];
+    let currency =
+        prop_oneof![4 => Just(Currency::USD), 1 => Just(Currency::EUR), 1 => Just(Currency::JPY)];
+    (amount, currency).prop_map(|(amount, currency)| Money::new(amount, currency))
+}
+
+/// A date at an edge of chrono's calendar or of the supported one, or an ordinary one.
+fn extreme_date() -> impl Strategy<Value = NaiveDate> {
+    prop_oneof![
+        Just(NaiveDate::MIN),
+        Just(NaiveDate::MAX),
+        Just(arrears::dates::DATE_MIN),
+        Just(arrears::dates::DATE_MAX),
+        (0u64..400).prop_map(|days| d(1, 1) + chrono::Days::new(days)),
+    ]
+}
+
+/// A text at an edge: empty, blank, with NUL, 1 MB, or ordinary.
+fn extreme_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("   ".to_owned()),
+        Just("a\0b".to_owned()),
+        Just("x".repeat(1 << 20)),
+        "[A-Za-z0-9 -]{1,20}",
+    ]
+}
+
+/// The account of the test (1), one that does not exist, or the largest id.
+fn some_account() -> impl Strategy<Value = AccountId> {
+    prop_oneof![4 => Just(AccountId(1)), 1 => Just(AccountId(0)), 1 => Just(AccountId(u64::MAX))]
+}
+
+fn extreme_command() -> impl Strategy<Value = Command> {
+    let obligation = prop_oneof![Just(ObligationId(1)), Just(ObligationId(u64::MAX))];
+    prop_oneof![
+        (some_account(), extreme_date(), extreme_money()).prop_map(|(account, on, amount)| {
+            Command::Payment { account, effective_on: on, amount, directed_to: None }
+        }),
+        (some_account(), extreme_date(), extreme_date(), extreme_money(), extreme_text()).prop_map(
+            |(account, issued_on, due_on, principal, reference)| {
+                Command::Charge(NewCharge {
+                    account,
+                    external_ref: Some(reference),
+                    kind: ObligationKind::Invoice,
+                    issued_on,
+                    due_on,
+                    principal,
+                    interest: usd(0),
+                    fee: usd(0),
+                })
+            }
+        ),
+        (some_account(), extreme_date(), extreme_date(), extreme_money()).prop_map(
+            |(account, effective_on, due_on, amount)| Command::Fee {
+                account,
+                effective_on,
+                due_on,
+                amount
+            }
+        ),
+        (some_account(), obligation.clone(), extreme_money(), extreme_date()).prop_map(
+            |(account, obligation, amount, effective_on)| Command::Waiver {
+                account,
+                obligation,
+                component: Component::Principal,
+                amount,
+                effective_on,
+            }
+        ),
+        (some_account(), obligation, extreme_money(), extreme_date()).prop_map(
+            |(account, obligation, amount, effective_on)| Command::Adjustment {
+                account,
+                obligation,
+                component: Component::Fee,
+                amount,
+                effective_on,
+            }
+        ),
+        (some_account(), extreme_date(), extreme_money()).prop_map(|(account, on, amount)| {
+            Command::OfferSettlement { account, offered_on: on, amount }
+        }),
+        (some_account(), extreme_date(), extreme_date(), extreme_money()).prop_map(
+            |(account, made_on, on, amount)| Command::Promise {
+                account,
+                made_on,
+                payments: vec![arrears::PromiseLine { on, amount }],
+            }
+        ),
+        (some_account(), extreme_date(), extreme_date(), any::<u32>(), extreme_money()).prop_map(
+            |(account, created_on, first_due, installments, income)| {
+                Command::CreatePlan(arrears::NewPlan {
+                    account,
+                    created_on,
+                    installments,
+                    frequency: arrears::plan::Frequency::Monthly,
+                    first_due,
+                    annual_rate: Decimal::ZERO,
+                    monthly_income: income,
+                    monthly_expenses: usd(0),
+                })
+            }
+        ),
+        (some_account(), extreme_date(), extreme_date())
+            .prop_map(|(account, on, until)| { Command::GrantHardship { account, on, until } }),
+        (some_account(), extreme_date(), extreme_text()).prop_map(|(account, on, agency)| {
+            Command::Place { account, on, agency, commission_rate: "0.25".parse().unwrap() }
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Commands with extreme fields: none panics; an error names what is wrong (a field, or
+    /// the unknown account); a refused or failed command writes nothing; the books verify.
+    #[test]
+    fn extreme_commands_are_refused_cleanly(commands in proptest::collection::vec(extreme_command(), 1..12)) {
+        let (_dir, books) = open_temp();
+        let account = account(&books, "A-1");
+        prop_assert_eq!(account, AccountId(1));
+        charge(&books, "charge", account, d(1, 1), d(1, 31), 50_000);
+        for (index, command) in commands.iter().enumerate() {
+            let key = format!("command-{index}");
+            let head = books.audit_head().unwrap();
+            let result = catch_unwind(AssertUnwindSafe(|| books.execute(&key, command)));
+            prop_assert!(result.is_ok(), "{} panicked", command.name());
+            let written = books.audit_head().unwrap() != head;
+            match result.unwrap() {
+                Ok(receipt) => prop_assert_eq!(receipt.outcome.is_rejected(), !written),
+                Err(error) => {
+                    prop_assert!(
+                        matches!(
+                            error,
+                            CommandError::Invalid { .. }
+                                | CommandError::Money { .. }
+                                | CommandError::UnknownAccount(_)
+                        ),
+                        "{}: {:?}", command.name(), error
+                    );
+                    prop_assert!(!written, "{} failed after writing", command.name());
+                }
+            }
+        }
+        prop_assert!(books.verify().unwrap().is_clean());
+    }
 }
