@@ -173,7 +173,7 @@ fn plan(
         .iter()
         .flat_map(|statement| statement.lines.iter().map(|line| line.value_on))
         .max()
-        .unwrap_or(NaiveDate::MIN);
+        .unwrap_or(arrears::dates::DATE_MIN);
     let mut portfolio = Portfolio::load(books, as_of)?;
     let mut commands = Vec::new();
     for statement in statements {

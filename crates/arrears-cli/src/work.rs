@@ -564,7 +564,7 @@ pub(crate) fn productivity(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
-    let from = args.from.unwrap_or(NaiveDate::MIN);
+    let from = args.from.unwrap_or(arrears::dates::DATE_MIN);
     let to = args.to.unwrap_or(today);
     if let Some(given) = args.from {
         let to_label = if args.to.is_some() { "--to" } else { "today" };

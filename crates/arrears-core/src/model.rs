@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AccountId, DebtorId, ObligationId};
-use crate::money::{Currency, RoundingRule};
+use crate::money::{Currency, RoundingRule, AMOUNT_MINOR_MAX};
 
 pub mod locale;
 
@@ -107,8 +107,8 @@ pub struct Attorney {
 
 impl Attorney {
     /// Checks the shape of the details: the name and every text given within 1 to
-    /// [`TEXT_LEN_MAX`] bytes, an e-mail address with an `@`, at least one way to reach the
-    /// attorney. `Err` names the field and why.
+    /// [`TEXT_LEN_MAX`] bytes without NUL, an e-mail address with an `@`, at least one way to
+    /// reach the attorney. `Err` names the field and why.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
         let texts = [
             ("attorney.name", Some(&self.name)),
@@ -121,6 +121,9 @@ impl Attorney {
             if let Some(text) = text {
                 if text.trim().is_empty() || text.len() > TEXT_LEN_MAX {
                     return Err((field, format!("must be 1 to {TEXT_LEN_MAX} bytes, not blank")));
+                }
+                if text.contains('\0') {
+                    return Err((field, "has the character U+0000 (NUL)".to_owned()));
                 }
             }
         }
@@ -392,8 +395,50 @@ impl LateFeeRule {
             LateFeeRule::Flat { amount_minor } => *amount_minor,
             LateFeeRule::Percent { rate, min_minor, max_minor, rounding } => {
                 let base = Decimal::new(past_due_minor, currency.minor_units());
-                let fee = rounding.round(base * *rate, currency).unwrap_or(*max_minor);
+                // A share too large for the product (terms written before `check` refused
+                // them) is capped at the bound, as a rounded fee out of range is.
+                let fee = base
+                    .checked_mul(*rate)
+                    .and_then(|fee| rounding.round(fee, currency).ok())
+                    .unwrap_or(*max_minor);
                 fee.clamp(*min_minor, (*max_minor).max(*min_minor))
+            }
+        }
+    }
+
+    /// Checks that the cycle can assess the fee: a flat fee, and the bounds of a share, from 0
+    /// to [`AMOUNT_MINOR_MAX`] minor units with the lower bound at most the upper one, and a
+    /// share from 0 to 1 (100% of what is past due). `OpenAccount` refuses terms that fail it.
+    ///
+    /// # Errors
+    ///
+    /// The reason, for the first part out of range.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use arrears_core::model::LateFeeRule;
+    /// assert!(LateFeeRule::Flat { amount_minor: 1_500 }.check().is_ok());
+    /// assert!(LateFeeRule::Flat { amount_minor: -1_500 }.check().is_err());
+    /// ```
+    pub fn check(&self) -> Result<(), String> {
+        let amount = |name: &str, minor: i64| match (0..=AMOUNT_MINOR_MAX).contains(&minor) {
+            true => Ok(()),
+            false => Err(format!("{name} {minor} is outside 0 to {AMOUNT_MINOR_MAX} minor units")),
+        };
+        match self {
+            LateFeeRule::None => Ok(()),
+            LateFeeRule::Flat { amount_minor } => amount("amount_minor", *amount_minor),
+            LateFeeRule::Percent { rate, min_minor, max_minor, .. } => {
+                if rate.is_sign_negative() || Decimal::ONE < *rate {
+                    return Err(format!("rate {rate} is outside 0 to 1 (100%)"));
+                }
+                amount("min_minor", *min_minor)?;
+                amount("max_minor", *max_minor)?;
+                if max_minor < min_minor {
+                    return Err(format!("min_minor {min_minor} is above max_minor {max_minor}"));
+                }
+                Ok(())
             }
         }
     }

@@ -274,7 +274,7 @@ pub(crate) fn minor(
     amount.to_minor().map_err(|source| CommandError::Money { field, source })
 }
 
-/// Checks a text field: not empty if `required`, at most [`TEXT_LEN_MAX`] bytes.
+/// Checks a text field: not empty if `required`, at most [`TEXT_LEN_MAX`] bytes, no NUL.
 pub(crate) fn text(field: &'static str, value: &str, required: bool) -> Result<(), CommandError> {
     if required && value.trim().is_empty() {
         return Err(CommandError::Invalid { field, reason: "must not be empty".to_owned() });
@@ -285,7 +285,23 @@ pub(crate) fn text(field: &'static str, value: &str, required: bool) -> Result<(
             reason: format!("is {} bytes, at most {TEXT_LEN_MAX} allowed", value.len()),
         });
     }
-    Ok(())
+    no_nul(field, value)
+}
+
+/// Refuses a text with the character U+0000 (NUL): PostgreSQL's text and jsonb cannot hold it,
+/// so the relay could never apply the command, and C strings (plugins, the CLI's output) end
+/// at it.
+pub(crate) fn no_nul(field: &'static str, value: &str) -> Result<(), CommandError> {
+    match value.find('\0') {
+        None => Ok(()),
+        Some(at) => Err(nul_at(field, at)),
+    }
+}
+
+#[cold]
+fn nul_at(field: &'static str, at: usize) -> CommandError {
+    let reason = format!("has the character U+0000 (NUL) at byte {at}, which no text may hold");
+    CommandError::Invalid { field, reason }
 }
 
 /// Checks a debtor's name, jurisdiction, language and time zones, as `CreateDebtor` and

@@ -216,9 +216,41 @@ pub enum QueryError {
     /// No debtor with that id.
     #[error("no debtor {0}")]
     UnknownDebtor(DebtorId),
+    /// A date of the query is outside the supported dates, years 1 to 9999 (a typo, or a
+    /// sentinel such as `NaiveDate::MAX`), as the cycle's [`CycleError::DateOutOfRange`].
+    #[error("{field} {date} is outside the supported dates {min} to {max}")]
+    DateOutOfRange {
+        /// The argument (`as_of`, `from`, `to`, `dates`...).
+        field: &'static str,
+        /// The date given.
+        date: chrono::NaiveDate,
+        /// The first supported date.
+        min: chrono::NaiveDate,
+        /// The last supported date.
+        max: chrono::NaiveDate,
+    },
     /// The store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+}
+
+/// [`QueryError::DateOutOfRange`] for `date`, given as the query's `field`, if it is outside
+/// the supported dates.
+pub(crate) fn query_date(field: &'static str, date: chrono::NaiveDate) -> Result<(), QueryError> {
+    match arrears_core::dates::is_supported(date) {
+        true => Ok(()),
+        false => Err(date_out_of_range(field, date)),
+    }
+}
+
+#[cold]
+fn date_out_of_range(field: &'static str, date: chrono::NaiveDate) -> QueryError {
+    QueryError::DateOutOfRange {
+        field,
+        date,
+        min: arrears_core::dates::DATE_MIN,
+        max: arrears_core::dates::DATE_MAX,
+    }
 }
 
 /// Why a batch could not be executed or committed. Nothing of the batch was written.

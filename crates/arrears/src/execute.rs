@@ -45,6 +45,7 @@ pub(crate) fn execute(
             reason: format!("must be 1 to {KEY_LEN_MAX} bytes, got {}", key.len()),
         });
     }
+    crate::context::no_nul("key", key)?;
     if let Some((field, date)) =
         command.dates().into_iter().find(|(_, date)| !arrears_core::dates::is_supported(*date))
     {
@@ -539,16 +540,10 @@ fn open_account(env: &mut Env<'_>, new: &NewAccount) -> Result<Outcome, CommandE
         }
         None => None,
     };
-    if let arrears_core::model::LateFeeRule::Percent { rate, min_minor, max_minor, .. } =
-        &new.terms.late_fee
-    {
-        if rate.is_sign_negative() || *min_minor < 0 || *max_minor < *min_minor {
-            return Err(CommandError::Invalid {
-                field: "terms.late_fee",
-                reason: "rate and bounds must be non-negative with min <= max".to_owned(),
-            });
-        }
-    }
+    new.terms
+        .late_fee
+        .check()
+        .map_err(|reason| CommandError::Invalid { field: "terms.late_fee", reason })?;
     if let Some(interest) = &new.terms.interest {
         if interest.annual_rate.is_sign_negative()
             || interest.annual_rate > rust_decimal::Decimal::from(10)

@@ -117,7 +117,9 @@ use arrears_core::model::{Account, Debtor, Obligation};
 use arrears_store::Reads;
 use arrears_store::{RefKind, Store, StoreOptions};
 
-/// The longest idempotency key, in bytes.
+/// The longest idempotency key, in bytes. A key is 1 to `KEY_LEN_MAX` bytes, and like every
+/// text of a command it may not hold the character U+0000 (NUL), which PostgreSQL (the relay)
+/// and C strings cannot hold: [`CommandError::Invalid`] names the field.
 pub const KEY_LEN_MAX: usize = arrears_store::KEY_LEN_MAX;
 
 /// How commits reach the disk.
@@ -746,14 +748,19 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// [`CommandError::Invalid`] for an unknown or deactivated agent or a lease that does not
-    /// fit the calendar, [`CommandError::ThreadHoldsBatch`], or a storage failure.
+    /// [`CommandError::Invalid`] for an unknown or deactivated agent, a lease that does not
+    /// fit the calendar or an `as_of` outside years 1 to 9999,
+    /// [`CommandError::ThreadHoldsBatch`], or a storage failure.
     pub fn claim_work(
         &self,
         agent: &str,
         lease_seconds: u32,
         as_of: NaiveDate,
     ) -> Result<Option<queue::QueueEntry>, CommandError> {
+        if !arrears_core::dates::is_supported(as_of) {
+            let reason = execute::unsupported_date(as_of);
+            return Err(CommandError::Invalid { field: "as_of", reason });
+        }
         let (now, until, batch) = self.begin_claim(lease_seconds)?;
         let Batch { mark, mut txn, .. } = batch;
         let policy = self.policies.get(&txn)?;
@@ -770,12 +777,14 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// A storage failure, or a stored policy that no longer loads.
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999;
+    /// a storage failure, or a stored policy that no longer loads.
     pub fn work_queue(
         &self,
         teams: &[String],
         as_of: NaiveDate,
     ) -> Result<Vec<queue::QueueEntry>, QueryError> {
+        error::query_date("as_of", as_of)?;
         let read = self.store.read()?;
         let policy = self
             .policies
@@ -844,11 +853,13 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999;
+    /// a storage failure.
     pub fn report_exposure(
         &self,
         as_of: NaiveDate,
     ) -> Result<Vec<credit_reports::ExposureRow>, QueryError> {
+        error::query_date("as_of", as_of)?;
         credit_reports::exposure(&self.store.read()?, as_of)
     }
 
@@ -856,12 +867,15 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999;
+    /// a storage failure.
     pub fn report_psi(
         &self,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<credit_reports::Psi, QueryError> {
+        error::query_date("from", from)?;
+        error::query_date("to", to)?;
         credit_reports::psi(&self.store.read()?, from, to)
     }
 
@@ -869,12 +883,15 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999;
+    /// a storage failure.
     pub fn report_signal_changes(
         &self,
         since: NaiveDate,
         as_of: NaiveDate,
     ) -> Result<Vec<credit_reports::SignalChange>, QueryError> {
+        error::query_date("since", since)?;
+        error::query_date("as_of", as_of)?;
         credit_reports::signal_changes(&self.store.read()?, since, as_of)
     }
 
@@ -1112,8 +1129,10 @@ impl Arrears {
     ///
     /// # Errors
     ///
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999,
     /// [`QueryError::UnknownAccount`] or a storage failure.
     pub fn account_view(&self, id: AccountId, as_of: NaiveDate) -> Result<AccountView, QueryError> {
+        error::query_date("as_of", as_of)?;
         let read = self.store.read()?;
         let account = query::load_account(&read, id)?;
         query::account_view(&read, account, as_of)
@@ -1186,8 +1205,10 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999;
+    /// a storage failure.
     pub fn portfolio_aging(&self, as_of: NaiveDate) -> Result<PortfolioAging, QueryError> {
+        error::query_date("as_of", as_of)?;
         query::portfolio_aging(&self.store.read()?, as_of)
     }
 
@@ -1517,12 +1538,14 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// A storage failure, here or from the iterator (which then ends).
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999;
+    /// a storage failure, here or from the iterator (which then ends).
     pub fn list_accounts(
         &self,
         filter: lists::AccountFilter,
         as_of: NaiveDate,
     ) -> Result<lists::AccountList, QueryError> {
+        error::query_date("as_of", as_of)?;
         Ok(lists::AccountList::new(self.store.read()?, filter, as_of))
     }
 
@@ -1544,12 +1567,14 @@ impl Arrears {
     ///
     /// # Errors
     ///
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999,
     /// [`QueryError::UnknownDebtor`] or a storage failure.
     pub fn debtor_view(
         &self,
         id: DebtorId,
         as_of: NaiveDate,
     ) -> Result<lists::DebtorView, QueryError> {
+        error::query_date("as_of", as_of)?;
         lists::debtor_view(self.store.read()?, id, as_of)
     }
 
@@ -1890,8 +1915,11 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999;
+    /// a storage failure.
     pub fn report_kpis(&self, from: NaiveDate, to: NaiveDate) -> Result<reports::Kpis, QueryError> {
+        error::query_date("from", from)?;
+        error::query_date("to", to)?;
         reports::kpis(&self.store.read()?, from, to)
     }
 
@@ -1900,11 +1928,13 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// A storage failure, or a stored policy that no longer loads.
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999;
+    /// a storage failure, or a stored policy that no longer loads.
     pub fn report_experience(
         &self,
         to: NaiveDate,
     ) -> Result<reports::ExperienceReport, QueryError> {
+        error::query_date("to", to)?;
         let policy = self.policy()?;
         reports::experience(&self.store.read()?, &policy, to)
     }
@@ -1914,12 +1944,15 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999;
+    /// a storage failure.
     pub fn report_productivity(
         &self,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<reports::ProductivityReport, QueryError> {
+        error::query_date("from", from)?;
+        error::query_date("to", to)?;
         reports::productivity(&self.store.read()?, from, to)
     }
 
@@ -1929,8 +1962,12 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999;
+    /// a storage failure.
     pub fn roll_rates(&self, month_ends: &[NaiveDate]) -> Result<reports::RollRates, QueryError> {
+        for date in month_ends {
+            error::query_date("month_ends", *date)?;
+        }
         reports::roll_rates(&self.store.read()?, month_ends)
     }
 
@@ -1938,11 +1975,15 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999;
+    /// a storage failure.
     pub fn aging_series(
         &self,
         dates: &[NaiveDate],
     ) -> Result<Vec<reports::AgingPoint>, QueryError> {
+        for date in dates {
+            error::query_date("dates", *date)?;
+        }
         reports::aging_series(&self.store.read()?, dates)
     }
 

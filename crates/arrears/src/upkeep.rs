@@ -322,6 +322,7 @@ pub(crate) fn add_note(
             reason: format!("must be 1 to {NOTE_LEN_MAX} bytes, got {}", note.text.len()),
         });
     }
+    crate::context::no_nul("note.text", &note.text)?;
     supported("note.at", note.at)?;
     if let Some(account) = note.account {
         accounts_of_debtor(env, debtor_id, &[account])?;

@@ -637,7 +637,16 @@ fn issue_14_absurd_dates_are_errors_never_panics() {
     assert!(matches!(late.outcome, Outcome::Posted(_)));
     books.run_cycle(last).unwrap();
     books.run_cycle(NaiveDate::from_ymd_opt(1, 1, 1).unwrap()).unwrap();
-    books.account_view(account, NaiveDate::MAX).unwrap();
-    books.portfolio_aging(NaiveDate::MAX).unwrap();
+    books.account_view(account, last).unwrap();
+    books.portfolio_aging(last).unwrap();
+    // Queries refuse what commands and the cycle refuse (report_experience panicked on it).
+    assert!(matches!(
+        books.account_view(account, NaiveDate::MAX),
+        Err(arrears::QueryError::DateOutOfRange { field: "as_of", .. })
+    ));
+    assert!(matches!(
+        books.portfolio_aging(NaiveDate::MAX),
+        Err(arrears::QueryError::DateOutOfRange { field: "as_of", .. })
+    ));
     assert!(books.verify().unwrap().is_clean());
 }

@@ -4,6 +4,7 @@
 //! corrections, `verify` finds damage, and the books always agree with an independent model.
 
 mod backup;
+mod bad_api_input;
 mod collection_defects;
 mod collections;
 mod commands;
