@@ -462,7 +462,9 @@ pub enum Command {
     /// Applies part or all of a bank line held in suspense to an account: a payment on the
     /// account through its waterfall (as [`Command::Payment`]) and the part moved out of
     /// suspense (suspense debit, cash credit). More than the line still holds is refused
-    /// with [`Rejection::SuspenseShort`].
+    /// with [`Rejection::SuspenseShort`]; a value date before the line's is
+    /// [`CommandError::Invalid`](crate::CommandError::Invalid) on `effective_on` (the cash
+    /// was not there yet).
     ApplyCash {
         /// The line's bank reference.
         line: String,
@@ -509,7 +511,8 @@ pub enum Command {
     /// Takes part or all of a bank line held in suspense out of suspense because the bank
     /// returned it to the payer (a returned item or a reversal of the line): suspense debit,
     /// cash credit, recorded on the line (docs/CASH.md, "Returns"). More than the line still
-    /// holds is refused with [`Rejection::SuspenseShort`].
+    /// holds is refused with [`Rejection::SuspenseShort`]; a value date before the line's is
+    /// [`CommandError::Invalid`](crate::CommandError::Invalid) on `effective_on`.
     ReturnCash {
         /// The line's bank reference.
         line: String,

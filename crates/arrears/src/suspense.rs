@@ -73,6 +73,7 @@ pub(crate) fn apply_cash(
             reason: format!("no bank line {:?} was received", application.line),
         });
     };
+    not_before_receipt(&held, application.effective_on)?;
     let amount_minor = minor("amount", application.amount, held.currency)?;
     let AccountRecord { account, debtor_jurisdiction } =
         load_account_record(env.txn, application.account)?;
@@ -107,6 +108,23 @@ pub(crate) fn apply_cash(
     Ok(outcome)
 }
 
+/// Refuses to apply or return a held line's cash with effect before its value date: the
+/// money was not there yet (a payment back-dated before it arrived would cure a delinquency,
+/// or save interest and fees, for days it did not pay).
+fn not_before_receipt(held: &HeldLine, effective_on: NaiveDate) -> Result<(), CommandError> {
+    if effective_on >= held.value_on {
+        return Ok(());
+    }
+    Err(CommandError::Invalid {
+        field: "effective_on",
+        reason: format!(
+            "{effective_on} is before the value date {} of bank line {:?}: its cash cannot be \
+             applied or returned before it was received",
+            held.value_on, held.bank_ref
+        ),
+    })
+}
+
 /// `Command::ReturnCash`: the part returned leaves suspense, recorded on the line.
 pub(crate) fn return_cash(
     env: &mut Env<'_>,
@@ -120,6 +138,7 @@ pub(crate) fn return_cash(
             reason: format!("no bank line {line:?} was received"),
         });
     };
+    not_before_receipt(&held, effective_on)?;
     let amount_minor = minor("amount", amount, held.currency)?;
     if amount_minor <= 0 {
         return Err(CommandError::Invalid {

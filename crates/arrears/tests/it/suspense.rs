@@ -80,6 +80,43 @@ fn applying_moves_the_part_from_suspense_to_the_account_as_a_payment() {
     assert!(books.verify().unwrap().is_clean());
 }
 
+/// Cash held in suspense is applied or returned on or after its value date, never before:
+/// a payment back-dated before the money arrived would cure days it did not pay.
+#[test]
+fn cash_is_not_applied_or_returned_before_its_value_date() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A1");
+    charge(&books, "c1", account, d(2, 1), d(3, 1), 10_000);
+    books.execute("bank:B1", &receive("B1", 12_500)).unwrap().accepted().unwrap();
+    let early = Command::ApplyCash {
+        line: "B1".into(),
+        account,
+        amount: usd(10_000),
+        effective_on: d(3, 1),
+    };
+    let error = books.execute("apply-early", &early).unwrap_err();
+    let CommandError::Invalid { field: "effective_on", reason } = &error else { panic!("{error}") };
+    assert!(reason.contains("before the value date 2026-03-02 of bank line \"B1\""), "{reason}");
+    let early_return =
+        Command::ReturnCash { line: "B1".into(), amount: usd(100), effective_on: d(2, 28) };
+    let error = books.execute("return-early", &early_return).unwrap_err();
+    assert!(matches!(error, CommandError::Invalid { field: "effective_on", .. }), "{error}");
+    // Nothing was written: the line holds all it received, the account owes all it owed.
+    assert_eq!(books.suspense().unwrap().get(&Currency::USD), Some(&12_500));
+    assert!(books.bank_lines().unwrap()[0].applied.is_empty());
+    assert_eq!(books.account_view(account, d(3, 10)).unwrap().total_outstanding_minor, 10_000);
+    // On the value date itself it is applied.
+    let on_time = Command::ApplyCash {
+        line: "B1".into(),
+        account,
+        amount: usd(10_000),
+        effective_on: d(3, 2),
+    };
+    books.execute("apply-on-time", &on_time).unwrap().accepted().unwrap();
+    assert_eq!(books.suspense().unwrap().get(&Currency::USD), Some(&2_500));
+    assert!(books.verify().unwrap().is_clean());
+}
+
 #[test]
 fn more_than_is_held_is_refused_and_writes_nothing() {
     let (_dir, books) = open_temp();
