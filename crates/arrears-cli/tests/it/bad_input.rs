@@ -225,7 +225,7 @@ fn a_demo_past_the_end_of_the_calendar_writes_nothing() {
         "--accounts",
         "10",
         "--days",
-        "4000",
+        "400",
         "--start",
         "9999-12-30",
         "--out",
@@ -234,7 +234,7 @@ fn a_demo_past_the_end_of_the_calendar_writes_nothing() {
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert_eq!(
         run.stderr,
-        "error: --days 4000 from --start 9999-12-30 runs past 9999-12-31, the last date supported\n"
+        "error: --days 400 from --start 9999-12-30 runs past 9999-12-31, the last date supported\n"
     );
     assert!(!env.db().exists(), "no store created");
     let entries = std::fs::read_dir(env.dir()).expect("list").count();
@@ -246,6 +246,55 @@ fn a_demo_past_the_end_of_the_calendar_writes_nothing() {
         "{}",
         date.stderr
     );
+}
+
+/// `demo --accounts 99999999999` had no upper bound: it created the output directory, then
+/// spent minutes generating a portfolio no memory could hold. A size outside 1 to 5,000,000
+/// accounts or 1 to 3,660 days is refused, naming the flag, the value and the limit, before
+/// anything is written (`simulate` is the same command).
+#[test]
+fn a_demo_of_an_absurd_size_writes_nothing() {
+    let env = Env::empty();
+    let out = env.dir().join("demo");
+    let started = std::time::Instant::now();
+    for (command, flag, value, expected) in [
+        (
+            "demo",
+            "--accounts",
+            "99999999999",
+            "--accounts 99999999999 is out of range: the demo simulates 1 to 5000000 accounts",
+        ),
+        (
+            "simulate",
+            "--accounts",
+            "5000001",
+            "--accounts 5000001 is out of range: the demo simulates 1 to 5000000 accounts",
+        ),
+        (
+            "demo",
+            "--accounts",
+            "0",
+            "--accounts 0 is out of range: the demo simulates 1 to 5000000 accounts",
+        ),
+        (
+            "demo",
+            "--days",
+            "3661",
+            "--days 3661 is out of range: the demo simulates 1 to 3660 days",
+        ),
+        ("simulate", "--days", "0", "--days 0 is out of range: the demo simulates 1 to 3660 days"),
+    ] {
+        let mut args = vec![command, "--accounts", "10", "--days", "2", "--out", path(&out)];
+        let at = args.iter().position(|arg| *arg == flag).expect("the flag") + 1;
+        args[at] = value;
+        let run = env.run(&args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stdout);
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert_eq!(run.stderr, format!("error: {expected}\n"), "{args:?}");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(!env.db().exists(), "no store created");
+    assert_eq!(std::fs::read_dir(env.dir()).expect("list").count(), 0, "nothing written");
 }
 
 /// `list accounts` with a range that ends before it starts (`--dpd-min 50 --dpd-max 10`,
