@@ -413,8 +413,8 @@ pub(crate) struct CycleArgs {
     /// The cycle date.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) as_of: NaiveDate,
-    /// Accounts per write transaction (a debtor's accounts are never split).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Accounts per write transaction (a debtor's accounts are never split), at least 1.
+    #[arg(long, value_name = "N")]
     pub(crate) batch: Option<u64>,
     /// Show what the cycle would do (the same report) without writing anything. A dry run
     /// may take any date: the horizon of dates does not apply to it.
@@ -562,7 +562,8 @@ pub(crate) struct PlanQuoteArgs {
     #[arg(
         long,
         value_name = "AMOUNT",
-        allow_hyphen_values = true,
+        value_parser = parse_amount,
+        allow_negative_numbers = true,
         requires = "currency",
         required_unless_present = "account",
         conflicts_with = "account"
@@ -591,10 +592,10 @@ pub(crate) struct PlanCreateArgs {
     #[command(flatten)]
     pub(crate) schedule: ScheduleArgs,
     /// The debtor's stated monthly income.
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) income: String,
     /// The debtor's stated monthly expenses.
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) expenses: String,
 }
 
@@ -615,7 +616,7 @@ pub(crate) struct SettleOfferArgs {
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) on: NaiveDate,
     /// The settlement amount.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: String,
 }
 
@@ -672,7 +673,7 @@ pub(crate) struct PlaceArgs {
     #[arg(long)]
     pub(crate) agency: String,
     /// The agency's commission on recoveries (`0.25` for 25%).
-    #[arg(long, value_name = "RATE", value_parser = parse_decimal, allow_hyphen_values = true)]
+    #[arg(long, value_name = "RATE", value_parser = parse_decimal, allow_negative_numbers = true)]
     pub(crate) commission: Decimal,
 }
 
@@ -727,7 +728,7 @@ pub(crate) struct ImportArgs {
     pub(crate) file: PathBuf,
     /// Rows per transaction: a longer file commits every N rows, so that other processes are
     /// not held off for the whole import (docs/CLI.md, "All or nothing").
-    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub(crate) batch_rows: u64,
     /// The whole file in one transaction, however long: all or nothing.
     #[arg(long)]
@@ -792,7 +793,7 @@ pub(crate) struct CreditNoteArgs {
     #[command(flatten)]
     pub(crate) common: Common,
     /// The amount credited, in the account's currency, at most the principal owed.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// The value date.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -843,7 +844,7 @@ pub(crate) struct PaymentArgs {
     #[command(flatten)]
     pub(crate) common: Common,
     /// The amount received, in the account's currency (`125.50`).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// The value date.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -878,13 +879,13 @@ pub(crate) struct ChargeArgs {
     #[command(flatten)]
     pub(crate) common: Common,
     /// The principal charged.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// Scheduled interest charged with it.
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
+    #[arg(long, default_value = "0", value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) interest: String,
     /// Fees charged with it.
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
+    #[arg(long, default_value = "0", value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) fee: String,
     /// The issue date: the charge takes effect on it.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -905,7 +906,7 @@ pub(crate) struct FeeArgs {
     #[command(flatten)]
     pub(crate) common: Common,
     /// The fee.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// When the fee is assessed.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -926,7 +927,7 @@ pub(crate) struct ObligationAmountArgs {
     #[arg(long, value_enum)]
     pub(crate) component: ComponentArg,
     /// The amount (signed for an adjustment: `-10.00` lowers what is owed).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// The value date.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -1108,6 +1109,14 @@ pub(crate) struct AgingArgs {
     pub(crate) csv: bool,
 }
 
+/// The error of a flag value that parses but is outside what the flag allows, `rule` saying
+/// what it allows: `--FLAG VALUE is out of range: RULE` (exit 1, like every refusal of a value
+/// of the right kind; a value of the wrong kind is clap's usage error, exit 2).
+#[cold]
+pub(crate) fn out_of_range(flag: &str, value: impl std::fmt::Display, rule: &str) -> anyhow::Error {
+    anyhow::anyhow!("{flag} {value} is out of range: {rule}")
+}
+
 /// A calendar date, `YYYY-MM-DD`.
 pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
@@ -1123,15 +1132,25 @@ pub(crate) fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 /// `DATE:AMOUNT`, the amount kept as text until the account's currency is known.
-fn parse_pay(text: &str) -> Result<(NaiveDate, String), String> {
+pub(crate) fn parse_pay(text: &str) -> Result<(NaiveDate, String), String> {
     let Some((date, amount)) = text.split_once(':') else {
         return Err(format!("{text:?} is not DATE:AMOUNT such as 2026-11-25:100.00"));
     };
-    let amount = amount.trim();
-    if amount.is_empty() {
+    if amount.trim().is_empty() {
         return Err(format!("{text:?} has no amount after the date (DATE:AMOUNT)"));
     }
-    Ok((parse_date(date)?, amount.to_owned()))
+    Ok((parse_date(date)?, parse_amount(amount)?))
+}
+
+/// An amount as typed: a plain decimal (`125.50`, `-10.00`; no digit separator), kept as text
+/// until the account's currency is known. Whether it is finer than the currency's minor unit
+/// or of the sign the command needs is checked then, as a refusal of the value (exit 1);
+/// text that is no decimal at all is a usage error here (exit 2), as for every flag value.
+pub(crate) fn parse_amount(text: &str) -> Result<String, String> {
+    match crate::input::plain_decimal(text) {
+        Some(_) => Ok(text.trim().to_owned()),
+        None => Err(format!("{text:?} is not a decimal amount")),
+    }
 }
 
 /// A built-in compliance pack, by id.

@@ -75,7 +75,7 @@ pub(crate) struct MatchArgs {
     #[arg(long, value_name = "REF_OR_ID")]
     pub(crate) account: String,
     /// The amount to apply; default: all the line still holds.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: Option<String>,
     /// The payment's value date; default: the line's.
     #[arg(long, value_parser = crate::args::parse_date)]

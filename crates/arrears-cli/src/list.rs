@@ -162,7 +162,6 @@ fn parse_signal(text: &str) -> Result<Signal, String> {
 
 fn parse_amount(text: &str) -> Result<Decimal, String> {
     crate::input::plain_decimal(text)
-        .filter(|amount| !amount.is_sign_negative())
         .ok_or_else(|| format!("{text:?} is not an amount (digits, a point, up to 28 digits)"))
 }
 
@@ -202,6 +201,12 @@ pub(crate) fn accounts(
     if let (Some(min), Some(max)) = (args.dpd_min, args.dpd_max) {
         if min > max {
             bail!("--dpd-min {min} is above --dpd-max {max}: no account could match");
+        }
+    }
+    for (flag, amount) in [("--balance-min", args.balance_min), ("--balance-max", args.balance_max)]
+    {
+        if let Some(amount) = amount.filter(|amount| *amount < Decimal::ZERO) {
+            return Err(crate::args::out_of_range(flag, amount, "a balance is 0 or more"));
         }
     }
     if let (Some(min), Some(max)) = (args.balance_min, args.balance_max) {

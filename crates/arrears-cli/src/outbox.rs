@@ -11,7 +11,9 @@ use arrears::ids::AccountId;
 use arrears::model::ContactChannel;
 use arrears::{Arrears, Command, CycleOptions, Outcome};
 
-use crate::args::{AckArgs, ActionsListArgs, ClaimArgs, CycleArgs, FeedArgs, SentArgs};
+use crate::args::{
+    out_of_range, AckArgs, ActionsListArgs, ClaimArgs, CycleArgs, FeedArgs, SentArgs,
+};
 use crate::collect;
 use crate::horizon::{self, Horizon};
 use crate::output::{self, Table};
@@ -24,6 +26,9 @@ pub(crate) fn cycle(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
+    if args.batch == Some(0) {
+        return Err(out_of_range("--batch", 0, "a batch holds at least 1 account"));
+    }
     if !args.dry_run {
         horizon.check("--as-of", args.as_of)?;
     }

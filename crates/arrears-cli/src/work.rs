@@ -142,7 +142,7 @@ pub(crate) struct DoneArgs {
     #[arg(long, value_parser = parse_outcome)]
     pub(crate) outcome: WorkOutcomeCode,
     /// A promised dated amount (outcome promise); repeat for several.
-    #[arg(long = "pay", value_name = "DATE:AMOUNT", value_parser = parse_pay)]
+    #[arg(long = "pay", value_name = "DATE:AMOUNT", value_parser = crate::args::parse_pay)]
     pub(crate) pay: Vec<(NaiveDate, String)>,
     /// The first day to work the item again (required by callback).
     #[arg(long, alias = "callback-on", value_name = "DATE", value_parser = parse_date)]
@@ -191,13 +191,6 @@ fn parse_outcome(text: &str) -> Result<WorkOutcomeCode, String> {
         let names: Vec<&str> = WorkOutcomeCode::ALL.iter().map(|code| code.name()).collect();
         format!("unknown outcome code {text:?} (known: {})", names.join(", "))
     })
-}
-
-fn parse_pay(text: &str) -> Result<(NaiveDate, String), String> {
-    let Some((date, amount)) = text.split_once(':') else {
-        return Err(format!("{text:?} is not DATE:AMOUNT such as 2026-11-25:100.00"));
-    };
-    Ok((parse_date(date)?, amount.trim().to_owned()))
 }
 
 fn skills(args: &SkillArgs, base: Skills) -> Skills {

@@ -81,10 +81,10 @@ pub(crate) struct SimulateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PeriodArgs {
     /// First day (default: the first day a cycle ran).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
     pub(crate) from: Option<NaiveDate>,
     /// Last day, inclusive (default: the last day a cycle ran).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
     pub(crate) to: Option<NaiveDate>,
 }
 
@@ -327,13 +327,12 @@ pub(crate) fn run(
 /// would otherwise start generating a portfolio no memory holds.
 fn check_size(args: &SimulateArgs) -> Result<()> {
     if !(1..=ACCOUNTS_MAX).contains(&args.accounts) {
-        bail!(
-            "--accounts {} is out of range: the demo simulates 1 to {ACCOUNTS_MAX} accounts",
-            args.accounts
-        );
+        let rule = format!("the demo simulates 1 to {ACCOUNTS_MAX} accounts");
+        return Err(crate::args::out_of_range("--accounts", args.accounts, &rule));
     }
     if !(1..=DAYS_MAX).contains(&args.days) {
-        bail!("--days {} is out of range: the demo simulates 1 to {DAYS_MAX} days", args.days);
+        let rule = format!("the demo simulates 1 to {DAYS_MAX} days");
+        return Err(crate::args::out_of_range("--days", args.days, &rule));
     }
     Ok(())
 }

@@ -21,8 +21,15 @@ fn an_amount_with_a_digit_separator_is_refused() {
         "--key",
         "SEP-1",
     ]);
-    assert_eq!(payment.code, 1, "{}", payment.stdout);
-    assert_eq!(payment.stderr, "error: --amount: \"1_000\" is not a decimal amount\n");
+    assert_eq!(payment.code, 2, "{}", payment.stdout);
+    assert!(
+        payment.stderr.starts_with(
+            "error: invalid value '1_000' for '--amount <AMOUNT>': \"1_000\" is not a decimal \
+             amount\n"
+        ),
+        "{}",
+        payment.stderr
+    );
     let file = env.write(
         "separators.csv",
         "key,account,type,effective_on,amount\nSEP-2,TC-8001,payment,2026-11-19,1_000.00\n",
@@ -40,6 +47,118 @@ fn an_amount_with_a_digit_separator_is_refused() {
     let rate = quote_at_rate(&env, "0_1");
     assert_eq!(rate.code, 2, "{}", rate.stdout);
     assert!(rate.stderr.contains("\"0_1\" is not a decimal number"), "{}", rate.stderr);
+    assert_eq!(env.snapshot(), before);
+}
+
+/// A flag value that did not parse exited 1 for an amount (`--amount abc`, read after the
+/// arguments) and 2 for a rate, a date or a count (clap's usage error), and a count clap's
+/// range refused (`cycle --batch 0`) exited 2 where any other refused value (`--installments
+/// 0`) exited 1. One rule now, docs/CLI.md's: a value that does not parse as what the flag
+/// takes is a usage error, exit 2, naming the flag; a value of the right kind that the command
+/// refuses is exit 1, naming the flag. Nothing is written either way.
+#[test]
+fn a_flag_value_exits_2_if_it_does_not_parse_and_1_if_it_is_refused() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let payment = |amount: &str| {
+        let args = ["--account", "TC-8001", "--amount", amount, "--on", "2026-11-19"];
+        env.run(&[&["post", "payment"][..], &args, &["--key", "EXIT-1"]].concat())
+    };
+    let promise = |pay: &str| {
+        let args = ["--account", "TC-8001", "--on", "2026-11-20", "--pay", pay];
+        env.run(&[&["promise"][..], &args, &["--key", "EXIT-2"]].concat())
+    };
+    let cycle = |args: &[&str]| env.run(&[&["cycle"][..], args].concat());
+    let expect = |run: Run, code: i32, message: &str| {
+        assert_eq!((run.code, run.stdout.as_str()), (code, ""), "{message}");
+        assert!(run.stderr.starts_with(&format!("error: {message}")), "{}", run.stderr);
+    };
+    // An amount.
+    expect(
+        payment("abc"),
+        2,
+        "invalid value 'abc' for '--amount <AMOUNT>': \"abc\" is not a decimal amount",
+    );
+    expect(
+        payment("12.345"),
+        1,
+        "--amount: amount 12.345 is finer than the minor unit of USD (2 decimals)",
+    );
+    expect(payment("-5"), 1, "--amount: -5 must be greater than zero");
+    expect(
+        promise("2026-11-25:ten"),
+        2,
+        "invalid value '2026-11-25:ten' for '--pay <DATE:AMOUNT>': \"ten\" is not a decimal \
+         amount",
+    );
+    // A rate.
+    expect(
+        quote_at_rate(&env, "abc"),
+        2,
+        "invalid value 'abc' for '--annual-rate <RATE>': \"abc\" is not a decimal number",
+    );
+    expect(quote_at_rate(&env, "11"), 1, "--annual-rate: annual rate must be from 0 to 10, got 11");
+    // A date.
+    expect(
+        cycle(&["--as-of", "2026-13-20"]),
+        2,
+        "invalid value '2026-13-20' for '--as-of <DATE>': \"2026-13-20\" is not a date as \
+         YYYY-MM-DD",
+    );
+    expect(
+        cycle(&["--as-of", "2027-11-20"]),
+        1,
+        "--as-of 2027-11-20 is 365 days after today (2026-11-20)",
+    );
+    expect(
+        env.run(&["report", "kpis", "--from", "2026-13-01"]),
+        2,
+        "invalid value '2026-13-01' for '--from <DATE>': \"2026-13-01\" is not a date as \
+         YYYY-MM-DD",
+    );
+    expect(
+        env.run(&["limitation", "--account", "TC-8001", "--on", "2026-02-30", "--key", "EXIT-3"]),
+        2,
+        "invalid value '2026-02-30' for '--on <DATE|none>': \"2026-02-30\" is not a date as \
+         YYYY-MM-DD",
+    );
+    // A count.
+    expect(
+        cycle(&["--as-of", "2026-11-20", "--batch", "1.5"]),
+        2,
+        "invalid value '1.5' for '--batch <N>': invalid digit found in string",
+    );
+    expect(
+        cycle(&["--as-of", "2026-11-20", "--batch", "0"]),
+        1,
+        "--batch 0 is out of range: a batch holds at least 1 account",
+    );
+    expect(
+        env.run(&["import", "postings", "postings.csv", "--batch-rows", "0"]),
+        1,
+        "--batch-rows 0 is out of range: a batch holds at least 1 row",
+    );
+    // A name, and a balance.
+    expect(
+        env.run(&[
+            "debtor",
+            "restrict",
+            "--debtor",
+            "C-1001",
+            "--opted-out-channels",
+            "sms,pigeon",
+            "--key",
+            "EXIT-4",
+        ]),
+        2,
+        "invalid value 'sms,pigeon' for '--opted-out-channels <CHANNELS|none>': \"pigeon\" is not \
+         one of phone, sms, email, postal, messaging (or none)",
+    );
+    expect(
+        env.run(&["list", "accounts", "--balance-min", "-5"]),
+        1,
+        "--balance-min -5 is out of range: a balance is 0 or more",
+    );
     assert_eq!(env.snapshot(), before);
 }
 
