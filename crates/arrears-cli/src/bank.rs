@@ -134,8 +134,8 @@ fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -
     let bytes = std::fs::read(&args.file).with_context(|| format!("statement {file}"))?;
     let mapping = match &args.mapping {
         Some(path) => Some(
-            CsvMapping::from_toml(&read_text(path, "mapping")?)
-                .map_err(|error| anyhow!("{}: {error}", path.display()))?,
+            CsvMapping::from_toml(&read_text(path, "mapping")?, &path.display().to_string())
+                .map_err(|error| anyhow!("{error}"))?,
         ),
         None => None,
     };

@@ -540,6 +540,69 @@ fn a_latin_1_bank_rules_file_is_located() {
     );
 }
 
+/// A bank CSV mapping file and a portfolio manifest that could not be used printed the TOML
+/// reader's caret diagram (`TOML parse error at line 5, column 1`, the line quoted, `^^^^^`),
+/// and their own checks named no line; each error is `FILE:LINE: FIELD: REASON` now, as for
+/// the policy, the rules and every other file, and nothing is written.
+#[test]
+fn a_bad_mapping_or_manifest_names_the_file_line_and_field() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let statement = env.write("statement.csv", "Date,Amount\n2026-11-19,10.00\n");
+    let mapping = |name: &str, text: &str| {
+        let file = env.write(name, text);
+        let run = env.run(&["bank", "import", path(&statement), "--mapping", path(&file)]);
+        (path(&file).to_owned(), run)
+    };
+    let good = "account = \"A-1\"\ncurrency = \"USD\"\n[columns]\nbooking_date = \"Date\"\n\
+                amount = \"Amount\"\n";
+    let (file, run) = mapping("typo.toml", &good.replace("amount =", "amont ="));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: {file}:5: columns.amont: unknown field `amont`, expected one of "
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains('^'), "no caret diagram: {}", run.stderr);
+    let (file, run) = mapping("type.toml", &format!("skip_rows = \"two\"\n{good}"));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        format!("error: {file}:1: skip_rows: invalid type: string \"two\", expected usize\n")
+    );
+    let (file, run) = mapping("currency.toml", &good.replace("USD", "ZZZ"));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stderr, format!("error: {file}:2: currency: unknown currency \"ZZZ\"\n"));
+    let manifest = |name: &str, text: &str| {
+        let file = env.write(name, text);
+        let run = env.run(&["portfolio", "--manifest", path(&file), "find", "--debtor", "C-1"]);
+        (path(&file).to_owned(), run)
+    };
+    let shards = "assignment = \"hash\"\n[[shards]]\nname = \"a\"\npath = \"a.redb\"\n";
+    let (file, run) = manifest("field.toml", &format!("{shards}[[shards]]\nnme = \"b\"\n"));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        format!("error: {file}:6: shards[1].nme: unknown field `nme`, expected `name` or `path`\n")
+    );
+    let (file, run) = manifest("twice.toml", &format!("{shards}[[shards]]\nname = \"a\"\n"));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stderr, format!("error: {file}:5: shards[1].path: missing field `path`\n"));
+    let (file, run) = manifest(
+        "unlisted.toml",
+        &format!("{shards}[[shards]]\nname = \"a\"\npath = \"b.redb\"\n"),
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        format!("error: {file}:6: shards[1].name: shard name \"a\" is listed twice\n")
+    );
+    assert!(!env.dir().join("a.redb").exists(), "no shard created");
+    assert_eq!(env.snapshot(), before);
+}
+
 /// `debtor update --country ZZ`, `--language xx-!!` and `contact set --address ''` said
 /// `invalid country: ...`, `invalid language: ...`, `invalid point.address: ...`, naming no
 /// flag; each names its flag now.
