@@ -489,10 +489,9 @@ fn a_credit_application_file_is_named_in_its_errors() {
     let (file, separator) =
         decide("separator.json", &application("\"1_000\"", "2026-11-20"), "CD-3");
     assert_eq!(separator.code, 1, "{}", separator.stdout);
-    assert!(
-        separator.stderr.starts_with(&format!("error: {file}: limit \"1_000\" is not a decimal")),
-        "{}",
-        separator.stderr
+    assert_eq!(
+        separator.stderr,
+        format!("error: {file}:1: limit: \"1_000\" is not a decimal number\n")
     );
     let flag =
         env.run(&["credit", "decide", "--key", "CD-4", "--debtor", "B-2002", "--limit", "1_000"]);
@@ -501,6 +500,58 @@ fn a_credit_application_file_is_named_in_its_errors() {
     let marked = format!("\u{feff}{}", application("\"100.00\"", "2026-11-20"));
     let (_, bom) = decide("bom.json", &marked, "CD-5");
     assert!(bom.ok().starts_with("decision "), "{}", bom.stdout);
+}
+
+/// The decimals of an application file's `terms` were read by `rust_decimal`'s own serde, which
+/// takes `"1_000"` as 1000 and `"0_08"` as 8 (a rate of 800%, refused only by its range, as
+/// `"1_0"` for 10 would not be); an unknown field in `terms` was ignored; a limit written as a
+/// JSON number with a fraction went through a binary float (`1000000000000000.01` was read as
+/// 1000000000000000). The engine's plain-decimal rule reads them now, and every error of the
+/// file says the file, the line and the field.
+#[test]
+fn an_application_file_reads_its_terms_by_the_plain_decimal_rule() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let decide = |name: &str, limit: &str, deposit: &str, rate: &str, extra: &str| {
+        let text = format!(
+            "{{\n  \"debtor\": \"B-2002\",\n  \"limit\": {limit},\n  \"currency\": \"USD\",\n  \
+             \"applied_on\": \"2026-11-20\",\n  \"terms\": {{\n    \"net_days\": 30,\n    \
+             \"deposit_share\": {deposit},\n    \"interest_rate\": {rate},\n    \
+             \"cash_on_delivery\": false{extra}\n  }}\n}}\n"
+        );
+        let file = env.write(name, &text);
+        let run = env.run(&["credit", "decide", "--key", name, path(&file)]);
+        assert_eq!(run.code, 1, "{name}: {}", run.stdout);
+        assert_eq!(run.stdout, "", "{name}");
+        run.stderr.replace(path(&file), "FILE")
+    };
+    assert_eq!(
+        decide("deposit.json", "\"100.00\"", "\"1_000\"", "\"0.08\"", ""),
+        "error: FILE:8: terms.deposit_share: \"1_000\" is not a decimal number\n"
+    );
+    assert_eq!(
+        decide("rate.json", "\"100.00\"", "\"0\"", "\"0_08\"", ""),
+        "error: FILE:9: terms.interest_rate: \"0_08\" is not a decimal number\n"
+    );
+    assert_eq!(
+        decide("unknown.json", "\"100.00\"", "\"0\"", "\"0.08\"", ",\n    \"interest\": \"5\""),
+        "error: FILE:11: unknown field `interest`, expected one of `net_days`, `deposit_share`, \
+         `cash_on_delivery`, `interest_rate`\n"
+    );
+    assert_eq!(
+        decide("float.json", "1000000000000000.01", "\"0\"", "\"0.08\"", ""),
+        "error: FILE:3: limit: a JSON number with a fraction is read as a binary float, which \
+         holds most decimals inexactly; write the decimal as a string, such as \"0.08\"\n"
+    );
+    assert_eq!(env.snapshot(), before);
+    let whole = env.write(
+        "whole.json",
+        "{\"debtor\": \"B-2002\", \"limit\": 100, \"currency\": \"USD\", \"applied_on\": \
+         \"2026-11-20\", \"terms\": {\"net_days\": 30, \"deposit_share\": \"0.25\", \
+         \"cash_on_delivery\": false, \"interest_rate\": \"0.08\"}}\n",
+    );
+    let run = env.run(&["credit", "decide", "--key", "CD-WHOLE", path(&whole)]);
+    assert!(run.ok().contains("limit: 100.00 USD"), "a JSON integer is exact: {}", run.stdout);
 }
 
 /// The bank's rules and mapping files were read with `read_to_string`: a Latin-1 file was
