@@ -443,13 +443,13 @@ pub(crate) struct ClaimArgs {
     /// The sender's name (its lease is in that name).
     #[arg(long = "as", value_name = "SENDER")]
     pub(crate) sender: String,
-    /// How long the lease lasts, in seconds.
+    /// How long the lease lasts, in seconds: 1 to 86400 (a day).
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub(crate) lease_secs: u32,
     /// Only the actions due by this instant.
     #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
     pub(crate) until: Option<DateTime<Utc>>,
-    /// At most this many actions.
+    /// At most this many actions, at least 1.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub(crate) limit: usize,
 }
@@ -472,14 +472,14 @@ pub(crate) struct FeedArgs {
     /// The cursor: the `seq` of the last action handled (0 for the beginning).
     #[arg(long, value_name = "SEQ", default_value_t = 0)]
     pub(crate) after: u64,
-    /// At most this many actions.
+    /// At most this many actions, at least 1.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub(crate) limit: usize,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ActionsListArgs {
-    /// At most this many actions.
+    /// At most this many actions, at least 1.
     #[arg(long, value_name = "N")]
     pub(crate) limit: Option<usize>,
     /// Every action, pending or acknowledged, by id.
@@ -1107,6 +1107,31 @@ pub(crate) struct AgingArgs {
     /// Print CSV (`currency,bucket,amount,accounts`) instead of a table.
     #[arg(long, conflicts_with = "json")]
     pub(crate) csv: bool,
+}
+
+/// The longest lease `--lease-secs` may ask for (`actions claim`, `queue next`): a day. A
+/// sender or an agent that needs longer claims again before its lease ends (claiming what it
+/// holds renews the lease); a longer lease would keep an action or an item from everyone else
+/// past the next day's cycle if its holder stopped.
+pub(crate) const LEASE_SECS_MAX: u32 = 86_400;
+
+/// Refuses a `--lease-secs` of 0 (a lease that ends as it starts: another sender or agent
+/// could claim the same action or item at once) or above [`LEASE_SECS_MAX`].
+pub(crate) fn check_lease(lease_secs: u32) -> anyhow::Result<()> {
+    if (1..=LEASE_SECS_MAX).contains(&lease_secs) {
+        return Ok(());
+    }
+    let rule = format!("a lease lasts 1 to {LEASE_SECS_MAX} seconds (a day)");
+    Err(out_of_range("--lease-secs", lease_secs, &rule))
+}
+
+/// Refuses a count flag of 0 (a page, a batch or a claim of nothing, which moves no cursor):
+/// `--FLAG 0 is out of range: RULE`.
+pub(crate) fn check_count(flag: &str, count: usize, rule: &str) -> anyhow::Result<()> {
+    if count == 0 {
+        return Err(out_of_range(flag, count, rule));
+    }
+    Ok(())
 }
 
 /// The error of a flag value that parses but is outside what the flag allows, `rule` saying

@@ -40,7 +40,7 @@ pub(crate) enum ListCommand {
 /// Paging and output format, shared by the lists.
 #[derive(Debug, Args)]
 pub(crate) struct Page {
-    /// Rows in the page.
+    /// Rows in the page, at least 1.
     #[arg(long, value_name = "N", default_value_t = LIMIT_DEFAULT, conflicts_with = "all")]
     pub(crate) limit: usize,
     /// Every row, in one page.
@@ -174,6 +174,9 @@ fn page_of<T>(
     rows: impl Iterator<Item = Result<T, arrears::QueryError>>,
     page: &Page,
 ) -> Result<(Vec<T>, bool)> {
+    if !page.all {
+        crate::args::check_count("--limit", page.limit, "a page holds at least 1 row")?;
+    }
     let limit = if page.all { usize::MAX } else { page.limit };
     let mut taken = Vec::new();
     for row in rows {

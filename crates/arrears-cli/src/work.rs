@@ -109,8 +109,8 @@ pub(crate) struct NextArgs {
     /// The agent.
     #[arg(long)]
     pub(crate) agent: String,
-    /// How long the lease lasts, in seconds.
-    #[arg(long, default_value_t = 900)]
+    /// How long the lease lasts, in seconds: 1 to 86400 (a day).
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     pub(crate) lease_secs: u32,
     /// The day whose items are due (default: today).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -350,6 +350,7 @@ pub(crate) fn queue(
 ) -> Result<Status> {
     match command {
         QueueCommand::Next(args) => {
+            crate::args::check_lease(args.lease_secs)?;
             let as_of = args.as_of.unwrap_or(now.date_naive());
             match books.claim_work(&args.agent, args.lease_secs, as_of)? {
                 Some(entry) => card(books, &entry, as_of, json, out),

@@ -444,6 +444,77 @@ fn list_flags_that_contradict_each_other_are_refused() {
     }
 }
 
+/// `actions claim --lease-secs 0` claimed the due actions under a lease that ended as it began
+/// (another sender could claim and send them at once), and `--limit 0` claimed nothing, exit
+/// 0; the other counts of the outbox, the work queue and the feeds took 0 as well (a page of
+/// nothing, whose cursor never moves). A lease is 1 to 86,400 seconds and every count at least
+/// 1 now: anything else is refused, exit 1, naming the flag, the value and the range, and
+/// claims nothing.
+#[test]
+fn a_lease_or_a_count_of_zero_is_refused() {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let pending = env.run(&["actions", "list", "--json"]).json();
+    let pending = pending.as_array().expect("the pending actions").len();
+    assert!(pending > 0, "the cycle proposed actions");
+    env.write(
+        "portfolio.toml",
+        "assignment = \"hash\"\n[[shards]]\nname = \"a\"\npath = \"a.redb\"\n",
+    );
+    let refused = |args: &[&str], message: &str| {
+        let run = env.run_from(env.dir(), args);
+        assert_eq!((run.code, run.stdout.as_str()), (1, ""), "{args:?}");
+        assert_eq!(run.stderr, format!("error: {message}\n"), "{args:?}");
+    };
+    let lease = "is out of range: a lease lasts 1 to 86400 seconds (a day)";
+    let claim = ["actions", "claim", "--as", "gateway"];
+    refused(&[&claim[..], &["--lease-secs", "0"]].concat(), &format!("--lease-secs 0 {lease}"));
+    refused(
+        &[&claim[..], &["--lease-secs", "86401"]].concat(),
+        &format!("--lease-secs 86401 {lease}"),
+    );
+    refused(
+        &[&claim[..], &["--limit", "0"]].concat(),
+        "--limit 0 is out of range: a claim takes at least 1 action",
+    );
+    refused(
+        &["queue", "next", "--agent", "rosa", "--lease-secs", "0"],
+        &format!("--lease-secs 0 {lease}"),
+    );
+    refused(
+        &["actions", "list", "--limit", "0"],
+        "--limit 0 is out of range: a list holds at least 1 action",
+    );
+    refused(
+        &["actions", "feed", "--limit", "0"],
+        "--limit 0 is out of range: a page holds at least 1 action",
+    );
+    refused(&["feed", "--limit", "0"], "--limit 0 is out of range: a page holds at least 1 change");
+    for list in ["accounts", "debtors"] {
+        refused(
+            &["list", list, "--limit", "0"],
+            "--limit 0 is out of range: a page holds at least 1 row",
+        );
+    }
+    refused(
+        &["relay", "postgres", "--dsn", "host=/nonexistent", "--batch", "0", "--once"],
+        "--batch 0 is out of range: a batch holds at least 1 change",
+    );
+    refused(
+        &["portfolio", "--manifest", "portfolio.toml", "cycle", "--as-of", "2026-11-20"]
+            .iter()
+            .chain(&["--threads", "0"])
+            .copied()
+            .collect::<Vec<_>>(),
+        "--threads 0 is out of range: at least 1 shard runs at a time",
+    );
+    assert!(!env.dir().join("a.redb").exists(), "no shard created");
+    // Nothing was leased: another sender claims every pending action.
+    let claimed =
+        env.run(&["--json", "actions", "claim", "--as", "other", "--limit", "1000"]).json();
+    assert_eq!(claimed.as_array().expect("the claimed actions").len(), pending, "{claimed}");
+}
+
 /// `actions claim --as ""` said `invalid claimant: must not be empty`, naming no flag; the
 /// error names `--as`, as every other flag's error does.
 #[test]
