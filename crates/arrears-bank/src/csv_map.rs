@@ -34,6 +34,7 @@
 
 use std::collections::HashMap;
 
+use arrears_core::located_toml::{LocatedError, TomlSource};
 use arrears_core::money::Currency;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -128,47 +129,87 @@ fn iso() -> String {
     "%Y-%m-%d".to_owned()
 }
 
-/// A mapping file that cannot be used.
+/// The most rows `skip_rows` may skip before the header: a bank's export puts a few title
+/// rows there, and a larger figure is a typo that would read the whole file as titles.
+pub const SKIP_ROWS_MAX: usize = 1_000;
+
+/// A mapping file that cannot be used, located by file, line and setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {field}: {reason}")]
+pub struct MappingError {
+    /// The file name given to [`CsvMapping::from_toml`].
+    pub file: String,
+    /// The 1-based line of the setting (of its table for a missing one).
+    pub line: usize,
+    /// The setting's path, such as `columns.amount`; `(document)` when none applies.
+    pub field: String,
+    /// What is wrong.
+    pub reason: MappingErrorReason,
+}
+
+/// Why a mapping file cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum MappingError {
-    /// Not valid TOML for a mapping.
-    #[error("mapping file: {message}")]
-    Toml {
-        /// The TOML reader's message, with line and column.
+pub enum MappingErrorReason {
+    /// Not TOML.
+    #[error("invalid toml: {message}")]
+    Syntax {
+        /// The TOML parser's message.
+        message: String,
+    },
+    /// An unknown or missing setting, or a value of the wrong type.
+    #[error("{message}")]
+    Schema {
+        /// The deserializer's message.
         message: String,
     },
     /// A setting is missing, contradictory or out of range.
-    #[error("mapping file: {setting}: {problem}")]
+    #[error("{problem}")]
     Invalid {
-        /// The setting.
-        setting: &'static str,
         /// What is wrong with it.
         problem: &'static str,
     },
     /// The fixed currency is not in the Arrears currency table.
-    #[error("mapping file: currency: unknown currency {code:?}")]
+    #[error("unknown currency {code:?}")]
     UnknownCurrency {
         /// The code as given.
         code: String,
     },
 }
 
+impl LocatedError for MappingError {
+    type Reason = MappingErrorReason;
+
+    fn located(file: String, line: usize, field: String, reason: MappingErrorReason) -> Self {
+        MappingError { file, line, field, reason }
+    }
+
+    fn syntax(message: String) -> MappingErrorReason {
+        MappingErrorReason::Syntax { message }
+    }
+
+    fn schema(message: String) -> MappingErrorReason {
+        MappingErrorReason::Schema { message }
+    }
+}
+
 impl CsvMapping {
-    /// Reads and checks a mapping file.
+    /// Reads and checks a mapping file. `file` names the text in error messages only; nothing
+    /// is read from disk.
     ///
     /// # Errors
     ///
-    /// [`MappingError`] for invalid TOML, an unknown setting, no amount column (or both a
-    /// signed and debit/credit columns), no currency, a delimiter that is not one ASCII
-    /// character, a column number 0.
+    /// [`MappingError`], located by file, line and setting, for invalid TOML, an unknown
+    /// setting or a value of the wrong type, no amount column (or both a signed and
+    /// debit/credit columns), no currency, a delimiter that is not one ASCII character, a
+    /// column number 0, more than [`SKIP_ROWS_MAX`] rows to skip.
     ///
     /// # Example
     ///
     /// ```
     /// use arrears_bank::{parse, CsvMapping, FormatChoice};
     ///
-    /// let mapping = CsvMapping::from_toml(r#"
+    /// let text = r#"
     ///     account = "CL-001"
     ///     currency = "CLP"
     ///     delimiter = ";"
@@ -178,23 +219,33 @@ impl CsvMapping {
     ///     amount = "Monto"
     ///     reference = "Folio"
     ///     payer_account = "RUT"
-    /// "#)?;
+    /// "#;
+    /// let mapping = CsvMapping::from_toml(text, "cartola.toml")?;
     /// let csv = "Fecha;Monto;Folio;RUT\n01-12-2026;150000;F-1;12.345.678-5\n";
     /// let statements = parse("cartola.csv", csv.as_bytes(), FormatChoice::Auto, Some(&mapping))?;
     /// assert_eq!(statements[0].lines[0].amount_minor, 150_000);
+    /// let error = CsvMapping::from_toml(&text.replace("\"Monto\"", "0"), "cartola.toml");
+    /// assert_eq!(
+    ///     error.unwrap_err().to_string(),
+    ///     "cartola.toml:8: columns.amount: column numbers start at 1"
+    /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn from_toml(text: &str) -> Result<CsvMapping, MappingError> {
-        let mapping: CsvMapping = toml::from_str(text)
-            .map_err(|error| MappingError::Toml { message: error.to_string() })?;
-        mapping.validate()?;
+    pub fn from_toml(text: &str, file: &str) -> Result<CsvMapping, MappingError> {
+        let source = TomlSource::new(file, text);
+        let mapping: CsvMapping = source.deserialize()?;
+        mapping.validate().map_err(|(field, reason)| source.error_at_field(field, reason))?;
         Ok(mapping)
     }
 
-    fn validate(&self) -> Result<(), MappingError> {
-        let invalid = |setting, problem| Err(MappingError::Invalid { setting, problem });
+    /// The first setting that cannot be used, and why.
+    fn validate(&self) -> Result<(), (&'static str, MappingErrorReason)> {
+        let invalid = |field, problem| Err((field, MappingErrorReason::Invalid { problem }));
         if self.delimiter.len() != 1 || !self.delimiter.is_ascii() {
             return invalid("delimiter", "must be one ASCII character");
+        }
+        if self.skip_rows > SKIP_ROWS_MAX {
+            return invalid("skip_rows", "must be at most 1000 (rows before the header)");
         }
         let columns = &self.columns;
         if columns.booking_date.is_none() {
@@ -205,34 +256,40 @@ impl CsvMapping {
             _ => return invalid("columns.amount", "give either amount, or both debit and credit"),
         }
         match &self.currency {
-            Some(code) => {
-                Currency::from_code(code)
-                    .map_err(|_| MappingError::UnknownCurrency { code: code.clone() })?;
+            Some(code) if Currency::from_code(code).is_err() => {
+                let reason = MappingErrorReason::UnknownCurrency { code: code.clone() };
+                return Err(("currency", reason));
             }
             None if columns.currency.is_none() => {
                 return invalid("currency", "give a fixed currency or a currency column")
             }
-            None => {}
+            Some(_) | None => {}
         }
         let all = [
-            &columns.booking_date,
-            &columns.value_date,
-            &columns.amount,
-            &columns.debit,
-            &columns.credit,
-            &columns.reference,
-            &columns.remittance,
-            &columns.creditor_reference,
-            &columns.payer_name,
-            &columns.payer_account,
-            &columns.currency,
-            &columns.balance,
+            ("columns.booking_date", &columns.booking_date),
+            ("columns.value_date", &columns.value_date),
+            ("columns.amount", &columns.amount),
+            ("columns.debit", &columns.debit),
+            ("columns.credit", &columns.credit),
+            ("columns.reference", &columns.reference),
+            ("columns.remittance", &columns.remittance),
+            ("columns.creditor_reference", &columns.creditor_reference),
+            ("columns.payer_name", &columns.payer_name),
+            ("columns.payer_account", &columns.payer_account),
+            ("columns.currency", &columns.currency),
+            ("columns.balance", &columns.balance),
         ];
-        if all.iter().any(|column| matches!(column, Some(Column::Number(0)))) {
-            return invalid("columns", "column numbers start at 1");
+        if let Some((field, _)) =
+            all.iter().find(|(_, column)| matches!(column, Some(Column::Number(0))))
+        {
+            return invalid(field, "column numbers start at 1");
         }
-        if !self.header && all.iter().any(|column| matches!(column, Some(Column::Name(_)))) {
-            return invalid("columns", "names columns but header = false");
+        if !self.header {
+            if let Some((field, _)) =
+                all.iter().find(|(_, column)| matches!(column, Some(Column::Name(_))))
+            {
+                return invalid(field, "names a column but header = false");
+            }
         }
         Ok(())
     }

@@ -54,7 +54,7 @@ use arrears_core::money::Currency;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-pub use csv_map::{Column, Columns, CsvMapping, MappingError};
+pub use csv_map::{Column, Columns, CsvMapping, MappingError, MappingErrorReason, SKIP_ROWS_MAX};
 pub use error::{Location, Problem, StatementError};
 
 /// A statement format this crate reads.

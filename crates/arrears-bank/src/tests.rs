@@ -241,6 +241,7 @@ fn csv_mapping() -> CsvMapping {
         "account = \"A-1\"\ndelimiter = \";\"\ndecimal_separator = \",\"\n\
          [columns]\nbooking_date = \"booked\"\nvalue_date = \"value\"\namount = \"amount\"\n\
          currency = \"ccy\"\nreference = \"ref\"\nremittance = \"text\"\nbalance = \"balance\"\n",
+        "mapping.toml",
     )
     .unwrap()
 }

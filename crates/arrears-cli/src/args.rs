@@ -413,8 +413,8 @@ pub(crate) struct CycleArgs {
     /// The cycle date.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) as_of: NaiveDate,
-    /// Accounts per write transaction (a debtor's accounts are never split).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Accounts per write transaction (a debtor's accounts are never split), at least 1.
+    #[arg(long, value_name = "N")]
     pub(crate) batch: Option<u64>,
     /// Show what the cycle would do (the same report) without writing anything. A dry run
     /// may take any date: the horizon of dates does not apply to it.
@@ -443,13 +443,13 @@ pub(crate) struct ClaimArgs {
     /// The sender's name (its lease is in that name).
     #[arg(long = "as", value_name = "SENDER")]
     pub(crate) sender: String,
-    /// How long the lease lasts, in seconds.
+    /// How long the lease lasts, in seconds: 1 to 86400 (a day).
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub(crate) lease_secs: u32,
     /// Only the actions due by this instant.
     #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
     pub(crate) until: Option<DateTime<Utc>>,
-    /// At most this many actions.
+    /// At most this many actions, at least 1.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub(crate) limit: usize,
 }
@@ -472,14 +472,14 @@ pub(crate) struct FeedArgs {
     /// The cursor: the `seq` of the last action handled (0 for the beginning).
     #[arg(long, value_name = "SEQ", default_value_t = 0)]
     pub(crate) after: u64,
-    /// At most this many actions.
+    /// At most this many actions, at least 1.
     #[arg(long, value_name = "N", default_value_t = 100)]
     pub(crate) limit: usize,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct ActionsListArgs {
-    /// At most this many actions.
+    /// At most this many actions, at least 1.
     #[arg(long, value_name = "N")]
     pub(crate) limit: Option<usize>,
     /// Every action, pending or acknowledged, by id.
@@ -562,7 +562,8 @@ pub(crate) struct PlanQuoteArgs {
     #[arg(
         long,
         value_name = "AMOUNT",
-        allow_hyphen_values = true,
+        value_parser = parse_amount,
+        allow_negative_numbers = true,
         requires = "currency",
         required_unless_present = "account",
         conflicts_with = "account"
@@ -591,10 +592,10 @@ pub(crate) struct PlanCreateArgs {
     #[command(flatten)]
     pub(crate) schedule: ScheduleArgs,
     /// The debtor's stated monthly income.
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) income: String,
     /// The debtor's stated monthly expenses.
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) expenses: String,
 }
 
@@ -615,7 +616,7 @@ pub(crate) struct SettleOfferArgs {
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) on: NaiveDate,
     /// The settlement amount.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: String,
 }
 
@@ -672,7 +673,7 @@ pub(crate) struct PlaceArgs {
     #[arg(long)]
     pub(crate) agency: String,
     /// The agency's commission on recoveries (`0.25` for 25%).
-    #[arg(long, value_name = "RATE", value_parser = parse_decimal, allow_hyphen_values = true)]
+    #[arg(long, value_name = "RATE", value_parser = parse_decimal, allow_negative_numbers = true)]
     pub(crate) commission: Decimal,
 }
 
@@ -727,7 +728,7 @@ pub(crate) struct ImportArgs {
     pub(crate) file: PathBuf,
     /// Rows per transaction: a longer file commits every N rows, so that other processes are
     /// not held off for the whole import (docs/CLI.md, "All or nothing").
-    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub(crate) batch_rows: u64,
     /// The whole file in one transaction, however long: all or nothing.
     #[arg(long)]
@@ -792,7 +793,7 @@ pub(crate) struct CreditNoteArgs {
     #[command(flatten)]
     pub(crate) common: Common,
     /// The amount credited, in the account's currency, at most the principal owed.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// The value date.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -843,7 +844,7 @@ pub(crate) struct PaymentArgs {
     #[command(flatten)]
     pub(crate) common: Common,
     /// The amount received, in the account's currency (`125.50`).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// The value date.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -878,13 +879,13 @@ pub(crate) struct ChargeArgs {
     #[command(flatten)]
     pub(crate) common: Common,
     /// The principal charged.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// Scheduled interest charged with it.
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
+    #[arg(long, default_value = "0", value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) interest: String,
     /// Fees charged with it.
-    #[arg(long, default_value = "0", allow_hyphen_values = true)]
+    #[arg(long, default_value = "0", value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) fee: String,
     /// The issue date: the charge takes effect on it.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -905,7 +906,7 @@ pub(crate) struct FeeArgs {
     #[command(flatten)]
     pub(crate) common: Common,
     /// The fee.
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// When the fee is assessed.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -926,7 +927,7 @@ pub(crate) struct ObligationAmountArgs {
     #[arg(long, value_enum)]
     pub(crate) component: ComponentArg,
     /// The amount (signed for an adjustment: `-10.00` lowers what is owed).
-    #[arg(long, allow_hyphen_values = true)]
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: String,
     /// The value date.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -1108,6 +1109,39 @@ pub(crate) struct AgingArgs {
     pub(crate) csv: bool,
 }
 
+/// The longest lease `--lease-secs` may ask for (`actions claim`, `queue next`): a day. A
+/// sender or an agent that needs longer claims again before its lease ends (claiming what it
+/// holds renews the lease); a longer lease would keep an action or an item from everyone else
+/// past the next day's cycle if its holder stopped.
+pub(crate) const LEASE_SECS_MAX: u32 = 86_400;
+
+/// Refuses a `--lease-secs` of 0 (a lease that ends as it starts: another sender or agent
+/// could claim the same action or item at once) or above [`LEASE_SECS_MAX`].
+pub(crate) fn check_lease(lease_secs: u32) -> anyhow::Result<()> {
+    if (1..=LEASE_SECS_MAX).contains(&lease_secs) {
+        return Ok(());
+    }
+    let rule = format!("a lease lasts 1 to {LEASE_SECS_MAX} seconds (a day)");
+    Err(out_of_range("--lease-secs", lease_secs, &rule))
+}
+
+/// Refuses a count flag of 0 (a page, a batch or a claim of nothing, which moves no cursor):
+/// `--FLAG 0 is out of range: RULE`.
+pub(crate) fn check_count(flag: &str, count: usize, rule: &str) -> anyhow::Result<()> {
+    if count == 0 {
+        return Err(out_of_range(flag, count, rule));
+    }
+    Ok(())
+}
+
+/// The error of a flag value that parses but is outside what the flag allows, `rule` saying
+/// what it allows: `--FLAG VALUE is out of range: RULE` (exit 1, like every refusal of a value
+/// of the right kind; a value of the wrong kind is clap's usage error, exit 2).
+#[cold]
+pub(crate) fn out_of_range(flag: &str, value: impl std::fmt::Display, rule: &str) -> anyhow::Error {
+    anyhow::anyhow!("{flag} {value} is out of range: {rule}")
+}
+
 /// A calendar date, `YYYY-MM-DD`.
 pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
@@ -1123,15 +1157,25 @@ pub(crate) fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 /// `DATE:AMOUNT`, the amount kept as text until the account's currency is known.
-fn parse_pay(text: &str) -> Result<(NaiveDate, String), String> {
+pub(crate) fn parse_pay(text: &str) -> Result<(NaiveDate, String), String> {
     let Some((date, amount)) = text.split_once(':') else {
         return Err(format!("{text:?} is not DATE:AMOUNT such as 2026-11-25:100.00"));
     };
-    let amount = amount.trim();
-    if amount.is_empty() {
+    if amount.trim().is_empty() {
         return Err(format!("{text:?} has no amount after the date (DATE:AMOUNT)"));
     }
-    Ok((parse_date(date)?, amount.to_owned()))
+    Ok((parse_date(date)?, parse_amount(amount)?))
+}
+
+/// An amount as typed: a plain decimal (`125.50`, `-10.00`; no digit separator), kept as text
+/// until the account's currency is known. Whether it is finer than the currency's minor unit
+/// or of the sign the command needs is checked then, as a refusal of the value (exit 1);
+/// text that is no decimal at all is a usage error here (exit 2), as for every flag value.
+pub(crate) fn parse_amount(text: &str) -> Result<String, String> {
+    match crate::input::plain_decimal(text) {
+        Some(_) => Ok(text.trim().to_owned()),
+        None => Err(format!("{text:?} is not a decimal amount")),
+    }
 }
 
 /// A built-in compliance pack, by id.

@@ -75,7 +75,7 @@ pub(crate) struct MatchArgs {
     #[arg(long, value_name = "REF_OR_ID")]
     pub(crate) account: String,
     /// The amount to apply; default: all the line still holds.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::args::parse_amount, allow_negative_numbers = true)]
     pub(crate) amount: Option<String>,
     /// The payment's value date; default: the line's.
     #[arg(long, value_parser = crate::args::parse_date)]
@@ -134,8 +134,8 @@ fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -
     let bytes = std::fs::read(&args.file).with_context(|| format!("statement {file}"))?;
     let mapping = match &args.mapping {
         Some(path) => Some(
-            CsvMapping::from_toml(&read_text(path, "mapping")?)
-                .map_err(|error| anyhow!("{}: {error}", path.display()))?,
+            CsvMapping::from_toml(&read_text(path, "mapping")?, &path.display().to_string())
+                .map_err(|error| anyhow!("{error}"))?,
         ),
         None => None,
     };

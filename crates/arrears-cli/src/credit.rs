@@ -211,30 +211,94 @@ struct ApplicationFile {
     debtor: String,
     #[serde(default = "trade_credit")]
     product: ProductKind,
-    #[serde(deserialize_with = "plain_limit")]
+    #[serde(deserialize_with = "file_limit")]
     limit: Decimal,
     currency: String,
     applied_on: NaiveDate,
-    terms: CreditTerms,
+    terms: FileTerms,
     #[serde(default)]
     attributes: BTreeMap<String, String>,
+}
+
+/// The terms of an application file: [`CreditTerms`], its decimals read by the engine's rule,
+/// and no field it does not know (a misspelt `interest` is an error, not ignored).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTerms {
+    net_days: u16,
+    #[serde(deserialize_with = "file_deposit_share")]
+    deposit_share: Decimal,
+    cash_on_delivery: bool,
+    #[serde(deserialize_with = "file_interest_rate")]
+    interest_rate: Decimal,
+}
+
+impl From<FileTerms> for CreditTerms {
+    fn from(terms: FileTerms) -> CreditTerms {
+        CreditTerms {
+            net_days: terms.net_days,
+            deposit_share: terms.deposit_share,
+            cash_on_delivery: terms.cash_on_delivery,
+            interest_rate: terms.interest_rate,
+        }
+    }
 }
 
 fn trade_credit() -> ProductKind {
     ProductKind::TradeCredit
 }
 
-/// The limit of an application file: a plain decimal, as a string (`"20000.00"`) or a JSON
-/// number. `rust_decimal`'s own reading would take `"1_000.00"` as 1000.
-fn plain_limit<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+fn file_limit<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    file_decimal(deserializer, "limit")
+}
+
+fn file_deposit_share<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Decimal, D::Error> {
+    file_decimal(deserializer, "terms.deposit_share")
+}
+
+fn file_interest_rate<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Decimal, D::Error> {
+    file_decimal(deserializer, "terms.interest_rate")
+}
+
+/// A decimal of an application file at `field`: a string by the engine's plain-decimal rule
+/// (`"20000.00"`; `rust_decimal`'s own reading would take `"1_000.00"` as 1000), or a JSON
+/// integer. A JSON number with a fraction is refused: it is read as a binary float, which
+/// holds most decimals inexactly (`1000000000000000.01` would be read as 1000000000000000).
+/// The message starts with the field, as the file's errors do (`FILE:LINE: FIELD: REASON`).
+fn file_decimal<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    field: &str,
+) -> Result<Decimal, D::Error> {
+    use serde::de::Error;
     let text = match serde_json::Value::deserialize(deserializer)? {
         serde_json::Value::String(text) => text,
-        serde_json::Value::Number(number) => number.to_string(),
-        _ => return Err(serde::de::Error::custom("limit must be a decimal amount")),
+        serde_json::Value::Number(number) if number.is_i64() || number.is_u64() => {
+            number.to_string()
+        }
+        serde_json::Value::Number(_) => {
+            return Err(D::Error::custom(format_args!(
+                "{field}: a JSON number with a fraction is read as a binary float, which holds \
+                 most decimals inexactly; write the decimal as a string, such as \"0.08\""
+            )))
+        }
+        _ => return Err(D::Error::custom(format_args!("{field}: must be a decimal string"))),
     };
-    crate::input::plain_decimal(&text).ok_or_else(|| {
-        serde::de::Error::custom(format_args!("limit {text:?} is not a decimal amount"))
-    })
+    crate::input::plain_decimal(&text)
+        .ok_or_else(|| D::Error::custom(format_args!("{field}: {text:?} is not a decimal number")))
+}
+
+/// A JSON error of the file `path` as `FILE:LINE: REASON` (the reason naming the field when
+/// one is at fault), instead of serde_json's `REASON at line L column C`.
+#[cold]
+fn json_error(path: &std::path::Path, error: &serde_json::Error) -> anyhow::Error {
+    let text = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    let reason = text.strip_suffix(&position).unwrap_or(&text);
+    anyhow!("{}:{}: {reason}", path.display(), error.line())
 }
 
 /// The application the arguments describe.
@@ -243,7 +307,7 @@ fn application(books: &Arrears, args: &DecideArgs, today: NaiveDate) -> Result<C
         // A byte-order mark is skipped and a Latin-1 file located, as in every file read.
         let text = crate::input::read_text(path)?;
         let file: ApplicationFile =
-            serde_json::from_str(&text).map_err(|error| anyhow!("{}: {error}", path.display()))?;
+            serde_json::from_str(&text).map_err(|error| json_error(path, &error))?;
         let currency = crate::input::currency(&file.currency)
             .map_err(|error| anyhow!("{}: currency: {error}", path.display()))?;
         let debtor = refs::debtor(books, &file.debtor, "debtor")?;
@@ -251,7 +315,7 @@ fn application(books: &Arrears, args: &DecideArgs, today: NaiveDate) -> Result<C
             debtor: debtor.id,
             product: file.product,
             limit: Money::new(file.limit, currency),
-            terms: file.terms,
+            terms: file.terms.into(),
             applied_on: file.applied_on,
             attributes: file.attributes,
         });

@@ -16,7 +16,7 @@ pub(crate) struct FeedArgs {
     /// The cursor: the `seq` of the last change handled (0 for the beginning).
     #[arg(long, value_name = "SEQ", default_value_t = 0)]
     pub(crate) after: u64,
-    /// At most this many changes.
+    /// At most this many changes, at least 1.
     #[arg(long, value_name = "N", default_value_t = 1_000)]
     pub(crate) limit: usize,
 }
@@ -28,6 +28,7 @@ pub(crate) fn run(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
+    crate::args::check_count("--limit", args.limit, "a page holds at least 1 change")?;
     let page = books.changes(args.after, args.limit)?;
     if json {
         for change in &page.changes {

@@ -40,7 +40,7 @@ pub(crate) enum ListCommand {
 /// Paging and output format, shared by the lists.
 #[derive(Debug, Args)]
 pub(crate) struct Page {
-    /// Rows in the page.
+    /// Rows in the page, at least 1.
     #[arg(long, value_name = "N", default_value_t = LIMIT_DEFAULT, conflicts_with = "all")]
     pub(crate) limit: usize,
     /// Every row, in one page.
@@ -162,7 +162,6 @@ fn parse_signal(text: &str) -> Result<Signal, String> {
 
 fn parse_amount(text: &str) -> Result<Decimal, String> {
     crate::input::plain_decimal(text)
-        .filter(|amount| !amount.is_sign_negative())
         .ok_or_else(|| format!("{text:?} is not an amount (digits, a point, up to 28 digits)"))
 }
 
@@ -175,6 +174,9 @@ fn page_of<T>(
     rows: impl Iterator<Item = Result<T, arrears::QueryError>>,
     page: &Page,
 ) -> Result<(Vec<T>, bool)> {
+    if !page.all {
+        crate::args::check_count("--limit", page.limit, "a page holds at least 1 row")?;
+    }
     let limit = if page.all { usize::MAX } else { page.limit };
     let mut taken = Vec::new();
     for row in rows {
@@ -202,6 +204,12 @@ pub(crate) fn accounts(
     if let (Some(min), Some(max)) = (args.dpd_min, args.dpd_max) {
         if min > max {
             bail!("--dpd-min {min} is above --dpd-max {max}: no account could match");
+        }
+    }
+    for (flag, amount) in [("--balance-min", args.balance_min), ("--balance-max", args.balance_max)]
+    {
+        if let Some(amount) = amount.filter(|amount| *amount < Decimal::ZERO) {
+            return Err(crate::args::out_of_range(flag, amount, "a balance is 0 or more"));
         }
     }
     if let (Some(min), Some(max)) = (args.balance_min, args.balance_max) {

@@ -11,7 +11,10 @@ use arrears::ids::AccountId;
 use arrears::model::ContactChannel;
 use arrears::{Arrears, Command, CycleOptions, Outcome};
 
-use crate::args::{AckArgs, ActionsListArgs, ClaimArgs, CycleArgs, FeedArgs, SentArgs};
+use crate::args::{
+    check_count, check_lease, out_of_range, AckArgs, ActionsListArgs, ClaimArgs, CycleArgs,
+    FeedArgs, SentArgs,
+};
 use crate::collect;
 use crate::horizon::{self, Horizon};
 use crate::output::{self, Table};
@@ -24,6 +27,9 @@ pub(crate) fn cycle(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
+    if args.batch == Some(0) {
+        return Err(out_of_range("--batch", 0, "a batch holds at least 1 account"));
+    }
     if !args.dry_run {
         horizon.check("--as-of", args.as_of)?;
     }
@@ -112,6 +118,9 @@ pub(crate) fn list(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
+    if let Some(limit) = args.limit {
+        check_count("--limit", limit, "a list holds at least 1 action")?;
+    }
     let limit = args.limit.unwrap_or(usize::MAX);
     if args.due {
         return due(books, args.until, limit, json, out);
@@ -305,6 +314,8 @@ pub(crate) fn claim(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
+    check_lease(args.lease_secs)?;
+    check_count("--limit", args.limit, "a claim takes at least 1 action")?;
     let claimed = books
         .claim_actions(&args.sender, args.lease_secs, args.until, args.limit)
         .map_err(|error| match &error {
@@ -372,6 +383,7 @@ pub(crate) fn feed(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
+    check_count("--limit", args.limit, "a page holds at least 1 action")?;
     let actions = books.actions_after(args.after, args.limit)?;
     let next = actions.last().map_or(args.after, |action| action.seq);
     if json {

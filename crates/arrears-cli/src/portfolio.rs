@@ -70,7 +70,7 @@ pub(crate) struct CycleArgs {
     /// The cycle date.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) as_of: NaiveDate,
-    /// Shards whose cycles run at the same time, at most.
+    /// Shards whose cycles run at the same time, at most; at least 1.
     #[arg(long, value_name = "N", default_value_t = arrears_portfolio::CYCLE_THREADS_MAX_DEFAULT)]
     pub(crate) threads: usize,
 }
@@ -145,6 +145,10 @@ pub(crate) fn run(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
+    if let PortfolioCommand::Cycle(cycle_args) = &args.command {
+        let rule = "at least 1 shard runs at a time";
+        crate::args::check_count("--threads", cycle_args.threads, rule)?;
+    }
     let options = global.options;
     let create = matches!(args.command, PortfolioCommand::Init);
     let mut portfolio = Portfolio::open_with(&args.manifest, create, options)?;

@@ -28,7 +28,7 @@ pub(crate) struct PostgresArgs {
     /// The store's name in the database (its rows and its cursor): one per shard.
     #[arg(long, value_name = "NAME", default_value = "main")]
     pub(crate) shard: String,
-    /// At most this many changes per PostgreSQL transaction.
+    /// At most this many changes per PostgreSQL transaction, at least 1.
     #[arg(long, value_name = "N", default_value_t = 500)]
     pub(crate) batch: usize,
     /// Stop once caught up with the store instead of following it.
@@ -60,6 +60,7 @@ pub(crate) fn run(
     out: &mut dyn Write,
 ) -> Result<Status> {
     let RelayCommand::Postgres(args) = command;
+    crate::args::check_count("--batch", args.batch, "a batch holds at least 1 change")?;
     let mut retry = Retry { args, failures: 0 };
     let mut relay = loop {
         match Relay::connect(books, &args.dsn, &args.shard) {

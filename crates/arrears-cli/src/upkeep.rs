@@ -182,11 +182,19 @@ pub(crate) struct RestrictArgs {
     pub(crate) call_consent_at: Option<ConsentAt>,
     /// The channels the debtor asked not to be used at all, comma-separated (`none` for no
     /// channel); replaces the list.
-    #[arg(long, value_name = "CHANNELS|none")]
-    pub(crate) opted_out_channels: Option<String>,
+    #[arg(long, value_name = "CHANNELS|none", value_parser = parse_channel_list)]
+    pub(crate) opted_out_channels: Option<ChannelList>,
     /// The idempotency key.
     #[arg(long)]
     pub(crate) key: String,
+}
+
+/// `--opted-out-channels`: channels, or none.
+#[derive(Debug, Clone)]
+pub(crate) struct ChannelList(Vec<ContactChannel>);
+
+fn parse_channel_list(text: &str) -> Result<ChannelList, String> {
+    channel_list(text).map(ChannelList)
 }
 
 /// `--call-consent-at`: an instant, or `none`.
@@ -460,13 +468,8 @@ fn restrict(
     out: &mut dyn Write,
 ) -> Result<Status> {
     let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
-    let opted_out_channels = match &args.opted_out_channels {
-        Some(list) => Some(
-            channel_list(list)
-                .map_err(|reason| anyhow::anyhow!("--opted-out-channels: {reason}"))?,
-        ),
-        None => None,
-    };
+    let opted_out_channels =
+        args.opted_out_channels.as_ref().map(|ChannelList(channels)| channels.clone());
     let changes = RestrictionChanges {
         work_contact_prohibited: args.work_contact_prohibited,
         litigation_served: args.litigation_served,
@@ -628,11 +631,22 @@ pub(crate) struct LimitationArgs {
     #[arg(long, value_name = "REF_OR_ID")]
     pub(crate) account: String,
     /// The day the statute of limitations runs on the debt (`none` clears it).
-    #[arg(long, value_name = "DATE|none")]
-    pub(crate) on: String,
+    #[arg(long, value_name = "DATE|none", value_parser = parse_limitation_on)]
+    pub(crate) on: LimitationOn,
     /// The idempotency key.
     #[arg(long)]
     pub(crate) key: String,
+}
+
+/// `limitation --on`: a date, or `none`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LimitationOn(Option<chrono::NaiveDate>);
+
+fn parse_limitation_on(text: &str) -> Result<LimitationOn, String> {
+    if text.trim() == "none" {
+        return Ok(LimitationOn(None));
+    }
+    crate::args::parse_date(text).map(|on| LimitationOn(Some(on)))
 }
 
 /// `arrears limitation`: the account's statute-of-limitations date.
@@ -643,12 +657,7 @@ pub(crate) fn limitation(
     out: &mut dyn Write,
 ) -> Result<Status> {
     let account = refs::account(books, &args.account, "--account")?;
-    let on = match args.on.trim() {
-        "none" => None,
-        text => Some(
-            crate::args::parse_date(text).map_err(|reason| anyhow::anyhow!("--on: {reason}"))?,
-        ),
-    };
+    let LimitationOn(on) = args.on;
     let receipt = collect::execute(
         books,
         &args.key,

@@ -109,8 +109,8 @@ pub(crate) struct NextArgs {
     /// The agent.
     #[arg(long)]
     pub(crate) agent: String,
-    /// How long the lease lasts, in seconds.
-    #[arg(long, default_value_t = 900)]
+    /// How long the lease lasts, in seconds: 1 to 86400 (a day).
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
     pub(crate) lease_secs: u32,
     /// The day whose items are due (default: today).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
@@ -142,7 +142,7 @@ pub(crate) struct DoneArgs {
     #[arg(long, value_parser = parse_outcome)]
     pub(crate) outcome: WorkOutcomeCode,
     /// A promised dated amount (outcome promise); repeat for several.
-    #[arg(long = "pay", value_name = "DATE:AMOUNT", value_parser = parse_pay)]
+    #[arg(long = "pay", value_name = "DATE:AMOUNT", value_parser = crate::args::parse_pay)]
     pub(crate) pay: Vec<(NaiveDate, String)>,
     /// The first day to work the item again (required by callback).
     #[arg(long, alias = "callback-on", value_name = "DATE", value_parser = parse_date)]
@@ -191,13 +191,6 @@ fn parse_outcome(text: &str) -> Result<WorkOutcomeCode, String> {
         let names: Vec<&str> = WorkOutcomeCode::ALL.iter().map(|code| code.name()).collect();
         format!("unknown outcome code {text:?} (known: {})", names.join(", "))
     })
-}
-
-fn parse_pay(text: &str) -> Result<(NaiveDate, String), String> {
-    let Some((date, amount)) = text.split_once(':') else {
-        return Err(format!("{text:?} is not DATE:AMOUNT such as 2026-11-25:100.00"));
-    };
-    Ok((parse_date(date)?, amount.trim().to_owned()))
 }
 
 fn skills(args: &SkillArgs, base: Skills) -> Skills {
@@ -357,6 +350,7 @@ pub(crate) fn queue(
 ) -> Result<Status> {
     match command {
         QueueCommand::Next(args) => {
+            crate::args::check_lease(args.lease_secs)?;
             let as_of = args.as_of.unwrap_or(now.date_naive());
             match books.claim_work(&args.agent, args.lease_secs, as_of)? {
                 Some(entry) => card(books, &entry, as_of, json, out),

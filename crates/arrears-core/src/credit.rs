@@ -43,10 +43,12 @@ pub struct CreditTerms {
     /// Days from invoice to due date (`net 30`).
     pub net_days: u16,
     /// The share of each order paid before delivery, 0 to 1.
+    #[serde(deserialize_with = "crate::money::deserialize_plain_decimal")]
     pub deposit_share: Decimal,
     /// True if and only if every order is paid on delivery.
     pub cash_on_delivery: bool,
     /// The annual interest rate on overdue amounts, 0 to 1 (`0.08`).
+    #[serde(deserialize_with = "crate::money::deserialize_plain_decimal")]
     pub interest_rate: Decimal,
 }
 

@@ -23,6 +23,8 @@
 //! - [`work`]: work for people: teams, agents, skills, work items, outcome codes.
 //! - [`credit`]: credit applications, the policy's credit rules, decisions and reviews.
 //! - [`detect`]: detectors deriving red-flag signals from the books.
+//! - [`located_toml`]: TOML read with errors located by file, line and field (policies, packs,
+//!   and arrears-bank's CSV mapping files).
 #![deny(missing_docs)]
 
 pub mod aging;
@@ -36,7 +38,7 @@ pub mod detect;
 pub mod holidays;
 pub mod ids;
 pub mod ledger;
-mod located_toml;
+pub mod located_toml;
 pub mod message;
 pub mod model;
 pub mod money;

@@ -1,4 +1,5 @@
-//! Loading TOML with located errors, shared by the policy and the compliance-pack loaders.
+//! Loading TOML with located errors, shared by the policy and the compliance-pack loaders and
+//! by arrears-bank's CSV mapping files.
 //!
 //! A [`TomlSource`] is a text and the file name its errors report. It parses the text with
 //! spans and deserializes it into a loader's raw (spanned) shape, turning the first syntax
@@ -9,7 +10,43 @@
 //! value.
 //!
 //! Each loader keeps its own error type, with its own reasons; [`LocatedError`] is what this
-//! module needs of one.
+//! module needs of one. A loader that validates a plain (unspanned) shape locates its errors by
+//! field path with [`TomlSource::error_at_field`].
+//!
+//! ```
+//! use arrears_core::located_toml::{LocatedError, TomlSource};
+//!
+//! #[derive(Debug, PartialEq)]
+//! struct Error(String, usize, String, String);
+//!
+//! impl LocatedError for Error {
+//!     type Reason = String;
+//!     fn located(file: String, line: usize, field: String, reason: String) -> Error {
+//!         Error(file, line, field, reason)
+//!     }
+//!     fn syntax(message: String) -> String {
+//!         message
+//!     }
+//!     fn schema(message: String) -> String {
+//!         message
+//!     }
+//! }
+//!
+//! #[derive(Debug, serde::Deserialize)]
+//! #[serde(deny_unknown_fields)]
+//! struct Shape {
+//!     size: u32,
+//! }
+//!
+//! let source = TomlSource::new("shape.toml", "# a shape\nsize = \"big\"\n");
+//! let error = source.deserialize::<Shape, Error>().unwrap_err();
+//! assert_eq!((error.1, error.2.as_str()), (2, "size"));
+//! let source = TomlSource::new("shape.toml", "\nsize = 0\n");
+//! let shape: Shape = source.deserialize::<Shape, Error>()?;
+//! let error: Error = source.error_at_field("size", format!("{} is too small", shape.size));
+//! assert_eq!(error, Error("shape.toml".into(), 2, "size".into(), "0 is too small".into()));
+//! # Ok::<(), Error>(())
+//! ```
 
 use std::ops::Range;
 
@@ -22,7 +59,7 @@ const DOCUMENT_FIELD: &str = "(document)";
 
 /// A loader's error: where (file, line, field) and why, with the two reasons every TOML
 /// loader reports before its own validation starts.
-pub(crate) trait LocatedError {
+pub trait LocatedError {
     /// Why a load failed, as the loader types it.
     type Reason;
 
@@ -39,13 +76,14 @@ pub(crate) trait LocatedError {
 
 /// A TOML text and the name of its file, which only error messages use.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct TomlSource<'a> {
+pub struct TomlSource<'a> {
     file: &'a str,
     text: &'a str,
 }
 
 impl<'a> TomlSource<'a> {
-    pub(crate) fn new(file: &'a str, text: &'a str) -> TomlSource<'a> {
+    /// The text `text`, whose errors name `file` (nothing is read from disk).
+    pub fn new(file: &'a str, text: &'a str) -> TomlSource<'a> {
         TomlSource { file, text }
     }
 
@@ -55,8 +93,9 @@ impl<'a> TomlSource<'a> {
     ///
     /// The first syntax error in file order, located at the innermost field that contains it
     /// (parsing recovers, so the fields before and around it are known); otherwise the shape
-    /// error, located by [`schema_field`].
-    pub(crate) fn deserialize<Raw: DeserializeOwned, E: LocatedError>(&self) -> Result<Raw, E> {
+    /// error, located at the key or value it points at (a missing key: at its table, the
+    /// field path naming the missing key).
+    pub fn deserialize<Raw: DeserializeOwned, E: LocatedError>(&self) -> Result<Raw, E> {
         let (table, syntax_errors) = DeTable::parse_recoverable(self.text);
         if let Some(error) =
             syntax_errors.iter().min_by_key(|error| error.span().map_or(0, |span| span.start))
@@ -70,19 +109,33 @@ impl<'a> TomlSource<'a> {
     }
 
     /// The 1-based line of byte `offset` (past the end: the last line).
-    pub(crate) fn line(&self, offset: usize) -> usize {
+    pub fn line(&self, offset: usize) -> usize {
         line_of(self.text, offset)
     }
 
     /// The error for the key or value at `span`, whose field path is `field`.
     #[cold]
-    pub(crate) fn error<E: LocatedError>(
-        &self,
-        span: Range<usize>,
-        field: &str,
-        reason: E::Reason,
-    ) -> E {
+    pub fn error<E: LocatedError>(&self, span: Range<usize>, field: &str, reason: E::Reason) -> E {
         E::located(self.file.to_owned(), self.line(span.start), field.to_owned(), reason)
+    }
+
+    /// The error for the field at the path `field` (`columns.amount`, `shard[1].name`), at the
+    /// line of its key; for a field the text does not have (a missing setting), at the line of
+    /// the deepest table of its path that it has, else at the first line.
+    #[cold]
+    pub fn error_at_field<E: LocatedError>(&self, field: &str, reason: E::Reason) -> E {
+        let (table, _) = DeTable::parse_recoverable(self.text);
+        let mut path = field;
+        let span = loop {
+            if let Some(span) = first_span(table.get_ref(), path) {
+                break span;
+            }
+            match path.rfind(['.', '[']) {
+                Some(end) => path = &path[..end],
+                None => break 0..0,
+            }
+        };
+        self.error(span, field, reason)
     }
 
     #[cold]
@@ -134,6 +187,17 @@ fn walk_value(
         }
         _ => {}
     }
+}
+
+/// The span of the key at `path` (of the item, for an array item), as the walk meets it first.
+fn first_span(table: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
+    let mut found = None;
+    walk_table(table, "", 0, &mut |candidate, _, span| {
+        if found.is_none() && candidate == path {
+            found = Some(span);
+        }
+    });
+    found
 }
 
 /// The deepest path whose key or value span is exactly `span` (where serde errors point).

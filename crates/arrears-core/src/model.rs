@@ -356,6 +356,7 @@ pub enum LateFeeRule {
     /// A share of the past-due amount, bounded.
     Percent {
         /// The share, `0.05` for 5%.
+        #[serde(deserialize_with = "crate::money::deserialize_plain_decimal")]
         rate: Decimal,
         /// Lower bound in minor units.
         min_minor: i64,
@@ -448,6 +449,7 @@ impl LateFeeRule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InterestTerms {
     /// Nominal annual rate, `0.2499` for 24.99%.
+    #[serde(deserialize_with = "crate::money::deserialize_plain_decimal")]
     pub annual_rate: Decimal,
     /// Day-count convention.
     pub day_count: DayCount,

@@ -211,6 +211,7 @@ pub enum MoneyError {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Money {
+    #[serde(deserialize_with = "deserialize_plain_decimal")]
     amount: Decimal,
     currency: Currency,
 }
@@ -233,6 +234,32 @@ pub fn plain_decimal(text: &str) -> Option<Decimal> {
         return None;
     }
     Decimal::from_str_exact(text).ok()
+}
+
+/// Reads a decimal written as a string by [`plain_decimal`]'s rule, for a field marked
+/// `#[serde(deserialize_with = "arrears_core::money::deserialize_plain_decimal")]`:
+/// `rust_decimal`'s own serde reads `"1_000"` as 1000. It reads the form `rust_decimal`'s serde
+/// writes (a string), so what the engine serialized reads back the same.
+///
+/// ```
+/// use arrears_core::money::{Currency, Money};
+///
+/// let money: Money = serde_json::from_str(r#"{"amount": "1000.50", "currency": "USD"}"#)?;
+/// assert_eq!(money, Money::parse("1000.50", Currency::USD)?);
+/// let error = serde_json::from_str::<Money>(r#"{"amount": "1_000", "currency": "USD"}"#);
+/// assert!(error.unwrap_err().to_string().starts_with("\"1_000\" is not a decimal number"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// The deserializer's error for a value that is not a string or not a plain decimal.
+pub fn deserialize_plain_decimal<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Decimal, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    plain_decimal(&text)
+        .ok_or_else(|| serde::de::Error::custom(format_args!("{text:?} is not a decimal number")))
 }
 
 impl Money {

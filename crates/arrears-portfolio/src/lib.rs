@@ -33,6 +33,7 @@
 //! ```
 
 mod ids;
+mod located;
 mod manifest;
 mod merge;
 mod moving;
@@ -62,20 +63,37 @@ pub enum ManifestError {
         /// Why.
         source: std::io::Error,
     },
-    /// The file is not TOML of a manifest's shape.
-    #[error("manifest {path}: {message}")]
+    /// The file is not UTF-8, not TOML, or not of a manifest's shape (an unknown or missing
+    /// field, a value of the wrong type).
+    #[error("{path}:{line}: {field}: {message}")]
     Parse {
         /// The manifest's path.
         path: PathBuf,
-        /// The parser's message, with the line.
+        /// The 1-based line of the field (of its table for a missing one).
+        line: usize,
+        /// The field's path, such as `shards[1].name`; `(document)` when none applies.
+        field: String,
+        /// The parser's message.
         message: String,
     },
     /// The manifest contradicts itself (no shard, a name twice, a map naming no shard...).
-    #[error("manifest {path}: {message}")]
+    #[error("{path}:{line}: {field}: {message}")]
     Invalid {
         /// The manifest's path.
         path: PathBuf,
+        /// The 1-based line of the field at fault.
+        line: usize,
+        /// The field's path, such as `shards[1].name` or `debtors.D-1001`.
+        field: String,
         /// What is wrong.
+        message: String,
+    },
+    /// The manifest could not be written as TOML.
+    #[error("manifest {path}: cannot be written as TOML: {message}")]
+    Unwritable {
+        /// The manifest's path.
+        path: PathBuf,
+        /// The serializer's message.
         message: String,
     },
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::located::{self, Located};
 use crate::ManifestError;
 
 /// Shards in a portfolio, at most: a portfolio id keeps the shard's index in its top 16 bits.
@@ -95,21 +96,42 @@ pub fn stable_hash(reference: &str) -> u64 {
 }
 
 impl Manifest {
-    /// Reads and checks a manifest file.
+    /// Reads and checks a manifest file (UTF-8; a byte-order mark is skipped).
     ///
     /// # Errors
     ///
-    /// [`ManifestError`] if the file cannot be read, is not a manifest, or is inconsistent.
+    /// [`ManifestError::Io`] if the file cannot be read; [`ManifestError::Parse`] if it is not
+    /// UTF-8 or not TOML of a manifest's shape, and [`ManifestError::Invalid`] if it is
+    /// inconsistent, both located by line and field.
     pub fn read(path: &Path) -> Result<Manifest, ManifestError> {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|source| ManifestError::Io { path: path.to_owned(), source })?;
-        let manifest: Manifest = toml::from_str(&text).map_err(|error| ManifestError::Parse {
-            path: path.to_owned(),
-            message: error.to_string(),
+        let text = String::from_utf8(bytes).map_err(|error| {
+            let valid_len = error.utf8_error().valid_up_to();
+            ManifestError::Parse {
+                path: path.to_owned(),
+                line: located::line_of(error.as_bytes(), valid_len),
+                field: located::DOCUMENT_FIELD.to_owned(),
+                message: format!(
+                    "not valid UTF-8 at byte {valid_len} (from the start of the file); save the \
+                     file as UTF-8 (it may be Latin-1 or Windows-1252)"
+                ),
+            }
         })?;
-        manifest
-            .check()
-            .map_err(|message| ManifestError::Invalid { path: path.to_owned(), message })?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let located = Located::new(text);
+        if let Some((line, field, message)) = located.syntax_error() {
+            return Err(ManifestError::Parse { path: path.to_owned(), line, field, message });
+        }
+        let manifest: Manifest = toml::from_str(text).map_err(|error| {
+            let (line, field) = located.shape_error(&error);
+            let message = error.message().trim_end().to_owned();
+            ManifestError::Parse { path: path.to_owned(), line, field, message }
+        })?;
+        manifest.check().map_err(|(field, message)| {
+            let line = located.line_of_field(&field);
+            ManifestError::Invalid { path: path.to_owned(), line, field, message }
+        })?;
         Ok(manifest)
     }
 
@@ -121,7 +143,7 @@ impl Manifest {
     /// [`ManifestError::Io`] if a step fails (the old manifest is then still in place).
     pub fn write(&self, path: &Path) -> Result<(), ManifestError> {
         let io = |source| ManifestError::Io { path: path.to_owned(), source };
-        let text = toml::to_string(self).map_err(|error| ManifestError::Invalid {
+        let text = toml::to_string(self).map_err(|error| ManifestError::Unwritable {
             path: path.to_owned(),
             message: error.to_string(),
         })?;
@@ -142,25 +164,31 @@ impl Manifest {
     }
 
     /// Checks the manifest's own consistency: at least one shard and at most [`SHARDS_MAX`],
-    /// unique names, the map and the moves naming listed shards.
-    fn check(&self) -> Result<(), String> {
+    /// unique names, the map and the moves naming listed shards. The error is the field at
+    /// fault (`shards[1].name`) and what is wrong.
+    fn check(&self) -> Result<(), (String, String)> {
         if self.shards.is_empty() || self.shards.len() > SHARDS_MAX {
-            return Err(format!("{} shards: a portfolio has 1 to {SHARDS_MAX}", self.shards.len()));
+            let message =
+                format!("{} shards: a portfolio has 1 to {SHARDS_MAX}", self.shards.len());
+            return Err(("shards".to_owned(), message));
         }
         for (index, shard) in self.shards.iter().enumerate() {
             if self.shard_index(&shard.name) != Some(index) {
-                return Err(format!("shard name {:?} is listed twice", shard.name));
+                let message = format!("shard name {:?} is listed twice", shard.name);
+                return Err((format!("shards[{index}].name"), message));
             }
         }
         for (debtor, shard) in &self.debtors {
             if self.shard_index(shard).is_none() {
-                return Err(format!("[debtors] {debtor:?} names shard {shard:?}, not listed"));
+                let message = format!("names shard {shard:?}, not listed in [[shards]]");
+                return Err((format!("debtors.{debtor}"), message));
             }
         }
         for (debtor, moving) in &self.moving {
-            for shard in [&moving.from, &moving.to] {
+            for (key, shard) in [("from", &moving.from), ("to", &moving.to)] {
                 if self.shard_index(shard).is_none() {
-                    return Err(format!("[moving] {debtor:?} names shard {shard:?}, not listed"));
+                    let message = format!("names shard {shard:?}, not listed in [[shards]]");
+                    return Err((format!("moving.{debtor}.{key}"), message));
                 }
             }
         }

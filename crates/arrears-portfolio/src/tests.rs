@@ -36,14 +36,65 @@ fn a_manifest_round_trips_through_its_file() {
     assert_eq!(manifest.shard_index("north"), None);
 }
 
+/// A manifest that cannot be used says the file, the line and the field, as the policy and
+/// the bank's files do (it printed the TOML reader's caret diagram, and its own checks named
+/// no line).
 #[test]
-fn a_manifest_with_an_unknown_field_names_it() {
+fn a_bad_manifest_names_the_line_and_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("portfolio.toml");
-    std::fs::write(&path, "assignment = \"hash\"\nshard = []\n").unwrap();
-    let error = Manifest::read(&path).unwrap_err().to_string();
-    assert!(error.contains("unknown field `shard`"), "{error}");
-    assert!(error.contains("line 2"), "{error}");
+    let read = |bytes: &[u8]| {
+        std::fs::write(&path, bytes).unwrap();
+        Manifest::read(&path).map(|_| ()).map_err(|error| {
+            let text = error.to_string();
+            text.strip_prefix(&format!("{}:", path.display())).unwrap_or(&text).to_owned()
+        })
+    };
+    let good = "assignment = \"hash\"\n[[shards]]\nname = \"a\"\npath = \"a.redb\"\n";
+    assert_eq!(read(good.as_bytes()), Ok(()));
+    assert_eq!(read(format!("\u{feff}{good}").as_bytes()), Ok(()), "a byte-order mark is skipped");
+    let refused = |text: &str, expected: &str| {
+        assert_eq!(read(text.as_bytes()), Err(expected.to_owned()), "{text}");
+    };
+    refused(
+        "assignment = \"hash\"\nshard = []\n",
+        "2: shard: unknown field `shard`, expected one of `assignment`, `shards`, `debtors`, \
+         `moving`",
+    );
+    refused(
+        &good.replace("assignment = \"hash\"\n", ""),
+        "1: assignment: missing field `assignment`",
+    );
+    refused(
+        &good.replace("\"hash\"", "\"hsh\""),
+        "1: assignment: unknown variant `hsh`, expected `hash` or `map`",
+    );
+    refused(&good.replace("path = \"a.redb\"\n", ""), "2: shards[0].path: missing field `path`");
+    refused(
+        &good.replace("name = \"a\"", "name = \"a"),
+        "3: shards[0].name: invalid toml: invalid basic string, expected `\"`",
+    );
+    refused(
+        &format!("{good}[[shards]]\nname = \"a\"\npath = \"b.redb\"\n"),
+        "6: shards[1].name: shard name \"a\" is listed twice",
+    );
+    refused(
+        &format!("{good}[debtors]\n\"D-1\" = \"zz\"\n"),
+        "6: debtors.D-1: names shard \"zz\", not listed in [[shards]]",
+    );
+    refused(
+        &format!("{good}[moving.\"D-1\"]\nfrom = \"a\"\nto = \"q\"\non = \"2026-11-30\"\n"),
+        "7: moving.D-1.to: names shard \"q\", not listed in [[shards]]",
+    );
+    refused("assignment = \"map\"\n", "1: shards: 0 shards: a portfolio has 1 to 65536");
+    assert_eq!(
+        read(b"# caf\xe9\nassignment = \"hash\"\n"),
+        Err(
+            "1: (document): not valid UTF-8 at byte 5 (from the start of the file); save the file \
+             as UTF-8 (it may be Latin-1 or Windows-1252)"
+                .to_owned()
+        )
+    );
 }
 
 #[test]

@@ -242,6 +242,7 @@ pub enum Command {
         /// The agency.
         agency: String,
         /// The agency's commission on recoveries, `0.25` for 25%.
+        #[serde(deserialize_with = "arrears_core::money::deserialize_plain_decimal")]
         commission_rate: rust_decimal::Decimal,
     },
     /// Recalls the account from its agency.
@@ -786,6 +787,7 @@ pub struct NewPlan {
     /// The first due date.
     pub first_due: NaiveDate,
     /// Annual interest rate of the plan (zero for none).
+    #[serde(deserialize_with = "arrears_core::money::deserialize_plain_decimal")]
     pub annual_rate: rust_decimal::Decimal,
     /// The debtor's stated monthly income.
     pub monthly_income: Money,

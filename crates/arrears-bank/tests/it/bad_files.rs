@@ -1,7 +1,8 @@
 //! Bad files for every check: each names the file, the line (or element) and the check.
 
 use arrears_bank::{
-    parse, CsvMapping, FormatChoice, Location, MappingError, Problem, StatementError,
+    parse, CsvMapping, FormatChoice, Location, MappingError, MappingErrorReason, Problem,
+    StatementError,
 };
 use arrears_core::money::Currency;
 
@@ -280,31 +281,65 @@ fn csv_rows_are_checked_and_mappings_are_validated() {
     )
     .unwrap_err();
     assert_eq!(error.problem, Problem::MappingRequired);
-    assert!(matches!(CsvMapping::from_toml("account = 1"), Err(MappingError::Toml { .. })));
-    let both = "account = \"A\"\ncurrency = \"EUR\"\n[columns]\nbooking_date = 1\namount = 2\ndebit = 3\ncredit = 4\n";
-    assert_eq!(
-        CsvMapping::from_toml(both),
-        Err(MappingError::Invalid {
-            setting: "columns.amount",
-            problem: "give either amount, or both debit and credit"
-        })
-    );
-    let unknown = "account = \"A\"\ncurrency = \"SEK\"\n[columns]\nbooking_date = 1\namount = 2\n";
-    assert_eq!(
-        CsvMapping::from_toml(unknown),
-        Err(MappingError::UnknownCurrency { code: "SEK".to_owned() })
-    );
-    let zero = "account = \"A\"\ncurrency = \"EUR\"\n[columns]\nbooking_date = 0\namount = 2\n";
     assert!(matches!(
-        CsvMapping::from_toml(zero),
-        Err(MappingError::Invalid { setting: "columns", .. })
+        CsvMapping::from_toml("account = 1", "m.toml"),
+        Err(MappingError { line: 1, reason: MappingErrorReason::Schema { .. }, .. })
     ));
+}
+
+/// Every error of a mapping file names the file, the line and the setting, as the policy and
+/// the rules files do, instead of the TOML reader's caret diagram.
+#[test]
+fn a_bad_mapping_file_is_located_by_line_and_setting() {
+    let error = |text: &str| CsvMapping::from_toml(text, "m.toml").unwrap_err().to_string();
+    let good = "account = \"A\"\ncurrency = \"EUR\"\n[columns]\nbooking_date = 1\namount = 2\n";
+    assert!(CsvMapping::from_toml(good, "m.toml").is_ok());
+    assert_eq!(
+        error(&good.replace("amount = 2", "amont = 2")),
+        "m.toml:5: columns.amont: unknown field `amont`, expected one of `booking_date`, \
+         `value_date`, `amount`, `debit`, `credit`, `reference`, `remittance`, \
+         `creditor_reference`, `payer_name`, `payer_account`, `currency`, `balance`"
+    );
+    assert_eq!(
+        error(&format!("skip_rows = \"two\"\n{good}")),
+        "m.toml:1: skip_rows: invalid type: string \"two\", expected usize"
+    );
+    assert_eq!(
+        error(&format!("skip_rows = 99999999999\n{good}")),
+        "m.toml:1: skip_rows: must be at most 1000 (rows before the header)"
+    );
+    assert_eq!(
+        error(&good.replace("= \"EUR\"", "= \"EUR")),
+        "m.toml:2: currency: invalid toml: invalid basic string, expected `\"`"
+    );
+    assert_eq!(
+        error(&format!("{good}debit = 3\ncredit = 4\n")),
+        "m.toml:5: columns.amount: give either amount, or both debit and credit"
+    );
+    assert_eq!(error(&good.replace("EUR", "SEK")), "m.toml:2: currency: unknown currency \"SEK\"");
+    assert_eq!(
+        error(&good.replace("booking_date = 1", "booking_date = 0")),
+        "m.toml:4: columns.booking_date: column numbers start at 1"
+    );
+    assert_eq!(
+        error(&good.replace("booking_date = 1\n", "")),
+        "m.toml:3: columns.booking_date: is required"
+    );
+    assert_eq!(
+        error(&format!("header = false\n{}", good.replace("amount = 2", "amount = \"Monto\""))),
+        "m.toml:6: columns.amount: names a column but header = false"
+    );
+    assert_eq!(
+        error(&good.replace("currency = \"EUR\"\n", "")),
+        "m.toml:1: currency: give a fixed currency or a currency column"
+    );
 }
 
 #[test]
 fn csv_currency_column_must_agree() {
     let mapping = CsvMapping::from_toml(
         "account = \"MX-1\"\nheader = false\n[columns]\nbooking_date = 1\namount = 2\ncurrency = 3\nreference = 4\n",
+        "mx.toml",
     )
     .unwrap();
     let good = "2026-12-01,100.50,MXN,R1\n2026-12-02,-20.00,MXN,R2\n";
@@ -334,6 +369,7 @@ fn csv_running_balance_oldest_or_newest_first_and_a_row_that_breaks_it() {
     let mapping = CsvMapping::from_toml(
         "account = \"UY-1\"\ncurrency = \"UYU\"\n[columns]\nbooking_date = \"date\"\n\
          amount = \"amount\"\nbalance = \"balance\"\n",
+        "u.toml",
     )
     .unwrap();
     let oldest_first =

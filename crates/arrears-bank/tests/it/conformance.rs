@@ -878,6 +878,7 @@ fn composed_references_that_repeat_get_a_suffix_in_norma_43_and_csv() {
         "account = \"ES9121000418450200051332\"\ncurrency = \"EUR\"\ndelimiter = \";\"\n\
          header = true\ndecimal_separator = \",\"\ndate_format = \"%d/%m/%Y\"\n\n[columns]\n\
          booking_date = \"Fecha\"\namount = \"Importe\"\n",
+        "twice.toml",
     )
     .unwrap();
     let csv = "Fecha;Importe\n01/12/2026;10,00\n01/12/2026;10,00\n01/12/2026;10,00\n";

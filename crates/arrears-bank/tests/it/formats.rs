@@ -247,7 +247,7 @@ fn the_csv_mapping_of_docs_cash_md_loads_and_reads_the_sample_export() {
     let doc = std::fs::read_to_string(path).unwrap();
     let start = doc.find("```toml\n").expect("a toml block in docs/CASH.md") + "```toml\n".len();
     let end = start + doc[start..].find("```").unwrap();
-    let mapping = CsvMapping::from_toml(&doc[start..end]).unwrap();
+    let mapping = CsvMapping::from_toml(&doc[start..end], "docs/CASH.md").unwrap();
     assert_eq!(mapping, es_mapping());
     let statements = read_with("csv_es.csv", Some(&mapping)).unwrap();
     assert_eq!(statements[0].lines.len(), 3);

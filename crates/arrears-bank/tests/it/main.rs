@@ -23,5 +23,5 @@ fn read_with(name: &str, mapping: Option<&CsvMapping>) -> Result<Vec<Statement>,
 
 fn es_mapping() -> CsvMapping {
     let text = String::from_utf8(data("csv_mapping_es.toml")).unwrap();
-    CsvMapping::from_toml(&text).unwrap()
+    CsvMapping::from_toml(&text, "csv_mapping_es.toml").unwrap()
 }

@@ -32,13 +32,24 @@ use crate::Status;
 /// The store `--db` names when it is not given.
 const DEFAULT_DB: &str = "./arrears.redb";
 
+/// The most accounts `--accounts` may ask for: five times the largest store docs/BENCHMARKS.md
+/// measures (1,000,000 accounts, 2.2 GB before any history). The demo generates the whole
+/// portfolio in memory and simulates it in up to three stores (the twin and the
+/// counterfactual beside the main one), so a larger figure is a typo, not a run.
+const ACCOUNTS_MAX: usize = 5_000_000;
+
+/// The most days `--days` may ask for: ten years of 366 days, more than any product of the
+/// generated portfolio runs (loans of at most 48 months) and the longest history the reports
+/// chart.
+const DAYS_MAX: u32 = 3_660;
+
 /// Options of `arrears demo` and `arrears simulate`.
 #[derive(Debug, Args)]
 pub(crate) struct SimulateArgs {
-    /// Accounts in the portfolio (one debtor each).
+    /// Accounts in the portfolio (one debtor each), 1 to 5000000.
     #[arg(long, default_value_t = 10_000)]
     pub(crate) accounts: usize,
-    /// Days to simulate.
+    /// Days to simulate, 1 to 3660.
     #[arg(long, default_value_t = 180)]
     pub(crate) days: u32,
     /// Seed of the generator: the same seed gives the same portfolio and the same numbers.
@@ -70,10 +81,10 @@ pub(crate) struct SimulateArgs {
 #[derive(Debug, Args)]
 pub(crate) struct PeriodArgs {
     /// First day (default: the first day a cycle ran).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
     pub(crate) from: Option<NaiveDate>,
     /// Last day, inclusive (default: the last day a cycle ran).
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
     pub(crate) to: Option<NaiveDate>,
 }
 
@@ -180,9 +191,7 @@ pub(crate) fn run(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
-    if args.accounts == 0 || args.days == 0 {
-        bail!("--accounts and --days must be at least 1");
-    }
+    check_size(args)?;
     // The last simulated day must be a date the engine accepts: found out half way, the
     // stores would be left half simulated.
     let last = args.start.checked_add_days(Days::new(u64::from(args.days) - 1));
@@ -311,6 +320,21 @@ pub(crate) fn run(
         write_rolls(out, &summary.roll_rates)?;
     }
     Ok(Status::Ok)
+}
+
+/// Refuses a portfolio of no account or of more than [`ACCOUNTS_MAX`], and a simulation of no
+/// day or of more than [`DAYS_MAX`], before anything is written: `--accounts 99999999999`
+/// would otherwise start generating a portfolio no memory holds.
+fn check_size(args: &SimulateArgs) -> Result<()> {
+    if !(1..=ACCOUNTS_MAX).contains(&args.accounts) {
+        let rule = format!("the demo simulates 1 to {ACCOUNTS_MAX} accounts");
+        return Err(crate::args::out_of_range("--accounts", args.accounts, &rule));
+    }
+    if !(1..=DAYS_MAX).contains(&args.days) {
+        let rule = format!("the demo simulates 1 to {DAYS_MAX} days");
+        return Err(crate::args::out_of_range("--days", args.days, &rule));
+    }
+    Ok(())
 }
 
 /// Creates the demo store at `path` (replacing a previous demo store) under the policy

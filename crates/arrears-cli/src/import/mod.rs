@@ -99,6 +99,9 @@ pub(crate) fn run(
     json: bool,
     out: &mut dyn Write,
 ) -> Result<Status> {
+    if args.batch_rows == 0 {
+        return Err(crate::args::out_of_range("--batch-rows", 0, "a batch holds at least 1 row"));
+    }
     let file = args.file.display().to_string();
     let columns = match args.kind {
         ImportKind::Debtors => DEBTORS,

@@ -21,8 +21,15 @@ fn an_amount_with_a_digit_separator_is_refused() {
         "--key",
         "SEP-1",
     ]);
-    assert_eq!(payment.code, 1, "{}", payment.stdout);
-    assert_eq!(payment.stderr, "error: --amount: \"1_000\" is not a decimal amount\n");
+    assert_eq!(payment.code, 2, "{}", payment.stdout);
+    assert!(
+        payment.stderr.starts_with(
+            "error: invalid value '1_000' for '--amount <AMOUNT>': \"1_000\" is not a decimal \
+             amount\n"
+        ),
+        "{}",
+        payment.stderr
+    );
     let file = env.write(
         "separators.csv",
         "key,account,type,effective_on,amount\nSEP-2,TC-8001,payment,2026-11-19,1_000.00\n",
@@ -40,6 +47,118 @@ fn an_amount_with_a_digit_separator_is_refused() {
     let rate = quote_at_rate(&env, "0_1");
     assert_eq!(rate.code, 2, "{}", rate.stdout);
     assert!(rate.stderr.contains("\"0_1\" is not a decimal number"), "{}", rate.stderr);
+    assert_eq!(env.snapshot(), before);
+}
+
+/// A flag value that did not parse exited 1 for an amount (`--amount abc`, read after the
+/// arguments) and 2 for a rate, a date or a count (clap's usage error), and a count clap's
+/// range refused (`cycle --batch 0`) exited 2 where any other refused value (`--installments
+/// 0`) exited 1. One rule now, docs/CLI.md's: a value that does not parse as what the flag
+/// takes is a usage error, exit 2, naming the flag; a value of the right kind that the command
+/// refuses is exit 1, naming the flag. Nothing is written either way.
+#[test]
+fn a_flag_value_exits_2_if_it_does_not_parse_and_1_if_it_is_refused() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let payment = |amount: &str| {
+        let args = ["--account", "TC-8001", "--amount", amount, "--on", "2026-11-19"];
+        env.run(&[&["post", "payment"][..], &args, &["--key", "EXIT-1"]].concat())
+    };
+    let promise = |pay: &str| {
+        let args = ["--account", "TC-8001", "--on", "2026-11-20", "--pay", pay];
+        env.run(&[&["promise"][..], &args, &["--key", "EXIT-2"]].concat())
+    };
+    let cycle = |args: &[&str]| env.run(&[&["cycle"][..], args].concat());
+    let expect = |run: Run, code: i32, message: &str| {
+        assert_eq!((run.code, run.stdout.as_str()), (code, ""), "{message}");
+        assert!(run.stderr.starts_with(&format!("error: {message}")), "{}", run.stderr);
+    };
+    // An amount.
+    expect(
+        payment("abc"),
+        2,
+        "invalid value 'abc' for '--amount <AMOUNT>': \"abc\" is not a decimal amount",
+    );
+    expect(
+        payment("12.345"),
+        1,
+        "--amount: amount 12.345 is finer than the minor unit of USD (2 decimals)",
+    );
+    expect(payment("-5"), 1, "--amount: -5 must be greater than zero");
+    expect(
+        promise("2026-11-25:ten"),
+        2,
+        "invalid value '2026-11-25:ten' for '--pay <DATE:AMOUNT>': \"ten\" is not a decimal \
+         amount",
+    );
+    // A rate.
+    expect(
+        quote_at_rate(&env, "abc"),
+        2,
+        "invalid value 'abc' for '--annual-rate <RATE>': \"abc\" is not a decimal number",
+    );
+    expect(quote_at_rate(&env, "11"), 1, "--annual-rate: annual rate must be from 0 to 10, got 11");
+    // A date.
+    expect(
+        cycle(&["--as-of", "2026-13-20"]),
+        2,
+        "invalid value '2026-13-20' for '--as-of <DATE>': \"2026-13-20\" is not a date as \
+         YYYY-MM-DD",
+    );
+    expect(
+        cycle(&["--as-of", "2027-11-20"]),
+        1,
+        "--as-of 2027-11-20 is 365 days after today (2026-11-20)",
+    );
+    expect(
+        env.run(&["report", "kpis", "--from", "2026-13-01"]),
+        2,
+        "invalid value '2026-13-01' for '--from <DATE>': \"2026-13-01\" is not a date as \
+         YYYY-MM-DD",
+    );
+    expect(
+        env.run(&["limitation", "--account", "TC-8001", "--on", "2026-02-30", "--key", "EXIT-3"]),
+        2,
+        "invalid value '2026-02-30' for '--on <DATE|none>': \"2026-02-30\" is not a date as \
+         YYYY-MM-DD",
+    );
+    // A count.
+    expect(
+        cycle(&["--as-of", "2026-11-20", "--batch", "1.5"]),
+        2,
+        "invalid value '1.5' for '--batch <N>': invalid digit found in string",
+    );
+    expect(
+        cycle(&["--as-of", "2026-11-20", "--batch", "0"]),
+        1,
+        "--batch 0 is out of range: a batch holds at least 1 account",
+    );
+    expect(
+        env.run(&["import", "postings", "postings.csv", "--batch-rows", "0"]),
+        1,
+        "--batch-rows 0 is out of range: a batch holds at least 1 row",
+    );
+    // A name, and a balance.
+    expect(
+        env.run(&[
+            "debtor",
+            "restrict",
+            "--debtor",
+            "C-1001",
+            "--opted-out-channels",
+            "sms,pigeon",
+            "--key",
+            "EXIT-4",
+        ]),
+        2,
+        "invalid value 'sms,pigeon' for '--opted-out-channels <CHANNELS|none>': \"pigeon\" is not \
+         one of phone, sms, email, postal, messaging (or none)",
+    );
+    expect(
+        env.run(&["list", "accounts", "--balance-min", "-5"]),
+        1,
+        "--balance-min -5 is out of range: a balance is 0 or more",
+    );
     assert_eq!(env.snapshot(), before);
 }
 
@@ -225,7 +344,7 @@ fn a_demo_past_the_end_of_the_calendar_writes_nothing() {
         "--accounts",
         "10",
         "--days",
-        "4000",
+        "400",
         "--start",
         "9999-12-30",
         "--out",
@@ -234,7 +353,7 @@ fn a_demo_past_the_end_of_the_calendar_writes_nothing() {
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert_eq!(
         run.stderr,
-        "error: --days 4000 from --start 9999-12-30 runs past 9999-12-31, the last date supported\n"
+        "error: --days 400 from --start 9999-12-30 runs past 9999-12-31, the last date supported\n"
     );
     assert!(!env.db().exists(), "no store created");
     let entries = std::fs::read_dir(env.dir()).expect("list").count();
@@ -246,6 +365,55 @@ fn a_demo_past_the_end_of_the_calendar_writes_nothing() {
         "{}",
         date.stderr
     );
+}
+
+/// `demo --accounts 99999999999` had no upper bound: it created the output directory, then
+/// spent minutes generating a portfolio no memory could hold. A size outside 1 to 5,000,000
+/// accounts or 1 to 3,660 days is refused, naming the flag, the value and the limit, before
+/// anything is written (`simulate` is the same command).
+#[test]
+fn a_demo_of_an_absurd_size_writes_nothing() {
+    let env = Env::empty();
+    let out = env.dir().join("demo");
+    let started = std::time::Instant::now();
+    for (command, flag, value, expected) in [
+        (
+            "demo",
+            "--accounts",
+            "99999999999",
+            "--accounts 99999999999 is out of range: the demo simulates 1 to 5000000 accounts",
+        ),
+        (
+            "simulate",
+            "--accounts",
+            "5000001",
+            "--accounts 5000001 is out of range: the demo simulates 1 to 5000000 accounts",
+        ),
+        (
+            "demo",
+            "--accounts",
+            "0",
+            "--accounts 0 is out of range: the demo simulates 1 to 5000000 accounts",
+        ),
+        (
+            "demo",
+            "--days",
+            "3661",
+            "--days 3661 is out of range: the demo simulates 1 to 3660 days",
+        ),
+        ("simulate", "--days", "0", "--days 0 is out of range: the demo simulates 1 to 3660 days"),
+    ] {
+        let mut args = vec![command, "--accounts", "10", "--days", "2", "--out", path(&out)];
+        let at = args.iter().position(|arg| *arg == flag).expect("the flag") + 1;
+        args[at] = value;
+        let run = env.run(&args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stdout);
+        assert_eq!(run.stdout, "", "{args:?}");
+        assert_eq!(run.stderr, format!("error: {expected}\n"), "{args:?}");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(!env.db().exists(), "no store created");
+    assert_eq!(std::fs::read_dir(env.dir()).expect("list").count(), 0, "nothing written");
 }
 
 /// `list accounts` with a range that ends before it starts (`--dpd-min 50 --dpd-max 10`,
@@ -274,6 +442,77 @@ fn list_flags_that_contradict_each_other_are_refused() {
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(run.stderr.contains("'--csv' cannot be used with '--json'"), "{}", run.stderr);
     }
+}
+
+/// `actions claim --lease-secs 0` claimed the due actions under a lease that ended as it began
+/// (another sender could claim and send them at once), and `--limit 0` claimed nothing, exit
+/// 0; the other counts of the outbox, the work queue and the feeds took 0 as well (a page of
+/// nothing, whose cursor never moves). A lease is 1 to 86,400 seconds and every count at least
+/// 1 now: anything else is refused, exit 1, naming the flag, the value and the range, and
+/// claims nothing.
+#[test]
+fn a_lease_or_a_count_of_zero_is_refused() {
+    let env = Env::sample();
+    env.run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let pending = env.run(&["actions", "list", "--json"]).json();
+    let pending = pending.as_array().expect("the pending actions").len();
+    assert!(pending > 0, "the cycle proposed actions");
+    env.write(
+        "portfolio.toml",
+        "assignment = \"hash\"\n[[shards]]\nname = \"a\"\npath = \"a.redb\"\n",
+    );
+    let refused = |args: &[&str], message: &str| {
+        let run = env.run_from(env.dir(), args);
+        assert_eq!((run.code, run.stdout.as_str()), (1, ""), "{args:?}");
+        assert_eq!(run.stderr, format!("error: {message}\n"), "{args:?}");
+    };
+    let lease = "is out of range: a lease lasts 1 to 86400 seconds (a day)";
+    let claim = ["actions", "claim", "--as", "gateway"];
+    refused(&[&claim[..], &["--lease-secs", "0"]].concat(), &format!("--lease-secs 0 {lease}"));
+    refused(
+        &[&claim[..], &["--lease-secs", "86401"]].concat(),
+        &format!("--lease-secs 86401 {lease}"),
+    );
+    refused(
+        &[&claim[..], &["--limit", "0"]].concat(),
+        "--limit 0 is out of range: a claim takes at least 1 action",
+    );
+    refused(
+        &["queue", "next", "--agent", "rosa", "--lease-secs", "0"],
+        &format!("--lease-secs 0 {lease}"),
+    );
+    refused(
+        &["actions", "list", "--limit", "0"],
+        "--limit 0 is out of range: a list holds at least 1 action",
+    );
+    refused(
+        &["actions", "feed", "--limit", "0"],
+        "--limit 0 is out of range: a page holds at least 1 action",
+    );
+    refused(&["feed", "--limit", "0"], "--limit 0 is out of range: a page holds at least 1 change");
+    for list in ["accounts", "debtors"] {
+        refused(
+            &["list", list, "--limit", "0"],
+            "--limit 0 is out of range: a page holds at least 1 row",
+        );
+    }
+    refused(
+        &["relay", "postgres", "--dsn", "host=/nonexistent", "--batch", "0", "--once"],
+        "--batch 0 is out of range: a batch holds at least 1 change",
+    );
+    refused(
+        &["portfolio", "--manifest", "portfolio.toml", "cycle", "--as-of", "2026-11-20"]
+            .iter()
+            .chain(&["--threads", "0"])
+            .copied()
+            .collect::<Vec<_>>(),
+        "--threads 0 is out of range: at least 1 shard runs at a time",
+    );
+    assert!(!env.dir().join("a.redb").exists(), "no shard created");
+    // Nothing was leased: another sender claims every pending action.
+    let claimed =
+        env.run(&["--json", "actions", "claim", "--as", "other", "--limit", "1000"]).json();
+    assert_eq!(claimed.as_array().expect("the claimed actions").len(), pending, "{claimed}");
 }
 
 /// `actions claim --as ""` said `invalid claimant: must not be empty`, naming no flag; the
@@ -321,10 +560,9 @@ fn a_credit_application_file_is_named_in_its_errors() {
     let (file, separator) =
         decide("separator.json", &application("\"1_000\"", "2026-11-20"), "CD-3");
     assert_eq!(separator.code, 1, "{}", separator.stdout);
-    assert!(
-        separator.stderr.starts_with(&format!("error: {file}: limit \"1_000\" is not a decimal")),
-        "{}",
-        separator.stderr
+    assert_eq!(
+        separator.stderr,
+        format!("error: {file}:1: limit: \"1_000\" is not a decimal number\n")
     );
     let flag =
         env.run(&["credit", "decide", "--key", "CD-4", "--debtor", "B-2002", "--limit", "1_000"]);
@@ -333,6 +571,58 @@ fn a_credit_application_file_is_named_in_its_errors() {
     let marked = format!("\u{feff}{}", application("\"100.00\"", "2026-11-20"));
     let (_, bom) = decide("bom.json", &marked, "CD-5");
     assert!(bom.ok().starts_with("decision "), "{}", bom.stdout);
+}
+
+/// The decimals of an application file's `terms` were read by `rust_decimal`'s own serde, which
+/// takes `"1_000"` as 1000 and `"0_08"` as 8 (a rate of 800%, refused only by its range, as
+/// `"1_0"` for 10 would not be); an unknown field in `terms` was ignored; a limit written as a
+/// JSON number with a fraction went through a binary float (`1000000000000000.01` was read as
+/// 1000000000000000). The engine's plain-decimal rule reads them now, and every error of the
+/// file says the file, the line and the field.
+#[test]
+fn an_application_file_reads_its_terms_by_the_plain_decimal_rule() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let decide = |name: &str, limit: &str, deposit: &str, rate: &str, extra: &str| {
+        let text = format!(
+            "{{\n  \"debtor\": \"B-2002\",\n  \"limit\": {limit},\n  \"currency\": \"USD\",\n  \
+             \"applied_on\": \"2026-11-20\",\n  \"terms\": {{\n    \"net_days\": 30,\n    \
+             \"deposit_share\": {deposit},\n    \"interest_rate\": {rate},\n    \
+             \"cash_on_delivery\": false{extra}\n  }}\n}}\n"
+        );
+        let file = env.write(name, &text);
+        let run = env.run(&["credit", "decide", "--key", name, path(&file)]);
+        assert_eq!(run.code, 1, "{name}: {}", run.stdout);
+        assert_eq!(run.stdout, "", "{name}");
+        run.stderr.replace(path(&file), "FILE")
+    };
+    assert_eq!(
+        decide("deposit.json", "\"100.00\"", "\"1_000\"", "\"0.08\"", ""),
+        "error: FILE:8: terms.deposit_share: \"1_000\" is not a decimal number\n"
+    );
+    assert_eq!(
+        decide("rate.json", "\"100.00\"", "\"0\"", "\"0_08\"", ""),
+        "error: FILE:9: terms.interest_rate: \"0_08\" is not a decimal number\n"
+    );
+    assert_eq!(
+        decide("unknown.json", "\"100.00\"", "\"0\"", "\"0.08\"", ",\n    \"interest\": \"5\""),
+        "error: FILE:11: unknown field `interest`, expected one of `net_days`, `deposit_share`, \
+         `cash_on_delivery`, `interest_rate`\n"
+    );
+    assert_eq!(
+        decide("float.json", "1000000000000000.01", "\"0\"", "\"0.08\"", ""),
+        "error: FILE:3: limit: a JSON number with a fraction is read as a binary float, which \
+         holds most decimals inexactly; write the decimal as a string, such as \"0.08\"\n"
+    );
+    assert_eq!(env.snapshot(), before);
+    let whole = env.write(
+        "whole.json",
+        "{\"debtor\": \"B-2002\", \"limit\": 100, \"currency\": \"USD\", \"applied_on\": \
+         \"2026-11-20\", \"terms\": {\"net_days\": 30, \"deposit_share\": \"0.25\", \
+         \"cash_on_delivery\": false, \"interest_rate\": \"0.08\"}}\n",
+    );
+    let run = env.run(&["credit", "decide", "--key", "CD-WHOLE", path(&whole)]);
+    assert!(run.ok().contains("limit: 100.00 USD"), "a JSON integer is exact: {}", run.stdout);
 }
 
 /// The bank's rules and mapping files were read with `read_to_string`: a Latin-1 file was
@@ -370,6 +660,69 @@ fn a_latin_1_bank_rules_file_is_located() {
         "{}",
         mapped.stderr
     );
+}
+
+/// A bank CSV mapping file and a portfolio manifest that could not be used printed the TOML
+/// reader's caret diagram (`TOML parse error at line 5, column 1`, the line quoted, `^^^^^`),
+/// and their own checks named no line; each error is `FILE:LINE: FIELD: REASON` now, as for
+/// the policy, the rules and every other file, and nothing is written.
+#[test]
+fn a_bad_mapping_or_manifest_names_the_file_line_and_field() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let statement = env.write("statement.csv", "Date,Amount\n2026-11-19,10.00\n");
+    let mapping = |name: &str, text: &str| {
+        let file = env.write(name, text);
+        let run = env.run(&["bank", "import", path(&statement), "--mapping", path(&file)]);
+        (path(&file).to_owned(), run)
+    };
+    let good = "account = \"A-1\"\ncurrency = \"USD\"\n[columns]\nbooking_date = \"Date\"\n\
+                amount = \"Amount\"\n";
+    let (file, run) = mapping("typo.toml", &good.replace("amount =", "amont ="));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: {file}:5: columns.amont: unknown field `amont`, expected one of "
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains('^'), "no caret diagram: {}", run.stderr);
+    let (file, run) = mapping("type.toml", &format!("skip_rows = \"two\"\n{good}"));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        format!("error: {file}:1: skip_rows: invalid type: string \"two\", expected usize\n")
+    );
+    let (file, run) = mapping("currency.toml", &good.replace("USD", "ZZZ"));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stderr, format!("error: {file}:2: currency: unknown currency \"ZZZ\"\n"));
+    let manifest = |name: &str, text: &str| {
+        let file = env.write(name, text);
+        let run = env.run(&["portfolio", "--manifest", path(&file), "find", "--debtor", "C-1"]);
+        (path(&file).to_owned(), run)
+    };
+    let shards = "assignment = \"hash\"\n[[shards]]\nname = \"a\"\npath = \"a.redb\"\n";
+    let (file, run) = manifest("field.toml", &format!("{shards}[[shards]]\nnme = \"b\"\n"));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        format!("error: {file}:6: shards[1].nme: unknown field `nme`, expected `name` or `path`\n")
+    );
+    let (file, run) = manifest("twice.toml", &format!("{shards}[[shards]]\nname = \"a\"\n"));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stderr, format!("error: {file}:5: shards[1].path: missing field `path`\n"));
+    let (file, run) = manifest(
+        "unlisted.toml",
+        &format!("{shards}[[shards]]\nname = \"a\"\npath = \"b.redb\"\n"),
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        format!("error: {file}:6: shards[1].name: shard name \"a\" is listed twice\n")
+    );
+    assert!(!env.dir().join("a.redb").exists(), "no shard created");
+    assert_eq!(env.snapshot(), before);
 }
 
 /// `debtor update --country ZZ`, `--language xx-!!` and `contact set --address ''` said

@@ -140,7 +140,9 @@ fn cycle_batches() {
     let report = env.run(&["cycle", "--as-of", "2026-11-20", "--batch", "2", "--json"]).json();
     assert_eq!(report["complete"], true);
     assert!(report["batches"].as_u64().expect("batches") >= 6, "{report}");
-    assert_eq!(env.run(&["cycle", "--as-of", "2026-11-20", "--batch", "0"]).code, 2);
+    let zero = env.run(&["cycle", "--as-of", "2026-11-20", "--batch", "0"]);
+    assert_eq!(zero.code, 1, "{}", zero.stdout);
+    assert_eq!(zero.stderr, "error: --batch 0 is out of range: a batch holds at least 1 account\n");
 }
 
 #[test]

@@ -196,3 +196,32 @@ fn a_command_without_a_shard_and_a_bad_manifest_are_errors() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("shard name \"a\" is listed twice"), "{}", run.stderr);
 }
+
+/// A command given as JSON read its amounts and rates with `rust_decimal`'s own serde, which
+/// takes `"1_000"` for 1000: a payment of 1000.00 was executed from `{"amount": "1_000"}`. The
+/// engine's plain-decimal rule reads them now, as it reads every amount a person writes.
+#[test]
+fn a_command_with_a_digit_separator_in_an_amount_is_refused() {
+    let env = Env::empty();
+    let manifest = manifest(&env);
+    portfolio(&env, &manifest, &["init"]).ok();
+    let command = json!({"payment": {"account": 1, "effective_on": "2026-06-01",
+        "amount": {"amount": "1_000", "currency": "USD"}, "directed_to": null}});
+    let command = command.to_string();
+    let run = portfolio(&env, &manifest, &["execute", "--key", "P-1", "--command", &command]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.starts_with(
+            "error: --command: not a command in the feed's JSON form: \"1_000\" is not a decimal \
+             number"
+        ),
+        "{}",
+        run.stderr
+    );
+    let command = json!({"place": {"account": 1, "on": "2026-06-01", "agency": "A",
+        "commission_rate": "0_25"}});
+    let command = command.to_string();
+    let run = portfolio(&env, &manifest, &["execute", "--key", "P-2", "--command", &command]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("\"0_25\" is not a decimal number"), "{}", run.stderr);
+}

@@ -2,6 +2,7 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 
 use super::*;
+use crate::model::LateFeeRule;
 
 #[test]
 fn currency_table_has_the_required_codes() {
@@ -114,4 +115,49 @@ proptest! {
             }
         }
     }
+}
+
+/// Every decimal a command carries is read through serde by the plain-decimal rule: JSON from a
+/// person (`arrears portfolio execute --command`, an application file) may not write `1_000`
+/// for 1000, as `rust_decimal`'s own serde would read it. What serde wrote reads back the same,
+/// in JSON and in bincode.
+#[test]
+fn decimals_read_through_serde_refuse_a_digit_separator() {
+    use crate::credit::CreditTerms;
+    use crate::model::{InterestTerms, Terms};
+
+    let refused = |error: serde_json::Error| error.to_string();
+    let money = serde_json::from_str::<Money>(r#"{"amount":"1_000.00","currency":"USD"}"#);
+    assert!(refused(money.unwrap_err()).starts_with("\"1_000.00\" is not a decimal number"));
+    let terms =
+        r#"{"net_days":30,"deposit_share":"0_5","cash_on_delivery":false,"interest_rate":"0.08"}"#;
+    let terms = serde_json::from_str::<CreditTerms>(terms);
+    assert!(refused(terms.unwrap_err()).starts_with("\"0_5\" is not a decimal number"));
+    let interest = r#"{"annual_rate":"0_2499","day_count":"actual365","base":"x","rounding":"x"}"#;
+    let interest = serde_json::from_str::<InterestTerms>(interest);
+    assert!(refused(interest.unwrap_err()).starts_with("\"0_2499\" is not a decimal number"));
+
+    let late_fee = LateFeeRule::Percent {
+        rate: Decimal::new(5, 2),
+        min_minor: 500,
+        max_minor: 4_000,
+        rounding: RoundingRule::HalfUp,
+    };
+    let interest = InterestTerms {
+        annual_rate: Decimal::new(2499, 4),
+        day_count: crate::model::DayCount::Actual365,
+        base: crate::model::InterestBase::OutstandingPrincipal,
+        rounding: RoundingRule::HalfUp,
+    };
+    let terms = Terms { late_fee, interest: Some(interest), ..Terms::default() };
+    let json = serde_json::to_string(&terms).unwrap();
+    assert_eq!(serde_json::from_str::<Terms>(&json).unwrap(), terms);
+    let separated = json.replace("\"0.05\"", "\"0_05\"");
+    assert!(refused(serde_json::from_str::<Terms>(&separated).unwrap_err())
+        .starts_with("\"0_05\" is not a decimal number"));
+    let money = Money::parse("-1234.50", Currency::USD).unwrap();
+    let config = bincode::config::standard();
+    let bytes = bincode::serde::encode_to_vec(money, config).unwrap();
+    let (decoded, _): (Money, usize) = bincode::serde::decode_from_slice(&bytes, config).unwrap();
+    assert_eq!(decoded, money);
 }
