@@ -693,6 +693,13 @@ impl Arrears {
         &self,
         lease_seconds: u32,
     ) -> Result<(DateTime<Utc>, DateTime<Utc>, Batch<'_>), CommandError> {
+        if lease_seconds == 0 {
+            // A lease that ends as it begins would hand the same work to the next caller at once.
+            return Err(CommandError::Invalid {
+                field: "lease_seconds",
+                reason: "must be at least 1 second".to_owned(),
+            });
+        }
         let now = self.clock.now();
         let until = now
             .checked_add_signed(chrono::Duration::seconds(i64::from(lease_seconds)))
@@ -718,8 +725,8 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// [`CommandError::Invalid`] for an empty claimant or a lease that does not fit the
-    /// calendar, [`CommandError::ThreadHoldsBatch`], or a storage failure.
+    /// [`CommandError::Invalid`] for an empty claimant or a lease of 0 seconds or that does
+    /// not fit the calendar, [`CommandError::ThreadHoldsBatch`], or a storage failure.
     pub fn claim_actions(
         &self,
         claimant: &str,
@@ -748,7 +755,7 @@ impl Arrears {
     ///
     /// # Errors
     ///
-    /// [`CommandError::Invalid`] for an unknown or deactivated agent, a lease that does not
+    /// [`CommandError::Invalid`] for an unknown or deactivated agent, a lease of 0 seconds or that does not
     /// fit the calendar or an `as_of` outside years 1 to 9999,
     /// [`CommandError::ThreadHoldsBatch`], or a storage failure.
     pub fn claim_work(

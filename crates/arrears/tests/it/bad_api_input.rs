@@ -146,6 +146,21 @@ fn a_work_claim_dated_outside_the_calendar_is_refused() {
     assert!(matches!(claimed, Err(CommandError::Invalid { field: "as_of", .. })), "{claimed:?}");
 }
 
+/// A lease of 0 seconds ends as it begins: the next caller would get the same work at once.
+/// Both claims refuse it naming `lease_seconds` (the CLI refused it already, the library did
+/// not).
+#[test]
+fn a_claim_with_a_lease_of_zero_seconds_is_refused() {
+    let (_dir, books) = open_temp();
+    let claimed = books.claim_actions("gateway", 0, None, 10);
+    let error = claimed.unwrap_err();
+    assert!(matches!(error, CommandError::Invalid { field: "lease_seconds", .. }), "{error}");
+    let claimed = books.claim_work("agent-1", 0, NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
+    let error = claimed.unwrap_err();
+    assert!(matches!(error, CommandError::Invalid { field: "lease_seconds", .. }), "{error}");
+    assert!(books.claim_actions("gateway", 1, None, 10).unwrap().is_empty());
+}
+
 /// A text with the character NUL (a C string's end, or a corrupted buffer) was stored: a
 /// debtor's name, an invoice number, an agency, a note, an attorney, even the idempotency key.
 /// PostgreSQL's text and jsonb cannot hold it, so the relay could never apply such a command
