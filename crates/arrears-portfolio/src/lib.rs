@@ -33,7 +33,6 @@
 //! ```
 
 mod ids;
-mod located;
 mod manifest;
 mod merge;
 mod moving;

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::located::{self, Located};
+use arrears::located_toml::{LocatedError, TomlSource};
+
 use crate::ManifestError;
 
 /// Shards in a portfolio, at most: a portfolio id keeps the shard's index in its top 16 bits.
@@ -95,6 +96,46 @@ pub fn stable_hash(reference: &str) -> u64 {
     reference.bytes().fold(OFFSET_BASIS, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(PRIME))
 }
 
+/// Where in a manifest's text a problem is, and what it is, before the path is attached.
+struct Located {
+    line: usize,
+    field: String,
+    reason: Reason,
+}
+
+/// A problem of a manifest's text: not TOML of a manifest's shape, or inconsistent.
+enum Reason {
+    Parse(String),
+    Invalid(String),
+}
+
+impl LocatedError for Located {
+    type Reason = Reason;
+
+    fn located(_file: String, line: usize, field: String, reason: Reason) -> Located {
+        Located { line, field, reason }
+    }
+
+    fn syntax(message: String) -> Reason {
+        Reason::Parse(format!("invalid toml: {message}"))
+    }
+
+    fn schema(message: String) -> Reason {
+        Reason::Parse(message.trim_end().to_owned())
+    }
+}
+
+impl Located {
+    fn error(self, path: &Path) -> ManifestError {
+        let Located { line, field, reason } = self;
+        let path = path.to_owned();
+        match reason {
+            Reason::Parse(message) => ManifestError::Parse { path, line, field, message },
+            Reason::Invalid(message) => ManifestError::Invalid { path, line, field, message },
+        }
+    }
+}
+
 impl Manifest {
     /// Reads and checks a manifest file (UTF-8; a byte-order mark is skipped).
     ///
@@ -108,10 +149,11 @@ impl Manifest {
             .map_err(|source| ManifestError::Io { path: path.to_owned(), source })?;
         let text = String::from_utf8(bytes).map_err(|error| {
             let valid_len = error.utf8_error().valid_up_to();
+            let before = &error.as_bytes()[..valid_len];
             ManifestError::Parse {
                 path: path.to_owned(),
-                line: located::line_of(error.as_bytes(), valid_len),
-                field: located::DOCUMENT_FIELD.to_owned(),
+                line: before.iter().filter(|byte| **byte == b'\n').count() + 1,
+                field: "(document)".to_owned(),
                 message: format!(
                     "not valid UTF-8 at byte {valid_len} (from the start of the file); save the \
                      file as UTF-8 (it may be Latin-1 or Windows-1252)"
@@ -119,18 +161,13 @@ impl Manifest {
             }
         })?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-        let located = Located::new(text);
-        if let Some((line, field, message)) = located.syntax_error() {
-            return Err(ManifestError::Parse { path: path.to_owned(), line, field, message });
-        }
-        let manifest: Manifest = toml::from_str(text).map_err(|error| {
-            let (line, field) = located.shape_error(&error);
-            let message = error.message().trim_end().to_owned();
-            ManifestError::Parse { path: path.to_owned(), line, field, message }
-        })?;
+        // The engine's loader of located TOML (policies, packs): the file name is the path's,
+        // attached below.
+        let source = TomlSource::new("", text);
+        let manifest: Manifest =
+            source.deserialize::<Manifest, Located>().map_err(|located| located.error(path))?;
         manifest.check().map_err(|(field, message)| {
-            let line = located.line_of_field(&field);
-            ManifestError::Invalid { path: path.to_owned(), line, field, message }
+            source.error_at_field::<Located>(&field, Reason::Invalid(message)).error(path)
         })?;
         Ok(manifest)
     }

@@ -80,7 +80,7 @@ use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-pub use arrears_core::{aging, ids, ledger, model, money};
+pub use arrears_core::{aging, ids, ledger, located_toml, model, money};
 
 pub use arrears_core::{
     case, cash, collection, compliance, credit, dates, detect, holidays, message, plan, policy,
