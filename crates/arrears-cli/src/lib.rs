@@ -81,7 +81,7 @@ pub fn main() -> ExitCode {
         Err(error) => {
             // Whatever was already produced goes out before the error.
             let _ = out.flush();
-            eprintln!("error: {}", error_text(&error));
+            to_stderr(format_args!("error: {}", error_text(&error)));
             ExitCode::from(1)
         }
     }
@@ -153,6 +153,13 @@ fn error_text(error: &anyhow::Error) -> String {
 /// A reader of our stdout went away (`arrears show account A1 --json | head`): not a failure,
 /// whichever writer met it (ours, serde_json's or the CSV writer's, which wrap the I/O error
 /// in their own).
+/// Writes a line to stderr, ignoring a failure: `eprintln!` panics when stderr is a pipe whose
+/// reader has gone (`arrears ... 2>&1 | head`), which turned an error's exit code 1, or a
+/// relay's note of a reconnection, into a panic's 101.
+pub(crate) fn to_stderr(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
 fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         let kind = if let Some(io) = cause.downcast_ref::<io::Error>() {

@@ -108,12 +108,12 @@ impl Retry<'_> {
         self.failures += 1;
         let backoff = Backoff { first_ms: RETRY_FIRST_MS, max_ms: self.args.retry_max_ms };
         let pause = backoff.pause_ms(self.failures);
-        eprintln!(
+        crate::to_stderr(format_args!(
             "relay: {}; reconnecting in {pause} ms (attempt {} of {})",
             failed(error),
             self.failures,
             self.args.retries
-        );
+        ));
         std::thread::sleep(Duration::from_millis(pause));
         Ok(())
     }
@@ -123,7 +123,7 @@ impl Retry<'_> {
         loop {
             match relay.reconnect() {
                 Ok(()) => {
-                    eprintln!("relay: reconnected to postgresql");
+                    crate::to_stderr(format_args!("relay: reconnected to postgresql"));
                     return Ok(());
                 }
                 Err(error) => self.pause_or_fail(error)?,

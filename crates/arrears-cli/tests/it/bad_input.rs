@@ -231,6 +231,24 @@ fn a_db_that_is_not_a_store_is_named() {
     assert_eq!(std::fs::read(&text).expect("read"), b"hello\n", "nothing written");
 }
 
+/// An error written to a stderr nobody reads any more (`arrears ... 2>&1 | head`, the reader
+/// gone): `eprintln!` panicked, and the exit code was a panic's 101 instead of the error's 1.
+#[test]
+fn an_error_to_a_closed_stderr_still_exits_1() {
+    let env = Env::sample();
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .arg("--db")
+        .arg(env.dir().join("absent.redb"))
+        .args(["show", "account", "NOPE"])
+        .stdout(std::process::Stdio::null())
+        .stderr(writer)
+        .status()
+        .expect("run arrears");
+    assert_eq!(status.code(), Some(1), "{status:?}");
+}
+
 /// An error whose message already ends with its cause (the backup's, the restore's, the
 /// portfolio manifest's) printed the cause twice: `cannot write a backup to F: No such file or
 /// directory (os error 2): No such file or directory (os error 2)`. It is said once.

@@ -301,7 +301,8 @@ pub fn serve() -> std::process::ExitCode {
     match served {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("arrears-plugin-runner: {error}");
+            // Not `eprintln!`, which panics when the host no longer reads the pipe.
+            let _ = writeln!(io::stderr().lock(), "arrears-plugin-runner: {error}");
             std::process::ExitCode::FAILURE
         }
     }
