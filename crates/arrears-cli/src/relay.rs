@@ -34,7 +34,8 @@ pub(crate) struct PostgresArgs {
     /// Stop once caught up with the store instead of following it.
     #[arg(long)]
     pub(crate) once: bool,
-    /// When following, how long to wait after catching up before reading the feed again.
+    /// When following, how long to wait after catching up before reading the feed again, at
+    /// least 1 ms.
     #[arg(long, value_name = "MS", default_value_t = 1_000)]
     pub(crate) poll_ms: u64,
     /// When following, how many times in a row to reconnect to a PostgreSQL that failed or
@@ -61,6 +62,11 @@ pub(crate) fn run(
 ) -> Result<Status> {
     let RelayCommand::Postgres(args) = command;
     crate::args::check_count("--batch", args.batch, "a batch holds at least 1 change")?;
+    if args.poll_ms == 0 {
+        // A pause of nothing reads the feed again at once, in a loop that keeps a core busy.
+        let rule = "at least 1 ms (a pause of 0 would poll the store without rest)";
+        return Err(crate::args::out_of_range("--poll-ms", 0, rule));
+    }
     let mut retry = Retry { args, failures: 0 };
     let mut relay = loop {
         match Relay::connect(books, &args.dsn, &args.shard) {

@@ -231,6 +231,21 @@ fn a_db_that_is_not_a_store_is_named() {
     assert_eq!(std::fs::read(&text).expect("read"), b"hello\n", "nothing written");
 }
 
+/// A relay told to pause 0 ms between polls of a store it has caught up with read the feed in a
+/// loop that kept a core busy; it is refused before the relay connects anywhere.
+#[test]
+fn a_relay_poll_of_0_ms_is_refused() {
+    let env = Env::sample();
+    let dsn = "host=/nonexistent dbname=none";
+    let run = env.run(&["relay", "postgres", "--dsn", dsn, "--poll-ms", "0"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: --poll-ms 0 is out of range: at least 1 ms"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// An error written to a stderr nobody reads any more (`arrears ... 2>&1 | head`, the reader
 /// gone): `eprintln!` panicked, and the exit code was a panic's 101 instead of the error's 1.
 #[test]
