@@ -270,10 +270,13 @@ fn killed_migration_loses_nothing(
             kills += 1;
             // Killed part way: every open refuses the file, which is still of an older format
             // (2 until the ledger has moved, then 4 until the idempotency records have, then 5
-            // until the ledger heads have, then 6 and 7 between the last two one-commit steps),
-            // unless the kill came after the last step committed (before the child said so).
+            // until the ledger heads have, then one of 6 to 10 between the one-commit steps
+            // that follow), unless the kill came after the last step committed (before the
+            // child said so). (This range stopped at 8 while formats 9 to 11 added steps: a
+            // kill between two of them failed the test now and then.)
             match Arrears::open_with(&path, options()) {
-                Err(arrears::OpenError::NeedsMigration { found: 2 | 4..=8, .. }) => {}
+                Err(arrears::OpenError::NeedsMigration { found, .. })
+                    if found == 2 || (4..arrears_store::FORMAT_VERSION).contains(&found) => {}
                 Err(other) => panic!("kill {kills}: {other}"),
                 Ok(books) => {
                     drop(books);
