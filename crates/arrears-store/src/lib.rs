@@ -30,6 +30,7 @@ mod copy;
 mod error;
 #[cfg(any(test, feature = "fault-injection"))]
 pub mod fault;
+pub mod gate;
 #[cfg(any(test, feature = "fault-injection"))]
 mod hooks;
 #[cfg(any(test, feature = "fault-injection"))]

@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use arrears_core::case::CollectionCase;
@@ -308,44 +308,20 @@ pub(crate) struct SnapshotWrites {
 }
 
 /// Whose turn it is to write on one handle: the threads of this process that share a handle
-/// wait here, each woken when the transaction before its own ends, rather than poll redb (a
-/// poll can only find the lock free between its pauses, which would leave it idle meanwhile and
-/// let a thread that writes in a loop keep it). Other handles and processes are polled
-/// ([`Store::begin_write`]).
-#[derive(Debug, Default)]
-pub(crate) struct WriteGate {
-    /// True while a thread holds its turn.
-    busy: Mutex<bool>,
-    released: Condvar,
-}
+/// wait at this gate, each woken when the transaction before its own ends, rather than poll
+/// redb (a poll can only find the lock free between its pauses, which would leave it idle
+/// meanwhile and let a thread that writes in a loop keep it). Other handles and processes are
+/// polled ([`Store::begin_write`]).
+pub(crate) type WriteGate = crate::gate::Gate;
 
 /// A thread's turn to write on a handle; dropping it wakes the next waiting thread.
-pub(crate) struct WriteTurn(Arc<WriteGate>);
+pub(crate) type WriteTurn = crate::gate::Pass;
 
-impl WriteGate {
-    /// Waits at most `wait_ms_max` for this handle's other threads to end their write
-    /// transactions, and takes the turn.
-    fn take(gate: &Arc<WriteGate>, wait_ms_max: u64) -> Result<WriteTurn, StorageError> {
-        // The mutex guards one flag that no panic can leave half-written.
-        let busy = gate.busy.lock().unwrap_or_else(PoisonError::into_inner);
-        let wait = Duration::from_millis(wait_ms_max);
-        let (mut busy, _) = gate
-            .released
-            .wait_timeout_while(busy, wait, |busy| *busy)
-            .unwrap_or_else(PoisonError::into_inner);
-        if *busy {
-            return Err(StorageError::WriterBusy { waited_ms: wait_ms_max });
-        }
-        *busy = true;
-        Ok(WriteTurn(Arc::clone(gate)))
-    }
-}
-
-impl Drop for WriteTurn {
-    fn drop(&mut self) {
-        *self.0.busy.lock().unwrap_or_else(PoisonError::into_inner) = false;
-        self.0.released.notify_one();
-    }
+/// Waits at most `wait_ms_max` for this handle's other threads to end their write
+/// transactions, and takes the turn.
+fn take_turn(gate: &Arc<WriteGate>, wait_ms_max: u64) -> Result<WriteTurn, StorageError> {
+    WriteGate::enter(gate, Some(Duration::from_millis(wait_ms_max)))
+        .map_err(|_| StorageError::WriterBusy { waited_ms: wait_ms_max })
 }
 
 impl TableAccess for WriteTxn {
@@ -447,7 +423,7 @@ impl Store {
         if let Some(reason) = self.fence.get() {
             return Err(StorageError::Fenced { reason: reason.clone() });
         }
-        let turn = WriteGate::take(&self.gate, self.options.write_wait_ms_max)?;
+        let turn = take_turn(&self.gate, self.options.write_wait_ms_max)?;
         let wait_us_max = self.options.write_wait_ms_max.saturating_mul(1_000);
         let mut waited_us: u64 = 0;
         let mut pause_us = WRITE_POLL_US_MIN;

@@ -14,10 +14,10 @@ use std::time::Duration;
 use arrears_core::case::ContactAttempt;
 use arrears_core::strategy::{ContactProposal, ContactRequest};
 use arrears_plugin_sdk::abi::{self, Status};
+use arrears_store::gate::Gate;
 
 use super::error::{PluginCallError, PluginLoadError};
 use super::ffi::{DeclaredCodes, ErrorText, RawInstance, Reply};
-use super::gate::Gate;
 use super::load::LoadedPlugin;
 use super::marshal::{self, BadInput, ContactInputs, PluginScore, ScoreInputs, ScoreRequest};
 

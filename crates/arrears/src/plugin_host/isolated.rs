@@ -29,9 +29,9 @@ use std::time::{Duration, Instant};
 use arrears_core::case::ContactAttempt;
 use arrears_core::strategy::{ContactProposal, ContactRequest};
 use arrears_plugin_sdk::abi;
+use arrears_store::gate::Gate;
 
 use super::error::{PluginCallError, PluginLoadError};
-use super::gate::Gate;
 use super::instance::{status_error, BATCH_LEN_MAX};
 use super::marshal::{self, PluginScore, ScoreRequest};
 use super::os::StoppableRead;

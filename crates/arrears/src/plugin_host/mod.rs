@@ -12,7 +12,8 @@
 //! Threading: an instance of a plugin that does not declare
 //! [`arrears_plugin_sdk::abi::CAPABILITY_THREAD_SAFE`] is called under a lock, and an
 //! isolated instance one call at a time; a call with a deadline waits for the calls before
-//! it at most its deadline ([`PluginCallError::Busy`]), then has its whole deadline.
+//! it at most its deadline ([`PluginCallError::Busy`], `arrears_store::gate`), then has its
+//! whole deadline.
 //!
 //! The files, in the order a plugin goes through them:
 //!
@@ -32,8 +33,6 @@
 //! - `os.rs`: the runner's memory limit and its private standard output; the host's writes to
 //!   a runner (with a deadline, never raising SIGPIPE) and reads from it (stoppable); killing
 //!   a runner's process group.
-//! - `gate.rs`: one call at a time into an instance that needs it, waited for within the
-//!   call's deadline.
 //! - `watchdog.rs`: the deadline of in-process calls (a kept worker thread the caller waits
 //!   for at most the deadline).
 //!
@@ -43,7 +42,6 @@
 mod adapter;
 mod error;
 mod ffi;
-mod gate;
 mod instance;
 mod isolated;
 mod load;

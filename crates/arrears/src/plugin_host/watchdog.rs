@@ -9,7 +9,7 @@
 //! another, which ends when it is not needed any more.
 //!
 //! A plugin that is not `THREAD_SAFE` is called one call at a time: a call first waits, within
-//! its deadline, for the one before it (`gate.rs`), and its deadline starts when it has the
+//! its deadline, for the one before it (`arrears_store::gate`), and its deadline starts when it has the
 //! instance, so that a call queued behind another does not poison a healthy instance.
 
 use std::sync::mpsc::{self, Sender};
@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use arrears_plugin_sdk::abi::Status;
+use arrears_store::gate::Gate;
 
 use super::error::PluginCallError;
-use super::gate::Gate;
 use super::instance::PluginInstance;
 
 /// A job for a worker.
@@ -81,7 +81,7 @@ pub(super) fn watched<T: Send + 'static>(
         return Err(PluginCallError::Poisoned { plugin: plugin() });
     }
     // A plugin that is not thread-safe: wait for the call before this one within the
-    // deadline, so that the wait is not counted against the plugin (gate.rs).
+    // deadline, so that the wait is not counted against the plugin (`arrears_store::gate`).
     let pass = match instance.gate() {
         None => None,
         Some(gate) => match Gate::enter(gate, Some(watch.deadline)) {

@@ -1,37 +1,48 @@
-//! One call at a time into an instance that needs it, waited for within the call's deadline.
+//! One holder at a time, waited for within a limit: the turn of a thread to write on a store
+//! handle (this crate's write transactions), and of a call into a plugin instance that takes
+//! one call at a time (the engine's plugin host, which uses this gate rather than another).
 //!
-//! An isolated instance has one runner, which answers one request at a time; an in-process
-//! instance of a plugin that does not declare `THREAD_SAFE` is called under a lock. Without
-//! a bound on the wait, a call queued behind others waited for all of them: several deadlines
-//! for an isolated instance, and in-process the watchdog counted the wait against the plugin,
-//! poisoning a healthy instance that was only busy with another thread's call. A [`Gate`] is
-//! entered before a call is made, for at most the call's deadline: past it the call returns
-//! [`super::PluginCallError::Busy`] and nothing was asked of the plugin; once entered, the call
-//! has its whole deadline. So a call returns within twice its deadline however many threads
-//! share the instance.
+//! A [`Gate`] is entered with [`Gate::enter`], which waits until no one holds it, at most a
+//! limit, and gives a [`Pass`]; dropping the pass wakes the next waiter. Waiters are woken, not
+//! polling, so a freed gate is taken at once. The pass owns its gate, so that it can move to
+//! another thread (an in-process plugin call's worker holds it past its caller's deadline).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use arrears_store::gate::Gate;
+//!
+//! let gate = Arc::new(Gate::default());
+//! let pass = Gate::enter(&gate, None).unwrap();
+//! assert!(Gate::enter(&gate, Some(Duration::from_millis(10))).is_err());
+//! drop(pass);
+//! assert!(Gate::enter(&gate, Some(Duration::ZERO)).is_ok());
+//! ```
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-/// Whether a call holds the instance, and the condition its end signals.
+/// Whether someone holds the gate, and the condition its release signals.
 #[derive(Debug, Default)]
-pub(super) struct Gate {
+pub struct Gate {
     busy: Mutex<bool>,
     freed: Condvar,
 }
 
-/// The right to call the instance, until dropped. It owns its gate, so that an in-process
-/// call's worker thread can hold it past the caller's deadline (a call the watchdog gave up
-/// on still runs in the plugin; the instance is poisoned then).
+/// The holder's right, until dropped; dropping it wakes the next waiter.
 #[derive(Debug)]
-pub(super) struct Pass {
+pub struct Pass {
     gate: Arc<Gate>,
 }
 
 impl Gate {
-    /// Waits until no call holds the gate, at most `limit` (`None`: without a limit), and
-    /// takes it; `Err` with the time waited if the limit passed first.
-    pub(super) fn enter(gate: &Arc<Gate>, limit: Option<Duration>) -> Result<Pass, Duration> {
+    /// Waits until no one holds the gate, at most `limit` (`None`: without a limit), and
+    /// takes it.
+    ///
+    /// # Errors
+    ///
+    /// The time waited, if the limit passed first.
+    pub fn enter(gate: &Arc<Gate>, limit: Option<Duration>) -> Result<Pass, Duration> {
         let started = Instant::now();
         let busy = gate.busy.lock().unwrap_or_else(PoisonError::into_inner);
         let mut busy = match limit {
@@ -56,6 +67,7 @@ impl Gate {
 
 impl Drop for Pass {
     fn drop(&mut self) {
+        // The mutex guards one flag that no panic can leave half-written.
         *self.gate.busy.lock().unwrap_or_else(PoisonError::into_inner) = false;
         self.gate.freed.notify_one();
     }
