@@ -1048,7 +1048,9 @@ impl WriteTxn {
         let Some(mut group) = self.audit_group.take() else { return Ok(()) };
         let hash = group.hasher.hash();
         let sealed = crate::rows::case::seal_audit_entry(group.chunk.last(), group.hash_at, &hash);
-        group.chunk.replace_last(&sealed);
+        if let Some((first, row)) = group.chunk.replace_last(&sealed) {
+            self.insert_new_row(Audit, first, &row)?;
+        }
         let (first, row) = group.chunk.take();
         self.insert_new_row(Audit, first, &row)
     }

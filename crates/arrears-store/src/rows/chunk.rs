@@ -128,12 +128,37 @@ impl ChunkBuilder {
         &self.bytes[self.last_record_at..]
     }
 
-    /// Puts `record` in place of the last record (an audit commit's seal).
-    pub(crate) fn replace_last(&mut self, record: &[u8]) {
+    /// Puts `record` in place of the last record (an audit commit's seal, longer than the
+    /// record it replaces). Returns the chunk of the records before it, as its key and row, if
+    /// `record` would take the chunk past [`CHUNK_BYTES_MAX`]: `record` then stays in the
+    /// builder alone.
+    ///
+    /// # Panics
+    ///
+    /// If it holds no record.
+    #[must_use = "a chunk cut here is a row to write"]
+    pub(crate) fn replace_last(&mut self, record: &[u8]) -> Option<(u64, Vec<u8>)> {
+        assert!(self.entries > 0, "no record to replace");
         self.bytes.truncate(self.last_at);
+        let mut full = None;
+        if self.entries > 1 && self.bytes.len() + record.len() + 3 > CHUNK_BYTES_MAX {
+            // The records before the last, cut as `push` cuts: alone if there is one.
+            let before = self.entries - 1;
+            let mut row = std::mem::take(&mut self.bytes);
+            if before == 1 {
+                let (_, used) = read_len(&row[1..]).expect("a length the builder wrote");
+                row.drain(..1 + used);
+            }
+            full = Some((self.first, row));
+            self.first += before as u64;
+            self.entries = 1;
+            self.bytes.push(CHUNK_MARKER);
+            self.last_at = self.bytes.len();
+        }
         push_len(&mut self.bytes, record.len());
         self.last_record_at = self.bytes.len();
         self.bytes.extend_from_slice(record);
+        full
     }
 
     /// The first record's sequence and the records in chunk form (for the reads of a
@@ -219,7 +244,8 @@ mod tests {
                 prop_assert_eq!(builder.last(), record.as_slice());
             }
             let sealed = vec![9u8; seal];
-            builder.replace_last(&sealed);
+            rows.extend(builder.replace_last(&sealed));
+            prop_assert_eq!(builder.last(), sealed.as_slice());
             let (pending_first, pending) = builder.pending().unwrap();
             let pending_count = pending_records(pending).len() as u64;
             prop_assert_eq!(pending_first + pending_count, pushed.last().unwrap().0 + 1);
@@ -236,6 +262,34 @@ mod tests {
             }
             prop_assert_eq!(read, expected);
         }
+    }
+
+    /// The case CI found: a seal that takes a chunk past the limit once it replaces the last
+    /// record (3,813 bytes, the seal 187 longer) cuts the records before it into their own row.
+    #[test]
+    fn a_seal_that_overfills_the_chunk_is_left_alone_in_its_row() {
+        let mut builder = ChunkBuilder::default();
+        assert!(builder.push(1, &[1; 1_983]).is_none());
+        assert!(builder.push(2, &[2; 1_823]).is_none());
+        assert!(builder.push(3, &[3; 1]).is_none());
+        let (key, row) = builder.replace_last(&[9; 188]).expect("the chunk before the seal");
+        assert_eq!(key, 1);
+        assert!(row.len() <= CHUNK_BYTES_MAX);
+        assert_eq!(records(&row).unwrap(), [&[1; 1_983][..], &[2; 1_823][..]]);
+        assert_eq!(builder.take(), (3, vec![9; 188]));
+        // One record before the seal: that record is cut alone, as `push` cuts it.
+        let mut builder = ChunkBuilder::default();
+        assert!(builder.push(5, &[1; 3_900]).is_none());
+        assert!(builder.push(6, &[2; 10]).is_none());
+        assert_eq!(builder.replace_last(&[9; 200]), Some((5, vec![1; 3_900])));
+        assert_eq!(builder.take(), (6, vec![9; 200]));
+        // A seal that fits stays in the chunk.
+        let mut builder = ChunkBuilder::default();
+        assert!(builder.push(5, &[1; 10]).is_none());
+        assert!(builder.push(6, &[2; 10]).is_none());
+        assert!(builder.replace_last(&[9; 50]).is_none());
+        let (key, row) = builder.take();
+        assert_eq!((key, records(&row).unwrap().len()), (5, 2));
     }
 
     #[test]
