@@ -536,7 +536,8 @@ pub struct DayWindow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleKind {
     /// At most `max` counted communications in any `window_days` consecutive local days; the
-    /// proposal is blocked if the window around it already holds `max`.
+    /// proposal is blocked if some run of `window_days` consecutive local days that holds its
+    /// day already holds `max` (later entries included).
     FrequencyCap {
         /// What a counter keys on.
         scope: Scope,
@@ -1165,13 +1166,13 @@ impl<'a> Context<'a> {
             .copied()
             .filter(|entry| rule.counts_entry(entry, counts, consent_days))
             .filter(|entry| !consent_days.is_some_and(|days| self.consent_covers(entry.at, days)))
-            .filter(|entry| self.within_days(entry.at, at, window_days))
             .collect();
         let groups: Vec<Option<&String>> = match scope {
             Scope::Person => vec![None],
             Scope::PersonDebt => self.proposal.debts.iter().map(Some).collect(),
         };
         let max_count = usize::try_from(max).unwrap_or(usize::MAX);
+        let window = i64::from(window_days);
         let mut block: Option<Block> = None;
         for group in groups {
             let in_group: Vec<&HistoryEntry> = counted
@@ -1182,25 +1183,39 @@ impl<'a> Context<'a> {
             if in_group.len() < max_count {
                 continue;
             }
-            // The window opens again once `count - max + 1` of the counted entries left it.
-            let mut exits: Vec<DateTime<Utc>> = in_group
-                .iter()
-                .map(|entry| {
-                    self.days_after(entry.at, u64::from(window_days))
-                        .unwrap_or(DateTime::<Utc>::MAX_UTC)
-                })
-                .collect();
-            exits.sort_unstable();
-            let next = exits.get(in_group.len() - max_count).copied();
+            // In each zone, the proposal is blocked if some run of `window_days` consecutive
+            // local days that holds its day already holds `max` counted entries (entries
+            // later than the proposal included): with it, that run would hold one too many.
+            // It is allowed again on the first later day for which no such run is full.
+            let mut fullest: Option<usize> = None;
+            let mut next: Option<DateTime<Utc>> = Some(at);
+            for zone in &self.zones {
+                let today = local_date(at, *zone);
+                let mut offsets: Vec<i64> = in_group
+                    .iter()
+                    .map(|entry| (local_date(entry.at, *zone) - today).num_days())
+                    .collect();
+                offsets.sort_unstable();
+                let count = fullest_run(&offsets, 0, window);
+                if count < max_count {
+                    continue;
+                }
+                fullest = Some(fullest.map_or(count, |fullest| fullest.max(count)));
+                let reopens = (1..=HORIZON_DAYS + 1)
+                    .find(|day| fullest_run(&offsets, *day, window) < max_count)
+                    .and_then(|day| today.checked_add_days(Days::new(day.unsigned_abs())))
+                    .and_then(|date| start_of_day(date, *zone));
+                next = next.zip(reopens).map(|(left, right)| left.max(right));
+            }
+            let Some(count) = fullest else { continue };
             let channels = names(&rule.channels, |channel| channel.name());
             let about = match group {
                 Some(debt) => format!(" about debt {debt:?}"),
                 None => String::new(),
             };
             let detail = format!(
-                "{} {} {channels} communications{about} within {window_days} consecutive local \
-                 days, at most {max}",
-                in_group.len(),
+                "{count} {} {channels} communications{about} within {window_days} consecutive \
+                 local days, at most {max}",
                 counts.name(),
             );
             block = Some(match block {
@@ -1428,6 +1443,23 @@ fn local_date(at: DateTime<Utc>, zone: Tz) -> NaiveDate {
 fn week_start(date: NaiveDate) -> NaiveDate {
     let back = u64::from(date.weekday().num_days_from_monday());
     date.checked_sub_days(Days::new(back)).unwrap_or(date)
+}
+
+/// The most entries of `offsets` (local day numbers, sorted) that one run of `window`
+/// consecutive days holding day `day` holds. Moving a run a day later loses only the entries
+/// of its first day, so a fullest run can be taken to start on `day` or on the day of one of
+/// the entries it holds.
+fn fullest_run(offsets: &[i64], day: i64, window: i64) -> usize {
+    let first_start = day - (window - 1);
+    let held = |start: i64| {
+        let from = offsets.partition_point(|offset| *offset < start);
+        let to = offsets.partition_point(|offset| *offset < start + window);
+        to - from
+    };
+    let from = offsets.partition_point(|offset| *offset < first_start);
+    let to = offsets.partition_point(|offset| *offset <= day);
+    let starts = offsets.get(from..to).unwrap_or_default();
+    starts.iter().map(|start| held(*start)).chain([held(day)]).max().unwrap_or(0)
 }
 
 /// The earliest instant whose local date-time in `zone` is `date` `time` or, if the zone
