@@ -4,17 +4,22 @@
 //! public API (`compliance::evaluate` with the packs `packs_for` gives, and a few through
 //! `Arrears`).
 
+use std::sync::Arc;
+
 use arrears::case::ContactOutcome;
 use arrears::compliance::{
     evaluate, packs_for, ActionKind, ChannelGroup, Decision, Direction, Flags, HistoryEntry,
     Outcome as Heard, Pack, Proposal, Recipient,
 };
-use arrears::model::{ContactChannel, ContactPointKind, Jurisdiction};
+use arrears::model::{
+    ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction, Terms,
+};
 use arrears::policy::Creditor;
-use arrears::Command;
+use arrears::{Command, NewDebtor, Outcome};
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::guardrails::{aggressive_policy, Rogue};
 use crate::support::*;
 
 const PERSON: u64 = 11;
@@ -579,6 +584,59 @@ fn es_hours_in_the_canary_islands() {
 // ---------------------------------------------------------------------------------------------
 // Through the engine
 // ---------------------------------------------------------------------------------------------
+
+/// 12 CFR 1006.38(d)(2); FDCPA 1692g(b): a dispute stops collection of *the disputed debt*
+/// until verification. A debtor with two delinquent accounts disputes one: the cycle keeps
+/// contacting the debtor about the other (and never about the disputed one).
+#[test]
+fn reg_f_1006_38_d_2_a_dispute_pauses_only_the_disputed_debt_in_the_cycle() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec![CHICAGO.into()],
+                language: "en".into(),
+                contact_points: vec![ContactPoint {
+                    channel: ContactChannel::Phone,
+                    address: "+15125550100".into(),
+                    kind: ContactPointKind::Personal,
+                    consent: true,
+                    opted_out: false,
+                }],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let kept = account_with(&books, debtor, "A-KEPT", Terms::default(), None);
+    let disputed = account_with(&books, debtor, "A-DISPUTED", Terms::default(), None);
+    charge(&books, "c1", kept, d(1, 1), d(1, 31), 90_000);
+    charge(&books, "c2", disputed, d(1, 1), d(1, 31), 50_000);
+    let dispute = Command::OpenDispute { account: disputed, obligations: Vec::new(), on: d(3, 1) };
+    books.execute("dispute", &dispute).unwrap().accepted().unwrap();
+    books.run_cycle(d(3, 16)).unwrap();
+    let actions = books.actions().unwrap();
+    assert!(
+        actions.iter().all(|action| !action.accounts.contains(&disputed)),
+        "contact about the disputed account: {actions:?}"
+    );
+    assert!(
+        actions.iter().any(|action| action.accounts.contains(&kept)),
+        "no contact about the undisputed account: {actions:?}"
+    );
+    // The same through the inputs the engine gives for one account.
+    let inputs = books.guardrail_inputs(debtor, &[kept]).unwrap();
+    assert!(!inputs.flags.dispute);
+}
 
 /// 12 CFR 1006.14(b)(2)(i)(B) (CFPB FAQ highlights, V2), through the engine: a call the
 /// debtor made, recorded with `RecordInbound` as a right-party conversation, starts the
