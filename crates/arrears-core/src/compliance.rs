@@ -343,7 +343,9 @@ pub struct Flags {
     /// consent covers calls for a rule's `consent_days` local days, the day given being day 1.
     pub call_consent_given_at: Option<DateTime<Utc>>,
     /// Addresses (phone numbers, e-mail addresses) the person opted out of, on every channel.
-    /// Phone numbers are compared on their digits and `+`, e-mail addresses without case.
+    /// Phone numbers are compared on their digits, a national number (no `+`, leading zeros
+    /// dropped, at least 8 digits) matching the end of an international one; e-mail addresses
+    /// without case.
     pub opted_out_addresses: Vec<String>,
     /// Channels the person asked not to be used.
     pub opted_out_channels: Vec<ChannelGroup>,
@@ -1303,7 +1305,13 @@ impl<'a> Context<'a> {
             });
         }
         let address = normalize_address(self.proposal.address?, channel);
-        let same = |opted_out: &String| normalize_address(opted_out, channel) == address;
+        let same = |opted_out: &String| {
+            let opted_out = normalize_address(opted_out, channel);
+            match channel {
+                ChannelGroup::Call | ChannelGroup::Text => same_phone_number(&opted_out, &address),
+                _ => opted_out == address,
+            }
+        };
         let opted_out = !address.is_empty()
             && (self.flags.opted_out_addresses.iter().any(same)
                 || self
@@ -1579,8 +1587,37 @@ fn address_kind_name(kind: ContactPointKind) -> &'static str {
     }
 }
 
-/// An address as compared with opt-outs: the digits and `+` of a phone number, an e-mail
-/// address without case, anything else trimmed.
+/// Fewest digits a phone number written without its country code (no `+`) has for it to
+/// match the end of a longer one.
+const NATIONAL_DIGITS_MIN: usize = 8;
+
+/// Returns true if and only if two phone numbers, as `normalize_address` gives them, are the
+/// same number: the same digits if both are in international form (`+`); otherwise, once
+/// the leading zeros of a number written without `+` are dropped (a trunk or international
+/// prefix such as `0` or `00`), the shorter digits, at least [`NATIONAL_DIGITS_MIN`] of them,
+/// end the longer ones (a national number without its country code). A number that merely
+/// looks alike in another country matches too: the opt-out errs on the side of not calling.
+fn same_phone_number(left: &str, right: &str) -> bool {
+    let digits = |number: &str| -> String {
+        let all: String = number.chars().filter(char::is_ascii_digit).collect();
+        if number.starts_with('+') {
+            all
+        } else {
+            all.trim_start_matches('0').to_owned()
+        }
+    };
+    let both_international = left.starts_with('+') && right.starts_with('+');
+    let (left, right) = (digits(left), digits(right));
+    let (short, long) = if left.len() <= right.len() { (left, right) } else { (right, left) };
+    !short.is_empty()
+        && (short == long
+            || (!both_international
+                && NATIONAL_DIGITS_MIN <= short.len()
+                && long.ends_with(&short)))
+}
+
+/// An address as compared with opt-outs: the digits and `+` of a phone number (compared with
+/// `same_phone_number`), an e-mail address without case, anything else trimmed.
 fn normalize_address(address: &str, channel: ChannelGroup) -> String {
     match channel {
         ChannelGroup::Call | ChannelGroup::Text => {

@@ -111,6 +111,11 @@ impl Ask {
         self
     }
 
+    fn address(mut self, address: &str) -> Ask {
+        self.address = address.to_owned();
+        self
+    }
+
     fn zones(mut self, zones: &[&str]) -> Ask {
         self.zones = zones.iter().map(|zone| (*zone).to_owned()).collect();
         self
@@ -337,6 +342,30 @@ fn fdcpa_1692b_3_an_unanswered_call_to_a_third_party_is_not_the_one_communicatio
     assert_allowed(&neighbour.at(&packs, at, &[first.clone()], &none()));
     first.outcome = Heard::Conversation;
     assert_refused(&neighbour.at(&packs, at, &[first], &none()), "us-federal.location-once");
+}
+
+/// 12 CFR 1006.6(e), 1006.14(h)(1): the opt-out is of "that address or number". The same
+/// number written another way (spaces, dashes, brackets, no `+`, no country code) is the
+/// same number and stays refused.
+#[test]
+fn reg_f_1006_14_h_1_an_opt_out_holds_however_the_number_is_written() {
+    let packs = us();
+    let at = local(CHICAGO, (2026, 2, 3), 10, 0);
+    let text = ask(ChannelGroup::Text, CHICAGO).address("+15125550100");
+    for written in
+        ["+1 (512) 555-0100", "1 512 555 0100", "(512) 555-0100", "512.555.0100", "001 512 5550100"]
+    {
+        let flags = Flags { opted_out_addresses: vec![written.to_owned()], ..Flags::default() };
+        assert_refused(&text.at(&packs, at, &[], &flags), "us-federal.opt-out");
+        // The opt-out is of that number only.
+        let other = text.clone().address("+15125550101");
+        assert_allowed(&other.at(&packs, at, &[], &flags));
+    }
+    // Another country's number with the same national digits is another number when both
+    // are written in international form.
+    let flags =
+        Flags { opted_out_addresses: vec!["+44 512 555 0100".to_owned()], ..Flags::default() };
+    assert_allowed(&text.at(&packs, at, &[], &flags));
 }
 
 /// 12 CFR 1006.30(a)(1): speaking to the consumer about the debt by telephone is enough,
