@@ -343,7 +343,9 @@ pub struct Flags {
     /// consent covers calls for a rule's `consent_days` local days, the day given being day 1.
     pub call_consent_given_at: Option<DateTime<Utc>>,
     /// Addresses (phone numbers, e-mail addresses) the person opted out of, on every channel.
-    /// Phone numbers are compared on their digits and `+`, e-mail addresses without case.
+    /// Phone numbers are compared on their digits, a national number (no `+`, leading zeros
+    /// dropped, at least 8 digits) matching the end of an international one; e-mail addresses
+    /// without case.
     pub opted_out_addresses: Vec<String>,
     /// Channels the person asked not to be used.
     pub opted_out_channels: Vec<ChannelGroup>,
@@ -536,7 +538,8 @@ pub struct DayWindow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleKind {
     /// At most `max` counted communications in any `window_days` consecutive local days; the
-    /// proposal is blocked if the window around it already holds `max`.
+    /// proposal is blocked if some run of `window_days` consecutive local days that holds its
+    /// day already holds `max` (later entries included).
     FrequencyCap {
         /// What a counter keys on.
         scope: Scope,
@@ -1165,13 +1168,13 @@ impl<'a> Context<'a> {
             .copied()
             .filter(|entry| rule.counts_entry(entry, counts, consent_days))
             .filter(|entry| !consent_days.is_some_and(|days| self.consent_covers(entry.at, days)))
-            .filter(|entry| self.within_days(entry.at, at, window_days))
             .collect();
         let groups: Vec<Option<&String>> = match scope {
             Scope::Person => vec![None],
             Scope::PersonDebt => self.proposal.debts.iter().map(Some).collect(),
         };
         let max_count = usize::try_from(max).unwrap_or(usize::MAX);
+        let window = i64::from(window_days);
         let mut block: Option<Block> = None;
         for group in groups {
             let in_group: Vec<&HistoryEntry> = counted
@@ -1182,25 +1185,39 @@ impl<'a> Context<'a> {
             if in_group.len() < max_count {
                 continue;
             }
-            // The window opens again once `count - max + 1` of the counted entries left it.
-            let mut exits: Vec<DateTime<Utc>> = in_group
-                .iter()
-                .map(|entry| {
-                    self.days_after(entry.at, u64::from(window_days))
-                        .unwrap_or(DateTime::<Utc>::MAX_UTC)
-                })
-                .collect();
-            exits.sort_unstable();
-            let next = exits.get(in_group.len() - max_count).copied();
+            // In each zone, the proposal is blocked if some run of `window_days` consecutive
+            // local days that holds its day already holds `max` counted entries (entries
+            // later than the proposal included): with it, that run would hold one too many.
+            // It is allowed again on the first later day for which no such run is full.
+            let mut fullest: Option<usize> = None;
+            let mut next: Option<DateTime<Utc>> = Some(at);
+            for zone in &self.zones {
+                let today = local_date(at, *zone);
+                let mut offsets: Vec<i64> = in_group
+                    .iter()
+                    .map(|entry| (local_date(entry.at, *zone) - today).num_days())
+                    .collect();
+                offsets.sort_unstable();
+                let count = fullest_run(&offsets, 0, window);
+                if count < max_count {
+                    continue;
+                }
+                fullest = Some(fullest.map_or(count, |fullest| fullest.max(count)));
+                let reopens = (1..=HORIZON_DAYS + 1)
+                    .find(|day| fullest_run(&offsets, *day, window) < max_count)
+                    .and_then(|day| today.checked_add_days(Days::new(day.unsigned_abs())))
+                    .and_then(|date| start_of_day(date, *zone));
+                next = next.zip(reopens).map(|(left, right)| left.max(right));
+            }
+            let Some(count) = fullest else { continue };
             let channels = names(&rule.channels, |channel| channel.name());
             let about = match group {
                 Some(debt) => format!(" about debt {debt:?}"),
                 None => String::new(),
             };
             let detail = format!(
-                "{} {} {channels} communications{about} within {window_days} consecutive local \
-                 days, at most {max}",
-                in_group.len(),
+                "{count} {} {channels} communications{about} within {window_days} consecutive \
+                 local days, at most {max}",
                 counts.name(),
             );
             block = Some(match block {
@@ -1288,7 +1305,13 @@ impl<'a> Context<'a> {
             });
         }
         let address = normalize_address(self.proposal.address?, channel);
-        let same = |opted_out: &String| normalize_address(opted_out, channel) == address;
+        let same = |opted_out: &String| {
+            let opted_out = normalize_address(opted_out, channel);
+            match channel {
+                ChannelGroup::Call | ChannelGroup::Text => same_phone_number(&opted_out, &address),
+                _ => opted_out == address,
+            }
+        };
         let opted_out = !address.is_empty()
             && (self.flags.opted_out_addresses.iter().any(same)
                 || self
@@ -1430,6 +1453,23 @@ fn week_start(date: NaiveDate) -> NaiveDate {
     date.checked_sub_days(Days::new(back)).unwrap_or(date)
 }
 
+/// The most entries of `offsets` (local day numbers, sorted) that one run of `window`
+/// consecutive days holding day `day` holds. Moving a run a day later loses only the entries
+/// of its first day, so a fullest run can be taken to start on `day` or on the day of one of
+/// the entries it holds.
+fn fullest_run(offsets: &[i64], day: i64, window: i64) -> usize {
+    let first_start = day - (window - 1);
+    let held = |start: i64| {
+        let from = offsets.partition_point(|offset| *offset < start);
+        let to = offsets.partition_point(|offset| *offset < start + window);
+        to - from
+    };
+    let from = offsets.partition_point(|offset| *offset < first_start);
+    let to = offsets.partition_point(|offset| *offset <= day);
+    let starts = offsets.get(from..to).unwrap_or_default();
+    starts.iter().map(|start| held(*start)).chain([held(day)]).max().unwrap_or(0)
+}
+
 /// The earliest instant whose local date-time in `zone` is `date` `time` or, if the zone
 /// skips it, the first local time after it on the same date; `None` if the date has none.
 fn local_instant(date: NaiveDate, time: NaiveTime, zone: Tz) -> Option<DateTime<Utc>> {
@@ -1547,8 +1587,37 @@ fn address_kind_name(kind: ContactPointKind) -> &'static str {
     }
 }
 
-/// An address as compared with opt-outs: the digits and `+` of a phone number, an e-mail
-/// address without case, anything else trimmed.
+/// Fewest digits a phone number written without its country code (no `+`) has for it to
+/// match the end of a longer one.
+const NATIONAL_DIGITS_MIN: usize = 8;
+
+/// Returns true if and only if two phone numbers, as `normalize_address` gives them, are the
+/// same number: the same digits if both are in international form (`+`); otherwise, once
+/// the leading zeros of a number written without `+` are dropped (a trunk or international
+/// prefix such as `0` or `00`), the shorter digits, at least [`NATIONAL_DIGITS_MIN`] of them,
+/// end the longer ones (a national number without its country code). A number that merely
+/// looks alike in another country matches too: the opt-out errs on the side of not calling.
+fn same_phone_number(left: &str, right: &str) -> bool {
+    let digits = |number: &str| -> String {
+        let all: String = number.chars().filter(char::is_ascii_digit).collect();
+        if number.starts_with('+') {
+            all
+        } else {
+            all.trim_start_matches('0').to_owned()
+        }
+    };
+    let both_international = left.starts_with('+') && right.starts_with('+');
+    let (left, right) = (digits(left), digits(right));
+    let (short, long) = if left.len() <= right.len() { (left, right) } else { (right, left) };
+    !short.is_empty()
+        && (short == long
+            || (!both_international
+                && NATIONAL_DIGITS_MIN <= short.len()
+                && long.ends_with(&short)))
+}
+
+/// An address as compared with opt-outs: the digits and `+` of a phone number (compared with
+/// `same_phone_number`), an e-mail address without case, anything else trimmed.
 fn normalize_address(address: &str, channel: ChannelGroup) -> String {
     match channel {
         ChannelGroup::Call | ChannelGroup::Text => {

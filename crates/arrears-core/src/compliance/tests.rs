@@ -810,13 +810,41 @@ fn the_latest_of_several_blocks_sets_the_next_instant() {
 
 #[test]
 fn pending_actions_later_than_the_proposal_count_too() {
-    // Six calls before and one pending later in the window: the proposal would be the eighth.
+    // Calls on 2, 3, 4, 6, 7 and 8 Feb and one pending on 9 Feb: a call on 5 Feb makes 7 in
+    // 2 to 8 Feb and 7 in 3 to 9 Feb, never 8 in 7 consecutive days: allowed.
     let mut history = seven_calls_in_seven_days();
     history.remove(3);
     history.push(call_at(local(NY, 2026, 2, 9, 10, 0), Outcome::Voicemail));
     let draft = Draft::call(local(NY, 2026, 2, 5, 12, 0));
+    assert_allowed(&decide(FEDERAL, &draft, &history, &Flags::default()));
+    // A second call on 2 Feb: 2 to 8 Feb already holds 7, so a call on 5 Feb would be the
+    // eighth; so would one on 6, 7 or 8 Feb. On 9 Feb the runs that hold it (3 to 9 Feb and
+    // later) hold at most 6, the pending call included.
+    history.push(call_at(local(NY, 2026, 2, 2, 15, 0), Outcome::NoAnswer));
     let decision = decide(FEDERAL, &draft, &history, &Flags::default());
     assert_blocked(&decision, "us-federal.call-7-in-7", Some(local(NY, 2026, 2, 9, 8, 0)));
+}
+
+#[test]
+fn only_runs_of_seven_days_that_hold_the_proposal_count() {
+    // 12 CFR 1006.14(b)(2)(i)(A) counts 7 consecutive days: four calls on 2 to 5 Feb and
+    // three pending on 11 to 13 Feb are never more than 5 in a run of 7 days with a call on
+    // 8 Feb, although all seven are less than 7 days from it.
+    let history: Vec<HistoryEntry> = [2, 3, 4, 5, 11, 12, 13]
+        .into_iter()
+        .map(|day| call_at(local(NY, 2026, 2, day, 10, 0), Outcome::Voicemail))
+        .collect();
+    let draft = Draft::call(local(NY, 2026, 2, 8, 12, 0));
+    assert_allowed(&decide(FEDERAL, &draft, &history, &Flags::default()));
+    // Pending calls only: seven on 9 to 15 Feb fill every run that holds 9 Feb and later, so
+    // a call on 8 Feb (run 8 to 14 Feb: 6 of them) is allowed, one on 9 Feb is not, and the
+    // next allowed day is 16 Feb.
+    let pending: Vec<HistoryEntry> =
+        (9..=15).map(|day| call_at(local(NY, 2026, 2, day, 10, 0), Outcome::Voicemail)).collect();
+    assert_allowed(&decide(FEDERAL, &draft, &pending, &Flags::default()));
+    let ninth = Draft::call(local(NY, 2026, 2, 9, 12, 0));
+    let decision = decide(FEDERAL, &ninth, &pending, &Flags::default());
+    assert_blocked(&decision, "us-federal.call-7-in-7", Some(local(NY, 2026, 2, 16, 8, 0)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -804,7 +804,9 @@ struct Disposer<'r> {
     packs: Vec<compliance::Pack>,
     history: Vec<compliance::HistoryEntry>,
     outstanding: Vec<(ContactChannel, Vec<AccountId>)>,
-    flags: compliance::Flags,
+    /// The reviewed cases, by account: a proposal meets the flags of the cases of its own
+    /// accounts (a dispute or a cease on one debt does not stop contact about another).
+    cases: Vec<(AccountId, CollectionCase)>,
     channels_used: BTreeSet<ContactChannel>,
     /// The debtor's experience budget: its segment and contacts a week, if the policy has one.
     budget: Option<(String, u32)>,
@@ -830,7 +832,7 @@ impl<'r> Disposer<'r> {
             packs: compliance::packs_for(&debtor.jurisdiction, env.policy.creditor()),
             history,
             outstanding,
-            flags: crate::guardrails::flags(debtor, reviews.iter().map(|review| &review.case)),
+            cases: reviews.iter().map(|review| (review.account.id, review.case.clone())).collect(),
             channels_used: BTreeSet::new(),
             budget: budget_of(env, reviews),
         })
@@ -864,8 +866,14 @@ impl<'r> Disposer<'r> {
             return Ok(None);
         }
         // The guardrails: every proposal, from any strategy, built in or plugged in.
+        let cases = self
+            .cases
+            .iter()
+            .filter(|(account, _)| proposal.accounts.contains(account))
+            .map(|(_, case)| case);
+        let flags = crate::guardrails::flags(self.debtor, cases);
         let decision =
-            guardrail_decision(&self.packs, self.debtor, &proposal, &self.history, &self.flags);
+            guardrail_decision(&self.packs, self.debtor, &proposal, &self.history, &flags);
         if !decision.allowed {
             let horizon = days_after(as_of, RESCHEDULE_DAYS_MAX);
             match decision.next_allowed_at {

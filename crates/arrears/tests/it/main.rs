@@ -28,6 +28,7 @@ mod overlay;
 mod plugins;
 mod registry;
 mod regulatory;
+mod regulatory_cases;
 mod reports;
 mod shared;
 mod support;

@@ -446,9 +446,10 @@ fn reg_f_1006_14_b_2_i_b_a_conversation_about_several_debts_cools_each_of_them()
 
 /// 12 CFR 1006.14(b)(3)(i): calls placed with the person's prior consent given directly to
 /// the collector, within 7 consecutive days of the consent (its day being day 1), do not
-/// count. Seven calls placed before the consent and seven planned after it: before the
-/// consent is given the 8th call is refused; from its instant to the end of day 7 calls are
-/// allowed; on day 8 the consent no longer covers them.
+/// count. Seven calls placed before the consent and eight planned from its day 7 on: before
+/// the consent is given the 8th call is refused; from its instant to the end of day 7 calls
+/// are allowed (without the consent, a call late on day 7 would make 8 in days 7 to 13); on
+/// day 8 the consent no longer covers them (8 in days 8 to 14).
 #[test]
 fn reg_f_1006_14_b_3_i_consent_covers_seven_days_from_the_day_given() {
     let packs = us();
@@ -457,7 +458,7 @@ fn reg_f_1006_14_b_3_i_consent_covers_seven_days_from_the_day_given() {
     let before = (27..=31)
         .map(|day| local(CHICAGO, (2026, 1, day), 10, 0))
         .chain([local(CHICAGO, (2026, 2, 1), 10, 0), local(CHICAGO, (2026, 2, 2), 8, 30)]);
-    let planned = (9..=15).map(|day| local(CHICAGO, (2026, 2, day), 10, 0));
+    let planned = (8..=15).map(|day| local(CHICAGO, (2026, 2, day), 10, 0));
     let history: Vec<HistoryEntry> =
         before.chain(planned).map(|at| placed(at, Heard::NoAnswer)).collect();
     assert_refused(
