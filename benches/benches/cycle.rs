@@ -9,6 +9,7 @@
 use std::time::Instant;
 
 use arrears::Arrears;
+use arrears_benches::cycle_peer::{PeerDay, SqliteCycle};
 use arrears_benches::{
     accounts_from_env, build_portfolio, day, median, options, pages_written, peak_rss_kib, quick,
     summary,
@@ -124,6 +125,28 @@ fn run(accounts: usize) {
     let (none, none_pages) = pages_written(|| books.run_cycle(day(1, 7)).expect("cycle"));
     let none_day = start.elapsed();
 
+    // The peer's same three days, on the same accounts, after the engine's.
+    let peer_path = dir.path().join("peer.sqlite");
+    let due = |n: usize| charges(n).into_iter().map(|(_, due_on, amount, _, _)| (due_on, amount));
+    let mut peer = SqliteCycle::create(&peer_path, accounts, day(1, 1), &|n| due(n).collect());
+    let mut peer_days = Vec::new();
+    for (as_of, engine_reviewed) in
+        [(day(1, 1), all.reviewed), (day(1, 6), some.reviewed), (day(1, 7), none.reviewed)]
+    {
+        let start = Instant::now();
+        let peer_day = peer.run_day(as_of);
+        let elapsed = start.elapsed();
+        assert_eq!(peer_day.reviewed, engine_reviewed, "the peer reviews what the engine does");
+        peer_days.push((peer_day, elapsed));
+    }
+    assert_eq!(peer_days[1].0.transitions, some.transitions, "the same changes of stage");
+    drop(peer);
+    let peer_rate = |(peer_day, elapsed): (PeerDay, std::time::Duration)| {
+        (peer_day.reviewed as f64 / elapsed.as_secs_f64()).round()
+    };
+    let all_rate = all.reviewed as f64 / all_day.as_secs_f64();
+    let some_rate = some.reviewed as f64 / some_day.as_secs_f64();
+
     // Point reads: account_view of accounts spread over the store.
     let reads = ids.len().min(2_000);
     let mut samples = Vec::with_capacity(reads);
@@ -168,6 +191,19 @@ fn run(accounts: usize) {
         "five_pct_pages_ratio": all_pages.zip(some_pages).map(|(all, some)| some / all),
         "five_pct_time_ratio": some_day.as_secs_f64() / all_day.as_secs_f64(),
         "peak_rss_mib": peak_rss_kib().map(|kib| kib / 1024),
+    }));
+    // The SQLite peer's days (benches/src/cycle_peer.rs: the same reads and writes, a simpler
+    // decision), and the engine's rates against it.
+    summary(serde_json::json!({
+        "bench": "cycle_peer",
+        "accounts": accounts,
+        "peer_all_due_reviews_per_sec": peer_rate(peer_days[0]),
+        "peer_five_pct_reviews_per_sec": peer_rate(peer_days[1]),
+        "peer_none_due_ms": peer_days[2].1.as_secs_f64() * 1e3,
+        "peer_five_pct_transitions": peer_days[1].0.transitions,
+        "all_due_vs_peer": all_rate / peer_rate(peer_days[0]),
+        "five_pct_vs_peer": some_rate / peer_rate(peer_days[1]),
+        "none_due_vs_peer": peer_days[2].1.as_secs_f64() / none_day.as_secs_f64(),
     }));
     summary(serde_json::json!({
         "bench": "reads",

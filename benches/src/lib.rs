@@ -7,6 +7,7 @@
 // Amounts are written in cents: `1_000_00` is 1,000.00.
 #![allow(clippy::inconsistent_digit_grouping)]
 
+pub mod cycle_peer;
 pub mod floor;
 
 /// With the `mimalloc` feature, every bench and example allocates with mimalloc, as the
