@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The main job until `arrears demo` lands: build the CLI, import the sample portfolio of
 # examples/data into a fresh store, show one account with its ledger, age the portfolio and
-# verify the books. Run from anywhere; the store goes to target/sample/arrears.redb.
+# verify the books. Run from anywhere; the store goes to target/sample/arrears.redb (the binary
+# is looked for where cargo builds it: $CARGO_TARGET_DIR if set, else target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet -p arrears-cli
-arrears=target/debug/arrears
+arrears="${CARGO_TARGET_DIR:-target}/debug/arrears"
 store=target/sample/arrears.redb
 mkdir -p "$(dirname "$store")"
 rm -f "$store"

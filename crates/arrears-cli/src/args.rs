@@ -58,8 +58,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Create a new, empty store at --db (fails if a file is there).
     Init,
-    /// Import debtors, accounts, obligations or postings from a CSV or JSON Lines file, all
-    /// or nothing.
+    /// Import debtors, accounts, obligations, postings or debtor changes from a CSV or JSON
+    /// Lines file: checked whole first, then one transaction per --batch-rows rows (--atomic:
+    /// the whole file, all or nothing).
     Import(ImportArgs),
     /// Execute one command (payment, charge, fee...) under an idempotency key.
     #[command(subcommand)]

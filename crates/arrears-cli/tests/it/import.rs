@@ -413,3 +413,21 @@ fn issue_14_a_byte_order_mark_is_skipped_and_latin_1_is_located() {
     assert!(run.stderr.contains("latin1.toml:1: not valid UTF-8 at byte 5"), "{}", run.stderr);
     assert_eq!(env.snapshot(), before, "nothing was written");
 }
+
+/// `arrears --help` describes `import` as it behaves: it imports debtor changes too, and a file
+/// longer than `--batch-rows` rows is not one transaction unless `--atomic` is given (the help
+/// used to say "all or nothing" of every import and to leave out `changes`).
+#[test]
+fn the_help_of_import_names_changes_and_batches() {
+    let env = Env::empty();
+    let help = env.run(&["--help"]);
+    let line = help
+        .ok()
+        .lines()
+        .find(|line| line.trim_start().starts_with("import "))
+        .unwrap_or_else(|| panic!("no import line in:\n{}", help.stdout))
+        .to_owned();
+    for words in ["debtor changes", "--batch-rows", "--atomic"] {
+        assert!(line.contains(words), "{words:?} not in {line:?}");
+    }
+}
