@@ -806,3 +806,33 @@ fn the_late_fee_falls_on_the_first_day_after_grace_for_each_late_obligation_once
     assert_eq!(view(&books, account, d(2, 20)).outstanding_minor[2], 5_000);
     clean(&books);
 }
+
+/// docs/STATE_MACHINE.md, `current`: "Nothing is past due"; `delinquent`: "Every collection
+/// activity may start here: ... placement, legal referral"; docs/COLLECTIONS.md: a command is
+/// checked by "the state machine with the facts (`Context`) the ledger gives on the decision
+/// date: days past due, ...". An account that fell past due since its last review is past due
+/// on the command's date, so it may be placed, although no cycle has run since.
+#[test]
+fn an_account_past_due_since_its_last_review_may_be_placed_and_referred() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "STALE", ProductKind::Installment, Terms::default());
+    charge(&books, "c", account, d(1, 1), d(1, 31), 10_000);
+    let other = open(&books, "STALE-2", ProductKind::Installment, Terms::default());
+    charge(&books, "c2", other, d(1, 1), d(1, 31), 10_000);
+    // Reviewed before the due date: current, with nothing past due then.
+    books.run_cycle(d(1, 20)).unwrap();
+    assert_eq!(state(&books, account), CollectionState::Current);
+    let on = d(2, 20);
+    assert_eq!(view(&books, account, on).aging.days_past_due, 20);
+    let place = Command::Place {
+        account,
+        on,
+        agency: "Acme".into(),
+        commission_rate: "0.2".parse().unwrap(),
+    };
+    ok(&books, "place", &place);
+    assert_eq!(state(&books, account), CollectionState::Placed { agency: "Acme".into() });
+    ok(&books, "legal", &Command::ReferToLegal { account: other, on });
+    assert_eq!(state(&books, other), CollectionState::Legal);
+    clean(&books);
+}
