@@ -10,7 +10,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use arrears_core::case::{AuditKind, CollectionCase, ContactAttempt};
 use arrears_core::collection::{
-    transition_with_holds, CollectionEvent, CollectionState, Context, StickyFlags, Transition,
+    derive, transition_with_holds, CollectionEvent, CollectionState, Context, StickyFlags,
+    Transition,
 };
 use arrears_core::ids::AccountId;
 use arrears_core::ledger::{AccountState, EventKind};
@@ -176,6 +177,20 @@ pub(crate) fn gate(
             reason: rejected.reason,
         },
     )
+}
+
+/// The state a collection command is decided from: `current` and `delinquent` are what the
+/// ledger says on the decision date, which may differ from the last review's (an account that
+/// fell past due since is `delinquent`, with its stage; one a waiver or a credit note brought
+/// within its due dates is `current` or `paid`). Every other state stands until an event
+/// moves it. (Ledger events need no such step: they go to the derived state anyway, and their
+/// context is the ledger after the event.)
+fn standing_state(state: &CollectionState, context: &Context) -> CollectionState {
+    match state {
+        CollectionState::Current if context.total_outstanding_minor > 0 => derive(context),
+        CollectionState::Delinquent { .. } if context.days_past_due <= 0 => derive(context),
+        other => other.clone(),
+    }
 }
 
 /// What the case's holds interrupted, as far as the agreements behind it still stand: a
@@ -458,10 +473,19 @@ pub(crate) fn case_event(
     let mut case = load_case(env.txn, env.policy, &account)?;
     let as_of = decision_date(&case, on);
     let state = env.txn.open_state(&account, as_of, NO_PAYMENTS)?;
-    let transition = match gate(env.policy, &account, &jurisdiction, &case, &state, &event, as_of) {
-        Ok(transition) => transition,
-        Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+    // Decided from the state the ledger gives on `as_of`, not the last review's.
+    let standing = CollectionCase {
+        state: standing_state(
+            &case.state,
+            &context(env.policy, &account, &jurisdiction, &state, as_of),
+        ),
+        ..case.clone()
     };
+    let transition =
+        match gate(env.policy, &account, &jurisdiction, &standing, &state, &event, as_of) {
+            Ok(transition) => transition,
+            Err(rejection) => return Ok(Outcome::Rejected(rejection)),
+        };
     let (from, to) = apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
     update(&mut case);
     env.txn.put_case(&case)?;

@@ -1086,6 +1086,14 @@ fn next_review(
             consider(days_after(payment.on, u64::from(promise.grace_days) + 1));
         }
     }
+    if let Some(plan) = &review.case.plan {
+        // An installment is missed the day after its due date plus the grace days.
+        for obligation in plan.installments.iter().filter_map(|id| state.obligations.get(id)) {
+            if obligation.total_minor() > 0 {
+                consider(days_after(obligation.due_on, u64::from(plan.grace_days) + 1));
+            }
+        }
+    }
     if let CollectionState::Hardship { until } = review.case.state {
         consider(days_after(until, 1));
     }

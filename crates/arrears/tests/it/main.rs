@@ -20,6 +20,7 @@ mod inputs;
 mod isolation;
 mod journal;
 mod lifecycle;
+mod lifecycle_cases;
 mod lists;
 mod messages;
 mod migrate;

@@ -1,0 +1,838 @@
+//! Cases a checker would build from the documented contract (docs/LEDGER.md,
+//! docs/COLLECTIONS.md, docs/STATE_MACHINE.md, docs/POLICY.md) rather than from the code:
+//! the allocation waterfall, unapplied cash, reversals that undo a cure, interest across a
+//! back-dated payment, promises kept and broken at the grace boundary, plan affordability at
+//! the threshold, missed installments, disputes holding cash, settlements, charge-off and
+//! recoveries, placement by policy, and the state machine's refusals.
+//!
+//! Each test names the document line it checks and asserts what the document promises, under
+//! the built-in standard policy (examples/policies/standard.toml) unless it says otherwise.
+
+use arrears::collection::{CollectionState, RefusalReason};
+use arrears::ids::{AccountId, ObligationId};
+use arrears::ledger::{Book, ReversalReason};
+use arrears::model::{
+    Component, DayCount, InterestBase, InterestTerms, LateFeeRule, ObligationKind, ProductKind,
+    Terms, Waterfall,
+};
+use arrears::money::{Currency, RoundingRule};
+use arrears::plan::{Frequency, Unaffordable};
+use arrears::{
+    Arrears, Command, NewAccount, NewCharge, NewPlan, Outcome, PolicyRefusal, Posted, PromiseLine,
+    Rejection,
+};
+use chrono::NaiveDate;
+
+use crate::support::*;
+
+fn open(books: &Arrears, reference: &str, product: ProductKind, terms: Terms) -> AccountId {
+    let debtor = debtor(books, &format!("D-{reference}"));
+    let command = Command::OpenAccount(NewAccount {
+        external_ref: Some(reference.to_owned()),
+        debtor,
+        product,
+        credit_limit: None,
+        currency: Currency::USD,
+        opened_on: d(1, 1),
+        terms,
+    });
+    match books.execute(&format!("account:{reference}"), &command).unwrap().outcome {
+        Outcome::AccountOpened(id) => id,
+        other => panic!("account not opened: {other:?}"),
+    }
+}
+
+/// A charge with every component.
+fn charge_parts(
+    books: &Arrears,
+    key: &str,
+    account: AccountId,
+    due_on: NaiveDate,
+    [principal, interest, fee]: [i64; 3],
+) -> ObligationId {
+    let command = Command::Charge(NewCharge {
+        account,
+        external_ref: None,
+        kind: ObligationKind::Invoice,
+        issued_on: d(1, 1),
+        due_on,
+        principal: usd(principal),
+        interest: usd(interest),
+        fee: usd(fee),
+    });
+    posted(books.execute(key, &command).unwrap().outcome).obligation.unwrap()
+}
+
+/// What a posting list credits to the receivable, by (obligation, component), as positive
+/// amounts, in posting order.
+fn settled(posted: &Posted) -> Vec<(ObligationId, Component, i64)> {
+    posted
+        .postings
+        .iter()
+        .filter(|p| p.book == Book::Receivable && p.amount_minor < 0)
+        .map(|p| (p.obligation.unwrap(), p.component.unwrap(), -p.amount_minor))
+        .collect()
+}
+
+fn settled_on(posted: &Posted, obligation: ObligationId, component: Component) -> i64 {
+    settled(posted)
+        .iter()
+        .filter(|(o, c, _)| *o == obligation && *c == component)
+        .map(|(_, _, amount)| amount)
+        .sum()
+}
+
+fn state(books: &Arrears, account: AccountId) -> CollectionState {
+    books.case(account).unwrap().state
+}
+
+fn view(books: &Arrears, account: AccountId, on: NaiveDate) -> arrears::AccountView {
+    books.account_view(account, on).unwrap()
+}
+
+fn book(books: &Arrears, account: AccountId, on: NaiveDate, which: Book) -> i64 {
+    view(books, account, on).books_minor.get(&which).copied().unwrap_or(0)
+}
+
+fn ok(books: &Arrears, key: &str, command: &Command) -> Outcome {
+    let outcome = books.execute(key, command).unwrap().outcome;
+    assert!(!outcome.is_rejected(), "{key}: {outcome:?}");
+    outcome
+}
+
+fn clean(books: &Arrears) {
+    let report = books.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+}
+
+/// Runs the daily cycle on every day from `from` through `to`, as a scheduler would.
+fn daily(books: &Arrears, from: NaiveDate, to: NaiveDate) {
+    let mut day = from;
+    while day <= to {
+        assert!(books.run_cycle(day).unwrap().complete);
+        day = day.succ_opt().unwrap();
+    }
+}
+
+fn payment(account: AccountId, on: NaiveDate, amount: i64) -> Command {
+    Command::Payment { account, effective_on: on, amount: usd(amount), directed_to: None }
+}
+
+// --- Allocation -------------------------------------------------------------------------------
+
+/// docs/LEDGER.md, "Allocation waterfall": "Obligations are taken oldest due date first ...
+/// `fees_interest_principal` (default): obligation by obligation; within each, fees, then
+/// interest, then principal."
+#[test]
+fn a_payment_settles_the_oldest_obligation_fees_then_interest_then_principal() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "W1", ProductKind::TradeCredit, Terms::default());
+    // The newer obligation is recorded first: order is by due date, not by recording.
+    let newer = charge_parts(&books, "c2", account, d(2, 28), [10_000, 1_000, 500]);
+    let older = charge_parts(&books, "c1", account, d(1, 31), [10_000, 1_000, 500]);
+    let paid = pay(&books, "p1", account, d(3, 5), 12_000);
+    assert_eq!(settled_on(&paid, older, Component::Fee), 500);
+    assert_eq!(settled_on(&paid, older, Component::Interest), 1_000);
+    assert_eq!(settled_on(&paid, older, Component::Principal), 10_000);
+    assert_eq!(settled_on(&paid, newer, Component::Fee), 500);
+    assert_eq!(settled_on(&paid, newer, Component::Interest), 0);
+    assert_eq!(settled_on(&paid, newer, Component::Principal), 0);
+    // Every leg names the payment: the trace of where each cent went.
+    let event = paid.event;
+    assert!(paid
+        .postings
+        .iter()
+        .filter(|p| p.book == Book::Receivable)
+        .all(|p| p.source == Some(event)));
+    assert_eq!(view(&books, account, d(3, 5)).outstanding_minor, [10_000, 1_000, 0]);
+    clean(&books);
+}
+
+/// docs/LEDGER.md, "Allocation waterfall": "`principal_first`: all principal (oldest first),
+/// then all interest, then all fees."
+#[test]
+fn principal_first_takes_every_principal_before_any_interest_or_fee() {
+    let (_dir, books) = open_temp();
+    let terms = Terms { waterfall: Waterfall::PrincipalFirst, ..Terms::default() };
+    let account = open(&books, "W2", ProductKind::TradeCredit, terms);
+    let older = charge_parts(&books, "c1", account, d(1, 31), [10_000, 1_000, 500]);
+    let newer = charge_parts(&books, "c2", account, d(2, 28), [10_000, 1_000, 500]);
+    let paid = pay(&books, "p1", account, d(3, 5), 21_500);
+    assert_eq!(settled_on(&paid, older, Component::Principal), 10_000);
+    assert_eq!(settled_on(&paid, newer, Component::Principal), 10_000);
+    assert_eq!(settled_on(&paid, older, Component::Interest), 1_000);
+    assert_eq!(settled_on(&paid, newer, Component::Interest), 500);
+    assert_eq!(settled_on(&paid, older, Component::Fee), 0);
+    assert_eq!(settled_on(&paid, newer, Component::Fee), 0);
+    clean(&books);
+}
+
+/// docs/LEDGER.md, "Allocation waterfall": "A customer-directed payment first settles the
+/// obligation it names (even if disputed), then the rest as usual."
+#[test]
+fn a_directed_payment_settles_its_obligation_first_even_if_disputed() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "W3", ProductKind::TradeCredit, Terms::default());
+    let older = charge_parts(&books, "c1", account, d(1, 31), [10_000, 0, 0]);
+    let newer = charge_parts(&books, "c2", account, d(2, 28), [10_000, 1_000, 500]);
+    let dispute =
+        Command::Dispute { account, obligation: newer, disputed: true, effective_on: d(3, 1) };
+    ok(&books, "dispute", &dispute);
+    let directed = Command::Payment {
+        account,
+        effective_on: d(3, 5),
+        amount: usd(12_000),
+        directed_to: Some(newer),
+    };
+    let paid = posted(ok(&books, "p1", &directed));
+    assert_eq!(settled_on(&paid, newer, Component::Fee), 500);
+    assert_eq!(settled_on(&paid, newer, Component::Interest), 1_000);
+    assert_eq!(settled_on(&paid, newer, Component::Principal), 10_000);
+    assert_eq!(settled_on(&paid, older, Component::Principal), 500);
+    clean(&books);
+}
+
+/// docs/LEDGER.md, "Allocation waterfall": "Payments settle obligations that are not yet due
+/// too (after every older one)"; "What is left after every open obligation is settled goes to
+/// unapplied cash ... When an obligation is created ... unapplied cash is applied to it".
+#[test]
+fn a_prepayment_settles_what_is_not_yet_due_and_the_excess_waits_for_the_next_charge() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "W4", ProductKind::TradeCredit, Terms::default());
+    let first = charge_parts(&books, "c1", account, d(1, 31), [10_000, 0, 0]);
+    let second = charge_parts(&books, "c2", account, d(3, 1), [10_000, 0, 0]);
+    let paid = pay(&books, "p1", account, d(1, 15), 25_000);
+    assert_eq!(settled_on(&paid, first, Component::Principal), 10_000);
+    assert_eq!(settled_on(&paid, second, Component::Principal), 10_000);
+    let unapplied: i64 = paid
+        .postings
+        .iter()
+        .filter(|p| p.book == Book::UnappliedCash)
+        .map(|p| p.amount_minor)
+        .sum();
+    assert_eq!(unapplied, -5_000);
+    assert_eq!(view(&books, account, d(1, 15)).unapplied_minor, 5_000);
+    // A new charge takes the unapplied cash at once, traced to the payment.
+    let third = charge(&books, "c3", account, d(2, 1), d(3, 31), 3_000);
+    let on = d(2, 1);
+    let now = view(&books, account, on);
+    assert_eq!(now.unapplied_minor, 2_000);
+    assert_eq!(now.total_outstanding_minor, 0);
+    let applied = books
+        .ledger(account)
+        .unwrap()
+        .into_iter()
+        .flat_map(|entry| entry.postings)
+        .filter(|p| p.book == Book::Receivable && p.obligation == Some(third) && p.amount_minor < 0)
+        .map(|p| (p.source, p.amount_minor))
+        .collect::<Vec<_>>();
+    assert_eq!(applied, vec![(Some(paid.event), -3_000)]);
+    clean(&books);
+}
+
+// --- Reversals and back-dating ----------------------------------------------------------------
+
+/// docs/STATE_MACHINE.md, `delinquent`: "a payment in full cures the account to `current` (or
+/// `paid`)"; `paid`: "a new charge or a returned payment makes the account `delinquent` (or
+/// `charged_off`) again"; docs/LEDGER.md: a reversal "re-opens" what the payment settled.
+#[test]
+fn a_returned_payment_that_had_cured_the_account_makes_it_delinquent_again() {
+    let (_dir, books) = open_temp();
+    for (reference, product, cured) in [
+        ("R-INST", ProductKind::Installment, CollectionState::Paid),
+        ("R-REV", ProductKind::Revolving, CollectionState::Current),
+    ] {
+        let account = open(&books, reference, product, Terms::default());
+        charge(&books, &format!("{reference}:c"), account, d(1, 1), d(1, 31), 50_000);
+        books.run_cycle(d(2, 10)).unwrap();
+        assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
+        let paid = pay(&books, &format!("{reference}:p"), account, d(2, 11), 50_000);
+        assert_eq!(state(&books, account), cured, "{reference}");
+        let reverse = Command::Reversal {
+            account,
+            payment: paid.event,
+            effective_on: d(2, 13),
+            reason: ReversalReason::Returned,
+        };
+        ok(&books, &format!("{reference}:r"), &reverse);
+        assert!(
+            matches!(state(&books, account), CollectionState::Delinquent { stage } if stage >= 1),
+            "{reference}: {:?}",
+            state(&books, account)
+        );
+        let now = view(&books, account, d(2, 13));
+        assert_eq!(now.total_outstanding_minor, 50_000);
+        assert_eq!(now.aging.days_past_due, 13);
+    }
+    clean(&books);
+}
+
+/// docs/LEDGER.md, "Interest": "Interest accrues daily on each day's closing balance ... A
+/// back-dated payment inside an accrued period lowers that accrual's interest through a
+/// correction entry." 36.5% a year on actual/365 is 0.1% a day.
+#[test]
+fn a_back_dated_payment_inside_an_accrued_period_lowers_the_interest() {
+    let (_dir, books) = open_temp();
+    let terms = Terms {
+        interest: Some(InterestTerms {
+            annual_rate: "0.365".parse().unwrap(),
+            day_count: DayCount::Actual365,
+            base: InterestBase::OutstandingPrincipal,
+            rounding: RoundingRule::HalfEven,
+        }),
+        ..Terms::default()
+    };
+    let account = open(&books, "I1", ProductKind::Revolving, terms);
+    charge(&books, "c", account, d(1, 1), d(2, 15), 100_000);
+    let accrue = Command::AccrueInterest { account, through_on: d(1, 31), due_on: d(2, 15) };
+    ok(&books, "accrue", &accrue);
+    // 31 days (Jan 1 to Jan 31) at 1,000.00: 31.00.
+    assert_eq!(view(&books, account, d(1, 31)).outstanding_minor, [100_000, 3_100, 0]);
+    // A payment of 500.00 on Jan 16, recorded afterwards: 15 days at 1,000.00 and 16 at 500.00.
+    let paid = pay(&books, "p", account, d(1, 16), 50_000);
+    assert!(!paid.corrections.is_empty(), "the accrual is corrected");
+    assert_eq!(view(&books, account, d(1, 31)).outstanding_minor, [50_000, 2_300, 0]);
+    assert_eq!(book(&books, account, d(1, 31), Book::InterestIncome), -2_300);
+    // As of the day before the payment, the books stood as they did then.
+    assert_eq!(view(&books, account, d(1, 15)).total_outstanding_minor, 100_000);
+    clean(&books);
+}
+
+/// docs/LEDGER.md, "Charge-off and recoveries": "payments after charge-off settle them through
+/// the same waterfall, crediting `recoveries` instead of `receivable`"; "Effective dates and
+/// back-dating": a back-dated event restates what every later event derives, so a payment
+/// dated before the charge-off lowers what the charge-off wrote off.
+#[test]
+fn a_payment_back_dated_before_the_charge_off_lowers_the_bad_debt_not_the_recoveries() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "B1", ProductKind::Installment, Terms::default());
+    charge(&books, "c", account, d(1, 1), d(1, 31), 50_000);
+    // 120 days past due on May 31 (closed-end): the cycle charges it off.
+    books.run_cycle(d(5, 31)).unwrap();
+    assert_eq!(view(&books, account, d(5, 31)).charged_off_on, Some(d(5, 31)));
+    assert_eq!(book(&books, account, d(5, 31), Book::BadDebt), 50_000);
+    // A recovery after the charge-off.
+    pay(&books, "recovery", account, d(6, 10), 5_000);
+    assert_eq!(book(&books, account, d(6, 10), Book::Recoveries), -5_000);
+    assert_eq!(book(&books, account, d(6, 10), Book::Receivable), 0);
+    // A payment dated May 1, recorded now: it settled the receivable before the charge-off.
+    pay(&books, "late-news", account, d(5, 1), 10_000);
+    let after = view(&books, account, d(6, 10));
+    assert_eq!(after.books_minor.get(&Book::BadDebt).copied(), Some(40_000));
+    assert_eq!(after.books_minor.get(&Book::Recoveries).copied(), Some(-5_000));
+    assert_eq!(after.total_outstanding_minor, 35_000);
+    assert_eq!(view(&books, account, d(5, 15)).total_outstanding_minor, 40_000);
+    clean(&books);
+}
+
+// --- Promises ---------------------------------------------------------------------------------
+
+fn promised_account(books: &Arrears, reference: &str) -> AccountId {
+    let account = open(books, reference, ProductKind::Installment, Terms::default());
+    charge(books, &format!("{reference}:c"), account, d(1, 1), d(1, 31), 100_000);
+    books.run_cycle(d(2, 8)).unwrap();
+    let promise = Command::Promise {
+        account,
+        made_on: d(2, 8),
+        payments: vec![PromiseLine { on: d(2, 12), amount: usd(30_000) }],
+    };
+    ok(books, &format!("{reference}:promise"), &promise);
+    assert_eq!(state(books, account), CollectionState::Promised);
+    account
+}
+
+/// docs/COLLECTIONS.md, `Promise`: "kept when payments made after `made_on` cover each dated
+/// amount by its date plus `promise.grace_days` ... (a partial payment counts toward the
+/// earliest amounts ...)"; POLICY.md `grace_days` = 2 in the standard policy.
+#[test]
+fn a_promise_paid_in_two_parts_by_the_end_of_grace_is_kept() {
+    let (_dir, books) = open_temp();
+    let account = promised_account(&books, "PK");
+    pay(&books, "p1", account, d(2, 12), 10_000);
+    assert_eq!(state(&books, account), CollectionState::Promised, "a part keeps it open");
+    pay(&books, "p2", account, d(2, 14), 20_000);
+    let case = books.case(account).unwrap();
+    assert!(matches!(case.state, CollectionState::Delinquent { .. }), "{:?}", case.state);
+    assert_eq!((case.kept_promises, case.broken_promises), (1, 0));
+    assert!(case.promise.is_none());
+    books.run_cycle(d(2, 15)).unwrap();
+    assert_eq!(books.case(account).unwrap().broken_promises, 0);
+    clean(&books);
+}
+
+/// docs/COLLECTIONS.md, `Promise`: "broken otherwise (... a shortfall past grace breaks the
+/// promise even if made up later)"; POLICY.md: "Broken 2 days after the promised date if
+/// unpaid."
+#[test]
+fn a_promise_short_by_a_cent_breaks_the_day_after_grace_and_stays_broken() {
+    let (_dir, books) = open_temp();
+    let account = promised_account(&books, "PB");
+    pay(&books, "p1", account, d(2, 12), 29_999);
+    daily(&books, d(2, 9), d(2, 14));
+    assert_eq!(state(&books, account), CollectionState::Promised, "still within grace");
+    daily(&books, d(2, 15), d(2, 15));
+    let case = books.case(account).unwrap();
+    assert!(matches!(case.state, CollectionState::Delinquent { .. }), "{:?}", case.state);
+    assert_eq!((case.kept_promises, case.broken_promises), (0, 1));
+    pay(&books, "p2", account, d(2, 15), 1);
+    let case = books.case(account).unwrap();
+    assert_eq!((case.kept_promises, case.broken_promises), (0, 1));
+    clean(&books);
+}
+
+/// docs/POLICY.md, `[promise]`: `max_days_out` "Latest promised date, in days after the day the
+/// promise is made" (14); `min_share` "Smallest promised amount, as a share of the past-due
+/// amount" (0.25).
+#[test]
+fn a_promise_at_the_limits_is_taken_and_one_past_them_refused() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "PL", ProductKind::Installment, Terms::default());
+    charge(&books, "c", account, d(1, 1), d(1, 31), 100_001);
+    let promise = |on: NaiveDate, amount: i64| Command::Promise {
+        account,
+        made_on: d(2, 8),
+        payments: vec![PromiseLine { on, amount: usd(amount) }],
+    };
+    // 25% of 1,000.01 is 250.0025: 250.00 is below it.
+    for (key, command) in [("far", promise(d(2, 23), 25_001)), ("small", promise(d(2, 22), 25_000))]
+    {
+        let outcome = books.execute(key, &command).unwrap().outcome;
+        assert!(
+            matches!(outcome, Outcome::Rejected(Rejection::Policy(PolicyRefusal::Promise(_)))),
+            "{key}: {outcome:?}"
+        );
+    }
+    ok(&books, "limits", &promise(d(2, 22), 25_001));
+    assert_eq!(state(&books, account), CollectionState::Promised);
+}
+
+// --- Plans ------------------------------------------------------------------------------------
+
+fn plan_command(
+    account: AccountId,
+    installments: u32,
+    frequency: Frequency,
+    income: i64,
+    expenses: i64,
+) -> Command {
+    Command::CreatePlan(NewPlan {
+        account,
+        created_on: d(2, 10),
+        installments,
+        frequency,
+        first_due: d(3, 1),
+        annual_rate: "0".parse().unwrap(),
+        monthly_income: usd(income),
+        monthly_expenses: usd(expenses),
+    })
+}
+
+/// docs/POLICY.md, `[plan]` `affordable_share` ("0.40"): "Share of stated monthly income minus
+/// expenses that the installment's monthly equivalent may take ... The monthly equivalent is
+/// the installment times 52/12 (weekly)". 3,000.00 - 1,800.00 = 1,200.00; 40% is 480.00.
+#[test]
+fn a_plan_at_exactly_the_affordable_share_is_taken_and_a_cent_more_refused() {
+    let (_dir, books) = open_temp();
+    let cases = [
+        // (reference, balance, installments, frequency, accepted)
+        ("AF-M-EQ", 96_000, 2, Frequency::Monthly, true),
+        ("AF-M-UP", 96_002, 2, Frequency::Monthly, false),
+        // 110.76 a week is 479.96 a month; 110.77 is 480.0033, above 480.00.
+        ("AF-W-EQ", 44_304, 4, Frequency::Weekly, true),
+        ("AF-W-UP", 44_308, 4, Frequency::Weekly, false),
+    ];
+    for (reference, balance, installments, frequency, accepted) in cases {
+        let account = open(&books, reference, ProductKind::Installment, Terms::default());
+        charge(&books, &format!("{reference}:c"), account, d(1, 1), d(1, 31), balance);
+        let command = plan_command(account, installments, frequency, 300_000, 180_000);
+        let outcome = books.execute(&format!("{reference}:plan"), &command).unwrap().outcome;
+        if accepted {
+            assert!(!outcome.is_rejected(), "{reference}: {outcome:?}");
+            assert_eq!(state(&books, account), CollectionState::InPlan);
+        } else {
+            assert!(
+                matches!(
+                    &outcome,
+                    Outcome::Rejected(Rejection::Policy(PolicyRefusal::PlanUnaffordable(
+                        Unaffordable::AboveAffordableShare { affordable_minor: 48_000, .. }
+                    )))
+                ),
+                "{reference}: {outcome:?}"
+            );
+        }
+    }
+    clean(&books);
+}
+
+/// docs/COLLECTIONS.md, "The cycle" step 1: "plan installments missed (`installment_missed`,
+/// once per newly missed installment after the account's grace days), plan defaulted after
+/// `plan.default_after_missed`" (2 in the standard policy); STATE_MACHINE.md `in_plan`:
+/// "`plan_defaulted` ... go[es] to the derived state".
+#[test]
+fn a_plan_defaults_on_the_second_missed_installment_after_grace() {
+    let (_dir, books) = open_temp();
+    let terms = Terms { grace_days: 5, ..Terms::default() };
+    let account = open(&books, "PD", ProductKind::Installment, terms);
+    charge(&books, "c", account, d(1, 1), d(1, 31), 40_000);
+    ok(&books, "plan", &plan_command(account, 4, Frequency::Monthly, 300_000, 180_000));
+    // March 1 plus 5 grace days: not missed through March 6.
+    daily(&books, d(2, 11), d(3, 6));
+    assert_eq!(books.case(account).unwrap().plan.as_ref().unwrap().missed, 0);
+    daily(&books, d(3, 7), d(3, 7));
+    let case = books.case(account).unwrap();
+    assert_eq!(case.state, CollectionState::InPlan);
+    assert_eq!(case.plan.as_ref().unwrap().missed, 1);
+    daily(&books, d(3, 8), d(4, 6));
+    assert_eq!(state(&books, account), CollectionState::InPlan);
+    daily(&books, d(4, 7), d(4, 7));
+    let case = books.case(account).unwrap();
+    assert!(matches!(case.state, CollectionState::Delinquent { .. }), "{:?}", case.state);
+    assert!(case.plan.is_none());
+    let events: Vec<String> = books
+        .audit_log(Some(account))
+        .unwrap()
+        .into_iter()
+        .filter_map(|record| match record.kind {
+            arrears::case::AuditKind::Transition { event, .. } => Some(event),
+            _ => None,
+        })
+        .collect();
+    assert!(events.iter().any(|event| event == "plan_defaulted"), "{events:?}");
+    clean(&books);
+}
+
+// --- Disputes ---------------------------------------------------------------------------------
+
+/// docs/LEDGER.md, events: `dispute` "the obligation is skipped by allocation while disputed,
+/// and gets unapplied cash when resolved"; STATE_MACHINE.md, context: days past due are "of
+/// the oldest undisputed unpaid obligation".
+#[test]
+fn cash_paid_during_a_dispute_waits_and_is_applied_when_it_is_resolved() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "DS", ProductKind::Installment, Terms::default());
+    charge(&books, "c", account, d(1, 1), d(1, 31), 40_000);
+    books.run_cycle(d(2, 10)).unwrap();
+    ok(&books, "open", &Command::OpenDispute { account, obligations: Vec::new(), on: d(2, 10) });
+    assert_eq!(state(&books, account), CollectionState::Disputed);
+    assert_eq!(view(&books, account, d(2, 11)).aging.days_past_due, 0);
+    pay(&books, "p", account, d(2, 11), 15_000);
+    let during = view(&books, account, d(2, 11));
+    assert_eq!((during.unapplied_minor, during.total_outstanding_minor), (15_000, 40_000));
+    assert_eq!(state(&books, account), CollectionState::Disputed);
+    ok(&books, "resolve", &Command::ResolveDispute { account, on: d(2, 12) });
+    let after = view(&books, account, d(2, 12));
+    assert_eq!((after.unapplied_minor, after.total_outstanding_minor), (0, 25_000));
+    assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
+    clean(&books);
+}
+
+// --- Settlements ------------------------------------------------------------------------------
+
+fn late_account(books: &Arrears, reference: &str) -> AccountId {
+    let account = open(books, reference, ProductKind::Installment, Terms::default());
+    charge(books, &format!("{reference}:c"), account, d(1, 1), d(1, 31), 100_000);
+    books.run_cycle(d(4, 15)).unwrap();
+    assert_eq!(books.case(account).unwrap().stage.as_deref(), Some("late"));
+    account
+}
+
+/// docs/POLICY.md, `[settlement]` `min_share` "Smallest settlement, as a share of the balance"
+/// (late = 0.70); docs/COLLECTIONS.md: "completion when payments from the offer date to expiry
+/// reach the amount: the rest is written off and the case is `settled`".
+#[test]
+fn a_settlement_at_the_minimum_share_paid_before_acceptance_completes_when_accepted() {
+    let (_dir, books) = open_temp();
+    let account = late_account(&books, "ST");
+    let offer = |amount: i64| Command::OfferSettlement {
+        account,
+        offered_on: d(4, 16),
+        amount: usd(amount),
+    };
+    let below = books.execute("low", &offer(69_999)).unwrap().outcome;
+    assert!(
+        matches!(
+            below,
+            Outcome::Rejected(Rejection::Policy(PolicyRefusal::SettlementShare { .. }))
+        ),
+        "{below:?}"
+    );
+    ok(&books, "offer", &offer(70_000));
+    pay(&books, "p", account, d(4, 17), 70_000);
+    ok(&books, "accept", &Command::AcceptSettlement { account, accepted_on: d(4, 18) });
+    assert_eq!(state(&books, account), CollectionState::Settled);
+    let after = view(&books, account, d(4, 18));
+    assert_eq!(after.total_outstanding_minor, 0);
+    assert_eq!(after.books_minor.get(&Book::Waivers).copied(), Some(30_000));
+    clean(&books);
+}
+
+/// docs/COLLECTIONS.md: completion needs "payments from the offer date to expiry"
+/// (`offer_expiry_days` = 30); a payment after expiry completes nothing.
+#[test]
+fn a_settlement_paid_after_its_expiry_is_not_completed() {
+    let (_dir, books) = open_temp();
+    let account = late_account(&books, "SX");
+    let offer = Command::OfferSettlement { account, offered_on: d(4, 16), amount: usd(75_000) };
+    ok(&books, "offer", &offer);
+    ok(&books, "accept", &Command::AcceptSettlement { account, accepted_on: d(4, 17) });
+    pay(&books, "p1", account, d(5, 10), 40_000);
+    pay(&books, "p2", account, d(5, 17), 35_000);
+    assert_ne!(state(&books, account), CollectionState::Settled);
+    assert_eq!(view(&books, account, d(5, 17)).total_outstanding_minor, 25_000);
+    clean(&books);
+}
+
+/// docs/STATE_MACHINE.md, `settled`: "a reversal (the settlement payment was returned) voids
+/// the settlement and goes to the derived state"; docs/LEDGER.md, `reversal`: "Dr everything
+/// the payment settled (re-opening it)". The waiver posted at completion stays
+/// (docs/COLLECTIONS.md, "Not yet"), so what is owed again is what the payment had settled.
+#[test]
+fn a_returned_settlement_payment_voids_the_settlement() {
+    let (_dir, books) = open_temp();
+    let account = late_account(&books, "SR");
+    let offer = Command::OfferSettlement { account, offered_on: d(4, 16), amount: usd(75_000) };
+    ok(&books, "offer", &offer);
+    ok(&books, "accept", &Command::AcceptSettlement { account, accepted_on: d(4, 17) });
+    let paid = pay(&books, "p", account, d(4, 20), 75_000);
+    assert_eq!(state(&books, account), CollectionState::Settled);
+    let reverse = Command::Reversal {
+        account,
+        payment: paid.event,
+        effective_on: d(4, 24),
+        reason: ReversalReason::Returned,
+    };
+    ok(&books, "returned", &reverse);
+    assert!(
+        matches!(state(&books, account), CollectionState::Delinquent { .. }),
+        "{:?}",
+        state(&books, account)
+    );
+    let case = books.case(account).unwrap();
+    assert!(case.settlement.is_none());
+    let after = view(&books, account, d(4, 24));
+    assert_eq!(after.total_outstanding_minor, 75_000);
+    assert_eq!(after.books_minor.get(&Book::Waivers).copied(), Some(25_000));
+    clean(&books);
+}
+
+// --- Charge-off, placement --------------------------------------------------------------------
+
+/// docs/POLICY.md, `[charge_off]` `revolving_dpd` (180): "Days past due at which a revolving
+/// account is charged off"; STATE_MACHINE.md `charged_off`: "when nothing is owed any more it
+/// goes to `paid` (even on a revolving product ...)"; LEDGER.md: payments after charge-off
+/// credit `recoveries`.
+#[test]
+fn a_revolving_account_is_charged_off_at_180_days_and_paid_off_as_recoveries() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "CO", ProductKind::Revolving, Terms::default());
+    charge(&books, "c", account, d(1, 1), d(1, 31), 50_000);
+    // January 31 plus 179 days is July 29.
+    books.run_cycle(d(7, 29)).unwrap();
+    assert_eq!(view(&books, account, d(7, 29)).charged_off_on, None);
+    books.run_cycle(d(7, 30)).unwrap();
+    let off = view(&books, account, d(7, 30));
+    assert_eq!(off.charged_off_on, Some(d(7, 30)));
+    assert_eq!(off.books_minor.get(&Book::BadDebt).copied(), Some(50_000));
+    assert_eq!(off.total_outstanding_minor, 50_000, "still owed by the debtor");
+    pay(&books, "p", account, d(8, 3), 50_000);
+    let paid = view(&books, account, d(8, 3));
+    assert_eq!(paid.books_minor.get(&Book::Recoveries).copied(), Some(-50_000));
+    assert_eq!(paid.books_minor.get(&Book::BadDebt).copied(), Some(50_000));
+    assert_eq!(paid.total_outstanding_minor, 0);
+    assert_eq!(state(&books, account), CollectionState::Paid);
+    clean(&books);
+}
+
+/// docs/POLICY.md, actions: `place_after_days` "Place the account with an agency this many
+/// days after entry" and "Every delay counts days from the day the account entered the stage"
+/// (standard `late`: min_dpd 60, place_after_days 30, Northwind Recovery).
+#[test]
+fn the_policy_places_the_account_thirty_days_after_it_entered_the_late_stage() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "PP", ProductKind::Installment, Terms::default());
+    charge(&books, "c", account, d(1, 1), d(1, 31), 100_000);
+    // January 31 plus 60 days is April 1.
+    books.run_cycle(d(4, 1)).unwrap();
+    let case = books.case(account).unwrap();
+    assert_eq!((case.stage.as_deref(), case.stage_entered_on), (Some("late"), Some(d(4, 1))));
+    daily(&books, d(4, 2), d(4, 30));
+    assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
+    daily(&books, d(5, 1), d(5, 1));
+    assert_eq!(
+        state(&books, account),
+        CollectionState::Placed { agency: "Northwind Recovery".into() }
+    );
+    clean(&books);
+}
+
+// --- The state machine's refusals -------------------------------------------------------------
+
+fn refused_with(books: &Arrears, key: &str, command: &Command, reason: RefusalReason) {
+    let audit = books.audit_log(None).unwrap().len();
+    let outcome = books.execute(key, command).unwrap().outcome;
+    assert!(
+        matches!(&outcome, Outcome::Rejected(Rejection::State { reason: got, .. }) if *got == reason),
+        "{key}: expected {reason:?}, got {outcome:?}"
+    );
+    assert_eq!(books.audit_log(None).unwrap().len(), audit, "{key}: a refusal writes nothing");
+}
+
+/// docs/STATE_MACHINE.md, "Rejection reasons": each refusal names its reason from the fixed
+/// vocabulary, and writes nothing (COLLECTIONS.md: "checked completely before it writes
+/// anything").
+#[test]
+fn the_state_machine_refuses_what_the_table_forbids_with_its_reason() {
+    let (_dir, books) = open_temp();
+    let on = d(2, 10);
+    // Owed, not yet due: current.
+    let current = open(&books, "SM-C", ProductKind::Installment, Terms::default());
+    charge(&books, "c1", current, d(1, 1), d(3, 31), 10_000);
+    let place = |account| Command::Place {
+        account,
+        on,
+        agency: "Acme".into(),
+        commission_rate: "0.2".parse().unwrap(),
+    };
+    refused_with(&books, "place-current", &place(current), RefusalReason::NothingPastDue);
+    refused_with(
+        &books,
+        "legal-current",
+        &Command::ReferToLegal { account: current, on },
+        RefusalReason::NothingPastDue,
+    );
+    refused_with(
+        &books,
+        "close-owed",
+        &Command::Close { account: current, on },
+        RefusalReason::BalanceOutstanding,
+    );
+    refused_with(
+        &books,
+        "reopen-open",
+        &Command::Reopen { account: current, on },
+        RefusalReason::NotClosed,
+    );
+    refused_with(
+        &books,
+        "resolve-none",
+        &Command::ResolveDispute { account: current, on },
+        RefusalReason::NoDispute,
+    );
+    refused_with(
+        &books,
+        "hardship-past",
+        &Command::GrantHardship { account: current, on, until: d(2, 9) },
+        RefusalReason::HardshipInPast,
+    );
+    // Past due, placed: no promise, no second placement, no hardship.
+    let placed = open(&books, "SM-P", ProductKind::Installment, Terms::default());
+    charge(&books, "c2", placed, d(1, 1), d(1, 31), 10_000);
+    books.run_cycle(on).unwrap();
+    ok(&books, "place", &place(placed));
+    refused_with(&books, "place-again", &place(placed), RefusalReason::AlreadyPlaced);
+    let promise = |account| Command::Promise {
+        account,
+        made_on: on,
+        payments: vec![PromiseLine { on: d(2, 15), amount: usd(10_000) }],
+    };
+    refused_with(&books, "promise-placed", &promise(placed), RefusalReason::Placed);
+    refused_with(
+        &books,
+        "hardship-placed",
+        &Command::GrantHardship { account: placed, on, until: d(3, 1) },
+        RefusalReason::Placed,
+    );
+    // Promised: no legal referral.
+    let promised = open(&books, "SM-R", ProductKind::Installment, Terms::default());
+    charge(&books, "c3", promised, d(1, 1), d(1, 31), 10_000);
+    ok(&books, "promise", &promise(promised));
+    refused_with(
+        &books,
+        "legal-promised",
+        &Command::ReferToLegal { account: promised, on },
+        RefusalReason::PromiseOpen,
+    );
+    // Charged off: no hardship, no second charge-off by command either.
+    let off = open(&books, "SM-O", ProductKind::Installment, Terms::default());
+    charge(&books, "c4", off, d(1, 1), d(1, 31), 10_000);
+    ok(&books, "charge-off", &Command::ChargeOff { account: off, effective_on: on });
+    assert_eq!(state(&books, off), CollectionState::ChargedOff);
+    refused_with(
+        &books,
+        "hardship-off",
+        &Command::GrantHardship { account: off, on, until: d(3, 1) },
+        RefusalReason::ChargedOff,
+    );
+    // Closed-end, paid: nothing to arrange, close, not reopen.
+    let paid = open(&books, "SM-D", ProductKind::Installment, Terms::default());
+    charge(&books, "c5", paid, d(1, 1), d(1, 31), 10_000);
+    pay(&books, "p5", paid, d(2, 1), 10_000);
+    assert_eq!(state(&books, paid), CollectionState::Paid);
+    refused_with(&books, "promise-paid", &promise(paid), RefusalReason::Paid);
+    ok(&books, "close", &Command::Close { account: paid, on });
+    refused_with(
+        &books,
+        "reopen-closed-end",
+        &Command::Reopen { account: paid, on },
+        RefusalReason::NotRevolving,
+    );
+    refused_with(&books, "pay-closed", &payment(paid, on, 100), RefusalReason::Closed);
+    clean(&books);
+}
+
+/// docs/LEDGER.md, events: a fee charge is `charge_posted` through the state machine; COLLECTIONS.md
+/// "The cycle" step 4: the late fee is assessed "once per obligation past its due date plus
+/// grace days": with 5 grace days, not on the fifth day after the due date, and on the sixth.
+#[test]
+fn the_late_fee_falls_on_the_first_day_after_grace_for_each_late_obligation_once() {
+    let (_dir, books) = open_temp();
+    let terms = Terms {
+        grace_days: 5,
+        late_fee: LateFeeRule::Flat { amount_minor: 2_500 },
+        ..Terms::default()
+    };
+    let account = open(&books, "LF", ProductKind::Installment, terms);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    charge(&books, "c2", account, d(1, 1), d(2, 3), 10_000);
+    books.run_cycle(d(2, 5)).unwrap();
+    assert_eq!(view(&books, account, d(2, 5)).outstanding_minor[2], 0);
+    books.run_cycle(d(2, 6)).unwrap();
+    assert_eq!(view(&books, account, d(2, 6)).outstanding_minor[2], 2_500);
+    books.run_cycle(d(2, 8)).unwrap();
+    assert_eq!(view(&books, account, d(2, 8)).outstanding_minor[2], 2_500);
+    books.run_cycle(d(2, 9)).unwrap();
+    assert_eq!(view(&books, account, d(2, 9)).outstanding_minor[2], 5_000);
+    books.run_cycle(d(2, 20)).unwrap();
+    assert_eq!(view(&books, account, d(2, 20)).outstanding_minor[2], 5_000);
+    clean(&books);
+}
+
+/// docs/STATE_MACHINE.md, `current`: "Nothing is past due"; `delinquent`: "Every collection
+/// activity may start here: ... placement, legal referral"; docs/COLLECTIONS.md: a command is
+/// checked by "the state machine with the facts (`Context`) the ledger gives on the decision
+/// date: days past due, ...". An account that fell past due since its last review is past due
+/// on the command's date, so it may be placed, although no cycle has run since.
+#[test]
+fn an_account_past_due_since_its_last_review_may_be_placed_and_referred() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "STALE", ProductKind::Installment, Terms::default());
+    charge(&books, "c", account, d(1, 1), d(1, 31), 10_000);
+    let other = open(&books, "STALE-2", ProductKind::Installment, Terms::default());
+    charge(&books, "c2", other, d(1, 1), d(1, 31), 10_000);
+    // Reviewed before the due date: current, with nothing past due then.
+    books.run_cycle(d(1, 20)).unwrap();
+    assert_eq!(state(&books, account), CollectionState::Current);
+    let on = d(2, 20);
+    assert_eq!(view(&books, account, on).aging.days_past_due, 20);
+    let place = Command::Place {
+        account,
+        on,
+        agency: "Acme".into(),
+        commission_rate: "0.2".parse().unwrap(),
+    };
+    ok(&books, "place", &place);
+    assert_eq!(state(&books, account), CollectionState::Placed { agency: "Acme".into() });
+    ok(&books, "legal", &Command::ReferToLegal { account: other, on });
+    assert_eq!(state(&books, other), CollectionState::Legal);
+    clean(&books);
+}
