@@ -131,6 +131,16 @@ impl FaultyDisk {
         FaultyDisk::from_image(image)
     }
 
+    /// Empties this disk (its images and pending writes), for a test that is done with it
+    /// but whose store it cannot drop: a store forgotten to simulate a process that died
+    /// keeps the disk alive, and with it every image, for the rest of the test process.
+    pub fn discard(&self) {
+        let mut inner = self.lock();
+        inner.synced = Vec::new();
+        inner.current = Vec::new();
+        inner.pending = Vec::new();
+    }
+
     /// A disk that never fails holding `image` as synced.
     pub fn from_image(image: Vec<u8>) -> FaultyDisk {
         let inner = Inner { synced: image.clone(), current: image, ..Inner::default() };

@@ -97,7 +97,16 @@ fn pay(
 /// the disks keep what was synced.
 fn power_loss(books: Arrears, disk: &FaultyDisk, journal: &FaultyDisk) -> (FaultyDisk, FaultyDisk) {
     std::mem::forget(books);
-    (disk.power_loss(), journal.power_loss())
+    let survived = (disk.power_loss(), journal.power_loss());
+    discard(disk, journal);
+    survived
+}
+
+/// Frees the images of the disks a forgotten engine keeps alive (about 20 MB a power loss:
+/// at a thousand cases of the model test below, the test process ran out of memory).
+fn discard(disk: &FaultyDisk, journal: &FaultyDisk) {
+    disk.discard();
+    journal.discard();
 }
 
 #[test]
@@ -470,10 +479,12 @@ proptest::proptest! {
                 }
                 Step::PowerLoss(seed) => {
                     std::mem::forget(books);
-                    (disk, journal) = match seed {
+                    let survived = match seed {
                         Some(seed) => (disk.power_loss_torn(seed), journal.power_loss_torn(seed)),
                         None => (disk.power_loss(), journal.power_loss()),
                     };
+                    discard(&disk, &journal);
+                    (disk, journal) = survived;
                     books = open(&disk, &journal);
                     proptest::prop_assert!(books.verify().unwrap().is_clean());
                 }
