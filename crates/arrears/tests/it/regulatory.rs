@@ -24,23 +24,23 @@ use chrono_tz::Tz;
 use crate::guardrails::{aggressive_policy, Rogue};
 use crate::support::*;
 
-const PERSON: u64 = 7;
-const CHICAGO: &str = "America/Chicago";
-const NEW_YORK: &str = "America/New_York";
+pub(crate) const PERSON: u64 = 7;
+pub(crate) const CHICAGO: &str = "America/Chicago";
+pub(crate) const NEW_YORK: &str = "America/New_York";
 const LOS_ANGELES: &str = "America/Los_Angeles";
-const BOGOTA: &str = "America/Bogota";
-const MEXICO_CITY: &str = "America/Mexico_City";
+pub(crate) const BOGOTA: &str = "America/Bogota";
+pub(crate) const MEXICO_CITY: &str = "America/Mexico_City";
 const TIJUANA: &str = "America/Tijuana";
-const SANTIAGO: &str = "America/Santiago";
-const LIMA: &str = "America/Lima";
-const MADRID: &str = "Europe/Madrid";
+pub(crate) const SANTIAGO: &str = "America/Santiago";
+pub(crate) const LIMA: &str = "America/Lima";
+pub(crate) const MADRID: &str = "Europe/Madrid";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
 /// The instant of a local wall-clock time in `zone` (the first one, if repeated).
-fn local(zone: &str, date: (i32, u32, u32), hour: u32, minute: u32) -> DateTime<Utc> {
+pub(crate) fn local(zone: &str, date: (i32, u32, u32), hour: u32, minute: u32) -> DateTime<Utc> {
     let zone: Tz = zone.parse().unwrap();
     zone.with_ymd_and_hms(date.0, date.1, date.2, hour, minute, 0)
         .earliest()
@@ -48,17 +48,17 @@ fn local(zone: &str, date: (i32, u32, u32), hour: u32, minute: u32) -> DateTime<
         .with_timezone(&Utc)
 }
 
-fn utc(text: &str) -> DateTime<Utc> {
+pub(crate) fn utc(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
 }
 
-fn packs(country: &str, region: Option<&str>, creditor: Creditor) -> Vec<Pack> {
+pub(crate) fn packs(country: &str, region: Option<&str>, creditor: Creditor) -> Vec<Pack> {
     let jurisdiction =
         Jurisdiction { country: country.into(), region: region.map(ToOwned::to_owned) };
     packs_for(&jurisdiction, creditor)
 }
 
-fn us() -> Vec<Pack> {
+pub(crate) fn us() -> Vec<Pack> {
     packs("US", Some("TX"), Creditor::ThirdParty)
 }
 
@@ -68,7 +68,7 @@ fn pack_ids(packs: &[Pack]) -> Vec<&str> {
 
 /// One proposal, built up and evaluated.
 #[derive(Clone)]
-struct Ask {
+pub(crate) struct Ask {
     debts: Vec<String>,
     action: ActionKind,
     channel: ChannelGroup,
@@ -80,7 +80,7 @@ struct Ask {
     zones: Vec<String>,
 }
 
-fn ask(channel: ChannelGroup, zone: &str) -> Ask {
+pub(crate) fn ask(channel: ChannelGroup, zone: &str) -> Ask {
     Ask {
         debts: vec!["debt-a".to_owned()],
         action: ActionKind::Contact,
@@ -97,43 +97,49 @@ fn ask(channel: ChannelGroup, zone: &str) -> Ask {
     }
 }
 
-fn call(zone: &str) -> Ask {
+pub(crate) fn call(zone: &str) -> Ask {
     ask(ChannelGroup::Call, zone)
 }
 
 impl Ask {
-    fn debts(mut self, debts: &[&str]) -> Ask {
+    pub(crate) fn debts(mut self, debts: &[&str]) -> Ask {
         self.debts = debts.iter().map(|debt| (*debt).to_owned()).collect();
         self
     }
 
-    fn action(mut self, action: ActionKind) -> Ask {
+    pub(crate) fn action(mut self, action: ActionKind) -> Ask {
         self.action = action;
         self
     }
 
-    fn to(mut self, recipient: Recipient) -> Ask {
+    pub(crate) fn to(mut self, recipient: Recipient) -> Ask {
         self.recipient = recipient;
         self
     }
 
-    fn address(mut self, address: &str, kind: ContactPointKind) -> Ask {
+    /// The person the proposal reaches (a third party is a person of its own).
+    pub(crate) fn person(mut self, person: u64) -> Ask {
+        self.person = person;
+        self
+    }
+
+    pub(crate) fn address(mut self, address: &str, kind: ContactPointKind) -> Ask {
         self.address = Some(address.to_owned());
         self.address_kind = kind;
         self
     }
 
-    fn consent(mut self, consent: bool) -> Ask {
+    pub(crate) fn consent(mut self, consent: bool) -> Ask {
         self.address_consent = consent;
         self
     }
 
-    fn zones(mut self, zones: &[&str]) -> Ask {
+    pub(crate) fn zones(mut self, zones: &[&str]) -> Ask {
         self.zones = zones.iter().map(|zone| (*zone).to_owned()).collect();
         self
     }
 
-    fn at(
+    pub(crate) fn at(
         &self,
         packs: &[Pack],
         at: DateTime<Utc>,
@@ -157,7 +163,7 @@ impl Ask {
 }
 
 /// A past outbound communication with the person about `debt-a`.
-fn sent(channel: ChannelGroup, at: DateTime<Utc>, outcome: Heard) -> HistoryEntry {
+pub(crate) fn sent(channel: ChannelGroup, at: DateTime<Utc>, outcome: Heard) -> HistoryEntry {
     HistoryEntry {
         at,
         person: PERSON,
@@ -171,7 +177,7 @@ fn sent(channel: ChannelGroup, at: DateTime<Utc>, outcome: Heard) -> HistoryEntr
     }
 }
 
-fn placed(at: DateTime<Utc>, outcome: Heard) -> HistoryEntry {
+pub(crate) fn placed(at: DateTime<Utc>, outcome: Heard) -> HistoryEntry {
     sent(ChannelGroup::Call, at, outcome)
 }
 
@@ -181,23 +187,23 @@ fn about(mut entry: HistoryEntry, debts: &[&str]) -> HistoryEntry {
 }
 
 #[track_caller]
-fn assert_allowed(decision: &Decision) {
+pub(crate) fn assert_allowed(decision: &Decision) {
     assert!(decision.allowed, "expected allowed: {decision:?}");
 }
 
 #[track_caller]
-fn assert_refused(decision: &Decision, rule: &str) {
+pub(crate) fn assert_refused(decision: &Decision, rule: &str) {
     assert!(!decision.allowed, "expected refused by {rule}: {decision:?}");
     assert_eq!(decision.rule.as_deref(), Some(rule), "{decision:?}");
 }
 
 #[track_caller]
-fn assert_refused_until(decision: &Decision, rule: &str, next: DateTime<Utc>) {
+pub(crate) fn assert_refused_until(decision: &Decision, rule: &str, next: DateTime<Utc>) {
     assert_refused(decision, rule);
     assert_eq!(decision.next_allowed_at, Some(next), "{decision:?}");
 }
 
-fn none() -> Flags {
+pub(crate) fn none() -> Flags {
     Flags::default()
 }
 

@@ -8,185 +8,29 @@ use std::sync::Arc;
 
 use arrears::case::ContactOutcome;
 use arrears::compliance::{
-    evaluate, packs_for, ActionKind, ChannelGroup, Decision, Direction, Flags, HistoryEntry,
-    Outcome as Heard, Pack, Proposal, Recipient,
+    ActionKind, ChannelGroup, Direction, Flags, HistoryEntry, Outcome as Heard, Pack, Recipient,
 };
 use arrears::model::{
     ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction, Terms,
 };
 use arrears::policy::Creditor;
 use arrears::{Command, NewDebtor, Outcome};
-use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Tz;
 
 use crate::guardrails::{aggressive_policy, Rogue};
+use crate::regulatory::{
+    ask, assert_allowed, assert_refused, assert_refused_until, call, local, none, packs, placed,
+    sent, us, utc, BOGOTA, CHICAGO, LIMA, MADRID, MEXICO_CITY, NEW_YORK, SANTIAGO,
+};
 use crate::support::*;
 
-const PERSON: u64 = 11;
-const CHICAGO: &str = "America/Chicago";
-const NEW_YORK: &str = "America/New_York";
 const HONOLULU: &str = "Pacific/Honolulu";
-const BOGOTA: &str = "America/Bogota";
-const MEXICO_CITY: &str = "America/Mexico_City";
 const CANCUN: &str = "America/Cancun";
-const SANTIAGO: &str = "America/Santiago";
-const LIMA: &str = "America/Lima";
-const MADRID: &str = "Europe/Madrid";
 const CANARY: &str = "Atlantic/Canary";
 
-// ---------------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------------
-
-/// The instant of a local wall-clock time in `zone` (the first one, if repeated).
-fn local(zone: &str, date: (i32, u32, u32), hour: u32, minute: u32) -> DateTime<Utc> {
-    let zone: Tz = zone.parse().unwrap();
-    zone.with_ymd_and_hms(date.0, date.1, date.2, hour, minute, 0)
-        .earliest()
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-fn utc(text: &str) -> DateTime<Utc> {
-    text.parse().unwrap()
-}
-
-fn packs(country: &str, region: Option<&str>, creditor: Creditor) -> Vec<Pack> {
-    let jurisdiction =
-        Jurisdiction { country: country.into(), region: region.map(ToOwned::to_owned) };
-    packs_for(&jurisdiction, creditor)
-}
-
-fn us() -> Vec<Pack> {
-    packs("US", Some("TX"), Creditor::ThirdParty)
-}
-
-/// One proposal, built up and evaluated.
-#[derive(Clone)]
-struct Ask {
-    person: u64,
-    debts: Vec<String>,
-    action: ActionKind,
-    channel: ChannelGroup,
-    recipient: Recipient,
-    address: String,
-    kind: ContactPointKind,
-    zones: Vec<String>,
-}
-
-fn ask(channel: ChannelGroup, zone: &str) -> Ask {
-    Ask {
-        person: PERSON,
-        debts: vec!["debt-a".to_owned()],
-        action: ActionKind::Contact,
-        channel,
-        recipient: Recipient::Consumer,
-        address: match channel {
-            ChannelGroup::Email => "rae@example.com".to_owned(),
-            _ => "+15125550100".to_owned(),
-        },
-        kind: ContactPointKind::Personal,
-        zones: vec![zone.to_owned()],
-    }
-}
-
-fn call(zone: &str) -> Ask {
-    ask(ChannelGroup::Call, zone)
-}
-
-impl Ask {
-    fn debts(mut self, debts: &[&str]) -> Ask {
-        self.debts = debts.iter().map(|debt| (*debt).to_owned()).collect();
-        self
-    }
-
-    fn action(mut self, action: ActionKind) -> Ask {
-        self.action = action;
-        self
-    }
-
-    fn to(mut self, recipient: Recipient, person: u64) -> Ask {
-        self.recipient = recipient;
-        self.person = person;
-        self
-    }
-
-    fn address(mut self, address: &str) -> Ask {
-        self.address = address.to_owned();
-        self
-    }
-
-    fn zones(mut self, zones: &[&str]) -> Ask {
-        self.zones = zones.iter().map(|zone| (*zone).to_owned()).collect();
-        self
-    }
-
-    fn at(
-        &self,
-        packs: &[Pack],
-        at: DateTime<Utc>,
-        history: &[HistoryEntry],
-        flags: &Flags,
-    ) -> Decision {
-        let proposal = Proposal {
-            person: self.person,
-            debts: &self.debts,
-            action: self.action,
-            channel: self.channel,
-            recipient: self.recipient,
-            address: Some(&self.address),
-            address_kind: self.kind,
-            address_consent: true,
-            at,
-            time_zones: &self.zones,
-        };
-        evaluate(packs, &proposal, history, flags)
-    }
-}
-
-/// An outbound communication with the consumer about `debt-a`.
-fn sent(channel: ChannelGroup, at: DateTime<Utc>, outcome: Heard) -> HistoryEntry {
-    HistoryEntry {
-        at,
-        person: PERSON,
-        debts: vec!["debt-a".to_owned()],
-        channel,
-        recipient: Recipient::Consumer,
-        address_kind: ContactPointKind::Personal,
-        direction: Direction::Outbound,
-        consented: false,
-        outcome,
-    }
-}
-
-fn placed(at: DateTime<Utc>, outcome: Heard) -> HistoryEntry {
-    sent(ChannelGroup::Call, at, outcome)
-}
-
+/// The entry, as a contact the person made.
 fn inbound(mut entry: HistoryEntry) -> HistoryEntry {
     entry.direction = Direction::Inbound;
     entry
-}
-
-#[track_caller]
-fn assert_allowed(decision: &Decision) {
-    assert!(decision.allowed, "expected allowed: {decision:?}");
-}
-
-#[track_caller]
-fn assert_refused(decision: &Decision, rule: &str) {
-    assert!(!decision.allowed, "expected refused by {rule}: {decision:?}");
-    assert_eq!(decision.rule.as_deref(), Some(rule), "{decision:?}");
-}
-
-#[track_caller]
-fn assert_refused_until(decision: &Decision, rule: &str, next: DateTime<Utc>) {
-    assert_refused(decision, rule);
-    assert_eq!(decision.next_allowed_at, Some(next), "{decision:?}");
-}
-
-fn none() -> Flags {
-    Flags::default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,7 +165,7 @@ fn fdcpa_1692c_c_notices_after_cease_keep_the_hours() {
 fn fdcpa_1692c_c_cease_leaves_a_location_contact_with_a_third_party() {
     let packs = us();
     let at = local(CHICAGO, (2026, 2, 3), 10, 0);
-    let neighbour = call(CHICAGO).to(Recipient::ThirdParty, 900);
+    let neighbour = call(CHICAGO).to(Recipient::ThirdParty).person(900);
     let cease = Flags { cease: true, ..Flags::default() };
     assert_allowed(&neighbour.at(&packs, at, &[], &cease));
     let attorney = Flags { attorney: true, ..Flags::default() };
@@ -334,7 +178,7 @@ fn fdcpa_1692c_c_cease_leaves_a_location_contact_with_a_third_party() {
 #[test]
 fn fdcpa_1692b_3_an_unanswered_call_to_a_third_party_is_not_the_one_communication() {
     let packs = us();
-    let neighbour = call(CHICAGO).to(Recipient::ThirdParty, 900);
+    let neighbour = call(CHICAGO).to(Recipient::ThirdParty).person(900);
     let mut first = placed(local(CHICAGO, (2026, 2, 2), 10, 0), Heard::NoAnswer);
     first.person = 900;
     first.recipient = Recipient::ThirdParty;
@@ -351,14 +195,14 @@ fn fdcpa_1692b_3_an_unanswered_call_to_a_third_party_is_not_the_one_communicatio
 fn reg_f_1006_14_h_1_an_opt_out_holds_however_the_number_is_written() {
     let packs = us();
     let at = local(CHICAGO, (2026, 2, 3), 10, 0);
-    let text = ask(ChannelGroup::Text, CHICAGO).address("+15125550100");
+    let text = ask(ChannelGroup::Text, CHICAGO).address("+15125550100", ContactPointKind::Personal);
     for written in
         ["+1 (512) 555-0100", "1 512 555 0100", "(512) 555-0100", "512.555.0100", "001 512 5550100"]
     {
         let flags = Flags { opted_out_addresses: vec![written.to_owned()], ..Flags::default() };
         assert_refused(&text.at(&packs, at, &[], &flags), "us-federal.opt-out");
         // The opt-out is of that number only.
-        let other = text.clone().address("+15125550101");
+        let other = text.clone().address("+15125550101", ContactPointKind::Personal);
         assert_allowed(&other.at(&packs, at, &[], &flags));
     }
     // Another country's number with the same national digits is another number when both
@@ -686,9 +530,7 @@ fn reg_f_1006_14_b_2_i_b_engine_recorded_inbound_conversation_starts_the_cooldow
     };
     books.execute("inbound", &record).unwrap().accepted().unwrap();
     let inputs = books.guardrail_inputs(debtor, &[]).unwrap();
-    let mut proposal = call(CHICAGO);
-    proposal.person = debtor.get();
-    proposal.debts = vec![account.to_string()];
+    let proposal = call(CHICAGO).person(debtor.get()).debts(&[&account.to_string()]);
     let packs = us();
     assert_refused_until(
         &proposal.at(&packs, local(CHICAGO, (2026, 2, 8), 10, 0), &inputs.history, &inputs.flags),
