@@ -21,9 +21,10 @@
 use std::path::Path;
 
 use chrono::NaiveDate;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::types::Value;
+use rusqlite::{params, CachedStatement, Connection, OptionalExtension};
 
-use crate::CACHE_BYTES;
+use crate::create_sqlite;
 
 /// Accounts a batch reviews in one transaction (the engine's default).
 pub const BATCH_ACCOUNTS: usize = 1_500;
@@ -89,15 +90,7 @@ impl SqliteCycle {
         opened_on: NaiveDate,
         due: &dyn Fn(usize) -> Vec<(NaiveDate, i64)>,
     ) -> SqliteCycle {
-        let connection = Connection::open(path).expect("sqlite open");
-        connection.pragma_update(None, "journal_mode", "WAL").expect("wal");
-        connection.pragma_update(None, "synchronous", "FULL").expect("synchronous");
-        // Negative: KiB.
-        connection
-            .pragma_update(None, "cache_size", -((CACHE_BYTES / 1024) as i64))
-            .expect("cache_size");
-        connection.execute_batch(SCHEMA).expect("schema");
-        let mut peer = SqliteCycle { connection };
+        let mut peer = SqliteCycle { connection: create_sqlite(path, SCHEMA) };
         let opened = day_number(opened_on);
         let mut obligation = 1_i64;
         for start in (0..accounts).step_by(BATCH_ACCOUNTS) {
@@ -217,44 +210,22 @@ impl SqliteCycle {
                 .unwrap_or((0, vec![0; 32]));
             let mut debtor_pending = (0_i64, 0_i64);
             for &(account, debtor) in batch {
-                let (_, _, product, _, _): (i64, String, String, String, i64) = account_row
-                    .query_row(params![account], |row| {
-                        Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?))
-                    })
-                    .expect("account");
-                let (_, _, _, time_zone, _, _): (String, String, String, String, String, i64) =
-                    debtor_row
-                        .query_row(params![debtor], |row| {
-                            Ok((
-                                row.get(0)?,
-                                row.get(1)?,
-                                row.get(2)?,
-                                row.get(3)?,
-                                row.get(4)?,
-                                row.get(5)?,
-                            ))
-                        })
-                        .expect("debtor");
-                assert!(!product.is_empty() && !time_zone.is_empty());
-                let (_, stage, stage_entered_on, _, _, _): (
-                    String,
-                    Option<String>,
-                    Option<i64>,
-                    String,
-                    i64,
-                    Option<i64>,
-                ) = case_row
-                    .query_row(params![account], |row| {
-                        Ok((
-                            row.get(0)?,
-                            row.get(1)?,
-                            row.get(2)?,
-                            row.get(3)?,
-                            row.get(4)?,
-                            row.get(5)?,
-                        ))
-                    })
-                    .expect("case");
+                let account_values = row_values(&mut account_row, account);
+                let debtor_values = row_values(&mut debtor_row, debtor);
+                let case_values = row_values(&mut case_row, account);
+                // The product and the debtor's time zone, which select stages and hours.
+                assert!(matches!(
+                    (&account_values[2], &debtor_values[3]),
+                    (Value::Text(product), Value::Text(zone)) if !product.is_empty() && !zone.is_empty()
+                ));
+                let stage = match &case_values[1] {
+                    Value::Text(stage) => Some(stage.clone()),
+                    _ => None,
+                };
+                let stage_entered_on = match case_values[2] {
+                    Value::Integer(day) => Some(day),
+                    _ => None,
+                };
                 // The debtor's pending actions, read once a debtor (the engine shares them
                 // among the debtor's accounts).
                 if debtor_pending.0 != debtor {
@@ -308,6 +279,14 @@ impl SqliteCycle {
         txn.commit().expect("commit");
         (batch.len() as u64, transitions)
     }
+}
+
+/// Every column of the one row `statement` selects for `id`.
+fn row_values(statement: &mut CachedStatement<'_>, id: i64) -> Vec<Value> {
+    let columns = statement.column_count();
+    statement
+        .query_row(params![id], |row| (0..columns).map(|column| row.get(column)).collect())
+        .expect("row")
 }
 
 /// An audit row's hash: SHA-256 of the previous hash and the row's fields.

@@ -326,18 +326,26 @@ fn audit_hash(prev_hash: &[u8], seq: i64, recorded_at: &str, account: i64, key: 
     hasher.finalize().to_vec()
 }
 
+/// A new SQLite database at `path` as the peers use it: WAL, synced at every commit
+/// (`synchronous = FULL`, as the engine's `Durability::Immediate`), a page cache of
+/// [`CACHE_BYTES`] as the engine's, and `schema` created.
+pub fn create_sqlite(path: &Path, schema: &str) -> Connection {
+    let connection = Connection::open(path).expect("sqlite open");
+    connection.pragma_update(None, "journal_mode", "WAL").expect("wal");
+    connection.pragma_update(None, "synchronous", "FULL").expect("synchronous");
+    // Negative: KiB.
+    connection
+        .pragma_update(None, "cache_size", -((CACHE_BYTES / 1024) as i64))
+        .expect("cache_size");
+    connection.execute_batch(schema).expect("schema");
+    connection
+}
+
 impl Sqlite {
     /// Creates the peer database at `path` with the same accounts and obligations (and one
     /// journal entry per charge) as [`build_portfolio`] with [`payment_charges`].
     pub fn create(path: &Path, accounts: usize) -> Sqlite {
-        let connection = Connection::open(path).expect("sqlite open");
-        connection.pragma_update(None, "journal_mode", "WAL").expect("wal");
-        connection.pragma_update(None, "synchronous", "FULL").expect("synchronous");
-        // Negative: KiB.
-        connection
-            .pragma_update(None, "cache_size", -((CACHE_BYTES / 1024) as i64))
-            .expect("cache_size");
-        connection.execute_batch(SCHEMA).expect("schema");
+        let connection = create_sqlite(path, SCHEMA);
         let mut sqlite = Sqlite { connection, accounts, next_entry: 1 };
         let txn = sqlite.connection.transaction().expect("txn");
         let mut obligation = 1_i64;
