@@ -248,6 +248,10 @@ pub(crate) fn decide_credit(
     let id = env.txn.last_credit_decision_id()? + 1;
     let verdict = decided.verdict;
     if verdict == arrears_core::credit::Verdict::Approve {
+        // A stop set by hand is lifted only by hand (`SetCreditTerms`), not by the rules: the
+        // approval grants its limit and terms, and the debtor stays refused.
+        let stopped_by_hand =
+            env.txn.credit_standing(debtor.id)?.is_some_and(|standing| standing.stopped_by_hand);
         let standing = CreditStanding {
             debtor: debtor.id,
             product: application.product,
@@ -256,8 +260,8 @@ pub(crate) fn decide_credit(
             granted_terms: decided.terms.clone(),
             limit_minor: decided.limit_minor,
             terms: decided.terms.clone(),
-            refuse_to_trade: false,
-            stopped_by_hand: false,
+            refuse_to_trade: stopped_by_hand,
+            stopped_by_hand,
             granted_on: application.applied_on,
             last_review: Some(mark(application.applied_on, &picture)),
             detected: None,
