@@ -263,6 +263,22 @@ fn terms_set_by_hand_restart_the_review_schedule() {
     assert_eq!(review(&books, d(4, 10)).len(), 1);
 }
 
+/// CREDIT.md, "Limits, terms and refusing to trade": the last review holds "its day, score and
+/// signals, which the next one compares with. Setting the standing by hand counts as a review
+/// on its day." A signal already in force when the terms were set by hand is no signal "came
+/// into force since the last review": the next day's review is not due.
+#[test]
+fn terms_set_by_hand_are_a_review_of_the_signals_in_force_that_day() {
+    let (_dir, books, _) = books_scoring(700, &[]);
+    let debtor = business(&books, "ACME");
+    decide(&books, "apply", application(debtor, 1_000_000));
+    report_until(&books, "sig", debtor, Signal::AssetSales, (d(2, 2), d(6, 1)));
+    // The credit manager looks at the asset sales and keeps the terms.
+    set_terms(&books, "by-hand", debtor, 1_000_000, false, d(2, 2));
+    assert!(review(&books, d(2, 3)).is_empty(), "the hand review of February 2 saw the signal");
+    assert_eq!(books.credit_standing(debtor).unwrap().unwrap().limit_minor, 1_000_000);
+}
+
 /// CREDIT.md, "Reviews": "A standing stopped by hand (`--refuse-to-trade`) is held by every
 /// review, whatever the rules say; only `arrears credit terms` lifts it." An application the
 /// rules approve is not `arrears credit terms`: the debtor stays refused.
