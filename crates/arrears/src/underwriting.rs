@@ -248,6 +248,10 @@ pub(crate) fn decide_credit(
     let id = env.txn.last_credit_decision_id()? + 1;
     let verdict = decided.verdict;
     if verdict == arrears_core::credit::Verdict::Approve {
+        // A stop set by hand is lifted only by hand (`SetCreditTerms`), not by the rules: the
+        // approval grants its limit and terms, and the debtor stays refused.
+        let stopped_by_hand =
+            env.txn.credit_standing(debtor.id)?.is_some_and(|standing| standing.stopped_by_hand);
         let standing = CreditStanding {
             debtor: debtor.id,
             product: application.product,
@@ -256,8 +260,8 @@ pub(crate) fn decide_credit(
             granted_terms: decided.terms.clone(),
             limit_minor: decided.limit_minor,
             terms: decided.terms.clone(),
-            refuse_to_trade: false,
-            stopped_by_hand: false,
+            refuse_to_trade: stopped_by_hand,
+            stopped_by_hand,
             granted_on: application.applied_on,
             last_review: Some(mark(application.applied_on, &picture)),
             detected: None,
@@ -358,13 +362,18 @@ pub(crate) fn set_credit_terms(
 ) -> Result<Outcome, CommandError> {
     let limit_minor = check_limit("limit", limit)?;
     terms.check().map_err(|(field, reason)| CommandError::Invalid { field, reason })?;
-    crate::context::load_debtor_id(env.txn, debtor)?;
-    // Set by hand counts as a review on its day: the next one is due from it.
+    let record = crate::context::load_debtor_id(env.txn, debtor)?;
+    // Set by hand counts as a review on its day: the next one is due from it, and compares
+    // with the signals in force that day (a person looked at them). No score is taken: the
+    // last review's points stay.
     let last_review = env.txn.credit_standing(debtor)?.and_then(|standing| standing.last_review);
+    let mut signals = signals_of(env, &record, &Signal::ALL, effective_on)?;
+    signals.sort_by_key(|signal| Signal::ALL.iter().position(|known| known == signal));
+    signals.dedup();
     let last_review = Some(ReviewMark {
         reviewed_on: effective_on,
         points: last_review.as_ref().and_then(|mark| mark.points),
-        signals: last_review.map(|mark| mark.signals).unwrap_or_default(),
+        signals,
     });
     let standing = CreditStanding {
         debtor,

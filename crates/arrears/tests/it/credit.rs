@@ -50,7 +50,7 @@ fn books_with_credit_rules() -> (tempfile::TempDir, Arrears) {
     (dir, books)
 }
 
-fn business(books: &Arrears, reference: &str) -> DebtorId {
+pub(crate) fn business(books: &Arrears, reference: &str) -> DebtorId {
     let command = Command::CreateDebtor(NewDebtor {
         external_ref: Some(reference.to_owned()),
         kind: DebtorKind::Business,
@@ -67,7 +67,7 @@ fn business(books: &Arrears, reference: &str) -> DebtorId {
     }
 }
 
-fn net(days: u16) -> CreditTerms {
+pub(crate) fn net(days: u16) -> CreditTerms {
     CreditTerms {
         net_days: days,
         deposit_share: "0".parse().unwrap(),
@@ -76,7 +76,7 @@ fn net(days: u16) -> CreditTerms {
     }
 }
 
-fn application(debtor: DebtorId, limit_minor: i64) -> CreditApplication {
+pub(crate) fn application(debtor: DebtorId, limit_minor: i64) -> CreditApplication {
     CreditApplication {
         debtor,
         product: ProductKind::TradeCredit,
@@ -87,7 +87,7 @@ fn application(debtor: DebtorId, limit_minor: i64) -> CreditApplication {
     }
 }
 
-fn decide(books: &Arrears, key: &str, application: CreditApplication) -> (u64, Verdict) {
+pub(crate) fn decide(books: &Arrears, key: &str, application: CreditApplication) -> (u64, Verdict) {
     match books.execute(key, &Command::DecideCredit { application }).unwrap().outcome {
         Outcome::CreditDecided { decision, verdict } => (decision, verdict),
         other => panic!("not decided: {other:?}"),
@@ -95,17 +95,28 @@ fn decide(books: &Arrears, key: &str, application: CreditApplication) -> (u64, V
 }
 
 fn report(books: &Arrears, key: &str, debtor: DebtorId, signal: Signal, on: chrono::NaiveDate) {
+    report_until(books, key, debtor, signal, (on, d(4, 1)));
+}
+
+/// Reports `signal` about `debtor`, in force from the first day of `days` until the second.
+pub(crate) fn report_until(
+    books: &Arrears,
+    key: &str,
+    debtor: DebtorId,
+    signal: Signal,
+    (on, expires_on): (chrono::NaiveDate, chrono::NaiveDate),
+) {
     let report = ReportedSignal {
         signal,
         observed_on: on,
-        expires_on: Some(d(4, 1)),
+        expires_on: Some(expires_on),
         source: "bureau:acme".into(),
         evidence: "monitoring alert".into(),
     };
     books.execute(key, &Command::ReportSignal { debtor, report }).unwrap().accepted().unwrap();
 }
 
-fn review(books: &Arrears, on: chrono::NaiveDate) -> Vec<arrears::ReviewDone> {
+pub(crate) fn review(books: &Arrears, on: chrono::NaiveDate) -> Vec<arrears::ReviewDone> {
     let command = Command::ReviewCredit { as_of: on };
     match books.execute(&format!("review:{on}"), &command).unwrap().outcome {
         Outcome::CreditReviewed { reviews } => reviews,

@@ -52,7 +52,7 @@ fn books_with_detectors() -> (tempfile::TempDir, Arrears) {
 }
 
 /// Day `n` of 2026 (day 0 is January 1).
-fn day(n: u64) -> NaiveDate {
+pub(crate) fn day(n: u64) -> NaiveDate {
     d(1, 1) + Days::new(n)
 }
 

@@ -10,6 +10,7 @@ mod collections;
 mod commands;
 mod crash;
 mod credit;
+mod credit_cases;
 mod detect;
 mod faults;
 mod feed;
