@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use arrears::case::ContactOutcome;
+use arrears::case::{ActionStatus, ContactOutcome};
 use arrears::collection::CollectionState;
 use arrears::ids::{AccountId, DebtorId};
 use arrears::model::{
@@ -505,6 +505,53 @@ fn a_sent_action_is_never_claimed_again_and_a_second_report_keeps_the_first_inst
     assert!(after.iter().all(|action| action.id != id), "{after:?}");
     assert_eq!(after.len(), others.len());
     assert!(floor.books.pending_actions(10).unwrap().iter().all(|action| action.id != id));
+}
+
+/// COLLECTIONS.md, "The outbox": "A pending action can be cancelled before it is sent: a change
+/// to the debtor that makes its address unusable cancels it at once"; "Sending each action
+/// exactly once", 3: after MarkSent "The action leaves the pending list". An action reported
+/// sent was sent: an opt-out afterwards does not turn it into a cancelled one, and it stays a
+/// contact the guardrails count (docs/COLLECTIONS.md: the guardrails count "pending actions
+/// counted as outbound contacts that reached the debtor").
+#[test]
+fn an_opt_out_cancels_what_was_not_sent_and_leaves_what_was() {
+    let floor = floor();
+    let debtor = floor.debtors[0];
+    let sms = floor.books.actions_of(debtor).unwrap();
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    let id = sms[0].id;
+    let claimed = floor.books.claim_actions("s1", 60, None, 10).unwrap();
+    assert!(claimed.iter().any(|action| action.id == id), "{claimed:?}");
+    let at: DateTime<Utc> = "2026-02-10T12:00:30Z".parse().unwrap();
+    floor.books.execute("sent", &Command::MarkSent { action: id, at }).unwrap().accepted().unwrap();
+    let counted = floor.books.guardrail_inputs(debtor, &[]).unwrap().history.len();
+    // The debtor opts out of SMS at that number.
+    let mut opted_out = point(ContactChannel::Sms, NUMBER[0]);
+    opted_out.opted_out = true;
+    let command = Command::SetContactPoint { debtor, point: opted_out, evidence: None };
+    let outcome = floor.books.execute("opt-out", &command).unwrap().outcome;
+    assert!(
+        matches!(&outcome, Outcome::DebtorUpdated { cancelled, .. } if cancelled.is_empty()),
+        "{outcome:?}"
+    );
+    let action = floor.books.action(id).unwrap().unwrap();
+    assert_eq!((action.status, action.sent_at), (ActionStatus::Pending, Some(at)));
+    assert_eq!(floor.books.guardrail_inputs(debtor, &[]).unwrap().history.len(), counted);
+    // The second debtor's SMS, claimed but not sent, is cancelled by its opt-out and can
+    // neither be claimed again nor reported sent.
+    let debtor = floor.debtors[1];
+    let id = floor.books.actions_of(debtor).unwrap()[0].id;
+    let mut opted_out = point(ContactChannel::Sms, NUMBER[1]);
+    opted_out.opted_out = true;
+    let command = Command::SetContactPoint { debtor, point: opted_out, evidence: None };
+    let outcome = floor.books.execute("opt-out-2", &command).unwrap().outcome;
+    assert!(
+        matches!(&outcome, Outcome::DebtorUpdated { cancelled, .. } if cancelled == &vec![id]),
+        "{outcome:?}"
+    );
+    assert!(floor.books.claim_actions("s1", 60, None, 10).unwrap().iter().all(|a| a.id != id));
+    let sent = floor.books.execute("sent-2", &Command::MarkSent { action: id, at });
+    assert!(matches!(sent, Err(CommandError::Invalid { field: "action", .. })), "{sent:?}");
 }
 
 /// MESSAGES.md, "Load-time checks": "a contact step names an undefined template" is a load
