@@ -633,3 +633,37 @@ fn a_tag_in_any_case_finds_its_variant_and_the_stage_gives_the_tone() {
     // `late.final` has `en` and `es` variants: both Spanish speakers get `es`.
     assert!(letters.iter().all(|(_, language)| *language == "es"), "{seen:?}");
 }
+
+/// COLLECTIONS.md, "Work queues": the queue "is computed when asked ..., from the cases, so it
+/// can never disagree with them: a payment that cures an account takes it out of the queue at
+/// once".
+#[test]
+fn a_payment_that_cures_the_account_takes_it_out_of_the_queue_at_once() {
+    let floor = floor();
+    let owed = floor.entry(floor.small, d(2, 10)).outstanding_minor;
+    pay(&floor.books, "cure", floor.small, d(2, 10), owed);
+    let queue = floor.books.work_queue(&[], d(2, 10)).unwrap();
+    assert!(queue.iter().all(|entry| entry.account != floor.small), "{queue:?}");
+    // Lena works installment loans only: nothing is left for her.
+    assert_eq!(floor.claim("lena", 600, d(2, 10)), None);
+}
+
+/// COLLECTIONS.md, "Work queues", 2: RecordWork "records the outcome, under an idempotency key
+/// and audited like every command"; DESIGN.md: "a replay returns the original result; the same
+/// key with different content is a conflict error".
+#[test]
+fn record_work_replays_under_its_key_and_logs_the_outcome_once() {
+    let floor = floor();
+    assert_eq!(floor.claim("sam", 600, d(2, 10)), Some(floor.big));
+    let refusal = done("sam", floor.big, WorkOutcomeCode::Refusal, "2026-02-10T12:00:00Z");
+    let first = floor.work("w1", refusal.clone());
+    let again = floor.books.execute("w1", &Command::RecordWork(refusal.clone())).unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.outcome, first);
+    let report = floor.books.report_productivity(d(2, 1), d(2, 28)).unwrap();
+    assert_eq!(report.agents[0].outcomes.get("refusal"), Some(&1));
+    let mut other = refusal;
+    other.code = WorkOutcomeCode::Excuse;
+    let conflict = floor.books.execute("w1", &Command::RecordWork(other));
+    assert!(matches!(conflict, Err(CommandError::IdempotencyConflict { .. })), "{conflict:?}");
+}
