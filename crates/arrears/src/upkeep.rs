@@ -535,7 +535,8 @@ fn cancel_unusable(
 }
 
 /// Cancels each pending action of the debtor for which `why` gives a reason; returns their
-/// ids, ascending.
+/// ids, ascending. An action reported sent (`Command::MarkSent`) is no longer pending: it was
+/// sent, stays so, and stays in the contacts the guardrails count.
 fn cancel_pending(
     env: &mut Env<'_>,
     debtor_id: DebtorId,
@@ -543,7 +544,7 @@ fn cancel_pending(
 ) -> Result<Vec<u64>, CommandError> {
     let mut cancelled = Vec::new();
     for mut action in env.txn.actions_of(debtor_id)? {
-        if action.status != ActionStatus::Pending {
+        if action.status != ActionStatus::Pending || action.sent_at.is_some() {
             continue;
         }
         if let Some(reason) = why(&action) {

@@ -28,6 +28,7 @@ mod migrate;
 mod model;
 mod overlay;
 mod plugins;
+mod queue_cases;
 mod registry;
 mod regulatory;
 mod regulatory_cases;

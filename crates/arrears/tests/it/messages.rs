@@ -18,9 +18,9 @@ use arrears::{
 
 use crate::support::*;
 
-const POLICY: &str = include_str!("../../../../examples/policies/messages.toml");
+pub(crate) const POLICY: &str = include_str!("../../../../examples/policies/messages.toml");
 
-fn point(channel: ContactChannel, address: &str) -> ContactPoint {
+pub(crate) fn point(channel: ContactChannel, address: &str) -> ContactPoint {
     ContactPoint {
         channel,
         address: address.to_owned(),
@@ -32,7 +32,7 @@ fn point(channel: ContactChannel, address: &str) -> ContactPoint {
 
 /// A debtor in `country` speaking `language` with one account in `currency`, charged
 /// `principal_minor` issued Jan 1 and due Feb 1.
-fn debtor_owing(
+pub(crate) fn debtor_owing(
     books: &Arrears,
     reference: &str,
     (country, language, currency): (&str, &str, Currency),
@@ -86,7 +86,7 @@ fn debtor_owing(
     account
 }
 
-fn set_policy(books: &Arrears) {
+pub(crate) fn set_policy(books: &Arrears) {
     let command = Command::SetPolicy { file: "messages.toml".into(), text: POLICY.into() };
     books.execute("policy", &command).unwrap().accepted().unwrap();
 }

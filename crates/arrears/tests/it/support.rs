@@ -4,8 +4,8 @@ use arrears::ids::{AccountId, DebtorId, ObligationId};
 use arrears::model::{DebtorFlags, DebtorKind, Jurisdiction, ObligationKind, ProductKind, Terms};
 use arrears::money::{Currency, Money};
 use arrears::{
-    Arrears, Command, Durability, FixedClock, NewAccount, NewCharge, NewDebtor, Options, Outcome,
-    Posted, Sharing,
+    Arrears, Clock, Command, Durability, FixedClock, NewAccount, NewCharge, NewDebtor, Options,
+    Outcome, Posted, Sharing,
 };
 use chrono::NaiveDate;
 
@@ -22,11 +22,16 @@ pub(crate) fn usd(minor: i64) -> Money {
 /// model test and the lifecycle proptest among them, runs with the hot state and its cold
 /// parts at their busiest.
 pub(crate) fn open_temp() -> (tempfile::TempDir, Arrears) {
+    open_temp_with(Box::new(FixedClock("2026-12-01T00:00:00Z".parse().unwrap())))
+}
+
+/// [`open_temp`] with the engine clock `clock` (leases, recording instants).
+pub(crate) fn open_temp_with(clock: Box<dyn Clock>) -> (tempfile::TempDir, Arrears) {
     let dir = tempfile::tempdir().unwrap();
     let options = Options {
         durability: Durability::Eventual,
         sharing: Sharing::Exclusive,
-        clock: Box::new(FixedClock("2026-12-01T00:00:00Z".parse().unwrap())),
+        clock,
         cold_items_min: 1,
         ..Options::default()
     };
