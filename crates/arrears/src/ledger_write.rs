@@ -93,8 +93,33 @@ pub(crate) fn prepare(
     txn: &WriteTxn,
     account: &Account,
     effective_on: NaiveDate,
+    kind: EventKind,
+    new_obligations: Vec<NewObligation>,
+) -> Result<Result<Prepared, Rejection>, CommandError> {
+    prepare_with(txn, account, effective_on, kind, new_obligations, Check::Latest)
+}
+
+/// What a waiver's amount is checked against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// What the obligation owes now, after every event (a command's waiver: it may not forgive
+    /// more than is owed).
+    Latest,
+    /// Nothing beyond the replay's own cap at what the obligation owes when the waiver is
+    /// replayed: a waiver the engine derives, back-dated to when the obligation should have
+    /// owed less, so that the payments after it are allocated again (a late fee taken back,
+    /// `lifecycle::reverse_unearned_late_fees`).
+    AsReplayed,
+}
+
+/// [`prepare`], with the waiver's amount checked as `check` says.
+pub(crate) fn prepare_with(
+    txn: &WriteTxn,
+    account: &Account,
+    effective_on: NaiveDate,
     mut kind: EventKind,
     new_obligations: Vec<NewObligation>,
+    check_amount: Check,
 ) -> Result<Result<Prepared, Rejection>, CommandError> {
     let mut before = txn.take_account_state(account)?;
     // The account's settled items may be in cold parts (format 3): an event that may read one,
@@ -108,8 +133,13 @@ pub(crate) fn prepare(
         txn.take_cold_parts(account.id, &mut before)?;
     }
     if let Err(rejection) = check(account, &before, effective_on, &kind) {
-        txn.give_back_account_state(account.id, before);
-        return Ok(Err(rejection.into()));
+        let replay_caps = check_amount == Check::AsReplayed
+            && matches!(kind, EventKind::Waiver { .. })
+            && matches!(rejection, arrears_core::ledger::Rejection::ExceedsOutstanding { .. });
+        if !replay_caps {
+            txn.give_back_account_state(account.id, before);
+            return Ok(Err(rejection.into()));
+        }
     }
     for new in &new_obligations {
         if let Some(reference) = &new.external_ref {

@@ -15,7 +15,7 @@ use arrears_core::collection::{
 };
 use arrears_core::ids::AccountId;
 use arrears_core::ledger::{AccountState, EventKind};
-use arrears_core::model::{Account, Debtor, Jurisdiction, ProductKind};
+use arrears_core::model::{Account, Component, Debtor, Jurisdiction, ProductKind};
 use arrears_core::money::Money;
 use arrears_core::plan::promise_status;
 use arrears_core::policy::{Policy, Stage, StageFacts};
@@ -26,7 +26,7 @@ use crate::audit;
 use crate::command::{CaseChanged, Outcome, Posted, Rejection};
 use crate::context::{jurisdiction_of, load_account_record, Env};
 use crate::error::CommandError;
-use crate::ledger_write::{prepare, write, NewObligation};
+use crate::ledger_write::{prepare, prepare_with, write, Check, NewObligation};
 
 /// A new case for an account: current, in the arm the policy's hash gives its debtor (every
 /// account of a debtor runs under one arm, since contacts are made per debtor).
@@ -55,6 +55,8 @@ pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
         capacity: None,
         time_barred_on: None,
         score: None,
+        recalled_on: None,
+        late_fee_charges: Vec::new(),
     }
 }
 
@@ -342,6 +344,8 @@ pub(crate) fn ledger_command(
         None => None,
     };
     let is_payment = matches!(prepared.event().kind, EventKind::Payment { .. });
+    let may_unearn_fees = may_unearn_late_fees(&prepared.event().kind)
+        && case.late_fee_charges.iter().any(|charge| effective_on <= charge.assessed_on);
     let posted = write(env.txn, env.now, env.key, prepared)?;
     if let Some((event, transition)) = transition {
         apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
@@ -353,9 +357,97 @@ pub(crate) fn ledger_command(
             follow_up(env, account, effective_on, commission)?;
         }
     }
+    if may_unearn_fees {
+        reverse_unearned_late_fees(env, account, &mut case, effective_on)?;
+    }
     settle_agreements(env, account, jurisdiction, &mut case, as_of)?;
     env.txn.put_case(&case)?;
     Ok(Outcome::Posted(posted))
+}
+
+/// True for the events that can lower what an obligation owed on an earlier day, and so show
+/// a late fee assessed since as one the cycle would not have assessed.
+fn may_unearn_late_fees(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Payment { .. }
+        | EventKind::CreditNote { .. }
+        | EventKind::Waiver { .. }
+        | EventKind::Reschedule { .. } => true,
+        EventKind::Adjustment { amount_minor, .. } => *amount_minor < 0,
+        _ => false,
+    }
+}
+
+/// Takes back what an event just recorded, dated on or before a late fee's assessment, shows
+/// the cycle should not have charged. A late fee is what the cycle would have assessed had it
+/// known every event dated on or before the day it assessed: the rule of the account's terms
+/// applied to what the late obligation still owed in principal and interest at the end of that
+/// day (nothing if it owed nothing then, or was disputed). Where that is less than the fee in
+/// force, the difference is waived, dated on the day of the assessment, so that the payments
+/// after it are allocated again as if the fee had been that much smaller. A fee taken back
+/// whole no longer counts as assessed: if the obligation falls late again (the payment is
+/// returned), the next review assesses its fee again.
+///
+/// The waiver is an event the engine derives within the command that revealed it, under the
+/// command's key, as an agency's commission is. A waiver the ledger refuses (the account was
+/// charged off since) leaves the fee as it stands.
+pub(crate) fn reverse_unearned_late_fees(
+    env: &mut Env<'_>,
+    account: &Account,
+    case: &mut CollectionCase,
+    effective_on: NaiveDate,
+) -> Result<(), CommandError> {
+    let mut events = crate::ledger_write::load_events(env.txn, account)?;
+    let mut index = 0;
+    while let Some(charge) = case.late_fee_charges.get(index).copied() {
+        if effective_on > charge.assessed_on {
+            index += 1;
+            continue;
+        }
+        let then = arrears_core::ledger::replay(account, &events, Some(charge.assessed_on)).state;
+        let earned_minor = then.obligations.get(&charge.obligation).map_or(0, |late| {
+            let owed_minor = late.outstanding_minor[Component::Principal.index()]
+                + late.outstanding_minor[Component::Interest.index()];
+            if late.disputed {
+                0
+            } else {
+                account.terms.late_fee.fee_minor(owed_minor, account.currency).max(0)
+            }
+        });
+        if earned_minor >= charge.fee_minor {
+            index += 1;
+            continue;
+        }
+        let waiver = EventKind::Waiver {
+            obligation: charge.fee,
+            component: Component::Fee,
+            amount_minor: charge.fee_minor - earned_minor,
+        };
+        let prepared = match prepare_with(
+            env.txn,
+            account,
+            charge.assessed_on,
+            waiver,
+            Vec::new(),
+            Check::AsReplayed,
+        )? {
+            Ok(prepared) => prepared,
+            Err(_) => {
+                index += 1;
+                continue;
+            }
+        };
+        write(env.txn, env.now, env.key, prepared)?;
+        events = crate::ledger_write::load_events(env.txn, account)?;
+        if earned_minor == 0 {
+            case.late_fee_charges.remove(index);
+            case.late_fees_assessed.retain(|obligation| *obligation != charge.obligation);
+        } else {
+            case.late_fee_charges[index].fee_minor = earned_minor;
+            index += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Records a ledger event the engine itself derives (never refused by a checked state).
