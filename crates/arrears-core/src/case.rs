@@ -87,9 +87,9 @@ pub struct CollectionCase {
     pub late_fee_charges: Vec<LateFeeCharge>,
 }
 
-/// A late fee the cycle assessed, kept so that a payment recorded later and dated on or before
-/// the assessment can take it back: the fee should be what the cycle would have assessed had
-/// it known every event dated on or before the day it assessed.
+/// A late fee the cycle assessed, kept so that a payment recorded later and dated before the
+/// assessment can take it back: the fee should be what the cycle would have assessed had it
+/// known every event dated before the day it assessed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LateFeeCharge {
     /// The obligation that was late.

@@ -77,6 +77,23 @@ impl Prepared {
     }
 }
 
+/// What `component` of `obligation` owes at the end of `on`'s events (replayed up to that
+/// day), zero if the obligation did not exist then.
+fn waivable_on(
+    txn: &WriteTxn,
+    account: &Account,
+    on: NaiveDate,
+    obligation: ObligationId,
+    component: Component,
+) -> Result<i64, CommandError> {
+    let events = load_events(txn, account)?;
+    let then = replay(account, &events, Some(on)).state;
+    Ok(then
+        .obligations
+        .get(&obligation)
+        .map_or(0, |state| state.outstanding_minor[component.index()]))
+}
+
 /// Loads an account's events.
 pub(crate) fn load_events(txn: &WriteTxn, account: &Account) -> Result<Vec<Event>, CommandError> {
     Ok(txn.events(account.id)?.into_iter().map(|record| record.event).collect())
@@ -89,37 +106,19 @@ pub(crate) fn load_events(txn: &WriteTxn, account: &Account) -> Result<Vec<Event
 /// not an event of the same day as an accrual) continues the replay from the account's
 /// snapshot: it cannot change what an earlier event derived. A back-dated event replays the
 /// whole history and compares every event's postings with what the journal holds.
+///
+/// A waiver may forgive at most what its obligation's component owes. For a waiver that
+/// follows the history that is what it owes now; a back-dated waiver is replayed before the
+/// events dated after it, so it may forgive what the component owed on its date (at the end of
+/// that day's other events), although payments recorded since paid it: those payments are then
+/// allocated again. (A late fee the engine takes back is such a waiver:
+/// `lifecycle::reverse_unearned_late_fees`.)
 pub(crate) fn prepare(
-    txn: &WriteTxn,
-    account: &Account,
-    effective_on: NaiveDate,
-    kind: EventKind,
-    new_obligations: Vec<NewObligation>,
-) -> Result<Result<Prepared, Rejection>, CommandError> {
-    prepare_with(txn, account, effective_on, kind, new_obligations, Check::Latest)
-}
-
-/// What a waiver's amount is checked against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Check {
-    /// What the obligation owes now, after every event (a command's waiver: it may not forgive
-    /// more than is owed).
-    Latest,
-    /// Nothing beyond the replay's own cap at what the obligation owes when the waiver is
-    /// replayed: a waiver the engine derives, back-dated to when the obligation should have
-    /// owed less, so that the payments after it are allocated again (a late fee taken back,
-    /// `lifecycle::reverse_unearned_late_fees`).
-    AsReplayed,
-}
-
-/// [`prepare`], with the waiver's amount checked as `check` says.
-pub(crate) fn prepare_with(
     txn: &WriteTxn,
     account: &Account,
     effective_on: NaiveDate,
     mut kind: EventKind,
     new_obligations: Vec<NewObligation>,
-    check_amount: Check,
 ) -> Result<Result<Prepared, Rejection>, CommandError> {
     let mut before = txn.take_account_state(account)?;
     // The account's settled items may be in cold parts (format 3): an event that may read one,
@@ -133,10 +132,23 @@ pub(crate) fn prepare_with(
         txn.take_cold_parts(account.id, &mut before)?;
     }
     if let Err(rejection) = check(account, &before, effective_on, &kind) {
-        let replay_caps = check_amount == Check::AsReplayed
-            && matches!(kind, EventKind::Waiver { .. })
-            && matches!(rejection, arrears_core::ledger::Rejection::ExceedsOutstanding { .. });
-        if !replay_caps {
+        let back_dated = before.last.is_some_and(|last| key <= last);
+        let owed_then = match (&rejection, &kind) {
+            (
+                arrears_core::ledger::Rejection::ExceedsOutstanding { .. },
+                EventKind::Waiver { obligation, component, amount_minor },
+            ) if back_dated => {
+                match waivable_on(txn, account, effective_on, *obligation, *component) {
+                    Ok(owed_minor) => owed_minor >= *amount_minor,
+                    Err(error) => {
+                        txn.give_back_account_state(account.id, before);
+                        return Err(error);
+                    }
+                }
+            }
+            _ => false,
+        };
+        if !owed_then {
             txn.give_back_account_state(account.id, before);
             return Ok(Err(rejection.into()));
         }

@@ -26,7 +26,7 @@ use crate::audit;
 use crate::command::{CaseChanged, Outcome, Posted, Rejection};
 use crate::context::{jurisdiction_of, load_account_record, Env};
 use crate::error::CommandError;
-use crate::ledger_write::{prepare, prepare_with, write, Check, NewObligation};
+use crate::ledger_write::{prepare, write, NewObligation};
 
 /// A new case for an account: current, in the arm the policy's hash gives its debtor (every
 /// account of a debtor runs under one arm, since contacts are made per debtor).
@@ -345,7 +345,7 @@ pub(crate) fn ledger_command(
     };
     let is_payment = matches!(prepared.event().kind, EventKind::Payment { .. });
     let may_unearn_fees = may_unearn_late_fees(&prepared.event().kind)
-        && case.late_fee_charges.iter().any(|charge| effective_on <= charge.assessed_on);
+        && case.late_fee_charges.iter().any(|charge| effective_on < charge.assessed_on);
     let posted = write(env.txn, env.now, env.key, prepared)?;
     if let Some((event, transition)) = transition {
         apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
@@ -378,19 +378,21 @@ fn may_unearn_late_fees(kind: &EventKind) -> bool {
     }
 }
 
-/// Takes back what an event just recorded, dated on or before a late fee's assessment, shows
-/// the cycle should not have charged. A late fee is what the cycle would have assessed had it
-/// known every event dated on or before the day it assessed: the rule of the account's terms
-/// applied to what the late obligation still owed in principal and interest at the end of that
-/// day (nothing if it owed nothing then, or was disputed). Where that is less than the fee in
+/// Takes back what an event just recorded, dated before a late fee's assessment, shows the
+/// cycle should not have charged. A late fee is what the cycle would have assessed had it
+/// known every event dated before the day it assessed: the rule of the account's terms applied
+/// to what the late obligation still owed in principal and interest when that day began
+/// (nothing if it owed nothing then, or was disputed). A payment dated on the day of the
+/// assessment or later was made after the grace days, and leaves the fee. Where that is less than the fee in
 /// force, the difference is waived, dated on the day of the assessment, so that the payments
 /// after it are allocated again as if the fee had been that much smaller. A fee taken back
 /// whole no longer counts as assessed: if the obligation falls late again (the payment is
 /// returned), the next review assesses its fee again.
 ///
 /// The waiver is an event the engine derives within the command that revealed it, under the
-/// command's key, as an agency's commission is. A waiver the ledger refuses (the account was
-/// charged off since) leaves the fee as it stands.
+/// command's key, as an agency's commission is; it forgives at most what the fee owed at the
+/// end of its day (`ledger_write::prepare` on back-dated waivers). A waiver the ledger refuses
+/// leaves the fee as it stands.
 pub(crate) fn reverse_unearned_late_fees(
     env: &mut Env<'_>,
     account: &Account,
@@ -400,12 +402,15 @@ pub(crate) fn reverse_unearned_late_fees(
     let mut events = crate::ledger_write::load_events(env.txn, account)?;
     let mut index = 0;
     while let Some(charge) = case.late_fee_charges.get(index).copied() {
-        if effective_on > charge.assessed_on {
+        if effective_on >= charge.assessed_on {
             index += 1;
             continue;
         }
-        let then = arrears_core::ledger::replay(account, &events, Some(charge.assessed_on)).state;
-        let earned_minor = then.obligations.get(&charge.obligation).map_or(0, |late| {
+        // Late means still owed when the day of the assessment began: a payment dated on that
+        // day came after the grace days, whenever it was recorded.
+        let eve = arrears_core::dates::days_before(charge.assessed_on, 1);
+        let before = arrears_core::ledger::replay(account, &events, Some(eve)).state;
+        let earned_minor = before.obligations.get(&charge.obligation).map_or(0, |late| {
             let owed_minor = late.outstanding_minor[Component::Principal.index()]
                 + late.outstanding_minor[Component::Interest.index()];
             if late.disputed {
@@ -414,23 +419,24 @@ pub(crate) fn reverse_unearned_late_fees(
                 account.terms.late_fee.fee_minor(owed_minor, account.currency).max(0)
             }
         });
-        if earned_minor >= charge.fee_minor {
+        // At most what the fee owed at the end of its day (a payment of the same day,
+        // recorded after the fee, may have paid part of it).
+        let then = arrears_core::ledger::replay(account, &events, Some(charge.assessed_on)).state;
+        let fee_owed_minor = then
+            .obligations
+            .get(&charge.fee)
+            .map_or(0, |fee| fee.outstanding_minor[Component::Fee.index()]);
+        let waived_minor = (charge.fee_minor - earned_minor).min(fee_owed_minor);
+        if waived_minor <= 0 {
             index += 1;
             continue;
         }
         let waiver = EventKind::Waiver {
             obligation: charge.fee,
             component: Component::Fee,
-            amount_minor: charge.fee_minor - earned_minor,
+            amount_minor: waived_minor,
         };
-        let prepared = match prepare_with(
-            env.txn,
-            account,
-            charge.assessed_on,
-            waiver,
-            Vec::new(),
-            Check::AsReplayed,
-        )? {
+        let prepared = match prepare(env.txn, account, charge.assessed_on, waiver, Vec::new())? {
             Ok(prepared) => prepared,
             Err(_) => {
                 index += 1;
@@ -439,11 +445,12 @@ pub(crate) fn reverse_unearned_late_fees(
         };
         write(env.txn, env.now, env.key, prepared)?;
         events = crate::ledger_write::load_events(env.txn, account)?;
-        if earned_minor == 0 {
+        let in_force_minor = charge.fee_minor - waived_minor;
+        if in_force_minor == 0 {
             case.late_fee_charges.remove(index);
             case.late_fees_assessed.retain(|obligation| *obligation != charge.obligation);
         } else {
-            case.late_fee_charges[index].fee_minor = earned_minor;
+            case.late_fee_charges[index].fee_minor = in_force_minor;
             index += 1;
         }
     }

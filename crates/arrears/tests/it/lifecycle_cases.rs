@@ -841,8 +841,8 @@ fn a_payment_dated_within_grace_and_recorded_after_the_fee_takes_it_back() {
     clean(&books);
 }
 
-/// The same rule's other side: a payment dated after the grace days, or one that leaves the
-/// obligation owing at the end of the assessment day, leaves a flat fee as it was.
+/// The same rule's other side: a payment dated after the grace days (on the day of the
+/// assessment itself), or one that leaves the obligation owing, leaves a flat fee as it was.
 #[test]
 fn a_payment_dated_after_grace_or_short_leaves_the_fee() {
     let (_dir, books) = open_temp();
@@ -851,7 +851,7 @@ fn a_payment_dated_after_grace_or_short_leaves_the_fee() {
     let short = open(&books, "LFS", ProductKind::Installment, flat_fee_terms());
     charge(&books, "c2", short, d(1, 1), d(1, 31), 10_000);
     books.run_cycle(d(2, 6)).unwrap();
-    pay(&books, "p-after-grace", late, d(2, 7), 10_000);
+    pay(&books, "p-after-grace", late, d(2, 6), 10_000);
     pay(&books, "p-short", short, d(2, 3), 9_999);
     for account in [late, short] {
         let now = view(&books, account, d(2, 8));
@@ -916,6 +916,57 @@ fn a_fee_already_paid_is_taken_back_and_its_payment_allocated_again() {
     assert_eq!(after.outstanding_minor, [0, 0, 0]);
     assert_eq!(after.unapplied_minor, 12_500);
     assert_eq!(after.books_minor.get(&Book::Waivers).copied(), Some(2_500));
+    clean(&books);
+}
+
+/// docs/LEDGER.md, `check`: a back-dated waiver may forgive what its obligation's component
+/// owed at the end of its day, although a payment recorded since paid it (the payment is then
+/// allocated again); not more than that.
+#[test]
+fn a_back_dated_waiver_may_forgive_what_was_owed_on_its_date() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "BDW", ProductKind::Installment, Terms::default());
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    let fee = posted(
+        books
+            .execute(
+                "fee",
+                &Command::Fee {
+                    account,
+                    effective_on: d(2, 6),
+                    due_on: d(2, 6),
+                    amount: usd(2_500),
+                },
+            )
+            .unwrap()
+            .outcome,
+    )
+    .obligation
+    .unwrap();
+    pay(&books, "p-all", account, d(2, 10), 12_500);
+    assert_eq!(view(&books, account, d(2, 10)).total_outstanding_minor, 0);
+    let waiver = |amount| Command::Waiver {
+        account,
+        obligation: fee,
+        component: Component::Fee,
+        amount: usd(amount),
+        effective_on: d(2, 6),
+    };
+    let too_much = books.execute("w-too-much", &waiver(2_501)).unwrap().outcome;
+    assert!(matches!(too_much, Outcome::Rejected(Rejection::Ledger(_))), "{too_much:?}");
+    ok(&books, "w", &waiver(2_500));
+    let after = view(&books, account, d(2, 12));
+    assert_eq!((after.total_outstanding_minor, after.unapplied_minor), (0, 2_500));
+    // Dated after the payment that paid it, the fee owes nothing on the waiver's date.
+    let late = Command::Waiver {
+        account,
+        obligation: fee,
+        component: Component::Fee,
+        amount: usd(1),
+        effective_on: d(2, 11),
+    };
+    let refused = books.execute("w-late", &late).unwrap().outcome;
+    assert!(matches!(refused, Outcome::Rejected(Rejection::Ledger(_))), "{refused:?}");
     clean(&books);
 }
 
