@@ -62,6 +62,8 @@ fn case(account: u64, offset: u8) -> CollectionCase {
         capacity: None,
         time_barred_on: None,
         score: None,
+        recalled_on: None,
+        late_fee_charges: Vec::new(),
     }
 }
 

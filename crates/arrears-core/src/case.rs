@@ -77,6 +77,29 @@ pub struct CollectionCase {
     /// for what reads it between cycles (the work queues' expected recovery). Appended in case
     /// record version 4; older records read as none until the next scored review.
     pub score: Option<CaseScore>,
+    /// The day the account was last recalled from its agency (`Command::Recall`): the cycle
+    /// does not place it again by policy in the stage it was recalled in. Appended in case
+    /// record version 5; older records read as none.
+    pub recalled_on: Option<NaiveDate>,
+    /// The late fees the cycle assessed and may still reverse, one for each obligation it
+    /// charged late (see [`LateFeeCharge`]). Appended in case record version 5; older records
+    /// read as empty (their fees stand as assessed).
+    pub late_fee_charges: Vec<LateFeeCharge>,
+}
+
+/// A late fee the cycle assessed, kept so that a payment recorded later and dated before the
+/// assessment can take it back: the fee should be what the cycle would have assessed had it
+/// known every event dated before the day it assessed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LateFeeCharge {
+    /// The obligation that was late.
+    pub obligation: ObligationId,
+    /// The fee obligation the cycle charged for it.
+    pub fee: ObligationId,
+    /// The day the fee was assessed (the fee obligation's issue and due date).
+    pub assessed_on: NaiveDate,
+    /// The fee in force: what was charged, less what the engine has reversed since.
+    pub fee_minor: i64,
 }
 
 /// A score as the case keeps it: its band, its points rounded to the nearest whole point, and

@@ -524,8 +524,8 @@ impl Move<'_> {
                 if engine_command(*account, &record, currency).is_none() {
                     return Err(self.cannot(format!(
                         "account {account} event {} (key {:?}) was made by neither a command of \
-                         the feed nor a cycle's late fee or charge-off, nor is it a dispute an \
-                         acknowledgement opened",
+                         the feed nor a cycle's late fee, its reversal or a charge-off, nor is it \
+                         a dispute an acknowledgement opened",
                         record.event.seq.0, record.key
                     )));
                 }
@@ -1238,6 +1238,18 @@ fn engine_command(account: AccountId, record: &EventRecord, currency: Currency) 
             amount: Money::from_minor(*fee_minor, currency),
         }),
         EventKind::ChargeOff => Some(Command::ChargeOff { account, effective_on }),
+        // A late fee taken back because a payment recorded later was dated in time
+        // (`lifecycle::reverse_unearned_late_fees`): the target's copy of the fee was made by a
+        // command, so its payment does not take it back on its own.
+        EventKind::Waiver { obligation, component: Component::Fee, amount_minor } => {
+            Some(Command::Waiver {
+                account,
+                obligation: *obligation,
+                component: Component::Fee,
+                amount: Money::from_minor(*amount_minor, currency),
+                effective_on,
+            })
+        }
         EventKind::Dispute { obligation, disputed: true } => {
             Some(Command::OpenDispute { account, obligations: vec![*obligation], on: effective_on })
         }

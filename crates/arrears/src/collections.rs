@@ -613,7 +613,11 @@ pub(crate) fn recall(
     account_id: AccountId,
     on: NaiveDate,
 ) -> Result<Outcome, CommandError> {
-    case_event(env, account_id, on, CollectionEvent::Recalled, |case| case.placement = None)
+    case_event(env, account_id, on, CollectionEvent::Recalled, |case| {
+        case.placement = None;
+        // Kept so that the cycle does not place the account again by policy in this stage.
+        case.recalled_on = Some(case.recalled_on.map_or(on, |recalled_on| recalled_on.max(on)));
+    })
 }
 
 pub(crate) fn refer_to_legal(

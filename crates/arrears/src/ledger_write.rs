@@ -77,6 +77,23 @@ impl Prepared {
     }
 }
 
+/// What `component` of `obligation` owes at the end of `on`'s events (replayed up to that
+/// day), zero if the obligation did not exist then.
+fn waivable_on(
+    txn: &WriteTxn,
+    account: &Account,
+    on: NaiveDate,
+    obligation: ObligationId,
+    component: Component,
+) -> Result<i64, CommandError> {
+    let events = load_events(txn, account)?;
+    let then = replay(account, &events, Some(on)).state;
+    Ok(then
+        .obligations
+        .get(&obligation)
+        .map_or(0, |state| state.outstanding_minor[component.index()]))
+}
+
 /// Loads an account's events.
 pub(crate) fn load_events(txn: &WriteTxn, account: &Account) -> Result<Vec<Event>, CommandError> {
     Ok(txn.events(account.id)?.into_iter().map(|record| record.event).collect())
@@ -89,6 +106,13 @@ pub(crate) fn load_events(txn: &WriteTxn, account: &Account) -> Result<Vec<Event
 /// not an event of the same day as an accrual) continues the replay from the account's
 /// snapshot: it cannot change what an earlier event derived. A back-dated event replays the
 /// whole history and compares every event's postings with what the journal holds.
+///
+/// A waiver may forgive at most what its obligation's component owes. For a waiver that
+/// follows the history that is what it owes now; a back-dated waiver is replayed before the
+/// events dated after it, so it may forgive what the component owed on its date (at the end of
+/// that day's other events), although payments recorded since paid it: those payments are then
+/// allocated again. (A late fee the engine takes back is such a waiver:
+/// `lifecycle::reverse_unearned_late_fees`.)
 pub(crate) fn prepare(
     txn: &WriteTxn,
     account: &Account,
@@ -108,8 +132,26 @@ pub(crate) fn prepare(
         txn.take_cold_parts(account.id, &mut before)?;
     }
     if let Err(rejection) = check(account, &before, effective_on, &kind) {
-        txn.give_back_account_state(account.id, before);
-        return Ok(Err(rejection.into()));
+        let back_dated = before.last.is_some_and(|last| key <= last);
+        let owed_then = match (&rejection, &kind) {
+            (
+                arrears_core::ledger::Rejection::ExceedsOutstanding { .. },
+                EventKind::Waiver { obligation, component, amount_minor },
+            ) if back_dated => {
+                match waivable_on(txn, account, effective_on, *obligation, *component) {
+                    Ok(owed_minor) => owed_minor >= *amount_minor,
+                    Err(error) => {
+                        txn.give_back_account_state(account.id, before);
+                        return Err(error);
+                    }
+                }
+            }
+            _ => false,
+        };
+        if !owed_then {
+            txn.give_back_account_state(account.id, before);
+            return Ok(Err(rejection.into()));
+        }
     }
     for new in &new_obligations {
         if let Some(reference) = &new.external_ref {

@@ -15,7 +15,7 @@ use arrears_core::collection::{
 };
 use arrears_core::ids::AccountId;
 use arrears_core::ledger::{AccountState, EventKind};
-use arrears_core::model::{Account, Debtor, Jurisdiction, ProductKind};
+use arrears_core::model::{Account, Component, Debtor, Jurisdiction, ProductKind};
 use arrears_core::money::Money;
 use arrears_core::plan::promise_status;
 use arrears_core::policy::{Policy, Stage, StageFacts};
@@ -55,6 +55,8 @@ pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
         capacity: None,
         time_barred_on: None,
         score: None,
+        recalled_on: None,
+        late_fee_charges: Vec::new(),
     }
 }
 
@@ -342,6 +344,8 @@ pub(crate) fn ledger_command(
         None => None,
     };
     let is_payment = matches!(prepared.event().kind, EventKind::Payment { .. });
+    let may_unearn_fees = may_unearn_late_fees(&prepared.event().kind)
+        && case.late_fee_charges.iter().any(|charge| effective_on < charge.assessed_on);
     let posted = write(env.txn, env.now, env.key, prepared)?;
     if let Some((event, transition)) = transition {
         apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
@@ -353,9 +357,104 @@ pub(crate) fn ledger_command(
             follow_up(env, account, effective_on, commission)?;
         }
     }
+    if may_unearn_fees {
+        reverse_unearned_late_fees(env, account, &mut case, effective_on)?;
+    }
     settle_agreements(env, account, jurisdiction, &mut case, as_of)?;
     env.txn.put_case(&case)?;
     Ok(Outcome::Posted(posted))
+}
+
+/// True for the events that can lower what an obligation owed on an earlier day, and so show
+/// a late fee assessed since as one the cycle would not have assessed.
+fn may_unearn_late_fees(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Payment { .. }
+        | EventKind::CreditNote { .. }
+        | EventKind::Waiver { .. }
+        | EventKind::Reschedule { .. } => true,
+        EventKind::Adjustment { amount_minor, .. } => *amount_minor < 0,
+        _ => false,
+    }
+}
+
+/// Takes back what an event just recorded, dated before a late fee's assessment, shows the
+/// cycle should not have charged. A late fee is what the cycle would have assessed had it
+/// known every event dated before the day it assessed: the rule of the account's terms applied
+/// to what the late obligation still owed in principal and interest when that day began
+/// (nothing if it owed nothing then, or was disputed). A payment dated on the day of the
+/// assessment or later was made after the grace days, and leaves the fee. Where that is less than the fee in
+/// force, the difference is waived, dated on the day of the assessment, so that the payments
+/// after it are allocated again as if the fee had been that much smaller. A fee taken back
+/// whole no longer counts as assessed: if the obligation falls late again (the payment is
+/// returned), the next review assesses its fee again.
+///
+/// The waiver is an event the engine derives within the command that revealed it, under the
+/// command's key, as an agency's commission is; it forgives at most what the fee owed at the
+/// end of its day (`ledger_write::prepare` on back-dated waivers). A waiver the ledger refuses
+/// leaves the fee as it stands.
+pub(crate) fn reverse_unearned_late_fees(
+    env: &mut Env<'_>,
+    account: &Account,
+    case: &mut CollectionCase,
+    effective_on: NaiveDate,
+) -> Result<(), CommandError> {
+    let mut events = crate::ledger_write::load_events(env.txn, account)?;
+    let mut index = 0;
+    while let Some(charge) = case.late_fee_charges.get(index).copied() {
+        if effective_on >= charge.assessed_on {
+            index += 1;
+            continue;
+        }
+        // Late means still owed when the day of the assessment began: a payment dated on that
+        // day came after the grace days, whenever it was recorded.
+        let eve = arrears_core::dates::days_before(charge.assessed_on, 1);
+        let before = arrears_core::ledger::replay(account, &events, Some(eve)).state;
+        let earned_minor = before.obligations.get(&charge.obligation).map_or(0, |late| {
+            let owed_minor = late.outstanding_minor[Component::Principal.index()]
+                + late.outstanding_minor[Component::Interest.index()];
+            if late.disputed {
+                0
+            } else {
+                account.terms.late_fee.fee_minor(owed_minor, account.currency).max(0)
+            }
+        });
+        // At most what the fee owed at the end of its day (a payment of the same day,
+        // recorded after the fee, may have paid part of it).
+        let then = arrears_core::ledger::replay(account, &events, Some(charge.assessed_on)).state;
+        let fee_owed_minor = then
+            .obligations
+            .get(&charge.fee)
+            .map_or(0, |fee| fee.outstanding_minor[Component::Fee.index()]);
+        let waived_minor = (charge.fee_minor - earned_minor).min(fee_owed_minor);
+        if waived_minor <= 0 {
+            index += 1;
+            continue;
+        }
+        let waiver = EventKind::Waiver {
+            obligation: charge.fee,
+            component: Component::Fee,
+            amount_minor: waived_minor,
+        };
+        let prepared = match prepare(env.txn, account, charge.assessed_on, waiver, Vec::new())? {
+            Ok(prepared) => prepared,
+            Err(_) => {
+                index += 1;
+                continue;
+            }
+        };
+        write(env.txn, env.now, env.key, prepared)?;
+        events = crate::ledger_write::load_events(env.txn, account)?;
+        let in_force_minor = charge.fee_minor - waived_minor;
+        if in_force_minor == 0 {
+            case.late_fee_charges.remove(index);
+            case.late_fees_assessed.retain(|obligation| *obligation != charge.obligation);
+        } else {
+            case.late_fee_charges[index].fee_minor = in_force_minor;
+            index += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Records a ledger event the engine itself derives (never refused by a checked state).

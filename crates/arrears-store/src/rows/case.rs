@@ -2,8 +2,8 @@
 
 use arrears_core::case::{
     Action, ActionMessage, ActionStatus, AuditKind, AuditRecord, CancelReason, CaseScore, Claim,
-    CollectionCase, ContactAttempt, ContactOutcome, Note, Placement, PlanRecord, PromiseRecord,
-    SettlementRecord, StatedCapacity,
+    CollectionCase, ContactAttempt, ContactOutcome, LateFeeCharge, Note, Placement, PlanRecord,
+    PromiseRecord, SettlementRecord, StatedCapacity,
 };
 use arrears_core::collection::{CollectionEvent, CollectionState, RefusalReason, StickyFlags};
 use arrears_core::message::Tone;
@@ -91,6 +91,18 @@ pub struct CollectionCaseRow {
     pub capacity: Option<StatedCapacityRow>,
     pub time_barred_on: Option<Day>,
     pub score: Option<CaseScoreRow>,
+    pub recalled_on: Option<Day>,
+    pub late_fee_charges: Vec<LateFeeChargeRow>,
+}
+
+/// The stored form of `arrears_core::case::LateFeeCharge`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct LateFeeChargeRow {
+    pub obligation: u64,
+    pub fee: u64,
+    pub assessed_on: Day,
+    pub fee_minor: i64,
 }
 
 /// The stored form of `arrears_core::case::Action`.
@@ -492,7 +504,8 @@ pub enum UnaffordableRow {
     },
 }
 
-stored!(struct CollectionCase => CollectionCaseRow { account, state, flags, stage, stage_entered_on, arm, next_review_on, last_review_on, decided_on, promise, plan, settlement, placement, credit_hold, broken_promises, promise_broken_on, kept_promises, steps_issued, late_fees_assessed, interrupted, capacity, time_barred_on, score });
+stored!(struct CollectionCase => CollectionCaseRow { account, state, flags, stage, stage_entered_on, arm, next_review_on, last_review_on, decided_on, promise, plan, settlement, placement, credit_hold, broken_promises, promise_broken_on, kept_promises, steps_issued, late_fees_assessed, interrupted, capacity, time_barred_on, score, recalled_on, late_fee_charges });
+stored!(struct LateFeeCharge => LateFeeChargeRow { obligation, fee, assessed_on, fee_minor });
 stored!(struct Action => ActionRow { id, debtor, accounts, channel, address, template, scheduled_at, created_for, status, claim, sent_at, seq, message, payment_link, invoice });
 stored!(struct ContactAttempt => ContactAttemptRow { accounts, channel, address, at, inbound, outcome, action });
 stored!(struct AuditRecord => AuditRecordRow { seq, recorded_at, account, kind, prev_hash });

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
-use arrears_core::case::{Action, ActionStatus, AuditKind, CollectionCase};
+use arrears_core::case::{Action, ActionStatus, AuditKind, CollectionCase, LateFeeCharge};
 use arrears_core::collection::{CollectionEvent, CollectionState};
 use arrears_core::compliance;
 use arrears_core::dates::{days_after, days_before};
@@ -25,6 +25,7 @@ use arrears_store::Reads;
 
 use super::pipeline::Fetched;
 use super::{CycleReport, Parts};
+use crate::command::{Outcome, Posted};
 use crate::context::Env;
 use crate::error::{CommandError, CycleError};
 use crate::ledger_write::NewObligation;
@@ -64,7 +65,7 @@ fn state_as_of(
 }
 
 /// Records a ledger event from the cycle, with the case written before and read back after
-/// (the ledger command updates the case itself).
+/// (the ledger command updates the case itself): what it posted, or `None` if refused.
 fn cycle_ledger(
     env: &mut Env<'_>,
     review: &mut Review,
@@ -72,7 +73,7 @@ fn cycle_ledger(
     kind: EventKind,
     new_obligations: Vec<NewObligation>,
     event: CollectionEvent,
-) -> Result<bool, CommandError> {
+) -> Result<Option<Posted>, CommandError> {
     env.txn.put_case(&review.case)?;
     let key = format!("{}:{}:{}", env.key, review.account.id, kind.name());
     let mut inner = Env { txn: &mut *env.txn, now: env.now, key: &key, policy: env.policy };
@@ -86,7 +87,10 @@ fn cycle_ledger(
         Some(event),
     )?;
     review.case = load_case(env.txn, env.policy, &review.account)?;
-    Ok(!outcome.is_rejected())
+    Ok(match outcome {
+        Outcome::Posted(posted) => Some(posted),
+        _ => None,
+    })
 }
 
 /// Time-driven transitions and the features for scoring.
@@ -209,7 +213,7 @@ fn charge_off(
     report: &mut CycleReport,
 ) -> Result<(), CommandError> {
     let kind = EventKind::ChargeOff;
-    if cycle_ledger(env, review, as_of, kind, Vec::new(), CollectionEvent::ChargeOff)? {
+    if cycle_ledger(env, review, as_of, kind, Vec::new(), CollectionEvent::ChargeOff)?.is_some() {
         report.charged_off += 1;
         report.transitions += 1;
     }
@@ -532,7 +536,15 @@ fn stage_actions(
     }
     let state = state_as_of(env.txn, review, as_of)?;
     if let Some(placement) = &stage.actions.placement {
-        if days_in_stage >= i64::from(placement.after_days) && review.case.placement.is_none() {
+        // A recall in this stage is a person's decision that the policy does not undo: the
+        // account is placed again by a command, or by a later stage's placement.
+        let recalled_in_stage = review.case.recalled_on.is_some_and(|recalled_on| {
+            review.case.stage_entered_on.is_some_and(|entered_on| entered_on <= recalled_on)
+        });
+        if days_in_stage >= i64::from(placement.after_days)
+            && review.case.placement.is_none()
+            && !recalled_in_stage
+        {
             let event = CollectionEvent::Placed { agency: placement.agency.clone() };
             if transit(env, review, &state, event, as_of)? {
                 report.transitions += 1;
@@ -639,10 +651,15 @@ fn assess_late_fees(
             amounts_minor: new.amounts_minor,
         };
         let assessed_for = review.case.late_fees_assessed.clone();
-        if cycle_ledger(env, review, as_of, kind, vec![new], CollectionEvent::ChargePosted)? {
+        let mut charges = review.case.late_fee_charges.clone();
+        let posted =
+            cycle_ledger(env, review, as_of, kind, vec![new], CollectionEvent::ChargePosted)?;
+        if let Some(fee) = posted.and_then(|posted| posted.obligation) {
             assessed += 1;
+            charges.push(LateFeeCharge { obligation, fee, assessed_on: as_of, fee_minor });
         }
         review.case.late_fees_assessed = assessed_for;
+        review.case.late_fee_charges = charges;
     }
     Ok(assessed)
 }

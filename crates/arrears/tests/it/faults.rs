@@ -180,35 +180,51 @@ fn a_flipped_bit_in_a_record_is_detected_never_answered_with_wrong_balances() {
 /// Random bit flips per run.
 const FLIPS: usize = 240;
 
-#[test]
-fn random_bit_flips_never_give_wrong_balances() {
-    let (disk, ids) = prepared();
-    {
-        let books = open(&disk);
-        let (expected, failed) = pay_until_error(&books, &ids, 6);
-        assert!(!failed);
-        drop(books);
-        assert_eq!(expected, vec![1_000_00 - 1_00 - 1_02 - 1_04, 1_000_00 - 1_01 - 1_03 - 1_05]);
-    }
-    let truth = vec![1_000_00 - 1_00 - 1_02 - 1_04, 1_000_00 - 1_01 - 1_03 - 1_05];
-    let image = disk.image();
-    // Flips land on bytes that hold something (most of a small store's file is zeros: free
-    // pages and the unused tails of pages), half of them, so that the test exercises records,
-    // page headers and B-tree structure rather than empty space.
+/// Set by [`random_bit_flips_never_give_wrong_balances`] for the process it runs the flips in:
+/// the file holding the store's image, and the first round to run.
+const FLIP_IMAGE_ENV: &str = "ARREARS_TEST_BIT_FLIP_IMAGE";
+const FLIP_FROM_ENV: &str = "ARREARS_TEST_BIT_FLIP_FROM";
+
+/// How a flipped store answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flipped {
+    /// An error (opening, a read, or a `verify` problem).
+    Detected,
+    /// Clean, with the right balances: the flip hit free, stale or unread bytes.
+    Harmless,
+    /// The engine panicked out of an API call.
+    Panicked,
+}
+
+/// Each round's offset and bit, the seed fixed. Flips land on bytes that hold something
+/// (most of a small store's file is zeros: free pages and the unused tails of pages) half of
+/// the time, so that the test exercises records, page headers and B-tree structure rather
+/// than empty space.
+fn flips(image: &[u8]) -> Vec<(u64, u8)> {
     let written: Vec<u64> = (0..image.len() as u64).filter(|&at| image[at as usize] != 0).collect();
     let mut rng = 0x0b17_f11b_u64;
-    let (mut detected, mut harmless, mut panicked) = (0, 0, 0);
-    for round in 0..FLIPS {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        let copy = FaultyDisk::from_image(image.clone());
-        let offset = if round % 2 == 0 {
-            written[(rng % written.len() as u64) as usize]
-        } else {
-            rng % image.len() as u64
-        };
-        copy.flip_bit(offset, (rng >> 40) as u8);
+    (0..FLIPS)
+        .map(|round| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let offset = if round % 2 == 0 {
+                written[(rng % written.len() as u64) as usize]
+            } else {
+                rng % image.len() as u64
+            };
+            (offset, (rng >> 40) as u8)
+        })
+        .collect()
+}
+
+/// Runs the rounds from `from` on copies of `image`, printing `flip-round N OUTCOME` as each
+/// ends. A wrong balance fails the assertion here, which fails the process.
+fn run_flips(image: &[u8], ids: &[AccountId], truth: &[i64], from: usize) {
+    use std::io::Write;
+    for (round, &(offset, bit)) in flips(image).iter().enumerate().skip(from) {
+        let copy = FaultyDisk::from_image(image.to_vec());
+        copy.flip_bit(offset, bit);
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             let Ok(store) = Store::open_with_backend(&copy, store_options()) else { return None };
             let books = Arrears::from_store(store, clock());
@@ -221,12 +237,12 @@ fn random_bit_flips_never_give_wrong_balances() {
                 .collect();
             Some((clean, found))
         }));
-        match outcome {
-            Err(_) => panicked += 1,
-            Ok(None) => detected += 1,
+        let flipped = match outcome {
+            Err(_) => Flipped::Panicked,
+            Ok(None) => Flipped::Detected,
             Ok(Some((clean, found))) => {
                 // Whatever is answered is right; a wrong number is never answered.
-                for (found, truth) in found.iter().zip(&truth) {
+                for (found, truth) in found.iter().zip(truth) {
                     if let Some(found) = found {
                         assert_eq!(
                             found, truth,
@@ -235,16 +251,110 @@ fn random_bit_flips_never_give_wrong_balances() {
                     }
                 }
                 if clean {
-                    harmless += 1;
+                    Flipped::Harmless
                 } else {
-                    detected += 1;
+                    Flipped::Detected
                 }
             }
-        }
+        };
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "flip-round {round} {flipped:?}").unwrap();
+        out.flush().unwrap();
     }
-    eprintln!("random bit flips: {detected} detected, {harmless} harmless, {panicked} panicked");
-    assert_eq!(detected + harmless + panicked, FLIPS);
+}
+
+/// Random bit flips in a small store: the balances are right or not answered, never wrong,
+/// and the engine's calls return errors, never panic (docs/DURABILITY.md).
+///
+/// The rounds run in a process of their own (this test's binary, asked for this test, with
+/// [`FLIP_IMAGE_ENV`] set), so that a flip that ends the process is seen rather than taking
+/// the test run down with it. One can: redb 4.5 aborts when a commit (its close's included)
+/// walks a damaged leaf of its tree of freed pages, panicking again in a destructor during the
+/// unwinding (docs/DURABILITY.md, "A known hole"). Such a round is counted, its process's
+/// output must show that path, and the rounds after it run in a new process.
+#[test]
+fn random_bit_flips_never_give_wrong_balances() {
+    let truth = vec![1_000_00 - 1_00 - 1_02 - 1_04, 1_000_00 - 1_01 - 1_03 - 1_05];
+    if let Some(image_path) = std::env::var_os(FLIP_IMAGE_ENV) {
+        let image = std::fs::read(image_path).unwrap();
+        let from = std::env::var(FLIP_FROM_ENV).unwrap().parse().unwrap();
+        let ids = [AccountId(1), AccountId(2)];
+        run_flips(&image, &ids, &truth, from);
+        return;
+    }
+    let (disk, ids) = prepared();
+    {
+        let books = open(&disk);
+        let (expected, failed) = pay_until_error(&books, &ids, 6);
+        assert!(!failed);
+        drop(books);
+        assert_eq!(expected, truth);
+    }
+    assert_eq!(ids, [AccountId(1), AccountId(2)], "the rounds' process assumes these ids");
+    let dir = tempfile::tempdir().unwrap();
+    let image_path = dir.path().join("image");
+    std::fs::write(&image_path, disk.image()).unwrap();
+    let mut outcomes: Vec<Option<Flipped>> = vec![None; FLIPS];
+    let mut aborted = Vec::new();
+    let mut from = 0;
+    while from < FLIPS {
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "faults::random_bit_flips_never_give_wrong_balances"])
+            .args(["--nocapture", "--test-threads", "1"])
+            .env(FLIP_IMAGE_ENV, &image_path)
+            .env(FLIP_FROM_ENV, from.to_string())
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let mut next = from;
+        for line in stdout.lines() {
+            // (The harness may print its own line's start before the first report.)
+            let Some(at) = line.find("flip-round ") else { continue };
+            let rest = &line[at + "flip-round ".len()..];
+            let (round, outcome) = rest.split_once(' ').unwrap();
+            let round: usize = round.parse().unwrap();
+            assert_eq!(round, next, "rounds are reported in order");
+            outcomes[round] = Some(match outcome {
+                "Detected" => Flipped::Detected,
+                "Harmless" => Flipped::Harmless,
+                "Panicked" => Flipped::Panicked,
+                other => panic!("round {round}: {other}"),
+            });
+            next += 1;
+        }
+        if output.status.success() {
+            assert_eq!(next, FLIPS, "the rounds' process ended early:\n{stdout}\n{stderr}");
+            break;
+        }
+        // Ended by a signal (no exit code): the round after the last reported one aborted.
+        // Anything else is a failed assertion, a wrong balance above all.
+        assert!(
+            output.status.code().is_none(),
+            "round {next} failed ({}):\n{stderr}",
+            output.status
+        );
+        assert!(
+            stderr.contains("panic in a destructor during cleanup")
+                && stderr.contains("extract_freed_pages"),
+            "round {next} ended the process other than by redb's known hole:\n{stderr}"
+        );
+        aborted.push(next);
+        from = next + 1;
+    }
+    let count = |kind| outcomes.iter().filter(|outcome| **outcome == Some(kind)).count();
+    let (detected, harmless, panicked) =
+        (count(Flipped::Detected), count(Flipped::Harmless), count(Flipped::Panicked));
+    eprintln!(
+        "random bit flips: {detected} detected, {harmless} harmless, {panicked} panicked, \
+         {} aborted in redb's walk of its freed pages (rounds {aborted:?})",
+        aborted.len()
+    );
+    assert_eq!(detected + harmless + panicked + aborted.len(), FLIPS);
     assert_eq!(panicked, 0, "damage must be an error, never a panic");
+    // The hole is in redb, and rare: a change that made it common would show here.
+    assert!(aborted.len() <= 2, "{} rounds aborted: {aborted:?}", aborted.len());
     // The seed is fixed, so these counts are too, but they move whenever the file's layout
     // does (27 of 240 in session 3). A change that stops detecting damage falls far below 5%.
     assert!(detected >= FLIPS / 20, "only {detected} of {FLIPS} flips were detected");

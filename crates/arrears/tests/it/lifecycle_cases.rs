@@ -807,6 +807,233 @@ fn the_late_fee_falls_on_the_first_day_after_grace_for_each_late_obligation_once
     clean(&books);
 }
 
+/// Late-fee terms of the fee tests: 5 grace days, a flat fee of 25.00.
+fn flat_fee_terms() -> Terms {
+    Terms { grace_days: 5, late_fee: LateFeeRule::Flat { amount_minor: 2_500 }, ..Terms::default() }
+}
+
+/// docs/COLLECTIONS.md, "The cycle" step 4: a late fee is what the cycle would have assessed
+/// had it known every event dated on or before the day it assessed. A payment dated within
+/// the grace days that is recorded after the fee (a bank statement a few days late) takes it
+/// back whole: the fee is waived as of the day it was assessed, nothing is owed, and the
+/// obligation no longer counts as charged.
+#[test]
+fn a_payment_dated_within_grace_and_recorded_after_the_fee_takes_it_back() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "LFB", ProductKind::Installment, flat_fee_terms());
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    // January 31 plus 5 grace days is February 5: the fee falls on February 6.
+    books.run_cycle(d(2, 6)).unwrap();
+    assert_eq!(view(&books, account, d(2, 6)).outstanding_minor[2], 2_500);
+    assert_eq!(books.case(account).unwrap().late_fee_charges.len(), 1);
+    // A payment dated February 4 arrives on the 8th.
+    pay(&books, "p-late-statement", account, d(2, 4), 10_000);
+    let after = view(&books, account, d(2, 8));
+    assert_eq!(after.total_outstanding_minor, 0);
+    assert_eq!(after.books_minor.get(&Book::Waivers).copied(), Some(2_500));
+    // As of the day of the assessment too: the waiver is dated then.
+    assert_eq!(view(&books, account, d(2, 6)).outstanding_minor[2], 0);
+    let case = books.case(account).unwrap();
+    assert!(case.late_fee_charges.is_empty() && case.late_fees_assessed.is_empty());
+    // The next reviews assess nothing: the obligation was paid in time.
+    daily(&books, d(2, 8), d(2, 20));
+    assert_eq!(view(&books, account, d(2, 20)).total_outstanding_minor, 0);
+    clean(&books);
+}
+
+/// The same rule's other side: a payment dated after the grace days (on the day of the
+/// assessment itself), or one that leaves the obligation owing, leaves a flat fee as it was.
+#[test]
+fn a_payment_dated_after_grace_or_short_leaves_the_fee() {
+    let (_dir, books) = open_temp();
+    let late = open(&books, "LFL", ProductKind::Installment, flat_fee_terms());
+    charge(&books, "c1", late, d(1, 1), d(1, 31), 10_000);
+    let short = open(&books, "LFS", ProductKind::Installment, flat_fee_terms());
+    charge(&books, "c2", short, d(1, 1), d(1, 31), 10_000);
+    books.run_cycle(d(2, 6)).unwrap();
+    pay(&books, "p-after-grace", late, d(2, 6), 10_000);
+    pay(&books, "p-short", short, d(2, 3), 9_999);
+    for account in [late, short] {
+        let now = view(&books, account, d(2, 8));
+        assert_eq!(now.books_minor.get(&Book::Waivers).copied().unwrap_or(0), 0);
+        assert_eq!(books.case(account).unwrap().late_fee_charges.len(), 1);
+    }
+    // The payment after grace paid the fee first (fees, interest, principal), the short one
+    // left the fee owing.
+    assert_eq!(view(&books, short, d(2, 8)).outstanding_minor, [1, 0, 2_500]);
+    clean(&books);
+}
+
+/// A percentage fee shrinks to what the owed balance at the end of the assessment day gives:
+/// 10% of 10,000 is 1,000; a payment of 6,000 dated within grace leaves 4,000, whose 10% is
+/// 400, so 600 is waived. A second back-dated payment that clears the rest takes back the 400.
+#[test]
+fn a_percentage_fee_shrinks_with_a_back_dated_partial_payment() {
+    let (_dir, books) = open_temp();
+    let terms = Terms {
+        grace_days: 5,
+        late_fee: LateFeeRule::Percent {
+            rate: "0.10".parse().unwrap(),
+            min_minor: 0,
+            max_minor: 100_000,
+            rounding: RoundingRule::HalfEven,
+        },
+        ..Terms::default()
+    };
+    let account = open(&books, "LFP", ProductKind::Installment, terms);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    books.run_cycle(d(2, 6)).unwrap();
+    assert_eq!(view(&books, account, d(2, 6)).outstanding_minor[2], 1_000);
+    pay(&books, "p1", account, d(2, 2), 6_000);
+    assert_eq!(view(&books, account, d(2, 8)).outstanding_minor, [4_000, 0, 400]);
+    assert_eq!(books.case(account).unwrap().late_fee_charges[0].fee_minor, 400);
+    pay(&books, "p2", account, d(2, 5), 4_000);
+    assert_eq!(view(&books, account, d(2, 8)).total_outstanding_minor, 0);
+    assert_eq!(
+        view(&books, account, d(2, 8)).books_minor.get(&Book::Waivers).copied(),
+        Some(1_000)
+    );
+    assert!(books.case(account).unwrap().late_fee_charges.is_empty());
+    clean(&books);
+}
+
+/// A fee that a payment dated after it had already paid is still taken back: the waiver is
+/// dated on the assessment day, so the later payment is allocated again, here to nothing (it
+/// becomes unapplied cash, the debtor's credit).
+#[test]
+fn a_fee_already_paid_is_taken_back_and_its_payment_allocated_again() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "LFR", ProductKind::Installment, flat_fee_terms());
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    books.run_cycle(d(2, 6)).unwrap();
+    // February 10: 12,500 paid, the obligation and the fee.
+    pay(&books, "p-all", account, d(2, 10), 12_500);
+    assert_eq!(view(&books, account, d(2, 10)).outstanding_minor, [0, 0, 0]);
+    // Then the statement of February 4 shows the 10,000 paid in time: the 12,500 of
+    // February 10 paid nothing that was owed.
+    pay(&books, "p-in-time", account, d(2, 4), 10_000);
+    let after = view(&books, account, d(2, 12));
+    assert_eq!(after.outstanding_minor, [0, 0, 0]);
+    assert_eq!(after.unapplied_minor, 12_500);
+    assert_eq!(after.books_minor.get(&Book::Waivers).copied(), Some(2_500));
+    clean(&books);
+}
+
+/// docs/LEDGER.md, `check`: a back-dated waiver may forgive what its obligation's component
+/// owed at the end of its day, although a payment recorded since paid it (the payment is then
+/// allocated again); not more than that.
+#[test]
+fn a_back_dated_waiver_may_forgive_what_was_owed_on_its_date() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "BDW", ProductKind::Installment, Terms::default());
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    let fee = posted(
+        books
+            .execute(
+                "fee",
+                &Command::Fee {
+                    account,
+                    effective_on: d(2, 6),
+                    due_on: d(2, 6),
+                    amount: usd(2_500),
+                },
+            )
+            .unwrap()
+            .outcome,
+    )
+    .obligation
+    .unwrap();
+    pay(&books, "p-all", account, d(2, 10), 12_500);
+    assert_eq!(view(&books, account, d(2, 10)).total_outstanding_minor, 0);
+    let waiver = |amount| Command::Waiver {
+        account,
+        obligation: fee,
+        component: Component::Fee,
+        amount: usd(amount),
+        effective_on: d(2, 6),
+    };
+    let too_much = books.execute("w-too-much", &waiver(2_501)).unwrap().outcome;
+    assert!(matches!(too_much, Outcome::Rejected(Rejection::Ledger(_))), "{too_much:?}");
+    ok(&books, "w", &waiver(2_500));
+    let after = view(&books, account, d(2, 12));
+    assert_eq!((after.total_outstanding_minor, after.unapplied_minor), (0, 2_500));
+    // Dated after the payment that paid it, the fee owes nothing on the waiver's date.
+    let late = Command::Waiver {
+        account,
+        obligation: fee,
+        component: Component::Fee,
+        amount: usd(1),
+        effective_on: d(2, 11),
+    };
+    let refused = books.execute("w-late", &late).unwrap().outcome;
+    assert!(matches!(refused, Outcome::Rejected(Rejection::Ledger(_))), "{refused:?}");
+    clean(&books);
+}
+
+/// A payment that took a fee back and is then returned leaves the obligation late after all:
+/// the next review assesses its fee again, dated that day.
+#[test]
+fn a_returned_payment_lets_the_cycle_assess_the_fee_again() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "LFX", ProductKind::Installment, flat_fee_terms());
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    books.run_cycle(d(2, 6)).unwrap();
+    let payment = pay(&books, "p", account, d(2, 4), 10_000);
+    assert_eq!(view(&books, account, d(2, 8)).total_outstanding_minor, 0);
+    ok(
+        &books,
+        "returned",
+        &Command::Reversal {
+            account,
+            payment: payment.event,
+            effective_on: d(2, 9),
+            reason: ReversalReason::Returned,
+        },
+    );
+    daily(&books, d(2, 9), d(2, 12));
+    let now = view(&books, account, d(2, 12));
+    assert_eq!(now.outstanding_minor, [10_000, 0, 2_500]);
+    let case = books.case(account).unwrap();
+    assert_eq!(case.late_fee_charges.len(), 1);
+    assert!(case.late_fee_charges[0].assessed_on >= d(2, 9));
+    clean(&books);
+}
+
+/// docs/COLLECTIONS.md, "Agencies": a recall is a person's decision that the policy does not
+/// undo. The standard policy places a `late` account 30 days after it entered the stage; once
+/// recalled, the cycle leaves it in house for the rest of the stage, and a command may still
+/// place it again.
+#[test]
+fn a_recalled_account_is_not_placed_again_by_the_policy_in_the_same_stage() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "RC", ProductKind::Installment, Terms::default());
+    charge(&books, "c", account, d(1, 1), d(1, 31), 100_000);
+    books.run_cycle(d(4, 1)).unwrap();
+    daily(&books, d(4, 2), d(5, 1));
+    assert_eq!(
+        state(&books, account),
+        CollectionState::Placed { agency: "Northwind Recovery".into() }
+    );
+    ok(&books, "recall", &Command::Recall { account, on: d(5, 5) });
+    assert_eq!(books.case(account).unwrap().recalled_on, Some(d(5, 5)));
+    // Reviewed every day up to May 28 (117 days past due, before the charge-off stage).
+    daily(&books, d(5, 5), d(5, 28));
+    assert!(
+        matches!(state(&books, account), CollectionState::Delinquent { .. }),
+        "{:?}",
+        state(&books, account)
+    );
+    let place = Command::Place {
+        account,
+        on: d(5, 29),
+        agency: "Second Look".into(),
+        commission_rate: "0.3".parse().unwrap(),
+    };
+    ok(&books, "place-again", &place);
+    assert_eq!(state(&books, account), CollectionState::Placed { agency: "Second Look".into() });
+    clean(&books);
+}
+
 /// docs/STATE_MACHINE.md, `current`: "Nothing is past due"; `delinquent`: "Every collection
 /// activity may start here: ... placement, legal referral"; docs/COLLECTIONS.md: a command is
 /// checked by "the state machine with the facts (`Context`) the ledger gives on the decision

@@ -6,8 +6,8 @@
 //!
 //! Everything is hand-written, every field and every variant: the state and the states
 //! interrupted (each [`CollectionState`] variant), the flags, the stage, the arm, the dates and
-//! counters, and the optional parts, promise, plan, settlement, placement, capacity and score,
-//! whether `None` or `Some`. Strings are read straight into the case's `String`s, one copy
+//! counters, the late fee charges, and the optional parts, promise, plan, settlement,
+//! placement, capacity, score and recall date, whether `None` or `Some`. Strings are read straight into the case's `String`s, one copy
 //! from the record's bytes. There is no fallback for any value: [`encode`] writes every case.
 //! [`decode`] reads only what [`encode`] writes, the canonical form, in a frame of the current
 //! version; for anything else (an older version, a non-canonical varint, an unknown variant,
@@ -21,8 +21,8 @@
 //! in its order.
 
 use arrears_core::case::{
-    CaseScore, CollectionCase, Placement, PlanRecord, PromiseRecord, SettlementRecord,
-    StatedCapacity,
+    CaseScore, CollectionCase, LateFeeCharge, Placement, PlanRecord, PromiseRecord,
+    SettlementRecord, StatedCapacity,
 };
 use arrears_core::collection::{CollectionState, StickyFlags};
 use arrears_core::ids::{AccountId, ObligationId};
@@ -85,6 +85,8 @@ impl Out {
             capacity,
             time_barred_on,
             score,
+            recalled_on,
+            late_fee_charges,
         } = case;
         self.unsigned(account.0);
         self.collection_state(state);
@@ -184,6 +186,14 @@ impl Out {
             self.signed(i64::from(*points));
             self.day(*scored_on);
         }
+        self.option_day(*recalled_on);
+        self.len(late_fee_charges.len());
+        for LateFeeCharge { obligation, fee, assessed_on, fee_minor } in late_fee_charges {
+            self.unsigned(obligation.0);
+            self.unsigned(fee.0);
+            self.day(*assessed_on);
+            self.signed(*fee_minor);
+        }
     }
 
     /// `CollectionStateRow`: its variant's index (in the row's order), then its fields.
@@ -276,6 +286,15 @@ impl In<'_> {
             } else {
                 None
             },
+            recalled_on: self.option_day()?,
+            late_fee_charges: self.list(|input| {
+                Some(LateFeeCharge {
+                    obligation: ObligationId(input.u64()?),
+                    fee: ObligationId(input.u64()?),
+                    assessed_on: input.day()?,
+                    fee_minor: input.i64()?,
+                })
+            })?,
         })
     }
 

@@ -3,8 +3,8 @@
 //! part, and the hand-written reader never disagrees with serde on damaged bytes.
 
 use arrears_core::case::{
-    CaseScore, CollectionCase, Placement, PlanRecord, PromiseRecord, SettlementRecord,
-    StatedCapacity,
+    CaseScore, CollectionCase, LateFeeCharge, Placement, PlanRecord, PromiseRecord,
+    SettlementRecord, StatedCapacity,
 };
 use arrears_core::collection::{CollectionState, StickyFlags, STATE_KIND_COUNT};
 use arrears_core::ids::{AccountId, ObligationId};
@@ -127,6 +127,17 @@ fn arb_score() -> impl Strategy<Value = CaseScore> {
     })
 }
 
+fn arb_charge() -> impl Strategy<Value = LateFeeCharge> {
+    (arb_u64(), arb_u64(), arb_day(), arb_i64()).prop_map(
+        |(obligation, fee, assessed_on, fee_minor)| LateFeeCharge {
+            obligation: ObligationId(obligation),
+            fee: ObligationId(fee),
+            assessed_on,
+            fee_minor,
+        },
+    )
+}
+
 fn arb_case() -> BoxedStrategy<CollectionCase> {
     let head = (
         arb_u64(),
@@ -152,14 +163,24 @@ fn arb_case() -> BoxedStrategy<CollectionCase> {
         proptest::collection::vec(arb_u64().prop_map(ObligationId), 0..5),
         proptest::collection::vec(arb_state(), 0..4),
         proptest::option::of(arb_day()),
+        proptest::option::of(arb_day()),
+        proptest::collection::vec(arb_charge(), 0..3),
     );
     (head, parts, tail)
         .prop_map(|(head, parts, tail)| {
             let (account, state, flags, stage, stage_entered_on, arm, days) = head;
             let (next_review_on, last_review_on, decided_on) = days;
             let (promise, plan, settlement, placement, capacity, score) = parts;
-            let (credit_hold, promises, steps_issued, late_fees_assessed, interrupted, barred_on) =
-                tail;
+            let (
+                credit_hold,
+                promises,
+                steps_issued,
+                late_fees_assessed,
+                interrupted,
+                barred_on,
+                recalled_on,
+                late_fee_charges,
+            ) = tail;
             let (broken_promises, promise_broken_on, kept_promises) = promises;
             CollectionCase {
                 account: AccountId(account),
@@ -185,6 +206,8 @@ fn arb_case() -> BoxedStrategy<CollectionCase> {
                 capacity,
                 time_barred_on: barred_on,
                 score,
+                recalled_on,
+                late_fee_charges,
             }
         })
         // Boxed: the strategy's type is deep enough to overflow a test thread's stack otherwise.
@@ -297,6 +320,8 @@ fn plain_case() -> CollectionCase {
         capacity: None,
         time_barred_on: None,
         score: None,
+        recalled_on: None,
+        late_fee_charges: Vec::new(),
     }
 }
 
@@ -310,15 +335,17 @@ fn text_dates_and_older_versions_take_the_serde_way() {
         crate::rows::with_strings(|| CollectionCase::decode_value(KIND, &text)).unwrap(),
         case
     );
-    // A version-3 case (before `score`) is not the hand-written form's, and reads through
-    // serde with no score.
+    // A version-3 case (before `score`) and a version-4 case (before `recalled_on` and
+    // `late_fee_charges`) are not the hand-written form's, and read through serde with none.
     let current = case.encode_value(KIND);
-    let mut older = current[..current.len() - 5].to_vec();
-    older[0] = 3;
-    let checksum = crc32(&older);
-    older.extend_from_slice(&checksum.to_le_bytes());
-    assert_eq!(super::decode(KIND, &older), None);
-    assert_eq!(CollectionCase::decode_value(KIND, &older).unwrap(), case);
+    for (version, appended) in [(3, 3), (4, 2)] {
+        let mut older = current[..current.len() - 4 - appended].to_vec();
+        older[0] = version;
+        let checksum = crc32(&older);
+        older.extend_from_slice(&checksum.to_le_bytes());
+        assert_eq!(super::decode(KIND, &older), None);
+        assert_eq!(CollectionCase::decode_value(KIND, &older).unwrap(), case);
+    }
 }
 
 #[test]
@@ -383,6 +410,13 @@ fn full_case() -> CollectionCase {
         }),
         time_barred_on: Some(day(741_000)),
         score: Some(CaseScore { band: "low".into(), points: -12, scored_on: day(739_650) }),
+        recalled_on: Some(day(739_660)),
+        late_fee_charges: vec![LateFeeCharge {
+            obligation: ObligationId(4),
+            fee: ObligationId(9),
+            assessed_on: day(739_640),
+            fee_minor: 2_500,
+        }],
         ..plain_case()
     }
 }
