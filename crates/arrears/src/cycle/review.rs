@@ -535,6 +535,23 @@ fn stage_actions(
         charge_off(env, review, as_of, report)?;
     }
     let state = state_as_of(env.txn, review, as_of)?;
+    let placement_due = stage.actions.placement.as_ref().is_some_and(|placement| {
+        days_in_stage >= i64::from(placement.after_days) && review.case.placement.is_none()
+    });
+    let legal_due = stage.actions.legal_after_days.is_some_and(|after_days| {
+        days_in_stage >= i64::from(after_days)
+            && !matches!(review.case.state, CollectionState::Legal)
+    });
+    if (placement_due || legal_due) && review.case.state == CollectionState::Current {
+        // The stored state is the last review's: an account that fell past due since is
+        // brought up to the ledger's state first (the review transition this review makes
+        // anyway), so that a placement or referral due on its first review in the stage is
+        // made that day, as a command dated then would be.
+        transit(env, review, &state, CollectionEvent::Review, as_of)?;
+        if review.case.state != CollectionState::Current {
+            report.transitions += 1;
+        }
+    }
     if let Some(placement) = &stage.actions.placement {
         // A recall in this stage is a person's decision that the policy does not undo: the
         // account is placed again by a command, or by a later stage's placement.

@@ -665,6 +665,34 @@ fn the_policy_places_the_account_thirty_days_after_it_entered_the_late_stage() {
     clean(&books);
 }
 
+/// docs/POLICY.md, actions: `place_after_days = 0` places on the day the account enters the
+/// stage, although its last review (before the due date) stored it `current`: the review
+/// brings the case up to the ledger's state before the stage's placement.
+#[test]
+fn a_stage_placing_at_once_places_on_the_first_review_in_it() {
+    let (_dir, books) = open_temp();
+    let standard = include_str!("../../../../examples/policies/standard.toml");
+    let text = standard.replacen(
+        "late_fee = true\n",
+        "late_fee = true\nplace_after_days = 0\nagency = \"Fast Agency\"\n",
+        1,
+    );
+    assert_ne!(text, standard);
+    let policy = Command::SetPolicy { file: "fast.toml".into(), text };
+    books.execute("policy", &policy).unwrap().accepted().unwrap();
+    let account = open(&books, "FAST", ProductKind::Installment, Terms::default());
+    charge(&books, "c", account, d(1, 1), d(1, 31), 10_000);
+    books.run_cycle(d(1, 20)).unwrap();
+    assert_eq!(state(&books, account), CollectionState::Current);
+    daily(&books, d(1, 21), d(2, 10));
+    let case = books.case(account).unwrap();
+    assert_eq!(case.state, CollectionState::Placed { agency: "Fast Agency".into() });
+    let placed_on = case.placement.as_ref().unwrap().placed_on;
+    assert_eq!(case.stage.as_deref(), Some("early"));
+    assert_eq!(Some(placed_on), case.stage_entered_on, "placed on the first review in the stage");
+    clean(&books);
+}
+
 // --- The state machine's refusals -------------------------------------------------------------
 
 fn refused_with(books: &Arrears, key: &str, command: &Command, reason: RefusalReason) {
