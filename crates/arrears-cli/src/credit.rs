@@ -1,6 +1,7 @@
-//! `arrears credit decide | terms | review | show` and `arrears explain decision`: credit
-//! applications decided by the policy's credit rules, a debtor's limit and terms set by hand,
-//! the periodic credit reviews, and a decision explained and recomputed (docs/CREDIT.md).
+//! `arrears credit decide | terms | review | show | check` and `arrears explain decision`:
+//! credit applications decided by the policy's credit rules, a debtor's limit and terms set by
+//! hand, the periodic credit reviews, an order checked against the limit in force, and a
+//! decision explained and recomputed (docs/CREDIT.md).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -13,6 +14,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use arrears::credit::{CreditApplication, CreditTerms, Decided};
+use arrears::credit_reports::CreditVerdict;
 use arrears::model::ProductKind;
 use arrears::money::{Currency, Money};
 use arrears::{Arrears, Command, Outcome};
@@ -32,6 +34,9 @@ pub(crate) enum CreditCommand {
     Review(ReviewArgs),
     /// A debtor's credit standing and its reviews, with their scores and reasons.
     Show(ShowArgs),
+    /// Whether an order fits a debtor's limit in force, with its exposure on a day (exit 1 if
+    /// it does not fit).
+    Check(CheckArgs),
 }
 
 /// `arrears explain`.
@@ -151,6 +156,23 @@ pub(crate) struct ShowArgs {
     /// The debtor: its external reference, or its id (`D3`).
     #[arg(long, value_name = "REF_OR_ID")]
     pub(crate) debtor: String,
+}
+
+/// `arrears credit check`.
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The debtor: its external reference, or its id (`D3`).
+    #[arg(long, value_name = "REF_OR_ID")]
+    pub(crate) debtor: String,
+    /// The order's amount, in --currency.
+    #[arg(long, value_parser = crate::args::parse_decimal, allow_negative_numbers = true)]
+    pub(crate) amount: Decimal,
+    /// The order's currency.
+    #[arg(long, default_value = "USD", value_parser = crate::input::currency)]
+    pub(crate) currency: Currency,
+    /// The day of the exposure; default: today.
+    #[arg(long, value_name = "DATE", value_parser = crate::args::parse_date)]
+    pub(crate) as_of: Option<NaiveDate>,
 }
 
 /// `arrears explain decision`.
@@ -366,6 +388,7 @@ pub(crate) fn run(
             (key, Command::ReviewCredit { as_of })
         }
         CreditCommand::Show(args) => return show(books, args, json, out),
+        CreditCommand::Check(args) => return check(books, args, today, json, out),
     };
     // An application from a file: its errors name the file (and its field), not the flags
     // that would have given the same values.
@@ -505,6 +528,56 @@ fn show(books: &Arrears, args: &ShowArgs, json: bool, out: &mut dyn Write) -> Re
         table.write(out, "  ")?;
     }
     Ok(Status::Ok)
+}
+
+/// `arrears credit check`: exit 0 if the order fits, 1 if not (over the limit, refused trade,
+/// no standing, or a standing in another currency).
+fn check(
+    books: &Arrears,
+    args: &CheckArgs,
+    today: NaiveDate,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
+    let as_of = args.as_of.unwrap_or(today);
+    let order = Money::new(args.amount, args.currency);
+    let check = books.credit_check(debtor.id, order, as_of).map_err(|error| match error {
+        arrears::QueryError::Invalid { reason, .. } => anyhow!("--amount: {reason}"),
+        other => other.into(),
+    })?;
+    let status = if check.verdict == CreditVerdict::Fits { Status::Ok } else { Status::Failed };
+    if json {
+        output::json(out, &check)?;
+        return Ok(status);
+    }
+    let currency = check.currency;
+    let money = |minor| format!("{} {currency}", output::money(minor, currency));
+    writeln!(
+        out,
+        "debtor {}: order {} on {as_of}",
+        refs::describe_debtor(&debtor),
+        money(check.order_minor)
+    )?;
+    writeln!(out, "  exposure: {}", money(check.exposure_minor))?;
+    if let (Some(limit), Some(available)) = (check.limit_minor, check.available_minor) {
+        writeln!(out, "  limit in force: {}", money(limit))?;
+        writeln!(out, "  available: {}", money(available))?;
+    }
+    let verdict = match &check.verdict {
+        CreditVerdict::Fits => "fits".to_owned(),
+        CreditVerdict::OverLimit { by_minor } => {
+            format!("over the limit by {}", money(*by_minor))
+        }
+        CreditVerdict::RefusedToTrade => "refused: the debtor is refused trade".to_owned(),
+        CreditVerdict::NoStanding => "no credit standing: no limit was granted".to_owned(),
+        CreditVerdict::OtherCurrency { standing } => {
+            format!("the limit is in {standing}, the order in {currency}")
+        }
+        other => format!("{other:?}"),
+    };
+    writeln!(out, "  verdict: {verdict}")?;
+    Ok(status)
 }
 
 /// `arrears explain decision ID`.

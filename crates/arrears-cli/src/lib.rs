@@ -346,9 +346,12 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             work::queue(&books, &horizon(cli, &books)?, today(cli), command, cli.json, out)
         }
         Command::Credit(command) => {
-            // `credit show` only reads: it works beside any writer and on a read-only file.
+            // `credit show` and `credit check` only read: they work beside any writer and on a
+            // read-only file.
             let books = match command {
-                credit::CreditCommand::Show(_) => open_read_only(cli)?,
+                credit::CreditCommand::Show(_) | credit::CreditCommand::Check(_) => {
+                    open_read_only(cli)?
+                }
                 _ => open(cli)?,
             };
             credit::run(

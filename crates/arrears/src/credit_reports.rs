@@ -128,6 +128,98 @@ pub(crate) fn exposure(read: &ReadTxn, as_of: NaiveDate) -> Result<Vec<ExposureR
         .collect())
 }
 
+/// Whether an order fits a debtor's credit ([`crate::Arrears::credit_check`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreditCheck {
+    /// The debtor.
+    pub debtor: DebtorId,
+    /// The day of the exposure.
+    pub as_of: NaiveDate,
+    /// The order's currency, in which every amount here is counted.
+    pub currency: Currency,
+    /// The order, in minor units.
+    pub order_minor: i64,
+    /// What the debtor's accounts in the currency owe on `as_of`, due or not (the exposure
+    /// report's definition), in minor units.
+    pub exposure_minor: i64,
+    /// The limit in force of the debtor's credit standing, if it is in the currency.
+    pub limit_minor: Option<i64>,
+    /// The limit less the exposure (below zero when the debtor is over its limit already).
+    pub available_minor: Option<i64>,
+    /// The answer.
+    pub verdict: CreditVerdict,
+}
+
+/// The answer of a [`CreditCheck`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CreditVerdict {
+    /// The exposure with the order is within the limit in force.
+    Fits,
+    /// The exposure with the order passes the limit in force by this much (minor units).
+    OverLimit {
+        /// By how much.
+        by_minor: i64,
+    },
+    /// New business with the debtor is refused (`refuse to trade`): the engine would refuse
+    /// the order's invoice.
+    RefusedToTrade,
+    /// The debtor has no credit standing: no limit was granted or set.
+    NoStanding,
+    /// The standing's limit is in another currency: the order cannot be compared with it.
+    OtherCurrency {
+        /// The standing's currency.
+        standing: Currency,
+    },
+}
+
+/// Whether an order of `order_minor` in `currency` fits `debtor`'s credit on `as_of`.
+pub(crate) fn credit_check(
+    read: &ReadTxn,
+    debtor: DebtorId,
+    order_minor: i64,
+    currency: Currency,
+    as_of: NaiveDate,
+) -> Result<CreditCheck, QueryError> {
+    if read.debtor(debtor)?.is_none() {
+        return Err(QueryError::UnknownDebtor(debtor));
+    }
+    let mut exposure_minor = 0_i64;
+    for account_id in read.accounts_of(debtor)? {
+        let Some(account) = read.account(account_id)? else { continue };
+        if account.currency == currency {
+            let state = read.account_state(&account, Some(as_of))?;
+            exposure_minor = exposure_minor.saturating_add(state.total_outstanding_minor());
+        }
+    }
+    let standing = read.credit_standing(debtor)?;
+    let limit_minor = standing
+        .as_ref()
+        .filter(|standing| standing.currency == currency)
+        .map(|standing| standing.limit_minor);
+    let available_minor = limit_minor.map(|limit| limit.saturating_sub(exposure_minor));
+    let verdict = match (&standing, available_minor) {
+        (None, _) => CreditVerdict::NoStanding,
+        (Some(standing), _) if standing.refuse_to_trade => CreditVerdict::RefusedToTrade,
+        (Some(standing), None) => CreditVerdict::OtherCurrency { standing: standing.currency },
+        (Some(_), Some(available)) if order_minor <= available => CreditVerdict::Fits,
+        (Some(_), Some(available)) => {
+            CreditVerdict::OverLimit { by_minor: order_minor.saturating_sub(available) }
+        }
+    };
+    Ok(CreditCheck {
+        debtor,
+        as_of,
+        currency,
+        order_minor,
+        exposure_minor,
+        limit_minor,
+        available_minor,
+        verdict,
+    })
+}
+
 /// The population stability index between two dates (see the module's definitions).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Psi {

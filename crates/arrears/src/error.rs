@@ -216,6 +216,15 @@ pub enum QueryError {
     /// No debtor with that id.
     #[error("no debtor {0}")]
     UnknownDebtor(DebtorId),
+    /// An argument of the query is not one it can answer (an amount below zero, or finer than
+    /// its currency's minor unit).
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The argument.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// A date of the query is outside the supported dates, years 1 to 9999 (a typo, or a
     /// sentinel such as `NaiveDate::MAX`), as the cycle's [`CycleError::DateOutOfRange`].
     #[error("{field} {date} is outside the supported dates {min} to {max}")]

@@ -855,6 +855,87 @@ impl Arrears {
         Ok(self.store.read()?.bank_matches()?)
     }
 
+    /// Whether an order of `order` fits `debtor`'s credit on `as_of`: what its accounts in the
+    /// order's currency owe then (due or not: the exposure report's figure), the limit in force
+    /// of its credit standing, and the verdict. The engine does not refuse an invoice past the
+    /// limit (docs/CREDIT.md); an order system asks this before it invoices. The limit is the
+    /// standing's as it is now (a standing keeps no history of limits), whatever `as_of` says.
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::UnknownDebtor`]; [`QueryError::Invalid`] for an order below zero or finer
+    /// than its currency's minor unit; [`QueryError::DateOutOfRange`]; a storage failure.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use arrears::credit::CreditTerms;
+    /// use arrears::credit_reports::CreditVerdict;
+    /// use arrears::model::{ObligationKind, ProductKind};
+    /// use arrears::money::{Currency, Money};
+    /// use arrears::{Arrears, Command, NewCharge};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("books.redb");
+    /// # let (debtor, account) = arrears::doc_fixture(&path)?;
+    /// let books = Arrears::open(&path)?;
+    /// let usd = |text: &str| Money::parse(text, Currency::USD);
+    /// let on = "2026-03-01".parse()?;
+    /// let terms = CreditTerms {
+    ///     net_days: 30,
+    ///     deposit_share: 0.into(),
+    ///     cash_on_delivery: false,
+    ///     interest_rate: 0.into(),
+    /// };
+    /// let limit = Command::SetCreditTerms {
+    ///     debtor,
+    ///     product: ProductKind::TradeCredit,
+    ///     limit: usd("5000.00")?,
+    ///     terms,
+    ///     refuse_to_trade: false,
+    ///     effective_on: on,
+    /// };
+    /// books.execute("terms-1", &limit)?;
+    /// let invoice = Command::Charge(NewCharge {
+    ///     account,
+    ///     external_ref: Some("INV-1".into()),
+    ///     kind: ObligationKind::Invoice,
+    ///     issued_on: on,
+    ///     due_on: "2026-03-31".parse()?,
+    ///     principal: usd("1200.00")?,
+    ///     interest: usd("0")?,
+    ///     fee: usd("0")?,
+    /// });
+    /// books.execute("inv-1", &invoice)?;
+    /// let check = books.credit_check(debtor, usd("4000.00")?, on)?;
+    /// assert_eq!((check.exposure_minor, check.available_minor), (120_000, Some(380_000)));
+    /// assert_eq!(check.verdict, CreditVerdict::OverLimit { by_minor: 20_000 });
+    /// let smaller = books.credit_check(debtor, usd("3800.00")?, on)?;
+    /// assert_eq!(smaller.verdict, CreditVerdict::Fits);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn credit_check(
+        &self,
+        debtor: ids::DebtorId,
+        order: money::Money,
+        as_of: NaiveDate,
+    ) -> Result<credit_reports::CreditCheck, QueryError> {
+        error::query_date("as_of", as_of)?;
+        let order_minor = order
+            .to_minor()
+            .map_err(|error| QueryError::Invalid { field: "order", reason: error.to_string() })?;
+        if order_minor < 0 {
+            let reason = format!("{} is below zero", order.amount());
+            return Err(QueryError::Invalid { field: "order", reason });
+        }
+        credit_reports::credit_check(
+            &self.store.read()?,
+            debtor,
+            order_minor,
+            order.currency(),
+            as_of,
+        )
+    }
+
     /// Exposure by risk band and currency on `as_of`, with limit utilisation
     /// ([`credit_reports`] defines each figure).
     ///

@@ -119,3 +119,36 @@ fn refuse_to_trade_is_lifted_by_hand() {
     assert_eq!(shown["standing"]["refuse_to_trade"], false);
     assert_eq!(shown["standing"]["limit_minor"], 100_000);
 }
+
+/// `credit check`: exit 0 when the order fits, 1 when it does not, the JSON whole; an amount
+/// below zero or finer than a cent is an error that names `--amount` and writes nothing.
+#[test]
+fn credit_check_answers_with_its_exit_code_and_names_a_bad_amount() {
+    let env = credit_env();
+    let terms = ["--debtor", "B-2003", "--limit", "20000", "--on", "2026-11-20", "--key", "T-3"];
+    env.run(&[&["credit", "terms"][..], &terms].concat()).ok();
+    let before = env.snapshot();
+    let check = |amount: &str| {
+        let args = ["--json", "credit", "check", "--debtor", "B-2003", "--amount", amount];
+        env.run(&[&args[..], &["--as-of", "2026-11-20"]].concat())
+    };
+    let fits = check("11774.50");
+    assert_eq!(fits.code, 0, "{}{}", fits.stdout, fits.stderr);
+    let fits = fits.json();
+    assert_eq!(fits["verdict"]["verdict"], "fits");
+    assert_eq!(fits["available_minor"], 1_177_450);
+    let over = check("11774.51");
+    assert_eq!(over.code, 1, "{}{}", over.stdout, over.stderr);
+    let over: serde_json::Value = serde_json::from_str(&over.stdout).unwrap();
+    assert_eq!(
+        (&over["verdict"]["verdict"], &over["verdict"]["by_minor"]),
+        (&"over_limit".into(), &1.into())
+    );
+    for bad in ["-1", "1.001"] {
+        let run = check(bad);
+        // An error, as every error of the tool: exit 1, nothing on stdout, the flag named.
+        assert_eq!((run.code, run.stdout.as_str()), (1, ""), "{bad}: {}", run.stderr);
+        assert!(run.stderr.starts_with("error: --amount: "), "{bad}: {}", run.stderr);
+    }
+    assert!(env.snapshot() == before, "a check writes nothing");
+}

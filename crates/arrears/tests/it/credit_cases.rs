@@ -538,3 +538,52 @@ fn the_buying_window_ends_recent_days_back() {
         changes.iter().map(|change| (change.debtor, change.signal)).collect();
     assert_eq!(found, [(raised[1], Signal::PurchasePatternChange)]);
 }
+
+/// CREDIT.md, "Checking an order": the exposure is what the debtor's accounts in the order's
+/// currency owe on the day, due or not; an order fits up to the limit in force to the cent;
+/// a payment frees its amount; a charge issued after the day does not count; without a
+/// standing, in another currency or while refused trade, the answer says so.
+#[test]
+fn an_order_fits_up_to_the_limit_in_force_to_the_cent() {
+    use arrears::credit_reports::CreditVerdict;
+    let (_dir, books) = open_temp();
+    let debtor = business(&books, "ORDERS");
+    let account = account_with(&books, debtor, "A1", Terms::default(), None);
+    let check = |order: Money, on| books.credit_check(debtor, order, on).unwrap();
+    assert_eq!(check(usd(100), d(2, 1)).verdict, CreditVerdict::NoStanding);
+    set_terms(&books, "terms", debtor, 500_000, false, d(2, 1));
+    books
+        .execute("inv-1", &charge_command(account, d(2, 1), d(3, 3), 120_000))
+        .unwrap()
+        .accepted()
+        .unwrap();
+    books
+        .execute("inv-2", &charge_command(account, d(2, 20), d(3, 22), 30_000))
+        .unwrap()
+        .accepted()
+        .unwrap();
+    // On February 10 the second invoice is not issued yet.
+    let before = check(usd(380_000), d(2, 10));
+    assert_eq!((before.exposure_minor, before.available_minor), (120_000, Some(380_000)));
+    assert_eq!(before.verdict, CreditVerdict::Fits);
+    assert_eq!(check(usd(380_001), d(2, 10)).verdict, CreditVerdict::OverLimit { by_minor: 1 });
+    // On February 25 both are owed; a payment of 50,000 on the 24th frees it.
+    assert_eq!(check(usd(350_001), d(2, 25)).verdict, CreditVerdict::OverLimit { by_minor: 1 });
+    pay(&books, "pay", account, d(2, 24), 50_000);
+    let after = check(usd(400_000), d(2, 25));
+    assert_eq!((after.exposure_minor, after.verdict), (100_000, CreditVerdict::Fits));
+    let euros = Money::from_minor(100, Currency::EUR);
+    let other = check(euros, d(2, 25));
+    assert_eq!(other.verdict, CreditVerdict::OtherCurrency { standing: Currency::USD });
+    assert_eq!((other.exposure_minor, other.limit_minor), (0, None));
+    set_terms(&books, "stop", debtor, 500_000, true, d(2, 26));
+    assert_eq!(check(usd(1), d(2, 26)).verdict, CreditVerdict::RefusedToTrade);
+    // Bad arguments are errors that name the argument.
+    let negative = books.credit_check(debtor, usd(-1), d(2, 26)).unwrap_err();
+    assert!(negative.to_string().starts_with("order:"), "{negative}");
+    let fine = Money::new("1.005".parse().unwrap(), Currency::USD);
+    let too_fine = books.credit_check(debtor, fine, d(2, 26)).unwrap_err();
+    assert!(too_fine.to_string().starts_with("order:"), "{too_fine}");
+    let unknown = books.credit_check(DebtorId(999), usd(1), d(2, 26)).unwrap_err();
+    assert!(matches!(unknown, arrears::QueryError::UnknownDebtor(DebtorId(999))), "{unknown}");
+}
