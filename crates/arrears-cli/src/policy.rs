@@ -310,7 +310,15 @@ fn actions(stage: &Stage) -> Vec<String> {
         lines.push("credit hold".to_owned());
     }
     if let Some(placement) = &actions.placement {
-        lines.push(format!("day {:>3}: place with {}", placement.after_days, placement.agency));
+        let commission = if placement.commission_rate.is_zero() {
+            String::new()
+        } else {
+            format!(", commission {}", placement.commission_rate)
+        };
+        lines.push(format!(
+            "day {:>3}: place with {}{commission}",
+            placement.after_days, placement.agency
+        ));
     }
     if let Some(days) = actions.legal_after_days {
         lines.push(format!("day {days:>3}: refer to legal"));
@@ -373,6 +381,7 @@ fn policy_json(policy: &Policy) -> Value {
                     "placement": actions.placement.as_ref().map(|placement| json!({
                         "after_days": placement.after_days,
                         "agency": placement.agency,
+                        "commission_rate": placement.commission_rate.to_string(),
                     })),
                     "legal_after_days": actions.legal_after_days,
                     "charge_off": actions.charge_off,

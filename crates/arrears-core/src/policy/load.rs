@@ -745,13 +745,18 @@ impl Loader<'_> {
         Ok(ContactStep { channel, template, after_days })
     }
 
-    /// `place_after_days` and `agency`, which come together or not at all.
+    /// `place_after_days` and `agency`, which come together or not at all, and the optional
+    /// `commission_rate` (0 to 1, only with them).
     fn placement(
         &self,
         past_due: &PastDueStage<'_>,
         raw: &RawActions,
     ) -> Result<Option<Placement>, PolicyError> {
         let path = past_due.path;
+        if let (Some(rate), None) = (&raw.commission_rate, &raw.agency) {
+            let rule = "commission_rate requires place_after_days and agency";
+            return Err(self.constraint(rate.span(), &format!("{path}.commission_rate"), rule));
+        }
         match (&raw.place_after_days, &raw.agency) {
             (Some(days), Some(agency)) => {
                 let after_days = self.past_due_delay(
@@ -761,7 +766,12 @@ impl Loader<'_> {
                     "placement requires the stage's min_dpd >= 1",
                 )?;
                 let agency = self.agency(agency, &format!("{path}.agency"))?;
-                Ok(Some(Placement { after_days, agency }))
+                let commission_rate = self.share(
+                    raw.commission_rate.as_ref(),
+                    &format!("{path}.commission_rate"),
+                    Decimal::ZERO,
+                )?;
+                Ok(Some(Placement { after_days, agency, commission_rate }))
             }
             (Some(days), None) => {
                 let rule = "place_after_days requires agency = \"name\"";

@@ -677,6 +677,9 @@ pub struct Placement {
     pub after_days: u32,
     /// The agency's name.
     pub agency: String,
+    /// The agency's commission on what it recovers (`0.25` for 25%; 0 when the policy says
+    /// none), recorded with the placement as `Command::Place` records its own.
+    pub commission_rate: Decimal,
 }
 
 /// Days past due at which an account is charged off, by kind of product.

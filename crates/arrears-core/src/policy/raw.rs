@@ -283,6 +283,8 @@ pub(super) struct RawActions {
     #[serde(default)]
     pub(super) agency: Option<Spanned<String>>,
     #[serde(default)]
+    pub(super) commission_rate: Option<Spanned<RawDecimal>>,
+    #[serde(default)]
     pub(super) legal_after_days: Option<Spanned<i64>>,
     #[serde(default)]
     pub(super) charge_off: Option<Spanned<bool>>,

@@ -581,6 +581,26 @@ fn stage_action_errors_are_located() {
     let reason = check_error(&text, 8, "stage[0].actions.agency");
     assert!(matches!(reason, PolicyErrorReason::Constraint { .. }));
 
+    let text = with_stage(&["[stage.actions]", "commission_rate = \"0.25\""]);
+    let reason = check_error(&text, 8, "stage[0].actions.commission_rate");
+    assert!(matches!(reason, PolicyErrorReason::Constraint { .. }));
+
+    let placed = ["[stage.actions]", "place_after_days = 30", "agency = \"Acme\""];
+    let text = with_stage(&[&placed[..], &["commission_rate = \"1.5\""]].concat());
+    let reason = check_error(&text, 10, "stage[0].actions.commission_rate");
+    assert!(matches!(reason, PolicyErrorReason::OutOfRange { .. }));
+    let text = with_stage(&[&placed[..], &["commission_rate = 0.25"]].concat());
+    let reason = check_error(&text, 10, "stage[0].actions.commission_rate");
+    assert!(matches!(reason, PolicyErrorReason::Float));
+    let text = with_stage(&[&placed[..], &["commission_rate = \"0.25\""]].concat());
+    let policy = Policy::from_toml(&text, "t.toml").unwrap();
+    let placement = policy.stages()[0].actions.placement.clone().unwrap();
+    assert_eq!(placement.commission_rate, decimal("0.25"));
+    let text = with_stage(&placed);
+    let policy = Policy::from_toml(&text, "t.toml").unwrap();
+    let placement = policy.stages()[0].actions.placement.clone().unwrap();
+    assert_eq!(placement.commission_rate, Decimal::ZERO, "none said: no commission");
+
     let text = with_stage(&["[stage.actions]", "legal_after_days = 5000"]);
     let reason = check_error(&text, 8, "stage[0].actions.legal_after_days");
     assert!(matches!(reason, PolicyErrorReason::OutOfRange { .. }));

@@ -568,7 +568,7 @@ fn stage_actions(
                 review.case.placement = Some(arrears_core::case::Placement {
                     agency: placement.agency.clone(),
                     placed_on: as_of,
-                    commission_rate: rust_decimal::Decimal::ZERO,
+                    commission_rate: placement.commission_rate,
                 });
             }
         }

@@ -693,6 +693,35 @@ fn a_stage_placing_at_once_places_on_the_first_review_in_it() {
     clean(&books);
 }
 
+/// docs/POLICY.md, actions: `commission_rate` is the agency's commission on what it recovers
+/// for the accounts the policy places; a payment while placed records it, as for a placement by
+/// command (docs/LEDGER.md, `commission`).
+#[test]
+fn a_placement_by_policy_records_the_policy_s_commission() {
+    let (_dir, books) = open_temp();
+    let standard = include_str!("../../../../examples/policies/standard.toml");
+    let text = standard.replacen(
+        "agency = \"Northwind Recovery\"\n",
+        "agency = \"Northwind Recovery\"\ncommission_rate = \"0.2\"\n",
+        1,
+    );
+    assert_ne!(text, standard);
+    let policy = Command::SetPolicy { file: "commission.toml".into(), text };
+    books.execute("policy", &policy).unwrap().accepted().unwrap();
+    let account = open(&books, "PC", ProductKind::Installment, Terms::default());
+    charge(&books, "c", account, d(1, 1), d(1, 31), 100_000);
+    books.run_cycle(d(4, 1)).unwrap();
+    daily(&books, d(4, 2), d(5, 1));
+    let case = books.case(account).unwrap();
+    let placement = case.placement.expect("placed by the policy");
+    assert_eq!((placement.agency.as_str(), placement.placed_on), ("Northwind Recovery", d(5, 1)));
+    assert_eq!(placement.commission_rate, "0.2".parse().unwrap());
+    pay(&books, "p", account, d(5, 2), 10_000);
+    let view = view(&books, account, d(5, 2));
+    assert_eq!(view.books_minor.get(&Book::AgencyCommission).copied(), Some(2_000));
+    clean(&books);
+}
+
 // --- The state machine's refusals -------------------------------------------------------------
 
 fn refused_with(books: &Arrears, key: &str, command: &Command, reason: RefusalReason) {
