@@ -382,11 +382,11 @@ fn may_unearn_late_fees(kind: &EventKind) -> bool {
 /// cycle should not have charged. A late fee is what the cycle would have assessed had it
 /// known every event dated before the day it assessed: the rule of the account's terms applied
 /// to what the late obligation still owed in principal and interest when that day began
-/// (nothing if it owed nothing then, or was disputed). A payment dated on the day of the
-/// assessment or later was made after the grace days, and leaves the fee. Where that is less than the fee in
-/// force, the difference is waived, dated on the day of the assessment, so that the payments
-/// after it are allocated again as if the fee had been that much smaller. A fee taken back
-/// whole no longer counts as assessed: if the obligation falls late again (the payment is
+/// (nothing if it owed nothing then, or was disputed); a payment dated on the day of the
+/// assessment or later came after the grace days and leaves the fee. Where that is less than
+/// the fee in force, the difference is waived, dated on the day of the assessment, so that the
+/// payments after it are allocated again as if the fee had been that much smaller. A fee taken
+/// back whole no longer counts as assessed: if the obligation falls late again (the payment is
 /// returned), the next review assesses its fee again.
 ///
 /// The waiver is an event the engine derives within the command that revealed it, under the

@@ -535,8 +535,15 @@ fn stage_actions(
         charge_off(env, review, as_of, report)?;
     }
     let state = state_as_of(env.txn, review, as_of)?;
+    // A recall in this stage is a person's decision that the policy does not undo: the
+    // account is placed again by a command, or by a later stage's placement.
+    let recalled_in_stage = review.case.recalled_on.is_some_and(|recalled_on| {
+        review.case.stage_entered_on.is_some_and(|entered_on| entered_on <= recalled_on)
+    });
     let placement_due = stage.actions.placement.as_ref().is_some_and(|placement| {
-        days_in_stage >= i64::from(placement.after_days) && review.case.placement.is_none()
+        days_in_stage >= i64::from(placement.after_days)
+            && review.case.placement.is_none()
+            && !recalled_in_stage
     });
     let legal_due = stage.actions.legal_after_days.is_some_and(|after_days| {
         days_in_stage >= i64::from(after_days)
@@ -552,25 +559,15 @@ fn stage_actions(
             report.transitions += 1;
         }
     }
-    if let Some(placement) = &stage.actions.placement {
-        // A recall in this stage is a person's decision that the policy does not undo: the
-        // account is placed again by a command, or by a later stage's placement.
-        let recalled_in_stage = review.case.recalled_on.is_some_and(|recalled_on| {
-            review.case.stage_entered_on.is_some_and(|entered_on| entered_on <= recalled_on)
-        });
-        if days_in_stage >= i64::from(placement.after_days)
-            && review.case.placement.is_none()
-            && !recalled_in_stage
-        {
-            let event = CollectionEvent::Placed { agency: placement.agency.clone() };
-            if transit(env, review, &state, event, as_of)? {
-                report.transitions += 1;
-                review.case.placement = Some(arrears_core::case::Placement {
-                    agency: placement.agency.clone(),
-                    placed_on: as_of,
-                    commission_rate: placement.commission_rate,
-                });
-            }
+    if let Some(placement) = stage.actions.placement.as_ref().filter(|_| placement_due) {
+        let event = CollectionEvent::Placed { agency: placement.agency.clone() };
+        if transit(env, review, &state, event, as_of)? {
+            report.transitions += 1;
+            review.case.placement = Some(arrears_core::case::Placement {
+                agency: placement.agency.clone(),
+                placed_on: as_of,
+                commission_rate: placement.commission_rate,
+            });
         }
     }
     if let Some(after_days) = stage.actions.legal_after_days {
