@@ -264,6 +264,10 @@ struct Step {
     commands: Vec<Command>,
     /// The account events its outcome posted: (source account, event).
     posted: Vec<(u64, u32)>,
+    /// The address a `record_work` with outcome `wrong_party` named: the engine removes every
+    /// contact point at it, which the target does too once the step's commands ran (the points
+    /// the debtor had then are the target's, not known when the feed is read).
+    wrong_party: Option<String>,
 }
 
 /// What the source's feed holds of the debtor.
@@ -601,7 +605,13 @@ impl Move<'_> {
                     continue;
                 };
                 let posted = posted_events(outcome);
-                feed.steps.push(Step { seq: change.seq, commands, posted });
+                let wrong_party = match command.as_ref() {
+                    Command::RecordWork(done) if done.code == WorkOutcomeCode::WrongParty => {
+                        done.address.clone()
+                    }
+                    _ => None,
+                };
+                feed.steps.push(Step { seq: change.seq, commands, posted, wrong_party });
             }
             if page.changes.is_empty() || page.next >= page.head {
                 return Ok(feed);
@@ -781,6 +791,9 @@ impl Move<'_> {
                 };
                 self.execute(self.target, &self.to_name, &key, &command)?;
             }
+            if let Some(address) = &step.wrong_party {
+                self.remove_every_point_at(address, step.seq)?;
+            }
             report.copied += 1;
         }
         for account in &copy.accounts {
@@ -863,6 +876,30 @@ impl Move<'_> {
     }
 
     /// A source command with its ids rewritten to the target's.
+    /// The rest of a `wrong_party` outcome's effect in the target: every contact point of the
+    /// debtor still at `address` is removed, as the engine removed them in the source, each
+    /// under a key of its own (a rerun finds them removed and runs none).
+    fn remove_every_point_at(&self, address: &str, seq: u64) -> Result<(), MoveError> {
+        let query = |source| self.target_query(source);
+        let Some(debtor) = self.target.find_debtor(self.reference).map_err(query)? else {
+            return Err(self.cannot("the debtor is not in the target yet".to_owned()));
+        };
+        let points = self.target.debtor(debtor).map_err(query)?.map(|d| d.contact_points);
+        let mut channels = Vec::new();
+        for point in points.into_iter().flatten() {
+            if point.address == address && !channels.contains(&point.channel) {
+                channels.push(point.channel);
+            }
+        }
+        for channel in channels {
+            let key = format!("move:{}:{seq}.wrong_party.{}", self.from_name, channel.name());
+            let command =
+                Command::RemoveContactPoint { debtor, channel, address: address.to_owned() };
+            self.execute(self.target, &self.to_name, &key, &command)?;
+        }
+        Ok(())
+    }
+
     fn to_target(&self, copy: &Copy, command: &Command) -> Result<Command, MoveError> {
         let mut value =
             serde_json::to_value(command).map_err(|error| self.cannot(error.to_string()))?;

@@ -454,10 +454,21 @@ fn effect(
         }
         WorkOutcomeCode::Dispute => crate::collections::open_dispute(env, done.account, &[], on)?,
         WorkOutcomeCode::WrongParty => match (&done.address, channel) {
-            // A number that reaches someone else must not be used again: removing it cancels
-            // the pending actions to it.
-            (Some(address), Some(channel)) => {
-                crate::upkeep::remove_contact_point(env, debtor, channel, address)?
+            // An address that reaches someone else must not be used again, on any channel (a
+            // mobile number is often both a phone and an SMS point): removing its points
+            // cancels the pending actions to them.
+            (Some(address), Some(_)) => {
+                let mut channels = Vec::new();
+                for point in env.txn.debtor(debtor)?.into_iter().flat_map(|d| d.contact_points) {
+                    if point.address == *address && !channels.contains(&point.channel) {
+                        channels.push(point.channel);
+                    }
+                }
+                let mut outcome = Outcome::Cases(Vec::new());
+                for channel in channels {
+                    outcome = crate::upkeep::remove_contact_point(env, debtor, channel, address)?;
+                }
+                outcome
             }
             _ => Outcome::Cases(Vec::new()),
         },

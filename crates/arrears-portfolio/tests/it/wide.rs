@@ -563,6 +563,43 @@ fn a_debtor_moves_with_the_promise_note_and_contact_of_an_agents_work() {
     check_moved(&mut sample.portfolio, &path, &sample.reference, from, &before);
 }
 
+/// An agent's `wrong_party` at the mobile number removed both its phone and its SMS points in
+/// the source; the move removes both in the target too (docs/SCALE.md, "Moving a debtor").
+#[test]
+fn a_debtor_moves_without_the_points_a_wrong_party_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sample = sample(dir.path(), "W-wrong", false);
+    sample.run_cycles(&CYCLES);
+    let on = d(5, 20);
+    let item = sample.source().claim_work("agent-1", 3_600, on).unwrap();
+    assert_eq!(item.map(|item| item.account), Some(sample.account));
+    let done = WorkDone {
+        agent: "agent-1".into(),
+        account: sample.account,
+        code: WorkOutcomeCode::WrongParty,
+        at: on.and_hms_opt(15, 30, 0).unwrap().and_utc(),
+        promise: Vec::new(),
+        next_action_on: None,
+        address: Some(PHONE.into()),
+        note: None,
+    };
+    sample.execute("work-wrong", &Command::RecordWork(done));
+    let reference = sample.reference.clone();
+    let channels = |store: &Arrears| {
+        let debtor = store.find_debtor(&reference).unwrap().unwrap();
+        let debtor = store.debtor(debtor).unwrap().unwrap();
+        debtor.contact_points.iter().map(|point| point.channel).collect::<Vec<_>>()
+    };
+    assert_eq!(channels(sample.source()), [ContactChannel::Email]);
+    let before = state(sample.source(), &sample.reference);
+    let report = sample.move_now().unwrap();
+    assert!(!report.already_done);
+    let (path, from) = (sample.path.clone(), sample.from);
+    check_moved(&mut sample.portfolio, &path, &sample.reference, from, &before);
+    let to = sample.portfolio.shard_of(&sample.reference).unwrap();
+    assert_eq!(channels(&sample.portfolio.shards()[to]), [ContactChannel::Email]);
+}
+
 #[test]
 fn a_debtor_moves_with_its_credit_standing() {
     let dir = tempfile::tempdir().unwrap();

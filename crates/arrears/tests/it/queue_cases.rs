@@ -416,6 +416,25 @@ fn a_promise_is_the_case_promise_with_the_contact_the_note_and_the_audit() {
     assert!(audited, "RecordWork is audited");
 }
 
+/// COLLECTIONS.md, "Work queues", 2: `wrong_party` removes the address that reached someone
+/// else, on every channel: a mobile number that is both a phone and an SMS point loses both
+/// (12 CFR 1006.6(d): no communication with a third party about the debt), and the e-mail
+/// address stays.
+#[test]
+fn a_wrong_party_removes_every_point_at_the_address() {
+    let floor = floor();
+    assert_eq!(floor.claim("sam", 600, d(2, 10)), Some(floor.big));
+    let mut wrong = done("sam", floor.big, WorkOutcomeCode::WrongParty, "2026-02-10T12:01:00Z");
+    wrong.address = Some(NUMBER[0].into());
+    floor.work("w-wrong", wrong);
+    let debtor = floor.books.debtor(floor.debtors[0]).unwrap().unwrap();
+    let left: Vec<_> = debtor.contact_points.iter().map(|point| point.channel).collect();
+    assert_eq!(left, [ContactChannel::Email], "{:?}", debtor.contact_points);
+    let view = floor.books.debtor_view(floor.debtors[0], d(2, 10)).unwrap();
+    let last = view.contacts.last().expect("the agent's contact");
+    assert_eq!((last.channel, last.address.as_str()), (ContactChannel::Phone, NUMBER[0]));
+}
+
 /// COLLECTIONS.md, "Work queues", 2: "`extension_requested` raises the `extension_request`
 /// signal for 30 days, which ... `list accounts --signal` see[s]".
 #[test]
