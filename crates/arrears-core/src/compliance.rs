@@ -1305,13 +1305,7 @@ impl<'a> Context<'a> {
             });
         }
         let address = normalize_address(self.proposal.address?, channel);
-        let same = |opted_out: &String| {
-            let opted_out = normalize_address(opted_out, channel);
-            match channel {
-                ChannelGroup::Call | ChannelGroup::Text => same_phone_number(&opted_out, &address),
-                _ => opted_out == address,
-            }
-        };
+        let same = |opted_out: &String| same_normalized(channel, opted_out, &address);
         let opted_out = !address.is_empty()
             && (self.flags.opted_out_addresses.iter().any(same)
                 || self
@@ -1614,6 +1608,34 @@ fn same_phone_number(left: &str, right: &str) -> bool {
             || (!both_international
                 && NATIONAL_DIGITS_MIN <= short.len()
                 && long.ends_with(&short)))
+}
+
+/// Returns true if and only if two addresses of a channel are the same: phone numbers (calls,
+/// texts, messaging) on their digits, a national number matching the end of an international
+/// one; e-mail addresses without case; anything else trimmed. The rule opt-outs are checked by,
+/// and the one `wrong_party` removes a debtor's contact points by.
+///
+/// ```
+/// use arrears_core::compliance::same_address;
+/// use arrears_core::model::ContactChannel;
+///
+/// assert!(same_address(ContactChannel::Sms, "(512) 555-0100", "+1 512 555 0100"));
+/// assert!(same_address(ContactChannel::Email, "Ana@Example.com ", "ana@example.com"));
+/// assert!(!same_address(ContactChannel::Phone, "+1 512 555 0100", "+44 512 555 0100"));
+/// ```
+pub fn same_address(channel: ContactChannel, left: &str, right: &str) -> bool {
+    let group = ChannelGroup::from(channel);
+    let right = normalize_address(right, group);
+    !right.is_empty() && same_normalized(group, left, &right)
+}
+
+/// `left` (as given) and `right` (normalized) are the same address of `channel`.
+fn same_normalized(channel: ChannelGroup, left: &str, right: &str) -> bool {
+    let left = normalize_address(left, channel);
+    match channel {
+        ChannelGroup::Call | ChannelGroup::Text => same_phone_number(&left, right),
+        _ => left == right,
+    }
 }
 
 /// An address as compared with opt-outs: the digits and `+` of a phone number (compared with

@@ -44,7 +44,7 @@ use serde_json::Value;
 use arrears::case::{Action, ActionStatus, ContactAttempt, ContactOutcome, Note};
 use arrears::ids::{AccountId, DebtorId, ObligationId};
 use arrears::ledger::{EventKind, EventRecord};
-use arrears::model::{Component, ObligationKind};
+use arrears::model::{Component, ContactChannel, ObligationKind};
 use arrears::money::{Currency, Money};
 use arrears::work::WorkOutcomeCode;
 use arrears::{Arrears, ChangeKind, Command, Outcome, WorkDone};
@@ -885,16 +885,24 @@ impl Move<'_> {
             return Err(self.cannot("the debtor is not in the target yet".to_owned()));
         };
         let points = self.target.debtor(debtor).map_err(query)?.map(|d| d.contact_points);
-        let mut channels = Vec::new();
+        let mut found: Vec<(ContactChannel, String)> = Vec::new();
         for point in points.into_iter().flatten() {
-            if point.address == address && !channels.contains(&point.channel) {
-                channels.push(point.channel);
+            let pair = (point.channel, point.address);
+            if arrears::compliance::same_address(pair.0, &pair.1, address) && !found.contains(&pair)
+            {
+                found.push(pair);
             }
         }
-        for channel in channels {
-            let key = format!("move:{}:{seq}.wrong_party.{}", self.from_name, channel.name());
-            let command =
-                Command::RemoveContactPoint { debtor, channel, address: address.to_owned() };
+        for (channel, point_address) in found {
+            // The point's own address may be written otherwise than the agent's; its hash keeps
+            // the key short and the same on a rerun.
+            let key = format!(
+                "move:{}:{seq}.wrong_party.{}.{:016x}",
+                self.from_name,
+                channel.name(),
+                crate::stable_hash(&point_address)
+            );
+            let command = Command::RemoveContactPoint { debtor, channel, address: point_address };
             self.execute(self.target, &self.to_name, &key, &command)?;
         }
         Ok(())

@@ -458,15 +458,18 @@ fn effect(
             // mobile number is often both a phone and an SMS point): removing its points
             // cancels the pending actions to them.
             (Some(address), Some(_)) => {
-                let mut channels = Vec::new();
+                let mut found = Vec::new();
                 for point in env.txn.debtor(debtor)?.into_iter().flat_map(|d| d.contact_points) {
-                    if point.address == *address && !channels.contains(&point.channel) {
-                        channels.push(point.channel);
+                    let pair = (point.channel, point.address);
+                    let same = arrears_core::compliance::same_address(pair.0, &pair.1, address);
+                    if same && !found.contains(&pair) {
+                        found.push(pair);
                     }
                 }
                 let mut outcome = Outcome::Cases(Vec::new());
-                for channel in channels {
-                    outcome = crate::upkeep::remove_contact_point(env, debtor, channel, address)?;
+                for (channel, point_address) in found {
+                    outcome =
+                        crate::upkeep::remove_contact_point(env, debtor, channel, &point_address)?;
                 }
                 outcome
             }

@@ -417,12 +417,19 @@ fn a_promise_is_the_case_promise_with_the_contact_the_note_and_the_audit() {
 }
 
 /// COLLECTIONS.md, "Work queues", 2: `wrong_party` removes the address that reached someone
-/// else, on every channel: a mobile number that is both a phone and an SMS point loses both
-/// (12 CFR 1006.6(d): no communication with a third party about the debt), and the e-mail
-/// address stays.
+/// else, on every channel: a mobile number that is a phone, an SMS and a messaging point
+/// (written another way there) loses all three (12 CFR 1006.6(d): no communication with a
+/// third party about the debt), and the e-mail address stays.
 #[test]
 fn a_wrong_party_removes_every_point_at_the_address() {
     let floor = floor();
+    // The same number, written as a national number, on a messaging point too.
+    let messaging = Command::SetContactPoint {
+        debtor: floor.debtors[0],
+        point: point(ContactChannel::Messaging, "(512) 555-0101"),
+        evidence: None,
+    };
+    floor.books.execute("messaging", &messaging).unwrap().accepted().unwrap();
     assert_eq!(floor.claim("sam", 600, d(2, 10)), Some(floor.big));
     let mut wrong = done("sam", floor.big, WorkOutcomeCode::WrongParty, "2026-02-10T12:01:00Z");
     wrong.address = Some(NUMBER[0].into());
