@@ -1051,6 +1051,16 @@ impl Move<'_> {
                 format!("{} contacts, differing", target_contacts.len()),
             ));
         }
+        let points = |store: &Arrears, debtor| -> Result<String, arrears::QueryError> {
+            Ok(format!("{:?}", store.debtor(debtor)?.map(|found| found.contact_points)))
+        };
+        let source_points =
+            points(self.source, copy.debtor).map_err(|source| self.source_query(source))?;
+        let target_points =
+            points(self.target, theirs).map_err(|source| self.target_query(source))?;
+        if source_points != target_points {
+            return Err(differs("contact points", source_points, target_points));
+        }
         let payers = |found: Vec<arrears::cash::RegisteredPayer>| -> Vec<String> {
             (found.into_iter()).map(|payer| format!("{:?}", (payer.scheme, payer.number))).collect()
         };
