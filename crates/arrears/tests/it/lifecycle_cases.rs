@@ -1120,3 +1120,66 @@ fn an_account_past_due_since_its_last_review_may_be_placed_and_referred() {
     assert_eq!(state(&books, other), CollectionState::Legal);
     clean(&books);
 }
+
+/// A payment: (day of February, amount, recorded before the cycle of February 6).
+type FebruaryPayment = (u32, i64, bool);
+
+/// A payment's amount: often a round share of the 100.00 owed, so that the payments often pay
+/// it off exactly (where the fee's fate turns), else any amount up to 40.00.
+fn amount() -> impl proptest::strategy::Strategy<Value = i64> {
+    use proptest::prelude::*;
+    prop_oneof![Just(2_500_i64), Just(5_000), Just(10_000), 1_i64..=4_000]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(256))]
+
+    /// The late fee's model (docs/COLLECTIONS.md, step 4): payments dated from February 1 to
+    /// 10, some recorded before the cycle of February 6 and some after it, in any order, never
+    /// more than the 100.00 owed (so no credit pays the fee). The cycle charges the flat fee if
+    /// the obligation (due January 31, 5 grace days) still owed something on February 6 by the
+    /// payments it knew; it stands if the obligation still owed something at the end of
+    /// February 5 by every payment, and is waived whole otherwise.
+    #[test]
+    fn prop_a_flat_late_fee_stands_only_if_owed_when_assessed_and_the_day_before(
+        payments in proptest::collection::vec((1_u32..=10, amount(), proptest::bool::ANY), 0..6)
+    ) {
+        let payments: Vec<FebruaryPayment> = payments
+            .into_iter()
+            .scan(0_i64, |total, (day, amount, before)| {
+                *total += amount;
+                Some((*total <= 10_000).then_some((day, amount, before)))
+            })
+            .flatten()
+            .collect();
+        let (_dir, books) = open_temp();
+        let account = open(&books, "PLF", ProductKind::Installment, flat_fee_terms());
+        charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+        let mut recorded = 0;
+        let mut record = |(day, amount, _): FebruaryPayment| {
+            recorded += 1;
+            pay(&books, &format!("p{recorded}"), account, d(2, day), amount);
+        };
+        for payment in payments.iter().filter(|payment| payment.2) {
+            record(*payment);
+        }
+        books.run_cycle(d(2, 6)).unwrap();
+        for payment in payments.iter().filter(|payment| !payment.2) {
+            record(*payment);
+        }
+        let paid = |until: u32, known: bool| -> i64 {
+            payments
+                .iter()
+                .filter(|(day, _, before)| *day <= until && (*before || !known))
+                .map(|(_, amount, _)| amount)
+                .sum()
+        };
+        let assessed = if 10_000 - paid(6, true) > 0 { 2_500 } else { 0 };
+        let stands = if assessed > 0 && 10_000 - paid(5, false) > 0 { 2_500 } else { 0 };
+        let now = view(&books, account, d(2, 28));
+        proptest::prop_assert_eq!(now.outstanding_minor[2], stands, "{:?}", payments);
+        let waived = now.books_minor.get(&Book::Waivers).copied().unwrap_or(0);
+        proptest::prop_assert_eq!(waived, assessed - stands, "{:?}", payments);
+        clean(&books);
+    }
+}
