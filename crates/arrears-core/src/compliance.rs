@@ -33,7 +33,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::collection::StickyFlags;
 use crate::holidays::{self, Calendar};
-use crate::model::{ContactChannel, ContactPointKind, DebtorFlags, Jurisdiction, TIME_ZONES_MAX};
+use crate::model::{
+    ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, Jurisdiction, TIME_ZONES_MAX,
+};
 use crate::policy::Creditor;
 
 mod load;
@@ -1627,6 +1629,19 @@ pub fn same_address(channel: ContactChannel, left: &str, right: &str) -> bool {
     let group = ChannelGroup::from(channel);
     let right = normalize_address(right, group);
     !right.is_empty() && same_normalized(group, left, &right)
+}
+
+/// The contact points among `points` at `address` ([`same_address`]), each (channel, address
+/// as the point writes it) once: what a `wrong_party` outcome removes.
+pub fn points_at(points: &[ContactPoint], address: &str) -> Vec<(ContactChannel, String)> {
+    let mut found: Vec<(ContactChannel, String)> = Vec::new();
+    for point in points {
+        let pair = (point.channel, point.address.clone());
+        if same_address(pair.0, &pair.1, address) && !found.contains(&pair) {
+            found.push(pair);
+        }
+    }
+    found
 }
 
 /// `left` (as given) and `right` (normalized) are the same address of `channel`.

@@ -44,7 +44,7 @@ use serde_json::Value;
 use arrears::case::{Action, ActionStatus, ContactAttempt, ContactOutcome, Note};
 use arrears::ids::{AccountId, DebtorId, ObligationId};
 use arrears::ledger::{EventKind, EventRecord};
-use arrears::model::{Component, ContactChannel, ObligationKind};
+use arrears::model::{Component, ObligationKind};
 use arrears::money::{Currency, Money};
 use arrears::work::WorkOutcomeCode;
 use arrears::{Arrears, ChangeKind, Command, Outcome, WorkDone};
@@ -885,14 +885,7 @@ impl Move<'_> {
             return Err(self.cannot("the debtor is not in the target yet".to_owned()));
         };
         let points = self.target.debtor(debtor).map_err(query)?.map(|d| d.contact_points);
-        let mut found: Vec<(ContactChannel, String)> = Vec::new();
-        for point in points.into_iter().flatten() {
-            let pair = (point.channel, point.address);
-            if arrears::compliance::same_address(pair.0, &pair.1, address) && !found.contains(&pair)
-            {
-                found.push(pair);
-            }
-        }
+        let found = arrears::compliance::points_at(&points.unwrap_or_default(), address);
         for (channel, point_address) in found {
             // The point's own address may be written otherwise than the agent's; its hash keeps
             // the key short and the same on a rerun.

@@ -85,6 +85,22 @@ fn band_of(
     Ok(lowest.map_or_else(|| UNSCORED.to_owned(), |(_, band)| band))
 }
 
+/// What `debtor`'s accounts owe on `as_of`, due or not, by currency: its *exposure*.
+fn owed_by_currency(
+    read: &ReadTxn,
+    debtor: DebtorId,
+    as_of: NaiveDate,
+) -> Result<BTreeMap<Currency, i64>, QueryError> {
+    let mut owed: BTreeMap<Currency, i64> = BTreeMap::new();
+    for account_id in read.accounts_of(debtor)? {
+        let Some(account) = read.account(account_id)? else { continue };
+        let state = read.account_state(&account, Some(as_of))?;
+        let sum = owed.entry(account.currency).or_default();
+        *sum = sum.saturating_add(state.total_outstanding_minor());
+    }
+    Ok(owed)
+}
+
 /// Exposure by risk band and currency on `as_of`, with limit utilisation.
 pub(crate) fn exposure(read: &ReadTxn, as_of: NaiveDate) -> Result<Vec<ExposureRow>, QueryError> {
     let reviews = read.credit_reviews(None)?;
@@ -93,12 +109,10 @@ pub(crate) fn exposure(read: &ReadTxn, as_of: NaiveDate) -> Result<Vec<ExposureR
     // (band, currency) -> (debtors, exposure, limit)
     let mut rows: BTreeMap<(String, Currency), (u64, i64, i64)> = BTreeMap::new();
     for debtor in read.all_debtors()? {
-        let mut by_currency: BTreeMap<Currency, (i64, i64)> = BTreeMap::new();
-        for account_id in read.accounts_of(debtor.id)? {
-            let Some(account) = read.account(account_id)? else { continue };
-            let state = read.account_state(&account, Some(as_of))?;
-            by_currency.entry(account.currency).or_default().0 += state.total_outstanding_minor();
-        }
+        let mut by_currency: BTreeMap<Currency, (i64, i64)> =
+            (owed_by_currency(read, debtor.id, as_of)?.into_iter())
+                .map(|(currency, owed)| (currency, (owed, 0)))
+                .collect();
         if let Some(standing) = standings.get(&debtor.id) {
             by_currency.entry(standing.currency).or_default().1 += standing.limit_minor;
         }
@@ -185,14 +199,8 @@ pub(crate) fn credit_check(
     if read.debtor(debtor)?.is_none() {
         return Err(QueryError::UnknownDebtor(debtor));
     }
-    let mut exposure_minor = 0_i64;
-    for account_id in read.accounts_of(debtor)? {
-        let Some(account) = read.account(account_id)? else { continue };
-        if account.currency == currency {
-            let state = read.account_state(&account, Some(as_of))?;
-            exposure_minor = exposure_minor.saturating_add(state.total_outstanding_minor());
-        }
-    }
+    let exposure_minor =
+        owed_by_currency(read, debtor, as_of)?.get(&currency).copied().unwrap_or(0);
     let standing = read.credit_standing(debtor)?;
     let limit_minor = standing
         .as_ref()

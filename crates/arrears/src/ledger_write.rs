@@ -128,11 +128,11 @@ pub(crate) fn prepare(
         accrual: matches!(kind, EventKind::AccrueInterest { .. }),
         seq: before.next_seq(),
     };
-    if before.needs_cold(&kind) || before.last.is_some_and(|last| key <= last) {
+    let back_dated = before.last.is_some_and(|last| key <= last);
+    if before.needs_cold(&kind) || back_dated {
         txn.take_cold_parts(account.id, &mut before)?;
     }
     if let Err(rejection) = check(account, &before, effective_on, &kind) {
-        let back_dated = before.last.is_some_and(|last| key <= last);
         let owed_then = match (&rejection, &kind) {
             (
                 arrears_core::ledger::Rejection::ExceedsOutstanding { .. },

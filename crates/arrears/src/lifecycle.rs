@@ -365,14 +365,13 @@ pub(crate) fn ledger_command(
     Ok(Outcome::Posted(posted))
 }
 
-/// True for the events that can lower what an obligation owed on an earlier day, and so show
-/// a late fee assessed since as one the cycle would not have assessed.
+/// True for the events of a ledger command that can lower what an obligation owed on an
+/// earlier day, and so show a late fee assessed since as one the cycle would not have
+/// assessed. (A plan's `Reschedule` is recorded by `collections`, not through here: a plan
+/// dated before a fee's assessment does not take the fee back; docs/COLLECTIONS.md, "Not yet".)
 fn may_unearn_late_fees(kind: &EventKind) -> bool {
     match kind {
-        EventKind::Payment { .. }
-        | EventKind::CreditNote { .. }
-        | EventKind::Waiver { .. }
-        | EventKind::Reschedule { .. } => true,
+        EventKind::Payment { .. } | EventKind::CreditNote { .. } | EventKind::Waiver { .. } => true,
         EventKind::Adjustment { amount_minor, .. } => *amount_minor < 0,
         _ => false,
     }

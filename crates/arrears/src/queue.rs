@@ -458,14 +458,8 @@ fn effect(
             // mobile number is often both a phone and an SMS point): removing its points
             // cancels the pending actions to them.
             (Some(address), Some(_)) => {
-                let mut found = Vec::new();
-                for point in env.txn.debtor(debtor)?.into_iter().flat_map(|d| d.contact_points) {
-                    let pair = (point.channel, point.address);
-                    let same = arrears_core::compliance::same_address(pair.0, &pair.1, address);
-                    if same && !found.contains(&pair) {
-                        found.push(pair);
-                    }
-                }
+                let points = env.txn.debtor(debtor)?.map(|d| d.contact_points).unwrap_or_default();
+                let found = arrears_core::compliance::points_at(&points, address);
                 let mut outcome = Outcome::Cases(Vec::new());
                 for (channel, point_address) in found {
                     outcome =

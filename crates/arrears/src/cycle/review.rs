@@ -570,13 +570,10 @@ fn stage_actions(
             });
         }
     }
-    if let Some(after_days) = stage.actions.legal_after_days {
-        if days_in_stage >= i64::from(after_days)
-            && !matches!(review.case.state, CollectionState::Legal)
-        {
-            report.transitions +=
-                u64::from(transit(env, review, &state, CollectionEvent::LegalReferral, as_of)?);
-        }
+    // (A placement just made does not make the case `legal`: `legal_due` still holds.)
+    if legal_due {
+        report.transitions +=
+            u64::from(transit(env, review, &state, CollectionEvent::LegalReferral, as_of)?);
     }
     Ok(())
 }
