@@ -314,6 +314,15 @@ pub enum EventKind {
         /// Why.
         reason: CreditNoteReason,
     },
+    /// A settlement's write-off is undone (the settlement was voided: its payment came back):
+    /// what the [`EventKind::WriteOffRemainder`] forgave is owed again, out of waivers. Its
+    /// replay reads what the write-off forgave, which only a replay of the history knows
+    /// ([`EventKind::reads_history`]). Appended last, so that the stored encodings of the
+    /// other kinds do not change.
+    WriteOffReversed {
+        /// The write-off undone.
+        write_off: EventSeq,
+    },
 }
 
 /// Why a credit note was issued ([`EventKind::CreditNote`]).
@@ -385,7 +394,15 @@ impl EventKind {
             EventKind::Commission { .. } => "commission",
             EventKind::ChargeOffReversed { .. } => "charge_off_reversed",
             EventKind::CreditNote { .. } => "credit_note",
+            EventKind::WriteOffReversed { .. } => "write_off_reversed",
         }
+    }
+
+    /// True if and only if replaying an event of this kind reads what an earlier event
+    /// derived that the state does not keep (a write-off's amounts): it is checked against the
+    /// history ([`check_history`]) and replayed with it ([`replay`]), never by [`replay_next`].
+    pub fn reads_history(&self) -> bool {
+        matches!(self, EventKind::WriteOffReversed { .. })
     }
 }
 
@@ -650,7 +667,11 @@ pub fn replay_order(events: &[Event]) -> Vec<&Event> {
 /// outstanding), the replay applies what it can and the difference shows in the derived
 /// postings.
 pub fn replay(account: &Account, events: &[Event], until: Option<NaiveDate>) -> Replay {
-    let mut replayer = Replayer { account, state: AccountState::new(account.opened_on) };
+    let mut replayer = Replayer {
+        account,
+        state: AccountState::new(account.opened_on),
+        write_offs: VecMap::new(),
+    };
     let mut derived = BTreeMap::new();
     for event in replay_order(events) {
         if until.is_some_and(|until| event.effective_on > until) {
@@ -675,7 +696,8 @@ pub fn replay_next(
     event: &Event,
 ) -> (AccountState, Vec<Posting>) {
     assert!(state.precedes(event), "event {} is back-dated: replay the history", event.seq);
-    let mut replayer = Replayer { account, state };
+    assert!(!event.kind.reads_history(), "event {} reads the history: replay it", event.seq);
+    let mut replayer = Replayer { account, state, write_offs: VecMap::new() };
     let postings = replayer.step(event);
     (replayer.state, postings)
 }
@@ -683,6 +705,16 @@ pub fn replay_next(
 struct Replayer<'a> {
     account: &'a Account,
     state: AccountState,
+    /// What each write-off replayed so far forgave and has not been reversed: the amounts by
+    /// obligation and component, and whether it posted them (it does not on a charged-off
+    /// account). Known to a replay of the history only; the state does not keep it.
+    write_offs: VecMap<EventSeq, WrittenOff>,
+}
+
+/// What one [`EventKind::WriteOffRemainder`] forgave, as its replay found it.
+struct WrittenOff {
+    amounts: Vec<(ObligationId, Component, i64)>,
+    posted: bool,
 }
 
 impl Replayer<'_> {
@@ -749,7 +781,13 @@ impl Replayer<'_> {
             EventKind::Reschedule { replaces, installments } => {
                 self.reschedule(event.effective_on, replaces, installments, &mut postings);
             }
-            EventKind::WriteOffRemainder => self.write_off_remainder(&mut postings),
+            EventKind::WriteOffRemainder => {
+                let written_off = self.write_off_remainder(&mut postings);
+                self.write_offs.insert(event.seq, written_off);
+            }
+            EventKind::WriteOffReversed { write_off } => {
+                self.reverse_write_off(*write_off, &mut postings);
+            }
             EventKind::Commission { payment, rate } => {
                 self.commission(*payment, *rate, &mut postings)
             }
@@ -857,16 +895,42 @@ impl Replayer<'_> {
         }
     }
 
-    fn write_off_remainder(&mut self, postings: &mut Vec<Posting>) {
+    fn write_off_remainder(&mut self, postings: &mut Vec<Posting>) -> WrittenOff {
         let charged_off = self.state.charged_off_on.is_some();
+        let mut amounts = Vec::new();
         for (id, obligation) in &mut self.state.obligations {
             for component in Component::ALL {
                 let amount = std::mem::take(&mut obligation.outstanding_minor[component.index()]);
-                if amount != 0 && !charged_off {
-                    postings.push(leg(Book::Waivers, Some(*id), Some(component), None, amount));
-                    postings.push(receivable(*id, component, None, -amount));
+                if amount != 0 {
+                    amounts.push((*id, component, amount));
+                    if !charged_off {
+                        postings.push(leg(Book::Waivers, Some(*id), Some(component), None, amount));
+                        postings.push(receivable(*id, component, None, -amount));
+                    }
                 }
             }
+        }
+        WrittenOff { amounts, posted: !charged_off }
+    }
+
+    /// Owes again what the write-off forgave. The loss it booked leaves the book it went to
+    /// (waivers, or bad debt when it was written off charged off) for the receivable, or for
+    /// bad debt if the account is charged off now; then unapplied cash pays what is owed again.
+    fn reverse_write_off(&mut self, write_off: EventSeq, postings: &mut Vec<Posting>) {
+        let Some(written_off) = self.write_offs.remove(&write_off) else { return };
+        let charged_off = self.state.charged_off_on.is_some();
+        let from = if written_off.posted { Book::Waivers } else { Book::BadDebt };
+        let to = if charged_off { Book::BadDebt } else { Book::Receivable };
+        for (id, component, amount) in &written_off.amounts {
+            let Some(obligation) = self.state.obligations.get_mut(id) else { continue };
+            obligation.outstanding_minor[component.index()] += amount;
+            if from != to {
+                postings.push(leg(to, Some(*id), Some(*component), None, *amount));
+                postings.push(leg(from, Some(*id), Some(*component), None, -*amount));
+            }
+        }
+        for (id, _, _) in &written_off.amounts {
+            self.apply_unapplied(*id, postings);
         }
     }
 
@@ -1495,6 +1559,62 @@ pub enum Rejection {
         /// The amount asked.
         requested_minor: i64,
     },
+    /// A write-off reversal names an event that is not a settlement's write-off of the account.
+    #[error("event {event} is not a write-off of the remainder")]
+    UnknownWriteOff {
+        /// The event named.
+        event: EventSeq,
+    },
+    /// The write-off was reversed already.
+    #[error("the write-off {write_off} was reversed already")]
+    WriteOffAlreadyReversed {
+        /// The write-off.
+        write_off: EventSeq,
+    },
+    /// A write-off reversal dated before its write-off.
+    #[error("a reversal dated {effective_on} of write-off {write_off} of {written_off_on}")]
+    WriteOffReversalBeforeWriteOff {
+        /// The write-off.
+        write_off: EventSeq,
+        /// Its effective date.
+        written_off_on: NaiveDate,
+        /// The reversal's effective date given.
+        effective_on: NaiveDate,
+    },
+}
+
+/// Checks a new event of a kind that [reads the history](EventKind::reads_history) against the
+/// account's recorded `events`, on top of [`check`]: a write-off reversal must name a
+/// write-off of the remainder, not reversed yet, dated on or before it.
+///
+/// # Errors
+///
+/// The [`Rejection`] that says why the event is refused.
+pub fn check_history(
+    events: &[Event],
+    effective_on: NaiveDate,
+    kind: &EventKind,
+) -> Result<(), Rejection> {
+    let EventKind::WriteOffReversed { write_off } = kind else { return Ok(()) };
+    let Some(written) = events.iter().find(|event| {
+        event.seq == *write_off && matches!(event.kind, EventKind::WriteOffRemainder)
+    }) else {
+        return Err(Rejection::UnknownWriteOff { event: *write_off });
+    };
+    let reversed = events.iter().any(|event| {
+        matches!(event.kind, EventKind::WriteOffReversed { write_off: earlier } if earlier == *write_off)
+    });
+    if reversed {
+        return Err(Rejection::WriteOffAlreadyReversed { write_off: *write_off });
+    }
+    if effective_on < written.effective_on {
+        return Err(Rejection::WriteOffReversalBeforeWriteOff {
+            write_off: *write_off,
+            written_off_on: written.effective_on,
+            effective_on,
+        });
+    }
+    Ok(())
 }
 
 /// Checks a new event against an account's recorded events, before it is recorded.
@@ -1694,7 +1814,8 @@ pub fn check(
                 }
             }
         }
-        EventKind::WriteOffRemainder => {}
+        // Checked against the history, by `check_history`.
+        EventKind::WriteOffRemainder | EventKind::WriteOffReversed { .. } => {}
         EventKind::Commission { payment, rate } => {
             if !state.payments.contains_key(payment) {
                 return Err(Rejection::UnknownPayment { payment: *payment });

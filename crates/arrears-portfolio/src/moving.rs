@@ -515,6 +515,8 @@ impl Move<'_> {
         for account in &accounts {
             let mut made = Vec::new();
             let currency = self.currency_of(*account)?;
+            // The keys of the feed's commands that posted to the account.
+            let mut command_keys = BTreeSet::new();
             for record in self.source.events(*account).map_err(query)? {
                 if record.event.effective_on > self.on {
                     return Err(self.cannot(format!(
@@ -523,13 +525,18 @@ impl Move<'_> {
                     )));
                 }
                 if posted.contains(&(account.get(), record.event.seq.0)) {
+                    command_keys.insert(record.key.clone());
+                    continue;
+                }
+                if derived_again(&record) && command_keys.contains(&record.key) {
                     continue;
                 }
                 if engine_command(*account, &record, currency).is_none() {
                     return Err(self.cannot(format!(
                         "account {account} event {} (key {:?}) was made by neither a command of \
                          the feed nor a cycle's late fee, its reversal or a charge-off, nor is it \
-                         a dispute an acknowledgement opened",
+                         a settlement's write-off or its reversal made within a command of the \
+                         feed, or a dispute an acknowledgement opened",
                         record.event.seq.0, record.key
                     )));
                 }
@@ -654,6 +661,24 @@ impl Move<'_> {
                 vec![command.clone()]
             }
             command if CREDIT.contains(&command.name()) => return Ok(None),
+            // A settlement's smallest share is the stage's, which the source's cycle set by
+            // review and a replay does not carry (docs/SCALE.md, "What a replay does not
+            // carry"): the target would refuse the offer half-way through the copy. A charged-off
+            // account's share does not depend on a stage (its charge-off is copied).
+            Command::OfferSettlement { account, offered_on, .. } => {
+                let view = self
+                    .source
+                    .account_view(*account, *offered_on)
+                    .map_err(|source| self.source_query(source))?;
+                if view.charged_off_on.is_none() {
+                    return Err(self.cannot(format!(
+                        "its offer_settlement command (feed seq {seq}) on account {account} was \
+                         offered by the stage the source's cycle gave the account, which a \
+                         replay does not carry"
+                    )));
+                }
+                vec![command.clone()]
+            }
             // The cash came through the source's suspense; on the account it is a payment.
             Command::ApplyCash { account, amount, effective_on, .. } => vec![Command::Payment {
                 account: *account,
@@ -1130,12 +1155,25 @@ impl Move<'_> {
                     if outstanding == 0 || self.recorded(&key)? {
                         continue;
                     }
-                    let command = Command::Adjustment {
-                        account: *account,
-                        obligation: obligation.obligation.id,
-                        component,
-                        amount: Money::from_minor(-outstanding, view.account.currency),
-                        effective_on: self.on,
+                    // A charged-off account takes no adjustment (docs/LEDGER.md, `check`); what
+                    // it still owes is off the books (bad debt holds it), and a waiver brings it
+                    // to zero with no posting.
+                    let command = if view.charged_off_on.is_some() {
+                        Command::Waiver {
+                            account: *account,
+                            obligation: obligation.obligation.id,
+                            component,
+                            amount: Money::from_minor(outstanding, view.account.currency),
+                            effective_on: self.on,
+                        }
+                    } else {
+                        Command::Adjustment {
+                            account: *account,
+                            obligation: obligation.obligation.id,
+                            component,
+                            amount: Money::from_minor(-outstanding, view.account.currency),
+                            effective_on: self.on,
+                        }
                     };
                     self.execute(self.source, &self.from_name, &key, &command)?;
                     commands += 1;
@@ -1267,6 +1305,15 @@ fn outbound(
         at,
         outcome,
     }
+}
+
+/// True for an event the engine derives within a command from the case's agreements, which
+/// the target's copy of the command derives again, the agreements being copied by their own
+/// commands: a settlement's write-off (when its payment or its acceptance completes it) and
+/// that write-off's reversal (when a returned payment voids the settlement). The compare step
+/// checks that it did (step 4: the same events and figures).
+fn derived_again(record: &EventRecord) -> bool {
+    matches!(record.event.kind, EventKind::WriteOffRemainder | EventKind::WriteOffReversed { .. })
 }
 
 /// The command that makes the same event as a cycle's late fee or charge-off, or a dispute

@@ -105,7 +105,9 @@ pub(crate) fn load_events(txn: &WriteTxn, account: &Account) -> Result<Vec<Event
 /// An event that follows the account's history (its effective date is the latest, and it is
 /// not an event of the same day as an accrual) continues the replay from the account's
 /// snapshot: it cannot change what an earlier event derived. A back-dated event replays the
-/// whole history and compares every event's postings with what the journal holds.
+/// whole history and compares every event's postings with what the journal holds; so does an
+/// event that reads the history (`EventKind::reads_history`: a write-off's reversal), which is
+/// first checked against it (`check_history`).
 ///
 /// A waiver may forgive at most what its obligation's component owes. For a waiver that
 /// follows the history that is what it owes now; a back-dated waiver is replayed before the
@@ -129,7 +131,9 @@ pub(crate) fn prepare(
         seq: before.next_seq(),
     };
     let back_dated = before.last.is_some_and(|last| key <= last);
-    if before.needs_cold(&kind) || back_dated {
+    // A write-off's reversal reads what the write-off forgave: the history is replayed.
+    let whole_history = back_dated || kind.reads_history();
+    if before.needs_cold(&kind) || whole_history {
         txn.take_cold_parts(account.id, &mut before)?;
     }
     if let Err(rejection) = check(account, &before, effective_on, &kind) {
@@ -153,6 +157,22 @@ pub(crate) fn prepare(
             return Ok(Err(rejection.into()));
         }
     }
+    let history = if kind.reads_history() {
+        let events = match load_events(txn, account) {
+            Ok(events) => events,
+            Err(error) => {
+                txn.give_back_account_state(account.id, before);
+                return Err(error);
+            }
+        };
+        if let Err(rejection) = arrears_core::ledger::check_history(&events, effective_on, &kind) {
+            txn.give_back_account_state(account.id, before);
+            return Ok(Err(rejection.into()));
+        }
+        Some(events)
+    } else {
+        None
+    };
     for new in &new_obligations {
         if let Some(reference) = &new.external_ref {
             crate::context::text("external_ref", reference, true)?;
@@ -183,7 +203,7 @@ pub(crate) fn prepare(
     let seq = before.next_seq();
     let event = Event { seq, effective_on, kind };
     let obligations = ids.into_iter().zip(new_obligations).collect();
-    if before.precedes(&event) {
+    if before.precedes(&event) && !whole_history {
         let (after, postings) = replay_next(account, before, &event);
         let changed = if postings.is_empty() {
             Vec::new()
@@ -199,7 +219,10 @@ pub(crate) fn prepare(
             obligations,
         }));
     }
-    let mut events = load_events(txn, account)?;
+    let mut events = match history {
+        Some(events) => events,
+        None => load_events(txn, account)?,
+    };
     events.push(event.clone());
     let Replay { state: after, derived } = replay(account, &events, None);
     let stored = txn.journaled_by_event(account.id)?;

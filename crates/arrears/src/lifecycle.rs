@@ -346,7 +346,30 @@ pub(crate) fn ledger_command(
     let is_payment = matches!(prepared.event().kind, EventKind::Payment { .. });
     let may_unearn_fees = may_unearn_late_fees(&prepared.event().kind)
         && case.late_fee_charges.iter().any(|charge| effective_on < charge.assessed_on);
+    // A reversal voids a settlement (docs/STATE_MACHINE.md, `settled`), and with it the
+    // settlement's write-off: what it forgave is owed again.
+    let voided_write_off = match (&case.state, &prepared.event().kind, &transition) {
+        (CollectionState::Settled, EventKind::Reversal { .. }, Some((_, transition)))
+            if transition.state != CollectionState::Settled =>
+        {
+            settlement_write_off(env.txn, account)?
+        }
+        _ => None,
+    };
     let posted = write(env.txn, env.now, env.key, prepared)?;
+    let mut transition = transition;
+    if let Some((write_off, written_off_on)) = voided_write_off {
+        let reversed = EventKind::WriteOffReversed { write_off };
+        follow_up(env, account, effective_on.max(written_off_on), reversed)?;
+        // The state the case goes to counts what is owed again.
+        let state = env.txn.open_state(account, as_of, NO_PAYMENTS)?;
+        if let Some((event, transition)) = &mut transition {
+            if let Ok(again) = gate(env.policy, account, jurisdiction, &case, &state, event, as_of)
+            {
+                *transition = again;
+            }
+        }
+    }
     if let Some((event, transition)) = transition {
         apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
     }
@@ -363,6 +386,28 @@ pub(crate) fn ledger_command(
     settle_agreements(env, account, jurisdiction, &mut case, as_of)?;
     env.txn.put_case(&case)?;
     Ok(Outcome::Posted(posted))
+}
+
+/// The account's last write-off of a settlement's remainder that no reversal has undone, and
+/// its effective date.
+fn settlement_write_off(
+    txn: &WriteTxn,
+    account: &Account,
+) -> Result<Option<(arrears_core::ids::EventSeq, NaiveDate)>, CommandError> {
+    let events = crate::ledger_write::load_events(txn, account)?;
+    let reversed: Vec<arrears_core::ids::EventSeq> = events
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::WriteOffReversed { write_off } => Some(write_off),
+            _ => None,
+        })
+        .collect();
+    Ok(events
+        .iter()
+        .filter(|event| matches!(event.kind, EventKind::WriteOffRemainder))
+        .filter(|event| !reversed.contains(&event.seq))
+        .max_by_key(|event| event.seq)
+        .map(|event| (event.seq, event.effective_on)))
 }
 
 /// True for the events of a ledger command that can lower what an obligation owed on an

@@ -110,13 +110,15 @@ fn charge_off(seq: u32, on: NaiveDate) -> Event {
 fn record(account: &Account, events: &mut Vec<Event>, event: Event) {
     let state = replay(account, events, None).state;
     assert_eq!(check(account, &state, event.effective_on, &event.kind), Ok(()), "{event:?}");
+    assert_eq!(check_history(events, event.effective_on, &event.kind), Ok(()), "{event:?}");
     events.push(event);
 }
 
 /// `check` of a candidate event against the replay of `events`.
 fn check_event(account: &Account, events: &[Event], event: &Event) -> Result<(), Rejection> {
     let state = replay(account, events, None).state;
-    check(account, &state, event.effective_on, &event.kind)
+    check(account, &state, event.effective_on, &event.kind)?;
+    check_history(events, event.effective_on, &event.kind)
 }
 
 /// A posting leg.
@@ -1195,6 +1197,164 @@ fn a_credit_note_lowers_principal_against_originations_and_is_refused_above_what
     ));
 }
 
+fn write_off(seq: u32, on: NaiveDate) -> Event {
+    event(seq, on, EventKind::WriteOffRemainder)
+}
+
+fn write_off_reversed(seq: u32, on: NaiveDate, write_off: u32) -> Event {
+    event(seq, on, EventKind::WriteOffReversed { write_off: EventSeq(write_off) })
+}
+
+/// A settlement's write-off reversed (its payment came back): what the write-off forgave is
+/// owed again, out of waivers, and the payment's reversal re-opens what the payment settled, so
+/// the debtor owes the balance before the settlement.
+#[test]
+fn a_reversed_write_off_owes_again_what_it_forgave() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 500]));
+    record(&account, &mut events, payment(2, d(4, 20), 7_500));
+    record(&account, &mut events, write_off(3, d(4, 20)));
+    let settled = replay(&account, &events, None);
+    assert_eq!(
+        derived(&settled, 3),
+        normalize([post(Book::Waivers, Some(1), Some(P), None, 3_000), rcv(1, P, None, -3_000)])
+    );
+    record(&account, &mut events, reversal(4, d(4, 24), 2));
+    record(&account, &mut events, write_off_reversed(5, d(4, 24), 3));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 5),
+        normalize([post(Book::Waivers, Some(1), Some(P), None, -3_000), rcv(1, P, None, 3_000)])
+    );
+    assert!(all_balanced(&r));
+    assert_eq!(outstanding(&r.state, 1), [10_000, 0, 500]);
+    assert_eq!(r.state.book_balance_minor(Book::Waivers), 0);
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 10_500);
+    // Once only, never before the write-off, and only of a write-off.
+    assert_eq!(
+        check_event(&account, &events, &write_off_reversed(6, d(4, 25), 3)),
+        Err(Rejection::WriteOffAlreadyReversed { write_off: EventSeq(3) })
+    );
+    assert_eq!(
+        check_event(&account, &events, &write_off_reversed(6, d(4, 25), 2)),
+        Err(Rejection::UnknownWriteOff { event: EventSeq(2) })
+    );
+    assert_eq!(
+        check_event(&account, &events, &write_off_reversed(6, d(4, 25), 9)),
+        Err(Rejection::UnknownWriteOff { event: EventSeq(9) })
+    );
+    assert_eq!(
+        check_event(&account, &events[..4], &write_off_reversed(5, d(4, 19), 3)),
+        Err(Rejection::WriteOffReversalBeforeWriteOff {
+            write_off: EventSeq(3),
+            written_off_on: d(4, 20),
+            effective_on: d(4, 19),
+        })
+    );
+}
+
+/// The write-off's amounts come from the replay, not from when the reversal was recorded: a
+/// payment recorded afterwards, dated before the write-off, leaves it less to forgive, and its
+/// reversal owes again only that.
+#[test]
+fn a_reversed_write_off_owes_what_the_replay_finds_it_forgave() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, payment(2, d(4, 20), 7_500));
+    record(&account, &mut events, write_off(3, d(4, 20)));
+    record(&account, &mut events, reversal(4, d(4, 24), 2));
+    record(&account, &mut events, write_off_reversed(5, d(4, 24), 3));
+    record(&account, &mut events, payment(6, d(4, 18), 1_000));
+    let r = replay(&account, &events, None);
+    assert!(all_balanced(&r));
+    assert_eq!(
+        derived(&r, 5),
+        normalize([post(Book::Waivers, Some(1), Some(P), None, -1_500), rcv(1, P, None, 1_500)])
+    );
+    assert_eq!(outstanding(&r.state, 1), [9_000, 0, 0]);
+    assert_eq!(r.state.book_balance_minor(Book::Waivers), 0);
+}
+
+/// What the write-off forgave goes back to where its loss was booked: from waivers to the
+/// receivable, to bad debt if the account was charged off since (the debt is owed again, off the
+/// books), and nowhere if it was written off charged off; unapplied cash pays what is owed again.
+#[test]
+fn a_reversed_write_off_books_its_loss_back_where_it_went() {
+    let account = account();
+    // Charged off between the write-off and its reversal.
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, write_off(2, d(3, 1)));
+    record(&account, &mut events, charge_off(3, d(3, 2)));
+    record(&account, &mut events, write_off_reversed(4, d(3, 3), 2));
+    let r = replay(&account, &events, None);
+    assert!(all_balanced(&r));
+    assert_eq!(
+        derived(&r, 4),
+        normalize([
+            post(Book::BadDebt, Some(1), Some(P), None, 10_000),
+            post(Book::Waivers, Some(1), Some(P), None, -10_000),
+        ])
+    );
+    assert_eq!(outstanding(&r.state, 1), [10_000, 0, 0]);
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 0);
+
+    // Written off charged off: the loss is in bad debt already, and stays there.
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, charge_off(2, d(3, 1)));
+    record(&account, &mut events, write_off(3, d(3, 2)));
+    record(&account, &mut events, write_off_reversed(4, d(3, 3), 3));
+    let r = replay(&account, &events, None);
+    assert!(derived(&r, 3).is_empty() && derived(&r, 4).is_empty());
+    assert_eq!(outstanding(&r.state, 1), [10_000, 0, 0]);
+    assert_eq!(r.state.book_balance_minor(Book::BadDebt), 10_000);
+
+    // Written off charged off, the charge-off reversed since: from bad debt to the receivable.
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, charge_off(2, d(3, 1)));
+    record(&account, &mut events, write_off(3, d(3, 1)));
+    let reversed_charge_off =
+        event(4, d(3, 1), EventKind::ChargeOffReversed { reason: "mistaken".to_owned() });
+    record(&account, &mut events, reversed_charge_off);
+    record(&account, &mut events, write_off_reversed(5, d(3, 3), 3));
+    let r = replay(&account, &events, None);
+    assert!(all_balanced(&r));
+    assert_eq!(
+        derived(&r, 5),
+        normalize([rcv(1, P, None, 10_000), post(Book::BadDebt, Some(1), Some(P), None, -10_000)])
+    );
+    assert_eq!(r.state.book_balance_minor(Book::BadDebt), 0);
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 10_000);
+
+    // Unapplied cash pays what is owed again at once.
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, write_off(2, d(3, 1)));
+    record(&account, &mut events, payment(3, d(3, 2), 4_000));
+    record(&account, &mut events, write_off_reversed(4, d(3, 3), 2));
+    let r = replay(&account, &events, None);
+    assert!(all_balanced(&r));
+    assert_eq!(outstanding(&r.state, 1), [6_000, 0, 0]);
+    assert_eq!(r.state.unapplied_minor(), 0);
+    assert_eq!(
+        payment_state(&r.state, 3).allocated,
+        allocations(&[(Book::Receivable, 1, P, 4_000)])
+    );
+}
+
+#[test]
+#[should_panic(expected = "reads the history")]
+fn replay_next_refuses_an_event_that_reads_the_history() {
+    let account = account();
+    let events = vec![charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]), write_off(2, d(3, 1))];
+    let state = replay(&account, &events, None).state;
+    let _ = replay_next(&account, state, &write_off_reversed(3, d(3, 2), 2));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 12. normalize and difference
 // ---------------------------------------------------------------------------------------------
@@ -1302,6 +1462,8 @@ enum Op {
     ChargeOff { delay: i64 },
     ReverseChargeOff,
     CreditNote { pick: Option<usize>, amount_minor: i64, day: i64 },
+    WriteOff { day: i64 },
+    ReverseWriteOff { pick: usize, delay: i64 },
 }
 
 fn op_strategy() -> impl Strategy<Value = Op> {
@@ -1321,7 +1483,21 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         1 => Just(Op::ReverseChargeOff),
         2 => (prop::option::weighted(0.6, any::<usize>()), 1_i64..15_000, 0_i64..150)
             .prop_map(|(pick, amount_minor, day)| Op::CreditNote { pick, amount_minor, day }),
+        1 => (0_i64..150).prop_map(|day| Op::WriteOff { day }),
+        2 => (any::<usize>(), 0_i64..30).prop_map(|(pick, delay)| Op::ReverseWriteOff { pick, delay }),
     ]
+}
+
+/// `check`, and `check_history` for an event that reads the history: what the engine asks of a
+/// new event.
+fn check_new(
+    account: &Account,
+    events: &[Event],
+    state: &AccountState,
+    event: &Event,
+) -> Result<(), Rejection> {
+    check(account, state, event.effective_on, &event.kind)?;
+    check_history(events, event.effective_on, &event.kind)
 }
 
 fn on_day(account: &Account, day: i64) -> NaiveDate {
@@ -1421,6 +1597,14 @@ fn build_event(
                 reason: CreditNoteReason::Return,
             };
             (on, kind)
+        }
+        Op::WriteOff { day } => (on_day(account, day), EventKind::WriteOffRemainder),
+        Op::ReverseWriteOff { pick, delay } => {
+            let write_offs: Vec<&Event> =
+                events.iter().filter(|event| event.kind.name() == "write_off_remainder").collect();
+            let written = write_offs.get(pick % write_offs.len().max(1))?;
+            let on = written.effective_on + chrono::Days::new(u64::try_from(delay).unwrap());
+            (on, EventKind::WriteOffReversed { write_off: written.seq })
         }
     };
     Some(Event { seq, effective_on, kind })
@@ -1557,11 +1741,11 @@ proptest! {
             let state = replay(&account, &events, None).state;
             prop_assert_eq!(&snapshot, &state);
             let Some(event) = build_event(&account, &events, &state, &mut next_obligation, op) else { continue };
-            if check(&account, &state, event.effective_on, &event.kind).is_err() {
+            if check_new(&account, &events, &state, &event).is_err() {
                 continue;
             }
             prop_assert_eq!(event.seq, state.next_seq());
-            let follows = snapshot.precedes(&event);
+            let follows = snapshot.precedes(&event) && !event.kind.reads_history();
             events.push(event.clone());
             let full = replay(&account, &events, None);
             if follows {
@@ -1600,17 +1784,18 @@ proptest! {
         for op in &ops {
             let state = replay(&account, &events, None).state;
             let Some(event) = build_event(&account, &events, &state, &mut next_obligation, op) else { continue };
-            let whole = check(&account, &state, event.effective_on, &event.kind);
-            if hot.needs_cold(&event.kind) || !hot.precedes(&event) {
+            let whole = check_new(&account, &events, &state, &event);
+            let follows = hot.precedes(&event) && !event.kind.reads_history();
+            if hot.needs_cold(&event.kind) || !follows {
                 hot.merge_cold(parts.drain(..)).map_err(|conflict| TestCaseError::fail(conflict.to_string()))?;
             }
-            prop_assert_eq!(check(&account, &hot, event.effective_on, &event.kind), whole.clone());
+            prop_assert_eq!(check_new(&account, &events, &hot, &event), whole.clone());
             if whole.is_err() {
                 continue;
             }
             events.push(event.clone());
             let full = replay(&account, &events, None);
-            if hot.precedes(&event) {
+            if follows {
                 let (next, postings) = replay_next(&account, hot, &event);
                 prop_assert_eq!(Some(&postings), full.derived.get(&event.seq));
                 hot = next;
@@ -1689,7 +1874,7 @@ proptest! {
             }
             let state = replay(&account, &events, None).state;
             let Some(event) = build_event(&account, &events, &state, &mut next_obligation, op) else { continue };
-            if check(&account, &state, event.effective_on, &event.kind).is_ok() {
+            if check_new(&account, &events, &state, &event).is_ok() {
                 events.push(event);
             }
         }
@@ -1709,6 +1894,64 @@ proptest! {
         // A second reversal finds nothing to reverse.
         let kind = EventKind::ChargeOffReversed { reason: "again".to_owned() };
         prop_assert_eq!(check(&account, &after, on, &kind), Err(Rejection::NotChargedOff));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A settlement's write-off then its reversal, after any history, leaves obligations,
+    /// payments, the books and the aging as they were before the write-off, but for unapplied
+    /// cash, which pays what is owed again; a second reversal is refused.
+    #[test]
+    fn prop_a_reversed_write_off_leaves_the_account_as_it_was(
+        ops in prop::collection::vec(op_strategy(), 1..30),
+        with_interest in any::<bool>(),
+        delay in 0_u64..20,
+        apart in 0_u64..5,
+    ) {
+        let mut account = account();
+        if with_interest {
+            account.terms.interest = interest_terms("0.2499", DayCount::Actual365, InterestBase::OutstandingPrincipal);
+        }
+        let mut events: Vec<Event> = Vec::new();
+        let mut next_obligation = 0_u64;
+        for op in &ops {
+            if matches!(op, Op::WriteOff { .. } | Op::ReverseWriteOff { .. }) {
+                continue;
+            }
+            let state = replay(&account, &events, None).state;
+            let Some(event) = build_event(&account, &events, &state, &mut next_obligation, op) else { continue };
+            if check_new(&account, &events, &state, &event).is_ok() {
+                events.push(event);
+            }
+        }
+        let before = replay(&account, &events, None).state;
+        let latest = events.iter().map(|event| event.effective_on).max().unwrap_or(account.opened_on);
+        let on = latest + chrono::Days::new(delay);
+        let mut written_off = events.clone();
+        let seq = before.next_seq();
+        written_off.push(Event { seq, effective_on: on, kind: EventKind::WriteOffRemainder });
+        let forgiven = replay(&account, &written_off, None).state;
+        prop_assert_eq!(forgiven.total_outstanding_minor(), 0);
+        let reversal = Event {
+            seq: forgiven.next_seq(),
+            effective_on: on + chrono::Days::new(apart),
+            kind: EventKind::WriteOffReversed { write_off: seq },
+        };
+        prop_assert_eq!(check_new(&account, &written_off, &forgiven, &reversal), Ok(()));
+        written_off.push(reversal.clone());
+        let after = replay(&account, &written_off, None).state;
+        // Unapplied cash pays what is owed again (a reversal of a payment leaves cash unapplied
+        // beside what it re-opens): the net owed is as it was, and without such cash, all is.
+        let net = |state: &AccountState| state.total_outstanding_minor() - state.unapplied_minor();
+        prop_assert_eq!(net(&after), net(&before));
+        if before.unapplied_minor() == 0 {
+            prop_assert_eq!(reopened_view(&after, &account), reopened_view(&before, &account));
+        }
+        check_books(&account, &written_off)?;
+        let again = Event { seq: after.next_seq(), ..reversal };
+        prop_assert_eq!(check_new(&account, &written_off, &after, &again), Err(Rejection::WriteOffAlreadyReversed { write_off: seq }));
     }
 }
 

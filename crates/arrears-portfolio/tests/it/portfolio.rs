@@ -435,6 +435,79 @@ fn a_moved_debtor_keeps_a_late_fee_the_engine_took_back() {
     assert_eq!(waivers(target, moved), 1);
 }
 
+/// Offers, accepts and pays a settlement of four fifths of what the debtor's second account owes on
+/// May 5, then returns its payment on May 8; returns that account's portfolio id.
+fn settle_and_return(portfolio: &Portfolio) -> u64 {
+    let account = portfolio.find_account("A-3-second").unwrap().unwrap();
+    let (shard, local) = split_id(account);
+    let owed = portfolio.shards()[shard].account_view(AccountId(local), d(5, 5)).unwrap();
+    let amount = owed.total_outstanding_minor * 4 / 5;
+    let id = AccountId(account);
+    let offer = Command::OfferSettlement { account: id, offered_on: d(5, 5), amount: usd(amount) };
+    portfolio.execute("offer-3", &offer).unwrap().receipt.accepted().unwrap();
+    let accept = Command::AcceptSettlement { account: id, accepted_on: d(5, 5) };
+    portfolio.execute("accept-3", &accept).unwrap().receipt.accepted().unwrap();
+    pay(portfolio, "settle-3", account, d(5, 6), amount);
+    let reversal = Command::Reversal {
+        account: id,
+        payment: last_payment(portfolio, account),
+        effective_on: d(5, 8),
+        reason: arrears::ledger::ReversalReason::Returned,
+    };
+    portfolio.execute("settle-3-returned", &reversal).unwrap().receipt.accepted().unwrap();
+    let view = portfolio.shards()[shard].account_view(AccountId(local), d(5, 31)).unwrap();
+    assert_eq!(view.total_outstanding_minor, owed.total_outstanding_minor, "owed again");
+    account
+}
+
+fn event_kinds(store: &arrears::Arrears, account: AccountId) -> Vec<&'static str> {
+    (store.events(account).unwrap().iter()).map(|record| record.event.kind.name()).collect()
+}
+
+/// A settlement of a charged-off account, voided by its returned payment, moves as it stands:
+/// the target derives the write-off and its reversal from the copied commands, and the debtor
+/// owes there what it owed before the settlement (docs/SCALE.md, "Moving a debtor").
+#[test]
+fn a_moved_debtor_keeps_a_settlement_its_returned_payment_voided() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_path, mut portfolio, reference, from) = moving_sample(dir.path());
+    let account = portfolio.find_account("A-3-second").unwrap().unwrap();
+    let charge_off = Command::ChargeOff { account: AccountId(account), effective_on: d(5, 5) };
+    portfolio.execute("charge-off-3", &charge_off).unwrap().receipt.accepted().unwrap();
+    settle_and_return(&portfolio);
+    let (shard, local) = split_id(account);
+    let source_kinds = event_kinds(&portfolio.shards()[shard], AccountId(local));
+    assert!(source_kinds.ends_with(&["write_off_remainder", "reversal", "write_off_reversed"]));
+    let to = (from + 1) % 3;
+    let before = before(&portfolio, &reference);
+    portfolio.move_debtor(&reference, &format!("s{to}"), d(5, 31)).unwrap();
+    check_moved(&portfolio, &reference, from, to, &before);
+    let target = &portfolio.shards()[to];
+    let moved = target.find_account("A-3-second").unwrap().unwrap();
+    assert_eq!(event_kinds(target, moved), source_kinds);
+}
+
+/// A settlement offered by the stage the source's cycle set cannot be replayed (the target's
+/// copy has no stage until its own cycle): the move refuses the debtor before writing anything,
+/// where it used to stop half-way with the target refusing the offer.
+#[test]
+fn a_debtor_offered_a_settlement_by_its_stage_is_refused_before_the_move_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut portfolio, reference, from) = moving_sample(dir.path());
+    portfolio.run_cycles(d(5, 5), 3).unwrap();
+    settle_and_return(&portfolio);
+    let manifest = std::fs::read_to_string(&path).unwrap();
+    let to = (from + 1) % 3;
+    let error = portfolio.move_debtor(&reference, &format!("s{to}"), d(5, 31)).unwrap_err();
+    assert!(
+        matches!(&error, arrears_portfolio::MoveError::CannotCopy { reason, .. } if reason.contains("offer_settlement")),
+        "{error}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), manifest, "the move is not under way");
+    assert_eq!(portfolio.shard_of(&reference).unwrap(), from);
+    assert!(portfolio.shards()[to].find_debtor(&reference).unwrap().is_none());
+}
+
 #[test]
 fn a_moved_debtor_loses_nothing_and_doubles_nothing() {
     let dir = tempfile::tempdir().unwrap();

@@ -508,6 +508,9 @@ fn arb_event_kind() -> impl Strategy<Value = EventKind> {
             obligation: ObligationId(obligation),
             disputed
         }),
+        Just(EventKind::WriteOffRemainder),
+        (1u32..100)
+            .prop_map(|write_off| EventKind::WriteOffReversed { write_off: EventSeq(write_off) }),
     ]
 }
 
@@ -1151,6 +1154,26 @@ fn golden_credit_note() {
         RecordKind::Event,
         &on_account,
         expect!["0205fccc9216000c00fb580202fc407a62d30004636e2d32103e6c03"],
+    );
+}
+
+#[test]
+fn golden_write_off_reversed() {
+    // A settlement voided by its returned payment: the write-off's reversal, appended after the
+    // credit note so that the other kinds keep their bytes.
+    let reversed = EventRecord {
+        event: Event {
+            seq: EventSeq(10),
+            effective_on: date("2026-03-24"),
+            kind: EventKind::WriteOffReversed { write_off: EventSeq(8) },
+        },
+        recorded_at: instant("2026-03-24T09:00:00Z"),
+        key: "settle-1-returned".into(),
+    };
+    check(
+        RecordKind::Event,
+        &reversed,
+        expect!["020afce69216000d08fc20a584d30011736574746c652d312d72657475726e65642944adc0"],
     );
 }
 

@@ -584,17 +584,19 @@ fn a_settlement_paid_after_its_expiry_is_not_completed() {
 
 /// docs/STATE_MACHINE.md, `settled`: "a reversal (the settlement payment was returned) voids
 /// the settlement and goes to the derived state"; docs/LEDGER.md, `reversal`: "Dr everything
-/// the payment settled (re-opening it)". The waiver posted at completion stays
-/// (docs/COLLECTIONS.md, "Not yet"), so what is owed again is what the payment had settled.
+/// the payment settled (re-opening it)", and `write_off_reversed`: what the settlement's
+/// write-off forgave is owed again. The debtor owes what was owed before the settlement.
 #[test]
-fn a_returned_settlement_payment_voids_the_settlement() {
+fn a_returned_settlement_payment_voids_the_settlement_and_its_write_off() {
     let (_dir, books) = open_temp();
     let account = late_account(&books, "SR");
+    let owed = view(&books, account, d(4, 16)).total_outstanding_minor;
     let offer = Command::OfferSettlement { account, offered_on: d(4, 16), amount: usd(75_000) };
     ok(&books, "offer", &offer);
     ok(&books, "accept", &Command::AcceptSettlement { account, accepted_on: d(4, 17) });
     let paid = pay(&books, "p", account, d(4, 20), 75_000);
     assert_eq!(state(&books, account), CollectionState::Settled);
+    assert_eq!(book(&books, account, d(4, 20), Book::Waivers), owed - 75_000);
     let reverse = Command::Reversal {
         account,
         payment: paid.event,
@@ -607,11 +609,85 @@ fn a_returned_settlement_payment_voids_the_settlement() {
         "{:?}",
         state(&books, account)
     );
-    let case = books.case(account).unwrap();
-    assert!(case.settlement.is_none());
+    assert!(books.case(account).unwrap().settlement.is_none());
     let after = view(&books, account, d(4, 24));
-    assert_eq!(after.total_outstanding_minor, 75_000);
-    assert_eq!(after.books_minor.get(&Book::Waivers).copied(), Some(25_000));
+    assert_eq!(after.total_outstanding_minor, owed);
+    assert_eq!(after.books_minor.get(&Book::Waivers).copied().unwrap_or(0), 0);
+    assert_eq!(after.books_minor.get(&Book::Receivable).copied(), Some(owed));
+    // The write-off's reversal is an event of the returned payment's command, after it.
+    let history = books.events(account).unwrap();
+    let kinds: Vec<&str> = history.iter().map(|record| record.event.kind.name()).collect();
+    assert_eq!(kinds[kinds.len() - 3..], ["write_off_remainder", "reversal", "write_off_reversed"]);
+    // A replay of the key changes nothing; the books verify.
+    let again = books.execute("returned", &reverse).unwrap();
+    assert!(again.replayed);
+    assert_eq!(view(&books, account, d(4, 24)).total_outstanding_minor, owed);
+    // The next review puts the account back in its stage, by what it owes and since when.
+    books.run_cycle(d(4, 25)).unwrap();
+    assert_eq!(books.case(account).unwrap().stage.as_deref(), Some("late"));
+    clean(&books);
+}
+
+/// The write-off's reversal owes again what the replay finds the write-off forgave: a payment
+/// recorded after the settlement was voided, dated before its completion (a bank statement read
+/// late), is not owed twice.
+#[test]
+fn a_payment_dated_before_a_voided_settlement_lowers_what_is_owed_again() {
+    let (_dir, books) = open_temp();
+    let account = late_account(&books, "SB");
+    let owed = view(&books, account, d(4, 16)).total_outstanding_minor;
+    let offer = Command::OfferSettlement { account, offered_on: d(4, 16), amount: usd(75_000) };
+    ok(&books, "offer", &offer);
+    ok(&books, "accept", &Command::AcceptSettlement { account, accepted_on: d(4, 17) });
+    let paid = pay(&books, "p", account, d(4, 20), 75_000);
+    let reverse = Command::Reversal {
+        account,
+        payment: paid.event,
+        effective_on: d(4, 24),
+        reason: ReversalReason::Returned,
+    };
+    ok(&books, "returned", &reverse);
+    pay(&books, "late-statement", account, d(4, 18), 10_000);
+    let after = view(&books, account, d(4, 24));
+    assert_eq!(after.total_outstanding_minor, owed - 10_000);
+    assert_eq!(after.books_minor.get(&Book::Waivers).copied().unwrap_or(0), 0);
+    clean(&books);
+}
+
+/// A settlement completed again after a voided one writes off again, and a second return voids
+/// that write-off, not the first (which is reversed already).
+#[test]
+fn a_second_settlement_after_a_voided_one_is_written_off_and_voided_on_its_own() {
+    let (_dir, books) = open_temp();
+    let account = late_account(&books, "S2");
+    let owed = view(&books, account, d(4, 16)).total_outstanding_minor;
+    let settle = |tag: &str, on: NaiveDate| {
+        books.run_cycle(on).unwrap();
+        let offer = Command::OfferSettlement { account, offered_on: on, amount: usd(75_000) };
+        ok(&books, &format!("{tag}-offer"), &offer);
+        let accept = Command::AcceptSettlement { account, accepted_on: on };
+        ok(&books, &format!("{tag}-accept"), &accept);
+        let paid = pay(&books, &format!("{tag}-pay"), account, on, 75_000);
+        assert_eq!(state(&books, account), CollectionState::Settled);
+        paid
+    };
+    let returned = |tag: &str, paid: &Posted, on: NaiveDate| {
+        let reverse = Command::Reversal {
+            account,
+            payment: paid.event,
+            effective_on: on,
+            reason: ReversalReason::Returned,
+        };
+        ok(&books, &format!("{tag}-returned"), &reverse);
+        assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
+        assert_eq!(view(&books, account, on).total_outstanding_minor, owed);
+    };
+    let first = settle("one", d(4, 20));
+    returned("one", &first, d(4, 24));
+    let second = settle("two", d(5, 4));
+    assert_eq!(book(&books, account, d(5, 4), Book::Waivers), owed - 75_000);
+    returned("two", &second, d(5, 8));
+    assert_eq!(book(&books, account, d(5, 8), Book::Waivers), 0);
     clean(&books);
 }
 
