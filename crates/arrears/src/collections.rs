@@ -310,6 +310,11 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
         grace_days: account.terms.grace_days.into(),
     });
     case.promise = None;
+    // A plan dated before a late fee's assessment replaced the late obligation before the fee
+    // fell due: the cycle would not have charged it (docs/COLLECTIONS.md, step 4).
+    if case.late_fee_charges.iter().any(|charge| new.created_on < charge.assessed_on) {
+        crate::lifecycle::reverse_unearned_late_fees(env, &account, &mut case, new.created_on)?;
+    }
     let capacity = StatedCapacity {
         stated_on: new.created_on,
         monthly_income_minor: income,

@@ -412,8 +412,8 @@ fn settlement_write_off(
 
 /// True for the events of a ledger command that can lower what an obligation owed on an
 /// earlier day, and so show a late fee assessed since as one the cycle would not have
-/// assessed. (A plan's `Reschedule` is recorded by `collections`, not through here: a plan
-/// dated before a fee's assessment does not take the fee back; docs/COLLECTIONS.md, "Not yet".)
+/// assessed. (A plan's `Reschedule` is recorded by `collections::create_plan`, which takes
+/// such fees back itself.)
 fn may_unearn_late_fees(kind: &EventKind) -> bool {
     match kind {
         EventKind::Payment { .. } | EventKind::CreditNote { .. } | EventKind::Waiver { .. } => true,

@@ -1052,6 +1052,56 @@ fn a_fee_already_paid_is_taken_back_and_its_payment_allocated_again() {
     clean(&books);
 }
 
+/// docs/COLLECTIONS.md, step 4: a plan agreed before the day of a late fee's assessment and
+/// entered after it replaced the late obligation before the fee fell due, so the cycle would
+/// not have charged the fee: it is taken back, and the plan's installments owe what the
+/// obligation owed.
+#[test]
+fn a_plan_dated_before_a_fees_assessment_takes_the_fee_back() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "LFPL", ProductKind::Installment, flat_fee_terms());
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    books.run_cycle(d(2, 6)).unwrap();
+    assert_eq!(view(&books, account, d(2, 6)).outstanding_minor[2], 2_500);
+    let plan = Command::CreatePlan(NewPlan {
+        account,
+        created_on: d(2, 4),
+        installments: 4,
+        frequency: Frequency::Monthly,
+        first_due: d(3, 1),
+        annual_rate: "0".parse().unwrap(),
+        monthly_income: usd(300_000),
+        monthly_expenses: usd(100_000),
+    });
+    ok(&books, "plan-on-the-phone", &plan);
+    let after = view(&books, account, d(2, 8));
+    assert_eq!(after.outstanding_minor, [10_000, 0, 0]);
+    assert_eq!(after.books_minor.get(&Book::Waivers).copied(), Some(2_500));
+    let case = books.case(account).unwrap();
+    assert!(case.late_fee_charges.is_empty() && case.late_fees_assessed.is_empty());
+    assert_eq!(case.state, CollectionState::InPlan);
+    // A plan dated on the day of the assessment leaves the fee: the obligation was late.
+    let other = open(&books, "LFPL2", ProductKind::Installment, flat_fee_terms());
+    charge(&books, "c2", other, d(1, 1), d(1, 31), 10_000);
+    // Its first review, February 7, assesses its fee.
+    books.run_cycle(d(2, 7)).unwrap();
+    assert_eq!(books.case(other).unwrap().late_fee_charges[0].assessed_on, d(2, 7));
+    let plan = Command::CreatePlan(NewPlan {
+        account: other,
+        created_on: d(2, 7),
+        installments: 4,
+        frequency: Frequency::Monthly,
+        first_due: d(3, 1),
+        annual_rate: "0".parse().unwrap(),
+        monthly_income: usd(300_000),
+        monthly_expenses: usd(100_000),
+    });
+    ok(&books, "plan-after-grace", &plan);
+    assert_eq!(view(&books, other, d(2, 8)).total_outstanding_minor, 12_500);
+    assert_eq!(books.case(other).unwrap().late_fee_charges.len(), 1);
+    clean(&books);
+}
+
 /// docs/LEDGER.md, `check`: a back-dated waiver may forgive what its obligation's component
 /// owed at the end of its day, although a payment recorded since paid it (the payment is then
 /// allocated again); not more than that.
