@@ -787,6 +787,9 @@ pub(crate) enum PostCommand {
     /// Issue a credit note (goods returned, a price allowed): lowers the principal owed
     /// against originations; no cash moves.
     CreditNote(CreditNoteArgs),
+    /// Take a charge back whole (a fee charged in error): the money that paid it goes back to
+    /// its payments and pays what else is owed; what it still owes is forgiven.
+    WithdrawCharge(DisputeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -985,6 +988,7 @@ pub(crate) struct AccrueArgs {
     pub(crate) due_on: Option<NaiveDate>,
 }
 
+/// An obligation and a value date (`dispute`, `undispute`, `withdraw-charge`).
 #[derive(Debug, Args)]
 pub(crate) struct DisputeArgs {
     #[command(flatten)]

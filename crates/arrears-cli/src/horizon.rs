@@ -112,6 +112,7 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
         | Command::Reversal { effective_on, .. }
         | Command::Waiver { effective_on, .. }
         | Command::CreditNote { effective_on, .. }
+        | Command::WithdrawCharge { effective_on, .. }
         | Command::Adjustment { effective_on, .. }
         | Command::ChargeOff { effective_on, .. }
         | Command::Dispute { effective_on, .. } => vec![("effective_on", *effective_on)],

@@ -45,6 +45,7 @@ fn build<'a>(books: &Arrears, command: &'a PostCommand) -> Result<(&'a Common, A
         PostCommand::ChargeOffReversal(args) => &args.common,
         PostCommand::Accrue(args) => &args.common,
         PostCommand::Dispute(args) | PostCommand::Undispute(args) => &args.common,
+        PostCommand::WithdrawCharge(args) => &args.common,
         PostCommand::CreditNote(args) => &args.common,
     };
     let account = refs::account(books, &common.account, "--account")?;
@@ -133,6 +134,11 @@ fn build<'a>(books: &Arrears, command: &'a PostCommand) -> Result<(&'a Common, A
             account: id,
             obligation: refs::obligation(books, &account, &args.obligation, "--obligation")?,
             disputed: matches!(command, PostCommand::Dispute(_)),
+            effective_on: args.on,
+        },
+        PostCommand::WithdrawCharge(args) => Command::WithdrawCharge {
+            account: id,
+            obligation: refs::obligation(books, &account, &args.obligation, "--obligation")?,
             effective_on: args.on,
         },
     };

@@ -323,6 +323,15 @@ pub enum EventKind {
         /// The write-off undone.
         write_off: EventSeq,
     },
+    /// A charge the creditor should not have made is taken back whole (a late fee a payment
+    /// dated in time shows unearned): the money that paid it goes back to the payments it
+    /// came from, as unapplied cash that then pays what else is owed, oldest due first; what
+    /// it still owed is forgiven (waivers). Appended last, so that the stored encodings of the
+    /// other kinds do not change.
+    ChargeWithdrawn {
+        /// The obligation taken back.
+        obligation: ObligationId,
+    },
 }
 
 /// Why a credit note was issued ([`EventKind::CreditNote`]).
@@ -395,6 +404,7 @@ impl EventKind {
             EventKind::ChargeOffReversed { .. } => "charge_off_reversed",
             EventKind::CreditNote { .. } => "credit_note",
             EventKind::WriteOffReversed { .. } => "write_off_reversed",
+            EventKind::ChargeWithdrawn { .. } => "charge_withdrawn",
         }
     }
 
@@ -788,6 +798,7 @@ impl Replayer<'_> {
             EventKind::WriteOffReversed { write_off } => {
                 self.reverse_write_off(*write_off, &mut postings);
             }
+            EventKind::ChargeWithdrawn { obligation } => self.withdraw(*obligation, &mut postings),
             EventKind::Commission { payment, rate } => {
                 self.commission(*payment, *rate, &mut postings)
             }
@@ -932,6 +943,74 @@ impl Replayer<'_> {
         for (id, _, _) in &written_off.amounts {
             self.apply_unapplied(*id, postings);
         }
+    }
+
+    /// Takes a charge back whole: each payment's allocations to it go back to the payment as
+    /// unapplied cash (Dr receivable; Cr unapplied cash, source = the payment), what it then
+    /// owes is forgiven (Dr waivers; Cr receivable), and the cash freed pays what else is owed
+    /// as a payment would, oldest payment first (whatever it cannot pay stays unapplied).
+    fn withdraw(&mut self, obligation: ObligationId, postings: &mut Vec<Posting>) {
+        if self.state.charged_off_on.is_some() || !self.state.obligations.contains_key(&obligation)
+        {
+            return;
+        }
+        let mut freed: Vec<(EventSeq, i64)> = Vec::new();
+        for (seq, payment) in &mut self.state.payments {
+            let paid: Vec<((Book, ObligationId, Component), i64)> = (payment.allocated.iter())
+                .filter(|((book, id, _), _)| *book == Book::Receivable && *id == obligation)
+                .map(|(key, amount)| (*key, *amount))
+                .collect();
+            let mut total = 0;
+            for (key, amount) in paid {
+                payment.allocated.remove(&key);
+                let (_, id, component) = key;
+                postings.push(leg(Book::Receivable, Some(id), Some(component), Some(*seq), amount));
+                postings.push(leg(
+                    Book::UnappliedCash,
+                    Some(id),
+                    Some(component),
+                    Some(*seq),
+                    -amount,
+                ));
+                if let Some(state) = self.state.obligations.get_mut(&id) {
+                    state.outstanding_minor[component.index()] += amount;
+                }
+                total += amount;
+            }
+            if total > 0 {
+                payment.unapplied_minor += total;
+                freed.push((*seq, total));
+            }
+        }
+        for component in Component::ALL {
+            let owed = self
+                .state
+                .obligations
+                .get(&obligation)
+                .map_or(0, |state| state.outstanding_minor[component.index()]);
+            self.reduce(obligation, component, owed, Book::Waivers, postings);
+        }
+        for (seq, amount) in freed {
+            let left = self.allocate(seq, amount, None, None, Book::UnappliedCash, postings);
+            if let Some(payment) = self.state.payments.get_mut(&seq) {
+                payment.unapplied_minor -= amount - left;
+            }
+            if left > 0 {
+                self.hold_unapplied(seq, left);
+            }
+        }
+    }
+
+    /// Adds `amount` of payment `seq`'s money to the unapplied cash, in payment order (the
+    /// order in which unapplied cash is applied).
+    fn hold_unapplied(&mut self, seq: EventSeq, amount: i64) {
+        let unapplied = &mut self.state.unapplied;
+        if let Some(held) = unapplied.iter_mut().find(|(source, _)| *source == seq) {
+            held.1 += amount;
+            return;
+        }
+        let at = unapplied.iter().position(|(source, _)| *source > seq).unwrap_or(unapplied.len());
+        unapplied.insert(at, (seq, amount));
     }
 
     fn commission(&mut self, payment: EventSeq, rate: Decimal, postings: &mut Vec<Posting>) {
@@ -1581,6 +1660,12 @@ pub enum Rejection {
         /// The reversal's effective date given.
         effective_on: NaiveDate,
     },
+    /// A charge withdrawal of an obligation that owes nothing and that no payment paid.
+    #[error("obligation {obligation} owes nothing and no payment paid it: nothing to withdraw")]
+    NothingToWithdraw {
+        /// The obligation.
+        obligation: ObligationId,
+    },
 }
 
 /// Checks a new event of a kind that [reads the history](EventKind::reads_history) against the
@@ -1816,6 +1901,17 @@ pub fn check(
         }
         // Checked against the history, by `check_history`.
         EventKind::WriteOffRemainder | EventKind::WriteOffReversed { .. } => {}
+        EventKind::ChargeWithdrawn { obligation } => {
+            charged_off("charge withdrawal")?;
+            let owed = known_obligation(*obligation)?.total_minor();
+            let paid = state.payments.values().any(|payment| {
+                (payment.allocated.keys())
+                    .any(|(book, id, _)| *book == Book::Receivable && id == obligation)
+            });
+            if owed == 0 && !paid {
+                return Err(Rejection::NothingToWithdraw { obligation: *obligation });
+            }
+        }
         EventKind::Commission { payment, rate } => {
             if !state.payments.contains_key(payment) {
                 return Err(Rejection::UnknownPayment { payment: *payment });

@@ -1345,6 +1345,10 @@ fn engine_command(account: AccountId, record: &EventRecord, currency: Currency) 
                 effective_on,
             })
         }
+        // A late fee taken back whole, with the money that paid it (the same reason).
+        EventKind::ChargeWithdrawn { obligation } => {
+            Some(Command::WithdrawCharge { account, obligation: *obligation, effective_on })
+        }
         EventKind::Dispute { obligation, disputed: true } => {
             Some(Command::OpenDispute { account, obligations: vec![*obligation], on: effective_on })
         }

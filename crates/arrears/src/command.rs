@@ -647,6 +647,20 @@ pub enum Command {
         /// The standing.
         standing: arrears_core::credit::CreditStanding,
     },
+    /// Takes back whole a charge that should not have been made (a fee charged in error): the
+    /// money that paid it goes back to the payments it came from, as unapplied cash that then
+    /// pays what else is owed; what it still owed is forgiven (docs/LEDGER.md,
+    /// `charge_withdrawn`). The engine records the same event when a payment dated in time
+    /// shows a late fee unearned (docs/COLLECTIONS.md, step 4). Refused on a charged-off
+    /// account and on an obligation that owes nothing and that no payment paid.
+    WithdrawCharge {
+        /// The account.
+        account: AccountId,
+        /// The obligation taken back.
+        obligation: ObligationId,
+        /// The value date: on or after the obligation's issue.
+        effective_on: NaiveDate,
+    },
 }
 
 /// How a payment was made ([`Command::ChannelPayment`]).
@@ -827,6 +841,7 @@ impl Command {
             | Command::Reversal { effective_on, .. }
             | Command::Waiver { effective_on, .. }
             | Command::CreditNote { effective_on, .. }
+            | Command::WithdrawCharge { effective_on, .. }
             | Command::Adjustment { effective_on, .. }
             | Command::ChargeOff { effective_on, .. }
             | Command::Dispute { effective_on, .. } => vec![("effective_on", *effective_on)],
@@ -971,6 +986,7 @@ impl Command {
             Command::DetectSignals { .. } => "detect_signals",
             Command::RecordOutbound { .. } => "record_outbound",
             Command::SetCreditStanding { .. } => "set_credit_standing",
+            Command::WithdrawCharge { .. } => "withdraw_charge",
         }
     }
 
@@ -1033,6 +1049,7 @@ impl Command {
                 *commission_rate = commission_rate.normalize()
             }
             Command::Reversal { .. }
+            | Command::WithdrawCharge { .. }
             | Command::AccrueInterest { .. }
             | Command::ChargeOff { .. }
             | Command::Dispute { .. }

@@ -223,6 +223,11 @@ fn dispatch(
                 EventKind::CreditNote { obligation: *obligation, amount_minor, reason: *reason };
             ledger_on(env, &record, *effective_on, kind, Vec::new(), None)?
         }
+        Command::WithdrawCharge { account, obligation, effective_on } => {
+            let record = load_account_record(env.txn, *account)?;
+            let kind = EventKind::ChargeWithdrawn { obligation: *obligation };
+            ledger_on(env, &record, *effective_on, kind, Vec::new(), None)?
+        }
         Command::DetectSignals { as_of } => crate::detection::detect_signals(env, *as_of)?,
         Command::Adjustment { account, obligation, component, amount, effective_on } => {
             let record = load_account_record(env.txn, *account)?;

@@ -427,16 +427,20 @@ fn may_unearn_late_fees(kind: &EventKind) -> bool {
 /// known every event dated before the day it assessed: the rule of the account's terms applied
 /// to what the late obligation still owed in principal and interest when that day began
 /// (nothing if it owed nothing then, or was disputed); a payment dated on the day of the
-/// assessment or later came after the grace days and leaves the fee. Where that is less than
-/// the fee in force, the difference is waived, dated on the day of the assessment, so that the
-/// payments after it are allocated again as if the fee had been that much smaller. A fee taken
-/// back whole no longer counts as assessed: if the obligation falls late again (the payment is
-/// returned), the next review assesses its fee again.
+/// assessment or later came after the grace days and leaves the fee. Where that is nothing, the
+/// fee is withdrawn (`charge_withdrawn`), dated on the day of the assessment: the money that
+/// paid it, whenever it was paid, goes back to its payments and pays what else is owed, and
+/// the payments after it are allocated again. Where it is less than the fee in force but not
+/// nothing, the difference is waived on that day, so that the payments after it are allocated
+/// again as if the fee had been that much smaller. A fee taken back whole no longer counts as
+/// assessed: if the obligation falls late again (the payment is returned), the next review
+/// assesses its fee again.
 ///
-/// The waiver is an event the engine derives within the command that revealed it, under the
-/// command's key, as an agency's commission is; it forgives at most what the fee owed at the
-/// end of its day (`ledger_write::prepare` on back-dated waivers). A waiver the ledger refuses
-/// leaves the fee as it stands.
+/// The withdrawal or waiver is an event the engine derives within the command that revealed
+/// it, under the command's key, as an agency's commission is; a waiver forgives at most what
+/// the fee owed at the end of its day (`ledger_write::prepare` on back-dated waivers), so the
+/// money that paid part of a fee that shrinks on its own day stays on it. An event the ledger
+/// refuses leaves the fee as it stands.
 pub(crate) fn reverse_unearned_late_fees(
     env: &mut Env<'_>,
     account: &Account,
@@ -463,24 +467,34 @@ pub(crate) fn reverse_unearned_late_fees(
                 account.terms.late_fee.fee_minor(owed_minor, account.currency).max(0)
             }
         });
-        // At most what the fee owed at the end of its day (a payment of the same day,
-        // recorded after the fee, may have paid part of it).
-        let then = arrears_core::ledger::replay(account, &events, Some(charge.assessed_on)).state;
-        let fee_owed_minor = then
-            .obligations
-            .get(&charge.fee)
-            .map_or(0, |fee| fee.outstanding_minor[Component::Fee.index()]);
-        let waived_minor = (charge.fee_minor - earned_minor).min(fee_owed_minor);
-        if waived_minor <= 0 {
-            index += 1;
-            continue;
-        }
-        let waiver = EventKind::Waiver {
-            obligation: charge.fee,
-            component: Component::Fee,
-            amount_minor: waived_minor,
+        let (taken_back, waived_minor) = if earned_minor == 0 {
+            // Unearned whole: the fee is withdrawn, and the money that paid it (unapplied cash
+            // the fee took the moment it was charged, a payment of its day) is the debtor's
+            // again.
+            (EventKind::ChargeWithdrawn { obligation: charge.fee }, charge.fee_minor)
+        } else {
+            // At most what the fee owed at the end of its day (a payment of the same day,
+            // recorded after the fee, may have paid part of it).
+            let then =
+                arrears_core::ledger::replay(account, &events, Some(charge.assessed_on)).state;
+            let fee_owed_minor = then
+                .obligations
+                .get(&charge.fee)
+                .map_or(0, |fee| fee.outstanding_minor[Component::Fee.index()]);
+            let waived_minor = (charge.fee_minor - earned_minor).min(fee_owed_minor);
+            if waived_minor <= 0 {
+                index += 1;
+                continue;
+            }
+            let waiver = EventKind::Waiver {
+                obligation: charge.fee,
+                component: Component::Fee,
+                amount_minor: waived_minor,
+            };
+            (waiver, waived_minor)
         };
-        let prepared = match prepare(env.txn, account, charge.assessed_on, waiver, Vec::new())? {
+        let prepared = match prepare(env.txn, account, charge.assessed_on, taken_back, Vec::new())?
+        {
             Ok(prepared) => prepared,
             Err(_) => {
                 index += 1;

@@ -370,3 +370,73 @@ originations  O52         principal          30.00
         "rejected: credit note of 60.00 USD but only 50.25 principal owed on O52\n"
     );
 }
+
+/// `post withdraw-charge` takes a fee charged in error back whole: the payment that paid it
+/// gets its money back, which pays the account's other debt; a second withdrawal finds
+/// nothing to take back.
+#[test]
+fn a_withdrawn_charge_gives_its_payment_back_to_the_other_debt() {
+    let env = Env::sample();
+    let fee = [
+        "post",
+        "fee",
+        "--account",
+        "UT-9003",
+        "--amount",
+        "15.00",
+        "--on",
+        "2026-11-20",
+        "--key",
+        "UT3-FEE",
+    ];
+    env.run(&fee).ok();
+    let pay = [
+        "post",
+        "payment",
+        "--account",
+        "UT-9003",
+        "--amount",
+        "15.00",
+        "--on",
+        "2026-11-20",
+        "--directed-to",
+        "O52",
+        "--key",
+        "UT3-PAY-FEE",
+    ];
+    env.run(&pay).ok();
+    let withdraw = [
+        "post",
+        "withdraw-charge",
+        "--account",
+        "UT-9003",
+        "--obligation",
+        "O52",
+        "--on",
+        "2026-11-21",
+        "--key",
+        "UT3-WD",
+    ];
+    // The payment's 15.00 leaves the fee for O40, the oldest debt, through unapplied cash; the
+    // fee is forgiven.
+    let expected = "\
+withdraw_charge on account A12 (UT-9003): event #4, entry J90
+
+book            obligation  component  source  debit  credit
+receivable      O40         principal  #3              15.00
+receivable      O52         fee                        15.00
+receivable      O52         fee        #3      15.00
+unapplied_cash  O40         principal  #3      15.00
+unapplied_cash  O52         fee        #3              15.00
+waivers         O52         fee                15.00
+";
+    assert_eq!(env.run(&withdraw).ok(), expected);
+    let mut again = withdraw;
+    again[9] = "UT3-WD-2";
+    let refused = env.run(&again);
+    assert_eq!(refused.code, 1);
+    assert_eq!(
+        refused.stdout,
+        "rejected: obligation O52 owes nothing and no payment paid it: nothing to withdraw\n"
+    );
+}

@@ -1346,6 +1346,81 @@ fn a_reversed_write_off_books_its_loss_back_where_it_went() {
     );
 }
 
+fn withdrawn(seq: u32, on: NaiveDate, obligation: u64) -> Event {
+    event(seq, on, EventKind::ChargeWithdrawn { obligation: ObligationId(obligation) })
+}
+
+/// A charge withdrawn: the unapplied cash that paid it the moment it was charged goes back to
+/// its payment, what it still owed is forgiven, and the freed cash stays the debtor's credit
+/// when nothing else is owed.
+#[test]
+fn a_withdrawn_charge_gives_back_the_cash_that_paid_it() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(1, 31), [10_000, 0, 0]));
+    // Paid in time with 20.00 over: the excess is unapplied cash.
+    record(&account, &mut events, payment(2, d(2, 4), 12_000));
+    // A fee of 25.00 charged on February 6 takes the 20.00 at once.
+    record(&account, &mut events, charge(3, d(2, 6), 2, d(2, 6), [0, 0, 2_500]));
+    let charged = replay(&account, &events, None);
+    assert_eq!(outstanding(&charged.state, 2), [0, 0, 500]);
+    assert_eq!(charged.state.unapplied_minor(), 0);
+    record(&account, &mut events, withdrawn(4, d(2, 6), 2));
+    let r = replay(&account, &events, None);
+    assert!(all_balanced(&r));
+    assert_eq!(
+        derived(&r, 4),
+        normalize([
+            post(Book::Receivable, Some(2), Some(F), Some(2), 2_000),
+            post(Book::UnappliedCash, Some(2), Some(F), Some(2), -2_000),
+            post(Book::Waivers, Some(2), Some(F), None, 2_500),
+            rcv(2, F, None, -2_500),
+        ])
+    );
+    assert_eq!(outstanding(&r.state, 2), [0, 0, 0]);
+    assert_eq!(r.state.unapplied_minor(), 2_000);
+    assert_eq!(r.state.book_balance_minor(Book::Waivers), 2_500);
+    assert_eq!(payment_state(&r.state, 2).unapplied_minor, 2_000);
+    assert_eq!(
+        payment_state(&r.state, 2).allocated,
+        allocations(&[(Book::Receivable, 1, P, 10_000)])
+    );
+    // Nothing is left to withdraw.
+    assert_eq!(
+        check_event(&account, &events, &withdrawn(5, d(2, 7), 2)),
+        Err(Rejection::NothingToWithdraw { obligation: ObligationId(2) })
+    );
+}
+
+/// The cash a withdrawal frees pays what else is owed, as a payment would; a charged-off
+/// account takes no withdrawal.
+#[test]
+fn the_cash_a_withdrawal_frees_pays_what_else_is_owed() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(1, 31), [10_000, 0, 0]));
+    record(&account, &mut events, charge(2, d(2, 6), 2, d(2, 6), [0, 0, 2_500]));
+    record(&account, &mut events, charge(3, d(2, 1), 3, d(2, 28), [5_000, 0, 0]));
+    // February 6: 30.00 directed to the fee pays it, and the 5.00 over pays O1, the oldest due.
+    record(&account, &mut events, directed_payment(4, d(2, 6), 3_000, 2));
+    record(&account, &mut events, withdrawn(5, d(2, 6), 2));
+    let r = replay(&account, &events, None);
+    assert!(all_balanced(&r));
+    assert_eq!(outstanding(&r.state, 2), [0, 0, 0]);
+    // The 25.00 freed and the 5.00 left over pay O1, the oldest due.
+    assert_eq!(outstanding(&r.state, 1), [7_000, 0, 0]);
+    assert_eq!(r.state.unapplied_minor(), 0);
+    assert_eq!(
+        payment_state(&r.state, 4).allocated,
+        allocations(&[(Book::Receivable, 1, P, 3_000)])
+    );
+    record(&account, &mut events, charge_off(6, d(6, 1)));
+    assert!(matches!(
+        check_event(&account, &events, &withdrawn(7, d(6, 2), 3)),
+        Err(Rejection::ChargedOff { .. })
+    ));
+}
+
 #[test]
 #[should_panic(expected = "reads the history")]
 fn replay_next_refuses_an_event_that_reads_the_history() {
@@ -1464,6 +1539,7 @@ enum Op {
     CreditNote { pick: Option<usize>, amount_minor: i64, day: i64 },
     WriteOff { day: i64 },
     ReverseWriteOff { pick: usize, delay: i64 },
+    Withdraw { pick: usize, day: i64 },
 }
 
 fn op_strategy() -> impl Strategy<Value = Op> {
@@ -1485,6 +1561,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
             .prop_map(|(pick, amount_minor, day)| Op::CreditNote { pick, amount_minor, day }),
         1 => (0_i64..150).prop_map(|day| Op::WriteOff { day }),
         2 => (any::<usize>(), 0_i64..30).prop_map(|(pick, delay)| Op::ReverseWriteOff { pick, delay }),
+        2 => (any::<usize>(), 0_i64..150).prop_map(|(pick, day)| Op::Withdraw { pick, day }),
     ]
 }
 
@@ -1605,6 +1682,11 @@ fn build_event(
             let written = write_offs.get(pick % write_offs.len().max(1))?;
             let on = written.effective_on + chrono::Days::new(u64::try_from(delay).unwrap());
             (on, EventKind::WriteOffReversed { write_off: written.seq })
+        }
+        Op::Withdraw { pick, day } => {
+            let obligation = pick_obligation(pick)?;
+            let on = on_day(account, day).max(obligation.issued_on);
+            (on, EventKind::ChargeWithdrawn { obligation: obligation.id })
         }
     };
     Some(Event { seq, effective_on, kind })

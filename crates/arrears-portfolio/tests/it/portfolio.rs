@@ -401,9 +401,9 @@ fn before(portfolio: &Portfolio, reference: &str) -> Before {
     }
 }
 
-/// A late fee the engine took back (a payment recorded after the fee, dated the day before it
-/// was assessed) is copied as a waiver of the fee's copy, at its place in the account's events:
-/// the debtor's figures are the same on the target (docs/SCALE.md, "Moving a debtor").
+/// A late fee the engine took back whole (a payment recorded after the fee, dated the day before
+/// it was assessed) is copied as a withdrawal of the fee's copy, at its place in the account's
+/// events: the debtor's figures are the same on the target (docs/SCALE.md, "Moving a debtor").
 #[test]
 fn a_moved_debtor_keeps_a_late_fee_the_engine_took_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -417,22 +417,24 @@ fn a_moved_debtor_keeps_a_late_fee_the_engine_took_back() {
     assert_eq!(charges[0].assessed_on, d(3, 31));
     // The bank statement shows the 44.00 paid on March 30.
     pay(&portfolio, "pay-3-in-time", account, d(3, 30), 4_400);
-    let waivers = |store: &arrears::Arrears, account| {
+    let withdrawals = |store: &arrears::Arrears, account| {
         (store.events(account).unwrap().iter())
-            .filter(|record| matches!(record.event.kind, arrears::ledger::EventKind::Waiver { .. }))
+            .filter(|record| {
+                matches!(record.event.kind, arrears::ledger::EventKind::ChargeWithdrawn { .. })
+            })
             .count()
     };
-    assert_eq!(waivers(&portfolio.shards()[shard], AccountId(local)), 1);
+    assert_eq!(withdrawals(&portfolio.shards()[shard], AccountId(local)), 1);
     let view = portfolio.shards()[shard].account_view(AccountId(local), d(5, 31)).unwrap();
     assert_eq!(view.total_outstanding_minor, 0, "the fee is taken back");
     let to = (from + 1) % 3;
     let before = before(&portfolio, &reference);
     let report = portfolio.move_debtor(&reference, &format!("s{to}"), d(5, 31)).unwrap();
     check_moved(&portfolio, &reference, from, to, &before);
-    assert!(report.engine_events >= 3, "the fees and the waiver are copied: {report:?}");
+    assert!(report.engine_events >= 3, "the fees and the withdrawal are copied: {report:?}");
     let target = &portfolio.shards()[to];
     let moved = target.find_account("A-3-second").unwrap().unwrap();
-    assert_eq!(waivers(target, moved), 1);
+    assert_eq!(withdrawals(target, moved), 1);
 }
 
 /// Offers, accepts and pays a settlement of four fifths of what the debtor's second account owes on

@@ -511,6 +511,9 @@ fn arb_event_kind() -> impl Strategy<Value = EventKind> {
         Just(EventKind::WriteOffRemainder),
         (1u32..100)
             .prop_map(|write_off| EventKind::WriteOffReversed { write_off: EventSeq(write_off) }),
+        (1u64..100).prop_map(|obligation| EventKind::ChargeWithdrawn {
+            obligation: ObligationId(obligation)
+        }),
     ]
 }
 
@@ -1174,6 +1177,21 @@ fn golden_write_off_reversed() {
         RecordKind::Event,
         &reversed,
         expect!["020afce69216000d08fc20a584d30011736574746c652d312d72657475726e65642944adc0"],
+    );
+    // A late fee taken back whole with the money that paid it, appended after it.
+    let withdrawn = EventRecord {
+        event: Event {
+            seq: EventSeq(11),
+            effective_on: date("2026-02-06"),
+            kind: EventKind::ChargeWithdrawn { obligation: ObligationId(2) },
+        },
+        recorded_at: instant("2026-02-08T09:00:00Z"),
+        key: "p-in-time".into(),
+    };
+    check(
+        RecordKind::Event,
+        &withdrawn,
+        expect!["020bfc8a9216000e02fc20a110d30009702d696e2d74696d65efbadac7"],
     );
 }
 

@@ -278,6 +278,11 @@ pub enum CommandRow {
     SetCreditStanding {
         standing: CreditStandingRow,
     },
+    WithdrawCharge {
+        account: u64,
+        obligation: u64,
+        effective_on: Day,
+    },
 }
 
 /// The stored form of `arrears::command::Outcome`.

@@ -112,10 +112,11 @@ fn command_variant(command: &Command) -> usize {
         Command::DetectSignals { .. } => 55,
         Command::RecordOutbound { .. } => 56,
         Command::SetCreditStanding { .. } => 57,
+        Command::WithdrawCharge { .. } => 58,
     }
 }
 
-const COMMAND_VARIANTS: usize = 58;
+const COMMAND_VARIANTS: usize = 59;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -610,6 +611,10 @@ fn commands() -> Vec<(Command, Expect)> {
                 },
             },
             expect!["0239070203555344fc809698001e03302e310004302e3038fc404b4c000f03302e310004302e30380000fc8092160001fc8092160001fbc8040000934ef989"],
+        ),
+        (
+            Command::WithdrawCharge { account, obligation: ObligationId(3), effective_on: on },
+            expect!["023a0303fc8092160080c91ce9"],
         ),
         (
             Command::RegisterPayerAccount {

@@ -1052,6 +1052,35 @@ fn a_fee_already_paid_is_taken_back_and_its_payment_allocated_again() {
     clean(&books);
 }
 
+/// docs/COLLECTIONS.md, step 4: a fee taken back whole is withdrawn, so the money that paid it
+/// on its own day is the debtor's again: the credit a payment dated in time left (which the
+/// fee took the moment it was charged), and a payment dated on the day of the assessment.
+#[test]
+fn a_fee_taken_back_gives_back_the_money_that_paid_it_on_its_day() {
+    let (_dir, books) = open_temp();
+    let credit = open(&books, "LFC", ProductKind::Installment, flat_fee_terms());
+    charge(&books, "c1", credit, d(1, 1), d(1, 31), 10_000);
+    let same_day = open(&books, "LFD", ProductKind::Installment, flat_fee_terms());
+    charge(&books, "c2", same_day, d(1, 1), d(1, 31), 10_000);
+    books.run_cycle(d(2, 6)).unwrap();
+    // The fee's day: the second account is paid in full, its fee included.
+    pay(&books, "p-fee-day", same_day, d(2, 6), 12_500);
+    assert_eq!(view(&books, same_day, d(2, 6)).total_outstanding_minor, 0);
+    // The statement of February 4 arrives: 120.00 on the first, 100.00 on the second.
+    pay(&books, "p-over", credit, d(2, 4), 12_000);
+    pay(&books, "p-in-time", same_day, d(2, 4), 10_000);
+    for (account, credit_minor) in [(credit, 2_000), (same_day, 12_500)] {
+        let after = view(&books, account, d(2, 8));
+        assert_eq!(after.total_outstanding_minor, 0);
+        assert_eq!(after.unapplied_minor, credit_minor, "the debtor's money is the debtor's");
+        assert_eq!(after.books_minor.get(&Book::Waivers).copied(), Some(2_500));
+        assert!(books.case(account).unwrap().late_fee_charges.is_empty());
+        let history = books.events(account).unwrap();
+        assert_eq!(history.last().unwrap().event.kind.name(), "charge_withdrawn");
+    }
+    clean(&books);
+}
+
 /// docs/COLLECTIONS.md, step 4: a plan agreed before the day of a late fee's assessment and
 /// entered after it replaced the late obligation before the fee fell due, so the cycle would
 /// not have charged the fee: it is taken back, and the plan's installments owe what the
