@@ -332,6 +332,10 @@ pub enum EventKind {
         /// The obligation taken back.
         obligation: ObligationId,
     },
+    /// The debtor's unapplied cash pays what is owed, oldest payment first, as a payment would
+    /// (after a reversal re-opened what a returned payment had settled while the debtor held
+    /// a credit). Appended last, so that the stored encodings of the other kinds do not change.
+    ApplyUnapplied,
 }
 
 /// Why a credit note was issued ([`EventKind::CreditNote`]).
@@ -405,6 +409,7 @@ impl EventKind {
             EventKind::CreditNote { .. } => "credit_note",
             EventKind::WriteOffReversed { .. } => "write_off_reversed",
             EventKind::ChargeWithdrawn { .. } => "charge_withdrawn",
+            EventKind::ApplyUnapplied => "apply_unapplied",
         }
     }
 
@@ -799,6 +804,7 @@ impl Replayer<'_> {
                 self.reverse_write_off(*write_off, &mut postings);
             }
             EventKind::ChargeWithdrawn { obligation } => self.withdraw(*obligation, &mut postings),
+            EventKind::ApplyUnapplied => self.apply_credit(&mut postings),
             EventKind::Commission { payment, rate } => {
                 self.commission(*payment, *rate, &mut postings)
             }
@@ -998,6 +1004,27 @@ impl Replayer<'_> {
             if left > 0 {
                 self.hold_unapplied(seq, left);
             }
+        }
+    }
+
+    /// Applies the unapplied cash, oldest payment first, to what is owed, in the order a
+    /// payment settles it; what nothing owed takes stays unapplied.
+    fn apply_credit(&mut self, postings: &mut Vec<Posting>) {
+        if self.state.charged_off_on.is_some() {
+            return;
+        }
+        while let Some((source, available)) = self.state.unapplied.front().copied() {
+            let left = self.allocate(source, available, None, None, Book::UnappliedCash, postings);
+            if let Some(payment) = self.state.payments.get_mut(&source) {
+                payment.unapplied_minor -= available - left;
+            }
+            if left > 0 {
+                if let Some(front) = self.state.unapplied.front_mut() {
+                    front.1 = left;
+                }
+                break;
+            }
+            self.state.unapplied.pop_front();
         }
     }
 
@@ -1666,6 +1693,14 @@ pub enum Rejection {
         /// The obligation.
         obligation: ObligationId,
     },
+    /// Unapplied cash applied when there is none, or nothing it could pay.
+    #[error("{unapplied_minor} minor units of unapplied cash and {owed_minor} owed that it may pay: nothing to apply")]
+    NothingToApply {
+        /// The unapplied cash.
+        unapplied_minor: i64,
+        /// What undisputed obligations owe.
+        owed_minor: i64,
+    },
 }
 
 /// Checks a new event of a kind that [reads the history](EventKind::reads_history) against the
@@ -1901,6 +1936,17 @@ pub fn check(
         }
         // Checked against the history, by `check_history`.
         EventKind::WriteOffRemainder | EventKind::WriteOffReversed { .. } => {}
+        EventKind::ApplyUnapplied => {
+            charged_off("application of unapplied cash")?;
+            let unapplied_minor = state.unapplied_minor();
+            let owed_minor = (state.obligations.values())
+                .filter(|obligation| !obligation.disputed)
+                .map(ObligationState::total_minor)
+                .sum();
+            if unapplied_minor == 0 || owed_minor == 0 {
+                return Err(Rejection::NothingToApply { unapplied_minor, owed_minor });
+            }
+        }
         EventKind::ChargeWithdrawn { obligation } => {
             charged_off("charge withdrawal")?;
             let owed = known_obligation(*obligation)?.total_minor();

@@ -1307,13 +1307,19 @@ fn outbound(
     }
 }
 
-/// True for an event the engine derives within a command from the case's agreements, which
-/// the target's copy of the command derives again, the agreements being copied by their own
-/// commands: a settlement's write-off (when its payment or its acceptance completes it) and
-/// that write-off's reversal (when a returned payment voids the settlement). The compare step
+/// True for an event the engine derives within a command, which the target's copy of the
+/// command derives again from the same books and agreements (the agreements being copied by
+/// their own commands): a settlement's write-off (when its payment or its acceptance completes
+/// it), that write-off's reversal (when a returned payment voids the settlement), and the
+/// application of the debtor's credit to what a returned payment re-opened. The compare step
 /// checks that it did (step 4: the same events and figures).
 fn derived_again(record: &EventRecord) -> bool {
-    matches!(record.event.kind, EventKind::WriteOffRemainder | EventKind::WriteOffReversed { .. })
+    matches!(
+        record.event.kind,
+        EventKind::WriteOffRemainder
+            | EventKind::WriteOffReversed { .. }
+            | EventKind::ApplyUnapplied
+    )
 }
 
 /// The command that makes the same event as a cycle's late fee or charge-off, or a dispute

@@ -356,12 +356,29 @@ pub(crate) fn ledger_command(
         }
         _ => None,
     };
+    let is_reversal = matches!(prepared.event().kind, EventKind::Reversal { .. });
     let posted = write(env.txn, env.now, env.key, prepared)?;
     let mut transition = transition;
+    let mut reopened_on = is_reversal.then_some(effective_on);
     if let Some((write_off, written_off_on)) = voided_write_off {
-        let reversed = EventKind::WriteOffReversed { write_off };
-        follow_up(env, account, effective_on.max(written_off_on), reversed)?;
-        // The state the case goes to counts what is owed again.
+        let on = effective_on.max(written_off_on);
+        follow_up(env, account, on, EventKind::WriteOffReversed { write_off })?;
+        reopened_on = Some(on);
+    }
+    // What a reversal re-opened, the debtor's credit (unapplied cash a later payment left)
+    // pays, as it would have paid a new charge; a refusal says there is nothing to apply.
+    let credit_applied = match reopened_on {
+        Some(on) => match prepare(env.txn, account, on, EventKind::ApplyUnapplied, Vec::new())? {
+            Ok(prepared) => {
+                write(env.txn, env.now, env.key, prepared)?;
+                true
+            }
+            Err(_) => false,
+        },
+        None => false,
+    };
+    if voided_write_off.is_some() || credit_applied {
+        // The state the case goes to counts what is owed again and what the credit paid.
         let state = env.txn.open_state(account, as_of, NO_PAYMENTS)?;
         if let Some((event, transition)) = &mut transition {
             if let Ok(again) = gate(env.policy, account, jurisdiction, &case, &state, event, as_of)

@@ -1421,6 +1421,42 @@ fn the_cash_a_withdrawal_frees_pays_what_else_is_owed() {
     ));
 }
 
+/// A reversal re-opens what the returned payment settled and leaves the debtor's credit (a later
+/// payment's excess) unapplied beside it; `apply_unapplied` lets that credit pay it, oldest
+/// payment first, and is refused when there is nothing to apply.
+#[test]
+fn unapplied_cash_pays_what_a_reversal_re_opened() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(1, 31), [10_000, 0, 0]));
+    record(&account, &mut events, payment(2, d(1, 20), 10_000));
+    record(&account, &mut events, payment(3, d(1, 25), 4_000));
+    record(&account, &mut events, reversal(4, d(2, 3), 2));
+    let reopened = replay(&account, &events, None);
+    assert_eq!(outstanding(&reopened.state, 1), [10_000, 0, 0]);
+    assert_eq!(reopened.state.unapplied_minor(), 4_000);
+    record(&account, &mut events, event(5, d(2, 3), EventKind::ApplyUnapplied));
+    let r = replay(&account, &events, None);
+    assert!(all_balanced(&r));
+    assert_eq!(
+        derived(&r, 5),
+        normalize([
+            post(Book::UnappliedCash, Some(1), Some(P), Some(3), 4_000),
+            rcv(1, P, Some(3), -4_000),
+        ])
+    );
+    assert_eq!(outstanding(&r.state, 1), [6_000, 0, 0]);
+    assert_eq!(r.state.unapplied_minor(), 0);
+    assert_eq!(
+        payment_state(&r.state, 3).allocated,
+        allocations(&[(Book::Receivable, 1, P, 4_000)])
+    );
+    assert_eq!(
+        check_event(&account, &events, &event(6, d(2, 4), EventKind::ApplyUnapplied)),
+        Err(Rejection::NothingToApply { unapplied_minor: 0, owed_minor: 6_000 })
+    );
+}
+
 #[test]
 #[should_panic(expected = "reads the history")]
 fn replay_next_refuses_an_event_that_reads_the_history() {
@@ -1540,6 +1576,7 @@ enum Op {
     WriteOff { day: i64 },
     ReverseWriteOff { pick: usize, delay: i64 },
     Withdraw { pick: usize, day: i64 },
+    ApplyUnapplied { day: i64 },
 }
 
 fn op_strategy() -> impl Strategy<Value = Op> {
@@ -1562,6 +1599,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         1 => (0_i64..150).prop_map(|day| Op::WriteOff { day }),
         2 => (any::<usize>(), 0_i64..30).prop_map(|(pick, delay)| Op::ReverseWriteOff { pick, delay }),
         2 => (any::<usize>(), 0_i64..150).prop_map(|(pick, day)| Op::Withdraw { pick, day }),
+        2 => (0_i64..150).prop_map(|day| Op::ApplyUnapplied { day }),
     ]
 }
 
@@ -1688,6 +1726,7 @@ fn build_event(
             let on = on_day(account, day).max(obligation.issued_on);
             (on, EventKind::ChargeWithdrawn { obligation: obligation.id })
         }
+        Op::ApplyUnapplied { day } => (on_day(account, day), EventKind::ApplyUnapplied),
     };
     Some(Event { seq, effective_on, kind })
 }

@@ -514,6 +514,7 @@ fn arb_event_kind() -> impl Strategy<Value = EventKind> {
         (1u64..100).prop_map(|obligation| EventKind::ChargeWithdrawn {
             obligation: ObligationId(obligation)
         }),
+        Just(EventKind::ApplyUnapplied),
     ]
 }
 
@@ -1192,6 +1193,21 @@ fn golden_write_off_reversed() {
         RecordKind::Event,
         &withdrawn,
         expect!["020bfc8a9216000e02fc20a110d30009702d696e2d74696d65efbadac7"],
+    );
+    // The debtor's credit applied to what a returned payment re-opened, appended after it.
+    let applied = EventRecord {
+        event: Event {
+            seq: EventSeq(12),
+            effective_on: date("2026-02-03"),
+            kind: EventKind::ApplyUnapplied,
+        },
+        recorded_at: instant("2026-02-05T09:00:00Z"),
+        key: "p1-returned".into(),
+    };
+    check(
+        RecordKind::Event,
+        &applied,
+        expect!["020cfc849216000ffc20b808d3000b70312d72657475726e6564650857a1"],
     );
 }
 

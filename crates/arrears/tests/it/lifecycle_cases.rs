@@ -691,6 +691,50 @@ fn a_second_settlement_after_a_voided_one_is_written_off_and_voided_on_its_own()
     clean(&books);
 }
 
+/// docs/LEDGER.md, `apply_unapplied`: a returned payment re-opens what it settled; a credit
+/// the debtor held (a later payment's excess, unapplied cash) pays it at once, as it would have
+/// paid a new charge, so the account is not past due for money the debtor has on it.
+#[test]
+fn a_credit_the_debtor_holds_pays_what_a_returned_payment_re_opened() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "RC", ProductKind::Installment, Terms::default());
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    let first = pay(&books, "p1", account, d(1, 20), 10_000);
+    pay(&books, "p2", account, d(1, 25), 12_000);
+    assert_eq!(view(&books, account, d(1, 25)).unapplied_minor, 12_000);
+    let reverse = Command::Reversal {
+        account,
+        payment: first.event,
+        effective_on: d(2, 3),
+        reason: ReversalReason::Returned,
+    };
+    ok(&books, "p1-returned", &reverse);
+    let after = view(&books, account, d(2, 3));
+    assert_eq!(after.total_outstanding_minor, 0, "the credit paid it");
+    assert_eq!(after.unapplied_minor, 2_000);
+    assert_eq!(after.aging.days_past_due, 0);
+    let kinds: Vec<&str> =
+        books.events(account).unwrap().iter().map(|record| record.event.kind.name()).collect();
+    assert_eq!(kinds[kinds.len() - 2..], ["reversal", "apply_unapplied"]);
+    // Without a credit, a returned payment re-opens its debt and applies nothing.
+    let plain = open(&books, "RP", ProductKind::Installment, Terms::default());
+    charge(&books, "c2", plain, d(1, 1), d(1, 31), 10_000);
+    let paid = pay(&books, "p3", plain, d(1, 20), 10_000);
+    let reverse = Command::Reversal {
+        account: plain,
+        payment: paid.event,
+        effective_on: d(2, 3),
+        reason: ReversalReason::Returned,
+    };
+    ok(&books, "p3-returned", &reverse);
+    assert_eq!(view(&books, plain, d(2, 3)).total_outstanding_minor, 10_000);
+    let last = books.events(plain).unwrap().last().unwrap().event.kind.name();
+    assert_eq!(last, "reversal");
+    assert!(matches!(state(&books, plain), CollectionState::Delinquent { .. }));
+    assert_eq!(state(&books, account), CollectionState::Paid);
+    clean(&books);
+}
+
 // --- Charge-off, placement --------------------------------------------------------------------
 
 /// docs/POLICY.md, `[charge_off]` `revolving_dpd` (180): "Days past due at which a revolving

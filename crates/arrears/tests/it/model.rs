@@ -44,11 +44,26 @@ fn op() -> impl Strategy<Value = Op> {
 /// The reference model's record of one event.
 #[derive(Debug, Clone)]
 enum Fact {
-    Charge { obligation: u64, due_on: NaiveDate, amounts: [i64; 3] },
-    Pay { amount: i64 },
-    Reverse { payment: u32 },
-    Waive { obligation: u64, component: usize, amount: i64 },
+    Charge {
+        obligation: u64,
+        due_on: NaiveDate,
+        amounts: [i64; 3],
+    },
+    Pay {
+        amount: i64,
+    },
+    Reverse {
+        payment: u32,
+    },
+    Waive {
+        obligation: u64,
+        component: usize,
+        amount: i64,
+    },
     ChargeOff,
+    /// The unapplied cash applied to what is owed: what the engine records after a reversal
+    /// when the debtor holds a credit and something is owed.
+    ApplyPool,
 }
 
 #[derive(Debug, Default)]
@@ -154,6 +169,16 @@ impl Model {
                     *outstanding -= (*amount).min(*outstanding);
                 }
                 Fact::ChargeOff => state.charged_off = true,
+                Fact::ApplyPool => {
+                    if !state.charged_off {
+                        let mut pool = std::mem::take(&mut state.pool);
+                        for (payment, amount) in &mut pool {
+                            *amount = state.settle(*payment, *amount, None);
+                        }
+                        pool.retain(|(_, amount)| *amount > 0);
+                        state.pool = pool;
+                    }
+                }
             }
         }
         state
@@ -452,7 +477,13 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             if matches!(fact, Fact::Pay { .. }) {
                 payments.push((seq, on));
             }
+            let reversed = matches!(fact, Fact::Reverse { .. });
             model.facts.push((on, seq, fact));
+            // A credit the debtor holds pays what the reversal re-opened.
+            let after = model.state(None);
+            if reversed && !after.charged_off && after.unapplied() > 0 && after.total() > 0 {
+                model.facts.push((on, seq + 1, Fact::ApplyPool));
+            }
         }
         compare(&books, account, &model, today)?;
     }
