@@ -82,10 +82,18 @@ pub struct CollectionCase {
     /// record version 5; older records read as none.
     pub recalled_on: Option<NaiveDate>,
     /// The late fees the cycle assessed and may still reverse, one for each obligation it
-    /// charged late (see [`LateFeeCharge`]). Appended in case record version 5; older records
-    /// read as empty (their fees stand as assessed).
+    /// charged late (see [`LateFeeCharge`]), of the last [`LATE_FEE_LINK_DAYS`] days before
+    /// the latest assessment. Appended in case record version 5; older records read as empty
+    /// (their fees stand as assessed).
     pub late_fee_charges: Vec<LateFeeCharge>,
 }
+
+/// How long a late fee stays linked to its late obligation after its assessment
+/// ([`CollectionCase::late_fee_charges`]): the cycle drops older links when it assesses a new
+/// fee, so that the case, which every payment reads, keeps a few months of fees whatever the
+/// account's age. A payment dated before an older fee's assessment, recorded that late, leaves
+/// the fee; a person takes it back with `Command::WithdrawCharge`.
+pub const LATE_FEE_LINK_DAYS: u64 = 92;
 
 /// A late fee the cycle assessed, kept so that a payment recorded later and dated before the
 /// assessment can take it back: the fee should be what the cycle would have assessed had it

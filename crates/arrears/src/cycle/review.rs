@@ -668,6 +668,10 @@ fn assess_late_fees(
         if let Some(fee) = posted.and_then(|posted| posted.obligation) {
             assessed += 1;
             charges.push(LateFeeCharge { obligation, fee, assessed_on: as_of, fee_minor });
+            // Only recent fees stay linked: the case every payment reads stays small.
+            let kept_from =
+                arrears_core::dates::days_before(as_of, arrears_core::case::LATE_FEE_LINK_DAYS);
+            charges.retain(|charge| charge.assessed_on >= kept_from);
         }
         review.case.late_fees_assessed = assessed_for;
         review.case.late_fee_charges = charges;

@@ -1125,6 +1125,40 @@ fn a_fee_taken_back_gives_back_the_money_that_paid_it_on_its_day() {
     clean(&books);
 }
 
+/// docs/COLLECTIONS.md, step 4: a fee stays linked to its late obligation for
+/// `LATE_FEE_LINK_DAYS` (92) after its assessment; the next fee assessed after that drops the
+/// link, so the case keeps a few months of fees, and a payment dated before the old fee,
+/// recorded that late, leaves it (`withdraw_charge` takes it back by hand).
+#[test]
+fn a_late_fee_stays_linked_for_ninety_two_days() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "LFK", ProductKind::Installment, flat_fee_terms());
+    // Three installments, each paid late with its fee (the stage that charges fees is `early`,
+    // 1 to 29 days past due).
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    books.run_cycle(d(2, 6)).unwrap();
+    pay(&books, "p1", account, d(2, 10), 12_500);
+    // May 3 plus 5 grace days: the second fee on May 9, 92 days after February 6.
+    charge(&books, "c2", account, d(4, 1), d(5, 3), 10_000);
+    books.run_cycle(d(5, 9)).unwrap();
+    pay(&books, "p2", account, d(5, 12), 12_500);
+    let linked = |books: &Arrears| -> Vec<NaiveDate> {
+        let case = books.case(account).unwrap();
+        case.late_fee_charges.iter().map(|charge| charge.assessed_on).collect()
+    };
+    assert_eq!(linked(&books), [d(2, 6), d(5, 9)], "92 days: still linked");
+    charge(&books, "c3", account, d(5, 1), d(6, 1), 10_000);
+    books.run_cycle(d(6, 7)).unwrap();
+    assert_eq!(linked(&books), [d(5, 9), d(6, 7)], "the February fee is 121 days old");
+    // A payment dated January 30 is recorded now. Its money, and what it frees of the later
+    // payments, pays each installment before its fee fell due: the two fees still linked are
+    // taken back (2 x 25.00), the first, no longer linked, stays.
+    pay(&books, "p-january", account, d(1, 30), 10_000);
+    assert_eq!(book(&books, account, d(6, 8), Book::Waivers), 5_000);
+    assert!(linked(&books).is_empty());
+    clean(&books);
+}
+
 /// docs/COLLECTIONS.md, step 4: a plan agreed before the day of a late fee's assessment and
 /// entered after it replaced the late obligation before the fee fell due, so the cycle would
 /// not have charged the fee: it is taken back, and the plan's installments owe what the
