@@ -1028,16 +1028,20 @@ impl Replayer<'_> {
         }
     }
 
-    /// Adds `amount` of payment `seq`'s money to the unapplied cash, in payment order (the
-    /// order in which unapplied cash is applied).
+    /// Adds `amount` of payment `seq`'s money to the unapplied cash, in the order the payments
+    /// are replayed (effective date, then sequence), which is the order a payment's excess
+    /// joins it and the order in which it is applied.
     fn hold_unapplied(&mut self, seq: EventSeq, amount: i64) {
-        let unapplied = &mut self.state.unapplied;
-        if let Some(held) = unapplied.iter_mut().find(|(source, _)| *source == seq) {
+        if let Some(held) = self.state.unapplied.iter_mut().find(|(source, _)| *source == seq) {
             held.1 += amount;
             return;
         }
-        let at = unapplied.iter().position(|(source, _)| *source > seq).unwrap_or(unapplied.len());
-        unapplied.insert(at, (seq, amount));
+        let payments = &self.state.payments;
+        let key = |source: EventSeq| (payments.get(&source).map(|paid| paid.paid_on), source);
+        let at = (self.state.unapplied.iter())
+            .position(|(source, _)| key(*source) > key(seq))
+            .unwrap_or(self.state.unapplied.len());
+        self.state.unapplied.insert(at, (seq, amount));
     }
 
     fn commission(&mut self, payment: EventSeq, rate: Decimal, postings: &mut Vec<Posting>) {

@@ -279,6 +279,9 @@ struct Feed {
     handover_events: Vec<(u64, u32)>,
     /// True if and only if a handover command is in the feed.
     handed_over: bool,
+    /// The source keys of the steps' commands: the events the engine derived under one of
+    /// them (`derived_again`) are derived again by the target's copy.
+    keys: BTreeSet<String>,
 }
 
 /// The debtor's records outside its accounts that the copy reads, as the source holds them.
@@ -515,8 +518,6 @@ impl Move<'_> {
         for account in &accounts {
             let mut made = Vec::new();
             let currency = self.currency_of(*account)?;
-            // The keys of the feed's commands that posted to the account.
-            let mut command_keys = BTreeSet::new();
             for record in self.source.events(*account).map_err(query)? {
                 if record.event.effective_on > self.on {
                     return Err(self.cannot(format!(
@@ -525,10 +526,9 @@ impl Move<'_> {
                     )));
                 }
                 if posted.contains(&(account.get(), record.event.seq.0)) {
-                    command_keys.insert(record.key.clone());
                     continue;
                 }
-                if derived_again(&record) && command_keys.contains(&record.key) {
+                if derived_again(&record) && feed.keys.contains(&record.key) {
                     continue;
                 }
                 if engine_command(*account, &record, currency).is_none() {
@@ -618,6 +618,7 @@ impl Move<'_> {
                     }
                     _ => None,
                 };
+                feed.keys.insert(key.clone());
                 feed.steps.push(Step { seq: change.seq, commands, posted, wrong_party });
             }
             if page.changes.is_empty() || page.next >= page.head {

@@ -48,6 +48,20 @@ impl Prepared {
         &self.event
     }
 
+    /// True if and only if the account, after the event, holds unapplied cash beside debt it
+    /// could pay (not charged off, an undisputed obligation owing): the ledger applies
+    /// unapplied cash at once to everything but what a reversal re-opens, so only a reversal,
+    /// or a payment dated before one and recorded after it, leaves the two side by side. The
+    /// state's hot part holds both (open obligations and payments with cash unapplied stay
+    /// hot).
+    pub(crate) fn leaves_credit_beside_debt(&self) -> bool {
+        let state = &self.after;
+        state.charged_off_on.is_none()
+            && state.unapplied_minor() > 0
+            && (state.obligations.values())
+                .any(|obligation| !obligation.disputed && obligation.total_minor() > 0)
+    }
+
     /// The account's state as of `as_of`, with the new event: its hot part if it holds the
     /// payments received or reversed on or after `payments_from` (see
     /// `arrears_store::Reads::open_state`), else the whole state.

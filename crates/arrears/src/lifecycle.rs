@@ -333,7 +333,7 @@ pub(crate) fn ledger_command(
         }
     }
     let as_of = decision_date(&case, effective_on);
-    let transition = match &event {
+    let mut transition = match &event {
         Some(event) => {
             let state = prepared.state_as_of(env.txn, as_of, NO_PAYMENTS)?;
             match gate(env.policy, account, jurisdiction, &case, &state, event, as_of) {
@@ -346,37 +346,31 @@ pub(crate) fn ledger_command(
     let is_payment = matches!(prepared.event().kind, EventKind::Payment { .. });
     let may_unearn_fees = may_unearn_late_fees(&prepared.event().kind)
         && case.late_fee_charges.iter().any(|charge| effective_on < charge.assessed_on);
-    // A reversal voids a settlement (docs/STATE_MACHINE.md, `settled`), and with it the
-    // settlement's write-off: what it forgave is owed again.
-    let voided_write_off = match (&case.state, &prepared.event().kind, &transition) {
-        (CollectionState::Settled, EventKind::Reversal { .. }, Some((_, transition)))
-            if transition.state != CollectionState::Settled =>
-        {
-            settlement_write_off(env.txn, account)?
+    // A reversal of a payment made by the settlement's completion voids the settlement
+    // (docs/STATE_MACHINE.md, `settled`), and with it the settlement's write-off: what it
+    // forgave is owed again. A payment made after the completion (an overpayment) did not
+    // count toward it: its return leaves the settlement standing.
+    let mut voided_write_off = None;
+    if let (CollectionState::Settled, EventKind::Reversal { payment, .. }, Some(_)) =
+        (&case.state, &prepared.event().kind, &transition)
+    {
+        match settlement_write_off(env.txn, account, *payment)? {
+            Voiding::Voids { write_off, written_off_on } => {
+                voided_write_off = Some((write_off, written_off_on));
+            }
+            Voiding::Stands => transition = None,
+            Voiding::NoWriteOff => {}
         }
-        _ => None,
-    };
-    let is_reversal = matches!(prepared.event().kind, EventKind::Reversal { .. });
+    }
+    let credit_beside_debt = prepared.leaves_credit_beside_debt();
     let posted = write(env.txn, env.now, env.key, prepared)?;
-    let mut transition = transition;
-    let mut reopened_on = is_reversal.then_some(effective_on);
     if let Some((write_off, written_off_on)) = voided_write_off {
         let on = effective_on.max(written_off_on);
         follow_up(env, account, on, EventKind::WriteOffReversed { write_off })?;
-        reopened_on = Some(on);
     }
-    // What a reversal re-opened, the debtor's credit (unapplied cash a later payment left)
-    // pays, as it would have paid a new charge; a refusal says there is nothing to apply.
-    let credit_applied = match reopened_on {
-        Some(on) => match prepare(env.txn, account, on, EventKind::ApplyUnapplied, Vec::new())? {
-            Ok(prepared) => {
-                write(env.txn, env.now, env.key, prepared)?;
-                true
-            }
-            Err(_) => false,
-        },
-        None => false,
-    };
+    // What a reversal re-opened, the debtor's credit (unapplied cash a payment dated before it
+    // left) pays, as it would have paid a new charge.
+    let credit_applied = credit_beside_debt && apply_credit_beside_debt(env, account)?;
     if voided_write_off.is_some() || credit_applied {
         // The state the case goes to counts what is owed again and what the credit paid.
         let state = env.txn.open_state(account, as_of, NO_PAYMENTS)?;
@@ -405,12 +399,59 @@ pub(crate) fn ledger_command(
     Ok(Outcome::Posted(posted))
 }
 
+/// Records `apply_unapplied` on the day of the account's latest reversal (where the debt it
+/// re-opened began to stand beside the cash), if its replay there applies anything; returns
+/// whether it did. A rare path: only a reversal, or a payment dated before one and recorded
+/// after it, leaves unapplied cash beside debt (`Prepared::leaves_credit_beside_debt`).
+fn apply_credit_beside_debt(env: &mut Env<'_>, account: &Account) -> Result<bool, CommandError> {
+    let mut events = crate::ledger_write::load_events(env.txn, account)?;
+    let Some(latest_on) = events.iter().map(|event| event.effective_on).max() else {
+        return Ok(false);
+    };
+    let on = (events.iter())
+        .filter(|event| matches!(event.kind, EventKind::Reversal { .. }))
+        .map(|event| event.effective_on)
+        .max()
+        .unwrap_or(latest_on);
+    let seq = events.iter().map(|event| event.seq).max().map_or(1, |seq| seq.0 + 1);
+    let seq = arrears_core::ids::EventSeq(seq);
+    events.push(arrears_core::ledger::Event {
+        seq,
+        effective_on: on,
+        kind: EventKind::ApplyUnapplied,
+    });
+    let replayed = arrears_core::ledger::replay(account, &events, None);
+    if replayed.derived.get(&seq).is_none_or(Vec::is_empty) {
+        return Ok(false);
+    }
+    match prepare(env.txn, account, on, EventKind::ApplyUnapplied, Vec::new())? {
+        Ok(prepared) => {
+            write(env.txn, env.now, env.key, prepared)?;
+            Ok(true)
+        }
+        Err(_) => Ok(false),
+    }
+}
+
+/// What a reversal of a payment does to a completed settlement.
+enum Voiding {
+    /// The payment was made by the completion: the settlement and this write-off are void.
+    Voids { write_off: arrears_core::ids::EventSeq, written_off_on: NaiveDate },
+    /// The payment was made after the completion: the settlement stands.
+    Stands,
+    /// No write-off stands (none recorded, or undone already): the case takes the state the
+    /// ledger implies, as the state machine says.
+    NoWriteOff,
+}
+
 /// The account's last write-off of a settlement's remainder that no reversal has undone, and
-/// its effective date.
+/// whether the reversal of `payment` voids it: it does if the payment is dated on or before
+/// the write-off (it may have counted toward the settlement), not if it came after.
 fn settlement_write_off(
     txn: &WriteTxn,
     account: &Account,
-) -> Result<Option<(arrears_core::ids::EventSeq, NaiveDate)>, CommandError> {
+    payment: arrears_core::ids::EventSeq,
+) -> Result<Voiding, CommandError> {
     let events = crate::ledger_write::load_events(txn, account)?;
     let reversed: Vec<arrears_core::ids::EventSeq> = events
         .iter()
@@ -419,12 +460,19 @@ fn settlement_write_off(
             _ => None,
         })
         .collect();
-    Ok(events
+    let Some(written) = events
         .iter()
         .filter(|event| matches!(event.kind, EventKind::WriteOffRemainder))
         .filter(|event| !reversed.contains(&event.seq))
         .max_by_key(|event| event.seq)
-        .map(|event| (event.seq, event.effective_on)))
+    else {
+        return Ok(Voiding::NoWriteOff);
+    };
+    let paid_on = events.iter().find(|event| event.seq == payment).map(|event| event.effective_on);
+    Ok(match paid_on {
+        Some(paid_on) if paid_on > written.effective_on => Voiding::Stands,
+        _ => Voiding::Voids { write_off: written.seq, written_off_on: written.effective_on },
+    })
 }
 
 /// True for the events of a ledger command that can lower what an obligation owed on an
@@ -484,38 +532,43 @@ pub(crate) fn reverse_unearned_late_fees(
                 account.terms.late_fee.fee_minor(owed_minor, account.currency).max(0)
             }
         });
-        let (taken_back, waived_minor) = if earned_minor == 0 {
-            // Unearned whole: the fee is withdrawn, and the money that paid it (unapplied cash
-            // the fee took the moment it was charged, a payment of its day) is the debtor's
-            // again.
-            (EventKind::ChargeWithdrawn { obligation: charge.fee }, charge.fee_minor)
+        // Unearned whole: the fee is withdrawn, and the money that paid it (unapplied cash the
+        // fee took the moment it was charged, a payment of its day) is the debtor's again. A
+        // charged-off account takes no withdrawal: its fee is waived as a shrinking one is.
+        let withdrawn = if earned_minor == 0 {
+            let withdrawal = EventKind::ChargeWithdrawn { obligation: charge.fee };
+            prepare(env.txn, account, charge.assessed_on, withdrawal, Vec::new())?.ok()
         } else {
-            // At most what the fee owed at the end of its day (a payment of the same day,
-            // recorded after the fee, may have paid part of it).
-            let then =
-                arrears_core::ledger::replay(account, &events, Some(charge.assessed_on)).state;
-            let fee_owed_minor = then
-                .obligations
-                .get(&charge.fee)
-                .map_or(0, |fee| fee.outstanding_minor[Component::Fee.index()]);
-            let waived_minor = (charge.fee_minor - earned_minor).min(fee_owed_minor);
-            if waived_minor <= 0 {
-                index += 1;
-                continue;
-            }
-            let waiver = EventKind::Waiver {
-                obligation: charge.fee,
-                component: Component::Fee,
-                amount_minor: waived_minor,
-            };
-            (waiver, waived_minor)
+            None
         };
-        let prepared = match prepare(env.txn, account, charge.assessed_on, taken_back, Vec::new())?
-        {
-            Ok(prepared) => prepared,
-            Err(_) => {
-                index += 1;
-                continue;
+        let (prepared, waived_minor) = match withdrawn {
+            Some(prepared) => (prepared, charge.fee_minor),
+            None => {
+                // At most what the fee owed at the end of its day (a payment of the same day,
+                // recorded after the fee, may have paid part of it).
+                let then =
+                    arrears_core::ledger::replay(account, &events, Some(charge.assessed_on)).state;
+                let fee_owed_minor = then
+                    .obligations
+                    .get(&charge.fee)
+                    .map_or(0, |fee| fee.outstanding_minor[Component::Fee.index()]);
+                let waived_minor = (charge.fee_minor - earned_minor).min(fee_owed_minor);
+                if waived_minor <= 0 {
+                    index += 1;
+                    continue;
+                }
+                let waiver = EventKind::Waiver {
+                    obligation: charge.fee,
+                    component: Component::Fee,
+                    amount_minor: waived_minor,
+                };
+                match prepare(env.txn, account, charge.assessed_on, waiver, Vec::new())? {
+                    Ok(prepared) => (prepared, waived_minor),
+                    Err(_) => {
+                        index += 1;
+                        continue;
+                    }
+                }
             }
         };
         write(env.txn, env.now, env.key, prepared)?;

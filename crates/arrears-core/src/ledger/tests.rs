@@ -1831,6 +1831,20 @@ fn check_books(account: &Account, events: &[Event]) -> Result<(), TestCaseError>
     }
     let held: i64 = state.payments.values().map(|paid| paid.unapplied_minor).sum();
     prop_assert_eq!(state.unapplied_minor(), held);
+    // The unapplied queue holds each payment's unapplied cash once, in replay order.
+    for (seq, paid) in &state.payments {
+        let queued: Vec<i64> = (state.unapplied.iter())
+            .filter(|(source, _)| source == seq)
+            .map(|(_, amount)| *amount)
+            .collect();
+        let expected =
+            if paid.unapplied_minor > 0 { vec![paid.unapplied_minor] } else { Vec::new() };
+        prop_assert_eq!(queued, expected, "payment {} in the unapplied queue", seq);
+    }
+    let order: Vec<(NaiveDate, EventSeq)> = (state.unapplied.iter())
+        .map(|(source, _)| (state.payments[source].paid_on, *source))
+        .collect();
+    prop_assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "queue order {:?}", order);
     prop_assert_eq!(state.unapplied_minor(), -state.book_balance_minor(Book::UnappliedCash));
     Ok(())
 }

@@ -489,6 +489,36 @@ fn a_moved_debtor_keeps_a_settlement_its_returned_payment_voided() {
     assert_eq!(event_kinds(target, moved), source_kinds);
 }
 
+/// A settlement paid before it was accepted is completed by its acceptance, whose command
+/// carries the write-off: the target's copy of the acceptance derives it again (found by
+/// review: the move refused it).
+#[test]
+fn a_settlement_completed_by_its_acceptance_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_path, mut portfolio, reference, from) = moving_sample(dir.path());
+    let account = portfolio.find_account("A-3-second").unwrap().unwrap();
+    let id = AccountId(account);
+    let charge_off = Command::ChargeOff { account: id, effective_on: d(5, 5) };
+    portfolio.execute("charge-off-3", &charge_off).unwrap().receipt.accepted().unwrap();
+    let (shard, local) = split_id(account);
+    let owed = portfolio.shards()[shard].account_view(AccountId(local), d(5, 5)).unwrap();
+    let amount = owed.total_outstanding_minor * 4 / 5;
+    let offer = Command::OfferSettlement { account: id, offered_on: d(5, 5), amount: usd(amount) };
+    portfolio.execute("offer-3", &offer).unwrap().receipt.accepted().unwrap();
+    pay(&portfolio, "settle-3", account, d(5, 6), amount);
+    let accept = Command::AcceptSettlement { account: id, accepted_on: d(5, 7) };
+    portfolio.execute("accept-3", &accept).unwrap().receipt.accepted().unwrap();
+    let kinds = event_kinds(&portfolio.shards()[shard], AccountId(local));
+    assert_eq!(kinds.last(), Some(&"write_off_remainder"));
+    let to = (from + 1) % 3;
+    let before = before(&portfolio, &reference);
+    portfolio.move_debtor(&reference, &format!("s{to}"), d(5, 31)).unwrap();
+    check_moved(&portfolio, &reference, from, to, &before);
+    let target = &portfolio.shards()[to];
+    let moved = target.find_account("A-3-second").unwrap().unwrap();
+    assert_eq!(event_kinds(target, moved), kinds);
+}
+
 /// A settlement offered by the stage the source's cycle set cannot be replayed (the target's
 /// copy has no stage until its own cycle): the move refuses the debtor before writing anything,
 /// where it used to stop half-way with the target refusing the offer.

@@ -735,6 +735,80 @@ fn a_credit_the_debtor_holds_pays_what_a_returned_payment_re_opened() {
     clean(&books);
 }
 
+/// A payment made after the settlement's completion (an overpayment) did not count toward it:
+/// its return leaves the settlement and its write-off standing (found by review).
+#[test]
+fn returning_an_overpayment_after_a_settlement_keeps_the_write_off() {
+    let (_dir, books) = open_temp();
+    let account = late_account(&books, "RVS");
+    let owed = view(&books, account, d(4, 16)).total_outstanding_minor;
+    let offer = Command::OfferSettlement { account, offered_on: d(4, 16), amount: usd(75_000) };
+    ok(&books, "offer", &offer);
+    ok(&books, "accept", &Command::AcceptSettlement { account, accepted_on: d(4, 17) });
+    pay(&books, "p", account, d(4, 20), 75_000);
+    assert_eq!(state(&books, account), CollectionState::Settled);
+    let extra = pay(&books, "extra", account, d(4, 21), 5_000);
+    assert_eq!(view(&books, account, d(4, 21)).unapplied_minor, 5_000);
+    let reverse = Command::Reversal {
+        account,
+        payment: extra.event,
+        effective_on: d(4, 24),
+        reason: ReversalReason::Returned,
+    };
+    ok(&books, "extra-returned", &reverse);
+    let after = view(&books, account, d(4, 24));
+    assert_eq!(after.total_outstanding_minor, 0, "the settlement was paid and stands");
+    assert_eq!(after.unapplied_minor, 0);
+    assert_eq!(book(&books, account, d(4, 24), Book::Waivers), owed - 75_000);
+    assert_eq!(state(&books, account), CollectionState::Settled);
+    clean(&books);
+}
+
+/// On a charged-off account a fee a back-dated payment shows unearned is waived (a charged-off
+/// account takes no withdrawal), as before withdrawals (found by review).
+#[test]
+fn a_back_dated_payment_takes_an_unearned_fee_back_on_a_charged_off_account() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "RCO", ProductKind::Installment, flat_fee_terms());
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    charge(&books, "c2", account, d(1, 1), d(2, 28), 10_000);
+    books.run_cycle(d(2, 6)).unwrap();
+    assert_eq!(books.case(account).unwrap().late_fee_charges.len(), 1);
+    ok(&books, "charge-off", &Command::ChargeOff { account, effective_on: d(2, 10) });
+    assert_eq!(view(&books, account, d(2, 10)).total_outstanding_minor, 22_500);
+    ok(&books, "p-jan", &payment(account, d(1, 30), 10_000));
+    let after = view(&books, account, d(2, 12));
+    assert_eq!(after.total_outstanding_minor, 10_000, "only the second installment is owed");
+    clean(&books);
+}
+
+/// The order in which a return and a payment dated before it are recorded does not matter:
+/// the credit the payment left pays what the return re-opened either way (found by review).
+#[test]
+fn a_back_dated_credit_pays_what_an_earlier_recorded_return_re_opened() {
+    let (_dir, books) = open_temp();
+    let account = open(&books, "RVC", ProductKind::Installment, Terms::default());
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 10_000);
+    let first = pay(&books, "p1", account, d(1, 20), 10_000);
+    let reverse = Command::Reversal {
+        account,
+        payment: first.event,
+        effective_on: d(2, 3),
+        reason: ReversalReason::Returned,
+    };
+    ok(&books, "p1-returned", &reverse);
+    pay(&books, "p2", account, d(1, 25), 12_000);
+    let after = view(&books, account, d(2, 5));
+    assert_eq!(after.total_outstanding_minor, 0, "the credit paid it");
+    assert_eq!(after.unapplied_minor, 2_000);
+    assert_eq!(after.aging.days_past_due, 0);
+    // Dated on the return's day: as of the day before, the debt was paid by the first payment.
+    let kinds: Vec<&str> =
+        books.events(account).unwrap().iter().map(|record| record.event.kind.name()).collect();
+    assert_eq!(kinds[kinds.len() - 1], "apply_unapplied");
+    clean(&books);
+}
+
 // --- Charge-off, placement --------------------------------------------------------------------
 
 /// docs/POLICY.md, `[charge_off]` `revolving_dpd` (180): "Days past due at which a revolving

@@ -477,12 +477,21 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             if matches!(fact, Fact::Pay { .. }) {
                 payments.push((seq, on));
             }
-            let reversed = matches!(fact, Fact::Reverse { .. });
             model.facts.push((on, seq, fact));
-            // A credit the debtor holds pays what the reversal re-opened.
+            // A credit the debtor holds beside debt (what a reversal re-opened) pays it, on the
+            // day of the latest reversal, if it applies anything there.
             let after = model.state(None);
-            if reversed && !after.charged_off && after.unapplied() > 0 && after.total() > 0 {
-                model.facts.push((on, seq + 1, Fact::ApplyPool));
+            if !after.charged_off && after.unapplied() > 0 && after.total() > 0 {
+                let latest = model.latest_on().unwrap_or(on);
+                let reversed_on = (model.facts.iter())
+                    .filter(|(_, _, fact)| matches!(fact, Fact::Reverse { .. }))
+                    .map(|(on, _, _)| *on)
+                    .max()
+                    .unwrap_or(latest);
+                model.facts.push((reversed_on, seq + 1, Fact::ApplyPool));
+                if model.state(None).unapplied() == after.unapplied() {
+                    model.facts.pop();
+                }
             }
         }
         compare(&books, account, &model, today)?;
