@@ -519,6 +519,11 @@ impl Move<'_> {
             let mut made = Vec::new();
             let currency = self.currency_of(*account)?;
             for record in self.source.events(*account).map_err(query)? {
+                // This move's own hand-over (a rerun after step 5 began): interest accrued on
+                // the move date is handed over the day after.
+                if feed.handover_events.contains(&(account.get(), record.event.seq.0)) {
+                    continue;
+                }
                 if record.event.effective_on > self.on {
                     return Err(self.cannot(format!(
                         "account {account} has an event on {}, after the move date {}",
@@ -1156,6 +1161,16 @@ impl Move<'_> {
                     if outstanding == 0 || self.recorded(&key)? {
                         continue;
                     }
+                    // Interest accrued on the move date exists for the events of the following
+                    // days only (accruals are replayed last within their day): it is brought
+                    // to zero the day after.
+                    let accrued_that_day = obligation.obligation.kind == ObligationKind::Interest
+                        && obligation.obligation.issued_on == self.on;
+                    let effective_on = if accrued_that_day {
+                        self.on.succ_opt().unwrap_or(self.on)
+                    } else {
+                        self.on
+                    };
                     // A charged-off account takes no adjustment (docs/LEDGER.md, `check`); what
                     // it still owes is off the books (bad debt holds it), and a waiver brings it
                     // to zero with no posting.
@@ -1165,7 +1180,7 @@ impl Move<'_> {
                             obligation: obligation.obligation.id,
                             component,
                             amount: Money::from_minor(outstanding, view.account.currency),
-                            effective_on: self.on,
+                            effective_on,
                         }
                     } else {
                         Command::Adjustment {
@@ -1173,7 +1188,7 @@ impl Move<'_> {
                             obligation: obligation.obligation.id,
                             component,
                             amount: Money::from_minor(-outstanding, view.account.currency),
-                            effective_on: self.on,
+                            effective_on,
                         }
                     };
                     self.execute(self.source, &self.from_name, &key, &command)?;

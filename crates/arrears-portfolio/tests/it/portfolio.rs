@@ -718,3 +718,67 @@ proptest::proptest! {
         proptest::prop_assert_eq!(shards_total, owed);
     }
 }
+
+/// Interest accrued on the move date itself (a cycle of that day) creates an obligation that
+/// exists for the events of the following days only: the hand-over brings it to zero the day
+/// after (it used to stop the move at step 5, the copy made, the source not handed over), and a
+/// move stopped after any write, that day's hand-over included, finishes when run again.
+#[test]
+fn a_debtor_with_interest_accrued_on_the_move_date_moves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, portfolio, reference, from) = moving_sample(dir.path());
+    let debtor = portfolio.find_debtor(&reference).unwrap().unwrap();
+    let terms = Terms {
+        interest: Some(arrears::model::InterestTerms {
+            annual_rate: "0.2".parse().unwrap(),
+            day_count: arrears::model::DayCount::Actual365,
+            base: arrears::model::InterestBase::OutstandingPrincipal,
+            rounding: arrears::money::RoundingRule::HalfEven,
+        }),
+        ..Terms::default()
+    };
+    let command = Command::OpenAccount(NewAccount {
+        external_ref: Some("A-3-interest".to_owned()),
+        debtor: DebtorId(debtor),
+        product: ProductKind::TradeCredit,
+        credit_limit: None,
+        currency: Currency::USD,
+        opened_on: d(1, 1),
+        terms,
+    });
+    let Outcome::AccountOpened(account) =
+        portfolio.execute("account:A-3-interest", &command).unwrap().receipt.outcome
+    else {
+        panic!("not opened");
+    };
+    charge(&portfolio, "INV-3-I", account.get(), d(1, 5), 50_000);
+    let accrue = Command::AccrueInterest { account, through_on: d(5, 31), due_on: d(6, 30) };
+    portfolio.execute("accrue-3", &accrue).unwrap().receipt.accepted().unwrap();
+    let to = (from + 1) % 3;
+    let before = before(&portfolio, &reference);
+    drop(portfolio);
+    let mut runs = 0;
+    loop {
+        let mut portfolio = Portfolio::open(&path).unwrap();
+        let options = MoveOptions { writes_max: Some(1) };
+        match portfolio.move_debtor_with(&reference, &format!("s{to}"), d(5, 31), options) {
+            Err(MoveError::Stopped { writes: 1, .. }) => runs += 1,
+            Ok(_) => break,
+            Err(other) => panic!("after {runs} runs: {other}"),
+        }
+        assert!(runs < 200, "the move makes progress");
+    }
+    let portfolio = Portfolio::open(&path).unwrap();
+    assert_eq!(portfolio.shard_of(&reference).unwrap(), to);
+    assert_eq!(debtor_figures(&portfolio, &reference, d(5, 31)), before.figures);
+    let source = &portfolio.shards()[from];
+    let old = source.find_debtor(&reference).unwrap().unwrap();
+    for account in source.accounts_of(old).unwrap() {
+        let owed = source.account_view(account, d(6, 1)).unwrap().total_outstanding_minor;
+        assert_eq!(owed, 0, "handed over by June 1");
+    }
+    for store in [&portfolio.shards()[from], &portfolio.shards()[to]] {
+        let report = store.verify().unwrap();
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+    }
+}
