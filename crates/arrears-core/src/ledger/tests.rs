@@ -2063,7 +2063,10 @@ proptest! {
         }
         let before = replay(&account, &events, None).state;
         let latest = events.iter().map(|event| event.effective_on).max().unwrap_or(account.opened_on);
-        let on = latest + chrono::Days::new(delay);
+        // After every event of the history: an accrual of the write-off's own day would be
+        // replayed after it, and one between the write-off and its reversal would charge no
+        // interest on what was forgiven meanwhile (docs/LEDGER.md, `write_off_reversed`).
+        let on = latest + chrono::Days::new(delay + 1);
         let mut written_off = events.clone();
         let seq = before.next_seq();
         written_off.push(Event { seq, effective_on: on, kind: EventKind::WriteOffRemainder });
