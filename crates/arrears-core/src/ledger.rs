@@ -606,6 +606,15 @@ impl AccountState {
         self.unapplied.iter().map(|(_, amount)| amount).sum()
     }
 
+    /// What the undisputed obligations owe: what unapplied cash may pay
+    /// ([`EventKind::ApplyUnapplied`]).
+    pub fn undisputed_owed_minor(&self) -> i64 {
+        (self.obligations.values())
+            .filter(|obligation| !obligation.disputed)
+            .map(ObligationState::total_minor)
+            .sum()
+    }
+
     /// The balance of one book (debit positive).
     pub fn book_balance_minor(&self, book: Book) -> i64 {
         self.book_balances_minor.get(&book).copied().unwrap_or(0)
@@ -1010,21 +1019,8 @@ impl Replayer<'_> {
     /// Applies the unapplied cash, oldest payment first, to what is owed, in the order a
     /// payment settles it; what nothing owed takes stays unapplied.
     fn apply_credit(&mut self, postings: &mut Vec<Posting>) {
-        if self.state.charged_off_on.is_some() {
-            return;
-        }
-        while let Some((source, available)) = self.state.unapplied.front().copied() {
-            let left = self.allocate(source, available, None, None, Book::UnappliedCash, postings);
-            if let Some(payment) = self.state.payments.get_mut(&source) {
-                payment.unapplied_minor -= available - left;
-            }
-            if left > 0 {
-                if let Some(front) = self.state.unapplied.front_mut() {
-                    front.1 = left;
-                }
-                break;
-            }
-            self.state.unapplied.pop_front();
+        if self.state.charged_off_on.is_none() {
+            self.drain_unapplied(None, postings);
         }
     }
 
@@ -1201,15 +1197,14 @@ impl Replayer<'_> {
         if self.state.obligations.get(&obligation).is_none_or(|o| o.disputed) {
             return;
         }
+        self.drain_unapplied(Some(obligation), postings);
+    }
+
+    /// Allocates the unapplied cash, oldest payment first, to `only` or to everything owed,
+    /// until it is spent or nothing it may pay is owed.
+    fn drain_unapplied(&mut self, only: Option<ObligationId>, postings: &mut Vec<Posting>) {
         while let Some((source, available)) = self.state.unapplied.front().copied() {
-            let left = self.allocate(
-                source,
-                available,
-                None,
-                Some(obligation),
-                Book::UnappliedCash,
-                postings,
-            );
+            let left = self.allocate(source, available, None, only, Book::UnappliedCash, postings);
             let used = available - left;
             if let Some(payment) = self.state.payments.get_mut(&source) {
                 payment.unapplied_minor -= used;
@@ -1943,10 +1938,7 @@ pub fn check(
         EventKind::ApplyUnapplied => {
             charged_off("application of unapplied cash")?;
             let unapplied_minor = state.unapplied_minor();
-            let owed_minor = (state.obligations.values())
-                .filter(|obligation| !obligation.disputed)
-                .map(ObligationState::total_minor)
-                .sum();
+            let owed_minor = state.undisputed_owed_minor();
             if unapplied_minor == 0 || owed_minor == 0 {
                 return Err(Rejection::NothingToApply { unapplied_minor, owed_minor });
             }

@@ -540,8 +540,9 @@ impl Move<'_> {
                     return Err(self.cannot(format!(
                         "account {account} event {} (key {:?}) was made by neither a command of \
                          the feed nor a cycle's late fee, its reversal or a charge-off, nor is it \
-                         a settlement's write-off or its reversal made within a command of the \
-                         feed, or a dispute an acknowledgement opened",
+                         a settlement's write-off, its reversal or a credit applied after a \
+                         return made within a command of the feed, or a dispute an \
+                         acknowledgement opened",
                         record.event.seq.0, record.key
                     )));
                 }

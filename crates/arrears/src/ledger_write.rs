@@ -58,8 +58,7 @@ impl Prepared {
         let state = &self.after;
         state.charged_off_on.is_none()
             && state.unapplied_minor() > 0
-            && (state.obligations.values())
-                .any(|obligation| !obligation.disputed && obligation.total_minor() > 0)
+            && state.undisputed_owed_minor() > 0
     }
 
     /// The account's state as of `as_of`, with the new event: its hot part if it holds the
