@@ -6,7 +6,7 @@
 //!
 //! Every decision made through `decide` is also checked for the general contract: an allowed
 //! decision's next instant is its own, and a blocked decision's next instant, when present,
-//! is later, within the horizon, and allowed.
+//! is later, within the horizon, allowed, and the earliest (a second before it is blocked).
 
 use chrono::{TimeZone, Timelike};
 use proptest::prelude::*;
@@ -152,6 +152,9 @@ fn check_contract(
         assert!(next <= draft.at + TimeDelta::days(HORIZON_DAYS), "{decision:?}");
         let again = evaluate(packs, &draft.clone().at(next).proposal(), history, flags);
         assert!(again.allowed, "not allowed at next_allowed_at {next}: {again:?}");
+        let before = next - TimeDelta::seconds(1);
+        let early = evaluate(packs, &draft.clone().at(before).proposal(), history, flags);
+        assert!(!early.allowed, "allowed before next_allowed_at {next}: {early:?}");
     }
 }
 
@@ -1000,6 +1003,34 @@ fn credit_reporting_needs_a_conversation_or_a_notice_and_fourteen_days() {
 }
 
 #[test]
+fn a_notice_that_reached_someone_else_does_not_allow_credit_reporting() {
+    // 12 CFR 1006.30(a)(1)(ii): the message must be sent to the consumer, and the collector
+    // waits for a sign that it was undeliverable. A text answered by a wrong party is such a
+    // sign: the consumer did not get it.
+    let report = Draft::call(local(NY, 2026, 3, 10, 12, 0)).doing(ActionKind::CreditReport);
+    let rule = "us-federal.credit-report-precondition";
+    let text_at = local(NY, 2026, 2, 7, 12, 0);
+    let wrong = vec![sent_at(text_at, ChannelGroup::Text, Outcome::WrongParty)];
+    assert_blocked(&decide(FEDERAL, &report, &wrong, &Flags::default()), rule, None);
+    let delivered = vec![sent_at(text_at, ChannelGroup::Text, Outcome::Delivered)];
+    assert_allowed(&decide(FEDERAL, &report, &delivered, &Flags::default()));
+}
+
+#[test]
+fn a_later_conversation_allows_credit_reporting_from_its_instant() {
+    // A text sent now must wait 14 days, but a conversation an hour later is enough on its
+    // own (12 CFR 1006.30(a)(1)(i)): the next allowed instant is the conversation's.
+    let report = Draft::call(local(NY, 2026, 2, 7, 12, 0)).doing(ActionKind::CreditReport);
+    let talk_at = local(NY, 2026, 2, 7, 13, 0);
+    let history = vec![
+        sent_at(local(NY, 2026, 2, 7, 12, 0), ChannelGroup::Text, Outcome::Delivered),
+        call_at(talk_at, Outcome::Conversation),
+    ];
+    let decision = decide(FEDERAL, &report, &history, &Flags::default());
+    assert_blocked(&decision, "us-federal.credit-report-precondition", Some(talk_at));
+}
+
+#[test]
 fn colombia_reports_twenty_days_after_a_written_notice() {
     let co = &["co", "core"][..];
     let report = Draft::call(local(BOGOTA, 2026, 2, 10, 12, 0))
@@ -1396,6 +1427,10 @@ proptest! {
             prop_assert!(at < next && next <= at + TimeDelta::days(HORIZON_DAYS), "{:?}", decision);
             let again = evaluate(&packs, &draft.clone().at(next).proposal(), &history, &flags);
             prop_assert!(again.allowed, "blocked at next: {:?} then {:?}", decision, again);
+            // The earliest such instant: a second before it, the proposal is still blocked.
+            let before = next - TimeDelta::seconds(1);
+            let early = evaluate(&packs, &draft.clone().at(before).proposal(), &history, &flags);
+            prop_assert!(!early.allowed, "allowed before next: {:?} at {}", decision, before);
         }
     }
 
