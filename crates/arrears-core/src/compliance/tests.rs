@@ -979,6 +979,29 @@ fn a_third_party_is_contacted_for_location_once() {
     );
 }
 
+#[test]
+fn suit_threats_and_remedy_notices_never_go_to_third_parties() {
+    // FDCPA 1692b(2), 1692c(b): a third party may be contacted to locate the consumer, never
+    // told of the debt; a suit threat or a remedy notice can only tell of it. Chile forbids
+    // communications that reveal the delinquency to third parties; `core` holds everywhere.
+    let draft = Draft::call(local(NY, 2026, 2, 3, 12, 0)).to(Recipient::ThirdParty);
+    assert_allowed(&decide(FEDERAL, &draft, &[], &Flags::default()));
+    for action in [ActionKind::SuitThreat, ActionKind::TerminationOrRemedyNotice] {
+        let disclosure = draft.clone().doing(action);
+        let decision = decide(FEDERAL, &disclosure, &[], &Flags::default());
+        assert_blocked(&decision, "us-federal.third-party-disclosure", None);
+        assert_eq!(decision.also_blocked_by, ["core.third-party-disclosure"]);
+        let chile = disclosure.clone().in_zones(&[SANTIAGO]).at(local(SANTIAGO, 2026, 2, 3, 12, 0));
+        let decision = decide(&["cl", "core"], &chile, &[], &Flags::default());
+        assert_blocked(&decision, "core.third-party-disclosure", None);
+        let decision = decide(&["baseline", "core"], &disclosure, &[], &Flags::default());
+        assert_blocked(&decision, "core.third-party-disclosure", None);
+        // The consumer's attorney is not a third party.
+        let attorney = disclosure.to(Recipient::ExemptParty);
+        assert_allowed(&decide(FEDERAL, &attorney, &[], &Flags::default()));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Credit reporting
 // ---------------------------------------------------------------------------------------------
