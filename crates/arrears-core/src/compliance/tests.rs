@@ -897,6 +897,29 @@ fn a_dispute_holds_contact_suit_and_credit_reporting() {
 }
 
 #[test]
+fn no_remedy_notice_while_collection_is_stopped() {
+    // A notice that a remedy may or will be invoked is collection: 12 CFR 1006.38(d)(2)
+    // stops it until verification, a bankruptcy stay stops every act to collect, and Chile's
+    // art. 37 stops extrajudicial collection once the consumer is served or insolvent. Under
+    // a cease request alone it stays allowed (FDCPA 1692c(c)(2)-(3)).
+    let notice = Draft::call(local(NY, 2026, 2, 3, 12, 0))
+        .via(ChannelGroup::Letter, "1 Main St")
+        .doing(ActionKind::TerminationOrRemedyNotice);
+    let disputed = Flags { dispute: true, ..Flags::default() };
+    let decision = decide(FEDERAL, &notice, &[], &disputed);
+    assert_blocked(&decision, "us-federal.dispute", None);
+    assert_eq!(decision.also_blocked_by, ["core.dispute"]);
+    let bankrupt = Flags { bankruptcy: true, ..Flags::default() };
+    assert_blocked(&decide(FEDERAL, &notice, &[], &bankrupt), "core.bankruptcy", None);
+    let chile = notice.clone().in_zones(&[SANTIAGO]).at(local(SANTIAGO, 2026, 2, 3, 12, 0));
+    let served = Flags { litigation_served: true, ..Flags::default() };
+    assert_blocked(&decide(&["cl", "core"], &chile, &[], &served), "cl.litigation-served", None);
+    assert_blocked(&decide(&["cl", "core"], &chile, &[], &bankrupt), "cl.insolvency", None);
+    let cease = Flags { cease: true, ..Flags::default() };
+    assert_allowed(&decide(FEDERAL, &notice, &[], &cease));
+}
+
+#[test]
 fn bankruptcy_and_death_block_through_the_core_pack() {
     let draft = Draft::call(local(NY, 2026, 2, 3, 12, 0));
     let bankrupt = Flags { bankruptcy: true, ..Flags::default() };
