@@ -1512,3 +1512,193 @@ proptest! {
         prop_assert!(decision.allowed || decision.rule.is_some());
     }
 }
+
+/// The packs a debtor can get, each with `core`.
+const PACK_SETS: [&[&str]; 9] = [
+    &["us-federal", "core"],
+    &["us-federal", "us-ma", "core"],
+    &["us-federal", "us-nyc", "core"],
+    &["baseline", "core"],
+    &["co", "core"],
+    &["mx", "core"],
+    &["cl", "core"],
+    &["pe", "core"],
+    &["es", "core"],
+];
+
+/// Zones for the schedule proptest: the packs' own, and zones with odd clocks (Chile's
+/// change at midnight, Lord Howe's half hour, Hawaii without DST).
+const SCHEDULE_ZONES: [&str; 6] =
+    [NY, BOGOTA, SANTIAGO, MEXICO_CITY, "Australia/Lord_Howe", "Pacific/Honolulu"];
+
+/// Checks a schedule built from allowed contacts against a model of every hours, frequency,
+/// cool-down and channels-per-week rule of `packs`, in every zone: no contact outside a
+/// window or on a holiday, no run of `window_days` local days with more than `max` counted
+/// contacts, no call within a cool-down, no week with more channel groups than allowed.
+fn check_schedule(
+    packs: &[Pack],
+    history: &[HistoryEntry],
+    zones: &[Tz],
+) -> Result<(), TestCaseError> {
+    let rules: Vec<&Rule> = packs.iter().flat_map(|pack| pack.rules()).collect();
+    let outbound: Vec<&HistoryEntry> =
+        history.iter().filter(|entry| entry.direction == Direction::Outbound).collect();
+    let matches = |rule: &Rule, entry: &HistoryEntry| {
+        rule.actions.contains(&ActionKind::Contact)
+            && rule.channels.contains(&entry.channel)
+            && rule.recipients.contains(&entry.recipient)
+            && rule.address_kinds.contains(&entry.address_kind)
+    };
+    for zone in zones {
+        let date = |entry: &HistoryEntry| local_date(entry.at, *zone);
+        for rule in &rules {
+            match &rule.kind {
+                RuleKind::Hours { open, holidays } => {
+                    for entry in outbound.iter().filter(|entry| matches(rule, entry)) {
+                        let local = entry.at.with_timezone(zone);
+                        let day = local.date_naive();
+                        let window = open[day.weekday().num_days_from_monday() as usize];
+                        let inside = window.is_some_and(|window| {
+                            window.open <= local.time() && local.time() < window.close
+                        });
+                        let holiday =
+                            holidays.is_some_and(|calendar| holidays::is_holiday(calendar, day));
+                        prop_assert!(inside && !holiday, "{} at {local}", rule.id);
+                    }
+                }
+                RuleKind::FrequencyCap { scope, window_days, max, counts, .. } => {
+                    let groups: Vec<Option<&str>> = match scope {
+                        Scope::Person => vec![None],
+                        Scope::PersonDebt => vec![Some("A"), Some("B")],
+                    };
+                    for group in groups {
+                        let dates: Vec<NaiveDate> = outbound
+                            .iter()
+                            .filter(|entry| matches(rule, entry) && counts.counts(entry.outcome))
+                            .filter(|entry| {
+                                group.is_none_or(|debt| {
+                                    entry.debts.iter().any(|known| known == debt)
+                                })
+                            })
+                            .map(|entry| date(entry))
+                            .collect();
+                        for first in &dates {
+                            let held = dates
+                                .iter()
+                                .filter(|other| {
+                                    (0..i64::from(*window_days))
+                                        .contains(&(**other - *first).num_days())
+                                })
+                                .count();
+                            prop_assert!(
+                                held <= *max as usize,
+                                "{}: {held} from {first} in {zone}",
+                                rule.id
+                            );
+                        }
+                    }
+                }
+                RuleKind::Cooldown { trigger_channels, days, .. } => {
+                    for (index, talk) in history.iter().enumerate() {
+                        if talk.outcome != Outcome::Conversation
+                            || !trigger_channels.contains(&talk.channel)
+                        {
+                            continue;
+                        }
+                        // The contacts placed after it (the history is in order).
+                        for later in history[index + 1..].iter().filter(|entry| {
+                            entry.direction == Direction::Outbound
+                                && matches(rule, entry)
+                                && entry.debts.iter().any(|debt| talk.debts.contains(debt))
+                        }) {
+                            let apart = (date(later) - date(talk)).num_days();
+                            prop_assert!(i64::from(*days) <= apart, "{}: {apart} days", rule.id);
+                        }
+                    }
+                }
+                RuleKind::ChannelsPerWeek { max, counts } => {
+                    let counted: Vec<&&HistoryEntry> = outbound
+                        .iter()
+                        .filter(|entry| matches(rule, entry) && counts.counts(entry.outcome))
+                        .collect();
+                    for entry in &counted {
+                        let week = week_start(date(entry));
+                        let mut used: Vec<ChannelGroup> = counted
+                            .iter()
+                            .filter(|other| week_start(date(other)) == week)
+                            .map(|other| other.channel)
+                            .collect();
+                        used.sort_unstable();
+                        used.dedup();
+                        prop_assert!(used.len() <= *max as usize, "{}: {used:?}", rule.id);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever the pack set and the candidate zones, contacts made only when allowed (or
+    /// at their next allowed instant) never break an hours, frequency, cool-down or
+    /// channels-per-week rule, in any zone.
+    #[test]
+    fn scheduled_contacts_never_break_any_pack(
+        pack_set in 0usize..PACK_SETS.len(),
+        zone_picks in proptest::collection::vec(0usize..SCHEDULE_ZONES.len(), 1..3),
+        start_minutes in 0i64..(60 * 24 * 365),
+        steps in proptest::collection::vec(
+            (0i64..3_000, 0usize..5, 0usize..7, 0usize..3, 0usize..2, proptest::bool::weighted(0.1)),
+            1..40,
+        ),
+    ) {
+        let packs = packs(PACK_SETS[pack_set]);
+        let names: Vec<&str> = zone_picks.iter().map(|index| SCHEDULE_ZONES[*index]).collect();
+        let zones: Vec<Tz> = names.iter().map(|name| name.parse().unwrap()).collect();
+        let outcomes = [
+            Outcome::NotConnected, Outcome::NoAnswer, Outcome::Voicemail, Outcome::WrongParty,
+            Outcome::Conversation, Outcome::Delivered, Outcome::Bounced,
+        ];
+        let kinds = [ContactPointKind::Personal, ContactPointKind::Work];
+        let flags = Flags::default();
+        let mut history: Vec<HistoryEntry> = Vec::new();
+        let mut at = utc(2026, 1, 1, 0, 0) + TimeDelta::minutes(start_minutes);
+        for (gap_minutes, channel, outcome, debt_set, kind, inbound_conversation) in steps {
+            at += TimeDelta::minutes(gap_minutes);
+            let debts: Vec<String> =
+                DEBT_SETS[debt_set].iter().map(|debt| (*debt).to_owned()).collect();
+            let draft = Draft {
+                debts: debts.clone(),
+                channel: ChannelGroup::ALL[channel],
+                address_kind: kinds[kind],
+                ..Draft::call(at).in_zones(&names)
+            };
+            let decision = evaluate(&packs, &draft.proposal(), &history, &flags);
+            if !decision.allowed {
+                let Some(next) = decision.next_allowed_at else { continue };
+                prop_assert!(at < next);
+                at = next;
+                let again = evaluate(&packs, &draft.clone().at(at).proposal(), &history, &flags);
+                prop_assert!(again.allowed, "not allowed at its next instant: {again:?}");
+            }
+            history.push(HistoryEntry {
+                debts: debts.clone(),
+                channel: draft.channel,
+                address_kind: draft.address_kind,
+                ..call_at(at, outcomes[outcome])
+            });
+            if inbound_conversation {
+                history.push(HistoryEntry {
+                    debts,
+                    direction: Direction::Inbound,
+                    ..call_at(at, Outcome::Conversation)
+                });
+            }
+        }
+        check_schedule(&packs, &history, &zones)?;
+    }
+}
