@@ -1152,6 +1152,22 @@ impl<'a> Context<'a> {
         })
     }
 
+    /// `block`, lifted at the latest when a consent given after `at` starts to cover the
+    /// proposal (a rule with `consent_days` never blocks from the instant it is given).
+    fn until_consent(
+        &self,
+        block: Option<Block>,
+        at: DateTime<Utc>,
+        consent_days: Option<u32>,
+    ) -> Option<Block> {
+        let mut block = block?;
+        let given_at = self.flags.call_consent_given_at.filter(|given_at| at < *given_at);
+        if let Some(given_at) = given_at.filter(|_| consent_days.is_some()) {
+            block.next = Some(block.next.map_or(given_at, |next| next.min(given_at)));
+        }
+        Some(block)
+    }
+
     // -- Rule kinds ---------------------------------------------------------------------------
 
     fn check_frequency(&self, rule: &Rule, at: DateTime<Utc>) -> Option<Block> {
@@ -1230,7 +1246,7 @@ impl<'a> Context<'a> {
                 },
             });
         }
-        block
+        self.until_consent(block, at, consent_days)
     }
 
     fn check_cooldown(
@@ -1274,7 +1290,7 @@ impl<'a> Context<'a> {
                 },
             });
         }
-        block
+        self.until_consent(block, at, consent_days)
     }
 
     fn check_hours(

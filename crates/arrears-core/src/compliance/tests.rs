@@ -357,6 +357,24 @@ fn calls_with_prior_consent_do_not_count_and_consented_calls_are_not_blocked() {
 }
 
 #[test]
+fn a_consent_given_later_that_day_is_the_next_allowed_instant() {
+    // Seven calls fill the week; the person's consent, given directly at 15:00 (day 1 of
+    // 7), lifts both prongs from then on (12 CFR 1006.14(b)(3)(i)): a call proposed for
+    // 10:00 is next allowed at 15:00, not when the first call leaves the window.
+    let history = seven_calls_in_seven_days();
+    let consent_at = local(NY, 2026, 2, 8, 15, 0);
+    let flags = Flags { call_consent_given_at: Some(consent_at), ..Flags::default() };
+    let morning = Draft::call(local(NY, 2026, 2, 8, 10, 0));
+    let decision = decide(FEDERAL, &morning, &history, &flags);
+    assert_blocked(&decision, "us-federal.call-7-in-7", Some(consent_at));
+    let mut talked = history.clone();
+    talked.push(call_at(local(NY, 2026, 2, 8, 9, 0), Outcome::Conversation));
+    let decision = decide(FEDERAL, &morning, &talked, &flags);
+    assert_blocked(&decision, "us-federal.call-7-in-7", Some(consent_at));
+    assert_eq!(decision.also_blocked_by, ["us-federal.call-after-conversation"]);
+}
+
+#[test]
 fn inbound_calls_and_calls_to_exempt_parties_do_not_count() {
     let draft = Draft::call(local(NY, 2026, 2, 8, 18, 0));
     let mut history = seven_calls_in_seven_days();
@@ -1420,7 +1438,7 @@ proptest! {
         channel in 0usize..5,
         recipient in 0usize..3,
         address_kind in 0usize..3,
-        consent_hours_before in proptest::option::of(0i64..400),
+        consent_hours_before in proptest::option::of(-48i64..400),
     ) {
         let ids = Pack::builtin_ids();
         let chosen: Vec<&str> = ids
