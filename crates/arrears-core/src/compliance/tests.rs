@@ -973,6 +973,27 @@ fn opt_outs_apply_per_address_and_per_channel() {
 }
 
 #[test]
+fn a_third_party_or_an_attorney_who_opted_out_is_not_contacted_there() {
+    // 12 CFR 1006.14(h)(1) protects any "person" who asked that a medium not be used, not
+    // only the consumer: a neighbour who asked not to be called, an attorney who asked for
+    // no e-mail. The flags given with a proposal are those of its person.
+    let neighbour = Draft::call(local(NY, 2026, 2, 3, 12, 0)).to(Recipient::ThirdParty);
+    let objected =
+        Flags { opted_out_addresses: vec!["+12125550100".to_owned()], ..Flags::default() };
+    let decision = decide(FEDERAL, &neighbour, &[], &objected);
+    assert_blocked(&decision, "us-federal.opt-out", None);
+    assert_eq!(decision.also_blocked_by, ["core.opt-out"]);
+    let madrid = neighbour.clone().in_zones(&[MADRID]).at(local(MADRID, 2026, 2, 3, 12, 0));
+    assert_blocked(&decide(&["es", "core"], &madrid, &[], &objected), "core.opt-out", None);
+    let attorney = Draft::call(local(NY, 2026, 2, 3, 12, 0))
+        .to(Recipient::ExemptParty)
+        .via(ChannelGroup::Email, "counsel@example.com");
+    let no_email = Flags { opted_out_channels: vec![ChannelGroup::Email], ..Flags::default() };
+    assert_blocked(&decide(FEDERAL, &attorney, &[], &no_email), "us-federal.opt-out", None);
+    assert_allowed(&decide(FEDERAL, &attorney, &[], &objected));
+}
+
+#[test]
 fn no_email_to_an_employer_address_and_no_work_contact_when_prohibited() {
     let draft = Draft::call(local(NY, 2026, 2, 3, 12, 0));
     let employer = draft
