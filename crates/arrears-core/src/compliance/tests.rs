@@ -391,6 +391,22 @@ fn inbound_calls_and_calls_to_exempt_parties_do_not_count() {
 }
 
 #[test]
+fn calls_to_a_third_party_count_towards_its_own_seven_in_seven() {
+    // 12 CFR 1006.14(b)(2)(i)(A) counts calls to "a particular person", not only to the
+    // consumer; only the parties of (b)(3)(iii) are excluded. Seven unanswered calls to a
+    // neighbour reach no one, so the once-only location contact does not stop an eighth.
+    let neighbour =
+        |entry: HistoryEntry| HistoryEntry { recipient: Recipient::ThirdParty, ..entry };
+    let history: Vec<HistoryEntry> = (2..=8)
+        .map(|day| neighbour(call_at(local(NY, 2026, 2, day, 10, 0), Outcome::NoAnswer)))
+        .collect();
+    let draft = Draft::call(local(NY, 2026, 2, 8, 18, 0)).to(Recipient::ThirdParty);
+    let decision = decide(FEDERAL, &draft, &history, &Flags::default());
+    assert_blocked(&decision, "us-federal.call-7-in-7", Some(local(NY, 2026, 2, 9, 8, 0)));
+    assert_allowed(&decide(FEDERAL, &draft, &history[1..], &Flags::default()));
+}
+
+#[test]
 fn counters_key_on_person_and_debt_never_on_the_number() {
     let history = seven_calls_in_seven_days();
     let draft = Draft::call(local(NY, 2026, 2, 8, 18, 0));
