@@ -595,8 +595,8 @@ pub enum RuleKind {
         counts: Counts,
     },
     /// A credit report needs, for every debt, a prior conversation in person or by phone (if
-    /// `conversation_suffices`), or a letter or electronic message about the debt that did not
-    /// bounce, sent at least `wait_days` days before.
+    /// `conversation_suffices`), or a letter or electronic message about the debt that neither
+    /// bounced nor reached a wrong party, sent at least `wait_days` days before.
     CreditReportNotice {
         /// Days to wait after the notice.
         wait_days: u32,
@@ -1152,6 +1152,22 @@ impl<'a> Context<'a> {
         })
     }
 
+    /// `block`, lifted at the latest when a consent given after `at` starts to cover the
+    /// proposal (a rule with `consent_days` never blocks from the instant it is given).
+    fn until_consent(
+        &self,
+        block: Option<Block>,
+        at: DateTime<Utc>,
+        consent_days: Option<u32>,
+    ) -> Option<Block> {
+        let mut block = block?;
+        let given_at = self.flags.call_consent_given_at.filter(|given_at| at < *given_at);
+        if let Some(given_at) = given_at.filter(|_| consent_days.is_some()) {
+            block.next = Some(block.next.map_or(given_at, |next| next.min(given_at)));
+        }
+        Some(block)
+    }
+
     // -- Rule kinds ---------------------------------------------------------------------------
 
     fn check_frequency(&self, rule: &Rule, at: DateTime<Utc>) -> Option<Block> {
@@ -1230,7 +1246,7 @@ impl<'a> Context<'a> {
                 },
             });
         }
-        block
+        self.until_consent(block, at, consent_days)
     }
 
     fn check_cooldown(
@@ -1274,7 +1290,7 @@ impl<'a> Context<'a> {
                 },
             });
         }
-        block
+        self.until_consent(block, at, consent_days)
     }
 
     fn check_hours(
@@ -1385,13 +1401,22 @@ impl<'a> Context<'a> {
             let about = |entry: &&HistoryEntry| {
                 entry.debts.contains(debt) && entry.recipient == Recipient::Consumer
             };
-            let spoke = conversation_suffices
-                && self.history.iter().copied().filter(about).any(|entry| {
-                    entry.at <= at
-                        && entry.outcome == Outcome::Conversation
-                        && matches!(entry.channel, ChannelGroup::Call | ChannelGroup::Visit)
-                });
-            if spoke {
+            // A conversation suffices from its instant on, so a later one is a candidate too.
+            let spoken_at: Vec<DateTime<Utc>> = if conversation_suffices {
+                self.history
+                    .iter()
+                    .copied()
+                    .filter(about)
+                    .filter(|entry| {
+                        entry.outcome == Outcome::Conversation
+                            && matches!(entry.channel, ChannelGroup::Call | ChannelGroup::Visit)
+                    })
+                    .map(|entry| entry.at)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if spoken_at.iter().any(|spoken_at| *spoken_at <= at) {
                 continue;
             }
             let notices_ready_at: Vec<DateTime<Utc>> = self
@@ -1405,15 +1430,20 @@ impl<'a> Context<'a> {
                             entry.channel,
                             ChannelGroup::Letter | ChannelGroup::Email | ChannelGroup::Text
                         )
-                        && !matches!(entry.outcome, Outcome::Bounced | Outcome::NotConnected)
+                        // Undeliverable, or it reached someone else: not a notice to the
+                        // person (12 CFR 1006.30(a)(1)(ii)).
+                        && !matches!(
+                            entry.outcome,
+                            Outcome::Bounced | Outcome::NotConnected | Outcome::WrongParty
+                        )
                 })
                 .filter_map(|entry| entry.at.checked_add_signed(wait))
                 .collect();
             if notices_ready_at.iter().any(|ready_at| *ready_at <= at) {
                 continue;
             }
-            let next = notices_ready_at.iter().copied().min();
-            let detail = match next {
+            let next = notices_ready_at.iter().chain(&spoken_at).copied().min();
+            let detail = match notices_ready_at.iter().copied().min() {
                 Some(ready_at) => format!(
                     "the notice about debt {debt:?} must wait {wait_days} days, until {}",
                     ready_at.format("%Y-%m-%d %H:%M UTC")

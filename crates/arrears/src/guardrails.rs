@@ -9,7 +9,7 @@ use arrears_core::case::{Action, ActionStatus, CollectionCase, ContactAttempt};
 use arrears_core::collection::CollectionState;
 use arrears_core::compliance::{self, ChannelGroup, Direction, Flags, HistoryEntry, Recipient};
 use arrears_core::ids::AccountId;
-use arrears_core::model::{ContactPointKind, Debtor};
+use arrears_core::model::{ContactChannel, ContactPointKind, Debtor};
 
 /// The packs, history and flags the guardrails evaluate a debtor's proposals against.
 #[derive(Debug, Clone)]
@@ -22,12 +22,35 @@ pub struct GuardrailInputs {
     pub flags: Flags,
 }
 
-pub(crate) fn address_kind(debtor: &Debtor, address: &str) -> ContactPointKind {
-    debtor
-        .contact_points
+/// Whose address `address` is, on `channel`: the kind of the debtor's contact point there,
+/// the point of that channel written the same way first, then any point at the same address
+/// as `compliance::same_address` compares them (a phone number however it is written, for
+/// calls and texts alike); personal if there is none. A contact recorded at a work number
+/// written another way is still a work contact (Massachusetts counts those apart).
+pub(crate) fn address_kind(
+    debtor: &Debtor,
+    channel: ContactChannel,
+    address: &str,
+) -> ContactPointKind {
+    let points = &debtor.contact_points;
+    points
         .iter()
-        .find(|point| point.address == address)
+        .find(|point| point.channel == channel && point.address == address)
+        .or_else(|| {
+            points.iter().find(|point| {
+                same_kind_of_address(point.channel, channel)
+                    && compliance::same_address(channel, &point.address, address)
+            })
+        })
         .map_or(ContactPointKind::Personal, |point| point.kind)
+}
+
+/// Returns true if and only if addresses of `left` and `right` are of one kind: both phone
+/// numbers (calls, texts, messaging), or both of the same channel group otherwise.
+fn same_kind_of_address(left: ContactChannel, right: ContactChannel) -> bool {
+    let phone = |group: ChannelGroup| matches!(group, ChannelGroup::Call | ChannelGroup::Text);
+    let (left, right) = (ChannelGroup::from(left), ChannelGroup::from(right));
+    left == right || (phone(left) && phone(right))
 }
 
 pub(crate) fn debt_ids(accounts: &[AccountId]) -> Vec<String> {
@@ -53,7 +76,7 @@ pub(crate) fn planned(
         debts: debt_ids(accounts),
         channel: ChannelGroup::from(channel),
         recipient: Recipient::Consumer,
-        address_kind: address_kind(debtor, address),
+        address_kind: address_kind(debtor, channel, address),
         direction: Direction::Outbound,
         consented: false,
         outcome: arrears_core::case::ContactOutcome::until_acknowledged(channel).into(),
@@ -74,7 +97,7 @@ pub(crate) fn history(
             debts: debt_ids(&attempt.accounts),
             channel: ChannelGroup::from(attempt.channel),
             recipient: Recipient::Consumer,
-            address_kind: address_kind(debtor, &attempt.address),
+            address_kind: address_kind(debtor, attempt.channel, &attempt.address),
             direction: if attempt.inbound { Direction::Inbound } else { Direction::Outbound },
             consented: false,
             outcome: attempt.outcome.into(),

@@ -6,7 +6,7 @@
 //!
 //! Every decision made through `decide` is also checked for the general contract: an allowed
 //! decision's next instant is its own, and a blocked decision's next instant, when present,
-//! is later, within the horizon, and allowed.
+//! is later, within the horizon, allowed, and the earliest (a second before it is blocked).
 
 use chrono::{TimeZone, Timelike};
 use proptest::prelude::*;
@@ -152,6 +152,9 @@ fn check_contract(
         assert!(next <= draft.at + TimeDelta::days(HORIZON_DAYS), "{decision:?}");
         let again = evaluate(packs, &draft.clone().at(next).proposal(), history, flags);
         assert!(again.allowed, "not allowed at next_allowed_at {next}: {again:?}");
+        let before = next - TimeDelta::seconds(1);
+        let early = evaluate(packs, &draft.clone().at(before).proposal(), history, flags);
+        assert!(!early.allowed, "allowed before next_allowed_at {next}: {early:?}");
     }
 }
 
@@ -354,6 +357,24 @@ fn calls_with_prior_consent_do_not_count_and_consented_calls_are_not_blocked() {
 }
 
 #[test]
+fn a_consent_given_later_that_day_is_the_next_allowed_instant() {
+    // Seven calls fill the week; the person's consent, given directly at 15:00 (day 1 of
+    // 7), lifts both prongs from then on (12 CFR 1006.14(b)(3)(i)): a call proposed for
+    // 10:00 is next allowed at 15:00, not when the first call leaves the window.
+    let history = seven_calls_in_seven_days();
+    let consent_at = local(NY, 2026, 2, 8, 15, 0);
+    let flags = Flags { call_consent_given_at: Some(consent_at), ..Flags::default() };
+    let morning = Draft::call(local(NY, 2026, 2, 8, 10, 0));
+    let decision = decide(FEDERAL, &morning, &history, &flags);
+    assert_blocked(&decision, "us-federal.call-7-in-7", Some(consent_at));
+    let mut talked = history.clone();
+    talked.push(call_at(local(NY, 2026, 2, 8, 9, 0), Outcome::Conversation));
+    let decision = decide(FEDERAL, &morning, &talked, &flags);
+    assert_blocked(&decision, "us-federal.call-7-in-7", Some(consent_at));
+    assert_eq!(decision.also_blocked_by, ["us-federal.call-after-conversation"]);
+}
+
+#[test]
 fn inbound_calls_and_calls_to_exempt_parties_do_not_count() {
     let draft = Draft::call(local(NY, 2026, 2, 8, 18, 0));
     let mut history = seven_calls_in_seven_days();
@@ -367,6 +388,22 @@ fn inbound_calls_and_calls_to_exempt_parties_do_not_count() {
     let history = seven_calls_in_seven_days();
     let attorney = draft.clone().to(Recipient::ExemptParty);
     assert_allowed(&decide(FEDERAL, &attorney, &history, &Flags::default()));
+}
+
+#[test]
+fn calls_to_a_third_party_count_towards_its_own_seven_in_seven() {
+    // 12 CFR 1006.14(b)(2)(i)(A) counts calls to "a particular person", not only to the
+    // consumer; only the parties of (b)(3)(iii) are excluded. Seven unanswered calls to a
+    // neighbour reach no one, so the once-only location contact does not stop an eighth.
+    let neighbour =
+        |entry: HistoryEntry| HistoryEntry { recipient: Recipient::ThirdParty, ..entry };
+    let history: Vec<HistoryEntry> = (2..=8)
+        .map(|day| neighbour(call_at(local(NY, 2026, 2, day, 10, 0), Outcome::NoAnswer)))
+        .collect();
+    let draft = Draft::call(local(NY, 2026, 2, 8, 18, 0)).to(Recipient::ThirdParty);
+    let decision = decide(FEDERAL, &draft, &history, &Flags::default());
+    assert_blocked(&decision, "us-federal.call-7-in-7", Some(local(NY, 2026, 2, 9, 8, 0)));
+    assert_allowed(&decide(FEDERAL, &draft, &history[1..], &Flags::default()));
 }
 
 #[test]
@@ -894,6 +931,29 @@ fn a_dispute_holds_contact_suit_and_credit_reporting() {
 }
 
 #[test]
+fn no_remedy_notice_while_collection_is_stopped() {
+    // A notice that a remedy may or will be invoked is collection: 12 CFR 1006.38(d)(2)
+    // stops it until verification, a bankruptcy stay stops every act to collect, and Chile's
+    // art. 37 stops extrajudicial collection once the consumer is served or insolvent. Under
+    // a cease request alone it stays allowed (FDCPA 1692c(c)(2)-(3)).
+    let notice = Draft::call(local(NY, 2026, 2, 3, 12, 0))
+        .via(ChannelGroup::Letter, "1 Main St")
+        .doing(ActionKind::TerminationOrRemedyNotice);
+    let disputed = Flags { dispute: true, ..Flags::default() };
+    let decision = decide(FEDERAL, &notice, &[], &disputed);
+    assert_blocked(&decision, "us-federal.dispute", None);
+    assert_eq!(decision.also_blocked_by, ["core.dispute"]);
+    let bankrupt = Flags { bankruptcy: true, ..Flags::default() };
+    assert_blocked(&decide(FEDERAL, &notice, &[], &bankrupt), "core.bankruptcy", None);
+    let chile = notice.clone().in_zones(&[SANTIAGO]).at(local(SANTIAGO, 2026, 2, 3, 12, 0));
+    let served = Flags { litigation_served: true, ..Flags::default() };
+    assert_blocked(&decide(&["cl", "core"], &chile, &[], &served), "cl.litigation-served", None);
+    assert_blocked(&decide(&["cl", "core"], &chile, &[], &bankrupt), "cl.insolvency", None);
+    let cease = Flags { cease: true, ..Flags::default() };
+    assert_allowed(&decide(FEDERAL, &notice, &[], &cease));
+}
+
+#[test]
 fn bankruptcy_and_death_block_through_the_core_pack() {
     let draft = Draft::call(local(NY, 2026, 2, 3, 12, 0));
     let bankrupt = Flags { bankruptcy: true, ..Flags::default() };
@@ -926,6 +986,27 @@ fn opt_outs_apply_per_address_and_per_channel() {
     let medium = Flags { opted_out_channels: vec![ChannelGroup::Call], ..Flags::default() };
     assert_blocked(&decide(FEDERAL, &draft, &[], &medium), "us-federal.opt-out", None);
     assert_allowed(&decide(FEDERAL, &email, &[], &medium));
+}
+
+#[test]
+fn a_third_party_or_an_attorney_who_opted_out_is_not_contacted_there() {
+    // 12 CFR 1006.14(h)(1) protects any "person" who asked that a medium not be used, not
+    // only the consumer: a neighbour who asked not to be called, an attorney who asked for
+    // no e-mail. The flags given with a proposal are those of its person.
+    let neighbour = Draft::call(local(NY, 2026, 2, 3, 12, 0)).to(Recipient::ThirdParty);
+    let objected =
+        Flags { opted_out_addresses: vec!["+12125550100".to_owned()], ..Flags::default() };
+    let decision = decide(FEDERAL, &neighbour, &[], &objected);
+    assert_blocked(&decision, "us-federal.opt-out", None);
+    assert_eq!(decision.also_blocked_by, ["core.opt-out"]);
+    let madrid = neighbour.clone().in_zones(&[MADRID]).at(local(MADRID, 2026, 2, 3, 12, 0));
+    assert_blocked(&decide(&["es", "core"], &madrid, &[], &objected), "core.opt-out", None);
+    let attorney = Draft::call(local(NY, 2026, 2, 3, 12, 0))
+        .to(Recipient::ExemptParty)
+        .via(ChannelGroup::Email, "counsel@example.com");
+    let no_email = Flags { opted_out_channels: vec![ChannelGroup::Email], ..Flags::default() };
+    assert_blocked(&decide(FEDERAL, &attorney, &[], &no_email), "us-federal.opt-out", None);
+    assert_allowed(&decide(FEDERAL, &attorney, &[], &objected));
 }
 
 #[test]
@@ -976,6 +1057,29 @@ fn a_third_party_is_contacted_for_location_once() {
     );
 }
 
+#[test]
+fn suit_threats_and_remedy_notices_never_go_to_third_parties() {
+    // FDCPA 1692b(2), 1692c(b): a third party may be contacted to locate the consumer, never
+    // told of the debt; a suit threat or a remedy notice can only tell of it. Chile forbids
+    // communications that reveal the delinquency to third parties; `core` holds everywhere.
+    let draft = Draft::call(local(NY, 2026, 2, 3, 12, 0)).to(Recipient::ThirdParty);
+    assert_allowed(&decide(FEDERAL, &draft, &[], &Flags::default()));
+    for action in [ActionKind::SuitThreat, ActionKind::TerminationOrRemedyNotice] {
+        let disclosure = draft.clone().doing(action);
+        let decision = decide(FEDERAL, &disclosure, &[], &Flags::default());
+        assert_blocked(&decision, "us-federal.third-party-disclosure", None);
+        assert_eq!(decision.also_blocked_by, ["core.third-party-disclosure"]);
+        let chile = disclosure.clone().in_zones(&[SANTIAGO]).at(local(SANTIAGO, 2026, 2, 3, 12, 0));
+        let decision = decide(&["cl", "core"], &chile, &[], &Flags::default());
+        assert_blocked(&decision, "core.third-party-disclosure", None);
+        let decision = decide(&["baseline", "core"], &disclosure, &[], &Flags::default());
+        assert_blocked(&decision, "core.third-party-disclosure", None);
+        // The consumer's attorney is not a third party.
+        let attorney = disclosure.to(Recipient::ExemptParty);
+        assert_allowed(&decide(FEDERAL, &attorney, &[], &Flags::default()));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Credit reporting
 // ---------------------------------------------------------------------------------------------
@@ -997,6 +1101,34 @@ fn credit_reporting_needs_a_conversation_or_a_notice_and_fourteen_days() {
     // Every debt of the report needs its own notice.
     let two = report.about(&["A", "B"]);
     assert_blocked(&decide(FEDERAL, &two, &conversation, &Flags::default()), rule, None);
+}
+
+#[test]
+fn a_notice_that_reached_someone_else_does_not_allow_credit_reporting() {
+    // 12 CFR 1006.30(a)(1)(ii): the message must be sent to the consumer, and the collector
+    // waits for a sign that it was undeliverable. A text answered by a wrong party is such a
+    // sign: the consumer did not get it.
+    let report = Draft::call(local(NY, 2026, 3, 10, 12, 0)).doing(ActionKind::CreditReport);
+    let rule = "us-federal.credit-report-precondition";
+    let text_at = local(NY, 2026, 2, 7, 12, 0);
+    let wrong = vec![sent_at(text_at, ChannelGroup::Text, Outcome::WrongParty)];
+    assert_blocked(&decide(FEDERAL, &report, &wrong, &Flags::default()), rule, None);
+    let delivered = vec![sent_at(text_at, ChannelGroup::Text, Outcome::Delivered)];
+    assert_allowed(&decide(FEDERAL, &report, &delivered, &Flags::default()));
+}
+
+#[test]
+fn a_later_conversation_allows_credit_reporting_from_its_instant() {
+    // A text sent now must wait 14 days, but a conversation an hour later is enough on its
+    // own (12 CFR 1006.30(a)(1)(i)): the next allowed instant is the conversation's.
+    let report = Draft::call(local(NY, 2026, 2, 7, 12, 0)).doing(ActionKind::CreditReport);
+    let talk_at = local(NY, 2026, 2, 7, 13, 0);
+    let history = vec![
+        sent_at(local(NY, 2026, 2, 7, 12, 0), ChannelGroup::Text, Outcome::Delivered),
+        call_at(talk_at, Outcome::Conversation),
+    ];
+    let decision = decide(FEDERAL, &report, &history, &Flags::default());
+    assert_blocked(&decision, "us-federal.credit-report-precondition", Some(talk_at));
 }
 
 #[test]
@@ -1343,7 +1475,7 @@ proptest! {
         channel in 0usize..5,
         recipient in 0usize..3,
         address_kind in 0usize..3,
-        consent_hours_before in proptest::option::of(0i64..400),
+        consent_hours_before in proptest::option::of(-48i64..400),
     ) {
         let ids = Pack::builtin_ids();
         let chosen: Vec<&str> = ids
@@ -1396,6 +1528,10 @@ proptest! {
             prop_assert!(at < next && next <= at + TimeDelta::days(HORIZON_DAYS), "{:?}", decision);
             let again = evaluate(&packs, &draft.clone().at(next).proposal(), &history, &flags);
             prop_assert!(again.allowed, "blocked at next: {:?} then {:?}", decision, again);
+            // The earliest such instant: a second before it, the proposal is still blocked.
+            let before = next - TimeDelta::seconds(1);
+            let early = evaluate(&packs, &draft.clone().at(before).proposal(), &history, &flags);
+            prop_assert!(!early.allowed, "allowed before next: {:?} at {}", decision, before);
         }
     }
 
@@ -1429,5 +1565,195 @@ proptest! {
         let all: Vec<Pack> = Pack::builtin_ids().into_iter().filter_map(Pack::builtin).collect();
         let decision = evaluate(&all, &draft.proposal(), &history, &flags);
         prop_assert!(decision.allowed || decision.rule.is_some());
+    }
+}
+
+/// The packs a debtor can get, each with `core`.
+const PACK_SETS: [&[&str]; 9] = [
+    &["us-federal", "core"],
+    &["us-federal", "us-ma", "core"],
+    &["us-federal", "us-nyc", "core"],
+    &["baseline", "core"],
+    &["co", "core"],
+    &["mx", "core"],
+    &["cl", "core"],
+    &["pe", "core"],
+    &["es", "core"],
+];
+
+/// Zones for the schedule proptest: the packs' own, and zones with odd clocks (Chile's
+/// change at midnight, Lord Howe's half hour, Hawaii without DST).
+const SCHEDULE_ZONES: [&str; 6] =
+    [NY, BOGOTA, SANTIAGO, MEXICO_CITY, "Australia/Lord_Howe", "Pacific/Honolulu"];
+
+/// Checks a schedule built from allowed contacts against a model of every hours, frequency,
+/// cool-down and channels-per-week rule of `packs`, in every zone: no contact outside a
+/// window or on a holiday, no run of `window_days` local days with more than `max` counted
+/// contacts, no call within a cool-down, no week with more channel groups than allowed.
+fn check_schedule(
+    packs: &[Pack],
+    history: &[HistoryEntry],
+    zones: &[Tz],
+) -> Result<(), TestCaseError> {
+    let rules: Vec<&Rule> = packs.iter().flat_map(|pack| pack.rules()).collect();
+    let outbound: Vec<&HistoryEntry> =
+        history.iter().filter(|entry| entry.direction == Direction::Outbound).collect();
+    let matches = |rule: &Rule, entry: &HistoryEntry| {
+        rule.actions.contains(&ActionKind::Contact)
+            && rule.channels.contains(&entry.channel)
+            && rule.recipients.contains(&entry.recipient)
+            && rule.address_kinds.contains(&entry.address_kind)
+    };
+    for zone in zones {
+        let date = |entry: &HistoryEntry| local_date(entry.at, *zone);
+        for rule in &rules {
+            match &rule.kind {
+                RuleKind::Hours { open, holidays } => {
+                    for entry in outbound.iter().filter(|entry| matches(rule, entry)) {
+                        let local = entry.at.with_timezone(zone);
+                        let day = local.date_naive();
+                        let window = open[day.weekday().num_days_from_monday() as usize];
+                        let inside = window.is_some_and(|window| {
+                            window.open <= local.time() && local.time() < window.close
+                        });
+                        let holiday =
+                            holidays.is_some_and(|calendar| holidays::is_holiday(calendar, day));
+                        prop_assert!(inside && !holiday, "{} at {local}", rule.id);
+                    }
+                }
+                RuleKind::FrequencyCap { scope, window_days, max, counts, .. } => {
+                    let groups: Vec<Option<&str>> = match scope {
+                        Scope::Person => vec![None],
+                        Scope::PersonDebt => vec![Some("A"), Some("B")],
+                    };
+                    for group in groups {
+                        let dates: Vec<NaiveDate> = outbound
+                            .iter()
+                            .filter(|entry| matches(rule, entry) && counts.counts(entry.outcome))
+                            .filter(|entry| {
+                                group.is_none_or(|debt| {
+                                    entry.debts.iter().any(|known| known == debt)
+                                })
+                            })
+                            .map(|entry| date(entry))
+                            .collect();
+                        for first in &dates {
+                            let held = dates
+                                .iter()
+                                .filter(|other| {
+                                    (0..i64::from(*window_days))
+                                        .contains(&(**other - *first).num_days())
+                                })
+                                .count();
+                            prop_assert!(
+                                held <= *max as usize,
+                                "{}: {held} from {first} in {zone}",
+                                rule.id
+                            );
+                        }
+                    }
+                }
+                RuleKind::Cooldown { trigger_channels, days, .. } => {
+                    for (index, talk) in history.iter().enumerate() {
+                        if talk.outcome != Outcome::Conversation
+                            || !trigger_channels.contains(&talk.channel)
+                        {
+                            continue;
+                        }
+                        // The contacts placed after it (the history is in order).
+                        for later in history[index + 1..].iter().filter(|entry| {
+                            entry.direction == Direction::Outbound
+                                && matches(rule, entry)
+                                && entry.debts.iter().any(|debt| talk.debts.contains(debt))
+                        }) {
+                            let apart = (date(later) - date(talk)).num_days();
+                            prop_assert!(i64::from(*days) <= apart, "{}: {apart} days", rule.id);
+                        }
+                    }
+                }
+                RuleKind::ChannelsPerWeek { max, counts } => {
+                    let counted: Vec<&&HistoryEntry> = outbound
+                        .iter()
+                        .filter(|entry| matches(rule, entry) && counts.counts(entry.outcome))
+                        .collect();
+                    for entry in &counted {
+                        let week = week_start(date(entry));
+                        let mut used: Vec<ChannelGroup> = counted
+                            .iter()
+                            .filter(|other| week_start(date(other)) == week)
+                            .map(|other| other.channel)
+                            .collect();
+                        used.sort_unstable();
+                        used.dedup();
+                        prop_assert!(used.len() <= *max as usize, "{}: {used:?}", rule.id);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever the pack set and the candidate zones, contacts made only when allowed (or
+    /// at their next allowed instant) never break an hours, frequency, cool-down or
+    /// channels-per-week rule, in any zone.
+    #[test]
+    fn scheduled_contacts_never_break_any_pack(
+        pack_set in 0usize..PACK_SETS.len(),
+        zone_picks in proptest::collection::vec(0usize..SCHEDULE_ZONES.len(), 1..3),
+        start_minutes in 0i64..(60 * 24 * 365),
+        steps in proptest::collection::vec(
+            (0i64..3_000, 0usize..5, 0usize..7, 0usize..3, 0usize..2, proptest::bool::weighted(0.1)),
+            1..40,
+        ),
+    ) {
+        let packs = packs(PACK_SETS[pack_set]);
+        let names: Vec<&str> = zone_picks.iter().map(|index| SCHEDULE_ZONES[*index]).collect();
+        let zones: Vec<Tz> = names.iter().map(|name| name.parse().unwrap()).collect();
+        let outcomes = [
+            Outcome::NotConnected, Outcome::NoAnswer, Outcome::Voicemail, Outcome::WrongParty,
+            Outcome::Conversation, Outcome::Delivered, Outcome::Bounced,
+        ];
+        let kinds = [ContactPointKind::Personal, ContactPointKind::Work];
+        let flags = Flags::default();
+        let mut history: Vec<HistoryEntry> = Vec::new();
+        let mut at = utc(2026, 1, 1, 0, 0) + TimeDelta::minutes(start_minutes);
+        for (gap_minutes, channel, outcome, debt_set, kind, inbound_conversation) in steps {
+            at += TimeDelta::minutes(gap_minutes);
+            let debts: Vec<String> =
+                DEBT_SETS[debt_set].iter().map(|debt| (*debt).to_owned()).collect();
+            let draft = Draft {
+                debts: debts.clone(),
+                channel: ChannelGroup::ALL[channel],
+                address_kind: kinds[kind],
+                ..Draft::call(at).in_zones(&names)
+            };
+            let decision = evaluate(&packs, &draft.proposal(), &history, &flags);
+            if !decision.allowed {
+                let Some(next) = decision.next_allowed_at else { continue };
+                prop_assert!(at < next);
+                at = next;
+                let again = evaluate(&packs, &draft.clone().at(at).proposal(), &history, &flags);
+                prop_assert!(again.allowed, "not allowed at its next instant: {again:?}");
+            }
+            history.push(HistoryEntry {
+                debts: debts.clone(),
+                channel: draft.channel,
+                address_kind: draft.address_kind,
+                ..call_at(at, outcomes[outcome])
+            });
+            if inbound_conversation {
+                history.push(HistoryEntry {
+                    debts,
+                    direction: Direction::Inbound,
+                    ..call_at(at, Outcome::Conversation)
+                });
+            }
+        }
+        check_schedule(&packs, &history, &zones)?;
     }
 }

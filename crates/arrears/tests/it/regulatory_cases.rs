@@ -277,6 +277,66 @@ fn ma_940_cmr_7_04_1_f_calls_not_connected_do_not_count() {
     ));
 }
 
+/// 940 CMR 7.04(1)(f): at most 2 calls per 30 days to a number other than the personal
+/// ones. The engine tells a recorded call's number by the debtor's contact point there,
+/// however the integrator wrote it: two calls recorded at "(617) 555-0111", the work number
+/// "+16175550111", are work calls, and a third within 30 days is refused.
+#[test]
+fn ma_940_cmr_7_04_1_f_recorded_work_calls_count_however_the_number_is_written() {
+    let (_dir, books) = open_temp();
+    let point = |address: &str, kind| ContactPoint {
+        channel: ContactChannel::Phone,
+        address: address.to_owned(),
+        kind,
+        consent: true,
+        opted_out: false,
+    };
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Pat".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("MA".into()) },
+                time_zones: vec![NEW_YORK.into()],
+                language: "en".into(),
+                contact_points: vec![
+                    point("+16175550100", ContactPointKind::Personal),
+                    point("+16175550111", ContactPointKind::Work),
+                ],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(&books, debtor, "A-MA", Terms::default(), None);
+    for day in [2, 20] {
+        let outbound = Command::RecordOutbound {
+            debtor,
+            accounts: vec![account],
+            channel: ContactChannel::Phone,
+            address: "(617) 555-0111".into(),
+            at: local(NEW_YORK, (2026, 2, day), 10, 0),
+            outcome: ContactOutcome::NoAnswer,
+        };
+        books.execute(&format!("call-{day}"), &outbound).unwrap().accepted().unwrap();
+    }
+    let inputs = books.guardrail_inputs(debtor, &[]).unwrap();
+    let debt = account.to_string();
+    let work_call = call(NEW_YORK)
+        .address("+16175550111", ContactPointKind::Work)
+        .person(debtor.get())
+        .debts(&[debt.as_str()]);
+    let at = local(NEW_YORK, (2026, 3, 3), 10, 0);
+    assert_refused_until(
+        &work_call.at(&inputs.packs, at, &inputs.history, &inputs.flags),
+        "us-ma.calls-other-30d",
+        local(NEW_YORK, (2026, 3, 4), 8, 0),
+    );
+}
+
 /// NYC DCWP rules, 6 RCNY 5-77 (V2): "contacts or attempts": a busy signal is an attempt
 /// and counts towards the 3 in 7 days.
 #[test]
