@@ -139,7 +139,7 @@ fn tree(text: &str) -> Result<Node, Failure> {
                 })?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(node),
-                    None => return Ok(node),
+                    None => return after_root(&mut reader, text, &mut lines).map(|()| node),
                 }
             }
             Event::Text(content) => {
@@ -163,6 +163,33 @@ fn tree(text: &str) -> Result<Node, Failure> {
                 ));
             }
             _ => {}
+        }
+    }
+}
+
+/// Reads what follows the root element to the end: only comments, processing instructions
+/// and blanks may. Anything else (a second `Document`, two files joined into one) is refused,
+/// for it would otherwise be dropped unread.
+fn after_root(
+    reader: &mut Reader<&[u8]>,
+    text: &str,
+    lines: &mut LineCounter,
+) -> Result<(), Failure> {
+    loop {
+        let position = reader.buffer_position() as usize;
+        let event = reader.read_event().map_err(|error| {
+            xml_error(lines.line_at(text, reader.error_position() as usize), error)
+        })?;
+        match event {
+            Event::Eof => return Ok(()),
+            Event::Comment(_) | Event::PI(_) => {}
+            Event::Text(content) if content.iter().all(u8::is_ascii_whitespace) => {}
+            _ => {
+                // The event starts after any blanks the reader skipped before it.
+                let start = position + text[position..].len() - text[position..].trim_start().len();
+                let problem = Problem::Xml { message: "content after the root element".to_owned() };
+                return Err((Location::line(lines.line_at(text, start)), problem));
+            }
         }
     }
 }

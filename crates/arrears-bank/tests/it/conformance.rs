@@ -889,3 +889,24 @@ fn composed_references_that_repeat_get_a_suffix_in_norma_43_and_csv() {
     let key = "ES9121000418450200051332/2026-12-01/1000";
     assert_eq!(references, [key.to_owned(), format!("{key}#2"), format!("{key}#3")]);
 }
+
+// Review against the published layouts ------------------------------------------------------
+
+/// An XML document has one root element. A second `Document` after the first (two files
+/// joined into one) was dropped without a word, and its statement never imported; it is
+/// refused at its line. Comments, processing instructions and blanks after the root are fine.
+#[test]
+fn camt_content_after_the_root_element_is_refused_not_dropped() {
+    let page =
+        camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[("CRDT", "50.00", "P1")]);
+    let (_, document) = page.split_once('\n').unwrap();
+    let joined = format!("{page}{document}");
+    let error = parse_text("joined.xml", &joined).expect_err("a second root was accepted");
+    assert_eq!(error.at.line, page.lines().count() as u32 + 1, "{error}");
+    assert!(
+        matches!(&error.problem, Problem::Xml { message } if message.contains("after the root")),
+        "{error}"
+    );
+    let trailing = format!("{page}<!-- end of statement -->\n<?bank done?>\n\n");
+    assert_eq!(parse_text("trailing.xml", &trailing).unwrap()[0].lines.len(), 1);
+}
