@@ -318,7 +318,10 @@ fn statement(
     let mut lines = Vec::new();
     let mut entries = Totals::default();
     let mut entry_count = 0u64;
-    for entry in node.all("Ntry").filter(|entry| is_booked(entry)) {
+    for entry in node.all("Ntry") {
+        if !is_booked(entry)? {
+            continue;
+        }
         let (direction, amount_minor) = entry_lines(entry, currency, &mut lines)?;
         entries.add(direction, amount_minor);
         entry_count += 1;
@@ -359,9 +362,26 @@ fn currency_of(node: &Node) -> Result<Currency, Failure> {
     Currency::from_code(&code).map_err(|_| at.fail(Problem::UnknownCurrency { code }))
 }
 
-fn is_booked(entry: &Node) -> bool {
-    let status = entry.text_at("Sts/Cd").or_else(|| entry.text_at("Sts"));
-    status.as_deref() == Some("BOOK")
+/// Returns true if and only if the entry's `Sts` is `BOOK`: text up to 001.05, `Sts/Cd` after.
+/// `Sts` is mandatory, and an entry without a status the versions define is refused rather
+/// than skipped as pending: it may well be booked, and nothing else would catch its absence
+/// in a camt.054, which has no balances.
+fn is_booked(entry: &Node) -> Result<bool, Failure> {
+    let status =
+        entry.child("Sts").ok_or_else(|| entry.fail(Problem::Missing { what: "Ntry/Sts" }))?;
+    let code = status.text_at("Cd").unwrap_or_else(|| status.text.trim().to_owned());
+    match code.as_str() {
+        "BOOK" => Ok(true),
+        "PDNG" | "INFO" | "FUTR" => Ok(false),
+        _ => {
+            let found = status.text_at("Prtry").map_or(code, |code| format!("Prtry {code}"));
+            Err(status.fail(Problem::Malformed {
+                what: "Ntry/Sts",
+                found,
+                expected: "BOOK, PDNG, INFO or FUTR",
+            }))
+        }
+    }
 }
 
 /// An `Amt` element in minor units, its `Ccy` checked against the statement's currency.

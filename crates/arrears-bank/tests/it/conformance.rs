@@ -910,3 +910,31 @@ fn camt_content_after_the_root_element_is_refused_not_dropped() {
     let trailing = format!("{page}<!-- end of statement -->\n<?bank done?>\n\n");
     assert_eq!(parse_text("trailing.xml", &trailing).unwrap()[0].lines.len(), 1);
 }
+
+/// `Sts` is mandatory on every entry (`BOOK`, `PDNG`, `INFO`, and `FUTR` from 001.08). An entry
+/// without one, or with a status no version defines, was skipped as if pending: in a camt.054,
+/// which has no balances to catch it, a booked payment vanished. It is refused at the entry.
+#[test]
+fn camt_entry_status_missing_or_unknown_is_refused_not_skipped() {
+    let clp = "camt054_v04_clp.xml";
+    let error = variant(clp, "<Sts>BOOK</Sts>", "").expect_err("an entry without Sts was read");
+    assert_eq!(
+        error.at.element.as_deref(),
+        Some("Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]")
+    );
+    assert_eq!(error.at.line, 8, "{error}");
+    assert!(matches!(error.problem, Problem::Missing { what: "Ntry/Sts" }), "{error}");
+    for status in ["<Sts>BOOKED</Sts>", "<Sts><Prtry>GEBUCHT</Prtry></Sts>", "<Sts/>"] {
+        let error = variant(clp, "<Sts>BOOK</Sts>", status).expect_err(status);
+        assert_eq!(error.at.line, 11, "{status}: {error}");
+        assert!(
+            matches!(error.problem, Problem::Malformed { what: "Ntry/Sts", .. }),
+            "{status}: {error}"
+        );
+    }
+    for skipped in ["<Sts>PDNG</Sts>", "<Sts><Cd>INFO</Cd></Sts>", "<Sts><Cd>FUTR</Cd></Sts>"] {
+        let statements = variant(clp, "<Sts>BOOK</Sts>", skipped).unwrap_or_else(|e| panic!("{e}"));
+        assert!(statements[0].lines.is_empty(), "{skipped}");
+    }
+    assert_eq!(read(clp)[0].lines.len(), 1);
+}
