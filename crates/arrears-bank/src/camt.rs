@@ -33,7 +33,7 @@ use quick_xml::Reader;
 use crate::amount::to_minor;
 use crate::check::{self, Totals};
 use crate::error::{Failure, Location, Problem};
-use crate::text::iso_date;
+use crate::text::xml_date;
 use crate::{Direction, Format, Statement, StatementLine};
 
 /// Elements that repeat, shown with their 1-based index in element paths.
@@ -424,10 +424,15 @@ fn reversal(entry: &Node) -> Result<bool, Failure> {
     }
 }
 
+/// A `DateAndDateTimeChoice` (`BookgDt`, `ValDt`, `Bal/Dt`): its `Dt` or its `DtTm`.
 fn date_at(node: &Node, path: &str) -> Result<Option<chrono::NaiveDate>, Failure> {
     let Some(date) = node.find(path) else { return Ok(None) };
-    let text = date.text_at("Dt").or_else(|| date.text_at("DtTm")).unwrap_or_default();
-    iso_date(&text, "date").map(Some).map_err(|problem| date.fail(problem))
+    let (text, with_time) = match (date.child("Dt"), date.child("DtTm")) {
+        (Some(day), _) => (day.text.trim(), false),
+        (None, Some(moment)) => (moment.text.trim(), true),
+        (None, None) => return Err(date.fail(Problem::Missing { what: "Dt or DtTm" })),
+    };
+    xml_date(text, with_time, "date").map(Some).map_err(|problem| date.fail(problem))
 }
 
 /// Adds an entry's lines (one per transaction); returns its direction and amount.

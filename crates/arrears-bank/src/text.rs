@@ -38,9 +38,68 @@ pub(crate) fn yymmdd(text: &str, what: &'static str) -> Result<NaiveDate, Proble
     NaiveDate::from_ymd_opt(year as i32, number(2..4)?, number(4..6)?).ok_or_else(bad)
 }
 
-/// Reads an ISO date `YYYY-MM-DD` (camt), also the date part of an ISO date-time.
-pub(crate) fn iso_date(text: &str, what: &'static str) -> Result<NaiveDate, Problem> {
-    let date = text.get(..10).unwrap_or(text);
-    NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .map_err(|_| Problem::BadDate { what, found: text.to_owned() })
+/// Reads an XML Schema date as camt writes it: an `xs:date` (`Dt`: `2026-12-03`, with an
+/// optional time zone `Z` or `+01:00`) or, when `with_time`, an `xs:dateTime` (`DtTm`:
+/// `2026-12-03T09:30:00`, with optional fractional seconds and time zone). The date is taken
+/// as written, in the bank's time zone. Anything else after the date is refused.
+pub(crate) fn xml_date(
+    text: &str,
+    with_time: bool,
+    what: &'static str,
+) -> Result<NaiveDate, Problem> {
+    let bad = || Problem::BadDate { what, found: text.to_owned() };
+    let bytes = text.as_bytes();
+    let digits_at = |at: usize, count: usize| {
+        bytes.get(at..at + count).is_some_and(|part| part.iter().all(u8::is_ascii_digit))
+    };
+    let number = |at: usize, count: usize| -> u32 {
+        bytes[at..at + count].iter().fold(0, |sum, byte| sum * 10 + u32::from(byte - b'0'))
+    };
+    let is_date = digits_at(0, 4)
+        && bytes.get(4) == Some(&b'-')
+        && digits_at(5, 2)
+        && bytes.get(7) == Some(&b'-')
+        && digits_at(8, 2);
+    if !is_date {
+        return Err(bad());
+    }
+    let date =
+        NaiveDate::from_ymd_opt(number(0, 4) as i32, number(5, 2), number(8, 2)).ok_or_else(bad)?;
+    let mut at = 10;
+    if with_time {
+        let is_time = bytes.get(10) == Some(&b'T')
+            && digits_at(11, 2)
+            && bytes.get(13) == Some(&b':')
+            && digits_at(14, 2)
+            && bytes.get(16) == Some(&b':')
+            && digits_at(17, 2);
+        if !is_time || number(11, 2) > 23 || number(14, 2) > 59 || number(17, 2) > 59 {
+            return Err(bad());
+        }
+        at = 19;
+        if bytes.get(at) == Some(&b'.') {
+            let fraction = bytes[at + 1..].iter().take_while(|byte| byte.is_ascii_digit()).count();
+            if fraction == 0 {
+                return Err(bad());
+            }
+            at += 1 + fraction;
+        }
+    }
+    let zone = &bytes[at..];
+    let is_zone = match zone {
+        [] | [b'Z'] => true,
+        [b'+' | b'-', ..] => {
+            zone.len() == 6
+                && digits_at(at + 1, 2)
+                && zone[3] == b':'
+                && digits_at(at + 4, 2)
+                && number(at + 1, 2) <= 14
+                && number(at + 4, 2) <= 59
+        }
+        _ => false,
+    };
+    if !is_zone {
+        return Err(bad());
+    }
+    Ok(date)
 }

@@ -938,3 +938,60 @@ fn camt_entry_status_missing_or_unknown_is_refused_not_skipped() {
     }
     assert_eq!(read(clp)[0].lines.len(), 1);
 }
+
+/// `Dt` is an `xs:date` (`2026-12-03`, with an optional time zone) and `DtTm` an
+/// `xs:dateTime`. Anything after the first ten characters was ignored, so `2026-12-03x`,
+/// `2026-12-031` and a date-time in `Dt` were read, and a single-digit day or month too.
+#[test]
+fn camt_dates_follow_xml_schema_dates_and_date_times() {
+    let booked = |dates: &str| -> Result<(chrono::NaiveDate, chrono::NaiveDate), StatementError> {
+        let text = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[]).replace(
+            "</Stmt>",
+            &format!(
+                "<Ntry><Amt Ccy=\"EUR\">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                     <Sts><Cd>BOOK</Cd></Sts>{dates}<AcctSvcrRef>R-1</AcctSvcrRef></Ntry>\n\
+                     </Stmt>"
+            ),
+        );
+        let line = parse_text("dates.xml", &text)?.remove(0).lines.remove(0);
+        Ok((line.booking_on, line.value_on))
+    };
+    let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    for (dates, booking, value) in [
+        ("<BookgDt><Dt>2026-12-03</Dt></BookgDt>", "2026-12-03", "2026-12-03"),
+        ("<BookgDt><Dt>2026-12-03Z</Dt></BookgDt>", "2026-12-03", "2026-12-03"),
+        ("<BookgDt><Dt>2026-12-03+01:00</Dt></BookgDt>", "2026-12-03", "2026-12-03"),
+        (
+            "<BookgDt><DtTm>2026-12-31T23:30:00-05:00</DtTm></BookgDt>\
+             <ValDt><DtTm>2027-01-02T00:00:00.123Z</DtTm></ValDt>",
+            "2026-12-31",
+            "2027-01-02",
+        ),
+        ("<BookgDt><DtTm>2026-12-03T09:30:00</DtTm></BookgDt>", "2026-12-03", "2026-12-03"),
+    ] {
+        let got = booked(dates).unwrap_or_else(|e| panic!("{dates}: {e}"));
+        assert_eq!(got, (day(booking), day(value)), "{dates}");
+    }
+    for bad in [
+        "<BookgDt><Dt>2026-12-03x</Dt></BookgDt>",
+        "<BookgDt><Dt>2026-12-031</Dt></BookgDt>",
+        "<BookgDt><Dt>2026-12-3</Dt></BookgDt>",
+        "<BookgDt><Dt>2026-12-03T10:00:00</Dt></BookgDt>",
+        "<BookgDt><DtTm>2026-12-03</DtTm></BookgDt>",
+        "<BookgDt><DtTm>2026-12-03 10:00:00</DtTm></BookgDt>",
+        "<BookgDt><DtTm>2026-12-03T25:00:00</DtTm></BookgDt>",
+        "<BookgDt><DtTm>2026-12-03T10:00:00+1</DtTm></BookgDt>",
+        "<BookgDt><Dt>2026-02-30</Dt></BookgDt>",
+    ] {
+        let error = booked(bad).expect_err(bad);
+        assert_eq!(
+            error.at.element.as_deref(),
+            Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/BookgDt"),
+            "{bad}: {error}"
+        );
+        assert!(matches!(error.problem, Problem::BadDate { .. }), "{bad}: {error}");
+    }
+    // A date element that holds neither `Dt` nor `DtTm` says so.
+    let error = booked("<BookgDt><Dat>2026-12-03</Dat></BookgDt>").unwrap_err();
+    assert!(matches!(error.problem, Problem::Missing { what: "Dt or DtTm" }), "{error}");
+}
