@@ -30,7 +30,7 @@ use arrears_core::money::Currency;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use crate::amount::to_minor;
+use crate::amount::decimal_to_minor;
 use crate::check::{self, Totals};
 use crate::error::{Failure, Location, Problem};
 use crate::text::xml_date;
@@ -394,7 +394,7 @@ fn amount(node: &Node, currency: Currency) -> Result<i64, Failure> {
             node.fail(Problem::CurrencyMismatch { expected: currency, found: code.to_owned() })
         );
     }
-    to_minor(node.text.trim(), '.', currency, "Amt").map_err(|problem| node.fail(problem))
+    decimal_to_minor(node.text.trim(), currency, "Amt").map_err(|problem| node.fail(problem))
 }
 
 fn direction(node: &Node) -> Result<Direction, Failure> {
@@ -614,7 +614,8 @@ fn summary_checks(
     };
     let sum_at = |path: &str, what: &'static str, summed: i64| -> Result<(), Failure> {
         let Some(node) = summary.find(path) else { return Ok(()) };
-        let declared = to_minor(node.text.trim(), '.', currency, what).map_err(|p| node.fail(p))?;
+        let declared =
+            decimal_to_minor(node.text.trim(), currency, what).map_err(|p| node.fail(p))?;
         check::total(what, declared, summed, &node.at())
     };
     count_at("TtlNtries/NbOfNtries", "TxsSummry/TtlNtries/NbOfNtries", entry_count)?;

@@ -995,3 +995,30 @@ fn camt_dates_follow_xml_schema_dates_and_date_times() {
     let error = booked("<BookgDt><Dat>2026-12-03</Dat></BookgDt>").unwrap_err();
     assert!(matches!(error.problem, Problem::Missing { what: "Dt or DtTm" }), "{error}");
 }
+
+/// An amount is an `xs:decimal`: `+50.00` and `.50` are valid lexical forms (rare, but the
+/// schema allows them) and were refused; a sign of minus, an exponent or blanks inside stay
+/// refused.
+#[test]
+fn camt_amounts_in_every_xml_decimal_form() {
+    let amount = |text: &str| {
+        let page = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[])
+            .replace(
+                "</Stmt>",
+                &format!(
+                    "<Ntry><Amt Ccy=\"EUR\">{text}</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                     <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+                     <AcctSvcrRef>R-1</AcctSvcrRef></Ntry>\n</Stmt>"
+                ),
+            )
+            .replace(">150.00<", ">100.50<");
+        parse_text("amounts.xml", &page).map(|mut s| s.remove(0).lines.remove(0).amount_minor)
+    };
+    for text in ["0.50", ".50", "+0.5", "+.5", "0.500", "00.50000", " 0.50 "] {
+        assert_eq!(amount(text).unwrap_or_else(|e| panic!("{text}: {e}")), 50, "{text}");
+    }
+    for bad in ["-0.50", "0,50", "5e-1", ".", "+", "++0.5", "0 .50", "0.5.0"] {
+        let error = amount(bad).expect_err(bad);
+        assert!(matches!(error.problem, Problem::BadAmount { .. }), "{bad}: {error}");
+    }
+}
