@@ -598,7 +598,7 @@ fn transaction_code(code: &Node) -> Option<String> {
     }
 }
 
-/// `TxsSummry`: entry count, credit and debit counts and sums, when given.
+/// `TxsSummry`: entry count, sum and net, credit and debit counts and sums, when given.
 fn summary_checks(
     summary: &Node,
     currency: Currency,
@@ -622,7 +622,40 @@ fn summary_checks(
     count_at("TtlCdtNtries/NbOfNtries", "TxsSummry/TtlCdtNtries/NbOfNtries", entries.credit_count)?;
     sum_at("TtlCdtNtries/Sum", "TxsSummry/TtlCdtNtries/Sum", entries.credits_minor)?;
     count_at("TtlDbtNtries/NbOfNtries", "TxsSummry/TtlDbtNtries/NbOfNtries", entries.debit_count)?;
-    sum_at("TtlDbtNtries/Sum", "TxsSummry/TtlDbtNtries/Sum", entries.debits_minor)
+    sum_at("TtlDbtNtries/Sum", "TxsSummry/TtlDbtNtries/Sum", entries.debits_minor)?;
+    let all_minor = entries.credits_minor.saturating_add(entries.debits_minor);
+    sum_at("TtlNtries/Sum", "TxsSummry/TtlNtries/Sum", all_minor)?;
+    // The net is `TtlNetNtry` (`Amt` and `CdtDbtInd`) from 001.03; 001.02 writes
+    // `TtlNetNtryAmt` with `CdtDbtInd` beside it in `TtlNtries`.
+    let net_minor = entries.credits_minor.saturating_sub(entries.debits_minor);
+    let what = "TxsSummry/TtlNtries net (credits - debits)";
+    if let Some(net) = summary.find("TtlNtries/TtlNetNtry") {
+        let declared = signed_amount(net.require("Amt", "TtlNetNtry/Amt")?, net, currency, what)?;
+        check::total(what, declared, net_minor, &net.at())?;
+    } else if let Some(amount) = summary.find("TtlNtries/TtlNetNtryAmt") {
+        let totals = summary.require("TtlNtries", "TtlNtries")?;
+        let declared = signed_amount(amount, totals, currency, what)?;
+        check::total(what, declared, net_minor, &amount.at())?;
+    }
+    Ok(())
+}
+
+/// A summary's net amount (a decimal without `Ccy`), signed by the `CdtDbtInd` of
+/// `indicator_parent` (which may be left out of a zero net).
+fn signed_amount(
+    amount: &Node,
+    indicator_parent: &Node,
+    currency: Currency,
+    what: &'static str,
+) -> Result<i64, Failure> {
+    let minor = decimal_to_minor(amount.text.trim(), currency, what).map_err(|p| amount.fail(p))?;
+    if minor == 0 && indicator_parent.child("CdtDbtInd").is_none() {
+        return Ok(0);
+    }
+    Ok(match direction(indicator_parent)? {
+        Direction::Credit => minor,
+        Direction::Debit => -minor,
+    })
 }
 
 /// camt.053's opening and closing balances and the balance check.

@@ -1022,3 +1022,63 @@ fn camt_amounts_in_every_xml_decimal_form() {
         assert!(matches!(error.problem, Problem::BadAmount { .. }), "{bad}: {error}");
     }
 }
+
+/// `TxsSummry/TtlNtries` also gives the sum of every entry's amount (`Sum`) and the net
+/// (`TtlNetNtry`, in 001.02 `TtlNetNtryAmt` and `CdtDbtInd`); they were not checked, so a
+/// file whose summary disagreed with its entries passed when its balances happened to agree.
+#[test]
+fn camt_summary_sum_and_net_are_checked() {
+    let v10 = "<Sum>1750.85</Sum>";
+    let error = variant(CAMT_V10, v10, "<Sum>1750.86</Sum>").expect_err("a wrong Sum passed");
+    assert_eq!(
+        error.at.element.as_deref(),
+        Some("Document/BkToCstmrStmt/Stmt[1]/TxsSummry/TtlNtries/Sum")
+    );
+    assert!(
+        matches!(
+            error.problem,
+            Problem::TotalMismatch { declared_minor: 175_086, summed_minor: 175_085, .. }
+        ),
+        "{error}"
+    );
+    let error = variant(CAMT_V10, "<Amt>1250.15</Amt>", "<Amt>1250.10</Amt>").unwrap_err();
+    assert_eq!(
+        error.at.element.as_deref(),
+        Some("Document/BkToCstmrStmt/Stmt[1]/TxsSummry/TtlNtries/TtlNetNtry")
+    );
+    assert!(matches!(error.problem, Problem::TotalMismatch { .. }), "{error}");
+    let error = variant(
+        CAMT_V10,
+        "<CdtDbtInd>CRDT</CdtDbtInd>\n          </TtlNetNtry>",
+        "<CdtDbtInd>DBIT</CdtDbtInd>\n          </TtlNetNtry>",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            error.problem,
+            Problem::TotalMismatch { declared_minor: -125_015, summed_minor: 125_015, .. }
+        ),
+        "{error}"
+    );
+    // 001.02 writes the net as `TtlNetNtryAmt` with its own `CdtDbtInd`.
+    let v02 = "camt053_v02_batch.xml";
+    let net = "<TtlNtries><NbOfNtries>3</NbOfNtries><Sum>809.90</Sum>\
+               <TtlNetNtryAmt>790.10</TtlNetNtryAmt><CdtDbtInd>CRDT</CdtDbtInd></TtlNtries>";
+    let statements = variant(v02, "<TtlNtries><NbOfNtries>3</NbOfNtries></TtlNtries>", net)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements[0].lines.len(), 4);
+    let error = variant(
+        v02,
+        "<TtlNtries><NbOfNtries>3</NbOfNtries></TtlNtries>",
+        &net.replace("790.10", "790.01"),
+    )
+    .unwrap_err();
+    assert!(matches!(error.problem, Problem::TotalMismatch { .. }), "{error}");
+    let error = variant(
+        v02,
+        "<TtlNtries><NbOfNtries>3</NbOfNtries></TtlNtries>",
+        &net.replace("CRDT", "SIDEWAYS"),
+    )
+    .unwrap_err();
+    assert!(matches!(error.problem, Problem::Malformed { what: "CdtDbtInd", .. }), "{error}");
+}
