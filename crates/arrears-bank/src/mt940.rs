@@ -1,7 +1,8 @@
 //! SWIFT MT940 customer statements, written here rather than taken from a crate: the MT940
 //! crates on the registry read amounts into `f64`, and money never touches a float.
 //!
-//! A message runs from `:20:` (transaction reference) through `:25:` (account), `:28C:`
+//! A message runs from `:20:` (transaction reference) through `:25:` or `:25P:` (account;
+//! option P adds the account servicer's BIC on a second line), `:28C:`
 //! (statement number), `:60F:`/`:60M:` (opening balance), repeated `:61:` (statement line)
 //! each optionally followed by `:86:` (information to the account owner, several lines), to
 //! `:62F:`/`:62M:` (closing balance). SWIFT blocks (`{1:...}{4:` ... `-}`, the trailer
@@ -169,7 +170,14 @@ fn statement(fields: Vec<Field>) -> Result<Statement, Failure> {
     for (index, field) in fields.iter().enumerate().skip(1) {
         let was_line = std::mem::replace(&mut message.last_was_line, false);
         match field.tag.as_str() {
-            "25" => message.account = Some(field.value.trim().to_owned()),
+            // `:25P:` gives the account servicer's BIC on a second line.
+            "25" | "25P" => {
+                let account = field.value.lines().next().unwrap_or("").trim();
+                if account.is_empty() {
+                    return Err(field.fail(Problem::Missing { what: ":25: account" }));
+                }
+                message.account = Some(account.to_owned());
+            }
             "28" | "28C" => message.number = Some(field.value.trim().to_owned()),
             "60F" | "60M" => message.opening = Some(balance(field)?),
             "61" => {

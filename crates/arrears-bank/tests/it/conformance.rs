@@ -1082,3 +1082,18 @@ fn camt_summary_sum_and_net_are_checked() {
     .unwrap_err();
     assert!(matches!(error.problem, Problem::Malformed { what: "CdtDbtInd", .. }), "{error}");
 }
+
+/// Field 25 has two options: `:25:` (35x) and `:25P:` (35x, then the account servicer's BIC
+/// on a second line). A statement with `:25P:` was refused as missing its account.
+#[test]
+fn mt940_account_identification_option_p_with_a_bic() {
+    let text = ":20:S1\n:25P:DE89370400440532013000\nCOBADEFFXXX\n:28C:1/1\n\
+                :60F:C261201EUR10,00\n:61:2612011201C5,00NTRFNONREF//R1\n:62F:C261201EUR15,00\n";
+    let statements = parse_text("25p.sta", text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements[0].account, "DE89370400440532013000");
+    assert_eq!(statements[0].lines[0].location.line, 6);
+    let error = parse_text("25p.sta", &text.replace(":25P:DE89370400440532013000", ":25P:"))
+        .expect_err("an empty :25P: was accepted");
+    assert_eq!(error.at.line, 2, "{error}");
+    assert!(matches!(error.problem, Problem::Missing { what: ":25: account" }), "{error}");
+}
