@@ -205,7 +205,7 @@ fn statement(fields: Vec<Field>) -> Result<Statement, Failure> {
             }
             "62F" | "62M" => {
                 let statement = close(message, field)?;
-                after_close(&fields[index + 1..])?;
+                after_close(&fields[index + 1..], statement.currency)?;
                 return Ok(statement);
             }
             _ => {}
@@ -216,15 +216,30 @@ fn statement(fields: Vec<Field>) -> Result<Statement, Failure> {
 }
 
 /// Only `:64:`, `:65:` and `:86:` may follow the closing balance: any other field (a `:61:`,
-/// or the `:25:` of a next message whose `:20:` is missing) would otherwise be dropped.
-fn after_close(rest: &[Field]) -> Result<(), Failure> {
-    match rest.iter().find(|field| !matches!(field.tag.as_str(), "64" | "65" | "86")) {
-        Some(field) => Err(field.fail(Problem::Unexpected {
-            found: format!("field :{}: after the closing balance", field.tag),
-            expected: "only :64:, :65: or :86: after :62F: or :62M:, or :20: to start a message",
-        })),
-        None => Ok(()),
+/// or the `:25:` of a next message whose `:20:` is missing) would otherwise be dropped. The
+/// available balances `:64:` and `:65:` are not carried over, but must be well formed and in
+/// the statement's `currency`.
+fn after_close(rest: &[Field], currency: Currency) -> Result<(), Failure> {
+    for field in rest {
+        match field.tag.as_str() {
+            "64" | "65" => {
+                let (found, _) = balance(field)?;
+                if found != currency {
+                    let found = found.code().to_owned();
+                    return Err(field.fail(Problem::CurrencyMismatch { expected: currency, found }));
+                }
+            }
+            "86" => {}
+            tag => {
+                return Err(field.fail(Problem::Unexpected {
+                    found: format!("field :{tag}: after the closing balance"),
+                    expected: "only :64:, :65: or :86: after :62F: or :62M:, or :20: to start a \
+                               message",
+                }))
+            }
+        }
     }
+    Ok(())
 }
 
 /// Ends a message at its closing balance: the currency and balance checks.

@@ -1097,3 +1097,38 @@ fn mt940_account_identification_option_p_with_a_bic() {
     assert_eq!(error.at.line, 2, "{error}");
     assert!(matches!(error.problem, Problem::Missing { what: ":25: account" }), "{error}");
 }
+
+/// `:64:` (closing available balance) and `:65:` (forward available balances, repeatable)
+/// have the layout of a balance, in the statement's currency. They were skipped unread, so
+/// a malformed one or one in another currency passed.
+#[test]
+fn mt940_available_balances_are_read_and_checked() {
+    let closing = ":62F:C261201EUR15,00\n";
+    let available = ":62F:C261201EUR15,00\n:64:C261201EUR15,00\n:65:C261202EUR15,00\n\
+                     :65:D261203EUR0,50\n:86:end of statement\n";
+    let text = ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR10,00\n\
+                :61:2612011201C5,00NTRFNONREF//R1\n:86:INV 42\n:62F:C261201EUR15,00\n";
+    let statements = parse_text("ok.sta", &text.replace(closing, available)).unwrap();
+    assert_eq!(statements[0].closing_balance_minor, Some(1_500));
+    for (bad, line) in [
+        (":64:C261201USD15,00", 8),
+        (":64:C261201EUR15.00", 8),
+        (":65:C261232EUR15,00", 9),
+        (":65:X261202EUR15,00", 9),
+    ] {
+        let tag = &bad[..4];
+        let good = available.lines().find(|field| field.starts_with(tag)).unwrap();
+        let error = mt940_with(closing, &available.replacen(good, bad, 1));
+        assert_eq!(error.at.line, line, "{bad}: {error}");
+        assert!(
+            matches!(
+                error.problem,
+                Problem::CurrencyMismatch { .. }
+                    | Problem::BadAmount { .. }
+                    | Problem::BadDate { .. }
+                    | Problem::Malformed { what: "balance", .. }
+            ),
+            "{bad}: {error}"
+        );
+    }
+}
