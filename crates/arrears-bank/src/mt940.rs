@@ -348,9 +348,12 @@ fn statement_line(field: &Field, currency: Currency) -> Result<StatementLine, Fa
         return Err(malformed("an amount with a decimal comma"));
     }
     let amount_minor = to_minor(amount_text, ',', currency, "amount").map_err(|p| field.fail(p))?;
+    // `1!a3!c`: `S` (a SWIFT message type), `N` (non-SWIFT) or `F` (first advice) and three
+    // characters. The letter also catches an amount longer than its 15 characters, whose
+    // last digit would otherwise start the type.
     let kind = cursor.take_while(4, |c| c.is_ascii_alphanumeric());
-    if kind.len() != 4 {
-        return Err(malformed("a transaction type of 4 characters (NTRF, S202...)"));
+    if kind.len() != 4 || !kind.starts_with(['S', 'N', 'F']) {
+        return Err(malformed("a transaction type of S, N or F and 3 characters (NTRF, S202...)"));
     }
     let (owner, bank) = cursor.rest.split_once("//").unwrap_or((cursor.rest, ""));
     let bank_reference = match (bank.trim(), owner.trim()) {

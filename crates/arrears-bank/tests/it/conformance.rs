@@ -1132,3 +1132,33 @@ fn mt940_available_balances_are_read_and_checked() {
         );
     }
 }
+
+/// The transaction type of `:61:` is `1!a3!c`: `S` (a SWIFT message type), `N` (a
+/// non-SWIFT transfer) or `F` (first advice), then three characters. Any four letters or
+/// digits were taken, so an amount longer than its 15 characters was cut and its last digit
+/// read as the type's first (`0000000000005,00NTRF` as 5,0 with type `0NTR`), without a word.
+#[test]
+fn mt940_transaction_type_starts_with_s_n_or_f() {
+    for kind in ["S202", "NTRF", "FCHK"] {
+        let line = mt940_line_of(&format!("C5,00{kind}NONREF//R1"));
+        assert_eq!(line.transaction_code.as_deref(), Some(kind));
+    }
+    for bad in ["C5,00XTRFNONREF//R1", "C0000000000005,00NTRFNONREF//R1"] {
+        let error = mt940_with("C5,00NTRFNONREF//R1", bad);
+        assert_eq!(error.at.line, 5, "{bad}: {error}");
+        assert!(
+            matches!(error.problem, Problem::Malformed { what: ":61: statement line", .. }),
+            "{bad}: {error}"
+        );
+    }
+}
+
+/// The one line of a small MT940 message whose `:61:` after its dates is `rest`.
+fn mt940_line_of(rest: &str) -> arrears_bank::StatementLine {
+    let text = format!(
+        ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR10,00\n\
+         :61:2612011201{rest}\n:62F:C261201EUR15,00\n"
+    );
+    let mut statements = parse_text("line.sta", &text).unwrap_or_else(|e| panic!("{e}"));
+    statements.remove(0).lines.remove(0)
+}
