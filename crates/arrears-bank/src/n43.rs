@@ -334,6 +334,15 @@ impl Reader {
             let found = "record 23".to_owned();
             return Err(record.fail(Problem::Unexpected { found, expected: "a record 22 first" }));
         };
+        let code = record.field(3, 4);
+        if !matches!(code.as_str(), "01" | "02" | "03" | "04" | "05") {
+            let problem = Problem::Malformed {
+                what: "record 23 data code",
+                found: code,
+                expected: "01 to 05",
+            };
+            return Err(record.fail(problem));
+        }
         open.concepts += 1;
         if open.concepts > CONCEPTS_PER_MOVEMENT_MAX {
             let declared = CONCEPTS_PER_MOVEMENT_MAX as u64;

@@ -1162,3 +1162,21 @@ fn mt940_line_of(rest: &str) -> arrears_bank::StatementLine {
     let mut statements = parse_text("line.sta", &text).unwrap_or_else(|e| panic!("{e}"));
     statements.remove(0).lines.remove(0)
 }
+
+/// A record 23 carries its data code in positions 3-4: `01` to `05`, one per complementary
+/// concept. Any two characters were taken, so a record 23 whose code was damaged (or a
+/// record of another layout starting `23`) was read as concept text.
+#[test]
+fn norma43_record_23_data_code_is_01_to_05() {
+    for bad in ["2306ORDENANTE: JOSE", "23  ORDENANTE: JOSE", "23X1ORDENANTE: JOSE", "2300"] {
+        let error = n43_with_record(4, bad);
+        assert_eq!(error.at.line, 4, "{bad}: {error}");
+        assert!(
+            matches!(&error.problem, Problem::Malformed { what: "record 23 data code", found, .. }
+                if *found == bad[2..4]),
+            "{bad}: {error}"
+        );
+    }
+    let error = n43_with_record(4, "23");
+    assert!(matches!(error.problem, Problem::TruncatedRecord { needed: 4, .. }), "{error}");
+}
