@@ -260,7 +260,13 @@ impl Reader {
             return Err(record.fail(problem));
         }
         let first_on = record.date(21, "first date")?;
-        record.date(27, "last date")?;
+        if record.date(27, "last date")? < first_on {
+            return Err(record.fail(Problem::Malformed {
+                what: "record 11 last date",
+                found: record.field(27, 32),
+                expected: "a date on or after the first date (positions 21-26)",
+            }));
+        }
         let currency = record.currency(48)?;
         let sign = record.direction(33, "opening balance key")?;
         let opening = record.amount(34, 47, currency, "opening balance")?;

@@ -1180,3 +1180,22 @@ fn norma43_record_23_data_code_is_01_to_05() {
     let error = n43_with_record(4, "23");
     assert!(matches!(error.problem, Problem::TruncatedRecord { needed: 4, .. }), "{error}");
 }
+
+/// Record 11 gives the statement's period, first date (21-26) then last date (27-32); a
+/// last date before the first was read without a word.
+#[test]
+fn norma43_period_last_date_before_first_is_refused() {
+    let header = "11210004180200051332261231261201200000000100000978";
+    let error = n43_with_record(1, header);
+    assert_eq!(error.at.line, 1, "{error}");
+    assert!(
+        matches!(&error.problem, Problem::Malformed { what: "record 11 last date", found, .. }
+            if found == "261201"),
+        "{error}"
+    );
+    // One day is a period.
+    let text = String::from_utf8_lossy(&crate::data(N43_TRIMMED)).into_owned();
+    let one_day = text.replacen("261201261231", "261202261202", 1);
+    let statements = parse("one.n43", one_day.as_bytes(), FormatChoice::Auto, None).unwrap();
+    assert_eq!(statements.len(), 2);
+}
