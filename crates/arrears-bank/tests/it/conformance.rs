@@ -1199,3 +1199,51 @@ fn norma43_period_last_date_before_first_is_refused() {
     let statements = parse("one.n43", one_day.as_bytes(), FormatChoice::Auto, None).unwrap();
     assert_eq!(statements.len(), 2);
 }
+
+/// Records of 80 characters come with a line end (CRLF or LF), with the line end of old
+/// systems (CR alone), or with none at all (fixed-length records, as host transfers deliver
+/// them), and some tools pad a line with blanks past 80. A CR-only file and one without
+/// line ends were refused as one overlong record, and blanks past 80 as too long.
+#[test]
+fn norma43_records_with_cr_or_no_line_ends_and_blanks_past_80() {
+    let bytes = crate::data(N43_TRIMMED);
+    let expected = parse(N43_TRIMMED, &bytes, FormatChoice::Auto, None).unwrap();
+    let records: Vec<&[u8]> = bytes
+        .split(|&byte| byte == b'\n')
+        .map(|record| record.strip_suffix(b"\r").unwrap_or(record))
+        .filter(|record| !record.is_empty())
+        .collect();
+    let padded: Vec<Vec<u8>> = records
+        .iter()
+        .map(|record| {
+            let mut record = record.to_vec();
+            record.resize(80, b' ');
+            record
+        })
+        .collect();
+    let cr_only = records.join(&b'\r');
+    let statements =
+        parse("cr.n43", &cr_only, FormatChoice::Auto, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements, expected);
+    let fixed: Vec<u8> = padded.concat();
+    let statements =
+        parse("fixed.n43", &fixed, FormatChoice::Auto, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements.len(), 2);
+    assert_eq!(statements[0].lines.len(), expected[0].lines.len());
+    assert_eq!(statements[1].closing_balance_minor, expected[1].closing_balance_minor);
+    // Without line ends, the records are numbered as lines in file order.
+    assert_eq!(statements[0].lines[1].location.line, 5);
+    // Blanks past position 80 are no content; anything else there stays refused.
+    let wide: Vec<u8> =
+        padded.iter().flat_map(|record| [record.as_slice(), b"   \r\n"].concat()).collect();
+    let statements =
+        parse("wide.n43", &wide, FormatChoice::Auto, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements.len(), 2);
+    let error = n43_with_record(10, &format!("{:<80}  X", String::from_utf8_lossy(records[9])));
+    assert_eq!(error.at.line, 10, "{error}");
+    assert_eq!(error.problem, Problem::RecordTooLong { length: 83, length_max: 80 });
+    // Fixed-length records whose total is not a multiple of 80 are not split.
+    let error = parse("ragged.n43", &fixed[..fixed.len() - 1], FormatChoice::Auto, None)
+        .expect_err("ragged fixed-length records were read");
+    assert!(matches!(error.problem, Problem::RecordTooLong { .. }), "{error}");
+}
