@@ -1247,3 +1247,32 @@ fn norma43_records_with_cr_or_no_line_ends_and_blanks_past_80() {
         .expect_err("ragged fixed-length records were read");
     assert!(matches!(error.problem, Problem::RecordTooLong { .. }), "{error}");
 }
+
+/// The business application header of an enveloped camt message may be signed: an XML
+/// signature with its certificate runs to several kilobytes before the `Document`. The
+/// format was detected from the first 4 KiB only, so such a file was refused as a format not
+/// recognized; the message's root is now looked for in the whole XML file.
+#[test]
+fn camt_detected_behind_a_signed_application_header() {
+    let text = String::from_utf8(data("camt053_v06_jpy_no_decimals.xml")).unwrap();
+    let (declaration, document) = text.split_once('\n').unwrap();
+    let certificate = "MIIB".repeat(2_000);
+    let wrapped = format!(
+        "{declaration}\n<Envelope xmlns=\"urn:swift:xsd:envelope\">\n\
+         <AppHdr xmlns=\"urn:iso:std:iso:20022:tech:xsd:head.001.001.02\">\
+         <BizMsgIdr>MIZU0000012345</BizMsgIdr><MsgDefIdr>camt.053.001.06</MsgDefIdr>\
+         <CreDt>2026-12-04T08:00:00+09:00</CreDt><Sgntr>\
+         <ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:KeyInfo><ds:X509Data>\
+         <ds:X509Certificate>{certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>\
+         </ds:Signature></Sgntr></AppHdr>\n{document}</Envelope>\n"
+    );
+    assert_eq!(arrears_bank::detect(wrapped.as_bytes(), false), Some(Format::Camt053));
+    let statements = parse_text("signed.xml", &wrapped).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements[0].lines.len(), 2);
+    let notification = wrapped
+        .replace("BkToCstmrStmt", "BkToCstmrDbtCdtNtfctn")
+        .replace("<Stmt>", "<Ntfctn>")
+        .replace("</Stmt>", "</Ntfctn>")
+        .replace("camt.053.001.06", "camt.054.001.06");
+    assert_eq!(arrears_bank::detect(notification.as_bytes(), false), Some(Format::Camt054));
+}
