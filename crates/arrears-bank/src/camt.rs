@@ -19,7 +19,9 @@
 //! skipped. An entry with several `TxDtls` (a batch) gives one line per transaction, whose
 //! amounts must add up to the entry's. [`crate::StatementLine::bank_reference`] is the
 //! transaction's `Refs/AcctSvcrRef`; else the entry's `AcctSvcrRef`, else its `NtryRef` (with
-//! `/k` for the k-th transaction of a batch); else the `EndToEndId` unless `NOTPROVIDED`.
+//! `/k` for the k-th transaction of a batch); else the `EndToEndId` unless `NOTPROVIDED`, the
+//! `UETR`, the `TxId` or the `InstrId`; else the statement's `Id` and the entry's ordinal
+//! (`STMT-1/3`, with `/k` in a batch), for every reference is optional in the schema.
 //!
 //! Checks: every `Amt` in the statement's currency (`Acct/Ccy`, else the first balance's);
 //! camt.053's opening (`OPBD`, else `PRCD`, else a page's first `ITBD`) plus entries equals
@@ -318,11 +320,14 @@ fn statement(
     let mut lines = Vec::new();
     let mut entries = Totals::default();
     let mut entry_count = 0u64;
-    for entry in node.all("Ntry") {
+    let statement_id = node.text_at("Id");
+    for (index, entry) in node.all("Ntry").enumerate() {
         if !is_booked(entry)? {
             continue;
         }
-        let (direction, amount_minor) = entry_lines(entry, currency, &mut lines)?;
+        // The entry's place, the last resort of a bank reference.
+        let place = statement_id.as_ref().map(|id| format!("{id}/{}", index + 1));
+        let (direction, amount_minor) = entry_lines(entry, currency, place, &mut lines)?;
         entries.add(direction, amount_minor);
         entry_count += 1;
     }
@@ -332,7 +337,7 @@ fn statement(
     let mut statement = Statement {
         format,
         message_id,
-        statement_id: node.text_at("Id"),
+        statement_id,
         account,
         currency,
         opening_balance_minor: None,
@@ -439,6 +444,7 @@ fn date_at(node: &Node, path: &str) -> Result<Option<chrono::NaiveDate>, Failure
 fn entry_lines(
     entry: &Node,
     currency: Currency,
+    place: Option<String>,
     lines: &mut Vec<StatementLine>,
 ) -> Result<(Direction, i64), Failure> {
     let amount_minor = amount(entry.require("Amt", "Ntry/Amt")?, currency)?;
@@ -476,8 +482,9 @@ fn entry_lines(
         if line.remittance_unstructured.is_none() {
             line.remittance_unstructured = entry.text_at("AddtlNtryInf");
         }
-        line.bank_reference = reference(transactions.first().copied(), entry_reference, None)
-            .ok_or_else(|| entry.fail(missing_reference()))?;
+        line.bank_reference =
+            reference(transactions.first().copied(), entry_reference, place.as_deref(), None)
+                .ok_or_else(|| entry.fail(missing_reference()))?;
         lines.push(line);
         return Ok((direction, amount_minor));
     }
@@ -488,9 +495,13 @@ fn entry_lines(
         line.amount_minor = transaction_amount(transaction, currency)?;
         summed_minor = summed_minor.saturating_add(line.amount_minor);
         transaction_fields(transaction, &mut line);
-        line.bank_reference =
-            reference(Some(transaction), entry_reference.clone(), Some(index + 1))
-                .ok_or_else(|| transaction.fail(missing_reference()))?;
+        line.bank_reference = reference(
+            Some(transaction),
+            entry_reference.clone(),
+            place.as_deref(),
+            Some(index + 1),
+        )
+        .ok_or_else(|| transaction.fail(missing_reference()))?;
         lines.push(line);
     }
     check::total(
@@ -504,7 +515,10 @@ fn entry_lines(
 
 #[cold]
 fn missing_reference() -> Problem {
-    Problem::Missing { what: "a bank reference (AcctSvcrRef, NtryRef or EndToEndId)" }
+    Problem::Missing {
+        what: "a bank reference (AcctSvcrRef, NtryRef, EndToEndId, UETR, TxId or InstrId) or \
+               the statement's Id",
+    }
 }
 
 /// A batched transaction's amount: `TxDtls/Amt`, else `AmtDtls/TxAmt/Amt` (001.02); of
@@ -522,21 +536,34 @@ fn transaction_amount(transaction: &Node, currency: Currency) -> Result<i64, Fai
     amount(node, currency)
 }
 
+/// A line's bank reference: the transaction's `Refs/AcctSvcrRef`; else the entry's
+/// `AcctSvcrRef` or `NtryRef`; else the transaction's `EndToEndId` (unless `NOTPROVIDED`),
+/// `UETR`, `TxId` or `InstrId`; else `place`, the statement's id and the entry's ordinal. The
+/// entry's reference and its place get `/k` for the k-th transaction of a batch. Every one of
+/// them is optional in the schema.
 fn reference(
     transaction: Option<&Node>,
     entry: Option<String>,
+    place: Option<&str>,
     batch_index: Option<usize>,
 ) -> Option<String> {
     if let Some(own) = transaction.and_then(|t| t.text_at("Refs/AcctSvcrRef")) {
         return Some(own);
     }
+    let in_batch = |reference: &str| match batch_index {
+        Some(index) => format!("{reference}/{index}"),
+        None => reference.to_owned(),
+    };
     if let Some(entry) = entry {
-        return Some(match batch_index {
-            Some(index) => format!("{entry}/{index}"),
-            None => entry,
-        });
+        return Some(in_batch(&entry));
     }
-    transaction.and_then(|t| t.text_at("Refs/EndToEndId")).filter(|id| id != "NOTPROVIDED")
+    let by_transaction = transaction.and_then(|transaction| {
+        ["Refs/EndToEndId", "Refs/UETR", "Refs/TxId", "Refs/InstrId"]
+            .into_iter()
+            .filter_map(|path| transaction.text_at(path))
+            .find(|id| id != "NOTPROVIDED")
+    });
+    by_transaction.or_else(|| place.map(in_batch))
 }
 
 /// Remittance, counterparty and return fields of one `TxDtls`.

@@ -1276,3 +1276,49 @@ fn camt_detected_behind_a_signed_application_header() {
         .replace("camt.053.001.06", "camt.054.001.06");
     assert_eq!(arrears_bank::detect(notification.as_bytes(), false), Some(Format::Camt054));
 }
+
+/// Every reference of an entry is optional in the schema: `AcctSvcrRef`, `NtryRef` and the
+/// transaction's `Refs`, whose `EndToEndId` may be `NOTPROVIDED`. Such an entry made the whole
+/// file refused. The transaction's `UETR`, `TxId` and `InstrId` are tried after the
+/// end-to-end id, and without any reference the key is composed from the statement's id
+/// and the entry's place in it (as MT940's `:20:/:28C:/n`), `/k` for a batch's k-th.
+#[test]
+fn camt_entry_without_a_bank_reference_falls_back_to_other_ids_then_its_place() {
+    let reference = |inner: &str| -> String {
+        let text = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[]).replace(
+            "</Stmt>",
+            &format!(
+                "<Ntry><Amt Ccy=\"EUR\">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                     <Sts><Cd>PDNG</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt></Ntry>\n\
+                     <Ntry><Amt Ccy=\"EUR\">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                     <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+                     {inner}</Ntry>\n</Stmt>"
+            ),
+        );
+        let statements = parse_text("refs.xml", &text).unwrap_or_else(|e| panic!("{inner}: {e}"));
+        let references: Vec<&str> =
+            statements[0].lines.iter().map(|line| line.bank_reference.as_str()).collect();
+        references.join(" ")
+    };
+    let refs = |refs: &str| {
+        format!(
+            "<NtryDtls><TxDtls><Refs>{refs}</Refs><Amt Ccy=\"EUR\">50.00</Amt></TxDtls></NtryDtls>"
+        )
+    };
+    let e2e = "<EndToEndId>NOTPROVIDED</EndToEndId>";
+    assert_eq!(
+        reference(&refs(&format!(
+            "{e2e}<UETR>3c3b1ef0-5c4e-4e2a-9f1e-2b6b8a0d7c11</UETR><TxId>TX-1</TxId>"
+        ))),
+        "3c3b1ef0-5c4e-4e2a-9f1e-2b6b8a0d7c11"
+    );
+    assert_eq!(reference(&refs(&format!("<InstrId>I-1</InstrId>{e2e}<TxId>TX-1</TxId>"))), "TX-1");
+    assert_eq!(reference(&refs(&format!("<InstrId>I-1</InstrId>{e2e}"))), "I-1");
+    assert_eq!(reference(&refs("<EndToEndId>E-1</EndToEndId><TxId>TX-1</TxId>")), "E-1");
+    // Nothing at all: the statement's id and the entry's place (the second entry).
+    assert_eq!(reference(&refs(e2e)), "STMT-337/2");
+    assert_eq!(reference(""), "STMT-337/2");
+    let batch = "<NtryDtls><TxDtls><Amt Ccy=\"EUR\">20.00</Amt></TxDtls>\
+                 <TxDtls><Refs><TxId>TX-2</TxId></Refs><Amt Ccy=\"EUR\">30.00</Amt></TxDtls></NtryDtls>";
+    assert_eq!(reference(batch), "STMT-337/2/1 TX-2");
+}
