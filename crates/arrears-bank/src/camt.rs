@@ -154,7 +154,9 @@ fn tree(text: &str) -> Result<Node, Failure> {
             }
             Event::GeneralRef(reference) => {
                 let resolved = resolve(&reference).ok_or_else(|| {
-                    (Location::line(line), Problem::Xml { message: "unknown entity".to_owned() })
+                    let name = String::from_utf8_lossy(&reference);
+                    let message = format!("unknown entity &{name};");
+                    (Location::line(line), Problem::Xml { message })
                 })?;
                 push_text(&mut stack, &resolved);
             }
@@ -220,7 +222,8 @@ fn push_text(stack: &mut [Node], text: &str) {
     }
 }
 
-/// A character reference or one of XML's five predefined entities.
+/// A character reference or one of XML's five predefined entities. Entities a DTD declares
+/// are not expanded: a statement has none, and expanding them is how XML bombs work.
 fn resolve(reference: &quick_xml::events::BytesRef<'_>) -> Option<String> {
     if let Ok(Some(c)) = reference.resolve_char_ref() {
         return Some(c.to_string());

@@ -1322,3 +1322,25 @@ fn camt_entry_without_a_bank_reference_falls_back_to_other_ids_then_its_place() 
                  <TxDtls><Refs><TxId>TX-2</TxId></Refs><Amt Ccy=\"EUR\">30.00</Amt></TxDtls></NtryDtls>";
     assert_eq!(reference(batch), "STMT-337/2/1 TX-2");
 }
+
+/// XML's five predefined entities and character references are read; an entity a DTD
+/// declares is not expanded (a statement has no DTD, and expansion is how XML bombs
+/// work). Refusing it said only `unknown entity`; the error now names it and its line.
+#[test]
+fn camt_undeclared_entity_is_named_in_the_error() {
+    let page =
+        camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[("CRDT", "50.00", "P1")]);
+    let with_dtd = page
+        .replacen("<Document", "<!DOCTYPE Document [<!ENTITY acme \"ACME SL\">]>\n<Document", 1)
+        .replacen(
+            "<AcctSvcrRef>P1</AcctSvcrRef>",
+            "<AcctSvcrRef>P1</AcctSvcrRef><AddtlNtryInf>&lt;&#x20AC;&gt; &acme;</AddtlNtryInf>",
+            1,
+        );
+    let error = parse_text("entity.xml", &with_dtd).expect_err("an entity was expanded");
+    assert_eq!(error.at.line, 10, "{error}");
+    assert_eq!(error.problem, Problem::Xml { message: "unknown entity &acme;".to_owned() });
+    let predefined = with_dtd.replace(" &acme;", " &amp;&#65;");
+    let line = parse_text("entity.xml", &predefined).unwrap().remove(0).lines.remove(0);
+    assert_eq!(line.remittance_unstructured.as_deref(), Some("<\u{20ac}> &A"));
+}
