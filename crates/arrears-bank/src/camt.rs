@@ -190,7 +190,8 @@ fn after_root(
             Event::Text(content) if content.iter().all(u8::is_ascii_whitespace) => {}
             _ => {
                 // The event starts after any blanks the reader skipped before it.
-                let start = position + text[position..].len() - text[position..].trim_start().len();
+                let rest = text.get(position..).unwrap_or("");
+                let start = position + rest.len() - rest.trim_start().len();
                 let problem = Problem::Xml { message: "content after the root element".to_owned() };
                 return Err((Location::line(lines.line_at(text, start)), problem));
             }
