@@ -36,7 +36,7 @@ use arrears_core::money::Currency;
 use crate::amount::implied_to_minor;
 use crate::check::{self, Totals};
 use crate::error::{Failure, Location, Problem};
-use crate::text::{decode, yymmdd};
+use crate::text::{decode_latin1_or_cp850, yymmdd};
 use crate::{Direction, Format, Statement, StatementLine};
 
 /// The length of every Norma 43 record.
@@ -178,7 +178,7 @@ struct Reader {
 }
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
-    let text = decode(bytes);
+    let text = decode_latin1_or_cp850(bytes);
     let mut reader = Reader::default();
     let mut last_line = 0;
     for (index, line) in records_of(&text).into_iter().enumerate() {
