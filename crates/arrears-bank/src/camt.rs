@@ -6,7 +6,8 @@
 //! namespace (`urn:iso:std:iso:20022:tech:xsd:camt.053.001.08`) and in a few places this
 //! reader handles: `Sts` is text up to 001.05 and `Sts/Cd` after; a party's name is
 //! `Dbtr/Nm` up to 001.07 and `Dbtr/Pty/Nm` after; a transaction's amount is
-//! `TxDtls/AmtDtls/TxAmt/Amt` in 001.02 and also `TxDtls/Amt` after.
+//! `TxDtls/AmtDtls/TxAmt/Amt` in 001.02 and also `TxDtls/Amt` after (a batch may also give
+//! only the instructed amount or the counter value in `AmtDtls`).
 //!
 //! The `Document` may be the root or sit in an envelope (SWIFT's `Envelope` with the business
 //! application header `AppHdr` beside it).
@@ -525,17 +526,26 @@ fn missing_reference() -> Problem {
     }
 }
 
-/// A batched transaction's amount: `TxDtls/Amt`, else `AmtDtls/TxAmt/Amt` (001.02); of
-/// those given, the first in the statement's currency (a transaction paid in another currency
-/// may give its `Amt` in that currency and `AmtDtls/TxAmt` as booked). Neither in the
-/// statement's currency is refused at the first.
+/// A batched transaction's amount: `TxDtls/Amt`, else `AmtDtls/TxAmt/Amt` (001.02), else the
+/// counter value `AmtDtls/CntrValAmt/Amt`, else the instructed `AmtDtls/InstdAmt/Amt` (which
+/// SEPA batches often give alone); of those given, the first in the statement's currency (a
+/// transaction paid in another currency gives its `Amt` or `InstdAmt` in that currency and
+/// its booked amount as `TxAmt` or `CntrValAmt`). None in the statement's currency is refused
+/// at the first. The batch total checks what is taken.
 fn transaction_amount(transaction: &Node, currency: Currency) -> Result<i64, Failure> {
-    let given = [transaction.child("Amt"), transaction.find("AmtDtls/TxAmt/Amt")];
+    let given = [
+        transaction.child("Amt"),
+        transaction.find("AmtDtls/TxAmt/Amt"),
+        transaction.find("AmtDtls/CntrValAmt/Amt"),
+        transaction.find("AmtDtls/InstdAmt/Amt"),
+    ];
     let node = (given.iter().flatten())
         .find(|node| node.attribute("Ccy") == Some(currency.code()))
         .or_else(|| given.iter().flatten().next())
         .ok_or_else(|| {
-            transaction.fail(Problem::Missing { what: "TxDtls/Amt in a batched entry" })
+            transaction.fail(Problem::Missing {
+                what: "the amount of a batched transaction (TxDtls/Amt or AmtDtls)",
+            })
         })?;
     amount(node, currency)
 }

@@ -1383,3 +1383,44 @@ fn norma43_in_code_page_850_reads_its_accented_letters() {
     let remittance = statements[0].lines[0].remittance_unstructured.as_deref().unwrap();
     assert!(remittance.ends_with("PAGO DE MU\u{f1}OZ"), "{remittance}");
 }
+
+/// A batched transaction may give its amount only in `AmtDtls`: as instructed (`InstdAmt`,
+/// which SEPA batches of 001.02 often give alone) or, when it was converted, as the counter
+/// value in the account's currency (`CntrValAmt`). Only `TxDtls/Amt` and `AmtDtls/TxAmt`
+/// were read, so such a batch was refused as missing its amounts. Of all those given, the
+/// first in the statement's currency is taken; the batch total checks it.
+#[test]
+fn camt_batch_amounts_given_only_as_instructed_or_counter_value() {
+    let batch = |first: &str, second: &str| {
+        let page = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "180.00")], &[]).replace(
+            "</Stmt>",
+            &format!(
+                "<Ntry><Amt Ccy=\"EUR\">80.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                 <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+                 <AcctSvcrRef>B-1</AcctSvcrRef><NtryDtls><Btch><NbOfTxs>2</NbOfTxs></Btch>\
+                 <TxDtls><AmtDtls>{first}</AmtDtls></TxDtls>\
+                 <TxDtls><AmtDtls>{second}</AmtDtls></TxDtls></NtryDtls></Ntry>\n</Stmt>"
+            ),
+        );
+        parse_text("batch.xml", &page).map(|statements| {
+            statements[0].lines.iter().map(|line| line.amount_minor).collect::<Vec<_>>()
+        })
+    };
+    let instructed = |amount: &str| format!("<InstdAmt><Amt Ccy=\"EUR\">{amount}</Amt></InstdAmt>");
+    let amounts =
+        batch(&instructed("30.00"), &instructed("50.00")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(amounts, [3_000, 5_000]);
+    let converted = "<InstdAmt><Amt Ccy=\"USD\">55.00</Amt></InstdAmt>\
+                     <CntrValAmt><Amt Ccy=\"EUR\">50.00</Amt><CcyXchg><SrcCcy>USD</SrcCcy>\
+                     <XchgRate>1.1</XchgRate></CcyXchg></CntrValAmt>";
+    let amounts = batch(&instructed("30.00"), converted).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(amounts, [3_000, 5_000]);
+    let error = batch(&instructed("30.00"), &instructed("49.00")).unwrap_err();
+    assert!(matches!(error.problem, Problem::TotalMismatch { .. }), "{error}");
+    let error = batch(&instructed("30.00"), "").unwrap_err();
+    assert_eq!(
+        error.at.element.as_deref(),
+        Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]")
+    );
+    assert!(matches!(error.problem, Problem::Missing { .. }), "{error}");
+}
