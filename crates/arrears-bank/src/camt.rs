@@ -97,9 +97,8 @@ impl Node {
 }
 
 pub(crate) fn parse(bytes: &[u8], format: Format) -> Result<Vec<Statement>, Failure> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| (Location::line(1), Problem::Encoding { encoding: "UTF-8" }))?;
-    let root = tree(text.trim_start_matches('\u{feff}'))?;
+    let text = text_of(bytes)?;
+    let root = tree(&text)?;
     let (message, found) = message(&root)?;
     if found != format {
         let found = format!("a {} message", found.name());
@@ -108,6 +107,36 @@ pub(crate) fn parse(bytes: &[u8], format: Format) -> Result<Vec<Statement>, Fail
     let message_id = message.text_at("GrpHdr/MsgId");
     let part = if format == Format::Camt053 { "Stmt" } else { "Ntfctn" };
     message.all(part).map(|node| statement(node, format, message_id.clone())).collect()
+}
+
+/// The document's text: UTF-8 (a leading BOM dropped), as ISO 20022 requires, or ISO-8859-1
+/// when the XML declaration says so (some banks' systems write it). Other bytes that are not
+/// UTF-8 are refused at the line of the first bad one.
+fn text_of(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, Failure> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.trim_start_matches('\u{feff}').into()),
+        Err(_) if declares_latin1(bytes) => {
+            Ok(bytes.iter().map(|&byte| char::from(byte)).collect())
+        }
+        Err(error) => {
+            let valid = &bytes[..error.valid_up_to()];
+            let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
+            let line = u32::try_from(line).unwrap_or(u32::MAX);
+            Err((Location::line(line), Problem::Encoding { encoding: "UTF-8" }))
+        }
+    }
+}
+
+/// Returns true if and only if the file starts with an XML declaration naming ISO-8859-1.
+fn declares_latin1(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(256)];
+    let Some(end) = head.windows(2).position(|pair| pair == b"?>") else { return false };
+    let declaration =
+        String::from_utf8_lossy(&head[..end]).to_ascii_lowercase().replace('\'', "\"");
+    declaration.starts_with("<?xml")
+        && ["iso-8859-1", "iso8859-1", "latin1", "l1"]
+            .iter()
+            .any(|name| declaration.contains(&format!("encoding=\"{name}\"")))
 }
 
 /// Builds the element tree with each element's line and path.

@@ -1424,3 +1424,33 @@ fn camt_batch_amounts_given_only_as_instructed_or_counter_value() {
     );
     assert!(matches!(error.problem, Problem::Missing { .. }), "{error}");
 }
+
+/// ISO 20022 messages are UTF-8, but some banks' systems write ISO-8859-1 and say so in the
+/// XML declaration, as XML allows. Such a file was refused as not UTF-8, at line 1 whatever
+/// the line of the offending byte. A file that declares ISO-8859-1 is now read so; one that
+/// declares nothing or UTF-8 and is not UTF-8 is refused at the line of the first bad byte.
+#[test]
+fn camt_declared_latin1_is_read_and_bad_utf8_is_located() {
+    let page = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[]).replace(
+        "</Stmt>",
+        "<Ntry><Amt Ccy=\"EUR\">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+         <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+         <AcctSvcrRef>R-1</AcctSvcrRef><AddtlNtryInf>PAGO DE MU\u{d1}OZ</AddtlNtryInf></Ntry>\n\
+         </Stmt>",
+    );
+    let latin1: Vec<u8> = page
+        .replace("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"")
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    let statements =
+        parse("latin1.xml", &latin1, FormatChoice::Auto, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        statements[0].lines[0].remittance_unstructured.as_deref(),
+        Some("PAGO DE MU\u{d1}OZ")
+    );
+    let undeclared: Vec<u8> = page.chars().map(|c| u8::try_from(u32::from(c)).unwrap()).collect();
+    let error = parse("bad.xml", &undeclared, FormatChoice::Auto, None).unwrap_err();
+    assert_eq!(error.problem, Problem::Encoding { encoding: "UTF-8" });
+    assert_eq!(error.at.line, 9, "{error}");
+}
