@@ -169,6 +169,20 @@ fn statement(fields: Vec<Field>) -> Result<Statement, Failure> {
     };
     for (index, field) in fields.iter().enumerate().skip(1) {
         let was_line = std::mem::replace(&mut message.last_was_line, false);
+        // Two messages run together (the first's `:62F:` and the second's `:20:` lost) would
+        // otherwise read as one, the second's account and opening replacing the first's.
+        let repeated = match field.tag.as_str() {
+            "25" | "25P" => message.account.is_some(),
+            "28" | "28C" => message.number.is_some(),
+            "60F" | "60M" => message.opening.is_some(),
+            _ => false,
+        };
+        if repeated {
+            return Err(field.fail(Problem::Unexpected {
+                found: format!("a second :{}:", field.tag),
+                expected: "one per message; a :62F: and a :20: may be missing before it",
+            }));
+        }
         match field.tag.as_str() {
             // `:25P:` gives the account servicer's BIC on a second line.
             "25" | "25P" => {

@@ -1454,3 +1454,28 @@ fn camt_declared_latin1_is_read_and_bad_utf8_is_located() {
     assert_eq!(error.problem, Problem::Encoding { encoding: "UTF-8" });
     assert_eq!(error.at.line, 9, "{error}");
 }
+
+/// A message has one account, one statement number and one opening balance. Two messages
+/// run together (the first's `:62F:` and the second's `:20:` lost) read as one: the second
+/// `:25:` and `:60F:` replaced the first's, and the file failed, if at all, on a balance
+/// that named neither message. A repeated `:25:`, `:28C:` or `:60F:` is refused at its line.
+#[test]
+fn mt940_repeated_account_number_or_opening_balance_is_refused() {
+    let text = ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR10,00\n\
+                :61:261201C5,00NTRFNONREF//R1\n\
+                :25:DE89370400440532013000\n:28C:2/1\n:60F:C261201EUR15,00\n\
+                :61:261202C7,00NTRFNONREF//R2\n:62F:C261202EUR22,00\n";
+    let error = parse_text("joined.sta", text).expect_err("two messages were read as one");
+    assert_eq!(
+        error.to_string(),
+        "joined.sta: line 6: unexpected a second :25: (one per message; a :62F: and a :20: may \
+         be missing before it)"
+    );
+    for (field, line) in
+        [(":28C:2/1\n", 7), (":60F:C261201EUR10,00\n", 7), (":60M:C261201EUR10,00\n", 7)]
+    {
+        let error = mt940_with(":86:INV 42\n", &format!(":86:INV 42\n{field}"));
+        assert_eq!(error.at.line, line, "{field}: {error}");
+        assert!(matches!(error.problem, Problem::Unexpected { .. }), "{field}: {error}");
+    }
+}
