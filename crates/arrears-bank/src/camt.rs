@@ -18,7 +18,8 @@
 //!
 //! Only booked entries (`Sts` `BOOK`) become lines; pending and information entries are
 //! skipped. An entry with several `TxDtls` (a batch) gives one line per transaction, whose
-//! amounts must add up to the entry's. [`crate::StatementLine::bank_reference`] is the
+//! amounts must add up to the entry's; a batch booked net, whose transactions give both
+//! directions in their `CdtDbtInd`, reads each one's, and its credits minus debits must. [`crate::StatementLine::bank_reference`] is the
 //! transaction's `Refs/AcctSvcrRef`; else the entry's `AcctSvcrRef`, else its `NtryRef` (with
 //! `/k` for the k-th transaction of a batch); else the `EndToEndId` unless `NOTPROVIDED`, the
 //! `UETR`, the `TxId` or the `InstrId`; else the statement's `Id` and the entry's ordinal
@@ -522,12 +523,30 @@ fn entry_lines(
         lines.push(line);
         return Ok((direction, amount_minor));
     }
+    // A batch booked net (sales and refunds in one entry) gives each transaction's direction;
+    // only then are they read. A batch whose transactions all give one direction keeps the
+    // entry's, for a reversal's transactions may give the direction of what they reverse.
+    let indicated = transactions
+        .iter()
+        .map(|transaction| transaction.child("CdtDbtInd").map(|_| self::direction(transaction)))
+        .map(Option::transpose)
+        .collect::<Result<Vec<Option<Direction>>, Failure>>()?;
+    let is_net =
+        indicated.contains(&Some(Direction::Credit)) && indicated.contains(&Some(Direction::Debit));
+    // Summed in the entry's direction: credits minus debits for a credit entry.
     let mut summed_minor = 0i64;
     for (index, transaction) in transactions.iter().enumerate() {
         let mut line = template.clone();
         line.location = transaction.at();
         line.amount_minor = transaction_amount(transaction, currency)?;
-        summed_minor = summed_minor.saturating_add(line.amount_minor);
+        if is_net {
+            line.direction = indicated[index].unwrap_or(direction);
+        }
+        summed_minor = if line.direction == direction {
+            summed_minor.saturating_add(line.amount_minor)
+        } else {
+            summed_minor.saturating_sub(line.amount_minor)
+        };
         transaction_fields(transaction, &mut line);
         line.bank_reference = reference(
             Some(transaction),

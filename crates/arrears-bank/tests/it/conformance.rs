@@ -1479,3 +1479,57 @@ fn mt940_repeated_account_number_or_opening_balance_is_refused() {
         assert!(matches!(error.problem, Problem::Unexpected { .. }), "{field}: {error}");
     }
 }
+
+/// A batch may be booked net: card sales and refunds in one entry, each `TxDtls` with its
+/// own `CdtDbtInd`. Every transaction took the entry's direction, so the refunds read as
+/// credits and the batch failed its total (or, had the amounts agreed, misread). In a batch
+/// whose transactions give both directions, each line now takes its own, and credits minus
+/// debits must be the entry's amount. A batch whose transactions all give one direction keeps
+/// the entry's (a reversal's transactions may give the original direction).
+#[test]
+fn camt_batch_booked_net_reads_each_transactions_direction() {
+    let batch = |first: &str, second: &str| {
+        let page = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "180.00")], &[]).replace(
+            "</Stmt>",
+            &format!(
+                "<Ntry><Amt Ccy=\"EUR\">80.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                 <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+                 <AcctSvcrRef>NET-1</AcctSvcrRef><NtryDtls>\
+                 <TxDtls><Amt Ccy=\"EUR\">100.00</Amt>{first}\
+                 <RltdPties><Dbtr><Nm>CARD SALES</Nm></Dbtr></RltdPties></TxDtls>\
+                 <TxDtls><Amt Ccy=\"EUR\">20.00</Amt>{second}\
+                 <RltdPties><Cdtr><Nm>REFUND TO J DOE</Nm></Cdtr></RltdPties></TxDtls>\
+                 </NtryDtls></Ntry>\n</Stmt>"
+            ),
+        );
+        parse_text("net.xml", &page)
+    };
+    let credit = "<CdtDbtInd>CRDT</CdtDbtInd>";
+    let debit = "<CdtDbtInd>DBIT</CdtDbtInd>";
+    let statements = batch(credit, debit).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        describe_all(&statements[0]),
+        [
+            "9 2026-12-03/2026-12-03 C10000 ref=NET-1/1 name=CARD SALES",
+            "9 2026-12-03/2026-12-03 D2000 ref=NET-1/2 name=REFUND TO J DOE",
+        ]
+    );
+    assert_eq!(statements[0].net_minor(), 8_000);
+    // One direction given throughout (or only some, all alike): the entry's, and the
+    // amounts must add up as before.
+    for (first, second) in [(credit, credit), ("", debit), (debit, debit)] {
+        let error = batch(first, second).unwrap_err();
+        assert!(
+            matches!(
+                error.problem,
+                Problem::TotalMismatch { declared_minor: 8_000, summed_minor: 12_000, .. }
+            ),
+            "{first} {second}: {error}"
+        );
+    }
+    let error = batch(credit, "<CdtDbtInd>DEBIT</CdtDbtInd>").unwrap_err();
+    assert_eq!(
+        error.at.element.as_deref(),
+        Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]/CdtDbtInd")
+    );
+}
