@@ -22,9 +22,10 @@ pub(crate) fn decode(bytes: &[u8]) -> String {
 }
 
 /// Decodes as [`decode`] does, but reads a file that is not UTF-8 as code page 850 (MS-DOS
-/// Latin-1, which many Spanish banks' systems still write: `Ñ` is 0xA5, `É` 0x90) when that
-/// reads more of its bytes above 127 as letters than ISO-8859-1 does (`Ñ` 0xD1, `É` 0xC9),
-/// else as ISO-8859-1. Both are one byte a character, so fixed positions hold either way.
+/// Latin-1, which many Spanish banks' systems still write: N-tilde is 0xA5, E-acute 0x90)
+/// when that reads more of its bytes above 127 as letters than ISO-8859-1 does (where they
+/// are 0xD1 and 0xC9), else as ISO-8859-1. Both are one byte a character, so fixed positions
+/// hold either way.
 pub(crate) fn decode_latin1_or_cp850(bytes: &[u8]) -> String {
     let bytes = without_end_of_file(bytes);
     if let Ok(text) = std::str::from_utf8(bytes) {
@@ -35,7 +36,7 @@ pub(crate) fn decode_latin1_or_cp850(bytes: &[u8]) -> String {
         _ => CP850_HIGH[usize::from(byte - 0x80)],
     };
     let letters = |read: &dyn Fn(u8) -> char| {
-        // 0x80 is `Ç` in CP850 but the euro sign in Windows-1252, which banks also write; it
+        // 0x80 is C-cedilla in CP850 but the euro sign in Windows-1252, which banks also write; it
         // counts for neither.
         bytes.iter().filter(|&&byte| byte > 0x80 && read(byte).is_alphabetic()).count()
     };

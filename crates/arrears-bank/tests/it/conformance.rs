@@ -1345,11 +1345,11 @@ fn camt_undeclared_entity_is_named_in_the_error() {
     assert_eq!(line.remittance_unstructured.as_deref(), Some("<\u{20ac}> &A"));
 }
 
-/// Many Spanish banks' systems still write Norma 43 in code page 850 (MS-DOS), where `Ñ` is
-/// 0xA5 and `É` 0x90, rather than ISO-8859-1 (0xD1, 0xC9). Read as ISO-8859-1, a CP850 file
-/// kept its positions but its names and concepts were garbled (`IBµ¥EZ`), and the matching
-/// rules read those. A file that is not UTF-8 is now read as CP850 when that reads more of
-/// its high bytes as letters, else as ISO-8859-1.
+/// Many Spanish banks' systems still write Norma 43 in code page 850 (MS-DOS), where N-tilde
+/// is 0xA5 and E-acute 0x90, rather than ISO-8859-1 (0xD1, 0xC9). Read as ISO-8859-1, a
+/// CP850 file kept its positions but its names and concepts were garbled (A-acute and N-tilde
+/// read as micro and yen signs), and the matching rules read those. A file that is not UTF-8
+/// is now read as CP850 when that reads more of its high bytes as letters, else as ISO-8859-1.
 #[test]
 fn norma43_in_code_page_850_reads_its_accented_letters() {
     let latin1 = crate::data(N43_TRIMMED);
@@ -1357,10 +1357,10 @@ fn norma43_in_code_page_850_reads_its_accented_letters() {
     let cp850: Vec<u8> = latin1
         .iter()
         .map(|&byte| match byte {
-            0xC1 => 0xB5, // Á
-            0xC9 => 0x90, // É
-            0xCD => 0xD6, // Í
-            0xD1 => 0xA5, // Ñ
+            0xC1 => 0xB5, // A-acute
+            0xC9 => 0x90, // E-acute
+            0xCD => 0xD6, // I-acute
+            0xD1 => 0xA5, // N-tilde
             other => {
                 assert!(other < 0x80, "the test maps {other:#x}");
                 other
@@ -1373,7 +1373,7 @@ fn norma43_in_code_page_850_reads_its_accented_letters() {
         statements[0].lines[0].remittance_unstructured.as_deref(),
         Some("TRANSFERENCIA DE MU\u{d1}OZ Y C\u{cd}A FRA 42 RF18539007547034 ORDENANTE: JOS\u{c9} IB\u{c1}\u{d1}EZ")
     );
-    // Lower case too: `ñ` is 0xA4 in CP850, a currency sign in ISO-8859-1.
+    // Lower case too: n-tilde is 0xA4 in CP850, a currency sign in ISO-8859-1.
     let lower = [b"2302".as_slice(), b"PAGO DE MU\xa4OZ"].concat();
     let text = String::from_utf8_lossy(&cp850).replace("\u{fffd}", "?");
     let at = text.find("2302").unwrap();
