@@ -50,6 +50,37 @@ pub(crate) fn to_minor(
     Ok(minor)
 }
 
+/// Reads an `xs:decimal` amount (camt's `Amt`, `Sum`) into minor units of `currency`. Besides
+/// `1234.56`, the schema's lexical forms include a leading `+` and a missing whole part
+/// (`.56`); a minus sign (amounts are never negative there) and exponents are refused.
+pub(crate) fn decimal_to_minor(
+    text: &str,
+    currency: Currency,
+    what: &'static str,
+) -> Result<i64, Problem> {
+    let unsigned = text.strip_prefix('+').unwrap_or(text);
+    let whole_given = match unsigned.strip_prefix('.') {
+        Some(fraction) if fraction.starts_with(|c: char| c.is_ascii_digit()) => {
+            format!("0.{fraction}")
+        }
+        _ => unsigned.to_owned(),
+    };
+    to_minor(&whole_given, '.', currency, what).map_err(|problem| as_found(problem, text))
+}
+
+/// The same problem, naming the amount as the file gave it.
+fn as_found(problem: Problem, text: &str) -> Problem {
+    let found = text.to_owned();
+    match problem {
+        Problem::BadAmount { what, .. } => Problem::BadAmount { what, found },
+        Problem::FinerThanMinorUnit { currency, minor_units, .. } => {
+            Problem::FinerThanMinorUnit { found, currency, minor_units }
+        }
+        Problem::AmountOutOfRange { .. } => Problem::AmountOutOfRange { found },
+        other => other,
+    }
+}
+
 /// Reads a fixed-width amount of digits with `decimals` implied decimals (Norma 43: 14 digits,
 /// 2 implied) into minor units of `currency`.
 pub(crate) fn implied_to_minor(
@@ -64,12 +95,7 @@ pub(crate) fn implied_to_minor(
     let split = digits.len().saturating_sub(decimals);
     let whole = if split == 0 { "0" } else { &digits[..split] };
     let text = format!("{whole}.{}", &digits[split..]);
-    to_minor(&text, '.', currency, what).map_err(|problem| match problem {
-        Problem::FinerThanMinorUnit { currency, minor_units, .. } => {
-            Problem::FinerThanMinorUnit { found: digits.to_owned(), currency, minor_units }
-        }
-        other => other,
-    })
+    to_minor(&text, '.', currency, what).map_err(|problem| as_found(problem, digits))
 }
 
 /// Writes minor units as a decimal with `separator` (for the test writers' round trips).

@@ -6,7 +6,8 @@
 //! namespace (`urn:iso:std:iso:20022:tech:xsd:camt.053.001.08`) and in a few places this
 //! reader handles: `Sts` is text up to 001.05 and `Sts/Cd` after; a party's name is
 //! `Dbtr/Nm` up to 001.07 and `Dbtr/Pty/Nm` after; a transaction's amount is
-//! `TxDtls/AmtDtls/TxAmt/Amt` in 001.02 and also `TxDtls/Amt` after.
+//! `TxDtls/AmtDtls/TxAmt/Amt` in 001.02 and also `TxDtls/Amt` after (a batch may also give
+//! only the instructed amount or the counter value in `AmtDtls`).
 //!
 //! The `Document` may be the root or sit in an envelope (SWIFT's `Envelope` with the business
 //! application header `AppHdr` beside it).
@@ -17,9 +18,12 @@
 //!
 //! Only booked entries (`Sts` `BOOK`) become lines; pending and information entries are
 //! skipped. An entry with several `TxDtls` (a batch) gives one line per transaction, whose
-//! amounts must add up to the entry's. [`crate::StatementLine::bank_reference`] is the
+//! amounts must add up to the entry's; a batch booked net, whose transactions give both
+//! directions in their `CdtDbtInd`, reads each one's, and its credits minus debits must. [`crate::StatementLine::bank_reference`] is the
 //! transaction's `Refs/AcctSvcrRef`; else the entry's `AcctSvcrRef`, else its `NtryRef` (with
-//! `/k` for the k-th transaction of a batch); else the `EndToEndId` unless `NOTPROVIDED`.
+//! `/k` for the k-th transaction of a batch); else the `EndToEndId` unless `NOTPROVIDED`, the
+//! `UETR`, the `TxId` or the `InstrId`; else the statement's `Id` and the entry's ordinal
+//! (`STMT-1/3`, with `/k` in a batch), for every reference is optional in the schema.
 //!
 //! Checks: every `Amt` in the statement's currency (`Acct/Ccy`, else the first balance's);
 //! camt.053's opening (`OPBD`, else `PRCD`, else a page's first `ITBD`) plus entries equals
@@ -30,10 +34,10 @@ use arrears_core::money::Currency;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
-use crate::amount::to_minor;
+use crate::amount::decimal_to_minor;
 use crate::check::{self, Totals};
 use crate::error::{Failure, Location, Problem};
-use crate::text::iso_date;
+use crate::text::xml_date;
 use crate::{Direction, Format, Statement, StatementLine};
 
 /// Elements that repeat, shown with their 1-based index in element paths.
@@ -94,9 +98,8 @@ impl Node {
 }
 
 pub(crate) fn parse(bytes: &[u8], format: Format) -> Result<Vec<Statement>, Failure> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| (Location::line(1), Problem::Encoding { encoding: "UTF-8" }))?;
-    let root = tree(text.trim_start_matches('\u{feff}'))?;
+    let text = text_of(bytes)?;
+    let root = tree(&text)?;
     let (message, found) = message(&root)?;
     if found != format {
         let found = format!("a {} message", found.name());
@@ -105,6 +108,36 @@ pub(crate) fn parse(bytes: &[u8], format: Format) -> Result<Vec<Statement>, Fail
     let message_id = message.text_at("GrpHdr/MsgId");
     let part = if format == Format::Camt053 { "Stmt" } else { "Ntfctn" };
     message.all(part).map(|node| statement(node, format, message_id.clone())).collect()
+}
+
+/// The document's text: UTF-8 (a leading BOM dropped), as ISO 20022 requires, or ISO-8859-1
+/// when the XML declaration says so (some banks' systems write it). Other bytes that are not
+/// UTF-8 are refused at the line of the first bad one.
+fn text_of(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, Failure> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(text.trim_start_matches('\u{feff}').into()),
+        Err(_) if declares_latin1(bytes) => {
+            Ok(bytes.iter().map(|&byte| char::from(byte)).collect())
+        }
+        Err(error) => {
+            let valid = &bytes[..error.valid_up_to()];
+            let line = valid.iter().filter(|&&byte| byte == b'\n').count() + 1;
+            let line = u32::try_from(line).unwrap_or(u32::MAX);
+            Err((Location::line(line), Problem::Encoding { encoding: "UTF-8" }))
+        }
+    }
+}
+
+/// Returns true if and only if the file starts with an XML declaration naming ISO-8859-1.
+fn declares_latin1(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(256)];
+    let Some(end) = head.windows(2).position(|pair| pair == b"?>") else { return false };
+    let declaration =
+        String::from_utf8_lossy(&head[..end]).to_ascii_lowercase().replace('\'', "\"");
+    declaration.starts_with("<?xml")
+        && ["iso-8859-1", "iso8859-1", "latin1", "l1"]
+            .iter()
+            .any(|name| declaration.contains(&format!("encoding=\"{name}\"")))
 }
 
 /// Builds the element tree with each element's line and path.
@@ -139,7 +172,7 @@ fn tree(text: &str) -> Result<Node, Failure> {
                 })?;
                 match stack.last_mut() {
                     Some(parent) => parent.children.push(node),
-                    None => return Ok(node),
+                    None => return after_root(&mut reader, text, &mut lines).map(|()| node),
                 }
             }
             Event::Text(content) => {
@@ -152,7 +185,9 @@ fn tree(text: &str) -> Result<Node, Failure> {
             }
             Event::GeneralRef(reference) => {
                 let resolved = resolve(&reference).ok_or_else(|| {
-                    (Location::line(line), Problem::Xml { message: "unknown entity".to_owned() })
+                    let name = String::from_utf8_lossy(&reference);
+                    let message = format!("unknown entity &{name};");
+                    (Location::line(line), Problem::Xml { message })
                 })?;
                 push_text(&mut stack, &resolved);
             }
@@ -163,6 +198,34 @@ fn tree(text: &str) -> Result<Node, Failure> {
                 ));
             }
             _ => {}
+        }
+    }
+}
+
+/// Reads what follows the root element to the end: only comments, processing instructions
+/// and blanks may. Anything else (a second `Document`, two files joined into one) is refused,
+/// for it would otherwise be dropped unread.
+fn after_root(
+    reader: &mut Reader<&[u8]>,
+    text: &str,
+    lines: &mut LineCounter,
+) -> Result<(), Failure> {
+    loop {
+        let position = reader.buffer_position() as usize;
+        let event = reader.read_event().map_err(|error| {
+            xml_error(lines.line_at(text, reader.error_position() as usize), error)
+        })?;
+        match event {
+            Event::Eof => return Ok(()),
+            Event::Comment(_) | Event::PI(_) => {}
+            Event::Text(content) if content.iter().all(u8::is_ascii_whitespace) => {}
+            _ => {
+                // The event starts after any blanks the reader skipped before it.
+                let rest = text.get(position..).unwrap_or("");
+                let start = position + rest.len() - rest.trim_start().len();
+                let problem = Problem::Xml { message: "content after the root element".to_owned() };
+                return Err((Location::line(lines.line_at(text, start)), problem));
+            }
         }
     }
 }
@@ -191,7 +254,8 @@ fn push_text(stack: &mut [Node], text: &str) {
     }
 }
 
-/// A character reference or one of XML's five predefined entities.
+/// A character reference or one of XML's five predefined entities. Entities a DTD declares
+/// are not expanded: a statement has none, and expanding them is how XML bombs work.
 fn resolve(reference: &quick_xml::events::BytesRef<'_>) -> Option<String> {
     if let Ok(Some(c)) = reference.resolve_char_ref() {
         return Some(c.to_string());
@@ -291,8 +355,14 @@ fn statement(
     let mut lines = Vec::new();
     let mut entries = Totals::default();
     let mut entry_count = 0u64;
-    for entry in node.all("Ntry").filter(|entry| is_booked(entry)) {
-        let (direction, amount_minor) = entry_lines(entry, currency, &mut lines)?;
+    let statement_id = node.text_at("Id");
+    for (index, entry) in node.all("Ntry").enumerate() {
+        if !is_booked(entry)? {
+            continue;
+        }
+        // The entry's place, the last resort of a bank reference.
+        let place = statement_id.as_ref().map(|id| format!("{id}/{}", index + 1));
+        let (direction, amount_minor) = entry_lines(entry, currency, place, &mut lines)?;
         entries.add(direction, amount_minor);
         entry_count += 1;
     }
@@ -302,7 +372,7 @@ fn statement(
     let mut statement = Statement {
         format,
         message_id,
-        statement_id: node.text_at("Id"),
+        statement_id,
         account,
         currency,
         opening_balance_minor: None,
@@ -332,9 +402,26 @@ fn currency_of(node: &Node) -> Result<Currency, Failure> {
     Currency::from_code(&code).map_err(|_| at.fail(Problem::UnknownCurrency { code }))
 }
 
-fn is_booked(entry: &Node) -> bool {
-    let status = entry.text_at("Sts/Cd").or_else(|| entry.text_at("Sts"));
-    status.as_deref() == Some("BOOK")
+/// Returns true if and only if the entry's `Sts` is `BOOK`: text up to 001.05, `Sts/Cd` after.
+/// `Sts` is mandatory, and an entry without a status the versions define is refused rather
+/// than skipped as pending: it may well be booked, and nothing else would catch its absence
+/// in a camt.054, which has no balances.
+fn is_booked(entry: &Node) -> Result<bool, Failure> {
+    let status =
+        entry.child("Sts").ok_or_else(|| entry.fail(Problem::Missing { what: "Ntry/Sts" }))?;
+    let code = status.text_at("Cd").unwrap_or_else(|| status.text.trim().to_owned());
+    match code.as_str() {
+        "BOOK" => Ok(true),
+        "PDNG" | "INFO" | "FUTR" => Ok(false),
+        _ => {
+            let found = status.text_at("Prtry").map_or(code, |code| format!("Prtry {code}"));
+            Err(status.fail(Problem::Malformed {
+                what: "Ntry/Sts",
+                found,
+                expected: "BOOK, PDNG, INFO or FUTR",
+            }))
+        }
+    }
 }
 
 /// An `Amt` element in minor units, its `Ccy` checked against the statement's currency.
@@ -347,7 +434,7 @@ fn amount(node: &Node, currency: Currency) -> Result<i64, Failure> {
             node.fail(Problem::CurrencyMismatch { expected: currency, found: code.to_owned() })
         );
     }
-    to_minor(node.text.trim(), '.', currency, "Amt").map_err(|problem| node.fail(problem))
+    decimal_to_minor(node.text.trim(), currency, "Amt").map_err(|problem| node.fail(problem))
 }
 
 fn direction(node: &Node) -> Result<Direction, Failure> {
@@ -377,16 +464,22 @@ fn reversal(entry: &Node) -> Result<bool, Failure> {
     }
 }
 
+/// A `DateAndDateTimeChoice` (`BookgDt`, `ValDt`, `Bal/Dt`): its `Dt` or its `DtTm`.
 fn date_at(node: &Node, path: &str) -> Result<Option<chrono::NaiveDate>, Failure> {
     let Some(date) = node.find(path) else { return Ok(None) };
-    let text = date.text_at("Dt").or_else(|| date.text_at("DtTm")).unwrap_or_default();
-    iso_date(&text, "date").map(Some).map_err(|problem| date.fail(problem))
+    let (text, with_time) = match (date.child("Dt"), date.child("DtTm")) {
+        (Some(day), _) => (day.text.trim(), false),
+        (None, Some(moment)) => (moment.text.trim(), true),
+        (None, None) => return Err(date.fail(Problem::Missing { what: "Dt or DtTm" })),
+    };
+    xml_date(text, with_time, "date").map(Some).map_err(|problem| date.fail(problem))
 }
 
 /// Adds an entry's lines (one per transaction); returns its direction and amount.
 fn entry_lines(
     entry: &Node,
     currency: Currency,
+    place: Option<String>,
     lines: &mut Vec<StatementLine>,
 ) -> Result<(Direction, i64), Failure> {
     let amount_minor = amount(entry.require("Amt", "Ntry/Amt")?, currency)?;
@@ -424,21 +517,44 @@ fn entry_lines(
         if line.remittance_unstructured.is_none() {
             line.remittance_unstructured = entry.text_at("AddtlNtryInf");
         }
-        line.bank_reference = reference(transactions.first().copied(), entry_reference, None)
-            .ok_or_else(|| entry.fail(missing_reference()))?;
+        line.bank_reference =
+            reference(transactions.first().copied(), entry_reference, place.as_deref(), None)
+                .ok_or_else(|| entry.fail(missing_reference()))?;
         lines.push(line);
         return Ok((direction, amount_minor));
     }
+    // A batch booked net (sales and refunds in one entry) gives each transaction's direction;
+    // only then are they read. A batch whose transactions all give one direction keeps the
+    // entry's, for a reversal's transactions may give the direction of what they reverse.
+    let indicated = transactions
+        .iter()
+        .map(|transaction| transaction.child("CdtDbtInd").map(|_| self::direction(transaction)))
+        .map(Option::transpose)
+        .collect::<Result<Vec<Option<Direction>>, Failure>>()?;
+    let is_net =
+        indicated.contains(&Some(Direction::Credit)) && indicated.contains(&Some(Direction::Debit));
+    // Summed in the entry's direction: credits minus debits for a credit entry.
     let mut summed_minor = 0i64;
     for (index, transaction) in transactions.iter().enumerate() {
         let mut line = template.clone();
         line.location = transaction.at();
         line.amount_minor = transaction_amount(transaction, currency)?;
-        summed_minor = summed_minor.saturating_add(line.amount_minor);
+        if is_net {
+            line.direction = indicated[index].unwrap_or(direction);
+        }
+        summed_minor = if line.direction == direction {
+            summed_minor.saturating_add(line.amount_minor)
+        } else {
+            summed_minor.saturating_sub(line.amount_minor)
+        };
         transaction_fields(transaction, &mut line);
-        line.bank_reference =
-            reference(Some(transaction), entry_reference.clone(), Some(index + 1))
-                .ok_or_else(|| transaction.fail(missing_reference()))?;
+        line.bank_reference = reference(
+            Some(transaction),
+            entry_reference.clone(),
+            place.as_deref(),
+            Some(index + 1),
+        )
+        .ok_or_else(|| transaction.fail(missing_reference()))?;
         lines.push(line);
     }
     check::total(
@@ -452,39 +568,64 @@ fn entry_lines(
 
 #[cold]
 fn missing_reference() -> Problem {
-    Problem::Missing { what: "a bank reference (AcctSvcrRef, NtryRef or EndToEndId)" }
+    Problem::Missing {
+        what: "a bank reference (AcctSvcrRef, NtryRef, EndToEndId, UETR, TxId or InstrId) or \
+               the statement's Id",
+    }
 }
 
-/// A batched transaction's amount: `TxDtls/Amt`, else `AmtDtls/TxAmt/Amt` (001.02); of
-/// those given, the first in the statement's currency (a transaction paid in another currency
-/// may give its `Amt` in that currency and `AmtDtls/TxAmt` as booked). Neither in the
-/// statement's currency is refused at the first.
+/// A batched transaction's amount: `TxDtls/Amt`, else `AmtDtls/TxAmt/Amt` (001.02), else the
+/// counter value `AmtDtls/CntrValAmt/Amt`, else the instructed `AmtDtls/InstdAmt/Amt` (which
+/// SEPA batches often give alone); of those given, the first in the statement's currency (a
+/// transaction paid in another currency gives its `Amt` or `InstdAmt` in that currency and
+/// its booked amount as `TxAmt` or `CntrValAmt`). None in the statement's currency is refused
+/// at the first. The batch total checks what is taken.
 fn transaction_amount(transaction: &Node, currency: Currency) -> Result<i64, Failure> {
-    let given = [transaction.child("Amt"), transaction.find("AmtDtls/TxAmt/Amt")];
+    let given = [
+        transaction.child("Amt"),
+        transaction.find("AmtDtls/TxAmt/Amt"),
+        transaction.find("AmtDtls/CntrValAmt/Amt"),
+        transaction.find("AmtDtls/InstdAmt/Amt"),
+    ];
     let node = (given.iter().flatten())
         .find(|node| node.attribute("Ccy") == Some(currency.code()))
         .or_else(|| given.iter().flatten().next())
         .ok_or_else(|| {
-            transaction.fail(Problem::Missing { what: "TxDtls/Amt in a batched entry" })
+            transaction.fail(Problem::Missing {
+                what: "the amount of a batched transaction (TxDtls/Amt or AmtDtls)",
+            })
         })?;
     amount(node, currency)
 }
 
+/// A line's bank reference: the transaction's `Refs/AcctSvcrRef`; else the entry's
+/// `AcctSvcrRef` or `NtryRef`; else the transaction's `EndToEndId` (unless `NOTPROVIDED`),
+/// `UETR`, `TxId` or `InstrId`; else `place`, the statement's id and the entry's ordinal. The
+/// entry's reference and its place get `/k` for the k-th transaction of a batch. Every one of
+/// them is optional in the schema.
 fn reference(
     transaction: Option<&Node>,
     entry: Option<String>,
+    place: Option<&str>,
     batch_index: Option<usize>,
 ) -> Option<String> {
     if let Some(own) = transaction.and_then(|t| t.text_at("Refs/AcctSvcrRef")) {
         return Some(own);
     }
+    let in_batch = |reference: &str| match batch_index {
+        Some(index) => format!("{reference}/{index}"),
+        None => reference.to_owned(),
+    };
     if let Some(entry) = entry {
-        return Some(match batch_index {
-            Some(index) => format!("{entry}/{index}"),
-            None => entry,
-        });
+        return Some(in_batch(&entry));
     }
-    transaction.and_then(|t| t.text_at("Refs/EndToEndId")).filter(|id| id != "NOTPROVIDED")
+    let by_transaction = transaction.and_then(|transaction| {
+        ["Refs/EndToEndId", "Refs/UETR", "Refs/TxId", "Refs/InstrId"]
+            .into_iter()
+            .filter_map(|path| transaction.text_at(path))
+            .find(|id| id != "NOTPROVIDED")
+    });
+    by_transaction.or_else(|| place.map(in_batch))
 }
 
 /// Remittance, counterparty and return fields of one `TxDtls`.
@@ -546,7 +687,7 @@ fn transaction_code(code: &Node) -> Option<String> {
     }
 }
 
-/// `TxsSummry`: entry count, credit and debit counts and sums, when given.
+/// `TxsSummry`: entry count, sum and net, credit and debit counts and sums, when given.
 fn summary_checks(
     summary: &Node,
     currency: Currency,
@@ -562,14 +703,48 @@ fn summary_checks(
     };
     let sum_at = |path: &str, what: &'static str, summed: i64| -> Result<(), Failure> {
         let Some(node) = summary.find(path) else { return Ok(()) };
-        let declared = to_minor(node.text.trim(), '.', currency, what).map_err(|p| node.fail(p))?;
+        let declared =
+            decimal_to_minor(node.text.trim(), currency, what).map_err(|p| node.fail(p))?;
         check::total(what, declared, summed, &node.at())
     };
     count_at("TtlNtries/NbOfNtries", "TxsSummry/TtlNtries/NbOfNtries", entry_count)?;
     count_at("TtlCdtNtries/NbOfNtries", "TxsSummry/TtlCdtNtries/NbOfNtries", entries.credit_count)?;
     sum_at("TtlCdtNtries/Sum", "TxsSummry/TtlCdtNtries/Sum", entries.credits_minor)?;
     count_at("TtlDbtNtries/NbOfNtries", "TxsSummry/TtlDbtNtries/NbOfNtries", entries.debit_count)?;
-    sum_at("TtlDbtNtries/Sum", "TxsSummry/TtlDbtNtries/Sum", entries.debits_minor)
+    sum_at("TtlDbtNtries/Sum", "TxsSummry/TtlDbtNtries/Sum", entries.debits_minor)?;
+    let all_minor = entries.credits_minor.saturating_add(entries.debits_minor);
+    sum_at("TtlNtries/Sum", "TxsSummry/TtlNtries/Sum", all_minor)?;
+    // The net is `TtlNetNtry` (`Amt` and `CdtDbtInd`) from 001.03; 001.02 writes
+    // `TtlNetNtryAmt` with `CdtDbtInd` beside it in `TtlNtries`.
+    let net_minor = entries.credits_minor.saturating_sub(entries.debits_minor);
+    let what = "TxsSummry/TtlNtries net (credits - debits)";
+    if let Some(net) = summary.find("TtlNtries/TtlNetNtry") {
+        let declared = signed_amount(net.require("Amt", "TtlNetNtry/Amt")?, net, currency, what)?;
+        check::total(what, declared, net_minor, &net.at())?;
+    } else if let Some(amount) = summary.find("TtlNtries/TtlNetNtryAmt") {
+        let totals = summary.require("TtlNtries", "TtlNtries")?;
+        let declared = signed_amount(amount, totals, currency, what)?;
+        check::total(what, declared, net_minor, &amount.at())?;
+    }
+    Ok(())
+}
+
+/// A summary's net amount (a decimal without `Ccy`), signed by the `CdtDbtInd` of
+/// `indicator_parent` (which may be left out of a zero net).
+fn signed_amount(
+    amount: &Node,
+    indicator_parent: &Node,
+    currency: Currency,
+    what: &'static str,
+) -> Result<i64, Failure> {
+    let minor = decimal_to_minor(amount.text.trim(), currency, what).map_err(|p| amount.fail(p))?;
+    if minor == 0 && indicator_parent.child("CdtDbtInd").is_none() {
+        return Ok(0);
+    }
+    Ok(match direction(indicator_parent)? {
+        Direction::Credit => minor,
+        Direction::Debit => -minor,
+    })
 }
 
 /// camt.053's opening and closing balances and the balance check.

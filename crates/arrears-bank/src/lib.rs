@@ -308,13 +308,17 @@ pub fn detect(bytes: &[u8], has_mapping: bool) -> Option<Format> {
     let head = String::from_utf8_lossy(head);
     let trimmed = head.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('<') {
-        if trimmed.contains("BkToCstmrStmt") {
-            return Some(Format::Camt053);
-        }
-        if trimmed.contains("BkToCstmrDbtCdtNtfctn") {
-            return Some(Format::Camt054);
-        }
-        return None;
+        // The whole file is searched: an envelope's signed application header may run to
+        // kilobytes before the message. The root that comes first names the message.
+        let find = |name: &[u8]| bytes.windows(name.len()).position(|window| window == name);
+        return match (find(b"BkToCstmrStmt"), find(b"BkToCstmrDbtCdtNtfctn")) {
+            (Some(statement), Some(notification)) if notification < statement => {
+                Some(Format::Camt054)
+            }
+            (Some(_), _) => Some(Format::Camt053),
+            (None, Some(_)) => Some(Format::Camt054),
+            (None, None) => None,
+        };
     }
     if trimmed.starts_with("{1:")
         || trimmed.split(['\n', '\r']).any(|line| line.starts_with(":20:"))

@@ -1,7 +1,8 @@
 //! SWIFT MT940 customer statements, written here rather than taken from a crate: the MT940
 //! crates on the registry read amounts into `f64`, and money never touches a float.
 //!
-//! A message runs from `:20:` (transaction reference) through `:25:` (account), `:28C:`
+//! A message runs from `:20:` (transaction reference) through `:25:` or `:25P:` (account;
+//! option P adds the account servicer's BIC on a second line), `:28C:`
 //! (statement number), `:60F:`/`:60M:` (opening balance), repeated `:61:` (statement line)
 //! each optionally followed by `:86:` (information to the account owner, several lines), to
 //! `:62F:`/`:62M:` (closing balance). SWIFT blocks (`{1:...}{4:` ... `-}`, the trailer
@@ -168,8 +169,29 @@ fn statement(fields: Vec<Field>) -> Result<Statement, Failure> {
     };
     for (index, field) in fields.iter().enumerate().skip(1) {
         let was_line = std::mem::replace(&mut message.last_was_line, false);
+        // Two messages run together (the first's `:62F:` and the second's `:20:` lost) would
+        // otherwise read as one, the second's account and opening replacing the first's.
+        let repeated = match field.tag.as_str() {
+            "25" | "25P" => message.account.is_some(),
+            "28" | "28C" => message.number.is_some(),
+            "60F" | "60M" => message.opening.is_some(),
+            _ => false,
+        };
+        if repeated {
+            return Err(field.fail(Problem::Unexpected {
+                found: format!("a second :{}:", field.tag),
+                expected: "one per message; a :62F: and a :20: may be missing before it",
+            }));
+        }
         match field.tag.as_str() {
-            "25" => message.account = Some(field.value.trim().to_owned()),
+            // `:25P:` gives the account servicer's BIC on a second line.
+            "25" | "25P" => {
+                let account = field.value.lines().next().unwrap_or("").trim();
+                if account.is_empty() {
+                    return Err(field.fail(Problem::Missing { what: ":25: account" }));
+                }
+                message.account = Some(account.to_owned());
+            }
             "28" | "28C" => message.number = Some(field.value.trim().to_owned()),
             "60F" | "60M" => message.opening = Some(balance(field)?),
             "61" => {
@@ -197,7 +219,7 @@ fn statement(fields: Vec<Field>) -> Result<Statement, Failure> {
             }
             "62F" | "62M" => {
                 let statement = close(message, field)?;
-                after_close(&fields[index + 1..])?;
+                after_close(&fields[index + 1..], statement.currency)?;
                 return Ok(statement);
             }
             _ => {}
@@ -208,15 +230,30 @@ fn statement(fields: Vec<Field>) -> Result<Statement, Failure> {
 }
 
 /// Only `:64:`, `:65:` and `:86:` may follow the closing balance: any other field (a `:61:`,
-/// or the `:25:` of a next message whose `:20:` is missing) would otherwise be dropped.
-fn after_close(rest: &[Field]) -> Result<(), Failure> {
-    match rest.iter().find(|field| !matches!(field.tag.as_str(), "64" | "65" | "86")) {
-        Some(field) => Err(field.fail(Problem::Unexpected {
-            found: format!("field :{}: after the closing balance", field.tag),
-            expected: "only :64:, :65: or :86: after :62F: or :62M:, or :20: to start a message",
-        })),
-        None => Ok(()),
+/// or the `:25:` of a next message whose `:20:` is missing) would otherwise be dropped. The
+/// available balances `:64:` and `:65:` are not carried over, but must be well formed and in
+/// the statement's `currency`.
+fn after_close(rest: &[Field], currency: Currency) -> Result<(), Failure> {
+    for field in rest {
+        match field.tag.as_str() {
+            "64" | "65" => {
+                let (found, _) = balance(field)?;
+                if found != currency {
+                    let found = found.code().to_owned();
+                    return Err(field.fail(Problem::CurrencyMismatch { expected: currency, found }));
+                }
+            }
+            "86" => {}
+            tag => {
+                return Err(field.fail(Problem::Unexpected {
+                    found: format!("field :{tag}: after the closing balance"),
+                    expected: "only :64:, :65: or :86: after :62F: or :62M:, or :20: to start a \
+                               message",
+                }))
+            }
+        }
     }
+    Ok(())
 }
 
 /// Ends a message at its closing balance: the currency and balance checks.
@@ -325,9 +362,12 @@ fn statement_line(field: &Field, currency: Currency) -> Result<StatementLine, Fa
         return Err(malformed("an amount with a decimal comma"));
     }
     let amount_minor = to_minor(amount_text, ',', currency, "amount").map_err(|p| field.fail(p))?;
+    // `1!a3!c`: `S` (a SWIFT message type), `N` (non-SWIFT) or `F` (first advice) and three
+    // characters. The letter also catches an amount longer than its 15 characters, whose
+    // last digit would otherwise start the type.
     let kind = cursor.take_while(4, |c| c.is_ascii_alphanumeric());
-    if kind.len() != 4 {
-        return Err(malformed("a transaction type of 4 characters (NTRF, S202...)"));
+    if kind.len() != 4 || !kind.starts_with(['S', 'N', 'F']) {
+        return Err(malformed("a transaction type of S, N or F and 3 characters (NTRF, S202...)"));
     }
     let (owner, bank) = cursor.rest.split_once("//").unwrap_or((cursor.rest, ""));
     let bank_reference = match (bank.trim(), owner.trim()) {

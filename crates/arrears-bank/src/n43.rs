@@ -20,7 +20,9 @@
 //!   first, and may count: a count that includes it is accepted too).
 //!
 //! A record may come with its trailing blanks trimmed (many banks and tools do): it reads as
-//! if padded to 80 characters, as long as its mandatory fields are there.
+//! if padded to 80 characters, as long as its mandatory fields are there. Blanks past the
+//! 80th character are padding too. Records end in LF, CRLF or CR alone, or, in a file without
+//! line ends, follow each other every 80 characters.
 //!
 //! The statement's account is the IBAN computed from entity, office and number (with the CCC
 //! control digits); the statement id keeps the 18 digits as given.
@@ -34,7 +36,7 @@ use arrears_core::money::Currency;
 use crate::amount::implied_to_minor;
 use crate::check::{self, Totals};
 use crate::error::{Failure, Location, Problem};
-use crate::text::{decode, yymmdd};
+use crate::text::{decode_latin1_or_cp850, yymmdd};
 use crate::{Direction, Format, Statement, StatementLine};
 
 /// The length of every Norma 43 record.
@@ -176,13 +178,17 @@ struct Reader {
 }
 
 pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
-    let text = decode(bytes);
+    let text = decode_latin1_or_cp850(bytes);
     let mut reader = Reader::default();
     let mut last_line = 0;
-    for (index, line) in text.lines().enumerate() {
+    for (index, line) in records_of(&text).into_iter().enumerate() {
         last_line = index as u32 + 1;
-        let record =
-            Record { line: last_line, chars: line.trim_end_matches('\r').chars().collect() };
+        let mut chars: Vec<char> = line.chars().collect();
+        // Blanks past the 80th character are padding, not content.
+        if chars.get(RECORD_LEN..).is_some_and(|past| past.iter().all(|&c| c == ' ')) {
+            chars.truncate(RECORD_LEN);
+        }
+        let record = Record { line: last_line, chars };
         if record.chars.iter().all(|c| c.is_whitespace()) {
             continue;
         }
@@ -202,6 +208,30 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
         return Err((end, Problem::UnexpectedEnd { what: "record 88 (end of file)" }));
     }
     Ok(reader.statements)
+}
+
+/// The file's records: its lines, ending in LF, CRLF or CR alone (old systems); or, in a file
+/// without any line end whose length is a multiple of 80, its 80-character records (fixed-length
+/// records, as host-to-host transfers deliver them).
+fn records_of(text: &str) -> Vec<&str> {
+    if !text.contains(['\n', '\r']) {
+        let length = text.chars().count();
+        if length > RECORD_LEN && length % RECORD_LEN == 0 {
+            let starts: Vec<usize> =
+                text.char_indices().map(|(at, _)| at).step_by(RECORD_LEN).collect();
+            let ends = starts.iter().skip(1).copied().chain([text.len()]);
+            return starts.iter().zip(ends).map(|(&start, end)| &text[start..end]).collect();
+        }
+    }
+    let mut lines: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+        lines.push(&rest[..end]);
+        let after = &rest[end..];
+        rest = after.strip_prefix("\r\n").or_else(|| after.get(1..)).unwrap_or("");
+    }
+    lines
 }
 
 impl Reader {
@@ -260,7 +290,13 @@ impl Reader {
             return Err(record.fail(problem));
         }
         let first_on = record.date(21, "first date")?;
-        record.date(27, "last date")?;
+        if record.date(27, "last date")? < first_on {
+            return Err(record.fail(Problem::Malformed {
+                what: "record 11 last date",
+                found: record.field(27, 32),
+                expected: "a date on or after the first date (positions 21-26)",
+            }));
+        }
         let currency = record.currency(48)?;
         let sign = record.direction(33, "opening balance key")?;
         let opening = record.amount(34, 47, currency, "opening balance")?;
@@ -334,6 +370,15 @@ impl Reader {
             let found = "record 23".to_owned();
             return Err(record.fail(Problem::Unexpected { found, expected: "a record 22 first" }));
         };
+        let code = record.field(3, 4);
+        if !matches!(code.as_str(), "01" | "02" | "03" | "04" | "05") {
+            let problem = Problem::Malformed {
+                what: "record 23 data code",
+                found: code,
+                expected: "01 to 05",
+            };
+            return Err(record.fail(problem));
+        }
         open.concepts += 1;
         if open.concepts > CONCEPTS_PER_MOVEMENT_MAX {
             let declared = CONCEPTS_PER_MOVEMENT_MAX as u64;

@@ -425,3 +425,32 @@ fn locations_display_line_and_element() {
     let at = Location { line: 3, element: Some("Stmt[1]/Ntry[2]".to_owned()) };
     assert_eq!(at.to_string(), "line 3 (Stmt[1]/Ntry[2])");
 }
+
+proptest! {
+    /// Every date written as an `xs:date` or `xs:dateTime`, with any time, fraction and zone,
+    /// reads back as the date written; a character more after it is refused.
+    #[test]
+    fn xml_dates_read_as_written_and_nothing_more(
+        days in -40_000i64..40_000,
+        seconds in 0u32..86_400,
+        fraction in prop::option::of("[0-9]{1,9}"),
+        zone in prop::sample::select(vec!["", "Z", "+01:00", "-05:30", "+14:00", "-12:00"]),
+        junk in "[0-9A-Za-z :.+-]",
+    ) {
+        let date = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + Duration::days(days);
+        let time = format!("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60);
+        let fraction = fraction.map_or(String::new(), |digits| format!(".{digits}"));
+        let day = format!("{}{zone}", date.format("%Y-%m-%d"));
+        let moment = format!("{}T{time}{fraction}{zone}", date.format("%Y-%m-%d"));
+        prop_assert_eq!(crate::text::xml_date(&day, false, "Dt"), Ok(date));
+        prop_assert_eq!(crate::text::xml_date(&moment, true, "DtTm"), Ok(date));
+        prop_assert!(crate::text::xml_date(&moment, false, "Dt").is_err());
+        let longer = format!("{moment}{junk}");
+        // A digit after a fraction only lengthens it, and `Z` after no zone is one.
+        let still_valid = (junk.chars().all(|c| c.is_ascii_digit()) && !fraction.is_empty())
+            || (zone.is_empty() && junk == "Z");
+        if !still_valid {
+            prop_assert!(crate::text::xml_date(&longer, true, "DtTm").is_err(), "{}", longer);
+        }
+    }
+}

@@ -889,3 +889,647 @@ fn composed_references_that_repeat_get_a_suffix_in_norma_43_and_csv() {
     let key = "ES9121000418450200051332/2026-12-01/1000";
     assert_eq!(references, [key.to_owned(), format!("{key}#2"), format!("{key}#3")]);
 }
+
+// Review against the published layouts ------------------------------------------------------
+
+/// An XML document has one root element. A second `Document` after the first (two files
+/// joined into one) was dropped without a word, and its statement never imported; it is
+/// refused at its line. Comments, processing instructions and blanks after the root are fine.
+#[test]
+fn camt_content_after_the_root_element_is_refused_not_dropped() {
+    let page =
+        camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[("CRDT", "50.00", "P1")]);
+    let (_, document) = page.split_once('\n').unwrap();
+    let joined = format!("{page}{document}");
+    let error = parse_text("joined.xml", &joined).expect_err("a second root was accepted");
+    assert_eq!(error.at.line, page.lines().count() as u32 + 1, "{error}");
+    assert!(
+        matches!(&error.problem, Problem::Xml { message } if message.contains("after the root")),
+        "{error}"
+    );
+    let trailing = format!("{page}<!-- end of statement -->\n<?bank done?>\n\n");
+    assert_eq!(parse_text("trailing.xml", &trailing).unwrap()[0].lines.len(), 1);
+}
+
+/// `Sts` is mandatory on every entry (`BOOK`, `PDNG`, `INFO`, and `FUTR` from 001.08). An entry
+/// without one, or with a status no version defines, was skipped as if pending: in a camt.054,
+/// which has no balances to catch it, a booked payment vanished. It is refused at the entry.
+#[test]
+fn camt_entry_status_missing_or_unknown_is_refused_not_skipped() {
+    let clp = "camt054_v04_clp.xml";
+    let error = variant(clp, "<Sts>BOOK</Sts>", "").expect_err("an entry without Sts was read");
+    assert_eq!(
+        error.at.element.as_deref(),
+        Some("Document/BkToCstmrDbtCdtNtfctn/Ntfctn[1]/Ntry[1]")
+    );
+    assert_eq!(error.at.line, 8, "{error}");
+    assert!(matches!(error.problem, Problem::Missing { what: "Ntry/Sts" }), "{error}");
+    for status in ["<Sts>BOOKED</Sts>", "<Sts><Prtry>GEBUCHT</Prtry></Sts>", "<Sts/>"] {
+        let error = variant(clp, "<Sts>BOOK</Sts>", status).expect_err(status);
+        assert_eq!(error.at.line, 11, "{status}: {error}");
+        assert!(
+            matches!(error.problem, Problem::Malformed { what: "Ntry/Sts", .. }),
+            "{status}: {error}"
+        );
+    }
+    for skipped in ["<Sts>PDNG</Sts>", "<Sts><Cd>INFO</Cd></Sts>", "<Sts><Cd>FUTR</Cd></Sts>"] {
+        let statements = variant(clp, "<Sts>BOOK</Sts>", skipped).unwrap_or_else(|e| panic!("{e}"));
+        assert!(statements[0].lines.is_empty(), "{skipped}");
+    }
+    assert_eq!(read(clp)[0].lines.len(), 1);
+}
+
+/// `Dt` is an `xs:date` (`2026-12-03`, with an optional time zone) and `DtTm` an
+/// `xs:dateTime`. Anything after the first ten characters was ignored, so `2026-12-03x`,
+/// `2026-12-031` and a date-time in `Dt` were read, and a single-digit day or month too.
+#[test]
+fn camt_dates_follow_xml_schema_dates_and_date_times() {
+    let booked = |dates: &str| -> Result<(chrono::NaiveDate, chrono::NaiveDate), StatementError> {
+        let text = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[]).replace(
+            "</Stmt>",
+            &format!(
+                "<Ntry><Amt Ccy=\"EUR\">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                     <Sts><Cd>BOOK</Cd></Sts>{dates}<AcctSvcrRef>R-1</AcctSvcrRef></Ntry>\n\
+                     </Stmt>"
+            ),
+        );
+        let line = parse_text("dates.xml", &text)?.remove(0).lines.remove(0);
+        Ok((line.booking_on, line.value_on))
+    };
+    let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap();
+    for (dates, booking, value) in [
+        ("<BookgDt><Dt>2026-12-03</Dt></BookgDt>", "2026-12-03", "2026-12-03"),
+        ("<BookgDt><Dt>2026-12-03Z</Dt></BookgDt>", "2026-12-03", "2026-12-03"),
+        ("<BookgDt><Dt>2026-12-03+01:00</Dt></BookgDt>", "2026-12-03", "2026-12-03"),
+        (
+            "<BookgDt><DtTm>2026-12-31T23:30:00-05:00</DtTm></BookgDt>\
+             <ValDt><DtTm>2027-01-02T00:00:00.123Z</DtTm></ValDt>",
+            "2026-12-31",
+            "2027-01-02",
+        ),
+        ("<BookgDt><DtTm>2026-12-03T09:30:00</DtTm></BookgDt>", "2026-12-03", "2026-12-03"),
+    ] {
+        let got = booked(dates).unwrap_or_else(|e| panic!("{dates}: {e}"));
+        assert_eq!(got, (day(booking), day(value)), "{dates}");
+    }
+    for bad in [
+        "<BookgDt><Dt>2026-12-03x</Dt></BookgDt>",
+        "<BookgDt><Dt>2026-12-031</Dt></BookgDt>",
+        "<BookgDt><Dt>2026-12-3</Dt></BookgDt>",
+        "<BookgDt><Dt>2026-12-03T10:00:00</Dt></BookgDt>",
+        "<BookgDt><DtTm>2026-12-03</DtTm></BookgDt>",
+        "<BookgDt><DtTm>2026-12-03 10:00:00</DtTm></BookgDt>",
+        "<BookgDt><DtTm>2026-12-03T25:00:00</DtTm></BookgDt>",
+        "<BookgDt><DtTm>2026-12-03T10:00:00+1</DtTm></BookgDt>",
+        "<BookgDt><Dt>2026-02-30</Dt></BookgDt>",
+    ] {
+        let error = booked(bad).expect_err(bad);
+        assert_eq!(
+            error.at.element.as_deref(),
+            Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/BookgDt"),
+            "{bad}: {error}"
+        );
+        assert!(matches!(error.problem, Problem::BadDate { .. }), "{bad}: {error}");
+    }
+    // A date element that holds neither `Dt` nor `DtTm` says so.
+    let error = booked("<BookgDt><Dat>2026-12-03</Dat></BookgDt>").unwrap_err();
+    assert!(matches!(error.problem, Problem::Missing { what: "Dt or DtTm" }), "{error}");
+}
+
+/// An amount is an `xs:decimal`: `+50.00` and `.50` are valid lexical forms (rare, but the
+/// schema allows them) and were refused; a sign of minus, an exponent or blanks inside stay
+/// refused.
+#[test]
+fn camt_amounts_in_every_xml_decimal_form() {
+    let amount = |text: &str| {
+        let page = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[])
+            .replace(
+                "</Stmt>",
+                &format!(
+                    "<Ntry><Amt Ccy=\"EUR\">{text}</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                     <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+                     <AcctSvcrRef>R-1</AcctSvcrRef></Ntry>\n</Stmt>"
+                ),
+            )
+            .replace(">150.00<", ">100.50<");
+        parse_text("amounts.xml", &page).map(|mut s| s.remove(0).lines.remove(0).amount_minor)
+    };
+    for text in ["0.50", ".50", "+0.5", "+.5", "0.500", "00.50000", " 0.50 "] {
+        assert_eq!(amount(text).unwrap_or_else(|e| panic!("{text}: {e}")), 50, "{text}");
+    }
+    for bad in ["-0.50", "0,50", "5e-1", ".", "+", "++0.5", "0 .50", "0.5.0"] {
+        let error = amount(bad).expect_err(bad);
+        assert!(matches!(error.problem, Problem::BadAmount { .. }), "{bad}: {error}");
+    }
+}
+
+/// `TxsSummry/TtlNtries` also gives the sum of every entry's amount (`Sum`) and the net
+/// (`TtlNetNtry`, in 001.02 `TtlNetNtryAmt` and `CdtDbtInd`); they were not checked, so a
+/// file whose summary disagreed with its entries passed when its balances happened to agree.
+#[test]
+fn camt_summary_sum_and_net_are_checked() {
+    let v10 = "<Sum>1750.85</Sum>";
+    let error = variant(CAMT_V10, v10, "<Sum>1750.86</Sum>").expect_err("a wrong Sum passed");
+    assert_eq!(
+        error.at.element.as_deref(),
+        Some("Document/BkToCstmrStmt/Stmt[1]/TxsSummry/TtlNtries/Sum")
+    );
+    assert!(
+        matches!(
+            error.problem,
+            Problem::TotalMismatch { declared_minor: 175_086, summed_minor: 175_085, .. }
+        ),
+        "{error}"
+    );
+    let error = variant(CAMT_V10, "<Amt>1250.15</Amt>", "<Amt>1250.10</Amt>").unwrap_err();
+    assert_eq!(
+        error.at.element.as_deref(),
+        Some("Document/BkToCstmrStmt/Stmt[1]/TxsSummry/TtlNtries/TtlNetNtry")
+    );
+    assert!(matches!(error.problem, Problem::TotalMismatch { .. }), "{error}");
+    let error = variant(
+        CAMT_V10,
+        "<CdtDbtInd>CRDT</CdtDbtInd>\n          </TtlNetNtry>",
+        "<CdtDbtInd>DBIT</CdtDbtInd>\n          </TtlNetNtry>",
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            error.problem,
+            Problem::TotalMismatch { declared_minor: -125_015, summed_minor: 125_015, .. }
+        ),
+        "{error}"
+    );
+    // 001.02 writes the net as `TtlNetNtryAmt` with its own `CdtDbtInd`.
+    let v02 = "camt053_v02_batch.xml";
+    let net = "<TtlNtries><NbOfNtries>3</NbOfNtries><Sum>809.90</Sum>\
+               <TtlNetNtryAmt>790.10</TtlNetNtryAmt><CdtDbtInd>CRDT</CdtDbtInd></TtlNtries>";
+    let statements = variant(v02, "<TtlNtries><NbOfNtries>3</NbOfNtries></TtlNtries>", net)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements[0].lines.len(), 4);
+    let error = variant(
+        v02,
+        "<TtlNtries><NbOfNtries>3</NbOfNtries></TtlNtries>",
+        &net.replace("790.10", "790.01"),
+    )
+    .unwrap_err();
+    assert!(matches!(error.problem, Problem::TotalMismatch { .. }), "{error}");
+    let error = variant(
+        v02,
+        "<TtlNtries><NbOfNtries>3</NbOfNtries></TtlNtries>",
+        &net.replace("CRDT", "SIDEWAYS"),
+    )
+    .unwrap_err();
+    assert!(matches!(error.problem, Problem::Malformed { what: "CdtDbtInd", .. }), "{error}");
+}
+
+/// Field 25 has two options: `:25:` (35x) and `:25P:` (35x, then the account servicer's BIC
+/// on a second line). A statement with `:25P:` was refused as missing its account.
+#[test]
+fn mt940_account_identification_option_p_with_a_bic() {
+    let text = ":20:S1\n:25P:DE89370400440532013000\nCOBADEFFXXX\n:28C:1/1\n\
+                :60F:C261201EUR10,00\n:61:2612011201C5,00NTRFNONREF//R1\n:62F:C261201EUR15,00\n";
+    let statements = parse_text("25p.sta", text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements[0].account, "DE89370400440532013000");
+    assert_eq!(statements[0].lines[0].location.line, 6);
+    let error = parse_text("25p.sta", &text.replace(":25P:DE89370400440532013000", ":25P:"))
+        .expect_err("an empty :25P: was accepted");
+    assert_eq!(error.at.line, 2, "{error}");
+    assert!(matches!(error.problem, Problem::Missing { what: ":25: account" }), "{error}");
+}
+
+/// `:64:` (closing available balance) and `:65:` (forward available balances, repeatable)
+/// have the layout of a balance, in the statement's currency. They were skipped unread, so
+/// a malformed one or one in another currency passed.
+#[test]
+fn mt940_available_balances_are_read_and_checked() {
+    let closing = ":62F:C261201EUR15,00\n";
+    let available = ":62F:C261201EUR15,00\n:64:C261201EUR15,00\n:65:C261202EUR15,00\n\
+                     :65:D261203EUR0,50\n:86:end of statement\n";
+    let text = ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR10,00\n\
+                :61:2612011201C5,00NTRFNONREF//R1\n:86:INV 42\n:62F:C261201EUR15,00\n";
+    let statements = parse_text("ok.sta", &text.replace(closing, available)).unwrap();
+    assert_eq!(statements[0].closing_balance_minor, Some(1_500));
+    for (bad, line) in [
+        (":64:C261201USD15,00", 8),
+        (":64:C261201EUR15.00", 8),
+        (":65:C261232EUR15,00", 9),
+        (":65:X261202EUR15,00", 9),
+    ] {
+        let tag = &bad[..4];
+        let good = available.lines().find(|field| field.starts_with(tag)).unwrap();
+        let error = mt940_with(closing, &available.replacen(good, bad, 1));
+        assert_eq!(error.at.line, line, "{bad}: {error}");
+        assert!(
+            matches!(
+                error.problem,
+                Problem::CurrencyMismatch { .. }
+                    | Problem::BadAmount { .. }
+                    | Problem::BadDate { .. }
+                    | Problem::Malformed { what: "balance", .. }
+            ),
+            "{bad}: {error}"
+        );
+    }
+}
+
+/// The transaction type of `:61:` is `1!a3!c`: `S` (a SWIFT message type), `N` (a
+/// non-SWIFT transfer) or `F` (first advice), then three characters. Any four letters or
+/// digits were taken, so an amount longer than its 15 characters was cut and its last digit
+/// read as the type's first (`0000000000005,00NTRF` as 5,0 with type `0NTR`), without a word.
+#[test]
+fn mt940_transaction_type_starts_with_s_n_or_f() {
+    for kind in ["S202", "NTRF", "FCHK"] {
+        let line = mt940_line_of(&format!("C5,00{kind}NONREF//R1"));
+        assert_eq!(line.transaction_code.as_deref(), Some(kind));
+    }
+    for bad in ["C5,00XTRFNONREF//R1", "C0000000000005,00NTRFNONREF//R1"] {
+        let error = mt940_with("C5,00NTRFNONREF//R1", bad);
+        assert_eq!(error.at.line, 5, "{bad}: {error}");
+        assert!(
+            matches!(error.problem, Problem::Malformed { what: ":61: statement line", .. }),
+            "{bad}: {error}"
+        );
+    }
+}
+
+/// The one line of a small MT940 message whose `:61:` after its dates is `rest`.
+fn mt940_line_of(rest: &str) -> arrears_bank::StatementLine {
+    let text = format!(
+        ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR10,00\n\
+         :61:2612011201{rest}\n:62F:C261201EUR15,00\n"
+    );
+    let mut statements = parse_text("line.sta", &text).unwrap_or_else(|e| panic!("{e}"));
+    statements.remove(0).lines.remove(0)
+}
+
+/// A record 23 carries its data code in positions 3-4: `01` to `05`, one per complementary
+/// concept. Any two characters were taken, so a record 23 whose code was damaged (or a
+/// record of another layout starting `23`) was read as concept text.
+#[test]
+fn norma43_record_23_data_code_is_01_to_05() {
+    for bad in ["2306ORDENANTE: JOSE", "23  ORDENANTE: JOSE", "23X1ORDENANTE: JOSE", "2300"] {
+        let error = n43_with_record(4, bad);
+        assert_eq!(error.at.line, 4, "{bad}: {error}");
+        assert!(
+            matches!(&error.problem, Problem::Malformed { what: "record 23 data code", found, .. }
+                if *found == bad[2..4]),
+            "{bad}: {error}"
+        );
+    }
+    let error = n43_with_record(4, "23");
+    assert!(matches!(error.problem, Problem::TruncatedRecord { needed: 4, .. }), "{error}");
+}
+
+/// Record 11 gives the statement's period, first date (21-26) then last date (27-32); a
+/// last date before the first was read without a word.
+#[test]
+fn norma43_period_last_date_before_first_is_refused() {
+    let header = "11210004180200051332261231261201200000000100000978";
+    let error = n43_with_record(1, header);
+    assert_eq!(error.at.line, 1, "{error}");
+    assert!(
+        matches!(&error.problem, Problem::Malformed { what: "record 11 last date", found, .. }
+            if found == "261201"),
+        "{error}"
+    );
+    // One day is a period.
+    let text = String::from_utf8_lossy(&crate::data(N43_TRIMMED)).into_owned();
+    let one_day = text.replacen("261201261231", "261202261202", 1);
+    let statements = parse("one.n43", one_day.as_bytes(), FormatChoice::Auto, None).unwrap();
+    assert_eq!(statements.len(), 2);
+}
+
+/// Records of 80 characters come with a line end (CRLF or LF), with the line end of old
+/// systems (CR alone), or with none at all (fixed-length records, as host transfers deliver
+/// them), and some tools pad a line with blanks past 80. A CR-only file and one without
+/// line ends were refused as one overlong record, and blanks past 80 as too long.
+#[test]
+fn norma43_records_with_cr_or_no_line_ends_and_blanks_past_80() {
+    let bytes = crate::data(N43_TRIMMED);
+    let expected = parse(N43_TRIMMED, &bytes, FormatChoice::Auto, None).unwrap();
+    let records: Vec<&[u8]> = bytes
+        .split(|&byte| byte == b'\n')
+        .map(|record| record.strip_suffix(b"\r").unwrap_or(record))
+        .filter(|record| !record.is_empty())
+        .collect();
+    let padded: Vec<Vec<u8>> = records
+        .iter()
+        .map(|record| {
+            let mut record = record.to_vec();
+            record.resize(80, b' ');
+            record
+        })
+        .collect();
+    let cr_only = records.join(&b'\r');
+    let statements =
+        parse("cr.n43", &cr_only, FormatChoice::Auto, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements, expected);
+    let fixed: Vec<u8> = padded.concat();
+    let statements =
+        parse("fixed.n43", &fixed, FormatChoice::Auto, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements.len(), 2);
+    assert_eq!(statements[0].lines.len(), expected[0].lines.len());
+    assert_eq!(statements[1].closing_balance_minor, expected[1].closing_balance_minor);
+    // Without line ends, the records are numbered as lines in file order.
+    assert_eq!(statements[0].lines[1].location.line, 5);
+    // Blanks past position 80 are no content; anything else there stays refused.
+    let wide: Vec<u8> =
+        padded.iter().flat_map(|record| [record.as_slice(), b"   \r\n"].concat()).collect();
+    let statements =
+        parse("wide.n43", &wide, FormatChoice::Auto, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements.len(), 2);
+    let error = n43_with_record(10, &format!("{:<80}  X", String::from_utf8_lossy(records[9])));
+    assert_eq!(error.at.line, 10, "{error}");
+    assert_eq!(error.problem, Problem::RecordTooLong { length: 83, length_max: 80 });
+    // Fixed-length records whose total is not a multiple of 80 are not split.
+    let error = parse("ragged.n43", &fixed[..fixed.len() - 1], FormatChoice::Auto, None)
+        .expect_err("ragged fixed-length records were read");
+    assert!(matches!(error.problem, Problem::RecordTooLong { .. }), "{error}");
+}
+
+/// The business application header of an enveloped camt message may be signed: an XML
+/// signature with its certificate runs to several kilobytes before the `Document`. The
+/// format was detected from the first 4 KiB only, so such a file was refused as a format not
+/// recognized; the message's root is now looked for in the whole XML file.
+#[test]
+fn camt_detected_behind_a_signed_application_header() {
+    let text = String::from_utf8(data("camt053_v06_jpy_no_decimals.xml")).unwrap();
+    let (declaration, document) = text.split_once('\n').unwrap();
+    let certificate = "MIIB".repeat(2_000);
+    let wrapped = format!(
+        "{declaration}\n<Envelope xmlns=\"urn:swift:xsd:envelope\">\n\
+         <AppHdr xmlns=\"urn:iso:std:iso:20022:tech:xsd:head.001.001.02\">\
+         <BizMsgIdr>MIZU0000012345</BizMsgIdr><MsgDefIdr>camt.053.001.06</MsgDefIdr>\
+         <CreDt>2026-12-04T08:00:00+09:00</CreDt><Sgntr>\
+         <ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:KeyInfo><ds:X509Data>\
+         <ds:X509Certificate>{certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>\
+         </ds:Signature></Sgntr></AppHdr>\n{document}</Envelope>\n"
+    );
+    assert_eq!(arrears_bank::detect(wrapped.as_bytes(), false), Some(Format::Camt053));
+    let statements = parse_text("signed.xml", &wrapped).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements[0].lines.len(), 2);
+    let notification = wrapped
+        .replace("BkToCstmrStmt", "BkToCstmrDbtCdtNtfctn")
+        .replace("<Stmt>", "<Ntfctn>")
+        .replace("</Stmt>", "</Ntfctn>")
+        .replace("camt.053.001.06", "camt.054.001.06");
+    assert_eq!(arrears_bank::detect(notification.as_bytes(), false), Some(Format::Camt054));
+}
+
+/// Every reference of an entry is optional in the schema: `AcctSvcrRef`, `NtryRef` and the
+/// transaction's `Refs`, whose `EndToEndId` may be `NOTPROVIDED`. Such an entry made the whole
+/// file refused. The transaction's `UETR`, `TxId` and `InstrId` are tried after the
+/// end-to-end id, and without any reference the key is composed from the statement's id
+/// and the entry's place in it (as MT940's `:20:/:28C:/n`), `/k` for a batch's k-th.
+#[test]
+fn camt_entry_without_a_bank_reference_falls_back_to_other_ids_then_its_place() {
+    let reference = |inner: &str| -> String {
+        let text = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[]).replace(
+            "</Stmt>",
+            &format!(
+                "<Ntry><Amt Ccy=\"EUR\">10.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                     <Sts><Cd>PDNG</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt></Ntry>\n\
+                     <Ntry><Amt Ccy=\"EUR\">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                     <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+                     {inner}</Ntry>\n</Stmt>"
+            ),
+        );
+        let statements = parse_text("refs.xml", &text).unwrap_or_else(|e| panic!("{inner}: {e}"));
+        let references: Vec<&str> =
+            statements[0].lines.iter().map(|line| line.bank_reference.as_str()).collect();
+        references.join(" ")
+    };
+    let refs = |refs: &str| {
+        format!(
+            "<NtryDtls><TxDtls><Refs>{refs}</Refs><Amt Ccy=\"EUR\">50.00</Amt></TxDtls></NtryDtls>"
+        )
+    };
+    let e2e = "<EndToEndId>NOTPROVIDED</EndToEndId>";
+    assert_eq!(
+        reference(&refs(&format!(
+            "{e2e}<UETR>3c3b1ef0-5c4e-4e2a-9f1e-2b6b8a0d7c11</UETR><TxId>TX-1</TxId>"
+        ))),
+        "3c3b1ef0-5c4e-4e2a-9f1e-2b6b8a0d7c11"
+    );
+    assert_eq!(reference(&refs(&format!("<InstrId>I-1</InstrId>{e2e}<TxId>TX-1</TxId>"))), "TX-1");
+    assert_eq!(reference(&refs(&format!("<InstrId>I-1</InstrId>{e2e}"))), "I-1");
+    assert_eq!(reference(&refs("<EndToEndId>E-1</EndToEndId><TxId>TX-1</TxId>")), "E-1");
+    // Nothing at all: the statement's id and the entry's place (the second entry).
+    assert_eq!(reference(&refs(e2e)), "STMT-337/2");
+    assert_eq!(reference(""), "STMT-337/2");
+    let batch = "<NtryDtls><TxDtls><Amt Ccy=\"EUR\">20.00</Amt></TxDtls>\
+                 <TxDtls><Refs><TxId>TX-2</TxId></Refs><Amt Ccy=\"EUR\">30.00</Amt></TxDtls></NtryDtls>";
+    assert_eq!(reference(batch), "STMT-337/2/1 TX-2");
+}
+
+/// XML's five predefined entities and character references are read; an entity a DTD
+/// declares is not expanded (a statement has no DTD, and expansion is how XML bombs
+/// work). Refusing it said only `unknown entity`; the error now names it and its line.
+#[test]
+fn camt_undeclared_entity_is_named_in_the_error() {
+    let page =
+        camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[("CRDT", "50.00", "P1")]);
+    let with_dtd = page
+        .replacen("<Document", "<!DOCTYPE Document [<!ENTITY acme \"ACME SL\">]>\n<Document", 1)
+        .replacen(
+            "<AcctSvcrRef>P1</AcctSvcrRef>",
+            "<AcctSvcrRef>P1</AcctSvcrRef><AddtlNtryInf>&lt;&#x20AC;&gt; &acme;</AddtlNtryInf>",
+            1,
+        );
+    let error = parse_text("entity.xml", &with_dtd).expect_err("an entity was expanded");
+    assert_eq!(error.at.line, 10, "{error}");
+    assert_eq!(error.problem, Problem::Xml { message: "unknown entity &acme;".to_owned() });
+    let predefined = with_dtd.replace(" &acme;", " &amp;&#65;");
+    let line = parse_text("entity.xml", &predefined).unwrap().remove(0).lines.remove(0);
+    assert_eq!(line.remittance_unstructured.as_deref(), Some("<\u{20ac}> &A"));
+}
+
+/// Many Spanish banks' systems still write Norma 43 in code page 850 (MS-DOS), where N-tilde
+/// is 0xA5 and E-acute 0x90, rather than ISO-8859-1 (0xD1, 0xC9). Read as ISO-8859-1, a
+/// CP850 file kept its positions but its names and concepts were garbled (A-acute and N-tilde
+/// read as micro and yen signs), and the matching rules read those. A file that is not UTF-8
+/// is now read as CP850 when that reads more of its high bytes as letters, else as ISO-8859-1.
+#[test]
+fn norma43_in_code_page_850_reads_its_accented_letters() {
+    let latin1 = crate::data(N43_TRIMMED);
+    let expected = parse(N43_TRIMMED, &latin1, FormatChoice::Auto, None).unwrap();
+    let cp850: Vec<u8> = latin1
+        .iter()
+        .map(|&byte| match byte {
+            0xC1 => 0xB5, // A-acute
+            0xC9 => 0x90, // E-acute
+            0xCD => 0xD6, // I-acute
+            0xD1 => 0xA5, // N-tilde
+            other => {
+                assert!(other < 0x80, "the test maps {other:#x}");
+                other
+            }
+        })
+        .collect();
+    let statements = parse("cp850.n43", &cp850, FormatChoice::Auto, None).unwrap();
+    assert_eq!(statements, expected);
+    assert_eq!(
+        statements[0].lines[0].remittance_unstructured.as_deref(),
+        Some("TRANSFERENCIA DE MU\u{d1}OZ Y C\u{cd}A FRA 42 RF18539007547034 ORDENANTE: JOS\u{c9} IB\u{c1}\u{d1}EZ")
+    );
+    // Lower case too: n-tilde is 0xA4 in CP850, a currency sign in ISO-8859-1.
+    let lower = [b"2302".as_slice(), b"PAGO DE MU\xa4OZ"].concat();
+    let text = String::from_utf8_lossy(&cp850).replace("\u{fffd}", "?");
+    let at = text.find("2302").unwrap();
+    let end = at + text[at..].find('\r').unwrap();
+    let lower_file = [&cp850[..at], &lower, &cp850[end..]].concat();
+    let statements = parse("lower.n43", &lower_file, FormatChoice::Auto, None).unwrap();
+    let remittance = statements[0].lines[0].remittance_unstructured.as_deref().unwrap();
+    assert!(remittance.ends_with("PAGO DE MU\u{f1}OZ"), "{remittance}");
+}
+
+/// A batched transaction may give its amount only in `AmtDtls`: as instructed (`InstdAmt`,
+/// which SEPA batches of 001.02 often give alone) or, when it was converted, as the counter
+/// value in the account's currency (`CntrValAmt`). Only `TxDtls/Amt` and `AmtDtls/TxAmt`
+/// were read, so such a batch was refused as missing its amounts. Of all those given, the
+/// first in the statement's currency is taken; the batch total checks it.
+#[test]
+fn camt_batch_amounts_given_only_as_instructed_or_counter_value() {
+    let batch = |first: &str, second: &str| {
+        let page = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "180.00")], &[]).replace(
+            "</Stmt>",
+            &format!(
+                "<Ntry><Amt Ccy=\"EUR\">80.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                 <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+                 <AcctSvcrRef>B-1</AcctSvcrRef><NtryDtls><Btch><NbOfTxs>2</NbOfTxs></Btch>\
+                 <TxDtls><AmtDtls>{first}</AmtDtls></TxDtls>\
+                 <TxDtls><AmtDtls>{second}</AmtDtls></TxDtls></NtryDtls></Ntry>\n</Stmt>"
+            ),
+        );
+        parse_text("batch.xml", &page).map(|statements| {
+            statements[0].lines.iter().map(|line| line.amount_minor).collect::<Vec<_>>()
+        })
+    };
+    let instructed = |amount: &str| format!("<InstdAmt><Amt Ccy=\"EUR\">{amount}</Amt></InstdAmt>");
+    let amounts =
+        batch(&instructed("30.00"), &instructed("50.00")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(amounts, [3_000, 5_000]);
+    let converted = "<InstdAmt><Amt Ccy=\"USD\">55.00</Amt></InstdAmt>\
+                     <CntrValAmt><Amt Ccy=\"EUR\">50.00</Amt><CcyXchg><SrcCcy>USD</SrcCcy>\
+                     <XchgRate>1.1</XchgRate></CcyXchg></CntrValAmt>";
+    let amounts = batch(&instructed("30.00"), converted).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(amounts, [3_000, 5_000]);
+    let error = batch(&instructed("30.00"), &instructed("49.00")).unwrap_err();
+    assert!(matches!(error.problem, Problem::TotalMismatch { .. }), "{error}");
+    let error = batch(&instructed("30.00"), "").unwrap_err();
+    assert_eq!(
+        error.at.element.as_deref(),
+        Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]")
+    );
+    assert!(matches!(error.problem, Problem::Missing { .. }), "{error}");
+}
+
+/// ISO 20022 messages are UTF-8, but some banks' systems write ISO-8859-1 and say so in the
+/// XML declaration, as XML allows. Such a file was refused as not UTF-8, at line 1 whatever
+/// the line of the offending byte. A file that declares ISO-8859-1 is now read so; one that
+/// declares nothing or UTF-8 and is not UTF-8 is refused at the line of the first bad byte.
+#[test]
+fn camt_declared_latin1_is_read_and_bad_utf8_is_located() {
+    let page = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "150.00")], &[]).replace(
+        "</Stmt>",
+        "<Ntry><Amt Ccy=\"EUR\">50.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+         <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+         <AcctSvcrRef>R-1</AcctSvcrRef><AddtlNtryInf>PAGO DE MU\u{d1}OZ</AddtlNtryInf></Ntry>\n\
+         </Stmt>",
+    );
+    let latin1: Vec<u8> = page
+        .replace("encoding=\"UTF-8\"", "encoding=\"ISO-8859-1\"")
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    let statements =
+        parse("latin1.xml", &latin1, FormatChoice::Auto, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        statements[0].lines[0].remittance_unstructured.as_deref(),
+        Some("PAGO DE MU\u{d1}OZ")
+    );
+    let undeclared: Vec<u8> = page.chars().map(|c| u8::try_from(u32::from(c)).unwrap()).collect();
+    let error = parse("bad.xml", &undeclared, FormatChoice::Auto, None).unwrap_err();
+    assert_eq!(error.problem, Problem::Encoding { encoding: "UTF-8" });
+    assert_eq!(error.at.line, 9, "{error}");
+}
+
+/// A message has one account, one statement number and one opening balance. Two messages
+/// run together (the first's `:62F:` and the second's `:20:` lost) read as one: the second
+/// `:25:` and `:60F:` replaced the first's, and the file failed, if at all, on a balance
+/// that named neither message. A repeated `:25:`, `:28C:` or `:60F:` is refused at its line.
+#[test]
+fn mt940_repeated_account_number_or_opening_balance_is_refused() {
+    let text = ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR10,00\n\
+                :61:261201C5,00NTRFNONREF//R1\n\
+                :25:DE89370400440532013000\n:28C:2/1\n:60F:C261201EUR15,00\n\
+                :61:261202C7,00NTRFNONREF//R2\n:62F:C261202EUR22,00\n";
+    let error = parse_text("joined.sta", text).expect_err("two messages were read as one");
+    assert_eq!(
+        error.to_string(),
+        "joined.sta: line 6: unexpected a second :25: (one per message; a :62F: and a :20: may \
+         be missing before it)"
+    );
+    for (field, line) in
+        [(":28C:2/1\n", 7), (":60F:C261201EUR10,00\n", 7), (":60M:C261201EUR10,00\n", 7)]
+    {
+        let error = mt940_with(":86:INV 42\n", &format!(":86:INV 42\n{field}"));
+        assert_eq!(error.at.line, line, "{field}: {error}");
+        assert!(matches!(error.problem, Problem::Unexpected { .. }), "{field}: {error}");
+    }
+}
+
+/// A batch may be booked net: card sales and refunds in one entry, each `TxDtls` with its
+/// own `CdtDbtInd`. Every transaction took the entry's direction, so the refunds read as
+/// credits and the batch failed its total (or, had the amounts agreed, misread). In a batch
+/// whose transactions give both directions, each line now takes its own, and credits minus
+/// debits must be the entry's amount. A batch whose transactions all give one direction keeps
+/// the entry's (a reversal's transactions may give the original direction).
+#[test]
+fn camt_batch_booked_net_reads_each_transactions_direction() {
+    let batch = |first: &str, second: &str| {
+        let page = camt_page(1, true, &[("OPBD", "100.00"), ("CLBD", "180.00")], &[]).replace(
+            "</Stmt>",
+            &format!(
+                "<Ntry><Amt Ccy=\"EUR\">80.00</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                 <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-03</Dt></BookgDt>\
+                 <AcctSvcrRef>NET-1</AcctSvcrRef><NtryDtls>\
+                 <TxDtls><Amt Ccy=\"EUR\">100.00</Amt>{first}\
+                 <RltdPties><Dbtr><Nm>CARD SALES</Nm></Dbtr></RltdPties></TxDtls>\
+                 <TxDtls><Amt Ccy=\"EUR\">20.00</Amt>{second}\
+                 <RltdPties><Cdtr><Nm>REFUND TO J DOE</Nm></Cdtr></RltdPties></TxDtls>\
+                 </NtryDtls></Ntry>\n</Stmt>"
+            ),
+        );
+        parse_text("net.xml", &page)
+    };
+    let credit = "<CdtDbtInd>CRDT</CdtDbtInd>";
+    let debit = "<CdtDbtInd>DBIT</CdtDbtInd>";
+    let statements = batch(credit, debit).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        describe_all(&statements[0]),
+        [
+            "9 2026-12-03/2026-12-03 C10000 ref=NET-1/1 name=CARD SALES",
+            "9 2026-12-03/2026-12-03 D2000 ref=NET-1/2 name=REFUND TO J DOE",
+        ]
+    );
+    assert_eq!(statements[0].net_minor(), 8_000);
+    // One direction given throughout (or only some, all alike): the entry's, and the
+    // amounts must add up as before.
+    for (first, second) in [(credit, credit), ("", debit), (debit, debit)] {
+        let error = batch(first, second).unwrap_err();
+        assert!(
+            matches!(
+                error.problem,
+                Problem::TotalMismatch { declared_minor: 8_000, summed_minor: 12_000, .. }
+            ),
+            "{first} {second}: {error}"
+        );
+    }
+    let error = batch(credit, "<CdtDbtInd>DEBIT</CdtDbtInd>").unwrap_err();
+    assert_eq!(
+        error.at.element.as_deref(),
+        Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]/CdtDbtInd")
+    );
+}
