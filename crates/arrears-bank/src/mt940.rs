@@ -212,9 +212,13 @@ fn statement(fields: Vec<Field>) -> Result<Statement, Failure> {
             }
             "86" if was_line => {
                 if let Some(line) = message.lines.last_mut() {
-                    // `:86:` supersedes the supplementary details as remittance information.
-                    line.remittance_unstructured = None;
+                    // `:86:` supersedes the supplementary details as remittance information,
+                    // unless it carries none (only codes: a payer's name or account).
+                    let supplementary = line.remittance_unstructured.take();
                     information(&field.value, line);
+                    if line.remittance_unstructured.is_none() {
+                        line.remittance_unstructured = supplementary;
+                    }
                 }
             }
             "62F" | "62M" => {

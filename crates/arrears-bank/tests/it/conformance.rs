@@ -1533,3 +1533,26 @@ fn camt_batch_booked_net_reads_each_transactions_direction() {
         Some("Document/BkToCstmrStmt/Stmt[1]/Ntry[1]/NtryDtls[1]/TxDtls[2]/CdtDbtInd")
     );
 }
+
+/// The supplementary details of `:61:` (its second line, subfield 9) were dropped whenever a
+/// `:86:` followed, even one that carries only codes (a payer's name, no remittance text):
+/// the line then had no remittance text at all for the matcher. `:86:` text still wins.
+#[test]
+fn mt940_supplementary_details_stay_when_86_carries_no_remittance_text() {
+    let text = |information: &str| {
+        format!(
+            ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR10,00\n\
+             :61:2612011201C5,00NTRFNONREF//R1\nINV 42 ACME\n:86:{information}\n\
+             :62F:C261201EUR15,00\n"
+        )
+    };
+    let line_of = |information: &str| {
+        let mut statements = parse_text("line.sta", &text(information)).unwrap();
+        statements.remove(0).lines.remove(0)
+    };
+    let codes_only = line_of("/NAME/ACME HARDWARE");
+    assert_eq!(codes_only.remittance_unstructured.as_deref(), Some("INV 42 ACME"));
+    assert_eq!(codes_only.payer_name.as_deref(), Some("ACME HARDWARE"));
+    let with_text = line_of("INVOICE 43");
+    assert_eq!(with_text.remittance_unstructured.as_deref(), Some("INVOICE 43"));
+}
