@@ -406,6 +406,27 @@ fn calls_to_a_third_party_count_towards_its_own_seven_in_seven() {
     assert_allowed(&decide(FEDERAL, &draft, &history[1..], &Flags::default()));
 }
 
+/// The baseline borrows the federal count for jurisdictions without a pack, and so counts a
+/// third party's calls on that person's own counter too: it has no location rule, so calls to
+/// a neighbour were not capped at all.
+#[test]
+fn the_baseline_caps_calls_to_a_third_party_on_its_own_counter() {
+    let neighbour =
+        |entry: HistoryEntry| HistoryEntry { person: 2, recipient: Recipient::ThirdParty, ..entry };
+    let history: Vec<HistoryEntry> = (2..=8)
+        .map(|day| neighbour(call_at(local(NY, 2026, 2, day, 10, 0), Outcome::NoAnswer)))
+        .collect();
+    let baseline: &[&str] = &["baseline", "core"];
+    let draft =
+        Draft { person: 2, ..Draft::call(local(NY, 2026, 2, 8, 18, 0)).to(Recipient::ThirdParty) };
+    let decision = decide(baseline, &draft, &history, &Flags::default());
+    assert_blocked(&decision, "baseline.call-7-in-7", Some(local(NY, 2026, 2, 9, 8, 0)));
+    assert_allowed(&decide(baseline, &draft, &history[1..], &Flags::default()));
+    // The consumer's own counter is untouched by the neighbour's calls.
+    let consumer = Draft::call(local(NY, 2026, 2, 8, 18, 0));
+    assert_allowed(&decide(baseline, &consumer, &history, &Flags::default()));
+}
+
 #[test]
 fn counters_key_on_person_and_debt_never_on_the_number() {
     let history = seven_calls_in_seven_days();
