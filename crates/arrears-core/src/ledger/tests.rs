@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::aging::{self, Bucket};
 use crate::ids::{AccountId, DebtorId};
-use crate::model::{DayCount, InterestTerms, ProductKind, Terms};
+use crate::model::{DayCount, InterestTerms, ProductKind, Terms, Waterfall};
 use crate::money::{Currency, RoundingRule};
 use Component::{Fee as F, Interest as I, Principal as P};
 
@@ -2166,4 +2166,91 @@ fn issue_21_a_daily_payer_keeps_a_bounded_hot_part() {
     assert_eq!(hot.cold_parts as usize, parts.len());
     hot.merge_cold(parts).unwrap();
     assert_eq!(hot, replay(&account, &events, None).state);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit of docs/LEDGER.md: interest, allocation and charge-off edge cases
+// ---------------------------------------------------------------------------------------------
+
+/// A day of any year.
+fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).unwrap()
+}
+
+/// Actual/365 counts Feb 29 and the days across a year end; each posting is rounded to the
+/// currency's minor unit (JPY 0 decimals, KWD 3) by the account's rule.
+#[test]
+fn interest_counts_leap_days_and_rounds_to_the_currency_by_the_rule() {
+    let mut account = account();
+    account.opened_on = ymd(2028, 2, 27);
+    account.terms.interest =
+        interest_terms("0.10", DayCount::Actual365, InterestBase::OutstandingPrincipal);
+    let events = vec![
+        charge(1, ymd(2028, 2, 28), 1, ymd(2028, 3, 28), [365_000, 0, 0]),
+        accrue(2, ymd(2028, 3, 1), 9, ymd(2028, 4, 1)),
+    ];
+    // Feb 28, Feb 29 and Mar 1: 3 days.
+    assert_eq!(outstanding(&replay(&account, &events, None).state, 9), [0, 300, 0]);
+    // Dec 30 to Jan 2 inclusive: 4 days.
+    account.opened_on = ymd(2026, 12, 1);
+    let events = vec![
+        charge(1, ymd(2026, 12, 30), 1, ymd(2027, 3, 1), [365_000, 0, 0]),
+        accrue(2, ymd(2027, 1, 2), 9, ymd(2027, 2, 1)),
+    ];
+    assert_eq!(outstanding(&replay(&account, &events, None).state, 9), [0, 400, 0]);
+    // One day at 36.5% is a thousandth of the principal: 1_500 gives 1.5 minor units.
+    for (currency, principal, rounding, expected) in [
+        (Currency::JPY, 1_500, RoundingRule::HalfEven, 2),
+        (Currency::JPY, 2_500, RoundingRule::HalfEven, 2),
+        (Currency::JPY, 2_500, RoundingRule::HalfUp, 3),
+        (Currency::KWD, 2_500, RoundingRule::HalfEven, 2),
+        (Currency::KWD, 3_500, RoundingRule::HalfEven, 4),
+        (Currency::KWD, 2_999, RoundingRule::TowardZero, 2),
+    ] {
+        let mut account = self::account();
+        account.currency = currency;
+        account.terms.interest = Some(InterestTerms {
+            annual_rate: "0.365".parse().unwrap(),
+            day_count: DayCount::Actual365,
+            base: InterestBase::OutstandingPrincipal,
+            rounding,
+        });
+        let events =
+            vec![charge(1, d(1, 1), 1, d(3, 1), [principal, 0, 0]), accrue(2, d(1, 1), 9, d(2, 1))];
+        let r = replay(&account, &events, None);
+        assert_eq!(outstanding(&r.state, 9), [0, expected, 0], "{currency} {principal}");
+    }
+}
+
+/// FDCPA 1692h (compliance.md 1.5): a payment goes to a disputed obligation only when the
+/// debtor directs it there; equal due dates go by lowest id; under `principal_first` the
+/// directed obligation is settled principal first, then the rest of the waterfall; what
+/// nothing undisputed owes is unapplied cash, kept beside the disputed debt.
+#[test]
+fn a_payment_reaches_a_disputed_obligation_only_when_directed_there() {
+    for waterfall in [Waterfall::FeesInterestPrincipal, Waterfall::PrincipalFirst] {
+        let mut account = account();
+        account.terms.waterfall = waterfall;
+        let mut events = Vec::new();
+        record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [1_000, 100, 10]));
+        record(&account, &mut events, charge(2, d(1, 1), 3, d(2, 1), [2_000, 0, 0]));
+        record(&account, &mut events, charge(3, d(1, 1), 2, d(2, 1), [3_000, 0, 0]));
+        record(&account, &mut events, dispute(4, d(1, 2), 1, true));
+        record(&account, &mut events, payment(5, d(1, 3), 5_500));
+        let r = replay(&account, &events, None);
+        assert_eq!(outstanding(&r.state, 1), [1_000, 100, 10], "{waterfall:?}");
+        // O2 (id 2) before O3 (id 3): equal due dates, lowest id first.
+        assert_eq!(outstanding(&r.state, 2), [0, 0, 0], "{waterfall:?}");
+        assert_eq!(outstanding(&r.state, 3), [0, 0, 0], "{waterfall:?}");
+        assert_eq!(r.state.unapplied_minor(), 500, "{waterfall:?}");
+        record(&account, &mut events, directed_payment(6, d(1, 4), 1_050, 1));
+        let r = replay(&account, &events, None);
+        let expected = match waterfall {
+            Waterfall::FeesInterestPrincipal => [60, 0, 0],
+            Waterfall::PrincipalFirst => [0, 50, 10],
+        };
+        assert_eq!(outstanding(&r.state, 1), expected, "{waterfall:?}");
+        assert_eq!(r.state.unapplied_minor(), 500, "{waterfall:?}");
+        assert!(all_balanced(&r));
+    }
 }
