@@ -142,7 +142,7 @@ pub(crate) fn read(
     check_utf8(path)?;
     let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
     if csv {
-        read_csv(file, columns, each)
+        read_csv(path, file, columns, each)
     } else {
         read_jsonl(BufReader::new(file), columns, each)
             .with_context(|| format!("cannot read {}", path.display()))?
@@ -228,11 +228,58 @@ pub(crate) fn check_utf8(path: &Path) -> Result<()> {
     }
 }
 
+/// The line each CSV record starts on. The csv crate places a record where its reader stood
+/// when it began it: on the line end of the record before (a CRLF file's rows were each placed
+/// a line early) and before the blank lines it skipped. So a second reader of the file follows
+/// the first, counting newlines up to that place and then over the line ends after it.
+struct CsvLines<R> {
+    reader: R,
+    /// Bytes read from the start of the file.
+    offset: u64,
+    /// The line of the byte at `offset`, from 1.
+    line: u64,
+}
+
+impl<R: BufRead> CsvLines<R> {
+    fn new(reader: R) -> CsvLines<R> {
+        CsvLines { reader, offset: 0, line: 1 }
+    }
+
+    /// The line of the first byte at or after `byte` (the csv crate's position of a record or
+    /// an error, which only grows) that is not a line end.
+    fn line_at(&mut self, byte: u64) -> std::io::Result<u64> {
+        loop {
+            let buffer = self.reader.fill_buf()?;
+            let mut used = 0;
+            for &next in buffer {
+                if byte <= self.offset && next != b'\r' && next != b'\n' {
+                    break;
+                }
+                self.line += u64::from(next == b'\n');
+                self.offset += 1;
+                used += 1;
+            }
+            let done = buffer.is_empty() || used < buffer.len();
+            self.reader.consume(used);
+            if done {
+                return Ok(self.line);
+            }
+        }
+    }
+}
+
 fn read_csv(
+    path: &Path,
     file: File,
     columns: Columns,
     each: &mut dyn FnMut(Result<Row, RowError>) -> Result<()>,
 ) -> Result<()> {
+    let cannot_read = || format!("cannot read {}", path.display());
+    let mut lines = CsvLines::new(BufReader::new(File::open(path).with_context(cannot_read)?));
+    let mut line_at = |position: Option<&csv::Position>| match position {
+        Some(position) => lines.line_at(position.byte()).with_context(cannot_read),
+        None => Ok(0),
+    };
     let mut reader =
         csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
     let mut errors = Vec::new();
@@ -277,7 +324,7 @@ fn read_csv(
             Ok(false) => break,
             Ok(true) => {}
             Err(error) => {
-                let line = error.position().map_or(0, csv::Position::line);
+                let line = line_at(error.position())?;
                 each(Err(RowError::new(line, None, csv_reason(&error))))?;
                 if !matches!(error.kind(), csv::ErrorKind::Utf8 { .. }) {
                     break;
@@ -285,7 +332,7 @@ fn read_csv(
                 continue;
             }
         }
-        let line = record.position().map_or(0, csv::Position::line);
+        let line = line_at(record.position())?;
         if record.len() != headers.len() {
             each(Err(RowError::new(
                 line,

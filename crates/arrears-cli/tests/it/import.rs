@@ -431,3 +431,65 @@ fn the_help_of_import_names_changes_and_batches() {
         assert!(line.contains(words), "{words:?} not in {line:?}");
     }
 }
+
+/// The csv crate places a record where its reader stood when it began it: on the end of the
+/// line before (so a file with CRLF line ends was off by one on every row), and before the
+/// blank lines it skipped (off by one more for each). Errors now name the physical line the
+/// row starts on, as docs/CLI.md says, whatever the line ends and blank lines.
+#[test]
+fn csv_errors_name_the_physical_line_with_crlf_and_blank_lines() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let header = "key,account,type,effective_on,amount";
+    for (name, text) in [
+        (
+            "crlf.csv",
+            format!(
+                "{header}\r\nCR-1,TC-8001,payment,2026-11-18,1.00\r\n\
+                 CR-2,TC-8001,payment,2026-11-18,1.001\r\n"
+            ),
+        ),
+        (
+            "blank.csv",
+            format!(
+                "{header}\n\nCR-1,TC-8001,payment,2026-11-18,1.00\n\n\n\
+                 CR-2,TC-8001,payment,2026-11-18,1.001\n"
+            ),
+        ),
+        (
+            "quoted.csv",
+            format!(
+                "{header}\r\nCR-1,\"TC-\r\n8001\",payment,2026-11-18,1.00\r\n\r\n\
+                 CR-2,TC-8001,payment,2026-11-18,1.001\r\n"
+            ),
+        ),
+    ] {
+        let file = env.write(name, &text);
+        // The line of the row CR-2, counted as an editor counts them.
+        let line = text.lines().position(|line| line.starts_with("CR-2")).expect("CR-2") + 1;
+        let run = env.run(&["import", "postings", path(&file)]);
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        let name = path(&file);
+        assert!(
+            run.stderr.contains(&format!(
+                "{name}:{line}: amount: amount 1.001 is finer than the minor unit of USD"
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+    // The first error of a malformed file is placed the same way.
+    let file = env.write(
+        "ragged.csv",
+        &format!("{header}\r\n\r\nCR-1,TC-8001,payment,2026-11-18\r\n"),
+    );
+    let run = env.run(&["import", "postings", path(&file)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let name = path(&file);
+    assert!(
+        run.stderr.contains(&format!("{name}:3: 4 fields, but the header has 5")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(env.snapshot(), before);
+}
