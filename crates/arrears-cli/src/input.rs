@@ -232,7 +232,7 @@ pub(crate) fn check_utf8(path: &Path) -> Result<()> {
 /// when it began it: on the line end of the record before (a CRLF file's rows were each placed
 /// a line early) and before the blank lines it skipped. So a second reader of the file follows
 /// the first, counting newlines up to that place and then over the line ends after it.
-struct CsvLines<R> {
+pub(crate) struct CsvLines<R> {
     reader: R,
     /// Bytes read from the start of the file.
     offset: u64,
@@ -241,13 +241,13 @@ struct CsvLines<R> {
 }
 
 impl<R: BufRead> CsvLines<R> {
-    fn new(reader: R) -> CsvLines<R> {
+    pub(crate) fn new(reader: R) -> CsvLines<R> {
         CsvLines { reader, offset: 0, line: 1 }
     }
 
     /// The line of the first byte at or after `byte` (the csv crate's position of a record or
     /// an error, which only grows) that is not a line end.
-    fn line_at(&mut self, byte: u64) -> std::io::Result<u64> {
+    pub(crate) fn line_at(&mut self, byte: u64) -> std::io::Result<u64> {
         loop {
             let buffer = self.reader.fill_buf()?;
             let mut used = 0;

@@ -377,6 +377,17 @@ pub(crate) fn score(
     Ok(Status::Ok)
 }
 
+/// The line of `path` the csv crate's position `byte` of a record or an error falls on (an
+/// error ends the scoring, so the file is read again from the start only once).
+#[cold]
+fn line_of(path: &std::path::Path, byte: u64) -> Result<u64> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    crate::input::CsvLines::new(std::io::BufReader::new(file))
+        .line_at(byte)
+        .with_context(|| format!("cannot read {}", path.display()))
+}
+
 /// Scores the rows of `--input` in batches of [`BATCH_LEN_MAX`], writing the header and one
 /// row per input row to `writer`; returns the number of rows.
 fn score_rows(
@@ -412,9 +423,13 @@ fn score_rows(
         let record = records.next();
         if let Some(record) = &record {
             let record = record.as_ref().map_err(|error| {
-                let line = error.position().map_or(rows + batch.len() + 2, |position| {
-                    usize::try_from(position.line()).unwrap_or(usize::MAX)
-                });
+                let line = match error.position() {
+                    Some(position) => match line_of(&args.input, position.byte()) {
+                        Ok(line) => line.to_string(),
+                        Err(error) => return error,
+                    },
+                    None => (rows + batch.len() + 2).to_string(),
+                };
                 match error.kind() {
                     csv::ErrorKind::UnequalLengths { expected_len, len, .. } => anyhow::anyhow!(
                         "{input}:{line}: {len} fields, but the header has {expected_len}"

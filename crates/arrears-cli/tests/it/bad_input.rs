@@ -329,6 +329,10 @@ fn score_input_errors_name_the_line() {
     let (short, run) = score("short.csv", b"days_past_due\n10,3\n");
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert_eq!(run.stderr, format!("error: {short}:2: 2 fields, but the header has 1\n"));
+    // With CRLF line ends and a blank line the csv crate placed the row two lines early.
+    let (crlf, run) = score("crlf.csv", b"days_past_due\r\n10\r\n\r\n10,3\r\n");
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.stderr, format!("error: {crlf}:4: 2 fields, but the header has 1\n"));
 }
 
 /// A report period whose `--from` is after its `--to` was answered as an empty period (zeros,

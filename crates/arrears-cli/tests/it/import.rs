@@ -479,10 +479,8 @@ fn csv_errors_name_the_physical_line_with_crlf_and_blank_lines() {
         );
     }
     // The first error of a malformed file is placed the same way.
-    let file = env.write(
-        "ragged.csv",
-        &format!("{header}\r\n\r\nCR-1,TC-8001,payment,2026-11-18\r\n"),
-    );
+    let file =
+        env.write("ragged.csv", &format!("{header}\r\n\r\nCR-1,TC-8001,payment,2026-11-18\r\n"));
     let run = env.run(&["import", "postings", path(&file)]);
     assert_eq!(run.code, 1, "{}", run.stdout);
     let name = path(&file);
