@@ -1149,8 +1149,7 @@ pub(crate) fn out_of_range(flag: &str, value: impl std::fmt::Display, rule: &str
 
 /// A calendar date, `YYYY-MM-DD`.
 pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|error| format!("{text:?} is not a date as YYYY-MM-DD ({error})"))
+    crate::input::date(text.trim())
 }
 
 pub(crate) fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {

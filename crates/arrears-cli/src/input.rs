@@ -731,8 +731,21 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// A date as `YYYY-MM-DD`.
+/// A date as `YYYY-MM-DD`, with exactly those digits: chrono's `%Y` also reads `26-11-20` as
+/// the year 26 and takes a sign, and a year typed short must not be read as another year.
 pub(crate) fn date(text: &str) -> Result<NaiveDate, String> {
+    let digits = |range: std::ops::Range<usize>| {
+        text.as_bytes().get(range).is_some_and(|bytes| bytes.iter().all(u8::is_ascii_digit))
+    };
+    let shaped = text.len() == "YYYY-MM-DD".len()
+        && digits(0..4)
+        && text.as_bytes()[4] == b'-'
+        && digits(5..7)
+        && text.as_bytes()[7] == b'-'
+        && digits(8..10);
+    if !shaped {
+        return Err(format!("{text:?} is not a date as YYYY-MM-DD (4, 2 and 2 digits)"));
+    }
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|error| format!("{text:?} is not a date as YYYY-MM-DD ({error})"))
 }

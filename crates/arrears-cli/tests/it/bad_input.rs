@@ -900,3 +900,40 @@ fn quote_at_rate(env: &Env, rate: &str) -> Run {
         rate,
     ])
 }
+
+/// chrono's `%Y` takes any number of digits and a sign, so `26-11-20` (a year typed short) was
+/// the year 26: `report aging --as-of 26-11-20` answered "no accounts open" with exit 0, and an
+/// import row dated `26-11-18` was refused only for being before the account opened. A date
+/// is `YYYY-MM-DD` with exactly those digits, on the command line and in every import.
+#[test]
+fn a_date_with_a_short_year_is_refused() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    for date in ["26-11-20", "+2026-11-20", "2026-1-20", "02026-11-20"] {
+        let aging = env.run(&["report", "aging", "--as-of", date]);
+        assert_eq!(aging.code, 2, "{date}: {}", aging.stdout);
+        assert!(
+            aging.stderr.starts_with(&format!(
+                "error: invalid value '{date}' for '--as-of <DATE>': \"{date}\" is not a date as \
+                 YYYY-MM-DD"
+            )),
+            "{}",
+            aging.stderr
+        );
+    }
+    let file = env.write(
+        "short-year.csv",
+        "key,account,type,effective_on,amount\nSY-1,TC-8001,payment,26-11-18,1.00\n",
+    );
+    let import = env.run(&["import", "postings", path(&file)]);
+    assert_eq!(import.code, 1, "{}", import.stdout);
+    let name = path(&file);
+    assert!(
+        import.stderr.contains(&format!(
+            "{name}:2: effective_on: \"26-11-18\" is not a date as YYYY-MM-DD"
+        )),
+        "{}",
+        import.stderr
+    );
+    assert_eq!(env.snapshot(), before);
+}
