@@ -36,7 +36,7 @@ use std::collections::HashMap;
 
 use arrears_core::located_toml::{LocatedError, TomlSource};
 use arrears_core::money::Currency;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 
 use crate::amount::to_minor;
@@ -454,8 +454,16 @@ impl Rows<'_> {
             resolved
                 .get(row, key)
                 .map(|text| {
-                    NaiveDate::parse_from_str(text, &self.mapping.date_format)
-                        .map_err(|_| Problem::BadDate { what, found: text.to_owned() })
+                    let bad = || Problem::BadDate { what, found: text.to_owned() };
+                    let date = NaiveDate::parse_from_str(text, &self.mapping.date_format)
+                        .map_err(|_| bad())?;
+                    // chrono's `%Y` takes any number of digits: a year written short (`26` under
+                    // `%d/%m/%Y`) would be the year 26, not a refusal.
+                    let four_digits = (1000..=9999).contains(&date.year());
+                    if self.mapping.date_format.contains("%Y") && !four_digits {
+                        return Err(bad());
+                    }
+                    Ok(date)
                 })
                 .transpose()
         };

@@ -481,3 +481,37 @@ proptest::proptest! {
         proptest::prop_assert_eq!(env.run(&["bank", "unmatched", "--json"]).json(), held_after_first);
     }
 }
+
+/// chrono's `%Y` reads any number of digits, so a bank export that writes the year short
+/// (`18/11/26`) under a mapping's `%d/%m/%Y` was the year 26: the line was imported and held in
+/// suspense, dated 0026-11-18, with exit 0. A `%Y` year has four digits; the file is refused,
+/// naming the line, and nothing is written.
+#[test]
+fn a_csv_statement_with_a_short_year_is_refused() {
+    let env = Env::sample();
+    let mapping = env.write(
+        "us.toml",
+        "account = \"US12345\"\ncurrency = \"USD\"\ndelimiter = \",\"\nheader = true\n\
+         date_format = \"%d/%m/%Y\"\n[columns]\nbooking_date = \"date\"\namount = \"amount\"\n\
+         reference = \"ref\"\nremittance = \"memo\"\n",
+    );
+    let statement = env.write(
+        "short-year.csv",
+        "date,amount,ref,memo\n18/11/2026,10.00,SY-1,TC-8002\n18/11/26,10.00,SY-2,TC-8002\n",
+    );
+    let before = env.snapshot();
+    let run = env.run(&[
+        "bank",
+        "import",
+        path(&statement),
+        "--format",
+        "csv",
+        "--mapping",
+        path(&mapping),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stderr.contains("line 3"), "{}", run.stderr);
+    assert!(run.stderr.contains("18/11/26"), "{}", run.stderr);
+    assert_eq!(env.snapshot(), before);
+    assert_eq!(env.run(&["bank", "unmatched"]).ok(), "nothing held in suspense\n");
+}
