@@ -236,9 +236,10 @@ struct ApplicationFile {
     #[serde(deserialize_with = "file_limit")]
     limit: Decimal,
     currency: String,
+    #[serde(deserialize_with = "file_applied_on")]
     applied_on: NaiveDate,
     terms: FileTerms,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "file_attributes")]
     attributes: BTreeMap<String, String>,
 }
 
@@ -284,6 +285,52 @@ fn file_interest_rate<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Decimal, D::Error> {
     file_decimal(deserializer, "terms.interest_rate")
+}
+
+/// The day of an application file, `YYYY-MM-DD` as every date the tool reads: chrono's own
+/// serde takes `26-11-20` as the year 26.
+fn file_applied_on<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<NaiveDate, D::Error> {
+    use serde::de::Error;
+    let text = String::deserialize(deserializer)?;
+    crate::input::date(&text)
+        .map_err(|reason| D::Error::custom(format_args!("applied_on: {reason}")))
+}
+
+/// The attributes of an application file, refusing one named twice: a map keeps the last of
+/// two values without a word, and a credit rule may test it.
+fn file_attributes<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<String, String>, D::Error> {
+    struct Attributes;
+
+    impl<'de> serde::de::Visitor<'de> for Attributes {
+        type Value = BTreeMap<String, String>;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("an object of attribute names and string values")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            use serde::de::Error;
+            let mut attributes = BTreeMap::new();
+            while let Some((name, value)) = map.next_entry::<String, String>()? {
+                if attributes.contains_key(&name) {
+                    return Err(A::Error::custom(format_args!(
+                        "attributes.{name}: attribute named twice"
+                    )));
+                }
+                attributes.insert(name, value);
+            }
+            Ok(attributes)
+        }
+    }
+
+    deserializer.deserialize_map(Attributes)
 }
 
 /// A decimal of an application file at `field`: a string by the engine's plain-decimal rule

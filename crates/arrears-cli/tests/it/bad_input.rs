@@ -929,11 +929,52 @@ fn a_date_with_a_short_year_is_refused() {
     assert_eq!(import.code, 1, "{}", import.stdout);
     let name = path(&file);
     assert!(
-        import.stderr.contains(&format!(
-            "{name}:2: effective_on: \"26-11-18\" is not a date as YYYY-MM-DD"
-        )),
+        import
+            .stderr
+            .contains(&format!("{name}:2: effective_on: \"26-11-18\" is not a date as YYYY-MM-DD")),
         "{}",
         import.stderr
     );
     assert_eq!(env.snapshot(), before);
+}
+
+/// An application file's `applied_on` was read by chrono's serde, which takes `26-11-20` as the
+/// year 26: the application was decided, scored as of 0026-11-20 and recorded, exit 0. And an
+/// attribute named twice (`"sector":"restaurants","sector":"banks"`) was decided on the last
+/// value without a word, where a rule may test it. Both are errors of the file naming the field,
+/// and nothing is recorded.
+#[test]
+fn an_application_file_with_a_short_year_or_an_attribute_named_twice_is_refused() {
+    let env = Env::sample();
+    let application = |applied_on: &str, attributes: &str| {
+        format!(
+            "{{\"debtor\":\"B-2002\",\"product\":\"trade_credit\",\"limit\":\"100.00\",\
+             \"currency\":\"USD\",\"applied_on\":\"{applied_on}\",\"terms\":{{\"net_days\":30,\
+             \"deposit_share\":\"0\",\"cash_on_delivery\":false,\"interest_rate\":\"0.08\"}},\
+             \"attributes\":{{{attributes}}}}}\n"
+        )
+    };
+    let decide = |name: &str, text: &str, key: &str| {
+        let file = env.write(name, text);
+        (path(&file).to_owned(), env.run(&["credit", "decide", "--key", key, path(&file)]))
+    };
+    let (file, short) = decide("short.json", &application("26-11-20", ""), "CDY-1");
+    assert_eq!(short.code, 1, "{}", short.stdout);
+    assert!(
+        short.stderr.starts_with(&format!(
+            "error: {file}:1: applied_on: \"26-11-20\" is not a date as YYYY-MM-DD"
+        )),
+        "{}",
+        short.stderr
+    );
+    let twice = "\"sector\":\"restaurants\",\"sector\":\"banks\"";
+    let (file, named_twice) = decide("twice.json", &application("2026-11-20", twice), "CDY-2");
+    assert_eq!(named_twice.code, 1, "{}", named_twice.stdout);
+    assert_eq!(
+        named_twice.stderr,
+        format!("error: {file}:1: attributes.sector: attribute named twice\n")
+    );
+    // Nothing was decided: the first decision is still to come.
+    let (_, good) = decide("good.json", &application("2026-11-20", "\"sector\":\"a\""), "CDY-3");
+    assert!(good.ok().starts_with("decision 1:"), "{}", good.stdout);
 }
