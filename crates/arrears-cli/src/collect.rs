@@ -223,6 +223,9 @@ fn command_error(error: CommandError) -> anyhow::Error {
         CommandError::IdempotencyConflict { .. } => Some("--key"),
         CommandError::Money { field, .. } | CommandError::Invalid { field, .. } => match *field {
             "key" => Some("--key"),
+            "on" => Some("--on"),
+            "until" => Some("--until"),
+            "first_due" => Some("--first-due"),
             "payments.amount" => Some("--pay"),
             "monthly_income" => Some("--income"),
             "monthly_expenses" => Some("--expenses"),

@@ -978,3 +978,21 @@ fn an_application_file_with_a_short_year_or_an_attribute_named_twice_is_refused(
     let (_, good) = decide("good.json", &application("2026-11-20", "\"sector\":\"a\""), "CDY-3");
     assert!(good.ok().starts_with("decision 1:"), "{}", good.stdout);
 }
+
+/// `limitation --on` a date before the account opened was refused as `error: invalid on: ...`,
+/// naming the engine's field where every other refused value names its flag (`--amount`,
+/// `--key`). It names `--on` now.
+#[test]
+fn a_limitation_date_before_the_account_opened_names_the_flag() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let run =
+        env.run(&["limitation", "--account", "LN-5001", "--on", "2020-06-30", "--key", "LIM-1"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        "error: --on: invalid on: 2020-06-30 is before the account opened on 2026-05-01 or \
+         outside the supported dates\n"
+    );
+    assert_eq!(env.snapshot(), before);
+}
