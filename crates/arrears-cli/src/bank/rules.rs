@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, Subcommand};
 
-use arrears::{Arrears, Command, Outcome};
+use arrears::{Arrears, Command, CommandError, Outcome};
 use arrears_bank::matching::MatchRules;
 
 use crate::{collect, Status};
@@ -76,7 +76,18 @@ fn set(books: &Arrears, args: &SetArgs, json: bool, out: &mut dyn Write) -> Resu
     // The engine keeps the text as given: every check is made here, before it is written.
     let rules = MatchRules::from_toml(&text, &file).map_err(|error| anyhow!("{error}"))?;
     let command = Command::SetBankRules { file: file.clone(), text };
-    let receipt = collect::execute(books, &args.key, &command)?;
+    // The engine refuses an empty or oversized text by its field, `text`: that is the file.
+    let receipt = collect::execute(books, &args.key, &command).map_err(|error| {
+        let text_refused = matches!(
+            error.downcast_ref::<CommandError>(),
+            Some(CommandError::Invalid { field: "text", .. })
+        );
+        if text_refused {
+            error.context(file.clone())
+        } else {
+            error
+        }
+    })?;
     if json {
         return collect::print_json(&args.key, &receipt, None, out);
     }

@@ -515,3 +515,27 @@ fn a_csv_statement_with_a_short_year_is_refused() {
     assert_eq!(env.snapshot(), before);
     assert_eq!(env.run(&["bank", "unmatched"]).ok(), "nothing held in suspense\n");
 }
+
+/// An empty (or blank) rules file passed every check of the file and was refused by the engine
+/// as `error: invalid text: is 0 bytes, ...`, naming neither the file nor a flag. The error
+/// names the file now; nothing is stored either way.
+#[test]
+fn an_empty_rules_file_is_named() {
+    let env = Env::sample();
+    for (name, text) in [("empty.toml", ""), ("blank.toml", "\n  \n")] {
+        let file = env.write(name, text);
+        let run = env.run(&["bank", "rules", "set", path(&file), "--key", "RULES-EMPTY"]);
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert_eq!(
+            run.stderr,
+            format!(
+                "error: {}: invalid text: is {} bytes, 1 to 262144 allowed (not only white \
+                 space)\n",
+                path(&file),
+                text.len()
+            )
+        );
+    }
+    let shown = env.run(&["bank", "rules", "show"]);
+    assert!(shown.ok().starts_with("# The default rules (none stored)"), "{}", shown.stdout);
+}
