@@ -340,8 +340,13 @@ pub(crate) fn run(
     let (address, engine_command, verb) = match command {
         ContactCommand::Set(args) => {
             let debtor = refs::debtor(books, &args.address.debtor, "--debtor")?;
+            let channel = ContactChannel::from(args.address.channel);
+            // As a debtors import checks its `email` column: the engine takes any address.
+            if channel == ContactChannel::Email && !args.address.address.contains('@') {
+                anyhow::bail!("--address: {:?} is not an e-mail address", args.address.address);
+            }
             let point = ContactPoint {
-                channel: args.address.channel.into(),
+                channel,
                 address: args.address.address.clone(),
                 kind: args.kind.into(),
                 consent: args.consent,

@@ -326,6 +326,12 @@ fn payer_number(text: &str) -> Result<(String, PayerScheme), String> {
 
 fn contact_set(fields: &mut Fields<'_>, debtor: DebtorId) -> Option<Command> {
     let (channel, address) = (fields.parse("channel", channel), address(fields));
+    // As a debtors import checks its `email` column: the engine takes any address.
+    if let (Some(ContactChannel::Email), Some(address)) = (channel, &address) {
+        if !address.contains('@') {
+            fields.error(Some("address"), format!("{address:?} is not an e-mail address"));
+        }
+    }
     let kind = fields.maybe("address_kind", |text| match text {
         "personal" => Ok(ContactPointKind::Personal),
         "work" => Ok(ContactPointKind::Work),

@@ -996,3 +996,44 @@ fn a_limitation_date_before_the_account_opened_names_the_flag() {
     );
     assert_eq!(env.snapshot(), before);
 }
+
+/// An e-mail address without `@` is refused in a debtors import (`email: "nope" is not an
+/// e-mail address`), but `contact set --channel email --address nope` and a `contact_set` row
+/// of a changes import stored it, exit 0. Both refuse it now, naming the flag or the column,
+/// and write nothing. And the engine's refusal of an empty `debtor update --name` or `debtor
+/// note --author` / `--text` named its field (`invalid note.author`), not the flag.
+#[test]
+fn debtor_upkeep_refuses_an_e_mail_address_without_at_and_names_the_flags() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let contact = ["contact", "set", "--debtor", "C-1001", "--channel", "email"];
+    let set = env.run(&[&contact[..], &["--address", "nope", "--key", "EM-1"]].concat());
+    assert_eq!(set.code, 1, "{}", set.stdout);
+    assert_eq!(set.stderr, "error: --address: \"nope\" is not an e-mail address\n");
+    let file = env.write(
+        "changes.csv",
+        "key,debtor,change,channel,address\nEM-2,C-1001,contact_set,email,nope\n",
+    );
+    let import = env.run(&["import", "changes", path(&file)]);
+    assert_eq!(import.code, 1, "{}", import.stdout);
+    let name = path(&file);
+    assert!(
+        import.stderr.contains(&format!("{name}:2: address: \"nope\" is not an e-mail address")),
+        "{}",
+        import.stderr
+    );
+    let update =
+        env.run(&["debtor", "update", "--debtor", "C-1001", "--name", " ", "--key", "EM-3"]);
+    assert_eq!(update.code, 1, "{}", update.stdout);
+    assert_eq!(update.stderr, "error: --name: invalid name: must not be empty\n");
+    let note = ["debtor", "note", "--debtor", "C-1001", "--at", "2026-11-20T00:00:00Z"];
+    let author = env.run(&[&note[..], &["--author", "", "--text", "hi", "--key", "EM-4"]].concat());
+    assert_eq!(author.code, 1, "{}", author.stdout);
+    assert_eq!(author.stderr, "error: --author: invalid note.author: must not be empty\n");
+    let text = env.run(&[&note[..], &["--author", "a", "--text", "", "--key", "EM-5"]].concat());
+    assert_eq!(text.code, 1, "{}", text.stdout);
+    assert_eq!(text.stderr, "error: --text: invalid note.text: must be 1 to 4096 bytes, got 0\n");
+    assert_eq!(env.snapshot(), before);
+    let shown = env.run(&["show", "debtor", "C-1001"]);
+    assert!(!shown.ok().contains("nope"), "{}", shown.stdout);
+}
