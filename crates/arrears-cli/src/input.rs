@@ -291,8 +291,11 @@ fn read_csv(
         return each(Err(RowError::new(1, None, "no header line")));
     }
     let mut seen = Vec::new();
-    for header in &headers {
-        if !columns.knows(header) {
+    for (index, header) in headers.iter().enumerate() {
+        if header.is_empty() {
+            let reason = format!("column {} has no name (a trailing comma?)", index + 1);
+            errors.push(RowError::new(1, None, reason));
+        } else if !columns.knows(header) {
             errors.push(RowError::new(
                 1,
                 Some(header),

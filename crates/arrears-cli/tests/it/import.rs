@@ -491,3 +491,27 @@ fn csv_errors_name_the_physical_line_with_crlf_and_blank_lines() {
     );
     assert_eq!(env.snapshot(), before);
 }
+
+/// A header with a trailing comma has a column with no name, which was reported as
+/// `FILE:1: : unknown column (known: ...)`, an empty name where the column goes. It says which
+/// column has no name now.
+#[test]
+fn a_header_with_a_trailing_comma_says_the_column_has_no_name() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let file = env.write(
+        "trailing.csv",
+        "key,account,type,effective_on,amount,\nTC-1,TC-8001,payment,2026-11-18,1.00,\n",
+    );
+    let run = env.run(&["import", "postings", path(&file)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let name = path(&file);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: {name}: 1 error; nothing was imported\n\
+             {name}:1: column 6 has no name (a trailing comma?)\n"
+        )
+    );
+    assert_eq!(env.snapshot(), before);
+}
