@@ -23,10 +23,13 @@ pub struct GuardrailInputs {
 }
 
 /// Whose address `address` is, on `channel`: the kind of the debtor's contact point there,
-/// the point of that channel written the same way first, then any point at the same address
-/// as `compliance::same_address` compares them (a phone number however it is written, for
-/// calls and texts alike); personal if there is none. A contact recorded at a work number
-/// written another way is still a work contact (Massachusetts counts those apart).
+/// the point of that channel written the same way first, then a point of the same kind of
+/// address written the same way (a mobile number kept as a call point, texted), then any
+/// point at the same address as `compliance::same_address` compares them (a phone number
+/// however it is written, for calls and texts alike); personal if there is none. A contact
+/// recorded at a work number written another way is still a work contact (Massachusetts
+/// counts those apart). The first two compare text only: the cycle asks this for every entry
+/// of every reviewed debtor's history, and the last normalizes both addresses.
 pub(crate) fn address_kind(
     debtor: &Debtor,
     channel: ContactChannel,
@@ -36,6 +39,11 @@ pub(crate) fn address_kind(
     points
         .iter()
         .find(|point| point.channel == channel && point.address == address)
+        .or_else(|| {
+            points.iter().find(|point| {
+                point.address == address && same_kind_of_address(point.channel, channel)
+            })
+        })
         .or_else(|| {
             points.iter().find(|point| {
                 same_kind_of_address(point.channel, channel)
