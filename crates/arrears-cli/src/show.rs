@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use arrears::case::{AuditKind, AuditRecord, CollectionCase};
 use arrears::collection::CollectionState;
 use arrears::ledger::EntryKind;
-use arrears::model::{Account, Component, DayCount, InterestBase, LateFeeRule, ObligationKind};
+use arrears::model::{Account, Component, InterestBase, LateFeeRule, ObligationKind};
 use arrears::money::Currency;
 use arrears::{Arrears, QueryError};
 
@@ -341,11 +341,7 @@ fn terms(account: &Account) -> String {
     let interest = match &terms.interest {
         None => "none".to_owned(),
         Some(interest) => {
-            let day_count = match interest.day_count {
-                DayCount::Actual365 => "actual_365",
-                DayCount::Actual360 => "actual_360",
-                DayCount::Thirty360 => "thirty_360",
-            };
+            let day_count = interest.day_count.name();
             let base = match interest.base {
                 InterestBase::OutstandingPrincipal => "outstanding_principal",
                 InterestBase::PastDuePrincipal => "past_due_principal",

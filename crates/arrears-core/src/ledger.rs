@@ -26,7 +26,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{AccountId, EntryId, EventSeq, ObligationId};
-use crate::model::{Account, Component, InterestBase, ObligationKind, Waterfall};
+use crate::model::{Account, Component, DayCount, InterestBase, ObligationKind, Waterfall};
 use crate::money::AMOUNT_MINOR_MAX;
 
 /// Most events one account may hold. Bounds replay cost and keeps sums inside `i64`.
@@ -1395,9 +1395,25 @@ impl Replayer<'_> {
                 })
                 .map(|obligation| obligation.outstanding_minor[Component::Principal.index()])
                 .sum();
-            let days = interest.day_count.days(start, end);
+            let days = match interest.day_count {
+                // Counted from the period's first day, so that the pieces sum to the period:
+                // a piece ending on the 31st counts it as the period would.
+                DayCount::Thirty360 => {
+                    let from = self.interest_period_start();
+                    DayCount::Thirty360.days(from, end) - DayCount::Thirty360.days(from, start)
+                }
+                day_count => day_count.days(start, end),
+            };
             self.state.balance_days += i128::from(base) * i128::from(days);
         }
+    }
+
+    /// The first day of the period of interest being accumulated: the day after the latest
+    /// accrual replayed (which reset the balance-days), or the opening day.
+    fn interest_period_start(&self) -> NaiveDate {
+        (self.state.accrued_through)
+            .and_then(|accrued| accrued.succ_opt())
+            .unwrap_or(self.account.opened_on)
     }
 
     fn accrue(

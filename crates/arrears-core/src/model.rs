@@ -467,8 +467,22 @@ pub enum DayCount {
     Actual365,
     /// Actual days over 360.
     Actual360,
-    /// 30/360 US (bond basis): every month counts 30 days, the year 360.
+    /// 30/360 US (bond basis): every month counts 30 days, the year 360. A period of interest
+    /// runs from the day after the last accrual (or the opening day) through the accrual's
+    /// date, and counts the days between its ends by [`DayCount::days`] however many events
+    /// split it: each piece between two events counts its days from the period's first day
+    /// (the days from the period's start to its end, less those to its start), so that the
+    /// pieces sum to the period and an event that moves no balance changes no interest.
     Thirty360,
+    /// 30/360 US as store format 11 and earlier applied it: each piece of a period between
+    /// two events counts the days between its own ends, so an event on the 31st of a month
+    /// adds a day to a period that started before the 30th (1,000.00 at 36% from January 15
+    /// to February 14 accrues 31.00, not 30.00, when a dispute is opened on January 31). An
+    /// account opened with `thirty_360` before format 12 keeps this rule, so that the
+    /// interest already recorded replays as recorded (`arrears verify`); new accounts take
+    /// [`DayCount::Thirty360`]. The CLI's files do not name it (its name is `thirty_360_by_piece`);
+    /// the engine accepts it, so that the opening of such an account re-executes as recorded.
+    Thirty360ByPiece,
 }
 
 impl DayCount {
@@ -476,7 +490,7 @@ impl DayCount {
     pub fn year_days(self) -> i64 {
         match self {
             DayCount::Actual365 => 365,
-            DayCount::Actual360 | DayCount::Thirty360 => 360,
+            DayCount::Actual360 | DayCount::Thirty360 | DayCount::Thirty360ByPiece => 360,
         }
     }
 
@@ -496,7 +510,7 @@ impl DayCount {
         use chrono::Datelike;
         match self {
             DayCount::Actual365 | DayCount::Actual360 => (end - start).num_days(),
-            DayCount::Thirty360 => {
+            DayCount::Thirty360 | DayCount::Thirty360ByPiece => {
                 let mut d1 = i64::from(start.day());
                 let mut d2 = i64::from(end.day());
                 if d1 == 31 {
@@ -654,6 +668,7 @@ impl DayCount {
             DayCount::Actual365 => "actual_365",
             DayCount::Actual360 => "actual_360",
             DayCount::Thirty360 => "thirty_360",
+            DayCount::Thirty360ByPiece => "thirty_360_by_piece",
         }
     }
 }

@@ -135,7 +135,7 @@ impl Store {
                 migration.to = 6;
             }
         }
-        for version in [7, 8, 9, 10, 11] {
+        for version in [7, 8, 9, 10, 11, 12] {
             if migration.to == version - 1 && migration.steps < steps_max {
                 migration.steps += 1;
                 store.migrate_tables_and_version(version)?;
@@ -295,7 +295,7 @@ impl Store {
         Ok(last_step)
     }
 
-    /// The steps to versions 7, 8, 9 and 10, each one commit that creates the tables the store lacks
+    /// The steps to versions 7 to 12, each one commit that creates the tables the store lacks
     /// and writes the version.
     ///
     /// Version 7 reads the log and entry sequences from the ledger log's last row as well as
@@ -319,6 +319,12 @@ impl Store {
     /// Version 11 writes a commit's audit entries and ledger rows in chunks, several records
     /// to a row of `audit` and of `ledger_log` ([`crate::rows::chunk`]), which a build of
     /// format 10 could not read. The records already written, one to a row, read as they are.
+    ///
+    /// Version 12 writes the terms of an account opened with `thirty_360` with a new day-count
+    /// variant, whose pieces of a period count their days from the period's first day
+    /// (`DayCount::Thirty360`), which a build of format 11 could not read. The accounts already
+    /// written keep the variant they were written with, read as `DayCount::Thirty360ByPiece`,
+    /// the rule their recorded interest was derived by, so they replay as recorded.
     fn migrate_tables_and_version(&self, version: u64) -> Result<(), StorageError> {
         debug_assert!((7..=FORMAT_VERSION).contains(&version));
         let mut txn = self.write()?;

@@ -1,7 +1,8 @@
 //! Writes the format fixture of the current format version,
 //! `tests/fixtures/v{FORMAT_VERSION}/sample.redb`, which the `fixture` integration tests open
 //! with every later build: two accounts, three charges, two payments and a cycle, at a fixed
-//! instant (and from format 11 a third account with two charges in one commit).
+//! instant (and from format 11 a third account with two charges in one commit, from format 12
+//! a fourth whose interest is counted 30/360).
 //!
 //! Run it only when a format change is intended and its version has no fixture yet:
 //! `cargo run -p arrears --example write_fixture`. It refuses to replace an existing file,
@@ -14,7 +15,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use arrears::{Arrears, Durability, FixedClock, Options};
+use arrears::model::{DayCount, InterestBase, InterestTerms, Terms};
+use arrears::money::RoundingRule;
+use arrears::{Arrears, Command, Durability, FixedClock, Options};
 
 // The integration tests' helpers, so that the fixture holds exactly the commands (keys,
 // debtors, accounts) the tests issue. The example does not use all of them.
@@ -72,5 +75,22 @@ fn write(path: &std::path::Path) {
         assert!(!batch.execute(key, &charge).unwrap().outcome.is_rejected());
     }
     batch.commit().unwrap();
+    // From format 12: a `thirty_360` account (the day count's new stored variant) with a
+    // payment on the 31st and an accrual: 28.60 of interest.
+    let terms = Terms {
+        interest: Some(InterestTerms {
+            annual_rate: "0.36".parse().unwrap(),
+            day_count: DayCount::Thirty360,
+            base: InterestBase::OutstandingPrincipal,
+            rounding: RoundingRule::HalfEven,
+        }),
+        ..Terms::default()
+    };
+    let debtor = support::debtor(&books, "D-FX-4");
+    let fourth = support::account_with(&books, debtor, "FX-4", terms, None);
+    charge(&books, "fx-c6", fourth, d(1, 15), d(2, 15), 1_000_00);
+    pay(&books, "fx-p5", fourth, d(1, 31), 100_00);
+    let accrue = Command::AccrueInterest { account: fourth, through_on: d(2, 14), due_on: d(3, 1) };
+    assert!(!books.execute("fx-i1", &accrue).unwrap().outcome.is_rejected());
     assert!(books.verify().unwrap().is_clean());
 }

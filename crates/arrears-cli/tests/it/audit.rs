@@ -72,7 +72,7 @@ fn issue_16_an_older_store_is_migrated_by_migrate_only() {
         let refused = env.run(args);
         assert_eq!(refused.code, 1, "{args:?}: {}", refused.stderr);
         assert!(
-            refused.stderr.contains("has format version 2 and must be migrated to 11 first"),
+            refused.stderr.contains("has format version 2 and must be migrated to 12 first"),
             "{}",
             refused.stderr
         );
@@ -82,17 +82,32 @@ fn issue_16_an_older_store_is_migrated_by_migrate_only() {
     // was: still format 2 with its two accounts, as the migration reports below.
     let migrated = env.run(&["--json", "migrate"]).json();
     assert_eq!(migrated["from"], 2);
-    assert_eq!(migrated["to"], 11);
+    assert_eq!(migrated["to"], 12);
     assert_eq!(migrated["accounts"], 2);
     assert!(migrated["commands"].as_u64().unwrap() > 0, "{migrated}");
     let twice = env.run(&["migrate"]);
     assert_eq!(twice.code, 1);
     assert!(
-        twice.stderr.contains("format version 11 already: nothing to migrate"),
+        twice.stderr.contains("format version 12 already: nothing to migrate"),
         "{}",
         twice.stderr
     );
     assert!(env.run(&["verify"]).ok().starts_with("ok: "));
     let shown = env.run(&["show", "account", "FX-1"]);
     assert!(shown.ok().contains("FX-1"), "{}", shown.stdout);
+}
+
+/// A `thirty_360` account written by format 11 keeps the by-piece rule its interest was
+/// recorded by: `show account` names it after the migration, and the store verifies clean.
+#[test]
+fn a_thirty_360_account_of_format_11_shows_the_rule_it_keeps() {
+    let env = Env::empty();
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../arrears/tests/fixtures/v11/thirty_360.redb");
+    std::fs::copy(fixture, env.db()).unwrap();
+    let migrated = env.run(&["--json", "migrate"]).json();
+    assert_eq!((migrated["from"].as_u64(), migrated["to"].as_u64()), (Some(11), Some(12)));
+    assert!(env.run(&["verify"]).ok().starts_with("ok: "));
+    let shown = env.run(&["show", "account", "TH-1"]);
+    assert!(shown.ok().contains("thirty_360_by_piece"), "{}", shown.stdout);
 }

@@ -310,7 +310,12 @@ pub enum RoundingRuleRow {
 pub enum DayCountRow {
     Actual365,
     Actual360,
+    /// `thirty_360` as format 11 and earlier wrote it: the by-piece rule
+    /// (`DayCount::Thirty360ByPiece`), which the accounts opened then keep.
     Thirty360,
+    /// `thirty_360` from format 12: pieces counted from the period's first day
+    /// (`DayCount::Thirty360`). Appended, so that the older variants keep their encodings.
+    Thirty360FromPeriodStart,
 }
 
 /// The stored form of `arrears_core::model::InterestBase`.
@@ -354,5 +359,23 @@ stored!(enum LateFeeRule => LateFeeRuleRow { None, Flat { amount_minor }, Percen
 stored!(struct InterestTerms => InterestTermsRow { annual_rate, day_count, base, rounding });
 stored!(enum Waterfall => WaterfallRow { FeesInterestPrincipal, PrincipalFirst });
 stored!(enum RoundingRule => RoundingRuleRow { HalfEven, HalfUp, TowardZero });
-stored!(enum DayCount => DayCountRow { Actual365, Actual360, Thirty360 });
+impl super::Stored<DayCountRow> for DayCount {
+    fn to_row(&self) -> DayCountRow {
+        match self {
+            DayCount::Actual365 => DayCountRow::Actual365,
+            DayCount::Actual360 => DayCountRow::Actual360,
+            DayCount::Thirty360 => DayCountRow::Thirty360FromPeriodStart,
+            DayCount::Thirty360ByPiece => DayCountRow::Thirty360,
+        }
+    }
+
+    fn from_row(row: DayCountRow) -> Self {
+        match row {
+            DayCountRow::Actual365 => DayCount::Actual365,
+            DayCountRow::Actual360 => DayCount::Actual360,
+            DayCountRow::Thirty360FromPeriodStart => DayCount::Thirty360,
+            DayCountRow::Thirty360 => DayCount::Thirty360ByPiece,
+        }
+    }
+}
 stored!(enum InterestBase => InterestBaseRow { OutstandingPrincipal, PastDuePrincipal });

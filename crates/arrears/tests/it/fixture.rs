@@ -171,18 +171,132 @@ fn version_10_fixture_migrates_with_known_balances() {
     open_fixture(10);
 }
 
-/// The fixture of format 11 holds its cycle's commit in chunks (several records in a row).
 #[test]
-fn version_11_fixture_opens_with_known_balances() {
+fn version_11_fixture_migrates_with_known_balances() {
+    open_fixture(11);
+}
+
+/// The fixture of format 12 holds its cycle's commit in chunks (several records in a row, as
+/// from format 11).
+#[test]
+fn version_12_fixture_opens_with_known_balances() {
     let options = arrears_store::StoreOptions::default();
-    let store = arrears_store::Store::open_read_only(&fixture(11), options).unwrap();
+    let store = arrears_store::Store::open_read_only(&fixture(12), options).unwrap();
     let (rows, chunks) = store.audit_rows_and_chunks().unwrap();
     assert!(chunks > 0 && rows < store.read().unwrap().audit_log().unwrap().len(), "{rows}");
     let (rows, chunks) = store.ledger_rows_and_chunks().unwrap();
     let ledger = store.read().unwrap().all_ledger_rows().unwrap().len();
     assert!(chunks > 0 && rows < ledger, "{rows} rows, {ledger} ledger rows");
     drop(store);
-    open_fixture(11);
+    open_fixture(12);
+    // Its fourth account was opened with `thirty_360` by format 12: the new rule.
+    let books = Arrears::open_read_only(fixture(12)).unwrap();
+    let fourth = books.find_account("FX-4").unwrap().unwrap();
+    let day_count = books.account(fourth).unwrap().unwrap().terms.interest.unwrap().day_count;
+    assert_eq!(day_count, arrears::model::DayCount::Thirty360);
+    assert_eq!(last_interest(&books, fourth), 28_60);
+}
+
+/// A `thirty_360` account with 36% interest: 1,000.00 charged on January 15, 100.00 paid on
+/// January 31, interest accrued through February 14. `tests/fixtures/v11/thirty_360.redb` is
+/// this history as the last build of format 11 (f10fe88) wrote it for `TH-1`, at the fixture
+/// clock's instant (its keys were `th-c1`, `th-p1` and `th-i1`).
+fn thirty_360_history(books: &Arrears, reference: &str) -> arrears::ids::AccountId {
+    use arrears::model::{DayCount, InterestBase, InterestTerms, Terms};
+    let terms = Terms {
+        interest: Some(InterestTerms {
+            annual_rate: "0.36".parse().unwrap(),
+            day_count: DayCount::Thirty360,
+            base: InterestBase::OutstandingPrincipal,
+            rounding: arrears::money::RoundingRule::HalfEven,
+        }),
+        ..Terms::default()
+    };
+    let debtor = crate::support::debtor(books, &format!("D-{reference}"));
+    let account = crate::support::account_with(books, debtor, reference, terms, None);
+    let key = reference.to_lowercase();
+    crate::support::charge(books, &format!("{key}-c1"), account, d(1, 15), d(2, 15), 1_000_00);
+    pay(books, &format!("{key}-p1"), account, d(1, 31), 100_00);
+    accrue(books, &format!("{key}-i1"), account, d(2, 14), d(3, 1));
+    account
+}
+
+fn accrue(
+    books: &Arrears,
+    key: &str,
+    account: arrears::ids::AccountId,
+    through_on: chrono::NaiveDate,
+    due_on: chrono::NaiveDate,
+) {
+    let command = arrears::Command::AccrueInterest { account, through_on, due_on };
+    crate::support::posted(books.execute(key, &command).unwrap().outcome);
+}
+
+/// The interest an account's last journal entry posted.
+fn last_interest(books: &Arrears, account: arrears::ids::AccountId) -> i64 {
+    let ledger = books.ledger(account).unwrap();
+    let entry = ledger.last().unwrap();
+    entry
+        .postings
+        .iter()
+        .filter(|posting| posting.book == arrears::ledger::Book::InterestIncome)
+        .map(|posting| -posting.amount_minor)
+        .sum()
+}
+
+/// Format 12 counts 30/360 pieces from the period's first day, so a payment on the 31st no
+/// longer adds a day. A `thirty_360` account of format 11 keeps the rule its interest was
+/// recorded by (`Thirty360ByPiece`): after the migration it verifies clean, its accrual stays
+/// 29.50, and its next period is counted by that rule; an account opened after the migration
+/// with the same history accrues 28.60.
+#[test]
+fn a_thirty_360_account_of_format_11_keeps_its_rule_and_new_accounts_take_the_new_one() {
+    use arrears::model::DayCount;
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("thirty_360.redb");
+    std::fs::copy(fixture_file(11, "thirty_360.redb"), &copy).unwrap();
+    let migration = Arrears::migrate(&copy, options()).unwrap();
+    assert_eq!((migration.from, migration.to), (11, FORMAT_VERSION));
+    let books = Arrears::open_with(&copy, options()).unwrap();
+    let report = books.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    let older = books.find_account("TH-1").unwrap().unwrap();
+    let terms =
+        |account| books.account(account).unwrap().unwrap().terms.interest.unwrap().day_count;
+    assert_eq!(terms(older), DayCount::Thirty360ByPiece);
+    assert_eq!(last_interest(&books, older), 29_50);
+    // 900.00 from February 15 to March 30 (46 days) and 800.00 from March 31 to April 14
+    // (15 days by piece; 14 for the period's own count).
+    pay(&books, "th-1-p2", older, d(3, 31), 100_00);
+    accrue(&books, "th-1-i2", older, d(4, 14), d(5, 1));
+    assert_eq!(last_interest(&books, older), 53_40);
+    // A retry of its opening under its key replays only with the rule it was recorded with:
+    // `thirty_360` now names the other rule, so that retry is another command.
+    let mut opening = books.account(older).unwrap().unwrap();
+    let reopen = |terms: arrears::model::Terms| {
+        arrears::Command::OpenAccount(arrears::NewAccount {
+            external_ref: opening.external_ref.clone(),
+            debtor: opening.debtor,
+            product: opening.product,
+            credit_limit: None,
+            currency: opening.currency,
+            opened_on: opening.opened_on,
+            terms,
+        })
+    };
+    assert!(books.execute("account:TH-1", &reopen(opening.terms.clone())).unwrap().replayed);
+    opening.terms.interest.as_mut().unwrap().day_count = DayCount::Thirty360;
+    let conflict = books.execute("account:TH-1", &reopen(opening.terms.clone())).unwrap_err();
+    assert!(matches!(conflict, arrears::CommandError::IdempotencyConflict { .. }), "{conflict}");
+
+    let newer = thirty_360_history(&books, "TH-2");
+    assert_eq!(terms(newer), DayCount::Thirty360);
+    assert_eq!(last_interest(&books, newer), 28_60);
+    pay(&books, "th-2-p2", newer, d(3, 31), 100_00);
+    accrue(&books, "th-2-i2", newer, d(4, 14), d(5, 1));
+    assert_eq!(last_interest(&books, newer), 52_60);
+    let report = books.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
 }
 
 /// A migration stopped after its first commit (as a kill would stop it) leaves a store of the

@@ -82,8 +82,12 @@ pub(super) const PRODUCT_KIND_ROWS: [ProductKindRow; 5] = [
 ];
 pub(super) const ROUNDING_RULE_ROWS: [RoundingRuleRow; 3] =
     [RoundingRuleRow::HalfEven, RoundingRuleRow::HalfUp, RoundingRuleRow::TowardZero];
-pub(super) const DAY_COUNT_ROWS: [DayCountRow; 3] =
-    [DayCountRow::Actual365, DayCountRow::Actual360, DayCountRow::Thirty360];
+pub(super) const DAY_COUNT_ROWS: [DayCountRow; 4] = [
+    DayCountRow::Actual365,
+    DayCountRow::Actual360,
+    DayCountRow::Thirty360,
+    DayCountRow::Thirty360FromPeriodStart,
+];
 pub(super) const INTEREST_BASE_ROWS: [InterestBaseRow; 2] =
     [InterestBaseRow::OutstandingPrincipal, InterestBaseRow::PastDuePrincipal];
 pub(super) const WATERFALL_ROWS: [WaterfallRow; 2] =
