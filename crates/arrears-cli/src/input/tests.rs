@@ -1,10 +1,11 @@
-//! Unit tests of reading JSON Lines rows: numbers are read as written, and the errors of a
-//! line (a field named twice, at the top or nested, not an object, not JSON) keep their text.
+//! Unit tests of reading rows: a JSON Lines number is read as written, the errors of a JSON
+//! line (a field named twice, at the top or nested, not an object, not JSON) keep their text,
+//! and a CSV row is placed on its physical line whatever the line ends and blank lines.
 
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-use super::{amount, decimal, read_jsonl, Columns, RowError, Sign};
+use super::{amount, decimal, read_csv, read_jsonl, Columns, RowError, Sign};
 use arrears::money::Currency;
 
 const COLUMNS: Columns = Columns { required: &["amount"], optional: &["key", "time_zones"] };
@@ -150,4 +151,54 @@ proptest! {
         };
         prop_assert_eq!(amount_text(&line), literal);
     }
+}
+
+const CSV_COLUMNS: Columns = Columns { required: &["a", "b"], optional: &[] };
+
+/// The line of each row and row error of `text` read as a CSV file.
+fn csv_lines(text: &str) -> Vec<u64> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rows.csv");
+    std::fs::write(&path, text).unwrap();
+    let file = std::fs::File::open(&path).unwrap();
+    let mut lines = Vec::new();
+    read_csv(&path, file, CSV_COLUMNS, &mut |row| {
+        lines.push(match row {
+            Ok(row) => row.line,
+            Err(error) => error.line,
+        });
+        Ok(())
+    })
+    .unwrap();
+    lines
+}
+
+#[test]
+fn a_csv_row_is_placed_on_its_physical_line() {
+    for (text, expect) in [
+        ("a,b\n1,2\n3,4\n", &[2, 3][..]),
+        ("a,b\r\n1,2\r\n3,4\r\n", &[2, 3]),
+        ("a,b\n\n1,2\n\n\n3,4", &[3, 6]),
+        ("a,b\r\n\r\n1,2\r\n\r\n\r\n3,4\r\n\r\n", &[3, 6]),
+        ("a,b\r\n1,\"x\r\ny\"\r\n\r\n3,4,5\r\n", &[2, 5]),
+        ("\u{feff}a,b\n1,2\n", &[2]),
+        // A lone CR ends a record but not a line, as `str::lines` and the errors' lines count.
+        ("a,b\r1,2\r3,4\r", &[1, 1]),
+    ] {
+        assert_eq!(csv_lines(text), expect, "{text:?}");
+    }
+    // A file larger than the csv reader's buffer, so that records straddle its reads.
+    let mut text = "a,b\r\n".to_owned();
+    let (mut expect, mut line) = (Vec::new(), 2);
+    for row in 0..5_000 {
+        if row % 7 == 0 {
+            text.push_str("\r\n");
+            line += 1;
+        }
+        expect.push(line);
+        // Two physical lines: a quoted field holds a line end.
+        text.push_str(&format!("{row},\"{}\r\n\"\r\n", "x".repeat(row % 50)));
+        line += 2;
+    }
+    assert_eq!(csv_lines(&text), expect);
 }
