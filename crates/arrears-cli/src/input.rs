@@ -409,6 +409,19 @@ fn jsonl_line(
             return Ok(());
         }
     };
+    // `Value` holds a number as an f64 (`1.0000000000000001` as 1, `125.50` as 125.5): the
+    // text of each top-level number is read again, as written, for the exact parsers of the
+    // fields. Only lines with a number pay for the second parse.
+    let mut numbers = if object.values().any(serde_json::Value::is_number) {
+        match strict_json::number_texts(line_text) {
+            Ok(numbers) => numbers,
+            Err(error) => {
+                return each(Err(RowError::new(line, None, format!("not valid JSON: {error}"))))
+            }
+        }
+    } else {
+        BTreeMap::new()
+    };
     let mut fields = BTreeMap::new();
     let mut ok = true;
     for (name, value) in object {
@@ -421,7 +434,8 @@ fn jsonl_line(
             ok = false;
             continue;
         }
-        match json_text(&value) {
+        let number_text = numbers.remove(&name);
+        match json_text(&value, number_text) {
             Ok(Some(text)) => {
                 fields.insert(name, text);
             }
@@ -473,12 +487,59 @@ pub(crate) fn json_object(
     }
 }
 
-/// JSON parsing that keeps every field of an object, so that duplicates can be refused.
+/// JSON parsing that keeps every field of an object, so that duplicates can be refused, and
+/// the text of its numbers as written.
 mod strict_json {
+    use std::collections::BTreeMap;
     use std::fmt;
 
     use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::value::RawValue;
     use serde_json::{Map, Number, Value};
+
+    /// The text of each top-level number of an object, exactly as written (`125.50`, `1e2`), by
+    /// field name: `Value` holds a number as an f64. The `raw_value` feature of serde_json
+    /// gives the text of a value without changing how any other crate reads numbers, where
+    /// `arbitrary_precision` would (features are unified across the workspace). The line must
+    /// have passed [`super::json_object`] (every name once): a name repeated here keeps its
+    /// last text.
+    pub(super) fn number_texts(text: &str) -> serde_json::Result<BTreeMap<String, String>> {
+        let RawObject(entries) = serde_json::from_str(text)?;
+        Ok(entries
+            .into_iter()
+            .filter(|(_, raw)| {
+                raw.get().starts_with(|first: char| first == '-' || first.is_ascii_digit())
+            })
+            .map(|(name, raw)| (name, raw.get().to_owned()))
+            .collect())
+    }
+
+    /// The top-level fields of an object, each value as its text in the line.
+    struct RawObject<'a>(Vec<(String, &'a RawValue)>);
+
+    impl<'de> Deserialize<'de> for RawObject<'de> {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<RawObject<'de>, D::Error> {
+            deserializer.deserialize_map(RawObjectVisitor)
+        }
+    }
+
+    struct RawObjectVisitor;
+
+    impl<'de> Visitor<'de> for RawObjectVisitor {
+        type Value = RawObject<'de>;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject<'de>, A::Error> {
+            let mut entries = Vec::new();
+            while let Some(entry) = map.next_entry::<String, &'de RawValue>()? {
+                entries.push(entry);
+            }
+            Ok(RawObject(entries))
+        }
+    }
 
     /// A line: an object with every field in order, repeated ones included, or anything else.
     pub(super) enum Line {
@@ -611,14 +672,23 @@ mod strict_json {
     }
 }
 
-/// A JSON value as the text a CSV field would hold. Arrays of strings (time zones) are joined
-/// with `|`.
-fn json_text(value: &serde_json::Value) -> Result<Option<String>, String> {
+/// A JSON value as the text a CSV field would hold: a number as written (`number_text`, which
+/// [`strict_json::number_texts`] read for it), so that `125.50` stays `125.50` and
+/// `1.0000000000000001` is not rounded to 1. Arrays of strings (time zones) are joined with
+/// `|`.
+fn json_text(
+    value: &serde_json::Value,
+    number_text: Option<String>,
+) -> Result<Option<String>, String> {
     use serde_json::Value;
     match value {
         Value::Null => Ok(None),
         Value::String(text) => Ok(Some(text.trim().to_owned())),
-        Value::Number(number) => Ok(Some(number.to_string())),
+        // Both parses read the same text, which has the same top-level fields: the text of a
+        // number is always there.
+        Value::Number(_) => {
+            Ok(Some(number_text.expect("every top-level number has its text, as written")))
+        }
         Value::Bool(flag) => Ok(Some(flag.to_string())),
         Value::Array(items) => {
             let mut parts = Vec::new();
@@ -764,7 +834,34 @@ pub(crate) fn boolean(text: &str) -> Result<bool, String> {
 
 /// A plain decimal number.
 pub(crate) fn decimal(text: &str) -> Result<Decimal, String> {
-    plain_decimal(text).ok_or_else(|| format!("{text:?} is not a decimal number"))
+    plain_decimal(text).ok_or_else(|| {
+        let hint = exponent_hint(text).unwrap_or_default();
+        format!("{text:?} is not a decimal number{hint}")
+    })
+}
+
+/// What to write instead of a number with an exponent (`1e2`, which JSON allows in a number,
+/// and which a JSON Lines row keeps as written): amounts and rates are plain decimals, and an
+/// exponent is refused rather than read as the number it makes. `None` for any other text.
+fn exponent_hint(text: &str) -> Option<String> {
+    let text = text.trim();
+    let (mantissa, exponent) = text.split_once(['e', 'E'])?;
+    let mantissa = mantissa.strip_prefix(['-', '+']).unwrap_or(mantissa);
+    let exponent = exponent.strip_prefix(['-', '+']).unwrap_or(exponent);
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
+    if whole.is_empty()
+        || !digits(whole)
+        || !digits(fraction)
+        || exponent.is_empty()
+        || !digits(exponent)
+    {
+        return None;
+    }
+    Some(match Decimal::from_scientific(text) {
+        Ok(value) => format!(" (it has an exponent: write it as a plain decimal, {value})"),
+        Err(_) => " (it has an exponent: write it as a plain decimal)".to_owned(),
+    })
 }
 
 /// `text`, trimmed, as a plain decimal number (digits, a point, a sign), or `None`: the
@@ -792,7 +889,10 @@ pub(crate) enum Sign {
 /// An amount of `currency`: a decimal no finer than its minor unit, with the sign `sign` asks
 /// for. Returns the exact `Money` as written.
 pub(crate) fn amount(text: &str, currency: Currency, sign: Sign) -> Result<Money, String> {
-    let money = Money::parse(text, currency).map_err(|error| error.to_string())?;
+    let money = Money::parse(text, currency).map_err(|error| {
+        let hint = exponent_hint(text).unwrap_or_default();
+        format!("{error}{hint}")
+    })?;
     let minor = money.to_minor().map_err(|error| error.to_string())?;
     let wrong = match sign {
         Sign::Positive => (minor <= 0).then_some("must be greater than zero"),
@@ -804,3 +904,6 @@ pub(crate) fn amount(text: &str, currency: Currency, sign: Sign) -> Result<Money
         None => Ok(money),
     }
 }
+
+#[cfg(test)]
+mod tests;

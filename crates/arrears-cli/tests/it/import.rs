@@ -207,6 +207,69 @@ fn issue_21_a_json_lines_row_naming_a_field_twice_is_refused() {
     env.run(&["import", "postings", path(&once)]).ok();
 }
 
+/// A JSON number in a JSON Lines row was read through an f64: `1.0000000000000001` posted
+/// 1.00, `12345678901234567.89` was refused as `12345678901234568`, and `1e2` posted 100.00.
+/// Numbers are read as written now, by the exact rules of an amount written as a string.
+#[test]
+fn json_lines_numbers_are_read_as_written() {
+    let env = Env::sample();
+    let before = env.snapshot();
+    let row = |key: &str, amount: &str| {
+        format!(
+            "{{\"key\":\"{key}\",\"account\":\"TC-8001\",\"type\":\"payment\",\
+             \"effective_on\":\"2026-11-18\",\"amount\":{amount}}}\n"
+        )
+    };
+    let file = env.write(
+        "numbers.jsonl",
+        &[
+            row("N-1", "1.0000000000000001"),
+            row("N-2", "12345678901234567.89"),
+            row("N-3", "1e2"),
+            row("N-4", "125.50"),
+        ]
+        .concat(),
+    );
+    let run = env.run(&["import", "postings", path(&file)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let name = path(&file);
+    let expected = [
+        format!("error: {name}: 3 errors; nothing was imported"),
+        format!(
+            "{name}:1: amount: amount 1.0000000000000001 is finer than the minor unit of USD \
+             (2 decimals)"
+        ),
+        format!(
+            "{name}:2: amount: amount 12345678901234567.89 USD is out of range (at most \
+             10000000000000 minor units)"
+        ),
+        format!(
+            "{name}:3: amount: \"1e2\" is not a decimal amount (it has an exponent: write it as \
+             a plain decimal, 100)"
+        ),
+    ];
+    assert_eq!(run.stderr.lines().collect::<Vec<_>>(), expected);
+    assert_eq!(env.snapshot(), before);
+
+    // 125.50 imports as 125.50: the same payment posted again under its key is a replay.
+    let file = env.write("number.jsonl", &row("N-4", "125.50"));
+    let out = env.run(&["import", "postings", path(&file), "--json"]).json();
+    assert_eq!(out["created"], 1);
+    let replay = env.run(&[
+        "post",
+        "payment",
+        "--account",
+        "TC-8001",
+        "--amount",
+        "125.50",
+        "--on",
+        "2026-11-18",
+        "--key",
+        "N-4",
+    ]);
+    assert!(replay.ok().contains("replayed"), "{}", replay.stdout);
+}
+
 /// Issue 21: country `ZZ` and language `xx-!!` were imported.
 #[test]
 fn issue_21_debtors_need_an_assigned_country_and_a_well_formed_language() {
