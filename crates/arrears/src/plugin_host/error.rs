@@ -25,6 +25,14 @@ pub enum PluginLoadError {
         #[source]
         source: std::io::Error,
     },
+    /// The library path names something other than a regular file (a directory, a FIFO, a
+    /// device): refused before anything is read from it, since reading a FIFO nobody writes
+    /// to blocks and reading a device such as `/dev/zero` never ends.
+    #[error("plugin library {path:?} is not a regular file")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
     /// The library's bytes could not be put where the loader can open exactly them (a sealed
     /// memory file on Linux, a private copy elsewhere).
     #[error("cannot prepare plugin library {path:?} for loading")]

@@ -555,3 +555,33 @@ fn issue_14_a_library_swapped_after_hashing_is_not_what_gets_loaded() {
     let refused = LoadedPlugin::load(&hashed, &options).unwrap_err();
     assert!(matches!(refused, PluginLoadError::PinMismatch { .. }), "{refused:?}");
 }
+
+/// A library path that is not a regular file is refused before it is read. Before, the host
+/// read the path whatever it was: a FIFO nobody writes to blocked `load` (and `plugin add`,
+/// `plugin inspect`) forever in `open`, and a character device that never ends (`/dev/zero`)
+/// was read until memory ran out; `/dev/null` reached the loader.
+#[test]
+fn a_library_path_that_is_not_a_regular_file_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("libfifo.so");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let (sender, answer) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = sender.send(LoadedPlugin::load(&path, &PluginOptions::default()).map(|_| ()));
+    });
+    let loaded = answer.recv_timeout(std::time::Duration::from_secs(5));
+    if loaded.is_err() {
+        // Let the blocked thread go before failing: open the FIFO for writing.
+        let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+    }
+    let error = loaded.expect("loading a FIFO did not return within 5 s").unwrap_err();
+    assert!(matches!(error, PluginLoadError::NotAFile { .. }), "{error}");
+    assert!(error.to_string().contains("is not a regular file"), "{error}");
+
+    for path in [Path::new("/dev/null"), dir.path()] {
+        let error = LoadedPlugin::load(path, &PluginOptions::default()).unwrap_err();
+        assert!(matches!(error, PluginLoadError::NotAFile { .. }), "{path:?}: {error}");
+    }
+}
