@@ -71,17 +71,23 @@ pub(super) struct Functions {
 }
 
 impl Functions {
-    /// The descriptor's functions, or `None` if `init` or `destroy` is absent.
+    /// The descriptor's functions.
+    ///
+    /// # Errors
+    ///
+    /// The name of the required entry that is absent: `init` or `destroy`.
     ///
     /// # Safety
     ///
     /// `descriptor` must be a plugin's checked descriptor (`load::read_descriptor`), from a
     /// library that stays loaded for the life of the process: every function in it follows
     /// the ABI.
-    pub(super) unsafe fn from_descriptor(descriptor: &PluginDescriptor) -> Option<Functions> {
-        Some(Functions {
-            init: descriptor.init?,
-            destroy: descriptor.destroy?,
+    pub(super) unsafe fn from_descriptor(
+        descriptor: &PluginDescriptor,
+    ) -> Result<Functions, &'static str> {
+        Ok(Functions {
+            init: descriptor.init.ok_or("init")?,
+            destroy: descriptor.destroy.ok_or("destroy")?,
             score_batch: descriptor.score_batch,
             propose_contacts_batch: descriptor.propose_contacts_batch,
             reason_codes: descriptor.reason_codes,

@@ -355,9 +355,8 @@ unsafe fn from_entry(entry: abi::EntryFn) -> Result<Loaded, PluginLoadError> {
     let version = descriptor_text(descriptor.version, "version")?;
     let build_fingerprint = descriptor_text(descriptor.build_fingerprint, "build_fingerprint")?;
     // SAFETY: the descriptor was read by `read_descriptor` from a library that stays loaded.
-    let Some(functions) = (unsafe { Functions::from_descriptor(&descriptor) }) else {
-        return Err(PluginLoadError::BadDescriptor { field: "init", reason: "null" });
-    };
+    let functions = unsafe { Functions::from_descriptor(&descriptor) }
+        .map_err(|field| PluginLoadError::BadDescriptor { field, reason: "null" })?;
     Ok(Loaded {
         functions,
         abi_major: descriptor.abi_major,

@@ -585,3 +585,15 @@ fn a_library_path_that_is_not_a_regular_file_is_refused_before_it_is_read() {
         assert!(matches!(error, PluginLoadError::NotAFile { .. }), "{path:?}: {error}");
     }
 }
+
+/// A descriptor without `destroy` is refused naming `destroy` (it used to name `init`,
+/// whatever was missing).
+#[test]
+fn a_descriptor_without_destroy_is_refused_naming_it() {
+    let (_dir, path) = misbehaving("NULL_DESTROY");
+    let error = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap_err();
+    assert!(
+        matches!(error, PluginLoadError::BadDescriptor { field: "destroy", reason: "null" }),
+        "{error}"
+    );
+}
