@@ -372,9 +372,16 @@ unsafe fn from_entry(entry: abi::EntryFn) -> Result<Loaded, PluginLoadError> {
 }
 
 /// A copy of a descriptor string.
+///
+/// Control characters are refused: `plugin inspect` prints these strings as they are, and a
+/// newline or a terminal escape sequence in them could rewrite the lines it shows (the
+/// SHA-256 to pin among them).
 fn descriptor_text(value: StrRef, field: &'static str) -> Result<String, PluginLoadError> {
     // SAFETY: descriptor strings live as long as the library, which is never unloaded.
     match unsafe { borrowed_text(value, abi::STRING_BYTES_MAX) } {
+        Some(text) if text.chars().any(char::is_control) => {
+            Err(PluginLoadError::BadDescriptor { field, reason: "has control characters" })
+        }
         Some(text) => Ok(text.to_owned()),
         None => Err(PluginLoadError::BadDescriptor { field, reason: "not UTF-8 or too long" }),
     }

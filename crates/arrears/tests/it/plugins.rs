@@ -597,3 +597,24 @@ fn a_descriptor_without_destroy_is_refused_naming_it() {
         "{error}"
     );
 }
+
+/// Text a plugin gives the host that people read (its name, version and fingerprint, which
+/// `plugin inspect` prints, and its reason codes, which reports and `arrears score` print)
+/// has no control characters: a name with a newline or a version with a terminal escape
+/// sequence could rewrite the lines `plugin inspect` shows (its SHA-256 included), and a
+/// reason code of escape sequences and NUL bytes was stored and printed as the plugin wrote
+/// it.
+#[test]
+fn control_characters_in_descriptor_strings_and_reason_codes_are_refused() {
+    for (mode, field) in [("NAME_ESCAPE", "name"), ("VERSION_ESCAPE", "version")] {
+        let (_dir, path) = misbehaving(mode);
+        let error = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap_err();
+        assert!(
+            matches!(&error, PluginLoadError::BadDescriptor { field: found, .. } if *found == field),
+            "{mode}: {error}"
+        );
+    }
+    let (_dir, path) = misbehaving("REASON_CONTROL");
+    let error = instance(&path, "").score_batch(&[ScoreRequest::default()]).unwrap_err();
+    assert!(matches!(error, PluginCallError::BadReason { index: 0, .. }), "{error}");
+}
