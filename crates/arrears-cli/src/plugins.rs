@@ -346,23 +346,26 @@ pub(crate) fn score(
         None => String::new(),
     };
     let instance = plugin.instantiate(&config)?;
-    // Scores go to a temporary file, renamed over --output only once every row is written:
-    // a failure on any row leaves no partial file.
+    // Scores go to a temporary file, renamed over --output only once every row is written,
+    // or without --output to memory, written to standard output only once every row is:
+    // a failure on any row leaves no partial scores.
     let mut file = args
         .output
         .as_deref()
         .map(|path| OutputFile::create(path, db, "the scores"))
         .transpose()?;
+    let mut held = Vec::new();
     let sink: &mut dyn Write = match &mut file {
         Some(file) => file,
-        None => &mut *out,
+        None => &mut held,
     };
     let mut writer = csv::Writer::from_writer(sink);
     let rows = score_rows(&instance, args, args.as_of.unwrap_or(today), &mut writer)?;
     writer.flush()?;
     drop(writer);
-    if let Some(file) = file {
-        file.commit()?;
+    match file {
+        Some(file) => file.commit()?,
+        None => out.write_all(&held)?,
     }
     if let Some(path) = &args.output {
         if json {
