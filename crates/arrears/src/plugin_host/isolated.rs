@@ -254,7 +254,7 @@ impl Runner {
         let spawned = reader.spawn(move || {
             let mut output = BufReader::new(output);
             loop {
-                let frame = runner::read_frame(&mut output);
+                let frame = runner::read_frame(&mut output, runner::ANSWER_BYTES_MAX);
                 let last = !matches!(frame, Ok(Some(_)));
                 if sender.send(frame).is_err() || last {
                     return;

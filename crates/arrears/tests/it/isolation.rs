@@ -867,3 +867,26 @@ fn a_runner_does_not_outlive_its_host() {
     }
     assert!(ended, "the runner {runner} outlived its host");
 }
+
+/// A plugin that writes a frame of 200 MiB on its runner's channel to the host (a pipe it can
+/// find among its descriptors) is refused at the frame's length, before the host allocates or
+/// reads it: answers are at most `ANSWER_BYTES_MAX` (16 MiB, ten times the largest answer).
+/// Before, the host took answers up to the 256 MiB it allows the requests it sends, and read
+/// all 200 MiB into its own memory, past the runner's memory limit (128 MiB here).
+#[test]
+fn a_frame_larger_than_any_answer_is_refused_at_its_length() {
+    let (_dir, path, sha256) = hostile();
+    let options = IsolationOptions { call_deadline_ms: 10_000, ..options() };
+    let instance = IsolatedInstance::start(&path, sha256, "score:huge-frame", &options).unwrap();
+    let pid = instance.runner_id().unwrap();
+    let error = instance.score_batch(&requests(3)).unwrap_err();
+    assert!(
+        matches!(&error, PluginCallError::Protocol { reason, .. }
+            if reason.contains("a frame of 209715200 bytes")),
+        "{error:?}"
+    );
+    assert!(reaped(pid));
+    // The next call starts a new runner, which misbehaves the same way.
+    assert!(instance.score_batch(&requests(3)).is_err());
+    assert_eq!(instance.failures(), 2);
+}

@@ -31,7 +31,9 @@
  *   "sleep MS" sleeps MS milliseconds and answers (calls from several threads queue);
  *   "init-hang" never returns from init; "init-slow" takes 1 s in init; "init-null" returns
  *     OK from init without an instance;
- *   "destroy-hang" never returns from destroy; "destroy-segv" dereferences null in destroy.
+ *   "destroy-hang" never returns from destroy; "destroy-segv" dereferences null in destroy;
+ *   "huge-frame" finds its runner's channel to the host (the pipe it writes frames to) and
+ *     writes a frame announcing 200 MiB, then 200 MiB of garbage, then answers.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -41,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -176,6 +179,26 @@ static void h_destroy(void *instance) {
   free(instance);
 }
 
+/* "huge-frame": on every pipe the runner writes to past its standard error (its channel to
+   the host), a frame header announcing 200 MiB, then that many bytes of garbage. */
+static void huge_frame(void) {
+  static char block[1 << 20];
+  memset(block, 0xff, sizeof block);
+  const uint32_t len = 200u << 20;
+  const unsigned char header[4] = {len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, len >> 24};
+  for (int fd = 3; fd < 1024; fd++) {
+    struct stat status;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || (flags & O_ACCMODE) != O_WRONLY || fstat(fd, &status) != 0 ||
+        !S_ISFIFO(status.st_mode))
+      continue;
+    if (write(fd, header, sizeof header) != (ssize_t)sizeof header) continue;
+    for (uint32_t sent = 0; sent < len; sent += sizeof block) {
+      if (write(fd, block, sizeof block) != (ssize_t)sizeof block) break;
+    }
+  }
+}
+
 /* The misbehaviours that do not answer (or answer only after a while). */
 static void misbehave(const hostile_t *self, void *outputs, size_t output_bytes) {
   const char *mode = self->mode;
@@ -234,6 +257,8 @@ static void misbehave(const hostile_t *self, void *outputs, size_t output_bytes)
     detach(log_later);
   } else if (strcmp(mode, "log-flood") == 0) {
     log_flood();
+  } else if (strcmp(mode, "huge-frame") == 0) {
+    huge_frame();
   }
 }
 
