@@ -448,9 +448,14 @@ fn score_rows(
             batch.push(ScoreRequest { features: None, as_of: Some(as_of), attributes });
         }
         if batch.len() == BATCH_LEN_MAX || (record.is_none() && !batch.is_empty()) {
-            let scores = instance
-                .score_batch(&batch)
-                .with_context(|| format!("scoring rows {} to {}", rows + 1, rows + batch.len()))?;
+            // An error about one input names its row; others the batch's rows.
+            let scores = instance.score_batch(&batch).map_err(|error| {
+                let rows = match error.input_index() {
+                    Some(index) => format!("row {}", rows + index + 1),
+                    None => format!("rows {} to {}", rows + 1, rows + batch.len()),
+                };
+                anyhow::Error::new(error).context(format!("{input}: scoring {rows}"))
+            })?;
             for score in scores {
                 rows += 1;
                 let mut cells = vec![rows.to_string(), score.points.to_string()];

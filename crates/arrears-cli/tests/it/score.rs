@@ -162,3 +162,23 @@ fn a_refused_row_leaves_nothing_on_standard_output() {
     assert!(run.stderr.contains("value \"boat\" is outside every bin"), "{}", run.stderr);
     assert_eq!(run.stdout, "", "partial scores on standard output");
 }
+
+/// An invalid score names its row of `--input` (before: the rows of its batch, and the
+/// input's index within the batch).
+#[test]
+fn an_invalid_score_names_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = crate::plugin_registry::compile_c(
+        "crates/arrears/tests/it/plugins/hostile.c",
+        &dir.path().join("libhostile.so"),
+    );
+    let config = dir.path().join("config.txt");
+    std::fs::write(&config, "nan-last").unwrap();
+    let input = dir.path().join("rows.csv");
+    std::fs::write(&input, "n\n1\n2\n3\n").unwrap();
+    let paths = [&library, &config, &input].map(|path| path.to_str().unwrap().to_owned());
+    let run = arrears(&["score", "--plugin", &paths[0], "--config", &paths[1], "--input", &paths[2]]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let expected = format!("{}: scoring row 3: plugin \"hostile\" returned a non-finite", paths[2]);
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+}

@@ -86,6 +86,16 @@ fn check_capability(
     Ok(())
 }
 
+/// The error's message, followed by the record its input is (`record` of its input index:
+/// an account, a debtor), if it is about one input: an index into a batch the engine built
+/// means nothing to whoever reads the cycle's report.
+fn with_record(error: &PluginCallError, record: impl Fn(usize) -> Option<String>) -> String {
+    match error.input_index().and_then(record) {
+        Some(record) => format!("{error} ({record})"),
+        None => error.to_string(),
+    }
+}
+
 /// The band of a score, with the built-in scorer's names and thresholds.
 pub fn band(points: f64) -> &'static str {
     match points {
@@ -163,7 +173,9 @@ impl Scorer for PluginScorer {
             .collect();
         let scores = self.calls.score_batch(requests).map_err(|error| StrategyError {
             component: self.name.clone(),
-            reason: error.to_string(),
+            reason: with_record(&error, |index| {
+                features.get(index).map(|features| format!("account {}", features.account))
+            }),
         })?;
         Ok(scores
             .into_iter()
@@ -239,7 +251,9 @@ impl ContactStrategy for PluginStrategy {
             requests.iter().map(|request| request.history.clone()).collect();
         self.calls.propose_batch(requests, histories).map_err(|error| StrategyError {
             component: self.name.clone(),
-            reason: error.to_string(),
+            reason: with_record(&error, |index| {
+                requests.get(index).map(|request| format!("debtor {}", request.debtor))
+            }),
         })
     }
 }

@@ -329,3 +329,19 @@ pub enum PluginCallError {
         restarts: u32,
     },
 }
+
+impl PluginCallError {
+    /// The input an error is about, as its index in the batch the caller passed (a request
+    /// that cannot be passed, or a score that is invalid); `None` for an error about a
+    /// proposal (numbered by output), the whole call or the instance. A caller names the
+    /// record with it: the engine's adapters the account or debtor, `arrears score` the row.
+    pub fn input_index(&self) -> Option<usize> {
+        match self {
+            PluginCallError::Input { index, .. }
+            | PluginCallError::NonFiniteScore { index, .. }
+            | PluginCallError::ScoreOutOfRange { index, .. }
+            | PluginCallError::BadReason { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+}

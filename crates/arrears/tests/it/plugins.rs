@@ -618,3 +618,24 @@ fn control_characters_in_descriptor_strings_and_reason_codes_are_refused() {
     let error = instance(&path, "").score_batch(&[ScoreRequest::default()]).unwrap_err();
     assert!(matches!(error, PluginCallError::BadReason { index: 0, .. }), "{error}");
 }
+
+/// A plugin's error about one input names the account (a scorer) or the debtor (a strategy)
+/// in the cycle's report: the index of the input in a batch the engine built means nothing
+/// to whoever reads it. Before, the report said only "for input 0".
+#[test]
+fn an_error_about_one_input_names_its_account_or_debtor() {
+    let (_dir, path) = misbehaving("NAN");
+    let scorer = PluginScorer::new("nan", instance(&path, "")).unwrap();
+    let error = scorer.score_batch(&[features(3, 0)]).unwrap_err();
+    assert_eq!(error.component, "nan");
+    assert!(
+        error.reason.ends_with("returned a non-finite score for input 0 (account A7)"),
+        "{error}"
+    );
+
+    let (_dir, path) = misbehaving("none");
+    let strategy = PluginStrategy::new("ladder", instance(&path, "")).unwrap();
+    let too_many = point(ContactChannel::Email, "a@example.com", true);
+    let error = strategy.propose_batch(&[request(vec![too_many; 1025])]).unwrap_err();
+    assert!(error.reason.ends_with("(debtor D3)"), "{error}");
+}

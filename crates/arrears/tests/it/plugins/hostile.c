@@ -32,6 +32,7 @@
  *   "init-hang" never returns from init; "init-slow" takes 1 s in init; "init-null" returns
  *     OK from init without an instance;
  *   "destroy-hang" never returns from destroy; "destroy-segv" dereferences null in destroy;
+ *   "nan-last" answers NaN for the last input of each call, 500 for the others;
  *   "huge-frame" finds its runner's channel to the host (the pipe it writes frames to) and
  *     writes a frame announcing 200 MiB, then 200 MiB of garbage, then answers.
  */
@@ -283,10 +284,11 @@ static arrears_status_t h_score(void *instance, const arrears_score_input_t *inp
   int edges = self->in_score && strcmp(self->mode, "edges") == 0;
   int over = self->in_score && strcmp(self->mode, "edges-over") == 0;
   int points_over = self->in_score && strcmp(self->mode, "points-over") == 0;
+  int nan_last = self->in_score && strcmp(self->mode, "nan-last") == 0;
   for (size_t i = 0; i < input_count; i++) {
     arrears_score_output_t *output =
         (arrears_score_output_t *)((char *)outputs + i * output_stride_bytes);
-    output->points = garbage ? NAN : 500.0;
+    output->points = garbage || (nan_last && i + 1 == input_count) ? NAN : 500.0;
     if (points_over) output->points = i % 2 == 0 ? -0.001 : 1000.001;
     if (edges || over) {
       /* Negative zero: within the range by comparison, but it must not be printed "-0". */
