@@ -228,6 +228,9 @@ impl Runner {
         if launch.options.memory_limit_bytes != 0 {
             super::os::limit_address_space(&mut command, launch.options.memory_limit_bytes);
         }
+        // A plugin that kills or stops its host (or every process of the user) is contained
+        // as one that crashes.
+        super::os::signal_only_itself(&mut command);
         let mut child = command.spawn()?;
         let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let (Some(input), Some(output), Some(errors)) = pipes else {

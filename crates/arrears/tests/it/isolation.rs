@@ -890,3 +890,15 @@ fn a_frame_larger_than_any_answer_is_refused_at_its_length() {
     assert!(instance.score_batch(&requests(3)).is_err());
     assert_eq!(instance.failures(), 2);
 }
+
+/// An isolated plugin may signal its own runner process (and its process group) but no other
+/// process: not the host (its parent), not every process of the user (`kill(-1, ...)`). The
+/// plugin probes with signal 0, which sends nothing. Before, a plugin could kill or stop the
+/// host that isolation was protecting, with one `kill(getppid(), SIGKILL)`.
+#[test]
+fn an_isolated_plugin_cannot_signal_its_host_or_other_processes() {
+    let (_dir, path, sha256) = hostile();
+    let instance = IsolatedInstance::start(&path, sha256, "score:signal-probe", &options()).unwrap();
+    let scores = instance.score_batch(&requests(1)).unwrap();
+    assert_eq!(scores[0].points, 500.0, "the plugin could signal another process");
+}

@@ -33,10 +33,14 @@
  *     OK from init without an instance;
  *   "destroy-hang" never returns from destroy; "destroy-segv" dereferences null in destroy;
  *   "nan-last" answers NaN for the last input of each call, 500 for the others;
+ *   "signal-probe" answers 500 if and only if it may signal its own process and no other
+ *     (kill with signal 0, which sends nothing, to its parent and to every process, and tgkill
+ *     to its parent, each refused with EPERM), else 1;
  *   "huge-frame" finds its runner's channel to the host (the pipe it writes frames to) and
  *     writes a frame announcing 200 MiB, then 200 MiB of garbage, then answers.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
@@ -45,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -263,6 +268,16 @@ static void misbehave(const hostile_t *self, void *outputs, size_t output_bytes)
   }
 }
 
+/* "signal-probe": true if and only if signalling any process but its own is refused. */
+static int signals_only_itself(void) {
+  pid_t parent = getppid();
+  int parent_refused = kill(parent, 0) == -1 && errno == EPERM;
+  int everyone_refused = kill(-1, 0) == -1 && errno == EPERM;
+  int thread_refused = syscall(SYS_tgkill, parent, parent, 0) == -1 && errno == EPERM;
+  int itself_allowed = kill(getpid(), 0) == 0;
+  return parent_refused && everyone_refused && thread_refused && itself_allowed;
+}
+
 /* "bad-error": a message that is not UTF-8, claiming more than the buffer holds. */
 static arrears_status_t bad_error(arrears_error_buffer_t *error) {
   size_t len = error->capacity_bytes < 8 ? error->capacity_bytes : 8;
@@ -289,6 +304,8 @@ static arrears_status_t h_score(void *instance, const arrears_score_input_t *inp
     arrears_score_output_t *output =
         (arrears_score_output_t *)((char *)outputs + i * output_stride_bytes);
     output->points = garbage || (nan_last && i + 1 == input_count) ? NAN : 500.0;
+    if (self->in_score && strcmp(self->mode, "signal-probe") == 0)
+      output->points = signals_only_itself() ? 500.0 : 1.0;
     if (points_over) output->points = i % 2 == 0 ? -0.001 : 1000.001;
     if (edges || over) {
       /* Negative zero: within the range by comparison, but it must not be printed "-0". */
