@@ -177,7 +177,8 @@ fn an_invalid_score_names_its_row() {
     let input = dir.path().join("rows.csv");
     std::fs::write(&input, "n\n1\n2\n3\n").unwrap();
     let paths = [&library, &config, &input].map(|path| path.to_str().unwrap().to_owned());
-    let run = arrears(&["score", "--plugin", &paths[0], "--config", &paths[1], "--input", &paths[2]]);
+    let run =
+        arrears(&["score", "--plugin", &paths[0], "--config", &paths[1], "--input", &paths[2]]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let expected = format!("{}: scoring row 3: plugin \"hostile\" returned a non-finite", paths[2]);
     assert!(run.stderr.contains(&expected), "{}", run.stderr);

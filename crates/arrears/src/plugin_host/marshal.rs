@@ -500,7 +500,7 @@ fn check_proposal(
     }
     let Some(template) = proposal_template(output) else {
         return Err(bad(
-            "template id empty, too long, not ASCII or with control characters".to_owned(),
+            "template id empty, too long, not ASCII or with control characters".to_owned()
         ));
     };
     let Some(at) = proposal_time(request, output) else {

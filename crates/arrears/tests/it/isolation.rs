@@ -898,7 +898,8 @@ fn a_frame_larger_than_any_answer_is_refused_at_its_length() {
 #[test]
 fn an_isolated_plugin_cannot_signal_its_host_or_other_processes() {
     let (_dir, path, sha256) = hostile();
-    let instance = IsolatedInstance::start(&path, sha256, "score:signal-probe", &options()).unwrap();
+    let instance =
+        IsolatedInstance::start(&path, sha256, "score:signal-probe", &options()).unwrap();
     let scores = instance.score_batch(&requests(1)).unwrap();
     assert_eq!(scores[0].points, 500.0, "the plugin could signal another process");
 }
