@@ -17,7 +17,7 @@ use arrears_core::strategy::{
 use arrears_plugin_sdk::abi;
 
 use super::error::{PluginCallError, PluginLoadError};
-use super::instance::PluginInstance;
+use super::instance::{PluginInstance, BATCH_LEN_MAX};
 use super::isolated::IsolatedInstance;
 use super::marshal::{PluginScore, ScoreRequest};
 use super::watchdog::{watched, Watch};
@@ -42,18 +42,29 @@ impl Calls {
         }
     }
 
+    /// Under a watch, each call of at most [`BATCH_LEN_MAX`] requests has the whole deadline,
+    /// as an isolated instance's calls have: the deadline is one call's, not one batch's.
     fn score_batch(
         &self,
         requests: Vec<ScoreRequest>,
     ) -> Result<Vec<PluginScore>, PluginCallError> {
         match self {
+            Calls::InProcess { instance, watch: None } => instance.score_batch(&requests),
             Calls::InProcess { instance, watch } => {
-                watched(instance, watch.as_ref(), move |instance| instance.score_batch(&requests))
+                let mut scores = Vec::with_capacity(requests.len());
+                for (chunk_index, chunk) in requests.chunks(BATCH_LEN_MAX).enumerate() {
+                    let (chunk, first) = (chunk.to_vec(), chunk_index * BATCH_LEN_MAX);
+                    scores.extend(watched(instance, watch.as_ref(), move |instance| {
+                        instance.score_chunk(&chunk, first)
+                    })?);
+                }
+                Ok(scores)
             }
             Calls::Isolated(instance) => instance.score_batch(&requests),
         }
     }
 
+    /// As [`Calls::score_batch`].
     fn propose_batch(
         &self,
         requests: &[ContactRequest],
@@ -64,10 +75,17 @@ impl Calls {
                 instance.propose_batch(requests, &histories)
             }
             Calls::InProcess { instance, watch } => {
-                let requests = requests.to_vec();
-                watched(instance, watch.as_ref(), move |instance| {
-                    instance.propose_batch(&requests, &histories)
-                })
+                let mut proposals = Vec::new();
+                for (chunk_index, chunk) in requests.chunks(BATCH_LEN_MAX).enumerate() {
+                    let first = chunk_index * BATCH_LEN_MAX;
+                    let chunk_histories =
+                        histories.get(first..first + chunk.len()).unwrap_or(&[]).to_vec();
+                    let chunk = chunk.to_vec();
+                    proposals.extend(watched(instance, watch.as_ref(), move |instance| {
+                        instance.propose_chunk(&chunk, &chunk_histories, first)
+                    })?);
+                }
+                Ok(proposals)
             }
             Calls::Isolated(instance) => instance.propose_batch(requests, &histories),
         }

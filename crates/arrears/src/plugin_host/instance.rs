@@ -266,7 +266,14 @@ impl PluginInstance {
         Ok(scores)
     }
 
-    fn score_chunk(
+    /// One `score_batch` call on at most [`BATCH_LEN_MAX`] requests, the first of which is
+    /// request `first` of the caller's batch (the index errors give): what the watchdog runs
+    /// under one deadline.
+    ///
+    /// # Errors
+    ///
+    /// As [`PluginInstance::score_batch`].
+    pub(super) fn score_chunk(
         &self,
         requests: &[ScoreRequest],
         first: usize,
@@ -314,7 +321,13 @@ impl PluginInstance {
         Ok(proposals)
     }
 
-    fn propose_chunk(
+    /// One `propose_contacts_batch` call on at most [`BATCH_LEN_MAX`] requests, as
+    /// [`PluginInstance::score_chunk`].
+    ///
+    /// # Errors
+    ///
+    /// As [`PluginInstance::propose_batch`].
+    pub(super) fn propose_chunk(
         &self,
         requests: &[ContactRequest],
         histories: &[Vec<ContactAttempt>],

@@ -16,9 +16,9 @@ use arrears::ids::{AccountId, DebtorId};
 use arrears::model::{ContactChannel, ContactPoint, ContactPointKind, ProductKind};
 use arrears::plugin_host::{
     AttributeValue, IsolatedInstance, IsolationOptions, LoadedPlugin, PluginOptions, PluginScorer,
-    ScoreRequest,
+    PluginStrategy, ScoreRequest,
 };
-use arrears::strategy::{ContactRequest, ContactStep, Features, Scorer};
+use arrears::strategy::{ContactRequest, ContactStep, ContactStrategy, Features, Scorer};
 use arrears::{PluginCallError, PluginLoadError};
 use sha2::Digest;
 
@@ -902,4 +902,33 @@ fn an_isolated_plugin_cannot_signal_its_host_or_other_processes() {
         IsolatedInstance::start(&path, sha256, "score:signal-probe", &options()).unwrap();
     let scores = instance.score_batch(&requests(1)).unwrap();
     assert_eq!(scores[0].points, 500.0, "the plugin could signal another process");
+}
+
+/// The deadline is that of one call of at most `BATCH_LEN_MAX` inputs, in-process as isolated:
+/// a batch of 9,000 accounts is three calls of a plugin that takes 400 ms each, and each
+/// has the whole deadline of 1 s. Before, the in-process watchdog gave the whole batch one
+/// deadline: a trusted plugin that answers every call in time was poisoned for a large
+/// batch (`arrears cycle --batch 9000`), which the same plugin isolated scored.
+#[test]
+fn the_in_process_deadline_is_per_call_of_at_most_batch_len_max_inputs() {
+    let (_dir, path, sha256) = hostile();
+    let features: Vec<Features> =
+        requests(9_000).into_iter().map(|request| request.features.unwrap()).collect();
+    let options = IsolationOptions { call_deadline_ms: 1_000, ..options() };
+    let isolated = IsolatedInstance::start(&path, sha256, "sleep 400", &options).unwrap();
+    let isolated = PluginScorer::isolated("hostile", Arc::new(isolated)).unwrap();
+    assert_eq!(isolated.score_batch(&features).unwrap().len(), 9_000);
+
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let instance = Arc::new(plugin.instantiate("sleep 400").unwrap());
+    let in_process = PluginScorer::new("hostile", instance.clone())
+        .unwrap()
+        .with_deadline(Some(Duration::from_millis(1_000)));
+    assert_eq!(in_process.score_batch(&features).unwrap().len(), 9_000);
+    assert!(!instance.is_poisoned());
+    let strategy = PluginStrategy::new("hostile", instance)
+        .unwrap()
+        .with_deadline(Some(Duration::from_millis(1_000)));
+    let requests = vec![contact_request(); 9_000];
+    assert_eq!(strategy.propose_batch(&requests).unwrap().len(), 9_000);
 }
