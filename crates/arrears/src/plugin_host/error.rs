@@ -345,3 +345,23 @@ impl PluginCallError {
         }
     }
 }
+
+/// `text` from a plugin (an error message) with its control characters escaped as Rust writes
+/// them (`\u{1b}`, `\n`, `\r`): the host prints such text (the cycle's report on standard
+/// output) and stores it (the audit log), and an escape sequence or a newline in it could
+/// erase the line it is on or forge another, from an isolated plugin that otherwise cannot
+/// write to the host's standard output.
+pub(super) fn escape_controls(text: String) -> String {
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for character in text.chars() {
+        if character.is_control() {
+            escaped.extend(character.escape_debug());
+        } else {
+            escaped.push(character);
+        }
+    }
+    escaped
+}

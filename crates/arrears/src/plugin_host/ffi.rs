@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use arrears_plugin_sdk::abi::{self, PluginDescriptor, Status, StrRef};
 
+use super::error::escape_controls;
 use super::marshal::{ContactInputs, ScoreInputs};
 
 /// The host services given to every plugin instance: a logger that writes errors and
@@ -129,10 +130,11 @@ impl ErrorText {
         &mut self.raw
     }
 
-    /// What the plugin wrote (lossily decoded, cut at the buffer's capacity).
+    /// What the plugin wrote (lossily decoded, cut at the buffer's capacity, its control
+    /// characters escaped: [`escape_controls`]).
     pub(super) fn text(&self) -> String {
         let len = self.raw.len_bytes.min(self.bytes.len());
-        String::from_utf8_lossy(self.bytes.get(..len).unwrap_or(&[])).into_owned()
+        escape_controls(String::from_utf8_lossy(self.bytes.get(..len).unwrap_or(&[])).into_owned())
     }
 }
 

@@ -31,7 +31,7 @@ use arrears_core::strategy::{ContactProposal, ContactRequest};
 use arrears_plugin_sdk::abi;
 use arrears_store::gate::Gate;
 
-use super::error::{PluginCallError, PluginLoadError};
+use super::error::{escape_controls, PluginCallError, PluginLoadError};
 use super::instance::{status_error, BATCH_LEN_MAX};
 use super::marshal::{self, PluginScore, ScoreRequest};
 use super::os::StoppableRead;
@@ -425,7 +425,7 @@ impl IsolatedInstance {
                 PluginLoadError::PinMismatch { path: library.clone(), expected, found }
             }
             StartFailure::Other(reason) => {
-                PluginLoadError::Runner { path: library.clone(), reason }
+                PluginLoadError::Runner { path: library.clone(), reason: escape_controls(reason) }
             }
         })?;
         Ok(IsolatedInstance {
@@ -499,7 +499,7 @@ impl IsolatedInstance {
                 Ok((runner, _)) => state.runner = Some(runner),
                 Err(failure) => {
                     state.failures += 1;
-                    let reason = failure.to_string();
+                    let reason = escape_controls(failure.to_string());
                     return Err(PluginCallError::RestartFailed {
                         plugin: self.name.clone(),
                         reason,
@@ -544,7 +544,7 @@ impl IsolatedInstance {
 
     fn protocol(&self, answer: &FromRunner) -> PluginCallError {
         let reason = match answer {
-            FromRunner::Refused(reason) => reason.clone(),
+            FromRunner::Refused(reason) => escape_controls(reason.clone()),
             _ => "an answer of the wrong kind".to_owned(),
         };
         PluginCallError::Protocol { plugin: self.name.clone(), reason }

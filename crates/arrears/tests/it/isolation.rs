@@ -932,3 +932,38 @@ fn the_in_process_deadline_is_per_call_of_at_most_batch_len_max_inputs() {
     let requests = vec![contact_request(); 9_000];
     assert_eq!(strategy.propose_batch(&requests).unwrap().len(), 9_000);
 }
+
+/// A plugin's error message is text the host prints and stores (the cycle's report on
+/// standard output, the audit log): its control characters come back escaped (`\u{1b}`,
+/// `\r`, `\n`), in and out of process, from a call or from `init`. Before, a message with a
+/// terminal escape sequence and a newline reached `arrears cycle`'s report as written: it
+/// could erase the line it was on and forge another, from an isolated plugin that otherwise
+/// cannot write to the host's standard output.
+#[test]
+fn control_characters_in_a_plugin_error_message_are_escaped() {
+    let (_dir, path, sha256) = hostile();
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let in_process = plugin.instantiate("escape-error").unwrap();
+    let isolated = IsolatedInstance::start(&path, sha256, "escape-error", &options()).unwrap();
+    let escaped = r"\u{1b}[2K\r  arm champion: all fine\n";
+    let errors = [
+        in_process.score_batch(&requests(1)).unwrap_err(),
+        in_process.propose_batch(&[contact_request()], &[]).unwrap_err(),
+        isolated.score_batch(&requests(1)).unwrap_err(),
+        isolated.propose_batch(&[contact_request()], &[]).unwrap_err(),
+    ];
+    for error in errors {
+        let PluginCallError::Failed { status: 8, message, .. } = &error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(message, escaped);
+    }
+    let error = plugin.instantiate("init-escape").unwrap_err();
+    assert!(
+        matches!(&error, PluginLoadError::Init { status: 2, message, .. } if message == escaped),
+        "{error:?}"
+    );
+    let error = IsolatedInstance::start(&path, sha256, "init-escape", &options()).unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains(escaped) && !text.chars().any(char::is_control), "{text:?}");
+}

@@ -23,7 +23,9 @@
  *   "log-later" answers and keeps calling the host's log from a thread for 300 ms;
  *   "log-flood" logs 8 MiB in 1 KiB messages, a 1 MiB message, a message that is not UTF-8
  *     and one with a null pointer, then answers;
- *   "bad-error" fails with a message that is not UTF-8 and claims 5000 bytes;
+ *   "bad-error" fails with a message that is not UTF-8 and claims 5000 bytes; "escape-error"
+ *     (and "init-escape", in init) fails with a message holding a terminal escape sequence, a
+ *     carriage return and a newline;
  *   "edges" answers scores of exactly 0 (negative zero) and 1000 with four reason codes of
  *     exactly 60 bytes,
  *     and proposals whose template id is exactly 48 bytes; "edges-over" the same, one byte
@@ -66,6 +68,8 @@ typedef struct {
 } hostile_t;
 
 static const arrears_host_api_t *HOST;
+
+static arrears_status_t escape_error(arrears_error_buffer_t *error, arrears_status_t status);
 
 static void pause_ms(long ms) {
   struct timespec pause = {ms / 1000, (ms % 1000) * 1000 * 1000};
@@ -169,6 +173,9 @@ static arrears_status_t h_init(const arrears_host_api_t *host, arrears_str_t con
     free(self);
     *instance_out = NULL;
     return ARREARS_STATUS_OK;
+  } else if (strcmp(self->mode, "init-escape") == 0) {
+    free(self);
+    return escape_error(error, ARREARS_STATUS_INVALID_CONFIG);
   }
   *instance_out = self;
   return ARREARS_STATUS_OK;
@@ -278,6 +285,17 @@ static int signals_only_itself(void) {
   return parent_refused && everyone_refused && thread_refused && itself_allowed;
 }
 
+/* "escape-error", "init-escape": a message that would rewrite the lines around it on a
+   terminal (an escape sequence erasing the line, a carriage return) and forge another line
+   of the cycle's report. */
+static arrears_status_t escape_error(arrears_error_buffer_t *error, arrears_status_t status) {
+  static const char message[] = "\x1b[2K\r  arm champion: all fine\n";
+  size_t len = sizeof message - 1 < error->capacity_bytes ? sizeof message - 1 : error->capacity_bytes;
+  memcpy(error->ptr, message, len);
+  error->len_bytes = len;
+  return status;
+}
+
 /* "bad-error": a message that is not UTF-8, claiming more than the buffer holds. */
 static arrears_status_t bad_error(arrears_error_buffer_t *error) {
   size_t len = error->capacity_bytes < 8 ? error->capacity_bytes : 8;
@@ -295,6 +313,8 @@ static arrears_status_t h_score(void *instance, const arrears_score_input_t *inp
   hostile_t *self = instance;
   if (self->in_score) misbehave(self, outputs, input_count * output_stride_bytes);
   if (self->in_score && strcmp(self->mode, "bad-error") == 0) return bad_error(error);
+  if (self->in_score && strcmp(self->mode, "escape-error") == 0)
+    return escape_error(error, ARREARS_STATUS_INTERNAL);
   int garbage = self->in_score && strcmp(self->mode, "garbage") == 0;
   int edges = self->in_score && strcmp(self->mode, "edges") == 0;
   int over = self->in_score && strcmp(self->mode, "edges-over") == 0;
@@ -329,6 +349,8 @@ static arrears_status_t h_propose(void *instance, const arrears_contact_request_
   hostile_t *self = instance;
   if (self->in_propose) misbehave(self, outputs, output_capacity * output_stride_bytes);
   if (self->in_propose && strcmp(self->mode, "bad-error") == 0) return bad_error(error);
+  if (self->in_propose && strcmp(self->mode, "escape-error") == 0)
+    return escape_error(error, ARREARS_STATUS_INTERNAL);
   int garbage = self->in_propose && strcmp(self->mode, "garbage") == 0;
   int edges = self->in_propose && strcmp(self->mode, "edges") == 0;
   int over = self->in_propose && strcmp(self->mode, "edges-over") == 0;
