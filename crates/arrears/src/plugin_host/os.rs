@@ -262,10 +262,10 @@ const AUDIT_ARCH_NATIVE: u32 = 0xc000_00b7;
 
 /// The length of [`signal_filter`].
 #[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
-const SIGNAL_FILTER_LEN: usize = 23;
+const SIGNAL_FILTER_LEN: usize = 22;
 
-/// A seccomp filter that lets a process signal only itself (its own id, its process group,
-/// `kill(0, ...)`), given its id `own`: `kill`, `tgkill`, `rt_sigqueueinfo` and
+/// A seccomp filter that lets a process signal only itself (its own id, or the process group
+/// of that number), given its id `own`: `kill`, `tgkill`, `rt_sigqueueinfo` and
 /// `rt_tgsigqueueinfo` aimed elsewhere fail with `EPERM`, as do `tkill`,
 /// `pidfd_send_signal`, `ptrace` and `process_vm_writev`, which could reach another process;
 /// a call of another architecture's table (32-bit calls on x86_64) ends the process, and an
@@ -284,10 +284,10 @@ fn signal_filter(own: u32) -> [libc::sock_filter; SIGNAL_FILTER_LEN] {
     const ARCH: u32 = 4;
     const ARG0: u32 = 16;
     const X32_BIT: u32 = 0x4000_0000;
-    const ALLOW: usize = 22;
-    const DENY: usize = 21;
+    const ALLOW: usize = 21;
+    const DENY: usize = 20;
     const KILL: usize = 14;
-    const TGID: usize = 19;
+    const TGID: usize = 18;
     let statement = |code: u16, k: u32| libc::sock_filter { code, jt: 0, jf: 0, k };
     // A jump from instruction `at` to `target` if the accumulator equals (or is at least) `k`.
     let jump = |code: u16, k: u32, at: usize, target: usize| libc::sock_filter {
@@ -313,15 +313,17 @@ fn signal_filter(own: u32) -> [libc::sock_filter; SIGNAL_FILTER_LEN] {
         /* 11 */ jump(JEQ, number(libc::SYS_ptrace), 11, DENY),
         /* 12 */ jump(JEQ, number(libc::SYS_process_vm_writev), 12, DENY),
         /* 13 */ statement(RET, libc::SECCOMP_RET_ALLOW),
-        /* 14: kill(pid, ...) */ statement(LOAD, ARG0),
+        // Not `kill(0, ...)`, the caller's current process group: a runner may move itself
+        // into its host's (`setpgid`), and then signal the host with it.
+        /* 14: kill(pid, ...) */
+        statement(LOAD, ARG0),
         /* 15 */ jump(JEQ, own, 15, ALLOW),
         /* 16 */ jump(JEQ, own.wrapping_neg(), 16, ALLOW),
-        /* 17 */ jump(JEQ, 0, 17, ALLOW),
-        /* 18 */ statement(RET, errno),
-        /* 19: tgkill(tgid, ...) and the like */ statement(LOAD, ARG0),
-        /* 20 */ jump(JEQ, own, 20, ALLOW),
-        /* 21: DENY */ statement(RET, errno),
-        /* 22: ALLOW */ statement(RET, libc::SECCOMP_RET_ALLOW),
+        /* 17 */ statement(RET, errno),
+        /* 18: tgkill(tgid, ...) and the like */ statement(LOAD, ARG0),
+        /* 19 */ jump(JEQ, own, 19, ALLOW),
+        /* 20: DENY */ statement(RET, errno),
+        /* 21: ALLOW */ statement(RET, libc::SECCOMP_RET_ALLOW),
     ]
 }
 

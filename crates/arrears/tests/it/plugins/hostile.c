@@ -37,7 +37,8 @@
  *   "nan-last" answers NaN for the last input of each call, 500 for the others;
  *   "signal-probe" answers 500 if and only if it may signal its own process and no other
  *     (kill with signal 0, which sends nothing, to its parent and to every process, and tgkill
- *     to its parent, each refused with EPERM), else 1;
+ *     to its parent, each refused with EPERM; then it moves into its parent's process group
+ *     and signals its group, refused too), else 1;
  *   "huge-frame" finds its runner's channel to the host (the pipe it writes frames to) and
  *     writes a frame announcing 200 MiB, then 200 MiB of garbage, then answers.
  */
@@ -282,7 +283,11 @@ static int signals_only_itself(void) {
   int everyone_refused = kill(-1, 0) == -1 && errno == EPERM;
   int thread_refused = syscall(SYS_tgkill, parent, parent, 0) == -1 && errno == EPERM;
   int itself_allowed = kill(getpid(), 0) == 0;
-  return parent_refused && everyone_refused && thread_refused && itself_allowed;
+  /* Moved into the host's process group, the group is still out of reach. */
+  int moved = setpgid(0, getpgid(parent)) == 0;
+  int group_refused = kill(0, 0) == -1 && errno == EPERM;
+  return parent_refused && everyone_refused && thread_refused && itself_allowed && moved &&
+         group_refused;
 }
 
 /* "escape-error", "init-escape": a message that would rewrite the lines around it on a
