@@ -346,23 +346,26 @@ pub(crate) fn score(
         None => String::new(),
     };
     let instance = plugin.instantiate(&config)?;
-    // Scores go to a temporary file, renamed over --output only once every row is written:
-    // a failure on any row leaves no partial file.
+    // Scores go to a temporary file, renamed over --output only once every row is written,
+    // or without --output to memory, written to standard output only once every row is:
+    // a failure on any row leaves no partial scores.
     let mut file = args
         .output
         .as_deref()
         .map(|path| OutputFile::create(path, db, "the scores"))
         .transpose()?;
+    let mut held = Vec::new();
     let sink: &mut dyn Write = match &mut file {
         Some(file) => file,
-        None => &mut *out,
+        None => &mut held,
     };
     let mut writer = csv::Writer::from_writer(sink);
     let rows = score_rows(&instance, args, args.as_of.unwrap_or(today), &mut writer)?;
     writer.flush()?;
     drop(writer);
-    if let Some(file) = file {
-        file.commit()?;
+    match file {
+        Some(file) => file.commit()?,
+        None => out.write_all(&held)?,
     }
     if let Some(path) = &args.output {
         if json {
@@ -445,9 +448,14 @@ fn score_rows(
             batch.push(ScoreRequest { features: None, as_of: Some(as_of), attributes });
         }
         if batch.len() == BATCH_LEN_MAX || (record.is_none() && !batch.is_empty()) {
-            let scores = instance
-                .score_batch(&batch)
-                .with_context(|| format!("scoring rows {} to {}", rows + 1, rows + batch.len()))?;
+            // An error about one input names its row; others the batch's rows.
+            let scores = instance.score_batch(&batch).map_err(|error| {
+                let rows = match error.input_index() {
+                    Some(index) => format!("row {}", rows + index + 1),
+                    None => format!("rows {} to {}", rows + 1, rows + batch.len()),
+                };
+                anyhow::Error::new(error).context(format!("{input}: scoring {rows}"))
+            })?;
             for score in scores {
                 rows += 1;
                 let mut cells = vec![rows.to_string(), score.points.to_string()];

@@ -385,7 +385,7 @@ pub struct ScoreInput {
 pub struct ReasonCode {
     /// Bytes used.
     pub len_bytes: u32,
-    /// UTF-8 bytes (ASCII expected).
+    /// ASCII bytes without control characters (the host refuses others).
     pub bytes: [u8; REASON_CODE_BYTES_MAX],
 }
 
@@ -495,7 +495,7 @@ pub struct ContactProposalOutput {
     pub contact_point_index: u32,
     /// Bytes used in `template`.
     pub template_len_bytes: u32,
-    /// The template id (non-empty ASCII).
+    /// The template id (non-empty ASCII without control characters).
     pub template: [u8; TEMPLATE_BYTES_MAX],
     /// The tone the strategy chose, `TONE_*` (ABI 1.2): the engine then uses the due step on
     /// this channel with that tone. `TONE_NONE` (what a 1.0 or 1.1 plugin leaves in the

@@ -168,7 +168,9 @@ impl<'a> ScoreRecord<'a> {
 pub struct Scored {
     /// Points from 0 to 1000.
     pub points: f64,
-    /// Up to [`abi::REASONS_MAX`] reason codes, strongest first (extra ones are an error).
+    /// Up to [`abi::REASONS_MAX`] reason codes, strongest first (extra ones are an error),
+    /// each non-empty ASCII without control characters of at most
+    /// [`abi::REASON_CODE_BYTES_MAX`] bytes.
     pub reasons: Vec<String>,
 }
 
@@ -215,7 +217,8 @@ impl ContactRequestView<'_> {
 pub struct Proposal {
     /// Index into the request's contact points.
     pub contact_point_index: usize,
-    /// The template id (non-empty ASCII, at most [`abi::TEMPLATE_BYTES_MAX`] bytes).
+    /// The template id (non-empty ASCII without control characters, at most
+    /// [`abi::TEMPLATE_BYTES_MAX`] bytes).
     pub template: String,
     /// When, in unix microseconds.
     pub at_unix_us: i64,

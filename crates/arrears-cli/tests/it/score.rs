@@ -138,3 +138,48 @@ fn the_example_c_scorer_reads_the_columns() {
          3,600,,,,\n"
     );
 }
+
+/// `arrears score` writes its output only once every row is scored, to standard output too
+/// (docs/PLUGIN_ABI.md, "Isolation": a plugin that refuses a row leaves no partial scores).
+/// Before, the rows of the batches scored before the refused one reached standard output.
+#[test]
+fn a_refused_row_leaves_nothing_on_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let card = dir.path().join("card.csv");
+    let input = dir.path().join("applicants.csv");
+    std::fs::write(&card, CARD).unwrap();
+    // The second batch (rows 4097 on) holds a row outside every bin of the card.
+    let mut rows = String::from("age,credit_amount,purpose\n");
+    for _ in 0..4100 {
+        rows.push_str("30,5,others\n");
+    }
+    rows.push_str("30,5,boat\n");
+    std::fs::write(&input, rows).unwrap();
+    let paths = [&card, &input].map(|path| path.to_str().unwrap().to_owned());
+    let run =
+        arrears(&["score", "--plugin", "scorecard", "--config", &paths[0], "--input", &paths[1]]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("value \"boat\" is outside every bin"), "{}", run.stderr);
+    assert_eq!(run.stdout, "", "partial scores on standard output");
+}
+
+/// An invalid score names its row of `--input` (before: the rows of its batch, and the
+/// input's index within the batch).
+#[test]
+fn an_invalid_score_names_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = crate::plugin_registry::compile_c(
+        "crates/arrears/tests/it/plugins/hostile.c",
+        &dir.path().join("libhostile.so"),
+    );
+    let config = dir.path().join("config.txt");
+    std::fs::write(&config, "nan-last").unwrap();
+    let input = dir.path().join("rows.csv");
+    std::fs::write(&input, "n\n1\n2\n3\n").unwrap();
+    let paths = [&library, &config, &input].map(|path| path.to_str().unwrap().to_owned());
+    let run =
+        arrears(&["score", "--plugin", &paths[0], "--config", &paths[1], "--input", &paths[2]]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let expected = format!("{}: scoring row 3: plugin \"hostile\" returned a non-finite", paths[2]);
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+}

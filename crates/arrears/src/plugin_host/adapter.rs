@@ -17,7 +17,7 @@ use arrears_core::strategy::{
 use arrears_plugin_sdk::abi;
 
 use super::error::{PluginCallError, PluginLoadError};
-use super::instance::PluginInstance;
+use super::instance::{PluginInstance, BATCH_LEN_MAX};
 use super::isolated::IsolatedInstance;
 use super::marshal::{PluginScore, ScoreRequest};
 use super::watchdog::{watched, Watch};
@@ -42,18 +42,29 @@ impl Calls {
         }
     }
 
+    /// Under a watch, each call of at most [`BATCH_LEN_MAX`] requests has the whole deadline,
+    /// as an isolated instance's calls have: the deadline is one call's, not one batch's.
     fn score_batch(
         &self,
         requests: Vec<ScoreRequest>,
     ) -> Result<Vec<PluginScore>, PluginCallError> {
         match self {
+            Calls::InProcess { instance, watch: None } => instance.score_batch(&requests),
             Calls::InProcess { instance, watch } => {
-                watched(instance, watch.as_ref(), move |instance| instance.score_batch(&requests))
+                let mut scores = Vec::with_capacity(requests.len());
+                for (chunk_index, chunk) in requests.chunks(BATCH_LEN_MAX).enumerate() {
+                    let (chunk, first) = (chunk.to_vec(), chunk_index * BATCH_LEN_MAX);
+                    scores.extend(watched(instance, watch.as_ref(), move |instance| {
+                        instance.score_chunk(&chunk, first)
+                    })?);
+                }
+                Ok(scores)
             }
             Calls::Isolated(instance) => instance.score_batch(&requests),
         }
     }
 
+    /// As [`Calls::score_batch`].
     fn propose_batch(
         &self,
         requests: &[ContactRequest],
@@ -64,10 +75,17 @@ impl Calls {
                 instance.propose_batch(requests, &histories)
             }
             Calls::InProcess { instance, watch } => {
-                let requests = requests.to_vec();
-                watched(instance, watch.as_ref(), move |instance| {
-                    instance.propose_batch(&requests, &histories)
-                })
+                let mut proposals = Vec::new();
+                for (chunk_index, chunk) in requests.chunks(BATCH_LEN_MAX).enumerate() {
+                    let first = chunk_index * BATCH_LEN_MAX;
+                    let chunk_histories =
+                        histories.get(first..first + chunk.len()).unwrap_or(&[]).to_vec();
+                    let chunk = chunk.to_vec();
+                    proposals.extend(watched(instance, watch.as_ref(), move |instance| {
+                        instance.propose_chunk(&chunk, &chunk_histories, first)
+                    })?);
+                }
+                Ok(proposals)
             }
             Calls::Isolated(instance) => instance.propose_batch(requests, &histories),
         }
@@ -84,6 +102,16 @@ fn check_capability(
         return Err(PluginLoadError::MissingCapability { plugin: plugin.to_owned(), capability });
     }
     Ok(())
+}
+
+/// The error's message, followed by the record its input is (`record` of its input index:
+/// an account, a debtor), if it is about one input: an index into a batch the engine built
+/// means nothing to whoever reads the cycle's report.
+fn with_record(error: &PluginCallError, record: impl Fn(usize) -> Option<String>) -> String {
+    match error.input_index().and_then(record) {
+        Some(record) => format!("{error} ({record})"),
+        None => error.to_string(),
+    }
 }
 
 /// The band of a score, with the built-in scorer's names and thresholds.
@@ -163,7 +191,9 @@ impl Scorer for PluginScorer {
             .collect();
         let scores = self.calls.score_batch(requests).map_err(|error| StrategyError {
             component: self.name.clone(),
-            reason: error.to_string(),
+            reason: with_record(&error, |index| {
+                features.get(index).map(|features| format!("account {}", features.account))
+            }),
         })?;
         Ok(scores
             .into_iter()
@@ -239,7 +269,9 @@ impl ContactStrategy for PluginStrategy {
             requests.iter().map(|request| request.history.clone()).collect();
         self.calls.propose_batch(requests, histories).map_err(|error| StrategyError {
             component: self.name.clone(),
-            reason: error.to_string(),
+            reason: with_record(&error, |index| {
+                requests.get(index).map(|request| format!("debtor {}", request.debtor))
+            }),
         })
     }
 }

@@ -25,6 +25,14 @@ pub enum PluginLoadError {
         #[source]
         source: std::io::Error,
     },
+    /// The library path names something other than a regular file (a directory, a FIFO, a
+    /// device): refused before anything is read from it, since reading a FIFO nobody writes
+    /// to blocks and reading a device such as `/dev/zero` never ends.
+    #[error("plugin library {path:?} is not a regular file")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
     /// The library's bytes could not be put where the loader can open exactly them (a sealed
     /// memory file on Linux, a private copy elsewhere).
     #[error("cannot prepare plugin library {path:?} for loading")]
@@ -320,4 +328,40 @@ pub enum PluginCallError {
         /// The restart budget it used up.
         restarts: u32,
     },
+}
+
+impl PluginCallError {
+    /// The input an error is about, as its index in the batch the caller passed (a request
+    /// that cannot be passed, or a score that is invalid); `None` for an error about a
+    /// proposal (numbered by output), the whole call or the instance. A caller names the
+    /// record with it: the engine's adapters the account or debtor, `arrears score` the row.
+    pub fn input_index(&self) -> Option<usize> {
+        match self {
+            PluginCallError::Input { index, .. }
+            | PluginCallError::NonFiniteScore { index, .. }
+            | PluginCallError::ScoreOutOfRange { index, .. }
+            | PluginCallError::BadReason { index, .. } => Some(*index),
+            _ => None,
+        }
+    }
+}
+
+/// `text` from a plugin (an error message) with its control characters escaped as Rust writes
+/// them (`\u{1b}`, `\n`, `\r`): the host prints such text (the cycle's report on standard
+/// output) and stores it (the audit log), and an escape sequence or a newline in it could
+/// erase the line it is on or forge another, from an isolated plugin that otherwise cannot
+/// write to the host's standard output.
+pub(super) fn escape_controls(text: String) -> String {
+    if !text.chars().any(char::is_control) {
+        return text;
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for character in text.chars() {
+        if character.is_control() {
+            escaped.extend(character.escape_debug());
+        } else {
+            escaped.push(character);
+        }
+    }
+    escaped
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use arrears_plugin_sdk::abi::{self, PluginDescriptor, Status, StrRef};
 
+use super::error::escape_controls;
 use super::marshal::{ContactInputs, ScoreInputs};
 
 /// The host services given to every plugin instance: a logger that writes errors and
@@ -71,17 +72,23 @@ pub(super) struct Functions {
 }
 
 impl Functions {
-    /// The descriptor's functions, or `None` if `init` or `destroy` is absent.
+    /// The descriptor's functions.
+    ///
+    /// # Errors
+    ///
+    /// The name of the required entry that is absent: `init` or `destroy`.
     ///
     /// # Safety
     ///
     /// `descriptor` must be a plugin's checked descriptor (`load::read_descriptor`), from a
     /// library that stays loaded for the life of the process: every function in it follows
     /// the ABI.
-    pub(super) unsafe fn from_descriptor(descriptor: &PluginDescriptor) -> Option<Functions> {
-        Some(Functions {
-            init: descriptor.init?,
-            destroy: descriptor.destroy?,
+    pub(super) unsafe fn from_descriptor(
+        descriptor: &PluginDescriptor,
+    ) -> Result<Functions, &'static str> {
+        Ok(Functions {
+            init: descriptor.init.ok_or("init")?,
+            destroy: descriptor.destroy.ok_or("destroy")?,
             score_batch: descriptor.score_batch,
             propose_contacts_batch: descriptor.propose_contacts_batch,
             reason_codes: descriptor.reason_codes,
@@ -123,10 +130,11 @@ impl ErrorText {
         &mut self.raw
     }
 
-    /// What the plugin wrote (lossily decoded, cut at the buffer's capacity).
+    /// What the plugin wrote (lossily decoded, cut at the buffer's capacity, its control
+    /// characters escaped: [`escape_controls`]).
     pub(super) fn text(&self) -> String {
         let len = self.raw.len_bytes.min(self.bytes.len());
-        String::from_utf8_lossy(self.bytes.get(..len).unwrap_or(&[])).into_owned()
+        escape_controls(String::from_utf8_lossy(self.bytes.get(..len).unwrap_or(&[])).into_owned())
     }
 }
 

@@ -16,7 +16,7 @@ use arrears_core::strategy::{ContactProposal, ContactRequest};
 use arrears_plugin_sdk::abi::{self, Status};
 use arrears_store::gate::Gate;
 
-use super::error::{PluginCallError, PluginLoadError};
+use super::error::{escape_controls, PluginCallError, PluginLoadError};
 use super::ffi::{DeclaredCodes, ErrorText, RawInstance, Reply};
 use super::load::LoadedPlugin;
 use super::marshal::{self, BadInput, ContactInputs, PluginScore, ScoreInputs, ScoreRequest};
@@ -266,7 +266,14 @@ impl PluginInstance {
         Ok(scores)
     }
 
-    fn score_chunk(
+    /// One `score_batch` call on at most [`BATCH_LEN_MAX`] requests, the first of which is
+    /// request `first` of the caller's batch (the index errors give): what the watchdog runs
+    /// under one deadline.
+    ///
+    /// # Errors
+    ///
+    /// As [`PluginInstance::score_batch`].
+    pub(super) fn score_chunk(
         &self,
         requests: &[ScoreRequest],
         first: usize,
@@ -314,7 +321,13 @@ impl PluginInstance {
         Ok(proposals)
     }
 
-    fn propose_chunk(
+    /// One `propose_contacts_batch` call on at most [`BATCH_LEN_MAX`] requests, as
+    /// [`PluginInstance::score_chunk`].
+    ///
+    /// # Errors
+    ///
+    /// As [`PluginInstance::propose_batch`].
+    pub(super) fn propose_chunk(
         &self,
         requests: &[ContactRequest],
         histories: &[Vec<ContactAttempt>],
@@ -333,13 +346,15 @@ impl PluginInstance {
     }
 }
 
-/// The error a call's status means (`None` for OK), with the plugin's message.
+/// The error a call's status means (`None` for OK), with the plugin's message (its control
+/// characters escaped, whether it comes from this process or a runner).
 pub(super) fn status_error(
     plugin: &str,
     status: u32,
     message: impl FnOnce() -> String,
 ) -> Option<PluginCallError> {
     let plugin = plugin.to_owned();
+    let message = || escape_controls(message());
     match Status::from_code(status) {
         Some(Status::Ok) => None,
         Some(Status::Panicked) => Some(PluginCallError::Panicked { plugin, message: message() }),

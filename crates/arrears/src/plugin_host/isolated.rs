@@ -31,7 +31,7 @@ use arrears_core::strategy::{ContactProposal, ContactRequest};
 use arrears_plugin_sdk::abi;
 use arrears_store::gate::Gate;
 
-use super::error::{PluginCallError, PluginLoadError};
+use super::error::{escape_controls, PluginCallError, PluginLoadError};
 use super::instance::{status_error, BATCH_LEN_MAX};
 use super::marshal::{self, PluginScore, ScoreRequest};
 use super::os::StoppableRead;
@@ -228,6 +228,9 @@ impl Runner {
         if launch.options.memory_limit_bytes != 0 {
             super::os::limit_address_space(&mut command, launch.options.memory_limit_bytes);
         }
+        // A plugin that kills or stops its host (or every process of the user) is contained
+        // as one that crashes.
+        super::os::signal_only_itself(&mut command);
         let mut child = command.spawn()?;
         let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
         let (Some(input), Some(output), Some(errors)) = pipes else {
@@ -254,7 +257,7 @@ impl Runner {
         let spawned = reader.spawn(move || {
             let mut output = BufReader::new(output);
             loop {
-                let frame = runner::read_frame(&mut output);
+                let frame = runner::read_frame(&mut output, runner::ANSWER_BYTES_MAX);
                 let last = !matches!(frame, Ok(Some(_)));
                 if sender.send(frame).is_err() || last {
                     return;
@@ -422,7 +425,7 @@ impl IsolatedInstance {
                 PluginLoadError::PinMismatch { path: library.clone(), expected, found }
             }
             StartFailure::Other(reason) => {
-                PluginLoadError::Runner { path: library.clone(), reason }
+                PluginLoadError::Runner { path: library.clone(), reason: escape_controls(reason) }
             }
         })?;
         Ok(IsolatedInstance {
@@ -496,7 +499,7 @@ impl IsolatedInstance {
                 Ok((runner, _)) => state.runner = Some(runner),
                 Err(failure) => {
                     state.failures += 1;
-                    let reason = failure.to_string();
+                    let reason = escape_controls(failure.to_string());
                     return Err(PluginCallError::RestartFailed {
                         plugin: self.name.clone(),
                         reason,
@@ -541,7 +544,7 @@ impl IsolatedInstance {
 
     fn protocol(&self, answer: &FromRunner) -> PluginCallError {
         let reason = match answer {
-            FromRunner::Refused(reason) => reason.clone(),
+            FromRunner::Refused(reason) => escape_controls(reason.clone()),
             _ => "an answer of the wrong kind".to_owned(),
         };
         PluginCallError::Protocol { plugin: self.name.clone(), reason }

@@ -113,8 +113,7 @@ impl LoadedPlugin {
     ) -> Result<LoadedPlugin, PluginLoadError> {
         let path = std::path::absolute(path)
             .map_err(|source| PluginLoadError::Io { path: path.to_owned(), source })?;
-        let bytes = std::fs::read(&path)
-            .map_err(|source| PluginLoadError::Io { path: path.clone(), source })?;
+        let bytes = read_library(&path)?;
         let digest = check_pin(&path, &bytes, options)?;
         after_hash();
         let entry = open_bytes(&path, &bytes)?;
@@ -191,6 +190,34 @@ impl LoadedPlugin {
     pub(super) fn functions(&self) -> &Functions {
         &self.inner.functions
     }
+}
+
+/// The bytes of the library file at `path`, read once.
+///
+/// Why the file is opened without blocking and checked before it is read: a path may name a
+/// FIFO, whose `open` blocks until someone writes to it, or a device that never ends
+/// (`/dev/zero`), read until memory runs out. So the path is opened with `O_NONBLOCK` (which
+/// reading a regular file ignores), and anything but a regular file is refused from the
+/// descriptor's own metadata, so the check is on what is read.
+fn read_library(path: &Path) -> Result<Vec<u8>, PluginLoadError> {
+    use std::io::Read;
+
+    let io = |source| PluginLoadError::Io { path: path.to_owned(), source };
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let mut file = options.open(path).map_err(io)?;
+    let metadata = file.metadata().map_err(io)?;
+    if !metadata.is_file() {
+        return Err(PluginLoadError::NotAFile { path: path.to_owned() });
+    }
+    let mut bytes = Vec::new();
+    // Reserved without aborting: a huge (sparse) file is an error, not the end of the host.
+    let len = usize::try_from(metadata.len()).unwrap_or(usize::MAX);
+    bytes.try_reserve_exact(len).map_err(|_| io(std::io::ErrorKind::OutOfMemory.into()))?;
+    file.read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
 }
 
 /// The SHA-256 of the library's bytes, after checking it against the pin if there is one.
@@ -328,9 +355,8 @@ unsafe fn from_entry(entry: abi::EntryFn) -> Result<Loaded, PluginLoadError> {
     let version = descriptor_text(descriptor.version, "version")?;
     let build_fingerprint = descriptor_text(descriptor.build_fingerprint, "build_fingerprint")?;
     // SAFETY: the descriptor was read by `read_descriptor` from a library that stays loaded.
-    let Some(functions) = (unsafe { Functions::from_descriptor(&descriptor) }) else {
-        return Err(PluginLoadError::BadDescriptor { field: "init", reason: "null" });
-    };
+    let functions = unsafe { Functions::from_descriptor(&descriptor) }
+        .map_err(|field| PluginLoadError::BadDescriptor { field, reason: "null" })?;
     Ok(Loaded {
         functions,
         abi_major: descriptor.abi_major,
@@ -346,9 +372,16 @@ unsafe fn from_entry(entry: abi::EntryFn) -> Result<Loaded, PluginLoadError> {
 }
 
 /// A copy of a descriptor string.
+///
+/// Control characters are refused: `plugin inspect` prints these strings as they are, and a
+/// newline or a terminal escape sequence in them could rewrite the lines it shows (the
+/// SHA-256 to pin among them).
 fn descriptor_text(value: StrRef, field: &'static str) -> Result<String, PluginLoadError> {
     // SAFETY: descriptor strings live as long as the library, which is never unloaded.
     match unsafe { borrowed_text(value, abi::STRING_BYTES_MAX) } {
+        Some(text) if text.chars().any(char::is_control) => {
+            Err(PluginLoadError::BadDescriptor { field, reason: "has control characters" })
+        }
         Some(text) => Ok(text.to_owned()),
         None => Err(PluginLoadError::BadDescriptor { field, reason: "not UTF-8 or too long" }),
     }

@@ -261,8 +261,15 @@ fn check_score(
     Ok(PluginScore { points, reasons })
 }
 
-/// A reason code: non-empty ASCII within its buffer and, if the instance declared a list, on
-/// it.
+/// Returns true if and only if `text` is non-empty ASCII without control characters: what
+/// the host accepts as a reason code or template id, which are stored and printed as they
+/// are (a NUL byte or a terminal escape sequence in them would reach reports and terminals).
+fn printable_ascii(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|byte| byte.is_ascii() && !byte.is_ascii_control())
+}
+
+/// A reason code: non-empty ASCII without control characters within its buffer and, if the
+/// instance declared a list, on it.
 fn check_reason(
     code: &abi::ReasonCode,
     declared: Option<&HashSet<String>>,
@@ -272,8 +279,8 @@ fn check_reason(
         .get(..code.len_bytes as usize)
         .ok_or_else(|| format!("reason code longer than {} bytes", abi::REASON_CODE_BYTES_MAX))?;
     let text = match std::str::from_utf8(bytes) {
-        Ok(text) if !text.is_empty() && text.is_ascii() => text,
-        _ => return Err("reason code empty or not ASCII".to_owned()),
+        Ok(text) if printable_ascii(text) => text,
+        _ => return Err("reason code empty, not ASCII or with control characters".to_owned()),
     };
     if let Some(declared) = declared {
         if !declared.contains(text) {
@@ -492,7 +499,9 @@ fn check_proposal(
         )));
     }
     let Some(template) = proposal_template(output) else {
-        return Err(bad("template id empty, too long or not ASCII".to_owned()));
+        return Err(bad(
+            "template id empty, too long, not ASCII or with control characters".to_owned()
+        ));
     };
     let Some(at) = proposal_time(request, output) else {
         return Err(PluginCallError::BadTime {
@@ -519,13 +528,13 @@ fn check_proposal(
     })
 }
 
-/// The template id: non-empty ASCII within its buffer.
+/// The template id: non-empty ASCII without control characters within its buffer.
 fn proposal_template(output: &abi::ContactProposalOutput) -> Option<&str> {
     output
         .template
         .get(..output.template_len_bytes as usize)
         .and_then(|bytes| std::str::from_utf8(bytes).ok())
-        .filter(|text| !text.is_empty() && text.is_ascii())
+        .filter(|text| printable_ascii(text))
 }
 
 /// The proposed time, if it is in the review date's

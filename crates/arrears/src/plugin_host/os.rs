@@ -253,6 +253,114 @@ pub(super) fn limit_address_space(command: &mut Command, bytes: u64) {
 #[cfg(not(target_os = "linux"))]
 pub(super) fn limit_address_space(_command: &mut Command, _bytes: u64) {}
 
+/// The `AUDIT_ARCH_*` value of this architecture, which a seccomp filter must check before it
+/// trusts a system call number (another architecture's calls have other numbers).
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+const AUDIT_ARCH_NATIVE: u32 = 0xc000_003e;
+#[cfg(all(target_os = "linux", target_arch = "aarch64"))]
+const AUDIT_ARCH_NATIVE: u32 = 0xc000_00b7;
+
+/// The length of [`signal_filter`].
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
+const SIGNAL_FILTER_LEN: usize = 22;
+
+/// A seccomp filter that lets a process signal only itself (its own id, or the process group
+/// of that number), given its id `own`: `kill`, `tgkill`, `rt_sigqueueinfo` and
+/// `rt_tgsigqueueinfo` aimed elsewhere fail with `EPERM`, as do `tkill`,
+/// `pidfd_send_signal`, `ptrace` and `process_vm_writev`, which could reach another process;
+/// a call of another architecture's table (32-bit calls on x86_64) ends the process, and an
+/// x32 call fails. Everything else is allowed. Built on the stack: it runs between `fork`
+/// and `exec`, where nothing may allocate.
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn signal_filter(own: u32) -> [libc::sock_filter; SIGNAL_FILTER_LEN] {
+    const LOAD: u16 = 0x20; // BPF_LD | BPF_W | BPF_ABS
+    const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
+    const JGE: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
+    const RET: u16 = 0x06; // BPF_RET | BPF_K
+                           // Offsets in `struct seccomp_data`: the call's number, its architecture, and the low 32
+                           // bits of its first argument (little-endian on both architectures).
+    const NR: u32 = 0;
+    const ARCH: u32 = 4;
+    const ARG0: u32 = 16;
+    const X32_BIT: u32 = 0x4000_0000;
+    const ALLOW: usize = 21;
+    const DENY: usize = 20;
+    const KILL: usize = 14;
+    const TGID: usize = 18;
+    let statement = |code: u16, k: u32| libc::sock_filter { code, jt: 0, jf: 0, k };
+    // A jump from instruction `at` to `target` if the accumulator equals (or is at least) `k`.
+    let jump = |code: u16, k: u32, at: usize, target: usize| libc::sock_filter {
+        code,
+        jt: (target - at - 1) as u8,
+        jf: 0,
+        k,
+    };
+    let errno = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
+    let number = |call: libc::c_long| call as u32;
+    [
+        /* 0 */ statement(LOAD, ARCH),
+        /* 1 */ jump(JEQ, AUDIT_ARCH_NATIVE, 1, 3),
+        /* 2 */ statement(RET, libc::SECCOMP_RET_KILL_PROCESS),
+        /* 3 */ statement(LOAD, NR),
+        /* 4 */ jump(JGE, X32_BIT, 4, DENY),
+        /* 5 */ jump(JEQ, number(libc::SYS_kill), 5, KILL),
+        /* 6 */ jump(JEQ, number(libc::SYS_tgkill), 6, TGID),
+        /* 7 */ jump(JEQ, number(libc::SYS_rt_sigqueueinfo), 7, TGID),
+        /* 8 */ jump(JEQ, number(libc::SYS_rt_tgsigqueueinfo), 8, TGID),
+        /* 9 */ jump(JEQ, number(libc::SYS_tkill), 9, DENY),
+        /* 10 */ jump(JEQ, number(libc::SYS_pidfd_send_signal), 10, DENY),
+        /* 11 */ jump(JEQ, number(libc::SYS_ptrace), 11, DENY),
+        /* 12 */ jump(JEQ, number(libc::SYS_process_vm_writev), 12, DENY),
+        /* 13 */ statement(RET, libc::SECCOMP_RET_ALLOW),
+        // Not `kill(0, ...)`, the caller's current process group: a runner may move itself
+        // into its host's (`setpgid`), and then signal the host with it.
+        /* 14: kill(pid, ...) */
+        statement(LOAD, ARG0),
+        /* 15 */ jump(JEQ, own, 15, ALLOW),
+        /* 16 */ jump(JEQ, own.wrapping_neg(), 16, ALLOW),
+        /* 17 */ statement(RET, errno),
+        /* 18: tgkill(tgid, ...) and the like */ statement(LOAD, ARG0),
+        /* 19 */ jump(JEQ, own, 19, ALLOW),
+        /* 20: DENY */ statement(RET, errno),
+        /* 21: ALLOW */ statement(RET, libc::SECCOMP_RET_ALLOW),
+    ]
+}
+
+/// Makes `command`'s process (a runner) and every process it starts unable to signal any
+/// process but itself (see [`signal_filter`]): isolation contains a plugin that kills or
+/// stops its host (`kill(getppid(), SIGKILL)`) or every process of the user (`kill(-1, ...)`),
+/// as it contains one that crashes. The host still signals the runner. Best effort: where the
+/// kernel has no seccomp filters, the runner starts without one.
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub(super) fn signal_only_itself(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+
+    // SAFETY: the closure runs in the child between fork and exec; it builds the filter on the
+    // stack (no allocation) and calls only `getpid` and `prctl`, which are async-signal-safe.
+    // The kernel copies the filter during the call.
+    unsafe {
+        command.pre_exec(|| {
+            let own = u32::from_ne_bytes(libc::getpid().to_ne_bytes());
+            let filter = signal_filter(own);
+            let program = libc::sock_fprog {
+                len: SIGNAL_FILTER_LEN as u16,
+                filter: filter.as_ptr().cast_mut(),
+            };
+            // No new privileges is what lets an unprivileged process install a filter.
+            if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 {
+                let mode = libc::SECCOMP_MODE_FILTER;
+                libc::prctl(libc::PR_SET_SECCOMP, mode, &raw const program);
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Elsewhere the runner may signal any process its user may (documented in PLUGIN_ABI.md).
+#[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
+pub(super) fn signal_only_itself(_command: &mut Command) {}
+
 /// The runner's channel to the host: a duplicate of its standard output, after which file
 /// descriptor 1 is made to point at standard error, so whatever the plugin prints goes to
 /// the host's log instead of into the frames.

@@ -28,8 +28,19 @@ use super::load::{LoadedPlugin, PluginOptions};
 use super::marshal::ScoreRequest;
 
 /// The largest frame either side accepts, in bytes: a frame announcing more is a protocol
-/// error (garbage), not an allocation.
+/// error (garbage), not an allocation. The requests the host sends may be this large (a batch
+/// of contact requests with their histories).
 pub(super) const FRAME_BYTES_MAX: usize = 256 * 1024 * 1024;
+
+/// The largest frame the host accepts from a runner, in bytes: ten times the largest answer
+/// (4,096 scores with four reason codes of 60 bytes, or 16,384 proposals, about 1.5 MiB; the
+/// unit test `the_largest_answers_fit_in_a_frame` checks it). A plugin can write to its
+/// runner's channel to the host: a frame announcing more is refused at its length, before the
+/// host allocates or reads it, so a runner under its memory limit cannot make the host hold
+/// hundreds of MiB.
+pub(super) const ANSWER_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+const _: () = assert!(ANSWER_BYTES_MAX <= FRAME_BYTES_MAX);
 
 /// What the host sends.
 #[derive(Debug, Serialize, Deserialize)]
@@ -164,7 +175,7 @@ pub(super) struct WireProposal {
 }
 
 impl WireScore {
-    fn from_output(output: &abi::ScoreOutput) -> WireScore {
+    pub(super) fn from_output(output: &abi::ScoreOutput) -> WireScore {
         let used = (output.reason_count as usize).min(abi::REASONS_MAX);
         let reasons = output.reasons[..used]
             .iter()
@@ -191,7 +202,7 @@ impl WireScore {
 }
 
 impl WireProposal {
-    fn from_output(output: &abi::ContactProposalOutput) -> WireProposal {
+    pub(super) fn from_output(output: &abi::ContactProposalOutput) -> WireProposal {
         let len = (output.template_len_bytes as usize).min(abi::TEMPLATE_BYTES_MAX);
         WireProposal {
             at_unix_us: output.at_unix_us,
@@ -246,12 +257,13 @@ pub(super) fn write_frame(output: &mut impl Write, message: &impl Serialize) -> 
     output.flush()
 }
 
-/// Reads one frame's bytes; `None` at the end of the input (before a frame starts).
+/// Reads one frame's bytes of at most `len_max` ([`FRAME_BYTES_MAX`] for requests,
+/// [`ANSWER_BYTES_MAX`] for answers); `None` at the end of the input (before a frame starts).
 ///
 /// # Errors
 ///
-/// The input's, a frame cut short, or a length over [`FRAME_BYTES_MAX`] (`InvalidData`).
-pub(super) fn read_frame(input: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
+/// The input's, a frame cut short, or a length over `len_max` (`InvalidData`).
+pub(super) fn read_frame(input: &mut impl Read, len_max: usize) -> io::Result<Option<Vec<u8>>> {
     let mut len = [0u8; 4];
     let mut read = 0;
     while read < len.len() {
@@ -262,8 +274,11 @@ pub(super) fn read_frame(input: &mut impl Read) -> io::Result<Option<Vec<u8>>> {
         }
     }
     let len = u32::from_le_bytes(len) as usize;
-    if FRAME_BYTES_MAX < len {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, format!("a frame of {len} bytes")));
+    if len_max.min(FRAME_BYTES_MAX) < len {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("a frame of {len} bytes, at most {len_max} are accepted"),
+        ));
     }
     let mut bytes = vec![0u8; len];
     input.read_exact(&mut bytes)?;
@@ -336,7 +351,7 @@ fn watch_parent() {
 /// The input's or output's, or a frame that does not decode (`InvalidData`).
 pub fn serve_on(mut input: impl Read, mut output: impl Write) -> io::Result<()> {
     let mut instance: Option<PluginInstance> = None;
-    while let Some(bytes) = read_frame(&mut input)? {
+    while let Some(bytes) = read_frame(&mut input, FRAME_BYTES_MAX)? {
         let request: ToRunner =
             decode(&bytes).map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
         let answer = match (request, &instance) {

@@ -62,12 +62,72 @@ fn borrowed_and_owned_runner_requests_encode_alike() {
 /// one cut short is an error, not a hang.
 #[test]
 fn bad_frames_are_errors() {
-    use super::runner::{read_frame, FRAME_BYTES_MAX};
+    use super::runner::{read_frame, ANSWER_BYTES_MAX, FRAME_BYTES_MAX};
 
     let too_long = ((FRAME_BYTES_MAX + 1) as u32).to_le_bytes();
-    let error = read_frame(&mut &too_long[..]).unwrap_err();
+    let error = read_frame(&mut &too_long[..], FRAME_BYTES_MAX).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
+    // An answer: refused past its own, smaller limit.
+    let too_long = ((ANSWER_BYTES_MAX + 1) as u32).to_le_bytes();
+    let error = read_frame(&mut &too_long[..], ANSWER_BYTES_MAX).unwrap_err();
     assert_eq!(error.kind(), std::io::ErrorKind::InvalidData);
     let cut = [5u8, 0, 0, 0, 1, 2];
-    assert_eq!(read_frame(&mut &cut[..]).unwrap_err().kind(), std::io::ErrorKind::UnexpectedEof);
-    assert_eq!(read_frame(&mut &[][..]).unwrap(), None);
+    let error = read_frame(&mut &cut[..], FRAME_BYTES_MAX).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::UnexpectedEof);
+    assert_eq!(read_frame(&mut &[][..], FRAME_BYTES_MAX).unwrap(), None);
+}
+
+/// The largest answers a runner can send (every field of every output at its widest, the
+/// error message all replacement characters, the most reason codes declared) fit well within
+/// `ANSWER_BYTES_MAX`, the host's limit on a runner's frames.
+#[test]
+fn the_largest_answers_fit_in_a_frame() {
+    use arrears_plugin_sdk::abi;
+
+    use super::ffi::{PROPOSAL_OUTPUT_ZERO, SCORE_OUTPUT_ZERO};
+    use super::runner::{
+        encode_frame, Answer, FromRunner, Started, WireProposal, WireScore, ANSWER_BYTES_MAX,
+    };
+
+    let message = "\u{fffd}".repeat(abi::ERROR_MESSAGE_BYTES_MAX);
+    let mut score = SCORE_OUTPUT_ZERO;
+    score.points = f64::MAX;
+    score.reason_count = u32::MAX;
+    for code in &mut score.reasons {
+        code.len_bytes = u32::MAX;
+        code.bytes = [0xff; abi::REASON_CODE_BYTES_MAX];
+    }
+    let scores = FromRunner::Scores(Answer {
+        status: u32::MAX,
+        message: message.clone(),
+        outputs: (0..abi::BATCH_LEN_MAX).map(|_| WireScore::from_output(&score)).collect(),
+        count: u64::MAX,
+    });
+    let mut proposal = PROPOSAL_OUTPUT_ZERO;
+    proposal.at_unix_us = i64::MIN;
+    proposal.request_index = u32::MAX;
+    proposal.channel = u32::MAX;
+    proposal.contact_point_index = u32::MAX;
+    proposal.template_len_bytes = u32::MAX;
+    proposal.template = [0xff; abi::TEMPLATE_BYTES_MAX];
+    proposal.tone = u32::MAX;
+    let proposals = FromRunner::Proposals(Answer {
+        status: u32::MAX,
+        message,
+        outputs: (0..abi::PROPOSALS_MAX).map(|_| WireProposal::from_output(&proposal)).collect(),
+        count: u64::MAX,
+    });
+    let started = FromRunner::Started(Started {
+        name: "n".repeat(abi::STRING_BYTES_MAX),
+        version: "v".repeat(abi::STRING_BYTES_MAX),
+        capabilities: u32::MAX,
+        declared_reasons: Some(vec![
+            "r".repeat(abi::REASON_CODE_BYTES_MAX);
+            abi::DECLARED_REASON_CODES_MAX
+        ]),
+    });
+    for answer in [scores, proposals, started] {
+        let len = encode_frame(&answer).unwrap().len();
+        assert!(len * 4 < ANSWER_BYTES_MAX, "{len} bytes");
+    }
 }

@@ -16,9 +16,9 @@ use arrears::ids::{AccountId, DebtorId};
 use arrears::model::{ContactChannel, ContactPoint, ContactPointKind, ProductKind};
 use arrears::plugin_host::{
     AttributeValue, IsolatedInstance, IsolationOptions, LoadedPlugin, PluginOptions, PluginScorer,
-    ScoreRequest,
+    PluginStrategy, ScoreRequest,
 };
-use arrears::strategy::{ContactRequest, ContactStep, Features, Scorer};
+use arrears::strategy::{ContactRequest, ContactStep, ContactStrategy, Features, Scorer};
 use arrears::{PluginCallError, PluginLoadError};
 use sha2::Digest;
 
@@ -866,4 +866,104 @@ fn a_runner_does_not_outlive_its_host() {
         let _ = Command::new("kill").args(["-9", &runner.to_string()]).status();
     }
     assert!(ended, "the runner {runner} outlived its host");
+}
+
+/// A plugin that writes a frame of 200 MiB on its runner's channel to the host (a pipe it can
+/// find among its descriptors) is refused at the frame's length, before the host allocates or
+/// reads it: answers are at most `ANSWER_BYTES_MAX` (16 MiB, ten times the largest answer).
+/// Before, the host took answers up to the 256 MiB it allows the requests it sends, and read
+/// all 200 MiB into its own memory, past the runner's memory limit (128 MiB here).
+#[test]
+fn a_frame_larger_than_any_answer_is_refused_at_its_length() {
+    let (_dir, path, sha256) = hostile();
+    let options = IsolationOptions { call_deadline_ms: 10_000, ..options() };
+    let instance = IsolatedInstance::start(&path, sha256, "score:huge-frame", &options).unwrap();
+    let pid = instance.runner_id().unwrap();
+    let error = instance.score_batch(&requests(3)).unwrap_err();
+    assert!(
+        matches!(&error, PluginCallError::Protocol { reason, .. }
+            if reason.contains("a frame of 209715200 bytes")),
+        "{error:?}"
+    );
+    assert!(reaped(pid));
+    // The next call starts a new runner, which misbehaves the same way.
+    assert!(instance.score_batch(&requests(3)).is_err());
+    assert_eq!(instance.failures(), 2);
+}
+
+/// An isolated plugin may signal its own runner process (and its process group) but no other
+/// process: not the host (its parent), not every process of the user (`kill(-1, ...)`). The
+/// plugin probes with signal 0, which sends nothing. Before, a plugin could kill or stop the
+/// host that isolation was protecting, with one `kill(getppid(), SIGKILL)`.
+#[test]
+fn an_isolated_plugin_cannot_signal_its_host_or_other_processes() {
+    let (_dir, path, sha256) = hostile();
+    let instance =
+        IsolatedInstance::start(&path, sha256, "score:signal-probe", &options()).unwrap();
+    let scores = instance.score_batch(&requests(1)).unwrap();
+    assert_eq!(scores[0].points, 500.0, "the plugin could signal another process");
+}
+
+/// The deadline is that of one call of at most `BATCH_LEN_MAX` inputs, in-process as isolated:
+/// a batch of 9,000 accounts is three calls of a plugin that takes 400 ms each, and each
+/// has the whole deadline of 1 s. Before, the in-process watchdog gave the whole batch one
+/// deadline: a trusted plugin that answers every call in time was poisoned for a large
+/// batch (`arrears cycle --batch 9000`), which the same plugin isolated scored.
+#[test]
+fn the_in_process_deadline_is_per_call_of_at_most_batch_len_max_inputs() {
+    let (_dir, path, sha256) = hostile();
+    let features: Vec<Features> =
+        requests(9_000).into_iter().map(|request| request.features.unwrap()).collect();
+    let options = IsolationOptions { call_deadline_ms: 1_000, ..options() };
+    let isolated = IsolatedInstance::start(&path, sha256, "sleep 400", &options).unwrap();
+    let isolated = PluginScorer::isolated("hostile", Arc::new(isolated)).unwrap();
+    assert_eq!(isolated.score_batch(&features).unwrap().len(), 9_000);
+
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let instance = Arc::new(plugin.instantiate("sleep 400").unwrap());
+    let in_process = PluginScorer::new("hostile", instance.clone())
+        .unwrap()
+        .with_deadline(Some(Duration::from_millis(1_000)));
+    assert_eq!(in_process.score_batch(&features).unwrap().len(), 9_000);
+    assert!(!instance.is_poisoned());
+    let strategy = PluginStrategy::new("hostile", instance)
+        .unwrap()
+        .with_deadline(Some(Duration::from_millis(1_000)));
+    let requests = vec![contact_request(); 9_000];
+    assert_eq!(strategy.propose_batch(&requests).unwrap().len(), 9_000);
+}
+
+/// A plugin's error message is text the host prints and stores (the cycle's report on
+/// standard output, the audit log): its control characters come back escaped (`\u{1b}`,
+/// `\r`, `\n`), in and out of process, from a call or from `init`. Before, a message with a
+/// terminal escape sequence and a newline reached `arrears cycle`'s report as written: it
+/// could erase the line it was on and forge another, from an isolated plugin that otherwise
+/// cannot write to the host's standard output.
+#[test]
+fn control_characters_in_a_plugin_error_message_are_escaped() {
+    let (_dir, path, sha256) = hostile();
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let in_process = plugin.instantiate("escape-error").unwrap();
+    let isolated = IsolatedInstance::start(&path, sha256, "escape-error", &options()).unwrap();
+    let escaped = r"\u{1b}[2K\r  arm champion: all fine\n";
+    let errors = [
+        in_process.score_batch(&requests(1)).unwrap_err(),
+        in_process.propose_batch(&[contact_request()], &[]).unwrap_err(),
+        isolated.score_batch(&requests(1)).unwrap_err(),
+        isolated.propose_batch(&[contact_request()], &[]).unwrap_err(),
+    ];
+    for error in errors {
+        let PluginCallError::Failed { status: 8, message, .. } = &error else {
+            panic!("{error:?}")
+        };
+        assert_eq!(message, escaped);
+    }
+    let error = plugin.instantiate("init-escape").unwrap_err();
+    assert!(
+        matches!(&error, PluginLoadError::Init { status: 2, message, .. } if message == escaped),
+        "{error:?}"
+    );
+    let error = IsolatedInstance::start(&path, sha256, "init-escape", &options()).unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains(escaped) && !text.chars().any(char::is_control), "{text:?}");
 }

@@ -555,3 +555,87 @@ fn issue_14_a_library_swapped_after_hashing_is_not_what_gets_loaded() {
     let refused = LoadedPlugin::load(&hashed, &options).unwrap_err();
     assert!(matches!(refused, PluginLoadError::PinMismatch { .. }), "{refused:?}");
 }
+
+/// A library path that is not a regular file is refused before it is read. Before, the host
+/// read the path whatever it was: a FIFO nobody writes to blocked `load` (and `plugin add`,
+/// `plugin inspect`) forever in `open`, and a character device that never ends (`/dev/zero`)
+/// was read until memory ran out; `/dev/null` reached the loader.
+#[test]
+fn a_library_path_that_is_not_a_regular_file_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("libfifo.so");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let (sender, answer) = std::sync::mpsc::channel();
+    let path = fifo.clone();
+    std::thread::spawn(move || {
+        let _ = sender.send(LoadedPlugin::load(&path, &PluginOptions::default()).map(|_| ()));
+    });
+    let loaded = answer.recv_timeout(std::time::Duration::from_secs(5));
+    if loaded.is_err() {
+        // Let the blocked thread go before failing: open the FIFO for writing.
+        let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+    }
+    let error = loaded.expect("loading a FIFO did not return within 5 s").unwrap_err();
+    assert!(matches!(error, PluginLoadError::NotAFile { .. }), "{error}");
+    assert!(error.to_string().contains("is not a regular file"), "{error}");
+
+    for path in [Path::new("/dev/null"), dir.path()] {
+        let error = LoadedPlugin::load(path, &PluginOptions::default()).unwrap_err();
+        assert!(matches!(error, PluginLoadError::NotAFile { .. }), "{path:?}: {error}");
+    }
+}
+
+/// A descriptor without `destroy` is refused naming `destroy` (it used to name `init`,
+/// whatever was missing).
+#[test]
+fn a_descriptor_without_destroy_is_refused_naming_it() {
+    let (_dir, path) = misbehaving("NULL_DESTROY");
+    let error = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap_err();
+    assert!(
+        matches!(error, PluginLoadError::BadDescriptor { field: "destroy", reason: "null" }),
+        "{error}"
+    );
+}
+
+/// Text a plugin gives the host that people read (its name, version and fingerprint, which
+/// `plugin inspect` prints, and its reason codes, which reports and `arrears score` print)
+/// has no control characters: a name with a newline or a version with a terminal escape
+/// sequence could rewrite the lines `plugin inspect` shows (its SHA-256 included), and a
+/// reason code of escape sequences and NUL bytes was stored and printed as the plugin wrote
+/// it.
+#[test]
+fn control_characters_in_descriptor_strings_and_reason_codes_are_refused() {
+    for (mode, field) in [("NAME_ESCAPE", "name"), ("VERSION_ESCAPE", "version")] {
+        let (_dir, path) = misbehaving(mode);
+        let error = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap_err();
+        assert!(
+            matches!(&error, PluginLoadError::BadDescriptor { field: found, .. } if *found == field),
+            "{mode}: {error}"
+        );
+    }
+    let (_dir, path) = misbehaving("REASON_CONTROL");
+    let error = instance(&path, "").score_batch(&[ScoreRequest::default()]).unwrap_err();
+    assert!(matches!(error, PluginCallError::BadReason { index: 0, .. }), "{error}");
+}
+
+/// A plugin's error about one input names the account (a scorer) or the debtor (a strategy)
+/// in the cycle's report: the index of the input in a batch the engine built means nothing
+/// to whoever reads it. Before, the report said only "for input 0".
+#[test]
+fn an_error_about_one_input_names_its_account_or_debtor() {
+    let (_dir, path) = misbehaving("NAN");
+    let scorer = PluginScorer::new("nan", instance(&path, "")).unwrap();
+    let error = scorer.score_batch(&[features(3, 0)]).unwrap_err();
+    assert_eq!(error.component, "nan");
+    assert!(
+        error.reason.ends_with("returned a non-finite score for input 0 (account A7)"),
+        "{error}"
+    );
+
+    let (_dir, path) = misbehaving("none");
+    let strategy = PluginStrategy::new("ladder", instance(&path, "")).unwrap();
+    let too_many = point(ContactChannel::Email, "a@example.com", true);
+    let error = strategy.propose_batch(&[request(vec![too_many; 1025])]).unwrap_err();
+    assert!(error.reason.ends_with("(debtor D3)"), "{error}");
+}

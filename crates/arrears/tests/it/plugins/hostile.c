@@ -23,7 +23,9 @@
  *   "log-later" answers and keeps calling the host's log from a thread for 300 ms;
  *   "log-flood" logs 8 MiB in 1 KiB messages, a 1 MiB message, a message that is not UTF-8
  *     and one with a null pointer, then answers;
- *   "bad-error" fails with a message that is not UTF-8 and claims 5000 bytes;
+ *   "bad-error" fails with a message that is not UTF-8 and claims 5000 bytes; "escape-error"
+ *     (and "init-escape", in init) fails with a message holding a terminal escape sequence, a
+ *     carriage return and a newline;
  *   "edges" answers scores of exactly 0 (negative zero) and 1000 with four reason codes of
  *     exactly 60 bytes,
  *     and proposals whose template id is exactly 48 bytes; "edges-over" the same, one byte
@@ -31,9 +33,17 @@
  *   "sleep MS" sleeps MS milliseconds and answers (calls from several threads queue);
  *   "init-hang" never returns from init; "init-slow" takes 1 s in init; "init-null" returns
  *     OK from init without an instance;
- *   "destroy-hang" never returns from destroy; "destroy-segv" dereferences null in destroy.
+ *   "destroy-hang" never returns from destroy; "destroy-segv" dereferences null in destroy;
+ *   "nan-last" answers NaN for the last input of each call, 500 for the others;
+ *   "signal-probe" answers 500 if and only if it may signal its own process and no other
+ *     (kill with signal 0, which sends nothing, to its parent and to every process, and tgkill
+ *     to its parent, each refused with EPERM; then it moves into its parent's process group
+ *     and signals its group, refused too), else 1;
+ *   "huge-frame" finds its runner's channel to the host (the pipe it writes frames to) and
+ *     writes a frame announcing 200 MiB, then 200 MiB of garbage, then answers.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
@@ -41,6 +51,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +69,8 @@ typedef struct {
 } hostile_t;
 
 static const arrears_host_api_t *HOST;
+
+static arrears_status_t escape_error(arrears_error_buffer_t *error, arrears_status_t status);
 
 static void pause_ms(long ms) {
   struct timespec pause = {ms / 1000, (ms % 1000) * 1000 * 1000};
@@ -160,6 +174,9 @@ static arrears_status_t h_init(const arrears_host_api_t *host, arrears_str_t con
     free(self);
     *instance_out = NULL;
     return ARREARS_STATUS_OK;
+  } else if (strcmp(self->mode, "init-escape") == 0) {
+    free(self);
+    return escape_error(error, ARREARS_STATUS_INVALID_CONFIG);
   }
   *instance_out = self;
   return ARREARS_STATUS_OK;
@@ -174,6 +191,26 @@ static void h_destroy(void *instance) {
     *nothing = 1;
   }
   free(instance);
+}
+
+/* "huge-frame": on every pipe the runner writes to past its standard error (its channel to
+   the host), a frame header announcing 200 MiB, then that many bytes of garbage. */
+static void huge_frame(void) {
+  static char block[1 << 20];
+  memset(block, 0xff, sizeof block);
+  const uint32_t len = 200u << 20;
+  const unsigned char header[4] = {len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, len >> 24};
+  for (int fd = 3; fd < 1024; fd++) {
+    struct stat status;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || (flags & O_ACCMODE) != O_WRONLY || fstat(fd, &status) != 0 ||
+        !S_ISFIFO(status.st_mode))
+      continue;
+    if (write(fd, header, sizeof header) != (ssize_t)sizeof header) continue;
+    for (uint32_t sent = 0; sent < len; sent += sizeof block) {
+      if (write(fd, block, sizeof block) != (ssize_t)sizeof block) break;
+    }
+  }
 }
 
 /* The misbehaviours that do not answer (or answer only after a while). */
@@ -234,7 +271,34 @@ static void misbehave(const hostile_t *self, void *outputs, size_t output_bytes)
     detach(log_later);
   } else if (strcmp(mode, "log-flood") == 0) {
     log_flood();
+  } else if (strcmp(mode, "huge-frame") == 0) {
+    huge_frame();
   }
+}
+
+/* "signal-probe": true if and only if signalling any process but its own is refused. */
+static int signals_only_itself(void) {
+  pid_t parent = getppid();
+  int parent_refused = kill(parent, 0) == -1 && errno == EPERM;
+  int everyone_refused = kill(-1, 0) == -1 && errno == EPERM;
+  int thread_refused = syscall(SYS_tgkill, parent, parent, 0) == -1 && errno == EPERM;
+  int itself_allowed = kill(getpid(), 0) == 0;
+  /* Moved into the host's process group, the group is still out of reach. */
+  int moved = setpgid(0, getpgid(parent)) == 0;
+  int group_refused = kill(0, 0) == -1 && errno == EPERM;
+  return parent_refused && everyone_refused && thread_refused && itself_allowed && moved &&
+         group_refused;
+}
+
+/* "escape-error", "init-escape": a message that would rewrite the lines around it on a
+   terminal (an escape sequence erasing the line, a carriage return) and forge another line
+   of the cycle's report. */
+static arrears_status_t escape_error(arrears_error_buffer_t *error, arrears_status_t status) {
+  static const char message[] = "\x1b[2K\r  arm champion: all fine\n";
+  size_t len = sizeof message - 1 < error->capacity_bytes ? sizeof message - 1 : error->capacity_bytes;
+  memcpy(error->ptr, message, len);
+  error->len_bytes = len;
+  return status;
 }
 
 /* "bad-error": a message that is not UTF-8, claiming more than the buffer holds. */
@@ -254,14 +318,19 @@ static arrears_status_t h_score(void *instance, const arrears_score_input_t *inp
   hostile_t *self = instance;
   if (self->in_score) misbehave(self, outputs, input_count * output_stride_bytes);
   if (self->in_score && strcmp(self->mode, "bad-error") == 0) return bad_error(error);
+  if (self->in_score && strcmp(self->mode, "escape-error") == 0)
+    return escape_error(error, ARREARS_STATUS_INTERNAL);
   int garbage = self->in_score && strcmp(self->mode, "garbage") == 0;
   int edges = self->in_score && strcmp(self->mode, "edges") == 0;
   int over = self->in_score && strcmp(self->mode, "edges-over") == 0;
   int points_over = self->in_score && strcmp(self->mode, "points-over") == 0;
+  int nan_last = self->in_score && strcmp(self->mode, "nan-last") == 0;
   for (size_t i = 0; i < input_count; i++) {
     arrears_score_output_t *output =
         (arrears_score_output_t *)((char *)outputs + i * output_stride_bytes);
-    output->points = garbage ? NAN : 500.0;
+    output->points = garbage || (nan_last && i + 1 == input_count) ? NAN : 500.0;
+    if (self->in_score && strcmp(self->mode, "signal-probe") == 0)
+      output->points = signals_only_itself() ? 500.0 : 1.0;
     if (points_over) output->points = i % 2 == 0 ? -0.001 : 1000.001;
     if (edges || over) {
       /* Negative zero: within the range by comparison, but it must not be printed "-0". */
@@ -285,6 +354,8 @@ static arrears_status_t h_propose(void *instance, const arrears_contact_request_
   hostile_t *self = instance;
   if (self->in_propose) misbehave(self, outputs, output_capacity * output_stride_bytes);
   if (self->in_propose && strcmp(self->mode, "bad-error") == 0) return bad_error(error);
+  if (self->in_propose && strcmp(self->mode, "escape-error") == 0)
+    return escape_error(error, ARREARS_STATUS_INTERNAL);
   int garbage = self->in_propose && strcmp(self->mode, "garbage") == 0;
   int edges = self->in_propose && strcmp(self->mode, "edges") == 0;
   int over = self->in_propose && strcmp(self->mode, "edges-over") == 0;

@@ -7,14 +7,25 @@
  * MODE_NO_FUNCTIONS claims both capabilities without either function; MODE_REASONS_TOO_MANY
  * declares one more reason code than the host has room for; MODE_REASONS_ODD declares "late"
  * twice and an empty code; MODE_MOVING returns another descriptor on each call of the entry.
+ * MODE_NULL_DESTROY has no destroy; MODE_NAME_ESCAPE has a name with a newline, MODE_VERSION_ESCAPE
+ * a version with a terminal escape sequence (both would rewrite what `plugin inspect` shows);
+ * MODE_REASON_CONTROL returns a reason code of control characters.
  */
 #include <math.h>
 #include <string.h>
 
 #include "arrears_plugin.h"
 
+#if defined(MODE_NAME_ESCAPE)
+static const char NAME[] = "misbehaving\nsha256:       0000";
+#else
 static const char NAME[] = "misbehaving";
+#endif
+#if defined(MODE_VERSION_ESCAPE)
+static const char VERSION[] = "0.0.1\x1b[1A\x1b[2K";
+#else
 static const char VERSION[] = "0.0.1";
+#endif
 static int INSTANCE;
 
 static arrears_status_t m_init(const arrears_host_api_t *host, arrears_str_t config,
@@ -26,7 +37,7 @@ static arrears_status_t m_init(const arrears_host_api_t *host, arrears_str_t con
   return ARREARS_STATUS_OK;
 }
 
-static void m_destroy(void *instance) { (void)instance; }
+__attribute__((unused)) static void m_destroy(void *instance) { (void)instance; }
 
 __attribute__((unused)) static arrears_status_t m_score(void *instance, const arrears_score_input_t *inputs,
                                 size_t input_stride_bytes, size_t input_count,
@@ -50,6 +61,10 @@ __attribute__((unused)) static arrears_status_t m_score(void *instance, const ar
     output->reason_count = 1;
     output->reasons[0].len_bytes = 3;
     memcpy(output->reasons[0].bytes, "\xff\xfe!", 3);
+#elif defined(MODE_REASON_CONTROL)
+    output->reason_count = 1;
+    output->reasons[0].len_bytes = 5;
+    memcpy(output->reasons[0].bytes, "\x1b[2K\0", 5);
 #else
     output->reason_count = 1;
     output->reasons[0].len_bytes = 4;
@@ -178,7 +193,11 @@ static const arrears_plugin_descriptor_t DESCRIPTOR = {
     .version = {(const uint8_t *)VERSION, sizeof VERSION - 1},
     .build_fingerprint = {(const uint8_t *)NAME, sizeof NAME - 1},
     .init = m_init,
+#if defined(MODE_NULL_DESTROY)
+    .destroy = NULL,
+#else
     .destroy = m_destroy,
+#endif
 #if defined(MODE_NO_FUNCTIONS)
     .score_batch = NULL,
     .propose_contacts_batch = NULL,
