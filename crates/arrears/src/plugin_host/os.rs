@@ -278,8 +278,9 @@ fn signal_filter(own: u32) -> [libc::sock_filter; SIGNAL_FILTER_LEN] {
     const JEQ: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
     const JGE: u16 = 0x35; // BPF_JMP | BPF_JGE | BPF_K
     const RET: u16 = 0x06; // BPF_RET | BPF_K
-                           // Offsets in `struct seccomp_data`: the call's number, its architecture, and the low 32
-                           // bits of its first argument (little-endian on both architectures).
+
+    // Offsets in `struct seccomp_data`: the call's number, its architecture, and the low 32
+    // bits of its first argument (little-endian on both architectures).
     const NR: u32 = 0;
     const ARCH: u32 = 4;
     const ARG0: u32 = 16;
