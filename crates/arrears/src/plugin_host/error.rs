@@ -33,6 +33,18 @@ pub enum PluginLoadError {
         /// The path.
         path: PathBuf,
     },
+    /// The library file is larger than any plugin should be ([`super::LIBRARY_BYTES_MAX`]):
+    /// refused from its length, before it is read into memory (a sparse file of 100 GiB is
+    /// cheap to make).
+    #[error("plugin library {path:?} has {len} bytes, more than the {max} a library may have")]
+    TooLarge {
+        /// The path.
+        path: PathBuf,
+        /// Its length in bytes.
+        len: u64,
+        /// The largest length accepted ([`super::LIBRARY_BYTES_MAX`]).
+        max: u64,
+    },
     /// The library's bytes could not be put where the loader can open exactly them (a sealed
     /// memory file on Linux, a private copy elsewhere).
     #[error("cannot prepare plugin library {path:?} for loading")]

@@ -192,6 +192,11 @@ impl LoadedPlugin {
     }
 }
 
+/// The largest plugin library file the host reads, in bytes (1 GiB): a larger one is refused
+/// from its length ([`PluginLoadError::TooLarge`]) before it is read, since the host holds a
+/// library's bytes in memory to hash them and load exactly them.
+pub const LIBRARY_BYTES_MAX: u64 = 1 << 30;
+
 /// The bytes of the library file at `path`, read once.
 ///
 /// Why the file is opened without blocking and checked before it is read: a path may name a
@@ -211,6 +216,10 @@ fn read_library(path: &Path) -> Result<Vec<u8>, PluginLoadError> {
     let metadata = file.metadata().map_err(io)?;
     if !metadata.is_file() {
         return Err(PluginLoadError::NotAFile { path: path.to_owned() });
+    }
+    if metadata.len() > super::LIBRARY_BYTES_MAX {
+        let (len, max) = (metadata.len(), super::LIBRARY_BYTES_MAX);
+        return Err(PluginLoadError::TooLarge { path: path.to_owned(), len, max });
     }
     let mut bytes = Vec::new();
     // Reserved without aborting: a huge (sparse) file is an error, not the end of the host.

@@ -60,7 +60,7 @@ pub use isolated::{
     IsolatedInstance, IsolationOptions, CALL_DEADLINE_MS_DEFAULT, MEMORY_LIMIT_BYTES_DEFAULT,
     RESTART_BUDGET_DEFAULT, RUNNER_ENV, RUNNER_FILE_NAME,
 };
-pub use load::{parse_sha256, sha256_hex, LoadedPlugin, PluginOptions};
+pub use load::{parse_sha256, sha256_hex, LoadedPlugin, PluginOptions, LIBRARY_BYTES_MAX};
 pub use marshal::{
     channel_code, AttributeValue, PluginScore, ScoreRequest, PROPOSALS_PER_REQUEST_MAX,
     PROPOSAL_HORIZON_DAYS_MAX,

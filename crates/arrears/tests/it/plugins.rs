@@ -586,6 +586,22 @@ fn a_library_path_that_is_not_a_regular_file_is_refused_before_it_is_read() {
     }
 }
 
+/// A library file larger than any plugin (a sparse file, cheap to make) is refused from its
+/// length, before the host reads it into memory.
+#[test]
+fn a_library_file_larger_than_any_plugin_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("libhuge.so");
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(arrears::plugin_host::LIBRARY_BYTES_MAX + 1).unwrap();
+    let error = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap_err();
+    assert!(
+        matches!(error, PluginLoadError::TooLarge { len, max, .. } if len == max + 1),
+        "{error}"
+    );
+    assert!(error.to_string().contains("more than the 1073741824 a library may have"), "{error}");
+}
+
 /// A descriptor without `destroy` is refused naming `destroy` (it used to name `init`,
 /// whatever was missing).
 #[test]
