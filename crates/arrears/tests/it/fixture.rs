@@ -349,3 +349,30 @@ fn a_read_only_open_reads_the_current_format_and_never_migrates_an_older_one() {
     assert_eq!(books.account_view(first, d(3, 1)).unwrap().total_outstanding_minor, 50_00);
     assert!(books.verify().unwrap().is_clean());
 }
+
+/// A restore from a backup taken before a format-11 `thirty_360` account was opened, replaying
+/// the migrated store's own feed, opens it with the rule it was recorded with (the command's
+/// stored bytes name the older variant), so its accrual gives the recorded 29.50 and the
+/// restore's check of each outcome against the original passes.
+#[test]
+fn a_restore_replays_a_format_11_thirty_360_account_under_its_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("thirty_360.redb");
+    std::fs::copy(fixture_file(11, "thirty_360.redb"), &copy).unwrap();
+    Arrears::migrate(&copy, options()).unwrap();
+    let books = Arrears::open_with(&copy, options()).unwrap();
+    let empty = Arrears::create_with(dir.path().join("empty.redb"), options()).unwrap();
+    let backup = dir.path().join("backup.redb");
+    assert_eq!(empty.backup(&backup).unwrap().seq, 0);
+    drop(empty);
+    let out = dir.path().join("restored.redb");
+    let target = arrears::RestoreTarget::Seq(u64::MAX);
+    let restored = Arrears::restore(&backup, books.changes_after(0), target, &out).unwrap();
+    assert_eq!(restored.commands, 5, "{restored:?}");
+    let restored = Arrears::open(&out).unwrap();
+    let account = restored.find_account("TH-1").unwrap().unwrap();
+    let day_count = restored.account(account).unwrap().unwrap().terms.interest.unwrap().day_count;
+    assert_eq!(day_count, arrears::model::DayCount::Thirty360ByPiece);
+    assert_eq!(last_interest(&restored, account), 29_50);
+    assert!(restored.verify().unwrap().is_clean());
+}
