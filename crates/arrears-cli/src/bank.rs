@@ -123,8 +123,12 @@ struct Summary {
     payments_reversed: u64,
     suspense_returned: u64,
     returns_unmatched: Vec<String>,
+    /// Why a return that named a line did not undo it (its amount, currency or direction).
+    returns_not_undone: Vec<String>,
     debits: u64,
     already_imported: u64,
+    /// Lines not imported because their bank reference was imported before for another line.
+    reference_conflicts: Vec<String>,
     held_after_refusal: Vec<String>,
     rejected: Vec<String>,
 }
@@ -150,7 +154,8 @@ fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -
     } else {
         print_summary(&summary, out)?;
     }
-    Ok(if summary.rejected.is_empty() { Status::Ok } else { Status::Failed })
+    let failed = !summary.rejected.is_empty() || !summary.reference_conflicts.is_empty();
+    Ok(if failed { Status::Failed } else { Status::Ok })
 }
 
 /// What an import executes, decided before anything is executed.
@@ -160,6 +165,9 @@ enum Step {
     /// A credit line: its payments, each under its key, and what it holds in suspense (its
     /// amount may be zero), to which any payment refused is added.
     Line { payments: Vec<(String, Command)>, hold: BankLine, matched: Command },
+    /// A return of a line of the same import, `line`: what that line posted is reversed and
+    /// what it held returned once it has executed, each keyed `bank:<return>/<n>`.
+    ReturnPlanned { bank_ref: String, line: String, effective_on: NaiveDate },
 }
 
 /// The steps of an import, decided before any is executed.
@@ -176,52 +184,158 @@ fn plan(
         .unwrap_or(arrears::dates::DATE_MIN);
     let mut portfolio = Portfolio::load(books, as_of)?;
     let mut commands = Vec::new();
+    // The credit lines of this import planned so far: bank reference, amount and currency.
+    let mut planned: BTreeMap<String, Money> = BTreeMap::new();
     for statement in statements {
+        let currency = statement.currency;
         for line in &statement.lines {
             summary.lines_read += 1;
+            let amount = Money::from_minor(line.amount_minor, currency);
             if line.is_reversal || line.return_reason.is_some() {
                 summary.returned += 1;
                 if already_imported(books, &line.bank_reference)? {
-                    summary.already_imported += 1;
+                    if let Some(conflict) = conflict(books, line, None)? {
+                        summary.reference_conflicts.push(conflict);
+                    } else {
+                        summary.already_imported += 1;
+                    }
                     continue;
                 }
-                let undo = reversals(books, line)?;
-                if undo.is_empty() {
-                    summary.returns_unmatched.push(line.bank_reference.clone());
-                }
-                for (_, command) in &undo {
-                    match command {
-                        Command::ReturnCash { .. } => summary.suspense_returned += 1,
-                        _ => summary.payments_reversed += 1,
+                match reversals(books, line, amount, &planned)? {
+                    Undo::Commands(undo) => {
+                        for (_, command) in &undo {
+                            match command {
+                                Command::ReturnCash { .. } => summary.suspense_returned += 1,
+                                _ => summary.payments_reversed += 1,
+                            }
+                        }
+                        commands
+                            .extend(undo.into_iter().map(|(key, command)| Step::Run(key, command)));
+                    }
+                    Undo::Planned(original) => commands.push(Step::ReturnPlanned {
+                        bank_ref: line.bank_reference.clone(),
+                        line: original,
+                        effective_on: line.value_on,
+                    }),
+                    Undo::Nothing(why) => {
+                        summary.returns_unmatched.push(line.bank_reference.clone());
+                        summary.returns_not_undone.extend(why);
                     }
                 }
-                commands.extend(undo.into_iter().map(|(key, command)| Step::Run(key, command)));
                 continue;
             }
             if line.direction == Direction::Debit {
                 summary.debits += 1;
                 continue;
             }
-            let currency = statement.currency;
             summary.credits += 1;
             *summary.credits_minor.entry(currency.to_string()).or_insert(0) += line.amount_minor;
             if already_imported(books, &line.bank_reference)? {
-                summary.already_imported += 1;
+                if let Some(conflict) = conflict(books, line, Some(amount))? {
+                    summary.reference_conflicts.push(conflict);
+                } else {
+                    summary.already_imported += 1;
+                }
                 continue;
             }
             let line_plan = portfolio.plan_line(rules, line, currency)?;
             line_plan.count(summary);
             commands.push(line_plan.step(line, currency));
+            planned.insert(line.bank_reference.clone(), amount);
         }
     }
     Ok(commands)
 }
 
+/// What a line imported before under `line`'s bank reference brought (value date and
+/// amount), if it can be told: the line's match record, else (a line imported before those
+/// were recorded) its payments and what it held in suspense.
+fn imported_line(books: &Arrears, bank_ref: &str) -> Result<Option<(NaiveDate, Money)>> {
+    if let Some(recorded) = books.recorded(&format!("bank:{bank_ref}/matched"))? {
+        if let Command::RecordBankMatch { value_on, amount, .. } = recorded.command {
+            return Ok(Some((value_on, amount)));
+        }
+    }
+    let mut found: Option<(NaiveDate, Currency, i64)> = None;
+    if let Some(held) = books.bank_lines()?.into_iter().find(|held| held.bank_ref == bank_ref) {
+        found = Some((held.value_on, held.currency, held.amount_minor));
+    }
+    for part in 1.. {
+        let Some(recorded) = books.recorded(&format!("bank:{bank_ref}/{part}"))? else { break };
+        let Command::Payment { effective_on, amount, .. } = recorded.command else {
+            return Ok(None);
+        };
+        let (value_on, currency, sum) = found.get_or_insert((effective_on, amount.currency(), 0));
+        if *currency != amount.currency() || *value_on != effective_on {
+            return Ok(None);
+        }
+        *sum += amount.to_minor()?;
+    }
+    Ok(found.map(|(value_on, currency, sum)| (value_on, Money::from_minor(sum, currency))))
+}
+
+/// Why `line`, whose bank reference was imported before, is not that line: another value
+/// date or amount (`amount`, for a credit line), or a credit line's reference used by a
+/// return or the other way round. None when it is the line imported before.
+fn conflict(
+    books: &Arrears,
+    line: &StatementLine,
+    amount: Option<Money>,
+) -> Result<Option<String>> {
+    let bank_ref = &line.bank_reference;
+    let before = imported_line(books, bank_ref)?;
+    let same = match (amount, &before) {
+        (Some(amount), Some((value_on, before))) => *value_on == line.value_on && *before == amount,
+        (Some(_), None) => false,
+        // A return is recorded by what it undid, a credit line by its match record.
+        (None, _) => books.recorded(&format!("bank:{bank_ref}/matched"))?.is_none(),
+    };
+    if same {
+        return Ok(None);
+    }
+    let this = match amount {
+        Some(amount) => format!("{}, {}", line.value_on, describe(amount)?),
+        None => format!("{}, a return", line.value_on),
+    };
+    let earlier = match before {
+        Some((value_on, amount)) => format!("{value_on}, {}", describe(amount)?),
+        None => "a return".to_owned(),
+    };
+    Ok(Some(format!(
+        "bank reference {bank_ref} was imported before for another line ({earlier}); this \
+         line: {this}"
+    )))
+}
+
+fn describe(amount: Money) -> Result<String> {
+    Ok(format!("{} {}", money(amount.to_minor()?, amount.currency()), amount.currency()))
+}
+
+/// What a returned or reversed line undoes.
+enum Undo {
+    /// The commands, each under its key, undoing a line imported before.
+    Commands(Vec<(String, Command)>),
+    /// A line of this import, by its bank reference: undone once it has executed.
+    Planned(String),
+    /// Nothing: no line found, or why the line found is not undone.
+    Nothing(Option<String>),
+}
+
 /// What a returned or reversed line undoes, from the line whose bank reference it gives as
 /// its end-to-end id, creditor reference or a word of its remittance: the payments imported
 /// from that line reversed, and if it was held in suspense, the payments applied from it
-/// reversed and what it still holds returned; each keyed `bank:<return's bank ref>/<n>`.
-fn reversals(books: &Arrears, line: &StatementLine) -> Result<Vec<(String, Command)>> {
+/// reversed and what it still holds returned; each keyed `bank:<return's bank ref>/<n>`. Only
+/// a debit (cash going back) undoes a line, and only a line of its amount and currency: the
+/// first candidate that finds such a line, imported before or earlier in this import, decides.
+fn reversals(
+    books: &Arrears,
+    line: &StatementLine,
+    amount: Money,
+    planned: &BTreeMap<String, Money>,
+) -> Result<Undo> {
+    if line.direction != Direction::Debit {
+        return Ok(Undo::Nothing(None));
+    }
     let words = line.remittance_unstructured.iter().flat_map(|text| {
         text.split(|c: char| c.is_whitespace() || c == '/' || c == ',' || c == ';')
     });
@@ -233,6 +347,7 @@ fn reversals(books: &Arrears, line: &StatementLine) -> Result<Vec<(String, Comma
         .filter(|word| !word.is_empty() && *word != line.bank_reference)
         .collect();
     let held_lines = books.bank_lines()?;
+    let mut not_undone = None;
     for candidate in candidates {
         let reverse = |account, payment| Command::Reversal {
             account,
@@ -241,12 +356,18 @@ fn reversals(books: &Arrears, line: &StatementLine) -> Result<Vec<(String, Comma
             reason: arrears::ledger::ReversalReason::Returned,
         };
         let mut undo = Vec::new();
+        // What the line brought: its payments posted and what it held in suspense.
+        let mut brought: Option<(Currency, i64)> = None;
         for part in 1.. {
             let Some(recorded) = books.recorded(&format!("bank:{candidate}/{part}"))? else {
                 break;
             };
-            if let Outcome::Posted(posted) = recorded.outcome {
+            if let (Outcome::Posted(posted), Command::Payment { amount, .. }) =
+                (recorded.outcome, recorded.command)
+            {
                 undo.push(reverse(posted.account, posted.event));
+                let (_, sum) = brought.get_or_insert((amount.currency(), 0));
+                *sum += amount.to_minor()?;
             }
         }
         if let Some(held) = held_lines.iter().find(|held| held.bank_ref == candidate) {
@@ -258,15 +379,34 @@ fn reversals(books: &Arrears, line: &StatementLine) -> Result<Vec<(String, Comma
                     effective_on: line.value_on,
                 });
             }
+            let (_, sum) = brought.get_or_insert((held.currency, 0));
+            *sum += held.amount_minor;
+        }
+        let brought = match brought {
+            Some((currency, sum)) => Some(Money::from_minor(sum, currency)),
+            None => planned.get(candidate).copied(),
+        };
+        let Some(brought) = brought else { continue };
+        if brought != amount {
+            not_undone.get_or_insert(format!(
+                "return {}: {}; line {candidate} brought {}, not undone",
+                line.bank_reference,
+                describe(amount)?,
+                describe(brought)?
+            ));
+            continue;
+        }
+        if planned.contains_key(candidate) {
+            return Ok(Undo::Planned(candidate.to_owned()));
         }
         if !undo.is_empty() {
             let keyed = undo.into_iter().enumerate().map(|(index, command)| {
                 (format!("bank:{}/{}", line.bank_reference, index + 1), command)
             });
-            return Ok(keyed.collect());
+            return Ok(Undo::Commands(keyed.collect()));
         }
     }
-    Ok(Vec::new())
+    Ok(Undo::Nothing(not_undone))
 }
 
 fn already_imported(books: &Arrears, bank_ref: &str) -> Result<bool> {
@@ -338,6 +478,14 @@ impl LinePlan {
     }
 }
 
+/// What a credit line of this import wrote: its payments posted (account and event) and
+/// what it holds in suspense, for a return later in the same import.
+#[derive(Default)]
+struct Executed {
+    posted: Vec<(AccountId, arrears::ids::EventSeq)>,
+    held: Option<Money>,
+}
+
 /// Executes one credit line's payments; holds what is not posted (what the plan holds and
 /// every payment refused) in suspense; records how the line was matched.
 fn execute_line(
@@ -346,21 +494,28 @@ fn execute_line(
     mut hold: BankLine,
     mut matched: Command,
     summary: &mut Summary,
-) -> Result<()> {
+) -> Result<Executed> {
     let currency = hold.amount.currency();
     let mut held_minor = hold.amount.to_minor()?;
     let mut posted_minor = 0;
+    let mut executed = Executed::default();
     for (key, command) in payments {
         let receipt = batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
         let Command::Payment { amount, .. } = &command else { continue };
         let amount_minor = amount.to_minor()?;
-        if let Outcome::Rejected(rejection) = &receipt.outcome {
-            held_minor += amount_minor;
-            let reason = rejection.describe(currency);
-            summary.held_after_refusal.push(format!("{key}: {reason}"));
-        } else {
-            summary.payments_posted += 1;
-            posted_minor += amount_minor;
+        match &receipt.outcome {
+            Outcome::Rejected(rejection) => {
+                held_minor += amount_minor;
+                let reason = rejection.describe(currency);
+                summary.held_after_refusal.push(format!("{key}: {reason}"));
+            }
+            outcome => {
+                if let Outcome::Posted(posted) = outcome {
+                    executed.posted.push((posted.account, posted.event));
+                }
+                summary.payments_posted += 1;
+                posted_minor += amount_minor;
+            }
         }
     }
     if posted_minor > 0 {
@@ -377,6 +532,8 @@ fn execute_line(
             .with_context(|| format!("key {key}"))?;
         if let Outcome::Rejected(rejection) = &receipt.outcome {
             summary.rejected.push(format!("{key}: {rejection}"));
+        } else {
+            executed.held = Some(Money::from_minor(held_minor, currency));
         }
     }
     if let Command::RecordBankMatch { posted, .. } = &mut matched {
@@ -387,7 +544,30 @@ fn execute_line(
     if let Outcome::Rejected(rejection) = &receipt.outcome {
         summary.rejected.push(format!("{key}: {rejection}"));
     }
-    Ok(())
+    Ok(executed)
+}
+
+/// The commands undoing a line of this import once it has executed: its payments reversed and
+/// what it held returned, each keyed `bank:<return's bank ref>/<n>`.
+fn undo_executed(
+    executed: &Executed,
+    line: &str,
+    bank_ref: &str,
+    effective_on: NaiveDate,
+) -> Vec<(String, Command)> {
+    let reversals = executed.posted.iter().map(|(account, payment)| Command::Reversal {
+        account: *account,
+        payment: *payment,
+        effective_on,
+        reason: arrears::ledger::ReversalReason::Returned,
+    });
+    let returned = executed.held.iter().map(|amount| Command::ReturnCash {
+        line: line.to_owned(),
+        amount: *amount,
+        effective_on,
+    });
+    let commands = reversals.chain(returned).enumerate();
+    commands.map(|(index, command)| (format!("bank:{bank_ref}/{}", index + 1), command)).collect()
 }
 
 /// Executes the steps in one transaction, all or nothing. A payment the engine refuses is
@@ -396,17 +576,29 @@ fn execute_line(
 /// reported in `rejected`.
 fn execute(books: &Arrears, steps: Vec<Step>, summary: &mut Summary) -> Result<()> {
     let mut batch = books.batch()?;
+    let mut executed: BTreeMap<String, Executed> = BTreeMap::new();
     for step in steps {
-        match step {
-            Step::Run(key, command) => {
-                let receipt =
-                    batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
-                if let Outcome::Rejected(rejection) = &receipt.outcome {
-                    summary.rejected.push(format!("{key}: {rejection}"));
-                }
-            }
+        let commands = match step {
+            Step::Run(key, command) => vec![(key, command)],
             Step::Line { payments, hold, matched } => {
-                execute_line(&mut batch, payments, hold, matched, summary)?;
+                let bank_ref = hold.bank_ref.clone();
+                let line = execute_line(&mut batch, payments, hold, matched, summary)?;
+                executed.insert(bank_ref, line);
+                continue;
+            }
+            Step::ReturnPlanned { bank_ref, line, effective_on } => {
+                let undone = executed.get(&line).map(|done| {
+                    summary.payments_reversed += done.posted.len() as u64;
+                    summary.suspense_returned += u64::from(done.held.is_some());
+                    undo_executed(done, &line, &bank_ref, effective_on)
+                });
+                undone.unwrap_or_default()
+            }
+        };
+        for (key, command) in commands {
+            let receipt = batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
+            if let Outcome::Rejected(rejection) = &receipt.outcome {
+                summary.rejected.push(format!("{key}: {rejection}"));
             }
         }
     }
@@ -431,10 +623,17 @@ fn print_summary(summary: &Summary, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "payments reversed: {}", summary.payments_reversed)?;
     writeln!(out, "returned from suspense: {}", summary.suspense_returned)?;
     for line in &summary.returns_unmatched {
-        writeln!(out, "return {line}: no payment imported from the line it returns")?;
+        let prefix = format!("return {line}: ");
+        match summary.returns_not_undone.iter().find(|why| why.starts_with(&prefix)) {
+            Some(why) => writeln!(out, "{why}")?,
+            None => writeln!(out, "{prefix}no payment imported from the line it returns")?,
+        }
     }
     writeln!(out, "debits: {}", summary.debits)?;
     writeln!(out, "already imported: {}", summary.already_imported)?;
+    for conflict in &summary.reference_conflicts {
+        writeln!(out, "not imported: {conflict}")?;
+    }
     for refused in &summary.held_after_refusal {
         writeln!(out, "held in suspense after a refusal: {refused}")?;
     }

@@ -539,3 +539,115 @@ fn an_empty_rules_file_is_named() {
     let shown = env.run(&["bank", "rules", "show"]);
     assert!(shown.ok().starts_with("# The default rules (none stored)"), "{}", shown.stdout);
 }
+
+fn owed(env: &Env, account: &str) -> i64 {
+    let view = env.run(&["show", "account", account, "--as-of", "2026-11-20", "--json"]).json();
+    view["view"]["total_outstanding_minor"].as_i64().unwrap()
+}
+
+/// Another account's statement (or another day's) whose line carries a bank reference already
+/// imported: a bank's reference is unique per account at most (MT940 `:61:` subfield 7, camt
+/// `AcctSvcrRef`), and composed keys repeat across accounts. The line is another movement, not
+/// the one imported: it was counted `already imported` and its cash was neither posted nor
+/// held, with exit 0. It is reported now (`reference_conflicts`, exit 1), the rest imports.
+#[test]
+fn a_bank_reference_reused_by_another_line_is_reported_not_skipped() {
+    let env = Env::sample();
+    import(&env);
+    let other = env.write(
+        "other.sta",
+        ":20:OTHER\n:25:US99FNBO0000999999999\n:28C:1/1\n:60F:C261120USD0,00\n\
+         :61:2611201120C99,00NTRFNONREF//FNB-1118-0001\n:86:Payment ST-7001-2610\n\
+         :61:2611201120C1,00NTRFNONREF//FNB-OTHER-2\n:86:Payment ST-7001-2610\n\
+         :62F:C261120USD100,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&other), "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(summary["already_imported"], 0, "{summary}");
+    assert_eq!(summary["payments_posted"], 1, "{summary}");
+    let conflicts = summary["reference_conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{summary}");
+    let conflict = conflicts[0].as_str().unwrap();
+    assert!(conflict.contains("FNB-1118-0001"), "{conflict}");
+    assert!(conflict.contains("99.00 USD"), "{conflict}");
+    assert!(conflict.contains("7240.25 USD"), "{conflict}");
+    let text = env.run(&["bank", "import", path(&other)]);
+    assert_eq!(text.code, 1);
+    assert!(text.stdout.contains("not imported: bank reference FNB-1118-0001"), "{}", text.stdout);
+    // The same statement again is still already imported, with exit 0.
+    let again = import(&env);
+    assert_eq!(again["already_imported"], 4, "{again}");
+    assert_eq!(again["reference_conflicts"].as_array().unwrap().len(), 0);
+    env.run(&["verify"]).ok();
+}
+
+/// A return whose amount is not the amount of the line it names (a word of its remittance, or
+/// an end-to-end id that happens to equal an earlier line's reference) undid that whole line:
+/// 1.00 returned, 2,480.00 of payments reversed. A return undoes a line only for its amount,
+/// in its currency, and only as a debit (cash going back); otherwise it is reported.
+#[test]
+fn a_return_of_another_amount_undoes_nothing_and_is_reported() {
+    let env = Env::sample();
+    import(&env);
+    let before = owed(&env, "TC-8001");
+    let file = env.write(
+        "return.sta",
+        ":20:STMT20261120\n:25:US12FNBO0000123456789\n:28C:319/1\n:60F:C261119USD100,00\n\
+         :61:2611201120RC1,00NTRFNONREF//FNB-1120-0001\n\
+         :86:/RTRN/AC04/EREF/FNB-1118-0002/REMI/RETURN\n:62F:C261120USD99,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["payments_reversed"], 0, "{run}");
+    assert_eq!(run["returns_unmatched"][0], "FNB-1120-0001", "{run}");
+    assert_eq!(owed(&env, "TC-8001"), before);
+    let text = env.run(&["bank", "import", path(&file)]).ok().to_owned();
+    assert!(
+        text.contains(
+            "return FNB-1120-0001: 1.00 USD; line FNB-1118-0002 brought 2480.00 USD, not undone"
+        ),
+        "{text}"
+    );
+    // A reversed debit (booked as a credit) never undoes a credit line.
+    let credit = env.write(
+        "rd.sta",
+        ":20:STMT20261120\n:25:US12FNBO0000123456789\n:28C:319/1\n:60F:C261119USD100,00\n\
+         :61:2611201120RD2480,00NTRFNONREF//FNB-1120-0002\n\
+         :86:/RTRN/AC04/EREF/FNB-1118-0002/REMI/RETURN\n:62F:C261120USD2580,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&credit), "--json"]).json();
+    assert_eq!(run["payments_reversed"], 0, "{run}");
+    assert_eq!(owed(&env, "TC-8001"), before);
+    env.run(&["verify"]).ok();
+}
+
+/// A statement holding a payment and its return (a monthly camt.053, a weekly MT940): the
+/// return was planned before the payment was written, found nothing, was reported as
+/// returning nothing and the payment stayed posted; importing the file again then reversed it.
+/// A return undoes a line of its own import as it undoes one imported before.
+#[test]
+fn a_return_in_the_same_statement_as_its_payment_undoes_it() {
+    let env = Env::sample();
+    let before = owed(&env, "TC-8001");
+    let file = env.write(
+        "both.sta",
+        ":20:STMT20261120\n:25:US12FNBO0000123456789\n:28C:319/1\n:60F:C261119USD0,00\n\
+         :61:2611191119C2480,00NTRFNONREF//FNB-1119-0101\n:86:Payment INV-10791\n\
+         :61:2611191119C150,00NTRFNONREF//FNB-1119-0102\n:86:J SMITH DONATION\n\
+         :61:2611201120RC2480,00NTRFNONREF//FNB-1120-0103\n\
+         :86:/RTRN/AC04/EREF/FNB-1119-0101/REMI/RETURN\n\
+         :61:2611201120RC150,00NTRFNONREF//FNB-1120-0104\n\
+         :86:/RTRN/AC04/EREF/FNB-1119-0102/REMI/RETURN\n:62F:C261120USD0,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["returns_unmatched"].as_array().unwrap().len(), 0, "{run}");
+    assert_eq!(run["payments_reversed"], 1, "{run}");
+    assert_eq!(run["suspense_returned"], 1, "{run}");
+    assert_eq!(owed(&env, "TC-8001"), before);
+    assert_eq!(held_minor(&env), 0);
+    let again = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(again["already_imported"], 4, "{again}");
+    assert_eq!(again["payments_reversed"], 0, "{again}");
+    assert_eq!(owed(&env, "TC-8001"), before);
+    env.run(&["verify"]).ok();
+}
