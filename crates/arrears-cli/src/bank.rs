@@ -126,6 +126,8 @@ struct Summary {
     /// Why a return that named a line did not undo it (its amount, currency or direction).
     returns_not_undone: Vec<String>,
     debits: u64,
+    /// Credit lines of no amount: nothing to post or hold, nothing written.
+    zero_amount: u64,
     already_imported: u64,
     /// Lines not imported because their bank reference was imported before for another line.
     reference_conflicts: Vec<String>,
@@ -230,6 +232,10 @@ fn plan(
             }
             summary.credits += 1;
             *summary.credits_minor.entry(currency.to_string()).or_insert(0) += line.amount_minor;
+            if line.amount_minor == 0 {
+                summary.zero_amount += 1;
+                continue;
+            }
             if already_imported(books, &line.bank_reference)? {
                 if let Some(conflict) = conflict(books, line, Some(amount))? {
                     summary.reference_conflicts.push(conflict);
@@ -631,6 +637,9 @@ fn print_summary(summary: &Summary, out: &mut dyn Write) -> Result<()> {
     }
     writeln!(out, "debits: {}", summary.debits)?;
     writeln!(out, "already imported: {}", summary.already_imported)?;
+    if summary.zero_amount > 0 {
+        writeln!(out, "zero-amount lines (no cash): {}", summary.zero_amount)?;
+    }
     for conflict in &summary.reference_conflicts {
         writeln!(out, "not imported: {conflict}")?;
     }

@@ -651,3 +651,28 @@ fn a_return_in_the_same_statement_as_its_payment_undoes_it() {
     assert_eq!(owed(&env, "TC-8001"), before);
     env.run(&["verify"]).ok();
 }
+
+/// A credit line of 0.00 (some banks book notices so) carries no cash; the import failed whole
+/// on it (`error: key bank:Z-1/matched: invalid amount: must be positive`), naming no line of
+/// the statement, and the good lines were not imported. It is counted and nothing is written
+/// for it.
+#[test]
+fn a_zero_amount_line_is_counted_and_the_rest_imports() {
+    let env = Env::sample();
+    let file = env.write(
+        "zero.sta",
+        ":20:Z\n:25:US99FNBO0000999999999\n:28C:1/1\n:60F:C261120USD0,00\n\
+         :61:2611201120C0,00NTRFNONREF//Z-1\n:86:Payment ST-7001-2610\n\
+         :61:2611201120C10,00NTRFNONREF//Z-2\n:86:Payment ST-7001-2610\n\
+         :62F:C261120USD10,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["credits"], 2, "{run}");
+    assert_eq!(run["zero_amount"], 1, "{run}");
+    assert_eq!(run["payments_posted"], 1, "{run}");
+    assert_eq!(run["held_in_suspense"], 0, "{run}");
+    let text = env.run(&["bank", "import", path(&file)]).ok().to_owned();
+    assert!(has_line(&text, "already imported: 1"), "{text}");
+    assert!(has_line(&text, "zero-amount lines (no cash): 1"), "{text}");
+    env.run(&["verify"]).ok();
+}
