@@ -468,9 +468,9 @@ impl LinePlan {
             bank_ref: bank_ref.clone(),
             value_on: line.value_on,
             amount: Money::from_minor(self.held_minor, currency),
-            payer_name: line.payer_name.clone(),
-            payer_account: line.payer_account.clone(),
-            remittance,
+            payer_name: line.payer_name.as_deref().map(held_text),
+            payer_account: line.payer_account.as_deref().map(held_text),
+            remittance: held_text(&remittance),
         };
         // What was posted is filled in as the payments execute.
         let matched = Command::RecordBankMatch {
@@ -490,6 +490,17 @@ impl LinePlan {
 struct Executed {
     posted: Vec<(AccountId, arrears::ids::EventSeq)>,
     held: Option<Money>,
+}
+
+/// A line's text as a held line keeps it: at most [`arrears::model::TEXT_LEN_MAX`] bytes, cut
+/// at a character boundary (an MT940 `:86:` runs to 390 characters, a camt `Ustrd` repeats;
+/// matching has read the whole text).
+fn held_text(text: &str) -> String {
+    let mut end = text.len().min(arrears::model::TEXT_LEN_MAX);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
 }
 
 /// Executes one credit line's payments; holds what is not posted (what the plan holds and

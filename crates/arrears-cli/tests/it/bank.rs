@@ -676,3 +676,31 @@ fn a_zero_amount_line_is_counted_and_the_rest_imports() {
     assert!(has_line(&text, "zero-amount lines (no cash): 1"), "{text}");
     env.run(&["verify"]).ok();
 }
+
+/// An MT940 `:86:` holds up to 6 lines of 65 characters (camt `Ustrd` repeats, 140 each), but
+/// a held line's texts are at most 256 bytes: an unmatched line with a long remittance failed
+/// the whole import (`error: key bank:L-2: invalid line.remittance: is 333 bytes`), a valid
+/// statement that could never be imported. The held line keeps the first 256 bytes (at a
+/// character boundary); matching reads the whole text.
+#[test]
+fn a_long_remittance_is_held_shortened_and_the_statement_imports() {
+    let env = Env::sample();
+    let long = "ÄX".repeat(32);
+    let file = env.write(
+        "long.sta",
+        &format!(
+            ":20:L\n:25:US99FNBO0000999999999\n:28C:1/1\n:60F:C261120USD0,00\n\
+             :61:2611201120C10,00NTRFNONREF//L-1\n:86:Payment ST-7001-2610\n\
+             :61:2611201120C10,00NTRFNONREF//L-2\n:86:DONATION {long}\n{long}\n{long}\n\
+             {long}\n{long}\n:62F:C261120USD20,00\n"
+        ),
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["payments_posted"], 1, "{run}");
+    assert_eq!(run["held_in_suspense"], 1, "{run}");
+    let held = env.run(&["bank", "unmatched", "--json"]).json();
+    let remittance = held[0]["remittance"].as_str().unwrap();
+    assert!(remittance.starts_with("DONATION ÄX"), "{remittance}");
+    assert!(remittance.len() <= 256 && remittance.len() > 250, "{}", remittance.len());
+    env.run(&["verify"]).ok();
+}
