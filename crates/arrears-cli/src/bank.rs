@@ -203,7 +203,7 @@ fn plan(
                     }
                     continue;
                 }
-                match reversals(books, line, amount, &planned)? {
+                match reversals(books, line, amount, &planned, &mut summary.rejected)? {
                     Undo::Commands(undo) => {
                         for (_, command) in &undo {
                             match command {
@@ -338,6 +338,7 @@ fn reversals(
     line: &StatementLine,
     amount: Money,
     planned: &BTreeMap<String, Money>,
+    refused: &mut Vec<String>,
 ) -> Result<Undo> {
     if line.direction != Direction::Debit {
         return Ok(Undo::Nothing(None));
@@ -362,6 +363,7 @@ fn reversals(
             reason: arrears::ledger::ReversalReason::Returned,
         };
         let mut undo = Vec::new();
+        let mut early = None;
         // What the line brought: its payments posted and what it held in suspense.
         let mut brought: Option<(Currency, i64)> = None;
         for part in 1.. {
@@ -378,7 +380,11 @@ fn reversals(
         }
         if let Some(held) = held_lines.iter().find(|held| held.bank_ref == candidate) {
             undo.extend(held.applied.iter().map(|part| reverse(part.account, part.event)));
-            if held.held_minor() > 0 {
+            if held.held_minor() > 0 && line.value_on < held.value_on {
+                // The engine refuses it (an error, which would fail the whole import).
+                let on = line.value_on;
+                early = Some(early_return(&line.bank_reference, candidate, on, held.value_on));
+            } else if held.held_minor() > 0 {
                 undo.push(Command::ReturnCash {
                     line: held.bank_ref.clone(),
                     amount: Money::from_minor(held.held_minor(), held.currency),
@@ -405,7 +411,8 @@ fn reversals(
         if planned.contains_key(candidate) {
             return Ok(Undo::Planned(candidate.to_owned()));
         }
-        if !undo.is_empty() {
+        if !undo.is_empty() || early.is_some() {
+            refused.extend(early);
             let keyed = undo.into_iter().enumerate().map(|(index, command)| {
                 (format!("bank:{}/{}", line.bank_reference, index + 1), command)
             });
@@ -413,6 +420,15 @@ fn reversals(
         }
     }
     Ok(Undo::Nothing(not_undone))
+}
+
+/// Why a return from suspense is not made: the return is dated before the held line's value
+/// date, which `Command::ReturnCash` refuses.
+fn early_return(bank_ref: &str, held: &str, on: NaiveDate, held_on: NaiveDate) -> String {
+    format!(
+        "bank:{bank_ref}: return of bank line {held} from suspense on {on} is before its value \
+         date {held_on}: not returned"
+    )
 }
 
 fn already_imported(books: &Arrears, bank_ref: &str) -> Result<bool> {
@@ -486,8 +502,8 @@ impl LinePlan {
 
 /// What a credit line of this import wrote: its payments posted (account and event) and
 /// what it holds in suspense, for a return later in the same import.
-#[derive(Default)]
 struct Executed {
+    value_on: NaiveDate,
     posted: Vec<(AccountId, arrears::ids::EventSeq)>,
     held: Option<Money>,
 }
@@ -515,7 +531,7 @@ fn execute_line(
     let currency = hold.amount.currency();
     let mut held_minor = hold.amount.to_minor()?;
     let mut posted_minor = 0;
-    let mut executed = Executed::default();
+    let mut executed = Executed { value_on: hold.value_on, posted: Vec::new(), held: None };
     for (key, command) in payments {
         let receipt = batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
         let Command::Payment { amount, .. } = &command else { continue };
@@ -604,12 +620,15 @@ fn execute(books: &Arrears, steps: Vec<Step>, summary: &mut Summary) -> Result<(
                 continue;
             }
             Step::ReturnPlanned { bank_ref, line, effective_on } => {
-                let undone = executed.get(&line).map(|done| {
-                    summary.payments_reversed += done.posted.len() as u64;
-                    summary.suspense_returned += u64::from(done.held.is_some());
-                    undo_executed(done, &line, &bank_ref, effective_on)
-                });
-                undone.unwrap_or_default()
+                let Some(done) = executed.get_mut(&line) else { continue };
+                if done.held.is_some() && effective_on < done.value_on {
+                    done.held = None;
+                    let message = early_return(&bank_ref, &line, effective_on, done.value_on);
+                    summary.rejected.push(message);
+                }
+                summary.payments_reversed += done.posted.len() as u64;
+                summary.suspense_returned += u64::from(done.held.is_some());
+                undo_executed(done, &line, &bank_ref, effective_on)
             }
         };
         for (key, command) in commands {

@@ -704,3 +704,46 @@ fn a_long_remittance_is_held_shortened_and_the_statement_imports() {
     assert!(remittance.len() <= 256 && remittance.len() > 250, "{}", remittance.len());
     env.run(&["verify"]).ok();
 }
+
+/// A return dated before the value date of the line it returns from suspense (a storno value
+/// dated back): `ReturnCash` refuses it with an error, which failed the whole import, the
+/// unrelated lines and reversals with it (`error: key bank:R-1/1: invalid effective_on`). It
+/// is reported in `rejected` as the import's other refusals are, and the rest is written.
+#[test]
+fn a_return_dated_before_the_held_line_is_rejected_and_the_rest_imports() {
+    let env = Env::sample();
+    import(&env);
+    let file = env.write(
+        "early.sta",
+        ":20:R\n:25:US12FNBO0000123456789\n:28C:1/1\n:60F:C261120USD0,00\n\
+         :61:2611181118RC150,00NTRFNONREF//R-1\n\
+         :86:/RTRN/AC04/EREF/FNB-1119-0004/REMI/RETURN\n\
+         :61:2611181118C5,00NTRFNONREF//R-3\n:86:DONATION\n:62F:D261120USD145,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "rejected: bank:R-1: return of bank line FNB-1119-0004 from suspense on 2026-11-18 \
+             is before its value date 2026-11-19: not returned"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("no payment imported"), "{}", run.stdout);
+    assert_eq!(held_minor(&env), 33_975 + 500);
+    // In one statement with the line it returns.
+    let env = Env::sample();
+    let both = env.write(
+        "both.sta",
+        ":20:R\n:25:US12FNBO0000123456789\n:28C:1/1\n:60F:C261120USD0,00\n\
+         :61:2611191119C150,00NTRFNONREF//H-1\n:86:DONATION\n\
+         :61:2611181118RC150,00NTRFNONREF//R-1\n:86:/RTRN/AC04/EREF/H-1/REMI/RETURN\n\
+         :62F:C261120USD0,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&both)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("rejected: bank:R-1: return of bank line H-1"), "{}", run.stdout);
+    assert_eq!(held_minor(&env), 15_000);
+    env.run(&["verify"]).ok();
+}
