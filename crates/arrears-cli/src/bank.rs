@@ -271,6 +271,10 @@ fn imported_line(books: &Arrears, bank_ref: &str) -> Result<Option<(NaiveDate, M
         let Command::Payment { effective_on, amount, .. } = recorded.command else {
             return Ok(None);
         };
+        if matches!(recorded.outcome, Outcome::Rejected(_)) {
+            // A refused part is in what the line holds.
+            continue;
+        }
         let (value_on, currency, sum) = found.get_or_insert((effective_on, amount.currency(), 0));
         if *currency != amount.currency() || *value_on != effective_on {
             return Ok(None);
