@@ -739,11 +739,14 @@ impl Portfolio {
         Ok(portfolio)
     }
 
-    /// Indexes an external reference, and the RF reference derived from it.
+    /// Indexes an external reference, and the RF reference derived from it (or the reference
+    /// itself, when it is an RF reference: an invoice issued with one).
     fn reference(&mut self, reference: Option<&str>, target: impl Fn() -> MatchTarget) {
         let Some(reference) = reference else { return };
         let normalized = normalize_reference(reference);
-        if let Ok(rf) = arrears_bank::rf::rf_reference(&normalized) {
+        if arrears_bank::rf::is_valid(&normalized) {
+            self.rf.entry(normalized.clone()).or_default().push(target());
+        } else if let Ok(rf) = arrears_bank::rf::rf_reference(&normalized) {
             self.rf.entry(rf).or_default().push(target());
         }
         self.references.entry(normalized).or_default().push(target());

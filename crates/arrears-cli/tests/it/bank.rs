@@ -747,3 +747,30 @@ fn a_return_dated_before_the_held_line_is_rejected_and_the_rest_imports() {
     assert_eq!(held_minor(&env), 15_000);
     env.run(&["verify"]).ok();
 }
+
+/// An invoice whose own reference is an RF creditor reference (issued so, printed in groups)
+/// was indexed only under the RF reference derived from it (`RFnnRF18...`), so the
+/// `creditor_reference` rule never found the payment quoting it (held in suspense). A stored
+/// reference that is itself a valid RF reference is looked up as itself.
+#[test]
+fn an_obligation_whose_reference_is_an_rf_reference_is_paid_by_it() {
+    let env = Env::sample();
+    let obligations = env.write(
+        "rf.csv",
+        "external_id,account,kind,issued_on,due_on,principal,interest,fee\n\
+         RF18 5390 0754 7034,TC-8002,invoice,2026-11-01,2026-11-30,250.00,,\n",
+    );
+    env.run(&["import", "obligations", path(&obligations)]).ok();
+    let rules = env.write("rf.toml", "[[rule]]\nname = \"rf\"\nkind = \"creditor_reference\"\n");
+    let statement = env.write(
+        "rf.sta",
+        ":20:F\n:25:US99FNBO0000999999999\n:28C:1/1\n:60F:C261120USD0,00\n\
+         :61:2611201120C250,00NTRFNONREF//RF-1\n:86:/CDTRREF/rf18 5390 0754 7034/REMI/Invoice\n\
+         :62F:C261120USD250,00\n",
+    );
+    let run =
+        env.run(&["bank", "import", path(&statement), "--rules", path(&rules), "--json"]).json();
+    assert_eq!(run["matched_by_rule"]["rf"], 1, "{run}");
+    assert_eq!(run["posted_minor"]["USD"], 25_000, "{run}");
+    env.run(&["verify"]).ok();
+}
