@@ -7,6 +7,7 @@ mod payer;
 mod report;
 mod rules;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -129,8 +130,9 @@ struct Summary {
     /// Credit lines of no amount: nothing to post or hold, nothing written.
     zero_amount: u64,
     already_imported: u64,
-    /// Lines not imported because their bank reference was imported before for another line.
-    reference_conflicts: Vec<String>,
+    /// Lines whose bank reference was imported before for another line, imported under
+    /// another key.
+    references_reused: Vec<String>,
     held_after_refusal: Vec<String>,
     rejected: Vec<String>,
 }
@@ -156,8 +158,7 @@ fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -
     } else {
         print_summary(&summary, out)?;
     }
-    let failed = !summary.rejected.is_empty() || !summary.reference_conflicts.is_empty();
-    Ok(if failed { Status::Failed } else { Status::Ok })
+    Ok(if summary.rejected.is_empty() { Status::Ok } else { Status::Failed })
 }
 
 /// What an import executes, decided before anything is executed.
@@ -195,14 +196,8 @@ fn plan(
             let amount = Money::from_minor(line.amount_minor, currency);
             if line.is_reversal || line.return_reason.is_some() {
                 summary.returned += 1;
-                if already_imported(books, &line.bank_reference)? {
-                    if let Some(conflict) = conflict(books, line, None)? {
-                        summary.reference_conflicts.push(conflict);
-                    } else {
-                        summary.already_imported += 1;
-                    }
-                    continue;
-                }
+                let Some(line) = keyed(books, line, amount, true, summary)? else { continue };
+                let line = &*line;
                 match reversals(books, line, amount, &planned, &mut summary.rejected)? {
                     Undo::Commands(undo) => {
                         for (_, command) in &undo {
@@ -236,14 +231,8 @@ fn plan(
                 summary.zero_amount += 1;
                 continue;
             }
-            if already_imported(books, &line.bank_reference)? {
-                if let Some(conflict) = conflict(books, line, Some(amount))? {
-                    summary.reference_conflicts.push(conflict);
-                } else {
-                    summary.already_imported += 1;
-                }
-                continue;
-            }
+            let Some(line) = keyed(books, line, amount, false, summary)? else { continue };
+            let line = &*line;
             let line_plan = portfolio.plan_line(rules, line, currency)?;
             line_plan.count(summary);
             commands.push(line_plan.step(line, currency));
@@ -284,37 +273,55 @@ fn imported_line(books: &Arrears, bank_ref: &str) -> Result<Option<(NaiveDate, M
     Ok(found.map(|(value_on, currency, sum)| (value_on, Money::from_minor(sum, currency))))
 }
 
-/// Why `line`, whose bank reference was imported before, is not that line: another value
-/// date or amount (`amount`, for a credit line), or a credit line's reference used by a
-/// return or the other way round. None when it is the line imported before.
-fn conflict(
+/// The line as this import keys it, or None if it was imported before (counted). A bank's
+/// reference is unique for one account at most and composed keys repeat (`:20:/:28C:/n` of a
+/// bank that writes the same `:20:` every day): a line whose reference was imported before
+/// for another line (another value date or amount, or a return's reference for a credit
+/// line's, or the other way round) is keyed `<ref>@<value date>/<signed amount>` instead,
+/// reported in `references_reused`; so each is imported, once.
+fn keyed<'a>(
     books: &Arrears,
-    line: &StatementLine,
-    amount: Option<Money>,
-) -> Result<Option<String>> {
+    line: &'a StatementLine,
+    amount: Money,
+    is_return: bool,
+    summary: &mut Summary,
+) -> Result<Option<Cow<'a, StatementLine>>> {
     let bank_ref = &line.bank_reference;
+    if !already_imported(books, bank_ref)? {
+        return Ok(Some(Cow::Borrowed(line)));
+    }
     let before = imported_line(books, bank_ref)?;
-    let same = match (amount, &before) {
-        (Some(amount), Some((value_on, before))) => *value_on == line.value_on && *before == amount,
-        (Some(_), None) => false,
-        // A return is recorded by what it undid, a credit line by its match record.
-        (None, _) => books.recorded(&format!("bank:{bank_ref}/matched"))?.is_none(),
+    let same = if is_return {
+        // A return is recorded by what it undid, dated on its value date.
+        let first = books.recorded(&format!("bank:{bank_ref}/1"))?.map(|recorded| recorded.command);
+        matches!(
+            first,
+            Some(Command::Reversal { effective_on, .. } | Command::ReturnCash { effective_on, .. })
+                if effective_on == line.value_on
+        )
+    } else {
+        before.is_some_and(|(value_on, before)| value_on == line.value_on && before == amount)
     };
     if same {
+        summary.already_imported += 1;
         return Ok(None);
     }
-    let this = match amount {
-        Some(amount) => format!("{}, {}", line.value_on, describe(amount)?),
-        None => format!("{}, a return", line.value_on),
-    };
+    let alternative = format!("{bank_ref}@{}/{}", line.value_on, line.signed_minor());
+    if already_imported(books, &alternative)? {
+        summary.already_imported += 1;
+        return Ok(None);
+    }
     let earlier = match before {
         Some((value_on, amount)) => format!("{value_on}, {}", describe(amount)?),
         None => "a return".to_owned(),
     };
-    Ok(Some(format!(
-        "bank reference {bank_ref} was imported before for another line ({earlier}); this \
-         line: {this}"
-    )))
+    summary.references_reused.push(format!(
+        "bank reference {bank_ref} was imported before for another line ({earlier}); this line \
+         ({}, {}) is imported as {alternative}",
+        line.value_on,
+        describe(amount)?
+    ));
+    Ok(Some(Cow::Owned(StatementLine { bank_reference: alternative, ..line.clone() })))
 }
 
 fn describe(amount: Money) -> Result<String> {
@@ -674,8 +681,8 @@ fn print_summary(summary: &Summary, out: &mut dyn Write) -> Result<()> {
     if summary.zero_amount > 0 {
         writeln!(out, "zero-amount lines (no cash): {}", summary.zero_amount)?;
     }
-    for conflict in &summary.reference_conflicts {
-        writeln!(out, "not imported: {conflict}")?;
+    for reused in &summary.references_reused {
+        writeln!(out, "reference reused: {reused}")?;
     }
     for refused in &summary.held_after_refusal {
         writeln!(out, "held in suspense after a refusal: {refused}")?;

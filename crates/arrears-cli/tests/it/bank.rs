@@ -546,12 +546,13 @@ fn owed(env: &Env, account: &str) -> i64 {
 }
 
 /// Another account's statement (or another day's) whose line carries a bank reference already
-/// imported: a bank's reference is unique per account at most (MT940 `:61:` subfield 7, camt
-/// `AcctSvcrRef`), and composed keys repeat across accounts. The line is another movement, not
-/// the one imported: it was counted `already imported` and its cash was neither posted nor
-/// held, with exit 0. It is reported now (`reference_conflicts`, exit 1), the rest imports.
+/// imported: a bank's reference is unique per account at most (MT940 `:61:` subfield 8, camt
+/// `AcctSvcrRef`), and composed keys repeat (`:20:/:28C:/n` of a bank that writes the same
+/// `:20:` and `:28C:` every day). The line is another movement, not the one imported: it was
+/// counted `already imported` and its cash was neither posted nor held, with exit 0. It is
+/// imported under `<ref>@<value date>/<signed amount>` now, reported, and once only.
 #[test]
-fn a_bank_reference_reused_by_another_line_is_reported_not_skipped() {
+fn a_bank_reference_reused_by_another_line_is_imported_once_under_another_key() {
     let env = Env::sample();
     import(&env);
     let other = env.write(
@@ -561,24 +562,41 @@ fn a_bank_reference_reused_by_another_line_is_reported_not_skipped() {
          :61:2611201120C1,00NTRFNONREF//FNB-OTHER-2\n:86:Payment ST-7001-2610\n\
          :62F:C261120USD100,00\n",
     );
-    let run = env.run(&["bank", "import", path(&other), "--json"]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    let summary: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let summary = env.run(&["bank", "import", path(&other), "--json"]).json();
     assert_eq!(summary["already_imported"], 0, "{summary}");
-    assert_eq!(summary["payments_posted"], 1, "{summary}");
-    let conflicts = summary["reference_conflicts"].as_array().unwrap();
-    assert_eq!(conflicts.len(), 1, "{summary}");
-    let conflict = conflicts[0].as_str().unwrap();
-    assert!(conflict.contains("FNB-1118-0001"), "{conflict}");
-    assert!(conflict.contains("99.00 USD"), "{conflict}");
-    assert!(conflict.contains("7240.25 USD"), "{conflict}");
-    let text = env.run(&["bank", "import", path(&other)]);
-    assert_eq!(text.code, 1);
-    assert!(text.stdout.contains("not imported: bank reference FNB-1118-0001"), "{}", text.stdout);
-    // The same statement again is still already imported, with exit 0.
-    let again = import(&env);
-    assert_eq!(again["already_imported"], 4, "{again}");
-    assert_eq!(again["reference_conflicts"].as_array().unwrap().len(), 0);
+    assert_eq!(summary["posted_minor"]["USD"], 10_000, "{summary}");
+    assert_eq!(
+        summary["references_reused"][0],
+        "bank reference FNB-1118-0001 was imported before for another line (2026-11-18, \
+         7240.25 USD); this line (2026-11-20, 99.00 USD) is imported as \
+         FNB-1118-0001@2026-11-20/9900",
+        "{summary}"
+    );
+    let after = env.snapshot();
+    let again = env.run(&["bank", "import", path(&other)]).ok().to_owned();
+    assert!(has_line(&again, "already imported: 2"), "{again}");
+    assert!(!again.contains("reference reused"), "{again}");
+    assert_eq!(env.snapshot(), after);
+    // The first statement again is still already imported.
+    let first = import(&env);
+    assert_eq!(first["already_imported"], 4, "{first}");
+    assert_eq!(first["references_reused"].as_array().unwrap().len(), 0);
+    // A return of another day under a reference a credit line used.
+    let file = env.write(
+        "return.sta",
+        ":20:R\n:25:US12FNBO0000123456789\n:28C:1/1\n:60F:C261120USD0,00\n\
+         :61:2611201120RC150,00NTRFNONREF//FNB-1118-0001\n\
+         :86:/RTRN/AC04/EREF/FNB-1119-0004/REMI/RETURN\n:62F:D261120USD150,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["suspense_returned"], 1, "{run}");
+    assert_eq!(run["references_reused"].as_array().unwrap().len(), 1, "{run}");
+    let again = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(
+        (again["already_imported"].as_i64(), again["suspense_returned"].as_i64()),
+        (Some(1), Some(0)),
+        "{again}"
+    );
     env.run(&["verify"]).ok();
 }
 
