@@ -187,8 +187,7 @@ fn plan(
         .unwrap_or(arrears::dates::DATE_MIN);
     let mut portfolio = Portfolio::load(books, as_of)?;
     let mut commands = Vec::new();
-    // The credit lines of this import planned so far: bank reference, amount and currency.
-    let mut planned: BTreeMap<String, Money> = BTreeMap::new();
+    let mut planned = Planned::default();
     for statement in statements {
         let currency = statement.currency;
         for line in &statement.lines {
@@ -236,7 +235,7 @@ fn plan(
             let line_plan = portfolio.plan_line(rules, line, currency)?;
             line_plan.count(summary);
             commands.push(line_plan.step(line, currency));
-            planned.insert(line.bank_reference.clone(), amount);
+            planned.insert(line, amount);
         }
     }
     Ok(commands)
@@ -338,6 +337,25 @@ enum Undo {
     Nothing(Option<String>),
 }
 
+/// The credit lines of this import planned so far, for the returns later in it.
+#[derive(Default)]
+struct Planned {
+    /// By bank reference: the amount (and currency).
+    amounts: BTreeMap<String, Money>,
+    /// By end-to-end id: the bank reference, None when two lines give the id.
+    by_end_to_end: BTreeMap<String, Option<String>>,
+}
+
+impl Planned {
+    fn insert(&mut self, line: &StatementLine, amount: Money) {
+        self.amounts.insert(line.bank_reference.clone(), amount);
+        if let Some(id) = &line.end_to_end_id {
+            let found = self.by_end_to_end.entry(id.clone()).or_insert(None);
+            *found = if found.is_none() { Some(line.bank_reference.clone()) } else { None };
+        }
+    }
+}
+
 /// What a returned or reversed line undoes, from the line whose bank reference it gives as
 /// its end-to-end id, creditor reference or a word of its remittance: the payments imported
 /// from that line reversed, and if it was held in suspense, the payments applied from it
@@ -348,7 +366,7 @@ fn reversals(
     books: &Arrears,
     line: &StatementLine,
     amount: Money,
-    planned: &BTreeMap<String, Money>,
+    planned: &Planned,
     refused: &mut Vec<String>,
 ) -> Result<Undo> {
     if line.direction != Direction::Debit {
@@ -357,13 +375,18 @@ fn reversals(
     let words = line.remittance_unstructured.iter().flat_map(|text| {
         text.split(|c: char| c.is_whitespace() || c == '/' || c == ',' || c == ';')
     });
-    let candidates: Vec<&str> = [&line.end_to_end_id, &line.creditor_reference]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .chain(words)
-        .filter(|word| !word.is_empty() && *word != line.bank_reference)
-        .collect();
+    // A line of this import giving the return's end-to-end id (the payer's, which a SEPA
+    // return carries as the original's) comes first.
+    let same_end_to_end =
+        line.end_to_end_id.as_ref().and_then(|id| planned.by_end_to_end.get(id)?.as_ref());
+    let candidates: Vec<&str> =
+        [same_end_to_end, line.end_to_end_id.as_ref(), line.creditor_reference.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(words)
+            .filter(|word| !word.is_empty() && *word != line.bank_reference)
+            .collect();
     let held_lines = books.bank_lines()?;
     let mut not_undone = None;
     for candidate in candidates {
@@ -407,7 +430,7 @@ fn reversals(
         }
         let brought = match brought {
             Some((currency, sum)) => Some(Money::from_minor(sum, currency)),
-            None => planned.get(candidate).copied(),
+            None => planned.amounts.get(candidate).copied(),
         };
         let Some(brought) = brought else { continue };
         if brought != amount {
@@ -419,7 +442,7 @@ fn reversals(
             ));
             continue;
         }
-        if planned.contains_key(candidate) {
+        if planned.amounts.contains_key(candidate) {
             return Ok(Undo::Planned(candidate.to_owned()));
         }
         if !undo.is_empty() || early.is_some() {

@@ -792,3 +792,23 @@ fn an_obligation_whose_reference_is_an_rf_reference_is_paid_by_it() {
     assert_eq!(run["posted_minor"]["USD"], 25_000, "{run}");
     env.run(&["verify"]).ok();
 }
+
+/// A SEPA return carries the original payment's end-to-end id, not the bank's reference of the
+/// line that brought it: in a statement holding both, the return finds the line by it.
+#[test]
+fn a_return_finds_a_line_of_the_same_statement_by_its_end_to_end_id() {
+    let env = Env::sample();
+    let before = owed(&env, "TC-8001");
+    let file = env.write(
+        "e2e.sta",
+        ":20:STMT20261120\n:25:US12FNBO0000123456789\n:28C:319/1\n:60F:C261119USD0,00\n\
+         :61:2611191119C2480,00NTRFNONREF//FNB-1119-0201\n:86:/EREF/E2E-77/REMI/INV-10791\n\
+         :61:2611201120RC2480,00NTRFNONREF//FNB-1120-0202\n\
+         :86:/RTRN/MD06/EREF/E2E-77/REMI/RETURN\n:62F:C261120USD0,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["payments_reversed"], 1, "{run}");
+    assert_eq!(run["returns_unmatched"].as_array().unwrap().len(), 0, "{run}");
+    assert_eq!(owed(&env, "TC-8001"), before);
+    env.run(&["verify"]).ok();
+}
