@@ -350,8 +350,9 @@ impl Planned {
     fn insert(&mut self, line: &StatementLine, amount: Money) {
         self.amounts.insert(line.bank_reference.clone(), amount);
         if let Some(id) = &line.end_to_end_id {
-            let found = self.by_end_to_end.entry(id.clone()).or_insert(None);
-            *found = if found.is_none() { Some(line.bank_reference.clone()) } else { None };
+            // A second line with the id: neither is found by it.
+            let only = !self.by_end_to_end.contains_key(id);
+            self.by_end_to_end.insert(id.clone(), only.then(|| line.bank_reference.clone()));
         }
     }
 }

@@ -810,5 +810,18 @@ fn a_return_finds_a_line_of_the_same_statement_by_its_end_to_end_id() {
     assert_eq!(run["payments_reversed"], 1, "{run}");
     assert_eq!(run["returns_unmatched"].as_array().unwrap().len(), 0, "{run}");
     assert_eq!(owed(&env, "TC-8001"), before);
+    // Three lines giving one end-to-end id: the return cannot tell which it returns.
+    let three = env.write(
+        "three.sta",
+        ":20:STMT20261121\n:25:US12FNBO0000123456789\n:28C:320/1\n:60F:C261120USD0,00\n\
+         :61:2611201120C10,00NTRFNONREF//T-1\n:86:/EREF/E2E-88/REMI/DONATION\n\
+         :61:2611201120C10,00NTRFNONREF//T-2\n:86:/EREF/E2E-88/REMI/DONATION\n\
+         :61:2611201120C10,00NTRFNONREF//T-3\n:86:/EREF/E2E-88/REMI/DONATION\n\
+         :61:2611201120RC10,00NTRFNONREF//T-4\n:86:/RTRN/MD06/EREF/E2E-88/REMI/RETURN\n\
+         :62F:C261120USD20,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&three), "--json"]).json();
+    assert_eq!(run["suspense_returned"], 0, "{run}");
+    assert_eq!(run["returns_unmatched"][0], "T-4", "{run}");
     env.run(&["verify"]).ok();
 }
