@@ -56,7 +56,8 @@ pub use rules::{
 };
 pub use text::{normalize_reference, REFERENCE_TOKEN_LEN_MIN};
 
-/// The most candidate debtors an `amount` rule searches (each up to 2^12 combinations).
+/// The most candidate debtors an `amount` rule searches (each up to 2^12 combinations); with
+/// more, it finds nothing.
 pub const AMOUNT_CANDIDATES_MAX: usize = 16;
 
 /// What a match points at: a debtor, and within it an account or some obligations.
@@ -431,7 +432,12 @@ fn amount_candidates(
         (None, Some(account)) => data.by_payer_account(account).into_iter().collect(),
         (None, None) => BTreeSet::new(),
     };
-    debtors.into_iter().take(AMOUNT_CANDIDATES_MAX).collect()
+    // Searching only some of them could post to one while another, not searched, owes the
+    // same: more candidates than the rule searches, it finds nothing.
+    if debtors.len() > AMOUNT_CANDIDATES_MAX {
+        return Vec::new();
+    }
+    debtors.into_iter().collect()
 }
 
 /// Each candidate's best combination of open obligations (see [`best_combination`]); the

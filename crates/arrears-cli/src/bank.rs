@@ -7,6 +7,7 @@ mod payer;
 mod report;
 mod rules;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -123,8 +124,15 @@ struct Summary {
     payments_reversed: u64,
     suspense_returned: u64,
     returns_unmatched: Vec<String>,
+    /// Why a return that named a line did not undo it (its amount, currency or direction).
+    returns_not_undone: Vec<String>,
     debits: u64,
+    /// Credit lines of no amount: nothing to post or hold, nothing written.
+    zero_amount: u64,
     already_imported: u64,
+    /// Lines whose bank reference was imported before for another line, imported under
+    /// another key.
+    references_reused: Vec<String>,
     held_after_refusal: Vec<String>,
     rejected: Vec<String>,
 }
@@ -160,6 +168,9 @@ enum Step {
     /// A credit line: its payments, each under its key, and what it holds in suspense (its
     /// amount may be zero), to which any payment refused is added.
     Line { payments: Vec<(String, Command)>, hold: BankLine, matched: Command },
+    /// A return of a line of the same import, `line`: what that line posted is reversed and
+    /// what it held returned once it has executed, each keyed `bank:<return>/<n>`.
+    ReturnPlanned { bank_ref: String, line: String, effective_on: NaiveDate },
 }
 
 /// The steps of an import, decided before any is executed.
@@ -176,63 +187,209 @@ fn plan(
         .unwrap_or(arrears::dates::DATE_MIN);
     let mut portfolio = Portfolio::load(books, as_of)?;
     let mut commands = Vec::new();
+    let mut planned = Planned::default();
     for statement in statements {
+        let currency = statement.currency;
         for line in &statement.lines {
             summary.lines_read += 1;
+            let amount = Money::from_minor(line.amount_minor, currency);
             if line.is_reversal || line.return_reason.is_some() {
                 summary.returned += 1;
-                if already_imported(books, &line.bank_reference)? {
-                    summary.already_imported += 1;
-                    continue;
-                }
-                let undo = reversals(books, line)?;
-                if undo.is_empty() {
-                    summary.returns_unmatched.push(line.bank_reference.clone());
-                }
-                for (_, command) in &undo {
-                    match command {
-                        Command::ReturnCash { .. } => summary.suspense_returned += 1,
-                        _ => summary.payments_reversed += 1,
+                let Some(line) = keyed(books, line, amount, true, summary)? else { continue };
+                let line = &*line;
+                match reversals(books, line, amount, &planned, &mut summary.rejected)? {
+                    Undo::Commands(undo) => {
+                        for (_, command) in &undo {
+                            match command {
+                                Command::ReturnCash { .. } => summary.suspense_returned += 1,
+                                _ => summary.payments_reversed += 1,
+                            }
+                        }
+                        commands
+                            .extend(undo.into_iter().map(|(key, command)| Step::Run(key, command)));
+                    }
+                    Undo::Planned(original) => commands.push(Step::ReturnPlanned {
+                        bank_ref: line.bank_reference.clone(),
+                        line: original,
+                        effective_on: line.value_on,
+                    }),
+                    Undo::Nothing(why) => {
+                        summary.returns_unmatched.push(line.bank_reference.clone());
+                        summary.returns_not_undone.extend(why);
                     }
                 }
-                commands.extend(undo.into_iter().map(|(key, command)| Step::Run(key, command)));
                 continue;
             }
             if line.direction == Direction::Debit {
                 summary.debits += 1;
                 continue;
             }
-            let currency = statement.currency;
             summary.credits += 1;
             *summary.credits_minor.entry(currency.to_string()).or_insert(0) += line.amount_minor;
-            if already_imported(books, &line.bank_reference)? {
-                summary.already_imported += 1;
+            if line.amount_minor == 0 {
+                summary.zero_amount += 1;
                 continue;
             }
+            let Some(line) = keyed(books, line, amount, false, summary)? else { continue };
+            let line = &*line;
             let line_plan = portfolio.plan_line(rules, line, currency)?;
             line_plan.count(summary);
             commands.push(line_plan.step(line, currency));
+            planned.insert(line, amount);
         }
     }
     Ok(commands)
 }
 
+/// What a line imported before under `line`'s bank reference brought (value date and
+/// amount), if it can be told: the line's match record, else (a line imported before those
+/// were recorded) its payments and what it held in suspense.
+fn imported_line(books: &Arrears, bank_ref: &str) -> Result<Option<(NaiveDate, Money)>> {
+    if let Some(recorded) = books.recorded(&format!("bank:{bank_ref}/matched"))? {
+        if let Command::RecordBankMatch { value_on, amount, .. } = recorded.command {
+            return Ok(Some((value_on, amount)));
+        }
+    }
+    let mut found: Option<(NaiveDate, Currency, i64)> = None;
+    if let Some(held) = books.bank_lines()?.into_iter().find(|held| held.bank_ref == bank_ref) {
+        found = Some((held.value_on, held.currency, held.amount_minor));
+    }
+    for part in 1.. {
+        let Some(recorded) = books.recorded(&format!("bank:{bank_ref}/{part}"))? else { break };
+        let Command::Payment { effective_on, amount, .. } = recorded.command else {
+            return Ok(None);
+        };
+        if matches!(recorded.outcome, Outcome::Rejected(_)) {
+            // A refused part is in what the line holds.
+            continue;
+        }
+        let (value_on, currency, sum) = found.get_or_insert((effective_on, amount.currency(), 0));
+        if *currency != amount.currency() || *value_on != effective_on {
+            return Ok(None);
+        }
+        *sum += amount.to_minor()?;
+    }
+    Ok(found.map(|(value_on, currency, sum)| (value_on, Money::from_minor(sum, currency))))
+}
+
+/// The line as this import keys it, or None if it was imported before (counted). A bank's
+/// reference is unique for one account at most and composed keys repeat (`:20:/:28C:/n` of a
+/// bank that writes the same `:20:` every day): a line whose reference was imported before
+/// for another line (another value date or amount, or a return's reference for a credit
+/// line's, or the other way round) is keyed `<ref>@<value date>/<signed amount>` instead,
+/// reported in `references_reused`; so each is imported, once.
+fn keyed<'a>(
+    books: &Arrears,
+    line: &'a StatementLine,
+    amount: Money,
+    is_return: bool,
+    summary: &mut Summary,
+) -> Result<Option<Cow<'a, StatementLine>>> {
+    let bank_ref = &line.bank_reference;
+    if !already_imported(books, bank_ref)? {
+        return Ok(Some(Cow::Borrowed(line)));
+    }
+    let before = imported_line(books, bank_ref)?;
+    let same = if is_return {
+        // A return is recorded by what it undid, dated on its value date.
+        let first = books.recorded(&format!("bank:{bank_ref}/1"))?.map(|recorded| recorded.command);
+        matches!(
+            first,
+            Some(Command::Reversal { effective_on, .. } | Command::ReturnCash { effective_on, .. })
+                if effective_on == line.value_on
+        )
+    } else {
+        before.is_some_and(|(value_on, before)| value_on == line.value_on && before == amount)
+    };
+    if same {
+        summary.already_imported += 1;
+        return Ok(None);
+    }
+    let alternative = format!("{bank_ref}@{}/{}", line.value_on, line.signed_minor());
+    if already_imported(books, &alternative)? {
+        summary.already_imported += 1;
+        return Ok(None);
+    }
+    let earlier = match before {
+        Some((value_on, amount)) => format!("{value_on}, {}", describe(amount)?),
+        None => "a return".to_owned(),
+    };
+    summary.references_reused.push(format!(
+        "bank reference {bank_ref} was imported before for another line ({earlier}); this line \
+         ({}, {}) is imported as {alternative}",
+        line.value_on,
+        describe(amount)?
+    ));
+    Ok(Some(Cow::Owned(StatementLine { bank_reference: alternative, ..line.clone() })))
+}
+
+fn describe(amount: Money) -> Result<String> {
+    Ok(format!("{} {}", money(amount.to_minor()?, amount.currency()), amount.currency()))
+}
+
+/// What a returned or reversed line undoes.
+enum Undo {
+    /// The commands, each under its key, undoing a line imported before.
+    Commands(Vec<(String, Command)>),
+    /// A line of this import, by its bank reference: undone once it has executed.
+    Planned(String),
+    /// Nothing: no line found, or why the line found is not undone.
+    Nothing(Option<String>),
+}
+
+/// The credit lines of this import planned so far, for the returns later in it.
+#[derive(Default)]
+struct Planned {
+    /// By bank reference: the amount (and currency).
+    amounts: BTreeMap<String, Money>,
+    /// By end-to-end id: the bank reference, None when two lines give the id.
+    by_end_to_end: BTreeMap<String, Option<String>>,
+}
+
+impl Planned {
+    fn insert(&mut self, line: &StatementLine, amount: Money) {
+        self.amounts.insert(line.bank_reference.clone(), amount);
+        if let Some(id) = &line.end_to_end_id {
+            // A second line with the id: neither is found by it.
+            let only = !self.by_end_to_end.contains_key(id);
+            self.by_end_to_end.insert(id.clone(), only.then(|| line.bank_reference.clone()));
+        }
+    }
+}
+
 /// What a returned or reversed line undoes, from the line whose bank reference it gives as
 /// its end-to-end id, creditor reference or a word of its remittance: the payments imported
 /// from that line reversed, and if it was held in suspense, the payments applied from it
-/// reversed and what it still holds returned; each keyed `bank:<return's bank ref>/<n>`.
-fn reversals(books: &Arrears, line: &StatementLine) -> Result<Vec<(String, Command)>> {
+/// reversed and what it still holds returned; each keyed `bank:<return's bank ref>/<n>`. Only
+/// a debit (cash going back) undoes a line, and only a line of its amount and currency: the
+/// first candidate that finds such a line, imported before or earlier in this import, decides.
+fn reversals(
+    books: &Arrears,
+    line: &StatementLine,
+    amount: Money,
+    planned: &Planned,
+    refused: &mut Vec<String>,
+) -> Result<Undo> {
+    if line.direction != Direction::Debit {
+        return Ok(Undo::Nothing(None));
+    }
     let words = line.remittance_unstructured.iter().flat_map(|text| {
         text.split(|c: char| c.is_whitespace() || c == '/' || c == ',' || c == ';')
     });
-    let candidates: Vec<&str> = [&line.end_to_end_id, &line.creditor_reference]
-        .into_iter()
-        .flatten()
-        .map(String::as_str)
-        .chain(words)
-        .filter(|word| !word.is_empty() && *word != line.bank_reference)
-        .collect();
+    // A line of this import giving the return's end-to-end id (the payer's, which a SEPA
+    // return carries as the original's) comes first.
+    let same_end_to_end =
+        line.end_to_end_id.as_ref().and_then(|id| planned.by_end_to_end.get(id)?.as_ref());
+    let candidates: Vec<&str> =
+        [same_end_to_end, line.end_to_end_id.as_ref(), line.creditor_reference.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(words)
+            .filter(|word| !word.is_empty() && *word != line.bank_reference)
+            .collect();
     let held_lines = books.bank_lines()?;
+    let mut not_undone = None;
     for candidate in candidates {
         let reverse = |account, payment| Command::Reversal {
             account,
@@ -241,32 +398,72 @@ fn reversals(books: &Arrears, line: &StatementLine) -> Result<Vec<(String, Comma
             reason: arrears::ledger::ReversalReason::Returned,
         };
         let mut undo = Vec::new();
+        let mut early = None;
+        // What the line brought: its payments posted and what it held in suspense.
+        let mut brought: Option<(Currency, i64)> = None;
         for part in 1.. {
             let Some(recorded) = books.recorded(&format!("bank:{candidate}/{part}"))? else {
                 break;
             };
-            if let Outcome::Posted(posted) = recorded.outcome {
+            if let (Outcome::Posted(posted), Command::Payment { amount, .. }) =
+                (recorded.outcome, recorded.command)
+            {
                 undo.push(reverse(posted.account, posted.event));
+                let (_, sum) = brought.get_or_insert((amount.currency(), 0));
+                *sum += amount.to_minor()?;
             }
         }
         if let Some(held) = held_lines.iter().find(|held| held.bank_ref == candidate) {
             undo.extend(held.applied.iter().map(|part| reverse(part.account, part.event)));
-            if held.held_minor() > 0 {
+            if held.held_minor() > 0 && line.value_on < held.value_on {
+                // The engine refuses it (an error, which would fail the whole import).
+                let on = line.value_on;
+                early = Some(early_return(&line.bank_reference, candidate, on, held.value_on));
+            } else if held.held_minor() > 0 {
                 undo.push(Command::ReturnCash {
                     line: held.bank_ref.clone(),
                     amount: Money::from_minor(held.held_minor(), held.currency),
                     effective_on: line.value_on,
                 });
             }
+            let (_, sum) = brought.get_or_insert((held.currency, 0));
+            *sum += held.amount_minor;
         }
-        if !undo.is_empty() {
+        let brought = match brought {
+            Some((currency, sum)) => Some(Money::from_minor(sum, currency)),
+            None => planned.amounts.get(candidate).copied(),
+        };
+        let Some(brought) = brought else { continue };
+        if brought != amount {
+            not_undone.get_or_insert(format!(
+                "return {}: {}; line {candidate} brought {}, not undone",
+                line.bank_reference,
+                describe(amount)?,
+                describe(brought)?
+            ));
+            continue;
+        }
+        if planned.amounts.contains_key(candidate) {
+            return Ok(Undo::Planned(candidate.to_owned()));
+        }
+        if !undo.is_empty() || early.is_some() {
+            refused.extend(early);
             let keyed = undo.into_iter().enumerate().map(|(index, command)| {
                 (format!("bank:{}/{}", line.bank_reference, index + 1), command)
             });
-            return Ok(keyed.collect());
+            return Ok(Undo::Commands(keyed.collect()));
         }
     }
-    Ok(Vec::new())
+    Ok(Undo::Nothing(not_undone))
+}
+
+/// Why a return from suspense is not made: the return is dated before the held line's value
+/// date, which `Command::ReturnCash` refuses.
+fn early_return(bank_ref: &str, held: &str, on: NaiveDate, held_on: NaiveDate) -> String {
+    format!(
+        "bank:{bank_ref}: return of bank line {held} from suspense on {on} is before its value \
+         date {held_on}: not returned"
+    )
 }
 
 fn already_imported(books: &Arrears, bank_ref: &str) -> Result<bool> {
@@ -322,9 +519,9 @@ impl LinePlan {
             bank_ref: bank_ref.clone(),
             value_on: line.value_on,
             amount: Money::from_minor(self.held_minor, currency),
-            payer_name: line.payer_name.clone(),
-            payer_account: line.payer_account.clone(),
-            remittance,
+            payer_name: line.payer_name.as_deref().map(held_text),
+            payer_account: line.payer_account.as_deref().map(held_text),
+            remittance: held_text(&remittance),
         };
         // What was posted is filled in as the payments execute.
         let matched = Command::RecordBankMatch {
@@ -338,6 +535,25 @@ impl LinePlan {
     }
 }
 
+/// What a credit line of this import wrote: its payments posted (account and event) and
+/// what it holds in suspense, for a return later in the same import.
+struct Executed {
+    value_on: NaiveDate,
+    posted: Vec<(AccountId, arrears::ids::EventSeq)>,
+    held: Option<Money>,
+}
+
+/// A line's text as a held line keeps it: at most [`arrears::model::TEXT_LEN_MAX`] bytes, cut
+/// at a character boundary (an MT940 `:86:` runs to 390 characters, a camt `Ustrd` repeats;
+/// matching has read the whole text).
+fn held_text(text: &str) -> String {
+    let mut end = text.len().min(arrears::model::TEXT_LEN_MAX);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
 /// Executes one credit line's payments; holds what is not posted (what the plan holds and
 /// every payment refused) in suspense; records how the line was matched.
 fn execute_line(
@@ -346,21 +562,28 @@ fn execute_line(
     mut hold: BankLine,
     mut matched: Command,
     summary: &mut Summary,
-) -> Result<()> {
+) -> Result<Executed> {
     let currency = hold.amount.currency();
     let mut held_minor = hold.amount.to_minor()?;
     let mut posted_minor = 0;
+    let mut executed = Executed { value_on: hold.value_on, posted: Vec::new(), held: None };
     for (key, command) in payments {
         let receipt = batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
         let Command::Payment { amount, .. } = &command else { continue };
         let amount_minor = amount.to_minor()?;
-        if let Outcome::Rejected(rejection) = &receipt.outcome {
-            held_minor += amount_minor;
-            let reason = rejection.describe(currency);
-            summary.held_after_refusal.push(format!("{key}: {reason}"));
-        } else {
-            summary.payments_posted += 1;
-            posted_minor += amount_minor;
+        match &receipt.outcome {
+            Outcome::Rejected(rejection) => {
+                held_minor += amount_minor;
+                let reason = rejection.describe(currency);
+                summary.held_after_refusal.push(format!("{key}: {reason}"));
+            }
+            outcome => {
+                if let Outcome::Posted(posted) = outcome {
+                    executed.posted.push((posted.account, posted.event));
+                }
+                summary.payments_posted += 1;
+                posted_minor += amount_minor;
+            }
         }
     }
     if posted_minor > 0 {
@@ -377,6 +600,8 @@ fn execute_line(
             .with_context(|| format!("key {key}"))?;
         if let Outcome::Rejected(rejection) = &receipt.outcome {
             summary.rejected.push(format!("{key}: {rejection}"));
+        } else {
+            executed.held = Some(Money::from_minor(held_minor, currency));
         }
     }
     if let Command::RecordBankMatch { posted, .. } = &mut matched {
@@ -387,7 +612,30 @@ fn execute_line(
     if let Outcome::Rejected(rejection) = &receipt.outcome {
         summary.rejected.push(format!("{key}: {rejection}"));
     }
-    Ok(())
+    Ok(executed)
+}
+
+/// The commands undoing a line of this import once it has executed: its payments reversed and
+/// what it held returned, each keyed `bank:<return's bank ref>/<n>`.
+fn undo_executed(
+    executed: &Executed,
+    line: &str,
+    bank_ref: &str,
+    effective_on: NaiveDate,
+) -> Vec<(String, Command)> {
+    let reversals = executed.posted.iter().map(|(account, payment)| Command::Reversal {
+        account: *account,
+        payment: *payment,
+        effective_on,
+        reason: arrears::ledger::ReversalReason::Returned,
+    });
+    let returned = executed.held.iter().map(|amount| Command::ReturnCash {
+        line: line.to_owned(),
+        amount: *amount,
+        effective_on,
+    });
+    let commands = reversals.chain(returned).enumerate();
+    commands.map(|(index, command)| (format!("bank:{bank_ref}/{}", index + 1), command)).collect()
 }
 
 /// Executes the steps in one transaction, all or nothing. A payment the engine refuses is
@@ -396,17 +644,32 @@ fn execute_line(
 /// reported in `rejected`.
 fn execute(books: &Arrears, steps: Vec<Step>, summary: &mut Summary) -> Result<()> {
     let mut batch = books.batch()?;
+    let mut executed: BTreeMap<String, Executed> = BTreeMap::new();
     for step in steps {
-        match step {
-            Step::Run(key, command) => {
-                let receipt =
-                    batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
-                if let Outcome::Rejected(rejection) = &receipt.outcome {
-                    summary.rejected.push(format!("{key}: {rejection}"));
-                }
-            }
+        let commands = match step {
+            Step::Run(key, command) => vec![(key, command)],
             Step::Line { payments, hold, matched } => {
-                execute_line(&mut batch, payments, hold, matched, summary)?;
+                let bank_ref = hold.bank_ref.clone();
+                let line = execute_line(&mut batch, payments, hold, matched, summary)?;
+                executed.insert(bank_ref, line);
+                continue;
+            }
+            Step::ReturnPlanned { bank_ref, line, effective_on } => {
+                let Some(done) = executed.get_mut(&line) else { continue };
+                if done.held.is_some() && effective_on < done.value_on {
+                    done.held = None;
+                    let message = early_return(&bank_ref, &line, effective_on, done.value_on);
+                    summary.rejected.push(message);
+                }
+                summary.payments_reversed += done.posted.len() as u64;
+                summary.suspense_returned += u64::from(done.held.is_some());
+                undo_executed(done, &line, &bank_ref, effective_on)
+            }
+        };
+        for (key, command) in commands {
+            let receipt = batch.execute(&key, &command).with_context(|| format!("key {key}"))?;
+            if let Outcome::Rejected(rejection) = &receipt.outcome {
+                summary.rejected.push(format!("{key}: {rejection}"));
             }
         }
     }
@@ -431,10 +694,20 @@ fn print_summary(summary: &Summary, out: &mut dyn Write) -> Result<()> {
     writeln!(out, "payments reversed: {}", summary.payments_reversed)?;
     writeln!(out, "returned from suspense: {}", summary.suspense_returned)?;
     for line in &summary.returns_unmatched {
-        writeln!(out, "return {line}: no payment imported from the line it returns")?;
+        let prefix = format!("return {line}: ");
+        match summary.returns_not_undone.iter().find(|why| why.starts_with(&prefix)) {
+            Some(why) => writeln!(out, "{why}")?,
+            None => writeln!(out, "{prefix}no payment imported from the line it returns")?,
+        }
     }
     writeln!(out, "debits: {}", summary.debits)?;
     writeln!(out, "already imported: {}", summary.already_imported)?;
+    if summary.zero_amount > 0 {
+        writeln!(out, "zero-amount lines (no cash): {}", summary.zero_amount)?;
+    }
+    for reused in &summary.references_reused {
+        writeln!(out, "reference reused: {reused}")?;
+    }
     for refused in &summary.held_after_refusal {
         writeln!(out, "held in suspense after a refusal: {refused}")?;
     }
@@ -497,11 +770,14 @@ impl Portfolio {
         Ok(portfolio)
     }
 
-    /// Indexes an external reference, and the RF reference derived from it.
+    /// Indexes an external reference, and the RF reference derived from it (or the reference
+    /// itself, when it is an RF reference: an invoice issued with one).
     fn reference(&mut self, reference: Option<&str>, target: impl Fn() -> MatchTarget) {
         let Some(reference) = reference else { return };
         let normalized = normalize_reference(reference);
-        if let Ok(rf) = arrears_bank::rf::rf_reference(&normalized) {
+        if arrears_bank::rf::is_valid(&normalized) {
+            self.rf.entry(normalized.clone()).or_default().push(target());
+        } else if let Ok(rf) = arrears_bank::rf::rf_reference(&normalized) {
             self.rf.entry(rf).or_default().push(target());
         }
         self.references.entry(normalized).or_default().push(target());

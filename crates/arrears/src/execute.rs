@@ -202,7 +202,19 @@ fn dispatch(
         Command::Reversal { account, payment, effective_on, reason } => {
             let record = load_account_record(env.txn, *account)?;
             let kind = EventKind::Reversal { payment: *payment, reason: *reason };
-            ledger_on(env, &record, *effective_on, kind, Vec::new(), Some(Event::ReversalPosted))?
+            let outcome = ledger_on(
+                env,
+                &record,
+                *effective_on,
+                kind,
+                Vec::new(),
+                Some(Event::ReversalPosted),
+            )?;
+            let in_error = *reason == arrears_core::ledger::ReversalReason::Error;
+            if in_error && matches!(outcome, Outcome::Posted(_)) {
+                crate::suspense::hold_again(env, *account, *payment)?;
+            }
+            outcome
         }
         Command::Waiver { account, obligation, component, amount, effective_on } => {
             let record = load_account_record(env.txn, *account)?;

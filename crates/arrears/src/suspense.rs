@@ -9,7 +9,7 @@ use arrears_core::cash::{
     ReturnedPart,
 };
 use arrears_core::collection::CollectionEvent;
-use arrears_core::ids::{AccountId, DebtorId};
+use arrears_core::ids::{AccountId, DebtorId, EventSeq};
 use arrears_core::ledger::EventKind;
 use arrears_core::money::Money;
 use arrears_store::{AccountRecord, Reads};
@@ -106,6 +106,40 @@ pub(crate) fn apply_cash(
         env.txn.put_bank_line(&held)?;
     }
     Ok(outcome)
+}
+
+/// A payment reversed in error (`ReversalReason::Error`) that was applied from a held line:
+/// the bank still has its cash, which the reversal credited out of the books while the line
+/// counts the part as applied. The part is held again, as a line of its own keyed
+/// `<line>/reversed/<account>/<event>` (everything else as the line's), to be applied again;
+/// nothing for a payment that came from no line.
+pub(crate) fn hold_again(
+    env: &mut Env<'_>,
+    account: AccountId,
+    payment: EventSeq,
+) -> Result<(), CommandError> {
+    let lines = env.txn.bank_lines()?;
+    let applied = lines.iter().find_map(|line| {
+        let part =
+            line.applied.iter().find(|part| part.account == account && part.event == payment);
+        part.map(|part| (line, part.amount_minor))
+    });
+    let Some((line, amount_minor)) = applied else { return Ok(()) };
+    let again = HeldLine {
+        bank_ref: format!("{}/reversed/{account}/{}", line.bank_ref, payment.0),
+        value_on: line.value_on,
+        currency: line.currency,
+        amount_minor,
+        payer_name: line.payer_name.clone(),
+        payer_account: line.payer_account.clone(),
+        remittance: line.remittance.clone(),
+        received_at: env.now,
+        applied: Vec::new(),
+        returned: Vec::new(),
+    };
+    text("line.bank_ref", &again.bank_ref, true)?;
+    env.txn.put_bank_line(&again)?;
+    Ok(())
 }
 
 /// Refuses to apply or return a held line's cash with effect before its value date: the

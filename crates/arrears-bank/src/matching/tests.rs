@@ -480,3 +480,30 @@ fn after_an_ambiguity_later_rules_count_only_the_candidates_in_targets_and_field
     let last = &outcome.steps[1];
     assert_eq!(last.fields, [MatchedField { field: LineField::Remittance, value: "MINE2".into() }]);
 }
+
+/// An `amount` rule searched only the first 16 candidate debtors (by id) and dropped the rest
+/// in silence: a payer account shared by 20 debtors, of which the 3rd and the 18th owe the
+/// line's amount, posted to the 3rd as if it were the only one. More candidates than it
+/// searches, the rule finds nothing (it cannot tell them apart) and the line stays ambiguous.
+#[test]
+fn amount_rule_over_more_candidates_than_it_searches_does_not_post() {
+    let mut data = InMemoryMatchData::default();
+    for id in 1..=20 {
+        let debtor = DebtorId(id);
+        data.add_payer_account("DE89370400440532013000", debtor).unwrap();
+        let owed = if id == 3 || id == 18 { 900 } else { 100 + i64::try_from(id).unwrap() };
+        data.add_obligation(debtor, open(id, id, 1, owed));
+    }
+    let paid = StatementLine { payer_account: Some("DE89370400440532013000".into()), ..line(900) };
+    let outcome = match_line(&rules(ALL_RULES), &paid, eur(), &data);
+    assert!(
+        matches!(outcome.decision, Decision::Ambiguous(ref targets) if targets.len() == 20),
+        "{:?}",
+        outcome.decision
+    );
+    assert!(outcome.steps.iter().all(|step| !step.posts));
+    // Without the payer-account rule, the amount rule's candidates are the account's debtors.
+    let amount_only = one_rule("kind = \"amount\"");
+    let outcome = match_line(&amount_only, &paid, eur(), &data);
+    assert_eq!(outcome.decision, Decision::Unmatched);
+}

@@ -539,3 +539,289 @@ fn an_empty_rules_file_is_named() {
     let shown = env.run(&["bank", "rules", "show"]);
     assert!(shown.ok().starts_with("# The default rules (none stored)"), "{}", shown.stdout);
 }
+
+fn owed(env: &Env, account: &str) -> i64 {
+    let view = env.run(&["show", "account", account, "--as-of", "2026-11-20", "--json"]).json();
+    view["view"]["total_outstanding_minor"].as_i64().unwrap()
+}
+
+/// Another account's statement (or another day's) whose line carries a bank reference already
+/// imported: a bank's reference is unique per account at most (MT940 `:61:` subfield 8, camt
+/// `AcctSvcrRef`), and composed keys repeat (`:20:/:28C:/n` of a bank that writes the same
+/// `:20:` and `:28C:` every day). The line is another movement, not the one imported: it was
+/// counted `already imported` and its cash was neither posted nor held, with exit 0. It is
+/// imported under `<ref>@<value date>/<signed amount>` now, reported, and once only.
+#[test]
+fn a_bank_reference_reused_by_another_line_is_imported_once_under_another_key() {
+    let env = Env::sample();
+    import(&env);
+    let other = env.write(
+        "other.sta",
+        ":20:OTHER\n:25:US99FNBO0000999999999\n:28C:1/1\n:60F:C261120USD0,00\n\
+         :61:2611201120C99,00NTRFNONREF//FNB-1118-0001\n:86:Payment ST-7001-2610\n\
+         :61:2611201120C1,00NTRFNONREF//FNB-OTHER-2\n:86:Payment ST-7001-2610\n\
+         :62F:C261120USD100,00\n",
+    );
+    let summary = env.run(&["bank", "import", path(&other), "--json"]).json();
+    assert_eq!(summary["already_imported"], 0, "{summary}");
+    assert_eq!(summary["posted_minor"]["USD"], 10_000, "{summary}");
+    assert_eq!(
+        summary["references_reused"][0],
+        "bank reference FNB-1118-0001 was imported before for another line (2026-11-18, \
+         7240.25 USD); this line (2026-11-20, 99.00 USD) is imported as \
+         FNB-1118-0001@2026-11-20/9900",
+        "{summary}"
+    );
+    let after = env.snapshot();
+    let again = env.run(&["bank", "import", path(&other)]).ok().to_owned();
+    assert!(has_line(&again, "already imported: 2"), "{again}");
+    assert!(!again.contains("reference reused"), "{again}");
+    assert_eq!(env.snapshot(), after);
+    // The first statement again is still already imported.
+    let first = import(&env);
+    assert_eq!(first["already_imported"], 4, "{first}");
+    assert_eq!(first["references_reused"].as_array().unwrap().len(), 0);
+    // A return of another day under a reference a credit line used.
+    let file = env.write(
+        "return.sta",
+        ":20:R\n:25:US12FNBO0000123456789\n:28C:1/1\n:60F:C261120USD0,00\n\
+         :61:2611201120RC150,00NTRFNONREF//FNB-1118-0001\n\
+         :86:/RTRN/AC04/EREF/FNB-1119-0004/REMI/RETURN\n:62F:D261120USD150,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["suspense_returned"], 1, "{run}");
+    assert_eq!(run["references_reused"].as_array().unwrap().len(), 1, "{run}");
+    let again = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(
+        (again["already_imported"].as_i64(), again["suspense_returned"].as_i64()),
+        (Some(1), Some(0)),
+        "{again}"
+    );
+    env.run(&["verify"]).ok();
+}
+
+/// A return whose amount is not the amount of the line it names (a word of its remittance, or
+/// an end-to-end id that happens to equal an earlier line's reference) undid that whole line:
+/// 1.00 returned, 2,480.00 of payments reversed. A return undoes a line only for its amount,
+/// in its currency, and only as a debit (cash going back); otherwise it is reported.
+#[test]
+fn a_return_of_another_amount_undoes_nothing_and_is_reported() {
+    let env = Env::sample();
+    import(&env);
+    let before = owed(&env, "TC-8001");
+    let file = env.write(
+        "return.sta",
+        ":20:STMT20261120\n:25:US12FNBO0000123456789\n:28C:319/1\n:60F:C261119USD100,00\n\
+         :61:2611201120RC1,00NTRFNONREF//FNB-1120-0001\n\
+         :86:/RTRN/AC04/EREF/FNB-1118-0002/REMI/RETURN\n:62F:C261120USD99,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["payments_reversed"], 0, "{run}");
+    assert_eq!(run["returns_unmatched"][0], "FNB-1120-0001", "{run}");
+    assert_eq!(owed(&env, "TC-8001"), before);
+    let text = env.run(&["bank", "import", path(&file)]).ok().to_owned();
+    assert!(
+        text.contains(
+            "return FNB-1120-0001: 1.00 USD; line FNB-1118-0002 brought 2480.00 USD, not undone"
+        ),
+        "{text}"
+    );
+    // A reversed debit (booked as a credit) never undoes a credit line.
+    let credit = env.write(
+        "rd.sta",
+        ":20:STMT20261120\n:25:US12FNBO0000123456789\n:28C:319/1\n:60F:C261119USD100,00\n\
+         :61:2611201120RD2480,00NTRFNONREF//FNB-1120-0002\n\
+         :86:/RTRN/AC04/EREF/FNB-1118-0002/REMI/RETURN\n:62F:C261120USD2580,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&credit), "--json"]).json();
+    assert_eq!(run["payments_reversed"], 0, "{run}");
+    assert_eq!(owed(&env, "TC-8001"), before);
+    env.run(&["verify"]).ok();
+}
+
+/// A statement holding a payment and its return (a monthly camt.053, a weekly MT940): the
+/// return was planned before the payment was written, found nothing, was reported as
+/// returning nothing and the payment stayed posted; importing the file again then reversed it.
+/// A return undoes a line of its own import as it undoes one imported before.
+#[test]
+fn a_return_in_the_same_statement_as_its_payment_undoes_it() {
+    let env = Env::sample();
+    let before = owed(&env, "TC-8001");
+    let file = env.write(
+        "both.sta",
+        ":20:STMT20261120\n:25:US12FNBO0000123456789\n:28C:319/1\n:60F:C261119USD0,00\n\
+         :61:2611191119C2480,00NTRFNONREF//FNB-1119-0101\n:86:Payment INV-10791\n\
+         :61:2611191119C150,00NTRFNONREF//FNB-1119-0102\n:86:J SMITH DONATION\n\
+         :61:2611201120RC2480,00NTRFNONREF//FNB-1120-0103\n\
+         :86:/RTRN/AC04/EREF/FNB-1119-0101/REMI/RETURN\n\
+         :61:2611201120RC150,00NTRFNONREF//FNB-1120-0104\n\
+         :86:/RTRN/AC04/EREF/FNB-1119-0102/REMI/RETURN\n:62F:C261120USD0,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["returns_unmatched"].as_array().unwrap().len(), 0, "{run}");
+    assert_eq!(run["payments_reversed"], 1, "{run}");
+    assert_eq!(run["suspense_returned"], 1, "{run}");
+    assert_eq!(owed(&env, "TC-8001"), before);
+    assert_eq!(held_minor(&env), 0);
+    let again = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(again["already_imported"], 4, "{again}");
+    assert_eq!(again["payments_reversed"], 0, "{again}");
+    assert_eq!(owed(&env, "TC-8001"), before);
+    env.run(&["verify"]).ok();
+}
+
+/// A credit line of 0.00 (some banks book notices so) carries no cash; the import failed whole
+/// on it (`error: key bank:Z-1/matched: invalid amount: must be positive`), naming no line of
+/// the statement, and the good lines were not imported. It is counted and nothing is written
+/// for it.
+#[test]
+fn a_zero_amount_line_is_counted_and_the_rest_imports() {
+    let env = Env::sample();
+    let file = env.write(
+        "zero.sta",
+        ":20:Z\n:25:US99FNBO0000999999999\n:28C:1/1\n:60F:C261120USD0,00\n\
+         :61:2611201120C0,00NTRFNONREF//Z-1\n:86:Payment ST-7001-2610\n\
+         :61:2611201120C10,00NTRFNONREF//Z-2\n:86:Payment ST-7001-2610\n\
+         :62F:C261120USD10,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["credits"], 2, "{run}");
+    assert_eq!(run["zero_amount"], 1, "{run}");
+    assert_eq!(run["payments_posted"], 1, "{run}");
+    assert_eq!(run["held_in_suspense"], 0, "{run}");
+    let text = env.run(&["bank", "import", path(&file)]).ok().to_owned();
+    assert!(has_line(&text, "already imported: 1"), "{text}");
+    assert!(has_line(&text, "zero-amount lines (no cash): 1"), "{text}");
+    env.run(&["verify"]).ok();
+}
+
+/// An MT940 `:86:` holds up to 6 lines of 65 characters (camt `Ustrd` repeats, 140 each), but
+/// a held line's texts are at most 256 bytes: an unmatched line with a long remittance failed
+/// the whole import (`error: key bank:L-2: invalid line.remittance: is 333 bytes`), a valid
+/// statement that could never be imported. The held line keeps the first 256 bytes (at a
+/// character boundary); matching reads the whole text.
+#[test]
+fn a_long_remittance_is_held_shortened_and_the_statement_imports() {
+    let env = Env::sample();
+    let long = "ÄX".repeat(32);
+    let file = env.write(
+        "long.sta",
+        &format!(
+            ":20:L\n:25:US99FNBO0000999999999\n:28C:1/1\n:60F:C261120USD0,00\n\
+             :61:2611201120C10,00NTRFNONREF//L-1\n:86:Payment ST-7001-2610\n\
+             :61:2611201120C10,00NTRFNONREF//L-2\n:86:DONATION {long}\n{long}\n{long}\n\
+             {long}\n{long}\n:62F:C261120USD20,00\n"
+        ),
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["payments_posted"], 1, "{run}");
+    assert_eq!(run["held_in_suspense"], 1, "{run}");
+    let held = env.run(&["bank", "unmatched", "--json"]).json();
+    let remittance = held[0]["remittance"].as_str().unwrap();
+    assert!(remittance.starts_with("DONATION ÄX"), "{remittance}");
+    assert!(remittance.len() <= 256 && remittance.len() > 250, "{}", remittance.len());
+    env.run(&["verify"]).ok();
+}
+
+/// A return dated before the value date of the line it returns from suspense (a storno value
+/// dated back): `ReturnCash` refuses it with an error, which failed the whole import, the
+/// unrelated lines and reversals with it (`error: key bank:R-1/1: invalid effective_on`). It
+/// is reported in `rejected` as the import's other refusals are, and the rest is written.
+#[test]
+fn a_return_dated_before_the_held_line_is_rejected_and_the_rest_imports() {
+    let env = Env::sample();
+    import(&env);
+    let file = env.write(
+        "early.sta",
+        ":20:R\n:25:US12FNBO0000123456789\n:28C:1/1\n:60F:C261120USD0,00\n\
+         :61:2611181118RC150,00NTRFNONREF//R-1\n\
+         :86:/RTRN/AC04/EREF/FNB-1119-0004/REMI/RETURN\n\
+         :61:2611181118C5,00NTRFNONREF//R-3\n:86:DONATION\n:62F:D261120USD145,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "rejected: bank:R-1: return of bank line FNB-1119-0004 from suspense on 2026-11-18 \
+             is before its value date 2026-11-19: not returned"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("no payment imported"), "{}", run.stdout);
+    assert_eq!(held_minor(&env), 33_975 + 500);
+    // In one statement with the line it returns.
+    let env = Env::sample();
+    let both = env.write(
+        "both.sta",
+        ":20:R\n:25:US12FNBO0000123456789\n:28C:1/1\n:60F:C261120USD0,00\n\
+         :61:2611191119C150,00NTRFNONREF//H-1\n:86:DONATION\n\
+         :61:2611181118RC150,00NTRFNONREF//R-1\n:86:/RTRN/AC04/EREF/H-1/REMI/RETURN\n\
+         :62F:C261120USD0,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&both)]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("rejected: bank:R-1: return of bank line H-1"), "{}", run.stdout);
+    assert_eq!(held_minor(&env), 15_000);
+    env.run(&["verify"]).ok();
+}
+
+/// An invoice whose own reference is an RF creditor reference (issued so, printed in groups)
+/// was indexed only under the RF reference derived from it (`RFnnRF18...`), so the
+/// `creditor_reference` rule never found the payment quoting it (held in suspense). A stored
+/// reference that is itself a valid RF reference is looked up as itself.
+#[test]
+fn an_obligation_whose_reference_is_an_rf_reference_is_paid_by_it() {
+    let env = Env::sample();
+    let obligations = env.write(
+        "rf.csv",
+        "external_id,account,kind,issued_on,due_on,principal,interest,fee\n\
+         RF18 5390 0754 7034,TC-8002,invoice,2026-11-01,2026-11-30,250.00,,\n",
+    );
+    env.run(&["import", "obligations", path(&obligations)]).ok();
+    let rules = env.write("rf.toml", "[[rule]]\nname = \"rf\"\nkind = \"creditor_reference\"\n");
+    let statement = env.write(
+        "rf.sta",
+        ":20:F\n:25:US99FNBO0000999999999\n:28C:1/1\n:60F:C261120USD0,00\n\
+         :61:2611201120C250,00NTRFNONREF//RF-1\n:86:/CDTRREF/rf18 5390 0754 7034/REMI/Invoice\n\
+         :62F:C261120USD250,00\n",
+    );
+    let run =
+        env.run(&["bank", "import", path(&statement), "--rules", path(&rules), "--json"]).json();
+    assert_eq!(run["matched_by_rule"]["rf"], 1, "{run}");
+    assert_eq!(run["posted_minor"]["USD"], 25_000, "{run}");
+    env.run(&["verify"]).ok();
+}
+
+/// A SEPA return carries the original payment's end-to-end id, not the bank's reference of the
+/// line that brought it: in a statement holding both, the return finds the line by it.
+#[test]
+fn a_return_finds_a_line_of_the_same_statement_by_its_end_to_end_id() {
+    let env = Env::sample();
+    let before = owed(&env, "TC-8001");
+    let file = env.write(
+        "e2e.sta",
+        ":20:STMT20261120\n:25:US12FNBO0000123456789\n:28C:319/1\n:60F:C261119USD0,00\n\
+         :61:2611191119C2480,00NTRFNONREF//FNB-1119-0201\n:86:/EREF/E2E-77/REMI/INV-10791\n\
+         :61:2611201120RC2480,00NTRFNONREF//FNB-1120-0202\n\
+         :86:/RTRN/MD06/EREF/E2E-77/REMI/RETURN\n:62F:C261120USD0,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["payments_reversed"], 1, "{run}");
+    assert_eq!(run["returns_unmatched"].as_array().unwrap().len(), 0, "{run}");
+    assert_eq!(owed(&env, "TC-8001"), before);
+    // Three lines giving one end-to-end id: the return cannot tell which it returns.
+    let three = env.write(
+        "three.sta",
+        ":20:STMT20261121\n:25:US12FNBO0000123456789\n:28C:320/1\n:60F:C261120USD0,00\n\
+         :61:2611201120C10,00NTRFNONREF//T-1\n:86:/EREF/E2E-88/REMI/DONATION\n\
+         :61:2611201120C10,00NTRFNONREF//T-2\n:86:/EREF/E2E-88/REMI/DONATION\n\
+         :61:2611201120C10,00NTRFNONREF//T-3\n:86:/EREF/E2E-88/REMI/DONATION\n\
+         :61:2611201120RC10,00NTRFNONREF//T-4\n:86:/RTRN/MD06/EREF/E2E-88/REMI/RETURN\n\
+         :62F:C261120USD20,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&three), "--json"]).json();
+    assert_eq!(run["suspense_returned"], 0, "{run}");
+    assert_eq!(run["returns_unmatched"][0], "T-4", "{run}");
+    env.run(&["verify"]).ok();
+}

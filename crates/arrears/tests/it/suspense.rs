@@ -390,3 +390,57 @@ fn bank_matches_are_recorded_and_a_posted_amount_above_the_line_is_an_error() {
     assert_eq!((stored[0].amount_minor, stored[0].posted_minor), (12_500, 10_000));
     assert_eq!(stored[0].rule.as_deref(), Some("RF reference"));
 }
+
+/// A part applied from suspense to the wrong account and reversed as posted in error: the
+/// reversal credits cash, the line still counted the part as applied, so the cash left the
+/// books (suspense 2,500 where the bank holds 12,500) and no review list showed it. Reversed
+/// in error, the part is held again, as a line of its own, `<ref>/reversed/<account>/<event>`,
+/// to be applied again; reversed as returned (the bank took it back), it leaves.
+#[test]
+fn a_part_applied_from_suspense_and_reversed_in_error_is_held_again() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A1");
+    charge(&books, "c1", account, d(2, 1), d(3, 1), 10_000);
+    books.execute("bank:B1", &receive("B1", 12_500)).unwrap().accepted().unwrap();
+    let payment = posted(books.execute("apply-1", &apply("B1", account, 10_000)).unwrap().outcome);
+    let reversal = |reason| Command::Reversal {
+        account,
+        payment: payment.event,
+        effective_on: d(3, 6),
+        reason,
+    };
+    books
+        .execute("rev-1", &reversal(arrears::ledger::ReversalReason::Error))
+        .unwrap()
+        .accepted()
+        .unwrap();
+    assert_eq!(books.suspense().unwrap().get(&Currency::USD), Some(&12_500));
+    let lines = books.bank_lines().unwrap();
+    let again = lines.iter().find(|line| line.bank_ref != "B1").unwrap();
+    assert_eq!(again.bank_ref, format!("B1/reversed/{account}/{}", payment.event.0));
+    assert_eq!((again.held_minor(), again.value_on), (10_000, d(3, 2)));
+    assert_eq!(books.account_view(account, d(3, 10)).unwrap().total_outstanding_minor, 10_000);
+    assert!(books.verify().unwrap().is_clean());
+    // Applied again from the new line.
+    let reapply = apply(&again.bank_ref, account, 10_000);
+    books.execute("apply-2", &reapply).unwrap().accepted().unwrap();
+    assert_eq!(books.suspense().unwrap().get(&Currency::USD), Some(&2_500));
+    assert!(books.verify().unwrap().is_clean());
+
+    // Returned by the bank: the cash leaves, nothing is held again.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "A1");
+    charge(&books, "c1", account, d(2, 1), d(3, 1), 10_000);
+    books.execute("bank:B1", &receive("B1", 12_500)).unwrap().accepted().unwrap();
+    let payment = posted(books.execute("apply-1", &apply("B1", account, 10_000)).unwrap().outcome);
+    let returned = Command::Reversal {
+        account,
+        payment: payment.event,
+        effective_on: d(3, 6),
+        reason: arrears::ledger::ReversalReason::Returned,
+    };
+    books.execute("rev-1", &returned).unwrap().accepted().unwrap();
+    assert_eq!(books.suspense().unwrap().get(&Currency::USD), Some(&2_500));
+    assert_eq!(books.bank_lines().unwrap().len(), 1);
+    assert!(books.verify().unwrap().is_clean());
+}
