@@ -140,6 +140,13 @@ pub enum RulesErrorReason {
     /// The name is empty or longer than [`RULE_NAME_LEN_MAX`].
     #[error("rule name must have 1 to {RULE_NAME_LEN_MAX} characters")]
     NameLength,
+    /// The name is only blanks, or holds a control character: explanations and reports
+    /// print it.
+    #[error("rule name must not be blank or hold control characters")]
+    NameBlank,
+    /// `currencies` is given as an empty list: leave it out for every currency.
+    #[error("must name at least one currency (leave currencies out for every currency)")]
+    NoCurrency,
     /// Another rule has the same name.
     #[error("rule name {name:?} is used twice")]
     DuplicateName {
@@ -197,7 +204,7 @@ struct RawRules {
 struct RawRule {
     name: Spanned<String>,
     kind: Spanned<String>,
-    currencies: Option<Vec<Spanned<String>>>,
+    currencies: Option<Spanned<Vec<Spanned<String>>>>,
     tolerance_minor: Option<Spanned<i64>>,
     obligations_max: Option<Spanned<i64>>,
     threshold_percent: Option<Spanned<i64>>,
@@ -339,6 +346,9 @@ fn check_name(name: &str) -> Result<(), RulesErrorReason> {
     if len == 0 || len > RULE_NAME_LEN_MAX {
         return Err(RulesErrorReason::NameLength);
     }
+    if name.trim().is_empty() || name.chars().any(char::is_control) {
+        return Err(RulesErrorReason::NameBlank);
+    }
     Ok(())
 }
 
@@ -368,8 +378,11 @@ fn load_rule(source: &Source<'_>, index: usize, raw: &RawRule) -> Result<MatchRu
     };
     check_name(raw.name.get_ref()).map_err(|reason| at("name", raw.name.span(), reason))?;
     let kind = load_kind(raw).map_err(|(field, span, reason)| at(field, span, reason))?;
+    if let Some(given) = raw.currencies.as_ref().filter(|given| given.get_ref().is_empty()) {
+        return Err(at("currencies", given.span(), RulesErrorReason::NoCurrency));
+    }
     let mut currencies = Vec::new();
-    for code in raw.currencies.iter().flatten() {
+    for code in raw.currencies.iter().flat_map(|given| given.get_ref()) {
         let bad = || RulesErrorReason::BadCurrency { code: code.get_ref().clone() };
         let currency = Currency::from_code(code.get_ref())
             .map_err(|_| at("currencies", code.span(), bad()))?;

@@ -365,6 +365,9 @@ fn rules_file_errors_are_located() {
         ("[[rule]]\nname = \"a\"\nkind = \"fuzzy_name\"\nthreshold_percent = 101\n", "rules.toml:4: rule[0].threshold_percent: 101 is out of range 1..=100"),
         ("[[rule]]\nname = \"a\"\nkind = \"amount\"\nobligations_max = 13\n", "rules.toml:4: rule[0].obligations_max: 13 is out of range 1..=12"),
         ("[[rule]]\nname = \"\"\nkind = \"amount\"\n", "rules.toml:2: rule[0].name: rule name must have 1 to 64 characters"),
+        ("[[rule]]\nname = \"  \"\nkind = \"amount\"\n", "rules.toml:2: rule[0].name: rule name must not be blank or hold control characters"),
+        ("[[rule]]\nname = \"a\\u001b[2K\"\nkind = \"amount\"\n", "rules.toml:2: rule[0].name: rule name must not be blank or hold control characters"),
+        ("[[rule]]\nname = \"a\"\nkind = \"amount\"\ncurrencies = []\n", "rules.toml:4: rule[0].currencies: must name at least one currency (leave currencies out for every currency)"),
         ("apportion = \"newest\"\n", "rules.toml:1: apportion: unknown apportioning \"newest\" (oldest_due, pro_rata, as_remitted)"),
     ];
     for (text, expected) in cases {
