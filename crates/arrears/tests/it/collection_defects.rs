@@ -371,3 +371,70 @@ fn issue_14_a_policy_stored_before_currencies_still_loads() {
     let again = Command::SetPolicy { file: "old.toml".into(), text: text.into() };
     assert!(books.execute("policy-again", &again).is_err());
 }
+
+/// A four-month plan of 800.00 agreed on Feb 16, first installment due Mar 1.
+fn plan_from_feb(account: AccountId) -> Command {
+    Command::CreatePlan(NewPlan {
+        account,
+        created_on: d(2, 16),
+        installments: 4,
+        frequency: Frequency::Monthly,
+        first_due: d(3, 1),
+        annual_rate: "0".parse().unwrap(),
+        monthly_income: usd(300_000),
+        monthly_expenses: usd(180_000),
+    })
+}
+
+#[test]
+fn a_plan_paused_by_a_dispute_is_not_defaulted_by_the_installments_it_disputes() {
+    // docs/STATE_MACHINE.md, `disputed`: the plan a dispute interrupts "is paused, not
+    // ended", and its resolution returns to it. The cycle counted the disputed installments
+    // (which payments skip, so the debtor could not even pay them) as missed and defaulted
+    // the plan during the dispute, so its resolution found no plan to return to.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    run(&books, "plan", &plan_from_feb(account));
+    assert_eq!(books.case(account).unwrap().state, CollectionState::InPlan);
+    run(&books, "d", &Command::OpenDispute { account, obligations: Vec::new(), on: d(2, 20) });
+    for month in 3..=5 {
+        books.run_cycle(d(month, 10)).unwrap();
+    }
+    let disputed = books.case(account).unwrap();
+    assert_eq!(disputed.state, CollectionState::Disputed);
+    assert!(disputed.plan.is_some(), "the plan is paused, not ended: {disputed:?}");
+    assert_eq!(disputed.broken_promises, 0);
+    run(&books, "r", &Command::ResolveDispute { account, on: d(5, 12) });
+    let resolved = books.case(account).unwrap();
+    assert_eq!(resolved.state, CollectionState::InPlan);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn a_promise_paused_by_a_hold_is_not_broken_during_it() {
+    // The same for a promise: a promise interrupted by a hardship (or a dispute) is paused,
+    // not ended. The cycle broke it during the hold, counted a broken promise against the
+    // debtor (a scoring fact and the `broken_promise` signal for 60 days) while collection was
+    // paused for the debtor's protection, and the end of the hold found nothing to return to.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "P");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(3, 10)).unwrap();
+    let promise = Command::Promise {
+        account,
+        made_on: d(3, 11),
+        payments: vec![PromiseLine { on: d(3, 20), amount: usd(20_000) }],
+    };
+    run(&books, "promise", &promise);
+    let until = d(4, 30);
+    run(&books, "h", &Command::GrantHardship { account, on: d(3, 12), until });
+    books.run_cycle(d(3, 25)).unwrap();
+    books.run_cycle(d(4, 10)).unwrap();
+    let held = books.case(account).unwrap();
+    assert_eq!(held.state, CollectionState::Hardship { until });
+    assert_eq!(held.broken_promises, 0, "no promise is broken during a hold: {held:?}");
+    assert!(held.promise.is_some());
+    run(&books, "e", &Command::EndHardship { account, on: d(4, 12) });
+    assert_eq!(books.case(account).unwrap().state, CollectionState::Promised);
+}
