@@ -385,7 +385,9 @@ pub(crate) fn ledger_command(
         apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
     }
     if is_payment {
-        if let Some(placement) = &case.placement {
+        // On what the agency recovers: a payment dated before the file went to it (recorded
+        // late) was the creditor's own collection.
+        if let Some(placement) = case.placement.as_ref().filter(|p| p.placed_on <= effective_on) {
             let commission =
                 EventKind::Commission { payment: posted.event, rate: placement.commission_rate };
             follow_up(env, account, effective_on, commission)?;

@@ -438,3 +438,30 @@ fn a_promise_paused_by_a_hold_is_not_broken_during_it() {
     run(&books, "e", &Command::EndHardship { account, on: d(4, 12) });
     assert_eq!(books.case(account).unwrap().state, CollectionState::Promised);
 }
+
+#[test]
+fn a_payment_dated_before_the_placement_earns_the_agency_no_commission() {
+    // docs/POLICY.md: the agency's commission is "on what it recovers". A payment the debtor
+    // made to the creditor before the file went to the agency, recorded late (a statement
+    // that arrives after the placement), booked the agency a commission on money it never
+    // collected.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(3, 10)).unwrap();
+    let place = Command::Place {
+        account,
+        on: d(3, 11),
+        agency: "Acme Recovery".into(),
+        commission_rate: "0.25".parse().unwrap(),
+    };
+    run(&books, "place", &place);
+    pay(&books, "p-before", account, d(3, 5), 10_000);
+    let view = books.account_view(account, d(3, 31)).unwrap();
+    assert_eq!(view.books_minor.get(&Book::AgencyCommission).copied().unwrap_or(0), 0);
+    // One dated on the day of the placement or later is the agency's recovery.
+    pay(&books, "p-on", account, d(3, 11), 10_000);
+    let view = books.account_view(account, d(3, 31)).unwrap();
+    assert_eq!(view.books_minor[&Book::AgencyCommission], 2_500);
+    assert!(books.verify().unwrap().is_clean());
+}
