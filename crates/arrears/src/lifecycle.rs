@@ -349,17 +349,18 @@ pub(crate) fn ledger_command(
     // A reversal of a payment made by the settlement's completion voids the settlement
     // (docs/STATE_MACHINE.md, `settled`), and with it the settlement's write-off: what it
     // forgave is owed again. A payment made after the completion (an overpayment) did not
-    // count toward it: its return leaves the settlement standing.
+    // count toward it: its return leaves the settlement standing. A settlement completed
+    // while a hold kept the case (the state machine refuses `settlement_completed` in a
+    // dispute or a hardship, and the hold's end derives `paid`) wrote its remainder off all
+    // the same: its write-off is voided the same way, whatever the state.
     let mut voided_write_off = None;
-    if let (CollectionState::Settled, EventKind::Reversal { payment, .. }, Some(_)) =
-        (&case.state, &prepared.event().kind, &transition)
-    {
+    if let (EventKind::Reversal { payment, .. }, Some(_)) = (&prepared.event().kind, &transition) {
         match settlement_write_off(env.txn, account, *payment)? {
             Voiding::Voids { write_off, written_off_on } => {
                 voided_write_off = Some((write_off, written_off_on));
             }
-            Voiding::Stands => transition = None,
-            Voiding::NoWriteOff => {}
+            Voiding::Stands if case.state == CollectionState::Settled => transition = None,
+            Voiding::Stands | Voiding::NoWriteOff => {}
         }
     }
     let credit_beside_debt = prepared.leaves_credit_beside_debt();

@@ -465,3 +465,38 @@ fn a_payment_dated_before_the_placement_earns_the_agency_no_commission() {
     assert_eq!(view.books_minor[&Book::AgencyCommission], 2_500);
     assert!(books.verify().unwrap().is_clean());
 }
+
+#[test]
+fn a_settlement_completed_during_a_hardship_is_voided_by_its_returned_payment() {
+    // docs/STATE_MACHINE.md, `settled`: a reversal of a payment that counted toward a
+    // settlement voids it and reverses its write-off. A settlement completed while a hardship
+    // held the case wrote the remainder off, but the state machine kept the hardship (it
+    // refuses `settlement_completed` in a hold), and its end derived `paid`: the engine looked
+    // for a write-off to reverse only in `settled`, so the returned payment left the debt
+    // forgiven for money never received.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "S");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 100_000);
+    books.run_cycle(d(4, 15)).unwrap();
+    let offer = Command::OfferSettlement { account, offered_on: d(4, 16), amount: usd(75_000) };
+    run(&books, "s1", &offer);
+    run(&books, "s2", &Command::AcceptSettlement { account, accepted_on: d(4, 17) });
+    let until = d(5, 31);
+    run(&books, "h", &Command::GrantHardship { account, on: d(4, 18), until });
+    let paid = pay(&books, "p1", account, d(4, 20), 75_000);
+    let view = books.account_view(account, d(4, 20)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 0, "the settlement is complete");
+    let returned = Command::Reversal {
+        account,
+        payment: paid.event,
+        effective_on: d(4, 25),
+        reason: arrears::ledger::ReversalReason::Returned,
+    };
+    run(&books, "r1", &returned);
+    let view = books.account_view(account, d(4, 25)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 100_000, "nothing was paid, nothing is forgiven");
+    run(&books, "e", &Command::EndHardship { account, on: d(4, 26) });
+    let case = books.case(account).unwrap();
+    assert!(matches!(case.state, CollectionState::Delinquent { .. }), "{:?}", case.state);
+    assert!(books.verify().unwrap().is_clean());
+}
