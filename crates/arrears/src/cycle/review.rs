@@ -463,9 +463,13 @@ fn review_stage(
     if let Some(stage) = &selected {
         stage_actions(env, review, stage, &state, days_in_stage, as_of, report)?;
     }
-    let state = state_as_of(env.txn, review, as_of)?;
+    // Decided as a command is, as of the latest day the case was decided on: a cycle run late
+    // for an earlier day (a payment in full dated after it already recorded) must not take the
+    // state back in time (docs/COLLECTIONS.md, "The case").
+    let decided_on = lifecycle::decision_date(&review.case, as_of);
+    let state = state_as_of(env.txn, review, decided_on)?;
     let before = review.case.state.clone();
-    transit(env, review, &state, CollectionEvent::Review, as_of)?;
+    transit(env, review, &state, CollectionEvent::Review, decided_on)?;
     if review.case.state != before {
         report.transitions += 1;
     }

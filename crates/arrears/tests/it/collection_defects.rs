@@ -500,3 +500,25 @@ fn a_settlement_completed_during_a_hardship_is_voided_by_its_returned_payment() 
     assert!(matches!(case.state, CollectionState::Delinquent { .. }), "{:?}", case.state);
     assert!(books.verify().unwrap().is_clean());
 }
+
+#[test]
+fn a_cycle_for_a_day_before_the_case_was_decided_does_not_move_it_back_in_time() {
+    // docs/COLLECTIONS.md, "The case": the state always reflects the latest known day rather
+    // than jumping back in time. A cycle run late for a missed day (its date before a payment
+    // in full already recorded and decided on) reviewed the account as of that day, without
+    // the payment: the paid account went back to delinquent.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(3, 10)).unwrap();
+    let due = books.case(account).unwrap().next_review_on;
+    let later = due + chrono::Days::new(3);
+    pay(&books, "p1", account, later, 80_000);
+    let paid = books.case(account).unwrap();
+    assert_eq!(paid.state, CollectionState::Paid);
+    books.run_cycle(due).unwrap();
+    let case = books.case(account).unwrap();
+    assert_eq!(case.state, CollectionState::Paid, "{case:?}");
+    assert!(case.stage.is_none(), "nothing to collect: {case:?}");
+    assert!(books.verify().unwrap().is_clean());
+}
