@@ -661,6 +661,10 @@ pub(crate) fn settle_agreements(
                     as_of,
                 )?;
                 case.settlement = None;
+                // Nothing is owed any more: a promise or plan still open is over (it would
+                // count among the debtor's commitments, and the next review would break it).
+                case.promise = None;
+                case.plan = None;
             }
         }
     }

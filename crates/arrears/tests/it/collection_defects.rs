@@ -522,3 +522,33 @@ fn a_cycle_for_a_day_before_the_case_was_decided_does_not_move_it_back_in_time()
     assert!(case.stage.is_none(), "nothing to collect: {case:?}");
     assert!(books.verify().unwrap().is_clean());
 }
+
+#[test]
+fn a_completed_settlement_ends_the_open_promise() {
+    // docs/STATE_MACHINE.md, `settled`: the rest of the debt is forgiven and every collection
+    // event is refused. A promise left open when a settlement completed stayed in the case:
+    // it still counted among the debtor's commitments, and the next review broke it (a broken
+    // promise counted against a debtor whose debt was settled, with the `broken_promise`
+    // signal for 60 days).
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "S");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 100_000);
+    books.run_cycle(d(4, 15)).unwrap();
+    let promise = Command::Promise {
+        account,
+        made_on: d(4, 16),
+        payments: vec![PromiseLine { on: d(4, 28), amount: usd(90_000) }],
+    };
+    run(&books, "promise", &promise);
+    let offer = Command::OfferSettlement { account, offered_on: d(4, 16), amount: usd(75_000) };
+    run(&books, "s1", &offer);
+    run(&books, "s2", &Command::AcceptSettlement { account, accepted_on: d(4, 17) });
+    pay(&books, "p1", account, d(4, 20), 75_000);
+    let settled = books.case(account).unwrap();
+    assert_eq!(settled.state, CollectionState::Settled);
+    assert!(settled.promise.is_none(), "the settlement replaced the promise: {settled:?}");
+    books.run_cycle(d(5, 5)).unwrap();
+    let later = books.case(account).unwrap();
+    assert_eq!((later.broken_promises, later.promise_broken_on), (0, None));
+    assert!(books.verify().unwrap().is_clean());
+}
