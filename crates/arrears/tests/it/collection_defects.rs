@@ -552,3 +552,33 @@ fn a_completed_settlement_ends_the_open_promise() {
     assert_eq!((later.broken_promises, later.promise_broken_on), (0, None));
     assert!(books.verify().unwrap().is_clean());
 }
+
+#[test]
+fn a_payment_returned_after_the_account_was_closed_is_recorded_and_owed_again() {
+    // docs/STATE_MACHINE.md, "Why is a reversal accepted in settled and paid?": "A returned
+    // payment is a fact". An account paid off and closed refused the bank's return of that
+    // payment (`closed` refused every ledger event), and a closed-end account cannot be
+    // reopened: the books kept cash the bank had taken back, and the debt it re-opened could
+    // never be recorded nor paid again.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    let paid = pay(&books, "p1", account, d(2, 5), 80_000);
+    assert_eq!(books.case(account).unwrap().state, CollectionState::Paid);
+    run(&books, "close", &Command::Close { account, on: d(2, 6) });
+    assert_eq!(books.case(account).unwrap().state, CollectionState::Closed);
+    let returned = Command::Reversal {
+        account,
+        payment: paid.event,
+        effective_on: d(2, 8),
+        reason: arrears::ledger::ReversalReason::Returned,
+    };
+    run(&books, "r1", &returned);
+    assert!(matches!(books.case(account).unwrap().state, CollectionState::Delinquent { .. }));
+    assert_eq!(books.account_view(account, d(2, 8)).unwrap().total_outstanding_minor, 80_000);
+    // Collected again as any delinquent account, and closed again once paid.
+    pay(&books, "p2", account, d(2, 20), 80_000);
+    assert_eq!(books.case(account).unwrap().state, CollectionState::Paid);
+    run(&books, "close-again", &Command::Close { account, on: d(2, 21) });
+    assert!(books.verify().unwrap().is_clean());
+}
