@@ -582,3 +582,34 @@ fn a_payment_returned_after_the_account_was_closed_is_recorded_and_owed_again() 
     run(&books, "close-again", &Command::Close { account, on: d(2, 21) });
     assert!(books.verify().unwrap().is_clean());
 }
+
+#[test]
+fn an_account_opened_for_a_debtor_in_bankruptcy_is_under_the_stay() {
+    // docs/STATE_MACHINE.md, "Sticky flags": a bankruptcy stay refuses placement, legal
+    // referral, promises, plans and settlement offers; docs/COLLECTIONS.md: `SetFlag` "sets
+    // the flag on the debtor and every case". A case opened after the flag was set (an account
+    // opened later, or a debtor created with its flags) started with none: its account could
+    // be placed with an agency or referred to legal during the stay.
+    let (_dir, books) = open_temp();
+    let debtor = debtor(&books, "D");
+    let first = account_with(&books, debtor, "A1", Terms::default(), None);
+    let flag = Command::SetFlag { debtor, flag: arrears::Flag::BankruptcyFiled, on: d(1, 2) };
+    run(&books, "bk", &flag);
+    assert!(books.case(first).unwrap().flags.bankruptcy_stay);
+    let later = account_with(&books, debtor, "A2", Terms::default(), None);
+    assert!(books.case(later).unwrap().flags.bankruptcy_stay, "the debtor's stay covers it");
+    charge(&books, "c1", later, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(3, 10)).unwrap();
+    let place = Command::Place {
+        account: later,
+        on: d(3, 11),
+        agency: "Acme Recovery".into(),
+        commission_rate: "0.25".parse().unwrap(),
+    };
+    let outcome = books.execute("place", &place).unwrap().outcome;
+    assert!(
+        matches!(outcome, Outcome::Rejected(Rejection::State { reason, .. })
+            if reason == arrears::collection::RefusalReason::BankruptcyStay),
+        "{outcome:?}"
+    );
+}
