@@ -1081,9 +1081,18 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             E::Reopen => Rejected(REASON_NOT_CLOSED),
         },
         CollectionState::Closed => match event {
+            // A returned payment is a fact: the debt it re-opens is owed again (an account is
+            // closed only when nothing is owed), and collected as the ledger implies. One that
+            // leaves nothing owed (it took back an overpayment) leaves the account closed.
+            E::ReversalPosted => {
+                if context.total_outstanding_minor > 0 {
+                    Derived
+                } else {
+                    Same
+                }
+            }
             E::ChargePosted
             | E::PaymentPosted
-            | E::ReversalPosted
             | E::Review
             | E::PromiseMade
             | E::PromiseKept

@@ -538,9 +538,9 @@ fn claim(
 
 fn open_account(env: &mut Env<'_>, new: &NewAccount) -> Result<Outcome, CommandError> {
     let txn = &mut *env.txn;
-    if txn.debtor(new.debtor)?.is_none() {
+    let Some(debtor) = txn.debtor(new.debtor)? else {
         return Err(CommandError::UnknownDebtor(new.debtor));
-    }
+    };
     if let Some(rejection) = crate::context::refused_to_trade(txn, new.debtor)? {
         return Ok(Outcome::Rejected(rejection));
     }
@@ -587,7 +587,14 @@ fn open_account(env: &mut Env<'_>, new: &NewAccount) -> Result<Outcome, CommandE
         terms: new.terms.clone(),
     };
     txn.put_account(&account)?;
-    txn.put_case(&lifecycle::new_case(env.policy, &account))?;
+    // The debtor's flags are facts about the debtor, so about each of its accounts, those
+    // opened after a flag was set included (a bankruptcy stay covers them all).
+    let mut case = lifecycle::new_case(env.policy, &account);
+    case.flags.cease_communication = debtor.flags.cease_communication;
+    case.flags.attorney_represented = debtor.flags.attorney_represented;
+    case.flags.bankruptcy_stay = debtor.flags.bankruptcy;
+    case.flags.deceased = debtor.flags.deceased;
+    txn.put_case(&case)?;
     Ok(Outcome::AccountOpened(id))
 }
 

@@ -349,17 +349,18 @@ pub(crate) fn ledger_command(
     // A reversal of a payment made by the settlement's completion voids the settlement
     // (docs/STATE_MACHINE.md, `settled`), and with it the settlement's write-off: what it
     // forgave is owed again. A payment made after the completion (an overpayment) did not
-    // count toward it: its return leaves the settlement standing.
+    // count toward it: its return leaves the settlement standing. A settlement completed
+    // while a hold kept the case (the state machine refuses `settlement_completed` in a
+    // dispute or a hardship, and the hold's end derives `paid`) wrote its remainder off all
+    // the same: its write-off is voided the same way, whatever the state.
     let mut voided_write_off = None;
-    if let (CollectionState::Settled, EventKind::Reversal { payment, .. }, Some(_)) =
-        (&case.state, &prepared.event().kind, &transition)
-    {
+    if let (EventKind::Reversal { payment, .. }, Some(_)) = (&prepared.event().kind, &transition) {
         match settlement_write_off(env.txn, account, *payment)? {
             Voiding::Voids { write_off, written_off_on } => {
                 voided_write_off = Some((write_off, written_off_on));
             }
-            Voiding::Stands => transition = None,
-            Voiding::NoWriteOff => {}
+            Voiding::Stands if case.state == CollectionState::Settled => transition = None,
+            Voiding::Stands | Voiding::NoWriteOff => {}
         }
     }
     let credit_beside_debt = prepared.leaves_credit_beside_debt();
@@ -385,7 +386,9 @@ pub(crate) fn ledger_command(
         apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
     }
     if is_payment {
-        if let Some(placement) = &case.placement {
+        // On what the agency recovers: a payment dated before the file went to it (recorded
+        // late) was the creditor's own collection.
+        if let Some(placement) = case.placement.as_ref().filter(|p| p.placed_on <= effective_on) {
             let commission =
                 EventKind::Commission { payment: posted.event, rate: placement.commission_rate };
             follow_up(env, account, effective_on, commission)?;
@@ -658,6 +661,10 @@ pub(crate) fn settle_agreements(
                     as_of,
                 )?;
                 case.settlement = None;
+                // Nothing is owed any more: a promise or plan still open is over (it would
+                // count among the debtor's commitments, and the next review would break it).
+                case.promise = None;
+                case.plan = None;
             }
         }
     }

@@ -319,12 +319,20 @@ fn close_and_reopen_for_revolving_only() {
 }
 
 #[test]
-fn closed_accepts_only_reopen_and_the_flag_events() {
+fn closed_accepts_only_reopen_a_reversal_and_the_flag_events() {
     let revolving = Context { revolving: true, ..context() };
     for event in CollectionEvent::ALL_KINDS {
         let outcome = transition(&S::Closed, &no_flags(), &event, &revolving);
         match event {
             E::Reopen => assert_eq!(outcome.unwrap().state, S::Current),
+            // A returned payment re-opens what it paid; one that leaves nothing owed leaves
+            // the account closed.
+            E::ReversalPosted => {
+                assert_eq!(outcome.unwrap().state, derive(&revolving));
+                let nothing_owed = paid_off(revolving);
+                let kept = transition(&S::Closed, &no_flags(), &event, &nothing_owed);
+                assert_eq!(kept.unwrap().state, S::Closed);
+            }
             E::CeaseRequested
             | E::AttorneyNotified
             | E::BankruptcyFiled
@@ -332,7 +340,6 @@ fn closed_accepts_only_reopen_and_the_flag_events() {
             | E::Deceased => assert_eq!(outcome.unwrap().state, S::Closed),
             E::ChargePosted
             | E::PaymentPosted
-            | E::ReversalPosted
             | E::Review
             | E::PromiseMade
             | E::PromiseKept
@@ -862,10 +869,16 @@ fn check_step(
         Rule::To(to) => prop_assert_eq!(target, to),
         Rule::Rejected(reason) => prop_assert!(false, "accepted despite {}", reason),
     }
-    // Closed is only left by reopening a revolving account.
+    // Closed is only left by reopening a revolving account, or by a returned payment that
+    // re-opens a debt.
     if *state == S::Closed && *target != S::Closed {
-        prop_assert!(matches!(event, E::Reopen) && context.revolving);
-        prop_assert_eq!(target, &S::Current);
+        if matches!(event, E::ReversalPosted) {
+            prop_assert!(context.total_outstanding_minor > 0);
+            prop_assert_eq!(target, &derive(context));
+        } else {
+            prop_assert!(matches!(event, E::Reopen) && context.revolving);
+            prop_assert_eq!(target, &S::Current);
+        }
     }
     // The terminal states are only reached by their documented events.
     if *target == S::Settled && *state != S::Settled {

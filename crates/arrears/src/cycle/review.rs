@@ -142,6 +142,11 @@ fn agreements_due(
     as_of: NaiveDate,
     report: &mut CycleReport,
 ) -> Result<(), CommandError> {
+    // A hold in force pauses the promise or plan it interrupted (docs/STATE_MACHINE.md,
+    // "Holds"): neither is broken, missed or defaulted during it (a disputed installment,
+    // which payments skip, could not even be paid); kept and completed still count. The
+    // agreement is judged again from the first review after the hold ends.
+    let paused = hold_in_force(&review.case.state, as_of);
     // Promise kept or broken.
     if let Some(promise) = review.case.promise.clone() {
         let paid = received(state);
@@ -152,14 +157,14 @@ fn agreements_due(
                 review.case.promise = None;
                 review.case.kept_promises += 1;
             }
-            Some(false) => {
+            Some(false) if !paused => {
                 report.transitions +=
                     u64::from(transit(env, review, state, CollectionEvent::PromiseBroken, as_of)?);
                 review.case.promise = None;
                 review.case.broken_promises += 1;
                 review.case.promise_broken_on = Some(as_of);
             }
-            None => {}
+            Some(false) | None => {}
         }
     }
     // Plan installments missed, plan defaulted or completed.
@@ -181,7 +186,7 @@ fn agreements_due(
             report.transitions +=
                 u64::from(transit(env, review, state, CollectionEvent::PlanCompleted, as_of)?);
             review.case.plan = None;
-        } else if missed > plan.missed {
+        } else if missed > plan.missed && !paused {
             for _ in plan.missed..missed {
                 report.transitions += u64::from(transit(
                     env,
@@ -202,6 +207,15 @@ fn agreements_due(
         }
     }
     Ok(())
+}
+
+/// True while a dispute, or a hardship through its `until`, holds the case on `as_of`.
+fn hold_in_force(state: &CollectionState, as_of: NaiveDate) -> bool {
+    match state {
+        CollectionState::Disputed => true,
+        CollectionState::Hardship { until } => as_of <= *until,
+        _ => false,
+    }
 }
 
 /// Charges the account off on `as_of` (a ledger event and the transition), if the state
@@ -449,9 +463,13 @@ fn review_stage(
     if let Some(stage) = &selected {
         stage_actions(env, review, stage, &state, days_in_stage, as_of, report)?;
     }
-    let state = state_as_of(env.txn, review, as_of)?;
+    // Decided as a command is, as of the latest day the case was decided on: a cycle run late
+    // for an earlier day (a payment in full dated after it already recorded) must not take the
+    // state back in time (docs/COLLECTIONS.md, "The case").
+    let decided_on = lifecycle::decision_date(&review.case, as_of);
+    let state = state_as_of(env.txn, review, decided_on)?;
     let before = review.case.state.clone();
-    transit(env, review, &state, CollectionEvent::Review, as_of)?;
+    transit(env, review, &state, CollectionEvent::Review, decided_on)?;
     if review.case.state != before {
         report.transitions += 1;
     }

@@ -371,3 +371,245 @@ fn issue_14_a_policy_stored_before_currencies_still_loads() {
     let again = Command::SetPolicy { file: "old.toml".into(), text: text.into() };
     assert!(books.execute("policy-again", &again).is_err());
 }
+
+/// A four-month plan of 800.00 agreed on Feb 16, first installment due Mar 1.
+fn plan_from_feb(account: AccountId) -> Command {
+    Command::CreatePlan(NewPlan {
+        account,
+        created_on: d(2, 16),
+        installments: 4,
+        frequency: Frequency::Monthly,
+        first_due: d(3, 1),
+        annual_rate: "0".parse().unwrap(),
+        monthly_income: usd(300_000),
+        monthly_expenses: usd(180_000),
+    })
+}
+
+#[test]
+fn a_plan_paused_by_a_dispute_is_not_defaulted_by_the_installments_it_disputes() {
+    // docs/STATE_MACHINE.md, `disputed`: the plan a dispute interrupts "is paused, not
+    // ended", and its resolution returns to it. The cycle counted the disputed installments
+    // (which payments skip, so the debtor could not even pay them) as missed and defaulted
+    // the plan during the dispute, so its resolution found no plan to return to.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    run(&books, "plan", &plan_from_feb(account));
+    assert_eq!(books.case(account).unwrap().state, CollectionState::InPlan);
+    run(&books, "d", &Command::OpenDispute { account, obligations: Vec::new(), on: d(2, 20) });
+    for month in 3..=5 {
+        books.run_cycle(d(month, 10)).unwrap();
+    }
+    let disputed = books.case(account).unwrap();
+    assert_eq!(disputed.state, CollectionState::Disputed);
+    assert!(disputed.plan.is_some(), "the plan is paused, not ended: {disputed:?}");
+    assert_eq!(disputed.broken_promises, 0);
+    run(&books, "r", &Command::ResolveDispute { account, on: d(5, 12) });
+    let resolved = books.case(account).unwrap();
+    assert_eq!(resolved.state, CollectionState::InPlan);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn a_promise_paused_by_a_hold_is_not_broken_during_it() {
+    // The same for a promise: a promise interrupted by a hardship (or a dispute) is paused,
+    // not ended. The cycle broke it during the hold, counted a broken promise against the
+    // debtor (a scoring fact and the `broken_promise` signal for 60 days) while collection was
+    // paused for the debtor's protection, and the end of the hold found nothing to return to.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "P");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(3, 10)).unwrap();
+    let promise = Command::Promise {
+        account,
+        made_on: d(3, 11),
+        payments: vec![PromiseLine { on: d(3, 20), amount: usd(20_000) }],
+    };
+    run(&books, "promise", &promise);
+    let until = d(4, 30);
+    run(&books, "h", &Command::GrantHardship { account, on: d(3, 12), until });
+    books.run_cycle(d(3, 25)).unwrap();
+    books.run_cycle(d(4, 10)).unwrap();
+    let held = books.case(account).unwrap();
+    assert_eq!(held.state, CollectionState::Hardship { until });
+    assert_eq!(held.broken_promises, 0, "no promise is broken during a hold: {held:?}");
+    assert!(held.promise.is_some());
+    run(&books, "e", &Command::EndHardship { account, on: d(4, 12) });
+    assert_eq!(books.case(account).unwrap().state, CollectionState::Promised);
+}
+
+#[test]
+fn a_payment_dated_before_the_placement_earns_the_agency_no_commission() {
+    // docs/POLICY.md: the agency's commission is "on what it recovers". A payment the debtor
+    // made to the creditor before the file went to the agency, recorded late (a statement
+    // that arrives after the placement), booked the agency a commission on money it never
+    // collected.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(3, 10)).unwrap();
+    let place = Command::Place {
+        account,
+        on: d(3, 11),
+        agency: "Acme Recovery".into(),
+        commission_rate: "0.25".parse().unwrap(),
+    };
+    run(&books, "place", &place);
+    pay(&books, "p-before", account, d(3, 5), 10_000);
+    let view = books.account_view(account, d(3, 31)).unwrap();
+    assert_eq!(view.books_minor.get(&Book::AgencyCommission).copied().unwrap_or(0), 0);
+    // One dated on the day of the placement or later is the agency's recovery.
+    pay(&books, "p-on", account, d(3, 11), 10_000);
+    let view = books.account_view(account, d(3, 31)).unwrap();
+    assert_eq!(view.books_minor[&Book::AgencyCommission], 2_500);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn a_settlement_completed_during_a_hardship_is_voided_by_its_returned_payment() {
+    // docs/STATE_MACHINE.md, `settled`: a reversal of a payment that counted toward a
+    // settlement voids it and reverses its write-off. A settlement completed while a hardship
+    // held the case wrote the remainder off, but the state machine kept the hardship (it
+    // refuses `settlement_completed` in a hold), and its end derived `paid`: the engine looked
+    // for a write-off to reverse only in `settled`, so the returned payment left the debt
+    // forgiven for money never received.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "S");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 100_000);
+    books.run_cycle(d(4, 15)).unwrap();
+    let offer = Command::OfferSettlement { account, offered_on: d(4, 16), amount: usd(75_000) };
+    run(&books, "s1", &offer);
+    run(&books, "s2", &Command::AcceptSettlement { account, accepted_on: d(4, 17) });
+    let until = d(5, 31);
+    run(&books, "h", &Command::GrantHardship { account, on: d(4, 18), until });
+    let paid = pay(&books, "p1", account, d(4, 20), 75_000);
+    let view = books.account_view(account, d(4, 20)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 0, "the settlement is complete");
+    let returned = Command::Reversal {
+        account,
+        payment: paid.event,
+        effective_on: d(4, 25),
+        reason: arrears::ledger::ReversalReason::Returned,
+    };
+    run(&books, "r1", &returned);
+    let view = books.account_view(account, d(4, 25)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 100_000, "nothing was paid, nothing is forgiven");
+    run(&books, "e", &Command::EndHardship { account, on: d(4, 26) });
+    let case = books.case(account).unwrap();
+    assert!(matches!(case.state, CollectionState::Delinquent { .. }), "{:?}", case.state);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn a_cycle_for_a_day_before_the_case_was_decided_does_not_move_it_back_in_time() {
+    // docs/COLLECTIONS.md, "The case": the state always reflects the latest known day rather
+    // than jumping back in time. A cycle run late for a missed day (its date before a payment
+    // in full already recorded and decided on) reviewed the account as of that day, without
+    // the payment: the paid account went back to delinquent.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(3, 10)).unwrap();
+    let due = books.case(account).unwrap().next_review_on;
+    let later = due + chrono::Days::new(3);
+    pay(&books, "p1", account, later, 80_000);
+    let paid = books.case(account).unwrap();
+    assert_eq!(paid.state, CollectionState::Paid);
+    books.run_cycle(due).unwrap();
+    let case = books.case(account).unwrap();
+    assert_eq!(case.state, CollectionState::Paid, "{case:?}");
+    assert!(case.stage.is_none(), "nothing to collect: {case:?}");
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn a_completed_settlement_ends_the_open_promise() {
+    // docs/STATE_MACHINE.md, `settled`: the rest of the debt is forgiven and every collection
+    // event is refused. A promise left open when a settlement completed stayed in the case:
+    // it still counted among the debtor's commitments, and the next review broke it (a broken
+    // promise counted against a debtor whose debt was settled, with the `broken_promise`
+    // signal for 60 days).
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "S");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 100_000);
+    books.run_cycle(d(4, 15)).unwrap();
+    let promise = Command::Promise {
+        account,
+        made_on: d(4, 16),
+        payments: vec![PromiseLine { on: d(4, 28), amount: usd(90_000) }],
+    };
+    run(&books, "promise", &promise);
+    let offer = Command::OfferSettlement { account, offered_on: d(4, 16), amount: usd(75_000) };
+    run(&books, "s1", &offer);
+    run(&books, "s2", &Command::AcceptSettlement { account, accepted_on: d(4, 17) });
+    pay(&books, "p1", account, d(4, 20), 75_000);
+    let settled = books.case(account).unwrap();
+    assert_eq!(settled.state, CollectionState::Settled);
+    assert!(settled.promise.is_none(), "the settlement replaced the promise: {settled:?}");
+    books.run_cycle(d(5, 5)).unwrap();
+    let later = books.case(account).unwrap();
+    assert_eq!((later.broken_promises, later.promise_broken_on), (0, None));
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn a_payment_returned_after_the_account_was_closed_is_recorded_and_owed_again() {
+    // docs/STATE_MACHINE.md, "Why is a reversal accepted in settled and paid?": "A returned
+    // payment is a fact". An account paid off and closed refused the bank's return of that
+    // payment (`closed` refused every ledger event), and a closed-end account cannot be
+    // reopened: the books kept cash the bank had taken back, and the debt it re-opened could
+    // never be recorded nor paid again.
+    let (_dir, books) = open_temp();
+    let account = crate::support::account(&books, "A");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    let paid = pay(&books, "p1", account, d(2, 5), 80_000);
+    assert_eq!(books.case(account).unwrap().state, CollectionState::Paid);
+    run(&books, "close", &Command::Close { account, on: d(2, 6) });
+    assert_eq!(books.case(account).unwrap().state, CollectionState::Closed);
+    let returned = Command::Reversal {
+        account,
+        payment: paid.event,
+        effective_on: d(2, 8),
+        reason: arrears::ledger::ReversalReason::Returned,
+    };
+    run(&books, "r1", &returned);
+    assert!(matches!(books.case(account).unwrap().state, CollectionState::Delinquent { .. }));
+    assert_eq!(books.account_view(account, d(2, 8)).unwrap().total_outstanding_minor, 80_000);
+    // Collected again as any delinquent account, and closed again once paid.
+    pay(&books, "p2", account, d(2, 20), 80_000);
+    assert_eq!(books.case(account).unwrap().state, CollectionState::Paid);
+    run(&books, "close-again", &Command::Close { account, on: d(2, 21) });
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn an_account_opened_for_a_debtor_in_bankruptcy_is_under_the_stay() {
+    // docs/STATE_MACHINE.md, "Sticky flags": a bankruptcy stay refuses placement, legal
+    // referral, promises, plans and settlement offers; docs/COLLECTIONS.md: `SetFlag` "sets
+    // the flag on the debtor and every case". A case opened after the flag was set (an account
+    // opened later, or a debtor created with its flags) started with none: its account could
+    // be placed with an agency or referred to legal during the stay.
+    let (_dir, books) = open_temp();
+    let debtor = debtor(&books, "D");
+    let first = account_with(&books, debtor, "A1", Terms::default(), None);
+    let flag = Command::SetFlag { debtor, flag: arrears::Flag::BankruptcyFiled, on: d(1, 2) };
+    run(&books, "bk", &flag);
+    assert!(books.case(first).unwrap().flags.bankruptcy_stay);
+    let later = account_with(&books, debtor, "A2", Terms::default(), None);
+    assert!(books.case(later).unwrap().flags.bankruptcy_stay, "the debtor's stay covers it");
+    charge(&books, "c1", later, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(3, 10)).unwrap();
+    let place = Command::Place {
+        account: later,
+        on: d(3, 11),
+        agency: "Acme Recovery".into(),
+        commission_rate: "0.25".parse().unwrap(),
+    };
+    let outcome = books.execute("place", &place).unwrap().outcome;
+    assert!(
+        matches!(outcome, Outcome::Rejected(Rejection::State { reason, .. })
+            if reason == arrears::collection::RefusalReason::BankruptcyStay),
+        "{outcome:?}"
+    );
+}
