@@ -202,6 +202,9 @@ fn dispatch(
         Command::Reversal { account, payment, effective_on, reason } => {
             let record = load_account_record(env.txn, *account)?;
             let kind = EventKind::Reversal { payment: *payment, reason: *reason };
+            let in_error = *reason == arrears_core::ledger::ReversalReason::Error;
+            let again =
+                if in_error { crate::suspense::held_again(env, *account, *payment)? } else { None };
             let outcome = ledger_on(
                 env,
                 &record,
@@ -210,9 +213,8 @@ fn dispatch(
                 Vec::new(),
                 Some(Event::ReversalPosted),
             )?;
-            let in_error = *reason == arrears_core::ledger::ReversalReason::Error;
-            if in_error && matches!(outcome, Outcome::Posted(_)) {
-                crate::suspense::hold_again(env, *account, *payment)?;
+            if let (Some(again), Outcome::Posted(_)) = (again, &outcome) {
+                env.txn.put_bank_line(&again)?;
             }
             outcome
         }

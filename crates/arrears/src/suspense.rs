@@ -109,37 +109,35 @@ pub(crate) fn apply_cash(
 }
 
 /// A payment reversed in error (`ReversalReason::Error`) that was applied from a held line:
-/// the bank still has its cash, which the reversal credited out of the books while the line
+/// the bank still has its cash, which the reversal credits out of the books while the line
 /// counts the part as applied. The part is held again, as a line of its own keyed
-/// `<line>/reversed/<account>/<event>` (everything else as the line's), to be applied again;
-/// nothing for a payment that came from no line.
-pub(crate) fn hold_again(
-    env: &mut Env<'_>,
+/// `<line>/reversed/<account>/<event>` (everything else as the line's), to be applied again:
+/// the line to write once the reversal is posted, `None` for a payment that came from no
+/// line. Called before the reversal writes anything, so that a key it cannot take is an
+/// error that writes nothing.
+pub(crate) fn held_again(
+    env: &Env<'_>,
     account: AccountId,
     payment: EventSeq,
-) -> Result<(), CommandError> {
+) -> Result<Option<HeldLine>, CommandError> {
     let lines = env.txn.bank_lines()?;
-    let applied = lines.iter().find_map(|line| {
+    let applied = lines.into_iter().find_map(|line| {
         let part =
             line.applied.iter().find(|part| part.account == account && part.event == payment);
-        part.map(|part| (line, part.amount_minor))
+        let amount_minor = part.map(|part| part.amount_minor)?;
+        Some((line, amount_minor))
     });
-    let Some((line, amount_minor)) = applied else { return Ok(()) };
+    let Some((line, amount_minor)) = applied else { return Ok(None) };
     let again = HeldLine {
         bank_ref: format!("{}/reversed/{account}/{}", line.bank_ref, payment.0),
-        value_on: line.value_on,
-        currency: line.currency,
         amount_minor,
-        payer_name: line.payer_name.clone(),
-        payer_account: line.payer_account.clone(),
-        remittance: line.remittance.clone(),
         received_at: env.now,
         applied: Vec::new(),
         returned: Vec::new(),
+        ..line
     };
     text("line.bank_ref", &again.bank_ref, true)?;
-    env.txn.put_bank_line(&again)?;
-    Ok(())
+    Ok(Some(again))
 }
 
 /// Refuses to apply or return a held line's cash with effect before its value date: the

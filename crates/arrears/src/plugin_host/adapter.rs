@@ -52,8 +52,7 @@ impl Calls {
             Calls::InProcess { instance, watch: None } => instance.score_batch(&requests),
             Calls::InProcess { instance, watch } => {
                 let mut scores = Vec::with_capacity(requests.len());
-                for (chunk_index, chunk) in requests.chunks(BATCH_LEN_MAX).enumerate() {
-                    let (chunk, first) = (chunk.to_vec(), chunk_index * BATCH_LEN_MAX);
+                for (first, chunk) in owned_chunks(requests) {
                     scores.extend(watched(instance, watch.as_ref(), move |instance| {
                         instance.score_chunk(&chunk, first)
                     })?);
@@ -76,11 +75,10 @@ impl Calls {
             }
             Calls::InProcess { instance, watch } => {
                 let mut proposals = Vec::new();
-                for (chunk_index, chunk) in requests.chunks(BATCH_LEN_MAX).enumerate() {
-                    let first = chunk_index * BATCH_LEN_MAX;
+                let mut histories = owned_chunks(histories);
+                for (first, chunk) in owned_chunks(requests.to_vec()) {
                     let chunk_histories =
-                        histories.get(first..first + chunk.len()).unwrap_or(&[]).to_vec();
-                    let chunk = chunk.to_vec();
+                        histories.next().map(|(_, part)| part).unwrap_or_default();
                     proposals.extend(watched(instance, watch.as_ref(), move |instance| {
                         instance.propose_chunk(&chunk, &chunk_histories, first)
                     })?);
@@ -90,6 +88,23 @@ impl Calls {
             Calls::Isolated(instance) => instance.propose_batch(requests, &histories),
         }
     }
+}
+
+/// `items` in chunks of at most [`BATCH_LEN_MAX`], each with the index of its first item,
+/// moved rather than cloned (a batch of one chunk is `items` itself): the calls a watch times
+/// one by one.
+fn owned_chunks<T>(mut items: Vec<T>) -> impl Iterator<Item = (usize, Vec<T>)> {
+    let mut first = 0;
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let rest = items.split_off(items.len().min(BATCH_LEN_MAX));
+        let chunk = std::mem::replace(&mut items, rest);
+        let at = first;
+        first += chunk.len();
+        Some((at, chunk))
+    })
 }
 
 fn check_capability(
@@ -273,5 +288,25 @@ impl ContactStrategy for PluginStrategy {
                 requests.get(index).map(|request| format!("debtor {}", request.debtor))
             }),
         })
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::{owned_chunks, BATCH_LEN_MAX};
+
+    #[test]
+    fn owned_chunks_cut_at_the_batch_limit_and_keep_every_item_in_order() {
+        for len in [0, 1, BATCH_LEN_MAX, BATCH_LEN_MAX + 1, 2 * BATCH_LEN_MAX + 7] {
+            let chunks: Vec<(usize, Vec<usize>)> = owned_chunks((0..len).collect()).collect();
+            let lens: Vec<usize> = chunks.iter().map(|(_, chunk)| chunk.len()).collect();
+            assert!(lens.iter().all(|&chunk| (1..=BATCH_LEN_MAX).contains(&chunk)), "{lens:?}");
+            assert_eq!(chunks.len(), len.div_ceil(BATCH_LEN_MAX), "{len}");
+            for (first, chunk) in &chunks {
+                assert_eq!(chunk.first(), Some(first), "{len}");
+            }
+            let all: Vec<usize> = chunks.into_iter().flat_map(|(_, chunk)| chunk).collect();
+            assert_eq!(all, (0..len).collect::<Vec<_>>());
+        }
     }
 }
