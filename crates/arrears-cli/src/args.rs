@@ -702,8 +702,11 @@ pub(crate) enum FlagArg {
     Attorney,
     /// A bankruptcy was filed (a stay is in force).
     Bankruptcy,
-    /// The bankruptcy was discharged (the stay ends).
+    /// The bankruptcy was discharged: the stay ends, and the debtor's accounts may never be
+    /// collected again.
     BankruptcyDischarged,
+    /// The bankruptcy was dismissed without a discharge: the stay ends, collection resumes.
+    BankruptcyDismissed,
     /// The debtor died.
     Deceased,
 }
@@ -715,6 +718,7 @@ impl From<FlagArg> for Flag {
             FlagArg::Attorney => Flag::AttorneyRepresented,
             FlagArg::Bankruptcy => Flag::BankruptcyFiled,
             FlagArg::BankruptcyDischarged => Flag::BankruptcyDischarged,
+            FlagArg::BankruptcyDismissed => Flag::BankruptcyDismissed,
             FlagArg::Deceased => Flag::Deceased,
         }
     }

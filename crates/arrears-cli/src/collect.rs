@@ -203,6 +203,7 @@ fn flag_name(flag: arrears::Flag) -> &'static str {
         arrears::Flag::AttorneyRepresented => "attorney_represented",
         arrears::Flag::BankruptcyFiled => "bankruptcy_filed",
         arrears::Flag::BankruptcyDischarged => "bankruptcy_discharged",
+        arrears::Flag::BankruptcyDismissed => "bankruptcy_dismissed",
         arrears::Flag::Deceased => "deceased",
     }
 }

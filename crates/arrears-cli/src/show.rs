@@ -203,6 +203,7 @@ fn write_case(out: &mut dyn Write, case: &CollectionCase, currency: Currency) ->
         (flags.bankruptcy_stay, "bankruptcy_stay"),
         (flags.deceased, "deceased"),
         (flags.time_barred, "time_barred"),
+        (flags.bankruptcy_discharged, "bankruptcy_discharged"),
     ]
     .into_iter()
     .filter_map(|(on, name)| on.then_some(name))

@@ -67,7 +67,7 @@ pub enum CollectionState {
 pub const STATE_KIND_COUNT: usize = 12;
 
 /// How many kinds of [`CollectionEvent`] there are.
-pub const EVENT_KIND_COUNT: usize = 30;
+pub const EVENT_KIND_COUNT: usize = 31;
 
 impl CollectionState {
     /// One representative of every kind of state, in declaration order.
@@ -145,7 +145,7 @@ impl CollectionState {
 }
 
 /// Facts that restrict collection whatever the state. Once set, a flag stays set; the only
-/// flag that ever clears is `bankruptcy_stay`, on a bankruptcy discharge.
+/// flag that ever clears is `bankruptcy_stay`, when the bankruptcy is discharged or dismissed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct StickyFlags {
     /// The debtor asked that communication cease.
@@ -158,6 +158,10 @@ pub struct StickyFlags {
     pub deceased: bool,
     /// The statute of limitations passed: the debt may not be sued on.
     pub time_barred: bool,
+    /// The debt was discharged in bankruptcy: the debtor no longer owes it personally, and
+    /// nothing may be done to collect it (11 U.S.C. 524(a)), for good. Unlike the stay, this
+    /// never clears; a later filing and its dismissal leave it set.
+    pub bankruptcy_discharged: bool,
 }
 
 /// Something that happened to an account, as far as collection is concerned.
@@ -222,7 +226,8 @@ pub enum CollectionEvent {
     AttorneyNotified,
     /// The debtor filed for bankruptcy: a stay is in force.
     BankruptcyFiled,
-    /// The bankruptcy was discharged: the stay is lifted.
+    /// The bankruptcy was discharged: the stay ends and the debt may no longer be collected,
+    /// for good (the `bankruptcy_discharged` flag).
     BankruptcyDischarged,
     /// The debtor died.
     Deceased,
@@ -233,6 +238,9 @@ pub enum CollectionEvent {
     /// The charge-off was reversed in the ledger (a mistaken charge-off): the receivable is
     /// re-opened, and the state is the one the ledger now implies.
     ChargeOffReversed,
+    /// The bankruptcy case was dismissed (or the stay lifted) without a discharge: the stay
+    /// ends and collection may resume.
+    BankruptcyDismissed,
 }
 
 impl CollectionEvent {
@@ -271,6 +279,7 @@ impl CollectionEvent {
         CollectionEvent::Close,
         CollectionEvent::Reopen,
         CollectionEvent::ChargeOffReversed,
+        CollectionEvent::BankruptcyDismissed,
     ];
 
     /// The kind's name as written in files, the audit log and `docs/STATE_MACHINE.md`.
@@ -306,6 +315,7 @@ impl CollectionEvent {
             CollectionEvent::Close => "close",
             CollectionEvent::Reopen => "reopen",
             CollectionEvent::ChargeOffReversed => "charge_off_reversed",
+            CollectionEvent::BankruptcyDismissed => "bankruptcy_dismissed",
         }
     }
 }
@@ -667,6 +677,8 @@ pub enum RefusalReason {
     Deceased,
     /// "time-barred debt"
     TimeBarred,
+    /// "bankruptcy discharged"
+    BankruptcyDischarged,
 }
 
 impl RefusalReason {
@@ -702,6 +714,7 @@ impl RefusalReason {
             RefusalReason::BankruptcyStay => "bankruptcy stay",
             RefusalReason::Deceased => "deceased",
             RefusalReason::TimeBarred => "time-barred debt",
+            RefusalReason::BankruptcyDischarged => "bankruptcy discharged",
         }
     }
 }
@@ -740,6 +753,7 @@ pub(crate) const REASON_SETTLED: RefusalReason = RefusalReason::Settled;
 pub(crate) const REASON_PAID: RefusalReason = RefusalReason::Paid;
 pub(crate) const REASON_CLOSED: RefusalReason = RefusalReason::Closed;
 pub(crate) const REASON_BANKRUPTCY_STAY: RefusalReason = RefusalReason::BankruptcyStay;
+pub(crate) const REASON_BANKRUPTCY_DISCHARGED: RefusalReason = RefusalReason::BankruptcyDischarged;
 pub(crate) const REASON_DECEASED: RefusalReason = RefusalReason::Deceased;
 pub(crate) const REASON_TIME_BARRED: RefusalReason = RefusalReason::TimeBarred;
 
@@ -768,6 +782,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::AttorneyNotified
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => Same,
             E::Close => {
                 if context.total_outstanding_minor <= 0 {
@@ -799,6 +814,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::AttorneyNotified
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => Same,
             E::Close => Rejected(REASON_BALANCE_OUTSTANDING),
             E::ChargeOffReversed => Rejected(REASON_NOT_CHARGED_OFF),
@@ -825,8 +841,10 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             E::CeaseRequested
             | E::AttorneyNotified
             | E::BankruptcyFiled
-            | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => Same,
+            // The discharge voids the promise to pay a debt no longer owed.
+            E::BankruptcyDischarged => Derived,
             E::Close => Rejected(REASON_PROMISE_OPEN),
             E::ChargeOffReversed => Rejected(REASON_NOT_CHARGED_OFF),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
@@ -851,8 +869,10 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             E::CeaseRequested
             | E::AttorneyNotified
             | E::BankruptcyFiled
-            | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => Same,
+            // The discharge voids the plan to pay a debt no longer owed.
+            E::BankruptcyDischarged => Derived,
             E::Close => Rejected(REASON_PLAN_ACTIVE),
             E::ChargeOffReversed => Rejected(REASON_NOT_CHARGED_OFF),
             E::Reopen => Rejected(REASON_NOT_CLOSED),
@@ -877,6 +897,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::AttorneyNotified
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => Same,
             E::Close => Rejected(REASON_DISPUTED),
             // The dispute outlives the charge-off and its reversal; resolving it derives.
@@ -911,6 +932,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::AttorneyNotified
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => Same,
             E::Close => Rejected(REASON_HARDSHIP),
             E::ChargeOffReversed => Same,
@@ -943,6 +965,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::AttorneyNotified
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => Same,
             E::Close => Rejected(REASON_PLACED),
             E::ChargeOffReversed => Same,
@@ -975,6 +998,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::AttorneyNotified
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => Same,
             E::Close => Rejected(REASON_LEGAL),
             E::ChargeOffReversed => Same,
@@ -1012,6 +1036,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::AttorneyNotified
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => Same,
             E::Close => Rejected(REASON_CHARGED_OFF),
             // The ledger no longer holds a charge-off: the state it implies.
@@ -1045,6 +1070,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::AttorneyNotified
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => Same,
             E::Close => To(CollectionState::Closed),
             E::ChargeOffReversed => Rejected(REASON_SETTLED),
@@ -1075,6 +1101,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::AttorneyNotified
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => Same,
             E::Close => To(CollectionState::Closed),
             E::ChargeOffReversed => Rejected(REASON_PAID),
@@ -1118,6 +1145,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::AttorneyNotified
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => Same,
             E::Reopen => {
                 if context.revolving {
@@ -1173,6 +1201,7 @@ fn needs_balance(event: &CollectionEvent) -> bool {
         | E::AttorneyNotified
         | E::BankruptcyFiled
         | E::BankruptcyDischarged
+        | E::BankruptcyDismissed
         | E::Deceased
         | E::Close
         | E::Reopen
@@ -1191,20 +1220,18 @@ pub(crate) fn flag_guard(
     use CollectionEvent as E;
     match event {
         E::PromiseMade | E::PlanCreated => {
-            if flags.bankruptcy_stay {
-                Some(REASON_BANKRUPTCY_STAY)
+            if let Some(reason) = bankruptcy_guard(flags) {
+                Some(reason)
             } else if flags.deceased {
                 Some(REASON_DECEASED)
             } else {
                 None
             }
         }
-        E::Placed { .. } | E::SettlementOffered => {
-            flags.bankruptcy_stay.then_some(REASON_BANKRUPTCY_STAY)
-        }
+        E::Placed { .. } | E::SettlementOffered => bankruptcy_guard(flags),
         E::LegalReferral => {
-            if flags.bankruptcy_stay {
-                Some(REASON_BANKRUPTCY_STAY)
+            if let Some(reason) = bankruptcy_guard(flags) {
+                Some(reason)
             } else if flags.time_barred || context.time_barred {
                 Some(REASON_TIME_BARRED)
             } else {
@@ -1232,10 +1259,23 @@ pub(crate) fn flag_guard(
         | E::AttorneyNotified
         | E::BankruptcyFiled
         | E::BankruptcyDischarged
+        | E::BankruptcyDismissed
         | E::Deceased
         | E::Close
         | E::Reopen
         | E::ChargeOffReversed => None,
+    }
+}
+
+/// The refusal a bankruptcy makes of an act of collection: the stay while it is in force,
+/// then, for good, the discharge.
+fn bankruptcy_guard(flags: &StickyFlags) -> Option<RefusalReason> {
+    if flags.bankruptcy_stay {
+        Some(REASON_BANKRUPTCY_STAY)
+    } else if flags.bankruptcy_discharged {
+        Some(REASON_BANKRUPTCY_DISCHARGED)
+    } else {
+        None
     }
 }
 
@@ -1247,7 +1287,11 @@ fn flags_after(flags: &StickyFlags, event: &CollectionEvent, context: &Context) 
         E::CeaseRequested => flags.cease_communication = true,
         E::AttorneyNotified => flags.attorney_represented = true,
         E::BankruptcyFiled => flags.bankruptcy_stay = true,
-        E::BankruptcyDischarged => flags.bankruptcy_stay = false,
+        E::BankruptcyDischarged => {
+            flags.bankruptcy_stay = false;
+            flags.bankruptcy_discharged = true;
+        }
+        E::BankruptcyDismissed => flags.bankruptcy_stay = false,
         E::Deceased => flags.deceased = true,
         E::Review => flags.time_barred |= context.time_barred,
         E::ChargePosted

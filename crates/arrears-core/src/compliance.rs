@@ -329,7 +329,8 @@ pub struct Flags {
     pub dispute: bool,
     /// The person is represented by an attorney for the debt.
     pub attorney: bool,
-    /// A bankruptcy stay or an insolvency proceeding is in force.
+    /// A bankruptcy stay or an insolvency proceeding is in force, or the debt was discharged
+    /// in bankruptcy (nothing may be done to collect it).
     pub bankruptcy: bool,
     /// The person is deceased.
     pub deceased: bool,
@@ -380,7 +381,7 @@ impl From<StickyFlags> for Flags {
         Flags {
             cease: sticky.cease_communication,
             attorney: sticky.attorney_represented,
-            bankruptcy: sticky.bankruptcy_stay,
+            bankruptcy: sticky.bankruptcy_stay || sticky.bankruptcy_discharged,
             deceased: sticky.deceased,
             time_barred: sticky.time_barred,
             ..Flags::default()

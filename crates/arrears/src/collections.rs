@@ -661,6 +661,7 @@ pub(crate) fn set_flag(
         Flag::AttorneyRepresented => CollectionEvent::AttorneyNotified,
         Flag::BankruptcyFiled => CollectionEvent::BankruptcyFiled,
         Flag::BankruptcyDischarged => CollectionEvent::BankruptcyDischarged,
+        Flag::BankruptcyDismissed => CollectionEvent::BankruptcyDismissed,
         Flag::Deceased => CollectionEvent::Deceased,
     };
     // Every account first, then the writes: a refusal on one account writes nothing.
@@ -678,6 +679,14 @@ pub(crate) fn set_flag(
     let mut changed = Vec::new();
     for (mut case, transition, as_of) in changes {
         let (from, to) = apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
+        if flag == Flag::BankruptcyDischarged {
+            // The debt is no longer owed: an agreement to pay it is over (the state machine
+            // took a promised or planned case to the state the ledger implies; a hold keeps
+            // what it interrupted, which no longer resumes without its record).
+            case.promise = None;
+            case.plan = None;
+            case.settlement = None;
+        }
         env.txn.put_case(&case)?;
         changed.push(CaseChanged {
             account: case.account,
@@ -690,7 +699,9 @@ pub(crate) fn set_flag(
         Flag::CeaseCommunication => debtor.flags.cease_communication = true,
         Flag::AttorneyRepresented => debtor.flags.attorney_represented = true,
         Flag::BankruptcyFiled => debtor.flags.bankruptcy = true,
-        Flag::BankruptcyDischarged => debtor.flags.bankruptcy = false,
+        // The stay ends either way. A discharge is kept on the cases of the accounts it
+        // discharged, not on the debtor: an account opened later is a debt it does not cover.
+        Flag::BankruptcyDischarged | Flag::BankruptcyDismissed => debtor.flags.bankruptcy = false,
         Flag::Deceased => debtor.flags.deceased = true,
     }
     env.txn.put_debtor(&debtor)?;

@@ -819,10 +819,15 @@ pub enum Flag {
     AttorneyRepresented,
     /// A bankruptcy was filed (a stay is in force).
     BankruptcyFiled,
-    /// The bankruptcy was discharged (the stay ends).
+    /// The bankruptcy was discharged: the stay ends, and the debtor's accounts of that day
+    /// may never be collected again (their cases keep `bankruptcy_discharged`; an account
+    /// opened later is a new debt, not discharged).
     BankruptcyDischarged,
     /// The debtor died.
     Deceased,
+    /// The bankruptcy case was dismissed (or the stay lifted) without a discharge: the stay
+    /// ends and collection may resume.
+    BankruptcyDismissed,
 }
 
 impl Command {

@@ -158,7 +158,7 @@ pub(crate) fn flags<'c>(
     for case in cases {
         flags.cease |= case.flags.cease_communication;
         flags.attorney |= case.flags.attorney_represented;
-        flags.bankruptcy |= case.flags.bankruptcy_stay;
+        flags.bankruptcy |= case.flags.bankruptcy_stay || case.flags.bankruptcy_discharged;
         flags.deceased |= case.flags.deceased;
         flags.time_barred |= case.flags.time_barred;
         flags.dispute |= matches!(case.state, CollectionState::Disputed);

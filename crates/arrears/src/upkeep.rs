@@ -466,9 +466,11 @@ pub(crate) fn after_flag(
     let reason = match flag {
         Flag::CeaseCommunication => CancelReason::CeaseCommunication,
         Flag::AttorneyRepresented => CancelReason::AttorneyRepresented,
-        Flag::BankruptcyFiled => CancelReason::Bankruptcy,
+        // A discharge forbids collecting the debts it covers, every account of the debtor on
+        // that day: what is pending about them is cancelled (the stay usually did it already).
+        Flag::BankruptcyFiled | Flag::BankruptcyDischarged => CancelReason::Bankruptcy,
         Flag::Deceased => CancelReason::Deceased,
-        Flag::BankruptcyDischarged => return Ok(Vec::new()),
+        Flag::BankruptcyDismissed => return Ok(Vec::new()),
     };
     cancel_pending(env, debtor_id, |_| Some(reason))
 }

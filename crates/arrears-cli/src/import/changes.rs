@@ -474,9 +474,11 @@ fn flag(text: &str) -> Result<Flag, String> {
         "attorney" => Ok(Flag::AttorneyRepresented),
         "bankruptcy" => Ok(Flag::BankruptcyFiled),
         "bankruptcy_discharged" => Ok(Flag::BankruptcyDischarged),
+        "bankruptcy_dismissed" => Ok(Flag::BankruptcyDismissed),
         "deceased" => Ok(Flag::Deceased),
         _ => Err(format!(
-            "{text:?} is not one of cease, attorney, bankruptcy, bankruptcy_discharged, deceased"
+            "{text:?} is not one of cease, attorney, bankruptcy, bankruptcy_discharged, \
+             bankruptcy_dismissed, deceased"
         )),
     }
 }

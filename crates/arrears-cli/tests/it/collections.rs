@@ -303,3 +303,66 @@ fn collection_commands() {
 
     env.run(&["verify"]).ok();
 }
+
+#[test]
+fn a_bankruptcy_is_dismissed_or_discharged() {
+    // A dismissal lets collection resume; a discharge ends the stay and refuses collection on
+    // the debtor's accounts for good (docs/STATE_MACHINE.md, "Sticky flags").
+    let env = Env::sample();
+    let flag = |debtor: &str, flag: &str, on: &str, key: &str| {
+        env.run(&["flag", "--debtor", debtor, "--flag", flag, "--on", on, "--key", key])
+            .ok()
+            .to_owned()
+    };
+    let promise = |account: &str, key: &str| {
+        let args = [
+            "promise",
+            "--account",
+            account,
+            "--on",
+            "2026-11-22",
+            "--pay",
+            "2026-11-30:4500.00",
+            "--key",
+            key,
+        ];
+        env.run(&args)
+    };
+    // TC-8001's debtor: filed, then dismissed: collection resumes.
+    let debtor = "B-2001".to_owned();
+    flag(&debtor, "bankruptcy", "2026-11-20", "BK-1");
+    let stayed = promise("TC-8001", "PTP-STAYED");
+    assert_eq!(stayed.code, 1);
+    assert!(stayed.stdout.contains("bankruptcy stay"), "{}", stayed.stdout);
+    let dismissed = flag(&debtor, "bankruptcy-dismissed", "2026-11-21", "BK-2");
+    assert!(dismissed.starts_with("flag bankruptcy_dismissed set on debtor"), "{dismissed}");
+    assert_eq!(promise("TC-8001", "PTP-RESUMED").ok(), "A1: delinquent -> promised\n");
+    // Then discharged: the promise to pay a debt no longer owed is over, the case keeps the
+    // flag, and `show` says so.
+    let discharged = flag(&debtor, "bankruptcy-discharged", "2026-11-23", "BK-3");
+    assert!(discharged.contains("A1: promised -> delinquent"), "{discharged}");
+    let shown = env.run(&["show", "account", "TC-8001", "--json"]).json();
+    assert_eq!(shown["case"]["flags"]["bankruptcy_discharged"], true);
+    assert_eq!(shown["case"]["flags"]["bankruptcy_stay"], false);
+    assert_eq!(shown["case"]["promise"], Value::Null);
+    let text = env.run(&["show", "account", "TC-8001"]).ok().to_owned();
+    assert!(
+        text.lines().any(|line| line.contains("flags") && line.contains("bankruptcy_discharged")),
+        "{text}"
+    );
+    let refused = env.run(&[
+        "place",
+        "--account",
+        "TC-8001",
+        "--on",
+        "2026-11-24",
+        "--agency",
+        "X",
+        "--commission",
+        "0.2",
+        "--key",
+        "PLC-DISCHARGED",
+    ]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stdout.contains("bankruptcy discharged"), "{}", refused.stdout);
+}

@@ -337,6 +337,7 @@ fn closed_accepts_only_reopen_a_reversal_and_the_flag_events() {
             | E::AttorneyNotified
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
+            | E::BankruptcyDismissed
             | E::Deceased => assert_eq!(outcome.unwrap().state, S::Closed),
             E::ChargePosted
             | E::PaymentPosted
@@ -400,7 +401,7 @@ fn a_rejection_names_the_state_the_event_and_the_reason() {
 }
 
 #[test]
-fn bankruptcy_stay_refuses_collection_and_discharge_lifts_it() {
+fn bankruptcy_stay_refuses_collection_and_a_dismissal_lifts_it() {
     let context = context();
     let delinquent = S::Delinquent { stage: 2 };
     let filed = accept(&delinquent, &no_flags(), &E::BankruptcyFiled, &context);
@@ -419,12 +420,49 @@ fn bankruptcy_stay_refuses_collection_and_discharge_lifts_it() {
     for event in [E::PaymentPosted, E::Review, E::DisputeOpened, E::ChargeOff] {
         assert!(transition(&delinquent, &stayed, &event, &context).is_ok());
     }
-    let discharged = accept(&delinquent, &stayed, &E::BankruptcyDischarged, &context);
-    assert!(!discharged.flags.bankruptcy_stay);
+    let dismissed = accept(&delinquent, &stayed, &E::BankruptcyDismissed, &context);
+    assert!(!dismissed.flags.bankruptcy_stay);
+    assert!(!dismissed.flags.bankruptcy_discharged);
     assert_eq!(step(&delinquent, &E::PromiseMade, &context), S::Promised);
-    assert!(transition(&delinquent, &discharged.flags, &E::PromiseMade, &context).is_ok());
+    assert!(transition(&delinquent, &dismissed.flags, &E::PromiseMade, &context).is_ok());
     // A state refusal wins over the flag.
     assert_eq!(refusal(&S::Closed, &stayed, &E::PromiseMade, &context), REASON_CLOSED);
+}
+
+#[test]
+fn a_discharge_ends_the_stay_and_refuses_collection_for_good() {
+    let context = context();
+    let delinquent = S::Delinquent { stage: 2 };
+    let stayed = accept(&delinquent, &no_flags(), &E::BankruptcyFiled, &context).flags;
+    let discharged = accept(&delinquent, &stayed, &E::BankruptcyDischarged, &context);
+    assert_eq!(discharged.state, delinquent);
+    assert!(discharged.changed);
+    assert!(!discharged.flags.bankruptcy_stay);
+    assert!(discharged.flags.bankruptcy_discharged);
+    let collection =
+        [E::PromiseMade, E::PlanCreated, place("acme"), E::LegalReferral, E::SettlementOffered];
+    for event in collection.clone() {
+        let refused = refusal(&delinquent, &discharged.flags, &event, &context);
+        assert_eq!(refused, RefusalReason::BankruptcyDischarged, "{}", event.name());
+    }
+    // Money is still taken (a voluntary payment, a charge-off, a dispute recorded).
+    for event in [E::PaymentPosted, E::Review, E::DisputeOpened, E::ChargeOff] {
+        assert!(transition(&delinquent, &discharged.flags, &event, &context).is_ok());
+    }
+    // A discharge recorded with no stay before it does the same.
+    let direct = accept(&delinquent, &no_flags(), &E::BankruptcyDischarged, &context);
+    assert_eq!(direct.flags, discharged.flags);
+    // A new filing stays, and its dismissal lifts the new stay, not the discharge.
+    let refiled = accept(&delinquent, &discharged.flags, &E::BankruptcyFiled, &context).flags;
+    assert_eq!(refusal(&delinquent, &refiled, &E::PromiseMade, &context), REASON_BANKRUPTCY_STAY);
+    let dismissed = accept(&delinquent, &refiled, &E::BankruptcyDismissed, &context).flags;
+    assert!(!dismissed.bankruptcy_stay && dismissed.bankruptcy_discharged);
+    for event in collection {
+        let refused = refusal(&delinquent, &dismissed, &event, &context);
+        assert_eq!(refused, RefusalReason::BankruptcyDischarged, "{}", event.name());
+    }
+    // The guardrails see a discharged debt as one they may not contact about.
+    assert!(crate::compliance::Flags::from(dismissed).bankruptcy);
 }
 
 #[test]
@@ -470,13 +508,14 @@ fn sticky_flags_stay_set_in_every_state() {
         bankruptcy_stay: false,
         deceased: true,
         time_barred: true,
+        bankruptcy_discharged: true,
     };
     for state in CollectionState::ALL_KINDS {
         for event in CollectionEvent::ALL_KINDS {
             if let Ok(accepted) = transition(&state, &every_flag, &event, &context) {
                 let flags = accepted.flags;
                 assert!(flags.cease_communication && flags.attorney_represented);
-                assert!(flags.deceased && flags.time_barred);
+                assert!(flags.deceased && flags.time_barred && flags.bankruptcy_discharged);
                 let stay_expected = event == E::BankruptcyFiled;
                 assert_eq!(
                     flags.bankruptcy_stay,
@@ -488,10 +527,21 @@ fn sticky_flags_stay_set_in_every_state() {
             }
         }
     }
-    // Flag events keep the state, in every state.
+    // Flag events keep the state, in every state, but that a discharge ends a promise or a
+    // plan (to pay a debt no longer owed): the case goes where the ledger says.
     for state in CollectionState::ALL_KINDS {
-        for event in [E::CeaseRequested, E::AttorneyNotified, E::BankruptcyFiled, E::Deceased] {
-            assert_eq!(step(&state, &event, &context), state);
+        for event in [
+            E::CeaseRequested,
+            E::AttorneyNotified,
+            E::BankruptcyFiled,
+            E::BankruptcyDischarged,
+            E::BankruptcyDismissed,
+            E::Deceased,
+        ] {
+            let ends_agreement =
+                event == E::BankruptcyDischarged && matches!(state, S::Promised | S::InPlan);
+            let expected = if ends_agreement { derive(&context) } else { state.clone() };
+            assert_eq!(step(&state, &event, &context), expected, "{}", state.name());
         }
     }
 }
@@ -504,7 +554,8 @@ fn flag_events_set_exactly_their_flag() {
         (E::AttorneyNotified, StickyFlags { attorney_represented: true, ..no_flags() }),
         (E::BankruptcyFiled, StickyFlags { bankruptcy_stay: true, ..no_flags() }),
         (E::Deceased, StickyFlags { deceased: true, ..no_flags() }),
-        (E::BankruptcyDischarged, no_flags()),
+        (E::BankruptcyDischarged, StickyFlags { bankruptcy_discharged: true, ..no_flags() }),
+        (E::BankruptcyDismissed, no_flags()),
     ];
     for (event, expected) in cases {
         let accepted = accept(&S::Current, &no_flags(), &event, &context);
@@ -643,13 +694,14 @@ fn the_transition_table_equals_the_code() {
 }
 
 /// A flag's name as written in docs/STATE_MACHINE.md, and the flags with only it set.
-fn single_flags() -> [(&'static str, StickyFlags); 5] {
+fn single_flags() -> [(&'static str, StickyFlags); 6] {
     [
         ("cease_communication", StickyFlags { cease_communication: true, ..no_flags() }),
         ("attorney_represented", StickyFlags { attorney_represented: true, ..no_flags() }),
         ("bankruptcy_stay", StickyFlags { bankruptcy_stay: true, ..no_flags() }),
         ("deceased", StickyFlags { deceased: true, ..no_flags() }),
         ("time_barred", StickyFlags { time_barred: true, ..no_flags() }),
+        ("bankruptcy_discharged", StickyFlags { bankruptcy_discharged: true, ..no_flags() }),
     ]
 }
 
@@ -726,6 +778,7 @@ fn the_reason_vocabulary_is_documented() {
         REASON_BANKRUPTCY_STAY,
         REASON_DECEASED,
         REASON_TIME_BARRED,
+        REASON_BANKRUPTCY_DISCHARGED,
     ]
     .map(RefusalReason::as_str);
     assert_eq!(documented, reasons);
@@ -804,30 +857,18 @@ fn arb_context() -> impl Strategy<Value = Context> {
 }
 
 fn arb_flags() -> impl Strategy<Value = StickyFlags> {
-    (
-        prop::bool::weighted(0.2),
-        prop::bool::weighted(0.2),
-        prop::bool::weighted(0.2),
-        prop::bool::weighted(0.2),
-        prop::bool::weighted(0.2),
-    )
-        .prop_map(
-            |(
+    prop::array::uniform6(prop::bool::weighted(0.2)).prop_map(
+        |[cease_communication, attorney_represented, bankruptcy_stay, deceased, time_barred, bankruptcy_discharged]| {
+            StickyFlags {
                 cease_communication,
                 attorney_represented,
                 bankruptcy_stay,
                 deceased,
                 time_barred,
-            )| {
-                StickyFlags {
-                    cease_communication,
-                    attorney_represented,
-                    bankruptcy_stay,
-                    deceased,
-                    time_barred,
-                }
-            },
-        )
+                bankruptcy_discharged,
+            }
+        },
+    )
 }
 
 /// Checks one step of a random walk against the invariants of the machine.
@@ -901,16 +942,20 @@ fn check_step(
             prop_assert_eq!(*stage, context.stage.max(1));
         }
     }
-    // Flags, once set, stay set; only a discharge lifts the stay.
+    // Flags, once set, stay set; only a discharge or a dismissal lifts the stay.
     let pairs = [
         (flags.cease_communication, flags_after.cease_communication, E::CeaseRequested),
         (flags.attorney_represented, flags_after.attorney_represented, E::AttorneyNotified),
         (flags.deceased, flags_after.deceased, E::Deceased),
         (flags.bankruptcy_stay, flags_after.bankruptcy_stay, E::BankruptcyFiled),
+        (flags.bankruptcy_discharged, flags_after.bankruptcy_discharged, E::BankruptcyDischarged),
     ];
     for (before, after, setter) in pairs {
         if before && !after {
-            prop_assert!(matches!(event, E::BankruptcyDischarged) && setter == E::BankruptcyFiled);
+            prop_assert!(
+                matches!(event, E::BankruptcyDischarged | E::BankruptcyDismissed)
+                    && setter == E::BankruptcyFiled
+            );
         }
         if !before && after {
             prop_assert_eq!(event, &setter);

@@ -93,6 +93,9 @@ pub struct CollectionCaseRow {
     pub score: Option<CaseScoreRow>,
     pub recalled_on: Option<Day>,
     pub late_fee_charges: Vec<LateFeeChargeRow>,
+    /// `StickyFlags::bankruptcy_discharged` (version 6), kept after the last field so that
+    /// an older record reads with it `false`; the other flags are in `flags`.
+    pub bankruptcy_discharged: bool,
 }
 
 /// The stored form of `arrears_core::case::LateFeeCharge`.
@@ -196,7 +199,8 @@ pub enum CollectionStateRow {
     Closed,
 }
 
-/// The stored form of `arrears_core::collection::StickyFlags`.
+/// The stored form of `arrears_core::collection::StickyFlags` but its last flag,
+/// `bankruptcy_discharged`, which is `CollectionCaseRow`'s last field (case record version 6).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct StickyFlagsRow {
@@ -370,9 +374,13 @@ pub enum CollectionEventRow {
     PlanCompleted,
     DisputeOpened,
     DisputeResolved,
-    HardshipGranted { until: Day },
+    HardshipGranted {
+        until: Day,
+    },
     HardshipEnded,
-    Placed { agency: String },
+    Placed {
+        agency: String,
+    },
     Recalled,
     LegalReferral,
     ChargeOff,
@@ -387,6 +395,8 @@ pub enum CollectionEventRow {
     Close,
     Reopen,
     ChargeOffReversed,
+    /// Appended with case record version 6.
+    BankruptcyDismissed,
 }
 
 /// The stored form of `arrears_core::collection::RefusalReason`.
@@ -423,6 +433,8 @@ pub enum RefusalReasonRow {
     BankruptcyStay,
     Deceased,
     TimeBarred,
+    /// Appended with case record version 6.
+    BankruptcyDischarged,
 }
 
 /// The stored form of `arrears_core::plan::PromisedPayment`.
@@ -504,7 +516,153 @@ pub enum UnaffordableRow {
     },
 }
 
-stored!(struct CollectionCase => CollectionCaseRow { account, state, flags, stage, stage_entered_on, arm, next_review_on, last_review_on, decided_on, promise, plan, settlement, placement, credit_hold, broken_promises, promise_broken_on, kept_promises, steps_issued, late_fees_assessed, interrupted, capacity, time_barred_on, score, recalled_on, late_fee_charges });
+impl Stored<CollectionCaseRow> for CollectionCase {
+    fn to_row(&self) -> CollectionCaseRow {
+        // Destructured without `..`: a field added to the case fails to compile here.
+        let CollectionCase {
+            account,
+            state,
+            flags,
+            stage,
+            stage_entered_on,
+            arm,
+            next_review_on,
+            last_review_on,
+            decided_on,
+            promise,
+            plan,
+            settlement,
+            placement,
+            credit_hold,
+            broken_promises,
+            promise_broken_on,
+            kept_promises,
+            steps_issued,
+            late_fees_assessed,
+            interrupted,
+            capacity,
+            time_barred_on,
+            score,
+            recalled_on,
+            late_fee_charges,
+        } = self;
+        let StickyFlags {
+            cease_communication,
+            attorney_represented,
+            bankruptcy_stay,
+            deceased,
+            time_barred,
+            bankruptcy_discharged,
+        } = *flags;
+        CollectionCaseRow {
+            account: account.to_row(),
+            state: state.to_row(),
+            flags: StickyFlagsRow {
+                cease_communication,
+                attorney_represented,
+                bankruptcy_stay,
+                deceased,
+                time_barred,
+            },
+            stage: stage.to_row(),
+            stage_entered_on: stage_entered_on.to_row(),
+            arm: arm.to_row(),
+            next_review_on: next_review_on.to_row(),
+            last_review_on: last_review_on.to_row(),
+            decided_on: decided_on.to_row(),
+            promise: promise.to_row(),
+            plan: plan.to_row(),
+            settlement: settlement.to_row(),
+            placement: placement.to_row(),
+            credit_hold: credit_hold.to_row(),
+            broken_promises: broken_promises.to_row(),
+            promise_broken_on: promise_broken_on.to_row(),
+            kept_promises: kept_promises.to_row(),
+            steps_issued: steps_issued.to_row(),
+            late_fees_assessed: late_fees_assessed.to_row(),
+            interrupted: interrupted.to_row(),
+            capacity: capacity.to_row(),
+            time_barred_on: time_barred_on.to_row(),
+            score: score.to_row(),
+            recalled_on: recalled_on.to_row(),
+            late_fee_charges: late_fee_charges.to_row(),
+            bankruptcy_discharged,
+        }
+    }
+
+    fn from_row(row: CollectionCaseRow) -> Self {
+        let CollectionCaseRow {
+            account,
+            state,
+            flags,
+            stage,
+            stage_entered_on,
+            arm,
+            next_review_on,
+            last_review_on,
+            decided_on,
+            promise,
+            plan,
+            settlement,
+            placement,
+            credit_hold,
+            broken_promises,
+            promise_broken_on,
+            kept_promises,
+            steps_issued,
+            late_fees_assessed,
+            interrupted,
+            capacity,
+            time_barred_on,
+            score,
+            recalled_on,
+            late_fee_charges,
+            bankruptcy_discharged,
+        } = row;
+        let StickyFlagsRow {
+            cease_communication,
+            attorney_represented,
+            bankruptcy_stay,
+            deceased,
+            time_barred,
+        } = flags;
+        CollectionCase {
+            account: Stored::from_row(account),
+            state: Stored::from_row(state),
+            flags: StickyFlags {
+                cease_communication,
+                attorney_represented,
+                bankruptcy_stay,
+                deceased,
+                time_barred,
+                bankruptcy_discharged,
+            },
+            stage: Stored::from_row(stage),
+            stage_entered_on: Stored::from_row(stage_entered_on),
+            arm: Stored::from_row(arm),
+            next_review_on: Stored::from_row(next_review_on),
+            last_review_on: Stored::from_row(last_review_on),
+            decided_on: Stored::from_row(decided_on),
+            promise: Stored::from_row(promise),
+            plan: Stored::from_row(plan),
+            settlement: Stored::from_row(settlement),
+            placement: Stored::from_row(placement),
+            credit_hold: Stored::from_row(credit_hold),
+            broken_promises: Stored::from_row(broken_promises),
+            promise_broken_on: Stored::from_row(promise_broken_on),
+            kept_promises: Stored::from_row(kept_promises),
+            steps_issued: Stored::from_row(steps_issued),
+            late_fees_assessed: Stored::from_row(late_fees_assessed),
+            interrupted: Stored::from_row(interrupted),
+            capacity: Stored::from_row(capacity),
+            time_barred_on: Stored::from_row(time_barred_on),
+            score: Stored::from_row(score),
+            recalled_on: Stored::from_row(recalled_on),
+            late_fee_charges: Stored::from_row(late_fee_charges),
+        }
+    }
+}
+
 stored!(struct LateFeeCharge => LateFeeChargeRow { obligation, fee, assessed_on, fee_minor });
 stored!(struct Action => ActionRow { id, debtor, accounts, channel, address, template, scheduled_at, created_for, status, claim, sent_at, seq, message, payment_link, invoice });
 stored!(struct ContactAttempt => ContactAttemptRow { accounts, channel, address, at, inbound, outcome, action });
@@ -512,7 +670,6 @@ stored!(struct AuditRecord => AuditRecordRow { seq, recorded_at, account, kind, 
 stored!(struct Note => NoteRow { account, at, author, text });
 stored!(enum ContactOutcome => ContactOutcomeRow { NotConnected, NoAnswer, Voicemail, RightParty, WrongParty, Delivered, Bounced, PromiseCaptured, DisputeRaised, PaymentTaken });
 stored!(enum CollectionState => CollectionStateRow { Current, Delinquent { stage }, Promised, InPlan, Disputed, Hardship { until }, Placed { agency }, Legal, ChargedOff, Settled, Paid, Closed });
-stored!(struct StickyFlags => StickyFlagsRow { cease_communication, attorney_represented, bankruptcy_stay, deceased, time_barred });
 stored!(struct PromiseRecord => PromiseRecordRow { made_on, payments, grace_days });
 stored!(struct PlanRecord => PlanRecordRow { created_on, frequency, installments, total_minor, missed, default_after_missed, grace_days });
 stored!(struct SettlementRecord => SettlementRecordRow { offered_on, amount_minor, expires_on, accepted_on });
@@ -524,8 +681,8 @@ stored!(struct Claim => ClaimRow { by, until });
 stored!(struct ActionMessage => ActionMessageRow { tone, language, text });
 stored!(enum AuditKind => AuditKindRow { Command { name, key }, Transition { event, from, to, on }, Cycle { as_of, reviewed, actions }, ContactBlocked { debtor, channel, template, rule, next_allowed_at }, ComponentFailed { arm, component, name, accounts, error }, CommandExecuted { name, key, content }, PluginAdded { name, entry }, PluginRemoved { name, entry } });
 stored!(enum Frequency => FrequencyRow { Weekly, Fortnightly, Monthly });
-stored!(enum CollectionEvent => CollectionEventRow { ChargePosted, PaymentPosted, ReversalPosted, Review, PromiseMade, PromiseKept, PromiseBroken, PlanCreated, InstallmentMissed, PlanDefaulted, PlanCompleted, DisputeOpened, DisputeResolved, HardshipGranted { until }, HardshipEnded, Placed { agency }, Recalled, LegalReferral, ChargeOff, SettlementOffered, SettlementAccepted, SettlementCompleted, CeaseRequested, AttorneyNotified, BankruptcyFiled, BankruptcyDischarged, Deceased, Close, Reopen, ChargeOffReversed });
-stored!(enum RefusalReason => RefusalReasonRow { NothingOwed, BalanceOutstanding, NothingPastDue, NotRevolving, HardshipInPast, NoPromise, NoPlan, NoDispute, NoHardship, NotPlaced, NotClosed, PromiseOpen, PlanActive, Disputed, Hardship, Placed, Legal, ChargedOff, AlreadyDisputed, AlreadyPlaced, AlreadyLegal, AlreadyChargedOff, NotChargedOff, Settled, Paid, Closed, BankruptcyStay, Deceased, TimeBarred });
+stored!(enum CollectionEvent => CollectionEventRow { ChargePosted, PaymentPosted, ReversalPosted, Review, PromiseMade, PromiseKept, PromiseBroken, PlanCreated, InstallmentMissed, PlanDefaulted, PlanCompleted, DisputeOpened, DisputeResolved, HardshipGranted { until }, HardshipEnded, Placed { agency }, Recalled, LegalReferral, ChargeOff, SettlementOffered, SettlementAccepted, SettlementCompleted, CeaseRequested, AttorneyNotified, BankruptcyFiled, BankruptcyDischarged, Deceased, Close, Reopen, ChargeOffReversed, BankruptcyDismissed });
+stored!(enum RefusalReason => RefusalReasonRow { NothingOwed, BalanceOutstanding, NothingPastDue, NotRevolving, HardshipInPast, NoPromise, NoPlan, NoDispute, NoHardship, NotPlaced, NotClosed, PromiseOpen, PlanActive, Disputed, Hardship, Placed, Legal, ChargedOff, AlreadyDisputed, AlreadyPlaced, AlreadyLegal, AlreadyChargedOff, NotChargedOff, Settled, Paid, Closed, BankruptcyStay, Deceased, TimeBarred, BankruptcyDischarged });
 stored!(struct PromisedPayment => PromisedPaymentRow { on, amount_minor });
 stored!(enum CancelReason => CancelReasonRow { OptedOut, ConsentWithdrawn, AddressRemoved, CeaseCommunication, AttorneyRepresented, Bankruptcy, Deceased, WorkContactProhibited });
 stored!(enum Tone => ToneRow { Friendly, Firm, FinalNotice, PlanOffer, SettlementOffer });

@@ -385,6 +385,7 @@ pub enum CommandFlagRow {
     BankruptcyFiled,
     BankruptcyDischarged,
     Deceased,
+    BankruptcyDismissed,
 }
 
 /// The stored form of `arrears::command::ConsentEvidence`.

@@ -29,7 +29,8 @@ const INVOICE_LOCAL_HOUR: u32 = 9;
 /// Writes an action for each invoice of the debtor's reviewed accounts issued on or before
 /// `as_of`, still open and not past due, that no action has sent yet. Returns the actions
 /// written. Nothing is sent to a debtor whose cases stop contact (cease, attorney,
-/// bankruptcy, deceased) or who has no usable address on the channel.
+/// bankruptcy stay, deceased) or who has no usable address on the channel, nor for an account
+/// whose debt was discharged in bankruptcy.
 pub(super) fn send_invoices(
     env: &mut Env<'_>,
     reviews: &[Review],
@@ -59,6 +60,11 @@ pub(super) fn send_invoices(
         .collect();
     let mut written = 0;
     for review in reviews {
+        // A debt discharged in bankruptcy is not billed; the debtor's other accounts (a debt
+        // incurred after the discharge) are.
+        if review.case.flags.bankruptcy_discharged {
+            continue;
+        }
         let state = env.txn.account_state(&review.account, Some(as_of))?;
         for obligation in state.obligations.values() {
             let due = obligation.total_minor() > 0

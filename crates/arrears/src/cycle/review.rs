@@ -611,6 +611,7 @@ fn contact_steps(
     ) && !flags.cease_communication
         && !flags.attorney_represented
         && !flags.bankruptcy_stay
+        && !flags.bankruptcy_discharged
         && !flags.deceased;
     let mut steps = Vec::new();
     if let (Some(stage), true) = (selected, contactable) {

@@ -613,3 +613,214 @@ fn an_account_opened_for_a_debtor_in_bankruptcy_is_under_the_stay() {
         "{outcome:?}"
     );
 }
+
+/// A debtor with one e-mail address, in Texas.
+fn debtor_with_email(books: &Arrears, reference: &str, email: &str) -> DebtorId {
+    let command = Command::CreateDebtor(arrears::NewDebtor {
+        external_ref: Some(reference.to_owned()),
+        kind: arrears::model::DebtorKind::Person,
+        name: format!("Debtor {reference}"),
+        jurisdiction: arrears::model::Jurisdiction {
+            country: "US".into(),
+            region: Some("TX".into()),
+        },
+        time_zones: vec!["America/Chicago".into()],
+        language: "en".into(),
+        contact_points: vec![arrears::model::ContactPoint {
+            channel: arrears::model::ContactChannel::Email,
+            address: email.to_owned(),
+            kind: arrears::model::ContactPointKind::Personal,
+            consent: true,
+            opted_out: false,
+        }],
+        flags: arrears::model::DebtorFlags::default(),
+    });
+    match books.execute(&format!("debtor:{reference}"), &command).unwrap().outcome {
+        Outcome::DebtorCreated(id) => id,
+        other => panic!("debtor not created: {other:?}"),
+    }
+}
+
+/// The pending e-mails to `debtor` scheduled on or after `from`.
+fn emails_from(books: &Arrears, debtor: DebtorId, from: NaiveDate) -> usize {
+    books
+        .actions_of(debtor)
+        .unwrap()
+        .iter()
+        .filter(|action| matches!(action.status, arrears::case::ActionStatus::Pending))
+        .filter(|action| action.scheduled_at.date_naive() >= from)
+        .count()
+}
+
+#[test]
+fn a_discharged_debt_is_never_collected_again_and_a_dismissed_one_is() {
+    // docs/STATE_MACHINE.md, "Sticky flags": a discharge recorded the end of the stay only,
+    // so collection resumed on a debt the debtor no longer owes (placement, promises, legal
+    // referral, contact: acts to collect a discharged debt, which the discharge injunction of
+    // 11 U.S.C. 524(a)(2) forbids). A dismissal, which does let collection resume, could not
+    // be told from it.
+    let (_dir, books) = open_temp();
+    let policy = "name = \"mail\"\nversion = 1\ncreditor = \"first_party\"\n\n\
+                  [[stage]]\nname = \"all\"\nmin_dpd = 1\n[stage.actions]\ncontact = [\n  \
+                  { channel = \"email\", template = \"first\", after_days = 0 },\n  \
+                  { channel = \"email\", template = \"second\", after_days = 40 },\n]\n\n\
+                  [[arm]]\nname = \"only\"\nweight = 1\n";
+    let set = Command::SetPolicy { file: "mail.toml".into(), text: policy.into() };
+    run(&books, "policy", &set);
+    let discharged = debtor_with_email(&books, "DIS", "dis@example.com");
+    let dismissed = debtor_with_email(&books, "DSM", "dsm@example.com");
+    let old = account_with(&books, discharged, "A1", Terms::default(), None);
+    let other = account_with(&books, dismissed, "B1", Terms::default(), None);
+    charge(&books, "c-old", old, d(1, 1), d(1, 31), 80_000);
+    charge(&books, "c-other", other, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(2, 2)).unwrap();
+    assert_eq!(emails_from(&books, discharged, d(2, 2)), 1, "the policy writes to both");
+    assert_eq!(emails_from(&books, dismissed, d(2, 2)), 1);
+    for (key, debtor) in [("bk-dis", discharged), ("bk-dsm", dismissed)] {
+        let filed = Command::SetFlag { debtor, flag: arrears::Flag::BankruptcyFiled, on: d(2, 10) };
+        run(&books, key, &filed);
+    }
+    let discharge = Command::SetFlag {
+        debtor: discharged,
+        flag: arrears::Flag::BankruptcyDischarged,
+        on: d(3, 1),
+    };
+    run(&books, "discharge", &discharge);
+    let dismissal = Command::SetFlag {
+        debtor: dismissed,
+        flag: arrears::Flag::BankruptcyDismissed,
+        on: d(3, 1),
+    };
+    run(&books, "dismissal", &dismissal);
+    let flags = books.case(old).unwrap().flags;
+    assert!(flags.bankruptcy_discharged && !flags.bankruptcy_stay, "{flags:?}");
+    assert!(!books.debtor(discharged).unwrap().unwrap().flags.bankruptcy, "the stay ended");
+    let flags = books.case(other).unwrap().flags;
+    assert!(!flags.bankruptcy_discharged && !flags.bankruptcy_stay, "{flags:?}");
+
+    // The second step falls due 40 days into the stage: written for the dismissed account
+    // only.
+    for day in [d(3, 2), d(3, 15), d(4, 1)] {
+        books.run_cycle(day).unwrap();
+    }
+    assert_eq!(emails_from(&books, discharged, d(3, 1)), 0, "no contact about a discharged debt");
+    assert_eq!(emails_from(&books, dismissed, d(3, 1)), 1, "collection resumed after dismissal");
+
+    // Every act of collection is refused on the discharged account, and only there.
+    let acts = |account| {
+        [
+            Command::Promise {
+                account,
+                made_on: d(4, 2),
+                payments: vec![PromiseLine { on: d(4, 10), amount: usd(40_000) }],
+            },
+            Command::Place {
+                account,
+                on: d(4, 2),
+                agency: "Acme Recovery".into(),
+                commission_rate: "0.25".parse().unwrap(),
+            },
+            Command::ReferToLegal { account, on: d(4, 2) },
+        ]
+    };
+    for (n, act) in acts(old).iter().enumerate() {
+        let outcome = books.execute(&format!("act-old-{n}"), act).unwrap().outcome;
+        assert!(
+            matches!(outcome, Outcome::Rejected(Rejection::State { reason, .. })
+                if reason == arrears::collection::RefusalReason::BankruptcyDischarged),
+            "{outcome:?}"
+        );
+    }
+    let promise = &acts(other)[0];
+    run(&books, "act-other", promise);
+
+    // A payment the debtor makes is still taken, and the books stay whole.
+    pay(&books, "voluntary", old, d(4, 5), 5_000);
+    // An account opened after the discharge is a new debt, collected as any other.
+    let new = account_with(&books, discharged, "A2", Terms::default(), None);
+    assert_eq!(books.case(new).unwrap().flags, arrears::collection::StickyFlags::default());
+    charge(&books, "c-new", new, d(4, 1), d(4, 30), 20_000);
+    let promise = Command::Promise {
+        account: new,
+        made_on: d(4, 6),
+        payments: vec![PromiseLine { on: d(4, 20), amount: usd(20_000) }],
+    };
+    run(&books, "promise-new", &promise);
+    // A new filing stays everything; its dismissal lifts the stay, not the discharge.
+    let refiled =
+        Command::SetFlag { debtor: discharged, flag: arrears::Flag::BankruptcyFiled, on: d(5, 1) };
+    run(&books, "refiled", &refiled);
+    let redismissed = Command::SetFlag {
+        debtor: discharged,
+        flag: arrears::Flag::BankruptcyDismissed,
+        on: d(6, 1),
+    };
+    run(&books, "redismissed", &redismissed);
+    assert!(books.case(old).unwrap().flags.bankruptcy_discharged);
+    assert!(!books.case(new).unwrap().flags.bankruptcy_stay);
+    let outcome = books.execute("act-old-again", &acts(old)[1]).unwrap().outcome;
+    assert!(outcome.is_rejected(), "{outcome:?}");
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
+fn a_discharge_cancels_what_is_pending_about_the_debt() {
+    // Recorded with no filing before it (the integrator learns of the bankruptcy only at its
+    // discharge), the discharge left the reminders already written pending.
+    let (_dir, books) = open_temp();
+    let policy = "name = \"mail\"\nversion = 1\ncreditor = \"first_party\"\n\n\
+                  [[stage]]\nname = \"all\"\nmin_dpd = 1\n[stage.actions]\ncontact = [\n  \
+                  { channel = \"email\", template = \"first\", after_days = 0 },\n]\n\n\
+                  [[arm]]\nname = \"only\"\nweight = 1\n";
+    run(&books, "policy", &Command::SetPolicy { file: "mail.toml".into(), text: policy.into() });
+    let debtor = debtor_with_email(&books, "D", "d@example.com");
+    let account = account_with(&books, debtor, "A", Terms::default(), None);
+    charge(&books, "c", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(2, 2)).unwrap();
+    assert_eq!(emails_from(&books, debtor, d(2, 2)), 1);
+    let discharge =
+        Command::SetFlag { debtor, flag: arrears::Flag::BankruptcyDischarged, on: d(2, 2) };
+    run(&books, "discharge", &discharge);
+    assert_eq!(emails_from(&books, debtor, d(2, 2)), 0);
+    let cancelled = books.actions_of(debtor).unwrap();
+    assert!(
+        cancelled.iter().all(|action| matches!(
+            action.status,
+            arrears::case::ActionStatus::Cancelled {
+                reason: arrears::case::CancelReason::Bankruptcy,
+                ..
+            }
+        )),
+        "{cancelled:?}"
+    );
+}
+
+#[test]
+fn a_discharge_ends_the_promise_to_pay_the_debt_it_discharged() {
+    // A promise open at the discharge stayed open: the next review broke it, counted it
+    // against the debtor and raised the broken-promise signal, over a debt no longer owed.
+    let (_dir, books) = open_temp();
+    let debtor = debtor(&books, "D");
+    let account = account_with(&books, debtor, "A", Terms::default(), None);
+    charge(&books, "c", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(2, 10)).unwrap();
+    let promise = Command::Promise {
+        account,
+        made_on: d(2, 10),
+        payments: vec![PromiseLine { on: d(2, 20), amount: usd(40_000) }],
+    };
+    run(&books, "promise", &promise);
+    assert_eq!(books.case(account).unwrap().state, CollectionState::Promised);
+    let discharge =
+        Command::SetFlag { debtor, flag: arrears::Flag::BankruptcyDischarged, on: d(2, 12) };
+    run(&books, "discharge", &discharge);
+    let case = books.case(account).unwrap();
+    assert!(matches!(case.state, CollectionState::Delinquent { .. }), "{:?}", case.state);
+    assert_eq!(case.promise, None);
+    for day in [d(2, 25), d(3, 10)] {
+        books.run_cycle(day).unwrap();
+    }
+    let case = books.case(account).unwrap();
+    assert_eq!((case.broken_promises, case.promise_broken_on), (0, None));
+    assert!(books.verify().unwrap().is_clean());
+}

@@ -96,6 +96,7 @@ impl Out {
             bankruptcy_stay,
             deceased,
             time_barred,
+            bankruptcy_discharged,
         } = flags;
         self.flag(*cease_communication);
         self.flag(*attorney_represented);
@@ -194,6 +195,8 @@ impl Out {
             self.day(*assessed_on);
             self.signed(*fee_minor);
         }
+        // The last flag is the record's last field (version 6).
+        self.flag(*bankruptcy_discharged);
     }
 
     /// `CollectionStateRow`: its variant's index (in the row's order), then its fields.
@@ -227,7 +230,7 @@ impl Out {
 impl In<'_> {
     fn case(&mut self) -> Option<CollectionCase> {
         // Fields are read in the row's order: a struct literal evaluates in the order written.
-        Some(CollectionCase {
+        let mut case = CollectionCase {
             account: AccountId(self.u64()?),
             state: self.collection_state()?,
             flags: StickyFlags {
@@ -236,6 +239,8 @@ impl In<'_> {
                 bankruptcy_stay: self.flag()?,
                 deceased: self.flag()?,
                 time_barred: self.flag()?,
+                // The record's last field, read below.
+                bankruptcy_discharged: false,
             },
             stage: self.option_text()?,
             stage_entered_on: self.option_day()?,
@@ -295,7 +300,9 @@ impl In<'_> {
                     fee_minor: input.i64()?,
                 })
             })?,
-        })
+        };
+        case.flags.bankruptcy_discharged = self.flag()?;
+        Some(case)
     }
 
     fn collection_state(&mut self) -> Option<CollectionState> {

@@ -44,14 +44,15 @@ fn arb_state() -> impl Strategy<Value = CollectionState> {
 }
 
 fn arb_flags() -> impl Strategy<Value = StickyFlags> {
-    any::<[bool; 5]>().prop_map(
-        |[cease_communication, attorney_represented, bankruptcy_stay, deceased, time_barred]| {
+    any::<[bool; 6]>().prop_map(
+        |[cease_communication, attorney_represented, bankruptcy_stay, deceased, time_barred, bankruptcy_discharged]| {
             StickyFlags {
                 cease_communication,
                 attorney_represented,
                 bankruptcy_stay,
                 deceased,
                 time_barred,
+                bankruptcy_discharged,
             }
         },
     )
@@ -335,10 +336,11 @@ fn text_dates_and_older_versions_take_the_serde_way() {
         crate::rows::with_strings(|| CollectionCase::decode_value(KIND, &text)).unwrap(),
         case
     );
-    // A version-3 case (before `score`) and a version-4 case (before `recalled_on` and
-    // `late_fee_charges`) are not the hand-written form's, and read through serde with none.
+    // A version-3 case (before `score`), a version-4 case (before `recalled_on` and
+    // `late_fee_charges`) and a version-5 case (before `bankruptcy_discharged`) are not the
+    // hand-written form's, and read through serde with none.
     let current = case.encode_value(KIND);
-    for (version, appended) in [(3, 3), (4, 2)] {
+    for (version, appended) in [(3, 4), (4, 3), (5, 1)] {
         let mut older = current[..current.len() - 4 - appended].to_vec();
         older[0] = version;
         let checksum = crc32(&older);
