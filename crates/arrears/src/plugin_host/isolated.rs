@@ -41,6 +41,30 @@ use super::runner::{self, Answer, FromRunner, StartFailure, Started, ToRunnerRef
 pub const RUNNER_FILE_NAME: &str = "arrears-plugin-runner";
 /// The environment variable naming the runner, if no option does.
 pub const RUNNER_ENV: &str = "ARREARS_PLUGIN_RUNNER";
+/// The variables of the host's environment a runner starts with, and so the only ones an
+/// isolated plugin sees (each only if the host has it, with the host's value): the program
+/// search path, the locale and time zone (so that a plugin formats, parses and converts as it
+/// would in the host's process), where temporary files go, where the loader finds the shared
+/// libraries a plugin links, and whether a Rust panic prints a backtrace. Nothing else of the
+/// host's environment reaches a plugin: not a secret such as `ARREARS_RELAY_DSN` (a
+/// PostgreSQL DSN with its password), nor credentials any other part of the application
+/// reads from it. A plugin's settings come from its configuration.
+pub const RUNNER_ENVIRONMENT: [&str; 14] = [
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_COLLATE",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "LC_MONETARY",
+    "LC_NUMERIC",
+    "LC_TIME",
+    "TZ",
+    "TMPDIR",
+    "LD_LIBRARY_PATH",
+    "RUST_BACKTRACE",
+];
 /// The default deadline of one call (a batch of at most [`BATCH_LEN_MAX`] inputs), in ms.
 pub const CALL_DEADLINE_MS_DEFAULT: u64 = 10_000;
 /// The default limit of a runner's address space, in bytes (1 GiB).
@@ -218,6 +242,14 @@ impl Runner {
         use std::os::unix::process::CommandExt;
 
         let mut command = Command::new(&launch.runner);
+        // An empty environment but for the few variables a plugin may need: the runner
+        // inherited the host's whole environment, secrets included, for any plugin to read.
+        command.env_clear();
+        for name in RUNNER_ENVIRONMENT {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
         // Its standard error is a pipe the host forwards to its own (`forward_errors`), so
         // that a process the plugin forked and detached holds that pipe, not the host's
         // standard error (whoever reads `arrears`'s output would wait for it).

@@ -967,3 +967,57 @@ fn control_characters_in_a_plugin_error_message_are_escaped() {
     let text = error.to_string();
     assert!(text.contains(escaped) && !text.chars().any(char::is_control), "{text:?}");
 }
+
+/// An isolated plugin does not see its host's environment: its runner starts with an empty
+/// one plus the few variables of docs/PLUGIN_ABI.md ("Isolation", the runner's environment).
+/// A secret of the host (`ARREARS_RELAY_DSN`, a PostgreSQL DSN with its password, or any
+/// other variable) is not in the plugin's; an allowed variable (`TZ`) is, with the host's
+/// value. The host runs in a child process of this test binary, the variables set on that
+/// process only (never in this multi-threaded one); the same plugin trusted, in the host's
+/// own process, sees them, which shows they were set. Before, the runner inherited the whole
+/// environment, and a plugin read the DSN with one `getenv`.
+#[test]
+fn an_isolated_plugin_does_not_see_its_hosts_environment() {
+    const CHILD: &str = "ARREARS_TEST_ENVIRONMENT_CHILD";
+    const SECRET: &str = "postgres://arrears:hunter2@db.internal/arrears";
+    const ZONE: &str = "America/Bogota";
+    // The plugin scores 0 for a variable it does not see, else 1 plus its value's length.
+    let seen = |value: &str| 1.0 + value.len() as f64;
+    if std::env::var_os(CHILD).is_some() {
+        let (_dir, path, sha256) = hostile();
+        let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+        let probe = |name: &str| {
+            let config = format!("score:env-probe {name}");
+            let isolated = IsolatedInstance::start(&path, sha256, &config, &options()).unwrap();
+            let in_process = plugin.instantiate(&config).unwrap();
+            let isolated = isolated.score_batch(&requests(1)).unwrap()[0].points;
+            let in_process = in_process.score_batch(&requests(1)).unwrap()[0].points;
+            (isolated, in_process)
+        };
+        for name in ["ARREARS_RELAY_DSN", "ARREARS_TEST_SECRET"] {
+            assert_eq!(probe(name), (0.0, seen(SECRET)), "{name}: (isolated, in-process)");
+        }
+        assert_eq!(probe("TZ"), (seen(ZONE), seen(ZONE)), "TZ: (isolated, in-process)");
+        println!("checked");
+        return;
+    }
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "isolation::an_isolated_plugin_does_not_see_its_hosts_environment",
+            "--exact",
+            "--nocapture",
+        ])
+        .env(CHILD, "1")
+        .env("ARREARS_RELAY_DSN", SECRET)
+        .env("ARREARS_TEST_SECRET", SECRET)
+        .env("TZ", ZONE)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("checked"),
+        "{:?}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
