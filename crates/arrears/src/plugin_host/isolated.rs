@@ -299,8 +299,8 @@ impl Runner {
         use std::os::unix::process::CommandExt;
 
         let mut command = Command::new(&launch.runner);
-        // An empty environment but for the few variables a plugin may need: the runner
-        // inherited the host's whole environment, secrets included, for any plugin to read.
+        // An empty environment but for the few variables a plugin may need
+        // (`RUNNER_ENVIRONMENT`), so that no secret in the host's reaches a plugin.
         command.env_clear();
         for name in RUNNER_ENVIRONMENT {
             if let Some(value) = std::env::var_os(name) {
