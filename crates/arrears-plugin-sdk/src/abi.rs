@@ -385,7 +385,8 @@ pub struct ScoreInput {
 pub struct ReasonCode {
     /// Bytes used.
     pub len_bytes: u32,
-    /// ASCII bytes without control characters (the host refuses others).
+    /// ASCII bytes without control characters, the first not `=`, `+`, `-` or `@` (the host
+    /// refuses others: a spreadsheet runs a cell starting with one of those as a formula).
     pub bytes: [u8; REASON_CODE_BYTES_MAX],
 }
 

@@ -170,7 +170,8 @@ pub struct Scored {
     pub points: f64,
     /// Up to [`abi::REASONS_MAX`] reason codes, strongest first (extra ones are an error),
     /// each non-empty ASCII without control characters of at most
-    /// [`abi::REASON_CODE_BYTES_MAX`] bytes.
+    /// [`abi::REASON_CODE_BYTES_MAX`] bytes, not starting with `=`, `+`, `-` or `@` (which a
+    /// spreadsheet runs as a formula).
     pub reasons: Vec<String>,
 }
 

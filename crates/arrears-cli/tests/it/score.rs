@@ -183,3 +183,57 @@ fn an_invalid_score_names_its_row() {
     let expected = format!("{}: scoring row 3: plugin \"hostile\" returned a non-finite", paths[2]);
     assert!(run.stderr.contains(&expected), "{}", run.stderr);
 }
+
+/// `arrears score` refuses a reason code that a spreadsheet opening the scores file would run
+/// as a formula (one starting with `=`, `+`, `-` or `@`: CSV or formula injection, OWASP),
+/// naming the row of `--input` and the code, and writes no scores, to `--output` or to
+/// standard output. The hostile plugin in its mode "reason-attribute" returns each row's
+/// `code` cell as its reason code. Before, `=cmd|' /C calc'!A0` went into the scores file as
+/// it was, for a spreadsheet to run.
+#[test]
+fn a_reason_code_a_spreadsheet_would_run_is_refused_naming_its_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = crate::plugin_registry::compile_c(
+        "crates/arrears/tests/it/plugins/hostile.c",
+        &dir.path().join("libhostile.so"),
+    );
+    let config = dir.path().join("config.txt");
+    std::fs::write(&config, "reason-attribute").unwrap();
+    let fine = dir.path().join("fine.csv");
+    std::fs::write(&fine, "code\nlate\na=b\ndays-past-due\n").unwrap();
+    let input = dir.path().join("rows.csv");
+    std::fs::write(&input, "code\nlate\nsteady\n=cmd|' /C calc'!A0\n").unwrap();
+    let output = dir.path().join("scores.csv");
+    let paths =
+        [&library, &config, &fine, &input, &output].map(|path| path.to_str().unwrap().to_owned());
+    let score = |input: &str, output: Option<&str>| {
+        let mut args = vec!["score", "--plugin", &paths[0], "--config", &paths[1]];
+        args.extend(["--input", input]);
+        args.extend(output.map(|output| ["--output", output]).into_iter().flatten());
+        arrears(&args)
+    };
+    let run = score(&paths[2], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "row,score,reason_1,reason_2,reason_3,reason_4\n1,500,late,,,\n2,500,a=b,,,\n\
+         3,500,days-past-due,,,\n"
+    );
+    for output in [None, Some(paths[4].as_str())] {
+        let run = score(&paths[3], output);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        let expected = format!(
+            "{}: scoring row 3: plugin \"hostile\" returned a bad reason code for input 2: \
+             reason code \"=cmd|' /C calc'!A0\" starts with '=', which a spreadsheet runs as \
+             a formula",
+            paths[3]
+        );
+        assert!(run.stderr.contains(&expected), "{}", run.stderr);
+        assert_eq!(run.stdout, "");
+        assert!(!output_exists(&paths[4]), "a scores file was written");
+    }
+}
+
+fn output_exists(path: &str) -> bool {
+    std::path::Path::new(path).exists()
+}

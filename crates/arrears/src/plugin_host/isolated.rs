@@ -15,15 +15,18 @@
 //! runs, so a runner that ended while a process it forked keeps its pipes open is seen at
 //! once. A runner is the leader of a process group of its own, killed with the group; its
 //! standard error is a pipe another thread forwards to the host's; both threads stop within
-//! 200 ms of the runner's end (`os::StoppableRead`).
+//! 200 ms of the runner's end (`os::StoppableRead`). The forwarder never writes to the host's
+//! standard error itself: it hands the bytes to one thread of the process that does, and drops
+//! what that thread has no room for (`forward_errors`), so that a host whose standard error
+//! nobody reads does not stop its runners, nor fail their calls.
 
 use std::collections::HashSet;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use arrears_core::case::ContactAttempt;
@@ -41,6 +44,30 @@ use super::runner::{self, Answer, FromRunner, StartFailure, Started, ToRunnerRef
 pub const RUNNER_FILE_NAME: &str = "arrears-plugin-runner";
 /// The environment variable naming the runner, if no option does.
 pub const RUNNER_ENV: &str = "ARREARS_PLUGIN_RUNNER";
+/// The variables of the host's environment a runner starts with, and so the only ones an
+/// isolated plugin sees (each only if the host has it, with the host's value): the program
+/// search path, the locale and time zone (so that a plugin formats, parses and converts as it
+/// would in the host's process), where temporary files go, where the loader finds the shared
+/// libraries a plugin links, and whether a Rust panic prints a backtrace. Nothing else of the
+/// host's environment reaches a plugin: not a secret such as `ARREARS_RELAY_DSN` (a
+/// PostgreSQL DSN with its password), nor credentials any other part of the application
+/// reads from it. A plugin's settings come from its configuration.
+pub const RUNNER_ENVIRONMENT: [&str; 14] = [
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_COLLATE",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "LC_MONETARY",
+    "LC_NUMERIC",
+    "LC_TIME",
+    "TZ",
+    "TMPDIR",
+    "LD_LIBRARY_PATH",
+    "RUST_BACKTRACE",
+];
 /// The default deadline of one call (a batch of at most [`BATCH_LEN_MAX`] inputs), in ms.
 pub const CALL_DEADLINE_MS_DEFAULT: u64 = 10_000;
 /// The default limit of a runner's address space, in bytes (1 GiB).
@@ -168,22 +195,76 @@ struct Runner {
     stop: Arc<AtomicBool>,
 }
 
-/// Copies a runner's standard error to the host's until the runner's end (see
-/// [`StoppableRead`]).
-fn forward_errors(mut errors: StoppableRead<ChildStderr>) {
-    use std::io::{Read, Write};
+/// The most chunks of runners' standard error (each at most [`STDERR_CHUNK_BYTES_MAX`]) that
+/// wait for the host's standard error, for all runners of the process together: 1 MiB.
+const STDERR_QUEUE_CHUNKS_MAX: usize = 128;
 
-    let mut buffer = [0u8; 8192];
-    loop {
-        match errors.read(&mut buffer) {
-            Ok(0) => return,
-            Ok(count) => {
-                let _ = std::io::stderr().write_all(&buffer[..count]);
+/// The most bytes of a runner's standard error read at once, and so held in one chunk.
+const STDERR_CHUNK_BYTES_MAX: usize = 8192;
+
+/// The queue to the one thread of the process that writes runners' standard error to the
+/// host's (`arrears-stderr`: not named as the threads of one runner are, since it lives as
+/// long as the process), started on first use. That thread may block for ever (a
+/// host whose standard error is a pipe nobody reads, a terminal stopped with ^S); nothing
+/// waits for it or joins it, and the runners' forwarders only offer it bytes
+/// ([`forward_errors`]). If it cannot be started, its end of the queue is dropped with it and
+/// every offer fails: the bytes are dropped as if the host's standard error were full.
+pub(super) fn stderr_queue() -> &'static SyncSender<Vec<u8>> {
+    static QUEUE: OnceLock<SyncSender<Vec<u8>>> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let (sender, chunks) = mpsc::sync_channel::<Vec<u8>>(STDERR_QUEUE_CHUNKS_MAX);
+        let writer = std::thread::Builder::new().name("arrears-stderr".into());
+        let _ = writer.spawn(move || {
+            use std::io::Write;
+
+            for chunk in chunks {
+                let _ = std::io::stderr().write_all(&chunk);
             }
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(_) => return,
+        });
+        sender
+    })
+}
+
+/// Reads a runner's standard error until the runner's end (see [`StoppableRead`]) and offers
+/// each chunk to `queue` ([`stderr_queue`]) without waiting: the runner's pipe is always
+/// drained, so a runner never blocks in a write to its standard error however slowly the
+/// host's is read, and a call never fails for it. A chunk the queue has no room for is
+/// dropped; once the queue takes chunks again (or at the runner's end), one notice says how
+/// many bytes of runner `runner_id` were dropped. Returns the bytes dropped in all.
+pub(super) fn forward_errors(
+    mut errors: impl std::io::Read,
+    queue: &SyncSender<Vec<u8>>,
+    runner_id: u32,
+) -> u64 {
+    let notice = |dropped_bytes: u64| {
+        format!(
+            "arrears: {dropped_bytes} bytes of the standard error of plugin runner {runner_id} \
+             dropped: the host's standard error was not read in time\n"
+        )
+        .into_bytes()
+    };
+    let mut buffer = [0u8; STDERR_CHUNK_BYTES_MAX];
+    let mut dropped_bytes = 0u64;
+    let mut dropped_bytes_total = 0u64;
+    loop {
+        let count = match errors.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(count) => count,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        if dropped_bytes != 0 && queue.try_send(notice(dropped_bytes)).is_ok() {
+            dropped_bytes = 0;
+        }
+        if dropped_bytes != 0 || queue.try_send(buffer[..count].to_vec()).is_err() {
+            dropped_bytes += count as u64;
+            dropped_bytes_total += count as u64;
         }
     }
+    if dropped_bytes != 0 {
+        let _ = queue.try_send(notice(dropped_bytes));
+    }
+    dropped_bytes_total
 }
 
 /// How often a caller waiting for an answer checks that the runner still runs: a runner that
@@ -218,6 +299,14 @@ impl Runner {
         use std::os::unix::process::CommandExt;
 
         let mut command = Command::new(&launch.runner);
+        // An empty environment but for the few variables a plugin may need
+        // (`RUNNER_ENVIRONMENT`), so that no secret in the host's reaches a plugin.
+        command.env_clear();
+        for name in RUNNER_ENVIRONMENT {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
         // Its standard error is a pipe the host forwards to its own (`forward_errors`), so
         // that a process the plugin forked and detached holds that pipe, not the host's
         // standard error (whoever reads `arrears`'s output would wait for it).
@@ -245,8 +334,10 @@ impl Runner {
         }
         let stop = Arc::new(AtomicBool::new(false));
         let errors = StoppableRead::new(errors, Arc::clone(&stop));
+        let runner_id = child.id();
         let forwarder = std::thread::Builder::new().name("arrears-plugin-runner-stderr".into());
-        if let Err(error) = forwarder.spawn(move || forward_errors(errors)) {
+        let forwarded = forwarder.spawn(move || forward_errors(errors, stderr_queue(), runner_id));
+        if let Err(error) = forwarded {
             let _ = child.kill();
             let _ = child.wait();
             return Err(error);

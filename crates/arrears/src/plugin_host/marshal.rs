@@ -268,8 +268,14 @@ fn printable_ascii(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|byte| byte.is_ascii() && !byte.is_ascii_control())
 }
 
-/// A reason code: non-empty ASCII without control characters within its buffer and, if the
-/// instance declared a list, on it.
+/// The characters a reason code may not start with: a spreadsheet opening a file that holds
+/// the code (the scores of `arrears score`, a report) takes a cell starting with one of them
+/// as a formula and runs it (CSV or formula injection, OWASP; a tab and a carriage return,
+/// the other two characters OWASP lists, are control characters, refused anyway).
+const REASON_CODE_FIRST_REFUSED: [char; 4] = ['=', '+', '-', '@'];
+
+/// A reason code: non-empty ASCII without control characters within its buffer, not starting
+/// with one of [`REASON_CODE_FIRST_REFUSED`], and, if the instance declared a list, on it.
 fn check_reason(
     code: &abi::ReasonCode,
     declared: Option<&HashSet<String>>,
@@ -282,6 +288,11 @@ fn check_reason(
         Ok(text) if printable_ascii(text) => text,
         _ => return Err("reason code empty, not ASCII or with control characters".to_owned()),
     };
+    if let Some(first) = text.chars().next().filter(|c| REASON_CODE_FIRST_REFUSED.contains(c)) {
+        return Err(format!(
+            "reason code {text:?} starts with {first:?}, which a spreadsheet runs as a formula"
+        ));
+    }
     if let Some(declared) = declared {
         if !declared.contains(text) {
             return Err(format!("reason code {text:?} is not declared"));

@@ -58,7 +58,7 @@ pub use error::{PluginCallError, PluginLoadError};
 pub use instance::{PluginInstance, BATCH_LEN_MAX, DECLARED_REASON_CODES_MAX};
 pub use isolated::{
     IsolatedInstance, IsolationOptions, CALL_DEADLINE_MS_DEFAULT, MEMORY_LIMIT_BYTES_DEFAULT,
-    RESTART_BUDGET_DEFAULT, RUNNER_ENV, RUNNER_FILE_NAME,
+    RESTART_BUDGET_DEFAULT, RUNNER_ENV, RUNNER_ENVIRONMENT, RUNNER_FILE_NAME,
 };
 pub use load::{parse_sha256, sha256_hex, LoadedPlugin, PluginOptions, LIBRARY_BYTES_MAX};
 pub use marshal::{

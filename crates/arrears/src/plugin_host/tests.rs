@@ -131,3 +131,55 @@ fn the_largest_answers_fit_in_a_frame() {
         assert!(len * 4 < ANSWER_BYTES_MAX, "{len} bytes");
     }
 }
+
+/// A runner's standard error is read to its end whatever room the queue to the host's has:
+/// a chunk that finds none is dropped, and once the queue takes chunks again one notice says
+/// how many bytes were; a notice that finds no room either (at the runner's end here) is
+/// dropped too, and the count returned covers both.
+#[test]
+fn a_runners_standard_error_is_read_to_its_end_and_what_finds_no_room_is_counted() {
+    use super::isolated::forward_errors;
+    use std::sync::mpsc;
+
+    /// Five reads of a full buffer; the queue is emptied before the fourth.
+    struct Reads {
+        left: usize,
+        queue: mpsc::Receiver<Vec<u8>>,
+        taken: Vec<Vec<u8>>,
+    }
+    impl std::io::Read for Reads {
+        fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+            if self.left == 0 {
+                return Ok(0);
+            }
+            if self.left == 2 {
+                self.taken.extend(self.queue.try_iter());
+            }
+            self.left -= 1;
+            buffer.fill(b'0' + u8::try_from(self.left).unwrap());
+            Ok(buffer.len())
+        }
+    }
+    let (sender, queue) = mpsc::sync_channel(2);
+    let mut reads = Reads { left: 5, queue, taken: Vec::new() };
+    let dropped_bytes = forward_errors(&mut reads, &sender, 42);
+    let mut taken = reads.taken;
+    taken.extend(reads.queue.try_iter());
+    let taken: Vec<String> = taken
+        .iter()
+        .map(|chunk| String::from_utf8_lossy(&chunk[..chunk.len().min(200)]).into())
+        .collect();
+    let chunk = |digit: char| digit.to_string().repeat(200);
+    assert_eq!(
+        taken,
+        [
+            chunk('4'),
+            chunk('3'),
+            "arrears: 8192 bytes of the standard error of plugin runner 42 dropped: the host's \
+             standard error was not read in time\n"
+                .to_owned(),
+            chunk('1'),
+        ]
+    );
+    assert_eq!(dropped_bytes, 2 * 8192);
+}

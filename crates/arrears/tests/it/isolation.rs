@@ -967,3 +967,149 @@ fn control_characters_in_a_plugin_error_message_are_escaped() {
     let text = error.to_string();
     assert!(text.contains(escaped) && !text.chars().any(char::is_control), "{text:?}");
 }
+
+/// An isolated plugin does not see its host's environment: its runner starts with an empty
+/// one plus the few variables of docs/PLUGIN_ABI.md ("Isolation", the runner's environment).
+/// A secret of the host (`ARREARS_RELAY_DSN`, a PostgreSQL DSN with its password, or any
+/// other variable) is not in the plugin's; an allowed variable (`TZ`) is, with the host's
+/// value. The host runs in a child process of this test binary, the variables set on that
+/// process only (never in this multi-threaded one); the same plugin trusted, in the host's
+/// own process, sees them, which shows they were set. Before, the runner inherited the whole
+/// environment, and a plugin read the DSN with one `getenv`.
+#[test]
+fn an_isolated_plugin_does_not_see_its_hosts_environment() {
+    const CHILD: &str = "ARREARS_TEST_ENVIRONMENT_CHILD";
+    const SECRET: &str = "postgres://arrears:hunter2@db.internal/arrears";
+    const ZONE: &str = "America/Bogota";
+    // The plugin scores 0 for a variable it does not see, else 1 plus its value's length.
+    let seen = |value: &str| 1.0 + value.len() as f64;
+    if std::env::var_os(CHILD).is_some() {
+        let (_dir, path, sha256) = hostile();
+        let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+        let probe = |name: &str| {
+            let config = format!("score:env-probe {name}");
+            let isolated = IsolatedInstance::start(&path, sha256, &config, &options()).unwrap();
+            let in_process = plugin.instantiate(&config).unwrap();
+            let isolated = isolated.score_batch(&requests(1)).unwrap()[0].points;
+            let in_process = in_process.score_batch(&requests(1)).unwrap()[0].points;
+            (isolated, in_process)
+        };
+        for name in ["ARREARS_RELAY_DSN", "ARREARS_TEST_SECRET"] {
+            assert_eq!(probe(name), (0.0, seen(SECRET)), "{name}: (isolated, in-process)");
+        }
+        assert_eq!(probe("TZ"), (seen(ZONE), seen(ZONE)), "TZ: (isolated, in-process)");
+        println!("checked");
+        return;
+    }
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "isolation::an_isolated_plugin_does_not_see_its_hosts_environment",
+            "--exact",
+            "--nocapture",
+        ])
+        .env(CHILD, "1")
+        .env("ARREARS_RELAY_DSN", SECRET)
+        .env("ARREARS_TEST_SECRET", SECRET)
+        .env("TZ", ZONE)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("checked"),
+        "{:?}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// A host whose standard error is a pipe nobody reads still gets its isolated plugin's
+/// answers: a plugin that writes 4 MiB to its standard error (which its runner's pipe carries
+/// to the host, whose thread copies it to the host's standard error) answers every call, and
+/// nothing is counted against it. The host runs in a child process of this test binary whose
+/// standard error is a pipe this test never reads. Before, the host's thread blocked on the
+/// full pipe, stopped reading the runner's, the runner blocked in its own write, and each call
+/// met its deadline (`DeadlineExceeded`, a restart, and at the budget's end a poisoned
+/// instance), though the plugin had answered; without a deadline the host hung.
+#[test]
+fn a_host_whose_standard_error_nobody_reads_still_gets_its_answers() {
+    const CHILD: &str = "ARREARS_TEST_UNREAD_STDERR_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let (_dir, path, sha256) = hostile();
+        let options = IsolationOptions { call_deadline_ms: 5_000, ..options() };
+        let instance = IsolatedInstance::start(&path, sha256, "stderr-flood", &options).unwrap();
+        for call in 0..3 {
+            // Printed before any assertion: a failed one writes to the full pipe.
+            let scores = instance.score_batch(&requests(2)).map(|scores| scores.len());
+            let proposals =
+                instance.propose_batch(&[contact_request()], &[]).map(|found| found.len());
+            println!("call {call}: {scores:?} {proposals:?} failures {}", instance.failures());
+        }
+        println!("done");
+        return;
+    }
+    let mut host = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "isolation::a_host_whose_standard_error_nobody_reads_still_gets_its_answers",
+            "--exact",
+            "--nocapture",
+        ])
+        .env(CHILD, "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kept open and never read.
+    let _stderr = host.stderr.take().unwrap();
+    let mut stdout = host.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut text);
+        text
+    });
+    let started = Instant::now();
+    let finished = loop {
+        if let Some(status) = host.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Duration::from_secs(60) < started.elapsed() {
+            host.kill().unwrap();
+            host.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stdout = reader.join().unwrap();
+    assert!(finished.is_some_and(|status| status.success()), "{finished:?}\n{stdout}");
+    for call in 0..3 {
+        let expected = format!("call {call}: Ok(2) Ok(1) failures 0");
+        assert!(stdout.contains(&expected), "{expected:?} in\n{stdout}");
+    }
+    assert!(stdout.contains("done"), "{stdout}");
+}
+
+/// What an isolated plugin writes to its standard output or error reaches its host's standard
+/// error (through the runner's pipe and the host's one writing thread). The host runs in a
+/// child process of this test binary, whose standard error this test reads.
+#[test]
+fn an_isolated_plugins_standard_output_reaches_the_hosts_standard_error() {
+    const CHILD: &str = "ARREARS_TEST_PRINT_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        let (_dir, path, sha256) = hostile();
+        let instance = IsolatedInstance::start(&path, sha256, "score:print", &options()).unwrap();
+        assert_eq!(instance.score_batch(&requests(1)).unwrap().len(), 1);
+        // The bytes are copied by threads of the host: give them time before it exits.
+        std::thread::sleep(Duration::from_millis(500));
+        return;
+    }
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "isolation::an_isolated_plugins_standard_output_reaches_the_hosts_standard_error",
+            "--exact",
+            "--nocapture",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success() && stderr.contains("hello from the plugin\n"), "{stderr}");
+}

@@ -655,3 +655,62 @@ fn an_error_about_one_input_names_its_account_or_debtor() {
     let error = strategy.propose_batch(&[request(vec![too_many; 1025])]).unwrap_err();
     assert!(error.reason.ends_with("(debtor D3)"), "{error}");
 }
+
+/// A reason code that starts with `=`, `+`, `-` or `@` is refused, naming the code (and, in a
+/// cycle, the account): a spreadsheet opening a file that holds it (the scores of
+/// `arrears score`, a report) runs it as a formula (CSV or formula injection, OWASP), so
+/// `=HYPERLINK(...)` or `=cmd|' /C calc'!A0` from a plugin would act on the machine of whoever
+/// opens the file. Codes with those characters elsewhere are codes like any other.
+/// `tests/it/plugins/hostile.c` in its mode "reason-attribute" returns each input's text
+/// attribute as its reason code, in-process and isolated. Before, every one was accepted.
+#[test]
+fn reason_codes_a_spreadsheet_would_run_as_formulas_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/plugins/hostile.c");
+    let path = compile_c(&source, &dir.path().join("libhostile.so"), &[]);
+    let plugin = LoadedPlugin::load(&path, &PluginOptions::default()).unwrap();
+    let in_process = plugin.instantiate("reason-attribute").unwrap();
+    let options = arrears::plugin_host::IsolationOptions {
+        runner: Some(PathBuf::from(env!("CARGO_BIN_EXE_arrears-runner-child"))),
+        ..arrears::plugin_host::IsolationOptions::default()
+    };
+    let isolated = arrears::plugin_host::IsolatedInstance::start(
+        &path,
+        plugin.sha256().unwrap(),
+        "reason-attribute",
+        &options,
+    )
+    .unwrap();
+    let rows = |codes: &[&str]| -> Vec<ScoreRequest> {
+        codes
+            .iter()
+            .map(|code| ScoreRequest {
+                attributes: vec![("code".into(), AttributeValue::Text((*code).into()))],
+                ..ScoreRequest::default()
+            })
+            .collect()
+    };
+    let fine = ["late", "a=b", "days-past-due", "x+y", "user@host", "(=1)", "1"];
+    for scores in [in_process.score_batch(&rows(&fine)), isolated.score_batch(&rows(&fine))] {
+        let reasons: Vec<String> =
+            scores.unwrap().into_iter().flat_map(|score| score.reasons).collect();
+        assert_eq!(reasons, fine);
+    }
+    for code in ["=1+1", "+A1", "-2+3", "-", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"] {
+        let requests = rows(&["late", code]);
+        for error in [in_process.score_batch(&requests), isolated.score_batch(&requests)]
+            .map(Result::unwrap_err)
+        {
+            let first = code.chars().next().unwrap();
+            let expected = format!(
+                "reason code {code:?} starts with {first:?}, which a spreadsheet runs as a formula"
+            );
+            assert!(
+                matches!(&error, PluginCallError::BadReason { index: 1, reason, .. }
+                    if *reason == expected),
+                "{code}: {error}"
+            );
+        }
+    }
+    assert_eq!(isolated.failures(), 0, "a bad output is not a failure of the runner");
+}

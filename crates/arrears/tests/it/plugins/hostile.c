@@ -40,7 +40,12 @@
  *     to its parent, each refused with EPERM; then it moves into its parent's process group
  *     and signals its group, refused too), else 1;
  *   "huge-frame" finds its runner's channel to the host (the pipe it writes frames to) and
- *     writes a frame announcing 200 MiB, then 200 MiB of garbage, then answers.
+ *     writes a frame announcing 200 MiB, then 200 MiB of garbage, then answers;
+ *   "env-probe NAME" scores 0 if the variable NAME is not in its environment, else 1 plus the
+ *     length of its value (at most 1000): whether a plugin sees its host's environment;
+ *   "reason-attribute" returns as each input's reason code its first text attribute (cut at
+ *     60 bytes; no code without one), so that a CSV column chooses the code;
+ *   "stderr-flood" writes 4 MiB to its standard error in 4 KiB writes, then answers.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -273,6 +278,37 @@ static void misbehave(const hostile_t *self, void *outputs, size_t output_bytes)
     log_flood();
   } else if (strcmp(mode, "huge-frame") == 0) {
     huge_frame();
+  } else if (strcmp(mode, "stderr-flood") == 0) {
+    static char block[4096];
+    memset(block, 'e', sizeof block);
+    block[sizeof block - 1] = '\n';
+    for (int i = 0; i < 1024; i++) {
+      if (write(2, block, sizeof block) < 0 && errno != EINTR) break;
+    }
+  }
+}
+
+/* "env-probe NAME": 0 if NAME is not in the environment, else 1 plus its value's length. */
+static double env_probe(const char *name) {
+  const char *value = name != NULL ? getenv(name) : NULL;
+  if (value == NULL) return 0.0;
+  size_t len = strlen(value);
+  return len < 999 ? 1.0 + (double)len : 1000.0;
+}
+
+/* "reason-attribute": the input's first text attribute as its only reason code. */
+static void reason_from_attribute(const arrears_score_input_t *input,
+                                  arrears_score_output_t *output) {
+  for (size_t a = 0; a < input->attribute_count; a++) {
+    const arrears_attribute_t *attribute = &input->attributes[a];
+    if (attribute->kind != ARREARS_ATTRIBUTE_TEXT) continue;
+    size_t len = attribute->text.len_bytes < ARREARS_REASON_CODE_BYTES_MAX
+                     ? attribute->text.len_bytes
+                     : ARREARS_REASON_CODE_BYTES_MAX;
+    memcpy(output->reasons[0].bytes, attribute->text.ptr, len);
+    output->reasons[0].len_bytes = (uint32_t)len;
+    output->reason_count = 1;
+    return;
   }
 }
 
@@ -313,8 +349,6 @@ static arrears_status_t h_score(void *instance, const arrears_score_input_t *inp
                                 size_t input_stride_bytes, size_t input_count,
                                 arrears_score_output_t *outputs, size_t output_stride_bytes,
                                 size_t *output_count_out, arrears_error_buffer_t *error) {
-  (void)inputs;
-  (void)input_stride_bytes;
   hostile_t *self = instance;
   if (self->in_score) misbehave(self, outputs, input_count * output_stride_bytes);
   if (self->in_score && strcmp(self->mode, "bad-error") == 0) return bad_error(error);
@@ -325,13 +359,19 @@ static arrears_status_t h_score(void *instance, const arrears_score_input_t *inp
   int over = self->in_score && strcmp(self->mode, "edges-over") == 0;
   int points_over = self->in_score && strcmp(self->mode, "points-over") == 0;
   int nan_last = self->in_score && strcmp(self->mode, "nan-last") == 0;
+  int env = self->in_score && strcmp(self->mode, "env-probe") == 0;
+  int reason_attribute = self->in_score && strcmp(self->mode, "reason-attribute") == 0;
   for (size_t i = 0; i < input_count; i++) {
     arrears_score_output_t *output =
         (arrears_score_output_t *)((char *)outputs + i * output_stride_bytes);
+    const arrears_score_input_t *input =
+        (const arrears_score_input_t *)((const char *)inputs + i * input_stride_bytes);
     output->points = garbage || (nan_last && i + 1 == input_count) ? NAN : 500.0;
     if (self->in_score && strcmp(self->mode, "signal-probe") == 0)
       output->points = signals_only_itself() ? 500.0 : 1.0;
     if (points_over) output->points = i % 2 == 0 ? -0.001 : 1000.001;
+    if (env) output->points = env_probe(self->arg);
+    if (reason_attribute) reason_from_attribute(input, output);
     if (edges || over) {
       /* Negative zero: within the range by comparison, but it must not be printed "-0". */
       output->points = i % 2 == 0 ? -0.0 : 1000.0;
