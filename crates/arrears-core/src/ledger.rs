@@ -336,6 +336,16 @@ pub enum EventKind {
     /// (after a reversal re-opened what a returned payment had settled while the debtor held
     /// a credit). Appended last, so that the stored encodings of the other kinds do not change.
     ApplyUnapplied,
+    /// An agency's commission is taken back (the payment it was earned on was reversed: the
+    /// agency recovered nothing): what the [`EventKind::Commission`] booked leaves the expense
+    /// and the payable (Dr agency_payable, Cr agency_commission). Its replay reads what the
+    /// commission booked, which only a replay of the history knows
+    /// ([`EventKind::reads_history`]). Appended last, so that the stored encodings of the
+    /// other kinds do not change.
+    CommissionReversed {
+        /// The commission taken back.
+        commission: EventSeq,
+    },
 }
 
 /// Why a credit note was issued ([`EventKind::CreditNote`]).
@@ -410,6 +420,7 @@ impl EventKind {
             EventKind::WriteOffReversed { .. } => "write_off_reversed",
             EventKind::ChargeWithdrawn { .. } => "charge_withdrawn",
             EventKind::ApplyUnapplied => "apply_unapplied",
+            EventKind::CommissionReversed { .. } => "commission_reversed",
         }
     }
 
@@ -417,7 +428,7 @@ impl EventKind {
     /// derived that the state does not keep (a write-off's amounts): it is checked against the
     /// history ([`check_history`]) and replayed with it ([`replay`]), never by [`replay_next`].
     pub fn reads_history(&self) -> bool {
-        matches!(self, EventKind::WriteOffReversed { .. })
+        matches!(self, EventKind::WriteOffReversed { .. } | EventKind::CommissionReversed { .. })
     }
 }
 
@@ -695,6 +706,7 @@ pub fn replay(account: &Account, events: &[Event], until: Option<NaiveDate>) -> 
         account,
         state: AccountState::new(account.opened_on),
         write_offs: VecMap::new(),
+        commissions: VecMap::new(),
     };
     let mut derived = BTreeMap::new();
     for event in replay_order(events) {
@@ -721,7 +733,8 @@ pub fn replay_next(
 ) -> (AccountState, Vec<Posting>) {
     assert!(state.precedes(event), "event {} is back-dated: replay the history", event.seq);
     assert!(!event.kind.reads_history(), "event {} reads the history: replay it", event.seq);
-    let mut replayer = Replayer { account, state, write_offs: VecMap::new() };
+    let mut replayer =
+        Replayer { account, state, write_offs: VecMap::new(), commissions: VecMap::new() };
     let postings = replayer.step(event);
     (replayer.state, postings)
 }
@@ -733,6 +746,10 @@ struct Replayer<'a> {
     /// obligation and component, and whether it posted them (it does not on a charged-off
     /// account). Known to a replay of the history only; the state does not keep it.
     write_offs: VecMap<EventSeq, WrittenOff>,
+    /// What each commission replayed so far booked (its payment, and the amount in minor
+    /// units, possibly 0) and has not been taken back. Known to a replay of the history only,
+    /// as `write_offs`.
+    commissions: VecMap<EventSeq, (EventSeq, i64)>,
 }
 
 /// What one [`EventKind::WriteOffRemainder`] forgave, as its replay found it.
@@ -815,7 +832,18 @@ impl Replayer<'_> {
             EventKind::ChargeWithdrawn { obligation } => self.withdraw(*obligation, &mut postings),
             EventKind::ApplyUnapplied => self.apply_credit(&mut postings),
             EventKind::Commission { payment, rate } => {
-                self.commission(*payment, *rate, &mut postings)
+                let booked = self.commission(*payment, *rate, &mut postings);
+                self.commissions.insert(event.seq, (*payment, booked));
+            }
+            EventKind::CommissionReversed { commission } => {
+                if let Some((payment, booked)) = self.commissions.remove(commission) {
+                    if booked > 0 {
+                        postings.push(leg(Book::AgencyPayable, None, None, Some(payment), booked));
+                        let expense =
+                            leg(Book::AgencyCommission, None, None, Some(payment), -booked);
+                        postings.push(expense);
+                    }
+                }
             }
             EventKind::ChargeOffReversed { .. } => self.reverse_charge_off(&mut postings),
             EventKind::CreditNote { obligation, amount_minor, .. } => {
@@ -1040,10 +1068,12 @@ impl Replayer<'_> {
         self.state.unapplied.insert(at, (seq, amount));
     }
 
-    fn commission(&mut self, payment: EventSeq, rate: Decimal, postings: &mut Vec<Posting>) {
-        let Some(state) = self.state.payments.get(&payment) else { return };
+    /// Books the commission at `rate` on `payment`, unless it was reversed; returns what it
+    /// booked.
+    fn commission(&mut self, payment: EventSeq, rate: Decimal, postings: &mut Vec<Posting>) -> i64 {
+        let Some(state) = self.state.payments.get(&payment) else { return 0 };
         if state.reversed {
-            return;
+            return 0;
         }
         let currency = self.account.currency;
         let paid = Decimal::new(state.amount_minor, currency.minor_units());
@@ -1052,6 +1082,7 @@ impl Replayer<'_> {
             postings.push(leg(Book::AgencyCommission, None, None, Some(payment), amount));
             postings.push(leg(Book::AgencyPayable, None, None, Some(payment), -amount));
         }
+        amount.max(0)
     }
 
     fn charge(
@@ -1716,11 +1747,34 @@ pub enum Rejection {
         /// What undisputed obligations owe.
         owed_minor: i64,
     },
+    /// A commission's reversal names an event that is not a commission of the account.
+    #[error("event {event} is not an agency's commission")]
+    UnknownCommission {
+        /// The event named.
+        event: EventSeq,
+    },
+    /// The commission was taken back already.
+    #[error("the commission {commission} was reversed already")]
+    CommissionAlreadyReversed {
+        /// The commission.
+        commission: EventSeq,
+    },
+    /// A commission's reversal dated before its commission.
+    #[error("a reversal dated {effective_on} of commission {commission} of {booked_on}")]
+    CommissionReversalBeforeCommission {
+        /// The commission.
+        commission: EventSeq,
+        /// Its effective date.
+        booked_on: NaiveDate,
+        /// The reversal's effective date given.
+        effective_on: NaiveDate,
+    },
 }
 
 /// Checks a new event of a kind that [reads the history](EventKind::reads_history) against the
 /// account's recorded `events`, on top of [`check`]: a write-off reversal must name a
-/// write-off of the remainder, not reversed yet, dated on or before it.
+/// write-off of the remainder, and a commission's reversal a commission, not reversed yet,
+/// dated on or before it.
 ///
 /// # Errors
 ///
@@ -1730,6 +1784,9 @@ pub fn check_history(
     effective_on: NaiveDate,
     kind: &EventKind,
 ) -> Result<(), Rejection> {
+    if let EventKind::CommissionReversed { commission } = kind {
+        return check_commission_reversal(events, effective_on, *commission);
+    }
     let EventKind::WriteOffReversed { write_off } = kind else { return Ok(()) };
     let Some(written) = events.iter().find(|event| {
         event.seq == *write_off && matches!(event.kind, EventKind::WriteOffRemainder)
@@ -1746,6 +1803,34 @@ pub fn check_history(
         return Err(Rejection::WriteOffReversalBeforeWriteOff {
             write_off: *write_off,
             written_off_on: written.effective_on,
+            effective_on,
+        });
+    }
+    Ok(())
+}
+
+/// A commission's reversal must name a commission of the account, not reversed yet, dated on
+/// or before it.
+fn check_commission_reversal(
+    events: &[Event],
+    effective_on: NaiveDate,
+    commission: EventSeq,
+) -> Result<(), Rejection> {
+    let Some(booked) = events.iter().find(|event| {
+        event.seq == commission && matches!(event.kind, EventKind::Commission { .. })
+    }) else {
+        return Err(Rejection::UnknownCommission { event: commission });
+    };
+    let reversed = events.iter().any(|event| {
+        matches!(event.kind, EventKind::CommissionReversed { commission: earlier } if earlier == commission)
+    });
+    if reversed {
+        return Err(Rejection::CommissionAlreadyReversed { commission });
+    }
+    if effective_on < booked.effective_on {
+        return Err(Rejection::CommissionReversalBeforeCommission {
+            commission,
+            booked_on: booked.effective_on,
             effective_on,
         });
     }
@@ -1950,7 +2035,9 @@ pub fn check(
             }
         }
         // Checked against the history, by `check_history`.
-        EventKind::WriteOffRemainder | EventKind::WriteOffReversed { .. } => {}
+        EventKind::WriteOffRemainder
+        | EventKind::WriteOffReversed { .. }
+        | EventKind::CommissionReversed { .. } => {}
         EventKind::ApplyUnapplied => {
             charged_off("application of unapplied cash")?;
             let unapplied_minor = state.unapplied_minor();

@@ -540,8 +540,9 @@ impl Move<'_> {
                     return Err(self.cannot(format!(
                         "account {account} event {} (key {:?}) was made by neither a command of \
                          the feed nor a cycle's late fee, its reversal or a charge-off, nor is it \
-                         a settlement's write-off, its reversal or a credit applied after a \
-                         return made within a command of the feed, or a dispute an \
+                         a settlement's write-off, its reversal, a credit applied after a \
+                         return or an agency's commission or its reversal made within a command \
+                         of the feed, or a dispute an \
                          acknowledgement opened",
                         record.event.seq.0, record.key
                     )));
@@ -1327,15 +1328,18 @@ fn outbound(
 /// True for an event the engine derives within a command, which the target's copy of the
 /// command derives again from the same books and agreements (the agreements being copied by
 /// their own commands): a settlement's write-off (when its payment or its acceptance completes
-/// it), that write-off's reversal (when a returned payment voids the settlement), and the
-/// application of the debtor's credit to what a returned payment re-opened. The compare step
-/// checks that it did (step 4: the same events and figures).
+/// it), that write-off's reversal (when a returned payment voids the settlement), the
+/// application of the debtor's credit to what a returned payment re-opened, and an agency's
+/// commission on a payment while placed and its reversal when the payment is returned. The
+/// compare step checks that it did (step 4: the same events and figures).
 fn derived_again(record: &EventRecord) -> bool {
     matches!(
         record.event.kind,
         EventKind::WriteOffRemainder
             | EventKind::WriteOffReversed { .. }
             | EventKind::ApplyUnapplied
+            | EventKind::Commission { .. }
+            | EventKind::CommissionReversed { .. }
     )
 }
 

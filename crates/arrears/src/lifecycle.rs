@@ -364,7 +364,18 @@ pub(crate) fn ledger_command(
         }
     }
     let credit_beside_debt = prepared.leaves_credit_beside_debt();
+    let reversed_payment = match &prepared.event().kind {
+        EventKind::Reversal { payment, .. } => Some(*payment),
+        _ => None,
+    };
     let posted = write(env.txn, env.now, env.key, prepared)?;
+    if let Some(payment) = reversed_payment {
+        // The agency recovered nothing: the commission booked on the payment is taken back.
+        if let Some((commission, booked_on)) = commission_on(env.txn, account, payment)? {
+            let on = effective_on.max(booked_on);
+            follow_up(env, account, on, EventKind::CommissionReversed { commission })?;
+        }
+    }
     if let Some((write_off, written_off_on)) = voided_write_off {
         let on = effective_on.max(written_off_on);
         follow_up(env, account, on, EventKind::WriteOffReversed { write_off })?;
@@ -445,6 +456,28 @@ enum Voiding {
     /// No write-off stands (none recorded, or undone already): the case takes the state the
     /// ledger implies, as the state machine says.
     NoWriteOff,
+}
+
+/// The commission booked on `payment` that no reversal has taken back, and its date, if there
+/// is one. Reads the account's events: a reversal is rare, and the state keeps no commission.
+fn commission_on(
+    txn: &WriteTxn,
+    account: &Account,
+    payment: arrears_core::ids::EventSeq,
+) -> Result<Option<(arrears_core::ids::EventSeq, NaiveDate)>, CommandError> {
+    let events = crate::ledger_write::load_events(txn, account)?;
+    let reversed: Vec<arrears_core::ids::EventSeq> = events
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::CommissionReversed { commission } => Some(commission),
+            _ => None,
+        })
+        .collect();
+    Ok(events
+        .iter()
+        .filter(|event| matches!(event.kind, EventKind::Commission { payment: on, .. } if on == payment))
+        .find(|event| !reversed.contains(&event.seq))
+        .map(|event| (event.seq, event.effective_on)))
 }
 
 /// The account's last write-off of a settlement's remainder that no reversal has undone, and

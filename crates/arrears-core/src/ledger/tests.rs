@@ -1273,6 +1273,71 @@ fn a_credit_note_lowers_principal_against_originations_and_is_refused_above_what
     ));
 }
 
+fn commission(seq: u32, on: NaiveDate, payment: u32, rate: &str) -> Event {
+    event(
+        seq,
+        on,
+        EventKind::Commission { payment: EventSeq(payment), rate: rate.parse().unwrap() },
+    )
+}
+
+fn commission_reversed(seq: u32, on: NaiveDate, commission: u32) -> Event {
+    event(seq, on, EventKind::CommissionReversed { commission: EventSeq(commission) })
+}
+
+/// A payment recovered while placed is returned: the agency recovered nothing, and the
+/// commission booked on it leaves the expense and the payable, as booked (half up), once.
+#[test]
+fn a_returned_payments_commission_is_taken_back_as_booked() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, payment(2, d(4, 20), 3_333));
+    record(&account, &mut events, commission(3, d(4, 20), 2, "0.25"));
+    let booked = replay(&account, &events, None);
+    assert_eq!(booked.state.book_balance_minor(Book::AgencyCommission), 833);
+    assert_eq!(booked.state.book_balance_minor(Book::AgencyPayable), -833);
+    record(&account, &mut events, reversal(4, d(4, 24), 2));
+    record(&account, &mut events, commission_reversed(5, d(4, 24), 3));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 5),
+        normalize([
+            post(Book::AgencyPayable, None, None, Some(2), 833),
+            post(Book::AgencyCommission, None, None, Some(2), -833),
+        ])
+    );
+    assert!(all_balanced(&r));
+    assert_eq!(r.state.book_balance_minor(Book::AgencyCommission), 0);
+    assert_eq!(r.state.book_balance_minor(Book::AgencyPayable), 0);
+    // Once only, never before the commission, and only of a commission.
+    assert_eq!(
+        check_event(&account, &events, &commission_reversed(6, d(4, 25), 3)),
+        Err(Rejection::CommissionAlreadyReversed { commission: EventSeq(3) })
+    );
+    assert_eq!(
+        check_event(&account, &events, &commission_reversed(6, d(4, 25), 2)),
+        Err(Rejection::UnknownCommission { event: EventSeq(2) })
+    );
+    assert_eq!(
+        check_event(&account, &events[..4], &commission_reversed(5, d(4, 19), 3)),
+        Err(Rejection::CommissionReversalBeforeCommission {
+            commission: EventSeq(3),
+            booked_on: d(4, 20),
+            effective_on: d(4, 19),
+        })
+    );
+    // A commission that booked nothing (its payment reversed before it replayed) takes back
+    // nothing.
+    let mut late = events[..2].to_vec();
+    record(&account, &mut late, reversal(3, d(4, 21), 2));
+    record(&account, &mut late, commission(4, d(4, 22), 2, "0.25"));
+    record(&account, &mut late, commission_reversed(5, d(4, 23), 4));
+    let r = replay(&account, &late, None);
+    assert!(derived(&r, 4).is_empty() && derived(&r, 5).is_empty());
+    assert_eq!(r.state.book_balance_minor(Book::AgencyCommission), 0);
+}
+
 fn write_off(seq: u32, on: NaiveDate) -> Event {
     event(seq, on, EventKind::WriteOffRemainder)
 }
@@ -1653,6 +1718,8 @@ enum Op {
     ReverseWriteOff { pick: usize, delay: i64 },
     Withdraw { pick: usize, day: i64 },
     ApplyUnapplied { day: i64 },
+    Commission { pick: usize, rate_percent: u32 },
+    ReverseCommission { pick: usize, delay: i64 },
 }
 
 fn op_strategy() -> impl Strategy<Value = Op> {
@@ -1676,6 +1743,8 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         2 => (any::<usize>(), 0_i64..30).prop_map(|(pick, delay)| Op::ReverseWriteOff { pick, delay }),
         2 => (any::<usize>(), 0_i64..150).prop_map(|(pick, day)| Op::Withdraw { pick, day }),
         2 => (0_i64..150).prop_map(|day| Op::ApplyUnapplied { day }),
+        2 => (any::<usize>(), 0_u32..=100).prop_map(|(pick, rate_percent)| Op::Commission { pick, rate_percent }),
+        2 => (any::<usize>(), 0_i64..30).prop_map(|(pick, delay)| Op::ReverseCommission { pick, delay }),
     ]
 }
 
@@ -1803,6 +1872,20 @@ fn build_event(
             (on, EventKind::ChargeWithdrawn { obligation: obligation.id })
         }
         Op::ApplyUnapplied { day } => (on_day(account, day), EventKind::ApplyUnapplied),
+        Op::Commission { pick, rate_percent } => {
+            let payments: Vec<&Event> =
+                events.iter().filter(|event| event.kind.name() == "payment").collect();
+            let paid = payments.get(pick % payments.len().max(1))?;
+            let rate = Decimal::new(i64::from(rate_percent), 2);
+            (paid.effective_on, EventKind::Commission { payment: paid.seq, rate })
+        }
+        Op::ReverseCommission { pick, delay } => {
+            let commissions: Vec<&Event> =
+                events.iter().filter(|event| event.kind.name() == "commission").collect();
+            let booked = commissions.get(pick % commissions.len().max(1))?;
+            let on = booked.effective_on + chrono::Days::new(u64::try_from(delay).unwrap());
+            (on, EventKind::CommissionReversed { commission: booked.seq })
+        }
     };
     Some(Event { seq, effective_on, kind })
 }
@@ -1880,6 +1963,23 @@ fn check_books(account: &Account, events: &[Event]) -> Result<(), TestCaseError>
         })
         .sum();
     prop_assert_eq!(state.book_balance_minor(Book::Cash), unreversed_paid);
+
+    // Agencies' commissions: the expense is what is owed to them, never negative, and a
+    // commission taken back nets to nothing with it.
+    let commission_expense = state.book_balance_minor(Book::AgencyCommission);
+    prop_assert_eq!(commission_expense, -state.book_balance_minor(Book::AgencyPayable));
+    prop_assert!(commission_expense >= 0);
+    let expense_of = |seq: EventSeq| -> i64 {
+        (r.derived.get(&seq).into_iter().flatten())
+            .filter(|posting| posting.book == Book::AgencyCommission)
+            .map(|posting| posting.amount_minor)
+            .sum()
+    };
+    for event in events {
+        if let EventKind::CommissionReversed { commission } = event.kind {
+            prop_assert_eq!(expense_of(commission) + expense_of(event.seq), 0);
+        }
+    }
 
     // Every cent of every payment is traced.
     for (seq, paid) in &state.payments {

@@ -515,6 +515,9 @@ fn arb_event_kind() -> impl Strategy<Value = EventKind> {
             obligation: ObligationId(obligation)
         }),
         Just(EventKind::ApplyUnapplied),
+        (1u32..100).prop_map(|commission| EventKind::CommissionReversed {
+            commission: EventSeq(commission)
+        }),
     ]
 }
 
@@ -1223,6 +1226,21 @@ fn golden_write_off_reversed() {
         RecordKind::Event,
         &applied,
         expect!["020cfc849216000ffc20b808d3000b70312d72657475726e6564650857a1"],
+    );
+    // An agency's commission taken back when its payment is returned, appended after it.
+    let taken_back = EventRecord {
+        event: Event {
+            seq: EventSeq(13),
+            effective_on: date("2026-02-03"),
+            kind: EventKind::CommissionReversed { commission: EventSeq(7) },
+        },
+        recorded_at: instant("2026-02-05T09:00:00Z"),
+        key: "p1-returned".into(),
+    };
+    check(
+        RecordKind::Event,
+        &taken_back,
+        expect!["020dfc849216001007fc20b808d3000b70312d72657475726e65643b872b64"],
     );
 }
 

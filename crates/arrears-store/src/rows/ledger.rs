@@ -214,6 +214,7 @@ pub enum EventKindRow {
     WriteOffReversed { write_off: u32 },
     ChargeWithdrawn { obligation: u64 },
     ApplyUnapplied,
+    CommissionReversed { commission: u32 },
 }
 
 /// The stored form of `arrears_core::ledger::Rejection`.
@@ -323,6 +324,18 @@ pub enum RejectionRow {
         unapplied_minor: i64,
         owed_minor: i64,
     },
+    /// Appended in session 33 (format 12), with the two below.
+    UnknownCommission {
+        event: u32,
+    },
+    CommissionAlreadyReversed {
+        commission: u32,
+    },
+    CommissionReversalBeforeCommission {
+        commission: u32,
+        booked_on: Day,
+        effective_on: Day,
+    },
 }
 
 /// The stored form of `arrears_core::ledger::PlannedInstallment`.
@@ -348,8 +361,8 @@ stored!(enum CreditNoteReason => CreditNoteReasonRow { Return, Allowance, Billin
 stored!(struct ObligationState => ObligationStateRow { id, issued_on, due_on, outstanding_minor, disputed, accrued });
 stored!(struct PaymentState => PaymentStateRow { paid_on, amount_minor, reversed, reversed_on, allocated, unapplied_minor });
 stored!(struct ReplayKey => ReplayKeyRow { effective_on, accrual, seq });
-stored!(enum EventKind => EventKindRow { Charge { obligation, kind, due_on, amounts_minor }, Payment { amount_minor, directed_to }, Reversal { payment, reason }, Waiver { obligation, component, amount_minor }, Adjustment { obligation, component, amount_minor }, AccrueInterest { obligation, due_on }, ChargeOff, Dispute { obligation, disputed }, Reschedule { replaces, installments }, WriteOffRemainder, Commission { payment, rate }, ChargeOffReversed { reason }, CreditNote { obligation, amount_minor, reason }, WriteOffReversed { write_off }, ChargeWithdrawn { obligation }, ApplyUnapplied });
-stored!(enum Rejection => RejectionRow { EffectiveBeforeOpened { effective_on, opened_on }, AmountNotPositive { field, amount_minor }, AmountTooLarge { field, amount_minor }, DueBeforeIssue { due_on, issued_on }, UnknownObligation { obligation }, ObligationNotYetIssued { obligation, issued_on, effective_on }, UnknownPayment { payment }, AlreadyReversed { payment }, ReversalBeforePayment { payment, paid_on, effective_on }, CreditLimitExceeded { limit_minor, outstanding_minor, requested_minor }, ChargedOff { charged_off_on, event }, ChargeOffBackdated { effective_on, latest_on }, ExceedsOutstanding { obligation, component, outstanding_minor, requested_minor }, DisputeUnchanged { obligation, disputed }, TooManyEvents, NoInterestTerms, NothingToReschedule, ObligationDisputed { obligation }, PlanDoesNotMatch { planned_minor, owed_minor }, RateOutOfRange { rate }, AccrualNotAfterLast { accrued_through }, NotChargedOff, ChargeOffReversalDate { effective_on, charged_off_on }, CreditNoteExceedsOwed { obligation, owed_minor, requested_minor }, UnknownWriteOff { event }, WriteOffAlreadyReversed { write_off }, WriteOffReversalBeforeWriteOff { write_off, written_off_on, effective_on }, NothingToWithdraw { obligation }, NothingToApply { unapplied_minor, owed_minor } });
+stored!(enum EventKind => EventKindRow { Charge { obligation, kind, due_on, amounts_minor }, Payment { amount_minor, directed_to }, Reversal { payment, reason }, Waiver { obligation, component, amount_minor }, Adjustment { obligation, component, amount_minor }, AccrueInterest { obligation, due_on }, ChargeOff, Dispute { obligation, disputed }, Reschedule { replaces, installments }, WriteOffRemainder, Commission { payment, rate }, ChargeOffReversed { reason }, CreditNote { obligation, amount_minor, reason }, WriteOffReversed { write_off }, ChargeWithdrawn { obligation }, ApplyUnapplied, CommissionReversed { commission } });
+stored!(enum Rejection => RejectionRow { EffectiveBeforeOpened { effective_on, opened_on }, AmountNotPositive { field, amount_minor }, AmountTooLarge { field, amount_minor }, DueBeforeIssue { due_on, issued_on }, UnknownObligation { obligation }, ObligationNotYetIssued { obligation, issued_on, effective_on }, UnknownPayment { payment }, AlreadyReversed { payment }, ReversalBeforePayment { payment, paid_on, effective_on }, CreditLimitExceeded { limit_minor, outstanding_minor, requested_minor }, ChargedOff { charged_off_on, event }, ChargeOffBackdated { effective_on, latest_on }, ExceedsOutstanding { obligation, component, outstanding_minor, requested_minor }, DisputeUnchanged { obligation, disputed }, TooManyEvents, NoInterestTerms, NothingToReschedule, ObligationDisputed { obligation }, PlanDoesNotMatch { planned_minor, owed_minor }, RateOutOfRange { rate }, AccrualNotAfterLast { accrued_through }, NotChargedOff, ChargeOffReversalDate { effective_on, charged_off_on }, CreditNoteExceedsOwed { obligation, owed_minor, requested_minor }, UnknownWriteOff { event }, WriteOffAlreadyReversed { write_off }, WriteOffReversalBeforeWriteOff { write_off, written_off_on, effective_on }, NothingToWithdraw { obligation }, NothingToApply { unapplied_minor, owed_minor }, UnknownCommission { event }, CommissionAlreadyReversed { commission }, CommissionReversalBeforeCommission { commission, booked_on, effective_on } });
 stored!(struct PlannedInstallment => PlannedInstallmentRow { obligation, due_on, principal_minor, interest_minor });
 
 /// The stored form of [`crate::LedgerRow`]: an event and the journal entries written with it,

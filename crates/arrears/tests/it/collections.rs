@@ -548,6 +548,49 @@ fn placement_records_the_agency_commission_on_recoveries() {
 }
 
 #[test]
+fn a_returned_payment_takes_its_agency_commission_back() {
+    // docs/COLLECTIONS.md: the commission booked on a payment the agency recovered stayed
+    // booked when the payment was returned, although the agency recovered nothing.
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "rt");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(3, 10)).unwrap();
+    let place = Command::Place {
+        account,
+        on: d(3, 11),
+        agency: "Acme Recovery".into(),
+        commission_rate: "0.25".parse().unwrap(),
+    };
+    books.execute("pl1", &place).unwrap().accepted().unwrap();
+    pay(&books, "p1", account, d(3, 20), 10_000);
+    let returned = pay(&books, "p2", account, d(3, 21), 4_001);
+    // Recalled before the return: the commission was the agency's all the same.
+    books.execute("rc", &Command::Recall { account, on: d(3, 22) }).unwrap().accepted().unwrap();
+    let books_on = |on| books.account_view(account, on).unwrap().books_minor;
+    assert_eq!(books_on(d(3, 22))[&Book::AgencyCommission], 2_500 + 1_000);
+    let reversal = Command::Reversal {
+        account,
+        payment: returned.event,
+        effective_on: d(3, 25),
+        reason: arrears::ledger::ReversalReason::Returned,
+    };
+    books.execute("rv", &reversal).unwrap().accepted().unwrap();
+    let after = books_on(d(3, 31));
+    assert_eq!(after[&Book::AgencyCommission], 2_500, "only the kept payment's");
+    assert_eq!(after[&Book::AgencyPayable], -2_500);
+    // Dated on the return: the day before, the agency was owed both.
+    assert_eq!(books_on(d(3, 24))[&Book::AgencyCommission], 3_500);
+    let kinds: Vec<&str> =
+        (books.events(account).unwrap().iter()).map(|record| record.event.kind.name()).collect();
+    assert_eq!(kinds[kinds.len() - 2..], ["reversal", "commission_reversed"]);
+    // The same key again is a replay: nothing is taken back twice.
+    books.execute("rv", &reversal).unwrap().accepted().unwrap();
+    assert_eq!(books_on(d(3, 31))[&Book::AgencyCommission], 2_500);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+#[test]
 fn credit_hold_refuses_new_charges_in_a_holding_stage() {
     let (_dir, books) = open_temp();
     let debtor = person(&books, "cr");
