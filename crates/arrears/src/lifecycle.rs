@@ -354,8 +354,14 @@ pub(crate) fn ledger_command(
     // dispute or a hardship, and the hold's end derives `paid`) wrote its remainder off all
     // the same: its write-off is voided the same way, whatever the state.
     let mut voided_write_off = None;
+    // A reversal reads the account's events (a settlement's write-off, a commission): it is
+    // rare, and the state keeps neither. Read once, before the reversal is written.
+    let history = match &prepared.event().kind {
+        EventKind::Reversal { .. } => crate::ledger_write::load_events(env.txn, account)?,
+        _ => Vec::new(),
+    };
     if let (EventKind::Reversal { payment, .. }, Some(_)) = (&prepared.event().kind, &transition) {
-        match settlement_write_off(env.txn, account, *payment)? {
+        match settlement_write_off(&history, *payment) {
             Voiding::Voids { write_off, written_off_on } => {
                 voided_write_off = Some((write_off, written_off_on));
             }
@@ -371,7 +377,7 @@ pub(crate) fn ledger_command(
     let posted = write(env.txn, env.now, env.key, prepared)?;
     if let Some(payment) = reversed_payment {
         // The agency recovered nothing: the commission booked on the payment is taken back.
-        if let Some((commission, booked_on)) = commission_on(env.txn, account, payment)? {
+        if let Some((commission, booked_on)) = commission_on(&history, payment) {
             let on = effective_on.max(booked_on);
             follow_up(env, account, on, EventKind::CommissionReversed { commission })?;
         }
@@ -458,14 +464,12 @@ enum Voiding {
     NoWriteOff,
 }
 
-/// The commission booked on `payment` that no reversal has taken back, and its date, if there
-/// is one. Reads the account's events: a reversal is rare, and the state keeps no commission.
+/// The commission booked on `payment` that no reversal has taken back, and its date, if
+/// there is one, of the account's `events`.
 fn commission_on(
-    txn: &WriteTxn,
-    account: &Account,
+    events: &[arrears_core::ledger::Event],
     payment: arrears_core::ids::EventSeq,
-) -> Result<Option<(arrears_core::ids::EventSeq, NaiveDate)>, CommandError> {
-    let events = crate::ledger_write::load_events(txn, account)?;
+) -> Option<(arrears_core::ids::EventSeq, NaiveDate)> {
     let reversed: Vec<arrears_core::ids::EventSeq> = events
         .iter()
         .filter_map(|event| match event.kind {
@@ -473,22 +477,20 @@ fn commission_on(
             _ => None,
         })
         .collect();
-    Ok(events
+    events
         .iter()
         .filter(|event| matches!(event.kind, EventKind::Commission { payment: on, .. } if on == payment))
         .find(|event| !reversed.contains(&event.seq))
-        .map(|event| (event.seq, event.effective_on)))
+        .map(|event| (event.seq, event.effective_on))
 }
 
-/// The account's last write-off of a settlement's remainder that no reversal has undone, and
-/// whether the reversal of `payment` voids it: it does if the payment is dated on or before
+/// The last write-off of a settlement's remainder of the account's `events` that no reversal
+/// has undone, and whether the reversal of `payment` voids it: it does if the payment is dated on or before
 /// the write-off (it may have counted toward the settlement), not if it came after.
 fn settlement_write_off(
-    txn: &WriteTxn,
-    account: &Account,
+    events: &[arrears_core::ledger::Event],
     payment: arrears_core::ids::EventSeq,
-) -> Result<Voiding, CommandError> {
-    let events = crate::ledger_write::load_events(txn, account)?;
+) -> Voiding {
     let reversed: Vec<arrears_core::ids::EventSeq> = events
         .iter()
         .filter_map(|event| match event.kind {
@@ -502,13 +504,13 @@ fn settlement_write_off(
         .filter(|event| !reversed.contains(&event.seq))
         .max_by_key(|event| event.seq)
     else {
-        return Ok(Voiding::NoWriteOff);
+        return Voiding::NoWriteOff;
     };
     let paid_on = events.iter().find(|event| event.seq == payment).map(|event| event.effective_on);
-    Ok(match paid_on {
+    match paid_on {
         Some(paid_on) if paid_on > written.effective_on => Voiding::Stands,
         _ => Voiding::Voids { write_off: written.seq, written_off_on: written.effective_on },
-    })
+    }
 }
 
 /// True for the events of a ledger command that can lower what an obligation owed on an
