@@ -152,7 +152,10 @@ fn entry_of(
 }
 
 /// The stage of a case people may work: delinquent, promised (a promise can break) or charged
-/// off (recovery), and in a stage.
+/// off (recovery), and in a stage, unless a flag forbids working it: the debtor asked that
+/// communication cease, or a bankruptcy stays or discharged the debt (an agent's call would be
+/// an act to collect it). An attorney's or an estate's case stays workable: the agent deals
+/// with them (the guardrails send contact there).
 fn workable_stage(case: &CollectionCase) -> Option<&str> {
     let workable = matches!(
         case.state,
@@ -160,7 +163,10 @@ fn workable_stage(case: &CollectionCase) -> Option<&str> {
             | CollectionState::Promised
             | CollectionState::ChargedOff
     );
-    case.stage.as_deref().filter(|_| workable)
+    let flags = case.flags;
+    let forbidden =
+        flags.cease_communication || flags.bankruptcy_stay || flags.bankruptcy_discharged;
+    case.stage.as_deref().filter(|_| workable && !forbidden)
 }
 
 /// An active agent and its teams, or the error naming what is wrong.

@@ -693,3 +693,31 @@ fn record_work_replays_under_its_key_and_logs_the_outcome_once() {
     let conflict = floor.books.execute("w1", &Command::RecordWork(other));
     assert!(matches!(conflict, Err(CommandError::IdempotencyConflict { .. })), "{conflict:?}");
 }
+
+/// COLLECTIONS.md, "Work queues": an account a flag forbids collecting (cease, a bankruptcy
+/// stay or discharge) is nobody's work; it was handed to agents to call.
+#[test]
+fn an_account_no_one_may_collect_is_not_in_the_queue() {
+    let floor = floor();
+    let flagged = [
+        (floor.debtors[0], floor.big, arrears::Flag::CeaseCommunication),
+        (floor.debtors[1], floor.small, arrears::Flag::BankruptcyFiled),
+        (floor.debtors[2], floor.spanish, arrears::Flag::BankruptcyDischarged),
+    ];
+    for (n, (debtor, account, flag)) in flagged.into_iter().enumerate() {
+        assert_eq!(floor.entry(account, d(2, 10)).account, account);
+        let command = Command::SetFlag { debtor, flag, on: d(2, 10) };
+        floor.books.execute(&format!("flag-{n}"), &command).unwrap().accepted().unwrap();
+        let queue = floor.books.work_queue(&[], d(2, 10)).unwrap();
+        assert!(queue.iter().all(|entry| entry.account != account), "{flag:?}: {queue:?}");
+    }
+    assert_eq!(floor.claim("sam", 600, d(2, 10)), None);
+    // The stay dismissed, the loan is worked again.
+    let dismissed = Command::SetFlag {
+        debtor: floor.debtors[1],
+        flag: arrears::Flag::BankruptcyDismissed,
+        on: d(2, 11),
+    };
+    floor.books.execute("dismissed", &dismissed).unwrap().accepted().unwrap();
+    assert_eq!(floor.claim("sam", 600, d(2, 11)), Some(floor.small));
+}
