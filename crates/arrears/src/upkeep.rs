@@ -398,6 +398,20 @@ pub(crate) fn request_callback(
         });
     }
     let accounts = accounts_of_debtor(env, debtor_id, callback.accounts)?;
+    // A discharge is kept on the cases of the debts it covers, not on the debtor.
+    for account in &accounts {
+        let discharged =
+            env.txn.case(*account)?.is_some_and(|case| case.flags.bankruptcy_discharged);
+        if discharged {
+            return Err(CommandError::Invalid {
+                field: "accounts",
+                reason: format!(
+                    "account {account} was discharged in bankruptcy: no callback can be scheduled \
+                     about it"
+                ),
+            });
+        }
+    }
     let usable_point = debtor
         .contact_points
         .iter()

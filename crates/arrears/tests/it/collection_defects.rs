@@ -793,6 +793,17 @@ fn a_discharge_cancels_what_is_pending_about_the_debt() {
         )),
         "{cancelled:?}"
     );
+    // Nor can a callback be scheduled about the debt (the stay is over: the debtor's flag
+    // is not what refuses it).
+    let callback = Command::RequestCallback {
+        debtor,
+        accounts: vec![account],
+        channel: arrears::model::ContactChannel::Email,
+        address: "d@example.com".into(),
+        at: "2026-02-03T15:00:00Z".parse().unwrap(),
+    };
+    let refused = books.execute("callback", &callback).unwrap_err();
+    assert!(refused.to_string().contains("discharged in bankruptcy"), "{refused}");
 }
 
 #[test]
