@@ -23,7 +23,9 @@
 //! transaction's `Refs/AcctSvcrRef`; else the entry's `AcctSvcrRef`, else its `NtryRef` (with
 //! `/k` for the k-th transaction of a batch); else the `EndToEndId` unless `NOTPROVIDED`, the
 //! `UETR`, the `TxId` or the `InstrId`; else the statement's `Id` and the entry's ordinal
-//! (`STMT-1/3`, with `/k` in a batch), for every reference is optional in the schema.
+//! (`STMT-1/3`, with `/k` in a batch), for every reference is optional in the schema. Only an
+//! `AcctSvcrRef` is the servicer's ([`crate::ReferenceKind::Servicer`]), which names one
+//! entry; a `NtryRef` is unique within its statement only.
 //!
 //! Checks: every `Amt` in the statement's currency (`Acct/Ccy`, else the first balance's);
 //! camt.053's opening (`OPBD`, else `PRCD`, else a page's first `ITBD`) plus entries equals
@@ -38,7 +40,7 @@ use crate::amount::decimal_to_minor;
 use crate::check::{self, Totals};
 use crate::error::{Failure, Location, Problem};
 use crate::text::xml_date;
-use crate::{Direction, Format, Statement, StatementLine};
+use crate::{Direction, Format, ReferenceKind, Statement, StatementLine};
 
 /// Elements that repeat, shown with their 1-based index in element paths.
 const INDEXED: &[&str] = &["Stmt", "Ntfctn", "Bal", "Ntry", "NtryDtls", "TxDtls", "Ustrd", "Strd"];
@@ -496,6 +498,8 @@ fn entry_lines(
         amount_minor,
         direction,
         bank_reference: String::new(),
+        reference_kind: ReferenceKind::Composed,
+        repeat: None,
         remittance_unstructured: None,
         creditor_reference: None,
         payer_name: None,
@@ -507,7 +511,10 @@ fn entry_lines(
     };
     let transactions: Vec<&Node> =
         entry.all("NtryDtls").flat_map(|details| details.all("TxDtls")).collect();
-    let entry_reference = entry.text_at("AcctSvcrRef").or_else(|| entry.text_at("NtryRef"));
+    let entry_reference = match entry.text_at("AcctSvcrRef") {
+        Some(servicer) => Some((servicer, ReferenceKind::Servicer)),
+        None => entry.text_at("NtryRef").map(|entry| (entry, ReferenceKind::Given)),
+    };
     if transactions.len() <= 1 {
         let mut line = template;
         if let Some(transaction) = transactions.first() {
@@ -517,7 +524,7 @@ fn entry_lines(
         if line.remittance_unstructured.is_none() {
             line.remittance_unstructured = entry.text_at("AddtlNtryInf");
         }
-        line.bank_reference =
+        (line.bank_reference, line.reference_kind) =
             reference(transactions.first().copied(), entry_reference, place.as_deref(), None)
                 .ok_or_else(|| entry.fail(missing_reference()))?;
         lines.push(line);
@@ -548,7 +555,7 @@ fn entry_lines(
             summed_minor.saturating_sub(line.amount_minor)
         };
         transaction_fields(transaction, &mut line);
-        line.bank_reference = reference(
+        (line.bank_reference, line.reference_kind) = reference(
             Some(transaction),
             entry_reference.clone(),
             place.as_deref(),
@@ -598,26 +605,26 @@ fn transaction_amount(transaction: &Node, currency: Currency) -> Result<i64, Fai
     amount(node, currency)
 }
 
-/// A line's bank reference: the transaction's `Refs/AcctSvcrRef`; else the entry's
-/// `AcctSvcrRef` or `NtryRef`; else the transaction's `EndToEndId` (unless `NOTPROVIDED`),
-/// `UETR`, `TxId` or `InstrId`; else `place`, the statement's id and the entry's ordinal. The
-/// entry's reference and its place get `/k` for the k-th transaction of a batch. Every one of
-/// them is optional in the schema.
+/// A line's bank reference and whose it is: the transaction's `Refs/AcctSvcrRef`; else the
+/// entry's `AcctSvcrRef` or `NtryRef` (`entry`, with its kind); else the transaction's
+/// `EndToEndId` (unless `NOTPROVIDED`), `UETR`, `TxId` or `InstrId`; else `place`, the
+/// statement's id and the entry's ordinal. The entry's reference and its place get `/k` for
+/// the k-th transaction of a batch. Every one of them is optional in the schema.
 fn reference(
     transaction: Option<&Node>,
-    entry: Option<String>,
+    entry: Option<(String, ReferenceKind)>,
     place: Option<&str>,
     batch_index: Option<usize>,
-) -> Option<String> {
+) -> Option<(String, ReferenceKind)> {
     if let Some(own) = transaction.and_then(|t| t.text_at("Refs/AcctSvcrRef")) {
-        return Some(own);
+        return Some((own, ReferenceKind::Servicer));
     }
     let in_batch = |reference: &str| match batch_index {
         Some(index) => format!("{reference}/{index}"),
         None => reference.to_owned(),
     };
-    if let Some(entry) = entry {
-        return Some(in_batch(&entry));
+    if let Some((entry, kind)) = entry {
+        return Some((in_batch(&entry), kind));
     }
     let by_transaction = transaction.and_then(|transaction| {
         ["Refs/EndToEndId", "Refs/UETR", "Refs/TxId", "Refs/InstrId"]
@@ -625,7 +632,10 @@ fn reference(
             .filter_map(|path| transaction.text_at(path))
             .find(|id| id != "NOTPROVIDED")
     });
-    by_transaction.or_else(|| place.map(in_batch))
+    match by_transaction {
+        Some(given) => Some((given, ReferenceKind::Given)),
+        None => place.map(|place| (in_batch(place), ReferenceKind::Composed)),
+    }
 }
 
 /// Remittance, counterparty and return fields of one `TxDtls`.

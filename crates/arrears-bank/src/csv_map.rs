@@ -43,7 +43,7 @@ use crate::amount::to_minor;
 use crate::check;
 use crate::error::{Failure, Location, Problem};
 use crate::text::decode;
-use crate::{Direction, Format, Statement, StatementLine};
+use crate::{Direction, Format, ReferenceKind, Statement, StatementLine};
 
 /// A column of a CSV file: by its header name or its 1-based number.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -475,9 +475,11 @@ impl Rows<'_> {
             Direction::Credit => amount_minor,
             Direction::Debit => -amount_minor,
         };
-        let bank_reference = match resolved.get(row, "reference") {
-            Some(reference) => reference.to_owned(),
-            None => format!("{}/{booking_on}/{signed}", self.mapping.account),
+        let (bank_reference, reference_kind) = match resolved.get(row, "reference") {
+            Some(reference) => (reference.to_owned(), ReferenceKind::Given),
+            None => {
+                (format!("{}/{booking_on}/{signed}", self.mapping.account), ReferenceKind::Composed)
+            }
         };
         if resolved.positions.contains_key("balance") {
             let balance =
@@ -493,6 +495,8 @@ impl Rows<'_> {
             amount_minor,
             direction,
             bank_reference,
+            reference_kind,
+            repeat: None,
             remittance_unstructured: text("remittance"),
             creditor_reference: text("creditor_reference"),
             payer_name: text("payer_name"),

@@ -182,8 +182,18 @@ pub struct StatementLine {
     pub direction: Direction,
     /// The bank's unique reference of the movement, the key of idempotent import. Which field
     /// it comes from depends on the format; see docs/CASH.md "Statement formats". Unique
-    /// within the file: a reference that repeats gets `#2`, `#3`... on its repeats.
+    /// within the file among the lines that are not [`Repeat::Overlap`]: a reference that
+    /// repeats gets `#2`, `#3`... on its repeats, except that the same movement under the
+    /// same servicer's reference in two statements of the file is one movement, and its
+    /// second line keeps the first's reference (see [`StatementLine::repeat`]).
     pub bank_reference: String,
+    /// Whose reference [`StatementLine::bank_reference`] is, and so what a repeat of it in
+    /// the file means.
+    pub reference_kind: ReferenceKind,
+    /// Set when this line's servicer's reference ([`ReferenceKind::Servicer`]) was an earlier
+    /// line's of the file: the same movement again ([`Repeat::Overlap`], to be imported once)
+    /// or another movement ([`Repeat::Distinct`], keyed with `#2`). None for every other line.
+    pub repeat: Option<Repeat>,
     /// Free-text remittance information (camt `Ustrd`, MT940 `:86:`, Norma 43 records 23).
     pub remittance_unstructured: Option<String>,
     /// A structured creditor reference (camt `Strd/CdtrRefInf/Ref`, such as an ISO 11649 RF
@@ -204,6 +214,54 @@ pub struct StatementLine {
     /// proprietary code), MT940 the `:61:` transaction type (`NTRF`, `NCHG`...), Norma 43 the
     /// common and own concepts (`02/015`); lets rules tell transfers from fees.
     pub transaction_code: Option<String>,
+}
+
+/// Whose reference a line's [`StatementLine::bank_reference`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ReferenceKind {
+    /// The account servicer's own reference of the movement, which identifies it uniquely for
+    /// the servicer (ISO 20022 `AcctSvcrRef`, the entry's or the transaction's; the MT940
+    /// `:61:` reference after `//`, "Reference of the Account Servicing Institution"): the
+    /// same reference with the same movement in two statements is one movement.
+    Servicer,
+    /// A reference given in the file that does not identify a movement: the payer's (camt
+    /// `EndToEndId`, `UETR`, `TxId`, `InstrId`, the MT940 owner's reference), the camt
+    /// `NtryRef` (unique within a statement only), a CSV reference column, or an MT940 `//`
+    /// reference of `NONREF`. Two lines giving one are two movements.
+    Given,
+    /// Composed from the line's fields or place: Norma 43, CSV without a reference, the MT940
+    /// `:20:/:28C:/n` and the camt `Id/ordinal` fallbacks. Two lines composing one are two
+    /// movements.
+    Composed,
+}
+
+/// How a line whose servicer's reference an earlier line of the file gave relates to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Repeat {
+    /// The same movement as the line at `first`, in another statement of the file (two
+    /// statements whose periods overlap, two MT940 messages covering one day): same servicer's
+    /// reference, account, currency, direction, amount and value date. It is one movement;
+    /// this line keeps the first's [`StatementLine::bank_reference`] and is not to be posted
+    /// again. Both statements' balances count it, each once.
+    Overlap {
+        /// Where the first line of the movement is.
+        first: Location,
+    },
+    /// Another movement under the servicer's reference of the line at `first` (another
+    /// account, currency, direction, amount or value date, or a second entry of one
+    /// statement, which its balance counts twice): kept as a line of its own, its
+    /// [`StatementLine::bank_reference`] given `#2`, `#3`..., and to be reported, for the
+    /// reference was to be unique.
+    Distinct {
+        /// Where the first line with the reference is.
+        first: Location,
+        /// The servicer's reference as given, before `#n` was appended.
+        reference: String,
+    },
 }
 
 impl StatementLine {
@@ -270,31 +328,91 @@ pub fn parse(
 /// Makes every line's bank reference unique within the file, for every format: a repeat gets
 /// `#2`, `#3`... (a suffix no other line of the file has). Two lines of one file are two
 /// movements, and the engine keys a line on its reference; a reference composed from a line's
-/// fields (Norma 43, CSV without a reference column) or a fallback such as the MT940 owner's
-/// reference or the camt `EndToEndId` can repeat (two instalments citing one invoice).
+/// fields (Norma 43, CSV without a reference column) or a payer's reference such as the MT940
+/// owner's reference or the camt `EndToEndId` can repeat (two instalments citing one invoice).
+///
+/// Except for one case: a servicer's reference ([`ReferenceKind::Servicer`]) identifies the
+/// movement for the bank, so when a later statement of the file gives it again with the same
+/// movement (account, currency, direction, amount, value date), the two statements overlap and
+/// it is one movement: the later line keeps the earlier's key and is marked
+/// [`Repeat::Overlap`]. The k-th such line of a statement pairs with the k-th of the earlier
+/// statements, so that a movement a statement books twice (its balance counts both) stays
+/// two. A servicer's reference repeated for anything else is suffixed as any other and marked
+/// [`Repeat::Distinct`].
 fn unique_references(statements: &mut [Statement]) {
     use std::collections::{HashMap, HashSet};
+
+    /// What makes two lines under one servicer's reference one movement.
+    #[derive(Clone, PartialEq, Eq, Hash)]
+    struct Movement {
+        reference: String,
+        account: String,
+        currency: Currency,
+        direction: Direction,
+        amount_minor: i64,
+        value_on: NaiveDate,
+    }
+
     let given: HashSet<String> = statements
         .iter()
         .flat_map(|statement| &statement.lines)
         .map(|line| line.bank_reference.clone())
         .collect();
-    let mut seen: HashSet<String> = HashSet::new();
+    // Every key given so far, and where its line is.
+    let mut seen: HashMap<String, Location> = HashMap::new();
     let mut repeats: HashMap<String, u32> = HashMap::new();
-    for line in statements.iter_mut().flat_map(|statement| &mut statement.lines) {
-        if seen.insert(line.bank_reference.clone()) {
-            continue;
-        }
-        let count = repeats.entry(line.bank_reference.clone()).or_insert(1);
-        let unique = loop {
-            *count += 1;
-            let candidate = format!("{}#{count}", line.bank_reference);
-            if !given.contains(&candidate) && !seen.contains(&candidate) {
-                break candidate;
+    // The keys given to each servicer's movement, in file order, with their lines.
+    let mut movements: HashMap<Movement, Vec<(String, Location)>> = HashMap::new();
+    for statement in statements.iter_mut() {
+        let mut in_statement: HashMap<Movement, usize> = HashMap::new();
+        for line in &mut statement.lines {
+            let movement = (line.reference_kind == ReferenceKind::Servicer).then(|| Movement {
+                reference: line.bank_reference.clone(),
+                account: statement.account.clone(),
+                currency: statement.currency,
+                direction: line.direction,
+                amount_minor: line.amount_minor,
+                value_on: line.value_on,
+            });
+            if let Some(movement) = &movement {
+                let ordinal = in_statement.entry(movement.clone()).or_insert(0);
+                *ordinal += 1;
+                // Only an earlier statement's lines are found here: this statement's k-th
+                // line of the movement is put at k-1 or later.
+                if let Some((key, first)) =
+                    movements.get(movement).and_then(|keyed| keyed.get(*ordinal - 1))
+                {
+                    line.bank_reference = key.clone();
+                    line.repeat = Some(Repeat::Overlap { first: first.clone() });
+                    continue;
+                }
             }
-        };
-        seen.insert(unique.clone());
-        line.bank_reference = unique;
+            let key = match seen.get(&line.bank_reference) {
+                None => line.bank_reference.clone(),
+                Some(first) => {
+                    let count = repeats.entry(line.bank_reference.clone()).or_insert(1);
+                    let unique = loop {
+                        *count += 1;
+                        let candidate = format!("{}#{count}", line.bank_reference);
+                        if !given.contains(&candidate) && !seen.contains_key(&candidate) {
+                            break candidate;
+                        }
+                    };
+                    if movement.is_some() {
+                        line.repeat = Some(Repeat::Distinct {
+                            first: first.clone(),
+                            reference: line.bank_reference.clone(),
+                        });
+                    }
+                    unique
+                }
+            };
+            seen.insert(key.clone(), line.location.clone());
+            if let Some(movement) = movement {
+                movements.entry(movement).or_default().push((key.clone(), line.location.clone()));
+            }
+            line.bank_reference = key;
+        }
     }
 }
 

@@ -19,7 +19,8 @@
 //!
 //! [`StatementLine::bank_reference`] is the `//` bank reference; without one, the owner's
 //! reference unless it is `NONREF`; without either, `:20:/:28C:/n` (the line's ordinal in the
-//! message). `:86:` is read as German structured fields (`?20`-`?29` remittance, `?31`
+//! message). Only the `//` reference (other than `NONREF`) is the servicer's
+//! ([`crate::ReferenceKind::Servicer`]), which names one movement. `:86:` is read as German structured fields (`?20`-`?29` remittance, `?31`
 //! account, `?32`-`?33` name), as SEPA slash codes (`/EREF/`, `/REMI/`, `/NAME/`, `/IBAN/`,
 //! `/CDTRREF/`, `/RTRN/`, ING's positional `/CNTP/`) or else as free text.
 
@@ -30,7 +31,7 @@ use crate::amount::to_minor;
 use crate::check::{self, Totals};
 use crate::error::{Failure, Location, Problem};
 use crate::text::{decode, yymmdd};
-use crate::{Direction, Format, Statement, StatementLine};
+use crate::{Direction, Format, ReferenceKind, Statement, StatementLine};
 
 /// One tagged field: `:61:` and its continuation lines.
 struct Field {
@@ -374,10 +375,13 @@ fn statement_line(field: &Field, currency: Currency) -> Result<StatementLine, Fa
         return Err(malformed("a transaction type of S, N or F and 3 characters (NTRF, S202...)"));
     }
     let (owner, bank) = cursor.rest.split_once("//").unwrap_or((cursor.rest, ""));
-    let bank_reference = match (bank.trim(), owner.trim()) {
-        ("", "NONREF") | ("", "") => String::new(),
-        ("", owner) => owner.to_owned(),
-        (bank, _) => bank.to_owned(),
+    // A `//NONREF` (which a few banks write) is kept as the key it always was, but it names
+    // no movement.
+    let (bank_reference, reference_kind) = match (bank.trim(), owner.trim()) {
+        ("", "NONREF") | ("", "") => (String::new(), ReferenceKind::Composed),
+        ("", owner) => (owner.to_owned(), ReferenceKind::Given),
+        ("NONREF", _) => ("NONREF".to_owned(), ReferenceKind::Given),
+        (bank, _) => (bank.to_owned(), ReferenceKind::Servicer),
     };
     let supplementary = supplementary.trim();
     Ok(StatementLine {
@@ -387,6 +391,8 @@ fn statement_line(field: &Field, currency: Currency) -> Result<StatementLine, Fa
         amount_minor,
         direction,
         bank_reference,
+        reference_kind,
+        repeat: None,
         remittance_unstructured: (!supplementary.is_empty()).then(|| supplementary.to_owned()),
         creditor_reference: None,
         payer_name: None,

@@ -28,8 +28,8 @@
 //! control digits); the statement id keeps the 18 digits as given.
 //!
 //! Norma 43 has no unique movement reference: [`crate::StatementLine::bank_reference`] is
-//! composed as `account/operation date/concepts/document/reference 1/reference 2`, with `#2`,
-//! `#3` added to repeats in the file.
+//! composed as `account/operation date/concepts/document/reference 1/reference 2`
+//! ([`crate::ReferenceKind::Composed`]), with `#2`, `#3` added to repeats in the file.
 
 use arrears_core::money::Currency;
 
@@ -37,7 +37,7 @@ use crate::amount::implied_to_minor;
 use crate::check::{self, Totals};
 use crate::error::{Failure, Location, Problem};
 use crate::text::{decode_latin1_or_cp850, yymmdd};
-use crate::{Direction, Format, Statement, StatementLine};
+use crate::{Direction, Format, ReferenceKind, Statement, StatementLine};
 
 /// The length of every Norma 43 record.
 const RECORD_LEN: usize = 80;
@@ -350,6 +350,8 @@ impl Reader {
             amount_minor,
             direction,
             bank_reference: composed,
+            reference_kind: ReferenceKind::Composed,
+            repeat: None,
             remittance_unstructured: None,
             creditor_reference: None,
             payer_name: None,

@@ -25,7 +25,7 @@ use arrears_bank::matching::{
     match_line, normalize_reference, referenced_obligations, Decision, MatchData, MatchRules,
     MatchTarget, OpenObligation, PayerAccount, TargetScope,
 };
-use arrears_bank::{CsvMapping, Direction, FormatChoice, Statement, StatementLine};
+use arrears_bank::{CsvMapping, Direction, FormatChoice, Repeat, Statement, StatementLine};
 use chrono::NaiveDate;
 
 use crate::output::money;
@@ -133,6 +133,13 @@ struct Summary {
     /// Lines whose bank reference was imported before for another line, imported under
     /// another key.
     references_reused: Vec<String>,
+    /// Lines that repeat a movement of an earlier statement of the file (same servicer's
+    /// reference, account, currency, direction, amount and value date: two statements that
+    /// overlap): one movement, imported once, with the first. Counted in `lines_read` only.
+    repeated_in_file: u64,
+    /// Lines giving a servicer's reference an earlier line of the file gave for another
+    /// movement: imported as lines of their own, under the reference with `#n`.
+    references_repeated_in_file: Vec<String>,
     held_after_refusal: Vec<String>,
     rejected: Vec<String>,
 }
@@ -192,6 +199,24 @@ fn plan(
         let currency = statement.currency;
         for line in &statement.lines {
             summary.lines_read += 1;
+            match &line.repeat {
+                Some(Repeat::Overlap { .. }) => {
+                    summary.repeated_in_file += 1;
+                    continue;
+                }
+                Some(Repeat::Distinct { first, reference }) => {
+                    let sign = if line.direction == Direction::Debit { "-" } else { "" };
+                    summary.references_repeated_in_file.push(format!(
+                        "bank reference {reference} of {first} is given again at {} for another \
+                         movement ({}, {sign}{}); that line is imported as {}",
+                        line.location,
+                        line.value_on,
+                        describe(Money::from_minor(line.amount_minor, currency))?,
+                        line.bank_reference
+                    ));
+                }
+                _ => {}
+            }
             let amount = Money::from_minor(line.amount_minor, currency);
             if line.is_reversal || line.return_reason.is_some() {
                 summary.returned += 1;
@@ -707,6 +732,12 @@ fn print_summary(summary: &Summary, out: &mut dyn Write) -> Result<()> {
     }
     for reused in &summary.references_reused {
         writeln!(out, "reference reused: {reused}")?;
+    }
+    if summary.repeated_in_file > 0 {
+        writeln!(out, "repeated in the file (imported once): {}", summary.repeated_in_file)?;
+    }
+    for repeated in &summary.references_repeated_in_file {
+        writeln!(out, "reference repeated: {repeated}")?;
     }
     for refused in &summary.held_after_refusal {
         writeln!(out, "held in suspense after a refusal: {refused}")?;

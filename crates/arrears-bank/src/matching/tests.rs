@@ -19,6 +19,8 @@ fn line(amount_minor: i64) -> StatementLine {
         amount_minor,
         direction: Direction::Credit,
         bank_reference: "BANKREF1".to_owned(),
+        reference_kind: crate::ReferenceKind::Servicer,
+        repeat: None,
         remittance_unstructured: None,
         creditor_reference: None,
         payer_name: None,

@@ -4,7 +4,9 @@
 //! variants banks send (CRLF, trailing blanks trimmed, Latin-1, several accounts, reversals,
 //! batches, 0 and 3 decimal currencies), and bad files whose errors must say what and where.
 
-use arrears_bank::{parse, Direction, Format, FormatChoice, Problem, StatementError};
+use arrears_bank::{
+    parse, Direction, Format, FormatChoice, Problem, ReferenceKind, Repeat, StatementError,
+};
 use arrears_core::money::Currency;
 
 use super::*;
@@ -485,6 +487,174 @@ fn camt_repeated_references_across_the_file_are_made_unique() {
     let references: Vec<&str> =
         statements[0].lines.iter().map(|line| line.bank_reference.as_str()).collect();
     assert_eq!(references, ["MZ2026120300001", "MZ2026120300001#2"]);
+}
+
+/// A camt entry: its `AcctSvcrRef` if any, `EndToEndId`, amount and day of December 2026.
+type CamtEntry<'a> = (Option<&'a str>, &'a str, &'a str, u32);
+
+/// A camt.053.001.08 file of several statements, each given as its id, its account (an IBAN)
+/// and its entries: credits of an amount on a day (booked and valued so), each with an
+/// `AcctSvcrRef` when given and an `EndToEndId`. Each statement opens at zero.
+fn camt_statements(statements: &[(&str, &str, &[CamtEntry])]) -> String {
+    let statements: String = statements
+        .iter()
+        .map(|(id, iban, entries)| {
+            let closing: i64 = entries
+                .iter()
+                .map(|(_, _, amount, _)| amount.replace('.', "").parse::<i64>().unwrap())
+                .sum();
+            let balance = |code: &str, minor: i64| {
+                format!(
+                    "<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp>\
+                     <Amt Ccy=\"EUR\">{}.{:02}</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                     <Dt><Dt>2026-12-03</Dt></Dt></Bal>\n",
+                    minor / 100,
+                    minor % 100
+                )
+            };
+            let entries: String = entries
+                .iter()
+                .map(|(servicer, end_to_end, amount, day)| {
+                    let servicer = servicer
+                        .map(|reference| format!("<AcctSvcrRef>{reference}</AcctSvcrRef>"))
+                        .unwrap_or_default();
+                    format!(
+                        "<Ntry><Amt Ccy=\"EUR\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                         <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-12-{day:02}</Dt></BookgDt>\
+                         <ValDt><Dt>2026-12-{day:02}</Dt></ValDt>{servicer}\
+                         <NtryDtls><TxDtls><Refs><EndToEndId>{end_to_end}</EndToEndId></Refs>\
+                         </TxDtls></NtryDtls></Ntry>\n"
+                    )
+                })
+                .collect();
+            format!(
+                "<Stmt><Id>{id}</Id>\n<Acct><Id><IBAN>{iban}</IBAN></Id><Ccy>EUR</Ccy></Acct>\n\
+                 {}{}{entries}</Stmt>\n",
+                balance("OPBD", 0),
+                balance("CLBD", closing)
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\">\n<BkToCstmrStmt>\n\
+         <GrpHdr><MsgId>OVERLAP-1</MsgId><CreDtTm>2026-12-04T06:00:00</CreDtTm></GrpHdr>\n\
+         {statements}</BkToCstmrStmt>\n</Document>\n"
+    )
+}
+
+const IBAN_DE: &str = "DE89370400440532013000";
+const IBAN_ES: &str = "ES9121000418450200051332";
+
+/// Every line's key and whether it repeats an earlier line (`=` the same movement at that
+/// line, `+` another movement under that line's reference).
+fn keys(statements: &[Statement]) -> Vec<Vec<String>> {
+    statements
+        .iter()
+        .map(|statement| {
+            (statement.lines.iter())
+                .map(|line| match &line.repeat {
+                    None => line.bank_reference.clone(),
+                    Some(Repeat::Overlap { first }) => {
+                        format!("{} ={}", line.bank_reference, first.line)
+                    }
+                    Some(Repeat::Distinct { first, reference }) => {
+                        format!("{} +{} {reference}", line.bank_reference, first.line)
+                    }
+                    Some(other) => panic!("{other:?}"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Two statements of one account in one camt.053 whose days overlap (a statement sent again
+/// with the next day's, an intraday and an end-of-day statement) both give the entry of the
+/// day they share, under its `AcctSvcrRef`, which identifies the entry for the bank: it got
+/// `#2` and was imported twice, doubling its cash. It is one movement: the second line keeps
+/// the first's key and is marked a repeat. A payer's `EndToEndId` repeating is two movements;
+/// a servicer's reference with another amount, or on another account's statement, is another
+/// movement, suffixed and marked.
+#[test]
+fn camt_two_statements_sharing_an_entry_give_it_once() {
+    let text = camt_statements(&[
+        (
+            "S-1",
+            IBAN_DE,
+            &[
+                (Some("SVC-1"), "E-1", "100.00", 1),
+                (Some("SVC-2"), "E-2", "50.00", 2),
+                (None, "INV-42", "5.00", 2),
+            ],
+        ),
+        (
+            "S-2",
+            IBAN_DE,
+            &[
+                (Some("SVC-2"), "E-2", "50.00", 2),
+                (None, "INV-42", "5.00", 2),
+                (Some("SVC-3"), "E-3", "20.00", 3),
+                (Some("SVC-1"), "E-9", "70.00", 3),
+            ],
+        ),
+        ("S-3", IBAN_ES, &[(Some("SVC-2"), "E-2", "50.00", 2)]),
+    ]);
+    let statements = parse_text("overlap.xml", &text).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        keys(&statements),
+        [
+            vec!["SVC-1", "SVC-2", "INV-42"],
+            vec!["SVC-2 =10", "INV-42#2", "SVC-3", "SVC-1#2 +9 SVC-1"],
+            vec!["SVC-2#2 +10 SVC-2"],
+        ]
+    );
+    assert_eq!(statements[1].lines[0].reference_kind, ReferenceKind::Servicer);
+    assert_eq!(statements[1].lines[1].reference_kind, ReferenceKind::Given);
+    // Each statement still balances on all its lines, the repeat included.
+    assert_eq!(statements[1].net_minor(), statements[1].closing_balance_minor.unwrap());
+}
+
+/// A statement whose own entries give one `AcctSvcrRef` twice, alike in every field: its
+/// balance counts both, so they are two movements, not an overlap. A later statement giving
+/// the reference twice repeats both, each once.
+#[test]
+fn camt_a_servicer_reference_twice_in_one_statement_is_two_movements() {
+    let twice: &[CamtEntry] =
+        &[(Some("SVC-7"), "E-7", "10.00", 1), (Some("SVC-7"), "E-7", "10.00", 1)];
+    let text = camt_statements(&[("S-1", IBAN_DE, twice), ("S-2", IBAN_DE, twice)]);
+    let statements = parse_text("twice.xml", &text).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        keys(&statements),
+        [vec!["SVC-7", "SVC-7#2 +9 SVC-7"], vec!["SVC-7 =9", "SVC-7#2 =10"]]
+    );
+}
+
+/// Two MT940 messages of one account whose days overlap both give a `:61:` with the same
+/// `//` bank reference (the account servicing institution's): one movement, the second
+/// marked a repeat under the first's key. The owner's reference (the payer's) repeating is
+/// two movements, `#2` as before; so is the `:20:/:28C:/n` fallback.
+#[test]
+fn mt940_two_messages_sharing_a_bank_reference_give_the_movement_once() {
+    let text = ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR0,00\n\
+                :61:2612011201C100,00NTRFNONREF//B-1\n:86:/EREF/E-1/REMI/INV 1\n\
+                :61:2612021202C50,00NTRFNONREF//B-2\n\
+                :61:2612021202C5,00NTRFINV42\n:62F:C261202EUR155,00\n\
+                :20:S2\n:25:DE89370400440532013000\n:28C:2/1\n:60F:C261201EUR100,00\n\
+                :61:2612021202C50,00NTRFNONREF//B-2\n\
+                :61:2612021202C5,00NTRFINV42\n\
+                :61:2612031203C9,00NTRFNONREF//B-1\n:62F:C261203EUR164,00\n";
+    let statements = parse_text("two.sta", text).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(
+        keys(&statements),
+        [vec!["B-1", "B-2", "INV42"], vec!["B-2 =7", "INV42#2", "B-1#2 +5 B-1"]]
+    );
+    // `//NONREF` names no movement: two lines giving it are two.
+    let text = ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C261201EUR0,00\n\
+                :61:2612011201C1,00NTRFNONREF//NONREF\n:62F:C261201EUR1,00\n\
+                :20:S2\n:25:DE89370400440532013000\n:28C:2/1\n:60F:C261201EUR1,00\n\
+                :61:2612011201C1,00NTRFNONREF//NONREF\n:62F:C261201EUR2,00\n";
+    let statements = parse_text("nonref.sta", text).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(keys(&statements), [vec!["NONREF"], vec!["NONREF#2"]]);
 }
 
 #[test]

@@ -825,3 +825,167 @@ fn a_return_finds_a_line_of_the_same_statement_by_its_end_to_end_id() {
     assert_eq!(run["returns_unmatched"][0], "T-4", "{run}");
     env.run(&["verify"]).ok();
 }
+
+/// A camt entry: its `AcctSvcrRef`, amount, day of November 2026 and remittance.
+type CamtEntry<'a> = (&'a str, &'a str, u32, &'a str);
+
+/// A camt.053.001.08 of several statements of the sample's bank account, each given as its id
+/// and entries (`AcctSvcrRef`, amount, day of November 2026, remittance), all credits; each
+/// statement opens at zero.
+fn camt_statements(statements: &[(&str, &[CamtEntry])]) -> String {
+    let statements: String = statements
+        .iter()
+        .map(|(id, entries)| {
+            let closing_minor: i64 = entries
+                .iter()
+                .map(|(_, amount, _, _)| amount.replace('.', "").parse::<i64>().unwrap())
+                .sum();
+            let balance = |code: &str, minor: i64| {
+                format!(
+                    "<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp>\
+                     <Amt Ccy=\"USD\">{}.{:02}</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                     <Dt><Dt>2026-11-20</Dt></Dt></Bal>\n",
+                    minor / 100,
+                    minor % 100
+                )
+            };
+            let entries: String = entries
+                .iter()
+                .map(|(servicer, amount, day, remittance)| {
+                    format!(
+                        "<Ntry><Amt Ccy=\"USD\">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd>\
+                         <Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>2026-11-{day}</Dt></BookgDt>\
+                         <ValDt><Dt>2026-11-{day}</Dt></ValDt>\
+                         <AcctSvcrRef>{servicer}</AcctSvcrRef>\
+                         <NtryDtls><TxDtls><RmtInf><Ustrd>{remittance}</Ustrd></RmtInf>\
+                         </TxDtls></NtryDtls></Ntry>\n"
+                    )
+                })
+                .collect();
+            format!(
+                "<Stmt><Id>{id}</Id>\n<Acct><Id><IBAN>US12FNBO0000123456789</IBAN></Id>\
+                 <Ccy>USD</Ccy></Acct>\n{}{}{entries}</Stmt>\n",
+                balance("OPBD", 0),
+                balance("CLBD", closing_minor)
+            )
+        })
+        .collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.08\">\n<BkToCstmrStmt>\n\
+         <GrpHdr><MsgId>FNB-053-1120</MsgId><CreDtTm>2026-11-20T06:00:00</CreDtTm></GrpHdr>\n\
+         {statements}</BkToCstmrStmt>\n</Document>\n"
+    )
+}
+
+/// One camt.053 holding two statements of one account whose days overlap (the 18th to the
+/// 19th, then the 19th to the 20th) gives the entry of the 19th in both, under one
+/// `AcctSvcrRef`: the parser made the second `CAMT-0002#2` and the import posted the payment
+/// twice, paying 4,960.00 against INV-10791's 2,480.00 and doubling the cash. The servicer's
+/// reference identifies the entry for the bank: it is one movement, posted once, the repeat
+/// counted (`repeated_in_file`). The file again, or the entry again in a later file (a
+/// camt.054 of the day), changes nothing.
+#[test]
+fn two_camt_statements_sharing_an_entry_post_it_once() {
+    let env = Env::sample();
+    let before = owed(&env, "TC-8001");
+    let shared = ("CAMT-0002", "2480.00", 19, "Payment INV-10791");
+    let donation = ("CAMT-0003", "150.00", 20, "J SMITH DONATION");
+    let text = camt_statements(&[
+        ("STMT-1119", &[("CAMT-0001", "10.00", 18, "DONATION"), shared]),
+        ("STMT-1120", &[shared, donation]),
+    ]);
+    let file = env.write("overlap.xml", &text);
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["lines_read"], 4, "{run}");
+    // The cash is in the books once: posted and held add up to the three movements.
+    assert_eq!(run["suspense_minor"]["USD"], 16_000, "{run}");
+    assert_eq!(run["payments_posted"], 1, "{run}");
+    assert_eq!(run["repeated_in_file"], 1, "{run}");
+    assert_eq!(run["credits"], 3, "{run}");
+    assert_eq!(run["posted_minor"]["USD"], 248_000, "{run}");
+    assert_eq!(run["credits_minor"]["USD"], 248_000 + 16_000, "{run}");
+    assert_eq!(run["references_repeated_in_file"].as_array().unwrap().len(), 0, "{run}");
+    // INV-10791 paid, nothing more, and only the two donations held.
+    assert_eq!(owed(&env, "TC-8001"), before - 248_000);
+    assert_eq!(held_minor(&env), 16_000);
+    let text = env.run(&["bank", "import", path(&file)]).ok().to_owned();
+    assert!(has_line(&text, "repeated in the file (imported once): 1"), "{text}");
+    assert!(has_line(&text, "already imported: 3"), "{text}");
+    let after = env.snapshot();
+    // The same entry in a later file (the day's camt.054, sent before or after) is known.
+    let later = env.write("later.xml", &camt_statements(&[("STMT-1119-B", &[shared])]));
+    let run = env.run(&["bank", "import", path(&later), "--json"]).json();
+    assert_eq!(
+        (run["already_imported"].as_i64(), run["repeated_in_file"].as_i64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(env.snapshot(), after);
+    assert_eq!(owed(&env, "TC-8001"), before - 248_000);
+    env.run(&["verify"]).ok();
+}
+
+/// A servicer's reference given again in the file for another movement (another amount) is
+/// not taken for the first: both are imported, the second under `<ref>#2`, and reported,
+/// for the bank's reference was to be unique. Refusing the file would block a day's cash
+/// that both statements' balances count; merging would lose one movement.
+#[test]
+fn a_servicer_reference_repeated_for_another_movement_is_imported_and_reported() {
+    let env = Env::sample();
+    let text = camt_statements(&[
+        ("STMT-1119", &[("CAMT-0009", "10.00", 19, "DONATION")]),
+        ("STMT-1120", &[("CAMT-0009", "12.00", 19, "DONATION")]),
+    ]);
+    let file = env.write("other.xml", &text);
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["repeated_in_file"], 0, "{run}");
+    assert_eq!(run["held_in_suspense"], 2, "{run}");
+    assert_eq!(run["suspense_minor"]["USD"], 2_200, "{run}");
+    assert_eq!(
+        run["references_repeated_in_file"][0],
+        "bank reference CAMT-0009 of line 9 (Document/BkToCstmrStmt/Stmt[1]/Ntry[1]) is given \
+         again at line 15 (Document/BkToCstmrStmt/Stmt[2]/Ntry[1]) for another movement \
+         (2026-11-19, 12.00 USD); that line is imported as CAMT-0009#2",
+        "{run}"
+    );
+    let listed = env.run(&["bank", "unmatched"]).ok().to_owned();
+    assert!(has_line(&listed, "CAMT-0009#2 2026-11-19 12.00 DONATION"), "{listed}");
+    let after = env.snapshot();
+    let again = env.run(&["bank", "import", path(&file)]).ok().to_owned();
+    assert!(has_line(&again, "already imported: 2"), "{again}");
+    assert!(again.contains("reference repeated: bank reference CAMT-0009 of line 9"), "{again}");
+    assert_eq!(env.snapshot(), after);
+    env.run(&["verify"]).ok();
+}
+
+/// An MT940 file of two messages of one account whose days overlap (a statement sent again
+/// with the next day's) gives the `:61:` of the 19th in both, with one `//` bank reference:
+/// it was posted twice. It is one movement, posted once; the owner's reference (the payer's)
+/// repeating stays two movements.
+#[test]
+fn two_mt940_messages_sharing_a_bank_reference_post_it_once() {
+    let env = Env::sample();
+    let before = owed(&env, "TC-8001");
+    let file = env.write(
+        "twice.sta",
+        ":20:STMT20261119\n:25:US12FNBO0000123456789\n:28C:318/1\n:60F:C261118USD0,00\n\
+         :61:2611191119C2480,00NTRFNONREF//FNB-1119-0301\n:86:Payment INV-10791\n\
+         :61:2611191119C5,00NTRFGIFT-1\n:86:DONATION\n:62F:C261119USD2485,00\n\
+         :20:STMT20261120\n:25:US12FNBO0000123456789\n:28C:319/1\n:60F:C261119USD0,00\n\
+         :61:2611191119C2480,00NTRFNONREF//FNB-1119-0301\n:86:Payment INV-10791\n\
+         :61:2611191119C5,00NTRFGIFT-1\n:86:DONATION\n:62F:C261120USD2485,00\n",
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    // The owner's references are the payer's: two gifts of 5.00 held, and nothing else.
+    assert_eq!(run["suspense_minor"]["USD"], 1_000, "{run}");
+    assert_eq!(run["held_in_suspense"], 2, "{run}");
+    assert_eq!(run["payments_posted"], 1, "{run}");
+    assert_eq!(run["posted_minor"]["USD"], 248_000, "{run}");
+    assert_eq!(run["repeated_in_file"], 1, "{run}");
+    assert_eq!(owed(&env, "TC-8001"), before - 248_000);
+    let after = env.snapshot();
+    let again = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(again["already_imported"], 3, "{again}");
+    assert_eq!(env.snapshot(), after);
+    env.run(&["verify"]).ok();
+}
