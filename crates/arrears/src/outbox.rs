@@ -87,7 +87,13 @@ pub(crate) fn guardrail_decision(
     flags: &compliance::Flags,
 ) -> compliance::Decision {
     let debts = crate::guardrails::debt_ids(&proposal.accounts);
-    let point = debtor.contact_points.iter().find(|point| point.address == proposal.address);
+    // The consent is the one given on the proposal's channel at its address: a consent to
+    // texts at a number is no consent to calls to it (Ley 2300 de 2023, art. 2; NYC's
+    // electronic consent). The kind is the address's, as the history's entries get it.
+    let point = debtor
+        .contact_points
+        .iter()
+        .find(|point| point.channel == proposal.channel && point.address == proposal.address);
     let request = compliance::Proposal {
         person: debtor.id.0,
         debts: &debts,
@@ -95,8 +101,7 @@ pub(crate) fn guardrail_decision(
         channel: compliance::ChannelGroup::from(proposal.channel),
         recipient: compliance::Recipient::Consumer,
         address: Some(&proposal.address),
-        address_kind: point
-            .map_or(arrears_core::model::ContactPointKind::Personal, |point| point.kind),
+        address_kind: crate::guardrails::address_kind(debtor, proposal.channel, &proposal.address),
         address_consent: point.is_some_and(|point| point.consent),
         at: proposal.at,
         time_zones: &debtor.time_zones,

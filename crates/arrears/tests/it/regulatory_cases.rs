@@ -598,3 +598,66 @@ fn reg_f_1006_14_b_2_i_b_engine_recorded_inbound_conversation_starts_the_cooldow
         local(CHICAGO, (2026, 2, 9), 8, 0),
     );
 }
+
+/// Ley 2300 de 2023, art. 2 (V2): contact only through the channels the person authorised,
+/// per channel and address (`ContactPoint::consent`: "on this channel"). A debtor who
+/// authorised texts to a mobile number but not calls to it: the cycle texts the number and
+/// never calls it, whichever of the two contact points is listed first.
+#[test]
+fn co_ley_2300_art_2_consent_to_texts_is_not_consent_to_calls_at_the_number() {
+    for sms_first in [true, false] {
+        let (_dir, mut books) = open_temp();
+        books.register_strategy(Arc::new(Rogue));
+        let policy =
+            Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+        assert!(matches!(
+            books.execute("policy", &policy).unwrap().outcome,
+            Outcome::PolicySet { .. }
+        ));
+        let point = |channel, consent| ContactPoint {
+            channel,
+            address: "+573001234567".into(),
+            kind: ContactPointKind::Personal,
+            consent,
+            opted_out: false,
+        };
+        let mut contact_points =
+            vec![point(ContactChannel::Sms, true), point(ContactChannel::Phone, false)];
+        if !sms_first {
+            contact_points.reverse();
+        }
+        let created = books
+            .execute(
+                "debtor",
+                &Command::CreateDebtor(NewDebtor {
+                    external_ref: None,
+                    kind: DebtorKind::Person,
+                    name: "Ana".into(),
+                    jurisdiction: Jurisdiction { country: "CO".into(), region: None },
+                    time_zones: vec![BOGOTA.into()],
+                    language: "es".into(),
+                    contact_points,
+                    flags: DebtorFlags::default(),
+                }),
+            )
+            .unwrap()
+            .outcome;
+        let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+        let account = account_with(&books, debtor, "A-CO", Terms::default(), None);
+        charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);
+        // Tuesday 3 March 2026: an ordinary working day in Colombia.
+        let report = books.run_cycle(d(3, 3)).unwrap();
+        let actions = books.actions().unwrap();
+        assert!(
+            actions.iter().all(|action| action.channel != ContactChannel::Phone),
+            "a call without consent to calls (sms first: {sms_first}): {actions:?}"
+        );
+        assert!(
+            actions.iter().any(|action| action.channel == ContactChannel::Sms),
+            "no text though texts are authorised (sms first: {sms_first}): {actions:?}"
+        );
+        // Blocked (reported under the first rule that blocks it, the 03:00 hour of the
+        // strategy), not rescheduled: no hour makes the call allowed.
+        assert_eq!(report.blocked.values().sum::<u64>(), 1, "sms first: {sms_first}: {report:?}");
+    }
+}
