@@ -328,6 +328,9 @@ pub enum CancelReason {
     Deceased,
     /// Contact at work was prohibited: the action was to a work address.
     WorkContactProhibited,
+    /// A debt the action was about was disputed: its collection stops until verification
+    /// (12 CFR 1006.38(d)(2)).
+    Disputed,
 }
 
 impl CancelReason {
@@ -342,6 +345,7 @@ impl CancelReason {
             CancelReason::Bankruptcy => "bankruptcy",
             CancelReason::Deceased => "deceased",
             CancelReason::WorkContactProhibited => "work_contact_prohibited",
+            CancelReason::Disputed => "disputed",
         }
     }
 }

@@ -5,7 +5,9 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use arrears_core::case::{PlanRecord, PromiseRecord, SettlementRecord, StatedCapacity};
+use arrears_core::case::{
+    CancelReason, PlanRecord, PromiseRecord, SettlementRecord, StatedCapacity,
+};
 use arrears_core::collection::CollectionEvent;
 use arrears_core::dates::days_after;
 use arrears_core::ids::{AccountId, ObligationId};
@@ -520,6 +522,14 @@ fn dispute_all(
     }
     let (from, to) = apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
     env.txn.put_case(&case)?;
+    if matches!(case.state, arrears_core::collection::CollectionState::Disputed) {
+        // Collection of the disputed debt stops until verification (12 CFR 1006.38(d)(2);
+        // FDCPA 1692g(b)), and the guardrails block contact about it from now on: what is
+        // queued about it must not go out either. Actions reported sent stay (they went out).
+        crate::upkeep::cancel_pending(env, account.debtor, |action| {
+            action.accounts.contains(&account.id).then_some(CancelReason::Disputed)
+        })?;
+    }
     Ok(Outcome::Cases(vec![CaseChanged {
         account: account.id,
         from: from.to_owned(),

@@ -539,7 +539,7 @@ fn cancel_unusable(
 /// Cancels each pending action of the debtor for which `why` gives a reason; returns their
 /// ids, ascending. An action reported sent (`Command::MarkSent`) is no longer pending: it was
 /// sent, stays so, and stays in the contacts the guardrails count.
-fn cancel_pending(
+pub(crate) fn cancel_pending(
     env: &mut Env<'_>,
     debtor_id: DebtorId,
     why: impl Fn(&arrears_core::case::Action) -> Option<CancelReason>,

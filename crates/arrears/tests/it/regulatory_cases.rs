@@ -661,3 +661,50 @@ fn co_ley_2300_art_2_consent_to_texts_is_not_consent_to_calls_at_the_number() {
         assert_eq!(report.blocked.values().sum::<u64>(), 1, "sms first: {sms_first}: {report:?}");
     }
 }
+
+/// 12 CFR 1006.38(d)(2); FDCPA 1692g(b) (V1): once the consumer disputes the debt, the
+/// collector stops collecting it until it sends verification. Outbox actions already queued
+/// about the disputed account must not go out: the dispute cancels them (those about the
+/// other account stay).
+#[test]
+fn reg_f_1006_38_d_2_a_dispute_cancels_pending_actions_about_the_disputed_debt() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec![CHICAGO.into()],
+                language: "en".into(),
+                contact_points: vec![ContactPoint {
+                    channel: ContactChannel::Phone,
+                    address: "+15125550100".into(),
+                    kind: ContactPointKind::Personal,
+                    consent: true,
+                    opted_out: false,
+                }],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let disputed = account_with(&books, debtor, "A-DISPUTED", Terms::default(), None);
+    charge(&books, "c1", disputed, d(1, 1), d(1, 31), 50_000);
+    books.run_cycle(d(3, 16)).unwrap();
+    let pending = books.pending_actions(100).unwrap();
+    assert!(pending.iter().any(|action| action.accounts.contains(&disputed)), "{pending:?}");
+    let dispute = Command::OpenDispute { account: disputed, obligations: Vec::new(), on: d(3, 16) };
+    books.execute("dispute", &dispute).unwrap().accepted().unwrap();
+    let pending = books.pending_actions(100).unwrap();
+    assert!(
+        pending.iter().all(|action| !action.accounts.contains(&disputed)),
+        "an action about the disputed account is still pending: {pending:?}"
+    );
+}
