@@ -331,6 +331,9 @@ pub enum CancelReason {
     /// A debt the action was about was disputed: its collection stops until verification
     /// (12 CFR 1006.38(d)(2)).
     Disputed,
+    /// A telephone conversation about a debt the call was about was recorded after it was
+    /// queued: the call falls in the conversation's cool-down (12 CFR 1006.14(b)(2)(i)(B)).
+    ConversationCooldown,
 }
 
 impl CancelReason {
@@ -346,6 +349,7 @@ impl CancelReason {
             CancelReason::Deceased => "deceased",
             CancelReason::WorkContactProhibited => "work_contact_prohibited",
             CancelReason::Disputed => "disputed",
+            CancelReason::ConversationCooldown => "conversation_cooldown",
         }
     }
 }

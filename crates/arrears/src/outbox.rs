@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use arrears_core::case::{ActionStatus, ContactAttempt, ContactOutcome};
+use arrears_core::case::{ActionStatus, CancelReason, ContactAttempt, ContactOutcome};
 use arrears_core::compliance;
-use arrears_core::ids::DebtorId;
+use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::model::{ContactChannel, Debtor};
 use arrears_core::strategy::{usable, ContactProposal, ContactRequest};
 use arrears_store::Reads;
@@ -199,6 +199,9 @@ pub(crate) fn acknowledge(
             action: Some(action_id),
         },
     )?;
+    // A conversation by phone: the calls still queued about its debts that its cool-down
+    // now blocks are cancelled.
+    after_contact(env, action.debtor, &action.accounts, action.channel, outcome)?;
     let mut disputed = Vec::new();
     if outcome == ContactOutcome::DisputeRaised {
         for account in &action.accounts {
@@ -215,6 +218,74 @@ pub(crate) fn acknowledge(
 
 #[cfg(test)]
 mod tests;
+
+/// The template of a callback the debtor asked for.
+pub(crate) const CALLBACK_TEMPLATE: &str = "callback";
+
+/// After a contact was recorded: if it was a telephone conversation, cancels the debtor's
+/// pending calls about the debts discussed that its cool-down now blocks (12 CFR
+/// 1006.14(b)(2)(i)(B): no call within 7 consecutive days after a telephone conversation
+/// about the debt, the conversation's day being day 1; an inbound conversation too). The
+/// cycle admitted them before the conversation happened; sent, they would break the
+/// cool-down. Callbacks the debtor asked for stay (the debtor's request), and so do actions
+/// reported sent. Which calls the cool-down blocks is the guardrails' answer, with the
+/// debtor's packs, history and consent. Returns the actions cancelled.
+pub(crate) fn after_contact(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    accounts: &[AccountId],
+    channel: ContactChannel,
+    outcome: ContactOutcome,
+) -> Result<Vec<u64>, CommandError> {
+    use arrears_core::compliance::{self, RuleKind};
+    let conversation = compliance::Outcome::from(outcome) == compliance::Outcome::Conversation;
+    if channel != ContactChannel::Phone || !conversation {
+        return Ok(Vec::new());
+    }
+    let debtor = env.txn.debtor(debtor_id)?.ok_or(CommandError::UnknownDebtor(debtor_id))?;
+    let packs = compliance::packs_for(&debtor.jurisdiction, env.policy.creditor());
+    let cooldowns: Vec<&str> = packs
+        .iter()
+        .flat_map(|pack| pack.rules())
+        .filter(|rule| matches!(rule.kind, RuleKind::Cooldown { .. }))
+        .map(|rule| rule.id.as_str())
+        .collect();
+    if cooldowns.is_empty() {
+        return Ok(Vec::new());
+    }
+    let contacts = env.txn.contacts(debtor_id)?;
+    let actions = env.txn.actions_of(debtor_id)?;
+    let flags = crate::guardrails::flags(&debtor, std::iter::empty());
+    let blocked = |action: &arrears_core::case::Action| -> bool {
+        if action.channel != ContactChannel::Phone
+            || action.template == CALLBACK_TEMPLATE
+            || !action.accounts.iter().any(|account| accounts.contains(account))
+        {
+            return false;
+        }
+        // Every other contact, made or pending; not the call itself.
+        let others = actions.iter().filter(|other| other.id != action.id).cloned().collect();
+        let history = crate::guardrails::history(&debtor, contacts.clone(), others);
+        let proposal = arrears_core::strategy::ContactProposal {
+            debtor: debtor_id,
+            accounts: action.accounts.clone(),
+            channel: action.channel,
+            address: action.address.clone(),
+            template: action.template.clone(),
+            at: action.scheduled_at,
+            tone: None,
+        };
+        let decision = guardrail_decision(&packs, &debtor, &proposal, &history, &flags);
+        decision
+            .rule
+            .iter()
+            .chain(&decision.also_blocked_by)
+            .any(|rule| cooldowns.contains(&rule.as_str()))
+    };
+    crate::collections::cancel_pending(env, debtor_id, |action| {
+        blocked(action).then_some(CancelReason::ConversationCooldown)
+    })
+}
 
 /// `Command::MarkSent`: the action leaves the pending list; a second report keeps the first
 /// instant. An acknowledged action was sent already (refused as acknowledged); a cancelled one

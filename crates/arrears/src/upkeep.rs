@@ -24,6 +24,7 @@ use arrears_store::Reads;
 use crate::command::{CallConsent, DebtorChanges, Flag, Outcome, RestrictionChanges};
 use crate::context::{check_debtor_profile, text, Env};
 use crate::error::CommandError;
+use crate::outbox::CALLBACK_TEMPLATE;
 
 /// `Command::SetContactPoint`.
 pub(crate) fn set_contact_point(
@@ -188,7 +189,7 @@ fn apply_restrictions(
                     && point.kind != arrears_core::model::ContactPointKind::Personal
             })
     };
-    let cancelled = cancel_pending(env, debtor_id, |action| {
+    let cancelled = crate::collections::cancel_pending(env, debtor_id, |action| {
         if restrictions.opted_out_channels.contains(&action.channel) {
             Some(CancelReason::OptedOut)
         } else {
@@ -356,7 +357,7 @@ pub(crate) fn record_contact(
     env.txn.append_contact(
         debtor_id,
         &ContactAttempt {
-            accounts,
+            accounts: accounts.clone(),
             channel: inbound.channel,
             address: inbound.address.to_owned(),
             at: inbound.at,
@@ -365,7 +366,9 @@ pub(crate) fn record_contact(
             action: None,
         },
     )?;
-    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled: Vec::new() })
+    let cancelled =
+        crate::outbox::after_contact(env, debtor_id, &accounts, inbound.channel, inbound.outcome)?;
+    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
 
 /// A callback the debtor asked for, as `Command::RequestCallback` gives it.
@@ -454,9 +457,6 @@ pub(crate) fn request_callback(
     Ok(Outcome::Scheduled { action: id })
 }
 
-/// The template of a callback the debtor asked for.
-pub(crate) const CALLBACK_TEMPLATE: &str = "callback";
-
 /// After a flag was set: a flag that stops contact cancels every pending action of the debtor.
 pub(crate) fn after_flag(
     env: &mut Env<'_>,
@@ -472,7 +472,7 @@ pub(crate) fn after_flag(
         Flag::Deceased => CancelReason::Deceased,
         Flag::BankruptcyDismissed => return Ok(Vec::new()),
     };
-    cancel_pending(env, debtor_id, |_| Some(reason))
+    crate::collections::cancel_pending(env, debtor_id, |_| Some(reason))
 }
 
 /// An instant a command carries, within the supported dates.
@@ -521,7 +521,7 @@ fn cancel_unusable(
     debtor: &Debtor,
     changed: CancelReason,
 ) -> Result<Vec<u64>, CommandError> {
-    cancel_pending(env, debtor.id, |action| {
+    crate::collections::cancel_pending(env, debtor.id, |action| {
         let point = debtor
             .contact_points
             .iter()
@@ -534,27 +534,4 @@ fn cancel_unusable(
             Some(_) => None,
         }
     })
-}
-
-/// Cancels each pending action of the debtor for which `why` gives a reason; returns their
-/// ids, ascending. An action reported sent (`Command::MarkSent`) is no longer pending: it was
-/// sent, stays so, and stays in the contacts the guardrails count.
-pub(crate) fn cancel_pending(
-    env: &mut Env<'_>,
-    debtor_id: DebtorId,
-    why: impl Fn(&arrears_core::case::Action) -> Option<CancelReason>,
-) -> Result<Vec<u64>, CommandError> {
-    let mut cancelled = Vec::new();
-    for mut action in env.txn.actions_of(debtor_id)? {
-        if action.status != ActionStatus::Pending || action.sent_at.is_some() {
-            continue;
-        }
-        if let Some(reason) = why(&action) {
-            action.status = ActionStatus::Cancelled { reason, at: env.now };
-            env.txn.put_action(&action)?;
-            cancelled.push(action.id);
-        }
-    }
-    cancelled.sort_unstable();
-    Ok(cancelled)
 }

@@ -708,3 +708,77 @@ fn reg_f_1006_38_d_2_a_dispute_cancels_pending_actions_about_the_disputed_debt()
         "an action about the disputed account is still pending: {pending:?}"
     );
 }
+
+/// 12 CFR 1006.14(b)(2)(i)(B) (V1; an inbound conversation starts it: CFPB FAQ, V2): no call
+/// within 7 consecutive days after a telephone conversation about the debt. The cycle queued
+/// a call for 08:00; the debtor phoned in at 07:30 and spoke about the debt: the queued call
+/// must not go out (it is cancelled, reason `conversation_cooldown`); a call the debtor asked
+/// for stays.
+#[test]
+fn reg_f_1006_14_b_2_i_b_a_conversation_cancels_the_calls_queued_in_its_cooldown() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec![CHICAGO.into()],
+                language: "en".into(),
+                contact_points: vec![ContactPoint {
+                    channel: ContactChannel::Phone,
+                    address: "+15125550100".into(),
+                    kind: ContactPointKind::Personal,
+                    consent: true,
+                    opted_out: false,
+                }],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(&books, debtor, "A-CALL", Terms::default(), None);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    // Monday 16 March 2026: a call queued for 08:00 in Chicago.
+    books.run_cycle(d(3, 16)).unwrap();
+    let queued: Vec<_> = books
+        .pending_actions(100)
+        .unwrap()
+        .into_iter()
+        .filter(|action| action.channel == ContactChannel::Phone)
+        .collect();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].scheduled_at, local(CHICAGO, (2026, 3, 16), 8, 0));
+    // A callback the debtor asks for on Wednesday, at 10:00.
+    let callback = Command::RequestCallback {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+15125550100".into(),
+        at: local(CHICAGO, (2026, 3, 18), 10, 0),
+    };
+    books.execute("callback", &callback).unwrap().accepted().unwrap();
+    let inbound = Command::RecordInbound {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+15125550100".into(),
+        at: local(CHICAGO, (2026, 3, 16), 7, 30),
+        outcome: ContactOutcome::RightParty,
+    };
+    books.execute("inbound", &inbound).unwrap().accepted().unwrap();
+    let calls: Vec<_> = books
+        .pending_actions(100)
+        .unwrap()
+        .into_iter()
+        .filter(|action| action.channel == ContactChannel::Phone)
+        .collect();
+    assert!(calls.iter().all(|action| action.id != queued[0].id), "still queued: {calls:?}");
+    assert!(calls.iter().any(|action| action.template == "callback"), "{calls:?}");
+}
