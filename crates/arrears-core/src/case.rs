@@ -334,6 +334,9 @@ pub enum CancelReason {
     /// A telephone conversation about a debt the call was about was recorded after it was
     /// queued: the call falls in the conversation's cool-down (12 CFR 1006.14(b)(2)(i)(B)).
     ConversationCooldown,
+    /// The debtor was served in a collection suit where extrajudicial collection must then
+    /// stop (Chile: Ley 19.496, art. 37).
+    LitigationServed,
 }
 
 impl CancelReason {
@@ -350,6 +353,7 @@ impl CancelReason {
             CancelReason::WorkContactProhibited => "work_contact_prohibited",
             CancelReason::Disputed => "disputed",
             CancelReason::ConversationCooldown => "conversation_cooldown",
+            CancelReason::LitigationServed => "litigation_served",
         }
     }
 }

@@ -13,6 +13,7 @@
 use chrono::{DateTime, Utc};
 
 use arrears_core::case::{ActionStatus, CancelReason, ContactAttempt, ContactOutcome};
+use arrears_core::compliance;
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::model::{
     Attorney, ContactChannel, ContactPoint, ContactRestrictions, Debtor, ReportedSignal,
@@ -189,8 +190,23 @@ fn apply_restrictions(
                     && point.kind != arrears_core::model::ContactPointKind::Personal
             })
     };
+    // Served in a collection suit where a pack stops extrajudicial contact then (Chile's
+    // cl.litigation-served): nothing queued goes out either.
+    let stops_on_service = |pack: &compliance::Pack| {
+        pack.rules().iter().any(|rule| {
+            rule.kind
+                == compliance::RuleKind::FlagBlock { flag: compliance::Flag::LitigationServed }
+                && rule.actions.contains(&compliance::ActionKind::Contact)
+        })
+    };
+    let served = restrictions.litigation_served
+        && compliance::packs_for(&debtor.jurisdiction, env.policy.creditor())
+            .iter()
+            .any(stops_on_service);
     let cancelled = crate::collections::cancel_pending(env, debtor_id, |action| {
-        if restrictions.opted_out_channels.contains(&action.channel) {
+        if served {
+            Some(CancelReason::LitigationServed)
+        } else if restrictions.opted_out_channels.contains(&action.channel) {
             Some(CancelReason::OptedOut)
         } else {
             work(&action.address).then_some(CancelReason::WorkContactProhibited)

@@ -14,7 +14,7 @@ use arrears::model::{
     ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction, Terms,
 };
 use arrears::policy::Creditor;
-use arrears::{Command, NewDebtor, Outcome};
+use arrears::{Command, NewDebtor, Outcome, RestrictionChanges};
 
 use crate::guardrails::{aggressive_policy, Rogue};
 use crate::regulatory::{
@@ -781,4 +781,55 @@ fn reg_f_1006_14_b_2_i_b_a_conversation_cancels_the_calls_queued_in_its_cooldown
         .collect();
     assert!(calls.iter().all(|action| action.id != queued[0].id), "still queued: {calls:?}");
     assert!(calls.iter().any(|action| action.template == "callback"), "{calls:?}");
+}
+
+/// Ley 19.496, art. 37, as amended by Ley 21.320 (V2): extrajudicial collection stops at once
+/// when the debtor is served in a collection suit. A Chilean debtor with a call and a text
+/// queued is served: both are cancelled (reason `litigation_served`), as the guardrails block
+/// any new one.
+#[test]
+fn cl_ley_19_496_art_37_service_of_suit_cancels_queued_contacts() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let point = |channel| ContactPoint {
+        channel,
+        address: "+56912345678".into(),
+        kind: ContactPointKind::Personal,
+        consent: true,
+        opted_out: false,
+    };
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Ana".into(),
+                jurisdiction: Jurisdiction { country: "CL".into(), region: None },
+                time_zones: vec![SANTIAGO.into()],
+                language: "es".into(),
+                contact_points: vec![point(ContactChannel::Phone), point(ContactChannel::Sms)],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(&books, debtor, "A-CL", Terms::default(), None);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);
+    // Monday 16 March 2026.
+    books.run_cycle(d(3, 16)).unwrap();
+    assert!(!books.pending_actions(100).unwrap().is_empty());
+    let served = Command::ChangeRestrictions {
+        debtor,
+        changes: RestrictionChanges {
+            litigation_served: Some(true),
+            ..RestrictionChanges::default()
+        },
+    };
+    books.execute("served", &served).unwrap().accepted().unwrap();
+    let pending = books.pending_actions(100).unwrap();
+    assert!(pending.is_empty(), "still queued after service of the suit: {pending:?}");
 }
