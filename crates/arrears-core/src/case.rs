@@ -337,6 +337,9 @@ pub enum CancelReason {
     /// The debtor was served in a collection suit where extrajudicial collection must then
     /// stop (Chile: Ley 19.496, art. 37).
     LitigationServed,
+    /// The debtor's time zones or jurisdiction changed and the action's instant is outside the
+    /// hours allowed there (12 CFR 1006.6(b)(1)(i) and the packs' hours rules).
+    OutsideHours,
 }
 
 impl CancelReason {
@@ -354,6 +357,7 @@ impl CancelReason {
             CancelReason::Disputed => "disputed",
             CancelReason::ConversationCooldown => "conversation_cooldown",
             CancelReason::LitigationServed => "litigation_served",
+            CancelReason::OutsideHours => "outside_hours",
         }
     }
 }

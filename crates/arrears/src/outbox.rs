@@ -228,8 +228,7 @@ pub(crate) const CALLBACK_TEMPLATE: &str = "callback";
 /// about the debt, the conversation's day being day 1; an inbound conversation too). The
 /// cycle admitted them before the conversation happened; sent, they would break the
 /// cool-down. Callbacks the debtor asked for stay (the debtor's request), and so do actions
-/// reported sent. Which calls the cool-down blocks is the guardrails' answer, with the
-/// debtor's packs, history and consent. Returns the actions cancelled.
+/// reported sent. Returns the actions cancelled.
 pub(crate) fn after_contact(
     env: &mut Env<'_>,
     debtor_id: DebtorId,
@@ -237,36 +236,52 @@ pub(crate) fn after_contact(
     channel: ContactChannel,
     outcome: ContactOutcome,
 ) -> Result<Vec<u64>, CommandError> {
-    use arrears_core::compliance::{self, RuleKind};
     let conversation = compliance::Outcome::from(outcome) == compliance::Outcome::Conversation;
     if channel != ContactChannel::Phone || !conversation {
         return Ok(Vec::new());
     }
+    let concerned = |action: &arrears_core::case::Action| {
+        action.channel == ContactChannel::Phone
+            && action.accounts.iter().any(|account| accounts.contains(account))
+    };
+    let cooldown =
+        |kind: &compliance::RuleKind| matches!(kind, compliance::RuleKind::Cooldown { .. });
+    cancel_blocked(env, debtor_id, concerned, cooldown, CancelReason::ConversationCooldown)
+}
+
+/// Cancels, with `reason`, each pending action of the debtor that `concerned` selects and
+/// that a rule whose kind `kind` selects now blocks at its scheduled instant: the guardrails'
+/// answer with the debtor's packs, history (every other contact, made or pending) and flags,
+/// as the cycle would give it. Callbacks the debtor asked for (the debtor chose their time)
+/// and actions reported sent stay. Returns the actions cancelled.
+pub(crate) fn cancel_blocked(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    concerned: impl Fn(&arrears_core::case::Action) -> bool,
+    kind: impl Fn(&compliance::RuleKind) -> bool,
+    reason: CancelReason,
+) -> Result<Vec<u64>, CommandError> {
     let debtor = env.txn.debtor(debtor_id)?.ok_or(CommandError::UnknownDebtor(debtor_id))?;
     let packs = compliance::packs_for(&debtor.jurisdiction, env.policy.creditor());
-    let cooldowns: Vec<&str> = packs
+    let rules: Vec<&str> = packs
         .iter()
         .flat_map(|pack| pack.rules())
-        .filter(|rule| matches!(rule.kind, RuleKind::Cooldown { .. }))
+        .filter(|rule| kind(&rule.kind))
         .map(|rule| rule.id.as_str())
         .collect();
-    if cooldowns.is_empty() {
+    if rules.is_empty() {
         return Ok(Vec::new());
     }
     let contacts = env.txn.contacts(debtor_id)?;
     let actions = env.txn.actions_of(debtor_id)?;
     let flags = crate::guardrails::flags(&debtor, std::iter::empty());
     let blocked = |action: &arrears_core::case::Action| -> bool {
-        if action.channel != ContactChannel::Phone
-            || action.template == CALLBACK_TEMPLATE
-            || !action.accounts.iter().any(|account| accounts.contains(account))
-        {
+        if action.template == CALLBACK_TEMPLATE || !concerned(action) {
             return false;
         }
-        // Every other contact, made or pending; not the call itself.
         let others = actions.iter().filter(|other| other.id != action.id).cloned().collect();
         let history = crate::guardrails::history(&debtor, contacts.clone(), others);
-        let proposal = arrears_core::strategy::ContactProposal {
+        let proposal = ContactProposal {
             debtor: debtor_id,
             accounts: action.accounts.clone(),
             channel: action.channel,
@@ -280,11 +295,9 @@ pub(crate) fn after_contact(
             .rule
             .iter()
             .chain(&decision.also_blocked_by)
-            .any(|rule| cooldowns.contains(&rule.as_str()))
+            .any(|rule| rules.contains(&rule.as_str()))
     };
-    crate::collections::cancel_pending(env, debtor_id, |action| {
-        blocked(action).then_some(CancelReason::ConversationCooldown)
-    })
+    crate::collections::cancel_pending(env, debtor_id, |action| blocked(action).then_some(reason))
 }
 
 /// `Command::MarkSent`: the action leaves the pending list; a second report keeps the first

@@ -118,7 +118,16 @@ pub(crate) fn update_debtor(
     }
     check_debtor_profile(&debtor.name, &debtor.jurisdiction, &debtor.language, &debtor.time_zones)?;
     env.txn.put_debtor(&debtor)?;
-    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled: Vec::new() })
+    // New zones or a new jurisdiction: what is queued outside the hours now allowed must not
+    // go out (12 CFR 1006.6(b)(1)(i), in every candidate zone; the packs' hours rules).
+    let cancelled = if changes.time_zones.is_some() || changes.jurisdiction.is_some() {
+        let hours =
+            |kind: &compliance::RuleKind| matches!(kind, compliance::RuleKind::Hours { .. });
+        crate::outbox::cancel_blocked(env, debtor_id, |_| true, hours, CancelReason::OutsideHours)?
+    } else {
+        Vec::new()
+    };
+    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
 
 /// `Command::SetContactRestrictions`: the restrictions replace the stored ones; prohibiting

@@ -14,7 +14,7 @@ use arrears::model::{
     ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction, Terms,
 };
 use arrears::policy::Creditor;
-use arrears::{Command, NewDebtor, Outcome, RestrictionChanges};
+use arrears::{Command, DebtorChanges, NewDebtor, Outcome, RestrictionChanges};
 
 use crate::guardrails::{aggressive_policy, Rogue};
 use crate::regulatory::{
@@ -832,4 +832,58 @@ fn cl_ley_19_496_art_37_service_of_suit_cancels_queued_contacts() {
     books.execute("served", &served).unwrap().accepted().unwrap();
     let pending = books.pending_actions(100).unwrap();
     assert!(pending.is_empty(), "still queued after service of the suit: {pending:?}");
+}
+
+/// 12 CFR 1006.6(b)(1)(i); FDCPA 1692c(a)(1) (V1): no communication before 08:00 or after
+/// 21:00 at the consumer's location, in every zone the consumer may be in. The cycle queued a
+/// call for 08:00 in Chicago; the debtor turns out to be possibly in Honolulu too (04:00
+/// there): once the zones are updated the queued call must not go out (cancelled, reason
+/// `outside_hours`); the next cycle schedules within the new hours.
+#[test]
+fn fdcpa_1692c_a_1_new_time_zones_cancel_calls_queued_outside_their_hours() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec![CHICAGO.into()],
+                language: "en".into(),
+                contact_points: vec![ContactPoint {
+                    channel: ContactChannel::Phone,
+                    address: "+15125550100".into(),
+                    kind: ContactPointKind::Personal,
+                    consent: true,
+                    opted_out: false,
+                }],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(&books, debtor, "A-TZ", Terms::default(), None);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    books.run_cycle(d(3, 16)).unwrap();
+    let queued = books.pending_actions(100).unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].scheduled_at, local(CHICAGO, (2026, 3, 16), 8, 0));
+    let update = Command::UpdateDebtor {
+        debtor,
+        changes: DebtorChanges {
+            name: None,
+            jurisdiction: None,
+            language: None,
+            time_zones: Some(vec![CHICAGO.into(), HONOLULU.into()]),
+        },
+    };
+    books.execute("zones", &update).unwrap().accepted().unwrap();
+    let pending = books.pending_actions(100).unwrap();
+    assert!(pending.is_empty(), "a call at 04:00 in Honolulu is still queued: {pending:?}");
 }
