@@ -887,3 +887,54 @@ fn fdcpa_1692c_a_1_new_time_zones_cancel_calls_queued_outside_their_hours() {
     let pending = books.pending_actions(100).unwrap();
     assert!(pending.is_empty(), "a call at 04:00 in Honolulu is still queued: {pending:?}");
 }
+
+/// 12 CFR 1006.14(b)(2)(i)(A) (V1): the 7 consecutive days hold the calls placed in them. A
+/// queued call reported sent a day late (scheduled Monday 2 Feb, sent Tuesday 3 Feb, not yet
+/// acknowledged) was placed on Tuesday: with six calls on 4 to 9 Feb, 3 to 9 Feb holds seven
+/// and an eighth on Monday 9 Feb is refused.
+#[test]
+fn reg_f_1006_14_b_2_i_a_a_call_reported_sent_counts_when_it_was_sent() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A-SENT");
+    let debtor = books.account(account).unwrap().unwrap().debtor;
+    let point = Command::SetContactPoint {
+        debtor,
+        point: ContactPoint {
+            channel: ContactChannel::Phone,
+            address: "+15125550100".into(),
+            kind: ContactPointKind::Personal,
+            consent: true,
+            opted_out: false,
+        },
+        evidence: None,
+    };
+    books.execute("point", &point).unwrap().accepted().unwrap();
+    let callback = Command::RequestCallback {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+15125550100".into(),
+        at: local(CHICAGO, (2026, 2, 2), 10, 0),
+    };
+    let scheduled = books.execute("callback", &callback).unwrap().outcome;
+    let Outcome::Scheduled { action } = scheduled else { panic!("{scheduled:?}") };
+    let sent = Command::MarkSent { action, at: local(CHICAGO, (2026, 2, 3), 10, 0) };
+    books.execute("sent", &sent).unwrap().accepted().unwrap();
+    for day in 4..=9 {
+        let outbound = Command::RecordOutbound {
+            debtor,
+            accounts: vec![account],
+            channel: ContactChannel::Phone,
+            address: "+15125550100".into(),
+            at: local(CHICAGO, (2026, 2, day), 10, 0),
+            outcome: ContactOutcome::NoAnswer,
+        };
+        books.execute(&format!("call-{day}"), &outbound).unwrap().accepted().unwrap();
+    }
+    let inputs = books.guardrail_inputs(debtor, &[]).unwrap();
+    let proposal = call(CHICAGO).person(debtor.get()).debts(&[&account.to_string()]);
+    assert_refused(
+        &proposal.at(&us(), local(CHICAGO, (2026, 2, 9), 15, 0), &inputs.history, &inputs.flags),
+        "us-federal.call-7-in-7",
+    );
+}
