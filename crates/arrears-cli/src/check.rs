@@ -212,10 +212,14 @@ fn stored(
         args.time_zones.clone()
     };
     let group = ChannelGroup::from(args.channel);
-    // The contact point: the one with the address given, or the debtor's first usable one on
-    // the channel (the first one on it if none is usable).
+    // The contact point: the one on the channel with the address given, or the debtor's first
+    // usable one on the channel (the first one on it if none is usable). The consent is the
+    // one given on the channel: a consent to texts at a number is no consent to calls to it.
     let point = match &args.address {
-        Some(address) => debtor.contact_points.iter().find(|point| point.address == *address),
+        Some(address) => debtor
+            .contact_points
+            .iter()
+            .find(|point| ChannelGroup::from(point.channel) == group && point.address == *address),
         None => debtor
             .contact_points
             .iter()
@@ -223,9 +227,16 @@ fn stored(
             .min_by_key(|point| !arrears::strategy::usable(point, point.channel)),
     };
     let address = args.address.clone().or_else(|| point.map(|point| point.address.clone()));
+    // The kind is the address's, on any channel (a work number is a work number for texts
+    // too), when no point on the channel has it.
     let address_kind = match args.address_kind {
         Some(kind) => kind.into(),
-        None => point.map_or(ContactPointKind::Personal, |point| point.kind),
+        None => point
+            .or_else(|| {
+                let address = address.as_deref()?;
+                debtor.contact_points.iter().find(|point| point.address == address)
+            })
+            .map_or(ContactPointKind::Personal, |point| point.kind),
     };
     let address_consent = args.address_consent || point.is_some_and(|point| point.consent);
 

@@ -328,6 +328,18 @@ pub enum CancelReason {
     Deceased,
     /// Contact at work was prohibited: the action was to a work address.
     WorkContactProhibited,
+    /// A debt the action was about was disputed: its collection stops until verification
+    /// (12 CFR 1006.38(d)(2)).
+    Disputed,
+    /// A telephone conversation about a debt the call was about was recorded after it was
+    /// queued: the call falls in the conversation's cool-down (12 CFR 1006.14(b)(2)(i)(B)).
+    ConversationCooldown,
+    /// The debtor was served in a collection suit where extrajudicial collection must then
+    /// stop (Chile: Ley 19.496, art. 37).
+    LitigationServed,
+    /// The debtor's time zones or jurisdiction changed and the action's instant is outside the
+    /// hours allowed there (12 CFR 1006.6(b)(1)(i) and the packs' hours rules).
+    OutsideHours,
 }
 
 impl CancelReason {
@@ -342,6 +354,10 @@ impl CancelReason {
             CancelReason::Bankruptcy => "bankruptcy",
             CancelReason::Deceased => "deceased",
             CancelReason::WorkContactProhibited => "work_contact_prohibited",
+            CancelReason::Disputed => "disputed",
+            CancelReason::ConversationCooldown => "conversation_cooldown",
+            CancelReason::LitigationServed => "litigation_served",
+            CancelReason::OutsideHours => "outside_hours",
         }
     }
 }

@@ -5,10 +5,12 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use arrears_core::case::{PlanRecord, PromiseRecord, SettlementRecord, StatedCapacity};
+use arrears_core::case::{
+    ActionStatus, CancelReason, PlanRecord, PromiseRecord, SettlementRecord, StatedCapacity,
+};
 use arrears_core::collection::CollectionEvent;
 use arrears_core::dates::days_after;
-use arrears_core::ids::{AccountId, ObligationId};
+use arrears_core::ids::{AccountId, DebtorId, ObligationId};
 use arrears_core::ledger::{replay, Event, EventKind, PlannedInstallment};
 use arrears_core::model::{Account, ObligationKind};
 use arrears_core::money::{Money, RoundingRule};
@@ -520,6 +522,14 @@ fn dispute_all(
     }
     let (from, to) = apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
     env.txn.put_case(&case)?;
+    if matches!(case.state, arrears_core::collection::CollectionState::Disputed) {
+        // Collection of the disputed debt stops until verification (12 CFR 1006.38(d)(2);
+        // FDCPA 1692g(b)), and the guardrails block contact about it from now on: what is
+        // queued about it must not go out either. Actions reported sent stay (they went out).
+        cancel_pending(env, account.debtor, |action| {
+            action.accounts.contains(&account.id).then_some(CancelReason::Disputed)
+        })?;
+    }
     Ok(Outcome::Cases(vec![CaseChanged {
         account: account.id,
         from: from.to_owned(),
@@ -706,4 +716,27 @@ pub(crate) fn set_flag(
     }
     env.txn.put_debtor(&debtor)?;
     Ok(Outcome::Cases(changed))
+}
+
+/// Cancels each pending action of the debtor for which `why` gives a reason; returns their
+/// ids, ascending. An action reported sent (`Command::MarkSent`) is no longer pending: it was
+/// sent, stays so, and stays in the contacts the guardrails count.
+pub(crate) fn cancel_pending(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    why: impl Fn(&arrears_core::case::Action) -> Option<CancelReason>,
+) -> Result<Vec<u64>, CommandError> {
+    let mut cancelled = Vec::new();
+    for mut action in env.txn.actions_of(debtor_id)? {
+        if action.status != ActionStatus::Pending || action.sent_at.is_some() {
+            continue;
+        }
+        if let Some(reason) = why(&action) {
+            action.status = ActionStatus::Cancelled { reason, at: env.now };
+            env.txn.put_action(&action)?;
+            cancelled.push(action.id);
+        }
+    }
+    cancelled.sort_unstable();
+    Ok(cancelled)
 }

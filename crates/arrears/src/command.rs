@@ -336,7 +336,8 @@ pub enum Command {
     },
     /// Changes a debtor's name, jurisdiction, language or time zones (the fields given);
     /// checked as `CreateDebtor` checks them. The next cycle contacts in the new time zones
-    /// and under the new jurisdiction's rules.
+    /// and under the new jurisdiction's rules; pending actions (not callbacks) whose instant
+    /// the new hours forbid are cancelled (`CancelReason::OutsideHours`).
     UpdateDebtor {
         /// The debtor.
         debtor: DebtorId,

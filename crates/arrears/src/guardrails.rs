@@ -91,7 +91,8 @@ pub(crate) fn planned(
     }
 }
 
-/// The debtor's history: `contacts` made, then `actions` still pending.
+/// The debtor's history: `contacts` made, then `actions` still pending (at the instant they
+/// were reported sent, if they were, else at their scheduled instant).
 pub(crate) fn history(
     debtor: &Debtor,
     contacts: Vec<ContactAttempt>,
@@ -113,9 +114,12 @@ pub(crate) fn history(
         .collect();
     for action in actions {
         if matches!(action.status, ActionStatus::Pending) {
+            // A pending action reported sent was placed when it was sent, not when it was
+            // scheduled: the caps count it on that day (a call sent a day late falls in the
+            // 7 days after it).
             history.push(planned(
                 debtor,
-                action.scheduled_at,
+                action.sent_at.unwrap_or(action.scheduled_at),
                 &action.accounts,
                 action.channel,
                 &action.address,

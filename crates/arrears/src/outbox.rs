@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use arrears_core::case::{ActionStatus, ContactAttempt, ContactOutcome};
+use arrears_core::case::{ActionStatus, CancelReason, ContactAttempt, ContactOutcome};
 use arrears_core::compliance;
-use arrears_core::ids::DebtorId;
+use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::model::{ContactChannel, Debtor};
 use arrears_core::strategy::{usable, ContactProposal, ContactRequest};
 use arrears_store::Reads;
@@ -87,7 +87,13 @@ pub(crate) fn guardrail_decision(
     flags: &compliance::Flags,
 ) -> compliance::Decision {
     let debts = crate::guardrails::debt_ids(&proposal.accounts);
-    let point = debtor.contact_points.iter().find(|point| point.address == proposal.address);
+    // The consent is the one given on the proposal's channel at its address: a consent to
+    // texts at a number is no consent to calls to it (Ley 2300 de 2023, art. 2; NYC's
+    // electronic consent). The kind is the address's, as the history's entries get it.
+    let point = debtor
+        .contact_points
+        .iter()
+        .find(|point| point.channel == proposal.channel && point.address == proposal.address);
     let request = compliance::Proposal {
         person: debtor.id.0,
         debts: &debts,
@@ -95,8 +101,7 @@ pub(crate) fn guardrail_decision(
         channel: compliance::ChannelGroup::from(proposal.channel),
         recipient: compliance::Recipient::Consumer,
         address: Some(&proposal.address),
-        address_kind: point
-            .map_or(arrears_core::model::ContactPointKind::Personal, |point| point.kind),
+        address_kind: crate::guardrails::address_kind(debtor, proposal.channel, &proposal.address),
         address_consent: point.is_some_and(|point| point.consent),
         at: proposal.at,
         time_zones: &debtor.time_zones,
@@ -194,6 +199,9 @@ pub(crate) fn acknowledge(
             action: Some(action_id),
         },
     )?;
+    // A conversation by phone: the calls still queued about its debts that its cool-down
+    // now blocks are cancelled.
+    after_contact(env, action.debtor, &action.accounts, action.channel, outcome)?;
     let mut disputed = Vec::new();
     if outcome == ContactOutcome::DisputeRaised {
         for account in &action.accounts {
@@ -210,6 +218,87 @@ pub(crate) fn acknowledge(
 
 #[cfg(test)]
 mod tests;
+
+/// The template of a callback the debtor asked for.
+pub(crate) const CALLBACK_TEMPLATE: &str = "callback";
+
+/// After a contact was recorded: if it was a telephone conversation, cancels the debtor's
+/// pending calls about the debts discussed that its cool-down now blocks (12 CFR
+/// 1006.14(b)(2)(i)(B): no call within 7 consecutive days after a telephone conversation
+/// about the debt, the conversation's day being day 1; an inbound conversation too). The
+/// cycle admitted them before the conversation happened; sent, they would break the
+/// cool-down. Callbacks the debtor asked for stay (the debtor's request), and so do actions
+/// reported sent. Returns the actions cancelled.
+pub(crate) fn after_contact(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    accounts: &[AccountId],
+    channel: ContactChannel,
+    outcome: ContactOutcome,
+) -> Result<Vec<u64>, CommandError> {
+    let conversation = compliance::Outcome::from(outcome) == compliance::Outcome::Conversation;
+    if channel != ContactChannel::Phone || !conversation {
+        return Ok(Vec::new());
+    }
+    let concerned = |action: &arrears_core::case::Action| {
+        action.channel == ContactChannel::Phone
+            && action.accounts.iter().any(|account| accounts.contains(account))
+    };
+    let cooldown =
+        |kind: &compliance::RuleKind| matches!(kind, compliance::RuleKind::Cooldown { .. });
+    cancel_blocked(env, debtor_id, concerned, cooldown, CancelReason::ConversationCooldown)
+}
+
+/// Cancels, with `reason`, each pending action of the debtor that `concerned` selects and
+/// that a rule whose kind `kind` selects now blocks at its scheduled instant: the guardrails'
+/// answer with the debtor's packs, history (every other contact, made or pending) and flags,
+/// as the cycle would give it. Callbacks the debtor asked for (the debtor chose their time)
+/// and actions reported sent stay. Returns the actions cancelled.
+pub(crate) fn cancel_blocked(
+    env: &mut Env<'_>,
+    debtor_id: DebtorId,
+    concerned: impl Fn(&arrears_core::case::Action) -> bool,
+    kind: impl Fn(&compliance::RuleKind) -> bool,
+    reason: CancelReason,
+) -> Result<Vec<u64>, CommandError> {
+    let debtor = env.txn.debtor(debtor_id)?.ok_or(CommandError::UnknownDebtor(debtor_id))?;
+    let packs = compliance::packs_for(&debtor.jurisdiction, env.policy.creditor());
+    let rules: Vec<&str> = packs
+        .iter()
+        .flat_map(|pack| pack.rules())
+        .filter(|rule| kind(&rule.kind))
+        .map(|rule| rule.id.as_str())
+        .collect();
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let contacts = env.txn.contacts(debtor_id)?;
+    let actions = env.txn.actions_of(debtor_id)?;
+    let flags = crate::guardrails::flags(&debtor, std::iter::empty());
+    let blocked = |action: &arrears_core::case::Action| -> bool {
+        if action.template == CALLBACK_TEMPLATE || !concerned(action) {
+            return false;
+        }
+        let others = actions.iter().filter(|other| other.id != action.id).cloned().collect();
+        let history = crate::guardrails::history(&debtor, contacts.clone(), others);
+        let proposal = ContactProposal {
+            debtor: debtor_id,
+            accounts: action.accounts.clone(),
+            channel: action.channel,
+            address: action.address.clone(),
+            template: action.template.clone(),
+            at: action.scheduled_at,
+            tone: None,
+        };
+        let decision = guardrail_decision(&packs, &debtor, &proposal, &history, &flags);
+        decision
+            .rule
+            .iter()
+            .chain(&decision.also_blocked_by)
+            .any(|rule| rules.contains(&rule.as_str()))
+    };
+    crate::collections::cancel_pending(env, debtor_id, |action| blocked(action).then_some(reason))
+}
 
 /// `Command::MarkSent`: the action leaves the pending list; a second report keeps the first
 /// instant. An acknowledged action was sent already (refused as acknowledged); a cancelled one

@@ -13,6 +13,7 @@
 use chrono::{DateTime, Utc};
 
 use arrears_core::case::{ActionStatus, CancelReason, ContactAttempt, ContactOutcome};
+use arrears_core::compliance;
 use arrears_core::ids::{AccountId, DebtorId};
 use arrears_core::model::{
     Attorney, ContactChannel, ContactPoint, ContactRestrictions, Debtor, ReportedSignal,
@@ -24,6 +25,7 @@ use arrears_store::Reads;
 use crate::command::{CallConsent, DebtorChanges, Flag, Outcome, RestrictionChanges};
 use crate::context::{check_debtor_profile, text, Env};
 use crate::error::CommandError;
+use crate::outbox::CALLBACK_TEMPLATE;
 
 /// `Command::SetContactPoint`.
 pub(crate) fn set_contact_point(
@@ -116,7 +118,16 @@ pub(crate) fn update_debtor(
     }
     check_debtor_profile(&debtor.name, &debtor.jurisdiction, &debtor.language, &debtor.time_zones)?;
     env.txn.put_debtor(&debtor)?;
-    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled: Vec::new() })
+    // New zones or a new jurisdiction: what is queued outside the hours now allowed must not
+    // go out (12 CFR 1006.6(b)(1)(i), in every candidate zone; the packs' hours rules).
+    let cancelled = if changes.time_zones.is_some() || changes.jurisdiction.is_some() {
+        let hours =
+            |kind: &compliance::RuleKind| matches!(kind, compliance::RuleKind::Hours { .. });
+        crate::outbox::cancel_blocked(env, debtor_id, |_| true, hours, CancelReason::OutsideHours)?
+    } else {
+        Vec::new()
+    };
+    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
 
 /// `Command::SetContactRestrictions`: the restrictions replace the stored ones; prohibiting
@@ -188,8 +199,23 @@ fn apply_restrictions(
                     && point.kind != arrears_core::model::ContactPointKind::Personal
             })
     };
-    let cancelled = cancel_pending(env, debtor_id, |action| {
-        if restrictions.opted_out_channels.contains(&action.channel) {
+    // Served in a collection suit where a pack stops extrajudicial contact then (Chile's
+    // cl.litigation-served): nothing queued goes out either.
+    let stops_on_service = |pack: &compliance::Pack| {
+        pack.rules().iter().any(|rule| {
+            rule.kind
+                == compliance::RuleKind::FlagBlock { flag: compliance::Flag::LitigationServed }
+                && rule.actions.contains(&compliance::ActionKind::Contact)
+        })
+    };
+    let served = restrictions.litigation_served
+        && compliance::packs_for(&debtor.jurisdiction, env.policy.creditor())
+            .iter()
+            .any(stops_on_service);
+    let cancelled = crate::collections::cancel_pending(env, debtor_id, |action| {
+        if served {
+            Some(CancelReason::LitigationServed)
+        } else if restrictions.opted_out_channels.contains(&action.channel) {
             Some(CancelReason::OptedOut)
         } else {
             work(&action.address).then_some(CancelReason::WorkContactProhibited)
@@ -356,7 +382,7 @@ pub(crate) fn record_contact(
     env.txn.append_contact(
         debtor_id,
         &ContactAttempt {
-            accounts,
+            accounts: accounts.clone(),
             channel: inbound.channel,
             address: inbound.address.to_owned(),
             at: inbound.at,
@@ -365,7 +391,9 @@ pub(crate) fn record_contact(
             action: None,
         },
     )?;
-    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled: Vec::new() })
+    let cancelled =
+        crate::outbox::after_contact(env, debtor_id, &accounts, inbound.channel, inbound.outcome)?;
+    Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
 
 /// A callback the debtor asked for, as `Command::RequestCallback` gives it.
@@ -468,9 +496,6 @@ pub(crate) fn request_callback(
     Ok(Outcome::Scheduled { action: id })
 }
 
-/// The template of a callback the debtor asked for.
-pub(crate) const CALLBACK_TEMPLATE: &str = "callback";
-
 /// After a flag was set: a flag that stops contact cancels every pending action of the debtor.
 pub(crate) fn after_flag(
     env: &mut Env<'_>,
@@ -486,7 +511,7 @@ pub(crate) fn after_flag(
         Flag::Deceased => CancelReason::Deceased,
         Flag::BankruptcyDismissed => return Ok(Vec::new()),
     };
-    cancel_pending(env, debtor_id, |_| Some(reason))
+    crate::collections::cancel_pending(env, debtor_id, |_| Some(reason))
 }
 
 /// An instant a command carries, within the supported dates.
@@ -535,7 +560,7 @@ fn cancel_unusable(
     debtor: &Debtor,
     changed: CancelReason,
 ) -> Result<Vec<u64>, CommandError> {
-    cancel_pending(env, debtor.id, |action| {
+    crate::collections::cancel_pending(env, debtor.id, |action| {
         let point = debtor
             .contact_points
             .iter()
@@ -548,27 +573,4 @@ fn cancel_unusable(
             Some(_) => None,
         }
     })
-}
-
-/// Cancels each pending action of the debtor for which `why` gives a reason; returns their
-/// ids, ascending. An action reported sent (`Command::MarkSent`) is no longer pending: it was
-/// sent, stays so, and stays in the contacts the guardrails count.
-fn cancel_pending(
-    env: &mut Env<'_>,
-    debtor_id: DebtorId,
-    why: impl Fn(&arrears_core::case::Action) -> Option<CancelReason>,
-) -> Result<Vec<u64>, CommandError> {
-    let mut cancelled = Vec::new();
-    for mut action in env.txn.actions_of(debtor_id)? {
-        if action.status != ActionStatus::Pending || action.sent_at.is_some() {
-            continue;
-        }
-        if let Some(reason) = why(&action) {
-            action.status = ActionStatus::Cancelled { reason, at: env.now };
-            env.txn.put_action(&action)?;
-            cancelled.push(action.id);
-        }
-    }
-    cancelled.sort_unstable();
-    Ok(cancelled)
 }

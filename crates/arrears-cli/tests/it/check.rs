@@ -534,3 +534,54 @@ fn a_stored_debtor() {
         bad_run.stderr
     );
 }
+
+/// Ley 2300 de 2023, art. 2 (Colombia's pack, V2; New York City's electronic consent alike):
+/// the consent checked is the one given on the proposal's channel at the address. A debtor
+/// who consented to texts at a number, but not to calls to it, is not called there, whichever
+/// contact point is listed first.
+#[test]
+fn a_stored_debtors_consent_is_the_one_on_the_channel_checked() {
+    let env = Env::sample();
+    let number = "+15125550177";
+    for (channel, consent, key) in [("sms", "true", "K-SMS"), ("phone", "false", "K-PHONE")] {
+        env.run(&[
+            "contact",
+            "set",
+            "--debtor",
+            "C-1001",
+            "--channel",
+            channel,
+            "--address",
+            number,
+            "--consent",
+            consent,
+            "--key",
+            key,
+        ])
+        .ok();
+    }
+    let ask = |channel: &str| {
+        env.run(&[
+            "check",
+            "contact",
+            "--json",
+            "--debtor",
+            "C-1001",
+            "--pack",
+            "co",
+            "--channel",
+            channel,
+            "--address",
+            number,
+            // Monday 23 Nov 2026, 09:05 in Chicago (the debtor's zone).
+            "--at",
+            "2026-11-23T15:05:00Z",
+        ])
+        .json()
+    };
+    let call = ask("call");
+    assert_eq!(call["allowed"], false, "{call}");
+    assert_eq!(call["rule"], "co.authorized-channels", "{call}");
+    let text = ask("sms");
+    assert_eq!(text["allowed"], true, "{text}");
+}

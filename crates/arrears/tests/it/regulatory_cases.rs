@@ -14,7 +14,7 @@ use arrears::model::{
     ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction, Terms,
 };
 use arrears::policy::Creditor;
-use arrears::{Command, NewDebtor, Outcome};
+use arrears::{Command, DebtorChanges, NewDebtor, Outcome, RestrictionChanges};
 
 use crate::guardrails::{aggressive_policy, Rogue};
 use crate::regulatory::{
@@ -596,5 +596,345 @@ fn reg_f_1006_14_b_2_i_b_engine_recorded_inbound_conversation_starts_the_cooldow
         &proposal.at(&packs, local(CHICAGO, (2026, 2, 8), 10, 0), &inputs.history, &inputs.flags),
         "us-federal.call-after-conversation",
         local(CHICAGO, (2026, 2, 9), 8, 0),
+    );
+}
+
+/// Ley 2300 de 2023, art. 2 (V2): contact only through the channels the person authorised,
+/// per channel and address (`ContactPoint::consent`: "on this channel"). A debtor who
+/// authorised texts to a mobile number but not calls to it: the cycle texts the number and
+/// never calls it, whichever of the two contact points is listed first.
+#[test]
+fn co_ley_2300_art_2_consent_to_texts_is_not_consent_to_calls_at_the_number() {
+    for sms_first in [true, false] {
+        let (_dir, mut books) = open_temp();
+        books.register_strategy(Arc::new(Rogue));
+        let policy =
+            Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+        assert!(matches!(
+            books.execute("policy", &policy).unwrap().outcome,
+            Outcome::PolicySet { .. }
+        ));
+        let point = |channel, consent| ContactPoint {
+            channel,
+            address: "+573001234567".into(),
+            kind: ContactPointKind::Personal,
+            consent,
+            opted_out: false,
+        };
+        let mut contact_points =
+            vec![point(ContactChannel::Sms, true), point(ContactChannel::Phone, false)];
+        if !sms_first {
+            contact_points.reverse();
+        }
+        let created = books
+            .execute(
+                "debtor",
+                &Command::CreateDebtor(NewDebtor {
+                    external_ref: None,
+                    kind: DebtorKind::Person,
+                    name: "Ana".into(),
+                    jurisdiction: Jurisdiction { country: "CO".into(), region: None },
+                    time_zones: vec![BOGOTA.into()],
+                    language: "es".into(),
+                    contact_points,
+                    flags: DebtorFlags::default(),
+                }),
+            )
+            .unwrap()
+            .outcome;
+        let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+        let account = account_with(&books, debtor, "A-CO", Terms::default(), None);
+        charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);
+        // Tuesday 3 March 2026: an ordinary working day in Colombia.
+        let report = books.run_cycle(d(3, 3)).unwrap();
+        let actions = books.actions().unwrap();
+        assert!(
+            actions.iter().all(|action| action.channel != ContactChannel::Phone),
+            "a call without consent to calls (sms first: {sms_first}): {actions:?}"
+        );
+        assert!(
+            actions.iter().any(|action| action.channel == ContactChannel::Sms),
+            "no text though texts are authorised (sms first: {sms_first}): {actions:?}"
+        );
+        // Blocked (reported under the first rule that blocks it, the 03:00 hour of the
+        // strategy), not rescheduled: no hour makes the call allowed.
+        assert_eq!(report.blocked.values().sum::<u64>(), 1, "sms first: {sms_first}: {report:?}");
+    }
+}
+
+/// 12 CFR 1006.38(d)(2); FDCPA 1692g(b) (V1): once the consumer disputes the debt, the
+/// collector stops collecting it until it sends verification. Outbox actions already queued
+/// about the disputed account must not go out: the dispute cancels them (those about the
+/// other account stay).
+#[test]
+fn reg_f_1006_38_d_2_a_dispute_cancels_pending_actions_about_the_disputed_debt() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec![CHICAGO.into()],
+                language: "en".into(),
+                contact_points: vec![ContactPoint {
+                    channel: ContactChannel::Phone,
+                    address: "+15125550100".into(),
+                    kind: ContactPointKind::Personal,
+                    consent: true,
+                    opted_out: false,
+                }],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let disputed = account_with(&books, debtor, "A-DISPUTED", Terms::default(), None);
+    charge(&books, "c1", disputed, d(1, 1), d(1, 31), 50_000);
+    books.run_cycle(d(3, 16)).unwrap();
+    let pending = books.pending_actions(100).unwrap();
+    assert!(pending.iter().any(|action| action.accounts.contains(&disputed)), "{pending:?}");
+    let dispute = Command::OpenDispute { account: disputed, obligations: Vec::new(), on: d(3, 16) };
+    books.execute("dispute", &dispute).unwrap().accepted().unwrap();
+    let pending = books.pending_actions(100).unwrap();
+    assert!(
+        pending.iter().all(|action| !action.accounts.contains(&disputed)),
+        "an action about the disputed account is still pending: {pending:?}"
+    );
+}
+
+/// 12 CFR 1006.14(b)(2)(i)(B) (V1; an inbound conversation starts it: CFPB FAQ, V2): no call
+/// within 7 consecutive days after a telephone conversation about the debt. The cycle queued
+/// a call for 08:00; the debtor phoned in at 07:30 and spoke about the debt: the queued call
+/// must not go out (it is cancelled, reason `conversation_cooldown`); a call the debtor asked
+/// for stays.
+#[test]
+fn reg_f_1006_14_b_2_i_b_a_conversation_cancels_the_calls_queued_in_its_cooldown() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec![CHICAGO.into()],
+                language: "en".into(),
+                contact_points: vec![ContactPoint {
+                    channel: ContactChannel::Phone,
+                    address: "+15125550100".into(),
+                    kind: ContactPointKind::Personal,
+                    consent: true,
+                    opted_out: false,
+                }],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(&books, debtor, "A-CALL", Terms::default(), None);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    // Monday 16 March 2026: a call queued for 08:00 in Chicago.
+    books.run_cycle(d(3, 16)).unwrap();
+    let queued: Vec<_> = books
+        .pending_actions(100)
+        .unwrap()
+        .into_iter()
+        .filter(|action| action.channel == ContactChannel::Phone)
+        .collect();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].scheduled_at, local(CHICAGO, (2026, 3, 16), 8, 0));
+    // A callback the debtor asks for on Wednesday, at 10:00.
+    let callback = Command::RequestCallback {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+15125550100".into(),
+        at: local(CHICAGO, (2026, 3, 18), 10, 0),
+    };
+    books.execute("callback", &callback).unwrap().accepted().unwrap();
+    let inbound = Command::RecordInbound {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+15125550100".into(),
+        at: local(CHICAGO, (2026, 3, 16), 7, 30),
+        outcome: ContactOutcome::RightParty,
+    };
+    books.execute("inbound", &inbound).unwrap().accepted().unwrap();
+    let calls: Vec<_> = books
+        .pending_actions(100)
+        .unwrap()
+        .into_iter()
+        .filter(|action| action.channel == ContactChannel::Phone)
+        .collect();
+    assert!(calls.iter().all(|action| action.id != queued[0].id), "still queued: {calls:?}");
+    assert!(calls.iter().any(|action| action.template == "callback"), "{calls:?}");
+}
+
+/// Ley 19.496, art. 37, as amended by Ley 21.320 (V2): extrajudicial collection stops at once
+/// when the debtor is served in a collection suit. A Chilean debtor with a call and a text
+/// queued is served: both are cancelled (reason `litigation_served`), as the guardrails block
+/// any new one.
+#[test]
+fn cl_ley_19_496_art_37_service_of_suit_cancels_queued_contacts() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let point = |channel| ContactPoint {
+        channel,
+        address: "+56912345678".into(),
+        kind: ContactPointKind::Personal,
+        consent: true,
+        opted_out: false,
+    };
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Ana".into(),
+                jurisdiction: Jurisdiction { country: "CL".into(), region: None },
+                time_zones: vec![SANTIAGO.into()],
+                language: "es".into(),
+                contact_points: vec![point(ContactChannel::Phone), point(ContactChannel::Sms)],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(&books, debtor, "A-CL", Terms::default(), None);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 90_000);
+    // Monday 16 March 2026.
+    books.run_cycle(d(3, 16)).unwrap();
+    assert!(!books.pending_actions(100).unwrap().is_empty());
+    let served = Command::ChangeRestrictions {
+        debtor,
+        changes: RestrictionChanges {
+            litigation_served: Some(true),
+            ..RestrictionChanges::default()
+        },
+    };
+    books.execute("served", &served).unwrap().accepted().unwrap();
+    let pending = books.pending_actions(100).unwrap();
+    assert!(pending.is_empty(), "still queued after service of the suit: {pending:?}");
+}
+
+/// 12 CFR 1006.6(b)(1)(i); FDCPA 1692c(a)(1) (V1): no communication before 08:00 or after
+/// 21:00 at the consumer's location, in every zone the consumer may be in. The cycle queued a
+/// call for 08:00 in Chicago; the debtor turns out to be possibly in Honolulu too (04:00
+/// there): once the zones are updated the queued call must not go out (cancelled, reason
+/// `outside_hours`); the next cycle schedules within the new hours.
+#[test]
+fn fdcpa_1692c_a_1_new_time_zones_cancel_calls_queued_outside_their_hours() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec![CHICAGO.into()],
+                language: "en".into(),
+                contact_points: vec![ContactPoint {
+                    channel: ContactChannel::Phone,
+                    address: "+15125550100".into(),
+                    kind: ContactPointKind::Personal,
+                    consent: true,
+                    opted_out: false,
+                }],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(&books, debtor, "A-TZ", Terms::default(), None);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    books.run_cycle(d(3, 16)).unwrap();
+    let queued = books.pending_actions(100).unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].scheduled_at, local(CHICAGO, (2026, 3, 16), 8, 0));
+    let update = Command::UpdateDebtor {
+        debtor,
+        changes: DebtorChanges {
+            name: None,
+            jurisdiction: None,
+            language: None,
+            time_zones: Some(vec![CHICAGO.into(), HONOLULU.into()]),
+        },
+    };
+    books.execute("zones", &update).unwrap().accepted().unwrap();
+    let pending = books.pending_actions(100).unwrap();
+    assert!(pending.is_empty(), "a call at 04:00 in Honolulu is still queued: {pending:?}");
+}
+
+/// 12 CFR 1006.14(b)(2)(i)(A) (V1): the 7 consecutive days hold the calls placed in them. A
+/// queued call reported sent a day late (scheduled Monday 2 Feb, sent Tuesday 3 Feb, not yet
+/// acknowledged) was placed on Tuesday: with six calls on 4 to 9 Feb, 3 to 9 Feb holds seven
+/// and an eighth on Monday 9 Feb is refused.
+#[test]
+fn reg_f_1006_14_b_2_i_a_a_call_reported_sent_counts_when_it_was_sent() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A-SENT");
+    let debtor = books.account(account).unwrap().unwrap().debtor;
+    let point = Command::SetContactPoint {
+        debtor,
+        point: ContactPoint {
+            channel: ContactChannel::Phone,
+            address: "+15125550100".into(),
+            kind: ContactPointKind::Personal,
+            consent: true,
+            opted_out: false,
+        },
+        evidence: None,
+    };
+    books.execute("point", &point).unwrap().accepted().unwrap();
+    let callback = Command::RequestCallback {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+15125550100".into(),
+        at: local(CHICAGO, (2026, 2, 2), 10, 0),
+    };
+    let scheduled = books.execute("callback", &callback).unwrap().outcome;
+    let Outcome::Scheduled { action } = scheduled else { panic!("{scheduled:?}") };
+    let sent = Command::MarkSent { action, at: local(CHICAGO, (2026, 2, 3), 10, 0) };
+    books.execute("sent", &sent).unwrap().accepted().unwrap();
+    for day in 4..=9 {
+        let outbound = Command::RecordOutbound {
+            debtor,
+            accounts: vec![account],
+            channel: ContactChannel::Phone,
+            address: "+15125550100".into(),
+            at: local(CHICAGO, (2026, 2, day), 10, 0),
+            outcome: ContactOutcome::NoAnswer,
+        };
+        books.execute(&format!("call-{day}"), &outbound).unwrap().accepted().unwrap();
+    }
+    let inputs = books.guardrail_inputs(debtor, &[]).unwrap();
+    let proposal = call(CHICAGO).person(debtor.get()).debts(&[&account.to_string()]);
+    assert_refused(
+        &proposal.at(&us(), local(CHICAGO, (2026, 2, 9), 15, 0), &inputs.history, &inputs.flags),
+        "us-federal.call-7-in-7",
     );
 }
