@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
@@ -28,6 +28,7 @@ use arrears_bank::matching::{
 use arrears_bank::{CsvMapping, Direction, FormatChoice, Repeat, Statement, StatementLine};
 use chrono::NaiveDate;
 
+use crate::horizon::Horizon;
 use crate::output::money;
 use crate::{collect, refs, Status};
 
@@ -90,11 +91,11 @@ pub(crate) struct MatchArgs {
 pub(crate) fn run(
     books: &Arrears,
     command: &BankCommand,
-    (today, json): (NaiveDate, bool),
+    (horizon, today, json): (&Horizon, NaiveDate, bool),
     out: &mut dyn Write,
 ) -> Result<Status> {
     match command {
-        BankCommand::Import(args) => import(books, args, json, out),
+        BankCommand::Import(args) => import(books, horizon, args, json, out),
         BankCommand::Unmatched => unmatched(books, json, out),
         BankCommand::Match(args) => apply(books, args, json, out),
         BankCommand::Payer(command) => payer::run(books, command, json, out),
@@ -144,7 +145,13 @@ struct Summary {
     rejected: Vec<String>,
 }
 
-fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -> Result<Status> {
+fn import(
+    books: &Arrears,
+    horizon: &Horizon,
+    args: &ImportArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
     let file = args.file.display().to_string();
     let bytes = std::fs::read(&args.file).with_context(|| format!("statement {file}"))?;
     let mapping = match &args.mapping {
@@ -157,6 +164,7 @@ fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -
     let rules = rules::in_force(books, args.rules.as_ref())?;
     // Every check of the file runs here, before anything is written.
     let statements = arrears_bank::parse(&file, &bytes, args.format, mapping.as_ref())?;
+    beyond_horizon(&file, &statements, horizon)?;
     let mut summary = Summary::default();
     let steps = plan(books, &statements, &rules, &mut summary)?;
     execute(books, steps, &mut summary)?;
@@ -168,13 +176,39 @@ fn import(books: &Arrears, args: &ImportArgs, json: bool, out: &mut dyn Write) -
     Ok(if summary.rejected.is_empty() { Status::Ok } else { Status::Failed })
 }
 
+/// Refuses a statement with a line booked or valued beyond the horizon of dates (a typo such
+/// as 2062 for 2026), naming the first such line: its cash would post as paid years ahead or
+/// wait in suspense for a date that never comes, and the balances matching reads are taken
+/// as of the statement's latest value date, so one such line would move every other line's
+/// match. Nothing is written. `--allow-future` lets the file in when the dates are right.
+fn beyond_horizon(file: &str, statements: &[Statement], horizon: &Horizon) -> Result<()> {
+    for line in statements.iter().flat_map(|statement| &statement.lines) {
+        for (what, date) in [("value date", line.value_on), ("booking date", line.booking_on)] {
+            if let Some(reason) = horizon.refusal(what, date) {
+                bail!(
+                    "statement {file}, {} (bank reference {}): {reason}; nothing was imported",
+                    line.location,
+                    line.bank_reference
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What an import executes, decided before anything is executed.
 enum Step {
     /// A command under its key (the reversals and returns of a returned line).
     Run(String, Command),
     /// A credit line: its payments, each under its key, and what it holds in suspense (its
-    /// amount may be zero), to which any payment refused is added.
-    Line { payments: Vec<(String, Command)>, hold: BankLine, matched: Command },
+    /// amount may be zero), to which any payment refused is added; `alias`, the key under which
+    /// its match record is recorded again for its end-to-end id (see [`end_to_end_key`]).
+    Line {
+        payments: Vec<(String, Command)>,
+        hold: BankLine,
+        matched: Command,
+        alias: Option<String>,
+    },
     /// A return of a line of the same import, `line`: what that line posted is reversed and
     /// what it held returned once it has executed, each keyed `bank:<return>/<n>`.
     ReturnPlanned { bank_ref: String, line: String, effective_on: NaiveDate },
@@ -259,7 +293,8 @@ fn plan(
             let line = &*line;
             let line_plan = portfolio.plan_line(rules, line, currency)?;
             line_plan.count(summary);
-            commands.push(line_plan.step(line, currency));
+            let alias = planned.alias(books, line)?;
+            commands.push(line_plan.step(line, currency, alias));
             planned.insert(line, amount);
         }
     }
@@ -369,9 +404,51 @@ struct Planned {
     amounts: BTreeMap<String, Money>,
     /// By end-to-end id: the bank reference, None when two lines give the id.
     by_end_to_end: BTreeMap<String, Option<String>>,
+    /// By end-to-end id: how many credit lines recorded it, imported before and planned in
+    /// this import.
+    end_to_end_lines: BTreeMap<String, u32>,
+}
+
+/// The key under which the match record of the `n`th credit line (from 1) giving the
+/// end-to-end id `id` is recorded again: `bank-e2e:<id>`, then `bank-e2e:<id>#<n>`. A return
+/// in a later statement gives the collection's end-to-end id, not its bank reference (a SEPA
+/// direct debit returned: camt `RtrInf`, MT940 `/RTRN/`); these records find the line. None
+/// when the key would be longer than [`arrears::KEY_LEN_MAX`] (the line is then found by
+/// its bank reference only).
+fn end_to_end_key(id: &str, n: u32) -> Option<String> {
+    let key = if n == 1 { format!("bank-e2e:{id}") } else { format!("bank-e2e:{id}#{n}") };
+    (key.len() <= arrears::KEY_LEN_MAX && !id.contains('\0')).then_some(key)
+}
+
+/// The bank references of the credit lines imported before that gave the end-to-end id `id`,
+/// in the order they were imported.
+fn lines_by_end_to_end(books: &Arrears, id: &str) -> Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for n in 1.. {
+        let Some(key) = end_to_end_key(id, n) else { break };
+        let Some(recorded) = books.recorded(&key)? else { break };
+        if let Command::RecordBankMatch { line, .. } = recorded.command {
+            lines.push(line);
+        }
+    }
+    Ok(lines)
 }
 
 impl Planned {
+    /// The key under which `line`'s match record is recorded again for its end-to-end id, if
+    /// it gives one other than its bank reference.
+    fn alias(&mut self, books: &Arrears, line: &StatementLine) -> Result<Option<String>> {
+        let Some(id) = line.end_to_end_id.as_ref().filter(|id| **id != line.bank_reference) else {
+            return Ok(None);
+        };
+        let before = match self.end_to_end_lines.get(id) {
+            Some(count) => *count,
+            None => lines_by_end_to_end(books, id)?.len() as u32,
+        };
+        self.end_to_end_lines.insert(id.clone(), before + 1);
+        Ok(end_to_end_key(id, before + 1))
+    }
+
     fn insert(&mut self, line: &StatementLine, amount: Money) {
         self.amounts.insert(line.bank_reference.clone(), amount);
         if let Some(id) = &line.end_to_end_id {
@@ -405,14 +482,22 @@ fn reversals(
     // return carries as the original's) comes first.
     let same_end_to_end =
         line.end_to_end_id.as_ref().and_then(|id| planned.by_end_to_end.get(id)?.as_ref());
-    let candidates: Vec<&str> =
-        [same_end_to_end, line.end_to_end_id.as_ref(), line.creditor_reference.as_ref()]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .chain(words)
-            .filter(|word| !word.is_empty() && *word != line.bank_reference)
-            .collect();
+    // Then the lines of earlier imports that gave it, the latest first (a collection
+    // presented again under its end-to-end id, returned again).
+    let earlier_end_to_end = match &line.end_to_end_id {
+        Some(id) => lines_by_end_to_end(books, id)?,
+        None => Vec::new(),
+    };
+    let candidates: Vec<&str> = same_end_to_end
+        .into_iter()
+        .chain(earlier_end_to_end.iter().rev())
+        .chain(
+            [line.end_to_end_id.as_ref(), line.creditor_reference.as_ref()].into_iter().flatten(),
+        )
+        .map(String::as_str)
+        .chain(words)
+        .filter(|word| !word.is_empty() && *word != line.bank_reference)
+        .collect();
     let held_lines = books.bank_lines()?;
     let mut not_undone = None;
     for candidate in candidates {
@@ -518,7 +603,7 @@ impl LinePlan {
         }
     }
 
-    fn step(&self, line: &StatementLine, currency: Currency) -> Step {
+    fn step(&self, line: &StatementLine, currency: Currency, alias: Option<String>) -> Step {
         let bank_ref = &line.bank_reference;
         let payments = self
             .parts
@@ -556,7 +641,7 @@ impl LinePlan {
             rule: self.rule.clone(),
             posted: Money::from_minor(0, currency),
         };
-        Step::Line { payments, hold, matched }
+        Step::Line { payments, hold, matched, alias }
     }
 }
 
@@ -583,9 +668,8 @@ fn held_text(text: &str) -> String {
 /// every payment refused) in suspense; records how the line was matched.
 fn execute_line(
     batch: &mut arrears::Batch<'_>,
-    payments: Vec<(String, Command)>,
-    mut hold: BankLine,
-    mut matched: Command,
+    (payments, mut hold): (Vec<(String, Command)>, BankLine),
+    (mut matched, alias): (Command, Option<String>),
     summary: &mut Summary,
 ) -> Result<Executed> {
     let currency = hold.amount.currency();
@@ -632,10 +716,14 @@ fn execute_line(
     if let Command::RecordBankMatch { posted, .. } = &mut matched {
         *posted = Money::from_minor(posted_minor, currency);
     }
-    let key = format!("bank:{bank_ref}/matched");
-    let receipt = batch.execute(&key, &matched).with_context(|| format!("key {key}"))?;
-    if let Outcome::Rejected(rejection) = &receipt.outcome {
-        summary.rejected.push(format!("{key}: {rejection}"));
+    // The record again under the line's end-to-end id, for a return in a later statement
+    // that gives only that (the record replaces itself: the same bank reference).
+    let keys = std::iter::once(format!("bank:{bank_ref}/matched")).chain(alias);
+    for key in keys {
+        let receipt = batch.execute(&key, &matched).with_context(|| format!("key {key}"))?;
+        if let Outcome::Rejected(rejection) = &receipt.outcome {
+            summary.rejected.push(format!("{key}: {rejection}"));
+        }
     }
     Ok(executed)
 }
@@ -673,9 +761,9 @@ fn execute(books: &Arrears, steps: Vec<Step>, summary: &mut Summary) -> Result<(
     for step in steps {
         let commands = match step {
             Step::Run(key, command) => vec![(key, command)],
-            Step::Line { payments, hold, matched } => {
+            Step::Line { payments, hold, matched, alias } => {
                 let bank_ref = hold.bank_ref.clone();
-                let line = execute_line(&mut batch, payments, hold, matched, summary)?;
+                let line = execute_line(&mut batch, (payments, hold), (matched, alias), summary)?;
                 executed.insert(bank_ref, line);
                 continue;
             }

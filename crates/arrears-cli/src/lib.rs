@@ -331,7 +331,9 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
             upkeep::run(&books, &horizon(cli, &books)?, command, cli.json, out)
         }
         Command::Bank(command) => {
-            bank::run(&open(cli)?, command, (today(cli).date_naive(), cli.json), out)
+            let books = open(cli)?;
+            let horizon = horizon(cli, &books)?;
+            bank::run(&books, command, (&horizon, today(cli).date_naive(), cli.json), out)
         }
         Command::Limitation(args) => upkeep::limitation(&open(cli)?, args, cli.json, out),
         Command::Team(command) => work::team(&open(cli)?, command, cli.json, out),

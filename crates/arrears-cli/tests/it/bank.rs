@@ -342,7 +342,8 @@ fn a_return_of_a_line_applied_from_suspense_reverses_the_payment_and_returns_the
 }
 
 /// Two credits paying invoices by reference: one dated today, one 56 days ahead (beyond the
-/// policy's horizon, so the engine refuses its payment).
+/// policy's horizon, so the engine refuses its payment; imported with `--allow-future`, as the
+/// tool refuses the file without it).
 const ONE_AHEAD: &str = "\
 :20:STMT20261120B
 :25:US12FNBO0000123456789
@@ -359,7 +360,7 @@ const ONE_AHEAD: &str = "\
 fn a_refused_payment_is_held_in_suspense_with_its_reason_and_the_rest_posts() {
     let env = Env::sample();
     let file = env.write("ahead.sta", ONE_AHEAD);
-    let run = env.run(&["bank", "import", path(&file)]);
+    let run = env.run(&["bank", "import", path(&file), "--allow-future"]);
     let text = run.ok().to_owned();
     assert!(
         text.contains(
@@ -367,11 +368,11 @@ fn a_refused_payment_is_held_in_suspense_with_its_reason_and_the_rest_posts() {
         ),
         "{text}"
     );
-    let summary = env.run(&["bank", "import", path(&file), "--json"]).json();
+    let summary = env.run(&["bank", "import", path(&file), "--allow-future", "--json"]).json();
     assert_eq!(summary["already_imported"], 2, "{summary}");
     let env = Env::sample();
     let file = env.write("ahead.sta", ONE_AHEAD);
-    let summary = env.run(&["bank", "import", path(&file), "--json"]).json();
+    let summary = env.run(&["bank", "import", path(&file), "--allow-future", "--json"]).json();
     // Posted plus held is the statement's credits, the refused line among the held.
     assert_eq!(summary["posted_minor"]["USD"], 100_000, "{summary}");
     assert_eq!(summary["suspense_minor"]["USD"], 50_000);
@@ -987,5 +988,129 @@ fn two_mt940_messages_sharing_a_bank_reference_post_it_once() {
     let again = env.run(&["bank", "import", path(&file), "--json"]).json();
     assert_eq!(again["already_imported"], 3, "{again}");
     assert_eq!(env.snapshot(), after);
+    env.run(&["verify"]).ok();
+}
+
+/// A statement line dated 2062 (a typo for 2026) was imported: the engine refused its payment
+/// as dated ahead and held the cash in suspense under a value date decades away, and the
+/// balances every other line of the file was matched against were taken as of 2062. A line
+/// booked or valued beyond the horizon of dates refuses the file, naming the line; nothing is
+/// written. `--allow-future` lets it in.
+#[test]
+fn a_statement_line_beyond_the_horizon_refuses_the_file() {
+    let env = Env::sample();
+    let mapping = env.write(
+        "us.toml",
+        "account = \"US12345\"\ncurrency = \"USD\"\ndelimiter = \",\"\nheader = true\n\
+         date_format = \"%d/%m/%Y\"\n[columns]\nbooking_date = \"date\"\namount = \"amount\"\n\
+         reference = \"ref\"\nremittance = \"memo\"\n",
+    );
+    let statement = env.write(
+        "typo.csv",
+        "date,amount,ref,memo\n18/11/2026,10.00,FY-1,TC-8002\n18/11/2062,10.00,FY-2,TC-8002\n",
+    );
+    let before = env.snapshot();
+    let import = |extra: &[&str]| {
+        let mut args = vec![
+            "bank",
+            "import",
+            path(&statement),
+            "--format",
+            "csv",
+            "--mapping",
+            path(&mapping),
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args)
+    };
+    let run = import(&[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: statement {}, line 3 (bank reference FY-2): value date 2062-11-18 is 13147 \
+             days after today (2026-11-20); the policy's horizon is 31 days ([dates] \
+             future_days_max); pass --allow-future if the date is right; nothing was imported\n",
+            path(&statement)
+        )
+    );
+    assert_eq!(env.snapshot(), before);
+    // The user says the date is right: the file imports, and the engine holds the cash of a
+    // payment dated ahead in suspense.
+    let allowed = import(&["--allow-future", "--json"]).json();
+    assert_eq!(allowed["payments_posted"], 1, "{allowed}");
+    assert_eq!(allowed["held_after_refusal"].as_array().unwrap().len(), 1, "{allowed}");
+}
+
+/// A SEPA direct debit returned in a later statement: the return gives the collection's
+/// end-to-end id (`/EREF/`), not the bank's reference of the credit line, which a statement of
+/// its own had imported. The return found nothing (`returns_unmatched`) and the payment stayed
+/// posted: the debt looked paid. The credit line's end-to-end id is recorded with its match,
+/// and a return in any later import finds it by that id; a collection presented again under
+/// the same id and returned again undoes the latest line that gave it.
+#[test]
+fn a_return_in_a_later_statement_finds_its_line_by_end_to_end_id() {
+    let env = Env::sample();
+    let owed = |account: &str| {
+        let view = env.run(&["show", "account", account, "--as-of", "2026-11-30", "--json"]);
+        view.json()["view"]["total_outstanding_minor"].as_i64().unwrap()
+    };
+    let before = owed("TC-8001");
+    // One line a statement, opening at 0.00: the closing balance is the line's amount, a
+    // credit's (C) or a return's (D).
+    let statement = |name: &str, number: u32, lines: &str| {
+        let closing = if lines.contains("RC2480,00") { "D" } else { "C" };
+        env.write(
+            name,
+            &format!(
+                ":20:STMT{number}\n:25:US12FNBO0000123456789\n:28C:{number}/1\n\
+                 :60F:C261101USD0,00\n{lines}:62F:{closing}261130USD2480,00\n"
+            ),
+        )
+    };
+    let collected = statement(
+        "collected.sta",
+        330,
+        ":61:2611191119C2480,00NTRFNONREF//FNB-1119-0301\n\
+         :86:/EREF/SDD-8001-11/REMI/Payment INV-10791\n",
+    );
+    let run = env.run(&["bank", "import", path(&collected), "--json"]).json();
+    assert_eq!(run["payments_posted"], 1, "{run}");
+    assert_eq!(owed("TC-8001"), before - 248_000);
+
+    let returned = statement(
+        "returned.sta",
+        331,
+        ":61:2611201120RC2480,00NTRFNONREF//FNB-1120-0302\n\
+         :86:/RTRN/MD06/EREF/SDD-8001-11/REMI/RETURN\n",
+    );
+    let run = env.run(&["bank", "import", path(&returned), "--json"]).json();
+    assert_eq!(run["returns_unmatched"].as_array().unwrap().len(), 0, "{run}");
+    assert_eq!(run["payments_reversed"], 1, "{run}");
+    assert_eq!(owed("TC-8001"), before);
+    // Imported again, the return changes nothing.
+    let again = env.run(&["bank", "import", path(&returned), "--json"]).json();
+    assert_eq!(again["already_imported"], 1, "{again}");
+    assert_eq!(owed("TC-8001"), before);
+
+    // Presented again under the same end-to-end id, and returned again.
+    let represented = statement(
+        "represented.sta",
+        332,
+        ":61:2611251125C2480,00NTRFNONREF//FNB-1125-0303\n\
+         :86:/EREF/SDD-8001-11/REMI/Payment INV-10791\n",
+    );
+    env.run(&["bank", "import", path(&represented)]).ok();
+    assert_eq!(owed("TC-8001"), before - 248_000);
+    let returned_again = statement(
+        "returned-again.sta",
+        333,
+        ":61:2611261126RC2480,00NTRFNONREF//FNB-1126-0304\n\
+         :86:/RTRN/AM04/EREF/SDD-8001-11/REMI/RETURN\n",
+    );
+    let run = env.run(&["bank", "import", path(&returned_again), "--json"]).json();
+    assert_eq!(run["payments_reversed"], 1, "{run}");
+    assert_eq!(run["rejected"].as_array().unwrap().len(), 0, "{run}");
+    assert_eq!(owed("TC-8001"), before);
     env.run(&["verify"]).ok();
 }

@@ -295,8 +295,9 @@ fn state(store: &Arrears, reference: &str) -> DebtorState {
             ChannelGroup::Call => arrears::compliance::Outcome::Voicemail,
             _ => arrears::compliance::Outcome::Delivered,
         };
-        let planned =
-            (action.scheduled_at, ChannelGroup::from(action.channel), Direction::Outbound, outcome);
+        // At the instant it was reported sent, if it was (guardrails::history).
+        let at = action.sent_at.unwrap_or(action.scheduled_at);
+        let planned = (at, ChannelGroup::from(action.channel), Direction::Outbound, outcome);
         let found = history.iter().rposition(|entry| *entry == planned);
         history.remove(found.expect("a pending action is in the history"));
     }
