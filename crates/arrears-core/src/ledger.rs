@@ -346,6 +346,20 @@ pub enum EventKind {
         /// The commission taken back.
         commission: EventSeq,
     },
+    /// The charge-off is reversed as [`EventKind::ChargeOffReversed`] reverses it, and replayed
+    /// right after the charge-off it undoes (on the charge-off's date, before every event
+    /// recorded since and dated on that day): what was recorded since replays as if the account
+    /// had never been charged off. A waiver or a settlement's write-off dated on the
+    /// charge-off's day and recorded before the reversal forgives into `waivers`, not
+    /// `bad_debt`. `ReverseChargeOff` records this kind; a `ChargeOffReversed` recorded before
+    /// it keeps its place in recording order, so stores written before replay as they did.
+    /// Appended last, so that the stored encodings of the other kinds do not change.
+    ChargeOffUndone {
+        /// Why the charge-off is reversed.
+        reason: String,
+        /// The charge-off undone.
+        charge_off: EventSeq,
+    },
 }
 
 /// Why a credit note was issued ([`EventKind::CreditNote`]).
@@ -421,6 +435,7 @@ impl EventKind {
             EventKind::ChargeWithdrawn { .. } => "charge_withdrawn",
             EventKind::ApplyUnapplied => "apply_unapplied",
             EventKind::CommissionReversed { .. } => "commission_reversed",
+            EventKind::ChargeOffUndone { .. } => "charge_off_reversed",
         }
     }
 
@@ -507,11 +522,18 @@ pub struct ReplayKey {
 impl ReplayKey {
     /// The key of `event`.
     pub fn of(event: &Event) -> ReplayKey {
-        ReplayKey {
-            effective_on: event.effective_on,
-            accrual: matches!(event.kind, EventKind::AccrueInterest { .. }),
-            seq: event.seq,
-        }
+        ReplayKey::of_kind(event.effective_on, &event.kind, event.seq)
+    }
+
+    /// The key of an event of `kind` dated `effective_on`, recorded as `seq`. A
+    /// [`EventKind::ChargeOffUndone`] takes its charge-off's key: it is replayed right after it
+    /// (ties are broken by recording order, see [`replay_order`]).
+    pub fn of_kind(effective_on: NaiveDate, kind: &EventKind, seq: EventSeq) -> ReplayKey {
+        let seq = match kind {
+            EventKind::ChargeOffUndone { charge_off, .. } => *charge_off,
+            _ => seq,
+        };
+        ReplayKey { effective_on, accrual: matches!(kind, EventKind::AccrueInterest { .. }), seq }
     }
 }
 
@@ -686,12 +708,12 @@ pub struct Replay {
 }
 
 /// The order in which events are replayed: effective date, accruals after every other event
-/// of their day (interest for a day is on that day's closing balance), then recording order.
+/// of their day (interest for a day is on that day's closing balance), then recording order,
+/// except that a [`EventKind::ChargeOffUndone`] comes right after the charge-off it undoes
+/// ([`ReplayKey::of`]).
 pub fn replay_order(events: &[Event]) -> Vec<&Event> {
     let mut ordered: Vec<&Event> = events.iter().collect();
-    ordered.sort_by_key(|event| {
-        (event.effective_on, matches!(event.kind, EventKind::AccrueInterest { .. }), event.seq)
-    });
+    ordered.sort_by_key(|event| (ReplayKey::of(event), event.seq));
     ordered
 }
 
@@ -845,7 +867,9 @@ impl Replayer<'_> {
                     }
                 }
             }
-            EventKind::ChargeOffReversed { .. } => self.reverse_charge_off(&mut postings),
+            EventKind::ChargeOffReversed { .. } | EventKind::ChargeOffUndone { .. } => {
+                self.reverse_charge_off(&mut postings);
+            }
             EventKind::CreditNote { obligation, amount_minor, .. } => {
                 self.credit_note(*obligation, *amount_minor, &mut postings);
             }
@@ -2065,7 +2089,7 @@ pub fn check(
                 return Err(Rejection::RateOutOfRange { rate: *rate });
             }
         }
-        EventKind::ChargeOffReversed { .. } => {
+        EventKind::ChargeOffReversed { .. } | EventKind::ChargeOffUndone { .. } => {
             let Some(charged_off_on) = state.charged_off_on else {
                 return Err(Rejection::NotChargedOff);
             };

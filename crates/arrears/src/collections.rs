@@ -557,7 +557,21 @@ pub(crate) fn reverse_charge_off(
     let Some(charged_off_on) = env.txn.account_state(&account, None)?.charged_off_on else {
         return Ok(Outcome::Rejected(arrears_core::ledger::Rejection::NotChargedOff.into()));
     };
-    let kind = EventKind::ChargeOffReversed { reason: reason.to_owned() };
+    // The charge-off undone: the latest recorded (the account is charged off by it). The
+    // reversal replays right after it, so what was recorded since on its day replays as if
+    // the account had never been charged off.
+    // (A state charged off with no charge-off event cannot be written by the engine; such an
+    // account gets the reversal replayed in recording order.)
+    let charge_off = crate::ledger_write::load_events(env.txn, &account)?
+        .iter()
+        .filter(|event| matches!(event.kind, EventKind::ChargeOff))
+        .map(|event| event.seq)
+        .max();
+    let reason = reason.to_owned();
+    let kind = match charge_off {
+        Some(charge_off) => EventKind::ChargeOffUndone { reason, charge_off },
+        None => EventKind::ChargeOffReversed { reason },
+    };
     let prepared = match prepare(env.txn, &account, charged_off_on, kind, Vec::new())? {
         Ok(prepared) => prepared,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),

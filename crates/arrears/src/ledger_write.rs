@@ -138,11 +138,7 @@ pub(crate) fn prepare(
     let mut before = txn.take_account_state(account)?;
     // The account's settled items may be in cold parts (format 3): an event that may read one,
     // or that is back-dated (the whole history is replayed), works on the whole state.
-    let key = ReplayKey {
-        effective_on,
-        accrual: matches!(kind, EventKind::AccrueInterest { .. }),
-        seq: before.next_seq(),
-    };
+    let key = ReplayKey::of_kind(effective_on, &kind, before.next_seq());
     let back_dated = before.last.is_some_and(|last| key <= last);
     // A write-off's reversal reads what the write-off forgave: the history is replayed.
     let whole_history = back_dated || kind.reads_history();

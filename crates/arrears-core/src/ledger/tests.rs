@@ -757,28 +757,44 @@ fn a_charge_off_reversal_reverses_its_postings_and_moves_recoveries_to_the_recei
 
 /// A charge-off's reversal is dated on the charge-off's day, so a waiver dated later and
 /// recorded before the reversal replays after it: forgiven out of the receivable, into
-/// waivers, as without the charge-off. A waiver of the charge-off's own day replays before the
-/// reversal and its loss stays in bad debt: the defect docs/LEDGER.md names ("What is not
-/// here yet"), pinned here so that its fix changes this test.
+/// waivers, as without the charge-off. A waiver of the charge-off's own day replayed before
+/// a `ChargeOffReversed` (recording order), and its loss stayed in bad debt; a
+/// `ChargeOffUndone`, which `ReverseChargeOff` records now, replays right after the
+/// charge-off, so that waiver too is booked as without the charge-off. The legacy kind keeps
+/// its order, so stores written before replay as they did.
 #[test]
 fn a_waiver_recorded_before_a_charge_off_reversal_is_booked_by_its_date() {
     let account = account();
-    let reversed = |seq: u32| {
+    let legacy = |seq: u32| {
         event(seq, d(3, 1), EventKind::ChargeOffReversed { reason: "mistake".to_owned() })
     };
-    for (waived_on, waivers, bad_debt) in [(d(3, 5), 1_000, 0), (d(3, 1), 0, 1_000)] {
+    let undone = |seq: u32| {
+        let kind =
+            EventKind::ChargeOffUndone { reason: "mistake".to_owned(), charge_off: EventSeq(2) };
+        event(seq, d(3, 1), kind)
+    };
+    type Reversed<'a> = &'a dyn Fn(u32) -> Event;
+    let cases: [(NaiveDate, Reversed, i64, i64); 4] = [
+        (d(3, 5), &legacy, 1_000, 0),
+        (d(3, 1), &legacy, 0, 1_000),
+        (d(3, 5), &undone, 1_000, 0),
+        (d(3, 1), &undone, 1_000, 0),
+    ];
+    for (waived_on, reversed, waivers, bad_debt) in cases {
         let mut events = Vec::new();
         record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
         record(&account, &mut events, charge_off(2, d(3, 1)));
         record(&account, &mut events, waiver(3, waived_on, 1, P, 1_000));
         assert!(derived(&replay(&account, &events, None), 3).is_empty());
-        record(&account, &mut events, reversed(4));
+        let reversal = reversed(4);
+        let kind = reversal.kind.name();
+        record(&account, &mut events, reversal);
         let r = replay(&account, &events, None);
         assert!(all_balanced(&r));
         assert_eq!(outstanding(&r.state, 1), [9_000, 0, 0], "{waived_on}");
-        assert_eq!(r.state.book_balance_minor(Book::Receivable), 9_000, "{waived_on}");
-        assert_eq!(r.state.book_balance_minor(Book::Waivers), waivers, "{waived_on}");
-        assert_eq!(r.state.book_balance_minor(Book::BadDebt), bad_debt, "{waived_on}");
+        assert_eq!(r.state.book_balance_minor(Book::Receivable), 9_000, "{waived_on} {kind}");
+        assert_eq!(r.state.book_balance_minor(Book::Waivers), waivers, "{waived_on} {kind}");
+        assert_eq!(r.state.book_balance_minor(Book::BadDebt), bad_debt, "{waived_on} {kind}");
     }
 }
 

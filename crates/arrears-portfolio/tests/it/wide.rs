@@ -862,3 +862,65 @@ fn a_callback_still_to_make_moves_and_one_made_does_not() {
     assert!(matches!(status(still), ActionStatus::Cancelled { .. }), "{:?}", status(still));
     assert!(matches!(status(made), ActionStatus::Acknowledged { .. }));
 }
+
+/// A placed debtor with an agency's commissions (one taken back with its returned payment),
+/// then charged off, waived on the charge-off's day and the charge-off reversed: the events
+/// the engine derives (commission, commission reversed) are derived again in the target from
+/// the copied commands, and the target's books are the source's, book by book.
+#[test]
+fn a_debtor_moves_with_its_agency_commissions_and_a_reversed_charge_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sample = sample(dir.path(), "W-agency", false);
+    sample.run_cycles(&CYCLES);
+    let account = sample.account;
+    let place = Command::Place {
+        account,
+        on: d(5, 1),
+        agency: "Acme Recovery".into(),
+        commission_rate: "0.25".parse().unwrap(),
+    };
+    sample.execute("place", &place);
+    let payment = |amount_minor: i64, day: u32| Command::Payment {
+        account,
+        effective_on: d(5, day),
+        amount: usd(amount_minor),
+        directed_to: None,
+    };
+    sample.execute("agency-pay-1", &payment(2_000, 2));
+    let Outcome::Posted(returned) = sample.execute("agency-pay-2", &payment(1_000, 3)) else {
+        panic!("not posted")
+    };
+    let reversal = Command::Reversal {
+        account,
+        payment: returned.event,
+        effective_on: d(5, 4),
+        reason: arrears::ledger::ReversalReason::Returned,
+    };
+    sample.execute("agency-return", &reversal);
+    sample.execute("charge-off", &Command::ChargeOff { account, effective_on: d(5, 5) });
+    let obligation =
+        sample.source().account_view(account, d(5, 5)).unwrap().obligations[0].obligation.id;
+    let waiver = Command::Waiver {
+        account,
+        obligation,
+        component: arrears::model::Component::Principal,
+        amount: usd(500),
+        effective_on: d(5, 5),
+    };
+    sample.execute("waiver", &waiver);
+    let reverse = Command::ReverseChargeOff { account, on: d(5, 6), reason: "mistake".into() };
+    sample.execute("undo-charge-off", &reverse);
+    let books_of = |store: &Arrears, account| store.account_view(account, ON).unwrap().books_minor;
+    let source_books = books_of(sample.source(), account);
+    assert_eq!(source_books.get(&arrears::ledger::Book::AgencyCommission), Some(&500));
+    assert_eq!(source_books.get(&arrears::ledger::Book::Waivers), Some(&500));
+    let before = state(sample.source(), &sample.reference);
+    let report = sample.move_now().unwrap();
+    assert!(!report.already_done);
+    let (path, from) = (sample.path.clone(), sample.from);
+    check_moved(&mut sample.portfolio, &path, &sample.reference, from, &before);
+    let target = &sample.portfolio.shards()[(from + 1) % 3];
+    let debtor = target.find_debtor(&sample.reference).unwrap().unwrap();
+    let moved = target.accounts_of(debtor).unwrap()[0];
+    assert_eq!(books_of(target, moved), source_books);
+}

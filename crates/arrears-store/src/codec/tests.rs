@@ -518,6 +518,10 @@ fn arb_event_kind() -> impl Strategy<Value = EventKind> {
         (1u32..100).prop_map(|commission| EventKind::CommissionReversed {
             commission: EventSeq(commission)
         }),
+        ("[a-z ]{1,20}", 1u32..100).prop_map(|(reason, charge_off)| EventKind::ChargeOffUndone {
+            reason,
+            charge_off: EventSeq(charge_off)
+        }),
     ]
 }
 
@@ -1241,6 +1245,21 @@ fn golden_write_off_reversed() {
         RecordKind::Event,
         &taken_back,
         expect!["020dfc849216001007fc20b808d3000b70312d72657475726e65643b872b64"],
+    );
+    // A charge-off reversed right after the charge-off it undoes, appended after it.
+    let undone = EventRecord {
+        event: Event {
+            seq: EventSeq(14),
+            effective_on: date("2026-03-01"),
+            kind: EventKind::ChargeOffUndone { reason: "mistake".into(), charge_off: EventSeq(9) },
+        },
+        recorded_at: instant("2026-03-02T09:00:00Z"),
+        key: "undo".into(),
+    };
+    check(
+        RecordKind::Event,
+        &undone,
+        expect!["020efcb892160011076d697374616b6509fc20a34ad30004756e646f6d33faa7"],
     );
 }
 

@@ -905,9 +905,15 @@ fn issue_21_a_charge_off_is_reversed_exactly_and_the_account_is_reviewed_again()
     let Outcome::Posted(posted) = &receipt.outcome else { panic!("{receipt:?}") };
     assert!(posted.postings.iter().any(|posting| posting.book == Book::BadDebt));
     let events = books.events(account).unwrap();
+    let charge_off = events
+        .iter()
+        .find(|record| record.event.kind == arrears::ledger::EventKind::ChargeOff)
+        .map(|record| record.event.seq)
+        .unwrap();
     assert!(events.iter().any(|record| record.event.kind
-        == arrears::ledger::EventKind::ChargeOffReversed {
-            reason: "cycle run for 2027-02-20 by mistake".into()
+        == arrears::ledger::EventKind::ChargeOffUndone {
+            reason: "cycle run for 2027-02-20 by mistake".into(),
+            charge_off,
         }
         && record.event.effective_on == typo_day));
     assert!(books.audit_log(Some(account)).unwrap().iter().any(|record| matches!(
@@ -940,6 +946,49 @@ fn issue_21_a_charge_off_is_reversed_exactly_and_the_account_is_reviewed_again()
     // Charges are taken again.
     let charge = books.execute("c3", &charge_command(account, d(2, 22), d(3, 22), 1_000)).unwrap();
     assert!(!charge.outcome.is_rejected(), "{:?}", charge.outcome);
+    assert!(books.verify().unwrap().is_clean());
+}
+
+/// A waiver dated on the charge-off's own day and recorded before the charge-off's reversal
+/// replayed while the account was charged off: it posted nothing, and the reversal then left
+/// its loss in `bad_debt` instead of `waivers` (the totals right, the loss in the wrong book).
+/// The reversal replays right after the charge-off now (`ChargeOffUndone`): the waiver is
+/// booked as without the charge-off, the books are those of a twin never charged off, and
+/// `verify` is clean.
+#[test]
+fn a_waiver_on_the_charge_offs_day_is_booked_as_without_it_once_reversed() {
+    let (_dir, books) = open_temp();
+    let (_twin_dir, twin) = open_temp();
+    let mut accounts = Vec::new();
+    for store in [&books, &twin] {
+        let debtor = person(store, "same-day");
+        let account = loan(store, debtor, "SD-1", ProductKind::Installment);
+        charge(store, "c1", account, d(1, 1), d(1, 31), 50_000);
+        accounts.push(account);
+    }
+    let account = accounts[0];
+    assert_eq!(accounts[1], account);
+    let charge_off = Command::ChargeOff { account, effective_on: d(3, 1) };
+    books.execute("co", &charge_off).unwrap().accepted().unwrap();
+    let obligation = books.account_view(account, d(3, 1)).unwrap().obligations[0].obligation.id;
+    let waiver = Command::Waiver {
+        account,
+        obligation,
+        component: arrears::model::Component::Principal,
+        amount: usd(1_000),
+        effective_on: d(3, 1),
+    };
+    for store in [&books, &twin] {
+        store.execute("w1", &waiver).unwrap().accepted().unwrap();
+    }
+    let reverse = Command::ReverseChargeOff { account, on: d(3, 2), reason: "mistake".into() };
+    books.execute("undo", &reverse).unwrap().accepted().unwrap();
+    for day in [d(3, 1), d(3, 2), d(4, 1)] {
+        assert_eq!(view_on(&books, account, day), view_on(&twin, account, day), "{day}");
+    }
+    let view = books.account_view(account, d(3, 2)).unwrap();
+    assert_eq!(view.books_minor.get(&Book::Waivers), Some(&1_000), "{:?}", view.books_minor);
+    assert_eq!(view.books_minor.get(&Book::BadDebt).copied().unwrap_or(0), 0);
     assert!(books.verify().unwrap().is_clean());
 }
 
