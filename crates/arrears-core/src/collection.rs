@@ -517,6 +517,9 @@ pub fn transition_with_holds(
     event: &CollectionEvent,
     context: &Context,
 ) -> Result<Transition, TransitionRejected> {
+    if state.is_hold() && *event == CollectionEvent::Recalled {
+        return recall_in_hold(state, interrupted, flags, event, context);
+    }
     let (target, interrupted_after) = match rule(state, event, context) {
         Rule::Same => (state.clone(), interrupted.to_vec()),
         // In a hold, the rules marked `derived` are the ends of the hold.
@@ -593,6 +596,34 @@ pub fn resume(
 }
 
 #[cold]
+/// A recall during a hold (a placed account disputed, or granted a hardship): the agency
+/// gives the file back while the hold stays. The state the holds interrupted (the last one
+/// that is not a hold) must be one a recall ends (`placed`, or `legal` reached from a
+/// placement); it is forgotten, so the hold's end derives the state from the ledger instead of
+/// resuming the placement. Anything else is refused as outside a hold (`not placed`).
+fn recall_in_hold(
+    state: &CollectionState,
+    interrupted: &[CollectionState],
+    flags: &StickyFlags,
+    event: &CollectionEvent,
+    context: &Context,
+) -> Result<Transition, TransitionRejected> {
+    let base = interrupted.iter().rposition(|held| !held.is_hold());
+    let Some(index) =
+        base.filter(|index| rule(&interrupted[*index], event, context) == Rule::Derived)
+    else {
+        return Err(rejected(state, event, REASON_NOT_PLACED));
+    };
+    if let Some(reason) = flag_guard(flags, event, context) {
+        return Err(rejected(state, event, reason));
+    }
+    let mut remembered = interrupted.to_vec();
+    remembered.remove(index);
+    let flags_after = flags_after(flags, event, context);
+    let changed = flags_after != *flags;
+    Ok(Transition { state: state.clone(), flags: flags_after, changed, interrupted: remembered })
+}
+
 fn rejected(
     state: &CollectionState,
     event: &CollectionEvent,

@@ -254,6 +254,54 @@ fn placement_and_recall() {
     assert_eq!(reason_of(&S::Delinquent { stage: 2 }, &E::Recalled, &context), REASON_NOT_PLACED);
 }
 
+/// A placed account disputed (or granted a hardship) could not be recalled: `recalled` was
+/// refused in a hold (`not placed`), so the agency kept the file, and the commission on what
+/// the debtor paid, until the hold ended. A recall in a hold keeps the hold and forgets the
+/// placement it interrupted: the hold's end derives the state instead of resuming it.
+#[test]
+fn a_recall_during_a_hold_forgets_the_placement_and_the_hold_ends_derived() {
+    let context = context();
+    let flags = StickyFlags::default();
+    let with_agency = placed("acme");
+    let held =
+        transition_with_holds(&with_agency, &[], &flags, &E::DisputeOpened, &context).unwrap();
+    assert_eq!((&held.state, &held.interrupted), (&S::Disputed, &vec![with_agency.clone()]));
+    let recalled =
+        transition_with_holds(&S::Disputed, &held.interrupted, &flags, &E::Recalled, &context)
+            .unwrap();
+    assert_eq!(recalled.state, S::Disputed);
+    assert!(recalled.interrupted.is_empty());
+    assert!(!recalled.changed);
+    // A second recall finds no placement.
+    let again = transition_with_holds(&S::Disputed, &[], &flags, &E::Recalled, &context);
+    assert_eq!(again.unwrap_err().reason, REASON_NOT_PLACED);
+    // The dispute's end derives the state from the ledger; without the recall it resumes the
+    // placement.
+    let resolved = E::DisputeResolved;
+    let ended =
+        transition_with_holds(&S::Disputed, &recalled.interrupted, &flags, &resolved, &context);
+    assert_eq!(ended.unwrap().state, S::Delinquent { stage: 2 });
+    let resumed =
+        transition_with_holds(&S::Disputed, &held.interrupted, &flags, &resolved, &context);
+    assert_eq!(resumed.unwrap().state, with_agency);
+    // Legal reached from the placement, then disputed: recalled as outside a hold.
+    let legal = step(&with_agency, &E::LegalReferral, &context);
+    let held = transition_with_holds(&legal, &[], &flags, &E::DisputeOpened, &context).unwrap();
+    let recalled =
+        transition_with_holds(&S::Disputed, &held.interrupted, &flags, &E::Recalled, &context);
+    assert!(recalled.unwrap().interrupted.is_empty());
+    // A hold of an account that was never placed: refused as before.
+    for (state, opened) in [
+        (S::Delinquent { stage: 2 }, E::DisputeOpened),
+        (S::Delinquent { stage: 2 }, E::HardshipGranted { until: d(4, 1) }),
+    ] {
+        let held = transition_with_holds(&state, &[], &flags, &opened, &context).unwrap();
+        let refused =
+            transition_with_holds(&held.state, &held.interrupted, &flags, &E::Recalled, &context);
+        assert_eq!(refused.unwrap_err().reason, REASON_NOT_PLACED, "{opened:?}");
+    }
+}
+
 #[test]
 fn charge_off_then_recovery_to_paid() {
     let context = context();
@@ -1072,6 +1120,20 @@ proptest! {
             else {
                 continue;
             };
+            if state.is_hold() && *event == E::Recalled {
+                // The one decision that reads what the holds interrupted (a recall in a hold):
+                // the hold stays and forgets the placement (or legal referral) it interrupted.
+                let base = interrupted.iter().rposition(|held| !held.is_hold());
+                let index = base.filter(|index| rule(&interrupted[*index], event, context) == Rule::Derived);
+                prop_assert!(index.is_some());
+                let mut model = interrupted.clone();
+                model.remove(index.unwrap_or(0));
+                prop_assert_eq!(&accepted.state, &state);
+                prop_assert_eq!(&accepted.interrupted, &model);
+                flags = accepted.flags;
+                interrupted = accepted.interrupted;
+                continue;
+            }
             // Without holds remembered, the decision is the plain `transition`'s.
             let plain = transition(&state, &flags, event, context);
             prop_assert!(plain.is_ok());

@@ -547,6 +547,51 @@ fn placement_records_the_agency_commission_on_recoveries() {
     assert!(books.verify().unwrap().is_clean());
 }
 
+/// A placed account under dispute could not be recalled (`recalled` refused as `not placed`
+/// in the dispute's hold): the agency kept the file, and booked its commission on what the
+/// debtor paid, until the dispute was resolved, and the placement then resumed. A recall during
+/// the dispute is taken: the placement ends at once (no commission on later payments), the
+/// account stays disputed, and the dispute's end derives its state instead of resuming the
+/// placement.
+#[test]
+fn a_placed_account_is_recalled_during_a_dispute() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "pd");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(3, 10)).unwrap();
+    let place = Command::Place {
+        account,
+        on: d(3, 11),
+        agency: "Acme Recovery".into(),
+        commission_rate: "0.25".parse().unwrap(),
+    };
+    books.execute("pl1", &place).unwrap().accepted().unwrap();
+    let open = Command::OpenDispute { account, obligations: Vec::new(), on: d(3, 12) };
+    books.execute("dp", &open).unwrap().accepted().unwrap();
+    assert_eq!(state(&books, account), CollectionState::Disputed);
+    books.execute("rc", &Command::Recall { account, on: d(3, 13) }).unwrap().accepted().unwrap();
+    let case = books.case(account).unwrap();
+    assert_eq!(case.state, CollectionState::Disputed);
+    assert_eq!(case.placement, None);
+    assert_eq!(case.recalled_on, Some(d(3, 13)));
+    // Recalled once; a second recall finds nothing placed.
+    let again = books.execute("rc2", &Command::Recall { account, on: d(3, 14) }).unwrap();
+    assert!(again.outcome.is_rejected(), "{:?}", again.outcome);
+    // A payment during the dispute earns the agency nothing.
+    pay(&books, "p1", account, d(3, 20), 10_000);
+    let view = books.account_view(account, d(3, 31)).unwrap();
+    assert_eq!(view.books_minor.get(&Book::AgencyCommission).copied().unwrap_or(0), 0);
+    let resolve = Command::ResolveDispute { account, on: d(3, 21) };
+    books.execute("rs", &resolve).unwrap().accepted().unwrap();
+    assert!(
+        matches!(state(&books, account), CollectionState::Delinquent { .. }),
+        "{:?}",
+        state(&books, account)
+    );
+    assert!(books.verify().unwrap().is_clean());
+}
+
 #[test]
 fn a_returned_payment_takes_its_agency_commission_back() {
     // docs/COLLECTIONS.md: the commission booked on a payment the agency recovered stayed
