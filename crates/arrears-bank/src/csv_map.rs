@@ -98,7 +98,8 @@ pub struct CsvMapping {
     /// The field delimiter, one ASCII character (default `,`).
     #[serde(default = "comma")]
     pub delimiter: String,
-    /// Rows to skip before the header (or before the data without a header).
+    /// Lines to skip before the header (or before the data without a header), blank lines
+    /// included.
     #[serde(default)]
     pub skip_rows: usize,
     /// Whether a header row names the columns (default true).
@@ -348,23 +349,31 @@ pub(crate) fn parse(bytes: &[u8], mapping: &CsvMapping) -> Result<Vec<Statement>
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut rows = reader.records();
-    let mut header = None;
-    for _ in 0..mapping.skip_rows + usize::from(mapping.header) {
-        header = rows.next().transpose().map_err(csv_error)?;
-    }
-    let header_line = header.as_ref().and_then(|h| h.position()).map_or(1, |p| p.line() as u32);
-    let resolved = Resolved::new(&mapping.columns, header.as_ref().filter(|_| mapping.header))
+    // `skip_rows` counts the file's lines before the header, blank ones included (the csv
+    // reader skips blank lines without giving a record for them); a row of empty cells is no
+    // header and no movement.
+    let skip_lines = u32::try_from(mapping.skip_rows).unwrap_or(u32::MAX);
+    let mut rows = reader.records().filter_map(|row| match row {
+        Ok(row) => {
+            let line = line_of(&text, row.position());
+            let blank = row.iter().all(|cell| cell.trim().is_empty());
+            (line > skip_lines && !blank).then_some(Ok((row, line)))
+        }
+        Err(error) => Some(Err(csv_error(error))),
+    });
+    let header = match mapping.header {
+        true => rows.next().transpose()?,
+        false => None,
+    };
+    let header_line = header.as_ref().map_or(skip_lines.saturating_add(1), |(_, line)| *line);
+    let resolved = Resolved::new(&mapping.columns, header.as_ref().map(|(row, _)| row))
         .map_err(|problem| (Location::line(header_line), problem))?;
     let fixed = mapping.currency.as_deref().and_then(|code| Currency::from_code(code).ok());
     let mut reader =
         Rows { mapping, resolved, currency: fixed, lines: Vec::new(), balances: Vec::new() };
     for row in rows {
-        let row = row.map_err(csv_error)?;
-        let at = Location::line(line_of(&text, row.position()));
-        if row.iter().all(|cell| cell.trim().is_empty()) {
-            continue;
-        }
+        let (row, line) = row?;
+        let at = Location::line(line);
         reader.row(&row, &at).map_err(|problem| (at, problem))?;
     }
     let currency = match reader.currency {
@@ -562,15 +571,26 @@ impl Rows<'_> {
                 }
             };
         }
-        match (self.resolved.get(row, "debit"), self.resolved.get(row, "credit")) {
-            (Some(debit), None) => {
-                Ok((Direction::Debit, read(debit.trim_start_matches('-'), "debit")?))
-            }
-            (None, Some(credit)) => Ok((Direction::Credit, read(credit, "credit")?)),
+        let debit = self
+            .resolved
+            .get(row, "debit")
+            .map(|debit| read(debit.trim_start_matches('-'), "debit").map(|minor| (debit, minor)))
+            .transpose()?;
+        let credit = self
+            .resolved
+            .get(row, "credit")
+            .map(|credit| read(credit, "credit").map(|minor| (credit, minor)))
+            .transpose()?;
+        // Many exports write 0,00 in the column a row does not use: a zero there is no amount.
+        match (debit, credit) {
+            (Some((_, debit)), None) => Ok((Direction::Debit, debit)),
+            (None, Some((_, credit))) => Ok((Direction::Credit, credit)),
             (None, None) => Err(Problem::Missing { what: "a debit or a credit amount" }),
-            (Some(debit), Some(_)) => Err(Problem::Unexpected {
-                found: format!("both a debit ({debit}) and a credit"),
-                expected: "one of debit and credit",
+            (Some((_, debit)), Some((_, 0))) => Ok((Direction::Debit, debit)),
+            (Some((_, 0)), Some((_, credit))) => Ok((Direction::Credit, credit)),
+            (Some((debit, _)), Some((credit, _))) => Err(Problem::Unexpected {
+                found: format!("both a debit ({debit}) and a credit ({credit})"),
+                expected: "one of debit and credit, the other empty or zero",
             }),
         }
     }
