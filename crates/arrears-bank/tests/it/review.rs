@@ -50,3 +50,72 @@ fn csv_skip_rows_counts_blank_lines_and_a_zero_in_the_unused_column_is_no_amount
     assert_eq!(error.at.line, 5);
     assert!(matches!(error.problem, Problem::Unexpected { .. }), "{error}");
 }
+
+/// Norma 43 records padded to 80, joined with CRLF, with the record 88 count.
+fn n43(records: &[String]) -> String {
+    let mut text = String::new();
+    for record in records {
+        assert!(record.len() <= 80, "{record:?} is {} long", record.len());
+        text.push_str(&format!("{record:<80}\r\n"));
+    }
+    text.push_str(&format!("{:<80}\r\n", format!("88{}{:06}", "9".repeat(18), records.len())));
+    text
+}
+
+/// 14 digits, 2 implied decimals.
+fn n43_amount(minor: i64) -> String {
+    format!("{minor:014}")
+}
+
+/// In information mode 3 a record 23 follows the AEB's annex 4 (SEPA transfers and direct
+/// debits), whose fields cross the two 38-character concepts of the general layout: the payer
+/// name is positions 5-70, the concept starts at 13 in `03` and goes on at 5 in `04`. The text
+/// was cut at position 42 with a space put in: a payer `COMERCIALIZADORA INTERNACIONAL DE
+/// PRODUCTOS` read `... DE PROD UCTOS`, and an invoice number across 42 and 43 was two words
+/// that no rule could match. Modes 1 and 2 keep the two concepts apart.
+#[test]
+fn norma43_mode_3_records_23_read_across_positions_42_and_43() {
+    let account = "210004180200051332";
+    let header = |mode: &str| {
+        format!("11{account}261201261231{}{}978{mode}ACME COBROS SL", "2", n43_amount(0))
+    };
+    let movement =
+        format!("22    0418261202261202{}2{}{}", "04002", n43_amount(12_345), "0000000042");
+    let name = "COMERCIALIZADORA INTERNACIONAL DE PRODUCTOS AGRICOLAS SL";
+    let concept_03 = "FACTURAS 2026-0001234 Y 2026-0001235 DEL MES DE NOVIEMBRE DE 2026 PA";
+    assert_eq!(concept_03.len(), 68);
+    let records = |mode: &str| {
+        vec![
+            header(mode),
+            movement.clone(),
+            format!("2301{name:<66}B12345678"),
+            format!("2302{:<35}{}", "E2E-2026-77", "GRUPO NORTE SA"),
+            format!("2303GDDSSUPP{concept_03}"),
+            "2304GO TOTAL".to_owned(),
+            format!(
+                "33{account}{}{}{}{}2{}978",
+                "00000",
+                n43_amount(0),
+                "00001",
+                n43_amount(12_345),
+                n43_amount(12_345)
+            ),
+        ]
+    };
+    let text = n43(&records("3"));
+    let statements = parse("m3.n43", text.as_bytes(), FormatChoice::Auto, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        statements[0].lines[0].remittance_unstructured.as_deref(),
+        Some(
+            "COMERCIALIZADORA INTERNACIONAL DE PRODUCTOS AGRICOLAS SL B12345678 E2E-2026-77 \
+             GRUPO NORTE SA GDDS SUPP FACTURAS 2026-0001234 Y 2026-0001235 DEL MES DE \
+             NOVIEMBRE DE 2026 PAGO TOTAL"
+        )
+    );
+    // Mode 1: the general layout's two concepts of 38, each trimmed.
+    let text = n43(&records("1"));
+    let statements = parse("m1.n43", text.as_bytes(), FormatChoice::Auto, None).unwrap();
+    let remittance = statements[0].lines[0].remittance_unstructured.clone().unwrap();
+    assert!(remittance.starts_with("COMERCIALIZADORA INTERNACIONAL DE PROD UCTOS"), "{remittance}");
+}
