@@ -405,14 +405,25 @@ fn statement_line(field: &Field, currency: Currency) -> Result<StatementLine, Fa
 }
 
 /// The entry date `MMDD` in the year that puts it nearest the value date (a line valued on
-/// 31 December may be booked on 2 January).
+/// 31 December may be booked on 2 January). A day that does not exist in that year (`0229`
+/// beside a value date of 2027) is none, not the same day of another year.
 fn entry_date(value_on: NaiveDate, mmdd: &str) -> Option<NaiveDate> {
-    let month = mmdd.get(..2)?.parse().ok()?;
-    let day = mmdd.get(2..)?.parse().ok()?;
-    [value_on.year(), value_on.year() + 1, value_on.year() - 1]
+    let month: u32 = mmdd.get(..2)?.parse().ok()?;
+    let day: u32 = mmdd.get(2..)?.parse().ok()?;
+    if !(1..=31).contains(&day) {
+        return None;
+    }
+    // The year is chosen by where the month and day fall, 29 February as 28 February.
+    let year = [value_on.year(), value_on.year() + 1, value_on.year() - 1]
         .into_iter()
-        .filter_map(|year| NaiveDate::from_ymd_opt(year, month, day))
-        .min_by_key(|date| (*date - value_on).num_days().abs())
+        .filter_map(|year| {
+            let near = NaiveDate::from_ymd_opt(year, month, day)
+                .or_else(|| NaiveDate::from_ymd_opt(year, month, day.min(28)))?;
+            Some((year, (near - value_on).num_days().abs()))
+        })
+        .min_by_key(|(_, distance)| *distance)?
+        .0;
+    NaiveDate::from_ymd_opt(year, month, day)
 }
 
 /// Reads `:86:` into the line: German `?NN` subfields, SEPA slash codes or free text.

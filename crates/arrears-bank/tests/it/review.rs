@@ -119,3 +119,26 @@ fn norma43_mode_3_records_23_read_across_positions_42_and_43() {
     let remittance = statements[0].lines[0].remittance_unstructured.clone().unwrap();
     assert!(remittance.starts_with("COMERCIALIZADORA INTERNACIONAL DE PROD UCTOS"), "{remittance}");
 }
+
+/// An MT940 entry date `MMDD` takes the year nearest the value date. A `0229` beside a value
+/// date of March 2027 was read as 29 February 2028, a year away, for the day exists in no
+/// nearer year; it is refused as the date that does not exist. The year's turn still reads.
+#[test]
+fn mt940_entry_date_that_does_not_exist_in_the_nearest_year_is_refused() {
+    let message = |line: &str| {
+        format!(
+            ":20:S1\n:25:DE89370400440532013000\n:28C:1/1\n:60F:C270228EUR0,00\n:61:{line}\n\
+             :62F:C270301EUR1,00\n"
+        )
+    };
+    let read = |line: &str| parse("x.sta", message(line).as_bytes(), FormatChoice::Auto, None);
+    let error = read("2703010229C1,00NTRFNONREF//B1").unwrap_err();
+    assert_eq!(error.at.line, 5);
+    assert_eq!(error.problem, Problem::BadDate { what: "entry date", found: "0229".to_owned() });
+    let leap = read("2803010229C1,00NTRFNONREF//B1").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(leap[0].lines[0].booking_on.to_string(), "2028-02-29");
+    let turn = read("2612310102C1,00NTRFNONREF//B1").unwrap();
+    assert_eq!(turn[0].lines[0].booking_on.to_string(), "2027-01-02");
+    let back = read("2701021231C1,00NTRFNONREF//B1").unwrap();
+    assert_eq!(back[0].lines[0].booking_on.to_string(), "2026-12-31");
+}
