@@ -203,7 +203,8 @@ impl CsvMapping {
     /// [`MappingError`], located by file, line and setting, for invalid TOML, an unknown
     /// setting or a value of the wrong type, no amount column (or both a signed and
     /// debit/credit columns), no currency, a delimiter that is not one ASCII character, a
-    /// column number 0, more than [`SKIP_ROWS_MAX`] rows to skip.
+    /// thousands separator that is the decimal separator, a column number 0, more than
+    /// [`SKIP_ROWS_MAX`] rows to skip.
     ///
     /// # Example
     ///
@@ -247,6 +248,11 @@ impl CsvMapping {
         }
         if self.skip_rows > SKIP_ROWS_MAX {
             return invalid("skip_rows", "must be at most 1000 (rows before the header)");
+        }
+        // A thousands separator that is also the decimal one would be dropped from every
+        // amount: 9,90 would read as 990.
+        if self.thousands_separator == Some(self.decimal_separator) {
+            return invalid("thousands_separator", "must differ from decimal_separator");
         }
         let columns = &self.columns;
         if columns.booking_date.is_none() {

@@ -142,3 +142,16 @@ fn mt940_entry_date_that_does_not_exist_in_the_nearest_year_is_refused() {
     let back = read("2701021231C1,00NTRFNONREF//B1").unwrap();
     assert_eq!(back[0].lines[0].booking_on.to_string(), "2026-12-31");
 }
+
+/// A mapping whose thousands separator is its decimal separator had the separator dropped
+/// from every amount: `9,90` read as 990 euros. The mapping is refused at the setting.
+#[test]
+fn csv_mapping_with_one_separator_for_thousands_and_decimals_is_refused() {
+    let text = "account = \"A\"\ncurrency = \"EUR\"\ndecimal_separator = \",\"\n\
+                thousands_separator = \",\"\n[columns]\nbooking_date = 1\namount = 2\n";
+    let error = CsvMapping::from_toml(text, "m.toml").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "m.toml:4: thousands_separator: must differ from decimal_separator"
+    );
+}
