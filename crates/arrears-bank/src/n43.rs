@@ -546,7 +546,9 @@ impl Reader {
 fn annex_4_text(record: &Record, code: &str, runs_on: bool) -> (String, bool) {
     let collapse = |text: String| text.split_whitespace().collect::<Vec<_>>().join(" ");
     match code {
-        "03" => {
+        // The purpose and its category are ISO codes of four letters, or blank; other text
+        // there is a concept written from position 5, read whole.
+        "03" if [record.field(5, 8), record.field(9, 12)].iter().all(|code| is_code(code)) => {
             let parts = [record.field(5, 8), record.field(9, 12), record.field(13, 80)];
             let parts: Vec<String> =
                 parts.into_iter().map(collapse).filter(|part| !part.is_empty()).collect();
@@ -558,6 +560,12 @@ fn annex_4_text(record: &Record, code: &str, runs_on: bool) -> (String, bool) {
         }
         _ => (collapse(record.field(5, 80)), false),
     }
+}
+
+/// A purpose or category code of record 23-03 in mode 3: four capital letters, or blanks (a
+/// record whose trailing blanks were trimmed may end inside it).
+fn is_code(text: &str) -> bool {
+    text.trim().is_empty() || (text.len() == 4 && text.bytes().all(|b| b.is_ascii_uppercase()))
 }
 
 /// The IBAN of a Spanish account from its entity, office and number (18 digits): the two

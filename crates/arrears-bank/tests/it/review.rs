@@ -113,6 +113,14 @@ fn norma43_mode_3_records_23_read_across_positions_42_and_43() {
              NOVIEMBRE DE 2026 PAGO TOTAL"
         )
     );
+    // A 23-03 whose positions 5-12 hold no codes of four letters is a concept from 5.
+    let mut free = records("3");
+    free[4] = "2303PAGO FRA 2026-0001".to_owned();
+    free.remove(5);
+    let text = n43(&free);
+    let statements = parse("m3.n43", text.as_bytes(), FormatChoice::Auto, None).unwrap();
+    let remittance = statements[0].lines[0].remittance_unstructured.clone().unwrap();
+    assert!(remittance.ends_with("GRUPO NORTE SA PAGO FRA 2026-0001"), "{remittance}");
     // Mode 1: the general layout's two concepts of 38, each trimmed.
     let text = n43(&records("1"));
     let statements = parse("m1.n43", text.as_bytes(), FormatChoice::Auto, None).unwrap();
