@@ -6,7 +6,8 @@
 //! (statement number), `:60F:`/`:60M:` (opening balance), repeated `:61:` (statement line)
 //! each optionally followed by `:86:` (information to the account owner, several lines), to
 //! `:62F:`/`:62M:` (closing balance). SWIFT blocks (`{1:...}{4:` ... `-}`, the trailer
-//! `{5:...}` after `-}` on the same line or the next) are accepted around the text block, and
+//! `{5:...}` after `-}` on the same line or the next) are accepted around the text block, each
+//! message possibly framed in SOH and ETX (0x01, 0x03: the DOS-PCC file format), and
 //! so are a bank's header lines before a message's `:20:` (ABN AMRO's BIC and `940` lines
 //! before each message, Rabobank's `:940:`). Lines end in LF, CRLF or CR alone. A file may hold several messages;
 //! each is one [`Statement`].
@@ -33,6 +34,9 @@ use crate::error::{Failure, Location, Problem};
 use crate::text::{decode, yymmdd};
 use crate::{Direction, Format, ReferenceKind, Statement, StatementLine};
 
+/// The bytes that frame a message in a DOS-PCC file: start of heading and end of text.
+const FRAMING: [char; 2] = ['\u{1}', '\u{3}'];
+
 /// One tagged field: `:61:` and its continuation lines.
 struct Field {
     tag: String,
@@ -55,6 +59,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
     // Line ends: LF, CRLF, or CR alone (old systems' exports).
     let text =
         if text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n") } else { text };
+    // A SWIFT file in the DOS-PCC format frames each message in SOH (0x01) and ETX (0x03):
+    // framing, not text.
+    let text = if text.contains(FRAMING) { text.replace(FRAMING, "") } else { text };
     let fields = fields(&text)?;
     let mut statements = Vec::new();
     let mut message: Vec<Field> = Vec::new();

@@ -163,3 +163,33 @@ fn csv_mapping_with_one_separator_for_thousands_and_decimals_is_refused() {
         "m.toml:4: thousands_separator: must differ from decimal_separator"
     );
 }
+
+/// A SWIFT file in the DOS-PCC format frames each message in SOH (0x01) and ETX (0x03), the
+/// ETX followed by blanks to the end of a 512-byte sector. Around SWIFT blocks they went
+/// unnoticed; a message without blocks had its SOH refused as text before the first field,
+/// and an ETX after the closing `-` read as part of the `:64:` before it.
+#[test]
+fn mt940_messages_framed_in_soh_and_etx_are_read() {
+    let message = |number: &str, opening: &str, closing: &str| {
+        format!(
+            "\u{1}{{1:F01BANKDEFFAXXX0000000000}}{{2:O9401200261201BANKDEFFXXXX00000000002612011200N}}{{4:\r\n\
+             :20:STMT{number}\r\n:25:DE89370400440532013000\r\n:28C:{number}/1\r\n\
+             :60F:C26120{number}EUR{opening}\r\n:61:26120{number}C5,00NTRFNONREF//B{number}\r\n\
+             :86:INVOICE {number}\r\n:62F:C26120{number}EUR{closing}\r\n:64:C26120{number}EUR{closing}\r\n\
+             -}}\u{3}{:<40}",
+            ""
+        )
+    };
+    let text = format!("{}{}", message("1", "10,00", "15,00"), message("2", "15,00", "20,00"));
+    let statements = parse("pcc.fin", text.as_bytes(), FormatChoice::Auto, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements.len(), 2);
+    assert_eq!(statements[1].lines[0].bank_reference, "B2");
+    assert_eq!(statements[1].lines[0].location.line, 15);
+    // Without blocks: SOH on its own line, the message ending in `-` and ETX.
+    let plain = "\u{1}\n:20:S1\n:25:PL29114010810000267002001002\n:28C:1/1\n:60F:C261201EUR0,40\n\
+                 :61:2612011201CN0,01NTRFNONREF//MB1\n:62F:C261201EUR0,41\n:64:C261201EUR0,41\n-\u{3}\n";
+    let statements = parse("mbank.sta", plain.as_bytes(), FormatChoice::Auto, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(statements[0].lines[0].amount_minor, 1);
+}
