@@ -10,9 +10,8 @@
 //!   23-24, own concept 25-27, key 28 (`1` debit, `2` credit), amount 29-42, document number
 //!   43-52, reference 1 53-64, reference 2 65-80.
 //! - `23` complementary concept (up to five per movement, data codes `01`-`05`): code 3-4, two
-//!   concept texts 5-42 and 43-80; in information mode 3, SEPA data whose fields cross them
-//!   (the AEB's annex 4: payer name 5-70, concept from 13 in `03` on to 76 in `04`), read as
-//!   written.
+//!   concept texts 5-42 and 43-80, in every information mode (the AEB's annex 4 lays out mode
+//!   3's SEPA data across them, but banks' mode 3 files keep the two concepts).
 //! - `24` amount equivalence: code 3-4, original currency 5-7, amount 8-21.
 //! - `33` end of account: entity, office, account 3-20, debit count 21-25, debit total 26-39,
 //!   credit count 40-44, credit total 45-58, closing key 59, closing balance 60-73, currency
@@ -164,11 +163,6 @@ struct Open {
     statement: Statement,
     key: String,
     concepts: usize,
-    /// Information mode 3 (record 11 position 51), whose records 23 follow the AEB's annex 4.
-    mode_three: bool,
-    /// The last record 23 was a `03` whose concept runs to position 80: a `04` may go on with
-    /// the same word.
-    concept_runs_on: bool,
 }
 
 /// The reader's state across records.
@@ -317,8 +311,7 @@ impl Reader {
             closing_balance_minor: None,
             lines: Vec::new(),
         };
-        let mode_three = record.field(51, 51) == "3";
-        self.open = Some(Open { statement, key, concepts: 0, mode_three, concept_runs_on: false });
+        self.open = Some(Open { statement, key, concepts: 0 });
         Ok(())
     }
 
@@ -370,7 +363,6 @@ impl Reader {
             transaction_code: Some(format!("{}/{}", record.field(23, 24), record.field(25, 27))),
         });
         open.concepts = 0;
-        open.concept_runs_on = false;
         Ok(())
     }
 
@@ -400,17 +392,10 @@ impl Reader {
             };
             return Err(record.fail(problem));
         }
-        let (text, runs_on) = if open.mode_three {
-            annex_4_text(record, &code, open.concept_runs_on)
-        } else {
-            (format!("{} {}", record.field(5, 42).trim(), record.field(43, 80).trim()), false)
-        };
-        open.concept_runs_on =
-            open.mode_three && code == "03" && record.chars.get(79).is_some_and(|&c| c != ' ');
+        let text = format!("{} {}", record.field(5, 42).trim(), record.field(43, 80).trim());
         let text = text.trim();
         if !text.is_empty() {
             let joined = match line.remittance_unstructured.take() {
-                Some(before) if runs_on => format!("{before}{text}"),
                 Some(before) => format!("{before} {text}"),
                 None => text.to_owned(),
             };
@@ -533,39 +518,6 @@ impl Reader {
         self.ended = true;
         Ok(())
     }
-}
-
-/// The text of a record 23 in information mode 3, whose SEPA data (the AEB's annex 4) do not
-/// follow the two 38-character concepts of positions 5-42 and 43-80: a transfer's payer name
-/// is 5-70, its payer's reference 5-39 and the ultimate payer 40-80, and the concept (AT-05,
-/// a direct debit's AT-22) starts in `03` at 13, after the purpose 5-8 and its category 9-12,
-/// and goes on in `04` at 5-76. So the text is read as written, runs of blanks as one space,
-/// `03`'s codes apart from its concept; and whether a `04` goes on with the last word of a
-/// `03` whose concept ran to position 80 (`runs_on`), for the concept is one text cut at a
-/// fixed width.
-fn annex_4_text(record: &Record, code: &str, runs_on: bool) -> (String, bool) {
-    let collapse = |text: String| text.split_whitespace().collect::<Vec<_>>().join(" ");
-    match code {
-        // The purpose and its category are ISO codes of four letters, or blank; other text
-        // there is a concept written from position 5, read whole.
-        "03" if [record.field(5, 8), record.field(9, 12)].iter().all(|code| is_code(code)) => {
-            let parts = [record.field(5, 8), record.field(9, 12), record.field(13, 80)];
-            let parts: Vec<String> =
-                parts.into_iter().map(collapse).filter(|part| !part.is_empty()).collect();
-            (parts.join(" "), false)
-        }
-        "04" => {
-            let continues = runs_on && record.field(5, 5).chars().any(|c| c != ' ');
-            (collapse(record.field(5, 76)), continues)
-        }
-        _ => (collapse(record.field(5, 80)), false),
-    }
-}
-
-/// A purpose or category code of record 23-03 in mode 3: four capital letters, or blanks (a
-/// record whose trailing blanks were trimmed may end inside it).
-fn is_code(text: &str) -> bool {
-    text.trim().is_empty() || (text.len() == 4 && text.bytes().all(|b| b.is_ascii_uppercase()))
 }
 
 /// The IBAN of a Spanish account from its entity, office and number (18 digits): the two
