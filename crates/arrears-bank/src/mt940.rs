@@ -7,7 +7,8 @@
 //! each optionally followed by `:86:` (information to the account owner, several lines), to
 //! `:62F:`/`:62M:` (closing balance). SWIFT blocks (`{1:...}{4:` ... `-}`, the trailer
 //! `{5:...}` after `-}` on the same line or the next) are accepted around the text block, each
-//! message possibly framed in SOH and ETX (0x01, 0x03: the DOS-PCC file format), and
+//! message possibly framed in SOH and ETX (0x01, 0x03: the DOS-PCC file format) or separated
+//! by `$` (the RJE file format), and
 //! so are a bank's header lines before a message's `:20:` (ABN AMRO's BIC and `940` lines
 //! before each message, Rabobank's `:940:`). Lines end in LF, CRLF or CR alone. A file may hold several messages;
 //! each is one [`Statement`].
@@ -102,6 +103,11 @@ fn fields(text: &str) -> Result<Vec<Field>, Failure> {
         }
         let number = index as u32 + 1;
         let mut line = raw;
+        // The RJE file format separates messages with `$` (not in the SWIFT character set), on
+        // a line of its own or before the next message's `{1:`.
+        if line.starts_with("${") {
+            line = &line[1..];
+        }
         if let Some(start) = line.find("{4:") {
             line = &line[start + 3..];
         }
@@ -111,6 +117,7 @@ fn fields(text: &str) -> Result<Vec<Field>, Failure> {
             || line.starts_with('{')
             || trimmed.starts_with("-}")
             || trimmed == "-"
+            || trimmed == "$"
         {
             continue;
         }

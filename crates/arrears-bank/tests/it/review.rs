@@ -179,3 +179,29 @@ fn mt940_messages_framed_in_soh_and_etx_are_read() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(statements[0].lines[0].amount_minor, 1);
 }
+
+/// A SWIFT file in the RJE format separates its messages with `$`, a character the SWIFT set
+/// does not have: on a line of its own after `-}`, or before the next message's `{1:`. The `$`
+/// line was read as part of the `:64:` before it, and a `$` before `{1:` as a field's text.
+#[test]
+fn mt940_messages_separated_by_dollar_signs_are_read() {
+    let message = |number: &str, opening: &str, closing: &str| {
+        format!(
+            "{{1:F01BANKDEFFAXXX0000000000}}{{2:O9401200261201BANKDEFFXXXX00000000002612011200N}}\n\
+             {{4:\n:20:STMT{number}\n:25:DE89370400440532013000\n:28C:{number}/1\n\
+             :60F:C26120{number}EUR{opening}\n:61:26120{number}C5,00NTRFNONREF//B{number}\n\
+             :62F:C26120{number}EUR{closing}\n:64:C26120{number}EUR{closing}\n-}}\n"
+        )
+    };
+    for separator in ["$\n", "$"] {
+        let text = format!(
+            "{}{separator}{}",
+            message("1", "10,00", "15,00"),
+            message("2", "15,00", "20,00")
+        );
+        let statements = parse("rje.fin", text.as_bytes(), FormatChoice::Auto, None)
+            .unwrap_or_else(|e| panic!("{separator:?}: {e}"));
+        assert_eq!(statements.len(), 2);
+        assert_eq!(statements[1].closing_balance_minor, Some(2_000));
+    }
+}
