@@ -98,7 +98,8 @@ pub struct CsvMapping {
     /// The field delimiter, one ASCII character (default `,`).
     #[serde(default = "comma")]
     pub delimiter: String,
-    /// Rows to skip before the header (or before the data without a header).
+    /// Lines to skip before the header (or before the data without a header), blank lines
+    /// included.
     #[serde(default)]
     pub skip_rows: usize,
     /// Whether a header row names the columns (default true).
@@ -202,7 +203,8 @@ impl CsvMapping {
     /// [`MappingError`], located by file, line and setting, for invalid TOML, an unknown
     /// setting or a value of the wrong type, no amount column (or both a signed and
     /// debit/credit columns), no currency, a delimiter that is not one ASCII character, a
-    /// column number 0, more than [`SKIP_ROWS_MAX`] rows to skip.
+    /// thousands separator that is the decimal separator, a column number 0, more than
+    /// [`SKIP_ROWS_MAX`] rows to skip.
     ///
     /// # Example
     ///
@@ -246,6 +248,11 @@ impl CsvMapping {
         }
         if self.skip_rows > SKIP_ROWS_MAX {
             return invalid("skip_rows", "must be at most 1000 (rows before the header)");
+        }
+        // A thousands separator that is also the decimal one would be dropped from every
+        // amount: 9,90 would read as 990.
+        if self.thousands_separator == Some(self.decimal_separator) {
+            return invalid("thousands_separator", "must differ from decimal_separator");
         }
         let columns = &self.columns;
         if columns.booking_date.is_none() {
@@ -348,23 +355,31 @@ pub(crate) fn parse(bytes: &[u8], mapping: &CsvMapping) -> Result<Vec<Statement>
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut rows = reader.records();
-    let mut header = None;
-    for _ in 0..mapping.skip_rows + usize::from(mapping.header) {
-        header = rows.next().transpose().map_err(csv_error)?;
-    }
-    let header_line = header.as_ref().and_then(|h| h.position()).map_or(1, |p| p.line() as u32);
-    let resolved = Resolved::new(&mapping.columns, header.as_ref().filter(|_| mapping.header))
+    // `skip_rows` counts the file's lines before the header, blank ones included (the csv
+    // reader skips blank lines without giving a record for them); a row of empty cells is no
+    // header and no movement.
+    let skip_lines = u32::try_from(mapping.skip_rows).unwrap_or(u32::MAX);
+    let mut rows = reader.records().filter_map(|row| match row {
+        Ok(row) => {
+            let line = line_of(&text, row.position());
+            let blank = row.iter().all(|cell| cell.trim().is_empty());
+            (line > skip_lines && !blank).then_some(Ok((row, line)))
+        }
+        Err(error) => Some(Err(csv_error(error))),
+    });
+    let header = match mapping.header {
+        true => rows.next().transpose()?,
+        false => None,
+    };
+    let header_line = header.as_ref().map_or(skip_lines.saturating_add(1), |(_, line)| *line);
+    let resolved = Resolved::new(&mapping.columns, header.as_ref().map(|(row, _)| row))
         .map_err(|problem| (Location::line(header_line), problem))?;
     let fixed = mapping.currency.as_deref().and_then(|code| Currency::from_code(code).ok());
     let mut reader =
         Rows { mapping, resolved, currency: fixed, lines: Vec::new(), balances: Vec::new() };
     for row in rows {
-        let row = row.map_err(csv_error)?;
-        let at = Location::line(line_of(&text, row.position()));
-        if row.iter().all(|cell| cell.trim().is_empty()) {
-            continue;
-        }
+        let (row, line) = row?;
+        let at = Location::line(line);
         reader.row(&row, &at).map_err(|problem| (at, problem))?;
     }
     let currency = match reader.currency {
@@ -562,15 +577,26 @@ impl Rows<'_> {
                 }
             };
         }
-        match (self.resolved.get(row, "debit"), self.resolved.get(row, "credit")) {
-            (Some(debit), None) => {
-                Ok((Direction::Debit, read(debit.trim_start_matches('-'), "debit")?))
-            }
-            (None, Some(credit)) => Ok((Direction::Credit, read(credit, "credit")?)),
+        let debit = self
+            .resolved
+            .get(row, "debit")
+            .map(|debit| read(debit.trim_start_matches('-'), "debit").map(|minor| (debit, minor)))
+            .transpose()?;
+        let credit = self
+            .resolved
+            .get(row, "credit")
+            .map(|credit| read(credit, "credit").map(|minor| (credit, minor)))
+            .transpose()?;
+        // Many exports write 0,00 in the column a row does not use: a zero there is no amount.
+        match (debit, credit) {
+            (Some((_, debit)), None) => Ok((Direction::Debit, debit)),
+            (None, Some((_, credit))) => Ok((Direction::Credit, credit)),
             (None, None) => Err(Problem::Missing { what: "a debit or a credit amount" }),
-            (Some(debit), Some(_)) => Err(Problem::Unexpected {
-                found: format!("both a debit ({debit}) and a credit"),
-                expected: "one of debit and credit",
+            (Some((_, debit)), Some((_, 0))) => Ok((Direction::Debit, debit)),
+            (Some((_, 0)), Some((_, credit))) => Ok((Direction::Credit, credit)),
+            (Some((debit, _)), Some((credit, _))) => Err(Problem::Unexpected {
+                found: format!("both a debit ({debit}) and a credit ({credit})"),
+                expected: "one of debit and credit, the other empty or zero",
             }),
         }
     }

@@ -424,7 +424,8 @@ fn unique_references(statements: &mut [Statement]) {
 pub fn detect(bytes: &[u8], has_mapping: bool) -> Option<Format> {
     let head = &bytes[..bytes.len().min(4096)];
     let head = String::from_utf8_lossy(head);
-    let trimmed = head.trim_start_matches('\u{feff}').trim_start();
+    // A byte-order mark, or the SOH that frames a message in a SWIFT DOS-PCC file.
+    let trimmed = head.trim_start_matches(['\u{feff}', '\u{1}']).trim_start();
     if trimmed.starts_with('<') {
         // The whole file is searched: an envelope's signed application header may run to
         // kilobytes before the message. The root that comes first names the message.

@@ -6,7 +6,9 @@
 //! (statement number), `:60F:`/`:60M:` (opening balance), repeated `:61:` (statement line)
 //! each optionally followed by `:86:` (information to the account owner, several lines), to
 //! `:62F:`/`:62M:` (closing balance). SWIFT blocks (`{1:...}{4:` ... `-}`, the trailer
-//! `{5:...}` after `-}` on the same line or the next) are accepted around the text block, and
+//! `{5:...}` after `-}` on the same line or the next) are accepted around the text block, each
+//! message possibly framed in SOH and ETX (0x01, 0x03: the DOS-PCC file format) or separated
+//! by `$` (the RJE file format), and
 //! so are a bank's header lines before a message's `:20:` (ABN AMRO's BIC and `940` lines
 //! before each message, Rabobank's `:940:`). Lines end in LF, CRLF or CR alone. A file may hold several messages;
 //! each is one [`Statement`].
@@ -33,6 +35,9 @@ use crate::error::{Failure, Location, Problem};
 use crate::text::{decode, yymmdd};
 use crate::{Direction, Format, ReferenceKind, Statement, StatementLine};
 
+/// The bytes that frame a message in a DOS-PCC file: start of heading and end of text.
+const FRAMING: [char; 2] = ['\u{1}', '\u{3}'];
+
 /// One tagged field: `:61:` and its continuation lines.
 struct Field {
     tag: String,
@@ -55,6 +60,9 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
     // Line ends: LF, CRLF, or CR alone (old systems' exports).
     let text =
         if text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n") } else { text };
+    // A SWIFT file in the DOS-PCC format frames each message in SOH (0x01) and ETX (0x03):
+    // framing, not text.
+    let text = if text.contains(FRAMING) { text.replace(FRAMING, "") } else { text };
     let fields = fields(&text)?;
     let mut statements = Vec::new();
     let mut message: Vec<Field> = Vec::new();
@@ -95,6 +103,11 @@ fn fields(text: &str) -> Result<Vec<Field>, Failure> {
         }
         let number = index as u32 + 1;
         let mut line = raw;
+        // The RJE file format separates messages with `$` (not in the SWIFT character set), on
+        // a line of its own or before the next message's `{1:`.
+        if line.starts_with("${") {
+            line = &line[1..];
+        }
         if let Some(start) = line.find("{4:") {
             line = &line[start + 3..];
         }
@@ -104,6 +117,7 @@ fn fields(text: &str) -> Result<Vec<Field>, Failure> {
             || line.starts_with('{')
             || trimmed.starts_with("-}")
             || trimmed == "-"
+            || trimmed == "$"
         {
             continue;
         }
@@ -405,14 +419,25 @@ fn statement_line(field: &Field, currency: Currency) -> Result<StatementLine, Fa
 }
 
 /// The entry date `MMDD` in the year that puts it nearest the value date (a line valued on
-/// 31 December may be booked on 2 January).
+/// 31 December may be booked on 2 January). A day that does not exist in that year (`0229`
+/// beside a value date of 2027) is none, not the same day of another year.
 fn entry_date(value_on: NaiveDate, mmdd: &str) -> Option<NaiveDate> {
-    let month = mmdd.get(..2)?.parse().ok()?;
-    let day = mmdd.get(2..)?.parse().ok()?;
-    [value_on.year(), value_on.year() + 1, value_on.year() - 1]
+    let month: u32 = mmdd.get(..2)?.parse().ok()?;
+    let day: u32 = mmdd.get(2..)?.parse().ok()?;
+    if !(1..=31).contains(&day) {
+        return None;
+    }
+    // The year is chosen by where the month and day fall, 29 February as 28 February.
+    let year = [value_on.year(), value_on.year() + 1, value_on.year() - 1]
         .into_iter()
-        .filter_map(|year| NaiveDate::from_ymd_opt(year, month, day))
-        .min_by_key(|date| (*date - value_on).num_days().abs())
+        .filter_map(|year| {
+            let near = NaiveDate::from_ymd_opt(year, month, day)
+                .or_else(|| NaiveDate::from_ymd_opt(year, month, day.min(28)))?;
+            Some((year, (near - value_on).num_days().abs()))
+        })
+        .min_by_key(|(_, distance)| *distance)?
+        .0;
+    NaiveDate::from_ymd_opt(year, month, day)
 }
 
 /// Reads `:86:` into the line: German `?NN` subfields, SEPA slash codes or free text.

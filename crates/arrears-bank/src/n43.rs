@@ -10,7 +10,8 @@
 //!   23-24, own concept 25-27, key 28 (`1` debit, `2` credit), amount 29-42, document number
 //!   43-52, reference 1 53-64, reference 2 65-80.
 //! - `23` complementary concept (up to five per movement, data codes `01`-`05`): code 3-4, two
-//!   concept texts 5-42 and 43-80.
+//!   concept texts 5-42 and 43-80, in every information mode (the AEB's annex 4 lays out mode
+//!   3's SEPA data across them, but banks' mode 3 files keep the two concepts).
 //! - `24` amount equivalence: code 3-4, original currency 5-7, amount 8-21.
 //! - `33` end of account: entity, office, account 3-20, debit count 21-25, debit total 26-39,
 //!   credit count 40-44, credit total 45-58, closing key 59, closing balance 60-73, currency

@@ -5,6 +5,7 @@ mod bad_files;
 mod conformance;
 mod formats;
 mod matching;
+mod review;
 
 use arrears_bank::{parse, CsvMapping, FormatChoice, Statement, StatementError};
 
