@@ -599,8 +599,8 @@ pub fn resume(
 /// A recall during a hold (a placed account disputed, or granted a hardship): the agency
 /// gives the file back while the hold stays. The state the holds interrupted (the last one
 /// that is not a hold) must be one a recall ends (`placed`, or `legal` reached from a
-/// placement); it is forgotten, so the hold's end derives the state from the ledger instead of
-/// resuming the placement. Anything else is refused as outside a hold (`not placed`).
+/// placement); it is forgotten (`current` takes its place), so the hold's end derives the
+/// state from the ledger instead of resuming the placement. Anything else is refused as outside a hold (`not placed`).
 fn recall_in_hold(
     state: &CollectionState,
     interrupted: &[CollectionState],
@@ -617,8 +617,10 @@ fn recall_in_hold(
     if let Some(reason) = flag_guard(flags, event, context) {
         return Err(rejected(state, event, reason));
     }
+    // `current` stands for it: resuming it derives (as for a promise kept during a hold), and
+    // a hold in force always remembers something.
     let mut remembered = interrupted.to_vec();
-    remembered.remove(index);
+    remembered[index] = CollectionState::Current;
     let flags_after = flags_after(flags, event, context);
     let changed = flags_after != *flags;
     Ok(Transition { state: state.clone(), flags: flags_after, changed, interrupted: remembered })

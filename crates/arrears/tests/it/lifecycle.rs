@@ -134,6 +134,8 @@ fn run(ops: Vec<Op>, product: ProductKind) -> Result<(), TestCaseError> {
     let mut payments: Vec<EventSeq> = Vec::new();
     // The case as it was when the holds in force began.
     let mut before_hold: Option<arrears::case::CollectionCase> = None;
+    // A recall taken during the hold: the placement (or referral) it interrupted is over.
+    let mut recalled_in_hold = false;
     for (index, op) in ops.into_iter().enumerate() {
         let key = format!("op-{index}");
         let case_before = books.case(account).unwrap();
@@ -219,6 +221,12 @@ fn run(ops: Vec<Op>, product: ProductKind) -> Result<(), TestCaseError> {
         };
         if let Some(command) = command {
             let receipt = books.execute(&key, &command).unwrap();
+            if matches!(command, Command::Recall { .. })
+                && !receipt.outcome.is_rejected()
+                && case_before.state.is_hold()
+            {
+                recalled_in_hold = true;
+            }
             if let (Command::Payment { .. }, Outcome::Posted(posted)) = (&command, &receipt.outcome)
             {
                 payments.push(posted.event);
@@ -239,6 +247,7 @@ fn run(ops: Vec<Op>, product: ProductKind) -> Result<(), TestCaseError> {
         prop_assert_eq!(case.state.is_hold(), !case.interrupted.is_empty());
         if !case_before.state.is_hold() && case.state.is_hold() {
             before_hold = Some(case_before.clone());
+            recalled_in_hold = false;
         }
         if case_before.state.is_hold() && !case.state.is_hold() {
             // Every round trip through a hold returns to the state it left: a placement or a
@@ -247,7 +256,9 @@ fn run(ops: Vec<Op>, product: ProductKind) -> Result<(), TestCaseError> {
             let left = before_hold.take().expect("a hold was entered");
             let owed = view.total_outstanding_minor > 0;
             let resumes = match &left.state {
-                CollectionState::Placed { .. } | CollectionState::Legal => owed,
+                CollectionState::Placed { .. } | CollectionState::Legal => {
+                    owed && !recalled_in_hold
+                }
                 CollectionState::Promised => {
                     owed && view.charged_off_on.is_none() && case.promise.is_some()
                 }
