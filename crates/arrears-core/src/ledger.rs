@@ -360,6 +360,18 @@ pub enum EventKind {
         /// The charge-off undone.
         charge_off: EventSeq,
     },
+    /// An agency's commission on what a payment it recovered settled: as
+    /// [`EventKind::Commission`], on the payment's amount less what it left as unapplied cash
+    /// when it was replayed (an overpayment is the debtor's credit, not a recovery). The engine
+    /// records this kind; a `Commission` recorded before it keeps its rule (the whole
+    /// payment), so stores written before replay as they did. Named `commission` in outputs.
+    /// Appended last, so that the stored encodings of the other kinds do not change.
+    CommissionOnSettled {
+        /// The payment.
+        payment: EventSeq,
+        /// The commission rate (`0.25` for 25%), rounded half up to the minor unit.
+        rate: Decimal,
+    },
 }
 
 /// Why a credit note was issued ([`EventKind::CreditNote`]).
@@ -436,6 +448,7 @@ impl EventKind {
             EventKind::ApplyUnapplied => "apply_unapplied",
             EventKind::CommissionReversed { .. } => "commission_reversed",
             EventKind::ChargeOffUndone { .. } => "charge_off_reversed",
+            EventKind::CommissionOnSettled { .. } => "commission",
         }
     }
 
@@ -854,7 +867,11 @@ impl Replayer<'_> {
             EventKind::ChargeWithdrawn { obligation } => self.withdraw(*obligation, &mut postings),
             EventKind::ApplyUnapplied => self.apply_credit(&mut postings),
             EventKind::Commission { payment, rate } => {
-                let booked = self.commission(*payment, *rate, &mut postings);
+                let booked = self.commission(*payment, *rate, false, &mut postings);
+                self.commissions.insert(event.seq, (*payment, booked));
+            }
+            EventKind::CommissionOnSettled { payment, rate } => {
+                let booked = self.commission(*payment, *rate, true, &mut postings);
                 self.commissions.insert(event.seq, (*payment, booked));
             }
             EventKind::CommissionReversed { commission } => {
@@ -1094,13 +1111,26 @@ impl Replayer<'_> {
 
     /// Books the commission at `rate` on `payment`, unless it was reversed; returns what it
     /// booked.
-    fn commission(&mut self, payment: EventSeq, rate: Decimal, postings: &mut Vec<Posting>) -> i64 {
+    /// Books the commission at `rate` on `payment`: on its whole amount, or with `settled`, on
+    /// what it settled (its amount less the unapplied cash it holds now). Returns the amount
+    /// booked.
+    fn commission(
+        &mut self,
+        payment: EventSeq,
+        rate: Decimal,
+        settled: bool,
+        postings: &mut Vec<Posting>,
+    ) -> i64 {
         let Some(state) = self.state.payments.get(&payment) else { return 0 };
         if state.reversed {
             return 0;
         }
         let currency = self.account.currency;
-        let paid = Decimal::new(state.amount_minor, currency.minor_units());
+        let base_minor = match settled {
+            true => state.amount_minor - state.unapplied_minor,
+            false => state.amount_minor,
+        };
+        let paid = Decimal::new(base_minor, currency.minor_units());
         let amount = crate::money::RoundingRule::HalfUp.round(paid * rate, currency).unwrap_or(0);
         if amount > 0 {
             postings.push(leg(Book::AgencyCommission, None, None, Some(payment), amount));
@@ -1841,7 +1871,11 @@ fn check_commission_reversal(
     commission: EventSeq,
 ) -> Result<(), Rejection> {
     let Some(booked) = events.iter().find(|event| {
-        event.seq == commission && matches!(event.kind, EventKind::Commission { .. })
+        event.seq == commission
+            && matches!(
+                event.kind,
+                EventKind::Commission { .. } | EventKind::CommissionOnSettled { .. }
+            )
     }) else {
         return Err(Rejection::UnknownCommission { event: commission });
     };
@@ -2081,7 +2115,8 @@ pub fn check(
                 return Err(Rejection::NothingToWithdraw { obligation: *obligation });
             }
         }
-        EventKind::Commission { payment, rate } => {
+        EventKind::Commission { payment, rate }
+        | EventKind::CommissionOnSettled { payment, rate } => {
             if !state.payments.contains_key(payment) {
                 return Err(Rejection::UnknownPayment { payment: *payment });
             }

@@ -1339,6 +1339,7 @@ fn derived_again(record: &EventRecord) -> bool {
             | EventKind::WriteOffReversed { .. }
             | EventKind::ApplyUnapplied
             | EventKind::Commission { .. }
+            | EventKind::CommissionOnSettled { .. }
             | EventKind::CommissionReversed { .. }
     )
 }

@@ -406,8 +406,11 @@ pub(crate) fn ledger_command(
         // On what the agency recovers: a payment dated before the file went to it (recorded
         // late) was the creditor's own collection.
         if let Some(placement) = case.placement.as_ref().filter(|p| p.placed_on <= effective_on) {
-            let commission =
-                EventKind::Commission { payment: posted.event, rate: placement.commission_rate };
+            // On what the payment settled: an overpayment is the debtor's credit.
+            let commission = EventKind::CommissionOnSettled {
+                payment: posted.event,
+                rate: placement.commission_rate,
+            };
             follow_up(env, account, effective_on, commission)?;
         }
     }
@@ -479,7 +482,13 @@ fn commission_on(
         .collect();
     events
         .iter()
-        .filter(|event| matches!(event.kind, EventKind::Commission { payment: on, .. } if on == payment))
+        .filter(|event| {
+            matches!(
+                event.kind,
+                EventKind::Commission { payment: on, .. }
+                    | EventKind::CommissionOnSettled { payment: on, .. } if on == payment
+            )
+        })
         .find(|event| !reversed.contains(&event.seq))
         .map(|event| (event.seq, event.effective_on))
 }

@@ -1301,6 +1301,36 @@ fn commission_reversed(seq: u32, on: NaiveDate, commission: u32) -> Event {
     event(seq, on, EventKind::CommissionReversed { commission: EventSeq(commission) })
 }
 
+/// An agency's commission was reckoned on the whole payment, the part that paid nothing owed
+/// (left as the debtor's unapplied cash) included. `CommissionOnSettled`, which the engine
+/// records now, is on what the payment settled; a `Commission` recorded before keeps the whole
+/// payment, so stores written before replay as they did. Taken back as booked either way.
+#[test]
+fn a_commission_is_on_what_the_payment_settled_not_on_an_overpayment() {
+    let account = account();
+    for (kind, booked) in [("settled", 250), ("whole", 500)] {
+        let mut events = Vec::new();
+        record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [1_000, 0, 0]));
+        // 20.00 paid on 10.00 owed: 10.00 is the debtor's credit.
+        record(&account, &mut events, payment(2, d(4, 20), 2_000));
+        let rate = "0.25".parse().unwrap();
+        let commission = match kind {
+            "settled" => EventKind::CommissionOnSettled { payment: EventSeq(2), rate },
+            _ => EventKind::Commission { payment: EventSeq(2), rate },
+        };
+        record(&account, &mut events, event(3, d(4, 20), commission));
+        let r = replay(&account, &events, None);
+        assert_eq!(r.state.book_balance_minor(Book::AgencyCommission), booked, "{kind}");
+        assert_eq!(r.state.book_balance_minor(Book::UnappliedCash), -1_000, "{kind}");
+        record(&account, &mut events, reversal(4, d(4, 24), 2));
+        record(&account, &mut events, commission_reversed(5, d(4, 24), 3));
+        let r = replay(&account, &events, None);
+        assert!(all_balanced(&r));
+        assert_eq!(r.state.book_balance_minor(Book::AgencyCommission), 0, "{kind}");
+        assert_eq!(r.state.book_balance_minor(Book::AgencyPayable), 0, "{kind}");
+    }
+}
+
 /// A payment recovered while placed is returned: the agency recovered nothing, and the
 /// commission booked on it leaves the expense and the payable, as booked (half up), once.
 #[test]
@@ -1893,7 +1923,12 @@ fn build_event(
                 events.iter().filter(|event| event.kind.name() == "payment").collect();
             let paid = payments.get(pick % payments.len().max(1))?;
             let rate = Decimal::new(i64::from(rate_percent), 2);
-            (paid.effective_on, EventKind::Commission { payment: paid.seq, rate })
+            // Either rule: the whole payment (stores written before), or what it settled.
+            let kind = match rate_percent % 2 {
+                0 => EventKind::Commission { payment: paid.seq, rate },
+                _ => EventKind::CommissionOnSettled { payment: paid.seq, rate },
+            };
+            (paid.effective_on, kind)
         }
         Op::ReverseCommission { pick, delay } => {
             let commissions: Vec<&Event> =

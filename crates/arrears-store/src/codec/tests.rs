@@ -518,6 +518,10 @@ fn arb_event_kind() -> impl Strategy<Value = EventKind> {
         (1u32..100).prop_map(|commission| EventKind::CommissionReversed {
             commission: EventSeq(commission)
         }),
+        (1u32..100, 0u32..=100).prop_map(|(payment, percent)| EventKind::CommissionOnSettled {
+            payment: EventSeq(payment),
+            rate: rust_decimal::Decimal::new(i64::from(percent), 2)
+        }),
         ("[a-z ]{1,20}", 1u32..100).prop_map(|(reason, charge_off)| EventKind::ChargeOffUndone {
             reason,
             charge_off: EventSeq(charge_off)
@@ -1260,6 +1264,24 @@ fn golden_write_off_reversed() {
         RecordKind::Event,
         &undone,
         expect!["020efcb892160011076d697374616b6509fc20a34ad30004756e646f6d33faa7"],
+    );
+    // An agency's commission on what its payment settled, appended after it.
+    let on_settled = EventRecord {
+        event: Event {
+            seq: EventSeq(15),
+            effective_on: date("2026-03-01"),
+            kind: EventKind::CommissionOnSettled {
+                payment: EventSeq(14),
+                rate: "0.25".parse().unwrap(),
+            },
+        },
+        recorded_at: instant("2026-03-02T09:00:00Z"),
+        key: "p3".into(),
+    };
+    check(
+        RecordKind::Event,
+        &on_settled,
+        expect!["020ffcb8921600120e04302e3235fc20a34ad3000270331dc4062e"],
     );
 }
 

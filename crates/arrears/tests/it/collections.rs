@@ -592,6 +592,36 @@ fn a_placed_account_is_recalled_during_a_dispute() {
     assert!(books.verify().unwrap().is_clean());
 }
 
+/// An agency's commission was reckoned on the whole payment: a debtor who paid 50.00 more than
+/// was owed earned the agency 12.50 on the debtor's own credit. It is on what the payment
+/// settled now (`commission_on_settled`, named `commission` in outputs).
+#[test]
+fn an_agencys_commission_is_not_earned_on_an_overpayment() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "ov");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(3, 10)).unwrap();
+    let place = Command::Place {
+        account,
+        on: d(3, 11),
+        agency: "Acme Recovery".into(),
+        commission_rate: "0.25".parse().unwrap(),
+    };
+    books.execute("pl1", &place).unwrap().accepted().unwrap();
+    let owed = books.account_view(account, d(3, 20)).unwrap().total_outstanding_minor;
+    pay(&books, "p1", account, d(3, 20), owed + 5_000);
+    let view = books.account_view(account, d(3, 31)).unwrap();
+    assert_eq!(view.unapplied_minor, 5_000);
+    let expected = (owed * 25 + 50) / 100;
+    assert_eq!(view.books_minor[&Book::AgencyCommission], expected, "owed {owed}");
+    assert_eq!(view.books_minor[&Book::AgencyPayable], -expected);
+    let kinds: Vec<&str> =
+        (books.events(account).unwrap().iter()).map(|record| record.event.kind.name()).collect();
+    assert_eq!(kinds.last(), Some(&"commission"));
+    assert!(books.verify().unwrap().is_clean());
+}
+
 #[test]
 fn a_returned_payment_takes_its_agency_commission_back() {
     // docs/COLLECTIONS.md: the commission booked on a payment the agency recovered stayed
