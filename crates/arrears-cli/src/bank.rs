@@ -844,6 +844,8 @@ struct Portfolio {
     open: BTreeMap<DebtorId, Vec<OpenObligation>>,
     /// The debtors registered on each payer account, by normalized number.
     payers: BTreeMap<String, Vec<DebtorId>>,
+    /// The issue date of each open obligation: a line pays only those issued by its value date.
+    issued: BTreeMap<arrears::ids::ObligationId, NaiveDate>,
 }
 
 impl Portfolio {
@@ -854,6 +856,7 @@ impl Portfolio {
             rf: BTreeMap::new(),
             open: BTreeMap::new(),
             payers: BTreeMap::new(),
+            issued: BTreeMap::new(),
         };
         for payer in books.payer_accounts(None)? {
             portfolio.payers.entry(payer.number).or_default().push(payer.debtor);
@@ -871,6 +874,9 @@ impl Portfolio {
                 portfolio.reference(obligation.obligation.external_ref.as_deref(), target);
                 let outstanding_minor: i64 = obligation.outstanding_minor.iter().sum();
                 if outstanding_minor > 0 && !obligation.disputed {
+                    portfolio
+                        .issued
+                        .insert(obligation.obligation.id, obligation.obligation.issued_on);
                     portfolio.open.entry(debtor).or_default().push(OpenObligation {
                         obligation: obligation.obligation.id,
                         account: id,
@@ -919,6 +925,10 @@ impl Portfolio {
             .into_iter()
             .flatten()
             .filter(|open| in_scope(&target.scope, open))
+            // The balances are taken as of the statement's latest value date: an obligation
+            // issued after this line's value date is not yet owed on it (the engine refuses a
+            // payment to it), so the line does not pay it.
+            .filter(|open| self.issued.get(&open.obligation).is_none_or(|on| *on <= line.value_on))
             .cloned()
             .collect();
         let directed = referenced_obligations(line, &*self);

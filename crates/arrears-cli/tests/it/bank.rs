@@ -1114,3 +1114,71 @@ fn a_return_in_a_later_statement_finds_its_line_by_end_to_end_id() {
     assert_eq!(owed("TC-8001"), before);
     env.run(&["verify"]).ok();
 }
+
+/// The balances a statement is matched against are taken as of its latest value date, so an
+/// invoice issued after a line's value date was among what that line paid: the engine refused
+/// the part (a payment to an obligation not yet issued) and it went to suspense as a refusal,
+/// although the account owed nothing more that day. A line pays only what was issued by its
+/// value date; what exceeds it is held in suspense as unmatched excess, with no refusal.
+#[test]
+fn a_line_does_not_pay_an_invoice_issued_after_its_value_date() {
+    let env = Env::sample();
+    let owed_on = |on: &str| {
+        let view = env.run(&["show", "account", "TC-8002", "--as-of", on, "--json"]).json();
+        view["view"]["total_outstanding_minor"].as_i64().unwrap()
+    };
+    let owed = owed_on("2026-11-10");
+    assert!(owed > 0);
+    // (Part of what it owes may be disputed: a line does not pay that either.)
+    env.run(&[
+        "post",
+        "charge",
+        "--account",
+        "TC-8002",
+        "--amount",
+        "500",
+        "--issued-on",
+        "2026-11-18",
+        "--due-on",
+        "2026-12-18",
+        "--ref",
+        "INV-LATE",
+        "--key",
+        "late-invoice",
+    ])
+    .ok();
+    // 100.00 more than the account owed on Nov 10, paid that day; a line of Nov 19 makes the
+    // statement's latest value date the 19th, when the late invoice is owed.
+    let paid = owed + 10_000;
+    let file = env.write(
+        "early.sta",
+        &format!(
+            ":20:STMT20261120\n:25:US12FNBO0000123456789\n:28C:340/1\n:60F:C261101USD0,00\n\
+             :61:2611101110C{},{:02}NTRFNONREF//FNB-1110-0401\n:86:Payment TC-8002\n\
+             :61:2611191119C1,00NTRFNONREF//FNB-1119-0402\n:86:DONATION\n\
+             :62F:C261119USD{},{:02}\n",
+            paid / 100,
+            paid % 100,
+            (paid + 100) / 100,
+            (paid + 100) % 100
+        ),
+    );
+    let run = env.run(&["bank", "import", path(&file), "--json"]).json();
+    assert_eq!(run["held_after_refusal"].as_array().unwrap().len(), 0, "{run}");
+    let posted = run["posted_minor"]["USD"].as_i64().unwrap();
+    let held = run["suspense_minor"]["USD"].as_i64().unwrap();
+    assert_eq!(posted + held, paid + 100, "{run}");
+    assert!(posted > 0, "{run}");
+    // The late invoice is owed whole.
+    let view = env.run(&["show", "account", "TC-8002", "--as-of", "2026-11-20", "--json"]).json();
+    let late = view["view"]["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|obligation| obligation["obligation"]["external_ref"] == "INV-LATE")
+        .unwrap_or_else(|| panic!("{view}"));
+    let outstanding: i64 =
+        late["outstanding_minor"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).sum();
+    assert_eq!(outstanding, 50_000, "{late}");
+    env.run(&["verify"]).ok();
+}
