@@ -517,12 +517,12 @@ fn hardship_suspends_fees_and_contact_until_it_ends() {
     assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
 }
 
-#[test]
-fn placement_records_the_agency_commission_on_recoveries() {
-    let (_dir, books) = open_temp();
-    let debtor = person(&books, "pl");
-    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
-    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+/// A loan of 800.00 due Jan 31, reviewed on Mar 10, placed on Mar 11 with Acme Recovery at a
+/// commission of 25%.
+fn placed_loan(books: &Arrears, name: &str) -> AccountId {
+    let debtor = person(books, name);
+    let account = loan(books, debtor, "L-1", ProductKind::Installment);
+    charge(books, "c1", account, d(1, 1), d(1, 31), 80_000);
     books.run_cycle(d(3, 10)).unwrap();
     let place = Command::Place {
         account,
@@ -531,6 +531,13 @@ fn placement_records_the_agency_commission_on_recoveries() {
         commission_rate: "0.25".parse().unwrap(),
     };
     books.execute("pl1", &place).unwrap().accepted().unwrap();
+    account
+}
+
+#[test]
+fn placement_records_the_agency_commission_on_recoveries() {
+    let (_dir, books) = open_temp();
+    let account = placed_loan(&books, "pl");
     assert!(matches!(state(&books, account), CollectionState::Placed { .. }));
     pay(&books, "p1", account, d(3, 20), 10_001);
     let view = books.account_view(account, d(3, 31)).unwrap();
@@ -556,17 +563,7 @@ fn placement_records_the_agency_commission_on_recoveries() {
 #[test]
 fn a_placed_account_is_recalled_during_a_dispute() {
     let (_dir, books) = open_temp();
-    let debtor = person(&books, "pd");
-    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
-    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
-    books.run_cycle(d(3, 10)).unwrap();
-    let place = Command::Place {
-        account,
-        on: d(3, 11),
-        agency: "Acme Recovery".into(),
-        commission_rate: "0.25".parse().unwrap(),
-    };
-    books.execute("pl1", &place).unwrap().accepted().unwrap();
+    let account = placed_loan(&books, "pd");
     let open = Command::OpenDispute { account, obligations: Vec::new(), on: d(3, 12) };
     books.execute("dp", &open).unwrap().accepted().unwrap();
     assert_eq!(state(&books, account), CollectionState::Disputed);
@@ -598,17 +595,7 @@ fn a_placed_account_is_recalled_during_a_dispute() {
 #[test]
 fn an_agencys_commission_is_not_earned_on_an_overpayment() {
     let (_dir, books) = open_temp();
-    let debtor = person(&books, "ov");
-    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
-    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
-    books.run_cycle(d(3, 10)).unwrap();
-    let place = Command::Place {
-        account,
-        on: d(3, 11),
-        agency: "Acme Recovery".into(),
-        commission_rate: "0.25".parse().unwrap(),
-    };
-    books.execute("pl1", &place).unwrap().accepted().unwrap();
+    let account = placed_loan(&books, "ov");
     let owed = books.account_view(account, d(3, 20)).unwrap().total_outstanding_minor;
     pay(&books, "p1", account, d(3, 20), owed + 5_000);
     let view = books.account_view(account, d(3, 31)).unwrap();
@@ -627,17 +614,7 @@ fn a_returned_payment_takes_its_agency_commission_back() {
     // docs/COLLECTIONS.md: the commission booked on a payment the agency recovered stayed
     // booked when the payment was returned, although the agency recovered nothing.
     let (_dir, books) = open_temp();
-    let debtor = person(&books, "rt");
-    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
-    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
-    books.run_cycle(d(3, 10)).unwrap();
-    let place = Command::Place {
-        account,
-        on: d(3, 11),
-        agency: "Acme Recovery".into(),
-        commission_rate: "0.25".parse().unwrap(),
-    };
-    books.execute("pl1", &place).unwrap().accepted().unwrap();
+    let account = placed_loan(&books, "rt");
     pay(&books, "p1", account, d(3, 20), 10_000);
     let returned = pay(&books, "p2", account, d(3, 21), 4_001);
     // Recalled before the return: the commission was the agency's all the same.
