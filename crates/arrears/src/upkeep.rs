@@ -188,6 +188,8 @@ fn apply_restrictions(
     if let Some(at) = restrictions.call_consent_given_at {
         supported("restrictions.call_consent_given_at", at)?;
     }
+    let consent_changed =
+        debtor.restrictions.call_consent_given_at != restrictions.call_consent_given_at;
     debtor.restrictions = restrictions.clone();
     env.txn.put_debtor(&debtor)?;
     // A channel opted out of cancels every pending action on it; contact at work prohibited,
@@ -212,7 +214,7 @@ fn apply_restrictions(
         && compliance::packs_for(&debtor.jurisdiction, env.policy.creditor())
             .iter()
             .any(stops_on_service);
-    let cancelled = crate::collections::cancel_pending(env, debtor_id, |action| {
+    let mut cancelled = crate::collections::cancel_pending(env, debtor_id, |action| {
         if served {
             Some(CancelReason::LitigationServed)
         } else if restrictions.opted_out_channels.contains(&action.channel) {
@@ -221,6 +223,26 @@ fn apply_restrictions(
             work(&action.address).then_some(CancelReason::WorkContactProhibited)
         }
     })?;
+    // The consent to be called withdrawn (or moved): the calls queued under it that a
+    // consent-lifted rule (Regulation F's 7-in-7 count and conversation cool-down, 12 CFR
+    // 1006.14(b)(3)(i)) now blocks must not go out.
+    if consent_changed {
+        let lifted_by_consent = |kind: &compliance::RuleKind| {
+            matches!(
+                kind,
+                compliance::RuleKind::FrequencyCap { consent_days: Some(_), .. }
+                    | compliance::RuleKind::Cooldown { consent_days: Some(_), .. }
+            )
+        };
+        cancelled.extend(crate::outbox::cancel_blocked(
+            env,
+            debtor_id,
+            |_| true,
+            lifted_by_consent,
+            CancelReason::ConsentWithdrawn,
+        )?);
+        cancelled.sort_unstable();
+    }
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
 

@@ -14,7 +14,7 @@ use arrears::model::{
     ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction, Terms,
 };
 use arrears::policy::Creditor;
-use arrears::{Command, DebtorChanges, NewDebtor, Outcome, RestrictionChanges};
+use arrears::{CallConsent, Command, DebtorChanges, NewDebtor, Outcome, RestrictionChanges};
 
 use crate::guardrails::{aggressive_policy, Rogue};
 use crate::regulatory::{
@@ -936,5 +936,94 @@ fn reg_f_1006_14_b_2_i_a_a_call_reported_sent_counts_when_it_was_sent() {
     assert_refused(
         &proposal.at(&us(), local(CHICAGO, (2026, 2, 9), 15, 0), &inputs.history, &inputs.flags),
         "us-federal.call-7-in-7",
+    );
+}
+
+/// A debtor in Texas with a phone point, collected by a third-party collector (Regulation F
+/// applies) whose policy calls, texts and e-mails every day ([`Rogue`]).
+fn texas_debtor_called_daily(
+    books: &mut arrears::Arrears,
+) -> (arrears::ids::DebtorId, arrears::ids::AccountId) {
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec![CHICAGO.into()],
+                language: "en".into(),
+                contact_points: vec![ContactPoint {
+                    channel: ContactChannel::Phone,
+                    address: "+15125550100".into(),
+                    kind: ContactPointKind::Personal,
+                    consent: true,
+                    opted_out: false,
+                }],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(books, debtor, "A-CONSENT", Terms::default(), None);
+    charge(books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    (debtor, account)
+}
+
+/// 12 CFR 1006.14(b)(3)(i) (V1; the consent can end early: CFPB FAQ, V2): calls placed with
+/// the person's prior consent are excluded from the 7-in-7 count and the conversation
+/// cool-down, for as long as the consent holds. The debtor consents at 07:00 on Monday and
+/// speaks about the debt on the phone at 07:30; the cycle then queues a call for 08:00, which
+/// the consent allows. The consent is withdrawn before the call goes out: the call is now in
+/// the conversation's cool-down (1006.14(b)(2)(i)(B)) and is cancelled (reason
+/// `consent_withdrawn`); the next cycle does not queue one before the cool-down ends.
+#[test]
+fn reg_f_1006_14_b_3_i_withdrawn_consent_cancels_the_calls_it_allowed() {
+    let (_dir, mut books) = open_temp();
+    let (debtor, account) = texas_debtor_called_daily(&mut books);
+    let consent = |call_consent| Command::ChangeRestrictions {
+        debtor,
+        changes: RestrictionChanges {
+            call_consent: Some(call_consent),
+            ..RestrictionChanges::default()
+        },
+    };
+    let given = consent(CallConsent::GivenAt(local(CHICAGO, (2026, 3, 16), 7, 0)));
+    books.execute("consent", &given).unwrap().accepted().unwrap();
+    let conversation = Command::RecordInbound {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+15125550100".into(),
+        at: local(CHICAGO, (2026, 3, 16), 7, 30),
+        outcome: ContactOutcome::RightParty,
+    };
+    books.execute("inbound", &conversation).unwrap().accepted().unwrap();
+    books.run_cycle(d(3, 16)).unwrap();
+    let calls = |books: &arrears::Arrears| -> Vec<_> {
+        books
+            .pending_actions(100)
+            .unwrap()
+            .into_iter()
+            .filter(|action| action.channel == ContactChannel::Phone)
+            .collect()
+    };
+    let queued = calls(&books);
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].scheduled_at, local(CHICAGO, (2026, 3, 16), 8, 0));
+    let withdrawn = books.execute("withdrawn", &consent(CallConsent::Cleared)).unwrap().outcome;
+    let Outcome::DebtorUpdated { cancelled, .. } = withdrawn else { panic!("{withdrawn:?}") };
+    assert_eq!(cancelled, vec![queued[0].id]);
+    assert!(calls(&books).is_empty(), "{:?}", calls(&books));
+    books.run_cycle(d(3, 17)).unwrap();
+    let requeued = calls(&books);
+    assert!(
+        requeued.iter().all(|action| local(CHICAGO, (2026, 3, 23), 0, 0) <= action.scheduled_at),
+        "a call queued inside the cool-down: {requeued:?}"
     );
 }
