@@ -413,8 +413,14 @@ pub(crate) fn record_contact(
             action: None,
         },
     )?;
-    let cancelled =
-        crate::outbox::after_contact(env, debtor_id, &accounts, inbound.channel, inbound.outcome)?;
+    let cancelled = crate::outbox::after_contact(
+        env,
+        debtor_id,
+        &accounts,
+        inbound.channel,
+        inbound.outcome,
+        inbound.inbound,
+    )?;
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
 

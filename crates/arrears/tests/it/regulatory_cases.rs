@@ -1027,3 +1027,55 @@ fn reg_f_1006_14_b_3_i_withdrawn_consent_cancels_the_calls_it_allowed() {
         "a call queued inside the cool-down: {requeued:?}"
     );
 }
+
+/// 12 CFR 1006.14(b)(2)(i)(A) (V1): more than 7 calls within 7 consecutive days is presumed
+/// to violate the rule, whoever placed them. Six calls were made on Tuesday 10 to Sunday 15
+/// March and the cycle queued a seventh for Monday 16 March, 08:00; an agent then calls at
+/// 07:45 outside the outbox (`RecordOutbound`): the queued call would be the eighth in 10 to
+/// 16 March and is cancelled (reason `contact_cap`); a call the debtor asked for stays.
+#[test]
+fn reg_f_1006_14_b_2_i_a_a_call_made_outside_the_outbox_cancels_the_queued_eighth() {
+    let (_dir, mut books) = open_temp();
+    let (debtor, account) = texas_debtor_called_daily(&mut books);
+    let record = |books: &arrears::Arrears, key: &str, at| {
+        let outbound = Command::RecordOutbound {
+            debtor,
+            accounts: vec![account],
+            channel: ContactChannel::Phone,
+            address: "+15125550100".into(),
+            at,
+            outcome: ContactOutcome::NoAnswer,
+        };
+        books.execute(key, &outbound).unwrap().outcome
+    };
+    for day in 10..=15 {
+        record(&books, &format!("call-{day}"), local(CHICAGO, (2026, 3, day), 10, 0));
+    }
+    books.run_cycle(d(3, 16)).unwrap();
+    let calls = |books: &arrears::Arrears| -> Vec<_> {
+        books
+            .pending_actions(100)
+            .unwrap()
+            .into_iter()
+            .filter(|action| action.channel == ContactChannel::Phone)
+            .collect()
+    };
+    let queued = calls(&books);
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].scheduled_at, local(CHICAGO, (2026, 3, 16), 8, 0));
+    // A callback the debtor asks for on Saturday 21 March: the debtor's request stays.
+    let callback = Command::RequestCallback {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+15125550100".into(),
+        at: local(CHICAGO, (2026, 3, 21), 10, 0),
+    };
+    books.execute("callback", &callback).unwrap().accepted().unwrap();
+    let recorded = record(&books, "agent", local(CHICAGO, (2026, 3, 16), 7, 45));
+    let Outcome::DebtorUpdated { cancelled, .. } = recorded else { panic!("{recorded:?}") };
+    assert_eq!(cancelled, vec![queued[0].id]);
+    let left = calls(&books);
+    assert!(left.iter().all(|action| action.template == "callback"), "{left:?}");
+    assert_eq!(left.len(), 1, "{left:?}");
+}
