@@ -214,10 +214,19 @@ fn apply_restrictions(
         && compliance::packs_for(&debtor.jurisdiction, env.policy.creditor())
             .iter()
             .any(stops_on_service);
+    // A channel opted out of stops its whole group, as the guardrails read it (SMS and
+    // messaging apps are one medium, texts): what is queued on the group is cancelled.
+    let group_opted_out = |channel: ContactChannel| {
+        let group = compliance::ChannelGroup::from(channel);
+        restrictions
+            .opted_out_channels
+            .iter()
+            .any(|opted_out| compliance::ChannelGroup::from(*opted_out) == group)
+    };
     let mut cancelled = crate::collections::cancel_pending(env, debtor_id, |action| {
         if served {
             Some(CancelReason::LitigationServed)
-        } else if restrictions.opted_out_channels.contains(&action.channel) {
+        } else if group_opted_out(action.channel) {
             Some(CancelReason::OptedOut)
         } else {
             work(&action.address).then_some(CancelReason::WorkContactProhibited)
@@ -593,8 +602,18 @@ fn cancel_unusable(
             .contact_points
             .iter()
             .find(|point| point.channel == action.channel && point.address == action.address);
+        // An opt-out is of the medium at the address, as the guardrails read it: an SMS
+        // opt-out at a number stops messaging-app messages to it too (one group, texts), and
+        // the number however it is written.
+        let group = compliance::ChannelGroup::from(action.channel);
+        let group_opted_out = debtor.contact_points.iter().any(|other| {
+            other.opted_out
+                && compliance::ChannelGroup::from(other.channel) == group
+                && compliance::same_address(action.channel, &other.address, &action.address)
+        });
         match point {
             None => Some(CancelReason::AddressRemoved),
+            Some(_) if group_opted_out => Some(CancelReason::OptedOut),
             Some(point) if !usable(point, action.channel) => {
                 Some(if point.opted_out { CancelReason::OptedOut } else { changed })
             }

@@ -1079,3 +1079,86 @@ fn reg_f_1006_14_b_2_i_a_a_call_made_outside_the_outbox_cancels_the_queued_eight
     assert!(left.iter().all(|action| action.template == "callback"), "{left:?}");
     assert_eq!(left.len(), 1, "{left:?}");
 }
+
+/// 12 CFR 1006.14(h)(1) (V1): no communication through a medium the person asked not to be
+/// used. The guardrails read texts as one medium (SMS and messaging apps, `ChannelGroup::Text`):
+/// an SMS opt-out at a number refuses a messaging-app message to it. A message queued on a
+/// messaging app before the debtor opted out of texts at the number (the number written
+/// another way), or of SMS as a channel, must not go out either: it is cancelled (reason
+/// `opted_out`), while the call queued to the number stays.
+#[test]
+fn reg_f_1006_14_h_1_a_text_opt_out_cancels_queued_messaging_app_messages() {
+    for by_channel in [false, true] {
+        let (_dir, mut books) = open_temp();
+        books.register_strategy(Arc::new(Rogue));
+        let text = aggressive_policy().replace("\"sms\"", "\"messaging\"");
+        let policy = Command::SetPolicy { file: "aggressive.toml".into(), text };
+        let set = books.execute("policy", &policy).unwrap().outcome;
+        assert!(matches!(set, Outcome::PolicySet { .. }), "{set:?}");
+        let point = |channel, address: &str| ContactPoint {
+            channel,
+            address: address.into(),
+            kind: ContactPointKind::Personal,
+            consent: true,
+            opted_out: false,
+        };
+        let created = books
+            .execute(
+                "debtor",
+                &Command::CreateDebtor(NewDebtor {
+                    external_ref: None,
+                    kind: DebtorKind::Person,
+                    name: "Rae".into(),
+                    jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                    time_zones: vec![CHICAGO.into()],
+                    language: "en".into(),
+                    contact_points: vec![
+                        point(ContactChannel::Phone, "+15125550100"),
+                        point(ContactChannel::Messaging, "+15125550100"),
+                        point(ContactChannel::Sms, "(512) 555-0100"),
+                    ],
+                    flags: DebtorFlags::default(),
+                }),
+            )
+            .unwrap()
+            .outcome;
+        let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+        let account = account_with(&books, debtor, "A-TEXT", Terms::default(), None);
+        charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+        books.run_cycle(d(3, 16)).unwrap();
+        let on = |books: &arrears::Arrears, channel| -> Vec<_> {
+            books
+                .pending_actions(100)
+                .unwrap()
+                .into_iter()
+                .filter(|action| action.channel == channel)
+                .collect()
+        };
+        let queued = on(&books, ContactChannel::Messaging);
+        assert_eq!(queued.len(), 1, "{queued:?}");
+        assert_eq!(on(&books, ContactChannel::Phone).len(), 1);
+        let command = if by_channel {
+            Command::ChangeRestrictions {
+                debtor,
+                changes: RestrictionChanges {
+                    opted_out_channels: Some(vec![ContactChannel::Sms]),
+                    ..RestrictionChanges::default()
+                },
+            }
+        } else {
+            Command::SetContactPoint {
+                debtor,
+                point: ContactPoint {
+                    opted_out: true,
+                    ..point(ContactChannel::Sms, "(512) 555-0100")
+                },
+                evidence: None,
+            }
+        };
+        let changed = books.execute("stop", &command).unwrap().outcome;
+        let Outcome::DebtorUpdated { cancelled, .. } = changed else { panic!("{changed:?}") };
+        assert_eq!(cancelled, vec![queued[0].id], "by channel: {by_channel}");
+        assert!(on(&books, ContactChannel::Messaging).is_empty());
+        assert_eq!(on(&books, ContactChannel::Phone).len(), 1);
+    }
+}
