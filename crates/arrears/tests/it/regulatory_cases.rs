@@ -1162,3 +1162,61 @@ fn reg_f_1006_14_h_1_a_text_opt_out_cancels_queued_messaging_app_messages() {
         assert_eq!(on(&books, ContactChannel::Phone).len(), 1);
     }
 }
+
+/// 6 RCNY 5-77 (V2): no more than 3 contacts or attempts per account in any 7-day period,
+/// across all channels. The cycle queues a call, an e-mail and a text for Monday 08:00 (three
+/// attempts); an agent's call recorded at 07:00 makes four: one queued action is cancelled
+/// (reason `contact_cap`), not all three, since two of them with the agent's call are within
+/// the cap.
+#[test]
+fn nyc_6_rcny_5_77_a_recorded_call_cancels_only_the_queued_action_over_the_cap() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let point = |channel, address: &str| ContactPoint {
+        channel,
+        address: address.into(),
+        kind: ContactPointKind::Personal,
+        consent: true,
+        opted_out: false,
+    };
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("NYC".into()) },
+                time_zones: vec![NEW_YORK.into()],
+                language: "en".into(),
+                contact_points: vec![
+                    point(ContactChannel::Phone, "+12125550100"),
+                    point(ContactChannel::Email, "rae@example.com"),
+                    point(ContactChannel::Sms, "+12125550100"),
+                ],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(&books, debtor, "A-NYC", Terms::default(), None);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    books.run_cycle(d(3, 16)).unwrap();
+    let queued = books.pending_actions(100).unwrap();
+    assert_eq!(queued.len(), 3, "{queued:?}");
+    let outbound = Command::RecordOutbound {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+12125550100".into(),
+        at: local(NEW_YORK, (2026, 3, 16), 7, 0),
+        outcome: ContactOutcome::NoAnswer,
+    };
+    let recorded = books.execute("agent", &outbound).unwrap().outcome;
+    let Outcome::DebtorUpdated { cancelled, .. } = recorded else { panic!("{recorded:?}") };
+    assert_eq!(cancelled.len(), 1, "{cancelled:?}");
+    assert_eq!(books.pending_actions(100).unwrap().len(), 2);
+}
