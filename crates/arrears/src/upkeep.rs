@@ -120,10 +120,35 @@ pub(crate) fn update_debtor(
     env.txn.put_debtor(&debtor)?;
     // New zones or a new jurisdiction: what is queued outside the hours now allowed must not
     // go out (12 CFR 1006.6(b)(1)(i), in every candidate zone; the packs' hours rules).
+    // Then what the new packs' caps (or the new zones' local days) now count one too many: a
+    // call, an e-mail and a text queued for one day, for a debtor found to live in Colombia
+    // (one contact a day), the later ones in due order.
     let cancelled = if changes.time_zones.is_some() || changes.jurisdiction.is_some() {
         let hours =
             |kind: &compliance::RuleKind| matches!(kind, compliance::RuleKind::Hours { .. });
-        crate::outbox::cancel_blocked(env, debtor_id, |_| true, hours, CancelReason::OutsideHours)?
+        let mut cancelled = crate::outbox::cancel_blocked(
+            env,
+            debtor_id,
+            |_| true,
+            hours,
+            CancelReason::OutsideHours,
+        )?;
+        let caps = |kind: &compliance::RuleKind| {
+            matches!(
+                kind,
+                compliance::RuleKind::FrequencyCap { .. }
+                    | compliance::RuleKind::ChannelsPerWeek { .. }
+            )
+        };
+        cancelled.extend(crate::outbox::cancel_blocked(
+            env,
+            debtor_id,
+            |_| true,
+            caps,
+            CancelReason::ContactCap,
+        )?);
+        cancelled.sort_unstable();
+        cancelled
     } else {
         Vec::new()
     };

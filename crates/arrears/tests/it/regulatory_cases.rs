@@ -1220,3 +1220,61 @@ fn nyc_6_rcny_5_77_a_recorded_call_cancels_only_the_queued_action_over_the_cap()
     assert_eq!(cancelled.len(), 1, "{cancelled:?}");
     assert_eq!(books.pending_actions(100).unwrap().len(), 2);
 }
+
+/// Ley 2300 de 2023, art. 3 (V2): once contact is made, no further contact the same day, on
+/// any channel. The cycle queued a call, an e-mail and a text for Monday 08:00 for a debtor in
+/// Texas; the debtor is found to live in Colombia (`UpdateDebtor`): only one of the three may
+/// go out that day, the others are cancelled (reason `contact_cap`).
+#[test]
+fn co_ley_2300_art_3_a_move_to_colombia_cancels_the_contacts_over_one_a_day() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let point = |channel, address: &str| ContactPoint {
+        channel,
+        address: address.into(),
+        kind: ContactPointKind::Personal,
+        consent: true,
+        opted_out: false,
+    };
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec![CHICAGO.into()],
+                language: "en".into(),
+                contact_points: vec![
+                    point(ContactChannel::Phone, "+573001234567"),
+                    point(ContactChannel::Email, "rae@example.com"),
+                    point(ContactChannel::Sms, "+573001234567"),
+                ],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(&books, debtor, "A-CO", Terms::default(), None);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    books.run_cycle(d(3, 16)).unwrap();
+    let queued = books.pending_actions(100).unwrap();
+    assert_eq!(queued.len(), 3, "{queued:?}");
+    let update = Command::UpdateDebtor {
+        debtor,
+        changes: DebtorChanges {
+            name: None,
+            jurisdiction: Some(Jurisdiction { country: "CO".into(), region: None }),
+            language: None,
+            time_zones: Some(vec![BOGOTA.into()]),
+        },
+    };
+    let updated = books.execute("moved", &update).unwrap().outcome;
+    let Outcome::DebtorUpdated { cancelled, .. } = updated else { panic!("{updated:?}") };
+    assert_eq!(cancelled.len(), 2, "{cancelled:?}");
+    assert_eq!(books.pending_actions(100).unwrap().len(), 1);
+}
