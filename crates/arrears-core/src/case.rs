@@ -340,6 +340,10 @@ pub enum CancelReason {
     /// The debtor's time zones or jurisdiction changed and the action's instant is outside the
     /// hours allowed there (12 CFR 1006.6(b)(1)(i) and the packs' hours rules).
     OutsideHours,
+    /// A contact recorded after the action was queued (made outside the outbox, or sent at
+    /// another instant than planned) fills a frequency cap of the debtor's packs at the
+    /// action's instant (12 CFR 1006.14(b)(2)(i)(A) and the packs' caps).
+    ContactCap,
 }
 
 impl CancelReason {
@@ -358,6 +362,7 @@ impl CancelReason {
             CancelReason::ConversationCooldown => "conversation_cooldown",
             CancelReason::LitigationServed => "litigation_served",
             CancelReason::OutsideHours => "outside_hours",
+            CancelReason::ContactCap => "contact_cap",
         }
     }
 }

@@ -201,7 +201,7 @@ pub(crate) fn acknowledge(
     )?;
     // A conversation by phone: the calls still queued about its debts that its cool-down
     // now blocks are cancelled.
-    after_contact(env, action.debtor, &action.accounts, action.channel, outcome)?;
+    after_contact(env, action.debtor, &action.accounts, action.channel, outcome, false)?;
     let mut disputed = Vec::new();
     if outcome == ContactOutcome::DisputeRaised {
         for account in &action.accounts {
@@ -227,33 +227,58 @@ pub(crate) const CALLBACK_TEMPLATE: &str = "callback";
 /// 1006.14(b)(2)(i)(B): no call within 7 consecutive days after a telephone conversation
 /// about the debt, the conversation's day being day 1; an inbound conversation too). The
 /// cycle admitted them before the conversation happened; sent, they would break the
-/// cool-down. Callbacks the debtor asked for stay (the debtor's request), and so do actions
-/// reported sent. Returns the actions cancelled.
+/// cool-down. If it was outbound, cancels the pending actions that a frequency cap of the
+/// debtor's packs now blocks (12 CFR 1006.14(b)(2)(i)(A), Colombia's one contact a day,
+/// Chile's weekly caps...): the cycle counted the contacts it knew of; a call an agent made
+/// outside the outbox may make a queued call the eighth in 7 days. Callbacks the debtor asked
+/// for stay (the debtor's request), and so do actions reported sent. Returns the actions
+/// cancelled, ascending.
 pub(crate) fn after_contact(
     env: &mut Env<'_>,
     debtor_id: DebtorId,
     accounts: &[AccountId],
     channel: ContactChannel,
     outcome: ContactOutcome,
+    inbound: bool,
 ) -> Result<Vec<u64>, CommandError> {
+    let mut cancelled = Vec::new();
     let conversation = compliance::Outcome::from(outcome) == compliance::Outcome::Conversation;
-    if channel != ContactChannel::Phone || !conversation {
-        return Ok(Vec::new());
+    if channel == ContactChannel::Phone && conversation {
+        let concerned = |action: &arrears_core::case::Action| {
+            action.channel == ContactChannel::Phone
+                && action.accounts.iter().any(|account| accounts.contains(account))
+        };
+        let cooldown =
+            |kind: &compliance::RuleKind| matches!(kind, compliance::RuleKind::Cooldown { .. });
+        cancelled = cancel_blocked(
+            env,
+            debtor_id,
+            concerned,
+            cooldown,
+            CancelReason::ConversationCooldown,
+        )?;
     }
-    let concerned = |action: &arrears_core::case::Action| {
-        action.channel == ContactChannel::Phone
-            && action.accounts.iter().any(|account| accounts.contains(account))
-    };
-    let cooldown =
-        |kind: &compliance::RuleKind| matches!(kind, compliance::RuleKind::Cooldown { .. });
-    cancel_blocked(env, debtor_id, concerned, cooldown, CancelReason::ConversationCooldown)
+    if !inbound {
+        let caps = |kind: &compliance::RuleKind| {
+            matches!(
+                kind,
+                compliance::RuleKind::FrequencyCap { .. }
+                    | compliance::RuleKind::ChannelsPerWeek { .. }
+            )
+        };
+        cancelled.extend(cancel_blocked(env, debtor_id, |_| true, caps, CancelReason::ContactCap)?);
+        cancelled.sort_unstable();
+    }
+    Ok(cancelled)
 }
 
 /// Cancels, with `reason`, each pending action of the debtor that `concerned` selects and
-/// that a rule whose kind `kind` selects now blocks at its scheduled instant: the guardrails'
-/// answer with the debtor's packs, history (every other contact, made or pending) and flags,
-/// as the cycle would give it. Callbacks the debtor asked for (the debtor chose their time)
-/// and actions reported sent stay. Returns the actions cancelled.
+/// that a rule whose kind `kind` selects now blocks at its instant: the guardrails' answer
+/// with the debtor's packs, history and flags, as the cycle would give it. Callbacks the
+/// debtor asked for (the debtor chose their time) and actions reported sent stay, and count.
+/// The actions are asked about in the order they are due, each with the contacts made, the
+/// actions that stay, and the earlier ones kept: where a cap is now full, the later actions
+/// go and the earlier ones stay. Returns the actions cancelled.
 pub(crate) fn cancel_blocked(
     env: &mut Env<'_>,
     debtor_id: DebtorId,
@@ -275,11 +300,27 @@ pub(crate) fn cancel_blocked(
     let contacts = env.txn.contacts(debtor_id)?;
     let actions = env.txn.actions_of(debtor_id)?;
     let flags = crate::guardrails::flags(&debtor, std::iter::empty());
-    let blocked = |action: &arrears_core::case::Action| -> bool {
-        if action.template == CALLBACK_TEMPLATE || !concerned(action) {
-            return false;
-        }
-        let others = actions.iter().filter(|other| other.id != action.id).cloned().collect();
+    let cancellable = |action: &arrears_core::case::Action| {
+        matches!(action.status, ActionStatus::Pending)
+            && action.sent_at.is_none()
+            && action.template != CALLBACK_TEMPLATE
+            && concerned(action)
+    };
+    let mut candidates: Vec<&arrears_core::case::Action> =
+        actions.iter().filter(|action| cancellable(action)).collect();
+    candidates.sort_by_key(|action| (action.scheduled_at, action.id));
+    let mut asked: std::collections::BTreeSet<u64> = std::collections::BTreeSet::new();
+    let mut blocked: std::collections::BTreeSet<u64> = std::collections::BTreeSet::new();
+    for action in candidates {
+        // The others: every action that stays whatever this answer, and the earlier
+        // candidates kept.
+        let others = actions
+            .iter()
+            .filter(|other| other.id != action.id && !blocked.contains(&other.id))
+            .filter(|other| !cancellable(other) || asked.contains(&other.id))
+            .cloned()
+            .collect();
+        asked.insert(action.id);
         let history = crate::guardrails::history(&debtor, contacts.clone(), others);
         let proposal = ContactProposal {
             debtor: debtor_id,
@@ -291,13 +332,18 @@ pub(crate) fn cancel_blocked(
             tone: None,
         };
         let decision = guardrail_decision(&packs, &debtor, &proposal, &history, &flags);
-        decision
+        let by_rule = decision
             .rule
             .iter()
             .chain(&decision.also_blocked_by)
-            .any(|rule| rules.contains(&rule.as_str()))
-    };
-    crate::collections::cancel_pending(env, debtor_id, |action| blocked(action).then_some(reason))
+            .any(|rule| rules.contains(&rule.as_str()));
+        if by_rule {
+            blocked.insert(action.id);
+        }
+    }
+    crate::collections::cancel_pending(env, debtor_id, |action| {
+        blocked.contains(&action.id).then_some(reason)
+    })
 }
 
 /// `Command::MarkSent`: the action leaves the pending list; a second report keeps the first

@@ -120,10 +120,35 @@ pub(crate) fn update_debtor(
     env.txn.put_debtor(&debtor)?;
     // New zones or a new jurisdiction: what is queued outside the hours now allowed must not
     // go out (12 CFR 1006.6(b)(1)(i), in every candidate zone; the packs' hours rules).
+    // Then what the new packs' caps (or the new zones' local days) now count one too many: a
+    // call, an e-mail and a text queued for one day, for a debtor found to live in Colombia
+    // (one contact a day), the later ones in due order.
     let cancelled = if changes.time_zones.is_some() || changes.jurisdiction.is_some() {
         let hours =
             |kind: &compliance::RuleKind| matches!(kind, compliance::RuleKind::Hours { .. });
-        crate::outbox::cancel_blocked(env, debtor_id, |_| true, hours, CancelReason::OutsideHours)?
+        let mut cancelled = crate::outbox::cancel_blocked(
+            env,
+            debtor_id,
+            |_| true,
+            hours,
+            CancelReason::OutsideHours,
+        )?;
+        let caps = |kind: &compliance::RuleKind| {
+            matches!(
+                kind,
+                compliance::RuleKind::FrequencyCap { .. }
+                    | compliance::RuleKind::ChannelsPerWeek { .. }
+            )
+        };
+        cancelled.extend(crate::outbox::cancel_blocked(
+            env,
+            debtor_id,
+            |_| true,
+            caps,
+            CancelReason::ContactCap,
+        )?);
+        cancelled.sort_unstable();
+        cancelled
     } else {
         Vec::new()
     };
@@ -188,6 +213,8 @@ fn apply_restrictions(
     if let Some(at) = restrictions.call_consent_given_at {
         supported("restrictions.call_consent_given_at", at)?;
     }
+    let consent_changed =
+        debtor.restrictions.call_consent_given_at != restrictions.call_consent_given_at;
     debtor.restrictions = restrictions.clone();
     env.txn.put_debtor(&debtor)?;
     // A channel opted out of cancels every pending action on it; contact at work prohibited,
@@ -212,15 +239,44 @@ fn apply_restrictions(
         && compliance::packs_for(&debtor.jurisdiction, env.policy.creditor())
             .iter()
             .any(stops_on_service);
-    let cancelled = crate::collections::cancel_pending(env, debtor_id, |action| {
+    // A channel opted out of stops its whole group, as the guardrails read it (SMS and
+    // messaging apps are one medium, texts): what is queued on the group is cancelled.
+    let group_opted_out = |channel: ContactChannel| {
+        let group = compliance::ChannelGroup::from(channel);
+        restrictions
+            .opted_out_channels
+            .iter()
+            .any(|opted_out| compliance::ChannelGroup::from(*opted_out) == group)
+    };
+    let mut cancelled = crate::collections::cancel_pending(env, debtor_id, |action| {
         if served {
             Some(CancelReason::LitigationServed)
-        } else if restrictions.opted_out_channels.contains(&action.channel) {
+        } else if group_opted_out(action.channel) {
             Some(CancelReason::OptedOut)
         } else {
             work(&action.address).then_some(CancelReason::WorkContactProhibited)
         }
     })?;
+    // The consent to be called withdrawn (or moved): the calls queued under it that a
+    // consent-lifted rule (Regulation F's 7-in-7 count and conversation cool-down, 12 CFR
+    // 1006.14(b)(3)(i)) now blocks must not go out.
+    if consent_changed {
+        let lifted_by_consent = |kind: &compliance::RuleKind| {
+            matches!(
+                kind,
+                compliance::RuleKind::FrequencyCap { consent_days: Some(_), .. }
+                    | compliance::RuleKind::Cooldown { consent_days: Some(_), .. }
+            )
+        };
+        cancelled.extend(crate::outbox::cancel_blocked(
+            env,
+            debtor_id,
+            |_| true,
+            lifted_by_consent,
+            CancelReason::ConsentWithdrawn,
+        )?);
+        cancelled.sort_unstable();
+    }
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
 
@@ -391,8 +447,14 @@ pub(crate) fn record_contact(
             action: None,
         },
     )?;
-    let cancelled =
-        crate::outbox::after_contact(env, debtor_id, &accounts, inbound.channel, inbound.outcome)?;
+    let cancelled = crate::outbox::after_contact(
+        env,
+        debtor_id,
+        &accounts,
+        inbound.channel,
+        inbound.outcome,
+        inbound.inbound,
+    )?;
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
 
@@ -565,8 +627,18 @@ fn cancel_unusable(
             .contact_points
             .iter()
             .find(|point| point.channel == action.channel && point.address == action.address);
+        // An opt-out is of the medium at the address, as the guardrails read it: an SMS
+        // opt-out at a number stops messaging-app messages to it too (one group, texts), and
+        // the number however it is written.
+        let group = compliance::ChannelGroup::from(action.channel);
+        let group_opted_out = debtor.contact_points.iter().any(|other| {
+            other.opted_out
+                && compliance::ChannelGroup::from(other.channel) == group
+                && compliance::same_address(action.channel, &other.address, &action.address)
+        });
         match point {
             None => Some(CancelReason::AddressRemoved),
+            Some(_) if group_opted_out => Some(CancelReason::OptedOut),
             Some(point) if !usable(point, action.channel) => {
                 Some(if point.opted_out { CancelReason::OptedOut } else { changed })
             }

@@ -14,7 +14,7 @@ use arrears::model::{
     ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction, Terms,
 };
 use arrears::policy::Creditor;
-use arrears::{Command, DebtorChanges, NewDebtor, Outcome, RestrictionChanges};
+use arrears::{CallConsent, Command, DebtorChanges, NewDebtor, Outcome, RestrictionChanges};
 
 use crate::guardrails::{aggressive_policy, Rogue};
 use crate::regulatory::{
@@ -937,4 +937,344 @@ fn reg_f_1006_14_b_2_i_a_a_call_reported_sent_counts_when_it_was_sent() {
         &proposal.at(&us(), local(CHICAGO, (2026, 2, 9), 15, 0), &inputs.history, &inputs.flags),
         "us-federal.call-7-in-7",
     );
+}
+
+/// A debtor in Texas with a phone point, collected by a third-party collector (Regulation F
+/// applies) whose policy calls, texts and e-mails every day ([`Rogue`]).
+fn texas_debtor_called_daily(
+    books: &mut arrears::Arrears,
+) -> (arrears::ids::DebtorId, arrears::ids::AccountId) {
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec![CHICAGO.into()],
+                language: "en".into(),
+                contact_points: vec![ContactPoint {
+                    channel: ContactChannel::Phone,
+                    address: "+15125550100".into(),
+                    kind: ContactPointKind::Personal,
+                    consent: true,
+                    opted_out: false,
+                }],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(books, debtor, "A-CONSENT", Terms::default(), None);
+    charge(books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    (debtor, account)
+}
+
+/// 12 CFR 1006.14(b)(3)(i) (V1; the consent can end early: CFPB FAQ, V2): calls placed with
+/// the person's prior consent are excluded from the 7-in-7 count and the conversation
+/// cool-down, for as long as the consent holds. The debtor consents at 07:00 on Monday and
+/// speaks about the debt on the phone at 07:30; the cycle then queues a call for 08:00, which
+/// the consent allows. The consent is withdrawn before the call goes out: the call is now in
+/// the conversation's cool-down (1006.14(b)(2)(i)(B)) and is cancelled (reason
+/// `consent_withdrawn`); the next cycle does not queue one before the cool-down ends.
+#[test]
+fn reg_f_1006_14_b_3_i_withdrawn_consent_cancels_the_calls_it_allowed() {
+    let (_dir, mut books) = open_temp();
+    let (debtor, account) = texas_debtor_called_daily(&mut books);
+    let consent = |call_consent| Command::ChangeRestrictions {
+        debtor,
+        changes: RestrictionChanges {
+            call_consent: Some(call_consent),
+            ..RestrictionChanges::default()
+        },
+    };
+    let given = consent(CallConsent::GivenAt(local(CHICAGO, (2026, 3, 16), 7, 0)));
+    books.execute("consent", &given).unwrap().accepted().unwrap();
+    let conversation = Command::RecordInbound {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+15125550100".into(),
+        at: local(CHICAGO, (2026, 3, 16), 7, 30),
+        outcome: ContactOutcome::RightParty,
+    };
+    books.execute("inbound", &conversation).unwrap().accepted().unwrap();
+    books.run_cycle(d(3, 16)).unwrap();
+    let calls = |books: &arrears::Arrears| -> Vec<_> {
+        books
+            .pending_actions(100)
+            .unwrap()
+            .into_iter()
+            .filter(|action| action.channel == ContactChannel::Phone)
+            .collect()
+    };
+    let queued = calls(&books);
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].scheduled_at, local(CHICAGO, (2026, 3, 16), 8, 0));
+    let withdrawn = books.execute("withdrawn", &consent(CallConsent::Cleared)).unwrap().outcome;
+    let Outcome::DebtorUpdated { cancelled, .. } = withdrawn else { panic!("{withdrawn:?}") };
+    assert_eq!(cancelled, vec![queued[0].id]);
+    assert!(calls(&books).is_empty(), "{:?}", calls(&books));
+    books.run_cycle(d(3, 17)).unwrap();
+    let requeued = calls(&books);
+    assert!(
+        requeued.iter().all(|action| local(CHICAGO, (2026, 3, 23), 0, 0) <= action.scheduled_at),
+        "a call queued inside the cool-down: {requeued:?}"
+    );
+}
+
+/// 12 CFR 1006.14(b)(2)(i)(A) (V1): more than 7 calls within 7 consecutive days is presumed
+/// to violate the rule, whoever placed them. Six calls were made on Tuesday 10 to Sunday 15
+/// March and the cycle queued a seventh for Monday 16 March, 08:00; an agent then calls at
+/// 07:45 outside the outbox (`RecordOutbound`): the queued call would be the eighth in 10 to
+/// 16 March and is cancelled (reason `contact_cap`); a call the debtor asked for stays.
+#[test]
+fn reg_f_1006_14_b_2_i_a_a_call_made_outside_the_outbox_cancels_the_queued_eighth() {
+    let (_dir, mut books) = open_temp();
+    let (debtor, account) = texas_debtor_called_daily(&mut books);
+    let record = |books: &arrears::Arrears, key: &str, at| {
+        let outbound = Command::RecordOutbound {
+            debtor,
+            accounts: vec![account],
+            channel: ContactChannel::Phone,
+            address: "+15125550100".into(),
+            at,
+            outcome: ContactOutcome::NoAnswer,
+        };
+        books.execute(key, &outbound).unwrap().outcome
+    };
+    for day in 10..=15 {
+        record(&books, &format!("call-{day}"), local(CHICAGO, (2026, 3, day), 10, 0));
+    }
+    books.run_cycle(d(3, 16)).unwrap();
+    let calls = |books: &arrears::Arrears| -> Vec<_> {
+        books
+            .pending_actions(100)
+            .unwrap()
+            .into_iter()
+            .filter(|action| action.channel == ContactChannel::Phone)
+            .collect()
+    };
+    let queued = calls(&books);
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].scheduled_at, local(CHICAGO, (2026, 3, 16), 8, 0));
+    // A callback the debtor asks for on Saturday 21 March: the debtor's request stays.
+    let callback = Command::RequestCallback {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+15125550100".into(),
+        at: local(CHICAGO, (2026, 3, 21), 10, 0),
+    };
+    books.execute("callback", &callback).unwrap().accepted().unwrap();
+    let recorded = record(&books, "agent", local(CHICAGO, (2026, 3, 16), 7, 45));
+    let Outcome::DebtorUpdated { cancelled, .. } = recorded else { panic!("{recorded:?}") };
+    assert_eq!(cancelled, vec![queued[0].id]);
+    let left = calls(&books);
+    assert!(left.iter().all(|action| action.template == "callback"), "{left:?}");
+    assert_eq!(left.len(), 1, "{left:?}");
+}
+
+/// 12 CFR 1006.14(h)(1) (V1): no communication through a medium the person asked not to be
+/// used. The guardrails read texts as one medium (SMS and messaging apps, `ChannelGroup::Text`):
+/// an SMS opt-out at a number refuses a messaging-app message to it. A message queued on a
+/// messaging app before the debtor opted out of texts at the number (the number written
+/// another way), or of SMS as a channel, must not go out either: it is cancelled (reason
+/// `opted_out`), while the call queued to the number stays.
+#[test]
+fn reg_f_1006_14_h_1_a_text_opt_out_cancels_queued_messaging_app_messages() {
+    for by_channel in [false, true] {
+        let (_dir, mut books) = open_temp();
+        books.register_strategy(Arc::new(Rogue));
+        let text = aggressive_policy().replace("\"sms\"", "\"messaging\"");
+        let policy = Command::SetPolicy { file: "aggressive.toml".into(), text };
+        let set = books.execute("policy", &policy).unwrap().outcome;
+        assert!(matches!(set, Outcome::PolicySet { .. }), "{set:?}");
+        let point = |channel, address: &str| ContactPoint {
+            channel,
+            address: address.into(),
+            kind: ContactPointKind::Personal,
+            consent: true,
+            opted_out: false,
+        };
+        let created = books
+            .execute(
+                "debtor",
+                &Command::CreateDebtor(NewDebtor {
+                    external_ref: None,
+                    kind: DebtorKind::Person,
+                    name: "Rae".into(),
+                    jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                    time_zones: vec![CHICAGO.into()],
+                    language: "en".into(),
+                    contact_points: vec![
+                        point(ContactChannel::Phone, "+15125550100"),
+                        point(ContactChannel::Messaging, "+15125550100"),
+                        point(ContactChannel::Sms, "(512) 555-0100"),
+                    ],
+                    flags: DebtorFlags::default(),
+                }),
+            )
+            .unwrap()
+            .outcome;
+        let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+        let account = account_with(&books, debtor, "A-TEXT", Terms::default(), None);
+        charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+        books.run_cycle(d(3, 16)).unwrap();
+        let on = |books: &arrears::Arrears, channel| -> Vec<_> {
+            books
+                .pending_actions(100)
+                .unwrap()
+                .into_iter()
+                .filter(|action| action.channel == channel)
+                .collect()
+        };
+        let queued = on(&books, ContactChannel::Messaging);
+        assert_eq!(queued.len(), 1, "{queued:?}");
+        assert_eq!(on(&books, ContactChannel::Phone).len(), 1);
+        let command = if by_channel {
+            Command::ChangeRestrictions {
+                debtor,
+                changes: RestrictionChanges {
+                    opted_out_channels: Some(vec![ContactChannel::Sms]),
+                    ..RestrictionChanges::default()
+                },
+            }
+        } else {
+            Command::SetContactPoint {
+                debtor,
+                point: ContactPoint {
+                    opted_out: true,
+                    ..point(ContactChannel::Sms, "(512) 555-0100")
+                },
+                evidence: None,
+            }
+        };
+        let changed = books.execute("stop", &command).unwrap().outcome;
+        let Outcome::DebtorUpdated { cancelled, .. } = changed else { panic!("{changed:?}") };
+        assert_eq!(cancelled, vec![queued[0].id], "by channel: {by_channel}");
+        assert!(on(&books, ContactChannel::Messaging).is_empty());
+        assert_eq!(on(&books, ContactChannel::Phone).len(), 1);
+    }
+}
+
+/// 6 RCNY 5-77 (V2): no more than 3 contacts or attempts per account in any 7-day period,
+/// across all channels. The cycle queues a call, an e-mail and a text for Monday 08:00 (three
+/// attempts); an agent's call recorded at 07:00 makes four: one queued action is cancelled
+/// (reason `contact_cap`), not all three, since two of them with the agent's call are within
+/// the cap.
+#[test]
+fn nyc_6_rcny_5_77_a_recorded_call_cancels_only_the_queued_action_over_the_cap() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let point = |channel, address: &str| ContactPoint {
+        channel,
+        address: address.into(),
+        kind: ContactPointKind::Personal,
+        consent: true,
+        opted_out: false,
+    };
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("NYC".into()) },
+                time_zones: vec![NEW_YORK.into()],
+                language: "en".into(),
+                contact_points: vec![
+                    point(ContactChannel::Phone, "+12125550100"),
+                    point(ContactChannel::Email, "rae@example.com"),
+                    point(ContactChannel::Sms, "+12125550100"),
+                ],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(&books, debtor, "A-NYC", Terms::default(), None);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    books.run_cycle(d(3, 16)).unwrap();
+    let queued = books.pending_actions(100).unwrap();
+    assert_eq!(queued.len(), 3, "{queued:?}");
+    let outbound = Command::RecordOutbound {
+        debtor,
+        accounts: vec![account],
+        channel: ContactChannel::Phone,
+        address: "+12125550100".into(),
+        at: local(NEW_YORK, (2026, 3, 16), 7, 0),
+        outcome: ContactOutcome::NoAnswer,
+    };
+    let recorded = books.execute("agent", &outbound).unwrap().outcome;
+    let Outcome::DebtorUpdated { cancelled, .. } = recorded else { panic!("{recorded:?}") };
+    assert_eq!(cancelled.len(), 1, "{cancelled:?}");
+    assert_eq!(books.pending_actions(100).unwrap().len(), 2);
+}
+
+/// Ley 2300 de 2023, art. 3 (V2): once contact is made, no further contact the same day, on
+/// any channel. The cycle queued a call, an e-mail and a text for Monday 08:00 for a debtor in
+/// Texas; the debtor is found to live in Colombia (`UpdateDebtor`): only one of the three may
+/// go out that day, the others are cancelled (reason `contact_cap`).
+#[test]
+fn co_ley_2300_art_3_a_move_to_colombia_cancels_the_contacts_over_one_a_day() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let point = |channel, address: &str| ContactPoint {
+        channel,
+        address: address.into(),
+        kind: ContactPointKind::Personal,
+        consent: true,
+        opted_out: false,
+    };
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec![CHICAGO.into()],
+                language: "en".into(),
+                contact_points: vec![
+                    point(ContactChannel::Phone, "+573001234567"),
+                    point(ContactChannel::Email, "rae@example.com"),
+                    point(ContactChannel::Sms, "+573001234567"),
+                ],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(&books, debtor, "A-CO", Terms::default(), None);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    books.run_cycle(d(3, 16)).unwrap();
+    let queued = books.pending_actions(100).unwrap();
+    assert_eq!(queued.len(), 3, "{queued:?}");
+    let update = Command::UpdateDebtor {
+        debtor,
+        changes: DebtorChanges {
+            name: None,
+            jurisdiction: Some(Jurisdiction { country: "CO".into(), region: None }),
+            language: None,
+            time_zones: Some(vec![BOGOTA.into()]),
+        },
+    };
+    let updated = books.execute("moved", &update).unwrap().outcome;
+    let Outcome::DebtorUpdated { cancelled, .. } = updated else { panic!("{updated:?}") };
+    assert_eq!(cancelled.len(), 2, "{cancelled:?}");
+    assert_eq!(books.pending_actions(100).unwrap().len(), 1);
 }
