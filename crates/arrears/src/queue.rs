@@ -495,7 +495,7 @@ fn contact_point<'d>(
 }
 
 /// The contact the agent made, in the debtor's history (the guardrails and the strategies read
-/// it).
+/// it); the queued actions it now makes unlawful are cancelled (`outbox::after_contact`).
 fn record_contact(
     env: &mut Env<'_>,
     done: &WorkDone,
@@ -513,6 +513,10 @@ fn record_contact(
         action: None,
     };
     env.txn.append_contact(debtor, &attempt)?;
+    // As after any contact recorded: a conversation by phone cancels the calls its cool-down
+    // now blocks, and an outbound contact those a frequency cap now blocks (listed as
+    // cancelled in the outbox).
+    crate::outbox::after_contact(env, debtor, &attempt.accounts, channel, outcome, false)?;
     Ok(())
 }
 

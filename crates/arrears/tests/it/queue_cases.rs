@@ -721,3 +721,53 @@ fn an_account_no_one_may_collect_is_not_in_the_queue() {
     floor.books.execute("dismissed", &dismissed).unwrap().accepted().unwrap();
     assert_eq!(floor.claim("sam", 600, d(2, 11)), Some(floor.small));
 }
+
+/// 12 CFR 1006.14(b)(2)(i)(B) (V1): no call within 7 days after a telephone conversation about
+/// the debt. An agent's conversation recorded with `RecordWork` was appended to the history
+/// but did not cancel the call the cycle had queued for later that day (RecordInbound,
+/// RecordOutbound and acknowledgements did): the queued call went out inside the cool-down.
+/// It is cancelled now (`conversation_cooldown`), as after any other recorded conversation.
+#[test]
+fn an_agents_conversation_cancels_the_call_queued_in_its_cooldown() {
+    let floor = floor();
+    // A debt collector's floor: Regulation F applies (to a creditor collecting its own debts
+    // it does not).
+    let collector = format!("{STANDARD}{RULES}")
+        .replace("creditor = \"first_party\"", "creditor = \"third_party\"");
+    let policy = Command::SetPolicy { file: "collector.toml".into(), text: collector };
+    floor.books.execute("policy:collector", &policy).unwrap().accepted().unwrap();
+    // The early stage calls 10 days in: the cycles run until the call is queued.
+    let mut day = d(2, 11);
+    let call = loop {
+        floor.set_now(&format!("{day}T06:00:00Z"));
+        floor.books.run_cycle(day).unwrap();
+        let actions = floor.books.actions_of(floor.debtors[0]).unwrap();
+        let queued = actions.into_iter().find(|action| {
+            action.channel == ContactChannel::Phone && action.status == ActionStatus::Pending
+        });
+        if let Some(call) = queued {
+            break call;
+        }
+        day = day.succ_opt().unwrap();
+        assert!(day < d(3, 31), "no call queued");
+    };
+    // Half an hour before it, an agent calls the debtor and they speak about the debt.
+    let at = call.scheduled_at - Duration::minutes(30);
+    floor.set_now(&at.to_rfc3339());
+    assert_eq!(floor.claim("sam", 600, at.date_naive()), Some(floor.big));
+    let mut spoke = done("sam", floor.big, WorkOutcomeCode::Refusal, &at.to_rfc3339());
+    spoke.address = Some(NUMBER[0].to_owned());
+    floor.work("w-spoke", spoke);
+    let after = floor.books.actions_of(floor.debtors[0]).unwrap();
+    let status = &after.iter().find(|action| action.id == call.id).unwrap().status;
+    assert!(
+        matches!(
+            status,
+            ActionStatus::Cancelled {
+                reason: arrears::case::CancelReason::ConversationCooldown,
+                ..
+            }
+        ),
+        "{status:?}"
+    );
+}
