@@ -709,6 +709,9 @@ pub(crate) enum FlagArg {
     BankruptcyDismissed,
     /// The debtor died.
     Deceased,
+    /// The attorney no longer represents the debtor (or fails to respond, or consents to
+    /// direct contact): the attorney flag is cleared.
+    AttorneyWithdrawn,
 }
 
 impl From<FlagArg> for Flag {
@@ -720,6 +723,7 @@ impl From<FlagArg> for Flag {
             FlagArg::BankruptcyDischarged => Flag::BankruptcyDischarged,
             FlagArg::BankruptcyDismissed => Flag::BankruptcyDismissed,
             FlagArg::Deceased => Flag::Deceased,
+            FlagArg::AttorneyWithdrawn => Flag::AttorneyWithdrawn,
         }
     }
 }

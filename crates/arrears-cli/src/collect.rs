@@ -205,6 +205,7 @@ fn flag_name(flag: arrears::Flag) -> &'static str {
         arrears::Flag::BankruptcyDischarged => "bankruptcy_discharged",
         arrears::Flag::BankruptcyDismissed => "bankruptcy_dismissed",
         arrears::Flag::Deceased => "deceased",
+        arrears::Flag::AttorneyWithdrawn => "attorney_withdrawn",
     }
 }
 

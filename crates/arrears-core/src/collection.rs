@@ -67,7 +67,7 @@ pub enum CollectionState {
 pub const STATE_KIND_COUNT: usize = 12;
 
 /// How many kinds of [`CollectionEvent`] there are.
-pub const EVENT_KIND_COUNT: usize = 31;
+pub const EVENT_KIND_COUNT: usize = 32;
 
 impl CollectionState {
     /// One representative of every kind of state, in declaration order.
@@ -241,6 +241,10 @@ pub enum CollectionEvent {
     /// The bankruptcy case was dismissed (or the stay lifted) without a discharge: the stay
     /// ends and collection may resume.
     BankruptcyDismissed,
+    /// The attorney no longer represents the debtor, or the exceptions of FDCPA 1692c(a)(2)
+    /// apply (the attorney fails to respond within a reasonable time, or consents to direct
+    /// communication): the attorney flag is cleared and contact with the consumer may resume.
+    AttorneyWithdrawn,
 }
 
 impl CollectionEvent {
@@ -280,6 +284,7 @@ impl CollectionEvent {
         CollectionEvent::Reopen,
         CollectionEvent::ChargeOffReversed,
         CollectionEvent::BankruptcyDismissed,
+        CollectionEvent::AttorneyWithdrawn,
     ];
 
     /// The kind's name as written in files, the audit log and `docs/STATE_MACHINE.md`.
@@ -316,6 +321,7 @@ impl CollectionEvent {
             CollectionEvent::Reopen => "reopen",
             CollectionEvent::ChargeOffReversed => "charge_off_reversed",
             CollectionEvent::BankruptcyDismissed => "bankruptcy_dismissed",
+            CollectionEvent::AttorneyWithdrawn => "attorney_withdrawn",
         }
     }
 }
@@ -813,6 +819,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             E::SettlementCompleted => To(CollectionState::Settled),
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
             | E::BankruptcyDismissed
@@ -845,6 +852,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             E::SettlementCompleted => To(CollectionState::Settled),
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
             | E::BankruptcyDismissed
@@ -873,6 +881,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             E::SettlementCompleted => To(CollectionState::Settled),
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDismissed
             | E::Deceased => Same,
@@ -901,6 +910,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             E::SettlementCompleted => To(CollectionState::Settled),
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDismissed
             | E::Deceased => Same,
@@ -928,6 +938,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             }
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
             | E::BankruptcyDismissed
@@ -963,6 +974,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             }
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
             | E::BankruptcyDismissed
@@ -996,6 +1008,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             E::SettlementCompleted => To(CollectionState::Settled),
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
             | E::BankruptcyDismissed
@@ -1029,6 +1042,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             E::SettlementCompleted => To(CollectionState::Settled),
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
             | E::BankruptcyDismissed
@@ -1067,6 +1081,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             E::SettlementCompleted => To(CollectionState::Settled),
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
             | E::BankruptcyDismissed
@@ -1101,6 +1116,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::SettlementCompleted => Rejected(REASON_SETTLED),
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
             | E::BankruptcyDismissed
@@ -1132,6 +1148,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::SettlementCompleted => Rejected(REASON_PAID),
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
             | E::BankruptcyDismissed
@@ -1176,6 +1193,7 @@ pub(crate) fn rule(state: &CollectionState, event: &CollectionEvent, context: &C
             | E::ChargeOffReversed => Rejected(REASON_CLOSED),
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
             | E::BankruptcyDismissed
@@ -1232,6 +1250,7 @@ fn needs_balance(event: &CollectionEvent) -> bool {
         | E::SettlementCompleted
         | E::CeaseRequested
         | E::AttorneyNotified
+        | E::AttorneyWithdrawn
         | E::BankruptcyFiled
         | E::BankruptcyDischarged
         | E::BankruptcyDismissed
@@ -1290,6 +1309,7 @@ pub(crate) fn flag_guard(
         | E::SettlementCompleted
         | E::CeaseRequested
         | E::AttorneyNotified
+        | E::AttorneyWithdrawn
         | E::BankruptcyFiled
         | E::BankruptcyDischarged
         | E::BankruptcyDismissed
@@ -1319,6 +1339,7 @@ fn flags_after(flags: &StickyFlags, event: &CollectionEvent, context: &Context) 
     match event {
         E::CeaseRequested => flags.cease_communication = true,
         E::AttorneyNotified => flags.attorney_represented = true,
+        E::AttorneyWithdrawn => flags.attorney_represented = false,
         E::BankruptcyFiled => flags.bankruptcy_stay = true,
         E::BankruptcyDischarged => {
             flags.bankruptcy_stay = false;

@@ -687,6 +687,7 @@ pub(crate) fn set_flag(
         Flag::BankruptcyDischarged => CollectionEvent::BankruptcyDischarged,
         Flag::BankruptcyDismissed => CollectionEvent::BankruptcyDismissed,
         Flag::Deceased => CollectionEvent::Deceased,
+        Flag::AttorneyWithdrawn => CollectionEvent::AttorneyWithdrawn,
     };
     // Every account first, then the writes: a refusal on one account writes nothing.
     let mut changes = Vec::new();
@@ -727,6 +728,10 @@ pub(crate) fn set_flag(
         // discharged, not on the debtor: an account opened later is a debt it does not cover.
         Flag::BankruptcyDischarged | Flag::BankruptcyDismissed => debtor.flags.bankruptcy = false,
         Flag::Deceased => debtor.flags.deceased = true,
+        Flag::AttorneyWithdrawn => {
+            debtor.flags.attorney_represented = false;
+            debtor.attorney = None;
+        }
     }
     env.txn.put_debtor(&debtor)?;
     Ok(Outcome::Cases(changed))

@@ -829,6 +829,11 @@ pub enum Flag {
     /// The bankruptcy case was dismissed (or the stay lifted) without a discharge: the stay
     /// ends and collection may resume.
     BankruptcyDismissed,
+    /// The attorney flag is cleared: the attorney no longer represents the debtor, or an
+    /// exception of FDCPA 1692c(a)(2) applies (the attorney fails to respond within a
+    /// reasonable time, or consents to direct communication): the integrator's judgement.
+    /// Contact with the consumer may resume; the attorney's details are forgotten.
+    AttorneyWithdrawn,
 }
 
 impl Command {

@@ -571,7 +571,7 @@ pub(crate) fn after_flag(
         // that day: what is pending about them is cancelled (the stay usually did it already).
         Flag::BankruptcyFiled | Flag::BankruptcyDischarged => CancelReason::Bankruptcy,
         Flag::Deceased => CancelReason::Deceased,
-        Flag::BankruptcyDismissed => return Ok(Vec::new()),
+        Flag::BankruptcyDismissed | Flag::AttorneyWithdrawn => return Ok(Vec::new()),
     };
     crate::collections::cancel_pending(env, debtor_id, |_| Some(reason))
 }

@@ -476,9 +476,10 @@ fn flag(text: &str) -> Result<Flag, String> {
         "bankruptcy_discharged" => Ok(Flag::BankruptcyDischarged),
         "bankruptcy_dismissed" => Ok(Flag::BankruptcyDismissed),
         "deceased" => Ok(Flag::Deceased),
+        "attorney_withdrawn" => Ok(Flag::AttorneyWithdrawn),
         _ => Err(format!(
             "{text:?} is not one of cease, attorney, bankruptcy, bankruptcy_discharged, \
-             bankruptcy_dismissed, deceased"
+             bankruptcy_dismissed, deceased, attorney_withdrawn"
         )),
     }
 }

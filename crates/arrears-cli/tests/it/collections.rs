@@ -304,6 +304,30 @@ fn collection_commands() {
     env.run(&["verify"]).ok();
 }
 
+/// The attorney flag could be set and never cleared: `--flag attorney-withdrawn` clears it on
+/// the debtor and its cases (FDCPA 1692c(a)(2): the attorney withdrew, fails to respond or
+/// consents to direct contact).
+#[test]
+fn an_attorney_flag_is_set_and_withdrawn() {
+    let env = Env::sample();
+    let flag = |flag: &str, key: &str| {
+        let args =
+            ["flag", "--debtor", "B-2001", "--flag", flag, "--on", "2026-11-20", "--key", key];
+        env.run(&args).ok().to_owned()
+    };
+    let represented = |expected: bool| {
+        let shown = env.run(&["show", "account", "TC-8001", "--json"]).json();
+        assert_eq!(shown["case"]["flags"]["attorney_represented"], expected, "{shown}");
+    };
+    let set = flag("attorney", "ATT-1");
+    assert!(set.starts_with("flag attorney_represented set on debtor"), "{set}");
+    represented(true);
+    let cleared = flag("attorney-withdrawn", "ATT-2");
+    assert!(cleared.starts_with("flag attorney_withdrawn set on debtor"), "{cleared}");
+    represented(false);
+    env.run(&["verify"]).ok();
+}
+
 #[test]
 fn a_bankruptcy_is_dismissed_or_discharged() {
     // A dismissal lets collection resume; a discharge ends the stay and refuses collection on

@@ -384,6 +384,7 @@ fn closed_accepts_only_reopen_a_reversal_and_the_flag_events() {
             }
             E::CeaseRequested
             | E::AttorneyNotified
+            | E::AttorneyWithdrawn
             | E::BankruptcyFiled
             | E::BankruptcyDischarged
             | E::BankruptcyDismissed
@@ -563,7 +564,9 @@ fn sticky_flags_stay_set_in_every_state() {
         for event in CollectionEvent::ALL_KINDS {
             if let Ok(accepted) = transition(&state, &every_flag, &event, &context) {
                 let flags = accepted.flags;
-                assert!(flags.cease_communication && flags.attorney_represented);
+                assert!(flags.cease_communication);
+                // Only the attorney's withdrawal clears the attorney flag.
+                assert_eq!(flags.attorney_represented, event != E::AttorneyWithdrawn);
                 assert!(flags.deceased && flags.time_barred && flags.bankruptcy_discharged);
                 let stay_expected = event == E::BankruptcyFiled;
                 assert_eq!(
@@ -586,6 +589,7 @@ fn sticky_flags_stay_set_in_every_state() {
             E::BankruptcyDischarged,
             E::BankruptcyDismissed,
             E::Deceased,
+            E::AttorneyWithdrawn,
         ] {
             let ends_agreement =
                 event == E::BankruptcyDischarged && matches!(state, S::Promised | S::InPlan);
@@ -605,6 +609,7 @@ fn flag_events_set_exactly_their_flag() {
         (E::Deceased, StickyFlags { deceased: true, ..no_flags() }),
         (E::BankruptcyDischarged, StickyFlags { bankruptcy_discharged: true, ..no_flags() }),
         (E::BankruptcyDismissed, no_flags()),
+        (E::AttorneyWithdrawn, no_flags()),
     ];
     for (event, expected) in cases {
         let accepted = accept(&S::Current, &no_flags(), &event, &context);
@@ -991,7 +996,8 @@ fn check_step(
             prop_assert_eq!(*stage, context.stage.max(1));
         }
     }
-    // Flags, once set, stay set; only a discharge or a dismissal lifts the stay.
+    // Flags, once set, stay set; only a discharge or a dismissal lifts the stay, and only the
+    // attorney's withdrawal clears the attorney flag.
     let pairs = [
         (flags.cease_communication, flags_after.cease_communication, E::CeaseRequested),
         (flags.attorney_represented, flags_after.attorney_represented, E::AttorneyNotified),
@@ -1001,10 +1007,10 @@ fn check_step(
     ];
     for (before, after, setter) in pairs {
         if before && !after {
-            prop_assert!(
-                matches!(event, E::BankruptcyDischarged | E::BankruptcyDismissed)
-                    && setter == E::BankruptcyFiled
-            );
+            let lifts_stay = matches!(event, E::BankruptcyDischarged | E::BankruptcyDismissed)
+                && setter == E::BankruptcyFiled;
+            let withdrawn = *event == E::AttorneyWithdrawn && setter == E::AttorneyNotified;
+            prop_assert!(lifts_stay || withdrawn);
         }
         if !before && after {
             prop_assert_eq!(event, &setter);

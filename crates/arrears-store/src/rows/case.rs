@@ -397,6 +397,7 @@ pub enum CollectionEventRow {
     ChargeOffReversed,
     /// Appended with case record version 6.
     BankruptcyDismissed,
+    AttorneyWithdrawn,
 }
 
 /// The stored form of `arrears_core::collection::RefusalReason`.
@@ -686,7 +687,7 @@ stored!(struct Claim => ClaimRow { by, until });
 stored!(struct ActionMessage => ActionMessageRow { tone, language, text });
 stored!(enum AuditKind => AuditKindRow { Command { name, key }, Transition { event, from, to, on }, Cycle { as_of, reviewed, actions }, ContactBlocked { debtor, channel, template, rule, next_allowed_at }, ComponentFailed { arm, component, name, accounts, error }, CommandExecuted { name, key, content }, PluginAdded { name, entry }, PluginRemoved { name, entry } });
 stored!(enum Frequency => FrequencyRow { Weekly, Fortnightly, Monthly });
-stored!(enum CollectionEvent => CollectionEventRow { ChargePosted, PaymentPosted, ReversalPosted, Review, PromiseMade, PromiseKept, PromiseBroken, PlanCreated, InstallmentMissed, PlanDefaulted, PlanCompleted, DisputeOpened, DisputeResolved, HardshipGranted { until }, HardshipEnded, Placed { agency }, Recalled, LegalReferral, ChargeOff, SettlementOffered, SettlementAccepted, SettlementCompleted, CeaseRequested, AttorneyNotified, BankruptcyFiled, BankruptcyDischarged, Deceased, Close, Reopen, ChargeOffReversed, BankruptcyDismissed });
+stored!(enum CollectionEvent => CollectionEventRow { ChargePosted, PaymentPosted, ReversalPosted, Review, PromiseMade, PromiseKept, PromiseBroken, PlanCreated, InstallmentMissed, PlanDefaulted, PlanCompleted, DisputeOpened, DisputeResolved, HardshipGranted { until }, HardshipEnded, Placed { agency }, Recalled, LegalReferral, ChargeOff, SettlementOffered, SettlementAccepted, SettlementCompleted, CeaseRequested, AttorneyNotified, BankruptcyFiled, BankruptcyDischarged, Deceased, Close, Reopen, ChargeOffReversed, BankruptcyDismissed, AttorneyWithdrawn });
 stored!(enum RefusalReason => RefusalReasonRow { NothingOwed, BalanceOutstanding, NothingPastDue, NotRevolving, HardshipInPast, NoPromise, NoPlan, NoDispute, NoHardship, NotPlaced, NotClosed, PromiseOpen, PlanActive, Disputed, Hardship, Placed, Legal, ChargedOff, AlreadyDisputed, AlreadyPlaced, AlreadyLegal, AlreadyChargedOff, NotChargedOff, Settled, Paid, Closed, BankruptcyStay, Deceased, TimeBarred, BankruptcyDischarged });
 stored!(struct PromisedPayment => PromisedPaymentRow { on, amount_minor });
 stored!(enum CancelReason => CancelReasonRow { OptedOut, ConsentWithdrawn, AddressRemoved, CeaseCommunication, AttorneyRepresented, Bankruptcy, Deceased, WorkContactProhibited, Disputed, ConversationCooldown, LitigationServed, OutsideHours, ContactCap });

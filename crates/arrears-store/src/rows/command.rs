@@ -386,6 +386,7 @@ pub enum CommandFlagRow {
     BankruptcyDischarged,
     Deceased,
     BankruptcyDismissed,
+    AttorneyWithdrawn,
 }
 
 /// The stored form of `arrears::command::ConsentEvidence`.

@@ -835,3 +835,47 @@ fn a_discharge_ends_the_promise_to_pay_the_debt_it_discharged() {
     assert_eq!((case.broken_promises, case.promise_broken_on), (0, None));
     assert!(books.verify().unwrap().is_clean());
 }
+
+/// FDCPA 1692c(a)(2) (V1): no communication with a consumer known to be represented by an
+/// attorney, unless the attorney fails to respond within a reasonable period or consents to
+/// direct communication. The attorney flag could be set and never cleared (COMPLIANCE.md said
+/// "clear the flag", and no command did): once an attorney was recorded, the consumer could
+/// never be written to again, even after the attorney withdrew. The flag `attorney_withdrawn`
+/// clears it on the debtor and every case, forgets the attorney's details, and the next step
+/// of the stage is written again; recording an attorney again sets it again.
+#[test]
+fn an_attorneys_withdrawal_lets_contact_with_the_consumer_resume() {
+    let (_dir, books) = open_temp();
+    let policy = "name = \"mail\"\nversion = 1\ncreditor = \"third_party\"\n\n\
+                  [[stage]]\nname = \"all\"\nmin_dpd = 1\n[stage.actions]\ncontact = [\n  \
+                  { channel = \"email\", template = \"first\", after_days = 0 },\n  \
+                  { channel = \"email\", template = \"second\", after_days = 40 },\n]\n\n\
+                  [[arm]]\nname = \"only\"\nweight = 1\n";
+    let set = Command::SetPolicy { file: "mail.toml".into(), text: policy.into() };
+    run(&books, "policy", &set);
+    let debtor = debtor_with_email(&books, "ATT", "att@example.com");
+    let account = account_with(&books, debtor, "A1", Terms::default(), None);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 80_000);
+    books.run_cycle(d(2, 2)).unwrap();
+    assert_eq!(emails_from(&books, debtor, d(2, 2)), 1);
+    let represented =
+        Command::SetFlag { debtor, flag: arrears::Flag::AttorneyRepresented, on: d(2, 10) };
+    run(&books, "attorney", &represented);
+    assert!(books.case(account).unwrap().flags.attorney_represented);
+    let withdrawn =
+        Command::SetFlag { debtor, flag: arrears::Flag::AttorneyWithdrawn, on: d(3, 1) };
+    run(&books, "attorney-withdrawn", &withdrawn);
+    assert!(!books.case(account).unwrap().flags.attorney_represented);
+    let found = books.debtor(debtor).unwrap().unwrap();
+    assert!(!found.flags.attorney_represented);
+    assert_eq!(found.attorney, None);
+    // The second step falls due 40 days into the stage: written again.
+    for day in [d(3, 2), d(3, 15)] {
+        books.run_cycle(day).unwrap();
+    }
+    assert_eq!(emails_from(&books, debtor, d(3, 1)), 1, "contact resumed");
+    // Represented again: the flag is set again, and what is queued is cancelled.
+    run(&books, "attorney-again", &represented);
+    assert!(books.case(account).unwrap().flags.attorney_represented);
+    assert!(books.verify().unwrap().is_clean());
+}
