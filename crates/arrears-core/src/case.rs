@@ -344,6 +344,10 @@ pub enum CancelReason {
     /// another instant than planned) fills a frequency cap of the debtor's packs at the
     /// action's instant (12 CFR 1006.14(b)(2)(i)(A) and the packs' caps).
     ContactCap,
+    /// The debtor's jurisdiction (or time zones) changed and a rule of the packs now in force
+    /// forbids the action otherwise than by its hours or a cap: a channel the debtor did not
+    /// authorise (Colombia's Ley 2300 art. 2), a flag or contact block, an opt-out.
+    JurisdictionRules,
 }
 
 impl CancelReason {
@@ -363,6 +367,7 @@ impl CancelReason {
             CancelReason::LitigationServed => "litigation_served",
             CancelReason::OutsideHours => "outside_hours",
             CancelReason::ContactCap => "contact_cap",
+            CancelReason::JurisdictionRules => "jurisdiction_rules",
         }
     }
 }

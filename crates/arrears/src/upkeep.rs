@@ -120,6 +120,8 @@ pub(crate) fn update_debtor(
     env.txn.put_debtor(&debtor)?;
     // New zones or a new jurisdiction: what is queued outside the hours now allowed must not
     // go out (12 CFR 1006.6(b)(1)(i), in every candidate zone; the packs' hours rules).
+    // Then what another rule of the new packs forbids (a channel the debtor did not authorise
+    // in Colombia, a flag or contact block, an opt-out), before the caps count what is left.
     // Then what the new packs' caps (or the new zones' local days) now count one too many: a
     // call, an e-mail and a text queued for one day, for a debtor found to live in Colombia
     // (one contact a day), the later ones in due order.
@@ -133,6 +135,22 @@ pub(crate) fn update_debtor(
             hours,
             CancelReason::OutsideHours,
         )?;
+        let forbidden = |kind: &compliance::RuleKind| {
+            matches!(
+                kind,
+                compliance::RuleKind::RequireConsent
+                    | compliance::RuleKind::FlagBlock { .. }
+                    | compliance::RuleKind::ContactBlock { .. }
+                    | compliance::RuleKind::OptOut
+            )
+        };
+        cancelled.extend(crate::outbox::cancel_blocked(
+            env,
+            debtor_id,
+            |_| true,
+            forbidden,
+            CancelReason::JurisdictionRules,
+        )?);
         let caps = |kind: &compliance::RuleKind| {
             matches!(
                 kind,

@@ -464,6 +464,7 @@ pub enum CancelReasonRow {
     LitigationServed,
     OutsideHours,
     ContactCap,
+    JurisdictionRules,
 }
 
 /// The stored form of `arrears_core::message::Tone`.
@@ -690,7 +691,7 @@ stored!(enum Frequency => FrequencyRow { Weekly, Fortnightly, Monthly });
 stored!(enum CollectionEvent => CollectionEventRow { ChargePosted, PaymentPosted, ReversalPosted, Review, PromiseMade, PromiseKept, PromiseBroken, PlanCreated, InstallmentMissed, PlanDefaulted, PlanCompleted, DisputeOpened, DisputeResolved, HardshipGranted { until }, HardshipEnded, Placed { agency }, Recalled, LegalReferral, ChargeOff, SettlementOffered, SettlementAccepted, SettlementCompleted, CeaseRequested, AttorneyNotified, BankruptcyFiled, BankruptcyDischarged, Deceased, Close, Reopen, ChargeOffReversed, BankruptcyDismissed, AttorneyWithdrawn });
 stored!(enum RefusalReason => RefusalReasonRow { NothingOwed, BalanceOutstanding, NothingPastDue, NotRevolving, HardshipInPast, NoPromise, NoPlan, NoDispute, NoHardship, NotPlaced, NotClosed, PromiseOpen, PlanActive, Disputed, Hardship, Placed, Legal, ChargedOff, AlreadyDisputed, AlreadyPlaced, AlreadyLegal, AlreadyChargedOff, NotChargedOff, Settled, Paid, Closed, BankruptcyStay, Deceased, TimeBarred, BankruptcyDischarged });
 stored!(struct PromisedPayment => PromisedPaymentRow { on, amount_minor });
-stored!(enum CancelReason => CancelReasonRow { OptedOut, ConsentWithdrawn, AddressRemoved, CeaseCommunication, AttorneyRepresented, Bankruptcy, Deceased, WorkContactProhibited, Disputed, ConversationCooldown, LitigationServed, OutsideHours, ContactCap });
+stored!(enum CancelReason => CancelReasonRow { OptedOut, ConsentWithdrawn, AddressRemoved, CeaseCommunication, AttorneyRepresented, Bankruptcy, Deceased, WorkContactProhibited, Disputed, ConversationCooldown, LitigationServed, OutsideHours, ContactCap, JurisdictionRules });
 stored!(enum Tone => ToneRow { Friendly, Firm, FinalNotice, PlanOffer, SettlementOffer });
 stored!(enum PromiseRefused => PromiseRefusedRow { Empty, AmountNotPositive { on, amount_minor }, InThePast { on, made_on }, TooFarOut { on, made_on, max_days_out }, BelowMinimumShare { total_minor, min_minor, share, past_due_minor } });
 stored!(enum QuoteError => QuoteErrorRow { Balance { balance_minor }, Installments { installments }, Rate { annual_rate }, Calendar });

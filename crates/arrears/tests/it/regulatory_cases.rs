@@ -1278,3 +1278,82 @@ fn co_ley_2300_art_3_a_move_to_colombia_cancels_the_contacts_over_one_a_day() {
     assert_eq!(cancelled.len(), 2, "{cancelled:?}");
     assert_eq!(books.pending_actions(100).unwrap().len(), 1);
 }
+
+/// Ley 2300 de 2023, art. 2 (V2): a collector contacts a Colombian debtor only through the
+/// channels the debtor authorised. A call queued for a debtor in Texas, to a number the debtor
+/// never authorised for calls, still went out after the debtor was found to live in Colombia:
+/// the move checked the hours and the caps only. It is cancelled now (reason
+/// `jurisdiction_rules`), before the caps count what is left, so the authorised e-mail stays
+/// (before, the one-a-day cap kept the call and cancelled the e-mail).
+#[test]
+fn co_ley_2300_art_2_a_move_to_colombia_cancels_contacts_on_unauthorised_channels() {
+    let (_dir, mut books) = open_temp();
+    books.register_strategy(Arc::new(Rogue));
+    let policy = Command::SetPolicy { file: "aggressive.toml".into(), text: aggressive_policy() };
+    assert!(matches!(books.execute("policy", &policy).unwrap().outcome, Outcome::PolicySet { .. }));
+    let point = |channel, address: &str, consent| ContactPoint {
+        channel,
+        address: address.into(),
+        kind: ContactPointKind::Personal,
+        consent,
+        opted_out: false,
+    };
+    let created = books
+        .execute(
+            "debtor",
+            &Command::CreateDebtor(NewDebtor {
+                external_ref: None,
+                kind: DebtorKind::Person,
+                name: "Rae".into(),
+                jurisdiction: Jurisdiction { country: "US".into(), region: Some("TX".into()) },
+                time_zones: vec![CHICAGO.into()],
+                language: "en".into(),
+                contact_points: vec![
+                    point(ContactChannel::Phone, "+573001234567", false),
+                    point(ContactChannel::Email, "rae@example.com", true),
+                    point(ContactChannel::Sms, "+573001234567", false),
+                ],
+                flags: DebtorFlags::default(),
+            }),
+        )
+        .unwrap()
+        .outcome;
+    let Outcome::DebtorCreated(debtor) = created else { panic!("{created:?}") };
+    let account = account_with(&books, debtor, "A-CO", Terms::default(), None);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    books.run_cycle(d(3, 16)).unwrap();
+    // The call and the e-mail (a text needs the consent the number lacks, in Texas too).
+    let channels = |actions: Vec<arrears::case::Action>| {
+        actions.into_iter().map(|action| action.channel).collect::<Vec<_>>()
+    };
+    let queued = channels(books.pending_actions(100).unwrap());
+    assert!(queued.contains(&ContactChannel::Phone), "{queued:?}");
+    assert!(queued.contains(&ContactChannel::Email), "{queued:?}");
+    let update = Command::UpdateDebtor {
+        debtor,
+        changes: DebtorChanges {
+            name: None,
+            jurisdiction: Some(Jurisdiction { country: "CO".into(), region: None }),
+            language: None,
+            time_zones: Some(vec![BOGOTA.into()]),
+        },
+    };
+    let updated = books.execute("moved", &update).unwrap().outcome;
+    let Outcome::DebtorUpdated { cancelled, .. } = updated else { panic!("{updated:?}") };
+    assert_eq!(cancelled.len(), queued.len() - 1, "{cancelled:?}");
+    assert_eq!(channels(books.pending_actions(100).unwrap()), [ContactChannel::Email]);
+    for action in books.actions_of(debtor).unwrap() {
+        if action.channel != ContactChannel::Email {
+            assert!(
+                matches!(
+                    action.status,
+                    arrears::case::ActionStatus::Cancelled {
+                        reason: arrears::case::CancelReason::JurisdictionRules,
+                        ..
+                    }
+                ),
+                "{action:?}"
+            );
+        }
+    }
+}
