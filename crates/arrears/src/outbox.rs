@@ -259,14 +259,13 @@ pub(crate) fn after_contact(
         )?;
     }
     if !inbound {
-        let caps = |kind: &compliance::RuleKind| {
-            matches!(
-                kind,
-                compliance::RuleKind::FrequencyCap { .. }
-                    | compliance::RuleKind::ChannelsPerWeek { .. }
-            )
-        };
-        cancelled.extend(cancel_blocked(env, debtor_id, |_| true, caps, CancelReason::ContactCap)?);
+        cancelled.extend(cancel_blocked(
+            env,
+            debtor_id,
+            |_| true,
+            is_cap,
+            CancelReason::ContactCap,
+        )?);
         cancelled.sort_unstable();
     }
     Ok(cancelled)
@@ -297,9 +296,7 @@ pub(crate) fn cancel_blocked(
     if rules.is_empty() {
         return Ok(Vec::new());
     }
-    let contacts = env.txn.contacts(debtor_id)?;
     let actions = env.txn.actions_of(debtor_id)?;
-    let flags = crate::guardrails::flags(&debtor, std::iter::empty());
     let cancellable = |action: &arrears_core::case::Action| {
         matches!(action.status, ActionStatus::Pending)
             && action.sent_at.is_none()
@@ -308,7 +305,14 @@ pub(crate) fn cancel_blocked(
     };
     let mut candidates: Vec<&arrears_core::case::Action> =
         actions.iter().filter(|action| cancellable(action)).collect();
+    // Nothing queued that could be cancelled (the common case of an acknowledgement): the
+    // contact history is not read.
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
     candidates.sort_by_key(|action| (action.scheduled_at, action.id));
+    let contacts = env.txn.contacts(debtor_id)?;
+    let flags = crate::guardrails::flags(&debtor, std::iter::empty());
     let mut asked: std::collections::BTreeSet<u64> = std::collections::BTreeSet::new();
     let mut blocked: std::collections::BTreeSet<u64> = std::collections::BTreeSet::new();
     for action in candidates {
@@ -341,9 +345,21 @@ pub(crate) fn cancel_blocked(
             blocked.insert(action.id);
         }
     }
+    if blocked.is_empty() {
+        return Ok(Vec::new());
+    }
     crate::collections::cancel_pending(env, debtor_id, |action| {
         blocked.contains(&action.id).then_some(reason)
     })
+}
+
+/// A rule that caps how often a person is contacted: Regulation F's 7-in-7 and the packs'
+/// frequency caps, and the channels-per-week limits.
+pub(crate) fn is_cap(kind: &compliance::RuleKind) -> bool {
+    matches!(
+        kind,
+        compliance::RuleKind::FrequencyCap { .. } | compliance::RuleKind::ChannelsPerWeek { .. }
+    )
 }
 
 /// `Command::MarkSent`: the action leaves the pending list; a second report keeps the first

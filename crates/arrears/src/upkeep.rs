@@ -125,52 +125,39 @@ pub(crate) fn update_debtor(
     // Then what the new packs' caps (or the new zones' local days) now count one too many: a
     // call, an e-mail and a text queued for one day, for a debtor found to live in Colombia
     // (one contact a day), the later ones in due order.
-    let cancelled = if changes.time_zones.is_some() || changes.jurisdiction.is_some() {
-        let hours =
-            |kind: &compliance::RuleKind| matches!(kind, compliance::RuleKind::Hours { .. });
-        let mut cancelled = crate::outbox::cancel_blocked(
-            env,
-            debtor_id,
-            |_| true,
-            hours,
-            CancelReason::OutsideHours,
-        )?;
-        let forbidden = |kind: &compliance::RuleKind| {
-            matches!(
+    let mut cancelled = Vec::new();
+    if changes.time_zones.is_some() || changes.jurisdiction.is_some() {
+        type RuleKinds = fn(&compliance::RuleKind) -> bool;
+        let steps: [(RuleKinds, CancelReason); 3] = [
+            (|kind| matches!(kind, compliance::RuleKind::Hours { .. }), CancelReason::OutsideHours),
+            (forbidden_there, CancelReason::JurisdictionRules),
+            (crate::outbox::is_cap, CancelReason::ContactCap),
+        ];
+        for (kind, reason) in steps {
+            cancelled.extend(crate::outbox::cancel_blocked(
+                env,
+                debtor_id,
+                |_| true,
                 kind,
-                compliance::RuleKind::RequireConsent
-                    | compliance::RuleKind::FlagBlock { .. }
-                    | compliance::RuleKind::ContactBlock { .. }
-                    | compliance::RuleKind::OptOut
-            )
-        };
-        cancelled.extend(crate::outbox::cancel_blocked(
-            env,
-            debtor_id,
-            |_| true,
-            forbidden,
-            CancelReason::JurisdictionRules,
-        )?);
-        let caps = |kind: &compliance::RuleKind| {
-            matches!(
-                kind,
-                compliance::RuleKind::FrequencyCap { .. }
-                    | compliance::RuleKind::ChannelsPerWeek { .. }
-            )
-        };
-        cancelled.extend(crate::outbox::cancel_blocked(
-            env,
-            debtor_id,
-            |_| true,
-            caps,
-            CancelReason::ContactCap,
-        )?);
+                reason,
+            )?);
+        }
         cancelled.sort_unstable();
-        cancelled
-    } else {
-        Vec::new()
-    };
+    }
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
+}
+
+/// A rule that forbids an action under a debtor's packs otherwise than by its hours or a cap:
+/// a channel the debtor did not authorise (`require_consent`), a flag or contact block, an
+/// opt-out.
+fn forbidden_there(kind: &compliance::RuleKind) -> bool {
+    matches!(
+        kind,
+        compliance::RuleKind::RequireConsent
+            | compliance::RuleKind::FlagBlock { .. }
+            | compliance::RuleKind::ContactBlock { .. }
+            | compliance::RuleKind::OptOut
+    )
 }
 
 /// `Command::SetContactRestrictions`: the restrictions replace the stored ones; prohibiting
