@@ -798,6 +798,25 @@ pub(crate) enum PostCommand {
     /// Take a charge back whole (a fee charged in error): the money that paid it goes back to
     /// its payments and pays what else is owed; what it still owes is forgiven.
     WithdrawCharge(DisputeArgs),
+    /// Pay money back to the debtor out of the account's unapplied cash (an overpayment, a
+    /// credit balance refunded on request); owed again if the payment it came from returns.
+    Refund(RefundArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RefundArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// The amount paid back, in the account's currency, at most the unapplied cash held.
+    #[arg(long, value_parser = parse_amount, allow_negative_numbers = true)]
+    pub(crate) amount: String,
+    /// The day the money left.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub(crate) on: NaiveDate,
+    /// The refund's reference in your books or your bank: the reference of its obligation
+    /// (unique among obligations).
+    #[arg(long = "ref", value_name = "REF")]
+    pub(crate) external_ref: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -113,6 +113,7 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
         | Command::Waiver { effective_on, .. }
         | Command::CreditNote { effective_on, .. }
         | Command::WithdrawCharge { effective_on, .. }
+        | Command::Refund { effective_on, .. }
         | Command::Adjustment { effective_on, .. }
         | Command::ChargeOff { effective_on, .. }
         | Command::Dispute { effective_on, .. } => vec![("effective_on", *effective_on)],

@@ -47,6 +47,7 @@ fn build<'a>(books: &Arrears, command: &'a PostCommand) -> Result<(&'a Common, A
         PostCommand::Dispute(args) | PostCommand::Undispute(args) => &args.common,
         PostCommand::WithdrawCharge(args) => &args.common,
         PostCommand::CreditNote(args) => &args.common,
+        PostCommand::Refund(args) => &args.common,
     };
     let account = refs::account(books, &common.account, "--account")?;
     let id = account.id;
@@ -140,6 +141,12 @@ fn build<'a>(books: &Arrears, command: &'a PostCommand) -> Result<(&'a Common, A
             account: id,
             obligation: refs::obligation(books, &account, &args.obligation, "--obligation")?,
             effective_on: args.on,
+        },
+        PostCommand::Refund(args) => Command::Refund {
+            account: id,
+            effective_on: args.on,
+            amount: amount(&args.amount, &account, Sign::Positive, "--amount")?,
+            external_ref: args.external_ref.clone(),
         },
     };
     Ok((common, account, built))

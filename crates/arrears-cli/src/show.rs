@@ -364,5 +364,6 @@ fn kind_name(kind: ObligationKind) -> &'static str {
         ObligationKind::Statement => "statement",
         ObligationKind::Fee => "fee",
         ObligationKind::Interest => "interest",
+        ObligationKind::Refund => "refund",
     }
 }

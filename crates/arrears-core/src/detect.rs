@@ -453,7 +453,10 @@ fn within(on: NaiveDate, (after, through): (NaiveDate, NaiveDate)) -> bool {
 fn sales(events: &[Event]) -> impl Iterator<Item = (NaiveDate, i64)> + '_ {
     events.iter().filter_map(|event| match &event.kind {
         EventKind::Charge { kind, amounts_minor, .. }
-            if !matches!(kind, ObligationKind::Fee | ObligationKind::Interest) =>
+            if !matches!(
+                kind,
+                ObligationKind::Fee | ObligationKind::Interest | ObligationKind::Refund
+            ) =>
         {
             Some((event.effective_on, amounts_minor[Component::Principal.index()]))
         }

@@ -372,6 +372,22 @@ pub enum EventKind {
         /// The commission rate (`0.25` for 25%), rounded half up to the minor unit.
         rate: Decimal,
     },
+    /// Money paid back to the debtor out of its unapplied cash (an overpayment refunded, or a
+    /// credit balance refunded on request, 12 CFR 1026.11). The refund is its own obligation
+    /// of kind [`crate::model::ObligationKind::Refund`] (Dr receivable, Cr cash), which the
+    /// unapplied cash settles at once, oldest payment first (Dr unapplied cash, Cr receivable):
+    /// net, Dr unapplied cash, Cr cash. So the part a payment gave to the refund is one of its
+    /// allocations, and a later reversal of that payment re-opens it: the debtor owes back
+    /// money refunded out of a payment that was never good. Where the replay finds less
+    /// unapplied cash than the refund (a payment reversed by a back-dated event), the rest
+    /// stays owed on the refund's obligation: the cash left all the same. Appended last, so
+    /// that the stored encodings of the other kinds do not change.
+    Refund {
+        /// The obligation the refund is (created with it).
+        obligation: ObligationId,
+        /// The amount paid back, positive.
+        amount_minor: i64,
+    },
 }
 
 /// Why a credit note was issued ([`EventKind::CreditNote`]).
@@ -449,6 +465,7 @@ impl EventKind {
             EventKind::CommissionReversed { .. } => "commission_reversed",
             EventKind::ChargeOffUndone { .. } => "charge_off_reversed",
             EventKind::CommissionOnSettled { .. } => "commission",
+            EventKind::Refund { .. } => "refund",
         }
     }
 
@@ -890,8 +907,46 @@ impl Replayer<'_> {
             EventKind::CreditNote { obligation, amount_minor, .. } => {
                 self.credit_note(*obligation, *amount_minor, &mut postings);
             }
+            EventKind::Refund { obligation, amount_minor } => {
+                self.refund(event.effective_on, *obligation, *amount_minor, &mut postings);
+            }
         }
         postings
+    }
+
+    /// Pays `amount_minor` back to the debtor: the refund's obligation is owed (Dr receivable,
+    /// Cr cash) and the unapplied cash settles it, oldest payment first, each payment's part
+    /// an allocation of it. `check` refuses a refund on a charged-off account, and a
+    /// charge-off back-dated before one, so the replay never meets a refund after a charge-off;
+    /// should it, the cash left the books all the same and nothing is owed on them.
+    fn refund(
+        &mut self,
+        on: NaiveDate,
+        obligation: ObligationId,
+        amount_minor: i64,
+        postings: &mut Vec<Posting>,
+    ) {
+        let charged_off = self.state.charged_off_on.is_some();
+        let outstanding = if charged_off { 0 } else { amount_minor };
+        self.state.obligations.insert(
+            obligation,
+            ObligationState {
+                id: obligation,
+                issued_on: on,
+                due_on: on,
+                outstanding_minor: [outstanding, 0, 0],
+                disputed: false,
+                accrued: false,
+            },
+        );
+        if charged_off {
+            postings.push(leg(Book::BadDebt, Some(obligation), None, None, amount_minor));
+            postings.push(leg(Book::Cash, Some(obligation), None, None, -amount_minor));
+            return;
+        }
+        postings.push(receivable(obligation, Component::Principal, None, amount_minor));
+        postings.push(leg(Book::Cash, Some(obligation), None, None, -amount_minor));
+        self.apply_unapplied(obligation, postings);
     }
 
     /// Lowers the principal of the obligation credited, or of the open obligations oldest
@@ -1823,6 +1878,19 @@ pub enum Rejection {
         /// The reversal's effective date given.
         effective_on: NaiveDate,
     },
+    /// A refund above the unapplied cash the account holds.
+    #[error(
+        "a refund of {requested_minor} minor units exceeds the {unapplied_minor} of unapplied cash held"
+    )]
+    RefundExceedsUnapplied {
+        /// The unapplied cash held.
+        unapplied_minor: i64,
+        /// The amount asked.
+        requested_minor: i64,
+    },
+    /// A charge of kind `refund`: refunds make their obligations themselves.
+    #[error("an obligation of kind refund is made by a refund, not charged")]
+    RefundCharged,
 }
 
 /// Checks a new event of a kind that [reads the history](EventKind::reads_history) against the
@@ -1948,6 +2016,9 @@ pub fn check(
     match kind {
         EventKind::Charge { due_on, amounts_minor, kind: obligation_kind, .. } => {
             charged_off(if *obligation_kind == ObligationKind::Fee { "fee" } else { "charge" })?;
+            if *obligation_kind == ObligationKind::Refund {
+                return Err(Rejection::RefundCharged);
+            }
             for component in Component::ALL {
                 let amount = amounts_minor[component.index()];
                 amount_in_range(component.name(), amount, true)?;
@@ -2146,6 +2217,17 @@ pub fn check(
                 return Err(Rejection::CreditNoteExceedsOwed {
                     obligation: *obligation,
                     owed_minor,
+                    requested_minor: *amount_minor,
+                });
+            }
+        }
+        EventKind::Refund { amount_minor, .. } => {
+            charged_off("refund")?;
+            amount_in_range("amount", *amount_minor, false)?;
+            let unapplied_minor = state.unapplied_minor();
+            if *amount_minor > unapplied_minor {
+                return Err(Rejection::RefundExceedsUnapplied {
+                    unapplied_minor,
                     requested_minor: *amount_minor,
                 });
             }

@@ -631,6 +631,12 @@ pub enum ObligationKind {
     Fee,
     /// Posted interest.
     Interest,
+    /// A refund of the debtor's credit ([`crate::ledger::EventKind::Refund`]): money paid back
+    /// out of unapplied cash, which that cash settles at once. It is owed only where the cash
+    /// turns out not to have been there (a payment it came from is returned later). Appended
+    /// last, so that the stored encodings of the other kinds do not change; made by refunds
+    /// only, never charged.
+    Refund,
 }
 
 impl ObligationKind {
@@ -642,6 +648,7 @@ impl ObligationKind {
             ObligationKind::Statement => "statement",
             ObligationKind::Fee => "fee",
             ObligationKind::Interest => "interest",
+            ObligationKind::Refund => "refund",
         }
     }
 
@@ -656,7 +663,8 @@ impl ObligationKind {
             ObligationKind::Installment
             | ObligationKind::Statement
             | ObligationKind::Fee
-            | ObligationKind::Interest => false,
+            | ObligationKind::Interest
+            | ObligationKind::Refund => false,
         }
     }
 }

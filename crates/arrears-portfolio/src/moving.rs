@@ -68,6 +68,7 @@ const COPIED: &[&str] = &[
     "waiver",
     "adjustment",
     "credit_note",
+    "refund",
     "accrue_interest",
     "charge_off",
     "dispute",

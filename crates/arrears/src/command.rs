@@ -662,6 +662,23 @@ pub enum Command {
         /// The value date: on or after the obligation's issue.
         effective_on: NaiveDate,
     },
+    /// Pays money back to the debtor out of the account's unapplied cash: an overpayment, or
+    /// a credit balance the debtor asked to have refunded (12 CFR 1026.11(a)). The refund is
+    /// its own obligation of kind `refund`, settled at once by the unapplied cash, oldest
+    /// payment first (docs/LEDGER.md, `refund`): should a payment it came from be returned
+    /// later, the debtor owes that part back on it. Refused above the unapplied cash the
+    /// account holds and on a charged-off account.
+    Refund {
+        /// The account.
+        account: AccountId,
+        /// The day the money left.
+        effective_on: NaiveDate,
+        /// The amount paid back, positive.
+        amount: Money,
+        /// The refund's reference in the creditor's books or its bank (unique among the
+        /// obligations' references), if any.
+        external_ref: Option<String>,
+    },
 }
 
 /// How a payment was made ([`Command::ChannelPayment`]).
@@ -853,6 +870,7 @@ impl Command {
             | Command::Waiver { effective_on, .. }
             | Command::CreditNote { effective_on, .. }
             | Command::WithdrawCharge { effective_on, .. }
+            | Command::Refund { effective_on, .. }
             | Command::Adjustment { effective_on, .. }
             | Command::ChargeOff { effective_on, .. }
             | Command::Dispute { effective_on, .. } => vec![("effective_on", *effective_on)],
@@ -998,6 +1016,7 @@ impl Command {
             Command::RecordOutbound { .. } => "record_outbound",
             Command::SetCreditStanding { .. } => "set_credit_standing",
             Command::WithdrawCharge { .. } => "withdraw_charge",
+            Command::Refund { .. } => "refund",
         }
     }
 
@@ -1024,6 +1043,7 @@ impl Command {
             | Command::Payment { amount, .. }
             | Command::Waiver { amount, .. }
             | Command::CreditNote { amount, .. }
+            | Command::Refund { amount, .. }
             | Command::Adjustment { amount, .. }
             | Command::ApplyCash { amount, .. }
             | Command::ReturnCash { amount, .. }
@@ -1271,7 +1291,7 @@ pub struct Posted {
     pub account: AccountId,
     /// The event recorded.
     pub event: EventSeq,
-    /// The obligation created, for charges, fees and interest.
+    /// The obligation created, for charges, fees, interest and refunds.
     pub obligation: Option<ObligationId>,
     /// The event's own journal entry, if it moved money.
     pub entry: Option<EntryId>,
@@ -1440,6 +1460,13 @@ impl Rejection {
                             "credit note of {} but only {} principal owed {owed_by}",
                             c(*requested_minor),
                             m(*owed_minor)
+                        )
+                    }
+                    Ledger::RefundExceedsUnapplied { unapplied_minor, requested_minor } => {
+                        format!(
+                            "refund of {} but only {} unapplied cash held",
+                            c(*requested_minor),
+                            m(*unapplied_minor)
                         )
                     }
                     other => other.to_string(),

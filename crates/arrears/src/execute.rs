@@ -237,6 +237,18 @@ fn dispatch(
                 EventKind::CreditNote { obligation: *obligation, amount_minor, reason: *reason };
             ledger_on(env, &record, *effective_on, kind, Vec::new(), None)?
         }
+        Command::Refund { account, effective_on, amount, external_ref } => {
+            let record = load_account_record(env.txn, *account)?;
+            let amount_minor = minor("amount", amount, record.account.currency)?;
+            let kind = EventKind::Refund { obligation: ObligationId(0), amount_minor };
+            let new = NewObligation {
+                external_ref: external_ref.clone(),
+                kind: ObligationKind::Refund,
+                due_on: *effective_on,
+                amounts_minor: [amount_minor, 0, 0],
+            };
+            ledger_on(env, &record, *effective_on, kind, vec![new], None)?
+        }
         Command::WithdrawCharge { account, obligation, effective_on } => {
             let record = load_account_record(env.txn, *account)?;
             let kind = EventKind::ChargeWithdrawn { obligation: *obligation };

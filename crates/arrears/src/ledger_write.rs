@@ -199,7 +199,9 @@ pub(crate) fn prepare(
     let ids: Vec<ObligationId> =
         (0..new_obligations.len() as u64).map(|offset| ObligationId(first_id + offset)).collect();
     match &mut kind {
-        EventKind::Charge { obligation, .. } | EventKind::AccrueInterest { obligation, .. } => {
+        EventKind::Charge { obligation, .. }
+        | EventKind::AccrueInterest { obligation, .. }
+        | EventKind::Refund { obligation, .. } => {
             *obligation = ids[0];
         }
         EventKind::Reschedule { installments, .. } => {
@@ -207,7 +209,9 @@ pub(crate) fn prepare(
                 installment.obligation = *id;
             }
         }
-        _ => assert!(ids.is_empty(), "only charges, accruals and plans create obligations"),
+        _ => {
+            assert!(ids.is_empty(), "only charges, accruals, plans and refunds create obligations")
+        }
     }
     let seq = before.next_seq();
     let event = Event { seq, effective_on, kind };

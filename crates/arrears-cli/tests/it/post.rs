@@ -440,3 +440,69 @@ waivers         O52         fee                15.00
         "rejected: obligation O52 owes nothing and no payment paid it: nothing to withdraw\n"
     );
 }
+
+/// `post refund` pays unapplied cash back: its own obligation, settled at once by the
+/// payment's cash (docs/LEDGER.md, "Refunds"), and refused above what is held.
+#[test]
+fn a_refund_pays_back_unapplied_cash() {
+    let env = Env::sample();
+    let pay = [
+        "post",
+        "payment",
+        "--account",
+        "UT-9003",
+        "--amount",
+        "5000.00",
+        "--on",
+        "2026-11-21",
+        "--key",
+        "UT3-PAY-BIG",
+    ];
+    env.run(&pay).ok();
+    let shown = env.run(&["show", "account", "UT-9003", "--as-of", "2026-11-21"]);
+    let held = shown.ok().lines().find(|line| line.contains("unapplied")).unwrap().to_owned();
+    assert!(held.ends_with(" 4925.90"), "{held}");
+    let refund = [
+        "post",
+        "refund",
+        "--account",
+        "UT-9003",
+        "--amount",
+        "100.00",
+        "--on",
+        "2026-11-22",
+        "--ref",
+        "RF-2611",
+        "--key",
+        "UT3-RF-1122",
+    ];
+    let expected = "\
+refund on account A12 (UT-9003): event #3, entry J89
+obligation created: O52
+
+book            obligation  component  source   debit  credit
+receivable      O52         principal          100.00
+receivable      O52         principal  #2              100.00
+cash            O52                                    100.00
+unapplied_cash  O52         principal  #2      100.00
+";
+    assert_eq!(env.run(&refund).ok(), expected);
+    let too_much = [
+        "post",
+        "refund",
+        "--account",
+        "UT-9003",
+        "--amount",
+        "5000.00",
+        "--on",
+        "2026-11-22",
+        "--key",
+        "UT3-RF-1122-B",
+    ];
+    let refused = env.run(&too_much);
+    assert_eq!(refused.code, 1);
+    assert_eq!(
+        refused.stdout,
+        "rejected: refund of 5000.00 USD but only 4825.90 unapplied cash held\n"
+    );
+}

@@ -85,7 +85,9 @@ impl AccountState {
             EventKind::Payment { directed_to: None, .. }
             | EventKind::Charge { .. }
             | EventKind::AccrueInterest { .. }
-            | EventKind::ChargeOff => false,
+            | EventKind::ChargeOff
+            // A refund reads the unapplied cash, whose payments stay hot.
+            | EventKind::Refund { .. } => false,
             EventKind::Payment { directed_to: Some(obligation), .. } => {
                 !self.obligations.contains_key(obligation)
             }

@@ -1289,6 +1289,102 @@ fn a_credit_note_lowers_principal_against_originations_and_is_refused_above_what
     ));
 }
 
+fn refund(seq: u32, on: NaiveDate, obligation: u64, amount_minor: i64) -> Event {
+    event(seq, on, EventKind::Refund { obligation: ObligationId(obligation), amount_minor })
+}
+
+#[test]
+fn a_refund_pays_back_unapplied_cash_and_a_returned_payment_makes_it_owed() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    // 150.00 against 100.00 owed: 50.00 unapplied.
+    record(&account, &mut events, payment(2, d(1, 10), 15_000));
+    assert_eq!(
+        check_event(&account, &events, &refund(3, d(1, 15), 2, 5_001)),
+        Err(Rejection::RefundExceedsUnapplied { unapplied_minor: 5_000, requested_minor: 5_001 })
+    );
+    assert!(matches!(
+        check_event(&account, &events, &refund(3, d(1, 15), 2, 0)),
+        Err(Rejection::AmountNotPositive { .. })
+    ));
+    // 30.00 paid back: its obligation is settled at once by the payment's unapplied cash.
+    record(&account, &mut events, refund(3, d(1, 15), 2, 3_000));
+    let r = replay(&account, &events, None);
+    assert_eq!(
+        derived(&r, 3),
+        normalize([
+            rcv(2, P, None, 3_000),
+            post(Book::Cash, Some(2), None, None, -3_000),
+            rcv(2, P, Some(2), -3_000),
+            post(Book::UnappliedCash, Some(2), Some(P), Some(2), 3_000),
+        ])
+    );
+    assert!(all_balanced(&r));
+    assert_eq!(outstanding(&r.state, 2), [0, 0, 0]);
+    assert_eq!(r.state.unapplied_minor(), 2_000);
+    assert_eq!(r.state.book_balance_minor(Book::Cash), 12_000);
+    assert_eq!(r.state.book_balance_minor(Book::UnappliedCash), -2_000);
+    assert_eq!(
+        payment_state(&r.state, 2).allocated,
+        allocations(&[(Book::Receivable, 1, P, 10_000), (Book::Receivable, 2, P, 3_000)])
+    );
+    assert_eq!(payment_state(&r.state, 2).unapplied_minor, 2_000);
+    // The payment comes back: what it paid is owed again, and so is the refund made out of it.
+    record(&account, &mut events, reversal(4, d(2, 3), 2));
+    let r = replay(&account, &events, None);
+    assert!(all_balanced(&r));
+    assert_eq!(outstanding(&r.state, 1), [10_000, 0, 0]);
+    assert_eq!(outstanding(&r.state, 2), [3_000, 0, 0]);
+    assert_eq!(r.state.unapplied_minor(), 0);
+    assert_eq!(r.state.book_balance_minor(Book::Cash), -3_000);
+    assert_eq!(r.state.book_balance_minor(Book::Receivable), 13_000);
+    assert_eq!(r.state.book_balance_minor(Book::UnappliedCash), 0);
+    // What the debtor owes back is paid like any obligation, oldest due first: the refund's
+    // (due on its day) before the invoice.
+    record(&account, &mut events, payment(5, d(2, 5), 4_000));
+    let r = replay(&account, &events, None);
+    assert_eq!(outstanding(&r.state, 2), [0, 0, 0]);
+    assert_eq!(outstanding(&r.state, 1), [9_000, 0, 0]);
+}
+
+#[test]
+fn a_refund_the_replay_finds_no_cash_for_stays_owed() {
+    let account = account();
+    let mut events = Vec::new();
+    record(&account, &mut events, charge(1, d(1, 1), 1, d(2, 1), [10_000, 0, 0]));
+    record(&account, &mut events, payment(2, d(1, 10), 15_000));
+    record(&account, &mut events, refund(3, d(1, 20), 2, 3_000));
+    // The payment's return, dated before the refund and recorded after it: when the refund is
+    // replayed, no unapplied cash is left to settle it, and the money left all the same.
+    record(&account, &mut events, reversal(4, d(1, 15), 2));
+    let r = replay(&account, &events, None);
+    assert!(all_balanced(&r));
+    assert_eq!(
+        derived(&r, 3),
+        normalize([rcv(2, P, None, 3_000), post(Book::Cash, Some(2), None, None, -3_000)])
+    );
+    assert_eq!(outstanding(&r.state, 2), [3_000, 0, 0]);
+    assert_eq!(r.state.book_balance_minor(Book::Cash), -3_000);
+    // Refunds are refused on a charged-off account, and no charge is of kind refund.
+    record(&account, &mut events, charge_off(5, d(3, 1)));
+    assert!(matches!(
+        check_event(&account, &events, &refund(6, d(3, 2), 3, 100)),
+        Err(Rejection::ChargedOff { .. })
+    ));
+    let account = self::account();
+    let refund_kind = EventKind::Charge {
+        obligation: ObligationId(1),
+        kind: ObligationKind::Refund,
+        due_on: d(2, 1),
+        amounts_minor: [100, 0, 0],
+    };
+    assert_eq!(
+        check_event(&account, &[], &event(1, d(1, 1), refund_kind)),
+        Err(Rejection::RefundCharged)
+    );
+}
+
 fn commission(seq: u32, on: NaiveDate, payment: u32, rate: &str) -> Event {
     event(
         seq,
@@ -1766,6 +1862,7 @@ enum Op {
     ApplyUnapplied { day: i64 },
     Commission { pick: usize, rate_percent: u32 },
     ReverseCommission { pick: usize, delay: i64 },
+    Refund { amount_minor: i64, day: i64 },
 }
 
 fn op_strategy() -> impl Strategy<Value = Op> {
@@ -1791,6 +1888,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
         2 => (0_i64..150).prop_map(|day| Op::ApplyUnapplied { day }),
         2 => (any::<usize>(), 0_u32..=100).prop_map(|(pick, rate_percent)| Op::Commission { pick, rate_percent }),
         2 => (any::<usize>(), 0_i64..30).prop_map(|(pick, delay)| Op::ReverseCommission { pick, delay }),
+        2 => (1_i64..10_000, 0_i64..150).prop_map(|(amount_minor, day)| Op::Refund { amount_minor, day }),
     ]
 }
 
@@ -1937,6 +2035,13 @@ fn build_event(
             let on = booked.effective_on + chrono::Days::new(u64::try_from(delay).unwrap());
             (on, EventKind::CommissionReversed { commission: booked.seq })
         }
+        Op::Refund { amount_minor, day } => {
+            *next_obligation += 1;
+            // Mostly within the unapplied cash, so that refunds get recorded.
+            let amount_minor = amount_minor.min(state.unapplied_minor().max(1));
+            let obligation = ObligationId(*next_obligation);
+            (on_day(account, day), EventKind::Refund { obligation, amount_minor })
+        }
     };
     Some(Event { seq, effective_on, kind })
 }
@@ -1997,7 +2102,6 @@ fn check_books(account: &Account, events: &[Event]) -> Result<(), TestCaseError>
         }
     }
 
-    // Cash is the sum of unreversed payments.
     let reversed: BTreeSet<EventSeq> = events
         .iter()
         .filter_map(|event| match event.kind {
@@ -2013,7 +2117,15 @@ fn check_books(account: &Account, events: &[Event]) -> Result<(), TestCaseError>
             _ => None,
         })
         .sum();
-    prop_assert_eq!(state.book_balance_minor(Book::Cash), unreversed_paid);
+    // Cash is what came in and was not returned, less what was refunded.
+    let refunded: i64 = events
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::Refund { amount_minor, .. } => Some(amount_minor),
+            _ => None,
+        })
+        .sum();
+    prop_assert_eq!(state.book_balance_minor(Book::Cash), unreversed_paid - refunded);
 
     // Agencies' commissions: the expense is what is owed to them, never negative, and a
     // commission taken back nets to nothing with it.

@@ -924,3 +924,52 @@ fn a_debtor_moves_with_its_agency_commissions_and_a_reversed_charge_off() {
     let moved = target.accounts_of(debtor).unwrap()[0];
     assert_eq!(books_of(target, moved), source_books);
 }
+
+/// A refund of unapplied cash moves as its command, with its own obligation, and what a
+/// returned payment makes owed on it moves too.
+#[test]
+fn a_debtor_moves_with_a_refund_owed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sample = sample(dir.path(), "W-refund", false);
+    sample.run_cycles(&CYCLES);
+    let account = sample.account;
+    let overpay = Command::Payment {
+        account,
+        effective_on: d(5, 2),
+        amount: usd(1_000_000),
+        directed_to: None,
+    };
+    let Outcome::Posted(overpaid) = sample.execute("overpay", &overpay) else {
+        panic!("not posted")
+    };
+    let refund = Command::Refund {
+        account,
+        effective_on: d(5, 3),
+        amount: usd(40_000),
+        external_ref: Some("RF-W".into()),
+    };
+    sample.execute("refund", &refund);
+    let reversal = Command::Reversal {
+        account,
+        payment: overpaid.event,
+        effective_on: d(5, 4),
+        reason: arrears::ledger::ReversalReason::Returned,
+    };
+    sample.execute("overpay-returned", &reversal);
+    let view = sample.source().account_view(account, ON).unwrap();
+    let owed_back = view
+        .obligations
+        .iter()
+        .find(|o| o.obligation.kind == arrears::model::ObligationKind::Refund);
+    assert_eq!(owed_back.unwrap().outstanding_minor, [40_000, 0, 0]);
+    let books_of = |store: &Arrears, account| store.account_view(account, ON).unwrap().books_minor;
+    let source_books = books_of(sample.source(), account);
+    let before = state(sample.source(), &sample.reference);
+    sample.move_now().unwrap();
+    let (path, from) = (sample.path.clone(), sample.from);
+    check_moved(&mut sample.portfolio, &path, &sample.reference, from, &before);
+    let target = &sample.portfolio.shards()[(from + 1) % 3];
+    let debtor = target.find_debtor(&sample.reference).unwrap().unwrap();
+    let moved = target.accounts_of(debtor).unwrap()[0];
+    assert_eq!(books_of(target, moved), source_books);
+}

@@ -526,6 +526,10 @@ fn arb_event_kind() -> impl Strategy<Value = EventKind> {
             reason,
             charge_off: EventSeq(charge_off)
         }),
+        (1u64..100, 1i64..i64::MAX).prop_map(|(obligation, amount_minor)| EventKind::Refund {
+            obligation: ObligationId(obligation),
+            amount_minor
+        }),
     ]
 }
 
@@ -1282,6 +1286,35 @@ fn golden_write_off_reversed() {
         RecordKind::Event,
         &on_settled,
         expect!["020ffcb8921600120e04302e3235fc20a34ad3000270331dc4062e"],
+    );
+    // A refund of unapplied cash, appended after it (session 35), and its obligation.
+    let refund = EventRecord {
+        event: Event {
+            seq: EventSeq(16),
+            effective_on: date("2026-03-05"),
+            kind: EventKind::Refund { obligation: ObligationId(21), amount_minor: 1_250 },
+        },
+        recorded_at: instant("2026-03-05T09:00:00Z"),
+        key: "rf-1".into(),
+    };
+    check(
+        RecordKind::Event,
+        &refund,
+        expect!["0210fcc09216001315fbc409fc208c52d3000472662d31c151898e"],
+    );
+    let obligation = Obligation {
+        id: ObligationId(21),
+        account: AccountId(3),
+        external_ref: Some("RF-1".into()),
+        kind: ObligationKind::Refund,
+        issued_on: date("2026-03-05"),
+        due_on: date("2026-03-05"),
+        original_minor: [1_250, 0, 0],
+    };
+    check(
+        RecordKind::Obligation,
+        &obligation,
+        expect!["021503010452462d3105fcc0921600fcc0921600fbc40900009316e772"],
     );
 }
 

@@ -283,6 +283,13 @@ pub enum CommandRow {
         obligation: u64,
         effective_on: Day,
     },
+    /// Appended in session 35 (format 12).
+    Refund {
+        account: u64,
+        effective_on: Day,
+        amount: MoneyRow,
+        external_ref: Option<String>,
+    },
 }
 
 /// The stored form of `arrears::command::Outcome`.

@@ -198,25 +198,79 @@ pub struct ReplayKeyRow {
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)]
 pub enum EventKindRow {
-    Charge { obligation: u64, kind: ObligationKindRow, due_on: Day, amounts_minor: [i64; 3] },
-    Payment { amount_minor: i64, directed_to: Option<u64> },
-    Reversal { payment: u32, reason: ReversalReasonRow },
-    Waiver { obligation: u64, component: ComponentRow, amount_minor: i64 },
-    Adjustment { obligation: u64, component: ComponentRow, amount_minor: i64 },
-    AccrueInterest { obligation: u64, due_on: Day },
+    Charge {
+        obligation: u64,
+        kind: ObligationKindRow,
+        due_on: Day,
+        amounts_minor: [i64; 3],
+    },
+    Payment {
+        amount_minor: i64,
+        directed_to: Option<u64>,
+    },
+    Reversal {
+        payment: u32,
+        reason: ReversalReasonRow,
+    },
+    Waiver {
+        obligation: u64,
+        component: ComponentRow,
+        amount_minor: i64,
+    },
+    Adjustment {
+        obligation: u64,
+        component: ComponentRow,
+        amount_minor: i64,
+    },
+    AccrueInterest {
+        obligation: u64,
+        due_on: Day,
+    },
     ChargeOff,
-    Dispute { obligation: u64, disputed: bool },
-    Reschedule { replaces: Vec<u64>, installments: Vec<PlannedInstallmentRow> },
+    Dispute {
+        obligation: u64,
+        disputed: bool,
+    },
+    Reschedule {
+        replaces: Vec<u64>,
+        installments: Vec<PlannedInstallmentRow>,
+    },
     WriteOffRemainder,
-    Commission { payment: u32, rate: DecimalText },
-    ChargeOffReversed { reason: String },
-    CreditNote { obligation: Option<u64>, amount_minor: i64, reason: CreditNoteReasonRow },
-    WriteOffReversed { write_off: u32 },
-    ChargeWithdrawn { obligation: u64 },
+    Commission {
+        payment: u32,
+        rate: DecimalText,
+    },
+    ChargeOffReversed {
+        reason: String,
+    },
+    CreditNote {
+        obligation: Option<u64>,
+        amount_minor: i64,
+        reason: CreditNoteReasonRow,
+    },
+    WriteOffReversed {
+        write_off: u32,
+    },
+    ChargeWithdrawn {
+        obligation: u64,
+    },
     ApplyUnapplied,
-    CommissionReversed { commission: u32 },
-    ChargeOffUndone { reason: String, charge_off: u32 },
-    CommissionOnSettled { payment: u32, rate: DecimalText },
+    CommissionReversed {
+        commission: u32,
+    },
+    ChargeOffUndone {
+        reason: String,
+        charge_off: u32,
+    },
+    CommissionOnSettled {
+        payment: u32,
+        rate: DecimalText,
+    },
+    /// Appended in session 35 (format 12).
+    Refund {
+        obligation: u64,
+        amount_minor: i64,
+    },
 }
 
 /// The stored form of `arrears_core::ledger::Rejection`.
@@ -338,6 +392,12 @@ pub enum RejectionRow {
         booked_on: Day,
         effective_on: Day,
     },
+    /// Appended in session 35 (format 12), with the one below.
+    RefundExceedsUnapplied {
+        unapplied_minor: i64,
+        requested_minor: i64,
+    },
+    RefundCharged,
 }
 
 /// The stored form of `arrears_core::ledger::PlannedInstallment`.
@@ -363,8 +423,8 @@ stored!(enum CreditNoteReason => CreditNoteReasonRow { Return, Allowance, Billin
 stored!(struct ObligationState => ObligationStateRow { id, issued_on, due_on, outstanding_minor, disputed, accrued });
 stored!(struct PaymentState => PaymentStateRow { paid_on, amount_minor, reversed, reversed_on, allocated, unapplied_minor });
 stored!(struct ReplayKey => ReplayKeyRow { effective_on, accrual, seq });
-stored!(enum EventKind => EventKindRow { Charge { obligation, kind, due_on, amounts_minor }, Payment { amount_minor, directed_to }, Reversal { payment, reason }, Waiver { obligation, component, amount_minor }, Adjustment { obligation, component, amount_minor }, AccrueInterest { obligation, due_on }, ChargeOff, Dispute { obligation, disputed }, Reschedule { replaces, installments }, WriteOffRemainder, Commission { payment, rate }, ChargeOffReversed { reason }, CreditNote { obligation, amount_minor, reason }, WriteOffReversed { write_off }, ChargeWithdrawn { obligation }, ApplyUnapplied, CommissionReversed { commission }, ChargeOffUndone { reason, charge_off }, CommissionOnSettled { payment, rate } });
-stored!(enum Rejection => RejectionRow { EffectiveBeforeOpened { effective_on, opened_on }, AmountNotPositive { field, amount_minor }, AmountTooLarge { field, amount_minor }, DueBeforeIssue { due_on, issued_on }, UnknownObligation { obligation }, ObligationNotYetIssued { obligation, issued_on, effective_on }, UnknownPayment { payment }, AlreadyReversed { payment }, ReversalBeforePayment { payment, paid_on, effective_on }, CreditLimitExceeded { limit_minor, outstanding_minor, requested_minor }, ChargedOff { charged_off_on, event }, ChargeOffBackdated { effective_on, latest_on }, ExceedsOutstanding { obligation, component, outstanding_minor, requested_minor }, DisputeUnchanged { obligation, disputed }, TooManyEvents, NoInterestTerms, NothingToReschedule, ObligationDisputed { obligation }, PlanDoesNotMatch { planned_minor, owed_minor }, RateOutOfRange { rate }, AccrualNotAfterLast { accrued_through }, NotChargedOff, ChargeOffReversalDate { effective_on, charged_off_on }, CreditNoteExceedsOwed { obligation, owed_minor, requested_minor }, UnknownWriteOff { event }, WriteOffAlreadyReversed { write_off }, WriteOffReversalBeforeWriteOff { write_off, written_off_on, effective_on }, NothingToWithdraw { obligation }, NothingToApply { unapplied_minor, owed_minor }, UnknownCommission { event }, CommissionAlreadyReversed { commission }, CommissionReversalBeforeCommission { commission, booked_on, effective_on } });
+stored!(enum EventKind => EventKindRow { Charge { obligation, kind, due_on, amounts_minor }, Payment { amount_minor, directed_to }, Reversal { payment, reason }, Waiver { obligation, component, amount_minor }, Adjustment { obligation, component, amount_minor }, AccrueInterest { obligation, due_on }, ChargeOff, Dispute { obligation, disputed }, Reschedule { replaces, installments }, WriteOffRemainder, Commission { payment, rate }, ChargeOffReversed { reason }, CreditNote { obligation, amount_minor, reason }, WriteOffReversed { write_off }, ChargeWithdrawn { obligation }, ApplyUnapplied, CommissionReversed { commission }, ChargeOffUndone { reason, charge_off }, CommissionOnSettled { payment, rate }, Refund { obligation, amount_minor } });
+stored!(enum Rejection => RejectionRow { EffectiveBeforeOpened { effective_on, opened_on }, AmountNotPositive { field, amount_minor }, AmountTooLarge { field, amount_minor }, DueBeforeIssue { due_on, issued_on }, UnknownObligation { obligation }, ObligationNotYetIssued { obligation, issued_on, effective_on }, UnknownPayment { payment }, AlreadyReversed { payment }, ReversalBeforePayment { payment, paid_on, effective_on }, CreditLimitExceeded { limit_minor, outstanding_minor, requested_minor }, ChargedOff { charged_off_on, event }, ChargeOffBackdated { effective_on, latest_on }, ExceedsOutstanding { obligation, component, outstanding_minor, requested_minor }, DisputeUnchanged { obligation, disputed }, TooManyEvents, NoInterestTerms, NothingToReschedule, ObligationDisputed { obligation }, PlanDoesNotMatch { planned_minor, owed_minor }, RateOutOfRange { rate }, AccrualNotAfterLast { accrued_through }, NotChargedOff, ChargeOffReversalDate { effective_on, charged_off_on }, CreditNoteExceedsOwed { obligation, owed_minor, requested_minor }, UnknownWriteOff { event }, WriteOffAlreadyReversed { write_off }, WriteOffReversalBeforeWriteOff { write_off, written_off_on, effective_on }, NothingToWithdraw { obligation }, NothingToApply { unapplied_minor, owed_minor }, UnknownCommission { event }, CommissionAlreadyReversed { commission }, CommissionReversalBeforeCommission { commission, booked_on, effective_on }, RefundExceedsUnapplied { unapplied_minor, requested_minor }, RefundCharged });
 stored!(struct PlannedInstallment => PlannedInstallmentRow { obligation, due_on, principal_minor, interest_minor });
 
 /// The stored form of [`crate::LedgerRow`]: an event and the journal entries written with it,

@@ -193,6 +193,8 @@ pub enum ObligationKindRow {
     Statement,
     Fee,
     Interest,
+    /// Appended in session 35 (format 12): a refund's obligation.
+    Refund,
 }
 
 /// The stored form of `arrears_core::model::Component`.
@@ -339,7 +341,7 @@ stored!(struct Attorney => AttorneyRow { name, firm, phone, email, postal_addres
 stored!(struct ReportedSignal => ReportedSignalRow { signal, observed_on, expires_on, source, evidence });
 stored!(enum ProductKind => ProductKindRow { Revolving, Installment, TradeCredit, Bnpl, Utility });
 stored!(struct Terms => TermsRow { grace_days, late_fee, interest, waterfall });
-stored!(enum ObligationKind => ObligationKindRow { Invoice, Installment, Statement, Fee, Interest });
+stored!(enum ObligationKind => ObligationKindRow { Invoice, Installment, Statement, Fee, Interest, Refund });
 stored!(enum Component => ComponentRow { Principal, Interest, Fee });
 
 impl Stored<MoneyRow> for Money {

@@ -113,10 +113,11 @@ fn command_variant(command: &Command) -> usize {
         Command::RecordOutbound { .. } => 56,
         Command::SetCreditStanding { .. } => 57,
         Command::WithdrawCharge { .. } => 58,
+        Command::Refund { .. } => 59,
     }
 }
 
-const COMMAND_VARIANTS: usize = 59;
+const COMMAND_VARIANTS: usize = 60;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -615,6 +616,15 @@ fn commands() -> Vec<(Command, Expect)> {
         (
             Command::WithdrawCharge { account, obligation: ObligationId(3), effective_on: on },
             expect!["023a0303fc8092160080c91ce9"],
+        ),
+        (
+            Command::Refund {
+                account,
+                effective_on: on,
+                amount: usd("12.50"),
+                external_ref: Some("RF-1".into()),
+            },
+            expect!["023b03fc809216000431322e3503555344010452462d31af538f0c"],
         ),
         (
             Command::RegisterPayerAccount {

@@ -647,8 +647,10 @@ fn assess_late_fees(
     let mut late: Vec<(ObligationId, i64)> = Vec::new();
     for (id, obligation) in &state.obligations {
         let Some(record) = env.txn.obligation(*id)? else { continue };
-        let principal_bearing =
-            !matches!(record.kind, ObligationKind::Fee | ObligationKind::Interest);
+        let principal_bearing = !matches!(
+            record.kind,
+            ObligationKind::Fee | ObligationKind::Interest | ObligationKind::Refund
+        );
         let outstanding = obligation.outstanding_minor[Component::Principal.index()]
             + obligation.outstanding_minor[Component::Interest.index()];
         if principal_bearing

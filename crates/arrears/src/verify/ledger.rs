@@ -193,7 +193,7 @@ fn snapshot(
 }
 
 /// Each event's journal entries sum to what the replay derives for it, and the obligation a
-/// charge or an accrual names belongs to the account.
+/// charge, an accrual or a refund names belongs to the account.
 fn events_against_journal(
     report: &mut Report,
     lookups: &Lookups,
@@ -214,8 +214,9 @@ fn events_against_journal(
                 "journal entries of the event do not sum to what the event derives",
             );
         }
-        if let EventKind::Charge { obligation, .. } | EventKind::AccrueInterest { obligation, .. } =
-            &event.kind
+        if let EventKind::Charge { obligation, .. }
+        | EventKind::AccrueInterest { obligation, .. }
+        | EventKind::Refund { obligation, .. } = &event.kind
         {
             match lookups.obligation_owner.get(obligation) {
                 Some(owner) if owner == &account => {}

@@ -650,3 +650,64 @@ fn issue_14_absurd_dates_are_errors_never_panics() {
     ));
     assert!(books.verify().unwrap().is_clean());
 }
+
+/// docs/LEDGER.md, "Refunds": a refund pays back unapplied cash, is refused above it, replays
+/// under its key, and is owed again when the payment it came from is returned.
+#[test]
+fn a_refund_pays_back_unapplied_cash_and_is_owed_again_when_its_payment_returns() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "A-RF");
+    charge(&books, "inv", account, d(1, 5), d(2, 5), 10_000);
+    let paid = pay(&books, "pay", account, d(1, 10), 15_000);
+    let refund = |amount: i64, reference: &str| Command::Refund {
+        account,
+        effective_on: d(1, 20),
+        amount: usd(amount),
+        external_ref: Some(reference.to_owned()),
+    };
+    let refused = books.execute("rf-big", &refund(5_001, "RF-0")).unwrap().outcome;
+    assert!(
+        matches!(
+            &refused,
+            Outcome::Rejected(Rejection::Ledger(
+                arrears::ledger::Rejection::RefundExceedsUnapplied {
+                    unapplied_minor: 5_000,
+                    requested_minor: 5_001,
+                }
+            ))
+        ),
+        "{refused:?}"
+    );
+    let receipt = books.execute("rf", &refund(3_000, "RF-1")).unwrap();
+    let refunded = posted(receipt.outcome.clone());
+    let obligation = refunded.obligation.expect("a refund is its own obligation");
+    let again = books.execute("rf", &refund(3_000, "RF-1")).unwrap();
+    assert!(again.replayed);
+    assert_eq!(again.outcome, receipt.outcome);
+    // Its reference is an obligation's: taken.
+    let taken = books.execute("rf-2", &refund(100, "RF-1")).unwrap().outcome;
+    assert!(matches!(taken, Outcome::Rejected(Rejection::ExternalRefTaken { .. })), "{taken:?}");
+    let view = books.account_view(account, d(1, 20)).unwrap();
+    assert_eq!(view.unapplied_minor, 2_000);
+    assert_eq!(view.total_outstanding_minor, 0);
+    assert_eq!(view.books_minor[&Book::Cash], 12_000);
+    let refund_view = view.obligations.iter().find(|o| o.obligation.id == obligation).unwrap();
+    assert_eq!(refund_view.obligation.kind, arrears::model::ObligationKind::Refund);
+    assert_eq!(refund_view.outstanding_minor, [0, 0, 0]);
+    // The payment is returned: the invoice and the refund made out of it are owed again.
+    let reversal = Command::Reversal {
+        account,
+        payment: paid.event,
+        effective_on: d(2, 1),
+        reason: arrears::ledger::ReversalReason::Returned,
+    };
+    books.execute("ret", &reversal).unwrap().accepted().unwrap();
+    let view = books.account_view(account, d(2, 1)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 13_000);
+    assert_eq!(view.unapplied_minor, 0);
+    let refund_view = view.obligations.iter().find(|o| o.obligation.id == obligation).unwrap();
+    assert_eq!(refund_view.outstanding_minor, [3_000, 0, 0]);
+    // As of the refund's day, the books are as they were.
+    assert_eq!(books.account_view(account, d(1, 20)).unwrap().unapplied_minor, 2_000);
+    assert!(books.verify().unwrap().is_clean());
+}
