@@ -61,7 +61,7 @@ const CHANNEL_NAMES: [(&str, ChannelGroup); 9] = [
 const DIRECTION_NAMES: [(&str, Direction); 2] =
     [("outbound", Direction::Outbound), ("inbound", Direction::Inbound)];
 
-const OUTCOME_NAMES: [(&str, Outcome); 7] = [
+const OUTCOME_NAMES: [(&str, Outcome); 8] = [
     ("not_connected", Outcome::NotConnected),
     ("no_answer", Outcome::NoAnswer),
     ("voicemail", Outcome::Voicemail),
@@ -69,6 +69,7 @@ const OUTCOME_NAMES: [(&str, Outcome); 7] = [
     ("conversation", Outcome::Conversation),
     ("delivered", Outcome::Delivered),
     ("bounced", Outcome::Bounced),
+    ("pending", Outcome::Pending),
 ];
 
 const RECIPIENT_NAMES: [(&str, Recipient); 3] = [

@@ -237,6 +237,11 @@ pub enum Outcome {
     Delivered,
     /// A message or letter came back undeliverable.
     Bounced,
+    /// Not made yet: queued in the outbox and not reported sent, or proposed. Every cap counts
+    /// it (as an attempt, connected and a contact alike: it may reach the person), it starts
+    /// no cool-down, and it is no notice: a letter still in the outbox was not "placed in the
+    /// mail" (12 CFR 1006.30(a)(1)(ii)), so it does not allow a credit report.
+    Pending,
 }
 
 impl From<crate::case::ContactOutcome> for Outcome {
@@ -501,7 +506,13 @@ impl Counts {
             Counts::Attempts => true,
             Counts::Connected => !matches!(outcome, Outcome::NotConnected | Outcome::Bounced),
             Counts::Contacts => {
-                matches!(outcome, Outcome::Conversation | Outcome::Voicemail | Outcome::Delivered)
+                matches!(
+                    outcome,
+                    Outcome::Conversation
+                        | Outcome::Voicemail
+                        | Outcome::Delivered
+                        | Outcome::Pending
+                )
             }
         }
     }
@@ -1432,10 +1443,13 @@ impl<'a> Context<'a> {
                             ChannelGroup::Letter | ChannelGroup::Email | ChannelGroup::Text
                         )
                         // Undeliverable, or it reached someone else: not a notice to the
-                        // person (12 CFR 1006.30(a)(1)(ii)).
+                        // person (12 CFR 1006.30(a)(1)(ii)). Not sent yet: no notice at all.
                         && !matches!(
                             entry.outcome,
-                            Outcome::Bounced | Outcome::NotConnected | Outcome::WrongParty
+                            Outcome::Bounced
+                                | Outcome::NotConnected
+                                | Outcome::WrongParty
+                                | Outcome::Pending
                         )
                 })
                 .filter_map(|entry| entry.at.checked_add_signed(wait))

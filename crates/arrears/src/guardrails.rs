@@ -65,13 +65,30 @@ pub(crate) fn debt_ids(accounts: &[AccountId]) -> Vec<String> {
     accounts.iter().map(ToString::to_string).collect()
 }
 
-/// A planned outbound contact. Until its outcome is known it may reach the debtor, so it is
-/// given an outcome that every counting rule counts (`attempts`, `connected` and `contacts`
-/// alike: a voicemail left for a call, a delivered message otherwise) and that starts no
-/// cool-down (not a conversation). Counted only as connected, a pending message would not
-/// count towards a rule on contacts (Colombia's one contact a day), and a strategy could get
-/// a call, a text and an e-mail out on the same day.
+/// A planned outbound contact, not made yet: [`Outcome::Pending`](compliance::Outcome::Pending).
+/// Until its outcome is known it may reach the debtor, so every counting rule counts it
+/// (`attempts`, `connected` and `contacts` alike); it starts no cool-down (not a conversation)
+/// and is no notice before a credit report (a letter still in the outbox was not mailed).
+/// Counted only as connected, a pending message would not count towards a rule on contacts
+/// (Colombia's one contact a day), and a strategy could get a call, a text and an e-mail out
+/// on the same day.
 pub(crate) fn planned(
+    debtor: &Debtor,
+    at: chrono::DateTime<chrono::Utc>,
+    accounts: &[AccountId],
+    channel: arrears_core::model::ContactChannel,
+    address: &str,
+) -> HistoryEntry {
+    HistoryEntry {
+        outcome: compliance::Outcome::Pending,
+        ..sent(debtor, at, accounts, channel, address)
+    }
+}
+
+/// An outbound contact reported sent and not acknowledged yet: made, with the outcome it is
+/// taken to have until its acknowledgement says otherwise (a voicemail left for a call, a
+/// delivered message otherwise), which every counting rule counts.
+fn sent(
     debtor: &Debtor,
     at: chrono::DateTime<chrono::Utc>,
     accounts: &[AccountId],
@@ -113,18 +130,18 @@ pub(crate) fn history(
         })
         .collect();
     for action in actions {
-        if matches!(action.status, ActionStatus::Pending) {
-            // A pending action reported sent was placed when it was sent, not when it was
-            // scheduled: the caps count it on that day (a call sent a day late falls in the
-            // 7 days after it).
-            history.push(planned(
-                debtor,
-                action.sent_at.unwrap_or(action.scheduled_at),
-                &action.accounts,
-                action.channel,
-                &action.address,
-            ));
+        if !matches!(action.status, ActionStatus::Pending) {
+            continue;
         }
+        // A pending action reported sent was placed when it was sent, not when it was
+        // scheduled: the caps count it on that day (a call sent a day late falls in the 7 days
+        // after it), and it is a notice from then (a letter mailed). One not reported sent is
+        // not made yet.
+        let (accounts, channel, address) = (&action.accounts, action.channel, &action.address);
+        history.push(match action.sent_at {
+            Some(sent_at) => sent(debtor, sent_at, accounts, channel, address),
+            None => planned(debtor, action.scheduled_at, accounts, channel, address),
+        });
     }
     history
 }

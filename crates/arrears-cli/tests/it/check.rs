@@ -254,7 +254,7 @@ fn bad_input_files_exit_1_and_name_the_line() {
     assert_eq!(
         bad.stderr,
         "error: history.jsonl:2: outcome: \"hung_up\" is not one of not_connected, no_answer, \
-         voicemail, wrong_party, conversation, delivered, bounced\n"
+         voicemail, wrong_party, conversation, delivered, bounced, pending\n"
     );
     // Every bad line is reported.
     let many = check(

@@ -1095,3 +1095,56 @@ fn issue_14_two_cycles_at_once_review_each_account_once() {
         assert_eq!(first.case(account).unwrap(), alone.case(account).unwrap(), "{account}");
     }
 }
+
+/// 12 CFR 1006.30(a)(1)(ii): a message allows a credit report once it was sent and 14 days
+/// passed with no notice that it was undeliverable. The guardrails count a message still in
+/// the outbox against every cap, but it was not sent: it is no notice, however long it waits.
+/// Reported sent (`MarkSent`), it is one from the instant it was sent.
+#[test]
+fn reg_f_1006_30_a_a_message_still_in_the_outbox_is_no_notice_before_a_credit_report() {
+    use arrears::compliance::{self, ActionKind, ChannelGroup, Outcome as Heard, Recipient};
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "nia");
+    let account = loan(&books, debtor, "L-N", ProductKind::Installment);
+    charge(&books, "inst", account, d(1, 1), d(1, 10), 10_000);
+    let mut message = None;
+    for day in 1..=40 {
+        books.run_cycle(d(1, 1) + chrono::Days::new(day)).unwrap();
+        let pending = books.pending_actions(1_000).unwrap();
+        message = pending.into_iter().find(|action| action.channel != ContactChannel::Phone);
+        if message.is_some() {
+            break;
+        }
+    }
+    let message = message.expect("the standard policy sends a message within 40 days");
+    let inputs = books.guardrail_inputs(debtor, &[account]).unwrap();
+    let queued = inputs.history.iter().find(|entry| entry.at == message.scheduled_at).unwrap();
+    assert_eq!(queued.outcome, Heard::Pending);
+    let debts = vec![account.to_string()];
+    let zones = vec!["America/Chicago".to_owned()];
+    let report_at = |at| compliance::Proposal {
+        person: debtor.0,
+        debts: &debts,
+        action: ActionKind::CreditReport,
+        channel: ChannelGroup::Letter,
+        recipient: Recipient::Consumer,
+        address: None,
+        address_kind: ContactPointKind::Personal,
+        address_consent: true,
+        at,
+        time_zones: &zones,
+    };
+    // Furnishing is a debt collector's rule (Regulation F): the packs of a collection agency.
+    let texas = Jurisdiction { country: "US".into(), region: Some("TX".into()) };
+    let packs = compliance::packs_for(&texas, arrears::policy::Creditor::ThirdParty);
+    let later = message.scheduled_at + chrono::Duration::days(20);
+    let decision = compliance::evaluate(&packs, &report_at(later), &inputs.history, &inputs.flags);
+    assert!(!decision.allowed, "{decision:?}");
+    assert_eq!(decision.rule.as_deref(), Some("us-federal.credit-report-precondition"));
+    // Reported sent: a notice from then.
+    let sent = Command::MarkSent { action: message.id, at: message.scheduled_at };
+    books.execute("sent", &sent).unwrap().accepted().unwrap();
+    let inputs = books.guardrail_inputs(debtor, &[account]).unwrap();
+    let decision = compliance::evaluate(&packs, &report_at(later), &inputs.history, &inputs.flags);
+    assert!(decision.allowed, "{decision:?}");
+}

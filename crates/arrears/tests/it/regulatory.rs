@@ -858,6 +858,12 @@ fn reg_f_1006_30_a_1_credit_report_after_a_conversation_or_a_14_day_wait() {
         &report.at(&packs, day_14, &bounced, &none()),
         "us-federal.credit-report-precondition",
     );
+    // A letter still in the outbox was not mailed: no notice, however long it waits.
+    let queued = [sent(ChannelGroup::Letter, mailed_at, Heard::Pending)];
+    assert_refused(
+        &report.at(&packs, day_14 + chrono::Duration::days(30), &queued, &none()),
+        "us-federal.credit-report-precondition",
+    );
     let spoke = [placed(mailed_at, Heard::Conversation)];
     assert_allowed(&report.at(&packs, mailed_at, &spoke, &none()));
     assert_refused(
