@@ -1122,6 +1122,18 @@ pub(crate) enum ReportCommand {
     Psi(crate::credit::PsiArgs),
     /// Accounts whose signals in force changed since a date.
     Signals(crate::credit::SignalsArgs),
+    /// Accounts holding the debtor's money (unapplied cash): what to refund or apply.
+    CreditBalances(CreditBalancesArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreditBalancesArgs {
+    /// The date (default: today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub(crate) as_of: Option<NaiveDate>,
+    /// Only balances held at least this many days (since the oldest payment they came from).
+    #[arg(long, value_name = "DAYS", default_value_t = 0)]
+    pub(crate) held_days: u32,
 }
 
 #[derive(Debug, Args)]

@@ -252,6 +252,10 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         Command::Report(ReportCommand::Aging(args)) => {
             report::aging(&open_read_only(cli)?, args, today(cli).date_naive(), cli.json, out)
         }
+        Command::Report(ReportCommand::CreditBalances(args)) => {
+            let as_of = args.as_of.unwrap_or_else(|| today(cli).date_naive());
+            report::credit_balances(&open_read_only(cli)?, as_of, args.held_days, cli.json, out)
+        }
         // `verify` never writes; `--pages` runs redb's page check, which may repair the file,
         // so only it opens writable.
         Command::Report(ReportCommand::Exposure(args)) => {

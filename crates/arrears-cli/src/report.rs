@@ -184,6 +184,54 @@ pub(crate) fn audit_head(books: &Arrears, json: bool, out: &mut dyn Write) -> Re
 }
 
 /// `report experience`: the experience budget used against allowed, per segment.
+/// `arrears report credit-balances`.
+pub(crate) fn credit_balances(
+    books: &Arrears,
+    as_of: chrono::NaiveDate,
+    held_days: u32,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<Status> {
+    let rows = books.report_credit_balances(as_of, held_days)?;
+    if json {
+        output::json(out, &rows)?;
+        return Ok(Status::Ok);
+    }
+    if rows.is_empty() {
+        writeln!(out, "no unapplied cash held {held_days} days or more on {as_of}")?;
+        return Ok(Status::Ok);
+    }
+    let mut table = Table::new(&[
+        "account",
+        "debtor",
+        "unapplied",
+        "currency",
+        "held_since",
+        "days",
+        "owed",
+        "charged_off",
+    ])
+    .numeric(&["unapplied", "days", "owed"]);
+    for row in &rows {
+        let account = match &row.external_ref {
+            Some(reference) => format!("{} ({reference})", row.account),
+            None => row.account.to_string(),
+        };
+        table.row(vec![
+            account,
+            row.debtor.to_string(),
+            arrears::money::format_minor(row.unapplied_minor, row.currency),
+            row.currency.to_string(),
+            row.held_since.to_string(),
+            row.days_held.to_string(),
+            arrears::money::format_minor(row.owed_minor, row.currency),
+            if row.charged_off { "yes" } else { "no" }.to_owned(),
+        ]);
+    }
+    table.write(out, "")?;
+    Ok(Status::Ok)
+}
+
 pub(crate) fn experience(
     books: &Arrears,
     to: chrono::NaiveDate,

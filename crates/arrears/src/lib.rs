@@ -2011,6 +2011,57 @@ impl Arrears {
         reports::kpis(&self.store.read()?, from, to)
     }
 
+    /// The accounts holding the debtor's money (unapplied cash) on `as_of`, held at least
+    /// `held_days_min` days since the oldest payment it came from, by account id
+    /// ([`reports::CreditBalanceRow`]): what to refund (`Command::Refund`) or apply.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use arrears::{Arrears, Command, NewAccount, NewCharge, NewDebtor, Outcome};
+    /// # use arrears::model::*;
+    /// # use arrears::money::{Currency, Money};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let books = Arrears::create(dir.path().join("books.redb"))?;
+    /// # let Outcome::DebtorCreated(debtor) = books.execute("d", &Command::CreateDebtor(NewDebtor {
+    /// #     external_ref: None, kind: DebtorKind::Person, name: "Ana".into(),
+    /// #     jurisdiction: Jurisdiction { country: "US".into(), region: None },
+    /// #     time_zones: vec!["America/Chicago".into()], language: "en".into(),
+    /// #     contact_points: Vec::new(), flags: DebtorFlags::default(),
+    /// # }))?.outcome else { unreachable!() };
+    /// let on = |text: &str| text.parse::<chrono::NaiveDate>().unwrap();
+    /// # let Outcome::AccountOpened(account) = books.execute("a", &Command::OpenAccount(NewAccount {
+    /// #     external_ref: Some("A-1".into()), debtor, product: ProductKind::TradeCredit,
+    /// #     credit_limit: None, currency: Currency::USD, opened_on: on("2026-01-01"),
+    /// #     terms: Terms::default(),
+    /// # }))?.outcome else { unreachable!() };
+    /// // 150.00 paid on nothing owed: all of it is the debtor's credit.
+    /// let pay = Command::Payment {
+    ///     account,
+    ///     effective_on: on("2026-01-10"),
+    ///     amount: Money::from_minor(15_000, Currency::USD),
+    ///     directed_to: None,
+    /// };
+    /// books.execute("pay-1", &pay)?;
+    /// let rows = books.report_credit_balances(on("2026-03-01"), 30)?;
+    /// assert_eq!((rows[0].unapplied_minor, rows[0].days_held), (15_000, 50));
+    /// assert!(books.report_credit_balances(on("2026-03-01"), 60)?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`QueryError::DateOutOfRange`] for a date outside years 1 to 9999;
+    /// a storage failure.
+    pub fn report_credit_balances(
+        &self,
+        as_of: NaiveDate,
+        held_days_min: u32,
+    ) -> Result<Vec<reports::CreditBalanceRow>, QueryError> {
+        error::query_date("as_of", as_of)?;
+        reports::credit_balances(&self.store.read()?, as_of, held_days_min)
+    }
+
     /// The experience budget used against allowed, per segment, over the 7 days ending on `to`
     /// ([`reports::SegmentUsage`] defines each figure; docs/MESSAGES.md).
     ///

@@ -708,3 +708,71 @@ fn segment_of(
         .for_debtor(account.product, band.as_deref(), tenure_months)
         .map(|(segment, allowed)| (segment.to_owned(), allowed)))
 }
+
+/// An account holding the debtor's money on a date: unapplied cash, a liability to the debtor
+/// that leaves only by applying it to what is owed or by a refund (`Command::Refund`).
+/// Regulation Z asks a card issuer to refund a credit balance above $1 on written request and,
+/// after six months, to try in good faith to refund it (12 CFR 1026.11(a)); unclaimed property
+/// laws escheat old balances. [`crate::Arrears::report_credit_balances`] lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreditBalanceRow {
+    /// The account.
+    pub account: AccountId,
+    /// Its external reference, if any.
+    pub external_ref: Option<String>,
+    /// Its debtor.
+    pub debtor: arrears_core::ids::DebtorId,
+    /// Its currency.
+    pub currency: Currency,
+    /// The unapplied cash held on the date, in minor units.
+    pub unapplied_minor: i64,
+    /// The date the oldest money still held was received: the value date of the oldest
+    /// payment with cash unapplied.
+    pub held_since: NaiveDate,
+    /// Days from `held_since` to the date.
+    pub days_held: i64,
+    /// What the account owes on the date besides (disputed obligations included).
+    pub owed_minor: i64,
+    /// The account is charged off on the date (a refund waits for the charge-off's reversal).
+    pub charged_off: bool,
+}
+
+/// The accounts holding unapplied cash on `as_of`, held at least `held_days_min` days, by
+/// account id.
+pub(crate) fn credit_balances(
+    read: &ReadTxn,
+    as_of: NaiveDate,
+    held_days_min: u32,
+) -> Result<Vec<CreditBalanceRow>, QueryError> {
+    let mut rows = Vec::new();
+    for account in read.all_accounts()? {
+        if account.opened_on > as_of {
+            continue;
+        }
+        let state = read.account_state(&account, Some(as_of))?;
+        let unapplied_minor = state.unapplied_minor();
+        if unapplied_minor <= 0 {
+            continue;
+        }
+        let held_since = (state.unapplied.iter())
+            .filter_map(|(source, _)| state.payments.get(source).map(|paid| paid.paid_on))
+            .min()
+            .unwrap_or(account.opened_on);
+        let days_held = (as_of - held_since).num_days();
+        if days_held < i64::from(held_days_min) {
+            continue;
+        }
+        rows.push(CreditBalanceRow {
+            account: account.id,
+            external_ref: account.external_ref.clone(),
+            debtor: account.debtor,
+            currency: account.currency,
+            unapplied_minor,
+            held_since,
+            days_held,
+            owed_minor: state.total_outstanding_minor(),
+            charged_off: state.charged_off_on.is_some(),
+        });
+    }
+    Ok(rows)
+}

@@ -505,4 +505,13 @@ unapplied_cash  O52         principal  #2      100.00
         refused.stdout,
         "rejected: refund of 5000.00 USD but only 4825.90 unapplied cash held\n"
     );
+    // What is still held, and since when.
+    let report = ["report", "credit-balances", "--as-of", "2026-11-30"];
+    let expected = "\
+account        debtor  unapplied  currency  held_since  days  owed  charged_off
+A12 (UT-9003)  D7        4825.90  USD       2026-11-21     9  0.00  no
+";
+    assert_eq!(env.run(&report).ok(), expected);
+    let older = ["report", "credit-balances", "--as-of", "2026-11-30", "--held-days", "10"];
+    assert_eq!(env.run(&older).ok(), "no unapplied cash held 10 days or more on 2026-11-30\n");
 }
