@@ -57,6 +57,7 @@ pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
         score: None,
         recalled_on: None,
         late_fee_charges: Vec::new(),
+        forbearance: None,
     }
 }
 

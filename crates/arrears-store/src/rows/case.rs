@@ -2,8 +2,8 @@
 
 use arrears_core::case::{
     Action, ActionMessage, ActionStatus, AuditKind, AuditRecord, CancelReason, CaseScore, Claim,
-    CollectionCase, ContactAttempt, ContactOutcome, LateFeeCharge, Note, Placement, PlanRecord,
-    PromiseRecord, SettlementRecord, StatedCapacity,
+    CollectionCase, ContactAttempt, ContactOutcome, ForbearanceMeasure, ForbearanceRecord,
+    LateFeeCharge, Note, Placement, PlanRecord, PromiseRecord, SettlementRecord, StatedCapacity,
 };
 use arrears_core::collection::{CollectionEvent, CollectionState, RefusalReason, StickyFlags};
 use arrears_core::message::Tone;
@@ -96,6 +96,28 @@ pub struct CollectionCaseRow {
     /// `StickyFlags::bankruptcy_discharged` (version 6), kept after the last field so that
     /// an older record reads with it `false`; the other flags are in `flags`.
     pub bankruptcy_discharged: bool,
+    /// `CollectionCase::forbearance` (version 7).
+    pub forbearance: Option<ForbearanceRecordRow>,
+}
+
+/// The stored form of `arrears_core::case::ForbearanceRecord`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct ForbearanceRecordRow {
+    pub on: Day,
+    pub measure: ForbearanceMeasureRow,
+}
+
+/// The stored form of `arrears_core::case::ForbearanceMeasure`. Variants are appended, never
+/// reordered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum ForbearanceMeasureRow {
+    Hardship,
+    Plan,
+    Settlement,
+    Assessed,
 }
 
 /// The stored form of `arrears_core::case::LateFeeCharge`.
@@ -552,6 +574,7 @@ impl Stored<CollectionCaseRow> for CollectionCase {
             score,
             recalled_on,
             late_fee_charges,
+            forbearance,
         } = self;
         let StickyFlags {
             cease_communication,
@@ -594,6 +617,7 @@ impl Stored<CollectionCaseRow> for CollectionCase {
             recalled_on: recalled_on.to_row(),
             late_fee_charges: late_fee_charges.to_row(),
             bankruptcy_discharged,
+            forbearance: forbearance.to_row(),
         }
     }
 
@@ -625,6 +649,7 @@ impl Stored<CollectionCaseRow> for CollectionCase {
             recalled_on,
             late_fee_charges,
             bankruptcy_discharged,
+            forbearance,
         } = row;
         let StickyFlagsRow {
             cease_communication,
@@ -666,10 +691,13 @@ impl Stored<CollectionCaseRow> for CollectionCase {
             score: Stored::from_row(score),
             recalled_on: Stored::from_row(recalled_on),
             late_fee_charges: Stored::from_row(late_fee_charges),
+            forbearance: Stored::from_row(forbearance),
         }
     }
 }
 
+stored!(struct ForbearanceRecord => ForbearanceRecordRow { on, measure });
+stored!(enum ForbearanceMeasure => ForbearanceMeasureRow { Hardship, Plan, Settlement, Assessed });
 stored!(struct LateFeeCharge => LateFeeChargeRow { obligation, fee, assessed_on, fee_minor });
 stored!(struct Action => ActionRow { id, debtor, accounts, channel, address, template, scheduled_at, created_for, status, claim, sent_at, seq, message, payment_link, invoice });
 stored!(struct ContactAttempt => ContactAttemptRow { accounts, channel, address, at, inbound, outcome, action });
