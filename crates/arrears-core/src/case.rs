@@ -647,6 +647,19 @@ pub enum AuditKind {
         /// SHA-256 of the stored bytes of the entry removed.
         entry: [u8; 32],
     },
+    /// The compliance guardrails blocked an action the engine was to take that is not a
+    /// contact: the cycle's legal referral by policy, a suit (`ActionKind::Suit`), which the
+    /// case was left without.
+    ActionBlocked {
+        /// The debtor.
+        debtor: crate::ids::DebtorId,
+        /// The action blocked.
+        action: crate::compliance::ActionKind,
+        /// The id of the blocking rule.
+        rule: String,
+        /// The business date it was to be taken on.
+        on: NaiveDate,
+    },
 }
 
 /// The serde form of a SHA-256 hash: 64 lowercase hex digits in human-readable formats (JSON),

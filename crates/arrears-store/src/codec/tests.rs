@@ -1070,6 +1070,30 @@ fn golden_audit_command_executed() {
 }
 
 #[test]
+fn golden_audit_action_blocked() {
+    use arrears_core::case::{AuditKind, AuditRecord};
+    // The cycle's legal referral of a Spanish debtor's account blocked until forbearance was
+    // assessed (Directive (EU) 2023/2225 art. 35(1)).
+    let entry = crate::AuditEntry {
+        record: AuditRecord {
+            seq: 5,
+            recorded_at: instant("2026-06-15T00:00:00Z"),
+            account: Some(AccountId(3)),
+            kind: AuditKind::ActionBlocked {
+                debtor: DebtorId(7),
+                action: arrears_core::compliance::ActionKind::Suit,
+                rule: "es.forbearance-before-enforcement".into(),
+                on: date("2026-06-15"),
+            },
+            prev_hash: [7; 32],
+        },
+        hash: [9; 32],
+        replay: None,
+    };
+    check_audit(&entry, expect!["0405fc00815ed40001030807032165732e666f7262656172616e63652d6265666f72652d656e666f7263656d656e74fc8c9316000909090909090909090909090909090909090909090909090909090909090909003336d8ba"]);
+}
+
+#[test]
 fn golden_audit_component_failed() {
     use arrears_core::case::{AuditKind, AuditRecord};
     let entry = crate::AuditEntry {

@@ -6,6 +6,7 @@ use arrears_core::case::{
     LateFeeCharge, Note, Placement, PlanRecord, PromiseRecord, SettlementRecord, StatedCapacity,
 };
 use arrears_core::collection::{CollectionEvent, CollectionState, RefusalReason, StickyFlags};
+use arrears_core::compliance::ActionKind;
 use arrears_core::message::Tone;
 use arrears_core::plan::{Frequency, PromiseRefused, PromisedPayment, QuoteError, Unaffordable};
 use serde::{Deserialize, Serialize};
@@ -366,6 +367,25 @@ pub enum AuditKindRow {
         name: String,
         entry: [u8; 32],
     },
+    ActionBlocked {
+        debtor: u64,
+        action: ActionKindRow,
+        rule: String,
+        on: Day,
+    },
+}
+
+/// The stored form of `arrears_core::compliance::ActionKind`. Variants are appended, never
+/// reordered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum ActionKindRow {
+    Contact,
+    TerminationOrRemedyNotice,
+    SuitThreat,
+    Suit,
+    CreditReport,
 }
 
 /// The stored form of `arrears_core::plan::Frequency`.
@@ -696,6 +716,7 @@ impl Stored<CollectionCaseRow> for CollectionCase {
     }
 }
 
+stored!(enum ActionKind => ActionKindRow { Contact, TerminationOrRemedyNotice, SuitThreat, Suit, CreditReport });
 stored!(struct ForbearanceRecord => ForbearanceRecordRow { on, measure });
 stored!(enum ForbearanceMeasure => ForbearanceMeasureRow { Hardship, Plan, Settlement, Assessed });
 stored!(struct LateFeeCharge => LateFeeChargeRow { obligation, fee, assessed_on, fee_minor });
@@ -714,7 +735,7 @@ stored!(struct CaseScore => CaseScoreRow { band, points, scored_on });
 stored!(enum ActionStatus => ActionStatusRow { Pending, Acknowledged { outcome, at }, Cancelled { reason, at } });
 stored!(struct Claim => ClaimRow { by, until });
 stored!(struct ActionMessage => ActionMessageRow { tone, language, text });
-stored!(enum AuditKind => AuditKindRow { Command { name, key }, Transition { event, from, to, on }, Cycle { as_of, reviewed, actions }, ContactBlocked { debtor, channel, template, rule, next_allowed_at }, ComponentFailed { arm, component, name, accounts, error }, CommandExecuted { name, key, content }, PluginAdded { name, entry }, PluginRemoved { name, entry } });
+stored!(enum AuditKind => AuditKindRow { Command { name, key }, Transition { event, from, to, on }, Cycle { as_of, reviewed, actions }, ContactBlocked { debtor, channel, template, rule, next_allowed_at }, ComponentFailed { arm, component, name, accounts, error }, CommandExecuted { name, key, content }, PluginAdded { name, entry }, PluginRemoved { name, entry }, ActionBlocked { debtor, action, rule, on } });
 stored!(enum Frequency => FrequencyRow { Weekly, Fortnightly, Monthly });
 stored!(enum CollectionEvent => CollectionEventRow { ChargePosted, PaymentPosted, ReversalPosted, Review, PromiseMade, PromiseKept, PromiseBroken, PlanCreated, InstallmentMissed, PlanDefaulted, PlanCompleted, DisputeOpened, DisputeResolved, HardshipGranted { until }, HardshipEnded, Placed { agency }, Recalled, LegalReferral, ChargeOff, SettlementOffered, SettlementAccepted, SettlementCompleted, CeaseRequested, AttorneyNotified, BankruptcyFiled, BankruptcyDischarged, Deceased, Close, Reopen, ChargeOffReversed, BankruptcyDismissed, AttorneyWithdrawn });
 stored!(enum RefusalReason => RefusalReasonRow { NothingOwed, BalanceOutstanding, NothingPastDue, NotRevolving, HardshipInPast, NoPromise, NoPlan, NoDispute, NoHardship, NotPlaced, NotClosed, PromiseOpen, PlanActive, Disputed, Hardship, Placed, Legal, ChargedOff, AlreadyDisputed, AlreadyPlaced, AlreadyLegal, AlreadyChargedOff, NotChargedOff, Settled, Paid, Closed, BankruptcyStay, Deceased, TimeBarred, BankruptcyDischarged });
