@@ -64,6 +64,7 @@ fn case(account: u64, offset: u8) -> CollectionCase {
         score: None,
         recalled_on: None,
         late_fee_charges: Vec::new(),
+        forbearance: None,
     }
 }
 

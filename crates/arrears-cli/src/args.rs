@@ -126,6 +126,9 @@ pub(crate) enum Command {
     Recall(AccountDateArgs),
     /// Refer the account to legal.
     Legal(AccountDateArgs),
+    /// Record that forbearance was assessed for an account before enforcement (an offer made
+    /// outside the engine, or a documented reason): Spain's rule against suits without it.
+    Forbearance(ForbearanceArgs),
     /// Set a sticky flag on a debtor and every account of it.
     Flag(FlagArgs),
     /// A debtor's contact points: add, change (consent, opt-out) or remove one; record an
@@ -988,6 +991,18 @@ pub(crate) struct AccountDateArgs {
     /// The value date.
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub(crate) on: NaiveDate,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ForbearanceArgs {
+    #[command(flatten)]
+    pub(crate) common: Common,
+    /// The day forbearance was assessed.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub(crate) on: NaiveDate,
+    /// What was offered, or why nothing was (kept in the command's audit record).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) reason: String,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,5 @@
 //! The collection commands: `promise`, `plan create`, `settle`, `dispute`, `hardship`,
-//! `place`, `recall`, `legal`, `flag`, `close` and `reopen`. Each executes one command under an
+//! `place`, `recall`, `legal`, `forbearance`, `flag`, `close` and `reopen`. Each executes one command under an
 //! idempotency key and prints what it did to each account's case, `A3: delinquent -> promised`,
 //! with the ledger events it recorded along.
 
@@ -177,6 +177,23 @@ fn build(books: &Arrears, command: &Cli) -> Result<Built> {
         Cli::Legal(args) => on_account(args, |account, on| Command::ReferToLegal { account, on })?,
         Cli::Close(args) => on_account(args, |account, on| Command::Close { account, on })?,
         Cli::Reopen(args) => on_account(args, |account, on| Command::Reopen { account, on })?,
+        Cli::Forbearance(args) => {
+            let account = refs::account(books, &args.common.account, "--account")?;
+            Built {
+                key: args.common.key.clone(),
+                command: Command::RecordForbearanceAssessed {
+                    account: account.id,
+                    on: args.on,
+                    reason: args.reason.clone(),
+                },
+                currency: Some(account.currency),
+                header: Some(format!(
+                    "forbearance assessed on account {} on {}",
+                    refs::describe_account(&account),
+                    args.on
+                )),
+            }
+        }
         Cli::Flag(args) => {
             let debtor = refs::debtor(books, &args.debtor, "--debtor")?;
             let flag = arrears::Flag::from(args.flag);

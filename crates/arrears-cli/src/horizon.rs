@@ -139,7 +139,9 @@ fn value_dates(command: &Command) -> Vec<(&'static str, NaiveDate)> {
         | Command::RequestCallback { at, .. } => {
             vec![("at", at.date_naive())]
         }
-        Command::ReverseChargeOff { on, .. } => vec![("on", *on)],
+        Command::ReverseChargeOff { on, .. } | Command::RecordForbearanceAssessed { on, .. } => {
+            vec![("on", *on)]
+        }
         Command::SetAttorney { attorney, .. } => vec![("attorney.since", attorney.since)],
         Command::ReportSignal { report, .. } => vec![("report.observed_on", report.observed_on)],
         Command::AddNote { note, .. } => vec![("note.at", note.at.date_naive())],

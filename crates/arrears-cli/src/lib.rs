@@ -383,6 +383,7 @@ fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status> {
         | Command::Place(_)
         | Command::Recall(_)
         | Command::Legal(_)
+        | Command::Forbearance(_)
         | Command::Flag(_)
         | Command::Close(_)
         | Command::Reopen(_) => {

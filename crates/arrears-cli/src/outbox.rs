@@ -69,6 +69,9 @@ pub(crate) fn cycle(
     for (rule, count) in &report.blocked {
         writeln!(out, "    blocked by {rule}: {count}")?;
     }
+    for (rule, count) in &report.referrals_blocked {
+        writeln!(out, "  legal referrals blocked by {rule}: {count}")?;
+    }
     for change in &report.signals_detected {
         let verb = if change.raised { "raised" } else { "cleared" };
         writeln!(

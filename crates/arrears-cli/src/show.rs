@@ -280,6 +280,11 @@ fn write_case(out: &mut dyn Write, case: &CollectionCase, currency: Currency) ->
     };
     lines.push(("placement", placement));
     lines.push(("credit hold", if case.credit_hold { "yes" } else { "no" }.to_owned()));
+    // Shown once recorded only: most cases never have one.
+    if let Some(forbearance) = &case.forbearance {
+        lines
+            .push(("forbearance", format!("{} on {}", forbearance.measure.name(), forbearance.on)));
+    }
     for (label, value) in lines {
         writeln!(out, "  {label:<14} {value}")?;
     }
@@ -322,6 +327,9 @@ fn audit_details(record: &AuditRecord) -> (&'static str, String) {
         AuditKind::PluginRemoved { name, entry } => {
             let entry: String = entry.iter().map(|byte| format!("{byte:02x}")).collect();
             ("plugin_removed", format!("{name}  entry {entry}"))
+        }
+        AuditKind::ActionBlocked { debtor, action, rule, on } => {
+            ("action_blocked", format!("{debtor} {} on {on}: blocked by {rule}", action.name()))
         }
     }
 }

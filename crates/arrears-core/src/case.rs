@@ -86,6 +86,52 @@ pub struct CollectionCase {
     /// the latest assessment. Appended in case record version 5; older records read as empty
     /// (their fees stand as assessed).
     pub late_fee_charges: Vec<LateFeeCharge>,
+    /// The last forbearance measure recorded on the case, if any: the fact that forbearance
+    /// was considered for the account before enforcement (Directive (EU) 2023/2225 art.
+    /// 35(1)), which the compliance guardrails read as `Flags::forbearance_assessed`. Set by
+    /// the engine when it records a measure itself (a hardship granted, a payment plan, a
+    /// settlement offered) and by `Command::RecordForbearanceAssessed` (an offer made outside
+    /// the engine, or a documented reason); never cleared. Appended in case record version 7;
+    /// older records read as none.
+    pub forbearance: Option<ForbearanceRecord>,
+}
+
+/// A forbearance measure recorded on a case ([`CollectionCase::forbearance`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForbearanceRecord {
+    /// The day the measure was recorded as of.
+    pub on: NaiveDate,
+    /// What it was.
+    pub measure: ForbearanceMeasure,
+}
+
+/// The kinds of forbearance measure a case records. Stored: variants are appended, never
+/// reordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForbearanceMeasure {
+    /// A hardship granted (`Command::GrantHardship`): a payment holiday, instalments deferred.
+    Hardship,
+    /// A payment plan created (`Command::CreatePlan`): the debt rescheduled, the term
+    /// extended.
+    Plan,
+    /// A settlement offered (`Command::OfferSettlement`): partial forgiveness.
+    Settlement,
+    /// Recorded by a person (`Command::RecordForbearanceAssessed`): an offer made outside the
+    /// engine, or a documented reason why forbearance was considered and not offered.
+    Assessed,
+}
+
+impl ForbearanceMeasure {
+    /// The name as written in JSON and by the CLI.
+    pub fn name(self) -> &'static str {
+        match self {
+            ForbearanceMeasure::Hardship => "hardship",
+            ForbearanceMeasure::Plan => "plan",
+            ForbearanceMeasure::Settlement => "settlement",
+            ForbearanceMeasure::Assessed => "assessed",
+        }
+    }
 }
 
 /// How long a late fee stays linked to its late obligation after its assessment
@@ -600,6 +646,19 @@ pub enum AuditKind {
         name: String,
         /// SHA-256 of the stored bytes of the entry removed.
         entry: [u8; 32],
+    },
+    /// The compliance guardrails blocked an action the engine was to take that is not a
+    /// contact: the cycle's legal referral by policy, a suit (`ActionKind::Suit`), which the
+    /// case was left without.
+    ActionBlocked {
+        /// The debtor.
+        debtor: crate::ids::DebtorId,
+        /// The action blocked.
+        action: crate::compliance::ActionKind,
+        /// The id of the blocking rule.
+        rule: String,
+        /// The business date it was to be taken on.
+        on: NaiveDate,
     },
 }
 

@@ -97,6 +97,7 @@ const COPIED: &[&str] = &[
     "set_contact_restrictions",
     "add_note",
     "set_limitation_date",
+    "record_forbearance_assessed",
     "set_attorney",
     "change_restrictions",
     "report_signal",

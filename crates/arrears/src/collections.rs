@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use arrears_core::case::{
-    ActionStatus, CancelReason, PlanRecord, PromiseRecord, SettlementRecord, StatedCapacity,
+    ActionStatus, CancelReason, CollectionCase, ForbearanceMeasure, ForbearanceRecord, PlanRecord,
+    PromiseRecord, SettlementRecord, StatedCapacity,
 };
 use arrears_core::collection::CollectionEvent;
 use arrears_core::dates::days_after;
@@ -25,7 +26,8 @@ use crate::context::{jurisdiction_of, load_account, load_account_record, minor, 
 use crate::error::CommandError;
 use crate::ledger_write::{prepare, write, NewObligation, Prepared};
 use crate::lifecycle::{
-    apply, before_opened, case_event, decision_date, follow_up, gate, load_case, settle_agreements,
+    apply, before_opened, case_event, case_event_guarded, decision_date, follow_up, gate,
+    load_case, settle_agreements,
 };
 
 fn refused_by(refusal: PolicyRefusal) -> Outcome {
@@ -312,6 +314,8 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
         grace_days: account.terms.grace_days.into(),
     });
     case.promise = None;
+    // A plan reschedules the debt (a longer term, instalments deferred): forbearance.
+    record_forbearance(&mut case, new.created_on, ForbearanceMeasure::Plan);
     // A plan dated before a late fee's assessment replaced the late obligation before the fee
     // fell due: the cycle would not have charged it (docs/COLLECTIONS.md, step 4).
     if case.late_fee_charges.iter().any(|charge| new.created_on < charge.assessed_on) {
@@ -395,6 +399,8 @@ pub(crate) fn offer_settlement(
     case_event(env, account_id, offered_on, CollectionEvent::SettlementOffered, |case| {
         case.settlement =
             Some(SettlementRecord { offered_on, amount_minor, expires_on, accepted_on: None });
+        // An offer to forgive part of the debt: forbearance.
+        record_forbearance(case, offered_on, ForbearanceMeasure::Settlement);
     })
 }
 
@@ -605,7 +611,48 @@ pub(crate) fn grant_hardship(
     on: NaiveDate,
     until: NaiveDate,
 ) -> Result<Outcome, CommandError> {
-    case_event(env, account_id, on, CollectionEvent::HardshipGranted { until }, |_| {})
+    // A payment holiday through `until`: forbearance.
+    case_event(env, account_id, on, CollectionEvent::HardshipGranted { until }, |case| {
+        record_forbearance(case, on, ForbearanceMeasure::Hardship);
+    })
+}
+
+/// Records a forbearance measure taken on `on` on the case (Directive (EU) 2023/2225 art.
+/// 35(1)): the case keeps the latest by date, a measure dated before the one it holds leaving
+/// it as it is. The compliance guardrails read the fact as `Flags::forbearance_assessed`.
+pub(crate) fn record_forbearance(
+    case: &mut CollectionCase,
+    on: NaiveDate,
+    measure: ForbearanceMeasure,
+) {
+    if case.forbearance.is_none_or(|recorded| recorded.on <= on) {
+        case.forbearance = Some(ForbearanceRecord { on, measure });
+    }
+}
+
+/// `Command::RecordForbearanceAssessed`: the fact that forbearance was considered, recorded
+/// by a person, whatever the case's state (the case does not move).
+pub(crate) fn record_forbearance_assessed(
+    env: &mut Env<'_>,
+    account_id: AccountId,
+    on: NaiveDate,
+    reason: &str,
+) -> Result<Outcome, CommandError> {
+    text("reason", reason, true)?;
+    let account = load_account(env.txn, account_id)?;
+    if let Some(rejection) = before_opened(&account, on) {
+        return Ok(Outcome::Rejected(rejection));
+    }
+    let mut case = load_case(env.txn, env.policy, &account)?;
+    let state = case.state.name().to_owned();
+    record_forbearance(&mut case, on, ForbearanceMeasure::Assessed);
+    env.txn.put_case(&case)?;
+    Ok(Outcome::Cases(vec![CaseChanged {
+        account: account.id,
+        from: state.clone(),
+        to: state,
+        posted: Vec::new(),
+    }]))
 }
 
 pub(crate) fn end_hardship(
@@ -654,7 +701,16 @@ pub(crate) fn refer_to_legal(
     account_id: AccountId,
     on: NaiveDate,
 ) -> Result<Outcome, CommandError> {
-    case_event(env, account_id, on, CollectionEvent::LegalReferral, |_| {})
+    // A referral to legal is a suit: the guardrails of the debtor's jurisdiction have their say
+    // once the state machine accepts it.
+    case_event_guarded(
+        env,
+        account_id,
+        on,
+        CollectionEvent::LegalReferral,
+        crate::lifecycle::suit_refusal,
+        |_| {},
+    )
 }
 
 pub(crate) fn close(

@@ -679,6 +679,20 @@ pub enum Command {
         /// obligations' references), if any.
         external_ref: Option<String>,
     },
+    /// Records that forbearance was considered for an account's debt before enforcement
+    /// (Directive (EU) 2023/2225 art. 35(1)): an offer made outside the engine, or a documented
+    /// reason why none was made. Sets the case's forbearance fact
+    /// (`CollectionCase::forbearance`, measure `assessed`), which the compliance guardrails read
+    /// as `Flags::forbearance_assessed`; the engine sets it itself when it records a hardship,
+    /// a plan or a settlement offer. The reason is kept in the command's audit record.
+    RecordForbearanceAssessed {
+        /// The account.
+        account: AccountId,
+        /// The day forbearance was assessed: on or after the account opened.
+        on: NaiveDate,
+        /// What was offered, or why nothing was (1 to 256 bytes).
+        reason: String,
+    },
 }
 
 /// How a payment was made ([`Command::ChannelPayment`]).
@@ -895,7 +909,8 @@ impl Command {
             | Command::SetFlag { on, .. }
             | Command::Close { on, .. }
             | Command::Reopen { on, .. }
-            | Command::ReverseChargeOff { on, .. } => vec![("on", *on)],
+            | Command::ReverseChargeOff { on, .. }
+            | Command::RecordForbearanceAssessed { on, .. } => vec![("on", *on)],
             Command::Acknowledge { at, .. } => vec![("at", at.date_naive())],
             Command::SetContactPoint { .. }
             | Command::RemoveContactPoint { .. }
@@ -1017,6 +1032,7 @@ impl Command {
             Command::SetCreditStanding { .. } => "set_credit_standing",
             Command::WithdrawCharge { .. } => "withdraw_charge",
             Command::Refund { .. } => "refund",
+            Command::RecordForbearanceAssessed { .. } => "record_forbearance_assessed",
         }
     }
 
@@ -1107,6 +1123,7 @@ impl Command {
             | Command::SetContactRestrictions { .. }
             | Command::AddNote { .. }
             | Command::SetLimitationDate { .. }
+            | Command::RecordForbearanceAssessed { .. }
             | Command::SetAttorney { .. }
             | Command::ChangeRestrictions { .. }
             | Command::RegisterPayerAccount { .. }
@@ -1387,6 +1404,22 @@ pub enum Rejection {
     RefusedToTrade {
         /// The debtor.
         debtor: DebtorId,
+    },
+    /// A rule of the compliance guardrails of the debtor's jurisdiction forbids what the
+    /// command would do: a legal referral is a suit (`ActionKind::Suit`), which Spain's
+    /// `es.forbearance-before-enforcement` forbids until forbearance was assessed
+    /// ([`Command::RecordForbearanceAssessed`]). Asked after the state machine accepted the
+    /// event.
+    #[error("compliance rule {rule} forbids a {}: {reason}", action.name())]
+    Guardrail {
+        /// The action the command would take.
+        action: arrears_core::compliance::ActionKind,
+        /// The id of the first blocking rule.
+        rule: String,
+        /// The rule's legal citation.
+        citation: String,
+        /// The decision's reason: the rule's summary, what blocked, its citation and status.
+        reason: String,
     },
 }
 

@@ -365,6 +365,9 @@ fn dispatch(
             };
             crate::suspense::apply_cash(env, &application)?
         }
+        Command::RecordForbearanceAssessed { account, on, reason } => {
+            collections::record_forbearance_assessed(env, *account, *on, reason)?
+        }
         Command::SetLimitationDate { account, on } => {
             crate::upkeep::set_limitation_date(env, *account, *on)?
         }

@@ -146,8 +146,9 @@ pub(crate) fn history(
     history
 }
 
-/// The flags: the debtor's, and those of `cases` (a disputed case sets `dispute`), and the
-/// addresses the debtor opted out of, each on its contact point's channel.
+/// The flags: the debtor's, and those of `cases` (a disputed case sets `dispute`; forbearance
+/// recorded on every one of them sets `forbearance_assessed`), and the addresses the debtor
+/// opted out of, each on its contact point's channel.
 pub(crate) fn flags<'c>(
     debtor: &Debtor,
     cases: impl IntoIterator<Item = &'c CollectionCase>,
@@ -176,6 +177,10 @@ pub(crate) fn flags<'c>(
             .collect(),
         ..Flags::default()
     };
+    // Forbearance was assessed for the proposal if it was for every debt of it: the rule's
+    // flag (`forbearance_not_assessed`) holds when it holds for any of them.
+    let mut any_case = false;
+    let mut every_case_forborne = true;
     for case in cases {
         flags.cease |= case.flags.cease_communication;
         flags.attorney |= case.flags.attorney_represented;
@@ -183,6 +188,60 @@ pub(crate) fn flags<'c>(
         flags.deceased |= case.flags.deceased;
         flags.time_barred |= case.flags.time_barred;
         flags.dispute |= matches!(case.state, CollectionState::Disputed);
+        any_case = true;
+        every_case_forborne &= case.forbearance.is_some();
     }
+    flags.forbearance_assessed = any_case && every_case_forborne;
     flags
+}
+
+/// True if and only if a rule of `packs` applies to `action`: a suit meets only the rules
+/// that name it.
+pub(crate) fn names_action(packs: &[compliance::Pack], action: compliance::ActionKind) -> bool {
+    packs.iter().flat_map(compliance::Pack::rules).any(|rule| rule.actions.contains(&action))
+}
+
+/// The guardrails' decision on suing for `case`'s account on `on`, which the engine's legal
+/// referral is (`ActionKind::Suit`): `packs` (the debtor's), with the debtor's flags and this
+/// case's alone (a dispute, or a forbearance not assessed, on another account does not stop
+/// a suit on this one). A suit is no communication: the rules that apply to it are those that
+/// name it, and none of them reads the contact history, so none is given. The instant is
+/// noon UTC of `on` and the zones the debtor's (the checks of every proposal need some; no
+/// rule that applies to a suit reads them). `None` when no rule of `packs` names a suit: the
+/// referral is decided as it always was, by the state machine alone.
+pub(crate) fn suit_decision(
+    packs: &[compliance::Pack],
+    debtor: &Debtor,
+    case: &CollectionCase,
+    on: chrono::NaiveDate,
+) -> Option<compliance::Decision> {
+    if !names_action(packs, compliance::ActionKind::Suit) {
+        return None;
+    }
+    let debts = debt_ids(&[case.account]);
+    let at = on.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc();
+    let proposal = compliance::Proposal {
+        person: debtor.id.0,
+        debts: &debts,
+        action: compliance::ActionKind::Suit,
+        channel: ChannelGroup::Letter,
+        recipient: Recipient::Consumer,
+        address: None,
+        address_kind: ContactPointKind::Personal,
+        address_consent: false,
+        at,
+        time_zones: &debtor.time_zones,
+    };
+    let flags = flags(debtor, std::iter::once(case));
+    Some(compliance::evaluate(packs, &proposal, &[], &flags))
+}
+
+/// The citation of the rule `rule` of `packs` (empty if none has that id).
+pub(crate) fn citation_of(packs: &[compliance::Pack], rule: &str) -> String {
+    packs
+        .iter()
+        .flat_map(compliance::Pack::rules)
+        .find(|candidate| candidate.id == rule)
+        .map(|found| found.citation.clone())
+        .unwrap_or_default()
 }

@@ -1770,7 +1770,12 @@ impl Arrears {
                 read.contacts(debtor.id)?,
                 read.actions_of(debtor.id)?,
             ),
-            flags: guardrails::flags(&debtor, &cases),
+            flags: {
+                let mut flags = guardrails::flags(&debtor, &cases);
+                // An account with no case yet has no forbearance recorded.
+                flags.forbearance_assessed &= cases.len() == accounts.len();
+                flags
+            },
         })
     }
 

@@ -57,6 +57,7 @@ pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
         score: None,
         recalled_on: None,
         late_fee_charges: Vec::new(),
+        forbearance: None,
     }
 }
 
@@ -743,6 +744,50 @@ pub(crate) fn case_event(
     event: CollectionEvent,
     update: impl FnOnce(&mut CollectionCase),
 ) -> Result<Outcome, CommandError> {
+    let no_guard = |_: &Env<'_>, _: &Account, _: &CollectionCase, _: NaiveDate| Ok(None);
+    case_event_guarded(env, account_id, on, event, no_guard, update)
+}
+
+/// The refusal of a legal referral of `account` decided as of `as_of` by the compliance
+/// guardrails of its debtor's jurisdiction (a referral is a suit, `ActionKind::Suit`), if they
+/// block it: Spain's `es.forbearance-before-enforcement` until forbearance was assessed.
+pub(crate) fn suit_refusal(
+    env: &Env<'_>,
+    account: &Account,
+    case: &CollectionCase,
+    as_of: NaiveDate,
+) -> Result<Option<Rejection>, CommandError> {
+    let debtor =
+        env.txn.debtor(account.debtor)?.ok_or(CommandError::UnknownDebtor(account.debtor))?;
+    let packs = arrears_core::compliance::packs_for(&debtor.jurisdiction, env.policy.creditor());
+    Ok(crate::guardrails::suit_decision(&packs, &debtor, case, as_of)
+        .filter(|decision| !decision.allowed)
+        .map(|decision| {
+            let rule = decision.rule.unwrap_or_default();
+            Rejection::Guardrail {
+                action: arrears_core::compliance::ActionKind::Suit,
+                citation: crate::guardrails::citation_of(&packs, &rule),
+                rule,
+                reason: decision.reason,
+            }
+        }))
+}
+
+/// [`case_event`] with a `guard` asked once the state machine has accepted the event (so that
+/// the state's refusal comes first): a rejection it returns refuses the command.
+pub(crate) fn case_event_guarded(
+    env: &mut Env<'_>,
+    account_id: AccountId,
+    on: NaiveDate,
+    event: CollectionEvent,
+    guard: impl FnOnce(
+        &Env<'_>,
+        &Account,
+        &CollectionCase,
+        NaiveDate,
+    ) -> Result<Option<Rejection>, CommandError>,
+    update: impl FnOnce(&mut CollectionCase),
+) -> Result<Outcome, CommandError> {
     let AccountRecord { account, debtor_jurisdiction } = load_account_record(env.txn, account_id)?;
     if let Some(rejection) = before_opened(&account, on) {
         return Ok(Outcome::Rejected(rejection));
@@ -764,6 +809,9 @@ pub(crate) fn case_event(
             Ok(transition) => transition,
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),
         };
+    if let Some(rejection) = guard(env, &account, &case, as_of)? {
+        return Ok(Outcome::Rejected(rejection));
+    }
     let (from, to) = apply(env.txn, env.now, &mut case, transition, &event, as_of)?;
     update(&mut case);
     env.txn.put_case(&case)?;

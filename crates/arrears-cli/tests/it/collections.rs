@@ -307,6 +307,67 @@ fn collection_commands() {
 /// The attorney flag could be set and never cleared: `--flag attorney-withdrawn` clears it on
 /// the debtor and its cases (FDCPA 1692c(a)(2): the attorney withdrew, fails to respond or
 /// consents to direct contact).
+/// Directive (EU) 2023/2225 art. 35(1): a debtor who moves to Spain is under the `es` pack,
+/// whose `es.forbearance-before-enforcement` refuses a legal referral (a suit) until
+/// forbearance was assessed; `arrears forbearance` records it for a documented reason, and the
+/// same referral then goes through.
+#[test]
+fn a_spanish_referral_waits_for_forbearance_recorded_with_arrears_forbearance() {
+    let env = Env::sample();
+    let run = |args: &[&str]| env.run(args);
+    run(&["cycle", "--as-of", "2026-11-20"]).ok();
+    let moved = ["debtor", "update", "--debtor", "C-1006", "--country", "ES"];
+    run(&[&moved[..], &["--time-zones", "Europe/Madrid", "--key", "C6-ES"]].concat()).ok();
+    let legal = ["legal", "--account", "UT-9002", "--on", "2026-11-26", "--key", "UT2-LGL"];
+    let refused = run(&legal);
+    assert_eq!(refused.code, 1, "{}", refused.stdout);
+    assert!(
+        refused.stdout.starts_with(
+            "rejected: compliance rule es.forbearance-before-enforcement forbids a suit: "
+        ),
+        "{}",
+        refused.stdout
+    );
+    assert!(refused.stdout.contains("Directive (EU) 2023/2225, art. 35(1)"), "{}", refused.stdout);
+    let shown = run(&["show", "account", "UT-9002", "--json"]).json();
+    assert!(shown["case"]["state"]["delinquent"].is_object(), "{shown}");
+    assert!(shown["case"]["forbearance"].is_null(), "{shown}");
+
+    let forbearance = [
+        "forbearance",
+        "--account",
+        "UT-9002",
+        "--on",
+        "2026-11-26",
+        "--reason",
+        "payment holiday offered by letter, declined",
+        "--key",
+        "UT2-FBA",
+    ];
+    assert_eq!(
+        run(&forbearance).ok(),
+        "forbearance assessed on account A11 (UT-9002) on 2026-11-26\nA11: delinquent -> delinquent\n"
+    );
+    let shown = run(&["show", "account", "UT-9002", "--json"]).json();
+    assert_eq!(shown["case"]["forbearance"]["measure"], "assessed", "{shown}");
+    assert_eq!(shown["case"]["forbearance"]["on"], "2026-11-26", "{shown}");
+    let text = run(&["show", "account", "UT-9002"]);
+    assert!(has_line(text.ok(), "forbearance assessed on 2026-11-26"), "{}", text.stdout);
+    let audit = shown["audit"].as_array().expect("audit");
+    let last = &audit[audit.len() - 1]["kind"]["command_executed"];
+    assert_eq!(last["name"], "record_forbearance_assessed", "{shown}");
+    // An empty reason is bad input.
+    let mut empty = forbearance;
+    empty[6] = " ";
+    empty[8] = "UT2-FBA-2";
+    let empty = run(&empty);
+    assert_eq!(empty.code, 1, "{}", empty.stdout);
+    assert!(empty.stderr.contains("reason"), "{}", empty.stderr);
+
+    assert_eq!(run(&legal).ok(), "A11: delinquent -> legal\n");
+    env.run(&["verify"]).ok();
+}
+
 #[test]
 fn an_attorney_flag_is_set_and_withdrawn() {
     let env = Env::sample();

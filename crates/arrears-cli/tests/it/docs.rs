@@ -272,6 +272,7 @@ fn the_collection_command_examples_replay() {
             "### `arrears dispute open` and `resolve`",
             "### `arrears hardship grant` and `end`",
             "### `arrears place`, `arrears recall`, `arrears legal`",
+            "### `arrears forbearance`",
             "### `arrears close`, `arrears reopen`",
         ],
         &[cycle],

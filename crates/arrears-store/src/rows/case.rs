@@ -2,10 +2,11 @@
 
 use arrears_core::case::{
     Action, ActionMessage, ActionStatus, AuditKind, AuditRecord, CancelReason, CaseScore, Claim,
-    CollectionCase, ContactAttempt, ContactOutcome, LateFeeCharge, Note, Placement, PlanRecord,
-    PromiseRecord, SettlementRecord, StatedCapacity,
+    CollectionCase, ContactAttempt, ContactOutcome, ForbearanceMeasure, ForbearanceRecord,
+    LateFeeCharge, Note, Placement, PlanRecord, PromiseRecord, SettlementRecord, StatedCapacity,
 };
 use arrears_core::collection::{CollectionEvent, CollectionState, RefusalReason, StickyFlags};
+use arrears_core::compliance::ActionKind;
 use arrears_core::message::Tone;
 use arrears_core::plan::{Frequency, PromiseRefused, PromisedPayment, QuoteError, Unaffordable};
 use serde::{Deserialize, Serialize};
@@ -96,6 +97,28 @@ pub struct CollectionCaseRow {
     /// `StickyFlags::bankruptcy_discharged` (version 6), kept after the last field so that
     /// an older record reads with it `false`; the other flags are in `flags`.
     pub bankruptcy_discharged: bool,
+    /// `CollectionCase::forbearance` (version 7).
+    pub forbearance: Option<ForbearanceRecordRow>,
+}
+
+/// The stored form of `arrears_core::case::ForbearanceRecord`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub struct ForbearanceRecordRow {
+    pub on: Day,
+    pub measure: ForbearanceMeasureRow,
+}
+
+/// The stored form of `arrears_core::case::ForbearanceMeasure`. Variants are appended, never
+/// reordered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum ForbearanceMeasureRow {
+    Hardship,
+    Plan,
+    Settlement,
+    Assessed,
 }
 
 /// The stored form of `arrears_core::case::LateFeeCharge`.
@@ -344,6 +367,25 @@ pub enum AuditKindRow {
         name: String,
         entry: [u8; 32],
     },
+    ActionBlocked {
+        debtor: u64,
+        action: ActionKindRow,
+        rule: String,
+        on: Day,
+    },
+}
+
+/// The stored form of `arrears_core::compliance::ActionKind`. Variants are appended, never
+/// reordered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[allow(missing_docs)]
+pub enum ActionKindRow {
+    Contact,
+    TerminationOrRemedyNotice,
+    SuitThreat,
+    Suit,
+    CreditReport,
 }
 
 /// The stored form of `arrears_core::plan::Frequency`.
@@ -552,6 +594,7 @@ impl Stored<CollectionCaseRow> for CollectionCase {
             score,
             recalled_on,
             late_fee_charges,
+            forbearance,
         } = self;
         let StickyFlags {
             cease_communication,
@@ -594,6 +637,7 @@ impl Stored<CollectionCaseRow> for CollectionCase {
             recalled_on: recalled_on.to_row(),
             late_fee_charges: late_fee_charges.to_row(),
             bankruptcy_discharged,
+            forbearance: forbearance.to_row(),
         }
     }
 
@@ -625,6 +669,7 @@ impl Stored<CollectionCaseRow> for CollectionCase {
             recalled_on,
             late_fee_charges,
             bankruptcy_discharged,
+            forbearance,
         } = row;
         let StickyFlagsRow {
             cease_communication,
@@ -666,10 +711,14 @@ impl Stored<CollectionCaseRow> for CollectionCase {
             score: Stored::from_row(score),
             recalled_on: Stored::from_row(recalled_on),
             late_fee_charges: Stored::from_row(late_fee_charges),
+            forbearance: Stored::from_row(forbearance),
         }
     }
 }
 
+stored!(enum ActionKind => ActionKindRow { Contact, TerminationOrRemedyNotice, SuitThreat, Suit, CreditReport });
+stored!(struct ForbearanceRecord => ForbearanceRecordRow { on, measure });
+stored!(enum ForbearanceMeasure => ForbearanceMeasureRow { Hardship, Plan, Settlement, Assessed });
 stored!(struct LateFeeCharge => LateFeeChargeRow { obligation, fee, assessed_on, fee_minor });
 stored!(struct Action => ActionRow { id, debtor, accounts, channel, address, template, scheduled_at, created_for, status, claim, sent_at, seq, message, payment_link, invoice });
 stored!(struct ContactAttempt => ContactAttemptRow { accounts, channel, address, at, inbound, outcome, action });
@@ -686,7 +735,7 @@ stored!(struct CaseScore => CaseScoreRow { band, points, scored_on });
 stored!(enum ActionStatus => ActionStatusRow { Pending, Acknowledged { outcome, at }, Cancelled { reason, at } });
 stored!(struct Claim => ClaimRow { by, until });
 stored!(struct ActionMessage => ActionMessageRow { tone, language, text });
-stored!(enum AuditKind => AuditKindRow { Command { name, key }, Transition { event, from, to, on }, Cycle { as_of, reviewed, actions }, ContactBlocked { debtor, channel, template, rule, next_allowed_at }, ComponentFailed { arm, component, name, accounts, error }, CommandExecuted { name, key, content }, PluginAdded { name, entry }, PluginRemoved { name, entry } });
+stored!(enum AuditKind => AuditKindRow { Command { name, key }, Transition { event, from, to, on }, Cycle { as_of, reviewed, actions }, ContactBlocked { debtor, channel, template, rule, next_allowed_at }, ComponentFailed { arm, component, name, accounts, error }, CommandExecuted { name, key, content }, PluginAdded { name, entry }, PluginRemoved { name, entry }, ActionBlocked { debtor, action, rule, on } });
 stored!(enum Frequency => FrequencyRow { Weekly, Fortnightly, Monthly });
 stored!(enum CollectionEvent => CollectionEventRow { ChargePosted, PaymentPosted, ReversalPosted, Review, PromiseMade, PromiseKept, PromiseBroken, PlanCreated, InstallmentMissed, PlanDefaulted, PlanCompleted, DisputeOpened, DisputeResolved, HardshipGranted { until }, HardshipEnded, Placed { agency }, Recalled, LegalReferral, ChargeOff, SettlementOffered, SettlementAccepted, SettlementCompleted, CeaseRequested, AttorneyNotified, BankruptcyFiled, BankruptcyDischarged, Deceased, Close, Reopen, ChargeOffReversed, BankruptcyDismissed, AttorneyWithdrawn });
 stored!(enum RefusalReason => RefusalReasonRow { NothingOwed, BalanceOutstanding, NothingPastDue, NotRevolving, HardshipInPast, NoPromise, NoPlan, NoDispute, NoHardship, NotPlaced, NotClosed, PromiseOpen, PlanActive, Disputed, Hardship, Placed, Legal, ChargedOff, AlreadyDisputed, AlreadyPlaced, AlreadyLegal, AlreadyChargedOff, NotChargedOff, Settled, Paid, Closed, BankruptcyStay, Deceased, TimeBarred, BankruptcyDischarged });

@@ -290,6 +290,11 @@ pub enum CommandRow {
         amount: MoneyRow,
         external_ref: Option<String>,
     },
+    RecordForbearanceAssessed {
+        account: u64,
+        on: Day,
+        reason: String,
+    },
 }
 
 /// The stored form of `arrears::command::Outcome`.
@@ -512,6 +517,12 @@ pub enum CommandRejectionRow {
     },
     RefusedToTrade {
         debtor: u64,
+    },
+    Guardrail {
+        action: ActionKindRow,
+        rule: String,
+        citation: String,
+        reason: String,
     },
 }
 

@@ -114,10 +114,11 @@ fn command_variant(command: &Command) -> usize {
         Command::SetCreditStanding { .. } => 57,
         Command::WithdrawCharge { .. } => 58,
         Command::Refund { .. } => 59,
+        Command::RecordForbearanceAssessed { .. } => 60,
     }
 }
 
-const COMMAND_VARIANTS: usize = 60;
+const COMMAND_VARIANTS: usize = 61;
 
 /// Like [`command_variant`], for outcomes. `Rejected` is never stored (a refused command writes
 /// nothing, not even its idempotency record), so it has no golden sample and `Rejection` may
@@ -625,6 +626,14 @@ fn commands() -> Vec<(Command, Expect)> {
                 external_ref: Some("RF-1".into()),
             },
             expect!["023b03fc809216000431322e3503555344010452462d31af538f0c"],
+        ),
+        (
+            Command::RecordForbearanceAssessed {
+                account,
+                on,
+                reason: "six-month payment holiday offered by letter".into(),
+            },
+            expect!["023c03fc809216002b7369782d6d6f6e7468207061796d656e7420686f6c69646179206f666665726564206279206c65747465723d497523"],
         ),
         (
             Command::RegisterPayerAccount {

@@ -73,6 +73,12 @@ pub struct CycleReport {
     pub proposals_refused: u64,
     /// Proposals the compliance guardrails blocked, by rule id (recorded in the audit log).
     pub blocked: BTreeMap<String, u64>,
+    /// Legal referrals the stage's policy made due that the compliance guardrails blocked (a
+    /// referral is a suit: Spain's `es.forbearance-before-enforcement` until forbearance was
+    /// assessed), by rule id: each case stayed where it was, and each block is recorded in the
+    /// audit log (`ActionBlocked`). The next review asks again.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub referrals_blocked: BTreeMap<String, u64>,
     /// Proposals the guardrails moved to the next instant they allow.
     pub rescheduled: u64,
     /// Proposals deferred because an earlier action on the same channel for the same

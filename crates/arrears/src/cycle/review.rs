@@ -590,10 +590,57 @@ fn stage_actions(
     }
     // (A placement just made does not make the case `legal`: `legal_due` still holds.)
     if legal_due {
-        report.transitions +=
-            u64::from(transit(env, review, &state, CollectionEvent::LegalReferral, as_of)?);
+        report.transitions += u64::from(refer_to_legal(env, review, &state, as_of, report)?);
     }
     Ok(())
+}
+
+/// The stage's legal referral, a suit: decided by the state machine, then, if it accepts, by
+/// the compliance guardrails of the debtor's jurisdiction (`ActionKind::Suit`). A referral
+/// they block leaves the case where it is; the block is counted in the report under its rule
+/// and audited (`AuditKind::ActionBlocked`), and the next review asks again. Returns true if
+/// and only if the case was referred.
+fn refer_to_legal(
+    env: &mut Env<'_>,
+    review: &mut Review,
+    state: &AccountState,
+    as_of: NaiveDate,
+    report: &mut CycleReport,
+) -> Result<bool, CommandError> {
+    let event = CollectionEvent::LegalReferral;
+    let jurisdiction = &review.debtor.jurisdiction;
+    let accepted = lifecycle::gate(
+        env.policy,
+        &review.account,
+        jurisdiction,
+        &review.case,
+        state,
+        &event,
+        as_of,
+    )
+    .is_ok();
+    if !accepted {
+        return Ok(false);
+    }
+    let packs = arrears_core::compliance::packs_for(jurisdiction, env.policy.creditor());
+    let decision = crate::guardrails::suit_decision(&packs, &review.debtor, &review.case, as_of);
+    if let Some(decision) = decision.filter(|decision| !decision.allowed) {
+        let rule = decision.rule.unwrap_or_else(|| "unknown".to_owned());
+        *report.referrals_blocked.entry(rule.clone()).or_insert(0) += 1;
+        crate::audit::append(
+            env.txn,
+            env.now,
+            Some(review.account.id),
+            AuditKind::ActionBlocked {
+                debtor: review.debtor.id,
+                action: arrears_core::compliance::ActionKind::Suit,
+                rule,
+                on: as_of,
+            },
+        )?;
+        return Ok(false);
+    }
+    transit(env, review, state, event, as_of)
 }
 
 /// The stage's contact steps due and not issued yet: only where collection is active and no

@@ -1488,6 +1488,209 @@ fn es_benchmark_hours_and_ccd2_art_35_forbearance_before_suit() {
     );
 }
 
+/// A debtor in Spain (the `es` pack), in Madrid.
+fn spanish_debtor(books: &arrears::Arrears, reference: &str) -> arrears::ids::DebtorId {
+    let command = Command::CreateDebtor(NewDebtor {
+        external_ref: Some(reference.to_owned()),
+        kind: DebtorKind::Person,
+        name: format!("Deudor {reference}"),
+        jurisdiction: Jurisdiction { country: "ES".into(), region: None },
+        time_zones: vec![MADRID.into()],
+        language: "es".into(),
+        contact_points: Vec::new(),
+        flags: DebtorFlags::default(),
+    });
+    match books.execute(&format!("debtor:{reference}"), &command).unwrap().outcome {
+        Outcome::DebtorCreated(id) => id,
+        other => panic!("debtor not created: {other:?}"),
+    }
+}
+
+/// The rejection of a legal referral by Spain's forbearance rule: the rule's id, its citation
+/// (CCD2 art. 35(1)) and the action, a suit.
+fn assert_refused_for_forbearance(outcome: &Outcome) {
+    match outcome {
+        Outcome::Rejected(arrears::Rejection::Guardrail { action, rule, citation, reason }) => {
+            assert_eq!(*action, ActionKind::Suit);
+            assert_eq!(rule, "es.forbearance-before-enforcement");
+            assert!(citation.contains("Directive (EU) 2023/2225, art. 35(1)"), "{citation}");
+            assert!(reason.contains("forbearance"), "{reason}");
+            let message = outcome_message(outcome);
+            assert!(message.contains("es.forbearance-before-enforcement"), "{message}");
+            assert!(message.contains("2023/2225"), "{message}");
+        }
+        other => panic!("expected the forbearance rule's refusal, got {other:?}"),
+    }
+}
+
+fn outcome_message(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Rejected(rejection) => rejection.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// CCD2 art. 35(1) (V1), through the engine: a legal referral is a suit, and a Spanish
+/// debtor's account is referred only once forbearance was considered for it. Without a
+/// forbearance fact the referral is refused under `es.forbearance-before-enforcement`, with
+/// its citation, and the case stays where it is; each forbearance measure the engine records
+/// (a hardship granted, a settlement offered, a payment plan) and the explicit
+/// `RecordForbearanceAssessed` let it through, on that account only. A US debtor's referral
+/// is decided as before, without any forbearance.
+#[test]
+fn ccd2_art_35_1_engine_refers_a_spanish_account_only_after_forbearance() {
+    use arrears::case::{ForbearanceMeasure, ForbearanceRecord};
+    use arrears::collection::CollectionState;
+    let (_dir, books) = open_temp();
+    let debtor = spanish_debtor(&books, "ES-1");
+    let [bare, held, offered, planned] = ["ES-1A", "ES-1B", "ES-1C", "ES-1D"]
+        .map(|reference| account_with(&books, debtor, reference, Terms::default(), None));
+    let american = account(&books, "US-1A");
+    for (index, account) in [bare, held, offered, planned, american].into_iter().enumerate() {
+        charge(&books, &format!("charge-{index}"), account, d(1, 1), d(1, 31), 90_000);
+    }
+    // A review puts each account in its stage (a settlement's least share is the stage's).
+    books.run_cycle(d(3, 2)).unwrap();
+    let refer = |key: &str, account, on| {
+        books.execute(key, &Command::ReferToLegal { account, on }).unwrap().outcome
+    };
+    let state = |account| books.case(account).unwrap().state;
+    let forbearance = |account| books.case(account).unwrap().forbearance;
+    let assessed = |accounts: &[arrears::ids::AccountId]| {
+        books.guardrail_inputs(debtor, accounts).unwrap().flags.forbearance_assessed
+    };
+    assert!(!assessed(&[]));
+
+    // Nothing recorded: refused, and nothing written (the key stays free).
+    assert_refused_for_forbearance(&refer("legal-bare", bare, d(3, 3)));
+    assert!(matches!(state(bare), CollectionState::Delinquent { .. }));
+    assert_eq!(forbearance(bare), None);
+    // Recorded by a person for a documented reason: the same key now refers it.
+    let record = Command::RecordForbearanceAssessed {
+        account: bare,
+        on: d(3, 3),
+        reason: "restructuring offered by letter of 3 March, declined".into(),
+    };
+    assert!(matches!(books.execute("assessed-bare", &record).unwrap().outcome, Outcome::Cases(_)));
+    assert_eq!(
+        forbearance(bare),
+        Some(ForbearanceRecord { on: d(3, 3), measure: ForbearanceMeasure::Assessed })
+    );
+    assert!(assessed(&[bare]));
+    assert!(!assessed(&[]), "the debtor's other accounts have no forbearance recorded");
+    assert!(matches!(refer("legal-bare", bare, d(3, 3)), Outcome::Cases(_)));
+    assert_eq!(state(bare), CollectionState::Legal);
+    // An empty reason is refused as bad input.
+    let empty =
+        Command::RecordForbearanceAssessed { account: held, on: d(3, 3), reason: " ".into() };
+    assert!(books.execute("assessed-empty", &empty).is_err());
+
+    // A hardship granted (a payment holiday), ended early: the referral goes through.
+    assert_refused_for_forbearance(&refer("legal-held-0", held, d(3, 3)));
+    let grant = Command::GrantHardship { account: held, on: d(3, 3), until: d(3, 31) };
+    books.execute("grant", &grant).unwrap().accepted().unwrap();
+    books
+        .execute("end", &Command::EndHardship { account: held, on: d(3, 4) })
+        .unwrap()
+        .accepted()
+        .unwrap();
+    assert_eq!(
+        forbearance(held),
+        Some(ForbearanceRecord { on: d(3, 3), measure: ForbearanceMeasure::Hardship })
+    );
+    assert!(matches!(refer("legal-held", held, d(3, 4)), Outcome::Cases(_)));
+    assert_eq!(state(held), CollectionState::Legal);
+
+    // A settlement offered (partial forgiveness): the case stays delinquent, and is referred.
+    let offer =
+        Command::OfferSettlement { account: offered, offered_on: d(3, 3), amount: usd(88_000) };
+    books.execute("offer", &offer).unwrap().accepted().unwrap();
+    assert_eq!(
+        forbearance(offered).map(|record| record.measure),
+        Some(ForbearanceMeasure::Settlement)
+    );
+    assert!(matches!(refer("legal-offered", offered, d(3, 4)), Outcome::Cases(_)));
+    assert_eq!(state(offered), CollectionState::Legal);
+
+    // A payment plan (the debt rescheduled); charged off later, the account is referred.
+    let plan = Command::CreatePlan(arrears::NewPlan {
+        account: planned,
+        created_on: d(3, 3),
+        installments: 4,
+        frequency: arrears::plan::Frequency::Monthly,
+        first_due: d(4, 1),
+        annual_rate: "0".parse().unwrap(),
+        monthly_income: usd(1_000_000),
+        monthly_expenses: usd(100_000),
+    });
+    books.execute("plan", &plan).unwrap().accepted().unwrap();
+    assert_eq!(forbearance(planned).map(|record| record.measure), Some(ForbearanceMeasure::Plan));
+    assert!(assessed(&[planned]));
+    assert!(assessed(&[]), "every account of the debtor has a forbearance fact now");
+    let charge_off = Command::ChargeOff { account: planned, effective_on: d(3, 4) };
+    books.execute("charge-off", &charge_off).unwrap().accepted().unwrap();
+    assert!(matches!(refer("legal-planned", planned, d(3, 4)), Outcome::Cases(_)));
+    assert_eq!(state(planned), CollectionState::Legal);
+
+    // The United States: no rule asks for forbearance; the referral is decided as before.
+    assert_eq!(forbearance(american), None);
+    assert!(matches!(refer("legal-american", american, d(3, 3)), Outcome::Cases(_)));
+    assert_eq!(state(american), CollectionState::Legal);
+}
+
+/// CCD2 art. 35(1) (V1), through the cycle: the stage's legal referral of a Spanish debtor's
+/// account is blocked while no forbearance was recorded for it; the case stays where it is,
+/// the report counts the block under the rule and the audit log records it
+/// (`ActionBlocked`), and the cycle goes on (a US account in the same stage is referred).
+/// Once forbearance is recorded, the next review refers it.
+#[test]
+fn ccd2_art_35_1_cycle_leaves_a_spanish_case_unreferred_until_forbearance_and_says_why() {
+    use arrears::case::AuditKind;
+    use arrears::collection::CollectionState;
+    let (_dir, books) = open_temp();
+    let debtor = spanish_debtor(&books, "ES-2");
+    let spanish = account_with(&books, debtor, "ES-2A", Terms::default(), None);
+    let american = account(&books, "US-2A");
+    for (index, account) in [spanish, american].into_iter().enumerate() {
+        charge(&books, &format!("charge-{index}"), account, d(1, 1), d(1, 31), 90_000);
+    }
+    // 120 days past due on 31 May: the final stage, whose referral is due 14 days in.
+    books.run_cycle(d(6, 1)).unwrap();
+    let entered = books.case(spanish).unwrap();
+    assert_eq!(entered.stage.as_deref(), Some("final"), "{entered:?}");
+    let due_on = books.case(spanish).unwrap().next_review_on.max(d(6, 15));
+    let report = books.run_cycle(due_on).unwrap();
+    let rule = "es.forbearance-before-enforcement".to_owned();
+    assert_eq!(report.referrals_blocked, std::collections::BTreeMap::from([(rule.clone(), 1)]));
+    assert!(report.complete);
+    assert_eq!(books.case(american).unwrap().state, CollectionState::Legal);
+    let left = books.case(spanish).unwrap();
+    assert_ne!(left.state, CollectionState::Legal);
+    assert_eq!(left.state, entered.state);
+    let blocked: Vec<AuditKind> = books
+        .audit_log(Some(spanish))
+        .unwrap()
+        .into_iter()
+        .map(|record| record.kind)
+        .filter(|kind| matches!(kind, AuditKind::ActionBlocked { .. }))
+        .collect();
+    assert_eq!(
+        blocked,
+        vec![AuditKind::ActionBlocked { debtor, action: ActionKind::Suit, rule, on: due_on }]
+    );
+
+    let record = Command::RecordForbearanceAssessed {
+        account: spanish,
+        on: due_on,
+        reason: "six-month payment holiday offered by phone, no answer".into(),
+    };
+    books.execute("assessed", &record).unwrap().accepted().unwrap();
+    let next = books.case(spanish).unwrap().next_review_on;
+    let report = books.run_cycle(next).unwrap();
+    assert!(report.referrals_blocked.is_empty(), "{report:?}");
+    assert_eq!(books.case(spanish).unwrap().state, CollectionState::Legal);
+}
+
 /// Core guardrails (engine convention, docs/COMPLIANCE.md): in a jurisdiction with no pack
 /// (Brazil), the sticky flags and opt-outs still hold, and the baseline hours apply.
 #[test]

@@ -99,5 +99,12 @@ pub(super) fn write_kind(out: &mut impl KindWriter, kind: &AuditKind) {
             out.text(name);
             out.digest(entry);
         }
+        AuditKind::ActionBlocked { debtor, action, rule, on } => {
+            out.variant(8);
+            out.unsigned(debtor.0);
+            out.variant(action.to_row() as u32);
+            out.text(rule);
+            out.day(*on);
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! Everything is hand-written, every field and every variant: the state and the states
 //! interrupted (each [`CollectionState`] variant), the flags, the stage, the arm, the dates and
 //! counters, the late fee charges, and the optional parts, promise, plan, settlement,
-//! placement, capacity, score and recall date, whether `None` or `Some`. Strings are read straight into the case's `String`s, one copy
+//! placement, capacity, score, recall date and forbearance, whether `None` or `Some`. Strings are read straight into the case's `String`s, one copy
 //! from the record's bytes. There is no fallback for any value: [`encode`] writes every case.
 //! [`decode`] reads only what [`encode`] writes, the canonical form, in a frame of the current
 //! version; for anything else (an older version, a non-canonical varint, an unknown variant,
@@ -21,8 +21,8 @@
 //! in its order.
 
 use arrears_core::case::{
-    CaseScore, CollectionCase, LateFeeCharge, Placement, PlanRecord, PromiseRecord,
-    SettlementRecord, StatedCapacity,
+    CaseScore, CollectionCase, ForbearanceMeasure, ForbearanceRecord, LateFeeCharge, Placement,
+    PlanRecord, PromiseRecord, SettlementRecord, StatedCapacity,
 };
 use arrears_core::collection::{CollectionState, StickyFlags};
 use arrears_core::ids::{AccountId, ObligationId};
@@ -30,7 +30,7 @@ use arrears_core::plan::{Frequency, PromisedPayment};
 
 #[cfg(doc)]
 use super::CollectionCaseRow;
-use super::FrequencyRow;
+use super::{ForbearanceMeasureRow, FrequencyRow};
 use crate::codec::RecordKind;
 #[cfg(doc)]
 use crate::codec::RECORD_LEN_MAX;
@@ -40,6 +40,15 @@ use crate::rows::Stored;
 /// `FrequencyRow`'s variants by index, for reading (writing casts the variant to its index).
 pub(super) const FREQUENCY_ROWS: [FrequencyRow; 3] =
     [FrequencyRow::Weekly, FrequencyRow::Fortnightly, FrequencyRow::Monthly];
+
+/// `ForbearanceMeasureRow`'s variants by index, for reading (writing casts the variant to its
+/// index).
+pub(super) const FORBEARANCE_MEASURE_ROWS: [ForbearanceMeasureRow; 4] = [
+    ForbearanceMeasureRow::Hardship,
+    ForbearanceMeasureRow::Plan,
+    ForbearanceMeasureRow::Settlement,
+    ForbearanceMeasureRow::Assessed,
+];
 
 /// The case record of `case` (version byte, payload, CRC-32), as `codec::encode` of its row
 /// writes it.
@@ -87,6 +96,7 @@ impl Out {
             score,
             recalled_on,
             late_fee_charges,
+            forbearance,
         } = case;
         self.unsigned(account.0);
         self.collection_state(state);
@@ -195,8 +205,14 @@ impl Out {
             self.day(*assessed_on);
             self.signed(*fee_minor);
         }
-        // The last flag is the record's last field (version 6).
+        // The last flag follows the fields of version 5 (version 6).
         self.flag(*bankruptcy_discharged);
+        // Version 7.
+        self.flag(forbearance.is_some());
+        if let Some(ForbearanceRecord { on, measure }) = forbearance {
+            self.day(*on);
+            self.variant(measure.to_row() as u32);
+        }
     }
 
     /// `CollectionStateRow`: its variant's index (in the row's order), then its fields.
@@ -300,8 +316,11 @@ impl In<'_> {
                     fee_minor: input.i64()?,
                 })
             })?,
+            // Read below, after the flag that precedes it.
+            forbearance: None,
         };
         case.flags.bankruptcy_discharged = self.flag()?;
+        case.forbearance = if self.flag()? { Some(self.forbearance()?) } else { None };
         Some(case)
     }
 
@@ -343,6 +362,14 @@ impl In<'_> {
             default_after_missed: self.u32()?,
             grace_days: self.u32()?,
         })
+    }
+
+    fn forbearance(&mut self) -> Option<ForbearanceRecord> {
+        let on = self.day()?;
+        let measure_index = usize::try_from(self.variant()?).ok()?;
+        let measure =
+            ForbearanceMeasure::from_row(FORBEARANCE_MEASURE_ROWS.get(measure_index)?.clone());
+        Some(ForbearanceRecord { on, measure })
     }
 
     /// A sequence of obligation ids.

@@ -49,6 +49,17 @@ fn arb_channel() -> impl Strategy<Value = ContactChannel> {
     ])
 }
 
+fn arb_action() -> impl Strategy<Value = arrears_core::compliance::ActionKind> {
+    use arrears_core::compliance::ActionKind;
+    prop::sample::select(vec![
+        ActionKind::Contact,
+        ActionKind::TerminationOrRemedyNotice,
+        ActionKind::SuitThreat,
+        ActionKind::Suit,
+        ActionKind::CreditReport,
+    ])
+}
+
 // Each arm boxed: the unboxed strategy overflows a test thread's stack in a debug build.
 fn arb_kind() -> impl Strategy<Value = AuditKind> {
     let command = (arb_text(), arb_text()).prop_map(|(name, key)| AuditKind::Command { name, key });
@@ -82,6 +93,10 @@ fn arb_kind() -> impl Strategy<Value = AuditKind> {
         (arb_text(), arb_hash()).prop_map(|(name, entry)| AuditKind::PluginAdded { name, entry });
     let plugin_removed =
         (arb_text(), arb_hash()).prop_map(|(name, entry)| AuditKind::PluginRemoved { name, entry });
+    let action_blocked =
+        (arb_u64(), arb_action(), arb_text(), arb_day()).prop_map(|(debtor, action, rule, on)| {
+            AuditKind::ActionBlocked { debtor: DebtorId(debtor), action, rule, on }
+        });
     prop_oneof![
         command.boxed(),
         transition.boxed(),
@@ -91,6 +106,7 @@ fn arb_kind() -> impl Strategy<Value = AuditKind> {
         command_executed.boxed(),
         plugin_added.boxed(),
         plugin_removed.boxed(),
+        action_blocked.boxed(),
     ]
 }
 

@@ -3,8 +3,8 @@
 //! part, and the hand-written reader never disagrees with serde on damaged bytes.
 
 use arrears_core::case::{
-    CaseScore, CollectionCase, LateFeeCharge, Placement, PlanRecord, PromiseRecord,
-    SettlementRecord, StatedCapacity,
+    CaseScore, CollectionCase, ForbearanceMeasure, ForbearanceRecord, LateFeeCharge, Placement,
+    PlanRecord, PromiseRecord, SettlementRecord, StatedCapacity,
 };
 use arrears_core::collection::{CollectionState, StickyFlags, STATE_KIND_COUNT};
 use arrears_core::ids::{AccountId, ObligationId};
@@ -139,6 +139,16 @@ fn arb_charge() -> impl Strategy<Value = LateFeeCharge> {
     )
 }
 
+fn arb_forbearance() -> impl Strategy<Value = ForbearanceRecord> {
+    let measure = prop_oneof![
+        Just(ForbearanceMeasure::Hardship),
+        Just(ForbearanceMeasure::Plan),
+        Just(ForbearanceMeasure::Settlement),
+        Just(ForbearanceMeasure::Assessed),
+    ];
+    (arb_day(), measure).prop_map(|(on, measure)| ForbearanceRecord { on, measure })
+}
+
 fn arb_case() -> BoxedStrategy<CollectionCase> {
     let head = (
         arb_u64(),
@@ -165,7 +175,7 @@ fn arb_case() -> BoxedStrategy<CollectionCase> {
         proptest::collection::vec(arb_state(), 0..4),
         proptest::option::of(arb_day()),
         proptest::option::of(arb_day()),
-        proptest::collection::vec(arb_charge(), 0..3),
+        (proptest::collection::vec(arb_charge(), 0..3), proptest::option::of(arb_forbearance())),
     );
     (head, parts, tail)
         .prop_map(|(head, parts, tail)| {
@@ -180,7 +190,7 @@ fn arb_case() -> BoxedStrategy<CollectionCase> {
                 interrupted,
                 barred_on,
                 recalled_on,
-                late_fee_charges,
+                (late_fee_charges, forbearance),
             ) = tail;
             let (broken_promises, promise_broken_on, kept_promises) = promises;
             CollectionCase {
@@ -209,6 +219,7 @@ fn arb_case() -> BoxedStrategy<CollectionCase> {
                 score,
                 recalled_on,
                 late_fee_charges,
+                forbearance,
             }
         })
         // Boxed: the strategy's type is deep enough to overflow a test thread's stack otherwise.
@@ -286,6 +297,13 @@ fn the_variant_tables_list_each_variant_at_its_index() {
             [index as u8]
         );
     }
+    for (index, measure) in FORBEARANCE_MEASURE_ROWS.iter().enumerate() {
+        assert_eq!(measure.clone() as usize, index);
+        assert_eq!(
+            bincode::serde::encode_to_vec(measure, bincode::config::standard()).unwrap(),
+            [index as u8]
+        );
+    }
     // Each state, written by hand, starts with its index in the row's enum as serde writes it.
     assert_eq!(CollectionState::ALL_KINDS.len(), STATE_KIND_COUNT);
     for (index, state) in CollectionState::ALL_KINDS.iter().enumerate() {
@@ -323,6 +341,7 @@ fn plain_case() -> CollectionCase {
         score: None,
         recalled_on: None,
         late_fee_charges: Vec::new(),
+        forbearance: None,
     }
 }
 
@@ -337,10 +356,11 @@ fn text_dates_and_older_versions_take_the_serde_way() {
         case
     );
     // A version-3 case (before `score`), a version-4 case (before `recalled_on` and
-    // `late_fee_charges`) and a version-5 case (before `bankruptcy_discharged`) are not the
-    // hand-written form's, and read through serde with none.
+    // `late_fee_charges`), a version-5 case (before `bankruptcy_discharged`) and a version-6
+    // case (before `forbearance`) are not the hand-written form's, and read through serde
+    // with none.
     let current = case.encode_value(KIND);
-    for (version, appended) in [(3, 4), (4, 3), (5, 1)] {
+    for (version, appended) in [(3, 5), (4, 4), (5, 2), (6, 1)] {
         let mut older = current[..current.len() - 4 - appended].to_vec();
         older[0] = version;
         let checksum = crc32(&older);
