@@ -290,10 +290,12 @@ fn state(store: &Arrears, reference: &str) -> DebtorState {
         if action.status != ActionStatus::Pending {
             continue;
         }
-        // A pending action counts as a contact that may yet reach the debtor.
-        let outcome = match ChannelGroup::from(action.channel) {
-            ChannelGroup::Call => arrears::compliance::Outcome::Voicemail,
-            _ => arrears::compliance::Outcome::Delivered,
+        // A pending action counts as a contact that may yet reach the debtor: not made yet
+        // until reported sent, then made (guardrails::history).
+        let outcome = match (action.sent_at, ChannelGroup::from(action.channel)) {
+            (None, _) => arrears::compliance::Outcome::Pending,
+            (Some(_), ChannelGroup::Call) => arrears::compliance::Outcome::Voicemail,
+            (Some(_), _) => arrears::compliance::Outcome::Delivered,
         };
         // At the instant it was reported sent, if it was (guardrails::history).
         let at = action.sent_at.unwrap_or(action.scheduled_at);

@@ -1,5 +1,5 @@
 //! Model test: random sequences of charges, fees, payments (some back-dated), reversals,
-//! waivers and a charge-off go to the real engine and store, and to a plain reference model
+//! waivers, refunds of unapplied cash and a charge-off go to the real engine and store, and to a plain reference model
 //! written independently of `arrears_core::ledger::replay` (straight-line loops over a list of
 //! events, recomputed from scratch for every question). After every step the two must agree
 //! to the cent on balances by component, unapplied cash, days past due and aging buckets as
@@ -26,6 +26,7 @@ enum Op {
     Reverse { pick: usize, delay_days: u16 },
     Waive { pick: usize, component: usize, amount: i64 },
     ChargeOff { advance_days: u16 },
+    Refund { advance_days: u16, back_days: u16, amount: i64 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -38,6 +39,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (any::<usize>(), 0u16..20).prop_map(|(pick, delay_days)| Op::Reverse { pick, delay_days }),
         1 => (any::<usize>(), 0usize..3, 1i64..20_000).prop_map(|(pick, component, amount)| Op::Waive { pick, component, amount }),
         1 => (0u16..30).prop_map(|advance_days| Op::ChargeOff { advance_days }),
+        1 => (0u16..10, prop_oneof![3 => Just(0u16), 1 => 1u16..60], 1i64..60_000)
+            .prop_map(|(advance_days, back_days, amount)| Op::Refund { advance_days, back_days, amount }),
     ]
 }
 
@@ -61,6 +64,12 @@ enum Fact {
         amount: i64,
     },
     ChargeOff,
+    /// Money paid back out of the unapplied cash: an obligation of its own, due on its day,
+    /// which the unapplied cash then pays as it pays a new charge.
+    Refund {
+        obligation: u64,
+        amount: i64,
+    },
     /// The unapplied cash applied to what is owed: what the engine records after a reversal
     /// when the debtor holds a credit and something is owed.
     ApplyPool,
@@ -169,6 +178,10 @@ impl Model {
                     *outstanding -= (*amount).min(*outstanding);
                 }
                 Fact::ChargeOff => state.charged_off = true,
+                Fact::Refund { obligation, amount } => {
+                    state.obligations.insert(*obligation, (*on, [*amount, 0, 0]));
+                    state.apply_pool(*obligation);
+                }
                 Fact::ApplyPool => {
                     if !state.charged_off {
                         let mut pool = std::mem::take(&mut state.pool);
@@ -427,8 +440,12 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     .facts
                     .iter()
                     .find_map(|(on, _, fact)| {
-                        matches!(fact, Fact::Charge { obligation: o, .. } if *o == obligation)
-                            .then_some(*on)
+                        matches!(
+                            fact,
+                            Fact::Charge { obligation: o, .. } | Fact::Refund { obligation: o, .. }
+                                if *o == obligation
+                        )
+                        .then_some(*on)
                     })
                     .unwrap();
                 let on = today.max(issued_on);
@@ -456,6 +473,22 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     accepted,
                 )
             }
+            Op::Refund { advance_days, back_days, amount } => {
+                today = today + chrono::Days::new(u64::from(advance_days));
+                let on = (today - chrono::Days::new(u64::from(back_days))).max(d(1, 1));
+                // Mostly within the cash held, so that refunds get recorded; checked against
+                // what is held after every event, whatever the refund's date.
+                let held = state.unapplied();
+                let amount = if held > 0 { amount.min(held) } else { amount };
+                let command = Command::Refund {
+                    account,
+                    effective_on: on,
+                    amount: usd(amount),
+                    external_ref: None,
+                };
+                let accepted = !state.charged_off && amount <= held;
+                (command, Fact::Refund { obligation: 0, amount }, on, accepted)
+            }
         };
         let receipt = books.execute(&key, &command).unwrap();
         prop_assert_eq!(
@@ -471,6 +504,9 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             let fact = match fact {
                 Fact::Charge { due_on, amounts, .. } => {
                     Fact::Charge { obligation: posted.obligation.unwrap().get(), due_on, amounts }
+                }
+                Fact::Refund { amount, .. } => {
+                    Fact::Refund { obligation: posted.obligation.unwrap().get(), amount }
                 }
                 other => other,
             };
