@@ -1421,6 +1421,24 @@ pub enum Rejection {
         /// The decision's reason: the rule's summary, what blocked, its citation and status.
         reason: String,
     },
+    /// A refund dated after the day it is recorded, beyond the policy's horizon (`[dates]
+    /// future_days_max`): money leaves on the day it is refunded, and a refund is recorded
+    /// then, like a payment ([`Rejection::PaymentAhead`]).
+    #[error(
+        "refund dated {effective_on} is {days_ahead} days after the day it is recorded \
+         ({recorded_on}), beyond the policy's horizon of {future_days_max} days ([dates] \
+         future_days_max): record a refund on the day the money leaves"
+    )]
+    RefundAhead {
+        /// The refund's value date.
+        effective_on: NaiveDate,
+        /// The day the engine records it (the UTC date of its clock's instant).
+        recorded_on: NaiveDate,
+        /// Days from `recorded_on` to `effective_on`.
+        days_ahead: i64,
+        /// The policy's horizon.
+        future_days_max: u32,
+    },
 }
 
 impl Rejection {

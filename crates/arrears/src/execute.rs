@@ -238,6 +238,21 @@ fn dispatch(
             ledger_on(env, &record, *effective_on, kind, Vec::new(), None)?
         }
         Command::Refund { account, effective_on, amount, external_ref } => {
+            if let Some(Rejection::PaymentAhead {
+                effective_on,
+                recorded_on,
+                days_ahead,
+                future_days_max,
+            }) = payment_ahead(env, *effective_on)
+            {
+                let ahead = Rejection::RefundAhead {
+                    effective_on,
+                    recorded_on,
+                    days_ahead,
+                    future_days_max,
+                };
+                return Ok(Outcome::Rejected(ahead));
+            }
             let record = load_account_record(env.txn, *account)?;
             let amount_minor = minor("amount", amount, record.account.currency)?;
             let kind = EventKind::Refund { obligation: ObligationId(0), amount_minor };

@@ -524,6 +524,12 @@ pub enum CommandRejectionRow {
         citation: String,
         reason: String,
     },
+    RefundAhead {
+        effective_on: DayText,
+        recorded_on: DayText,
+        days_ahead: i64,
+        future_days_max: u32,
+    },
 }
 
 /// The stored form of `arrears::command::ReviewDone`.

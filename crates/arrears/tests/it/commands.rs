@@ -684,6 +684,15 @@ fn a_refund_pays_back_unapplied_cash_and_is_owed_again_when_its_payment_returns(
     let again = books.execute("rf", &refund(3_000, "RF-1")).unwrap();
     assert!(again.replayed);
     assert_eq!(again.outcome, receipt.outcome);
+    // Money leaves when it is refunded: a refund dated beyond the horizon is refused.
+    let ahead = Command::Refund {
+        account,
+        effective_on: NaiveDate::from_ymd_opt(2027, 6, 1).unwrap(),
+        amount: usd(100),
+        external_ref: None,
+    };
+    let refused = books.execute("rf-ahead", &ahead).unwrap().outcome;
+    assert!(matches!(refused, Outcome::Rejected(Rejection::RefundAhead { .. })), "{refused:?}");
     // Its reference is an obligation's: taken.
     let taken = books.execute("rf-2", &refund(100, "RF-1")).unwrap().outcome;
     assert!(matches!(taken, Outcome::Rejected(Rejection::ExternalRefTaken { .. })), "{taken:?}");

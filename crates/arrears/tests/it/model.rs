@@ -486,7 +486,10 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                     amount: usd(amount),
                     external_ref: None,
                 };
-                let accepted = !state.charged_off && amount <= held;
+                // Beyond the horizon (the store's clock says 2026-12-01) a refund is refused as
+                // a payment is.
+                let within_horizon = on <= NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+                let accepted = !state.charged_off && amount <= held && within_horizon;
                 (command, Fact::Refund { obligation: 0, amount }, on, accepted)
             }
         };
