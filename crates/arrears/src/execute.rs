@@ -238,13 +238,10 @@ fn dispatch(
             ledger_on(env, &record, *effective_on, kind, Vec::new(), None)?
         }
         Command::Refund { account, effective_on, amount, external_ref } => {
-            if let Some(Rejection::PaymentAhead {
-                effective_on,
-                recorded_on,
-                days_ahead,
-                future_days_max,
-            }) = payment_ahead(env, *effective_on)
+            if let Some((recorded_on, days_ahead, future_days_max)) =
+                beyond_horizon(env, *effective_on)
             {
+                let effective_on = *effective_on;
                 let ahead = Rejection::RefundAhead {
                     effective_on,
                     recorded_on,
@@ -633,15 +630,22 @@ fn open_account(env: &mut Env<'_>, new: &NewAccount) -> Result<Outcome, CommandE
 /// The refusal of a payment dated after the day it is recorded by more than the policy's
 /// horizon, if it is.
 fn payment_ahead(env: &Env<'_>, effective_on: chrono::NaiveDate) -> Option<Rejection> {
+    beyond_horizon(env, effective_on).map(|(recorded_on, days_ahead, future_days_max)| {
+        Rejection::PaymentAhead { effective_on, recorded_on, days_ahead, future_days_max }
+    })
+}
+
+/// The day a money movement is recorded, how many days after it `effective_on` falls and the
+/// policy's horizon (`[dates] future_days_max`), if the date is beyond the horizon: money moves
+/// on its value date, and is recorded then.
+fn beyond_horizon(
+    env: &Env<'_>,
+    effective_on: chrono::NaiveDate,
+) -> Option<(chrono::NaiveDate, i64, u32)> {
     let recorded_on = env.now.date_naive();
     let future_days_max = env.policy.dates().future_days_max;
     let days_ahead = (effective_on - recorded_on).num_days();
-    (days_ahead > i64::from(future_days_max)).then_some(Rejection::PaymentAhead {
-        effective_on,
-        recorded_on,
-        days_ahead,
-        future_days_max,
-    })
+    (days_ahead > i64::from(future_days_max)).then_some((recorded_on, days_ahead, future_days_max))
 }
 
 /// Why a date outside the supported range is refused.
