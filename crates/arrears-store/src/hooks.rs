@@ -23,7 +23,7 @@ use crate::schema::{
 use crate::schema::{
     LedgerLog, LedgerRow, Meta, Sequence, SnapshotCold, Snapshots, LEDGER_HEADS_FORMAT_5,
 };
-use crate::txn::{TableAccess, TxnCache, WriteTxn};
+use crate::txn::{TableAccess, WriteTxn};
 
 /// redb's builder for a store on a [`FaultyDisk`]: the disk has no file locks, so redb can only
 /// use it exclusively, whatever `options.sharing` says (one in-memory disk is one process's).
@@ -112,7 +112,7 @@ impl Store {
             meta.remove(Sequence::Log.meta_key()).map_err(from_redb)?;
             Ok(())
         })?;
-        *txn.cache.borrow_mut() = TxnCache::default();
+        txn.forget_cache();
         txn.commit()
     }
 
@@ -144,7 +144,7 @@ impl Store {
             meta.insert(META_FORMAT_VERSION, 10).map_err(from_redb)?;
             Ok(())
         })?;
-        *txn.cache.borrow_mut() = TxnCache::default();
+        txn.forget_cache();
         txn.commit()
     }
 
@@ -184,7 +184,7 @@ impl Store {
             meta.insert(META_FORMAT_VERSION, 9).map_err(from_redb)?;
             Ok(())
         })?;
-        *txn.cache.borrow_mut() = TxnCache::default();
+        txn.forget_cache();
         txn.commit()
     }
 
@@ -256,7 +256,7 @@ impl Store {
             meta.insert(META_FORMAT_VERSION, version).map_err(from_redb)?;
             Ok(())
         })?;
-        *txn.cache.borrow_mut() = TxnCache::default();
+        txn.forget_cache();
         txn.commit()
     }
 
@@ -394,7 +394,7 @@ fn write_format_5_heads(txn: &mut WriteTxn) -> Result<(), StorageError> {
         let payload = &bytes[1..bytes.len() - 4];
         txn.raw_insert(Snapshots, account, &framed(2, &payload[..payload.len() - 8]))?;
     }
-    *txn.cache.borrow_mut() = TxnCache::default();
+    txn.forget_cache();
     Ok(())
 }
 
@@ -477,7 +477,7 @@ impl WriteTxn {
         self.write_snapshots()?;
         self.write_review_rows()?;
         self.write_ledger_chunk()?;
-        *self.cache.borrow_mut() = TxnCache::default();
+        self.forget_cache();
         match table {
             "debtors" => self.raw_insert(Debtors, key, bytes),
             "accounts" => self.raw_insert(Accounts, key, bytes),
@@ -499,6 +499,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn raw_set_sequence(&mut self, sequence: Sequence, last: u64) -> Result<(), StorageError> {
+        self.no_carry();
         {
             let mut cache = self.cache.borrow_mut();
             cache.sequences = Default::default();
@@ -515,6 +516,7 @@ impl WriteTxn {
     where
         T: TableId<Key = u64, Value = &'static [u8]>,
     {
+        self.no_carry();
         self.write_table(table, |handle| {
             handle.insert(key, bytes).map_err(from_redb)?;
             Ok(())
@@ -533,6 +535,7 @@ impl WriteTxn {
         to: Option<&str>,
     ) -> Result<(), StorageError> {
         // The index is never cached, so the transaction's cache stays as it is.
+        self.no_carry();
         self.write_table(crate::schema::IdempotencyKeys, |handle| {
             let seq = handle.remove(from).map_err(from_redb)?.map(|guard| guard.value());
             if let (Some(seq), Some(to)) = (seq, to) {
@@ -554,6 +557,7 @@ impl WriteTxn {
         from: &str,
         to: &str,
     ) -> Result<(), StorageError> {
+        self.no_carry();
         let owner = self.cell().borrow_owner();
         let mut table = owner.open_table(IDEMPOTENCY_FORMAT_4).map_err(from_redb)?;
         let bytes = table
@@ -576,6 +580,7 @@ impl WriteTxn {
         account: AccountId,
         obligation: ObligationId,
     ) -> Result<(), StorageError> {
+        self.no_carry();
         self.write_table(AccountObligations, |index| {
             index.remove((account.0, obligation.0)).map_err(from_redb)?;
             Ok(())
@@ -589,7 +594,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn raw_remove_snapshot(&mut self, account: AccountId) -> Result<(), StorageError> {
-        *self.cache.borrow_mut() = TxnCache::default();
+        self.forget_cache();
         self.write_table(Snapshots, |table| {
             table.remove(account.0).map_err(from_redb)?;
             Ok(())
@@ -603,7 +608,7 @@ impl WriteTxn {
     ///
     /// A storage failure.
     pub fn raw_remove_audit_entry(&mut self, seq: u64) -> Result<(), StorageError> {
-        *self.cache.borrow_mut() = TxnCache::default();
+        self.forget_cache();
         self.raw_overwrite_record(Audit, seq, None)
     }
 

@@ -95,7 +95,10 @@ impl Store {
             builder
         };
         let db = builder.open(path).map_err(|error| open_error(path, error))?;
-        let store = Store::new(Db::Writable(db), options);
+        let mut store = Store::new(Db::Writable(db), options);
+        // A step rewrites rows of the older formats behind the records' cache: none is handed
+        // from one step to the next.
+        store.carries = false;
         let Some(from) = store.stored_format_version()? else {
             return Err(OpenError::NotAStore { path: path.to_owned() }.into());
         };

@@ -127,6 +127,12 @@ pub struct Store {
     /// the bytes a payment writes).
     #[cfg(any(test, feature = "fault-injection"))]
     pub(crate) snapshots_written: std::sync::Arc<crate::txn::SnapshotWrites>,
+    /// The decoded records the last write transaction committed with, handed to the next one
+    /// (see [`crate::txn::Carried`]); always empty on a handle that is not the file's only
+    /// writer, or on the migration's handle (whose steps rewrite rows of older formats).
+    pub(crate) carried: std::sync::Arc<crate::txn::Carried>,
+    /// Whether this handle's write transactions hand their cache on ([`crate::txn::Carried`]).
+    pub(crate) carries: bool,
 }
 
 /// Closing a redb database writes its allocator state. On a damaged file, redb 4.5 can panic
@@ -215,6 +221,8 @@ impl Store {
             fence: std::sync::OnceLock::new(),
             #[cfg(any(test, feature = "fault-injection"))]
             snapshots_written: std::sync::Arc::default(),
+            carried: std::sync::Arc::default(),
+            carries: options.sharing != Sharing::MultiWriter,
         }
     }
 

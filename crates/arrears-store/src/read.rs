@@ -114,7 +114,14 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn account_record(&self, id: AccountId) -> Result<Option<AccountRecord>, StorageError> {
-        self.read_table(Accounts, |table| get_record(table, "accounts", RecordKind::Account, id.0))
+        if let Some(record) = self.cached_account(id.0) {
+            return Ok(record);
+        }
+        let record = self.read_table(Accounts, |table| {
+            get_record(table, "accounts", RecordKind::Account, id.0)
+        })?;
+        self.remember_account(id.0, &record);
+        Ok(record)
     }
 
     /// An obligation by id.

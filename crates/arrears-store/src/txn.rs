@@ -16,7 +16,7 @@ use redb::{ReadableDatabase, ReadableTable};
 use crate::error::{contain, from_redb, StorageError};
 use crate::open::{Db, Durability, Store};
 use crate::read::LogTail;
-use crate::schema::{AuditHead, Meta, ReadTables, Sequence, TableId, Tables};
+use crate::schema::{AccountRecord, AuditHead, Meta, ReadTables, Sequence, TableId, Tables};
 
 /// What a transaction gives the reads of [`crate::Reads`]: its tables, opened once each, and
 /// its cache of decoded records if it keeps one.
@@ -97,6 +97,20 @@ pub trait TableAccess {
             let mut cache = cache.borrow_mut();
             cache.bound();
             cache.snapshots.insert(account, state.clone());
+        }
+    }
+
+    /// An account's record as the cache holds it (the outer `None`: not cached).
+    fn cached_account(&self, account: u64) -> Option<Option<AccountRecord>> {
+        self.cache()?.borrow().accounts.get(&account).cloned()
+    }
+
+    /// Keeps an account's record as read or written, if this transaction keeps a cache.
+    fn remember_account(&self, account: u64, record: &Option<AccountRecord>) {
+        if let Some(cache) = self.cache() {
+            let mut cache = cache.borrow_mut();
+            cache.bound();
+            cache.accounts.insert(account, record.clone());
         }
     }
 
@@ -270,6 +284,12 @@ pub struct WriteTxn {
     /// `Some` until the transaction commits or is dropped (see the `Drop` impl).
     cell: Option<TxnCell>,
     pub(crate) cache: RefCell<TxnCache>,
+    /// Where the cache goes when this transaction commits, for the next write transaction of
+    /// the handle: `Some` on a handle that is the file's only writer ([`Carried`]).
+    carry: Option<Arc<Carried>>,
+    /// Set when something wrote behind the cache's back (a test's raw damage): the cache is
+    /// then not carried over.
+    uncarriable: Cell<bool>,
     /// Set when the storage engine panicked inside this transaction (a damaged page): its
     /// state is unknown, so it refuses to commit.
     poisoned: Cell<bool>,
@@ -537,9 +557,13 @@ impl Store {
         if !synced {
             txn.set_durability(redb::Durability::None).map_err(from_redb)?;
         }
+        let carry = self.carries.then(|| Arc::clone(&self.carried));
+        let cache = carry.as_ref().and_then(|carry| carry.take()).unwrap_or_default();
         Ok(WriteTxn {
             cell: Some(TxnCell::new(txn, |_| Tables::new())),
-            cache: RefCell::default(),
+            cache: RefCell::new(cache),
+            carry,
+            uncarriable: Cell::new(false),
             poisoned: Cell::new(false),
             changes: Cell::new(0),
             cold_items_min: self.options.cold_items_min,
@@ -656,7 +680,57 @@ impl WriteTxn {
             })?;
         }
         let cell = self.cell.take().unwrap_or_else(|| unreachable!("taken only here and by drop"));
-        cell.into_owner().commit().map_err(from_redb)
+        cell.into_owner().commit().map_err(from_redb)?;
+        if let Some(carry) = self.carry.take() {
+            if !self.uncarriable.get() {
+                carry.put(std::mem::take(self.cache.get_mut()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps the cache of decoded records from being handed to the next write transaction:
+    /// something wrote rows behind it.
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub(crate) fn forget_cache(&self) {
+        *self.cache.borrow_mut() = TxnCache::default();
+        self.no_carry();
+    }
+
+    /// Keeps this transaction's cache from being handed to the next write transaction (it may
+    /// still use it itself): something wrote rows behind it.
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub(crate) fn no_carry(&self) {
+        self.uncarriable.set(true);
+    }
+}
+
+/// The decoded records a handle's last write transaction committed with, for its next one.
+///
+/// A handle that is the file's only writer ([`crate::Sharing::Exclusive`] or
+/// [`crate::Sharing::SingleWriter`]) knows that no row changes between two of its write
+/// transactions, so the records the last one read or wrote (accounts, snapshots, ledger heads,
+/// cases) are still what the file holds when the next begins: the next takes them instead of
+/// reading and decoding them again (an object cache, as TigerBeetle keeps its accounts). Only a
+/// transaction that committed hands its cache on; one that is dropped (refused, failed,
+/// abandoned) takes its cache with it, and the next begins empty. Under
+/// [`crate::Sharing::MultiWriter`] another process may write in between, so nothing is carried.
+#[derive(Default)]
+pub(crate) struct Carried {
+    cache: std::sync::Mutex<Option<TxnCache>>,
+}
+
+impl Carried {
+    fn take(&self) -> Option<TxnCache> {
+        self.cache.lock().ok()?.take()
+    }
+
+    fn put(&self, cache: TxnCache) {
+        if let Some(next) = cache.into_next() {
+            if let Ok(mut slot) = self.cache.lock() {
+                *slot = Some(next);
+            }
+        }
     }
 }
 
@@ -762,6 +836,8 @@ pub struct TxnCache {
     pub(crate) heads: IdMap<LedgerHead>,
 
     pub(crate) cases: IdMap<Option<CollectionCase>>,
+    /// Accounts' records as read or written (`None`: no such account).
+    pub(crate) accounts: IdMap<Option<AccountRecord>>,
     /// Rows of the review index this transaction removed and has not yet removed from the
     /// table (see [`WriteTxn::put_case`]; never evicted by [`TxnCache::bound`]).
     pub(crate) review_removals: BTreeSet<(i32, u64)>,
@@ -804,6 +880,32 @@ impl TxnCache {
             self.snapshots.retain(|account, _| dirty.contains(account));
             self.heads.retain(|_, head| head.dirty);
             self.cases.clear();
+            self.accounts.clear();
         }
+        if self.accounts.len() > Self::ACCOUNTS_MAX {
+            self.accounts.clear();
+        }
+    }
+
+    /// What of a committed transaction's cache the next write transaction may take: the
+    /// records, which are what the commit left in the file; not what belongs to the one
+    /// transaction (the audit chain's head and the sequences, read again; the log's tail; the
+    /// states made whole). `None` if the commit left anything unwritten, which it never does.
+    fn into_next(self) -> Option<TxnCache> {
+        let written = self.dirty_snapshots.is_empty()
+            && self.review_removals.is_empty()
+            && self.review_inserts.is_empty()
+            && self.heads.values().all(|head| !head.dirty);
+        let mut snapshots = self.snapshots;
+        // A state made whole in memory is not what the snapshot row holds (its cold parts are
+        // still apart there).
+        snapshots.retain(|account, _| !self.whole.contains(account));
+        written.then(|| TxnCache {
+            snapshots,
+            heads: self.heads,
+            cases: self.cases,
+            accounts: self.accounts,
+            ..TxnCache::default()
+        })
     }
 }

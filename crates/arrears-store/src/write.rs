@@ -233,6 +233,7 @@ impl WriteTxn {
                 .map_err(from_redb)?;
             Ok(())
         })?;
+        self.remember_account(account.id.0, &Some(record.clone()));
         self.write_table(DebtorAccounts, |index| {
             index.insert((account.debtor.0, account.id.0), ()).map_err(from_redb)?;
             Ok(())

@@ -5,6 +5,7 @@
 
 mod backup;
 mod bad_api_input;
+mod carried;
 mod collection_defects;
 mod collections;
 mod commands;
