@@ -834,6 +834,9 @@ pub struct TxnCache {
     /// written back with the account's snapshot row is dirty, and never evicted by
     /// [`TxnCache::bound`].
     pub(crate) heads: IdMap<LedgerHead>,
+    /// The accounts whose head in `heads` is dirty, so that the commit finds them without a
+    /// pass over every head held (a handle's cache holds up to [`TxnCache::ACCOUNTS_MAX`]).
+    pub(crate) heads_moved: BTreeSet<u64>,
 
     pub(crate) cases: IdMap<Option<CollectionCase>>,
     /// Accounts' records as read or written (`None`: no such account).
@@ -892,14 +895,19 @@ impl TxnCache {
     /// transaction (the audit chain's head and the sequences, read again; the log's tail; the
     /// states made whole). `None` if the commit left anything unwritten, which it never does.
     fn into_next(self) -> Option<TxnCache> {
+        // (A moved ledger head is written with its snapshot row: `write_snapshots` leaves none
+        // dirty. Checked in tests only: the heads are as many as the accounts held.)
+        debug_assert!(self.heads.values().all(|head| !head.dirty));
         let written = self.dirty_snapshots.is_empty()
+            && self.heads_moved.is_empty()
             && self.review_removals.is_empty()
-            && self.review_inserts.is_empty()
-            && self.heads.values().all(|head| !head.dirty);
+            && self.review_inserts.is_empty();
         let mut snapshots = self.snapshots;
         // A state made whole in memory is not what the snapshot row holds (its cold parts are
-        // still apart there).
-        snapshots.retain(|account, _| !self.whole.contains(account));
+        // still apart there). The set is small: only what this transaction made whole.
+        for account in &self.whole {
+            snapshots.remove(account);
+        }
         written.then(|| TxnCache {
             snapshots,
             heads: self.heads,

@@ -306,6 +306,7 @@ impl WriteTxn {
         let head = LedgerHead { seq, dirty: true };
         let mut cache = self.cache.borrow_mut();
         cache.heads.insert(account.0, head);
+        cache.heads_moved.insert(account.0);
         let last_entry = entries.iter().map(|entry| entry.id.0).max();
         cache.log_tail = Some(LogTail { seq, last_entry });
         Ok(())
@@ -338,7 +339,9 @@ impl WriteTxn {
     pub(crate) fn adopt_ledger_head(&mut self, account: AccountId, head: u64) {
         self.changed();
         let head = LedgerHead { seq: head, dirty: true };
-        self.cache.borrow_mut().heads.insert(account.0, head);
+        let mut cache = self.cache.borrow_mut();
+        cache.heads.insert(account.0, head);
+        cache.heads_moved.insert(account.0);
     }
 
     /// Replaces an account's snapshot (its state after its last event). The snapshot is kept
@@ -383,12 +386,10 @@ impl WriteTxn {
         let dirty: Vec<u64> = {
             let cache = self.cache.borrow();
             let mut dirty: Vec<u64> = cache.dirty_snapshots.iter().copied().collect();
-            let moved = cache
-                .heads
-                .iter()
-                .filter(|(account, head)| head.dirty && !cache.dirty_snapshots.contains(account));
+            let moved = (cache.heads_moved.iter())
+                .filter(|account| !cache.dirty_snapshots.contains(account));
             let sorted = dirty.len();
-            dirty.extend(moved.map(|(account, _)| *account));
+            dirty.extend(moved.copied());
             if dirty.len() > sorted {
                 dirty.sort_unstable();
             }
@@ -425,6 +426,7 @@ impl WriteTxn {
             })?;
             let mut cache = self.cache.borrow_mut();
             cache.dirty_snapshots.remove(&account);
+            cache.heads_moved.remove(&account);
             if let Some(head) = cache.heads.get_mut(&account) {
                 head.dirty = false;
             }
