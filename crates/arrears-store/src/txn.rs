@@ -810,8 +810,10 @@ pub(crate) struct LedgerHead {
 }
 
 /// Decoded records a write transaction has read or written, so that a command reading an
-/// account's snapshot and case, then writing them, decodes each once. Only this transaction's
-/// own view is cached (the cache dies with it), so it can never be stale.
+/// account's snapshot and case, then writing them, decodes each once. The cache holds the
+/// records as this transaction sees them; it dies with the transaction, unless the transaction
+/// commits on a handle that is the file's only writer, which hands the records to its next
+/// write transaction ([`Carried`]: nothing can change them in between).
 ///
 /// Snapshots are written back, not through: [`WriteTxn::put_snapshot`] only replaces the
 /// decoded snapshot and marks the account dirty, and each dirty snapshot is encoded and
