@@ -1234,3 +1234,69 @@ fn buffered_pages_written_after_a_commit_spare_the_next_transactions_pages() {
     store.write_buffered_pages().unwrap();
     assert_eq!((disk.stats().writes, disk.stats().syncs), (0, 0));
 }
+
+/// The records a committed write transaction hands to the next on a handle that is the file's
+/// only writer ([`crate::txn::Carried`]).
+mod carried {
+    use arrears_core::case::CollectionCase;
+    use arrears_core::ids::AccountId;
+
+    use super::*;
+
+    fn case(account: u64) -> CollectionCase {
+        let mut case = crate::codec::tests::case();
+        case.account = AccountId(account);
+        case
+    }
+
+    fn holds_case(txn: &WriteTxn, account: u64) -> bool {
+        txn.cache.borrow().cases.contains_key(&account)
+    }
+
+    /// Carried under `Exclusive` and `SingleWriter`, never under `MultiWriter` (another process
+    /// may write in between); never from a transaction dropped uncommitted; and what a carried
+    /// record says is what the file holds.
+    #[test]
+    fn only_a_committed_transaction_of_the_only_writer_hands_its_records_on() {
+        for (mode, carries) in [
+            (Sharing::Exclusive, true),
+            (Sharing::SingleWriter, true),
+            (Sharing::MultiWriter, false),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::create(&dir.path().join("s.redb"), sharing(mode)).unwrap();
+            let mut txn = store.write().unwrap();
+            txn.put_case(&case(7)).unwrap();
+            txn.commit().unwrap();
+
+            let mut txn = store.write().unwrap();
+            assert_eq!(holds_case(&txn, 7), carries, "{mode:?}");
+            assert_eq!(txn.case(AccountId(7)).unwrap(), Some(case(7)));
+            // Changed, then dropped: the next transaction does not see the change.
+            let mut changed = case(7);
+            changed.broken_promises += 1;
+            txn.put_case(&changed).unwrap();
+            drop(txn);
+
+            let txn = store.write().unwrap();
+            assert!(!holds_case(&txn, 7), "{mode:?}: a dropped transaction hands nothing on");
+            assert_eq!(txn.case(AccountId(7)).unwrap(), Some(case(7)), "{mode:?}");
+            assert_eq!(store.read().unwrap().case(AccountId(7)).unwrap(), Some(case(7)));
+        }
+    }
+
+    /// A transaction that wrote rows behind the cache (a test's raw damage) hands nothing on,
+    /// so that the next transaction reads the damage as the file holds it.
+    #[test]
+    fn a_transaction_that_wrote_raw_rows_hands_nothing_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(&dir.path().join("s.redb"), sharing(Sharing::Exclusive)).unwrap();
+        let mut txn = store.write().unwrap();
+        txn.put_case(&case(3)).unwrap();
+        txn.raw_set_sequence(Sequence::Debtor, 9).unwrap();
+        assert!(holds_case(&txn, 3), "the transaction still uses its own cache");
+        txn.commit().unwrap();
+        let txn = store.write().unwrap();
+        assert!(!holds_case(&txn, 3));
+    }
+}
