@@ -65,6 +65,7 @@ fn case(account: u64, offset: u8) -> CollectionCase {
         recalled_on: None,
         late_fee_charges: Vec::new(),
         forbearance: None,
+        hardship_ended_on: None,
     }
 }
 

@@ -94,6 +94,14 @@ pub struct CollectionCase {
     /// the engine, or a documented reason); never cleared. Appended in case record version 7;
     /// older records read as none.
     pub forbearance: Option<ForbearanceRecord>,
+    /// The day the case's latest hardship ended: the first day out of it (the day after its
+    /// `until`, or the day it was ended early). A payment holiday defers what fell due before
+    /// it ended, so an obligation due before this day is late for a late fee only once the
+    /// account's grace days after it have passed, not from its own due date: no fee for an
+    /// installment missed during the holiday. Set by the engine when the case leaves a
+    /// hardship; never cleared (a later hardship moves it). Appended in case record version 8;
+    /// older records read as none.
+    pub hardship_ended_on: Option<NaiveDate>,
 }
 
 /// A forbearance measure recorded on a case ([`CollectionCase::forbearance`]).

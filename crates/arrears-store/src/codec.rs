@@ -128,8 +128,9 @@ impl RecordKind {
             // `late_fee_charges` (the late fees the cycle may still reverse) appended. Version 6:
             // `bankruptcy_discharged` (the sticky flag of a debt discharged in bankruptcy)
             // appended. Version 7: `forbearance` (the last forbearance measure recorded)
+            // appended. Version 8: `hardship_ended_on` (the end of the latest hardship)
             // appended.
-            RecordKind::Case => 7,
+            RecordKind::Case => 8,
             // New in format 2, with integer dates from the start. Version 2 (format 3):
             // `cold_parts` and `cold_through` appended (an older snapshot reads as a whole
             // state). Version 3 (format 6): `ledger_head` appended, eight little-endian bytes
@@ -168,17 +169,19 @@ impl RecordKind {
             // `CollectionCase::capacity`, `None` (tag 0).
             // And `CollectionCase::time_barred_on`, `None`; and `CollectionCase::score`, `None`;
             // and `CollectionCase::recalled_on`, `None`, and `late_fee_charges`, empty.
-            // And the flag `bankruptcy_discharged`, `false`, and `CollectionCase::forbearance`,
-            // `None`, in every case below.
-            RecordKind::Case if version < 3 => &[0, 0, 0, 0, 0, 0, 0, 0],
+            // And the flag `bankruptcy_discharged`, `false`, `CollectionCase::forbearance`,
+            // `None`, and `CollectionCase::hardship_ended_on`, `None`, in every case below.
+            RecordKind::Case if version < 3 => &[0, 0, 0, 0, 0, 0, 0, 0, 0],
             // `CollectionCase::score`, `None`; `recalled_on`, `None`; `late_fee_charges`, empty.
-            RecordKind::Case if version < 4 => &[0, 0, 0, 0, 0],
+            RecordKind::Case if version < 4 => &[0, 0, 0, 0, 0, 0],
             // `CollectionCase::recalled_on`, `None`, and `late_fee_charges`, empty.
-            RecordKind::Case if version < 5 => &[0, 0, 0, 0],
+            RecordKind::Case if version < 5 => &[0, 0, 0, 0, 0],
             // The flag `bankruptcy_discharged` (kept after the case's last field), `false`.
-            RecordKind::Case if version < 6 => &[0, 0],
+            RecordKind::Case if version < 6 => &[0, 0, 0],
             // `CollectionCase::forbearance`, `None`.
-            RecordKind::Case if version < 7 => &[0],
+            RecordKind::Case if version < 7 => &[0, 0],
+            // `CollectionCase::hardship_ended_on`, `None`.
+            RecordKind::Case if version < 8 => &[0],
             // `Action::claim` and `Action::sent_at`, `None` (tag 0 each), and `Action::seq`, 0;
             // and `Action::message`, `Action::payment_link` and `Action::invoice`, `None`.
             RecordKind::Action if version < 3 => &[0, 0, 0, 0, 0, 0],

@@ -58,6 +58,7 @@ pub(crate) fn new_case(policy: &Policy, account: &Account) -> CollectionCase {
         recalled_on: None,
         late_fee_charges: Vec::new(),
         forbearance: None,
+        hardship_ended_on: None,
     }
 }
 
@@ -252,6 +253,14 @@ pub(crate) fn apply(
         )?;
     }
     let entered = transition.state != case.state;
+    if let CollectionState::Hardship { until } = case.state {
+        if !matches!(transition.state, CollectionState::Hardship { .. }) {
+            // The holiday ran through `until`, or ended early on `on` (late fees' clocks
+            // restart here: `CollectionCase::hardship_ended_on`).
+            let after_until = until.checked_add_days(chrono::Days::new(1)).unwrap_or(until);
+            case.hardship_ended_on = Some(on.min(after_until));
+        }
+    }
     case.state = transition.state;
     case.flags = transition.flags;
     case.interrupted = transition.interrupted;

@@ -99,6 +99,8 @@ pub struct CollectionCaseRow {
     pub bankruptcy_discharged: bool,
     /// `CollectionCase::forbearance` (version 7).
     pub forbearance: Option<ForbearanceRecordRow>,
+    /// `CollectionCase::hardship_ended_on` (version 8).
+    pub hardship_ended_on: Option<Day>,
 }
 
 /// The stored form of `arrears_core::case::ForbearanceRecord`.
@@ -595,6 +597,7 @@ impl Stored<CollectionCaseRow> for CollectionCase {
             recalled_on,
             late_fee_charges,
             forbearance,
+            hardship_ended_on,
         } = self;
         let StickyFlags {
             cease_communication,
@@ -638,6 +641,7 @@ impl Stored<CollectionCaseRow> for CollectionCase {
             late_fee_charges: late_fee_charges.to_row(),
             bankruptcy_discharged,
             forbearance: forbearance.to_row(),
+            hardship_ended_on: hardship_ended_on.to_row(),
         }
     }
 
@@ -670,6 +674,7 @@ impl Stored<CollectionCaseRow> for CollectionCase {
             late_fee_charges,
             bankruptcy_discharged,
             forbearance,
+            hardship_ended_on,
         } = row;
         let StickyFlagsRow {
             cease_communication,
@@ -712,6 +717,7 @@ impl Stored<CollectionCaseRow> for CollectionCase {
             recalled_on: Stored::from_row(recalled_on),
             late_fee_charges: Stored::from_row(late_fee_charges),
             forbearance: Stored::from_row(forbearance),
+            hardship_ended_on: Stored::from_row(hardship_ended_on),
         }
     }
 }

@@ -700,10 +700,15 @@ fn assess_late_fees(
         );
         let outstanding = obligation.outstanding_minor[Component::Principal.index()]
             + obligation.outstanding_minor[Component::Interest.index()];
+        // A payment holiday defers what fell due before it ended: its clock restarts then.
+        let late_from = match review.case.hardship_ended_on {
+            Some(ended_on) if obligation.due_on < ended_on => ended_on,
+            _ => obligation.due_on,
+        };
         if principal_bearing
             && !obligation.disputed
             && outstanding > 0
-            && days_after(obligation.due_on, grace_days) < as_of
+            && days_after(late_from, grace_days) < as_of
             && !review.case.late_fees_assessed.contains(id)
         {
             late.push((*id, outstanding));

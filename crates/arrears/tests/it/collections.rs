@@ -517,6 +517,48 @@ fn hardship_suspends_fees_and_contact_until_it_ends() {
     assert!(matches!(state(&books, account), CollectionState::Delinquent { .. }));
 }
 
+/// A payment holiday defers what fell due before it ended. The installment due during the
+/// hardship earned its late fee (25.00) at the first review after the holiday; it is late only
+/// once the account's grace days (5) after the holiday's end have passed, and earns the fee
+/// then if still unpaid. Its end is kept on the case (case record version 8).
+#[test]
+fn an_installment_missed_during_a_hardship_is_late_only_after_the_holiday_and_its_grace() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "hl");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(2, 5), 40_000);
+    let grant = Command::GrantHardship { account, on: d(2, 2), until: d(2, 20) };
+    books.execute("h1", &grant).unwrap().accepted().unwrap();
+    for day in 3..=26 {
+        books.run_cycle(d(2, day)).unwrap();
+    }
+    let case = books.case(account).unwrap();
+    assert!(matches!(case.state, CollectionState::Delinquent { .. }), "{:?}", case.state);
+    assert_eq!(case.hardship_ended_on, Some(d(2, 21)), "the day after `until`");
+    assert_eq!(total(&books, account, d(2, 26)), 40_000, "no fee for the holiday or its grace");
+    books.run_cycle(d(2, 27)).unwrap();
+    assert_eq!(total(&books, account, d(2, 27)), 42_500, "late after the holiday and its grace");
+    assert!(books.verify().unwrap().is_clean());
+}
+
+/// A hardship ended early by `end_hardship` ends on that day: the clock restarts there.
+#[test]
+fn a_hardship_ended_early_restarts_the_late_fee_clock_on_its_day() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "he");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(2, 5), 40_000);
+    let grant = Command::GrantHardship { account, on: d(2, 2), until: d(3, 31) };
+    books.execute("h1", &grant).unwrap().accepted().unwrap();
+    let end = Command::EndHardship { account, on: d(2, 15) };
+    books.execute("h2", &end).unwrap().accepted().unwrap();
+    assert_eq!(books.case(account).unwrap().hardship_ended_on, Some(d(2, 15)));
+    books.run_cycle(d(2, 20)).unwrap();
+    assert_eq!(total(&books, account, d(2, 20)), 40_000);
+    books.run_cycle(d(2, 21)).unwrap();
+    assert_eq!(total(&books, account, d(2, 21)), 42_500);
+}
+
 /// A loan of 800.00 due Jan 31, reviewed on Mar 10, placed on Mar 11 with Acme Recovery at a
 /// commission of 25%.
 fn placed_loan(books: &Arrears, name: &str) -> AccountId {

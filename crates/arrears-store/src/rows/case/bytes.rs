@@ -7,7 +7,7 @@
 //! Everything is hand-written, every field and every variant: the state and the states
 //! interrupted (each [`CollectionState`] variant), the flags, the stage, the arm, the dates and
 //! counters, the late fee charges, and the optional parts, promise, plan, settlement,
-//! placement, capacity, score, recall date and forbearance, whether `None` or `Some`. Strings are read straight into the case's `String`s, one copy
+//! placement, capacity, score, recall date, forbearance and the hardship's end, whether `None` or `Some`. Strings are read straight into the case's `String`s, one copy
 //! from the record's bytes. There is no fallback for any value: [`encode`] writes every case.
 //! [`decode`] reads only what [`encode`] writes, the canonical form, in a frame of the current
 //! version; for anything else (an older version, a non-canonical varint, an unknown variant,
@@ -97,6 +97,7 @@ impl Out {
             recalled_on,
             late_fee_charges,
             forbearance,
+            hardship_ended_on,
         } = case;
         self.unsigned(account.0);
         self.collection_state(state);
@@ -213,6 +214,8 @@ impl Out {
             self.day(*on);
             self.variant(measure.to_row() as u32);
         }
+        // Version 8.
+        self.option_day(*hardship_ended_on);
     }
 
     /// `CollectionStateRow`: its variant's index (in the row's order), then its fields.
@@ -318,9 +321,11 @@ impl In<'_> {
             })?,
             // Read below, after the flag that precedes it.
             forbearance: None,
+            hardship_ended_on: None,
         };
         case.flags.bankruptcy_discharged = self.flag()?;
         case.forbearance = if self.flag()? { Some(self.forbearance()?) } else { None };
+        case.hardship_ended_on = self.option_day()?;
         Some(case)
     }
 

@@ -175,7 +175,11 @@ fn arb_case() -> BoxedStrategy<CollectionCase> {
         proptest::collection::vec(arb_state(), 0..4),
         proptest::option::of(arb_day()),
         proptest::option::of(arb_day()),
-        (proptest::collection::vec(arb_charge(), 0..3), proptest::option::of(arb_forbearance())),
+        (
+            proptest::collection::vec(arb_charge(), 0..3),
+            proptest::option::of(arb_forbearance()),
+            proptest::option::of(arb_day()),
+        ),
     );
     (head, parts, tail)
         .prop_map(|(head, parts, tail)| {
@@ -190,7 +194,7 @@ fn arb_case() -> BoxedStrategy<CollectionCase> {
                 interrupted,
                 barred_on,
                 recalled_on,
-                (late_fee_charges, forbearance),
+                (late_fee_charges, forbearance, hardship_ended_on),
             ) = tail;
             let (broken_promises, promise_broken_on, kept_promises) = promises;
             CollectionCase {
@@ -220,6 +224,7 @@ fn arb_case() -> BoxedStrategy<CollectionCase> {
                 recalled_on,
                 late_fee_charges,
                 forbearance,
+                hardship_ended_on,
             }
         })
         // Boxed: the strategy's type is deep enough to overflow a test thread's stack otherwise.
@@ -342,6 +347,7 @@ fn plain_case() -> CollectionCase {
         recalled_on: None,
         late_fee_charges: Vec::new(),
         forbearance: None,
+        hardship_ended_on: None,
     }
 }
 
@@ -356,11 +362,11 @@ fn text_dates_and_older_versions_take_the_serde_way() {
         case
     );
     // A version-3 case (before `score`), a version-4 case (before `recalled_on` and
-    // `late_fee_charges`), a version-5 case (before `bankruptcy_discharged`) and a version-6
-    // case (before `forbearance`) are not the hand-written form's, and read through serde
-    // with none.
+    // `late_fee_charges`), a version-5 case (before `bankruptcy_discharged`), a version-6
+    // case (before `forbearance`) and a version-7 case (before `hardship_ended_on`) are not
+    // the hand-written form's, and read through serde with none.
     let current = case.encode_value(KIND);
-    for (version, appended) in [(3, 5), (4, 4), (5, 2), (6, 1)] {
+    for (version, appended) in [(3, 6), (4, 5), (5, 3), (6, 2), (7, 1)] {
         let mut older = current[..current.len() - 4 - appended].to_vec();
         older[0] = version;
         let checksum = crc32(&older);
