@@ -446,7 +446,10 @@ pub enum ContactOutcome {
     Bounced,
     /// The debtor promised to pay (record the promise with the promise command).
     PromiseCaptured,
-    /// The debtor disputed the debt.
+    /// The debtor disputed the debt. An acknowledgement of an outbox action with this outcome
+    /// also disputes the action's accounts; a contact recorded with it (`record_inbound`,
+    /// `record_outbound`) is only a contact, since those commands also carry a debtor's history
+    /// from one shard to another: record the dispute itself with `open_dispute`.
     DisputeRaised,
     /// A payment was taken (record it with the payment command).
     PaymentTaken,
