@@ -446,10 +446,11 @@ pub enum ContactOutcome {
     Bounced,
     /// The debtor promised to pay (record the promise with the promise command).
     PromiseCaptured,
-    /// The debtor disputed the debt. An acknowledgement of an outbox action with this outcome
-    /// also disputes the action's accounts; a contact recorded with it (`record_inbound`,
-    /// `record_outbound`) is only a contact, since those commands also carry a debtor's history
-    /// from one shard to another: record the dispute itself with `open_dispute`.
+    /// The debtor disputed the debt. An acknowledgement of an outbox action with this outcome,
+    /// and an inbound contact recorded with it (`record_inbound`: the debtor called or wrote
+    /// in), also dispute the accounts concerned; an outbound contact recorded by hand
+    /// (`record_outbound`, which a portfolio move also uses to carry acknowledged actions) is
+    /// only a contact: record that dispute with `open_dispute`.
     DisputeRaised,
     /// A payment was taken (record it with the payment command).
     PaymentTaken,

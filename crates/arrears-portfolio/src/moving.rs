@@ -20,7 +20,8 @@
 //!    command names (the cycle's late fees and charge-offs, the disputes an acknowledgement
 //!    opened) are executed as `fee`, `charge_off` and `open_dispute` commands (key
 //!    `move:<source>:a<account>:e<event>`) at their place in the account's event order, so
-//!    event numbers match. Then the contacts of outbox actions sent but not acknowledged
+//!    event numbers match; the disputes a call-in opened (`record_inbound` with the outcome
+//!    `dispute_raised`) are opened again by the copy of the call, at their place. Then the contacts of outbox actions sent but not acknowledged
 //!    (`record_outbound`, key `move:<source>:sent:<action>`) and the credit standing
 //!    (`set_credit_standing`, key `move:<source>:credit`).
 //! 4. **Compare**: every account's outstanding, by obligation and component, and its ledger
@@ -264,8 +265,11 @@ struct Step {
     seq: u64,
     /// The command itself, or what a command of the whole store did to the debtor.
     commands: Vec<Command>,
-    /// The account events its outcome posted: (source account, event).
+    /// The account events its outcome posted: (source account, event); for a
+    /// `record_inbound` that raised a dispute, the disputes it opened (its outcome names none).
     posted: Vec<(u64, u32)>,
+    /// The command's key in the source.
+    key: String,
     /// The address a `record_work` with outcome `wrong_party` named: the engine removes every
     /// contact point at it, which the target does too once the step's commands ran (the points
     /// the debtor had then are the target's, not known when the feed is read).
@@ -284,6 +288,10 @@ struct Feed {
     /// The source keys of the steps' commands: the events the engine derived under one of
     /// them (`derived_again`) are derived again by the target's copy.
     keys: BTreeSet<String>,
+    /// The source keys of the steps' `record_inbound` commands with the outcome
+    /// `dispute_raised`: the disputes the engine opened under one of them are opened again by
+    /// the target's copy of the command.
+    inbound_disputes: BTreeSet<String>,
 }
 
 /// The debtor's records outside its accounts that the copy reads, as the source holds them.
@@ -509,7 +517,7 @@ impl Move<'_> {
                 .map(|action| (action.id, action))
                 .collect(),
         };
-        let feed = self.debtor_steps(debtor, &account_set, &records)?;
+        let mut feed = self.debtor_steps(debtor, &account_set, &records)?;
         let posted: BTreeSet<(u64, u32)> = feed
             .steps
             .iter()
@@ -536,6 +544,16 @@ impl Move<'_> {
                     continue;
                 }
                 if derived_again(&record) && feed.keys.contains(&record.key) {
+                    continue;
+                }
+                // The disputes a call-in opened are opened again by the target's copy of the
+                // call, which comes where they were in the account's events.
+                let inbound_dispute =
+                    matches!(record.event.kind, EventKind::Dispute { disputed: true, .. });
+                if inbound_dispute && feed.inbound_disputes.contains(&record.key) {
+                    if let Some(step) = feed.steps.iter_mut().find(|step| step.key == record.key) {
+                        step.posted.push((account.get(), record.event.seq.0));
+                    }
                     continue;
                 }
                 if engine_command(*account, &record, currency).is_none() {
@@ -627,8 +645,20 @@ impl Move<'_> {
                     }
                     _ => None,
                 };
+                if matches!(
+                    command.as_ref(),
+                    Command::RecordInbound { outcome: ContactOutcome::DisputeRaised, .. }
+                ) {
+                    feed.inbound_disputes.insert(key.clone());
+                }
                 feed.keys.insert(key.clone());
-                feed.steps.push(Step { seq: change.seq, commands, posted, wrong_party });
+                feed.steps.push(Step {
+                    seq: change.seq,
+                    commands,
+                    posted,
+                    key: key.clone(),
+                    wrong_party,
+                });
             }
             if page.changes.is_empty() || page.next >= page.head {
                 return Ok(feed);

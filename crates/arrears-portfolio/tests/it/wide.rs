@@ -524,6 +524,33 @@ fn a_debtor_moves_with_its_contact_history_and_the_dispute_it_raised() {
     check_moved(&mut sample.portfolio, &path, &sample.reference, from, &before);
 }
 
+/// A debtor who called in and disputed the debt (`record_inbound` with `dispute_raised`, which
+/// disputes the account under the contact's key) moves with the contact and the dispute: the
+/// target's copy of the contact opens the dispute again, and the move adds no `open_dispute`
+/// of its own for it.
+#[test]
+fn a_debtor_moves_with_the_dispute_it_raised_calling_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sample = sample(dir.path(), "W-inbound", false);
+    sample.run_cycles(&CYCLES);
+    let inbound = Command::RecordInbound {
+        debtor: sample.debtor,
+        accounts: vec![sample.account],
+        channel: ContactChannel::Phone,
+        address: PHONE.into(),
+        at: at(5, 6, 16),
+        outcome: ContactOutcome::DisputeRaised,
+    };
+    sample.execute("inbound-dispute", &inbound);
+    let before = state(sample.source(), &sample.reference);
+    assert!(before.accounts[0].disputed, "the call opened a dispute");
+    assert!(before.accounts[0].obligations.iter().all(|(_, disputed)| *disputed));
+    let report = sample.move_now().unwrap();
+    assert!(!report.already_done);
+    let (path, from) = (sample.path.clone(), sample.from);
+    check_moved(&mut sample.portfolio, &path, &sample.reference, from, &before);
+}
+
 /// Scenario C's records: the agent claims the debtor's account and records a promise of its
 /// balance, with the call and a note.
 fn work(sample: &Sample, on: NaiveDate) {

@@ -818,6 +818,47 @@ fn acknowledging_twice_is_refused_and_outcomes_feed_history() {
     assert!(books.verify().unwrap().is_clean());
 }
 
+/// A debtor who calls in (or writes) and disputes the debt disputes it, as an acknowledged
+/// action with the outcome `dispute_raised` does: before, `record_inbound` entered the contact
+/// and nothing else, so collection went on, the queued contacts about the debt among them. A
+/// second such call finds the account disputed already and is recorded all the same. An
+/// outbound contact recorded by hand stays a contact only.
+#[test]
+fn a_dispute_raised_calling_in_disputes_the_account() {
+    let (_dir, books) = open_temp();
+    let debtor = person(&books, "ib");
+    let account = loan(&books, debtor, "L-1", ProductKind::Installment);
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 50_000);
+    books.run_cycle(d(2, 1)).unwrap();
+    assert!(!books.pending_actions(10).unwrap().is_empty(), "the cycle queued a contact");
+    let contact = |inbound: bool, at: &str| {
+        let (accounts, channel, address) =
+            (vec![account], ContactChannel::Phone, "+15125550100".to_owned());
+        let (at, outcome) = (at.parse().unwrap(), ContactOutcome::DisputeRaised);
+        if inbound {
+            Command::RecordInbound { debtor, accounts, channel, address, at, outcome }
+        } else {
+            Command::RecordOutbound { debtor, accounts, channel, address, at, outcome }
+        }
+    };
+    books.execute("out-1", &contact(false, "2026-02-01T19:00:00Z")).unwrap().accepted().unwrap();
+    assert!(
+        matches!(state(&books, account), CollectionState::Delinquent { .. }),
+        "an outbound contact recorded by hand is a contact only"
+    );
+    for (n, at) in ["2026-02-01T20:00:00Z", "2026-02-02T20:00:00Z"].into_iter().enumerate() {
+        books.execute(&format!("in-{n}"), &contact(true, at)).unwrap().accepted().unwrap();
+        assert_eq!(state(&books, account), CollectionState::Disputed, "call {n}");
+    }
+    assert_eq!(books.contacts(debtor).unwrap().len(), 3);
+    // What was queued about the disputed debt does not go out.
+    assert!(books.pending_actions(10).unwrap().is_empty());
+    let view = books.account_view(account, d(2, 3)).unwrap();
+    assert!(view.obligations.iter().all(|obligation| obligation.disputed));
+    let report = books.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+}
+
 #[test]
 fn issue_21_collection_commands_dated_before_the_account_opened_are_refused() {
     // https://github.com/arrears/arrears/issues/21 (point 2): collection commands dated years
