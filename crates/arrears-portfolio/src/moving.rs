@@ -21,9 +21,10 @@
 //!    opened) are executed as `fee`, `charge_off` and `open_dispute` commands (key
 //!    `move:<source>:a<account>:e<event>`) at their place in the account's event order, so
 //!    event numbers match; the disputes a call-in opened (`record_inbound` with the outcome
-//!    `dispute_raised`) are opened again by the copy of the call, at their place. Then the contacts of outbox actions sent but not acknowledged
-//!    (`record_outbound`, key `move:<source>:sent:<action>`) and the credit standing
-//!    (`set_credit_standing`, key `move:<source>:credit`).
+//!    `dispute_raised`) are opened again by the copy of the call, at their place. Then the
+//!    contacts of outbox actions sent but not acknowledged (`record_outbound`, key
+//!    `move:<source>:sent:<action>`) and the credit standing (`set_credit_standing`, key
+//!    `move:<source>:credit`).
 //! 4. **Compare**: every account's outstanding, by obligation and component, and its ledger
 //!    length, the contact history, the payer accounts and the credit standing are equal in
 //!    both shards on the move date.

@@ -466,6 +466,23 @@ pub(crate) fn open_dispute(
     dispute_all(env, &record, &targets, true, on, CollectionEvent::DisputeOpened)
 }
 
+/// A dispute the debtor raised in a contact (an acknowledged action's, a call-in's): each of
+/// `accounts` is disputed on `on`, whole. A refusal (already disputed, nothing owed) writes
+/// nothing and is not an error. Returns the accounts disputed.
+pub(crate) fn dispute_raised(
+    env: &mut Env<'_>,
+    accounts: &[AccountId],
+    on: NaiveDate,
+) -> Result<Vec<AccountId>, CommandError> {
+    let mut disputed = Vec::new();
+    for account in accounts {
+        if !open_dispute(env, *account, &[], on)?.is_rejected() {
+            disputed.push(*account);
+        }
+    }
+    Ok(disputed)
+}
+
 pub(crate) fn resolve_dispute(
     env: &mut Env<'_>,
     account_id: AccountId,

@@ -202,17 +202,12 @@ pub(crate) fn acknowledge(
     // A conversation by phone: the calls still queued about its debts that its cool-down
     // now blocks are cancelled.
     after_contact(env, action.debtor, &action.accounts, action.channel, outcome, false)?;
-    let mut disputed = Vec::new();
-    if outcome == ContactOutcome::DisputeRaised {
-        for account in &action.accounts {
-            // A refusal (already disputed, nothing owed) writes nothing and is not an error:
-            // the acknowledgement itself stands, and the outcome lists what was disputed.
-            if !crate::collections::open_dispute(env, *account, &[], at.date_naive())?.is_rejected()
-            {
-                disputed.push(*account);
-            }
-        }
-    }
+    // The acknowledgement stands whatever the disputes; the outcome lists what was disputed.
+    let disputed = if outcome == ContactOutcome::DisputeRaised {
+        crate::collections::dispute_raised(env, &action.accounts, at.date_naive())?
+    } else {
+        Vec::new()
+    };
     Ok(Outcome::Acknowledged { action: action_id, disputed })
 }
 

@@ -462,13 +462,10 @@ pub(crate) fn record_contact(
     )?;
     if inbound.inbound && inbound.outcome == ContactOutcome::DisputeRaised {
         // The debtor called or wrote in and disputed the debts: as for an acknowledged action
-        // with that outcome, each account concerned is disputed (an oral dispute is one). A
-        // refusal (already disputed, nothing owed) writes nothing and is not an error: the
-        // contact stands. (An outbound contact recorded by hand stays a contact only: a
-        // portfolio move carries acknowledged actions as `record_outbound`.)
-        for account in &accounts {
-            let _ = crate::collections::open_dispute(env, *account, &[], inbound.at.date_naive())?;
-        }
+        // with that outcome (an oral dispute is one); the contact stands whatever the
+        // disputes. (An outbound contact recorded by hand stays a contact only: a portfolio
+        // move carries acknowledged actions as `record_outbound`.)
+        crate::collections::dispute_raised(env, &accounts, inbound.at.date_naive())?;
     }
     Ok(Outcome::DebtorUpdated { debtor: debtor_id, cancelled })
 }
