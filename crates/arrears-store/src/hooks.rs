@@ -93,7 +93,7 @@ impl Store {
             let Some(whole) = txn.whole_snapshot(account)? else { continue };
             // Version 1 is version 3 without its last three fields, `cold_parts` (a varint 0),
             // `cold_through` (`None`, 0) and `ledger_head` (eight bytes).
-            let current = crate::rows::encode_snapshot(&whole, 0);
+            let current = crate::rows::encode_snapshot_version_3(&whole, 0);
             let payload = &current[1..current.len() - 4];
             assert!(payload.ends_with(&[0; 10]), "a whole state counts no cold part");
             txn.raw_insert(Snapshots, account.0, &framed(1, &payload[..payload.len() - 10]))?;
@@ -126,6 +126,7 @@ impl Store {
     /// A storage failure or a corrupted record.
     pub fn rewrite_as_format_10(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
+        write_version_3_snapshots(&mut txn)?;
         for (key, records) in chunked_rows(&txn, Audit)? {
             if records.len() > 1 {
                 for (seq, record) in (key..).zip(&records) {
@@ -169,6 +170,24 @@ impl Store {
         Ok((rows.len(), rows.iter().filter(|(_, records)| records.len() > 1).count()))
     }
 
+    /// The record version of each account's snapshot row, by account, for the tests of the
+    /// compact snapshot (version 4, format 13) and of the rows older formats left.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn snapshot_record_versions(&self) -> Result<Vec<(u64, u8)>, StorageError> {
+        let read = self.read()?;
+        read.read_table(Snapshots, |table| {
+            let mut versions = Vec::new();
+            for row in table.iter().map_err(from_redb)? {
+                let (account, bytes) = row.map_err(from_redb)?;
+                versions.push((account.value(), bytes.value().first().copied().unwrap_or(0)));
+            }
+            Ok(versions)
+        })
+    }
+
     /// Rewrites this store as format 9 wrote it, for the tests of the migration to format 10:
     /// every audit entry at record version 4 (its own hash kept, the chain taken one record at
     /// a time), format version 9. The handle then holds a store it
@@ -179,6 +198,7 @@ impl Store {
     /// A storage failure or a corrupted record.
     pub fn rewrite_as_format_9(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
+        write_version_3_snapshots(&mut txn)?;
         write_format_9_audit(&mut txn)?;
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, 9).map_err(from_redb)?;
@@ -250,6 +270,7 @@ impl Store {
     ) -> Result<(), StorageError> {
         let mut txn = self.write()?;
         write_format_8_audit(&mut txn)?;
+        write_version_3_snapshots(&mut txn)?;
         rewrite(&mut txn)?;
         txn.write_sequences_exactly()?;
         txn.write_table(Meta, |meta| {
@@ -362,11 +383,37 @@ fn chained_per_entry(txn: &mut WriteTxn) -> Result<Vec<AuditEntry>, StorageError
     Ok(log)
 }
 
+/// Rewrites every snapshot of record version 4 (format 13) at version 3, as formats 6 to 12
+/// wrote it: the same state and ledger head, in bincode's standard form of its row.
+fn write_version_3_snapshots(txn: &mut WriteTxn) -> Result<(), StorageError> {
+    txn.write_snapshots()?;
+    let rows: Vec<(u64, Vec<u8>)> = txn.read_table(Snapshots, |table| {
+        let mut rows = Vec::new();
+        for row in table.iter().map_err(from_redb)? {
+            let (account, bytes) = row.map_err(from_redb)?;
+            if bytes.value().first() == Some(&4) {
+                rows.push((account.value(), bytes.value().to_vec()));
+            }
+        }
+        Ok(rows)
+    })?;
+    for (account, bytes) in rows {
+        let record: crate::SnapshotRecord =
+            crate::codec::decode_record(RecordKind::Snapshot, &bytes).map_err(|reason| {
+                StorageError::Corrupted { table: "snapshots", key: account.to_string(), reason }
+            })?;
+        let version_3 = crate::rows::encode_snapshot_version_3(&record.state, record.ledger_head);
+        txn.raw_insert(Snapshots, account, &version_3)?;
+    }
+    txn.forget_cache();
+    Ok(())
+}
+
 /// Moves every account's ledger head out of its snapshot row into the `ledger_heads` table of
 /// formats 4 and 5, and rewrites the row at snapshot record version 2 (version 3 without its
 /// last field, the head's eight bytes).
 fn write_format_5_heads(txn: &mut WriteTxn) -> Result<(), StorageError> {
-    txn.write_snapshots()?;
+    write_version_3_snapshots(txn)?;
     let rows: Vec<(u64, Vec<u8>)> = txn.read_table(Snapshots, |table| {
         let mut rows = Vec::new();
         for row in table.iter().map_err(from_redb)? {
@@ -388,7 +435,7 @@ fn write_format_5_heads(txn: &mut WriteTxn) -> Result<(), StorageError> {
         }
     }
     for (account, bytes) in rows {
-        if bytes[0] != RecordKind::Snapshot.version() {
+        if bytes[0] != 3 {
             continue;
         }
         let payload = &bytes[1..bytes.len() - 4];

@@ -138,7 +138,7 @@ impl Store {
                 migration.to = 6;
             }
         }
-        for version in [7, 8, 9, 10, 11, 12] {
+        for version in [7, 8, 9, 10, 11, 12, 13] {
             if migration.to == version - 1 && migration.steps < steps_max {
                 migration.steps += 1;
                 store.migrate_tables_and_version(version)?;
@@ -298,7 +298,7 @@ impl Store {
         Ok(last_step)
     }
 
-    /// The steps to versions 7 to 12, each one commit that creates the tables the store lacks
+    /// The steps to versions 7 to 13, each one commit that creates the tables the store lacks
     /// and writes the version.
     ///
     /// Version 7 reads the log and entry sequences from the ledger log's last row as well as
@@ -328,6 +328,11 @@ impl Store {
     /// (`DayCount::Thirty360`), which a build of format 11 could not read. The accounts already
     /// written keep the variant they were written with, read as `DayCount::Thirty360ByPiece`,
     /// the rule their recorded interest was derived by, so they replay as recorded.
+    ///
+    /// Version 13 writes account snapshots in the compact form (snapshot record version 4,
+    /// `rows::snapshot::compact`), which a build of format 12 could not read. The snapshots
+    /// already written keep version 3 and read as they are, each until its account's next
+    /// write.
     fn migrate_tables_and_version(&self, version: u64) -> Result<(), StorageError> {
         debug_assert!((7..=FORMAT_VERSION).contains(&version));
         let mut txn = self.write()?;

@@ -200,6 +200,16 @@ pub(crate) fn encode_snapshot(
     snapshot::encode_state(crate::RecordKind::Snapshot, state, ledger_head)
 }
 
+/// Encodes an account's snapshot record at version 3, as formats 6 to 12 wrote it (for the
+/// tests that rewrite a store as an older format wrote it).
+#[cfg(any(test, feature = "fault-injection"))]
+pub(crate) fn encode_snapshot_version_3(
+    state: &arrears_core::ledger::AccountState,
+    ledger_head: u64,
+) -> Vec<u8> {
+    snapshot::encode_version_3(crate::RecordKind::Snapshot, state, ledger_head)
+}
+
 /// The ledger head of a snapshot record, without decoding its state (see
 /// [`crate::SnapshotRecord::ledger_head`]).
 pub(crate) fn decode_snapshot_head(bytes: &[u8]) -> Result<u64, crate::codec::DecodeError> {

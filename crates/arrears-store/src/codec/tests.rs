@@ -423,17 +423,17 @@ fn damage_is_detected() {
     };
     let mut snapshot = encode_record(RecordKind::Snapshot, &opening);
     assert_eq!(crate::rows::decode_snapshot_head(&snapshot), Ok(9));
-    snapshot[0] = 4;
+    snapshot[0] = 5;
     let body_len = snapshot.len() - 4;
     let checksum = crc32(&snapshot[..body_len]);
     snapshot[body_len..].copy_from_slice(&checksum.to_le_bytes());
     assert!(matches!(
         decode_record::<crate::SnapshotRecord>(RecordKind::Snapshot, &snapshot),
-        Err(DecodeError::Version { found: 4, expected: 3, .. })
+        Err(DecodeError::Version { found: 5, expected: 4, .. })
     ));
     assert!(matches!(
         crate::rows::decode_snapshot_head(&snapshot),
-        Err(DecodeError::Version { found: 4, expected: 3, .. })
+        Err(DecodeError::Version { found: 5, expected: 4, .. })
     ));
     // Trailing bytes inside a valid frame are refused.
     let mut trailing = bytes[..bytes.len() - 4].to_vec();
@@ -585,17 +585,23 @@ proptest! {
         let state = arrears_core::ledger::replay(&account(), &events, None).state;
         let record = crate::SnapshotRecord { state, ledger_head };
         let bytes = encode_record(RecordKind::Snapshot, &record);
-        // The snapshot skips its row both ways (`rows::snapshot`): the bytes and the record
-        // read back are the row's.
-        prop_assert_eq!(&bytes, &encode(RecordKind::Snapshot, &record.to_row()));
-        let row = decode::<crate::rows::ledger::SnapshotRow>(RecordKind::Snapshot, &bytes).unwrap();
-        prop_assert_eq!(&crate::SnapshotRecord::from_row(row), &record);
+        prop_assert_eq!(bytes[0], 4);
         prop_assert_eq!(crate::rows::decode_snapshot_head(&bytes), Ok(ledger_head));
+        prop_assert_eq!(decode_record::<crate::SnapshotRecord>(RecordKind::Snapshot, &bytes).unwrap(), record.clone());
+        // Version 3, which formats 6 to 12 wrote, is the row's bytes, and reads as the same
+        // record; so does a state cut into its hot and cold parts.
         let mut cut = record.clone();
-        if cut.state.split_cold(1).is_some() {
-            prop_assert_eq!(encode_record(RecordKind::Snapshot, &cut), encode(RecordKind::Snapshot, &cut.to_row()));
+        let _ = cut.state.split_cold(1);
+        for record in [record, cut] {
+            let version_3 = encode(RecordKind::Snapshot, &record.to_row());
+            prop_assert_eq!(version_3[0], 3);
+            let row = decode::<crate::rows::ledger::SnapshotRow>(RecordKind::Snapshot, &version_3).unwrap();
+            prop_assert_eq!(&crate::SnapshotRecord::from_row(row), &record);
+            prop_assert_eq!(crate::rows::decode_snapshot_head(&version_3), Ok(record.ledger_head));
+            prop_assert_eq!(decode_record::<crate::SnapshotRecord>(RecordKind::Snapshot, &version_3).unwrap(), record.clone());
+            let compact = encode_record(RecordKind::Snapshot, &record);
+            prop_assert_eq!(decode_record::<crate::SnapshotRecord>(RecordKind::Snapshot, &compact).unwrap(), record);
         }
-        prop_assert_eq!(decode_record::<crate::SnapshotRecord>(RecordKind::Snapshot, &bytes).unwrap(), record);
     }
 
     #[test]
@@ -658,7 +664,9 @@ fn snapshot_events() -> Vec<Event> {
 fn golden_snapshot() {
     let state = arrears_core::ledger::replay(&account(), &snapshot_events(), None).state;
     let record = crate::SnapshotRecord { state, ledger_head: 0x0102_0304 };
-    check(RecordKind::Snapshot, &record, expect!["03020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc80921600000300000403020100000000a3f51170"]);
+    check(RecordKind::Snapshot, &record, expect!["040e80a55a020b04353ee88401010a0132f20201030000a01f020000b8170200e807000084c0de1f1fda8701a01f9f9c01f102e7070303000100030004030201000000004ef2d825"]);
+    // Version 3 (formats 6 to 12), bincode's standard form of the row: the same record.
+    older_version(RecordKind::Snapshot, &record, "03020b0bfc4a921600fc88921600fb6842000000000c0cfc7e921600fcb092160000fb72010000010103fc80921600fba00f000002000b00fbb80b000b02fbe803000000fc8092160000082d35322e303030300500fbda4301fba00f02fb1f4e03fb710104fbe703030301fc8092160001fc7e92160001fc80921600000300000403020100000000a3f51170");
     // Version 2 (formats 3 to 5), before `ledger_head`: reads with head 0 (the migration to
     // format 6 fills it from the `ledger_heads` table).
     let headless = crate::SnapshotRecord { ledger_head: 0, ..record };
@@ -729,7 +737,9 @@ fn golden_cold_part() {
         expect!["01000103fc80921600fba00f000002000b00fbb80b000b02fbe80300e3575c1a"],
     );
     let record = crate::SnapshotRecord { state, ledger_head: 6 };
-    check(RecordKind::Snapshot, &record, expect!["03020b0bfc4a921600fc8892160000000000000c0cfc7e921600fcb092160000000000010304fcb8921600fb409c000002000b00fb6842000c01fb7201fb665805fc6e931600c8000000c806fc6e931600c8000000c80304fb665805c806c800fc6e931600fc60430700082d35322e3030303006000001fb70ad02fb1f4e03fb710104fbe70305fbf559060601fc6e93160001fc7e92160001fc6e93160000060101fc809216000600000000000000aaea2789"]);
+    check(RecordKind::Snapshot, &record, expect!["042eeea65a020b00a3023e0102ef0132030404b501c0b802e6b001020000e884010102f202010400c801c80100010400c801c801000304e6b00105c80106c801e0861d84c0de1f3f00f0da029f9c01f102e707f5b301060600ef01000601ed010600000000000000a4a19c5e"]);
+    // Version 3 (formats 6 to 12): the same record.
+    older_version(RecordKind::Snapshot, &record, "03020b0bfc4a921600fc8892160000000000000c0cfc7e921600fcb092160000000000010304fcb8921600fb409c000002000b00fb6842000c01fb7201fb665805fc6e931600c8000000c806fc6e931600c8000000c80304fb665805c806c800fc6e931600fc60430700082d35322e3030303006000001fb70ad02fb1f4e03fb710104fbe70305fbf559060601fc6e93160001fc7e92160001fc6e93160000060101fc809216000600000000000000aaea2789");
 }
 
 pub(crate) fn case() -> arrears_core::case::CollectionCase {

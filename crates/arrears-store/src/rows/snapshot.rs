@@ -1,14 +1,14 @@
 //! The account snapshot's record written from, and read into, `AccountState` directly.
 //!
-//! Every payment reads its account's snapshot and writes the next one, so the snapshot's
-//! conversions to and from [`AccountStateRow`] were a tenth of a payment's instructions: the
-//! row copies each map into a vector (and each payment's allocations into another), and reading
-//! builds those vectors only to turn them into maps again. [`StateView`] serializes the state
-//! as its row would, field for field and pair for pair, borrowing it; [`StateDirect`] reads the
-//! row's bytes straight into the state's maps. [`bytes`] goes further and writes and reads the
-//! same bytes by hand, with these serde paths as its fallback (for text dates, an older
-//! version, and anything not in canonical form). [`AccountStateRow`] stays the definition of
-//! the bytes: the tests check that every path agrees with it, and the golden tests freeze it.
+//! Version 4 (format 13) is [`compact`]'s form, written and read by hand only: the one the
+//! store writes. Versions 1 to 3 are bincode's standard form of [`AccountStateRow`], still read
+//! (a store migrated from format 12 or earlier keeps its rows until each account's next write):
+//! [`bytes`] reads version 3 by hand, and serde reads the rest. Every payment reads its
+//! account's snapshot and writes the next one, so the row's conversions were once a tenth of a
+//! payment's instructions: [`StateView`] serializes a state as its version-3 row would, field
+//! for field and pair for pair, borrowing it, and [`StateDirect`] reads the row's bytes straight
+//! into the state's maps. [`AccountStateRow`] stays the definition of the version-3 bytes: the
+//! tests check that every path agrees with it, and the golden tests freeze both versions.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -31,26 +31,50 @@ use crate::codec::{DecodeError, RecordKind};
 use super::strings_mode;
 
 mod bytes;
+mod compact;
 
-/// Encodes `state` and the account's ledger head as its snapshot record, the bytes of
-/// `codec::encode(kind, &record.to_row())` of the [`crate::SnapshotRecord`] they make, without
-/// building the row.
+/// Encodes `state` and the account's ledger head as its snapshot record: version 4, the
+/// [`compact`] form. In [`crate::rows::with_strings`] mode (the tests' way to write what an
+/// older build wrote) it writes the version-3 bytes of `codec::encode` of the row, with text
+/// dates.
 pub(crate) fn encode_state(kind: RecordKind, state: &AccountState, ledger_head: u64) -> Vec<u8> {
     if strings_mode() {
-        return crate::codec::encode_serialized(
+        return encode_version_3(kind, state, ledger_head);
+    }
+    crate::rows::bytes::encode_at(kind, compact::VERSION, |out| {
+        compact::encode(out.buffer(), state, ledger_head);
+    })
+}
+
+/// The version-3 record of `state` and `ledger_head`, as a build of formats 6 to 12 wrote it
+/// (and, in [`crate::rows::with_strings`] mode, with text dates).
+pub(crate) fn encode_version_3(
+    kind: RecordKind,
+    state: &AccountState,
+    ledger_head: u64,
+) -> Vec<u8> {
+    if strings_mode() {
+        return crate::codec::encode_serialized_at(
             kind,
+            3,
             &(StateView(state), ledger_head.to_le_bytes()),
         );
     }
     bytes::encode(kind, state, ledger_head)
 }
 
-/// Decodes a snapshot record into the state and the ledger head, as
-/// `SnapshotRecord::from_row` of its decoded row would, without building the row.
+/// Decodes a snapshot record of any version into the state and the ledger head, as
+/// `SnapshotRecord::from_row` of its decoded row would for versions 1 to 3, without building
+/// the row.
 pub(crate) fn decode_state(
     kind: RecordKind,
     bytes: &[u8],
 ) -> Result<(AccountState, u64), DecodeError> {
+    if bytes.first() == Some(&compact::VERSION) {
+        let payload = crate::codec::checked_payload(kind, bytes)?;
+        return compact::decode(payload)
+            .map_err(|reason| DecodeError::Payload { kind: kind.name(), reason });
+    }
     if !strings_mode() {
         if let Some(decoded) = self::bytes::decode(kind, bytes) {
             return Ok(decoded);
@@ -60,12 +84,12 @@ pub(crate) fn decode_state(
         .map(|(state, head)| (state.into_state(), u64::from_le_bytes(head)))
 }
 
-/// The ledger head of a snapshot record of the current version, read from the last eight bytes
-/// of its payload without decoding the state, after the frame's checks (length, checksum,
-/// version). A record of an older version holds no head (0).
+/// The ledger head of a snapshot record of version 3 or 4, read from the last eight bytes of
+/// its payload without decoding the state, after the frame's checks (length, checksum,
+/// version). A record of version 1 or 2 holds no head (0).
 pub(crate) fn decode_head(kind: RecordKind, bytes: &[u8]) -> Result<u64, DecodeError> {
     let payload = crate::codec::checked_payload(kind, bytes)?;
-    if bytes[0] != kind.version() {
+    if bytes[0] < 3 {
         return Ok(0);
     }
     let Some(head) = payload.len().checked_sub(8).and_then(|start| payload.get(start..)) else {

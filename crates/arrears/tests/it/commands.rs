@@ -480,9 +480,18 @@ fn issue_21_a_days_batch_writes_snapshots_that_do_not_grow_with_history() {
         batch.commit().unwrap();
         written_by_day.push(books.store().snapshot_bytes_written() - written_before);
     }
+    // The compact snapshot (record version 4) writes counts and distances in days as varints,
+    // which take a byte more past 127: after 180 days the event counts and the obligation's
+    // distance from the latest payment do. That is a few bytes a snapshot for good, not a
+    // payment's worth a day (a hot row that kept every payment would grow by about 10 bytes a
+    // day).
     let early_max = written_by_day[..60].iter().max().copied().unwrap();
     let late_max = written_by_day[180..].iter().max().copied().unwrap();
-    assert!(late_max <= early_max, "{late_max} bytes a day after 180 days, {early_max} before 60");
+    let varints_longer = 8 * accounts.len() as u64;
+    assert!(
+        late_max <= early_max + varints_longer,
+        "{late_max} bytes a day after 180 days, {early_max} before 60"
+    );
     let view = books.account_view(accounts[0], d(12, 1)).unwrap();
     assert_eq!(view.total_outstanding_minor, 100_000_000 - 240 * 100);
     assert!(books.verify().unwrap().is_clean());

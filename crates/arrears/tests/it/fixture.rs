@@ -68,6 +68,12 @@ fn open_fixture_file(version: u64, name: &str) {
         matches!(twice, arrears::MigrateError::AlreadyCurrent { version: FORMAT_VERSION, .. }),
         "{twice}"
     );
+    // Snapshots are written compact from format 13 (record version 4), and by a migration
+    // from a format before 6, which rewrites them; a store of formats 6 to 12 keeps its rows
+    // (version 3) until each account's next write.
+    let versions = snapshot_versions(&copy);
+    let expected = if (6..13).contains(&version) { 3 } else { 4 };
+    assert!(versions.iter().all(|(_, found)| *found == expected), "v{version}: {versions:?}");
     let books = Arrears::open_with(&copy, options()).unwrap();
     let first = books.find_account("FX-1").unwrap().unwrap();
     let second = books.find_account("FX-2").unwrap().unwrap();
@@ -106,9 +112,20 @@ fn open_fixture_file(version: u64, name: &str) {
     assert_eq!(books.account_view(second, d(3, 2)).unwrap().total_outstanding_minor, 40_00);
     assert!(books.verify().unwrap().is_clean());
     drop(books);
+    // The accounts just paid have compact snapshots; the others keep theirs, and all verify.
+    for (account, found) in snapshot_versions(&copy) {
+        let paid = account == first.0 || account == second.0;
+        assert_eq!(found, if paid { 4 } else { expected }, "v{version} account {account}");
+    }
     let store = arrears_store::Store::open(&copy, arrears_store::StoreOptions::default()).unwrap();
     let found = store.read().unwrap().format_version().unwrap();
     assert_eq!(found, Some(arrears_store::FORMAT_VERSION));
+}
+
+/// The record version of each account's snapshot row in the store at `path`.
+fn snapshot_versions(path: &std::path::Path) -> Vec<(u64, u8)> {
+    let store = arrears_store::Store::open(path, arrears_store::StoreOptions::default()).unwrap();
+    store.snapshot_record_versions().unwrap()
 }
 
 #[test]
@@ -177,24 +194,34 @@ fn version_11_fixture_migrates_with_known_balances() {
 }
 
 /// The fixture of format 12 holds its cycle's commit in chunks (several records in a row, as
-/// from format 11).
+/// from format 11), and its snapshots at record version 3.
 #[test]
-fn version_12_fixture_opens_with_known_balances() {
-    let options = arrears_store::StoreOptions::default();
-    let store = arrears_store::Store::open_read_only(&fixture(12), options).unwrap();
+fn version_12_fixture_migrates_with_known_balances() {
+    open_fixture(12);
+    // The migration to 13 writes the version only: the chunks stay as format 12 wrote them.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("v12.redb");
+    std::fs::copy(fixture(12), &copy).unwrap();
+    Arrears::migrate(&copy, self::options()).unwrap();
+    let store = arrears_store::Store::open_read_only(&copy, Default::default()).unwrap();
     let (rows, chunks) = store.audit_rows_and_chunks().unwrap();
     assert!(chunks > 0 && rows < store.read().unwrap().audit_log().unwrap().len(), "{rows}");
     let (rows, chunks) = store.ledger_rows_and_chunks().unwrap();
     let ledger = store.read().unwrap().all_ledger_rows().unwrap().len();
     assert!(chunks > 0 && rows < ledger, "{rows} rows, {ledger} ledger rows");
     drop(store);
-    open_fixture(12);
     // Its fourth account was opened with `thirty_360` by format 12: the new rule.
-    let books = Arrears::open_read_only(fixture(12)).unwrap();
+    let books = Arrears::open_read_only(&copy).unwrap();
     let fourth = books.find_account("FX-4").unwrap().unwrap();
     let day_count = books.account(fourth).unwrap().unwrap().terms.interest.unwrap().day_count;
     assert_eq!(day_count, arrears::model::DayCount::Thirty360);
     assert_eq!(last_interest(&books, fourth), 28_60);
+}
+
+/// The fixture of format 13: its snapshots are compact (record version 4).
+#[test]
+fn version_13_fixture_opens_with_known_balances() {
+    open_fixture(13);
 }
 
 /// A `thirty_360` account with 36% interest: 1,000.00 charged on January 15, 100.00 paid on

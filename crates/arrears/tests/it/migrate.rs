@@ -153,13 +153,13 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
     }
     // Steps of 5 accounts to format 4, then of 50 audit records to format 5, then of 5
     // accounts to format 6 (which find every snapshot written with its head already: the
-    // ledger's move to the log wrote them), then one each to formats 7 to 12.
+    // ledger's move to the log wrote them), then one each to formats 7 to 13.
     let commands = commands(&control);
     let audit_records = audit_records(&control);
     assert_eq!(
         (runs, rewritten, moved),
         (
-            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5) + 6) as u64,
+            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5) + 7) as u64,
             ACCOUNTS as u64,
             commands as u64
         )
@@ -212,8 +212,8 @@ fn a_format_6_store_takes_formats_7_and_8_and_its_ids_go_on() {
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 6, .. }), "{refused}");
     let step = Arrears::migrate(&migrated, options()).unwrap();
     // One commit to format 7, one to format 8 (the empty case overlay), one to format 9, one
-    // to format 10, one to format 11, one to format 12.
-    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 12, 0, 0, 6));
+    // to format 10, one to format 11, one to format 12, one to format 13.
+    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 13, 0, 0, 7));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -260,7 +260,7 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
         let step = arrears_store::Store::migrate_in_steps(&migrated, store, 5, 1).unwrap();
         runs += 1;
         rewritten += step.accounts;
-        assert!(matches!((step.from, step.commands), (5..=11, 0)), "{step:?}");
+        assert!(matches!((step.from, step.commands), (5..=12, 0)), "{step:?}");
         if step.from == 5 {
             assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
         }
@@ -268,10 +268,10 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=11, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=12, .. }));
     }
-    // Steps of 5 accounts to format 6, then one each to formats 7 to 12.
-    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64 + 6, ACCOUNTS as u64));
+    // Steps of 5 accounts to format 6, then one each to formats 7 to 13.
+    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64 + 7, ACCOUNTS as u64));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -343,16 +343,16 @@ fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
         runs += 1;
         moved += step.commands;
         rewritten += step.accounts;
-        assert!((4..=11).contains(&step.from), "{step:?}");
+        assert!((4..=12).contains(&step.from), "{step:?}");
         if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=11, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=12, .. }));
     }
     // Steps of 30 audit records to format 5, then of 3 accounts to format 6, then one each
-    // to 7, 8, 9, 10, 11 and 12.
-    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3) + 6) as u64);
+    // to 7, 8, 9, 10, 11, 12 and 13.
+    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3) + 7) as u64);
     assert_eq!(moved, commands(&control) as u64);
     assert_eq!(rewritten, ACCOUNTS as u64);
 
@@ -425,7 +425,7 @@ fn a_format_10_store_keeps_its_audit_rows_and_its_commits_after_write_chunks() {
     let refused = Arrears::open_with(&migrated, options()).unwrap_err();
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 10, .. }), "{refused}");
     let step = Arrears::migrate(&migrated, options()).unwrap();
-    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (10, 12, 0, 0, 2));
+    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (10, 13, 0, 0, 3));
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let control = Arrears::open_with(&control, options()).unwrap();

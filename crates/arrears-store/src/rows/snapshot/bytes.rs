@@ -1,10 +1,10 @@
-//! The snapshot's bytes written and read by hand: bincode's standard form (little-endian,
+//! The version-3 snapshot's bytes written and read by hand: bincode's standard form (little-endian,
 //! varints) of `AccountStateRow`, spelled out for the one record every payment reads and
 //! writes, where serde's generic machinery was most of the snapshot's cost.
 //!
 //! The serde path stays the reference. [`encode`] writes exactly its bytes (the tests compare
 //! them over arbitrary states). [`decode`] accepts only what [`encode`] writes, the canonical
-//! form, in a frame of the current version; anything else returns `None`, and the caller
+//! form, in a frame of version 3; anything else returns `None`, and the caller
 //! decodes with serde ([`crate::rows::bytes`] has the form and the rules).
 
 use std::collections::VecDeque;
@@ -21,6 +21,10 @@ use crate::rows::bytes::{In, Out};
 use crate::rows::ledger::BookRow;
 use crate::rows::model::ComponentRow;
 use crate::rows::Stored;
+
+/// The record version of this form: version 3 (formats 6 to 12), which a store migrated from
+/// those formats still holds until each account's next write (version 4 is `compact`'s).
+const VERSION: u8 = 3;
 
 /// `BookRow`'s variants by index, for reading (writing casts the variant to its index).
 pub(super) const BOOK_ROWS: [BookRow; 13] = [
@@ -51,16 +55,19 @@ pub(super) const COMPONENT_ROWS: [ComponentRow; 3] =
 ///
 /// If the record exceeds [`RECORD_LEN_MAX`], as `codec::encode` does.
 pub(super) fn encode(kind: RecordKind, state: &AccountState, ledger_head: u64) -> Vec<u8> {
-    crate::rows::bytes::encode(kind, |out| {
+    crate::rows::bytes::encode_at(kind, VERSION, |out| {
         out.state(state);
         out.array(&ledger_head.to_le_bytes());
     })
 }
 
-/// The state and ledger head of a snapshot record of the current version in canonical form;
+/// The state and ledger head of a snapshot record of version 3 in canonical form;
 /// `None` for anything else (the caller then decodes with serde).
 pub(super) fn decode(kind: RecordKind, bytes: &[u8]) -> Option<(AccountState, u64)> {
-    crate::rows::bytes::decode(kind, bytes, |input| {
+    crate::rows::bytes::decode_since(kind, bytes, VERSION, |input, version| {
+        if version != VERSION {
+            return None;
+        }
         let state = input.state()?;
         Some((state, u64::from_le_bytes(input.array()?)))
     })
