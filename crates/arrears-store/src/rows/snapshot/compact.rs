@@ -238,8 +238,8 @@ pub(super) fn decode(payload: &[u8]) -> Result<(AccountState, u64), String> {
     let (body, head) = payload.split_at(split);
     let mut head_bytes = [0; 8];
     head_bytes.copy_from_slice(head);
-    let mut input = Input { rest: body, at: 0 };
-    let state = input.state()?;
+    let mut input = Input { rest: body, at: 0, fault: std::cell::Cell::new(None) };
+    let state = input.state().map_err(|Bad| input.fault.take().unwrap_or_default())?;
     if !input.rest.is_empty() {
         return Err(format!("{} bytes left after the state", input.rest.len()));
     }
@@ -269,6 +269,7 @@ fn signed_wide(out: &mut Vec<u8>, value: i128) {
 }
 
 /// Appends `date` as its distance in days from `from`.
+#[inline]
 fn day(out: &mut Vec<u8>, date: NaiveDate, from: NaiveDate) {
     signed(out, i64::from(date.num_days_from_ce()) - i64::from(from.num_days_from_ce()));
 }
@@ -287,19 +288,86 @@ fn decimal(out: &mut Vec<u8>, value: Decimal) {
 struct Input<'a> {
     rest: &'a [u8],
     at: usize,
+    /// Why the bytes were refused, once they are: the reader's methods return [`Bad`] (as small
+    /// as `None`, so that their results stay in registers) and leave the reason here.
+    fault: std::cell::Cell<Option<String>>,
 }
 
+/// The bytes are refused; the reason is in [`Input::fault`].
+#[derive(Debug)]
+struct Bad;
+
 impl Input<'_> {
-    fn byte(&mut self, what: &str) -> Result<u8, String> {
-        let (&first, rest) =
-            self.rest.split_first().ok_or_else(|| format!("the bytes end before {what}"))?;
+    #[cold]
+    fn fail(&self, reason: String) -> Bad {
+        self.fault.set(Some(reason));
+        Bad
+    }
+
+    fn byte(&mut self, what: &str) -> Result<u8, Bad> {
+        let (&first, rest) = self
+            .rest
+            .split_first()
+            .ok_or_else(|| self.fail(format!("the bytes end before {what}")))?;
         self.rest = rest;
         self.at += 1;
         Ok(first)
     }
 
-    /// A varint of at most `bits` significant bits.
-    fn varint(&mut self, what: &str, bits: u32) -> Result<u128, String> {
+    /// A varint of at most 64 significant bits: most are one byte or two (an amount up to
+    /// 81.91), read here.
+    #[inline(always)]
+    fn u64(&mut self, what: &str) -> Result<u64, Bad> {
+        match *self.rest {
+            [first, ref rest @ ..] if first < 0x80 => {
+                self.rest = rest;
+                self.at += 1;
+                Ok(u64::from(first))
+            }
+            [first, second, ref rest @ ..] if second < 0x80 && second != 0 => {
+                self.rest = rest;
+                self.at += 2;
+                Ok(u64::from(first & 0x7f) | u64::from(second) << 7)
+            }
+            _ => self.u64_long(what),
+        }
+    }
+
+    /// [`Input::u64`] of a varint of three bytes or more (or a damaged one, or none).
+    #[inline(never)]
+    fn u64_long(&mut self, what: &str) -> Result<u64, Bad> {
+        let mut value = 0_u64;
+        let mut shift = 0_u32;
+        for (index, &byte) in self.rest.iter().enumerate() {
+            let low = u64::from(byte & 0x7f);
+            if shift == 63 && low > 1 {
+                return Err(
+                    self.fail(format!("{what} at byte {} is longer than its type", self.at))
+                );
+            }
+            value |= low << shift;
+            if byte & 0x80 == 0 {
+                if byte == 0 && index > 0 {
+                    return Err(self
+                        .fail(format!("{what} at byte {} is not in its shortest form", self.at)));
+                }
+                self.rest = &self.rest[index + 1..];
+                self.at += index + 1;
+                return Ok(value);
+            }
+            shift += 7;
+            if shift > 63 {
+                return Err(
+                    self.fail(format!("{what} at byte {} is longer than its type", self.at))
+                );
+            }
+        }
+        Err(self.fail(format!("the bytes end before {what}")))
+    }
+
+    /// A varint of at most `bits` significant bits (the wide ones: balance-days, a decimal's
+    /// mantissa).
+    fn varint(&mut self, what: &str, bits: u32) -> Result<u128, Bad> {
         let start = self.at;
         let mut value = 0_u128;
         let mut shift = 0;
@@ -307,77 +375,76 @@ impl Input<'_> {
             let byte = self.byte(what)?;
             let low = u128::from(byte & 0x7f);
             if shift >= bits || (bits - shift < 7 && low >> (bits - shift) != 0) {
-                return Err(format!("{what} at byte {start} is longer than its type"));
+                return Err(self.fail(format!("{what} at byte {start} is longer than its type")));
             }
             value |= low << shift;
             shift += 7;
             if byte & 0x80 == 0 {
                 if byte == 0 && shift > 7 {
-                    return Err(format!("{what} at byte {start} is not in its shortest form"));
+                    return Err(
+                        self.fail(format!("{what} at byte {start} is not in its shortest form"))
+                    );
                 }
                 return Ok(value);
             }
         }
     }
 
-    fn u64(&mut self, what: &str) -> Result<u64, String> {
-        Ok(self.varint(what, 64)? as u64)
-    }
-
-    fn u32(&mut self, what: &str) -> Result<u32, String> {
+    fn u32(&mut self, what: &str) -> Result<u32, Bad> {
         let start = self.at;
-        u32::try_from(self.varint(what, 64)?)
-            .map_err(|_| format!("{what} at byte {start} is past a 32-bit number"))
+        u32::try_from(self.u64(what)?)
+            .map_err(|_| self.fail(format!("{what} at byte {start} is past a 32-bit number")))
     }
 
-    fn i64(&mut self, what: &str) -> Result<i64, String> {
+    #[inline(always)]
+    fn i64(&mut self, what: &str) -> Result<i64, Bad> {
         let zigzag = self.u64(what)?;
         Ok((zigzag >> 1) as i64 ^ -((zigzag & 1) as i64))
     }
 
-    fn i128(&mut self, what: &str) -> Result<i128, String> {
+    fn i128(&mut self, what: &str) -> Result<i128, Bad> {
         let zigzag = self.varint(what, 128)?;
         Ok((zigzag >> 1) as i128 ^ -((zigzag & 1) as i128))
     }
 
     /// A count of items, each of which takes at least a byte: no more than the bytes left.
-    fn len(&mut self, what: &str) -> Result<usize, String> {
+    fn len(&mut self, what: &str) -> Result<usize, Bad> {
         let start = self.at;
         let len = self.u64(what)?;
-        usize::try_from(len)
-            .ok()
-            .filter(|len| *len <= self.rest.len())
-            .ok_or_else(|| format!("{what} at byte {start} ({len}) is more than the bytes left"))
+        usize::try_from(len).ok().filter(|len| *len <= self.rest.len()).ok_or_else(|| {
+            self.fail(format!("{what} at byte {start} ({len}) is more than the bytes left"))
+        })
     }
 
-    fn day(&mut self, what: &str, from: NaiveDate) -> Result<NaiveDate, String> {
+    /// A date written as its distance in days from the day number `from`, and its own day
+    /// number (the base of the dates written from it).
+    #[inline]
+    fn day(&mut self, what: &str, from: i32) -> Result<(NaiveDate, i32), Bad> {
         let start = self.at;
-        let days = i64::from(from.num_days_from_ce())
-            .checked_add(self.i64(what)?)
-            .and_then(|days| i32::try_from(days).ok());
-        days.and_then(NaiveDate::from_num_days_from_ce_opt)
-            .ok_or_else(|| format!("{what} at byte {start} is out of the calendar's range"))
+        let days =
+            i64::from(from).checked_add(self.i64(what)?).and_then(|days| i32::try_from(days).ok());
+        days.and_then(|days| Some((NaiveDate::from_num_days_from_ce_opt(days)?, days))).ok_or_else(
+            || self.fail(format!("{what} at byte {start} is out of the calendar's range")),
+        )
     }
 
-    fn flags(&mut self, what: &str, known: u8) -> Result<u8, String> {
+    fn flags(&mut self, what: &str, known: u8) -> Result<u8, Bad> {
         let start = self.at;
         let flags = self.byte(what)?;
         if flags & !known != 0 {
-            return Err(format!("{what} at byte {start} has unknown bits ({flags:#04x})"));
+            return Err(
+                self.fail(format!("{what} at byte {start} has unknown bits ({flags:#04x})"))
+            );
         }
         Ok(flags)
     }
 
-    fn state(&mut self) -> Result<AccountState, String> {
+    fn state(&mut self) -> Result<AccountState, Bad> {
         let flags = self.flags("the state's flags", STATE_FLAGS)?;
         if flags & LAST_ACCRUAL != 0 && flags & LAST == 0 {
-            return Err("the state's flags mark an accrual of no last event".to_owned());
+            return Err(self.fail("the state's flags mark an accrual of no last event".to_owned()));
         }
-        let start = self.at;
-        let anchor = i32::try_from(self.i64("the interest cursor")?)
-            .ok()
-            .and_then(NaiveDate::from_num_days_from_ce_opt)
-            .ok_or_else(|| format!("the interest cursor at byte {start} is out of range"))?;
+        let (anchor, anchor_days) = self.day("the interest cursor", 0)?;
 
         let obligations_len = self.len("the obligations' count")?;
         let mut obligations = VecMap::with_capacity(obligations_len);
@@ -386,30 +453,34 @@ impl Input<'_> {
             let start = self.at;
             let step = self.u64("an obligation's key")?;
             if index > 0 && step == 0 {
-                return Err(format!("the obligation at byte {start} repeats the key before it"));
+                return Err(
+                    self.fail(format!("the obligation at byte {start} repeats the key before it"))
+                );
             }
-            let key = previous
-                .checked_add(step)
-                .ok_or_else(|| format!("the obligation at byte {start} is past the largest id"))?;
+            let key = previous.checked_add(step).ok_or_else(|| {
+                self.fail(format!("the obligation at byte {start} is past the largest id"))
+            })?;
             previous = key;
             let flags = self.flags("an obligation's flags", OBLIGATION_FLAGS)?;
-            let issued_on = self.day("an obligation's issue date", anchor)?;
-            let due_on = self.day("an obligation's due date", issued_on)?;
+            let (issued_on, issued_days) = self.day("an obligation's issue date", anchor_days)?;
+            let (due_on, _) = self.day("an obligation's due date", issued_days)?;
             let mut outstanding_minor = [0; 3];
             for (component, amount_minor) in outstanding_minor.iter_mut().enumerate() {
                 if flags & (1 << (OUTSTANDING_SHIFT + component as u8)) != 0 {
                     *amount_minor = self.i64("an obligation's outstanding amount")?;
                     if *amount_minor == 0 {
-                        return Err(format!(
+                        return Err(self.fail(format!(
                             "the obligation at byte {start} writes an amount of zero"
-                        ));
+                        )));
                     }
                 }
             }
             let id = if flags & OWN_ID != 0 {
                 let id = self.u64("an obligation's own id")?;
                 if id == key {
-                    return Err(format!("the obligation at byte {start} repeats its key as id"));
+                    return Err(
+                        self.fail(format!("the obligation at byte {start} repeats its key as id"))
+                    );
                 }
                 id
             } else {
@@ -436,24 +507,27 @@ impl Input<'_> {
             let start = self.at;
             let step = self.u32("a payment's sequence")?;
             if index > 0 && step == 0 {
-                return Err(format!("the payment at byte {start} repeats the sequence before it"));
+                return Err(self
+                    .fail(format!("the payment at byte {start} repeats the sequence before it")));
             }
-            let seq = previous_seq
-                .checked_add(step)
-                .ok_or_else(|| format!("the payment at byte {start} is past the last sequence"))?;
+            let seq = previous_seq.checked_add(step).ok_or_else(|| {
+                self.fail(format!("the payment at byte {start} is past the last sequence"))
+            })?;
             previous_seq = seq;
             let flags = self.flags("a payment's flags", PAYMENT_FLAGS)?;
-            let paid_on = self.day("a payment's date", anchor)?;
+            let (paid_on, paid_days) = self.day("a payment's date", anchor_days)?;
             let amount_minor = self.i64("a payment's amount")?;
             let reversed_on = if flags & REVERSED_ON != 0 {
-                Some(self.day("a payment's reversal date", paid_on)?)
+                Some(self.day("a payment's reversal date", paid_days)?.0)
             } else {
                 None
             };
             let unapplied_minor = if flags & UNAPPLIED != 0 {
                 let amount_minor = self.i64("a payment's unapplied amount")?;
                 if amount_minor == 0 {
-                    return Err(format!("the payment at byte {start} writes an amount of zero"));
+                    return Err(
+                        self.fail(format!("the payment at byte {start} writes an amount of zero"))
+                    );
                 }
                 amount_minor
             } else {
@@ -465,10 +539,10 @@ impl Input<'_> {
                 let start = self.at;
                 let tag = usize::from(self.byte("an allocation's book and component")?);
                 let (book, component) = (tag / COMPONENT_ROWS.len(), tag % COMPONENT_ROWS.len());
-                let book = BOOK_ROWS
-                    .get(book)
-                    .map(|row| Book::from_row(*row))
-                    .ok_or_else(|| format!("the allocation at byte {start} names no book"))?;
+                let book =
+                    BOOK_ROWS.get(book).map(|row| Book::from_row(*row)).ok_or_else(|| {
+                        self.fail(format!("the allocation at byte {start} names no book"))
+                    })?;
                 let component = Component::from_row(COMPONENT_ROWS[component]);
                 let step = self.i64("an allocation's obligation")?;
                 let obligation = previous_obligation.wrapping_add(step as u64);
@@ -478,7 +552,9 @@ impl Input<'_> {
                 // allocations, so two records as one state.
                 let key = (book, ObligationId(obligation), component);
                 if allocated.keys().next_back().is_some_and(|last| *last >= key) {
-                    return Err(format!("the allocation at byte {start} is out of order"));
+                    return Err(
+                        self.fail(format!("the allocation at byte {start} is out of order"))
+                    );
                 }
                 allocated.insert(key, amount_minor);
             }
@@ -503,7 +579,7 @@ impl Input<'_> {
         }
 
         let charged_off_on = if flags & CHARGED_OFF != 0 {
-            Some(self.day("the charge-off's date", anchor)?)
+            Some(self.day("the charge-off's date", anchor_days)?.0)
         } else {
             None
         };
@@ -513,7 +589,9 @@ impl Input<'_> {
         let start = self.at;
         let held = self.u64("the books held")?;
         if held >> BOOK_ROWS.len() != 0 {
-            return Err(format!("the books held at byte {start} name a book past the last"));
+            return Err(
+                self.fail(format!("the books held at byte {start} name a book past the last"))
+            );
         }
         let mut book_balances_minor = VecMap::with_capacity(held.count_ones() as usize);
         for (index, row) in BOOK_ROWS.iter().enumerate() {
@@ -525,18 +603,18 @@ impl Input<'_> {
         let events_replayed = self.u32("the events replayed")?;
         let max_seq = EventSeq(self.u32("the last sequence")?);
         let latest_on = if flags & LATEST_ON != 0 {
-            Some(self.day("the latest event's date", anchor)?)
+            Some(self.day("the latest event's date", anchor_days)?.0)
         } else {
             None
         };
         let accrued_through = if flags & ACCRUED_THROUGH != 0 {
-            Some(self.day("the accrual's end", anchor)?)
+            Some(self.day("the accrual's end", anchor_days)?.0)
         } else {
             None
         };
         let last = if flags & LAST != 0 {
             Some(ReplayKey {
-                effective_on: self.day("the last event's date", anchor)?,
+                effective_on: self.day("the last event's date", anchor_days)?.0,
                 accrual: flags & LAST_ACCRUAL != 0,
                 seq: EventSeq(self.u32("the last event's sequence")?),
             })
@@ -545,7 +623,7 @@ impl Input<'_> {
         };
         let cold_parts = self.u32("the cold parts")?;
         let cold_through = if flags & COLD_THROUGH != 0 {
-            Some(self.day("the cold parts' end", anchor)?)
+            Some(self.day("the cold parts' end", anchor_days)?.0)
         } else {
             None
         };
@@ -568,16 +646,16 @@ impl Input<'_> {
         })
     }
 
-    fn decimal(&mut self) -> Result<Decimal, String> {
+    fn decimal(&mut self) -> Result<Decimal, Bad> {
         let start = self.at;
         let byte = self.byte("the interest carry")?;
         let scale = byte & !NEGATIVE;
         if scale > SCALE_MAX {
-            return Err(format!("the interest carry at byte {start} has scale {scale}"));
+            return Err(self.fail(format!("the interest carry at byte {start} has scale {scale}")));
         }
         let magnitude = self.varint("the interest carry", 96)?;
         let mut value = Decimal::try_from_i128_with_scale(magnitude as i128, u32::from(scale))
-            .map_err(|error| format!("the interest carry at byte {start}: {error}"))?;
+            .map_err(|error| self.fail(format!("the interest carry at byte {start}: {error}")))?;
         value.set_sign_negative(byte & NEGATIVE != 0);
         Ok(value)
     }
