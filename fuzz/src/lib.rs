@@ -388,20 +388,24 @@ mod tests {
         replay("decode_record", super::decode_record);
     }
 
-    /// The snapshot seed is a payload the target frames at the current snapshot version (3,
-    /// format 6, with the ledger head), so the fuzzer starts from a record that decodes.
+    /// The snapshot seeds are payloads the target frames at the current snapshot version (4,
+    /// format 13, the compact form), so the fuzzer starts from a record that decodes; the
+    /// version-3 one (formats 6 to 12) decodes framed at its own version.
     #[test]
-    fn the_snapshot_seed_decodes_at_the_current_version() {
+    fn the_snapshot_seeds_decode_at_their_versions() {
         use arrears_store::codec::{decode_record, RecordKind};
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/decode_record");
-        let payload = std::fs::read(dir.join("snapshot-v3-payload")).expect("seed");
-        let mut framed = vec![RecordKind::Snapshot.version()];
-        framed.extend_from_slice(&payload);
-        let crc = super::crc32(&framed);
-        framed.extend_from_slice(&crc.to_le_bytes());
-        let record: arrears_store::SnapshotRecord =
-            decode_record(RecordKind::Snapshot, &framed).expect("a version-3 snapshot");
-        assert_eq!(record.ledger_head, 0x0102_0304);
+        assert_eq!(RecordKind::Snapshot.version(), 4);
+        for (seed, version) in [("snapshot-v4-payload", 4), ("snapshot-v3-payload", 3)] {
+            let payload = std::fs::read(dir.join(seed)).expect("seed");
+            let mut framed = vec![version];
+            framed.extend_from_slice(&payload);
+            let crc = super::crc32(&framed);
+            framed.extend_from_slice(&crc.to_le_bytes());
+            let record: arrears_store::SnapshotRecord =
+                decode_record(RecordKind::Snapshot, &framed).expect(seed);
+            assert_eq!(record.ledger_head, 0x0102_0304, "{seed}");
+        }
     }
 
     #[test]
