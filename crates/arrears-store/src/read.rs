@@ -236,6 +236,19 @@ pub trait Reads: TableAccess {
         })
     }
 
+    /// The ledger row at log sequence `seq`, if the log has one (in a chunk or not, written or
+    /// still in this transaction's memory).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn ledger_row(&self, seq: u64) -> Result<Option<LedgerRow>, StorageError> {
+        let pending = self.ledger_pending();
+        self.read_table(LedgerLog, |table| {
+            record_at(table, pending, "ledger_log", seq, |bytes| decode_ledger_row(seq, bytes))
+        })
+    }
+
     /// The log sequence of an account's last ledger row, if it has one: the head its snapshot
     /// row keeps (format 6, [`crate::SnapshotRecord::ledger_head`]), read without decoding the
     /// state, or the one this transaction moved it to.

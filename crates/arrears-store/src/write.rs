@@ -260,7 +260,8 @@ impl WriteTxn {
     /// Appends what one command wrote to an account's ledger, its event and the journal
     /// entries written with it (the event's own entry, if it posts anything, and corrections of
     /// earlier events), as one row at the end of the ledger log, chained to the account's
-    /// previous row (format 4, see [`crate::schema::LedgerRow`]).
+    /// previous row (format 4, see [`crate::schema::LedgerRow`]). Returns the row's log
+    /// sequence.
     ///
     /// # Panics
     ///
@@ -275,7 +276,7 @@ impl WriteTxn {
         account: AccountId,
         record: &EventRecord,
         entries: &[JournalEntry],
-    ) -> Result<(), StorageError> {
+    ) -> Result<u64, StorageError> {
         for entry in entries {
             assert!(
                 arrears_core::ledger::is_balanced(&entry.postings),
@@ -309,7 +310,7 @@ impl WriteTxn {
         cache.heads_moved.insert(account.0);
         let last_entry = entries.iter().map(|entry| entry.id.0).max();
         cache.log_tail = Some(LogTail { seq, last_entry });
-        Ok(())
+        Ok(seq)
     }
 
     /// Writes the ledger rows this transaction appended and has not written yet (at commit).

@@ -6,13 +6,21 @@
 //! every record was a group of its own; from format 10 a group is what one commit appended,
 //! hashed at commit by the store (`arrears_store::chain`). `verify` recomputes the chain.
 
+use std::borrow::Cow;
+
+use arrears_core::ledger::EntryKind;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use arrears_core::case::AuditKind;
-use arrears_core::ids::AccountId;
+use arrears_core::ids::{AccountId, EventSeq};
 use arrears_store::chain::group_hash;
-use arrears_store::{AuditEntry, IdempotencyRecord, StorageError, WriteTxn};
+use arrears_store::codec::encode_record;
+use arrears_store::{
+    AuditEntry, IdempotencyRecord, LedgerRow, Reads, RecordKind, StorageError, WriteTxn,
+};
+
+use crate::command::{Outcome, Posted};
 
 /// Appends a record to the log.
 pub(crate) fn append(
@@ -36,6 +44,132 @@ pub(crate) fn append_command(
     replay: IdempotencyRecord,
 ) -> Result<(), StorageError> {
     txn.append_audit(now, account, kind, Some(replay)).map(drop)
+}
+
+/// The first byte of a command's recorded result kept as a pointer to its ledger row (format
+/// 13): a value no outcome record's version byte takes (they count from 1 and are below 16), so
+/// a reader that does not know the form refuses it as a record of an unknown version. Then, as
+/// LEB128 varints, the row's log sequence, its account and its event's sequence.
+const ROW_POINTER: u8 = 0xC1;
+
+/// Where a recorded result points: the ledger row at log sequence `row`, which recorded event
+/// `event` of `account`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RowPointer {
+    pub(crate) row: u64,
+    pub(crate) account: AccountId,
+    pub(crate) event: EventSeq,
+}
+
+/// The recorded result of a command whose `Posted` outcome [`posted_from_row`] rebuilds from
+/// the ledger row `pointer` names: about 8 bytes instead of the outcome's record (about 50 for
+/// a payment, more with a long allocation trace).
+pub(crate) fn row_pointer(pointer: RowPointer) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(16);
+    bytes.push(ROW_POINTER);
+    for mut value in [pointer.row, pointer.account.0, u64::from(pointer.event.0)] {
+        while value >= 0x80 {
+            bytes.push(value as u8 | 0x80);
+            value >>= 7;
+        }
+        bytes.push(value as u8);
+    }
+    bytes
+}
+
+/// The row a recorded result points at, if it is a pointer ([`row_pointer`]); `Some(None)` for
+/// bytes that begin as one but do not parse.
+pub(crate) fn pointed_row(result: &[u8]) -> Option<Option<RowPointer>> {
+    let [ROW_POINTER, rest @ ..] = result else { return None };
+    let mut values = [0_u64; 3];
+    let mut rest = rest;
+    for value in &mut values {
+        let mut shift = 0;
+        loop {
+            let Some((&byte, after)) = rest.split_first() else { return Some(None) };
+            rest = after;
+            if shift > 63 || (shift == 63 && byte > 1) {
+                return Some(None);
+            }
+            *value |= u64::from(byte & 0x7f) << shift;
+            shift += 7;
+            if byte & 0x80 == 0 {
+                break;
+            }
+        }
+    }
+    let [row, account, event] = values;
+    let pointer = u32::try_from(event).ok().map(|event| RowPointer {
+        row,
+        account: AccountId(account),
+        event: EventSeq(event),
+    });
+    Some(pointer.filter(|_| rest.is_empty()))
+}
+
+/// The outcome of the command that appended `row`, rebuilt from the row alone: its account and
+/// event, no obligation, the event's own entry (the `original` entry of the row's event) and
+/// its postings, and the row's other entries as corrections. `ledger_write::write_command`
+/// keeps a pointer to the row only when this is exactly what the command returned.
+pub(crate) fn posted_from_row(row: &LedgerRow) -> Posted {
+    let event = row.event.event.seq;
+    let (mut entry, mut postings, mut corrections) = (None, Vec::new(), Vec::new());
+    for written in &row.entries {
+        if written.event == event && written.kind == EntryKind::Original && entry.is_none() {
+            entry = Some(written.id);
+            postings.clone_from(&written.postings);
+        } else {
+            corrections.push(written.id);
+        }
+    }
+    Posted { account: row.account, event, obligation: None, entry, postings, corrections }
+}
+
+/// The outcome record of a command recorded under `key` whose recorded result is `result`:
+/// the result itself, or the record of the outcome rebuilt from the ledger row it points at.
+///
+/// The row is the one at the pointer's log sequence if that row recorded the pointer's event
+/// of its account; else (a store whose ledger moved into the log after the pointer was written:
+/// only the tests' rewrites of a store as format 2 do that) the row of that event found on the
+/// account's chain. A pointer that parses not, or whose event is missing, or whose row another
+/// command (another key) appended, is damage, reported on the idempotency record.
+pub(crate) fn outcome_bytes<'r>(
+    reads: &impl Reads,
+    key: &str,
+    result: &'r [u8],
+) -> Result<Cow<'r, [u8]>, StorageError> {
+    let Some(pointer) = pointed_row(result) else { return Ok(Cow::Borrowed(result)) };
+    let damaged = |reason: String| StorageError::Corrupted {
+        table: "idempotency",
+        key: format!("{key:?}"),
+        reason: arrears_store::codec::DecodeError::Payload { kind: "outcome", reason },
+    };
+    let pointer = pointer
+        .ok_or_else(|| damaged("a pointer to a ledger row that does not parse".to_owned()))?;
+    let RowPointer { row: seq, account, event } = pointer;
+    let recorded = |row: &LedgerRow| row.account == account && row.event.event.seq == event;
+    let row = match reads.ledger_row(seq)? {
+        Some(row) if recorded(&row) => row,
+        _ => reads
+            .ledger_rows(account)?
+            .into_iter()
+            .map(|(_, row)| row)
+            .find(|row| recorded(row))
+            .ok_or_else(|| {
+                damaged(format!(
+                    "points at {account} #{} (ledger row {seq}), which is missing",
+                    event.0
+                ))
+            })?,
+    };
+    if row.event.key != key {
+        return Err(damaged(format!(
+            "points at {account} #{} (ledger row {seq}), another command's",
+            event.0
+        )));
+    }
+    let outcome = Outcome::Posted(posted_from_row(&row));
+    Ok(Cow::Owned(encode_record(RecordKind::Outcome, &outcome)))
 }
 
 /// SHA-256 over an idempotency record's content: the command's length (8 bytes, little-endian),
@@ -141,5 +275,37 @@ impl std::str::FromStr for AuditAnchor {
             *byte = u8::from_str_radix(&hex[index * 2..index * 2 + 2], 16).map_err(|_| error())?;
         }
         Ok(AuditAnchor { seq, hash })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// A pointer reads back as written, whatever its numbers; a pointer cut short or with
+        /// a byte more is refused as one, and a record's bytes are no pointer.
+        #[test]
+        fn a_row_pointer_reads_back_and_a_damaged_one_is_refused(
+            row in any::<u64>(),
+            account in any::<u64>(),
+            event in any::<u32>(),
+            version in 1_u8..16,
+        ) {
+            let pointer = RowPointer { row, account: AccountId(account), event: EventSeq(event) };
+            let bytes = row_pointer(pointer);
+            prop_assert_eq!(pointed_row(&bytes), Some(Some(pointer)));
+            for cut in 1..bytes.len() {
+                prop_assert_eq!(pointed_row(&bytes[..cut]), Some(None));
+            }
+            let mut longer = bytes.clone();
+            longer.push(0);
+            prop_assert_eq!(pointed_row(&longer), Some(None));
+            let mut record = bytes;
+            record[0] = version;
+            prop_assert_eq!(pointed_row(&record), None);
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use arrears_core::ids::AccountId;
+use arrears_core::ids::{AccountId, EventSeq};
 use arrears_core::model::{Account, Debtor, Jurisdiction, TEXT_LEN_MAX};
 use arrears_core::money::{Currency, Money};
 use arrears_core::policy::Policy;
@@ -27,6 +27,10 @@ pub(crate) struct Env<'a> {
     pub(crate) now: DateTime<Utc>,
     pub(crate) key: &'a str,
     pub(crate) policy: &'a Policy,
+    /// The ledger row of the event a ledger command recorded, `(account, event, log
+    /// sequence)`, when its `Posted` outcome is what `audit::posted_from_row` rebuilds from
+    /// the row: the command's idempotency record then points at the row (format 13).
+    pub(crate) rebuilt_from: Option<(AccountId, EventSeq, u64)>,
 }
 
 /// The config key under which the policy's TOML text is stored.

@@ -56,14 +56,14 @@ pub(crate) fn execute(
         if !same_command(key, &record.command, &command_bytes)? {
             return Err(CommandError::IdempotencyConflict { key: key.to_owned() });
         }
-        let outcome: Outcome =
-            decode_record(RecordKind::Outcome, &record.result).map_err(|reason| {
-                arrears_store::StorageError::Corrupted {
-                    table: "idempotency",
-                    key: format!("{key:?}"),
-                    reason,
-                }
-            })?;
+        let result = crate::audit::outcome_bytes(&*txn, key, &record.result)?;
+        let outcome: Outcome = decode_record(RecordKind::Outcome, &result).map_err(|reason| {
+            arrears_store::StorageError::Corrupted {
+                table: "idempotency",
+                key: format!("{key:?}"),
+                reason,
+            }
+        })?;
         return Ok(Receipt { outcome, replayed: true });
     }
     if let Command::SetPolicy { file, text } = command {
@@ -76,20 +76,29 @@ pub(crate) fn execute(
         }
     }
     let policy = policies.get(txn)?;
-    let mut env = Env { txn, now, key, policy: &policy };
+    let mut env = Env { txn, now, key, policy: &policy, rebuilt_from: None };
     let scoring =
         crate::underwriting::Scoring { components: plugins.components, registry: plugins.registry };
     let outcome = dispatch(&mut env, &scoring, command)?;
     if !outcome.is_rejected() {
         let account = command_account(command, &outcome);
-        let record = IdempotencyRecord {
-            command: command_bytes,
-            result: encode_record(RecordKind::Outcome, &outcome),
+        let result = encode_record(RecordKind::Outcome, &outcome);
+        // The digest covers the outcome's record whatever the idempotency record keeps: a
+        // pointer to the ledger row it is rebuilt from (format 13), when it is rebuilt exactly.
+        let content = crate::audit::content_digest(&command_bytes, &result);
+        let result = match (&outcome, env.rebuilt_from) {
+            (Outcome::Posted(posted), Some((account, event, row)))
+                if posted.account == account && posted.event == event =>
+            {
+                crate::audit::row_pointer(crate::audit::RowPointer { row, account, event })
+            }
+            _ => result,
         };
+        let record = IdempotencyRecord { command: command_bytes, result };
         let kind = AuditKind::CommandExecuted {
             name: command.name().to_owned(),
             key: key.to_owned(),
-            content: crate::audit::content_digest(&record.command, &record.result),
+            content,
         };
         crate::audit::append_command(env.txn, now, account, kind, record)?;
     }

@@ -189,7 +189,7 @@ pub(crate) fn changes(read: &ReadTxn, after: u64, limit: usize) -> Result<Change
                 missing("audit", expected.to_string(), "missing below the log's head").into()
             );
         }
-        changes.push(change(entry)?);
+        changes.push(change(read, entry)?);
         expected += 1;
     }
     if expected <= last {
@@ -199,14 +199,14 @@ pub(crate) fn changes(read: &ReadTxn, after: u64, limit: usize) -> Result<Change
     Ok(ChangePage { changes, next, head })
 }
 
-fn change(entry: AuditEntry) -> Result<Change, QueryError> {
+fn change(read: &ReadTxn, entry: AuditEntry) -> Result<Change, QueryError> {
     let AuditEntry { record, replay, .. } = entry;
     let kind = match record.kind {
         AuditKind::CommandExecuted { name, key, .. } | AuditKind::Command { name, key } => {
             let replay = replay.ok_or_else(|| {
                 missing("audit", record.seq.to_string(), "a command's record holds no command")
             })?;
-            let recorded = query::decode_recorded(&key, &replay)?;
+            let recorded = query::decode_recorded(read, &key, &replay)?;
             ChangeKind::Command {
                 name,
                 key,

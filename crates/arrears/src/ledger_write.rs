@@ -271,6 +271,18 @@ pub(crate) fn write(
     key: &str,
     prepared: Prepared,
 ) -> Result<Posted, CommandError> {
+    write_command(txn, now, key, prepared).map(|(posted, _)| posted)
+}
+
+/// [`write()`], and the log sequence of the ledger row it appended if what it returns is what
+/// [`crate::audit::posted_from_row`] rebuilds from that row: then the command's idempotency
+/// record may keep a pointer to the row instead of a copy of the outcome (format 13).
+pub(crate) fn write_command(
+    txn: &mut WriteTxn,
+    now: DateTime<Utc>,
+    key: &str,
+    prepared: Prepared,
+) -> Result<(Posted, Option<u64>), CommandError> {
     let Prepared { account, event, after, events: _, changed, obligations } = prepared;
     let seq = event.seq;
     for (id, new) in &obligations {
@@ -308,8 +320,13 @@ pub(crate) fn write(
         }
     }
     let effective_on = event.effective_on;
+    // The rule `audit::posted_from_row` rebuilds by: no obligation created, and the event's
+    // postings those of its own entry (none without one).
+    let own_postings = entries.iter().find(|written| written.event == seq).map(|own| &own.postings);
+    let rebuilds =
+        obligations.is_empty() && own_postings.map_or(postings.is_empty(), |own| *own == postings);
     let record = EventRecord { event, recorded_at: now, key: key.to_owned() };
-    txn.append_ledger(account.id, &record, &entries)?;
+    let row = txn.append_ledger(account.id, &record, &entries)?;
     txn.put_snapshot(account.id, after)?;
     let mut created = None;
     for (id, new) in obligations {
@@ -333,12 +350,13 @@ pub(crate) fn write(
         })?;
         created.get_or_insert(id);
     }
-    Ok(Posted {
+    let posted = Posted {
         account: account.id,
         event: seq,
         obligation: created,
         entry,
         postings,
         corrections,
-    })
+    };
+    Ok((posted, rebuilds.then_some(row)))
 }

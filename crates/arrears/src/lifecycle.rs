@@ -26,7 +26,7 @@ use crate::audit;
 use crate::command::{CaseChanged, Outcome, Posted, Rejection};
 use crate::context::{jurisdiction_of, load_account_record, Env};
 use crate::error::CommandError;
-use crate::ledger_write::{prepare, write, NewObligation};
+use crate::ledger_write::{prepare, write, write_command, NewObligation};
 
 /// A new case for an account: current, in the arm the policy's hash gives its debtor (every
 /// account of a debtor runs under one arm, since contacts are made per debtor).
@@ -384,7 +384,8 @@ pub(crate) fn ledger_command(
         EventKind::Reversal { payment, .. } => Some(*payment),
         _ => None,
     };
-    let posted = write(env.txn, env.now, env.key, prepared)?;
+    let (posted, row) = write_command(env.txn, env.now, env.key, prepared)?;
+    env.rebuilt_from = row.map(|row| (posted.account, posted.event, row));
     if let Some(payment) = reversed_payment {
         // The agency recovered nothing: the commission booked on the payment is taken back.
         if let Some((commission, booked_on)) = commission_on(&history, payment) {

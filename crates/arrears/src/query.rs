@@ -189,12 +189,14 @@ pub struct Recorded {
 /// The command recorded under `key`, if any.
 pub(crate) fn recorded(read: &ReadTxn, key: &str) -> Result<Option<Recorded>, QueryError> {
     let Some(record) = read.idempotency(key)? else { return Ok(None) };
-    decode_recorded(key, &record).map(Some)
+    decode_recorded(read, key, &record).map(Some)
 }
 
 /// The command and outcome of an idempotency record (the replay of the command's audit
-/// entry), decoded.
+/// entry), decoded; an outcome kept as a pointer to its ledger row is rebuilt from the row
+/// (`audit::outcome_bytes`).
 pub(crate) fn decode_recorded(
+    read: &impl Reads,
     key: &str,
     record: &arrears_store::IdempotencyRecord,
 ) -> Result<Recorded, QueryError> {
@@ -206,6 +208,7 @@ pub(crate) fn decode_recorded(
         reason,
     };
     let command = decode_record(RecordKind::Command, &record.command).map_err(corrupted)?;
-    let outcome = decode_record(RecordKind::Outcome, &record.result).map_err(corrupted)?;
+    let result = crate::audit::outcome_bytes(read, key, &record.result)?;
+    let outcome = decode_record(RecordKind::Outcome, &result).map_err(corrupted)?;
     Ok(Recorded { command, outcome })
 }

@@ -266,7 +266,7 @@ pub(super) fn run_batch(
     let now = engine.clock.now();
     let policy = engine.policies.get(&txn)?;
     let key = format!("cycle:{as_of}");
-    let mut env = Env { txn: &mut txn, now, key: &key, policy: &policy };
+    let mut env = Env { txn: &mut txn, now, key: &key, policy: &policy, rebuilt_from: None };
     let mut reviewed = 0;
     let mut actions = 0;
     let claims = Claims::default();

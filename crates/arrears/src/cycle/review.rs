@@ -76,7 +76,8 @@ fn cycle_ledger(
 ) -> Result<Option<Posted>, CommandError> {
     env.txn.put_case(&review.case)?;
     let key = format!("{}:{}:{}", env.key, review.account.id, kind.name());
-    let mut inner = Env { txn: &mut *env.txn, now: env.now, key: &key, policy: env.policy };
+    let mut inner =
+        Env { txn: &mut *env.txn, now: env.now, key: &key, policy: env.policy, rebuilt_from: None };
     let outcome = lifecycle::ledger_command(
         &mut inner,
         &review.account,

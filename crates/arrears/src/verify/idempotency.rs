@@ -7,7 +7,10 @@
 //! - Every idempotency record whose outcome posted an event has that event, under its key.
 //! - Every row of the idempotency index (format 5: key -> audit sequence) points at the audit
 //!   entry of its key's command, which holds the record; every command's audit entry holds its
-//!   record and its key points at it, and `CommandExecuted`'s digest equals the record's.
+//!   record and its key points at it, and `CommandExecuted`'s digest equals the record's. A
+//!   record that keeps a pointer to its ledger row instead of the outcome (format 13) points at
+//!   a row its key appended, and the outcome rebuilt from it has that digest: byte for byte
+//!   the outcome the command returned.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -69,14 +72,29 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
     let Some(index) = report.read("idempotency", read.idempotency_keys()) else { return };
     let Some(log) = report.read("audit", read.audit_log()) else { return };
     let stored = indexed_records(report, &index, &log);
+    // Each record's outcome: its bytes, or those rebuilt from the ledger row it points at
+    // (format 13), which must be the row its key appended.
+    let mut results: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     let mut outcomes: BTreeMap<&str, Outcome> = BTreeMap::new();
     for (key, record) in &stored {
-        match decode_record::<Outcome>(RecordKind::Outcome, &record.result) {
+        let result = match crate::audit::outcome_bytes(read, key, &record.result) {
+            Ok(result) => result.into_owned(),
+            Err(error) => {
+                let why = match &error {
+                    arrears_store::StorageError::Corrupted { reason, .. } => reason.to_string(),
+                    other => other.to_string(),
+                };
+                report.problem("idempotency", key, format!("outcome: {why}"));
+                continue;
+            }
+        };
+        match decode_record::<Outcome>(RecordKind::Outcome, &result) {
             Ok(outcome) => {
                 outcomes.insert(key, outcome);
             }
             Err(reason) => report.problem("idempotency", key, format!("outcome: {reason}")),
         }
+        results.insert(key, result);
     }
     let mut events: BTreeMap<(AccountId, EventSeq), &str> = BTreeMap::new();
     for (account, seq, key) in event_keys {
@@ -117,7 +135,7 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
             }
         }
     }
-    audit_records(report, &log, &index, &stored);
+    audit_records(report, &log, &index, &stored, &results);
 }
 
 /// The idempotency record each key of the index reaches: the replay of the audit entry it
@@ -171,6 +189,7 @@ fn audit_records(
     log: &[AuditEntry],
     index: &[(String, u64)],
     stored: &BTreeMap<String, &IdempotencyRecord>,
+    results: &BTreeMap<&str, Vec<u8>>,
 ) {
     let index: BTreeMap<&str, u64> = index.iter().map(|(key, seq)| (key.as_str(), *seq)).collect();
     let mut audited: BTreeSet<&str> = BTreeSet::new();
@@ -184,9 +203,15 @@ fn audit_records(
         let subject = format!("audit {seq}");
         match (index.get(key.as_str()), &entry.replay) {
             (Some(&pointed), Some(replay)) if pointed == seq => {
-                if content.is_some_and(|content| {
-                    crate::audit::content_digest(&replay.command, &replay.result) != *content
-                }) {
+                // The outcome rebuilt from its ledger row, for a record that points at it (a
+                // pointer that does not resolve is reported above, and checked no further).
+                let result = results.get(key.as_str()).map_or(&replay.result[..], Vec::as_slice);
+                let unresolved = crate::audit::pointed_row(result).is_some();
+                if !unresolved
+                    && content.is_some_and(|content| {
+                        crate::audit::content_digest(&replay.command, result) != *content
+                    })
+                {
                     report.problem(
                         "idempotency",
                         &subject,

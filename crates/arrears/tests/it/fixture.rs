@@ -74,6 +74,14 @@ fn open_fixture_file(version: u64, name: &str) {
     let versions = snapshot_versions(&copy);
     let expected = if (6..13).contains(&version) { 3 } else { 4 };
     assert!(versions.iter().all(|(_, found)| *found == expected), "v{version}: {versions:?}");
+    // From format 13 a payment's idempotency record points at its ledger row (a few bytes);
+    // before, it holds the outcome, and keeps it through the migration.
+    let result = {
+        let store = arrears_store::Store::open(&copy, Default::default()).unwrap();
+        let read = store.read().unwrap();
+        read.idempotency("fx-p1").unwrap().unwrap().result
+    };
+    assert_eq!(result.len() <= 8 && result[0] == 0xC1, version >= 13, "v{version}: {result:?}");
     let books = Arrears::open_with(&copy, options()).unwrap();
     let first = books.find_account("FX-1").unwrap().unwrap();
     let second = books.find_account("FX-2").unwrap().unwrap();

@@ -33,6 +33,7 @@ mod queue_cases;
 mod registry;
 mod regulatory;
 mod regulatory_cases;
+mod replays;
 mod reports;
 mod shared;
 mod support;
