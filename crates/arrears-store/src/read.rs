@@ -249,6 +249,43 @@ pub trait Reads: TableAccess {
         })
     }
 
+    /// The ledger rows with log sequences from `first` to `last`, in order: one range read of
+    /// the log for a run of rows (the change feed's page resolving its commands' outcomes, or
+    /// `verify`), where [`Reads::ledger_row`] would find and cut a chunk once a row.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn ledger_range(&self, first: u64, last: u64) -> Result<Vec<(u64, LedgerRow)>, StorageError> {
+        let pending = self.ledger_pending();
+        let wanted = first..=last;
+        self.read_table(LedgerLog, |table| {
+            let mut rows = Vec::new();
+            if first > last {
+                return Ok(rows);
+            }
+            // The row that holds `first` may be a chunk that begins before it.
+            let start = match table.range(..=first).map_err(from_redb)?.next_back() {
+                Some(row) => row.map_err(from_redb)?.0.value(),
+                None => first,
+            };
+            for row in table.range(start..=last).map_err(from_redb)? {
+                let (key, value) = row.map_err(from_redb)?;
+                for (seq, record) in row_records("ledger_log", key.value(), value.value())? {
+                    if wanted.contains(&seq) {
+                        rows.push((seq, decode_ledger_row(seq, record)?));
+                    }
+                }
+            }
+            for (seq, record) in pending_records(pending) {
+                if wanted.contains(&seq) {
+                    rows.push((seq, decode_ledger_row(seq, record)?));
+                }
+            }
+            Ok(rows)
+        })
+    }
+
     /// The log sequence of an account's last ledger row, if it has one: the head its snapshot
     /// row keeps (format 6, [`crate::SnapshotRecord::ledger_head`]), read without decoding the
     /// state, or the one this transaction moved it to.

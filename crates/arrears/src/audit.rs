@@ -7,6 +7,7 @@
 //! hashed at commit by the store (`arrears_store::chain`). `verify` recomputes the chain.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use arrears_core::ledger::EntryKind;
 use chrono::{DateTime, Utc};
@@ -138,7 +139,48 @@ pub(crate) fn outcome_bytes<'r>(
     key: &str,
     result: &'r [u8],
 ) -> Result<Cow<'r, [u8]>, StorageError> {
-    let Some(pointer) = pointed_row(result) else { return Ok(Cow::Borrowed(result)) };
+    outcome_bytes_among(reads, &BTreeMap::new(), key, result)
+}
+
+/// The ledger rows the pointers among `results` reach by their log sequences, read in one
+/// range (for the change feed's page and `verify`, which resolve many at once).
+pub(crate) fn pointed_rows<'a>(
+    reads: &impl Reads,
+    results: impl IntoIterator<Item = &'a [u8]>,
+) -> Result<BTreeMap<u64, LedgerRow>, StorageError> {
+    let seqs: Vec<u64> = results
+        .into_iter()
+        .filter_map(|result| pointed_row(result).flatten().map(|pointer| pointer.row))
+        .collect();
+    let (Some(&first), Some(&last)) = (seqs.iter().min(), seqs.iter().max()) else {
+        return Ok(BTreeMap::new());
+    };
+    Ok(reads.ledger_range(first, last)?.into_iter().collect())
+}
+
+/// [`outcome_bytes`], looking first among `rows` ([`pointed_rows`]) for the row a pointer
+/// names.
+pub(crate) fn outcome_bytes_among<'r>(
+    reads: &impl Reads,
+    rows: &BTreeMap<u64, LedgerRow>,
+    key: &str,
+    result: &'r [u8],
+) -> Result<Cow<'r, [u8]>, StorageError> {
+    Ok(match rebuilt_outcome(reads, rows, key, result)? {
+        None => Cow::Borrowed(result),
+        Some(outcome) => Cow::Owned(encode_record(RecordKind::Outcome, &outcome)),
+    })
+}
+
+/// The outcome a recorded result that is a pointer rebuilds to (not encoded: the change feed
+/// wants the value), or `None` for a result that is the outcome's record itself.
+pub(crate) fn rebuilt_outcome(
+    reads: &impl Reads,
+    rows: &BTreeMap<u64, LedgerRow>,
+    key: &str,
+    result: &[u8],
+) -> Result<Option<Outcome>, StorageError> {
+    let Some(pointer) = pointed_row(result) else { return Ok(None) };
     let damaged = |reason: String| StorageError::Corrupted {
         table: "idempotency",
         key: format!("{key:?}"),
@@ -148,19 +190,26 @@ pub(crate) fn outcome_bytes<'r>(
         .ok_or_else(|| damaged("a pointer to a ledger row that does not parse".to_owned()))?;
     let RowPointer { row: seq, account, event } = pointer;
     let recorded = |row: &LedgerRow| row.account == account && row.event.event.seq == event;
-    let row = match reads.ledger_row(seq)? {
-        Some(row) if recorded(&row) => row,
-        _ => reads
-            .ledger_rows(account)?
-            .into_iter()
-            .map(|(_, row)| row)
-            .find(|row| recorded(row))
-            .ok_or_else(|| {
-                damaged(format!(
-                    "points at {account} #{} (ledger row {seq}), which is missing",
-                    event.0
-                ))
-            })?,
+    let fetched;
+    let row = match rows.get(&seq) {
+        Some(row) if recorded(row) => row,
+        _ => {
+            fetched = match reads.ledger_row(seq)? {
+                Some(row) if recorded(&row) => row,
+                _ => reads
+                    .ledger_rows(account)?
+                    .into_iter()
+                    .map(|(_, row)| row)
+                    .find(|row| recorded(row))
+                    .ok_or_else(|| {
+                        damaged(format!(
+                            "points at {account} #{} (ledger row {seq}), which is missing",
+                            event.0
+                        ))
+                    })?,
+            };
+            &fetched
+        }
     };
     if row.event.key != key {
         return Err(damaged(format!(
@@ -168,8 +217,7 @@ pub(crate) fn outcome_bytes<'r>(
             event.0
         )));
     }
-    let outcome = Outcome::Posted(posted_from_row(&row));
-    Ok(Cow::Owned(encode_record(RecordKind::Outcome, &outcome)))
+    Ok(Some(Outcome::Posted(posted_from_row(row))))
 }
 
 /// SHA-256 over an idempotency record's content: the command's length (8 bytes, little-endian),

@@ -7,7 +7,7 @@
 //! one audit record, with the command and its outcome decoded. The audit sequence is the
 //! cursor and the id to deduplicate on. docs/SCALE.md gives the JSON schema and the guarantees.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ use arrears_core::ids::{AccountId, DebtorId, EntryId, ObligationId};
 use arrears_core::ledger::{EventRecord, JournalEntry};
 use arrears_core::model::{Account, Debtor, Obligation};
 use arrears_store::codec::DecodeError;
-use arrears_store::{AuditEntry, ReadTxn, Reads, StorageError};
+use arrears_store::{AuditEntry, LedgerRow, ReadTxn, Reads, StorageError};
 
 use crate::command::{CaseChanged, Command, Outcome};
 use crate::error::QueryError;
@@ -183,13 +183,19 @@ pub(crate) fn changes(read: &ReadTxn, after: u64, limit: usize) -> Result<Change
     let wanted = usize::try_from(last.saturating_sub(after)).unwrap_or(usize::MAX);
     let mut expected = after.saturating_add(1);
     // At most `wanted` entries: past a gap the sequences no longer match, before `last`.
-    for entry in read.audit_range(expected, wanted)? {
+    let entries = read.audit_range(expected, wanted)?;
+    // The ledger rows the page's commands point at (format 13), read in one range.
+    let rows = crate::audit::pointed_rows(
+        read,
+        entries.iter().filter_map(|entry| entry.replay.as_ref()).map(|replay| &replay.result[..]),
+    )?;
+    for entry in entries {
         if entry.record.seq != expected {
             return Err(
                 missing("audit", expected.to_string(), "missing below the log's head").into()
             );
         }
-        changes.push(change(read, entry)?);
+        changes.push(change(read, &rows, entry)?);
         expected += 1;
     }
     if expected <= last {
@@ -199,14 +205,18 @@ pub(crate) fn changes(read: &ReadTxn, after: u64, limit: usize) -> Result<Change
     Ok(ChangePage { changes, next, head })
 }
 
-fn change(read: &ReadTxn, entry: AuditEntry) -> Result<Change, QueryError> {
+fn change(
+    read: &ReadTxn,
+    rows: &BTreeMap<u64, LedgerRow>,
+    entry: AuditEntry,
+) -> Result<Change, QueryError> {
     let AuditEntry { record, replay, .. } = entry;
     let kind = match record.kind {
         AuditKind::CommandExecuted { name, key, .. } | AuditKind::Command { name, key } => {
             let replay = replay.ok_or_else(|| {
                 missing("audit", record.seq.to_string(), "a command's record holds no command")
             })?;
-            let recorded = query::decode_recorded(read, &key, &replay)?;
+            let recorded = query::decode_recorded_among(read, rows, &key, &replay)?;
             ChangeKind::Command {
                 name,
                 key,

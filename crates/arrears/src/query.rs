@@ -200,6 +200,17 @@ pub(crate) fn decode_recorded(
     key: &str,
     record: &arrears_store::IdempotencyRecord,
 ) -> Result<Recorded, QueryError> {
+    decode_recorded_among(read, &std::collections::BTreeMap::new(), key, record)
+}
+
+/// [`decode_recorded`], looking first among `rows` for the ledger row an outcome points at
+/// (`audit::pointed_rows`, read once for a page of the feed).
+pub(crate) fn decode_recorded_among(
+    read: &impl Reads,
+    rows: &std::collections::BTreeMap<u64, arrears_store::LedgerRow>,
+    key: &str,
+    record: &arrears_store::IdempotencyRecord,
+) -> Result<Recorded, QueryError> {
     use arrears_store::codec::decode_record;
     use arrears_store::RecordKind;
     let corrupted = |reason| arrears_store::StorageError::Corrupted {
@@ -208,7 +219,9 @@ pub(crate) fn decode_recorded(
         reason,
     };
     let command = decode_record(RecordKind::Command, &record.command).map_err(corrupted)?;
-    let result = crate::audit::outcome_bytes(read, key, &record.result)?;
-    let outcome = decode_record(RecordKind::Outcome, &result).map_err(corrupted)?;
+    let outcome = match crate::audit::rebuilt_outcome(read, rows, key, &record.result)? {
+        Some(outcome) => outcome,
+        None => decode_record(RecordKind::Outcome, &record.result).map_err(corrupted)?,
+    };
     Ok(Recorded { command, outcome })
 }

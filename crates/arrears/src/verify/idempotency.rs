@@ -76,8 +76,12 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
     // (format 13), which must be the row its key appended.
     let mut results: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
     let mut outcomes: BTreeMap<&str, Outcome> = BTreeMap::new();
+    let pointed =
+        crate::audit::pointed_rows(read, stored.values().map(|record| &record.result[..]));
+    // A range that does not read (a damaged row in it) leaves each pointer to read its own row.
+    let rows = report.read("ledger_log", pointed).unwrap_or_default();
     for (key, record) in &stored {
-        let result = match crate::audit::outcome_bytes(read, key, &record.result) {
+        let result = match crate::audit::outcome_bytes_among(read, &rows, key, &record.result) {
             Ok(result) => result.into_owned(),
             Err(error) => {
                 let why = match &error {

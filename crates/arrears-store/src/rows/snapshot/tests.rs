@@ -144,8 +144,9 @@ proptest! {
     }
 
     /// Version 4, the compact form: what it writes reads back as the same state and head, its
-    /// head alone too, it is never longer than version 3 by more than the flags byte and the
-    /// ids an obligation keeps apart from its key, and serde refuses it with a reason.
+    /// head alone too, and serde refuses it with a reason. (Its size is not bounded by version
+    /// 3's over arbitrary states: a LEB128 varint of a 64-bit extreme takes 10 bytes where
+    /// bincode's takes 9. `a_realistic_state_takes_under_half_the_bytes` checks the size.)
     #[test]
     fn the_compact_form_reads_back_what_it_wrote(state in arb_state(), head in any::<u64>()) {
         let compact = encode_state(KIND, &state, head);
@@ -155,9 +156,6 @@ proptest! {
         prop_assert_eq!(bytes::decode(KIND, &compact), None);
         let by_serde = serde_decode(&compact);
         prop_assert!(matches!(by_serde, Err(DecodeError::Payload { .. })), "{:?}", by_serde);
-        let own_ids = state.obligations.iter().filter(|(key, obligation)| **key != obligation.id).count();
-        let version_3 = encode_version_3(KIND, &state, head);
-        prop_assert!(compact.len() <= version_3.len() + 1 + 10 * own_ids);
     }
 }
 
@@ -241,6 +239,73 @@ proptest! {
         }
         prop_assert_eq!(decode_state(KIND, &bytes), by_serde);
     }
+}
+
+/// A state as an account's ledger builds it (three obligations with ids in the millions, six
+/// payments of a few dollars on nearby days, four books): the compact form takes under half the
+/// bytes of version 3 (159 against 355).
+#[test]
+fn a_realistic_state_takes_under_half_the_bytes() {
+    let day = |n: u64| NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Days::new(n);
+    let mut obligations = VecMap::new();
+    for o in 0..3_u64 {
+        let id = ObligationId(1_000_000 + o);
+        let outstanding_minor = [10_000, 0, 500];
+        let (issued_on, due_on) = (day(o * 30), day(o * 30 + 30));
+        let obligation = ObligationState {
+            id,
+            issued_on,
+            due_on,
+            outstanding_minor,
+            disputed: false,
+            accrued: false,
+        };
+        obligations.insert(id, obligation);
+    }
+    let mut payments = VecMap::new();
+    for p in 0..6_u32 {
+        let mut allocated = VecMap::new();
+        allocated.insert((Book::Receivable, ObligationId(1_000_000), Component::Fee), 300);
+        allocated.insert((Book::Receivable, ObligationId(1_000_000), Component::Principal), 700);
+        let payment = PaymentState {
+            paid_on: day(90 + u64::from(p)),
+            amount_minor: 1_000,
+            reversed: false,
+            reversed_on: None,
+            allocated,
+            unapplied_minor: 0,
+        };
+        payments.insert(EventSeq(4 + p), payment);
+    }
+    let mut book_balances_minor = VecMap::new();
+    for (book, amount) in [
+        (Book::Receivable, 29_000),
+        (Book::Cash, -6_000),
+        (Book::Originations, -30_000),
+        (Book::FeeIncome, -1_500),
+    ] {
+        book_balances_minor.insert(book, amount);
+    }
+    let state = AccountState {
+        obligations,
+        payments,
+        unapplied: VecDeque::new(),
+        charged_off_on: None,
+        interest_cursor: day(96),
+        balance_days: 1_234_567,
+        interest_carry: Decimal::new(1234, 4),
+        book_balances_minor,
+        events_replayed: 10,
+        max_seq: EventSeq(10),
+        latest_on: Some(day(96)),
+        accrued_through: None,
+        last: Some(ReplayKey { effective_on: day(96), accrual: false, seq: EventSeq(10) }),
+        cold_parts: 0,
+        cold_through: None,
+    };
+    let (compact, version_3) = (encode_state(KIND, &state, 7), encode_version_3(KIND, &state, 7));
+    assert!(compact.len() * 2 < version_3.len(), "{} against {}", compact.len(), version_3.len());
+    assert_eq!(decode_state(KIND, &compact), Ok((state, 7)));
 }
 
 #[test]
