@@ -126,22 +126,6 @@ pub(crate) fn posted_from_row(row: &LedgerRow) -> Posted {
     Posted { account: row.account, event, obligation: None, entry, postings, corrections }
 }
 
-/// The outcome record of a command recorded under `key` whose recorded result is `result`:
-/// the result itself, or the record of the outcome rebuilt from the ledger row it points at.
-///
-/// The row is the one at the pointer's log sequence if that row recorded the pointer's event
-/// of its account; else (a store whose ledger moved into the log after the pointer was written:
-/// only the tests' rewrites of a store as format 2 do that) the row of that event found on the
-/// account's chain. A pointer that parses not, or whose event is missing, or whose row another
-/// command (another key) appended, is damage, reported on the idempotency record.
-pub(crate) fn outcome_bytes<'r>(
-    reads: &impl Reads,
-    key: &str,
-    result: &'r [u8],
-) -> Result<Cow<'r, [u8]>, StorageError> {
-    outcome_bytes_among(reads, &BTreeMap::new(), key, result)
-}
-
 /// The ledger rows the pointers among `results` reach by their log sequences, read in one
 /// range (for the change feed's page and `verify`, which resolve many at once).
 pub(crate) fn pointed_rows<'a>(
@@ -158,8 +142,9 @@ pub(crate) fn pointed_rows<'a>(
     Ok(reads.ledger_range(first, last)?.into_iter().collect())
 }
 
-/// [`outcome_bytes`], looking first among `rows` ([`pointed_rows`]) for the row a pointer
-/// names.
+/// The outcome record of a command recorded under `key` whose recorded result is `result`:
+/// the result itself, or the record of the outcome [`rebuilt_outcome`] rebuilds (for `verify`,
+/// which checks the content digest over it).
 pub(crate) fn outcome_bytes_among<'r>(
     reads: &impl Reads,
     rows: &BTreeMap<u64, LedgerRow>,
@@ -172,8 +157,15 @@ pub(crate) fn outcome_bytes_among<'r>(
     })
 }
 
-/// The outcome a recorded result that is a pointer rebuilds to (not encoded: the change feed
-/// wants the value), or `None` for a result that is the outcome's record itself.
+/// The outcome a recorded result that is a pointer rebuilds to, or `None` for a result that is
+/// the outcome's record itself. `rows` are rows read already ([`pointed_rows`]), looked in
+/// first.
+///
+/// The row is the one at the pointer's log sequence if that row recorded the pointer's event
+/// of its account; else (a store whose ledger moved into the log after the pointer was written:
+/// only the tests' rewrites of a store as format 2 do that) the row of that event found on the
+/// account's chain. A pointer that parses not, or whose event is missing, or whose row another
+/// command (another key) appended, is damage, reported on the idempotency record.
 pub(crate) fn rebuilt_outcome(
     reads: &impl Reads,
     rows: &BTreeMap<u64, LedgerRow>,

@@ -1,5 +1,7 @@
 //! Executing commands inside a write transaction.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use arrears_core::case::AuditKind;
@@ -56,14 +58,17 @@ pub(crate) fn execute(
         if !same_command(key, &record.command, &command_bytes)? {
             return Err(CommandError::IdempotencyConflict { key: key.to_owned() });
         }
-        let result = crate::audit::outcome_bytes(&*txn, key, &record.result)?;
-        let outcome: Outcome = decode_record(RecordKind::Outcome, &result).map_err(|reason| {
-            arrears_store::StorageError::Corrupted {
-                table: "idempotency",
-                key: format!("{key:?}"),
-                reason,
-            }
-        })?;
+        let rebuilt = crate::audit::rebuilt_outcome(&*txn, &BTreeMap::new(), key, &record.result)?;
+        let outcome: Outcome = match rebuilt {
+            Some(outcome) => outcome,
+            None => decode_record(RecordKind::Outcome, &record.result).map_err(|reason| {
+                arrears_store::StorageError::Corrupted {
+                    table: "idempotency",
+                    key: format!("{key:?}"),
+                    reason,
+                }
+            })?,
+        };
         return Ok(Receipt { outcome, replayed: true });
     }
     if let Command::SetPolicy { file, text } = command {

@@ -194,7 +194,7 @@ pub(crate) fn recorded(read: &ReadTxn, key: &str) -> Result<Option<Recorded>, Qu
 
 /// The command and outcome of an idempotency record (the replay of the command's audit
 /// entry), decoded; an outcome kept as a pointer to its ledger row is rebuilt from the row
-/// (`audit::outcome_bytes`).
+/// (`audit::rebuilt_outcome`).
 pub(crate) fn decode_recorded(
     read: &impl Reads,
     key: &str,

@@ -12,6 +12,7 @@
 //!   a row its key appended, and the outcome rebuilt from it has that digest: byte for byte
 //!   the outcome the command returned.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use arrears_core::case::AuditKind;
@@ -74,7 +75,7 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
     let stored = indexed_records(report, &index, &log);
     // Each record's outcome: its bytes, or those rebuilt from the ledger row it points at
     // (format 13), which must be the row its key appended.
-    let mut results: BTreeMap<&str, Vec<u8>> = BTreeMap::new();
+    let mut results: BTreeMap<&str, Cow<'_, [u8]>> = BTreeMap::new();
     let mut outcomes: BTreeMap<&str, Outcome> = BTreeMap::new();
     let pointed =
         crate::audit::pointed_rows(read, stored.values().map(|record| &record.result[..]));
@@ -82,7 +83,7 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
     let rows = report.read("ledger_log", pointed).unwrap_or_default();
     for (key, record) in &stored {
         let result = match crate::audit::outcome_bytes_among(read, &rows, key, &record.result) {
-            Ok(result) => result.into_owned(),
+            Ok(result) => result,
             Err(error) => {
                 let why = match &error {
                     arrears_store::StorageError::Corrupted { reason, .. } => reason.to_string(),
@@ -193,7 +194,7 @@ fn audit_records(
     log: &[AuditEntry],
     index: &[(String, u64)],
     stored: &BTreeMap<String, &IdempotencyRecord>,
-    results: &BTreeMap<&str, Vec<u8>>,
+    results: &BTreeMap<&str, Cow<'_, [u8]>>,
 ) {
     let index: BTreeMap<&str, u64> = index.iter().map(|(key, seq)| (key.as_str(), *seq)).collect();
     let mut audited: BTreeSet<&str> = BTreeSet::new();
@@ -209,7 +210,7 @@ fn audit_records(
             (Some(&pointed), Some(replay)) if pointed == seq => {
                 // The outcome rebuilt from its ledger row, for a record that points at it (a
                 // pointer that does not resolve is reported above, and checked no further).
-                let result = results.get(key.as_str()).map_or(&replay.result[..], Vec::as_slice);
+                let result = results.get(key.as_str()).map_or(&replay.result[..], |result| result);
                 let unresolved = crate::audit::pointed_row(result).is_some();
                 if !unresolved
                     && content.is_some_and(|content| {

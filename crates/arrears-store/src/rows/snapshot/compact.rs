@@ -336,37 +336,11 @@ impl Input<'_> {
     /// [`Input::u64`] of a varint of three bytes or more (or a damaged one, or none).
     #[inline(never)]
     fn u64_long(&mut self, what: &str) -> Result<u64, Bad> {
-        let mut value = 0_u64;
-        let mut shift = 0_u32;
-        for (index, &byte) in self.rest.iter().enumerate() {
-            let low = u64::from(byte & 0x7f);
-            if shift == 63 && low > 1 {
-                return Err(
-                    self.fail(format!("{what} at byte {} is longer than its type", self.at))
-                );
-            }
-            value |= low << shift;
-            if byte & 0x80 == 0 {
-                if byte == 0 && index > 0 {
-                    return Err(self
-                        .fail(format!("{what} at byte {} is not in its shortest form", self.at)));
-                }
-                self.rest = &self.rest[index + 1..];
-                self.at += index + 1;
-                return Ok(value);
-            }
-            shift += 7;
-            if shift > 63 {
-                return Err(
-                    self.fail(format!("{what} at byte {} is longer than its type", self.at))
-                );
-            }
-        }
-        Err(self.fail(format!("the bytes end before {what}")))
+        self.varint(what, 64).map(|value| value as u64)
     }
 
-    /// A varint of at most `bits` significant bits (the wide ones: balance-days, a decimal's
-    /// mantissa).
+    /// A varint of at most `bits` significant bits, in its shortest form (the long ones of
+    /// [`Input::u64`], and the wide ones: balance-days, a decimal's mantissa).
     fn varint(&mut self, what: &str, bits: u32) -> Result<u128, Bad> {
         let start = self.at;
         let mut value = 0_u128;
