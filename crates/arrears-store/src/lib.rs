@@ -37,6 +37,7 @@ mod hooks;
 pub use hooks::{encode_audit_entry_format_10, encode_audit_entry_format_8};
 mod migrate;
 mod open;
+mod parked;
 mod read;
 pub mod rows;
 mod schema;
@@ -48,6 +49,7 @@ pub use codec::RecordKind;
 pub use error::{MigrateError, OpenError, StorageError};
 pub use migrate::{Migration, ACCOUNTS_PER_STEP};
 pub use open::{Durability, Sharing, Space, Store, StoreOptions, WRITE_WAIT_MS_MAX_DEFAULT};
+pub use parked::Chain;
 pub use read::Reads;
 pub use schema::{
     command_key, date_key, AccountRecord, AuditEntry, AuditHead, IdempotencyRecord, LedgerRow,

@@ -133,6 +133,9 @@ pub struct Store {
     pub(crate) carried: std::sync::Arc<crate::txn::Carried>,
     /// Whether this handle's write transactions hand their cache on ([`crate::txn::Carried`]).
     pub(crate) carries: bool,
+    /// The write transaction of journaled commits not yet committed to redb, if any
+    /// ([`Store::chain`]).
+    pub(crate) parked: crate::parked::Parked,
 }
 
 /// Closing a redb database writes its allocator state. On a damaged file, redb 4.5 can panic
@@ -142,6 +145,8 @@ pub struct Store {
 /// and `verify` reports it; the process goes on. (Found by the random bit-flip test.)
 impl Drop for Store {
     fn drop(&mut self) {
+        // Before the database: a transaction still parked is dropped (the journal holds it).
+        self.drop_parked();
         if let Some(db) = self.db.take() {
             let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(db)));
         }
@@ -192,6 +197,11 @@ impl Store {
         let _ = self.fence.set(reason);
     }
 
+    /// Why this handle refuses to write ([`Store::fence`]), if it does.
+    pub fn fence_reason(&self) -> Option<String> {
+        self.fence.get().cloned()
+    }
+
     /// Returns true if and only if this store was opened read-only ([`Store::open_read_only`]).
     pub fn is_read_only(&self) -> bool {
         matches!(self.db(), Db::ReadOnly(_))
@@ -223,6 +233,7 @@ impl Store {
             snapshots_written: std::sync::Arc::default(),
             carried: std::sync::Arc::default(),
             carries: options.sharing != Sharing::MultiWriter,
+            parked: crate::parked::Parked::default(),
         }
     }
 
@@ -392,6 +403,7 @@ impl Store {
     ///
     /// [`StorageError::ReadOnly`], or a storage failure.
     pub fn check_pages(&mut self) -> Result<bool, StorageError> {
+        self.settle()?;
         match self.db.as_mut() {
             Some(Db::Writable(db)) => db.check_integrity().map_err(from_redb),
             Some(Db::ReadOnly(_)) => Err(StorageError::ReadOnly),

@@ -440,6 +440,8 @@ impl Store {
     /// [`StoreOptions::write_wait_ms_max`]: crate::StoreOptions::write_wait_ms_max
     pub(crate) fn begin_write(&self) -> Result<(redb::WriteTransaction, WriteTurn), StorageError> {
         let db = self.writable()?;
+        // A parked transaction of journaled commits holds the turn: committed first.
+        self.settle()?;
         if let Some(reason) = self.fence.get() {
             return Err(StorageError::Fenced { reason: reason.clone() });
         }
@@ -465,6 +467,8 @@ impl Store {
 
     /// Begins redb's read transaction, on either kind of handle.
     pub(crate) fn begin_read(&self) -> Result<redb::ReadTransaction, StorageError> {
+        // Parked journaled commits were answered: a read sees them.
+        self.settle()?;
         match self.db() {
             Db::Writable(db) => db.begin_read(),
             Db::ReadOnly(db) => db.begin_read(),
@@ -552,7 +556,7 @@ impl Store {
         }
     }
 
-    fn write_synced(&self, synced: bool) -> Result<WriteTxn, StorageError> {
+    pub(crate) fn write_synced(&self, synced: bool) -> Result<WriteTxn, StorageError> {
         let (mut txn, turn) = self.begin_write()?;
         if !synced {
             txn.set_durability(redb::Durability::None).map_err(from_redb)?;
@@ -651,6 +655,21 @@ impl WriteTxn {
         if !cache.dirty_snapshots.contains(&account.0) {
             cache.snapshots.entry(account.0).or_insert(snapshot);
         }
+    }
+
+    /// Ends a journaled commit inside this transaction without committing it
+    /// ([`crate::parked::Chain::park`]): hashes the audit entries appended since the last
+    /// such end and writes them, with the ledger rows, as a commit would. What a commit
+    /// writes from its caches (snapshots, the review queue, sequences) waits for the commit.
+    pub(crate) fn seal_commit(&mut self) -> Result<(), StorageError> {
+        if self.poisoned.get() {
+            return Err(StorageError::EnginePanicked {
+                table: "(commit)".to_owned(),
+                message: "an earlier panic of the engine abandoned this transaction".to_owned(),
+            });
+        }
+        self.write_ledger_chunk()?;
+        self.seal_audit_group()
     }
 
     /// Commits everything written in this transaction: first the snapshots it changed and

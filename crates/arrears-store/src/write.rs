@@ -1056,7 +1056,11 @@ impl WriteTxn {
             self.insert_new_row(Audit, first, &row)?;
         }
         let (first, row) = group.chunk.take();
-        self.insert_new_row(Audit, first, &row)
+        self.insert_new_row(Audit, first, &row)?;
+        // The head a later append in this transaction links to ([`Store::chain`]: a
+        // journaled commit seals its group and the next goes on in the same transaction).
+        self.remember_audit_head(Some(crate::schema::AuditHead { seq: group.last, hash }));
+        Ok(())
     }
 
     /// Points the key of the command whose record `record` is at its sequence in

@@ -40,7 +40,7 @@ use std::sync::{Mutex, PoisonError};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use arrears_store::{OpenError, ReadTxn, Reads, StorageError, Store, WriteTxn};
+use arrears_store::{Chain, OpenError, ReadTxn, Reads, StorageError, Store, WriteTxn};
 
 use crate::command::Command;
 use crate::error::error_text;
@@ -536,9 +536,11 @@ pub(crate) fn refuse_pending(store: &Store, path: &Path) -> Result<(), OpenError
     Ok(())
 }
 
-/// Commits a group's transaction (begun unsynced) through the journal: the record of `ran`
-/// (the commands that wrote, in order) written and synced, then the commit; or, for a record
-/// the journal has no room for, the commit and a checkpoint.
+/// Commits a group's transaction (the chain's, [`Store::chain`]) through the journal: the
+/// record of `ran` (the commands that wrote, in order) written and synced, then the
+/// transaction parked for the next journaled commit, which goes on in it (redb's commit waits
+/// for a reader, another writer, or the checkpoint); or, for a record the journal has no room
+/// for, the commit and a checkpoint.
 ///
 /// # Errors
 ///
@@ -546,6 +548,7 @@ pub(crate) fn refuse_pending(store: &Store, path: &Path) -> Result<(), OpenError
 pub(crate) fn commit(
     store: &Store,
     journal: &Mutex<Journal>,
+    chain: &mut Chain<'_>,
     txn: WriteTxn,
     now: DateTime<Utc>,
     ran: &[(&str, &Command)],
@@ -559,7 +562,7 @@ pub(crate) fn commit(
     let Some(record) = record else {
         // No room: the store's own sync makes it durable, and holds every record written so
         // far, so the next starts the journal again.
-        let synced = txn.commit().and_then(|()| checkpoint(store));
+        let synced = chain.commit(txn).and_then(|()| checkpoint(store));
         return match synced {
             Ok(()) => {
                 journal.checkpointed();
@@ -574,11 +577,11 @@ pub(crate) fn commit(
         drop(txn);
         return Err(fail(store, &mut journal, "writing its record", &cause));
     }
-    if let Err(cause) = txn.commit() {
-        return Err(fail(store, &mut journal, "the commit after its record", &cause));
+    if let Err(cause) = chain.park(txn) {
+        return Err(fail(store, &mut journal, "sealing the commit after its record", &cause));
     }
     if journal.checkpoint_due() {
-        match checkpoint(store) {
+        match chain.commit_parked().and_then(|()| checkpoint(store)) {
             Ok(()) => journal.checkpointed(),
             // The group is durable in the journal: its callers are told so; later writes are
             // refused.

@@ -543,15 +543,6 @@ impl Arrears {
         Ok(engine)
     }
 
-    /// [`Arrears::batch`] in a transaction whose commit is not synced (a journaled group's).
-    fn batch_unsynced(&self) -> Result<Batch<'_>, BatchError> {
-        if self.batch_thread.is_current() {
-            return Err(BatchError::ThreadHoldsBatch);
-        }
-        let txn = self.store.write_unsynced()?;
-        Ok(self.batch_in(txn, self.clock.now()))
-    }
-
     /// [`Arrears::create_with`] on a fault-injecting in-memory disk (feature
     /// `fault-injection`, for durability tests).
     ///
@@ -626,19 +617,15 @@ impl Arrears {
             .journal
             .as_ref()
             .filter(|_| !commands.iter().any(|(_, command)| journal::unjournaled(command)));
+        if let Some(journal) = journal {
+            return self.execute_journaled(journal, commands, results);
+        }
         // A refusal or a replay writes nothing, and runs the same again wherever it would.
         let wrote = |receipt: &Receipt| !receipt.replayed && !receipt.outcome.is_rejected();
         loop {
-            let begun = if journal.is_some() { self.batch_unsynced() } else { self.batch() };
-            let mut batch = match begun {
+            let mut batch = match self.batch() {
                 Ok(batch) => batch,
-                Err(error) => {
-                    let error = match error {
-                        BatchError::Storage(error) => error,
-                        _ => StorageError::Engine("the write transaction could not begin".into()),
-                    };
-                    return fill(results, &error);
-                }
+                Err(error) => return fill(results, &batch_storage_error(error)),
             };
             let mut receipts = Vec::new();
             let mut failed = None;
@@ -659,24 +646,96 @@ impl Arrears {
                 results[index] = Some(Err(error));
                 continue;
             }
-            let committed = if receipts.iter().any(|(_, receipt)| wrote(receipt)) {
-                let Batch { mark, txn, now, .. } = batch;
+            if receipts.iter().any(|(_, receipt)| wrote(receipt)) {
+                let Batch { mark, txn, .. } = batch;
                 drop(mark);
-                match journal {
-                    Some(journal) => {
-                        // The commands that wrote, in the order they ran.
-                        let ran: Vec<(&str, &Command)> = receipts
-                            .iter()
-                            .filter(|(_, receipt)| wrote(receipt))
-                            .map(|(index, _)| (commands[*index].0.as_str(), &commands[*index].1))
-                            .collect();
-                        journal::commit(&self.store, journal, txn, now, &ran)
-                    }
-                    None => txn.commit(),
+                if let Err(error) = txn.commit() {
+                    return fill(results, &error);
                 }
-            } else {
-                Ok(())
+            }
+            for (index, receipt) in receipts {
+                results[index] = Some(Ok(receipt));
+            }
+            return results.into_iter().map(|result| result.expect("every command ran")).collect();
+        }
+    }
+
+    /// [`Arrears::execute_group`] through the journal, in the handle's chain of journaled
+    /// commits ([`Store::chain`]): the group runs in the transaction the last journaled commit
+    /// parked (or a new one), its record is written and synced, and the transaction is parked
+    /// again, uncommitted, for the next (docs/DURABILITY.md, "The journal"). A command that
+    /// fails without writing gets its error and the others go on in the same transaction; one
+    /// that fails after writing spoils the transaction: the others run again without it in a
+    /// new one, unless the transaction held commits already answered, which only a reopen
+    /// (replaying the journal) brings back: the handle is then fenced.
+    fn execute_journaled(
+        &self,
+        journal: &std::sync::Mutex<journal::Journal>,
+        commands: &[(String, Command)],
+        mut results: Vec<Option<Result<Receipt, CommandError>>>,
+    ) -> Vec<Result<Receipt, CommandError>> {
+        let wrote = |receipt: &Receipt| !receipt.replayed && !receipt.outcome.is_rejected();
+        if self.batch_thread.is_current() {
+            let error = StorageError::Engine("the write transaction could not begin".into());
+            return fill(results, &error);
+        }
+        let mut chain = match self.store.chain() {
+            Ok(chain) => chain,
+            Err(error) => return fill(results, &error),
+        };
+        loop {
+            let txn = match chain.begin() {
+                Ok(txn) => txn,
+                Err(error) => return fill(results, &error),
             };
+            let mut batch = self.batch_in(txn, self.clock.now());
+            let mut receipts = Vec::new();
+            let mut spoiled = None;
+            for (index, (key, command)) in commands.iter().enumerate() {
+                if results[index].is_some() {
+                    continue;
+                }
+                let changes = batch.txn.changes();
+                match batch.execute(key, command) {
+                    Ok(receipt) => receipts.push((index, receipt)),
+                    Err(error) if batch.txn.changes() == changes => {
+                        // Nothing written: the transaction is as it was before the command.
+                        batch.failed = None;
+                        results[index] = Some(Err(error));
+                    }
+                    Err(error) => {
+                        spoiled = Some((index, error));
+                        break;
+                    }
+                }
+            }
+            let Batch { mark, txn, now, .. } = batch;
+            drop(mark);
+            if let Some((index, error)) = spoiled {
+                results[index] = Some(Err(error));
+                drop(txn);
+                if chain.acknowledged() {
+                    // Dropping the chain fences the handle: it lost commits it answered.
+                    drop(chain);
+                    let reason = self.store.fence_reason().unwrap_or_default();
+                    return fill(results, &StorageError::Fenced { reason });
+                }
+                chain.dropped();
+                continue;
+            }
+            // The commands that wrote, in the order they ran.
+            let ran: Vec<(&str, &Command)> = receipts
+                .iter()
+                .filter(|(_, receipt)| wrote(receipt))
+                .map(|(index, _)| (commands[*index].0.as_str(), &commands[*index].1))
+                .collect();
+            let committed = if ran.is_empty() {
+                chain.put_back(txn);
+                Ok(())
+            } else {
+                journal::commit(&self.store, journal, &mut chain, txn, now, &ran)
+            };
+            drop(chain);
             if let Err(error) = committed {
                 return fill(results, &error);
             }
@@ -2249,6 +2308,14 @@ impl Batch<'_> {
             return Err(BatchError::Aborted { index, key });
         }
         Ok(txn.commit()?)
+    }
+}
+
+/// The storage error a group's commands get when its batch could not begin.
+fn batch_storage_error(error: BatchError) -> StorageError {
+    match error {
+        BatchError::Storage(error) => error,
+        _ => StorageError::Engine("the write transaction could not begin".into()),
     }
 }
 

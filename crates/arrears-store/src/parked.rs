@@ -1,0 +1,247 @@
+//! Journaled commits that share one write transaction ([`Store::chain`]).
+//!
+//! A caller that makes its commits durable by other means (the engine's journal, which writes
+//! and syncs a record of each commit's commands before it answers) need not commit redb's
+//! transaction at each of them: redb's commit of a payment, even unsynced, costs more than
+//! the payment itself (it writes the root of every table the payment touched into the table
+//! tree and checksums every page it dirtied). So a journaled commit seals what it appended
+//! (the audit chain's group and the ledger's chunk, as a commit would) and parks the
+//! transaction in the handle; the next journaled commit goes on in it, and the pages the last
+//! one dirtied are still dirty. Anything else that reads or writes through the handle first
+//! commits the parked transaction ([`Store::settle`]), so that it sees every commit whose
+//! caller was answered: read-your-writes holds as before. A crash loses the parked
+//! transaction, which the journal holds, as it lost an unsynced commit before.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::error::StorageError;
+use crate::open::Store;
+use crate::txn::WriteTxn;
+
+/// The handle's parked transaction, if any, and whether commits that were answered are not
+/// yet committed to redb.
+#[derive(Default)]
+pub(crate) struct Parked {
+    /// The transaction between two journaled commits. Locked by the chain's holder from
+    /// [`Store::chain`] to the end of its commit, and by [`Store::settle`].
+    slot: Mutex<Option<WriteTxn>>,
+    /// Set from the first park until the chain's transaction commits: while it is set, commits
+    /// whose callers were answered are in the slot or in the holder's hands, not in redb's
+    /// last commit. A reader that finds it clear needs nothing from the chain.
+    pending: AtomicBool,
+    /// The thread holding the chain ([`thread_tag`]), 0 if none: its own reads read redb's
+    /// last commit (it holds the transaction they would wait for).
+    holder: AtomicUsize,
+}
+
+thread_local! {
+    static TAG: Cell<u8> = const { Cell::new(0) };
+}
+
+/// A number that tells this thread from every other thread alive: the address of a
+/// thread-local.
+fn thread_tag() -> usize {
+    TAG.with(|tag| tag as *const Cell<u8> as usize)
+}
+
+/// The lock on a handle's chain of journaled commits ([`Store::chain`]), held from the
+/// beginning of a commit to its end.
+pub struct Chain<'store> {
+    store: &'store Store,
+    slot: MutexGuard<'store, Option<WriteTxn>>,
+    /// Whether the transaction handed out holds commits whose callers were answered.
+    acknowledged: bool,
+    /// Whether a transaction is out of the slot, in the holder's hands.
+    out: bool,
+}
+
+impl std::fmt::Debug for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chain")
+            .field("acknowledged", &self.acknowledged)
+            .field("out", &self.out)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Takes the lock on this handle's chain of journaled commits: the holder gets the parked
+    /// transaction (or a new one, see [`Chain::begin`]), runs its commands in it, makes them
+    /// durable, and parks it again ([`Chain::park`]) or commits it. Readers and other writers
+    /// of the handle wait for the lock only while parked commits exist; they then commit them
+    /// first ([`Store::settle`]).
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::Fenced`] on a fenced handle, [`StorageError::ReadOnly`], or
+    /// [`StorageError::Engine`] on a handle not opened with exclusive sharing (another process
+    /// could not see the parked commits).
+    pub fn chain(&self) -> Result<Chain<'_>, StorageError> {
+        self.writable()?;
+        if self.options.sharing != crate::Sharing::Exclusive {
+            return Err(StorageError::Engine(
+                "a chain of journaled commits needs a store opened with exclusive sharing".into(),
+            ));
+        }
+        let slot = self.parked.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        self.parked.holder.store(thread_tag(), Ordering::Release);
+        let chain = Chain { store: self, slot, acknowledged: false, out: false };
+        if let Some(reason) = self.fence.get() {
+            return Err(StorageError::Fenced { reason: reason.clone() });
+        }
+        Ok(chain)
+    }
+
+    /// Commits the parked transaction of journaled commits, if there is one, so that what its
+    /// callers were told is in redb's last commit. Waits for a chain's holder to end its
+    /// commit first. Does nothing on the thread that holds the chain, nor when nothing is
+    /// parked. A commit that fails fences the handle (the journal holds the commits; opening
+    /// the store again replays them).
+    ///
+    /// # Errors
+    ///
+    /// The parked transaction's commit failed.
+    pub fn settle(&self) -> Result<(), StorageError> {
+        let parked = &self.parked;
+        if !parked.pending.load(Ordering::Acquire)
+            || parked.holder.load(Ordering::Acquire) == thread_tag()
+        {
+            return Ok(());
+        }
+        let mut slot = parked.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(txn) = slot.take() else { return Ok(()) };
+        let committed = txn.commit();
+        parked.pending.store(false, Ordering::Release);
+        committed.map_err(|error| {
+            let reason = format!(
+                "the commit of journaled commits parked in the handle failed: {error}; they are \
+                 in the journal: open the store again, which replays it"
+            );
+            self.fence(reason.clone());
+            StorageError::Fenced { reason }
+        })
+    }
+
+    /// The parked transaction dropped (this handle closes): the journal holds its commits.
+    pub(crate) fn drop_parked(&mut self) {
+        let slot = self.parked.slot.get_mut().unwrap_or_else(PoisonError::into_inner);
+        drop(slot.take());
+    }
+}
+
+impl Chain<'_> {
+    /// The transaction the holder's commands run in: the parked one, which holds commits
+    /// that were answered (then [`Chain::acknowledged`] is true), or a new one whose commit
+    /// is not synced.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::write_unsynced`].
+    pub fn begin(&mut self) -> Result<WriteTxn, StorageError> {
+        assert!(!self.out, "the chain's transaction is already out");
+        let txn = match self.slot.take() {
+            Some(txn) => {
+                self.acknowledged = true;
+                txn
+            }
+            None => {
+                self.acknowledged = false;
+                self.store.write_synced(false)?
+            }
+        };
+        self.out = true;
+        Ok(txn)
+    }
+
+    /// The transaction out was dropped (a command spoiled it), holding nothing answered: the
+    /// next [`Chain::begin`] begins a new one.
+    ///
+    /// # Panics
+    ///
+    /// If the transaction held commits that were answered: dropping the chain fences the
+    /// handle instead.
+    pub fn dropped(&mut self) {
+        assert!(!self.acknowledged, "a transaction holding answered commits was dropped");
+        self.out = false;
+    }
+
+    /// Whether the transaction out holds commits whose callers were answered: dropping it
+    /// would lose them from the handle (the chain then fences it, see the `Drop` impl).
+    pub fn acknowledged(&self) -> bool {
+        self.acknowledged
+    }
+
+    /// Ends a journaled commit without committing redb's transaction: seals what it
+    /// appended, as a commit would (the audit chain's group, hashed, and the ledger's
+    /// chunk), and parks the transaction for the next journaled commit or for
+    /// [`Store::settle`]. Call it once the commit is durable by other means, before its
+    /// callers are answered.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure sealing the commit (the transaction is then dropped, and the handle
+    /// fenced if it held commits that were answered).
+    pub fn park(&mut self, mut txn: WriteTxn) -> Result<(), StorageError> {
+        txn.seal_commit()?;
+        *self.slot = Some(txn);
+        self.out = false;
+        self.acknowledged = true;
+        self.store.parked.pending.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Puts back a transaction in which nothing was appended since it was handed out (every
+    /// command of the commit refused or replayed): parked again if it held commits that were
+    /// answered, dropped if it is new.
+    pub fn put_back(&mut self, txn: WriteTxn) {
+        if self.acknowledged {
+            *self.slot = Some(txn);
+        }
+        self.out = false;
+    }
+
+    /// Commits the transaction out (the holder's own commit: a checkpoint, or a commit too
+    /// large for the journal), with every parked commit in it.
+    ///
+    /// # Errors
+    ///
+    /// The commit failed (the handle is then fenced if it held commits that were answered).
+    pub fn commit(&mut self, txn: WriteTxn) -> Result<(), StorageError> {
+        txn.commit()?;
+        self.out = false;
+        self.acknowledged = false;
+        self.store.parked.pending.store(false, Ordering::Release);
+        Ok(())
+    }
+
+    /// Commits the parked transaction, if any (before a checkpoint).
+    ///
+    /// # Errors
+    ///
+    /// As [`Chain::commit`].
+    pub fn commit_parked(&mut self) -> Result<(), StorageError> {
+        let Some(txn) = self.slot.take() else { return Ok(()) };
+        self.out = true;
+        self.commit(txn)
+    }
+}
+
+/// A chain released with its transaction out and holding commits that were answered lost
+/// them from the handle (a failure dropped the transaction): the handle is fenced, so that
+/// nothing is written on top of a state that lacks them; opening the store again replays them
+/// from the journal.
+impl Drop for Chain<'_> {
+    fn drop(&mut self) {
+        if self.out && self.acknowledged {
+            self.store.fence(
+                "a journaled commit failed in the transaction that held commits already \
+                 answered; they are in the journal: open the store again, which replays it"
+                    .to_owned(),
+            );
+            self.store.parked.pending.store(false, Ordering::Release);
+        }
+        self.store.parked.holder.store(0, Ordering::Release);
+    }
+}
