@@ -245,3 +245,110 @@ impl Drop for Chain<'_> {
         self.store.parked.holder.store(0, Ordering::Release);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Reads, Sharing, StorageError, Store, StoreOptions};
+
+    fn exclusive() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let options = StoreOptions { sharing: Sharing::Exclusive, ..StoreOptions::default() };
+        let store = Store::create(&dir.path().join("s.redb"), options).unwrap();
+        (dir, store)
+    }
+
+    fn config(store: &Store, name: &str) -> Option<Vec<u8>> {
+        store.read().unwrap().config(name).unwrap()
+    }
+
+    /// Two commits go on in one transaction; a read commits it first and sees both; a write
+    /// begun after it sees them too.
+    #[test]
+    fn a_read_or_a_write_commits_the_parked_transaction_first() {
+        let (_dir, store) = exclusive();
+        for (n, value) in [b"a", b"b"].into_iter().enumerate() {
+            let mut chain = store.chain().unwrap();
+            let mut txn = chain.begin().unwrap();
+            assert_eq!(chain.acknowledged(), n > 0, "the second goes on in the first's");
+            txn.put_config(&format!("k{n}"), value).unwrap();
+            chain.park(txn).unwrap();
+        }
+        assert_eq!(config(&store, "k0").as_deref(), Some(&b"a"[..]));
+        assert_eq!(config(&store, "k1").as_deref(), Some(&b"b"[..]));
+        let mut chain = store.chain().unwrap();
+        let txn = chain.begin().unwrap();
+        assert!(!chain.acknowledged(), "the read committed it: a new transaction");
+        chain.put_back(txn);
+        drop(chain);
+
+        let mut chain = store.chain().unwrap();
+        let mut txn = chain.begin().unwrap();
+        txn.put_config("k2", b"c").unwrap();
+        chain.park(txn).unwrap();
+        drop(chain);
+        let mut write = store.write().unwrap();
+        assert_eq!(write.config("k2").unwrap().as_deref(), Some(&b"c"[..]));
+        write.put_config("k3", b"d").unwrap();
+        write.commit().unwrap();
+        assert_eq!(config(&store, "k3").as_deref(), Some(&b"d"[..]));
+    }
+
+    /// The holder of the chain reads the last commit without waiting for itself.
+    #[test]
+    fn the_holder_reads_without_waiting_for_its_own_chain() {
+        let (_dir, store) = exclusive();
+        let mut chain = store.chain().unwrap();
+        let mut txn = chain.begin().unwrap();
+        txn.put_config("k", b"v").unwrap();
+        chain.park(txn).unwrap();
+        assert_eq!(config(&store, "k"), None, "parked, not committed");
+        drop(chain);
+        assert_eq!(config(&store, "k").as_deref(), Some(&b"v"[..]));
+    }
+
+    /// A reader on another thread waits for the holder to end its commit, then sees it.
+    #[test]
+    fn a_reader_on_another_thread_waits_for_the_holder_and_sees_its_commit() {
+        let (_dir, store) = exclusive();
+        let mut chain = store.chain().unwrap();
+        let mut txn = chain.begin().unwrap();
+        txn.put_config("k", b"1").unwrap();
+        chain.park(txn).unwrap();
+        let txn = chain.begin().unwrap();
+        std::thread::scope(|scope| {
+            let reader = scope.spawn(|| config(&store, "k"));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let mut txn = txn;
+            txn.put_config("k", b"2").unwrap();
+            chain.park(txn).unwrap();
+            drop(chain);
+            assert_eq!(reader.join().unwrap().as_deref(), Some(&b"2"[..]));
+        });
+    }
+
+    /// A transaction out of the chain that held answered commits, dropped: the handle is
+    /// fenced, and nothing of it reaches the file.
+    #[test]
+    fn dropping_a_transaction_that_held_answered_commits_fences_the_handle() {
+        let (_dir, store) = exclusive();
+        let mut chain = store.chain().unwrap();
+        let mut txn = chain.begin().unwrap();
+        txn.put_config("k", b"v").unwrap();
+        chain.park(txn).unwrap();
+        let txn = chain.begin().unwrap();
+        drop(txn);
+        drop(chain);
+        assert!(matches!(store.write(), Err(StorageError::Fenced { .. })));
+        assert!(matches!(store.chain(), Err(StorageError::Fenced { .. })));
+        assert_eq!(config(&store, "k"), None);
+    }
+
+    /// Only an exclusive handle may chain: another process could not see the parked commits.
+    #[test]
+    fn a_shared_handle_cannot_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = StoreOptions { sharing: Sharing::SingleWriter, ..StoreOptions::default() };
+        let store = Store::create(&dir.path().join("s.redb"), options).unwrap();
+        assert!(matches!(store.chain(), Err(StorageError::Engine(_))));
+    }
+}

@@ -493,3 +493,63 @@ proptest::proptest! {
         }
     }
 }
+
+/// Journaled commits go on in one write transaction, parked in the handle between them
+/// (`Store::chain`): a read from another thread, answered after a payment was, sees it; a
+/// command that fails without writing leaves the chain as it was, and the payments around it
+/// are kept; a synced write of the handle (a batch) commits the parked transaction first, so
+/// that after it the store alone holds every payment answered before, with no journal.
+#[test]
+fn journaled_commits_share_a_transaction_that_reads_and_synced_writes_commit_first() {
+    let (disk, journal, ids) = prepared();
+    let books = open(&disk, &journal);
+    let start = balances(&books, &ids);
+    let mut expected = start.clone();
+    let (paid, answered) = std::sync::mpsc::channel::<(usize, i64)>();
+    std::thread::scope(|scope| {
+        let (books, ids) = (&books, &ids);
+        scope.spawn(move || {
+            for n in 0..20_i64 {
+                let index = (n % 3) as usize;
+                books
+                    .execute(&format!("pay{n}"), &payment(ids[index], n))
+                    .unwrap()
+                    .accepted()
+                    .unwrap();
+                paid.send((index, 1_00 + n)).unwrap();
+            }
+        });
+        for (index, amount) in answered {
+            expected[index] -= amount;
+            // Read after the payment was answered, on this thread: it is there (the other
+            // thread may have answered more since, so at most what is expected).
+            let now = balances(books, ids);
+            assert!(now[index] <= expected[index], "payment of {amount} not seen: {now:?}");
+        }
+    });
+    assert_eq!(balances(&books, &ids), expected);
+
+    // The same key for another command: refused with an error, nothing written.
+    let conflict = books.execute("pay0", &payment(ids[1], 7));
+    assert!(matches!(conflict, Err(CommandError::IdempotencyConflict { .. })), "{conflict:?}");
+    books.execute("pay20", &payment(ids[2], 20)).unwrap().accepted().unwrap();
+    expected[2] -= 1_00 + 20;
+    assert_eq!(balances(&books, &ids), expected);
+
+    // A synced write of the same handle: the parked commits are committed before it, and
+    // its sync holds them.
+    let mut batch = books.batch().unwrap();
+    batch.execute("pay21", &payment(ids[0], 21)).unwrap().accepted().unwrap();
+    batch.commit().unwrap();
+    expected[0] -= 1_00 + 21;
+    let (disk, journal) = power_loss(books, &disk, &journal);
+    {
+        let alone = open_without_journal(&disk.power_loss());
+        assert_eq!(balances(&alone, &ids), expected, "the batch's sync held them all");
+        assert!(alone.verify().unwrap().is_clean());
+    }
+    let books = open(&disk, &journal);
+    assert_eq!(balances(&books, &ids), expected);
+    assert!(books.verify().unwrap().is_clean());
+    discard(&disk, &journal);
+}
