@@ -16,8 +16,9 @@ use std::time::{Duration, Instant};
 
 use arrears_benches::floor::{self, RedbFloor};
 use arrears_benches::{
-    arrears_checksum, arrears_post, build_portfolio, fsync_rate, fsync_rate_preallocated, median,
-    payment_charges, quick, scattered_sync_rate, summary, Sqlite, WriteCounters, CACHE_BYTES,
+    arrears_checksum, arrears_post, arrears_post_all, build_portfolio, fsync_rate,
+    fsync_rate_preallocated, median, payment_charges, payment_day, quick, scattered_sync_rate,
+    summary, Sqlite, WriteCounters, CACHE_BYTES,
 };
 use criterion::Criterion;
 
@@ -174,6 +175,43 @@ fn main() {
     }
     let journaled_per_sec = count as f64 / start.elapsed().as_secs_f64();
     next += count;
+    // The same handle at 1,000 a commit (`Arrears::execute_all`): each commit one record of
+    // the journal and its sync, against SQLite's commit of the same payments into its WAL
+    // (synchronous=FULL), in the same loop; then the same with a read of the handle after
+    // each commit (an account's view), which commits the parked transaction first.
+    let journaled_commits = if quick { 1 } else { 8 };
+    for read_between in [false, true] {
+        let mut ours = Vec::with_capacity(journaled_commits);
+        let mut theirs = Vec::with_capacity(journaled_commits);
+        for _ in 0..journaled_commits {
+            let start = Instant::now();
+            arrears_post_all(&journaled, &ids, next, 1_000);
+            if read_between {
+                let view = journaled.account_view(ids[next % ids.len()], payment_day());
+                assert!(view.is_ok(), "the read after a journaled commit");
+            }
+            ours.push(start.elapsed());
+            let start = Instant::now();
+            sqlite.post(next, 1_000);
+            theirs.push(start.elapsed());
+            next += 1_000;
+        }
+        let (ours, theirs) = (median(ours), median(theirs));
+        let arrears_per_sec = 1_000.0 / ours.as_secs_f64();
+        let sqlite_per_sec = 1_000.0 / theirs.as_secs_f64();
+        summary(serde_json::json!({
+            "bench": "post_payments_journaled",
+            "commit": 1_000,
+            "commits_timed": journaled_commits,
+            "read_between_commits": read_between,
+            "accounts": accounts,
+            "arrears_median_commit_us": ours.as_micros() as u64,
+            "sqlite_median_commit_us": theirs.as_micros() as u64,
+            "arrears_per_sec": arrears_per_sec.round(),
+            "sqlite_per_sec": sqlite_per_sec.round(),
+            "ratio": (arrears_per_sec / sqlite_per_sec * 1000.0).round() / 1000.0,
+        }));
+    }
     drop(journaled);
     summary(serde_json::json!({
         "bench": "one_payment_a_commit_journaled",

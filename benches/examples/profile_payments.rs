@@ -8,8 +8,10 @@
 //! `journaled` or `eventual`) reopens the store with that durability before the payments:
 //! `eventual` with `ARREARS_PROFILE_COMMIT=1` is a single payment's engine time with its
 //! commit unsynced, the part of a journaled commit that is not the journal's sync.
+//! `ARREARS_PROFILE_ALL=1` posts each commit with `Arrears::execute_all` instead of a batch
+//! (with `journaled`: a journaled commit of that many payments).
 
-use arrears_benches::{arrears_post, build_portfolio, payment_charges};
+use arrears_benches::{arrears_post, arrears_post_all, build_portfolio, payment_charges};
 
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -36,9 +38,16 @@ fn main() {
         .and_then(|text| text.parse().ok())
         .unwrap_or(1)
         .clamp(1, 1_000);
+    // `ARREARS_PROFILE_ALL=1`: each commit one call of `Arrears::execute_all` instead of a
+    // batch (under `journaled`, one record of the journal and the transaction parked).
+    let post = if std::env::var("ARREARS_PROFILE_ALL").as_deref() == Ok("1") {
+        arrears_post_all
+    } else {
+        arrears_post
+    };
     for round in 0..rounds {
         for from in (0..8_000).step_by(commit) {
-            arrears_post(&books, &ids, round * 8_000 + from, commit.min(8_000 - from));
+            post(&books, &ids, round * 8_000 + from, commit.min(8_000 - from));
         }
     }
 }

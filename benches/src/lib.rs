@@ -250,6 +250,28 @@ pub fn arrears_post(books: &Arrears, ids: &[AccountId], from: usize, count: usiz
     batch.commit().expect("commit");
 }
 
+/// Posts payments `from..from + count` of the stream through the engine as one commit of
+/// `Arrears::execute_all` (under `Durability::Journaled`, one record of the journal, the
+/// store's transaction parked for the next call: docs/DURABILITY.md, "The journal").
+pub fn arrears_post_all(books: &Arrears, ids: &[AccountId], from: usize, count: usize) {
+    let commands: Vec<(String, Command)> = (from..from + count)
+        .map(|n| {
+            let (index, amount) = payment(n, ids.len());
+            let command = Command::Payment {
+                account: ids[index],
+                effective_on: payment_day(),
+                amount: usd(amount),
+                directed_to: None,
+            };
+            (format!("p{n}"), command)
+        })
+        .collect();
+    for receipt in books.execute_all(&commands) {
+        let receipt = receipt.expect("payment");
+        assert!(!receipt.replayed && !receipt.outcome.is_rejected());
+    }
+}
+
 /// What both engines must agree on at the end: outstanding per account (minor units, as of
 /// the end of the year) and the number of journal entries.
 #[derive(Debug, Clone, PartialEq, Eq)]

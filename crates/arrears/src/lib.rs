@@ -604,6 +604,60 @@ impl Arrears {
         )
     }
 
+    /// Executes `commands` (each under its idempotency key), in order, as one commit: what
+    /// [`Arrears::execute`] does for a group of concurrent callers, from one caller. Each
+    /// command gets its own result, as if executed alone after the ones before it: a refusal
+    /// or a replay writes nothing, and a command that fails takes nothing of the others with
+    /// it (they run again without it). When it returns, every command that was made is
+    /// committed, durably (one fsync, or one record of the journal under
+    /// [`Durability::Journaled`]), and every later read sees it.
+    ///
+    /// Unlike a [`Batch`], which commits all its commands or none and lets its caller read
+    /// between them, this answers each command and holds nothing between calls: under
+    /// [`Durability::Journaled`] that is what lets consecutive calls go on in one write
+    /// transaction (docs/DURABILITY.md, "The journal"), where a batch's is synced.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use arrears::money::{Currency, Money};
+    /// use arrears::{Arrears, Command};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("books.redb");
+    /// # let (_debtor, account) = arrears::doc_fixture(&path)?;
+    /// let books = Arrears::open(&path)?;
+    /// let pay = |cents| Command::Payment {
+    ///     account,
+    ///     effective_on: "2026-02-10".parse().unwrap(),
+    ///     amount: Money::from_minor(cents, Currency::USD),
+    ///     directed_to: None,
+    /// };
+    /// let commands = vec![("pay-1".to_owned(), pay(10_00)), ("pay-2".to_owned(), pay(5_00))];
+    /// let receipts = books.execute_all(&commands);
+    /// assert_eq!(receipts.len(), 2);
+    /// for receipt in receipts {
+    ///     receipt?.accepted()?;
+    /// }
+    /// assert_eq!(books.ledger(account)?.len(), 2); // one journal entry a payment
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// Per command, as [`Arrears::execute`]'s.
+    pub fn execute_all(
+        &self,
+        commands: &[(String, Command)],
+    ) -> Vec<Result<Receipt, CommandError>> {
+        if self.batch_thread.is_current() {
+            return commands.iter().map(|_| Err(CommandError::ThreadHoldsBatch)).collect();
+        }
+        if commands.is_empty() {
+            return Vec::new();
+        }
+        self.execute_group(commands)
+    }
+
     /// Runs the commands of concurrent `execute` calls in one write transaction, in order,
     /// and commits once if any wrote. A command that fails (an error, not a refusal) aborts
     /// the transaction: it gets its error and the others run again without it, in a new

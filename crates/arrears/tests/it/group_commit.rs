@@ -147,3 +147,55 @@ fn every_refusal_happens_before_the_first_write() {
     }
     assert!(books.verify().unwrap().is_clean());
 }
+
+/// `execute_all`: one caller's commands as one commit, each with its own result, as a group of
+/// concurrent callers: an error (a key used for another command) and a refusal write nothing
+/// and take nothing of the others with them; the same call again replays every command made;
+/// a thread that holds a batch is told so for each command.
+#[test]
+fn execute_all_answers_each_command_as_a_group_of_callers_is_answered() {
+    let (_dir, books) = open_temp();
+    let account = account(&books, "EA-1");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 100_000);
+    let pay = |amount: i64| Command::Payment {
+        account,
+        effective_on: d(2, 1),
+        amount: usd(amount),
+        directed_to: None,
+    };
+    let refused = Command::Waiver {
+        account,
+        obligation: arrears::ids::ObligationId(u64::MAX),
+        component: arrears::model::Component::Principal,
+        effective_on: d(2, 1),
+        amount: usd(1),
+    };
+    let commands = vec![
+        ("p1".to_owned(), pay(1_000)),
+        ("c1".to_owned(), pay(7)), // the charge's key: a conflict
+        ("w1".to_owned(), refused),
+        ("p2".to_owned(), pay(2_000)),
+    ];
+    let results = books.execute_all(&commands);
+    assert_eq!(results.len(), 4);
+    assert!(matches!(&results[0], Ok(receipt) if !receipt.outcome.is_rejected()), "{results:?}");
+    assert!(matches!(&results[1], Err(CommandError::IdempotencyConflict { .. })), "{results:?}");
+    assert!(
+        matches!(&results[2], Ok(receipt) if receipt.outcome.is_rejected())
+            || matches!(&results[2], Err(CommandError::Invalid { .. })),
+        "{results:?}"
+    );
+    assert!(matches!(&results[3], Ok(receipt) if !receipt.outcome.is_rejected()), "{results:?}");
+    let view = books.account_view(account, d(2, 1)).unwrap();
+    assert_eq!(view.total_outstanding_minor, 100_000 - 3_000);
+
+    let again = books.execute_all(&[commands[0].clone(), commands[3].clone()]);
+    assert!(again.iter().all(|result| matches!(result, Ok(receipt) if receipt.replayed)));
+    assert!(books.execute_all(&[]).is_empty());
+    let batch = books.batch().unwrap();
+    let held = books.execute_all(&[("p3".to_owned(), pay(1))]);
+    assert!(matches!(held[..], [Err(CommandError::ThreadHoldsBatch)]), "{held:?}");
+    drop(batch);
+    assert_eq!(books.account_view(account, d(2, 1)).unwrap().total_outstanding_minor, 97_000);
+    assert!(books.verify().unwrap().is_clean());
+}

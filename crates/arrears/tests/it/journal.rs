@@ -553,3 +553,43 @@ fn journaled_commits_share_a_transaction_that_reads_and_synced_writes_commit_fir
     assert!(books.verify().unwrap().is_clean());
     discard(&disk, &journal);
 }
+
+/// `execute_all` on a journaled engine: each call one record of the journal, the calls going
+/// on in one transaction; a power loss keeps every command answered, replayed exactly (the
+/// audit log and its anchor are the same), and the store alone has none of them.
+#[test]
+fn execute_all_journals_each_call_as_one_record_and_a_power_loss_keeps_them() {
+    let (disk, journal, ids) = prepared();
+    let books = open(&disk, &journal);
+    let start = balances(&books, &ids);
+    let mut expected = start.clone();
+    for call in 0..4_i64 {
+        let commands: Vec<(String, Command)> = (0..30_i64)
+            .map(|i| {
+                let n = call * 100 + i;
+                let index = (n % 3) as usize;
+                expected[index] -= 1_00 + n;
+                (format!("pay{n}"), payment(ids[index], n))
+            })
+            .collect();
+        for result in books.execute_all(&commands) {
+            result.unwrap().accepted().unwrap();
+        }
+    }
+    let log = books.store().read().unwrap().audit_log().unwrap();
+    let head = books.audit_head().unwrap().unwrap();
+    // One group of the audit chain a call: 30 entries with one hash.
+    assert!(log.chunk_by(|one, next| one.hash == next.hash).any(|commit| commit.len() == 30));
+    assert_eq!(balances(&books, &ids), expected);
+    let (disk, journal) = power_loss(books, &disk, &journal);
+    {
+        let alone = open_without_journal(&disk.power_loss());
+        assert_eq!(balances(&alone, &ids), start, "only the journal held them");
+    }
+    let books = open(&disk, &journal);
+    assert_eq!(balances(&books, &ids), expected);
+    assert!(books.verify().unwrap().is_clean());
+    assert_eq!(books.store().read().unwrap().audit_log().unwrap(), log);
+    assert!(books.check_anchor(&head).unwrap());
+    discard(&disk, &journal);
+}
