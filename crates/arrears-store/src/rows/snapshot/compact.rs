@@ -94,6 +94,9 @@ pub(super) fn encode(out: &mut Vec<u8>, state: &AccountState, ledger_head: u64) 
         cold_parts,
         cold_through,
     } = state;
+    // Room for a typical state at once (a few bytes a field), so that the pushes seldom grow
+    // the buffer.
+    out.reserve(48 + 12 * obligations.len() + 16 * payments.len());
     let mut flags = 0;
     for (present, bit) in [
         (charged_off_on.is_some(), CHARGED_OFF),
@@ -246,9 +249,15 @@ pub(super) fn decode(payload: &[u8]) -> Result<(AccountState, u64), String> {
     Ok((state, u64::from_le_bytes(head_bytes)))
 }
 
-/// Appends `value` as an unsigned LEB128 varint.
-fn unsigned(out: &mut Vec<u8>, value: u64) {
-    unsigned_wide(out, u128::from(value));
+/// Appends `value` as an unsigned LEB128 varint (the same bytes as [`unsigned_wide`]'s, in
+/// 64-bit steps: most values here are a byte or two).
+#[inline]
+fn unsigned(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
 }
 
 fn unsigned_wide(out: &mut Vec<u8>, mut value: u128) {
