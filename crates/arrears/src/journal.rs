@@ -3,13 +3,15 @@
 //! store's own commit is not synced; its replay at open, its checkpoints, and the fence after
 //! a failure. docs/DURABILITY.md, "The journal", says why and what it guarantees.
 //!
-//! The order of a journaled commit ([`commit`]): the group runs in a transaction whose commit
-//! is not synced; its record is written to the journal and synced; then the transaction
-//! commits (into this process's memory) and the callers get their receipts. A crash before the
-//! journal's sync loses a group nobody was told of; after it, the next open replays the
-//! record. A failure of the journal, or of a commit after its record, leaves the file and the
-//! journal holding what this process no longer knows: the store is fenced (it refuses every
-//! write) until it is opened again.
+//! The order of a journaled commit ([`commit`]): the group runs in the handle's chain
+//! (`Store::chain`: the transaction the last journaled commit parked, or a new one whose commit
+//! is not synced); its record is written to the journal and synced; then the transaction is
+//! sealed and parked again, not committed (a read or another write of the handle commits it
+//! first, `Store::settle`), and the callers get their receipts. A crash before the journal's
+//! sync loses a group nobody was told of; after it, the next open replays the record. A failure
+//! of the journal, or of the seal or a commit after its record, leaves the file and the journal
+//! holding what this process no longer knows: the store is fenced (it refuses every write)
+//! until it is opened again.
 //!
 //! The file: a 24-byte header ([`MAGIC`], then the journal's epoch, a u64 LE that each start of
 //! the journal raises by one), then records, each
@@ -56,8 +58,8 @@ pub(crate) const HEADER_LEN: usize = 24;
 pub(crate) const JOURNAL_BYTES: u64 = 4 << 20;
 
 /// Records after which a commit also checkpoints (a synced commit of the store) and the next
-/// record starts the file again: this bounds the replay after a crash, and the memory redb
-/// keeps for unsynced commits.
+/// record starts the file again: this bounds the replay after a crash, the memory redb keeps
+/// for unsynced commits, and the commits the parked transaction gathers (`Store::chain`).
 pub(crate) const CHECKPOINT_RECORDS: u64 = 1_024;
 
 /// A record's length and checksum.
