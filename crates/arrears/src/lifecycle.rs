@@ -296,10 +296,12 @@ pub(crate) fn months_between(from: NaiveDate, to: NaiveDate) -> u32 {
 /// What the customer paid on the account up to `as_of`, payments not reversed: its lifetime
 /// value in a stage condition.
 pub(crate) fn lifetime_paid_minor(state: &AccountState, as_of: NaiveDate) -> i64 {
-    received(state)
-        .into_iter()
-        .filter(|(paid_on, _)| *paid_on <= as_of)
-        .fold(0_i64, |total, (_, amount)| total.saturating_add(amount))
+    // What `received` lists, summed without collecting it: every payment's review reads this.
+    state
+        .payments
+        .values()
+        .filter(|payment| !payment.reversed && payment.paid_on <= as_of)
+        .fold(0_i64, |total, payment| total.saturating_add(payment.amount_minor))
 }
 
 pub(crate) fn received(state: &AccountState) -> Vec<(NaiveDate, i64)> {
