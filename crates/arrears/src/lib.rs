@@ -578,7 +578,8 @@ impl Arrears {
     /// Group commit: commands executed at the same time from several threads share one write
     /// transaction and one commit (an fsync), in the order they arrived, up to
     /// [`GROUP_COMMANDS_MAX`] at a time; each caller gets its own receipt. A command that fails
-    /// takes nothing of the others with it: they run again without it. A lone caller runs at
+    /// takes nothing of the others with it: one that wrote nothing leaves their transaction as
+    /// it was, and after one that did they run again without it. A lone caller runs at
     /// once, in a transaction of its own.
     ///
     /// # Errors
@@ -608,7 +609,7 @@ impl Arrears {
     /// [`Arrears::execute`] does for a group of concurrent callers, from one caller. Each
     /// command gets its own result, as if executed alone after the ones before it: a refusal
     /// or a replay writes nothing, and a command that fails takes nothing of the others with
-    /// it (they run again without it). When it returns, every command that was made is
+    /// it. When it returns, every command that was made is
     /// committed, durably (one fsync, or one record of the journal under
     /// [`Durability::Journaled`]), and every later read sees it.
     ///
@@ -659,7 +660,9 @@ impl Arrears {
     }
 
     /// Runs the commands of concurrent `execute` calls in one write transaction, in order,
-    /// and commits once if any wrote. A command that fails (an error, not a refusal) aborts
+    /// and commits once if any wrote. A command that fails (an error, not a refusal) without
+    /// writing (an idempotency conflict, a bad argument) gets its error and the others go on
+    /// in the same transaction, which it left as it was; one that fails after writing aborts
     /// the transaction: it gets its error and the others run again without it, in a new
     /// transaction (commands are deterministic given the clock and their order; a refusal
     /// writes nothing, so it needs no re-run).
@@ -687,8 +690,14 @@ impl Arrears {
                 if results[index].is_some() {
                     continue;
                 }
+                let changes = batch.txn.changes();
                 match batch.execute(key, command) {
                     Ok(receipt) => receipts.push((index, receipt)),
+                    Err(error) if batch.txn.changes() == changes => {
+                        // Nothing written: the transaction is as it was before the command.
+                        batch.failed = None;
+                        results[index] = Some(Err(error));
+                    }
                     Err(error) => {
                         failed = Some((index, error));
                         break;

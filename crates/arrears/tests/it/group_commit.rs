@@ -199,3 +199,46 @@ fn execute_all_answers_each_command_as_a_group_of_callers_is_answered() {
     assert_eq!(books.account_view(account, d(2, 1)).unwrap().total_outstanding_minor, 97_000);
     assert!(books.verify().unwrap().is_clean());
 }
+
+/// A clock that moves a minute each time it is read: each write transaction of a group gets
+/// its own instant.
+struct Ticking(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl arrears::Clock for Ticking {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        let mut now = self.0.lock().unwrap();
+        *now += chrono::Duration::minutes(1);
+        *now
+    }
+}
+
+/// A command of a group that fails without writing (a key used for another command) leaves the
+/// group's transaction as it was: the others are made in it, at its instant, not run again in
+/// a new transaction at a later one.
+#[test]
+fn a_command_that_fails_without_writing_does_not_make_the_others_run_again() {
+    let start: chrono::DateTime<chrono::Utc> = "2026-12-01T00:00:00Z".parse().unwrap();
+    let (_dir, books) = open_temp_with(Box::new(Ticking(std::sync::Mutex::new(start))));
+    let account = account(&books, "NR-1");
+    charge(&books, "c1", account, d(1, 1), d(1, 31), 100_000);
+    let pay = |amount: i64| Command::Payment {
+        account,
+        effective_on: d(2, 1),
+        amount: usd(amount),
+        directed_to: None,
+    };
+    let before = books.events(account).unwrap().len();
+    let results = books.execute_all(&[
+        ("p1".to_owned(), pay(1_000)),
+        ("c1".to_owned(), pay(7)), // the charge's key: a conflict, nothing written
+        ("p2".to_owned(), pay(2_000)),
+    ]);
+    assert!(matches!(&results[1], Err(CommandError::IdempotencyConflict { .. })), "{results:?}");
+    let events = books.events(account).unwrap();
+    let made: Vec<_> = events[before..].iter().map(|record| record.recorded_at).collect();
+    assert_eq!(made.len(), 2, "{events:?}");
+    assert_eq!(made[0], made[1], "one transaction, one instant");
+    // The instant the group's one transaction read, right after the set-up's.
+    let setup_last = events[before - 1].recorded_at;
+    assert_eq!(made[0], setup_last + chrono::Duration::minutes(1), "{made:?} after {setup_last}");
+}
