@@ -48,6 +48,11 @@ impl Prepared {
         &self.event
     }
 
+    /// The date of the account's latest event, this one included.
+    pub(crate) fn latest_on(&self) -> NaiveDate {
+        self.after.latest_on.unwrap_or(self.event.effective_on)
+    }
+
     /// True if and only if the account, after the event, holds unapplied cash beside debt it
     /// could pay (not charged off, an undisputed obligation owing): the ledger applies
     /// unapplied cash at once to everything but what a reversal re-opens, so only a reversal,

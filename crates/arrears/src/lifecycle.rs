@@ -344,7 +344,14 @@ pub(crate) fn ledger_command(
             }
         }
     }
-    let as_of = decision_date(&case, effective_on);
+    let mut as_of = decision_date(&case, effective_on);
+    if matches!(prepared.event().kind, EventKind::Reversal { .. }) {
+        // A returned payment takes back what its cash paid, including what events dated
+        // after it spent of that cash (a refund paid out of it, which posts no collection
+        // event and so leaves `decided_on` behind): the case is decided as of the account's
+        // latest event up to today, not as of the reversal's own date.
+        as_of = as_of.max(prepared.latest_on().min(env.now.date_naive()));
+    }
     let mut transition = match &event {
         Some(event) => {
             let state = prepared.state_as_of(env.txn, as_of, NO_PAYMENTS)?;
