@@ -225,18 +225,21 @@ pub fn payment_day() -> NaiveDate {
     day(4, 1)
 }
 
+/// The `n`-th payment of the stream as the engine's command ([`payment`]).
+fn payment_command(ids: &[AccountId], n: usize) -> Command {
+    let (index, amount) = payment(n, ids.len());
+    Command::Payment {
+        account: ids[index],
+        effective_on: payment_day(),
+        amount: usd(amount),
+        directed_to: None,
+    }
+}
+
 /// Posts payments `from..from + count` of the stream through the engine in one commit
 /// (`Arrears::execute` for one, `Arrears::batch` otherwise).
 pub fn arrears_post(books: &Arrears, ids: &[AccountId], from: usize, count: usize) {
-    let command = |n: usize| {
-        let (index, amount) = payment(n, ids.len());
-        Command::Payment {
-            account: ids[index],
-            effective_on: payment_day(),
-            amount: usd(amount),
-            directed_to: None,
-        }
-    };
+    let command = |n: usize| payment_command(ids, n);
     if count == 1 {
         let receipt = books.execute(&format!("p{from}"), &command(from)).expect("payment");
         assert!(!receipt.replayed && !receipt.outcome.is_rejected());
@@ -254,18 +257,8 @@ pub fn arrears_post(books: &Arrears, ids: &[AccountId], from: usize, count: usiz
 /// `Arrears::execute_all` (under `Durability::Journaled`, one record of the journal, the
 /// store's transaction parked for the next call: docs/DURABILITY.md, "The journal").
 pub fn arrears_post_all(books: &Arrears, ids: &[AccountId], from: usize, count: usize) {
-    let commands: Vec<(String, Command)> = (from..from + count)
-        .map(|n| {
-            let (index, amount) = payment(n, ids.len());
-            let command = Command::Payment {
-                account: ids[index],
-                effective_on: payment_day(),
-                amount: usd(amount),
-                directed_to: None,
-            };
-            (format!("p{n}"), command)
-        })
-        .collect();
+    let commands: Vec<(String, Command)> =
+        (from..from + count).map(|n| (format!("p{n}"), payment_command(ids, n))).collect();
     for receipt in books.execute_all(&commands) {
         let receipt = receipt.expect("payment");
         assert!(!receipt.replayed && !receipt.outcome.is_rejected());

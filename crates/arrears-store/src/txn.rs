@@ -657,17 +657,23 @@ impl WriteTxn {
         }
     }
 
-    /// Ends a journaled commit inside this transaction without committing it
-    /// ([`crate::parked::Chain::park`]): hashes the audit entries appended since the last
-    /// such end and writes them, with the ledger rows, as a commit would. What a commit
-    /// writes from its caches (snapshots, the review queue, sequences) waits for the commit.
-    pub(crate) fn seal_commit(&mut self) -> Result<(), StorageError> {
+    /// A transaction the engine panicked in refuses to commit or seal: its state is unknown.
+    fn refuse_if_poisoned(&self) -> Result<(), StorageError> {
         if self.poisoned.get() {
             return Err(StorageError::EnginePanicked {
                 table: "(commit)".to_owned(),
                 message: "an earlier panic of the engine abandoned this transaction".to_owned(),
             });
         }
+        Ok(())
+    }
+
+    /// Ends a journaled commit inside this transaction without committing it
+    /// ([`crate::parked::Chain::park`]): hashes the audit entries appended since the last
+    /// such end and writes them, with the ledger rows, as a commit would. What a commit
+    /// writes from its caches (snapshots, the review queue, sequences) waits for the commit.
+    pub(crate) fn seal_commit(&mut self) -> Result<(), StorageError> {
+        self.refuse_if_poisoned()?;
         self.write_ledger_chunk()?;
         self.seal_audit_group()
     }
@@ -681,12 +687,7 @@ impl WriteTxn {
     /// A storage failure (writing a deferred snapshot included); then nothing of the
     /// transaction is visible.
     pub fn commit(mut self) -> Result<(), StorageError> {
-        if self.poisoned.get() {
-            return Err(StorageError::EnginePanicked {
-                table: "(commit)".to_owned(),
-                message: "an earlier panic of the engine abandoned this transaction".to_owned(),
-            });
-        }
+        self.refuse_if_poisoned()?;
         self.write_snapshots()?;
         self.write_review_rows()?;
         self.fold_overlay()?;

@@ -677,33 +677,12 @@ impl Arrears {
         if let Some(journal) = journal {
             return self.execute_journaled(journal, commands, results);
         }
-        // A refusal or a replay writes nothing, and runs the same again wherever it would.
-        let wrote = |receipt: &Receipt| !receipt.replayed && !receipt.outcome.is_rejected();
         loop {
             let mut batch = match self.batch() {
                 Ok(batch) => batch,
                 Err(error) => return fill(results, &batch_storage_error(error)),
             };
-            let mut receipts = Vec::new();
-            let mut failed = None;
-            for (index, (key, command)) in commands.iter().enumerate() {
-                if results[index].is_some() {
-                    continue;
-                }
-                let changes = batch.txn.changes();
-                match batch.execute(key, command) {
-                    Ok(receipt) => receipts.push((index, receipt)),
-                    Err(error) if batch.txn.changes() == changes => {
-                        // Nothing written: the transaction is as it was before the command.
-                        batch.failed = None;
-                        results[index] = Some(Err(error));
-                    }
-                    Err(error) => {
-                        failed = Some((index, error));
-                        break;
-                    }
-                }
-            }
+            let (receipts, failed) = batch.run_group(commands, &mut results);
             if let Some((index, error)) = failed {
                 drop(batch);
                 results[index] = Some(Err(error));
@@ -716,10 +695,7 @@ impl Arrears {
                     return fill(results, &error);
                 }
             }
-            for (index, receipt) in receipts {
-                results[index] = Some(Ok(receipt));
-            }
-            return results.into_iter().map(|result| result.expect("every command ran")).collect();
+            return answered(results, receipts);
         }
     }
 
@@ -737,7 +713,6 @@ impl Arrears {
         commands: &[(String, Command)],
         mut results: Vec<Option<Result<Receipt, CommandError>>>,
     ) -> Vec<Result<Receipt, CommandError>> {
-        let wrote = |receipt: &Receipt| !receipt.replayed && !receipt.outcome.is_rejected();
         if self.batch_thread.is_current() {
             let error = StorageError::Engine("the write transaction could not begin".into());
             return fill(results, &error);
@@ -752,26 +727,7 @@ impl Arrears {
                 Err(error) => return fill(results, &error),
             };
             let mut batch = self.batch_in(txn, self.clock.now());
-            let mut receipts = Vec::new();
-            let mut spoiled = None;
-            for (index, (key, command)) in commands.iter().enumerate() {
-                if results[index].is_some() {
-                    continue;
-                }
-                let changes = batch.txn.changes();
-                match batch.execute(key, command) {
-                    Ok(receipt) => receipts.push((index, receipt)),
-                    Err(error) if batch.txn.changes() == changes => {
-                        // Nothing written: the transaction is as it was before the command.
-                        batch.failed = None;
-                        results[index] = Some(Err(error));
-                    }
-                    Err(error) => {
-                        spoiled = Some((index, error));
-                        break;
-                    }
-                }
-            }
+            let (receipts, spoiled) = batch.run_group(commands, &mut results);
             let Batch { mark, txn, now, .. } = batch;
             drop(mark);
             if let Some((index, error)) = spoiled {
@@ -802,10 +758,7 @@ impl Arrears {
             if let Err(error) = committed {
                 return fill(results, &error);
             }
-            for (index, receipt) in receipts {
-                results[index] = Some(Ok(receipt));
-            }
-            return results.into_iter().map(|result| result.expect("every command ran")).collect();
+            return answered(results, receipts);
         }
     }
 
@@ -2348,6 +2301,34 @@ impl Batch<'_> {
         result
     }
 
+    /// Runs the commands of a group that have no result yet, in order: their receipts, by
+    /// index; a command that fails without writing gets its error in `results` and leaves the
+    /// transaction as it was, so the others go on; the first that fails after writing stops
+    /// the run and is returned (the transaction is then spoiled).
+    fn run_group(
+        &mut self,
+        commands: &[(String, Command)],
+        results: &mut [Option<Result<Receipt, CommandError>>],
+    ) -> (Vec<(usize, Receipt)>, Option<Failed>) {
+        let mut receipts = Vec::new();
+        for (index, (key, command)) in commands.iter().enumerate() {
+            if results[index].is_some() {
+                continue;
+            }
+            let changes = self.txn.changes();
+            match self.execute(key, command) {
+                Ok(receipt) => receipts.push((index, receipt)),
+                Err(error) if self.txn.changes() == changes => {
+                    // Nothing written: the transaction is as it was before the command.
+                    self.failed = None;
+                    results[index] = Some(Err(error));
+                }
+                Err(error) => return (receipts, Some((index, error))),
+            }
+        }
+        (receipts, None)
+    }
+
     /// Number of commands executed so far.
     pub fn len(&self) -> usize {
         self.executed
@@ -2372,6 +2353,27 @@ impl Batch<'_> {
         }
         Ok(txn.commit()?)
     }
+}
+
+/// A command of a group that failed after writing, by index, and its error.
+type Failed = (usize, CommandError);
+
+/// Whether a receipt's command wrote: a refusal or a replay writes nothing, and runs the same
+/// again wherever it would.
+fn wrote(receipt: &Receipt) -> bool {
+    !receipt.replayed && !receipt.outcome.is_rejected()
+}
+
+/// A group's results once its transaction committed: `receipts` fill the commands that have
+/// no result yet, which are all the others.
+fn answered(
+    mut results: Vec<Option<Result<Receipt, CommandError>>>,
+    receipts: Vec<(usize, Receipt)>,
+) -> Vec<Result<Receipt, CommandError>> {
+    for (index, receipt) in receipts {
+        results[index] = Some(Ok(receipt));
+    }
+    results.into_iter().map(|result| result.expect("every command ran")).collect()
 }
 
 /// The storage error a group's commands get when its batch could not begin.

@@ -284,7 +284,6 @@ pub(crate) fn apply(
     Ok((from, to))
 }
 
-/// Payments received (effective date, amount) and not reversed, as `state` knows them.
 /// Whole months from `from` to `to` (0 if `to` is earlier): an account's tenure.
 pub(crate) fn months_between(from: NaiveDate, to: NaiveDate) -> u32 {
     use chrono::Datelike;
@@ -296,21 +295,20 @@ pub(crate) fn months_between(from: NaiveDate, to: NaiveDate) -> u32 {
 /// What the customer paid on the account up to `as_of`, payments not reversed: its lifetime
 /// value in a stage condition.
 pub(crate) fn lifetime_paid_minor(state: &AccountState, as_of: NaiveDate) -> i64 {
-    // What `received` lists, summed without collecting it: every payment's review reads this.
-    state
-        .payments
-        .values()
-        .filter(|payment| !payment.reversed && payment.paid_on <= as_of)
-        .fold(0_i64, |total, payment| total.saturating_add(payment.amount_minor))
+    received(state)
+        .filter(|(paid_on, _)| *paid_on <= as_of)
+        .fold(0_i64, |total, (_, amount)| total.saturating_add(amount))
 }
 
-pub(crate) fn received(state: &AccountState) -> Vec<(NaiveDate, i64)> {
+/// Payments received (effective date, amount) and not reversed, as `state` knows them, in
+/// their order: an iterator, so that a reader that sums them collects nothing (every
+/// payment's review reads the lifetime value).
+pub(crate) fn received(state: &AccountState) -> impl Iterator<Item = (NaiveDate, i64)> + '_ {
     state
         .payments
         .values()
         .filter(|payment| !payment.reversed)
         .map(|payment| (payment.paid_on, payment.amount_minor))
-        .collect()
 }
 
 /// Records a ledger command through the state machine: the ledger check, the credit hold,
@@ -687,7 +685,7 @@ pub(crate) fn settle_agreements(
     .unwrap_or(NO_PAYMENTS);
     let state = env.txn.open_state(account, as_of, payments_from)?;
     if let Some(promise) = case.promise.clone() {
-        let paid = received(&state);
+        let paid: Vec<(NaiveDate, i64)> = received(&state).collect();
         if promise_status(&promise.payments, &paid, promise.made_on, promise.grace_days, as_of)
             == Some(true)
         {
@@ -708,7 +706,6 @@ pub(crate) fn settle_agreements(
     if let Some(settlement) = case.settlement.clone() {
         if let Some(accepted_on) = settlement.accepted_on {
             let paid: i64 = received(&state)
-                .iter()
                 .filter(|(on, _)| *on >= settlement.offered_on && *on <= settlement.expires_on)
                 .map(|(_, amount)| amount)
                 .sum();
@@ -924,7 +921,7 @@ pub(crate) fn features(
 ) -> arrears_core::strategy::Features {
     let since_90 = arrears_core::dates::days_before(as_of, 90);
     let paid: Vec<(NaiveDate, i64)> =
-        received(state).into_iter().filter(|(on, _)| *on > since_90 && *on <= as_of).collect();
+        received(state).filter(|(on, _)| *on > since_90 && *on <= as_of).collect();
     let reversals_90d = state
         .payments
         .values()

@@ -571,7 +571,6 @@ pub(crate) fn productivity(
         let collected_minor = if entry.code == arrears_core::work::WorkOutcomeCode::Promise {
             let state = read.account_state(&account, Some(to))?;
             let paid: i64 = crate::lifecycle::received(&state)
-                .into_iter()
                 .filter(|(paid_on, _)| on <= *paid_on && *paid_on <= to)
                 .map(|(_, amount)| amount)
                 .sum();

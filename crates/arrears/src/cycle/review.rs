@@ -150,7 +150,7 @@ fn agreements_due(
     let paused = hold_in_force(&review.case.state, as_of);
     // Promise kept or broken.
     if let Some(promise) = review.case.promise.clone() {
-        let paid = received(state);
+        let paid: Vec<_> = received(state).collect();
         match promise_status(&promise.payments, &paid, promise.made_on, promise.grace_days, as_of) {
             Some(true) => {
                 report.transitions +=
