@@ -20,6 +20,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::vec_map::VecMap;
+use smallvec::SmallVec;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -140,21 +141,19 @@ pub fn is_balanced(postings: &[Posting]) -> bool {
 /// Merges postings with the same book, obligation, component and source, drops zero legs and
 /// sorts them: the canonical form in which derived postings are stored and compared.
 pub fn normalize(postings: impl IntoIterator<Item = Posting>) -> Vec<Posting> {
-    let mut merged: BTreeMap<_, i64> = BTreeMap::new();
-    for posting in postings {
-        *merged.entry(posting.key()).or_insert(0) += posting.amount_minor;
-    }
-    merged
-        .into_iter()
-        .filter(|(_, amount_minor)| *amount_minor != 0)
-        .map(|((book, obligation, component, source), amount_minor)| Posting {
-            book,
-            obligation,
-            component,
-            source,
-            amount_minor,
-        })
-        .collect()
+    // Sorted by key, then each run of one key summed into its first posting: what a map from
+    // key to sum gives, in one vector (a `Vec` given in is reused, not copied).
+    let mut postings: Vec<Posting> = postings.into_iter().collect();
+    postings.sort_by_key(Posting::key);
+    postings.dedup_by(|later, kept| {
+        let same = later.key() == kept.key();
+        if same {
+            kept.amount_minor += later.amount_minor;
+        }
+        same
+    });
+    postings.retain(|posting| posting.amount_minor != 0);
+    postings
 }
 
 /// `after - before`, normalized: the correction that turns `before` into `after`.
@@ -714,8 +713,8 @@ impl AccountState {
     /// The obligations a payment can settle (not disputed, some component owed), in the
     /// order it settles them: due date, then id. Settled obligations are left out: a payment
     /// takes nothing from them, and an old account has many.
-    fn allocation_order(&self) -> Vec<ObligationId> {
-        let mut order: Vec<(NaiveDate, ObligationId)> = self
+    fn allocation_order(&self) -> SmallVec<[(NaiveDate, ObligationId); 8]> {
+        let mut order: SmallVec<[(NaiveDate, ObligationId); 8]> = self
             .obligations
             .values()
             .filter(|obligation| {
@@ -724,7 +723,7 @@ impl AccountState {
             .map(|obligation| (obligation.due_on, obligation.id))
             .collect();
         order.sort_unstable();
-        order.into_iter().map(|(_, id)| id).collect()
+        order
     }
 }
 
@@ -831,7 +830,9 @@ impl Replayer<'_> {
 
     fn apply(&mut self, event: &Event) -> Vec<Posting> {
         self.accumulate_interest(event.effective_on);
-        let mut postings = Vec::new();
+        // A payment's legs: its cash, one or two for each component it settles, its unapplied
+        // rest; room for them at once rather than growing four times.
+        let mut postings = Vec::with_capacity(8);
         match &event.kind {
             EventKind::Charge { obligation, due_on, amounts_minor, .. } => {
                 self.charge(event, *obligation, *due_on, *amounts_minor, &mut postings);
@@ -1247,9 +1248,10 @@ impl Replayer<'_> {
     ) -> i64 {
         let charged_off = self.state.charged_off_on.is_some();
         let settle_book = if charged_off { Book::Recoveries } else { Book::Receivable };
-        // Each step is (obligation, component), in the order they are settled.
-        let mut steps: Vec<(ObligationId, Component)> = Vec::new();
-        let within = |obligation: ObligationId, steps: &mut Vec<(ObligationId, Component)>| {
+        // Each step is (obligation, component), in the order they are settled (held inline:
+        // an account rarely has more than a handful of open obligations).
+        let mut steps: SmallVec<[(ObligationId, Component); 24]> = SmallVec::new();
+        let within = |obligation: ObligationId, steps: &mut SmallVec<[_; 24]>| {
             for component in waterfall_within(self.account.terms.waterfall) {
                 steps.push((obligation, component));
             }
@@ -1263,7 +1265,7 @@ impl Replayer<'_> {
             let open = self.state.allocation_order();
             match self.account.terms.waterfall {
                 Waterfall::FeesInterestPrincipal => {
-                    for id in open {
+                    for (_, id) in open {
                         for component in waterfall_within(Waterfall::FeesInterestPrincipal) {
                             steps.push((id, component));
                         }
@@ -1271,7 +1273,7 @@ impl Replayer<'_> {
                 }
                 Waterfall::PrincipalFirst => {
                     for component in [Component::Principal, Component::Interest, Component::Fee] {
-                        for id in &open {
+                        for (_, id) in &open {
                             steps.push((*id, component));
                         }
                     }

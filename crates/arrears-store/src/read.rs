@@ -114,12 +114,26 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn account_record(&self, id: AccountId) -> Result<Option<AccountRecord>, StorageError> {
+        Ok(self.shared_account_record(id)?.map(Arc::unwrap_or_clone))
+    }
+
+    /// [`Reads::account_record`], shared with the transaction's cache rather than copied out
+    /// of it (a transaction without a cache hands over the only reference).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    fn shared_account_record(
+        &self,
+        id: AccountId,
+    ) -> Result<Option<Arc<AccountRecord>>, StorageError> {
         if let Some(record) = self.cached_account(id.0) {
             return Ok(record);
         }
-        let record = self.read_table(Accounts, |table| {
+        let record: Option<AccountRecord> = self.read_table(Accounts, |table| {
             get_record(table, "accounts", RecordKind::Account, id.0)
         })?;
+        let record = record.map(Arc::new);
         self.remember_account(id.0, &record);
         Ok(record)
     }

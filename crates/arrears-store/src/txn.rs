@@ -101,12 +101,12 @@ pub trait TableAccess {
     }
 
     /// An account's record as the cache holds it (the outer `None`: not cached).
-    fn cached_account(&self, account: u64) -> Option<Option<AccountRecord>> {
+    fn cached_account(&self, account: u64) -> Option<Option<Arc<AccountRecord>>> {
         self.cache()?.borrow().accounts.get(&account).cloned()
     }
 
     /// Keeps an account's record as read or written, if this transaction keeps a cache.
-    fn remember_account(&self, account: u64, record: &Option<AccountRecord>) {
+    fn remember_account(&self, account: u64, record: &Option<Arc<AccountRecord>>) {
         if let Some(cache) = self.cache() {
             let mut cache = cache.borrow_mut();
             cache.bound();
@@ -861,8 +861,10 @@ pub struct TxnCache {
     pub(crate) heads_moved: BTreeSet<u64>,
 
     pub(crate) cases: IdMap<Option<CollectionCase>>,
-    /// Accounts' records as read or written (`None`: no such account).
-    pub(crate) accounts: IdMap<Option<AccountRecord>>,
+    /// Accounts' records as read or written (`None`: no such account), shared with the
+    /// commands that read them ([`crate::Reads::shared_account_record`]): every payment reads
+    /// its account's record, and a copy was a few strings' allocations each time.
+    pub(crate) accounts: IdMap<Option<Arc<AccountRecord>>>,
     /// Rows of the review index this transaction removed and has not yet removed from the
     /// table (see [`WriteTxn::put_case`]; never evicted by [`TxnCache::bound`]).
     pub(crate) review_removals: BTreeSet<(i32, u64)>,

@@ -12,10 +12,9 @@ use arrears_core::model::{Account, Debtor, Jurisdiction, Obligation};
 use arrears_core::work::{Agent, Team, WorkItem, WorkLogEntry};
 use redb::{ReadableTable, ReadableTableMetadata};
 
-use crate::codec::{self, encode, encode_record, RecordKind};
+use crate::codec::{self, encode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
 use crate::read::{LogTail, Reads};
-use crate::rows::ledger::LedgerLogRow;
 use crate::rows::Stored;
 use crate::schema::{
     date_key, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry, BankLines,
@@ -233,7 +232,7 @@ impl WriteTxn {
                 .map_err(from_redb)?;
             Ok(())
         })?;
-        self.remember_account(account.id.0, &Some(record.clone()));
+        self.remember_account(account.id.0, &Some(Arc::new(record.clone())));
         self.write_table(DebtorAccounts, |index| {
             index.insert((account.debtor.0, account.id.0), ()).map_err(from_redb)?;
             Ok(())
@@ -289,18 +288,13 @@ impl WriteTxn {
         // Taking the log id reads the entry sequence too (`last_id`), before the row is
         // appended: once appended, the log's last row would no longer show what the store held.
         let seq = self.next_id(Sequence::Log)?;
-        let row = LedgerLogRow {
-            account: account.0,
-            prev,
-            event: record.to_row(),
-            entries: entries.iter().map(Stored::to_row).collect(),
-        };
+        // The row's record, written by hand (`rows::ledger::bytes`: the row's bytes, without
+        // building the row).
+        let row = crate::rows::ledger::bytes::encode_ledger_row(account.0, prev, record, entries);
         // The row joins the transaction's chunk; a chunk it would overfill is written first. A
         // row not written yet is a change all the same ([`WriteTxn::changes`]).
         self.changed();
-        if let Some((first, chunk)) =
-            self.ledger_chunk.push(seq, &encode(RecordKind::LedgerRow, &row))
-        {
+        if let Some((first, chunk)) = self.ledger_chunk.push(seq, &row) {
             self.insert_new_row(LedgerLog, first, &chunk)?;
         }
         // The head is written with the account's snapshot row, at commit (format 6).

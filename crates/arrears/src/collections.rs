@@ -180,7 +180,8 @@ pub(crate) fn promise(
 }
 
 pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, CommandError> {
-    let AccountRecord { account, debtor_jurisdiction } = load_account_record(env.txn, new.account)?;
+    let record = load_account_record(env.txn, new.account)?;
+    let AccountRecord { account, debtor_jurisdiction } = &*record;
     if let Some(rejection) = before_opened(&account, new.created_on) {
         return Ok(Outcome::Rejected(rejection));
     }
@@ -290,7 +291,7 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
         })
         .collect();
     let kind = EventKind::Reschedule { replaces, installments };
-    let prepared: Prepared =
+    let prepared: Prepared<'_> =
         match prepare(env.txn, &account, new.created_on, kind, new_obligations)? {
             Ok(prepared) => prepared,
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),
@@ -409,7 +410,8 @@ pub(crate) fn accept_settlement(
     account_id: AccountId,
     accepted_on: NaiveDate,
 ) -> Result<Outcome, CommandError> {
-    let AccountRecord { account, debtor_jurisdiction } = load_account_record(env.txn, account_id)?;
+    let record = load_account_record(env.txn, account_id)?;
+    let AccountRecord { account, debtor_jurisdiction } = &*record;
     if let Some(rejection) = before_opened(&account, accepted_on) {
         return Ok(Outcome::Rejected(rejection));
     }
@@ -573,7 +575,8 @@ pub(crate) fn reverse_charge_off(
     reason: &str,
 ) -> Result<Outcome, CommandError> {
     text("reason", reason, true)?;
-    let AccountRecord { account, debtor_jurisdiction } = load_account_record(env.txn, account_id)?;
+    let record = load_account_record(env.txn, account_id)?;
+    let AccountRecord { account, debtor_jurisdiction } = &*record;
     if let Some(rejection) = before_opened(&account, on) {
         return Ok(Outcome::Rejected(rejection));
     }

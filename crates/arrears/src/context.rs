@@ -223,12 +223,12 @@ pub(crate) fn load_account(txn: &WriteTxn, id: AccountId) -> Result<Account, Com
 }
 
 /// The account `id` with the debtor facts its record keeps ([`AccountRecord`]), or
-/// [`CommandError::UnknownAccount`].
+/// [`CommandError::UnknownAccount`]: shared with the transaction's cache, not copied.
 pub(crate) fn load_account_record(
     txn: &WriteTxn,
     id: AccountId,
-) -> Result<AccountRecord, CommandError> {
-    txn.account_record(id)?.ok_or(CommandError::UnknownAccount(id))
+) -> Result<Arc<AccountRecord>, CommandError> {
+    txn.shared_account_record(id)?.ok_or(CommandError::UnknownAccount(id))
 }
 
 /// The jurisdiction of `account`'s debtor, the one debtor fact the state machine's gate reads:

@@ -28,8 +28,8 @@ pub(crate) struct NewObligation {
 }
 
 /// A checked event and the account replayed with it; nothing written yet.
-pub(crate) struct Prepared {
-    account: Account,
+pub(crate) struct Prepared<'a> {
+    account: &'a Account,
     event: Event,
     /// The account's state after every event, the new one included: its next snapshot.
     after: AccountState,
@@ -42,7 +42,7 @@ pub(crate) struct Prepared {
     obligations: Vec<(ObligationId, NewObligation)>,
 }
 
-impl Prepared {
+impl Prepared<'_> {
     /// The new event.
     pub(crate) fn event(&self) -> &Event {
         &self.event
@@ -86,12 +86,12 @@ impl Prepared {
         let events = match &self.events {
             Some(events) => events.clone(),
             None => {
-                let mut events = load_events(txn, &self.account)?;
+                let mut events = load_events(txn, self.account)?;
                 events.push(self.event.clone());
                 events
             }
         };
-        Ok(Cow::Owned(replay(&self.account, &events, Some(as_of)).state))
+        Ok(Cow::Owned(replay(self.account, &events, Some(as_of)).state))
     }
 }
 
@@ -133,13 +133,13 @@ pub(crate) fn load_events(txn: &WriteTxn, account: &Account) -> Result<Vec<Event
 /// that day's other events), although payments recorded since paid it: those payments are then
 /// allocated again. (A late fee the engine takes back is such a waiver:
 /// `lifecycle::reverse_unearned_late_fees`.)
-pub(crate) fn prepare(
+pub(crate) fn prepare<'a>(
     txn: &WriteTxn,
-    account: &Account,
+    account: &'a Account,
     effective_on: NaiveDate,
     mut kind: EventKind,
     new_obligations: Vec<NewObligation>,
-) -> Result<Result<Prepared, Rejection>, CommandError> {
+) -> Result<Result<Prepared<'a>, Rejection>, CommandError> {
     let mut before = txn.take_account_state(account)?;
     // The account's settled items may be in cold parts (format 3): an event that may read one,
     // or that is back-dated (the whole history is replayed), works on the whole state.
@@ -228,14 +228,7 @@ pub(crate) fn prepare(
         } else {
             vec![(seq, effective_on, postings.clone(), postings)]
         };
-        return Ok(Ok(Prepared {
-            account: account.clone(),
-            event,
-            after,
-            events: None,
-            changed,
-            obligations,
-        }));
+        return Ok(Ok(Prepared { account, event, after, events: None, changed, obligations }));
     }
     let mut events = match history {
         Some(events) => events,
@@ -258,14 +251,7 @@ pub(crate) fn prepare(
             .unwrap_or_else(|| unreachable!("every derived event is in the list"));
         changed.push((event_seq, effective_on, postings, derived));
     }
-    Ok(Ok(Prepared {
-        account: account.clone(),
-        event,
-        after,
-        events: Some(events),
-        changed,
-        obligations,
-    }))
+    Ok(Ok(Prepared { account, event, after, events: Some(events), changed, obligations }))
 }
 
 /// Journals a prepared event: its entry, corrections for earlier events it changes, the
@@ -274,7 +260,7 @@ pub(crate) fn write(
     txn: &mut WriteTxn,
     now: DateTime<Utc>,
     key: &str,
-    prepared: Prepared,
+    prepared: Prepared<'_>,
 ) -> Result<Posted, CommandError> {
     write_command(txn, now, key, prepared).map(|(posted, _)| posted)
 }
@@ -286,7 +272,7 @@ pub(crate) fn write_command(
     txn: &mut WriteTxn,
     now: DateTime<Utc>,
     key: &str,
-    prepared: Prepared,
+    prepared: Prepared<'_>,
 ) -> Result<(Posted, Option<u64>), CommandError> {
     let Prepared { account, event, after, events: _, changed, obligations } = prepared;
     let seq = event.seq;

@@ -804,7 +804,8 @@ pub(crate) fn case_event_guarded(
     ) -> Result<Option<Rejection>, CommandError>,
     update: impl FnOnce(&mut CollectionCase),
 ) -> Result<Outcome, CommandError> {
-    let AccountRecord { account, debtor_jurisdiction } = load_account_record(env.txn, account_id)?;
+    let record = load_account_record(env.txn, account_id)?;
+    let AccountRecord { account, debtor_jurisdiction } = &*record;
     if let Some(rejection) = before_opened(&account, on) {
         return Ok(Outcome::Rejected(rejection));
     }

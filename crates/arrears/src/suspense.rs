@@ -75,8 +75,8 @@ pub(crate) fn apply_cash(
     };
     not_before_receipt(&held, application.effective_on)?;
     let amount_minor = minor("amount", application.amount, held.currency)?;
-    let AccountRecord { account, debtor_jurisdiction } =
-        load_account_record(env.txn, application.account)?;
+    let record = load_account_record(env.txn, application.account)?;
+    let AccountRecord { account, debtor_jurisdiction } = &*record;
     minor("amount", application.amount, account.currency)?;
     if amount_minor > held.held_minor() {
         return Ok(Outcome::Rejected(Rejection::SuspenseShort {

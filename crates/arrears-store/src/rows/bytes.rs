@@ -16,8 +16,6 @@
 //! a varint then its items; a string is its length then its UTF-8 bytes; a struct or tuple is
 //! its fields in order.
 
-use std::fmt::Write as _;
-
 use arrears_core::money::Currency;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -231,22 +229,9 @@ impl Out {
         self.0.extend_from_slice(bytes);
     }
 
-    /// A decimal as its text (`rows::DecimalText`), written in place: its length fits one
-    /// byte (at most 29 digits, a sign and a point), patched in once the text is written.
+    /// A decimal as its text (`rows::DecimalText`).
     pub(super) fn decimal(&mut self, value: Decimal) {
-        let at = self.0.len();
-        self.0.push(0);
-        write!(self, "{value}").unwrap_or_else(|_| unreachable!("writing to a Vec cannot fail"));
-        let text_len = self.0.len() - at - 1;
-        assert!(text_len <= usize::from(SINGLE_BYTE_MAX), "a decimal's text is short");
-        self.0[at] = text_len as u8;
-    }
-}
-
-impl std::fmt::Write for Out {
-    fn write_str(&mut self, text: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(text.as_bytes());
-        Ok(())
+        self.text(super::DecimalDigits::of(value).text());
     }
 }
 

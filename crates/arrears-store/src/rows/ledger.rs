@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::stored;
 
+pub(crate) mod bytes;
+
 use super::model::*;
 use super::{Day, DecimalText, Instant, MapRow};
 

@@ -141,3 +141,53 @@ fn text_formatted_on_the_stack_is_the_text_at_every_length() {
     let accented = "\u{e9}".repeat(40);
     assert_eq!(bincode_bytes(&Shown(&accented)), bincode_bytes(&accented));
 }
+
+proptest::proptest! {
+    /// The decimal's text written by hand is `Display`'s, for every mantissa, scale and sign
+    /// (negative zero included).
+    #[test]
+    fn a_decimal_text_is_what_display_writes(
+        lo in proptest::prelude::any::<u32>(),
+        mid in proptest::prelude::any::<u32>(),
+        hi in proptest::prelude::any::<u32>(),
+        negative in proptest::prelude::any::<bool>(),
+        scale in 0_u32..=28,
+        small in proptest::prelude::any::<bool>(),
+    ) {
+        // Half the cases amounts of a few digits, where the scale pads with zeros.
+        let (mid, hi) = if small { (0, 0) } else { (mid, hi) };
+        let lo = if small { lo % 100_000 } else { lo };
+        let decimal = Decimal::from_parts(lo, mid, hi, negative, scale);
+        let digits = DecimalDigits::of(decimal);
+        proptest::prop_assert_eq!(digits.text(), decimal.to_string());
+        proptest::prop_assert_eq!(bincode_bytes(&DecimalText(decimal)), bincode_bytes(&decimal));
+    }
+}
+
+#[test]
+fn decimal_texts_at_the_edges() {
+    for (decimal, text) in [
+        (Decimal::ZERO, "0"),
+        (Decimal::new(0, 2), "0.00"),
+        (Decimal::new(5, 2), "0.05"),
+        (Decimal::new(-5, 1), "-0.5"),
+        (Decimal::new(1050, 2), "10.50"),
+        (Decimal::new(100, 0), "100"),
+        (Decimal::MAX, "79228162514264337593543950335"),
+        (Decimal::MIN, "-79228162514264337593543950335"),
+        (
+            Decimal::from_parts(u32::MAX, u32::MAX, u32::MAX, false, 28),
+            "7.9228162514264337593543950335",
+        ),
+        (Decimal::from_parts(1, 0, 0, true, 28), "-0.0000000000000000000000000001"),
+    ] {
+        assert_eq!(decimal.to_string(), text, "Display itself");
+        assert_eq!(DecimalDigits::of(decimal).text(), text);
+    }
+    // A zero with its sign set (which `from_parts` clears): whatever `Display` writes.
+    for scale in [0, 3] {
+        let mut zero = Decimal::new(0, scale);
+        zero.set_sign_negative(true);
+        assert_eq!(DecimalDigits::of(zero).text(), zero.to_string());
+    }
+}
