@@ -1280,7 +1280,7 @@ impl Replayer<'_> {
                 }
             }
         }
-        for (obligation, component) in steps {
+        for &(obligation, component) in &steps {
             if amount == 0 {
                 return 0;
             }

@@ -436,7 +436,8 @@ pub(crate) fn ledger_command(
         reverse_unearned_late_fees(env, account, &mut case, effective_on)?;
     }
     settle_agreements(env, account, jurisdiction, &mut case, as_of)?;
-    env.txn.put_case(&case)?;
+    // The transaction keeps this case as it is, without a copy (the one it held is dropped).
+    env.txn.put_case_replacing(&mut case)?;
     Ok(Outcome::Posted(posted))
 }
 
