@@ -5,7 +5,7 @@
 //! bumped with a golden test).
 
 use arrears_store::rows::command::*;
-use arrears_store::rows::Record;
+use arrears_store::rows::{Record, Stored};
 use arrears_store::stored;
 
 use super::{
@@ -16,6 +16,21 @@ use super::{
 
 impl Record for Command {
     type Row = CommandRow;
+
+    /// A payment's record is written by hand (`arrears_store::rows::command::
+    /// encode_payment_command`: the row's bytes, without the row); every other command's
+    /// through its row.
+    fn encode_value(&self, kind: arrears_store::RecordKind) -> Vec<u8> {
+        if let Command::Payment { account, effective_on, amount, directed_to } = self {
+            let directed_to = directed_to.map(|obligation| obligation.0);
+            if let Some(bytes) =
+                encode_payment_command(kind, account.0, *effective_on, amount, directed_to)
+            {
+                return bytes;
+            }
+        }
+        arrears_store::codec::encode(kind, &self.to_row())
+    }
 }
 
 impl Record for Outcome {
