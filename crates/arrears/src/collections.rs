@@ -182,10 +182,10 @@ pub(crate) fn promise(
 pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, CommandError> {
     let record = load_account_record(env.txn, new.account)?;
     let AccountRecord { account, debtor_jurisdiction } = &*record;
-    if let Some(rejection) = before_opened(&account, new.created_on) {
+    if let Some(rejection) = before_opened(account, new.created_on) {
         return Ok(Outcome::Rejected(rejection));
     }
-    let jurisdiction = jurisdiction_of(env.txn, &account, debtor_jurisdiction.as_ref())?;
+    let jurisdiction = jurisdiction_of(env.txn, account, debtor_jurisdiction.as_ref())?;
     let income = minor("monthly_income", &new.monthly_income, account.currency)?;
     let expenses = minor("monthly_expenses", &new.monthly_expenses, account.currency)?;
     let rules = env.policy.plan().clone();
@@ -204,7 +204,7 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
             allowed: rules.max_annual_rate,
         }));
     }
-    let state = env.txn.account_state(&account, Some(new.created_on))?;
+    let state = env.txn.account_state(account, Some(new.created_on))?;
     let replaces: Vec<ObligationId> = state
         .obligations
         .values()
@@ -247,7 +247,7 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
         return Ok(refused_by(PolicyRefusal::PlanUnaffordable(unaffordable)));
     }
     // The stated income and expenses are the debtor's capacity now, for every commitment.
-    let commitments = debtor_commitments(env, &account, Replaces::PlanAndPromise)?;
+    let commitments = debtor_commitments(env, account, Replaces::PlanAndPromise)?;
     if let Err(unaffordable) = check_debtor_capacity(
         income.saturating_sub(expenses),
         rules.affordable_share,
@@ -256,11 +256,11 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
     ) {
         return Ok(refused_by(PolicyRefusal::PlanUnaffordable(unaffordable)));
     }
-    let mut case = load_case(env.txn, env.policy, &account)?;
+    let mut case = load_case(env.txn, env.policy, account)?;
     let as_of = decision_date(&case, new.created_on);
     let transition = match gate(
         env.policy,
-        &account,
+        account,
         &jurisdiction,
         &case,
         &state,
@@ -292,7 +292,7 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
         .collect();
     let kind = EventKind::Reschedule { replaces, installments };
     let prepared: Prepared<'_> =
-        match prepare(env.txn, &account, new.created_on, kind, new_obligations)? {
+        match prepare(env.txn, account, new.created_on, kind, new_obligations)? {
             Ok(prepared) => prepared,
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),
         };
@@ -320,7 +320,7 @@ pub(crate) fn create_plan(env: &mut Env<'_>, new: &NewPlan) -> Result<Outcome, C
     // A plan dated before a late fee's assessment replaced the late obligation before the fee
     // fell due: the cycle would not have charged it (docs/COLLECTIONS.md, step 4).
     if case.late_fee_charges.iter().any(|charge| new.created_on < charge.assessed_on) {
-        crate::lifecycle::reverse_unearned_late_fees(env, &account, &mut case, new.created_on)?;
+        crate::lifecycle::reverse_unearned_late_fees(env, account, &mut case, new.created_on)?;
     }
     let capacity = StatedCapacity {
         stated_on: new.created_on,
@@ -412,10 +412,10 @@ pub(crate) fn accept_settlement(
 ) -> Result<Outcome, CommandError> {
     let record = load_account_record(env.txn, account_id)?;
     let AccountRecord { account, debtor_jurisdiction } = &*record;
-    if let Some(rejection) = before_opened(&account, accepted_on) {
+    if let Some(rejection) = before_opened(account, accepted_on) {
         return Ok(Outcome::Rejected(rejection));
     }
-    let case = load_case(env.txn, env.policy, &account)?;
+    let case = load_case(env.txn, env.policy, account)?;
     let Some(settlement) = case.settlement.clone() else {
         return Ok(refused_by(PolicyRefusal::NoSettlementOffer));
     };
@@ -436,10 +436,10 @@ pub(crate) fn accept_settlement(
             }
         })?;
     if !outcome.is_rejected() {
-        let jurisdiction = jurisdiction_of(env.txn, &account, debtor_jurisdiction.as_ref())?;
-        let mut case = load_case(env.txn, env.policy, &account)?;
+        let jurisdiction = jurisdiction_of(env.txn, account, debtor_jurisdiction.as_ref())?;
+        let mut case = load_case(env.txn, env.policy, account)?;
         let as_of = decision_date(&case, accepted_on);
-        settle_agreements(env, &account, &jurisdiction, &mut case, as_of)?;
+        settle_agreements(env, account, &jurisdiction, &mut case, as_of)?;
         env.txn.put_case(&case)?;
     }
     Ok(outcome)
@@ -577,10 +577,10 @@ pub(crate) fn reverse_charge_off(
     text("reason", reason, true)?;
     let record = load_account_record(env.txn, account_id)?;
     let AccountRecord { account, debtor_jurisdiction } = &*record;
-    if let Some(rejection) = before_opened(&account, on) {
+    if let Some(rejection) = before_opened(account, on) {
         return Ok(Outcome::Rejected(rejection));
     }
-    let Some(charged_off_on) = env.txn.account_state(&account, None)?.charged_off_on else {
+    let Some(charged_off_on) = env.txn.account_state(account, None)?.charged_off_on else {
         return Ok(Outcome::Rejected(arrears_core::ledger::Rejection::NotChargedOff.into()));
     };
     // The charge-off undone: the latest recorded (the account is charged off by it). The
@@ -588,7 +588,7 @@ pub(crate) fn reverse_charge_off(
     // the account had never been charged off.
     // (A state charged off with no charge-off event cannot be written by the engine; such an
     // account gets the reversal replayed in recording order.)
-    let charge_off = crate::ledger_write::load_events(env.txn, &account)?
+    let charge_off = crate::ledger_write::load_events(env.txn, account)?
         .iter()
         .filter(|event| matches!(event.kind, EventKind::ChargeOff))
         .map(|event| event.seq)
@@ -598,15 +598,15 @@ pub(crate) fn reverse_charge_off(
         Some(charge_off) => EventKind::ChargeOffUndone { reason, charge_off },
         None => EventKind::ChargeOffReversed { reason },
     };
-    let prepared = match prepare(env.txn, &account, charged_off_on, kind, Vec::new())? {
+    let prepared = match prepare(env.txn, account, charged_off_on, kind, Vec::new())? {
         Ok(prepared) => prepared,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),
     };
-    let jurisdiction = jurisdiction_of(env.txn, &account, debtor_jurisdiction.as_ref())?;
-    let mut case = load_case(env.txn, env.policy, &account)?;
+    let jurisdiction = jurisdiction_of(env.txn, account, debtor_jurisdiction.as_ref())?;
+    let mut case = load_case(env.txn, env.policy, account)?;
     let event = CollectionEvent::ChargeOffReversed;
     let state = prepared.state_as_of(env.txn, on, crate::lifecycle::NO_PAYMENTS)?;
-    let transition = match gate(env.policy, &account, &jurisdiction, &case, &state, &event, on) {
+    let transition = match gate(env.policy, account, &jurisdiction, &case, &state, &event, on) {
         Ok(transition) => transition,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),
     };

@@ -807,27 +807,27 @@ pub(crate) fn case_event_guarded(
 ) -> Result<Outcome, CommandError> {
     let record = load_account_record(env.txn, account_id)?;
     let AccountRecord { account, debtor_jurisdiction } = &*record;
-    if let Some(rejection) = before_opened(&account, on) {
+    if let Some(rejection) = before_opened(account, on) {
         return Ok(Outcome::Rejected(rejection));
     }
-    let jurisdiction = jurisdiction_of(env.txn, &account, debtor_jurisdiction.as_ref())?;
-    let mut case = load_case(env.txn, env.policy, &account)?;
+    let jurisdiction = jurisdiction_of(env.txn, account, debtor_jurisdiction.as_ref())?;
+    let mut case = load_case(env.txn, env.policy, account)?;
     let as_of = decision_date(&case, on);
-    let state = env.txn.open_state(&account, as_of, NO_PAYMENTS)?;
+    let state = env.txn.open_state(account, as_of, NO_PAYMENTS)?;
     // Decided from the state the ledger gives on `as_of`, not the last review's.
     let standing = CollectionCase {
         state: standing_state(
             &case.state,
-            &context(env.policy, &account, &jurisdiction, &state, as_of),
+            &context(env.policy, account, &jurisdiction, &state, as_of),
         ),
         ..case.clone()
     };
     let transition =
-        match gate(env.policy, &account, &jurisdiction, &standing, &state, &event, as_of) {
+        match gate(env.policy, account, &jurisdiction, &standing, &state, &event, as_of) {
             Ok(transition) => transition,
             Err(rejection) => return Ok(Outcome::Rejected(rejection)),
         };
-    if let Some(rejection) = guard(env, &account, &case, as_of)? {
+    if let Some(rejection) = guard(env, account, &case, as_of)? {
         return Ok(Outcome::Rejected(rejection));
     }
     let (from, to) = apply(env.txn, env.now, &mut case, transition, &event, as_of)?;

@@ -86,10 +86,10 @@ pub(crate) fn apply_cash(
         }));
     }
     let kind = EventKind::Payment { amount_minor, directed_to: None };
-    let jurisdiction = jurisdiction_of(env.txn, &account, debtor_jurisdiction.as_ref())?;
+    let jurisdiction = jurisdiction_of(env.txn, account, debtor_jurisdiction.as_ref())?;
     let outcome = ledger_command(
         env,
-        &account,
+        account,
         &jurisdiction,
         application.effective_on,
         kind,
