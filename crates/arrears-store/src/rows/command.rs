@@ -13,8 +13,8 @@ use super::{CurrencyCode, Day, DayText, DecimalText, Instant, InstantText};
 /// The record of a payment command (`CommandRow::Payment` in a record of `kind`), written by
 /// hand from its fields: the bytes `codec::encode` of the row writes, without building the row
 /// or going through serde. Every payment encodes its command twice (its idempotency record, and
-/// on a journaled handle the journal's record), and serde's path was about a tenth of a
-/// payment's instructions outside redb. `None` where dates are written as text
+/// on a journaled handle the journal's record); this path saves about 450 instructions a
+/// payment of the two (callgrind, `profile_payments`), the frame and checksum staying. `None` where dates are written as text
 /// ([`super::with_strings`]), which only serde writes. The tests compare the two.
 pub fn encode_payment_command(
     kind: crate::RecordKind,

@@ -1,7 +1,7 @@
 //! The ledger log's row ([`LedgerLogRow`]) written by hand: every command that posts appends
 //! one (its event, and the journal entries written with it), and building the row (a copy of
-//! the key and of every posting) then serializing it through serde was about a tenth of a
-//! payment's instructions outside redb. Every field and every variant is written, in the
+//! the key and of every posting) then serializing it through serde cost a payment about 2,000
+//! instructions (callgrind, `profile_payments`: 480.5 M to 464.9 M for 8,000 payments). Every field and every variant is written, in the
 //! row's order, as bincode's standard form of the row (the leaves are [`crate::rows::bytes`]'s);
 //! there is no fallback. Reading stays with serde: a row is read back only by the history's
 //! readers (a back-dated event, `verify`, the change feed), not on a payment's path.
