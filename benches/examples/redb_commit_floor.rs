@@ -7,7 +7,7 @@
 //! rate and against the rate of scattered writes of as many pages and one fsync, measured in
 //! the same run ([`arrears_benches::fsync_rate`], [`arrears_benches::scattered_sync_rate`]).
 //!
-//! A payment writes five tables (`audit`, `idempotency_keys`, `ledger_log`, `snapshots`, and
+//! A payment writes five tables (`audit`, `idempotency_index`, `ledger_log`, `snapshots`, and
 //! `cases` when its state moves): the line for four and five tables is the most any engine on
 //! redb could reach for it (docs/BENCHMARKS.md section 1).
 //!
@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use arrears_benches::{fsync_rate, scattered_sync_rate, WriteCounters};
 use redb::{Database, Durability, TableDefinition};
 
-const TABLES: [&str; 5] = ["audit", "idempotency_keys", "ledger_log", "snapshots", "cases"];
+const TABLES: [&str; 5] = ["audit", "idempotency_index", "ledger_log", "snapshots", "cases"];
 const ROW: [u8; 150] = [1; 150];
 const COMMITS: u64 = 1_000;
 

@@ -13,7 +13,18 @@ const DEBTORS: TableDefinition<u64, &[u8]> = TableDefinition::new("debtors");
 const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
 const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots");
 const LEDGER_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger_log");
-const IDEMPOTENCY_KEYS: TableDefinition<&str, u64> = TableDefinition::new("idempotency_keys");
+const IDEMPOTENCY_INDEX: TableDefinition<u128, ()> = TableDefinition::new("idempotency_index");
+
+/// The row of `idempotency_index` (format 14) of a key and its audit sequence: the first 8
+/// bytes of the key's SHA-256 (docs/FORMAT.md; the benches do not depend on the store crate, so
+/// the floor takes the hash itself, as the engine does) above the sequence.
+fn key_row(key: &str, seq: u64) -> u128 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    let mut first = [0; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u128::from(u64::from_be_bytes(first)) << 64) | u128::from(seq)
+}
 const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
 /// Average value sizes, in bytes, of the records a payment reads or writes.
@@ -164,7 +175,7 @@ pub fn backlog(path: &Path, accounts: usize) -> Backlog {
     Backlog {
         ledger_rows: per(count_records(&db, LEDGER_LOG)),
         audit: per(count_records(&db, AUDIT)),
-        keys: per(count(&db, IDEMPOTENCY_KEYS)),
+        keys: per(count(&db, IDEMPOTENCY_INDEX)),
     }
 }
 
@@ -232,9 +243,9 @@ impl RedbFloor {
             for seq in 1..=rows(backlog.audit) {
                 audit_table.insert(seq, bytes(sizes.audit, seq as usize).as_slice()).expect("put");
             }
-            let mut key_table = txn.open_table(IDEMPOTENCY_KEYS).expect("table");
+            let mut key_table = txn.open_table(IDEMPOTENCY_INDEX).expect("table");
             for n in 0..rows(backlog.keys) {
-                key_table.insert(format!("setup{n}").as_str(), n + 1).expect("put");
+                key_table.insert(key_row(&format!("setup{n}"), n + 1), ()).expect("put");
             }
         }
         txn.commit().expect("commit");
@@ -249,7 +260,7 @@ impl RedbFloor {
     /// appended to the log), the snapshot (with the account's chain head, format 6), the audit
     /// record (with the idempotency record) and the key's index row written (format 6's
     /// layout, with format 11's chunks: the commit's ledger rows and audit records appended a
-    /// chunk at a time).
+    /// chunk at a time, and format 14's index: a row of the key's hash and its audit sequence).
     pub fn post(&mut self, from: usize, count: usize) {
         let txn = self.db.begin_write().expect("write");
         {
@@ -257,7 +268,7 @@ impl RedbFloor {
             let case_table = txn.open_table(CASES).expect("table");
             let mut snapshot_table = txn.open_table(SNAPSHOTS).expect("table");
             let mut log_table = txn.open_table(LEDGER_LOG).expect("table");
-            let mut key_table = txn.open_table(IDEMPOTENCY_KEYS).expect("table");
+            let mut key_table = txn.open_table(IDEMPOTENCY_INDEX).expect("table");
             let mut audit_table = txn.open_table(AUDIT).expect("table");
             let mut read = Vec::new();
             let (mut log_chunk, mut audit_chunk) = (Chunk::default(), Chunk::default());
@@ -265,7 +276,10 @@ impl RedbFloor {
                 let (account, _) = crate::payment(n, self.accounts);
                 let id = account as u64;
                 let key = format!("p{n}");
-                assert!(key_table.get(key.as_str()).expect("get").is_none());
+                let mut candidates =
+                    key_table.range(key_row(&key, 0)..=key_row(&key, u64::MAX)).expect("range");
+                assert!(candidates.next().is_none());
+                drop(candidates);
                 for table in [&account_table, &case_table] {
                     read.clear();
                     read.extend_from_slice(table.get(id).expect("get").expect("record").value());
@@ -278,7 +292,7 @@ impl RedbFloor {
                 self.next_row += 1;
                 log_chunk.push(&mut log_table, row, &bytes(self.sizes.ledger_row, n));
                 snapshot_table.insert(id, bytes(self.sizes.snapshot, n).as_slice()).expect("put");
-                key_table.insert(key.as_str(), self.next_audit).expect("put");
+                key_table.insert(key_row(&key, self.next_audit), ()).expect("put");
                 audit_chunk.push(&mut audit_table, self.next_audit, &bytes(self.sizes.audit, n));
                 self.next_audit += 1;
             }

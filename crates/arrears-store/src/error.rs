@@ -230,14 +230,18 @@ pub enum MigrateError {
     /// The file could not be opened as a store this build can migrate.
     #[error(transparent)]
     Open(#[from] OpenError),
-    /// The store holds an idempotency record that no command's audit record names (a store
-    /// damaged before the migration: `verify` of the older build reports "no audit record of
-    /// the command"). Format 5 keeps each key's record on its command's audit entry, so this
-    /// key could no longer replay; the migration's last step refuses it and writes nothing.
-    #[error("the idempotency record of key {key:?} is named by no command's audit record, so format 5 could not replay it; the store was damaged before the migration, which wrote nothing of its last step")]
+    /// The store holds an idempotency record, or (format 13) a row of its index, that no
+    /// command's audit record of its key has (a store damaged before the migration: `verify` of
+    /// the older build reports it). From format 5 each key's record is on its command's audit
+    /// entry, and from format 14 the index finds it by the key's hash from that entry, so this
+    /// key could no longer replay; the migration's step to `format` refuses it at its last step
+    /// and writes nothing of that step.
+    #[error("the idempotency record of key {key:?} is named by no command's audit record, so format {format} could not replay it; the store was damaged before the migration, which wrote nothing of its last step")]
     Unreplayable {
         /// The key.
         key: String,
+        /// The format the refused step migrates to (5 or 14).
+        format: u64,
     },
     /// A storage failure; nothing of the failed step was written, and running the migration
     /// again resumes it.

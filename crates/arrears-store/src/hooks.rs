@@ -14,8 +14,9 @@ use crate::fault::FaultyDisk;
 use crate::open::{open_error, Db, Store, StoreOptions};
 use crate::read::Reads;
 use crate::schema::{
-    command_key, AuditEntry, IdempotencyKeys, TableId, ACCOUNT_ENTRIES_FORMAT_3, EVENTS_FORMAT_3,
-    IDEMPOTENCY_FORMAT_4, JOURNAL_FORMAT_3, META_FORMAT_VERSION,
+    command_key, idempotency_hash, idempotency_row, AuditEntry, IdempotencyIndex, TableId,
+    ACCOUNT_ENTRIES_FORMAT_3, EVENTS_FORMAT_3, IDEMPOTENCY_FORMAT_4, IDEMPOTENCY_KEYS_FORMAT_13,
+    JOURNAL_FORMAT_3, META_FORMAT_VERSION,
 };
 use crate::schema::{
     AccountObligations, Accounts, Audit, Cases, CasesOverlay, Debtors, Obligations,
@@ -116,6 +117,25 @@ impl Store {
         txn.commit()
     }
 
+    /// Rewrites this store as format 13 wrote it, for the tests of the migration to format 14:
+    /// the idempotency index as `idempotency_keys`, each key's whole text to its command's
+    /// audit sequence ([`write_format_13_idempotency`]), format version 13. The handle then
+    /// holds a store it would refuse to open: drop it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted record.
+    pub fn rewrite_as_format_13(&self) -> Result<(), StorageError> {
+        let mut txn = self.write()?;
+        write_format_13_idempotency(&mut txn)?;
+        txn.write_table(Meta, |meta| {
+            meta.insert(META_FORMAT_VERSION, 13).map_err(from_redb)?;
+            Ok(())
+        })?;
+        txn.forget_cache();
+        txn.commit()
+    }
+
     /// Rewrites this store as format 10 wrote it, for the tests of the migration to format 11:
     /// every audit entry and every ledger row in a row of its own (the records of each chunk
     /// moved out of it, unchanged), format version 10. The handle then holds a store it would refuse to open:
@@ -127,6 +147,7 @@ impl Store {
     pub fn rewrite_as_format_10(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
         write_version_3_snapshots(&mut txn)?;
+        write_format_13_idempotency(&mut txn)?;
         for (key, records) in chunked_rows(&txn, Audit)? {
             if records.len() > 1 {
                 for (seq, record) in (key..).zip(&records) {
@@ -199,6 +220,7 @@ impl Store {
     pub fn rewrite_as_format_9(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
         write_version_3_snapshots(&mut txn)?;
+        write_format_13_idempotency(&mut txn)?;
         write_format_9_audit(&mut txn)?;
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, 9).map_err(from_redb)?;
@@ -245,7 +267,7 @@ impl Store {
 
     /// Rewrites this store as format 4 wrote it, for the tests of the migration to format 5:
     /// each command's idempotency record back in the `idempotency` table by key, its audit
-    /// entry at record version 2 (no replay), no `idempotency_keys` row, the ledger heads as
+    /// entry at record version 2 (no replay), no idempotency index, the ledger heads as
     /// format 5 keeps them ([`Store::rewrite_as_format_5`]), format version 4.
     /// The handle then holds a store it would refuse to open: drop it.
     ///
@@ -260,7 +282,8 @@ impl Store {
     }
 
     /// One write transaction that writes every audit entry as formats 5 to 8 did
-    /// ([`write_format_8_audit`]), runs `rewrite`, writes the log and entry sequences exactly
+    /// ([`write_format_8_audit`]) and the idempotency index as formats 5 to 13 did
+    /// ([`write_format_13_idempotency`]), runs `rewrite`, writes the log and entry sequences exactly
     /// in `meta` (formats 6 and older do not read them from the ledger log's last row), writes
     /// format `version`, and commits with nothing of the transaction's cache written over it.
     fn rewrite_as_format(
@@ -271,6 +294,7 @@ impl Store {
         let mut txn = self.write()?;
         write_format_8_audit(&mut txn)?;
         write_version_3_snapshots(&mut txn)?;
+        write_format_13_idempotency(&mut txn)?;
         rewrite(&mut txn)?;
         txn.write_sequences_exactly()?;
         txn.write_table(Meta, |meta| {
@@ -447,7 +471,7 @@ fn write_format_5_heads(txn: &mut WriteTxn) -> Result<(), StorageError> {
 
 /// Moves every audit entry's replay back to the `idempotency` table of formats 1 to 4 (by its
 /// command's key), rewrites the entry at record version 2 (version 3 without its last field,
-/// `replay`, `None`) and empties `idempotency_keys`.
+/// `replay`, `None`) and drops `idempotency_keys` (formats 1 to 4 had none).
 fn write_format_4_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
     let log = chained_per_entry(txn)?;
     {
@@ -468,7 +492,35 @@ fn write_format_4_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
         assert!(payload.ends_with(&[0]), "an entry without replay ends with its `None`");
         txn.raw_insert(Audit, seq, &framed(2, &payload[..payload.len() - 1]))?;
     }
-    txn.write_table(IdempotencyKeys, |table| table.retain(|_, _| false).map_err(from_redb))?;
+    txn.cell().borrow_owner().delete_table(IDEMPOTENCY_KEYS_FORMAT_13).map_err(from_redb)?;
+    txn.write_table(IdempotencyIndex, |table| table.retain(|_, _| false).map_err(from_redb))?;
+    Ok(())
+}
+
+/// Writes the idempotency index as formats 5 to 13 kept it, `idempotency_keys` (each key's
+/// text -> its command's audit sequence, the key read from the entry each row points at), and
+/// empties `idempotency_index`.
+fn write_format_13_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
+    let mut rows = Vec::new();
+    // The log read once (an entry read alone reads on to the end of its commit).
+    let log: std::collections::BTreeMap<u64, AuditEntry> =
+        txn.audit_log()?.into_iter().map(|entry| (entry.record.seq, entry)).collect();
+    for (hash, seq) in txn.idempotency_index()? {
+        let entry =
+            log.get(&seq).ok_or(StorageError::Dangling { table: "audit", key: seq.to_string() })?;
+        let key = command_key(&entry.record.kind)
+            .ok_or(StorageError::Dangling { table: "idempotency_index", key: seq.to_string() })?;
+        assert_eq!(idempotency_hash(key), hash, "the row of audit record {seq} has its key's hash");
+        rows.push((key.to_owned(), seq));
+    }
+    {
+        let owner = txn.cell().borrow_owner();
+        let mut old = owner.open_table(IDEMPOTENCY_KEYS_FORMAT_13).map_err(from_redb)?;
+        for (key, seq) in &rows {
+            old.insert(key.as_str(), seq).map_err(from_redb)?;
+        }
+    }
+    txn.write_table(IdempotencyIndex, |table| table.retain(|_, _| false).map_err(from_redb))?;
     Ok(())
 }
 
@@ -570,12 +622,13 @@ impl WriteTxn {
         })
     }
 
-    /// Moves an idempotency key's index row to another key (a flipped bit in a key on disk), or
-    /// removes it (`to` is `None`: a lost row), so that tests can check that `verify` sees it.
+    /// Moves an idempotency key's index row to another key's hash (a flipped bit in a row on
+    /// disk), or removes it (`to` is `None`: a lost row), so that tests can check that `verify`
+    /// and a retry see it.
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// A storage failure, or a corrupted index.
     pub fn raw_move_idempotency(
         &mut self,
         from: &str,
@@ -583,13 +636,33 @@ impl WriteTxn {
     ) -> Result<(), StorageError> {
         // The index is never cached, so the transaction's cache stays as it is.
         self.no_carry();
-        self.write_table(crate::schema::IdempotencyKeys, |handle| {
-            let seq = handle.remove(from).map_err(from_redb)?.map(|guard| guard.value());
-            if let (Some(seq), Some(to)) = (seq, to) {
-                handle.insert(to, seq).map_err(from_redb)?;
+        let Some(seq) = self.idempotency_seq(from)? else { return Ok(()) };
+        self.write_table(IdempotencyIndex, |handle| {
+            handle.remove(idempotency_row(idempotency_hash(from), seq)).map_err(from_redb)?;
+            if let Some(to) = to {
+                handle.insert(idempotency_row(idempotency_hash(to), seq), ()).map_err(from_redb)?;
             }
             Ok(())
         })
+    }
+
+    /// Points, in the `idempotency_keys` table of formats 5 to 13 (a store rewritten by
+    /// [`Store::rewrite_as_format_13`]), the key `key` at audit record `seq`, so that tests can
+    /// check what the migration to format 14 does with a row that reaches no command of its key.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    pub fn raw_insert_format_13_idempotency(
+        &mut self,
+        key: &str,
+        seq: u64,
+    ) -> Result<(), StorageError> {
+        self.no_carry();
+        let owner = self.cell().borrow_owner();
+        let mut table = owner.open_table(IDEMPOTENCY_KEYS_FORMAT_13).map_err(from_redb)?;
+        table.insert(key, seq).map_err(from_redb)?;
+        Ok(())
     }
 
     /// Copies, in the `idempotency` table of formats 1 to 4 (a store rewritten by

@@ -13,7 +13,10 @@
 //! command's idempotency record moved into its audit entry), and 5 becomes 6 in steps of
 //! accounts again (each account's ledger head moved from `ledger_heads` into its snapshot
 //! row), each step resumable the same way. Format 6 becomes 7 in one commit that writes the
-//! version (format 7 reads format 6's sequences as they are).
+//! version (format 7 reads format 6's sequences as they are), and each of formats 7 to 12 the
+//! next in one commit as well. Format 13 becomes 14 in steps over the audit log again: each
+//! command's row of the idempotency index written by its key's hash, the index keyed by the
+//! keys' text dropped by the last step.
 
 use std::path::Path;
 
@@ -23,13 +26,14 @@ use redb::ReadableTable;
 use crate::codec::{decode_record, RecordKind};
 use crate::error::{from_redb, MigrateError, OpenError, StorageError};
 use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
-use crate::read::{audit_entries, AuditLog, Reads};
+use crate::read::{audit_entries, audit_entries_unlinked, AuditLog, Reads};
 use crate::rows::Record;
 use crate::schema::{
-    command_key, AccountRecord, Accounts, Audit, AuditEntry, IdempotencyRecord, Meta, Snapshots,
-    ACCOUNT_ENTRIES_FORMAT_3, DERIVED_FORMAT_1, EVENTS_FORMAT_3, FORMAT_VERSION,
-    FORMAT_VERSION_OLDEST, IDEMPOTENCY_FORMAT_4, JOURNAL_FORMAT_3, LEDGER_HEADS_FORMAT_5,
-    META_FORMAT_VERSION, META_MIGRATION_NEXT_ACCOUNT, META_MIGRATION_NEXT_AUDIT,
+    command_key, idempotency_hash, idempotency_row, AccountRecord, Accounts, Audit, AuditEntry,
+    IdempotencyIndex, IdempotencyRecord, Meta, Snapshots, ACCOUNT_ENTRIES_FORMAT_3,
+    DERIVED_FORMAT_1, EVENTS_FORMAT_3, FORMAT_VERSION, FORMAT_VERSION_OLDEST, IDEMPOTENCY_FORMAT_4,
+    IDEMPOTENCY_KEYS_FORMAT_13, JOURNAL_FORMAT_3, LEDGER_HEADS_FORMAT_5, META_FORMAT_VERSION,
+    META_MIGRATION_NEXT_ACCOUNT, META_MIGRATION_NEXT_AUDIT,
 };
 use crate::txn::{TableAccess, WriteTxn};
 use arrears_core::ids::AccountId;
@@ -145,6 +149,12 @@ impl Store {
                 migration.to = version;
             }
         }
+        while migration.to == 13 && migration.steps < steps_max {
+            migration.steps += 1;
+            if store.migrate_step_to_14(records_per_step, &mut migration)? {
+                migration.to = 14;
+            }
+        }
         Ok(migration)
     }
 
@@ -206,7 +216,8 @@ impl Store {
     /// records, moves each command's idempotency record from the `idempotency` table of
     /// formats 1 to 4 into the command's audit entry (its `replay`; the hash chain is taken
     /// over the record alone, so it is unchanged) and points the key at it in
-    /// `idempotency_keys`; records in `meta` where the next step starts. The last step refuses
+    /// the key's index (`idempotency_index` of format 14, which the step to 14 leaves as it
+    /// is); records in `meta` where the next step starts. The last step refuses
     /// to finish if an idempotency record is left that no command's audit record names (the
     /// key could no longer replay: nothing of the step is written), then drops the old table,
     /// creates the new ones and writes the version. Returns true after the last step.
@@ -216,12 +227,8 @@ impl Store {
         migration: &mut Migration,
     ) -> Result<bool, MigrateError> {
         let mut txn = self.write()?;
-        let next = get_meta(&txn, META_MIGRATION_NEXT_AUDIT)?.unwrap_or(1);
-        let mut entries = txn.read_table(Audit, |table| {
-            audit_entries(&AuditLog { table, pending: None }, None, next, records_per_step + 1)
-        })?;
-        let last_step = entries.len() <= records_per_step;
-        let following = if last_step { None } else { entries.pop().map(|entry| entry.record.seq) };
+        let (entries, following) = step_audit(&txn, records_per_step, Linked::Yes)?;
+        let last_step = following.is_none();
         let moved = move_idempotency_records(&txn, entries, last_step)?;
         for entry in &moved {
             txn.put_audit_entry(entry)?;
@@ -292,6 +299,82 @@ impl Store {
             set_meta(&mut txn, META_FORMAT_VERSION, Some(6))?;
         } else {
             set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, ids.last().copied())?;
+        }
+        txn.write_sequences_exactly()?;
+        txn.commit()?;
+        Ok(last_step)
+    }
+
+    /// One step of the migration from format 13 to 14: for the next `records_per_step` audit
+    /// records, each command's entry that its key's row of `idempotency_keys` points at gets
+    /// its row in `idempotency_index` (the key's hash and the entry's sequence); `meta` records
+    /// where the next step starts. `idempotency_keys` is left whole until the last step, so a
+    /// migration stopped between steps leaves a store of format 13 as it was (and the rows
+    /// already written again by the resumed one are the same). The last step refuses to finish
+    /// if a row of `idempotency_keys` has no row in the new index (it points at no command's
+    /// entry of its key: the key could no longer replay; nothing of the step is written), then
+    /// drops `idempotency_keys` and writes the version. Returns true after the last step.
+    ///
+    /// A migration from a format before 5 reaches this step with `idempotency_keys` empty: the
+    /// step to 5 wrote each key's row in `idempotency_index` already.
+    fn migrate_step_to_14(
+        &self,
+        records_per_step: usize,
+        migration: &mut Migration,
+    ) -> Result<bool, MigrateError> {
+        let mut txn = self.write()?;
+        // The commands' keys and replays only: no hash is read, so a step reads its records
+        // and no more, whatever the commits they were written by.
+        let (entries, following) = step_audit(&txn, records_per_step, Linked::No)?;
+        let last_step = following.is_none();
+        let rows = {
+            let owner = txn.cell().borrow_owner();
+            let old = owner.open_table(IDEMPOTENCY_KEYS_FORMAT_13).map_err(from_redb)?;
+            let mut rows = Vec::new();
+            for entry in &entries {
+                let seq = entry.record.seq;
+                let Some(key) = command_key(&entry.record.kind) else { continue };
+                if entry.replay.is_none() {
+                    continue;
+                }
+                if old.get(key).map_err(from_redb)?.map(|guard| guard.value()) == Some(seq) {
+                    rows.push(idempotency_row(idempotency_hash(key), seq));
+                }
+            }
+            rows
+        };
+        txn.write_table(IdempotencyIndex, |index| {
+            for &row in &rows {
+                index.insert(row, ()).map_err(from_redb)?;
+            }
+            Ok(())
+        })?;
+        migration.commands += rows.len() as u64;
+        if last_step {
+            let left = txn.read_table(IdempotencyIndex, |index| {
+                let owner = txn.cell().borrow_owner();
+                let old = owner.open_table(IDEMPOTENCY_KEYS_FORMAT_13).map_err(from_redb)?;
+                for row in old.iter().map_err(from_redb)? {
+                    let (key, seq) = row.map_err(from_redb)?;
+                    let (key, seq) = (key.value(), seq.value());
+                    let moved = idempotency_row(idempotency_hash(key), seq);
+                    if index.get(moved).map_err(from_redb)?.is_none() {
+                        return Ok(Some(key.to_owned()));
+                    }
+                }
+                Ok(None)
+            })?;
+            if let Some(key) = left {
+                return Err(MigrateError::Unreplayable { key, format: 14 });
+            }
+            txn.cell()
+                .borrow_owner()
+                .delete_table(IDEMPOTENCY_KEYS_FORMAT_13)
+                .map_err(from_redb)?;
+            set_meta(&mut txn, META_MIGRATION_NEXT_AUDIT, None)?;
+            set_meta(&mut txn, META_FORMAT_VERSION, Some(14))?;
+        } else {
+            set_meta(&mut txn, META_MIGRATION_NEXT_AUDIT, following)?;
         }
         txn.write_sequences_exactly()?;
         txn.commit()?;
@@ -372,7 +455,7 @@ fn move_idempotency_records(
     }
     if last {
         if let Some(row) = old.first().map_err(from_redb)? {
-            return Err(MigrateError::Unreplayable { key: row.0.value().to_owned() });
+            return Err(MigrateError::Unreplayable { key: row.0.value().to_owned(), format: 5 });
         }
     }
     Ok(moved)
@@ -492,6 +575,38 @@ fn step_accounts(
     })?;
     let last_step = ids.len() <= accounts_per_step.max(1);
     Ok((ids, last_step))
+}
+
+/// Whether a step reads the audit entries with their hashes linked ([`audit_entries`], which
+/// reads on to the end of a commit) or as stored ([`audit_entries_unlinked`]).
+#[derive(Clone, Copy)]
+enum Linked {
+    Yes,
+    No,
+}
+
+/// The audit entries of a migration's next step by audit records: from `migration.next_audit`
+/// in `meta`, up to `records_per_step` of them, and the sequence the step after starts at
+/// (`None` if this step is the last).
+fn step_audit(
+    txn: &WriteTxn,
+    records_per_step: usize,
+    linked: Linked,
+) -> Result<(Vec<AuditEntry>, Option<u64>), StorageError> {
+    let next = get_meta(txn, META_MIGRATION_NEXT_AUDIT)?.unwrap_or(1);
+    let mut entries = txn.read_table(Audit, |table| {
+        let log = AuditLog { table, pending: None };
+        match linked {
+            Linked::Yes => audit_entries(&log, None, next, records_per_step + 1),
+            Linked::No => audit_entries_unlinked(&log, next, records_per_step + 1),
+        }
+    })?;
+    let following = if entries.len() <= records_per_step {
+        None
+    } else {
+        entries.pop().map(|entry| entry.record.seq)
+    };
+    Ok((entries, following))
 }
 
 /// A number of the `meta` table, if it is there.

@@ -23,13 +23,13 @@ use crate::rows::case::{decode_audit_entry, PrevHash};
 use crate::rows::chunk;
 use crate::rows::Record;
 use crate::schema::{
-    date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry,
-    AuditHead, BankLines, BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions,
-    CreditReviews, CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyKeys,
-    IdempotencyRecord, LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor,
-    OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue,
-    Sequence, SnapshotCold, SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog,
-    META_FORMAT_VERSION,
+    date_key, idempotency_row, idempotency_row_parts, AccountHead, AccountObligations,
+    AccountRecord, Accounts, Agents, Audit, AuditEntry, AuditHead, BankLines, BankMatches, Cases,
+    CasesOverlay, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings,
+    DebtorAccounts, Debtors, ExternalRefs, IdempotencyIndex, IdempotencyRecord, LedgerLog,
+    LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending,
+    PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, SnapshotCold,
+    SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
 };
 use crate::txn::{AuditAppended, ReadTxn, TableAccess, WriteTxn};
 
@@ -742,38 +742,16 @@ pub trait Reads: TableAccess {
     }
 
     /// What an idempotency key recorded, if anything: the replay of the command's audit entry,
-    /// which the key's row of `idempotency_keys` points at.
+    /// which the key's row of `idempotency_index` points at.
     ///
     /// # Errors
     ///
-    /// A storage failure, a corrupted record, or an index row that does not point at the
-    /// key's command (`StorageError::Corrupted`, naming the key).
+    /// A storage failure, a corrupted record, or an index row that does not point at a
+    /// command's entry of its hash (`StorageError::Corrupted`, naming the key).
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StorageError> {
-        let Some(seq) = self.idempotency_seq(key)? else { return Ok(None) };
-        let damaged = |reason: String| StorageError::Corrupted {
-            table: "idempotency_keys",
-            key: format!("{key:?}"),
-            reason: codec::DecodeError::Payload { kind: "idempotency key", reason },
-        };
-        // The entry's kind and replay, not its previous hash, which format 9 keeps in the
-        // entry before: one row, whatever its neighbours hold.
-        let pending = self.audit_pending();
-        let entry = self.read_table(Audit, |table| {
-            record_at(table, pending, "audit", seq, |bytes| {
-                let (entry, _) =
-                    decode_audit_entry(RecordKind::Audit, bytes).map_err(|reason| {
-                        StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
-                    })?;
-                Ok(entry)
-            })
-        })?;
-        let entry = entry
-            .ok_or_else(|| damaged(format!("points at audit record {seq}, which is missing")))?;
-        if crate::schema::command_key(&entry.record.kind) != Some(key) {
-            return Err(damaged(format!("points at audit record {seq}, another key's")));
-        }
+        let Some((seq, entry)) = self.idempotency_entry(key)? else { return Ok(None) };
         let replay = entry.replay.ok_or_else(|| {
-            damaged(format!("points at audit record {seq}, which holds no command"))
+            idempotency_damage(key, format!("points at audit record {seq}, which holds no command"))
         })?;
         Ok(Some(replay))
     }
@@ -782,27 +760,71 @@ pub trait Reads: TableAccess {
     ///
     /// # Errors
     ///
-    /// A storage failure.
+    /// As [`Reads::idempotency`].
     fn idempotency_seq(&self, key: &str) -> Result<Option<u64>, StorageError> {
-        self.read_table(IdempotencyKeys, |table| {
-            Ok(table.get(key).map_err(from_redb)?.map(|guard| guard.value()))
-        })
+        Ok(self.idempotency_entry(key)?.map(|(seq, _)| seq))
     }
 
-    /// Every row of the idempotency index, `(key, audit sequence)` in key order (for `verify`,
-    /// which reads the audit log beside it).
+    /// The audit entry of the command executed under `key`, with its sequence, if the key was
+    /// used (format 14): each row of `idempotency_index` under the key's hash points at a
+    /// candidate, the one whose command's key is `key` is the answer, and one whose key has
+    /// another hash is damage (a row under the wrong hash, or an entry overwritten).
+    ///
+    /// # Errors
+    ///
+    /// As [`Reads::idempotency`].
+    fn idempotency_entry(&self, key: &str) -> Result<Option<(u64, AuditEntry)>, StorageError> {
+        let hash = crate::schema::idempotency_hash(key);
+        let candidates = self.read_table(IdempotencyIndex, |table| {
+            let range = idempotency_row(hash, 0)..=idempotency_row(hash, u64::MAX);
+            let mut candidates = Vec::new();
+            for row in table.range(range).map_err(from_redb)? {
+                candidates.push(idempotency_row_parts(row.map_err(from_redb)?.0.value()).1);
+            }
+            Ok(candidates)
+        })?;
+        // The entry's kind and replay, not its previous hash, which format 9 keeps in the
+        // entry before: one row, whatever its neighbours hold.
+        let pending = self.audit_pending();
+        for seq in candidates {
+            let entry = self.read_table(Audit, |table| {
+                record_at(table, pending, "audit", seq, |bytes| {
+                    let (entry, _) =
+                        decode_audit_entry(RecordKind::Audit, bytes).map_err(|reason| {
+                            StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
+                        })?;
+                    Ok(entry)
+                })
+            })?;
+            let entry = entry.ok_or_else(|| {
+                idempotency_damage(key, format!("points at audit record {seq}, which is missing"))
+            })?;
+            let found = crate::schema::command_key(&entry.record.kind);
+            match candidate(key, hash, found, crate::schema::idempotency_hash) {
+                Candidate::Found => return Ok(Some((seq, entry))),
+                Candidate::Collision => {}
+                Candidate::Damaged => {
+                    let reason = format!("points at audit record {seq}, another key's");
+                    return Err(idempotency_damage(key, reason));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Every row of the idempotency index, `(hash of the key, audit sequence)` in that order
+    /// (for `verify`, which reads the audit log beside it; [`crate::idempotency_hash`]).
     ///
     /// # Errors
     ///
     /// A storage failure.
-    fn idempotency_keys(&self) -> Result<Vec<(String, u64)>, StorageError> {
-        self.read_table(IdempotencyKeys, |table| {
-            let mut keys = Vec::new();
+    fn idempotency_index(&self) -> Result<Vec<(u64, u64)>, StorageError> {
+        self.read_table(IdempotencyIndex, |table| {
+            let mut rows = Vec::new();
             for row in table.iter().map_err(from_redb)? {
-                let (key, seq) = row.map_err(from_redb)?;
-                keys.push((key.value().to_owned(), seq.value()));
+                rows.push(idempotency_row_parts(row.map_err(from_redb)?.0.value()));
             }
-            Ok(keys)
+            Ok(rows)
         })
     }
 
@@ -1849,6 +1871,27 @@ fn hash_before(audit: &dyn ReadAudit, seq: u64) -> Result<[u8; 32], StorageError
     }
 }
 
+/// Up to `limit` audit entries with sequences from `from` on, in order, as stored: their
+/// kinds, records and replays, with no hash linked (an entry of a commit's chain group may read
+/// without its hash or its previous one). For a migration that reads the commands only, in
+/// steps that must not read on to the end of a commit of thousands of entries
+/// ([`audit_entries`] does).
+pub(crate) fn audit_entries_unlinked(
+    audit: &dyn ReadAudit,
+    from: u64,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, StorageError> {
+    let mut entries = Vec::new();
+    audit.each_from(from, &mut |key, bytes| {
+        if entries.len() >= limit {
+            return Ok(false);
+        }
+        entries.push(decode_entry(key, bytes)?.0);
+        Ok(true)
+    })?;
+    Ok(entries)
+}
+
 /// Up to `limit` audit entries with sequences from `from` on, in order, each complete.
 ///
 /// The chain's groups ([`crate::chain`]): up to format 9 each entry is one, from format 10 each
@@ -2088,4 +2131,39 @@ fn index_all(table: &impl ReadableTable<(u64, u64), ()>) -> Result<Vec<(u64, u64
         pairs.push(key.value());
     }
     Ok(pairs)
+}
+
+/// An `idempotency_index` row that does not reach its key's command, naming the key.
+fn idempotency_damage(key: &str, reason: String) -> StorageError {
+    StorageError::Corrupted {
+        table: "idempotency_index",
+        key: format!("{key:?}"),
+        reason: codec::DecodeError::Payload { kind: "idempotency key", reason },
+    }
+}
+
+/// What a candidate of an `idempotency_index` look-up is ([`Reads::idempotency_entry`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Candidate {
+    /// The command of the key looked up.
+    Found,
+    /// The command of another key with the same hash: the next candidate may be the key's.
+    Collision,
+    /// No command, or one whose key has another hash: the row is damaged.
+    Damaged,
+}
+
+/// The candidate whose entry is the command of `found` (if any), for the key `key` of hash
+/// `hash`, `hash_of` being the index's hash (a parameter so that tests can make keys collide).
+pub(crate) fn candidate(
+    key: &str,
+    hash: u64,
+    found: Option<&str>,
+    hash_of: impl Fn(&str) -> u64,
+) -> Candidate {
+    match found {
+        Some(found) if found == key => Candidate::Found,
+        Some(found) if hash_of(found) == hash => Candidate::Collision,
+        _ => Candidate::Damaged,
+    }
 }

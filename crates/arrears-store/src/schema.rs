@@ -15,7 +15,7 @@ use crate::error::StorageError;
 use crate::txn::{TableAccess, WriteTxn};
 
 /// The on-disk format version this build writes.
-pub const FORMAT_VERSION: u64 = 13;
+pub const FORMAT_VERSION: u64 = 14;
 /// The oldest on-disk format version this build can migrate ([`crate::Store::migrate`]).
 pub const FORMAT_VERSION_OLDEST: u64 = 1;
 
@@ -41,6 +41,12 @@ pub(crate) const META_MIGRATION_NEXT_AUDIT: &str = "migration.next_audit";
 /// `idempotency_keys` index; read only by the migration).
 pub(crate) const IDEMPOTENCY_FORMAT_4: TableDefinition<&str, &[u8]> =
     TableDefinition::new("idempotency");
+
+/// Formats 5 to 13: each idempotency key -> the audit sequence of its command's entry
+/// (replaced in format 14 by `idempotency_index`, whose keys are of fixed width; read only by
+/// the migration and the hooks that write older formats).
+pub(crate) const IDEMPOTENCY_KEYS_FORMAT_13: TableDefinition<&str, u64> =
+    TableDefinition::new("idempotency_keys");
 
 /// Format 1 only: net derived postings per event (the journal's sums; dropped by format 2).
 pub(crate) const DERIVED_FORMAT_1: TableDefinition<(u64, u32), &[u8]> =
@@ -181,7 +187,7 @@ tables! {
     DebtorAccounts, debtor_accounts: "debtor_accounts", (u64, u64), ();
     AccountObligations, account_obligations: "account_obligations", (u64, u64), ();
     ExternalRefs, external_refs: "external_refs", (u8, &'static str), u64;
-    IdempotencyKeys, idempotency_keys: "idempotency_keys", &'static str, u64;
+    IdempotencyIndex, idempotency_index: "idempotency_index", u128, ();
     Cases, cases: "cases", u64, &'static [u8];
     CasesOverlay, cases_overlay: "cases_overlay", u64, &'static [u8];
     ReviewDue, review_due: "review_due", (i32, u64), ();
@@ -209,6 +215,39 @@ tables! {
     LedgerLog, ledger_log: "ledger_log", u64, &'static [u8];
 }
 
+/// The 64-bit hash of an idempotency key that the `idempotency_index` table (format 14) is
+/// keyed by: the first 8 bytes of the SHA-256 of the key's UTF-8 bytes, read big-endian.
+///
+/// Stable across builds and platforms (it is stored). Two keys may share a hash: the index
+/// then holds a row for each, and a look-up checks each candidate against the key its audit
+/// entry names, so a collision costs one more read, never a wrong answer. A cryptographic hash
+/// keeps callers (whose keys may come from their own callers) from making many keys collide.
+///
+/// ```
+/// let hash = arrears_store::idempotency_hash("payment-2026-0001");
+/// assert_eq!(hash, arrears_store::idempotency_hash("payment-2026-0001"));
+/// assert_ne!(hash, arrears_store::idempotency_hash("payment-2026-0002"));
+/// ```
+pub fn idempotency_hash(key: &str) -> u64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    let mut first = [0; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
+}
+
+/// The key of a row of `idempotency_index`: the key's hash in the high 64 bits, the audit
+/// sequence of its command's entry in the low 64 (so a key's rows are one range, in sequence
+/// order, and every row has the same width: an insert moves bytes, it rewrites no offsets).
+pub(crate) fn idempotency_row(hash: u64, seq: u64) -> u128 {
+    (u128::from(hash) << 64) | u128::from(seq)
+}
+
+/// The `(hash, audit sequence)` of a row of `idempotency_index`.
+pub(crate) fn idempotency_row_parts(row: u128) -> (u64, u64) {
+    ((row >> 64) as u64, row as u64)
+}
+
 /// Days since 1970-01-01, the key form of a date in indexes.
 pub fn date_key(date: NaiveDate) -> i32 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN);
@@ -233,7 +272,7 @@ pub struct AuditEntry {
     /// SHA-256 of the record's encoding, which includes the previous record's hash.
     pub hash: [u8; 32],
     /// A command's record (format 5): what its idempotency key replays, the command's and the
-    /// outcome's bytes. The `idempotency_keys` index points at this entry, so the command log
+    /// outcome's bytes. The `idempotency_index` points at this entry, so the command log
     /// and the idempotency records are one append-only table. Outside the hash: the record's
     /// `content` digest (`AuditKind::CommandExecuted`) covers these bytes. `None` on every
     /// other record.

@@ -19,7 +19,7 @@ use crate::rows::Stored;
 use crate::schema::{
     date_key, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry, BankLines,
     BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions, CreditReviews,
-    CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyKeys,
+    CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyIndex,
     IdempotencyRecord, LedgerLog, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
     OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence,
     SnapshotCold, Snapshots, TableId, Teams, WorkItems, WorkLog,
@@ -977,7 +977,7 @@ impl WriteTxn {
 
     /// Appends an audit record, at the next sequence, linked to the chain's head, and returns
     /// it. A command's record carries its idempotency record (`replay`) and points the
-    /// command's key at itself in the `idempotency_keys` index: from then on the key replays
+    /// command's key at itself in the `idempotency_index`: from then on the key replays
     /// that entry's outcome.
     ///
     /// Format 10: the entry is written without a hash (record version 5,
@@ -1055,7 +1055,7 @@ impl WriteTxn {
     }
 
     /// Points the key of the command whose record `record` is at its sequence in
-    /// `idempotency_keys`.
+    /// `idempotency_index` (a row of the key's hash and the sequence).
     ///
     /// # Panics
     ///
@@ -1067,15 +1067,16 @@ impl WriteTxn {
         let seq = record.seq;
         let key = crate::schema::command_key(&record.kind);
         let key = key.unwrap_or_else(|| panic!("audit record {seq} replays no command"));
-        self.write_table(IdempotencyKeys, |table| {
-            table.insert(key, seq).map_err(from_redb)?;
+        let row = crate::schema::idempotency_row(crate::schema::idempotency_hash(key), seq);
+        self.write_table(IdempotencyIndex, |table| {
+            table.insert(row, ()).map_err(from_redb)?;
             Ok(())
         })
     }
 
     /// Writes an audit entry whole, its own hash kept (record version 4), under its sequence
     /// and, if it carries a command's replay, points the command's key at it in
-    /// `idempotency_keys`. Returns whether an entry was there (the migration to format 5
+    /// `idempotency_index`. Returns whether an entry was there (the migration to format 5
     /// rewrites entries of formats 1 to 4, each hashed on its own; [`Self::append_audit`]
     /// appends).
     ///

@@ -5,9 +5,10 @@
 //!   outcome concerns the event's account. Events the cycle records carry a key of its own
 //!   (`cycle:DATE:ACCOUNT:KIND`) and have none.
 //! - Every idempotency record whose outcome posted an event has that event, under its key.
-//! - Every row of the idempotency index (format 5: key -> audit sequence) points at the audit
-//!   entry of its key's command, which holds the record; every command's audit entry holds its
-//!   record and its key points at it, and `CommandExecuted`'s digest equals the record's. A
+//! - Every row of the idempotency index (format 14: the key's hash and the audit sequence)
+//!   points at the audit entry of a command whose key has that hash, which holds the record, and
+//!   no key has two rows; every command's audit entry holds its record and its key's row points
+//!   at it, and `CommandExecuted`'s digest equals the record's. A
 //!   record that keeps a pointer to its ledger row instead of the outcome (format 13) points at
 //!   a row its key appended, and the outcome rebuilt from it has that digest: byte for byte
 //!   the outcome the command returned.
@@ -18,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use arrears_core::case::AuditKind;
 use arrears_core::ids::{AccountId, EventSeq};
 use arrears_store::codec::{decode_record, RecordKind};
-use arrears_store::{command_key, AuditEntry, IdempotencyRecord, ReadTxn, Reads};
+use arrears_store::{command_key, idempotency_hash, AuditEntry, IdempotencyRecord, ReadTxn, Reads};
 
 use super::ledger::EventKey;
 use super::Report;
@@ -70,7 +71,7 @@ fn cycle_key(key: &str, account: AccountId) -> bool {
 }
 
 pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_keys: &[EventKey]) {
-    let Some(index) = report.read("idempotency", read.idempotency_keys()) else { return };
+    let Some(index) = report.read("idempotency", read.idempotency_index()) else { return };
     let Some(log) = report.read("audit", read.audit_log()) else { return };
     let stored = indexed_records(report, &index, &log);
     // Each record's outcome: its bytes, or those rebuilt from the ledger row it points at
@@ -78,10 +79,10 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
     let mut results: BTreeMap<&str, Cow<'_, [u8]>> = BTreeMap::new();
     let mut outcomes: BTreeMap<&str, Outcome> = BTreeMap::new();
     let pointed =
-        crate::audit::pointed_rows(read, stored.values().map(|record| &record.result[..]));
+        crate::audit::pointed_rows(read, stored.values().map(|(_, record)| &record.result[..]));
     // A range that does not read (a damaged row in it) leaves each pointer to read its own row.
     let rows = report.read("ledger_log", pointed).unwrap_or_default();
-    for (key, record) in &stored {
+    for (key, (_, record)) in &stored {
         let result = match crate::audit::outcome_bytes_among(read, &rows, key, &record.result) {
             Ok(result) => result,
             Err(error) => {
@@ -140,49 +141,59 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
             }
         }
     }
-    audit_records(report, &log, &index, &stored, &results);
+    audit_records(report, &log, &stored, &results);
 }
 
-/// The idempotency record each key of the index reaches: the replay of the audit entry it
-/// points at. A row that points at no entry, at an entry without a command, or at another
-/// key's command is reported (the record it reaches, if any, is still checked under the key).
+/// The idempotency record each key of the index reaches, with the sequence of the audit entry
+/// that holds it: the replay of the entry its row points at. A row that points at no entry, at
+/// an entry without a command, or at a command whose key has another hash is reported and
+/// reaches nothing (its key is not known: the row holds a hash); so is a key's second row.
 fn indexed_records<'log>(
     report: &mut Report,
-    index: &[(String, u64)],
+    index: &[(u64, u64)],
     log: &'log [AuditEntry],
-) -> BTreeMap<String, &'log IdempotencyRecord> {
-    let mut stored = BTreeMap::new();
-    for (key, seq) in index {
+) -> BTreeMap<String, (u64, &'log IdempotencyRecord)> {
+    let mut stored: BTreeMap<String, (u64, &IdempotencyRecord)> = BTreeMap::new();
+    for &(hash, seq) in index {
+        let row = format!("index row {hash:016x}/{seq}");
         // The log is read in sequence order: entry `seq` is at `seq - 1` unless the chain is
         // broken (which the chain check reports), then it is searched for.
-        let at = usize::try_from(*seq).ok().and_then(|seq| seq.checked_sub(1));
-        let entry = at.and_then(|at| log.get(at)).filter(|entry| entry.record.seq == *seq);
-        let entry = entry.or_else(|| log.iter().find(|entry| entry.record.seq == *seq));
+        let at = usize::try_from(seq).ok().and_then(|seq| seq.checked_sub(1));
+        let entry = at.and_then(|at| log.get(at)).filter(|entry| entry.record.seq == seq);
+        let entry = entry.or_else(|| log.iter().find(|entry| entry.record.seq == seq));
         let Some(entry) = entry else {
             report.problem(
                 "idempotency",
-                key,
+                &row,
                 format!("points at audit record {seq}, which is missing"),
             );
             continue;
         };
-        let Some(replay) = &entry.replay else {
+        let (Some(replay), Some(key)) = (&entry.replay, command_key(&entry.record.kind)) else {
             report.problem(
                 "idempotency",
-                key,
+                &row,
                 format!("points at audit record {seq}, which holds no command"),
             );
             continue;
         };
-        match command_key(&entry.record.kind) {
-            Some(command) if command != key => report.problem(
+        if idempotency_hash(key) != hash {
+            report.problem(
                 "idempotency",
                 key,
-                format!("points at audit record {seq}, the command of key {command:?}"),
-            ),
-            _ => {}
+                format!("a row of another key's hash ({row}) points at its command"),
+            );
+            continue;
         }
-        stored.insert(key.clone(), replay);
+        if let Some((first, _)) = stored.get(key) {
+            report.problem(
+                "idempotency",
+                key,
+                format!("two rows of the index, at audit records {first} and {seq}"),
+            );
+            continue;
+        }
+        stored.insert(key.to_owned(), (seq, replay));
     }
     stored
 }
@@ -192,11 +203,9 @@ fn indexed_records<'log>(
 fn audit_records(
     report: &mut Report,
     log: &[AuditEntry],
-    index: &[(String, u64)],
-    stored: &BTreeMap<String, &IdempotencyRecord>,
+    stored: &BTreeMap<String, (u64, &IdempotencyRecord)>,
     results: &BTreeMap<&str, Cow<'_, [u8]>>,
 ) {
-    let index: BTreeMap<&str, u64> = index.iter().map(|(key, seq)| (key.as_str(), *seq)).collect();
     let mut audited: BTreeSet<&str> = BTreeSet::new();
     for entry in log {
         let (key, content) = match &entry.record.kind {
@@ -206,8 +215,8 @@ fn audit_records(
         };
         let seq = entry.record.seq;
         let subject = format!("audit {seq}");
-        match (index.get(key.as_str()), &entry.replay) {
-            (Some(&pointed), Some(replay)) if pointed == seq => {
+        match (stored.get(key.as_str()), &entry.replay) {
+            (Some(&(pointed, _)), Some(replay)) if pointed == seq => {
                 // The outcome rebuilt from its ledger row, for a record that points at it (a
                 // pointer that does not resolve is reported above, and checked no further).
                 let result = results.get(key.as_str()).map_or(&replay.result[..], |result| result);
@@ -224,7 +233,7 @@ fn audit_records(
                     );
                 }
             }
-            (Some(&pointed), _) if pointed != seq => report.problem(
+            (Some(&(pointed, _)), _) if pointed != seq => report.problem(
                 "idempotency",
                 &subject,
                 format!("key {key:?} points at audit record {pointed}, not at its command's"),

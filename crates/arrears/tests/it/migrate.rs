@@ -153,13 +153,15 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
     }
     // Steps of 5 accounts to format 4, then of 50 audit records to format 5, then of 5
     // accounts to format 6 (which find every snapshot written with its head already: the
-    // ledger's move to the log wrote them), then one each to formats 7 to 13.
+    // ledger's move to the log wrote them), then one each to formats 7 to 13, then of 50 audit
+    // records to format 14 (which find no row of `idempotency_keys` to move: the step to 5
+    // wrote each key's row in the index of format 14).
     let commands = commands(&control);
     let audit_records = audit_records(&control);
     assert_eq!(
         (runs, rewritten, moved),
         (
-            (ACCOUNTS.div_ceil(5) + audit_records.div_ceil(50) + ACCOUNTS.div_ceil(5) + 7) as u64,
+            (ACCOUNTS.div_ceil(5) * 2 + audit_records.div_ceil(50) * 2 + 7) as u64,
             ACCOUNTS as u64,
             commands as u64
         )
@@ -180,7 +182,7 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
 fn commands(path: &std::path::Path) -> usize {
     let store = arrears_store::Store::open(path, arrears_store::StoreOptions::default()).unwrap();
     let read = store.read().unwrap();
-    read.idempotency_keys().unwrap().len()
+    read.idempotency_index().unwrap().len()
 }
 
 /// How many records a store's audit log holds.
@@ -212,8 +214,13 @@ fn a_format_6_store_takes_formats_7_and_8_and_its_ids_go_on() {
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 6, .. }), "{refused}");
     let step = Arrears::migrate(&migrated, options()).unwrap();
     // One commit to format 7, one to format 8 (the empty case overlay), one to format 9, one
-    // to format 10, one to format 11, one to format 12, one to format 13.
-    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (6, 13, 0, 0, 7));
+    // to format 10, one to format 11, one to format 12, one to format 13, one to format 14
+    // (each command's row of the idempotency index written again with the key's hash).
+    let commands = commands(&control) as u64;
+    assert_eq!(
+        (step.from, step.to, step.accounts, step.commands, step.steps),
+        (6, 14, 0, commands, 8)
+    );
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -260,7 +267,7 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
         let step = arrears_store::Store::migrate_in_steps(&migrated, store, 5, 1).unwrap();
         runs += 1;
         rewritten += step.accounts;
-        assert!(matches!((step.from, step.commands), (5..=12, 0)), "{step:?}");
+        assert!(matches!((step.from, step.commands), (5..=12, 0) | (13, _)), "{step:?}");
         if step.from == 5 {
             assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
         }
@@ -268,10 +275,15 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=12, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=13, .. }));
     }
-    // Steps of 5 accounts to format 6, then one each to formats 7 to 13.
-    assert_eq!((runs, rewritten), (ACCOUNTS.div_ceil(5) as u64 + 7, ACCOUNTS as u64));
+    // Steps of 5 accounts to format 6, then one each to formats 7 to 13, then of 50 audit
+    // records to format 14.
+    let steps_to_14 = audit_records(&control).div_ceil(50);
+    assert_eq!(
+        (runs, rewritten),
+        ((ACCOUNTS.div_ceil(5) + 7 + steps_to_14) as u64, ACCOUNTS as u64)
+    );
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -343,16 +355,18 @@ fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
         runs += 1;
         moved += step.commands;
         rewritten += step.accounts;
-        assert!((4..=12).contains(&step.from), "{step:?}");
+        assert!((4..=13).contains(&step.from), "{step:?}");
         if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=12, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=13, .. }));
     }
     // Steps of 30 audit records to format 5, then of 3 accounts to format 6, then one each
-    // to 7, 8, 9, 10, 11, 12 and 13.
-    assert_eq!(runs, (audit_records(&control).div_ceil(30) + ACCOUNTS.div_ceil(3) + 7) as u64);
+    // to 7, 8, 9, 10, 11, 12 and 13, then of 30 audit records to 14 (which move no row: the
+    // step to 5 wrote them in the index of format 14).
+    let audit_steps = audit_records(&control).div_ceil(30);
+    assert_eq!(runs, (audit_steps * 2 + ACCOUNTS.div_ceil(3) + 7) as u64);
     assert_eq!(moved, commands(&control) as u64);
     assert_eq!(rewritten, ACCOUNTS as u64);
 
@@ -361,15 +375,7 @@ fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
     assert!(report.is_clean(), "{:?}", report.problems);
     assert_eq!(after.changes(0, usize::MAX).unwrap(), feed_before);
     let control = Arrears::open_with(&control, options()).unwrap();
-    for key in ["c:0:0", "p:3:7", "r:3:0"] {
-        assert_eq!(after.recorded(key).unwrap(), control.recorded(key).unwrap(), "{key}");
-        let recorded = after.recorded(key).unwrap().unwrap();
-        let replay = after.execute(key, &recorded.command).unwrap();
-        assert!(replay.replayed, "{key}");
-        assert_eq!(replay.outcome, recorded.outcome, "{key}");
-    }
-    assert_eq!(go_on(&after, &ids), go_on(&control, &ids));
-    assert!(after.verify().unwrap().is_clean());
+    replays_and_goes_on(&after, &control, &ids);
 }
 
 /// Format 9: an audit entry keeps no previous hash of its own (audit record version 4), the
@@ -425,7 +431,11 @@ fn a_format_10_store_keeps_its_audit_rows_and_its_commits_after_write_chunks() {
     let refused = Arrears::open_with(&migrated, options()).unwrap_err();
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 10, .. }), "{refused}");
     let step = Arrears::migrate(&migrated, options()).unwrap();
-    assert_eq!((step.from, step.to, step.accounts, step.commands, step.steps), (10, 13, 0, 0, 3));
+    let commands = commands(&control) as u64;
+    assert_eq!(
+        (step.from, step.to, step.accounts, step.commands, step.steps),
+        (10, 14, 0, commands, 4)
+    );
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let control = Arrears::open_with(&control, options()).unwrap();
@@ -498,9 +508,10 @@ fn an_older_store_keeps_its_audit_entries_and_links_the_new_ones_to_them(format:
     );
     let step = Arrears::migrate(&migrated, options()).unwrap();
     let steps = arrears_store::FORMAT_VERSION - format;
+    let commands = commands(&control) as u64;
     assert_eq!(
         (step.from, step.to, step.accounts, step.commands, step.steps),
-        (format, arrears_store::FORMAT_VERSION, 0, 0, steps)
+        (format, arrears_store::FORMAT_VERSION, 0, commands, steps)
     );
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
@@ -567,4 +578,92 @@ fn a_format_4_idempotency_record_without_its_command_stops_the_migration() {
     assert!(error.contains("\"c:orphan\" is named by no command's audit record"), "{error}");
     let refused = Arrears::open_with(&path, options()).unwrap_err();
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4, .. }), "{refused}");
+}
+
+/// Issue 16 (format 14): the idempotency index is keyed by each key's hash and its command's
+/// audit sequence, fixed-width rows. A format-13 store (its index by the keys' text) migrates
+/// in steps stopped after every commit, each stop a store of format 13 that no open accepts and
+/// whose `idempotency_keys` is whole; then every key replays what it replayed before, byte for
+/// byte, and the store verifies and goes on as one never migrated.
+#[test]
+fn a_format_13_store_writes_its_idempotency_index_by_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (control, migrated) = (dir.path().join("control.redb"), dir.path().join("migrated.redb"));
+    let books = Arrears::create_with(&control, options()).unwrap();
+    let ids = build(&books);
+    let before = views(&books, &ids);
+    let feed_before = books.changes(0, usize::MAX).unwrap();
+    drop(books);
+    std::fs::copy(&control, &migrated).unwrap();
+    let older = Arrears::open_with(&migrated, options()).unwrap();
+    older.store().rewrite_as_format_13().unwrap();
+    drop(older);
+
+    let store = arrears_store::StoreOptions::default();
+    let (mut runs, mut moved) = (0, 0);
+    loop {
+        let step = arrears_store::Store::migrate_in_steps(&migrated, store, 4, 1).unwrap();
+        runs += 1;
+        moved += step.commands;
+        assert_eq!(step.from, 13, "{step:?}");
+        if step.to == arrears_store::FORMAT_VERSION {
+            break;
+        }
+        let refused = Arrears::open_with(&migrated, options()).unwrap_err();
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 13, .. }));
+    }
+    // Steps of 40 audit records.
+    assert_eq!(runs, audit_records(&control).div_ceil(40) as u64);
+    assert_eq!(moved, commands(&control) as u64);
+    assert_eq!(commands(&migrated), commands(&control));
+
+    let after = Arrears::open_with(&migrated, options()).unwrap();
+    let report = after.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(views(&after, &ids), before);
+    assert_eq!(after.changes(0, usize::MAX).unwrap(), feed_before);
+    let control = Arrears::open_with(&control, options()).unwrap();
+    replays_and_goes_on(&after, &control, &ids);
+}
+
+/// A row of a format-13 store's `idempotency_keys` that reaches no command of its key (here the
+/// key `c:orphan` pointing at the command of `c:0`) stops the migration to 14 at its last
+/// step, which writes nothing: the store stays at format 13, its index as it was.
+#[test]
+fn a_format_13_index_row_without_its_command_stops_the_migration() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("books.redb");
+    let books = Arrears::create_with(&path, options()).unwrap();
+    let id = account(&books, "M-0");
+    run(&books, "c:0", &charge_command(id, month(0), month(0) + chrono::Days::new(20), 100_00));
+    let seq = books.store().read().unwrap().idempotency_seq("c:0").unwrap().unwrap();
+    books.store().rewrite_as_format_13().unwrap();
+    let mut txn = books.store().write().unwrap();
+    txn.raw_insert_format_13_idempotency("c:orphan", seq).unwrap();
+    txn.commit().unwrap();
+    drop(books);
+    let error = arrears_store::Store::migrate(&path, arrears_store::StoreOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("\"c:orphan\" is named by no command's audit record"), "{error}");
+    let refused = Arrears::open_with(&path, options()).unwrap_err();
+    assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 13, .. }), "{refused}");
+    // Nothing of the failed step was written: a second run starts again and stops the same.
+    let again = arrears_store::Store::migrate(&path, arrears_store::StoreOptions::default());
+    assert_eq!(again.unwrap_err().to_string(), error);
+}
+
+/// Keys of commands of every kind (the first charge, a payment, a reversal, the last payment)
+/// hold on the migrated store `after` the record they hold on `control`, and a retry of each
+/// replays its outcome; then both go on alike, and `after` verifies.
+fn replays_and_goes_on(after: &Arrears, control: &Arrears, ids: &[AccountId]) {
+    for key in ["c:0:0", "p:3:7", "r:3:0", "p:11:29"] {
+        let recorded = after.recorded(key).unwrap().unwrap();
+        assert_eq!(Some(&recorded), control.recorded(key).unwrap().as_ref(), "{key}");
+        let replay = after.execute(key, &recorded.command).unwrap();
+        assert!(replay.replayed, "{key}");
+        assert_eq!(replay.outcome, recorded.outcome, "{key}");
+    }
+    assert_eq!(go_on(after, ids), go_on(control, ids));
+    assert!(after.verify().unwrap().is_clean());
 }

@@ -79,8 +79,8 @@ fn a_payment_points_at_its_ledger_row_and_replays_the_outcome_it_returned() {
 
 /// A pointer that reaches a row another command appended is damage: a retry under the key
 /// fails with the store's error instead of answering with the other command's outcome, and
-/// `verify`, following the pointer, names the key. Here `p1`'s record is moved to the key `p0`
-/// (one flipped bit).
+/// `verify` names the key whose command the row reaches. Here `p1`'s row of the index is moved
+/// under the hash of `p0` (one flipped bit in the row's key).
 #[test]
 fn a_pointer_to_another_commands_row_is_reported_not_replayed() {
     let (_dir, books) = open_temp();
@@ -100,7 +100,7 @@ fn a_pointer_to_another_commands_row_is_reported_not_replayed() {
         matches!(
             &error,
             arrears::CommandError::Storage(arrears::StorageError::Corrupted {
-                table: "idempotency_keys",
+                table: "idempotency_index",
                 ..
             })
         ),
@@ -111,7 +111,7 @@ fn a_pointer_to_another_commands_row_is_reported_not_replayed() {
         report
             .problems
             .iter()
-            .any(|problem| problem.subject == "p0" && problem.detail.contains("another command's")),
+            .any(|problem| problem.subject == "p1" && problem.detail.contains("another key's hash")),
         "{:?}",
         report.problems
     );
