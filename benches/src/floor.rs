@@ -13,17 +13,22 @@ const DEBTORS: TableDefinition<u64, &[u8]> = TableDefinition::new("debtors");
 const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
 const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots");
 const LEDGER_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger_log");
-const IDEMPOTENCY_INDEX: TableDefinition<u128, ()> = TableDefinition::new("idempotency_index");
+const IDEMPOTENCY_INDEX: TableDefinition<u64, u64> = TableDefinition::new("idempotency_index");
 
-/// The row of `idempotency_index` (format 14) of a key and its audit sequence: the first 8
-/// bytes of the key's SHA-256 (docs/FORMAT.md; the benches do not depend on the store crate, so
-/// the floor takes the hash itself, as the engine does) above the sequence.
-fn key_row(key: &str, seq: u64) -> u128 {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(key.as_bytes());
-    let mut first = [0; 8];
-    first.copy_from_slice(&digest[..8]);
-    (u128::from(u64::from_be_bytes(first)) << 64) | u128::from(seq)
+/// The hash of a key that `idempotency_index` (format 14) is keyed by: FNV-1a 64 and
+/// MurmurHash3's `fmix64` (docs/FORMAT.md; the benches do not depend on the store crate, so the
+/// floor takes the hash itself, as the engine does).
+fn key_hash(key: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in key.as_bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
 }
 const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
@@ -245,7 +250,7 @@ impl RedbFloor {
             }
             let mut key_table = txn.open_table(IDEMPOTENCY_INDEX).expect("table");
             for n in 0..rows(backlog.keys) {
-                key_table.insert(key_row(&format!("setup{n}"), n + 1), ()).expect("put");
+                key_table.insert(key_hash(&format!("setup{n}")), n + 1).expect("put");
             }
         }
         txn.commit().expect("commit");
@@ -260,7 +265,7 @@ impl RedbFloor {
     /// appended to the log), the snapshot (with the account's chain head, format 6), the audit
     /// record (with the idempotency record) and the key's index row written (format 6's
     /// layout, with format 11's chunks: the commit's ledger rows and audit records appended a
-    /// chunk at a time, and format 14's index: a row of the key's hash and its audit sequence).
+    /// chunk at a time, and format 14's index: the key's hash -> its audit sequence).
     pub fn post(&mut self, from: usize, count: usize) {
         let txn = self.db.begin_write().expect("write");
         {
@@ -276,10 +281,7 @@ impl RedbFloor {
                 let (account, _) = crate::payment(n, self.accounts);
                 let id = account as u64;
                 let key = format!("p{n}");
-                let mut candidates =
-                    key_table.range(key_row(&key, 0)..=key_row(&key, u64::MAX)).expect("range");
-                assert!(candidates.next().is_none());
-                drop(candidates);
+                assert!(key_table.get(key_hash(&key)).expect("get").is_none());
                 for table in [&account_table, &case_table] {
                     read.clear();
                     read.extend_from_slice(table.get(id).expect("get").expect("record").value());
@@ -292,7 +294,7 @@ impl RedbFloor {
                 self.next_row += 1;
                 log_chunk.push(&mut log_table, row, &bytes(self.sizes.ledger_row, n));
                 snapshot_table.insert(id, bytes(self.sizes.snapshot, n).as_slice()).expect("put");
-                key_table.insert(key_row(&key, self.next_audit), ()).expect("put");
+                key_table.insert(key_hash(&key), self.next_audit).expect("put");
                 audit_chunk.push(&mut audit_table, self.next_audit, &bytes(self.sizes.audit, n));
                 self.next_audit += 1;
             }

@@ -14,7 +14,7 @@ use crate::fault::FaultyDisk;
 use crate::open::{open_error, Db, Store, StoreOptions};
 use crate::read::Reads;
 use crate::schema::{
-    command_key, idempotency_hash, idempotency_row, AuditEntry, IdempotencyIndex, TableId,
+    command_key, idempotency_hash, AuditEntry, IdempotencyIndex, IdempotencyOverflow, TableId,
     ACCOUNT_ENTRIES_FORMAT_3, EVENTS_FORMAT_3, IDEMPOTENCY_FORMAT_4, IDEMPOTENCY_KEYS_FORMAT_13,
     JOURNAL_FORMAT_3, META_FORMAT_VERSION,
 };
@@ -493,15 +493,15 @@ fn write_format_4_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
         txn.raw_insert(Audit, seq, &framed(2, &payload[..payload.len() - 1]))?;
     }
     txn.cell().borrow_owner().delete_table(IDEMPOTENCY_KEYS_FORMAT_13).map_err(from_redb)?;
-    txn.write_table(IdempotencyIndex, |table| table.retain(|_, _| false).map_err(from_redb))?;
-    Ok(())
+    empty_idempotency_index(txn)
 }
 
 /// Writes the idempotency index as formats 5 to 13 kept it, `idempotency_keys` (each key's
-/// text -> its command's audit sequence, the key read from the entry each row points at), and
-/// empties `idempotency_index`.
+/// text -> its command's audit sequence, the key read from the entry each row of
+/// `idempotency_index` points at, and the rows of `idempotency_overflow` as they are), and
+/// empties both tables of format 14.
 fn write_format_13_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
-    let mut rows = Vec::new();
+    let mut rows = txn.idempotency_overflow()?;
     // The log read once (an entry read alone reads on to the end of its commit).
     let log: std::collections::BTreeMap<u64, AuditEntry> =
         txn.audit_log()?.into_iter().map(|entry| (entry.record.seq, entry)).collect();
@@ -520,8 +520,13 @@ fn write_format_13_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
             old.insert(key.as_str(), seq).map_err(from_redb)?;
         }
     }
+    empty_idempotency_index(txn)
+}
+
+/// Empties both tables of the idempotency index of format 14.
+fn empty_idempotency_index(txn: &mut WriteTxn) -> Result<(), StorageError> {
     txn.write_table(IdempotencyIndex, |table| table.retain(|_, _| false).map_err(from_redb))?;
-    Ok(())
+    txn.write_table(IdempotencyOverflow, |table| table.retain(|_, _| false).map_err(from_redb))
 }
 
 /// Writes ledger rows as formats 1 to 3 kept them: each event under `(account, seq)`, each
@@ -622,8 +627,8 @@ impl WriteTxn {
         })
     }
 
-    /// Moves an idempotency key's index row to another key's hash (a flipped bit in a row on
-    /// disk), or removes it (`to` is `None`: a lost row), so that tests can check that `verify`
+    /// Moves an idempotency key's index row to the row of another key's hash (a flipped bit in
+    /// a row on disk), or removes it (`to` is `None`: a lost row), so that tests can check that `verify`
     /// and a retry see it.
     ///
     /// # Errors
@@ -637,13 +642,27 @@ impl WriteTxn {
         // The index is never cached, so the transaction's cache stays as it is.
         self.no_carry();
         let Some(seq) = self.idempotency_seq(from)? else { return Ok(()) };
-        self.write_table(IdempotencyIndex, |handle| {
-            handle.remove(idempotency_row(idempotency_hash(from), seq)).map_err(from_redb)?;
-            if let Some(to) = to {
-                handle.insert(idempotency_row(idempotency_hash(to), seq), ()).map_err(from_redb)?;
+        let hash = idempotency_hash(from);
+        let primary = self.write_table(IdempotencyIndex, |handle| {
+            if handle.get(hash).map_err(from_redb)?.map(|guard| guard.value()) != Some(seq) {
+                return Ok(false);
             }
-            Ok(())
-        })
+            handle.remove(hash).map_err(from_redb)?;
+            Ok(true)
+        })?;
+        if !primary {
+            self.write_table(IdempotencyOverflow, |handle| {
+                handle.remove(from).map_err(from_redb)?;
+                Ok(())
+            })?;
+        }
+        match to {
+            Some(to) => self.write_table(IdempotencyIndex, |handle| {
+                handle.insert(idempotency_hash(to), seq).map_err(from_redb)?;
+                Ok(())
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Points, in the `idempotency_keys` table of formats 5 to 13 (a store rewritten by

@@ -29,8 +29,8 @@ use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
 use crate::read::{audit_entries, audit_entries_unlinked, AuditLog, Reads};
 use crate::rows::Record;
 use crate::schema::{
-    command_key, idempotency_hash, idempotency_row, AccountRecord, Accounts, Audit, AuditEntry,
-    IdempotencyIndex, IdempotencyRecord, Meta, Snapshots, ACCOUNT_ENTRIES_FORMAT_3,
+    command_key, idempotency_hash, AccountRecord, Accounts, Audit, AuditEntry, IdempotencyIndex,
+    IdempotencyOverflow, IdempotencyRecord, Meta, Snapshots, ACCOUNT_ENTRIES_FORMAT_3,
     DERIVED_FORMAT_1, EVENTS_FORMAT_3, FORMAT_VERSION, FORMAT_VERSION_OLDEST, IDEMPOTENCY_FORMAT_4,
     IDEMPOTENCY_KEYS_FORMAT_13, JOURNAL_FORMAT_3, LEDGER_HEADS_FORMAT_5, META_FORMAT_VERSION,
     META_MIGRATION_NEXT_ACCOUNT, META_MIGRATION_NEXT_AUDIT,
@@ -338,31 +338,35 @@ impl Store {
                     continue;
                 }
                 if old.get(key).map_err(from_redb)?.map(|guard| guard.value()) == Some(seq) {
-                    rows.push(idempotency_row(idempotency_hash(key), seq));
+                    rows.push((key, seq));
                 }
             }
             rows
         };
-        txn.write_table(IdempotencyIndex, |index| {
-            for &row in &rows {
-                index.insert(row, ()).map_err(from_redb)?;
-            }
-            Ok(())
-        })?;
+        for &(key, seq) in &rows {
+            txn.index_key(key, seq)?;
+        }
         migration.commands += rows.len() as u64;
         if last_step {
+            // Every row of the old index has its row in the new one: under its key's hash, or
+            // (another key's command holding that) in the overflow.
             let left = txn.read_table(IdempotencyIndex, |index| {
-                let owner = txn.cell().borrow_owner();
-                let old = owner.open_table(IDEMPOTENCY_KEYS_FORMAT_13).map_err(from_redb)?;
-                for row in old.iter().map_err(from_redb)? {
-                    let (key, seq) = row.map_err(from_redb)?;
-                    let (key, seq) = (key.value(), seq.value());
-                    let moved = idempotency_row(idempotency_hash(key), seq);
-                    if index.get(moved).map_err(from_redb)?.is_none() {
-                        return Ok(Some(key.to_owned()));
+                txn.read_table(IdempotencyOverflow, |overflow| {
+                    let owner = txn.cell().borrow_owner();
+                    let old = owner.open_table(IDEMPOTENCY_KEYS_FORMAT_13).map_err(from_redb)?;
+                    for row in old.iter().map_err(from_redb)? {
+                        let (key, seq) = row.map_err(from_redb)?;
+                        let (key, seq) = (key.value(), Some(seq.value()));
+                        let primary = index.get(idempotency_hash(key)).map_err(from_redb)?;
+                        let overflowed = overflow.get(key).map_err(from_redb)?;
+                        if primary.map(|guard| guard.value()) != seq
+                            && overflowed.map(|guard| guard.value()) != seq
+                        {
+                            return Ok(Some(key.to_owned()));
+                        }
                     }
-                }
-                Ok(None)
+                    Ok(None)
+                })
             })?;
             if let Some(key) = left {
                 return Err(MigrateError::Unreplayable { key, format: 14 });

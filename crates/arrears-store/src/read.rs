@@ -23,13 +23,13 @@ use crate::rows::case::{decode_audit_entry, PrevHash};
 use crate::rows::chunk;
 use crate::rows::Record;
 use crate::schema::{
-    date_key, idempotency_row, idempotency_row_parts, AccountHead, AccountObligations,
-    AccountRecord, Accounts, Agents, Audit, AuditEntry, AuditHead, BankLines, BankMatches, Cases,
-    CasesOverlay, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings,
-    DebtorAccounts, Debtors, ExternalRefs, IdempotencyIndex, IdempotencyRecord, LedgerLog,
-    LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq, OutboxPending,
-    PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence, SnapshotCold,
-    SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
+    date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry,
+    AuditHead, BankLines, BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions,
+    CreditReviews, CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyIndex,
+    IdempotencyOverflow, IdempotencyRecord, LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox,
+    OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind,
+    ReviewDue, Sequence, SnapshotCold, SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog,
+    META_FORMAT_VERSION,
 };
 use crate::txn::{AuditAppended, ReadTxn, TableAccess, WriteTxn};
 
@@ -766,53 +766,70 @@ pub trait Reads: TableAccess {
     }
 
     /// The audit entry of the command executed under `key`, with its sequence, if the key was
-    /// used (format 14): each row of `idempotency_index` under the key's hash points at a
-    /// candidate, the one whose command's key is `key` is the answer, and one whose key has
-    /// another hash is damage (a row under the wrong hash, or an entry overwritten).
+    /// used (format 14): the row of `idempotency_index` under the key's hash points at a
+    /// command; if it is the key's, that is the answer, if it is another key's of the same hash
+    /// (a collision), the key's own row of `idempotency_overflow` is; a command whose key has
+    /// another hash, or none, is damage (a row under the wrong hash, or an entry overwritten).
     ///
     /// # Errors
     ///
     /// As [`Reads::idempotency`].
     fn idempotency_entry(&self, key: &str) -> Result<Option<(u64, AuditEntry)>, StorageError> {
         let hash = crate::schema::idempotency_hash(key);
-        let candidates = self.read_table(IdempotencyIndex, |table| {
-            let range = idempotency_row(hash, 0)..=idempotency_row(hash, u64::MAX);
-            let mut candidates = Vec::new();
-            for row in table.range(range).map_err(from_redb)? {
-                candidates.push(idempotency_row_parts(row.map_err(from_redb)?.0.value()).1);
-            }
-            Ok(candidates)
+        let seq = self.read_table(IdempotencyIndex, |table| {
+            Ok(table.get(hash).map_err(from_redb)?.map(|guard| guard.value()))
         })?;
-        // The entry's kind and replay, not its previous hash, which format 9 keeps in the
-        // entry before: one row, whatever its neighbours hold.
-        let pending = self.audit_pending();
-        for seq in candidates {
-            let entry = self.read_table(Audit, |table| {
-                record_at(table, pending, "audit", seq, |bytes| {
-                    let (entry, _) =
-                        decode_audit_entry(RecordKind::Audit, bytes).map_err(|reason| {
-                            StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
-                        })?;
-                    Ok(entry)
-                })
-            })?;
-            let entry = entry.ok_or_else(|| {
-                idempotency_damage(key, format!("points at audit record {seq}, which is missing"))
-            })?;
-            let found = crate::schema::command_key(&entry.record.kind);
-            match candidate(key, hash, found, crate::schema::idempotency_hash) {
-                Candidate::Found => return Ok(Some((seq, entry))),
-                Candidate::Collision => {}
-                Candidate::Damaged => {
-                    let reason = format!("points at audit record {seq}, another key's");
+        let Some(seq) = seq else { return Ok(None) };
+        let entry = self.idempotency_command(key, seq)?;
+        let found = crate::schema::command_key(&entry.record.kind);
+        match candidate(key, hash, found) {
+            Candidate::Found => Ok(Some((seq, entry))),
+            Candidate::Collision => {
+                let seq = self.read_table(IdempotencyOverflow, |table| {
+                    Ok(table.get(key).map_err(from_redb)?.map(|guard| guard.value()))
+                })?;
+                let Some(seq) = seq else { return Ok(None) };
+                let entry = self.idempotency_command(key, seq)?;
+                if crate::schema::command_key(&entry.record.kind) != Some(key) {
+                    let reason =
+                        format!("its overflow row points at audit record {seq}, another key's");
                     return Err(idempotency_damage(key, reason));
                 }
+                Ok(Some((seq, entry)))
+            }
+            Candidate::Damaged => {
+                let reason = format!("points at audit record {seq}, another key's");
+                Err(idempotency_damage(key, reason))
             }
         }
-        Ok(None)
     }
 
-    /// Every row of the idempotency index, `(hash of the key, audit sequence)` in that order
+    /// The audit entry at `seq` that an index row of `key` points at: its kind and replay, not
+    /// its previous hash, which format 9 keeps in the entry before (one row, whatever its
+    /// neighbours hold).
+    ///
+    /// # Errors
+    ///
+    /// A storage failure, a corrupted entry, or none at `seq` (`StorageError::Corrupted`,
+    /// naming the key).
+    #[doc(hidden)]
+    fn idempotency_command(&self, key: &str, seq: u64) -> Result<AuditEntry, StorageError> {
+        let pending = self.audit_pending();
+        let entry = self.read_table(Audit, |table| {
+            record_at(table, pending, "audit", seq, |bytes| {
+                let (entry, _) =
+                    decode_audit_entry(RecordKind::Audit, bytes).map_err(|reason| {
+                        StorageError::Corrupted { table: "audit", key: seq.to_string(), reason }
+                    })?;
+                Ok(entry)
+            })
+        })?;
+        entry.ok_or_else(|| {
+            idempotency_damage(key, format!("points at audit record {seq}, which is missing"))
+        })
+    }
+
+    /// Every row of the idempotency index, `(hash of the key, audit sequence)` in hash order
     /// (for `verify`, which reads the audit log beside it; [`crate::idempotency_hash`]).
     ///
     /// # Errors
@@ -822,7 +839,25 @@ pub trait Reads: TableAccess {
         self.read_table(IdempotencyIndex, |table| {
             let mut rows = Vec::new();
             for row in table.iter().map_err(from_redb)? {
-                rows.push(idempotency_row_parts(row.map_err(from_redb)?.0.value()));
+                let (hash, seq) = row.map_err(from_redb)?;
+                rows.push((hash.value(), seq.value()));
+            }
+            Ok(rows)
+        })
+    }
+
+    /// Every row of the idempotency index's overflow, `(key, audit sequence)` in key order: the
+    /// keys whose hash's row of the index holds another key's command.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure.
+    fn idempotency_overflow(&self) -> Result<Vec<(String, u64)>, StorageError> {
+        self.read_table(IdempotencyOverflow, |table| {
+            let mut rows = Vec::new();
+            for row in table.iter().map_err(from_redb)? {
+                let (key, seq) = row.map_err(from_redb)?;
+                rows.push((key.value().to_owned(), seq.value()));
             }
             Ok(rows)
         })
@@ -2142,28 +2177,25 @@ fn idempotency_damage(key: &str, reason: String) -> StorageError {
     }
 }
 
-/// What a candidate of an `idempotency_index` look-up is ([`Reads::idempotency_entry`]).
+/// What the command an `idempotency_index` row points at is to a look-up
+/// ([`Reads::idempotency_entry`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Candidate {
+enum Candidate {
     /// The command of the key looked up.
     Found,
-    /// The command of another key with the same hash: the next candidate may be the key's.
+    /// The command of another key with the same hash: the key's row, if any, is in
+    /// `idempotency_overflow`.
     Collision,
     /// No command, or one whose key has another hash: the row is damaged.
     Damaged,
 }
 
-/// The candidate whose entry is the command of `found` (if any), for the key `key` of hash
-/// `hash`, `hash_of` being the index's hash (a parameter so that tests can make keys collide).
-pub(crate) fn candidate(
-    key: &str,
-    hash: u64,
-    found: Option<&str>,
-    hash_of: impl Fn(&str) -> u64,
-) -> Candidate {
+/// What an index row under `hash`, the hash of `key`, reaches when its entry is the command of
+/// `found` (if any).
+fn candidate(key: &str, hash: u64, found: Option<&str>) -> Candidate {
     match found {
         Some(found) if found == key => Candidate::Found,
-        Some(found) if hash_of(found) == hash => Candidate::Collision,
+        Some(found) if crate::schema::idempotency_hash(found) == hash => Candidate::Collision,
         _ => Candidate::Damaged,
     }
 }

@@ -187,7 +187,8 @@ tables! {
     DebtorAccounts, debtor_accounts: "debtor_accounts", (u64, u64), ();
     AccountObligations, account_obligations: "account_obligations", (u64, u64), ();
     ExternalRefs, external_refs: "external_refs", (u8, &'static str), u64;
-    IdempotencyIndex, idempotency_index: "idempotency_index", u128, ();
+    IdempotencyIndex, idempotency_index: "idempotency_index", u64, u64;
+    IdempotencyOverflow, idempotency_overflow: "idempotency_overflow", &'static str, u64;
     Cases, cases: "cases", u64, &'static [u8];
     CasesOverlay, cases_overlay: "cases_overlay", u64, &'static [u8];
     ReviewDue, review_due: "review_due", (i32, u64), ();
@@ -216,36 +217,56 @@ tables! {
 }
 
 /// The 64-bit hash of an idempotency key that the `idempotency_index` table (format 14) is
-/// keyed by: the first 8 bytes of the SHA-256 of the key's UTF-8 bytes, read big-endian.
+/// keyed by: FNV-1a (64 bits) of the key's UTF-8 bytes, then MurmurHash3's 64-bit finalizer
+/// (`fmix64`), which spreads every bit of the state over the word (and, being a bijection,
+/// adds no collision).
 ///
-/// Stable across builds and platforms (it is stored). Two keys may share a hash: the index
-/// then holds a row for each, and a look-up checks each candidate against the key its audit
-/// entry names, so a collision costs one more read, never a wrong answer. A cryptographic hash
-/// keeps callers (whose keys may come from their own callers) from making many keys collide.
+/// Stable across builds and platforms (it is stored). Two keys may share a hash: the first
+/// key's command keeps the hash's row, and each later one gets a row of its own text in
+/// `idempotency_overflow`, so a collision costs a look-up one more read, never a wrong answer;
+/// keys made to collide on purpose cost what every key cost before format 14.
 ///
 /// ```
 /// let hash = arrears_store::idempotency_hash("payment-2026-0001");
-/// assert_eq!(hash, arrears_store::idempotency_hash("payment-2026-0001"));
+/// assert_eq!(hash, 0x5a30_1b2f_8f2a_1a0b);
 /// assert_ne!(hash, arrears_store::idempotency_hash("payment-2026-0002"));
 /// ```
 pub fn idempotency_hash(key: &str) -> u64 {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(key.as_bytes());
-    let mut first = [0; 8];
-    first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first)
+    #[cfg(test)]
+    if let Some(hash) = test_hash::get(key) {
+        return hash;
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in key.as_bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
 }
 
-/// The key of a row of `idempotency_index`: the key's hash in the high 64 bits, the audit
-/// sequence of its command's entry in the low 64 (so a key's rows are one range, in sequence
-/// order, and every row has the same width: an insert moves bytes, it rewrites no offsets).
-pub(crate) fn idempotency_row(hash: u64, seq: u64) -> u128 {
-    (u128::from(hash) << 64) | u128::from(seq)
-}
+/// This crate's unit tests only: a hash to give keys instead of theirs (so that two keys can
+/// collide, which no test could find among real hashes in its time).
+#[cfg(test)]
+pub(crate) mod test_hash {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
 
-/// The `(hash, audit sequence)` of a row of `idempotency_index`.
-pub(crate) fn idempotency_row_parts(row: u128) -> (u64, u64) {
-    ((row >> 64) as u64, row as u64)
+    thread_local! {
+        static HASHES: RefCell<HashMap<String, u64>> = RefCell::new(HashMap::new());
+    }
+
+    /// From now on, on this thread, `key` hashes to `hash`.
+    pub(crate) fn set(key: &str, hash: u64) {
+        HASHES.with(|hashes| hashes.borrow_mut().insert(key.to_owned(), hash));
+    }
+
+    pub(super) fn get(key: &str) -> Option<u64> {
+        HASHES.with(|hashes| hashes.borrow().get(key).copied())
+    }
 }
 
 /// Days since 1970-01-01, the key form of a date in indexes.

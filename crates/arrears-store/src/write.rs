@@ -20,9 +20,9 @@ use crate::schema::{
     date_key, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry, BankLines,
     BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions, CreditReviews,
     CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyIndex,
-    IdempotencyRecord, LedgerLog, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
-    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence,
-    SnapshotCold, Snapshots, TableId, Teams, WorkItems, WorkLog,
+    IdempotencyOverflow, IdempotencyRecord, LedgerLog, Meta, Notes, Obligations, Outbox,
+    OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind,
+    ReviewDue, Sequence, SnapshotCold, Snapshots, TableId, Teams, WorkItems, WorkLog,
 };
 use crate::txn::{LedgerHead, TableAccess, TxnCache, WriteTxn};
 
@@ -1054,8 +1054,8 @@ impl WriteTxn {
         Ok(())
     }
 
-    /// Points the key of the command whose record `record` is at its sequence in
-    /// `idempotency_index` (a row of the key's hash and the sequence).
+    /// Points the key of the command whose record `record` is at its sequence in the
+    /// idempotency index ([`WriteTxn::index_key`]).
     ///
     /// # Panics
     ///
@@ -1067,11 +1067,32 @@ impl WriteTxn {
         let seq = record.seq;
         let key = crate::schema::command_key(&record.kind);
         let key = key.unwrap_or_else(|| panic!("audit record {seq} replays no command"));
-        let row = crate::schema::idempotency_row(crate::schema::idempotency_hash(key), seq);
-        self.write_table(IdempotencyIndex, |table| {
-            table.insert(row, ()).map_err(from_redb)?;
-            Ok(())
-        })
+        self.index_key(key, seq)
+    }
+
+    /// Points `key` at audit record `seq` in the idempotency index (format 14): the row of the
+    /// key's hash, or, if that row holds another key's command (a collision), the key's row of
+    /// `idempotency_overflow`. The row of a hash is never moved: the key that took it first
+    /// keeps it.
+    pub(crate) fn index_key(&mut self, key: &str, seq: u64) -> Result<(), StorageError> {
+        let hash = crate::schema::idempotency_hash(key);
+        let taken = self.write_table(IdempotencyIndex, |table| {
+            let previous = table.insert(hash, seq).map_err(from_redb)?.map(|guard| guard.value());
+            match previous {
+                Some(previous) if previous != seq => {
+                    table.insert(hash, previous).map_err(from_redb)?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        })?;
+        if taken {
+            self.write_table(IdempotencyOverflow, |table| {
+                table.insert(key, seq).map_err(from_redb)?;
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     /// Writes an audit entry whole, its own hash kept (record version 4), under its sequence

@@ -5,9 +5,11 @@
 //!   outcome concerns the event's account. Events the cycle records carry a key of its own
 //!   (`cycle:DATE:ACCOUNT:KIND`) and have none.
 //! - Every idempotency record whose outcome posted an event has that event, under its key.
-//! - Every row of the idempotency index (format 14: the key's hash and the audit sequence)
-//!   points at the audit entry of a command whose key has that hash, which holds the record, and
-//!   no key has two rows; every command's audit entry holds its record and its key's row points
+//! - Every row of the idempotency index (format 14: the key's hash -> the audit sequence)
+//!   points at the audit entry of a command whose key has that hash, which holds the record;
+//!   every row of its overflow (the key -> the sequence) points at its key's command, and the
+//!   row of the key's hash at another key's (else a look-up would not reach the overflow); no
+//!   key has two rows; every command's audit entry holds its record and its key's row points
 //!   at it, and `CommandExecuted`'s digest equals the record's. A
 //!   record that keeps a pointer to its ledger row instead of the outcome (format 13) points at
 //!   a row its key appended, and the outcome rebuilt from it has that digest: byte for byte
@@ -72,8 +74,9 @@ fn cycle_key(key: &str, account: AccountId) -> bool {
 
 pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_keys: &[EventKey]) {
     let Some(index) = report.read("idempotency", read.idempotency_index()) else { return };
+    let Some(overflow) = report.read("idempotency", read.idempotency_overflow()) else { return };
     let Some(log) = report.read("audit", read.audit_log()) else { return };
-    let stored = indexed_records(report, &index, &log);
+    let stored = indexed_records(report, &index, &overflow, &log);
     // Each record's outcome: its bytes, or those rebuilt from the ledger row it points at
     // (format 13), which must be the row its key appended.
     let mut results: BTreeMap<&str, Cow<'_, [u8]>> = BTreeMap::new();
@@ -146,51 +149,69 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
 
 /// The idempotency record each key of the index reaches, with the sequence of the audit entry
 /// that holds it: the replay of the entry its row points at. A row that points at no entry, at
-/// an entry without a command, or at a command whose key has another hash is reported and
-/// reaches nothing (its key is not known: the row holds a hash); so is a key's second row.
+/// an entry without a command, or at a command of another key (whose hash is another, for a row
+/// of the index) is reported and reaches nothing; so is a key's second row, and a row of the
+/// overflow whose key's hash has no row of another key's command (no look-up would reach it).
 fn indexed_records<'log>(
     report: &mut Report,
     index: &[(u64, u64)],
+    overflow: &[(String, u64)],
     log: &'log [AuditEntry],
 ) -> BTreeMap<String, (u64, &'log IdempotencyRecord)> {
     let mut stored: BTreeMap<String, (u64, &IdempotencyRecord)> = BTreeMap::new();
-    for &(hash, seq) in index {
-        let row = format!("index row {hash:016x}/{seq}");
+    // The key of the command each row of the index reaches, by hash.
+    let mut holders: BTreeMap<u64, &str> = BTreeMap::new();
+    let rows = index
+        .iter()
+        .map(|&(hash, seq)| (Ok(hash), seq))
+        .chain(overflow.iter().map(|(key, seq)| (Err(key.as_str()), *seq)));
+    for (row, seq) in rows {
+        let name = match row {
+            Ok(hash) => format!("index row {hash:016x}"),
+            Err(key) => format!("overflow row {key:?}"),
+        };
         // The log is read in sequence order: entry `seq` is at `seq - 1` unless the chain is
         // broken (which the chain check reports), then it is searched for.
         let at = usize::try_from(seq).ok().and_then(|seq| seq.checked_sub(1));
         let entry = at.and_then(|at| log.get(at)).filter(|entry| entry.record.seq == seq);
         let entry = entry.or_else(|| log.iter().find(|entry| entry.record.seq == seq));
         let Some(entry) = entry else {
-            report.problem(
-                "idempotency",
-                &row,
-                format!("points at audit record {seq}, which is missing"),
-            );
+            let detail = format!("points at audit record {seq}, which is missing");
+            report.problem("idempotency", &name, detail);
             continue;
         };
         let (Some(replay), Some(key)) = (&entry.replay, command_key(&entry.record.kind)) else {
-            report.problem(
-                "idempotency",
-                &row,
-                format!("points at audit record {seq}, which holds no command"),
-            );
+            let detail = format!("points at audit record {seq}, which holds no command");
+            report.problem("idempotency", &name, detail);
             continue;
         };
-        if idempotency_hash(key) != hash {
-            report.problem(
-                "idempotency",
-                key,
-                format!("a row of another key's hash ({row}) points at its command"),
-            );
-            continue;
+        match row {
+            Ok(hash) if idempotency_hash(key) != hash => {
+                let detail = format!("a row of another key's hash ({name}) points at its command");
+                report.problem("idempotency", key, detail);
+                continue;
+            }
+            Ok(hash) => {
+                holders.insert(hash, key);
+            }
+            Err(row_key) if row_key != key => {
+                let detail = format!("{name} points at audit record {seq}, the command of {key:?}");
+                report.problem("idempotency", row_key, detail);
+                continue;
+            }
+            Err(_) => match holders.get(&idempotency_hash(key)) {
+                Some(holder) if *holder != key => {}
+                _ => {
+                    let detail = "its overflow row is not reached: no other key's command holds \
+                                  the row of its hash";
+                    report.problem("idempotency", key, detail);
+                    continue;
+                }
+            },
         }
         if let Some((first, _)) = stored.get(key) {
-            report.problem(
-                "idempotency",
-                key,
-                format!("two rows of the index, at audit records {first} and {seq}"),
-            );
+            let detail = format!("two rows of the index, at audit records {first} and {seq}");
+            report.problem("idempotency", key, detail);
             continue;
         }
         stored.insert(key.to_owned(), (seq, replay));
