@@ -43,8 +43,9 @@ pub(crate) const IDEMPOTENCY_FORMAT_4: TableDefinition<&str, &[u8]> =
     TableDefinition::new("idempotency");
 
 /// Formats 5 to 13: each idempotency key -> the audit sequence of its command's entry
-/// (replaced in format 14 by `idempotency_index`, whose keys are of fixed width; read only by
-/// the migration and the hooks that write older formats).
+/// (replaced in format 14 by `idempotency_index`, keyed by the keys' hashes, of fixed width,
+/// and `idempotency_overflow` for keys of a hash another key holds; read only by the migration
+/// and the hooks that write older formats).
 pub(crate) const IDEMPOTENCY_KEYS_FORMAT_13: TableDefinition<&str, u64> =
     TableDefinition::new("idempotency_keys");
 
