@@ -13,12 +13,16 @@ const DEBTORS: TableDefinition<u64, &[u8]> = TableDefinition::new("debtors");
 const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
 const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots");
 const LEDGER_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger_log");
-const IDEMPOTENCY_INDEX: TableDefinition<u64, u64> = TableDefinition::new("idempotency_index");
+const IDEMPOTENCY_INDEX: TableDefinition<u128, u64> = TableDefinition::new("idempotency_index");
 
-/// The hash of a key that `idempotency_index` (format 14) is keyed by: FNV-1a 64 and
-/// MurmurHash3's `fmix64` (docs/FORMAT.md; the benches do not depend on the store crate, so the
-/// floor takes the hash itself, as the engine does).
-fn key_hash(key: &str) -> u64 {
+/// The key of a key's row in `idempotency_index` (format 14): its last 8 bytes, right-aligned,
+/// above its hash, FNV-1a 64 and MurmurHash3's `fmix64` (docs/FORMAT.md; the benches do not
+/// depend on the store crate, so the floor takes them itself, as the engine does).
+fn key_hash(key: &str) -> u128 {
+    let bytes = key.as_bytes();
+    let mut tail = [0; 8];
+    let take = bytes.len().min(8);
+    tail[8 - take..].copy_from_slice(&bytes[bytes.len() - take..]);
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for &byte in key.as_bytes() {
         hash ^= u64::from(byte);
@@ -28,7 +32,7 @@ fn key_hash(key: &str) -> u64 {
     hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
     hash ^= hash >> 33;
     hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    hash ^ (hash >> 33)
+    (u128::from(u64::from_be_bytes(tail)) << 64) | u128::from(hash ^ (hash >> 33))
 }
 const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
@@ -280,7 +284,7 @@ impl RedbFloor {
             for n in from..from + count {
                 let (account, _) = crate::payment(n, self.accounts);
                 let id = account as u64;
-                let key = format!("p{n}");
+                let key = crate::payment_key(n);
                 assert!(key_table.get(key_hash(&key)).expect("get").is_none());
                 for table in [&account_table, &case_table] {
                     read.clear();

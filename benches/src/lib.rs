@@ -195,6 +195,30 @@ pub fn payment_charges(_: usize) -> Vec<(NaiveDate, NaiveDate, i64, i64, i64)> {
 /// times [`SCATTER_STRIDE`], modulo the accounts), so that at 1,000,000 accounts a commit's
 /// payments land on accounts far apart in every table, as a real day's payments do, rather
 /// than on neighbours.
+/// The idempotency key of the stream's payment `n`: `p{n}`, or with `ARREARS_BENCH_KEYS=uuid` a
+/// random-looking UUID (version 4's shape, from `n` by splitmix64), as callers that take their
+/// keys from `Uuid::new_v4` have.
+pub fn payment_key(n: usize) -> String {
+    if std::env::var("ARREARS_BENCH_KEYS").as_deref() != Ok("uuid") {
+        return format!("p{n}");
+    }
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let (high, low) = (mix(n as u64), mix(!(n as u64)));
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        high >> 32,
+        (high >> 16) & 0xffff,
+        high & 0xfff,
+        (low >> 48) | 0x8000,
+        low & 0xffff_ffff_ffff
+    )
+}
+
 pub fn payment(n: usize, accounts: usize) -> (usize, i64) {
     let index = ((n % accounts) as u128 * SCATTER_STRIDE as u128 % accounts as u128) as usize;
     (index, 700 + (n as i64 * 37) % 600)
@@ -241,13 +265,13 @@ fn payment_command(ids: &[AccountId], n: usize) -> Command {
 pub fn arrears_post(books: &Arrears, ids: &[AccountId], from: usize, count: usize) {
     let command = |n: usize| payment_command(ids, n);
     if count == 1 {
-        let receipt = books.execute(&format!("p{from}"), &command(from)).expect("payment");
+        let receipt = books.execute(&payment_key(from), &command(from)).expect("payment");
         assert!(!receipt.replayed && !receipt.outcome.is_rejected());
         return;
     }
     let mut batch = books.batch().expect("batch");
     for n in from..from + count {
-        let receipt = batch.execute(&format!("p{n}"), &command(n)).expect("payment");
+        let receipt = batch.execute(&payment_key(n), &command(n)).expect("payment");
         assert!(!receipt.replayed && !receipt.outcome.is_rejected());
     }
     batch.commit().expect("commit");
@@ -258,7 +282,7 @@ pub fn arrears_post(books: &Arrears, ids: &[AccountId], from: usize, count: usiz
 /// store's transaction parked for the next call: docs/DURABILITY.md, "The journal").
 pub fn arrears_post_all(books: &Arrears, ids: &[AccountId], from: usize, count: usize) {
     let commands: Vec<(String, Command)> =
-        (from..from + count).map(|n| (format!("p{n}"), payment_command(ids, n))).collect();
+        (from..from + count).map(|n| (payment_key(n), payment_command(ids, n))).collect();
     for receipt in books.execute_all(&commands) {
         let receipt = receipt.expect("payment");
         assert!(!receipt.replayed && !receipt.outcome.is_rejected());
@@ -488,7 +512,7 @@ impl Sqlite {
                 .expect("audit head")
                 .unwrap_or((0, vec![0; 32]));
             for n in from..from + count {
-                let key = format!("p{n}");
+                let key = payment_key(n);
                 let (account, amount) = payment(n, self.accounts);
                 let account = account as i64;
                 assert!(find_key

@@ -14,7 +14,7 @@ use crate::fault::FaultyDisk;
 use crate::open::{open_error, Db, Store, StoreOptions};
 use crate::read::Reads;
 use crate::schema::{
-    command_key, idempotency_hash, AuditEntry, IdempotencyIndex, IdempotencyOverflow, TableId,
+    command_key, idempotency_row, AuditEntry, IdempotencyIndex, IdempotencyOverflow, TableId,
     ACCOUNT_ENTRIES_FORMAT_3, EVENTS_FORMAT_3, IDEMPOTENCY_FORMAT_4, IDEMPOTENCY_KEYS_FORMAT_13,
     JOURNAL_FORMAT_3, META_FORMAT_VERSION,
 };
@@ -510,7 +510,7 @@ fn write_format_13_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
             log.get(&seq).ok_or(StorageError::Dangling { table: "audit", key: seq.to_string() })?;
         let key = command_key(&entry.record.kind)
             .ok_or(StorageError::Dangling { table: "idempotency_index", key: seq.to_string() })?;
-        assert_eq!(idempotency_hash(key), hash, "the row of audit record {seq} has its key's hash");
+        assert_eq!(idempotency_row(key), hash, "the row of audit record {seq} has its key's hash");
         rows.push((key.to_owned(), seq));
     }
     {
@@ -642,7 +642,7 @@ impl WriteTxn {
         // The index is never cached, so the transaction's cache stays as it is.
         self.no_carry();
         let Some(seq) = self.idempotency_seq(from)? else { return Ok(()) };
-        let hash = idempotency_hash(from);
+        let hash = idempotency_row(from);
         let primary = self.write_table(IdempotencyIndex, |handle| {
             if handle.get(hash).map_err(from_redb)?.map(|guard| guard.value()) != Some(seq) {
                 return Ok(false);
@@ -658,7 +658,7 @@ impl WriteTxn {
         }
         match to {
             Some(to) => self.write_table(IdempotencyIndex, |handle| {
-                handle.insert(idempotency_hash(to), seq).map_err(from_redb)?;
+                handle.insert(idempotency_row(to), seq).map_err(from_redb)?;
                 Ok(())
             }),
             None => Ok(()),

@@ -52,7 +52,7 @@ pub use open::{Durability, Sharing, Space, Store, StoreOptions, WRITE_WAIT_MS_MA
 pub use parked::Chain;
 pub use read::Reads;
 pub use schema::{
-    command_key, date_key, idempotency_hash, AccountRecord, AuditEntry, AuditHead,
+    command_key, date_key, idempotency_hash, idempotency_row, AccountRecord, AuditEntry, AuditHead,
     IdempotencyRecord, LedgerRow, PluginEntryRow, PluginSourceRow, RefKind, Sequence,
     SnapshotRecord, FORMAT_VERSION, FORMAT_VERSION_OLDEST, KEY_LEN_MAX,
 };

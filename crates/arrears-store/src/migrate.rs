@@ -29,7 +29,7 @@ use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
 use crate::read::{audit_entries, audit_entries_unlinked, AuditLog, Reads};
 use crate::rows::Record;
 use crate::schema::{
-    command_key, idempotency_hash, AccountRecord, Accounts, Audit, AuditEntry, IdempotencyIndex,
+    command_key, idempotency_row, AccountRecord, Accounts, Audit, AuditEntry, IdempotencyIndex,
     IdempotencyOverflow, IdempotencyRecord, Meta, Snapshots, ACCOUNT_ENTRIES_FORMAT_3,
     DERIVED_FORMAT_1, EVENTS_FORMAT_3, FORMAT_VERSION, FORMAT_VERSION_OLDEST, IDEMPOTENCY_FORMAT_4,
     IDEMPOTENCY_KEYS_FORMAT_13, JOURNAL_FORMAT_3, LEDGER_HEADS_FORMAT_5, META_FORMAT_VERSION,
@@ -357,7 +357,7 @@ impl Store {
                     for row in old.iter().map_err(from_redb)? {
                         let (key, seq) = row.map_err(from_redb)?;
                         let (key, seq) = (key.value(), Some(seq.value()));
-                        let primary = index.get(idempotency_hash(key)).map_err(from_redb)?;
+                        let primary = index.get(idempotency_row(key)).map_err(from_redb)?;
                         let overflowed = overflow.get(key).map_err(from_redb)?;
                         if primary.map(|guard| guard.value()) != seq
                             && overflowed.map(|guard| guard.value()) != seq

@@ -775,7 +775,7 @@ pub trait Reads: TableAccess {
     ///
     /// As [`Reads::idempotency`].
     fn idempotency_entry(&self, key: &str) -> Result<Option<(u64, AuditEntry)>, StorageError> {
-        let hash = crate::schema::idempotency_hash(key);
+        let hash = crate::schema::idempotency_row(key);
         let seq = self.read_table(IdempotencyIndex, |table| {
             Ok(table.get(hash).map_err(from_redb)?.map(|guard| guard.value()))
         })?;
@@ -829,13 +829,13 @@ pub trait Reads: TableAccess {
         })
     }
 
-    /// Every row of the idempotency index, `(hash of the key, audit sequence)` in hash order
-    /// (for `verify`, which reads the audit log beside it; [`crate::idempotency_hash`]).
+    /// Every row of the idempotency index, `(the key's row key, audit sequence)` in that order
+    /// (for `verify`, which reads the audit log beside it; [`crate::idempotency_row`]).
     ///
     /// # Errors
     ///
     /// A storage failure.
-    fn idempotency_index(&self) -> Result<Vec<(u64, u64)>, StorageError> {
+    fn idempotency_index(&self) -> Result<Vec<(u128, u64)>, StorageError> {
         self.read_table(IdempotencyIndex, |table| {
             let mut rows = Vec::new();
             for row in table.iter().map_err(from_redb)? {
@@ -2192,10 +2192,10 @@ enum Candidate {
 
 /// What an index row under `hash`, the hash of `key`, reaches when its entry is the command of
 /// `found` (if any).
-fn candidate(key: &str, hash: u64, found: Option<&str>) -> Candidate {
+fn candidate(key: &str, hash: u128, found: Option<&str>) -> Candidate {
     match found {
         Some(found) if found == key => Candidate::Found,
-        Some(found) if crate::schema::idempotency_hash(found) == hash => Candidate::Collision,
+        Some(found) if crate::schema::idempotency_row(found) == hash => Candidate::Collision,
         _ => Candidate::Damaged,
     }
 }

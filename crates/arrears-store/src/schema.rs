@@ -188,7 +188,7 @@ tables! {
     DebtorAccounts, debtor_accounts: "debtor_accounts", (u64, u64), ();
     AccountObligations, account_obligations: "account_obligations", (u64, u64), ();
     ExternalRefs, external_refs: "external_refs", (u8, &'static str), u64;
-    IdempotencyIndex, idempotency_index: "idempotency_index", u64, u64;
+    IdempotencyIndex, idempotency_index: "idempotency_index", u128, u64;
     IdempotencyOverflow, idempotency_overflow: "idempotency_overflow", &'static str, u64;
     Cases, cases: "cases", u64, &'static [u8];
     CasesOverlay, cases_overlay: "cases_overlay", u64, &'static [u8];
@@ -217,15 +217,15 @@ tables! {
     LedgerLog, ledger_log: "ledger_log", u64, &'static [u8];
 }
 
-/// The 64-bit hash of an idempotency key that the `idempotency_index` table (format 14) is
-/// keyed by: FNV-1a (64 bits) of the key's UTF-8 bytes, then MurmurHash3's 64-bit finalizer
+/// The 64-bit hash of an idempotency key, the low half of its row's key in `idempotency_index`
+/// (format 14, [`idempotency_row`]): FNV-1a (64 bits) of the key's UTF-8 bytes, then MurmurHash3's 64-bit finalizer
 /// (`fmix64`), which spreads every bit of the state over the word (and, being a bijection,
 /// adds no collision).
 ///
-/// Stable across builds and platforms (it is stored). Two keys may share a hash: the first
-/// key's command keeps the hash's row, and each later one gets a row of its own text in
-/// `idempotency_overflow`, so a collision costs a look-up one more read, never a wrong answer;
-/// keys made to collide on purpose cost what every key cost before format 14.
+/// Stable across builds and platforms (it is stored). Two keys may share a row (the same tail
+/// and hash): the first key's command keeps the row, and each later one gets a row of its own
+/// text in `idempotency_overflow`, so a collision costs a look-up one more read, never a wrong
+/// answer; keys made to collide on purpose cost what every key cost before format 14.
 ///
 /// ```
 /// let hash = arrears_store::idempotency_hash("payment-2026-0001");
@@ -247,6 +247,31 @@ pub fn idempotency_hash(key: &str) -> u64 {
     hash ^= hash >> 33;
     hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     hash ^ (hash >> 33)
+}
+
+/// The key of an idempotency key's row of `idempotency_index` (format 14): the key's last 8
+/// bytes, read big-endian and right-aligned (a shorter key padded with zeros on the left), in
+/// the high 64 bits, and its [`idempotency_hash`] in the low 64.
+///
+/// The tail keeps the rows of keys that count up (`p1`, `p2`..., `pay-000123`) in their order,
+/// so that a commit's new rows land in the index's last leaves, as they did in the index of
+/// the keys' text (format 13); the hash tells apart keys with the same tail. Two keys with the
+/// same tail and hash share a row, which the first keeps (the others are in
+/// `idempotency_overflow`).
+///
+/// ```
+/// let first = arrears_store::idempotency_row("p999");
+/// let next = arrears_store::idempotency_row("p1000");
+/// assert!(first < next);
+/// assert_eq!(first >> 64, 0x7039_3939);
+/// assert_eq!(first as u64, arrears_store::idempotency_hash("p999"));
+/// ```
+pub fn idempotency_row(key: &str) -> u128 {
+    let bytes = key.as_bytes();
+    let mut tail = [0; 8];
+    let take = bytes.len().min(8);
+    tail[8 - take..].copy_from_slice(&bytes[bytes.len() - take..]);
+    (u128::from(u64::from_be_bytes(tail)) << 64) | u128::from(idempotency_hash(key))
 }
 
 /// This crate's unit tests only: a hash to give keys instead of theirs (so that two keys can

@@ -1301,14 +1301,15 @@ mod carried {
     }
 }
 
-/// Format 14: keys that share a hash each replay their own command. The first to be used keeps
-/// the hash's row of `idempotency_index`; the others get rows of their own text in
-/// `idempotency_overflow`; a key of that hash never used is not found, before the commit and
-/// after. (The hashes are given: no test could find keys whose real hashes collide.)
+/// Format 14: keys that share a row (the same last 8 bytes and the same hash) each replay their
+/// own command. The first to be used keeps the row of `idempotency_index`; the others get rows
+/// of their own text in `idempotency_overflow`; a key of that row never used is not found,
+/// before the commit and after. (The hashes are given: no test could find keys whose real
+/// hashes collide.)
 #[test]
 fn keys_of_one_hash_each_find_their_own_command() {
     use crate::schema::test_hash;
-    for key in ["k-1", "k-2", "k-3", "k-never"] {
+    for key in ["a:00000001", "b:00000001", "c:00000001", "z:00000001"] {
         test_hash::set(key, 7);
     }
     let dir = tempfile::tempdir().unwrap();
@@ -1316,7 +1317,7 @@ fn keys_of_one_hash_each_find_their_own_command() {
     let mut txn = store.write().unwrap();
     let at: chrono::DateTime<chrono::Utc> = "2026-12-07T00:00:00Z".parse().unwrap();
     let mut seqs = Vec::new();
-    for key in ["k-1", "other", "k-2", "k-3"] {
+    for key in ["a:00000001", "other", "b:00000001", "c:00000001"] {
         let kind = arrears_core::case::AuditKind::Command { name: "test".into(), key: key.into() };
         let replay = IdempotencyRecord { command: key.as_bytes().to_vec(), result: vec![1] };
         seqs.push((key, txn.append_audit(at, None, kind, Some(replay)).unwrap().seq));
@@ -1326,9 +1327,12 @@ fn keys_of_one_hash_each_find_their_own_command() {
     let read = store.read().unwrap();
     check_keys(&read, &seqs);
     let overflow = read.idempotency_overflow().unwrap();
-    assert_eq!(overflow, vec![("k-2".to_owned(), seqs[2].1), ("k-3".to_owned(), seqs[3].1)]);
+    let expected = vec![("b:00000001".to_owned(), seqs[2].1), ("c:00000001".to_owned(), seqs[3].1)];
+    assert_eq!(overflow, expected);
     let index = read.idempotency_index().unwrap();
-    assert!(index.contains(&(7, seqs[0].1)) && index.len() == 2, "{index:?}");
+    let row = (u128::from(u64::from_be_bytes(*b"00000001")) << 64) | 7;
+    assert_eq!(crate::idempotency_row("a:00000001"), row);
+    assert!(index.contains(&(row, seqs[0].1)) && index.len() == 2, "{index:?}");
 }
 
 /// The hash the index of format 14 is keyed by is stored, so it must never change: FNV-1a 64
@@ -1340,12 +1344,33 @@ fn the_idempotency_hash_is_fnv_1a_then_fmix64() {
     assert_eq!(crate::idempotency_hash("p1"), 0xb849_493b_38a4_039c);
 }
 
+/// A row's key is the key's last 8 bytes above its hash, so keys that count up keep their
+/// order in the index (a commit's new rows land together), and keys of one tail are told apart
+/// by their hashes.
+#[test]
+fn an_idempotency_row_keeps_keys_that_count_up_in_order() {
+    let rows: Vec<u128> = (990..1_010).map(|n| crate::idempotency_row(&format!("p{n}"))).collect();
+    assert!(rows.windows(2).all(|pair| pair[0] < pair[1]), "{rows:x?}");
+    let long: Vec<u128> =
+        (0..20).map(|n| crate::idempotency_row(&format!("payment-2026-12-{n:06}"))).collect();
+    assert!(long.windows(2).all(|pair| pair[0] < pair[1]));
+    let (a, b) = (crate::idempotency_row("a:00000001"), crate::idempotency_row("b:00000001"));
+    assert_eq!(a >> 64, b >> 64);
+    assert_ne!(a, b);
+    assert_eq!(crate::idempotency_row(""), u128::from(crate::idempotency_hash("")));
+    let full = crate::idempotency_row("\u{ff}\u{ff}\u{ff}\u{ff}");
+    assert_eq!(
+        full >> 64,
+        u128::from(u64::from_be_bytes([0xc3, 0xbf, 0xc3, 0xbf, 0xc3, 0xbf, 0xc3, 0xbf]))
+    );
+}
+
 /// Each key of `seqs` finds its own command's sequence and record; keys never used find none.
 fn check_keys(read: &impl Reads, seqs: &[(&str, u64)]) {
     for &(key, seq) in seqs {
         assert_eq!(read.idempotency_seq(key).unwrap(), Some(seq), "{key}");
         assert_eq!(read.idempotency(key).unwrap().unwrap().command, key.as_bytes(), "{key}");
     }
-    assert_eq!(read.idempotency_seq("k-never").unwrap(), None);
+    assert_eq!(read.idempotency_seq("z:00000001").unwrap(), None);
     assert_eq!(read.idempotency_seq("unused").unwrap(), None);
 }

@@ -1075,7 +1075,7 @@ impl WriteTxn {
     /// `idempotency_overflow`. The row of a hash is never moved: the key that took it first
     /// keeps it.
     pub(crate) fn index_key(&mut self, key: &str, seq: u64) -> Result<(), StorageError> {
-        let hash = crate::schema::idempotency_hash(key);
+        let hash = crate::schema::idempotency_row(key);
         let taken = self.write_table(IdempotencyIndex, |table| {
             let previous = table.insert(hash, seq).map_err(from_redb)?.map(|guard| guard.value());
             match previous {

@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use arrears_core::case::AuditKind;
 use arrears_core::ids::{AccountId, EventSeq};
 use arrears_store::codec::{decode_record, RecordKind};
-use arrears_store::{command_key, idempotency_hash, AuditEntry, IdempotencyRecord, ReadTxn, Reads};
+use arrears_store::{command_key, idempotency_row, AuditEntry, IdempotencyRecord, ReadTxn, Reads};
 
 use super::ledger::EventKey;
 use super::Report;
@@ -154,20 +154,20 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
 /// overflow whose key's hash has no row of another key's command (no look-up would reach it).
 fn indexed_records<'log>(
     report: &mut Report,
-    index: &[(u64, u64)],
+    index: &[(u128, u64)],
     overflow: &[(String, u64)],
     log: &'log [AuditEntry],
 ) -> BTreeMap<String, (u64, &'log IdempotencyRecord)> {
     let mut stored: BTreeMap<String, (u64, &IdempotencyRecord)> = BTreeMap::new();
     // The key of the command each row of the index reaches, by hash.
-    let mut holders: BTreeMap<u64, &str> = BTreeMap::new();
+    let mut holders: BTreeMap<u128, &str> = BTreeMap::new();
     let rows = index
         .iter()
         .map(|&(hash, seq)| (Ok(hash), seq))
         .chain(overflow.iter().map(|(key, seq)| (Err(key.as_str()), *seq)));
     for (row, seq) in rows {
         let name = match row {
-            Ok(hash) => format!("index row {hash:016x}"),
+            Ok(hash) => format!("index row {hash:032x}"),
             Err(key) => format!("overflow row {key:?}"),
         };
         // The log is read in sequence order: entry `seq` is at `seq - 1` unless the chain is
@@ -186,7 +186,7 @@ fn indexed_records<'log>(
             continue;
         };
         match row {
-            Ok(hash) if idempotency_hash(key) != hash => {
+            Ok(hash) if idempotency_row(key) != hash => {
                 let detail = format!("a row of another key's hash ({name}) points at its command");
                 report.problem("idempotency", key, detail);
                 continue;
@@ -199,7 +199,7 @@ fn indexed_records<'log>(
                 report.problem("idempotency", row_key, detail);
                 continue;
             }
-            Err(_) => match holders.get(&idempotency_hash(key)) {
+            Err(_) => match holders.get(&idempotency_row(key)) {
                 Some(holder) if *holder != key => {}
                 _ => {
                     let detail = "its overflow row is not reached: no other key's command holds \
