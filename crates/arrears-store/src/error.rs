@@ -233,7 +233,7 @@ pub enum MigrateError {
     /// The store holds an idempotency record, or (format 13) a row of its index, that no
     /// command's audit record of its key has (a store damaged before the migration: `verify` of
     /// the older build reports it). From format 5 each key's record is on its command's audit
-    /// entry, and from format 14 the index finds it by the key's hash from that entry, so this
+    /// entry, and from format 14 the index finds it by the key's row key from that entry, so this
     /// key could no longer replay; the migration's step to `format` refuses it at its last step
     /// and writes nothing of that step.
     #[error("the idempotency record of key {key:?} is named by no command's audit record, so format {format} could not replay it; the store was damaged before the migration, which wrote nothing of its last step")]

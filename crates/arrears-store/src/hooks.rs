@@ -510,7 +510,11 @@ fn write_format_13_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
             log.get(&seq).ok_or(StorageError::Dangling { table: "audit", key: seq.to_string() })?;
         let key = command_key(&entry.record.kind)
             .ok_or(StorageError::Dangling { table: "idempotency_index", key: seq.to_string() })?;
-        assert_eq!(idempotency_row(key), hash, "the row of audit record {seq} has its key's hash");
+        assert_eq!(
+            idempotency_row(key),
+            hash,
+            "the row of audit record {seq} has its key's row key"
+        );
         rows.push((key.to_owned(), seq));
     }
     {
@@ -627,7 +631,7 @@ impl WriteTxn {
         })
     }
 
-    /// Moves an idempotency key's index row to the row of another key's hash (a flipped bit in
+    /// Moves an idempotency key's index row to the row key of another key (a flipped bit in
     /// a row on disk), or removes it (`to` is `None`: a lost row), so that tests can check that `verify`
     /// and a retry see it.
     ///

@@ -15,7 +15,8 @@
 //! row), each step resumable the same way. Format 6 becomes 7 in one commit that writes the
 //! version (format 7 reads format 6's sequences as they are), and each of formats 7 to 12 the
 //! next in one commit as well. Format 13 becomes 14 in steps over the audit log again: each
-//! command's row of the idempotency index written by its key's hash, the index keyed by the
+//! command's row of the idempotency index written by its key's row key (its tail and hash),
+//! the index keyed by the
 //! keys' text dropped by the last step.
 
 use std::path::Path;
@@ -307,7 +308,8 @@ impl Store {
 
     /// One step of the migration from format 13 to 14: for the next `records_per_step` audit
     /// records, each command's entry that its key's row of `idempotency_keys` points at gets
-    /// its row in `idempotency_index` (the key's hash and the entry's sequence); `meta` records
+    /// its row in `idempotency_index` (the key's row key -> the entry's sequence, or a row of its
+    /// own in `idempotency_overflow` when another key holds that row); `meta` records
     /// where the next step starts. `idempotency_keys` is left whole until the last step, so a
     /// migration stopped between steps leaves a store of format 13 as it was (and the rows
     /// already written again by the resumed one are the same). The last step refuses to finish
@@ -348,7 +350,7 @@ impl Store {
         }
         migration.commands += rows.len() as u64;
         if last_step {
-            // Every row of the old index has its row in the new one: under its key's hash, or
+            // Every row of the old index has its row in the new one: under its key's row key, or
             // (another key's command holding that) in the overflow.
             let left = txn.read_table(IdempotencyIndex, |index| {
                 txn.read_table(IdempotencyOverflow, |overflow| {

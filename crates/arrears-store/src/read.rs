@@ -766,10 +766,11 @@ pub trait Reads: TableAccess {
     }
 
     /// The audit entry of the command executed under `key`, with its sequence, if the key was
-    /// used (format 14): the row of `idempotency_index` under the key's hash points at a
-    /// command; if it is the key's, that is the answer, if it is another key's of the same hash
-    /// (a collision), the key's own row of `idempotency_overflow` is; a command whose key has
-    /// another hash, or none, is damage (a row under the wrong hash, or an entry overwritten).
+    /// used (format 14): the row of `idempotency_index` under the key's row key
+    /// ([`crate::idempotency_row`]) points at a command; if it is the key's, that is the
+    /// answer, if it is another key's of the same row key (a collision), the key's own row of
+    /// `idempotency_overflow` is; a command whose key has another row key, or none, is damage
+    /// (a row under the wrong key, or an entry overwritten).
     ///
     /// # Errors
     ///

@@ -1071,9 +1071,9 @@ impl WriteTxn {
     }
 
     /// Points `key` at audit record `seq` in the idempotency index (format 14): the row of the
-    /// key's hash, or, if that row holds another key's command (a collision), the key's row of
-    /// `idempotency_overflow`. The row of a hash is never moved: the key that took it first
-    /// keeps it.
+    /// key's row key ([`crate::idempotency_row`]), or, if that row holds another key's command
+    /// (a collision), the key's row of `idempotency_overflow`. A row is never moved: the key
+    /// that took it first keeps it.
     pub(crate) fn index_key(&mut self, key: &str, seq: u64) -> Result<(), StorageError> {
         let hash = crate::schema::idempotency_row(key);
         let taken = self.write_table(IdempotencyIndex, |table| {

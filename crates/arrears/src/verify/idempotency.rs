@@ -5,12 +5,12 @@
 //!   outcome concerns the event's account. Events the cycle records carry a key of its own
 //!   (`cycle:DATE:ACCOUNT:KIND`) and have none.
 //! - Every idempotency record whose outcome posted an event has that event, under its key.
-//! - Every row of the idempotency index (format 14: the key's hash -> the audit sequence)
-//!   points at the audit entry of a command whose key has that hash, which holds the record;
-//!   every row of its overflow (the key -> the sequence) points at its key's command, and the
-//!   row of the key's hash at another key's (else a look-up would not reach the overflow); no
-//!   key has two rows; every command's audit entry holds its record and its key's row points
-//!   at it, and `CommandExecuted`'s digest equals the record's. A
+//! - Every row of the idempotency index (format 14: the key's row key, its tail and hash, ->
+//!   the audit sequence) points at the audit entry of a command whose key has that row key,
+//!   which holds the record; every row of its overflow (the key -> the sequence) points at its
+//!   key's command, and the row of the key's row key at another key's (else a look-up would not
+//!   reach the overflow); no key has two rows; every command's audit entry holds its record and
+//!   its key's row points at it, and `CommandExecuted`'s digest equals the record's. A
 //!   record that keeps a pointer to its ledger row instead of the outcome (format 13) points at
 //!   a row its key appended, and the outcome rebuilt from it has that digest: byte for byte
 //!   the outcome the command returned.
