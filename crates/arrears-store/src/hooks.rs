@@ -505,14 +505,14 @@ fn write_format_13_idempotency(txn: &mut WriteTxn) -> Result<(), StorageError> {
     // The log read once (an entry read alone reads on to the end of its commit).
     let log: std::collections::BTreeMap<u64, AuditEntry> =
         txn.audit_log()?.into_iter().map(|entry| (entry.record.seq, entry)).collect();
-    for (hash, seq) in txn.idempotency_index()? {
+    for (row, seq) in txn.idempotency_index()? {
         let entry =
             log.get(&seq).ok_or(StorageError::Dangling { table: "audit", key: seq.to_string() })?;
         let key = command_key(&entry.record.kind)
             .ok_or(StorageError::Dangling { table: "idempotency_index", key: seq.to_string() })?;
         assert_eq!(
             idempotency_row(key),
-            hash,
+            row,
             "the row of audit record {seq} has its key's row key"
         );
         rows.push((key.to_owned(), seq));
@@ -631,9 +631,9 @@ impl WriteTxn {
         })
     }
 
-    /// Moves an idempotency key's index row to the row key of another key (a flipped bit in
-    /// a row on disk), or removes it (`to` is `None`: a lost row), so that tests can check that `verify`
-    /// and a retry see it.
+    /// Moves an idempotency key's index row to the row key of another key (a flipped bit in a
+    /// row on disk), or removes it (`to` is `None`: a lost row), so that tests can check that
+    /// `verify` and a retry see it.
     ///
     /// # Errors
     ///
@@ -646,12 +646,12 @@ impl WriteTxn {
         // The index is never cached, so the transaction's cache stays as it is.
         self.no_carry();
         let Some(seq) = self.idempotency_seq(from)? else { return Ok(()) };
-        let hash = idempotency_row(from);
+        let row = idempotency_row(from);
         let primary = self.write_table(IdempotencyIndex, |handle| {
-            if handle.get(hash).map_err(from_redb)?.map(|guard| guard.value()) != Some(seq) {
+            if handle.get(row).map_err(from_redb)?.map(|guard| guard.value()) != Some(seq) {
                 return Ok(false);
             }
-            handle.remove(hash).map_err(from_redb)?;
+            handle.remove(row).map_err(from_redb)?;
             Ok(true)
         })?;
         if !primary {

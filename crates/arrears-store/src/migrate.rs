@@ -16,8 +16,7 @@
 //! version (format 7 reads format 6's sequences as they are), and each of formats 7 to 12 the
 //! next in one commit as well. Format 13 becomes 14 in steps over the audit log again: each
 //! command's row of the idempotency index written by its key's row key (its tail and hash),
-//! the index keyed by the
-//! keys' text dropped by the last step.
+//! the index keyed by the keys' text dropped by the last step.
 
 use std::path::Path;
 

@@ -747,7 +747,7 @@ pub trait Reads: TableAccess {
     /// # Errors
     ///
     /// A storage failure, a corrupted record, or an index row that does not point at a
-    /// command's entry of its hash (`StorageError::Corrupted`, naming the key).
+    /// command's entry of its row key (`StorageError::Corrupted`, naming the key).
     fn idempotency(&self, key: &str) -> Result<Option<IdempotencyRecord>, StorageError> {
         let Some((seq, entry)) = self.idempotency_entry(key)? else { return Ok(None) };
         let replay = entry.replay.ok_or_else(|| {
@@ -776,14 +776,14 @@ pub trait Reads: TableAccess {
     ///
     /// As [`Reads::idempotency`].
     fn idempotency_entry(&self, key: &str) -> Result<Option<(u64, AuditEntry)>, StorageError> {
-        let hash = crate::schema::idempotency_row(key);
+        let row = crate::schema::idempotency_row(key);
         let seq = self.read_table(IdempotencyIndex, |table| {
-            Ok(table.get(hash).map_err(from_redb)?.map(|guard| guard.value()))
+            Ok(table.get(row).map_err(from_redb)?.map(|guard| guard.value()))
         })?;
         let Some(seq) = seq else { return Ok(None) };
         let entry = self.idempotency_command(key, seq)?;
         let found = crate::schema::command_key(&entry.record.kind);
-        match candidate(key, hash, found) {
+        match candidate(key, row, found) {
             Candidate::Found => Ok(Some((seq, entry))),
             Candidate::Collision => {
                 let seq = self.read_table(IdempotencyOverflow, |table| {
@@ -840,8 +840,8 @@ pub trait Reads: TableAccess {
         self.read_table(IdempotencyIndex, |table| {
             let mut rows = Vec::new();
             for row in table.iter().map_err(from_redb)? {
-                let (hash, seq) = row.map_err(from_redb)?;
-                rows.push((hash.value(), seq.value()));
+                let (row_key, seq) = row.map_err(from_redb)?;
+                rows.push((row_key.value(), seq.value()));
             }
             Ok(rows)
         })
@@ -2184,19 +2184,19 @@ fn idempotency_damage(key: &str, reason: String) -> StorageError {
 enum Candidate {
     /// The command of the key looked up.
     Found,
-    /// The command of another key with the same hash: the key's row, if any, is in
+    /// The command of another key with the same row key: the key's row, if any, is in
     /// `idempotency_overflow`.
     Collision,
-    /// No command, or one whose key has another hash: the row is damaged.
+    /// No command, or one whose key has another row key: the row is damaged.
     Damaged,
 }
 
-/// What an index row under `hash`, the hash of `key`, reaches when its entry is the command of
+/// What the index row `row`, the row key of `key`, reaches when its entry is the command of
 /// `found` (if any).
-fn candidate(key: &str, hash: u128, found: Option<&str>) -> Candidate {
+fn candidate(key: &str, row: u128, found: Option<&str>) -> Candidate {
     match found {
         Some(found) if found == key => Candidate::Found,
-        Some(found) if crate::schema::idempotency_row(found) == hash => Candidate::Collision,
+        Some(found) if crate::schema::idempotency_row(found) == row => Candidate::Collision,
         _ => Candidate::Damaged,
     }
 }

@@ -1075,12 +1075,12 @@ impl WriteTxn {
     /// (a collision), the key's row of `idempotency_overflow`. A row is never moved: the key
     /// that took it first keeps it.
     pub(crate) fn index_key(&mut self, key: &str, seq: u64) -> Result<(), StorageError> {
-        let hash = crate::schema::idempotency_row(key);
+        let row = crate::schema::idempotency_row(key);
         let taken = self.write_table(IdempotencyIndex, |table| {
-            let previous = table.insert(hash, seq).map_err(from_redb)?.map(|guard| guard.value());
+            let previous = table.insert(row, seq).map_err(from_redb)?.map(|guard| guard.value());
             match previous {
                 Some(previous) if previous != seq => {
-                    table.insert(hash, previous).map_err(from_redb)?;
+                    table.insert(row, previous).map_err(from_redb)?;
                     Ok(true)
                 }
                 _ => Ok(false),

@@ -149,9 +149,9 @@ pub(super) fn idempotency_records(report: &mut Report, read: &ReadTxn, event_key
 
 /// The idempotency record each key of the index reaches, with the sequence of the audit entry
 /// that holds it: the replay of the entry its row points at. A row that points at no entry, at
-/// an entry without a command, or at a command of another key (whose hash is another, for a row
+/// an entry without a command, or at a command of another key (whose row key is another, for a row
 /// of the index) is reported and reaches nothing; so is a key's second row, and a row of the
-/// overflow whose key's hash has no row of another key's command (no look-up would reach it).
+/// overflow whose key's row key has no row of another key's command (no look-up would reach it).
 fn indexed_records<'log>(
     report: &mut Report,
     index: &[(u128, u64)],
@@ -159,15 +159,15 @@ fn indexed_records<'log>(
     log: &'log [AuditEntry],
 ) -> BTreeMap<String, (u64, &'log IdempotencyRecord)> {
     let mut stored: BTreeMap<String, (u64, &IdempotencyRecord)> = BTreeMap::new();
-    // The key of the command each row of the index reaches, by hash.
+    // The key of the command each row of the index reaches, by row key.
     let mut holders: BTreeMap<u128, &str> = BTreeMap::new();
     let rows = index
         .iter()
-        .map(|&(hash, seq)| (Ok(hash), seq))
+        .map(|&(row_key, seq)| (Ok(row_key), seq))
         .chain(overflow.iter().map(|(key, seq)| (Err(key.as_str()), *seq)));
     for (row, seq) in rows {
         let name = match row {
-            Ok(hash) => format!("index row {hash:032x}"),
+            Ok(row_key) => format!("index row {row_key:032x}"),
             Err(key) => format!("overflow row {key:?}"),
         };
         // The log is read in sequence order: entry `seq` is at `seq - 1` unless the chain is
@@ -186,13 +186,14 @@ fn indexed_records<'log>(
             continue;
         };
         match row {
-            Ok(hash) if idempotency_row(key) != hash => {
-                let detail = format!("a row of another key's hash ({name}) points at its command");
+            Ok(row_key) if idempotency_row(key) != row_key => {
+                let detail =
+                    format!("a row of another key's row key ({name}) points at its command");
                 report.problem("idempotency", key, detail);
                 continue;
             }
-            Ok(hash) => {
-                holders.insert(hash, key);
+            Ok(row_key) => {
+                holders.insert(row_key, key);
             }
             Err(row_key) if row_key != key => {
                 let detail = format!("{name} points at audit record {seq}, the command of {key:?}");
@@ -203,7 +204,7 @@ fn indexed_records<'log>(
                 Some(holder) if *holder != key => {}
                 _ => {
                     let detail = "its overflow row is not reached: no other key's command holds \
-                                  the row of its hash";
+                                  the row of its row key";
                     report.problem("idempotency", key, detail);
                     continue;
                 }

@@ -80,7 +80,7 @@ fn a_payment_points_at_its_ledger_row_and_replays_the_outcome_it_returned() {
 /// A pointer that reaches a row another command appended is damage: a retry under the key
 /// fails with the store's error instead of answering with the other command's outcome, and
 /// `verify` names the key whose command the row reaches. Here `p1`'s row of the index is moved
-/// under the hash of `p0` (one flipped bit in the row's key).
+/// under the row key of `p0` (one flipped bit in it).
 #[test]
 fn a_pointer_to_another_commands_row_is_reported_not_replayed() {
     let (_dir, books) = open_temp();
@@ -111,7 +111,8 @@ fn a_pointer_to_another_commands_row_is_reported_not_replayed() {
         report
             .problems
             .iter()
-            .any(|problem| problem.subject == "p1" && problem.detail.contains("another key's hash")),
+            .any(|problem| problem.subject == "p1"
+                && problem.detail.contains("another key's row key")),
         "{:?}",
         report.problems
     );

@@ -436,14 +436,16 @@ fn issue_21_a_lost_or_moved_idempotency_record_is_reported() {
 
     let (_dir, books, _, _) = sample();
     let mut txn = books.store().write().unwrap();
-    // The row of "p1" moved under the hash of "p0" (a flipped bit in the row's key): the row
-    // reaches "p1"'s command, whose key has another hash, so "p1" has no row of its own.
+    // The row of "p1" moved under the row key of "p0" (a flipped bit in the row's key): the row
+    // reaches "p1"'s command, whose key has another row key, so "p1" has no row of its own.
     txn.raw_move_idempotency("p1", Some("p0")).unwrap();
     txn.commit().unwrap();
     let details: Vec<String> =
         books.verify().unwrap().problems.iter().map(ToString::to_string).collect();
     assert!(
-        details.iter().any(|text| text.starts_with("idempotency: p1: a row of another key's hash")),
+        details
+            .iter()
+            .any(|text| text.starts_with("idempotency: p1: a row of another key's row key")),
         "{details:?}"
     );
     assert!(
