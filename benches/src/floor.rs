@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use arrears::idempotency_row_key;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 const ACCOUNTS: TableDefinition<u64, &[u8]> = TableDefinition::new("accounts");
@@ -14,26 +15,6 @@ const CASES: TableDefinition<u64, &[u8]> = TableDefinition::new("cases");
 const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots");
 const LEDGER_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger_log");
 const IDEMPOTENCY_INDEX: TableDefinition<u128, u64> = TableDefinition::new("idempotency_index");
-
-/// The key of a key's row in `idempotency_index` (format 14): its last 8 bytes, right-aligned,
-/// above its hash, FNV-1a 64 and MurmurHash3's `fmix64` (docs/FORMAT.md; the benches do not
-/// depend on the store crate, so the floor takes them itself, as the engine does).
-fn key_hash(key: &str) -> u128 {
-    let bytes = key.as_bytes();
-    let mut tail = [0; 8];
-    let take = bytes.len().min(8);
-    tail[8 - take..].copy_from_slice(&bytes[bytes.len() - take..]);
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for &byte in key.as_bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash ^= hash >> 33;
-    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    hash ^= hash >> 33;
-    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    (u128::from(u64::from_be_bytes(tail)) << 64) | u128::from(hash ^ (hash >> 33))
-}
 const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
 /// Average value sizes, in bytes, of the records a payment reads or writes.
@@ -254,7 +235,7 @@ impl RedbFloor {
             }
             let mut key_table = txn.open_table(IDEMPOTENCY_INDEX).expect("table");
             for n in 0..rows(backlog.keys) {
-                key_table.insert(key_hash(&format!("setup{n}")), n + 1).expect("put");
+                key_table.insert(idempotency_row_key(&format!("setup{n}")), n + 1).expect("put");
             }
         }
         txn.commit().expect("commit");
@@ -285,7 +266,7 @@ impl RedbFloor {
                 let (account, _) = crate::payment(n, self.accounts);
                 let id = account as u64;
                 let key = crate::payment_key(n);
-                assert!(key_table.get(key_hash(&key)).expect("get").is_none());
+                assert!(key_table.get(idempotency_row_key(&key)).expect("get").is_none());
                 for table in [&account_table, &case_table] {
                     read.clear();
                     read.extend_from_slice(table.get(id).expect("get").expect("record").value());
@@ -298,7 +279,7 @@ impl RedbFloor {
                 self.next_row += 1;
                 log_chunk.push(&mut log_table, row, &bytes(self.sizes.ledger_row, n));
                 snapshot_table.insert(id, bytes(self.sizes.snapshot, n).as_slice()).expect("put");
-                key_table.insert(key_hash(&key), self.next_audit).expect("put");
+                key_table.insert(idempotency_row_key(&key), self.next_audit).expect("put");
                 audit_chunk.push(&mut audit_table, self.next_audit, &bytes(self.sizes.audit, n));
                 self.next_audit += 1;
             }

@@ -240,6 +240,25 @@ pub fn is_time_zone(name: &str) -> bool {
     name.parse::<chrono_tz::Tz>().is_ok()
 }
 
+/// The key of `key`'s row in the store's idempotency index (docs/FORMAT.md, format 14): the
+/// key's last 8 bytes (big-endian, right-aligned) in the high 64 bits, a 64-bit hash of the
+/// whole key (FNV-1a, then MurmurHash3's `fmix64`) in the low 64. For tools that model the
+/// store's layout without the engine, such as the benchmarks' redb floor; the engine computes
+/// it itself.
+///
+/// # Example
+///
+/// ```
+/// let first = arrears::idempotency_row_key("p999");
+/// let next = arrears::idempotency_row_key("p1000");
+/// // Keys that count up keep their order: their rows land at the index's end.
+/// assert!(first < next);
+/// assert_eq!(first >> 64, u128::from(u32::from_be_bytes(*b"p999")));
+/// ```
+pub fn idempotency_row_key(key: &str) -> u128 {
+    arrears_store::idempotency_row(key)
+}
+
 /// Options for opening a store.
 pub struct Options {
     /// Page cache, in bytes.
