@@ -16,6 +16,30 @@ const SNAPSHOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("snapshots")
 const LEDGER_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("ledger_log");
 const IDEMPOTENCY_INDEX: TableDefinition<u128, u64> = TableDefinition::new("idempotency_index");
 const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+/// [`Layout::HotRow`]'s one row per account.
+const HOT: TableDefinition<u64, &[u8]> = TableDefinition::new("hot");
+
+/// Where the floor keeps the records a payment reads and rewrites (issue 16's design study;
+/// `examples/floor_layouts.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Format 14's tables: the account record, the case and the snapshot each in its own
+    /// table, all three read a payment and the snapshot written; with `case_writes` the case is
+    /// written too on each account's first payment of the floor (the engine's benchmark
+    /// payments change the case then: the first decides an account never reviewed as
+    /// delinquent, the later ones leave it as it is).
+    Tables {
+        /// The case written on each account's first payment.
+        case_writes: bool,
+    },
+    /// One row per account holding the case and the snapshot, and the account record too
+    /// unless `account_apart` (issue 16's hot row): read once and written once a payment (with
+    /// `account_apart` the account record read from its table as well).
+    HotRow {
+        /// The account record kept in its own table, not in the hot row.
+        account_apart: bool,
+    },
+}
 
 /// Average value sizes, in bytes, of the records a payment reads or writes.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,6 +56,18 @@ pub struct Sizes {
     pub ledger_row: usize,
     /// Audit record (a command's carries its idempotency record, format 5).
     pub audit: usize,
+}
+
+impl Sizes {
+    /// [`Layout::HotRow`]'s row: the case and the snapshot, with the account record unless it
+    /// is kept apart (0 for [`Layout::Tables`]).
+    pub fn hot_row(&self, layout: Layout) -> usize {
+        match layout {
+            Layout::Tables { .. } => 0,
+            Layout::HotRow { account_apart: true } => self.case + self.snapshot,
+            Layout::HotRow { account_apart: false } => self.account + self.case + self.snapshot,
+        }
+    }
 }
 
 fn average<K: redb::Key + 'static>(db: &Database, table: TableDefinition<K, &[u8]>) -> usize {
@@ -189,6 +225,9 @@ pub struct RedbFloor {
     accounts: usize,
     next_row: u64,
     next_audit: u64,
+    layout: Layout,
+    /// Accounts whose case [`Layout::Tables`] with `case_writes` wrote already.
+    case_written: Vec<bool>,
 }
 
 /// `len` bytes that differ from payment to payment.
@@ -208,19 +247,57 @@ impl RedbFloor {
         backlog: Backlog,
         cache_bytes: usize,
     ) -> RedbFloor {
+        let layout = Layout::Tables { case_writes: false };
+        RedbFloor::create_laid_out(path, accounts, sizes, backlog, cache_bytes, layout)
+    }
+
+    /// [`RedbFloor::create`] with the records a payment reads and rewrites kept as `layout`
+    /// says.
+    pub fn create_laid_out(
+        path: &Path,
+        accounts: usize,
+        sizes: Sizes,
+        backlog: Backlog,
+        cache_bytes: usize,
+        layout: Layout,
+    ) -> RedbFloor {
         let db = redb::Builder::new().set_cache_size(cache_bytes).create(path).expect("create");
         let txn = db.begin_write().expect("write");
         {
-            let mut account_table = txn.open_table(ACCOUNTS).expect("table");
             let mut debtor_table = txn.open_table(DEBTORS).expect("table");
-            let mut case_table = txn.open_table(CASES).expect("table");
-            let mut snapshot_table = txn.open_table(SNAPSHOTS).expect("table");
             for account in 0..accounts {
-                let id = account as u64;
-                account_table.insert(id, bytes(sizes.account, account).as_slice()).expect("put");
-                debtor_table.insert(id, bytes(sizes.debtor, account).as_slice()).expect("put");
-                case_table.insert(id, bytes(sizes.case, account).as_slice()).expect("put");
-                snapshot_table.insert(id, bytes(sizes.snapshot, account).as_slice()).expect("put");
+                debtor_table
+                    .insert(account as u64, bytes(sizes.debtor, account).as_slice())
+                    .expect("put");
+            }
+            match layout {
+                Layout::Tables { .. } => {
+                    let mut account_table = txn.open_table(ACCOUNTS).expect("table");
+                    let mut case_table = txn.open_table(CASES).expect("table");
+                    let mut snapshot_table = txn.open_table(SNAPSHOTS).expect("table");
+                    for account in 0..accounts {
+                        let id = account as u64;
+                        let record = bytes(sizes.account, account);
+                        account_table.insert(id, record.as_slice()).expect("put");
+                        case_table.insert(id, bytes(sizes.case, account).as_slice()).expect("put");
+                        let snapshot = bytes(sizes.snapshot, account);
+                        snapshot_table.insert(id, snapshot.as_slice()).expect("put");
+                    }
+                }
+                Layout::HotRow { account_apart } => {
+                    let mut hot_table = txn.open_table(HOT).expect("table");
+                    for account in 0..accounts {
+                        let row = bytes(sizes.hot_row(layout), account);
+                        hot_table.insert(account as u64, row.as_slice()).expect("put");
+                    }
+                    if account_apart {
+                        let mut account_table = txn.open_table(ACCOUNTS).expect("table");
+                        for account in 0..accounts {
+                            let record = bytes(sizes.account, account);
+                            account_table.insert(account as u64, record.as_slice()).expect("put");
+                        }
+                    }
+                }
             }
             let rows = |per_account: f64| (per_account * accounts as f64).round() as u64;
             let mut log_table = txn.open_table(LEDGER_LOG).expect("table");
@@ -241,7 +318,8 @@ impl RedbFloor {
         txn.commit().expect("commit");
         let next_row = (backlog.ledger_rows * accounts as f64).round() as u64 + 1;
         let next_audit = (backlog.audit * accounts as f64).round() as u64 + 1;
-        RedbFloor { db, sizes, accounts, next_row, next_audit }
+        let case_written = vec![false; accounts];
+        RedbFloor { db, sizes, accounts, next_row, next_audit, layout, case_written }
     }
 
     /// Posts payments `from..from + count` of the stream in one commit: per payment, an
@@ -250,35 +328,62 @@ impl RedbFloor {
     /// appended to the log), the snapshot (with the account's chain head, format 6), the audit
     /// record (with the idempotency record) and the key's index row written (format 6's
     /// layout, with format 11's chunks: the commit's ledger rows and audit records appended a
-    /// chunk at a time, and format 14's index: the key's hash -> its audit sequence).
+    /// chunk at a time, and format 14's index: the key's row key -> its audit sequence). The
+    /// [`Layout`] says where the account, case and snapshot are.
     pub fn post(&mut self, from: usize, count: usize) {
         let txn = self.db.begin_write().expect("write");
         {
-            let account_table = txn.open_table(ACCOUNTS).expect("table");
-            let case_table = txn.open_table(CASES).expect("table");
-            let mut snapshot_table = txn.open_table(SNAPSHOTS).expect("table");
+            let (account_table, mut case_table, mut snapshot_table, mut hot_table) =
+                match self.layout {
+                    Layout::Tables { .. } => (
+                        Some(txn.open_table(ACCOUNTS).expect("table")),
+                        Some(txn.open_table(CASES).expect("table")),
+                        Some(txn.open_table(SNAPSHOTS).expect("table")),
+                        None,
+                    ),
+                    Layout::HotRow { account_apart } => (
+                        account_apart.then(|| txn.open_table(ACCOUNTS).expect("table")),
+                        None,
+                        None,
+                        Some(txn.open_table(HOT).expect("table")),
+                    ),
+                };
             let mut log_table = txn.open_table(LEDGER_LOG).expect("table");
             let mut key_table = txn.open_table(IDEMPOTENCY_INDEX).expect("table");
             let mut audit_table = txn.open_table(AUDIT).expect("table");
             let mut read = Vec::new();
             let (mut log_chunk, mut audit_chunk) = (Chunk::default(), Chunk::default());
+            let mut copy_out = |table: &redb::Table<u64, &[u8]>, id: u64| {
+                read.clear();
+                read.extend_from_slice(table.get(id).expect("get").expect("record").value());
+            };
             for n in from..from + count {
                 let (account, _) = crate::payment(n, self.accounts);
                 let id = account as u64;
                 let key = crate::payment_key(n);
                 assert!(key_table.get(idempotency_row_key(&key)).expect("get").is_none());
-                for table in [&account_table, &case_table] {
-                    read.clear();
-                    read.extend_from_slice(table.get(id).expect("get").expect("record").value());
+                for table in
+                    [&account_table, &case_table, &snapshot_table, &hot_table].into_iter().flatten()
+                {
+                    copy_out(table, id);
                 }
-                read.clear();
-                read.extend_from_slice(
-                    snapshot_table.get(id).expect("get").expect("record").value(),
-                );
                 let row = self.next_row;
                 self.next_row += 1;
                 log_chunk.push(&mut log_table, row, &bytes(self.sizes.ledger_row, n));
-                snapshot_table.insert(id, bytes(self.sizes.snapshot, n).as_slice()).expect("put");
+                if let Some(table) = &mut snapshot_table {
+                    table.insert(id, bytes(self.sizes.snapshot, n).as_slice()).expect("put");
+                }
+                if let (Layout::Tables { case_writes: true }, Some(table)) =
+                    (self.layout, &mut case_table)
+                {
+                    if !std::mem::replace(&mut self.case_written[account], true) {
+                        table.insert(id, bytes(self.sizes.case, n).as_slice()).expect("put");
+                    }
+                }
+                if let Some(table) = &mut hot_table {
+                    let row = bytes(self.sizes.hot_row(self.layout), n);
+                    table.insert(id, row.as_slice()).expect("put");
+                }
                 key_table.insert(idempotency_row_key(&key), self.next_audit).expect("put");
                 audit_chunk.push(&mut audit_table, self.next_audit, &bytes(self.sizes.audit, n));
                 self.next_audit += 1;
@@ -287,5 +392,76 @@ impl RedbFloor {
             audit_chunk.write(&mut audit_table);
         }
         txn.commit().expect("commit");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SIZES: Sizes =
+        Sizes { account: 31, debtor: 57, case: 54, snapshot: 109, ledger_row: 99, audit: 122 };
+    const BACKLOG: Backlog = Backlog { ledger_rows: 3.0, audit: 5.0, keys: 5.0 };
+
+    /// The value sizes of `table`'s rows, or none if the file has no such table.
+    fn sizes_of(floor: &RedbFloor, table: TableDefinition<u64, &[u8]>) -> Option<Vec<usize>> {
+        let txn = floor.db.begin_read().expect("read");
+        let table = txn.open_table(table).ok()?;
+        let rows = table.iter().expect("iter").map(|row| row.expect("row").1.value().len());
+        Some(rows.collect())
+    }
+
+    /// Each layout keeps the account's records where it says, writes what a payment writes
+    /// (the case on an account's first payment only), and appends a payment's rows.
+    #[test]
+    fn each_layout_keeps_and_writes_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let layouts = [
+            Layout::Tables { case_writes: false },
+            Layout::Tables { case_writes: true },
+            Layout::HotRow { account_apart: false },
+            Layout::HotRow { account_apart: true },
+        ];
+        for (index, layout) in layouts.into_iter().enumerate() {
+            let path = dir.path().join(format!("floor-{index}.redb"));
+            let mut floor = RedbFloor::create_laid_out(&path, 10, SIZES, BACKLOG, 1 << 20, layout);
+            // Twice round the accounts: each account's first payment, then its second.
+            floor.post(0, 10);
+            floor.post(10, 10);
+            let tables = matches!(layout, Layout::Tables { .. });
+            let apart = layout == Layout::HotRow { account_apart: true };
+            assert_eq!(sizes_of(&floor, SNAPSHOTS).is_some(), tables, "{layout:?}");
+            assert_eq!(sizes_of(&floor, CASES).is_some(), tables, "{layout:?}");
+            assert_eq!(sizes_of(&floor, ACCOUNTS), (tables || apart).then(|| vec![31; 10]));
+            let hot = sizes_of(&floor, HOT);
+            let hot_len = if apart { 54 + 109 } else { 31 + 54 + 109 };
+            assert_eq!(hot, (!tables).then(|| vec![hot_len; 10]), "{layout:?}");
+            // Rows the setup wrote hold `bytes(len, account)`; a payment's `bytes(len, n)`.
+            if tables {
+                let txn = floor.db.begin_read().unwrap();
+                let cases = txn.open_table(CASES).unwrap();
+                let case = |id: usize| cases.get(id as u64).unwrap().unwrap().value().to_vec();
+                let mut differ = 0;
+                for n in 0..10 {
+                    // Payment `n` is its account's first.
+                    let (account, _) = crate::payment(n, 10);
+                    let expected = match layout {
+                        Layout::Tables { case_writes: true } => bytes(54, n),
+                        _ => bytes(54, account),
+                    };
+                    assert_eq!(case(account), expected, "{layout:?}, account {account}");
+                    differ += usize::from(bytes(54, n) != bytes(54, account));
+                }
+                assert!(differ > 5, "the stream's first payments tell the layouts apart");
+            }
+            assert_eq!(floor.next_row, 30 + 20 + 1);
+            assert_eq!(floor.next_audit, 50 + 20 + 1);
+            let keys = {
+                let txn = floor.db.begin_read().unwrap();
+                let table = txn.open_table(IDEMPOTENCY_INDEX).unwrap();
+                table.len().unwrap()
+            };
+            assert_eq!(keys, 50 + 20);
+        }
     }
 }
