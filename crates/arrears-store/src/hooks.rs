@@ -11,6 +11,7 @@ use redb::ReadableTable;
 use crate::codec::{encode_record, RecordKind};
 use crate::error::{contain_open, from_redb, OpenError, StorageError};
 use crate::fault::FaultyDisk;
+use crate::hot::{put_part, Part};
 use crate::open::{open_error, Db, Store, StoreOptions};
 use crate::read::Reads;
 use crate::schema::{
@@ -18,9 +19,7 @@ use crate::schema::{
     ACCOUNT_ENTRIES_FORMAT_3, EVENTS_FORMAT_3, IDEMPOTENCY_FORMAT_4, IDEMPOTENCY_KEYS_FORMAT_13,
     JOURNAL_FORMAT_3, META_FORMAT_VERSION,
 };
-use crate::schema::{
-    AccountObligations, Accounts, Audit, Cases, CasesOverlay, Debtors, Obligations,
-};
+use crate::schema::{AccountObligations, AccountRows, Audit, CasesOverlay, Debtors, Obligations};
 use crate::schema::{
     LedgerLog, LedgerRow, Meta, Sequence, SnapshotCold, Snapshots, LEDGER_HEADS_FORMAT_5,
 };
@@ -90,6 +89,7 @@ impl Store {
     /// A storage failure or a corrupted record.
     pub fn rewrite_as_format_2(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
+        write_format_14_tables(&mut txn)?;
         for account in txn.account_ids()? {
             let Some(whole) = txn.whole_snapshot(account)? else { continue };
             // Version 1 is version 3 without its last three fields, `cold_parts` (a varint 0),
@@ -117,6 +117,25 @@ impl Store {
         txn.commit()
     }
 
+    /// Rewrites this store as format 14 wrote it, for the tests of the migration to format 15:
+    /// each account's record, case and snapshot in the tables `accounts`, `cases` and
+    /// `snapshots` ([`write_format_14_tables`]), format version 14. The handle then holds a
+    /// store it would refuse to open: drop it.
+    ///
+    /// # Errors
+    ///
+    /// A storage failure or a corrupted row.
+    pub fn rewrite_as_format_14(&self) -> Result<(), StorageError> {
+        let mut txn = self.write()?;
+        write_format_14_tables(&mut txn)?;
+        txn.write_table(Meta, |meta| {
+            meta.insert(META_FORMAT_VERSION, 14).map_err(from_redb)?;
+            Ok(())
+        })?;
+        txn.forget_cache();
+        txn.commit()
+    }
+
     /// Rewrites this store as format 13 wrote it, for the tests of the migration to format 14:
     /// the idempotency index as `idempotency_keys`, each key's whole text to its command's
     /// audit sequence ([`write_format_13_idempotency`]), format version 13. The handle then
@@ -127,6 +146,7 @@ impl Store {
     /// A storage failure or a corrupted record.
     pub fn rewrite_as_format_13(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
+        write_format_14_tables(&mut txn)?;
         write_format_13_idempotency(&mut txn)?;
         txn.write_table(Meta, |meta| {
             meta.insert(META_FORMAT_VERSION, 13).map_err(from_redb)?;
@@ -146,6 +166,7 @@ impl Store {
     /// A storage failure or a corrupted record.
     pub fn rewrite_as_format_10(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
+        write_format_14_tables(&mut txn)?;
         write_version_3_snapshots(&mut txn)?;
         write_format_13_idempotency(&mut txn)?;
         for (key, records) in chunked_rows(&txn, Audit)? {
@@ -199,13 +220,8 @@ impl Store {
     /// A storage failure.
     pub fn snapshot_record_versions(&self) -> Result<Vec<(u64, u8)>, StorageError> {
         let read = self.read()?;
-        read.read_table(Snapshots, |table| {
-            let mut versions = Vec::new();
-            for row in table.iter().map_err(from_redb)? {
-                let (account, bytes) = row.map_err(from_redb)?;
-                versions.push((account.value(), bytes.value().first().copied().unwrap_or(0)));
-            }
-            Ok(versions)
+        crate::hot::scan_parts(&read, Part::Snapshot, .., usize::MAX, |account, bytes| {
+            Ok((account, bytes.first().copied().unwrap_or(0)))
         })
     }
 
@@ -219,6 +235,7 @@ impl Store {
     /// A storage failure or a corrupted record.
     pub fn rewrite_as_format_9(&self) -> Result<(), StorageError> {
         let mut txn = self.write()?;
+        write_format_14_tables(&mut txn)?;
         write_version_3_snapshots(&mut txn)?;
         write_format_13_idempotency(&mut txn)?;
         write_format_9_audit(&mut txn)?;
@@ -292,6 +309,7 @@ impl Store {
         rewrite: impl FnOnce(&mut WriteTxn) -> Result<(), StorageError>,
     ) -> Result<(), StorageError> {
         let mut txn = self.write()?;
+        write_format_14_tables(&mut txn)?;
         write_format_8_audit(&mut txn)?;
         write_version_3_snapshots(&mut txn)?;
         write_format_13_idempotency(&mut txn)?;
@@ -405,6 +423,39 @@ fn chained_per_entry(txn: &mut WriteTxn) -> Result<Vec<AuditEntry>, StorageError
         prev = entry.hash;
     }
     Ok(log)
+}
+
+/// Splits every account row (format 15) into the tables of formats 14 and older: its account
+/// record into `accounts`, its case into `cases`, its snapshot into `snapshots`, each a row
+/// of its own as those formats kept them; leaves `account_rows` empty and turns the
+/// transaction to the older layout ([`TableAccess::hot_rows`]), so that what the rewrite does
+/// next reads and writes those tables. The first step of every rewrite as an older format.
+fn write_format_14_tables(txn: &mut WriteTxn) -> Result<(), StorageError> {
+    txn.write_snapshots()?;
+    let rows: Vec<(u64, Vec<u8>)> = txn.read_table(AccountRows, |table| {
+        let mut rows = Vec::new();
+        for row in table.iter().map_err(from_redb)? {
+            let (account, bytes) = row.map_err(from_redb)?;
+            rows.push((account.value(), bytes.value().to_vec()));
+        }
+        Ok(rows)
+    })?;
+    txn.write_table(AccountRows, |table| table.retain(|_, _| false).map_err(from_redb))?;
+    txn.hot_rows.set(false);
+    for (account, row) in &rows {
+        let parts = crate::hot::parse(row).map_err(|reason| StorageError::Corrupted {
+            table: crate::hot::TABLE,
+            key: account.to_string(),
+            reason,
+        })?;
+        for part in [Part::Account, Part::Case, Part::Snapshot] {
+            if let Some(bytes) = parts.get(part) {
+                put_part(txn, part, *account, Some(bytes))?;
+            }
+        }
+    }
+    txn.forget_cache();
+    Ok(())
 }
 
 /// Rewrites every snapshot of record version 4 (format 13) at version 3, as formats 6 to 12
@@ -588,13 +639,14 @@ impl WriteTxn {
         self.forget_cache();
         match table {
             "debtors" => self.raw_insert(Debtors, key, bytes),
-            "accounts" => self.raw_insert(Accounts, key, bytes),
+            "accounts" => self.raw_part(Part::Account, key, Some(bytes)),
             "obligations" => self.raw_insert(Obligations, key, bytes),
             "ledger_log" => self.raw_overwrite_record(LedgerLog, key, Some(bytes)),
             "audit" => self.raw_overwrite_record(Audit, key, Some(bytes)),
-            "cases" => self.raw_insert(Cases, key, bytes),
+            "cases" => self.raw_part(Part::Case, key, Some(bytes)),
             "cases_overlay" => self.raw_insert(CasesOverlay, key, bytes),
-            "snapshots" => self.raw_insert(Snapshots, key, bytes),
+            "snapshots" => self.raw_part(Part::Snapshot, key, Some(bytes)),
+            "account_rows" => self.raw_insert(AccountRows, key, bytes),
             _ => Err(StorageError::Dangling { table: "raw_overwrite", key: table.to_owned() }),
         }
     }
@@ -618,6 +670,13 @@ impl WriteTxn {
             meta.insert(sequence.meta_key(), last).map_err(from_redb)?;
             Ok(())
         })
+    }
+
+    /// Writes (or removes) one part of an account's row as it is given, the row's other parts
+    /// kept; in a store of format 14 or older, the part's own row.
+    fn raw_part(&mut self, part: Part, key: u64, bytes: Option<&[u8]>) -> Result<(), StorageError> {
+        self.no_carry();
+        put_part(self, part, key, bytes)
     }
 
     fn raw_insert<T>(&mut self, table: T, key: u64, bytes: &[u8]) -> Result<(), StorageError>
@@ -738,10 +797,7 @@ impl WriteTxn {
     /// A storage failure.
     pub fn raw_remove_snapshot(&mut self, account: AccountId) -> Result<(), StorageError> {
         self.forget_cache();
-        self.write_table(Snapshots, |table| {
-            table.remove(account.0).map_err(from_redb)?;
-            Ok(())
-        })
+        self.raw_part(Part::Snapshot, account.0, None)
     }
 
     /// Removes the audit entry `seq` (a damaged log with a gap), for the tests of what reads

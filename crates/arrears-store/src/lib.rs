@@ -35,6 +35,7 @@ pub mod gate;
 mod hooks;
 #[cfg(any(test, feature = "fault-injection"))]
 pub use hooks::{encode_audit_entry_format_10, encode_audit_entry_format_8};
+mod hot;
 mod migrate;
 mod open;
 mod parked;

@@ -25,15 +25,17 @@ use redb::ReadableTable;
 
 use crate::codec::{decode_record, RecordKind};
 use crate::error::{from_redb, MigrateError, OpenError, StorageError};
+use crate::hot::{self, Parts};
 use crate::open::{open_error, Db, Sharing, Store, StoreOptions};
 use crate::read::{audit_entries, audit_entries_unlinked, AuditLog, Reads};
 use crate::rows::Record;
 use crate::schema::{
-    command_key, idempotency_row, AccountRecord, Accounts, Audit, AuditEntry, IdempotencyIndex,
-    IdempotencyOverflow, IdempotencyRecord, Meta, Snapshots, ACCOUNT_ENTRIES_FORMAT_3,
-    DERIVED_FORMAT_1, EVENTS_FORMAT_3, FORMAT_VERSION, FORMAT_VERSION_OLDEST, IDEMPOTENCY_FORMAT_4,
-    IDEMPOTENCY_KEYS_FORMAT_13, JOURNAL_FORMAT_3, LEDGER_HEADS_FORMAT_5, META_FORMAT_VERSION,
-    META_MIGRATION_NEXT_ACCOUNT, META_MIGRATION_NEXT_AUDIT,
+    command_key, idempotency_row, AccountRecord, AccountRows, Accounts, Audit, AuditEntry, Cases,
+    IdempotencyIndex, IdempotencyOverflow, IdempotencyRecord, Meta, Snapshots, TableId,
+    ACCOUNT_ENTRIES_FORMAT_3, DERIVED_FORMAT_1, EVENTS_FORMAT_3, FORMAT_VERSION,
+    FORMAT_VERSION_OLDEST, IDEMPOTENCY_FORMAT_4, IDEMPOTENCY_KEYS_FORMAT_13, JOURNAL_FORMAT_3,
+    LEDGER_HEADS_FORMAT_5, META_FORMAT_VERSION, META_MIGRATION_NEXT_ACCOUNT,
+    META_MIGRATION_NEXT_AUDIT,
 };
 use crate::txn::{TableAccess, WriteTxn};
 use arrears_core::ids::AccountId;
@@ -116,6 +118,8 @@ impl Store {
         if from == FORMAT_VERSION {
             return Err(MigrateError::AlreadyCurrent { path: path.to_owned(), version: from });
         }
+        // The steps before the one to 15 read and write the tables of format 14 and older.
+        store.hot_rows = from >= 15;
         let mut migration =
             Migration { from, to: from, resumed_at: None, accounts: 0, commands: 0, steps: 0 };
         if from < 2 {
@@ -153,6 +157,13 @@ impl Store {
             migration.steps += 1;
             if store.migrate_step_to_14(records_per_step, &mut migration)? {
                 migration.to = 14;
+            }
+        }
+        while migration.to == 14 && migration.steps < steps_max {
+            migration.steps += 1;
+            if store.migrate_step_to_15(accounts_per_step, &mut migration)? {
+                migration.to = 15;
+                store.hot_rows = true;
             }
         }
         Ok(migration)
@@ -301,6 +312,96 @@ impl Store {
             set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, ids.last().copied())?;
         }
         txn.write_sequences_exactly()?;
+        txn.commit()?;
+        Ok(last_step)
+    }
+
+    /// One step of the migration from format 14 to 15: for the next `accounts_per_step` rows
+    /// of `accounts` (by account, from `migration.next_account` in `meta`), writes the
+    /// account's row of `account_rows` from its rows of `accounts`, `cases` and `snapshots`,
+    /// each record's bytes as they are (none is decoded: a damaged record is carried over as
+    /// it was, for `verify` to report), and records in `meta` where the next step starts. The
+    /// three tables stay whole until the last step, so a migration stopped between steps leaves
+    /// a store of format 14 as it was (the resumed one writes again the same rows). The last
+    /// step also writes the rows of cases and snapshots whose account has no record (none in a
+    /// sound store; kept, for `verify` to report), then drops the three tables and writes the
+    /// version. Returns true after the last step.
+    fn migrate_step_to_15(
+        &self,
+        accounts_per_step: usize,
+        migration: &mut Migration,
+    ) -> Result<bool, StorageError> {
+        let mut txn = self.write()?;
+        let next = get_meta(&txn, META_MIGRATION_NEXT_ACCOUNT)?;
+        if migration.steps == 1 {
+            migration.resumed_at = next;
+        }
+        let per_step = accounts_per_step.max(1);
+        let (rows, accounts, following) = {
+            let owner = txn.cell().borrow_owner();
+            let accounts = owner.open_table(Accounts::DEFINITION).map_err(from_redb)?;
+            let cases = owner.open_table(Cases::DEFINITION).map_err(from_redb)?;
+            let snapshots = owner.open_table(Snapshots::DEFINITION).map_err(from_redb)?;
+            let mut rows: Vec<(u64, Vec<u8>)> = Vec::with_capacity(per_step);
+            let mut following = None;
+            for row in accounts.range(next.unwrap_or(0)..).map_err(from_redb)? {
+                let (key, record) = row.map_err(from_redb)?;
+                let id = key.value();
+                if rows.len() == per_step {
+                    following = Some(id);
+                    break;
+                }
+                let case = cases.get(id).map_err(from_redb)?;
+                let snapshot = snapshots.get(id).map_err(from_redb)?;
+                let parts = Parts {
+                    account: record.value(),
+                    case: case.as_ref().map_or(&[][..], |case| case.value()),
+                    snapshot: snapshot.as_ref().map_or(&[][..], |snapshot| snapshot.value()),
+                };
+                rows.push((id, hot::encode(&parts)));
+            }
+            let accounts_done = rows.len() as u64;
+            if following.is_none() {
+                // Cases and snapshots of no account record: a row without its account part.
+                let mut orphans: std::collections::BTreeMap<u64, (Vec<u8>, Vec<u8>)> =
+                    std::collections::BTreeMap::new();
+                for row in cases.iter().map_err(from_redb)? {
+                    let (key, case) = row.map_err(from_redb)?;
+                    if accounts.get(key.value()).map_err(from_redb)?.is_none() {
+                        orphans.entry(key.value()).or_default().0 = case.value().to_vec();
+                    }
+                }
+                for row in snapshots.iter().map_err(from_redb)? {
+                    let (key, snapshot) = row.map_err(from_redb)?;
+                    if accounts.get(key.value()).map_err(from_redb)?.is_none() {
+                        orphans.entry(key.value()).or_default().1 = snapshot.value().to_vec();
+                    }
+                }
+                for (id, (case, snapshot)) in orphans {
+                    let parts = Parts { account: &[], case: &case, snapshot: &snapshot };
+                    rows.push((id, hot::encode(&parts)));
+                }
+            }
+            (rows, accounts_done, following)
+        };
+        txn.write_table(AccountRows, |table| {
+            for (id, row) in &rows {
+                table.insert(*id, row.as_slice()).map_err(from_redb)?;
+            }
+            Ok(())
+        })?;
+        migration.accounts += accounts;
+        let last_step = following.is_none();
+        if last_step {
+            let owner = txn.cell().borrow_owner();
+            owner.delete_table(Accounts::DEFINITION).map_err(from_redb)?;
+            owner.delete_table(Cases::DEFINITION).map_err(from_redb)?;
+            owner.delete_table(Snapshots::DEFINITION).map_err(from_redb)?;
+            set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, None)?;
+            set_meta(&mut txn, META_FORMAT_VERSION, Some(15))?;
+        } else {
+            set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, following)?;
+        }
         txn.commit()?;
         Ok(last_step)
     }

@@ -133,6 +133,9 @@ pub struct Store {
     pub(crate) carried: std::sync::Arc<crate::txn::Carried>,
     /// Whether this handle's write transactions hand their cache on ([`crate::txn::Carried`]).
     pub(crate) carries: bool,
+    /// Whether the store keeps format 15's account rows (`crate::hot`): true but on the
+    /// migration's handle before its step to 15.
+    pub(crate) hot_rows: bool,
     /// The write transaction of journaled commits not yet committed to redb, if any
     /// ([`Store::chain`]).
     pub(crate) parked: crate::parked::Parked,
@@ -233,6 +236,7 @@ impl Store {
             snapshots_written: std::sync::Arc::default(),
             carried: std::sync::Arc::default(),
             carries: options.sharing != Sharing::MultiWriter,
+            hot_rows: true,
             parked: crate::parked::Parked::default(),
         }
     }

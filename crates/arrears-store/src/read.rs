@@ -17,19 +17,19 @@ use arrears_core::work::{Agent, Team, WorkItem, WorkLogEntry};
 use chrono::NaiveDate;
 use redb::{ReadableTable, ReadableTableMetadata};
 
-use crate::codec::{self, decode_record, RecordKind};
+use crate::codec::{self, decode_record, DecodeError, RecordKind};
 use crate::error::{from_redb, StorageError};
+use crate::hot::{get_part, scan_parts, Part};
 use crate::rows::case::{decode_audit_entry, PrevHash};
 use crate::rows::chunk;
 use crate::rows::Record;
 use crate::schema::{
-    date_key, AccountHead, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry,
-    AuditHead, BankLines, BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions,
-    CreditReviews, CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyIndex,
-    IdempotencyOverflow, IdempotencyRecord, LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox,
-    OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind,
-    ReviewDue, Sequence, SnapshotCold, SnapshotRecord, Snapshots, Teams, WorkItems, WorkLog,
-    META_FORMAT_VERSION,
+    date_key, AccountHead, AccountObligations, AccountRecord, Agents, Audit, AuditEntry, AuditHead,
+    BankLines, BankMatches, CasesOverlay, Config, Contacts, CreditDecisions, CreditReviews,
+    CreditStandings, DebtorAccounts, Debtors, ExternalRefs, IdempotencyIndex, IdempotencyOverflow,
+    IdempotencyRecord, LedgerLog, LedgerRow, Meta, Notes, Obligations, Outbox, OutboxByDebtor,
+    OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue,
+    Sequence, SnapshotCold, SnapshotRecord, Teams, WorkItems, WorkLog, META_FORMAT_VERSION,
 };
 use crate::txn::{AuditAppended, ReadTxn, TableAccess, WriteTxn};
 
@@ -130,9 +130,8 @@ pub trait Reads: TableAccess {
         if let Some(record) = self.cached_account(id.0) {
             return Ok(record);
         }
-        let record: Option<AccountRecord> = self.read_table(Accounts, |table| {
-            get_record(table, "accounts", RecordKind::Account, id.0)
-        })?;
+        let record: Option<AccountRecord> =
+            get_part(self, Part::Account, id.0, |bytes| decode_record(RecordKind::Account, bytes))?;
         let record = record.map(Arc::new);
         self.remember_account(id.0, &record);
         Ok(record)
@@ -164,9 +163,9 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn all_accounts(&self) -> Result<Vec<Account>, StorageError> {
-        let records: Vec<AccountRecord> =
-            self.read_table(Accounts, |table| all_records(table, "accounts", RecordKind::Account))?;
-        Ok(records.into_iter().map(|record| record.account).collect())
+        scan_parts(self, Part::Account, .., usize::MAX, |_, bytes| {
+            decode_record(RecordKind::Account, bytes).map(|record: AccountRecord| record.account)
+        })
     }
 
     /// Up to `limit` debtors with ids above `after` (from the first if `None`), by id: a page
@@ -196,10 +195,14 @@ pub trait Reads: TableAccess {
         after: Option<AccountId>,
         limit: usize,
     ) -> Result<Vec<Account>, StorageError> {
-        let records: Vec<AccountRecord> = self.read_table(Accounts, |table| {
-            page_of_records(table, "accounts", RecordKind::Account, after.map(|id| id.0), limit)
-        })?;
-        Ok(records.into_iter().map(|record| record.account).collect())
+        let start = match after {
+            Some(AccountId(u64::MAX)) => return Ok(Vec::new()),
+            Some(after) => after.0 + 1,
+            None => 0,
+        };
+        scan_parts(self, Part::Account, start.., limit, |_, bytes| {
+            decode_record(RecordKind::Account, bytes).map(|record: AccountRecord| record.account)
+        })
     }
 
     /// All obligations, by id.
@@ -311,18 +314,9 @@ pub trait Reads: TableAccess {
         let head = match self.cached_ledger_head(account.0) {
             Some(head) => head,
             None => {
-                let head = self.read_table(Snapshots, |table| {
-                    let Some(guard) = table.get(account.0).map_err(from_redb)? else {
-                        return Ok(0);
-                    };
-                    crate::rows::decode_snapshot_head(guard.value()).map_err(|reason| {
-                        StorageError::Corrupted {
-                            table: "snapshots",
-                            key: account.0.to_string(),
-                            reason,
-                        }
-                    })
-                })?;
+                let head =
+                    get_part(self, Part::Snapshot, account.0, crate::rows::decode_snapshot_head)?
+                        .unwrap_or(0);
                 self.remember_ledger_head(account.0, head);
                 head
             }
@@ -339,18 +333,10 @@ pub trait Reads: TableAccess {
     fn ledger_heads(&self) -> Result<Vec<(AccountId, u64)>, StorageError> {
         // In account order, as the table is; a write transaction's moved heads replace or
         // join the stored ones.
-        let mut heads: Vec<(u64, u64)> = self.read_table(Snapshots, |table| {
-            let mut heads = Vec::new();
-            for row in table.iter().map_err(from_redb)? {
-                let (account, bytes) = row.map_err(from_redb)?;
-                let account = account.value();
-                let head = crate::rows::decode_snapshot_head(bytes.value()).map_err(|reason| {
-                    StorageError::Corrupted { table: "snapshots", key: account.to_string(), reason }
-                })?;
-                heads.push((account, head));
-            }
-            Ok(heads)
-        })?;
+        let mut heads: Vec<(u64, u64)> =
+            scan_parts(self, Part::Snapshot, .., usize::MAX, |account, bytes| {
+                Ok((account, crate::rows::decode_snapshot_head(bytes)?))
+            })?;
         if let Some(cache) = self.cache() {
             let cache = cache.borrow();
             for (&account, head) in cache.heads.iter().filter(|(_, head)| head.dirty) {
@@ -882,8 +868,8 @@ pub trait Reads: TableAccess {
         })?;
         let found = match overlaid {
             Some(case) => Some(case),
-            None => self.read_table(Cases, |table| {
-                get_record(table, "cases", RecordKind::Case, account.0)
+            None => get_part(self, Part::Case, account.0, |bytes| {
+                decode_record(RecordKind::Case, bytes)
             })?,
         };
         self.remember_case(account.0, &found);
@@ -896,8 +882,9 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure or a corrupted record.
     fn all_cases(&self) -> Result<Vec<CollectionCase>, StorageError> {
-        let cases =
-            self.read_table(Cases, |table| all_records(table, "cases", RecordKind::Case))?;
+        let cases = scan_parts(self, Part::Case, .., usize::MAX, |_, bytes| {
+            decode_record(RecordKind::Case, bytes)
+        })?;
         let overlay = self.read_table(CasesOverlay, |overlay| {
             all_records(overlay, "cases_overlay", RecordKind::Case)
         })?;
@@ -928,8 +915,13 @@ pub trait Reads: TableAccess {
         // The first `limit` cases after `after` are among the first `limit` rows after it of
         // each table.
         let after = after.map(|id| id.0);
-        let cases = self.read_table(Cases, |table| {
-            page_of_records(table, "cases", RecordKind::Case, after, limit)
+        let start = match after {
+            Some(u64::MAX) => return Ok(Vec::new()),
+            Some(after) => after + 1,
+            None => 0,
+        };
+        let cases = scan_parts(self, Part::Case, start.., limit, |_, bytes| {
+            decode_record(RecordKind::Case, bytes)
         })?;
         let overlay = self.read_table(CasesOverlay, |overlay| {
             page_of_records(overlay, "cases_overlay", RecordKind::Case, after, limit)
@@ -985,14 +977,12 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure, a corrupted record or an account that does not exist.
     fn debtors_of(&self, accounts: &[AccountId]) -> Result<Vec<DebtorId>, StorageError> {
-        let debtor = |id: u64, bytes: &[u8]| -> Result<DebtorId, StorageError> {
-            let head: AccountHead =
-                codec::decode_head(RecordKind::Account, bytes).map_err(|reason| {
-                    StorageError::Corrupted { table: "accounts", key: id.to_string(), reason }
-                })?;
+        let debtor = |bytes: &[u8]| -> Result<DebtorId, DecodeError> {
+            let head: AccountHead = codec::decode_head(RecordKind::Account, bytes)?;
             Ok(DebtorId(head.debtor))
         };
-        let missing = |id: u64| StorageError::Dangling { table: "accounts", key: id.to_string() };
+        let table = Part::Account.table(self.hot_rows());
+        let missing = |id: u64| StorageError::Dangling { table, key: id.to_string() };
         let ascending = accounts.windows(2).all(|pair| pair[0] < pair[1]);
         let sweep = match (accounts.first(), accounts.last()) {
             (Some(first), Some(last)) if ascending => {
@@ -1001,32 +991,31 @@ pub trait Reads: TableAccess {
             }
             _ => None,
         };
-        self.read_table(Accounts, |table| {
-            let mut debtors = Vec::with_capacity(accounts.len());
-            if let Some((first, last)) = sweep {
-                let mut rows = table.range(first..=last).map_err(from_redb)?;
-                for &AccountId(id) in accounts {
-                    loop {
-                        let (key, value) =
-                            rows.next().ok_or_else(|| missing(id))?.map_err(from_redb)?;
-                        match key.value().cmp(&id) {
-                            std::cmp::Ordering::Less => continue,
-                            std::cmp::Ordering::Equal => {
-                                debtors.push(debtor(id, value.value())?);
-                                break;
-                            }
-                            std::cmp::Ordering::Greater => return Err(missing(id)),
-                        }
-                    }
+        if let Some((first, last)) = sweep {
+            let mut wanted = accounts.iter().map(|id| id.0).peekable();
+            // The rows between the wanted ones are passed over undecoded.
+            let found = scan_parts(self, Part::Account, first..=last, usize::MAX, |id, bytes| {
+                if wanted.next_if_eq(&id).is_some() {
+                    debtor(bytes).map(|debtor| Some((id, debtor)))
+                } else {
+                    Ok(None)
                 }
-                return Ok(debtors);
-            }
+            })?;
+            let mut found = found.into_iter().flatten();
+            let mut debtors = Vec::with_capacity(accounts.len());
             for &AccountId(id) in accounts {
-                let guard = table.get(id).map_err(from_redb)?.ok_or_else(|| missing(id))?;
-                debtors.push(debtor(id, guard.value())?);
+                match found.next() {
+                    Some((at, debtor)) if at == id => debtors.push(debtor),
+                    _ => return Err(missing(id)),
+                }
             }
-            Ok(debtors)
-        })
+            return Ok(debtors);
+        }
+        let mut debtors = Vec::with_capacity(accounts.len());
+        for &AccountId(id) in accounts {
+            debtors.push(get_part(self, Part::Account, id, debtor)?.ok_or_else(|| missing(id))?);
+        }
+        Ok(debtors)
     }
 
     /// Every `(next review day, account)` pair of the review index.
@@ -1512,7 +1501,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure.
     fn account_count(&self) -> Result<u64, StorageError> {
-        self.read_table(Accounts, |table| table.len().map_err(from_redb))
+        Ok(scan_parts(self, Part::Account, .., usize::MAX, |_, _| Ok(()))?.len() as u64)
     }
 
     /// The ids of all accounts, ascending.
@@ -1521,14 +1510,7 @@ pub trait Reads: TableAccess {
     ///
     /// A storage failure.
     fn account_ids(&self) -> Result<Vec<AccountId>, StorageError> {
-        self.read_table(Accounts, |table| {
-            let mut ids = Vec::new();
-            for row in table.iter().map_err(from_redb)? {
-                let (key, _) = row.map_err(from_redb)?;
-                ids.push(AccountId(key.value()));
-            }
-            Ok(ids)
-        })
+        scan_parts(self, Part::Account, .., usize::MAX, |id, _| Ok(AccountId(id)))
     }
 }
 
@@ -1617,7 +1599,8 @@ pub(crate) fn rebuilt_state<R: Reads + ?Sized>(
     account: AccountId,
 ) -> Result<AccountState, StorageError> {
     let Some(record) = read.account(account)? else {
-        return Err(StorageError::Dangling { table: "accounts", key: account.0.to_string() });
+        let table = Part::Account.table(read.hot_rows());
+        return Err(StorageError::Dangling { table, key: account.0.to_string() });
     };
     let events: Vec<Event> = read.events(account)?.into_iter().map(|record| record.event).collect();
     Ok(replay(&record, &events, None).state)
@@ -1633,8 +1616,8 @@ fn snapshot_record<R: Reads + ?Sized>(
     read: &R,
     account: AccountId,
 ) -> Result<Option<AccountState>, StorageError> {
-    let found: Option<SnapshotRecord> = read.read_table(Snapshots, |table| {
-        get_record(table, "snapshots", RecordKind::Snapshot, account.0)
+    let found: Option<SnapshotRecord> = get_part(read, Part::Snapshot, account.0, |bytes| {
+        decode_record(RecordKind::Snapshot, bytes)
     })?;
     Ok(found.map(|SnapshotRecord { state, ledger_head }| {
         read.remember_ledger_head(account.0, ledger_head);

@@ -15,7 +15,7 @@ use crate::error::StorageError;
 use crate::txn::{TableAccess, WriteTxn};
 
 /// The on-disk format version this build writes.
-pub const FORMAT_VERSION: u64 = 14;
+pub const FORMAT_VERSION: u64 = 15;
 /// The oldest on-disk format version this build can migrate ([`crate::Store::migrate`]).
 pub const FORMAT_VERSION_OLDEST: u64 = 1;
 
@@ -104,7 +104,12 @@ pub trait TableId: Copy {
     ) -> &'tables mut OnceCell<redb::Table<'txn, Self::Key, Self::Value>>;
 }
 
-/// Every table of the current format: the unit struct that names it, its field in [`Tables`]
+/// The tables of formats 14 and older that format 15's `account_rows` replaces (an account's
+/// record, case and snapshot in one row): kept in [`Tables`] for the migration and the hooks
+/// that write older formats; never created in a store of format 15.
+pub(crate) const TABLES_OF_FORMAT_14: [&str; 3] = ["accounts", "cases", "snapshots"];
+
+/// Every table of the current format (and the three of [`TABLES_OF_FORMAT_14`]): the unit struct that names it, its field in [`Tables`]
 /// and [`ReadTables`], its name in the file, its key and value types.
 macro_rules! tables {
     ($($marker:ident, $field:ident: $name:literal, $key:ty, $value:ty;)*) => {
@@ -171,9 +176,14 @@ macro_rules! tables {
         }
 
         impl WriteTxn {
-            /// Opens (so creates) every table.
+            /// Opens (so creates) every table but those of formats 14 and older that format 15's
+            /// account rows replace ([`TABLES_OF_FORMAT_14`]).
             pub(crate) fn create_every_table(&self) -> Result<(), StorageError> {
-                $(self.read_table($marker, |_| Ok(()))?;)*
+                $(
+                    if !TABLES_OF_FORMAT_14.contains(&$name) {
+                        self.read_table($marker, |_| Ok(()))?;
+                    }
+                )*
                 Ok(())
             }
         }
@@ -213,6 +223,7 @@ tables! {
     CreditReviews, credit_reviews: "credit_reviews", (u64, u64), &'static [u8];
     SnapshotCold, snapshot_cold: "snapshot_cold", (u64, u32), &'static [u8];
     PayerAccounts, payer_accounts: "payer_accounts", (&'static str, u64), &'static [u8];
+    AccountRows, account_rows: "account_rows", u64, &'static [u8];
     BankMatches, bank_matches: "bank_matches", &'static str, &'static [u8];
     LedgerLog, ledger_log: "ledger_log", u64, &'static [u8];
 }

@@ -471,14 +471,14 @@ mod review_index {
     /// Each account's next review day.
     type Model = BTreeMap<u64, u64>;
 
-    /// The rows of the case overlay and of `cases`.
+    /// The rows of the case overlay and of `account_rows` (format 15's home of the cases).
     fn case_table_lens(read: &crate::ReadTxn) -> (u64, u64) {
         use redb::ReadableTableMetadata;
 
         use crate::txn::TableAccess;
         let len = |table: &dyn ReadableTableMetadata| table.len().map_err(crate::error::from_redb);
         let overlay = read.read_table(crate::schema::CasesOverlay, |table| len(table)).unwrap();
-        let cases = read.read_table(crate::schema::Cases, |table| len(table)).unwrap();
+        let cases = read.read_table(crate::schema::AccountRows, |table| len(table)).unwrap();
         (overlay, cases)
     }
 
@@ -719,7 +719,7 @@ fn debtors_of_walks_or_looks_up_and_answers_in_order() {
         let accounts: Vec<AccountId> = ids.iter().map(|&id| AccountId(id)).collect();
         let error = read.debtors_of(&accounts).unwrap_err();
         assert!(
-            matches!(&error, StorageError::Dangling { table: "accounts", key } if key == missing),
+            matches!(&error, StorageError::Dangling { table: "account_rows", key } if key == missing),
             "{ids:?}: {error}"
         );
     }

@@ -57,6 +57,11 @@ pub trait TableAccess {
     /// a read transaction does not).
     fn cache(&self) -> Option<&RefCell<TxnCache>>;
 
+    /// Whether this transaction keeps accounts, cases and snapshots in format 15's account
+    /// rows (`crate::hot`); false on a store of format 14 or older (the migration's steps
+    /// before the one to 15, the hooks that write older formats).
+    fn hot_rows(&self) -> bool;
+
     /// Returns true if and only if `table` exists in this transaction's view of the file. A
     /// table added within a format version (such as `plugins`) is missing from stores written
     /// before it; a write transaction creates it when it opens it, so there it always exists.
@@ -224,6 +229,8 @@ pub(crate) struct AuditGroup {
 pub struct ReadTxn {
     pub(crate) txn: redb::ReadTransaction,
     tables: ReadTables,
+    /// [`TableAccess::hot_rows`].
+    hot_rows: bool,
 }
 
 impl TableAccess for ReadTxn {
@@ -249,6 +256,10 @@ impl TableAccess for ReadTxn {
 
     fn cache(&self) -> Option<&RefCell<TxnCache>> {
         None
+    }
+
+    fn hot_rows(&self) -> bool {
+        self.hot_rows
     }
 
     fn table_exists<T: TableId>(&self, _table: T) -> Result<bool, StorageError> {
@@ -296,6 +307,8 @@ pub struct WriteTxn {
     /// Changes made so far (table writes, snapshots put, ids taken): the engine checks that a
     /// command it refuses made none ([`WriteTxn::changes`]).
     changes: Cell<u64>,
+    /// [`TableAccess::hot_rows`]; the hooks that write an older format turn it off.
+    pub(crate) hot_rows: Cell<bool>,
     /// [`StoreOptions::cold_items_min`](crate::StoreOptions::cold_items_min).
     pub(crate) cold_items_min: usize,
     /// Where this transaction's case writes go ([`WriteTxn::place_cases`]).
@@ -370,6 +383,10 @@ impl TableAccess for WriteTxn {
 
     fn cache(&self) -> Option<&RefCell<TxnCache>> {
         Some(&self.cache)
+    }
+
+    fn hot_rows(&self) -> bool {
+        self.hot_rows.get()
     }
 
     fn audit_appended(&self) -> Option<AuditAppended> {
@@ -570,6 +587,7 @@ impl Store {
             uncarriable: Cell::new(false),
             poisoned: Cell::new(false),
             changes: Cell::new(0),
+            hot_rows: Cell::new(self.hot_rows),
             cold_items_min: self.options.cold_items_min,
             case_placement: crate::write::CasePlacement::InPlace,
             overlay_grew: false,
@@ -587,7 +605,8 @@ impl Store {
     ///
     /// A storage failure.
     pub fn read(&self) -> Result<ReadTxn, StorageError> {
-        Ok(ReadTxn { txn: self.begin_read()?, tables: ReadTables::default() })
+        let hot_rows = self.hot_rows;
+        Ok(ReadTxn { txn: self.begin_read()?, tables: ReadTables::default(), hot_rows })
     }
 }
 

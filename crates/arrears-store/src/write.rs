@@ -14,15 +14,16 @@ use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{self, encode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
+use crate::hot::{put_part, Part};
 use crate::read::{LogTail, Reads};
 use crate::rows::Stored;
 use crate::schema::{
-    date_key, AccountObligations, AccountRecord, Accounts, Agents, Audit, AuditEntry, BankLines,
-    BankMatches, Cases, CasesOverlay, Config, Contacts, CreditDecisions, CreditReviews,
-    CreditStandings, DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyIndex,
-    IdempotencyOverflow, IdempotencyRecord, LedgerLog, Meta, Notes, Obligations, Outbox,
-    OutboxByDebtor, OutboxBySeq, OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind,
-    ReviewDue, Sequence, SnapshotCold, Snapshots, TableId, Teams, WorkItems, WorkLog,
+    date_key, AccountObligations, AccountRecord, Agents, Audit, AuditEntry, BankLines, BankMatches,
+    CasesOverlay, Config, Contacts, CreditDecisions, CreditReviews, CreditStandings,
+    DebtorAccounts, DebtorHead, Debtors, ExternalRefs, IdempotencyIndex, IdempotencyOverflow,
+    IdempotencyRecord, LedgerLog, Meta, Notes, Obligations, Outbox, OutboxByDebtor, OutboxBySeq,
+    OutboxPending, PayerAccounts, PluginEntryRow, Plugins, RefKind, ReviewDue, Sequence,
+    SnapshotCold, TableId, Teams, WorkItems, WorkLog,
 };
 use crate::txn::{LedgerHead, TableAccess, TxnCache, WriteTxn};
 
@@ -226,12 +227,8 @@ impl WriteTxn {
         record: &AccountRecord,
     ) -> Result<(), StorageError> {
         let account = &record.account;
-        self.write_table(Accounts, |table| {
-            table
-                .insert(account.id.0, encode_record(RecordKind::Account, record).as_slice())
-                .map_err(from_redb)?;
-            Ok(())
-        })?;
+        let bytes = encode_record(RecordKind::Account, record);
+        put_part(self, Part::Account, account.id.0, Some(&bytes))?;
         self.remember_account(account.id.0, &Some(Arc::new(record.clone())));
         self.write_table(DebtorAccounts, |index| {
             index.insert((account.debtor.0, account.id.0), ()).map_err(from_redb)?;
@@ -412,10 +409,7 @@ impl WriteTxn {
                     Ok(())
                 })?;
             }
-            self.write_table(Snapshots, |table| {
-                table.insert(account, bytes.as_slice()).map_err(from_redb)?;
-                Ok(())
-            })?;
+            put_part(self, Part::Snapshot, account, Some(&bytes))?;
             let mut cache = self.cache.borrow_mut();
             cache.dirty_snapshots.remove(&account);
             cache.heads_moved.remove(&account);
@@ -680,10 +674,7 @@ impl WriteTxn {
             })?;
             self.overlay_grew |= added;
         } else {
-            self.write_table(Cases, |table| {
-                table.insert(account, bytes.as_slice()).map_err(from_redb)?;
-                Ok(())
-            })?;
+            put_part(self, Part::Case, account, Some(&bytes))?;
             if overlay_len > 0 {
                 self.write_table(CasesOverlay, |overlay| {
                     overlay.remove(account).map_err(from_redb)?;
@@ -714,7 +705,8 @@ impl WriteTxn {
         }
         let overlay_len =
             self.read_table(CasesOverlay, |overlay| overlay.len().map_err(from_redb))?;
-        let cases_len = self.read_table(Cases, |table| table.len().map_err(from_redb))?;
+        // In format 15 the rows of `account_rows`, one an account as a case is.
+        let cases_len = crate::hot::rows(self, Part::Case)?;
         if overlay_len < OVERLAY_FOLD_MIN
             || overlay_len.saturating_mul(OVERLAY_FOLD_RATIO) <= cases_len
         {
@@ -728,12 +720,9 @@ impl WriteTxn {
             }
             Ok(rows)
         })?;
-        self.write_table(Cases, |table| {
-            for (account, bytes) in &rows {
-                table.insert(*account, bytes.as_slice()).map_err(from_redb)?;
-            }
-            Ok(())
-        })?;
+        for (account, bytes) in &rows {
+            put_part(self, Part::Case, *account, Some(bytes))?;
+        }
         self.write_table(CasesOverlay, |overlay| overlay.retain(|_, _| false).map_err(from_redb))?;
         self.overlay_grew = false;
         Ok(())
