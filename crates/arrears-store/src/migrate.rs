@@ -57,7 +57,8 @@ pub struct Migration {
     pub to: u64,
     /// The first account id this run rewrote, when it resumed a migration that had stopped.
     pub resumed_at: Option<u64>,
-    /// Accounts whose snapshot this run rewrote.
+    /// Accounts whose snapshot this run rewrote (the steps to 4 and to 6), plus those whose
+    /// row of `account_rows` it wrote (the step to 15: every account).
     pub accounts: u64,
     /// Commands whose idempotency record this run moved into their audit entry (the
     /// migration to format 5).

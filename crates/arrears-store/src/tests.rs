@@ -1374,3 +1374,89 @@ fn check_keys(read: &impl Reads, seqs: &[(&str, u64)]) {
     assert_eq!(read.idempotency_seq("z:00000001").unwrap(), None);
     assert_eq!(read.idempotency_seq("unused").unwrap(), None);
 }
+
+/// Format 15's account rows, written as format 14 kept them and migrated back in steps of one
+/// account, stopped after every step: each stop a store of format 14 that open refuses, and at
+/// the end the rows of `account_rows` byte for byte what they were, a case of no account
+/// (a damaged store's) kept in a row of its own, and the three tables of format 14 gone.
+#[test]
+fn account_rows_written_as_format_14_migrate_back_byte_for_byte() {
+    use arrears_core::ids::AccountId;
+    use redb::ReadableTable;
+
+    use crate::txn::TableAccess;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.redb");
+    let rows = |store: &Store| -> Vec<(u64, Vec<u8>)> {
+        let read = store.read().unwrap();
+        read.read_table(crate::schema::AccountRows, |table| {
+            let rows = table.iter().map_err(crate::error::from_redb)?;
+            Ok(rows.map(|row| row.unwrap()).map(|(k, v)| (k.value(), v.value().to_vec())).collect())
+        })
+        .unwrap()
+    };
+    let before = {
+        let store = Store::create(&path, options()).unwrap();
+        let mut txn = store.write().unwrap();
+        for id in [3, 5, 9] {
+            let account = arrears_core::model::Account {
+                id: AccountId(id),
+                ..crate::codec::tests::account()
+            };
+            txn.put_account(&account).unwrap();
+            if id != 5 {
+                let case = crate::codec::tests::case();
+                txn.put_case(&arrears_core::case::CollectionCase {
+                    account: AccountId(id),
+                    ..case
+                })
+                .unwrap();
+            }
+            if id != 9 {
+                let state = arrears_core::ledger::AccountState::opening(&account);
+                txn.put_snapshot(AccountId(id), state).unwrap();
+            }
+        }
+        // A case of no account.
+        let orphan = crate::codec::tests::case();
+        txn.put_case(&arrears_core::case::CollectionCase { account: AccountId(7), ..orphan })
+            .unwrap();
+        txn.commit().unwrap();
+        let before = rows(&store);
+        assert_eq!(before.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [3, 5, 7, 9]);
+        store.rewrite_as_format_14().unwrap();
+        assert!(rows(&store).is_empty());
+        before
+    };
+    let mut steps = 0;
+    loop {
+        let step = Store::migrate_in_steps(&path, options(), 1, 1).unwrap();
+        steps += 1;
+        assert_eq!(step.from, 14, "{step:?}");
+        if step.to == FORMAT_VERSION {
+            break;
+        }
+        assert!(matches!(
+            Store::open(&path, options()),
+            Err(OpenError::NeedsMigration { found: 14, .. })
+        ));
+    }
+    // One step an account record (3, 5 and 9); the last also writes the orphan's row.
+    assert_eq!(steps, 3);
+    let store = Store::open(&path, options()).unwrap();
+    assert_eq!(rows(&store), before);
+    let read = store.read().unwrap();
+    for table in crate::schema::TABLES_OF_FORMAT_14 {
+        let definition: TableDefinition<u64, &[u8]> = TableDefinition::new(table);
+        assert!(read.txn.open_table(definition).is_err(), "{table} is dropped");
+    }
+    assert_eq!(read.account_ids().unwrap(), [AccountId(3), AccountId(5), AccountId(9)]);
+    assert!(read.case(AccountId(7)).unwrap().is_some());
+    assert!(read.account(AccountId(7)).unwrap().is_none());
+    assert!(read.snapshot(AccountId(9)).unwrap().is_none());
+    drop((read, store));
+    assert!(matches!(
+        Store::migrate(&path, options()),
+        Err(MigrateError::AlreadyCurrent { version: 15, .. })
+    ));
+}

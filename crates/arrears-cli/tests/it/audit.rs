@@ -72,7 +72,7 @@ fn issue_16_an_older_store_is_migrated_by_migrate_only() {
         let refused = env.run(args);
         assert_eq!(refused.code, 1, "{args:?}: {}", refused.stderr);
         assert!(
-            refused.stderr.contains("has format version 2 and must be migrated to 14 first"),
+            refused.stderr.contains("has format version 2 and must be migrated to 15 first"),
             "{}",
             refused.stderr
         );
@@ -82,13 +82,14 @@ fn issue_16_an_older_store_is_migrated_by_migrate_only() {
     // was: still format 2 with its two accounts, as the migration reports below.
     let migrated = env.run(&["--json", "migrate"]).json();
     assert_eq!(migrated["from"], 2);
-    assert_eq!(migrated["to"], 14);
-    assert_eq!(migrated["accounts"], 2);
+    assert_eq!(migrated["to"], 15);
+    // Both snapshots rewritten by the step to 4, both accounts' rows by the step to 15.
+    assert_eq!(migrated["accounts"], 4);
     assert!(migrated["commands"].as_u64().unwrap() > 0, "{migrated}");
     let twice = env.run(&["migrate"]);
     assert_eq!(twice.code, 1);
     assert!(
-        twice.stderr.contains("format version 14 already: nothing to migrate"),
+        twice.stderr.contains("format version 15 already: nothing to migrate"),
         "{}",
         twice.stderr
     );
@@ -106,7 +107,7 @@ fn a_thirty_360_account_of_format_11_shows_the_rule_it_keeps() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../arrears/tests/fixtures/v11/thirty_360.redb");
     std::fs::copy(fixture, env.db()).unwrap();
     let migrated = env.run(&["--json", "migrate"]).json();
-    assert_eq!((migrated["from"].as_u64(), migrated["to"].as_u64()), (Some(11), Some(14)));
+    assert_eq!((migrated["from"].as_u64(), migrated["to"].as_u64()), (Some(11), Some(15)));
     assert!(env.run(&["verify"]).ok().starts_with("ok: "));
     let shown = env.run(&["show", "account", "TH-1"]);
     assert!(shown.ok().contains("thirty_360_by_piece"), "{}", shown.stdout);

@@ -221,6 +221,14 @@ fn a_killed_migration_from_format_13_loses_nothing() {
     killed_migration_loses_nothing(arrears_store::Store::rewrite_as_format_13, 2, 0x0a11_9a13);
 }
 
+/// The same from format 14, whose migration writes each account's record, case and snapshot
+/// into its one row of `account_rows` (format 15), one account a step so that the kills land
+/// among its 300 commits.
+#[test]
+fn a_killed_migration_from_format_14_loses_nothing() {
+    killed_migration_loses_nothing(arrears_store::Store::rewrite_as_format_14, 1, 0x0a11_9a14);
+}
+
 fn killed_migration_loses_nothing(
     rewrite: fn(&arrears_store::Store) -> Result<(), arrears_store::StorageError>,
     accounts_per_step: usize,

@@ -56,13 +56,17 @@ fn open_fixture_file(version: u64, name: &str) {
         // new version (its sequences are read as they are), format 7 only creates the empty
         // case overlay with it, and format 8 keeps its audit entries as they are (each with
         // its previous hash, which the entries appended after the migration leave out); every
-        // format before 14 writes the commands' rows of the index of format 14.
-        let accounts = if version < 6 { 2 } else { 0 };
+        // format before 14 writes the commands' rows of the index of format 14; every format
+        // before 15 writes both accounts' rows of `account_rows`.
+        let store = arrears_store::Store::open_read_only(&copy, Default::default()).unwrap();
+        let rows = store.read().unwrap().account_ids().unwrap().len() as u64;
+        drop(store);
+        let snapshots = if version < 6 { 2 } else { 0 };
         assert_eq!(
             (migration.from, migration.to, migration.accounts),
-            (version, FORMAT_VERSION, accounts)
+            (version, FORMAT_VERSION, snapshots + rows)
         );
-        assert!(migration.commands > 0, "{migration:?}");
+        assert_eq!(migration.commands > 0, version < 14, "{migration:?}");
     }
     let twice = Arrears::migrate(&copy, options()).unwrap_err();
     assert!(
@@ -235,8 +239,14 @@ fn version_13_fixture_migrates_with_known_balances() {
 
 /// The fixture of format 14: its idempotency index is keyed by the keys' hashes.
 #[test]
-fn version_14_fixture_opens_with_known_balances() {
+fn version_14_fixture_migrates_with_known_balances() {
     open_fixture(14);
+}
+
+/// The fixture of format 15: each account's record, case and snapshot in one row.
+#[test]
+fn version_15_fixture_opens_with_known_balances() {
+    open_fixture(15);
 }
 
 /// A `thirty_360` account with 36% interest: 1,000.00 charged on January 15, 100.00 paid on
@@ -356,7 +366,8 @@ fn a_stopped_migration_resumes() {
     let rest = Arrears::migrate(&copy, options()).unwrap();
     assert_eq!(
         (rest.from, rest.to, rest.accounts, rest.resumed_at),
-        (2, FORMAT_VERSION, 1, Some(2))
+        // The second snapshot to format 4, then both accounts' rows to format 15.
+        (2, FORMAT_VERSION, 3, Some(2))
     );
     let books = Arrears::open_with(&copy, options()).unwrap();
     assert!(books.verify().unwrap().is_clean());

@@ -138,13 +138,17 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
     assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 2, .. }), "{refused}");
     // Stopped after every commit, as a kill would stop it, and resumed each time.
     let store = arrears_store::StoreOptions::default();
-    let (mut runs, mut rewritten, mut moved) = (0, 0, 0);
+    let (mut runs, mut rewritten, mut moved, mut runs_from_14) = (0, 0, 0, 0);
     loop {
         let step = arrears_store::Store::migrate_in_steps(&migrated, store, 5, 1).unwrap();
         runs += 1;
         rewritten += step.accounts;
         moved += step.commands;
-        if step.to < 4 || step.accounts > 0 {
+        if step.from == 14 {
+            // The steps to 15 start afresh after the step to 14, and resume each other.
+            assert_eq!(step.resumed_at.is_some(), runs_from_14 > 0, "run {runs}: {step:?}");
+            runs_from_14 += 1;
+        } else if step.to < 4 || step.accounts > 0 {
             assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
         }
         if step.to == arrears_store::FORMAT_VERSION {
@@ -155,14 +159,15 @@ fn a_migrated_store_reads_verifies_and_goes_on_as_one_never_migrated() {
     // accounts to format 6 (which find every snapshot written with its head already: the
     // ledger's move to the log wrote them), then one each to formats 7 to 13, then of 50 audit
     // records to format 14 (which find no row of `idempotency_keys` to move: the step to 5
-    // wrote each key's row in the index of format 14).
+    // wrote each key's row in the index of format 14), then of 5 accounts to format 15 (each
+    // account's row of `account_rows`).
     let commands = commands(&control);
     let audit_records = audit_records(&control);
     assert_eq!(
         (runs, rewritten, moved),
         (
-            (ACCOUNTS.div_ceil(5) * 2 + audit_records.div_ceil(50) * 2 + 7) as u64,
-            ACCOUNTS as u64,
+            (ACCOUNTS.div_ceil(5) * 3 + audit_records.div_ceil(50) * 2 + 7) as u64,
+            2 * ACCOUNTS as u64,
             commands as u64
         )
     );
@@ -215,11 +220,12 @@ fn a_format_6_store_takes_formats_7_and_8_and_its_ids_go_on() {
     let step = Arrears::migrate(&migrated, options()).unwrap();
     // One commit to format 7, one to format 8 (the empty case overlay), one to format 9, one
     // to format 10, one to format 11, one to format 12, one to format 13, one to format 14
-    // (each command's row of the idempotency index written again with the key's hash).
+    // (each command's row of the idempotency index written again with the key's hash), one to
+    // format 15 (each account's row of `account_rows`).
     let commands = commands(&control) as u64;
     assert_eq!(
         (step.from, step.to, step.accounts, step.commands, step.steps),
-        (6, 14, 0, commands, 8)
+        (6, 15, ACCOUNTS as u64, commands, 9)
     );
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
@@ -267,7 +273,7 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
         let step = arrears_store::Store::migrate_in_steps(&migrated, store, 5, 1).unwrap();
         runs += 1;
         rewritten += step.accounts;
-        assert!(matches!((step.from, step.commands), (5..=12, 0) | (13, _)), "{step:?}");
+        assert!(matches!((step.from, step.commands), (5..=12, 0) | (13, _) | (14, 0)), "{step:?}");
         if step.from == 5 {
             assert_eq!(step.resumed_at.is_some(), runs > 1, "run {runs}: {step:?}");
         }
@@ -275,14 +281,14 @@ fn a_format_5_store_moves_its_ledger_heads_into_the_snapshot_rows() {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=13, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 5..=14, .. }));
     }
     // Steps of 5 accounts to format 6, then one each to formats 7 to 13, then of 50 audit
-    // records to format 14.
+    // records to format 14, then of 5 accounts to format 15.
     let steps_to_14 = audit_records(&control).div_ceil(50);
     assert_eq!(
         (runs, rewritten),
-        ((ACCOUNTS.div_ceil(5) + 7 + steps_to_14) as u64, ACCOUNTS as u64)
+        ((ACCOUNTS.div_ceil(5) * 2 + 7 + steps_to_14) as u64, 2 * ACCOUNTS as u64)
     );
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
@@ -317,7 +323,8 @@ fn a_migration_started_afresh_is_not_reported_as_resumed() {
     drop(books);
     let store = arrears_store::StoreOptions::default();
     let whole = arrears_store::Store::migrate_in_steps(&path, store, 1, u64::MAX).unwrap();
-    assert_eq!((whole.from, whole.accounts, whole.resumed_at), (5, 1, None), "{whole:?}");
+    // One snapshot rewritten by the step to 6, four rows written by the step to 15.
+    assert_eq!((whole.from, whole.accounts, whole.resumed_at), (5, 5, None), "{whole:?}");
 
     let books = Arrears::open_with(&path, options()).unwrap();
     books.store().rewrite_as_format_5().unwrap();
@@ -325,7 +332,7 @@ fn a_migration_started_afresh_is_not_reported_as_resumed() {
     let first = arrears_store::Store::migrate_in_steps(&path, store, 2, 1).unwrap();
     assert_eq!((first.to, first.accounts, first.resumed_at), (5, 0, None), "{first:?}");
     let rest = arrears_store::Store::migrate_in_steps(&path, store, 2, u64::MAX).unwrap();
-    assert_eq!((rest.accounts, rest.resumed_at), (1, Some(quiet[2].0)), "{rest:?}");
+    assert_eq!((rest.accounts, rest.resumed_at), (5, Some(quiet[2].0)), "{rest:?}");
     assert!(Arrears::open_with(&path, options()).unwrap().verify().unwrap().is_clean());
 }
 
@@ -355,20 +362,20 @@ fn a_format_4_store_moves_its_idempotency_records_into_the_audit_log() {
         runs += 1;
         moved += step.commands;
         rewritten += step.accounts;
-        assert!((4..=13).contains(&step.from), "{step:?}");
+        assert!((4..=14).contains(&step.from), "{step:?}");
         if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=13, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 4..=14, .. }));
     }
     // Steps of 30 audit records to format 5, then of 3 accounts to format 6, then one each
     // to 7, 8, 9, 10, 11, 12 and 13, then of 30 audit records to 14 (which move no row: the
-    // step to 5 wrote them in the index of format 14).
+    // step to 5 wrote them in the index of format 14), then of 3 accounts to 15.
     let audit_steps = audit_records(&control).div_ceil(30);
-    assert_eq!(runs, (audit_steps * 2 + ACCOUNTS.div_ceil(3) + 7) as u64);
+    assert_eq!(runs, (audit_steps * 2 + ACCOUNTS.div_ceil(3) * 2 + 7) as u64);
     assert_eq!(moved, commands(&control) as u64);
-    assert_eq!(rewritten, ACCOUNTS as u64);
+    assert_eq!(rewritten, 2 * ACCOUNTS as u64);
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
@@ -434,7 +441,7 @@ fn a_format_10_store_keeps_its_audit_rows_and_its_commits_after_write_chunks() {
     let commands = commands(&control) as u64;
     assert_eq!(
         (step.from, step.to, step.accounts, step.commands, step.steps),
-        (10, 14, 0, commands, 4)
+        (10, 15, ACCOUNTS as u64, commands, 5)
     );
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
@@ -511,7 +518,7 @@ fn an_older_store_keeps_its_audit_entries_and_links_the_new_ones_to_them(format:
     let commands = commands(&control) as u64;
     assert_eq!(
         (step.from, step.to, step.accounts, step.commands, step.steps),
-        (format, arrears_store::FORMAT_VERSION, 0, commands, steps)
+        (format, arrears_store::FORMAT_VERSION, ACCOUNTS as u64, commands, steps)
     );
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
@@ -605,17 +612,60 @@ fn a_format_13_store_writes_its_idempotency_index_by_hash() {
         let step = arrears_store::Store::migrate_in_steps(&migrated, store, 4, 1).unwrap();
         runs += 1;
         moved += step.commands;
-        assert_eq!(step.from, 13, "{step:?}");
+        assert!(matches!(step.from, 13 | 14), "{step:?}");
         if step.to == arrears_store::FORMAT_VERSION {
             break;
         }
         let refused = Arrears::open_with(&migrated, options()).unwrap_err();
-        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 13, .. }));
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 13 | 14, .. }));
     }
-    // Steps of 40 audit records.
-    assert_eq!(runs, audit_records(&control).div_ceil(40) as u64);
+    // Steps of 40 audit records to 14, then of 4 accounts to 15.
+    assert_eq!(runs, (audit_records(&control).div_ceil(40) + ACCOUNTS.div_ceil(4)) as u64);
     assert_eq!(moved, commands(&control) as u64);
     assert_eq!(commands(&migrated), commands(&control));
+
+    let after = Arrears::open_with(&migrated, options()).unwrap();
+    let report = after.verify().unwrap();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    assert_eq!(views(&after, &ids), before);
+    assert_eq!(after.changes(0, usize::MAX).unwrap(), feed_before);
+    let control = Arrears::open_with(&control, options()).unwrap();
+    replays_and_goes_on(&after, &control, &ids);
+}
+
+/// Issue 16 point 1: a store of format 14 (each account's record, case and snapshot in the
+/// tables `accounts`, `cases` and `snapshots`) migrates to format 15's account rows in steps of
+/// 4 accounts stopped after every commit, each stop a store of format 14 that no open accepts;
+/// then it reads (views, the change feed), verifies, replays and goes on as one never migrated.
+#[test]
+fn a_format_14_store_moves_each_account_into_one_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let (control, migrated) = (dir.path().join("control.redb"), dir.path().join("migrated.redb"));
+    let books = Arrears::create_with(&control, options()).unwrap();
+    let ids = build(&books);
+    let before = views(&books, &ids);
+    let feed_before = books.changes(0, usize::MAX).unwrap();
+    drop(books);
+    std::fs::copy(&control, &migrated).unwrap();
+    let older = Arrears::open_with(&migrated, options()).unwrap();
+    older.store().rewrite_as_format_14().unwrap();
+    drop(older);
+
+    let store = arrears_store::StoreOptions::default();
+    let (mut runs, mut moved) = (0, 0);
+    loop {
+        let step = arrears_store::Store::migrate_in_steps(&migrated, store, 4, 1).unwrap();
+        runs += 1;
+        moved += step.accounts;
+        assert_eq!(step.from, 14, "{step:?}");
+        if step.to == arrears_store::FORMAT_VERSION {
+            break;
+        }
+        let refused = Arrears::open_with(&migrated, options()).unwrap_err();
+        assert!(matches!(refused, arrears::OpenError::NeedsMigration { found: 14, .. }));
+    }
+    assert_eq!(runs, ACCOUNTS.div_ceil(4) as u64);
+    assert_eq!(moved, ACCOUNTS as u64);
 
     let after = Arrears::open_with(&migrated, options()).unwrap();
     let report = after.verify().unwrap();
