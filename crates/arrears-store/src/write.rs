@@ -37,49 +37,53 @@ const REVIEW_REMOVALS_MAX: usize = 65_536;
 /// model test's small index seeks afresh.
 const REVIEW_INSERT_WALK: usize = if cfg!(test) { 2 } else { 16 };
 
-/// Fewest cases the overlay holds before a commit may fold it into `cases`
+/// Fewest cases the overlay holds before a commit may fold it into the accounts' rows
 /// ([`WriteTxn::fold_overlay`]): below it the overlay is a few pages, and folding it would
 /// cost more than it saves. Eight in this crate's unit tests, so that the model test's few
 /// accounts fold.
 pub(crate) const OVERLAY_FOLD_MIN: u64 = if cfg!(test) { 8 } else { 1_024 };
 
-/// The overlay is folded into `cases` when it holds more than one case in this many of the
-/// rows of `cases` (and at least [`OVERLAY_FOLD_MIN`]).
+/// The overlay is folded into the accounts' rows when it holds more than one case in this many
+/// of the rows of `account_rows` (of `cases` up to format 14; and at least
+/// [`OVERLAY_FOLD_MIN`]).
 pub(crate) const OVERLAY_FOLD_RATIO: u64 = 8;
 
 /// Where a write transaction puts the collection cases it writes (format 8).
 ///
-/// A case lives in one of two tables, both keyed by account: `cases`, and the small
-/// `cases_overlay`, whose row, when there is one, is the account's case and shadows the row
-/// of `cases` (left as it was). A batch of the cycle that reviews accounts far apart (a day
-/// on which one account in twenty is due) writes them to the overlay, where they sit
-/// together on a few pages, instead of rewriting nearly every page of `cases` for a few rows
-/// each; a batch of accounts close together writes them to `cases`, taking them out of the
-/// overlay; and a commit that grew the overlay past one case in eight of `cases` (and at
-/// least 1,024 cases) folds it back into `cases`. Every read of a case looks in the overlay
+/// A case lives in one of two tables, both keyed by account: the account's row of
+/// `account_rows` (format 15, with its record and snapshot; `cases` up to format 14), and the
+/// small `cases_overlay`, whose row, when there is one, is the account's case and shadows the
+/// case of the account's row (left as it was). A batch of the cycle that reviews accounts far
+/// apart (a day on which one account in twenty is due) writes them to the overlay, where they
+/// sit together on a few pages, instead of rewriting nearly every page of `account_rows` for a
+/// few rows each; a batch of accounts close together writes them to their rows, taking them
+/// out of the overlay; and a commit that grew the overlay past one case in eight rows (and at
+/// least 1,024 cases) folds it back into the rows. Every read of a case looks in the overlay
 /// first (an empty overlay costs the table's opening and a read of its length, which redb
 /// keeps in its root).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CasePlacement {
-    /// Each case stays where it is: in the overlay if it is there, else in `cases` (new cases
-    /// too). Every command's writes.
+    /// Each case stays where it is: in the overlay if it is there, else in the account's row
+    /// (new cases too). Every command's writes.
     #[default]
     InPlace,
     /// Into the overlay: the cycle's batches of accounts far apart.
     Overlay,
-    /// Into `cases`, out of the overlay: the cycle's batches of accounts close together.
+    /// Into the accounts' rows, out of the overlay: the cycle's batches of accounts close
+    /// together.
     Settled,
 }
 
 /// A batch whose accounts span more than this many times as many ids as it has accounts is
-/// sparse ([`CasePlacement::for_batch`]): at about sixty cases a page of `cases`, one account
-/// in four still shares each page it rewrites with about fifteen others.
+/// sparse ([`CasePlacement::for_batch`]): at about twenty accounts a page of `account_rows`
+/// (sixty cases a page of format 14's `cases`), one account in four still shares each page it
+/// rewrites with about five others.
 const SPARSE_SPAN: u64 = 4;
 
 impl CasePlacement {
     /// Where a batch of the cycle that reviews `accounts` puts their cases: in the overlay
     /// when they are far apart (their ids span more than four times as many ids as there are
-    /// accounts), else in `cases`.
+    /// accounts), else in their rows.
     ///
     /// # Examples
     ///
@@ -691,10 +695,11 @@ impl WriteTxn {
         self.case_placement = placement;
     }
 
-    /// Folds the case overlay into `cases` when this transaction added cases to it and it now
-    /// holds at least [`OVERLAY_FOLD_MIN`] cases and more than one in [`OVERLAY_FOLD_RATIO`] of
-    /// the rows of `cases` ([`CasePlacement`]): each of its rows replaces the account's row of
-    /// `cases`, and the overlay is left empty. Run by the commit.
+    /// Folds the case overlay into the accounts' rows when this transaction added cases to it
+    /// and it now holds at least [`OVERLAY_FOLD_MIN`] cases and more than one in
+    /// [`OVERLAY_FOLD_RATIO`] of the rows of `account_rows` ([`CasePlacement`]): each of its
+    /// cases replaces the case of the account's row, and the overlay is left empty. Run by the
+    /// commit.
     ///
     /// # Errors
     ///
