@@ -101,15 +101,7 @@ fn chunk_records(row: &[u8]) -> Vec<&[u8]> {
     let mut records = Vec::new();
     let mut rest = &row[1..];
     while !rest.is_empty() {
-        let (mut len, mut shift, mut used) = (0_usize, 0, 0);
-        for &byte in rest {
-            used += 1;
-            len |= usize::from(byte & 0x7f) << shift;
-            shift += 7;
-            if byte & 0x80 == 0 {
-                break;
-            }
-        }
+        let (len, used) = leb128(rest);
         let record = rest.get(used..used + len).expect("a chunk's record runs past its end");
         records.push(record);
         rest = &rest[used + len..];
@@ -208,14 +200,62 @@ pub fn backlog(path: &Path, accounts: usize) -> Backlog {
 /// Average value sizes of an engine store at `path` (closed).
 pub fn measure(path: &Path) -> Sizes {
     let db = Database::open(path).expect("open the engine's file with redb");
+    let [account, case, snapshot] = average_parts(&db);
     Sizes {
-        account: average(&db, ACCOUNTS),
+        account,
         debtor: average(&db, DEBTORS),
-        case: average(&db, CASES),
-        snapshot: average(&db, SNAPSHOTS),
+        case,
+        snapshot,
         ledger_row: average(&db, LEDGER_LOG),
         audit: average(&db, AUDIT),
     }
+}
+
+/// The engine's `account_rows` (format 15): each account's record, case and snapshot in one
+/// row.
+const ACCOUNT_ROWS: TableDefinition<u64, &[u8]> = TableDefinition::new("account_rows");
+
+/// The average sizes of the account record, the case and the snapshot of the rows of
+/// `account_rows` that hold each, the row split as docs/FORMAT.md describes an AccountRow (its
+/// version byte; the account record and the case, each after its LEB128 length; the
+/// snapshot to the end).
+fn average_parts(db: &Database) -> [usize; 3] {
+    let txn = db.begin_read().expect("read");
+    let table = txn.open_table(ACCOUNT_ROWS).expect("table");
+    let (mut counts, mut bytes) = ([0_usize; 3], [0_usize; 3]);
+    for row in table.iter().expect("iter") {
+        let (_, value) = row.expect("row");
+        let row = value.value();
+        assert_eq!(row.first(), Some(&1), "an account row of version 1");
+        let mut rest = &row[1..];
+        let mut lens = [0; 3];
+        for len in &mut lens[..2] {
+            let (value, used) = leb128(rest);
+            *len = value;
+            rest = &rest[used + value..];
+        }
+        lens[2] = rest.len();
+        for (part, len) in lens.into_iter().enumerate() {
+            if len > 0 {
+                counts[part] += 1;
+                bytes[part] += len;
+            }
+        }
+    }
+    [0, 1, 2].map(|part| bytes[part] / counts[part].max(1))
+}
+
+/// An unsigned LEB128 number at the start of `bytes`, and the bytes it takes.
+fn leb128(bytes: &[u8]) -> (usize, usize) {
+    let (mut value, mut shift) = (0_usize, 0);
+    for (used, &byte) in bytes.iter().enumerate() {
+        value |= usize::from(byte & 0x7f) << shift;
+        shift += 7;
+        if byte & 0x80 == 0 {
+            return (value, used + 1);
+        }
+    }
+    panic!("a length runs past the row's end")
 }
 
 /// The floor: a redb file with the engine's tables and record sizes.
@@ -237,8 +277,9 @@ fn bytes(len: usize, n: usize) -> Vec<u8> {
 
 impl RedbFloor {
     /// Creates the floor's file with `accounts` accounts (account, debtor, case and snapshot
-    /// records of the measured sizes), the ledger log, audit and idempotency rows the engine's
-    /// store holds before its payments (`backlog`, per account), and the same page cache as the
+    /// records of the measured sizes, the account's three in one row as format 15 keeps them:
+    /// [`Layout::HotRow`]), the ledger log, audit and idempotency rows the engine's store
+    /// holds before its payments (`backlog`, per account), and the same page cache as the
     /// engine.
     pub fn create(
         path: &Path,
@@ -247,7 +288,7 @@ impl RedbFloor {
         backlog: Backlog,
         cache_bytes: usize,
     ) -> RedbFloor {
-        let layout = Layout::Tables { case_writes: false };
+        let layout = Layout::HotRow { account_apart: false };
         RedbFloor::create_laid_out(path, accounts, sizes, backlog, cache_bytes, layout)
     }
 
