@@ -361,4 +361,30 @@ mod tests {
         assert!(parse(&[1, 0x05, 1, 2]).is_err());
         assert!(parse(&[1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]).is_err());
     }
+
+    proptest::proptest! {
+        /// Any three parts make a row that splits back into exactly them.
+        #[test]
+        fn prop_a_row_round_trips(
+            account in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            case in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+            snapshot in proptest::collection::vec(proptest::num::u8::ANY, 0..300),
+        ) {
+            let parts = Parts { account: &account, case: &case, snapshot: &snapshot };
+            let row = encode(&parts);
+            proptest::prop_assert_eq!(parse(&row).unwrap(), parts);
+        }
+
+        /// Any bytes split into parts that lie within them, or are an error: never a panic.
+        #[test]
+        fn prop_any_bytes_split_or_fail(
+            row in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+        ) {
+            if let Ok(parts) = parse(&row) {
+                let len = parts.account.len() + parts.case.len() + parts.snapshot.len();
+                proptest::prop_assert!(len < row.len());
+                proptest::prop_assert_eq!(encode(&parts).len() <= row.len(), true);
+            }
+        }
+    }
 }
