@@ -403,6 +403,7 @@ impl Store {
         } else {
             set_meta(&mut txn, META_MIGRATION_NEXT_ACCOUNT, following)?;
         }
+        txn.write_sequences_exactly()?;
         txn.commit()?;
         Ok(last_step)
     }
