@@ -14,7 +14,7 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use arrears_benches::floor::{self, RedbFloor};
+use arrears_benches::floor::RedbFloor;
 use arrears_benches::{
     arrears_checksum, arrears_post, arrears_post_all, build_portfolio, fsync_rate,
     fsync_rate_preallocated, median, payment_charges, payment_day, quick, scattered_sync_rate,
@@ -42,19 +42,7 @@ fn main() {
     let fsyncs = fsync_rate(dir.path(), Duration::from_millis(if quick { 100 } else { 3_000 }));
     summary(serde_json::json!({"bench": "fsync", "fsync_per_sec": fsyncs}));
 
-    // The floor's record sizes, from a small engine store three payments into each account
-    // (the middle of this benchmark's stream).
-    // and the rows per account its tables hold before the payments (its setup's).
-    let (sizes, backlog) = {
-        let path = dir.path().join("sizes.redb");
-        let (books, ids) = build_portfolio(&path, 50, &payment_charges);
-        drop(books);
-        let backlog = floor::backlog(&path, 50);
-        let books = arrears::Arrears::open_with(&path, arrears_benches::options()).expect("open");
-        arrears_post(&books, &ids, 0, 150);
-        drop(books);
-        (floor::measure(&path), backlog)
-    };
+    let (sizes, backlog) = arrears_benches::engine_sizes(dir.path());
     summary(serde_json::json!({
         "bench": "record_sizes",
         "bytes": format!("{sizes:?}"),

@@ -16,10 +16,8 @@
 
 use std::time::Instant;
 
-use arrears_benches::floor::{self, Layout, RedbFloor};
-use arrears_benches::{
-    arrears_post, build_portfolio, median, payment_charges, Sqlite, WriteCounters, CACHE_BYTES,
-};
+use arrears_benches::floor::{Layout, RedbFloor};
+use arrears_benches::{median, Sqlite, WriteCounters, CACHE_BYTES};
 
 const COMMIT: usize = 1_000;
 
@@ -34,16 +32,7 @@ fn main() {
         .unwrap_or(16)
         .max(1);
     let dir = tempfile::tempdir().expect("tempdir");
-    let (sizes, backlog) = {
-        let path = dir.path().join("sizes.redb");
-        let (books, ids) = build_portfolio(&path, 50, &payment_charges);
-        drop(books);
-        let backlog = floor::backlog(&path, 50);
-        let books = arrears::Arrears::open_with(&path, arrears_benches::options()).expect("open");
-        arrears_post(&books, &ids, 0, 150);
-        drop(books);
-        (floor::measure(&path), backlog)
-    };
+    let (sizes, backlog) = arrears_benches::engine_sizes(dir.path());
     println!("{}", serde_json::json!({"bench": "floor_layouts", "sizes": format!("{sizes:?}")}));
     let layouts = [
         ("format 14: account, case, snapshot tables", Layout::Tables { case_writes: false }),

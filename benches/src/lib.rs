@@ -178,6 +178,21 @@ fn new_debtor(n: usize) -> Command {
     })
 }
 
+/// The redb floor's record sizes and backlog (`floor::measure`, `floor::backlog`), from a small
+/// engine store built in `dir`: 50 accounts, then three payments into each (the middle of the
+/// payment benchmark's stream); the backlog is the rows per account its tables hold before the
+/// payments (its setup's).
+pub fn engine_sizes(dir: &Path) -> (floor::Sizes, floor::Backlog) {
+    let path = dir.join("sizes.redb");
+    let (books, ids) = build_portfolio(&path, 50, &payment_charges);
+    drop(books);
+    let backlog = floor::backlog(&path, 50);
+    let books = Arrears::open_with(&path, options()).expect("open");
+    arrears_post(&books, &ids, 0, 150);
+    drop(books);
+    (floor::measure(&path), backlog)
+}
+
 /// The standard charges of the payment benchmark: [`OBLIGATIONS`].
 pub fn payment_charges(_: usize) -> Vec<(NaiveDate, NaiveDate, i64, i64, i64)> {
     OBLIGATIONS

@@ -17,6 +17,7 @@ use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::codec::DecodeError;
 use crate::error::{from_redb, StorageError};
+use crate::rows::chunk::{push_len, read_len};
 use crate::schema::{AccountRows, Accounts, Cases, Snapshots};
 use crate::txn::{TableAccess, WriteTxn};
 
@@ -106,7 +107,7 @@ pub(crate) fn parse(row: &[u8]) -> Result<Parts<'_>, DecodeError> {
         return Err(DecodeError::Version { kind: "account row", found: version, expected: 1 });
     }
     let mut take = |what: &str| -> Result<&[u8], DecodeError> {
-        let (len, used) = varint(rest)
+        let (len, used) = read_len(rest)
             .ok_or_else(|| malformed(format!("the {what} record's length is cut short")))?;
         let bytes = rest.get(used..used.saturating_add(len)).ok_or_else(|| {
             malformed(format!("the {what} record's length ({len}) runs past the row's end"))
@@ -119,34 +120,14 @@ pub(crate) fn parse(row: &[u8]) -> Result<Parts<'_>, DecodeError> {
     Ok(Parts { account, case, snapshot: rest })
 }
 
-/// A LEB128 varint at the start of `bytes` and the bytes it took, if it ends in them and fits.
-fn varint(bytes: &[u8]) -> Option<(usize, usize)> {
-    let mut value: u64 = 0;
-    for (index, &byte) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(byte & 0x7f).checked_shl(7 * index as u32)?;
-        if byte & 0x80 == 0 {
-            return Some((usize::try_from(value).ok()?, index + 1));
-        }
-    }
-    None
-}
-
-fn push_varint(out: &mut Vec<u8>, mut value: usize) {
-    while value >= 0x80 {
-        out.push((value as u8 & 0x7f) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
 /// The row of `parts`.
 pub(crate) fn encode(parts: &Parts<'_>) -> Vec<u8> {
     let len = 1 + 10 + parts.account.len() + 10 + parts.case.len() + parts.snapshot.len();
     let mut row = Vec::with_capacity(len);
     row.push(ROW_VERSION);
-    push_varint(&mut row, parts.account.len());
+    push_len(&mut row, parts.account.len());
     row.extend_from_slice(parts.account);
-    push_varint(&mut row, parts.case.len());
+    push_len(&mut row, parts.case.len());
     row.extend_from_slice(parts.case);
     row.extend_from_slice(parts.snapshot);
     row

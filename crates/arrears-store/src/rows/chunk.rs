@@ -64,8 +64,9 @@ pub(crate) fn records(row: &[u8]) -> Result<Vec<&[u8]>, DecodeError> {
     Ok(records)
 }
 
-/// An unsigned LEB128 length at the start of `bytes`, and how many bytes it took.
-fn read_len(bytes: &[u8]) -> Option<(usize, usize)> {
+/// An unsigned LEB128 length at the start of `bytes`, and how many bytes it took (also the
+/// lengths of an account row's parts, `crate::hot`).
+pub(crate) fn read_len(bytes: &[u8]) -> Option<(usize, usize)> {
     let mut value: u64 = 0;
     for (index, byte) in bytes.iter().take(5).enumerate() {
         value |= u64::from(byte & 0x7f) << (7 * index);
@@ -76,7 +77,8 @@ fn read_len(bytes: &[u8]) -> Option<(usize, usize)> {
     None
 }
 
-fn push_len(bytes: &mut Vec<u8>, mut len: usize) {
+/// Appends `len` as an unsigned LEB128 number.
+pub(crate) fn push_len(bytes: &mut Vec<u8>, mut len: usize) {
     while len >= 0x80 {
         bytes.push((len as u8 & 0x7f) | 0x80);
         len >>= 7;
