@@ -258,6 +258,60 @@ fn leb128(bytes: &[u8]) -> (usize, usize) {
     panic!("a length runs past the row's end")
 }
 
+/// How full a table's pages are: its rows, leaf and branch pages, the bytes of its rows and
+/// the free bytes in its pages (redb's `TableStats`), read from the file at `path`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fill {
+    /// Rows.
+    pub rows: u64,
+    /// Leaf pages.
+    pub leaf_pages: u64,
+    /// Branch pages.
+    pub branch_pages: u64,
+    /// Bytes of keys and values.
+    pub stored_bytes: u64,
+    /// Bytes of the table's pages that hold nothing.
+    pub free_bytes: u64,
+}
+
+/// The [`Fill`] of `table` (`u64` keys, byte values, as `account_rows` and the floor's `hot`)
+/// of the redb file at `path`, which no one else may hold open.
+pub fn fill(path: &Path, table: &str) -> Fill {
+    let db = Database::open(path).expect("open");
+    let read = db.begin_read().expect("read");
+    let table = read.open_table(TableDefinition::<u64, &[u8]>::new(table)).expect("table");
+    let stats = table.stats().expect("stats");
+    Fill {
+        rows: table.len().expect("len"),
+        leaf_pages: stats.leaf_pages(),
+        branch_pages: stats.branch_pages(),
+        stored_bytes: stats.stored_bytes(),
+        free_bytes: stats.fragmented_bytes(),
+    }
+}
+
+/// Rewrites `table` of the redb file at `path` in key order, in one commit: every row read,
+/// the table emptied, the rows inserted in ascending order (which fills each leaf before it
+/// starts the next).
+pub fn rewrite_in_order(path: &Path, table: &str) {
+    let db = Database::open(path).expect("open");
+    let write = db.begin_write().expect("write");
+    {
+        let mut table = write.open_table(TableDefinition::<u64, &[u8]>::new(table)).expect("table");
+        let rows: Vec<(u64, Vec<u8>)> = (table.iter().expect("iter"))
+            .map(|row| {
+                let (key, value) = row.expect("row");
+                (key.value(), value.value().to_vec())
+            })
+            .collect();
+        table.retain(|_, _| false).expect("retain");
+        for (key, value) in &rows {
+            table.insert(key, value.as_slice()).expect("insert");
+        }
+    }
+    write.commit().expect("commit");
+}
+
 /// The floor: a redb file with the engine's tables and record sizes.
 pub struct RedbFloor {
     db: Database,

@@ -268,33 +268,52 @@ pub(crate) fn put_part(
     key: u64,
     bytes: Option<&[u8]>,
 ) -> Result<(), StorageError> {
+    put_parts(txn, key, &[(part, bytes)])
+}
+
+/// [`put_part`] of several parts of one account at once: the row is read, changed and written
+/// once (on a transaction of an older format, each part's table once).
+///
+/// # Errors
+///
+/// A storage failure, or a malformed row (then nothing is written).
+pub(crate) fn put_parts(
+    txn: &mut WriteTxn,
+    key: u64,
+    parts: &[(Part, Option<&[u8]>)],
+) -> Result<(), StorageError> {
     if !txn.hot_rows() {
-        macro_rules! legacy {
-            ($table:expr) => {
-                txn.write_table($table, |table| {
-                    match bytes {
-                        Some(bytes) => drop(table.insert(key, bytes).map_err(from_redb)?),
-                        None => drop(table.remove(key).map_err(from_redb)?),
-                    }
-                    Ok(())
-                })
-            };
+        for &(part, bytes) in parts {
+            macro_rules! legacy {
+                ($table:expr) => {
+                    txn.write_table($table, |table| {
+                        match bytes {
+                            Some(bytes) => drop(table.insert(key, bytes).map_err(from_redb)?),
+                            None => drop(table.remove(key).map_err(from_redb)?),
+                        }
+                        Ok(())
+                    })
+                };
+            }
+            match part {
+                Part::Account => legacy!(Accounts),
+                Part::Case => legacy!(Cases),
+                Part::Snapshot => legacy!(Snapshots),
+            }?;
         }
-        return match part {
-            Part::Account => legacy!(Accounts),
-            Part::Case => legacy!(Cases),
-            Part::Snapshot => legacy!(Snapshots),
-        };
+        return Ok(());
     }
     txn.write_table(AccountRows, |table| {
         let row = {
             let guard = table.get(key).map_err(from_redb)?;
-            let mut parts = match &guard {
+            let mut row = match &guard {
                 Some(guard) => parse(guard.value()).map_err(|reason| row_error(key, reason))?,
                 None => Parts::default(),
             };
-            parts.set(part, bytes.unwrap_or_default());
-            (!parts.is_empty()).then(|| encode(&parts))
+            for &(part, bytes) in parts {
+                row.set(part, bytes.unwrap_or_default());
+            }
+            (!row.is_empty()).then(|| encode(&row))
         };
         match row {
             Some(row) => drop(table.insert(key, row.as_slice()).map_err(from_redb)?),

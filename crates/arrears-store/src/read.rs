@@ -885,6 +885,7 @@ pub trait Reads: TableAccess {
         let cases = scan_parts(self, Part::Case, .., usize::MAX, |_, bytes| {
             decode_record(RecordKind::Case, bytes)
         })?;
+        let cases = overlaid(cases, self.pending_cases(0, usize::MAX), usize::MAX);
         let overlay = self.read_table(CasesOverlay, |overlay| {
             all_records(overlay, "cases_overlay", RecordKind::Case)
         })?;
@@ -923,6 +924,7 @@ pub trait Reads: TableAccess {
         let cases = scan_parts(self, Part::Case, start.., limit, |_, bytes| {
             decode_record(RecordKind::Case, bytes)
         })?;
+        let cases = overlaid(cases, self.pending_cases(start, limit), usize::MAX);
         let overlay = self.read_table(CasesOverlay, |overlay| {
             page_of_records(overlay, "cases_overlay", RecordKind::Case, after, limit)
         })?;

@@ -448,6 +448,9 @@ mod review_index {
         Place(CasePlacement),
         /// The pending rows written before the commit, as a transaction with many does.
         WriteRows,
+        /// The cases waiting for their accounts' rows written before the commit (format 15),
+        /// as a transaction with many does.
+        WriteCases,
         Commit,
         Drop,
     }
@@ -463,6 +466,7 @@ mod review_index {
             ]
             .prop_map(Op::Place),
             1 => Just(Op::WriteRows),
+            1 => Just(Op::WriteCases),
             2 => Just(Op::Commit),
             1 => Just(Op::Drop),
         ]
@@ -552,6 +556,15 @@ mod review_index {
                     Op::WriteRows => {
                         if let Some(txn) = &mut txn {
                             txn.write_review_rows().unwrap();
+                            check(txn, &pending)?;
+                        }
+                    }
+                    Op::WriteCases => {
+                        if let Some(txn) = &mut txn {
+                            txn.write_snapshots().unwrap();
+                            let pending_cases =
+                                crate::txn::TableAccess::pending_cases(&*txn, 0, usize::MAX);
+                            prop_assert!(pending_cases.is_empty());
                             check(txn, &pending)?;
                         }
                     }
@@ -1459,4 +1472,90 @@ fn account_rows_written_as_format_14_migrate_back_byte_for_byte() {
         Store::migrate(&path, options()),
         Err(MigrateError::AlreadyCurrent { version: 15, .. })
     ));
+}
+
+/// Format 15: a case put in a write transaction waits in the transaction and is written into
+/// its account's row at commit, once however often it changed, and in the same write as the
+/// account's snapshot when that changed too; every read of the transaction sees it meanwhile,
+/// a scan of the cases included, and a transaction dropped writes nothing. More cases than
+/// the transaction holds back are written early, and none is lost.
+#[test]
+fn a_case_waits_for_its_row_and_is_written_once_with_the_snapshot() {
+    use arrears_core::ids::AccountId;
+    use arrears_core::ledger::AccountState;
+    use redb::ReadableTable;
+
+    use crate::txn::TableAccess;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+    let account = |id: u64| arrears_core::model::Account {
+        id: AccountId(id),
+        ..crate::codec::tests::account()
+    };
+    let case = |id: u64, day: u32| arrears_core::case::CollectionCase {
+        account: AccountId(id),
+        next_review_on: chrono::NaiveDate::from_ymd_opt(2026, 3, day).unwrap(),
+        ..crate::codec::tests::case()
+    };
+    // The case part of an account's row as the file holds it (empty: none).
+    let row_case = |txn: &WriteTxn, id: u64| -> Vec<u8> {
+        txn.read_table(crate::schema::AccountRows, |table| {
+            let row = table.get(id).map_err(crate::error::from_redb)?.unwrap();
+            Ok(crate::hot::parse(row.value()).unwrap().case.to_vec())
+        })
+        .unwrap()
+    };
+    let mut txn = store.write().unwrap();
+    for id in 1..=3 {
+        txn.put_account(&account(id)).unwrap();
+        txn.put_snapshot(AccountId(id), AccountState::opening(&account(id))).unwrap();
+    }
+    txn.commit().unwrap();
+
+    let snapshots_before = store.snapshots_written();
+    let mut txn = store.write().unwrap();
+    let mut state = AccountState::opening(&account(2));
+    let charged_off_on = chrono::NaiveDate::from_ymd_opt(2026, 3, 2);
+    state.charged_off_on = charged_off_on;
+    txn.put_snapshot(AccountId(2), state.clone()).unwrap();
+    txn.put_case(&case(2, 4)).unwrap();
+    txn.put_case(&case(2, 5)).unwrap();
+    txn.put_case(&case(3, 6)).unwrap();
+    // Not in the rows yet, and seen by every read of the transaction.
+    assert!(row_case(&txn, 2).is_empty() && row_case(&txn, 3).is_empty());
+    assert_eq!(txn.case(AccountId(2)).unwrap(), Some(case(2, 5)));
+    assert_eq!(txn.all_cases().unwrap(), [case(2, 5), case(3, 6)]);
+    assert_eq!(txn.cases_after(Some(AccountId(2)), 5).unwrap(), [case(3, 6)]);
+    assert_eq!(txn.cases_after(None, 1).unwrap(), [case(2, 5)]);
+    txn.commit().unwrap();
+    // Account 2's snapshot written once, with its case.
+    assert_eq!(store.snapshots_written() - snapshots_before, 1);
+    let read = store.read().unwrap();
+    assert_eq!(read.case(AccountId(2)).unwrap(), Some(case(2, 5)));
+    assert_eq!(read.case(AccountId(3)).unwrap(), Some(case(3, 6)));
+    assert_eq!(read.snapshot(AccountId(2)).unwrap().unwrap().charged_off_on, charged_off_on);
+    assert_eq!(read.case(AccountId(1)).unwrap(), None);
+    drop(read);
+
+    // A transaction dropped writes none of its cases.
+    let mut txn = store.write().unwrap();
+    txn.put_case(&case(1, 9)).unwrap();
+    drop(txn);
+    assert_eq!(store.read().unwrap().case(AccountId(1)).unwrap(), None);
+
+    // More cases than a transaction holds back: those beyond are written early, all kept.
+    let many = crate::txn::TxnCache::DIRTY_MAX as u64 + 10;
+    let mut txn = store.write().unwrap();
+    for id in 10..10 + many {
+        txn.put_account(&account(id)).unwrap();
+        txn.put_case(&case(id, 1 + (id % 28) as u32)).unwrap();
+    }
+    assert!(txn.pending_cases(0, usize::MAX).len() < many as usize);
+    txn.commit().unwrap();
+    let read = store.read().unwrap();
+    let cases = read.all_cases().unwrap();
+    assert_eq!(cases.len() as u64, many + 2);
+    for id in 10..10 + many {
+        assert_eq!(read.case(AccountId(id)).unwrap(), Some(case(id, 1 + (id % 28) as u32)));
+    }
 }

@@ -71,6 +71,23 @@ pub trait TableAccess {
     /// A storage failure.
     fn table_exists<T: TableId>(&self, table: T) -> Result<bool, StorageError>;
 
+    /// The cases this transaction changed and has not yet written into their accounts' rows
+    /// (format 15 defers them to [`WriteTxn::write_snapshots`]), of accounts from `from` on,
+    /// by account, at most `limit`: what a scan of the rows must see in their place. None in a
+    /// read transaction.
+    fn pending_cases(&self, from: u64, limit: usize) -> Vec<CollectionCase> {
+        let Some(cache) = self.cache() else { return Vec::new() };
+        let cache = cache.borrow();
+        if cache.dirty_cases.is_empty() {
+            return Vec::new();
+        }
+        let mut accounts: Vec<u64> =
+            cache.dirty_cases.iter().copied().filter(|account| *account >= from).collect();
+        accounts.sort_unstable();
+        accounts.truncate(limit);
+        accounts.iter().filter_map(|account| cache.cases.get(account).cloned().flatten()).collect()
+    }
+
     /// An account's snapshot as the cache holds it (the outer `None`: not cached).
     fn cached_snapshot(&self, account: u64) -> Option<Option<Arc<AccountState>>> {
         self.cache()?.borrow().snapshots.get(&account).cloned()
@@ -863,7 +880,9 @@ pub(crate) struct LedgerHead {
 /// decoded snapshot and marks the account dirty, and each dirty snapshot is encoded and
 /// written once, at commit (or when [`TxnCache::DIRTY_MAX`] accounts are dirty). So N events
 /// of one account in one transaction cost one encode of its snapshot, not N encodes of a
-/// snapshot that grows with each of them.
+/// snapshot that grows with each of them. In format 15 a case bound for its account's row is
+/// written back too ([`TxnCache::dirty_cases`]), at commit with the snapshot, so that the row
+/// is read and written once.
 #[derive(Default)]
 pub struct TxnCache {
     pub(crate) snapshots: IdMap<Option<Arc<AccountState>>>,
@@ -885,6 +904,11 @@ pub struct TxnCache {
     pub(crate) heads_moved: IdSet,
 
     pub(crate) cases: IdMap<Option<CollectionCase>>,
+    /// Accounts whose case in `cases` this transaction changed and has not written into the
+    /// account's row yet (format 15: [`WriteTxn::put_case`] defers it to
+    /// [`WriteTxn::write_snapshots`], which writes it with the snapshot). Never evicted from
+    /// `cases` by [`TxnCache::bound`].
+    pub(crate) dirty_cases: IdSet,
     /// Accounts' records as read or written (`None`: no such account), shared with the
     /// commands that read them ([`crate::Reads::shared_account_record`]): every payment reads
     /// its account's record, and a copy was a few strings' allocations each time.
@@ -916,12 +940,13 @@ impl TxnCache {
     /// must not hold every record in memory).
     const ACCOUNTS_MAX: usize = 4_096;
 
-    /// Most dirty snapshots held; past it [`WriteTxn::put_snapshot`] writes them all, so that
+    /// Most dirty snapshots held, and most cases waiting for their rows; past it
+    /// [`WriteTxn::put_snapshot`] or [`WriteTxn::put_case`] writes them all, so that
     /// [`TxnCache::bound`], which keeps the dirty ones, can always shrink the cache.
     pub(crate) const DIRTY_MAX: usize = Self::ACCOUNTS_MAX / 2;
 
     /// Starts over when more than [`TxnCache::ACCOUNTS_MAX`] accounts are held, keeping the
-    /// dirty snapshots and ledger heads (they are not written yet).
+    /// dirty snapshots, ledger heads and cases (they are not written yet).
     pub(crate) fn bound(&mut self) {
         if self.snapshots.len() > Self::ACCOUNTS_MAX
             || self.cases.len() > Self::ACCOUNTS_MAX
@@ -930,7 +955,8 @@ impl TxnCache {
             let dirty = &self.dirty_snapshots;
             self.snapshots.retain(|account, _| dirty.contains(account));
             self.heads.retain(|_, head| head.dirty);
-            self.cases.clear();
+            let dirty = &self.dirty_cases;
+            self.cases.retain(|account, _| dirty.contains(account));
             self.accounts.clear();
         }
         if self.accounts.len() > Self::ACCOUNTS_MAX {
@@ -948,6 +974,7 @@ impl TxnCache {
         debug_assert!(self.heads.values().all(|head| !head.dirty));
         let written = self.dirty_snapshots.is_empty()
             && self.heads_moved.is_empty()
+            && self.dirty_cases.is_empty()
             && self.review_removals.is_empty()
             && self.review_inserts.is_empty();
         let mut snapshots = self.snapshots;

@@ -14,7 +14,7 @@ use redb::{ReadableTable, ReadableTableMetadata};
 
 use crate::codec::{self, encode_record, RecordKind};
 use crate::error::{from_redb, StorageError};
-use crate::hot::{put_part, Part};
+use crate::hot::{put_part, put_parts, Part};
 use crate::read::{LogTail, Reads};
 use crate::rows::Stored;
 use crate::schema::{
@@ -368,7 +368,9 @@ impl WriteTxn {
 
     /// Encodes and writes every dirty snapshot once, in account order, with the account's
     /// ledger head (format 6: the head is part of the snapshot row), and marks them clean; an
-    /// account whose head moved is written too. A snapshot a refused command took and did not
+    /// account whose head moved is written too, and so is every case waiting for its row
+    /// (format 15: [`WriteTxn::put_case`] defers it here), in one write of the row with the
+    /// account's snapshot when both changed. A snapshot a refused command took and did not
     /// give back is rebuilt from the events, as is the state of an account whose head moved
     /// and which has no snapshot row (a store damaged or migrated from an older format).
     /// Before a snapshot is written, what is settled in it moves to a new cold part (format
@@ -381,52 +383,89 @@ impl WriteTxn {
     pub(crate) fn write_snapshots(&mut self) -> Result<(), StorageError> {
         let dirty: Vec<u64> = {
             let cache = self.cache.borrow();
-            let moved = (cache.heads_moved.iter())
-                .filter(|account| !cache.dirty_snapshots.contains(account));
-            let mut dirty: Vec<u64> = cache.dirty_snapshots.iter().chain(moved).copied().collect();
+            let mut dirty: Vec<u64> = (cache.dirty_snapshots.iter())
+                .chain(&cache.heads_moved)
+                .chain(&cache.dirty_cases)
+                .copied()
+                .collect();
             // In account order: the inserts walk the table once.
             dirty.sort_unstable();
+            dirty.dedup();
             dirty
         };
         for account in dirty {
-            if self.shared_snapshot(AccountId(account))?.is_none() {
-                // Only an account whose head moved can be without a state here (a dirty
-                // snapshot was put); rebuilt from the events the head now reaches.
-                let state = Some(Arc::new(crate::read::rebuilt_state(self, AccountId(account))?));
-                self.remember_snapshot(account, &state);
-                self.note_whole(account);
+            let (snapshot_due, case) = {
+                let cache = self.cache.borrow();
+                let case =
+                    cache.dirty_cases.contains(&account).then(|| match cache.cases.get(&account) {
+                        Some(Some(case)) => encode_record(RecordKind::Case, case),
+                        _ => unreachable!("a case waiting for its row is never dropped"),
+                    });
+                let due = cache.dirty_snapshots.contains(&account)
+                    || cache.heads_moved.contains(&account);
+                (due, case)
+            };
+            if snapshot_due {
+                self.write_snapshot(account, case.as_deref())?;
+            } else if let Some(case) = &case {
+                put_part(self, Part::Case, account, Some(case))?;
             }
-            let head = self.ledger_head(AccountId(account))?.unwrap_or(0);
-            let (bytes, stale, part) = self.split_snapshot(account, head);
-            #[cfg(any(test, feature = "fault-injection"))]
-            let written_len = bytes.len() + part.as_ref().map_or(0, |(_, part)| part.len());
-            if stale {
-                self.write_table(SnapshotCold, |table| {
-                    table
-                        .retain_in((account, 0)..=(account, u32::MAX), |_, _| false)
-                        .map_err(from_redb)
-                })?;
-            }
-            if let Some((index, part)) = part {
-                self.write_table(SnapshotCold, |table| {
-                    table.insert((account, index), part.as_slice()).map_err(from_redb)?;
-                    Ok(())
-                })?;
-            }
-            put_part(self, Part::Snapshot, account, Some(&bytes))?;
-            let mut cache = self.cache.borrow_mut();
-            cache.dirty_snapshots.remove(&account);
-            cache.heads_moved.remove(&account);
-            if let Some(head) = cache.heads.get_mut(&account) {
-                head.dirty = false;
-            }
-            drop(cache);
-            #[cfg(any(test, feature = "fault-injection"))]
-            {
-                let written = &self.snapshots_written;
-                written.count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                written.bytes.fetch_add(written_len as u64, std::sync::atomic::Ordering::Relaxed);
-            }
+            self.cache.borrow_mut().dirty_cases.remove(&account);
+        }
+        Ok(())
+    }
+
+    /// Writes one account's dirty snapshot (or the snapshot of an account whose head moved) as
+    /// [`WriteTxn::write_snapshots`] does, and marks it clean; with `case`, the case record's
+    /// bytes are written into the account's row in the same write (format 15: the row is
+    /// read and written once, not once for the case and again at commit for the snapshot).
+    ///
+    /// # Errors
+    ///
+    /// As [`WriteTxn::write_snapshots`].
+    fn write_snapshot(&mut self, account: u64, case: Option<&[u8]>) -> Result<(), StorageError> {
+        if self.shared_snapshot(AccountId(account))?.is_none() {
+            // Only an account whose head moved can be without a state here (a dirty
+            // snapshot was put); rebuilt from the events the head now reaches.
+            let state = Some(Arc::new(crate::read::rebuilt_state(self, AccountId(account))?));
+            self.remember_snapshot(account, &state);
+            self.note_whole(account);
+        }
+        let head = self.ledger_head(AccountId(account))?.unwrap_or(0);
+        let (bytes, stale, part) = self.split_snapshot(account, head);
+        #[cfg(any(test, feature = "fault-injection"))]
+        let written_len = bytes.len() + part.as_ref().map_or(0, |(_, part)| part.len());
+        if stale {
+            self.write_table(SnapshotCold, |table| {
+                table.retain_in((account, 0)..=(account, u32::MAX), |_, _| false).map_err(from_redb)
+            })?;
+        }
+        if let Some((index, part)) = part {
+            self.write_table(SnapshotCold, |table| {
+                table.insert((account, index), part.as_slice()).map_err(from_redb)?;
+                Ok(())
+            })?;
+        }
+        match case {
+            Some(case) => put_parts(
+                self,
+                account,
+                &[(Part::Case, Some(case)), (Part::Snapshot, Some(&bytes))],
+            )?,
+            None => put_part(self, Part::Snapshot, account, Some(&bytes))?,
+        }
+        let mut cache = self.cache.borrow_mut();
+        cache.dirty_snapshots.remove(&account);
+        cache.heads_moved.remove(&account);
+        if let Some(head) = cache.heads.get_mut(&account) {
+            head.dirty = false;
+        }
+        drop(cache);
+        #[cfg(any(test, feature = "fault-injection"))]
+        {
+            let written = &self.snapshots_written;
+            written.count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            written.bytes.fetch_add(written_len as u64, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(())
     }
@@ -627,6 +666,11 @@ impl WriteTxn {
     /// wrote it (and the cache must then take it).
     fn write_case(&mut self, case: &CollectionCase) -> Result<bool, StorageError> {
         let account = case.account.0;
+        if self.cache.borrow().dirty_cases.len() >= TxnCache::DIRTY_MAX {
+            // The cases waiting for their rows are never dropped from the cache: write them,
+            // so that it can shrink.
+            self.write_snapshots()?;
+        }
         if !self.cache.borrow().cases.contains_key(&account) {
             // Decodes and caches it.
             self.case(case.account)?;
@@ -659,7 +703,6 @@ impl WriteTxn {
                 self.write_review_rows()?;
             }
         }
-        let bytes = encode_record(RecordKind::Case, case);
         let overlay_len =
             self.read_table(CasesOverlay, |overlay| overlay.len().map_err(from_redb))?;
         let into_overlay = match self.case_placement {
@@ -673,12 +716,26 @@ impl WriteTxn {
             }
         };
         if into_overlay {
+            let bytes = encode_record(RecordKind::Case, case);
             let added = self.write_table(CasesOverlay, |overlay| {
                 Ok(overlay.insert(account, bytes.as_slice()).map_err(from_redb)?.is_none())
             })?;
             self.overlay_grew |= added;
+            // The overlay's row shadows the account row's case: a write of it still waiting
+            // would only rewrite the row.
+            self.cache.borrow_mut().dirty_cases.remove(&account);
         } else {
-            put_part(self, Part::Case, account, Some(&bytes))?;
+            if self.hot_rows() {
+                // Format 15: the case waits in the cache (the caller puts it there) and is
+                // written into the account's row when the transaction writes its snapshots,
+                // with the snapshot if that changed too: a payment that changes the case reads
+                // and writes its row once, and N changes of one case in a transaction are
+                // written once.
+                self.cache.borrow_mut().dirty_cases.insert(account);
+            } else {
+                let bytes = encode_record(RecordKind::Case, case);
+                put_part(self, Part::Case, account, Some(&bytes))?;
+            }
             if overlay_len > 0 {
                 self.write_table(CasesOverlay, |overlay| {
                     overlay.remove(account).map_err(from_redb)?;
