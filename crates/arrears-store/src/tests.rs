@@ -1474,11 +1474,12 @@ fn account_rows_written_as_format_14_migrate_back_byte_for_byte() {
     ));
 }
 
-/// Format 15: a case put in a write transaction waits in the transaction and is written into
-/// its account's row at commit, once however often it changed, and in the same write as the
-/// account's snapshot when that changed too; every read of the transaction sees it meanwhile,
-/// a scan of the cases included, and a transaction dropped writes nothing. More cases than
-/// the transaction holds back are written early, and none is lost.
+/// Format 15: a case put in a write transaction whose account's snapshot it changed waits in
+/// the transaction and is written into the account's row at commit, in the same write as the
+/// snapshot, once however often it changed; every read of the transaction sees it meanwhile,
+/// a scan of the cases included, and a transaction dropped writes nothing. A case alone is
+/// written at once. More cases than the transaction holds back are written early, and none is
+/// lost.
 #[test]
 fn a_case_waits_for_its_row_and_is_written_once_with_the_snapshot() {
     use arrears_core::ids::AccountId;
@@ -1521,8 +1522,11 @@ fn a_case_waits_for_its_row_and_is_written_once_with_the_snapshot() {
     txn.put_case(&case(2, 4)).unwrap();
     txn.put_case(&case(2, 5)).unwrap();
     txn.put_case(&case(3, 6)).unwrap();
-    // Not in the rows yet, and seen by every read of the transaction.
-    assert!(row_case(&txn, 2).is_empty() && row_case(&txn, 3).is_empty());
+    // Account 2's case is not in its row yet; account 3's, alone, is. Every read of the
+    // transaction sees both.
+    assert!(row_case(&txn, 2).is_empty());
+    assert!(!row_case(&txn, 3).is_empty());
+    assert_eq!(txn.pending_cases(0, usize::MAX), [case(2, 5)]);
     assert_eq!(txn.case(AccountId(2)).unwrap(), Some(case(2, 5)));
     assert_eq!(txn.all_cases().unwrap(), [case(2, 5), case(3, 6)]);
     assert_eq!(txn.cases_after(Some(AccountId(2)), 5).unwrap(), [case(3, 6)]);
@@ -1548,6 +1552,7 @@ fn a_case_waits_for_its_row_and_is_written_once_with_the_snapshot() {
     let mut txn = store.write().unwrap();
     for id in 10..10 + many {
         txn.put_account(&account(id)).unwrap();
+        txn.put_snapshot(AccountId(id), AccountState::opening(&account(id))).unwrap();
         txn.put_case(&case(id, 1 + (id % 28) as u32)).unwrap();
     }
     assert!(txn.pending_cases(0, usize::MAX).len() < many as usize);

@@ -725,12 +725,19 @@ impl WriteTxn {
             // would only rewrite the row.
             self.cache.borrow_mut().dirty_cases.remove(&account);
         } else {
-            if self.hot_rows() {
-                // Format 15: the case waits in the cache (the caller puts it there) and is
-                // written into the account's row when the transaction writes its snapshots,
-                // with the snapshot if that changed too: a payment that changes the case reads
-                // and writes its row once, and N changes of one case in a transaction are
-                // written once.
+            // Format 15: when the transaction will write the account's row anyway (its
+            // snapshot changed, or its case waits already), the case waits in the cache (the
+            // caller puts it there) and is written into the row with the snapshot, when the
+            // transaction writes its snapshots: a payment that changes its case reads and
+            // writes its row once, and N changes of one case are written once. A case alone
+            // (the cycle's reviews) is written at once, where it is in the walk of the rows.
+            let waits = self.hot_rows() && {
+                let cache = self.cache.borrow();
+                cache.dirty_snapshots.contains(&account)
+                    || cache.heads_moved.contains(&account)
+                    || cache.dirty_cases.contains(&account)
+            };
+            if waits {
                 self.cache.borrow_mut().dirty_cases.insert(account);
             } else {
                 let bytes = encode_record(RecordKind::Case, case);
