@@ -880,9 +880,9 @@ pub(crate) struct LedgerHead {
 /// decoded snapshot and marks the account dirty, and each dirty snapshot is encoded and
 /// written once, at commit (or when [`TxnCache::DIRTY_MAX`] accounts are dirty). So N events
 /// of one account in one transaction cost one encode of its snapshot, not N encodes of a
-/// snapshot that grows with each of them. In format 15 a case bound for its account's row is
-/// written back too ([`TxnCache::dirty_cases`]), at commit with the snapshot, so that the row
-/// is read and written once.
+/// snapshot that grows with each of them. In format 15 a case bound for the row of an account
+/// whose snapshot changed is written back too ([`TxnCache::dirty_cases`]), at commit with the
+/// snapshot, so that the row is read and written once.
 #[derive(Default)]
 pub struct TxnCache {
     pub(crate) snapshots: IdMap<Option<Arc<AccountState>>>,
@@ -905,9 +905,9 @@ pub struct TxnCache {
 
     pub(crate) cases: IdMap<Option<CollectionCase>>,
     /// Accounts whose case in `cases` this transaction changed and has not written into the
-    /// account's row yet (format 15: [`WriteTxn::put_case`] defers it to
-    /// [`WriteTxn::write_snapshots`], which writes it with the snapshot). Never evicted from
-    /// `cases` by [`TxnCache::bound`].
+    /// account's row yet (format 15: when the account's snapshot is dirty too,
+    /// [`WriteTxn::put_case`] defers the case to [`WriteTxn::write_snapshots`], which writes
+    /// both in one write of the row). Never evicted from `cases` by [`TxnCache::bound`].
     pub(crate) dirty_cases: IdSet,
     /// Accounts' records as read or written (`None`: no such account), shared with the
     /// commands that read them ([`crate::Reads::shared_account_record`]): every payment reads
