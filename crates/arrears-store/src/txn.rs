@@ -85,7 +85,10 @@ pub trait TableAccess {
             cache.dirty_cases.iter().copied().filter(|account| *account >= from).collect();
         accounts.sort_unstable();
         accounts.truncate(limit);
-        accounts.iter().filter_map(|account| cache.cases.get(account).cloned().flatten()).collect()
+        accounts
+            .iter()
+            .filter_map(|account| cache.cases.get(account)?.as_deref().cloned())
+            .collect()
     }
 
     /// An account's snapshot as the cache holds it (the outer `None`: not cached).
@@ -138,7 +141,7 @@ pub trait TableAccess {
 
     /// An account's case as the cache holds it (the outer `None`: not cached).
     fn cached_case(&self, account: u64) -> Option<Option<CollectionCase>> {
-        self.cache()?.borrow().cases.get(&account).cloned()
+        self.cache()?.borrow().cases.get(&account).map(|case| case.as_deref().cloned())
     }
 
     /// Keeps an account's case as read, if this transaction keeps a cache.
@@ -146,7 +149,7 @@ pub trait TableAccess {
         if let Some(cache) = self.cache() {
             let mut cache = cache.borrow_mut();
             cache.bound();
-            cache.cases.insert(account, case.clone());
+            cache.cases.insert(account, case.clone().map(Box::new));
         }
     }
 
@@ -687,7 +690,7 @@ impl WriteTxn {
     ) {
         let mut cache = self.cache.borrow_mut();
         cache.bound();
-        cache.cases.entry(account.0).or_insert(case);
+        cache.cases.entry(account.0).or_insert(case.map(Box::new));
         if !cache.dirty_snapshots.contains(&account.0) {
             cache.snapshots.entry(account.0).or_insert(snapshot);
         }
@@ -903,7 +906,12 @@ pub struct TxnCache {
     /// pass over every head held (a handle's cache holds up to [`TxnCache::ACCOUNTS_MAX`]).
     pub(crate) heads_moved: IdSet,
 
-    pub(crate) cases: IdMap<Option<CollectionCase>>,
+    /// Accounts' cases as read or written (`None`: the account has none). Boxed: a case is
+    /// about 450 bytes, and held in the map's own slots it made the table 2,000 accounts
+    /// hold close to a megabyte, so that every lookup missed the processor's cache and every
+    /// growth of the table moved all of them (4% to 6% of a payment's time at 1,000 payments
+    /// a commit: docs/BENCHMARKS.md, "Session 43").
+    pub(crate) cases: IdMap<Option<Box<CollectionCase>>>,
     /// Accounts whose case in `cases` this transaction changed and has not written into the
     /// account's row yet (format 15: when the account's snapshot is dirty too,
     /// [`WriteTxn::put_case`] defers the case to [`WriteTxn::write_snapshots`], which writes

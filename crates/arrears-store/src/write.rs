@@ -398,7 +398,7 @@ impl WriteTxn {
                 let cache = self.cache.borrow();
                 let case =
                     cache.dirty_cases.contains(&account).then(|| match cache.cases.get(&account) {
-                        Some(Some(case)) => encode_record(RecordKind::Case, case),
+                        Some(Some(case)) => encode_record(RecordKind::Case, &**case),
                         _ => unreachable!("a case waiting for its row is never dropped"),
                     });
                 let due = cache.dirty_snapshots.contains(&account)
@@ -648,9 +648,9 @@ impl WriteTxn {
         let mut cache = self.cache.borrow_mut();
         cache.bound();
         match cache.cases.get_mut(&case.account.0) {
-            Some(Some(held)) => std::mem::swap(held, case),
+            Some(Some(held)) => std::mem::swap(&mut **held, case),
             _ => {
-                cache.cases.insert(case.account.0, Some(case.clone()));
+                cache.cases.insert(case.account.0, Some(Box::new(case.clone())));
             }
         }
         Ok(())
@@ -659,7 +659,7 @@ impl WriteTxn {
     fn cache_case(&self, case: CollectionCase) {
         let mut cache = self.cache.borrow_mut();
         cache.bound();
-        cache.cases.insert(case.account.0, Some(case));
+        cache.cases.insert(case.account.0, Some(Box::new(case)));
     }
 
     /// Writes a case unless it is the one the transaction holds already; says whether it
@@ -676,7 +676,7 @@ impl WriteTxn {
             self.case(case.account)?;
         }
         let previous_review = match self.cache.borrow().cases.get(&account) {
-            Some(Some(previous)) if previous == case => return Ok(false),
+            Some(Some(previous)) if **previous == *case => return Ok(false),
             Some(previous) => previous.as_ref().map(|previous| previous.next_review_on),
             None => unreachable!("cached above"),
         };
