@@ -1,5 +1,5 @@
 //! ISO 20022 camt.053 (bank-to-customer statement) and camt.054 (debit/credit notification),
-//! versions 001.02 to 001.13.
+//! versions 001.02 to 001.14.
 //!
 //! Read with `quick-xml` into a small element tree (names without namespace prefix, each with
 //! its line and element path), then walked by element name. The versions differ in their
@@ -49,8 +49,14 @@ const INDEXED: &[&str] = &["Stmt", "Ntfctn", "Bal", "Ntry", "NtryDtls", "TxDtls"
 /// hostile file from building a tree whose recursive drop would overflow the stack.
 const XML_DEPTH_MAX: usize = 64;
 
-/// The camt versions read (the `NN` of `camt.053.001.NN`).
-const VERSIONS: std::ops::RangeInclusive<u32> = 2..=13;
+/// The camt versions read (the `NN` of `camt.053.001.NN`). The reader walks elements by
+/// name, so a version reads as the others when the elements it takes keep their names and
+/// places: in 001.14 as in 001.13, `Stmt` (`Ntfctn`), `Bal`, `TxsSummry`, `Ntry` with `Amt`,
+/// `CdtDbtInd`, `RvslInd`, `Sts/Cd`, `BookgDt`, `ValDt`, `AcctSvcrRef`, `BkTxCd`, `Chrgs` and
+/// `NtryDtls/TxDtls` with `Refs`, `Amt`, `AmtDtls`, `RltdPties`, `RmtInf`, `RtrInf`. A later
+/// version is refused until it has been checked so: a renamed element would otherwise read as
+/// absent.
+const VERSIONS: std::ops::RangeInclusive<u32> = 2..=14;
 
 /// One XML element, its namespace prefix dropped.
 #[derive(Debug)]

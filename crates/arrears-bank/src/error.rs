@@ -78,7 +78,7 @@ pub enum Problem {
     },
     /// The camt namespace names a message or version this crate does not read.
     #[error(
-        "unsupported message {namespace:?} (camt.053 and camt.054, versions 001.02 to 001.13)"
+        "unsupported message {namespace:?} (camt.053 and camt.054, versions 001.02 to 001.14)"
     )]
     UnsupportedVersion {
         /// The namespace or root found.

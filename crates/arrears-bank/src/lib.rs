@@ -62,9 +62,9 @@ pub use error::{Location, Problem, StatementError};
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Format {
-    /// ISO 20022 `camt.053` bank-to-customer statement (versions .001.02 to .001.13).
+    /// ISO 20022 `camt.053` bank-to-customer statement (versions .001.02 to .001.14).
     Camt053,
-    /// ISO 20022 `camt.054` debit/credit notification (versions .001.02 to .001.13).
+    /// ISO 20022 `camt.054` debit/credit notification (versions .001.02 to .001.14).
     Camt054,
     /// SWIFT MT940 customer statement.
     Mt940,

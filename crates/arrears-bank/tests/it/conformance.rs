@@ -98,6 +98,60 @@ fn camt053_v10_batch_reversal_pending_entry_and_fee() {
     );
 }
 
+const CAMT_V14: &str = "camt053_v14_sepa.xml";
+
+/// camt.053.001.14 reads as 001.13: the elements read (`Bal`, `TxsSummry`, `Ntry`, `Sts/Cd`,
+/// `BookgDt`, `ValDt`, `AcctSvcrRef`, `BkTxCd`, `TxDtls` with `Refs/EndToEndId`, `Amt`,
+/// `RltdPties/Dbtr/Pty`, `RmtInf/Strd`) keep their names and places. camt.054.001.14 too. A
+/// later version is still refused, naming the namespace, at the `Document`.
+#[test]
+fn camt053_v14_reads_as_v13_and_a_later_version_is_refused() {
+    let statements = read(CAMT_V14);
+    let statement = &statements[0];
+    assert_eq!(statement.format, Format::Camt053);
+    assert_eq!(statement.account, "NL91ABNA0417164300");
+    assert_eq!(
+        (statement.opening_balance_minor, statement.closing_balance_minor),
+        (Some(250_000), Some(321_235))
+    );
+    assert_eq!(
+        describe_all(statement),
+        [
+            "52 2026-12-07/2026-12-07 C72500 ref=NLBK2026120700017 code=PMNT/RCDT/ESCT \
+             e2e=VDB-2026-0881 name=Van den Berg Logistiek BV account=NL02ABNA0123456789 \
+             cref=RF18539007547034",
+            "115 2026-12-07/2026-12-07 D1265 ref=NLBK2026120700018 code=ACMT/MDOP/CHRG \
+             rmt=ACCOUNT FEES NOVEMBER 2026",
+        ]
+    );
+    assert_eq!(statement.lines[0].reference_kind, ReferenceKind::Servicer);
+
+    // The same entries notified in a camt.054.001.14.
+    let notification = String::from_utf8(data(CAMT_V14))
+        .unwrap()
+        .replace("camt.053.001.14", "camt.054.001.14")
+        .replace("BkToCstmrStmt>", "BkToCstmrDbtCdtNtfctn>")
+        .replace("<Stmt>", "<Ntfctn>")
+        .replace("</Stmt>", "</Ntfctn>");
+    let notified = parse_text("n.xml", &notification).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(notified[0].format, Format::Camt054);
+    assert_eq!(describe_all(&notified[0]), describe_all(statement));
+
+    for later in ["camt.053.001.15", "camt.053.001.99"] {
+        let error = variant(CAMT_V14, "camt.053.001.14", later).unwrap_err();
+        assert_eq!(error.at.line, 2, "{error}");
+        assert_eq!(error.at.element.as_deref(), Some("Document"), "{error}");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "camt053_v14_sepa.xml: line 2 (Document): unsupported message \
+                 \"urn:iso:std:iso:20022:tech:xsd:{later}\" (camt.053 and camt.054, versions \
+                 001.02 to 001.14)"
+            )
+        );
+    }
+}
+
 #[test]
 fn camt053_schema_location_written_before_the_namespace_declaration() {
     // Attribute order is free in XML; some banks write `xsi:schemaLocation` (whose value also
