@@ -19,7 +19,12 @@
 //! Only booked entries (`Sts` `BOOK`) become lines; pending and information entries are
 //! skipped. An entry with several `TxDtls` (a batch) gives one line per transaction, whose
 //! amounts must add up to the entry's; a batch booked net, whose transactions give both
-//! directions in their `CdtDbtInd`, reads each one's, and its credits minus debits must. [`crate::StatementLine::bank_reference`] is the
+//! directions in their `CdtDbtInd`, reads each one's, and its credits minus debits must.
+//! A batch whose amount is its transactions' less (or plus) the charges it declares
+//! (`Chrgs`, at the entry or per transaction) gives one more line, the charges as a fee
+//! (code `CHRG`, reference the entry's with `/charges`), so that the transactions are the
+//! payments as made and the lines still add up to the entry; a difference its charges do not
+//! explain is refused with the figures. [`crate::StatementLine::bank_reference`] is the
 //! transaction's `Refs/AcctSvcrRef`; else the entry's `AcctSvcrRef`, else its `NtryRef` (with
 //! `/k` for the k-th transaction of a batch); else the `EndToEndId` unless `NOTPROVIDED`, the
 //! `UETR`, the `TxId` or the `InstrId`; else the statement's `Id` and the entry's ordinal
@@ -43,7 +48,8 @@ use crate::text::xml_date;
 use crate::{Direction, Format, ReferenceKind, Statement, StatementLine};
 
 /// Elements that repeat, shown with their 1-based index in element paths.
-const INDEXED: &[&str] = &["Stmt", "Ntfctn", "Bal", "Ntry", "NtryDtls", "TxDtls", "Ustrd", "Strd"];
+const INDEXED: &[&str] =
+    &["Stmt", "Ntfctn", "Bal", "Ntry", "NtryDtls", "TxDtls", "Ustrd", "Strd", "Chrgs", "Rcrd"];
 
 /// The deepest element nesting accepted. camt documents nest about 12 deep; the bound keeps a
 /// hostile file from building a tree whose recursive drop would overflow the stack.
@@ -483,7 +489,8 @@ fn date_at(node: &Node, path: &str) -> Result<Option<chrono::NaiveDate>, Failure
     xml_date(text, with_time, "date").map(Some).map_err(|problem| date.fail(problem))
 }
 
-/// Adds an entry's lines (one per transaction); returns its direction and amount.
+/// Adds an entry's lines (one per transaction, and one for the charges a batch's amount
+/// deducts); returns its direction and amount.
 fn entry_lines(
     entry: &Node,
     currency: Currency,
@@ -570,13 +577,161 @@ fn entry_lines(
         .ok_or_else(|| transaction.fail(missing_reference()))?;
         lines.push(line);
     }
-    check::total(
-        "Ntry/Amt of a batch against its TxDtls amounts",
-        amount_minor,
-        summed_minor,
-        &entry.at(),
-    )?;
+    if summed_minor == amount_minor {
+        return Ok((direction, amount_minor));
+    }
+    // The difference, signed as credits (positive when the entry brought more than its
+    // transactions): the bank's charges, when the statement declares them so.
+    let difference_minor = signed(direction, amount_minor.saturating_sub(summed_minor));
+    let what = "Ntry/Amt of a batch against its TxDtls amounts";
+    let Some(charges) = batch_charges(entry, &transactions, currency)? else {
+        return Err((
+            entry.at(),
+            Problem::TotalMismatch { what, declared_minor: amount_minor, summed_minor },
+        ));
+    };
+    let Some((charges_minor, at)) =
+        charges.iter().find(|(charges_minor, _)| *charges_minor == difference_minor).cloned()
+    else {
+        return Err((
+            entry.at(),
+            Problem::BatchChargesMismatch {
+                entry_minor: signed(direction, amount_minor),
+                transactions_minor: signed(direction, summed_minor),
+                difference_minor,
+                charges_minor: charges.iter().map(|(charges_minor, _)| *charges_minor).collect(),
+            },
+        ));
+    };
+    // The charges the bank deducted (or, signed as a credit, refunded) become a line of their
+    // own, so that the transactions are the payments as made and the lines still add up to
+    // the entry: a fee as the statement would book it in an entry of its own.
+    let mut line = template;
+    line.location = at;
+    line.amount_minor = charges_minor.saturating_abs();
+    line.direction = if charges_minor < 0 { Direction::Debit } else { Direction::Credit };
+    line.transaction_code = Some(CHARGES_CODE.to_owned());
+    line.remittance_unstructured = Some(CHARGES_TEXT.to_owned());
+    (line.bank_reference, line.reference_kind) = match (&entry_reference, &place) {
+        (Some((reference, kind)), _) => (format!("{reference}/charges"), *kind),
+        (None, Some(place)) => (format!("{place}/charges"), ReferenceKind::Composed),
+        (None, None) => return Err(entry.fail(missing_reference())),
+    };
+    lines.push(line);
     Ok((direction, amount_minor))
+}
+
+/// The transaction code of the line a batch's deducted charges become (ISO 20022's bank
+/// transaction sub-family code for charges).
+const CHARGES_CODE: &str = "CHRG";
+
+/// The remittance text of that line.
+const CHARGES_TEXT: &str = "bank charges deducted from a batched entry (Chrgs)";
+
+/// An amount signed by its direction: positive for a credit.
+fn signed(direction: Direction, amount_minor: i64) -> i64 {
+    match direction {
+        Direction::Credit => amount_minor,
+        Direction::Debit => amount_minor.saturating_neg(),
+    }
+}
+
+/// What a batch's declared charges may take from its entry's amount, signed as credits (a
+/// charge taken from the account is negative), each with the place it is declared: the
+/// entry's own `Chrgs` (its records included in the amount, else its total of charges and
+/// taxes), then those its transactions declare (each one's records, else its total), then
+/// both together. None when neither the entry nor any transaction declares charges.
+fn batch_charges(
+    entry: &Node,
+    transactions: &[&Node],
+    currency: Currency,
+) -> Result<Option<Vec<(i64, Location)>>, Failure> {
+    let mut explanations = Vec::new();
+    let own = declared_charges(entry, currency)?;
+    if let Some(own) = &own {
+        explanations.extend(own.candidates.iter().map(|minor| (*minor, own.at.clone())));
+    }
+    let mut transactions_minor: Option<(i64, Location)> = None;
+    for transaction in transactions {
+        let Some(declared) = declared_charges(transaction, currency)? else { continue };
+        let Some(&first) = declared.candidates.first() else { continue };
+        transactions_minor = Some(match transactions_minor {
+            None => (first, declared.at),
+            Some((sum, at)) => (sum.saturating_add(first), at),
+        });
+    }
+    if let Some((minor, at)) = &transactions_minor {
+        explanations.push((*minor, at.clone()));
+        if let Some(own) = &own {
+            if let Some(first) = own.candidates.first() {
+                explanations.push((first.saturating_add(*minor), own.at.clone()));
+            }
+        }
+    }
+    Ok((own.is_some() || transactions_minor.is_some()).then_some(explanations))
+}
+
+/// The charges one entry or transaction declares.
+struct Declared {
+    /// What they take from the amount, signed as credits: the records' sum first, then the
+    /// total of charges and taxes, when they differ.
+    candidates: Vec<i64>,
+    /// The first `Chrgs` element.
+    at: Location,
+}
+
+/// The `Chrgs` of an entry or a transaction: from 001.03, `TtlChrgsAndTaxAmt` and `Rcrd`s
+/// (`Amt`, `CdtDbtInd`, `ChrgInclInd`); in 001.02, `Chrgs` repeated, each with its `Amt`.
+/// A record is counted unless `ChrgInclInd` says it is not included in the entry's amount
+/// (`false`: pre-advised, or booked in an entry of its own), as a debit unless `CdtDbtInd`
+/// is `CRDT`. A record or total in another currency than the statement's is not counted:
+/// no amount of the account's can hold it. None when nothing is declared.
+fn declared_charges(holder: &Node, currency: Currency) -> Result<Option<Declared>, Failure> {
+    let Some(first) = holder.child("Chrgs") else { return Ok(None) };
+    let in_currency = |node: &Node| node.attribute("Ccy") == Some(currency.code());
+    let mut records: Option<i64> = None;
+    let mut total: Option<i64> = None;
+    for charges in holder.all("Chrgs") {
+        if let Some(node) = charges.child("TtlChrgsAndTaxAmt").filter(|node| in_currency(node)) {
+            let minor = amount(node, currency)?;
+            total = Some(total.unwrap_or(0).saturating_sub(minor));
+        }
+        // 001.02's `ChargesInformation6` has its `Amt` in `Chrgs` itself.
+        let legacy = charges.child("Amt").map(|_| charges);
+        for record in charges.all("Rcrd").chain(legacy) {
+            if !charge_included(record)? {
+                continue;
+            }
+            let node = record.require("Amt", "Chrgs/Rcrd/Amt")?;
+            if !in_currency(node) {
+                continue;
+            }
+            let minor = amount(node, currency)?;
+            let direction = match record.child("CdtDbtInd") {
+                Some(_) => self::direction(record)?,
+                None => Direction::Debit,
+            };
+            records = Some(records.unwrap_or(0).saturating_add(signed(direction, minor)));
+        }
+    }
+    let mut candidates: Vec<i64> = records.into_iter().chain(total).collect();
+    candidates.dedup();
+    Ok(Some(Declared { candidates, at: first.at() }))
+}
+
+/// `ChrgInclInd`, an `xs:boolean`: true when absent (a record given with an entry is taken
+/// as part of it unless it says otherwise).
+fn charge_included(record: &Node) -> Result<bool, Failure> {
+    let Some(indicator) = record.child("ChrgInclInd") else { return Ok(true) };
+    match indicator.text.trim() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        found => Err(indicator.fail(Problem::Malformed {
+            what: "ChrgInclInd",
+            found: found.to_owned(),
+            expected: "true, false, 1 or 0",
+        })),
+    }
 }
 
 #[cold]

@@ -190,6 +190,26 @@ pub enum Problem {
         /// The value summed.
         summed_minor: i64,
     },
+    /// A camt batch (an entry of several transactions) whose amount is not what its
+    /// transactions add up to, and whose declared charges (`Chrgs`) do not explain the
+    /// difference either. Amounts are signed minor units, credits positive.
+    #[error(
+        "batch check failed: Ntry/Amt is {entry_minor}, its TxDtls add up to \
+         {transactions_minor}, a difference of {difference_minor} that the charges it declares \
+         (Chrgs, taken as {charges_minor:?}) do not explain (signed minor units, credits \
+         positive)"
+    )]
+    BatchChargesMismatch {
+        /// The entry's amount.
+        entry_minor: i64,
+        /// Its transactions' amounts added up.
+        transactions_minor: i64,
+        /// The entry's amount minus its transactions'.
+        difference_minor: i64,
+        /// What the declared charges could take from the entry (see docs/CASH.md, "Checks"):
+        /// the entry's own, its transactions', both together.
+        charges_minor: Vec<i64>,
+    },
     /// A fixed-width record shorter than its mandatory fields.
     #[error("truncated record {record}: {length} characters, at least {needed} needed")]
     TruncatedRecord {

@@ -2,6 +2,7 @@
 //! layout (tests/data), and bad files for every check.
 
 mod bad_files;
+mod charges;
 mod conformance;
 mod formats;
 mod matching;
