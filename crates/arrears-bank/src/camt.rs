@@ -520,6 +520,7 @@ fn entry_lines(
         return_reason: None,
         is_reversal: reversal(entry)?,
         end_to_end_id: None,
+        owner_reference: None,
         transaction_code: entry.find("BkTxCd").and_then(transaction_code),
     };
     let transactions: Vec<&Node> =

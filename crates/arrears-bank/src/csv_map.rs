@@ -519,6 +519,7 @@ impl Rows<'_> {
             return_reason: None,
             is_reversal: false,
             end_to_end_id: None,
+            owner_reference: None,
             transaction_code: None,
         });
         Ok(())

@@ -210,6 +210,12 @@ pub struct StatementLine {
     /// The payer's own reference, carried end to end (camt `Refs/EndToEndId`, MT940 `/EREF/`
     /// or `EREF+`; never the SEPA placeholder `NOTPROVIDED`); often an invoice number.
     pub end_to_end_id: Option<String>,
+    /// The account owner's reference of the movement: the MT940 `:61:` reference before `//`
+    /// ("Reference for the Account Owner", up to 16 characters; on a credit often the payer's
+    /// own reference, such as an invoice number), kept beside the bank's reference after `//`;
+    /// never `NONREF`. None in the other formats, whose payer's reference is
+    /// [`StatementLine::end_to_end_id`].
+    pub owner_reference: Option<String>,
     /// The bank's transaction code: camt `BkTxCd` as `Domain/Family/SubFamily` (or its
     /// proprietary code), MT940 the `:61:` transaction type (`NTRF`, `NCHG`...), Norma 43 the
     /// common and own concepts (`02/015`); lets rules tell transfers from fees.

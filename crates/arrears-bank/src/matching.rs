@@ -141,6 +141,8 @@ pub enum LineField {
     Remittance,
     /// [`StatementLine::end_to_end_id`].
     EndToEndId,
+    /// [`StatementLine::owner_reference`].
+    OwnerReference,
     /// [`StatementLine::payer_account`].
     PayerAccount,
     /// [`StatementLine::payer_name`].
@@ -244,6 +246,7 @@ impl<'a> Signals<'a> {
             (LineField::CreditorReference, line.creditor_reference.as_deref()),
             (LineField::Remittance, line.remittance_unstructured.as_deref()),
             (LineField::EndToEndId, line.end_to_end_id.as_deref()),
+            (LineField::OwnerReference, line.owner_reference.as_deref()),
         ];
         for (field, text) in texts {
             let Some(text) = text else { continue };

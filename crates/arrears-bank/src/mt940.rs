@@ -20,7 +20,8 @@
 //! account owner's reference, `//` and the bank's reference, and supplementary details.
 //!
 //! [`StatementLine::bank_reference`] is the `//` bank reference; without one, the owner's
-//! reference unless it is `NONREF`; without either, `:20:/:28C:/n` (the line's ordinal in the
+//! reference unless it is `NONREF`, which is kept either way as
+//! [`StatementLine::owner_reference`]; without either, `:20:/:28C:/n` (the line's ordinal in the
 //! message). Only the `//` reference (other than `NONREF`) is the servicer's
 //! ([`crate::ReferenceKind::Servicer`]), which names one movement. `:86:` is read as German structured fields (`?20`-`?29` remittance, `?31`
 //! account, `?32`-`?33` name), as SEPA slash codes (`/EREF/`, `/REMI/`, `/NAME/`, `/IBAN/`,
@@ -391,6 +392,11 @@ fn statement_line(field: &Field, currency: Currency) -> Result<StatementLine, Fa
     let (owner, bank) = cursor.rest.split_once("//").unwrap_or((cursor.rest, ""));
     // A `//NONREF` (which a few banks write) is kept as the key it always was, but it names
     // no movement.
+    // The owner's reference stays beside the bank's: on a credit it is often the payer's own
+    // reference, which matching reads as it reads an end-to-end id.
+    let owner_reference = Some(owner.trim())
+        .filter(|owner| !owner.is_empty() && *owner != "NONREF" && *owner != NOT_PROVIDED)
+        .map(str::to_owned);
     let (bank_reference, reference_kind) = match (bank.trim(), owner.trim()) {
         ("", "NONREF") | ("", "") => (String::new(), ReferenceKind::Composed),
         ("", owner) => (owner.to_owned(), ReferenceKind::Given),
@@ -414,6 +420,7 @@ fn statement_line(field: &Field, currency: Currency) -> Result<StatementLine, Fa
         return_reason: None,
         is_reversal,
         end_to_end_id: None,
+        owner_reference,
         transaction_code: Some(kind.to_owned()),
     })
 }

@@ -360,6 +360,7 @@ impl Reader {
             return_reason: None,
             is_reversal: false,
             end_to_end_id: None,
+            owner_reference: None,
             transaction_code: Some(format!("{}/{}", record.field(23, 24), record.field(25, 27))),
         });
         open.concepts = 0;

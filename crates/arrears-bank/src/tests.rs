@@ -154,6 +154,12 @@ fn write_camt053(currency: Currency, opening: i64, lines: &[Gen]) -> String {
     xml + "</Stmt></BkToCstmrStmt></Document>\n"
 }
 
+/// The account owner's reference an MT940 line is written with (at most 16 characters),
+/// `NONREF` (none) for every other line.
+fn owner_reference(line: &Gen) -> Option<String> {
+    (line.reference.len() % 2 == 1).then(|| format!("OWN-{}", line.reference))
+}
+
 fn write_mt940(currency: Currency, opening: i64, lines: &[Gen]) -> String {
     let balance = |tag: &str, minor: i64| {
         let sign = if minor < 0 { "D" } else { "C" };
@@ -172,9 +178,10 @@ fn write_mt940(currency: Currency, opening: i64, lines: &[Gen]) -> String {
             amount.push(',');
         }
         text += &format!(
-            ":61:{}{}{mark}{amount}NTRFNONREF//{}\n",
+            ":61:{}{}{mark}{amount}NTRF{}//{}\n",
             day(line.value_days).format("%y%m%d"),
             day(line.booking_days).format("%m%d"),
+            owner_reference(line).as_deref().unwrap_or("NONREF"),
             line.reference
         );
         if let Some(remittance) = &line.remittance {
@@ -313,6 +320,7 @@ proptest! {
         for (line, generated) in statement.lines.iter().zip(&lines) {
             prop_assert_eq!(got(line), expected(generated));
             prop_assert_eq!(&line.bank_reference, &generated.reference);
+            prop_assert_eq!(&line.owner_reference, &owner_reference(generated));
             prop_assert_eq!(line.is_reversal, generated.reversal);
         }
         prop_assert_eq!(statement.lines.len(), lines.len());

@@ -46,11 +46,12 @@ pub struct MatchRule {
 #[serde(tag = "kind", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RuleKind {
-    /// A valid ISO 11649 RF reference in the creditor reference, the remittance text or the
-    /// end-to-end id, issued for a debtor, account or obligation.
+    /// A valid ISO 11649 RF reference in the creditor reference, the remittance text, the
+    /// end-to-end id or the MT940 owner's reference, issued for a debtor, account or
+    /// obligation.
     CreditorReference,
-    /// An obligation's or account's external reference as a token of the remittance text or
-    /// the end-to-end id.
+    /// An obligation's or account's external reference as a token of the remittance text, the
+    /// end-to-end id or the MT940 owner's reference.
     ReferenceInRemittance,
     /// The payer's account (check digits verified) registered on a debtor.
     PayerAccount,

@@ -28,6 +28,7 @@ fn line(amount_minor: i64) -> StatementLine {
         return_reason: None,
         is_reversal: false,
         end_to_end_id: None,
+        owner_reference: None,
         transaction_code: None,
     }
 }
@@ -143,6 +144,14 @@ fn external_reference_token_normalized_posts_and_short_tokens_are_ignored() {
     );
     let by_end_to_end = StatementLine { end_to_end_id: Some("INV-2026-0042".into()), ..line(100) };
     assert!(match_line(&rules, &by_end_to_end, eur(), &data).posts());
+    // The MT940 owner's reference is read as the end-to-end id is.
+    let by_owner = StatementLine { owner_reference: Some("INV-2026-0042".into()), ..line(100) };
+    let outcome = match_line(&rules, &by_owner, eur(), &data);
+    assert!(outcome.posts());
+    assert_eq!(
+        outcome.steps[0].fields,
+        [MatchedField { field: LineField::OwnerReference, value: "INV20260042".into() }]
+    );
 }
 
 #[test]

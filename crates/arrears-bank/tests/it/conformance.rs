@@ -961,6 +961,63 @@ fn mt940_information_lines_ending_in_a_blank_keep_the_space_at_the_break() {
     assert_eq!(slash.payer_name.as_deref(), Some("ACME BV"));
 }
 
+/// `:61:` gives the account owner's reference before `//` and the bank's after it: both are
+/// kept, the bank's as the key and the owner's as [`StatementLine::owner_reference`], which
+/// matching reads (the owner's was dropped whenever a bank's reference was there). A German
+/// (DK) `:86:` gives the SEPA end-to-end id as `EREF+` in `?20`-`?29`, read as camt's
+/// `EndToEndId`. `NONREF` is no owner's reference; without `//` the owner's is also the key.
+#[test]
+fn mt940_keeps_the_owner_reference_beside_the_bank_reference() {
+    let text = ":20:STA-20261207\n:25:DE89370400440532013000\n:28C:341/1\n\
+                :60F:C261206EUR1000,00\n\
+                :61:2612071207C1250,00NTRFINV-2026-0042//BK26120700123\n\
+                :86:166?00SEPA-GUTSCHRIFT?109310?20EREF+E2E-7781-01?21SVWZ+RECHNUNG 2026-004\n\
+                ?222 KD 7781?30COBADEFFXXX?31DE44500105175407324931?32MUSTER GMBH\n\
+                :61:2612071207C300,00NTRFNONREF//BK26120700124\n\
+                :61:2612071207D12,50NCHGPREF-77\n:86:KONTOFUEHRUNG\n\
+                :62F:C261207EUR2537,50\n";
+    let statements = parse_text("dk.sta", text).unwrap_or_else(|e| panic!("{e}"));
+    let fields = |line: &arrears_bank::StatementLine| {
+        (
+            line.bank_reference.clone(),
+            line.reference_kind,
+            line.owner_reference.clone(),
+            line.end_to_end_id.clone(),
+        )
+    };
+    let lines: Vec<_> = statements[0].lines.iter().map(fields).collect();
+    assert_eq!(
+        lines,
+        [
+            (
+                "BK26120700123".to_owned(),
+                ReferenceKind::Servicer,
+                Some("INV-2026-0042".to_owned()),
+                Some("E2E-7781-01".to_owned())
+            ),
+            ("BK26120700124".to_owned(), ReferenceKind::Servicer, None, None),
+            ("PREF-77".to_owned(), ReferenceKind::Given, Some("PREF-77".to_owned()), None),
+        ]
+    );
+    let first = &statements[0].lines[0];
+    assert_eq!(
+        first.remittance_unstructured.as_deref(),
+        Some("EREF+E2E-7781-01SVWZ+RECHNUNG 2026-0042 KD 7781")
+    );
+    assert_eq!(first.payer_name.as_deref(), Some("MUSTER GMBH"));
+
+    // A `:61:` whose transaction type is missing (the owner's reference run into it) is
+    // refused at its line, naming the field.
+    let broken = text.replace("NTRFINV-2026-0042//", "INV-2026-0042//");
+    let error = parse_text("dk.sta", &broken).unwrap_err();
+    assert_eq!(error.at.line, 5, "{error}");
+    assert!(
+        matches!(&error.problem, Problem::Malformed { what: ":61: statement line", found, .. }
+            if found == "2612071207C1250,00INV-2026-0042//BK26120700123"),
+        "{error}"
+    );
+}
+
 /// The one line of a small MT940 message whose `:86:` is `information`.
 fn mt940_line(information: &str) -> arrears_bank::StatementLine {
     let text = format!(
