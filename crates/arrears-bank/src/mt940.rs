@@ -10,7 +10,8 @@
 //! message possibly framed in SOH and ETX (0x01, 0x03: the DOS-PCC file format) or separated
 //! by `$` (the RJE file format), and
 //! so are a bank's header lines before a message's `:20:` (ABN AMRO's BIC and `940` lines
-//! before each message, Rabobank's `:940:`). Lines end in LF, CRLF or CR alone. A file may hold several messages;
+//! before each message, Rabobank's `:940:`, ING's `0000 01INGBNL2AXXXX00001` twice and
+//! `940 00`) and ING's trailer `-XXX` (or `XXX`) ending a message. Lines end in LF, CRLF or CR alone. A file may hold several messages;
 //! each is one [`Statement`].
 //!
 //! `:61:` is `6!n[4!n]2a[1!a]15d1!a3!c16x[//16x]` and a second line `[34x]`: value date
@@ -86,20 +87,27 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
 fn fields(text: &str) -> Result<Vec<Field>, Failure> {
     let lines: Vec<&str> = text.lines().collect();
     // Header lines are dropped where they lead to a `:20:` (between messages they would
-    // otherwise be read as the previous field's continuation).
-    let mut before_message = vec![false; lines.len()];
+    // otherwise be read as the previous field's continuation), and ING's trailer where it
+    // ends a message: before the next message, its header or the end of the file.
+    let mut skipped = vec![false; lines.len()];
     let mut leads = false;
+    let mut next: Option<&str> = None;
     for (index, line) in lines.iter().enumerate().rev() {
         let trimmed = line.trim();
         if trimmed.is_empty() {
             continue;
         }
         leads = if trimmed.starts_with(":20:") { true } else { leads && is_header(trimmed) };
-        before_message[index] = leads && !trimmed.starts_with(":20:");
+        let ends_message = next.is_none_or(|next| {
+            next.starts_with(":20:") || next.starts_with("{1:") || next == "$" || is_header(next)
+        });
+        skipped[index] = (leads && !trimmed.starts_with(":20:"))
+            || (ends_message && matches!(trimmed, "-XXX" | "XXX"));
+        next = Some(trimmed);
     }
     let mut fields: Vec<Field> = Vec::new();
     for (index, raw) in lines.into_iter().enumerate() {
-        if before_message[index] {
+        if skipped[index] {
             continue;
         }
         let number = index as u32 + 1;
@@ -138,13 +146,25 @@ fn fields(text: &str) -> Result<Vec<Field>, Failure> {
     Ok(fields)
 }
 
-/// A bank's header line before a message: the message type (`940`, Rabobank's `:940:`) or a
-/// BIC (ABN AMRO writes `ABNANL2A`, `940`, `ABNANL2A` before each `:20:`).
+/// A bank's header line before a message: the message type (`940`, Rabobank's `:940:`,
+/// ING's `940 00`), a BIC (ABN AMRO writes `ABNANL2A`, `940`, `ABNANL2A` before each `:20:`)
+/// or ING's export line (`0000 01`, the 12-character logical terminal address such as
+/// `INGBNL2AXXXX`, and a 5-digit export number, written twice before `940 00`).
 fn is_header(line: &str) -> bool {
-    let is_bic = (line.len() == 8 || line.len() == 11)
-        && line.bytes().take(6).all(|byte| byte.is_ascii_uppercase())
-        && line.bytes().skip(6).all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit());
-    matches!(line, "940" | ":940:" | "MT940") || is_bic
+    let is_address = |text: &str, lengths: &[usize]| {
+        lengths.contains(&text.len())
+            && text.bytes().take(6).all(|byte| byte.is_ascii_uppercase())
+            && text.bytes().skip(6).all(|byte| byte.is_ascii_uppercase() || byte.is_ascii_digit())
+    };
+    let is_ing_export = line.strip_prefix("0000 01").is_some_and(|rest| {
+        rest.len() == 17
+            && rest.is_char_boundary(12)
+            && is_address(&rest[..12], &[12])
+            && rest[12..].bytes().all(|byte| byte.is_ascii_digit())
+    });
+    matches!(line, "940" | ":940:" | "MT940" | "940 00")
+        || is_address(line, &[8, 11])
+        || is_ing_export
 }
 
 /// `:61:rest` gives `("61", "rest")`: a tag is two digits and an optional letter.

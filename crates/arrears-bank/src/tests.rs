@@ -326,6 +326,24 @@ proptest! {
         prop_assert_eq!(statement.lines.len(), lines.len());
     }
 
+    /// ING's old export framing (its header lines before `:20:`, `-XXX` after the message)
+    /// changes nothing in what is read but the lines' numbers.
+    #[test]
+    fn mt940_in_ing_framing_reads_the_same(
+        (currency, opening, lines) in gen_statement(ANY),
+        trailer in prop::sample::select(vec!["-XXX\n", "XXX\n", "-XXX"]),
+    ) {
+        let plain = write_mt940(currency, opening, &lines);
+        let header = "0000 01INGBNL2AXXXX00001\n0000 01INGBNL2AXXXX00001\n940 00\n";
+        let framed = format!("{header}{plain}{trailer}");
+        let mut expected = read(Format::Mt940, &plain, None)?;
+        let got = read(Format::Mt940, &framed, None)?;
+        for line in expected.iter_mut().flat_map(|statement| statement.lines.iter_mut()) {
+            line.location.line += 3;
+        }
+        prop_assert_eq!(got, expected);
+    }
+
     #[test]
     fn norma43_round_trip((currency, opening, lines) in gen_statement(TWO_OR_FEWER)) {
         let statements = read(Format::Norma43, &write_n43(currency, opening, &lines), None)?;

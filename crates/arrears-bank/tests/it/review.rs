@@ -205,3 +205,58 @@ fn mt940_messages_separated_by_dollar_signs_are_read() {
         assert_eq!(statements[1].closing_balance_minor, Some(2_000));
     }
 }
+
+/// ING's old MT940 export (before its SEPA "structured" MT940) writes `0000 01`, its
+/// 12-character logical terminal address and a 5-digit export number (twice), then `940 00`,
+/// before each message's `:20:`, and ends a message with `-XXX`. Those lines were refused as
+/// text before the first field (or, the trailer, read as the closing balance's continuation).
+/// They are read as framing only where they can be nothing else: the header lines leading a
+/// `:20:`, the trailer ending a message. A header line of another shape is still refused.
+#[test]
+fn mt940_ing_old_header_lines_and_trailer_are_read() {
+    let message = |number: &str, opening: &str, closing: &str, trailer: &str| {
+        format!(
+            "0000 01INGBNL2AXXXX00001\r\n0000 01INGBNL2AXXXX00001\r\n940 00\r\n\
+             :20:INGEB\r\n:25:0654321987\r\n:28C:{number}\r\n\
+             :60F:C2612{number}EUR{opening}\r\n\
+             :61:2612{number}C250,00N078NONREF\r\n\
+             :86:0123456789 J. DE VRIES DORPSSTRAAT 12 1234 AB\r\nZWOLLE FACTUUR 2026-118\r\n\
+             :62F:C2612{number}EUR{closing}\r\n:64:C2612{number}EUR{closing}\r\n{trailer}"
+        )
+    };
+    // The last message's trailer may also end the file without a line end.
+    for (trailer, last) in [("-XXX\r\n", "-XXX\r\n"), ("XXX\r\n", "XXX\r\n"), ("-XXX\r\n", "-XXX")]
+    {
+        let text = format!(
+            "{}{}",
+            message("07", "1000,00", "1250,00", trailer),
+            message("08", "1250,00", "1500,00", last)
+        );
+        let statements = parse("ing.940", text.as_bytes(), FormatChoice::Auto, None)
+            .unwrap_or_else(|e| panic!("{last:?}: {e}"));
+        assert_eq!(statements.len(), 2, "{trailer:?}");
+        assert_eq!(statements[1].account, "0654321987");
+        assert_eq!(statements[1].closing_balance_minor, Some(150_000));
+        let line = &statements[0].lines[0];
+        assert_eq!(line.location.line, 8);
+        assert_eq!(line.transaction_code.as_deref(), Some("N078"));
+        assert_eq!(
+            line.remittance_unstructured.as_deref(),
+            Some("0123456789 J. DE VRIES DORPSSTRAAT 12 1234 AB ZWOLLE FACTUUR 2026-118")
+        );
+    }
+    // An export number of four digits is no ING header: refused where it stands.
+    let text = message("07", "1000,00", "1250,00", "-XXX\r\n").replacen(
+        "0000 01INGBNL2AXXXX00001",
+        "0000 01INGBNL2AXXXX0001",
+        1,
+    );
+    let error = parse("ing.940", text.as_bytes(), FormatChoice::Auto, None).unwrap_err();
+    assert_eq!(error.at.line, 1, "{error}");
+    assert!(matches!(error.problem, Problem::Unexpected { .. }), "{error}");
+    // A trailer inside a message (a field follows) is not dropped: it is read as the
+    // continuation of the field before it, as any other text, and the bad balance is refused.
+    let text = message("07", "1000,00", "1250,00", "").replace(":64:", "-XXX\r\n:64:");
+    let error = parse("ing.940", text.as_bytes(), FormatChoice::Auto, None).unwrap_err();
+    assert_eq!(error.at.line, 11, "{error}");
+}
