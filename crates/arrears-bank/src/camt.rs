@@ -24,7 +24,8 @@
 //! (`Chrgs`, at the entry or per transaction) gives one more line, the charges as a fee
 //! (code `CHRG`, reference the entry's with `/charges`), so that the transactions are the
 //! payments as made and the lines still add up to the entry; a difference its charges do not
-//! explain is refused with the figures. [`crate::StatementLine::bank_reference`] is the
+//! explain is refused with the figures. An entry of one transaction whose amount is more
+//! (or less) than the entry's by exactly its declared charges reads the same way. [`crate::StatementLine::bank_reference`] is the
 //! transaction's `Refs/AcctSvcrRef`; else the entry's `AcctSvcrRef`, else its `NtryRef` (with
 //! `/k` for the k-th transaction of a batch); else the `EndToEndId` unless `NOTPROVIDED`, the
 //! `UETR`, the `TxId` or the `InstrId`; else the statement's `Id` and the entry's ordinal
@@ -538,10 +539,28 @@ fn entry_lines(
         if line.remittance_unstructured.is_none() {
             line.remittance_unstructured = entry.text_at("AddtlNtryInf");
         }
-        (line.bank_reference, line.reference_kind) =
-            reference(transactions.first().copied(), entry_reference, place.as_deref(), None)
-                .ok_or_else(|| entry.fail(missing_reference()))?;
+        (line.bank_reference, line.reference_kind) = reference(
+            transactions.first().copied(),
+            entry_reference.clone(),
+            place.as_deref(),
+            None,
+        )
+        .ok_or_else(|| entry.fail(missing_reference()))?;
+        let gross = match transactions.first() {
+            Some(transaction) => {
+                gross_of_one(entry, transaction, currency, direction, amount_minor)?
+            }
+            None => None,
+        };
+        let Some((transaction_minor, charges_minor, at)) = gross else {
+            lines.push(line);
+            return Ok((direction, amount_minor));
+        };
+        line.amount_minor = transaction_minor;
+        let own = (line.bank_reference.clone(), line.reference_kind);
+        let charges = charges_line(&line, charges_minor, at, entry_reference.or(Some(own)), None);
         lines.push(line);
+        lines.push(charges.ok_or_else(|| entry.fail(missing_reference()))?);
         return Ok((direction, amount_minor));
     }
     // A batch booked net (sales and refunds in one entry) gives each transaction's direction;
@@ -604,22 +623,74 @@ fn entry_lines(
             },
         ));
     };
-    // The charges the bank deducted (or, signed as a credit, refunded) become a line of their
-    // own, so that the transactions are the payments as made and the lines still add up to
-    // the entry: a fee as the statement would book it in an entry of its own.
-    let mut line = template;
-    line.location = at;
-    line.amount_minor = charges_minor.saturating_abs();
-    line.direction = if charges_minor < 0 { Direction::Debit } else { Direction::Credit };
-    line.transaction_code = Some(CHARGES_CODE.to_owned());
-    line.remittance_unstructured = Some(CHARGES_TEXT.to_owned());
-    (line.bank_reference, line.reference_kind) = match (&entry_reference, &place) {
-        (Some((reference, kind)), _) => (format!("{reference}/charges"), *kind),
-        (None, Some(place)) => (format!("{place}/charges"), ReferenceKind::Composed),
-        (None, None) => return Err(entry.fail(missing_reference())),
-    };
+    let line = charges_line(&template, charges_minor, at, entry_reference, place)
+        .ok_or_else(|| entry.fail(missing_reference()))?;
     lines.push(line);
     Ok((direction, amount_minor))
+}
+
+/// The line of the charges the bank deducted from an entry (or, signed as a credit,
+/// refunded), so that the transactions are the payments as made and the lines still add up
+/// to the entry: a fee as the statement would book it in an entry of its own. Its reference
+/// is `reference` (the entry's, else the line's) or else `place` with `/charges`; none when
+/// neither is given.
+fn charges_line(
+    template: &StatementLine,
+    charges_minor: i64,
+    at: Location,
+    reference: Option<(String, ReferenceKind)>,
+    place: Option<String>,
+) -> Option<StatementLine> {
+    let (bank_reference, reference_kind) = match (reference, place) {
+        (Some((reference, kind)), _) => (format!("{reference}/charges"), kind),
+        (None, Some(place)) => (format!("{place}/charges"), ReferenceKind::Composed),
+        (None, None) => return None,
+    };
+    Some(StatementLine {
+        location: at,
+        amount_minor: charges_minor.saturating_abs(),
+        direction: if charges_minor < 0 { Direction::Debit } else { Direction::Credit },
+        bank_reference,
+        reference_kind,
+        repeat: None,
+        remittance_unstructured: Some(CHARGES_TEXT.to_owned()),
+        creditor_reference: None,
+        payer_name: None,
+        payer_account: None,
+        return_reason: None,
+        end_to_end_id: None,
+        owner_reference: None,
+        transaction_code: Some(CHARGES_CODE.to_owned()),
+        ..template.clone()
+    })
+}
+
+/// An entry of one transaction booked net of the charges the bank took: its transaction's
+/// amount (in the statement's currency), the charges and where they are declared, when the
+/// entry's amount is that amount with the charges it (or its transaction) declares exactly.
+/// None otherwise, and then the entry's amount is the line's, as it always was: a
+/// transaction's amount is optional there, and it may be what was instructed in another
+/// sense than what was booked.
+fn gross_of_one(
+    entry: &Node,
+    transaction: &Node,
+    currency: Currency,
+    direction: Direction,
+    amount_minor: i64,
+) -> Result<Option<(i64, i64, Location)>, Failure> {
+    if entry.child("Chrgs").is_none() && transaction.child("Chrgs").is_none() {
+        return Ok(None);
+    }
+    let Ok(transaction_minor) = transaction_amount(transaction, currency) else { return Ok(None) };
+    if transaction_minor == amount_minor {
+        return Ok(None);
+    }
+    let difference_minor = signed(direction, amount_minor.saturating_sub(transaction_minor));
+    let charges = batch_charges(entry, &[transaction], currency)?.unwrap_or_default();
+    Ok(charges
+        .into_iter()
+        .find(|(charges_minor, _)| *charges_minor == difference_minor)
+        .map(|(charges_minor, at)| (transaction_minor, charges_minor, at)))
 }
 
 /// The transaction code of the line a batch's deducted charges become (ISO 20022's bank
