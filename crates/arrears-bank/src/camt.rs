@@ -658,6 +658,8 @@ fn charges_line(
         payer_name: None,
         payer_account: None,
         return_reason: None,
+        // A charge reverses no payment, even in a reversed entry.
+        is_reversal: false,
         end_to_end_id: None,
         owner_reference: None,
         transaction_code: Some(CHARGES_CODE.to_owned()),
@@ -698,7 +700,7 @@ fn gross_of_one(
 const CHARGES_CODE: &str = "CHRG";
 
 /// The remittance text of that line.
-const CHARGES_TEXT: &str = "bank charges deducted from a batched entry (Chrgs)";
+const CHARGES_TEXT: &str = "bank charges of the entry (Chrgs)";
 
 /// An amount signed by its direction: positive for a credit.
 fn signed(direction: Direction, amount_minor: i64) -> i64 {

@@ -134,6 +134,11 @@ fn entry_charges_deducted_from_a_batch_become_a_line_of_their_own() {
         assert_eq!(charge.reference_kind, ReferenceKind::Servicer);
         assert_eq!(charge.end_to_end_id, None);
         assert_eq!(charge.payer_name, None);
+        assert_eq!(
+            charge.remittance_unstructured.as_deref(),
+            Some("bank charges of the entry (Chrgs)")
+        );
+        assert!(!charge.is_reversal);
         assert_eq!(statements[0].net_minor(), 147_350);
         let payer = &statements[0].lines[1];
         assert_eq!(payer.end_to_end_id.as_deref(), Some("F-2026-0102"));
