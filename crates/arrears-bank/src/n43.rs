@@ -10,8 +10,10 @@
 //!   23-24, own concept 25-27, key 28 (`1` debit, `2` credit), amount 29-42, document number
 //!   43-52, reference 1 53-64, reference 2 65-80.
 //! - `23` complementary concept (up to five per movement, data codes `01`-`05`): code 3-4, two
-//!   concept texts 5-42 and 43-80, in every information mode (the AEB's annex 4 lays out mode
-//!   3's SEPA data across them, but banks' mode 3 files keep the two concepts).
+//!   concept texts 5-42 and 43-80, in every information mode, for banks' mode 3 files mostly
+//!   keep the two concepts; read as [`crate::FormatChoice::Norma43Sepa`], an account of mode
+//!   3 has its records 23 read by the AEB's annex 4 instead (the SEPA data of transfers and
+//!   direct debits across them; see `annex_4`).
 //! - `24` amount equivalence: code 3-4, original currency 5-7, amount 8-21.
 //! - `33` end of account: entity, office, account 3-20, debit count 21-25, debit total 26-39,
 //!   credit count 40-44, credit total 45-58, closing key 59, closing balance 60-73, currency
@@ -163,11 +165,40 @@ struct Open {
     statement: Statement,
     key: String,
     concepts: usize,
+    /// Its records 23 are read by the AEB's annex 4 (asked for, and information mode 3).
+    annex_4: bool,
+    /// The current movement's SEPA data so far, when read by annex 4.
+    sepa: Sepa,
+}
+
+/// How a file's records 23 are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Concepts {
+    /// As the general layout's two concepts of 38 characters, in every information mode.
+    General,
+    /// In accounts of information mode 3, as the AEB's annex 4 (June 2012) lays out the SEPA
+    /// data of transfers and direct debits; other modes as the general layout.
+    Annex4,
+}
+
+/// The SEPA data of one movement's records 23 read by annex 4.
+#[derive(Debug, Default)]
+struct Sepa {
+    /// 23-01 opens with a direct debit's scheme (`CORE`, `B2B`): annex 4 section 2, else a
+    /// transfer (section 1).
+    is_direct_debit: bool,
+    /// The concept (AT-05 of a transfer, AT-22 of a direct debit): 23-03 from 13, going on
+    /// in 23-04 from 5 to 76.
+    concept: String,
+    /// The concept of 23-03 ran to position 80, so 23-04 goes on with the same word.
+    concept_runs_on: bool,
+    /// A transfer's 23-05, free text for the beneficiary.
+    additional: String,
 }
 
 /// The reader's state across records.
-#[derive(Default)]
 struct Reader {
+    concepts: Concepts,
     statements: Vec<Statement>,
     open: Option<Open>,
     records_before_end: u64,
@@ -178,9 +209,17 @@ struct Reader {
     file_header: bool,
 }
 
-pub(crate) fn parse(bytes: &[u8]) -> Result<Vec<Statement>, Failure> {
+pub(crate) fn parse(bytes: &[u8], concepts: Concepts) -> Result<Vec<Statement>, Failure> {
     let text = decode_latin1_or_cp850(bytes);
-    let mut reader = Reader::default();
+    let mut reader = Reader {
+        concepts,
+        statements: Vec::new(),
+        open: None,
+        records_before_end: 0,
+        ended: false,
+        started: false,
+        file_header: false,
+    };
     let mut last_line = 0;
     for (index, line) in records_of(&text).into_iter().enumerate() {
         last_line = index as u32 + 1;
@@ -311,7 +350,8 @@ impl Reader {
             closing_balance_minor: None,
             lines: Vec::new(),
         };
-        self.open = Some(Open { statement, key, concepts: 0 });
+        let annex_4 = self.concepts == Concepts::Annex4 && record.field(51, 51) == "3";
+        self.open = Some(Open { statement, key, concepts: 0, annex_4, sepa: Sepa::default() });
         Ok(())
     }
 
@@ -364,6 +404,7 @@ impl Reader {
             transaction_code: Some(format!("{}/{}", record.field(23, 24), record.field(25, 27))),
         });
         open.concepts = 0;
+        open.sepa = Sepa::default();
         Ok(())
     }
 
@@ -392,6 +433,10 @@ impl Reader {
                 counted: open.concepts as u64,
             };
             return Err(record.fail(problem));
+        }
+        if open.annex_4 {
+            annex_4(record, &code, &mut open.sepa, line);
+            return Ok(());
         }
         let text = format!("{} {}", record.field(5, 42).trim(), record.field(43, 80).trim());
         let text = text.trim();
@@ -519,6 +564,67 @@ impl Reader {
         self.ended = true;
         Ok(())
     }
+}
+
+/// Reads one record 23 of a mode 3 movement by the AEB's annex 4 (June 2012) into its line.
+///
+/// A SEPA transfer (section 1): 23-01 the originator's name (AT-02) 5-70 and code 71-80;
+/// 23-02 the originator's reference (AT-41, the end-to-end id) 5-39 and the name of the party
+/// it pays on behalf of (AT-08) 40-80; 23-03 purpose (AT-44) 5-8, its category (AT-45) 9-12
+/// and the concept (AT-05) 13-80, going on in 23-04 at 5-76; 23-05 free text for the
+/// beneficiary 5-80. A SEPA direct debit (section 2), told by its scheme (AT-20, `CORE` or
+/// `B2B`) at 5-8 of 23-01: the creditor's name (AT-03) 9-78; 23-02 the creditor's id (AT-02)
+/// 5-39 and the mandate (AT-01) 40-74; 23-03 and 23-04 its concept (AT-22) as a transfer's;
+/// 23-05 the creditor's reference (AT-10, the end-to-end id of the collection) 5-39 and the
+/// debtor's name (AT-14) 40-80.
+///
+/// The line's payer is the other party: the originator or debtor of a credit, the
+/// beneficiary's creditor of a debit. Its remittance is the concept, a transfer's free text
+/// after it; its end-to-end id the AT-41 or AT-10 (none when `NOTPROVIDED`).
+fn annex_4(record: &Record, code: &str, sepa: &mut Sepa, line: &mut StatementLine) {
+    let trimmed = |first, last| record.field(first, last).trim().to_owned();
+    let some = |text: String| (!text.is_empty()).then_some(text);
+    let end_to_end = |text: String| some(text).filter(|id| id != "NOTPROVIDED");
+    let is_credit = line.direction == Direction::Credit;
+    match code {
+        "01" => {
+            sepa.is_direct_debit = matches!(trimmed(5, 8).as_str(), "CORE" | "B2B");
+            if sepa.is_direct_debit {
+                if !is_credit {
+                    line.payer_name = some(trimmed(9, 78));
+                }
+            } else if is_credit {
+                line.payer_name = some(trimmed(5, 70));
+            }
+        }
+        "02" if !sepa.is_direct_debit => line.end_to_end_id = end_to_end(trimmed(5, 39)),
+        "03" => {
+            sepa.concept = trimmed(13, 80);
+            // A record trimmed of its trailing blanks ended its concept before position 80.
+            sepa.concept_runs_on = record.chars.len() >= 80 && record.chars[79] != ' ';
+        }
+        "04" => {
+            let more = trimmed(5, 76);
+            if !more.is_empty() {
+                let joint = if sepa.concept_runs_on || sepa.concept.is_empty() { "" } else { " " };
+                sepa.concept = format!("{}{joint}{more}", sepa.concept);
+            }
+        }
+        "05" if sepa.is_direct_debit => {
+            line.end_to_end_id = end_to_end(trimmed(5, 39));
+            if is_credit {
+                line.payer_name = some(trimmed(40, 80));
+            }
+        }
+        "05" => sepa.additional = trimmed(5, 80),
+        _ => {}
+    }
+    let text = [sepa.concept.as_str(), sepa.additional.as_str()]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    line.remittance_unstructured = some(text.split_whitespace().collect::<Vec<_>>().join(" "));
 }
 
 /// The IBAN of a Spanish account from its entity, office and number (18 digits): the two

@@ -361,6 +361,35 @@ proptest! {
         }
     }
 
+    /// Reading by the AEB's annex 4 (`n43-sepa`) changes nothing in accounts of information
+    /// modes 1 and 2, and in mode 3 only the fields the annex defines (payer, end-to-end id,
+    /// remittance): amounts, dates, references and balances read the same.
+    #[test]
+    fn norma43_annex_4_reads_only_mode_3_and_only_its_text(
+        (currency, opening, lines) in gen_statement(TWO_OR_FEWER),
+        mode in prop::sample::select(vec!['1', '2', '3']),
+    ) {
+        let mut text = write_n43(currency, opening, &lines);
+        text.replace_range(50..51, &mode.to_string());
+        let general = read(Format::Norma43, &text, None)?;
+        let annex = parse("generated", text.as_bytes(), FormatChoice::Norma43Sepa, None)
+            .map_err(|error| TestCaseError::fail(format!("{error}\n{text}")))?;
+        if mode == '3' {
+            let text_fields_cleared = |statements: &[Statement]| {
+                let mut statements = statements.to_vec();
+                for line in statements.iter_mut().flat_map(|statement| statement.lines.iter_mut()) {
+                    line.payer_name = None;
+                    line.end_to_end_id = None;
+                    line.remittance_unstructured = None;
+                }
+                statements
+            };
+            prop_assert_eq!(text_fields_cleared(&annex), text_fields_cleared(&general));
+        } else {
+            prop_assert_eq!(annex, general);
+        }
+    }
+
     #[test]
     fn csv_round_trip((currency, opening, lines) in gen_statement(ANY)) {
         let mapping = csv_mapping();

@@ -56,7 +56,8 @@ pub(crate) enum BankCommand {
 pub(crate) struct ImportArgs {
     /// The statement file.
     pub(crate) file: PathBuf,
-    /// The format: auto, camt053, camt054, mt940, n43 or csv.
+    /// The format: auto, camt053, camt054, mt940, n43, n43-sepa (Norma 43 with mode 3 read by
+    /// the AEB's annex 4) or csv.
     #[arg(long, default_value = "auto")]
     pub(crate) format: FormatChoice,
     /// The CSV mapping (TOML), for `csv`.

@@ -282,3 +282,103 @@ fn mt940_amount_without_a_decimal_comma_stays_refused() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(statements[0].lines[0].amount_minor, 125_000);
 }
+
+/// Norma 43 read as `n43-sepa`: in an account of information mode 3, records 23 are read by
+/// the AEB's annex 4 (June 2012). A SEPA transfer received gives its originator's name
+/// (23-01, 5-70), its end-to-end reference (AT-41, 23-02, 5-39), the concept (23-03 from 13,
+/// running on in 23-04 with the same word) and free text (23-05); a SEPA direct debit
+/// collected, told by its scheme `CORE` at 23-01, gives the creditor's reference of the
+/// collection (AT-10, 23-05, 5-39) as its end-to-end id and the debtor's name (23-05,
+/// 40-80). Read as `n43` (or detected) the same file keeps the general layout's two
+/// concepts, and an account of mode 1 or 2 reads the same either way.
+#[test]
+fn norma43_mode_3_read_by_annex_4_when_asked_for() {
+    let account = "210004180200051332";
+    let header = |mode: &str| {
+        format!("11{account}261201261231{}{}978{mode}ACME COBROS SL", "2", n43_amount(0))
+    };
+    let transfer =
+        format!("22    0418261202261202{}2{}{}", "04027", n43_amount(1_250_000), "0000000001");
+    let collection =
+        format!("22    0418261203261203{}2{}{}", "03021", n43_amount(8_990), "0000000002");
+    let name = "COMERCIALIZADORA INTERNACIONAL DE PRODUCTOS AGRICOLAS DEL SUR SL";
+    assert!(name.len() <= 66);
+    let concept = "PAGO FACTURAS FRA-2026-000418 Y FRA-2026-000419 SEGUN ACUERDO DE PAGO";
+    assert_eq!(concept.len(), 68 + 1);
+    let records = |mode: &str| {
+        vec![
+            header(mode),
+            transfer.clone(),
+            format!("2301{name:<66}{:<10}", "B41234567"),
+            format!("2302{:<35}{:<41}", "E2E-CISA-2026-0418", ""),
+            format!("2303SUPP    {}", &concept[..68]),
+            format!("2304{:<72}", &concept[68..]),
+            format!("2305{:<76}", "REF PROVEEDOR 7781"),
+            collection.clone(),
+            format!("2301CORE{:<70}", "ACME COBROS SL"),
+            format!("2302{:<35}{:<35}", "ES12000B12345678", "MANDATO-7781-01"),
+            format!("2303        {:<68}", "CUOTA DICIEMBRE 2026"),
+            format!("2305{:<35}{:<41}", "COB-2026-12-0042", "MARIA NARANJO ENFLOR"),
+            format!(
+                "33{account}{}{}{}{}2{}978",
+                "00000",
+                n43_amount(0),
+                "00002",
+                n43_amount(1_258_990),
+                n43_amount(1_258_990)
+            ),
+        ]
+    };
+    let sepa = FormatChoice::Norma43Sepa;
+    let text = n43(&records("3"));
+    let statements = parse("m3.n43", text.as_bytes(), sepa, None).unwrap_or_else(|e| panic!("{e}"));
+    let fields = |line: &arrears_bank::StatementLine| {
+        [line.payer_name.clone(), line.end_to_end_id.clone(), line.remittance_unstructured.clone()]
+    };
+    let lines = &statements[0].lines;
+    assert_eq!(
+        fields(&lines[0]),
+        [
+            Some(name.to_owned()),
+            Some("E2E-CISA-2026-0418".to_owned()),
+            Some(format!("{concept} REF PROVEEDOR 7781")),
+        ]
+    );
+    assert_eq!(
+        fields(&lines[1]),
+        [
+            Some("MARIA NARANJO ENFLOR".to_owned()),
+            Some("COB-2026-12-0042".to_owned()),
+            Some("CUOTA DICIEMBRE 2026".to_owned()),
+        ]
+    );
+    assert_eq!(lines[0].amount_minor, 1_250_000);
+
+    // Detected, the same file reads as before: two concepts, no end-to-end id.
+    let general = parse("m3.n43", text.as_bytes(), FormatChoice::Auto, None).unwrap();
+    assert_eq!(general[0].lines[0].end_to_end_id, None);
+    assert!(general[0].lines[0]
+        .remittance_unstructured
+        .as_deref()
+        .is_some_and(|text| text.starts_with("COMERCIALIZADORA INTERNACIONAL DE PROD UCTOS")));
+    // Modes 1 and 2 read the same either way.
+    for mode in ["1", "2"] {
+        let text = n43(&records(mode));
+        assert_eq!(
+            parse("m.n43", text.as_bytes(), sepa, None).unwrap(),
+            parse("m.n43", text.as_bytes(), FormatChoice::Auto, None).unwrap(),
+            "mode {mode}"
+        );
+    }
+    // A record 23 with a data code out of 01-05 is still refused at its line.
+    let mut bad = records("3");
+    bad[6] = bad[6].replacen("2305", "2306", 1);
+    let error = parse("m3.n43", n43(&bad).as_bytes(), sepa, None).unwrap_err();
+    assert_eq!(error.at.line, 7, "{error}");
+    assert!(
+        matches!(&error.problem, Problem::Malformed { what: "record 23 data code", found, .. }
+            if found == "06"),
+        "{error}"
+    );
+    assert_eq!("n43-sepa".parse::<FormatChoice>(), Ok(FormatChoice::Norma43Sepa));
+}
