@@ -25,7 +25,8 @@
 //! (code `CHRG`, reference the entry's with `/charges`), so that the transactions are the
 //! payments as made and the lines still add up to the entry; a difference its charges do not
 //! explain is refused with the figures. An entry of one transaction whose amount is more
-//! (or less) than the entry's by exactly its declared charges reads the same way. [`crate::StatementLine::bank_reference`] is the
+//! (or less) than the entry's by exactly its declared charges reads the same way.
+//! [`crate::StatementLine::bank_reference`] is the
 //! transaction's `Refs/AcctSvcrRef`; else the entry's `AcctSvcrRef`, else its `NtryRef` (with
 //! `/k` for the k-th transaction of a batch); else the `EndToEndId` unless `NOTPROVIDED`, the
 //! `UETR`, the `TxId` or the `InstrId`; else the statement's `Id` and the entry's ordinal

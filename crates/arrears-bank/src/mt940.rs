@@ -8,11 +8,11 @@
 //! `:62F:`/`:62M:` (closing balance). SWIFT blocks (`{1:...}{4:` ... `-}`, the trailer
 //! `{5:...}` after `-}` on the same line or the next) are accepted around the text block, each
 //! message possibly framed in SOH and ETX (0x01, 0x03: the DOS-PCC file format) or separated
-//! by `$` (the RJE file format), and
-//! so are a bank's header lines before a message's `:20:` (ABN AMRO's BIC and `940` lines
-//! before each message, Rabobank's `:940:`, ING's `0000 01INGBNL2AXXXX00001` twice and
-//! `940 00`) and ING's trailer `-XXX` (or `XXX`) ending a message. Lines end in LF, CRLF or CR alone. A file may hold several messages;
-//! each is one [`Statement`].
+//! by `$` (the RJE file format), and so are a bank's header lines before a message's `:20:`
+//! (ABN AMRO's BIC and `940` lines before each message, Rabobank's `:940:`, ING's
+//! `0000 01INGBNL2AXXXX00001` twice and `940 00`) and ING's trailer `-XXX` (or `XXX`) ending
+//! a message. Lines end in LF, CRLF or CR alone. A file may hold several messages; each is
+//! one [`Statement`].
 //!
 //! `:61:` is `6!n[4!n]2a[1!a]15d1!a3!c16x[//16x]` and a second line `[34x]`: value date
 //! `YYMMDD`, optional entry date `MMDD`, mark `C`, `D`, `RC` (reversal of a credit, booked as
