@@ -1474,6 +1474,81 @@ fn account_rows_written_as_format_14_migrate_back_byte_for_byte() {
     ));
 }
 
+/// `WriteTxn::forget` drops what a write transaction holds of some accounts and has written
+/// (a case written at once, a snapshot and records only read), keeps what it has not (a dirty
+/// snapshot and its moved head, a case waiting for its row), and every read after it gives
+/// what it gave before, in the transaction and once it commits.
+#[test]
+fn forget_drops_what_a_transaction_wrote_and_keeps_what_it_has_not() {
+    use arrears_core::ids::AccountId;
+    use arrears_core::ledger::AccountState;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
+    let account = |id: u64| arrears_core::model::Account {
+        id: AccountId(id),
+        ..crate::codec::tests::account()
+    };
+    let case = |id: u64, day: u32| arrears_core::case::CollectionCase {
+        account: AccountId(id),
+        next_review_on: chrono::NaiveDate::from_ymd_opt(2026, 3, day).unwrap(),
+        ..crate::codec::tests::case()
+    };
+    let mut txn = store.write().unwrap();
+    for id in 1..=3 {
+        txn.put_account(&account(id)).unwrap();
+        txn.put_snapshot(AccountId(id), AccountState::opening(&account(id))).unwrap();
+        txn.put_case(&case(id, 1)).unwrap();
+    }
+    txn.commit().unwrap();
+
+    let mut txn = store.write().unwrap();
+    let mut changed = AccountState::opening(&account(2));
+    changed.charged_off_on = chrono::NaiveDate::from_ymd_opt(2026, 3, 2);
+    txn.put_snapshot(AccountId(2), changed.clone()).unwrap();
+    txn.put_case(&case(2, 4)).unwrap();
+    txn.put_case(&case(1, 5)).unwrap();
+    for id in 1..=3 {
+        // Read, so that the transaction holds each.
+        txn.case(AccountId(id)).unwrap();
+        txn.shared_snapshot(AccountId(id)).unwrap();
+        txn.account(AccountId(id)).unwrap();
+    }
+    let held = |txn: &WriteTxn, id: u64| {
+        let cache = txn.cache.borrow();
+        (cache.cases.contains_key(&id), cache.snapshots.contains_key(&id))
+    };
+    assert_eq!(
+        (held(&txn, 1), held(&txn, 2), held(&txn, 3)),
+        ((true, true), (true, true), (true, true))
+    );
+    txn.forget([1, 2, 3].map(AccountId));
+    // Account 1's case was written at once and its snapshot only read; account 3 only read:
+    // dropped. Account 2's snapshot is dirty and its case waits: kept.
+    assert_eq!(
+        (held(&txn, 1), held(&txn, 2), held(&txn, 3)),
+        ((false, false), (true, true), (false, false))
+    );
+    assert!(txn.cache.borrow().accounts.is_empty());
+    let check =
+        |read: &dyn Fn(u64) -> (Option<arrears_core::case::CollectionCase>, AccountState)| {
+            assert_eq!(read(1), (Some(case(1, 5)), AccountState::opening(&account(1))));
+            assert_eq!(read(2), (Some(case(2, 4)), changed.clone()));
+            assert_eq!(read(3), (Some(case(3, 1)), AccountState::opening(&account(3))));
+        };
+    check(&|id| {
+        let case = txn.case(AccountId(id)).unwrap();
+        (case, (*txn.shared_snapshot(AccountId(id)).unwrap().unwrap()).clone())
+    });
+    assert_eq!(txn.account(AccountId(3)).unwrap(), Some(account(3)));
+    txn.commit().unwrap();
+    let read = store.read().unwrap();
+    check(&|id| {
+        let case = read.case(AccountId(id)).unwrap();
+        (case, (*read.shared_snapshot(AccountId(id)).unwrap().unwrap()).clone())
+    });
+}
+
 /// Format 15: a case put in a write transaction whose account's snapshot it changed waits in
 /// the transaction and is written into the account's row at commit, in the same write as the
 /// snapshot, once however often it changed; every read of the transaction sees it meanwhile,

@@ -676,6 +676,31 @@ impl WriteTxn {
         )
     }
 
+    /// Drops from the transaction's cache what it holds of `accounts` and has written (or
+    /// never changed): their snapshots, cases, ledger heads and records, which a later read
+    /// decodes again from the rows. What is still to be written stays (a dirty snapshot, a
+    /// moved head, a case waiting for its row). For a caller done with those accounts for the
+    /// rest of the transaction: the cycle, which reviews each account once, drops each step's
+    /// accounts as soon as it has decided them, while their records are still in the
+    /// processor's cache, instead of letting [`TxnCache::bound`] sweep thousands of them from
+    /// memory at once (docs/BENCHMARKS.md, "Session 43").
+    pub fn forget(&self, accounts: impl IntoIterator<Item = AccountId>) {
+        let mut guard = self.cache.borrow_mut();
+        let cache = &mut *guard;
+        for AccountId(account) in accounts {
+            if !cache.dirty_snapshots.contains(&account) {
+                cache.snapshots.remove(&account);
+            }
+            if !cache.dirty_cases.contains(&account) {
+                cache.cases.remove(&account);
+            }
+            if !cache.heads_moved.contains(&account) {
+                cache.heads.remove(&account);
+            }
+            cache.accounts.remove(&account);
+        }
+    }
+
     /// Hands the transaction an account's case and snapshot as decoded elsewhere, so that it
     /// does not decode them again: the cycle decodes a batch's records on a second thread,
     /// from a read transaction begun after this one (which therefore sees the same commit).

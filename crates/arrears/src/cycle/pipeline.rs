@@ -312,6 +312,10 @@ pub(super) fn run_batch(
             // time, in the allocator's locks and in its arenas' cross-thread frees
             // (docs/BENCHMARKS.md section 2, session 23).
             actions += review::decide(engine, &mut env, &mut by_debtor, as_of, report)?;
+            // Each account is reviewed once a batch: what the transaction holds of the step's
+            // accounts and has written is dropped now, while it is still in the processor's
+            // cache (`WriteTxn::forget`), not thousands of accounts later by the cache's bound.
+            env.txn.forget(by_debtor.iter().flatten().map(|review| review.account.id));
         }
         Ok(())
     })?;
