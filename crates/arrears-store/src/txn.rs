@@ -682,8 +682,8 @@ impl WriteTxn {
     /// moved head, a case waiting for its row). For a caller done with those accounts for the
     /// rest of the transaction: the cycle, which reviews each account once, drops each step's
     /// accounts as soon as it has decided them, while their records are still in the
-    /// processor's cache, instead of letting [`TxnCache::bound`] sweep thousands of them from
-    /// memory at once (docs/BENCHMARKS.md, "Session 43").
+    /// processor's cache, instead of letting the cache's bound (`TxnCache::bound`) sweep
+    /// thousands of them from memory at once (docs/BENCHMARKS.md, "Session 43").
     pub fn forget(&self, accounts: impl IntoIterator<Item = AccountId>) {
         let mut guard = self.cache.borrow_mut();
         let cache = &mut *guard;
