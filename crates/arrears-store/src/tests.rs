@@ -451,6 +451,11 @@ mod review_index {
         /// The cases waiting for their accounts' rows written before the commit (format 15),
         /// as a transaction with many does.
         WriteCases,
+        /// An account's snapshot put (dirty until the commit): its case then waits for its row.
+        Snapshot(u64),
+        /// What the transaction holds of these accounts and has written dropped from its cache
+        /// (`WriteTxn::forget`, as the cycle does after each step).
+        Forget(Vec<u64>),
         Commit,
         Drop,
     }
@@ -467,6 +472,8 @@ mod review_index {
             .prop_map(Op::Place),
             1 => Just(Op::WriteRows),
             1 => Just(Op::WriteCases),
+            2 => (0_u64..24).prop_map(Op::Snapshot),
+            2 => proptest::collection::vec(0_u64..24, 0..6).prop_map(Op::Forget),
             2 => Just(Op::Commit),
             1 => Just(Op::Drop),
         ]
@@ -565,6 +572,22 @@ mod review_index {
                             let pending_cases =
                                 crate::txn::TableAccess::pending_cases(&*txn, 0, usize::MAX);
                             prop_assert!(pending_cases.is_empty());
+                            check(txn, &pending)?;
+                        }
+                    }
+                    Op::Snapshot(account) => {
+                        let txn = txn.get_or_insert_with(|| store.write().unwrap());
+                        let opened = arrears_core::model::Account {
+                            id: AccountId(account),
+                            ..crate::codec::tests::account()
+                        };
+                        let state = arrears_core::ledger::AccountState::opening(&opened);
+                        txn.put_snapshot(AccountId(account), state).unwrap();
+                        check(txn, &pending)?;
+                    }
+                    Op::Forget(accounts) => {
+                        if let Some(txn) = &mut txn {
+                            txn.forget(accounts.into_iter().map(AccountId));
                             check(txn, &pending)?;
                         }
                     }
