@@ -468,12 +468,18 @@ fn direction(node: &Node) -> Result<Direction, Failure> {
 
 /// `RvslInd`, an `xs:boolean`: `true` or `1`, `false` or `0`; absent is not a reversal.
 fn reversal(entry: &Node) -> Result<bool, Failure> {
-    let Some(indicator) = entry.child("RvslInd") else { return Ok(false) };
+    xs_boolean(entry, "RvslInd", false)
+}
+
+/// The `xs:boolean` child `name` of `node` (`true` or `1`, `false` or `0`, blanks around
+/// ignored), `absent` when there is none; anything else is refused at the child.
+fn xs_boolean(node: &Node, name: &'static str, absent: bool) -> Result<bool, Failure> {
+    let Some(indicator) = node.child(name) else { return Ok(absent) };
     match indicator.text.trim() {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
         found => Err(indicator.fail(Problem::Malformed {
-            what: "RvslInd",
+            what: name,
             found: found.to_owned(),
             expected: "true, false, 1 or 0",
         })),
@@ -797,16 +803,7 @@ fn declared_charges(holder: &Node, currency: Currency) -> Result<Option<Declared
 /// `ChrgInclInd`, an `xs:boolean`: true when absent (a record given with an entry is taken
 /// as part of it unless it says otherwise).
 fn charge_included(record: &Node) -> Result<bool, Failure> {
-    let Some(indicator) = record.child("ChrgInclInd") else { return Ok(true) };
-    match indicator.text.trim() {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        found => Err(indicator.fail(Problem::Malformed {
-            what: "ChrgInclInd",
-            found: found.to_owned(),
-            expected: "true, false, 1 or 0",
-        })),
-    }
+    xs_boolean(record, "ChrgInclInd", true)
 }
 
 #[cold]

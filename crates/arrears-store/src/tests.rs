@@ -1497,6 +1497,23 @@ fn account_rows_written_as_format_14_migrate_back_byte_for_byte() {
     ));
 }
 
+/// Account `id`, as the format-15 row tests write it.
+fn row_account(id: u64) -> arrears_core::model::Account {
+    arrears_core::model::Account {
+        id: arrears_core::ids::AccountId(id),
+        ..crate::codec::tests::account()
+    }
+}
+
+/// Account `id`'s case, next reviewed on March `day`, 2026, as the format-15 row tests write it.
+fn row_case(id: u64, day: u32) -> arrears_core::case::CollectionCase {
+    arrears_core::case::CollectionCase {
+        account: arrears_core::ids::AccountId(id),
+        next_review_on: chrono::NaiveDate::from_ymd_opt(2026, 3, day).unwrap(),
+        ..crate::codec::tests::case()
+    }
+}
+
 /// `WriteTxn::forget` drops what a write transaction holds of some accounts and has written
 /// (a case written at once, a snapshot and records only read), keeps what it has not (a dirty
 /// snapshot and its moved head, a case waiting for its row), and every read after it gives
@@ -1508,15 +1525,7 @@ fn forget_drops_what_a_transaction_wrote_and_keeps_what_it_has_not() {
 
     let dir = tempfile::tempdir().unwrap();
     let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
-    let account = |id: u64| arrears_core::model::Account {
-        id: AccountId(id),
-        ..crate::codec::tests::account()
-    };
-    let case = |id: u64, day: u32| arrears_core::case::CollectionCase {
-        account: AccountId(id),
-        next_review_on: chrono::NaiveDate::from_ymd_opt(2026, 3, day).unwrap(),
-        ..crate::codec::tests::case()
-    };
+    let (account, case) = (row_account, row_case);
     let mut txn = store.write().unwrap();
     for id in 1..=3 {
         txn.put_account(&account(id)).unwrap();
@@ -1587,15 +1596,7 @@ fn a_case_waits_for_its_row_and_is_written_once_with_the_snapshot() {
     use crate::txn::TableAccess;
     let dir = tempfile::tempdir().unwrap();
     let store = Store::create(&dir.path().join("s.redb"), options()).unwrap();
-    let account = |id: u64| arrears_core::model::Account {
-        id: AccountId(id),
-        ..crate::codec::tests::account()
-    };
-    let case = |id: u64, day: u32| arrears_core::case::CollectionCase {
-        account: AccountId(id),
-        next_review_on: chrono::NaiveDate::from_ymd_opt(2026, 3, day).unwrap(),
-        ..crate::codec::tests::case()
-    };
+    let (account, case) = (row_account, row_case);
     // The case part of an account's row as the file holds it (empty: none).
     let row_case = |txn: &WriteTxn, id: u64| -> Vec<u8> {
         txn.read_table(crate::schema::AccountRows, |table| {

@@ -934,7 +934,7 @@ pub struct TxnCache {
     /// Accounts' cases as read or written (`None`: the account has none). Boxed: a case is
     /// about 450 bytes, and held in the map's own slots it made the table 2,000 accounts
     /// hold close to a megabyte, so that every lookup missed the processor's cache and every
-    /// growth of the table moved all of them (4% to 6% of a payment's time at 1,000 payments
+    /// growth of the table moved all of them (3% to 5% of a payment's time at 1,000 payments
     /// a commit: docs/BENCHMARKS.md, "Session 43").
     pub(crate) cases: IdMap<Option<Box<CollectionCase>>>,
     /// Accounts whose case in `cases` this transaction changed and has not written into the

@@ -62,6 +62,15 @@ fn n43(records: &[String]) -> String {
     text
 }
 
+/// A Norma 43 record 11 of the review tests' account (entity 2100, office 0418), balance
+/// zero, in euros, of information mode `mode`.
+fn n43_header(mode: &str) -> String {
+    format!("11{N43_ACCOUNT}261201261231{}{}978{mode}ACME COBROS SL", "2", n43_amount(0))
+}
+
+/// The review tests' Norma 43 account: entity, office, control digits and number.
+const N43_ACCOUNT: &str = "210004180200051332";
+
 /// 14 digits, 2 implied decimals.
 fn n43_amount(minor: i64) -> String {
     format!("{minor:014}")
@@ -74,10 +83,7 @@ fn n43_amount(minor: i64) -> String {
 /// its tax id at 43, a second record with only data at 43), so it is not applied.
 #[test]
 fn norma43_records_23_are_two_concepts_of_38_in_every_mode() {
-    let account = "210004180200051332";
-    let header = |mode: &str| {
-        format!("11{account}261201261231{}{}978{mode}ACME COBROS SL", "2", n43_amount(0))
-    };
+    let (account, header) = (N43_ACCOUNT, n43_header);
     let movement =
         format!("22    0418261202261202{}2{}{}", "04007", n43_amount(12_345), "6871166755");
     let name = "COMERCIALIZADORA INTERNACIONAL DE PROD";
@@ -293,10 +299,7 @@ fn mt940_amount_without_a_decimal_comma_stays_refused() {
 /// concepts, and an account of mode 1 or 2 reads the same either way.
 #[test]
 fn norma43_mode_3_read_by_annex_4_when_asked_for() {
-    let account = "210004180200051332";
-    let header = |mode: &str| {
-        format!("11{account}261201261231{}{}978{mode}ACME COBROS SL", "2", n43_amount(0))
-    };
+    let (account, header) = (N43_ACCOUNT, n43_header);
     let transfer =
         format!("22    0418261202261202{}2{}{}", "04027", n43_amount(1_250_000), "0000000001");
     let collection =
