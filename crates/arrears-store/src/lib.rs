@@ -50,7 +50,7 @@ pub use codec::RecordKind;
 pub use error::{MigrateError, OpenError, StorageError};
 pub use migrate::{Migration, ACCOUNTS_PER_STEP};
 pub use open::{Durability, Sharing, Space, Store, StoreOptions, WRITE_WAIT_MS_MAX_DEFAULT};
-pub use parked::Chain;
+pub use parked::{Chain, ParkedView, View};
 pub use read::Reads;
 pub use schema::{
     command_key, date_key, idempotency_hash, idempotency_row, AccountRecord, AuditEntry, AuditHead,

@@ -14,11 +14,11 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 use crate::error::StorageError;
 use crate::open::Store;
-use crate::txn::WriteTxn;
+use crate::txn::{ReadTxn, WriteTxn};
 
 /// The handle's parked transaction, if any, and whether commits that were answered are not
 /// yet committed to redb.
@@ -44,6 +44,42 @@ thread_local! {
 /// thread-local.
 fn thread_tag() -> usize {
     TAG.with(|tag| tag as *const Cell<u8> as usize)
+}
+
+/// What a short read of the handle reads ([`Store::view`]): redb's last commit, or the
+/// transaction parked in the handle by journaled commits, which holds every commit whose
+/// caller was answered. Both implement [`crate::Reads`]; [`View::Parked`] holds the chain's
+/// lock until it is dropped, so a writer of the handle waits for the read.
+// A view lives for one read, where `Store::read` hands out the same `ReadTxn` by value: boxing
+// it would allocate at every read to save a move.
+#[allow(clippy::large_enum_variant)]
+pub enum View<'store> {
+    /// A read transaction of redb's last commit.
+    Committed(ReadTxn),
+    /// The parked transaction, lent for reads.
+    Parked(ParkedView<'store>),
+}
+
+impl std::fmt::Debug for View<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            View::Committed(_) => "View::Committed",
+            View::Parked(_) => "View::Parked",
+        })
+    }
+}
+
+/// The parked transaction of journaled commits, lent to a reader under the chain's lock
+/// ([`View::Parked`]).
+pub struct ParkedView<'store> {
+    slot: MutexGuard<'store, Option<WriteTxn>>,
+}
+
+impl ParkedView<'_> {
+    /// The parked transaction, for reads: its own reads see every commit parked in it.
+    pub fn txn(&self) -> &WriteTxn {
+        self.slot.as_ref().unwrap_or_else(|| unreachable!("lent only while one is parked"))
+    }
 }
 
 /// The lock on a handle's chain of journaled commits ([`Store::chain`]), held from the
@@ -122,6 +158,36 @@ impl Store {
             self.fence(reason.clone());
             StorageError::Fenced { reason }
         })
+    }
+
+    /// What a short read of the handle should read: the parked transaction of journaled
+    /// commits when one holds commits that were answered and nobody holds the chain
+    /// ([`View::Parked`], read inside it: no commit of redb's), otherwise a read transaction
+    /// of redb's last commit ([`Store::read`], which commits a parked transaction first if it
+    /// must wait for the chain anyway). So one thread that writes and reads in turn never
+    /// commits redb's transaction between its journaled commits, while readers that meet a
+    /// writer or each other commit it once and then read redb's commit side by side.
+    ///
+    /// Hold a [`View::Parked`] for a few look-ups only: the handle's writers wait for it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::read`].
+    pub fn view(&self) -> Result<View<'_>, StorageError> {
+        let parked = &self.parked;
+        if parked.pending.load(Ordering::Acquire)
+            && parked.holder.load(Ordering::Acquire) != thread_tag()
+        {
+            let slot = match parked.slot.try_lock() {
+                Ok(slot) => Some(slot),
+                Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            };
+            if let Some(slot) = slot.filter(|slot| slot.is_some()) {
+                return Ok(View::Parked(ParkedView { slot }));
+            }
+        }
+        Ok(View::Committed(self.read()?))
     }
 
     /// The parked transaction dropped (this handle closes): the journal holds its commits.
@@ -324,6 +390,57 @@ mod tests {
             drop(chain);
             assert_eq!(reader.join().unwrap().as_deref(), Some(&b"2"[..]));
         });
+    }
+
+    /// What a view reads, from each thread at each point of a chain: the parked transaction
+    /// when it holds answered commits and nobody holds the chain, read inside it and left
+    /// parked; redb's last commit otherwise (the holder's own view, or another thread's,
+    /// which waits for the holder and commits the parked transaction first).
+    #[test]
+    fn a_view_reads_the_parked_transaction_and_leaves_it_parked() {
+        use crate::View;
+        let (_dir, store) = exclusive();
+        let view_config = |store: &Store, name: &str| match store.view().unwrap() {
+            View::Committed(txn) => ("committed", txn.config(name).unwrap()),
+            View::Parked(parked) => ("parked", parked.txn().config(name).unwrap()),
+        };
+        assert_eq!(view_config(&store, "k"), ("committed", None), "nothing parked");
+
+        let mut chain = store.chain().unwrap();
+        let mut txn = chain.begin().unwrap();
+        txn.put_config("k", b"1").unwrap();
+        chain.park(txn).unwrap();
+        assert_eq!(view_config(&store, "k"), ("committed", None), "the holder's own view");
+        drop(chain);
+        for _ in 0..2 {
+            assert_eq!(view_config(&store, "k"), ("parked", Some(b"1".to_vec())));
+        }
+        let mut chain = store.chain().unwrap();
+        let mut txn = chain.begin().unwrap();
+        assert!(chain.acknowledged(), "the views left it parked, uncommitted");
+        txn.put_config("k", b"2").unwrap();
+        chain.park(txn).unwrap();
+        let txn = chain.begin().unwrap();
+        let kind = std::thread::scope(|scope| {
+            // Another thread's view while the chain is held: it waits, commits, reads redb.
+            let reader = scope.spawn(|| view_config(&store, "k"));
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let mut txn = txn;
+            txn.put_config("k", b"3").unwrap();
+            chain.park(txn).unwrap();
+            drop(chain);
+            // Waiting, as it nearly always is here; a reader that starts only after the
+            // chain was released reads the parked transaction instead.
+            let (kind, value) = reader.join().unwrap();
+            assert_eq!(value.as_deref(), Some(&b"3"[..]), "read after the holder's commit");
+            kind
+        });
+        let mut chain = store.chain().unwrap();
+        let txn = chain.begin().unwrap();
+        assert_eq!(chain.acknowledged(), kind == "parked", "a waiting view commits it");
+        chain.put_back(txn);
+        drop(chain);
+        assert_eq!(view_config(&store, "k"), ("committed", Some(b"3".to_vec())));
     }
 
     /// A transaction out of the chain that held answered commits, dropped: the handle is

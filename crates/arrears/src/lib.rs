@@ -37,6 +37,25 @@
 //! Next: docs/ARCHITECTURE.md and docs/LEDGER.md in the repository.
 #![deny(missing_docs)]
 
+/// Runs `$body` with `$read` bound to what a short read of `$store` reads
+/// ([`arrears_store::Store::view`]): redb's last commit, or the transaction that journaled
+/// commits parked in the handle (read inside it, not committed first). `$body` must not use
+/// the store otherwise: a parked view holds the chain's lock.
+macro_rules! point_read {
+    ($store:expr, |$read:ident| $body:expr) => {
+        match $store.view()? {
+            arrears_store::View::Committed(txn) => {
+                let $read = &txn;
+                $body
+            }
+            arrears_store::View::Parked(parked) => {
+                let $read = parked.txn();
+                $body
+            }
+        }
+    };
+}
+
 // The engine's modules, in their one-way order (each imports only modules above it in this
 // list; tidy checks it, docs/ARCHITECTURE.md says why): the plugin host and the store's plugin
 // registry, the other leaves, the command context, the
@@ -139,7 +158,10 @@ pub enum Durability {
     /// (batches, the cycle, imports), the store is synced. After a crash, the next writable
     /// open replays the journal (docs/DURABILITY.md, "The journal"). Needs
     /// [`Sharing::Exclusive`]. Commands that ask this process's plugins (`SetPolicy`,
-    /// `DecideCredit`, `ReviewCredit`) are committed as with `Immediate`.
+    /// `DecideCredit`, `ReviewCredit`) are committed as with `Immediate`. Reads see every
+    /// commit that returned: a read of one account or debtor (such as
+    /// [`Arrears::account_view`]) reads inside the transaction the commits left open, other
+    /// reads commit it first.
     Journaled,
 }
 
@@ -1239,7 +1261,7 @@ impl Arrears {
     ///
     /// A storage failure.
     pub fn debtor(&self, id: DebtorId) -> Result<Option<Debtor>, QueryError> {
-        Ok(self.store.read()?.debtor(id)?)
+        point_read!(self.store, |read| Ok(read.debtor(id)?))
     }
 
     /// An account.
@@ -1248,7 +1270,7 @@ impl Arrears {
     ///
     /// A storage failure.
     pub fn account(&self, id: AccountId) -> Result<Option<Account>, QueryError> {
-        Ok(self.store.read()?.account(id)?)
+        point_read!(self.store, |read| Ok(read.account(id)?))
     }
 
     /// An obligation.
@@ -1257,7 +1279,7 @@ impl Arrears {
     ///
     /// A storage failure.
     pub fn obligation(&self, id: ObligationId) -> Result<Option<Obligation>, QueryError> {
-        Ok(self.store.read()?.obligation(id)?)
+        point_read!(self.store, |read| Ok(read.obligation(id)?))
     }
 
     /// The debtor with an external reference.
@@ -1266,7 +1288,9 @@ impl Arrears {
     ///
     /// A storage failure.
     pub fn find_debtor(&self, reference: &str) -> Result<Option<DebtorId>, QueryError> {
-        Ok(self.store.read()?.external_ref(RefKind::Debtor, reference)?.map(DebtorId))
+        point_read!(self.store, |read| Ok(read
+            .external_ref(RefKind::Debtor, reference)?
+            .map(DebtorId)))
     }
 
     /// The account with an external reference.
@@ -1275,7 +1299,9 @@ impl Arrears {
     ///
     /// A storage failure.
     pub fn find_account(&self, reference: &str) -> Result<Option<AccountId>, QueryError> {
-        Ok(self.store.read()?.external_ref(RefKind::Account, reference)?.map(AccountId))
+        point_read!(self.store, |read| Ok(read
+            .external_ref(RefKind::Account, reference)?
+            .map(AccountId)))
     }
 
     /// The obligation with an external reference.
@@ -1284,7 +1310,9 @@ impl Arrears {
     ///
     /// A storage failure.
     pub fn find_obligation(&self, reference: &str) -> Result<Option<ObligationId>, QueryError> {
-        Ok(self.store.read()?.external_ref(RefKind::Obligation, reference)?.map(ObligationId))
+        point_read!(self.store, |read| Ok(read
+            .external_ref(RefKind::Obligation, reference)?
+            .map(ObligationId)))
     }
 
     /// The accounts of a debtor.
@@ -1293,7 +1321,7 @@ impl Arrears {
     ///
     /// A storage failure.
     pub fn accounts_of(&self, debtor: DebtorId) -> Result<Vec<AccountId>, QueryError> {
-        Ok(self.store.read()?.accounts_of(debtor)?)
+        point_read!(self.store, |read| Ok(read.accounts_of(debtor)?))
     }
 
     /// The ids of every account, ascending.
@@ -1315,9 +1343,10 @@ impl Arrears {
     /// [`QueryError::UnknownAccount`] or a storage failure.
     pub fn account_view(&self, id: AccountId, as_of: NaiveDate) -> Result<AccountView, QueryError> {
         error::query_date("as_of", as_of)?;
-        let read = self.store.read()?;
-        let account = query::load_account(&read, id)?;
-        query::account_view(&read, account, as_of)
+        point_read!(self.store, |read| {
+            let account = query::load_account(read, id)?;
+            query::account_view(read, account, as_of)
+        })
     }
 
     /// An account's journal entries in recording order; each posting carries its allocation
@@ -1327,9 +1356,10 @@ impl Arrears {
     ///
     /// [`QueryError::UnknownAccount`] or a storage failure.
     pub fn ledger(&self, id: AccountId) -> Result<Vec<JournalEntry>, QueryError> {
-        let read = self.store.read()?;
-        query::load_account(&read, id)?;
-        Ok(read.entries(id)?)
+        point_read!(self.store, |read| {
+            query::load_account(read, id)?;
+            Ok(read.entries(id)?)
+        })
     }
 
     /// An account's journal entries with an id above `after`, in id order: what
@@ -1367,9 +1397,10 @@ impl Arrears {
         id: AccountId,
         after: arrears_core::ids::EntryId,
     ) -> Result<Vec<JournalEntry>, QueryError> {
-        let read = self.store.read()?;
-        query::load_account(&read, id)?;
-        Ok(read.entries_after(id, after)?)
+        point_read!(self.store, |read| {
+            query::load_account(read, id)?;
+            Ok(read.entries_after(id, after)?)
+        })
     }
 
     /// An account's events in recording order.
@@ -1378,9 +1409,10 @@ impl Arrears {
     ///
     /// [`QueryError::UnknownAccount`] or a storage failure.
     pub fn events(&self, id: AccountId) -> Result<Vec<EventRecord>, QueryError> {
-        let read = self.store.read()?;
-        query::load_account(&read, id)?;
-        Ok(read.events(id)?)
+        point_read!(self.store, |read| {
+            query::load_account(read, id)?;
+            Ok(read.events(id)?)
+        })
     }
 
     /// Aging of the whole portfolio at the end of `as_of`, by currency.
@@ -1777,7 +1809,7 @@ impl Arrears {
     ///
     /// A storage failure, or a record that does not decode.
     pub fn recorded(&self, key: &str) -> Result<Option<Recorded>, QueryError> {
-        query::recorded(&self.store.read()?, key)
+        point_read!(self.store, |read| query::recorded(read, key))
     }
 
     /// An account's collection case.
@@ -1786,9 +1818,10 @@ impl Arrears {
     ///
     /// [`QueryError::UnknownAccount`] or a storage failure.
     pub fn case(&self, id: AccountId) -> Result<case::CollectionCase, QueryError> {
-        let read = self.store.read()?;
-        query::load_account(&read, id)?;
-        read.case(id)?.ok_or(QueryError::UnknownAccount(id))
+        point_read!(self.store, |read| {
+            query::load_account(read, id)?;
+            read.case(id)?.ok_or(QueryError::UnknownAccount(id))
+        })
     }
 
     /// Pending outbox actions in id order, at most `limit`. Ids are hashes, not a time order:
@@ -1879,7 +1912,7 @@ impl Arrears {
     ///
     /// A storage failure.
     pub fn actions_of(&self, debtor: DebtorId) -> Result<Vec<case::Action>, QueryError> {
-        Ok(self.store.read()?.actions_of(debtor)?)
+        point_read!(self.store, |read| Ok(read.actions_of(debtor)?))
     }
 
     /// A debtor's contact history, oldest first.
@@ -1888,7 +1921,7 @@ impl Arrears {
     ///
     /// A storage failure.
     pub fn contacts(&self, debtor: DebtorId) -> Result<Vec<case::ContactAttempt>, QueryError> {
-        Ok(self.store.read()?.contacts(debtor)?)
+        point_read!(self.store, |read| Ok(read.contacts(debtor)?))
     }
 
     /// The audit log's records concerning one account (all of them for `None`), in order.

@@ -56,14 +56,14 @@ pub struct ObligationView {
 }
 
 pub(crate) fn load_account(
-    read: &ReadTxn,
+    read: &impl Reads,
     id: arrears_core::ids::AccountId,
 ) -> Result<Account, QueryError> {
     read.account(id)?.ok_or(QueryError::UnknownAccount(id))
 }
 
 pub(crate) fn state_as_of(
-    read: &ReadTxn,
+    read: &impl Reads,
     account: &Account,
     as_of: NaiveDate,
 ) -> Result<Arc<AccountState>, QueryError> {
@@ -71,7 +71,7 @@ pub(crate) fn state_as_of(
 }
 
 pub(crate) fn account_view(
-    read: &ReadTxn,
+    read: &impl Reads,
     account: Account,
     as_of: NaiveDate,
 ) -> Result<AccountView, QueryError> {
@@ -187,7 +187,7 @@ pub struct Recorded {
 }
 
 /// The command recorded under `key`, if any.
-pub(crate) fn recorded(read: &ReadTxn, key: &str) -> Result<Option<Recorded>, QueryError> {
+pub(crate) fn recorded(read: &impl Reads, key: &str) -> Result<Option<Recorded>, QueryError> {
     let Some(record) = read.idempotency(key)? else { return Ok(None) };
     decode_recorded(read, key, &record).map(Some)
 }

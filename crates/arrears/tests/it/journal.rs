@@ -615,3 +615,53 @@ fn execute_all_journals_each_call_as_one_record_and_a_power_loss_keeps_them() {
     assert!(books.check_anchor(&head).unwrap());
     discard(&disk, &journal);
 }
+
+/// Whether the handle holds journaled commits parked, not yet committed to redb: the chain's
+/// next transaction is then the parked one.
+fn parked(books: &Arrears) -> bool {
+    let mut chain = books.store().chain().unwrap();
+    let txn = chain.begin().unwrap();
+    let parked = chain.acknowledged();
+    chain.put_back(txn);
+    parked
+}
+
+/// The point reads of a journaled handle read the parked transaction (`Store::view`) and
+/// leave it parked: each sees every payment answered before it, with no commit of redb's in
+/// between; a scan (`account_ids`) commits it first; a power loss after reads replays the
+/// journal to the same books.
+#[test]
+fn point_reads_of_a_journaled_handle_read_the_parked_transaction_and_leave_it_parked() {
+    let (disk, journal, ids) = prepared();
+    let books = open(&disk, &journal);
+    let mut expected = balances(&books, &ids);
+    assert!(!parked(&books), "nothing journaled yet");
+    for n in 0..6_i64 {
+        let index = (n % 3) as usize;
+        let key = format!("pay{n}");
+        books.execute(&key, &payment(ids[index], n)).unwrap().accepted().unwrap();
+        expected[index] -= 1_00 + n;
+        assert_eq!(balances(&books, &ids), expected, "account_view after payment {n}");
+        let events = books.events(ids[index]).unwrap();
+        assert_eq!(events.len(), 2 + n as usize / 3, "the charge and the payments");
+        assert!(!books.ledger(ids[index]).unwrap().is_empty());
+        assert_eq!(books.account(ids[index]).unwrap().unwrap().id, ids[index]);
+        assert!(books.case(ids[index]).is_ok());
+        let recorded = books.recorded(&key).unwrap().expect("recorded");
+        assert!(matches!(recorded.command, Command::Payment { .. }));
+        assert!(books.recorded("no such key").unwrap().is_none());
+        assert!(parked(&books), "the reads after payment {n} committed nothing");
+    }
+    assert_eq!(books.account_ids().unwrap(), ids);
+    assert!(!parked(&books), "a scan commits the parked transaction first");
+    books.execute("pay6", &payment(ids[0], 6)).unwrap().accepted().unwrap();
+    expected[0] -= 1_00 + 6;
+    assert_eq!(balances(&books, &ids), expected);
+    assert!(parked(&books));
+
+    let (disk, journal) = power_loss(books, &disk, &journal);
+    let books = open(&disk, &journal);
+    assert_eq!(balances(&books, &ids), expected, "the journal's replay");
+    assert!(books.verify().unwrap().is_clean());
+    discard(&disk, &journal);
+}
