@@ -151,11 +151,11 @@ fn main() {
     drop(books);
     let budget = Duration::from_millis(if quick { 100 } else { 3_000 });
     let fsync_over = fsync_rate_preallocated(dir.path(), budget);
-    let journaled_options = arrears::Options {
+    let journaled_options = || arrears::Options {
         durability: arrears::Durability::Journaled,
         ..arrears_benches::options()
     };
-    let journaled = arrears::Arrears::open_with(&store_path, journaled_options).expect("open");
+    let journaled = arrears::Arrears::open_with(&store_path, journaled_options()).expect("open");
     let count = if quick { 3 } else { 3_000 };
     let start = Instant::now();
     for n in next..next + count {
@@ -163,12 +163,26 @@ fn main() {
     }
     let journaled_per_sec = count as f64 / start.elapsed().as_secs_f64();
     next += count;
-    // The same handle at 1,000 a commit (`Arrears::execute_all`): each commit one record of
-    // the journal and its sync, against SQLite's commit of the same payments into its WAL
-    // (synchronous=FULL), in the same loop; then the same with a read of the handle after
-    // each commit (an account's view), which commits the parked transaction first.
+    // At 1,000 a commit (`Arrears::execute_all`): each commit one record of the journal and
+    // its sync, against SQLite's commit of the same payments into its WAL (synchronous=FULL),
+    // in the same loop; then the same with a read of the handle after each commit (an
+    // account's view, which reads inside the parked transaction); then commits late in a
+    // chain. Each block starts a chain of its own (the handle reopened: its close checkpoints),
+    // since a chain's commits slow down once the pages it dirtied outgrow redb's cache (at
+    // 1,000,000 accounts, after about eight commits of 1,000: docs/BENCHMARKS.md, session 44);
+    // the third block times commits 25 to 32 of one chain. Medians of the commits; the last
+    // line is the whole run of a long chain, from its start, by its total time (the commits
+    // that checkpoint included).
     let journaled_commits = if quick { 1 } else { 8 };
-    for read_between in [false, true] {
+    let mut journaled = journaled;
+    for (read_between, chain_before) in [(false, 0), (true, 0), (false, 3 * journaled_commits)] {
+        drop(journaled);
+        journaled = arrears::Arrears::open_with(&store_path, journaled_options()).expect("open");
+        for _ in 0..chain_before {
+            arrears_post_all(&journaled, &ids, next, 1_000);
+            sqlite.post(next, 1_000);
+            next += 1_000;
+        }
         let mut ours = Vec::with_capacity(journaled_commits);
         let mut theirs = Vec::with_capacity(journaled_commits);
         for _ in 0..journaled_commits {
@@ -192,6 +206,7 @@ fn main() {
             "commit": 1_000,
             "commits_timed": journaled_commits,
             "read_between_commits": read_between,
+            "chain_commits_before": chain_before,
             "accounts": accounts,
             "arrears_median_commit_us": ours.as_micros() as u64,
             "sqlite_median_commit_us": theirs.as_micros() as u64,
@@ -200,6 +215,30 @@ fn main() {
             "ratio": (arrears_per_sec / sqlite_per_sec * 1000.0).round() / 1000.0,
         }));
     }
+    drop(journaled);
+    let journaled = arrears::Arrears::open_with(&store_path, journaled_options()).expect("open");
+    let long_chain = if quick { 2 } else { 64 };
+    let (mut ours, mut theirs) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..long_chain {
+        let start = Instant::now();
+        arrears_post_all(&journaled, &ids, next, 1_000);
+        ours += start.elapsed();
+        let start = Instant::now();
+        sqlite.post(next, 1_000);
+        theirs += start.elapsed();
+        next += 1_000;
+    }
+    let arrears_per_sec = (long_chain * 1_000) as f64 / ours.as_secs_f64();
+    let sqlite_per_sec = (long_chain * 1_000) as f64 / theirs.as_secs_f64();
+    summary(serde_json::json!({
+        "bench": "post_payments_journaled_long_chain",
+        "commit": 1_000,
+        "commits": long_chain,
+        "accounts": accounts,
+        "arrears_per_sec": arrears_per_sec.round(),
+        "sqlite_per_sec": sqlite_per_sec.round(),
+        "ratio": (arrears_per_sec / sqlite_per_sec * 1000.0).round() / 1000.0,
+    }));
     drop(journaled);
     summary(serde_json::json!({
         "bench": "one_payment_a_commit_journaled",
