@@ -665,3 +665,66 @@ fn point_reads_of_a_journaled_handle_read_the_parked_transaction_and_leave_it_pa
     assert!(books.verify().unwrap().is_clean());
     discard(&disk, &journal);
 }
+
+/// Two reader threads and a writer on one journaled handle: every payment the writer was
+/// answered for is seen by the next read of either reader (read-your-writes across threads,
+/// whichever transaction the read lands in), nothing deadlocks, and a power loss afterwards
+/// replays to the same books.
+#[test]
+fn readers_and_a_writer_of_a_journaled_handle_see_every_answered_payment() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let (disk, journal, ids) = prepared();
+    let books = open(&disk, &journal);
+    let start = balances(&books, &ids);
+    // The number of payments answered so far (their keys are pay0 .. pay{answered - 1}).
+    let answered = AtomicI64::new(0);
+    let payments = 120_i64;
+    std::thread::scope(|scope| {
+        let (books, ids, answered, start) = (&books, &ids, &answered, &start);
+        for reader in 0..2_usize {
+            scope.spawn(move || {
+                let mut reads = 0;
+                loop {
+                    let seen = answered.load(Ordering::Acquire);
+                    if seen > 0 {
+                        let key = format!("pay{}", seen - 1);
+                        assert!(books.recorded(&key).unwrap().is_some(), "{key} not seen");
+                        let index = ((seen - 1) % 3) as usize;
+                        let view = books.account_view(ids[index], d(12, 31)).unwrap();
+                        let paid: i64 =
+                            (0..seen).filter(|n| n % 3 == index as i64).map(|n| 1_00 + n).sum();
+                        assert!(
+                            view.total_outstanding_minor <= start[index] - paid,
+                            "reader {reader}"
+                        );
+                    }
+                    reads += 1;
+                    if seen == payments {
+                        break;
+                    }
+                }
+                assert!(reads > 0);
+            });
+        }
+        for n in 0..payments {
+            books
+                .execute(&format!("pay{n}"), &payment(ids[(n % 3) as usize], n))
+                .unwrap()
+                .accepted()
+                .unwrap();
+            answered.store(n + 1, Ordering::Release);
+        }
+    });
+    let expected: Vec<i64> = (0..3_i64)
+        .map(|index| {
+            start[index as usize]
+                - (0..payments).filter(|n| n % 3 == index).map(|n| 1_00 + n).sum::<i64>()
+        })
+        .collect();
+    assert_eq!(balances(&books, &ids), expected);
+    let (disk, journal) = power_loss(books, &disk, &journal);
+    let books = open(&disk, &journal);
+    assert_eq!(balances(&books, &ids), expected, "the journal's replay");
+    assert!(books.verify().unwrap().is_clean());
+    discard(&disk, &journal);
+}
