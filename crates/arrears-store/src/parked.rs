@@ -9,7 +9,8 @@
 //! transaction in the handle; the next journaled commit goes on in it, and the pages the last
 //! one dirtied are still dirty. Anything else that reads or writes through the handle first
 //! commits the parked transaction ([`Store::settle`]), so that it sees every commit whose
-//! caller was answered: read-your-writes holds as before. A crash loses the parked
+//! caller was answered: read-your-writes holds as before; a short read may instead read
+//! inside it while nobody holds the chain ([`Store::view`]). A crash loses the parked
 //! transaction, which the journal holds, as it lost an unsynced commit before.
 
 use std::cell::Cell;
