@@ -171,8 +171,8 @@ fn main() {
     // since a chain's commits slow down once the pages it dirtied outgrow redb's cache (at
     // 1,000,000 accounts, after about eight commits of 1,000: docs/BENCHMARKS.md, session 44);
     // the third block times commits 25 to 32 of one chain. Medians of the commits; the last
-    // line is the whole run of a long chain, from its start, by its total time (the commits
-    // that checkpoint included).
+    // line is the whole run of a long chain from its start (64 commits), by its total time,
+    // a commit that checkpoints included when the chain is long enough to hold one.
     let journaled_commits = if quick { 1 } else { 8 };
     let mut journaled = journaled;
     for (read_between, chain_before) in [(false, 0), (true, 0), (false, 3 * journaled_commits)] {
@@ -217,7 +217,16 @@ fn main() {
     }
     drop(journaled);
     let journaled = arrears::Arrears::open_with(&store_path, journaled_options()).expect("open");
-    let long_chain = if quick { 2 } else { 64 };
+    // `ARREARS_BENCH_LONG_CHAIN` sets its commits (1,100 takes in one checkpoint: every 1,024
+    // records).
+    let long_chain: usize = if quick {
+        2
+    } else {
+        std::env::var("ARREARS_BENCH_LONG_CHAIN")
+            .ok()
+            .and_then(|text| text.replace('_', "").parse().ok())
+            .unwrap_or(64)
+    };
     let (mut ours, mut theirs) = (Duration::ZERO, Duration::ZERO);
     for _ in 0..long_chain {
         let start = Instant::now();
