@@ -6,8 +6,9 @@
 //! The order of a journaled commit ([`commit`]): the group runs in the handle's chain
 //! (`Store::chain`: the transaction the last journaled commit parked, or a new one whose commit
 //! is not synced); its record is written to the journal and synced; then the transaction is
-//! sealed and parked again, not committed (a read or another write of the handle commits it
-//! first, `Store::settle`), and the callers get their receipts. A crash before the journal's
+//! sealed and parked again, not committed (a scan or another write of the handle commits it
+//! first, `Store::settle`; a point read reads inside it, `Store::view`), and the callers get
+//! their receipts. A crash before the journal's
 //! sync loses a group nobody was told of; after it, the next open replays the record. A failure
 //! of the journal, or of the seal or a commit after its record, leaves the file and the journal
 //! holding what this process no longer knows: the store is fenced (it refuses every write)
