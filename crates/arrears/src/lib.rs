@@ -1105,7 +1105,7 @@ impl Arrears {
     ///
     /// A storage failure.
     pub fn credit_decision(&self, id: u64) -> Result<Option<credit::CreditDecision>, QueryError> {
-        Ok(self.store.read()?.credit_decision(id)?)
+        point_read!(self.store, |read| Ok(read.credit_decision(id)?))
     }
 
     /// The credit decision `id` taken again now from its stored inputs, to show whether it
@@ -1148,7 +1148,7 @@ impl Arrears {
         &self,
         debtor: ids::DebtorId,
     ) -> Result<Option<credit::CreditStanding>, QueryError> {
-        Ok(self.store.read()?.credit_standing(debtor)?)
+        point_read!(self.store, |read| Ok(read.credit_standing(debtor)?))
     }
 
     /// Every credit standing, by debtor.
@@ -1875,34 +1875,35 @@ impl Arrears {
         debtor: DebtorId,
         accounts: &[AccountId],
     ) -> Result<GuardrailInputs, QueryError> {
-        let read = self.store.read()?;
-        let debtor = read.debtor(debtor)?.ok_or(QueryError::UnknownDebtor(debtor))?;
-        let accounts =
-            if accounts.is_empty() { read.accounts_of(debtor.id)? } else { accounts.to_vec() };
-        let mut cases = Vec::new();
-        for account in &accounts {
-            if let Some(case) = read.case(*account)? {
-                cases.push(case);
+        point_read!(self.store, |read| {
+            let debtor = read.debtor(debtor)?.ok_or(QueryError::UnknownDebtor(debtor))?;
+            let accounts =
+                if accounts.is_empty() { read.accounts_of(debtor.id)? } else { accounts.to_vec() };
+            let mut cases = Vec::new();
+            for account in &accounts {
+                if let Some(case) = read.case(*account)? {
+                    cases.push(case);
+                }
             }
-        }
-        let creditor = self
-            .policies
-            .for_text(read.config(context::POLICY_CONFIG)?)
-            .map_err(QueryError::Policy)?
-            .creditor();
-        Ok(GuardrailInputs {
-            packs: compliance::packs_for(&debtor.jurisdiction, creditor),
-            history: guardrails::history(
-                &debtor,
-                read.contacts(debtor.id)?,
-                read.actions_of(debtor.id)?,
-            ),
-            flags: {
-                let mut flags = guardrails::flags(&debtor, &cases);
-                // An account with no case yet has no forbearance recorded.
-                flags.forbearance_assessed &= cases.len() == accounts.len();
-                flags
-            },
+            let creditor = self
+                .policies
+                .for_text(read.config(context::POLICY_CONFIG)?)
+                .map_err(QueryError::Policy)?
+                .creditor();
+            Ok(GuardrailInputs {
+                packs: compliance::packs_for(&debtor.jurisdiction, creditor),
+                history: guardrails::history(
+                    &debtor,
+                    read.contacts(debtor.id)?,
+                    read.actions_of(debtor.id)?,
+                ),
+                flags: {
+                    let mut flags = guardrails::flags(&debtor, &cases);
+                    // An account with no case yet has no forbearance recorded.
+                    flags.forbearance_assessed &= cases.len() == accounts.len();
+                    flags
+                },
+            })
         })
     }
 
@@ -2084,7 +2085,7 @@ impl Arrears {
     ///
     /// A storage failure.
     pub fn action(&self, id: u64) -> Result<Option<case::Action>, QueryError> {
-        Ok(self.store.read()?.action(id)?)
+        point_read!(self.store, |read| Ok(read.action(id)?))
     }
 
     /// Runs redb's own check of every page of the file (checksums and B-tree structure), which
