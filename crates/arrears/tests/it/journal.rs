@@ -616,6 +616,22 @@ fn execute_all_journals_each_call_as_one_record_and_a_power_loss_keeps_them() {
     discard(&disk, &journal);
 }
 
+/// Loses power under `books` and opens the disks again: the journal's replay gives `expected`
+/// balances and verifies clean.
+fn assert_replays_to(
+    books: Arrears,
+    disk: &FaultyDisk,
+    journal: &FaultyDisk,
+    ids: &[AccountId],
+    expected: &[i64],
+) {
+    let (disk, journal) = power_loss(books, disk, journal);
+    let books = open(&disk, &journal);
+    assert_eq!(balances(&books, ids), expected, "the journal's replay");
+    assert!(books.verify().unwrap().is_clean());
+    discard(&disk, &journal);
+}
+
 /// Whether the handle holds journaled commits parked, not yet committed to redb: the chain's
 /// next transaction is then the parked one.
 fn parked(books: &Arrears) -> bool {
@@ -659,11 +675,7 @@ fn point_reads_of_a_journaled_handle_read_the_parked_transaction_and_leave_it_pa
     assert_eq!(balances(&books, &ids), expected);
     assert!(parked(&books));
 
-    let (disk, journal) = power_loss(books, &disk, &journal);
-    let books = open(&disk, &journal);
-    assert_eq!(balances(&books, &ids), expected, "the journal's replay");
-    assert!(books.verify().unwrap().is_clean());
-    discard(&disk, &journal);
+    assert_replays_to(books, &disk, &journal, &ids, &expected);
 }
 
 /// Two reader threads and a writer on one journaled handle: every payment the writer was
@@ -672,6 +684,10 @@ fn point_reads_of_a_journaled_handle_read_the_parked_transaction_and_leave_it_pa
 /// replays to the same books.
 #[test]
 fn readers_and_a_writer_of_a_journaled_handle_see_every_answered_payment() {
+    // What payments 0 .. count (`payment(ids[n % 3], n)`) paid to account `index`.
+    let paid_to = |index: usize, count: i64| {
+        (0..count).filter(|n| n % 3 == index as i64).map(|n| 1_00 + n).sum::<i64>()
+    };
     use std::sync::atomic::{AtomicI64, Ordering};
     let (disk, journal, ids) = prepared();
     let books = open(&disk, &journal);
@@ -689,8 +705,7 @@ fn readers_and_a_writer_of_a_journaled_handle_see_every_answered_payment() {
                     assert!(books.recorded(&key).unwrap().is_some(), "{key} not seen");
                     let index = ((seen - 1) % 3) as usize;
                     let view = books.account_view(ids[index], d(12, 31)).unwrap();
-                    let paid: i64 =
-                        (0..seen).filter(|n| n % 3 == index as i64).map(|n| 1_00 + n).sum();
+                    let paid = paid_to(index, seen);
                     assert!(view.total_outstanding_minor <= start[index] - paid, "reader {reader}");
                 }
                 if seen == payments {
@@ -707,16 +722,7 @@ fn readers_and_a_writer_of_a_journaled_handle_see_every_answered_payment() {
             answered.store(n + 1, Ordering::Release);
         }
     });
-    let expected: Vec<i64> = (0..3_i64)
-        .map(|index| {
-            start[index as usize]
-                - (0..payments).filter(|n| n % 3 == index).map(|n| 1_00 + n).sum::<i64>()
-        })
-        .collect();
+    let expected: Vec<i64> = (0..3).map(|index| start[index] - paid_to(index, payments)).collect();
     assert_eq!(balances(&books, &ids), expected);
-    let (disk, journal) = power_loss(books, &disk, &journal);
-    let books = open(&disk, &journal);
-    assert_eq!(balances(&books, &ids), expected, "the journal's replay");
-    assert!(books.verify().unwrap().is_clean());
-    discard(&disk, &journal);
+    assert_replays_to(books, &disk, &journal, &ids, &expected);
 }
