@@ -14,18 +14,37 @@
 //! holding what this process no longer knows: the store is fenced (it refuses every write)
 //! until it is opened again.
 //!
-//! The file: a 24-byte header ([`MAGIC`], then the journal's epoch, a u64 LE that each start of
-//! the journal raises by one), then records, each
+//! The file: a 24-byte header ([`MAGIC`], whose last byte is the file's version, then the
+//! journal's epoch, a u64 LE that each start of the journal raises by one), then records, each
 //!
 //! ```text
 //! body length  u32 LE (1 ..= RECORD_BODY_MAX)
 //! checksum     u64 LE: the first 8 bytes of SHA-256 over the body
-//! body         epoch u64 | seq u64 | now: seconds i64, nanoseconds u32 | count u32 |
+//! body         epoch u64 | seq u64 | now: seconds i64, nanoseconds u32 |
+//!              first audit sequence u64 | kind u8 (0 exact, 1 tentative) | count u32 |
 //!              count x (key length u16, key, command length u32, command record)
 //! ```
 //!
 //! All little-endian; a command record is the store codec's record of the command
-//! (`RecordKind::Command`, versioned and checked). Within an epoch, sequence numbers follow one
+//! (`RecordKind::Command`, versioned and checked). Version 1 (the builds before session 45)
+//! has neither the first audit sequence nor the kind: each of its records is exact. A file of
+//! version 1 left by an older build is read and replayed as it was written.
+//!
+//! **Exact and tentative records.** A commit writes its record *before* it runs its commands,
+//! with every command of the group (a *tentative* record), and has it synced by the journal's
+//! syncer thread ([`syncer`]) while the commands run: the commit then costs the longer of the
+//! sync and the commands rather than both. Whether a command writes is known only once it ran:
+//! if every command wrote, the tentative record is the commit's; if some did not (a refusal, a
+//! replay of a key already used, an error), an *exact* record of the commands that wrote is
+//! written over it and synced before the commit is sealed (the cost of a commit before); if
+//! none did, the record is left where it is and the next goes over it. The record's first audit
+//! sequence (the store's next when the group began) tells them apart at a replay: a record is
+//! held by the store if its first command's key points at an audit entry at or after it; a
+//! tentative record the store lacks is replayed if the store's next audit sequence is its
+//! first (the store is as the group found it: running it again gives the same outcomes, which
+//! nobody was told of if it was never confirmed), and skipped if the store went on past it (a
+//! group none of whose commands wrote, followed by a synced write of the handle; only the last
+//! record can be one). Within an epoch, sequence numbers follow one
 //! another; after a checkpoint (a synced commit: the store then holds every record written so
 //! far) the next record goes to the start again, over records the store holds. So a scan takes
 //! the records of the header's epoch from the start while their sequences follow each other,
@@ -38,7 +57,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -48,8 +67,14 @@ use arrears_store::{Chain, OpenError, ReadTxn, Reads, StorageError, Store, Write
 use crate::command::Command;
 use crate::error::error_text;
 
-/// The first 16 bytes of every journal file (its version is the last byte).
-pub(crate) const MAGIC: &[u8; 16] = b"arrears journal\x01";
+mod syncer;
+
+/// The first 16 bytes of every journal file this build writes (its version is the last byte).
+pub(crate) const MAGIC: &[u8; 16] = b"arrears journal\x02";
+
+/// The versions of the file this build reads: 1 (records exact, without their first audit
+/// sequence) and 2.
+const VERSIONS: [u8; 2] = [1, 2];
 
 /// The header: [`MAGIC`] and the epoch.
 pub(crate) const HEADER_LEN: usize = 24;
@@ -71,7 +96,7 @@ const RECORD_BODY_MAX: usize = (JOURNAL_BYTES as usize) - HEADER_LEN - RECORD_HE
 
 /// The file the journal is written to: a real file, or (feature `fault-injection`) the
 /// fault-injecting in-memory disk of durability tests.
-pub(crate) trait JournalFile: Send {
+pub(crate) trait JournalFile: Send + Sync {
     fn len(&self) -> io::Result<u64>;
     fn read_at(&self, offset: u64, out: &mut [u8]) -> io::Result<()>;
     fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()>;
@@ -129,6 +154,11 @@ pub(crate) struct Record {
     pub(crate) epoch: u64,
     pub(crate) seq: u64,
     pub(crate) now: DateTime<Utc>,
+    /// The store's next audit sequence when the group began (`None` in a file of version 1).
+    pub(crate) first_seq: Option<u64>,
+    /// True if the record holds every command of its group, written before they ran (the
+    /// module's documentation); false if it holds the commands that wrote.
+    pub(crate) tentative: bool,
     /// Each command's idempotency key and its codec record.
     pub(crate) commands: Vec<(String, Vec<u8>)>,
 }
@@ -143,19 +173,27 @@ pub(crate) fn unjournaled(command: &Command) -> bool {
     )
 }
 
-/// The bytes of a record (head and body), or `None` if its body is larger than a record may
-/// be.
-pub(crate) fn encode(
-    epoch: u64,
-    seq: u64,
-    now: DateTime<Utc>,
-    commands: &[(&str, &Command)],
-) -> Option<Vec<u8>> {
+/// What a record says of its group besides its commands.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head {
+    pub(crate) epoch: u64,
+    pub(crate) seq: u64,
+    pub(crate) now: DateTime<Utc>,
+    /// The store's next audit sequence when the group began.
+    pub(crate) first_seq: u64,
+    pub(crate) tentative: bool,
+}
+
+/// The bytes of a record (head and body, version 2), or `None` if its body is larger than a
+/// record may be.
+pub(crate) fn encode(head: Head, commands: &[(&str, &Command)]) -> Option<Vec<u8>> {
     let mut body = Vec::with_capacity(64 + commands.len() * 96);
-    body.extend_from_slice(&epoch.to_le_bytes());
-    body.extend_from_slice(&seq.to_le_bytes());
-    body.extend_from_slice(&now.timestamp().to_le_bytes());
-    body.extend_from_slice(&now.timestamp_subsec_nanos().to_le_bytes());
+    body.extend_from_slice(&head.epoch.to_le_bytes());
+    body.extend_from_slice(&head.seq.to_le_bytes());
+    body.extend_from_slice(&head.now.timestamp().to_le_bytes());
+    body.extend_from_slice(&head.now.timestamp_subsec_nanos().to_le_bytes());
+    body.extend_from_slice(&head.first_seq.to_le_bytes());
+    body.push(u8::from(head.tentative));
     body.extend_from_slice(&u32::try_from(commands.len()).ok()?.to_le_bytes());
     for (key, command) in commands {
         let record =
@@ -200,8 +238,8 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Decodes a record's body (its checksum already checked).
-fn decode(body: &[u8]) -> Result<Record, String> {
+/// Decodes a record's body (its checksum already checked) of a file of `version`.
+fn decode(body: &[u8], version: u8) -> Result<Record, String> {
     let mut fields = Fields { bytes: body, at: 0 };
     let epoch = u64::from_le_bytes(fields.array("epoch")?);
     let seq = u64::from_le_bytes(fields.array("sequence")?);
@@ -209,6 +247,17 @@ fn decode(body: &[u8]) -> Result<Record, String> {
     let nanos = u32::from_le_bytes(fields.array("time")?);
     let now = DateTime::from_timestamp(seconds, nanos)
         .ok_or_else(|| format!("record {seq}: time {seconds}.{nanos:09} out of range"))?;
+    let (first_seq, tentative) = if version == 1 {
+        (None, false)
+    } else {
+        let first_seq = u64::from_le_bytes(fields.array("first audit sequence")?);
+        let tentative = match fields.array::<1>("kind")? {
+            [0] => false,
+            [1] => true,
+            [other] => return Err(format!("record {seq}: kind {other} is neither 0 nor 1")),
+        };
+        (Some(first_seq), tentative)
+    };
     let count = u32::from_le_bytes(fields.array("command count")?);
     let mut commands = Vec::new();
     for _ in 0..count {
@@ -227,7 +276,7 @@ fn decode(body: &[u8]) -> Result<Record, String> {
             body.len() - fields.at
         ));
     }
-    Ok(Record { epoch, seq, now, commands })
+    Ok(Record { epoch, seq, now, first_seq, tentative, commands })
 }
 
 /// What a scan found: the records the store lacks, and the file's epoch (0 for a file never
@@ -238,17 +287,28 @@ pub(crate) struct Scan {
     pub(crate) epoch: u64,
 }
 
-/// The records of `file` that the store lacks, in order; `applied` says whether the store
+/// Whether the store holds a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Presence {
+    Held,
+    Lacked,
+    /// A tentative record the store lacks and went on past: its group wrote nothing (the
+    /// module's documentation); it is not replayed.
+    Passed,
+}
+
+/// The records of `file` that the store lacks, in order; `presence` says whether the store
 /// holds a record.
 ///
 /// # Errors
 ///
 /// A file that is not a journal; a record whose checksum holds but which does not decode; a
 /// record the store holds after one it lacks (the journal of another store, or one the store
-/// went back behind); what `applied` fails with; an I/O failure.
+/// went back behind); a record after one the store went on past; what `presence` fails with;
+/// an I/O failure.
 pub(crate) fn scan(
     file: &dyn JournalFile,
-    applied: &mut dyn FnMut(&Record) -> Result<bool, String>,
+    presence: &mut dyn FnMut(&Record) -> Result<Presence, String>,
 ) -> Result<Scan, String> {
     let len = file.len().map_err(|error| format!("reading its length: {error}"))?;
     let len = usize::try_from(len).map_err(|_| "larger than memory".to_owned())?;
@@ -259,8 +319,14 @@ pub(crate) fn scan(
         // ([`Journal::start`] writes the zeros first): no record was ever written to it.
         return Ok(Scan::default());
     }
-    if len < HEADER_LEN || &bytes[..MAGIC.len()] != MAGIC {
+    let version = bytes.get(MAGIC.len() - 1).copied().unwrap_or(0);
+    if len < HEADER_LEN || bytes[..MAGIC.len() - 1] != MAGIC[..MAGIC.len() - 1] {
         return Err("not an Arrears journal (its first 16 bytes are not the journal's)".into());
+    }
+    if !VERSIONS.contains(&version) {
+        return Err(format!(
+            "a journal of version {version}, which this build does not read (it reads 1 and 2)"
+        ));
     }
     let epoch = u64::from_le_bytes(bytes[MAGIC.len()..HEADER_LEN].try_into().expect("8"));
     let mut at = HEADER_LEN;
@@ -276,7 +342,7 @@ pub(crate) fn scan(
         if checksum(body) != sum {
             break;
         }
-        let record = decode(body).map_err(|reason| format!("at byte {at}: {reason}"))?;
+        let record = decode(body, version).map_err(|reason| format!("at byte {at}: {reason}"))?;
         let follows = taken.last().is_none_or(|last| record.seq == last.seq.wrapping_add(1));
         if record.epoch != epoch || !follows {
             // What an older epoch, or an older round of this one, left after the newest.
@@ -286,17 +352,36 @@ pub(crate) fn scan(
         taken.push(record);
     }
     let mut records: Vec<Record> = Vec::new();
+    let mut passed: Option<u64> = None;
     for record in taken {
-        if applied(&record)? {
-            if let Some(first) = records.first() {
-                return Err(format!(
-                    "record {} is in the store, but record {} before it is not (is this the \
-                     journal of another store?)",
-                    record.seq, first.seq
-                ));
+        if let Some(passed) = passed {
+            return Err(format!(
+                "record {} follows record {passed}, which the store went on past without it \
+                 (is this the journal of another store?)",
+                record.seq
+            ));
+        }
+        match presence(&record)? {
+            Presence::Held => {
+                if let Some(first) = records.first() {
+                    return Err(format!(
+                        "record {} is in the store, but record {} before it is not (is this \
+                         the journal of another store?)",
+                        record.seq, first.seq
+                    ));
+                }
             }
-        } else {
-            records.push(record);
+            Presence::Lacked => records.push(record),
+            Presence::Passed => {
+                if let Some(first) = records.first() {
+                    return Err(format!(
+                        "the store went on past record {}, but lacks record {} before it (is \
+                         this the journal of another store?)",
+                        record.seq, first.seq
+                    ));
+                }
+                passed = Some(record.seq);
+            }
         }
     }
     Ok(Scan { records, epoch })
@@ -304,7 +389,9 @@ pub(crate) fn scan(
 
 /// The journal an engine appends to.
 pub(crate) struct Journal {
-    file: Box<dyn JournalFile>,
+    file: Arc<dyn JournalFile>,
+    /// Syncs the file while a commit runs its commands.
+    syncer: syncer::Syncer,
     pub(crate) path: PathBuf,
     /// Where the next record goes.
     offset: u64,
@@ -338,7 +425,7 @@ impl Journal {
     /// past its end), gets the header with `epoch` and is synced. Every record in the file
     /// must be in the store already, and `epoch` above the file's.
     pub(crate) fn start(
-        file: Box<dyn JournalFile>,
+        file: Arc<dyn JournalFile>,
         path: PathBuf,
         epoch: u64,
     ) -> io::Result<Journal> {
@@ -356,8 +443,10 @@ impl Journal {
         header.extend_from_slice(&epoch.to_le_bytes());
         file.write_at(0, &header)?;
         file.sync()?;
+        let syncer = syncer::Syncer::start(Arc::clone(&file))?;
         Ok(Journal {
             file,
+            syncer,
             path,
             offset: HEADER_LEN as u64,
             since_checkpoint: 0,
@@ -378,10 +467,36 @@ impl Journal {
     pub(crate) fn append(&mut self, record: &[u8]) -> io::Result<()> {
         self.file.write_at(self.offset, record)?;
         self.file.sync()?;
-        self.offset += record.len() as u64;
+        self.advance(record.len());
+        Ok(())
+    }
+
+    /// Writes a tentative `record` (which must [`Journal::fits`]) where the next record goes,
+    /// and starts its sync ([`Journal::synced`] waits for it); the journal does not move on
+    /// past it until [`Journal::advance`].
+    pub(crate) fn write_tentative(&mut self, record: &[u8]) -> io::Result<Syncing> {
+        self.file.write_at(self.offset, record)?;
+        Ok(match self.syncer.ask() {
+            Some(asked) => Syncing::Asked(asked),
+            None => Syncing::NotAsked,
+        })
+    }
+
+    /// Waits for the sync [`Journal::write_tentative`] started (or syncs the file, if the
+    /// syncer was not asked).
+    pub(crate) fn synced(&self, syncing: Syncing) -> io::Result<()> {
+        match syncing {
+            Syncing::Asked(asked) => self.syncer.wait(asked),
+            Syncing::NotAsked => self.file.sync(),
+        }
+    }
+
+    /// The journal moves on past a record of `len` bytes written and synced where the next
+    /// record goes.
+    pub(crate) fn advance(&mut self, len: usize) {
+        self.offset += len as u64;
         self.since_checkpoint += 1;
         self.next_seq += 1;
-        Ok(())
     }
 
     /// Returns true if and only if enough records were written since the last checkpoint for
@@ -397,6 +512,13 @@ impl Journal {
     }
 }
 
+/// The sync of a tentative record: asked of the syncer, or left to the commit.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Syncing {
+    Asked(u64),
+    NotAsked,
+}
+
 /// What recovery needs of the engine: its store, and a record's commands run again.
 pub(crate) trait Replay {
     /// The engine's store.
@@ -404,17 +526,38 @@ pub(crate) trait Replay {
 
     /// Runs a record's commands again, in one transaction at the record's time, and commits
     /// it (unsynced where the handle may: the checkpoint after the replay syncs them all).
-    /// Says what failed.
+    /// Each command of an exact record must write again; those of a tentative record are
+    /// run as its group was (a refusal, a replay or an error writes nothing and the others go
+    /// on). Says what failed.
     fn replay(&self, record: &Record) -> Result<(), String>;
 }
 
-/// Returns true if and only if the store, as `read` sees it, holds `record`'s commit: its
-/// first command's key is in the store (see the module's documentation for why that is exact).
-fn held(read: &ReadTxn, record: &Record) -> Result<bool, String> {
+/// The store's next audit sequence, as `read` sees it.
+fn next_audit_seq(read: &ReadTxn) -> Result<u64, String> {
+    let head = read.audit_head().map_err(|cause| error_text(&cause))?;
+    Ok(head.map_or(1, |head| head.seq + 1))
+}
+
+/// Whether the store, as `read` sees it, holds `record`'s commit: its first command's key is
+/// in the store, at or after the record's first audit sequence (see the module's documentation
+/// for why that is exact). A tentative record the store lacks and went on past was a group
+/// that wrote nothing.
+fn presence(read: &ReadTxn, record: &Record) -> Result<Presence, String> {
     let Some((key, _)) = record.commands.first() else {
         return Err(format!("record {} has no command", record.seq));
     };
-    Ok(read.idempotency_seq(key).map_err(|cause| error_text(&cause))?.is_some())
+    let at = read.idempotency_seq(key).map_err(|cause| error_text(&cause))?;
+    let Some(first_seq) = record.first_seq else {
+        // Version 1: each command of a record wrote when it ran, so its key was new then.
+        return Ok(if at.is_some() { Presence::Held } else { Presence::Lacked });
+    };
+    if at.is_some_and(|at| at >= first_seq) {
+        return Ok(Presence::Held);
+    }
+    if record.tentative && next_audit_seq(read)? > first_seq {
+        return Ok(Presence::Passed);
+    }
+    Ok(Presence::Lacked)
 }
 
 /// A journal beside a path where a store is being created belongs to no store that exists:
@@ -462,7 +605,7 @@ pub(crate) fn open_beside(
         .truncate(false)
         .open(&journal_path)
         .map_err(|cause| error(format!("opening it: {cause}")))?;
-    match recover(engine, Box::new(file), journal_path.clone(), keep)? {
+    match recover(engine, Arc::new(file), journal_path.clone(), keep)? {
         Some(mut journal) => {
             if !exists {
                 sync_directory(&journal_path)
@@ -488,16 +631,28 @@ pub(crate) fn open_beside(
 /// As [`open_beside`].
 pub(crate) fn recover(
     engine: &impl Replay,
-    file: Box<dyn JournalFile>,
+    file: Arc<dyn JournalFile>,
     path: PathBuf,
     keep: bool,
 ) -> Result<Option<Journal>, OpenError> {
     let error = |reason: String| OpenError::Journal { path: path.clone(), reason };
     let scan = {
         let read = engine.store().read()?;
-        scan(&*file, &mut |record| held(&read, record)).map_err(error)?
+        scan(&*file, &mut |record| presence(&read, record)).map_err(error)?
     };
     for record in &scan.records {
+        if let Some(first_seq) = record.first_seq {
+            // A group begins where the one before it ended: the store, with the records
+            // before this one replayed, must be as this record's group found it.
+            let next = next_audit_seq(&engine.store().read()?).map_err(error)?;
+            if next != first_seq {
+                return Err(error(format!(
+                    "record {} began at audit entry {first_seq}, but the store's next is {next} \
+                     (is this the journal of another store?)",
+                    record.seq
+                )));
+            }
+        }
         engine
             .replay(record)
             .map_err(|reason| error(format!("replaying record {}: {reason}", record.seq)))?;
@@ -530,7 +685,7 @@ pub(crate) fn refuse_pending(store: &Store, path: &Path) -> Result<(), OpenError
         }
     };
     let read = store.read()?;
-    let scan = scan(&file, &mut |record| held(&read, record))
+    let scan = scan(&file, &mut |record| presence(&read, record))
         .map_err(|reason| OpenError::Journal { path: journal_path.clone(), reason })?;
     if !scan.records.is_empty() {
         let records = scan.records.len() as u64;
@@ -539,11 +694,80 @@ pub(crate) fn refuse_pending(store: &Store, path: &Path) -> Result<(), OpenError
     Ok(())
 }
 
+/// A group's tentative record (the module's documentation): the record of `commands` (every
+/// command of the group, before they run) written where the next record goes, and its sync
+/// started. Returns the record's length and its sync, for [`commit_tentative`] or
+/// [`commit`]; `None` if the record does not fit in the journal (the group then commits as
+/// [`commit`] says, once it ran).
+///
+/// # Errors
+///
+/// The store is fenced, or the journal's I/O failure (the store is then fenced).
+pub(crate) fn begin_tentative(
+    store: &Store,
+    journal: &Mutex<Journal>,
+    now: DateTime<Utc>,
+    first_seq: u64,
+    commands: &[(&str, &Command)],
+) -> Result<Option<(usize, Syncing)>, StorageError> {
+    let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(reason) = &journal.failed {
+        return Err(StorageError::Fenced { reason: reason.clone() });
+    }
+    let head =
+        Head { epoch: journal.epoch, seq: journal.next_seq, now, first_seq, tentative: true };
+    let Some(record) = encode(head, commands).filter(|record| journal.fits(record)) else {
+        return Ok(None);
+    };
+    match journal.write_tentative(&record) {
+        Ok(syncing) => Ok(Some((record.len(), syncing))),
+        Err(cause) => Err(fail(store, &mut journal, "writing its record", &cause)),
+    }
+}
+
+/// Waits for the sync of a tentative record ([`begin_tentative`]).
+///
+/// # Errors
+///
+/// The journal's I/O failure (the store is then fenced): the record may be on the disk, and
+/// the next open replays it.
+pub(crate) fn tentative_synced(
+    store: &Store,
+    journal: &Mutex<Journal>,
+    syncing: Syncing,
+) -> Result<(), StorageError> {
+    let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+    journal.synced(syncing).map_err(|cause| fail(store, &mut journal, "syncing its record", &cause))
+}
+
+/// Commits a group's transaction whose tentative record ([`begin_tentative`], `len` bytes)
+/// holds exactly the commands that wrote, and is synced: the journal moves on past it and
+/// the transaction is parked, as [`commit`] does.
+///
+/// # Errors
+///
+/// As [`commit`].
+pub(crate) fn commit_tentative(
+    store: &Store,
+    journal: &Mutex<Journal>,
+    chain: &mut Chain<'_>,
+    txn: WriteTxn,
+    len: usize,
+) -> Result<(), StorageError> {
+    let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(reason) = &journal.failed {
+        return Err(StorageError::Fenced { reason: reason.clone() });
+    }
+    journal.advance(len);
+    park(store, &mut journal, chain, txn)
+}
+
 /// Commits a group's transaction (the chain's, [`Store::chain`]) through the journal: the
-/// record of `ran` (the commands that wrote, in order) written and synced, then the
-/// transaction parked for the next journaled commit, which goes on in it (redb's commit waits
-/// for a reader, another writer, or the checkpoint); or, for a record the journal has no room
-/// for, the commit and a checkpoint.
+/// exact record of `ran` (the commands that wrote, in order) written and synced (over the
+/// group's tentative record, if it wrote one), then the transaction parked for the next
+/// journaled commit, which goes on in it (redb's commit waits for a reader, another writer,
+/// or the checkpoint); or, for a record the journal has no room for, the commit and a
+/// checkpoint.
 ///
 /// # Errors
 ///
@@ -553,15 +777,16 @@ pub(crate) fn commit(
     journal: &Mutex<Journal>,
     chain: &mut Chain<'_>,
     txn: WriteTxn,
-    now: DateTime<Utc>,
+    (now, first_seq): (DateTime<Utc>, u64),
     ran: &[(&str, &Command)],
 ) -> Result<(), StorageError> {
     let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(reason) = &journal.failed {
         return Err(StorageError::Fenced { reason: reason.clone() });
     }
-    let record =
-        encode(journal.epoch, journal.next_seq, now, ran).filter(|record| journal.fits(record));
+    let head =
+        Head { epoch: journal.epoch, seq: journal.next_seq, now, first_seq, tentative: false };
+    let record = encode(head, ran).filter(|record| journal.fits(record));
     let Some(record) = record else {
         // No room: the store's own sync makes it durable, and holds every record written so
         // far, so the next starts the journal again.
@@ -580,8 +805,19 @@ pub(crate) fn commit(
         drop(txn);
         return Err(fail(store, &mut journal, "writing its record", &cause));
     }
+    park(store, &mut journal, chain, txn)
+}
+
+/// After a group's record is synced: its transaction sealed and parked, and a checkpoint if
+/// one is due.
+fn park(
+    store: &Store,
+    journal: &mut Journal,
+    chain: &mut Chain<'_>,
+    txn: WriteTxn,
+) -> Result<(), StorageError> {
     if let Err(cause) = chain.park(txn) {
-        return Err(fail(store, &mut journal, "sealing the commit after its record", &cause));
+        return Err(fail(store, journal, "sealing the commit after its record", &cause));
     }
     if journal.checkpoint_due() {
         match chain.commit_parked().and_then(|()| checkpoint(store)) {
@@ -589,7 +825,7 @@ pub(crate) fn commit(
             // The group is durable in the journal: its callers are told so; later writes are
             // refused.
             Err(cause) => {
-                fail(store, &mut journal, "a checkpoint", &cause);
+                fail(store, journal, "a checkpoint", &cause);
             }
         }
     }

@@ -579,7 +579,8 @@ impl Arrears {
         let store = Store::open_with_backend(disk, options.store_options())?;
         let mut engine = Arrears::from_store(store, options.clock);
         let path = std::path::PathBuf::from("(journal disk)");
-        let journal = journal::recover(&engine, Box::new(journal_disk.clone()), path, true)?;
+        let journal =
+            journal::recover(&engine, std::sync::Arc::new(journal_disk.clone()), path, true)?;
         engine.journal = journal.map(std::sync::Mutex::new);
         Ok(engine)
     }
@@ -767,10 +768,34 @@ impl Arrears {
                 Ok(txn) => txn,
                 Err(error) => return fill(results, &error),
             };
-            let mut batch = self.batch_in(txn, self.clock.now());
+            let now = self.clock.now();
+            let first_seq = match txn.audit_head() {
+                Ok(head) => head.map_or(1, |head| head.seq + 1),
+                Err(error) => return fill(results, &error),
+            };
+            // The group's tentative record, synced while its commands run (journal.rs says
+            // why that is safe): every command without a result yet.
+            let pending: Vec<(&str, &Command)> = (commands.iter().zip(&results))
+                .filter(|(_, result)| result.is_none())
+                .map(|((key, command), _)| (key.as_str(), command))
+                .collect();
+            let tentative = if pending.is_empty() {
+                None
+            } else {
+                match journal::begin_tentative(&self.store, journal, now, first_seq, &pending) {
+                    Ok(tentative) => tentative,
+                    Err(error) => return fill(results, &error),
+                }
+            };
+            let mut batch = self.batch_in(txn, now);
             let (receipts, spoiled) = batch.run_group(commands, &mut results);
-            let Batch { mark, txn, now, .. } = batch;
+            let Batch { mark, txn, .. } = batch;
             drop(mark);
+            if let Some((_, syncing)) = tentative {
+                if let Err(error) = journal::tentative_synced(&self.store, journal, syncing) {
+                    return fill(results, &error);
+                }
+            }
             if let Some((index, error)) = spoiled {
                 results[index] = Some(Err(error));
                 drop(txn);
@@ -789,11 +814,16 @@ impl Arrears {
                 .filter(|(_, receipt)| wrote(receipt))
                 .map(|(index, _)| (commands[*index].0.as_str(), &commands[*index].1))
                 .collect();
-            let committed = if ran.is_empty() {
-                chain.put_back(txn);
-                Ok(())
-            } else {
-                journal::commit(&self.store, journal, &mut chain, txn, now, &ran)
+            let committed = match tentative {
+                // Nothing wrote: the tentative record, if any, stays where the next goes.
+                _ if ran.is_empty() => {
+                    chain.put_back(txn);
+                    Ok(())
+                }
+                Some((len, _)) if ran.len() == pending.len() => {
+                    journal::commit_tentative(&self.store, journal, &mut chain, txn, len)
+                }
+                _ => journal::commit(&self.store, journal, &mut chain, txn, (now, first_seq), &ran),
             };
             drop(chain);
             if let Err(error) = committed {
@@ -2469,6 +2499,16 @@ impl journal::Replay for Arrears {
             self.store.write()
         };
         let txn = txn.map_err(|cause| error::error_text(&cause))?;
+        if record.tentative {
+            let commands = (record.commands.iter())
+                .map(|(key, bytes)| {
+                    let command = decode_record(arrears_store::RecordKind::Command, bytes)
+                        .map_err(|reason| format!("command {key:?} does not decode: {reason}"))?;
+                    Ok((key.clone(), command))
+                })
+                .collect::<Result<Vec<(String, Command)>, String>>()?;
+            return self.replay_group(txn, record.now, &commands);
+        }
         let mut batch = self.batch_in(txn, record.now);
         for (key, bytes) in &record.commands {
             let command: Command = decode_record(arrears_store::RecordKind::Command, bytes)
@@ -2488,6 +2528,39 @@ impl journal::Replay for Arrears {
         let Batch { mark, txn, .. } = batch;
         drop(mark);
         txn.commit().map_err(|cause| error::error_text(&cause))
+    }
+}
+
+impl Arrears {
+    /// Replays a tentative record's group as [`Arrears::execute_journaled`] ran it: a
+    /// command that fails without writing leaves the others going on, one that fails after
+    /// writing is left out and the others run again in a new transaction.
+    fn replay_group(
+        &self,
+        txn: arrears_store::WriteTxn,
+        now: DateTime<Utc>,
+        commands: &[(String, Command)],
+    ) -> Result<(), String> {
+        let mut results: Vec<Option<Result<Receipt, CommandError>>> =
+            commands.iter().map(|_| None).collect();
+        let mut txn = Some(txn);
+        loop {
+            let txn = match txn.take() {
+                Some(txn) => txn,
+                None if self.store.sharing() == arrears_store::Sharing::Exclusive => {
+                    self.store.write_unsynced().map_err(|cause| error::error_text(&cause))?
+                }
+                None => self.store.write().map_err(|cause| error::error_text(&cause))?,
+            };
+            let mut batch = self.batch_in(txn, now);
+            let (_, spoiled) = batch.run_group(commands, &mut results);
+            let Batch { mark, txn, .. } = batch;
+            drop(mark);
+            match spoiled {
+                Some((index, error)) => results[index] = Some(Err(error)),
+                None => return txn.commit().map_err(|cause| error::error_text(&cause)),
+            }
+        }
     }
 }
 

@@ -87,26 +87,44 @@ fn note(n: u64) -> Command {
 /// A journal started on an empty shared file, in `epoch`.
 fn started(epoch: u64) -> (Journal, Shared) {
     let file = Shared(std::sync::Arc::new(Memory::new(Vec::new())));
-    let journal = Journal::start(Box::new(file.clone()), "mem".into(), epoch).unwrap();
+    let journal = Journal::start(std::sync::Arc::new(file.clone()), "mem".into(), epoch).unwrap();
     (journal, file)
 }
 
 /// The records a scan returns when the store holds those up to sequence `through`.
 fn scan_through(file: &dyn JournalFile, through: u64) -> Result<Vec<Record>, String> {
-    scan(file, &mut |record| Ok(record.seq <= through)).map(|scan| scan.records)
+    scan(file, &mut |record| Ok(held_if(record.seq <= through))).map(|scan| scan.records)
 }
 
-/// Appends a record of `count` commands under the journal's next sequence number.
+fn held_if(held: bool) -> Presence {
+    if held {
+        Presence::Held
+    } else {
+        Presence::Lacked
+    }
+}
+
+/// Appends an exact record of `count` commands under the journal's next sequence number.
 fn append(journal: &mut Journal, count: u64) -> Record {
+    append_kind(journal, count, false)
+}
+
+/// Appends a record of `count` commands, tentative or exact.
+fn append_kind(journal: &mut Journal, count: u64, tentative: bool) -> Record {
     let commands: Vec<(String, Command)> =
         (0..count).map(|n| (format!("k{}-{n}", journal.next_seq), note(n))).collect();
     let refs: Vec<(&str, &Command)> = commands.iter().map(|(k, c)| (k.as_str(), c)).collect();
     let now = at(1_780_000_000 + journal.next_seq as i64, 123);
-    let bytes = encode(journal.epoch, journal.next_seq, now, &refs).unwrap();
+    // Any first audit sequence: the scan does not read it.
+    let first_seq = 10 * journal.next_seq;
+    let head = Head { epoch: journal.epoch, seq: journal.next_seq, now, first_seq, tentative };
+    let bytes = encode(head, &refs).unwrap();
     let record = Record {
         epoch: journal.epoch,
         seq: journal.next_seq,
         now,
+        first_seq: Some(first_seq),
+        tentative,
         commands: commands
             .iter()
             .map(|(key, command)| {
@@ -131,7 +149,8 @@ fn a_started_journal_is_the_header_and_zeros() {
     assert_eq!(&bytes[..16], MAGIC);
     assert_eq!(bytes[16..24], 7_u64.to_le_bytes());
     assert!(bytes[24..].iter().all(|byte| *byte == 0));
-    assert_eq!(scan(&file, &mut |_| Ok(false)).unwrap(), Scan { records: Vec::new(), epoch: 7 });
+    let scanned = scan(&file, &mut |_| Ok(Presence::Lacked)).unwrap();
+    assert_eq!(scanned, Scan { records: Vec::new(), epoch: 7 });
 }
 
 #[test]
@@ -160,11 +179,78 @@ fn a_scan_takes_the_records_the_store_lacks_and_refuses_one_held_after_one_lacki
     assert_eq!(scan_through(&file, 5).unwrap(), Vec::new());
     assert_eq!(scan_through(&file, 40).unwrap(), Vec::new());
     // The store holds record 4 but not 2: not the store this journal was written for.
-    let error = scan(&file, &mut |record| Ok(record.seq == 1 || record.seq == 4)).unwrap_err();
+    let error =
+        scan(&file, &mut |record| Ok(held_if(record.seq == 1 || record.seq == 4))).unwrap_err();
     assert!(error.contains("record 4 is in the store, but record 2"), "{error}");
     // What the store says fails the scan.
     let error = scan(&file, &mut |_| Err("the store failed".into())).unwrap_err();
     assert_eq!(error, "the store failed");
+}
+
+/// A record of version 1 (the builds before session 45): no first audit sequence, no kind.
+fn encode_v1(epoch: u64, seq: u64, now: DateTime<Utc>, commands: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&epoch.to_le_bytes());
+    body.extend_from_slice(&seq.to_le_bytes());
+    body.extend_from_slice(&now.timestamp().to_le_bytes());
+    body.extend_from_slice(&now.timestamp_subsec_nanos().to_le_bytes());
+    body.extend_from_slice(&(commands.len() as u32).to_le_bytes());
+    for (key, record) in commands {
+        body.extend_from_slice(&(key.len() as u16).to_le_bytes());
+        body.extend_from_slice(key.as_bytes());
+        body.extend_from_slice(&(record.len() as u32).to_le_bytes());
+        body.extend_from_slice(record);
+    }
+    let mut bytes = (body.len() as u32).to_le_bytes().to_vec();
+    bytes.extend_from_slice(&checksum(&body).to_le_bytes());
+    bytes.extend_from_slice(&body);
+    bytes
+}
+
+#[test]
+fn a_journal_of_version_1_is_read_as_exact_records_and_an_unknown_version_is_refused() {
+    let command =
+        |n| arrears_store::codec::encode_record(arrears_store::RecordKind::Command, &note(n));
+    let records: Vec<Record> = (1..=3)
+        .map(|seq| Record {
+            epoch: 4,
+            seq,
+            now: at(1_780_000_000 + seq as i64, 9),
+            first_seq: None,
+            tentative: false,
+            commands: (0..seq).map(|n| (format!("v1-{seq}-{n}"), command(n))).collect(),
+        })
+        .collect();
+    let mut file = b"arrears journal\x01".to_vec();
+    file.extend_from_slice(&4_u64.to_le_bytes());
+    for record in &records {
+        file.extend_from_slice(&encode_v1(record.epoch, record.seq, record.now, &record.commands));
+    }
+    file.extend_from_slice(&[0; 100]);
+    assert_eq!(scan_through(&Memory::new(file.clone()), 1).unwrap(), records[1..].to_vec());
+    file[15] = 3;
+    let error = scan_through(&Memory::new(file), 0).unwrap_err();
+    assert!(error.contains("version 3"), "{error}");
+}
+
+#[test]
+fn a_tentative_record_the_store_went_on_past_is_not_taken_and_nothing_may_follow_it() {
+    let (mut journal, file) = started(1);
+    let records: Vec<Record> = (0..3).map(|n| append_kind(&mut journal, 2, n == 2)).collect();
+    assert!(records[2].tentative && !records[1].tentative);
+    let passed_at = |seq: u64, held: u64| {
+        move |record: &Record| {
+            Ok(if record.seq == seq { Presence::Passed } else { held_if(record.seq <= held) })
+        }
+    };
+    // The store holds records 1 and 2 and went on past 3 (a group that wrote nothing).
+    let scanned = scan(&file, &mut passed_at(3, 2)).unwrap();
+    assert_eq!(scanned.records, Vec::new());
+    // A record after one passed, or one passed after one lacked: not this store's journal.
+    let error = scan(&file, &mut passed_at(2, 1)).unwrap_err();
+    assert!(error.contains("record 3 follows record 2"), "{error}");
+    let error = scan(&file, &mut passed_at(3, 1)).unwrap_err();
+    assert!(error.contains("past record 3, but lacks record 2"), "{error}");
 }
 
 #[test]
@@ -174,7 +260,7 @@ fn records_of_an_older_epoch_are_not_taken() {
         append(&mut journal, 2);
     }
     // The next start: the file keeps the older records, the header says epoch 2.
-    let mut journal = Journal::start(Box::new(file.clone()), "mem".into(), 2).unwrap();
+    let mut journal = Journal::start(std::sync::Arc::new(file.clone()), "mem".into(), 2).unwrap();
     assert_eq!(scan_through(&file, 0).unwrap(), Vec::new());
     let newer = append(&mut journal, 1);
     assert_eq!(newer.seq, 1);
@@ -202,7 +288,8 @@ fn a_record_too_large_for_the_journal_is_not_encoded() {
     let keys: Vec<String> = (0..40_000).map(|n| format!("{n:0>100}")).collect();
     let command = note(1);
     let refs: Vec<(&str, &Command)> = keys.iter().map(|key| (key.as_str(), &command)).collect();
-    assert_eq!(encode(1, 1, at(0, 0), &refs), None);
+    let head = Head { epoch: 1, seq: 1, now: at(0, 0), first_seq: 1, tentative: true };
+    assert_eq!(encode(head, &refs), None);
     let (mut journal, _file) = started(1);
     // A record that fits the file but not what is left of it.
     while journal.fits(&[0; 200_000]) {

@@ -14,7 +14,7 @@ use arrears::{Arrears, Command, CommandError, Durability, FixedClock, Options, S
 use arrears_store::fault::{FaultPlan, FaultyDisk};
 use arrears_store::{Reads, StorageError, Store, StoreOptions};
 
-use crate::support::{account, charge, d, usd};
+use crate::support::{account, charge, charge_command, d, posted, usd};
 
 fn options() -> Options {
     Options {
@@ -399,6 +399,10 @@ enum Step {
     Cycle(u32),
     /// A policy set (not journaled: synced).
     Policy,
+    /// One call of a payment that is refused, a replay of the last `Pay` step's key (if there
+    /// was one), and a new payment; or, when `alone`, the refusal alone (a group that writes
+    /// nothing, whose tentative record stays where the next goes).
+    Mixed { alone: bool },
     /// Power lost, torn by `seed` (or clean when `None`); then the journaled open.
     PowerLoss(Option<u64>),
 }
@@ -411,6 +415,7 @@ fn step() -> impl proptest::strategy::Strategy<Value = Step> {
         2 => (1_usize..5).prop_map(Step::Calls),
         1 => (2_u32..27).prop_map(Step::Cycle),
         1 => Just(Step::Policy),
+        2 => any::<bool>().prop_map(|alone| Step::Mixed { alone }),
         2 => proptest::option::of(any::<u64>()).prop_map(Step::PowerLoss),
     ]
 }
@@ -443,6 +448,7 @@ proptest::proptest! {
         let (reference_disk, _, _) = prepared();
         let reference = open_without_journal(&reference_disk);
         let mut books = open(&disk, &journal);
+        let mut last_pay: Option<(String, Command)> = None;
         let policy = |n: usize| Command::SetPolicy {
             file: "plain.toml".into(),
             text: format!(
@@ -464,6 +470,22 @@ proptest::proptest! {
                     let ours = books.execute(&key, &command).unwrap();
                     let theirs = reference.execute(&key, &command).unwrap();
                     proptest::prop_assert_eq!(format!("{:?}", ours.outcome), format!("{:?}", theirs.outcome));
+                    last_pay = Some((key, command));
+                }
+                Step::Mixed { alone } => {
+                    let refused = directed(ids[n % 3], arrears::ids::ObligationId(999_999));
+                    let mut commands = vec![(format!("s{n}r"), refused)];
+                    if !alone {
+                        commands.extend(last_pay.clone());
+                        commands.push((format!("s{n}p"), payment(ids[(n + 1) % 3], n as i64)));
+                    }
+                    let ours = books.execute_all(&commands);
+                    let theirs = reference.execute_all(&commands);
+                    for (ours, theirs) in ours.into_iter().zip(theirs) {
+                        let (ours, theirs) = (ours.unwrap(), theirs.unwrap());
+                        proptest::prop_assert_eq!(ours.replayed, theirs.replayed);
+                        proptest::prop_assert_eq!(format!("{:?}", ours.outcome), format!("{:?}", theirs.outcome));
+                    }
                 }
                 Step::Batch(count) => {
                     for engine in [&books, &reference] {
@@ -723,6 +745,82 @@ fn readers_and_a_writer_of_a_journaled_handle_see_every_answered_payment() {
         }
     });
     let expected: Vec<i64> = (0..3).map(|index| start[index] - paid_to(index, payments)).collect();
+    assert_eq!(balances(&books, &ids), expected);
+    assert_replays_to(books, &disk, &journal, &ids, &expected);
+}
+
+/// A payment directed at obligation `obligation` of `account`, for a few cents.
+fn directed(account: AccountId, obligation: arrears::ids::ObligationId) -> Command {
+    Command::Payment {
+        account,
+        effective_on: d(2, 1),
+        amount: usd(3_00),
+        directed_to: Some(obligation),
+    }
+}
+
+/// A journaled group writes its record before its commands run (tentative, synced while they
+/// run: journal.rs). A group none of whose commands wrote leaves that record where the next
+/// goes; when the store then goes on (a synced write of the handle), a power loss must not
+/// replay it: here the refused payment, directed at an obligation that did not exist yet,
+/// would be made if it ran again after the charge that created the obligation.
+#[test]
+fn a_group_that_wrote_nothing_is_not_replayed_after_the_store_went_on_past_it() {
+    let (disk, journal, ids) = prepared();
+    let books = open(&disk, &journal);
+    let first = charge(&books, "charge-a", ids[0], d(1, 2), d(2, 2), 50_00);
+    let next = arrears::ids::ObligationId(first.0 + 1);
+    let refused = books.execute("early", &directed(ids[0], next)).unwrap();
+    assert!(refused.outcome.is_rejected(), "{:?}", refused.outcome);
+    // A synced write: the obligation the refused payment named now exists.
+    let mut batch = books.batch().unwrap();
+    let created = batch.execute("charge-b", &charge_command(ids[0], d(1, 2), d(2, 2), 70_00));
+    assert_eq!(posted(created.unwrap().outcome).obligation, Some(next));
+    batch.commit().unwrap();
+    let expected = balances(&books, &ids);
+    let (disk, journal) = power_loss(books, &disk, &journal);
+    let books = open(&disk, &journal);
+    assert_eq!(balances(&books, &ids), expected, "the refused payment was not made");
+    assert!(books.verify().unwrap().is_clean());
+    // Its key was never used: the same command is made now.
+    let made = books.execute("early", &directed(ids[0], next)).unwrap();
+    assert!(!made.replayed && !made.outcome.is_rejected(), "{:?}", made.outcome);
+    discard(&disk, &journal);
+}
+
+/// Groups whose commands did not all write (a replay of a key used before, a refusal, first
+/// in the group or among payments that wrote) commit an exact record of those that wrote over
+/// their tentative one: a power loss keeps every payment made, once, and the next open finds
+/// nothing to replay twice.
+#[test]
+fn groups_with_replays_and_refusals_are_journaled_exactly_and_a_power_loss_keeps_them() {
+    let (disk, journal, ids) = prepared();
+    let books = open(&disk, &journal);
+    let mut expected = balances(&books, &ids);
+    books.execute("pay0", &payment(ids[0], 0)).unwrap().accepted().unwrap();
+    expected[0] -= 1_00;
+    let nowhere = arrears::ids::ObligationId(999_999);
+    for call in 1..5_i64 {
+        let mut commands = vec![
+            (format!("pay{}", call - 1), payment(ids[((call - 1) % 3) as usize], call - 1)),
+            (format!("refused{call}"), directed(ids[1], nowhere)),
+        ];
+        if call % 2 == 0 {
+            // The refusal first.
+            commands.swap(0, 1);
+        }
+        commands.push((format!("pay{call}"), payment(ids[(call % 3) as usize], call)));
+        expected[(call % 3) as usize] -= 1_00 + call;
+        let results = books.execute_all(&commands);
+        let receipts: Vec<_> = results.into_iter().map(Result::unwrap).collect();
+        let replayed = usize::from(call % 2 == 0);
+        assert!(receipts[replayed].replayed, "call {call}");
+        assert!(receipts[1 - replayed].outcome.is_rejected(), "call {call}");
+        assert!(!receipts[2].replayed && !receipts[2].outcome.is_rejected(), "call {call}");
+    }
+    // A lone replay and a lone refusal: groups that write nothing.
+    assert!(books.execute("pay4", &payment(ids[1], 4)).unwrap().replayed);
+    assert!(books.execute("refused9", &directed(ids[2], nowhere)).unwrap().outcome.is_rejected());
     assert_eq!(balances(&books, &ids), expected);
     assert_replays_to(books, &disk, &journal, &ids, &expected);
 }
