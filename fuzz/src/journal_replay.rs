@@ -2,8 +2,9 @@
 //! `Durability::Journaled` (docs/DURABILITY.md, "The journal", which documents the file this
 //! builds: the header and its epoch, then records framed by a length and the first 8 bytes of
 //! SHA-256 of the body). Records are framed with checksums that hold, so the fuzzer reaches the
-//! decoder and the replay: sequences that follow or skip, epochs that are the header's or not,
-//! commands that are well-formed payments and charges,
+//! decoder and the replay: files of version 1 and 2, sequences that follow or skip, epochs that
+//! are the header's or not, first audit sequences that are the store's next or not, exact and
+//! tentative records, commands that are well-formed payments and charges,
 //! bytes that are no command, keys that repeat (a replay, or an idempotency conflict), and
 //! damaged bytes and a tail of anything. The open either replays and verifies clean, or fails
 //! with an error; it never panics, and the store alone verifies clean afterwards either way.
@@ -18,11 +19,13 @@ use sha2::{Digest, Sha256};
 
 use crate::{day, open_account, usd};
 
-/// The journal's header (docs/DURABILITY.md).
-const MAGIC: &[u8; 16] = b"arrears journal\x01";
+/// The journal's header (docs/DURABILITY.md), without its version byte.
+const MAGIC: &[u8; 15] = b"arrears journal";
 
 #[derive(Arbitrary, Debug)]
 struct Input {
+    /// Version 2 (records with their first audit sequence and kind) or, when false, 1.
+    version_2: bool,
     records: Vec<RecordSpec>,
     tail: Vec<u8>,
 }
@@ -37,6 +40,11 @@ struct RecordSpec {
     commands: Vec<CommandSpec>,
     /// A byte of the framed record flipped (offset, bits).
     damage: Option<(u16, u8)>,
+    /// Version 2: the record's first audit sequence, as an offset from the store's next (0:
+    /// the store is as the record's group found it, for the first record).
+    first_seq: u8,
+    /// Version 2: a tentative record (every command of its group) rather than an exact one.
+    tentative: bool,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -64,10 +72,12 @@ pub fn journal_replay(data: &[u8]) {
         clock(),
     );
     let ids: Vec<_> = (0..3).map(|i| open_account(&books, i)).collect();
+    let next_seq = books.audit_head().expect("audit head").map_or(1, |head| head.seq + 1);
     drop(books);
 
     const EPOCH: u64 = 1;
     let mut image = MAGIC.to_vec();
+    image.push(if input.version_2 { 2 } else { 1 });
     image.extend_from_slice(&EPOCH.to_le_bytes());
     let mut seq = 0_u64;
     for record in input.records.iter().take(16) {
@@ -80,6 +90,10 @@ pub fn journal_replay(data: &[u8]) {
         body.extend_from_slice(&seq.to_le_bytes());
         body.extend_from_slice(&(1_780_000_000_i64 + i64::from(record.seconds)).to_le_bytes());
         body.extend_from_slice(&0_u32.to_le_bytes());
+        if input.version_2 {
+            body.extend_from_slice(&(next_seq + u64::from(record.first_seq)).to_le_bytes());
+            body.push(u8::from(record.tentative));
+        }
         let commands = &record.commands[..record.commands.len().min(8)];
         body.extend_from_slice(&(commands.len() as u32).to_le_bytes());
         for spec in commands {

@@ -31,9 +31,10 @@
 //! version 1 left by an older build is read and replayed as it was written.
 //!
 //! **Exact and tentative records.** A commit writes its record *before* it runs its commands,
-//! with every command of the group (a *tentative* record), and has it synced by the journal's
-//! syncer thread ([`syncer`]) while the commands run: the commit then costs the longer of the
-//! sync and the commands rather than both. Whether a command writes is known only once it ran:
+//! with every command of the group (a *tentative* record), and starts its write-back to the
+//! disk (`sync_file_range`), which goes on while the commands run and the transaction is
+//! sealed; the sync after them then waits for little more than the disk's cache flush.
+//! Whether a command writes is known only once it ran:
 //! if every command wrote, the tentative record is the commit's; if some did not (a refusal, a
 //! replay of a key already used, an error), an *exact* record of the commands that wrote is
 //! written over it and synced before the commit is sealed (the cost of a commit before); if
@@ -67,8 +68,6 @@ use arrears_store::{Chain, OpenError, ReadTxn, Reads, StorageError, Store, Write
 use crate::command::Command;
 use crate::error::error_text;
 
-mod syncer;
-
 /// The first 16 bytes of every journal file this build writes (its version is the last byte).
 pub(crate) const MAGIC: &[u8; 16] = b"arrears journal\x02";
 
@@ -101,6 +100,11 @@ pub(crate) trait JournalFile: Send + Sync {
     fn read_at(&self, offset: u64, out: &mut [u8]) -> io::Result<()>;
     fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()>;
     fn sync(&self) -> io::Result<()>;
+
+    /// Starts writing `len` bytes at `offset` back to the disk and returns without waiting: a
+    /// hint, which the [`JournalFile::sync`] after it does not depend on (it waits for what
+    /// was started, and flushes the disk's cache).
+    fn start_writeback(&self, _offset: u64, _len: usize) {}
 }
 
 impl JournalFile for std::fs::File {
@@ -118,6 +122,18 @@ impl JournalFile for std::fs::File {
 
     fn sync(&self) -> io::Result<()> {
         self.sync_data()
+    }
+
+    #[cfg(target_os = "linux")]
+    #[allow(unsafe_code)]
+    fn start_writeback(&self, offset: u64, len: usize) {
+        use std::os::fd::AsRawFd;
+        let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else { return };
+        // SAFETY: `sync_file_range` reads no memory of ours; the descriptor is this open
+        // file's. A failure (a file system without it) leaves the sync after it to do all.
+        unsafe {
+            libc::sync_file_range(self.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
+        }
     }
 }
 
@@ -390,8 +406,6 @@ pub(crate) fn scan(
 /// The journal an engine appends to.
 pub(crate) struct Journal {
     file: Arc<dyn JournalFile>,
-    /// Syncs the file while a commit runs its commands.
-    syncer: syncer::Syncer,
     pub(crate) path: PathBuf,
     /// Where the next record goes.
     offset: u64,
@@ -443,10 +457,8 @@ impl Journal {
         header.extend_from_slice(&epoch.to_le_bytes());
         file.write_at(0, &header)?;
         file.sync()?;
-        let syncer = syncer::Syncer::start(Arc::clone(&file))?;
         Ok(Journal {
             file,
-            syncer,
             path,
             offset: HEADER_LEN as u64,
             since_checkpoint: 0,
@@ -471,24 +483,19 @@ impl Journal {
         Ok(())
     }
 
-    /// Writes a tentative `record` (which must [`Journal::fits`]) where the next record goes,
-    /// and starts its sync ([`Journal::synced`] waits for it); the journal does not move on
-    /// past it until [`Journal::advance`].
-    pub(crate) fn write_tentative(&mut self, record: &[u8]) -> io::Result<Syncing> {
+    /// Writes a tentative `record` (which must [`Journal::fits`]) where the next record goes
+    /// and starts its write-back to the disk ([`JournalFile::start_writeback`]), so that it
+    /// goes on while the group's commands run; [`Journal::sync`] makes it durable. The journal
+    /// does not move on past it until [`Journal::advance`].
+    pub(crate) fn write_tentative(&mut self, record: &[u8]) -> io::Result<()> {
         self.file.write_at(self.offset, record)?;
-        Ok(match self.syncer.ask() {
-            Some(asked) => Syncing::Asked(asked),
-            None => Syncing::NotAsked,
-        })
+        self.file.start_writeback(self.offset, record.len());
+        Ok(())
     }
 
-    /// Waits for the sync [`Journal::write_tentative`] started (or syncs the file, if the
-    /// syncer was not asked).
-    pub(crate) fn synced(&self, syncing: Syncing) -> io::Result<()> {
-        match syncing {
-            Syncing::Asked(asked) => self.syncer.wait(asked),
-            Syncing::NotAsked => self.file.sync(),
-        }
+    /// Syncs the file.
+    pub(crate) fn sync(&self) -> io::Result<()> {
+        self.file.sync()
     }
 
     /// The journal moves on past a record of `len` bytes written and synced where the next
@@ -510,13 +517,6 @@ impl Journal {
         self.offset = HEADER_LEN as u64;
         self.since_checkpoint = 0;
     }
-}
-
-/// The sync of a tentative record: asked of the syncer, or left to the commit.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Syncing {
-    Asked(u64),
-    NotAsked,
 }
 
 /// What recovery needs of the engine: its store, and a record's commands run again.
@@ -695,10 +695,10 @@ pub(crate) fn refuse_pending(store: &Store, path: &Path) -> Result<(), OpenError
 }
 
 /// A group's tentative record (the module's documentation): the record of `commands` (every
-/// command of the group, before they run) written where the next record goes, and its sync
-/// started. Returns the record's length and its sync, for [`commit_tentative`] or
-/// [`commit`]; `None` if the record does not fit in the journal (the group then commits as
-/// [`commit`] says, once it ran).
+/// command of the group, before they run) written where the next record goes, and its
+/// write-back started. Returns the record's length, for [`commit_tentative`]; `None` if the
+/// record does not fit in the journal (the group then commits as [`commit`] says, once it
+/// ran).
 ///
 /// # Errors
 ///
@@ -709,7 +709,7 @@ pub(crate) fn begin_tentative(
     now: DateTime<Utc>,
     first_seq: u64,
     commands: &[(&str, &Command)],
-) -> Result<Option<(usize, Syncing)>, StorageError> {
+) -> Result<Option<usize>, StorageError> {
     let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(reason) = &journal.failed {
         return Err(StorageError::Fenced { reason: reason.clone() });
@@ -720,33 +720,22 @@ pub(crate) fn begin_tentative(
         return Ok(None);
     };
     match journal.write_tentative(&record) {
-        Ok(syncing) => Ok(Some((record.len(), syncing))),
+        Ok(()) => Ok(Some(record.len())),
         Err(cause) => Err(fail(store, &mut journal, "writing its record", &cause)),
     }
 }
 
-/// Waits for the sync of a tentative record ([`begin_tentative`]).
-///
-/// # Errors
-///
-/// The journal's I/O failure (the store is then fenced): the record may be on the disk, and
-/// the next open replays it.
-pub(crate) fn tentative_synced(
-    store: &Store,
-    journal: &Mutex<Journal>,
-    syncing: Syncing,
-) -> Result<(), StorageError> {
-    let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
-    journal.synced(syncing).map_err(|cause| fail(store, &mut journal, "syncing its record", &cause))
-}
-
 /// Commits a group's transaction whose tentative record ([`begin_tentative`], `len` bytes)
-/// holds exactly the commands that wrote, and is synced: the journal moves on past it and
-/// the transaction is parked, as [`commit`] does.
+/// holds exactly the commands that wrote: the transaction is sealed and parked while the
+/// record's write-back goes on (the chain is held throughout, so no read sees the group before
+/// its sync), then the journal is synced, moves on past the record, and checkpoints if a
+/// checkpoint is due, as [`commit`] does.
 ///
 /// # Errors
 ///
-/// As [`commit`].
+/// As [`commit`]; a failed sync after the seal fences the store (the parked transaction holds
+/// the group, which the journal may or may not hold: its callers are told it may or may not
+/// have been made).
 pub(crate) fn commit_tentative(
     store: &Store,
     journal: &Mutex<Journal>,
@@ -755,11 +744,16 @@ pub(crate) fn commit_tentative(
     len: usize,
 ) -> Result<(), StorageError> {
     let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(reason) = &journal.failed {
-        return Err(StorageError::Fenced { reason: reason.clone() });
+    let sealed = chain.park(txn);
+    if let Err(cause) = journal.sync() {
+        return Err(fail(store, &mut journal, "syncing its record", &cause));
+    }
+    if let Err(cause) = sealed {
+        return Err(fail(store, &mut journal, "sealing the commit after its record", &cause));
     }
     journal.advance(len);
-    park(store, &mut journal, chain, txn)
+    checkpoint_if_due(store, &mut journal, chain);
+    Ok(())
 }
 
 /// Commits a group's transaction (the chain's, [`Store::chain`]) through the journal: the
@@ -819,17 +813,22 @@ fn park(
     if let Err(cause) = chain.park(txn) {
         return Err(fail(store, journal, "sealing the commit after its record", &cause));
     }
+    checkpoint_if_due(store, journal, chain);
+    Ok(())
+}
+
+/// A checkpoint, if enough records were written since the last. The group whose record was
+/// synced last is durable in the journal: its callers are told so even if the checkpoint
+/// fails (later writes are then refused).
+fn checkpoint_if_due(store: &Store, journal: &mut Journal, chain: &mut Chain<'_>) {
     if journal.checkpoint_due() {
         match chain.commit_parked().and_then(|()| checkpoint(store)) {
             Ok(()) => journal.checkpointed(),
-            // The group is durable in the journal: its callers are told so; later writes are
-            // refused.
             Err(cause) => {
                 fail(store, journal, "a checkpoint", &cause);
             }
         }
     }
-    Ok(())
 }
 
 /// Records a failure of the journal or of a commit after its record, and fences the store:

@@ -153,7 +153,8 @@ pub enum Durability {
     Eventual,
     /// Each commit of [`Arrears::execute`] is on disk when it returns, as with `Immediate`,
     /// but through a journal beside the store (its path with `.journal` added): the commit's
-    /// commands are appended to the journal and synced (one sequential write), and the
+    /// commands are appended to the journal and synced (one sequential write, written before
+    /// the commands run and synced after them), and the
     /// store's own commit is not synced; every 1,024 such commits, and at every other write
     /// (batches, the cycle, imports), the store is synced. After a crash, the next writable
     /// open replays the journal (docs/DURABILITY.md, "The journal"). Needs
@@ -791,9 +792,19 @@ impl Arrears {
             let (receipts, spoiled) = batch.run_group(commands, &mut results);
             let Batch { mark, txn, .. } = batch;
             drop(mark);
-            if let Some((_, syncing)) = tentative {
-                if let Err(error) = journal::tentative_synced(&self.store, journal, syncing) {
-                    return fill(results, &error);
+            let all_wrote = spoiled.is_none()
+                && receipts.len() == pending.len()
+                && receipts.iter().all(|(_, receipt)| wrote(receipt));
+            if let Some(len) = tentative {
+                if all_wrote {
+                    // The tentative record is the commit's: sealed while its sync goes on.
+                    let committed =
+                        journal::commit_tentative(&self.store, journal, &mut chain, txn, len);
+                    drop(chain);
+                    return match committed {
+                        Ok(()) => answered(results, receipts),
+                        Err(error) => fill(results, &error),
+                    };
                 }
             }
             if let Some((index, error)) = spoiled {
@@ -814,16 +825,14 @@ impl Arrears {
                 .filter(|(_, receipt)| wrote(receipt))
                 .map(|(index, _)| (commands[*index].0.as_str(), &commands[*index].1))
                 .collect();
-            let committed = match tentative {
+            let committed = if ran.is_empty() {
                 // Nothing wrote: the tentative record, if any, stays where the next goes.
-                _ if ran.is_empty() => {
-                    chain.put_back(txn);
-                    Ok(())
-                }
-                Some((len, _)) if ran.len() == pending.len() => {
-                    journal::commit_tentative(&self.store, journal, &mut chain, txn, len)
-                }
-                _ => journal::commit(&self.store, journal, &mut chain, txn, (now, first_seq), &ran),
+                chain.put_back(txn);
+                Ok(())
+            } else {
+                // Some did not: their exact record over the tentative one (or the group's
+                // only record, if it had no room for a tentative one).
+                journal::commit(&self.store, journal, &mut chain, txn, (now, first_seq), &ran)
             };
             drop(chain);
             if let Err(error) = committed {
