@@ -774,8 +774,8 @@ impl Arrears {
                 Ok(head) => head.map_or(1, |head| head.seq + 1),
                 Err(error) => return fill(results, &error),
             };
-            // The group's tentative record, synced while its commands run (journal.rs says
-            // why that is safe): every command without a result yet.
+            // The group's tentative record (journal.rs says why that is safe): every command
+            // without a result yet, written and its write-back started before they run.
             let pending: Vec<(&str, &Command)> = (commands.iter().zip(&results))
                 .filter(|(_, result)| result.is_none())
                 .map(|((key, command), _)| (key.as_str(), command))
@@ -797,7 +797,7 @@ impl Arrears {
                 && receipts.iter().all(|(_, receipt)| wrote(receipt));
             if let Some(len) = tentative {
                 if all_wrote {
-                    // The tentative record is the commit's: sealed while its sync goes on.
+                    // The tentative record is the commit's: sealed, then synced.
                     let committed =
                         journal::commit_tentative(&self.store, journal, &mut chain, txn, len);
                     drop(chain);
