@@ -34,8 +34,8 @@
 //! with every command of the group (a *tentative* record), and starts its write-back to the
 //! disk (`sync_file_range`), which goes on while the commands run and the transaction is
 //! sealed; the sync after them then waits for little more than the disk's cache flush.
-//! Whether a command writes is known only once it ran:
-//! if every command wrote, the tentative record is the commit's; if some did not (a refusal, a
+//! Whether a command writes is known only once it ran: if every command wrote, the tentative
+//! record is the commit's; if some did not (a refusal, a
 //! replay of a key already used, an error), an *exact* record of the commands that wrote is
 //! written over it and synced before the commit is sealed (the cost of a commit before); if
 //! none did, the record is left where it is and the next goes over it. The record's first audit
@@ -58,7 +58,7 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -67,6 +67,9 @@ use arrears_store::{Chain, OpenError, ReadTxn, Reads, StorageError, Store, Write
 
 use crate::command::Command;
 use crate::error::error_text;
+
+#[cfg(target_os = "linux")]
+mod os;
 
 /// The first 16 bytes of every journal file this build writes (its version is the last byte).
 pub(crate) const MAGIC: &[u8; 16] = b"arrears journal\x02";
@@ -95,7 +98,7 @@ const RECORD_BODY_MAX: usize = (JOURNAL_BYTES as usize) - HEADER_LEN - RECORD_HE
 
 /// The file the journal is written to: a real file, or (feature `fault-injection`) the
 /// fault-injecting in-memory disk of durability tests.
-pub(crate) trait JournalFile: Send + Sync {
+pub(crate) trait JournalFile: Send {
     fn len(&self) -> io::Result<u64>;
     fn read_at(&self, offset: u64, out: &mut [u8]) -> io::Result<()>;
     fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()>;
@@ -125,15 +128,8 @@ impl JournalFile for std::fs::File {
     }
 
     #[cfg(target_os = "linux")]
-    #[allow(unsafe_code)]
     fn start_writeback(&self, offset: u64, len: usize) {
-        use std::os::fd::AsRawFd;
-        let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else { return };
-        // SAFETY: `sync_file_range` reads no memory of ours; the descriptor is this open
-        // file's. A failure (a file system without it) leaves the sync after it to do all.
-        unsafe {
-            libc::sync_file_range(self.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
-        }
+        os::start_writeback(self, offset, len);
     }
 }
 
@@ -405,7 +401,7 @@ pub(crate) fn scan(
 
 /// The journal an engine appends to.
 pub(crate) struct Journal {
-    file: Arc<dyn JournalFile>,
+    file: Box<dyn JournalFile>,
     pub(crate) path: PathBuf,
     /// Where the next record goes.
     offset: u64,
@@ -439,7 +435,7 @@ impl Journal {
     /// past its end), gets the header with `epoch` and is synced. Every record in the file
     /// must be in the store already, and `epoch` above the file's.
     pub(crate) fn start(
-        file: Arc<dyn JournalFile>,
+        file: Box<dyn JournalFile>,
         path: PathBuf,
         epoch: u64,
     ) -> io::Result<Journal> {
@@ -605,7 +601,7 @@ pub(crate) fn open_beside(
         .truncate(false)
         .open(&journal_path)
         .map_err(|cause| error(format!("opening it: {cause}")))?;
-    match recover(engine, Arc::new(file), journal_path.clone(), keep)? {
+    match recover(engine, Box::new(file), journal_path.clone(), keep)? {
         Some(mut journal) => {
             if !exists {
                 sync_directory(&journal_path)
@@ -631,7 +627,7 @@ pub(crate) fn open_beside(
 /// As [`open_beside`].
 pub(crate) fn recover(
     engine: &impl Replay,
-    file: Arc<dyn JournalFile>,
+    file: Box<dyn JournalFile>,
     path: PathBuf,
     keep: bool,
 ) -> Result<Option<Journal>, OpenError> {
@@ -733,9 +729,9 @@ pub(crate) fn begin_tentative(
 ///
 /// # Errors
 ///
-/// As [`commit`]; a failed sync after the seal fences the store (the parked transaction holds
-/// the group, which the journal may or may not hold: its callers are told it may or may not
-/// have been made).
+/// As [`commit`]; a failed sync fences the store and drops the parked transaction (the
+/// journal may or may not hold the group: its callers are told it may or may not have been
+/// made).
 pub(crate) fn commit_tentative(
     store: &Store,
     journal: &Mutex<Journal>,
@@ -746,6 +742,12 @@ pub(crate) fn commit_tentative(
     let mut journal = journal.lock().unwrap_or_else(PoisonError::into_inner);
     let sealed = chain.park(txn);
     if let Err(cause) = journal.sync() {
+        // No read may see the group: its record may not be on the disk. The parked
+        // transaction (the group, and the commits before it, which the journal holds) is
+        // dropped; the chain's drop fences the handle.
+        if sealed.is_ok() {
+            chain.begin().map(drop).ok();
+        }
         return Err(fail(store, &mut journal, "syncing its record", &cause));
     }
     if let Err(cause) = sealed {

@@ -580,8 +580,7 @@ impl Arrears {
         let store = Store::open_with_backend(disk, options.store_options())?;
         let mut engine = Arrears::from_store(store, options.clock);
         let path = std::path::PathBuf::from("(journal disk)");
-        let journal =
-            journal::recover(&engine, std::sync::Arc::new(journal_disk.clone()), path, true)?;
+        let journal = journal::recover(&engine, Box::new(journal_disk.clone()), path, true)?;
         engine.journal = journal.map(std::sync::Mutex::new);
         Ok(engine)
     }

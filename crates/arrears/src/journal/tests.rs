@@ -87,7 +87,7 @@ fn note(n: u64) -> Command {
 /// A journal started on an empty shared file, in `epoch`.
 fn started(epoch: u64) -> (Journal, Shared) {
     let file = Shared(std::sync::Arc::new(Memory::new(Vec::new())));
-    let journal = Journal::start(std::sync::Arc::new(file.clone()), "mem".into(), epoch).unwrap();
+    let journal = Journal::start(Box::new(file.clone()), "mem".into(), epoch).unwrap();
     (journal, file)
 }
 
@@ -260,7 +260,7 @@ fn records_of_an_older_epoch_are_not_taken() {
         append(&mut journal, 2);
     }
     // The next start: the file keeps the older records, the header says epoch 2.
-    let mut journal = Journal::start(std::sync::Arc::new(file.clone()), "mem".into(), 2).unwrap();
+    let mut journal = Journal::start(Box::new(file.clone()), "mem".into(), 2).unwrap();
     assert_eq!(scan_through(&file, 0).unwrap(), Vec::new());
     let newer = append(&mut journal, 1);
     assert_eq!(newer.seq, 1);
