@@ -2501,12 +2501,7 @@ impl journal::Replay for Arrears {
 
     fn replay(&self, record: &journal::Record) -> Result<(), String> {
         use arrears_store::codec::decode_record;
-        let txn = if self.store.sharing() == arrears_store::Sharing::Exclusive {
-            self.store.write_unsynced()
-        } else {
-            self.store.write()
-        };
-        let txn = txn.map_err(|cause| error::error_text(&cause))?;
+        let txn = self.replay_txn()?;
         if record.tentative {
             let commands = (record.commands.iter())
                 .map(|(key, bytes)| {
@@ -2540,6 +2535,17 @@ impl journal::Replay for Arrears {
 }
 
 impl Arrears {
+    /// A write transaction a replay runs in: unsynced where the handle may (the checkpoint
+    /// after the replay syncs them all).
+    fn replay_txn(&self) -> Result<arrears_store::WriteTxn, String> {
+        let txn = if self.store.sharing() == arrears_store::Sharing::Exclusive {
+            self.store.write_unsynced()
+        } else {
+            self.store.write()
+        };
+        txn.map_err(|cause| error::error_text(&cause))
+    }
+
     /// Replays a tentative record's group as [`Arrears::execute_journaled`] ran it: a
     /// command that fails without writing leaves the others going on, one that fails after
     /// writing is left out and the others run again in a new transaction.
@@ -2555,10 +2561,7 @@ impl Arrears {
         loop {
             let txn = match txn.take() {
                 Some(txn) => txn,
-                None if self.store.sharing() == arrears_store::Sharing::Exclusive => {
-                    self.store.write_unsynced().map_err(|cause| error::error_text(&cause))?
-                }
-                None => self.store.write().map_err(|cause| error::error_text(&cause))?,
+                None => self.replay_txn()?,
             };
             let mut batch = self.batch_in(txn, now);
             let (_, spoiled) = batch.run_group(commands, &mut results);
