@@ -528,10 +528,10 @@ pub(crate) trait Replay {
     fn replay(&self, record: &Record) -> Result<(), String>;
 }
 
-/// The store's next audit sequence, as `read` sees it.
-fn next_audit_seq(read: &ReadTxn) -> Result<u64, String> {
-    let head = read.audit_head().map_err(|cause| error_text(&cause))?;
-    Ok(head.map_or(1, |head| head.seq + 1))
+/// The store's next audit sequence, as `reads` sees it: where a group that begins now appends
+/// its first entry (a record's first audit sequence).
+pub(crate) fn next_audit_seq(reads: &impl Reads) -> Result<u64, StorageError> {
+    Ok(reads.audit_head()?.map_or(1, |head| head.seq + 1))
 }
 
 /// Whether the store, as `read` sees it, holds `record`'s commit: its first command's key is
@@ -550,7 +550,7 @@ fn presence(read: &ReadTxn, record: &Record) -> Result<Presence, String> {
     if at.is_some_and(|at| at >= first_seq) {
         return Ok(Presence::Held);
     }
-    if record.tentative && next_audit_seq(read)? > first_seq {
+    if record.tentative && next_audit_seq(read).map_err(|cause| error_text(&cause))? > first_seq {
         return Ok(Presence::Passed);
     }
     Ok(Presence::Lacked)
@@ -640,7 +640,7 @@ pub(crate) fn recover(
         if let Some(first_seq) = record.first_seq {
             // A group begins where the one before it ended: the store, with the records
             // before this one replayed, must be as this record's group found it.
-            let next = next_audit_seq(&engine.store().read()?).map_err(error)?;
+            let next = next_audit_seq(&engine.store().read()?)?;
             if next != first_seq {
                 return Err(error(format!(
                     "record {} began at audit entry {first_seq}, but the store's next is {next} \

@@ -769,8 +769,8 @@ impl Arrears {
                 Err(error) => return fill(results, &error),
             };
             let now = self.clock.now();
-            let first_seq = match txn.audit_head() {
-                Ok(head) => head.map_or(1, |head| head.seq + 1),
+            let first_seq = match journal::next_audit_seq(&txn) {
+                Ok(first_seq) => first_seq,
                 Err(error) => return fill(results, &error),
             };
             // The group's tentative record (journal.rs says why that is safe): every command
