@@ -605,7 +605,8 @@ pub(crate) fn reverse_charge_off(
     let jurisdiction = jurisdiction_of(env.txn, account, debtor_jurisdiction.as_ref())?;
     let mut case = load_case(env.txn, env.policy, account)?;
     let event = CollectionEvent::ChargeOffReversed;
-    let state = prepared.state_as_of(env.txn, on, crate::lifecycle::NO_PAYMENTS)?;
+    let from = crate::lifecycle::stage_payments_from(env.policy, crate::lifecycle::NO_PAYMENTS);
+    let state = prepared.state_as_of(env.txn, on, from)?;
     let transition = match gate(env.policy, account, &jurisdiction, &case, &state, &event, on) {
         Ok(transition) => transition,
         Err(rejection) => return Ok(Outcome::Rejected(rejection)),

@@ -110,8 +110,17 @@ pub(crate) fn select_stage<'p>(
         score_band,
         signals,
         tenure_months: i64::from(months_between(account.opened_on, as_of)),
-        lifetime_paid: Money::from_minor(lifetime_paid_minor(state, as_of), account.currency)
-            .amount(),
+        lifetime_paid: if policy.reads_lifetime_value() {
+            // Every payment of the account's life: the caller read the state with
+            // `stage_payments_from`, so none is in a cold part.
+            debug_assert!(
+                state.has_payments_from(NaiveDate::MIN),
+                "a lifetime value of a hot part"
+            );
+            Money::from_minor(lifetime_paid_minor(state, as_of), account.currency).amount()
+        } else {
+            rust_decimal::Decimal::ZERO
+        },
     };
     let stage = policy.select_stage(&facts)?;
     let position = policy.stages().iter().position(|candidate| candidate.name == stage.name)?;
@@ -140,8 +149,22 @@ pub(crate) fn context(
 }
 
 /// The `payments_from` of `Reads::open_state` for a reader that needs no payment: the state
-/// machine's decisions read what the account owes, past due, and its charge-off.
+/// machine's decisions read what the account owes, past due, and its charge-off. Their stage
+/// may read every payment (a policy's lifetime value): read such a state with
+/// [`stage_payments_from`].
 pub(crate) const NO_PAYMENTS: NaiveDate = NaiveDate::MAX;
+
+/// The `payments_from` of `Reads::open_state` for a state a stage is selected from
+/// ([`select_stage`], [`context`], [`gate`]), which otherwise needs the payments from `from`:
+/// every payment if a stage reads the customer's lifetime value, which counts them all
+/// (the hot part of a state lacks the payments moved to its cold parts).
+pub(crate) fn stage_payments_from(policy: &Policy, from: NaiveDate) -> NaiveDate {
+    if policy.reads_lifetime_value() {
+        NaiveDate::MIN
+    } else {
+        from
+    }
+}
 
 /// The date a command's state decision is taken on: its own date, or the last review if the
 /// command is back-dated before it (the case must reflect the latest known day).
@@ -352,7 +375,8 @@ pub(crate) fn ledger_command(
     }
     let mut transition = match &event {
         Some(event) => {
-            let state = prepared.state_as_of(env.txn, as_of, NO_PAYMENTS)?;
+            let from = stage_payments_from(env.policy, NO_PAYMENTS);
+            let state = prepared.state_as_of(env.txn, as_of, from)?;
             match gate(env.policy, account, jurisdiction, &case, &state, event, as_of) {
                 Ok(transition) => Some((event.clone(), transition)),
                 Err(rejection) => return Ok(Outcome::Rejected(rejection)),
@@ -409,7 +433,8 @@ pub(crate) fn ledger_command(
     let credit_applied = credit_beside_debt && apply_credit_beside_debt(env, account)?;
     if voided_write_off.is_some() || credit_applied {
         // The state the case goes to counts what is owed again and what the credit paid.
-        let state = env.txn.open_state(account, as_of, NO_PAYMENTS)?;
+        let from = stage_payments_from(env.policy, NO_PAYMENTS);
+        let state = env.txn.open_state(account, as_of, from)?;
         if let Some((event, transition)) = &mut transition {
             if let Ok(again) = gate(env.policy, account, jurisdiction, &case, &state, event, as_of)
             {
@@ -684,7 +709,8 @@ pub(crate) fn settle_agreements(
     .flatten()
     .min()
     .unwrap_or(NO_PAYMENTS);
-    let state = env.txn.open_state(account, as_of, payments_from)?;
+    let state =
+        env.txn.open_state(account, as_of, stage_payments_from(env.policy, payments_from))?;
     if let Some(promise) = case.promise.clone() {
         let paid: Vec<(NaiveDate, i64)> = received(&state).collect();
         if promise_status(&promise.payments, &paid, promise.made_on, promise.grace_days, as_of)
@@ -712,7 +738,8 @@ pub(crate) fn settle_agreements(
                 .sum();
             if paid >= settlement.amount_minor && accepted_on <= as_of {
                 follow_up(env, account, as_of.max(accepted_on), EventKind::WriteOffRemainder)?;
-                let state = env.txn.open_state(account, as_of, NO_PAYMENTS)?;
+                let from = stage_payments_from(env.policy, NO_PAYMENTS);
+                let state = env.txn.open_state(account, as_of, from)?;
                 step(
                     env,
                     account,
@@ -813,7 +840,8 @@ pub(crate) fn case_event_guarded(
     let jurisdiction = jurisdiction_of(env.txn, account, debtor_jurisdiction.as_ref())?;
     let mut case = load_case(env.txn, env.policy, account)?;
     let as_of = decision_date(&case, on);
-    let state = env.txn.open_state(account, as_of, NO_PAYMENTS)?;
+    let from = stage_payments_from(env.policy, NO_PAYMENTS);
+    let state = env.txn.open_state(account, as_of, from)?;
     // Decided from the state the ledger gives on `as_of`, not the last review's.
     let standing = CollectionCase {
         state: standing_state(

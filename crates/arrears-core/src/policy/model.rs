@@ -930,7 +930,9 @@ pub struct StageFacts<'a> {
     /// Whole months the account has been on the books.
     pub tenure_months: i64,
     /// What the customer has paid on the account over its life (payments not reversed), in
-    /// major units of its currency.
+    /// major units of its currency. Read only when [`Policy::reads_lifetime_value`]: a caller
+    /// may leave it zero otherwise (summing every payment of a long history costs each
+    /// decision).
     pub lifetime_paid: Decimal,
 }
 
@@ -1057,6 +1059,23 @@ impl Policy {
         product: ProductKind,
     ) -> Option<&Assignment> {
         self.assignments.iter().find(|rule| rule.matches(stage, debtor, product))
+    }
+
+    /// True if and only if a stage's conditions read the customer's lifetime value
+    /// (`min_lifetime_value`): only then must [`StageFacts::lifetime_paid`] be filled, which
+    /// counts every payment of the account's life.
+    ///
+    /// ```
+    /// use arrears_core::policy::Policy;
+    ///
+    /// let text = "[[stage]]\nname = \"late\"\nmin_dpd = 1\n";
+    /// let policy = Policy::from_toml(text, "p.toml").unwrap();
+    /// assert!(!policy.reads_lifetime_value());
+    /// let text = format!("{text}min_lifetime_value = {{ USD = \"10.00\" }}\n");
+    /// assert!(Policy::from_toml(&text, "p.toml").unwrap().reads_lifetime_value());
+    /// ```
+    pub fn reads_lifetime_value(&self) -> bool {
+        self.stages.iter().any(|stage| stage.conditions.customer.min_lifetime_value.is_some())
     }
 
     /// The stage for an account: the most specific stage whose conditions all hold, or `None`

@@ -45,9 +45,11 @@ pub(super) struct Review {
 /// The account's state as a review reads it: of its history, the payments of the last 90 days
 /// (its features) and those since its promise was made or its settlement offered; of its
 /// obligations, what they owe. So the hot part of the snapshot when it holds those payments
-/// (`Reads::open_state`).
+/// (`Reads::open_state`), unless a stage reads the customer's lifetime value
+/// (`lifecycle::stage_payments_from`).
 fn state_as_of(
     txn: &arrears_store::WriteTxn,
+    policy: &Policy,
     review: &Review,
     as_of: NaiveDate,
 ) -> Result<std::sync::Arc<AccountState>, CommandError> {
@@ -61,6 +63,7 @@ fn state_as_of(
     .flatten()
     .min()
     .unwrap_or(as_of);
+    let payments_from = lifecycle::stage_payments_from(policy, payments_from);
     Ok(txn.open_state(&review.account, as_of, payments_from)?)
 }
 
@@ -117,7 +120,7 @@ pub(super) fn review_time(
         score: None,
         steps: Vec::new(),
     };
-    let state = state_as_of(env.txn, &review, as_of)?;
+    let state = state_as_of(env.txn, env.policy, &review, as_of)?;
     agreements_due(env, &mut review, &state, as_of, report)?;
     // Settlement offers that ran out.
     if review.case.settlement.as_ref().is_some_and(|settlement| settlement.expires_on < as_of) {
@@ -130,7 +133,7 @@ pub(super) fn review_time(
     if due_for_charge_off {
         charge_off(env, &mut review, as_of, report)?;
     }
-    let state = state_as_of(env.txn, &review, as_of)?;
+    let state = state_as_of(env.txn, env.policy, &review, as_of)?;
     review.features = features(&contacts, &review.account, &review.case, &state, as_of);
     Ok(review)
 }
@@ -455,7 +458,7 @@ fn review_stage(
     as_of: NaiveDate,
     report: &mut CycleReport,
 ) -> Result<(), CommandError> {
-    let state = state_as_of(env.txn, review, as_of)?;
+    let state = state_as_of(env.txn, env.policy, review, as_of)?;
     let extension = crate::queue::extension_requested(&*env.txn, review.account.id, as_of)?;
     let selected = select_stage(env, review, &state, (as_of, extension));
     enter_stage(review, selected.as_ref(), &state, as_of);
@@ -468,7 +471,7 @@ fn review_stage(
     // for an earlier day (a payment in full dated after it already recorded) must not take the
     // state back in time (docs/COLLECTIONS.md, "The case").
     let decided_on = lifecycle::decision_date(&review.case, as_of);
-    let state = state_as_of(env.txn, review, decided_on)?;
+    let state = state_as_of(env.txn, env.policy, review, decided_on)?;
     let before = review.case.state.clone();
     transit(env, review, &state, CollectionEvent::Review, decided_on)?;
     if review.case.state != before {
@@ -553,7 +556,7 @@ fn stage_actions(
     if stage.actions.charge_off && state.charged_off_on.is_none() {
         charge_off(env, review, as_of, report)?;
     }
-    let state = state_as_of(env.txn, review, as_of)?;
+    let state = state_as_of(env.txn, env.policy, review, as_of)?;
     // A recall in this stage is a person's decision that the policy does not undo: the
     // account is placed again by a command, or by a later stage's placement.
     let recalled_in_stage = review.case.recalled_on.is_some_and(|recalled_on| {
@@ -1171,7 +1174,7 @@ fn next_review(
             next = date.max(tomorrow);
         }
     };
-    let state = state_as_of(txn, review, as_of)?;
+    let state = state_as_of(txn, policy, review, as_of)?;
     let earliest_reminder =
         policy.stages().iter().map(|stage| stage.conditions.min_dpd).min().unwrap_or(1).min(1);
     for obligation in state.obligations.values().filter(|obligation| obligation.total_minor() > 0) {

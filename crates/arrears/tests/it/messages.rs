@@ -4,7 +4,10 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
+
 use arrears::case::Action;
+use arrears::collection::CollectionState;
 use arrears::message::Tone;
 use arrears::model::{
     ContactChannel, ContactPoint, ContactPointKind, DebtorFlags, DebtorKind, Jurisdiction,
@@ -518,6 +521,59 @@ fn tenure_lifetime_value_and_complaints_select_stages() {
     books.execute("complaint", &command).unwrap().accepted().unwrap();
     books.run_cycle(d(2, 5)).unwrap();
     assert_eq!(stage(&books).as_deref(), Some("complained"));
+}
+
+/// A customer's lifetime value counts every payment, also those the store moved out of the
+/// account's row (its cold parts: settled payments more than 92 days before the account's
+/// latest event, but the last two). Here nine of the eleven payments, $90.00, move out; the two
+/// left in the row, $9.00, are below the loyal stage's $10.00. The stage must be the loyal one,
+/// in the review and in the state a payment's transition is decided from.
+#[test]
+fn the_lifetime_value_counts_the_payments_moved_out_of_the_accounts_row() {
+    let (_dir, books) = open_temp();
+    let command =
+        Command::SetPolicy { file: "customer.toml".into(), text: policy_with_customer_stages() };
+    books.execute("policy", &command).unwrap().accepted().unwrap();
+    let account = debtor_owing(&books, "loyal", ("US", "en", Currency::USD), 9_900);
+    let pay = |key: &str, on: NaiveDate, minor: i64| {
+        let pay = Command::Payment {
+            account,
+            effective_on: on,
+            amount: Money::from_minor(minor, Currency::USD),
+            directed_to: None,
+        };
+        books.execute(key, &pay).unwrap().accepted().unwrap();
+    };
+    // The first invoice paid before its due date, nine times $10.00 and twice $4.50.
+    for day in 10..19 {
+        pay(&format!("pay-{day}"), d(1, day), 1_000);
+    }
+    pay("pay-19", d(1, 19), 450);
+    pay("pay-20", d(1, 20), 450);
+    // A second invoice in June: the account's latest event moves on by more than 92 days.
+    let charge = Command::Charge(NewCharge {
+        account,
+        external_ref: Some("INV-2".into()),
+        kind: arrears::model::ObligationKind::Invoice,
+        issued_on: d(6, 1),
+        due_on: d(7, 1),
+        principal: Money::from_minor(5_000, Currency::USD),
+        interest: Money::zero(Currency::USD),
+        fee: Money::zero(Currency::USD),
+    });
+    books.execute("c:INV-2", &charge).unwrap().accepted().unwrap();
+    let stage = |books: &Arrears| books.case(account).unwrap().stage;
+    // Past due: the loyal customer's early stage, by the $99.00 paid in January.
+    books.run_cycle(d(7, 4)).unwrap();
+    assert_eq!(stage(&books).as_deref(), Some("early_loyal"));
+    let reviewed = books.case(account).unwrap().state;
+    assert!(matches!(reviewed, CollectionState::Delinquent { .. }), "{reviewed:?}");
+    // A part payment's transition keeps the stage the review chose (its $0.50 and the last
+    // two of January, in the row, are below $10.00).
+    pay("pay-part", d(7, 5), 50);
+    assert_eq!(books.case(account).unwrap().state, reviewed);
+    books.run_cycle(d(7, 6)).unwrap();
+    assert_eq!(stage(&books).as_deref(), Some("early_loyal"));
 }
 
 /// The example policy with one arm whose house style is English and firm, and the firm
