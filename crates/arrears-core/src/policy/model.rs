@@ -1068,7 +1068,7 @@ impl Policy {
     /// ```
     /// use arrears_core::policy::Policy;
     ///
-    /// let text = "[[stage]]\nname = \"late\"\nmin_dpd = 1\n";
+    /// let text = "name = \"p\"\nversion = 1\ncreditor = \"first_party\"\n\n[[stage]]\nname = \"late\"\nmin_dpd = 1\n";
     /// let policy = Policy::from_toml(text, "p.toml").unwrap();
     /// assert!(!policy.reads_lifetime_value());
     /// let text = format!("{text}min_lifetime_value = {{ USD = \"10.00\" }}\n");
