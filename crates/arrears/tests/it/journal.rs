@@ -875,3 +875,98 @@ fn a_group_cut_off_between_its_tentative_and_its_exact_record_replays_wholly_or_
     assert!(tentative_replayed > 0, "a tentative record alone replayed");
     discard(&disk, &journal);
 }
+
+/// A recovery that fails part way (the store's or the journal's disk failing at its k-th
+/// write or sync while the open replays the journal: a full disk, a disk that went away) fails
+/// the open, says so, and leaves nothing half done: the next open, in the same process on what
+/// the disks read now or after a power loss on what they synced, replays every record, exact
+/// and tentative, to the balances the callers were answered, and the books verify clean.
+#[test]
+fn a_recovery_that_fails_part_way_is_run_again_whole_by_the_next_open() {
+    let (disk, journal, ids) = prepared();
+    let books = open(&disk, &journal);
+    let start = balances(&books, &ids);
+    // Tentative records (groups whose commands all wrote) and exact ones (a refusal among them).
+    let (mut expected, failed) = pay(&books, &ids, &start, 0, 6);
+    assert_eq!(failed, None);
+    let nowhere = arrears::ids::ObligationId(999_999);
+    for n in 10..13_i64 {
+        let commands = vec![
+            (format!("refused{n}"), directed(ids[0], nowhere)),
+            (format!("pay{n}"), payment(ids[(n % 3) as usize], n)),
+        ];
+        let receipts: Vec<_> =
+            books.execute_all(&commands).into_iter().map(Result::unwrap).collect();
+        assert!(receipts[0].outcome.is_rejected() && !receipts[1].outcome.is_rejected());
+        expected[(n % 3) as usize] -= 1_00 + n;
+    }
+    let (disk, journal) = power_loss(books, &disk, &journal);
+    let images = (disk.image(), journal.image());
+    discard(&disk, &journal);
+    // The store's synced image alone lacks the payments: the open replays them.
+    let lacking = open_without_journal(&FaultyDisk::from_image(images.0.clone()));
+    assert_eq!(balances(&lacking, &ids), start);
+    drop(lacking);
+    let mut failed_opens = 0;
+    for on_journal in [false, true] {
+        for sync in [false, true] {
+            for k in 1_u64.. {
+                let plan = if sync {
+                    FaultPlan { fail_sync: Some(k), ..FaultPlan::default() }
+                } else {
+                    FaultPlan { fail_write: Some(k), ..FaultPlan::default() }
+                };
+                let mut opened_whole = false;
+                for after_power_loss in [false, true] {
+                    let disk = FaultyDisk::from_image(images.0.clone());
+                    let journal = FaultyDisk::from_image(images.1.clone());
+                    let faulty = if on_journal { &journal } else { &disk };
+                    faulty.set_plan(plan.clone());
+                    let what = format!("k {k} sync {sync} journal {on_journal}");
+                    let (disk, journal) =
+                        match Arrears::open_journaled_with_backend(&disk, &journal, options()) {
+                            Ok(books) => {
+                                // The k-th operation is past the open's: nothing failed.
+                                assert!(!faulty.fired(), "{what}: a failed operation swallowed");
+                                assert_eq!(balances(&books, &ids), expected, "{what}");
+                                drop(books);
+                                discard(&disk, &journal);
+                                opened_whole = true;
+                                continue;
+                            }
+                            Err(error) => {
+                                assert!(faulty.fired(), "{what}: {error}");
+                                failed_opens += 1;
+                                faulty.set_plan(FaultPlan::default());
+                                if after_power_loss {
+                                    let survived = (disk.power_loss(), journal.power_loss());
+                                    discard(&disk, &journal);
+                                    survived
+                                } else {
+                                    (disk, journal)
+                                }
+                            }
+                        };
+                    let books = open(&disk, &journal);
+                    assert_eq!(
+                        balances(&books, &ids),
+                        expected,
+                        "{what} power loss {after_power_loss}"
+                    );
+                    assert!(books.verify().unwrap().is_clean(), "{what}");
+                    // The refused commands were not made: their keys are free.
+                    let again = books.execute("refused10", &directed(ids[0], nowhere)).unwrap();
+                    assert!(!again.replayed && again.outcome.is_rejected(), "{what}");
+                    drop(books);
+                    discard(&disk, &journal);
+                }
+                if opened_whole {
+                    break;
+                }
+            }
+        }
+    }
+    // Each of the open's writes and syncs of the store (17 and 3 here) and of the journal,
+    // failed once in each variant.
+    assert!(failed_opens >= 40, "{failed_opens} opens failed");
+}
