@@ -921,7 +921,7 @@ fn a_recovery_that_fails_part_way_is_run_again_whole_by_the_next_open() {
                     let disk = FaultyDisk::from_image(images.0.clone());
                     let journal = FaultyDisk::from_image(images.1.clone());
                     let faulty = if on_journal { &journal } else { &disk };
-                    faulty.set_plan(plan.clone());
+                    faulty.set_plan(plan);
                     let what = format!("k {k} sync {sync} journal {on_journal}");
                     let (disk, journal) =
                         match Arrears::open_journaled_with_backend(&disk, &journal, options()) {
