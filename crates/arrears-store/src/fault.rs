@@ -2,7 +2,7 @@
 //!
 //! A [`FaultyDisk`] keeps two images of the store file: what the last successful sync made
 //! durable, and what reads see now (the synced image plus the writes since). It can fail the
-//! k-th write, sync or `set_len` with an I/O error, lose power (keep only the synced image, or
+//! k-th write, sync, `set_len` or read with an I/O error, lose power (keep only the synced image, or
 //! the synced image plus a seeded random subset of the pending writes: a torn write-back), and
 //! flip a bit. Open a store on it with [`crate::Store::create_with_backend`] or
 //! [`crate::Store::open_with_backend`]. No redb type appears in this module's API.
@@ -19,6 +19,8 @@ pub struct FaultPlan {
     pub fail_sync: Option<u64>,
     /// Fail the k-th `set_len`.
     pub fail_set_len: Option<u64>,
+    /// Fail the k-th `read` (a page redb's cache lacks: a bad sector, a disk that went away).
+    pub fail_read: Option<u64>,
     /// Once a fault fired, fail every later operation too (a disk that went away).
     pub sticky: bool,
 }
@@ -33,6 +35,7 @@ struct Inner {
     writes: u64,
     syncs: u64,
     set_lens: u64,
+    reads: u64,
     fired: bool,
 }
 
@@ -57,6 +60,8 @@ pub struct DiskStats {
     pub syncs: u64,
     /// `set_len` calls.
     pub set_lens: u64,
+    /// `read` calls.
+    pub reads: u64,
     /// Bytes in the current image.
     pub len: u64,
 }
@@ -80,6 +85,7 @@ impl FaultyDisk {
         inner.writes = 0;
         inner.syncs = 0;
         inner.set_lens = 0;
+        inner.reads = 0;
         inner.fired = false;
     }
 
@@ -90,6 +96,7 @@ impl FaultyDisk {
             writes: inner.writes,
             syncs: inner.syncs,
             set_lens: inner.set_lens,
+            reads: inner.reads,
             len: inner.current.len() as u64,
         }
     }
@@ -248,6 +255,10 @@ fn check(inner: &mut Inner, what: &str) -> Result<(), std::io::Error> {
             inner.syncs += 1;
             (inner.syncs, inner.plan.fail_sync)
         }
+        "read" => {
+            inner.reads += 1;
+            (inner.reads, inner.plan.fail_read)
+        }
         _ => {
             inner.set_lens += 1;
             (inner.set_lens, inner.plan.fail_set_len)
@@ -275,7 +286,8 @@ impl redb::StorageBackend for Backend {
     }
 
     fn read(&self, offset: u64, out: &mut [u8]) -> Result<(), std::io::Error> {
-        let inner = self.disk.lock();
+        let mut inner = self.disk.lock();
+        check(&mut inner, "read")?;
         let start = usize::try_from(offset).map_err(|_| injected("offset"))?;
         let end = start.checked_add(out.len()).ok_or_else(|| injected("offset"))?;
         if end > inner.current.len() {

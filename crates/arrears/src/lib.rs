@@ -2548,7 +2548,11 @@ impl Arrears {
 
     /// Replays a tentative record's group as [`Arrears::execute_journaled`] ran it: a
     /// command that fails without writing leaves the others going on, one that fails after
-    /// writing is left out and the others run again in a new transaction.
+    /// writing is left out and the others run again in a new transaction. A storage failure
+    /// of any command fails the replay instead: it says nothing of how the command ran (a
+    /// command the caller was answered for may fail now on a page the disk cannot read), so
+    /// leaving the command out could drop an acknowledged command; the recovery fails, and
+    /// the next open replays the record again.
     fn replay_group(
         &self,
         txn: arrears_store::WriteTxn,
@@ -2567,6 +2571,15 @@ impl Arrears {
             let (_, spoiled) = batch.run_group(commands, &mut results);
             let Batch { mark, txn, .. } = batch;
             drop(mark);
+            let failed = spoiled
+                .iter()
+                .map(|(_, error)| error)
+                .chain(results.iter().filter_map(|result| result.as_ref()?.as_ref().err()));
+            for error in failed {
+                if let CommandError::Storage(cause) = error {
+                    return Err(error::error_text(cause));
+                }
+            }
             match spoiled {
                 Some((index, error)) => results[index] = Some(Err(error)),
                 None => return txn.commit().map_err(|cause| error::error_text(&cause)),

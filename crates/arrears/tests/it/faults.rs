@@ -94,6 +94,7 @@ fn io_errors_surface_as_errors_and_the_synced_image_reopens_clean() {
                 fail_write: (kind == 0).then_some(k),
                 fail_sync: (kind == 1).then_some(k),
                 fail_set_len: (kind == 2).then_some(k),
+                fail_read: None,
                 sticky: k % 2 == 0,
             };
             let outcome = catch_unwind(AssertUnwindSafe(|| {
