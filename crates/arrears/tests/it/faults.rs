@@ -1,5 +1,5 @@
 //! The real engine on arrears-store's fault-injecting disk: I/O errors on the k-th write,
-//! sync or `set_len` surface as errors (never a panic), the store reopens consistent from what
+//! sync, `set_len` or read surface as errors (never a panic), the store reopens consistent from what
 //! was synced, a power loss (clean or torn) loses only unacknowledged commits, and a flipped
 //! bit is detected, never answered with wrong balances.
 
@@ -83,10 +83,10 @@ fn io_errors_surface_as_errors_and_the_synced_image_reopens_clean() {
         pay_until_error(&books, &ids, 20);
     }
     let cost = probe.stats();
-    assert!(cost.writes > 0 && cost.syncs > 0, "{cost:?}");
+    assert!(cost.writes > 0 && cost.syncs > 0 && cost.reads > 0, "{cost:?}");
     let mut faults = 0;
-    for kind in 0..3 {
-        let total = [cost.writes, cost.syncs, cost.set_lens.max(1)][kind];
+    for kind in 0..4 {
+        let total = [cost.writes, cost.syncs, cost.set_lens.max(1), cost.reads.max(1)][kind];
         // About a dozen positions of each kind, spread over the run.
         for k in (1..=total).step_by((total / 12).max(1) as usize) {
             let copy = disk.power_loss();
@@ -94,7 +94,7 @@ fn io_errors_surface_as_errors_and_the_synced_image_reopens_clean() {
                 fail_write: (kind == 0).then_some(k),
                 fail_sync: (kind == 1).then_some(k),
                 fail_set_len: (kind == 2).then_some(k),
-                fail_read: None,
+                fail_read: (kind == 3).then_some(k),
                 sticky: k % 2 == 0,
             };
             let outcome = catch_unwind(AssertUnwindSafe(|| {
