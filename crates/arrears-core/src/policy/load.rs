@@ -442,7 +442,9 @@ impl Loader<'_> {
                 .then_with(|| right.specificity().cmp(&left.specificity()))
                 .then_with(|| left.name.cmp(&right.name))
         });
-        let stages = stages.into_iter().map(|loaded| loaded.stage).collect();
+        let stages: Vec<Stage> = stages.into_iter().map(|loaded| loaded.stage).collect();
+        let reads_lifetime_value =
+            stages.iter().any(|stage| stage.conditions.customer.min_lifetime_value.is_some());
         Ok(Policy {
             name,
             version,
@@ -459,6 +461,7 @@ impl Loader<'_> {
             messages,
             credit,
             detectors,
+            reads_lifetime_value,
         })
     }
 

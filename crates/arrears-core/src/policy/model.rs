@@ -174,6 +174,9 @@ pub struct Policy {
     pub(super) credit: crate::credit::CreditPolicy,
     /// `[detectors]`: the detectors' parameters.
     pub(super) detectors: crate::detect::DetectorPolicy,
+    /// True if and only if a stage reads the customer's lifetime value (derived from
+    /// `stages` when loaded: every decision asks).
+    pub(super) reads_lifetime_value: bool,
 }
 
 /// Most `[[assignment]]` rules in a policy.
@@ -1075,7 +1078,7 @@ impl Policy {
     /// assert!(Policy::from_toml(&text, "p.toml").unwrap().reads_lifetime_value());
     /// ```
     pub fn reads_lifetime_value(&self) -> bool {
-        self.stages.iter().any(|stage| stage.conditions.customer.min_lifetime_value.is_some())
+        self.reads_lifetime_value
     }
 
     /// The stage for an account: the most specific stage whose conditions all hold, or `None`
