@@ -959,9 +959,9 @@ pub(crate) fn features(
         .filter(|on| *on > since_90 && *on <= as_of)
         .count() as u32;
     let recent = recent_contacts(contacts, account.id, as_of);
-    let months_on_book = i64::from(as_of.year() - account.opened_on.year()) * 12
-        + i64::from(as_of.month())
-        - i64::from(account.opened_on.month());
+    // Whole months, as the ABI documents it and as a stage's tenure counts them: an account
+    // opened on Jan 31 is not a month on book before Feb 28 ends (`months_between`).
+    let months_on_book = i64::from(months_between(account.opened_on, as_of));
     arrears_core::strategy::Features {
         account: account.id,
         debtor: account.debtor,
@@ -972,7 +972,7 @@ pub(crate) fn features(
         total_outstanding_minor: state.total_outstanding_minor(),
         past_due_minor: state.past_due_minor(as_of),
         credit_limit_minor: account.credit_limit_minor,
-        months_on_book: months_on_book.max(0),
+        months_on_book,
         payments_90d: paid.len() as u32,
         paid_90d_minor: paid.iter().map(|(_, amount)| amount).sum(),
         reversals_90d,
@@ -981,5 +981,48 @@ pub(crate) fn features(
         attempts_30d: recent.attempts,
         right_party_contacts_30d: recent.right_party,
         calls_30d: recent.calls,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrears_core::ids::{AccountId, DebtorId};
+    use arrears_core::model::Terms;
+    use arrears_core::money::Currency;
+
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().expect("a date")
+    }
+
+    /// The features' `months_on_book` counts whole months since the account opened, as the
+    /// plugin ABI documents it (`ArrearsFeatures::months_on_book`) and as a stage's tenure and a
+    /// contact budget's segment count them: never a month that has not passed.
+    #[test]
+    fn months_on_book_are_whole_months() {
+        let account = Account {
+            id: AccountId(1),
+            external_ref: None,
+            debtor: DebtorId(1),
+            product: ProductKind::Installment,
+            currency: Currency::USD,
+            credit_limit_minor: None,
+            opened_on: date("2026-01-31"),
+            terms: Terms::default(),
+        };
+        let policy = Policy::default_policy();
+        let case = new_case(&policy, &account);
+        let state = AccountState::opening(&account);
+        let months =
+            |as_of: &str| features(&[], &account, &case, &state, date(as_of)).months_on_book;
+        assert_eq!(months("2026-01-31"), 0);
+        assert_eq!(months("2026-02-01"), 0, "a day is not a month");
+        assert_eq!(months("2026-02-28"), 0, "Feb 28 is before Jan 31's month ends");
+        assert_eq!(months("2026-03-01"), 1);
+        assert_eq!(months("2026-03-31"), 2);
+        assert_eq!(months("2027-01-30"), 11);
+        assert_eq!(months("2027-01-31"), 12);
+        assert_eq!(months("2025-12-31"), 0, "before opening: none");
     }
 }
