@@ -6,7 +6,7 @@
 //! Every command is checked completely (ledger rules, policy rules, the state machine) before
 //! it writes anything, so a refused command leaves no trace, even inside a batch.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use arrears_core::case::{AuditKind, CollectionCase, ContactAttempt};
 use arrears_core::collection::{
