@@ -18,6 +18,7 @@ mod feed;
 mod fixture;
 mod group_commit;
 mod guardrails;
+mod hot_cold;
 mod inputs;
 mod isolation;
 mod journal;

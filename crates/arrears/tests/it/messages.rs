@@ -462,7 +462,7 @@ fn a_budget_above_the_highest_legal_cap_is_a_load_error() {
 /// The example policy with two more stages: one for customers of a month or more who paid at
 /// least $10, one for customers of a month or more who complained (more specific: three
 /// conditions).
-fn policy_with_customer_stages() -> String {
+pub(crate) fn policy_with_customer_stages() -> String {
     POLICY.to_owned()
         + "
 [[stage]]
