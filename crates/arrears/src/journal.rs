@@ -33,28 +33,27 @@
 //! **Exact and tentative records.** A commit writes its record *before* it runs its commands,
 //! with every command of the group (a *tentative* record), and starts its write-back to the
 //! disk (`sync_file_range`), which goes on while the commands run and the transaction is
-//! sealed; the sync after them then waits for little more than the disk's cache flush.
-//! Whether a command writes is known only once it ran: if every command wrote, the tentative
-//! record is the commit's; if some did not (a refusal, a
-//! replay of a key already used, an error), an *exact* record of the commands that wrote is
-//! written over it and synced before the commit is sealed (the cost of a commit before); if
-//! none did, the record is left where it is and the next goes over it. The record's first audit
-//! sequence (the store's next when the group began) tells them apart at a replay: a record is
-//! held by the store if its first command's key points at an audit entry at or after it; a
-//! tentative record the store lacks is replayed if the store's next audit sequence is its
-//! first (the store is as the group found it: running it again gives the same outcomes, which
-//! nobody was told of if it was never confirmed), and skipped if the store went on past it (a
-//! group none of whose commands wrote, followed by a synced write of the handle; only the last
-//! record can be one). Within an epoch, sequence numbers follow one
-//! another; after a checkpoint (a synced commit: the store then holds every record written so
-//! far) the next record goes to the start again, over records the store holds. So a scan takes
-//! the records of the header's epoch from the start while their sequences follow each other,
-//! and stops at the first that does not, or whose length or checksum is wrong (a torn write, or
-//! what an older round or epoch left). Which of them the store holds is asked of the store: a
-//! record is in it if and only if its first command's idempotency key is (each command of a
-//! record wrote when it ran, so its key was new then, and the store after a crash holds a prefix
-//! of the commits); the store writes nothing per record, so a journaled commit touches no table
-//! the commands do not.
+//! sealed; the sync after them then waits for little more than the disk's cache flush. Whether
+//! a command writes is known only once it ran: if every command wrote, the tentative record is
+//! the commit's; if some did not (a refusal, a replay of a key already used, an error), an
+//! *exact* record of the commands that wrote is written over it and synced before the commit is
+//! sealed (the cost of a commit before); if none did, the record is left where it is and the
+//! next goes over it. The record's first audit sequence (the store's next when the group began)
+//! tells them apart at a replay: a record is held by the store if its first command's key
+//! points at an audit entry at or after it; a tentative record the store lacks is replayed if
+//! the store's next audit sequence is its first (the store is as the group found it: running it
+//! again gives the same outcomes, which nobody was told of if it was never confirmed), and
+//! skipped if the store went on past it (a group none of whose commands wrote, followed by a
+//! synced write of the handle; only the last record can be one). Within an epoch, sequence
+//! numbers follow one another; after a checkpoint (a synced commit: the store then holds every
+//! record written so far) the next record goes to the start again, over records the store
+//! holds. So a scan takes the records of the header's epoch from the start while their
+//! sequences follow each other, and stops at the first that does not, or whose length or
+//! checksum is wrong (a torn write, or what an older round or epoch left). Which of them the
+//! store holds is asked of the store: a record is in it if and only if its first command's
+//! idempotency key is (each command of a record wrote when it ran, so its key was new then, and
+//! the store after a crash holds a prefix of the commits); the store writes nothing per record,
+//! so a journaled commit touches no table the commands do not.
 
 use std::io;
 use std::path::{Path, PathBuf};

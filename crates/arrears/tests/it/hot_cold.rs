@@ -11,12 +11,12 @@
 use arrears::ids::AccountId;
 use arrears::model::ObligationKind;
 use arrears::money::{Currency, Money};
-use arrears::{Arrears, Command, Durability, FixedClock, NewCharge, Options, Sharing};
+use arrears::{Arrears, Command, FixedClock, NewCharge};
 use chrono::{Days, NaiveDate};
 use proptest::prelude::*;
 
 use crate::messages::{debtor_owing, policy_with_customer_stages};
-use crate::support::d;
+use crate::support::{d, open_temp_moving};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -35,15 +35,8 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn engine(cold_items_min: usize) -> (tempfile::TempDir, Arrears) {
-    let dir = tempfile::tempdir().unwrap();
-    let options = Options {
-        durability: Durability::Eventual,
-        sharing: Sharing::Exclusive,
-        clock: Box::new(FixedClock("2026-12-01T00:00:00Z".parse().unwrap())),
-        cold_items_min,
-        ..Options::default()
-    };
-    let books = Arrears::create_with(dir.path().join("books.redb"), options).unwrap();
+    let clock = Box::new(FixedClock("2026-12-01T00:00:00Z".parse().unwrap()));
+    let (dir, books) = open_temp_moving(clock, cold_items_min);
     let policy =
         Command::SetPolicy { file: "customer.toml".into(), text: policy_with_customer_stages() };
     books.execute("policy", &policy).unwrap().accepted().unwrap();

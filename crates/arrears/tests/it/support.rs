@@ -27,12 +27,21 @@ pub(crate) fn open_temp() -> (tempfile::TempDir, Arrears) {
 
 /// [`open_temp`] with the engine clock `clock` (leases, recording instants).
 pub(crate) fn open_temp_with(clock: Box<dyn Clock>) -> (tempfile::TempDir, Arrears) {
+    open_temp_moving(clock, 1)
+}
+
+/// [`open_temp_with`] whose snapshots move settled items to a cold part once `cold_items_min`
+/// can move (`usize::MAX`: never).
+pub(crate) fn open_temp_moving(
+    clock: Box<dyn Clock>,
+    cold_items_min: usize,
+) -> (tempfile::TempDir, Arrears) {
     let dir = tempfile::tempdir().unwrap();
     let options = Options {
         durability: Durability::Eventual,
         sharing: Sharing::Exclusive,
         clock,
-        cold_items_min: 1,
+        cold_items_min,
         ..Options::default()
     };
     let books = Arrears::create_with(dir.path().join("books.redb"), options).unwrap();
