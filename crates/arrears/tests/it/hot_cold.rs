@@ -8,7 +8,7 @@
 //! lifetime value (an account in its early stage whose payments in the row sum below the stage's
 //! minimum and all of them above it): the second test draws histories of that shape, and
 //! catches the defect (with the lifetime value summed over the row's payments, it failed in each
-//! of three runs, shrinking to three January payments and one recent one);
+//! of three runs, shrinking to three January payments and one or two recent ones);
 //! `messages::the_lifetime_value_counts_...` is one such history, written out.
 
 use arrears::ids::AccountId;
